@@ -1,0 +1,4 @@
+"""relsynth
+"""
+
+__version__ = "0.1"

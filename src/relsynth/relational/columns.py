@@ -1,0 +1,131 @@
+"""Column kinds: what a column holds, as declared in a schema.
+
+Two spellings work everywhere a kind is expected, so users of aindo.rdml can switch by
+changing the import: an instance (`Categorical()`, `ForeignKey(parent="artist")`) or a
+`Column` member (`Column.CATEGORICAL`). `as_kind` turns either into an instance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Column(str, Enum):
+    """The kinds of column a table may declare."""
+
+    PRIMARY_KEY = "primary_key"
+    FOREIGN_KEY = "foreign_key"
+    CATEGORICAL = "categorical"
+    NUMERIC = "numeric"
+    INTEGER = "integer"
+    DATE = "date"
+    TIME = "time"
+    DATETIME = "datetime"
+    BOOLEAN = "boolean"
+    TEXT = "text"
+
+
+@dataclass(frozen=True)
+class ColumnKind:
+    """Base of every column kind; `kind` names it in YAML and error messages."""
+
+    kind: Column = Column.CATEGORICAL  # overridden by each subclass
+
+    @property
+    def is_key(self) -> bool:
+        return self.kind in (Column.PRIMARY_KEY, Column.FOREIGN_KEY)
+
+    def to_yaml(self) -> str | dict:
+        return self.kind.value
+
+
+@dataclass(frozen=True)
+class PrimaryKey(ColumnKind):
+    kind: Column = Column.PRIMARY_KEY
+
+
+@dataclass(frozen=True)
+class ForeignKey(ColumnKind):
+    """A reference to the primary key of `parent` (a tree parent or a lookup table)."""
+
+    parent: str = ""
+    kind: Column = Column.FOREIGN_KEY
+
+    def __post_init__(self) -> None:
+        if not self.parent:
+            raise ValueError("ForeignKey needs the referenced table: ForeignKey(parent='artist')")
+
+    def to_yaml(self) -> dict:
+        return {"foreign_key": self.parent}
+
+
+@dataclass(frozen=True)
+class Categorical(ColumnKind):
+    kind: Column = Column.CATEGORICAL
+
+
+@dataclass(frozen=True)
+class Numeric(ColumnKind):
+    kind: Column = Column.NUMERIC
+
+
+@dataclass(frozen=True)
+class Integer(ColumnKind):
+    kind: Column = Column.INTEGER
+
+
+@dataclass(frozen=True)
+class Date(ColumnKind):
+    kind: Column = Column.DATE
+
+
+@dataclass(frozen=True)
+class Time(ColumnKind):
+    kind: Column = Column.TIME
+
+
+@dataclass(frozen=True)
+class Datetime(ColumnKind):
+    kind: Column = Column.DATETIME
+
+
+@dataclass(frozen=True)
+class Boolean(ColumnKind):
+    kind: Column = Column.BOOLEAN
+
+
+@dataclass(frozen=True)
+class Text(ColumnKind):
+    kind: Column = Column.TEXT
+
+
+_KIND_CLASSES: dict[Column, type[ColumnKind]] = {
+    Column.PRIMARY_KEY: PrimaryKey,
+    Column.CATEGORICAL: Categorical,
+    Column.NUMERIC: Numeric,
+    Column.INTEGER: Integer,
+    Column.DATE: Date,
+    Column.TIME: Time,
+    Column.DATETIME: Datetime,
+    Column.BOOLEAN: Boolean,
+    Column.TEXT: Text,
+}
+
+
+def as_kind(value: ColumnKind | Column | str | dict) -> ColumnKind:
+    """Normalise a kind given as an instance, a `Column` member, its name, or YAML mapping."""
+    if isinstance(value, ColumnKind):
+        return value
+    if isinstance(value, dict):
+        if set(value) != {"foreign_key"}:
+            raise ValueError(f"a mapping column kind must be {{foreign_key: <table>}}, got {value!r}")
+        return ForeignKey(parent=str(value["foreign_key"]))
+    try:
+        member = Column(value.value if isinstance(value, Column) else str(value).lower())
+    except ValueError:
+        options = ", ".join(c.value for c in Column)
+        raise ValueError(f"unknown column kind {value!r}; expected one of: {options}") from None
+    if member is Column.FOREIGN_KEY:
+        raise ValueError("Column.FOREIGN_KEY needs its parent: use ForeignKey(parent='<table>')")
+    return _KIND_CLASSES[member]()

@@ -1,0 +1,209 @@
+"""RelationalData: the tables of one database with their schema, validated on construction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational._coerce import coerce
+from relsynth.relational.errors import DataError, SchemaError
+from relsynth.relational.schema import Schema
+
+log = logging.getLogger(__name__)
+SCHEMA_FILE = "schema.yaml"
+_N_EXAMPLES = 5
+
+
+def _examples(values: pd.Series | np.ndarray | list) -> str:
+    vals = list(pd.Series(values).drop_duplicates()[:_N_EXAMPLES])
+    return ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in vals)
+
+
+class RelationalData:
+    """Tables (`data[name]` is a DataFrame) that fit `schema`.
+
+    Construction checks every table and column, coerces dtypes to the declared kinds and raises
+    one `DataError` listing every problem: missing or extra tables and columns, values that do
+    not fit their kind, null or duplicate primary keys, orphan foreign keys.
+    """
+
+    def __init__(self, data: Mapping[str, pd.DataFrame], schema: Schema):
+        if not isinstance(schema, Schema):
+            raise TypeError(f"schema must be a Schema, got {type(schema).__name__}")
+        self.schema = schema
+        problems: list[str] = []
+        self.data = self._coerce_all(data, problems)
+        if not problems:
+            self._check_keys(problems)
+        if problems:
+            raise DataError(problems)
+
+    # ---- validation ----------------------------------------------------------------------
+    def _coerce_all(self, data: Mapping[str, pd.DataFrame], problems: list[str]) -> dict[str, pd.DataFrame]:
+        missing = [t for t in self.schema.tables if t not in data]
+        extra = [t for t in data if t not in self.schema.tables]
+        if missing:
+            problems.append(f"table(s) {missing} are in the schema but not in the data")
+        if extra:
+            problems.append(f"table(s) {extra} are in the data but not in the schema: add them or leave them out")
+        out = {}
+        for name, table in self.schema.tables.items():
+            if name not in data:
+                continue
+            df = data[name]
+            if not isinstance(df, pd.DataFrame):
+                problems.append(f"table {name!r} must be a DataFrame, got {type(df).__name__}")
+                continue
+            absent = [c for c in table.columns if c not in df.columns]
+            unknown = [c for c in df.columns if c not in table.columns]
+            if absent:
+                problems.append(f"table {name!r}: column(s) {absent} are in the schema but not in the data")
+            if unknown:
+                problems.append(f"table {name!r}: column(s) {unknown} are in the data but not in the schema")
+            cols = {}
+            for col, kind in table.columns.items():
+                if col not in df.columns:
+                    continue
+                series, bad = coerce(df[col], kind.kind)
+                if bad.any():
+                    problems.append(
+                        f"table {name!r}, column {col!r} ({kind.kind.value}): {int(bad.sum())} value(s) do not "
+                        f"fit the kind, e.g. {_examples(df[col][bad])}"
+                    )
+                cols[col] = series.reset_index(drop=True)
+            out[name] = pd.DataFrame(cols)
+        return out
+
+    def _check_keys(self, problems: list[str]) -> None:
+        for name, table in self.schema.tables.items():
+            df = self.data[name]
+            pk = table.primary_key
+            if pk is not None:
+                nulls = df[pk].isna()
+                if nulls.any():
+                    problems.append(f"table {name!r}, primary key {pk!r}: {int(nulls.sum())} null value(s)")
+                dup = df[pk][df[pk].duplicated(keep=False) & ~nulls]
+                if len(dup):
+                    problems.append(
+                        f"table {name!r}, primary key {pk!r}: {dup.nunique()} duplicated value(s), "
+                        f"e.g. {_examples(dup)}"
+                    )
+            edge = self.schema.parent(name)
+            for fk, ref in table.foreign_keys.items():
+                ref_pk = self.schema.tables[ref].primary_key
+                values = df[fk]
+                is_parent = edge is not None and edge.fk == fk
+                if is_parent and values.isna().any():
+                    problems.append(
+                        f"table {name!r}, foreign key {fk!r} -> {ref!r}: {int(values.isna().sum())} null value(s); "
+                        "every row must belong to a parent row"
+                    )
+                known = pd.Index(self.data[ref][ref_pk].dropna())
+                orphan = values.notna() & ~values.isin(known)
+                if orphan.any():
+                    problems.append(
+                        f"table {name!r}, foreign key {fk!r} -> {ref}.{ref_pk}: {int(orphan.sum())} orphan "
+                        f"value(s) not in {ref!r}, e.g. {_examples(values[orphan])}"
+                    )
+
+    # ---- access --------------------------------------------------------------------------
+    def __getitem__(self, table: str) -> pd.DataFrame:
+        return self.data[table]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+    def items(self):
+        return self.data.items()
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def n_rows(self) -> dict[str, int]:
+        return {t: len(df) for t, df in self.data.items()}
+
+    def __repr__(self) -> str:
+        rows = ", ".join(f"{t}: {n}" for t, n in self.n_rows().items())
+        return f"RelationalData({rows})"
+
+    # ---- entities ------------------------------------------------------------------------
+    def descendants(self, root_table: str, root_keys: pd.Series | np.ndarray | list) -> dict[str, pd.DataFrame]:
+        """Rows of `root_table` with these keys and every row nested under them."""
+        pk = self.schema.tables[root_table].primary_key
+        keep = {root_table: self.data[root_table][self.data[root_table][pk].isin(list(root_keys))]}
+        for table in self.schema.depth_first(root_table)[1:]:
+            edge = self.schema.parent(table)
+            parent_keys = keep[edge.parent][self.schema.tables[edge.parent].primary_key]
+            df = self.data[table]
+            keep[table] = df[df[edge.fk].isin(parent_keys)]
+        return keep
+
+    def subset(self, root_keys: Mapping[str, pd.Series | np.ndarray | list]) -> RelationalData:
+        """The entities of the given root keys (per root table), lookups copied whole."""
+        parts: dict[str, pd.DataFrame] = {t: self.data[t] for t in self.schema.lookups}
+        for root in self.schema.roots:
+            parts.update(self.descendants(root, root_keys.get(root, [])))
+        return RelationalData({t: parts[t].reset_index(drop=True) for t in self.schema.tables}, self.schema)
+
+    def split(self, ratio: float = 0.1, seed: int = 0) -> tuple[RelationalData, RelationalData]:
+        """(train, test): a share `ratio` of each root table's entities goes to test.
+
+        Every descendant follows its root; lookup tables are copied to both parts.
+        """
+        if not 0.0 < ratio < 1.0:
+            raise ValueError(f"ratio must be between 0 and 1 (exclusive), got {ratio}")
+        rng = np.random.default_rng(seed)
+        train_keys, test_keys = {}, {}
+        for root in self.schema.roots:
+            keys = self.data[root][self.schema.tables[root].primary_key].to_numpy()
+            perm = rng.permutation(len(keys))
+            n_test = int(round(ratio * len(keys)))
+            if len(keys) >= 2:
+                n_test = min(max(n_test, 1), len(keys) - 1)
+            test_keys[root] = keys[perm[:n_test]]
+            train_keys[root] = keys[perm[n_test:]]
+        return self.subset(train_keys), self.subset(test_keys)
+
+    # ---- files ---------------------------------------------------------------------------
+    def to_dir(self, path: str | Path) -> None:
+        """Write one parquet file per table and the schema as `schema.yaml`."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        for name, df in self.data.items():
+            df.to_parquet(path / f"{name}.parquet", index=False)
+        self.schema.to_yaml(path / SCHEMA_FILE)
+
+    @classmethod
+    def from_dir(cls, path: str | Path, schema: Schema | None = None) -> RelationalData:
+        """Read `<table>.parquet` or `<table>.csv` for each table of the schema.
+
+        The schema defaults to `schema.yaml` in the same directory. Files of tables that are not
+        in the schema are left alone.
+        """
+        path = Path(path)
+        if not path.is_dir():
+            raise FileNotFoundError(f"no directory {path}")
+        if schema is None:
+            if not (path / SCHEMA_FILE).is_file():
+                raise SchemaError(f"no schema given and no {SCHEMA_FILE} in {path}")
+            schema = Schema.from_yaml(path / SCHEMA_FILE)
+        data = {}
+        for name in schema.tables:
+            data[name] = read_table(path, name)
+        return cls(data, schema)
+
+
+def read_table(directory: Path, name: str) -> pd.DataFrame:
+    """One table from `<name>.parquet` or `<name>.csv` (empty fields are nulls, "NA" is text)."""
+    parquet, csv = directory / f"{name}.parquet", directory / f"{name}.csv"
+    if parquet.is_file():
+        return pd.read_parquet(parquet)
+    if csv.is_file():
+        return pd.read_csv(csv, keep_default_na=False, na_values=[""])
+    raise FileNotFoundError(f"table {name!r}: neither {parquet.name} nor {csv.name} in {directory}")
+
+

@@ -1,0 +1,260 @@
+"""Schema and Table: the tables of a database, their columns' kinds, and the key forest.
+
+Foreign keys must form a forest. Each table has at most one *parent* foreign key (to a
+table that is synthesised), which nests its rows under the parent's rows; the tables
+without one are the roots. Further foreign keys may only point to *lookup* tables, small
+tables copied as they are, whose keys are modelled as categories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from relsynth.relational.columns import Column, ColumnKind, ForeignKey, as_kind
+from relsynth.relational.errors import SchemaError
+
+
+class Table:
+    """The columns of one table, in order, each with its kind.
+
+    `Table(id=PrimaryKey(), artist=ForeignKey(parent="artist"), title=Column.TEXT)`
+    or `Table(columns={...})` when names are not Python identifiers.
+    """
+
+    def __init__(self, columns: Mapping[str, ColumnKind | Column | str | dict] | None = None, **kw):
+        merged = {**(columns or {}), **kw}
+        if not merged:
+            raise SchemaError("a Table needs at least one column")
+        self.columns: dict[str, ColumnKind] = {}
+        for name, kind in merged.items():
+            try:
+                self.columns[str(name)] = as_kind(kind)
+            except ValueError as exc:
+                raise SchemaError(f"column {name!r}: {exc}") from None
+        pks = self.cols_of(Column.PRIMARY_KEY)
+        if len(pks) > 1:
+            raise SchemaError(f"a table has at most one primary key, got {pks}")
+
+    def cols_of(self, *kinds: Column) -> list[str]:
+        """Names of the columns of the given kinds, in table order."""
+        return [n for n, k in self.columns.items() if k.kind in kinds]
+
+    @property
+    def primary_key(self) -> str | None:
+        pks = self.cols_of(Column.PRIMARY_KEY)
+        return pks[0] if pks else None
+
+    @property
+    def foreign_keys(self) -> dict[str, str]:
+        """FK column -> referenced table."""
+        return {n: k.parent for n, k in self.columns.items() if isinstance(k, ForeignKey)}
+
+    @property
+    def text_columns(self) -> list[str]:
+        return self.cols_of(Column.TEXT)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Table) and self.columns == other.columns
+
+    def __repr__(self) -> str:
+        cols = ", ".join(f"{n}={k.kind.value}" for n, k in self.columns.items())
+        return f"Table({cols})"
+
+    def to_yaml(self) -> dict:
+        return {"columns": {n: k.to_yaml() for n, k in self.columns.items()}}
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A parent foreign key: rows of `child` nest under rows of `parent` through `fk`."""
+
+    child: str
+    fk: str
+    parent: str
+
+
+class Schema:
+    """Tables by name plus the names of the lookup tables; validated on construction.
+
+    `Schema(artist=Table(...), album=Table(...), genre=Table(...), lookups=["genre"])`
+    """
+
+    def __init__(self, tables: Mapping[str, Table] | None = None, lookups: Iterable[str] = (), **kw: Table):
+        self.tables = {**(tables or {}), **kw}
+        self.lookups = tuple(lookups)
+        self._validate()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Schema) and self.tables == other.tables and set(self.lookups) == set(other.lookups)
+
+    def __repr__(self) -> str:
+        return f"Schema(tables={self.tables!r}, lookups={list(self.lookups)})"
+
+    # ---- structure -------------------------------------------------------------------
+    def _validate(self) -> None:
+        if not self.tables:
+            raise SchemaError("a schema needs at least one table")
+        for name, table in self.tables.items():
+            if not isinstance(table, Table):
+                raise SchemaError(f"table {name!r} must be a Table, got {type(table).__name__}")
+        unknown = [t for t in self.lookups if t not in self.tables]
+        if unknown:
+            raise SchemaError(f"lookup table(s) {unknown} are not tables of the schema")
+        for name in self.lookups:
+            table = self.tables[name]
+            if table.primary_key is None:
+                raise SchemaError(f"lookup table {name!r} needs a primary key (its keys are the categories)")
+            if table.foreign_keys:
+                raise SchemaError(f"lookup table {name!r} may not have foreign keys, has {table.foreign_keys}")
+        for name, table in self.tables.items():
+            parents = []
+            for fk, ref in table.foreign_keys.items():
+                if ref not in self.tables:
+                    raise SchemaError(f"{name}.{fk} references table {ref!r}, which is not in the schema")
+                if ref == name:
+                    raise SchemaError(f"{name}.{fk} references its own table; self-references are not supported")
+                if self.tables[ref].primary_key is None:
+                    raise SchemaError(f"{name}.{fk} references {ref!r}, which has no primary key")
+                if ref not in self.lookups:
+                    parents.append(f"{fk}->{ref}")
+            if len(parents) > 1:
+                raise SchemaError(
+                    f"table {name!r} has {len(parents)} parent foreign keys ({', '.join(parents)}); a table may "
+                    "nest under one parent only: declare the others' tables as lookups or drop those keys"
+                )
+        self._check_acyclic()
+
+    def _check_acyclic(self) -> None:
+        for start in self.tables:
+            seen, node = [start], self.parent(start)
+            while node is not None:
+                if node.parent in seen:
+                    cycle = " -> ".join([*seen[seen.index(node.parent) :], node.parent])
+                    raise SchemaError(f"foreign keys form a cycle: {cycle}")
+                seen.append(node.parent)
+                node = self.parent(node.parent)
+
+    def parent(self, table: str) -> Edge | None:
+        """The parent edge of `table`, or None for a root or a lookup."""
+        if table in self.lookups:
+            return None
+        for fk, ref in self.tables[table].foreign_keys.items():
+            if ref not in self.lookups:
+                return Edge(child=table, fk=fk, parent=ref)
+        return None
+
+    def children(self, table: str) -> list[str]:
+        """Tables nested directly under `table`, in schema order."""
+        return [t for t in self.synth_tables if (e := self.parent(t)) is not None and e.parent == table]
+
+    def lookup_fks(self, table: str) -> dict[str, str]:
+        """FK column -> lookup table, for the foreign keys of `table` that point to lookups."""
+        return {fk: ref for fk, ref in self.tables[table].foreign_keys.items() if ref in self.lookups}
+
+    @property
+    def synth_tables(self) -> list[str]:
+        """Tables that are synthesised (all but the lookups), in schema order."""
+        return [t for t in self.tables if t not in self.lookups]
+
+    @property
+    def roots(self) -> list[str]:
+        return [t for t in self.synth_tables if self.parent(t) is None]
+
+    def depth_first(self, root: str | None = None) -> list[str]:
+        """Synthesised tables in depth-first order (parents before their children)."""
+        order: list[str] = []
+
+        def visit(t: str) -> None:
+            order.append(t)
+            for c in self.children(t):
+                visit(c)
+
+        for r in [root] if root else self.roots:
+            visit(r)
+        return order
+
+    def depth(self, table: str) -> int:
+        d, edge = 0, self.parent(table)
+        while edge is not None:
+            d, edge = d + 1, self.parent(edge.parent)
+        return d
+
+    # ---- YAML ------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {"tables": {n: t.to_yaml() for n, t in self.tables.items()}, "lookups": list(self.lookups)}
+
+    @classmethod
+    def from_dict(cls, spec: Mapping) -> Schema:
+        if not isinstance(spec, Mapping) or "tables" not in spec:
+            raise SchemaError("a schema mapping needs a 'tables' key: {tables: {name: {columns: {...}}}}")
+        tables = {}
+        for name, tspec in spec["tables"].items():
+            if not isinstance(tspec, Mapping) or "columns" not in tspec:
+                raise SchemaError(f"table {name!r} needs a 'columns' mapping")
+            try:
+                tables[name] = Table(columns=tspec["columns"])
+            except SchemaError as exc:
+                raise SchemaError(f"table {name!r}: {exc}") from None
+        return cls(tables=tables, lookups=spec.get("lookups") or ())
+
+    def to_yaml(self, path: str | Path | None = None) -> str:
+        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    @classmethod
+    def from_yaml(cls, path_or_text: str | Path) -> Schema:
+        path = Path(path_or_text)
+        is_file = isinstance(path_or_text, Path) or (len(str(path_or_text)) < 4096 and path.is_file())
+        text = path.read_text() if is_file else str(path_or_text)
+        try:
+            spec = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise SchemaError(f"schema YAML could not be parsed: {exc}") from None
+        return cls.from_dict(spec)
+
+    # ---- inference -------------------------------------------------------------------
+    @classmethod
+    def infer(
+        cls,
+        data: Mapping,
+        primary_keys: Mapping[str, str] | None = None,
+        foreign_keys: Mapping[str, Mapping[str, str]] | None = None,
+        lookups: Iterable[str] = (),
+        overrides: Mapping[str, Mapping[str, ColumnKind | Column | str]] | None = None,
+    ) -> Schema:
+        """Build a schema from DataFrames, guessing the kind of every non-key column.
+
+        `primary_keys`: table -> PK column; `foreign_keys`: child table -> {FK column: table};
+        `lookups`: tables copied as they are; `overrides`: table -> {column: kind} to correct a guess.
+        """
+        from relsynth.relational._infer import infer_kind
+
+        primary_keys, foreign_keys, overrides = primary_keys or {}, foreign_keys or {}, overrides or {}
+        for what, mapping in (("primary_keys", primary_keys), ("foreign_keys", foreign_keys)):
+            unknown = [t for t in mapping if t not in data]
+            if unknown:
+                raise SchemaError(f"{what} names table(s) {unknown} that are not in the data ({list(data)})")
+        tables = {}
+        for name, df in data.items():
+            pk, fks = primary_keys.get(name), dict(foreign_keys.get(name, {}))
+            missing = [c for c in [pk, *fks] if c is not None and c not in df.columns]
+            if missing:
+                raise SchemaError(f"table {name!r} has no column(s) {missing}; it has {list(df.columns)}")
+            cols: dict[str, ColumnKind | Column | str] = {}
+            for col in df.columns:
+                if col == pk:
+                    cols[col] = Column.PRIMARY_KEY
+                elif col in fks:
+                    cols[col] = ForeignKey(parent=fks[col])
+                elif col in overrides.get(name, {}):
+                    cols[col] = overrides[name][col]
+                else:
+                    cols[col] = infer_kind(df[col])
+            tables[name] = Table(columns=cols)
+        return cls(tables=tables, lookups=lookups)
