@@ -1,6 +1,5 @@
-"""relsynth file for ensuring the package is executable
-as `relsynth` and `python -m relsynth`
-"""
+"""Run the project as `relsynth` or `python -m relsynth`: the same as `kedro run`, with its options."""
+
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ def main(*args, **kwargs) -> Any:
     package_name = Path(__file__).parent.name
     configure_project(package_name)
 
-    interactive = hasattr(sys, 'ps1')
+    interactive = hasattr(sys, "ps1")
     kwargs["standalone_mode"] = not interactive
 
     run = find_run_command(package_name)

@@ -1,0 +1,58 @@
+"""Nodes of the data_processing pipeline: check the raw database and split it by root entity."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from relsynth.relational import RelationalData
+
+log = logging.getLogger(__name__)
+
+MIN_ROOT_ENTITIES = 3  # one each for train, valid and test
+
+
+def validate_database(database: RelationalData) -> RelationalData:
+    """Check that the database can be split three ways and log what it holds.
+
+    Keys, kinds and orphans were already checked when the `RelationalData` was built; this adds
+    the checks a training run needs: every root table has at least three entities.
+    """
+    schema = database.schema
+    too_small = {r: len(database[r]) for r in schema.roots if len(database[r]) < MIN_ROOT_ENTITIES}
+    if too_small:
+        raise ValueError(
+            f"root table(s) {too_small} have fewer than {MIN_ROOT_ENTITIES} rows: a train/valid/test split "
+            "needs at least one entity in each part; add data or check the schema's foreign keys"
+        )
+    log.info("valid database, roots %s, lookups %s, rows %s", schema.roots, list(schema.lookups), database.n_rows())
+    return database
+
+
+def split_database(
+    database: RelationalData, split: dict[str, Any]
+) -> tuple[RelationalData, RelationalData, RelationalData]:
+    """(train, valid, test) by root entity: test first, then valid from the rest.
+
+    `split` is the `split` parameter group: `test_ratio` and `valid_ratio` are shares of the whole
+    database's root entities, `seed` makes the split reproducible.
+    """
+    test_ratio, valid_ratio, seed = _split_params(split)
+    rest, test = database.split(ratio=test_ratio, seed=seed)
+    train, valid = rest.split(ratio=valid_ratio / (1.0 - test_ratio), seed=seed + 1)
+    for name, part in (("train", train), ("valid", valid), ("test", test)):
+        log.info("%s: %s", name, part)
+    return train, valid, test
+
+
+def _split_params(split: dict[str, Any]) -> tuple[float, float, int]:
+    unknown = set(split) - {"test_ratio", "valid_ratio", "seed"}
+    if unknown:
+        raise ValueError(f"params:split has unknown key(s) {sorted(unknown)}; expected test_ratio, valid_ratio, seed")
+    test_ratio, valid_ratio = float(split.get("test_ratio", 0.1)), float(split.get("valid_ratio", 0.1))
+    if test_ratio <= 0 or valid_ratio <= 0 or test_ratio + valid_ratio >= 1:
+        raise ValueError(
+            f"params:split: test_ratio ({test_ratio}) and valid_ratio ({valid_ratio}) must be positive "
+            "and sum to less than 1"
+        )
+    return test_ratio, valid_ratio, int(split.get("seed", 0))
