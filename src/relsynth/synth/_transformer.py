@@ -1,0 +1,145 @@
+"""The causal transformer shared by the tabular and the text model.
+
+Pre-LN blocks, rotary position embeddings (relative positions: a window that starts deep in
+a long entity looks the same as one at its start) and `F.scaled_dot_product_attention`.
+Every parameter lives in `nn.Linear` / `nn.LayerNorm`, so opacus computes exact per-sample
+gradients. Generation uses a preallocated `KVCache`: growing it by `torch.cat` each step is
+quadratic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+@dataclass
+class TransformerConfig:
+    n_layers: int = 2  # number of blocks
+    d_model: int = 64  # width of the residual stream
+    n_heads: int = 4  # attention heads; d_model must divide by it
+    d_ff: int = 256  # hidden width of each block's MLP
+    dropout: float = 0.0  # on attention output and MLP output
+
+    def __post_init__(self) -> None:
+        if self.d_model % self.n_heads or (self.d_model // self.n_heads) % 2:
+            raise ValueError(f"d_model={self.d_model} must split into n_heads={self.n_heads} heads of even size")
+
+
+def rotary(pos: Tensor, head_dim: int, base: float = 10_000.0) -> tuple[Tensor, Tensor]:
+    """cos, sin of shape (B, 1, T, head_dim/2) for integer positions (B, T)."""
+    inv_freq = base ** (-torch.arange(0, head_dim, 2, device=pos.device, dtype=torch.float32) / head_dim)
+    angles = pos.to(torch.float32)[:, None, :, None] * inv_freq  # (B, 1, T, hd/2)
+    return angles.cos(), angles.sin()
+
+
+def apply_rotary(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+    x1, x2 = x[..., 0::2], x[..., 1::2]  # (B, H, T, hd/2) each
+    out = torch.stack((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1)
+    return out.flatten(-2)
+
+
+class KVCache:
+    """Keys and values of every layer for a batch, preallocated to `capacity` positions.
+
+    `valid[b, t]` says whether slot t of row b holds a real token (rows may start with
+    padding when their prompts differ in length).
+    """
+
+    def __init__(self, cfg: TransformerConfig, batch: int, capacity: int, device: torch.device | str = "cpu"):
+        hd = cfg.d_model // cfg.n_heads
+        shape = (cfg.n_layers, batch, cfg.n_heads, capacity, hd)
+        self.k = torch.zeros(shape, device=device)
+        self.v = torch.zeros(shape, device=device)
+        self.valid = torch.zeros(batch, capacity, dtype=torch.bool, device=device)
+        self.length = 0
+
+    @property
+    def capacity(self) -> int:
+        return self.k.shape[3]
+
+    def keep(self, rows: Tensor) -> None:
+        """Keep only these batch rows (finished sequences leave the batch)."""
+        self.k, self.v, self.valid = self.k[:, rows], self.v[:, rows], self.valid[rows]
+
+
+class Attention(nn.Module):
+    def __init__(self, cfg: TransformerConfig):
+        super().__init__()
+        self.n_heads, self.dropout = cfg.n_heads, cfg.dropout
+        self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)
+        self.proj = nn.Linear(cfg.d_model, cfg.d_model)
+
+    def forward(
+        self, x: Tensor, cos: Tensor, sin: Tensor, cache: KVCache | None, layer: int, mask: Tensor | None
+    ) -> Tensor:
+        B, T, d = x.shape
+        q, k, v = self.qkv(x).view(B, T, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)  # (B, H, T, hd)
+        q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        if cache is None:
+            drop = self.dropout if self.training else 0.0
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None, dropout_p=drop)
+        else:
+            start = cache.length
+            cache.k[layer, :, :, start : start + T] = k
+            cache.v[layer, :, :, start : start + T] = v
+            k_all, v_all = cache.k[layer, :, :, : start + T], cache.v[layer, :, :, : start + T]
+            y = F.scaled_dot_product_attention(q, k_all, v_all, attn_mask=mask)
+        return self.proj(y.transpose(1, 2).reshape(B, T, d))  # (B, T, d)
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: TransformerConfig):
+        super().__init__()
+        self.ln1, self.ln2 = nn.LayerNorm(cfg.d_model), nn.LayerNorm(cfg.d_model)
+        self.attn = Attention(cfg)
+        self.mlp = nn.Sequential(nn.Linear(cfg.d_model, cfg.d_ff), nn.GELU(), nn.Linear(cfg.d_ff, cfg.d_model))
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def forward(
+        self, x: Tensor, cos: Tensor, sin: Tensor, cache: KVCache | None, layer: int, mask: Tensor | None
+    ) -> Tensor:
+        x = x + self.drop(self.attn(self.ln1(x), cos, sin, cache, layer, mask))
+        return x + self.drop(self.mlp(self.ln2(x)))
+
+
+class Transformer(nn.Module):
+    """A stack of causal blocks over embeddings: (B, T, d) in, (B, T, d) out (final LayerNorm applied)."""
+
+    def __init__(self, cfg: TransformerConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
+        self.ln_f = nn.LayerNorm(cfg.d_model)
+
+    def forward(self, x: Tensor, pos: Tensor, cache: KVCache | None = None, valid: Tensor | None = None) -> Tensor:
+        """`pos` (B, T): rotary positions. Without a cache the attention is plain causal over
+        the T positions. With a cache, the T new positions are appended after `cache.length`
+        and `valid` (B, T) marks which of them are real tokens (False = left padding)."""
+        cos, sin = rotary(pos, self.cfg.d_model // self.cfg.n_heads)
+        mask = None
+        if cache is not None:
+            mask = self._cache_mask(cache, x.shape[1], valid)
+        for i, block in enumerate(self.blocks):
+            x = block(x, cos, sin, cache, i, mask)
+        if cache is not None:
+            cache.length += x.shape[1]
+        return self.ln_f(x)
+
+    @staticmethod
+    def _cache_mask(cache: KVCache, T: int, valid: Tensor | None) -> Tensor:
+        """(B, 1, T, length+T) boolean: causal over the new positions, padding keys hidden."""
+        start, B = cache.length, cache.valid.shape[0]
+        if start + T > cache.capacity:
+            raise RuntimeError(f"KV cache full: {start}+{T} > capacity {cache.capacity}")
+        cache.valid[:, start : start + T] = True if valid is None else valid
+        keys = cache.valid[:, : start + T]  # (B, S)
+        causal = torch.ones(T, start + T, dtype=torch.bool, device=keys.device).tril(diagonal=start)
+        mask = keys[:, None, None, :] & causal[None, None]  # (B, 1, T, S)
+        # A padding query with no visible key would give NaN: let it see itself.
+        eye = torch.zeros_like(mask)
+        eye[..., torch.arange(T), start + torch.arange(T)] = True
+        return mask | eye

@@ -1,0 +1,116 @@
+"""Training hooks: the base `TrainHook` and the built-in ones (progress, checkpoint, metrics).
+
+A hook only routes an event to a small named method; the trainer calls `hook()` after every
+optimizer step (trigger "step") or every epoch (trigger "epoch"), and the hook runs `_hook(n)`
+each `each` calls. Built-ins are hooks like any user's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from tqdm.auto import tqdm
+
+if TYPE_CHECKING:
+    from relsynth.synth.training import Trainer
+
+Trigger = Literal["step", "epoch"]
+
+
+class TrainHook:
+    """Base class: override `_hook(n)` and, if needed, `_setup()` and `_cleanup()`."""
+
+    def __init__(self, each: int = 1, trigger: Trigger = "step"):
+        if each < 1:
+            raise ValueError(f"each must be >= 1, got {each}")
+        if trigger not in ("step", "epoch"):
+            raise ValueError(f"trigger must be 'step' or 'epoch', got {trigger!r}")
+        self.each, self.trigger = each, trigger
+        self.n = 0
+        self.trainer: Trainer | None = None
+        self.hooks: list[TrainHook] = []
+
+    def setup(self, trainer: Trainer, hooks: list[TrainHook]) -> None:
+        """Called once before training with the trainer and all its hooks."""
+        self.trainer, self.hooks, self.n = trainer, hooks, 0
+        self._setup()
+
+    def hook(self) -> None:
+        """Called by the trainer at each step or epoch end; runs `_hook` each `each` calls."""
+        self.n += 1
+        if self.n % self.each == 0:
+            self._hook(self.n)
+
+    def cleanup(self, hook_status: bool) -> None:
+        """Called once at the end; `hook_status` is False when training stopped on an error."""
+        self.hook_status = hook_status
+        self._cleanup()
+
+    def _setup(self) -> None:
+        """Prepare state before the first step."""
+
+    def _hook(self, n: int) -> None:
+        """Do the hook's work; `n` counts the calls of `hook()`."""
+
+    def _cleanup(self) -> None:
+        """Release what `_setup` took."""
+
+
+class ProgressHook(TrainHook):
+    """A tqdm bar over optimizer steps showing the latest losses."""
+
+    def __init__(self, each: int = 1, disable: bool | None = None):
+        super().__init__(each=each, trigger="step")
+        self.disable = disable
+        self.bar: tqdm | None = None
+
+    def _setup(self) -> None:
+        self.bar = tqdm(total=self.trainer.total_steps, desc="train", unit="step", disable=self.disable, leave=False)
+
+    def _hook(self, n: int) -> None:
+        t = self.trainer
+        self.bar.n = t.step
+        post = {"loss": f"{t.last_loss:.4f}"}
+        if t.last_valid_loss is not None:
+            post["valid"] = f"{t.last_valid_loss:.4f}"
+        self.bar.set_postfix(post, refresh=True)
+
+    def _cleanup(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class CheckpointHook(TrainHook):
+    """Save a resumable checkpoint (weights, optimizer, position) every `each` steps/epochs."""
+
+    def __init__(self, path: str | Path, each: int = 1, trigger: Trigger = "epoch"):
+        super().__init__(each=each, trigger=trigger)
+        self.path = Path(path)
+
+    def _hook(self, n: int) -> None:
+        self.trainer.save_checkpoint(self.path)
+
+
+class MetricsHook(TrainHook):
+    """Hand each new history record (step, epoch, losses, lr) to `log`, e.g. an MLflow logger."""
+
+    def __init__(self, log: Callable[[dict], None], each: int = 1, trigger: Trigger = "epoch"):
+        super().__init__(each=each, trigger=trigger)
+        self.log = log
+        self._sent = 0
+
+    def _setup(self) -> None:
+        self._sent = 0
+
+    def _hook(self, n: int) -> None:
+        self._flush()
+
+    def _flush(self) -> None:
+        for record in self.trainer.history[self._sent :]:
+            self.log(record)
+        self._sent = len(self.trainer.history)
+
+    def _cleanup(self) -> None:
+        self._flush()
