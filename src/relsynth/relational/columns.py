@@ -7,7 +7,7 @@ changing the import: an instance (`Categorical()`, `ForeignKey(parent="artist")`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 
@@ -30,7 +30,8 @@ class Column(str, Enum):
 class ColumnKind:
     """Base of every column kind; `kind` names it in YAML and error messages."""
 
-    kind: Column = Column.CATEGORICAL  # overridden by each subclass
+    # Not an __init__ argument, so `ForeignKey("artist")` sets the parent, not the kind.
+    kind: Column = field(default=Column.CATEGORICAL, init=False, repr=False)  # overridden by each subclass
 
     @property
     def is_key(self) -> bool:
@@ -42,7 +43,7 @@ class ColumnKind:
 
 @dataclass(frozen=True)
 class PrimaryKey(ColumnKind):
-    kind: Column = Column.PRIMARY_KEY
+    kind: Column = field(default=Column.PRIMARY_KEY, init=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,11 @@ class ForeignKey(ColumnKind):
     """A reference to the primary key of `parent` (a tree parent or a lookup table)."""
 
     parent: str = ""
-    kind: Column = Column.FOREIGN_KEY
+    kind: Column = field(default=Column.FOREIGN_KEY, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not self.parent:
-            raise ValueError("ForeignKey needs the referenced table: ForeignKey(parent='artist')")
+        if not isinstance(self.parent, str) or not self.parent:
+            raise ValueError(f"ForeignKey needs the referenced table's name: ForeignKey(parent='artist'), got {self.parent!r}")
 
     def to_yaml(self) -> dict:
         return {"foreign_key": self.parent}
@@ -62,42 +63,42 @@ class ForeignKey(ColumnKind):
 
 @dataclass(frozen=True)
 class Categorical(ColumnKind):
-    kind: Column = Column.CATEGORICAL
+    kind: Column = field(default=Column.CATEGORICAL, init=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Numeric(ColumnKind):
-    kind: Column = Column.NUMERIC
+    kind: Column = field(default=Column.NUMERIC, init=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Integer(ColumnKind):
-    kind: Column = Column.INTEGER
+    kind: Column = field(default=Column.INTEGER, init=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Date(ColumnKind):
-    kind: Column = Column.DATE
+    kind: Column = field(default=Column.DATE, init=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Time(ColumnKind):
-    kind: Column = Column.TIME
+    kind: Column = field(default=Column.TIME, init=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Datetime(ColumnKind):
-    kind: Column = Column.DATETIME
+    kind: Column = field(default=Column.DATETIME, init=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Boolean(ColumnKind):
-    kind: Column = Column.BOOLEAN
+    kind: Column = field(default=Column.BOOLEAN, init=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Text(ColumnKind):
-    kind: Column = Column.TEXT
+    kind: Column = field(default=Column.TEXT, init=False, repr=False)
 
 
 _KIND_CLASSES: dict[Column, type[ColumnKind]] = {

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from relsynth.relational._coerce import coerce
+from relsynth.relational._coerce import STRING, coerce
 from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.schema import Schema
 
@@ -21,6 +21,29 @@ _N_EXAMPLES = 5
 def _examples(values: pd.Series | np.ndarray | list) -> str:
     vals = list(pd.Series(values).drop_duplicates()[:_N_EXAMPLES])
     return ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in vals)
+
+
+def _rows(mask: pd.Series) -> str:
+    """The first few row numbers where `mask` holds (for nulls, which have no value to show)."""
+    rows = np.flatnonzero(mask.to_numpy(bool))
+    more = ", ..." if len(rows) > _N_EXAMPLES else ""
+    return ", ".join(str(r) for r in rows[:_N_EXAMPLES]) + more
+
+
+def _align_key(values: pd.Series, dtype: object) -> tuple[pd.Series, pd.Series]:
+    """A foreign key in the dtype of the key it references, and where a value cannot be such a key.
+
+    Keys are Int64 or string (see _coerce._key); without this, text "7" would never match 7 and a
+    single typo in an integer FK would report every row as an orphan.
+    """
+    fits = pd.Series(False, index=values.index)
+    if values.dtype == dtype:
+        return values, fits
+    if dtype == STRING:
+        return values.astype(STRING), fits
+    numbers = pd.to_numeric(values.astype(object), errors="coerce").astype("float64")
+    unfit = values.notna() & ~(numbers % 1 == 0)
+    return numbers.where(~unfit).astype("Int64"), unfit
 
 
 class RelationalData:
@@ -37,8 +60,10 @@ class RelationalData:
         self.schema = schema
         problems: list[str] = []
         self.data = self._coerce_all(data, problems)
-        if not problems:
-            self._check_keys(problems)
+        # Keys are checked even when columns failed, so one error lists every problem found.
+        for name in self.data:
+            self._check_primary_key(name, problems)
+            self._check_foreign_keys(name, problems)
         if problems:
             raise DataError(problems)
 
@@ -51,64 +76,84 @@ class RelationalData:
         if extra:
             problems.append(f"table(s) {extra} are in the data but not in the schema: add them or leave them out")
         out = {}
-        for name, table in self.schema.tables.items():
-            if name not in data:
-                continue
-            df = data[name]
-            if not isinstance(df, pd.DataFrame):
-                problems.append(f"table {name!r} must be a DataFrame, got {type(df).__name__}")
-                continue
-            absent = [c for c in table.columns if c not in df.columns]
-            unknown = [c for c in df.columns if c not in table.columns]
-            if absent:
-                problems.append(f"table {name!r}: column(s) {absent} are in the schema but not in the data")
-            if unknown:
-                problems.append(f"table {name!r}: column(s) {unknown} are in the data but not in the schema")
-            cols = {}
-            for col, kind in table.columns.items():
-                if col not in df.columns:
-                    continue
-                series, bad = coerce(df[col], kind.kind)
-                if bad.any():
-                    problems.append(
-                        f"table {name!r}, column {col!r} ({kind.kind.value}): {int(bad.sum())} value(s) do not "
-                        f"fit the kind, e.g. {_examples(df[col][bad])}"
-                    )
-                cols[col] = series.reset_index(drop=True)
-            out[name] = pd.DataFrame(cols)
+        for name in self.schema.tables:
+            if name in data:
+                df = self._coerce_table(name, data[name], problems)
+                if df is not None:
+                    out[name] = df
         return out
 
-    def _check_keys(self, problems: list[str]) -> None:
-        for name, table in self.schema.tables.items():
-            df = self.data[name]
-            pk = table.primary_key
-            if pk is not None:
-                nulls = df[pk].isna()
-                if nulls.any():
-                    problems.append(f"table {name!r}, primary key {pk!r}: {int(nulls.sum())} null value(s)")
-                dup = df[pk][df[pk].duplicated(keep=False) & ~nulls]
-                if len(dup):
-                    problems.append(
-                        f"table {name!r}, primary key {pk!r}: {dup.nunique()} duplicated value(s), "
-                        f"e.g. {_examples(dup)}"
-                    )
-            edge = self.schema.parent(name)
-            for fk, ref in table.foreign_keys.items():
-                ref_pk = self.schema.tables[ref].primary_key
-                values = df[fk]
-                is_parent = edge is not None and edge.fk == fk
-                if is_parent and values.isna().any():
-                    problems.append(
-                        f"table {name!r}, foreign key {fk!r} -> {ref!r}: {int(values.isna().sum())} null value(s); "
-                        "every row must belong to a parent row"
-                    )
-                known = pd.Index(self.data[ref][ref_pk].dropna())
-                orphan = values.notna() & ~values.isin(known)
-                if orphan.any():
-                    problems.append(
-                        f"table {name!r}, foreign key {fk!r} -> {ref}.{ref_pk}: {int(orphan.sum())} orphan "
-                        f"value(s) not in {ref!r}, e.g. {_examples(values[orphan])}"
-                    )
+    def _coerce_table(self, name: str, df: object, problems: list[str]) -> pd.DataFrame | None:
+        """The table with every schema column in its kind's dtype; None when it cannot be read."""
+        if not isinstance(df, pd.DataFrame):
+            problems.append(f"table {name!r} must be a DataFrame, got {type(df).__name__}")
+            return None
+        dup = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+        if dup:
+            problems.append(f"table {name!r}: column name(s) {dup} appear more than once")
+            return None
+        table = self.schema.tables[name]
+        absent = [c for c in table.columns if c not in df.columns]
+        unknown = [c for c in df.columns if c not in table.columns]
+        if absent:
+            problems.append(f"table {name!r}: column(s) {absent} are in the schema but not in the data")
+        if unknown:
+            problems.append(f"table {name!r}: column(s) {unknown} are in the data but not in the schema")
+        cols = {}
+        for col, kind in table.columns.items():
+            if col not in df.columns:
+                continue
+            series, bad = coerce(df[col], kind.kind)
+            if bad.any():
+                problems.append(
+                    f"table {name!r}, column {col!r} ({kind.kind.value}): {int(bad.sum())} value(s) do not "
+                    f"fit the kind, e.g. {_examples(df[col][bad])}"
+                )
+            cols[col] = series.reset_index(drop=True)
+        return pd.DataFrame(cols, index=pd.RangeIndex(len(df)))
+
+    def _check_primary_key(self, name: str, problems: list[str]) -> None:
+        df, pk = self.data[name], self.schema.tables[name].primary_key
+        if pk is None or pk not in df.columns:
+            return
+        nulls = df[pk].isna()
+        if nulls.any():
+            problems.append(
+                f"table {name!r}, primary key {pk!r}: {int(nulls.sum())} null value(s), at row(s) {_rows(nulls)}"
+            )
+        dup = df[pk][df[pk].duplicated(keep=False) & ~nulls]
+        if len(dup):
+            problems.append(
+                f"table {name!r}, primary key {pk!r}: {dup.nunique()} duplicated value(s) in {len(dup)} rows, "
+                f"e.g. {_examples(dup)}"
+            )
+
+    def _check_foreign_keys(self, name: str, problems: list[str]) -> None:
+        df, edge = self.data[name], self.schema.parent(name)
+        for fk, ref in self.schema.tables[name].foreign_keys.items():
+            ref_pk = self.schema.tables[ref].primary_key
+            if fk not in df.columns or ref not in self.data or ref_pk not in self.data[ref].columns:
+                continue  # already reported as a missing table or column
+            where = f"table {name!r}, foreign key {fk!r} -> {ref}.{ref_pk}"
+            known = self.data[ref][ref_pk]
+            values, unfit = _align_key(df[fk], known.dtype)
+            df[fk] = values  # our own frame, built in _coerce_table: no chained assignment
+            if unfit.any():
+                problems.append(
+                    f"{where}: {int(unfit.sum())} value(s) are not {known.dtype} keys like {ref!r}'s, "
+                    f"e.g. {_examples(df[fk][unfit])}"
+                )
+            nulls = values.isna() & ~unfit
+            if edge is not None and edge.fk == fk and nulls.any():
+                problems.append(
+                    f"{where}: {int(nulls.sum())} null value(s), at row(s) {_rows(nulls)}; "
+                    "every row must belong to a parent row"
+                )
+            orphan = values.notna() & ~values.isin(pd.Index(known.dropna()))
+            if orphan.any():
+                problems.append(
+                    f"{where}: {int(orphan.sum())} orphan value(s) not in {ref!r}, e.g. {_examples(values[orphan])}"
+                )
 
     # ---- access --------------------------------------------------------------------------
     def __getitem__(self, table: str) -> pd.DataFrame:

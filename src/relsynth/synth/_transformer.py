@@ -132,7 +132,7 @@ class Transformer(nn.Module):
     @staticmethod
     def _cache_mask(cache: KVCache, T: int, valid: Tensor | None) -> Tensor:
         """(B, 1, T, length+T) boolean: causal over the new positions, padding keys hidden."""
-        start, B = cache.length, cache.valid.shape[0]
+        start = cache.length
         if start + T > cache.capacity:
             raise RuntimeError(f"KV cache full: {start}+{T} > capacity {cache.capacity}")
         cache.valid[:, start : start + T] = True if valid is None else valid
