@@ -19,7 +19,22 @@ from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.schema import Edge, Schema, Table
 
 __all__ = [
-    "Boolean", "Categorical", "Column", "ColumnKind", "DataError", "Date", "Datetime", "Edge",
-    "ForeignKey", "Integer", "Numeric", "PrimaryKey", "RelationalData", "Schema", "SchemaError",
-    "Table", "Text", "Time",
+    "Boolean",
+    "Categorical",
+    "Column",
+    "ColumnKind",
+    "DataError",
+    "Date",
+    "Datetime",
+    "Edge",
+    "ForeignKey",
+    "Integer",
+    "Numeric",
+    "PrimaryKey",
+    "RelationalData",
+    "Schema",
+    "SchemaError",
+    "Table",
+    "Text",
+    "Time",
 ]

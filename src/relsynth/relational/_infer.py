@@ -14,8 +14,14 @@ _TIME_PATTERN = r"^\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$"
 _DATE_LIKE = r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
 
 
-def infer_kind(values: pd.Series) -> Column:
-    """The most plausible kind for a non-key column."""
+def infer_kind(values: pd.Series, in_lookup: bool = False) -> Column:
+    """The most plausible kind for a non-key column (never text in a lookup table)."""
+    kind = _guess(values)
+    # A lookup is copied, never written by the text model: its values are labels (genre names).
+    return Column.CATEGORICAL if in_lookup and kind is Column.TEXT else kind
+
+
+def _guess(values: pd.Series) -> Column:
     s = values.dropna()
     if ptypes.is_bool_dtype(values.dtype):
         return Column.BOOLEAN

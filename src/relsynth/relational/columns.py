@@ -8,10 +8,10 @@ changing the import: an instance (`Categorical()`, `ForeignKey(parent="artist")`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Column(str, Enum):
+class Column(StrEnum):
     """The kinds of column a table may declare."""
 
     PRIMARY_KEY = "primary_key"
@@ -55,7 +55,9 @@ class ForeignKey(ColumnKind):
 
     def __post_init__(self) -> None:
         if not isinstance(self.parent, str) or not self.parent:
-            raise ValueError(f"ForeignKey needs the referenced table's name: ForeignKey(parent='artist'), got {self.parent!r}")
+            raise ValueError(
+                f"ForeignKey needs the referenced table's name: ForeignKey(parent='artist'), got {self.parent!r}"
+            )
 
     def to_yaml(self) -> dict:
         return {"foreign_key": self.parent}

@@ -36,11 +36,11 @@ def _align_key(values: pd.Series, dtype: object) -> tuple[pd.Series, pd.Series]:
     Keys are Int64 or string (see _coerce._key); without this, text "7" would never match 7 and a
     single typo in an integer FK would report every row as an orphan.
     """
-    fits = pd.Series(False, index=values.index)
+    none = pd.Series(False, index=values.index)
     if values.dtype == dtype:
-        return values, fits
+        return values, none
     if dtype == STRING:
-        return values.astype(STRING), fits
+        return values.astype(STRING), none
     numbers = pd.to_numeric(values.astype(object), errors="coerce").astype("float64")
     unfit = values.notna() & ~(numbers % 1 == 0)
     return numbers.where(~unfit).astype("Int64"), unfit
@@ -135,13 +135,13 @@ class RelationalData:
             if fk not in df.columns or ref not in self.data or ref_pk not in self.data[ref].columns:
                 continue  # already reported as a missing table or column
             where = f"table {name!r}, foreign key {fk!r} -> {ref}.{ref_pk}"
-            known = self.data[ref][ref_pk]
-            values, unfit = _align_key(df[fk], known.dtype)
+            known, given = self.data[ref][ref_pk], df[fk]
+            values, unfit = _align_key(given, known.dtype)
             df[fk] = values  # our own frame, built in _coerce_table: no chained assignment
             if unfit.any():
                 problems.append(
-                    f"{where}: {int(unfit.sum())} value(s) are not {known.dtype} keys like {ref!r}'s, "
-                    f"e.g. {_examples(df[fk][unfit])}"
+                    f"{where}: {int(unfit.sum())} value(s) are not integers, as the keys of {ref!r} are, "
+                    f"e.g. {_examples(given[unfit])}"
                 )
             nulls = values.isna() & ~unfit
             if edge is not None and edge.fk == fk and nulls.any():
@@ -177,9 +177,14 @@ class RelationalData:
 
     # ---- entities ------------------------------------------------------------------------
     def descendants(self, root_table: str, root_keys: pd.Series | np.ndarray | list) -> dict[str, pd.DataFrame]:
-        """Rows of `root_table` with these keys and every row nested under them."""
-        pk = self.schema.tables[root_table].primary_key
-        keep = {root_table: self.data[root_table][self.data[root_table][pk].isin(list(root_keys))]}
+        """Rows of `root_table` with these keys and every row nested under them.
+
+        A root table without a primary key has no descendants; give row positions as its keys.
+        """
+        pk, df = self.schema.tables[root_table].primary_key, self.data[root_table]
+        if pk is None:
+            return {root_table: df.iloc[np.sort(np.asarray(root_keys, dtype=np.int64))]}
+        keep = {root_table: df[df[pk].isin(list(root_keys))]}
         for table in self.schema.depth_first(root_table)[1:]:
             edge = self.schema.parent(table)
             parent_keys = keep[edge.parent][self.schema.tables[edge.parent].primary_key]
@@ -188,7 +193,10 @@ class RelationalData:
         return keep
 
     def subset(self, root_keys: Mapping[str, pd.Series | np.ndarray | list]) -> RelationalData:
-        """The entities of the given root keys (per root table), lookups copied whole."""
+        """The entities of the given root keys (per root table), lookups copied whole.
+
+        For a root table without a primary key, the keys are row positions.
+        """
         parts: dict[str, pd.DataFrame] = {t: self.data[t] for t in self.schema.lookups}
         for root in self.schema.roots:
             parts.update(self.descendants(root, root_keys.get(root, [])))
@@ -204,7 +212,8 @@ class RelationalData:
         rng = np.random.default_rng(seed)
         train_keys, test_keys = {}, {}
         for root in self.schema.roots:
-            keys = self.data[root][self.schema.tables[root].primary_key].to_numpy()
+            pk = self.schema.tables[root].primary_key
+            keys = self.data[root][pk].to_numpy() if pk else np.arange(len(self.data[root]))
             perm = rng.permutation(len(keys))
             n_test = int(round(ratio * len(keys)))
             if len(keys) >= 2:
@@ -236,19 +245,19 @@ class RelationalData:
             if not (path / SCHEMA_FILE).is_file():
                 raise SchemaError(f"no schema given and no {SCHEMA_FILE} in {path}")
             schema = Schema.from_yaml(path / SCHEMA_FILE)
-        data = {}
-        for name in schema.tables:
-            data[name] = read_table(path, name)
+        data = {name: read_table(path, name, text_columns=t.text_columns) for name, t in schema.tables.items()}
         return cls(data, schema)
 
 
-def read_table(directory: Path, name: str) -> pd.DataFrame:
-    """One table from `<name>.parquet` or `<name>.csv` (empty fields are nulls, "NA" is text)."""
+def read_table(directory: Path, name: str, text_columns: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+    """One table from `<name>.parquet` or `<name>.csv` (empty fields are nulls, "NA" is text).
+
+    From a CSV, `text_columns` are read as strings: left to guessing, a text "007" would become 7.
+    """
     parquet, csv = directory / f"{name}.parquet", directory / f"{name}.csv"
     if parquet.is_file():
         return pd.read_parquet(parquet)
     if csv.is_file():
-        return pd.read_csv(csv, keep_default_na=False, na_values=[""])
+        dtypes = {c: STRING for c in text_columns}
+        return pd.read_csv(csv, keep_default_na=False, na_values=[""], dtype=dtypes)
     raise FileNotFoundError(f"table {name!r}: neither {parquet.name} nor {csv.name} in {directory}")
-
-

@@ -85,7 +85,7 @@ class Schema:
 
     def __init__(self, tables: Mapping[str, Table] | None = None, lookups: Iterable[str] = (), **kw: Table):
         self.tables = {**(tables or {}), **kw}
-        self.lookups = tuple(lookups)
+        self.lookups = (lookups,) if isinstance(lookups, str) else tuple(lookups)  # "genre" is one table
         self._validate()
 
     def __eq__(self, other: object) -> bool:
@@ -209,9 +209,8 @@ class Schema:
 
     @classmethod
     def from_yaml(cls, path_or_text: str | Path) -> Schema:
-        path = Path(path_or_text)
-        is_file = isinstance(path_or_text, Path) or (len(str(path_or_text)) < 4096 and path.is_file())
-        text = path.read_text() if is_file else str(path_or_text)
+        """A schema from a YAML file (a Path, or a str naming a file) or from YAML text."""
+        text = _yaml_text(path_or_text)
         try:
             spec = yaml.safe_load(text)
         except yaml.YAMLError as exc:
@@ -236,14 +235,15 @@ class Schema:
         from relsynth.relational._infer import infer_kind
 
         primary_keys, foreign_keys, overrides = primary_keys or {}, foreign_keys or {}, overrides or {}
-        for what, mapping in (("primary_keys", primary_keys), ("foreign_keys", foreign_keys)):
+        lookups = (lookups,) if isinstance(lookups, str) else tuple(lookups)
+        for what, mapping in (("primary_keys", primary_keys), ("foreign_keys", foreign_keys), ("overrides", overrides)):
             unknown = [t for t in mapping if t not in data]
             if unknown:
                 raise SchemaError(f"{what} names table(s) {unknown} that are not in the data ({list(data)})")
         tables = {}
         for name, df in data.items():
             pk, fks = primary_keys.get(name), dict(foreign_keys.get(name, {}))
-            missing = [c for c in [pk, *fks] if c is not None and c not in df.columns]
+            missing = [c for c in [pk, *fks, *overrides.get(name, {})] if c is not None and c not in df.columns]
             if missing:
                 raise SchemaError(f"table {name!r} has no column(s) {missing}; it has {list(df.columns)}")
             cols: dict[str, ColumnKind | Column | str] = {}
@@ -255,6 +255,20 @@ class Schema:
                 elif col in overrides.get(name, {}):
                     cols[col] = overrides[name][col]
                 else:
-                    cols[col] = infer_kind(df[col])
+                    cols[col] = infer_kind(df[col], in_lookup=name in lookups)
             tables[name] = Table(columns=cols)
         return cls(tables=tables, lookups=lookups)
+
+
+def _yaml_text(path_or_text: str | Path) -> str:
+    """The YAML to parse: a file's content, or the text itself when it names no file."""
+    if isinstance(path_or_text, Path):
+        return path_or_text.read_text()
+    text = str(path_or_text)
+    if "\n" in text or len(text) >= 4096:
+        return text  # YAML text; asking the OS about it may fail (a "file name too long")
+    if Path(text).is_file():
+        return Path(text).read_text()
+    if text.strip().endswith((".yml", ".yaml")):
+        raise SchemaError(f"no schema file {text!r}")
+    return text
