@@ -1,0 +1,64 @@
+"""Fixtures shared by the whole test suite: a tiny database made in memory."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from relsynth.relational import (
+    Categorical,
+    ForeignKey,
+    Integer,
+    Numeric,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    Table,
+    Text,
+)
+
+
+@pytest.fixture
+def tiny_schema() -> Schema:
+    """artist -> album -> track, with genre as a lookup."""
+    return Schema(
+        artist=Table(id=PrimaryKey(), name=Text()),
+        album=Table(id=PrimaryKey(), artist=ForeignKey(parent="artist"), title=Text()),
+        track=Table(
+            id=PrimaryKey(),
+            album=ForeignKey(parent="album"),
+            genre=ForeignKey(parent="genre"),
+            milliseconds=Integer(),
+            price=Numeric(),
+            composer=Categorical(),
+        ),
+        genre=Table(id=PrimaryKey(), name=Categorical()),
+        lookups=["genre"],
+    )
+
+
+@pytest.fixture
+def tiny_database(tiny_schema: Schema) -> RelationalData:
+    """10 artists with 0-2 albums each, 0-3 tracks per album, 3 genres."""
+    artist = pd.DataFrame({"id": range(1, 11), "name": [f"artist {i}" for i in range(1, 11)]})
+    albums = [(a, n) for a in range(1, 11) for n in range(a % 3)]  # artists 3, 6, 9 have no album
+    album = pd.DataFrame(
+        {
+            "id": range(1, len(albums) + 1),
+            "artist": [a for a, _ in albums],
+            "title": [f"album {n} of {a}" for a, n in albums],
+        }
+    )
+    tracks = [(al, n) for al in album["id"] for n in range(al % 4)]
+    track = pd.DataFrame(
+        {
+            "id": range(1, len(tracks) + 1),
+            "album": [al for al, _ in tracks],
+            "genre": [1 + i % 3 for i in range(len(tracks))],
+            "milliseconds": [200_000 + 1000 * i for i in range(len(tracks))],
+            "price": [0.99 if i % 2 else 1.99 for i in range(len(tracks))],
+            "composer": [None if i % 4 == 0 else f"composer {i % 3}" for i in range(len(tracks))],
+        }
+    )
+    genre = pd.DataFrame({"id": [1, 2, 3], "name": ["Rock", "Jazz", "Pop"]})
+    return RelationalData({"artist": artist, "album": album, "track": track, "genre": genre}, tiny_schema)

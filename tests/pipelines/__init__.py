@@ -1,0 +1,1 @@
+"""Tests of the Kedro pipelines, one package per pipeline."""

@@ -1,0 +1,94 @@
+"""data_processing: node tests on a tiny database and a run of the whole pipeline in memory."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+
+from relsynth.pipelines.data_processing import create_pipeline
+from relsynth.pipelines.data_processing.nodes import split_database, validate_database
+from relsynth.relational import RelationalData
+
+SPLIT = {"test_ratio": 0.2, "valid_ratio": 0.2, "seed": 0}
+
+
+def root_keys(part: RelationalData) -> set[int]:
+    return set(part["artist"]["id"])
+
+
+def assert_split_by_root_entity(database: RelationalData, parts: list[RelationalData]) -> None:
+    """Disjoint roots that cover the database; every descendant with its root; lookups whole."""
+    keys = [root_keys(p) for p in parts]
+    for i in range(len(keys)):
+        for j in range(i + 1, len(keys)):
+            assert not keys[i] & keys[j], "a root entity is in two parts"
+    assert set().union(*keys) == root_keys(database)
+    for table in ("album", "track"):
+        assert sum(len(p[table]) for p in parts) == len(database[table])
+    for part in parts:
+        assert set(part["album"]["artist"]) <= root_keys(part)
+        assert set(part["track"]["album"]) <= set(part["album"]["id"])
+        pd.testing.assert_frame_equal(part["genre"], database["genre"])
+
+
+def test_validate_database_passes_a_valid_database_through(tiny_database: RelationalData) -> None:
+    assert validate_database(tiny_database) is tiny_database
+
+
+def test_validate_database_needs_three_root_entities(tiny_database: RelationalData) -> None:
+    two_artists = tiny_database.subset({"artist": [1, 2]})
+    with pytest.raises(ValueError, match=r"fewer than 3 rows"):
+        validate_database(two_artists)
+
+
+def test_split_database_by_root_entity(tiny_database: RelationalData) -> None:
+    train, valid, test = split_database(tiny_database, SPLIT)
+    assert_split_by_root_entity(tiny_database, [train, valid, test])
+    assert (len(train["artist"]), len(valid["artist"]), len(test["artist"])) == (6, 2, 2)
+
+
+def test_split_database_is_reproducible(tiny_database: RelationalData) -> None:
+    first = [root_keys(p) for p in split_database(tiny_database, SPLIT)]
+    again = [root_keys(p) for p in split_database(tiny_database, SPLIT)]
+    other = [root_keys(p) for p in split_database(tiny_database, {**SPLIT, "seed": 1})]
+    assert first == again
+    assert first != other
+
+
+@pytest.mark.parametrize(
+    "split, message",
+    [
+        ({"test_ratio": 0.5, "valid_ratio": 0.5, "seed": 0}, "sum to less than 1"),
+        ({"test_ratio": 0.0, "valid_ratio": 0.1, "seed": 0}, "must be positive"),
+        ({"test_ratio": 0.1, "valid_ratio": 0.1, "sed": 0}, "unknown key"),
+    ],
+)
+def test_split_database_rejects_bad_parameters(tiny_database: RelationalData, split: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        split_database(tiny_database, split)
+
+
+def test_pipeline_runs_in_memory(tiny_database: RelationalData) -> None:
+    catalog = DataCatalog(
+        {
+            "raw_database": MemoryDataset(tiny_database),
+            "params:split": MemoryDataset(SPLIT),
+            **{name: MemoryDataset() for name in ("database_train", "database_valid", "database_test")},
+        }
+    )
+    SequentialRunner().run(create_pipeline(), catalog)
+    parts = [catalog.load(f"database_{p}") for p in ("train", "valid", "test")]
+    assert all(isinstance(p, RelationalData) for p in parts)
+    assert_split_by_root_entity(tiny_database, parts)
+
+
+def test_pipeline_interface() -> None:
+    pipe = create_pipeline()
+    assert pipe.inputs() == {"raw_database", "params:split"}
+    assert pipe.outputs() == {"database_train", "database_valid", "database_test"}
+    assert {n.name for n in pipe.nodes} == {
+        "data_processing.validate_database",
+        "data_processing.split_database_by_root_entity",
+    }
