@@ -1,0 +1,155 @@
+"""Schema.infer: keys as told, every other column's kind guessed from its values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from relsynth.relational import Column, ForeignKey, RelationalData, Schema, SchemaError
+from relsynth.relational._infer import infer_kind
+
+ROOT = Path(__file__).resolve().parents[2]
+CHINOOK = ROOT / "data" / "01_raw" / "chinook"
+CHINOOK_TABLES = ["artist", "album", "track", "genre", "media_type"]
+CHINOOK_FKS = {
+    "album": {"artist": "artist"},
+    "track": {"album": "album", "mediatype": "media_type", "genre": "genre"},
+}
+
+
+@pytest.fixture(scope="module")
+def chinook_frames() -> dict[str, pd.DataFrame]:
+    return {t: pd.read_csv(CHINOOK / f"{t}.csv", keep_default_na=False, na_values=[""]) for t in CHINOOK_TABLES}
+
+
+@pytest.fixture(scope="module")
+def inferred(chinook_frames: dict[str, pd.DataFrame]) -> Schema:
+    return Schema.infer(
+        chinook_frames,
+        primary_keys={t: "id" for t in CHINOOK_TABLES},
+        foreign_keys=CHINOOK_FKS,
+        lookups=["genre", "media_type"],
+    )
+
+
+def test_chinook_inference_matches_the_shipped_yaml(inferred: Schema):
+    assert inferred == Schema.from_yaml(ROOT / "conf" / "base" / "schema_chinook.yml")
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "kind"),
+    [
+        ("artist", "name", Column.TEXT),
+        ("album", "title", Column.TEXT),
+        ("track", "name", Column.TEXT),
+        ("track", "bytes", Column.INTEGER),
+        ("track", "milliseconds", Column.INTEGER),
+        ("track", "unit_price", Column.NUMERIC),
+        ("track", "composer", Column.CATEGORICAL),
+        ("genre", "name", Column.CATEGORICAL),  # unique and wordy, but a lookup is never text
+        ("media_type", "name", Column.CATEGORICAL),
+        ("track", "id", Column.PRIMARY_KEY),
+        ("track", "album", Column.FOREIGN_KEY),
+    ],
+)
+def test_chinook_column_kinds(inferred: Schema, table: str, column: str, kind: Column):
+    assert inferred.tables[table].columns[column].kind is kind
+
+
+def test_chinook_inferred_structure(inferred: Schema):
+    assert inferred.roots == ["artist"]
+    assert inferred.tables["track"].columns["genre"] == ForeignKey("genre")
+    assert inferred.depth_first() == ["artist", "album", "track"]
+
+
+def test_inferred_schema_validates_its_own_data(chinook_frames: dict[str, pd.DataFrame], inferred: Schema):
+    data = RelationalData(chinook_frames, inferred)
+    assert data.n_rows() == {"artist": 275, "album": 347, "track": 3503, "genre": 25, "media_type": 5}
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        (pd.Series([True, False, None], dtype="boolean"), Column.BOOLEAN),
+        (pd.Series([True, False]), Column.BOOLEAN),
+        (pd.Series(["yes", "No", None, "YES"]), Column.BOOLEAN),
+        (pd.Series(["t", "f", "t"]), Column.BOOLEAN),
+        (pd.Series([1, 2, 3]), Column.INTEGER),
+        (pd.Series([1.0, np.nan, 3.0]), Column.INTEGER),  # integers with gaps arrive as floats
+        (pd.Series([1, 2, None], dtype="Int64"), Column.INTEGER),
+        (pd.Series([0.5, 1.25]), Column.NUMERIC),
+        (pd.Series(["1", "22", "-3"]), Column.INTEGER),
+        (pd.Series(["1.5", "2", None]), Column.NUMERIC),
+        (pd.Series(["2007-01-01T00:00:00Z", "2007-01-02T00:00:00Z"]), Column.DATE),
+        (pd.Series(["2007-01-01", "2008-12-31", None]), Column.DATE),
+        (pd.Series(["2007-01-01 10:30", "2007-01-02 00:00"]), Column.DATETIME),
+        (pd.Series(pd.to_datetime(["2007-01-01", "2007-01-02"])), Column.DATE),
+        (pd.Series(pd.to_datetime(["2007-01-01 10:00", "2007-01-02 00:00"])), Column.DATETIME),
+        (pd.Series(["9:30", "12:00:01", "23:59"]), Column.TIME),
+        (pd.Series(["red", "blue", "red", "red", "blue", "green"]), Column.CATEGORICAL),
+        (pd.Series([f"a long sentence number {i} about things" for i in range(10)]), Column.TEXT),
+        (pd.Series([f"id-{i:030d}" for i in range(10)]), Column.TEXT),  # unique, long single words
+        (pd.Series([None, None], dtype=object), Column.CATEGORICAL),
+    ],
+)
+def test_infer_kind(values: pd.Series, kind: Column):
+    assert infer_kind(values) is kind
+
+
+def test_text_guess_becomes_categorical_only_in_lookups():
+    names = pd.Series([f"genre number {i}" for i in range(8)])
+    assert infer_kind(names) is Column.TEXT
+    assert infer_kind(names, in_lookup=True) is Column.CATEGORICAL
+
+
+def test_inferred_time_date_and_boolean_columns_validate():
+    frames = {
+        "event": pd.DataFrame(
+            {
+                "id": [1, 2, 3],
+                "at": ["9:30", "10:05:30", None],
+                "day": ["2020-01-31", "2021-02-01", "2022-03-04"],
+                "done": ["yes", "no", "yes"],
+            }
+        )
+    }
+    schema = Schema.infer(frames, primary_keys={"event": "id"})
+    kinds = {c: k.kind for c, k in schema.tables["event"].columns.items()}
+    assert kinds == {"id": Column.PRIMARY_KEY, "at": Column.TIME, "day": Column.DATE, "done": Column.BOOLEAN}
+    df = RelationalData(frames, schema)["event"]
+    assert list(df["at"]) == [dt.time(9, 30), dt.time(10, 5, 30), None]
+    assert df["day"].dtype == "datetime64[ns]"
+    assert df["done"].tolist() == [True, False, True]
+
+
+def test_overrides_correct_a_guess():
+    frames = {"t": pd.DataFrame({"id": [1, 2], "zip": [1234, 5678]})}
+    schema = Schema.infer(frames, primary_keys={"t": "id"}, overrides={"t": {"zip": Column.CATEGORICAL}})
+    assert schema.tables["t"].columns["zip"].kind is Column.CATEGORICAL
+
+
+def test_infer_without_keys_guesses_every_column():
+    schema = Schema.infer({"t": pd.DataFrame({"a": [1, 2], "b": [0.5, 1.5]})})
+    assert schema.tables["t"].primary_key is None
+    assert schema.roots == ["t"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        ({"primary_keys": {"nope": "id"}}, r"primary_keys names table\(s\) \['nope'\]"),
+        ({"foreign_keys": {"nope": {"a": "t"}}}, r"foreign_keys names table\(s\) \['nope'\]"),
+        ({"overrides": {"nope": {"a": "text"}}}, r"overrides names table\(s\) \['nope'\]"),
+        ({"primary_keys": {"t": "key"}}, r"table 't' has no column\(s\) \['key'\]"),
+        ({"overrides": {"t": {"zz": "text"}}}, r"table 't' has no column\(s\) \['zz'\]"),
+        ({"primary_keys": {"t": "id"}, "foreign_keys": {"t": {"a": "u"}}}, r"t\.a references table 'u'"),
+    ],
+)
+def test_infer_errors_name_what_is_wrong(kwargs: dict, pattern: str):
+    frames = {"t": pd.DataFrame({"id": [1, 2], "a": [1, 2]})}
+    with pytest.raises(SchemaError, match=pattern):
+        Schema.infer(frames, **kwargs)

@@ -1,0 +1,418 @@
+"""RelationalData: validation errors (table, column, count, examples) and dtype coercion."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from relsynth.relational import (
+    Boolean,
+    Categorical,
+    DataError,
+    Date,
+    Datetime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    Table,
+    Text,
+    Time,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+CHINOOK = ROOT / "data" / "01_raw" / "chinook"
+
+
+@pytest.fixture(scope="module")
+def chinook_schema() -> Schema:
+    return Schema.from_yaml(ROOT / "conf" / "base" / "schema_chinook.yml")
+
+
+@pytest.fixture
+def chinook_frames(chinook_schema: Schema) -> dict[str, pd.DataFrame]:
+    """Fresh raw frames for each test, so a test may corrupt them."""
+    return {t: pd.read_csv(CHINOOK / f"{t}.csv", keep_default_na=False, na_values=[""]) for t in chinook_schema.tables}
+
+
+def problems_of(frames: dict[str, pd.DataFrame], schema: Schema) -> list[str]:
+    with pytest.raises(DataError) as err:
+        RelationalData(frames, schema)
+    assert str(err.value).startswith(f"{len(err.value.problems)} problem(s) in the data")
+    return err.value.problems
+
+
+def one_problem(frames: dict[str, pd.DataFrame], schema: Schema) -> str:
+    problems = problems_of(frames, schema)
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+def family_schema() -> Schema:
+    return Schema(
+        parent=Table(id=PrimaryKey(), name=Text()),
+        child=Table(id=PrimaryKey(), parent=ForeignKey("parent"), kind=ForeignKey("kind"), x=Numeric()),
+        kind=Table(id=PrimaryKey(), label=Categorical()),
+        lookups=["kind"],
+    )
+
+
+def family_frames() -> dict[str, pd.DataFrame]:
+    return {
+        "parent": pd.DataFrame({"id": [1, 2, 3], "name": ["a", "b", "c"]}),
+        "child": pd.DataFrame({"id": [10, 11, 12, 13], "parent": [1, 1, 2, 2], "kind": [1, 2, None, 1], "x": 0.5}),
+        "kind": pd.DataFrame({"id": [1, 2], "label": ["k1", "k2"]}),
+    }
+
+
+# ---- Chinook ---------------------------------------------------------------------------------
+def test_shipped_chinook_validates_with_schema_dtypes(chinook_frames: dict, chinook_schema: Schema):
+    data = RelationalData(chinook_frames, chinook_schema)
+    assert data.n_rows() == {"artist": 275, "album": 347, "track": 3503, "genre": 25, "media_type": 5}
+    track = data["track"]
+    assert {c: str(t) for c, t in track.dtypes.items()} == {
+        "id": "Int64",
+        "album": "Int64",
+        "name": "string",
+        "bytes": "Int64",
+        "mediatype": "Int64",
+        "unit_price": "float64",
+        "composer": "string",
+        "genre": "Int64",
+        "milliseconds": "Int64",
+    }
+    assert track["composer"].isna().sum() == 978  # the empty CSV fields: nulls, not ""
+    assert isinstance(track.index, pd.RangeIndex)
+
+
+def test_chinook_orphan_track_is_named(chinook_frames: dict, chinook_schema: Schema):
+    track = chinook_frames["track"]
+    chinook_frames["track"] = track.assign(album=track["album"].mask(track["id"] == 5, 9999))
+    msg = one_problem(chinook_frames, chinook_schema)
+    assert "table 'track'" in msg and "foreign key 'album' -> album.id" in msg
+    assert "1 orphan value(s)" in msg and "9999" in msg
+
+
+def test_chinook_duplicated_album_id_is_named(chinook_frames: dict, chinook_schema: Schema):
+    album = chinook_frames["album"]
+    chinook_frames["album"] = album.assign(id=album["id"].mask(album["id"] == 2, 1))
+    problems = problems_of(chinook_frames, chinook_schema)
+    assert any(
+        "table 'album'" in p and "primary key 'id'" in p and "1 duplicated value(s) in 2 rows" in p and "e.g. 1" in p
+        for p in problems
+    ), problems
+    # tracks of the lost album 2 are orphans now: reported in the same error
+    assert any("table 'track', foreign key 'album'" in p and "e.g. 2" in p for p in problems), problems
+
+
+def test_chinook_text_in_numeric_column_is_named(chinook_frames: dict, chinook_schema: Schema):
+    track = chinook_frames["track"]
+    price = track["unit_price"].astype(object).mask(track["id"].isin([3, 7]), "cheap")
+    chinook_frames["track"] = track.assign(unit_price=price)
+    msg = one_problem(chinook_frames, chinook_schema)
+    assert "table 'track', column 'unit_price' (numeric): 2 value(s) do not fit the kind" in msg
+    assert "e.g. 'cheap'" in msg
+
+
+def test_chinook_text_in_integer_column_is_named(chinook_frames: dict, chinook_schema: Schema):
+    track = chinook_frames["track"]
+    ms = track["milliseconds"].astype(object).mask(track["id"] == 1, "3:45").mask(track["id"] == 2, 1.5)
+    chinook_frames["track"] = track.assign(milliseconds=ms)
+    msg = one_problem(chinook_frames, chinook_schema)
+    assert "table 'track', column 'milliseconds' (integer): 2 value(s)" in msg
+    assert "'3:45'" in msg and "1.5" in msg
+
+
+# ---- each validation error -------------------------------------------------------------------
+def test_missing_and_extra_tables_are_named():
+    frames = family_frames()
+    del frames["kind"]
+    frames["extra"] = pd.DataFrame({"a": [1]})
+    problems = problems_of(frames, family_schema())
+    assert "table(s) ['kind'] are in the schema but not in the data" in problems
+    assert any("['extra'] are in the data but not in the schema" in p for p in problems)
+    assert len(problems) == 2  # the child's FK to the missing table is not reported twice
+
+
+def test_missing_and_extra_columns_are_named():
+    frames = family_frames()
+    frames["child"] = frames["child"].drop(columns="x").assign(y=1)
+    problems = problems_of(frames, family_schema())
+    assert problems == [
+        "table 'child': column(s) ['x'] are in the schema but not in the data",
+        "table 'child': column(s) ['y'] are in the data but not in the schema",
+    ]
+
+
+def test_missing_key_column_does_not_crash_the_key_checks():
+    frames = family_frames()
+    frames["parent"] = frames["parent"].drop(columns="id")
+    problems = problems_of(frames, family_schema())
+    assert problems == ["table 'parent': column(s) ['id'] are in the schema but not in the data"]
+
+
+def test_null_primary_keys_give_count_and_rows():
+    frames = family_frames()
+    frames["parent"] = pd.DataFrame({"id": [1, None, 2, None], "name": list("abcd")})
+    msg = one_problem(frames, family_schema())
+    assert msg == "table 'parent', primary key 'id': 2 null value(s), at row(s) 1, 3"
+
+
+def test_duplicated_primary_keys_give_count_and_examples():
+    frames = family_frames()
+    frames["parent"] = pd.DataFrame({"id": [1, 2, 2, 3, 3, 3], "name": list("abcdef")})
+    msg = one_problem(frames, family_schema())
+    assert msg == "table 'parent', primary key 'id': 2 duplicated value(s) in 5 rows, e.g. 2, 3"
+
+
+def test_orphan_foreign_keys_give_count_and_at_most_five_examples():
+    frames = family_frames()
+    frames["child"] = pd.DataFrame(
+        {"id": range(10), "parent": [1, 2, 91, 92, 93, 94, 95, 96, 96, 3], "kind": 1, "x": 0.0}
+    )
+    msg = one_problem(frames, family_schema())
+    assert (
+        msg
+        == "table 'child', foreign key 'parent' -> parent.id: 7 orphan value(s) not in 'parent', e.g. 91, 92, 93, 94, 95"
+    )
+
+
+def test_orphan_lookup_key_is_named():
+    frames = family_frames()
+    frames["child"] = frames["child"].assign(kind=[1, 7, 7, None])
+    msg = one_problem(frames, family_schema())
+    assert msg == "table 'child', foreign key 'kind' -> kind.id: 2 orphan value(s) not in 'kind', e.g. 7"
+
+
+def test_null_parent_key_is_refused_but_null_lookup_key_is_allowed():
+    frames = family_frames()
+    assert RelationalData(frames, family_schema())["child"]["kind"].isna().sum() == 1
+    frames["child"] = frames["child"].assign(parent=[1, None, 2, 2])
+    msg = one_problem(frames, family_schema())
+    assert msg.startswith("table 'child', foreign key 'parent' -> parent.id: 1 null value(s), at row(s) 1")
+    assert "every row must belong to a parent row" in msg
+
+
+def test_text_in_integer_foreign_key_is_named_not_every_row_an_orphan():
+    frames = family_frames()
+    frames["child"] = frames["child"].assign(parent=["1", "1", "2", "x"])
+    msg = one_problem(frames, family_schema())
+    assert (
+        msg
+        == "table 'child', foreign key 'parent' -> parent.id: 1 value(s) are not integers, as the keys of 'parent' are, e.g. 'x'"
+    )
+
+
+def test_text_keys_keep_leading_zeros_and_match_their_references():
+    schema = family_schema()
+    frames = family_frames()
+    frames["parent"] = pd.DataFrame({"id": ["07", "7", "A"], "name": ["a", "b", "c"]})
+    frames["child"] = frames["child"].assign(parent=["07", "7", "7", "A"])
+    data = RelationalData(frames, schema)
+    assert data["parent"]["id"].tolist() == ["07", "7", "A"]
+    assert str(data["child"]["parent"].dtype) == "string"
+    frames["child"] = frames["child"].assign(parent=[7, 7, 7, 7])  # integers against text keys
+    assert str(RelationalData(frames, schema)["child"]["parent"].dtype) == "string"
+
+
+def test_integer_keys_written_as_text_become_integers():
+    frames = family_frames()
+    frames["parent"] = frames["parent"].assign(id=["1", "2", "3"])
+    frames["child"] = frames["child"].assign(id=[10.0, 11.0, 12.0, 13.0])
+    data = RelationalData(frames, family_schema())
+    assert data["parent"]["id"].dtype == "Int64" and data["child"]["id"].dtype == "Int64"
+
+
+def test_every_problem_is_listed_in_one_error():
+    frames = family_frames()
+    frames["parent"] = pd.DataFrame({"id": [1, 1, 2], "name": list("abc")})
+    frames["child"] = frames["child"].assign(x=["a", 1, 2, 3], parent=[1, 1, 2, 5])
+    problems = problems_of(frames, family_schema())
+    assert len(problems) == 3
+    assert "table 'child', column 'x' (numeric): 1 value(s) do not fit the kind, e.g. 'a'" in problems
+    assert any("primary key 'id': 1 duplicated" in p for p in problems)
+    assert any("1 orphan value(s) not in 'parent', e.g. 5" in p for p in problems)
+
+
+def test_examples_come_from_the_right_rows_with_any_index():
+    frames = family_frames()
+    child = frames["child"].assign(x=[1.0, "bad", 2.0, "worse"])
+    frames["child"] = child.set_axis([7, 3, 9, 1])
+    msg = one_problem(frames, family_schema())
+    assert msg.endswith("2 value(s) do not fit the kind, e.g. 'bad', 'worse'")
+
+
+def test_output_index_is_reset_and_values_stay_in_order():
+    frames = family_frames()
+    frames["child"] = frames["child"].set_axis([7, 3, 9, 1])
+    child = RelationalData(frames, family_schema())["child"]
+    assert list(child.index) == [0, 1, 2, 3]
+    assert child["id"].tolist() == [10, 11, 12, 13]
+
+
+def test_duplicated_column_names_are_named():
+    frames = family_frames()
+    frames["parent"] = pd.DataFrame([[1, "a", "b"]], columns=["id", "name", "name"])
+    msg = one_problem(frames, family_schema())
+    assert msg == "table 'parent': column name(s) ['name'] appear more than once"
+
+
+def test_a_table_that_is_not_a_dataframe_is_named():
+    frames = family_frames()
+    frames["kind"] = [{"id": 1}]  # type: ignore[assignment]
+    problems = problems_of(frames, family_schema())
+    assert problems == ["table 'kind' must be a DataFrame, got list"]
+
+
+def test_schema_must_be_a_schema():
+    with pytest.raises(TypeError, match="schema must be a Schema"):
+        RelationalData(family_frames(), {"parent": None})  # type: ignore[arg-type]
+
+
+def test_input_frames_are_not_modified():
+    frames = family_frames()
+    before = {t: df.copy() for t, df in frames.items()}
+    RelationalData(frames, family_schema())
+    for t, df in frames.items():
+        pd.testing.assert_frame_equal(df, before[t])
+
+
+# ---- coercion of every kind ------------------------------------------------------------------
+def one_table(**columns: object) -> Schema:
+    return Schema(t=Table(columns=columns))
+
+
+def coerced(schema: Schema, **values: list) -> pd.DataFrame:
+    return RelationalData({"t": pd.DataFrame(values)}, schema)["t"]
+
+
+def test_dtypes_of_every_kind():
+    schema = one_table(
+        id=PrimaryKey(),
+        n=Integer(),
+        x=Numeric(),
+        c=Categorical(),
+        s=Text(),
+        b=Boolean(),
+        d=Date(),
+        ts=Datetime(),
+        tm=Time(),
+    )
+    df = coerced(
+        schema,
+        id=[1, 2],
+        n=[1.0, None],
+        x=["0.5", None],
+        c=["a", None],
+        s=["hello there", None],
+        b=["yes", None],
+        d=["2020-01-02", None],
+        ts=["2020-01-02 03:04:05", None],
+        tm=["03:04", None],
+    )
+    assert {c: str(t) for c, t in df.dtypes.items()} == {
+        "id": "Int64",
+        "n": "Int64",
+        "x": "float64",
+        "c": "string",
+        "s": "string",
+        "b": "boolean",
+        "d": "datetime64[ns]",
+        "ts": "datetime64[ns]",
+        "tm": "object",
+    }
+    assert df.iloc[1].isna().drop("id").all()
+
+
+def test_categorical_numbers_stay_numbers():
+    df = coerced(one_table(c=Categorical()), c=[1, 2, 2])
+    assert df["c"].dtype == "int64"
+
+
+def test_integers_keep_every_digit():
+    big = 2**60 + 1
+    assert coerced(one_table(n=Integer()), n=[big, 1])["n"].tolist() == [big, 1]
+    assert coerced(one_table(n=Integer()), n=[str(big), "1"])["n"].tolist() == [big, 1]
+
+
+def test_boolean_coercion():
+    df = coerced(one_table(b=Boolean()), b=["Yes", "no", " TRUE ", "f", "1", "0", None])
+    assert df["b"].tolist() == [True, False, True, False, True, False, pd.NA]
+    ones = coerced(one_table(b=Boolean()), b=[1.0, 0.0, np.nan])  # 1/0 with a gap, as read from a CSV
+    assert ones["b"].tolist() == [True, False, pd.NA]
+    assert coerced(one_table(b=Boolean()), b=[True, False])["b"].dtype == "boolean"
+
+
+def test_boolean_that_is_not_is_named():
+    msg = one_problem({"t": pd.DataFrame({"b": ["yes", "maybe", 2.0]})}, one_table(b=Boolean()))
+    assert msg == "table 't', column 'b' (boolean): 2 value(s) do not fit the kind, e.g. 'maybe', 2.0"
+    msg = one_problem({"t": pd.DataFrame({"b": [1, 2]})}, one_table(b=Boolean()))
+    assert msg.endswith("1 value(s) do not fit the kind, e.g. 2")
+
+
+def test_time_coercion():
+    values = ["9:30", "12:30:15", "23:59:59.5", dt.time(7, 0), pd.Timestamp("2020-01-01 08:15"), None]
+    df = coerced(one_table(tm=Time()), tm=values)
+    assert df["tm"].tolist() == [
+        dt.time(9, 30),
+        dt.time(12, 30, 15),
+        dt.time(23, 59, 59, 500000),
+        dt.time(7, 0),
+        dt.time(8, 15),
+        None,
+    ]
+
+
+def test_time_that_is_not_is_named():
+    msg = one_problem({"t": pd.DataFrame({"tm": ["10:00", "25:99", "noon"]})}, one_table(tm=Time()))
+    assert msg == "table 't', column 'tm' (time): 2 value(s) do not fit the kind, e.g. '25:99', 'noon'"
+
+
+def test_date_coercion_drops_the_time_of_day():
+    df = coerced(one_table(d=Date()), d=["2007-01-01T00:00:00Z", "2008-02-29", "2009-03-01 13:00"])
+    assert df["d"].tolist() == [pd.Timestamp("2007-01-01"), pd.Timestamp("2008-02-29"), pd.Timestamp("2009-03-01")]
+
+
+def test_datetime_coercion_brings_offsets_to_utc():
+    df = coerced(one_table(ts=Datetime()), ts=["2020-01-01T00:00:00Z", "2020-01-01 10:00", "2020-01-02T00:00:00+02:00"])
+    assert df["ts"].dtype == "datetime64[ns]"
+    assert df["ts"].tolist() == [
+        pd.Timestamp("2020-01-01 00:00"),
+        pd.Timestamp("2020-01-01 10:00"),  # naive: kept as written
+        pd.Timestamp("2020-01-01 22:00"),
+    ]
+    aware = pd.Series(pd.to_datetime(["2020-06-01 12:00"])).dt.tz_localize("Europe/Paris")
+    assert coerced(one_table(ts=Datetime()), ts=aware)["ts"].tolist() == [pd.Timestamp("2020-06-01 10:00")]
+
+
+def test_datetime_of_other_resolutions_and_out_of_range():
+    seconds = pd.Series(np.array(["2000-01-01", "3000-01-01", "NaT"], dtype="datetime64[s]"))
+    msg = one_problem({"t": pd.DataFrame({"ts": seconds})}, one_table(ts=Datetime()))
+    assert msg.startswith("table 't', column 'ts' (datetime): 1 value(s) do not fit the kind, e.g. ")
+    assert "3000-01-01" in msg
+    ok = coerced(one_table(ts=Datetime()), ts=seconds[:1])
+    assert ok["ts"].dtype == "datetime64[ns]" and ok["ts"].tolist() == [pd.Timestamp("2000-01-01")]
+
+
+def test_datetime_that_is_not_is_named():
+    msg = one_problem({"t": pd.DataFrame({"ts": ["2020-01-01", "soon", "2020-13-45"]})}, one_table(ts=Datetime()))
+    assert msg == "table 't', column 'ts' (datetime): 2 value(s) do not fit the kind, e.g. 'soon', '2020-13-45'"
+
+
+def test_pandas_3_string_inference_and_copy_on_write(chinook_schema: Schema):
+    """The options that become pandas 3's defaults change nothing in validation."""
+    with pd.option_context("future.infer_string", True, "mode.copy_on_write", True):
+        frames = {
+            t: pd.read_csv(CHINOOK / f"{t}.csv", keep_default_na=False, na_values=[""]) for t in chinook_schema.tables
+        }
+        data = RelationalData(frames, chinook_schema)
+        train, test = data.split(ratio=0.2, seed=0)
+    assert str(data["track"]["name"].dtype) == "string"
+    assert data["track"]["id"].dtype == "Int64"
+    assert train.n_rows()["track"] + test.n_rows()["track"] == 3503

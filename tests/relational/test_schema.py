@@ -1,0 +1,317 @@
+"""Schema, Table and column kinds: spellings, the key forest and its errors, YAML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from relsynth.relational import (
+    Boolean,
+    Categorical,
+    Column,
+    Date,
+    Datetime,
+    Edge,
+    ForeignKey,
+    Integer,
+    Numeric,
+    PrimaryKey,
+    Schema,
+    SchemaError,
+    Table,
+    Text,
+    Time,
+)
+
+CHINOOK_YAML = Path(__file__).resolve().parents[2] / "conf" / "base" / "schema_chinook.yml"
+
+
+def chinook_schema_in_code() -> Schema:
+    """The shipped Chinook schema, written with instances (as the YAML should read)."""
+    return Schema(
+        artist=Table(id=PrimaryKey(), name=Text()),
+        album=Table(id=PrimaryKey(), artist=ForeignKey(parent="artist"), title=Text()),
+        track=Table(
+            id=PrimaryKey(),
+            album=ForeignKey(parent="album"),
+            name=Text(),
+            bytes=Integer(),
+            mediatype=ForeignKey(parent="media_type"),
+            unit_price=Numeric(),
+            composer=Categorical(),
+            genre=ForeignKey(parent="genre"),
+            milliseconds=Integer(),
+        ),
+        genre=Table(id=PrimaryKey(), name=Categorical()),
+        media_type=Table(id=PrimaryKey(), name=Categorical()),
+        lookups=["genre", "media_type"],
+    )
+
+
+def every_kind_schema() -> Schema:
+    return Schema(
+        parent=Table(id=PrimaryKey(), label=Categorical()),
+        child=Table(
+            columns={
+                "id": PrimaryKey(),
+                "parent id": ForeignKey(parent="parent"),  # not an identifier: needs columns={...}
+                "x": Numeric(),
+                "n": Integer(),
+                "d": Date(),
+                "t": Time(),
+                "ts": Datetime(),
+                "ok": Boolean(),
+                "note": Text(),
+                "kind": Categorical(),
+            }
+        ),
+    )
+
+
+# ---- column kinds and the Column enum ------------------------------------------------------
+def test_column_enum_spelling_builds_the_same_table_as_instances():
+    table = Table(id=Column.PRIMARY_KEY, name=Column.TEXT)
+    assert table.columns == {"id": PrimaryKey(), "name": Text()}
+    assert table == Table(id=PrimaryKey(), name=Text())
+    assert table == Table(id="primary_key", name="TEXT")  # names of the enum, any case
+    assert table.primary_key == "id"
+    assert table.text_columns == ["name"]
+
+
+@pytest.mark.parametrize(
+    ("member", "cls"),
+    [
+        (Column.CATEGORICAL, Categorical),
+        (Column.NUMERIC, Numeric),
+        (Column.INTEGER, Integer),
+        (Column.DATE, Date),
+        (Column.TIME, Time),
+        (Column.DATETIME, Datetime),
+        (Column.BOOLEAN, Boolean),
+        (Column.TEXT, Text),
+        (Column.PRIMARY_KEY, PrimaryKey),
+    ],
+)
+def test_every_enum_member_maps_to_its_kind(member: Column, cls: type):
+    kind = Table(c=member).columns["c"]
+    assert type(kind) is cls
+    assert kind.kind is member
+    assert kind.to_yaml() == member.value
+
+
+def test_foreign_key_takes_its_parent_positionally_or_by_name():
+    assert ForeignKey("artist") == ForeignKey(parent="artist")
+    assert ForeignKey("artist").parent == "artist"
+    assert ForeignKey("artist").kind is Column.FOREIGN_KEY
+    assert repr(ForeignKey("artist")) == "ForeignKey(parent='artist')"
+
+
+def test_kind_cannot_be_overridden_by_argument():
+    with pytest.raises(TypeError):
+        Integer(Column.TEXT)  # type: ignore[call-arg]
+
+
+def test_foreign_key_without_parent_is_refused():
+    with pytest.raises(ValueError, match="ForeignKey needs the referenced table"):
+        ForeignKey()
+
+
+def test_foreign_key_enum_member_needs_a_parent_and_names_the_column():
+    with pytest.raises(SchemaError, match=r"column 'artist'.*ForeignKey\(parent="):
+        Table(id=Column.PRIMARY_KEY, artist=Column.FOREIGN_KEY)
+
+
+def test_unknown_kind_names_the_column_and_the_options():
+    with pytest.raises(SchemaError) as err:
+        Table(id=Column.PRIMARY_KEY, price="money")
+    assert "'price'" in str(err.value)
+    assert "'money'" in str(err.value)
+    assert "categorical" in str(err.value) and "datetime" in str(err.value)
+
+
+def test_table_with_two_primary_keys_is_refused():
+    with pytest.raises(SchemaError, match=r"at most one primary key.*\['a', 'b'\]"):
+        Table(a=PrimaryKey(), b=PrimaryKey())
+
+
+def test_table_without_columns_is_refused():
+    with pytest.raises(SchemaError, match="at least one column"):
+        Table()
+
+
+# ---- the key forest ------------------------------------------------------------------------
+def test_chinook_forest_structure():
+    schema = chinook_schema_in_code()
+    assert schema.roots == ["artist"]
+    assert schema.synth_tables == ["artist", "album", "track"]
+    assert schema.parent("track") == Edge(child="track", fk="album", parent="album")
+    assert schema.parent("artist") is None
+    assert schema.parent("genre") is None
+    assert schema.children("artist") == ["album"]
+    assert schema.children("track") == []
+    assert schema.depth_first() == ["artist", "album", "track"]
+    assert [schema.depth(t) for t in schema.depth_first()] == [0, 1, 2]
+    assert schema.lookup_fks("track") == {"mediatype": "media_type", "genre": "genre"}
+
+
+def test_forest_with_two_roots_and_branches():
+    schema = Schema(
+        a=Table(id=PrimaryKey()),
+        b=Table(id=PrimaryKey(), a=ForeignKey("a")),
+        c=Table(id=PrimaryKey(), a=ForeignKey("a")),
+        d=Table(id=PrimaryKey(), b=ForeignKey("b")),
+        r=Table(id=PrimaryKey()),
+        s=Table(r=ForeignKey("r"), x=Numeric()),  # a leaf needs no primary key
+    )
+    assert schema.roots == ["a", "r"]
+    assert schema.children("a") == ["b", "c"]
+    assert schema.depth_first() == ["a", "b", "d", "c", "r", "s"]
+    assert schema.depth_first("r") == ["r", "s"]
+    assert schema.depth("d") == 2
+
+
+def test_lookups_given_as_one_string_mean_one_table():
+    schema = Schema(g=Table(id=PrimaryKey()), t=Table(id=PrimaryKey(), g=ForeignKey("g")), lookups="g")
+    assert schema.lookups == ("g",)
+    assert schema.roots == ["t"]
+
+
+def test_cycle_is_refused_naming_its_tables():
+    with pytest.raises(SchemaError) as err:
+        Schema(
+            a=Table(id=PrimaryKey(), c=ForeignKey("c")),
+            b=Table(id=PrimaryKey(), a=ForeignKey("a")),
+            c=Table(id=PrimaryKey(), b=ForeignKey("b")),
+        )
+    msg = str(err.value)
+    assert "cycle" in msg
+    assert all(t in msg for t in ("a", "b", "c"))
+    assert msg.count("->") == 3  # the cycle a -> c -> b -> a (or a rotation), closed
+
+
+def test_two_parents_are_refused_naming_table_and_keys():
+    with pytest.raises(SchemaError) as err:
+        Schema(
+            customer=Table(id=PrimaryKey()),
+            track=Table(id=PrimaryKey()),
+            purchase=Table(id=PrimaryKey(), customer=ForeignKey("customer"), track=ForeignKey("track")),
+        )
+    msg = str(err.value)
+    assert "'purchase'" in msg
+    assert "2 parent foreign keys" in msg
+    assert "customer->customer" in msg and "track->track" in msg
+    assert "lookups" in msg  # says what to do
+
+
+def test_second_foreign_key_to_a_lookup_is_allowed():
+    schema = Schema(
+        customer=Table(id=PrimaryKey()),
+        track=Table(id=PrimaryKey()),
+        purchase=Table(id=PrimaryKey(), customer=ForeignKey("customer"), track=ForeignKey("track")),
+        lookups=["track"],
+    )
+    assert schema.parent("purchase") == Edge("purchase", "customer", "customer")
+    assert schema.lookup_fks("purchase") == {"track": "track"}
+
+
+def test_self_reference_is_refused_naming_table_and_column():
+    with pytest.raises(SchemaError, match=r"employee\.reports_to references its own table"):
+        Schema(employee=Table(id=PrimaryKey(), reports_to=ForeignKey("employee")))
+
+
+def test_foreign_key_to_unknown_table_is_refused():
+    with pytest.raises(SchemaError, match=r"album\.artist references table 'artist', which is not in the schema"):
+        Schema(album=Table(id=PrimaryKey(), artist=ForeignKey("artist")))
+
+
+def test_foreign_key_to_table_without_primary_key_is_refused():
+    with pytest.raises(SchemaError, match=r"album\.artist references 'artist', which has no primary key"):
+        Schema(artist=Table(name=Text()), album=Table(id=PrimaryKey(), artist=ForeignKey("artist")))
+
+
+@pytest.mark.parametrize(
+    ("tables", "lookups", "pattern"),
+    [
+        ({"t": Table(id=PrimaryKey())}, ["genre"], r"lookup table\(s\) \['genre'\] are not tables"),
+        ({"g": Table(name=Categorical())}, ["g"], r"lookup table 'g' needs a primary key"),
+        (
+            {"p": Table(id=PrimaryKey()), "g": Table(id=PrimaryKey(), p=ForeignKey("p"))},
+            ["g"],
+            r"lookup table 'g' may not have foreign keys",
+        ),
+    ],
+)
+def test_bad_lookups_are_refused(tables: dict, lookups: list, pattern: str):
+    with pytest.raises(SchemaError, match=pattern):
+        Schema(tables=tables, lookups=lookups)
+
+
+def test_empty_schema_and_non_table_are_refused():
+    with pytest.raises(SchemaError, match="at least one table"):
+        Schema()
+    with pytest.raises(SchemaError, match="table 'a' must be a Table, got dict"):
+        Schema(a={"id": "primary_key"})  # type: ignore[arg-type]
+
+
+# ---- YAML ----------------------------------------------------------------------------------
+def test_yaml_round_trip_of_every_kind(tmp_path: Path):
+    schema = every_kind_schema()
+    assert Schema.from_yaml(schema.to_yaml()) == schema
+    path = tmp_path / "schema.yaml"
+    schema.to_yaml(path)
+    assert Schema.from_yaml(path) == schema
+    assert Schema.from_yaml(str(path)) == schema
+    back = Schema.from_yaml(path)
+    assert list(back.tables["child"].columns) == list(schema.tables["child"].columns)  # order kept
+
+
+def test_yaml_round_trip_keeps_lookups():
+    schema = chinook_schema_in_code()
+    back = Schema.from_yaml(schema.to_yaml())
+    assert back == schema
+    assert set(back.lookups) == {"genre", "media_type"}
+
+
+def test_yaml_spells_foreign_keys_as_mappings():
+    spec = yaml.safe_load(chinook_schema_in_code().to_yaml())
+    assert spec["tables"]["album"]["columns"] == {
+        "id": "primary_key",
+        "artist": {"foreign_key": "artist"},
+        "title": "text",
+    }
+    assert spec["lookups"] == ["genre", "media_type"]
+
+
+def test_shipped_chinook_yaml_reads_as_expected():
+    schema = Schema.from_yaml(CHINOOK_YAML)
+    assert schema == chinook_schema_in_code()
+    assert schema.roots == ["artist"]
+    assert schema.tables["track"].foreign_keys == {"album": "album", "mediatype": "media_type", "genre": "genre"}
+
+
+def test_yaml_text_with_a_long_line_is_read_as_text():
+    name = "t" * 300  # a would-be file name longer than the OS allows
+    schema = Schema.from_yaml(f"tables:\n  {name}:\n    columns: {{id: primary_key}}\n")
+    assert list(schema.tables) == [name]
+
+
+def test_missing_yaml_file_says_so():
+    with pytest.raises(SchemaError, match=r"no schema file 'conf/base/nope\.yml'"):
+        Schema.from_yaml("conf/base/nope.yml")
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("tables: [unclosed", "could not be parsed"),
+        ("artist: {columns: {id: primary_key}}", "needs a 'tables' key"),
+        ("tables:\n  artist: {id: primary_key}\n", "table 'artist' needs a 'columns' mapping"),
+        ("tables:\n  artist:\n    columns: {id: primary_key, name: words}\n", r"table 'artist': column 'name'"),
+        ("tables:\n  album:\n    columns: {id: primary_key, a: {foreign_key: x, y: 1}}\n", "foreign_key"),
+    ],
+)
+def test_bad_yaml_is_a_schema_error(text: str, pattern: str):
+    with pytest.raises(SchemaError, match=pattern):
+        Schema.from_yaml(text)
