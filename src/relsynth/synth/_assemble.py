@@ -1,0 +1,109 @@
+"""Vectorised depth-first serialisation of a database into token sequences.
+
+Every row's start offset is computed with cumulative sums (subtree sizes bottom-up, starts
+top-down), then headers are scattered into one token array: no Python loop over rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import RelationalData
+
+
+def assemble(pre, data: RelationalData | Mapping[str, pd.DataFrame]):
+    from relsynth.synth.preproc import Encoded
+
+    tables = data.data if isinstance(data, RelationalData) else data
+    schema, layouts = pre.schema, pre.layouts
+    order = list(layouts)
+    perm, parent_pos = _sort_under_parents(schema, tables, order)
+    size, block = _subtree_sizes(schema, layouts, order, perm, parent_pos)
+    start = _row_starts(schema, layouts, order, size, block, parent_pos)
+    n_tokens = int(sum(size[r].sum() for r in schema.roots))
+    tokens = np.zeros(n_tokens, dtype=np.int32)
+    slots = np.zeros(n_tokens, dtype=np.int16)
+    for t in order:
+        header = _headers(pre, t, tables[t].iloc[perm[t]], parent_pos, len(perm[t]))
+        pos = start[t][:, None] + np.arange(header.shape[1])[None, :]
+        tokens[pos] = header
+        slots[pos] = np.asarray(layouts[t].slots, dtype=np.int16)[None, :]
+    row_start, row_table, row_parent = _row_index(schema, order, start, parent_pos)
+    root_starts = np.sort(np.concatenate([start[r] for r in schema.roots]))
+    offsets = np.append(root_starts, n_tokens).astype(np.int64)
+    return Encoded(tokens, slots, offsets, row_start, row_table, row_parent)
+
+
+def _sort_under_parents(schema, tables, order):
+    """Row order of each table (children grouped by parent, stable) and each row's parent position."""
+    perm, parent_pos = {}, {}
+    for t in order:
+        edge = schema.parent(t)
+        n = len(tables[t])
+        if edge is None:
+            perm[t], parent_pos[t] = np.arange(n), None
+            continue
+        pk = schema.tables[edge.parent].primary_key
+        parent_keys = tables[edge.parent][pk].to_numpy()[perm[edge.parent]]
+        pos = pd.Index(parent_keys).get_indexer(tables[t][edge.fk])
+        if (pos < 0).any():
+            raise ValueError(f"{t}.{edge.fk}: {int((pos < 0).sum())} row(s) have no parent among the given rows")
+        p = np.argsort(pos, kind="stable")
+        perm[t], parent_pos[t] = p, pos[p]
+    return perm, parent_pos
+
+
+def _subtree_sizes(schema, layouts, order, perm, parent_pos):
+    size = {t: np.full(len(perm[t]), layouts[t].header_len, dtype=np.int64) for t in order}
+    block = {}
+    for t in reversed(order):
+        for c in layouts[t].children:
+            block[c] = np.bincount(parent_pos[c], weights=size[c], minlength=len(size[t])).astype(np.int64)
+            size[t] += block[c]
+    return size, block
+
+
+def _row_starts(schema, layouts, order, size, block, parent_pos):
+    start = {}
+    base = 0
+    for r in schema.roots:
+        start[r] = base + np.cumsum(size[r]) - size[r]
+        base += int(size[r].sum())
+    for t in order:
+        cursor = start[t] + layouts[t].header_len
+        for c in layouts[t].children:
+            within = np.cumsum(size[c]) - size[c]  # exclusive cumsum over all rows of c
+            group_first = (np.cumsum(block[c]) - block[c])[parent_pos[c]]
+            start[c] = cursor[parent_pos[c]] + within - group_first
+            cursor = cursor + block[c]
+    return start
+
+
+def _headers(pre, table, df, parent_pos, n_rows) -> np.ndarray:
+    """(n_rows, header_len) global token ids: field tokens then child-count tokens."""
+    layout = pre.layouts[table]
+    parts = [pre.encode_columns(table, df)]
+    for c, slot_id in zip(layout.children, layout.slots[layout.n_fields :], strict=True):
+        slot = pre.slots[slot_id]
+        counts = np.bincount(parent_pos[c], minlength=n_rows)
+        parts.append((slot.offset + slot.preproc.encode(counts))[:, None])
+    return np.concatenate(parts, axis=1) if parts else np.zeros((n_rows, 0), dtype=np.int64)
+
+
+def _row_index(schema, order, start, parent_pos):
+    """Rows in depth-first order: start offset, table index, parent row (-1 for roots)."""
+    all_start = np.concatenate([start[t] for t in order])
+    all_table = np.concatenate([np.full(len(start[t]), i, dtype=np.int16) for i, t in enumerate(order)])
+    base = dict(zip(order, np.cumsum([0] + [len(start[t]) for t in order])[:-1], strict=True))
+    dfs = np.argsort(all_start, kind="stable")
+    rank = np.empty_like(dfs)
+    rank[dfs] = np.arange(len(dfs))
+    parent = np.full(len(all_start), -1, dtype=np.int64)
+    for t in order:
+        edge = schema.parent(t)
+        if edge is not None:
+            parent[base[t] : base[t] + len(start[t])] = rank[base[edge.parent] + parent_pos[t]]
+    return all_start[dfs], all_table[dfs], parent[dfs]

@@ -1,0 +1,95 @@
+"""Parse token sequences (one per root entity) back into tables with fresh keys."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import Column, RelationalData
+from relsynth.relational._coerce import STRING
+
+
+def parse_entities(pre, sequences, roots):
+    """Per table: header rows (list of token arrays) and the parent row index of each."""
+    headers = {t: [] for t in pre.layouts}
+    parents = {t: [] for t in pre.layouts}
+    for seq, root in zip(sequences, roots, strict=True):
+        seq = np.asarray(seq)
+        pos = 0
+        stack = [(root, -1, 1)]  # (table, parent row, rows still to read)
+        while stack:
+            table, parent, remaining = stack.pop()
+            if remaining == 0:
+                continue
+            stack.append((table, parent, remaining - 1))
+            layout = pre.layouts[table]
+            h = layout.header_len
+            if pos + h > len(seq):
+                raise ValueError(f"a sequence ends inside a {table!r} row (position {pos}, length {len(seq)})")
+            header = seq[pos : pos + h]
+            pos += h
+            row = len(headers[table])
+            headers[table].append(header)
+            parents[table].append(parent)
+            counts = [
+                _count(pre, layout.slots[layout.n_fields + k], header[layout.n_fields + k])
+                for k in range(len(layout.children))
+            ]
+            for child, n in reversed(list(zip(layout.children, counts, strict=True))):
+                stack.append((child, row, n))
+        if pos != len(seq):
+            raise ValueError(f"a sequence has {len(seq) - pos} token(s) after its last row")
+    return headers, parents
+
+
+def _count(pre, slot_id: int, token: int) -> int:
+    slot = pre.slots[slot_id]
+    local = int(token) - slot.offset
+    return local if local < slot.preproc.n_exact else int(slot.preproc.decode(np.array([local]), None)[0])
+
+
+def decode_entities(pre, sequences, roots, rng: np.random.Generator) -> RelationalData:
+    headers, parents = parse_entities(pre, sequences, roots)
+    schema = pre.schema
+    keys: dict[str, pd.Series] = {}
+    out: dict[str, pd.DataFrame] = {}
+    for table, layout in pre.layouts.items():
+        n = len(headers[table])
+        mat = np.stack(headers[table]) if n else np.zeros((0, layout.header_len), dtype=np.int64)
+        cols: dict[str, pd.Series] = {}
+        for j, col in enumerate(layout.fields):
+            slot = pre.slots[layout.slots[j]]
+            if col in schema.tables[table].columns:
+                cols[col] = slot.preproc.decode(mat[:, j] - slot.offset, rng).reset_index(drop=True)
+        pk = schema.tables[table].primary_key
+        if pk is not None:
+            keys[table] = _new_keys(n, pre.stats.get("pk_formats", {}).get(table, {"type": "int", "start": 1}))
+            cols[pk] = keys[table]
+        edge = schema.parent(table)
+        if edge is not None:
+            cols[edge.fk] = keys[edge.parent].iloc[np.asarray(parents[table], dtype=np.int64)].reset_index(drop=True)
+        out[table] = _in_schema_order(schema, table, cols, n)
+    for lk in schema.lookups:
+        out[lk] = pd.DataFrame(pre.stats["lookups"][lk])
+    return RelationalData({t: out[t] for t in schema.tables}, schema)
+
+
+def _new_keys(n: int, fmt: dict) -> pd.Series:
+    numbers = np.arange(fmt.get("start", 1), fmt.get("start", 1) + n)
+    if fmt["type"] == "int":
+        return pd.Series(numbers, dtype="Int64")
+    width = fmt.get("width", 1)
+    return pd.Series([f"{fmt['prefix']}{i:0{width}d}" for i in numbers], dtype=STRING)
+
+
+def _in_schema_order(schema, table: str, cols: dict, n: int) -> pd.DataFrame:
+    """All schema columns in order; text and ignored columns are missing (the text model fills text)."""
+    frame = {}
+    for col, kind in schema.tables[table].columns.items():
+        if col in cols:
+            frame[col] = cols[col]
+        elif kind.kind is Column.TEXT:
+            frame[col] = pd.Series([pd.NA] * n, dtype=STRING)
+        else:
+            frame[col] = pd.Series([None] * n, dtype=object)
+    return pd.DataFrame(frame)

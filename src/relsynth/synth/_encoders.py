@@ -1,0 +1,346 @@
+"""Column preprocessors: each turns one column into tokens of its own small vocabulary.
+
+Every preprocessor has `fit(values)`, `encode(values) -> local ids`, `decode(ids, rng) ->
+values`, `n_tokens`, `forbidden` (local ids the model may never emit, e.g. the protected
+`<rare>` token) and a JSON round trip (`to_dict` / `column_preproc_from_dict`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+MISSING = "<missing>"
+RARE = "<rare>"
+
+
+class ColumnPreproc:
+    """Base class of the column preprocessors."""
+
+    name = "base"
+
+    def fit(self, values: pd.Series) -> ColumnPreproc:
+        raise NotImplementedError
+
+    def encode(self, values: pd.Series) -> np.ndarray:
+        raise NotImplementedError
+
+    def decode(self, ids: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        raise NotImplementedError
+
+    @property
+    def n_tokens(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def forbidden(self) -> list[int]:
+        return []
+
+    def to_dict(self) -> dict:
+        raise NotImplementedError
+
+
+# ---- categories --------------------------------------------------------------------------------
+@dataclass
+class CategoricalPreproc(ColumnPreproc):
+    """Categories seen at least `min_count` times; the rest share a protected `<rare>` token.
+
+    `<rare>` is never generated while a frequent category exists, so no rare value can be
+    replayed; a column with no frequent category is generated as missing (with a warning at fit).
+    """
+
+    min_count: int = 5
+    categories: list = field(default_factory=list)  # frequent values, as JSON-able scalars
+    dtype: str = "string"
+    has_missing: bool = False
+    name = "categorical"
+
+    def fit(self, values: pd.Series) -> CategoricalPreproc:
+        counts = values.dropna().value_counts()
+        self._seen = {_plain(v) for v in counts.index}
+        self.categories = [_plain(v) for v in counts.index[counts >= self.min_count]]
+        self.categories.sort(key=lambda v: (str(type(v)), v))
+        self.dtype = str(values.dtype)
+        self.has_missing = bool(values.isna().any()) or not self.categories
+        if not self.categories and len(counts):
+            warnings.warn(
+                f"column {values.name!r}: no value appears {self.min_count}+ times, so it will be generated as "
+                "missing; lower min_count, or declare it text if it holds free text",
+                stacklevel=2,
+            )
+        return self
+
+    # token layout: [<missing>, <rare>, categories...]
+    @property
+    def n_tokens(self) -> int:
+        return 2 + len(self.categories)
+
+    @property
+    def forbidden(self) -> list[int]:
+        out = [1]  # <rare>
+        if not self.has_missing:
+            out.append(0)
+        if not self.categories:  # nothing else to emit: missing stays allowed
+            out = [1]
+        return out
+
+    def encode(self, values: pd.Series) -> np.ndarray:
+        codes = pd.Categorical(values.map(_plain, na_action="ignore"), categories=self.categories).codes
+        ids = np.where(codes >= 0, codes + 2, 1).astype(np.int64)
+        ids[values.isna().to_numpy()] = 0
+        return ids
+
+    def decode(self, ids: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        cats = np.array([None, None, *self.categories], dtype=object)
+        out = pd.Series(cats[np.asarray(ids)], dtype=object)
+        return _restore_dtype(out, self.dtype)
+
+    def unseen(self, values: pd.Series) -> pd.Series:
+        """Non-null values never seen at fit (they encode as `<rare>`). Known only in the fitting
+        process: the set of seen values is never saved, since it would reveal rare values."""
+        seen = getattr(self, "_seen", None)
+        if seen is None:
+            return values[:0]
+        v = values.dropna()
+        return v[~v.map(_plain).isin(seen)]
+
+    def to_dict(self) -> dict:
+        return {
+            "type": self.name,
+            "min_count": self.min_count,
+            "categories": self.categories,
+            "dtype": self.dtype,
+            "has_missing": self.has_missing,
+        }
+
+
+# ---- numbers -----------------------------------------------------------------------------------
+@dataclass
+class NumericPreproc(ColumnPreproc):
+    """Frequent exact values get their own token; the rest fall in quantile bins.
+
+    A value is decoded exactly for its own token, else uniformly within its bin, rounded to the
+    precision seen at fit (integers stay integers). `kind` converts dates and times to numbers.
+    """
+
+    n_bins: int = 32
+    kind: str = "numeric"  # numeric | integer | datetime | date | time
+    points: list[float] = field(default_factory=list)  # values with their own token
+    edges: list[float] = field(default_factory=list)  # bin edges of the other values
+    decimals: int = 0
+    has_missing: bool = False
+    dtype: str = "float64"
+    name = "numeric"
+
+    def fit(self, values: pd.Series) -> NumericPreproc:
+        x = _to_number(values, self.kind)
+        self.dtype = str(values.dtype)
+        self.has_missing = bool(np.isnan(x).any()) or bool(np.isnan(x).all())
+        x = x[~np.isnan(x)]
+        if len(x) == 0:
+            self.points, self.edges = [], []
+            return self
+        uniq, counts = np.unique(x, return_counts=True)
+        if len(uniq) <= self.n_bins:
+            self.points, rest = uniq.tolist(), x[:0]
+        else:
+            frequent = counts >= len(x) / self.n_bins
+            self.points = uniq[frequent].tolist()
+            rest = x[~np.isin(x, uniq[frequent])]
+        n_rest_bins = max(self.n_bins - len(self.points), 1)
+        edges = np.unique(np.quantile(rest, np.linspace(0, 1, n_rest_bins + 1))) if len(rest) else np.array([])
+        self.edges = edges.tolist() if len(edges) >= 2 else []
+        self.decimals = 0 if self.kind != "numeric" else _decimals(x)
+        return self
+
+    # token layout: [<missing>, points..., bins...]
+    @property
+    def n_bins_used(self) -> int:
+        return max(len(self.edges) - 1, 0)
+
+    @property
+    def n_tokens(self) -> int:
+        return 1 + len(self.points) + self.n_bins_used
+
+    @property
+    def forbidden(self) -> list[int]:
+        return [] if self.has_missing else [0]
+
+    def encode(self, values: pd.Series) -> np.ndarray:
+        x = _to_number(values, self.kind)
+        ids = np.zeros(len(x), dtype=np.int64)
+        ok = ~np.isnan(x)
+        points = np.asarray(self.points)
+        is_point = np.zeros(len(x), dtype=bool)
+        if len(points):
+            pos = np.clip(np.searchsorted(points, x[ok]), 0, len(points) - 1)
+            hit = points[pos] == x[ok]
+            is_point[np.flatnonzero(ok)[hit]] = True
+            ids[np.flatnonzero(ok)[hit]] = 1 + pos[hit]
+        binned = ok & ~is_point
+        if self.n_bins_used:
+            b = np.clip(np.searchsorted(self.edges, x[binned], side="right") - 1, 0, self.n_bins_used - 1)
+            ids[binned] = 1 + len(self.points) + b
+        elif binned.any():  # no bins: snap to the nearest point
+            ids[binned] = 1 + np.abs(points[None, :] - x[binned][:, None]).argmin(axis=1)
+        return ids
+
+    def decode(self, ids: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        ids = np.asarray(ids)
+        x = np.full(len(ids), np.nan)
+        n_pts = len(self.points)
+        is_point = (ids >= 1) & (ids <= n_pts)
+        x[is_point] = np.asarray(self.points)[ids[is_point] - 1] if n_pts else np.nan
+        is_bin = ids > n_pts
+        if is_bin.any():
+            b = ids[is_bin] - 1 - n_pts
+            lo, hi = np.asarray(self.edges)[b], np.asarray(self.edges)[b + 1]
+            x[is_bin] = lo + rng.random(len(b)) * (hi - lo)
+            if self.kind != "numeric":
+                x[is_bin] = np.floor(x[is_bin])
+            else:
+                x[is_bin] = np.round(x[is_bin], self.decimals)
+        return _from_number(x, self.kind, self.dtype)
+
+    def to_dict(self) -> dict:
+        return {
+            "type": self.name,
+            "n_bins": self.n_bins,
+            "kind": self.kind,
+            "points": self.points,
+            "edges": self.edges,
+            "decimals": self.decimals,
+            "has_missing": self.has_missing,
+            "dtype": self.dtype,
+        }
+
+
+# ---- child counts ------------------------------------------------------------------------------
+@dataclass
+class CountPreproc(ColumnPreproc):
+    """Children per parent: exact tokens for 0..max_exact, quantile bins for larger counts."""
+
+    max_exact: int = 100
+    n_bins: int = 16
+    max_seen: int = 0
+    edges: list[float] = field(default_factory=list)
+    name = "count"
+
+    def fit(self, values: pd.Series) -> CountPreproc:
+        x = np.asarray(values, dtype=np.int64)
+        self.max_seen = int(x.max()) if len(x) else 0
+        big = x[x > self.max_exact]
+        if len(big):
+            edges = np.unique(np.quantile(big, np.linspace(0, 1, self.n_bins + 1)).round())
+            edges[-1] += 1  # right-open bins must hold the maximum
+            self.edges = edges.tolist() if len(edges) >= 2 else [float(big.min()), float(big.max() + 1)]
+        return self
+
+    @property
+    def n_exact(self) -> int:
+        return min(self.max_seen, self.max_exact) + 1
+
+    @property
+    def n_tokens(self) -> int:
+        return self.n_exact + max(len(self.edges) - 1, 0)
+
+    def encode(self, values) -> np.ndarray:
+        x = np.asarray(values, dtype=np.int64)
+        ids = np.minimum(x, self.n_exact - 1)
+        big = x > self.max_exact
+        if big.any() and self.edges:
+            b = np.clip(np.searchsorted(self.edges, x[big], side="right") - 1, 0, len(self.edges) - 2)
+            ids[big] = self.n_exact + b
+        return ids
+
+    def decode(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64)
+        out = ids.copy()
+        big = ids >= self.n_exact
+        if big.any():
+            b = ids[big] - self.n_exact
+            lo, hi = np.asarray(self.edges)[b], np.asarray(self.edges)[b + 1]
+            out[big] = np.floor(lo + rng.random(len(b)) * (hi - lo)).astype(np.int64)
+        return out
+
+    def to_dict(self) -> dict:
+        return {
+            "type": self.name,
+            "max_exact": self.max_exact,
+            "n_bins": self.n_bins,
+            "max_seen": self.max_seen,
+            "edges": self.edges,
+        }
+
+
+_TYPES = {"categorical": CategoricalPreproc, "numeric": NumericPreproc, "count": CountPreproc}
+
+
+def column_preproc_from_dict(d: dict) -> ColumnPreproc:
+    d = dict(d)
+    cls = _TYPES[d.pop("type")]
+    return cls(**d)
+
+
+# ---- conversions -------------------------------------------------------------------------------
+_NS_PER_S = 1_000_000_000
+
+
+def _to_number(values: pd.Series, kind: str) -> np.ndarray:
+    """Numbers for binning: epoch seconds for datetimes, seconds since midnight for times."""
+    if kind in ("datetime", "date"):
+        ts = pd.to_datetime(values)
+        out = ts.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64) / _NS_PER_S
+        out[ts.isna().to_numpy()] = np.nan
+        return out
+    if kind == "time":
+        return (
+            values.map(
+                lambda t: t.hour * 3600 + t.minute * 60 + t.second if isinstance(t, dt.time) else np.nan,
+                na_action="ignore",
+            )
+            .astype(np.float64)
+            .to_numpy()
+        )
+    return pd.to_numeric(values, errors="coerce").astype(np.float64).to_numpy()
+
+
+def _from_number(x: np.ndarray, kind: str, dtype: str) -> pd.Series:
+    if kind in ("datetime", "date"):
+        ns = np.where(np.isnan(x), 0, x * _NS_PER_S).astype(np.int64)
+        out = pd.Series(ns.astype("datetime64[ns]"))
+        out[np.isnan(x)] = pd.NaT
+        return out.dt.normalize() if kind == "date" else out
+    if kind == "time":
+        secs = pd.Series(x)
+        return secs.map(
+            lambda s: None if math.isnan(s) else dt.time(int(s) // 3600 % 24, int(s) // 60 % 60, int(s) % 60)
+        ).astype(object)
+    if kind == "integer":
+        return pd.Series(np.round(x)).astype("Int64")
+    return pd.Series(x, dtype="float64")
+
+
+def _decimals(x: np.ndarray, max_decimals: int = 6) -> int:
+    sample = x[:10_000]
+    for d in range(max_decimals + 1):
+        if np.allclose(np.round(sample, d), sample, rtol=0, atol=1e-9):
+            return d
+    return max_decimals
+
+
+def _plain(v):
+    """A JSON-able Python scalar for a category value."""
+    return v.item() if hasattr(v, "item") else v
+
+
+def _restore_dtype(s: pd.Series, dtype: str) -> pd.Series:
+    try:
+        return s.astype(dtype)
+    except (TypeError, ValueError):
+        return s

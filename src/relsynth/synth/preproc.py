@@ -1,0 +1,409 @@
+"""TabularPreproc: a database as token sequences, one per root entity, and back.
+
+A root row with all its descendants is serialised depth first. Each row contributes a
+*header*: one token per modelled column (in its own vocabulary slice) followed by one
+*count* token per child table (how many child rows follow). Then come the child rows, child
+table by child table, each recursively. Counts make the structure explicit: the model learns
+the children-per-parent distribution as one categorical, and the grammar (which slot comes
+next) is known at every position, so generation can never produce an invalid structure.
+
+Keys are not modelled: primary keys are regenerated, parent foreign keys follow from nesting,
+lookup foreign keys are categories over the lookup's keys. Text columns are left to the text
+model (generated as missing here).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import Column, RelationalData, Schema
+from relsynth.synth._encoders import (
+    CategoricalPreproc,
+    ColumnPreproc,
+    CountPreproc,
+    NumericPreproc,
+    column_preproc_from_dict,
+)
+
+log = logging.getLogger(__name__)
+PAD, BOS = 0, 1
+N_SPECIAL = 2
+PLACEHOLDER = "<row>"  # the one field of a table that would otherwise have an empty header
+CONFIG_FILE = "preproc.json"
+
+_NUMERIC_KINDS = {
+    Column.NUMERIC: "numeric",
+    Column.INTEGER: "integer",
+    Column.DATETIME: "datetime",
+    Column.DATE: "date",
+    Column.TIME: "time",
+}
+
+
+@dataclass
+class Slot:
+    """One position type of the grammar: a column of a table, or a child count."""
+
+    table: str
+    column: str  # column name, "#<child>" for a count, PLACEHOLDER for an empty header
+    preproc: ColumnPreproc
+    offset: int = 0  # first global token id of this slot's vocabulary
+
+    @property
+    def is_count(self) -> bool:
+        return self.column.startswith("#")
+
+
+@dataclass
+class TableLayout:
+    """The header of a table's rows: its field slots, then one count slot per child table."""
+
+    name: str
+    fields: list[str]
+    children: list[str]
+    slots: list[int] = field(default_factory=list)  # global slot ids, fields then counts
+
+    @property
+    def n_fields(self) -> int:
+        return len(self.fields)
+
+    @property
+    def header_len(self) -> int:
+        return len(self.slots)
+
+
+@dataclass
+class Encoded:
+    """Token sequences of root entities, concatenated, with a row index for windows.
+
+    Entity e spans tokens[offsets[e]:offsets[e+1]]. Rows are in depth-first order; row r starts
+    at row_start[r], belongs to table row_table[r] and nests under row row_parent[r] (-1: root).
+    """
+
+    tokens: np.ndarray  # (N,) int32 global token ids
+    slots: np.ndarray  # (N,) int16 slot ids
+    offsets: np.ndarray  # (E+1,) int64
+    row_start: np.ndarray  # (R,) int64
+    row_table: np.ndarray  # (R,) int16 index into preproc.tables
+    row_parent: np.ndarray  # (R,) int64
+
+    @property
+    def n_entities(self) -> int:
+        return len(self.offsets) - 1
+
+
+class TabularPreproc:
+    """Fit column preprocessors on a database and encode/decode it as token sequences."""
+
+    def __init__(
+        self,
+        schema: Schema,
+        ctx_cols: list[str] | None = None,
+        preprocessors: Mapping[str, Mapping[str, ColumnPreproc | None]] | None = None,
+        n_bins: int = 32,
+        min_count: int = 5,
+        max_exact_count: int = 100,
+    ):
+        self.schema = schema
+        self.ctx_cols = list(ctx_cols or [])
+        self.overrides = {t: dict(cols) for t, cols in (preprocessors or {}).items()}
+        self.n_bins, self.min_count, self.max_exact_count = n_bins, min_count, max_exact_count
+        self._check_options()
+        self.layouts: dict[str, TableLayout] = {}
+        self.slots: list[Slot] = []
+        self.stats: dict = {}
+        self.fitted = False
+
+    @classmethod
+    def from_schema(
+        cls,
+        schema: Schema,
+        ctx_cols: list[str] | None = None,
+        preprocessors: Mapping[str, Mapping[str, ColumnPreproc | None]] | None = None,
+        **options,
+    ) -> TabularPreproc:
+        return cls(schema, ctx_cols=ctx_cols, preprocessors=preprocessors, **options)
+
+    def _check_options(self) -> None:
+        s = self.schema
+        for table, cols in self.overrides.items():
+            if table not in s.synth_tables:
+                raise ValueError(
+                    f"preprocessors names table {table!r}, not a synthesised table of the schema ({s.synth_tables})"
+                )
+            for col, pre in cols.items():
+                if col not in s.tables[table].columns:
+                    raise ValueError(f"preprocessors names column {table}.{col}, which the schema does not have")
+                if pre is not None and not isinstance(pre, ColumnPreproc):
+                    raise TypeError(f"preprocessors[{table!r}][{col!r}] must be a ColumnPreproc or None")
+        if self.ctx_cols:
+            if len(s.roots) != 1:
+                raise ValueError("ctx_cols needs a schema with exactly one root table")
+            root = s.roots[0]
+            bad = [c for c in self.ctx_cols if c not in self.modelled_columns(root)]
+            if bad:
+                raise ValueError(
+                    f"ctx_cols {bad} are not modelled columns of the root table {root!r} "
+                    f"(options: {self.modelled_columns(root)})"
+                )
+
+    # ---- what is modelled ------------------------------------------------------------------
+    def modelled_columns(self, table: str) -> list[str]:
+        """Columns that get a token: not keys (except lookup FKs), not text, not ignored."""
+        t, lookups = self.schema.tables[table], self.schema.lookup_fks(table)
+        out = []
+        for col, kind in t.columns.items():
+            if kind.kind is Column.PRIMARY_KEY or kind.kind is Column.TEXT:
+                continue
+            if kind.kind is Column.FOREIGN_KEY and col not in lookups:
+                continue
+            if col in self.overrides.get(table, {}) and self.overrides[table][col] is None:
+                continue
+            out.append(col)
+        if table in self.schema.roots and self.ctx_cols:
+            out = self.ctx_cols + [c for c in out if c not in self.ctx_cols]
+        return out
+
+    def _default_preproc(self, table: str, col: str) -> ColumnPreproc:
+        kind = self.schema.tables[table].columns[col].kind
+        if kind in _NUMERIC_KINDS:
+            return NumericPreproc(n_bins=self.n_bins, kind=_NUMERIC_KINDS[kind])
+        return CategoricalPreproc(min_count=self.min_count)
+
+    # ---- fit -------------------------------------------------------------------------------
+    def fit(self, data: RelationalData) -> TabularPreproc:
+        self._check_data(data)
+        self.layouts, self.slots = {}, []
+        offset = N_SPECIAL
+        for table in self.schema.depth_first():
+            df = data[table]
+            if len(df) == 0:
+                raise ValueError(f"table {table!r} is empty: nothing to learn its columns from")
+            fields = self.modelled_columns(table)
+            children = self.schema.children(table)
+            layout = TableLayout(table, fields or ([PLACEHOLDER] if not children else []), children)
+            for col in layout.fields:
+                if col == PLACEHOLDER:
+                    pre: ColumnPreproc = CategoricalPreproc(min_count=1).fit(pd.Series(["row"] * len(df)))
+                else:
+                    pre = self.overrides.get(table, {}).get(col) or self._default_preproc(table, col)
+                    pre.fit(df[col].rename(f"{table}.{col}"))
+                offset = self._add_slot(layout, Slot(table, col, pre), offset)
+            for child in children:
+                counts = _child_counts(data, self.schema, child)
+                pre = CountPreproc(max_exact=self.max_exact_count).fit(pd.Series(counts))
+                offset = self._add_slot(layout, Slot(table, "#" + child, pre), offset)
+            self.layouts[table] = layout
+        self.fitted = True
+        enc = self.transform(data)
+        lengths = np.diff(enc.offsets)
+        self.stats = {
+            "max_entity_len": int(lengths.max()) if len(lengths) else 0,
+            "root_shares": {r: len(data[r]) / sum(len(data[x]) for x in self.schema.roots) for r in self.schema.roots},
+            "pk_formats": {
+                t: _pk_format(data[t][pk])
+                for t in self.schema.synth_tables
+                if (pk := self.schema.tables[t].primary_key) is not None
+            },
+            # lookups are copied as they are, so a saved model can generate on its own
+            "lookups": {t: _records(data[t]) for t in self.schema.lookups},
+        }
+        return self
+
+    def _add_slot(self, layout: TableLayout, slot: Slot, offset: int) -> int:
+        slot.offset = offset
+        layout.slots.append(len(self.slots))
+        self.slots.append(slot)
+        return offset + slot.preproc.n_tokens
+
+    def _check_data(self, data: RelationalData) -> None:
+        if not isinstance(data, RelationalData):
+            raise TypeError(f"expected RelationalData, got {type(data).__name__}")
+        if data.schema != self.schema:
+            raise ValueError("the data's schema differs from the preprocessor's schema")
+
+    def _check_fitted(self) -> None:
+        if not self.fitted:
+            raise RuntimeError("this TabularPreproc is not fitted: call .fit(data) first")
+
+    # ---- vocabulary and grammar ------------------------------------------------------------
+    @property
+    def vocab_size(self) -> int:
+        last = self.slots[-1]
+        return last.offset + last.preproc.n_tokens
+
+    @property
+    def tables(self) -> list[str]:
+        return list(self.layouts)
+
+    def slot_ranges(self) -> np.ndarray:
+        """(n_slots, 2) first and one-past-last global token id of each slot."""
+        return np.array([[s.offset, s.offset + s.preproc.n_tokens] for s in self.slots], dtype=np.int64)
+
+    def allowed_mask(self, generation: bool = False) -> np.ndarray:
+        """(n_slots, vocab) bool: the tokens each slot may take (at generation: never forbidden ones)."""
+        mask = np.zeros((len(self.slots), self.vocab_size), dtype=bool)
+        for i, s in enumerate(self.slots):
+            mask[i, s.offset : s.offset + s.preproc.n_tokens] = True
+            if generation:
+                for f in s.preproc.forbidden:
+                    mask[i, s.offset + f] = False
+        return mask
+
+    # ---- transform -------------------------------------------------------------------------
+    def transform(self, data: RelationalData) -> Encoded:
+        """Encode every root entity (vectorised: no Python loop over rows)."""
+        self._check_fitted()
+        self._check_data(data)
+        return _assemble(self, data)
+
+    def encode_columns(self, table: str, df: pd.DataFrame) -> np.ndarray:
+        """(n_rows, header fields) global token ids of the table's field slots."""
+        layout = self.layouts[table]
+        out = np.empty((len(df), layout.n_fields), dtype=np.int64)
+        for j, (col, slot_id) in enumerate(zip(layout.fields, layout.slots, strict=False)):
+            slot = self.slots[slot_id]
+            if col == PLACEHOLDER:
+                out[:, j] = slot.offset + 2
+                continue
+            values = df[col]
+            pre = slot.preproc
+            if isinstance(pre, CategoricalPreproc):
+                unseen = pre.unseen(values)
+                if len(unseen):
+                    warnings.warn(
+                        f"{table}.{col}: {unseen.nunique()} value(s) unseen at fit are encoded as <rare>, "
+                        f"e.g. {list(unseen.unique()[:3])}",
+                        stacklevel=3,
+                    )
+            out[:, j] = slot.offset + pre.encode(values)
+        return out
+
+    # ---- inverse ---------------------------------------------------------------------------
+    def inverse_transform(self, enc: Encoded, seed: int = 0) -> RelationalData:
+        seqs = [enc.tokens[enc.offsets[e] : enc.offsets[e + 1]] for e in range(enc.n_entities)]
+        roots = [self.slots[int(enc.slots[enc.offsets[e]])].table for e in range(enc.n_entities)]
+        return self.decode_entities(seqs, roots, seed=seed)
+
+    def decode_entities(
+        self, sequences: list[np.ndarray], roots: list[str], seed: int = 0, lookups: RelationalData | None = None
+    ) -> RelationalData:
+        """Parse token sequences (one per root entity) back into tables with fresh keys."""
+        from relsynth.synth._decode import decode_entities
+
+        return decode_entities(self, sequences, roots, np.random.default_rng(seed))
+
+    # ---- context ---------------------------------------------------------------------------
+    def select_ctx(self, data: RelationalData, idx: np.ndarray | list[int] | None = None) -> pd.DataFrame:
+        """The context columns of the root rows at positions `idx` (all rows when None)."""
+        if not self.ctx_cols:
+            raise ValueError("this preprocessor has no ctx_cols: build it with from_schema(schema, ctx_cols=[...])")
+        root = self.schema.roots[0]
+        df = data[root][self.ctx_cols]
+        return (df if idx is None else df.iloc[np.asarray(idx)]).reset_index(drop=True)
+
+    # ---- save / load -----------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        self._check_fitted()
+        return {
+            "schema": self.schema.to_dict(),
+            "ctx_cols": self.ctx_cols,
+            "n_bins": self.n_bins,
+            "min_count": self.min_count,
+            "max_exact_count": self.max_exact_count,
+            "ignored": {t: [c for c, p in cols.items() if p is None] for t, cols in self.overrides.items()},
+            "layouts": [
+                {"name": l.name, "fields": l.fields, "children": l.children, "slots": l.slots}
+                for l in self.layouts.values()
+            ],
+            "slots": [
+                {"table": s.table, "column": s.column, "offset": s.offset, "preproc": s.preproc.to_dict()}
+                for s in self.slots
+            ],
+            "stats": self.stats,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TabularPreproc:
+        schema = Schema.from_dict(d["schema"])
+        ignored = {t: dict.fromkeys(cols) for t, cols in d.get("ignored", {}).items()}
+        self = cls(
+            schema,
+            ctx_cols=d["ctx_cols"],
+            preprocessors=ignored,
+            n_bins=d["n_bins"],
+            min_count=d["min_count"],
+            max_exact_count=d["max_exact_count"],
+        )
+        self.slots = [
+            Slot(s["table"], s["column"], column_preproc_from_dict(s["preproc"]), s["offset"]) for s in d["slots"]
+        ]
+        self.layouts = {l["name"]: TableLayout(l["name"], l["fields"], l["children"], l["slots"]) for l in d["layouts"]}
+        self.stats, self.fitted = d["stats"], True
+        return self
+
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / CONFIG_FILE).write_text(json.dumps(self.to_dict(), indent=1, default=_json_default))
+
+    @classmethod
+    def load(cls, path: str | Path) -> TabularPreproc:
+        file = Path(path) / CONFIG_FILE
+        if not file.is_file():
+            raise FileNotFoundError(f"no saved TabularPreproc at {path} (missing {CONFIG_FILE})")
+        return cls.from_dict(json.loads(file.read_text()))
+
+    def fingerprint(self) -> str:
+        """A short hash of the fitted vocabulary, to check that saved datasets belong to it."""
+        import hashlib
+
+        return hashlib.sha256(json.dumps(self.to_dict()["slots"], default=_json_default).encode()).hexdigest()[:16]
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, pd.Timestamp):
+        return o.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _records(df: pd.DataFrame) -> dict:
+    """A small table as JSON-able columns (nulls as None)."""
+    return {c: [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in df[c]] for c in df.columns}
+
+
+def _child_counts(data: RelationalData, schema: Schema, child: str) -> np.ndarray:
+    """Children in `child` per row of its parent table, zeros included, in parent row order."""
+    edge = schema.parent(child)
+    parent_keys = data[edge.parent][schema.tables[edge.parent].primary_key]
+    pos = pd.Index(parent_keys).get_indexer(data[child][edge.fk])
+    return np.bincount(pos, minlength=len(parent_keys))
+
+
+def _pk_format(keys: pd.Series) -> dict:
+    """How to regenerate keys: an integer sequence, or a string prefix plus zero-padded number."""
+    if pd.api.types.is_integer_dtype(keys.dtype):
+        return {"type": "int", "start": 1}
+    s = keys.dropna().astype(str)
+    m = s.str.extract(r"^(\D*)(\d+)$")
+    if len(s) and m[0].notna().all():
+        prefixes = m[0].unique()
+        if len(prefixes) == 1:
+            return {"type": "pattern", "prefix": str(prefixes[0]), "width": int(m[1].str.len().max())}
+    return {"type": "pattern", "prefix": "id_", "width": 1}
+
+
+def _assemble(pre: TabularPreproc, data: RelationalData) -> Encoded:
+    from relsynth.synth._assemble import assemble
+
+    return assemble(pre, data)
