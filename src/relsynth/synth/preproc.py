@@ -321,8 +321,8 @@ class TabularPreproc:
             "max_exact_count": self.max_exact_count,
             "ignored": {t: [c for c, p in cols.items() if p is None] for t, cols in self.overrides.items()},
             "layouts": [
-                {"name": l.name, "fields": l.fields, "children": l.children, "slots": l.slots}
-                for l in self.layouts.values()
+                {"name": lay.name, "fields": lay.fields, "children": lay.children, "slots": lay.slots}
+                for lay in self.layouts.values()
             ],
             "slots": [
                 {"table": s.table, "column": s.column, "offset": s.offset, "preproc": s.preproc.to_dict()}
@@ -346,7 +346,7 @@ class TabularPreproc:
         self.slots = [
             Slot(s["table"], s["column"], column_preproc_from_dict(s["preproc"]), s["offset"]) for s in d["slots"]
         ]
-        self.layouts = {l["name"]: TableLayout(l["name"], l["fields"], l["children"], l["slots"]) for l in d["layouts"]}
+        self.layouts = {x["name"]: TableLayout(x["name"], x["fields"], x["children"], x["slots"]) for x in d["layouts"]}
         self.stats, self.fitted = d["stats"], True
         return self
 
