@@ -1,0 +1,142 @@
+"""RelationalData.to_dir / from_dir: parquet and schema.yaml round trip, CSV reading."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from relsynth.relational import (
+    Boolean,
+    Categorical,
+    Date,
+    Datetime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    SchemaError,
+    Table,
+    Text,
+    Time,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+CHINOOK = ROOT / "data" / "01_raw" / "chinook"
+
+
+def every_kind() -> RelationalData:
+    """A parent and a child holding every kind, each with a null."""
+    schema = Schema(
+        owner=Table(id=PrimaryKey(), name=Text()),
+        item=Table(
+            id=PrimaryKey(),
+            owner=ForeignKey("owner"),
+            n=Integer(),
+            x=Numeric(),
+            c=Categorical(),
+            s=Text(),
+            b=Boolean(),
+            d=Date(),
+            ts=Datetime(),
+            tm=Time(),
+        ),
+    )
+    owner = pd.DataFrame({"id": ["o1", "o2"], "name": ["Ann", None]})
+    item = pd.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "owner": ["o1", "o1", "o2"],
+            "n": [1, None, 2**40],
+            "x": [0.5, None, -1e9],
+            "c": ["red", None, "NA"],
+            "s": ["a text", "", None],
+            "b": [True, None, False],
+            "d": ["2020-01-31", None, "1999-12-31"],
+            "ts": ["2020-01-31 10:11:12.5", "2021-06-01 00:00", None],
+            "tm": ["09:30", None, "23:59:59"],
+        }
+    )
+    return RelationalData({"owner": owner, "item": item}, schema)
+
+
+def test_round_trip_keeps_schema_values_and_dtypes(tmp_path: Path):
+    data = every_kind()
+    data.to_dir(tmp_path / "db")
+    assert sorted(p.name for p in (tmp_path / "db").iterdir()) == ["item.parquet", "owner.parquet", "schema.yaml"]
+    back = RelationalData.from_dir(tmp_path / "db")
+    assert back.schema == data.schema
+    for table in data:
+        pd.testing.assert_frame_equal(back[table], data[table])
+    item = back["item"]
+    assert {c: str(t) for c, t in item.dtypes.items()} == {
+        "id": "Int64",
+        "owner": "string",
+        "n": "Int64",
+        "x": "float64",
+        "c": "string",
+        "s": "string",
+        "b": "boolean",
+        "d": "datetime64[ns]",
+        "ts": "datetime64[ns]",
+        "tm": "object",
+    }
+    assert item["n"].tolist() == [1, pd.NA, 2**40]
+    assert item["s"].tolist() == ["a text", "", pd.NA]  # an empty text is not a null
+    assert item["c"].tolist() == ["red", pd.NA, "NA"]
+    assert item["tm"].tolist() == [dt.time(9, 30), None, dt.time(23, 59, 59)]
+    assert item["ts"].tolist()[0] == pd.Timestamp("2020-01-31 10:11:12.5")
+
+
+def test_round_trip_of_a_split_part_with_empty_tables(tmp_path: Path):
+    data = every_kind()
+    part = data.subset({"owner": []})
+    part.to_dir(tmp_path)
+    back = RelationalData.from_dir(tmp_path)
+    assert back.n_rows() == {"owner": 0, "item": 0}
+    assert dict(back["item"].dtypes) == dict(data["item"].dtypes)
+
+
+def test_from_dir_reads_the_shipped_chinook_csvs():
+    schema = Schema.from_yaml(ROOT / "conf" / "base" / "schema_chinook.yml")
+    data = RelationalData.from_dir(CHINOOK, schema=schema)  # other CSVs there are left alone
+    assert list(data) == ["artist", "album", "track", "genre", "media_type"]
+    assert data.n_rows()["track"] == 3503
+    assert data["artist"]["name"].iloc[0] == "AC/DC"
+
+
+def test_from_dir_csv_reads_text_columns_as_text(tmp_path: Path):
+    schema = Schema(t=Table(id=PrimaryKey(), code=Text(), n=Integer(), when=Datetime()))
+    (tmp_path / "t.csv").write_text("id,code,n,when\n1,007,5,2020-01-01T10:00:00Z\n2,NA,,\n3,,7,2020-01-02 11:00\n")
+    df = RelationalData.from_dir(tmp_path, schema=schema)["t"]
+    assert df["code"].tolist() == ["007", "NA", pd.NA]  # zeros kept, "NA" is a text, empty is null
+    assert df["n"].tolist() == [5, pd.NA, 7]
+    assert df["when"].tolist() == [pd.Timestamp("2020-01-01 10:00"), pd.NaT, pd.Timestamp("2020-01-02 11:00")]
+
+
+def test_from_dir_prefers_parquet_over_csv(tmp_path: Path):
+    schema = Schema(t=Table(id=PrimaryKey()))
+    (tmp_path / "t.csv").write_text("id\n1\n")
+    pd.DataFrame({"id": [2]}).to_parquet(tmp_path / "t.parquet")
+    assert RelationalData.from_dir(tmp_path, schema=schema)["t"]["id"].tolist() == [2]
+
+
+def test_from_dir_validates(tmp_path: Path):
+    data = every_kind()
+    data.to_dir(tmp_path)
+    pd.DataFrame({"id": ["o1", "o1"], "name": ["a", "b"]}).to_parquet(tmp_path / "owner.parquet")
+    with pytest.raises(ValueError, match="table 'owner', primary key 'id': 1 duplicated value"):
+        RelationalData.from_dir(tmp_path)
+
+
+def test_from_dir_errors(tmp_path: Path):
+    with pytest.raises(FileNotFoundError, match="no directory"):
+        RelationalData.from_dir(tmp_path / "nope")
+    with pytest.raises(SchemaError, match="no schema given and no schema.yaml"):
+        RelationalData.from_dir(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"table 't': neither t\.parquet nor t\.csv"):
+        RelationalData.from_dir(tmp_path, schema=Schema(t=Table(id=PrimaryKey())))
