@@ -1,0 +1,183 @@
+"""Sampling texts from a TextModel: batched, with a preallocated KV cache.
+
+Prompts `[bos] context [marker]` of different lengths are left-padded (`valid` hides the
+padding). Finished rows leave the batch. A row whose input would pass the model's block size
+is re-encoded as its context plus the last part of its text, the same windows it was trained
+on (see `TextDataset`), so generation never reads more than `block_size` tokens.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from relsynth.relational import RelationalData, Schema, Table, Text
+from relsynth.synth._transformer import KVCache
+from relsynth.synth.text.dataset import sample_prefixes
+
+DEFAULT_BATCH = 128
+PROGRESS_MIN_ROWS = 2000  # show a progress bar from this many texts on
+
+
+@torch.no_grad()
+def generate(
+    model, data: RelationalData, batch_size: int, max_text_len: int, temp: float, top_p: float, seed: int | None
+) -> RelationalData:
+    _check_args(batch_size, max_text_len, temp, top_p)
+    preproc = model.preproc
+    df = preproc._table_frame(data)
+    contexts = preproc.encode_contexts(preproc.contexts(data))
+    rng = np.random.default_rng(seed)
+    device = model.embed.weight.device
+    gen = torch.Generator(device=device)
+    gen.manual_seed(int(rng.integers(2**62)))
+    was_training = model.training
+    model.eval()
+    out = df.copy()
+    try:
+        for col in preproc.text_columns:
+            stats = preproc.config.stats.get(col)
+            if stats is None:
+                raise RuntimeError(f"the preproc has no statistics for column {col!r}: fit it before generating")
+            rows = np.flatnonzero(rng.random(len(df)) >= stats.null_rate)
+            prefixes = sample_prefixes(preproc, [contexts[r] for r in rows], col)
+            sampler = Sampler(
+                model, max_text_len or max(stats.max_tokens, 1), temp, top_p, gen, allow_empty=stats.empty_rate > 0
+            )
+            ids = sampler.sample(prefixes, batch_size or DEFAULT_BATCH, desc=f"{preproc.table}.{col}")
+            values = np.full(len(df), None, dtype=object)
+            values[rows] = preproc.decode_batch(ids)
+            out[col] = pd.array(values, dtype="string")
+    finally:
+        model.train(was_training)
+    return _with_texts(data, preproc, out)
+
+
+class Sampler:
+    """Samples the text tokens after each prompt (without `end`)."""
+
+    def __init__(self, model, limit: int, temp: float, top_p: float, gen: torch.Generator, allow_empty: bool):
+        self.model, self.limit, self.temp, self.top_p, self.gen = model, limit, temp, top_p, gen
+        self.allow_empty = allow_empty
+        self.block = model.max_block_size
+        self.device = model.embed.weight.device
+        pre = model.preproc
+        self.pad, self.end = pre.pad_id, pre.end_id
+        self.banned = torch.tensor([i for i in pre.special_ids if i != self.end], dtype=torch.long, device=self.device)
+
+    def sample(self, prompts: list[list[int]], batch_size: int, desc: str = "") -> list[list[int]]:
+        too_long = [len(p) for p in prompts if len(p) >= self.block]
+        if too_long:
+            raise ValueError(
+                f"{len(too_long)} context(s) of up to {max(too_long)} tokens leave no room for text in the model's "
+                f"block_size={self.block}: set model.max_block_size higher"
+            )
+        order = np.argsort([len(p) for p in prompts], kind="stable")  # similar lengths share a batch
+        out: list[list[int]] = [[] for _ in prompts]
+        batches = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
+        bar = tqdm(total=len(prompts), desc=desc, leave=False, disable=len(prompts) < PROGRESS_MIN_ROWS)
+        for idx in batches:
+            for i, text in zip(idx, self._batch([prompts[i] for i in idx]), strict=True):
+                out[i] = text
+            bar.update(len(idx))
+        bar.close()
+        return out
+
+    def _batch(self, prompts: list[list[int]]) -> list[list[int]]:
+        texts: list[list[int]] = [[] for _ in prompts]
+        active = np.arange(len(prompts))
+        while len(active):
+            active = self._run(prompts, texts, active)
+        return texts
+
+    def _run(self, prompts, texts, active: np.ndarray) -> np.ndarray:
+        """Encode the active rows' windows, then sample until they finish or one row's window is full.
+
+        Returns the rows still unfinished."""
+        windows = [prompts[b] + _tail(texts[b], self._keep(len(prompts[b]))) for b in active]
+        lengths = np.array([len(w) for w in windows])
+        P = int(lengths.max())
+        x = torch.full((len(active), P), self.pad, dtype=torch.long)
+        valid = torch.zeros(len(active), P, dtype=torch.bool)
+        for r, w in enumerate(windows):  # left padding
+            x[r, P - len(w) :] = torch.tensor(w)
+            valid[r, P - len(w) :] = True
+        room = int((self.block - lengths).min())  # tokens that can be fed before some row is full
+        cfg = self.model.transformer.cfg
+        cache = KVCache(cfg, len(active), P + room, device=self.device)
+        pos = torch.arange(P, device=self.device).expand(len(active), P)
+        logits = self._logits(x.to(self.device), pos, cache, valid.to(self.device))
+        fed = 0
+        while True:
+            first = torch.tensor([not texts[b] for b in active], device=self.device)
+            tok = self._pick(logits, first).cpu().numpy()
+            done = tok == self.end
+            for r, b in enumerate(active):
+                if not done[r]:
+                    texts[b].append(int(tok[r]))
+                    done[r] = len(texts[b]) >= self.limit
+            keep = np.flatnonzero(~done)
+            active, tok = active[keep], tok[keep]
+            if not len(active):
+                return active
+            if fed == room:  # a row's window is full: re-encode with the context kept as prefix
+                return active
+            if len(keep) < len(done):
+                cache.keep(torch.from_numpy(keep).to(self.device))
+            pos = torch.full((len(active), 1), cache.length, device=self.device)
+            logits = self._logits(torch.from_numpy(tok).long().to(self.device)[:, None], pos, cache, None)
+            fed += 1
+
+    def _keep(self, prefix_len: int) -> int:
+        """Text tokens kept when a window slides: those a later training window scores after."""
+        room = self.block - prefix_len + 1
+        return room - max(1, room // 2)
+
+    def _logits(self, x, pos, cache, valid):
+        h = self.model.transformer(self.model.embed(x), pos, cache=cache, valid=valid)  # (A, T, d)
+        return self.model.head(h[:, -1]).float()  # (A, V)
+
+    def _pick(self, logits: torch.Tensor, first: torch.Tensor) -> torch.Tensor:
+        logits = logits.clone()
+        logits[:, self.banned] = -torch.inf
+        if not self.allow_empty:
+            logits[first, self.end] = -torch.inf
+        if self.temp == 0:
+            return logits.argmax(-1)
+        probs = torch.softmax(logits / self.temp, dim=-1)
+        if self.top_p < 1.0:
+            sorted_p, order = probs.sort(dim=-1, descending=True)
+            outside = sorted_p.cumsum(-1) - sorted_p > self.top_p  # the most likely token always stays
+            sorted_p[outside] = 0.0
+            probs = torch.zeros_like(probs).scatter_(-1, order, sorted_p)
+        return torch.multinomial(probs, 1, generator=self.gen)[:, 0]
+
+
+def _tail(tokens: list[int], n: int) -> list[int]:
+    return tokens[max(0, len(tokens) - n) :] if n > 0 else []
+
+
+def _check_args(batch_size: int, max_text_len: int, temp: float, top_p: float) -> None:
+    if batch_size < 0 or max_text_len < 0:
+        raise ValueError(f"batch_size and max_text_len must be >= 0 (0: automatic), got {batch_size}, {max_text_len}")
+    if temp < 0:
+        raise ValueError(f"temp must be >= 0 (0: greedy), got {temp}")
+    if not 0.0 < top_p <= 1.0:
+        raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+
+
+def _with_texts(data: RelationalData, preproc, df: pd.DataFrame) -> RelationalData:
+    """A new RelationalData with `df` as the preproc's table, its schema gaining any absent text column."""
+    table = preproc.table
+    own = data.schema.tables[table].columns if table in data.schema.tables else {}
+    known = preproc.schema.tables[table].columns
+    order = [c for c in known if c in own or c in preproc.text_columns] + [c for c in own if c not in known]
+    columns = {c: own.get(c, known[c] if c in known else Text()) for c in order}
+    tables = dict(data.schema.tables)
+    tables[table] = Table(columns=columns)
+    schema = Schema(tables=tables, lookups=data.schema.lookups)
+    frames = dict(data.data)
+    frames[table] = df[order].reset_index(drop=True)
+    return RelationalData(frames, schema)

@@ -1,0 +1,263 @@
+"""TextDataset: the token sequences of one table's texts, in memory or memory-mapped on disk.
+
+One sample per row and non-null text column: `[bos] context [column marker] text [end]`.
+The loss covers the text tokens and `end`. A sample whose input (all tokens but the last) is
+longer than `block_size` is cut into windows that each repeat the context as a prefix; the
+windows overlap by half their text, and a window after the first only scores the tokens the
+previous one did not, each seen after at least half a window of text. Nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import weakref
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from relsynth.relational import RelationalData
+from relsynth.synth.text.preproc import TextPreproc, replace_dir
+
+IGNORE = -100  # target of a position without loss (context, marker, padding)
+META_FILE, TOKENS_FILE, OFFSETS_FILE, PREFIX_FILE = "meta.json", "tokens.bin", "offsets.npy", "prefix.npy"
+
+
+def tokenizer_digest(preproc: TextPreproc) -> str:
+    """A short fingerprint of the tokenizer, to refuse a dataset encoded by another one."""
+    return hashlib.sha256(preproc.tokenizer.to_str().encode()).hexdigest()[:16]
+
+
+def sample_prefixes(preproc: TextPreproc, contexts: list[list[int]], column: str) -> list[list[int]]:
+    """`[bos] context [column marker]` for each context."""
+    bos, marker = preproc.bos_id, preproc.column_id(column)
+    return [[bos, *ctx, marker] for ctx in contexts]
+
+
+class TextDataset:
+    """Training samples of a `TextPreproc`'s table: `len(ds)` windows, `ds.collate(indices)` a batch.
+
+    `TextDataset.from_data(data, preproc)` encodes in memory; `on_disk=True` writes the token
+    arrays to `path` (a temporary directory removed at exit when None) `chunk_size` rows at a
+    time, and `TextDataset.from_disk(preproc, path)` reopens them memory-mapped.
+    """
+
+    def __init__(
+        self,
+        preproc: TextPreproc,
+        tokens: np.ndarray,
+        offsets: np.ndarray,
+        prefix: np.ndarray,
+        block_size: int = 256,
+        path: Path | None = None,
+    ):
+        self.preproc = preproc
+        self.tokens, self.offsets, self.prefix = tokens, offsets, prefix
+        self.path = path
+        self.pad_id = preproc.pad_id
+        lengths = np.diff(offsets)
+        self.max_text_len = int(lengths.max()) - 1 if len(lengths) else 0
+        self.block_size = block_size
+
+    # ---- construction ----------------------------------------------------------------------
+    @classmethod
+    def from_data(
+        cls,
+        data: RelationalData,
+        preproc: TextPreproc,
+        on_disk: bool = False,
+        path: str | Path | None = None,
+        chunk_size: int | None = None,
+        block_size: int = 256,
+    ) -> TextDataset:
+        """Encode every non-null text of the preproc's table in `data`."""
+        if not preproc.is_fitted:
+            raise RuntimeError("the TextPreproc is not fitted: call preproc.fit(data) before building a dataset")
+        if chunk_size is not None and chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive number of rows, got {chunk_size}")
+        if path is not None and not on_disk:
+            raise ValueError("a path was given with on_disk=False: pass on_disk=True to write the dataset there")
+        df = data[preproc.table] if preproc.table in data.data else None
+        if df is None:
+            raise ValueError(f"the data has no table {preproc.table!r}")
+        missing = [c for c in preproc.text_columns if c not in df.columns]
+        if missing:
+            raise ValueError(f"table {preproc.table!r} of the data has no text column(s) {missing}")
+        contexts = preproc.contexts(data)
+        chunks = _chunks(len(df), chunk_size or len(df) or 1)
+        if not on_disk:
+            parts = [_encode_chunk(preproc, df, contexts, rows) for rows in chunks]
+            tokens, lengths, prefix = _concat(parts)
+            offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+            return cls(preproc, tokens, offsets, prefix, block_size=block_size)
+        return cls._write(preproc, df, contexts, chunks, path, block_size)
+
+    @classmethod
+    def _write(cls, preproc, df, contexts, chunks, path, block_size) -> TextDataset:
+        temporary = path is None
+        final = Path(tempfile.mkdtemp(prefix="relsynth-text-")) / "dataset" if temporary else Path(path)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.tmp"))
+        try:
+            lengths, prefixes, n_tokens = [], [], 0
+            dtype = _token_dtype(preproc.vocab_size)
+            with open(tmp / TOKENS_FILE, "wb") as fh:
+                for rows in chunks:
+                    toks, lens, pre = _encode_chunk(preproc, df, contexts, rows)
+                    toks.astype(dtype).tofile(fh)
+                    lengths.append(lens)
+                    prefixes.append(pre)
+                    n_tokens += len(toks)
+            lengths_all = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
+            np.save(tmp / OFFSETS_FILE, np.concatenate([[0], np.cumsum(lengths_all)]).astype(np.int64))
+            np.save(tmp / PREFIX_FILE, np.concatenate(prefixes) if prefixes else np.zeros(0, np.int32))
+            meta = {
+                "kind": "TextDataset",
+                "table": preproc.table,
+                "dtype": np.dtype(dtype).name,
+                "n_tokens": n_tokens,
+                "n_samples": len(lengths_all),
+                "tokenizer": tokenizer_digest(preproc),
+            }
+            (tmp / META_FILE).write_text(json.dumps(meta, indent=1))
+            replace_dir(tmp, final)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        ds = cls.from_disk(preproc, final, block_size=block_size)
+        if temporary:
+            weakref.finalize(ds, shutil.rmtree, final.parent, True)
+        return ds
+
+    @classmethod
+    def from_disk(cls, preproc: TextPreproc, path: str | Path, block_size: int = 256) -> TextDataset:
+        """Reopen a dataset written by `from_data(..., on_disk=True, path=path)`, memory-mapped."""
+        path = Path(path)
+        if not (path / META_FILE).is_file():
+            raise FileNotFoundError(f"no TextDataset at {path}: {META_FILE} is missing (write one with on_disk=True)")
+        meta = json.loads((path / META_FILE).read_text())
+        if meta.get("kind") != "TextDataset":
+            raise ValueError(f"{path} does not hold a TextDataset (kind={meta.get('kind')!r})")
+        if meta["table"] != preproc.table or meta["tokenizer"] != tokenizer_digest(preproc):
+            raise ValueError(
+                f"the dataset at {path} was encoded for table {meta['table']!r} with another tokenizer than this "
+                f"TextPreproc (table {preproc.table!r}): rebuild it with TextDataset.from_data"
+            )
+        if meta["n_tokens"]:
+            tokens = np.memmap(path / TOKENS_FILE, dtype=meta["dtype"], mode="r", shape=(meta["n_tokens"],))
+        else:
+            tokens = np.zeros(0, dtype=meta["dtype"])
+        offsets = np.load(path / OFFSETS_FILE, mmap_mode="r")
+        prefix = np.load(path / PREFIX_FILE, mmap_mode="r")
+        return cls(preproc, tokens, offsets, prefix, block_size=block_size, path=path)
+
+    # ---- windows ---------------------------------------------------------------------------
+    @property
+    def block_size(self) -> int:
+        return self._block_size
+
+    @block_size.setter
+    def block_size(self, value: int) -> None:
+        """Setting it recomputes the windows."""
+        if not isinstance(value, int | np.integer) or value < 2:
+            raise ValueError(f"block_size must be an integer >= 2, got {value!r}")
+        self._block_size = int(value)
+        self._windows()
+
+    def _windows(self) -> None:
+        """Index of training windows: sample, text start, first scored text token, sequence length."""
+        lengths = np.diff(np.asarray(self.offsets)).astype(np.int64)
+        prefix = np.asarray(self.prefix).astype(np.int64)
+        b = self._block_size
+        too_long = prefix >= b
+        if too_long.any():
+            raise ValueError(
+                f"{int(too_long.sum())} sample(s) have a context of up to {int(prefix.max())} tokens, which leaves no "
+                f"room for text in block_size={b}: raise block_size or shorten the contexts (max_value_chars)"
+            )
+        text_len = lengths - prefix  # text tokens + end
+        room = b - prefix + 1  # text tokens a window holds (the input drops the last one)
+        stride = np.maximum(1, room // 2)
+        n_win = np.where(lengths - 1 <= b, 1, 1 + np.ceil(np.maximum(text_len - room, 0) / stride)).astype(np.int64)
+        sample = np.repeat(np.arange(len(lengths)), n_win)
+        k = np.arange(len(sample)) - np.repeat(np.cumsum(n_win) - n_win, n_win)  # window number within its sample
+        start = k * stride[sample]
+        self.win_sample = sample
+        self.win_start = start
+        self.win_loss = np.where(k == 0, 0, room[sample] - stride[sample])  # scored from this text index on
+        self.win_len = prefix[sample] + np.minimum(room[sample], text_len[sample] - start)
+        self.lengths = self.win_len - 1  # input length of each window (read by the trainer)
+
+    def __len__(self) -> int:
+        return len(self.win_sample)
+
+    @property
+    def n_samples(self) -> int:
+        """Texts in the dataset (a long text may give several windows)."""
+        return len(self.offsets) - 1
+
+    def sample(self, i: int) -> np.ndarray:
+        """The full token sequence of sample `i`."""
+        return np.asarray(self.tokens[self.offsets[i] : self.offsets[i + 1]], dtype=np.int64)
+
+    def collate(self, indices: np.ndarray) -> dict[str, Tensor]:
+        """`input` (B, T) token ids right-padded, `target` (B, T) next tokens with IGNORE where unscored."""
+        idx = np.asarray(indices, dtype=np.int64)
+        if idx.ndim != 1 or not len(idx):
+            raise ValueError("collate needs a non-empty 1-d array of window indices")
+        i = self.win_sample[idx]
+        off, c = np.asarray(self.offsets[i], np.int64), np.asarray(self.prefix[i], np.int64)
+        start, n = self.win_start[idx], self.win_len[idx]
+        j = np.arange(int(n.max()))[None, :]  # sequence positions (1, L)
+        src = off[:, None] + j + np.where(j >= c[:, None], start[:, None], 0)
+        valid = j < n[:, None]
+        seq = np.asarray(self.tokens[np.where(valid, src, 0)], dtype=np.int64)  # (B, L)
+        seq[~valid] = self.pad_id
+        target = seq[:, 1:].copy()
+        pos = j[:, 1:]
+        scored = (pos >= (c + self.win_loss[idx])[:, None]) & valid[:, 1:]
+        target[~scored] = IGNORE
+        return {"input": torch.from_numpy(seq[:, :-1]), "target": torch.from_numpy(target)}
+
+    def __repr__(self) -> str:
+        where = f", path={str(self.path)!r}" if self.path else ""
+        return (
+            f"TextDataset(table={self.preproc.table!r}, samples={self.n_samples}, windows={len(self)}, "
+            f"block_size={self.block_size}, max_text_len={self.max_text_len}{where})"
+        )
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+def _chunks(n: int, size: int) -> list[np.ndarray]:
+    return [np.arange(s, min(s + size, n)) for s in range(0, n, size)]
+
+
+def _token_dtype(vocab_size: int) -> type:
+    return np.uint16 if vocab_size <= np.iinfo(np.uint16).max else np.int32
+
+
+def _encode_chunk(preproc: TextPreproc, df, contexts: list[str], rows: np.ndarray):
+    """(flat tokens, sample lengths, prefix lengths) of the non-null texts of these rows."""
+    ctx = preproc.encode_contexts([contexts[r] for r in rows])
+    end = preproc.end_id
+    seqs, prefixes = [], []
+    for col in preproc.text_columns:
+        values = df[col].iloc[rows]
+        keep = np.flatnonzero(values.notna().to_numpy())
+        texts = preproc.encode([str(values.iloc[k]) for k in keep])
+        pre = sample_prefixes(preproc, [ctx[k] for k in keep], col)
+        seqs += [p + t + [end] for p, t in zip(pre, texts, strict=True)]
+        prefixes += [len(p) for p in pre]
+    lengths = np.array([len(s) for s in seqs], dtype=np.int64)
+    flat = np.fromiter((t for s in seqs for t in s), dtype=np.int64, count=int(lengths.sum()))
+    return flat, lengths, np.array(prefixes, dtype=np.int32)
+
+
+def _concat(parts):
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32)
+    toks, lens, pre = zip(*parts, strict=True)
+    return np.concatenate(toks), np.concatenate(lens), np.concatenate(pre)

@@ -1,0 +1,252 @@
+"""TextModel: a small GPT-style language model that writes a table's text columns.
+
+Token embedding -> the shared causal `Transformer` (RoPE, pre-LN) -> LM head (tied to the
+embedding by default). It reads `[bos] context [column marker]` and writes the text and `end`;
+see `relsynth.synth.text.dataset` for the sequences and `relsynth.synth.text._generate` for
+sampling.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_model, save_model
+from torch import Tensor, nn
+
+from relsynth.relational import RelationalData
+from relsynth.synth._transformer import Transformer, TransformerConfig
+from relsynth.synth.text.dataset import IGNORE
+from relsynth.synth.text.preproc import TextPreproc, replace_dir
+
+log = logging.getLogger(__name__)
+CONFIG_FILE, WEIGHTS_FILE, PREPROC_DIR = "config.json", "model.safetensors", "preproc"
+
+
+@dataclass(frozen=True)
+class TextModelSize:
+    """Depth and width of a text model."""
+
+    n_layers: int  # transformer blocks
+    d_model: int  # width of the residual stream
+    n_heads: int  # attention heads (d_model / n_heads must be even)
+    d_ff: int | None = None  # MLP hidden width; None: 4 * d_model
+
+
+SIZES = {
+    "small": TextModelSize(n_layers=2, d_model=128, n_heads=4),
+    "medium": TextModelSize(n_layers=4, d_model=256, n_heads=8),
+    "large": TextModelSize(n_layers=6, d_model=384, n_heads=8),
+}
+
+
+@dataclass
+class TextModelConfig:
+    vocab_size: int  # tokens of the preproc's tokenizer
+    n_layers: int = 2  # transformer blocks
+    d_model: int = 128  # width of the residual stream
+    n_heads: int = 4  # attention heads
+    d_ff: int = 512  # MLP hidden width
+    dropout: float = 0.0  # dropout in the blocks (training only)
+    block_size: int = 256  # longest input window in tokens (context + text)
+    tie_weights: bool = True  # the LM head shares the token embedding matrix
+
+    def transformer(self) -> TransformerConfig:
+        return TransformerConfig(
+            n_layers=self.n_layers, d_model=self.d_model, n_heads=self.n_heads, d_ff=self.d_ff, dropout=self.dropout
+        )
+
+
+def resolve_size(size: str | TextModelSize) -> TextModelSize:
+    if isinstance(size, TextModelSize):
+        return size
+    if isinstance(size, str) and size in SIZES:
+        return SIZES[size]
+    raise ValueError(
+        f"unknown text model size {size!r}: use one of {sorted(SIZES)} or TextModelSize(n_layers, d_model, n_heads)"
+    )
+
+
+class TextModel(nn.Module):
+    """`TextModel.build(preproc, size="small", block_size=256)`; train with `TextTrainer`, then
+    `generate(data)` fills the text columns of the preproc's table."""
+
+    def __init__(self, config: TextModelConfig, preproc: TextPreproc):
+        super().__init__()
+        if not preproc.is_fitted:
+            raise RuntimeError("the TextPreproc is not fitted: call preproc.fit(data) before building a TextModel")
+        if preproc.vocab_size != config.vocab_size:
+            raise ValueError(f"config.vocab_size={config.vocab_size} but the preproc has {preproc.vocab_size} tokens")
+        self.config = config
+        self.preproc = preproc
+        self.embed = nn.Embedding(config.vocab_size, config.d_model)
+        self.transformer = Transformer(config.transformer())
+        self.head = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        if config.tie_weights:
+            self.head.weight = self.embed.weight
+        self.apply(_init_weights)
+
+    # ---- construction ----------------------------------------------------------------------
+    @classmethod
+    def build(
+        cls,
+        preproc: TextPreproc,
+        size: str | TextModelSize = "small",
+        block_size: int = 256,
+        dropout: float = 0.0,
+        tie_weights: bool = True,
+    ) -> TextModel:
+        """A fresh model for `preproc`; `size` is "small", "medium", "large" or a `TextModelSize`."""
+        s = resolve_size(size)
+        _check_block_size(block_size)
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        config = TextModelConfig(
+            vocab_size=preproc.vocab_size,
+            n_layers=s.n_layers,
+            d_model=s.d_model,
+            n_heads=s.n_heads,
+            d_ff=s.d_ff or 4 * s.d_model,
+            dropout=dropout,
+            block_size=block_size,
+            tie_weights=tie_weights,
+        )
+        return cls(config, preproc)
+
+    @classmethod
+    def build_from_pretrained(cls, preproc: TextPreproc, path: str | Path, block_size: int | None = None) -> TextModel:
+        """Start from the TextModel saved at `path`, for (possibly another) `preproc`.
+
+        The transformer is copied. When the vocabularies differ, the embedding (and head) rows of
+        tokens both tokenizers know are copied by token string; the others start fresh.
+        """
+        old = cls.load(path)
+        config = TextModelConfig(**{**asdict(old.config), "vocab_size": preproc.vocab_size})
+        if block_size is not None:
+            _check_block_size(block_size)
+            config.block_size = block_size
+        model = cls(config, preproc)
+        state = {k: v for k, v in old.state_dict().items() if not k.startswith(("embed.", "head."))}
+        model.load_state_dict(state, strict=False)
+        new_vocab, old_vocab = preproc.vocab(), old.preproc.vocab()
+        pairs = [(i, old_vocab[t]) for t, i in new_vocab.items() if t in old_vocab]
+        new_ids = torch.tensor([p[0] for p in pairs], dtype=torch.long)
+        old_ids = torch.tensor([p[1] for p in pairs], dtype=torch.long)
+        with torch.no_grad():
+            model.embed.weight[new_ids] = old.embed.weight[old_ids]
+            if not config.tie_weights:
+                model.head.weight[new_ids] = old.head.weight[old_ids]
+        log.info("text model from %s: %d of %d tokens carried over", path, len(pairs), preproc.vocab_size)
+        return model
+
+    @property
+    def max_block_size(self) -> int:
+        """Longest input window (context + text) the model reads; generation slides past it."""
+        return self.config.block_size
+
+    @max_block_size.setter
+    def max_block_size(self, value: int) -> None:
+        _check_block_size(value)
+        self.config.block_size = int(value)
+
+    def n_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    # ---- forward ---------------------------------------------------------------------------
+    def forward(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        """(logits (B, T, V), mean cross-entropy over the scored targets) of a `TextDataset` batch."""
+        x, target = batch["input"], batch.get("target")
+        B, T = x.shape
+        if T > self.config.block_size:
+            raise ValueError(
+                f"a batch of {T} tokens is longer than the model's block_size={self.config.block_size}: build the "
+                "TextDataset with the same block_size as the model"
+            )
+        device = self.embed.weight.device
+        x = x.to(device)
+        pos = torch.arange(T, device=device).expand(B, T)  # (B, T)
+        h = self.transformer(self.embed(x), pos)  # (B, T, d)
+        logits = self.head(h)  # (B, T, V)
+        if target is None:
+            return logits, torch.zeros((), device=device)
+        loss = F.cross_entropy(logits.reshape(B * T, -1), target.to(device).reshape(B * T), ignore_index=IGNORE)
+        return logits, loss
+
+    # ---- generation ------------------------------------------------------------------------
+    def generate(
+        self,
+        data: RelationalData,
+        batch_size: int = 0,
+        max_text_len: int = 0,
+        temp: float = 1.0,
+        top_p: float = 1.0,
+        seed: int | None = None,
+    ) -> RelationalData:
+        """A copy of `data` whose preproc table has every text column written by the model.
+
+        Each text is sampled given its row's context; nulls appear at the rate seen at fit.
+        `batch_size=0` picks one; `max_text_len=0` caps each text at the longest seen at fit
+        (in tokens); `temp=0` is greedy; `top_p < 1` samples from the nucleus.
+        """
+        from relsynth.synth.text._generate import generate
+
+        return generate(self, data, batch_size, max_text_len, temp, top_p, seed)
+
+    # ---- files -----------------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Write `config.json`, `model.safetensors` and `preproc/` to the directory `path`."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp"))
+        try:
+            (tmp / CONFIG_FILE).write_text(json.dumps({"kind": "TextModel", "config": asdict(self.config)}, indent=1))
+            save_model(self, str(tmp / WEIGHTS_FILE))
+            self.preproc.save(tmp / PREPROC_DIR)
+            replace_dir(tmp, path)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    @classmethod
+    def load(cls, path: str | Path) -> TextModel:
+        path = Path(path)
+        spec = _read_config(path)
+        known = {f.name for f in fields(TextModelConfig)}
+        config = TextModelConfig(**{k: v for k, v in spec["config"].items() if k in known})
+        model = cls(config, TextPreproc.load(path / PREPROC_DIR))
+        missing, unexpected = load_model(model, str(path / WEIGHTS_FILE), strict=False)
+        if missing or unexpected:
+            raise ValueError(
+                f"weights at {path / WEIGHTS_FILE} do not fit the config: missing {missing}, unexpected {unexpected}"
+            )
+        model.eval()
+        return model
+
+
+def _read_config(path: Path) -> dict:
+    files = [path / CONFIG_FILE, path / WEIGHTS_FILE, path / PREPROC_DIR]
+    if not path.is_dir() or not all(f.exists() for f in files):
+        raise FileNotFoundError(
+            f"no TextModel at {path}: expected {CONFIG_FILE}, {WEIGHTS_FILE} and {PREPROC_DIR}/ (written by TextModel.save)"
+        )
+    spec = json.loads((path / CONFIG_FILE).read_text())
+    if spec.get("kind") != "TextModel":
+        raise ValueError(f"{path} holds a {spec.get('kind')!r}, not a TextModel")
+    return spec
+
+
+def _check_block_size(block_size: int) -> None:
+    if not isinstance(block_size, int) or block_size < 8:
+        raise ValueError(f"block_size must be an integer >= 8, got {block_size!r}")
+
+
+def _init_weights(module: nn.Module) -> None:
+    if isinstance(module, nn.Linear | nn.Embedding):
+        nn.init.normal_(module.weight, std=0.02)
+    if isinstance(module, nn.Linear) and module.bias is not None:
+        nn.init.zeros_(module.bias)

@@ -1,0 +1,397 @@
+"""TextPreproc: the tokenizer of one table's text columns and the context each text is written in.
+
+A text is conditioned on a short *context* string made of its row's tabular values and its
+parent row's values (the parent's text columns included), e.g.
+`genre=Rock; milliseconds=340000; album.title=For Those About To Rock`. Numbers are rounded to
+`digits` significant digits so they tokenise short; a foreign key to a lookup table shows the
+lookup's first non-key value (the genre's name) instead of its key. A byte-level BPE tokenizer
+(`tokenizers`) is trained on the texts *and* the contexts, so both tokenise compactly, and
+every string round-trips exactly (any unicode: bytes are the alphabet).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+from relsynth.relational import Column, RelationalData, Schema
+
+log = logging.getLogger(__name__)
+
+PAD, BOS, END = "<pad>", "<bos>", "<end>"
+NULL_VALUE = "?"  # how a missing context value is written
+CONFIG_FILE, TOKENIZER_FILE = "preproc.json", "tokenizer.json"
+
+
+def column_marker(column: str) -> str:
+    """The special token that announces the text of `column`."""
+    return f"<col:{column}>"
+
+
+@dataclass
+class TextColumnStats:
+    """What `fit` saw in one text column."""
+
+    n_rows: int = 0  # rows of the table
+    null_rate: float = 0.0  # share of null values (generation writes nulls at this rate)
+    empty_rate: float = 0.0  # share of empty strings among non-null values (0: never generate "")
+    max_tokens: int = 0  # longest text in tokens (without markers): the default generation limit
+    mean_tokens: float = 0.0  # mean text length in tokens
+
+
+@dataclass
+class TextPreprocConfig:
+    table: str  # the table whose text columns are modelled
+    schema: dict  # the schema as `Schema.to_dict()` (context columns, parent, lookups)
+    vocab_size: int = 2048  # BPE vocabulary size, special tokens and the 256 bytes included
+    min_frequency: int = 2  # a pair must occur this often to be merged (unique strings stay split)
+    digits: int = 2  # significant digits of numbers in the context
+    max_value_chars: int = 48  # a context value is cut to this many characters
+    stats: dict[str, TextColumnStats] = field(default_factory=dict)  # per text column, set by fit
+
+
+class TextPreproc:
+    """Tokenizer and context serialiser for the text columns of one table.
+
+    `TextPreproc.from_schema_table(schema, "album").fit(data)`; then `contexts(data)`,
+    `encode(texts)`, `decode(ids)`, `save(path)` / `TextPreproc.load(path)`.
+    """
+
+    def __init__(self, config: TextPreprocConfig, tokenizer: Tokenizer | None = None):
+        self.config = config
+        self.schema = Schema.from_dict(config.schema)
+        self.tokenizer = tokenizer
+
+    # ---- construction ----------------------------------------------------------------------
+    @classmethod
+    def from_schema_table(
+        cls,
+        schema: Schema,
+        table: str,
+        vocab_size: int = 2048,
+        min_frequency: int = 2,
+        digits: int = 2,
+        max_value_chars: int = 48,
+    ) -> TextPreproc:
+        """An unfitted preprocessor for the text columns of `table`; call `fit(data)` next."""
+        if table not in schema.tables:
+            raise ValueError(f"table {table!r} is not in the schema; tables: {list(schema.tables)}")
+        if table in schema.lookups:
+            raise ValueError(f"table {table!r} is a lookup table (copied, not synthesised): it has no text to model")
+        if not schema.tables[table].text_columns:
+            raise ValueError(
+                f"table {table!r} has no text column; its columns are {list(schema.tables[table].columns)} "
+                "(declare free-text columns as `text` in the schema)"
+            )
+        n_special = 3 + len(schema.tables[table].text_columns)
+        if vocab_size < 256 + n_special:
+            raise ValueError(
+                f"vocab_size must be at least {256 + n_special} (256 bytes + special tokens), got {vocab_size}"
+            )
+        if digits < 1 or max_value_chars < 1:
+            raise ValueError(f"digits and max_value_chars must be >= 1, got {digits} and {max_value_chars}")
+        config = TextPreprocConfig(
+            table=table,
+            schema=schema.to_dict(),
+            vocab_size=vocab_size,
+            min_frequency=min_frequency,
+            digits=digits,
+            max_value_chars=max_value_chars,
+        )
+        return cls(config)
+
+    @property
+    def table(self) -> str:
+        return self.config.table
+
+    @property
+    def text_columns(self) -> list[str]:
+        return self.schema.tables[self.table].text_columns
+
+    @property
+    def field_labels(self) -> list[str]:
+        """How each context field starts ("genre=", "; milliseconds="): one special token each."""
+        return [f"{label}=" if i == 0 else f"; {label}=" for i, (label, _, _) in enumerate(self.context_columns())]
+
+    @property
+    def special_tokens(self) -> list[str]:
+        return [PAD, BOS, END, *(column_marker(c) for c in self.text_columns), *self.field_labels]
+
+    @property
+    def is_fitted(self) -> bool:
+        return self.tokenizer is not None
+
+    def fit(self, data: RelationalData) -> TextPreproc:
+        """Train the tokenizer on the table's texts and contexts and record per-column statistics."""
+        df = self._table_frame(data)
+        missing = [c for c in self.text_columns if c not in df.columns]
+        if missing:
+            raise ValueError(f"table {self.table!r} of the data has no text column(s) {missing} to fit on")
+        texts = {c: _text_values(df[c]) for c in self.text_columns}
+        contexts = self.contexts(data)
+        corpus = [t for values in texts.values() for t in values if t] + list(contexts)
+        if not corpus:
+            raise ValueError(f"table {self.table!r} has no text and no context to train a tokenizer on")
+        self.tokenizer = self._train_tokenizer(corpus)
+        for col, values in texts.items():
+            lengths = np.array([len(ids) for ids in self.encode(values)], dtype=np.int64)
+            self.config.stats[col] = TextColumnStats(
+                n_rows=len(df),
+                null_rate=float(df[col].isna().mean()) if len(df) else 0.0,
+                empty_rate=float(np.mean([v == "" for v in values])) if values else 0.0,
+                max_tokens=int(lengths.max()) if len(lengths) else 0,
+                mean_tokens=float(lengths.mean()) if len(lengths) else 0.0,
+            )
+        log.info("text preproc for %r: vocabulary %d, stats %s", self.table, self.vocab_size, self.config.stats)
+        return self
+
+    def _train_tokenizer(self, corpus: list[str]) -> Tokenizer:
+        tokenizer = Tokenizer(models.BPE())
+        tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        tokenizer.decoder = decoders.ByteLevel()
+        trainer = trainers.BpeTrainer(
+            vocab_size=self.config.vocab_size,
+            min_frequency=self.config.min_frequency,
+            special_tokens=self.special_tokens,
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+            show_progress=False,
+        )
+        tokenizer.train_from_iterator(corpus, trainer, length=len(corpus))
+        return tokenizer
+
+    # ---- tokens ----------------------------------------------------------------------------
+    def _require_fitted(self) -> Tokenizer:
+        if self.tokenizer is None:
+            raise RuntimeError("this TextPreproc is not fitted: call .fit(data) first (or TextPreproc.load(path))")
+        return self.tokenizer
+
+    @property
+    def vocab_size(self) -> int:
+        return self._require_fitted().get_vocab_size()
+
+    def token_id(self, token: str) -> int:
+        tid = self._require_fitted().token_to_id(token)
+        if tid is None:
+            raise KeyError(f"token {token!r} is not in the vocabulary")
+        return tid
+
+    @property
+    def pad_id(self) -> int:
+        return self.token_id(PAD)
+
+    @property
+    def bos_id(self) -> int:
+        return self.token_id(BOS)
+
+    @property
+    def end_id(self) -> int:
+        return self.token_id(END)
+
+    def column_id(self, column: str) -> int:
+        if column not in self.text_columns:
+            raise ValueError(f"{column!r} is not a text column of {self.table!r}; they are {self.text_columns}")
+        return self.token_id(column_marker(column))
+
+    @property
+    def special_ids(self) -> list[int]:
+        return [self.token_id(t) for t in self.special_tokens]
+
+    def vocab(self) -> dict[str, int]:
+        """Token string -> id."""
+        return self._require_fitted().get_vocab(with_added_tokens=True)
+
+    def encode(self, texts: Iterable[str]) -> list[list[int]]:
+        """Token ids of each text; a special token's spelling inside a text is encoded as plain bytes."""
+        return self._encode(texts, text=True)
+
+    def encode_contexts(self, contexts: Iterable[str]) -> list[list[int]]:
+        """Token ids of each context string (from `contexts`); its field labels become single tokens."""
+        return self._encode(contexts, text=False)
+
+    def _encode(self, strings: Iterable[str], text: bool) -> list[list[int]]:
+        strings = list(strings)
+        tokenizer = self._require_fitted()
+        if not strings:
+            return []
+        tokenizer.encode_special_tokens = text
+        try:
+            return [e.ids for e in tokenizer.encode_batch_fast(strings, add_special_tokens=False)]
+        finally:
+            tokenizer.encode_special_tokens = True
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """The string of these token ids (special tokens skipped)."""
+        return self._require_fitted().decode(list(ids), skip_special_tokens=True)
+
+    def decode_batch(self, batch: list[list[int]]) -> list[str]:
+        if not batch:
+            return []
+        return self._require_fitted().decode_batch([list(b) for b in batch], skip_special_tokens=True)
+
+    # ---- contexts --------------------------------------------------------------------------
+    def _table_frame(self, data: RelationalData) -> pd.DataFrame:
+        if not isinstance(data, RelationalData):
+            raise TypeError(f"data must be a RelationalData, got {type(data).__name__}")
+        if self.table not in data.data:
+            raise ValueError(f"the data has no table {self.table!r}; it has {list(data.data)}")
+        return data[self.table]
+
+    def context_columns(self) -> list[tuple[str, str, str]]:
+        """(label, table, column) of every context field, in order: own columns, then the parent's."""
+        out = [(c, self.table, c) for c in self._value_columns(self.table, with_text=False)]
+        edge = self.schema.parent(self.table)
+        if edge is not None:
+            out += [(f"{edge.parent}.{c}", edge.parent, c) for c in self._value_columns(edge.parent, with_text=True)]
+        return out
+
+    def _value_columns(self, table: str, with_text: bool) -> list[str]:
+        t = self.schema.tables[table]
+        edge = self.schema.parent(table)
+        skip = {Column.PRIMARY_KEY} | (set() if with_text else {Column.TEXT})
+        return [c for c, k in t.columns.items() if k.kind not in skip and not (edge is not None and c == edge.fk)]
+
+    def contexts(self, data: RelationalData) -> list[str]:
+        """The context string of every row of the table, in row order."""
+        df = self._table_frame(data)
+        edge = self.schema.parent(self.table)
+        parent_rows = None
+        if edge is not None:
+            if edge.fk not in df.columns:
+                raise ValueError(f"table {self.table!r} of the data has no parent key column {edge.fk!r}")
+            parent = data[edge.parent]
+            pk = self.schema.tables[edge.parent].primary_key
+            pos = pd.Series(np.arange(len(parent)), index=parent[pk].to_numpy())
+            parent_rows = df[edge.fk].map(pos).to_numpy()
+        parts: list[np.ndarray] = []
+        for _, table, col in self.context_columns():
+            frame = df if table == self.table else data[table]
+            if col not in frame.columns:
+                if table == self.table or col not in self.schema.tables[table].text_columns:
+                    raise ValueError(f"context column {table}.{col} is missing from the data")
+                values = np.full(len(frame), NULL_VALUE, dtype=object)  # parent text not generated yet
+            else:
+                values = self._format(data, table, col, frame[col])
+            if table != self.table:
+                values = _take(values, parent_rows)
+            parts.append(values)
+        out = np.full(len(df), "", dtype=object)
+        for label, values in zip(self.field_labels, parts, strict=True):
+            out = out + label + values  # object arrays: elementwise str concatenation
+        return [str(v) for v in out]
+
+    def _format(self, data: RelationalData, table: str, col: str, s: pd.Series) -> np.ndarray:
+        """Short strings for one column's values (object array, nulls as `NULL_VALUE`)."""
+        kind = self.schema.tables[table].columns[col]
+        lookup = self.schema.lookup_fks(table).get(col)
+        if lookup is not None:
+            s = self._lookup_names(data, lookup, s)
+            kind_value = Column.CATEGORICAL
+        else:
+            kind_value = kind.kind
+        notna = s.notna().to_numpy()
+        out = np.full(len(s), NULL_VALUE, dtype=object)
+        if not notna.any():
+            return out
+        values = s[notna]
+        if kind_value in (Column.NUMERIC, Column.INTEGER) and ptypes.is_numeric_dtype(values.dtype):
+            formatted = [_round_number(float(v), self.config.digits) for v in values.to_numpy(dtype=float)]
+        elif kind_value in (Column.DATE, Column.DATETIME) and ptypes.is_datetime64_any_dtype(values.dtype):
+            formatted = list(values.dt.strftime("%Y-%m-%d"))
+        elif kind_value == Column.TIME:
+            formatted = [str(v)[:5] for v in values]
+        elif kind_value == Column.BOOLEAN:
+            formatted = ["true" if bool(v) else "false" for v in values]
+        else:
+            cut = self.config.max_value_chars
+            formatted = [str(v)[:cut].replace(";", ",") for v in values]
+        out[notna] = formatted
+        return out
+
+    def _lookup_names(self, data: RelationalData, lookup: str, keys: pd.Series) -> pd.Series:
+        """A lookup FK shown by the lookup table's first non-key column, else by the key."""
+        t = self.schema.tables[lookup]
+        names = [c for c, k in t.columns.items() if not k.is_key]
+        if not names or lookup not in data.data or names[0] not in data[lookup].columns:
+            return keys.astype(object)
+        table = data[lookup]
+        mapping = pd.Series(table[names[0]].to_numpy(dtype=object), index=table[t.primary_key].to_numpy())
+        mapped = keys.map(mapping).astype(object)
+        return mapped.where(mapped.notna(), keys.astype(object))
+
+    # ---- files -----------------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Write `preproc.json` and `tokenizer.json` to the directory `path` (atomically)."""
+        tokenizer = self._require_fitted()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp"))
+        try:
+            (tmp / CONFIG_FILE).write_text(json.dumps({"kind": "TextPreproc", "config": asdict(self.config)}, indent=1))
+            tokenizer.save(str(tmp / TOKENIZER_FILE))
+            replace_dir(tmp, path)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    @classmethod
+    def load(cls, path: str | Path) -> TextPreproc:
+        path = Path(path)
+        if not (path / CONFIG_FILE).is_file() or not (path / TOKENIZER_FILE).is_file():
+            raise FileNotFoundError(
+                f"no TextPreproc at {path}: expected {CONFIG_FILE} and {TOKENIZER_FILE} (written by TextPreproc.save)"
+            )
+        spec = json.loads((path / CONFIG_FILE).read_text())
+        if spec.get("kind") != "TextPreproc":
+            raise ValueError(f"{path / CONFIG_FILE} does not describe a TextPreproc (kind={spec.get('kind')!r})")
+        raw = spec["config"]
+        raw["stats"] = {c: TextColumnStats(**s) for c, s in raw.get("stats", {}).items()}
+        return cls(TextPreprocConfig(**raw), Tokenizer.from_file(str(path / TOKENIZER_FILE)))
+
+    def __repr__(self) -> str:
+        state = f"vocab={self.vocab_size}" if self.is_fitted else "unfitted"
+        return f"TextPreproc(table={self.table!r}, text_columns={self.text_columns}, {state})"
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+def _text_values(s: pd.Series) -> list[str]:
+    return [str(v) for v in s.dropna()]
+
+
+def _take(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """values[rows] where rows may be NaN (no parent row): those become `NULL_VALUE`."""
+    ok = ~pd.isna(rows)
+    out = np.full(len(rows), NULL_VALUE, dtype=object)
+    out[ok] = values[rows[ok].astype(np.int64)]
+    return out
+
+
+def _round_number(x: float, digits: int) -> str:
+    """`x` to `digits` significant digits, written without exponent: 343719 -> '340000', 0.987 -> '0.99'."""
+    if not np.isfinite(x):
+        return str(x)
+    rounded = float(f"{x:.{digits}g}")
+    if rounded == int(rounded) and abs(rounded) < 1e18:
+        return str(int(rounded))
+    return np.format_float_positional(rounded, trim="-")
+
+
+def replace_dir(src: Path, dst: Path) -> None:
+    """Move the finished directory `src` to `dst`, replacing what was there (never half-written)."""
+    old = None
+    if dst.exists():
+        old = dst.with_name(f".{dst.name}.old{os.getpid()}")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(dst, old)
+    os.replace(src, dst)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
