@@ -265,6 +265,11 @@ class TabularPreproc:
         self._check_data(data)
         return _assemble(self, data)
 
+    def transform_tables(self, tables: Mapping[str, pd.DataFrame]) -> Encoded:
+        """Encode already validated tables (a chunk of a RelationalData), skipping validation."""
+        self._check_fitted()
+        return _assemble(self, tables)
+
     def encode_columns(self, table: str, df: pd.DataFrame) -> np.ndarray:
         """(n_rows, header fields) global token ids of the table's field slots."""
         layout = self.layouts[table]

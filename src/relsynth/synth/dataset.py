@@ -1,0 +1,289 @@
+"""TabularDataset: encoded root entities in RAM or memory-mapped on disk, as training samples.
+
+A sample is a whole entity or, with `block_size`, a window of at most `block_size` tokens
+starting at a row boundary, prefixed by the headers of that row's ancestors so a child never
+loses its parents. Writes to disk are chunked (peak memory grows with `chunk_size`, not with
+the data) and atomic: files go to a temporary sibling directory renamed into place at the end.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from relsynth.relational import RelationalData
+from relsynth.synth.preproc import BOS, PAD, Encoded, TabularPreproc
+
+log = logging.getLogger(__name__)
+IGNORE = -100
+META_FILE = "dataset.json"
+_ARRAYS = {
+    "tokens": np.int32,
+    "slots": np.int16,
+    "offsets": np.int64,
+    "row_start": np.int64,
+    "row_table": np.int16,
+    "row_parent": np.int64,
+}
+
+
+@dataclass
+class Windows:
+    """Training samples: token span [start, end) of the sequence plus the row whose ancestors prefix it."""
+
+    start: np.ndarray  # (S,) int64
+    end: np.ndarray  # (S,) int64
+    anchor: np.ndarray  # (S,) int64 first row of the window; -1 = no prefix (whole entity)
+
+
+class TabularDataset:
+    """Encoded entities plus their samples; `collate(indices)` gives a padded batch."""
+
+    def __init__(
+        self, preproc: TabularPreproc, arrays: dict[str, np.ndarray], block_size: int | None, path: Path | None = None
+    ):
+        self.preproc, self.arrays, self.block_size, self.path = preproc, arrays, block_size, path
+        self.header_len = np.array([lay.header_len for lay in preproc.layouts.values()], dtype=np.int64)
+        self.windows = _windows(arrays, self.header_len, block_size)
+        self._prefix_len = _ancestor_len(arrays, self.header_len)
+
+    # ---- constructors ----------------------------------------------------------------------
+    @classmethod
+    def from_data(
+        cls,
+        data: RelationalData,
+        preproc: TabularPreproc,
+        on_disk: bool = False,
+        path: str | Path | None = None,
+        chunk_size: int | None = None,
+        block_size: int | None = None,
+    ) -> TabularDataset:
+        """Encode `data`; on disk (memory-mapped) when `on_disk`, in chunks of `chunk_size` root entities."""
+        preproc._check_fitted()
+        if block_size is not None:
+            if len(preproc.schema.synth_tables) == 1:
+                raise ValueError("block_size applies to multi-table data only: a single table has one row per sample")
+            if block_size < 2:
+                raise ValueError(f"block_size must be >= 2, got {block_size}")
+        if chunk_size is not None and chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+        if not on_disk:
+            if path is not None:
+                raise ValueError("path is only used with on_disk=True")
+            enc = preproc.transform(data)
+            return cls(preproc, _encoded_arrays(enc), block_size)
+        target = Path(path) if path is not None else _temporary_dir()
+        _write_chunked(data, preproc, target, chunk_size, block_size)
+        return cls.from_disk(preproc, target)
+
+    @classmethod
+    def from_disk(cls, preproc: TabularPreproc, path: str | Path) -> TabularDataset:
+        """Reopen a dataset written by `from_data(on_disk=True)`; checks it belongs to `preproc`."""
+        path = Path(path)
+        meta_file = path / META_FILE
+        if not meta_file.is_file():
+            raise FileNotFoundError(f"no complete TabularDataset at {path} (missing {META_FILE})")
+        meta = json.loads(meta_file.read_text())
+        if meta["preproc"] != preproc.fingerprint():
+            raise ValueError(f"the dataset at {path} was encoded with another preprocessor; re-create it")
+        arrays = {name: _open(path / f"{name}.bin", dtype, meta["lengths"][name]) for name, dtype in _ARRAYS.items()}
+        return cls(preproc, arrays, meta["block_size"], path)
+
+    # ---- samples ---------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.windows.start)
+
+    @property
+    def n_entities(self) -> int:
+        return len(self.arrays["offsets"]) - 1
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Tokens per sample, prefix included."""
+        w = self.windows
+        prefix = np.where(w.anchor >= 0, self._prefix_len[np.maximum(w.anchor, 0)], 0)
+        return w.end - w.start + prefix
+
+    @property
+    def max_len(self) -> int:
+        return int(self.lengths.max()) if len(self) else 0
+
+    def sample_tokens(self, i: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """Tokens and slots of sample i (prefix first), and the prefix length."""
+        w, a = self.windows, self.arrays
+        s, e, anchor = int(w.start[i]), int(w.end[i]), int(w.anchor[i])
+        pieces = [(s, e)]
+        if anchor >= 0:
+            r = int(a["row_parent"][anchor])
+            while r >= 0:
+                rs = int(a["row_start"][r])
+                pieces.append((rs, rs + int(self.header_len[a["row_table"][r]])))
+                r = int(a["row_parent"][r])
+        pieces.reverse()
+        tokens = np.concatenate([a["tokens"][p0:p1] for p0, p1 in pieces])
+        slots = np.concatenate([a["slots"][p0:p1] for p0, p1 in pieces])
+        return tokens, slots, len(tokens) - (e - s)
+
+    def collate(self, indices: np.ndarray) -> dict[str, torch.Tensor]:
+        """A padded batch: `inputs` (previous token), `slots` (slot of the token to predict),
+        `targets` (IGNORE on prefix and padding), `pos` (positions)."""
+        samples = [self.sample_tokens(int(i)) for i in indices]
+        T = max(len(t) for t, _, _ in samples)
+        B = len(samples)
+        inputs = np.full((B, T), PAD, dtype=np.int64)
+        targets = np.full((B, T), IGNORE, dtype=np.int64)
+        slots = np.zeros((B, T), dtype=np.int64)
+        for b, (tok, slt, n_prefix) in enumerate(samples):
+            n = len(tok)
+            inputs[b, 0] = BOS
+            inputs[b, 1:n] = tok[:-1]
+            targets[b, n_prefix:n] = tok[n_prefix:]
+            slots[b, :n] = slt
+        pos = np.broadcast_to(np.arange(T), (B, T))
+        return {
+            "inputs": torch.from_numpy(inputs),
+            "targets": torch.from_numpy(targets),
+            "slots": torch.from_numpy(slots),
+            "pos": torch.from_numpy(np.ascontiguousarray(pos)),
+        }
+
+    def __repr__(self) -> str:
+        where = f"on disk at {self.path}" if self.path else "in RAM"
+        return f"TabularDataset({self.n_entities} entities, {len(self)} samples, {where}, block_size={self.block_size})"
+
+
+# ---- windows -----------------------------------------------------------------------------------
+def _ancestor_len(a: dict[str, np.ndarray], header_len: np.ndarray) -> np.ndarray:
+    """Tokens in the headers of each row's ancestors (rows are in depth-first order)."""
+    parent = np.asarray(a["row_parent"])
+    out = np.zeros(len(parent), dtype=np.int64)
+    own = header_len[np.asarray(a["row_table"])]
+    has = parent >= 0
+    # parents precede children, so one pass per tree level settles every row
+    while True:
+        new = np.where(has, out[np.maximum(parent, 0)] + own[np.maximum(parent, 0)], 0)
+        if np.array_equal(new, out):
+            return out
+        out = new
+
+
+def _windows(a: dict[str, np.ndarray], header_len: np.ndarray, block_size: int | None) -> Windows:
+    offsets = np.asarray(a["offsets"])
+    starts, ends = offsets[:-1], offsets[1:]
+    if block_size is None:
+        return Windows(starts.copy(), ends.copy(), np.full(len(starts), -1, dtype=np.int64))
+    row_start = np.asarray(a["row_start"])
+    prefix = _ancestor_len(a, header_len)
+    own = header_len[np.asarray(a["row_table"])]
+    longest = int((prefix + own).max()) if len(own) else 0
+    if block_size <= longest:
+        raise ValueError(
+            f"block_size={block_size} must be larger than the longest row with its ancestors ({longest} tokens)"
+        )
+    short = (ends - starts) <= block_size
+    ws, we, wa = [starts[short]], [ends[short]], [np.full(int(short.sum()), -1, dtype=np.int64)]
+    for e in np.flatnonzero(~short):  # long entities only: few, so a loop per window is fine
+        r0, r1 = np.searchsorted(row_start, [starts[e], ends[e]])
+        bounds = np.append(row_start[r0:r1], ends[e])
+        i = 0
+        while i < r1 - r0:
+            r = r0 + i
+            limit = row_start[r] + block_size - prefix[r]
+            k = int(np.searchsorted(bounds, limit, side="right")) - 1
+            ws.append(np.array([row_start[r]]))
+            we.append(np.array([bounds[k]]))
+            wa.append(np.array([r]))
+            i = k
+    return Windows(np.concatenate(ws), np.concatenate(we), np.concatenate(wa))
+
+
+# ---- disk --------------------------------------------------------------------------------------
+def _encoded_arrays(enc: Encoded) -> dict[str, np.ndarray]:
+    return {name: np.asarray(getattr(enc, name), dtype=dtype) for name, dtype in _ARRAYS.items()}
+
+
+def _open(file: Path, dtype, length: int) -> np.ndarray:
+    if length == 0:
+        return np.zeros(0, dtype=dtype)
+    return np.memmap(file, dtype=dtype, mode="r", shape=(length,))
+
+
+def _temporary_dir() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="relsynth-dataset-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path / "data"
+
+
+def _root_order(data: RelationalData, root: str) -> dict[str, np.ndarray]:
+    """For every table under `root`: each row's root entity position (for chunking)."""
+    schema = data.schema
+    out = {root: np.arange(len(data[root]))}
+    for t in schema.depth_first(root)[1:]:
+        edge = schema.parent(t)
+        keys = data[edge.parent][schema.tables[edge.parent].primary_key]
+        out[t] = out[edge.parent][pd.Index(keys).get_indexer(data[t][edge.fk])]
+    return out
+
+
+def _write_chunked(
+    data: RelationalData, preproc: TabularPreproc, target: Path, chunk_size: int | None, block_size: int | None
+) -> None:
+    if (target / META_FILE).exists():
+        raise FileExistsError(f"{target} already holds a dataset; remove it or choose another path")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        files = {name: open(tmp / f"{name}.bin", "wb") for name in _ARRAYS}  # noqa: SIM115
+        lengths = dict.fromkeys(_ARRAYS, 0)
+        n_tokens, n_rows = 0, 0
+        files["offsets"].write(np.zeros(1, dtype=np.int64).tobytes())
+        lengths["offsets"] = 1
+        for chunk in _chunks(data, chunk_size):
+            enc = preproc.transform_tables(chunk)
+            parts = _encoded_arrays(enc)
+            parts["offsets"] = parts["offsets"][1:] + n_tokens
+            parts["row_start"] = parts["row_start"] + n_tokens
+            parts["row_parent"] = np.where(parts["row_parent"] >= 0, parts["row_parent"] + n_rows, -1)
+            for name, arr in parts.items():
+                files[name].write(np.ascontiguousarray(arr, dtype=_ARRAYS[name]).tobytes())
+                lengths[name] += len(arr)
+            n_tokens += len(enc.tokens)
+            n_rows += len(enc.row_start)
+            log.info("encoded %d tokens, %d rows so far", n_tokens, n_rows)
+        for f in files.values():
+            f.close()
+        meta = {"preproc": preproc.fingerprint(), "block_size": block_size, "lengths": lengths}
+        (tmp / META_FILE).write_text(json.dumps(meta))
+        if target.exists():
+            shutil.rmtree(target)
+        tmp.rename(target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _chunks(data: RelationalData, chunk_size: int | None):
+    """Tables restricted to `chunk_size` root entities at a time (lookups whole)."""
+    schema = data.schema
+    for root in schema.roots:
+        order = _root_order(data, root)
+        sorted_rows = {t: np.argsort(order[t], kind="stable") for t in order}
+        sorted_root = {t: order[t][sorted_rows[t]] for t in order}
+        n = len(data[root])
+        step = chunk_size or max(n, 1)
+        for lo in range(0, n, step):
+            hi = min(lo + step, n)
+            tables = {t: data[t].iloc[:0] for t in schema.synth_tables}
+            for t in order:
+                a, b = np.searchsorted(sorted_root[t], [lo, hi])
+                tables[t] = data[t].iloc[sorted_rows[t][a:b]]
+            yield tables
