@@ -135,3 +135,16 @@ def rnd(value: float | None, digits: int = 6) -> float | None:
         return None
     value = float(value)
     return None if math.isnan(value) else round(value, digits)
+
+
+def plain(tree: object) -> object:
+    """`tree` with numpy scalars as Python numbers and NaN/inf as None, so `json.dumps` writes valid JSON."""
+    if isinstance(tree, dict):
+        return {str(k): plain(v) for k, v in tree.items()}
+    if isinstance(tree, list | tuple):
+        return [plain(v) for v in tree]
+    if isinstance(tree, np.generic):
+        tree = tree.item()
+    if isinstance(tree, float) and not math.isfinite(tree):
+        return None
+    return tree

@@ -68,6 +68,8 @@ def _hist_continuous(ax, real: np.ndarray, synth: np.ndarray, kind: Column) -> N
 def _bars(ax, real: pd.Series, synth: pd.Series) -> None:
     p, q = real.value_counts(normalize=True), synth.value_counts(normalize=True)
     top = (p.add(q, fill_value=0.0)).sort_values(ascending=False).index[:TOP_CATEGORIES]
+    if pd.api.types.is_numeric_dtype(top.dtype):
+        top = top.sort_values()
     x = np.arange(len(top))
     ax.bar(x - 0.2, p.reindex(top, fill_value=0.0), width=0.4, color=REAL, label="real")
     ax.bar(x + 0.2, q.reindex(top, fill_value=0.0), width=0.4, color=SYNTH, label="synthetic")
@@ -83,7 +85,8 @@ def column_histograms(real: RelationalData, synth: RelationalData, table: str, r
     kinds = real.schema.tables[table].columns
     fig, axes = _grid(len(cols))
     for ax, col in zip(axes, cols, strict=True):
-        if roles[col] == CONTINUOUS:
+        few = pd.concat([r[col], s[col]]).nunique() <= TOP_CATEGORIES  # e.g. an integer with few values
+        if roles[col] == CONTINUOUS and not few:
             _hist_continuous(ax, r[col].to_numpy(float), s[col].to_numpy(float), kinds[col].kind)
         else:
             _bars(ax, r[col], s[col])

@@ -27,6 +27,7 @@ from relsynth.eval._common import (
     column_roles,
     encode,
     mean,
+    plain,
     rnd,
     subsample,
 )
@@ -41,7 +42,7 @@ class _Featurizer:
 
     def __init__(self, train: pd.DataFrame, roles: dict[str, str]):
         self.roles = roles
-        self.scale: dict[str, tuple[float, float, bool]] = {}
+        self.scale: dict[str, tuple[float, float]] = {}
         self.cats: dict[str, pd.Index] = {}
         for col, role in roles.items():
             if role == CONTINUOUS:
@@ -49,7 +50,7 @@ class _Featurizer:
                 x = x[np.isfinite(x)]
                 q01, q50, q99 = np.quantile(x, [0.01, 0.5, 0.99]) if len(x) else (0.0, 0.0, 1.0)
                 span = q99 - q01 if q99 > q01 else (np.ptp(x) if len(x) and np.ptp(x) > 0 else 1.0)
-                self.scale[col] = (float(q50), float(span), bool(train[col].isna().any()))
+                self.scale[col] = (float(q50), float(span))
             else:
                 self.cats[col] = pd.Index(train[col].value_counts().index[:MAX_ONE_HOT])
 
@@ -57,12 +58,11 @@ class _Featurizer:
         parts = []
         for col, role in self.roles.items():
             if role == CONTINUOUS:
-                center, span, has_null = self.scale[col]
+                center, span = self.scale[col]
                 x = df[col].to_numpy(float)
                 null = ~np.isfinite(x)
                 parts.append(np.where(null, 0.0, (x - center) / span)[:, None])
-                if has_null or null.any():
-                    parts.append(null.astype(float)[:, None])
+                parts.append(null.astype(float)[:, None])  # a null differs from any value by 1
             else:
                 codes = self.cats[col].get_indexer(df[col])  # -1 for a category outside the top
                 onehot = np.zeros((len(df), len(self.cats[col]) + 1))
@@ -152,4 +152,4 @@ def privacy_scores(
     keys = ["dcr_share_train_closer", "dcr_baseline", "exact_copy_rate", "exact_copy_rate_test"]
     dcr_tables = [t for t in tables.values() if t["dcr_share_train_closer"] is not None]
     overall = {k: mean(t[k] for t in (dcr_tables if k.startswith("dcr") else tables.values())) for k in keys}
-    return {"overall": overall, "tables": tables, "warnings": notes.messages}
+    return plain({"overall": overall, "tables": tables, "warnings": notes.messages})

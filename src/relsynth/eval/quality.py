@@ -36,6 +36,7 @@ from relsynth.eval._common import (
     encode,
     mean,
     pct,
+    plain,
     rnd,
     subsample,
 )
@@ -283,4 +284,4 @@ def quality_scores(
     if quality is None:
         notes.warn("no column or edge could be compared; overall quality is 0")
     overall = {"quality": quality if quality is not None else 0.0, **overall}
-    return {"overall": overall, "tables": tables, "edges": edges, "warnings": notes.messages}
+    return plain({"overall": overall, "tables": tables, "edges": edges, "warnings": notes.messages})

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from relsynth.eval import _plots
-from relsynth.eval._common import column_roles
+from relsynth.eval._common import column_roles, plain
 from relsynth.eval.privacy import privacy_scores
 from relsynth.eval.quality import children_counts, quality_scores
 from relsynth.eval.text import text_scores
@@ -73,12 +73,12 @@ def report(
         "n_rows": {"train": data_train.n_rows(), "test": data_test.n_rows(), "synth": data_synth.n_rows()},
         "warnings": [f"{name}: {w}" for name, part in {**parts, "privacy": privacy}.items() for w in part["warnings"]],
     }
-    result["seconds"] = round(time.perf_counter() - start, 3)
+    result = plain({**result, "seconds": round(time.perf_counter() - start, 3)})
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_html(result, data_train, data_test, data_synth), encoding="utf-8")
-        path.with_suffix(".json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+        path.with_suffix(".json").write_text(json.dumps(result, indent=2, allow_nan=False), encoding="utf-8")
         log.info("evaluation report written to %s (%.1f s)", path, time.perf_counter() - start)
     return result
 

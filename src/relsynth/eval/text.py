@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sdmetrics.single_column import KSComplement
 
-from relsynth.eval._common import Notes, check_same_schema, mean, pct, rnd
+from relsynth.eval._common import Notes, check_same_schema, mean, pct, plain, rnd
 from relsynth.relational import RelationalData
 
 _WORD = re.compile(r"\w+")
@@ -80,4 +80,4 @@ def text_scores(real: RelationalData, synth: RelationalData, train: RelationalDa
     keys = ["length", "vocab_jaccard", "vocab_seen_share", "verbatim_share", "null_rate_diff"]
     overall = {k: mean(c[k] for c in columns.values()) for k in keys}
     overall = {"text": mean([overall["length"], overall["vocab_jaccard"]]), **overall}
-    return {"overall": overall, "columns": columns, "warnings": notes.messages}
+    return plain({"overall": overall, "columns": columns, "warnings": notes.messages})

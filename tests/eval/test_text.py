@@ -1,0 +1,39 @@
+import pandas as pd
+import pytest
+from evaldata import rekey, replace
+
+from relsynth.eval import EvalWarning, text_scores
+
+
+def test_a_copy_scores_full_marks_and_is_verbatim(real):
+    t = text_scores(real, rekey(real, 3_000))
+    assert set(t["columns"]) == {"customer.name", "order.note"}
+    note = t["columns"]["order.note"]
+    assert note["length"] == 100.0 and note["vocab_jaccard"] == 100.0
+    assert note["verbatim_share"] == 1.0 and note["null_rate_diff"] == 0.0
+    assert t["overall"]["text"] == 100.0
+
+
+def test_foreign_words_and_lengths_score_lower(real, fresh):
+    good = text_scores(real, fresh)
+    n = len(fresh["order"])
+    gibberish = pd.Series([f"zz{i} qq{i} " * 10 for i in range(n)])
+    bad = text_scores(real, replace(fresh, order=fresh["order"].assign(note=gibberish)))
+    g, b = good["columns"]["order.note"], bad["columns"]["order.note"]
+    assert g["length"] > 70 > b["length"]
+    assert g["vocab_jaccard"] > 90 > 10 > b["vocab_jaccard"]
+    assert b["vocab_seen_share"] == 0.0 and b["verbatim_share"] == 0.0
+    assert b["null_rate_diff"] == pytest.approx(real["order"]["note"].isna().mean())
+
+
+def test_novelty_is_measured_against_train(real, fresh, train):
+    t = text_scores(real, rekey(train, 9_000), train=train)
+    assert t["columns"]["order.note"]["verbatim_share"] == 1.0
+
+
+def test_all_null_synthetic_text(real, fresh):
+    order = fresh["order"].assign(note=pd.Series([None] * len(fresh["order"]), dtype="string"))
+    with pytest.warns(EvalWarning, match="order.note"):
+        t = text_scores(real, replace(fresh, order=order))
+    note = t["columns"]["order.note"]
+    assert note["length"] == 0.0 and note["verbatim_share"] is None
