@@ -148,7 +148,7 @@ class TabularDataset:
             inputs[b, 1:n] = tok[:-1]
             targets[b, n_prefix:n] = tok[n_prefix:]
             slots[b, :n] = slt
-        pos = np.broadcast_to(np.arange(T), (B, T))
+        pos = np.tile(np.arange(T), (B, 1))
         return {
             "inputs": torch.from_numpy(inputs),
             "targets": torch.from_numpy(targets),

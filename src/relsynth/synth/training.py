@@ -380,7 +380,7 @@ class Trainer:
             idx = idx[self.rank :: self.world_size] if self.world_size > 1 else idx
             _, loss = self.model(dataset.collate(idx))
             (loss / len(group)).backward()
-            total += float(loss) / len(group)
+            total += float(loss.detach()) / len(group)
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
         self.optimizer.step()
         return total

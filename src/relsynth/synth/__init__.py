@@ -1,0 +1,35 @@
+"""Synthesis: preprocessing, datasets, models, the training loop and generation."""
+
+from relsynth.synth._encoders import CategoricalPreproc, ColumnPreproc, CountPreproc, NumericPreproc
+from relsynth.synth.dataset import TabularDataset
+from relsynth.synth.hooks import CheckpointHook, MetricsHook, ProgressHook, TrainHook
+from relsynth.synth.model import Size, TabularModel, TabularModelSize
+from relsynth.synth.preproc import TabularPreproc
+from relsynth.synth.training import EarlyStop, LrSchedule, Trainer, TrainResult, Validation
+
+
+class TabularTrainer(Trainer):
+    """The training loop for a `TabularModel` (DP via `dp_budget`: see the DP issue)."""
+
+
+__all__ = [
+    "CategoricalPreproc",
+    "CheckpointHook",
+    "ColumnPreproc",
+    "CountPreproc",
+    "EarlyStop",
+    "LrSchedule",
+    "MetricsHook",
+    "NumericPreproc",
+    "ProgressHook",
+    "Size",
+    "TabularDataset",
+    "TabularModel",
+    "TabularModelSize",
+    "TabularPreproc",
+    "TabularTrainer",
+    "TrainHook",
+    "TrainResult",
+    "Trainer",
+    "Validation",
+]

@@ -1,0 +1,193 @@
+"""TabularModel: embeddings -> causal blocks ("free" transformer or "lstm") -> grammar-masked head.
+
+Input at position t is the previous token plus the slot (table, column or child count) of the
+token to predict; the output layer scores only that slot's vocabulary slice, so every sampled
+sequence follows the grammar. Child-count tokens can be weighted up in the loss: they are one
+token per parent but decide the structure of the whole database.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from enum import Enum
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch import Tensor, nn
+
+from relsynth.relational import RelationalData
+from relsynth.synth._transformer import Transformer, TransformerConfig
+from relsynth.synth.dataset import IGNORE
+from relsynth.synth.preproc import TabularPreproc
+
+CONFIG_FILE, WEIGHTS_FILE, PREPROC_DIR = "model.json", "model.safetensors", "preproc"
+
+
+@dataclass
+class TabularModelSize:
+    n_layers: int  # blocks
+    h: int  # attention heads
+    d: int  # width
+
+
+class Size(str, Enum):
+    SMALL = "small"
+    MEDIUM = "medium"
+    LARGE = "large"
+
+
+SIZES = {
+    Size.SMALL: TabularModelSize(n_layers=2, h=4, d=64),
+    Size.MEDIUM: TabularModelSize(n_layers=3, h=4, d=128),
+    Size.LARGE: TabularModelSize(n_layers=4, h=8, d=256),
+}
+BLOCKS = ("free", "lstm")
+
+
+def resolve_size(size: str | Size | TabularModelSize) -> TabularModelSize:
+    if isinstance(size, TabularModelSize):
+        return size
+    try:
+        return SIZES[Size(size)]
+    except ValueError:
+        raise ValueError(
+            f"unknown size {size!r}; options: {[s.value for s in Size]} or TabularModelSize(...)"
+        ) from None
+
+
+@dataclass
+class TabularModelConfig:
+    vocab_size: int
+    n_slots: int
+    n_layers: int = 2
+    h: int = 4
+    d: int = 64
+    block: str = "free"  # "free" (transformer) or "lstm"
+    dropout: float = 0.0
+    count_weight: float = 1.0  # loss weight of child-count tokens relative to field tokens
+    block_size: int | None = None  # training window (tokens); generation re-prefixes at this length
+
+
+class TabularModel(nn.Module):
+    def __init__(self, cfg: TabularModelConfig, preproc: TabularPreproc):
+        super().__init__()
+        self.config, self.preproc = cfg, preproc
+        self.tok_emb = nn.Embedding(cfg.vocab_size, cfg.d)
+        self.slot_emb = nn.Embedding(cfg.n_slots, cfg.d)
+        if cfg.block == "free":
+            self.body = Transformer(TransformerConfig(cfg.n_layers, cfg.d, cfg.h, 4 * cfg.d, cfg.dropout))
+        else:
+            self.body = _LSTMBody(cfg.d, cfg.n_layers, cfg.dropout)
+        self.head = nn.Linear(cfg.d, cfg.vocab_size)
+        self.register_buffer("allowed", torch.from_numpy(preproc.allowed_mask()), persistent=False)
+        self.register_buffer("allowed_gen", torch.from_numpy(preproc.allowed_mask(generation=True)), persistent=False)
+        weights = torch.tensor([cfg.count_weight if s.is_count else 1.0 for s in preproc.slots])
+        self.register_buffer("slot_weight", weights, persistent=False)
+
+    # ---- construction ----------------------------------------------------------------------
+    @classmethod
+    def build(
+        cls,
+        preproc: TabularPreproc,
+        size: str | Size | TabularModelSize = "small",
+        block: str = "free",
+        dropout: float = 0.0,
+        count_weight: float = 1.0,
+        block_size: int | None = None,
+    ) -> TabularModel:
+        preproc._check_fitted()
+        if block not in BLOCKS:
+            raise ValueError(f"unknown block {block!r}; options: {list(BLOCKS)}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        s = resolve_size(size)
+        cfg = TabularModelConfig(
+            preproc.vocab_size, len(preproc.slots), s.n_layers, s.h, s.d, block, dropout, count_weight, block_size
+        )
+        return cls(cfg, preproc)
+
+    # ---- training --------------------------------------------------------------------------
+    def logits(self, inputs: Tensor, slots: Tensor, pos: Tensor, state=None, valid: Tensor | None = None) -> Tensor:
+        x = self.tok_emb(inputs) + self.slot_emb(slots)  # (B, T, d)
+        if self.config.block == "free":
+            h = self.body(x, pos, cache=state, valid=valid)
+        else:
+            h = self.body(x, state)
+        return self.head(h)  # (B, T, V)
+
+    def forward(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        slots, targets = batch["slots"], batch["targets"]
+        logits = self.logits(batch["inputs"], slots, batch["pos"])
+        logits = logits.masked_fill(~self.allowed[slots], float("-inf"))
+        ce = F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=IGNORE, reduction="none")  # (B, T)
+        w = self.slot_weight[slots] * (targets != IGNORE)
+        return logits, (ce * w).sum() / w.sum().clamp_min(1.0)
+
+    # ---- generation ------------------------------------------------------------------------
+    @torch.no_grad()
+    def generate(
+        self,
+        n_samples: int | None = None,
+        ctx: pd.DataFrame | None = None,
+        batch_size: int = 0,
+        max_block_size: int = 0,
+        temp: float = 1.0,
+        seed: int | None = None,
+        progress: bool | None = None,
+    ) -> RelationalData:
+        """Sample root entities with all their descendants: exactly one of `n_samples` and `ctx`.
+
+        `ctx` holds the root-table context columns chosen at preproc time (`preproc.select_ctx`);
+        one entity is generated per row. `batch_size=0` and `max_block_size=0` are automatic.
+        The result passes `RelationalData` validation: fresh keys, consistent foreign keys.
+        """
+        from relsynth.synth._generate import generate
+
+        return generate(self, n_samples, ctx, batch_size, max_block_size, temp, seed, progress)
+
+    # ---- save / load -----------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / CONFIG_FILE).write_text(json.dumps(asdict(self.config), indent=1))
+        save_file({k: v.contiguous() for k, v in self.state_dict().items()}, path / WEIGHTS_FILE)
+        self.preproc.save(path / PREPROC_DIR)
+
+    @classmethod
+    def load(cls, path: str | Path) -> TabularModel:
+        path = Path(path)
+        if not (path / CONFIG_FILE).is_file() or not (path / WEIGHTS_FILE).is_file():
+            raise FileNotFoundError(f"no saved TabularModel at {path} (needs {CONFIG_FILE} and {WEIGHTS_FILE})")
+        cfg = TabularModelConfig(**json.loads((path / CONFIG_FILE).read_text()))
+        model = cls(cfg, TabularPreproc.load(path / PREPROC_DIR))
+        model.load_state_dict(load_file(path / WEIGHTS_FILE))
+        return model.eval()
+
+
+class _LSTMBody(nn.Module):
+    """Multi-layer LSTM over the embeddings; `state` (h, c) carries over between generation steps."""
+
+    def __init__(self, d: int, n_layers: int, dropout: float):
+        super().__init__()
+        self.lstm = nn.LSTM(d, d, num_layers=n_layers, batch_first=True, dropout=dropout if n_layers > 1 else 0.0)
+        self.ln = nn.LayerNorm(d)
+
+    def forward(self, x: Tensor, state: dict | None = None) -> Tensor:
+        hc = None if state is None else state.get("hc")
+        out, hc = self.lstm(x, hc)
+        if state is not None:
+            state["hc"] = hc
+        return self.ln(out)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def _as_tensor(a: np.ndarray) -> Tensor:
+    return torch.from_numpy(np.ascontiguousarray(a))
