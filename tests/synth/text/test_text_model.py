@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from relsynth.relational import RelationalData, Schema, Table
+from relsynth.synth.text import TextDataset, TextModel, TextModelSize, TextPreproc, TextTrainer
+
+
+def eval_loss(model: TextModel, ds: TextDataset) -> float:
+    return TextTrainer(model).evaluate(ds)
+
+
+def titles(data: RelationalData) -> pd.Series:
+    return data["song"]["title"]
+
+
+# ---- build -----------------------------------------------------------------------------------
+def test_build_sizes_and_unknown_size(song_preproc: TextPreproc, tiny_size):
+    small = TextModel.build(song_preproc, size="small")
+    assert small.config.n_layers == 2 and small.config.d_model == 128 and small.max_block_size == 256
+    custom = TextModel.build(song_preproc, size=TextModelSize(1, 32, 2), block_size=32, tie_weights=False)
+    assert custom.head.weight is not custom.embed.weight
+    custom.max_block_size = 48
+    assert custom.config.block_size == 48
+    with pytest.raises(ValueError, match="'huge'.*large.*medium.*small"):
+        TextModel.build(song_preproc, size="huge")
+
+
+def test_forward_refuses_a_batch_longer_than_the_block(songs, song_preproc, tiny_size):
+    model = TextModel.build(song_preproc, size=tiny_size, block_size=16)
+    ds = TextDataset.from_data(songs, song_preproc, block_size=64)
+    with pytest.raises(ValueError, match="block_size=16"):
+        model(ds.collate(np.arange(4)))
+
+
+# ---- training --------------------------------------------------------------------------------
+def test_training_lowers_the_loss(songs, song_preproc, trained: TextModel, tiny_size):
+    ds = TextDataset.from_data(songs, song_preproc, block_size=64)
+    fresh = TextModel.build(song_preproc, size=tiny_size, block_size=64)
+    before, after = eval_loss(fresh, ds), eval_loss(trained, ds)
+    assert after < 0.6 * before
+
+
+def test_dp_is_refused(trained):
+    with pytest.raises(ValueError, match="text models are trained without differential privacy"):
+        TextTrainer(trained, dp_budget=object())
+    with pytest.raises(ValueError, match="without differential privacy"):
+        TextTrainer(trained).train(None, n_steps=1, batch_size=1, dp_step=object())
+
+
+# ---- generation ------------------------------------------------------------------------------
+def test_generation_fills_the_column_respects_nulls_and_never_writes_empty(songs, trained, make_songs, genre_words):
+    big = make_songs(n_bands=60, songs_per_band=6, seed=1)
+    blank = big["song"].assign(title=pd.Series([None] * len(big["song"]), dtype="string"))
+    synth = trained.generate(RelationalData({**big.data, "song": blank}, big.schema), seed=0)
+    out = titles(synth)
+    assert isinstance(synth, RelationalData) and len(out) == len(blank)
+    assert abs(out.isna().mean() - titles(songs).isna().mean()) < 0.08  # fit rate 0.25
+    assert (out.dropna().str.len() > 0).all()
+    assert synth["band"].equals(big["band"])  # other tables untouched
+    # a title follows its genre: most words come from the genre's vocabulary
+    genre = synth["song"]["genre"]
+    ok = [any(w in t for w in genre_words[g]) for t, g in zip(out, genre, strict=True) if isinstance(t, str)]
+    assert np.mean(ok) > 0.8
+
+
+def test_generation_fills_an_absent_text_column(songs, trained: TextModel):
+    tables = dict(songs.schema.tables)
+    tables["song"] = Table(columns={c: k for c, k in tables["song"].columns.items() if c != "title"})
+    schema = Schema(tables=tables, lookups=songs.schema.lookups)
+    data = RelationalData({**songs.data, "song": songs["song"].drop(columns="title")}, schema)
+    synth = trained.generate(data, seed=0)
+    assert list(synth["song"].columns) == list(songs["song"].columns)
+    assert synth.schema == songs.schema
+
+
+def test_generation_never_reads_more_than_the_block(songs, trained: TextModel, monkeypatch):
+    """A block just larger than the context: texts must slide through several windows."""
+    prefix = int(TextDataset.from_data(songs, trained.preproc).prefix.max())
+    seen, written = [], []
+    decode = trained.preproc.decode_batch
+    monkeypatch.setattr(trained.preproc, "decode_batch", lambda ids: written.extend(ids) or decode(ids))
+
+    def spy(module, args, kwargs, output):
+        cache = kwargs.get("cache")
+        if cache is not None:
+            seen.append(int(cache.valid[:, : cache.length].sum(1).max()))
+
+    old = trained.max_block_size
+    trained.max_block_size = prefix + 3
+    handle = trained.transformer.register_forward_hook(spy, with_kwargs=True)
+    try:
+        synth = trained.generate(songs, max_text_len=12, batch_size=8, seed=0, temp=1.5)
+    finally:
+        handle.remove()
+        trained.max_block_size = old
+    assert max(seen) <= prefix + 3
+    lengths = [len(ids) for ids in written]
+    assert len(lengths) == titles(synth).notna().sum()
+    assert max(lengths) <= 12 and max(lengths) > 4  # longer than one window's text
+
+
+def test_generation_is_reproducible_and_survives_save_load(tmp_path, songs, trained: TextModel):
+    a = trained.generate(songs, seed=3, temp=0.8, top_p=0.9)
+    trained.save(tmp_path / "m")
+    loaded = TextModel.load(tmp_path / "m")
+    b = loaded.generate(songs, seed=3, temp=0.8, top_p=0.9)
+    pd.testing.assert_series_equal(titles(a), titles(b))
+    c = trained.generate(songs, seed=4, temp=0.8, top_p=0.9)
+    assert not titles(a).equals(titles(c))
+    with pytest.raises(ValueError, match="top_p"):
+        trained.generate(songs, top_p=0.0)
+
+
+# ---- from pretrained -------------------------------------------------------------------------
+def test_from_pretrained_continues_training_on_new_data(tmp_path, trained: TextModel, make_songs):
+    trained.save(tmp_path / "m")
+    new = make_songs(n_bands=10, songs_per_band=5, null_every=0, seed=7)
+    new = RelationalData(
+        {**new.data, "song": new["song"].assign(title=new["song"]["title"].str.upper())}, new.schema
+    )  # another spelling, another tokenizer
+    pre = TextPreproc.from_schema_table(new.schema, "song", vocab_size=300).fit(new)
+    assert pre.vocab() != trained.preproc.vocab()
+    model = TextModel.build_from_pretrained(pre, tmp_path / "m")
+    shared = [t for t in pre.vocab() if t in trained.preproc.vocab()]
+    tok = shared[-1]
+    assert torch.equal(model.embed.weight[pre.vocab()[tok]], trained.embed.weight[trained.preproc.vocab()[tok]])
+    ds = TextDataset.from_data(new, pre, block_size=64)
+    before = eval_loss(model, ds)
+    TextTrainer(model).train(ds, n_epochs=10, batch_size=16, lr=5e-3)
+    assert eval_loss(model, ds) < 0.8 * before
+
+
+def test_from_pretrained_bad_paths(tmp_path, trained, song_preproc):
+    with pytest.raises(FileNotFoundError, match="no TextModel at"):
+        TextModel.build_from_pretrained(song_preproc, tmp_path / "missing")
+    song_preproc.save(tmp_path / "pre")
+    with pytest.raises(FileNotFoundError, match="no TextModel at"):
+        TextModel.build_from_pretrained(song_preproc, tmp_path / "pre")
+    trained.save(tmp_path / "m")
+    (tmp_path / "m" / "config.json").write_text('{"kind": "TabularModel", "config": {}}')
+    with pytest.raises(ValueError, match="not a TextModel"):
+        TextModel.load(tmp_path / "m")

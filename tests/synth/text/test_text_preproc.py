@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import pytest
+
+from relsynth.relational import RelationalData, Schema, Table, Text
+from relsynth.synth.text import TextPreproc
+from relsynth.synth.text.preproc import column_marker
+
+UNICODE = [
+    "Café naïve façade",
+    "😀🎸 emoji 🇧🇷",
+    "東京の夜 — 日本語",
+    "Ελληνικά, русский, עברית",
+    "  leading and trailing  ",
+    "line\nbreak\ttab",
+    "<bos> <end> <col:title> look special but are text",
+    "",
+]
+
+
+def test_round_trip_is_exact_for_any_unicode(song_preproc: TextPreproc):
+    ids = song_preproc.encode(UNICODE)
+    assert [song_preproc.decode(i) for i in ids] == UNICODE
+    assert song_preproc.decode_batch(ids) == UNICODE
+
+
+def test_special_token_spelling_in_a_text_is_not_a_special_token(song_preproc: TextPreproc):
+    (ids,) = song_preproc.encode(["<bos>"])
+    assert song_preproc.bos_id not in ids and len(ids) > 1
+    assert not set(ids) & set(song_preproc.special_ids)
+
+
+def test_special_tokens_and_vocabulary_size(song_preproc: TextPreproc):
+    assert [song_preproc.pad_id, song_preproc.bos_id, song_preproc.end_id] == [0, 1, 2]
+    assert song_preproc.column_id("title") == song_preproc.token_id(column_marker("title"))
+    assert song_preproc.vocab_size <= 320
+    with pytest.raises(ValueError, match="not a text column"):
+        song_preproc.column_id("seconds")
+
+
+def with_track_names(db: RelationalData) -> RelationalData:
+    tables = dict(db.schema.tables)
+    tables["track"] = Table(columns={**tables["track"].columns, "name": Text()})
+    frames = dict(db.data)
+    frames["track"] = frames["track"].assign(name=[f"track {i}" for i in range(len(frames["track"]))])
+    return RelationalData(frames, Schema(tables=tables, lookups=db.schema.lookups))
+
+
+def test_context_rounds_numbers_names_lookups_and_includes_parent_text(tiny_database: RelationalData):
+    db = with_track_names(tiny_database)
+    pre = TextPreproc.from_schema_table(db.schema, "track", vocab_size=400).fit(db)
+    ctx = pre.contexts(db)
+    track = db["track"]
+    assert len(ctx) == len(track)
+    first = ctx[0]  # genre 1 = Rock, 200000 ms, price 1.99 -> 2, composer null, album 1
+    assert first.startswith("genre=Rock; milliseconds=200000; price=2; composer=?; album.title=album 0 of 1")
+    assert "milliseconds=210000" in ctx[10]  # 210000 rounds to 2 significant digits
+    # field labels are single tokens, so a context tokenises short
+    ids = pre.encode_contexts([first])[0]
+    assert pre.token_id("; album.title=") in ids
+    assert len(ids) < len(first) / 2
+
+
+def test_context_of_a_root_table_has_own_values_only(tiny_database: RelationalData):
+    pre = TextPreproc.from_schema_table(tiny_database.schema, "album", vocab_size=300).fit(tiny_database)
+    assert pre.contexts(tiny_database)[0] == "artist.name=artist 1"
+
+
+def test_fit_records_null_rate_and_lengths(songs: RelationalData, song_preproc: TextPreproc):
+    stats = song_preproc.config.stats["title"]
+    assert stats.null_rate == pytest.approx(songs["song"]["title"].isna().mean())
+    assert stats.empty_rate == 0.0
+    assert stats.max_tokens >= stats.mean_tokens > 0
+
+
+def test_save_load_round_trip(tmp_path, songs: RelationalData, song_preproc: TextPreproc):
+    song_preproc.save(tmp_path / "pre")
+    again = TextPreproc.load(tmp_path / "pre")
+    assert again.config == song_preproc.config
+    assert again.encode(UNICODE) == song_preproc.encode(UNICODE)
+    assert again.contexts(songs) == song_preproc.contexts(songs)
+    assert sorted(p.name for p in (tmp_path / "pre").iterdir()) == ["preproc.json", "tokenizer.json"]
+    assert [p.name for p in tmp_path.iterdir()] == ["pre"]  # no temporary directory left behind
+
+
+def test_clear_errors(tmp_path, tiny_database: RelationalData):
+    schema = tiny_database.schema
+    with pytest.raises(ValueError, match="no text column"):
+        TextPreproc.from_schema_table(schema, "track")
+    with pytest.raises(ValueError, match="lookup"):
+        TextPreproc.from_schema_table(schema, "genre")
+    with pytest.raises(ValueError, match="not in the schema"):
+        TextPreproc.from_schema_table(schema, "nope")
+    with pytest.raises(ValueError, match="vocab_size"):
+        TextPreproc.from_schema_table(schema, "album", vocab_size=100)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        TextPreproc.from_schema_table(schema, "album").encode(["x"])
+    with pytest.raises(FileNotFoundError, match="no TextPreproc"):
+        TextPreproc.load(tmp_path)
