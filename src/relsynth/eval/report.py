@@ -59,6 +59,8 @@ def report(
     (time to score, plots not included), `warnings`. Scores are 0–100, shares and rates 0–1, None where nothing could be compared.
     With `path`, writes a self-contained HTML page there and the dict as JSON at `path` with `.json`.
     """
+    if path is not None and Path(path).suffix.lower() == ".json":
+        raise ValueError(f"path is the HTML report's path (the JSON goes beside it), got a .json path: {path}")
     start = time.perf_counter()
     quality = quality_scores(data_test, data_synth, max_pairs=max_pairs, max_rows=max_rows, seed=seed)
     quality_ceiling = quality_scores(data_train, data_test, max_pairs=max_pairs, max_rows=max_rows, seed=seed)
