@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +35,7 @@ class TabularModelSize:
     d: int  # width
 
 
-class Size(str, Enum):
+class Size(StrEnum):
     SMALL = "small"
     MEDIUM = "medium"
     LARGE = "large"
