@@ -60,7 +60,7 @@ def test_chinook_report_with_test_as_synth(tmp_path):
     result = report(train, test, test, path=tmp_path / "chinook.html")
     seconds = time.perf_counter() - start
     print(f"Chinook report: {seconds:.1f} s (scores {result['seconds']:.1f} s)")
-    assert seconds < 60  # target < 30 s; a shared machine gets slack
+    # target < 30 s (about 2 s on 2 shared cores); timings are reported, never asserted (design §6)
     o = result["overall"]
     assert o["quality"] == pytest.approx(100.0) and o["text"] == pytest.approx(100.0)
     assert o["quality_ceiling"] < 100 and o["cardinality_ceiling"] < 100
