@@ -135,6 +135,8 @@ class NumericPreproc(ColumnPreproc):
     decimals: int = 0
     has_missing: bool = False
     dtype: str = "float64"
+    n_sub: int = 4  # within-bin quantiles: decoding follows a piecewise-linear CDF, not a flat one
+    sub_edges: list[list[float]] = field(default_factory=list)
     name = "numeric"
 
     def fit(self, values: pd.Series) -> NumericPreproc:
@@ -155,6 +157,7 @@ class NumericPreproc(ColumnPreproc):
         n_rest_bins = max(self.n_bins - len(self.points), 1)
         edges = np.unique(np.quantile(rest, np.linspace(0, 1, n_rest_bins + 1))) if len(rest) else np.array([])
         self.edges = edges.tolist() if len(edges) >= 2 else []
+        self.sub_edges = _within_bin_quantiles(rest, self.edges, self.n_sub)
         self.decimals = 0 if self.kind != "numeric" else _decimals(x)
         return self
 
@@ -199,7 +202,12 @@ class NumericPreproc(ColumnPreproc):
         is_bin = ids > n_pts
         if is_bin.any():
             b = ids[is_bin] - 1 - n_pts
-            lo, hi = np.asarray(self.edges)[b], np.asarray(self.edges)[b + 1]
+            if self.sub_edges:  # a random within-bin quantile interval, then uniform inside it
+                sub = np.asarray(self.sub_edges)
+                k = rng.integers(0, sub.shape[1] - 1, len(b))
+                lo, hi = sub[b, k], sub[b, k + 1]
+            else:
+                lo, hi = np.asarray(self.edges)[b], np.asarray(self.edges)[b + 1]
             x[is_bin] = lo + rng.random(len(b)) * (hi - lo)
             if self.kind != "numeric":
                 x[is_bin] = np.floor(x[is_bin])
@@ -324,6 +332,21 @@ def _from_number(x: np.ndarray, kind: str, dtype: str) -> pd.Series:
     if kind == "integer":
         return pd.Series(np.round(x)).astype("Int64")
     return pd.Series(x, dtype="float64")
+
+
+def _within_bin_quantiles(x: np.ndarray, edges: list[float], n_sub: int) -> list[list[float]]:
+    """n_sub+1 quantiles of the values inside each bin (the bin's edges when it is empty)."""
+    if len(edges) < 2 or n_sub < 2:
+        return []
+    e = np.asarray(edges)
+    b = np.clip(np.searchsorted(e, x, side="right") - 1, 0, len(e) - 2)
+    out = []
+    for i in range(len(e) - 1):
+        inside = x[b == i]
+        q = np.quantile(inside, np.linspace(0, 1, n_sub + 1)) if len(inside) else np.linspace(e[i], e[i + 1], n_sub + 1)
+        q[0], q[-1] = e[i], max(q[-1], e[i]) if i < len(e) - 2 else e[i + 1]
+        out.append(np.maximum.accumulate(q).tolist())
+    return out
 
 
 def _decimals(x: np.ndarray, max_decimals: int = 6) -> int:
