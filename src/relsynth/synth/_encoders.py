@@ -225,6 +225,8 @@ class NumericPreproc(ColumnPreproc):
             "decimals": self.decimals,
             "has_missing": self.has_missing,
             "dtype": self.dtype,
+            "n_sub": self.n_sub,
+            "sub_edges": self.sub_edges,
         }
 
 
