@@ -9,7 +9,16 @@ from relsynth.synth.training import EarlyStop, LrSchedule, Trainer, TrainResult,
 
 
 class TabularTrainer(Trainer):
-    """The training loop for a `TabularModel` (DP via `dp_budget`: see the DP issue)."""
+    """The training loop for a `TabularModel`; after training it calibrates the child counts.
+
+    `calibrate_counts=False` skips the calibration (it reads the training data again).
+    """
+
+    def train(self, dataset, *args, calibrate_counts: bool = True, **kwargs) -> TrainResult:
+        result = super().train(dataset, *args, **kwargs)
+        if calibrate_counts and hasattr(self.model, "calibrate_counts"):
+            result.count_calibration = self.model.calibrate_counts(dataset)
+        return result
 
 
 __all__ = [

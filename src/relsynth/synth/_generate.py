@@ -142,14 +142,14 @@ def _run_batch(model, cursors: list[_Cursor], capacity: int, temp: float, gen: t
     state = KVCache(model.body.cfg, len(active), capacity) if free else {}
     inputs = torch.full((len(active),), BOS, dtype=torch.long)
     pos = torch.zeros(len(active), dtype=torch.long)
-    allowed = model.allowed_gen
+    allowed, bias = model.allowed_gen, model.count_bias
     while active:
         slots = torch.tensor([cursors[i].next_slot for i in active], dtype=torch.long)
         if free and state.length + 1 > capacity:
             state, logits, pos = _reprefix(model, [cursors[i] for i in active], slots, capacity)
         else:
             logits = model.logits(inputs[:, None], slots[:, None], pos[:, None], state)[:, -1]
-        logits = logits.masked_fill(~allowed[slots], float("-inf")) / temp
+        logits = (logits + bias).masked_fill(~allowed[slots], float("-inf")) / temp
         tokens = torch.multinomial(torch.softmax(logits, dim=-1), 1, generator=gen)[:, 0]
         keep = []
         for j, i in enumerate(active):

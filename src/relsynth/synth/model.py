@@ -88,6 +88,8 @@ class TabularModel(nn.Module):
         self.register_buffer("allowed_gen", torch.from_numpy(preproc.allowed_mask(generation=True)), persistent=False)
         weights = torch.tensor([cfg.count_weight if s.is_count else 1.0 for s in preproc.slots])
         self.register_buffer("slot_weight", weights, persistent=False)
+        # log-ratio added to child-count logits at generation (see calibrate_counts)
+        self.register_buffer("count_bias", torch.zeros(cfg.vocab_size))
 
     # ---- construction ----------------------------------------------------------------------
     @classmethod
@@ -127,6 +129,45 @@ class TabularModel(nn.Module):
         ce = F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=IGNORE, reduction="none")  # (B, T)
         w = self.slot_weight[slots] * (targets != IGNORE)
         return logits, (ce * w).sum() / w.sum().clamp_min(1.0)
+
+    # ---- calibration -----------------------------------------------------------------------
+    @torch.no_grad()
+    def calibrate_counts(self, dataset, batch_size: int = 64, smoothing: float = 0.5) -> dict[str, float]:
+        """Match the mean predicted child-count distribution to the counts seen in `dataset`.
+
+        Child counts are one token per parent among many field tokens, so a model with a good
+        loss can still generate too few or too many children; the error compounds down the
+        tree. Under teacher forcing we average the predicted distribution of each count slot,
+        compare it with the real frequencies and store the log-ratio as a generation-time bias.
+        Returns, per count slot, the mean count predicted before calibration over the real one.
+        """
+        was_training = self.training
+        self.eval()
+        self.count_bias.zero_()
+        V = self.config.vocab_size
+        pred, real = torch.zeros(V, dtype=torch.float64), torch.zeros(V, dtype=torch.float64)
+        is_count = torch.tensor([s.is_count for s in self.preproc.slots])
+        for start in range(0, len(dataset), batch_size):
+            batch = dataset.collate(np.arange(start, min(start + batch_size, len(dataset))))
+            logits, _ = self(batch)
+            sel = (batch["targets"] >= 0) & is_count[batch["slots"]]
+            if sel.any():
+                pred += torch.softmax(logits[sel], dim=-1).sum(0).double()
+                real += torch.bincount(batch["targets"][sel], minlength=V).double()
+        ratios = {}
+        for slot in self.preproc.slots:
+            if not slot.is_count:
+                continue
+            lo, hi = slot.offset, slot.offset + slot.preproc.n_tokens
+            p, r = pred[lo:hi], real[lo:hi]
+            if r.sum() == 0:
+                continue
+            p, r = p / p.sum(), (r + smoothing / len(r)) / (r.sum() + smoothing)
+            self.count_bias[lo:hi] = (r.log() - p.clamp_min(1e-12).log()).float()
+            k = torch.arange(hi - lo, dtype=torch.float64)
+            ratios[f"{slot.table}->{slot.column[1:]}"] = float((p * k).sum() / (r * k).sum().clamp_min(1e-12))
+        self.train(was_training)
+        return ratios
 
     # ---- generation ------------------------------------------------------------------------
     @torch.no_grad()
