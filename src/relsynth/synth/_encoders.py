@@ -155,11 +155,24 @@ class NumericPreproc(ColumnPreproc):
             self.points = uniq[frequent].tolist()
             rest = x[~np.isin(x, uniq[frequent])]
         n_rest_bins = max(self.n_bins - len(self.points), 1)
-        edges = np.unique(np.quantile(rest, np.linspace(0, 1, n_rest_bins + 1))) if len(rest) else np.array([])
+        self.decimals = 0 if self.kind != "numeric" else _decimals(x)
+        # edges on the data's grid (whole units, seconds, days, decimals): the same bins for the
+        # data, and a decoded value rounded down to the grid stays in its bin
+        quantiles = np.quantile(rest, np.linspace(0, 1, n_rest_bins + 1)) if len(rest) else np.array([])
+        edges = np.unique(self._on_grid(quantiles))
         self.edges = edges.tolist() if len(edges) >= 2 else []
         self.sub_edges = _within_bin_quantiles(rest, self.edges, self.n_sub)
-        self.decimals = 0 if self.kind != "numeric" else _decimals(x)
         return self
+
+    @property
+    def grid(self) -> float:
+        """The data's resolution: decoded values are multiples of it."""
+        return _GRID.get(self.kind, 10.0**-self.decimals)
+
+    def _on_grid(self, x: np.ndarray) -> np.ndarray:
+        """The smallest multiples of the grid >= x."""
+        out = np.ceil(x / self.grid - 1e-9) * self.grid
+        return np.round(out, self.decimals) if self.kind == "numeric" else out
 
     # token layout: [<missing>, points..., bins...]
     @property
@@ -208,12 +221,16 @@ class NumericPreproc(ColumnPreproc):
                 lo, hi = sub[b, k], sub[b, k + 1]
             else:
                 lo, hi = np.asarray(self.edges)[b], np.asarray(self.edges)[b + 1]
-            x[is_bin] = lo + rng.random(len(b)) * (hi - lo)
-            if self.kind != "numeric":
-                x[is_bin] = np.floor(x[is_bin])
-            else:
-                x[is_bin] = np.round(x[is_bin], self.decimals)
+            x[is_bin] = self._down_to_grid(lo + rng.random(len(b)) * (hi - lo), b)
         return _from_number(x, self.kind, self.dtype)
+
+    def _down_to_grid(self, x: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Round down to the grid, kept inside bin b (right-open but the last, whose top is the maximum)."""
+        edges = np.asarray(self.edges)
+        x = np.floor(x / self.grid + 1e-9) * self.grid
+        top = np.where(b < self.n_bins_used - 1, edges[b + 1] - self.grid, edges[b + 1])
+        x = np.clip(x, edges[b], np.maximum(top, edges[b]))
+        return np.round(x, self.decimals) if self.kind == "numeric" else x
 
     def to_dict(self) -> dict:
         return {
@@ -299,6 +316,7 @@ def column_preproc_from_dict(d: dict) -> ColumnPreproc:
 
 # ---- conversions -------------------------------------------------------------------------------
 _NS_PER_S = 1_000_000_000
+_GRID = {"integer": 1.0, "datetime": 1.0, "time": 1.0, "date": 86_400.0}  # numeric: 10**-decimals
 
 
 def _to_number(values: pd.Series, kind: str) -> np.ndarray:

@@ -148,16 +148,21 @@ class TabularPreproc:
             if len(s.roots) != 1:
                 raise ValueError("ctx_cols needs a schema with exactly one root table")
             root = s.roots[0]
-            bad = [c for c in self.ctx_cols if c not in self.modelled_columns(root)]
+            own = self._own_fields(root)
+            bad = [c for c in self.ctx_cols if c not in own]
             if bad:
-                raise ValueError(
-                    f"ctx_cols {bad} are not modelled columns of the root table {root!r} "
-                    f"(options: {self.modelled_columns(root)})"
-                )
+                raise ValueError(f"ctx_cols {bad} are not modelled columns of the root table {root!r} (options: {own})")
 
     # ---- what is modelled ------------------------------------------------------------------
     def modelled_columns(self, table: str) -> list[str]:
         """Columns that get a token: not keys (except lookup FKs), not text, not ignored."""
+        out = self._own_fields(table)
+        if table in self.schema.roots and self.ctx_cols:
+            out = self.ctx_cols + [c for c in out if c not in self.ctx_cols]
+        return out
+
+    def _own_fields(self, table: str) -> list[str]:
+        """The modelled columns in schema order, before the context columns are moved first."""
         t, lookups = self.schema.tables[table], self.schema.lookup_fks(table)
         out = []
         for col, kind in t.columns.items():
@@ -168,8 +173,6 @@ class TabularPreproc:
             if col in self.overrides.get(table, {}) and self.overrides[table][col] is None:
                 continue
             out.append(col)
-        if table in self.schema.roots and self.ctx_cols:
-            out = self.ctx_cols + [c for c in out if c not in self.ctx_cols]
         return out
 
     def _default_preproc(self, table: str, col: str) -> ColumnPreproc:
