@@ -18,6 +18,10 @@ from kedro.io import AbstractDataset, DatasetError
 
 from relsynth.relational import RelationalData, Schema
 from relsynth.relational.data import SCHEMA_FILE
+from relsynth.synth import TabularDataset, TabularModel, TabularPreproc
+from relsynth.synth.dataset import META_FILE as DATASET_FILE
+from relsynth.synth.model import CONFIG_FILE as MODEL_FILE
+from relsynth.synth.preproc import CONFIG_FILE as PREPROC_FILE
 
 # ---- helpers shared by the directory datasets ------------------------------------------------
 
@@ -100,3 +104,123 @@ class RelationalDataDataset(AbstractDataset[RelationalData, RelationalData]):
 
     def _describe(self) -> dict[str, Any]:
         return {"path": str(self._path), "schema_path": None if self._schema_path is None else str(self._schema_path)}
+
+
+# ---- tabular synthesis: preprocessor, encoded datasets, model -------------------------------
+
+
+class TabularPreprocDataset(AbstractDataset[TabularPreproc, TabularPreproc]):
+    """A fitted `TabularPreproc` in a local directory (`preproc.json`), saved with `save`.
+
+    Example catalog entry::
+
+        tabular_preproc:
+          type: relsynth.datasets.TabularPreprocDataset
+          path: data/04_feature/tabular_preproc
+    """
+
+    def __init__(self, path: str, metadata: dict[str, Any] | None = None):
+        self._path = Path(path)
+        self.metadata = metadata
+
+    def _load(self) -> TabularPreproc:
+        return TabularPreproc.load(self._path)
+
+    def _save(self, preproc: TabularPreproc) -> None:
+        _check_type(self._path, preproc, TabularPreproc)
+        write_dir_atomically(self._path, preproc.save, marker=PREPROC_FILE)
+
+    def _exists(self) -> bool:
+        return (self._path / PREPROC_FILE).is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": str(self._path)}
+
+
+class TabularDatasetDataset(AbstractDataset[TabularDataset, TabularDataset]):
+    """An encoded `TabularDataset` in a local directory: memory-mapped token arrays plus an index.
+
+    Loading reopens it with `TabularDataset.from_disk` against the preprocessor saved at
+    `preproc_path` (the `tabular_preproc` entry's path); a dataset encoded by another
+    preprocessor is refused there, so a refitted preprocessor cannot be paired with stale tokens.
+
+    Saving takes a `TabularDataset` built with `on_disk=True`, whose files the library wrote
+    chunk by chunk to its temporary directory, and copies them into place atomically. The node
+    thus returns the library's own object and never sees a path: the same pipeline runs with this
+    entry replaced by a `MemoryDataset` (as the tests do), and memory stays bounded by the
+    library's `chunk_size` whatever the catalog says. The alternative (the node returning a
+    lazy spec that `_save` encodes) saves one copy but makes the node's output unusable by any
+    other dataset type. A dataset encoded in RAM (`on_disk=False`) has no files to copy and is
+    refused: keep it in RAM by cataloguing it as a `kedro.io.MemoryDataset` instead.
+
+    Example catalog entry::
+
+        tabular_dataset_train:
+          type: relsynth.datasets.TabularDatasetDataset
+          path: data/05_model_input/tabular_dataset_train
+          preproc_path: data/04_feature/tabular_preproc
+    """
+
+    def __init__(self, path: str, preproc_path: str, metadata: dict[str, Any] | None = None):
+        self._path = Path(path)
+        self._preproc_path = Path(preproc_path)
+        self.metadata = metadata
+
+    def _load(self) -> TabularDataset:
+        return TabularDataset.from_disk(TabularPreproc.load(self._preproc_path), self._path)
+
+    def _save(self, dataset: TabularDataset) -> None:
+        _check_type(self._path, dataset, TabularDataset)
+        source = dataset.path
+        if source is None:
+            raise DatasetError(
+                f"{self._path}: this TabularDataset was encoded in RAM (on_disk=False) and has no files to save; "
+                "encode it with on_disk=True, or catalog it as a kedro.io.MemoryDataset to keep it in RAM"
+            )
+        write_dir_atomically(self._path, lambda tmp: _copy_files(Path(source), tmp), marker=DATASET_FILE)
+
+    def _exists(self) -> bool:
+        return (self._path / DATASET_FILE).is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": str(self._path), "preproc_path": str(self._preproc_path)}
+
+
+class TabularModelDataset(AbstractDataset[TabularModel, TabularModel]):
+    """A trained `TabularModel` in a local directory: `model.json`, safetensors weights and its
+    preprocessor (`preproc/`), so a saved model generates on its own.
+
+    Example catalog entry::
+
+        tabular_model:
+          type: relsynth.datasets.TabularModelDataset
+          path: data/06_models/tabular_model
+    """
+
+    def __init__(self, path: str, metadata: dict[str, Any] | None = None):
+        self._path = Path(path)
+        self.metadata = metadata
+
+    def _load(self) -> TabularModel:
+        return TabularModel.load(self._path)
+
+    def _save(self, model: TabularModel) -> None:
+        _check_type(self._path, model, TabularModel)
+        write_dir_atomically(self._path, model.save, marker=MODEL_FILE)
+
+    def _exists(self) -> bool:
+        return (self._path / MODEL_FILE).is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": str(self._path)}
+
+
+def _check_type(path: Path, obj: object, expected: type) -> None:
+    if not isinstance(obj, expected):
+        raise DatasetError(f"{path}: expected a {expected.__name__} to save, got {type(obj).__name__}")
+
+
+def _copy_files(source: Path, target: Path) -> None:
+    """Copy the files of the flat directory `source` into the existing directory `target`."""
+    for file in source.iterdir():
+        shutil.copy2(file, target / file.name)

@@ -1,0 +1,23 @@
+"""The generation pipeline: `tabular_model` -> `synthetic_database`."""
+
+from kedro.pipeline import Pipeline, node
+
+from relsynth.pipelines.generation.nodes import generate_synthetic_database
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            node(
+                generate_synthetic_database,
+                inputs=["tabular_model", "database_train", "params:tabular_generation"],
+                outputs="synthetic_database",
+                name="generate_synthetic_database",
+            ),
+        ],
+        namespace="generation",
+        inputs={"tabular_model", "database_train"},
+        outputs="synthetic_database",
+        parameters={"params:tabular_generation"},
+        tags="generation",
+    )

@@ -1,0 +1,37 @@
+"""The tabular_training pipeline: `tabular_preproc`, `tabular_dataset_train`, `tabular_dataset_valid` ->
+`tabular_model`, `tabular_training_summary`, `tabular_training_metrics`."""
+
+from kedro.pipeline import Pipeline, node
+
+from relsynth.pipelines.tabular_training.nodes import train_tabular_model, training_metrics
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            node(
+                train_tabular_model,
+                inputs=[
+                    "tabular_preproc",
+                    "tabular_dataset_train",
+                    "tabular_dataset_valid",
+                    "params:tabular_architecture",
+                    "params:tabular_training",
+                    "params:tabular_validation",
+                ],
+                outputs=["tabular_model", "tabular_training_summary"],
+                name="train_tabular_model",
+            ),
+            node(
+                training_metrics,
+                inputs="tabular_training_summary",
+                outputs="tabular_training_metrics",
+                name="select_training_metrics",
+            ),
+        ],
+        namespace="tabular_training",
+        inputs={"tabular_preproc", "tabular_dataset_train", "tabular_dataset_valid"},
+        outputs={"tabular_model", "tabular_training_summary", "tabular_training_metrics"},
+        parameters={"params:tabular_architecture", "params:tabular_training", "params:tabular_validation"},
+        tags="tabular_training",
+    )

@@ -1,0 +1,66 @@
+"""generation: the generation node from a briefly trained tiny model, parameters, the interface."""
+
+from __future__ import annotations
+
+import pytest
+
+from relsynth.pipelines.generation import create_pipeline
+from relsynth.pipelines.generation.nodes import generate_synthetic_database
+from relsynth.relational import RelationalData
+from relsynth.synth import TabularDataset, TabularModel, TabularModelSize, TabularPreproc, TabularTrainer
+
+
+@pytest.fixture
+def tiny_model(tiny_parts: tuple[RelationalData, RelationalData], tiny_preproc: TabularPreproc) -> TabularModel:
+    model = TabularModel.build(tiny_preproc, size=TabularModelSize(n_layers=1, h=2, d=16))
+    TabularTrainer(model).train(TabularDataset.from_data(tiny_parts[0], tiny_preproc), n_steps=3, batch_size=4, lr=3e-3)
+    return model
+
+
+def assert_valid_synthetic(synthetic: RelationalData, train: RelationalData) -> None:
+    """A validated RelationalData (keys and foreign keys checked on construction) of train's schema."""
+    assert isinstance(synthetic, RelationalData)
+    assert synthetic.schema == train.schema
+    RelationalData(dict(synthetic.items()), synthetic.schema)  # validates again, from the bare tables
+    assert set(synthetic["album"]["artist"]) <= set(synthetic["artist"]["id"])
+    assert set(synthetic["track"]["album"]) <= set(synthetic["album"]["id"])
+
+
+def test_generate_as_many_roots_as_train(
+    tiny_model: TabularModel, tiny_parts: tuple[RelationalData, RelationalData], params: dict
+) -> None:
+    train = tiny_parts[0]
+    synthetic = generate_synthetic_database(tiny_model, train, params["tabular_generation"])
+    assert_valid_synthetic(synthetic, train)
+    assert len(synthetic["artist"]) == len(train["artist"])
+    assert synthetic["artist"]["name"].isna().all()  # text columns are the text model's job
+
+
+def test_generate_n_samples_reproducibly(
+    tiny_model: TabularModel, tiny_parts: tuple[RelationalData, RelationalData], params: dict
+) -> None:
+    train = tiny_parts[0]
+    group = {**params["tabular_generation"], "n_samples": 13, "seed": 3}
+    first = generate_synthetic_database(tiny_model, train, group)
+    again = generate_synthetic_database(tiny_model, train, group)
+    assert_valid_synthetic(first, train)
+    assert len(first["artist"]) == 13
+    assert first["track"].equals(again["track"])
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [({"temperature": 0.5}, r"unknown key\(s\) \['temperature'\]"), ({"ctx": []}, r"may not set \['ctx'\]")],
+)
+def test_generate_rejects_bad_parameters(
+    tiny_model: TabularModel, tiny_parts: tuple[RelationalData, RelationalData], bad: dict, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        generate_synthetic_database(tiny_model, tiny_parts[0], bad)
+
+
+def test_pipeline_interface() -> None:
+    pipe = create_pipeline()
+    assert pipe.inputs() == {"tabular_model", "database_train", "params:tabular_generation"}
+    assert pipe.outputs() == {"synthetic_database"}
+    assert {n.name for n in pipe.nodes} == {"generation.generate_synthetic_database"}

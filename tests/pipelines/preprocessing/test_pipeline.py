@@ -1,0 +1,38 @@
+"""preprocessing: the fit node on the tiny database, parameter checks, the pipeline's interface."""
+
+from __future__ import annotations
+
+import pytest
+
+from relsynth.pipelines.preprocessing import create_pipeline
+from relsynth.pipelines.preprocessing.nodes import fit_tabular_preproc
+from relsynth.relational import RelationalData
+from relsynth.synth import TabularPreproc
+
+
+def test_fit_tabular_preproc(tiny_database: RelationalData, params: dict) -> None:
+    preproc = fit_tabular_preproc(tiny_database, params["tabular_encoding"])
+    assert isinstance(preproc, TabularPreproc)
+    assert preproc.fitted and preproc.schema == tiny_database.schema
+    assert (preproc.n_bins, preproc.min_count, preproc.max_exact_count) == (4, 2, 10)
+    assert preproc.tables == ["artist", "album", "track"]  # synthesised tables, depth first; genre is a lookup
+
+
+def test_fit_tabular_preproc_defaults_and_ignored_columns(tiny_database: RelationalData) -> None:
+    preproc = fit_tabular_preproc(tiny_database, {"preprocessors": {"track": {"composer": None}}})
+    assert preproc.n_bins == 32
+    assert "composer" not in preproc.modelled_columns("track")
+
+
+def test_fit_tabular_preproc_names_a_misspelt_key(tiny_database: RelationalData) -> None:
+    with pytest.raises(ValueError, match=r"params:tabular_encoding has unknown key\(s\) \['nbins'\]"):
+        fit_tabular_preproc(tiny_database, {"nbins": 8})
+    with pytest.raises(ValueError, match=r"may not set \['schema'\]"):
+        fit_tabular_preproc(tiny_database, {"schema": None})
+
+
+def test_pipeline_interface() -> None:
+    pipe = create_pipeline()
+    assert pipe.inputs() == {"database_train", "params:tabular_encoding"}
+    assert pipe.outputs() == {"tabular_preproc"}
+    assert {n.name for n in pipe.nodes} == {"preprocessing.fit_tabular_preproc"}
