@@ -124,7 +124,7 @@ def _plan(pre: TabularPreproc, n_samples, ctx, rng) -> tuple[list[str], list[dic
         if not pre.ctx_cols or missing:
             raise ValueError(f"ctx must hold the preprocessor's ctx_cols {pre.ctx_cols}; missing {missing}")
         root = schema.roots[0]
-        tokens = pre.encode_columns(root, ctx[pre.ctx_cols].reset_index(drop=True))[:, : len(pre.ctx_cols)]
+        tokens = pre.encode_columns(root, ctx[pre.ctx_cols].reset_index(drop=True), n_fields=len(pre.ctx_cols))
         forced = [{j: int(t) for j, t in enumerate(row)} for row in tokens]
         return [root] * len(ctx), forced
     if not isinstance(n_samples, int | np.integer) or n_samples < 1:

@@ -273,11 +273,12 @@ class TabularPreproc:
         self._check_fitted()
         return _assemble(self, tables)
 
-    def encode_columns(self, table: str, df: pd.DataFrame) -> np.ndarray:
-        """(n_rows, header fields) global token ids of the table's field slots."""
+    def encode_columns(self, table: str, df: pd.DataFrame, n_fields: int | None = None) -> np.ndarray:
+        """(n_rows, header fields) global token ids of the table's field slots (the first `n_fields`)."""
         layout = self.layouts[table]
-        out = np.empty((len(df), layout.n_fields), dtype=np.int64)
-        for j, (col, slot_id) in enumerate(zip(layout.fields, layout.slots, strict=False)):
+        fields = layout.fields[: layout.n_fields if n_fields is None else n_fields]
+        out = np.empty((len(df), len(fields)), dtype=np.int64)
+        for j, (col, slot_id) in enumerate(zip(fields, layout.slots, strict=False)):
             slot = self.slots[slot_id]
             if col == PLACEHOLDER:
                 out[:, j] = slot.offset + 2
