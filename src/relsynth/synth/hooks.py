@@ -34,11 +34,13 @@ class TrainHook:
 
     def setup(self, trainer: Trainer, hooks: list[TrainHook]) -> None:
         """Called once before training with the trainer and all its hooks."""
-        self.trainer, self.hooks, self.n = trainer, hooks, 0
+        # a resumed run counts on from its checkpoint, so `each` keeps firing at the same steps
+        self.n = getattr(trainer, "step" if self.trigger == "step" else "epoch", 0)
+        self.trainer, self.hooks = trainer, hooks
         self._setup()
 
     def hook(self) -> None:
-        """Called by the trainer at each step or epoch end; runs `_hook` each `each` calls."""
+        """Called by the trainer at each step or epoch end; runs `_hook` each `each` steps or epochs."""
         self.n += 1
         if self.n % self.each == 0:
             self._hook(self.n)
@@ -52,7 +54,7 @@ class TrainHook:
         """Prepare state before the first step."""
 
     def _hook(self, n: int) -> None:
-        """Do the hook's work; `n` counts the calls of `hook()`."""
+        """Do the hook's work; `n` counts the steps (or epochs) done, as `trainer.step` (or `.epoch`)."""
 
     def _cleanup(self) -> None:
         """Release what `_setup` took."""

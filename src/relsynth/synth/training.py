@@ -490,7 +490,7 @@ def _one_step(model: nn.Module, opt: torch.optim.Optimizer, batch: dict[str, Ten
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()
-    return float(loss)
+    return float(loss.detach())
 
 
 def _epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
