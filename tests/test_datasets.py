@@ -1,15 +1,18 @@
-"""RelationalDataDataset: round trip, existence, CSV + schema loading, atomic saves."""
+"""Kedro datasets: RelationalDataDataset (round trip, existence, CSV + schema loading, atomic saves)
+and the tabular preproc, encoded dataset and model datasets (round trips, refusals)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from kedro.io import DatasetError
 
-from relsynth.datasets import RelationalDataDataset
+from relsynth.datasets import RelationalDataDataset, TabularDatasetDataset, TabularModelDataset, TabularPreprocDataset
 from relsynth.relational import RelationalData, Schema
+from relsynth.synth import TabularDataset, TabularModel, TabularModelSize, TabularPreproc
 
 
 def assert_same_data(a: RelationalData, b: RelationalData) -> None:
@@ -120,3 +123,124 @@ def test_describe_and_catalog_config(tmp_path: Path) -> None:
     assert isinstance(ds, RelationalDataDataset)
     assert ds.metadata == {"kedro-viz": {"layer": "raw"}}
     assert ds._describe() == {"path": str(tmp_path / "raw"), "schema_path": str(tmp_path / "schema.yml")}
+
+
+# ---- tabular synthesis: preprocessor, encoded datasets, model ---------------------------------
+
+
+@pytest.fixture
+def one_thread():
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def preproc(tiny_database: RelationalData) -> TabularPreproc:
+    return TabularPreproc.from_schema(tiny_database.schema, n_bins=4, min_count=2).fit(tiny_database)
+
+
+def test_tabular_preproc_round_trip(tmp_path: Path, preproc: TabularPreproc) -> None:
+    ds = TabularPreprocDataset(path=str(tmp_path / "preproc"))
+    assert not ds.exists()
+    ds.save(preproc)
+    assert ds.exists()
+    loaded = ds.load()
+    assert loaded.fingerprint() == preproc.fingerprint()
+    assert loaded.to_dict() == preproc.to_dict()
+    ds.save(loaded)  # replaces its own previous save
+    assert [p.name for p in tmp_path.iterdir()] == ["preproc"]
+
+
+def test_tabular_dataset_round_trip(tmp_path: Path, tiny_database: RelationalData, preproc: TabularPreproc) -> None:
+    TabularPreprocDataset(path=str(tmp_path / "preproc")).save(preproc)
+    encoded = TabularDataset.from_data(tiny_database, preproc, on_disk=True, chunk_size=3, block_size=12)
+    ds = TabularDatasetDataset(path=str(tmp_path / "train"), preproc_path=str(tmp_path / "preproc"))
+    assert not ds.exists()
+    ds.save(encoded)
+    assert ds.exists()
+    loaded = ds.load()
+    assert loaded.path == tmp_path / "train"
+    assert (len(loaded), loaded.n_entities, loaded.block_size) == (len(encoded), encoded.n_entities, 12)
+    for name, array in encoded.arrays.items():
+        np.testing.assert_array_equal(np.asarray(loaded.arrays[name]), np.asarray(array))
+    batch, again = encoded.collate(np.arange(len(encoded))), loaded.collate(np.arange(len(loaded)))
+    assert all(torch_equal(batch[k], again[k]) for k in batch)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["preproc", "train"]  # no temporary directory left
+
+
+def torch_equal(a, b) -> bool:
+    return bool((a == b).all())
+
+
+def test_tabular_dataset_refuses_a_dataset_in_ram(
+    tmp_path: Path, tiny_database: RelationalData, preproc: TabularPreproc
+) -> None:
+    ds = TabularDatasetDataset(path=str(tmp_path / "train"), preproc_path=str(tmp_path / "preproc"))
+    with pytest.raises(DatasetError, match=r"encoded in RAM \(on_disk=False\).*MemoryDataset"):
+        ds.save(TabularDataset.from_data(tiny_database, preproc))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_tabular_dataset_of_another_preproc_is_refused_at_load(
+    tmp_path: Path, tiny_database: RelationalData, preproc: TabularPreproc
+) -> None:
+    ds = TabularDatasetDataset(path=str(tmp_path / "train"), preproc_path=str(tmp_path / "preproc"))
+    ds.save(TabularDataset.from_data(tiny_database, preproc, on_disk=True))
+    refitted = TabularPreproc.from_schema(tiny_database.schema, n_bins=8, min_count=2).fit(tiny_database)
+    TabularPreprocDataset(path=str(tmp_path / "preproc")).save(refitted)
+    with pytest.raises(DatasetError, match="encoded with another preprocessor"):
+        ds.load()
+
+
+def test_tabular_model_round_trip(
+    tmp_path: Path, tiny_database: RelationalData, preproc: TabularPreproc, one_thread
+) -> None:
+    model = TabularModel.build(preproc, size=TabularModelSize(n_layers=1, h=2, d=16), block_size=32)
+    ds = TabularModelDataset(path=str(tmp_path / "model"))
+    assert not ds.exists()
+    ds.save(model)
+    assert ds.exists()
+    loaded = ds.load()
+    assert loaded.config == model.config
+    assert loaded.preproc.fingerprint() == preproc.fingerprint()
+    state, again = model.state_dict(), loaded.state_dict()
+    assert state.keys() == again.keys() and all(torch_equal(state[k], again[k]) for k in state)
+    first, second = (m.generate(n_samples=5, seed=1) for m in (model, loaded))
+    assert_same_data(first, second)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: TabularPreprocDataset(path=str(p)), "expected a TabularPreproc"),
+        (lambda p: TabularModelDataset(path=str(p)), "expected a TabularModel"),
+        (lambda p: TabularDatasetDataset(path=str(p), preproc_path=str(p)), "expected a TabularDataset"),
+    ],
+)
+def test_tabular_datasets_reject_other_objects(tmp_path: Path, make, message: str) -> None:
+    with pytest.raises(DatasetError, match=message):
+        make(tmp_path / "x").save({"not": "this"})
+
+
+def test_tabular_datasets_from_catalog_config(tmp_path: Path) -> None:
+    from kedro.io import DataCatalog
+
+    catalog = DataCatalog.from_config(
+        {
+            "preproc": {"type": "relsynth.datasets.TabularPreprocDataset", "path": str(tmp_path / "p")},
+            "train": {
+                "type": "relsynth.datasets.TabularDatasetDataset",
+                "path": str(tmp_path / "t"),
+                "preproc_path": str(tmp_path / "p"),
+            },
+            "model": {"type": "relsynth.datasets.TabularModelDataset", "path": str(tmp_path / "m")},
+        }
+    )
+    assert catalog.get("preproc")._describe() == {"path": str(tmp_path / "p")}
+    assert catalog.get("train")._describe() == {"path": str(tmp_path / "t"), "preproc_path": str(tmp_path / "p")}
+    assert catalog.get("model")._describe() == {"path": str(tmp_path / "m")}
+    assert not any(catalog.exists(name) for name in ("preproc", "train", "model"))

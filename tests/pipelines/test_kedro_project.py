@@ -35,6 +35,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def kedro(project: Path, *args: str, timeout: int = 120) -> str:
     """Run `python -m kedro <args>` in `project`; fail with its output unless it succeeds."""
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true", "COLUMNS": "200"}
+    env.setdefault("OMP_NUM_THREADS", "1")  # torch's threads: the test machines' cores are shared
     proc = subprocess.run(
         [sys.executable, "-m", "kedro", *args],
         cwd=project,
@@ -60,20 +61,56 @@ def test_kedro_run_data_processing(project: Path) -> None:
     assert not artists["valid"] & artists["test"]
     assert sum(len(a) for a in artists.values()) == 275  # every Chinook artist, in one part
 
+    run = mlflow_run(project, "data_processing")
+    assert run["status"] == "FINISHED"
+    assert run["params.split.test_ratio"] == "0.1"
+
+
+def mlflow_run(project: Path, name: str):
+    """The one MLflow run of the project named `name` (kedro-mlflow names runs after the pipeline)."""
     import mlflow
 
     mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
     runs = mlflow.search_runs(experiment_names=["relsynth"])
-    assert len(runs) == 1
-    run = runs.iloc[0]
+    runs = runs[runs["tags.mlflow.runName"] == name]
+    assert len(runs) == 1, f"expected one MLflow run named {name}, found {len(runs)}"
+    return runs.iloc[0]
+
+
+def test_kedro_run_fast_every_pipeline(project: Path) -> None:
+    """`kedro run --env fast`: the whole default pipeline, from the raw tables to a synthetic database."""
+    kedro(project, "run", "--env", "fast")
+
+    data = project / "data"
+    synthetic = RelationalDataDataset(path=str(data / "07_model_output" / "synthetic_database")).load()  # validates
+    assert set(synthetic) == {"artist", "album", "track", "genre", "media_type"}
+    assert len(synthetic["artist"]) == 40  # conf/fast/parameters_generation.yml
+    assert set(synthetic["track"]["album"]) <= set(synthetic["album"]["id"])
+    for path in ("04_feature/tabular_preproc/preproc.json", "06_models/tabular_model/model.safetensors"):
+        assert (data / path).is_file(), path
+    for part in ("train", "valid"):
+        assert (data / "05_model_input" / f"tabular_dataset_{part}" / "dataset.json").is_file()
+    summary = json.loads((data / "08_reporting" / "tabular_training_summary.json").read_text())
+    assert [r["epoch"] for r in summary["history"]] == [1, 2]  # conf/fast: two epochs
+
+    import mlflow
+
+    run = mlflow_run(project, "__default__")
     assert run["status"] == "FINISHED"
-    assert run["tags.mlflow.runName"] == "data_processing"
-    assert run["params.split.test_ratio"] == "0.1"
+    assert run["params.tabular_training.n_epochs"] == "2"
+    assert run["metrics.tabular_training.batch_size"] == 32
+    assert run["metrics.tabular_training.n_steps"] == summary["n_steps"]
+    client = mlflow.MlflowClient()
+    train_loss = client.get_metric_history(run["run_id"], "tabular_training.train_loss")
+    assert [(m.step, m.value) for m in train_loss] == [(r["step"], r["train_loss"]) for r in summary["history"]]
+    assert len(client.get_metric_history(run["run_id"], "tabular_training.valid_loss")) == 2
+    assert "tabular_training_summary.json" in [a.path for a in client.list_artifacts(run["run_id"])]
 
 
-def test_kedro_registry_lists_data_processing(project: Path) -> None:
+def test_kedro_registry_lists_the_pipelines(project: Path) -> None:
     output = kedro(project, "registry", "list")
-    assert "- data_processing" in output
+    for name in ("data_processing", "preprocessing", "materialisation", "tabular_training", "generation"):
+        assert f"- {name}" in output
     assert "- __default__" in output
 
 
@@ -85,3 +122,7 @@ def test_kedro_viz_build(project: Path) -> None:
     layers = {n["name"]: n.get("layer") for n in graph["nodes"] if n.get("type") == "data"}
     assert layers["raw_database"] == "raw"
     assert layers["database_train"] == "intermediate"
+    assert layers["tabular_preproc"] == "feature"
+    assert layers["tabular_dataset_train"] == "model_input"
+    assert layers["tabular_model"] == "models"
+    assert layers["synthetic_database"] == "model_output"
