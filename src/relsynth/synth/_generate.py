@@ -143,31 +143,41 @@ def _run_batch(model, cursors: list[_Cursor], capacity: int, temp: float, gen: t
     inputs = torch.full((len(active),), BOS, dtype=torch.long)
     pos = torch.zeros(len(active), dtype=torch.long)
     allowed, bias = model.allowed_gen, model.count_bias
-    while active:
-        slots = torch.tensor([cursors[i].next_slot for i in active], dtype=torch.long)
+    n_done = 0
+    while len(active) > n_done:
+        slots = torch.tensor([0 if cursors[i].done else cursors[i].next_slot for i in active], dtype=torch.long)
         if free and state.length + 1 > capacity:
             state, logits, pos = _reprefix(model, [cursors[i] for i in active], slots, capacity)
         else:
             logits = model.logits(inputs[:, None], slots[:, None], pos[:, None], state)[:, -1]
         logits = (logits + bias).masked_fill(~allowed[slots], float("-inf")) / temp
-        tokens = torch.multinomial(torch.softmax(logits, dim=-1), 1, generator=gen)[:, 0]
-        keep = []
+        tokens = _sample(logits, gen)
         for j, i in enumerate(active):
-            forced = cursors[i].forced.get(len(cursors[i].header)) if not cursors[i].frames else None
-            token = int(tokens[j]) if forced is None else forced
-            tokens[j] = token
-            cursors[i].push(token)
-            if not cursors[i].done:
-                keep.append(j)
+            c = cursors[i]
+            if c.done:
+                continue
+            forced = c.forced.get(len(c.header)) if not c.frames else None
+            if forced is not None:
+                tokens[j] = forced
+            c.push(int(tokens[j]))
+            n_done += c.done
         inputs, pos = tokens, pos + 1
-        if len(keep) < len(active):
+        # finished rows leave the batch in groups: compacting the cache costs a copy of it
+        if n_done and (n_done >= len(active) // 4 or n_done == len(active)):
+            keep = [j for j, i in enumerate(active) if not cursors[i].done]
             rows = torch.tensor(keep, dtype=torch.long)
-            active = [active[j] for j in keep]
+            active, n_done = [active[j] for j in keep], 0
             inputs, pos = inputs[rows], pos[rows]
             if free:
                 state.keep(rows)
             elif "hc" in state:
                 state["hc"] = tuple(s[:, rows] for s in state["hc"])
+
+
+def _sample(logits: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """One token per row from softmax(logits), by the Gumbel-max trick (faster than multinomial)."""
+    u = torch.rand(logits.shape, generator=gen).clamp_(1e-10, 1.0)
+    return (logits - torch.log(-torch.log(u))).argmax(dim=-1)
 
 
 def _reprefix(model, cursors: list[_Cursor], slots: torch.Tensor, capacity: int):

@@ -56,6 +56,7 @@ class KVCache:
         self.v = torch.zeros(shape, device=device)
         self.valid = torch.zeros(batch, capacity, dtype=torch.bool, device=device)
         self.length = 0
+        self.padded = False  # some slot holds padding: attention needs a mask
 
     @property
     def capacity(self) -> int:
@@ -130,12 +131,15 @@ class Transformer(nn.Module):
         return self.ln_f(x)
 
     @staticmethod
-    def _cache_mask(cache: KVCache, T: int, valid: Tensor | None) -> Tensor:
+    def _cache_mask(cache: KVCache, T: int, valid: Tensor | None) -> Tensor | None:
         """(B, 1, T, length+T) boolean: causal over the new positions, padding keys hidden."""
         start = cache.length
         if start + T > cache.capacity:
             raise RuntimeError(f"KV cache full: {start}+{T} > capacity {cache.capacity}")
         cache.valid[:, start : start + T] = True if valid is None else valid
+        cache.padded = cache.padded or (valid is not None and not bool(valid.all()))
+        if T == 1 and not cache.padded:
+            return None  # one new query may see every cached key: no mask needed (and faster)
         keys = cache.valid[:, : start + T]  # (B, S)
         causal = torch.ones(T, start + T, dtype=torch.bool, device=keys.device).tril(diagonal=start)
         mask = keys[:, None, None, :] & causal[None, None]  # (B, 1, T, S)
