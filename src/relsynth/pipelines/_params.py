@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+_KEYWORDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 
 
 def accepted_keys(func: Callable[..., Any]) -> list[str] | None:
@@ -30,9 +31,6 @@ def accepted_keys(func: Callable[..., Any]) -> list[str] | None:
         if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
             return names
     return None
-
-
-_KEYWORDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 
 
 def call(func: Callable[..., T], group: str, params: Mapping[str, Any] | None, **fixed: Any) -> T:
