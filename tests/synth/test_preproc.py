@@ -218,3 +218,10 @@ def test_transform_before_fit_and_other_schema_are_errors(shop, customers, shop_
         TabularPreproc.from_schema(shop.schema).transform(shop)
     with pytest.raises(ValueError, match="schema differs"):
         shop_preproc.transform(customers)
+
+
+def test_fit_stats_match_the_encoding(shop, shop_preproc):
+    enc = shop_preproc.transform(shop)
+    assert shop_preproc.stats["max_entity_len"] == int(np.diff(enc.offsets).max())
+    shares = shop_preproc.stats["root_shares"]
+    assert shares == pytest.approx({"customer": 40 / 52, "supplier": 12 / 52})

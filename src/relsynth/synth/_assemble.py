@@ -37,6 +37,15 @@ def assemble(pre, data: RelationalData | Mapping[str, pd.DataFrame]):
     return Encoded(tokens, slots, offsets, row_start, row_table, row_parent)
 
 
+def entity_lengths(pre, data: RelationalData | Mapping[str, pd.DataFrame]) -> np.ndarray:
+    """Tokens of each root entity, counted without encoding (cheap: no token arrays)."""
+    tables = data.data if isinstance(data, RelationalData) else data
+    order = list(pre.layouts)
+    perm, parent_pos = _sort_under_parents(pre.schema, tables, order)
+    size, _ = _subtree_sizes(pre.schema, pre.layouts, order, perm, parent_pos)
+    return np.concatenate([size[r] for r in pre.schema.roots])
+
+
 def _sort_under_parents(schema, tables, order):
     """Row order of each table (children grouped by parent, stable) and each row's parent position."""
     perm, parent_pos = {}, {}

@@ -53,8 +53,10 @@ class TabularDataset:
     ):
         self.preproc, self.arrays, self.block_size, self.path = preproc, arrays, block_size, path
         self.header_len = np.array([lay.header_len for lay in preproc.layouts.values()], dtype=np.int64)
-        self.windows = _windows(arrays, self.header_len, block_size)
-        self._prefix_len = _ancestor_len(arrays, self.header_len)
+        # ancestors' header lengths (one int64 per row) matter only for windows: skipped without them,
+        # so reopening a large dataset on disk does not read every row into memory
+        self._prefix_len = _ancestor_len(arrays, self.header_len) if block_size is not None else None
+        self.windows = _windows(arrays, self.header_len, block_size, self._prefix_len)
 
     # ---- constructors ----------------------------------------------------------------------
     @classmethod
@@ -110,6 +112,8 @@ class TabularDataset:
     def lengths(self) -> np.ndarray:
         """Tokens per sample, prefix included."""
         w = self.windows
+        if self._prefix_len is None:
+            return w.end - w.start
         prefix = np.where(w.anchor >= 0, self._prefix_len[np.maximum(w.anchor, 0)], 0)
         return w.end - w.start + prefix
 
@@ -176,13 +180,14 @@ def _ancestor_len(a: dict[str, np.ndarray], header_len: np.ndarray) -> np.ndarra
         out = new
 
 
-def _windows(a: dict[str, np.ndarray], header_len: np.ndarray, block_size: int | None) -> Windows:
+def _windows(
+    a: dict[str, np.ndarray], header_len: np.ndarray, block_size: int | None, prefix: np.ndarray | None
+) -> Windows:
     offsets = np.asarray(a["offsets"])
     starts, ends = offsets[:-1], offsets[1:]
     if block_size is None:
         return Windows(starts.copy(), ends.copy(), np.full(len(starts), -1, dtype=np.int64))
     row_start = np.asarray(a["row_start"])
-    prefix = _ancestor_len(a, header_len)
     own = header_len[np.asarray(a["row_table"])]
     longest = int((prefix + own).max()) if len(own) else 0
     if block_size <= longest:
@@ -226,7 +231,7 @@ def _temporary_dir() -> Path:
 def _root_order(data: RelationalData, root: str) -> dict[str, np.ndarray]:
     """For every table under `root`: each row's root entity position (for chunking)."""
     schema = data.schema
-    out = {root: np.arange(len(data[root]))}
+    out = {root: np.arange(len(data[root]), dtype=_index_dtype(len(data[root])))}
     for t in schema.depth_first(root)[1:]:
         edge = schema.parent(t)
         keys = data[edge.parent][schema.tables[edge.parent].primary_key]
@@ -275,15 +280,24 @@ def _chunks(data: RelationalData, chunk_size: int | None):
     """Tables restricted to `chunk_size` root entities at a time (lookups whole)."""
     schema = data.schema
     for root in schema.roots:
-        order = _root_order(data, root)
-        sorted_rows = {t: np.argsort(order[t], kind="stable") for t in order}
-        sorted_root = {t: order[t][sorted_rows[t]] for t in order}
         n = len(data[root])
         step = chunk_size or max(n, 1)
-        for lo in range(0, n, step):
-            hi = min(lo + step, n)
+        cuts = np.append(np.arange(0, n, step), n)
+        # per table: rows grouped by root entity and where each chunk starts (~8 bytes a row in all)
+        order = _root_order(data, root)
+        rows, bounds = {}, {}
+        for t in list(order):
+            root_of = order.pop(t)
+            sorted_rows = np.argsort(root_of, kind="stable")
+            bounds[t] = np.searchsorted(root_of[sorted_rows], cuts)
+            rows[t] = sorted_rows.astype(_index_dtype(len(sorted_rows)))
+            del root_of, sorted_rows
+        for i in range(len(cuts) - 1):
             tables = {t: data[t].iloc[:0] for t in schema.synth_tables}
-            for t in order:
-                a, b = np.searchsorted(sorted_root[t], [lo, hi])
-                tables[t] = data[t].iloc[sorted_rows[t][a:b]]
+            for t in rows:
+                tables[t] = data[t].iloc[rows[t][bounds[t][i] : bounds[t][i + 1]]]
             yield tables
+
+
+def _index_dtype(n: int):
+    return np.int32 if n < 2**31 else np.int64

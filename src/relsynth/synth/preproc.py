@@ -206,8 +206,9 @@ class TabularPreproc:
                 offset = self._add_slot(layout, Slot(table, "#" + child, pre), offset)
             self.layouts[table] = layout
         self.fitted = True
-        enc = self.transform(data)
-        lengths = np.diff(enc.offsets)
+        from relsynth.synth._assemble import entity_lengths
+
+        lengths = entity_lengths(self, data)  # not self.transform(data): fit stays light on large data
         self.stats = {
             "max_entity_len": int(lengths.max()) if len(lengths) else 0,
             "root_shares": {r: len(data[r]) / sum(len(data[x]) for x in self.schema.roots) for r in self.schema.roots},
