@@ -8,6 +8,8 @@ it), then on the held-out split report
   (mean characters, Kolmogorov-Smirnov distance), word vocabulary overlap (Jaccard with the
   held-out words; reference: a same-size sample of training texts), out-of-vocabulary words,
 - copies: share of texts found verbatim in the training texts (real held-out vs synthetic),
+- from_pretrained: album titles fine-tuned from the track-name model (tokens mapped by
+  string), against a model trained from scratch for the same time,
 - consistency: a naive Bayes classifier trained on real (track name -> genre) scores real
   held-out names and synthetic names against their rows' genres (and shuffled synthetic as
   chance); the share of texts sharing a word with the parent's text (album title -> artist
@@ -23,6 +25,7 @@ import argparse
 import logging
 import math
 import re
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,6 +38,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.naive_bayes import MultinomialNB
 
 from relsynth.relational import RelationalData, Schema
+from relsynth.synth.hooks import TrainHook
 from relsynth.synth.text import TextDataset, TextModel, TextPreproc, TextTrainer
 from relsynth.synth.text.dataset import IGNORE
 from relsynth.synth.training import EarlyStop, Validation
@@ -46,11 +50,25 @@ PARENT_TEXT = {"album": ("artist", "artist", "name"), "track": ("album", "album"
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--tables", nargs="+", default=["album", "track"], choices=sorted(COLUMNS))
+    p.add_argument("--tables", nargs="+", default=["track", "album"], choices=sorted(COLUMNS))
     p.add_argument("--seeds", nargs="+", type=int, default=[0], help="split and training seeds")
     p.add_argument("--size", default="small", help="small, medium or large")
-    p.add_argument("--vocab-size", type=int, default=1024)
-    p.add_argument("--epochs", type=int, default=30, help="at most; early stopping on a validation slice")
+    p.add_argument("--vocab-size", type=int, default=512)
+    p.add_argument("--epochs", type=int, default=40, help="at most; early stopping on a validation slice")
+    p.add_argument("--track-seconds", type=float, default=150, help="training time budget for track names")
+    p.add_argument("--album-seconds", type=float, default=35, help="training time budget for album titles")
+    p.add_argument(
+        "--no-pretrain",
+        dest="pretrain",
+        action="store_false",
+        help="train album titles from scratch instead of fine-tuning the track-name model",
+    )
+    p.add_argument(
+        "--no-compare-scratch",
+        dest="compare_scratch",
+        action="store_false",
+        help="skip the from-scratch album model trained for comparison",
+    )
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--dropout", type=float, default=0.1)
@@ -120,15 +138,33 @@ def genre_classifier(train: RelationalData):
     return lambda texts: clf.predict(vec.transform(pd.Series(texts).fillna("")))
 
 
-# ---- one text column -------------------------------------------------------------------------
-def run_table(args, table: str, train: RelationalData, test: RelationalData, seed: int) -> list[tuple]:
-    col = COLUMNS[table]
+# ---- training --------------------------------------------------------------------------------
+class TimeBudget(TrainHook):
+    """Stops training after `seconds` (the best validated weights are kept by the trainer)."""
+
+    def __init__(self, seconds: float):
+        super().__init__(each=1, trigger="step")
+        self.seconds = seconds
+
+    def _setup(self) -> None:
+        self.started = time.perf_counter()
+
+    def _hook(self, n: int) -> None:
+        if time.perf_counter() - self.started > self.seconds:
+            self.trainer.stop_requested = True
+
+
+def train_model(args, table: str, train: RelationalData, seed: int, init: Path | None, seconds: float):
+    """(model, epochs run, seconds) trained on 90% of `train`, early-stopped on the rest."""
     fit_part, valid_part = train.split(0.1, seed + 1)
     pre = TextPreproc.from_schema_table(train.schema, table, vocab_size=args.vocab_size).fit(train)
     ds_fit = TextDataset.from_data(fit_part, pre, block_size=args.block_size)
     ds_valid = TextDataset.from_data(valid_part, pre, block_size=args.block_size)
     torch.manual_seed(seed)
-    model = TextModel.build(pre, size=args.size, block_size=args.block_size, dropout=args.dropout)
+    if init is None:
+        model = TextModel.build(pre, size=args.size, block_size=args.block_size, dropout=args.dropout)
+    else:
+        model = TextModel.build_from_pretrained(pre, init, block_size=args.block_size)
     started = time.perf_counter()
     result = TextTrainer(model).train(
         ds_fit,
@@ -136,9 +172,22 @@ def run_table(args, table: str, train: RelationalData, test: RelationalData, see
         batch_size=args.batch_size,
         lr=args.lr,
         valid=Validation(dataset=ds_valid, early_stop=EarlyStop(patience=3)),
+        hooks=[TimeBudget(seconds)],
         seed=seed,
     )
-    train_s = time.perf_counter() - started
+    return model, result.n_epochs, time.perf_counter() - started
+
+
+# ---- one text column -------------------------------------------------------------------------
+def run_table(args, table: str, train: RelationalData, test: RelationalData, seed: int, init: Path | None):
+    col = COLUMNS[table]
+    seconds = args.track_seconds if table == "track" else args.album_seconds
+    model, epochs, train_s = train_model(args, table, train, seed, init, seconds)
+    rows_init = []
+    if init is not None and args.compare_scratch:
+        scratch, _, _ = train_model(args, table, train, seed, None, seconds)
+        ppl0, bpc0 = perplexity(scratch, test, table, col)
+        rows_init = [("", "from scratch: perplexity, bits/char", "", f"{ppl0:.1f}, {bpc0:.2f}")]
     ppl, bpc = perplexity(model, test, table, col)
     ppl_shuf, bpc_shuf = perplexity(model, shuffled(test, table, col, seed), table, col)
     started = time.perf_counter()
@@ -151,10 +200,12 @@ def run_table(args, table: str, train: RelationalData, test: RelationalData, see
     sample = train[table][col].dropna().sample(len(real), random_state=seed)
     rows = [
         (f"{table}.{col}", "texts (held-out)", len(real), len(fake)),
+        ("", "init", "", "fine-tuned from track.name" if init else "from scratch"),
         ("", "params / train s / gen s", model.n_params(), f"{train_s:.0f} / {gen_s:.1f}"),
-        ("", "epochs (early stop)", "", f"{result.n_epochs:.0f}"),
+        ("", "epochs", "", f"{epochs:.1f}"),
         ("", "perplexity / token", "", f"{ppl:.1f}  (shuffled ctx {ppl_shuf:.1f})"),
         ("", "bits / char", "", f"{bpc:.2f}  (shuffled ctx {bpc_shuf:.2f})"),
+        *rows_init,
         ("", "mean chars", f"{real.str.len().mean():.1f}", f"{fake.str.len().mean():.1f}"),
         ("", "mean words", f"{len(words(real)) / len(real):.2f}", f"{len(words(fake)) / len(fake):.2f}"),
         ("", "KS length (chars)", "", f"{ks_2samp(real.str.len(), fake.str.len()).statistic:.3f}"),
@@ -200,7 +251,7 @@ def run_table(args, table: str, train: RelationalData, test: RelationalData, see
         {"real": test[table][col].head(6).to_numpy(), "synthetic": synth[table][col].head(6).to_numpy()}
     )
     print(f"\n{table}.{col}, seed {seed}: first held-out rows\n{examples.to_string(index=False)}")
-    return rows
+    return rows, model
 
 
 def main() -> None:
@@ -211,8 +262,14 @@ def main() -> None:
     rows = []
     for seed in args.seeds:
         train, test = data.split(0.1, seed)
-        for table in args.tables:
-            rows += [(f"{r[0]} s{seed}" if r[0] else "", *r[1:]) for r in run_table(args, table, train, test, seed)]
+        init = None
+        with tempfile.TemporaryDirectory() as tmp:
+            for table in sorted(args.tables, key=["track", "album"].index):
+                table_rows, model = run_table(args, table, train, test, seed, init if args.pretrain else None)
+                rows += [(f"{r[0]} s{seed}" if r[0] else "", *r[1:]) for r in table_rows]
+                if table == "track":
+                    init = Path(tmp) / "track_model"
+                    model.save(init)
     table = pd.DataFrame(rows, columns=["column", "measure", "real held-out", "synthetic"])
     print(f"\nText model benchmark (Chinook, size={args.size}, vocab={args.vocab_size}, threads={args.threads})")
     print(table.to_string(index=False))

@@ -276,10 +276,20 @@ class TextPreproc:
         parts: list[np.ndarray] = []
         for _, table, col in self.context_columns():
             frame = df if table == self.table else data[table]
+            parent_text = table != self.table and col in self.schema.tables[table].text_columns
+            if col not in frame.columns and not parent_text:
+                raise ValueError(f"context column {table}.{col} is missing from the data")
+            if parent_text and len(frame) and (col not in frame.columns or frame[col].isna().all()):
+                log.warning(
+                    "the parent text %s.%s is empty: generate the %r texts before the %r texts, so each text "
+                    "is written in the context it was trained on",
+                    table,
+                    col,
+                    table,
+                    self.table,
+                )
             if col not in frame.columns:
-                if table == self.table or col not in self.schema.tables[table].text_columns:
-                    raise ValueError(f"context column {table}.{col} is missing from the data")
-                values = np.full(len(frame), NULL_VALUE, dtype=object)  # parent text not generated yet
+                values = np.full(len(frame), NULL_VALUE, dtype=object)
             else:
                 values = self._format(data, table, col, frame[col])
             if table != self.table:
