@@ -8,6 +8,7 @@ so a failed save leaves the previous version (or nothing) behind, never half a d
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from relsynth.synth import TabularDataset, TabularModel, TabularPreproc
 from relsynth.synth.dataset import META_FILE as DATASET_FILE
 from relsynth.synth.model import CONFIG_FILE as MODEL_FILE
 from relsynth.synth.preproc import CONFIG_FILE as PREPROC_FILE
+from relsynth.synth.text import TextModel
 
 # ---- helpers shared by the directory datasets ------------------------------------------------
 
@@ -210,6 +212,45 @@ class TabularModelDataset(AbstractDataset[TabularModel, TabularModel]):
 
     def _exists(self) -> bool:
         return (self._path / MODEL_FILE).is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": str(self._path)}
+
+
+class TextModelsDataset(AbstractDataset[dict, dict]):
+    """Trained `TextModel`s by table in a local directory: one subdirectory per table (each
+    `TextModel.save`'s config, weights and preprocessor) plus `text_models.json` listing them.
+
+    Example catalog entry::
+
+        text_models:
+          type: relsynth.datasets.TextModelsDataset
+          path: data/06_models/text_models
+    """
+
+    MARKER = "text_models.json"
+
+    def __init__(self, path: str, metadata: dict[str, Any] | None = None):
+        self._path = Path(path)
+        self.metadata = metadata
+
+    def _load(self) -> dict[str, TextModel]:
+        tables = json.loads((self._path / self.MARKER).read_text())["tables"]
+        return {table: TextModel.load(self._path / table) for table in tables}
+
+    def _save(self, models: dict[str, TextModel]) -> None:
+        if not isinstance(models, dict) or not all(isinstance(m, TextModel) for m in models.values()):
+            raise DatasetError(f"{self._path}: expected a dict {{table: TextModel}} to save, got {type(models).__name__}")
+
+        def write(tmp: Path) -> None:
+            for table, model in models.items():
+                model.save(tmp / table)
+            (tmp / self.MARKER).write_text(json.dumps({"tables": list(models)}, indent=1))
+
+        write_dir_atomically(self._path, write, marker=self.MARKER)
+
+    def _exists(self) -> bool:
+        return (self._path / self.MARKER).is_file()
 
     def _describe(self) -> dict[str, Any]:
         return {"path": str(self._path)}

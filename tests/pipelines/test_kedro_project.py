@@ -106,10 +106,26 @@ def test_kedro_run_fast_every_pipeline(project: Path) -> None:
     assert len(client.get_metric_history(run["run_id"], "tabular_training.valid_loss")) == 2
     assert "tabular_training_summary.json" in [a.path for a in client.list_artifacts(run["run_id"])]
 
+    assert synthetic["artist"]["name"].notna().any()  # text_training filled the text columns
+    assert (data / "06_models" / "text_models" / "text_models.json").is_file()
+    for path in ("08_reporting/report.html", "08_reporting/report.json"):
+        assert (data / path).is_file(), path
+    report = json.loads((data / "08_reporting" / "report.json").read_text())
+    assert run["metrics.evaluation.quality"] == pytest.approx(report["overall"]["quality"])
+    assert "report.html" in [a.path for a in client.list_artifacts(run["run_id"])]
+
 
 def test_kedro_registry_lists_the_pipelines(project: Path) -> None:
     output = kedro(project, "registry", "list")
-    for name in ("data_processing", "preprocessing", "materialisation", "tabular_training", "generation"):
+    for name in (
+        "data_processing",
+        "preprocessing",
+        "materialisation",
+        "tabular_training",
+        "generation",
+        "text_training",
+        "evaluation",
+    ):
         assert f"- {name}" in output
     assert "- __default__" in output
 

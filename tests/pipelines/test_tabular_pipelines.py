@@ -14,7 +14,7 @@ from relsynth.relational import RelationalData
 from relsynth.synth import TabularModel
 
 INTERMEDIATE = ("tabular_preproc", "tabular_dataset_train", "tabular_dataset_valid", "tabular_model")
-OUTPUTS = ("tabular_training_summary", "tabular_training_metrics", "synthetic_database")
+OUTPUTS = ("tabular_training_summary", "tabular_training_metrics", "synthetic_tabular")
 
 
 def tabular_pipeline():
@@ -46,7 +46,7 @@ def inputs(parts: tuple[RelationalData, RelationalData], params: dict) -> dict[s
 
 
 def assert_trained_and_generated(catalog: DataCatalog, train: RelationalData) -> None:
-    synthetic = catalog.load("synthetic_database")
+    synthetic = catalog.load("synthetic_tabular")
     assert isinstance(synthetic, RelationalData) and synthetic.schema == train.schema
     RelationalData(dict(synthetic.items()), synthetic.schema)  # keys and foreign keys valid
     assert len(synthetic["artist"]) == len(train["artist"])  # n_samples: null

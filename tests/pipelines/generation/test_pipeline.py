@@ -62,5 +62,5 @@ def test_generate_rejects_bad_parameters(
 def test_pipeline_interface() -> None:
     pipe = create_pipeline()
     assert pipe.inputs() == {"tabular_model", "database_train", "params:tabular_generation"}
-    assert pipe.outputs() == {"synthetic_database"}
+    assert pipe.outputs() == {"synthetic_tabular"}
     assert {n.name for n in pipe.nodes} == {"generation.generate_synthetic_database"}

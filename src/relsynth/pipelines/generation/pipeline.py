@@ -1,4 +1,5 @@
-"""The generation pipeline: `tabular_model` -> `synthetic_database`."""
+"""The generation pipeline: `tabular_model` -> `synthetic_tabular` (text columns empty: text_training
+fills them)."""
 
 from kedro.pipeline import Pipeline, node
 
@@ -11,13 +12,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(
                 generate_synthetic_database,
                 inputs=["tabular_model", "database_train", "params:tabular_generation"],
-                outputs="synthetic_database",
+                outputs="synthetic_tabular",
                 name="generate_synthetic_database",
             ),
         ],
         namespace="generation",
         inputs={"tabular_model", "database_train"},
-        outputs="synthetic_database",
+        outputs="synthetic_tabular",
         parameters={"params:tabular_generation"},
         tags="generation",
     )

@@ -1,0 +1,30 @@
+"""The evaluation pipeline: `database_train`, `database_test`, `synthetic_database` ->
+`evaluation_report` (HTML, also an MLflow artifact), `evaluation_metrics` (MLflow metrics)."""
+
+from kedro.pipeline import Pipeline, node
+
+from relsynth.pipelines.evaluation.nodes import evaluate_synthetic_database, evaluation_metrics
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            node(
+                evaluate_synthetic_database,
+                inputs=["database_train", "database_test", "synthetic_database", "params:evaluation"],
+                outputs=["evaluation_overall", "evaluation_report"],
+                name="evaluate_synthetic_database",
+            ),
+            node(
+                evaluation_metrics,
+                inputs="evaluation_overall",
+                outputs="evaluation_metrics",
+                name="select_evaluation_metrics",
+            ),
+        ],
+        namespace="evaluation",
+        inputs={"database_train", "database_test", "synthetic_database"},
+        outputs={"evaluation_report", "evaluation_metrics"},
+        parameters={"params:evaluation"},
+        tags="evaluation",
+    )
