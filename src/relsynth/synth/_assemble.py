@@ -40,10 +40,15 @@ def assemble(pre, data: RelationalData | Mapping[str, pd.DataFrame]):
 def entity_lengths(pre, data: RelationalData | Mapping[str, pd.DataFrame]) -> np.ndarray:
     """Tokens of each root entity, counted without encoding (cheap: no token arrays)."""
     tables = data.data if isinstance(data, RelationalData) else data
-    order = list(pre.layouts)
-    perm, parent_pos = _sort_under_parents(pre.schema, tables, order)
-    size, _ = _subtree_sizes(pre.schema, pre.layouts, order, perm, parent_pos)
-    return np.concatenate([size[r] for r in pre.schema.roots])
+    schema = pre.schema
+    size = {t: np.full(len(tables[t]), lay.header_len, dtype=np.int64) for t, lay in pre.layouts.items()}
+    for t in reversed(list(pre.layouts)):  # a table's descendants come before it: its sizes are complete
+        edge = schema.parent(t)
+        if edge is not None:
+            keys = tables[edge.parent][schema.tables[edge.parent].primary_key]
+            pos = pd.Index(keys).get_indexer(tables[t][edge.fk])
+            size[edge.parent] += np.bincount(pos, weights=size.pop(t), minlength=len(keys)).astype(np.int64)
+    return np.concatenate([size[r] for r in schema.roots])
 
 
 def _sort_under_parents(schema, tables, order):
