@@ -71,6 +71,7 @@ class TabularModelConfig:
     dropout: float = 0.0
     count_weight: float = 1.0  # loss weight of child-count tokens relative to field tokens
     block_size: int | None = None  # training window (tokens); generation re-prefixes at this length
+    dp_layers: bool = False  # "lstm" built from opacus.layers.DPLSTM (per-sample gradients for DP training)
 
 
 class TabularModel(nn.Module):
@@ -82,7 +83,7 @@ class TabularModel(nn.Module):
         if cfg.block == "free":
             self.body = Transformer(TransformerConfig(cfg.n_layers, cfg.d, cfg.h, 4 * cfg.d, cfg.dropout))
         else:
-            self.body = _LSTMBody(cfg.d, cfg.n_layers, cfg.dropout)
+            self.body = _LSTMBody(cfg.d, cfg.n_layers, cfg.dropout, dp=cfg.dp_layers)
         self.head = nn.Linear(cfg.d, cfg.vocab_size)
         self.register_buffer("allowed", torch.from_numpy(preproc.allowed_mask()), persistent=False)
         self.register_buffer("allowed_gen", torch.from_numpy(preproc.allowed_mask(generation=True)), persistent=False)
@@ -90,6 +91,9 @@ class TabularModel(nn.Module):
         self.register_buffer("slot_weight", weights, persistent=False)
         # log-ratio added to child-count logits at generation (see calibrate_counts)
         self.register_buffer("count_bias", torch.zeros(cfg.vocab_size))
+        # "tokens": mean over the batch's tokens; "samples": mean of per-sample (per-entity) means,
+        # so each sample's gradient depends on it alone (DP training); "none": per-sample losses (B,)
+        self.loss_reduction = "tokens"
 
     # ---- construction ----------------------------------------------------------------------
     @classmethod
@@ -128,7 +132,18 @@ class TabularModel(nn.Module):
         logits = logits.masked_fill(~self.allowed[slots], float("-inf"))
         ce = F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=IGNORE, reduction="none")  # (B, T)
         w = self.slot_weight[slots] * (targets != IGNORE)
-        return logits, (ce * w).sum() / w.sum().clamp_min(1.0)
+        if self.loss_reduction == "tokens":
+            return logits, (ce * w).sum() / w.sum().clamp_min(1.0)
+        per_sample = (ce * w).sum(1) / w.sum(1).clamp_min(1.0)  # (B,)
+        return logits, per_sample if self.loss_reduction == "none" else per_sample.mean()
+
+    def use_dp_layers(self) -> None:
+        """Rebuild an "lstm" body with opacus' DPLSTM (same weights) for DP training; saved in the config."""
+        if self.config.block == "lstm" and not self.config.dp_layers:
+            self.config.dp_layers = True
+            old = self.body.lstm
+            self.body.lstm = _lstm(old.input_size, old.num_layers, old.dropout, dp=True)
+            self.body.lstm.load_state_dict(old.state_dict())
 
     # ---- calibration -----------------------------------------------------------------------
     @torch.no_grad()
@@ -213,9 +228,9 @@ class TabularModel(nn.Module):
 class _LSTMBody(nn.Module):
     """Multi-layer LSTM over the embeddings; `state` (h, c) carries over between generation steps."""
 
-    def __init__(self, d: int, n_layers: int, dropout: float):
+    def __init__(self, d: int, n_layers: int, dropout: float, dp: bool = False):
         super().__init__()
-        self.lstm = nn.LSTM(d, d, num_layers=n_layers, batch_first=True, dropout=dropout if n_layers > 1 else 0.0)
+        self.lstm = _lstm(d, n_layers, dropout, dp)
         self.ln = nn.LayerNorm(d)
 
     def forward(self, x: Tensor, state: dict | None = None) -> Tensor:
@@ -224,6 +239,14 @@ class _LSTMBody(nn.Module):
         if state is not None:
             state["hc"] = hc
         return self.ln(out)
+
+
+def _lstm(d: int, n_layers: int, dropout: float, dp: bool) -> nn.Module:
+    if dp:
+        from opacus.layers import DPLSTM
+
+        return DPLSTM(d, d, num_layers=n_layers, batch_first=True, dropout=dropout if n_layers > 1 else 0.0)
+    return nn.LSTM(d, d, num_layers=n_layers, batch_first=True, dropout=dropout if n_layers > 1 else 0.0)
 
 
 def count_parameters(model: nn.Module) -> int:

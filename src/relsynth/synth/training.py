@@ -98,7 +98,9 @@ class TrainResult:
     best_valid_loss: float | None = None
     stopped_early: bool = False
     seconds: float = 0.0
-    epsilon: float | None = None  # privacy spent, for DP runs
+    epsilon: float | None = None  # privacy spent, for DP runs: preprocessor + training + validation
+    delta: float | None = None  # the delta epsilon is spent at (the budget's), for DP runs
+    noise_multiplier: float | None = None  # DP-SGD noise used (given or calibrated), for DP runs
     count_calibration: dict | None = None  # mean predicted / real child count per edge, before calibration
 
 
@@ -142,12 +144,16 @@ class Trainer:
     """Trains `model`; see `train`. State (step, epoch, losses, history) is readable by hooks."""
 
     def __init__(self, model: nn.Module, dp_budget: Any = None):
+        """`dp_budget=DpBudget(epsilon, delta)`: DP-SGD over entities (see `relsynth.synth.dp`)."""
+        from relsynth.synth.dp import DpBudget, check_dp_model
+
         self.model = model
         self.dp_budget = dp_budget
+        self.dp = None  # DpSession during a DP run
         if dp_budget is not None:
-            raise NotImplementedError(
-                "differentially private training is not available in this version of relsynth; train without dp_budget"
-            )
+            if not isinstance(dp_budget, DpBudget):
+                raise TypeError(f"dp_budget must be a DpBudget, got {type(dp_budget).__name__}")
+            check_dp_model(model)
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -190,6 +196,8 @@ class Trainer:
         written by `CheckpointHook`. `world_size > 1` trains with DistributedDataParallel.
         """
         self._check_args(dataset, n_epochs, n_steps, batch_size, memory, accumulate_grad, dp_step, world_size)
+        if self.dp_budget is not None:
+            self._check_dp_args(dataset, lr, valid, dp_step, world_size, resume)
         if lr_decay not in ("cosine", "none"):
             raise ValueError(f"lr_decay must be 'cosine' or 'none', got {lr_decay!r}")
         self.lr_decay = lr_decay
@@ -213,6 +221,14 @@ class Trainer:
                     seed=seed,
                 ),
             )
+        if self.dp_budget is not None:
+            from relsynth.synth.dp import DpStep, set_loss_reduction
+
+            self.dp_step = dp_step or DpStep()
+            with set_loss_reduction(self.model, "samples"):
+                return self._train(
+                    dataset, n_epochs, n_steps, batch_size, memory, lr, valid, hooks, accumulate_grad, resume, seed
+                )
         return self._train(
             dataset, n_epochs, n_steps, batch_size, memory, lr, valid, hooks, accumulate_grad, resume, seed
         )
@@ -237,6 +253,10 @@ class Trainer:
         def peak(b: int) -> float:
             model = copy.deepcopy(self.model)
             opt = _adamw(model, 1e-4)
+            if self.dp_budget is not None:  # per-sample gradients take memory too
+                from opacus import GradSampleModule
+
+                model = GradSampleModule(model)
             return _memory.measure_peak_mb(lambda: _one_step(model, opt, dataset.collate(order[:b])))
 
         size = choose_batch_size(len(dataset), memory, peak)
@@ -316,6 +336,15 @@ class Trainer:
         self.scheduler = _plateau(self.optimizer, valid, self.lr)
         if resume is not None:
             self._load_checkpoint(resume)
+        if self.dp_budget is not None:
+            self._start_dp(len(dataset), steps_per_epoch, valid)
+            try:
+                return self._train_loop(dataset, valid, hooks, seed, steps_per_epoch, started)
+            finally:
+                self.dp.close()
+        return self._train_loop(dataset, valid, hooks, seed, steps_per_epoch, started)
+
+    def _train_loop(self, dataset, valid, hooks, seed, steps_per_epoch, started) -> TrainResult:
         all_hooks = list(hooks) if self.rank == 0 else []
         for h in all_hooks:
             h.setup(self, all_hooks)
@@ -340,7 +369,67 @@ class Trainer:
             best_valid_loss=self.best_valid_loss,
             stopped_early=self.stop_requested,
             seconds=time.perf_counter() - started,
+            **self._dp_result(),
         )
+
+    # -- differential privacy ------------------------------------------------------------------
+    def _start_dp(self, n_samples: int, steps_per_epoch: int, valid: Validation | None) -> None:
+        """DP-SGD for this run: expected logical batch = batch_size x accumulate_grad entities."""
+        from relsynth.synth.dp import DpSession
+
+        if self.dp is not None:
+            raise RuntimeError("this trainer already trained under its DP budget: build a new model and trainer")
+
+        def n_valid(k: int) -> int:
+            if valid is None:
+                return 0
+            return k // valid.each if valid.trigger == "step" else (k // steps_per_epoch) // valid.each
+
+        expected = min(self.batch_size * self.accumulate_grad, n_samples)
+        self.dp = DpSession(
+            self.model,
+            self.optimizer,
+            self.dp_budget,
+            self.dp_step,
+            _preproc_spend(self.model, self.dp_budget),
+            n_samples,
+            expected,
+            self.dp_step.max_batch_size or self.batch_size,
+            self.total_steps,
+            n_valid,
+            valid.dp if valid is not None else None,
+        )
+        self.dp_planned_steps = self.total_steps
+        self.total_steps = self.dp.max_steps
+
+    def _dp_result(self) -> dict:
+        if self.dp is None:
+            return {}
+        return {"epsilon": self.dp.spent(), "delta": self.dp_budget.delta, "noise_multiplier": self.dp.sigma}
+
+    def _check_dp_args(self, dataset, lr, valid, dp_step, world_size, resume) -> None:
+        from relsynth.synth.dp import DpStep, DpValid
+
+        if dp_step is not None and not isinstance(dp_step, DpStep):
+            raise TypeError(f"dp_step must be a DpStep, got {type(dp_step).__name__}")
+        if lr is None:
+            raise ValueError("under DP give lr: the learning-rate range test would read the private data without noise")
+        if world_size > 1:
+            raise ValueError("DP training runs on one process: use world_size <= 1 with dp_budget")
+        if resume is not None:
+            raise ValueError("DP training cannot resume (the accountant is not checkpointed): train from the start")
+        if valid is not None and not isinstance(valid.dp, DpValid):
+            raise ValueError(
+                "under DP the validation data is private too: give Validation(..., dp=DpValid(...)) or no validation"
+            )
+        windows = getattr(dataset, "windows", None)
+        if getattr(dataset, "block_size", None) is not None or (
+            windows is not None and len(dataset) != getattr(dataset, "n_entities", len(dataset))
+        ):
+            raise ValueError(
+                "DP training protects one root entity per sample: build the dataset with block_size=None "
+                "(windows would split an entity over several samples)"
+            )
 
     def _reset_state_keep_dist(self) -> None:
         rank, world = self.rank, self.world_size
@@ -348,6 +437,8 @@ class Trainer:
         self.rank, self.world_size = rank, world
 
     def _steps_per_epoch(self, n_samples: int) -> int:
+        if self.dp_budget is not None:  # one Poisson batch of expected batch_size x accumulate_grad per step
+            return max(1, math.ceil(n_samples / (self.batch_size * self.accumulate_grad)))
         return max(1, math.ceil(math.ceil(n_samples / self.batch_size) / self.accumulate_grad))
 
     def _run(self, dataset, seed: int, valid: Validation | None, hooks: list[TrainHook]) -> None:
@@ -355,9 +446,15 @@ class Trainer:
         epoch_hooks = [h for h in hooks if h.trigger == "epoch"]
         losses: list[float] = []
         while self.step < self.total_steps and not self.stop_requested:
-            batches = _epoch_batches(len(dataset), self.batch_size, seed, self.epoch)
+            if self.dp is None:
+                batches, per_step = (
+                    _epoch_batches(len(dataset), self.batch_size, seed, self.epoch),
+                    self.accumulate_grad,
+                )
+            else:  # one Poisson batch per step (accumulation happens inside the DP step)
+                batches, per_step = self.dp.epoch_batches(seed, self.epoch), 1
             while self.batch_in_epoch < len(batches) and self.step < self.total_steps:
-                group = batches[self.batch_in_epoch : self.batch_in_epoch + self.accumulate_grad]
+                group = batches[self.batch_in_epoch : self.batch_in_epoch + per_step]
                 self.batch_in_epoch += len(group)
                 losses.append(self._optimizer_step(dataset, group))
                 self.step += 1
@@ -379,8 +476,12 @@ class Trainer:
                     h.hook()
         if losses:
             self._record(losses, None)
+        if self.dp is not None and self.step < getattr(self, "dp_planned_steps", 0):
+            log.warning("DP: stopped after %d steps: the next step would exceed the budget", self.step)
 
     def _optimizer_step(self, dataset, group: list[np.ndarray]) -> float:
+        if self.dp is not None:
+            return self.dp.step(dataset, group[0], self._set_lr)
         self.optimizer.zero_grad(set_to_none=True)
         total = 0.0
         for idx in group:
@@ -389,11 +490,14 @@ class Trainer:
             (loss / len(group)).backward()
             total += float(loss.detach()) / len(group)
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self._set_lr()
+        self.optimizer.step()
+        return total
+
+    def _set_lr(self) -> None:
         if self.scheduler is None and getattr(self, "lr_decay", "none") == "cosine":
             for group in self.optimizer.param_groups:
                 group["lr"] = self.lr * cosine_factor(self.step, self.total_steps)
-        self.optimizer.step()
-        return total
 
     def _record(self, losses: list[float], valid: Validation | None) -> None:
         record = {"step": self.step, "epoch": self.epoch, "lr": self.optimizer.param_groups[0]["lr"]}
@@ -405,7 +509,10 @@ class Trainer:
         log.info("step %d epoch %d: %s", self.step, self.epoch, {k: v for k, v in record.items() if "loss" in k})
 
     def _validate(self, valid: Validation) -> float:
-        loss = self.evaluate(valid.dataset, batch_size=max(self.batch_size, 32))
+        if self.dp is not None:
+            loss = self.dp.validate(self.model, valid.dataset, batch_size=max(self.batch_size, 32))
+        else:
+            loss = self.evaluate(valid.dataset, batch_size=max(self.batch_size, 32))
         self.last_valid_loss = loss
         if self.scheduler is not None:
             self.scheduler.step(loss)
@@ -504,6 +611,22 @@ def _longest_first(dataset) -> np.ndarray:
     if lengths is None:
         return np.arange(len(dataset))
     return np.argsort(-np.asarray(lengths), kind="stable")
+
+
+def _preproc_spend(model: nn.Module, budget) -> tuple[float, float]:
+    """(epsilon, delta) the model's preprocessor spent; a preproc fitted without DP is an error
+    unless the budget declares it public (preproc_share=0)."""
+    preproc = getattr(model, "preproc", None)
+    spent = (getattr(preproc, "stats", None) or {}).get("dp") if preproc is not None else None
+    if spent is not None:
+        return float(spent["epsilon"]), float(spent["delta"])
+    if preproc is not None and budget.preproc_share > 0:
+        raise ValueError(
+            "the model's preprocessor was fitted without DP, so its vocabularies and bins reveal the private data: "
+            "fit it with TabularPreproc.fit(data, dp=budget), or set DpBudget(preproc_share=0) if it was fitted "
+            "on public data"
+        )
+    return 0.0, 0.0
 
 
 def history_to_dict(result: TrainResult) -> dict:
