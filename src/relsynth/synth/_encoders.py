@@ -202,7 +202,7 @@ class NumericPreproc(ColumnPreproc):
         if self.n_bins_used:
             b = np.clip(np.searchsorted(self.edges, x[binned], side="right") - 1, 0, self.n_bins_used - 1)
             ids[binned] = 1 + len(self.points) + b
-        elif binned.any():  # no bins: snap to the nearest point
+        elif binned.any() and len(points):  # no bins: snap to the nearest point (none at all: missing)
             ids[binned] = 1 + np.abs(points[None, :] - x[binned][:, None]).argmin(axis=1)
         return ids
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -157,6 +158,14 @@ def affordable_steps(
     return lo
 
 
+def truncate_children(data, max_children: int):
+    """`data` with at most `max_children` children per parent row (the first ones, with their descendants):
+    the public bound `DpBudget.max_children` must hold for the DP fit."""
+    from relsynth.synth._dp_fit import truncate_children as truncate
+
+    return truncate(data, max_children)
+
+
 # ---- zCDP for the preprocessor fit -----------------------------------------------------------
 def zcdp_rho(epsilon: float, delta: float) -> float:
     """The largest rho with rho-zCDP => (epsilon, delta)-DP (Bun & Steinke 2016, Prop. 1.3)."""
@@ -224,6 +233,11 @@ class DpSession:
             )
         self.history: History = []
         self.model = model
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        # secret randomness for sampling and noise: with a known seed, anyone could replay the
+        # batches (no amplification) and subtract the noise; `seed` fixes the initial weights only
+        self.rng = np.random.default_rng()
+        self.generator = torch.Generator(device=self.params[0].device).manual_seed(secrets.randbits(63))
         self.gsm = GradSampleModule(model, batch_first=True, loss_reduction="mean", strict=True)
         self.optimizer = DPOptimizer(
             optimizer,
@@ -231,8 +245,8 @@ class DpSession:
             max_grad_norm=step.max_grad_norm,
             expected_batch_size=expected_batch,
             loss_reduction="mean",
+            generator=self.generator,
         )
-        self.params = [p for p in model.parameters() if p.requires_grad]
 
     def _plan(self, sigma: float, k: int) -> History:
         out = [(sigma, self.q, k)]
@@ -241,11 +255,11 @@ class DpSession:
         return out
 
     # -- sampling -------------------------------------------------------------------------------
-    def epoch_batches(self, seed: int, epoch: int) -> list[np.ndarray]:
-        """The logical (Poisson) batches of one epoch, a function of (seed, epoch) for resuming."""
-        rng = np.random.default_rng([seed, epoch, 7])
-        sizes = rng.binomial(self.n, self.q, size=self.steps_per_epoch)
-        return [np.sort(rng.choice(self.n, size=int(k), replace=False)) for k in sizes]
+    def epoch_batches(self) -> list[np.ndarray]:
+        """The logical batches of one "epoch" (n / expected steps): each holds every entity
+        independently with probability q (a binomial size, then a uniform subset of that size)."""
+        sizes = self.rng.binomial(self.n, self.q, size=self.steps_per_epoch)
+        return [np.sort(self.rng.choice(self.n, size=int(k), replace=False)) for k in sizes]
 
     # -- one noisy step --------------------------------------------------------------------------
     def step(self, dataset, idx: np.ndarray, set_lr: Callable[[], None]) -> float:
@@ -289,7 +303,7 @@ class DpSession:
                 _, losses = model(dataset.collate(np.arange(start, min(start + batch_size, len(dataset)))))
                 total += float(losses.clamp(0, c).sum()) / c
         model.train(was)
-        noise = torch.randn(2).numpy() * sigma
+        noise = torch.randn(2, generator=self.generator, device=self.params[0].device).cpu().numpy() * sigma
         s, n = (total / math.sqrt(2) + noise[0]), (len(dataset) / math.sqrt(2) + noise[1])
         self.history.append((sigma, 1.0, 1))
         return float(c * np.clip(s / max(n, 1 / math.sqrt(2)), 0.0, 1.0))

@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,9 @@ from relsynth.synth._encoders import (
     NumericPreproc,
     column_preproc_from_dict,
 )
+
+if TYPE_CHECKING:
+    from relsynth.synth.dp import DpBudget
 
 log = logging.getLogger(__name__)
 PAD, BOS = 0, 1
@@ -182,7 +186,13 @@ class TabularPreproc:
         return CategoricalPreproc(min_count=self.min_count)
 
     # ---- fit -------------------------------------------------------------------------------
-    def fit(self, data: RelationalData) -> TabularPreproc:
+    def fit(self, data: RelationalData, dp: DpBudget | None = None) -> TabularPreproc:
+        """Fit on `data`. `dp=DpBudget(...)`: with DP mechanisms spending `dp.preproc_part` of the
+        budget (see `relsynth.synth._dp_fit`); the spend is kept in `stats["dp"]` for the trainer."""
+        if dp is not None:
+            from relsynth.synth._dp_fit import fit_dp
+
+            return fit_dp(self, data, dp)
         self._check_data(data)
         self.layouts, self.slots = {}, []
         offset = N_SPECIAL

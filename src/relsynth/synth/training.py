@@ -452,7 +452,7 @@ class Trainer:
                     self.accumulate_grad,
                 )
             else:  # one Poisson batch per step (accumulation happens inside the DP step)
-                batches, per_step = self.dp.epoch_batches(seed, self.epoch), 1
+                batches, per_step = self.dp.epoch_batches(), 1
             while self.batch_in_epoch < len(batches) and self.step < self.total_steps:
                 group = batches[self.batch_in_epoch : self.batch_in_epoch + per_step]
                 self.batch_in_epoch += len(group)
