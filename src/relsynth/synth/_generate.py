@@ -25,58 +25,40 @@ _AUTO_BATCH = 256
 
 
 class _Cursor:
-    """Grammar state of one entity: the row being written and the ancestors' pending children."""
+    """Row-level grammar state of one entity: the table of the row being written and, for
+    each ancestor row, its header and its children still to write. Advanced once per row;
+    the per-token work is vectorised over the batch in `_run_batch`."""
 
-    def __init__(self, pre: TabularPreproc, root: str, forced: dict[int, int] | None = None):
-        self.pre, self.forced = pre, forced or {}
-        self.tokens: list[int] = []
+    def __init__(self, pre: TabularPreproc, root: str):
+        self.pre, self.table = pre, root
         self.frames: list[list] = []  # [table, header, remaining counts per child]
         self.done = False
-        self._start_row(root)
 
-    def _start_row(self, table: str) -> None:
-        self.table, self.layout, self.header = table, self.pre.layouts[table], []
-
-    @property
-    def next_slot(self) -> int:
-        return self.layout.slots[len(self.header)]
-
-    def forced_token(self) -> int | None:
-        return self.forced.get(len(self.header)) if not self.frames and not self.tokens[len(self.header) :] else None
-
-    def push(self, token: int) -> None:
-        self.tokens.append(token)
-        self.header.append(token)
-        if len(self.header) == self.layout.header_len:
-            self._end_row()
-
-    def _end_row(self) -> None:
-        lay = self.layout
+    def end_row(self, header: list[int]) -> None:
+        """Record a finished row and move to the next row to write (or finish)."""
+        lay = self.pre.layouts[self.table]
         counts = [
-            _count(self.pre, lay.slots[lay.n_fields + k], self.header[lay.n_fields + k])
-            for k in range(len(lay.children))
+            _count(self.pre, lay.slots[lay.n_fields + k], header[lay.n_fields + k]) for k in range(len(lay.children))
         ]
-        self.frames.append([self.table, self.header, counts])
-        self.forced = {}
+        self.frames.append([self.table, header, counts])
         while self.frames:
             table, _, remaining = self.frames[-1]
-            children = self.pre.layouts[table].children
             k = next((i for i, n in enumerate(remaining) if n > 0), None)
             if k is not None:
                 remaining[k] -= 1
-                self._start_row(children[k])
+                self.table = self.pre.layouts[table].children[k]
                 return
             self.frames.pop()
         self.done = True
 
-    def context(self) -> tuple[list[int], list[int]]:
+    def context(self, partial: list[int]) -> tuple[list[int], list[int]]:
         """Ancestor headers plus the current partial row: tokens and their slots."""
         tokens, slots = [], []
         for table, header, _ in self.frames:
             tokens += header
             slots += self.pre.layouts[table].slots
-        tokens += self.header
-        slots += self.layout.slots[: len(self.header)]
+        tokens += partial
+        slots += self.pre.layouts[self.table].slots[: len(partial)]
         return tokens, slots
 
 
@@ -100,18 +82,11 @@ def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, prog
     batch_size = batch_size or min(max(len(roots), 1), _AUTO_BATCH)
     capacity = max_block_size or model.config.block_size or max(pre.stats.get("max_entity_len", 0) + 1, 64)
     model.eval()
-    sequences: list[list[int]] = [[] for _ in roots]
     show = progress if progress is not None else len(roots) >= 1000
     bar = tqdm(total=len(roots), desc="generate", unit="entity", disable=not show, leave=False)
-    for lo in range(0, len(roots), batch_size):
-        idx = range(lo, min(lo + batch_size, len(roots)))
-        cursors = [_Cursor(pre, roots[i], forced[i] if forced else None) for i in idx]
-        _run_batch(model, cursors, capacity, temp, gen)
-        for i, c in zip(idx, cursors, strict=True):
-            sequences[i] = c.tokens
-        bar.update(len(cursors))
+    sequences = _run_pool(model, roots, forced, batch_size, capacity, temp, gen, bar)
     bar.close()
-    return pre.decode_entities([np.asarray(s, dtype=np.int64) for s in sequences], roots, seed=int(rng.integers(2**31)))
+    return pre.decode_entities(sequences, roots, seed=int(rng.integers(2**31)))
 
 
 def _plan(pre: TabularPreproc, n_samples, ctx, rng) -> tuple[list[str], list[dict[int, int]] | None]:
@@ -136,42 +111,126 @@ def _plan(pre: TabularPreproc, n_samples, ctx, rng) -> tuple[list[str], list[dic
     return [r for r, c in zip(names, counts, strict=True) for _ in range(c)], None
 
 
-def _run_batch(model, cursors: list[_Cursor], capacity: int, temp: float, gen: torch.Generator) -> None:
+class _Grammar:
+    """The grammar as arrays: slot of (table, header position) and header length per table."""
+
+    def __init__(self, pre: TabularPreproc):
+        self.tables = list(pre.layouts)
+        self.index = {t: i for i, t in enumerate(self.tables)}
+        self.header_len = np.array([pre.layouts[t].header_len for t in self.tables], dtype=np.int64)
+        self.slot = np.zeros((len(self.tables), int(self.header_len.max())), dtype=np.int64)
+        for i, t in enumerate(self.tables):
+            self.slot[i, : self.header_len[i]] = pre.layouts[t].slots
+
+
+def _run_pool(
+    model,
+    roots: list[str],
+    forced: list[dict[int, int]] | None,
+    batch_size: int,
+    capacity: int,
+    temp: float,
+    gen: torch.Generator,
+    bar,
+) -> list[np.ndarray]:
+    """Generate every entity through a pool of `batch_size` rows; returns their token sequences.
+
+    Continuous batching: a row whose entity is finished takes the next entity at once (its old
+    cache entries are masked out), so one very long entity does not hold a whole batch back.
+    Per token, everything is array arithmetic over the pool; Python runs once per finished row
+    (to read its child counts and pick the next row's table).
+    """
+    pre, g = model.preproc, _Grammar(model.preproc)
+    B = min(batch_size, len(roots))
+    H = g.slot.shape[1]
+    cursors: list[_Cursor | None] = [None] * B
+    entity = np.full(B, -1, dtype=np.int64)  # entity written by each pool row (-1: none)
+    table, hpos = np.zeros(B, dtype=np.int64), np.zeros(B, dtype=np.int64)
+    header, force = np.zeros((B, H), dtype=np.int64), np.full((B, H), -1, dtype=np.int64)
+    in_root = np.zeros(B, dtype=bool)
+    emitted_entities, emitted_tokens = [], []
+
     free = model.config.block == "free"
-    active = list(range(len(cursors)))
-    state = KVCache(model.body.cfg, len(active), capacity) if free else {}
-    inputs = torch.full((len(active),), BOS, dtype=torch.long)
-    pos = torch.zeros(len(active), dtype=torch.long)
+    state = KVCache(model.body.cfg, B, capacity) if free else {}
+    inputs = torch.full((B,), BOS, dtype=torch.long)
+    pos = torch.zeros(B, dtype=torch.long)
     allowed, bias = model.allowed_gen, model.count_bias
-    n_done = 0
-    while len(active) > n_done:
-        slots = torch.tensor([0 if cursors[i].done else cursors[i].next_slot for i in active], dtype=torch.long)
+    active = np.arange(B)  # pool rows in the model's batch, in batch order
+    next_entity = 0
+
+    def start(j: int, b: int) -> None:
+        """Pool row b (batch index j) starts the next entity."""
+        nonlocal next_entity
+        e, next_entity = next_entity, next_entity + 1
+        cursors[b], entity[b] = _Cursor(pre, roots[e]), e
+        table[b], hpos[b], in_root[b] = g.index[roots[e]], 0, True
+        force[b] = -1
+        for k, t in (forced[e] if forced else {}).items():
+            force[b, k] = t
+        inputs[j], pos[j] = BOS, 0
+        if free:
+            state.valid[j] = False  # the previous entity's keys are not this one's context
+            state.padded = True
+        elif "hc" in state:
+            for s_ in state["hc"]:
+                s_[:, j] = 0
+
+    for j in range(B):
+        start(j, j)
+    while (entity[active] >= 0).any():
+        live = entity[active] >= 0
+        slots_np = np.where(live, g.slot[table[active], np.minimum(hpos[active], H - 1)], 0)
+        slots = torch.from_numpy(slots_np)
         if free and state.length + 1 > capacity:
-            state, logits, pos = _reprefix(model, [cursors[i] for i in active], slots, capacity)
+            contexts = [
+                cursors[b].context(header[b, : hpos[b]].tolist()) if entity[b] >= 0 else ([], []) for b in active
+            ]
+            state, logits, pos = _reprefix(model, contexts, slots, capacity)
         else:
             logits = model.logits(inputs[:, None], slots[:, None], pos[:, None], state)[:, -1]
         logits = (logits + bias).masked_fill(~allowed[slots], float("-inf")) / temp
-        tokens = _sample(logits, gen)
-        for j, i in enumerate(active):
-            c = cursors[i]
-            if c.done:
+        tokens = _sample(logits, gen).numpy()
+        f = force[active, np.minimum(hpos[active], H - 1)]
+        use_forced = in_root[active] & (f >= 0)
+        tokens[use_forced] = f[use_forced]
+        rows, toks = active[live], tokens[live]
+        emitted_entities.append(entity[rows])
+        emitted_tokens.append(toks)
+        header[rows, hpos[rows]] = toks
+        hpos[rows] += 1
+        inputs, pos = torch.from_numpy(tokens), pos + 1
+        for j in np.flatnonzero(live)[hpos[rows] == g.header_len[table[rows]]]:
+            b = active[j]
+            c = cursors[b]
+            c.end_row(header[b, : hpos[b]].tolist())
+            in_root[b] = False
+            if not c.done:
+                table[b], hpos[b] = g.index[c.table], 0
                 continue
-            forced = c.forced.get(len(c.header)) if not c.frames else None
-            if forced is not None:
-                tokens[j] = forced
-            c.push(int(tokens[j]))
-            n_done += c.done
-        inputs, pos = tokens, pos + 1
-        # finished rows leave the batch in groups: compacting the cache costs a copy of it
-        if n_done and (n_done >= len(active) // 4 or n_done == len(active)):
-            keep = [j for j, i in enumerate(active) if not cursors[i].done]
-            rows = torch.tensor(keep, dtype=torch.long)
-            active, n_done = [active[j] for j in keep], 0
-            inputs, pos = inputs[rows], pos[rows]
+            entity[b] = -1
+            bar.update(1)
+            if next_entity < len(roots):
+                start(j, b)
+        # once nothing is left to start, finished rows leave the batch in groups (a cache copy each time)
+        idle = int((entity[active] < 0).sum())
+        if next_entity == len(roots) and idle and (idle >= len(active) // 4 or idle == len(active)):
+            keep = np.flatnonzero(entity[active] >= 0)
+            active = active[keep]
+            k = torch.from_numpy(keep)
+            inputs, pos = inputs[k], pos[k]
             if free:
-                state.keep(rows)
+                state.keep(k)
             elif "hc" in state:
-                state["hc"] = tuple(s[:, rows] for s in state["hc"])
+                state["hc"] = tuple(s_[:, k] for s_ in state["hc"])
+    return _split_by_row(emitted_entities, emitted_tokens, len(roots))
+
+
+def _split_by_row(rows: list[np.ndarray], tokens: list[np.ndarray], n: int) -> list[np.ndarray]:
+    """Each entity's tokens in emission order, from the per-step (entities, tokens) records."""
+    all_rows, all_tokens = np.concatenate(rows), np.concatenate(tokens)
+    order = np.argsort(all_rows, kind="stable")
+    counts = np.bincount(all_rows, minlength=n)
+    return np.split(all_tokens[order].astype(np.int64), np.cumsum(counts)[:-1])
 
 
 def _sample(logits: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -180,13 +239,12 @@ def _sample(logits: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return (logits - torch.log(-torch.log(u))).argmax(dim=-1)
 
 
-def _reprefix(model, cursors: list[_Cursor], slots: torch.Tensor, capacity: int):
+def _reprefix(model, contexts: list[tuple[list[int], list[int]]], slots: torch.Tensor, capacity: int):
     """Restart the cache from each sequence's ancestor headers (as the training windows do)."""
-    contexts = [c.context() for c in cursors]
     T = max(len(t) for t, _ in contexts) + 1
     if T > capacity:
         raise ValueError(f"max_block_size={capacity} is too small for a row with its ancestors ({T} tokens)")
-    B = len(cursors)
+    B = len(contexts)
     inputs = torch.full((B, T), PAD, dtype=torch.long)
     slot_in = torch.zeros((B, T), dtype=torch.long)
     pos = torch.zeros((B, T), dtype=torch.long)
