@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from relsynth.eval import quality_scores
+from relsynth.eval import privacy_scores, quality_scores
 from relsynth.relational import RelationalData, Schema
 from relsynth.synth import EarlyStop, TabularDataset, TabularModel, TabularPreproc, TabularTrainer, Validation
 
@@ -72,6 +72,12 @@ def run_one(train, valid, test, size: str, block: str, seed: int, minutes: float
     gen_s = time.perf_counter() - started
     rows = sum(len(synth[t]) for t in synth.schema.synth_tables)
     scores = headline(quality_scores(test, synth))
+    privacy = privacy_scores(train, test, synth)["overall"]
+    # generation speed at scale: ten times the training entities, one pass
+    started = time.perf_counter()
+    big = model.generate(n_samples=10 * n_roots, seed=seed)
+    gen10_s = time.perf_counter() - started
+    rows10 = sum(len(big[t]) for t in big.schema.synth_tables)
     return {
         "size": size,
         "block": block,
@@ -79,6 +85,11 @@ def run_one(train, valid, test, size: str, block: str, seed: int, minutes: float
         "train_s": round(train_s, 1),
         "steps": result.n_steps,
         "gen_rows_s": round(rows / gen_s),
+        "gen10x_rows_s": round(rows10 / gen10_s),
+        "exact_copy_rate": round(privacy["exact_copy_rate"], 4),
+        "exact_copy_rate_test": round(privacy["exact_copy_rate_test"], 4),
+        "dcr_share_train_closer": round(privacy["dcr_share_train_closer"], 3),
+        "dcr_baseline": round(privacy["dcr_baseline"], 3),
         "rows": {t: len(synth[t]) for t in synth.schema.synth_tables},
         **{k: round(v, 1) if v is not None else None for k, v in scores.items()},
     }
@@ -118,7 +129,7 @@ def main() -> None:
             for k in keys:
                 v = np.array([r[k] for r in rs if r[k] is not None], dtype=float)
                 c = ceiling.get(k)
-                cells.append(f"{k}={v.mean():.1f}±{v.std():.1f}" + (f" [{c:.1f}]" if c is not None else ""))
+                cells.append(f"{k}={v.mean():.4g}±{v.std():.2g}" + (f" [{c:.1f}]" if c is not None else ""))
             print(f"{size}/{block}: " + ", ".join(cells))
     if args.out:
         args.out.write_text(json.dumps({"ceiling": ceiling, "results": results}, indent=1))
