@@ -211,7 +211,7 @@ class TabularModel(nn.Module):
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         (path / CONFIG_FILE).write_text(json.dumps(asdict(self.config), indent=1))
-        save_file({k: v.contiguous() for k, v in self.state_dict().items()}, path / WEIGHTS_FILE)
+        save_file({k: v.contiguous() for k, v in _unshared(self.state_dict()).items()}, path / WEIGHTS_FILE)
         self.preproc.save(path / PREPROC_DIR)
 
     @classmethod
@@ -221,7 +221,7 @@ class TabularModel(nn.Module):
             raise FileNotFoundError(f"no saved TabularModel at {path} (needs {CONFIG_FILE} and {WEIGHTS_FILE})")
         cfg = TabularModelConfig(**json.loads((path / CONFIG_FILE).read_text()))
         model = cls(cfg, TabularPreproc.load(path / PREPROC_DIR))
-        model.load_state_dict(load_file(path / WEIGHTS_FILE))
+        model.load_state_dict(_with_aliases(model, load_file(path / WEIGHTS_FILE)))
         return model.eval()
 
 
@@ -247,6 +247,29 @@ def _lstm(d: int, n_layers: int, dropout: float, dp: bool) -> nn.Module:
 
         return DPLSTM(d, d, num_layers=n_layers, batch_first=True, dropout=dropout if n_layers > 1 else 0.0)
     return nn.LSTM(d, d, num_layers=n_layers, batch_first=True, dropout=dropout if n_layers > 1 else 0.0)
+
+
+def _unshared(state: dict[str, Tensor]) -> dict[str, Tensor]:
+    """One name per tensor: DPLSTM lists its weights under two names (safetensors refuses shared tensors)."""
+    seen, out = set(), {}
+    for k, v in state.items():
+        if v.data_ptr() not in seen:
+            seen.add(v.data_ptr())
+            out[k] = v
+    return out
+
+
+def _with_aliases(model: nn.Module, state: dict[str, Tensor]) -> dict[str, Tensor]:
+    """The saved weights plus the other names of the same tensors in `model` (see `_unshared`)."""
+    groups: dict[int, list[str]] = {}
+    for k, v in model.state_dict().items():
+        groups.setdefault(v.data_ptr(), []).append(k)
+    for names in groups.values():
+        present = [k for k in names if k in state]
+        for k in names:
+            if present and k not in state:
+                state[k] = state[present[0]]
+    return state
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -1,0 +1,226 @@
+"""Differential privacy: budget never exceeded, exact per-sample gradients, the errors, a DP fit
+that never replays a value seen once."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from conftest import RARE_SEGMENTS, make_shop
+
+from relsynth.relational import RelationalData, Schema
+from relsynth.synth import (
+    DpBudget,
+    DpStep,
+    DpValid,
+    TabularDataset,
+    TabularModel,
+    TabularPreproc,
+    TabularTrainer,
+    Validation,
+)
+from relsynth.synth.dp import calibrate_noise, epsilon_of, set_loss_reduction, truncate_children
+
+BUDGET = DpBudget(epsilon=8.0, delta=1e-5)
+
+
+@pytest.fixture(scope="module")
+def people() -> RelationalData:
+    """One table of 2,000 customers (one row per entity): 'platinum' once, 'diamond' twice."""
+    shop = make_shop(n_customers=2000, seed=3)
+    return RelationalData({"customer": shop["customer"]}, Schema(customer=shop.schema.tables["customer"]))
+
+
+@pytest.fixture(scope="module")
+def dp_preproc(people):
+    return TabularPreproc.from_schema(people.schema, min_count=1).fit(people, dp=BUDGET)
+
+
+@pytest.fixture(scope="module")
+def dp_ds(people, dp_preproc):
+    return TabularDataset.from_data(people, dp_preproc)
+
+
+def _model(preproc, tiny_size, block="free"):
+    torch.manual_seed(0)
+    return TabularModel.build(preproc, size=tiny_size, block=block)
+
+
+# ---- accounting ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("eps", "delta", "epochs", "batch", "noise", "accountant"),
+    [
+        (1.0, 1e-5, 2, 64, None, "rdp"),
+        (8.0, 1e-6, 1, 128, None, "rdp"),
+        (3.0, 1e-5, 3, 32, 0.8, "rdp"),  # fixed noise: stops before the budget is exceeded
+        (3.0, 1e-5, 1, 64, None, "prv"),
+    ],
+)
+def test_epsilon_spent_never_exceeds_the_budget(people, dp_ds, tiny_size, eps, delta, epochs, batch, noise, accountant):
+    budget = DpBudget(eps, delta, accountant=accountant)
+    pre = TabularPreproc.from_schema(people.schema).fit(people, dp=budget)
+    ds = TabularDataset.from_data(people, pre)
+    trainer = TabularTrainer(_model(pre, tiny_size), dp_budget=budget)
+    result = trainer.train(ds, n_epochs=epochs, batch_size=batch, lr=3e-3, dp_step=DpStep(noise_multiplier=noise))
+    asked = epochs * int(np.ceil(len(ds) / batch))
+    assert result.epsilon is not None and result.epsilon <= eps + 1e-9
+    assert result.delta == delta
+    assert result.count_calibration is None  # reading the counts would leak
+    if noise is None:  # calibrated: the whole budget, all the steps
+        assert result.n_steps == asked and result.epsilon >= 0.97 * eps
+    else:  # too little noise for the steps asked: stops early, one more step would exceed
+        assert 0 < result.n_steps < asked
+        q = batch / len(ds)
+        pre_eps = pre.stats["dp"]["epsilon"]
+        over = epsilon_of([(noise, q, result.n_steps + 1)], delta - budget.preproc_part[1])
+        assert pre_eps + over > eps
+
+
+def test_noise_calibration_matches_opacus():
+    from opacus.accountants.utils import get_noise_multiplier
+
+    ours = calibrate_noise(2.0, 1e-5, lambda s: [(s, 0.01, 1000)], "rdp")
+    theirs = get_noise_multiplier(target_epsilon=2.0, target_delta=1e-5, sample_rate=0.01, steps=1000)
+    assert ours == pytest.approx(theirs, rel=0.02)
+    assert epsilon_of([(ours, 0.01, 1000)], 1e-5) <= 2.0
+
+
+def test_noisy_validation_is_accounted_for(people, dp_preproc, dp_ds, tiny_size):
+    with_valid = TabularTrainer(_model(dp_preproc, tiny_size), dp_budget=BUDGET).train(
+        dp_ds,
+        n_steps=40,
+        batch_size=64,
+        lr=3e-3,
+        valid=Validation(dp_ds, each=20, trigger="step", dp=DpValid(noise_multiplier=2.0)),
+        dp_step=DpStep(noise_multiplier=None),
+    )
+    without = TabularTrainer(_model(dp_preproc, tiny_size), dp_budget=BUDGET).train(
+        dp_ds, n_steps=40, batch_size=64, lr=3e-3, dp_step=DpStep(noise_multiplier=None)
+    )
+    assert with_valid.epsilon <= BUDGET.epsilon + 1e-9
+    assert sum("valid_loss" in h for h in with_valid.history) == 2
+    assert with_valid.noise_multiplier > without.noise_multiplier  # validation took a share of the budget
+
+
+def test_virtual_steps_keep_the_privacy(dp_preproc, dp_ds, tiny_size):
+    """accumulate_grad and max_batch_size change the physical batches, never q or the noise."""
+    runs = [
+        dict(batch_size=64),
+        dict(batch_size=32, accumulate_grad=2),
+        dict(batch_size=64, dp_step=DpStep(noise_multiplier=None, max_batch_size=5)),
+    ]
+    sigmas, eps = [], []
+    for kw in runs:
+        kw.setdefault("dp_step", DpStep(noise_multiplier=None))
+        trainer = TabularTrainer(_model(dp_preproc, tiny_size), dp_budget=BUDGET)
+        r = trainer.train(dp_ds, n_steps=8, lr=3e-3, **kw)
+        sigmas.append(r.noise_multiplier)
+        eps.append(r.epsilon)
+        assert trainer.dp.q == pytest.approx(64 / len(dp_ds))
+    assert max(sigmas) == pytest.approx(min(sigmas)) and max(eps) <= BUDGET.epsilon + 1e-9
+
+
+def test_memory_derived_batch_under_dp(dp_preproc, dp_ds, tiny_size):
+    trainer = TabularTrainer(_model(dp_preproc, tiny_size), dp_budget=BUDGET)
+    r = trainer.train(dp_ds, n_steps=3, memory=4000, lr=3e-3, dp_step=DpStep(noise_multiplier=2.0))
+    assert r.batch_size >= 1 and trainer.dp.physical == r.batch_size and r.epsilon <= BUDGET.epsilon
+
+
+# ---- per-sample gradients --------------------------------------------------------------------
+@pytest.mark.parametrize("block", ["free", "lstm"])
+def test_per_sample_gradients_equal_single_sample_gradients(shop, shop_preproc, tiny_size, block):
+    from opacus import GradSampleModule
+
+    ds = TabularDataset.from_data(shop, shop_preproc)  # entities of different lengths: padding
+    model = _model(shop_preproc, tiny_size, block)
+    model.use_dp_layers()
+    idx = np.array([0, 3, 7, 12])
+    gsm = GradSampleModule(model, loss_reduction="mean")
+    with set_loss_reduction(model, "samples"):
+        _, loss = gsm(ds.collate(idx))
+        loss.backward()
+        per_sample = {n: p.grad_sample.detach().clone() for n, p in model.named_parameters()}
+        gsm._close()
+        for p in model.parameters():
+            p.grad_sample, p.grad = None, None
+        for b, i in enumerate(idx):
+            model.zero_grad()
+            _, single = model(ds.collate(np.array([i])))
+            single.backward()
+            for n, p in model.named_parameters():
+                torch.testing.assert_close(per_sample[n][b], p.grad, rtol=1e-4, atol=1e-6, msg=f"{block} {n}")
+
+
+def test_lstm_is_built_with_dplstm_and_round_trips(dp_preproc, dp_ds, tiny_size, tmp_path):
+    from opacus.layers import DPLSTM
+
+    model = _model(dp_preproc, tiny_size, "lstm")
+    TabularTrainer(model, dp_budget=BUDGET).train(dp_ds, n_steps=2, batch_size=16, lr=3e-3)
+    assert isinstance(model.body.lstm, DPLSTM) and model.config.dp_layers
+    model.save(tmp_path / "m")
+    again = TabularModel.load(tmp_path / "m")
+    assert isinstance(again.body.lstm, DPLSTM)
+    assert len(again.generate(5, seed=0)["customer"]) == 5
+
+
+# ---- the preprocessor ------------------------------------------------------------------------
+def test_a_value_seen_once_is_never_generated(people, dp_preproc, dp_ds, tiny_size):
+    counts = people["customer"]["segment"].value_counts()
+    assert counts[RARE_SEGMENTS[0]] == 1
+    public = TabularPreproc.from_schema(people.schema, min_count=1).fit(people)
+    assert RARE_SEGMENTS[0] in public.slots[0].preproc.categories  # without DP it would be kept
+    cats = dp_preproc.slots[dp_preproc.layouts["customer"].slots[0]].preproc.categories
+    assert not set(RARE_SEGMENTS) & set(cats) and {"retail", "pro", "student"} <= set(cats)
+    assert dp_preproc.stats["dp"]["epsilon"] <= BUDGET.preproc_part[0] + 1e-9
+    model = _model(dp_preproc, tiny_size)
+    TabularTrainer(model, dp_budget=BUDGET).train(dp_ds, n_steps=10, batch_size=32, lr=3e-3)
+    synth = model.generate(400, seed=1)["customer"]
+    assert not set(RARE_SEGMENTS) & set(synth["segment"].dropna())
+
+
+def test_dp_fit_keeps_the_numbers_usable(people, dp_preproc):
+    slot = {s.column: s.preproc for s in dp_preproc.slots}
+    age = people["customer"]["age"].dropna()
+    edges = slot["age"].edges
+    assert len(edges) >= 4 and edges[0] <= age.quantile(0.1) and edges[-1] >= age.quantile(0.9)
+    assert slot["age"].decimals == 0 and dp_preproc.stats["pk_formats"]["customer"]["type"] == "int"
+
+
+def test_child_counts_use_the_public_bound(shop):
+    with pytest.raises(ValueError, match="max_children=1"):
+        TabularPreproc.from_schema(shop.schema).fit(shop, dp=DpBudget(5.0, 1e-5, max_children=1))
+    cut = truncate_children(shop, 1)
+    pre = TabularPreproc.from_schema(shop.schema).fit(cut, dp=DpBudget(5.0, 1e-5, max_children=1))
+    counts = [s.preproc for s in pre.slots if s.is_count]
+    assert counts and all(c.n_tokens == 2 for c in counts)
+
+
+# ---- errors ----------------------------------------------------------------------------------
+def test_errors(shop, shop_preproc, dp_preproc, dp_ds, tiny_size):
+    with pytest.raises(ValueError, match="dp_budget"):
+        TabularTrainer(_model(dp_preproc, tiny_size)).train(dp_ds, n_steps=1, batch_size=4, dp_step=DpStep())
+    trainer = TabularTrainer(_model(dp_preproc, tiny_size), dp_budget=BUDGET)
+    with pytest.raises(ValueError, match="give lr"):
+        trainer.train(dp_ds, n_steps=1, batch_size=4)
+    with pytest.raises(ValueError, match="DpValid"):
+        trainer.train(dp_ds, n_steps=1, batch_size=4, lr=1e-3, valid=Validation(dp_ds))
+    with pytest.raises(ValueError, match="world_size"):
+        trainer.train(dp_ds, n_steps=1, batch_size=4, lr=1e-3, world_size=2)
+    with pytest.raises(ValueError, match="fitted without DP"):
+        TabularTrainer(_model(shop_preproc, tiny_size), dp_budget=BUDGET).train(
+            TabularDataset.from_data(shop, shop_preproc), n_steps=1, batch_size=4, lr=1e-3
+        )
+    windows = TabularDataset.from_data(shop, shop_preproc, block_size=64)
+    public = DpBudget(1.0, 1e-5, preproc_share=0)  # preproc declared public: the windows are the error
+    with pytest.raises(ValueError, match="block_size=None"):
+        TabularTrainer(_model(shop_preproc, tiny_size), dp_budget=public).train(
+            windows, n_steps=1, batch_size=4, lr=1e-3
+        )
+    with pytest.raises(ValueError, match="epsilon"):
+        DpBudget(0.0, 1e-5)
+    with pytest.raises(ValueError, match="delta"):
+        DpBudget(1.0, 1.0)
+    with pytest.raises(ValueError, match="noise_multiplier"):
+        DpStep(noise_multiplier=0.0)
+    with pytest.raises(TypeError, match="DpBudget"):
+        TabularTrainer(_model(dp_preproc, tiny_size), dp_budget=(1.0, 1e-5))
