@@ -11,6 +11,9 @@ import torch
 from relsynth.hooks import MlflowMetricsHook
 from relsynth.pipelines._params import call
 from relsynth.synth import (
+    DpBudget,
+    DpStep,
+    DpValid,
     EarlyStop,
     LrSchedule,
     TabularDataset,
@@ -33,7 +36,9 @@ SUMMARY_METRICS = (
     "stopped_early",
     "seconds",
     "n_parameters",
+    "epsilon",  # privacy spent (preprocessor + training + validation), DP runs only
 )
+DP_STEP_KEYS = ("noise_multiplier", "max_grad_norm", "max_batch_size")  # tabular_training.dp keys for DpStep
 
 
 def train_tabular_model(
@@ -53,7 +58,9 @@ def train_tabular_model(
     lr_schedule; null: no validation). Returns the trained model (best validation weights) and a
     summary of the run: the choices the trainer made, the timing and the per-epoch history.
     """
-    seed = int((tabular_training or {}).get("seed", 0))
+    tabular_training = dict(tabular_training or {})
+    budget, dp_step = dp_settings(tabular_training.pop("dp", None))
+    seed = int(tabular_training.get("seed", 0))
     with torch.random.fork_rng():  # the seed fixes the initial weights too
         torch.manual_seed(seed)
         model = call(
@@ -65,13 +72,21 @@ def train_tabular_model(
         )
     log.info("tabular model: %s, %d parameters", model.config, count_parameters(model))
     result = call(
-        TabularTrainer(model).train,
+        TabularTrainer(model, dp_budget=budget).train,
         "tabular_training",
         tabular_training,
         dataset=dataset_train,
         valid=build_validation(dataset_valid, tabular_validation),
         hooks=[MlflowMetricsHook(prefix=METRICS_PREFIX)],
+        **({"dp_step": dp_step} if dp_step is not None else {}),
     )
+    if result.epsilon is not None:
+        log.info(
+            "DP: epsilon %.3f spent at delta %.2g (noise multiplier %.3f)",
+            result.epsilon,
+            result.delta,
+            result.noise_multiplier,
+        )
     summary = {**asdict(result), "n_parameters": count_parameters(model)}
     log.info(
         "trained %d steps (%.1f epochs) in %.0f s: batch size %d, lr %.2e, best valid loss %s%s",
@@ -86,6 +101,19 @@ def train_tabular_model(
     return model, summary
 
 
+def dp_settings(params: dict[str, Any] | None) -> tuple[DpBudget | None, DpStep | None]:
+    """`DpBudget` and `DpStep` from the `tabular_training.dp` mapping; (None, None) when it is null (no DP).
+
+    Budget keys: epsilon, delta, preproc_share, accountant, max_children; step keys: noise_multiplier
+    (null: calibrated to spend the budget), max_grad_norm, max_batch_size.
+    """
+    if params is None:
+        return None, None
+    params = dict(params)
+    step = {k: params.pop(k) for k in DP_STEP_KEYS if k in params}
+    return call(DpBudget, "tabular_training.dp", params), call(DpStep, "tabular_training.dp", step)
+
+
 def build_validation(dataset: TabularDataset, params: dict[str, Any] | None) -> Validation | None:
     """`Validation` on `dataset` from the `tabular_validation` group; None when the group is null.
 
@@ -97,6 +125,8 @@ def build_validation(dataset: TabularDataset, params: dict[str, Any] | None) -> 
     params = dict(params)
     if isinstance(params.get("early_stop"), dict):
         params["early_stop"] = call(EarlyStop, "tabular_validation.early_stop", params["early_stop"])
+    if isinstance(params.get("dp"), dict):
+        params["dp"] = call(DpValid, "tabular_validation.dp", params["dp"])
     if isinstance(params.get("lr_schedule"), dict):
         params["lr_schedule"] = call(LrSchedule, "tabular_validation.lr_schedule", params["lr_schedule"])
     return call(Validation, "tabular_validation", params, dataset=dataset)
