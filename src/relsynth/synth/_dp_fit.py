@@ -16,6 +16,7 @@ them share one noise scale sigma and one zCDP budget (`budget.preproc_part`):
   an error: `truncate_children`). Entity length (generation buffer) and root shares: noisy
   histograms. Key formats: not read (integer keys, or "id_<n>"). Lookup tables are reference
   data, copied as public.
+* Lookup foreign keys: categories are all keys of the lookup table (public), at no cost.
 * Column preprocessors given already fitted (categories or edges set) are public domains: they
   are kept as they are and cost nothing.
 
@@ -83,6 +84,8 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget):
         for col in layout.fields:
             if col == PLACEHOLDER:
                 p: ColumnPreproc = CategoricalPreproc(min_count=1, categories=["row"], dtype="object")
+            elif col in pre.schema.lookup_fks(table):  # public domain: the lookup's keys
+                p = _lookup_categories(data, pre.schema, table, col)
             else:
                 p = pre.overrides.get(table, {}).get(col) or pre._default_preproc(table, col)
                 if not _is_public(p):
@@ -163,11 +166,19 @@ def _plan(pre, data: RelationalData) -> dict[str, int]:
     for table in pre.schema.depth_first():
         for col in pre.modelled_columns(table):
             p = pre.overrides.get(table, {}).get(col) or pre._default_preproc(table, col)
-            if _is_public(p):
+            if _is_public(p) or col in pre.schema.lookup_fks(table):
                 continue
             hist += 3 if isinstance(p, NumericPreproc) else 1
             thr += 1
     return {"hist": hist, "thr": thr}
+
+
+def _lookup_categories(data: RelationalData, schema: Schema, table: str, col: str) -> CategoricalPreproc:
+    """A lookup foreign key: every key of the (public) lookup table is a category, at no cost."""
+    lookup = schema.lookup_fks(table)[col]
+    keys = data[lookup][schema.tables[lookup].primary_key].dropna()
+    cats = sorted((_plain(v) for v in keys.unique()), key=lambda v: (str(type(v)), v))
+    return CategoricalPreproc(categories=cats, dtype=str(data[table][col].dtype), has_missing=True)
 
 
 def _is_public(p: ColumnPreproc) -> bool:
