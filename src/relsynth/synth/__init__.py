@@ -8,6 +8,7 @@ from relsynth.synth.dp import DpBudget, DpStep, DpValid
 from relsynth.synth.hooks import CheckpointHook, MetricsHook, ProgressHook, TrainHook
 from relsynth.synth.model import Size, TabularModel, TabularModelSize
 from relsynth.synth.preproc import TabularPreproc
+from relsynth.synth.text import TextDataset, TextModel, TextModelSize, TextPreproc, TextTrainer
 from relsynth.synth.training import EarlyStop, LrSchedule, Trainer, TrainResult, Validation
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,11 @@ __all__ = [
     "TabularModelSize",
     "TabularPreproc",
     "TabularTrainer",
+    "TextDataset",
+    "TextModel",
+    "TextModelSize",
+    "TextPreproc",
+    "TextTrainer",
     "TrainHook",
     "TrainResult",
     "Trainer",
