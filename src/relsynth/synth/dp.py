@@ -101,6 +101,7 @@ class DpValid:
 
 
 # ---- accounting ------------------------------------------------------------------------------
+RDP_ORDERS = [1 + x / 100 for x in range(1, 10)] + [1 + x / 10.0 for x in range(1, 100)] + list(range(12, 256))
 History = list[tuple[float, float, int]]  # (noise_multiplier, sample_rate, steps), opacus' format
 
 
@@ -118,6 +119,10 @@ def epsilon_of(history: History, delta: float, accountant: str = "rdp") -> float
 
         acc = PRVAccountant()
     acc.history = list(history)
+    if accountant == "rdp":  # opacus' orders plus finer ones near 1 (large epsilons) and larger ones
+        with warnings.catch_warnings():  # an order at the edge gives a looser bound, still a valid one
+            warnings.filterwarnings("ignore", message="Optimal order is the")
+            return float(acc.get_epsilon(delta=delta, alphas=RDP_ORDERS))
     return float(acc.get_epsilon(delta=delta))
 
 
