@@ -422,14 +422,14 @@ class Trainer:
             raise ValueError(
                 "under DP the validation data is private too: give Validation(..., dp=DpValid(...)) or no validation"
             )
-        windows = getattr(dataset, "windows", None)
-        if getattr(dataset, "block_size", None) is not None or (
-            windows is not None and len(dataset) != getattr(dataset, "n_entities", len(dataset))
-        ):
-            raise ValueError(
-                "DP training protects one root entity per sample: build the dataset with block_size=None "
-                "(windows would split an entity over several samples)"
-            )
+        for ds in (dataset, valid.dataset if valid is not None else None):
+            if ds is not None and (
+                getattr(ds, "block_size", None) is not None or len(ds) != getattr(ds, "n_entities", len(ds))
+            ):
+                raise ValueError(
+                    "DP training protects one root entity per sample: build the datasets with block_size=None "
+                    "(windows would split an entity over several samples)"
+                )
 
     def _reset_state_keep_dist(self) -> None:
         rank, world = self.rank, self.world_size
