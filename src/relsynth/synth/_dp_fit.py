@@ -55,7 +55,7 @@ RANGE_Q = (0.005, 0.995)  # the range keeps these noisy quantiles of the sign-lo
 def fit_dp(pre, data: RelationalData, budget: DpBudget):
     """Fit `pre` (a TabularPreproc) with DP mechanisms spending `budget.preproc_part`."""
     from relsynth.synth._assemble import entity_lengths
-    from relsynth.synth.preproc import PLACEHOLDER, Slot, TableLayout, _pk_format
+    from relsynth.synth.preproc import _pk_format
 
     eps, delta = budget.preproc_part
     if eps <= 0:
@@ -73,28 +73,18 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget):
     tau = 1 + sigma * NormalDist().inv_cdf(1 - delta / 2 / n_thr)
     noise = _Noise(sigma, tau, rng)
 
-    pre.layouts, pre.slots = {}, []
-    offset = 2  # N_SPECIAL
-    for table in pre.schema.depth_first():
-        if len(data[table]) == 0:
-            raise ValueError(f"table {table!r} is empty: nothing to learn its columns from")
-        fields = pre.modelled_columns(table)
-        children = pre.schema.children(table)
-        layout = TableLayout(table, fields or ([PLACEHOLDER] if not children else []), children)
-        for col in layout.fields:
-            if col == PLACEHOLDER:
-                p: ColumnPreproc = CategoricalPreproc(min_count=1, categories=["row"], dtype="object")
-            elif col in pre.schema.lookup_fks(table):  # public domain: the lookup's keys
-                p = _lookup_categories(data, pre.schema, table, col)
-            else:
-                p = pre.overrides.get(table, {}).get(col) or pre._default_preproc(table, col)
-                if not _is_public(p):
-                    _fit_column(p, rows[table][col], noise)
-            offset = pre._add_slot(layout, Slot(table, col, p), offset)
-        for child in children:
-            p = CountPreproc(max_exact=budget.max_children, max_seen=budget.max_children)
-            offset = pre._add_slot(layout, Slot(table, "#" + child, p), offset)
-        pre.layouts[table] = layout
+    def fit_column(table: str, col: str) -> ColumnPreproc:
+        if col in pre.schema.lookup_fks(table):  # public domain: the lookup's keys
+            return _lookup_categories(data, pre.schema, table, col)
+        p = pre.overrides.get(table, {}).get(col) or pre._default_preproc(table, col)
+        if not _is_public(p):
+            _fit_column(p, rows[table][col], noise)
+        return p
+
+    def public_count(table: str, child: str) -> ColumnPreproc:  # counts clipped to a public maximum
+        return CountPreproc(max_exact=budget.max_children, max_seen=budget.max_children)
+
+    pre._build_layouts(data, fit_column, public_count)
     pre.fitted = True
     pre.stats = {
         "max_entity_len": _entity_len(pre, entity_lengths(pre, data), noise),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -194,27 +194,15 @@ class TabularPreproc:
 
             return fit_dp(self, data, dp)
         self._check_data(data)
-        self.layouts, self.slots = {}, []
-        offset = N_SPECIAL
-        for table in self.schema.depth_first():
-            df = data[table]
-            if len(df) == 0:
-                raise ValueError(f"table {table!r} is empty: nothing to learn its columns from")
-            fields = self.modelled_columns(table)
-            children = self.schema.children(table)
-            layout = TableLayout(table, fields or ([PLACEHOLDER] if not children else []), children)
-            for col in layout.fields:
-                if col == PLACEHOLDER:
-                    pre: ColumnPreproc = CategoricalPreproc(min_count=1).fit(pd.Series(["row"] * len(df)))
-                else:
-                    pre = self.overrides.get(table, {}).get(col) or self._default_preproc(table, col)
-                    pre.fit(df[col].rename(f"{table}.{col}"))
-                offset = self._add_slot(layout, Slot(table, col, pre), offset)
-            for child in children:
-                counts = _child_counts(data, self.schema, child)
-                pre = CountPreproc(max_exact=self.max_exact_count).fit(pd.Series(counts))
-                offset = self._add_slot(layout, Slot(table, "#" + child, pre), offset)
-            self.layouts[table] = layout
+
+        def fit_column(table: str, col: str) -> ColumnPreproc:
+            pre = self.overrides.get(table, {}).get(col) or self._default_preproc(table, col)
+            return pre.fit(data[table][col].rename(f"{table}.{col}"))
+
+        def fit_count(table: str, child: str) -> ColumnPreproc:
+            return CountPreproc(max_exact=self.max_exact_count).fit(pd.Series(_child_counts(data, self.schema, child)))
+
+        self._build_layouts(data, fit_column, fit_count)
         self.fitted = True
         from relsynth.synth._assemble import entity_lengths
 
@@ -231,6 +219,30 @@ class TabularPreproc:
             "lookups": {t: _records(data[t]) for t in self.schema.lookups},
         }
         return self
+
+    def _build_layouts(
+        self,
+        data: RelationalData,
+        fit_column: Callable[[str, str], ColumnPreproc],
+        fit_count: Callable[[str, str], ColumnPreproc],
+    ) -> None:
+        """The grammar: per table, depth first, its field slots then one count slot per child table.
+
+        `fit_column(table, col)` and `fit_count(table, child)` return each slot's fitted
+        preprocessor (plainly here, with DP mechanisms in `_dp_fit`)."""
+        self.layouts, self.slots = {}, []
+        offset = N_SPECIAL
+        for table in self.schema.depth_first():
+            if len(data[table]) == 0:
+                raise ValueError(f"table {table!r} is empty: nothing to learn its columns from")
+            fields, children = self.modelled_columns(table), self.schema.children(table)
+            layout = TableLayout(table, fields or ([PLACEHOLDER] if not children else []), children)
+            for col in layout.fields:
+                pre = _placeholder() if col == PLACEHOLDER else fit_column(table, col)
+                offset = self._add_slot(layout, Slot(table, col, pre), offset)
+            for child in children:
+                offset = self._add_slot(layout, Slot(table, "#" + child, fit_count(table, child)), offset)
+            self.layouts[table] = layout
 
     def _add_slot(self, layout: TableLayout, slot: Slot, offset: int) -> int:
         slot.offset = offset
@@ -395,6 +407,11 @@ def _json_default(o):
     if isinstance(o, pd.Timestamp):
         return o.isoformat()
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _placeholder() -> CategoricalPreproc:
+    """The one-token field of a table with neither modelled columns nor children."""
+    return CategoricalPreproc(min_count=1, categories=["row"], dtype="object")
 
 
 def _records(df: pd.DataFrame) -> dict:
