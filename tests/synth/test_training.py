@@ -327,3 +327,48 @@ def test_world_size_two_on_cpu_trains(ds, make_model):
     assert not torch.equal(before["head.weight"], model.state_dict()["head.weight"])
     assert math.isfinite(Trainer(model).evaluate(ds))
     print(f"world_size=2 took {time.perf_counter() - started:.1f} s")
+
+
+class _FakeWriter:
+    """Stands in for torch's SummaryWriter: records the scalars."""
+
+    instances: list = []
+
+    def __init__(self, log_dir: str):
+        self.log_dir, self.scalars, self.closed = log_dir, [], False
+        _FakeWriter.instances.append(self)
+
+    def add_scalar(self, key: str, value: float, global_step: int) -> None:
+        self.scalars.append((key, global_step, value))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_tensorboard_gets_each_validation_record(tmp_path, monkeypatch, ds, make_model):
+    from relsynth.synth import hooks
+
+    monkeypatch.setattr(hooks, "tensorboard_writer", lambda: _FakeWriter)
+    _FakeWriter.instances.clear()
+    valid = Validation(ds, tensorboard=tmp_path / "tb")
+    result = Trainer(make_model()).train(ds, n_epochs=2, batch_size=BATCH, lr=1e-3, valid=valid)
+    (writer,) = _FakeWriter.instances
+    assert writer.log_dir == str(tmp_path / "tb") and writer.closed
+    logged = {(k, s) for k, s, _ in writer.scalars}
+    for record in result.history:
+        assert {("valid_loss", record["step"]), ("train_loss", record["step"]), ("lr", record["step"])} <= logged
+
+
+def test_tensorboard_without_the_package_is_a_clear_error_before_training(monkeypatch, ds):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_tensorboard(name, *args, **kwargs):
+        if name.startswith("torch.utils.tensorboard"):
+            raise ImportError("No module named 'tensorboard'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tensorboard)
+    with pytest.raises(ImportError, match="pip install tensorboard"):
+        Validation(ds, tensorboard="runs")

@@ -116,3 +116,38 @@ class MetricsHook(TrainHook):
 
     def _cleanup(self) -> None:
         self._flush()
+
+
+class TensorboardHook(MetricsHook):
+    """Write each history record's numbers as TensorBoard scalars under `log_dir` (needs `tensorboard`)."""
+
+    def __init__(self, log_dir: str | Path, each: int = 1, trigger: Trigger = "epoch"):
+        self.writer_class = tensorboard_writer()
+        self.log_dir = Path(log_dir)
+        self.writer = None
+        super().__init__(log=self._write, each=each, trigger=trigger)
+
+    def _setup(self) -> None:
+        super()._setup()
+        self.writer = self.writer_class(log_dir=str(self.log_dir))
+
+    def _write(self, record: dict) -> None:
+        for key, value in record.items():
+            if key != "step" and isinstance(value, int | float):
+                self.writer.add_scalar(key, value, global_step=record["step"])
+
+    def _cleanup(self) -> None:
+        super()._cleanup()
+        if self.writer is not None:
+            self.writer.close()
+
+
+def tensorboard_writer():
+    """torch's SummaryWriter, or a clear error when the optional `tensorboard` package is missing."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise ImportError(
+            "Validation(tensorboard=...) needs the optional tensorboard package: pip install tensorboard"
+        ) from None
+    return SummaryWriter

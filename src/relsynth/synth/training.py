@@ -80,6 +80,10 @@ class Validation:
             raise ValueError(f"Validation trigger must be 'step' or 'epoch', got {self.trigger!r}")
         if self.each < 1:
             raise ValueError(f"Validation each must be >= 1, got {self.each}")
+        if self.tensorboard is not None:
+            from relsynth.synth.hooks import tensorboard_writer
+
+            tensorboard_writer()  # fail here, before any work, when the package is missing
         if isinstance(self.early_stop, str):
             if self.early_stop not in EARLY_STOP_MODES:
                 raise ValueError(f"early_stop mode {self.early_stop!r} unknown; options: {sorted(EARLY_STOP_MODES)}")
@@ -346,6 +350,10 @@ class Trainer:
 
     def _train_loop(self, dataset, valid, hooks, seed, steps_per_epoch, started) -> TrainResult:
         all_hooks = list(hooks) if self.rank == 0 else []
+        if self.rank == 0 and valid is not None and valid.tensorboard is not None:
+            from relsynth.synth.hooks import TensorboardHook
+
+            all_hooks.append(TensorboardHook(valid.tensorboard, each=1, trigger=valid.trigger))
         for h in all_hooks:
             h.setup(self, all_hooks)
         ok = False
