@@ -13,6 +13,7 @@ import copy
 import logging
 import math
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -25,7 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from relsynth.synth import _memory
-from relsynth.synth.hooks import TrainHook, Trigger
+from relsynth.synth.hooks import ProgressHook, TrainHook, Trigger
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +191,7 @@ class Trainer:
         resume: str | Path | None = None,
         seed: int = 0,
         lr_decay: Literal["cosine", "none"] = "cosine",
+        progress: bool | None = None,
     ) -> TrainResult:
         """Train for `n_epochs` or `n_steps` (exactly one) with `batch_size` or `memory` MB (exactly one).
 
@@ -205,6 +207,8 @@ class Trainer:
         if lr_decay not in ("cosine", "none"):
             raise ValueError(f"lr_decay must be 'cosine' or 'none', got {lr_decay!r}")
         self.lr_decay = lr_decay
+        # a progress bar unless the caller gave one: shown on a terminal, or when asked for
+        self.progress = progress if progress is not None else sys.stderr.isatty()
         if world_size > 1:
             from relsynth.synth._distributed import train_distributed
 
@@ -350,6 +354,8 @@ class Trainer:
 
     def _train_loop(self, dataset, valid, hooks, seed, steps_per_epoch, started) -> TrainResult:
         all_hooks = list(hooks) if self.rank == 0 else []
+        if self.rank == 0 and getattr(self, "progress", False) and not any(isinstance(h, ProgressHook) for h in hooks):
+            all_hooks.append(ProgressHook())
         if self.rank == 0 and valid is not None and valid.tensorboard is not None:
             from relsynth.synth.hooks import TensorboardHook
 
