@@ -151,9 +151,10 @@ def _run_pool(
     emitted_entities, emitted_tokens = [], []
 
     free = model.config.block == "free"
-    state = KVCache(model.body.cfg, B, capacity) if free else {}
-    inputs = torch.full((B,), BOS, dtype=torch.long)
-    pos = torch.zeros(B, dtype=torch.long)
+    device = model.head.weight.device
+    state = KVCache(model.body.cfg, B, capacity, device=device) if free else {}
+    inputs = torch.full((B,), BOS, dtype=torch.long, device=device)
+    pos = torch.zeros(B, dtype=torch.long, device=device)
     allowed, bias = model.allowed_gen, model.count_bias
     active = np.arange(B)  # pool rows in the model's batch, in batch order
     next_entity = 0
@@ -180,7 +181,7 @@ def _run_pool(
     while (entity[active] >= 0).any():
         live = entity[active] >= 0
         slots_np = np.where(live, g.slot[table[active], np.minimum(hpos[active], H - 1)], 0)
-        slots = torch.from_numpy(slots_np)
+        slots = torch.from_numpy(slots_np).to(device)
         if free and state.length + 1 > capacity:
             contexts = [
                 cursors[b].context(header[b, : hpos[b]].tolist()) if entity[b] >= 0 else ([], []) for b in active
@@ -189,7 +190,7 @@ def _run_pool(
         else:
             logits = model.logits(inputs[:, None], slots[:, None], pos[:, None], state)[:, -1]
         logits = (logits + bias).masked_fill(~allowed[slots], float("-inf")) / temp
-        tokens = _sample(logits, gen).numpy()
+        tokens = _sample(logits, gen).cpu().numpy()
         f = force[active, np.minimum(hpos[active], H - 1)]
         use_forced = in_root[active] & (f >= 0)
         tokens[use_forced] = f[use_forced]
@@ -198,7 +199,7 @@ def _run_pool(
         emitted_tokens.append(toks)
         header[rows, hpos[rows]] = toks
         hpos[rows] += 1
-        inputs, pos = torch.from_numpy(tokens), pos + 1
+        inputs, pos = torch.from_numpy(tokens).to(device), pos + 1
         for j in np.flatnonzero(live)[hpos[rows] == g.header_len[table[rows]]]:
             b = active[j]
             c = cursors[b]
@@ -216,7 +217,7 @@ def _run_pool(
         if next_entity == len(roots) and idle and (idle >= len(active) // 4 or idle == len(active)):
             keep = np.flatnonzero(entity[active] >= 0)
             active = active[keep]
-            k = torch.from_numpy(keep)
+            k = torch.from_numpy(keep).to(device)
             inputs, pos = inputs[k], pos[k]
             if free:
                 state.keep(k)
@@ -235,7 +236,7 @@ def _split_by_row(rows: list[np.ndarray], tokens: list[np.ndarray], n: int) -> l
 
 def _sample(logits: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """One token per row from softmax(logits), by the Gumbel-max trick (faster than multinomial)."""
-    u = torch.rand(logits.shape, generator=gen).clamp_(1e-10, 1.0)
+    u = torch.rand(logits.shape, generator=gen).clamp_(1e-10, 1.0).to(logits.device)  # CPU noise: same on any device
     return (logits - torch.log(-torch.log(u))).argmax(dim=-1)
 
 
@@ -256,6 +257,8 @@ def _reprefix(model, contexts: list[tuple[list[int], list[int]]], slots: torch.T
         slot_in[b, pad:] = torch.tensor([*slt, int(slots[b])], dtype=torch.long)
         pos[b, pad:] = torch.arange(m + 1)
         valid[b, pad:] = True
-    cache = KVCache(model.body.cfg, B, capacity)
+    device = model.head.weight.device
+    cache = KVCache(model.body.cfg, B, capacity, device=device)
+    inputs, slot_in, pos, valid = inputs.to(device), slot_in.to(device), pos.to(device), valid.to(device)
     logits = model.logits(inputs, slot_in, pos, cache, valid=valid)[:, -1]
     return cache, logits, pos[:, -1] + 1

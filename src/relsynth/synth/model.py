@@ -24,6 +24,7 @@ from relsynth.relational import RelationalData
 from relsynth.synth._transformer import Transformer, TransformerConfig
 from relsynth.synth.dataset import IGNORE
 from relsynth.synth.preproc import TabularPreproc
+from relsynth.synth.training import on_device
 
 CONFIG_FILE, WEIGHTS_FILE, PREPROC_DIR = "model.json", "model.safetensors", "preproc"
 
@@ -160,10 +161,12 @@ class TabularModel(nn.Module):
         self.eval()
         self.count_bias.zero_()
         V = self.config.vocab_size
-        pred, real = torch.zeros(V, dtype=torch.float64), torch.zeros(V, dtype=torch.float64)
-        is_count = torch.tensor([s.is_count for s in self.preproc.slots])
+        device = self.head.weight.device
+        pred = torch.zeros(V, dtype=torch.float64, device=device)
+        real = torch.zeros(V, dtype=torch.float64, device=device)
+        is_count = torch.tensor([s.is_count for s in self.preproc.slots], device=device)
         for start in range(0, len(dataset), batch_size):
-            batch = dataset.collate(np.arange(start, min(start + batch_size, len(dataset))))
+            batch = on_device(dataset.collate(np.arange(start, min(start + batch_size, len(dataset)))), self)
             logits, _ = self(batch)
             sel = (batch["targets"] >= 0) & is_count[batch["slots"]]
             if sel.any():

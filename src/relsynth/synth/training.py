@@ -249,7 +249,7 @@ class Trainer:
         with torch.no_grad():
             for start in range(0, len(dataset), batch_size):
                 idx = np.arange(start, min(start + batch_size, len(dataset)))
-                _, loss = self.model(dataset.collate(idx))
+                _, loss = self.model(on_device(dataset.collate(idx), self.model))
                 total, count = total + float(loss) * len(idx), count + len(idx)
         self.model.train(was_training)
         return total / max(count, 1)
@@ -265,7 +265,8 @@ class Trainer:
                 from opacus import GradSampleModule
 
                 model = GradSampleModule(model)
-            return _memory.measure_peak_mb(lambda: _one_step(model, opt, dataset.collate(order[:b])))
+            device = str(model_device(model))
+            return _memory.measure_peak_mb(lambda: _one_step(model, opt, dataset.collate(order[:b])), device=device)
 
         size = choose_batch_size(len(dataset), memory, peak)
         log.info("batch size %d chosen for memory=%s MB", size, memory)
@@ -500,7 +501,7 @@ class Trainer:
         total = 0.0
         for idx in group:
             idx = idx[self.rank :: self.world_size] if self.world_size > 1 else idx
-            _, loss = self.model(dataset.collate(idx))
+            _, loss = self.model(on_device(dataset.collate(idx), self.model))
             (loss / len(group)).backward()
             total += float(loss.detach()) / len(group)
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
@@ -605,9 +606,19 @@ def _plateau(optimizer, valid: Validation | None, lr: float):
     )
 
 
+def model_device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def on_device(batch: dict[str, Tensor], model: nn.Module) -> dict[str, Tensor]:
+    """The batch on the model's device (datasets collate on the CPU)."""
+    device = model_device(model)
+    return batch if device.type == "cpu" else {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+
+
 def _one_step(model: nn.Module, opt: torch.optim.Optimizer, batch: dict[str, Tensor]) -> float:
     opt.zero_grad(set_to_none=True)
-    _, loss = model(batch)
+    _, loss = model(on_device(batch, model))
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()
