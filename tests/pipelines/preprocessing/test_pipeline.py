@@ -26,10 +26,10 @@ def test_fit_tabular_preproc_defaults_and_ignored_columns(tiny_database: Relatio
 
 def test_fit_tabular_preproc_spends_its_share_of_the_dp_budget(tiny_database: RelationalData, params: dict) -> None:
     dp = {"epsilon": 3.0, "delta": 1e-5, "preproc_share": 0.1, "max_children": 10}
-    preproc = fit_tabular_preproc(tiny_database, params["tabular_encoding"], dp)
+    preproc = fit_tabular_preproc(tiny_database, params["tabular_encoding"], {"n_epochs": 1, "dp": dp})
     spent = preproc.stats["dp"]
     assert 0 < spent["epsilon"] <= 0.3 + 1e-9  # its share of epsilon, no more
-    assert fit_tabular_preproc(tiny_database, params["tabular_encoding"], None).stats.get("dp") is None
+    assert fit_tabular_preproc(tiny_database, params["tabular_encoding"], {"n_epochs": 1}).stats.get("dp") is None
 
 
 def test_fit_tabular_preproc_names_a_misspelt_key(tiny_database: RelationalData) -> None:
@@ -41,6 +41,6 @@ def test_fit_tabular_preproc_names_a_misspelt_key(tiny_database: RelationalData)
 
 def test_pipeline_interface() -> None:
     pipe = create_pipeline()
-    assert pipe.inputs() == {"database_train", "params:tabular_encoding", "params:tabular_training.dp"}
+    assert pipe.inputs() == {"database_train", "params:tabular_encoding", "params:tabular_training"}
     assert pipe.outputs() == {"tabular_preproc"}
     assert {n.name for n in pipe.nodes} == {"preprocessing.fit_tabular_preproc"}

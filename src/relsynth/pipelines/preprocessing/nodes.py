@@ -14,16 +14,17 @@ log = logging.getLogger(__name__)
 
 
 def fit_tabular_preproc(
-    database: RelationalData, tabular_encoding: dict[str, Any], dp: dict[str, Any] | None = None
+    database: RelationalData, tabular_encoding: dict[str, Any], tabular_training: dict[str, Any] | None = None
 ) -> TabularPreproc:
     """A `TabularPreproc` for the database's schema, fitted on `database` (the training part only,
     so nothing of the validation or test entities leaks into the vocabulary).
 
     `tabular_encoding` is the parameter group of the same name: `TabularPreproc`'s options
-    (`n_bins`, `min_count`, `max_exact_count`, `ctx_cols`, `preprocessors`). `dp` is
-    `tabular_training.dp`: when set, the fit uses DP mechanisms and its share of that budget.
+    (`n_bins`, `min_count`, `max_exact_count`, `ctx_cols`, `preprocessors`). From the
+    `tabular_training` group only `dp` is read: when set, the fit uses DP mechanisms and its
+    share of that budget (an override of the group without `dp` means no DP).
     """
-    budget, _ = dp_settings(dp)
+    budget, _ = dp_settings((tabular_training or {}).get("dp"))
     preproc = call(TabularPreproc, "tabular_encoding", tabular_encoding, schema=database.schema)
     preproc = preproc.fit(database, dp=budget) if budget is not None else preproc.fit(database)
     log.info(
