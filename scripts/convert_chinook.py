@@ -110,9 +110,7 @@ def read_fixture_text(source: Path) -> str:
 
 def parse_fixture(text: str) -> list[dict[str, Any]]:
     """Parse fixture JSON, keeping decimals exact and rejecting duplicate keys."""
-    records = json.loads(
-        text, parse_float=Decimal, object_pairs_hook=_reject_duplicate_keys
-    )
+    records = json.loads(text, parse_float=Decimal, object_pairs_hook=_reject_duplicate_keys)
     if not isinstance(records, list):
         raise TypeError("fixture must be a JSON list of records")
     return records
@@ -144,9 +142,7 @@ def build_tables(name: str, records: list[dict[str, Any]]) -> dict[str, Table]:
     """Build the table for one model, plus a link table per list-valued field."""
     has_pk = any(record.get("pk") is not None for record in records)
     fields = field_order(records)
-    list_fields = [
-        f for f in fields if any(isinstance(r["fields"].get(f), list) for r in records)
-    ]
+    list_fields = [f for f in fields if any(isinstance(r["fields"].get(f), list) for r in records)]
     scalar_fields = [f for f in fields if f not in list_fields]
     columns = [PK_COLUMN] if has_pk else []
     columns += [to_snake_case(f) for f in scalar_fields]
@@ -219,9 +215,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
     tables = convert(args.source, args.output_dir)
     total = sum(len(table.rows) for table in tables.values())

@@ -1,4 +1,3 @@
-"""relsynth
-"""
+"""relsynth"""
 
 __version__ = "0.1"

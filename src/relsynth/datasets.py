@@ -240,7 +240,9 @@ class TextModelsDataset(AbstractDataset[dict, dict]):
 
     def _save(self, models: dict[str, TextModel]) -> None:
         if not isinstance(models, dict) or not all(isinstance(m, TextModel) for m in models.values()):
-            raise DatasetError(f"{self._path}: expected a dict {{table: TextModel}} to save, got {type(models).__name__}")
+            raise DatasetError(
+                f"{self._path}: expected a dict {{table: TextModel}} to save, got {type(models).__name__}"
+            )
 
         def write(tmp: Path) -> None:
             for table, model in models.items():
