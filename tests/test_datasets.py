@@ -11,7 +11,7 @@ import pytest
 from kedro.io import DatasetError
 
 from relsynth.datasets import RelationalDataDataset, TabularDatasetDataset, TabularModelDataset, TabularPreprocDataset
-from relsynth.relational import RelationalData, Schema
+from relsynth.relational import DataError, RelationalData, Schema
 from relsynth.synth import TabularDataset, TabularModel, TabularModelSize, TabularPreproc
 
 
@@ -122,7 +122,25 @@ def test_describe_and_catalog_config(tmp_path: Path) -> None:
     ds = catalog.get("raw")
     assert isinstance(ds, RelationalDataDataset)
     assert ds.metadata == {"kedro-viz": {"layer": "raw"}}
-    assert ds._describe() == {"path": str(tmp_path / "raw"), "schema_path": str(tmp_path / "schema.yml")}
+    assert ds._describe() == {
+        "path": str(tmp_path / "raw"),
+        "schema_path": str(tmp_path / "schema.yml"),
+        "orphans": "error",
+    }
+
+
+def test_orphans_drop_loads_a_database_with_messy_keys(tmp_path: Path, tiny_database) -> None:
+    RelationalDataDataset(str(tmp_path / "db")).save(tiny_database)
+    album = pd.read_parquet(tmp_path / "db" / "album.parquet")
+    album.loc[0, "artist"] = 10_000  # an artist that does not exist
+    album.to_parquet(tmp_path / "db" / "album.parquet", index=False)
+    with pytest.raises((DataError, DatasetError), match="orphan"):  # kedro wraps load errors
+        RelationalDataDataset(str(tmp_path / "db")).load()
+    with pytest.warns(UserWarning, match="orphans dropped"):
+        data = RelationalDataDataset(str(tmp_path / "db"), orphans="drop").load()
+    assert len(data["album"]) == len(tiny_database["album"]) - 1
+    with pytest.raises(ValueError, match="orphans must be"):
+        RelationalDataDataset(str(tmp_path / "db"), orphans="skip")
 
 
 # ---- tabular synthesis: preprocessor, encoded datasets, model ---------------------------------

@@ -74,7 +74,9 @@ class RelationalDataDataset(AbstractDataset[RelationalData, RelationalData]):
     `<table>.parquet` or `<table>.csv` for each table of the schema, which is `schema_path`
     when given (a YAML file such as `conf/base/schema_chinook.yml`, for raw CSV directories)
     and the directory's own `schema.yaml` otherwise. Files of tables that are not in the
-    schema are ignored. Loading validates the data (see `RelationalData`).
+    schema are ignored. Loading validates the data (see `RelationalData`); `orphans: drop` loads
+    a database with messy keys by dropping rows without a parent (and nulling unknown lookup
+    keys), with a warning that counts them, instead of stopping with an error.
 
     Example catalog entry::
 
@@ -82,11 +84,21 @@ class RelationalDataDataset(AbstractDataset[RelationalData, RelationalData]):
           type: relsynth.datasets.RelationalDataDataset
           path: data/01_raw/chinook
           schema_path: conf/base/schema_chinook.yml
+          orphans: error            # or drop
     """
 
-    def __init__(self, path: str, schema_path: str | None = None, metadata: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        path: str,
+        schema_path: str | None = None,
+        orphans: str = "error",
+        metadata: dict[str, Any] | None = None,
+    ):
+        if orphans not in ("error", "drop"):
+            raise ValueError(f"orphans must be 'error' or 'drop', got {orphans!r}")
         self._path = Path(path)
         self._schema_path = Path(schema_path) if schema_path is not None else None
+        self._orphans = orphans
         self.metadata = metadata
 
     def _schema_file(self) -> Path:
@@ -94,7 +106,7 @@ class RelationalDataDataset(AbstractDataset[RelationalData, RelationalData]):
 
     def _load(self) -> RelationalData:
         schema = Schema.from_yaml(self._schema_path) if self._schema_path is not None else None
-        return RelationalData.from_dir(self._path, schema=schema)
+        return RelationalData.from_dir(self._path, schema=schema, orphans=self._orphans)
 
     def _save(self, data: RelationalData) -> None:
         if not isinstance(data, RelationalData):
@@ -105,7 +117,8 @@ class RelationalDataDataset(AbstractDataset[RelationalData, RelationalData]):
         return self._path.is_dir() and self._schema_file().is_file()
 
     def _describe(self) -> dict[str, Any]:
-        return {"path": str(self._path), "schema_path": None if self._schema_path is None else str(self._schema_path)}
+        schema_path = None if self._schema_path is None else str(self._schema_path)
+        return {"path": str(self._path), "schema_path": schema_path, "orphans": self._orphans}
 
 
 # ---- tabular synthesis: preprocessor, encoded datasets, model -------------------------------

@@ -416,3 +416,42 @@ def test_pandas_3_string_inference_and_copy_on_write(chinook_schema: Schema):
     assert str(data["track"]["name"].dtype) == "string"
     assert data["track"]["id"].dtype == "Int64"
     assert train.n_rows()["track"] + test.n_rows()["track"] == 3503
+
+
+def _chinook_with_messy_keys():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    schema = Schema.from_yaml(root / "conf/base/schema_chinook.yml")
+    data = RelationalData.from_dir(root / "data/01_raw/chinook", schema=schema)
+    tables = {k: v.copy() for k, v in data.data.items()}
+    orphan_album = tables["album"]["id"].iloc[0]
+    tables["album"].loc[0, "artist"] = 99_999  # no such artist: the album and its tracks go
+    keep_track = tables["track"].index[tables["track"]["album"] != orphan_album][0]
+    tables["track"].loc[keep_track, "genre"] = 777  # no such genre: the value goes, the row stays
+    return schema, tables, orphan_album, keep_track
+
+
+def test_orphans_drop_cascades_to_descendants_and_nulls_unknown_lookup_keys():
+    schema, tables, orphan_album, keep_track = _chinook_with_messy_keys()
+    n_tracks = int((tables["track"]["album"] == orphan_album).sum())
+    with pytest.raises(DataError, match="orphan"):
+        RelationalData(tables, schema)
+    with pytest.warns(UserWarning, match="orphans dropped or nulled"):
+        data = RelationalData(tables, schema, orphans="drop")
+    assert len(data["album"]) == len(tables["album"]) - 1
+    assert len(data["track"]) == len(tables["track"]) - n_tracks
+    assert orphan_album not in set(data["track"]["album"])
+    kept = data["track"][data["track"]["id"] == tables["track"].loc[keep_track, "id"]]
+    assert len(kept) == 1 and kept["genre"].isna().all()
+    assert data.dropped == {
+        "album.artist (rows dropped)": 1,
+        "track.album (rows dropped)": n_tracks,
+        "track.genre (nulled)": 1,
+    }
+
+
+def test_orphans_option_is_checked():
+    schema, tables, _, _ = _chinook_with_messy_keys()
+    with pytest.raises(ValueError, match="orphans must be 'error' or 'drop'"):
+        RelationalData(tables, schema, orphans="ignore")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -54,16 +55,26 @@ class RelationalData:
     not fit their kind, null or duplicate primary keys, orphan foreign keys.
     """
 
-    def __init__(self, data: Mapping[str, pd.DataFrame], schema: Schema):
+    def __init__(self, data: Mapping[str, pd.DataFrame], schema: Schema, orphans: str = "error"):
+        """`orphans="drop"` is for messy keys: rows whose parent key is null or unknown are
+        dropped with their descendants, unknown lookup keys become null; a warning counts them
+        (`self.dropped`). The default, "error", reports them like every other problem."""
         if not isinstance(schema, Schema):
             raise TypeError(f"schema must be a Schema, got {type(schema).__name__}")
-        self.schema = schema
+        if orphans not in ("error", "drop"):
+            raise ValueError(f"orphans must be 'error' or 'drop', got {orphans!r}")
+        self.schema, self.orphans = schema, orphans
+        self.dropped: dict[str, int] = {}
         problems: list[str] = []
         self.data = self._coerce_all(data, problems)
-        # Keys are checked even when columns failed, so one error lists every problem found.
-        for name in self.data:
+        # Keys are checked even when columns failed, so one error lists every problem found;
+        # parents first, so rows dropped as orphans take their descendants with them.
+        order = [t for t in schema.depth_first() if t in self.data] + [t for t in self.data if t in schema.lookups]
+        for name in order:
             self._check_primary_key(name, problems)
             self._check_foreign_keys(name, problems)
+        if self.dropped:
+            warnings.warn(f"orphans dropped or nulled: {self.dropped}", stacklevel=2)
         if problems:
             raise DataError(problems)
 
@@ -144,16 +155,34 @@ class RelationalData:
                     f"e.g. {_examples(given[unfit])}"
                 )
             nulls = values.isna() & ~unfit
-            if edge is not None and edge.fk == fk and nulls.any():
+            orphan = values.notna() & ~values.isin(pd.Index(known.dropna()))
+            is_parent = edge is not None and edge.fk == fk
+            if self.orphans == "drop" and (orphan.any() or (is_parent and nulls.any())):
+                df = self._drop_orphans(name, fk, orphan, nulls if is_parent else None)
+                continue
+            if is_parent and nulls.any():
                 problems.append(
                     f"{where}: {int(nulls.sum())} null value(s), at row(s) {_rows(nulls)}; "
                     "every row must belong to a parent row"
                 )
-            orphan = values.notna() & ~values.isin(pd.Index(known.dropna()))
             if orphan.any():
                 problems.append(
                     f"{where}: {int(orphan.sum())} orphan value(s) not in {ref!r}, e.g. {_examples(values[orphan])}"
                 )
+
+    def _drop_orphans(self, name: str, fk: str, orphan: pd.Series, null_parent: pd.Series | None) -> pd.DataFrame:
+        """Drop rows without a parent (parent key) or null unknown lookup keys; returns the table."""
+        df = self.data[name]
+        key = f"{name}.{fk}"
+        if null_parent is None:  # a lookup key: the row stays, the unknown value goes
+            df[fk] = df[fk].mask(orphan)
+            self.dropped[key + " (nulled)"] = int(orphan.sum())
+        else:
+            bad = orphan | null_parent
+            df = df[~bad.to_numpy()].reset_index(drop=True)
+            self.dropped[key + " (rows dropped)"] = int(bad.sum())
+        self.data[name] = df
+        return df
 
     # ---- access --------------------------------------------------------------------------
     def __getitem__(self, table: str) -> pd.DataFrame:
@@ -232,7 +261,7 @@ class RelationalData:
         self.schema.to_yaml(path / SCHEMA_FILE)
 
     @classmethod
-    def from_dir(cls, path: str | Path, schema: Schema | None = None) -> RelationalData:
+    def from_dir(cls, path: str | Path, schema: Schema | None = None, orphans: str = "error") -> RelationalData:
         """Read `<table>.parquet` or `<table>.csv` for each table of the schema.
 
         The schema defaults to `schema.yaml` in the same directory. Files of tables that are not
@@ -246,7 +275,7 @@ class RelationalData:
                 raise SchemaError(f"no schema given and no {SCHEMA_FILE} in {path}")
             schema = Schema.from_yaml(path / SCHEMA_FILE)
         data = {name: read_table(path, name, text_columns=t.text_columns) for name, t in schema.tables.items()}
-        return cls(data, schema)
+        return cls(data, schema, orphans=orphans)
 
 
 def read_table(directory: Path, name: str, text_columns: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
