@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import warnings
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,30 +20,36 @@ MISSING = "<missing>"
 RARE = "<rare>"
 
 
-class ColumnPreproc:
-    """Base class of the column preprocessors."""
+class ColumnPreproc(ABC):
+    """Base class of the column preprocessors (pass a fitted or unfitted one in `preprocessors=`)."""
 
     name = "base"
 
+    @abstractmethod
     def fit(self, values: pd.Series) -> ColumnPreproc:
-        raise NotImplementedError
+        """Learn the vocabulary from a column's values; returns self."""
 
+    @abstractmethod
     def encode(self, values: pd.Series) -> np.ndarray:
-        raise NotImplementedError
+        """Local token ids (0 .. n_tokens-1) of the values."""
 
+    @abstractmethod
     def decode(self, ids: np.ndarray, rng: np.random.Generator) -> pd.Series:
-        raise NotImplementedError
+        """Values for local token ids (sampling within bins with `rng`)."""
 
     @property
+    @abstractmethod
     def n_tokens(self) -> int:
-        raise NotImplementedError
+        """Size of this column's vocabulary."""
 
     @property
     def forbidden(self) -> list[int]:
+        """Local ids the model may never generate."""
         return []
 
+    @abstractmethod
     def to_dict(self) -> dict:
-        raise NotImplementedError
+        """A JSON-able description, read back by `column_preproc_from_dict`."""
 
 
 # ---- categories --------------------------------------------------------------------------------
