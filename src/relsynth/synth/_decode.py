@@ -31,21 +31,22 @@ def parse_entities(pre, sequences, roots):
             row = len(headers[table])
             headers[table].append(header)
             parents[table].append(parent)
-            counts = [
-                _count(pre, layout.slots[layout.n_fields + k], header[layout.n_fields + k])
-                for k in range(len(layout.children))
-            ]
-            for child, n in reversed(list(zip(layout.children, counts, strict=True))):
+            for child, n in reversed(list(zip(layout.children, child_counts(pre, table, header), strict=True))):
                 stack.append((child, row, n))
         if pos != len(seq):
             raise ValueError(f"a sequence has {len(seq) - pos} token(s) after its last row")
     return headers, parents
 
 
-def _count(pre, slot_id: int, token: int) -> int:
-    slot = pre.slots[slot_id]
-    local = int(token) - slot.offset
-    return local if local < slot.preproc.n_exact else int(slot.preproc.decode(np.array([local]), None)[0])
+def child_counts(pre, table: str, header) -> list[int]:
+    """The number of rows of each child table that a `table` row's header announces."""
+    layout = pre.layouts[table]
+    out = []
+    for k in range(len(layout.children)):
+        slot = pre.slots[layout.slots[layout.n_fields + k]]
+        local = int(header[layout.n_fields + k]) - slot.offset
+        out.append(local if local < slot.preproc.n_exact else int(slot.preproc.decode(np.array([local]), None)[0]))
+    return out
 
 
 def decode_entities(pre, sequences, roots, rng: np.random.Generator) -> RelationalData:

@@ -17,6 +17,7 @@ import torch
 from tqdm.auto import tqdm
 
 from relsynth.relational import RelationalData
+from relsynth.synth._decode import child_counts
 from relsynth.synth._transformer import KVCache
 from relsynth.synth.preproc import BOS, PAD, TabularPreproc
 
@@ -36,10 +37,7 @@ class _Cursor:
 
     def end_row(self, header: list[int]) -> None:
         """Record a finished row and move to the next row to write (or finish)."""
-        lay = self.pre.layouts[self.table]
-        counts = [
-            _count(self.pre, lay.slots[lay.n_fields + k], header[lay.n_fields + k]) for k in range(len(lay.children))
-        ]
+        counts = child_counts(self.pre, self.table, header)
         self.frames.append([self.table, header, counts])
         while self.frames:
             table, _, remaining = self.frames[-1]
@@ -60,12 +58,6 @@ class _Cursor:
         tokens += partial
         slots += self.pre.layouts[self.table].slots[: len(partial)]
         return tokens, slots
-
-
-def _count(pre: TabularPreproc, slot_id: int, token: int) -> int:
-    from relsynth.synth._decode import _count as decode_count
-
-    return decode_count(pre, slot_id, token)
 
 
 def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, progress) -> RelationalData:

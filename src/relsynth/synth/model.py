@@ -277,7 +277,3 @@ def _with_aliases(model: nn.Module, state: dict[str, Tensor]) -> dict[str, Tenso
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
-
-
-def _as_tensor(a: np.ndarray) -> Tensor:
-    return torch.from_numpy(np.ascontiguousarray(a))

@@ -270,10 +270,6 @@ class TabularPreproc:
     def tables(self) -> list[str]:
         return list(self.layouts)
 
-    def slot_ranges(self) -> np.ndarray:
-        """(n_slots, 2) first and one-past-last global token id of each slot."""
-        return np.array([[s.offset, s.offset + s.preproc.n_tokens] for s in self.slots], dtype=np.int64)
-
     def allowed_mask(self, generation: bool = False) -> np.ndarray:
         """(n_slots, vocab) bool: the tokens each slot may take (at generation: never forbidden ones)."""
         mask = np.zeros((len(self.slots), self.vocab_size), dtype=bool)
@@ -325,9 +321,7 @@ class TabularPreproc:
         roots = [self.slots[int(enc.slots[enc.offsets[e]])].table for e in range(enc.n_entities)]
         return self.decode_entities(seqs, roots, seed=seed)
 
-    def decode_entities(
-        self, sequences: list[np.ndarray], roots: list[str], seed: int = 0, lookups: RelationalData | None = None
-    ) -> RelationalData:
+    def decode_entities(self, sequences: list[np.ndarray], roots: list[str], seed: int = 0) -> RelationalData:
         """Parse token sequences (one per root entity) back into tables with fresh keys."""
         from relsynth.synth._decode import decode_entities
 

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -652,7 +652,3 @@ def _preproc_spend(model: nn.Module, budget) -> tuple[float, float]:
             "on public data"
         )
     return 0.0, 0.0
-
-
-def history_to_dict(result: TrainResult) -> dict:
-    return asdict(result)
