@@ -21,6 +21,7 @@ import pandas as pd
 import torch
 
 from relsynth.relational import RelationalData
+from relsynth.synth._files import atomic_dir
 from relsynth.synth.preproc import BOS, PAD, Encoded, TabularPreproc
 
 log = logging.getLogger(__name__)
@@ -244,9 +245,7 @@ def _write_chunked(
 ) -> None:
     if (target / META_FILE).exists():
         raise FileExistsError(f"{target} already holds a dataset; remove it or choose another path")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
+    with atomic_dir(target) as tmp:
         files = {name: open(tmp / f"{name}.bin", "wb") for name in _ARRAYS}  # noqa: SIM115
         lengths = dict.fromkeys(_ARRAYS, 0)
         n_tokens, n_rows = 0, 0
@@ -268,12 +267,6 @@ def _write_chunked(
             f.close()
         meta = {"preproc": preproc.fingerprint(), "block_size": block_size, "lengths": lengths}
         (tmp / META_FILE).write_text(json.dumps(meta))
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.rename(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _chunks(data: RelationalData, chunk_size: int | None):

@@ -21,6 +21,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
 from relsynth.relational import RelationalData
+from relsynth.synth._files import atomic_dir
 from relsynth.synth._transformer import Transformer, TransformerConfig
 from relsynth.synth.dataset import IGNORE
 from relsynth.synth.preproc import TabularPreproc
@@ -211,11 +212,10 @@ class TabularModel(nn.Module):
 
     # ---- save / load -----------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        (path / CONFIG_FILE).write_text(json.dumps(asdict(self.config), indent=1))
-        save_file({k: v.contiguous() for k, v in _unshared(self.state_dict()).items()}, path / WEIGHTS_FILE)
-        self.preproc.save(path / PREPROC_DIR)
+        with atomic_dir(path) as tmp:  # a failed save leaves the previous model, never half of one
+            (tmp / CONFIG_FILE).write_text(json.dumps(asdict(self.config), indent=1))
+            save_file({k: v.contiguous() for k, v in _unshared(self.state_dict()).items()}, tmp / WEIGHTS_FILE)
+            self.preproc.save(tmp / PREPROC_DIR)
 
     @classmethod
     def load(cls, path: str | Path) -> TabularModel:

@@ -21,7 +21,8 @@ import torch
 from torch import Tensor
 
 from relsynth.relational import RelationalData
-from relsynth.synth.text.preproc import TextPreproc, replace_dir
+from relsynth.synth._files import atomic_dir
+from relsynth.synth.text.preproc import TextPreproc
 
 IGNORE = -100  # target of a position without loss (context, marker, padding)
 META_FILE, TOKENS_FILE, OFFSETS_FILE, PREFIX_FILE = "meta.json", "tokens.bin", "offsets.npy", "prefix.npy"
@@ -100,9 +101,7 @@ class TextDataset:
     def _write(cls, preproc, df, contexts, chunks, path, block_size) -> TextDataset:
         temporary = path is None
         final = Path(tempfile.mkdtemp(prefix="relsynth-text-")) / "dataset" if temporary else Path(path)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.tmp"))
-        try:
+        with atomic_dir(final) as tmp:
             lengths, prefixes, n_tokens = [], [], 0
             dtype = _token_dtype(preproc.vocab_size)
             with open(tmp / TOKENS_FILE, "wb") as fh:
@@ -124,9 +123,6 @@ class TextDataset:
                 "tokenizer": tokenizer_digest(preproc),
             }
             (tmp / META_FILE).write_text(json.dumps(meta, indent=1))
-            replace_dir(tmp, final)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
         ds = cls.from_disk(preproc, final, block_size=block_size)
         if temporary:
             weakref.finalize(ds, shutil.rmtree, final.parent, True)

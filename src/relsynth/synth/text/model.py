@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -21,9 +19,10 @@ from safetensors.torch import load_model, save_model
 from torch import Tensor, nn
 
 from relsynth.relational import RelationalData
+from relsynth.synth._files import atomic_dir
 from relsynth.synth._transformer import Transformer, TransformerConfig
 from relsynth.synth.text.dataset import IGNORE
-from relsynth.synth.text.preproc import TextPreproc, replace_dir
+from relsynth.synth.text.preproc import TextPreproc
 
 log = logging.getLogger(__name__)
 CONFIG_FILE, WEIGHTS_FILE, PREPROC_DIR = "config.json", "model.safetensors", "preproc"
@@ -201,16 +200,10 @@ class TextModel(nn.Module):
     # ---- files -----------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
         """Write `config.json`, `model.safetensors` and `preproc/` to the directory `path`."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp"))
-        try:
+        with atomic_dir(path) as tmp:
             (tmp / CONFIG_FILE).write_text(json.dumps({"kind": "TextModel", "config": asdict(self.config)}, indent=1))
             save_model(self, str(tmp / WEIGHTS_FILE))
             self.preproc.save(tmp / PREPROC_DIR)
-            replace_dir(tmp, path)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
 
     @classmethod
     def load(cls, path: str | Path) -> TextModel:

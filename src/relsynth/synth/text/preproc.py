@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,6 +23,7 @@ from pandas.api import types as ptypes
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
 from relsynth.relational import Column, RelationalData, Schema
+from relsynth.synth._files import atomic_dir
 
 log = logging.getLogger(__name__)
 
@@ -343,15 +341,9 @@ class TextPreproc:
     def save(self, path: str | Path) -> None:
         """Write `preproc.json` and `tokenizer.json` to the directory `path` (atomically)."""
         tokenizer = self._require_fitted()
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp"))
-        try:
+        with atomic_dir(path) as tmp:
             (tmp / CONFIG_FILE).write_text(json.dumps({"kind": "TextPreproc", "config": asdict(self.config)}, indent=1))
             tokenizer.save(str(tmp / TOKENIZER_FILE))
-            replace_dir(tmp, path)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
 
     @classmethod
     def load(cls, path: str | Path) -> TextPreproc:
@@ -393,15 +385,3 @@ def _round_number(x: float, digits: int) -> str:
     if rounded == int(rounded) and abs(rounded) < 1e18:
         return str(int(rounded))
     return np.format_float_positional(rounded, trim="-")
-
-
-def replace_dir(src: Path, dst: Path) -> None:
-    """Move the finished directory `src` to `dst`, replacing what was there (never half-written)."""
-    old = None
-    if dst.exists():
-        old = dst.with_name(f".{dst.name}.old{os.getpid()}")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(dst, old)
-    os.replace(src, dst)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
