@@ -200,3 +200,28 @@ def test_a_pool_smaller_than_the_request_refills_rows_with_new_entities(shop, sh
     cold_all = model.generate(n_samples=6, batch_size=6, temp=1e-4, seed=0)
     for t in shop.schema.synth_tables:
         assert len(cold_pool[t]) == len(cold_all[t]), t
+
+
+def test_save_is_atomic_and_never_deletes_a_folder_of_other_files(tmp_path, monkeypatch, shop_preproc, tiny_size):
+    model = _build(shop_preproc, tiny_size)
+    model.save(tmp_path / "m")
+    model.save(tmp_path / "m")  # a second save replaces the first
+    before = sorted(p.name for p in (tmp_path / "m").iterdir())
+
+    from relsynth.synth import model as model_module
+
+    def broken_save_file(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(model_module, "save_file", broken_save_file)
+    with pytest.raises(OSError, match="disk full"):
+        model.save(tmp_path / "m")
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == before  # the previous model is intact
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]  # no temporary directory left behind
+    TabularModel.load(tmp_path / "m")
+
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="holds no model.json"):
+        model.save(tmp_path / "notes")
+    assert (tmp_path / "notes" / "todo.txt").read_text() == "mine"

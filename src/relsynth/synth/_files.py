@@ -23,10 +23,15 @@ def replace_dir(src: Path, dst: Path) -> None:
 
 
 @contextmanager
-def atomic_dir(path: str | Path) -> Iterator[Path]:
+def atomic_dir(path: str | Path, marker: str | None = None) -> Iterator[Path]:
     """A fresh directory beside `path` to write into. It replaces `path` when the block ends
-    without an error and is removed otherwise, so `path` is always complete or untouched."""
+    without an error and is removed otherwise, so `path` is always complete or untouched.
+
+    With `marker` (a file every such save writes), an existing non-empty `path` without it is
+    refused: saving into a folder of other files must not delete them."""
     path = Path(path)
+    if marker is not None and path.is_dir() and any(path.iterdir()) and not (path / marker).exists():
+        raise FileExistsError(f"{path} is not empty and holds no {marker}: save into a new or dedicated directory")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp"))
     try:

@@ -212,7 +212,7 @@ class TabularModel(nn.Module):
 
     # ---- save / load -----------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
-        with atomic_dir(path) as tmp:  # a failed save leaves the previous model, never half of one
+        with atomic_dir(path, marker=CONFIG_FILE) as tmp:  # a failed save leaves the previous model, never half of one
             (tmp / CONFIG_FILE).write_text(json.dumps(asdict(self.config), indent=1))
             save_file({k: v.contiguous() for k, v in _unshared(self.state_dict()).items()}, tmp / WEIGHTS_FILE)
             self.preproc.save(tmp / PREPROC_DIR)

@@ -200,7 +200,7 @@ class TextModel(nn.Module):
     # ---- files -----------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
         """Write `config.json`, `model.safetensors` and `preproc/` to the directory `path`."""
-        with atomic_dir(path) as tmp:
+        with atomic_dir(path, marker=CONFIG_FILE) as tmp:
             (tmp / CONFIG_FILE).write_text(json.dumps({"kind": "TextModel", "config": asdict(self.config)}, indent=1))
             save_model(self, str(tmp / WEIGHTS_FILE))
             self.preproc.save(tmp / PREPROC_DIR)

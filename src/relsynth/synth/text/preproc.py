@@ -341,7 +341,7 @@ class TextPreproc:
     def save(self, path: str | Path) -> None:
         """Write `preproc.json` and `tokenizer.json` to the directory `path` (atomically)."""
         tokenizer = self._require_fitted()
-        with atomic_dir(path) as tmp:
+        with atomic_dir(path, marker=CONFIG_FILE) as tmp:
             (tmp / CONFIG_FILE).write_text(json.dumps({"kind": "TextPreproc", "config": asdict(self.config)}, indent=1))
             tokenizer.save(str(tmp / TOKENIZER_FILE))
 
