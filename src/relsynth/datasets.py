@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from kedro.io import AbstractDataset, DatasetError
 from relsynth.relational import RelationalData, Schema
 from relsynth.relational.data import SCHEMA_FILE
 from relsynth.synth import TabularDataset, TabularModel, TabularPreproc
+from relsynth.synth._files import atomic_dir
 from relsynth.synth.dataset import META_FILE as DATASET_FILE
 from relsynth.synth.model import CONFIG_FILE as MODEL_FILE
 from relsynth.synth.preproc import CONFIG_FILE as PREPROC_FILE
@@ -39,25 +39,8 @@ def write_dir_atomically(path: Path, write: Callable[[Path], None], marker: str)
             f"refusing to overwrite {path}: it is not empty and has no {marker}, so it was not written "
             "by this dataset; point the catalog entry at a new or dedicated directory"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    tmp.mkdir()
-    old = None
-    try:
+    with atomic_dir(path) as tmp:
         write(tmp)
-        if path.exists():
-            old = path.with_name(f"{tmp.name}.old")
-            path.rename(old)
-        tmp.rename(path)
-    except BaseException:
-        if old is not None and not path.exists():
-            old.rename(path)  # put the previous version back
-            old = None
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    finally:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
 
 
 def _is_replaceable(path: Path, marker: str) -> bool:

@@ -17,7 +17,12 @@ def replace_dir(src: Path, dst: Path) -> None:
         old = dst.with_name(f".{dst.name}.old{os.getpid()}")
         shutil.rmtree(old, ignore_errors=True)
         os.replace(dst, old)
-    os.replace(src, dst)
+    try:
+        os.replace(src, dst)
+    except BaseException:
+        if old is not None:
+            os.replace(old, dst)  # put the previous version back
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
