@@ -19,10 +19,7 @@ from kedro.io import AbstractDataset, DatasetError
 from relsynth.relational import RelationalData, Schema
 from relsynth.relational.data import SCHEMA_FILE
 from relsynth.synth import TabularDataset, TabularModel, TabularPreproc
-from relsynth.synth._files import atomic_dir
-from relsynth.synth.dataset import META_FILE as DATASET_FILE
-from relsynth.synth.model import CONFIG_FILE as MODEL_FILE
-from relsynth.synth.preproc import CONFIG_FILE as PREPROC_FILE
+from relsynth.synth.core.files import atomic_dir
 from relsynth.synth.text import TextModel
 
 # ---- helpers shared by the directory datasets ------------------------------------------------
@@ -126,10 +123,10 @@ class TabularPreprocDataset(AbstractDataset[TabularPreproc, TabularPreproc]):
 
     def _save(self, preproc: TabularPreproc) -> None:
         _check_type(self._path, preproc, TabularPreproc)
-        write_dir_atomically(self._path, preproc.save, marker=PREPROC_FILE)
+        write_dir_atomically(self._path, preproc.save, marker=TabularPreproc.config_file)
 
     def _exists(self) -> bool:
-        return (self._path / PREPROC_FILE).is_file()
+        return (self._path / TabularPreproc.config_file).is_file()
 
     def _describe(self) -> dict[str, Any]:
         return {"path": str(self._path)}
@@ -175,10 +172,10 @@ class TabularDatasetDataset(AbstractDataset[TabularDataset, TabularDataset]):
                 f"{self._path}: this TabularDataset was encoded in RAM (on_disk=False) and has no files to save; "
                 "encode it with on_disk=True, or catalog it as a kedro.io.MemoryDataset to keep it in RAM"
             )
-        write_dir_atomically(self._path, lambda tmp: _copy_files(Path(source), tmp), marker=DATASET_FILE)
+        write_dir_atomically(self._path, lambda tmp: _copy_files(Path(source), tmp), marker=TabularDataset.config_file)
 
     def _exists(self) -> bool:
-        return (self._path / DATASET_FILE).is_file()
+        return (self._path / TabularDataset.config_file).is_file()
 
     def _describe(self) -> dict[str, Any]:
         return {"path": str(self._path), "preproc_path": str(self._preproc_path)}
@@ -204,10 +201,10 @@ class TabularModelDataset(AbstractDataset[TabularModel, TabularModel]):
 
     def _save(self, model: TabularModel) -> None:
         _check_type(self._path, model, TabularModel)
-        write_dir_atomically(self._path, model.save, marker=MODEL_FILE)
+        write_dir_atomically(self._path, model.save, marker=TabularModel.config_file)
 
     def _exists(self) -> bool:
-        return (self._path / MODEL_FILE).is_file()
+        return (self._path / TabularModel.config_file).is_file()
 
     def _describe(self) -> dict[str, Any]:
         return {"path": str(self._path)}

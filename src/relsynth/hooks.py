@@ -12,7 +12,7 @@ import math
 import mlflow
 
 from relsynth.synth import MetricsHook
-from relsynth.synth.hooks import Trigger
+from relsynth.synth.core.training.hooks import Trigger
 
 
 class MlflowMetricsHook(MetricsHook):

@@ -1,34 +1,39 @@
-"""Synthesis: preprocessing, datasets, models, the training loop and generation."""
+"""Synthesis: the public API of the tabular and the text model (aindo.rdml's names).
 
-import logging
+    synth/core/      the causal transformer and KV cache, the sampler, saved directories and
+                     on-disk arrays, memory measurement, the one training loop (core/training/)
+    synth/tabular/   a database as token sequences, the tabular model, its trainer, generation
+    synth/text/      the text model: tokenizer and contexts, model, trainer, generation
+"""
 
-from relsynth.synth._encoders import CategoricalPreproc, ColumnPreproc, CountPreproc, NumericPreproc
-from relsynth.synth.dataset import TabularDataset
-from relsynth.synth.dp import DpBudget, DpStep, DpValid
-from relsynth.synth.hooks import CheckpointHook, MetricsHook, ProgressHook, TrainHook
-from relsynth.synth.model import Size, TabularModel, TabularModelSize
-from relsynth.synth.preproc import TabularPreproc
+from relsynth.synth.core.training import (
+    CheckpointHook,
+    DpBudget,
+    DpStep,
+    DpValid,
+    EarlyStop,
+    LrSchedule,
+    MetricsHook,
+    ProgressHook,
+    Trainer,
+    TrainHook,
+    TrainResult,
+    Validation,
+)
+from relsynth.synth.core.transformer import ModelSize
+from relsynth.synth.tabular import (
+    CategoricalPreproc,
+    ColumnPreproc,
+    CountPreproc,
+    NumericPreproc,
+    Size,
+    TabularDataset,
+    TabularModel,
+    TabularModelSize,
+    TabularPreproc,
+    TabularTrainer,
+)
 from relsynth.synth.text import TextDataset, TextModel, TextModelSize, TextPreproc, TextTrainer
-from relsynth.synth.training import EarlyStop, LrSchedule, Trainer, TrainResult, Validation
-
-log = logging.getLogger(__name__)
-
-
-class TabularTrainer(Trainer):
-    """The training loop for a `TabularModel`; after training it calibrates the child counts.
-
-    `calibrate_counts=False` skips the calibration (it reads the training data again). Under DP
-    (`dp_budget`) it is always skipped: it reads the training counts without noise.
-    """
-
-    def train(self, dataset, *args, calibrate_counts: bool = True, **kwargs) -> TrainResult:
-        result = super().train(dataset, *args, **kwargs)
-        if self.dp_budget is not None:
-            log.info("DP: child-count calibration skipped (it would read the private counts without noise)")
-        elif calibrate_counts and hasattr(self.model, "calibrate_counts"):
-            result.count_calibration = self.model.calibrate_counts(dataset)
-        return result
-
 
 __all__ = [
     "CategoricalPreproc",
@@ -41,6 +46,7 @@ __all__ = [
     "EarlyStop",
     "LrSchedule",
     "MetricsHook",
+    "ModelSize",
     "NumericPreproc",
     "ProgressHook",
     "Size",

@@ -22,7 +22,6 @@ from relsynth.synth import (
     TabularTrainer,
     Validation,
 )
-from relsynth.synth.model import count_parameters
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +69,7 @@ def train_tabular_model(
             preproc=preproc,
             block_size=dataset_train.block_size,
         )
-    log.info("tabular model: %s, %d parameters", model.config, count_parameters(model))
+    log.info("tabular model: %s, %d parameters", model.config, model.n_params())
     result = call(
         TabularTrainer(model, dp_budget=budget).train,
         "tabular_training",
@@ -87,7 +86,7 @@ def train_tabular_model(
             result.delta,
             result.noise_multiplier,
         )
-    summary = {**asdict(result), "n_parameters": count_parameters(model)}
+    summary = {**asdict(result), "n_parameters": model.n_params()}
     log.info(
         "trained %d steps (%.1f epochs) in %.0f s: batch size %d, lr %.2e, best valid loss %s%s",
         result.n_steps,

@@ -11,7 +11,6 @@ import torch
 from relsynth.hooks import MlflowMetricsHook
 from relsynth.pipelines._params import call
 from relsynth.relational import RelationalData
-from relsynth.synth.model import count_parameters
 from relsynth.synth.text import TextDataset, TextModel, TextModelSize, TextPreproc, TextTrainer
 
 log = logging.getLogger(__name__)
@@ -68,7 +67,7 @@ def train_text_models(
             "text model of %s (%s): %d parameters, %d texts, %d steps in %.0f s, last train loss %s",
             table,
             ", ".join(preproc.text_columns),
-            count_parameters(model),
+            model.n_params(),
             dataset.n_samples,
             result.n_steps,
             result.seconds,

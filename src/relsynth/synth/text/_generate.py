@@ -14,7 +14,8 @@ import torch
 from tqdm.auto import tqdm
 
 from relsynth.relational import RelationalData, Schema, Table, Text
-from relsynth.synth._transformer import KVCache
+from relsynth.synth.core.sampling import left_pad, sample_tokens
+from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.text.dataset import sample_prefixes
 
 DEFAULT_BATCH = 128
@@ -30,9 +31,7 @@ def generate(
     df = preproc._table_frame(data)
     contexts = preproc.encode_contexts(preproc.contexts(data))
     rng = np.random.default_rng(seed)
-    device = model.embed.weight.device
-    gen = torch.Generator(device=device)
-    gen.manual_seed(int(rng.integers(2**62)))
+    gen = torch.Generator().manual_seed(int(rng.integers(2**62)))  # CPU noise: the same texts on any device
     was_training = model.training
     model.eval()
     out = df.copy()
@@ -98,12 +97,8 @@ class Sampler:
         Returns the rows still unfinished."""
         windows = [prompts[b] + _tail(texts[b], self._keep(len(prompts[b]))) for b in active]
         lengths = np.array([len(w) for w in windows])
-        P = int(lengths.max())
-        x = torch.full((len(active), P), self.pad, dtype=torch.long)
-        valid = torch.zeros(len(active), P, dtype=torch.bool)
-        for r, w in enumerate(windows):  # left padding
-            x[r, P - len(w) :] = torch.tensor(w)
-            valid[r, P - len(w) :] = True
+        x, valid = left_pad(windows, self.pad)
+        P = x.shape[1]
         room = int((self.block - lengths).min())  # tokens that can be fed before some row is full
         cfg = self.model.transformer.cfg
         cache = KVCache(cfg, len(active), P + room, device=self.device)
@@ -144,15 +139,7 @@ class Sampler:
         logits[:, self.banned] = -torch.inf
         if not self.allow_empty:
             logits[first, self.end] = -torch.inf
-        if self.temp == 0:
-            return logits.argmax(-1)
-        probs = torch.softmax(logits / self.temp, dim=-1)
-        if self.top_p < 1.0:
-            sorted_p, order = probs.sort(dim=-1, descending=True)
-            outside = sorted_p.cumsum(-1) - sorted_p > self.top_p  # the most likely token always stays
-            sorted_p[outside] = 0.0
-            probs = torch.zeros_like(probs).scatter_(-1, order, sorted_p)
-        return torch.multinomial(probs, 1, generator=self.gen)[:, 0]
+        return sample_tokens(logits, self.gen, temp=self.temp, top_p=self.top_p)
 
 
 def _tail(tokens: list[int], n: int) -> list[int]:

@@ -9,8 +9,6 @@ previous one did not, each seen after at least half a window of text. Nothing is
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 import tempfile
 import weakref
@@ -21,16 +19,12 @@ import torch
 from torch import Tensor
 
 from relsynth.relational import RelationalData
-from relsynth.synth._files import atomic_dir
+from relsynth.synth.core.arrays import ARRAYS_FILE, open_arrays, save_arrays, write_arrays
+from relsynth.synth.core.files import LoadError
 from relsynth.synth.text.preproc import TextPreproc
 
 IGNORE = -100  # target of a position without loss (context, marker, padding)
-META_FILE, TOKENS_FILE, OFFSETS_FILE, PREFIX_FILE = "meta.json", "tokens.bin", "offsets.npy", "prefix.npy"
-
-
-def tokenizer_digest(preproc: TextPreproc) -> str:
-    """A short fingerprint of the tokenizer, to refuse a dataset encoded by another one."""
-    return hashlib.sha256(preproc.tokenizer.to_str().encode()).hexdigest()[:16]
+KIND = "TextDataset"
 
 
 def sample_prefixes(preproc: TextPreproc, contexts: list[list[int]], column: str) -> list[list[int]]:
@@ -101,28 +95,15 @@ class TextDataset:
     def _write(cls, preproc, df, contexts, chunks, path, block_size) -> TextDataset:
         temporary = path is None
         final = Path(tempfile.mkdtemp(prefix="relsynth-text-")) / "dataset" if temporary else Path(path)
-        with atomic_dir(final) as tmp:
-            lengths, prefixes, n_tokens = [], [], 0
-            dtype = _token_dtype(preproc.vocab_size)
-            with open(tmp / TOKENS_FILE, "wb") as fh:
-                for rows in chunks:
-                    toks, lens, pre = _encode_chunk(preproc, df, contexts, rows)
-                    toks.astype(dtype).tofile(fh)
-                    lengths.append(lens)
-                    prefixes.append(pre)
-                    n_tokens += len(toks)
-            lengths_all = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
-            np.save(tmp / OFFSETS_FILE, np.concatenate([[0], np.cumsum(lengths_all)]).astype(np.int64))
-            np.save(tmp / PREFIX_FILE, np.concatenate(prefixes) if prefixes else np.zeros(0, np.int32))
-            meta = {
-                "kind": "TextDataset",
-                "table": preproc.table,
-                "dtype": np.dtype(dtype).name,
-                "n_tokens": n_tokens,
-                "n_samples": len(lengths_all),
-                "tokenizer": tokenizer_digest(preproc),
-            }
-            (tmp / META_FILE).write_text(json.dumps(meta, indent=1))
+        dtypes = {"tokens": _token_dtype(preproc.vocab_size), "offsets": np.int64, "prefix": np.int32}
+        with write_arrays(final, KIND, dtypes) as w:
+            w.append(offsets=np.zeros(1, dtype=np.int64))
+            n_tokens = 0
+            for rows in chunks:
+                toks, lens, pre = _encode_chunk(preproc, df, contexts, rows)
+                w.append(tokens=toks, offsets=n_tokens + np.cumsum(lens), prefix=pre)
+                n_tokens += len(toks)
+            w.meta = {"table": preproc.table, "preproc": preproc.fingerprint()}
         ds = cls.from_disk(preproc, final, block_size=block_size)
         if temporary:
             weakref.finalize(ds, shutil.rmtree, final.parent, True)
@@ -130,25 +111,22 @@ class TextDataset:
 
     @classmethod
     def from_disk(cls, preproc: TextPreproc, path: str | Path, block_size: int = 256) -> TextDataset:
-        """Reopen a dataset written by `from_data(..., on_disk=True, path=path)`, memory-mapped."""
+        """Reopen a dataset written by `from_data(..., on_disk=True, path=path)` or `save`, memory-mapped."""
         path = Path(path)
-        if not (path / META_FILE).is_file():
-            raise FileNotFoundError(f"no TextDataset at {path}: {META_FILE} is missing (write one with on_disk=True)")
-        meta = json.loads((path / META_FILE).read_text())
-        if meta.get("kind") != "TextDataset":
-            raise ValueError(f"{path} does not hold a TextDataset (kind={meta.get('kind')!r})")
-        if meta["table"] != preproc.table or meta["tokenizer"] != tokenizer_digest(preproc):
-            raise ValueError(
-                f"the dataset at {path} was encoded for table {meta['table']!r} with another tokenizer than this "
-                f"TextPreproc (table {preproc.table!r}): rebuild it with TextDataset.from_data"
+        arrays, meta = open_arrays(path, KIND)
+        if meta.get("table") != preproc.table or meta.get("preproc") != preproc.fingerprint():
+            raise LoadError(
+                f"{path / ARRAYS_FILE}: the dataset was encoded for table {meta.get('table')!r} with another tokenizer "
+                f"than this TextPreproc (table {preproc.table!r}): rebuild it with TextDataset.from_data"
             )
-        if meta["n_tokens"]:
-            tokens = np.memmap(path / TOKENS_FILE, dtype=meta["dtype"], mode="r", shape=(meta["n_tokens"],))
-        else:
-            tokens = np.zeros(0, dtype=meta["dtype"])
-        offsets = np.load(path / OFFSETS_FILE, mmap_mode="r")
-        prefix = np.load(path / PREFIX_FILE, mmap_mode="r")
-        return cls(preproc, tokens, offsets, prefix, block_size=block_size, path=path)
+        return cls(preproc, arrays["tokens"], arrays["offsets"], arrays["prefix"], block_size=block_size, path=path)
+
+    config_file = ARRAYS_FILE  # what `save` writes: the mark of a saved dataset
+
+    def save(self, path: str | Path) -> None:
+        """Write the token arrays to the directory `path` (atomically), to reopen with `from_disk`."""
+        arrays = {"tokens": self.tokens, "offsets": np.asarray(self.offsets, np.int64), "prefix": self.prefix}
+        save_arrays(path, KIND, arrays, {"table": self.preproc.table, "preproc": self.preproc.fingerprint()})
 
     # ---- windows ---------------------------------------------------------------------------
     @property

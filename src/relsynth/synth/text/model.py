@@ -8,40 +8,32 @@ sampling.
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_model, save_model
+from safetensors.torch import save_model
 from torch import Tensor, nn
 
 from relsynth.relational import RelationalData
-from relsynth.synth._files import atomic_dir
-from relsynth.synth._transformer import Transformer, TransformerConfig
+from relsynth.synth.core.files import LoadError, atomic_dir, config_from_dict, read_config, read_weights, write_config
+from relsynth.synth.core.transformer import ModelSize, Transformer, TransformerConfig, resolve_size
+from relsynth.synth.text import _generate
 from relsynth.synth.text.dataset import IGNORE
 from relsynth.synth.text.preproc import TextPreproc
 
 log = logging.getLogger(__name__)
-CONFIG_FILE, WEIGHTS_FILE, PREPROC_DIR = "config.json", "model.safetensors", "preproc"
+CONFIG_FILE, WEIGHTS_FILE, PREPROC_DIR, KIND = "config.json", "model.safetensors", "preproc", "TextModel"
 
 
-@dataclass(frozen=True)
-class TextModelSize:
-    """Depth and width of a text model."""
-
-    n_layers: int  # transformer blocks
-    d_model: int  # width of the residual stream
-    n_heads: int  # attention heads (d_model / n_heads must be even)
-    d_ff: int | None = None  # MLP hidden width; None: 4 * d_model
-
+TextModelSize = ModelSize  # one size class for both models
 
 SIZES = {
-    "small": TextModelSize(n_layers=2, d_model=128, n_heads=4),
-    "medium": TextModelSize(n_layers=4, d_model=256, n_heads=8),
-    "large": TextModelSize(n_layers=6, d_model=384, n_heads=8),
+    "small": ModelSize(n_layers=2, h=4, d=128),
+    "medium": ModelSize(n_layers=4, h=8, d=256),
+    "large": ModelSize(n_layers=6, h=8, d=384),
 }
 
 
@@ -49,27 +41,15 @@ SIZES = {
 class TextModelConfig:
     vocab_size: int  # tokens of the preproc's tokenizer
     n_layers: int = 2  # transformer blocks
-    d_model: int = 128  # width of the residual stream
-    n_heads: int = 4  # attention heads
+    h: int = 4  # attention heads
+    d: int = 128  # width of the residual stream
     d_ff: int = 512  # MLP hidden width
     dropout: float = 0.0  # dropout in the blocks (training only)
     block_size: int = 256  # longest input window in tokens (context + text)
     tie_weights: bool = True  # the LM head shares the token embedding matrix
 
     def transformer(self) -> TransformerConfig:
-        return TransformerConfig(
-            n_layers=self.n_layers, d_model=self.d_model, n_heads=self.n_heads, d_ff=self.d_ff, dropout=self.dropout
-        )
-
-
-def resolve_size(size: str | TextModelSize) -> TextModelSize:
-    if isinstance(size, TextModelSize):
-        return size
-    if isinstance(size, str) and size in SIZES:
-        return SIZES[size]
-    raise ValueError(
-        f"unknown text model size {size!r}: use one of {sorted(SIZES)} or TextModelSize(n_layers, d_model, n_heads)"
-    )
+        return TransformerConfig(n_layers=self.n_layers, h=self.h, d=self.d, d_ff=self.d_ff, dropout=self.dropout)
 
 
 class TextModel(nn.Module):
@@ -84,9 +64,9 @@ class TextModel(nn.Module):
             raise ValueError(f"config.vocab_size={config.vocab_size} but the preproc has {preproc.vocab_size} tokens")
         self.config = config
         self.preproc = preproc
-        self.embed = nn.Embedding(config.vocab_size, config.d_model)
+        self.embed = nn.Embedding(config.vocab_size, config.d)
         self.transformer = Transformer(config.transformer())
-        self.head = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        self.head = nn.Linear(config.d, config.vocab_size, bias=False)
         if config.tie_weights:
             self.head.weight = self.embed.weight
         self.apply(_init_weights)
@@ -96,22 +76,23 @@ class TextModel(nn.Module):
     def build(
         cls,
         preproc: TextPreproc,
-        size: str | TextModelSize = "small",
+        *,
+        size: str | ModelSize = "small",
         block_size: int = 256,
         dropout: float = 0.0,
         tie_weights: bool = True,
     ) -> TextModel:
-        """A fresh model for `preproc`; `size` is "small", "medium", "large" or a `TextModelSize`."""
-        s = resolve_size(size)
+        """A fresh model for `preproc`; `size` is "small", "medium", "large" or a `ModelSize`."""
+        s = resolve_size(size, SIZES, "text model")
         _check_block_size(block_size)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         config = TextModelConfig(
             vocab_size=preproc.vocab_size,
             n_layers=s.n_layers,
-            d_model=s.d_model,
-            n_heads=s.n_heads,
-            d_ff=s.d_ff or 4 * s.d_model,
+            h=s.h,
+            d=s.d,
+            d_ff=s.d_ff or 4 * s.d,
             dropout=dropout,
             block_size=block_size,
             tie_weights=tie_weights,
@@ -119,7 +100,7 @@ class TextModel(nn.Module):
         return cls(config, preproc)
 
     @classmethod
-    def build_from_pretrained(cls, preproc: TextPreproc, path: str | Path, block_size: int | None = None) -> TextModel:
+    def build_from_pretrained(cls, preproc: TextPreproc, path: str | Path, *, block_size: int | None = None) -> TextModel:
         """Start from the TextModel saved at `path`, for (possibly another) `preproc`.
 
         The transformer is copied. When the vocabularies differ, the embedding (and head) rows of
@@ -181,6 +162,7 @@ class TextModel(nn.Module):
     def generate(
         self,
         data: RelationalData,
+        *,
         batch_size: int = 0,
         max_text_len: int = 0,
         temp: float = 1.0,
@@ -193,44 +175,34 @@ class TextModel(nn.Module):
         `batch_size=0` picks one; `max_text_len=0` caps each text at the longest seen at fit
         (in tokens); `temp=0` is greedy; `top_p < 1` samples from the nucleus.
         """
-        from relsynth.synth.text._generate import generate
-
-        return generate(self, data, batch_size, max_text_len, temp, top_p, seed)
+        return _generate.generate(self, data, batch_size, max_text_len, temp, top_p, seed)
 
     # ---- files -----------------------------------------------------------------------------
+    config_file = CONFIG_FILE  # what `save` writes: the mark of a saved model
+
     def save(self, path: str | Path) -> None:
-        """Write `config.json`, `model.safetensors` and `preproc/` to the directory `path`."""
+        """Write `config.json`, `model.safetensors` and `preproc/` to the directory `path` (atomically)."""
         with atomic_dir(path, marker=CONFIG_FILE) as tmp:
-            (tmp / CONFIG_FILE).write_text(json.dumps({"kind": "TextModel", "config": asdict(self.config)}, indent=1))
+            write_config(tmp / CONFIG_FILE, KIND, {"config": asdict(self.config)})
             save_model(self, str(tmp / WEIGHTS_FILE))
             self.preproc.save(tmp / PREPROC_DIR)
 
     @classmethod
     def load(cls, path: str | Path) -> TextModel:
         path = Path(path)
-        spec = _read_config(path)
-        known = {f.name for f in fields(TextModelConfig)}
-        config = TextModelConfig(**{k: v for k, v in spec["config"].items() if k in known})
+        file = path / CONFIG_FILE
+        config = config_from_dict(TextModelConfig, read_config(file, KIND, keys=("config",))["config"], file)
         model = cls(config, TextPreproc.load(path / PREPROC_DIR))
-        missing, unexpected = load_model(model, str(path / WEIGHTS_FILE), strict=False)
+        weights = read_weights(path / WEIGHTS_FILE)
+        if config.tie_weights:  # safetensors stores a tied tensor once
+            weights.setdefault("head.weight", weights.get("embed.weight"))
+            weights.setdefault("embed.weight", weights.get("head.weight"))
+        missing, unexpected = model.load_state_dict(weights, strict=False)
         if missing or unexpected:
-            raise ValueError(
-                f"weights at {path / WEIGHTS_FILE} do not fit the config: missing {missing}, unexpected {unexpected}"
+            raise LoadError(
+                f"{path / WEIGHTS_FILE}: weights do not fit {file.name}: missing {missing}, unexpected {unexpected}"
             )
-        model.eval()
-        return model
-
-
-def _read_config(path: Path) -> dict:
-    files = [path / CONFIG_FILE, path / WEIGHTS_FILE, path / PREPROC_DIR]
-    if not path.is_dir() or not all(f.exists() for f in files):
-        raise FileNotFoundError(
-            f"no TextModel at {path}: expected {CONFIG_FILE}, {WEIGHTS_FILE} and {PREPROC_DIR}/ (written by TextModel.save)"
-        )
-    spec = json.loads((path / CONFIG_FILE).read_text())
-    if spec.get("kind") != "TextModel":
-        raise ValueError(f"{path} holds a {spec.get('kind')!r}, not a TextModel")
-    return spec
+        return model.eval()
 
 
 def _check_block_size(block_size: int) -> None:

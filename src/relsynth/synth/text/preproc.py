@@ -11,7 +11,6 @@ every string round-trips exactly (any unicode: bytes are the alphabet).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -23,13 +22,13 @@ from pandas.api import types as ptypes
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
 from relsynth.relational import Column, RelationalData, Schema
-from relsynth.synth._files import atomic_dir
+from relsynth.synth.core.files import LoadError, atomic_dir, config_from_dict, fingerprint, read_config, write_config
 
 log = logging.getLogger(__name__)
 
 PAD, BOS, END = "<pad>", "<bos>", "<end>"
 NULL_VALUE = "?"  # how a missing context value is written
-CONFIG_FILE, TOKENIZER_FILE = "preproc.json", "tokenizer.json"
+CONFIG_FILE, TOKENIZER_FILE, KIND = "preproc.json", "tokenizer.json", "TextPreproc"
 
 
 def column_marker(column: str) -> str:
@@ -338,26 +337,36 @@ class TextPreproc:
         return mapped.where(mapped.notna(), keys.astype(object))
 
     # ---- files -----------------------------------------------------------------------------
+    config_file = CONFIG_FILE  # what `save` writes: the mark of a saved preprocessor
+
     def save(self, path: str | Path) -> None:
         """Write `preproc.json` and `tokenizer.json` to the directory `path` (atomically)."""
         tokenizer = self._require_fitted()
         with atomic_dir(path, marker=CONFIG_FILE) as tmp:
-            (tmp / CONFIG_FILE).write_text(json.dumps({"kind": "TextPreproc", "config": asdict(self.config)}, indent=1))
+            write_config(tmp / CONFIG_FILE, KIND, {"config": asdict(self.config)})
             tokenizer.save(str(tmp / TOKENIZER_FILE))
 
     @classmethod
     def load(cls, path: str | Path) -> TextPreproc:
         path = Path(path)
-        if not (path / CONFIG_FILE).is_file() or not (path / TOKENIZER_FILE).is_file():
-            raise FileNotFoundError(
-                f"no TextPreproc at {path}: expected {CONFIG_FILE} and {TOKENIZER_FILE} (written by TextPreproc.save)"
-            )
-        spec = json.loads((path / CONFIG_FILE).read_text())
-        if spec.get("kind") != "TextPreproc":
-            raise ValueError(f"{path / CONFIG_FILE} does not describe a TextPreproc (kind={spec.get('kind')!r})")
-        raw = spec["config"]
-        raw["stats"] = {c: TextColumnStats(**s) for c, s in raw.get("stats", {}).items()}
-        return cls(TextPreprocConfig(**raw), Tokenizer.from_file(str(path / TOKENIZER_FILE)))
+        file, tok_file = path / CONFIG_FILE, path / TOKENIZER_FILE
+        raw = dict(read_config(file, KIND, keys=("config",))["config"])
+        stats = raw.get("stats", {})
+        if not isinstance(stats, dict):
+            raise LoadError(f"{file}: stats must be a mapping of column to statistics")
+        raw["stats"] = {c: config_from_dict(TextColumnStats, s, file) for c, s in stats.items()}
+        config = config_from_dict(TextPreprocConfig, raw, file)
+        if not tok_file.is_file():
+            raise FileNotFoundError(f"no TextPreproc at {path}: {TOKENIZER_FILE} is missing")
+        try:
+            tokenizer = Tokenizer.from_file(str(tok_file))
+        except Exception as e:  # tokenizers raises a bare Exception for a damaged file
+            raise LoadError(f"{tok_file}: unreadable tokenizer ({e}); fit and save the TextPreproc again") from None
+        return cls(config, tokenizer)
+
+    def fingerprint(self) -> str:
+        """A short hash of the table and the tokenizer, to refuse a dataset encoded by another."""
+        return fingerprint({"table": self.table, "tokenizer": self._require_fitted().to_str()})
 
     def __repr__(self) -> str:
         state = f"vocab={self.vocab_size}" if self.is_fitted else "unfitted"

@@ -9,7 +9,6 @@ the data) and atomic: files go to a temporary sibling directory renamed into pla
 from __future__ import annotations
 
 import atexit
-import json
 import logging
 import shutil
 import tempfile
@@ -17,16 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
 from relsynth.relational import RelationalData
-from relsynth.synth._files import atomic_dir
-from relsynth.synth.preproc import BOS, PAD, Encoded, TabularPreproc
+from relsynth.synth.core.arrays import ARRAYS_FILE, open_arrays, save_arrays, write_arrays
+from relsynth.synth.core.files import LoadError
+from relsynth.synth.tabular._tables import index_dtype, root_order
+from relsynth.synth.tabular.grammar import BOS, PAD, Encoded
+from relsynth.synth.tabular.preproc import TabularPreproc
 
 log = logging.getLogger(__name__)
 IGNORE = -100
-META_FILE = "dataset.json"
+KIND = "TabularDataset"
 _ARRAYS = {
     "tokens": np.int32,
     "slots": np.int16,
@@ -90,16 +91,21 @@ class TabularDataset:
 
     @classmethod
     def from_disk(cls, preproc: TabularPreproc, path: str | Path) -> TabularDataset:
-        """Reopen a dataset written by `from_data(on_disk=True)`; checks it belongs to `preproc`."""
+        """Reopen a dataset written by `from_data(on_disk=True)` or `save`; checks it belongs to `preproc`."""
         path = Path(path)
-        meta_file = path / META_FILE
-        if not meta_file.is_file():
-            raise FileNotFoundError(f"no complete TabularDataset at {path} (missing {META_FILE})")
-        meta = json.loads(meta_file.read_text())
-        if meta["preproc"] != preproc.fingerprint():
-            raise ValueError(f"the dataset at {path} was encoded with another preprocessor; re-create it")
-        arrays = {name: _open(path / f"{name}.bin", dtype, meta["lengths"][name]) for name, dtype in _ARRAYS.items()}
+        arrays, meta = open_arrays(path, KIND)
+        if meta.get("preproc") != preproc.fingerprint():
+            raise LoadError(f"{path / ARRAYS_FILE}: the dataset was encoded with another preprocessor; re-create it")
+        missing = sorted(set(_ARRAYS) - set(arrays))
+        if missing:
+            raise LoadError(f"{path / ARRAYS_FILE}: arrays {missing} are missing; re-create the dataset")
         return cls(preproc, arrays, meta["block_size"], path)
+
+    config_file = ARRAYS_FILE  # what `save` writes: the mark of a saved dataset
+
+    def save(self, path: str | Path) -> None:
+        """Write the encoded arrays to the directory `path` (atomically), to reopen with `from_disk`."""
+        save_arrays(path, KIND, self.arrays, {"preproc": self.preproc.fingerprint(), "block_size": self.block_size})
 
     # ---- samples ---------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -217,56 +223,31 @@ def _encoded_arrays(enc: Encoded) -> dict[str, np.ndarray]:
     return {name: np.asarray(getattr(enc, name), dtype=dtype) for name, dtype in _ARRAYS.items()}
 
 
-def _open(file: Path, dtype, length: int) -> np.ndarray:
-    if length == 0:
-        return np.zeros(0, dtype=dtype)
-    return np.memmap(file, dtype=dtype, mode="r", shape=(length,))
-
-
 def _temporary_dir() -> Path:
     path = Path(tempfile.mkdtemp(prefix="relsynth-dataset-"))
     atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path / "data"
 
 
-def _root_order(data: RelationalData, root: str) -> dict[str, np.ndarray]:
-    """For every table under `root`: each row's root entity position (for chunking)."""
-    schema = data.schema
-    out = {root: np.arange(len(data[root]), dtype=_index_dtype(len(data[root])))}
-    for t in schema.depth_first(root)[1:]:
-        edge = schema.parent(t)
-        keys = data[edge.parent][schema.tables[edge.parent].primary_key]
-        out[t] = out[edge.parent][pd.Index(keys).get_indexer(data[t][edge.fk])]
-    return out
-
-
 def _write_chunked(
     data: RelationalData, preproc: TabularPreproc, target: Path, chunk_size: int | None, block_size: int | None
 ) -> None:
-    if (target / META_FILE).exists():
+    if (target / ARRAYS_FILE).exists():
         raise FileExistsError(f"{target} already holds a dataset; remove it or choose another path")
-    with atomic_dir(target) as tmp:
-        files = {name: open(tmp / f"{name}.bin", "wb") for name in _ARRAYS}  # noqa: SIM115
-        lengths = dict.fromkeys(_ARRAYS, 0)
+    with write_arrays(target, KIND, _ARRAYS) as w:
         n_tokens, n_rows = 0, 0
-        files["offsets"].write(np.zeros(1, dtype=np.int64).tobytes())
-        lengths["offsets"] = 1
+        w.append(offsets=np.zeros(1, dtype=np.int64))
         for chunk in _chunks(data, chunk_size):
             enc = preproc.transform_tables(chunk)
             parts = _encoded_arrays(enc)
             parts["offsets"] = parts["offsets"][1:] + n_tokens
             parts["row_start"] = parts["row_start"] + n_tokens
             parts["row_parent"] = np.where(parts["row_parent"] >= 0, parts["row_parent"] + n_rows, -1)
-            for name, arr in parts.items():
-                files[name].write(np.ascontiguousarray(arr, dtype=_ARRAYS[name]).tobytes())
-                lengths[name] += len(arr)
+            w.append(**parts)
             n_tokens += len(enc.tokens)
             n_rows += len(enc.row_start)
             log.info("encoded %d tokens, %d rows so far", n_tokens, n_rows)
-        for f in files.values():
-            f.close()
-        meta = {"preproc": preproc.fingerprint(), "block_size": block_size, "lengths": lengths}
-        (tmp / META_FILE).write_text(json.dumps(meta))
+        w.meta = {"preproc": preproc.fingerprint(), "block_size": block_size}
 
 
 def _chunks(data: RelationalData, chunk_size: int | None):
@@ -277,20 +258,16 @@ def _chunks(data: RelationalData, chunk_size: int | None):
         step = chunk_size or max(n, 1)
         cuts = np.append(np.arange(0, n, step), n)
         # per table: rows grouped by root entity and where each chunk starts (~8 bytes a row in all)
-        order = _root_order(data, root)
+        order = root_order(data, root)
         rows, bounds = {}, {}
         for t in list(order):
             root_of = order.pop(t)
             sorted_rows = np.argsort(root_of, kind="stable")
             bounds[t] = np.searchsorted(root_of[sorted_rows], cuts)
-            rows[t] = sorted_rows.astype(_index_dtype(len(sorted_rows)))
+            rows[t] = sorted_rows.astype(index_dtype(len(sorted_rows)))
             del root_of, sorted_rows
         for i in range(len(cuts) - 1):
             tables = {t: data[t].iloc[:0] for t in schema.synth_tables}
             for t in rows:
                 tables[t] = data[t].iloc[rows[t][bounds[t][i] : bounds[t][i + 1]]]
             yield tables
-
-
-def _index_dtype(n: int):
-    return np.int32 if n < 2**31 else np.int64

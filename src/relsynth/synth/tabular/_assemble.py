@@ -12,11 +12,10 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.synth.tabular.grammar import Encoded
 
 
 def assemble(pre, data: RelationalData | Mapping[str, pd.DataFrame]):
-    from relsynth.synth.preproc import Encoded
-
     tables = data.data if isinstance(data, RelationalData) else data
     schema, layouts = pre.schema, pre.layouts
     order = list(layouts)

@@ -14,11 +14,9 @@ model (generated as missing here).
 
 from __future__ import annotations
 
-import json
 import logging
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,22 +24,26 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData, Schema
-from relsynth.synth._encoders import (
+from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_config, write_config
+from relsynth.synth.tabular import _dp_fit
+from relsynth.synth.tabular._assemble import assemble, entity_lengths
+from relsynth.synth.tabular._decode import decode_entities
+from relsynth.synth.tabular._tables import child_counts, pk_format, records
+from relsynth.synth.tabular.encoders import (
     CategoricalPreproc,
     ColumnPreproc,
     CountPreproc,
     NumericPreproc,
     column_preproc_from_dict,
 )
+from relsynth.synth.tabular.grammar import N_SPECIAL, PLACEHOLDER, Encoded, Slot, TableLayout
 
 if TYPE_CHECKING:
-    from relsynth.synth.dp import DpBudget
+    from relsynth.synth.core.training.dp import DpBudget
 
 log = logging.getLogger(__name__)
-PAD, BOS = 0, 1
-N_SPECIAL = 2
-PLACEHOLDER = "<row>"  # the one field of a table that would otherwise have an empty header
-CONFIG_FILE = "preproc.json"
+CONFIG_FILE, KIND = "preproc.json", "TabularPreproc"
+_SAVED_KEYS = ("schema", "ctx_cols", "n_bins", "min_count", "max_exact_count", "ignored", "layouts", "slots", "stats")
 
 _NUMERIC_KINDS = {
     Column.NUMERIC: "numeric",
@@ -50,58 +52,6 @@ _NUMERIC_KINDS = {
     Column.DATE: "date",
     Column.TIME: "time",
 }
-
-
-@dataclass
-class Slot:
-    """One position type of the grammar: a column of a table, or a child count."""
-
-    table: str
-    column: str  # column name, "#<child>" for a count, PLACEHOLDER for an empty header
-    preproc: ColumnPreproc
-    offset: int = 0  # first global token id of this slot's vocabulary
-
-    @property
-    def is_count(self) -> bool:
-        return self.column.startswith("#")
-
-
-@dataclass
-class TableLayout:
-    """The header of a table's rows: its field slots, then one count slot per child table."""
-
-    name: str
-    fields: list[str]
-    children: list[str]
-    slots: list[int] = field(default_factory=list)  # global slot ids, fields then counts
-
-    @property
-    def n_fields(self) -> int:
-        return len(self.fields)
-
-    @property
-    def header_len(self) -> int:
-        return len(self.slots)
-
-
-@dataclass
-class Encoded:
-    """Token sequences of root entities, concatenated, with a row index for windows.
-
-    Entity e spans tokens[offsets[e]:offsets[e+1]]. Rows are in depth-first order; row r starts
-    at row_start[r], belongs to table row_table[r] and nests under row row_parent[r] (-1: root).
-    """
-
-    tokens: np.ndarray  # (N,) int32 global token ids
-    slots: np.ndarray  # (N,) int16 slot ids
-    offsets: np.ndarray  # (E+1,) int64
-    row_start: np.ndarray  # (R,) int64
-    row_table: np.ndarray  # (R,) int16 index into preproc.tables
-    row_parent: np.ndarray  # (R,) int64
-
-    @property
-    def n_entities(self) -> int:
-        return len(self.offsets) - 1
 
 
 class TabularPreproc:
@@ -188,11 +138,9 @@ class TabularPreproc:
     # ---- fit -------------------------------------------------------------------------------
     def fit(self, data: RelationalData, dp: DpBudget | None = None) -> TabularPreproc:
         """Fit on `data`. `dp=DpBudget(...)`: with DP mechanisms spending `dp.preproc_part` of the
-        budget (see `relsynth.synth._dp_fit`); the spend is kept in `stats["dp"]` for the trainer."""
+        budget (see `relsynth.synth.tabular._dp_fit`); the spend is kept in `stats["dp"]` for the trainer."""
         if dp is not None:
-            from relsynth.synth._dp_fit import fit_dp
-
-            return fit_dp(self, data, dp)
+            return _dp_fit.fit_dp(self, data, dp)
         self._check_data(data)
 
         def fit_column(table: str, col: str) -> ColumnPreproc:
@@ -200,23 +148,21 @@ class TabularPreproc:
             return pre.fit(data[table][col].rename(f"{table}.{col}"))
 
         def fit_count(table: str, child: str) -> ColumnPreproc:
-            return CountPreproc(max_exact=self.max_exact_count).fit(pd.Series(_child_counts(data, self.schema, child)))
+            return CountPreproc(max_exact=self.max_exact_count).fit(pd.Series(child_counts(data, self.schema, child)))
 
         self._build_layouts(data, fit_column, fit_count)
         self.fitted = True
-        from relsynth.synth._assemble import entity_lengths
-
         lengths = entity_lengths(self, data)  # not self.transform(data): fit stays light on large data
         self.stats = {
             "max_entity_len": int(lengths.max()) if len(lengths) else 0,
             "root_shares": {r: len(data[r]) / sum(len(data[x]) for x in self.schema.roots) for r in self.schema.roots},
             "pk_formats": {
-                t: _pk_format(data[t][pk])
+                t: pk_format(data[t][pk])
                 for t in self.schema.synth_tables
                 if (pk := self.schema.tables[t].primary_key) is not None
             },
             # lookups are copied as they are, so a saved model can generate on its own
-            "lookups": {t: _records(data[t]) for t in self.schema.lookups},
+            "lookups": {t: records(data[t]) for t in self.schema.lookups},
         }
         return self
 
@@ -285,12 +231,12 @@ class TabularPreproc:
         """Encode every root entity (vectorised: no Python loop over rows)."""
         self._check_fitted()
         self._check_data(data)
-        return _assemble(self, data)
+        return assemble(self, data)
 
     def transform_tables(self, tables: Mapping[str, pd.DataFrame]) -> Encoded:
         """Encode already validated tables (a chunk of a RelationalData), skipping validation."""
         self._check_fitted()
-        return _assemble(self, tables)
+        return assemble(self, tables)
 
     def encode_columns(self, table: str, df: pd.DataFrame, n_fields: int | None = None) -> np.ndarray:
         """(n_rows, header fields) global token ids of the table's field slots (the first `n_fields`)."""
@@ -323,8 +269,6 @@ class TabularPreproc:
 
     def decode_entities(self, sequences: list[np.ndarray], roots: list[str], seed: int = 0) -> RelationalData:
         """Parse token sequences (one per root entity) back into tables with fresh keys."""
-        from relsynth.synth._decode import decode_entities
-
         return decode_entities(self, sequences, roots, np.random.default_rng(seed))
 
     # ---- context ---------------------------------------------------------------------------
@@ -376,65 +320,27 @@ class TabularPreproc:
         self.stats, self.fitted = d["stats"], True
         return self
 
+    config_file = CONFIG_FILE  # what `save` writes: the mark of a saved preprocessor
+
     def save(self, path: str | Path) -> None:
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        (path / CONFIG_FILE).write_text(json.dumps(self.to_dict(), indent=1, default=_json_default))
+        """Write `preproc.json` to the directory `path` (atomically)."""
+        with atomic_dir(path, marker=CONFIG_FILE) as tmp:
+            write_config(tmp / CONFIG_FILE, KIND, self.to_dict())
 
     @classmethod
     def load(cls, path: str | Path) -> TabularPreproc:
         file = Path(path) / CONFIG_FILE
-        if not file.is_file():
-            raise FileNotFoundError(f"no saved TabularPreproc at {path} (missing {CONFIG_FILE})")
-        return cls.from_dict(json.loads(file.read_text()))
+        payload = read_config(file, KIND, keys=_SAVED_KEYS)
+        try:
+            return cls.from_dict(payload)
+        except (KeyError, TypeError, ValueError) as e:
+            raise LoadError(f"{file}: a damaged TabularPreproc ({type(e).__name__}: {e}); fit and save it again") from None
 
     def fingerprint(self) -> str:
         """A short hash of the fitted vocabulary, to check that saved datasets belong to it."""
-        import hashlib
-
-        return hashlib.sha256(json.dumps(self.to_dict()["slots"], default=_json_default).encode()).hexdigest()[:16]
-
-
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, pd.Timestamp):
-        return o.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+        return fingerprint(self.to_dict()["slots"])
 
 
 def _placeholder() -> CategoricalPreproc:
     """The one-token field of a table with neither modelled columns nor children."""
     return CategoricalPreproc(min_count=1, categories=["row"], dtype="object")
-
-
-def _records(df: pd.DataFrame) -> dict:
-    """A small table as JSON-able columns (nulls as None)."""
-    return {c: [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in df[c]] for c in df.columns}
-
-
-def _child_counts(data: RelationalData, schema: Schema, child: str) -> np.ndarray:
-    """Children in `child` per row of its parent table, zeros included, in parent row order."""
-    edge = schema.parent(child)
-    parent_keys = data[edge.parent][schema.tables[edge.parent].primary_key]
-    pos = pd.Index(parent_keys).get_indexer(data[child][edge.fk])
-    return np.bincount(pos, minlength=len(parent_keys))
-
-
-def _pk_format(keys: pd.Series) -> dict:
-    """How to regenerate keys: an integer sequence, or a string prefix plus zero-padded number."""
-    if pd.api.types.is_integer_dtype(keys.dtype):
-        return {"type": "int", "start": 1}
-    s = keys.dropna().astype(str)
-    m = s.str.extract(r"^(\D*)(\d+)$")
-    if len(s) and m[0].notna().all():
-        prefixes = m[0].unique()
-        if len(prefixes) == 1:
-            return {"type": "pattern", "prefix": str(prefixes[0]), "width": int(m[1].str.len().max())}
-    return {"type": "pattern", "prefix": "id_", "width": 1}
-
-
-def _assemble(pre: TabularPreproc, data: RelationalData) -> Encoded:
-    from relsynth.synth._assemble import assemble
-
-    return assemble(pre, data)

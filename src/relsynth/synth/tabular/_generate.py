@@ -17,9 +17,11 @@ import torch
 from tqdm.auto import tqdm
 
 from relsynth.relational import RelationalData
-from relsynth.synth._decode import child_counts
-from relsynth.synth._transformer import KVCache
-from relsynth.synth.preproc import BOS, PAD, TabularPreproc
+from relsynth.synth.core.sampling import left_pad, sample_tokens
+from relsynth.synth.core.transformer import KVCache
+from relsynth.synth.tabular._decode import row_child_counts
+from relsynth.synth.tabular.grammar import BOS, PAD
+from relsynth.synth.tabular.preproc import TabularPreproc
 
 log = logging.getLogger(__name__)
 _AUTO_BATCH = 256
@@ -37,7 +39,7 @@ class _Cursor:
 
     def end_row(self, header: list[int]) -> None:
         """Record a finished row and move to the next row to write (or finish)."""
-        counts = child_counts(self.pre, self.table, header)
+        counts = row_child_counts(self.pre, self.table, header)
         self.frames.append([self.table, header, counts])
         while self.frames:
             table, _, remaining = self.frames[-1]
@@ -181,8 +183,8 @@ def _run_pool(
             state, logits, pos = _reprefix(model, contexts, slots, capacity)
         else:
             logits = model.logits(inputs[:, None], slots[:, None], pos[:, None], state)[:, -1]
-        logits = (logits + bias).masked_fill(~allowed[slots], float("-inf")) / temp
-        tokens = _sample(logits, gen).cpu().numpy()
+        logits = (logits + bias).masked_fill(~allowed[slots], float("-inf"))
+        tokens = sample_tokens(logits, gen, temp=temp).cpu().numpy()
         f = force[active, np.minimum(hpos[active], H - 1)]
         use_forced = in_root[active] & (f >= 0)
         tokens[use_forced] = f[use_forced]
@@ -226,31 +228,16 @@ def _split_by_row(rows: list[np.ndarray], tokens: list[np.ndarray], n: int) -> l
     return np.split(all_tokens[order].astype(np.int64), np.cumsum(counts)[:-1])
 
 
-def _sample(logits: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """One token per row from softmax(logits), by the Gumbel-max trick (faster than multinomial)."""
-    u = torch.rand(logits.shape, generator=gen).clamp_(1e-10, 1.0).to(logits.device)  # CPU noise: same on any device
-    return (logits - torch.log(-torch.log(u))).argmax(dim=-1)
-
-
 def _reprefix(model, contexts: list[tuple[list[int], list[int]]], slots: torch.Tensor, capacity: int):
     """Restart the cache from each sequence's ancestor headers (as the training windows do)."""
     T = max(len(t) for t, _ in contexts) + 1
     if T > capacity:
         raise ValueError(f"max_block_size={capacity} is too small for a row with its ancestors ({T} tokens)")
-    B = len(contexts)
-    inputs = torch.full((B, T), PAD, dtype=torch.long)
-    slot_in = torch.zeros((B, T), dtype=torch.long)
-    pos = torch.zeros((B, T), dtype=torch.long)
-    valid = torch.zeros((B, T), dtype=torch.bool)
-    for b, (tok, slt) in enumerate(contexts):
-        m = len(tok)
-        pad = T - (m + 1)
-        inputs[b, pad:] = torch.tensor([BOS, *tok], dtype=torch.long)
-        slot_in[b, pad:] = torch.tensor([*slt, int(slots[b])], dtype=torch.long)
-        pos[b, pad:] = torch.arange(m + 1)
-        valid[b, pad:] = True
+    inputs, valid = left_pad([[BOS, *tok] for tok, _ in contexts], PAD, T)
+    slot_in, _ = left_pad([[*slt, int(slots[b])] for b, (_, slt) in enumerate(contexts)], 0, T)
+    pos, _ = left_pad([range(len(tok) + 1) for tok, _ in contexts], 0, T)
     device = model.head.weight.device
-    cache = KVCache(model.body.cfg, B, capacity, device=device)
+    cache = KVCache(model.body.cfg, len(contexts), capacity, device=device)
     inputs, slot_in, pos, valid = inputs.to(device), slot_in.to(device), pos.to(device), valid.to(device)
     logits = model.logits(inputs, slot_in, pos, cache, valid=valid)[:, -1]
     return cache, logits, pos[:, -1] + 1

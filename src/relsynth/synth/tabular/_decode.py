@@ -31,14 +31,14 @@ def parse_entities(pre, sequences, roots):
             row = len(headers[table])
             headers[table].append(header)
             parents[table].append(parent)
-            for child, n in reversed(list(zip(layout.children, child_counts(pre, table, header), strict=True))):
+            for child, n in reversed(list(zip(layout.children, row_child_counts(pre, table, header), strict=True))):
                 stack.append((child, row, n))
         if pos != len(seq):
             raise ValueError(f"a sequence has {len(seq) - pos} token(s) after its last row")
     return headers, parents
 
 
-def child_counts(pre, table: str, header) -> list[int]:
+def row_child_counts(pre, table: str, header) -> list[int]:
     """The number of rows of each child table that a `table` row's header announces."""
     layout = pre.layouts[table]
     out = []

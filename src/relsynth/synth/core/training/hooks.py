@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal
 
 from tqdm.auto import tqdm
 
-if TYPE_CHECKING:
-    from relsynth.synth.training import Trainer
-
 Trigger = Literal["step", "epoch"]
+
 
 
 class TrainHook:
@@ -29,10 +27,10 @@ class TrainHook:
             raise ValueError(f"trigger must be 'step' or 'epoch', got {trigger!r}")
         self.each, self.trigger = each, trigger
         self.n = 0
-        self.trainer: Trainer | None = None
+        self.trainer: Any = None  # the running `Trainer` (set by `setup`)
         self.hooks: list[TrainHook] = []
 
-    def setup(self, trainer: Trainer, hooks: list[TrainHook]) -> None:
+    def setup(self, trainer: Any, hooks: list[TrainHook]) -> None:
         """Called once before training with the trainer and all its hooks."""
         # a resumed run counts on from its checkpoint, so `each` keeps firing at the same steps
         self.n = getattr(trainer, "step" if self.trigger == "step" else "epoch", 0)

@@ -16,17 +16,50 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
+class ModelSize:
+    """Depth and width of a model; the same names for the tabular and the text model."""
+
+    n_layers: int  # blocks
+    h: int  # attention heads (d / h must be even)
+    d: int  # width of the residual stream
+    d_ff: int | None = None  # hidden width of each block's MLP; None: 4 * d
+
+    def __post_init__(self) -> None:
+        for name in ("n_layers", "h", "d"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"ModelSize {name} must be a positive integer, got {value!r}")
+        if self.d_ff is not None and (not isinstance(self.d_ff, int) or self.d_ff < 1):
+            raise ValueError(f"ModelSize d_ff must be a positive integer or None, got {self.d_ff!r}")
+        if self.d % self.h or (self.d // self.h) % 2:
+            raise ValueError(f"ModelSize d={self.d} must split into h={self.h} heads of even size")
+
+
+@dataclass(frozen=True)
 class TransformerConfig:
     n_layers: int = 2  # number of blocks
-    d_model: int = 64  # width of the residual stream
-    n_heads: int = 4  # attention heads; d_model must divide by it
+    h: int = 4  # attention heads; d must divide by it into heads of even size
+    d: int = 64  # width of the residual stream
     d_ff: int = 256  # hidden width of each block's MLP
     dropout: float = 0.0  # on attention output and MLP output
 
     def __post_init__(self) -> None:
-        if self.d_model % self.n_heads or (self.d_model // self.n_heads) % 2:
-            raise ValueError(f"d_model={self.d_model} must split into n_heads={self.n_heads} heads of even size")
+        if self.d % self.h or (self.d // self.h) % 2:
+            raise ValueError(f"d={self.d} must split into h={self.h} heads of even size")
+
+    @classmethod
+    def of(cls, size: ModelSize, dropout: float = 0.0) -> TransformerConfig:
+        return cls(size.n_layers, size.h, size.d, size.d_ff or 4 * size.d, dropout)
+
+
+def resolve_size(size: str | ModelSize, presets: dict[str, ModelSize], what: str) -> ModelSize:
+    """A preset by name ("small", ...) or a `ModelSize` as it is; presets are frozen, never shared mutably."""
+    if isinstance(size, ModelSize):
+        return size
+    if isinstance(size, str) and str(size) in presets:
+        return presets[str(size)]
+    raise ValueError(f"unknown {what} size {size!r}; options: {list(presets)} or ModelSize(n_layers=, h=, d=)")
 
 
 def rotary(pos: Tensor, head_dim: int, base: float = 10_000.0) -> tuple[Tensor, Tensor]:
@@ -50,8 +83,8 @@ class KVCache:
     """
 
     def __init__(self, cfg: TransformerConfig, batch: int, capacity: int, device: torch.device | str = "cpu"):
-        hd = cfg.d_model // cfg.n_heads
-        shape = (cfg.n_layers, batch, cfg.n_heads, capacity, hd)
+        hd = cfg.d // cfg.h
+        shape = (cfg.n_layers, batch, cfg.h, capacity, hd)
         self.k = torch.zeros(shape, device=device)
         self.v = torch.zeros(shape, device=device)
         self.valid = torch.zeros(batch, capacity, dtype=torch.bool, device=device)
@@ -70,9 +103,9 @@ class KVCache:
 class Attention(nn.Module):
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
-        self.n_heads, self.dropout = cfg.n_heads, cfg.dropout
-        self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)
-        self.proj = nn.Linear(cfg.d_model, cfg.d_model)
+        self.n_heads, self.dropout = cfg.h, cfg.dropout
+        self.qkv = nn.Linear(cfg.d, 3 * cfg.d)
+        self.proj = nn.Linear(cfg.d, cfg.d)
 
     def forward(
         self, x: Tensor, cos: Tensor, sin: Tensor, cache: KVCache | None, layer: int, mask: Tensor | None
@@ -95,9 +128,9 @@ class Attention(nn.Module):
 class Block(nn.Module):
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
-        self.ln1, self.ln2 = nn.LayerNorm(cfg.d_model), nn.LayerNorm(cfg.d_model)
+        self.ln1, self.ln2 = nn.LayerNorm(cfg.d), nn.LayerNorm(cfg.d)
         self.attn = Attention(cfg)
-        self.mlp = nn.Sequential(nn.Linear(cfg.d_model, cfg.d_ff), nn.GELU(), nn.Linear(cfg.d_ff, cfg.d_model))
+        self.mlp = nn.Sequential(nn.Linear(cfg.d, cfg.d_ff), nn.GELU(), nn.Linear(cfg.d_ff, cfg.d))
         self.drop = nn.Dropout(cfg.dropout)
 
     def forward(
@@ -114,13 +147,13 @@ class Transformer(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
-        self.ln_f = nn.LayerNorm(cfg.d_model)
+        self.ln_f = nn.LayerNorm(cfg.d)
 
     def forward(self, x: Tensor, pos: Tensor, cache: KVCache | None = None, valid: Tensor | None = None) -> Tensor:
         """`pos` (B, T): rotary positions. Without a cache the attention is plain causal over
         the T positions. With a cache, the T new positions are appended after `cache.length`
         and `valid` (B, T) marks which of them are real tokens (False = left padding)."""
-        cos, sin = rotary(pos, self.cfg.d_model // self.cfg.n_heads)
+        cos, sin = rotary(pos, self.cfg.d // self.cfg.h)
         mask = None
         if cache is not None:
             mask = self._cache_mask(cache, x.shape[1], valid)

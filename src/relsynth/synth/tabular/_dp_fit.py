@@ -34,7 +34,11 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData, Schema
-from relsynth.synth._encoders import (
+from relsynth.synth.core.training.accounting import zcdp_epsilon, zcdp_rho
+from relsynth.synth.core.training.dp import DpBudget
+from relsynth.synth.tabular._assemble import entity_lengths
+from relsynth.synth.tabular._tables import child_counts, pk_format, records, root_order
+from relsynth.synth.tabular.encoders import (
     CategoricalPreproc,
     ColumnPreproc,
     CountPreproc,
@@ -43,7 +47,6 @@ from relsynth.synth._encoders import (
     _plain,
     _to_number,
 )
-from relsynth.synth.dp import DpBudget, zcdp_epsilon, zcdp_rho
 
 log = logging.getLogger(__name__)
 LOG_STEPS = 4  # sign-log grid: 4 cells per decade
@@ -54,8 +57,6 @@ RANGE_Q = (0.005, 0.995)  # the range keeps these noisy quantiles of the sign-lo
 
 def fit_dp(pre, data: RelationalData, budget: DpBudget):
     """Fit `pre` (a TabularPreproc) with DP mechanisms spending `budget.preproc_part`."""
-    from relsynth.synth._assemble import entity_lengths
-    from relsynth.synth.preproc import _pk_format
 
     eps, delta = budget.preproc_part
     if eps <= 0:
@@ -90,11 +91,11 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget):
         "max_entity_len": _entity_len(pre, entity_lengths(pre, data), noise),
         "root_shares": _root_shares(pre.schema, data, noise),
         "pk_formats": {
-            t: _pk_format(pd.Series([1]) if _int_keys(data[t][pk]) else pd.Series(["x"]))
+            t: pk_format(pd.Series([1]) if _int_keys(data[t][pk]) else pd.Series(["x"]))
             for t in pre.schema.synth_tables
             if (pk := pre.schema.tables[t].primary_key) is not None
         },
-        "lookups": {t: _records(data[t]) for t in pre.schema.lookups},
+        "lookups": {t: records(data[t]) for t in pre.schema.lookups},
         "dp": {
             "epsilon": zcdp_epsilon(max(n_hist, 1) / (2 * sigma**2), delta / 2),
             "delta": delta,
@@ -112,15 +113,14 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget):
 
 # ---- the data seen by the mechanisms ---------------------------------------------------------
 def _check_children(data: RelationalData, schema: Schema, max_children: int) -> None:
-    from relsynth.synth.preproc import _child_counts
 
     for t in schema.synth_tables:
         for child in schema.children(t):
-            if len(data[child]) and _child_counts(data, schema, child).max() > max_children:
+            if len(data[child]) and child_counts(data, schema, child).max() > max_children:
                 raise ValueError(
                     f"some {t} rows have more than max_children={max_children} {child} rows: the public bound on "
                     "children must hold; raise DpBudget(max_children=...) or cut the data with "
-                    "relsynth.synth.dp.truncate_children(data, max_children)"
+                    "relsynth.synth.tabular.truncate_children(data, max_children)"
                 )
 
 
@@ -139,11 +139,10 @@ def truncate_children(data: RelationalData, max_children: int) -> RelationalData
 
 def _one_row_per_entity(data: RelationalData, schema: Schema, rng: np.random.Generator) -> dict[str, pd.DataFrame]:
     """Per table, one random row of each root entity that has rows there."""
-    from relsynth.synth.dataset import _root_order
 
     out = {}
     for root in schema.roots:
-        for t, entity in _root_order(data, root).items():
+        for t, entity in root_order(data, root).items():
             order = rng.permutation(len(entity))
             _, first = np.unique(entity[order], return_index=True)
             out[t] = data[t].iloc[np.sort(order[first])]
@@ -315,9 +314,3 @@ def _root_shares(schema: Schema, data: RelationalData, noise: _Noise) -> dict[st
 
 def _int_keys(keys: pd.Series) -> bool:
     return pd.api.types.is_integer_dtype(keys.dtype)
-
-
-def _records(df: pd.DataFrame) -> dict:
-    from relsynth.synth.preproc import _records as records
-
-    return records(df)

@@ -8,8 +8,7 @@ token per parent but decide the structure of the whole database.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -17,24 +16,21 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import Tensor, nn
 
 from relsynth.relational import RelationalData
-from relsynth.synth._files import atomic_dir
-from relsynth.synth._transformer import Transformer, TransformerConfig
-from relsynth.synth.dataset import IGNORE
-from relsynth.synth.preproc import TabularPreproc
-from relsynth.synth.training import on_device
+from relsynth.synth.core.files import atomic_dir, config_from_dict, read_config, read_weights, write_config
+from relsynth.synth.core.training.strategy import on_device
+from relsynth.synth.core.transformer import ModelSize, Transformer, TransformerConfig, resolve_size
+from relsynth.synth.tabular import _generate
+from relsynth.synth.tabular.dataset import IGNORE
+from relsynth.synth.tabular.preproc import TabularPreproc
 
-CONFIG_FILE, WEIGHTS_FILE, PREPROC_DIR = "model.json", "model.safetensors", "preproc"
+CONFIG_FILE, WEIGHTS_FILE, PREPROC_DIR, KIND = "model.json", "model.safetensors", "preproc", "TabularModel"
 
 
-@dataclass
-class TabularModelSize:
-    n_layers: int  # blocks
-    h: int  # attention heads
-    d: int  # width
+TabularModelSize = ModelSize  # aindo.rdml's name; one size class for both models
 
 
 class Size(StrEnum):
@@ -44,22 +40,12 @@ class Size(StrEnum):
 
 
 SIZES = {
-    Size.SMALL: TabularModelSize(n_layers=2, h=4, d=64),
-    Size.MEDIUM: TabularModelSize(n_layers=3, h=4, d=128),
-    Size.LARGE: TabularModelSize(n_layers=4, h=8, d=256),
+    Size.SMALL.value: ModelSize(n_layers=2, h=4, d=64),
+    Size.MEDIUM.value: ModelSize(n_layers=3, h=4, d=128),
+    Size.LARGE.value: ModelSize(n_layers=4, h=8, d=256),
 }
 BLOCKS = ("free", "lstm")
-
-
-def resolve_size(size: str | Size | TabularModelSize) -> TabularModelSize:
-    if isinstance(size, TabularModelSize):
-        return size
-    try:
-        return SIZES[Size(size)]
-    except ValueError:
-        raise ValueError(
-            f"unknown size {size!r}; options: {[s.value for s in Size]} or TabularModelSize(...)"
-        ) from None
+REDUCTIONS = ("tokens", "samples", "none")
 
 
 @dataclass
@@ -75,6 +61,9 @@ class TabularModelConfig:
     block_size: int | None = None  # training window (tokens); generation re-prefixes at this length
     dp_layers: bool = False  # "lstm" built from opacus.layers.DPLSTM (per-sample gradients for DP training)
 
+    def size(self) -> ModelSize:
+        return ModelSize(n_layers=self.n_layers, h=self.h, d=self.d)
+
 
 class TabularModel(nn.Module):
     def __init__(self, cfg: TabularModelConfig, preproc: TabularPreproc):
@@ -83,7 +72,7 @@ class TabularModel(nn.Module):
         self.tok_emb = nn.Embedding(cfg.vocab_size, cfg.d)
         self.slot_emb = nn.Embedding(cfg.n_slots, cfg.d)
         if cfg.block == "free":
-            self.body = Transformer(TransformerConfig(cfg.n_layers, cfg.d, cfg.h, 4 * cfg.d, cfg.dropout))
+            self.body = Transformer(TransformerConfig.of(cfg.size(), cfg.dropout))
         else:
             self.body = _LSTMBody(cfg.d, cfg.n_layers, cfg.dropout, dp=cfg.dp_layers)
         self.head = nn.Linear(cfg.d, cfg.vocab_size)
@@ -93,16 +82,14 @@ class TabularModel(nn.Module):
         self.register_buffer("slot_weight", weights, persistent=False)
         # log-ratio added to child-count logits at generation (see calibrate_counts)
         self.register_buffer("count_bias", torch.zeros(cfg.vocab_size))
-        # "tokens": mean over the batch's tokens; "samples": mean of per-sample (per-entity) means,
-        # so each sample's gradient depends on it alone (DP training); "none": per-sample losses (B,)
-        self.loss_reduction = "tokens"
 
     # ---- construction ----------------------------------------------------------------------
     @classmethod
     def build(
         cls,
         preproc: TabularPreproc,
-        size: str | Size | TabularModelSize = "small",
+        *,
+        size: str | Size | ModelSize = "small",
         block: str = "free",
         dropout: float = 0.0,
         count_weight: float = 1.0,
@@ -113,7 +100,7 @@ class TabularModel(nn.Module):
             raise ValueError(f"unknown block {block!r}; options: {list(BLOCKS)}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        s = resolve_size(size)
+        s = resolve_size(size, SIZES, "tabular model")
         cfg = TabularModelConfig(
             preproc.vocab_size, len(preproc.slots), s.n_layers, s.h, s.d, block, dropout, count_weight, block_size
         )
@@ -128,24 +115,34 @@ class TabularModel(nn.Module):
             h = self.body(x, state)
         return self.head(h)  # (B, T, V)
 
-    def forward(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+    def forward(self, batch: dict[str, Tensor], reduction: str = "tokens") -> tuple[Tensor, Tensor]:
+        """(logits (B, T, V), loss). `reduction`: "tokens" (mean over the batch's tokens), "samples"
+        (mean of per-sample means, so each sample's gradient depends on it alone: DP training) or
+        "none" (per-sample losses (B,))."""
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
         slots, targets = batch["slots"], batch["targets"]
         logits = self.logits(batch["inputs"], slots, batch["pos"])
         logits = logits.masked_fill(~self.allowed[slots], float("-inf"))
         ce = F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=IGNORE, reduction="none")  # (B, T)
         w = self.slot_weight[slots] * (targets != IGNORE)
-        if self.loss_reduction == "tokens":
+        if reduction == "tokens":
             return logits, (ce * w).sum() / w.sum().clamp_min(1.0)
         per_sample = (ce * w).sum(1) / w.sum(1).clamp_min(1.0)  # (B,)
-        return logits, per_sample if self.loss_reduction == "none" else per_sample.mean()
+        return logits, per_sample if reduction == "none" else per_sample.mean()
 
-    def use_dp_layers(self) -> None:
-        """Rebuild an "lstm" body with opacus' DPLSTM (same weights) for DP training; saved in the config."""
-        if self.config.block == "lstm" and not self.config.dp_layers:
-            self.config.dp_layers = True
-            old = self.body.lstm
-            self.body.lstm = _lstm(old.input_size, old.num_layers, old.dropout, dp=True)
-            self.body.lstm.load_state_dict(old.state_dict())
+    def dp_copy(self) -> TabularModel:
+        """A copy whose layers opacus can differentiate per sample (an "lstm" body rebuilt with
+        DPLSTM, same weights); this model is left as it is. The DP trainer trains the copy and
+        loads its weights back here."""
+        if self.config.block != "lstm" or self.config.dp_layers:
+            return self
+        copy = TabularModel(replace(self.config, dp_layers=True), self.preproc)
+        copy.load_state_dict(self.state_dict())
+        return copy.train(self.training)
+
+    def n_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
 
     # ---- calibration -----------------------------------------------------------------------
     @torch.no_grad()
@@ -193,6 +190,7 @@ class TabularModel(nn.Module):
     def generate(
         self,
         n_samples: int | None = None,
+        *,
         ctx: pd.DataFrame | None = None,
         batch_size: int = 0,
         max_block_size: int = 0,
@@ -206,25 +204,25 @@ class TabularModel(nn.Module):
         one entity is generated per row. `batch_size=0` and `max_block_size=0` are automatic.
         The result passes `RelationalData` validation: fresh keys, consistent foreign keys.
         """
-        from relsynth.synth._generate import generate
-
-        return generate(self, n_samples, ctx, batch_size, max_block_size, temp, seed, progress)
+        return _generate.generate(self, n_samples, ctx, batch_size, max_block_size, temp, seed, progress)
 
     # ---- save / load -----------------------------------------------------------------------
+    config_file = CONFIG_FILE  # what `save` writes: the mark of a saved model
+
     def save(self, path: str | Path) -> None:
+        """`model.json`, safetensors weights and the preprocessor under `preproc/`, written atomically."""
         with atomic_dir(path, marker=CONFIG_FILE) as tmp:  # a failed save leaves the previous model, never half of one
-            (tmp / CONFIG_FILE).write_text(json.dumps(asdict(self.config), indent=1))
+            write_config(tmp / CONFIG_FILE, KIND, {"config": asdict(self.config)})
             save_file({k: v.contiguous() for k, v in _unshared(self.state_dict()).items()}, tmp / WEIGHTS_FILE)
             self.preproc.save(tmp / PREPROC_DIR)
 
     @classmethod
     def load(cls, path: str | Path) -> TabularModel:
         path = Path(path)
-        if not (path / CONFIG_FILE).is_file() or not (path / WEIGHTS_FILE).is_file():
-            raise FileNotFoundError(f"no saved TabularModel at {path} (needs {CONFIG_FILE} and {WEIGHTS_FILE})")
-        cfg = TabularModelConfig(**json.loads((path / CONFIG_FILE).read_text()))
+        file = path / CONFIG_FILE
+        cfg = config_from_dict(TabularModelConfig, read_config(file, KIND, keys=("config",))["config"], file)
         model = cls(cfg, TabularPreproc.load(path / PREPROC_DIR))
-        model.load_state_dict(_with_aliases(model, load_file(path / WEIGHTS_FILE)))
+        model.load_state_dict(_with_aliases(model, read_weights(path / WEIGHTS_FILE)))
         return model.eval()
 
 
@@ -273,7 +271,3 @@ def _with_aliases(model: nn.Module, state: dict[str, Tensor]) -> dict[str, Tenso
             if present and k not in state:
                 state[k] = state[present[0]]
     return state
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,138 @@
+"""Saved directories: written atomically (never seen half-written), described by a config that
+says what they hold (`kind`, `format_version`) and read back strictly."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import MISSING, fields
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+
+T = TypeVar("T")
+
+
+def replace_dir(src: Path, dst: Path) -> None:
+    """Move the finished directory `src` to `dst`, replacing what was there (never half-written)."""
+    old = None
+    if dst.exists():
+        old = dst.with_name(f".{dst.name}.old{os.getpid()}")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(dst, old)
+    try:
+        os.replace(src, dst)
+    except BaseException:
+        if old is not None:
+            os.replace(old, dst)  # put the previous version back
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def atomic_dir(path: str | Path, marker: str | None = None) -> Iterator[Path]:
+    """A fresh directory beside `path` to write into. It replaces `path` when the block ends
+    without an error and is removed otherwise, so `path` is always complete or untouched.
+
+    With `marker` (a file every such save writes), an existing non-empty `path` without it is
+    refused: saving into a folder of other files must not delete them."""
+    path = Path(path)
+    if marker is not None and path.is_dir() and any(path.iterdir()) and not (path / marker).exists():
+        raise FileExistsError(f"{path} is not empty and holds no {marker}: save into a new or dedicated directory")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp"))
+    try:
+        yield tmp
+        replace_dir(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---- saved configs: every saved directory says what it holds -----------------------------------
+FORMAT_VERSION = 1
+
+
+class LoadError(ValueError):
+    """A saved file that cannot be read as what was expected; the message names the file."""
+
+
+def write_config(file: Path, kind: str, payload: dict) -> None:
+    """`file` as JSON: `{"kind": kind, "format_version": FORMAT_VERSION, **payload}`."""
+    file.write_text(json.dumps({"kind": kind, "format_version": FORMAT_VERSION, **payload}, indent=1,
+                               default=_json_default))
+
+
+def read_config(file: Path, kind: str, keys: Iterable[str] | None = None) -> dict:
+    """The payload of a config written by `write_config`, checked strictly.
+
+    A missing file, invalid JSON, another kind, another format version or (with `keys`) a key
+    that is missing or not expected is a `LoadError` (`FileNotFoundError` when missing) naming
+    the file and what was expected."""
+    if not file.is_file():
+        raise FileNotFoundError(f"no {kind} at {file.parent}: {file.name} is missing")
+    try:
+        spec = json.loads(file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise LoadError(f"{file}: not valid JSON ({e}); the {kind} is damaged, save it again") from None
+    if not isinstance(spec, dict) or spec.get("kind") != kind:
+        found = spec.get("kind") if isinstance(spec, dict) else type(spec).__name__
+        raise LoadError(f"{file}: holds a {found!r}, not a {kind}")
+    if spec.get("format_version") != FORMAT_VERSION:
+        raise LoadError(
+            f"{file}: {kind} format_version {spec.get('format_version')!r}; this relsynth reads version "
+            f"{FORMAT_VERSION}: save it again with this version"
+        )
+    payload = {k: v for k, v in spec.items() if k not in ("kind", "format_version")}
+    if keys is not None:
+        expected = set(keys)
+        unknown, missing = sorted(set(payload) - expected), sorted(expected - set(payload))
+        if unknown or missing:
+            raise LoadError(f"{file}: {kind} config with unknown keys {unknown} and missing keys {missing}")
+    return payload
+
+
+def config_from_dict(cls: type[T], values: dict, file: Path) -> T:
+    """`cls(**values)` for a config dataclass; unknown or missing fields are a `LoadError` naming `file`."""
+    names = {f.name for f in fields(cls)}
+    required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
+    unknown, missing = sorted(set(values) - names), sorted(required - set(values))
+    if unknown or missing:
+        raise LoadError(f"{file}: {cls.__name__} with unknown fields {unknown} and missing fields {missing}")
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as e:
+        raise LoadError(f"{file}: invalid {cls.__name__}: {e}") from None
+
+
+def fingerprint(obj: object) -> str:
+    """A short hash of a JSON-able object: which preprocessor encoded a dataset."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=_json_default).encode()).hexdigest()[:16]
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, pd.Timestamp):
+        return o.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def read_weights(file: Path) -> dict:
+    """The tensors of a safetensors file; a missing, truncated or foreign file is a `LoadError` naming it."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    if not file.is_file():
+        raise FileNotFoundError(f"{file} is missing: the weights were not saved there")
+    try:
+        return load_file(file)
+    except (SafetensorError, OSError, ValueError) as e:
+        raise LoadError(f"{file}: unreadable weights ({e}); the model is damaged, save it again") from None

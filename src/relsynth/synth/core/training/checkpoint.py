@@ -1,0 +1,47 @@
+"""Resumable checkpoints: weights, optimizer, position, history and the run's config.
+
+A checkpoint is one torch file of tensors and plain containers (loaded with
+`weights_only=True`: nothing is unpickled). It records `kind`, `format_version` and the
+`RunConfig` it was written under, plus the batch size and learning rate the run resolved, so a
+resumed run continues with exactly the same choices or refuses with the list of differences.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from relsynth.synth.core.files import LoadError
+
+KIND, FORMAT_VERSION = "relsynth.checkpoint", 1
+
+
+def save_checkpoint(path: str | Path, state: dict) -> None:
+    """Write `state` (see `Trainer.checkpoint_state`) atomically: never a half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {"kind": KIND, "format_version": FORMAT_VERSION, **state}
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as tmp:
+        torch.save(state, tmp.name)
+    os.replace(tmp.name, path)
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """The state saved at `path`; a missing, unreadable or foreign file is an error naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path} to resume from")
+    try:
+        state = torch.load(path, weights_only=True)
+    except Exception as e:  # torch raises several kinds for a truncated or foreign file
+        raise LoadError(f"{path}: not a readable relsynth checkpoint ({type(e).__name__}: {e})") from None
+    if not isinstance(state, dict) or state.get("kind") != KIND:
+        raise LoadError(f"{path}: not a relsynth checkpoint (kind {state.get('kind') if isinstance(state, dict) else None!r})")
+    if state.get("format_version") != FORMAT_VERSION:
+        raise LoadError(
+            f"{path}: checkpoint format_version {state.get('format_version')!r}, this relsynth reads {FORMAT_VERSION}"
+        )
+    return state

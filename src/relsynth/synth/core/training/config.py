@@ -1,0 +1,142 @@
+"""What a training run is asked to do (frozen configs) and what it did (`TrainResult`)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+from relsynth.synth.core.training import hooks
+from relsynth.synth.core.training.hooks import Trigger
+
+LR_DECAYS = ("cosine", "none")
+
+
+@dataclass(frozen=True)
+class LrSchedule:
+    """Reduce the learning rate by `factor` when validation stops improving."""
+
+    factor: float = 0.5  # multiply the rate by this on a plateau
+    patience: int = 2  # validations without improvement before reducing
+    threshold: float = 1e-3  # relative improvement that counts
+    cooldown: int = 0  # validations to wait after a reduction
+    lr_min_ratio: float = 0.01  # never below this share of the initial rate
+
+    def __post_init__(self) -> None:
+        if not 0 < self.factor < 1:
+            raise ValueError(f"LrSchedule factor must be in (0, 1), got {self.factor}")
+        if self.patience < 0 or self.cooldown < 0:
+            raise ValueError(f"LrSchedule patience and cooldown must be >= 0, got {self.patience}, {self.cooldown}")
+
+
+@dataclass(frozen=True)
+class EarlyStop:
+    """Stop after `patience` validations without an improvement larger than `delta`."""
+
+    delta: float = 0.0
+    patience: int = 5
+
+    def __post_init__(self) -> None:
+        if self.delta < 0 or self.patience < 1:
+            raise ValueError(f"EarlyStop needs delta >= 0 and patience >= 1, got {self.delta}, {self.patience}")
+
+
+# frozen presets: handing one out never lets a caller change it for everyone else
+EARLY_STOP_MODES = {
+    "precise": EarlyStop(delta=0.0, patience=10),
+    "normal": EarlyStop(delta=0.0, patience=5),
+    "quick": EarlyStop(delta=1e-3, patience=2),
+}
+
+
+@dataclass
+class Validation:
+    """Evaluate on `dataset` each `each` epochs or steps; optionally schedule, stop and keep the best."""
+
+    dataset: Any
+    each: int = 1
+    trigger: Trigger = "epoch"
+    lr_schedule: LrSchedule | None = None
+    early_stop: EarlyStop | Literal["precise", "normal", "quick"] | None = None
+    save_best: str | Path | None = None  # checkpoint path for the best weights (restored at the end)
+    tensorboard: str | Path | None = None  # log directory (needs the tensorboard package)
+    dp: Any = None  # DpValid: noisy validation under differential privacy
+
+    def __post_init__(self) -> None:
+        if self.trigger not in ("step", "epoch"):
+            raise ValueError(f"Validation trigger must be 'step' or 'epoch', got {self.trigger!r}")
+        if not isinstance(self.each, int) or self.each < 1:
+            raise ValueError(f"Validation each must be an integer >= 1, got {self.each!r}")
+        if self.tensorboard is not None:
+            hooks.tensorboard_writer()  # fail here, before any work, when the package is missing
+        if isinstance(self.early_stop, str):
+            if self.early_stop not in EARLY_STOP_MODES:
+                raise ValueError(f"early_stop mode {self.early_stop!r} unknown; options: {sorted(EARLY_STOP_MODES)}")
+            self.early_stop = EARLY_STOP_MODES[self.early_stop]
+        if self.early_stop is not None and not isinstance(self.early_stop, EarlyStop):
+            raise TypeError(f"early_stop must be an EarlyStop, a mode name or None, got {self.early_stop!r}")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The options of one `train()` call that decide its result; a checkpoint stores them, and
+    `resume=` refuses to continue a run under other ones."""
+
+    n_epochs: int | None
+    n_steps: int | None
+    batch_size: int | None
+    memory: float | None
+    lr: float | None
+    accumulate_grad: int
+    seed: int
+    lr_decay: str
+    world_size: int
+
+    def __post_init__(self) -> None:
+        if (self.n_epochs is None) == (self.n_steps is None):
+            raise ValueError("give exactly one of n_epochs and n_steps")
+        if (self.batch_size is None) == (self.memory is None):
+            raise ValueError("give exactly one of batch_size and memory (MB)")
+        for name in ("n_epochs", "n_steps", "batch_size", "accumulate_grad"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.memory is not None and not (isinstance(self.memory, int | float) and math.isfinite(self.memory)
+                                            and self.memory > 0):
+            raise ValueError(f"memory must be a positive, finite number of MB, got {self.memory!r}")
+        if self.lr is not None and not (isinstance(self.lr, int | float) and math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a positive, finite number (or None for a range test), got {self.lr!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ValueError(f"seed must be an integer, got {self.seed!r}")
+        if self.lr_decay not in LR_DECAYS:
+            raise ValueError(f"lr_decay must be one of {LR_DECAYS}, got {self.lr_decay!r}")
+        if isinstance(self.world_size, bool) or not isinstance(self.world_size, int) or self.world_size < 0:
+            raise ValueError(f"world_size must be an integer >= 0, got {self.world_size!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def differences(self, saved: dict) -> list[str]:
+        """'name: saved -> now' for every option that differs from a checkpoint's."""
+        now = self.to_dict()
+        keys = [f.name for f in fields(self)]
+        return [f"{k}: {saved.get(k)!r} -> {now[k]!r}" for k in keys if saved.get(k) != now[k]]
+
+
+@dataclass
+class TrainResult:
+    """What a training run did: its history and the choices it made."""
+
+    history: list[dict] = field(default_factory=list)
+    batch_size: int = 0
+    lr: float = 0.0
+    n_steps: int = 0
+    n_epochs: float = 0.0
+    best_valid_loss: float | None = None
+    stopped_early: bool = False
+    seconds: float = 0.0
+    epsilon: float | None = None  # privacy spent, for DP runs: preprocessor + training + validation
+    delta: float | None = None  # the delta epsilon is spent at (the budget's), for DP runs
+    noise_multiplier: float | None = None  # DP-SGD noise used (given or calibrated), for DP runs
+    count_calibration: dict | None = None  # mean predicted / real child count per edge, before calibration

@@ -1,0 +1,50 @@
+"""Reading the relational structure of a database: children per parent, root entity of each
+row, key formats, small tables as records. Shared by the plain and the DP fit and the datasets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import RelationalData, Schema
+
+
+def child_counts(data: RelationalData, schema: Schema, child: str) -> np.ndarray:
+    """Children in `child` per row of its parent table, zeros included, in parent row order."""
+    edge = schema.parent(child)
+    parent_keys = data[edge.parent][schema.tables[edge.parent].primary_key]
+    pos = pd.Index(parent_keys).get_indexer(data[child][edge.fk])
+    return np.bincount(pos, minlength=len(parent_keys))
+
+
+def pk_format(keys: pd.Series) -> dict:
+    """How to regenerate keys: an integer sequence, or a string prefix plus zero-padded number."""
+    if pd.api.types.is_integer_dtype(keys.dtype):
+        return {"type": "int", "start": 1}
+    s = keys.dropna().astype(str)
+    m = s.str.extract(r"^(\D*)(\d+)$")
+    if len(s) and m[0].notna().all():
+        prefixes = m[0].unique()
+        if len(prefixes) == 1:
+            return {"type": "pattern", "prefix": str(prefixes[0]), "width": int(m[1].str.len().max())}
+    return {"type": "pattern", "prefix": "id_", "width": 1}
+
+
+def records(df: pd.DataFrame) -> dict:
+    """A small table as JSON-able columns (nulls as None)."""
+    return {c: [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in df[c]] for c in df.columns}
+
+
+def root_order(data: RelationalData, root: str) -> dict[str, np.ndarray]:
+    """For every table under `root`: each row's root entity position (for chunking)."""
+    schema = data.schema
+    out = {root: np.arange(len(data[root]), dtype=index_dtype(len(data[root])))}
+    for t in schema.depth_first(root)[1:]:
+        edge = schema.parent(t)
+        keys = data[edge.parent][schema.tables[edge.parent].primary_key]
+        out[t] = out[edge.parent][pd.Index(keys).get_indexer(data[t][edge.fk])]
+    return out
+
+
+def index_dtype(n: int):
+    return np.int32 if n < 2**31 else np.int64
