@@ -38,10 +38,9 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.naive_bayes import MultinomialNB
 
 from relsynth.relational import RelationalData, Schema
-from relsynth.synth import TrainHook
+from relsynth.synth import EarlyStop, TrainHook, Validation
 from relsynth.synth.text import TextDataset, TextModel, TextPreproc, TextTrainer
 from relsynth.synth.text.dataset import IGNORE
-from relsynth.synth import EarlyStop, Validation
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = {"album": "title", "track": "name"}

@@ -15,12 +15,7 @@ WORDS = {
     2: ["Blue", "Night", "Café", "Naïve"],
     3: ["東京", "Sakura", "夜", "Tōkyō 😀"],
 }
-TINY = TextModelSize(n_layers=1, d_model=32, n_heads=2)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    torch.set_num_threads(1)
+TINY = TextModelSize(n_layers=1, h=2, d=32)
 
 
 def song_schema() -> Schema:
@@ -89,9 +84,13 @@ def song_preproc(songs) -> TextPreproc:
 @pytest.fixture(scope="module")
 def trained(songs, song_preproc) -> TextModel:
     """A tiny model trained for a few seconds on the song titles."""
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    model = TextModel.build(song_preproc, size=TINY, block_size=64)
-    ds = TextDataset.from_data(songs, song_preproc, block_size=64)
-    TextTrainer(model).train(ds, n_epochs=40, batch_size=16, lr=1e-2)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # module-scoped: set up before the per-test thread fixture
+    try:
+        torch.manual_seed(0)
+        model = TextModel.build(song_preproc, size=TINY, block_size=64)
+        ds = TextDataset.from_data(songs, song_preproc, block_size=64)
+        TextTrainer(model).train(ds, n_epochs=40, batch_size=16, lr=1e-2)
+    finally:
+        torch.set_num_threads(before)
     return model

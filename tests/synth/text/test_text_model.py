@@ -20,12 +20,12 @@ def titles(data: RelationalData) -> pd.Series:
 # ---- build -----------------------------------------------------------------------------------
 def test_build_sizes_and_unknown_size(song_preproc: TextPreproc, tiny_size):
     small = TextModel.build(song_preproc, size="small")
-    assert small.config.n_layers == 2 and small.config.d_model == 128 and small.max_block_size == 256
-    custom = TextModel.build(song_preproc, size=TextModelSize(1, 32, 2), block_size=32, tie_weights=False)
+    assert small.config.n_layers == 2 and small.config.d == 128 and small.max_block_size == 256
+    custom = TextModel.build(song_preproc, size=TextModelSize(n_layers=1, h=2, d=32), block_size=32, tie_weights=False)
     assert custom.head.weight is not custom.embed.weight
     custom.max_block_size = 48
     assert custom.config.block_size == 48
-    with pytest.raises(ValueError, match="'huge'.*large.*medium.*small"):
+    with pytest.raises(ValueError, match="'huge'.*small.*medium.*large"):
         TextModel.build(song_preproc, size="huge")
 
 

@@ -138,7 +138,7 @@ class TabularModel(nn.Module):
         if self.config.block != "lstm" or self.config.dp_layers:
             return self
         copy = TabularModel(replace(self.config, dp_layers=True), self.preproc)
-        copy.load_state_dict(self.state_dict())
+        copy.load_state_dict(_with_aliases(copy, dict(self.state_dict())))
         return copy.train(self.training)
 
     def n_params(self) -> int:

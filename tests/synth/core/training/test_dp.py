@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import RARE_SEGMENTS, make_shop
+from shop_data import RARE_SEGMENTS, make_shop
 
 from relsynth.relational import RelationalData, Schema
 from relsynth.synth import (
@@ -19,7 +19,8 @@ from relsynth.synth import (
     TabularTrainer,
     Validation,
 )
-from relsynth.synth.dp import calibrate_noise, epsilon_of, set_loss_reduction, truncate_children
+from relsynth.synth.core.training.accounting import calibrate_noise, epsilon_of
+from relsynth.synth.tabular import truncate_children
 
 BUDGET = DpBudget(epsilon=8.0, delta=1e-5)
 
@@ -116,14 +117,14 @@ def test_virtual_steps_keep_the_privacy(dp_preproc, dp_ds, tiny_size):
         r = trainer.train(dp_ds, n_steps=8, lr=3e-3, **kw)
         sigmas.append(r.noise_multiplier)
         eps.append(r.epsilon)
-        assert trainer.dp.q == pytest.approx(64 / len(dp_ds))
+        assert trainer.strategy.q == pytest.approx(64 / len(dp_ds))
     assert max(sigmas) == pytest.approx(min(sigmas)) and max(eps) <= BUDGET.epsilon + 1e-9
 
 
 def test_memory_derived_batch_under_dp(dp_preproc, dp_ds, tiny_size):
     trainer = TabularTrainer(_model(dp_preproc, tiny_size), dp_budget=BUDGET)
     r = trainer.train(dp_ds, n_steps=3, memory=4000, lr=3e-3, dp_step=DpStep(noise_multiplier=2.0))
-    assert r.batch_size >= 1 and trainer.dp.physical == r.batch_size and r.epsilon <= BUDGET.epsilon
+    assert r.batch_size >= 1 and trainer.strategy.physical == r.batch_size and r.epsilon <= BUDGET.epsilon
 
 
 # ---- per-sample gradients --------------------------------------------------------------------
@@ -132,34 +133,37 @@ def test_per_sample_gradients_equal_single_sample_gradients(shop, shop_preproc, 
     from opacus import GradSampleModule
 
     ds = TabularDataset.from_data(shop, shop_preproc)  # entities of different lengths: padding
-    model = _model(shop_preproc, tiny_size, block)
-    model.use_dp_layers()
+    model = _model(shop_preproc, tiny_size, block).dp_copy()
     idx = np.array([0, 3, 7, 12])
     gsm = GradSampleModule(model, loss_reduction="mean")
-    with set_loss_reduction(model, "samples"):
-        _, loss = gsm(ds.collate(idx))
-        loss.backward()
-        per_sample = {n: p.grad_sample.detach().clone() for n, p in model.named_parameters()}
-        gsm._close()
-        for p in model.parameters():
-            p.grad_sample, p.grad = None, None
-        for b, i in enumerate(idx):
-            model.zero_grad()
-            _, single = model(ds.collate(np.array([i])))
-            single.backward()
-            for n, p in model.named_parameters():
-                torch.testing.assert_close(per_sample[n][b], p.grad, rtol=1e-4, atol=1e-6, msg=f"{block} {n}")
+    _, loss = gsm(ds.collate(idx), reduction="samples")
+    loss.backward()
+    per_sample = {n: p.grad_sample.detach().clone() for n, p in model.named_parameters()}
+    gsm._close()
+    for p in model.parameters():
+        p.grad_sample, p.grad = None, None
+    for b, i in enumerate(idx):
+        model.zero_grad()
+        _, single = model(ds.collate(np.array([i])), reduction="samples")
+        single.backward()
+        for n, p in model.named_parameters():
+            torch.testing.assert_close(per_sample[n][b], p.grad, rtol=1e-4, atol=1e-6, msg=f"{block} {n}")
 
 
-def test_lstm_is_built_with_dplstm_and_round_trips(dp_preproc, dp_ds, tiny_size, tmp_path):
+def test_lstm_trains_through_a_dp_copy_and_the_callers_model_keeps_its_layers(dp_preproc, dp_ds, tiny_size, tmp_path):
+    """opacus needs DPLSTM: the trainer trains a DP-ready copy and writes its weights back, so the
+    caller's model keeps its own modules (never swapped behind its back) and gets the weights."""
     from opacus.layers import DPLSTM
 
     model = _model(dp_preproc, tiny_size, "lstm")
+    lstm, before = model.body.lstm, model.body.lstm.weight_ih_l0.detach().clone()
     TabularTrainer(model, dp_budget=BUDGET).train(dp_ds, n_steps=2, batch_size=16, lr=3e-3)
-    assert isinstance(model.body.lstm, DPLSTM) and model.config.dp_layers
+    assert model.body.lstm is lstm and not isinstance(lstm, DPLSTM) and not model.config.dp_layers
+    assert not torch.equal(before, model.body.lstm.weight_ih_l0)  # the trained weights came back
+    assert isinstance(model.dp_copy().body.lstm, DPLSTM)
     model.save(tmp_path / "m")
     again = TabularModel.load(tmp_path / "m")
-    assert isinstance(again.body.lstm, DPLSTM)
+    assert torch.equal(again.body.lstm.weight_ih_l0, model.body.lstm.weight_ih_l0)
     assert len(again.generate(5, seed=0)["customer"]) == 5
 
 
@@ -224,3 +228,10 @@ def test_errors(shop, shop_preproc, dp_preproc, dp_ds, tiny_size):
         DpStep(noise_multiplier=0.0)
     with pytest.raises(TypeError, match="DpBudget"):
         TabularTrainer(_model(dp_preproc, tiny_size), dp_budget=(1.0, 1e-5))
+    with pytest.raises(ValueError, match="exactly once"):
+        DpBudget(1.0, 1e-5, eps=2.0)
+
+
+def test_aindo_spelling_eps_is_the_same_budget():
+    assert DpBudget(eps=3.0, delta=1e-5) == DpBudget(epsilon=3.0, delta=1e-5) == DpBudget(3.0, 1e-5)
+    assert DpBudget(eps=3.0, delta=1e-5).eps == 3.0

@@ -9,11 +9,11 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import RARE_SEGMENTS
+from shop_data import RARE_SEGMENTS
 
 from relsynth.relational import RelationalData
 from relsynth.synth import CategoricalPreproc, NumericPreproc, TabularPreproc
-from relsynth.synth.preproc import PLACEHOLDER
+from relsynth.synth.tabular.grammar import PLACEHOLDER
 
 
 def _slot(pre: TabularPreproc, table: str, col: str):

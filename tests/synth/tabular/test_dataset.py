@@ -13,7 +13,7 @@ import torch
 
 from relsynth.relational import Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularDataset, TabularPreproc
-from relsynth.synth.dataset import IGNORE
+from relsynth.synth.tabular.dataset import IGNORE
 
 ARRAYS = ("tokens", "slots", "offsets", "row_start", "row_table", "row_parent")
 
@@ -83,7 +83,7 @@ def test_interrupted_write_leaves_nothing_from_disk_accepts(tmp_path, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         TabularDataset.from_data(shop, shop_preproc, on_disk=True, path=tmp_path / "ds", chunk_size=5)
     assert len(calls) == 2
-    with pytest.raises(FileNotFoundError, match="no complete TabularDataset"):
+    with pytest.raises(FileNotFoundError, match="no TabularDataset at .*arrays.json is missing"):
         TabularDataset.from_disk(shop_preproc, tmp_path / "ds")
     assert list(tmp_path.iterdir()) == [], "a partial or temporary directory was left behind"
     monkeypatch.setattr(TabularPreproc, "transform_tables", original)
@@ -184,12 +184,12 @@ def test_temporary_directory_is_removed_at_exit(tmp_path):
     """Without `path`, the files live in a temporary directory that is gone when the process ends."""
     code = f"""
 import sys
-sys.path.insert(0, {str(Path(__file__).parent)!r})
-from conftest import make_shop
+sys.path.insert(0, {str(Path(__file__).parents[1])!r})
+from shop_data import make_shop
 from relsynth.synth import TabularDataset, TabularPreproc
 data = make_shop(n_customers=10, n_suppliers=3)
 ds = TabularDataset.from_data(data, TabularPreproc.from_schema(data.schema).fit(data), on_disk=True, chunk_size=4)
-assert ds.path is not None and (ds.path / "tokens.bin").is_file()
+assert ds.path is not None and (ds.path / "arrays.json").is_file()
 print(ds.path)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import RARE_SEGMENTS
+from shop_data import RARE_SEGMENTS
 
 from relsynth.relational import RelationalData
 from relsynth.synth import CategoricalPreproc, TabularModel, TabularPreproc
-from relsynth.synth import _generate as generation
+from relsynth.synth.tabular import _generate as generation
 
 N = 40
 
@@ -136,7 +136,7 @@ def test_n_samples_and_ctx_both_or_neither_are_errors(shop, shop_preproc, tiny_s
 
 
 def test_unknown_size_and_block_list_the_options(shop_preproc):
-    with pytest.raises(ValueError, match=r"unknown size 'huge'.*small.*medium.*large"):
+    with pytest.raises(ValueError, match=r"unknown tabular model size 'huge'.*small.*medium.*large"):
         TabularModel.build(shop_preproc, size="huge")
     with pytest.raises(ValueError, match=r"unknown block 'gru'.*free.*lstm"):
         TabularModel.build(shop_preproc, block="gru")
@@ -156,7 +156,7 @@ def test_save_load_generates_the_same_with_the_same_seed(tmp_path, shop, shop_pr
 
 
 def test_load_missing_model_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no saved TabularModel"):
+    with pytest.raises(FileNotFoundError, match="no TabularModel at .*model.json is missing"):
         TabularModel.load(tmp_path)
 
 
@@ -208,7 +208,7 @@ def test_save_is_atomic_and_never_deletes_a_folder_of_other_files(tmp_path, monk
     model.save(tmp_path / "m")  # a second save replaces the first
     before = sorted(p.name for p in (tmp_path / "m").iterdir())
 
-    from relsynth.synth import model as model_module
+    from relsynth.synth.tabular import model as model_module
 
     def broken_save_file(*args, **kwargs):
         raise OSError("disk full")
