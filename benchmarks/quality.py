@@ -51,9 +51,9 @@ def run_one(train, valid, test, size: str, block: str, seed: int, minutes: float
     model = TabularModel.build(preproc, size=size, block=block, block_size=block_size)
     # a step budget from a short timing run, so every configuration gets the same wall time
     probe = time.perf_counter()
-    TabularTrainer(TabularModel.build(preproc, size=size, block=block, block_size=block_size)).train(
-        ds_train, n_steps=10, batch_size=16, lr=3e-3, seed=seed, calibrate_counts=False
-    )
+    TabularTrainer(
+        TabularModel.build(preproc, size=size, block=block, block_size=block_size), calibrate_counts=False
+    ).train(ds_train, n_steps=10, batch_size=16, lr=3e-3, seed=seed)
     per_step = (time.perf_counter() - probe) / 10
     n_steps = max(50, int(minutes * 60 / per_step))
     started = time.perf_counter()

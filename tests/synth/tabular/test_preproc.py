@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import warnings
 
@@ -10,97 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from shop_data import RARE_SEGMENTS
+from tabular_checks import slot_of
 
 from relsynth.relational import RelationalData
-from relsynth.synth import CategoricalPreproc, NumericPreproc, TabularPreproc
-from relsynth.synth.tabular.grammar import PLACEHOLDER
-
-
-def _slot(pre: TabularPreproc, table: str, col: str):
-    layout = pre.layouts[table]
-    j = layout.fields.index(col)
-    return j, pre.slots[layout.slots[j]]
-
-
-def _expected_tokens(pre: TabularPreproc, table: str, tokens: np.ndarray) -> np.ndarray:
-    """Tokens of the original data with <rare> replaced by <missing>: what decoding gives back."""
-    out = tokens.copy()
-    layout = pre.layouts[table]
-    for j, slot_id in enumerate(layout.slots[: layout.n_fields]):
-        slot = pre.slots[slot_id]
-        if isinstance(slot.preproc, CategoricalPreproc):
-            out[tokens[:, j] == slot.offset + 1, j] = slot.offset
-    return out
-
-
-@pytest.mark.filterwarnings("ignore:column 'track.composer'")  # tiny_database: no frequent composer
-@pytest.mark.parametrize("name", ["shop", "chinook", "tiny_database"])
-def test_round_trip_keeps_children_per_parent_and_values_up_to_bins(request, dfs_rows, name):
-    data: RelationalData = request.getfixturevalue(name)
-    schema = data.schema
-    pre = TabularPreproc.from_schema(schema).fit(data)
-    back = pre.inverse_transform(pre.transform(data))
-    rows, parents = dfs_rows(data)
-    for t in schema.synth_tables:
-        out = back[t]
-        assert len(out) == len(data[t]), t
-        edge = schema.parent(t)
-        if edge is not None:  # the same parent for every row, children in the same order
-            parent_keys = back[edge.parent][schema.tables[edge.parent].primary_key]
-            assert pd.Index(parent_keys).get_indexer(out[edge.fk]).tolist() == parents[t], t
-        original = data[t].iloc[rows[t]].reset_index(drop=True)
-        expected = _expected_tokens(pre, t, pre.encode_columns(t, original))
-        np.testing.assert_array_equal(pre.encode_columns(t, out), expected, err_msg=t)
-        for col in schema.tables[t].text_columns:
-            assert out[col].isna().all()
-        assert out[schema.tables[t].primary_key].is_unique
-    for lookup in schema.lookups:
-        pd.testing.assert_frame_equal(back[lookup].reset_index(drop=True), data[lookup], check_dtype=False)
-
-
-def test_round_trip_numbers_within_their_bin_and_dtypes_kept(shop, shop_preproc, dfs_rows):
-    pre = shop_preproc
-    back = pre.inverse_transform(pre.transform(shop))
-    rows, _ = dfs_rows(shop)
-    for t, cols in {"customer": ["age", "score"], "order": ["total"], "item": ["qty", "price"]}.items():
-        original = shop[t].iloc[rows[t]].reset_index(drop=True)
-        for col in cols:
-            _, slot = _slot(pre, t, col)
-            x, y = original[col].astype("float64"), back[t][col].astype("float64")
-            assert (x.isna() == y.isna()).all(), f"{t}.{col}: nulls moved"
-            width = np.diff(slot.preproc.edges).max() if slot.preproc.edges else 0.0
-            assert (abs(x - y)[x.notna()] <= width + 1e-9).all(), f"{t}.{col}"
-            exact = x.isin(slot.preproc.points)
-            assert (x[exact] == y[exact]).all(), f"{t}.{col}: a value with its own token changed"
-    assert back["customer"]["age"].dtype == "Int64"
-    assert back["item"]["qty"].dtype == "Int64"
-    assert back["supplier"]["rating"].dtype == "Int64"
-    assert back["customer"]["vip"].dtype == "boolean"
-    assert back["customer"]["vip"].tolist() == shop["customer"]["vip"].tolist()  # two values: exact
-    assert pd.api.types.is_datetime64_any_dtype(back["customer"]["signup"])
-    birth = back["customer"]["birth"].dropna()
-    assert (birth == birth.dt.normalize()).all(), "a date decoded with a time of day"
-    assert all(isinstance(v, dt.time) for v in back["item"]["at"].dropna())
-    assert back["customer"]["signup"].isna().tolist() == shop["customer"]["signup"].isna().tolist()
-
-
-def test_chinook_integers_stay_integers(chinook, chinook_preproc):
-    back = chinook_preproc.inverse_transform(chinook_preproc.transform(chinook))
-    for col in ("bytes", "milliseconds"):
-        assert back["track"][col].dtype == "Int64"
-        assert back["track"][col].notna().all()
-
-
-def test_leaf_with_only_keys_gets_a_placeholder_token(shop, shop_preproc):
-    layout = shop_preproc.layouts["note"]
-    assert layout.fields == [PLACEHOLDER] and layout.children == []
-    notes = shop_preproc.inverse_transform(shop_preproc.transform(shop))["note"]
-    assert list(notes.columns) == ["id", "item"] and len(notes) == len(shop["note"])
+from relsynth.synth import NumericPreproc, TabularPreproc
 
 
 def test_rare_categories_become_null_only_through_rare(shop, shop_preproc):
     pre = shop_preproc
-    j, slot = _slot(pre, "customer", "segment")
+    j, slot = slot_of(pre, "customer", "segment")
     assert not set(RARE_SEGMENTS) & set(slot.preproc.categories)
     assert 1 in slot.preproc.forbidden  # the model may never emit <rare>
     seg = shop["customer"]["segment"]
@@ -120,7 +37,7 @@ def test_unseen_category_warns_and_becomes_rare(shop, shop_preproc):
     data = RelationalData(tables, shop.schema)
     with pytest.warns(UserWarning, match=r"customer\.segment.*unseen.*gold"):
         enc = shop_preproc.transform(data)
-    j, slot = _slot(shop_preproc, "customer", "segment")
+    j, slot = slot_of(shop_preproc, "customer", "segment")
     assert enc.tokens[enc.offsets[0] + j] == slot.offset + 1
 
 
@@ -163,7 +80,7 @@ def test_preprocessors_override_and_ignore(shop):
         shop.schema, preprocessors={"customer": {"score": None, "age": NumericPreproc(n_bins=3, kind="integer")}}
     ).fit(shop)
     assert "score" not in pre.layouts["customer"].fields
-    _, slot = _slot(pre, "customer", "age")
+    _, slot = slot_of(pre, "customer", "age")
     assert slot.preproc.n_tokens <= 1 + 3
     back = pre.inverse_transform(pre.transform(shop))
     assert back["customer"]["score"].isna().all()

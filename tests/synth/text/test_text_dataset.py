@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from relsynth.relational import RelationalData
 from relsynth.synth.text import TextDataset, TextPreproc
@@ -83,3 +84,12 @@ def test_from_disk_errors(tmp_path, songs, song_preproc):
         TextDataset.from_disk(other, tmp_path / "ds")
     with pytest.raises(ValueError, match="on_disk=True"):
         TextDataset.from_data(songs, song_preproc, path=tmp_path / "x")
+
+
+def test_save_writes_a_dataset_from_disk_reopens(tmp_path, songs, song_preproc):
+    ds = TextDataset.from_data(songs, song_preproc, block_size=24)  # in RAM
+    ds.save(tmp_path / "saved")
+    again = TextDataset.from_disk(song_preproc, tmp_path / "saved", block_size=24)
+    idx = np.arange(len(ds))
+    for key, value in ds.collate(idx).items():
+        assert torch.equal(value, again.collate(idx)[key])

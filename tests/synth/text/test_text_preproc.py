@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from relsynth.relational import RelationalData, Schema, Table, Text
+from relsynth.synth.core.files import LoadError
 from relsynth.synth.text import TextPreproc
 from relsynth.synth.text.preproc import column_marker
 
@@ -97,3 +98,20 @@ def test_clear_errors(tmp_path, tiny_database: RelationalData):
         TextPreproc.from_schema_table(schema, "album").encode(["x"])
     with pytest.raises(FileNotFoundError, match="no TextPreproc"):
         TextPreproc.load(tmp_path)
+
+
+def test_a_tampered_preproc_is_refused_naming_the_file(tmp_path, song_preproc: TextPreproc):
+    import json
+
+    song_preproc.save(tmp_path / "pre")
+    file = tmp_path / "pre" / "preproc.json"
+    spec = json.loads(file.read_text())
+    spec["config"]["stats"]["title"]["longest"] = 3
+    file.write_text(json.dumps(spec))
+    with pytest.raises(LoadError, match=r"preproc.json: TextColumnStats with unknown fields \['longest'\]"):
+        TextPreproc.load(tmp_path / "pre")
+    (tmp_path / "pre" / "tokenizer.json").write_text("{broken")
+    song_preproc.save(tmp_path / "pre2")
+    (tmp_path / "pre2" / "tokenizer.json").write_text("{broken")
+    with pytest.raises(LoadError, match="tokenizer.json: unreadable tokenizer"):
+        TextPreproc.load(tmp_path / "pre2")

@@ -48,7 +48,11 @@ def write_arrays(path: str | Path, kind: str, dtypes: Mapping[str, np.dtype]) ->
             yield writer
         finally:
             writer.close()
-        payload = {"dtypes": {n: d.name for n, d in writer.dtypes.items()}, "lengths": writer.lengths, "meta": writer.meta}
+        payload = {
+            "dtypes": {n: d.name for n, d in writer.dtypes.items()},
+            "lengths": writer.lengths,
+            "meta": writer.meta,
+        }
         write_config(tmp / ARRAYS_FILE, kind, payload)
 
 
@@ -70,7 +74,9 @@ def open_arrays(path: str | Path, kind: str) -> tuple[dict[str, np.ndarray], dic
         file, n = path / f"{name}.bin", int(spec["lengths"][name])
         size = file.stat().st_size if file.is_file() else -1
         if size != n * np.dtype(dtype).itemsize:
-            raise LoadError(f"{file}: expected {n} values of {dtype} ({n * np.dtype(dtype).itemsize} bytes), "
-                            f"found {'no file' if size < 0 else f'{size} bytes'}; the {kind} is damaged, write it again")
+            raise LoadError(
+                f"{file}: expected {n} values of {dtype} ({n * np.dtype(dtype).itemsize} bytes), "
+                f"found {'no file' if size < 0 else f'{size} bytes'}; the {kind} is damaged, write it again"
+            )
         arrays[name] = np.memmap(file, dtype=dtype, mode="r", shape=(n,)) if n else np.zeros(0, dtype=dtype)
     return arrays, spec["meta"]

@@ -66,8 +66,9 @@ class LoadError(ValueError):
 
 def write_config(file: Path, kind: str, payload: dict) -> None:
     """`file` as JSON: `{"kind": kind, "format_version": FORMAT_VERSION, **payload}`."""
-    file.write_text(json.dumps({"kind": kind, "format_version": FORMAT_VERSION, **payload}, indent=1,
-                               default=_json_default))
+    file.write_text(
+        json.dumps({"kind": kind, "format_version": FORMAT_VERSION, **payload}, indent=1, default=_json_default)
+    )
 
 
 def read_config(file: Path, kind: str, keys: Iterable[str] | None = None) -> dict:

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
-from relsynth.relational._coerce import STRING
+
+STRING = pd.StringDtype()  # the string dtype RelationalData coerces text and key columns to
 
 
 def parse_entities(pre, sequences, roots):

@@ -334,7 +334,9 @@ class TabularPreproc:
         try:
             return cls.from_dict(payload)
         except (KeyError, TypeError, ValueError) as e:
-            raise LoadError(f"{file}: a damaged TabularPreproc ({type(e).__name__}: {e}); fit and save it again") from None
+            raise LoadError(
+                f"{file}: a damaged TabularPreproc ({type(e).__name__}: {e}); fit and save it again"
+            ) from None
 
     def fingerprint(self) -> str:
         """A short hash of the fitted vocabulary, to check that saved datasets belong to it."""

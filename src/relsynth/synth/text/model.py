@@ -100,7 +100,9 @@ class TextModel(nn.Module):
         return cls(config, preproc)
 
     @classmethod
-    def build_from_pretrained(cls, preproc: TextPreproc, path: str | Path, *, block_size: int | None = None) -> TextModel:
+    def build_from_pretrained(
+        cls, preproc: TextPreproc, path: str | Path, *, block_size: int | None = None
+    ) -> TextModel:
         """Start from the TextModel saved at `path`, for (possibly another) `preproc`.
 
         The transformer is copied. When the vocabularies differ, the embedding (and head) rows of

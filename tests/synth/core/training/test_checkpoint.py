@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import torch
 from train_helpers import BATCH, Counting, Crash, assert_same_state, state_of
 
 from relsynth.synth import CheckpointHook, Trainer
+from relsynth.synth.core.files import LoadError
+from relsynth.synth.core.training import search
 
 
 # ---- checkpoints -------------------------------------------------------------------------------
@@ -41,3 +46,51 @@ def test_hooks_keep_their_steps_after_a_resume(tmp_path, ds, make_model):
 def test_resume_from_a_missing_checkpoint_is_an_error(tmp_path, ds, make_model):
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         Trainer(make_model()).train(ds, n_steps=2, batch_size=BATCH, lr=1e-3, resume=tmp_path / "none.pt")
+
+
+def test_resume_under_other_options_is_refused_with_the_differences(tmp_path, ds, make_model):
+    ckpt = tmp_path / "last.pt"
+    kw = dict(n_steps=6, batch_size=BATCH, lr=1e-2, seed=1)
+    with pytest.raises(RuntimeError, match="crash at step 3"):
+        Trainer(make_model()).train(ds, hooks=[CheckpointHook(ckpt, trigger="step"), Crash(3)], **kw)
+    changed = {**kw, "batch_size": 4, "seed": 2}
+    with pytest.raises(ValueError, match=r"other options \(batch_size: 8 -> 4; seed: 1 -> 2\)"):
+        Trainer(make_model()).train(ds, resume=ckpt, **changed)
+    result = Trainer(make_model()).train(ds, resume=ckpt, **kw)
+    assert result.n_steps == 6
+
+
+def test_resume_with_memory_reuses_the_measured_batch_size(tmp_path, ds, make_model, monkeypatch):
+    ckpt = tmp_path / "last.pt"
+    kw = dict(n_steps=6, memory=10_000, lr=1e-2)
+    with pytest.raises(RuntimeError, match="crash at step 2"):
+        Trainer(make_model()).train(ds, hooks=[CheckpointHook(ckpt, trigger="step"), Crash(2)], **kw)
+
+    def no_measuring(*args, **kwargs):
+        raise AssertionError("the batch size was measured again")
+
+    monkeypatch.setattr(search, "find_batch_size", no_measuring)
+    result = Trainer(make_model()).train(ds, resume=ckpt, **kw)
+    assert result.n_steps == 6 and result.batch_size >= 1
+
+
+@pytest.mark.parametrize("damage", ["truncate", "foreign"])
+def test_a_damaged_or_foreign_checkpoint_is_an_error_naming_the_file(tmp_path, ds, make_model, damage):
+    ckpt = tmp_path / "last.pt"
+    kw = dict(n_steps=4, batch_size=BATCH, lr=1e-2)
+    Trainer(make_model()).train(ds, hooks=[CheckpointHook(ckpt, trigger="step")], **kw)
+    if damage == "truncate":
+        ckpt.write_bytes(ckpt.read_bytes()[:200])
+        match = "not a readable relsynth checkpoint"
+    else:
+        torch.save({"weights": torch.zeros(2)}, ckpt)
+        match = "not a relsynth checkpoint"
+    with pytest.raises(LoadError, match=match) as err:
+        Trainer(make_model()).train(ds, resume=ckpt, **kw)
+    assert str(ckpt) in str(err.value)
+
+
+def test_no_module_unpickles_arbitrary_objects():
+    src = Path(__file__).resolve().parents[4] / "src"
+    offenders = [p for p in src.rglob("*.py") if "weights_only=False" in p.read_text()]
+    assert offenders == []

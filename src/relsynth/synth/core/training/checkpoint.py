@@ -39,7 +39,9 @@ def load_checkpoint(path: str | Path) -> dict:
     except Exception as e:  # torch raises several kinds for a truncated or foreign file
         raise LoadError(f"{path}: not a readable relsynth checkpoint ({type(e).__name__}: {e})") from None
     if not isinstance(state, dict) or state.get("kind") != KIND:
-        raise LoadError(f"{path}: not a relsynth checkpoint (kind {state.get('kind') if isinstance(state, dict) else None!r})")
+        raise LoadError(
+            f"{path}: not a relsynth checkpoint (kind {state.get('kind') if isinstance(state, dict) else None!r})"
+        )
     if state.get("format_version") != FORMAT_VERSION:
         raise LoadError(
             f"{path}: checkpoint format_version {state.get('format_version')!r}, this relsynth reads {FORMAT_VERSION}"

@@ -102,8 +102,9 @@ class RunConfig:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.memory is not None and not (isinstance(self.memory, int | float) and math.isfinite(self.memory)
-                                            and self.memory > 0):
+        if self.memory is not None and not (
+            isinstance(self.memory, int | float) and math.isfinite(self.memory) and self.memory > 0
+        ):
             raise ValueError(f"memory must be a positive, finite number of MB, got {self.memory!r}")
         if self.lr is not None and not (isinstance(self.lr, int | float) and math.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"lr must be a positive, finite number (or None for a range test), got {self.lr!r}")

@@ -73,8 +73,13 @@ class DpBudget:
             raise ValueError("DpBudget needs epsilon (or its alias eps), exactly once")
         if delta is None:
             raise ValueError("DpBudget needs delta")
-        values = dict(epsilon=epsilon if eps is None else eps, delta=delta, preproc_share=preproc_share,
-                      accountant=accountant, max_children=max_children)
+        values = dict(
+            epsilon=epsilon if eps is None else eps,
+            delta=delta,
+            preproc_share=preproc_share,
+            accountant=accountant,
+            max_children=max_children,
+        )
         for name, value in values.items():
             object.__setattr__(self, name, value)
         self._check()
@@ -292,7 +297,9 @@ class DpStrategy(Strategy):
         model.eval()
         total = 0.0
         for start in range(0, len(dataset), batch_size):
-            _, losses = model(dataset.collate(np.arange(start, min(start + batch_size, len(dataset)))), reduction="none")
+            _, losses = model(
+                dataset.collate(np.arange(start, min(start + batch_size, len(dataset)))), reduction="none"
+            )
             total += float(losses.clamp(0, c).sum()) / c
         model.train(was)
         noise = torch.randn(2, generator=self.generator, device=self.params[0].device).cpu().numpy() * sigma
@@ -348,4 +355,3 @@ def check_dp_model(model: nn.Module) -> None:
             f"{type(model).__name__}.forward takes no reduction=: DP training needs a model whose loss is a mean "
             "of per-sample losses (TabularModel)"
         )
-

@@ -16,7 +16,6 @@ from tqdm.auto import tqdm
 Trigger = Literal["step", "epoch"]
 
 
-
 class TrainHook:
     """Base class: override `_hook(n)` and, if needed, `_setup()` and `_cleanup()`."""
 

@@ -165,8 +165,9 @@ class Trainer:
         log.info("resumed from %s at step %d (epoch %d)", path, self.step, self.epoch)
 
     # -- the run -------------------------------------------------------------------------------
-    def _run(self, *, work: nn.Module, strategy: Strategy, dataset, config: RunConfig, valid, hooks, resume,
-             progress) -> TrainResult:
+    def _run(
+        self, *, work: nn.Module, strategy: Strategy, dataset, config: RunConfig, valid, hooks, resume, progress
+    ) -> TrainResult:
         """One run on `work` (the model, its DDP wrapper or its DP-ready copy) with `strategy`."""
         started = time.perf_counter()
         torch.manual_seed(config.seed)
@@ -181,7 +182,9 @@ class Trainer:
             self.batch_size = config.batch_size or search.find_batch_size(
                 work, dataset, config.memory, per_sample_grads=isinstance(strategy, DpStrategy)
             )
-            self.lr = config.lr if config.lr is not None else search.find_lr(work, dataset, self.batch_size, config.seed)
+            self.lr = (
+                config.lr if config.lr is not None else search.find_lr(work, dataset, self.batch_size, config.seed)
+            )
         steps_per_epoch = strategy.steps_per_epoch(len(dataset), self.batch_size, config.accumulate_grad)
         planned = config.n_steps if config.n_steps is not None else config.n_epochs * steps_per_epoch
         work.train()
@@ -191,8 +194,9 @@ class Trainer:
             self._restore(saved, resume)
         self.strategy = strategy
         try:
-            self.total_steps = strategy.setup(work, self.optimizer, len(dataset), self.batch_size,
-                                              config.accumulate_grad, planned)
+            self.total_steps = strategy.setup(
+                work, self.optimizer, len(dataset), self.batch_size, config.accumulate_grad, planned
+            )
             self._loop_with_hooks(dataset, config.seed, valid, self._all_hooks(hooks, valid, progress))
         finally:
             strategy.close()

@@ -28,8 +28,15 @@ class Strategy:
 
     rank, world_size = 0, 1
 
-    def setup(self, model: nn.Module, optimizer: torch.optim.Optimizer, n_samples: int, batch_size: int,
-              accumulate_grad: int, n_steps: int) -> int:
+    def setup(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        n_samples: int,
+        batch_size: int,
+        accumulate_grad: int,
+        n_steps: int,
+    ) -> int:
         """Prepare for a run; returns the number of steps the run may take (DP may allow fewer)."""
         self.model, self.optimizer = model, optimizer
         self.batch_size, self.accumulate_grad = batch_size, accumulate_grad

@@ -1,0 +1,49 @@
+"""The one token sampler of both models, and left-padded prompts."""
+
+from __future__ import annotations
+
+import torch
+
+from relsynth.synth.core.sampling import left_pad, nucleus, sample_tokens
+
+
+def _draws(logits: torch.Tensor, n: int = 4000, **kw) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(0)
+    return sample_tokens(logits.expand(n, -1), gen, **kw)
+
+
+def test_sampling_follows_the_softmax():
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.2]]))
+    freq = torch.bincount(_draws(logits), minlength=3) / 4000
+    assert torch.allclose(freq, torch.tensor([0.5, 0.3, 0.2]), atol=0.03)
+
+
+def test_temperature_sharpens_and_zero_is_greedy():
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.2]]))
+    cold = torch.bincount(_draws(logits, temp=0.3), minlength=3) / 4000
+    assert cold[0] > 0.75
+    assert (_draws(logits, n=10, temp=0) == 0).all()
+
+
+def test_top_p_keeps_the_nucleus_only_and_always_the_best_token():
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
+    assert set(_draws(logits, top_p=0.7).tolist()) == {0, 1}
+    assert set(_draws(logits, top_p=0.01).tolist()) == {0}
+    kept = nucleus(logits, 0.7)
+    assert torch.isinf(kept[0, 2:]).all() and torch.isfinite(kept[0, :2]).all()
+
+
+def test_disallowed_tokens_are_never_drawn_and_a_seed_repeats():
+    logits = torch.zeros(1, 5)
+    logits[0, [1, 3]] = float("-inf")
+    draws = _draws(logits)
+    assert not set(draws.tolist()) & {1, 3}
+    assert torch.equal(draws, _draws(logits))
+
+
+def test_left_pad_right_aligns_rows():
+    x, valid = left_pad([[1, 2, 3], [4], []], pad=0)
+    assert x.tolist() == [[1, 2, 3], [0, 0, 4], [0, 0, 0]]
+    assert valid.tolist() == [[True] * 3, [False, False, True], [False] * 3]
+    x, _ = left_pad([[7]], pad=9, width=3)
+    assert x.tolist() == [[9, 9, 7]]

@@ -1,0 +1,51 @@
+"""The shared causal transformer: the KV cache gives the same outputs as a full forward pass."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from relsynth.synth.core.transformer import KVCache, ModelSize, Transformer, TransformerConfig, resolve_size
+
+
+def test_incremental_decoding_with_the_cache_equals_the_full_pass():
+    torch.manual_seed(0)
+    cfg = TransformerConfig(n_layers=2, h=2, d=16, d_ff=32)
+    model = Transformer(cfg).eval()
+    x = torch.randn(3, 7, 16)
+    pos = torch.arange(7).expand(3, 7)
+    full = model(x, pos)
+    cache = KVCache(cfg, batch=3, capacity=8)
+    steps = [model(x[:, :4], pos[:, :4], cache=cache)]
+    for t in range(4, 7):
+        steps.append(model(x[:, t : t + 1], pos[:, t : t + 1], cache=cache))
+    torch.testing.assert_close(torch.cat(steps, dim=1), full, rtol=1e-5, atol=1e-5)
+
+
+def test_left_padding_does_not_change_a_rows_output():
+    torch.manual_seed(0)
+    cfg = TransformerConfig(n_layers=1, h=2, d=8, d_ff=16)
+    model = Transformer(cfg).eval()
+    x = torch.randn(1, 3, 8)
+    alone = model(x, torch.arange(3)[None], cache=KVCache(cfg, 1, 4))
+    padded_x = torch.cat([torch.zeros(1, 2, 8), x], dim=1)
+    pos = torch.tensor([[0, 0, 0, 1, 2]])
+    valid = torch.tensor([[False, False, True, True, True]])
+    padded = model(padded_x, pos, cache=KVCache(cfg, 1, 6), valid=valid)
+    torch.testing.assert_close(padded[:, 2:], alone, rtol=1e-5, atol=1e-5)
+
+
+def test_sizes_are_frozen_keyword_only_and_checked():
+    size = ModelSize(n_layers=1, h=2, d=16)
+    with pytest.raises(AttributeError):
+        size.d = 32  # a preset handed out cannot be changed for everyone
+    with pytest.raises(TypeError):
+        ModelSize(1, 2, 16)  # keyword-only: no silent swap of h and d
+    with pytest.raises(ValueError, match="heads of even size"):
+        ModelSize(n_layers=1, h=3, d=16)
+    with pytest.raises(ValueError, match="n_layers must be a positive integer"):
+        ModelSize(n_layers=0, h=2, d=16)
+    presets = {"small": size}
+    assert resolve_size("small", presets, "x") is size and resolve_size(size, presets, "x") is size
+    with pytest.raises(ValueError, match="unknown x size 'big'"):
+        resolve_size("big", presets, "x")

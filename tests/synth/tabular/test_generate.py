@@ -1,0 +1,138 @@
+"""Generation: valid databases under the grammar, forced context, re-prefixing, continuous batching."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import torch
+from shop_data import RARE_SEGMENTS
+from tabular_checks import check_valid, never_null
+
+from relsynth.synth import CategoricalPreproc, TabularModel, TabularPreproc
+from relsynth.synth.tabular import _generate as generation
+
+N = 40
+
+
+def _build(pre: TabularPreproc, tiny_size, block: str = "free", **kw) -> TabularModel:
+    torch.manual_seed(0)
+    return TabularModel.build(pre, size=tiny_size, block=block, **kw)
+
+
+@pytest.mark.parametrize("block", ["free", "lstm"])
+def test_untrained_model_generates_a_valid_deep_database(shop, shop_preproc, tiny_size, block):
+    model = _build(shop_preproc, tiny_size, block)
+    out = model.generate(N, seed=0)
+    check_valid(out, shop)
+    assert len(out["customer"]) + len(out["supplier"]) == N
+    assert len(out["customer"]) > 0 and len(out["supplier"]) > 0
+    # deep trees and entities without children both occur
+    assert len(out["note"]) > 0
+    assert (~out["customer"]["id"].isin(out["order"]["customer"])).any()
+    assert (~out["order"]["id"].isin(out["item"]["order"])).any()
+    for t, col in never_null(shop_preproc, shop):
+        assert out[t][col].notna().all(), f"{t}.{col} is never null in the data but was generated null"
+    assert not out["customer"]["segment"].isin(RARE_SEGMENTS).any()
+    assert out["customer"]["name"].isna().all()  # text is left to the text model
+
+
+def test_masks_hold_against_a_model_that_prefers_forbidden_tokens(shop, shop_preproc, tiny_size):
+    """PAD, BOS, <rare> and <missing> of never-null columns get a huge logit: still never emitted."""
+    pre = shop_preproc
+    model = _build(pre, tiny_size)
+    bad = [0, 1]
+    for s in pre.slots:
+        bad += [s.offset + f for f in s.preproc.forbidden]
+        if isinstance(s.preproc, CategoricalPreproc):
+            bad.append(s.offset + 1)
+    with torch.no_grad():
+        model.head.weight.zero_()
+        model.head.bias.zero_()
+        model.head.bias[bad] = 50.0
+    out = model.generate(N, seed=1)
+    check_valid(out, shop)
+    for t, col in never_null(pre, shop):
+        assert out[t][col].notna().all(), f"{t}.{col}"
+
+
+@pytest.mark.parametrize("block", ["free", "lstm"])
+def test_context_columns_are_forced(customers, tiny_size, block):
+    pre = TabularPreproc.from_schema(customers.schema, ctx_cols=["segment", "vip"]).fit(customers)
+    model = _build(pre, tiny_size, block)
+    idx = [0, 1, 2, 5, 6, 7, 8, 9, 3]  # 1-3 hold rare segments
+    ctx = pre.select_ctx(customers, idx)
+    out = model.generate(ctx=ctx, seed=0)
+    check_valid(out, customers)
+    got = out["customer"]
+    assert len(got) == len(ctx)
+    assert got["vip"].tolist() == ctx["vip"].tolist()
+    seg = ctx["segment"].where(~ctx["segment"].isin(RARE_SEGMENTS))  # rare values are never replayed
+    assert got["segment"].isna().tolist() == seg.isna().tolist()
+    assert got["segment"].dropna().tolist() == seg.dropna().tolist()
+
+
+def test_ctx_needs_the_preprocessors_ctx_cols(shop, customers, shop_preproc, tiny_size):
+    model = _build(shop_preproc, tiny_size)
+    with pytest.raises(ValueError, match="ctx_cols"):
+        model.generate(ctx=pd.DataFrame({"segment": ["pro"]}))
+    pre = TabularPreproc.from_schema(customers.schema, ctx_cols=["segment", "vip"]).fit(customers)
+    with pytest.raises(ValueError, match=r"missing \['vip'\]"):
+        _build(pre, tiny_size).generate(ctx=pd.DataFrame({"segment": ["pro"]}))
+
+
+def test_small_max_block_size_reprefixes_and_stays_valid(monkeypatch, shop, shop_preproc, tiny_size):
+    calls = []
+    original = generation._reprefix
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(generation, "_reprefix", counting)
+    model = _build(shop_preproc, tiny_size)
+    out = model.generate(N, seed=2, max_block_size=18)
+    assert calls, "max_block_size=18 never forced a re-prefix"
+    check_valid(out, shop)
+    assert len(out["note"]) > 0
+    with pytest.raises(ValueError, match="max_block_size=8 is too small"):
+        model.generate(N, seed=2, max_block_size=8)
+
+
+def test_n_samples_and_ctx_both_or_neither_are_errors(shop, shop_preproc, tiny_size):
+    model = _build(shop_preproc, tiny_size)
+    with pytest.raises(ValueError, match="exactly one of n_samples and ctx"):
+        model.generate()
+    with pytest.raises(ValueError, match="exactly one of n_samples and ctx"):
+        model.generate(3, ctx=pd.DataFrame({"segment": ["pro"]}))
+    with pytest.raises(ValueError, match="n_samples"):
+        model.generate(0)
+
+
+def test_generation_is_deterministic_with_a_seed(shop, shop_preproc, tiny_size):
+    model = _build(shop_preproc, tiny_size)
+    a, b, c = model.generate(20, seed=7), model.generate(20, seed=7), model.generate(20, seed=8)
+    for t in shop.schema.tables:
+        pd.testing.assert_frame_equal(a[t], b[t])
+    assert any(not a[t].equals(c[t]) for t in shop.schema.synth_tables)
+
+
+def test_batch_size_does_not_change_validity(shop, shop_preproc, tiny_size):
+    model = _build(shop_preproc, tiny_size)
+    out = model.generate(N, seed=3, batch_size=7)
+    check_valid(out, shop)
+    assert len(out["customer"]) + len(out["supplier"]) == N
+
+
+@pytest.mark.parametrize("block", ["free", "lstm"])
+def test_a_pool_smaller_than_the_request_refills_rows_with_new_entities(shop, shop_preproc, tiny_size, block):
+    """Continuous batching: a finished row takes the next entity; every entity is generated once,
+    and the result does not depend on which rows ran beside it (masks hide the old keys)."""
+    model = _build(shop_preproc, tiny_size, block)
+    out = model.generate(n_samples=N, batch_size=3, seed=5)
+    check_valid(out, shop)
+    assert sum(len(out[r]) for r in shop.schema.roots) == N
+    # greedy-like low temperature makes each entity a function of its own tokens only
+    cold_pool = model.generate(n_samples=6, batch_size=2, temp=1e-4, seed=0)
+    cold_all = model.generate(n_samples=6, batch_size=6, temp=1e-4, seed=0)
+    for t in shop.schema.synth_tables:
+        assert len(cold_pool[t]) == len(cold_all[t]), t
