@@ -49,6 +49,7 @@ def report(
     max_rows: int = 20_000,
     max_rows_privacy: int = 5_000,
     seed: int = 0,
+    return_html: bool = False,
 ) -> dict:
     """Score `data_synth` against `data_test`, beside the ceiling `data_test` against `data_train`.
 
@@ -58,6 +59,8 @@ def report(
     results `quality`, `quality_ceiling`, `text`, `text_ceiling`, `privacy`, and `n_rows`, `seconds`
     (time to score, plots not included), `warnings`. Scores are 0–100, shares and rates 0–1, None where nothing could be compared.
     With `path`, writes a self-contained HTML page there and the dict as JSON at `path` with `.json`.
+    With `return_html`, the result also holds that page's text under `html` (nothing is written
+    unless `path` is given; the JSON never holds it).
     """
     if path is not None and Path(path).suffix.lower() == ".json":
         raise ValueError(f"path is the HTML report's path (the JSON goes beside it), got a .json path: {path}")
@@ -76,13 +79,14 @@ def report(
         "warnings": [f"{name}: {w}" for name, part in {**parts, "privacy": privacy}.items() for w in part["warnings"]],
     }
     result = plain({**result, "seconds": round(time.perf_counter() - start, 3)})
+    page = _html(result, data_train, data_test, data_synth) if path is not None or return_html else None
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(_html(result, data_train, data_test, data_synth), encoding="utf-8")
+        path.write_text(page, encoding="utf-8")
         path.with_suffix(".json").write_text(json.dumps(result, indent=2, allow_nan=False), encoding="utf-8")
         log.info("evaluation report written to %s (%.1f s)", path, time.perf_counter() - start)
-    return result
+    return {**result, "html": page} if return_html else result
 
 
 # ---- HTML ----------------------------------------------------------------------------------
