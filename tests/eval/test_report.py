@@ -25,6 +25,7 @@ def _floats_or_none(tree) -> bool:
     return tree is None or type(tree) in (float, int, str, bool)
 
 
+@pytest.mark.slow  # measured > 5 s (pytest --durations)
 def test_report_writes_html_and_json(train, real, fresh, tmp_path):
     path = tmp_path / "out" / "report.html"
     result = report(train, real, fresh, path=path)
@@ -43,6 +44,7 @@ def test_report_writes_html_and_json(train, real, fresh, tmp_path):
     assert 80 < o["quality"] <= 100 and 80 < o["quality_ceiling"] <= 100
 
 
+@pytest.mark.slow  # measured > 5 s (pytest --durations)
 def test_report_on_an_empty_synthetic_table(train, real, fresh, tmp_path):
     synth = replace(fresh, item=fresh["item"].iloc[:0])
     with pytest.warns(UserWarning):
@@ -52,6 +54,7 @@ def test_report_on_an_empty_synthetic_table(train, real, fresh, tmp_path):
     assert (tmp_path / "r.json").is_file()
 
 
+@pytest.mark.slow  # measured > 5 s (pytest --durations)
 def test_chinook_report_with_test_as_synth(tmp_path):
     schema = Schema.from_yaml(ROOT / "conf/base/schema_chinook.yml")
     data = RelationalData.from_dir(ROOT / "data/01_raw/chinook", schema=schema)
@@ -68,6 +71,7 @@ def test_chinook_report_with_test_as_synth(tmp_path):
     assert set(result["quality"]["edges"]) == {"artist->album", "album->track"}
 
 
+@pytest.mark.slow  # measured > 5 s (pytest --durations)
 def test_report_when_every_synthetic_value_is_null(train, real, fresh, tmp_path):
     nulls = {}
     for name in ["customer", "order", "item"]:

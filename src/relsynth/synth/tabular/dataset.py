@@ -66,6 +66,7 @@ class TabularDataset:
         cls,
         data: RelationalData,
         preproc: TabularPreproc,
+        *,
         on_disk: bool = False,
         path: str | Path | None = None,
         chunk_size: int | None = None,

@@ -82,9 +82,25 @@ class TabularPreproc:
         schema: Schema,
         ctx_cols: list[str] | None = None,
         preprocessors: Mapping[str, Mapping[str, ColumnPreproc | None]] | None = None,
-        **options,
+        *,
+        n_bins: int = 32,
+        min_count: int = 5,
+        max_exact_count: int = 100,
     ) -> TabularPreproc:
-        return cls(schema, ctx_cols=ctx_cols, preprocessors=preprocessors, **options)
+        """An unfitted preprocessor for `schema` (aindo.rdml's constructor); call `fit(data)` next.
+
+        `ctx_cols`: root-table columns generation can be conditioned on; `preprocessors`: per table and
+        column a `ColumnPreproc` to use (None: leave the column out); `n_bins`: quantile bins per
+        numeric column; `min_count`: rarer categories become the protected `<rare>`;
+        `max_exact_count`: child counts up to this are exact tokens, larger ones binned."""
+        return cls(
+            schema,
+            ctx_cols=ctx_cols,
+            preprocessors=preprocessors,
+            n_bins=n_bins,
+            min_count=min_count,
+            max_exact_count=max_exact_count,
+        )
 
     def _check_options(self) -> None:
         s = self.schema

@@ -64,6 +64,7 @@ class TextDataset:
         cls,
         data: RelationalData,
         preproc: TextPreproc,
+        *,
         on_disk: bool = False,
         path: str | Path | None = None,
         chunk_size: int | None = None,

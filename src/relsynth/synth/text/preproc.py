@@ -76,6 +76,7 @@ class TextPreproc:
         cls,
         schema: Schema,
         table: str,
+        *,
         vocab_size: int = 2048,
         min_frequency: int = 2,
         digits: int = 2,

@@ -48,6 +48,7 @@ def _model(preproc, tiny_size, block="free"):
 
 
 # ---- accounting ------------------------------------------------------------------------------
+@pytest.mark.slow  # measured > 5 s (pytest --durations)
 @pytest.mark.parametrize(
     ("eps", "delta", "epochs", "batch", "noise", "accountant"),
     [
@@ -86,6 +87,7 @@ def test_noise_calibration_matches_opacus():
     assert epsilon_of([(ours, 0.01, 1000)], 1e-5) <= 2.0
 
 
+@pytest.mark.slow  # measured > 5 s (pytest --durations)
 def test_noisy_validation_is_accounted_for(people, dp_preproc, dp_ds, tiny_size):
     with_valid = TabularTrainer(_model(dp_preproc, tiny_size), dp_budget=BUDGET).train(
         dp_ds,
@@ -103,6 +105,7 @@ def test_noisy_validation_is_accounted_for(people, dp_preproc, dp_ds, tiny_size)
     assert with_valid.noise_multiplier > without.noise_multiplier  # validation took a share of the budget
 
 
+@pytest.mark.slow  # measured > 5 s (pytest --durations)
 def test_virtual_steps_keep_the_privacy(dp_preproc, dp_ds, tiny_size):
     """accumulate_grad and max_batch_size change the physical batches, never q or the noise."""
     runs = [

@@ -52,6 +52,8 @@ class Trainer:
         self.model = model
         self.dp_budget = dp_budget
         self.dp_trained = False
+        self.strategy: Strategy | None = None  # the run's strategy (plain, DP, distributed), set by train
+        self._work: nn.Module = model  # the module being trained: the model, its DDP wrapper or DP copy
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -317,11 +319,11 @@ class Trainer:
     def _save_best(self, path: str | Path) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"model": self.best_state, "best_valid_loss": self.best_valid_loss}, path)
+        state = {"kind": "relsynth.best_weights", "format_version": checkpoint.FORMAT_VERSION}
+        torch.save({**state, "model": self.best_state, "best_valid_loss": self.best_valid_loss}, path)
 
     def _bare_model(self) -> nn.Module:
-        work = getattr(self, "_work", self.model)
-        return getattr(work, "module", work)
+        return getattr(self._work, "module", self._work)
 
     # -- differential privacy ------------------------------------------------------------------
     def _dp_strategy(self, dp_step: DpStep, config: RunConfig, valid: Validation | None) -> DpStrategy:
