@@ -1,5 +1,6 @@
 """Kedro datasets: RelationalDataDataset (round trip, existence, CSV + schema loading, atomic saves)
-and the tabular preproc, encoded dataset and model datasets (round trips, refusals)."""
+and DirectoryDataset for every object that saves itself as a directory (round trips of the
+tabular and text preprocessors, encoded datasets and models; refusals)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,17 @@ import pandas as pd
 import pytest
 from kedro.io import DatasetError
 
-from relsynth.datasets import RelationalDataDataset, TabularDatasetDataset, TabularModelDataset, TabularPreprocDataset
+from relsynth.datasets import DirectoryDataset, RelationalDataDataset
 from relsynth.relational import DataError, RelationalData, Schema
-from relsynth.synth import TabularDataset, TabularModel, TabularModelSize, TabularPreproc
+from relsynth.synth import (
+    ModelSize,
+    TabularDataset,
+    TabularModel,
+    TabularPreproc,
+    TextDataset,
+    TextModel,
+    TextPreproc,
+)
 
 
 def assert_same_data(a: RelationalData, b: RelationalData) -> None:
@@ -143,7 +152,7 @@ def test_orphans_drop_loads_a_database_with_messy_keys(tmp_path: Path, tiny_data
         RelationalDataDataset(str(tmp_path / "db"), orphans="skip")
 
 
-# ---- tabular synthesis: preprocessor, encoded datasets, model ---------------------------------
+# ---- DirectoryDataset: preprocessors, encoded datasets, models -----------------------------------
 
 
 @pytest.fixture
@@ -161,55 +170,68 @@ def preproc(tiny_database: RelationalData) -> TabularPreproc:
     return TabularPreproc.from_schema(tiny_database.schema, n_bins=4, min_count=2).fit(tiny_database)
 
 
-def test_tabular_preproc_round_trip(tmp_path: Path, preproc: TabularPreproc) -> None:
-    ds = TabularPreprocDataset(path=str(tmp_path / "preproc"))
-    assert not ds.exists()
-    ds.save(preproc)
-    assert ds.exists()
-    loaded = ds.load()
-    assert loaded.fingerprint() == preproc.fingerprint()
-    assert loaded.to_dict() == preproc.to_dict()
-    ds.save(loaded)  # replaces its own previous save
-    assert [p.name for p in tmp_path.iterdir()] == ["preproc"]
+@pytest.fixture
+def text_preproc(tiny_database: RelationalData) -> TextPreproc:
+    return TextPreproc.from_schema_table(tiny_database.schema, "album", vocab_size=300).fit(tiny_database)
 
 
-def test_tabular_dataset_round_trip(tmp_path: Path, tiny_database: RelationalData, preproc: TabularPreproc) -> None:
-    TabularPreprocDataset(path=str(tmp_path / "preproc")).save(preproc)
-    encoded = TabularDataset.from_data(tiny_database, preproc, on_disk=True, chunk_size=3, block_size=12)
-    ds = TabularDatasetDataset(path=str(tmp_path / "train"), preproc_path=str(tmp_path / "preproc"))
-    assert not ds.exists()
-    ds.save(encoded)
-    assert ds.exists()
-    loaded = ds.load()
-    assert loaded.path == tmp_path / "train"
-    assert (len(loaded), loaded.n_entities, loaded.block_size) == (len(encoded), encoded.n_entities, 12)
-    for name, array in encoded.arrays.items():
-        np.testing.assert_array_equal(np.asarray(loaded.arrays[name]), np.asarray(array))
-    batch, again = encoded.collate(np.arange(len(encoded))), loaded.collate(np.arange(len(loaded)))
-    assert all(torch_equal(batch[k], again[k]) for k in batch)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["preproc", "train"]  # no temporary directory left
+def directory(path: Path, object_type: str, **kwargs) -> DirectoryDataset:
+    return DirectoryDataset(path=str(path), object_type=f"relsynth.synth.{object_type}", **kwargs)
 
 
 def torch_equal(a, b) -> bool:
     return bool((a == b).all())
 
 
-def test_tabular_dataset_refuses_a_dataset_in_ram(
-    tmp_path: Path, tiny_database: RelationalData, preproc: TabularPreproc
-) -> None:
-    ds = TabularDatasetDataset(path=str(tmp_path / "train"), preproc_path=str(tmp_path / "preproc"))
-    with pytest.raises(DatasetError, match=r"encoded in RAM \(on_disk=False\).*MemoryDataset"):
-        ds.save(TabularDataset.from_data(tiny_database, preproc))
-    assert list(tmp_path.iterdir()) == []
+def assert_saves_and_loads(ds: DirectoryDataset, obj: object) -> object:
+    """Save into a new directory, load back, save again over the first save; nothing else left."""
+    assert not ds.exists()
+    ds.save(obj)
+    assert ds.exists()
+    loaded = ds.load()
+    assert type(loaded) is type(obj)
+    ds.save(loaded)  # replaces its own previous save
+    assert not [p.name for p in Path(ds._describe()["path"]).parent.iterdir() if p.name.startswith(".")]  # no temp
+    return loaded
 
 
-def test_tabular_dataset_of_another_preproc_is_refused_at_load(
+def test_tabular_preproc_round_trip(tmp_path: Path, preproc: TabularPreproc) -> None:
+    loaded = assert_saves_and_loads(directory(tmp_path / "preproc", "TabularPreproc"), preproc)
+    assert loaded.fingerprint() == preproc.fingerprint()
+    assert loaded.to_dict() == preproc.to_dict()
+
+
+@pytest.mark.parametrize("on_disk", [True, False])
+def test_tabular_dataset_round_trip(
+    tmp_path: Path, tiny_database: RelationalData, preproc: TabularPreproc, on_disk: bool
+) -> None:
+    directory(tmp_path / "preproc", "TabularPreproc").save(preproc)
+    encoded = TabularDataset.from_data(tiny_database, preproc, on_disk=on_disk, chunk_size=3, block_size=12)
+    ds = directory(
+        tmp_path / "train",
+        "TabularDataset",
+        preproc_path=str(tmp_path / "preproc"),
+        preproc_type="relsynth.synth.TabularPreproc",
+    )
+    loaded = assert_saves_and_loads(ds, encoded)
+    assert loaded.path == tmp_path / "train"  # memory-mapped from the catalog's directory
+    assert (len(loaded), loaded.n_entities, loaded.block_size) == (len(encoded), encoded.n_entities, 12)
+    for name, array in encoded.arrays.items():
+        np.testing.assert_array_equal(np.asarray(loaded.arrays[name]), np.asarray(array))
+    batch, again = encoded.collate(np.arange(len(encoded))), loaded.collate(np.arange(len(loaded)))
+    assert all(torch_equal(batch[k], again[k]) for k in batch)
+
+
+def test_encoded_dataset_of_another_preproc_is_refused_at_load(
     tmp_path: Path, tiny_database: RelationalData, preproc: TabularPreproc
 ) -> None:
-    ds = TabularDatasetDataset(path=str(tmp_path / "train"), preproc_path=str(tmp_path / "preproc"))
-    ds.save(TabularDataset.from_data(tiny_database, preproc, on_disk=True))
-    refitted = TabularPreproc.from_schema(tiny_database.schema, n_bins=8, min_count=2).fit(tiny_database)
-    TabularPreprocDataset(path=str(tmp_path / "preproc")).save(refitted)
+    preproc_ds = directory(tmp_path / "preproc", "TabularPreproc")
+    ds = directory(
+        tmp_path / "train", "TabularDataset", preproc_path=str(tmp_path / "preproc"), preproc_type=TabularPreproc
+    )
+    preproc_ds.save(preproc)
+    ds.save(TabularDataset.from_data(tiny_database, preproc))
+    preproc_ds.save(TabularPreproc.from_schema(tiny_database.schema, n_bins=8, min_count=2).fit(tiny_database))
     with pytest.raises(DatasetError, match="encoded with another preprocessor"):
         ds.load()
 
@@ -217,12 +239,8 @@ def test_tabular_dataset_of_another_preproc_is_refused_at_load(
 def test_tabular_model_round_trip(
     tmp_path: Path, tiny_database: RelationalData, preproc: TabularPreproc, one_thread
 ) -> None:
-    model = TabularModel.build(preproc, size=TabularModelSize(n_layers=1, h=2, d=16), block_size=32)
-    ds = TabularModelDataset(path=str(tmp_path / "model"))
-    assert not ds.exists()
-    ds.save(model)
-    assert ds.exists()
-    loaded = ds.load()
+    model = TabularModel.build(preproc, size=ModelSize(n_layers=1, h=2, d=16), block_size=32)
+    loaded = assert_saves_and_loads(directory(tmp_path / "model", "TabularModel"), model)
     assert loaded.config == model.config
     assert loaded.preproc.fingerprint() == preproc.fingerprint()
     state, again = model.state_dict(), loaded.state_dict()
@@ -231,34 +249,111 @@ def test_tabular_model_round_trip(
     assert_same_data(first, second)
 
 
+def test_text_preproc_round_trip(tmp_path: Path, text_preproc: TextPreproc) -> None:
+    loaded = assert_saves_and_loads(directory(tmp_path / "text_preproc", "TextPreproc"), text_preproc)
+    assert loaded.fingerprint() == text_preproc.fingerprint()
+    assert loaded.encode(["album 1 of 2"]) == text_preproc.encode(["album 1 of 2"])
+
+
+def test_text_dataset_round_trip(tmp_path: Path, tiny_database: RelationalData, text_preproc: TextPreproc) -> None:
+    directory(tmp_path / "text_preproc", "TextPreproc").save(text_preproc)
+    encoded = TextDataset.from_data(tiny_database, text_preproc, block_size=16)
+    ds = directory(
+        tmp_path / "texts",
+        "TextDataset",
+        preproc_path=str(tmp_path / "text_preproc"),
+        preproc_type="relsynth.synth.TextPreproc",
+        load_args={"block_size": 16},
+    )
+    loaded = assert_saves_and_loads(ds, encoded)
+    assert (loaded.n_samples, loaded.block_size, len(loaded)) == (encoded.n_samples, 16, len(encoded))
+    np.testing.assert_array_equal(np.asarray(loaded.tokens), np.asarray(encoded.tokens))
+
+
+def test_text_model_round_trip(tmp_path: Path, text_preproc: TextPreproc, one_thread) -> None:
+    model = TextModel.build(text_preproc, size=ModelSize(n_layers=1, h=2, d=16), block_size=32)
+    loaded = assert_saves_and_loads(directory(tmp_path / "text_model", "TextModel"), model)
+    assert loaded.config == model.config and loaded.preproc.table == "album"
+    state, again = model.state_dict(), loaded.state_dict()
+    assert state.keys() == again.keys() and all(torch_equal(state[k], again[k]) for k in state)
+
+
+def test_refuses_to_overwrite_a_foreign_folder(tmp_path: Path, preproc: TabularPreproc) -> None:
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "notes.txt").write_text("keep me")
+    ds = directory(target, "TabularPreproc")
+    with pytest.raises(DatasetError, match=r"refusing to overwrite .*model: it is not empty and has no preproc.json"):
+        ds.save(preproc)
+    assert [p.name for p in target.iterdir()] == ["notes.txt"] and (target / "notes.txt").read_text() == "keep me"
+    assert not ds.exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    directory(empty, "TabularPreproc").save(preproc)  # an empty folder is fine
+    assert (empty / TabularPreproc.config_file).is_file()
+
+
 @pytest.mark.parametrize(
-    "make, message",
+    "object_type, kwargs, message",
     [
-        (lambda p: TabularPreprocDataset(path=str(p)), "expected a TabularPreproc"),
-        (lambda p: TabularModelDataset(path=str(p)), "expected a TabularModel"),
-        (lambda p: TabularDatasetDataset(path=str(p), preproc_path=str(p)), "expected a TabularDataset"),
+        ("TabularModel", {}, "expected a TabularModel to save, got dict"),
+        ("TabularPreproc", {}, "expected a TabularPreproc to save, got dict"),
+        (
+            "TabularDataset",
+            {"preproc_path": "p", "preproc_type": "relsynth.synth.TabularPreproc"},
+            "expected a TabularDataset to save, got dict",
+        ),
     ],
 )
-def test_tabular_datasets_reject_other_objects(tmp_path: Path, make, message: str) -> None:
+def test_directory_dataset_rejects_other_objects(tmp_path: Path, object_type: str, kwargs: dict, message: str) -> None:
     with pytest.raises(DatasetError, match=message):
-        make(tmp_path / "x").save({"not": "this"})
+        directory(tmp_path / "x", object_type, **kwargs).save({"not": "this"})
 
 
-def test_tabular_datasets_from_catalog_config(tmp_path: Path) -> None:
+def test_bad_configurations_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match=r"a TabularDataset is reopened against its preprocessor: give preproc_path"):
+        directory(tmp_path, "TabularDataset")
+    with pytest.raises(DatasetError, match=r"preproc_path and preproc_type are for encoded datasets"):
+        directory(tmp_path, "TabularModel", preproc_path=str(tmp_path), preproc_type="relsynth.synth.TabularPreproc")
+    with pytest.raises(DatasetError, match=r"is not a class that saves itself as a directory"):
+        DirectoryDataset(path=str(tmp_path), object_type="relsynth.relational.Schema")
+    with pytest.raises(DatasetError, match=r"is not a class that saves itself as a directory"):
+        directory(tmp_path, "TabularDataset", preproc_path=str(tmp_path), preproc_type="pathlib.Path")
+
+
+def test_directory_datasets_from_catalog_config(tmp_path: Path) -> None:
     from kedro.io import DataCatalog
 
     catalog = DataCatalog.from_config(
         {
-            "preproc": {"type": "relsynth.datasets.TabularPreprocDataset", "path": str(tmp_path / "p")},
-            "train": {
-                "type": "relsynth.datasets.TabularDatasetDataset",
-                "path": str(tmp_path / "t"),
-                "preproc_path": str(tmp_path / "p"),
+            "preproc": {
+                "type": "relsynth.datasets.DirectoryDataset",
+                "path": str(tmp_path / "p"),
+                "object_type": "relsynth.synth.TabularPreproc",
             },
-            "model": {"type": "relsynth.datasets.TabularModelDataset", "path": str(tmp_path / "m")},
+            "train": {
+                "type": "relsynth.datasets.DirectoryDataset",
+                "path": str(tmp_path / "t"),
+                "object_type": "relsynth.synth.TabularDataset",
+                "preproc_path": str(tmp_path / "p"),
+                "preproc_type": "relsynth.synth.TabularPreproc",
+                "metadata": {"kedro-viz": {"layer": "model_input"}},
+            },
+            "{table}_text_model": {
+                "type": "relsynth.datasets.DirectoryDataset",
+                "path": str(tmp_path / "text_models" / "{table}"),
+                "object_type": "relsynth.synth.TextModel",
+            },
         }
     )
-    assert catalog.get("preproc")._describe() == {"path": str(tmp_path / "p")}
-    assert catalog.get("train")._describe() == {"path": str(tmp_path / "t"), "preproc_path": str(tmp_path / "p")}
-    assert catalog.get("model")._describe() == {"path": str(tmp_path / "m")}
-    assert not any(catalog.exists(name) for name in ("preproc", "train", "model"))
+    assert catalog.get("preproc")._describe() == {
+        "path": str(tmp_path / "p"),
+        "object_type": "relsynth.synth.tabular.preproc.TabularPreproc",
+        "preproc_path": None,
+        "preproc_type": None,
+        "load_args": {},
+    }
+    assert catalog.get("train")._describe()["preproc_path"] == str(tmp_path / "p")
+    assert catalog.get("train").metadata == {"kedro-viz": {"layer": "model_input"}}
+    assert catalog.get("album_text_model")._describe()["path"] == str(tmp_path / "text_models" / "album")
+    assert not any(catalog.exists(name) for name in ("preproc", "train", "album_text_model"))

@@ -1,47 +1,35 @@
 """Kedro datasets for relsynth's objects: how the catalog loads and saves them.
 
-One class per kind of object, each a thin adapter over the object's own `from_dir`/`to_dir`
-or `load`/`save`; the library itself never imports Kedro. Directories are written atomically:
-a save goes to a temporary directory beside the target and is renamed into place at the end,
-so a failed save leaves the previous version (or nothing) behind, never half a directory.
+Two classes, thin adapters over the library's own methods (the library never imports Kedro):
+`RelationalDataDataset` for databases (`RelationalData.from_dir`/`to_dir`) and `DirectoryDataset`
+for every object that saves itself as a directory (`save(path)` and `load(path)`, or
+`from_disk(preproc, path)` for encoded datasets). Directories are written atomically, through
+the library's one mechanism (`relsynth.synth.core.files.atomic_dir`): a failed save leaves the
+previous version (or nothing) behind, never half a directory. Neither replaces a non-empty
+directory that its kind of save did not write.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
+from kedro.utils import load_obj
 
 from relsynth.relational import RelationalData, Schema
 from relsynth.relational.data import SCHEMA_FILE
-from relsynth.synth import TabularDataset, TabularModel, TabularPreproc
 from relsynth.synth.core.files import atomic_dir
-from relsynth.synth.text import TextModel
-
-# ---- helpers shared by the directory datasets ------------------------------------------------
 
 
-def write_dir_atomically(path: Path, write: Callable[[Path], None], marker: str) -> None:
-    """Call `write(tmp)` on a fresh directory beside `path`, then move it to `path`.
-
-    An existing `path` is replaced only when it holds `marker` (a file every save writes) or is
-    empty, so a catalog entry pointing at the wrong folder cannot delete unrelated files.
-    """
-    if path.exists() and not _is_replaceable(path, marker):
+def _refuse_foreign_dir(path: Path, marker: str) -> None:
+    """A `DatasetError` when `path` is a non-empty directory without `marker` (the file every save
+    of that kind writes): a catalog entry pointing at the wrong folder must not delete its files."""
+    if path.exists() and not (path.is_dir() and ((path / marker).is_file() or not any(path.iterdir()))):
         raise DatasetError(
             f"refusing to overwrite {path}: it is not empty and has no {marker}, so it was not written "
             "by this dataset; point the catalog entry at a new or dedicated directory"
         )
-    with atomic_dir(path) as tmp:
-        write(tmp)
-
-
-def _is_replaceable(path: Path, marker: str) -> bool:
-    return path.is_dir() and ((path / marker).is_file() or not any(path.iterdir()))
 
 
 # ---- relational data -------------------------------------------------------------------------
@@ -91,7 +79,9 @@ class RelationalDataDataset(AbstractDataset[RelationalData, RelationalData]):
     def _save(self, data: RelationalData) -> None:
         if not isinstance(data, RelationalData):
             raise DatasetError(f"{self._path}: expected a RelationalData to save, got {type(data).__name__}")
-        write_dir_atomically(self._path, data.to_dir, marker=SCHEMA_FILE)
+        _refuse_foreign_dir(self._path, SCHEMA_FILE)
+        with atomic_dir(self._path) as tmp:
+            data.to_dir(tmp)
 
     def _exists(self) -> bool:
         return self._path.is_dir() and self._schema_file().is_file()
@@ -101,162 +91,99 @@ class RelationalDataDataset(AbstractDataset[RelationalData, RelationalData]):
         return {"path": str(self._path), "schema_path": schema_path, "orphans": self._orphans}
 
 
-# ---- tabular synthesis: preprocessor, encoded datasets, model -------------------------------
+# ---- objects that save themselves as a directory ----------------------------------------------
 
 
-class TabularPreprocDataset(AbstractDataset[TabularPreproc, TabularPreproc]):
-    """A fitted `TabularPreproc` in a local directory (`preproc.json`), saved with `save`.
+class DirectoryDataset(AbstractDataset[Any, Any]):
+    """A relsynth object that saves itself as a directory: a preprocessor, a model, an encoded dataset.
 
-    Example catalog entry::
+    `object_type` is the object's class (an import path): saving calls `obj.save(path)`, which
+    writes the whole directory atomically; loading calls `<object_type>.load(path)`. Encoded
+    datasets (`TabularDataset`, `TextDataset`) are reopened against their preprocessor instead:
+    `<object_type>.from_disk(<preproc_type>.load(preproc_path), path, **load_args)`, and one
+    encoded by another preprocessor is refused there, so a refitted preprocessor cannot be paired
+    with stale tokens. `exists` looks for `<object_type>.config_file`, the file every save writes;
+    a non-empty directory without it is never overwritten.
 
-        tabular_preproc:
-          type: relsynth.datasets.TabularPreprocDataset
-          path: data/04_feature/tabular_preproc
-    """
-
-    def __init__(self, path: str, metadata: dict[str, Any] | None = None):
-        self._path = Path(path)
-        self.metadata = metadata
-
-    def _load(self) -> TabularPreproc:
-        return TabularPreproc.load(self._path)
-
-    def _save(self, preproc: TabularPreproc) -> None:
-        _check_type(self._path, preproc, TabularPreproc)
-        write_dir_atomically(self._path, preproc.save, marker=TabularPreproc.config_file)
-
-    def _exists(self) -> bool:
-        return (self._path / TabularPreproc.config_file).is_file()
-
-    def _describe(self) -> dict[str, Any]:
-        return {"path": str(self._path)}
-
-
-class TabularDatasetDataset(AbstractDataset[TabularDataset, TabularDataset]):
-    """An encoded `TabularDataset` in a local directory: memory-mapped token arrays plus an index.
-
-    Loading reopens it with `TabularDataset.from_disk` against the preprocessor saved at
-    `preproc_path` (the `tabular_preproc` entry's path); a dataset encoded by another
-    preprocessor is refused there, so a refitted preprocessor cannot be paired with stale tokens.
-
-    Saving takes a `TabularDataset` built with `on_disk=True`, whose files the library wrote
-    chunk by chunk to its temporary directory, and copies them into place atomically. The node
-    thus returns the library's own object and never sees a path: the same pipeline runs with this
-    entry replaced by a `MemoryDataset` (as the tests do), and memory stays bounded by the
-    library's `chunk_size` whatever the catalog says. The alternative (the node returning a
-    lazy spec that `_save` encodes) saves one copy but makes the node's output unusable by any
-    other dataset type. A dataset encoded in RAM (`on_disk=False`) has no files to copy and is
-    refused: keep it in RAM by cataloguing it as a `kedro.io.MemoryDataset` instead.
-
-    Example catalog entry::
-
-        tabular_dataset_train:
-          type: relsynth.datasets.TabularDatasetDataset
-          path: data/05_model_input/tabular_dataset_train
-          preproc_path: data/04_feature/tabular_preproc
-    """
-
-    def __init__(self, path: str, preproc_path: str, metadata: dict[str, Any] | None = None):
-        self._path = Path(path)
-        self._preproc_path = Path(preproc_path)
-        self.metadata = metadata
-
-    def _load(self) -> TabularDataset:
-        return TabularDataset.from_disk(TabularPreproc.load(self._preproc_path), self._path)
-
-    def _save(self, dataset: TabularDataset) -> None:
-        _check_type(self._path, dataset, TabularDataset)
-        source = dataset.path
-        if source is None:
-            raise DatasetError(
-                f"{self._path}: this TabularDataset was encoded in RAM (on_disk=False) and has no files to save; "
-                "encode it with on_disk=True, or catalog it as a kedro.io.MemoryDataset to keep it in RAM"
-            )
-        write_dir_atomically(self._path, lambda tmp: _copy_files(Path(source), tmp), marker=TabularDataset.config_file)
-
-    def _exists(self) -> bool:
-        return (self._path / TabularDataset.config_file).is_file()
-
-    def _describe(self) -> dict[str, Any]:
-        return {"path": str(self._path), "preproc_path": str(self._preproc_path)}
-
-
-class TabularModelDataset(AbstractDataset[TabularModel, TabularModel]):
-    """A trained `TabularModel` in a local directory: `model.json`, safetensors weights and its
-    preprocessor (`preproc/`), so a saved model generates on its own.
-
-    Example catalog entry::
+    Example catalog entries::
 
         tabular_model:
-          type: relsynth.datasets.TabularModelDataset
+          type: relsynth.datasets.DirectoryDataset
           path: data/06_models/tabular_model
+          object_type: relsynth.synth.TabularModel
+
+        tabular_dataset_train:
+          type: relsynth.datasets.DirectoryDataset
+          path: data/05_model_input/tabular_dataset_train
+          object_type: relsynth.synth.TabularDataset
+          preproc_path: data/04_feature/tabular_preproc
+          preproc_type: relsynth.synth.TabularPreproc
     """
 
-    def __init__(self, path: str, metadata: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        path: str,
+        object_type: str | type,
+        preproc_path: str | None = None,
+        preproc_type: str | type | None = None,
+        load_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ):
         self._path = Path(path)
-        self.metadata = metadata
-
-    def _load(self) -> TabularModel:
-        return TabularModel.load(self._path)
-
-    def _save(self, model: TabularModel) -> None:
-        _check_type(self._path, model, TabularModel)
-        write_dir_atomically(self._path, model.save, marker=TabularModel.config_file)
-
-    def _exists(self) -> bool:
-        return (self._path / TabularModel.config_file).is_file()
-
-    def _describe(self) -> dict[str, Any]:
-        return {"path": str(self._path)}
-
-
-class TextModelsDataset(AbstractDataset[dict, dict]):
-    """Trained `TextModel`s by table in a local directory: one subdirectory per table (each
-    `TextModel.save`'s config, weights and preprocessor) plus `text_models.json` listing them.
-
-    Example catalog entry::
-
-        text_models:
-          type: relsynth.datasets.TextModelsDataset
-          path: data/06_models/text_models
-    """
-
-    MARKER = "text_models.json"
-
-    def __init__(self, path: str, metadata: dict[str, Any] | None = None):
-        self._path = Path(path)
-        self.metadata = metadata
-
-    def _load(self) -> dict[str, TextModel]:
-        tables = json.loads((self._path / self.MARKER).read_text())["tables"]
-        return {table: TextModel.load(self._path / table) for table in tables}
-
-    def _save(self, models: dict[str, TextModel]) -> None:
-        if not isinstance(models, dict) or not all(isinstance(m, TextModel) for m in models.values()):
+        self._type = _saveable_class(object_type, "object_type")
+        encoded = hasattr(self._type, "from_disk")
+        if encoded and (preproc_path is None or preproc_type is None):
             raise DatasetError(
-                f"{self._path}: expected a dict {{table: TextModel}} to save, got {type(models).__name__}"
+                f"{self._path}: a {self._type.__name__} is reopened against its preprocessor: "
+                "give preproc_path and preproc_type (e.g. relsynth.synth.TabularPreproc)"
             )
+        if not encoded and (preproc_path is not None or preproc_type is not None):
+            raise DatasetError(
+                f"{self._path}: preproc_path and preproc_type are for encoded datasets; "
+                f"a {self._type.__name__} loads on its own"
+            )
+        self._preproc_path = Path(preproc_path) if preproc_path is not None else None
+        self._preproc_type = _saveable_class(preproc_type, "preproc_type") if preproc_type is not None else None
+        self._load_args = dict(load_args or {})
+        self.metadata = metadata
 
-        def write(tmp: Path) -> None:
-            for table, model in models.items():
-                model.save(tmp / table)
-            (tmp / self.MARKER).write_text(json.dumps({"tables": list(models)}, indent=1))
+    def _load(self) -> Any:
+        if self._preproc_type is None:
+            return self._type.load(self._path, **self._load_args)
+        preproc = self._preproc_type.load(self._preproc_path)
+        return self._type.from_disk(preproc, self._path, **self._load_args)
 
-        write_dir_atomically(self._path, write, marker=self.MARKER)
+    def _save(self, obj: Any) -> None:
+        if not isinstance(obj, self._type):
+            raise DatasetError(f"{self._path}: expected a {self._type.__name__} to save, got {type(obj).__name__}")
+        _refuse_foreign_dir(self._path, self._type.config_file)
+        obj.save(self._path)
 
     def _exists(self) -> bool:
-        return (self._path / self.MARKER).is_file()
+        return (self._path / self._type.config_file).is_file()
 
     def _describe(self) -> dict[str, Any]:
-        return {"path": str(self._path)}
+        return {
+            "path": str(self._path),
+            "object_type": _import_path(self._type),
+            "preproc_path": None if self._preproc_path is None else str(self._preproc_path),
+            "preproc_type": None if self._preproc_type is None else _import_path(self._preproc_type),
+            "load_args": self._load_args,
+        }
 
 
-def _check_type(path: Path, obj: object, expected: type) -> None:
-    if not isinstance(obj, expected):
-        raise DatasetError(f"{path}: expected a {expected.__name__} to save, got {type(obj).__name__}")
+def _saveable_class(spec: str | type, argument: str) -> type:
+    """The class named by `spec`; it must save itself as a directory (`save`, `config_file`)."""
+    cls = load_obj(spec) if isinstance(spec, str) else spec
+    if not isinstance(cls, type) or not hasattr(cls, "save") or not isinstance(getattr(cls, "config_file", None), str):
+        raise DatasetError(
+            f"{argument}={spec!r} is not a class that saves itself as a directory (a save method and a "
+            "config_file), such as relsynth.synth.TabularModel"
+        )
+    if not (hasattr(cls, "load") or hasattr(cls, "from_disk")):
+        raise DatasetError(f"{argument}={spec!r} has neither load nor from_disk: it cannot be read back")
+    return cls
 
 
-def _copy_files(source: Path, target: Path) -> None:
-    """Copy the files of the flat directory `source` into the existing directory `target`."""
-    for file in source.iterdir():
-        shutil.copy2(file, target / file.name)
+def _import_path(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
