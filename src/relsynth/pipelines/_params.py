@@ -2,7 +2,9 @@
 
 A node passes its `params:<group>` dict to `call`, which calls the library function with those
 keyword arguments. A misspelt key fails before any work starts, with the group's name and the
-keys the function takes, instead of a bare `TypeError` from deep inside the library.
+keys the function takes, instead of a bare `TypeError` from deep inside the library. The groups
+that several pipelines read (`dp`, `text_tables`) are turned into library objects here, so no
+pipeline imports another's nodes.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
+
+from relsynth.synth import DpBudget, DpStep, ModelSize
 
 T = TypeVar("T")
 _KEYWORDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
@@ -50,3 +54,57 @@ def call(func: Callable[..., T], group: str, params: Mapping[str, Any] | None, *
         if unknown:
             raise ValueError(f"params:{group} has unknown key(s) {unknown}; expected some of {allowed}")
     return func(**params, **fixed)
+
+
+# ---- groups shared by several pipelines -----------------------------------------------------
+DP_STEP_KEYS = ("noise_multiplier", "max_grad_norm", "max_batch_size")  # the `dp` keys that go to DpStep
+
+
+def dp_settings(dp: Mapping[str, Any] | None) -> tuple[DpBudget | None, DpStep | None]:
+    """`DpBudget` and `DpStep` from the `dp` group; (None, None) when it is null (no DP).
+
+    Budget keys: epsilon, delta, preproc_share, accountant, max_children; step keys:
+    noise_multiplier (null: calibrated to spend the budget), max_grad_norm, max_batch_size. The
+    preprocessing and the tabular_training pipelines both read this one group, so DP is on for
+    both or for neither.
+    """
+    if dp is None:
+        return None, None
+    if not isinstance(dp, Mapping):
+        raise ValueError(f"params:dp must be null (no DP) or a mapping of DpBudget and DpStep fields, got {dp!r}")
+    budget = {k: v for k, v in dp.items() if k not in DP_STEP_KEYS}
+    step = {k: v for k, v in dp.items() if k in DP_STEP_KEYS}
+    return call(DpBudget, "dp", budget), call(DpStep, "dp", step)
+
+
+def with_model_size(architecture: Mapping[str, Any] | None, group: str) -> dict[str, Any]:
+    """The architecture group with its `size` as the library takes it: a preset name as it is, a
+    mapping {n_layers, h, d, d_ff} (the same keys for the tabular and the text model) as a `ModelSize`."""
+    architecture = dict(architecture or {})
+    if isinstance(architecture.get("size"), Mapping):
+        architecture["size"] = call(ModelSize, f"{group}.size", architecture["size"])
+    return architecture
+
+
+def text_tables(value: object) -> list[str]:
+    """The `text_tables` parameter checked: a list of distinct table names (each gets a text model).
+
+    A name becomes part of a Kedro namespace (`text_training.<table>`), so it may not contain a dot.
+    """
+    if not isinstance(value, list | tuple) or not all(isinstance(t, str) and t for t in value):
+        raise ValueError(
+            f"params:text_tables must be a list of table names (the tables with a text model; [] for none), "
+            f"got {value!r}; set it in conf/base/parameters_text_training.yml"
+        )
+    repeated = sorted({t for t in value if list(value).count(t) > 1})
+    dotted = [t for t in value if "." in t]
+    if repeated or dotted:
+        raise ValueError(f"params:text_tables: tables named twice {repeated}, names with a dot {dotted}")
+    return list(value)
+
+
+def text_model_dataset(table: str) -> str:
+    """The catalog name of `table`'s trained text model: an output of its `text_training.<table>`
+    pipeline, an input of text_generation (conf/base/catalog.yml's `text_model_{table}`). Not a
+    dotted name: Kedro reserves the dots for namespaces, and text_generation is another one."""
+    return f"text_model_{table}"

@@ -1,4 +1,5 @@
-"""evaluation: the report node on the tiny database, its metrics, the interface."""
+"""evaluation: the report node on the tiny database (it returns the scores and the page and writes
+nothing), its metrics, the interface."""
 
 from __future__ import annotations
 
@@ -14,32 +15,39 @@ from relsynth.relational import RelationalData
 pytestmark = pytest.mark.filterwarnings("ignore::relsynth.eval.EvalWarning")
 
 
-def test_evaluate_writes_the_report(tiny_parts: tuple[RelationalData, RelationalData], tmp_path: Path) -> None:
+def test_evaluate_returns_the_scores_and_the_page_and_writes_nothing(
+    tiny_parts: tuple[RelationalData, RelationalData], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a relative path written by mistake would land here
     train, test = tiny_parts
-    path = tmp_path / "reporting" / "report.html"
-    overall, html = evaluate_synthetic_database(train, test, train, {"path": str(path), "max_pairs": 5, "seed": 0})
-    assert path.is_file() and html == path.read_text(encoding="utf-8")
-    assert "<html" in html.lower()
-    saved = json.loads(path.with_suffix(".json").read_text())
-    assert saved["overall"] == overall
+    scores, html = evaluate_synthetic_database(train, test, train, {"max_pairs": 5, "seed": 0})
+    assert list(tmp_path.iterdir()) == []
+    assert html.lstrip().lower().startswith("<!doctype html>") and "relsynth evaluation report" in html
+    assert "html" not in scores
+    json.dumps(scores, allow_nan=False)  # catalogued as JSON (report.json)
+    overall = scores["overall"]
     for key in ("quality", "quality_ceiling", "text", "dcr_share_train_closer", "exact_copy_rate"):
         assert key in overall
-    metrics = evaluation_metrics(overall)
+    assert {"quality", "quality_ceiling", "text", "text_ceiling", "privacy", "n_rows", "warnings"} <= set(scores)
+    metrics = evaluation_metrics(scores)
     assert metrics["quality"] == {"value": float(overall["quality"]), "step": 0}
     assert all(v["value"] is not None for v in metrics.values())
 
 
 def test_evaluation_metrics_leave_out_missing() -> None:
-    assert evaluation_metrics({"quality": 80, "text": None}) == {"quality": {"value": 80.0, "step": 0}}
+    assert evaluation_metrics({"overall": {"quality": 80, "text": None}}) == {"quality": {"value": 80.0, "step": 0}}
 
 
-def test_bad_parameters_are_refused(tiny_parts: tuple[RelationalData, RelationalData], tmp_path: Path) -> None:
+def test_bad_parameters_are_refused(tiny_parts: tuple[RelationalData, RelationalData]) -> None:
     train, test = tiny_parts
     with pytest.raises(ValueError, match=r"unknown key\(s\) \['pairs'\]"):
-        evaluate_synthetic_database(train, test, train, {"path": str(tmp_path / "r.html"), "pairs": 5})
+        evaluate_synthetic_database(train, test, train, {"pairs": 5})
+    with pytest.raises(ValueError, match=r"may not set \['path'\]"):  # the catalog writes the files
+        evaluate_synthetic_database(train, test, train, {"path": "data/08_reporting/report.html"})
 
 
 def test_pipeline_interface() -> None:
     pipe = create_pipeline()
     assert pipe.inputs() == {"database_train", "database_test", "synthetic_database", "params:evaluation"}
     assert pipe.outputs() == {"evaluation_report", "evaluation_metrics"}
+    assert "evaluation_scores" in pipe.all_outputs()  # report.json, also read by select_evaluation_metrics

@@ -1,14 +1,20 @@
-"""tabular_training: the training node on the tiny database, validation parameters, the summary
-metrics, the pipeline's interface."""
+"""tabular_training: the build and train nodes on the tiny database, validation parameters, the
+summary metrics, the pipeline's interface."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+import torch
 
 from relsynth.pipelines.tabular_training import create_pipeline
-from relsynth.pipelines.tabular_training.nodes import build_validation, train_tabular_model, training_metrics
+from relsynth.pipelines.tabular_training.nodes import (
+    build_tabular_model,
+    build_validation,
+    train_tabular_model,
+    training_metrics,
+)
 from relsynth.relational import RelationalData
 from relsynth.synth import EarlyStop, LrSchedule, TabularDataset, TabularModel, TabularPreproc
 
@@ -22,20 +28,43 @@ def datasets(
 
 
 def train(preproc: TabularPreproc, datasets: tuple, params: dict, **changes) -> tuple[TabularModel, dict]:
-    groups = {g: params[g] for g in ("tabular_architecture", "tabular_training", "tabular_validation")} | changes
-    return train_tabular_model(preproc, *datasets, **groups)
+    """Both nodes as the pipeline runs them: build (seeded by tabular_training.seed), then train."""
+    groups = {g: params[g] for g in ("tabular_architecture", "tabular_training", "tabular_validation", "dp")}
+    groups |= changes
+    model = build_tabular_model(
+        preproc, datasets[0], groups["tabular_architecture"], groups["tabular_training"].get("seed", 0)
+    )
+    return train_tabular_model(model, *datasets, groups["tabular_training"], groups["tabular_validation"], groups["dp"])
+
+
+def test_build_tabular_model(tiny_preproc: TabularPreproc, datasets: tuple, params: dict) -> None:
+    model = build_tabular_model(tiny_preproc, datasets[0], params["tabular_architecture"], 0)
+    assert isinstance(model, TabularModel) and model.preproc is tiny_preproc
+    assert (model.config.n_layers, model.config.d, model.config.block_size) == (1, 16, None)
+    again = build_tabular_model(tiny_preproc, datasets[0], params["tabular_architecture"], 0)
+    other = build_tabular_model(tiny_preproc, datasets[0], params["tabular_architecture"], 1)
+    first = model.tok_emb.weight
+    assert torch.equal(first, again.tok_emb.weight)  # the seed fixes the initial weights
+    assert not torch.equal(first, other.tok_emb.weight)
+
+
+def test_build_takes_a_size_mapping(tiny_preproc: TabularPreproc, datasets: tuple) -> None:
+    model = build_tabular_model(tiny_preproc, datasets[0], {"size": {"n_layers": 1, "h": 2, "d": 8}}, 0)
+    assert (model.config.n_layers, model.config.h, model.config.d) == (1, 2, 8)
+    with pytest.raises(ValueError, match=r"params:tabular_architecture.size has unknown key\(s\) \['d_model'\]"):
+        build_tabular_model(tiny_preproc, datasets[0], {"size": {"n_layers": 1, "h": 2, "d_model": 8}}, 0)
 
 
 def test_train_tabular_model(tiny_preproc: TabularPreproc, datasets: tuple, params: dict) -> None:
     model, summary = train(tiny_preproc, datasets, params)
     assert isinstance(model, TabularModel)
-    assert (model.config.n_layers, model.config.d, model.config.block_size) == (1, 16, None)
     assert summary["batch_size"] == 4 and summary["lr"] == 3e-3
     assert summary["n_steps"] == 2 * -(-len(datasets[0]) // 4)  # two epochs of ceil(samples / 4) steps
     assert [r["epoch"] for r in summary["history"]] == [1, 2]
     assert all("train_loss" in r and "valid_loss" in r for r in summary["history"])
     assert summary["best_valid_loss"] == min(r["valid_loss"] for r in summary["history"])
-    assert summary["n_parameters"] > 0 and summary["seconds"] > 0
+    assert summary["n_parameters"] == model.n_params() > 0 and summary["seconds"] > 0
+    assert summary["epsilon"] is None  # dp: null
     json.dumps(summary)  # catalogued as JSON
 
 
@@ -67,6 +96,14 @@ def test_train_names_a_misspelt_key(tiny_preproc: TabularPreproc, datasets: tupl
         train(tiny_preproc, datasets, params, tabular_training={"epochs": 2, "batch_size": 4})
     with pytest.raises(ValueError, match=r"params:tabular_architecture has unknown key"):
         train(tiny_preproc, datasets, params, tabular_architecture={"layers": 2})
+
+
+def test_dp_inside_tabular_training_points_to_the_dp_group(
+    tiny_preproc: TabularPreproc, datasets: tuple, params: dict
+) -> None:
+    training = {**params["tabular_training"], "dp": {"epsilon": 3.0, "delta": 1e-5}}
+    with pytest.raises(ValueError, match=r"tabular_training.dp has moved to the top-level `dp` group"):
+        train(tiny_preproc, datasets, params, tabular_training=training)
 
 
 def test_build_validation(datasets: tuple) -> None:
@@ -102,10 +139,14 @@ def test_pipeline_interface() -> None:
         "tabular_dataset_valid",
         "params:tabular_architecture",
         "params:tabular_training",
+        "params:tabular_training.seed",
         "params:tabular_validation",
+        "params:dp",
     }
     assert pipe.outputs() == {"tabular_model", "tabular_training_metrics"}
+    assert "tabular_training.untrained_tabular_model" in pipe.all_outputs()  # in memory, build -> train
     assert {n.name for n in pipe.nodes} == {
+        "tabular_training.build_tabular_model",
         "tabular_training.train_tabular_model",
         "tabular_training.select_training_metrics",
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from relsynth.eval import report
@@ -21,30 +20,31 @@ def evaluate_synthetic_database(
 ) -> tuple[dict[str, Any], str]:
     """Score `synthetic_database` against `database_test` (ceiling: test against train).
 
-    `evaluation` is the parameter group of `relsynth.eval.report`: `path` (the HTML page; the
-    JSON with every result goes beside it, `.json`), max_pairs, max_rows, max_rows_privacy,
-    seed. Returns the headline numbers (`overall`: quality, column_shapes, ..., text,
-    dcr_share_train_closer, exact_copy_rate, each beside its ceiling) and the HTML page's text.
+    `evaluation` is the parameter group of `relsynth.eval.report`: max_pairs, max_rows,
+    max_rows_privacy, seed. Returns every result (`overall`: the headline numbers quality,
+    column_shapes, ..., text, dcr_share_train_closer, exact_copy_rate, each beside its ceiling;
+    then the full quality, text and privacy results) and the HTML page; the catalog writes them
+    (report.json, report.html), the node writes nothing.
     """
-    params = dict(evaluation or {})
-    path = Path(params.pop("path", "data/08_reporting/report.html"))
-    result = call(
+    scores = call(
         report,
         "evaluation",
-        params,
+        evaluation,
         data_train=database_train,
         data_test=database_test,
         data_synth=synthetic_database,
-        path=path,
+        path=None,
+        return_html=True,
     )
-    overall = result["overall"]
-    log.info("evaluation (%s): %s", path, ", ".join(f"{k} {v}" for k, v in overall.items()))
-    for warning in result["warnings"]:
+    page = scores.pop("html")
+    log.info("evaluation: %s", ", ".join(f"{k} {v}" for k, v in scores["overall"].items()))
+    for warning in scores["warnings"]:
         log.warning("evaluation: %s", warning)
-    return overall, path.read_text(encoding="utf-8")
+    return scores, page
 
 
-def evaluation_metrics(overall: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """The headline numbers as metrics for kedro-mlflow's `MlflowMetricsHistoryDataset`
-    (`{name: {"value": v, "step": 0}}`); those that could not be computed (None) are left out."""
-    return {name: {"value": float(v), "step": 0} for name, v in overall.items() if v is not None}
+def evaluation_metrics(scores: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """The headline numbers (`scores["overall"]`) as metrics for kedro-mlflow's
+    `MlflowMetricsHistoryDataset` (`{name: {"value": v, "step": 0}}`); those that could not be
+    computed (None) are left out."""
+    return {name: {"value": float(v), "step": 0} for name, v in scores["overall"].items() if v is not None}

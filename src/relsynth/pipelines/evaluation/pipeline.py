@@ -1,5 +1,6 @@
 """The evaluation pipeline: `database_train`, `database_test`, `synthetic_database` ->
-`evaluation_report` (HTML, also an MLflow artifact), `evaluation_metrics` (MLflow metrics)."""
+`evaluation_scores` (JSON), `evaluation_report` (HTML; both also MLflow artifacts),
+`evaluation_metrics` (MLflow metrics)."""
 
 from kedro.pipeline import Pipeline, node
 
@@ -12,19 +13,19 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(
                 evaluate_synthetic_database,
                 inputs=["database_train", "database_test", "synthetic_database", "params:evaluation"],
-                outputs=["evaluation_overall", "evaluation_report"],
+                outputs=["evaluation_scores", "evaluation_report"],
                 name="evaluate_synthetic_database",
             ),
             node(
                 evaluation_metrics,
-                inputs="evaluation_overall",
+                inputs="evaluation_scores",
                 outputs="evaluation_metrics",
                 name="select_evaluation_metrics",
             ),
         ],
         namespace="evaluation",
         inputs={"database_train", "database_test", "synthetic_database"},
-        outputs={"evaluation_report", "evaluation_metrics"},
+        outputs={"evaluation_scores", "evaluation_report", "evaluation_metrics"},
         parameters={"params:evaluation"},
         tags="evaluation",
     )

@@ -10,7 +10,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 fit_tabular_preproc,
-                inputs=["database_train", "params:tabular_encoding", "params:tabular_training"],
+                inputs=["database_train", "params:tabular_encoding", "params:dp"],
                 outputs="tabular_preproc",
                 name="fit_tabular_preproc",
             ),
@@ -18,6 +18,6 @@ def create_pipeline(**kwargs) -> Pipeline:
         namespace="preprocessing",
         inputs="database_train",
         outputs="tabular_preproc",
-        parameters={"params:tabular_encoding", "params:tabular_training"},
+        parameters={"params:tabular_encoding", "params:dp"},
         tags="preprocessing",
     )

@@ -3,21 +3,40 @@
 
 from kedro.pipeline import Pipeline, node
 
-from relsynth.pipelines.tabular_training.nodes import train_tabular_model, training_metrics
+from relsynth.pipelines.tabular_training.nodes import build_tabular_model, train_tabular_model, training_metrics
+
+PARAMETERS = {
+    "params:tabular_architecture",
+    "params:tabular_training",
+    "params:tabular_training.seed",
+    "params:tabular_validation",
+    "params:dp",
+}
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             node(
-                train_tabular_model,
+                build_tabular_model,
                 inputs=[
                     "tabular_preproc",
                     "tabular_dataset_train",
-                    "tabular_dataset_valid",
                     "params:tabular_architecture",
+                    "params:tabular_training.seed",
+                ],
+                outputs="untrained_tabular_model",
+                name="build_tabular_model",
+            ),
+            node(
+                train_tabular_model,
+                inputs=[
+                    "untrained_tabular_model",
+                    "tabular_dataset_train",
+                    "tabular_dataset_valid",
                     "params:tabular_training",
                     "params:tabular_validation",
+                    "params:dp",
                 ],
                 outputs=["tabular_model", "tabular_training_summary"],
                 name="train_tabular_model",
@@ -32,6 +51,6 @@ def create_pipeline(**kwargs) -> Pipeline:
         namespace="tabular_training",
         inputs={"tabular_preproc", "tabular_dataset_train", "tabular_dataset_valid"},
         outputs={"tabular_model", "tabular_training_summary", "tabular_training_metrics"},
-        parameters={"params:tabular_architecture", "params:tabular_training", "params:tabular_validation"},
+        parameters=PARAMETERS,
         tags="tabular_training",
     )
