@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 import pytest
+import torch
 
 from relsynth.synth.core.files import (
     FORMAT_VERSION,
@@ -13,8 +14,8 @@ from relsynth.synth.core.files import (
     atomic_dir,
     config_from_dict,
     fingerprint,
+    load_model_weights,
     read_config,
-    read_weights,
     write_config,
 )
 
@@ -90,13 +91,18 @@ def test_config_from_dict_is_strict(tmp_path):
         config_from_dict(_Cfg, {"name": "y"}, file)
 
 
-def test_damaged_weights_are_an_error_naming_the_file(tmp_path):
+def test_damaged_or_mismatched_weights_are_an_error_naming_the_file(tmp_path):
+    from safetensors.torch import save_model
+
     file = tmp_path / "model.safetensors"
     file.write_bytes(b"\x00\x01 not safetensors")
     with pytest.raises(LoadError, match="model.safetensors: unreadable weights"):
-        read_weights(file)
+        load_model_weights(torch.nn.Linear(2, 2), tmp_path)
+    save_model(torch.nn.Linear(2, 3), str(file))
+    with pytest.raises(LoadError, match="model.safetensors: .*size mismatch|model.safetensors: weights do not fit"):
+        load_model_weights(torch.nn.Linear(2, 2), tmp_path)
     with pytest.raises(FileNotFoundError, match="missing"):
-        read_weights(tmp_path / "none.safetensors")
+        load_model_weights(torch.nn.Linear(2, 2), tmp_path / "none")
 
 
 def test_fingerprint_ignores_key_order_and_sees_values():

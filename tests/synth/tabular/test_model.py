@@ -61,12 +61,10 @@ def test_save_is_atomic_and_never_deletes_a_folder_of_other_files(tmp_path, monk
     model.save(tmp_path / "m")  # a second save replaces the first
     before = sorted(p.name for p in (tmp_path / "m").iterdir())
 
-    from relsynth.synth.tabular import model as model_module
-
     def broken_save_file(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(model_module, "save_file", broken_save_file)
+    monkeypatch.setattr("safetensors.torch.save_model", broken_save_file)
     with pytest.raises(OSError, match="disk full"):
         model.save(tmp_path / "m")
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == before  # the previous model is intact

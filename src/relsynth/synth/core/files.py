@@ -126,14 +126,42 @@ def _json_default(o):
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
-def read_weights(file: Path) -> dict:
-    """The tensors of a safetensors file; a missing, truncated or foreign file is a `LoadError` naming it."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
+# ---- model directories: config, safetensors weights, the preprocessor ---------------------------
+WEIGHTS_FILE, PREPROC_DIR = "model.safetensors", "preproc"
 
+
+def save_model_dir(path: str | Path, *, kind: str, config_file: str, config: dict, model, preproc) -> None:
+    """A model's directory, written atomically: `config_file` (kind, version, config), the weights
+    (safetensors, tied tensors stored once) and the preprocessor under `preproc/`."""
+    from safetensors.torch import save_model
+
+    with atomic_dir(path, marker=config_file) as tmp:  # a failed save leaves the previous model, never half of one
+        write_config(tmp / config_file, kind, {"config": config})
+        save_model(model, str(tmp / WEIGHTS_FILE))
+        preproc.save(tmp / PREPROC_DIR)
+
+
+def read_model_config(path: str | Path, *, kind: str, config_file: str, config_cls: type[T]) -> T:
+    """The config of a model directory written by `save_model_dir`, read strictly."""
+    file = Path(path) / config_file
+    return config_from_dict(config_cls, read_config(file, kind, keys=("config",))["config"], file)
+
+
+def load_model_weights(model, path: str | Path):
+    """`model` with the weights of the model directory `path`, in eval mode; a missing, damaged or
+    mismatched weights file is an error naming it."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_model
+
+    file = Path(path) / WEIGHTS_FILE
     if not file.is_file():
         raise FileNotFoundError(f"{file} is missing: the weights were not saved there")
     try:
-        return load_file(file)
+        missing, unexpected = load_model(model, str(file), strict=False)
     except (SafetensorError, OSError, ValueError) as e:
         raise LoadError(f"{file}: unreadable weights ({e}); the model is damaged, save it again") from None
+    except RuntimeError as e:  # torch: shapes that differ from the config's
+        raise LoadError(f"{file}: weights do not fit the config ({e})") from None
+    if missing or unexpected:
+        raise LoadError(f"{file}: weights do not fit the config: missing {missing}, unexpected {unexpected}")
+    return model.eval()

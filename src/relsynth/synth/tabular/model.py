@@ -16,18 +16,17 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from safetensors.torch import save_file
 from torch import Tensor, nn
 
 from relsynth.relational import RelationalData
-from relsynth.synth.core.files import atomic_dir, config_from_dict, read_config, read_weights, write_config
+from relsynth.synth.core.files import PREPROC_DIR, load_model_weights, read_model_config, save_model_dir
 from relsynth.synth.core.training.strategy import on_device
 from relsynth.synth.core.transformer import ModelSize, Transformer, TransformerConfig, resolve_size
 from relsynth.synth.tabular import _generate
 from relsynth.synth.tabular.dataset import IGNORE
 from relsynth.synth.tabular.preproc import TabularPreproc
 
-CONFIG_FILE, WEIGHTS_FILE, PREPROC_DIR, KIND = "model.json", "model.safetensors", "preproc", "TabularModel"
+CONFIG_FILE, KIND = "model.json", "TabularModel"
 
 
 TabularModelSize = ModelSize  # aindo.rdml's name; one size class for both models
@@ -211,19 +210,14 @@ class TabularModel(nn.Module):
 
     def save(self, path: str | Path) -> None:
         """`model.json`, safetensors weights and the preprocessor under `preproc/`, written atomically."""
-        with atomic_dir(path, marker=CONFIG_FILE) as tmp:  # a failed save leaves the previous model, never half of one
-            write_config(tmp / CONFIG_FILE, KIND, {"config": asdict(self.config)})
-            save_file({k: v.contiguous() for k, v in _unshared(self.state_dict()).items()}, tmp / WEIGHTS_FILE)
-            self.preproc.save(tmp / PREPROC_DIR)
+        save_model_dir(
+            path, kind=KIND, config_file=CONFIG_FILE, config=asdict(self.config), model=self, preproc=self.preproc
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> TabularModel:
-        path = Path(path)
-        file = path / CONFIG_FILE
-        cfg = config_from_dict(TabularModelConfig, read_config(file, KIND, keys=("config",))["config"], file)
-        model = cls(cfg, TabularPreproc.load(path / PREPROC_DIR))
-        model.load_state_dict(_with_aliases(model, read_weights(path / WEIGHTS_FILE)))
-        return model.eval()
+        cfg = read_model_config(path, kind=KIND, config_file=CONFIG_FILE, config_cls=TabularModelConfig)
+        return load_model_weights(cls(cfg, TabularPreproc.load(Path(path) / PREPROC_DIR)), path)
 
 
 class _LSTMBody(nn.Module):
@@ -250,18 +244,8 @@ def _lstm(d: int, n_layers: int, dropout: float, dp: bool) -> nn.Module:
     return nn.LSTM(d, d, num_layers=n_layers, batch_first=True, dropout=dropout if n_layers > 1 else 0.0)
 
 
-def _unshared(state: dict[str, Tensor]) -> dict[str, Tensor]:
-    """One name per tensor: DPLSTM lists its weights under two names (safetensors refuses shared tensors)."""
-    seen, out = set(), {}
-    for k, v in state.items():
-        if v.data_ptr() not in seen:
-            seen.add(v.data_ptr())
-            out[k] = v
-    return out
-
-
 def _with_aliases(model: nn.Module, state: dict[str, Tensor]) -> dict[str, Tensor]:
-    """The saved weights plus the other names of the same tensors in `model` (see `_unshared`)."""
+    """`state` plus the other names `model` gives the same tensors (DPLSTM lists its weights twice)."""
     groups: dict[int, list[str]] = {}
     for k, v in model.state_dict().items():
         groups.setdefault(v.data_ptr(), []).append(k)

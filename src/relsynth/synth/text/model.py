@@ -14,18 +14,17 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import save_model
 from torch import Tensor, nn
 
 from relsynth.relational import RelationalData
-from relsynth.synth.core.files import LoadError, atomic_dir, config_from_dict, read_config, read_weights, write_config
+from relsynth.synth.core.files import PREPROC_DIR, load_model_weights, read_model_config, save_model_dir
 from relsynth.synth.core.transformer import ModelSize, Transformer, TransformerConfig, resolve_size
 from relsynth.synth.text import _generate
 from relsynth.synth.text.dataset import IGNORE
 from relsynth.synth.text.preproc import TextPreproc
 
 log = logging.getLogger(__name__)
-CONFIG_FILE, WEIGHTS_FILE, PREPROC_DIR, KIND = "config.json", "model.safetensors", "preproc", "TextModel"
+CONFIG_FILE, KIND = "config.json", "TextModel"
 
 
 TextModelSize = ModelSize  # one size class for both models
@@ -184,27 +183,14 @@ class TextModel(nn.Module):
 
     def save(self, path: str | Path) -> None:
         """Write `config.json`, `model.safetensors` and `preproc/` to the directory `path` (atomically)."""
-        with atomic_dir(path, marker=CONFIG_FILE) as tmp:
-            write_config(tmp / CONFIG_FILE, KIND, {"config": asdict(self.config)})
-            save_model(self, str(tmp / WEIGHTS_FILE))
-            self.preproc.save(tmp / PREPROC_DIR)
+        save_model_dir(
+            path, kind=KIND, config_file=CONFIG_FILE, config=asdict(self.config), model=self, preproc=self.preproc
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> TextModel:
-        path = Path(path)
-        file = path / CONFIG_FILE
-        config = config_from_dict(TextModelConfig, read_config(file, KIND, keys=("config",))["config"], file)
-        model = cls(config, TextPreproc.load(path / PREPROC_DIR))
-        weights = read_weights(path / WEIGHTS_FILE)
-        if config.tie_weights:  # safetensors stores a tied tensor once
-            weights.setdefault("head.weight", weights.get("embed.weight"))
-            weights.setdefault("embed.weight", weights.get("head.weight"))
-        missing, unexpected = model.load_state_dict(weights, strict=False)
-        if missing or unexpected:
-            raise LoadError(
-                f"{path / WEIGHTS_FILE}: weights do not fit {file.name}: missing {missing}, unexpected {unexpected}"
-            )
-        return model.eval()
+        config = read_model_config(path, kind=KIND, config_file=CONFIG_FILE, config_cls=TextModelConfig)
+        return load_model_weights(cls(config, TextPreproc.load(Path(path) / PREPROC_DIR)), path)
 
 
 def _check_block_size(block_size: int) -> None:
