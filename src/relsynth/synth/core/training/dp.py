@@ -25,7 +25,6 @@ import logging
 import math
 import secrets
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -259,7 +258,7 @@ class DpStrategy(Strategy):
         sizes = self.rng.binomial(self.n, self.q, size=self.per_epoch)
         return [np.sort(self.rng.choice(self.n, size=int(k), replace=False)) for k in sizes], 1
 
-    def step(self, dataset: TrainDataset, group: list[np.ndarray], set_lr: Callable[[], None]) -> float:
+    def step(self, dataset: TrainDataset, group: list[np.ndarray]) -> float:
         """Clip per entity, sum over the physical batches, add noise, one optimizer step."""
         (idx,) = group
         self.dp_optimizer.zero_grad(set_to_none=True)
@@ -281,7 +280,6 @@ class DpStrategy(Strategy):
         for p in self.params:
             p.grad = p.grad / self.expected
             p.summed_grad = None
-        set_lr()
         self.dp_optimizer.original_optimizer.step()
         self.history.append((self.sigma, self.q, 1))
         return total / max(len(idx), 1)

@@ -263,7 +263,8 @@ class Trainer:
             while self.batch_in_epoch < len(batches) and self.step < self.total_steps:
                 group = batches[self.batch_in_epoch : self.batch_in_epoch + per_step]
                 self.batch_in_epoch += len(group)
-                losses.append(self.strategy.step(dataset, group, self._set_lr))
+                self._set_lr()
+                losses.append(self.strategy.step(dataset, group))
                 self.step += 1
                 self.last_loss = losses[-1]
                 if valid is not None and valid.trigger == "step" and self.step % valid.each == 0:

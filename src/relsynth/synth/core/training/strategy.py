@@ -10,7 +10,6 @@ points and never branches on the kind of training.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -49,8 +48,8 @@ class Strategy:
         """The epoch's batches and how many of them one optimizer step takes."""
         return epoch_batches(n_samples, self.batch_size, seed, epoch), self.accumulate_grad
 
-    def step(self, dataset: TrainDataset, group: list[np.ndarray], set_lr: Callable[[], None]) -> float:
-        """One optimizer step over the batches of `group`; returns the mean loss."""
+    def step(self, dataset: TrainDataset, group: list[np.ndarray]) -> float:
+        """One optimizer step over the batches of `group` (the loop has set its learning rate); returns the mean loss."""
         self.optimizer.zero_grad(set_to_none=True)
         total = 0.0
         for idx in group:
@@ -58,7 +57,6 @@ class Strategy:
             (loss / len(group)).backward()
             total += float(loss.detach()) / len(group)
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
-        set_lr()
         self.optimizer.step()
         return total
 
