@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from relsynth.datasets import RelationalDataDataset
+from relsynth.synth import TabularDataset, TextModel, TextPreproc
 
 REPO = Path(__file__).resolve().parents[2]
 SPLIT_PARTS = ("train", "valid", "test")
+TEXT_TABLES = ("artist", "album", "track")  # conf/base/parameters_text_training.yml
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning:mlflow.*")]
 
@@ -89,7 +91,7 @@ def test_kedro_run_fast_every_pipeline(project: Path) -> None:
     for path in ("04_feature/tabular_preproc/preproc.json", "06_models/tabular_model/model.safetensors"):
         assert (data / path).is_file(), path
     for part in ("train", "valid"):
-        assert (data / "05_model_input" / f"tabular_dataset_{part}" / "dataset.json").is_file()
+        assert (data / "05_model_input" / f"tabular_dataset_{part}" / TabularDataset.config_file).is_file()
     summary = json.loads((data / "08_reporting" / "tabular_training_summary.json").read_text())
     assert [r["epoch"] for r in summary["history"]] == [1, 2]  # conf/fast: two epochs
 
@@ -106,13 +108,19 @@ def test_kedro_run_fast_every_pipeline(project: Path) -> None:
     assert len(client.get_metric_history(run["run_id"], "tabular_training.valid_loss")) == 2
     assert "tabular_training_summary.json" in [a.path for a in client.list_artifacts(run["run_id"])]
 
-    assert synthetic["artist"]["name"].notna().any()  # text_training filled the text columns
-    assert (data / "06_models" / "text_models" / "text_models.json").is_file()
+    for table, column in (("artist", "name"), ("album", "title"), ("track", "name")):
+        assert synthetic[table][column].notna().any(), table  # text_generation filled the text columns
+    for table in TEXT_TABLES:  # one text_training.<table> pipeline each
+        assert (data / "04_feature" / "text_preproc" / table / TextPreproc.config_file).is_file(), table
+        assert (data / "06_models" / "text_models" / table / TextModel.config_file).is_file(), table
+        assert client.get_metric_history(run["run_id"], f"text_training.{table}.train_loss"), table
     for path in ("08_reporting/report.html", "08_reporting/report.json"):
         assert (data / path).is_file(), path
     report = json.loads((data / "08_reporting" / "report.json").read_text())
     assert run["metrics.evaluation.quality"] == pytest.approx(report["overall"]["quality"])
-    assert "report.html" in [a.path for a in client.list_artifacts(run["run_id"])]
+    assert "<html" in (data / "08_reporting" / "report.html").read_text(encoding="utf-8").lower()
+    artifacts = [a.path for a in client.list_artifacts(run["run_id"])]
+    assert "report.html" in artifacts and "report.json" in artifacts
 
 
 def test_kedro_registry_lists_the_pipelines(project: Path) -> None:
@@ -124,9 +132,11 @@ def test_kedro_registry_lists_the_pipelines(project: Path) -> None:
         "tabular_training",
         "generation",
         "text_training",
+        *(f"text_training.{table}" for table in TEXT_TABLES),
+        "text_generation",
         "evaluation",
     ):
-        assert f"- {name}" in output
+        assert f"- {name}\n" in output
     assert "- __default__" in output
 
 
@@ -142,3 +152,7 @@ def test_kedro_viz_build(project: Path) -> None:
     assert layers["tabular_dataset_train"] == "model_input"
     assert layers["tabular_model"] == "models"
     assert layers["synthetic_database"] == "model_output"
+    for table in TEXT_TABLES:  # each table's text model, from the catalog's dataset factories
+        assert layers[f"text_model_{table}"] == "models"
+    modular = {n["name"] for n in graph["nodes"] if n.get("type") == "modularPipeline"}
+    assert {f"text_training.{table}" for table in TEXT_TABLES} <= modular

@@ -1,84 +1,116 @@
-"""text_training: a few steps of tiny text models, the texts they fill, saving them, the interface."""
+"""text_training: the per-table nodes on the tiny database, the pipelines created for a list of
+tables (namespaces, interface), a run in memory, and the errors for tables that cannot be modelled."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+import torch
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
 
-from relsynth.datasets import TextModelsDataset
-from relsynth.pipelines.text_training import create_pipeline
-from relsynth.pipelines.text_training.nodes import fill_texts, train_text_models
+from relsynth.pipelines.text_training import create_pipeline, create_table_pipeline
+from relsynth.pipelines.text_training.nodes import build_text_model, encode_text_dataset, fit_text_preproc
 from relsynth.relational import RelationalData
-from relsynth.synth.text import TextModel
+from relsynth.synth import TextDataset, TextModel, TextPreproc
 
-TEXT_PARAMS = {
-    "text_models": {"tables": None},
-    "text_preproc": {"vocab_size": 300, "min_frequency": 2},
-    "text_architecture": {"size": {"n_layers": 1, "d_model": 16, "n_heads": 2}, "block_size": 32, "dropout": 0.0},
-    "text_training": {"n_epochs": None, "n_steps": 2, "batch_size": 4, "memory": None, "lr": 3e-3, "seed": 0},
-    "text_generation": {"batch_size": 0, "max_text_len": 8, "temp": 1.0, "top_p": 1.0, "seed": 0},
+TABLE_NODES = ("fit_text_preproc", "encode_text_dataset", "build_text_model", "train_text_model")
+SHARED_PARAMS = {
+    "params:text_preproc",
+    "params:text_architecture",
+    "params:text_architecture.block_size",
+    "params:text_training",
+    "params:text_training.seed",
 }
 
 
-def train(database: RelationalData, **overrides) -> dict[str, TextModel]:
-    groups = {**TEXT_PARAMS, **overrides}
-    return train_text_models(
-        database,
-        groups["text_models"],
-        groups["text_preproc"],
-        groups["text_architecture"],
-        groups["text_training"],
+def test_fit_encode_build_train(tiny_database: RelationalData, text_params: dict, train_text_table) -> None:
+    preproc = fit_text_preproc(tiny_database, text_params["text_preproc"], table="album")
+    assert isinstance(preproc, TextPreproc) and preproc.table == "album" and preproc.text_columns == ["title"]
+    dataset = encode_text_dataset(tiny_database, preproc, 32)
+    assert isinstance(dataset, TextDataset) and dataset.block_size == 32
+    assert dataset.n_samples == tiny_database["album"]["title"].notna().sum()
+    model = build_text_model(preproc, text_params["text_architecture"], 0)
+    assert (model.config.n_layers, model.config.h, model.config.d, model.config.block_size) == (1, 2, 16, 32)
+    trained = train_text_table(tiny_database, "album")
+    assert isinstance(trained, TextModel) and trained.preproc.table == "album"
+
+
+def test_build_is_seeded(tiny_database: RelationalData, text_params: dict) -> None:
+    preproc = fit_text_preproc(tiny_database, text_params["text_preproc"], table="artist")
+    weights = [
+        next(iter(build_text_model(preproc, text_params["text_architecture"], seed).state_dict().values()))
+        for seed in (0, 0, 1)
+    ]
+    assert torch.equal(weights[0], weights[1]) and not torch.equal(weights[0], weights[2])
+
+
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        ("customer", r"names table 'customer', which is not in the schema; the tables with text columns are "
+         r"\['artist', 'album'\]"),
+        ("genre", r"names table 'genre', which is a lookup table or has no text column"),
+        ("track", r"names table 'track', which is a lookup table or has no text column"),
+    ],
+)  # fmt: skip
+def test_fit_names_a_table_that_cannot_have_a_text_model(
+    tiny_database: RelationalData, text_params: dict, table: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message) as error:
+        fit_text_preproc(tiny_database, text_params["text_preproc"], table=table)
+    assert "parameters_text_training.yml" in str(error.value)
+
+
+def test_bad_parameters_are_refused(tiny_database: RelationalData, text_params: dict, train_text_table) -> None:
+    with pytest.raises(ValueError, match=r"params:text_preproc has unknown key\(s\) \['vocab'\]"):
+        fit_text_preproc(tiny_database, {"vocab": 300}, table="artist")
+    with pytest.raises(ValueError, match=r"params:text_architecture.size has unknown key\(s\) \['d_model'\]"):
+        train_text_table(
+            tiny_database, "artist", {**text_params, "text_architecture": {"size": {"d_model": 8}, "block_size": 32}}
+        )
+    with pytest.raises(ValueError, match=r"params:text_training has unknown key\(s\) \['epochs'\]"):
+        train_text_table(tiny_database, "artist", {**text_params, "text_training": {"epochs": 1, "batch_size": 4}})
+
+
+def test_one_namespaced_pipeline_per_table() -> None:
+    pipe = create_pipeline(text_tables=["artist", "album"])
+    assert {n.name for n in pipe.nodes} == {f"text_training.{t}.{n}" for t in ("artist", "album") for n in TABLE_NODES}
+    assert {n.namespace for n in pipe.nodes} == {"text_training.artist", "text_training.album"}
+    assert pipe.inputs() == {"database_train", *SHARED_PARAMS}  # parameters shared, not namespaced
+    assert pipe.outputs() == {"text_model_artist", "text_model_album"}
+    assert {"text_training.album.text_preproc", "text_training.album.text_dataset"} <= pipe.all_outputs()
+    assert create_table_pipeline("album").outputs() == {"text_model_album"}
+
+
+def test_no_tables_no_pipeline() -> None:
+    assert not create_pipeline().nodes
+    assert not create_pipeline(text_tables=[]).nodes
+
+
+def test_creation_checks_the_list_of_tables() -> None:
+    with pytest.raises(ValueError, match=r"params:text_tables must be a list of table names"):
+        create_pipeline(text_tables="artist")
+    with pytest.raises(ValueError, match=r"tables named twice \['album'\]"):
+        create_pipeline(text_tables=["album", "album"])
+
+
+class KeptDataset(MemoryDataset):
+    """A MemoryDataset that the runner cannot release, so the test can look at it afterwards."""
+
+    def _release(self) -> None:
+        pass
+
+
+def test_table_pipeline_runs_in_memory(tiny_database: RelationalData, text_params: dict) -> None:
+    catalog = DataCatalog(
+        {
+            "database_train": MemoryDataset(tiny_database, copy_mode="assign"),
+            **{f"params:{group}": MemoryDataset(value) for group, value in text_params.items()},
+            "params:text_architecture.block_size": MemoryDataset(text_params["text_architecture"]["block_size"]),
+            "params:text_training.seed": MemoryDataset(text_params["text_training"]["seed"]),
+            "text_model_artist": KeptDataset(copy_mode="assign"),
+        }
     )
-
-
-def test_train_every_table_with_text(tiny_database: RelationalData) -> None:
-    models = train(tiny_database)
-    assert set(models) == {"artist", "album"}  # track has no text column in the tiny schema; genre is a lookup
-    assert all(isinstance(m, TextModel) for m in models.values())
-    assert models["album"].preproc.text_columns == ["title"]
-
-
-def test_train_listed_tables_only(tiny_database: RelationalData) -> None:
-    assert set(train(tiny_database, text_models={"tables": ["album"]})) == {"album"}
-
-
-def test_fill_texts_writes_the_text_columns(tiny_database: RelationalData) -> None:
-    models = train(tiny_database)
-    tables = {name: df.copy() for name, df in tiny_database.items()}
-    tables["artist"]["name"] = None
-    tables["album"]["title"] = None
-    blank = RelationalData(tables, tiny_database.schema)
-    filled = fill_texts(blank, models, TEXT_PARAMS["text_generation"])
-    assert isinstance(filled, RelationalData) and filled.schema == tiny_database.schema
-    assert filled["artist"]["name"].notna().any() and filled["album"]["title"].notna().any()
-    assert filled["track"].equals(tiny_database["track"])  # other tables untouched
-    assert len(filled["album"]) == len(tiny_database["album"])
-
-
-def test_text_models_dataset_round_trip(tiny_database: RelationalData, tmp_path: Path) -> None:
-    models = train(tiny_database, text_models={"tables": ["artist"]})
-    ds = TextModelsDataset(path=str(tmp_path / "text_models"))
-    assert not ds.exists()
-    ds.save(models)
-    assert ds.exists()
-    loaded = ds.load()
-    assert set(loaded) == {"artist"}
-    assert loaded["artist"].config == models["artist"].config
-
-
-def test_bad_parameters_are_refused(tiny_database: RelationalData) -> None:
-    with pytest.raises(ValueError, match=r"unknown key\(s\) \['epochs'\]"):
-        train(tiny_database, text_training={"epochs": 1, "batch_size": 4})
-
-
-def test_pipeline_interface() -> None:
-    pipe = create_pipeline()
-    assert pipe.inputs() == {
-        "database_train",
-        "synthetic_tabular",
-        *(f"params:{g}" for g in TEXT_PARAMS),
-    }
-    assert pipe.outputs() == {"synthetic_database"}
-    assert "text_models" in pipe.all_outputs()  # saved in data/06_models, consumed by fill_texts
-    assert {n.name for n in pipe.nodes} == {"text_training.train_text_models", "text_training.fill_texts"}
+    SequentialRunner().run(create_pipeline(text_tables=["artist"]), catalog)
+    model = catalog.load("text_model_artist")
+    assert isinstance(model, TextModel) and model.preproc.table == "artist"

@@ -1,5 +1,6 @@
-"""Nodes of the text_training pipeline: one `TextModel` per table with text columns, and the
-filling of the synthetic database's text columns with them."""
+"""Nodes of the text_training pipeline: for one table, fit a `TextPreproc`, encode the table's texts,
+build a `TextModel` and train it. The pipeline repeats them under the namespace
+`text_training.<table>` for each table of the `text_tables` parameter."""
 
 from __future__ import annotations
 
@@ -9,86 +10,77 @@ from typing import Any
 import torch
 
 from relsynth.hooks import MlflowMetricsHook
-from relsynth.pipelines._params import call
-from relsynth.relational import RelationalData
-from relsynth.synth.text import TextDataset, TextModel, TextModelSize, TextPreproc, TextTrainer
+from relsynth.pipelines._params import call, with_model_size
+from relsynth.relational import RelationalData, Schema
+from relsynth.synth import TextDataset, TextModel, TextPreproc, TextTrainer
 
 log = logging.getLogger(__name__)
 
 METRICS_PREFIX = "text_training"  # MLflow metric names: text_training.<table>.train_loss, ...
 
 
-def text_tables(database: RelationalData, tables: list[str] | None) -> list[str]:
-    """The tables to model: `tables`, or every non-lookup table with a text column when None."""
-    schema = database.schema
-    if tables is None:
-        return [t for t in schema.tables if t not in schema.lookups and schema.tables[t].text_columns]
-    return list(tables)
+def fit_text_preproc(database_train: RelationalData, text_preproc: dict[str, Any], *, table: str) -> TextPreproc:
+    """The byte-level BPE tokenizer and context serialiser of `table`'s text columns, fitted on
+    `database_train`. `text_preproc` is the parameter group of `TextPreproc.from_schema_table`:
+    vocab_size, min_frequency, digits, max_value_chars. The pipeline binds `table`."""
+    check_text_table(database_train.schema, table)
+    preproc = call(
+        TextPreproc.from_schema_table, "text_preproc", text_preproc, schema=database_train.schema, table=table
+    ).fit(database_train)
+    log.info("text preproc of %s (%s): %d tokens", table, ", ".join(preproc.text_columns), preproc.vocab_size)
+    return preproc
 
 
-def train_text_models(
-    database_train: RelationalData,
-    text_models: dict[str, Any],
-    text_preproc: dict[str, Any],
-    text_architecture: dict[str, Any],
-    text_training: dict[str, Any],
-) -> dict[str, TextModel]:
-    """Fit a `TextPreproc`, build and train a `TextModel` for each table with text columns.
+def encode_text_dataset(database_train: RelationalData, preproc: TextPreproc, block_size: int) -> TextDataset:
+    """Every non-null text of the preproc's table with its row's context, as training windows of
+    `block_size` tokens (`text_architecture.block_size`, the model's context length)."""
+    dataset = TextDataset.from_data(database_train, preproc, block_size=int(block_size))
+    log.info("text dataset of %s: %d texts, longest %d tokens", preproc.table, dataset.n_samples, dataset.max_text_len)
+    return dataset
 
-    Parameter groups: `text_models` (`tables`: a list, null: every table with text columns),
-    `text_preproc` (`TextPreproc.from_schema_table`: vocab_size, min_frequency, ...),
-    `text_architecture` (`TextModel.build`: size, block_size, dropout; the dataset's windows
-    have the same block size), `text_training` (`TextTrainer.train`: n_epochs or n_steps,
-    batch_size or memory, lr, seed). Returns `{table: trained model}`.
+
+def build_text_model(preproc: TextPreproc, text_architecture: dict[str, Any], seed: int) -> TextModel:
+    """A fresh `TextModel` for `preproc`, its initial weights drawn with `seed` (`text_training.seed`).
+
+    `text_architecture` is the parameter group of `TextModel.build`: size (a name or a mapping
+    {n_layers, h, d, d_ff}), block_size, dropout.
     """
-    arch = dict(text_architecture or {})
-    if isinstance(arch.get("size"), dict):  # {n_layers, d_model, n_heads, d_ff} from YAML
-        arch["size"] = call(TextModelSize, "text_architecture.size", arch["size"])
-    training = dict(text_training or {})
-    seed = int(training.get("seed", 0))
-    block_size = int(arch.get("block_size", 256))
-    models = {}
-    for table in text_tables(database_train, (text_models or {}).get("tables")):
-        preproc = call(
-            TextPreproc.from_schema_table, "text_preproc", text_preproc, schema=database_train.schema, table=table
-        ).fit(database_train)
-        dataset = TextDataset.from_data(database_train, preproc, block_size=block_size)
-        with torch.random.fork_rng():  # the seed fixes the initial weights too
-            torch.manual_seed(seed)
-            model = call(TextModel.build, "text_architecture", arch, preproc=preproc)
-        result = call(
-            TextTrainer(model).train,
-            "text_training",
-            training,
-            dataset=dataset,
-            hooks=[MlflowMetricsHook(prefix=f"{METRICS_PREFIX}.{table}")],
+    architecture = with_model_size(text_architecture, "text_architecture")
+    with torch.random.fork_rng():  # the seed fixes the initial weights; the global RNG is left alone
+        torch.manual_seed(int(seed))
+        model = call(TextModel.build, "text_architecture", architecture, preproc=preproc)
+    log.info("text model of %s: %d parameters", preproc.table, model.n_params())
+    return model
+
+
+def train_text_model(model: TextModel, dataset: TextDataset, text_training: dict[str, Any]) -> TextModel:
+    """`model` trained on `dataset`. `text_training` is the parameter group of `TextTrainer.train`:
+    n_epochs or n_steps, batch_size or memory, lr, seed. Per-epoch losses go to MLflow as
+    `text_training.<table>.train_loss`, `.lr`."""
+    table = model.preproc.table
+    result = call(
+        TextTrainer(model).train,
+        "text_training",
+        text_training,
+        dataset=dataset,
+        hooks=[MlflowMetricsHook(prefix=f"{METRICS_PREFIX}.{table}")],
+    )
+    log.info(
+        "text model of %s: %d steps in %.0f s, last train loss %s",
+        table,
+        result.n_steps,
+        result.seconds,
+        result.history[-1].get("train_loss") if result.history else None,
+    )
+    return model
+
+
+def check_text_table(schema: Schema, table: str) -> None:
+    """A `ValueError` naming the `text_tables` parameter when `table` cannot have a text model."""
+    candidates = [t for t in schema.synth_tables if schema.tables[t].text_columns]
+    if table not in candidates:
+        what = "is not in the schema" if table not in schema.tables else "is a lookup table or has no text column"
+        raise ValueError(
+            f"params:text_tables names table {table!r}, which {what}; the tables with text columns are "
+            f"{candidates}: edit text_tables in conf/base/parameters_text_training.yml (or conf/local)"
         )
-        log.info(
-            "text model of %s (%s): %d parameters, %d texts, %d steps in %.0f s, last train loss %s",
-            table,
-            ", ".join(preproc.text_columns),
-            model.n_params(),
-            dataset.n_samples,
-            result.n_steps,
-            result.seconds,
-            result.history[-1].get("train_loss") if result.history else None,
-        )
-        models[table] = model
-    return models
-
-
-def fill_texts(
-    synthetic_tabular: RelationalData, text_models: dict[str, TextModel], text_generation: dict[str, Any]
-) -> RelationalData:
-    """Write the text columns of `synthetic_tabular` with each table's text model.
-
-    `text_generation` is the parameter group of `TextModel.generate`: batch_size (0:
-    automatic), max_text_len (0: the longest seen at fit), temp, top_p, seed. Tables without a
-    model keep their text columns as they are.
-    """
-    data = synthetic_tabular
-    for table, model in text_models.items():
-        model.eval()
-        data = call(model.generate, "text_generation", text_generation, data=data)
-        log.info("filled the text columns %s of %s (%d rows)", model.preproc.text_columns, table, len(data[table]))
-    return data

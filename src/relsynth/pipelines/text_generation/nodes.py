@@ -1,0 +1,40 @@
+"""Nodes of the text_generation pipeline: fill the synthetic database's text columns."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from relsynth.pipelines._params import call
+from relsynth.relational import RelationalData
+from relsynth.synth import TextModel
+
+log = logging.getLogger(__name__)
+
+
+def fill_texts(
+    synthetic_tabular: RelationalData, text_generation: dict[str, Any], text_tables: list[str], *text_models: TextModel
+) -> RelationalData:
+    """`synthetic_tabular` with the text columns of each model's table written, parents first (an
+    album's title is sampled after, and conditioned on, its artist's generated name).
+
+    `text_generation` is the parameter group of `TextModel.generate`: batch_size (0: automatic),
+    max_text_len (0: the longest seen at fit), temp, top_p, seed. `text_tables` is this run's
+    parameter of that name, checked against the models the pipeline was created with. Tables
+    without a model keep their text columns as they are.
+    """
+    models = {model.preproc.table: model for model in text_models}
+    if sorted(models) != sorted(text_tables):
+        raise ValueError(
+            f"params:text_tables is {sorted(text_tables)} in this run, but the pipelines were created with text models "
+            f"for {sorted(models)}: text_tables is read when the pipelines are created, from conf/base and conf/local "
+            "(or the environment named by KEDRO_ENV), so `kedro run --env <env>` and `--params` cannot change it; "
+            "set it there, or run with KEDRO_ENV=<env>"
+        )
+    order = synthetic_tabular.schema.depth_first()
+    data = synthetic_tabular
+    for table in sorted(models, key=order.index):
+        model = models[table]
+        data = call(model.generate, "text_generation", text_generation, data=data)
+        log.info("filled the text columns %s of %s (%d rows)", model.preproc.text_columns, table, len(data[table]))
+    return data

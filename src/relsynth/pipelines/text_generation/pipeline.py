@@ -1,0 +1,35 @@
+"""The text_generation pipeline: `synthetic_tabular` and each table's `text_model_<table>`
+-> `synthetic_database` (the synthetic tables with their text columns written).
+
+Like text_training, it is created for the tables of the `text_tables` parameter (see
+`pipeline_registry`); without tables it copies `synthetic_tabular` as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kedro.pipeline import Pipeline, node
+
+from relsynth.pipelines._params import text_model_dataset
+from relsynth.pipelines._params import text_tables as check_tables
+from relsynth.pipelines.text_generation.nodes import fill_texts
+
+
+def create_pipeline(text_tables: Sequence[str] = (), **kwargs) -> Pipeline:
+    models = [text_model_dataset(table) for table in check_tables(text_tables)]
+    return Pipeline(
+        [
+            node(
+                fill_texts,
+                inputs=["synthetic_tabular", "params:text_generation", "params:text_tables", *models],
+                outputs="synthetic_database",
+                name="fill_texts",
+            ),
+        ],
+        namespace="text_generation",
+        inputs={"synthetic_tabular", *models},
+        outputs="synthetic_database",
+        parameters={"params:text_generation", "params:text_tables"},
+        tags="text_generation",
+    )
