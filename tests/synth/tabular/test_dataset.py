@@ -196,3 +196,26 @@ print(ds.path)
     assert out.returncode == 0, out.stderr
     path = Path(out.stdout.strip().splitlines()[-1])
     assert path.name and not path.exists() and not path.parent.exists()
+
+
+@pytest.mark.parametrize("block_size", [None, 24])
+def test_a_packed_batch_gives_the_loss_and_gradients_of_the_padded_one(shop, shop_preproc, block_size):
+    """Packing changes the layout of a batch, never what the model learns from it."""
+    from relsynth.synth import ModelSize, TabularModel
+
+    ds = TabularDataset.from_data(shop, shop_preproc, block_size=block_size)
+    idx = np.arange(0, len(ds), 3)
+    padded, packed = ds.collate(idx), ds.collate(idx, pack=True)
+    assert packed["inputs"].shape[0] < padded["inputs"].shape[0]  # fewer rows
+    assert int((packed["targets"] != IGNORE).sum()) == int((padded["targets"] != IGNORE).sum())
+    torch.manual_seed(0)
+    model = TabularModel.build(shop_preproc, size=ModelSize(n_layers=2, h=2, d=16), block_size=block_size)
+    grads = []
+    for batch in (padded, packed):
+        model.zero_grad()
+        _, loss = model(batch)
+        loss.backward()
+        grads.append((float(loss), {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}))
+    assert grads[0][0] == pytest.approx(grads[1][0], rel=1e-5)
+    for name, g in grads[0][1].items():
+        torch.testing.assert_close(g, grads[1][1][name], rtol=1e-4, atol=1e-6, msg=name)

@@ -140,6 +140,14 @@ class Block(nn.Module):
         return x + self.drop(self.mlp(self.ln2(x)))
 
 
+def segment_mask(segments: Tensor) -> Tensor:
+    """(B, 1, T, T) boolean: position t sees position s <= t of its own segment. Padding (its own
+    segment id) sees padding, so no query row is empty."""
+    T = segments.shape[1]
+    causal = torch.ones(T, T, dtype=torch.bool, device=segments.device).tril()
+    return (segments[:, None, :, None] == segments[:, None, None, :]) & causal
+
+
 class Transformer(nn.Module):
     """A stack of causal blocks over embeddings: (B, T, d) in, (B, T, d) out (final LayerNorm applied)."""
 
@@ -149,14 +157,25 @@ class Transformer(nn.Module):
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.ln_f = nn.LayerNorm(cfg.d)
 
-    def forward(self, x: Tensor, pos: Tensor, cache: KVCache | None = None, valid: Tensor | None = None) -> Tensor:
+    def forward(
+        self,
+        x: Tensor,
+        pos: Tensor,
+        cache: KVCache | None = None,
+        valid: Tensor | None = None,
+        segments: Tensor | None = None,
+    ) -> Tensor:
         """`pos` (B, T): rotary positions. Without a cache the attention is plain causal over
-        the T positions. With a cache, the T new positions are appended after `cache.length`
-        and `valid` (B, T) marks which of them are real tokens (False = left padding)."""
+        the T positions, or, with `segments` (B, T), causal within each segment: a row packs
+        several sequences, which never see each other. With a cache, the T new positions are
+        appended after `cache.length` and `valid` (B, T) marks which of them are real tokens
+        (False = left padding)."""
         cos, sin = rotary(pos, self.cfg.d // self.cfg.h)
         mask = None
         if cache is not None:
             mask = self._cache_mask(cache, x.shape[1], valid)
+        elif segments is not None:
+            mask = segment_mask(segments)
         for i, block in enumerate(self.blocks):
             x = block(x, cos, sin, cache, i, mask)
         if cache is not None:

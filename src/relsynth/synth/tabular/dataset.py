@@ -21,6 +21,7 @@ import torch
 from relsynth.relational import RelationalData
 from relsynth.synth.core.arrays import ARRAYS_FILE, open_arrays, save_arrays, write_arrays
 from relsynth.synth.core.files import LoadError
+from relsynth.synth.core.packing import pack_rows
 from relsynth.synth.tabular._tables import index_dtype, root_order
 from relsynth.synth.tabular.grammar import BOS, PAD, Encoded
 from relsynth.synth.tabular.preproc import TabularPreproc
@@ -145,28 +146,45 @@ class TabularDataset:
         slots = np.concatenate([a["slots"][p0:p1] for p0, p1 in pieces])
         return tokens, slots, len(tokens) - (e - s)
 
-    def collate(self, indices: np.ndarray) -> dict[str, torch.Tensor]:
-        """A padded batch: `inputs` (previous token), `slots` (slot of the token to predict),
-        `targets` (IGNORE on prefix and padding), `pos` (positions)."""
+    def collate(self, indices: np.ndarray, pack: bool = False) -> dict[str, torch.Tensor]:
+        """A batch: `inputs` (previous token), `slots` (slot of the token to predict), `targets`
+        (IGNORE on prefix and padding), `pos` (positions within each sample).
+
+        One sample per row, right-padded; with `pack=True` several samples share a row (first fit,
+        longest first) and `segments` says which sample each position belongs to (-1: padding),
+        so the model attends within a sample only and far fewer positions are computed.
+        """
         samples = [self.sample_tokens(int(i)) for i in indices]
-        T = max(len(t) for t, _, _ in samples)
-        B = len(samples)
-        inputs = np.full((B, T), PAD, dtype=np.int64)
-        targets = np.full((B, T), IGNORE, dtype=np.int64)
-        slots = np.zeros((B, T), dtype=np.int64)
+        lengths = np.array([len(t) for t, _, _ in samples], dtype=np.int64)
+        width = int(lengths.max()) if len(lengths) else 1
+        if pack:
+            row, offset, n_rows = pack_rows(lengths, width)
+        else:
+            row, offset, n_rows = np.arange(len(samples)), np.zeros(len(samples), dtype=np.int64), len(samples)
+        inputs = np.full((n_rows, width), PAD, dtype=np.int64)
+        targets = np.full((n_rows, width), IGNORE, dtype=np.int64)
+        slots = np.zeros((n_rows, width), dtype=np.int64)
+        pos = np.zeros((n_rows, width), dtype=np.int64)
+        segments = np.full((n_rows, width), -1, dtype=np.int64)
         for b, (tok, slt, n_prefix) in enumerate(samples):
-            n = len(tok)
-            inputs[b, 0] = BOS
-            inputs[b, 1:n] = tok[:-1]
-            targets[b, n_prefix:n] = tok[n_prefix:]
-            slots[b, :n] = slt
-        pos = np.tile(np.arange(T), (B, 1))
-        return {
+            r, o, n = row[b], offset[b], len(tok)
+            inputs[r, o] = BOS
+            inputs[r, o + 1 : o + n] = tok[:-1]
+            targets[r, o + n_prefix : o + n] = tok[n_prefix:]
+            slots[r, o : o + n] = slt
+            pos[r, o : o + n] = np.arange(n)
+            segments[r, o : o + n] = b
+        if not pack:  # positions past a sample's end keep counting, as the model always saw them
+            pos = np.tile(np.arange(width), (n_rows, 1))
+        batch = {
             "inputs": torch.from_numpy(inputs),
             "targets": torch.from_numpy(targets),
             "slots": torch.from_numpy(slots),
-            "pos": torch.from_numpy(np.ascontiguousarray(pos)),
+            "pos": torch.from_numpy(pos),
         }
+        if pack:
+            batch["segments"] = torch.from_numpy(segments)
+        return batch
 
     def __repr__(self) -> str:
         where = f"on disk at {self.path}" if self.path else "in RAM"

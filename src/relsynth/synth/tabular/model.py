@@ -106,10 +106,24 @@ class TabularModel(nn.Module):
         return cls(cfg, preproc)
 
     # ---- training --------------------------------------------------------------------------
-    def logits(self, inputs: Tensor, slots: Tensor, pos: Tensor, state=None, valid: Tensor | None = None) -> Tensor:
+    @property
+    def supports_packing(self) -> bool:
+        """Batches may pack several samples per row (`collate(..., pack=True)`): the transformer
+        keeps them apart with a segment mask; an LSTM cannot."""
+        return self.config.block == "free"
+
+    def logits(
+        self,
+        inputs: Tensor,
+        slots: Tensor,
+        pos: Tensor,
+        state=None,
+        valid: Tensor | None = None,
+        segments: Tensor | None = None,
+    ) -> Tensor:
         x = self.tok_emb(inputs) + self.slot_emb(slots)  # (B, T, d)
         if self.config.block == "free":
-            h = self.body(x, pos, cache=state, valid=valid)
+            h = self.body(x, pos, cache=state, valid=valid, segments=segments)
         else:
             h = self.body(x, state)
         return self.head(h)  # (B, T, V)
@@ -121,9 +135,13 @@ class TabularModel(nn.Module):
         if reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
         slots, targets = batch["slots"], batch["targets"]
-        logits = self.logits(batch["inputs"], slots, batch["pos"])
+        if "segments" in batch and reduction != "tokens":
+            raise ValueError("a packed batch mixes samples in a row: per-sample losses need collate(pack=False)")
+        logits = self.logits(batch["inputs"], slots, batch["pos"], segments=batch.get("segments"))
         logits = logits.masked_fill(~self.allowed[slots], float("-inf"))
-        ce = F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=IGNORE, reduction="none")  # (B, T)
+        V = logits.shape[-1]
+        ce = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1), ignore_index=IGNORE, reduction="none")
+        ce = ce.view(targets.shape)  # (B, T)
         w = self.slot_weight[slots] * (targets != IGNORE)
         if reduction == "tokens":
             return logits, (ce * w).sum() / w.sum().clamp_min(1.0)

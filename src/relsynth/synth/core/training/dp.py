@@ -203,6 +203,7 @@ class DpStrategy(Strategy):
         from opacus.optimizers import DPOptimizer
 
         super().setup(model, optimizer, n_samples, batch_size, accumulate_grad, n_steps)
+        self.pack = False  # a row must hold one entity: per-sample gradients are per row
         expected = min(batch_size * accumulate_grad, n_samples)
         self.n, self.expected = n_samples, expected
         self.physical = max(1, self.cfg.max_batch_size or batch_size)

@@ -39,6 +39,7 @@ class Strategy:
         """Prepare for a run; returns the number of steps the run may take (DP may allow fewer)."""
         self.model, self.optimizer = model, optimizer
         self.batch_size, self.accumulate_grad = batch_size, accumulate_grad
+        self.pack = packs_samples(model)
         return n_steps
 
     def steps_per_epoch(self, n_samples: int, batch_size: int, accumulate_grad: int) -> int:
@@ -53,7 +54,7 @@ class Strategy:
         self.optimizer.zero_grad(set_to_none=True)
         total = 0.0
         for idx in group:
-            _, loss = self.model(on_device(dataset.collate(self.shard(idx)), self.model))
+            _, loss = self.model(on_device(collate(dataset, self.shard(idx), self.pack), self.model))
             (loss / len(group)).backward()
             total += float(loss.detach()) / len(group)
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
@@ -65,7 +66,7 @@ class Strategy:
         return idx
 
     def validate(self, dataset: TrainDataset, batch_size: int) -> float:
-        return evaluate(self.model, dataset, batch_size)
+        return evaluate(self.model, dataset, batch_size, pack=self.pack)
 
     def result(self) -> dict:
         """What the strategy adds to `TrainResult` (privacy spent, ...)."""
@@ -76,7 +77,17 @@ class Strategy:
 
 
 # ---- helpers every strategy and the loop use ------------------------------------------------
-def evaluate(model: nn.Module, dataset: TrainDataset, batch_size: int = 64) -> float:
+def packs_samples(model: nn.Module) -> bool:
+    """Whether batches for `model` (or the module it wraps) may pack several samples per row."""
+    return bool(getattr(getattr(model, "module", model), "supports_packing", False))
+
+
+def collate(dataset: TrainDataset, idx: np.ndarray, pack: bool) -> dict[str, Tensor]:
+    """The batch of samples `idx`, packed when the model allows it (same samples, fewer positions)."""
+    return dataset.collate(idx, pack=True) if pack else dataset.collate(idx)
+
+
+def evaluate(model: nn.Module, dataset: TrainDataset, batch_size: int = 64, pack: bool = False) -> float:
     """Mean loss over `dataset` (weighted by samples per batch), without gradients."""
     was_training = model.training
     model.eval()
@@ -84,7 +95,7 @@ def evaluate(model: nn.Module, dataset: TrainDataset, batch_size: int = 64) -> f
     with torch.no_grad():
         for start in range(0, len(dataset), batch_size):
             idx = np.arange(start, min(start + batch_size, len(dataset)))
-            _, loss = model(on_device(dataset.collate(idx), model))
+            _, loss = model(on_device(collate(dataset, idx, pack), model))
             total, count = total + float(loss) * len(idx), count + len(idx)
     model.train(was_training)
     return total / max(count, 1)
