@@ -123,3 +123,11 @@ def test_lr_schedule_reduces_the_rate_on_a_plateau(monkeypatch, ds, make_model):
     rates = [r["lr"] for r in result.history]
     assert rates[-1] < rates[0] and min(rates) >= 1e-2 * 0.01
     assert all(b <= a for a, b in zip(rates, rates[1:], strict=False))
+
+
+def test_a_non_finite_loss_stops_training_naming_the_step_and_keeps_the_weights(ds, make_model):
+    model = make_model()
+    with pytest.raises(FloatingPointError, match=r"training stopped at step \d+ .*the loss is (nan|inf)") as err:
+        Trainer(model).train(ds, n_steps=20, batch_size=BATCH, lr=1e30, lr_decay="none")
+    assert "Lower the learning rate" in str(err.value)
+    assert all(torch.isfinite(p).all() for p in model.parameters())  # the step that failed was not applied

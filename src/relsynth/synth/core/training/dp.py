@@ -40,7 +40,7 @@ from relsynth.synth.core.training.accounting import (
     epsilon_of,
 )
 from relsynth.synth.core.training.config import Validation
-from relsynth.synth.core.training.strategy import Strategy, TrainDataset
+from relsynth.synth.core.training.strategy import Strategy, TrainDataset, check_finite
 
 log = logging.getLogger(__name__)
 
@@ -274,6 +274,7 @@ class DpStrategy(Strategy):
             total += float(loss.detach()) * len(chunk)
             for p in self.params:
                 p.grad_sample, p.grad = None, None
+        check_finite(total)
         if len(idx) == 0:  # an empty Poisson batch is still a (pure noise) step
             for p in self.params:
                 p.summed_grad = torch.zeros_like(p)

@@ -27,7 +27,7 @@ from relsynth.synth.core.training import checkpoint, distributed, search
 from relsynth.synth.core.training.config import RunConfig, TrainResult, Validation
 from relsynth.synth.core.training.dp import DpBudget, DpStep, DpStrategy, DpValid, check_dp_model, preproc_spend
 from relsynth.synth.core.training.hooks import ProgressHook, TensorboardHook, TrainHook
-from relsynth.synth.core.training.strategy import Strategy, TrainDataset, adamw, evaluate
+from relsynth.synth.core.training.strategy import NonFiniteLoss, Strategy, TrainDataset, adamw, evaluate
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +264,7 @@ class Trainer:
                 group = batches[self.batch_in_epoch : self.batch_in_epoch + per_step]
                 self.batch_in_epoch += len(group)
                 self._set_lr()
-                losses.append(self.strategy.step(dataset, group))
+                losses.append(self._step(dataset, group))
                 self.step += 1
                 self.last_loss = losses[-1]
                 if valid is not None and valid.trigger == "step" and self.step % valid.each == 0:
@@ -284,6 +284,16 @@ class Trainer:
                     h.hook()
         if losses:
             self._record(losses, None)
+
+    def _step(self, dataset, group: list[np.ndarray]) -> float:
+        try:
+            return self.strategy.step(dataset, group)
+        except NonFiniteLoss as e:
+            raise FloatingPointError(
+                f"training stopped at step {self.step + 1} (epoch {self.epoch + 1}): the loss is {e.args[0]}; the "
+                f"weights are those before this step (and the last checkpoint, if any, is intact). Lower the "
+                f"learning rate (lr={self.optimizer.param_groups[0]['lr']:.3g}) or check the data for extreme values"
+            ) from None
 
     def _set_lr(self) -> None:
         """The rate of the coming step: cosine decay unless a plateau schedule drives it."""

@@ -57,6 +57,7 @@ class Strategy:
             _, loss = self.model(on_device(collate(dataset, self.shard(idx), self.pack), self.model))
             (loss / len(group)).backward()
             total += float(loss.detach()) / len(group)
+        check_finite(total)
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
         self.optimizer.step()
         return total
@@ -77,6 +78,15 @@ class Strategy:
 
 
 # ---- helpers every strategy and the loop use ------------------------------------------------
+class NonFiniteLoss(FloatingPointError):
+    """A step's loss was NaN or infinite; raised before the optimizer applies it."""
+
+
+def check_finite(loss: float) -> None:
+    if not math.isfinite(loss):
+        raise NonFiniteLoss(loss)
+
+
 def packs_samples(model: nn.Module) -> bool:
     """Whether batches for `model` (or the module it wraps) may pack several samples per row."""
     return bool(getattr(getattr(model, "module", model), "supports_packing", False))
