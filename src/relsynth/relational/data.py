@@ -10,13 +10,31 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from relsynth.relational._coerce import STRING, coerce
+from relsynth.relational._coerce import STRING, coerce, source_format, to_source
+from relsynth.relational.columns import Column
 from relsynth.relational.errors import DataError, SchemaError
+from relsynth.relational.files import atomic_dir, read_csv, read_parquet, write_text_atomic
 from relsynth.relational.schema import Schema
 
 log = logging.getLogger(__name__)
 SCHEMA_FILE = "schema.yaml"
 _N_EXAMPLES = 5
+
+
+def _hint(kind: Column, bad: pd.Series) -> str:
+    """Why such values do not fit, when it is not plain (said beside the examples of a problem)."""
+    text = bad.astype(str).str.strip().str.lower()
+    if kind in (Column.NUMERIC, Column.INTEGER) and text.isin(["inf", "-inf", "+inf", "infinity", "-infinity"]).any():
+        return " (±inf is refused: numbers must be finite; replace it with null or a bound)"
+    if kind is Column.INTEGER and (pd.to_numeric(bad, errors="coerce").abs() >= 2.0**63).any():
+        return " (integers must fit in 64 bits, |x| < 2**63; declare larger ones categorical or text)"
+    years = pd.to_numeric(text.str.extract(r"^(-?\d{1,6})-\d")[0], errors="coerce")
+    if kind in (Column.DATE, Column.DATETIME) and ((years < 1678) | (years > 2261)).any():
+        return (
+            " (dates are held as datetime64[ns], which spans 1677-09-21 to 2262-04-11 only; "
+            "declare the column categorical or text to keep such dates)"
+        )
+    return ""
 
 
 def _examples(values: pd.Series | np.ndarray | list) -> str:
@@ -55,16 +73,27 @@ class RelationalData:
     not fit their kind, null or duplicate primary keys, orphan foreign keys.
     """
 
-    def __init__(self, data: Mapping[str, pd.DataFrame], schema: Schema, orphans: str = "error"):
+    def __init__(
+        self,
+        data: Mapping[str, pd.DataFrame],
+        schema: Schema,
+        orphans: str = "error",
+        formats: Mapping[str, Mapping[str, dict]] | None = None,
+    ):
         """`orphans="drop"` is for messy keys: rows whose parent key is null or unknown are
         dropped with their descendants, unknown lookup keys become null; a warning counts them
-        (`self.dropped`). The default, "error", reports them like every other problem."""
+        (`self.dropped`). The default, "error", reports them like every other problem.
+
+        Columns are held in their kind's canonical dtype; how the source spelled them (booleans
+        as "Y"/"N", int64 keys, dates as text, ...) is kept in `self.formats` (table -> column ->
+        format, detected here; `formats` adds to it) and restored by `to_source` and `to_dir`."""
         if not isinstance(schema, Schema):
             raise TypeError(f"schema must be a Schema, got {type(schema).__name__}")
         if orphans not in ("error", "drop"):
             raise ValueError(f"orphans must be 'error' or 'drop', got {orphans!r}")
         self.schema, self.orphans = schema, orphans
         self.dropped: dict[str, int] = {}
+        self.formats: dict[str, dict[str, dict]] = {}
         problems: list[str] = []
         self.data = self._coerce_all(data, problems)
         # Keys are checked even when columns failed, so one error lists every problem found;
@@ -77,6 +106,11 @@ class RelationalData:
             warnings.warn(f"orphans dropped or nulled: {self.dropped}", stacklevel=2)
         if problems:
             raise DataError(problems)
+        for table, cols in (formats or {}).items():
+            if table in self.data:
+                self.formats.setdefault(table, {}).update(
+                    {c: dict(f) for c, f in cols.items() if c in self.data[table]}
+                )
 
     # ---- validation ----------------------------------------------------------------------
     def _coerce_all(self, data: Mapping[str, pd.DataFrame], problems: list[str]) -> dict[str, pd.DataFrame]:
@@ -118,8 +152,11 @@ class RelationalData:
             if bad.any():
                 problems.append(
                     f"table {name!r}, column {col!r} ({kind.kind.value}): {int(bad.sum())} value(s) do not "
-                    f"fit the kind, e.g. {_examples(df[col][bad])}"
+                    f"fit the kind, e.g. {_examples(df[col][bad])}{_hint(kind.kind, df[col][bad])}"
                 )
+            fmt = source_format(df[col], kind.kind)
+            if fmt is not None:
+                self.formats.setdefault(name, {})[col] = fmt
             cols[col] = series.reset_index(drop=True)
         return pd.DataFrame(cols, index=pd.RangeIndex(len(df)))
 
@@ -229,7 +266,9 @@ class RelationalData:
         parts: dict[str, pd.DataFrame] = {t: self.data[t] for t in self.schema.lookups}
         for root in self.schema.roots:
             parts.update(self.descendants(root, root_keys.get(root, [])))
-        return RelationalData({t: parts[t].reset_index(drop=True) for t in self.schema.tables}, self.schema)
+        return RelationalData(
+            {t: parts[t].reset_index(drop=True) for t in self.schema.tables}, self.schema, formats=self.formats
+        )
 
     def split(self, ratio: float = 0.1, seed: int = 0) -> tuple[RelationalData, RelationalData]:
         """(train, test): a share `ratio` of each root table's entities goes to test.
@@ -252,13 +291,21 @@ class RelationalData:
         return self.subset(train_keys), self.subset(test_keys)
 
     # ---- files ---------------------------------------------------------------------------
+    def to_source(self, table: str) -> pd.DataFrame:
+        """`table` in its source's representation: dtypes and spellings as they came in (`formats`)."""
+        fmts = self.formats.get(table, {})
+        df = self.data[table]
+        return pd.DataFrame({c: to_source(df[c], fmts.get(c)) for c in df.columns}, index=df.index)
+
     def to_dir(self, path: str | Path) -> None:
-        """Write one parquet file per table and the schema as `schema.yaml`."""
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        for name, df in self.data.items():
-            df.to_parquet(path / f"{name}.parquet", index=False)
-        self.schema.to_yaml(path / SCHEMA_FILE)
+        """Write one parquet file per table, in the source's representation (`to_source`), and the
+        schema as `schema.yaml`, atomically: `path` holds the whole database or its previous content.
+
+        A non-empty `path` without a `schema.yaml` is refused (it was not written here)."""
+        with atomic_dir(path, marker=SCHEMA_FILE) as tmp:
+            for name in self.data:
+                self.to_source(name).to_parquet(tmp / f"{name}.parquet", index=False)
+            write_text_atomic(tmp / SCHEMA_FILE, self.schema.to_yaml())
 
     @classmethod
     def from_dir(cls, path: str | Path, schema: Schema | None = None, orphans: str = "error") -> RelationalData:
@@ -285,8 +332,8 @@ def read_table(directory: Path, name: str, text_columns: list[str] | tuple[str, 
     """
     parquet, csv = directory / f"{name}.parquet", directory / f"{name}.csv"
     if parquet.is_file():
-        return pd.read_parquet(parquet)
+        return read_parquet(parquet, what=f"table {name!r}")
     if csv.is_file():
         dtypes = {c: STRING for c in text_columns}
-        return pd.read_csv(csv, keep_default_na=False, na_values=[""], dtype=dtypes)
+        return read_csv(csv, what=f"table {name!r}", keep_default_na=False, na_values=[""], dtype=dtypes)
     raise FileNotFoundError(f"table {name!r}: neither {parquet.name} nor {csv.name} in {directory}")

@@ -16,6 +16,7 @@ import yaml
 
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, as_kind
 from relsynth.relational.errors import SchemaError
+from relsynth.relational.files import write_text_atomic
 
 
 class Table:
@@ -68,6 +69,18 @@ class Table:
         return {"columns": {n: k.to_yaml() for n, k in self.columns.items()}}
 
 
+def check_name(name: object, what: str) -> None:
+    """Refuse names the token grammar reserves: `#...` (a child-count slot), `<...>` (an internal
+    token such as `<row>`, `<missing>`, `<rare>`), an empty name, or one that is not a string."""
+    if not isinstance(name, str) or not name.strip():
+        raise SchemaError(f"{what} name {name!r}: names must be non-empty strings")
+    if name.startswith("#") or (name.startswith("<") and name.endswith(">")):
+        raise SchemaError(
+            f"{what} name {name!r} is reserved: names starting with '#' or written '<...>' mark the "
+            "serialisation's own slots; rename the " + what + " (e.g. to " + repr(name.strip("#<>") or "x") + ")"
+        )
+
+
 @dataclass(frozen=True)
 class Edge:
     """A parent foreign key: rows of `child` nest under rows of `parent` through `fk`."""
@@ -99,8 +112,14 @@ class Schema:
         if not self.tables:
             raise SchemaError("a schema needs at least one table")
         for name, table in self.tables.items():
+            check_name(name, "table")
             if not isinstance(table, Table):
                 raise SchemaError(f"table {name!r} must be a Table, got {type(table).__name__}")
+            for col in table.columns:
+                try:
+                    check_name(col, "column")
+                except SchemaError as exc:
+                    raise SchemaError(f"table {name!r}: {exc}") from None
         unknown = [t for t in self.lookups if t not in self.tables]
         if unknown:
             raise SchemaError(f"lookup table(s) {unknown} are not tables of the schema")
@@ -204,18 +223,22 @@ class Schema:
     def to_yaml(self, path: str | Path | None = None) -> str:
         text = yaml.safe_dump(self.to_dict(), sort_keys=False)
         if path is not None:
-            Path(path).write_text(text)
+            write_text_atomic(path, text)
         return text
 
     @classmethod
     def from_yaml(cls, path_or_text: str | Path) -> Schema:
         """A schema from a YAML file (a Path, or a str naming a file) or from YAML text."""
         text = _yaml_text(path_or_text)
+        where = "" if text is path_or_text else f" {path_or_text}"
         try:
             spec = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise SchemaError(f"schema YAML could not be parsed: {exc}") from None
-        return cls.from_dict(spec)
+            raise SchemaError(f"schema YAML{where} could not be parsed: {exc}") from None
+        try:
+            return cls.from_dict(spec)
+        except SchemaError as exc:
+            raise SchemaError(f"{path_or_text}: {exc}") if where else exc from None
 
     # ---- inference -------------------------------------------------------------------
     @classmethod

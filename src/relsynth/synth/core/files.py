@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import TypeVar
@@ -17,51 +13,19 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
+# One mechanism for atomic writes and for load errors, shared with `RelationalData.to_dir`: it lives
+# in the lowest layer, `relsynth.relational.files`.
+from relsynth.relational.files import LoadError, atomic_dir, clean_stale, replace_dir
+
+__all__ = [
+    "FORMAT_VERSION", "LoadError", "atomic_dir", "clean_stale", "config_from_dict", "fingerprint",
+    "load_model_weights", "read_config", "read_model_config", "replace_dir", "save_model_dir", "write_config",
+]  # fmt: skip
 T = TypeVar("T")
-
-
-def replace_dir(src: Path, dst: Path) -> None:
-    """Move the finished directory `src` to `dst`, replacing what was there (never half-written)."""
-    old = None
-    if dst.exists():
-        old = dst.with_name(f".{dst.name}.old{os.getpid()}")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(dst, old)
-    try:
-        os.replace(src, dst)
-    except BaseException:
-        if old is not None:
-            os.replace(old, dst)  # put the previous version back
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-@contextmanager
-def atomic_dir(path: str | Path, marker: str | None = None) -> Iterator[Path]:
-    """A fresh directory beside `path` to write into. It replaces `path` when the block ends
-    without an error and is removed otherwise, so `path` is always complete or untouched.
-
-    With `marker` (a file every such save writes), an existing non-empty `path` without it is
-    refused: saving into a folder of other files must not delete them."""
-    path = Path(path)
-    if marker is not None and path.is_dir() and any(path.iterdir()) and not (path / marker).exists():
-        raise FileExistsError(f"{path} is not empty and holds no {marker}: save into a new or dedicated directory")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp"))
-    try:
-        yield tmp
-        replace_dir(tmp, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ---- saved configs: every saved directory says what it holds -----------------------------------
 FORMAT_VERSION = 1
-
-
-class LoadError(ValueError):
-    """A saved file that cannot be read as what was expected; the message names the file."""
 
 
 def write_config(file: Path, kind: str, payload: dict) -> None:

@@ -1,0 +1,141 @@
+"""Files, written atomically and read with errors that name them: the one place for both.
+
+It lives in the lowest layer so that `RelationalData.to_dir` shares it with every saved object
+of `relsynth.synth` (`relsynth.synth.core.files` re-exports it).
+
+- `atomic_dir(path)`: a temporary sibling directory, swapped in at the end; a failed write
+  leaves the previous version. Temporary siblings left by a killed process (SIGKILL, power
+  loss) are removed by the next write to the same place.
+- `read_parquet`, `read_csv`, `read_json`: a damaged file is a `LoadError` naming it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+
+class LoadError(ValueError):
+    """A saved file that cannot be read as what was expected; the message names the file."""
+
+
+def replace_dir(src: Path, dst: Path) -> None:
+    """Move the finished directory `src` to `dst`, replacing what was there (never half-written)."""
+    old = None
+    if dst.exists():
+        old = dst.with_name(f".{dst.name}.old{os.getpid()}-{os.urandom(3).hex()}")
+        os.replace(dst, old)
+    try:
+        os.replace(src, dst)
+    except BaseException:
+        if old is not None:
+            os.replace(old, dst)  # put the previous version back
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def clean_stale(path: str | Path) -> list[Path]:
+    """Remove the temporary siblings of `path` (`.<name>.tmp<pid>-...`, `.<name>.old<pid>-...`) whose
+    writing process is gone; returns what was removed. A previous version parked as `.old` by a
+    process killed between its two renames is put back when `path` itself is missing."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.(tmp|old)(\d+)-")
+    removed = []
+    for sibling in sorted(path.parent.iterdir()):
+        m = pattern.match(sibling.name)
+        if m is None or _alive(int(m.group(2))):
+            continue
+        if m.group(1) == "old" and not path.exists():
+            os.replace(sibling, path)  # the last complete version, never swapped back
+            continue
+        shutil.rmtree(sibling, ignore_errors=True)
+        removed.append(sibling)
+    return removed
+
+
+@contextmanager
+def atomic_dir(path: str | Path, marker: str | None = None) -> Iterator[Path]:
+    """A fresh directory beside `path` to write into. It replaces `path` when the block ends
+    without an error and is removed otherwise, so `path` is always complete or untouched.
+
+    With `marker` (a file every such save writes), an existing non-empty `path` without it is
+    refused: saving into a folder of other files must not delete them."""
+    path = Path(path)
+    if marker is not None and path.is_dir() and any(path.iterdir()) and not (path / marker).exists():
+        raise FileExistsError(f"{path} is not empty and holds no {marker}: save into a new or dedicated directory")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale(path)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp{os.getpid()}-"))
+    try:
+        yield tmp
+        replace_dir(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_text_atomic(file: str | Path, text: str) -> None:
+    """`file` with `text`, written to a temporary sibling and renamed: never half-written."""
+    file = Path(file)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.tmp{os.getpid()}-")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, file)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ---- reading: every error names the file --------------------------------------------------------
+def read_parquet(file: Path, what: str = "table") -> pd.DataFrame:
+    """A parquet file; a truncated or damaged one is a `LoadError` naming it."""
+    import pyarrow
+
+    try:
+        return pd.read_parquet(file)
+    except (pyarrow.ArrowException, OSError, ValueError) as e:
+        if isinstance(e, FileNotFoundError):
+            raise
+        raise LoadError(f"{file}: not a readable parquet {what} ({type(e).__name__}: {e}); write it again") from None
+
+
+def read_csv(file: Path, what: str = "table", **kw) -> pd.DataFrame:
+    """A CSV file; an unreadable one is a `LoadError` naming it."""
+    try:
+        return pd.read_csv(file, **kw)
+    except FileNotFoundError:
+        raise
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, OSError) as e:
+        raise LoadError(f"{file}: not a readable CSV {what} ({type(e).__name__}: {e})") from None
+
+
+def read_json(file: Path, what: str = "JSON file") -> object:
+    """A JSON file; a missing one is a `FileNotFoundError`, a damaged one a `LoadError`, both naming it."""
+    if not Path(file).is_file():
+        raise FileNotFoundError(f"{file}: no such {what}")
+    try:
+        return json.loads(Path(file).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise LoadError(f"{file}: not valid JSON ({e}); the {what} is damaged, save it again") from None
