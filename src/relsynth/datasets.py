@@ -4,7 +4,7 @@ Two classes, thin adapters over the library's own methods (the library never imp
 `RelationalDataDataset` for databases (`RelationalData.from_dir`/`to_dir`) and `DirectoryDataset`
 for every object that saves itself as a directory (`save(path)` and `load(path)`, or
 `from_disk(preproc, path)` for encoded datasets). Directories are written atomically, through
-the library's one mechanism (`relsynth.synth.core.files.atomic_dir`): a failed save leaves the
+the library's one mechanism (`relsynth.relational.files.atomic_dir`): a failed save leaves the
 previous version (or nothing) behind, never half a directory. Neither replaces a non-empty
 directory that its kind of save did not write.
 """
@@ -19,7 +19,6 @@ from kedro.utils import load_obj
 
 from relsynth.relational import RelationalData, Schema
 from relsynth.relational.data import SCHEMA_FILE
-from relsynth.synth.core.files import atomic_dir
 
 
 def _refuse_foreign_dir(path: Path, marker: str) -> None:
@@ -80,8 +79,7 @@ class RelationalDataDataset(AbstractDataset[RelationalData, RelationalData]):
         if not isinstance(data, RelationalData):
             raise DatasetError(f"{self._path}: expected a RelationalData to save, got {type(data).__name__}")
         _refuse_foreign_dir(self._path, SCHEMA_FILE)
-        with atomic_dir(self._path) as tmp:
-            data.to_dir(tmp)
+        data.to_dir(self._path)  # atomic: the whole database or the previous one
 
     def _exists(self) -> bool:
         return self._path.is_dir() and self._schema_file().is_file()

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.synth.tabular._tables import _char_class
 
 STRING = pd.StringDtype()  # the string dtype RelationalData coerces text and key columns to
 
@@ -73,13 +74,18 @@ def decode_entities(pre, sequences, roots, rng: np.random.Generator) -> Relation
         out[table] = _in_schema_order(schema, table, cols, n)
     for lk in schema.lookups:
         out[lk] = pd.DataFrame(pre.stats["lookups"][lk])
-    return RelationalData({t: out[t] for t in schema.tables}, schema)
+    return RelationalData({t: out[t] for t in schema.tables}, schema, formats=pre.stats.get("formats"))
 
 
 def _new_keys(n: int, fmt: dict) -> pd.Series:
     numbers = np.arange(fmt.get("start", 1), fmt.get("start", 1) + n)
     if fmt["type"] == "int":
         return pd.Series(numbers, dtype="Int64")
+    if fmt["type"] == "shape":  # the characters seen at each position; too few keys: the whole class
+        for alphabets in (fmt["alphabets"], [_CLASSES.get(_char_class(a[0]), a) for a in fmt["alphabets"]]):
+            if n <= np.prod([len(a) for a in alphabets], dtype=float):
+                return pd.Series(_shaped_keys(n, alphabets), dtype=STRING)
+        fmt = {"prefix": "".join(a[0] for a in fmt["alphabets"]) + "_", "width": len(str(n))}
     width = fmt.get("width", 1)
     return pd.Series([f"{fmt['prefix']}{i:0{width}d}" for i in numbers], dtype=STRING)
 
@@ -95,3 +101,19 @@ def _in_schema_order(schema, table: str, cols: dict, n: int) -> pd.DataFrame:
         else:
             frame[col] = pd.Series([None] * n, dtype=object)
     return pd.DataFrame(frame)
+
+
+def _shaped_keys(n: int, alphabets: list[str]) -> list[str]:
+    """`n` distinct keys of the source's shape: key i is i in mixed radix, one digit per position,
+    each digit drawn from the characters seen at that position (so `2019_AB12` gives `2019_AB12`-like keys)."""
+    out = []
+    for i in range(n):
+        chars = []
+        for alphabet in reversed(alphabets):
+            i, r = divmod(i, len(alphabet))
+            chars.append(alphabet[r])
+        out.append("".join(reversed(chars)))
+    return out
+
+
+_CLASSES = {"9": "0123456789", "A": "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "a": "abcdefghijklmnopqrstuvwxyz"}

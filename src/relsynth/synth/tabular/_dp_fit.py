@@ -96,6 +96,7 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget):
             if (pk := pre.schema.tables[t].primary_key) is not None
         },
         "lookups": {t: records(data[t]) for t in pre.schema.lookups},
+        "formats": data.formats,  # dtypes and spellings (Y/N), public like the schema
         "dp": {
             "epsilon": zcdp_epsilon(max(n_hist, 1) / (2 * sigma**2), delta / 2),
             "delta": delta,
@@ -134,7 +135,7 @@ def truncate_children(data: RelationalData, max_children: int) -> RelationalData
             parent_keys = tables[edge.parent][schema.tables[edge.parent].primary_key]
             df = tables[t][tables[t][edge.fk].isin(parent_keys)]
             tables[t] = df[df.groupby(edge.fk).cumcount() < max_children]
-    return RelationalData(tables, schema)
+    return RelationalData(tables, schema, formats=data.formats)
 
 
 def _one_row_per_entity(data: RelationalData, schema: Schema, rng: np.random.Generator) -> dict[str, pd.DataFrame]:

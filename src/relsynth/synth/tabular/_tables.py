@@ -27,7 +27,27 @@ def pk_format(keys: pd.Series) -> dict:
         prefixes = m[0].unique()
         if len(prefixes) == 1:
             return {"type": "pattern", "prefix": str(prefixes[0]), "width": int(m[1].str.len().max())}
+    shape = key_shape(s)
+    if shape is not None:
+        return {"type": "shape", "alphabets": shape}
     return {"type": "pattern", "prefix": "id_", "width": 1}
+
+
+def key_shape(keys: pd.Series) -> list[str] | None:
+    """Per character position, the characters the keys hold there, when every key has the same
+    length and the same class of character (digit, upper, lower, other) at each position: keys
+    such as `2019_AB12`. Positions of another class keep their own characters; None otherwise."""
+    if not len(keys) or keys.str.len().nunique() != 1 or keys.str.len().iloc[0] > 64:
+        return None
+    chars = np.array([list(k) for k in keys])  # (n_keys, length)
+    classes = np.vectorize(_char_class)(chars)
+    if not (classes == classes[0]).all():
+        return None
+    return ["".join(sorted(set(chars[:, j]))) for j in range(chars.shape[1])]
+
+
+def _char_class(c: str) -> str:
+    return "9" if c.isdigit() else "A" if c.isupper() else "a" if c.islower() else c
 
 
 def records(df: pd.DataFrame) -> dict:

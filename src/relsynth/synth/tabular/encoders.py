@@ -139,7 +139,7 @@ class NumericPreproc(ColumnPreproc):
     kind: str = "numeric"  # numeric | integer | datetime | date | time
     points: list[float] = field(default_factory=list)  # values with their own token
     edges: list[float] = field(default_factory=list)  # bin edges of the other values
-    decimals: int = 0
+    decimals: int | None = 0  # the data's grid is 10**-decimals; None: no grid (values kept as drawn)
     has_missing: bool = False
     dtype: str = "float64"
     n_sub: int = 4  # within-bin quantiles: decoding follows a piecewise-linear CDF, not a flat one
@@ -148,6 +148,7 @@ class NumericPreproc(ColumnPreproc):
 
     def fit(self, values: pd.Series) -> NumericPreproc:
         x = _to_number(values, self.kind)
+        _check_range(x, values.name)
         self.dtype = str(values.dtype)
         self.has_missing = bool(np.isnan(x).any()) or bool(np.isnan(x).all())
         x = x[~np.isnan(x)]
@@ -173,11 +174,15 @@ class NumericPreproc(ColumnPreproc):
 
     @property
     def grid(self) -> float:
-        """The data's resolution: decoded values are multiples of it."""
-        return _GRID.get(self.kind, 10.0**-self.decimals)
+        """The data's resolution: decoded values are multiples of it (0: no grid)."""
+        if self.kind in _GRID:
+            return _GRID[self.kind]
+        return 0.0 if self.decimals is None else 10.0**-self.decimals
 
     def _on_grid(self, x: np.ndarray) -> np.ndarray:
         """The smallest multiples of the grid >= x."""
+        if not self.grid:
+            return x
         out = np.ceil(x / self.grid - 1e-9) * self.grid
         return np.round(out, self.decimals) if self.kind == "numeric" else out
 
@@ -234,6 +239,9 @@ class NumericPreproc(ColumnPreproc):
     def _down_to_grid(self, x: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Round down to the grid, kept inside bin b (right-open but the last, whose top is the maximum)."""
         edges = np.asarray(self.edges)
+        if not self.grid:  # continuous: inside the bin, right-open but the last
+            top = np.where(b < self.n_bins_used - 1, np.nextafter(edges[b + 1], -np.inf), edges[b + 1])
+            return np.clip(x, edges[b], np.maximum(top, edges[b]))
         x = np.floor(x / self.grid + 1e-9) * self.grid
         top = np.where(b < self.n_bins_used - 1, edges[b + 1] - self.grid, edges[b + 1])
         x = np.clip(x, edges[b], np.maximum(top, edges[b]))
@@ -376,12 +384,34 @@ def _within_bin_quantiles(x: np.ndarray, edges: list[float], n_sub: int) -> list
     return out
 
 
-def _decimals(x: np.ndarray, max_decimals: int = 6) -> int:
-    sample = x[:10_000]
-    for d in range(max_decimals + 1):
-        if np.allclose(np.round(sample, d), sample, rtol=0, atol=1e-9):
+MAX_ABS = 1e307  # beyond this, a bin's width (top - bottom) overflows float64
+
+
+def _check_range(x: np.ndarray, name: object) -> None:
+    """Finite numbers within ±MAX_ABS, else a ValueError naming the column and the supported range."""
+    bad = np.isinf(x) | (np.abs(np.nan_to_num(x)) > MAX_ABS)
+    if bad.any():
+        raise ValueError(
+            f"column {name!r}: {int(bad.sum())} value(s) such as {x[bad][0]!r} are outside the supported range "
+            f"(finite, |x| <= {MAX_ABS:g}); replace ±inf with null or a bound, or store the column in other units"
+        )
+
+
+def _decimals(x: np.ndarray, n_significant: int = 6) -> int | None:
+    """The fewest decimals that hold the values (relative error 1e-9), scale-aware: up to
+    `n_significant` digits past the smallest non-zero magnitude, so 1e-8 is not rounded to 0.
+    None when no such grid fits float64's 53 bits beside the largest value (keep values as drawn)."""
+    sample = x[np.isfinite(x)][:10_000]
+    nonzero = np.abs(sample[sample != 0])
+    if not len(nonzero):
+        return 0
+    most = max(n_significant, int(-np.floor(np.log10(nonzero.min()))) + n_significant)
+    fits = int(np.floor(np.log10(2.0**53 / nonzero.max())))  # grid steps must stay exact integers
+    last = min(most, fits, 300)
+    for d in range(0, last + 1):
+        if np.allclose(np.round(sample, d), sample, rtol=1e-9, atol=0):
             return d
-    return max_decimals
+    return last if last >= 0 else None
 
 
 def _plain(v):

@@ -179,6 +179,7 @@ class TabularPreproc:
             },
             # lookups are copied as they are, so a saved model can generate on its own
             "lookups": {t: records(data[t]) for t in self.schema.lookups},
+            "formats": data.formats,  # the source's dtypes and spellings, restored by to_dir
         }
         return self
 
