@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
@@ -66,10 +65,13 @@ def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, prog
     pre = model.preproc
     if (n_samples is None) == (ctx is None):
         raise ValueError("give exactly one of n_samples and ctx")
-    if temp <= 0:
-        raise ValueError(f"temp must be positive, got {temp}")
-    if batch_size < 0 or max_block_size < 0:
-        raise ValueError("batch_size and max_block_size must be >= 0 (0 = automatic)")
+    if isinstance(temp, bool) or not isinstance(temp, int | float | np.number) or not np.isfinite(temp) or temp <= 0:
+        raise ValueError(f"temp must be a finite number > 0, got {temp!r}")
+    for name, value in (("batch_size", batch_size), ("max_block_size", max_block_size)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+            raise ValueError(f"{name} must be an integer >= 0 (0 = automatic), got {value!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+        raise TypeError(f"seed must be an integer or None, got {seed!r}")
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
     roots, forced = _plan(pre, n_samples, ctx, rng)
@@ -87,11 +89,7 @@ def _plan(pre: TabularPreproc, n_samples, ctx, rng) -> tuple[list[str], list[dic
     """Root table of each entity (shares as in training) and the forced context tokens."""
     schema = pre.schema
     if ctx is not None:
-        if not isinstance(ctx, pd.DataFrame):
-            raise TypeError("ctx must be a DataFrame of context columns (see preproc.select_ctx)")
-        missing = [c for c in pre.ctx_cols if c not in ctx.columns]
-        if not pre.ctx_cols or missing:
-            raise ValueError(f"ctx must hold the preprocessor's ctx_cols {pre.ctx_cols}; missing {missing}")
+        pre.check_ctx(ctx)  # type, columns, rows, and every value against the fitted columns
         root = schema.roots[0]
         tokens = pre.encode_columns(root, ctx[pre.ctx_cols].reset_index(drop=True), n_fields=len(pre.ctx_cols))
         forced = [{j: int(t) for j, t in enumerate(row)} for row in tokens]

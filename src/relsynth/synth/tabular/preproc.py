@@ -34,6 +34,7 @@ from relsynth.synth.tabular.encoders import (
     ColumnPreproc,
     CountPreproc,
     NumericPreproc,
+    _to_number,
     column_preproc_from_dict,
 )
 from relsynth.synth.tabular.grammar import N_SPECIAL, PLACEHOLDER, Encoded, Slot, TableLayout
@@ -297,6 +298,33 @@ class TabularPreproc:
         df = data[root][self.ctx_cols]
         return (df if idx is None else df.iloc[np.asarray(idx)]).reset_index(drop=True)
 
+    def check_ctx(self, ctx: object) -> None:
+        """Refuse a generation context the model cannot take, before any work: not a DataFrame, no
+        rows, missing columns, or values outside the fitted columns (wrong type, unseen or rare
+        category, number outside the fitted range, null where none was seen), listed per column."""
+        if not self.ctx_cols:
+            raise ValueError("this preprocessor has no ctx_cols: build it with from_schema(schema, ctx_cols=[...])")
+        if not isinstance(ctx, pd.DataFrame):
+            raise TypeError(f"ctx must be a DataFrame of the columns {self.ctx_cols}, got {type(ctx).__name__}")
+        missing = [c for c in self.ctx_cols if c not in ctx.columns]
+        if missing:
+            raise ValueError(f"ctx must hold the preprocessor's ctx_cols {self.ctx_cols}; missing {missing}")
+        if len(ctx) == 0:
+            raise ValueError(f"ctx has no rows: give one row of {self.ctx_cols} per entity to generate")
+        root = self.schema.roots[0]
+        layout = self.layouts[root]
+        problems = []
+        for col, slot_id in zip(layout.fields, layout.slots, strict=False):
+            if col in self.ctx_cols:
+                bad, takes = _ctx_outside(self.slots[slot_id].preproc, ctx[col])
+                if len(bad):
+                    examples = ", ".join(repr(_plain_value(v)) for v in pd.unique(bad)[:5])
+                    problems.append(
+                        f"ctx column {col!r} ({root}.{col}): {len(bad)} value(s) such as {examples}; {takes}"
+                    )
+        if problems:
+            raise ValueError("ctx holds values the model cannot generate from:\n  - " + "\n  - ".join(problems))
+
     # ---- save / load -----------------------------------------------------------------------
     def to_dict(self) -> dict:
         self._check_fitted()
@@ -358,6 +386,50 @@ class TabularPreproc:
     def fingerprint(self) -> str:
         """A short hash of the fitted vocabulary, to check that saved datasets belong to it."""
         return fingerprint(self.to_dict()["slots"])
+
+
+def _ctx_outside(pre: ColumnPreproc, values: pd.Series) -> tuple[pd.Series, str]:
+    """The context values a fitted column cannot take, and what it takes."""
+    if isinstance(pre, NumericPreproc):
+        x = _to_number(values.reset_index(drop=True), pre.kind) if len(values) else np.array([])
+        known = [v for v in (pre.points + pre.edges) if np.isfinite(v)]
+        lo, hi = (min(known), max(known)) if known else (np.nan, np.nan)
+        nulls = values.isna().to_numpy()
+        wrong = (~nulls & np.isnan(x)) | np.isinf(x) | (x < lo) | (x > hi)
+        if not pre.has_missing:
+            wrong |= nulls
+        null = "" if pre.has_missing else ", no nulls"
+        return values[wrong], f"it takes {pre.kind} values in [{_shown(lo, pre)}, {_shown(hi, pre)}]{null}"
+    if isinstance(pre, CategoricalPreproc):
+        # A value of another type is an error; an unknown or rare one of the right type is generated as
+        # missing, like every rare value (never replayed), with a warning that lists them.
+        types = {type(c) for c in pre.categories} | (
+            {int, float} if {int, float} & {type(c) for c in pre.categories} else set()
+        )
+        plain = values.dropna().map(_plain_value)
+        wrong = plain[~plain.map(lambda v: type(v) in types)] if types else plain[:0]
+        unknown = plain[~plain.isin(pd.Index(pre.categories)) & ~plain.index.isin(wrong.index)]
+        if len(unknown):
+            warnings.warn(
+                f"ctx column {values.name!r}: {unknown.nunique()} value(s) unknown or rarer than min_count are "
+                f"generated as missing, e.g. {list(pd.unique(unknown))[:5]}",
+                stacklevel=4,
+            )
+        shown = pre.categories[:10] + (["..."] if len(pre.categories) > 10 else [])
+        kinds = sorted(t.__name__ for t in types)
+        return values.loc[wrong.index], f"it takes values of type {kinds} such as {shown}"
+    return values[:0], ""
+
+
+def _shown(x: float, pre: NumericPreproc):
+    """A bound in the column's own terms (dates as dates)."""
+    if np.isnan(x) or pre.kind not in ("date", "datetime"):
+        return x
+    return pd.Timestamp(int(x * 1e9))
+
+
+def _plain_value(v):
+    return v.item() if hasattr(v, "item") else v
 
 
 def _placeholder() -> CategoricalPreproc:

@@ -147,12 +147,13 @@ def _tail(tokens: list[int], n: int) -> list[int]:
 
 
 def _check_args(batch_size: int, max_text_len: int, temp: float, top_p: float) -> None:
-    if batch_size < 0 or max_text_len < 0:
-        raise ValueError(f"batch_size and max_text_len must be >= 0 (0: automatic), got {batch_size}, {max_text_len}")
-    if temp < 0:
-        raise ValueError(f"temp must be >= 0 (0: greedy), got {temp}")
-    if not 0.0 < top_p <= 1.0:
-        raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+    for name, value in (("batch_size", batch_size), ("max_text_len", max_text_len)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+            raise ValueError(f"{name} must be an integer >= 0 (0: automatic), got {value!r}")
+    if isinstance(temp, bool) or not isinstance(temp, int | float | np.number) or not np.isfinite(temp) or temp < 0:
+        raise ValueError(f"temp must be a finite number >= 0 (0: greedy), got {temp!r}")
+    if isinstance(top_p, bool) or not isinstance(top_p, int | float | np.number) or not 0.0 < top_p <= 1.0:
+        raise ValueError(f"top_p must be a number in (0, 1], got {top_p!r}")  # nan fails the comparison too
 
 
 def _with_texts(data: RelationalData, preproc, df: pd.DataFrame) -> RelationalData:
