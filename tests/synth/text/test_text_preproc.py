@@ -34,7 +34,8 @@ def test_special_token_spelling_in_a_text_is_not_a_special_token(song_preproc: T
 def test_special_tokens_and_vocabulary_size(song_preproc: TextPreproc):
     assert [song_preproc.pad_id, song_preproc.bos_id, song_preproc.end_id] == [0, 1, 2]
     assert song_preproc.column_id("title") == song_preproc.token_id(column_marker("title"))
-    assert song_preproc.vocab_size <= 320
+    assert song_preproc.n_bpe <= 320  # the BPE part; word tokens come after it
+    assert song_preproc.vocab_size == song_preproc.n_bpe + len(song_preproc.config.words)
     with pytest.raises(ValueError, match="not a text column"):
         song_preproc.column_id("seconds")
 

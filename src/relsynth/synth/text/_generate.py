@@ -4,9 +4,16 @@ Prompts `[bos] context [marker]` of different lengths are left-padded (`valid` h
 padding). Finished rows leave the batch. A row whose input would pass the model's block size
 is re-encoded as its context plus the last part of its text, the same windows it was trained
 on (see `TextDataset`), so generation never reads more than `block_size` tokens.
+
+Every token is drawn among those that keep the text valid (`_utf8.Utf8Mask`): no broken UTF-8,
+no split character, no control character the column never had; `end` only after a whole
+character. A text that reaches `max_text_len` tokens without `end` is cut at its last whole
+character and counted: `model.last_generation[column]["truncated"]`, with a logged warning.
 """
 
 from __future__ import annotations
+
+import logging
 
 import numpy as np
 import pandas as pd
@@ -16,9 +23,11 @@ from tqdm.auto import tqdm
 from relsynth.relational import RelationalData, Schema, Table, Text
 from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
+from relsynth.synth.text._utf8 import Utf8Mask
 from relsynth.synth.text.dataset import sample_prefixes
 
-DEFAULT_BATCH = 128
+log = logging.getLogger(__name__)
+DEFAULT_BATCH = 512
 PROGRESS_MIN_ROWS = 2000  # show a progress bar from this many texts on
 
 
@@ -35,6 +44,7 @@ def generate(
     was_training = model.training
     model.eval()
     out = df.copy()
+    model.last_generation = {}
     try:
         for col in preproc.text_columns:
             stats = preproc.config.stats.get(col)
@@ -43,9 +53,26 @@ def generate(
             rows = np.flatnonzero(rng.random(len(df)) >= stats.null_rate)
             prefixes = sample_prefixes(preproc, [contexts[r] for r in rows], col)
             sampler = Sampler(
-                model, max_text_len or max(stats.max_tokens, 1), temp, top_p, gen, allow_empty=stats.empty_rate > 0
+                model,
+                max_text_len or max(stats.max_tokens, 1),
+                temp,
+                top_p,
+                gen,
+                allow_empty=stats.empty_rate > 0,
+                chars=stats.chars,
             )
             ids = sampler.sample(prefixes, batch_size or DEFAULT_BATCH, desc=f"{preproc.table}.{col}")
+            model.last_generation[col] = {"texts": len(rows), "truncated": sampler.truncated}
+            if sampler.truncated:
+                log.warning(
+                    "%s.%s: %d of %d texts reached max_text_len=%d tokens without their end and were cut at their "
+                    "last whole character; raise max_text_len (or train longer) if this is more than a few",
+                    preproc.table,
+                    col,
+                    sampler.truncated,
+                    len(rows),
+                    sampler.limit,
+                )
             values = np.full(len(df), None, dtype=object)
             values[rows] = preproc.decode_batch(ids)
             out[col] = pd.array(values, dtype="string")
@@ -55,16 +82,32 @@ def generate(
 
 
 class Sampler:
-    """Samples the text tokens after each prompt (without `end`)."""
+    """Samples the text tokens after each prompt (without `end`), valid UTF-8 by construction.
 
-    def __init__(self, model, limit: int, temp: float, top_p: float, gen: torch.Generator, allow_empty: bool):
+    `chars`: the control/format characters the column's texts held (any other is never written).
+    `truncated` counts the texts cut at `limit` tokens."""
+
+    def __init__(
+        self,
+        model,
+        limit: int,
+        temp: float,
+        top_p: float,
+        gen: torch.Generator,
+        allow_empty: bool,
+        chars: str = "",
+    ):
         self.model, self.limit, self.temp, self.top_p, self.gen = model, limit, temp, top_p, gen
         self.allow_empty = allow_empty
+        self.truncated = 0
         self.block = model.max_block_size
         self.device = model.embed.weight.device
         pre = model.preproc
         self.pad, self.end = pre.pad_id, pre.end_id
         self.banned = torch.tensor([i for i in pre.special_ids if i != self.end], dtype=torch.long, device=self.device)
+        self.utf8 = Utf8Mask(pre.token_bytes(), chars, device=self.device)
+        self.state: np.ndarray = np.zeros(0, dtype=np.int64)  # per prompt of the batch: pending UTF-8 state
+        self.whole: np.ndarray = np.zeros(0, dtype=np.int64)  # per prompt: text tokens up to its last whole char
 
     def sample(self, prompts: list[list[int]], batch_size: int, desc: str = "") -> list[list[int]]:
         too_long = [len(p) for p in prompts if len(p) >= self.block]
@@ -86,6 +129,8 @@ class Sampler:
 
     def _batch(self, prompts: list[list[int]]) -> list[list[int]]:
         texts: list[list[int]] = [[] for _ in prompts]
+        self.state = np.zeros(len(prompts), dtype=np.int64)
+        self.whole = np.zeros(len(prompts), dtype=np.int64)
         active = np.arange(len(prompts))
         while len(active):
             active = self._run(prompts, texts, active)
@@ -107,12 +152,18 @@ class Sampler:
         fed = 0
         while True:
             first = torch.tensor([not texts[b] for b in active], device=self.device)
-            tok = self._pick(logits, first).cpu().numpy()
+            tok = self._pick(logits, first, self.state[active]).cpu().numpy()
             done = tok == self.end
+            self.state[active] = self.utf8.advance(self.state[active], tok)
             for r, b in enumerate(active):
                 if not done[r]:
                     texts[b].append(int(tok[r]))
-                    done[r] = len(texts[b]) >= self.limit
+                    if self.state[b] == 0:
+                        self.whole[b] = len(texts[b])
+                    if len(texts[b]) >= self.limit:
+                        done[r] = True
+                        self.truncated += 1
+                        del texts[b][self.whole[b] :]  # never a split character
             keep = np.flatnonzero(~done)
             active, tok = active[keep], tok[keep]
             if not len(active):
@@ -134,9 +185,12 @@ class Sampler:
         h = self.model.transformer(self.model.embed(x), pos, cache=cache, valid=valid)  # (A, T, d)
         return self.model.head(h[:, -1]).float()  # (A, V)
 
-    def _pick(self, logits: torch.Tensor, first: torch.Tensor) -> torch.Tensor:
+    def _pick(self, logits: torch.Tensor, first: torch.Tensor, state: np.ndarray) -> torch.Tensor:
         logits = logits.clone()
         logits[:, self.banned] = -torch.inf
+        logits.masked_fill_(self.utf8.banned(state), -torch.inf)
+        pending = torch.from_numpy(state != 0).to(self.device)
+        logits[pending, self.end] = -torch.inf  # end only after a whole character
         if not self.allow_empty:
             logits[first, self.end] = -torch.inf
         return sample_tokens(logits, self.gen, temp=self.temp, top_p=self.top_p)

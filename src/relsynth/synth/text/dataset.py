@@ -21,6 +21,7 @@ from torch import Tensor
 from relsynth.relational import RelationalData
 from relsynth.synth.core.arrays import ARRAYS_FILE, open_arrays, save_arrays, write_arrays
 from relsynth.synth.core.files import LoadError
+from relsynth.synth.core.packing import pack_rows
 from relsynth.synth.text.preproc import TextPreproc
 
 IGNORE = -100  # target of a position without loss (context, marker, padding)
@@ -178,8 +179,12 @@ class TextDataset:
         """The full token sequence of sample `i`."""
         return np.asarray(self.tokens[self.offsets[i] : self.offsets[i + 1]], dtype=np.int64)
 
-    def collate(self, indices: np.ndarray) -> dict[str, Tensor]:
-        """`input` (B, T) token ids right-padded, `target` (B, T) next tokens with IGNORE where unscored."""
+    def collate(self, indices: np.ndarray, pack: bool = False) -> dict[str, Tensor]:
+        """`input` (B, T) token ids right-padded, `target` (B, T) next tokens with IGNORE where unscored.
+
+        With `pack=True` several windows share a row (first fit, longest first): `pos` (positions
+        within each window) and `segments` (which window each position belongs to, -1: padding)
+        come with the batch, and far fewer positions are computed (contexts and texts are short)."""
         idx = np.asarray(indices, dtype=np.int64)
         if idx.ndim != 1 or not len(idx):
             raise ValueError("collate needs a non-empty 1-d array of window indices")
@@ -195,7 +200,9 @@ class TextDataset:
         pos = j[:, 1:]
         scored = (pos >= (c + self.win_loss[idx])[:, None]) & valid[:, 1:]
         target[~scored] = IGNORE
-        return {"input": torch.from_numpy(seq[:, :-1]), "target": torch.from_numpy(target)}
+        if not pack:
+            return {"input": torch.from_numpy(seq[:, :-1]), "target": torch.from_numpy(target)}
+        return _packed(seq[:, :-1], target, n - 1, self.pad_id)
 
     def __repr__(self) -> str:
         where = f", path={str(self.path)!r}" if self.path else ""
@@ -206,6 +213,22 @@ class TextDataset:
 
 
 # ---- helpers ---------------------------------------------------------------------------------
+def _packed(inputs: np.ndarray, target: np.ndarray, lengths: np.ndarray, pad: int) -> dict[str, Tensor]:
+    """The rows of a padded batch (B, L) packed into fewer rows of width L, each keeping its positions."""
+    width = inputs.shape[1]
+    row, offset, n_rows = pack_rows(lengths, width)
+    x = np.full((n_rows, width), pad, dtype=np.int64)
+    y = np.full((n_rows, width), IGNORE, dtype=np.int64)
+    pos = np.zeros((n_rows, width), dtype=np.int64)
+    seg = np.full((n_rows, width), -1, dtype=np.int64)
+    for b, (r, o, m) in enumerate(zip(row, offset, lengths, strict=True)):
+        x[r, o : o + m], y[r, o : o + m] = inputs[b, :m], target[b, :m]
+        pos[r, o : o + m] = np.arange(m)
+        seg[r, o : o + m] = b
+    t = torch.from_numpy
+    return {"input": t(x), "target": t(y), "pos": t(pos), "segments": t(seg)}
+
+
 def _chunks(n: int, size: int) -> list[np.ndarray]:
     return [np.arange(s, min(s + size, n)) for s in range(0, n, size)]
 

@@ -69,6 +69,7 @@ class TextModel(nn.Module):
         if config.tie_weights:
             self.head.weight = self.embed.weight
         self.apply(_init_weights)
+        self.last_generation: dict[str, dict[str, int]] = {}  # per column of the last generate: texts, truncated
 
     # ---- construction ----------------------------------------------------------------------
     @classmethod
@@ -78,7 +79,7 @@ class TextModel(nn.Module):
         *,
         size: str | ModelSize = "small",
         block_size: int = 256,
-        dropout: float = 0.0,
+        dropout: float = 0.1,
         tie_weights: bool = True,
     ) -> TextModel:
         """A fresh model for `preproc`; `size` is "small", "medium", "large" or a `ModelSize`."""
@@ -140,8 +141,11 @@ class TextModel(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
     # ---- forward ---------------------------------------------------------------------------
+    supports_packing = True  # batches may pack several windows per row (`TextDataset.collate(pack=True)`)
+
     def forward(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
-        """(logits (B, T, V), mean cross-entropy over the scored targets) of a `TextDataset` batch."""
+        """(logits (B, T, V), mean cross-entropy over the scored targets) of a `TextDataset` batch
+        (packed or not)."""
         x, target = batch["input"], batch.get("target")
         B, T = x.shape
         if T > self.config.block_size:
@@ -151,8 +155,10 @@ class TextModel(nn.Module):
             )
         device = self.embed.weight.device
         x = x.to(device)
-        pos = torch.arange(T, device=device).expand(B, T)  # (B, T)
-        h = self.transformer(self.embed(x), pos)  # (B, T, d)
+        pos = batch.get("pos")
+        pos = torch.arange(T, device=device).expand(B, T) if pos is None else pos.to(device)  # (B, T)
+        seg = batch.get("segments")
+        h = self.transformer(self.embed(x), pos, segments=None if seg is None else seg.to(device))  # (B, T, d)
         logits = self.head(h)  # (B, T, V)
         if target is None:
             return logits, torch.zeros((), device=device)

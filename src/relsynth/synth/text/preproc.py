@@ -4,14 +4,22 @@ A text is conditioned on a short *context* string made of its row's tabular valu
 parent row's values (the parent's text columns included), e.g.
 `genre=Rock; milliseconds=340000; album.title=For Those About To Rock`. Numbers are rounded to
 `digits` significant digits so they tokenise short; a foreign key to a lookup table shows the
-lookup's first non-key value (the genre's name) instead of its key. A byte-level BPE tokenizer
-(`tokenizers`) is trained on the texts *and* the contexts, so both tokenise compactly, and
-every string round-trips exactly (any unicode: bytes are the alphabet).
+lookup's first non-key value (the genre's name) instead of its key.
+
+Tokens: *words* first, then a byte-level BPE fallback. A string is cut into pieces (a word with
+its leading space, a number, a run of punctuation, whitespace); a piece that occurs in at least
+`word_k` distinct root entities (an artist with its albums and tracks) is one token of its own,
+so a model writes real words and recombines them, while a word only one entity uses is never a
+token (the protection rare categories have) and is spelt from sub-word pieces of at most
+`max_subword_chars` characters. The BPE (`tokenizers`) is trained on the texts *and* the
+contexts, and every string round-trips exactly (any unicode: bytes are the alphabet).
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,12 +31,17 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
 from relsynth.relational import Column, RelationalData, Schema
 from relsynth.synth.core.files import LoadError, atomic_dir, config_from_dict, fingerprint, read_config, write_config
+from relsynth.synth.text._utf8 import unusual_chars
 
 log = logging.getLogger(__name__)
 
 PAD, BOS, END = "<pad>", "<bos>", "<end>"
 NULL_VALUE = "?"  # how a missing context value is written
 CONFIG_FILE, TOKENIZER_FILE, KIND = "preproc.json", "tokenizer.json", "TextPreproc"
+WORD_PREFIX = "<w>"  # how a word token is named in `vocab()` (apart from BPE token strings)
+# Pieces a string is cut into: a word, a number or a run of punctuation (each with one leading
+# space), or whitespace. Word tokens are pieces; the BPE fallback spells the others.
+PIECES = re.compile(r" ?[^\W\d_]+| ?\d+| ?(?:[^\w\s]|_)+|\s+(?!\S)|\s+")
 
 
 def column_marker(column: str) -> str:
@@ -45,16 +58,21 @@ class TextColumnStats:
     empty_rate: float = 0.0  # share of empty strings among non-null values (0: never generate "")
     max_tokens: int = 0  # longest text in tokens (without markers): the default generation limit
     mean_tokens: float = 0.0  # mean text length in tokens
+    chars: str = ""  # control/format/private characters (or U+FFFD) the texts hold: only these may be generated
 
 
 @dataclass
 class TextPreprocConfig:
     table: str  # the table whose text columns are modelled
     schema: dict  # the schema as `Schema.to_dict()` (context columns, parent, lookups)
-    vocab_size: int = 2048  # BPE vocabulary size, special tokens and the 256 bytes included
+    vocab_size: int = 512  # BPE vocabulary size, special tokens and the 256 bytes included (words come on top)
     min_frequency: int = 2  # a pair must occur this often to be merged (unique strings stay split)
     digits: int = 2  # significant digits of numbers in the context
     max_value_chars: int = 48  # a context value is cut to this many characters
+    word_k: int = 2  # a piece is a word token only if this many distinct root entities use it; 0: no words
+    max_words: int = 4096  # word tokens at most (the most widely used first)
+    max_subword_chars: int = 4  # longest BPE token (characters): rare words are spelt, never one token
+    words: list[str] = field(default_factory=list)  # the word tokens, set by fit
     stats: dict[str, TextColumnStats] = field(default_factory=dict)  # per text column, set by fit
 
 
@@ -69,6 +87,14 @@ class TextPreproc:
         self.config = config
         self.schema = Schema.from_dict(config.schema)
         self.tokenizer = tokenizer
+        self._reset_tables()
+
+    def _reset_tables(self) -> None:
+        """Forget the derived lookup tables (after the tokenizer or the words changed)."""
+        self._piece_ids: dict[str, list[int]] = {}  # encoding cache: piece -> token ids
+        self._bytes: list[bytes] | None = None
+        self._word_ids = {w: i for i, w in enumerate(self.config.words)}
+        self._label_re: re.Pattern | None = None
 
     # ---- construction ----------------------------------------------------------------------
     @classmethod
@@ -77,12 +103,19 @@ class TextPreproc:
         schema: Schema,
         table: str,
         *,
-        vocab_size: int = 2048,
+        vocab_size: int = 512,
         min_frequency: int = 2,
         digits: int = 2,
         max_value_chars: int = 48,
+        word_k: int = 2,
+        max_words: int = 4096,
+        max_subword_chars: int = 4,
     ) -> TextPreproc:
-        """An unfitted preprocessor for the text columns of `table`; call `fit(data)` next."""
+        """An unfitted preprocessor for the text columns of `table`; call `fit(data)` next.
+
+        `vocab_size` is the BPE part; `word_k` (>= 2, or 0 for no word tokens) the number of
+        distinct root entities a word must occur in to become a token, `max_words` the most word
+        tokens, `max_subword_chars` the longest BPE token."""
         if table not in schema.tables:
             raise ValueError(f"table {table!r} is not in the schema; tables: {list(schema.tables)}")
         if table in schema.lookups:
@@ -99,6 +132,12 @@ class TextPreproc:
             )
         if digits < 1 or max_value_chars < 1:
             raise ValueError(f"digits and max_value_chars must be >= 1, got {digits} and {max_value_chars}")
+        if word_k == 1 or word_k < 0 or max_words < 0 or max_subword_chars < 1:
+            raise ValueError(
+                f"word_k must be 0 (no word tokens) or >= 2 (a word one entity uses is never a token), max_words >= 0 "
+                f"and max_subword_chars >= 1; got word_k={word_k}, max_words={max_words}, "
+                f"max_subword_chars={max_subword_chars}"
+            )
         config = TextPreprocConfig(
             table=table,
             schema=schema.to_dict(),
@@ -106,6 +145,9 @@ class TextPreproc:
             min_frequency=min_frequency,
             digits=digits,
             max_value_chars=max_value_chars,
+            word_k=word_k,
+            max_words=max_words,
+            max_subword_chars=max_subword_chars,
         )
         return cls(config)
 
@@ -142,6 +184,8 @@ class TextPreproc:
         if not corpus:
             raise ValueError(f"table {self.table!r} has no text and no context to train a tokenizer on")
         self.tokenizer = self._train_tokenizer(corpus)
+        self.config.words = self._fit_words(data, df, contexts)
+        self._reset_tables()
         for col, values in texts.items():
             lengths = np.array([len(ids) for ids in self.encode(values)], dtype=np.int64)
             self.config.stats[col] = TextColumnStats(
@@ -150,9 +194,34 @@ class TextPreproc:
                 empty_rate=float(np.mean([v == "" for v in values])) if values else 0.0,
                 max_tokens=int(lengths.max()) if len(lengths) else 0,
                 mean_tokens=float(lengths.mean()) if len(lengths) else 0.0,
+                chars=unusual_chars(values),
             )
-        log.info("text preproc for %r: vocabulary %d, stats %s", self.table, self.vocab_size, self.config.stats)
+        log.info(
+            "text preproc for %r: vocabulary %d (%d words), stats %s",
+            self.table,
+            self.vocab_size,
+            len(self.config.words),
+            self.config.stats,
+        )
         return self
+
+    def _fit_words(self, data: RelationalData, df: pd.DataFrame, contexts: list[str]) -> list[str]:
+        """Pieces of the texts and contexts used by >= word_k distinct root entities (the most used first)."""
+        k = self.config.word_k
+        if k == 0 or self.config.max_words == 0:
+            return []
+        entity = _entity_ids(self.schema, data, self.table)
+        users: dict[str, set] = defaultdict(set)
+        strings = [(df[c].to_numpy(dtype=object), False) for c in self.text_columns] + [(contexts, True)]
+        for values, is_context in strings:
+            for row, value in enumerate(values):
+                if isinstance(value, str):
+                    for piece in self._pieces(value, is_context):
+                        if isinstance(piece, str) and len(piece) > 1:
+                            users[piece].add(entity[row])
+        kept = [(len(e), w) for w, e in users.items() if len(e) >= k]
+        kept.sort(key=lambda x: (-x[0], x[1]))
+        return [w for _, w in kept[: self.config.max_words]]
 
     def _train_tokenizer(self, corpus: list[str]) -> Tokenizer:
         tokenizer = Tokenizer(models.BPE())
@@ -163,6 +232,7 @@ class TextPreproc:
             min_frequency=self.config.min_frequency,
             special_tokens=self.special_tokens,
             initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+            max_token_length=self.config.max_subword_chars,
             show_progress=False,
         )
         tokenizer.train_from_iterator(corpus, trainer, length=len(corpus))
@@ -175,8 +245,13 @@ class TextPreproc:
         return self.tokenizer
 
     @property
-    def vocab_size(self) -> int:
+    def n_bpe(self) -> int:
+        """Tokens of the BPE part (special tokens included); word tokens come after them."""
         return self._require_fitted().get_vocab_size()
+
+    @property
+    def vocab_size(self) -> int:
+        return self.n_bpe + len(self.config.words)
 
     def token_id(self, token: str) -> int:
         tid = self._require_fitted().token_to_id(token)
@@ -206,36 +281,69 @@ class TextPreproc:
         return [self.token_id(t) for t in self.special_tokens]
 
     def vocab(self) -> dict[str, int]:
-        """Token string -> id."""
-        return self._require_fitted().get_vocab(with_added_tokens=True)
+        """Token string -> id (a word token is named `<w>` + the word)."""
+        out = self._require_fitted().get_vocab(with_added_tokens=True)
+        base = self.n_bpe
+        return out | {WORD_PREFIX + w: base + i for i, w in enumerate(self.config.words)}
+
+    def token_bytes(self) -> list[bytes]:
+        """The bytes each token writes (b"" for special tokens)."""
+        if self._bytes is None:
+            tokenizer = self._require_fitted()
+            special = set(self.special_tokens)
+            bpe = [tokenizer.id_to_token(i) for i in range(self.n_bpe)]
+            self._bytes = [b"" if t in special else bytes(_BYTE_OF[c] for c in t) for t in bpe]
+            self._bytes += [w.encode("utf-8") for w in self.config.words]
+        return self._bytes
 
     def encode(self, texts: Iterable[str]) -> list[list[int]]:
         """Token ids of each text; a special token's spelling inside a text is encoded as plain bytes."""
-        return self._encode(texts, text=True)
+        return self._encode(texts, context=False)
 
     def encode_contexts(self, contexts: Iterable[str]) -> list[list[int]]:
         """Token ids of each context string (from `contexts`); its field labels become single tokens."""
-        return self._encode(contexts, text=False)
+        return self._encode(contexts, context=True)
 
-    def _encode(self, strings: Iterable[str], text: bool) -> list[list[int]]:
-        strings = list(strings)
+    def _pieces(self, string: str, context: bool) -> list[str | int]:
+        """The pieces of `string` (a field label of a context as its token id)."""
+        if not context:
+            return PIECES.findall(string)
+        if self._label_re is None:
+            labels = sorted(self.field_labels, key=len, reverse=True)
+            self._label_re = re.compile("(" + "|".join(re.escape(x) for x in labels) + ")") if labels else None
+        if self._label_re is None:
+            return PIECES.findall(string)
+        out: list[str | int] = []
+        for k, part in enumerate(self._label_re.split(string)):
+            if k % 2:
+                out.append(self.token_id(part))
+            elif part:
+                out += PIECES.findall(part)
+        return out
+
+    def _encode(self, strings: Iterable[str], context: bool) -> list[list[int]]:
         tokenizer = self._require_fitted()
-        if not strings:
-            return []
-        tokenizer.encode_special_tokens = text
-        try:
-            return [e.ids for e in tokenizer.encode_batch_fast(strings, add_special_tokens=False)]
-        finally:
-            tokenizer.encode_special_tokens = True
+        split = [self._pieces(s, context) for s in strings]
+        new = list({p for pieces in split for p in pieces if isinstance(p, str) and p not in self._piece_ids})
+        base = self.n_bpe
+        words = [p for p in new if p in self._word_ids]
+        for w in words:
+            self._piece_ids[w] = [base + self._word_ids[w]]
+        rest = [p for p in new if p not in self._word_ids]
+        if rest:
+            tokenizer.encode_special_tokens = True  # a special token's spelling in a piece is plain bytes
+            for p, e in zip(rest, tokenizer.encode_batch_fast(rest, add_special_tokens=False), strict=True):
+                self._piece_ids[p] = e.ids
+        ids = self._piece_ids
+        return [[t for p in pieces for t in (ids[p] if isinstance(p, str) else (p,))] for pieces in split]
 
     def decode(self, ids: Iterable[int]) -> str:
         """The string of these token ids (special tokens skipped)."""
-        return self._require_fitted().decode(list(ids), skip_special_tokens=True)
+        table = self.token_bytes()
+        return b"".join(table[i] for i in ids).decode("utf-8", errors="replace")
 
     def decode_batch(self, batch: list[list[int]]) -> list[str]:
-        if not batch:
-            return []
-        return self._require_fitted().decode_batch([list(b) for b in batch], skip_special_tokens=True)
+        return [self.decode(b) for b in batch]
 
     # ---- contexts --------------------------------------------------------------------------
     def _table_frame(self, data: RelationalData) -> pd.DataFrame:
@@ -367,7 +475,8 @@ class TextPreproc:
 
     def fingerprint(self) -> str:
         """A short hash of the table and the tokenizer, to refuse a dataset encoded by another."""
-        return fingerprint({"table": self.table, "tokenizer": self._require_fitted().to_str()})
+        tokenizer = self._require_fitted().to_str()
+        return fingerprint({"table": self.table, "tokenizer": tokenizer, "words": self.config.words})
 
     def __repr__(self) -> str:
         state = f"vocab={self.vocab_size}" if self.is_fitted else "unfitted"
@@ -375,6 +484,38 @@ class TextPreproc:
 
 
 # ---- helpers ---------------------------------------------------------------------------------
+def _bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's byte -> printable character map, which the byte-level BPE writes tokens in."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {b: chr(c) for b, c in zip(bs, cs, strict=True)}
+
+
+_BYTE_OF = {c: b for b, c in _bytes_to_unicode().items()}
+
+
+def _entity_ids(schema: Schema, data: RelationalData, table: str) -> np.ndarray:
+    """The root entity of every row of `table` as an integer (rows without a parent row: their own)."""
+    n = len(data[table])
+    pos = np.arange(n, dtype=np.float64)  # row of the current ancestor table (NaN: no parent row)
+    edge = schema.parent(table)
+    while edge is not None and edge.parent in data.data:
+        frame, parent = data[table], data[edge.parent]
+        where = pd.Series(np.arange(len(parent)), index=parent[schema.tables[edge.parent].primary_key].to_numpy())
+        ok = ~np.isnan(pos)
+        fk = frame[edge.fk].to_numpy()[pos[ok].astype(np.int64)]
+        nxt = np.full(n, np.nan)
+        nxt[ok] = pd.Series(fk).map(where).to_numpy(dtype=float)
+        pos, table, edge = nxt, edge.parent, schema.parent(edge.parent)
+    return np.where(np.isnan(pos), -1 - np.arange(n), np.nan_to_num(pos)).astype(np.int64)
+
+
 def _text_values(s: pd.Series) -> list[str]:
     return [str(v) for v in s.dropna()]
 

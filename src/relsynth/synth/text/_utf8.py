@@ -1,0 +1,117 @@
+"""Valid text by construction: which tokens may come next, given the bytes written so far.
+
+A byte-level tokenizer can emit bytes that do not form UTF-8 (decoded as U+FFFD), split a
+multi-byte character, or write a control character. `Utf8Mask` tracks, per row being sampled,
+the *pending* bytes of an unfinished character (0 to 3 bytes) as a small integer state, and
+gives the tokens allowed in that state: those whose bytes continue or complete a valid UTF-8
+sequence and write no forbidden character. A forbidden character is one of Unicode category
+C* (control, format, surrogate, private use, unassigned) or U+FFFD that the column's training
+texts never held. `end` is allowed only when nothing is pending. States are discovered lazily
+(texts are mostly ASCII: a handful of states), each costing one pass over the vocabulary.
+"""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+
+import numpy as np
+import torch
+
+REJECT = -1
+
+
+def forbidden_char(ch: str, allowed: str | frozenset[str] = "") -> bool:
+    """Whether `ch` is a character generated text must not hold unless the column had it."""
+    return ch not in allowed and (ch == "\ufffd" or unicodedata.category(ch).startswith("C"))
+
+
+def unusual_chars(texts) -> str:
+    """The characters of `texts` that `forbidden_char` would forbid (sorted, as one string)."""
+    seen = set()
+    for t in texts:
+        seen.update(t)
+    return "".join(sorted(c for c in seen if forbidden_char(c)))
+
+
+def step(pending: bytes, token: bytes, allowed: frozenset[str]) -> bytes | None:
+    """The pending bytes after writing `token` with `pending` unfinished, or None when invalid."""
+    if not token:
+        return pending
+    buf = pending + token
+    dec = codecs.getincrementaldecoder("utf-8")("strict")
+    try:
+        text = dec.decode(buf, final=False)
+    except UnicodeDecodeError:
+        return None
+    if any(forbidden_char(c, allowed) for c in text):
+        return None
+    rest = dec.getstate()[0]
+    if len(rest) >= 2 and rest[0] == 0xED and rest[1] >= 0xA0:  # a surrogate half: never valid UTF-8
+        return None
+    return rest
+
+
+class Utf8Mask:
+    """Allowed-token masks and state transitions over a vocabulary given as bytes per token.
+
+    `token_bytes[i]` is the bytes token i writes (b"" for special tokens, which the caller bans
+    or handles itself). State 0 is "nothing pending".
+    """
+
+    def __init__(self, token_bytes: list[bytes], allowed_chars: str = "", device: torch.device | str = "cpu"):
+        self.token_bytes = token_bytes
+        self.allowed = frozenset(allowed_chars)
+        self.device = device
+        self.states: list[bytes] = [b""]
+        self.ids: dict[bytes, int] = {b"": 0}
+        self.next: list[np.ndarray | None] = [None]  # per state: next state of each token (REJECT: banned)
+        self._table: torch.Tensor | None = None  # (built states, V) banned masks, stacked
+
+    def _state(self, pending: bytes) -> int:
+        if pending not in self.ids:
+            self.ids[pending] = len(self.states)
+            self.states.append(pending)
+            self.next.append(None)
+        return self.ids[pending]
+
+    def _build(self, s: int) -> None:
+        pending = self.states[s]
+        nxt = np.full(len(self.token_bytes), REJECT, dtype=np.int64)
+        for i, tb in enumerate(self.token_bytes):
+            if not tb:
+                nxt[i] = s
+                continue
+            rest = step(pending, tb, self.allowed)
+            if rest is not None:
+                nxt[i] = self._state(rest)
+        self.next[s] = nxt
+
+    def _ready(self, states: np.ndarray) -> None:
+        todo = [int(s) for s in np.unique(states) if self.next[int(s)] is None]
+        for s in todo:
+            self._build(s)
+        if todo or self._table is None or len(self._table) < len(self.states):
+            empty = np.zeros(len(self.token_bytes), dtype=np.int64)  # a state not built yet: never indexed
+            rows = [n if n is not None else empty for n in self.next]
+            self._table = torch.from_numpy(np.stack(rows) == REJECT).to(self.device)
+
+    def banned(self, states: np.ndarray) -> torch.Tensor:
+        """(B, V) boolean: True where a token may not follow the row's state."""
+        self._ready(states)
+        return self._table[torch.from_numpy(np.asarray(states, dtype=np.int64)).to(self.device)]
+
+    def advance(self, states: np.ndarray, tokens: np.ndarray) -> np.ndarray:
+        """The states after each row wrote its token (which `banned` allowed)."""
+        self._ready(states)
+        return np.array([self.next[int(s)][int(t)] for s, t in zip(states, tokens, strict=True)], dtype=np.int64)
+
+    def run(self, tokens: list[int]) -> int:
+        """The state after `tokens` from state 0 (REJECT if they are invalid)."""
+        s = 0
+        for t in tokens:
+            self._ready(np.array([s]))
+            s = int(self.next[s][t])
+            if s == REJECT:
+                return REJECT
+        return s
