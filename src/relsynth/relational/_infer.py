@@ -14,52 +14,73 @@ _TIME_PATTERN = r"^\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$"
 _DATE_LIKE = r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
 
 
+MIN_COUNT = 5  # TabularPreproc's default: rarer categories are never generated
+
+
 def infer_kind(values: pd.Series, in_lookup: bool = False) -> Column:
     """The most plausible kind for a non-key column (never text in a lookup table)."""
-    kind = _guess(values)
+    return infer_kind_and_reason(values, in_lookup)[0]
+
+
+def infer_kind_and_reason(values: pd.Series, in_lookup: bool = False) -> tuple[Column, str]:
+    """The kind `infer_kind` chooses, and why (the line of `Schema.infer`'s report)."""
+    kind, why = _guess(values)
     # A lookup is copied, never written by the text model: its values are labels (genre names).
-    return Column.CATEGORICAL if in_lookup and kind is Column.TEXT else kind
+    if in_lookup and kind is Column.TEXT:
+        return Column.CATEGORICAL, f"{why}, but a lookup table is copied as it is: categorical"
+    return kind, why
 
 
-def _guess(values: pd.Series) -> Column:
+def _guess(values: pd.Series) -> tuple[Column, str]:
     s = values.dropna()
     if ptypes.is_bool_dtype(values.dtype):
-        return Column.BOOLEAN
+        return Column.BOOLEAN, f"dtype {values.dtype}"
     if ptypes.is_datetime64_any_dtype(values.dtype):
-        return _date_or_datetime(pd.to_datetime(s))
+        return _date_or_datetime(pd.to_datetime(s), f"dtype {values.dtype}")
     if ptypes.is_numeric_dtype(values.dtype):
         if len(s) and (s.astype(float) % 1 == 0).all():
-            return Column.INTEGER
-        return Column.NUMERIC
+            return Column.INTEGER, f"dtype {values.dtype}, every value whole"
+        return Column.NUMERIC, f"dtype {values.dtype}" + (", some values fractional" if len(s) else ", all null")
     if len(s) == 0:
-        return Column.CATEGORICAL
+        return Column.CATEGORICAL, "all values null: nothing to read a kind from"
     text = s.astype(str).str.strip()
     if text.str.lower().isin(_TRUE_FALSE).all() and text.str.lower().nunique() <= 2:
-        return Column.BOOLEAN
+        return Column.BOOLEAN, f"values {sorted(text.unique())[:4]} spell true/false"
     if text.str.match(_TIME_PATTERN).all():
-        return Column.TIME
+        return Column.TIME, "every value is a time of day (HH:MM[:SS])"
     if text.str.match(_DATE_LIKE).mean() > 0.99:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             parsed = pd.to_datetime(text, errors="coerce", format="mixed")
         if parsed.notna().mean() > 0.99:
-            return _date_or_datetime(parsed.dropna())
+            return _date_or_datetime(parsed.dropna(), "over 99% of the values read as dates")
     numbers = pd.to_numeric(text, errors="coerce")
     if numbers.notna().all():
-        return Column.INTEGER if (numbers % 1 == 0).all() else Column.NUMERIC
+        if (numbers % 1 == 0).all():
+            return Column.INTEGER, "every value is a whole number written as text"
+        return Column.NUMERIC, "every value is a number written as text"
     return _categorical_or_text(text)
 
 
-def _date_or_datetime(s: pd.Series) -> Column:
+def _date_or_datetime(s: pd.Series, why: str) -> tuple[Column, str]:
     if len(s) and (s.dt.normalize() == s).all():
-        return Column.DATE
-    return Column.DATETIME
+        return Column.DATE, f"{why}, all at midnight"
+    return Column.DATETIME, f"{why}, with times of day"
 
 
-def _categorical_or_text(text: pd.Series) -> Column:
-    """Text: mostly unique values of several words or long strings; else categorical."""
+def _categorical_or_text(text: pd.Series) -> tuple[Column, str]:
+    """Text: mostly unique values of several words or long strings, or mostly unique values that
+    are mostly rarer than `MIN_COUNT` (as categories they would all be generated as missing, so
+    the column would be thrown away); else categorical."""
     unique_share = text.nunique() / len(text)
     words = text.str.split().str.len().mean()
+    rare_share = float((text.map(text.value_counts()) < MIN_COUNT).mean())
+    stats = f"{text.nunique()} distinct values in {len(text)} ({unique_share:.0%} unique), {words:.1f} words on average"
     if unique_share > 0.5 and (words >= 1.5 or text.str.len().mean() >= 20):
-        return Column.TEXT
-    return Column.CATEGORICAL
+        return Column.TEXT, f"{stats}: free text"
+    if unique_share > 0.5 and rare_share > 0.5:
+        return Column.TEXT, (
+            f"{stats}; {rare_share:.0%} of the rows hold a value seen fewer than {MIN_COUNT} times, which as "
+            "categories would be generated as missing: text, so the column is generated"
+        )
+    return Column.CATEGORICAL, f"{stats}: labels that repeat"

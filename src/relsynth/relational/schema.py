@@ -8,6 +8,7 @@ tables copied as they are, whose keys are modelled as categories.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ import yaml
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, as_kind
 from relsynth.relational.errors import SchemaError
 from relsynth.relational.files import write_text_atomic
+
+log = logging.getLogger(__name__)
 
 
 class Table:
@@ -97,6 +100,7 @@ class Schema:
     """
 
     def __init__(self, tables: Mapping[str, Table] | None = None, lookups: Iterable[str] = (), **kw: Table):
+        self.inference: dict[str, dict[str, str]] = {}  # why each kind was chosen, when built by `infer`
         self.tables = {**(tables or {}), **kw}
         self.lookups = (lookups,) if isinstance(lookups, str) else tuple(lookups)  # "genre" is one table
         self._validate()
@@ -254,8 +258,13 @@ class Schema:
 
         `primary_keys`: table -> PK column; `foreign_keys`: child table -> {FK column: table};
         `lookups`: tables copied as they are; `overrides`: table -> {column: kind} to correct a guess.
+
+        The returned schema's `inference` (table -> column -> reason) says why each kind was
+        chosen; the same lines are logged at INFO. A mostly unique column whose values are mostly
+        rarer than 5 rows is inferred as text, not categorical: as categories they would all be
+        generated as missing.
         """
-        from relsynth.relational._infer import infer_kind
+        from relsynth.relational._infer import infer_kind_and_reason
 
         primary_keys, foreign_keys, overrides = primary_keys or {}, foreign_keys or {}, overrides or {}
         lookups = (lookups,) if isinstance(lookups, str) else tuple(lookups)
@@ -263,24 +272,30 @@ class Schema:
             unknown = [t for t in mapping if t not in data]
             if unknown:
                 raise SchemaError(f"{what} names table(s) {unknown} that are not in the data ({list(data)})")
-        tables = {}
+        tables, report = {}, {}
         for name, df in data.items():
             pk, fks = primary_keys.get(name), dict(foreign_keys.get(name, {}))
             missing = [c for c in [pk, *fks, *overrides.get(name, {})] if c is not None and c not in df.columns]
             if missing:
                 raise SchemaError(f"table {name!r} has no column(s) {missing}; it has {list(df.columns)}")
             cols: dict[str, ColumnKind | Column | str] = {}
+            why = report[name] = {}
             for col in df.columns:
                 if col == pk:
-                    cols[col] = Column.PRIMARY_KEY
+                    cols[col], why[col] = Column.PRIMARY_KEY, "given in primary_keys"
                 elif col in fks:
-                    cols[col] = ForeignKey(parent=fks[col])
+                    cols[col], why[col] = ForeignKey(parent=fks[col]), f"given in foreign_keys (-> {fks[col]})"
                 elif col in overrides.get(name, {}):
-                    cols[col] = overrides[name][col]
+                    cols[col], why[col] = overrides[name][col], "given in overrides"
                 else:
-                    cols[col] = infer_kind(df[col], in_lookup=name in lookups)
+                    cols[col], why[col] = infer_kind_and_reason(df[col], in_lookup=name in lookups)
             tables[name] = Table(columns=cols)
-        return cls(tables=tables, lookups=lookups)
+        schema = cls(tables=tables, lookups=lookups)
+        for name, table in schema.tables.items():
+            for col, kind in table.columns.items():
+                log.info("Schema.infer: %s.%s is %s: %s", name, col, kind.kind.value, report[name][col])
+        schema.inference = report
+        return schema
 
 
 def _yaml_text(path_or_text: str | Path) -> str:
