@@ -11,6 +11,7 @@ directory that its kind of save did not write.
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Any
 
@@ -84,9 +85,36 @@ class RelationalDataDataset(AbstractDataset[RelationalData, RelationalData]):
     def _exists(self) -> bool:
         return self._path.is_dir() and self._schema_file().is_file()
 
+    def summary(self) -> dict[str, Any]:
+        """Where the database is and its rows per table, counted from the files without loading them
+        (None for a table whose file is missing or unreadable: loading will say why)."""
+        rows: dict[str, int | None] = {}
+        try:
+            tables = list(Schema.from_yaml(self._schema_file()).tables) if self._schema_file().is_file() else []
+        except ValueError:
+            tables = []
+        for table in tables:
+            rows[table] = _count_rows(self._path, table)
+        return {"path": str(self._path.resolve()), "schema_path": str(self._schema_file().resolve()), "rows": rows}
+
     def _describe(self) -> dict[str, Any]:
         schema_path = None if self._schema_path is None else str(self._schema_path)
         return {"path": str(self._path), "schema_path": schema_path, "orphans": self._orphans}
+
+
+def _count_rows(directory: Path, table: str) -> int | None:
+    parquet, csv_file = directory / f"{table}.parquet", directory / f"{table}.csv"
+    try:
+        if parquet.is_file():
+            import pyarrow.parquet as pq
+
+            return int(pq.read_metadata(parquet).num_rows)
+        if csv_file.is_file():
+            with csv_file.open(newline="") as f:
+                return max(sum(1 for _ in csv.reader(f)) - 1, 0)
+    except Exception:  # noqa: BLE001 - a damaged file: loading it names the problem
+        return None
+    return None
 
 
 # ---- objects that save themselves as a directory ----------------------------------------------

@@ -1,15 +1,19 @@
-"""Kedro-side training hooks: the library's `TrainHook`s wired to the tools of the Kedro project.
+"""Kedro-side hooks: the library's `TrainHook`s wired to the tools of the Kedro project, and the
+project's own Kedro hook.
 
 The library never imports MLflow; a node that trains a model adds `MlflowMetricsHook` to the
 trainer's hooks, and each new training record (step, epoch, learning rate, train and valid
 loss) becomes MLflow metrics of the run that kedro-mlflow opened for `kedro run`.
+`RawDataLogHook` (registered in settings.py) logs which raw database a run reads.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 
 import mlflow
+from kedro.framework.hooks import hook_impl
 
 from relsynth.synth import MetricsHook
 from relsynth.synth.core.training.hooks import Trigger
@@ -35,3 +39,30 @@ class MlflowMetricsHook(MetricsHook):
             if name != "step" and value is not None and math.isfinite(float(value))
         }
         mlflow.log_metrics(metrics, step=int(record["step"]))
+
+
+class RawDataLogHook:
+    """Before every run: log the raw database's path, schema file and rows per table (counted from
+    the files, without loading them), so a log always shows which data a run read."""
+
+    dataset = "raw_database"
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict, pipeline, catalog) -> None:
+        log = logging.getLogger(__name__)
+        try:
+            ds = catalog.get(self.dataset)
+        except Exception:  # noqa: BLE001 - a catalog without the entry: say so, never fail the run
+            ds = None
+        summary = getattr(ds, "summary", None)
+        if summary is None:
+            log.info("raw database: no %r entry of type RelationalDataDataset in this catalog", self.dataset)
+            return
+        info = summary()
+        log.info(
+            "raw database (env %s): %s, schema %s, rows %s",
+            run_params.get("env") or "default",
+            info["path"],
+            info["schema_path"],
+            info["rows"],
+        )

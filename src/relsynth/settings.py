@@ -4,9 +4,17 @@ Hooks of installed plugins (kedro-mlflow, kedro-viz) register themselves. For ev
 https://docs.kedro.org/en/stable/configure/configuration_basics/
 """
 
+from relsynth.config_loader import LocalUnderEnvConfigLoader
+from relsynth.hooks import RawDataLogHook
+
 # Configuration: conf/base holds every parameter; `kedro run` also reads conf/local (machine-specific
-# overrides, not committed); `kedro run --env fast` reads conf/fast instead, for quick runs.
+# overrides, not committed). `kedro run --env fast` reads conf/base, then conf/local, then conf/fast:
+# an override in conf/local (the README's advice, e.g. another raw_database) holds in every environment.
+CONFIG_LOADER_CLASS = LocalUnderEnvConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
 }
+
+# Every run logs which raw database it reads (path, schema, rows per table) before any node runs.
+HOOKS = (RawDataLogHook(),)
