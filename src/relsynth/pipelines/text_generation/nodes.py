@@ -37,4 +37,8 @@ def fill_texts(
         model = models[table]
         data = call(model.generate, "text_generation", text_generation, data=data)
         log.info("filled the text columns %s of %s (%d rows)", model.preproc.text_columns, table, len(data[table]))
+    for table, cols in synthetic_tabular.formats.items():  # the source's spellings, for to_dir
+        data.formats.setdefault(table, {}).update(
+            {c: f for c, f in cols.items() if c not in data.formats.get(table, {})}
+        )
     return data
