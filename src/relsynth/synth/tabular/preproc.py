@@ -377,11 +377,37 @@ class TabularPreproc:
         file = Path(path) / CONFIG_FILE
         payload = read_config(file, KIND, keys=_SAVED_KEYS)
         try:
-            return cls.from_dict(payload)
-        except (KeyError, TypeError, ValueError) as e:
-            raise LoadError(
-                f"{file}: a damaged TabularPreproc ({type(e).__name__}: {e}); fit and save it again"
-            ) from None
+            self = cls.from_dict(payload)
+            problem = self._grammar_problem()
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
+            problem = f"{type(e).__name__}: {e}"
+        if problem:
+            raise LoadError(f"{file}: a damaged TabularPreproc ({problem}); fit and save it again")
+        return self
+
+    def _grammar_problem(self) -> str | None:
+        """What makes a loaded vocabulary inconsistent (a tampered file), checked at load, not at generate."""
+        if list(self.layouts) != self.schema.depth_first():
+            return f"layouts {list(self.layouts)} are not the schema's tables {self.schema.depth_first()}"
+        offset = N_SPECIAL
+        for i, slot in enumerate(self.slots):
+            if slot.offset != offset:
+                return f"slot {i} ({slot.table}.{slot.column}) starts at token {slot.offset}, expected {offset}"
+            offset += slot.preproc.n_tokens
+            pre = slot.preproc
+            if isinstance(pre, NumericPreproc):
+                numbers = np.asarray(pre.points + pre.edges, dtype=float)
+                if not np.isfinite(numbers).all() or np.any(np.diff(pre.edges) < 0) or np.any(np.diff(pre.points) <= 0):
+                    return f"slot {i} ({slot.table}.{slot.column}): points or bin edges not finite and increasing"
+                if pre.sub_edges and len(pre.sub_edges) != pre.n_bins_used:
+                    return f"slot {i} ({slot.table}.{slot.column}): {len(pre.sub_edges)} sub-bins for {pre.n_bins_used} bins"
+        for layout in self.layouts.values():
+            ids = layout.slots
+            if len(ids) != layout.n_fields + len(layout.children) or any(not 0 <= j < len(self.slots) for j in ids):
+                return f"table {layout.name!r}: slot ids {ids} do not fit its {layout.n_fields} fields and children"
+            if any(self.slots[j].table != layout.name for j in ids):
+                return f"table {layout.name!r}: its slots belong to other tables"
+        return None
 
     def fingerprint(self) -> str:
         """A short hash of the fitted vocabulary, to check that saved datasets belong to it."""
