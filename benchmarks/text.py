@@ -1,277 +1,294 @@
-"""Text model benchmark on Chinook: album titles and track names, held-out split.
+"""Text model benchmark: does generated text read as real? Chinook and a docstring database.
 
-For each text column: train a TextModel on the training split (early stopping on a slice of
-it), then on the held-out split report
-- perplexity per token and bits per character, and the same with the texts shuffled across
-  rows (how much the model uses the context: shuffled must be clearly worse),
-- texts generated for the held-out rows' contexts against the real held-out texts: length
-  (mean characters, Kolmogorov-Smirnov distance), word vocabulary overlap (Jaccard with the
-  held-out words; reference: a same-size sample of training texts), out-of-vocabulary words,
-- copies: share of texts found verbatim in the training texts (real held-out vs synthetic),
-- from_pretrained: album titles fine-tuned from the track-name model (tokens mapped by
-  string), against a model trained from scratch for the same time,
-- consistency: a naive Bayes classifier trained on real (track name -> genre) scores real
-  held-out names and synthetic names against their rows' genres (and shuffled synthetic as
-  chance); the share of texts sharing a word with the parent's text (album title -> artist
-  name, track name -> album title).
+For every text column (Chinook's artist.name, album.title, track.name and the `function.doc`
+column of a database of the Python standard library's docstrings, built here with `inspect`),
+train a text model with the *library's defaults* on a training split
+(`TextPreproc.from_schema_table(schema, table).fit(train)`, `TextModel.build(preproc)`,
+`TextTrainer(model).train(ds, n_epochs=E, batch_size=32)`, nothing else), generate a text for
+every held-out row and compare with the real held-out texts (in brackets in the table):
 
-    python benchmarks/text.py                      # both tables, defaults (< 5 min on 1 thread)
-    python benchmarks/text.py --tables track --epochs 40 --size medium --seeds 0 1 2
+- word-seen: share of generated words (lowercase `\\w+`) found in the training texts;
+- bigram: share of generated word pairs found in the training texts (word order real texts use);
+- invalid: share of texts holding U+FFFD or a control/format character the training texts never had;
+- copies: share of texts equal to a training text; sent8: share holding a training sentence of
+  >= 8 words verbatim (long texts);
+- KS: KS complement of the character lengths (1: same distribution); cut: texts that reached
+  max_text_len without their end (reported by the model, where it reports it);
+- consistency: genre accuracy of a naive Bayes classifier trained on real track names (rows'
+  genres; shuffled synthetic names as chance) and, for album titles, the share sharing a word
+  (>= 4 letters) with the artist's name.
+
+`--before SRC` runs the same measures, in a subprocess, on the code at SRC (a `src/` folder of
+an older checkout, first on PYTHONPATH), and prints both: e.g.
+
+    git worktree add --detach /tmp/relsynth_before <commit>
+    python benchmarks/text.py --before /tmp/relsynth_before/src       # ~ a few minutes on 1 thread
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import inspect
+import json
 import logging
-import math
+import os
 import re
-import tempfile
+import subprocess
+import sys
 import time
+import unicodedata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from scipy.stats import ks_2samp
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.naive_bayes import MultinomialNB
 
-from relsynth.relational import RelationalData, Schema
-from relsynth.synth import EarlyStop, TrainHook, Validation
+from relsynth.relational import Categorical, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table, Text
 from relsynth.synth.text import TextDataset, TextModel, TextPreproc, TextTrainer
-from relsynth.synth.text.dataset import IGNORE
 
 ROOT = Path(__file__).resolve().parents[1]
-COLUMNS = {"album": "title", "track": "name"}
-PARENT_TEXT = {"album": ("artist", "artist", "name"), "track": ("album", "album", "title")}  # fk, table, column
+CHINOOK = {"artist": "name", "album": "title", "track": "name"}
+STDLIB = """abc argparse ast asyncio base64 bisect calendar cmath codecs collections colorsys configparser
+contextlib copy csv dataclasses datetime decimal difflib dis email.message enum filecmp fnmatch fractions
+ftplib functools getopt gettext glob gzip hashlib heapq hmac html http.client imaplib inspect io ipaddress
+itertools json logging mailbox math mimetypes operator os os.path pathlib pickle pkgutil platform plistlib
+poplib pprint queue quopri random re reprlib sched secrets selectors shlex shutil smtplib socket sqlite3 ssl
+statistics string struct subprocess sysconfig tarfile tempfile textwrap threading timeit tokenize trace
+traceback types typing unittest urllib.parse urllib.request uuid warnings wave weakref xml.dom.minidom
+xml.etree.ElementTree zipfile zoneinfo""".split()
 
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--tables", nargs="+", default=["track", "album"], choices=sorted(COLUMNS))
-    p.add_argument("--seeds", nargs="+", type=int, default=[0], help="split and training seeds")
-    p.add_argument("--size", default="small", help="small, medium or large")
-    p.add_argument("--vocab-size", type=int, default=512)
-    p.add_argument("--epochs", type=int, default=40, help="at most; early stopping on a validation slice")
-    p.add_argument("--track-seconds", type=float, default=150, help="training time budget for track names")
-    p.add_argument("--album-seconds", type=float, default=35, help="training time budget for album titles")
-    p.add_argument(
-        "--no-pretrain",
-        dest="pretrain",
-        action="store_false",
-        help="train album titles from scratch instead of fine-tuning the track-name model",
-    )
-    p.add_argument(
-        "--no-compare-scratch",
-        dest="compare_scratch",
-        action="store_false",
-        help="skip the from-scratch album model trained for comparison",
-    )
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--dropout", type=float, default=0.1)
-    p.add_argument("--block-size", type=int, default=128)
-    p.add_argument("--temp", type=float, default=1.0)
+    p.add_argument("--datasets", nargs="+", default=["chinook", "docstrings"], choices=["chinook", "docstrings"])
+    p.add_argument("--epochs", type=int, default=12, help="epochs at batch 32 (the issue's library-defaults run)")
+    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--data", type=Path, default=ROOT / "data/01_raw/chinook")
-    p.add_argument("--schema", type=Path, default=ROOT / "conf/base/schema_chinook.yml")
+    p.add_argument("--before", type=Path, help="src/ folder of the code to compare against (run in a subprocess)")
+    p.add_argument("--json", type=Path, help="write this run's results here (used for --before)")
+    p.add_argument("--samples", type=int, default=5)
     return p.parse_args()
 
 
+# ---- data ------------------------------------------------------------------------------------
+def chinook() -> RelationalData:
+    return RelationalData.from_dir(
+        ROOT / "data/01_raw/chinook", schema=Schema.from_yaml(ROOT / "conf/base/schema_chinook.yml")
+    )
+
+
+def docstrings(min_chars: int = 100, max_chars: int = 500) -> RelationalData:
+    """module -> function: the docstring of every public function, class and method of ~100
+    standard-library modules (whitespace collapsed, cut at `max_chars`; those under `min_chars`
+    left out: a multi-sentence column)."""
+    modules, rows = [], []
+    for name in STDLIB:
+        try:
+            mod = importlib.import_module(name)
+        except ImportError:
+            continue
+        modules.append((len(modules) + 1, name))
+        for obj_name, obj in sorted(vars(mod).items()):
+            if obj_name.startswith("_") or getattr(obj, "__module__", None) != mod.__name__:
+                continue
+            members = [("function", obj)] if inspect.isfunction(obj) else []
+            if inspect.isclass(obj):
+                members = [("class", obj)] + [
+                    ("method", m)
+                    for k, m in sorted(vars(obj).items())
+                    if inspect.isfunction(m) and not k.startswith("_")
+                ]
+            for kind, m in members:
+                doc = inspect.getdoc(m)
+                if not doc:
+                    continue
+                text = " ".join(doc.split())[:max_chars].strip()
+                if len(text) < min_chars:
+                    continue
+                try:
+                    n_params = len(inspect.signature(m).parameters)
+                except (TypeError, ValueError):
+                    n_params = 0
+                rows.append((len(rows) + 1, len(modules), kind, n_params, text))
+    schema = Schema(
+        module=Table(id=PrimaryKey(), name=Categorical()),
+        function=Table(
+            id=PrimaryKey(), module=ForeignKey(parent="module"), kind=Categorical(), n_params=Integer(), doc=Text()
+        ),
+    )
+    frames = {
+        "module": pd.DataFrame(modules, columns=["id", "name"]),
+        "function": pd.DataFrame(rows, columns=["id", "module", "kind", "n_params", "doc"]),
+    }
+    return RelationalData(frames, schema)
+
+
 # ---- measures --------------------------------------------------------------------------------
-@torch.no_grad()
-def nll(model: TextModel, ds: TextDataset, batch_size: int = 64) -> tuple[float, int]:
-    """Summed negative log-likelihood (nats) and number of scored tokens."""
-    model.eval()
-    total, count = 0.0, 0
-    for s in range(0, len(ds), batch_size):
-        batch = ds.collate(np.arange(s, min(s + batch_size, len(ds))))
-        logits, _ = model(batch)
-        target = batch["target"]
-        total += float(F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=IGNORE, reduction="sum"))
-        count += int((target != IGNORE).sum())
-    return total, count
+def words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
 
 
-def perplexity(model: TextModel, data: RelationalData, table: str, col: str) -> tuple[float, float]:
-    """(perplexity per token, bits per character) of the real texts of `data`."""
-    ds = TextDataset.from_data(data, model.preproc, block_size=model.max_block_size)
-    total, count = nll(model, ds)
-    texts = data[table][col].dropna()
-    chars = int(texts.str.len().sum()) + len(texts)  # + one "end" per text
-    return math.exp(total / count), total / math.log(2) / chars
+def bigrams(text: str) -> list[tuple[str, str]]:
+    w = words(text)
+    return list(zip(w, w[1:], strict=False))
 
 
-def shuffled(data: RelationalData, table: str, col: str, seed: int) -> RelationalData:
-    df = data[table]
-    perm = np.random.default_rng(seed).permutation(len(df))
-    return RelationalData({**data.data, table: df.assign(**{col: df[col].to_numpy()[perm]})}, data.schema)
+def sentences8(text: str) -> list[tuple[str, ...]]:
+    return [tuple(w) for s in re.split(r"(?<=[.!?])\s+", text) if len(w := words(s)) >= 8]
 
 
-def words(texts) -> list[str]:
-    return [w for t in texts for w in re.findall(r"\w+", str(t).lower())]
+def unusual(c: str) -> bool:
+    return c == "\ufffd" or unicodedata.category(c).startswith("C")
 
 
-def jaccard(a, b) -> float:
-    a, b = set(a), set(b)
-    return len(a & b) / max(len(a | b), 1)
+def text_measures(train: list[str], texts: list[str]) -> dict:
+    train_words = {w for t in train for w in words(t)}
+    train_bigrams = {b for t in train for b in bigrams(t)}
+    train_sent = {s for t in train for s in sentences8(t)}
+    train_chars = {c for t in train for c in t if unusual(c)}
+    ws = [w for t in texts for w in words(t)]
+    bs = [b for t in texts for b in bigrams(t)]
+    return {
+        "word_seen": float(np.mean([w in train_words for w in ws])) if ws else float("nan"),
+        "bigram": float(np.mean([b in train_bigrams for b in bs])) if bs else float("nan"),
+        "invalid": float(np.mean([any(unusual(c) and c not in train_chars for c in t) for t in texts])),
+        "copies": float(np.mean([t in set(train) for t in texts])),
+        "sent8": float(np.mean([any(s in train_sent for s in sentences8(t)) for t in texts])),
+        "mean_chars": float(np.mean([len(t) for t in texts])),
+    }
 
 
-def shares_parent_word(data: RelationalData, table: str, col: str) -> float:
-    fk, parent, pcol = PARENT_TEXT[table]
-    df = data[table]
-    ptext = data[parent].set_index(data.schema.tables[parent].primary_key)[pcol]
+def genre_accuracy(train: RelationalData, test: RelationalData, names: np.ndarray) -> float:
+    vec = CountVectorizer(analyzer="char_wb", ngram_range=(2, 4), lowercase=True)
+    real = train["track"]["name"].fillna("")
+    clf = MultinomialNB(alpha=0.5).fit(vec.fit_transform(real), train["track"]["genre"].to_numpy())
+    pred = clf.predict(vec.transform(pd.Series(names).fillna("")))
+    return float(np.mean(pred == test["track"]["genre"].to_numpy()))
+
+
+def shares_artist_word(data: RelationalData) -> float:
+    artist = data["artist"].set_index("id")["name"]
     hits = [
-        bool({w for w in words([t]) if len(w) >= 4} & set(words([ptext.get(k, "")])))
-        for t, k in zip(df[col], df[fk], strict=True)
+        bool({w for w in words(t) if len(w) >= 4} & set(words(str(artist.get(a, "")))))
+        for t, a in zip(data["album"]["title"], data["album"]["artist"], strict=True)
         if isinstance(t, str)
     ]
     return float(np.mean(hits))
 
 
-def genre_classifier(train: RelationalData):
-    names = train["track"]["name"].fillna("")
-    vec = CountVectorizer(analyzer="char_wb", ngram_range=(2, 4), lowercase=True)
-    clf = MultinomialNB(alpha=0.5).fit(vec.fit_transform(names), train["track"]["genre"].to_numpy())
-    return lambda texts: clf.predict(vec.transform(pd.Series(texts).fillna("")))
-
-
-# ---- training --------------------------------------------------------------------------------
-class TimeBudget(TrainHook):
-    """Stops training after `seconds` (the best validated weights are kept by the trainer)."""
-
-    def __init__(self, seconds: float):
-        super().__init__(each=1, trigger="step")
-        self.seconds = seconds
-
-    def _setup(self) -> None:
-        self.started = time.perf_counter()
-
-    def _hook(self, n: int) -> None:
-        if time.perf_counter() - self.started > self.seconds:
-            self.trainer.stop_requested = True
-
-
-def train_model(args, table: str, train: RelationalData, seed: int, init: Path | None, seconds: float):
-    """(model, epochs run, seconds) trained on 90% of `train`, early-stopped on the rest."""
-    fit_part, valid_part = train.split(0.1, seed + 1)
-    pre = TextPreproc.from_schema_table(train.schema, table, vocab_size=args.vocab_size).fit(train)
-    ds_fit = TextDataset.from_data(fit_part, pre, block_size=args.block_size)
-    ds_valid = TextDataset.from_data(valid_part, pre, block_size=args.block_size)
-    torch.manual_seed(seed)
-    if init is None:
-        model = TextModel.build(pre, size=args.size, block_size=args.block_size, dropout=args.dropout)
-    else:
-        model = TextModel.build_from_pretrained(pre, init, block_size=args.block_size)
+# ---- one column ------------------------------------------------------------------------------
+def run_column(args, name: str, table: str, col: str, train: RelationalData, test: RelationalData) -> dict:
     started = time.perf_counter()
-    result = TextTrainer(model).train(
-        ds_fit,
-        n_epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        valid=Validation(dataset=ds_valid, early_stop=EarlyStop(patience=3)),
-        hooks=[TimeBudget(seconds)],
-        seed=seed,
-    )
-    return model, result.n_epochs, time.perf_counter() - started
-
-
-# ---- one text column -------------------------------------------------------------------------
-def run_table(args, table: str, train: RelationalData, test: RelationalData, seed: int, init: Path | None):
-    col = COLUMNS[table]
-    seconds = args.track_seconds if table == "track" else args.album_seconds
-    model, epochs, train_s = train_model(args, table, train, seed, init, seconds)
-    rows_init = []
-    if init is not None and args.compare_scratch:
-        scratch, _, _ = train_model(args, table, train, seed, None, seconds)
-        ppl0, bpc0 = perplexity(scratch, test, table, col)
-        rows_init = [("", "from scratch: perplexity, bits/char", "", f"{ppl0:.1f}, {bpc0:.2f}")]
-    ppl, bpc = perplexity(model, test, table, col)
-    ppl_shuf, bpc_shuf = perplexity(model, shuffled(test, table, col, seed), table, col)
+    torch.manual_seed(args.seed)
+    preproc = TextPreproc.from_schema_table(train.schema, table).fit(train)
+    model = TextModel.build(preproc)
+    ds = TextDataset.from_data(train, preproc)
+    TextTrainer(model).train(ds, n_epochs=args.epochs, batch_size=32, seed=args.seed)
+    train_s = time.perf_counter() - started
     started = time.perf_counter()
-    synth = model.generate(test, seed=seed, temp=args.temp)
+    synth = model.generate(test, seed=args.seed)
     gen_s = time.perf_counter() - started
+    real_train = [str(t) for t in train[table][col].dropna()]
+    real, fake = test[table][col].dropna().astype(str), synth[table][col].dropna().astype(str)
+    out = {
+        "real": text_measures(real_train, list(real)),
+        "synth": text_measures(real_train, list(fake)),
+        "ks": float(1 - ks_2samp(real.str.len(), fake.str.len()).statistic),
+        "train_s": train_s,
+        "texts_per_s": len(fake) / gen_s,
+        "cut": getattr(model, "last_generation", {}).get(col, {}).get("truncated"),
+        "samples_real": list(real.sample(min(args.samples, len(real)), random_state=1)),
+        "samples_synth": list(fake.sample(min(args.samples, len(fake)), random_state=1)),
+    }
+    if name == "track.name":
+        names = synth["track"]["name"].to_numpy(dtype=object)
+        perm = np.random.default_rng(args.seed).permutation(len(names))
+        out["consistency"] = {
+            "real": genre_accuracy(train, test, test["track"]["name"].to_numpy(dtype=object)),
+            "synth": genre_accuracy(train, test, names),
+            "chance": genre_accuracy(train, test, names[perm]),
+        }
+    if name == "album.title":
+        out["consistency"] = {"real": shares_artist_word(test), "synth": shares_artist_word(synth)}
+    return out
 
-    real, fake = test[table][col].dropna(), synth[table][col].dropna()
-    train_texts = set(train[table][col].dropna())
-    train_words = set(words(train_texts))
-    sample = train[table][col].dropna().sample(len(real), random_state=seed)
-    rows = [
-        (f"{table}.{col}", "texts (held-out)", len(real), len(fake)),
-        ("", "init", "", "fine-tuned from track.name" if init else "from scratch"),
-        ("", "params / train s / gen s", model.n_params(), f"{train_s:.0f} / {gen_s:.1f}"),
-        ("", "epochs", "", f"{epochs:.1f}"),
-        ("", "perplexity / token", "", f"{ppl:.1f}  (shuffled ctx {ppl_shuf:.1f})"),
-        ("", "bits / char", "", f"{bpc:.2f}  (shuffled ctx {bpc_shuf:.2f})"),
-        *rows_init,
-        ("", "mean chars", f"{real.str.len().mean():.1f}", f"{fake.str.len().mean():.1f}"),
-        ("", "mean words", f"{len(words(real)) / len(real):.2f}", f"{len(words(fake)) / len(fake):.2f}"),
-        ("", "KS length (chars)", "", f"{ks_2samp(real.str.len(), fake.str.len()).statistic:.3f}"),
-        (
-            "",
-            "word Jaccard vs held-out",
-            f"{jaccard(words(sample), words(real)):.3f} (train sample)",
-            f"{jaccard(words(fake), words(real)):.3f}",
-        ),
-        (
-            "",
-            "words unseen in train",
-            f"{np.mean([w not in train_words for w in words(real)]):.3f}",
-            f"{np.mean([w not in train_words for w in words(fake)]):.3f}",
-        ),
-        (
-            "",
-            "copied verbatim from train",
-            f"{real.isin(train_texts).mean():.3f}",
-            f"{fake.isin(train_texts).mean():.3f}",
-        ),
-        (
-            "",
-            "shares a word with parent text",
-            f"{shares_parent_word(test, table, col):.3f}",
-            f"{shares_parent_word(synth, table, col):.3f}",
-        ),
-    ]
-    if table == "track":
-        predict = genre_classifier(train)
-        genre = test["track"]["genre"].to_numpy()
-        fake_all = synth["track"]["name"].to_numpy()
-        perm = np.random.default_rng(seed).permutation(len(fake_all))
-        rows.append(
-            (
-                "",
-                "genre accuracy (NB on names)",
-                f"{np.mean(predict(test['track']['name']) == genre):.3f}",
-                f"{np.mean(predict(fake_all) == genre):.3f}  (shuffled {np.mean(predict(fake_all[perm]) == genre):.3f})",
+
+def measure(args) -> dict:
+    results = {}
+    if "chinook" in args.datasets:
+        train, test = chinook().split(0.1, args.seed)
+        for table, col in CHINOOK.items():
+            results[f"{table}.{col}"] = run_column(args, f"{table}.{col}", table, col, train, test)
+            print(f"  {table}.{col} done", file=sys.stderr, flush=True)
+    if "docstrings" in args.datasets:
+        train, test = docstrings().split(0.2, args.seed)
+        results["function.doc"] = run_column(args, "function.doc", "function", "doc", train, test)
+    return results
+
+
+# ---- report ----------------------------------------------------------------------------------
+def table(before: dict | None, after: dict) -> pd.DataFrame:
+    rows = []
+    for name, a in after.items():
+        sides = ([("before", before[name])] if before and name in before else []) + [("after", a)]
+        for side, r in sides:
+            s, h = r["synth"], r["real"]
+            cons = r.get("consistency")
+            rows.append(
+                {
+                    "column": name,
+                    "code": side,
+                    "word-seen": f"{s['word_seen']:.2f} [{h['word_seen']:.2f}]",
+                    "bigram": f"{s['bigram']:.2f} [{h['bigram']:.2f}]",
+                    "invalid": f"{100 * s['invalid']:.1f}% [{100 * h['invalid']:.1f}%]",
+                    "copies": f"{s['copies']:.2f} [{h['copies']:.2f}]",
+                    "sent8": f"{s['sent8']:.2f} [{h['sent8']:.2f}]",
+                    "KS": f"{r['ks']:.2f}",
+                    "chars": f"{s['mean_chars']:.0f} [{h['mean_chars']:.0f}]",
+                    "cut": "n/a" if r["cut"] is None else str(r["cut"]),
+                    "consistency": "" if not cons else f"{cons['synth']:.2f} [{cons['real']:.2f}]",
+                    "train s": f"{r['train_s']:.0f}",
+                    "texts/s": f"{r['texts_per_s']:.0f}",
+                }
             )
-        )
-    examples = pd.DataFrame(
-        {"real": test[table][col].head(6).to_numpy(), "synthetic": synth[table][col].head(6).to_numpy()}
-    )
-    print(f"\n{table}.{col}, seed {seed}: first held-out rows\n{examples.to_string(index=False)}")
-    return rows, model
+    return pd.DataFrame(rows)
 
 
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
-    logging.basicConfig(level=logging.WARNING)
-    data = RelationalData.from_dir(args.data, schema=Schema.from_yaml(args.schema))
-    rows = []
-    for seed in args.seeds:
-        train, test = data.split(0.1, seed)
-        init = None
-        with tempfile.TemporaryDirectory() as tmp:
-            for table in sorted(args.tables, key=["track", "album"].index):
-                table_rows, model = run_table(args, table, train, test, seed, init if args.pretrain else None)
-                rows += [(f"{r[0]} s{seed}" if r[0] else "", *r[1:]) for r in table_rows]
-                if table == "track":
-                    init = Path(tmp) / "track_model"
-                    model.save(init)
-    table = pd.DataFrame(rows, columns=["column", "measure", "real held-out", "synthetic"])
-    print(f"\nText model benchmark (Chinook, size={args.size}, vocab={args.vocab_size}, threads={args.threads})")
-    print(table.to_string(index=False))
+    logging.basicConfig(level=logging.ERROR)
+    before = None
+    if args.before is not None:
+        out = Path(os.environ.get("TMPDIR", "/tmp")) / f"relsynth_text_before_{os.getpid()}.json"
+        env = {**os.environ, "PYTHONPATH": str(args.before.resolve())}
+        cmd = [sys.executable, __file__, "--json", str(out), "--epochs", str(args.epochs), "--seed", str(args.seed)]
+        cmd += ["--datasets", *args.datasets, "--threads", str(args.threads), "--samples", str(args.samples)]
+        print(f"before: {' '.join(cmd)} (PYTHONPATH={args.before})", file=sys.stderr, flush=True)
+        subprocess.run(cmd, env=env, check=True)
+        before = json.loads(out.read_text())
+    after = measure(args)
+    if args.json is not None:
+        args.json.write_text(json.dumps(after))
+        return
+    pd.set_option("display.width", 250)
+    print(
+        f"\nText benchmark: library defaults, {args.epochs} epochs at batch 32, seed {args.seed}, {args.threads} thread(s)"
+    )
+    print("[real held-out texts in brackets]; consistency: track genre accuracy / album-artist shared word\n")
+    print(table(before, after).to_string(index=False))
+    for name, a in after.items():
+        print(f"\n{name}: samples (held-out real | before | after)")
+        b = before.get(name, {}).get("samples_synth", []) if before else []
+        for i, real in enumerate(a["samples_real"]):
+            print(f"  real  : {real!r}")
+            if i < len(b):
+                print(f"  before: {b[i]!r}")
+            print(f"  after : {a['samples_synth'][i]!r}")
 
 
 if __name__ == "__main__":

@@ -33,9 +33,18 @@ PROGRESS_MIN_ROWS = 2000  # show a progress bar from this many texts on
 
 @torch.no_grad()
 def generate(
-    model, data: RelationalData, batch_size: int, max_text_len: int, temp: float, top_p: float, seed: int | None
+    model,
+    data: RelationalData,
+    batch_size: int,
+    max_text_len: int,
+    temp: float,
+    top_p: float,
+    seed: int | None,
+    spell_words: bool = False,
 ) -> RelationalData:
     _check_args(batch_size, max_text_len, temp, top_p)
+    if not isinstance(spell_words, bool):
+        raise TypeError(f"spell_words must be True or False, got {spell_words!r}")
     preproc = model.preproc
     df = preproc._table_frame(data)
     contexts = preproc.encode_contexts(preproc.contexts(data))
@@ -60,6 +69,7 @@ def generate(
                 gen,
                 allow_empty=stats.empty_rate > 0,
                 chars=stats.chars,
+                words_only=not spell_words and bool(preproc.config.words),
             )
             ids = sampler.sample(prefixes, batch_size or DEFAULT_BATCH, desc=f"{preproc.table}.{col}")
             model.last_generation[col] = {"texts": len(rows), "truncated": sampler.truncated}
@@ -96,6 +106,7 @@ class Sampler:
         gen: torch.Generator,
         allow_empty: bool,
         chars: str = "",
+        words_only: bool = False,
     ):
         self.model, self.limit, self.temp, self.top_p, self.gen = model, limit, temp, top_p, gen
         self.allow_empty = allow_empty
@@ -105,7 +116,8 @@ class Sampler:
         pre = model.preproc
         self.pad, self.end = pre.pad_id, pre.end_id
         self.banned = torch.tensor([i for i in pre.special_ids if i != self.end], dtype=torch.long, device=self.device)
-        self.utf8 = Utf8Mask(pre.token_bytes(), chars, device=self.device)
+        words = frozenset(range(pre.n_bpe, pre.vocab_size)) if words_only else None
+        self.utf8 = Utf8Mask(pre.token_bytes(), chars, device=self.device, word_ids=words)
         self.state: np.ndarray = np.zeros(0, dtype=np.int64)  # per prompt of the batch: pending UTF-8 state
         self.whole: np.ndarray = np.zeros(0, dtype=np.int64)  # per prompt: text tokens up to its last whole char
 
@@ -158,7 +170,7 @@ class Sampler:
             for r, b in enumerate(active):
                 if not done[r]:
                     texts[b].append(int(tok[r]))
-                    if self.state[b] == 0:
+                    if not self.utf8.states[self.state[b]][0]:
                         self.whole[b] = len(texts[b])
                     if len(texts[b]) >= self.limit:
                         done[r] = True
@@ -189,7 +201,7 @@ class Sampler:
         logits = logits.clone()
         logits[:, self.banned] = -torch.inf
         logits.masked_fill_(self.utf8.banned(state), -torch.inf)
-        pending = torch.from_numpy(state != 0).to(self.device)
+        pending = torch.from_numpy(self.utf8.pending(state)).to(self.device)
         logits[pending, self.end] = -torch.inf  # end only after a whole character
         if not self.allow_empty:
             logits[first, self.end] = -torch.inf

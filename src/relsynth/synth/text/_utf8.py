@@ -8,6 +8,12 @@ sequence and write no forbidden character. A forbidden character is one of Unico
 C* (control, format, surrogate, private use, unassigned) or U+FFFD that the column's training
 texts never held. `end` is allowed only when nothing is pending. States are discovered lazily
 (texts are mostly ASCII: a handful of states), each costing one pass over the vocabulary.
+
+With `word_ids` (the word tokens), letters come from word tokens only: a token that is not a
+word may write no letter (nor a multi-byte character it does not complete), and a word token
+without a leading space may not follow a letter. Every generated word is then a vocabulary
+word (used by >= k entities), recombined, never a spelt-out fragment. The state also records
+whether the last character written was a letter.
 """
 
 from __future__ import annotations
@@ -34,10 +40,15 @@ def unusual_chars(texts) -> str:
     return "".join(sorted(c for c in seen if forbidden_char(c)))
 
 
-def step(pending: bytes, token: bytes, allowed: frozenset[str]) -> bytes | None:
-    """The pending bytes after writing `token` with `pending` unfinished, or None when invalid."""
+def is_letter(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "LM"
+
+
+def step(pending: bytes, token: bytes, allowed: frozenset[str]) -> tuple[bytes, str] | None:
+    """(pending bytes, characters completed) after writing `token` with `pending` unfinished, or
+    None when invalid."""
     if not token:
-        return pending
+        return pending, ""
     buf = pending + token
     dec = codecs.getincrementaldecoder("utf-8")("strict")
     try:
@@ -49,7 +60,7 @@ def step(pending: bytes, token: bytes, allowed: frozenset[str]) -> bytes | None:
     rest = dec.getstate()[0]
     if len(rest) >= 2 and rest[0] == 0xED and rest[1] >= 0xA0:  # a surrogate half: never valid UTF-8
         return None
-    return rest
+    return rest, text
 
 
 class Utf8Mask:
@@ -59,32 +70,48 @@ class Utf8Mask:
     or handles itself). State 0 is "nothing pending".
     """
 
-    def __init__(self, token_bytes: list[bytes], allowed_chars: str = "", device: torch.device | str = "cpu"):
+    def __init__(
+        self,
+        token_bytes: list[bytes],
+        allowed_chars: str = "",
+        device: torch.device | str = "cpu",
+        word_ids: frozenset[int] | None = None,
+    ):
         self.token_bytes = token_bytes
         self.allowed = frozenset(allowed_chars)
         self.device = device
-        self.states: list[bytes] = [b""]
-        self.ids: dict[bytes, int] = {b"": 0}
+        self.word_ids = word_ids
+        self.states: list[tuple[bytes, bool]] = [(b"", False)]  # (pending bytes, last character a letter)
+        self.ids: dict[tuple[bytes, bool], int] = {(b"", False): 0}
         self.next: list[np.ndarray | None] = [None]  # per state: next state of each token (REJECT: banned)
         self._table: torch.Tensor | None = None  # (built states, V) banned masks, stacked
 
-    def _state(self, pending: bytes) -> int:
-        if pending not in self.ids:
-            self.ids[pending] = len(self.states)
-            self.states.append(pending)
+    def _state(self, key: tuple[bytes, bool]) -> int:
+        if key not in self.ids:
+            self.ids[key] = len(self.states)
+            self.states.append(key)
             self.next.append(None)
-        return self.ids[pending]
+        return self.ids[key]
 
     def _build(self, s: int) -> None:
-        pending = self.states[s]
+        pending, after_letter = self.states[s]
         nxt = np.full(len(self.token_bytes), REJECT, dtype=np.int64)
+        words = self.word_ids
         for i, tb in enumerate(self.token_bytes):
             if not tb:
                 nxt[i] = s
                 continue
-            rest = step(pending, tb, self.allowed)
-            if rest is not None:
-                nxt[i] = self._state(rest)
+            res = step(pending, tb, self.allowed)
+            if res is None:
+                continue
+            rest, text = res
+            if words is not None:
+                if i in words:
+                    if after_letter and is_letter(text[0]):
+                        continue
+                elif rest or any(is_letter(c) for c in text):
+                    continue
+            nxt[i] = self._state((rest, is_letter(text[-1]) if text else after_letter))
         self.next[s] = nxt
 
     def _ready(self, states: np.ndarray) -> None:
@@ -95,6 +122,10 @@ class Utf8Mask:
             empty = np.zeros(len(self.token_bytes), dtype=np.int64)  # a state not built yet: never indexed
             rows = [n if n is not None else empty for n in self.next]
             self._table = torch.from_numpy(np.stack(rows) == REJECT).to(self.device)
+
+    def pending(self, states: np.ndarray) -> np.ndarray:
+        """Whether each state has bytes of an unfinished character pending (`end` must wait)."""
+        return np.array([bool(self.states[int(s)][0]) for s in states], dtype=bool)
 
     def banned(self, states: np.ndarray) -> torch.Tensor:
         """(B, V) boolean: True where a token may not follow the row's state."""

@@ -144,8 +144,9 @@ class TextModel(nn.Module):
     supports_packing = True  # batches may pack several windows per row (`TextDataset.collate(pack=True)`)
 
     def forward(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
-        """(logits (B, T, V), mean cross-entropy over the scored targets) of a `TextDataset` batch
-        (packed or not)."""
+        """(logits, mean cross-entropy over the scored targets) of a `TextDataset` batch (packed or
+        not). Logits are (B, T, V), except in training mode with targets: (N, V) at the N scored
+        positions only (the head is not computed over the contexts)."""
         x, target = batch["input"], batch.get("target")
         B, T = x.shape
         if T > self.config.block_size:
@@ -159,10 +160,15 @@ class TextModel(nn.Module):
         pos = torch.arange(T, device=device).expand(B, T) if pos is None else pos.to(device)  # (B, T)
         seg = batch.get("segments")
         h = self.transformer(self.embed(x), pos, segments=None if seg is None else seg.to(device))  # (B, T, d)
-        logits = self.head(h)  # (B, T, V)
         if target is None:
-            return logits, torch.zeros((), device=device)
-        loss = F.cross_entropy(logits.reshape(B * T, -1), target.to(device).reshape(B * T), ignore_index=IGNORE)
+            return self.head(h), torch.zeros((), device=device)  # (B, T, V)
+        target = target.to(device)
+        if self.training:  # the head only where a token is scored (contexts are most positions): (N, V)
+            scored = target != IGNORE
+            logits = self.head(h[scored])  # (N, V)
+            return logits, F.cross_entropy(logits, target[scored]) if len(logits) else logits.sum()
+        logits = self.head(h)  # (B, T, V)
+        loss = F.cross_entropy(logits.reshape(B * T, -1), target.reshape(B * T), ignore_index=IGNORE)
         return logits, loss
 
     # ---- generation ------------------------------------------------------------------------
@@ -175,14 +181,19 @@ class TextModel(nn.Module):
         temp: float = 1.0,
         top_p: float = 1.0,
         seed: int | None = None,
+        spell_words: bool = False,
     ) -> RelationalData:
         """A copy of `data` whose preproc table has every text column written by the model.
 
         Each text is sampled given its row's context; nulls appear at the rate seen at fit.
         `batch_size=0` picks one; `max_text_len=0` caps each text at the longest seen at fit
-        (in tokens); `temp=0` is greedy; `top_p < 1` samples from the nucleus.
+        (in tokens); `temp=0` is greedy; `top_p < 1` samples from the nucleus. Every text is
+        valid UTF-8 with no control character its column never had. Words come from the word
+        tokens only (real words, each used by >= `word_k` entities); `spell_words=True` lets the
+        sub-word fallback also spell words the vocabulary lacks. Texts cut at `max_text_len`
+        are counted in `self.last_generation[column]["truncated"]` (and logged).
         """
-        return _generate.generate(self, data, batch_size, max_text_len, temp, top_p, seed)
+        return _generate.generate(self, data, batch_size, max_text_len, temp, top_p, seed, spell_words)
 
     # ---- files -----------------------------------------------------------------------------
     config_file = CONFIG_FILE  # what `save` writes: the mark of a saved model

@@ -1,0 +1,98 @@
+"""Generated text is valid by construction: never U+FFFD, a split character or a control
+character the column never had, whatever the model's weights."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from relsynth.relational import PrimaryKey, RelationalData, Schema, Table, Text
+from relsynth.synth.text import TextModel, TextPreproc
+from relsynth.synth.text._utf8 import REJECT, Utf8Mask, forbidden_char, unusual_chars
+
+ODD = ["Tōkyō 😀 夜", "naïve café", "Ünïcödé ✓", "tab\there", "Ωμέγα ς", "a\u200db"]  # \t and ZWJ are seen
+
+
+def odd_corpus(n: int = 60, seed: int = 0) -> RelationalData:
+    rng = np.random.default_rng(seed)
+    texts = [" ".join(rng.choice(ODD, size=int(rng.integers(1, 4)))) for _ in range(n)]
+    notes = [str(rng.choice(["ok", "日本語のメモ", "x\x01y"])) for _ in range(n)]  # \x01 seen in `note` only
+    df = pd.DataFrame({"id": range(1, n + 1), "text": texts, "note": notes})
+    return RelationalData({"t": df}, Schema(t=Table(id=PrimaryKey(), text=Text(), note=Text())))
+
+
+def bad_chars(text: str, allowed: str) -> list[str]:
+    return [c for c in text if forbidden_char(c, allowed)]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_untrained_models_write_only_valid_text(seed: int, tiny_size):
+    """Random weights at a high temperature: the worst case for bytes that do not form UTF-8."""
+    data = odd_corpus(seed=seed)
+    preproc = TextPreproc.from_schema_table(data.schema, "t", vocab_size=300 + 20 * seed).fit(data)
+    torch.manual_seed(seed)
+    model = TextModel.build(preproc, size=tiny_size, block_size=64)
+    out = model.generate(data, seed=seed, temp=1.5 + seed % 3, max_text_len=24)
+    for col in ("text", "note"):
+        allowed = preproc.config.stats[col].chars
+        for text in out["t"][col].dropna():
+            assert "\ufffd" not in text
+            assert not bad_chars(text, allowed), (col, text)
+            assert text.encode("utf-8").decode("utf-8") == text
+        assert model.last_generation[col]["texts"] == out["t"][col].notna().sum()
+    assert preproc.config.stats["text"].chars == "\t\u200d"
+    assert preproc.config.stats["note"].chars == "\x01"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_trained_model_on_multibyte_titles_writes_valid_text(trained, songs, seed: int):
+    out = trained.generate(songs, seed=seed, temp=2.0)
+    for text in out["song"]["title"].dropna():
+        assert "\ufffd" not in text and not bad_chars(text, "")
+
+
+def test_mask_walks_accept_only_valid_utf8():
+    """Random walks through the mask from every state: the bytes always decode strictly."""
+    tokens = [b"", b"a", b"\xe6", b"\x97", b"\xa5", b"\xe6\x97", b"\xa5b", b"\xf0\x9f", b"\x98\x80", b"\xc3", b"\xa9"]
+    tokens += [b"\x80", b"\xff", b"\xed\xa0\x80", b"\x01", b"\xc2\x85", b"\xef\xbf\xbd", bytes(range(0x20, 0x7F))]
+    mask = Utf8Mask(tokens, allowed_chars="")
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        state, written = np.zeros(1, dtype=np.int64), b""
+        for _ in range(12):
+            allowed = np.flatnonzero(~mask.banned(state)[0].numpy())
+            tok = int(rng.choice(allowed))
+            written += tokens[tok]
+            state = mask.advance(state, np.array([tok]))
+        if not mask.states[int(state[0])][0]:  # nothing pending
+            text = written.decode("utf-8")  # strict: raises on anything invalid
+            assert not bad_chars(text, "")
+    for bad in (b"\x80", b"\xff", b"\xed\xa0\x80", b"\x01", b"\xc2\x85", b"\xef\xbf\xbd"):
+        assert mask.run([tokens.index(bad)]) == REJECT
+    assert mask.states[mask.run([tokens.index(b"\xe6\x97"), tokens.index(b"\xa5b")])] == (b"", True)
+    assert Utf8Mask(tokens, allowed_chars="\x01").run([tokens.index(b"\x01")]) == 0
+
+
+def test_words_only_letters_come_from_word_tokens():
+    tokens = [b"", b"a", b"1", b" ", b"\xc3", b"\xa9", b"-", b" Rock", b"Roll", "é".encode()]
+    mask = Utf8Mask(tokens, word_ids=frozenset({7, 8}))
+    assert [mask.run([i]) == REJECT for i in (1, 2, 4, 6, 7, 8, 9)] == [True, False, True, False, False, False, True]
+    assert mask.run([7, 8]) == REJECT  # "Roll" may not glue onto the letter that ends " Rock"
+    assert mask.run([7, 6, 8]) != REJECT and mask.run([7, 7]) != REJECT
+
+
+def test_unusual_chars_are_control_format_private_and_replacement():
+    assert unusual_chars(["a\tb", "\ufffd", "é", "\ue000", "\u200b"]) == "\t\u200b\ue000\ufffd"
+    assert all(unicodedata.category(c).startswith("C") or c == "\ufffd" for c in "\t\u200b\ue000\ufffd")
+
+
+def test_a_text_cut_at_max_text_len_is_counted_and_never_split(trained, songs, caplog):
+    out = trained.generate(songs, seed=0, max_text_len=1, temp=2.0)
+    report = trained.last_generation["title"]
+    assert report["texts"] == out["song"]["title"].notna().sum()
+    assert report["truncated"] > 0 and "without their end" in caplog.text
+    assert not any("\ufffd" in t for t in out["song"]["title"].dropna())
