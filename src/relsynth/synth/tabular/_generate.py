@@ -10,6 +10,7 @@ the training windows.
 from __future__ import annotations
 
 import logging
+import sys
 
 import numpy as np
 import torch
@@ -78,7 +79,7 @@ def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, prog
     batch_size = batch_size or min(max(len(roots), 1), _AUTO_BATCH)
     capacity = max_block_size or model.config.block_size or max(pre.stats.get("max_entity_len", 0) + 1, 64)
     model.eval()
-    show = progress if progress is not None else len(roots) >= 1000
+    show = progress if progress is not None else (len(roots) >= 1000 and sys.stderr.isatty())  # no bars in logs
     bar = tqdm(total=len(roots), desc="generate", unit="entity", disable=not show, leave=False)
     sequences = _run_pool(model, roots, forced, batch_size, capacity, temp, gen, bar)
     bar.close()
