@@ -1,0 +1,63 @@
+"""The Kedro CLI with bad settings: the run stops (non-zero exit) with a message naming the file,
+path or parameter, and an override in conf/local holds under `--env fast`, as the README says."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # each kedro run starts Kedro and kedro-mlflow: ~20 s
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("project")
+    shutil.copy(REPO / "pyproject.toml", root)
+    skip = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    shutil.copytree(REPO / "src", root / "src", ignore=skip)
+    shutil.copytree(REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+    (root / "conf" / "local").mkdir()
+    shutil.copytree(REPO / "data" / "01_raw" / "chinook", root / "data" / "01_raw" / "chinook")
+    return root
+
+
+def kedro(project: Path, *args: str, local_catalog: str | None = None) -> tuple[int, str]:
+    catalog = project / "conf" / "local" / "catalog.yml"
+    catalog.unlink(missing_ok=True)
+    if local_catalog is not None:
+        catalog.write_text(local_catalog)
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true", "COLUMNS": "250"}
+    env.setdefault("OMP_NUM_THREADS", "1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "kedro", *args], cwd=project, env=env, capture_output=True, text=True, timeout=300
+    )
+    return proc.returncode, " ".join((proc.stdout + proc.stderr).split())  # one line: rich wraps long ones
+
+
+def _raw(path: str) -> str:
+    return f"raw_database:\n  type: relsynth.datasets.RelationalDataDataset\n  path: {path}\n" \
+        "  schema_path: conf/base/schema_chinook.yml\n"  # fmt: skip
+
+
+def test_a_local_override_holds_under_env_fast_and_the_log_names_it(project):
+    mine = project / "data" / "01_raw" / "mine"
+    shutil.copytree(project / "data" / "01_raw" / "chinook", mine, dirs_exist_ok=True)
+    rc, out = kedro(project, "run", "--pipeline", "data_processing", "--env", "fast", local_catalog=_raw(str(mine)))
+    assert rc == 0, out[-3000:]
+    assert f"raw database (env fast): {mine.resolve()}" in out and "'artist': 275" in out
+
+
+def test_a_missing_raw_directory_stops_the_run_naming_it(project):
+    rc, out = kedro(project, "run", "--pipeline", "data_processing", local_catalog=_raw("data/01_raw/nowhere"))
+    assert rc != 0 and "nowhere" in out and "FileNotFoundError" in out
+
+
+def test_a_bad_parameter_stops_the_run_naming_its_group(project):
+    rc, out = kedro(project, "run", "--pipeline", "data_processing", "--params", "split.test_ratio=2")
+    assert rc != 0 and "params:split" in out and "test_ratio" in out
