@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from relsynth.relational import RelationalData
 from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
+from relsynth.synth.tabular import _sizes
 from relsynth.synth.tabular._decode import row_child_counts
 from relsynth.synth.tabular.grammar import BOS, PAD
 from relsynth.synth.tabular.preproc import TabularPreproc
@@ -76,6 +77,10 @@ def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, prog
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
     roots, forced = _plan(pre, n_samples, ctx, rng)
+    wanted = len(roots)
+    extra = _sizes.pool_extra(wanted) if ctx is None and "rows_per_root" in pre.stats else 0
+    if extra:  # a few spare entities to choose from, so the table totals come out right-sized
+        roots = roots + _plan(pre, extra, None, rng)[0]
     batch_size = batch_size or min(max(len(roots), 1), _AUTO_BATCH)
     capacity = max_block_size or model.config.block_size or max(pre.stats.get("max_entity_len", 0) + 1, 64)
     model.eval()
@@ -83,7 +88,26 @@ def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, prog
     bar = tqdm(total=len(roots), desc="generate", unit="entity", disable=not show, leave=False)
     sequences = _run_pool(model, roots, forced, batch_size, capacity, temp, gen, bar)
     bar.close()
+    if extra:
+        keep = _right_sized(pre, sequences, roots, wanted, rng)
+        sequences, roots = [sequences[i] for i in keep], [roots[i] for i in keep]
     return pre.decode_entities(sequences, roots, seed=int(rng.integers(2**31)))
+
+
+def _right_sized(pre: TabularPreproc, sequences, roots: list[str], wanted: int, rng) -> np.ndarray:
+    """Which `wanted` of the generated entities to keep: the planned number per root table, table
+    totals near `wanted` x the training rows per root (see `_sizes`)."""
+    tables = pre.tables
+    counts = _sizes.rows_per_entity(pre, sequences, roots)
+    group_of = {t: i for i, t in enumerate(tables)}
+    groups = np.array([group_of[r] for r in roots])
+    planned = groups[:wanted]
+    quota = {int(g): int((planned == g).sum()) for g in np.unique(planned)}
+    targets = np.array([wanted * pre.stats["rows_per_root"].get(t, 0.0) for t in tables])
+    keep = _sizes.select_entities(counts, groups, quota, targets, rng)
+    err = counts[keep].sum(0) / np.maximum(targets, 1.0) - 1
+    log.info("generated rows per table vs target: %s", {t: f"{e:+.1%}" for t, e in zip(tables, err, strict=True)})
+    return keep
 
 
 def _plan(pre: TabularPreproc, n_samples, ctx, rng) -> tuple[list[str], list[dict[int, int]] | None]:
