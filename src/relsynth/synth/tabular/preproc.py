@@ -174,7 +174,9 @@ class TabularPreproc:
             "max_entity_len": int(lengths.max()) if len(lengths) else 0,
             "root_shares": {r: len(data[r]) / sum(len(data[x]) for x in self.schema.roots) for r in self.schema.roots},
             # rows per root entity of each table: the totals a generated database aims for (_sizes)
-            "rows_per_root": {t: len(data[t]) / max(sum(len(data[r]) for r in self.schema.roots), 1) for t in self.tables},
+            "rows_per_root": {
+                t: len(data[t]) / max(sum(len(data[r]) for r in self.schema.roots), 1) for t in self.tables
+            },
             "pk_formats": {
                 t: pk_format(data[t][pk])
                 for t in self.schema.synth_tables
