@@ -222,6 +222,21 @@ CASES = [
         (ns.tmp / "ck.pt").write_bytes(b"PK\x03\x04garbage"), load_checkpoint(ns.tmp / "ck.pt")),
          LoadError, ("ck.pt",)),
     Case("checkpoint: missing", lambda ns: load_checkpoint(ns.tmp / "none.pt"), FileNotFoundError, ("none.pt",)),
+    # ---- building a model or a dataset ----
+    Case("build: dropout nan", lambda ns: TabularModel.build(preproc=ns.pre, size=ns.tiny, dropout=float("nan")),
+         ValueError, ("dropout", "nan")),
+    Case("build: count_weight inf", lambda ns: TabularModel.build(preproc=ns.pre, size=ns.tiny, count_weight=np.inf),
+         ValueError, ("count_weight", "inf")),
+    Case("build: block_size 1", lambda ns: TabularModel.build(preproc=ns.pre, size=ns.tiny, block_size=1),
+         ValueError, ("block_size", "1")),
+    Case("dataset: block_size text", lambda ns: TabularDataset.from_data(ns.db, ns.pre, block_size="64"),
+         TypeError, ("block_size", "'64'")),
+    Case("dataset: chunk_size 0", lambda ns: TabularDataset.from_data(ns.db, ns.pre, on_disk=True, chunk_size=0),
+         ValueError, ("chunk_size", "0")),
+    Case("fit: data of another schema", lambda ns: TabularPreproc.from_schema(ns.db.schema).fit(
+        RelationalData({"t": pd.DataFrame({"x": [1.0]})}, Schema(t=Table(x=Numeric())))), ValueError, ("schema",)),
+    Case("preproc: ctx_cols not in the root", lambda ns: TabularPreproc.from_schema(ns.db.schema, ctx_cols=["qty"]),
+         ValueError, ("ctx_cols", "'qty'", "'parent'")),
     # ---- generation arguments (checked before any work, naming the parameter and value) ----
     Case("temp nan", lambda ns: ns.model.generate(n_samples=2, temp=float("nan")), ValueError, ("temp", "nan")),
     Case("temp inf", lambda ns: ns.model.generate(n_samples=2, temp=float("inf")), ValueError, ("temp", "inf")),

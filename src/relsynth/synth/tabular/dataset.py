@@ -75,6 +75,9 @@ class TabularDataset:
     ) -> TabularDataset:
         """Encode `data`; on disk (memory-mapped) when `on_disk`, in chunks of `chunk_size` root entities."""
         preproc._check_fitted()
+        for name, value in (("block_size", block_size), ("chunk_size", chunk_size)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | np.integer)):
+                raise TypeError(f"{name} must be an integer or None, got {value!r}")
         if block_size is not None:
             if len(preproc.schema.synth_tables) == 1:
                 raise ValueError("block_size applies to multi-table data only: a single table has one row per sample")

@@ -8,6 +8,7 @@ token per parent but decide the structure of the whole database.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from pathlib import Path
@@ -97,8 +98,14 @@ class TabularModel(nn.Module):
         preproc._check_fitted()
         if block not in BLOCKS:
             raise ValueError(f"unknown block {block!r}; options: {list(BLOCKS)}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        if not isinstance(dropout, int | float) or not 0.0 <= dropout < 1.0:  # nan fails the comparison too
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        if not isinstance(count_weight, int | float) or not math.isfinite(count_weight) or count_weight < 0:
+            raise ValueError(f"count_weight must be a finite number >= 0, got {count_weight!r}")
+        if block_size is not None and (
+            isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 2
+        ):
+            raise ValueError(f"block_size must be an integer >= 2 or None, got {block_size!r}")
         s = resolve_size(size, SIZES, "tabular model")
         cfg = TabularModelConfig(
             preproc.vocab_size, len(preproc.slots), s.n_layers, s.h, s.d, block, dropout, count_weight, block_size
