@@ -147,3 +147,32 @@ def test_disk_full_during_a_model_save_keeps_the_previous_model(tmp_path, monkey
     monkeypatch.undo()
     assert (path / "model.safetensors").read_bytes() == weights and _siblings(path) == []
     TabularModel.load(path)
+
+
+def test_sigkill_during_a_model_save_keeps_the_model_and_the_next_save_cleans_up(tmp_path, model):
+    path = tmp_path / "model"
+    model.save(path)
+    weights = (path / "model.safetensors").read_bytes()
+    script = textwrap.dedent(f"""
+        import sys, time, torch
+        sys.path.insert(0, {str(SRC)!r})
+        import safetensors.torch
+        from relsynth.synth import TabularModel
+        model = TabularModel.load({str(path)!r})
+        torch.nn.init.zeros_(next(model.parameters()))
+        original = safetensors.torch.save_model
+        def slow(*a, **k):
+            original(*a, **k)
+            print("written", flush=True)
+            time.sleep(60)
+        safetensors.torch.save_model = slow
+        model.save({str(path)!r})
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    assert proc.stdout.readline().strip() == "written"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert any(".tmp" in s for s in _siblings(path))
+    assert (path / "model.safetensors").read_bytes() == weights  # the previous model, whole
+    TabularModel.load(path).save(path)
+    assert _siblings(path) == []
