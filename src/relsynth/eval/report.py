@@ -204,12 +204,35 @@ def _text_section(result: dict, test: RelationalData, synth: RelationalData) -> 
     cols, ceiling = result["text"]["columns"], result["text_ceiling"]["columns"]
     if not cols:
         return ""
-    keys = ["length", "vocab_jaccard", "vocab_seen_share", "verbatim_share", "null_rate_diff"]
-    rows = [[name] + [v for k in keys for v in (d[k], ceiling[name][k])] for name, d in cols.items()]
+    keys = [
+        "length",
+        "vocab_seen_share",
+        "bigram_seen_share",
+        "invalid_rate",
+        "verbatim_share",
+        "consistency",
+        "parent_word_share",
+        "vocab_jaccard",
+        "null_rate_diff",
+    ]
+    rows = [[name] + [v for k in keys for v in (d.get(k), ceiling[name].get(k))] for name, d in cols.items()]
     header = ["column"] + [h for k in keys for h in (k.replace("_", " "), "ceiling")]
     names = [tuple(n.split(".", 1)) for n in cols]
+    samples = [
+        [name, real, fake]
+        for name, d in cols.items()
+        for real, fake in zip(ceiling[name].get("samples", []), d.get("samples", []), strict=False)
+    ]
     return (
-        "<h2>Text</h2>" + _table(header, rows) + _img(_plots.text_length_histograms(test, synth, names), "text lengths")
+        "<h2>Text</h2><p>Beside each score its ceiling: the held-out real texts scored the same way. Word-seen and "
+        "bigram-seen: shares of words and adjacent word pairs found in the training texts; invalid: texts holding "
+        "U+FFFD or a control character the training texts never had; verbatim: texts equal to a training text; "
+        "consistency: a words-to-category classifier's accuracy on the rows; parent word: texts sharing a word with "
+        "their parent's text.</p>"
+        + _table(header, rows)
+        + "<p>Random samples, real held-out beside synthetic:</p>"
+        + _table(["column", "real", "synthetic"], samples)
+        + _img(_plots.text_length_histograms(test, synth, names), "text lengths")
     )
 
 

@@ -6,22 +6,32 @@ Per text column of every synthesised table:
 - `vocab_seen_share`: share of synthetic word occurrences whose word the reference text has (0–1);
 - `verbatim_share`: share of non-null synthetic texts equal to a reference text (0–1): high means
   the generator replays rather than writes;
-- `null_rate_diff`: |real null rate - synthetic null rate| (0–1).
+- `bigram_seen_share`: share of synthetic word pairs (adjacent words of a text) the reference
+  texts hold (0–1): word order real texts use (word salad scores low, copied phrases high);
+- `invalid_rate`: share of non-null synthetic texts holding U+FFFD or a control/format/private
+  character the reference texts never held (0–1);
+- `consistency`: accuracy of a naive Bayes classifier (words of the text -> the row's first
+  categorical or lookup column, trained on the reference) on the synthetic rows (0–1; compare
+  with the same on real rows, the ceiling); `parent_word_share`: share of texts sharing a word
+  of >= 4 letters with the parent row's first text column (album title vs artist name);
+- `null_rate_diff`: |real null rate - synthetic null rate| (0–1);
+- `samples`: a few random non-null texts.
 
-The reference for `vocab_seen_share` and `verbatim_share` is `train` when given (what a generator
-could have memorised), else `real`.
+The reference for `vocab_seen_share`, `bigram_seen_share`, `verbatim_share`, `invalid_rate` and
+`consistency` is `train` when given (what a generator could have memorised), else `real`.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
 from sdmetrics.single_column import KSComplement
 
 from relsynth.eval._common import Notes, check_same_schema, mean, pct, plain, rnd
-from relsynth.relational import RelationalData
+from relsynth.relational import Column, RelationalData
 
 _WORD = re.compile(r"\w+")
 
@@ -34,7 +44,29 @@ def _words(texts: pd.Series) -> list[str]:
     return [w for t in texts for w in _WORD.findall(t.lower())]
 
 
-def column_text_scores(real: pd.Series, synth: pd.Series, reference: pd.Series) -> dict:
+def _bigrams(texts: pd.Series) -> list[tuple[str, str]]:
+    out = []
+    for t in texts:
+        w = _WORD.findall(t.lower())
+        out += zip(w, w[1:], strict=False)
+    return out
+
+
+def _unusual(c: str) -> bool:
+    return c == "\ufffd" or unicodedata.category(c).startswith("C")
+
+
+def _invalid_rate(texts: pd.Series, reference: pd.Series) -> float | None:
+    if not len(texts):
+        return None
+    seen = {c for t in reference for c in t if _unusual(c)}
+    return rnd(np.mean([any(_unusual(c) and c not in seen for c in t) for t in texts]))
+
+
+N_SAMPLES = 5  # random texts shown per column
+
+
+def column_text_scores(real: pd.Series, synth: pd.Series, reference: pd.Series, seed: int = 0) -> dict:
     """The text scores of one column (see the module docstring); every input may be empty or all null."""
     r, s, ref = _texts(real), _texts(synth), _texts(reference)
     out: dict = {
@@ -53,15 +85,85 @@ def column_text_scores(real: pd.Series, synth: pd.Series, reference: pd.Series) 
     out["vocab_jaccard"] = pct(len(wr & set(ws)) / len(union)) if union else None
     out["vocab_seen_share"] = rnd(np.mean([w in wref for w in ws])) if ws else None
     out["verbatim_share"] = rnd(s.isin(set(ref)).mean()) if len(s) else None
+    bs, bref = _bigrams(s), set(_bigrams(ref))
+    out["bigram_seen_share"] = rnd(np.mean([b in bref for b in bs])) if bs else None
+    out["invalid_rate"] = _invalid_rate(s, ref)
+    out["samples"] = list(s.sample(min(N_SAMPLES, len(s)), random_state=seed)) if len(s) else []
     return out
+
+
+class _NaiveBayes:
+    """Multinomial naive Bayes over lower-cased words (Laplace smoothing): text -> label."""
+
+    def __init__(self, texts: pd.Series, labels: np.ndarray):
+        self.labels = np.unique(labels)
+        self.vocab: dict[str, int] = {}
+        rows = [[self.vocab.setdefault(w, len(self.vocab)) for w in _WORD.findall(t.lower())] for t in texts]
+        counts = np.ones((len(self.labels), len(self.vocab) + 1))  # + an unknown-word column
+        index = {v: i for i, v in enumerate(self.labels)}
+        prior = np.zeros(len(self.labels))
+        for ids, y in zip(rows, labels, strict=True):
+            np.add.at(counts[index[y]], ids, 1)
+            prior[index[y]] += 1
+        self.log_p = np.log(counts / counts.sum(1, keepdims=True))
+        self.log_prior = np.log(prior / prior.sum())
+
+    def predict(self, texts: pd.Series) -> np.ndarray:
+        unknown = len(self.vocab)
+        scores = []
+        for t in texts:
+            ids = [self.vocab.get(w, unknown) for w in _WORD.findall(t.lower())]
+            scores.append(self.log_prior + self.log_p[:, ids].sum(1))
+        return self.labels[np.argmax(np.array(scores), axis=1)] if scores else np.array([])
+
+
+def _category_column(data: RelationalData, table: str) -> str | None:
+    """The first categorical or lookup column of `table` (what a text should agree with)."""
+    lookups = data.schema.lookup_fks(table)
+    for col, kind in data.schema.tables[table].columns.items():
+        if col in lookups or kind.kind is Column.CATEGORICAL:
+            return col
+    return None
+
+
+def consistency(reference: RelationalData, data: RelationalData, table: str, col: str) -> float | None:
+    """Accuracy of a words -> category classifier trained on `reference` on the rows of `data`."""
+    cat = _category_column(reference, table)
+    if cat is None:
+        return None
+    ref = reference[table][[col, cat]].dropna()
+    rows = data[table][[col, cat]].dropna()
+    if len(ref) < 2 or not len(rows):
+        return None
+    model = _NaiveBayes(ref[col].astype(str), ref[cat].astype(str).to_numpy())
+    return rnd(np.mean(model.predict(rows[col].astype(str)) == rows[cat].astype(str).to_numpy()))
+
+
+def parent_word_share(data: RelationalData, table: str, col: str) -> float | None:
+    """Share of texts sharing a word of >= 4 letters with their parent row's first text column."""
+    edge = data.schema.parent(table)
+    if edge is None or not data.schema.tables[edge.parent].text_columns:
+        return None
+    pcol = data.schema.tables[edge.parent].text_columns[0]
+    parent = data[edge.parent]
+    ptext = pd.Series(parent[pcol].to_numpy(dtype=object), index=parent[data.schema.tables[edge.parent].primary_key])
+    df = data[table]
+    hits = [
+        bool({w for w in _WORD.findall(t.lower()) if len(w) >= 4} & set(_WORD.findall(str(ptext.get(k, "")).lower())))
+        for t, k in zip(df[col], df[edge.fk], strict=True)
+        if isinstance(t, str)
+    ]
+    return rnd(np.mean(hits)) if hits else None
 
 
 def text_scores(real: RelationalData, synth: RelationalData, train: RelationalData | None = None) -> dict:
     """Text scores of `synth` against `real` for every text column of every synthesised table.
 
-    Returns `{"overall": {text, length, vocab_jaccard, vocab_seen_share, verbatim_share, null_rate_diff},
-    "columns": {"table.column": {length, vocab_jaccard, vocab_seen_share, verbatim_share, null_rate_diff,
-    length_mean_real, length_mean_synth, n_real, n_synth}}, "warnings": [...]}`; `overall.text` is
+    Returns `{"overall": {text, length, vocab_jaccard, vocab_seen_share, verbatim_share, null_rate_diff,
+    bigram_seen_share, invalid_rate, consistency}, "columns": {"table.column": {length, vocab_jaccard,
+    vocab_seen_share, verbatim_share, null_rate_diff, bigram_seen_share, invalid_rate, consistency,
+    parent_word_share, samples, length_mean_real, length_mean_synth, n_real, n_synth}}, "warnings": [...]}`;
+    `overall.text` is
     the mean of `length` and `vocab_jaccard` (0–100), the others are means over columns. Novelty
     (`vocab_seen_share`, `verbatim_share`) is measured against `train` when given, else `real`.
     """
@@ -77,7 +179,10 @@ def text_scores(real: RelationalData, synth: RelationalData, train: RelationalDa
                 side = "synthetic" if r.notna().any() else "real"
                 notes.warn(f"text column {name}: the {side} side has no text; its length score is 0")
             columns[name] = column_text_scores(r, s, reference[table][col])
+            columns[name]["consistency"] = consistency(reference, synth, table, col)
+            columns[name]["parent_word_share"] = parent_word_share(synth, table, col)
     keys = ["length", "vocab_jaccard", "vocab_seen_share", "verbatim_share", "null_rate_diff"]
+    keys += ["bigram_seen_share", "invalid_rate", "consistency"]
     overall = {k: mean(c[k] for c in columns.values()) for k in keys}
     overall = {"text": mean([overall["length"], overall["vocab_jaccard"]]), **overall}
     return plain({"overall": overall, "columns": columns, "warnings": notes.messages})

@@ -157,17 +157,22 @@ class Sampler:
         x, valid = left_pad(windows, self.pad)
         P = x.shape[1]
         room = int((self.block - lengths).min())  # tokens that can be fed before some row is full
+        room = min(room, self.limit - min(len(texts[b]) for b in active))  # no row writes more than its limit
         cfg = self.model.transformer.cfg
         cache = KVCache(cfg, len(active), P + room, device=self.device)
         pos = torch.arange(P, device=self.device).expand(len(active), P)
         logits = self._logits(x.to(self.device), pos, cache, valid.to(self.device))
+        rows = active  # the batch row of each cache row; finished ones stay (fed padding) until compaction
+        live = np.ones(len(rows), dtype=bool)
         fed = 0
         while True:
-            first = torch.tensor([not texts[b] for b in active], device=self.device)
-            tok = self._pick(logits, first, self.state[active]).cpu().numpy()
+            r_live = np.flatnonzero(live)
+            act = rows[r_live]
+            first = torch.tensor([not texts[b] for b in act], device=self.device)
+            tok = self._pick(logits[torch.from_numpy(r_live).to(self.device)], first, self.state[act]).cpu().numpy()
             done = tok == self.end
-            self.state[active] = self.utf8.advance(self.state[active], tok)
-            for r, b in enumerate(active):
+            self.state[act] = self.utf8.advance(self.state[act], tok)
+            for r, b in enumerate(act):
                 if not done[r]:
                     texts[b].append(int(tok[r]))
                     if not self.utf8.states[self.state[b]][0]:
@@ -176,16 +181,17 @@ class Sampler:
                         done[r] = True
                         self.truncated += 1
                         del texts[b][self.whole[b] :]  # never a split character
-            keep = np.flatnonzero(~done)
-            active, tok = active[keep], tok[keep]
-            if not len(active):
-                return active
-            if fed == room:  # a row's window is full: re-encode with the context kept as prefix
-                return active
-            if len(keep) < len(done):
+            live[r_live[done]] = False
+            if not live.any() or fed == room:  # all done, or a row's window is full: re-encode from the context
+                return rows[live]
+            feed = np.full(len(rows), self.pad, dtype=np.int64)
+            feed[r_live[~done]] = tok[~done]
+            if live.sum() < 0.75 * len(rows):  # compact the cache once a quarter of its rows finished
+                keep = np.flatnonzero(live)
                 cache.keep(torch.from_numpy(keep).to(self.device))
-            pos = torch.full((len(active), 1), cache.length, device=self.device)
-            logits = self._logits(torch.from_numpy(tok).long().to(self.device)[:, None], pos, cache, None)
+                rows, live, feed = rows[keep], live[keep], feed[keep]
+            pos = torch.full((len(rows), 1), cache.length, device=self.device)
+            logits = self._logits(torch.from_numpy(feed).to(self.device)[:, None], pos, cache, None)
             fed += 1
 
     def _keep(self, prefix_len: int) -> int:

@@ -39,9 +39,9 @@ PAD, BOS, END = "<pad>", "<bos>", "<end>"
 NULL_VALUE = "?"  # how a missing context value is written
 CONFIG_FILE, TOKENIZER_FILE, KIND = "preproc.json", "tokenizer.json", "TextPreproc"
 WORD_PREFIX = "<w>"  # how a word token is named in `vocab()` (apart from BPE token strings)
-# Pieces a string is cut into: a word, a number or a run of punctuation (each with one leading
-# space), or whitespace. Word tokens are pieces; the BPE fallback spells the others.
-PIECES = re.compile(r" ?[^\W\d_]+| ?\d+| ?(?:[^\w\s]|_)+|\s+(?!\S)|\s+")
+# Pieces a string is cut into: an English contraction ('s, 't, ...), a word, a number or a run of
+# punctuation (each with one leading space), or whitespace. Word tokens are pieces; the BPE fallback spells the others.
+PIECES = re.compile(r"'(?:s|t|d|m|ll|ve|re)(?![^\W\d_])| ?[^\W\d_]+| ?\d+| ?(?:[^\w\s]|_)+|\s+(?!\S)|\s+")
 
 
 def column_marker(column: str) -> str:
@@ -217,7 +217,7 @@ class TextPreproc:
             for row, value in enumerate(values):
                 if isinstance(value, str):
                     for piece in self._pieces(value, is_context):
-                        if isinstance(piece, str) and len(piece) > 1:
+                        if isinstance(piece, str):
                             users[piece].add(entity[row])
         kept = [(len(e), w) for w, e in users.items() if len(e) >= k]
         kept.sort(key=lambda x: (-x[0], x[1]))
