@@ -18,8 +18,9 @@ import pandas as pd
 from relsynth.relational.files import LoadError, atomic_dir, clean_stale, replace_dir
 
 __all__ = [
-    "FORMAT_VERSION", "LoadError", "atomic_dir", "clean_stale", "config_from_dict", "fingerprint",
-    "load_model_weights", "read_config", "read_model_config", "replace_dir", "save_model_dir", "write_config",
+    "FORMAT_VERSION", "PREPROC_DIR", "WEIGHTS_FILE", "LoadError", "atomic_dir", "clean_stale", "config_from_dict",
+    "fingerprint", "load_model_weights", "read_config", "read_model_config", "replace_dir", "save_model_dir",
+    "write_config",
 ]  # fmt: skip
 T = TypeVar("T")
 
