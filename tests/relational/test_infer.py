@@ -153,3 +153,16 @@ def test_infer_errors_name_what_is_wrong(kwargs: dict, pattern: str):
     frames = {"t": pd.DataFrame({"id": [1, 2], "a": [1, 2]})}
     with pytest.raises(SchemaError, match=pattern):
         Schema.infer(frames, **kwargs)
+
+
+def test_unique_short_labels_are_text_not_categories_generated_missing():
+    """A 94-row table whose name and code are all unique single words: as categories every value
+    would be rarer than min_count and the column generated 100% missing; text keeps it."""
+    frames = {"t": pd.DataFrame({"id": range(94), "name": [f"N{i}x" for i in range(94)], "code": [f"C{i:03d}" for i in range(94)],
+                                 "tier": ["gold", "silver"] * 47})}  # fmt: skip
+    schema = Schema.infer(frames, primary_keys={"t": "id"})
+    kinds = {c: k.kind for c, k in schema.tables["t"].columns.items()}
+    assert kinds == {"id": Column.PRIMARY_KEY, "name": Column.TEXT, "code": Column.TEXT, "tier": Column.CATEGORICAL}
+    report = schema.inference["t"]
+    assert "fewer than 5 times" in report["code"] and "generated as missing" in report["code"]
+    assert report["id"] == "given in primary_keys" and "repeat" in report["tier"]
