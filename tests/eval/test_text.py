@@ -37,3 +37,20 @@ def test_all_null_synthetic_text(real, fresh):
         t = text_scores(real, replace(fresh, order=order))
     note = t["columns"]["order.note"]
     assert note["length"] == 0.0 and note["verbatim_share"] is None
+
+
+def test_word_order_invalid_characters_and_samples(real, fresh):
+    good = text_scores(real, fresh)["columns"]["order.note"]
+    n = len(fresh["order"])
+    broken = pd.Series([f"red\ufffd blue \x07{i}" if i % 2 else "red blue" for i in range(n)])
+    bad = text_scores(real, replace(fresh, order=fresh["order"].assign(note=broken)))["columns"]["order.note"]
+    assert good["invalid_rate"] == 0.0 and bad["invalid_rate"] == pytest.approx(0.5, abs=0.01)
+    assert good["bigram_seen_share"] > 0.9  # random words of a 12-word list: every pair is seen
+    assert 0 < len(good["samples"]) <= 5 and all(isinstance(s, str) for s in good["samples"])
+
+
+def test_consistency_and_parent_words(real, fresh):
+    t = text_scores(real, fresh)["columns"]
+    assert 0.0 <= t["order.note"]["consistency"] <= 1.0  # words -> status, trained on the reference
+    assert t["customer.name"]["parent_word_share"] is None  # a root table has no parent text
+    assert 0.0 <= t["order.note"]["parent_word_share"] <= 1.0  # note vs the customer's name
