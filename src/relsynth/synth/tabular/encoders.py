@@ -406,12 +406,12 @@ def _decimals(x: np.ndarray, n_significant: int = 6) -> int | None:
     if not len(nonzero):
         return 0
     most = max(n_significant, int(-np.floor(np.log10(nonzero.min()))) + n_significant)
-    fits = int(np.floor(np.log10(2.0**53 / nonzero.max())))  # grid steps must stay exact integers
-    last = min(most, fits, 300)
-    for d in range(0, last + 1):
+    fits = int(np.floor(53 * np.log10(2.0) - np.log10(nonzero.max())))  # grid steps stay exact integers
+    for d in range(0, min(most, fits, 300) + 1):
         if np.allclose(np.round(sample, d), sample, rtol=1e-9, atol=0):
             return d
-    return last if last >= 0 else None
+    # no grid found: the scale-aware cap when float64 holds it, else none (a coarser one would zero small values)
+    return most if most <= min(fits, 300) else None
 
 
 def _plain(v):
