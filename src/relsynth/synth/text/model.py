@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from relsynth.relational import RelationalData
 from relsynth.synth.core.files import PREPROC_DIR, load_model_weights, read_model_config, save_model_dir
 from relsynth.synth.core.transformer import ModelSize, Transformer, TransformerConfig, resolve_size
-from relsynth.synth.text import _generate
+from relsynth.synth.text import _generate, _hf
 from relsynth.synth.text.dataset import IGNORE
 from relsynth.synth.text.preproc import TextPreproc
 
@@ -103,11 +103,16 @@ class TextModel(nn.Module):
     def build_from_pretrained(
         cls, preproc: TextPreproc, path: str | Path, *, block_size: int | None = None
     ) -> TextModel:
-        """Start from the TextModel saved at `path`, for (possibly another) `preproc`.
+        """Start from the TextModel saved at `path`, for (possibly another) `preproc`, or from a
+        local Hugging Face GPT-2-family directory (`save_pretrained` output, tokenizer included;
+        needs `pip install 'relsynth[hf]'`; nothing is downloaded).
 
         The transformer is copied. When the vocabularies differ, the embedding (and head) rows of
-        tokens both tokenizers know are copied by token string; the others start fresh.
+        tokens both tokenizers know are copied by token string; the others start fresh (from a
+        Hugging Face model: the mean of the rows of their tokenization by its tokenizer).
         """
+        if _hf.is_hf_dir(path):
+            return cls._from_hf(preproc, path, block_size)
         old = cls.load(path)
         config = TextModelConfig(**{**asdict(old.config), "vocab_size": preproc.vocab_size})
         if block_size is not None:
@@ -125,6 +130,28 @@ class TextModel(nn.Module):
             if not config.tie_weights:
                 model.head.weight[new_ids] = old.head.weight[old_ids]
         log.info("text model from %s: %d of %d tokens carried over", path, len(pairs), preproc.vocab_size)
+        return model
+
+    @classmethod
+    def _from_hf(cls, preproc: TextPreproc, path: str | Path, block_size: int | None) -> TextModel:
+        hf, tokenizer = _hf.load_hf(path)
+        c = hf.config
+        block = block_size if block_size is not None else min(int(c.n_positions), 256)
+        _check_block_size(block)
+        config = TextModelConfig(
+            vocab_size=preproc.vocab_size,
+            n_layers=c.n_layer,
+            h=c.n_head,
+            d=c.n_embd,
+            d_ff=c.n_inner or 4 * c.n_embd,
+            dropout=0.1,
+            block_size=block,
+            tie_weights=True,
+        )
+        model = cls(config, preproc)
+        _hf.copy_transformer(model, hf)
+        exact = _hf.copy_embeddings(model, hf, tokenizer)
+        log.info("text model from the Hugging Face model at %s: %d of %d tokens exact", path, exact, preproc.vocab_size)
         return model
 
     @property
