@@ -277,8 +277,10 @@ CASES = [
          ValueError, ("lr", "0")),
     Case("train: memory nan", lambda ns: TabularTrainer(model=ns.fresh()).train(
         ns.ds, n_steps=1, memory=float("nan")), ValueError, ("memory", "nan")),
-    Case("train: lr inf stops with the step", lambda ns: TabularTrainer(model=ns.fresh()).train(
-        ns.ds, n_steps=3, batch_size=4, lr=float("inf")), FloatingPointError, ("step",)),
+    Case("train: lr inf", lambda ns: TabularTrainer(model=ns.fresh()).train(
+        ns.ds, n_steps=3, batch_size=4, lr=float("inf")), ValueError, ("lr", "inf")),
+    Case("train: a diverging run stops naming the step", lambda ns: TabularTrainer(model=ns.fresh()).train(
+        ns.ds, n_steps=20, batch_size=4, lr=1e30, lr_decay="none"), FloatingPointError, ("step", "lr=")),
 ]  # fmt: skip
 
 

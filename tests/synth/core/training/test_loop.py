@@ -8,7 +8,16 @@ import pytest
 import torch
 from train_helpers import BATCH, assert_same_state, state_of
 
-from relsynth.synth import EarlyStop, LrSchedule, TabularTrainer, Trainer, TrainHook, Validation
+from relsynth.synth import (
+    EarlyStop,
+    LrSchedule,
+    TabularDataset,
+    TabularPreproc,
+    TabularTrainer,
+    Trainer,
+    TrainHook,
+    Validation,
+)
 from relsynth.synth.core.training import strategy
 
 
@@ -131,3 +140,12 @@ def test_a_non_finite_loss_stops_training_naming_the_step_and_keeps_the_weights(
         Trainer(model).train(ds, n_steps=20, batch_size=BATCH, lr=1e30, lr_decay="none")
     assert "Lower the learning rate" in str(err.value)
     assert all(torch.isfinite(p).all() for p in model.parameters())  # the step that failed was not applied
+
+
+def test_datasets_encoded_by_another_preprocessor_are_refused_before_any_work(make_shop, ds, make_model):
+    other_data = make_shop(n_customers=30, n_suppliers=5, seed=9)
+    other = TabularDataset.from_data(other_data, TabularPreproc.from_schema(other_data.schema).fit(other_data))
+    with pytest.raises(ValueError, match="valid.dataset was encoded with another preprocessor"):
+        Trainer(make_model()).train(ds, n_epochs=1, batch_size=BATCH, lr=1e-3, valid=Validation(other))
+    with pytest.raises(ValueError, match="dataset was encoded with another preprocessor"):
+        Trainer(make_model()).train(other, n_epochs=1, batch_size=BATCH, lr=1e-3)

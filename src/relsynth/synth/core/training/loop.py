@@ -379,6 +379,19 @@ class Trainer:
             raise ValueError("the training dataset is empty")
         if valid is not None and not isinstance(valid, Validation):
             raise TypeError(f"valid must be a Validation, got {type(valid).__name__}")
+        for name, ds in (("dataset", dataset), ("valid.dataset", valid.dataset if valid is not None else None)):
+            if ds is not None and not _same_preproc(getattr(self.model, "preproc", None), getattr(ds, "preproc", None)):
+                raise ValueError(
+                    f"{name} was encoded with another preprocessor than the model's: build the model and both "
+                    "datasets from the same fitted preprocessor"
+                )
         bad = [type(h).__name__ for h in hooks if not isinstance(h, TrainHook)]
         if bad:
             raise TypeError(f"hooks must be TrainHook instances, got {bad}")
+
+
+def _same_preproc(a, b) -> bool:
+    """True unless both are preprocessors whose vocabularies differ (checked before any work)."""
+    if a is None or b is None or a is b or not hasattr(a, "fingerprint") or not hasattr(b, "fingerprint"):
+        return True
+    return a.fingerprint() == b.fingerprint()
