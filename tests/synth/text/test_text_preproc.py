@@ -116,3 +116,22 @@ def test_a_tampered_preproc_is_refused_naming_the_file(tmp_path, song_preproc: T
     (tmp_path / "pre2" / "tokenizer.json").write_text("{broken")
     with pytest.raises(LoadError, match="tokenizer.json: unreadable tokenizer"):
         TextPreproc.load(tmp_path / "pre2")
+
+
+def test_words_of_k_entities_are_tokens_and_rare_words_are_spelt(make_songs):
+    data = make_songs()
+    song = data["song"].copy()
+    song.loc[song["band"] == 1, "title"] = "Zyzzyva Rock"  # a word one band (entity) uses, however often
+    data = type(data)({**data.data, "song": song}, data.schema)
+    pre = TextPreproc.from_schema_table(data.schema, "song", vocab_size=300).fit(data)
+    words = set(pre.config.words)
+    assert " Rock" in words and "Zyzzyva" not in words
+    longest = max(len(b.decode("utf-8", errors="replace")) for b in pre.token_bytes()[: pre.n_bpe])
+    assert longest <= pre.config.max_subword_chars
+    ids = pre.encode(["Zyzzyva Rock"])[0]
+    assert len(ids) > 2 and pre.decode(ids) == "Zyzzyva Rock"
+    assert pre.decode([ids[-1]]) == " Rock" and ids[-1] >= pre.n_bpe  # the word token
+    with pytest.raises(ValueError, match="word_k"):
+        TextPreproc.from_schema_table(data.schema, "song", word_k=1)
+    none = TextPreproc.from_schema_table(data.schema, "song", vocab_size=300, word_k=0).fit(data)
+    assert none.config.words == [] and none.vocab_size == none.n_bpe
