@@ -119,7 +119,7 @@ class TabularModel(nn.Module):
         keeps them apart with a segment mask; an LSTM cannot."""
         return self.config.block == "free"
 
-    def logits(
+    def hidden(
         self,
         inputs: Tensor,
         slots: Tensor,
@@ -128,31 +128,38 @@ class TabularModel(nn.Module):
         valid: Tensor | None = None,
         segments: Tensor | None = None,
     ) -> Tensor:
+        """The body's output (B, T, d) for the previous tokens and the slots of the tokens to predict."""
         x = self.tok_emb(inputs) + self.slot_emb(slots)  # (B, T, d)
         if self.config.block == "free":
-            h = self.body(x, pos, cache=state, valid=valid, segments=segments)
-        else:
-            h = self.body(x, state)
-        return self.head(h)  # (B, T, V)
+            return self.body(x, pos, cache=state, valid=valid, segments=segments)
+        return self.body(x, state)
+
+    def logits(self, inputs: Tensor, slots: Tensor, pos: Tensor, state=None, valid: Tensor | None = None) -> Tensor:
+        return self.head(self.hidden(inputs, slots, pos, state, valid))  # (B, T, V)
 
     def forward(self, batch: dict[str, Tensor], reduction: str = "tokens") -> tuple[Tensor, Tensor]:
-        """(logits (B, T, V), loss). `reduction`: "tokens" (mean over the batch's tokens), "samples"
-        (mean of per-sample means, so each sample's gradient depends on it alone: DP training) or
-        "none" (per-sample losses (B,))."""
+        """(logits, loss). `reduction`: "tokens" (mean over the batch's scored tokens; the logits are
+        those of the scored positions only, (N, V): prefix and padding never reach the head),
+        "samples" (mean of per-sample means, so each sample's gradient depends on it alone: DP
+        training) or "none" (per-sample losses (B,)); both with logits (B, T, V)."""
         if reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
         slots, targets = batch["slots"], batch["targets"]
         if "segments" in batch and reduction != "tokens":
             raise ValueError("a packed batch mixes samples in a row: per-sample losses need collate(pack=False)")
-        logits = self.logits(batch["inputs"], slots, batch["pos"], segments=batch.get("segments"))
-        logits = logits.masked_fill(~self.allowed[slots], float("-inf"))
+        h = self.hidden(batch["inputs"], slots, batch["pos"], segments=batch.get("segments"))  # (B, T, d)
+        if reduction == "tokens":
+            scored = targets != IGNORE
+            s = slots[scored]
+            logits = self.head(h[scored]).masked_fill(~self.allowed[s], float("-inf"))  # (N, V)
+            w = self.slot_weight[s]
+            ce = F.cross_entropy(logits, targets[scored], reduction="none")
+            return logits, (ce * w).sum() / w.sum().clamp_min(1.0)
+        logits = self.head(h).masked_fill(~self.allowed[slots], float("-inf"))  # (B, T, V)
         V = logits.shape[-1]
         ce = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1), ignore_index=IGNORE, reduction="none")
-        ce = ce.view(targets.shape)  # (B, T)
         w = self.slot_weight[slots] * (targets != IGNORE)
-        if reduction == "tokens":
-            return logits, (ce * w).sum() / w.sum().clamp_min(1.0)
-        per_sample = (ce * w).sum(1) / w.sum(1).clamp_min(1.0)  # (B,)
+        per_sample = (ce.view(targets.shape) * w).sum(1) / w.sum(1).clamp_min(1.0)  # (B,)
         return logits, per_sample if reduction == "none" else per_sample.mean()
 
     def dp_copy(self) -> TabularModel:
@@ -189,11 +196,12 @@ class TabularModel(nn.Module):
         is_count = torch.tensor([s.is_count for s in self.preproc.slots], device=device)
         for start in range(0, len(dataset), batch_size):
             batch = on_device(dataset.collate(np.arange(start, min(start + batch_size, len(dataset)))), self)
-            logits, _ = self(batch)
-            sel = (batch["targets"] >= 0) & is_count[batch["slots"]]
+            logits, _ = self(batch)  # (scored positions, V)
+            scored = batch["targets"] >= 0
+            sel = is_count[batch["slots"][scored]]
             if sel.any():
                 pred += torch.softmax(logits[sel], dim=-1).sum(0).double()
-                real += torch.bincount(batch["targets"][sel], minlength=V).double()
+                real += torch.bincount(batch["targets"][scored][sel], minlength=V).double()
         ratios = {}
         for slot in self.preproc.slots:
             if not slot.is_count:
