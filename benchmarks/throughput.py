@@ -63,7 +63,9 @@ def commit() -> str:
     return out.stdout.strip() or "unknown"
 
 
-def run(name: str, data: RelationalData, size: str, threads: int, steps: int, early_stop: bool, gen: bool) -> dict:
+def run(
+    name: str, data: RelationalData, size: str, threads: int, steps: int, early_stop: bool, gen_factors: list[int]
+) -> dict:
     torch.set_num_threads(threads)
     train, valid = data.split(ratio=0.1, seed=0)
     pre = TabularPreproc.from_schema(train.schema).fit(train)
@@ -88,9 +90,9 @@ def run(name: str, data: RelationalData, size: str, threads: int, steps: int, ea
             ds, n_epochs=60, batch_size=BATCH, lr=LR, seed=0, progress=False, valid=Validation(dv, early_stop="normal")
         )
         out |= {"early_stop_s": round(r.seconds, 1), "epochs": round(r.n_epochs, 1), "valid_loss": r.best_valid_loss}
-    if gen:
+    if gen_factors:
         n_roots = sum(len(train[t]) for t in train.schema.roots)
-        for factor in (1, 10):
+        for factor in gen_factors:
             started = time.perf_counter()
             synth = model.generate(n_roots * factor, seed=0)
             seconds = time.perf_counter() - started
@@ -106,7 +108,7 @@ def main() -> None:
     ap.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     ap.add_argument("--steps", type=int, default=40, help="training steps timed for tokens/s")
     ap.add_argument("--to-early-stop", action="store_true", help="also train to the early-stopping point")
-    ap.add_argument("--no-generation", action="store_true")
+    ap.add_argument("--gen-factors", nargs="*", type=int, default=[1, 10], help="generate k x the training roots")
     ap.add_argument("--json", type=Path, default=None, help="append the rows as JSON lines here")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
@@ -115,7 +117,7 @@ def main() -> None:
         data = load(name)
         for size in args.sizes:
             for threads in args.threads:
-                row = run(name, data, size, threads, args.steps, args.to_early_stop, not args.no_generation)
+                row = run(name, data, size, threads, args.steps, args.to_early_stop, args.gen_factors)
                 row["commit"] = commit()
                 rows.append(row)
                 print(json.dumps(row), flush=True)
