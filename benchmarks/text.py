@@ -70,6 +70,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--before", type=Path, help="src/ folder of the code to compare against (run in a subprocess)")
     p.add_argument("--json", type=Path, help="write this run's results here (used for --before)")
+    p.add_argument("--before-json", type=Path, help="results of an earlier --json run to print as 'before'")
     p.add_argument("--samples", type=int, default=5)
     return p.parse_args()
 
@@ -262,9 +263,9 @@ def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.ERROR)
-    before = None
+    before = json.loads(args.before_json.read_text()) if args.before_json else None
     if args.before is not None:
-        out = Path(os.environ.get("TMPDIR", "/tmp")) / f"relsynth_text_before_{os.getpid()}.json"
+        out = args.before_json or Path(os.environ.get("TMPDIR", "/tmp")) / f"relsynth_text_before_{os.getpid()}.json"
         env = {**os.environ, "PYTHONPATH": str(args.before.resolve())}
         cmd = [sys.executable, __file__, "--json", str(out), "--epochs", str(args.epochs), "--seed", str(args.seed)]
         cmd += ["--datasets", *args.datasets, "--threads", str(args.threads), "--samples", str(args.samples)]

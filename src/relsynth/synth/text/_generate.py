@@ -70,6 +70,7 @@ def generate(
                 allow_empty=stats.empty_rate > 0,
                 chars=stats.chars,
                 words_only=not spell_words and bool(preproc.config.words),
+                lead_space=stats.lead_space_rate > 0,
             )
             ids = sampler.sample(prefixes, batch_size or DEFAULT_BATCH, desc=f"{preproc.table}.{col}")
             model.last_generation[col] = {"texts": len(rows), "truncated": sampler.truncated}
@@ -107,6 +108,7 @@ class Sampler:
         allow_empty: bool,
         chars: str = "",
         words_only: bool = False,
+        lead_space: bool = True,
     ):
         self.model, self.limit, self.temp, self.top_p, self.gen = model, limit, temp, top_p, gen
         self.allow_empty = allow_empty
@@ -118,6 +120,8 @@ class Sampler:
         self.banned = torch.tensor([i for i in pre.special_ids if i != self.end], dtype=torch.long, device=self.device)
         words = frozenset(range(pre.n_bpe, pre.vocab_size)) if words_only else None
         self.utf8 = Utf8Mask(pre.token_bytes(), chars, device=self.device, word_ids=words)
+        spaced = [i for i, b in enumerate(pre.token_bytes()) if b[:1].isspace()]
+        self.first_banned = torch.tensor([] if lead_space else spaced, dtype=torch.long, device=self.device)
         self.state: np.ndarray = np.zeros(0, dtype=np.int64)  # per prompt of the batch: pending UTF-8 state
         self.whole: np.ndarray = np.zeros(0, dtype=np.int64)  # per prompt: text tokens up to its last whole char
 
@@ -209,6 +213,9 @@ class Sampler:
         logits.masked_fill_(self.utf8.banned(state), -torch.inf)
         pending = torch.from_numpy(self.utf8.pending(state)).to(self.device)
         logits[pending, self.end] = -torch.inf  # end only after a whole character
+        if len(self.first_banned):  # the column's texts never start with whitespace
+            rows = torch.nonzero(first).flatten()
+            logits[rows[:, None], self.first_banned[None, :]] = -torch.inf
         if not self.allow_empty:
             logits[first, self.end] = -torch.inf
         return sample_tokens(logits, self.gen, temp=self.temp, top_p=self.top_p)

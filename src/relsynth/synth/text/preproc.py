@@ -59,6 +59,7 @@ class TextColumnStats:
     max_tokens: int = 0  # longest text in tokens (without markers): the default generation limit
     mean_tokens: float = 0.0  # mean text length in tokens
     chars: str = ""  # control/format/private characters (or U+FFFD) the texts hold: only these may be generated
+    lead_space_rate: float = 0.0  # share of texts starting with whitespace (0: a text never starts with one)
 
 
 @dataclass
@@ -195,6 +196,7 @@ class TextPreproc:
                 max_tokens=int(lengths.max()) if len(lengths) else 0,
                 mean_tokens=float(lengths.mean()) if len(lengths) else 0.0,
                 chars=unusual_chars(values),
+                lead_space_rate=float(np.mean([v[:1].isspace() for v in values])) if values else 0.0,
             )
         log.info(
             "text preproc for %r: vocabulary %d (%d words), stats %s",
