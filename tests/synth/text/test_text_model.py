@@ -91,17 +91,17 @@ def test_generation_never_reads_more_than_the_block(songs, trained: TextModel, m
             seen.append(int(cache.valid[:, : cache.length].sum(1).max()))
 
     old = trained.max_block_size
-    trained.max_block_size = prefix + 3
+    trained.max_block_size = prefix + 2
     handle = trained.transformer.register_forward_hook(spy, with_kwargs=True)
     try:
         synth = trained.generate(songs, max_text_len=12, batch_size=8, seed=0, temp=1.5)
     finally:
         handle.remove()
         trained.max_block_size = old
-    assert max(seen) <= prefix + 3
+    assert max(seen) <= prefix + 2
     lengths = [len(ids) for ids in written]
     assert len(lengths) == titles(synth).notna().sum()
-    assert max(lengths) <= 12 and max(lengths) > 4  # longer than one window's text
+    assert max(lengths) <= 12 and max(lengths) > 2  # longer than one window's text (word tokens: short)
 
 
 def test_generation_is_reproducible_and_survives_save_load(tmp_path, songs, trained: TextModel):
