@@ -172,3 +172,9 @@ def test_cached_batched_sampling_matches_a_plain_forward(songs, trained: TextMod
                 seq.append(tok)
                 text.append(tok)
         assert got == text
+
+
+def test_generated_texts_keep_the_sources_formats(songs, trained: TextModel):
+    """Filling the texts keeps how the source wrote each column (booleans, keys, dates), for to_dir."""
+    out = trained.generate(songs, seed=0)
+    assert out.formats == songs.formats
