@@ -26,7 +26,9 @@ def test_fill_texts_writes_the_text_columns(
     tiny_database: RelationalData, text_models: dict[str, TextModel], text_params: dict
 ) -> None:
     blank = blank_texts(tiny_database)
-    filled = fill_texts(blank, text_params["text_generation"], ["artist", "album"], *text_models.values())
+    filled = fill_texts(
+        blank, tiny_database, text_params["text_generation"], ["artist", "album"], *text_models.values()
+    )
     assert isinstance(filled, RelationalData) and filled.schema == tiny_database.schema
     assert filled["artist"]["name"].notna().any() and filled["album"]["title"].notna().any()
     assert filled["track"].equals(tiny_database["track"])  # other tables untouched
@@ -40,7 +42,9 @@ class FakeTextModel:
         self.preproc = SimpleNamespace(table=table, text_columns=[column])
         self.column, self.calls = column, calls
 
-    def generate(self, data: RelationalData, *, temp: float = 1.0) -> RelationalData:
+    def generate(
+        self, data: RelationalData, *, temp: float = 1.0, avoid: RelationalData | None = None
+    ) -> RelationalData:
         self.calls.append((self.preproc.table, data["artist"]["name"].notna().all()))
         tables = {name: df.copy() for name, df in data.items()}
         tables[self.preproc.table][self.column] = f"{self.preproc.table} text"
@@ -50,13 +54,13 @@ class FakeTextModel:
 def test_fill_texts_parents_first(tiny_database: RelationalData) -> None:
     calls: list = []
     album, artist = FakeTextModel("album", "title", calls), FakeTextModel("artist", "name", calls)
-    filled = fill_texts(blank_texts(tiny_database), {"temp": 1.0}, ["album", "artist"], album, artist)
+    filled = fill_texts(blank_texts(tiny_database), tiny_database, {"temp": 1.0}, ["album", "artist"], album, artist)
     assert calls == [("artist", False), ("album", True)]  # the album titles were written seeing the artists' names
     assert (filled["album"]["title"] == "album text").all() and (filled["artist"]["name"] == "artist text").all()
 
 
 def test_fill_texts_without_models_copies_the_tables(tiny_database: RelationalData) -> None:
-    filled = fill_texts(tiny_database, {}, [])
+    filled = fill_texts(tiny_database, tiny_database, {}, [])
     for table, df in tiny_database.items():
         pd.testing.assert_frame_equal(filled[table], df)
 
@@ -64,18 +68,19 @@ def test_fill_texts_without_models_copies_the_tables(tiny_database: RelationalDa
 def test_fill_texts_refuses_text_tables_that_differ_from_the_models(tiny_database: RelationalData) -> None:
     model = FakeTextModel("artist", "name", [])
     with pytest.raises(ValueError, match=r"text_tables is \['album', 'artist'\] in this run, but .* for \['artist'\]"):
-        fill_texts(tiny_database, {}, ["artist", "album"], model)
+        fill_texts(tiny_database, tiny_database, {}, ["artist", "album"], model)
 
 
 def test_fill_texts_names_a_misspelt_key(tiny_database: RelationalData) -> None:
     with pytest.raises(ValueError, match=r"params:text_generation has unknown key\(s\) \['temperature'\]"):
-        fill_texts(tiny_database, {"temperature": 0.5}, ["artist"], FakeTextModel("artist", "name", []))
+        fill_texts(tiny_database, tiny_database, {"temperature": 0.5}, ["artist"], FakeTextModel("artist", "name", []))
 
 
 def test_pipeline_interface() -> None:
     pipe = create_pipeline(text_tables=["artist", "album"])
     assert pipe.inputs() == {
         "synthetic_tabular",
+        "database_train",
         "text_model_artist",
         "text_model_album",
         "params:text_generation",
@@ -83,4 +88,9 @@ def test_pipeline_interface() -> None:
     }
     assert pipe.outputs() == {"synthetic_database"}
     assert {n.name for n in pipe.nodes} == {"text_generation.fill_texts"}
-    assert create_pipeline().inputs() == {"synthetic_tabular", "params:text_generation", "params:text_tables"}
+    assert create_pipeline().inputs() == {
+        "synthetic_tabular",
+        "database_train",
+        "params:text_generation",
+        "params:text_tables",
+    }

@@ -178,3 +178,15 @@ def test_generated_texts_keep_the_sources_formats(songs, trained: TextModel):
     """Filling the texts keeps how the source wrote each column (booleans, keys, dates), for to_dir."""
     out = trained.generate(songs, seed=0)
     assert out.formats == songs.formats
+
+
+def test_avoid_resamples_texts_equal_to_training_values(songs, trained: TextModel):
+    """With `avoid`, a generated text equal to a value of that column there is sampled again."""
+    plain = trained.generate(songs, seed=1, temp=0.5)["song"]["title"]
+    common = plain.value_counts().index[0]  # the title the model writes most often
+    avoid = RelationalData({**songs.data, "song": songs["song"].assign(title=common)}, songs.schema)
+    out = trained.generate(songs, seed=1, temp=0.5, avoid=avoid)["song"]["title"]
+    left = trained.last_generation["title"]["copies"]
+    assert int((out == common).sum()) == left < int((plain == common).sum())
+    with pytest.raises(TypeError, match="avoid must be a RelationalData"):
+        trained.generate(songs, avoid=songs["song"])

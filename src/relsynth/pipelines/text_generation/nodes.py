@@ -13,7 +13,11 @@ log = logging.getLogger(__name__)
 
 
 def fill_texts(
-    synthetic_tabular: RelationalData, text_generation: dict[str, Any], text_tables: list[str], *text_models: TextModel
+    synthetic_tabular: RelationalData,
+    database_train: RelationalData,
+    text_generation: dict[str, Any],
+    text_tables: list[str],
+    *text_models: TextModel,
 ) -> RelationalData:
     """`synthetic_tabular` with the text columns of each model's table written, parents first (an
     album's title is sampled after, and conditioned on, its artist's generated name).
@@ -21,7 +25,8 @@ def fill_texts(
     `text_generation` is the parameter group of `TextModel.generate`: batch_size (0: automatic),
     max_text_len (0: the longest seen at fit), temp, top_p, seed. `text_tables` is this run's
     parameter of that name, checked against the models the pipeline was created with. Tables
-    without a model keep their text columns as they are.
+    without a model keep their text columns as they are. A text equal to a training value
+    (`database_train`) is sampled again, so whole training texts are not replayed.
     """
     models = {model.preproc.table: model for model in text_models}
     if sorted(models) != sorted(text_tables):
@@ -35,7 +40,7 @@ def fill_texts(
     data = synthetic_tabular
     for table in sorted(models, key=order.index):
         model = models[table]
-        data = call(model.generate, "text_generation", text_generation, data=data)
+        data = call(model.generate, "text_generation", text_generation, data=data, avoid=database_train)
         log.info("filled the text columns %s of %s (%d rows)", model.preproc.text_columns, table, len(data[table]))
     for table, cols in synthetic_tabular.formats.items():  # the source's spellings, for to_dir
         data.formats.setdefault(table, {}).update(

@@ -22,13 +22,13 @@ def create_pipeline(text_tables: Sequence[str] = (), **kwargs) -> Pipeline:
         [
             node(
                 fill_texts,
-                inputs=["synthetic_tabular", "params:text_generation", "params:text_tables", *models],
+                inputs=["synthetic_tabular", "database_train", "params:text_generation", "params:text_tables", *models],
                 outputs="synthetic_database",
                 name="fill_texts",
             ),
         ],
         namespace="text_generation",
-        inputs={"synthetic_tabular", *models},
+        inputs={"synthetic_tabular", "database_train", *models},
         outputs="synthetic_database",
         parameters={"params:text_generation", "params:text_tables"},
         tags="text_generation",

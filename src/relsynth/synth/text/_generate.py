@@ -41,6 +41,7 @@ def generate(
     top_p: float,
     seed: int | None,
     spell_words: bool = False,
+    avoid: RelationalData | None = None,
 ) -> RelationalData:
     _check_args(batch_size, max_text_len, temp, top_p)
     if not isinstance(spell_words, bool):
@@ -73,7 +74,9 @@ def generate(
                 lead_space=stats.lead_space_rate > 0,
             )
             ids = sampler.sample(prefixes, batch_size or DEFAULT_BATCH, desc=f"{preproc.table}.{col}")
-            model.last_generation[col] = {"texts": len(rows), "truncated": sampler.truncated}
+            texts = preproc.decode_batch(ids)
+            copies = _resample_copies(texts, prefixes, _values(avoid, preproc.table, col), sampler, preproc, batch_size)
+            model.last_generation[col] = {"texts": len(rows), "truncated": sampler.truncated, "copies": copies}
             if sampler.truncated:
                 log.warning(
                     "%s.%s: %d of %d texts reached max_text_len=%d tokens without their end and were cut at their "
@@ -85,11 +88,39 @@ def generate(
                     sampler.limit,
                 )
             values = np.full(len(df), None, dtype=object)
-            values[rows] = preproc.decode_batch(ids)
+            values[rows] = texts
             out[col] = pd.array(values, dtype="string")
     finally:
         model.train(was_training)
     return _with_texts(data, preproc, out)
+
+
+COPY_RETRIES = 5  # rounds of resampling the texts that equal a value to avoid
+
+
+def _values(avoid: RelationalData | None, table: str, col: str) -> set[str]:
+    if avoid is None:
+        return set()
+    if not isinstance(avoid, RelationalData):
+        raise TypeError(f"avoid must be a RelationalData (the training data), got {type(avoid).__name__}")
+    if table not in avoid.data or col not in avoid[table].columns:
+        return set()
+    return set(avoid[table][col].dropna().astype(str))
+
+
+def _resample_copies(texts: list[str], prefixes, avoid: set[str], sampler, preproc, batch_size: int) -> int:
+    """Sample again, in place, the texts found in `avoid`; returns how many copies are left."""
+    for _ in range(COPY_RETRIES):
+        again = [i for i, t in enumerate(texts) if t in avoid]
+        if not again:
+            return 0
+        new = preproc.decode_batch(sampler.sample([prefixes[i] for i in again], batch_size or DEFAULT_BATCH))
+        for i, t in zip(again, new, strict=True):
+            texts[i] = t
+    left = sum(t in avoid for t in texts)
+    if left:
+        log.warning("%d texts still equal a value of the data to avoid after %d resamplings", left, COPY_RETRIES)
+    return left
 
 
 class Sampler:

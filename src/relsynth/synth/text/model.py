@@ -209,6 +209,7 @@ class TextModel(nn.Module):
         top_p: float = 1.0,
         seed: int | None = None,
         spell_words: bool = False,
+        avoid: RelationalData | None = None,
     ) -> RelationalData:
         """A copy of `data` whose preproc table has every text column written by the model.
 
@@ -219,8 +220,13 @@ class TextModel(nn.Module):
         tokens only (real words, each used by >= `word_k` entities); `spell_words=True` lets the
         sub-word fallback also spell words the vocabulary lacks. Texts cut at `max_text_len`
         are counted in `self.last_generation[column]["truncated"]` (and logged).
+
+        `avoid` (the training data): a text equal to one of that column's values there is sampled
+        again (up to `COPY_RETRIES` times), so whole training values are not replayed; copies
+        left are counted in `self.last_generation[column]["copies"]` (and logged). The values are
+        read at the call only, never stored in the model.
         """
-        return _generate.generate(self, data, batch_size, max_text_len, temp, top_p, seed, spell_words)
+        return _generate.generate(self, data, batch_size, max_text_len, temp, top_p, seed, spell_words, avoid)
 
     # ---- files -----------------------------------------------------------------------------
     config_file = CONFIG_FILE  # what `save` writes: the mark of a saved model
