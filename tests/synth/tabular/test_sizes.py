@@ -52,3 +52,49 @@ def test_generate_returns_the_planned_roots_and_rows_per_entity_counts_them(shop
     per = _sizes.rows_per_entity(shop_preproc, seqs, roots)
     for i, table in enumerate(shop_preproc.tables):
         assert per[:, i].sum() == len(shop[table]), table
+
+
+def test_rows_per_entity_follows_the_grammar_when_a_table_has_two_child_tables():
+    """Children are read in the grammar's order: two child tables (one with children of its own)
+    must not be read in each other's place."""
+    import pandas as pd
+
+    from relsynth.relational import Categorical, ForeignKey, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
+    from relsynth.synth import TabularPreproc
+
+    rng = np.random.default_rng(0)
+    n = 30
+    a = pd.DataFrame({"id": range(n), "x": rng.integers(0, 5, n)})
+    b_parent = np.repeat(np.arange(n), rng.integers(0, 4, n))
+    c_parent = np.repeat(np.arange(n), rng.integers(0, 3, n))
+    b = pd.DataFrame(
+        {
+            "id": range(len(b_parent)),
+            "a": b_parent,
+            "y": rng.normal(size=len(b_parent)),
+            "z": rng.choice(["u", "v"], len(b_parent)),
+        }
+    )
+    c = pd.DataFrame({"id": range(len(c_parent)), "a": c_parent, "w": rng.integers(0, 9, len(c_parent))})
+    d_parent = np.repeat(np.arange(len(b_parent)), rng.integers(0, 3, len(b_parent)))
+    d = pd.DataFrame({"id": range(len(d_parent)), "b": d_parent})
+    schema = Schema(
+        a=Table(id=PrimaryKey(), x=Integer()),
+        b=Table(id=PrimaryKey(), a=ForeignKey(parent="a"), y=Numeric(), z=Categorical()),
+        c=Table(id=PrimaryKey(), a=ForeignKey(parent="a"), w=Integer()),
+        d=Table(id=PrimaryKey(), b=ForeignKey(parent="b")),
+    )
+    data = RelationalData({"a": a, "b": b, "c": c, "d": d}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    enc = pre.transform(data)
+    seqs = [enc.tokens[enc.offsets[e] : enc.offsets[e + 1]] for e in range(enc.n_entities)]
+    per = _sizes.rows_per_entity(pre, seqs, ["a"] * enc.n_entities)
+    d_root = b_parent[d_parent]
+    expected = {
+        "a": np.ones(n, int),
+        "b": np.bincount(b_parent, minlength=n),
+        "c": np.bincount(c_parent, minlength=n),
+        "d": np.bincount(d_root, minlength=n),
+    }
+    for i, table in enumerate(pre.tables):
+        np.testing.assert_array_equal(per[:, i], expected[table], err_msg=table)

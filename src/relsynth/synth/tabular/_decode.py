@@ -12,10 +12,12 @@ STRING = pd.StringDtype()  # the string dtype RelationalData coerces text and ke
 
 
 def parse_entities(pre, sequences, roots):
-    """Per table: header rows (list of token arrays) and the parent row index of each."""
+    """Per table: header rows (list of token arrays), the parent row index of each and the entity
+    (position in `sequences`) each belongs to."""
     headers = {t: [] for t in pre.layouts}
     parents = {t: [] for t in pre.layouts}
-    for seq, root in zip(sequences, roots, strict=True):
+    entities = {t: [] for t in pre.layouts}
+    for e, (seq, root) in enumerate(zip(sequences, roots, strict=True)):
         seq = np.asarray(seq)
         pos = 0
         stack = [(root, -1, 1)]  # (table, parent row, rows still to read)
@@ -33,11 +35,12 @@ def parse_entities(pre, sequences, roots):
             row = len(headers[table])
             headers[table].append(header)
             parents[table].append(parent)
+            entities[table].append(e)
             for child, n in reversed(list(zip(layout.children, row_child_counts(pre, table, header), strict=True))):
                 stack.append((child, row, n))
         if pos != len(seq):
             raise ValueError(f"a sequence has {len(seq) - pos} token(s) after its last row")
-    return headers, parents
+    return headers, parents, entities
 
 
 def row_child_counts(pre, table: str, header) -> list[int]:
@@ -52,7 +55,7 @@ def row_child_counts(pre, table: str, header) -> list[int]:
 
 
 def decode_entities(pre, sequences, roots, rng: np.random.Generator) -> RelationalData:
-    headers, parents = parse_entities(pre, sequences, roots)
+    headers, parents, _ = parse_entities(pre, sequences, roots)
     schema = pre.schema
     keys: dict[str, pd.Series] = {}
     out: dict[str, pd.DataFrame] = {}

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from relsynth.synth.tabular._decode import row_child_counts
+from relsynth.synth.tabular._decode import parse_entities
 
 TOLERANCE = 0.02  # relative error per table the selection aims for (the issue asks for 3 %)
 POOL_SHARE = 0.25  # extra entities generated to choose from
@@ -28,22 +28,11 @@ def pool_extra(n: int) -> int:
 
 
 def rows_per_entity(pre, sequences: list[np.ndarray], roots: list[str]) -> np.ndarray:
-    """(entities, tables) rows each entity holds in each table of `pre.tables`."""
-    index = {t: i for i, t in enumerate(pre.tables)}
-    out = np.zeros((len(sequences), len(index)), dtype=np.int64)
-    for e, (seq, root) in enumerate(zip(sequences, roots, strict=True)):
-        pos, stack = 0, [(root, 1)]
-        while stack:
-            table, remaining = stack.pop()
-            if remaining == 0:
-                continue
-            stack.append((table, remaining - 1))
-            layout = pre.layouts[table]
-            header = seq[pos : pos + layout.header_len]
-            pos += layout.header_len
-            out[e, index[table]] += 1
-            stack += [(c, n) for c, n in zip(layout.children, row_child_counts(pre, table, header), strict=True)]
-    return out
+    """(entities, tables) rows each entity holds in each table of `pre.tables`, read by the grammar."""
+    _, _, entities = parse_entities(pre, sequences, roots)
+    return np.stack(
+        [np.bincount(np.asarray(entities[t], dtype=np.int64), minlength=len(sequences)) for t in pre.tables], axis=1
+    )
 
 
 def select_entities(
