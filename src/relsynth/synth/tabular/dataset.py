@@ -167,7 +167,8 @@ class TabularDataset:
         inputs = np.full((n_rows, width), PAD, dtype=np.int64)
         targets = np.full((n_rows, width), IGNORE, dtype=np.int64)
         slots = np.zeros((n_rows, width), dtype=np.int64)
-        pos = np.zeros((n_rows, width), dtype=np.int64)
+        # one sample per row: positions past a sample's end keep counting, as the model always saw them
+        pos = np.zeros((n_rows, width), dtype=np.int64) if pack else np.tile(np.arange(width), (n_rows, 1))
         segments = np.full((n_rows, width), -1, dtype=np.int64)
         for b, (tok, slt, n_prefix) in enumerate(samples):
             r, o, n = row[b], offset[b], len(tok)
@@ -175,10 +176,9 @@ class TabularDataset:
             inputs[r, o + 1 : o + n] = tok[:-1]
             targets[r, o + n_prefix : o + n] = tok[n_prefix:]
             slots[r, o : o + n] = slt
-            pos[r, o : o + n] = np.arange(n)
-            segments[r, o : o + n] = b
-        if not pack:  # positions past a sample's end keep counting, as the model always saw them
-            pos = np.tile(np.arange(width), (n_rows, 1))
+            if pack:
+                pos[r, o : o + n] = np.arange(n)
+                segments[r, o : o + n] = b
         batch = {
             "inputs": torch.from_numpy(inputs),
             "targets": torch.from_numpy(targets),
