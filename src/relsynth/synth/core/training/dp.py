@@ -156,6 +156,8 @@ class DpStrategy(Strategy):
     entity's gradient depends on it alone) in steps, "none" (per-entity losses) in validation.
     """
 
+    per_sample_grads = True
+
     def __init__(
         self,
         budget: DpBudget,

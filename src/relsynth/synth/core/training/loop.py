@@ -182,7 +182,7 @@ class Trainer:
             self.batch_size, self.lr = saved["resolved"]["batch_size"], saved["resolved"]["lr"]
         else:
             self.batch_size = config.batch_size or search.find_batch_size(
-                work, dataset, config.memory, per_sample_grads=isinstance(strategy, DpStrategy)
+                work, dataset, config.memory, per_sample_grads=strategy.per_sample_grads
             )
             self.lr = (
                 config.lr if config.lr is not None else search.find_lr(work, dataset, self.batch_size, config.seed)

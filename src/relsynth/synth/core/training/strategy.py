@@ -26,6 +26,7 @@ class Strategy:
     """Plain single-process training: shuffled batches, gradient accumulation, clipping."""
 
     rank, world_size = 0, 1
+    per_sample_grads = False  # a step computes per-sample gradients (more memory: the batch-size search measures it)
 
     def setup(
         self,
