@@ -10,13 +10,12 @@ the training windows.
 from __future__ import annotations
 
 import logging
-import sys
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from relsynth.relational import RelationalData
+from relsynth.synth.core.progress import progress as progress_display
 from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.tabular import _sizes
@@ -84,8 +83,7 @@ def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, prog
     batch_size = batch_size or min(max(len(roots), 1), _AUTO_BATCH)
     capacity = max_block_size or model.config.block_size or max(pre.stats.get("max_entity_len", 0) + 1, 64)
     model.eval()
-    show = progress if progress is not None else (len(roots) >= 1000 and sys.stderr.isatty())  # no bars in logs
-    bar = tqdm(total=len(roots), desc="generate", unit="entity", disable=not show, leave=False)
+    bar = progress_display(len(roots), "generate", "entities", show=progress)  # a bar on a terminal, else log lines
     sequences = _run_pool(model, roots, forced, batch_size, capacity, temp, gen, bar)
     bar.close()
     if extra:

@@ -22,6 +22,7 @@ from relsynth.relational import RelationalData
 from relsynth.synth.core.arrays import ARRAYS_FILE, open_arrays, save_arrays, write_arrays
 from relsynth.synth.core.files import LoadError
 from relsynth.synth.core.packing import pack_rows
+from relsynth.synth.core.progress import progress
 from relsynth.synth.tabular._tables import index_dtype, root_order
 from relsynth.synth.tabular.grammar import BOS, PAD, Encoded
 from relsynth.synth.tabular.preproc import TabularPreproc
@@ -259,6 +260,8 @@ def _write_chunked(
     with write_arrays(target, KIND, _ARRAYS) as w:
         n_tokens, n_rows = 0, 0
         w.append(offsets=np.zeros(1, dtype=np.int64))
+        roots = data.schema.roots
+        bar = progress(sum(len(data[r]) for r in roots), "encode", "entities")  # a bar on a terminal, else log lines
         for chunk in _chunks(data, chunk_size):
             enc = preproc.transform_tables(chunk)
             parts = _encoded_arrays(enc)
@@ -268,7 +271,9 @@ def _write_chunked(
             w.append(**parts)
             n_tokens += len(enc.tokens)
             n_rows += len(enc.row_start)
-            log.info("encoded %d tokens, %d rows so far", n_tokens, n_rows)
+            bar.update(sum(len(chunk[r]) for r in roots))
+        bar.close()
+        log.info("encoded %d tokens, %d rows", n_tokens, n_rows)
         w.meta = {"preproc": preproc.fingerprint(), "block_size": block_size}
 
 

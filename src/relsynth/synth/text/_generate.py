@@ -18,9 +18,9 @@ import logging
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from relsynth.relational import RelationalData, Schema, Table, Text
+from relsynth.synth.core.progress import progress
 from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.text._utf8 import Utf8Mask
@@ -28,7 +28,6 @@ from relsynth.synth.text.dataset import sample_prefixes
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 512
-PROGRESS_MIN_ROWS = 2000  # show a progress bar from this many texts on
 
 
 @torch.no_grad()
@@ -166,7 +165,7 @@ class Sampler:
         order = np.argsort([len(p) for p in prompts], kind="stable")  # similar lengths share a batch
         out: list[list[int]] = [[] for _ in prompts]
         batches = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
-        bar = tqdm(total=len(prompts), desc=desc, leave=False, disable=len(prompts) < PROGRESS_MIN_ROWS)
+        bar = progress(len(prompts), desc or "text", "texts")  # a bar on a terminal, else log lines
         for idx in batches:
             for i, text in zip(idx, self._batch([prompts[i] for i in idx]), strict=True):
                 out[i] = text

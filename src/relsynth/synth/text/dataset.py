@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import weakref
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from relsynth.relational import RelationalData
 from relsynth.synth.core.arrays import ARRAYS_FILE, open_arrays, save_arrays, write_arrays
 from relsynth.synth.core.files import LoadError
 from relsynth.synth.core.packing import pack_rows
+from relsynth.synth.core.progress import progress
 from relsynth.synth.text.preproc import TextPreproc
 
 IGNORE = -100  # target of a position without loss (context, marker, padding)
@@ -85,7 +87,7 @@ class TextDataset:
         if missing:
             raise ValueError(f"table {preproc.table!r} of the data has no text column(s) {missing}")
         contexts = preproc.contexts(data)
-        chunks = _chunks(len(df), chunk_size or len(df) or 1)
+        chunks = _counted(_chunks(len(df), chunk_size or len(df) or 1), len(df), f"encode {preproc.table}")
         if not on_disk:
             parts = [_encode_chunk(preproc, df, contexts, rows) for rows in chunks]
             tokens, lengths, prefix = _concat(parts)
@@ -231,6 +233,15 @@ def _packed(inputs: np.ndarray, target: np.ndarray, lengths: np.ndarray, pad: in
 
 def _chunks(n: int, size: int) -> list[np.ndarray]:
     return [np.arange(s, min(s + size, n)) for s in range(0, n, size)]
+
+
+def _counted(chunks: list[np.ndarray], total: int, desc: str) -> Iterator[np.ndarray]:
+    """The chunks, their rows counted on a progress display (a bar on a terminal, else log lines)."""
+    bar = progress(total, desc, "rows")
+    for rows in chunks:
+        yield rows
+        bar.update(len(rows))
+    bar.close()
 
 
 def _token_dtype(vocab_size: int) -> type:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from tqdm.auto import tqdm
+from relsynth.synth.core.progress import progress
 
 Trigger = Literal["step", "epoch"]
 
@@ -58,15 +58,17 @@ class TrainHook:
 
 
 class ProgressHook(TrainHook):
-    """A tqdm bar over optimizer steps showing the latest losses."""
+    """Progress over optimizer steps with the latest losses: a tqdm bar on a terminal, periodic log
+    lines elsewhere (`core.progress`); `disable=True` shows nothing, `False` a bar anywhere."""
 
     def __init__(self, each: int = 1, disable: bool | None = None):
         super().__init__(each=each, trigger="step")
         self.disable = disable
-        self.bar: tqdm | None = None
+        self.bar: Any = None  # a tqdm bar or a LogProgress
 
     def _setup(self) -> None:
-        self.bar = tqdm(total=self.trainer.total_steps, desc="train", unit="step", disable=self.disable, leave=False)
+        show = None if self.disable is None else not self.disable
+        self.bar = progress(self.trainer.total_steps, "train", "steps", show=show)
 
     def _hook(self, n: int) -> None:
         t = self.trainer

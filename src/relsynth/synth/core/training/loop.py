@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import math
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -103,15 +102,14 @@ class Trainer:
         constant rate leaves the last steps noisy, which shows most on the child-count tokens.
         `valid` evaluates, schedules the rate, stops early and restores the best weights.
         `resume` continues from a checkpoint written by `CheckpointHook` under the same options.
-        `world_size > 1` trains with DistributedDataParallel. `progress`: a progress bar (default:
-        on a terminal).
+        `world_size > 1` trains with DistributedDataParallel. `progress`: None, a bar on a
+        terminal and periodic log lines elsewhere; True, a bar anywhere; False, nothing.
         """
         config = RunConfig(n_epochs, n_steps, batch_size, memory, lr, accumulate_grad, seed, lr_decay, world_size)
         self._check_inputs(dataset, valid, hooks, dp_step)
         if self.dp_budget is not None:
             self._check_dp_args(dataset, config, valid, resume)
-        show = progress if progress is not None else sys.stderr.isatty()
-        run = dict(dataset=dataset, config=config, valid=valid, hooks=list(hooks), resume=resume, progress=show)
+        run = dict(dataset=dataset, config=config, valid=valid, hooks=list(hooks), resume=resume, progress=progress)
         if world_size > 1:
             result = distributed.train_distributed(self, run)
         elif self.dp_budget is None:
@@ -233,12 +231,12 @@ class Trainer:
             )
         return state
 
-    def _all_hooks(self, hooks: list[TrainHook], valid: Validation | None, progress: bool) -> list[TrainHook]:
+    def _all_hooks(self, hooks: list[TrainHook], valid: Validation | None, progress: bool | None) -> list[TrainHook]:
         if self.rank != 0:
             return []
         out = list(hooks)
-        if progress and not any(isinstance(h, ProgressHook) for h in hooks):
-            out.append(ProgressHook())
+        if progress is not False and not any(isinstance(h, ProgressHook) for h in hooks):
+            out.append(ProgressHook(disable=None if progress is None else not progress))
         if valid is not None and valid.tensorboard is not None:
             out.append(TensorboardHook(valid.tensorboard, each=1, trigger=valid.trigger))
         return out
