@@ -67,3 +67,37 @@ def test_counts_are_exact_up_to_max_exact_then_binned():
 def test_saved_description_rebuilds_the_same_encoder(pre):
     again = column_preproc_from_dict(pre.to_dict())
     assert type(again) is type(pre) and again.to_dict() == pre.to_dict() and again.n_tokens == pre.n_tokens
+
+
+def _log10_spread(sign: float, n: int = 4000) -> pd.Series:
+    """Values spread evenly over 12 decades (a heavy tail: most of each wide bin's width is its top decade)."""
+    return pd.Series(sign * 10.0 ** np.random.default_rng(0).uniform(0, 12, n))
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_values_spread_over_decades_decode_on_a_log_scale_inside_their_bin(sign):
+    x = _log10_spread(sign)
+    pre = NumericPreproc(n_bins=4, n_sub=2).fit(x)  # 8 intervals of 1.5 decades each
+    assert np.mean(pre.log_sub) > 0.9  # nearly every interval spans decades with log-even values
+    dec = pre.decode(pre.encode(x), np.random.default_rng(1)).to_numpy(float)
+    # a uniform draw inside [10^a, 10^b] lands in the top decade 90 % of the time; log-uniform follows the data
+    levels = np.arange(5, 100, 5)
+    real_q = np.percentile(np.log10(np.abs(x)), levels)
+    assert np.abs(real_q - np.percentile(np.log10(np.abs(dec)), levels)).max() < 0.15
+    pre.log_sub = []  # the linear draw, for contrast: the check above can fail
+    lin = pre.decode(pre.encode(x), np.random.default_rng(1)).to_numpy(float)
+    assert np.abs(real_q - np.percentile(np.log10(np.abs(lin)), levels)).max() > 0.4
+
+
+def test_evenly_spread_values_keep_the_linear_draw():
+    x = pd.Series(np.random.default_rng(0).uniform(1, 1000, 4000))
+    pre = NumericPreproc(n_bins=8).fit(x)
+    assert not np.any(pre.log_sub)
+
+
+def test_a_description_saved_before_log_intervals_still_loads_and_draws_linearly():
+    pre = NumericPreproc(n_bins=8).fit(_log10_spread(1.0))
+    old = {k: v for k, v in pre.to_dict().items() if k != "log_sub"}
+    again = column_preproc_from_dict(old)
+    assert again.log_sub == []
+    assert again.decode(np.array([1, 2, 3]), np.random.default_rng(0)).notna().all()

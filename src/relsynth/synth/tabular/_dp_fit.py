@@ -43,6 +43,7 @@ from relsynth.synth.tabular.encoders import (
     ColumnPreproc,
     CountPreproc,
     NumericPreproc,
+    log_scaled_intervals,
     _decimals,
     _plain,
     _to_number,
@@ -224,7 +225,7 @@ def _fit_numeric(p: NumericPreproc, values: pd.Series, noise: _Noise) -> None:
     p.decimals = 0 if p.kind != "numeric" else (_decimals(np.asarray(p.points)) if p.points else 2)
     # 3. range, then a fine noisy histogram over it: DP quantiles
     n_rest_bins = max(p.n_bins - len(p.points), 1)
-    p.edges, p.sub_edges = [], []
+    p.edges, p.sub_edges, p.log_sub = [], [], []
     lohi = _range(coarse)
     if lohi is not None:
         lo, hi = lohi
@@ -239,6 +240,7 @@ def _fit_numeric(p: NumericPreproc, values: pd.Series, noise: _Noise) -> None:
             if len(edges) >= 2:
                 p.edges = edges.tolist()
                 p.sub_edges = _sub_edges(grid, cdf, edges, p.n_sub)
+                p.log_sub = log_scaled_intervals(p.sub_edges, None)  # from the released edges only
     if not p.points and not p.edges:
         p.has_missing = True  # nothing released: the column is generated as missing
         log.warning("DP fit: %s has too few values for its noise: generated as missing", values.name)

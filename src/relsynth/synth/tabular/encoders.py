@@ -131,8 +131,10 @@ class CategoricalPreproc(ColumnPreproc):
 class NumericPreproc(ColumnPreproc):
     """Frequent exact values get their own token; the rest fall in quantile bins.
 
-    A value is decoded exactly for its own token, else uniformly within its bin, rounded to the
-    precision seen at fit (integers stay integers). `kind` converts dates and times to numbers.
+    A value is decoded exactly for its own token, else within its bin: in one of `n_sub` quantile
+    intervals of the bin, uniformly or, where the values inside were spread evenly on a log scale
+    (a heavy tail spanning decades), log-uniformly (`log_sub`); then rounded to the precision seen
+    at fit (integers stay integers). `kind` converts dates and times to numbers.
     """
 
     n_bins: int = 32
@@ -144,6 +146,7 @@ class NumericPreproc(ColumnPreproc):
     dtype: str = "float64"
     n_sub: int = 4  # within-bin quantiles: decoding follows a piecewise-linear CDF, not a flat one
     sub_edges: list[list[float]] = field(default_factory=list)
+    log_sub: list[list[bool]] = field(default_factory=list)  # per bin and interval: decode log-uniformly
     name = "numeric"
 
     def fit(self, values: pd.Series) -> NumericPreproc:
@@ -170,6 +173,7 @@ class NumericPreproc(ColumnPreproc):
         edges = np.unique(self._on_grid(quantiles))
         self.edges = edges.tolist() if len(edges) >= 2 else []
         self.sub_edges = _within_bin_quantiles(rest, self.edges, self.n_sub)
+        self.log_sub = log_scaled_intervals(self.sub_edges, rest)
         return self
 
     @property
@@ -231,9 +235,11 @@ class NumericPreproc(ColumnPreproc):
                 sub = np.asarray(self.sub_edges)
                 k = rng.integers(0, sub.shape[1] - 1, len(b))
                 lo, hi = sub[b, k], sub[b, k + 1]
+                log = np.asarray(self.log_sub, dtype=bool)[b, k] if self.log_sub else np.zeros(len(b), bool)
             else:
                 lo, hi = np.asarray(self.edges)[b], np.asarray(self.edges)[b + 1]
-            x[is_bin] = self._down_to_grid(lo + rng.random(len(b)) * (hi - lo), b)
+                log = np.zeros(len(b), dtype=bool)
+            x[is_bin] = self._down_to_grid(_draw_between(lo, hi, log, rng.random(len(b))), b)
         return _from_number(x, self.kind, self.dtype)
 
     def _down_to_grid(self, x: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -259,6 +265,7 @@ class NumericPreproc(ColumnPreproc):
             "dtype": self.dtype,
             "n_sub": self.n_sub,
             "sub_edges": self.sub_edges,
+            "log_sub": self.log_sub,
         }
 
 
@@ -381,6 +388,49 @@ def _within_bin_quantiles(x: np.ndarray, edges: list[float], n_sub: int) -> list
         q = np.quantile(inside, np.linspace(0, 1, n_sub + 1)) if len(inside) else np.linspace(e[i], e[i + 1], n_sub + 1)
         q[0], q[-1] = e[i], max(q[-1], e[i]) if i < len(e) - 2 else e[i + 1]
         out.append(np.maximum.accumulate(q).tolist())
+    return out
+
+
+def log_scaled_intervals(sub_edges: list[list[float]], x: np.ndarray | None, min_values: int = 8) -> list[list[bool]]:
+    """For each within-bin interval, whether to decode it log-uniformly: it does not contain zero
+    and the values inside (`x`, the binned training values) sit closer to uniform on a log scale
+    than on a linear one (Kolmogorov-Smirnov distance). With fewer than `min_values` values
+    inside (or `x=None`: the DP fit, which may not look), only intervals spanning more than
+    two decades are log-scaled — uniform draws there would all land in the top decade."""
+    if not sub_edges:
+        return []
+    sub = np.asarray(sub_edges, dtype=np.float64)  # (bins, n_sub + 1)
+    lo, hi = sub[:, :-1], sub[:, 1:]
+    one_sign = ((lo > 0) | (hi < 0)) & (hi > lo)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(one_sign, np.abs(hi) / np.abs(lo), 1.0)
+        ratio = np.where(hi < 0, 1 / ratio, ratio)
+    out = one_sign & (ratio > 100)
+    if x is not None and len(x):
+        for i, j in zip(*np.nonzero(one_sign & (ratio > 1.5)), strict=True):
+            inside = x[(x >= lo[i, j]) & (x <= hi[i, j])]
+            if len(inside) >= min_values:
+                linear = (inside - lo[i, j]) / (hi[i, j] - lo[i, j])
+                logged = np.log(inside / lo[i, j]) / np.log(hi[i, j] / lo[i, j])
+                out[i, j] = _ks_uniform(logged) < _ks_uniform(linear)
+    return out.tolist()
+
+
+def _ks_uniform(u: np.ndarray) -> float:
+    """Kolmogorov-Smirnov distance of positions in [0, 1] from the uniform distribution."""
+    u = np.sort(np.clip(u, 0.0, 1.0))
+    n = len(u)
+    steps = np.arange(1, n + 1) / n
+    return float(max((steps - u).max(), (u - (steps - 1 / n)).max()))
+
+
+def _draw_between(lo: np.ndarray, hi: np.ndarray, log: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """lo + u (hi - lo), or, where `log`, the same on a log scale (lo and hi of one sign)."""
+    out = lo + u * (hi - lo)
+    if log.any():
+        a, b = lo[log], hi[log]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[log] = a * np.exp(u[log] * np.log(b / a))  # b / a > 0: same sign
     return out
 
 
