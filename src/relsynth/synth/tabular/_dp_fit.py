@@ -43,10 +43,10 @@ from relsynth.synth.tabular.encoders import (
     ColumnPreproc,
     CountPreproc,
     NumericPreproc,
-    log_scaled_intervals,
     _decimals,
     _plain,
     _to_number,
+    log_scaled_intervals,
 )
 
 log = logging.getLogger(__name__)
