@@ -252,7 +252,7 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
         else:
             out = s.map(lambda t: t.strftime(fmt["strftime"]), na_action="ignore")
         return _as_dtype(out.astype(object).where(s.notna(), None), fmt["dtype"], s)
-    return _as_dtype(s, fmt["dtype"], s)
+    return _as_dtype(s, fmt["dtype"], s) if "dtype" in fmt else s  # e.g. only an SQL type (relational.sql)
 
 
 def _as_dtype(out: pd.Series, dtype: str, fallback: pd.Series) -> pd.Series:

@@ -31,6 +31,17 @@ def infer_kind_and_reason(values: pd.Series, in_lookup: bool = False) -> tuple[C
     return kind, why
 
 
+def string_kind_and_reason(values: pd.Series, in_lookup: bool = False) -> tuple[Column, str]:
+    """Categorical or text for a column a database declares as a string type (`RelationalData.from_sql`):
+    the type says it holds text, so only the choice between labels and free text is read from the values."""
+    s = values.dropna()
+    if len(s) == 0:
+        return Column.CATEGORICAL, "all values null: nothing to read a kind from"
+    if in_lookup:
+        return Column.CATEGORICAL, "a lookup table is copied as it is: categorical"
+    return _categorical_or_text(s.astype(str).str.strip())
+
+
 def _guess(values: pd.Series) -> tuple[Column, str]:
     s = values.dropna()
     if ptypes.is_bool_dtype(values.dtype):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +14,13 @@ import pandas as pd
 from relsynth.relational._coerce import STRING, coerce, source_format, to_source
 from relsynth.relational.columns import Column
 from relsynth.relational.errors import DataError, SchemaError
-from relsynth.relational.files import atomic_dir, read_csv, read_parquet, write_text_atomic
+from relsynth.relational.files import atomic_dir, read_csv, read_json, read_parquet, write_text_atomic
 from relsynth.relational.schema import Schema
 
 log = logging.getLogger(__name__)
 SCHEMA_FILE = "schema.yaml"
+SQL_FORMAT = "sql"  # formats[table][column][SQL_FORMAT]: the column's SQL type, from a database (relational.sql)
+SQL_TYPES_FILE = "sql_types.json"  # those SQL types beside the parquet files, which cannot hold them
 _N_EXAMPLES = 5
 
 
@@ -306,6 +309,11 @@ class RelationalData:
             for name in self.data:
                 self.to_source(name).to_parquet(tmp / f"{name}.parquet", index=False)
             write_text_atomic(tmp / SCHEMA_FILE, self.schema.to_yaml())
+            sql_types = {
+                t: {c: f[SQL_FORMAT] for c, f in cols.items() if SQL_FORMAT in f} for t, cols in self.formats.items()
+            }
+            if any(sql_types.values()):
+                write_text_atomic(tmp / SQL_TYPES_FILE, json.dumps({t: c for t, c in sql_types.items() if c}, indent=1))
 
     @classmethod
     def from_dir(cls, path: str | Path, schema: Schema | None = None, orphans: str = "error") -> RelationalData:
@@ -322,7 +330,73 @@ class RelationalData:
                 raise SchemaError(f"no schema given and no {SCHEMA_FILE} in {path}")
             schema = Schema.from_yaml(path / SCHEMA_FILE)
         data = {name: read_table(path, name, text_columns=t.text_columns) for name, t in schema.tables.items()}
-        return cls(data, schema, orphans=orphans)
+        out = cls(data, schema, orphans=orphans)
+        if (path / SQL_TYPES_FILE).is_file():  # written by to_dir for data read from a database
+            for table, cols in read_json(path / SQL_TYPES_FILE, "SQL types file").items():
+                for col, spec in cols.items():
+                    if table in out.data and col in out.data[table]:
+                        out.formats.setdefault(table, {}).setdefault(col, {})[SQL_FORMAT] = spec
+        return out
+
+    # ---- databases (SQLAlchemy; relsynth.relational.sql) ------------------------------------
+    @classmethod
+    def from_sql(
+        cls,
+        con: object,
+        tables: Sequence[str] | None = None,
+        *,
+        schema_name: str | None = None,
+        lookups: Iterable[str] | None = None,
+        overrides: object = None,
+        chunk_size: int = 10_000,
+        orphans: str = "error",
+    ) -> RelationalData:
+        """Read a database through SQLAlchemy: its tables, keys and kinds from the catalog.
+
+        `con`: a URL (`"postgresql+psycopg://user:pw@host/db"`, `"sqlite:///chinook.sqlite"`,
+        `"duckdb:///x.duckdb"`) or an `sqlalchemy.Engine`. `tables`: the tables to read, in the
+        schema's order (default: every table of `schema_name`, the database's default schema when
+        None). Primary and foreign keys come from the catalog; column kinds from the SQL types, a
+        string type being categorical or text by its values. `lookups`: the lookup tables (default:
+        detected, see `relsynth.relational.sql`; `[]`: none). `overrides` wins over reflection: a
+        mapping `table -> {column: kind}` as in `Schema.infer`, a `Schema`, or schema YAML (a file
+        such as conf/base/schema_chinook.yml, or text) naming any tables and columns, whose
+        `lookups` apply when `lookups` is not given. Rows are fetched `chunk_size` at a time in
+        primary-key order. `orphans` as in the constructor.
+
+        Keys the model cannot take (composite keys, self-references, two parents, a key to a table
+        not read) stop it with one `SchemaError` listing each with the ways out. `schema.inference`
+        says why each column got its kind; each column's SQL type is kept in `formats` for `to_sql`.
+        """
+        from relsynth.relational.sql import read_sql
+
+        return read_sql(
+            con,
+            tables,
+            schema_name=schema_name,
+            lookups=lookups,
+            overrides=overrides,
+            chunk_size=chunk_size,
+            orphans=orphans,
+        )
+
+    def to_sql(
+        self, con: object, *, schema_name: str | None = None, if_exists: str = "fail", chunk_size: int = 10_000
+    ) -> None:
+        """Write the tables to a database with their primary and foreign keys, in one transaction.
+
+        `con`: a URL or an `sqlalchemy.Engine`; `schema_name`: the database schema to write into
+        (created when missing; SQLite has none). Tables are created parents first with the SQL
+        types they were read with (`from_sql`), or types that hold their kinds, then the rows are
+        inserted `chunk_size` at a time. `if_exists`: "fail" (default: refuse when any table
+        exists), "replace" (drop and recreate those tables), "append" (insert into tables you
+        created). Everything happens in one transaction: a failure leaves the target as it was.
+        Values a column would refuse (nulls in a NOT NULL column, strings past its length) are
+        listed in a `DataError` before anything is written.
+        """
+        from relsynth.relational.sql import write_sql
+
+        write_sql(self, con, schema_name=schema_name, if_exists=if_exists, chunk_size=chunk_size)
 
 
 def read_table(directory: Path, name: str, text_columns: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:

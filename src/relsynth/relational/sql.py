@@ -1,0 +1,728 @@
+"""Databases in and out through SQLAlchemy: `RelationalData.from_sql` and `RelationalData.to_sql`.
+
+Reading reflects each table's columns, primary key and foreign keys from the database catalog
+into a `Schema`:
+- a column's kind follows its SQL type (integers, decimals, floats, dates, timestamps, times,
+  booleans); for a string type the values choose between categorical labels and free text, by
+  the rule `Schema.infer` uses;
+- a referenced table without foreign keys of its own is a lookup (copied as it is) when a table
+  that references it already nests under another parent: genre under track, whose parent is album;
+- `overrides` gives what reflection cannot know (that a VARCHAR is a label, which tables are
+  lookups, keys the catalog does not declare) and wins over it: a mapping `table -> {column:
+  kind}` as in `Schema.infer`, a `Schema`, or schema YAML as in conf/base/schema_chinook.yml
+  (a file or text, which may name only some tables and columns).
+Keys the model cannot take (composite keys, self-references, a second parent, a key to a table
+that is not read) are listed together in one `SchemaError`, each with the ways out. Rows are read
+`chunk_size` at a time (a server-side cursor where the driver has one) in primary-key order, so
+the same database always reads the same.
+
+Each column's SQL type is kept in `data.formats[table][column]["sql"]` (a small JSON dict), so
+it travels with the data through fitting and generation, and `to_sql` creates the same DDL.
+
+Writing creates the tables with their primary and foreign keys, parents first, and inserts the
+rows, all in one transaction: a failure anywhere leaves the target as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+import yaml
+
+from relsynth.relational._coerce import STRING
+from relsynth.relational._infer import string_kind_and_reason
+from relsynth.relational.columns import Column, ColumnKind, ForeignKey, PrimaryKey, as_kind
+from relsynth.relational.data import SQL_FORMAT
+from relsynth.relational.errors import DataError, SchemaError
+from relsynth.relational.schema import Schema, Table, _yaml_text
+
+if TYPE_CHECKING:
+    from relsynth.relational.data import RelationalData
+
+log = logging.getLogger(__name__)
+
+Con = str | sa.URL | sa.Engine
+IF_EXISTS = ("fail", "replace", "append")
+CHUNK_SIZE = 10_000
+
+# duckdb-engine reflects through PostgreSQL catalog queries that DuckDB cannot answer under
+# SQLAlchemy >= 2.0.45 (pg_collation, REGCLASS); DuckDB's information_schema is complete.
+_INFO_SCHEMA_DIALECTS = {"duckdb"}
+
+
+# ---- connections ----------------------------------------------------------------------------------
+@contextmanager
+def _engine(con: Con) -> Iterator[sa.Engine]:
+    """The engine for `con`; one made here from a URL is disposed of (its pool closed) at the end."""
+    if isinstance(con, sa.Engine):
+        yield con
+        return
+    if not isinstance(con, str | sa.URL):
+        raise TypeError(f"con must be a database URL or an SQLAlchemy Engine, got {type(con).__name__}")
+    try:
+        engine = sa.create_engine(con)
+    except (ModuleNotFoundError, sa.exc.NoSuchModuleError) as exc:
+        raise ModuleNotFoundError(
+            f"{safe_url(con)}: {exc}; install the database's driver (PostgreSQL: pip install 'psycopg[binary]', "
+            "DuckDB: pip install duckdb-engine)"
+        ) from None
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def safe_url(con: Con) -> str:
+    """`con` as text with its password hidden, for logs and messages."""
+    url = con.url if isinstance(con, sa.Engine) else con
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<a database URL that does not parse>"
+
+
+def _quoted(name: str) -> sa.sql.quoted_name:
+    """A table or column name always quoted: a dialect's list of reserved words can be incomplete
+    (duckdb-engine borrows PostgreSQL's, and DuckDB reserves `at`)."""
+    return sa.sql.quoted_name(name, quote=True)
+
+
+def _begin(conn: sa.Connection) -> None:
+    """Make DDL part of the transaction on SQLite: Python's sqlite3 opens a transaction only before
+    INSERT/UPDATE/DELETE, so CREATE and DROP would otherwise commit on their own."""
+    dbapi = conn.connection.dbapi_connection
+    if conn.dialect.driver == "pysqlite" and not dbapi.in_transaction:
+        conn.exec_driver_sql("BEGIN")
+
+
+# ---- SQL types: kept as small JSON dicts, turned back into SQLAlchemy types -------------------------
+def type_spec(t: sa.types.TypeEngine) -> dict | None:
+    """A JSON-able description of an SQL type (`sql_type` makes it again), or None for a type that
+    relsynth has no kind for (binary, JSON, intervals, arrays, UUIDs, ...)."""
+    if isinstance(t, sa.Boolean):
+        return {"type": "boolean"}
+    if isinstance(t, sa.DateTime):
+        return {"type": "datetime", "timezone": bool(t.timezone)}
+    if isinstance(t, sa.Date):
+        return {"type": "date"}
+    if isinstance(t, sa.Time):
+        return {"type": "time", "timezone": bool(t.timezone)}
+    if isinstance(t, sa.BigInteger):  # before Integer, which they subclass
+        return {"type": "bigint"}
+    if isinstance(t, sa.SmallInteger):
+        return {"type": "smallint"}
+    if isinstance(t, sa.Integer):
+        return {"type": "integer"}
+    if isinstance(t, sa.Float):  # before Numeric, which it subclasses
+        return {"type": "double" if isinstance(t, sa.Double) else "real" if isinstance(t, sa.REAL) else "float"}
+    if isinstance(t, sa.Numeric):
+        return {"type": "numeric", "precision": t.precision, "scale": t.scale}
+    if isinstance(t, sa.Enum):  # written back as VARCHAR: a database enum type is not recreated
+        return {"type": "varchar", "length": max((len(e) for e in t.enums), default=None)}
+    if isinstance(t, sa.Text):
+        return {"type": "text"}
+    if isinstance(t, sa.CHAR):
+        return {"type": "char", "length": t.length}
+    if isinstance(t, sa.String):
+        return {"type": "varchar", "length": t.length}
+    return None
+
+
+def sql_type(spec: Mapping[str, Any]) -> sa.types.TypeEngine:
+    """The SQLAlchemy type a `type_spec` describes."""
+    name = spec["type"]
+    makers = {
+        "boolean": lambda: sa.Boolean(),
+        "datetime": lambda: sa.DateTime(timezone=bool(spec.get("timezone"))),
+        "date": lambda: sa.Date(),
+        "time": lambda: sa.Time(timezone=bool(spec.get("timezone"))),
+        "smallint": lambda: sa.SmallInteger(),
+        "integer": lambda: sa.Integer(),
+        "bigint": lambda: sa.BigInteger(),
+        "double": lambda: sa.Double(),
+        "real": lambda: sa.REAL(),
+        "float": lambda: sa.Float(),
+        "numeric": lambda: sa.Numeric(spec.get("precision"), spec.get("scale")),
+        "text": lambda: sa.Text(),
+        "char": lambda: sa.CHAR(spec.get("length")),
+        "varchar": lambda: sa.String(spec.get("length")),
+    }
+    if name not in makers:
+        raise ValueError(f"unknown SQL type spec {dict(spec)!r}; expected one of {sorted(makers)}")
+    return makers[name]()
+
+
+def _kind_of_type(t: sa.types.TypeEngine, spec: dict | None) -> Column | None:
+    """The kind an SQL type means; None for a string type (its values decide: categorical or text)."""
+    if spec is None or (spec["type"] in ("varchar", "char", "text") and not isinstance(t, sa.Enum)):
+        return None
+    if isinstance(t, sa.Enum):
+        return Column.CATEGORICAL
+    if spec["type"] == "numeric":
+        return Column.INTEGER if spec.get("scale") == 0 else Column.NUMERIC
+    return {
+        "boolean": Column.BOOLEAN,
+        "datetime": Column.DATETIME,
+        "date": Column.DATE,
+        "time": Column.TIME,
+        "smallint": Column.INTEGER,
+        "integer": Column.INTEGER,
+        "bigint": Column.INTEGER,
+        "double": Column.NUMERIC,
+        "real": Column.NUMERIC,
+        "float": Column.NUMERIC,
+    }[spec["type"]]
+
+
+# ---- reflection ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _ForeignKey:
+    columns: tuple[str, ...]
+    table: str
+    ref_columns: tuple[str, ...]
+    ref_schema: str | None = None
+
+
+@dataclass
+class _Reflected:
+    """One table as the catalog describes it."""
+
+    name: str
+    types: dict[str, sa.types.TypeEngine]  # column -> SQL type, in table order
+    not_null: set[str] = field(default_factory=set)
+    pk: tuple[str, ...] = ()
+    fks: list[_ForeignKey] = field(default_factory=list)
+
+
+def _table_names(conn: sa.Connection, tables: Sequence[str] | None, schema_name: str | None) -> list[str]:
+    present = sa.inspect(conn).get_table_names(schema=schema_name)
+    if tables is None:
+        if not present:
+            raise SchemaError(
+                f"{safe_url(conn.engine)}: no tables" + (f" in schema {schema_name!r}" if schema_name else "")
+            )
+        return sorted(present)
+    tables = [tables] if isinstance(tables, str) else list(tables)
+    missing = [t for t in tables if t not in present]
+    if missing:
+        raise SchemaError(f"table(s) {missing} are not in the database; it has {sorted(present)}")
+    if len(set(tables)) != len(tables):
+        raise SchemaError(f"tables names a table twice: {tables}")
+    return tables
+
+
+def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflected:
+    if conn.dialect.name in _INFO_SCHEMA_DIALECTS:
+        return _reflect_information_schema(conn, name, schema_name or sa.inspect(conn).default_schema_name)
+    insp = sa.inspect(conn)
+    cols = insp.get_columns(name, schema=schema_name)
+    pk = insp.get_pk_constraint(name, schema=schema_name).get("constrained_columns") or []
+    fks = [
+        _ForeignKey(
+            tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]), f["referred_schema"]
+        )
+        for f in insp.get_foreign_keys(name, schema=schema_name)
+    ]
+    return _Reflected(
+        name=name,
+        types={c["name"]: c["type"] for c in cols},
+        not_null={c["name"] for c in cols if not c.get("nullable", True)},
+        pk=tuple(pk),
+        fks=fks,
+    )
+
+
+_INFO_TYPES: dict[str, Any] = {
+    **dict.fromkeys(["INTEGER", "INT", "INT4", "SIGNED", "UINTEGER"], lambda n, p, s: sa.Integer()),
+    **dict.fromkeys(["BIGINT", "INT8", "LONG"], lambda n, p, s: sa.BigInteger()),
+    **dict.fromkeys(
+        ["SMALLINT", "INT2", "SHORT", "TINYINT", "INT1", "UTINYINT", "USMALLINT"], lambda n, p, s: sa.SmallInteger()
+    ),
+    **dict.fromkeys(["DOUBLE", "FLOAT8", "DOUBLE PRECISION"], lambda n, p, s: sa.Double()),
+    **dict.fromkeys(["FLOAT", "FLOAT4", "REAL"], lambda n, p, s: sa.REAL()),
+    **dict.fromkeys(["DECIMAL", "NUMERIC"], lambda n, p, s: sa.Numeric(p, s)),
+    **dict.fromkeys(["BOOLEAN", "BOOL", "LOGICAL"], lambda n, p, s: sa.Boolean()),
+    "DATE": lambda n, p, s: sa.Date(),
+    **dict.fromkeys(["TIME", "TIME WITHOUT TIME ZONE"], lambda n, p, s: sa.Time()),
+    **dict.fromkeys(["TIMESTAMP", "DATETIME", "TIMESTAMP WITHOUT TIME ZONE"], lambda n, p, s: sa.DateTime()),
+    **dict.fromkeys(["TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"], lambda n, p, s: sa.DateTime(timezone=True)),
+    **dict.fromkeys(["VARCHAR", "CHARACTER VARYING", "STRING", "BPCHAR", "CHAR"], lambda n, p, s: sa.String(n)),
+    "TEXT": lambda n, p, s: sa.Text(),
+}
+
+
+def _reflect_information_schema(conn: sa.Connection, name: str, schema: str) -> _Reflected:
+    """The same description from the SQL standard's information_schema views."""
+    where = {"s": schema, "t": name}
+    cols = conn.execute(
+        sa.text(
+            "SELECT column_name, data_type, is_nullable, character_maximum_length, numeric_precision, numeric_scale "
+            "FROM information_schema.columns WHERE table_schema = :s AND table_name = :t ORDER BY ordinal_position"
+        ),
+        where,
+    ).all()
+    types = {}
+    for col, data_type, _, length, precision, scale in cols:
+        make = _INFO_TYPES.get(str(data_type).split("(")[0].strip().upper())
+        types[col] = make(length, precision, scale) if make else sa.types.NullType()
+    keys = conn.execute(
+        sa.text(
+            "SELECT tc.constraint_type, tc.constraint_name, k.column_name, rc.unique_constraint_schema, "
+            "rc.unique_constraint_name FROM information_schema.table_constraints tc "
+            "JOIN information_schema.key_column_usage k ON k.constraint_schema = tc.constraint_schema "
+            "AND k.constraint_name = tc.constraint_name AND k.table_name = tc.table_name "
+            "LEFT JOIN information_schema.referential_constraints rc ON rc.constraint_schema = tc.constraint_schema "
+            "AND rc.constraint_name = tc.constraint_name "
+            "WHERE tc.table_schema = :s AND tc.table_name = :t AND tc.constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY') "
+            "ORDER BY tc.constraint_name, k.ordinal_position"
+        ),
+        where,
+    ).all()
+    pk = tuple(col for kind, _, col, _, _ in keys if kind == "PRIMARY KEY")
+    fks = []
+    for cname in dict.fromkeys(c for kind, c, *_ in keys if kind == "FOREIGN KEY"):
+        rows = [r for r in keys if r[1] == cname]
+        ref_schema, ref_name = rows[0][3], rows[0][4]
+        ref = conn.execute(
+            sa.text(
+                "SELECT table_name, column_name FROM information_schema.key_column_usage "
+                "WHERE constraint_schema = :s AND constraint_name = :n ORDER BY ordinal_position"
+            ),
+            {"s": ref_schema, "n": ref_name},
+        ).all()
+        ref_table = ref[0][0] if ref else ""
+        same = None if ref_schema == schema else ref_schema  # as SQLAlchemy reports a key within the schema
+        fks.append(_ForeignKey(tuple(r[2] for r in rows), ref_table, tuple(r[1] for r in ref), same))
+    return _Reflected(name, types, {c for c, _, nullable, *_ in cols if nullable == "NO"}, pk, fks)
+
+
+# ---- from the catalog to a schema ---------------------------------------------------------------
+Kinds = dict[str, dict[str, ColumnKind]]
+
+
+def parse_overrides(spec: object) -> tuple[Kinds, tuple[str, ...] | None]:
+    """(table -> {column: kind}, lookups or None) from the forms `from_sql` accepts for `overrides`."""
+    if spec is None:
+        return {}, None
+    if isinstance(spec, Schema):
+        return {t: dict(table.columns) for t, table in spec.tables.items()}, tuple(spec.lookups)
+    where = ""
+    if isinstance(spec, str | Path):
+        text = _yaml_text(spec)
+        where = "" if text is spec else f" {spec}"
+        try:
+            spec = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise SchemaError(f"overrides YAML{where} could not be parsed: {exc}") from None
+    if not isinstance(spec, Mapping):
+        raise SchemaError(f"overrides{where} must map table -> {{column: kind}}, or be schema YAML; got {spec!r}")
+    lookups = None
+    if isinstance(spec.get("tables"), Mapping) and set(spec) <= {"tables", "lookups"}:  # the schema YAML shape
+        lookups = tuple(spec["lookups"]) if spec.get("lookups") is not None else None
+        spec = {t: (ts or {}).get("columns", {}) if isinstance(ts, Mapping) else ts for t, ts in spec["tables"].items()}
+    kinds: Kinds = {}
+    for table, cols in spec.items():
+        if not isinstance(cols, Mapping):
+            raise SchemaError(f"overrides{where}: table {table!r} must map column -> kind, got {cols!r}")
+        kinds[str(table)] = {}
+        for col, kind in cols.items():
+            try:
+                kinds[str(table)][str(col)] = as_kind(kind)
+            except ValueError as exc:
+                raise SchemaError(f"overrides{where}: {table}.{col}: {exc}") from None
+    return kinds, lookups
+
+
+@dataclass
+class _Plan:
+    """What reflection and the overrides decided, before the values are read."""
+
+    kinds: dict[str, dict[str, ColumnKind | None]]  # None: a string column, categorical or text by its values
+    why: dict[str, dict[str, str]]
+    specs: dict[str, dict[str, dict]]  # table -> column -> SQL type spec (and nullable: False)
+    lookups: list[str]
+
+
+def _primary_key(r: _Reflected, given: Mapping[str, ColumnKind]) -> str | None:
+    over = [c for c, k in given.items() if k.kind is Column.PRIMARY_KEY]
+    if over:
+        return over[0]
+    kept = [c for c in r.pk if c not in given]
+    return kept[0] if len(r.pk) == 1 and kept else None
+
+
+def _plan(
+    reflected: Mapping[str, _Reflected], given: Kinds, lookups: Sequence[str] | None, schema_name: str | None
+) -> _Plan:
+    """Every column's kind (or None for strings) and the lookups; one `SchemaError` lists every problem."""
+    problems: list[str] = []
+    names = list(reflected)
+    leave_out = "leave the table out (tables=[...] without it)"
+    for t in given:
+        if t not in reflected:
+            problems.append(f"overrides name table {t!r}, which is not read: the tables read are {names}")
+        else:
+            unknown = [c for c in given[t] if c not in reflected[t].types]
+            if unknown:
+                problems.append(f"overrides name column(s) {unknown} of {t!r}, which has {list(reflected[t].types)}")
+    pks = {t: _primary_key(r, given.get(t, {})) for t, r in reflected.items()}
+    fks: dict[str, dict[str, str]] = {}
+    for t, r in reflected.items():
+        own = given.get(t, {})
+        if len(r.pk) > 1 and any(c not in own for c in r.pk):
+            problems.append(
+                f"table {t!r} has a composite primary key ({', '.join(r.pk)}); relsynth keys are one column: "
+                f"{leave_out}, or give those columns' kinds in overrides (a single-column primary key, or plain columns)"
+            )
+        fks[t] = {c: k.parent for c, k in own.items() if isinstance(k, ForeignKey)}
+        for fk in r.fks:
+            if all(c in own for c in fk.columns):
+                continue  # the overrides decide these columns
+            col = fk.columns[0]
+            what = f"{t}.{col}" if len(fk.columns) == 1 else f"{t}.({', '.join(fk.columns)})"
+            plain = f"read the key as a plain column (overrides={{{t!r}: {{{col!r}: 'categorical'}}}})"
+            if len(fk.columns) > 1:
+                problems.append(
+                    f"{what} is a composite foreign key to {fk.table}; relsynth keys are one column: {leave_out}, or {plain}"
+                )
+            elif fk.table not in reflected or fk.ref_schema not in (None, schema_name):
+                problems.append(
+                    f"{what} references {fk.table!r}, which is not read: add it to tables=, {leave_out}, or {plain}"
+                )
+            elif fk.table == t:
+                problems.append(
+                    f"{what} references its own table ({t}); self-references are not supported: {leave_out}, or {plain}"
+                )
+            elif fk.ref_columns != (pks[fk.table],):
+                problems.append(
+                    f"{what} references {fk.table}.{', '.join(fk.ref_columns)}, not its primary key "
+                    f"({pks[fk.table]}): {leave_out}, or {plain}"
+                )
+            elif col == pks[t]:
+                problems.append(
+                    f"{what} is both the primary key and a foreign key to {fk.table} (one-to-one): {leave_out}, or give "
+                    f"its kind in overrides"
+                )
+            else:
+                fks[t][col] = fk.table
+    chosen, why_lookup = _lookups(fks, lookups, names, problems)
+    for t in names:
+        parents = [f"{c} -> {ref}" for c, ref in fks[t].items() if ref not in chosen and ref != t]
+        if t not in chosen and len(parents) > 1:
+            free = sorted({ref for c, ref in fks[t].items() if ref not in chosen and not fks.get(ref)})
+            as_lookup = (
+                f", name the reference tables among {free} lookups (lookups=[...]; a lookup is copied as it is, so "
+                "never a table of people or other private records)"
+                if free
+                else ""
+            )
+            problems.append(
+                f"table {t!r} has {len(parents)} parent foreign keys ({', '.join(parents)}); a table nests under one "
+                f"parent only: {leave_out}{as_lookup}, or read one key as a plain column "
+                f"(overrides={{{t!r}: {{{parents[-1].split(' -> ')[0]!r}: 'categorical'}}}})"
+            )
+    kinds: dict[str, dict[str, ColumnKind | None]] = {}
+    why: dict[str, dict[str, str]] = {}
+    specs: dict[str, dict[str, dict]] = {}
+    for t, r in reflected.items():
+        kinds[t], why[t], specs[t] = {}, {}, {}
+        own = given.get(t, {})
+        for col, typ in r.types.items():
+            spec = type_spec(typ)
+            if spec is not None:  # a primary key is NOT NULL anyway (SQLite's catalog does not say so)
+                specs[t][col] = spec if col not in r.not_null or col in r.pk else {**spec, "nullable": False}
+            if col in own:
+                kinds[t][col], why[t][col] = own[col], "given in overrides"
+            elif col == pks[t]:
+                kinds[t][col], why[t][col] = PrimaryKey(), "the primary key in the catalog"
+            elif col in fks[t]:
+                ref = fks[t][col]
+                kinds[t][col] = ForeignKey(parent=ref)
+                why[t][col] = f"a foreign key to {ref}.{pks[ref]} in the catalog" + (
+                    f" ({ref} is a lookup)" if ref in chosen else ""
+                )
+            elif spec is None:
+                problems.append(
+                    f"{t}.{col} has SQL type {typ!r}, which relsynth has no kind for: {leave_out}, or give its kind in "
+                    "overrides (the values are then read as the driver returns them)"
+                )
+            else:
+                kind = _kind_of_type(typ, spec)
+                kinds[t][col] = None if kind is None else as_kind(kind)
+                why[t][col] = f"SQL type {typ}"
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise SchemaError(f"{len(problems)} problem(s) reading the database's tables as a relsynth schema:\n{lines}")
+    for t, reason in why_lookup.items():
+        why[t] = {c: f"{w}; the table is a lookup: {reason}" for c, w in why[t].items()}
+    return _Plan(kinds=kinds, why=why, specs=specs, lookups=chosen)
+
+
+def _lookups(
+    fks: Mapping[str, Mapping[str, str]], given: Sequence[str] | None, names: list[str], problems: list[str]
+) -> tuple[list[str], dict[str, str]]:
+    """The lookup tables, given or detected, and why each was detected.
+
+    Detected: a table without foreign keys of its own that is referenced from a table which nests
+    under another table that cannot be a lookup (it has foreign keys): genre and media_type, whose
+    referencing track nests under album. When a table's references are all such candidates (sale ->
+    shop, sale -> kind) nothing is guessed: a lookup is copied as it is, so choosing the wrong one
+    (customers rather than countries) would copy private records. That case is reported with its
+    options, to name the lookups."""
+    if given is not None:
+        unknown = [t for t in given if t not in names]
+        if unknown:
+            problems.append(f"lookups names table(s) {unknown} that are not read; the tables read are {names}")
+        return [t for t in given if t in names], {}
+    refs = {t: {ref for ref in cols.values() if ref != t} for t, cols in fks.items()}
+    referenced = set().union(*refs.values()) if refs else set()
+    candidates = {t for t in names if not refs.get(t) and t in referenced}
+    why: dict[str, str] = {}
+    for child in names:
+        real = sorted(refs[child] - candidates)
+        for ref in sorted(refs[child] & candidates):
+            if real:
+                why.setdefault(ref, f"it has no foreign keys and {child} nests under {real[0]}: copied as it is")
+    return [t for t in names if t in why], why
+
+
+# ---- reading ---------------------------------------------------------------------------------------
+def _held(values: Sequence, kind: Column | None) -> pd.Series:
+    """One chunk of a column as the driver returned it, in the dtype its kind is held in where the
+    values allow it exactly (integers never pass through float64); anything else stays as objects
+    for `RelationalData` to coerce or to report."""
+    s = pd.Series(list(values), dtype=object)
+    present = [v for v in values if v is not None]
+    if kind in (Column.INTEGER, Column.PRIMARY_KEY, Column.FOREIGN_KEY) and present:
+        if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in present):
+            return s.astype("Int64")
+    elif kind is Column.NUMERIC and all(isinstance(v, int | float) or hasattr(v, "as_integer_ratio") for v in present):
+        return pd.Series([np.nan if v is None else float(v) for v in values], dtype="float64")
+    elif kind is Column.BOOLEAN and all(isinstance(v, bool | np.bool_) for v in present):
+        return s.astype("boolean")
+    return s
+
+
+def _read_table(
+    conn: sa.Connection,
+    r: _Reflected,
+    kinds: Mapping[str, ColumnKind | None],
+    pk: str | None,
+    schema_name: str | None,
+    chunk_size: int,
+) -> pd.DataFrame:
+    table = sa.table(_quoted(r.name), *(sa.column(_quoted(c), t) for c, t in r.types.items()), schema=schema_name)
+    order = [table.c[pk]] if pk else list(table.c)  # a fixed order: the same database reads the same
+    result = conn.execution_options(stream_results=True, max_row_buffer=chunk_size).execute(
+        sa.select(table).order_by(*order)
+    )
+    names = list(r.types)
+    held = {c: (None if kinds[c] is None else kinds[c].kind) for c in names}
+    parts: dict[str, list[pd.Series]] = {c: [] for c in names}
+    for rows in result.partitions(chunk_size):
+        for c, values in zip(names, zip(*rows, strict=True), strict=True):
+            parts[c].append(_held(values, held[c]))
+    columns = {c: pd.concat(p, ignore_index=True) if p else _held((), held[c]) for c, p in parts.items()}
+    for c, s in columns.items():
+        if s.dtype == "Int64" and not s.isna().any():
+            columns[c] = s.astype("int64")  # as pandas reads whole integers: int64 unless there are nulls
+    return pd.DataFrame(columns, columns=names)
+
+
+def read_sql(
+    con: Con,
+    tables: Sequence[str] | None = None,
+    *,
+    schema_name: str | None = None,
+    lookups: Iterable[str] | None = None,
+    overrides: object = None,
+    chunk_size: int = CHUNK_SIZE,
+    orphans: str = "error",
+) -> RelationalData:
+    """`RelationalData.from_sql`: see there."""
+    from relsynth.relational.data import RelationalData
+
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer (rows per fetch), got {chunk_size!r}")
+    given, yaml_lookups = parse_overrides(overrides)
+    lookups = ((lookups,) if isinstance(lookups, str) else tuple(lookups)) if lookups is not None else yaml_lookups
+    with _engine(con) as engine, engine.connect() as conn:
+        names = _table_names(conn, tables, schema_name)
+        reflected = {n: _reflect(conn, n, schema_name) for n in names}
+        plan = _plan(reflected, given, lookups, schema_name)
+        frames = {}
+        for n in names:
+            pk = next((c for c, k in plan.kinds[n].items() if k is not None and k.kind is Column.PRIMARY_KEY), None)
+            frames[n] = _read_table(conn, reflected[n], plan.kinds[n], pk, schema_name, chunk_size)
+        where = safe_url(engine)
+    tables_out = {}
+    for n in names:
+        cols: dict[str, ColumnKind] = {}
+        for c, kind in plan.kinds[n].items():
+            if kind is None:  # a string type: labels or free text, by the values
+                decided, reason = string_kind_and_reason(frames[n][c], in_lookup=n in plan.lookups)
+                kind, plan.why[n][c] = as_kind(decided), f"{plan.why[n][c]}, {reason}"
+            if kind.kind is Column.TEXT:
+                frames[n][c] = frames[n][c].astype(STRING)  # as read_table reads text columns
+            cols[c] = kind
+        tables_out[n] = Table(columns=cols)
+    schema = Schema(tables=tables_out, lookups=plan.lookups)
+    schema.inference = plan.why
+    for n, table in schema.tables.items():
+        for c, kind in table.columns.items():
+            log.info("from_sql: %s.%s is %s: %s", n, c, kind.kind.value, plan.why[n][c])
+    data = RelationalData(frames, schema, orphans=orphans)
+    for n, cols in plan.specs.items():
+        for c, spec in cols.items():
+            data.formats.setdefault(n, {}).setdefault(c, {})[SQL_FORMAT] = spec
+    log.info("from_sql: read %s from %s", data.n_rows(), where)
+    return data
+
+
+# ---- writing ---------------------------------------------------------------------------------------
+def _default_type(kind: Column, s: pd.Series) -> sa.types.TypeEngine:
+    """The SQL type of a column without a recorded one (data that never came from a database)."""
+    if kind in (Column.PRIMARY_KEY, Column.FOREIGN_KEY):
+        if pd.api.types.is_integer_dtype(s.dtype):
+            return sa.BigInteger()
+        return sa.String(max(int(s.dropna().astype(str).str.len().max() or 1), 1) if s.notna().any() else 1)
+    if kind is Column.CATEGORICAL:
+        if pd.api.types.is_bool_dtype(s.dtype):
+            return sa.Boolean()
+        if pd.api.types.is_integer_dtype(s.dtype):
+            return sa.BigInteger()
+        if pd.api.types.is_float_dtype(s.dtype):
+            return sa.Double()
+        return sa.Text()
+    return {
+        Column.INTEGER: sa.BigInteger,
+        Column.NUMERIC: sa.Double,
+        Column.BOOLEAN: sa.Boolean,
+        Column.DATE: sa.Date,
+        Column.DATETIME: sa.DateTime,
+        Column.TIME: sa.Time,
+        Column.TEXT: sa.Text,
+    }[kind]()
+
+
+def _target_tables(data: RelationalData, schema_name: str | None) -> tuple[sa.MetaData, list[sa.Table]]:
+    """The tables to create, parents first, with their keys and the columns' SQL types."""
+    metadata = sa.MetaData(schema=schema_name)
+    schema = data.schema
+    order = list(schema.lookups) + schema.depth_first()
+    made: dict[str, sa.Table] = {}
+    for name in order:
+        table, df, fmts = schema.tables[name], data[name], data.formats.get(name, {})
+        cols = []
+        for col, kind in table.columns.items():
+            spec = fmts.get(col, {}).get(SQL_FORMAT)
+            nullable = not spec or spec.get("nullable", True)
+            if isinstance(kind, ForeignKey):
+                parent = made[kind.parent].c[schema.tables[kind.parent].primary_key]
+                typ = sql_type(spec) if spec else parent.type
+                cols.append(sa.Column(_quoted(col), typ, sa.ForeignKey(parent), nullable=nullable))
+            elif kind.kind is Column.PRIMARY_KEY:
+                typ = sql_type(spec) if spec else _default_type(kind.kind, df[col])
+                cols.append(sa.Column(_quoted(col), typ, primary_key=True, autoincrement=False))
+            else:
+                typ = sql_type(spec) if spec else _default_type(kind.kind, df[col])
+                cols.append(sa.Column(_quoted(col), typ, nullable=nullable))
+        made[name] = sa.Table(_quoted(name), metadata, *cols)
+    return metadata, [made[n] for n in order]
+
+
+def _unfit(data: RelationalData, tables: list[sa.Table]) -> list[str]:
+    """Values the target's columns would refuse (nulls in NOT NULL, strings past a length), found
+    before anything is written. SQLite does not check lengths itself; this keeps every engine alike."""
+    problems = []
+    for table in tables:
+        df = data[table.name]
+        for col in table.columns:
+            s = df[col.name]
+            nulls = int(s.isna().sum())
+            if not col.nullable and not col.primary_key and nulls:
+                problems.append(
+                    f"table {table.name!r}, column {col.name!r} is NOT NULL in the source, but {nulls} value(s) are null"
+                )
+            length = getattr(col.type, "length", None)
+            if length and isinstance(col.type, sa.String) and s.notna().any():
+                lengths = s.dropna().astype(str).str.len()
+                if (lengths > length).any():
+                    problems.append(
+                        f"table {table.name!r}, column {col.name!r} is {col.type} in the source, but "
+                        f"{int((lengths > length).sum())} value(s) are longer (up to {int(lengths.max())} characters): "
+                        "generate shorter texts (TextModel.generate(max_text_len=...)) or write into tables you created "
+                        "with wider columns (if_exists='append')"
+                    )
+    return problems
+
+
+def _native(values: pd.Series, typ: sa.types.TypeEngine) -> list:
+    """A column as the Python values DB-API drivers bind: None for every kind of null, no numpy scalars."""
+    out = []
+    is_date = isinstance(typ, sa.Date) and not isinstance(typ, sa.DateTime)
+    for v in values.tolist():
+        if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
+            out.append(None)
+        elif isinstance(v, pd.Timestamp):
+            out.append(v.date() if is_date else v.to_pydatetime())
+        elif isinstance(v, np.generic):
+            out.append(v.item())
+        else:
+            out.append(v)
+    return out
+
+
+def write_sql(
+    data: RelationalData,
+    con: Con,
+    *,
+    schema_name: str | None = None,
+    if_exists: str = "fail",
+    chunk_size: int = CHUNK_SIZE,
+) -> None:
+    """`RelationalData.to_sql`: see there."""
+    if if_exists not in IF_EXISTS:
+        raise ValueError(f"if_exists must be one of {IF_EXISTS}, got {if_exists!r}")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer (rows per insert), got {chunk_size!r}")
+    metadata, tables = _target_tables(data, schema_name)
+    problems = _unfit(data, tables)
+    if problems:
+        raise DataError(problems)
+    with _engine(con) as engine, engine.begin() as conn:  # one transaction: all of it or nothing
+        _begin(conn)
+        if schema_name is not None and conn.dialect.name != "sqlite":
+            conn.execute(sa.schema.CreateSchema(schema_name, if_not_exists=True))
+        present = set(sa.inspect(conn).get_table_names(schema=schema_name))
+        existing = [t.name for t in tables if t.name in present]
+        where = safe_url(engine) + (f", schema {schema_name!r}" if schema_name else "")
+        if if_exists == "fail" and existing:
+            raise ValueError(
+                f"{where} already has table(s) {existing}: nothing was written; pass if_exists='replace' to drop "
+                "and recreate them, or 'append' to insert into them"
+            )
+        if if_exists == "append":
+            missing = [t.name for t in tables if t.name not in present]
+            if missing:
+                raise ValueError(f"if_exists='append': {where} has no table(s) {missing}; nothing was written")
+        else:
+            for name in reversed([t.name for t in tables if t.name in existing]):  # children before parents
+                conn.execute(sa.schema.DropTable(sa.Table(_quoted(name), sa.MetaData(), schema=schema_name)))
+            metadata.create_all(conn, checkfirst=False)
+        for table in tables:
+            df = data[table.name]
+            for start in range(0, len(df), chunk_size):
+                part = df.iloc[start : start + chunk_size]
+                columns = {c.name: _native(part[c.name], c.type) for c in table.columns}
+                rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+                conn.execute(table.insert(), rows)
+        log.info("to_sql: wrote %s to %s", data.n_rows(), where)

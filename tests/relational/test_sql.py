@@ -1,0 +1,435 @@
+"""RelationalData.from_sql / to_sql against real embedded engines: SQLite and DuckDB (no mocks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from relsynth.relational import (
+    Boolean,
+    Categorical,
+    Column,
+    DataError,
+    Date,
+    Datetime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    SchemaError,
+    Table,
+    Text,
+    Time,
+)
+from relsynth.relational.data import SQL_TYPES_FILE
+from relsynth.relational.sql import type_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+CHINOOK_SQLITE = ROOT / "data" / "01_raw" / "chinook" / "chinook.sqlite"
+CHINOOK_URL = f"sqlite:///{CHINOOK_SQLITE}"
+MAIN_TABLES = ["artist", "album", "track", "genre", "media_type"]  # the main job's tables (schema_chinook.yml)
+ENGINES = ["sqlite", "duckdb"]
+
+
+def url(engine: str, tmp_path: Path, name: str = "db") -> str:
+    return f"sqlite:///{tmp_path / name}.sqlite" if engine == "sqlite" else f"duckdb:///{tmp_path / name}.duckdb"
+
+
+def run_sql(target: str, *statements: str) -> None:
+    engine = sa.create_engine(target)
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+    engine.dispose()
+
+
+def query(target: str, statement: str) -> list[tuple]:
+    engine = sa.create_engine(target)
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.exec_driver_sql(statement).all()]
+    engine.dispose()
+    return rows
+
+
+def table_names(target: str) -> list[str]:
+    engine = sa.create_engine(target)
+    names = sorted(sa.inspect(engine).get_table_names())
+    engine.dispose()
+    return names
+
+
+def ddl(db: str) -> dict[str, list[tuple]]:
+    """Each table's columns as the database describes them: SQLite's declared type names are only
+    affinities (TIMESTAMP and DATETIME alike), so there the SQL type each reads as is compared."""
+    engine = sa.create_engine(db)
+    names = sorted(sa.inspect(engine).get_table_names())
+    if engine.dialect.name == "sqlite":
+        insp = sa.inspect(engine)
+        pks = {t: insp.get_pk_constraint(t)["constrained_columns"] for t in names}  # NOT NULL whatever SQLite says
+        out = {
+            t: [
+                (c["name"], type_spec(c["type"]), c["nullable"] and c["name"] not in pks[t])
+                for c in insp.get_columns(t)
+            ]
+            for t in names
+        }
+        out["keys"] = [(t, insp.get_pk_constraint(t)["constrained_columns"], insp.get_foreign_keys(t)) for t in names]
+        engine.dispose()
+        return out
+    engine.dispose()
+    columns = "SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = '{}' ORDER BY ordinal_position"
+    keys = (
+        "SELECT constraint_type, constraint_text FROM information_schema.constraint_column_usage "
+        "WHERE table_name = '{}' ORDER BY constraint_type, column_name"
+    )
+    return {t: query(db, columns.format(t)) + query(db, keys.format(t)) for t in names}
+
+
+def every_kind() -> RelationalData:
+    """shop -> sale, kind a lookup; every kind, nulls, and an integer past float64's exact range."""
+    schema = Schema(
+        shop=Table(id=PrimaryKey(), name=Text(), opened=Date(), active=Boolean(), rating=Numeric()),
+        sale=Table(
+            id=PrimaryKey(),
+            shop=ForeignKey("shop"),
+            at=Datetime(),
+            quantity=Integer(),
+            big=Integer(),
+            slot=Time(),
+            channel=Categorical(),
+            paid=Boolean(),
+            kind=ForeignKey("kind"),
+        ),
+        kind=Table(id=PrimaryKey(), label=Categorical()),
+        lookups=["kind"],
+    )
+    shop = pd.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "name": ["Corner shop", None, "Big market hall"],
+            "opened": [dt.date(1999, 12, 31), dt.date(2020, 2, 29), None],
+            "active": [True, None, False],
+            "rating": [4.25, None, -1.5],
+        }
+    )
+    sale = pd.DataFrame(
+        {
+            "id": [10, 11, 12, 13],
+            "shop": [1, 1, 3, 3],
+            "at": [dt.datetime(2021, 1, 2, 3, 4, 5), None, dt.datetime(2000, 1, 1), dt.datetime(2021, 6, 1, 12)],
+            "quantity": [1, None, 3, 4],
+            "big": pd.array([2**62 + 1, 2**53 + 1, None, -(2**62)], dtype="Int64"),
+            "slot": [dt.time(9, 30), dt.time(23, 59, 59), None, dt.time(0, 0)],
+            "channel": ["web", None, "store", "web"],
+            "paid": [True, False, None, True],
+            "kind": [1, 2, None, 1],
+        }
+    )
+    kind = pd.DataFrame({"id": [1, 2], "label": ["food", "drink"]})
+    return RelationalData({"shop": shop, "sale": sale, "kind": kind}, schema)
+
+
+# ---- reading the shipped Chinook --------------------------------------------------------------------
+def test_chinook_reflects_to_the_main_jobs_schema_and_data() -> None:
+    """Without any override, reflection finds the keys, the lookups and the kinds of
+    conf/base/schema_chinook.yml, and the rows equal the CSVs': the main job reads either alike."""
+    from_sql = RelationalData.from_sql(CHINOOK_URL, MAIN_TABLES)
+    expected = Schema.from_yaml(ROOT / "conf" / "base" / "schema_chinook.yml")
+    from_csv = RelationalData.from_dir(ROOT / "data" / "01_raw" / "chinook", schema=expected)
+    assert from_sql.schema == expected and list(from_sql.schema.tables) == list(expected.tables)
+    assert list(from_sql.schema.lookups) == ["genre", "media_type"]
+    for table in MAIN_TABLES:
+        pd.testing.assert_frame_equal(from_sql[table], from_csv[table])
+    without_sql = {
+        t: {c: {k: v for k, v in f.items() if k != "sql"} for c, f in cols.items()}
+        for t, cols in from_sql.formats.items()
+    }
+    assert {t: {c: f for c, f in cols.items() if f} for t, cols in without_sql.items()} == from_csv.formats
+    assert from_sql.formats["track"]["unit_price"]["sql"] == {
+        "type": "numeric",
+        "precision": 10,
+        "scale": 2,
+        "nullable": False,
+    }
+    why = from_sql.schema.inference
+    assert "lookup" in why["genre"]["name"] and "free text" in why["artist"]["name"]
+    assert why["track"]["album"] == "a foreign key to album.id in the catalog"
+
+
+def test_chinook_whole_database_names_every_key_it_cannot_take() -> None:
+    with pytest.raises(SchemaError) as err:
+        RelationalData.from_sql(CHINOOK_URL)
+    msg = str(err.value)
+    assert "2 problem(s)" in msg
+    assert "employee.reports_to references its own table" in msg
+    assert "'invoice_line' has 2 parent foreign keys (track -> track, invoice -> invoice)" in msg
+    assert "tables=" in msg and "overrides={'invoice_line': {'invoice': 'categorical'}}" in msg
+    # the ways out it names work: leave the tables out, or read a key as a plain column
+    data = RelationalData.from_sql(
+        CHINOOK_URL,
+        [*MAIN_TABLES, "playlist", "playlist_track", "customer", "employee", "invoice", "invoice_line"],
+        overrides={"employee": {"reports_to": "categorical"}, "invoice_line": {"track": "categorical"}},
+    )
+    assert data.schema.parent("invoice_line").parent == "invoice"
+    assert data.schema.parent("playlist_track").parent == "track"  # playlist: a lookup, it has no keys of its own
+    assert "playlist" in data.schema.lookups and data.n_rows()["invoice_line"] == 2240
+
+
+def test_chinook_build_script_reproduces_the_committed_file(tmp_path: Path) -> None:
+    """The committed SQLite file is exactly what scripts/build_chinook_sqlite.py makes of the CSVs."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_chinook_sqlite", ROOT / "scripts" / "build_chinook_sqlite.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows = module.build(ROOT / "data" / "01_raw" / "chinook", tmp_path / "chinook.sqlite")
+    assert rows["track"] == 3503 and rows["invoice_line"] == 2240
+    assert (tmp_path / "chinook.sqlite").read_bytes() == CHINOOK_SQLITE.read_bytes()
+    assert CHINOOK_SQLITE.stat().st_size < 2_000_000
+
+
+# ---- overrides and lookups --------------------------------------------------------------------------
+def test_overrides_as_yaml_mapping_or_schema_win_over_reflection(tmp_path: Path) -> None:
+    partial = tmp_path / "override.yml"
+    partial.write_text("tables:\n  track:\n    columns:\n      composer: text\n      bytes: numeric\n")
+    data = RelationalData.from_sql(CHINOOK_URL, MAIN_TABLES, overrides=partial)
+    assert data.schema.tables["track"].columns["composer"].kind is Column.TEXT
+    assert data.schema.tables["track"].columns["bytes"].kind is Column.NUMERIC
+    assert data.schema.inference["track"]["composer"] == "given in overrides"
+    assert list(data.schema.lookups) == ["genre", "media_type"]  # the YAML names none: detected
+    same = RelationalData.from_sql(
+        CHINOOK_URL, MAIN_TABLES, overrides={"track": {"composer": Text(), "bytes": "numeric"}}
+    )
+    assert same.schema == data.schema
+    full = Schema.from_yaml(ROOT / "conf" / "base" / "schema_chinook.yml")
+    assert RelationalData.from_sql(CHINOOK_URL, MAIN_TABLES, overrides=full).schema == full
+    with pytest.raises(SchemaError, match="unknown column kind 'texty'"):
+        RelationalData.from_sql(CHINOOK_URL, MAIN_TABLES, overrides={"track": {"name": "texty"}})
+    with pytest.raises(SchemaError, match=r"overrides name column\(s\) \['nme'\] of 'track'"):
+        RelationalData.from_sql(CHINOOK_URL, MAIN_TABLES, overrides={"track": {"nme": "text"}})
+
+
+def test_without_lookups_a_second_parent_is_reported_with_its_options() -> None:
+    with pytest.raises(SchemaError) as err:
+        RelationalData.from_sql(CHINOOK_URL, MAIN_TABLES, lookups=[])
+    msg = str(err.value)
+    assert "'track' has 3 parent foreign keys (album -> album, mediatype -> media_type, genre -> genre)" in msg
+    assert "name the reference tables among ['genre', 'media_type'] lookups (lookups=[...]" in msg
+    data = RelationalData.from_sql(CHINOOK_URL, MAIN_TABLES, lookups=["genre", "media_type"])
+    assert data.schema.roots == ["artist"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_composite_and_dangling_keys_are_named_with_their_options(engine: str, tmp_path: Path) -> None:
+    target = url(engine, tmp_path)
+    run_sql(
+        target,
+        "CREATE TABLE a (x INTEGER, y INTEGER, PRIMARY KEY (x, y))",
+        "CREATE TABLE b (id INTEGER PRIMARY KEY, x INTEGER, y INTEGER, FOREIGN KEY (x, y) REFERENCES a (x, y))",
+        "CREATE TABLE c (id INTEGER PRIMARY KEY, b INTEGER REFERENCES b (id), payload BLOB)",
+    )
+    with pytest.raises(SchemaError) as err:
+        RelationalData.from_sql(target)
+    msg = str(err.value)
+    assert "table 'a' has a composite primary key (x, y)" in msg
+    assert "b.(x, y) is a composite foreign key to a" in msg
+    assert "c.payload has SQL type" in msg and "no kind for" in msg
+    with pytest.raises(SchemaError, match="c.b references 'b', which is not read: add it to tables="):
+        RelationalData.from_sql(target, ["c"], overrides={"c": {"payload": "categorical"}})
+    read = RelationalData.from_sql(
+        target, ["b", "c"], overrides={"b": {"x": "integer", "y": "integer"}, "c": {"payload": "categorical"}}
+    )
+    assert read.schema.parent("c").parent == "b" and read.schema.roots == ["b"]
+
+
+# ---- dtypes, DDL and NULLs, both ways ---------------------------------------------------------------
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_kind_round_trips_with_its_dtype_and_nulls(engine: str, tmp_path: Path) -> None:
+    data = every_kind()
+    target = url(engine, tmp_path)
+    data.to_sql(target)
+    back = RelationalData.from_sql(target, ["shop", "sale", "kind"], overrides=data.schema, chunk_size=2)
+    assert back.schema == data.schema
+    for table in data:
+        pd.testing.assert_frame_equal(back[table], data[table])
+    assert back["sale"]["big"].tolist()[:2] == [2**62 + 1, 2**53 + 1]  # exact: never through float64
+    assert back["sale"]["big"].dtype == "Int64" and back["shop"]["active"].dtype == "boolean"
+    # what the database holds: NULLs as NULL, booleans as booleans, dates as dates
+    rows = query(target, "SELECT id, name, opened, active, rating FROM shop ORDER BY id")
+    assert rows[1][1:] == (None, dt.date(2020, 2, 29) if engine == "duckdb" else "2020-02-29", None, None)
+    # without overrides the SQL types give the kinds (a string column's values decide). sale references two
+    # tables without keys of their own: which one is a lookup (copied as it is) is not guessed
+    with pytest.raises(SchemaError, match=r"name the reference tables among \['kind', 'shop'\] lookups"):
+        RelationalData.from_sql(target)
+    kinds = RelationalData.from_sql(target, lookups=["kind"]).schema
+    assert {c: k.kind.value for c, k in kinds.tables["sale"].columns.items()} == {
+        "id": "primary_key",
+        "shop": "foreign_key",
+        "at": "datetime",
+        "quantity": "integer",
+        "big": "integer",
+        "slot": "time",
+        "channel": "text",  # 2 distinct values in 3, both rarer than 5 rows: as categories never generated
+        "paid": "boolean",
+        "kind": "foreign_key",
+    }
+    assert kinds.tables["shop"].columns["opened"].kind is Column.DATE
+    assert list(kinds.lookups) == ["kind"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_same_ddl_is_written_back(engine: str, tmp_path: Path) -> None:
+    source, target = url(engine, tmp_path, "source"), url(engine, tmp_path, "target")
+    run_sql(
+        source,
+        "CREATE TABLE parent (id BIGINT PRIMARY KEY, code VARCHAR(8) NOT NULL, price NUMERIC(10, 2), ok BOOLEAN)",
+        "CREATE TABLE child (id INTEGER PRIMARY KEY, parent BIGINT NOT NULL REFERENCES parent (id), "
+        'note TEXT, "at" TIMESTAMP, day DATE, qty SMALLINT, score DOUBLE, ratio REAL)',
+        "INSERT INTO parent VALUES (1, 'AB-1', 9.99, true), (2, 'CD-22', NULL, NULL)",
+        "INSERT INTO child VALUES (1, 1, 'x', '2020-01-01 10:00:00', '2020-01-02', 3, 0.5, 0.25), "
+        "(2, 2, NULL, NULL, NULL, NULL, NULL, NULL)",
+    )
+    data = RelationalData.from_sql(source)
+    data.to_sql(target)
+
+    assert ddl(target) == ddl(source)
+    again = RelationalData.from_sql(target)
+    assert again.formats == data.formats and again.schema == data.schema
+    for table in data:
+        pd.testing.assert_frame_equal(again[table], data[table])
+    assert again["parent"]["price"].tolist()[0] == 9.99 and data.formats["parent"]["code"]["sql"]["length"] == (
+        8 if engine == "sqlite" else None  # DuckDB keeps no VARCHAR length
+    )
+
+
+def test_sql_types_survive_to_dir_and_from_dir(tmp_path: Path) -> None:
+    data = RelationalData.from_sql(CHINOOK_URL, MAIN_TABLES)
+    data.to_dir(tmp_path / "dir")
+    saved = json.loads((tmp_path / "dir" / SQL_TYPES_FILE).read_text())
+    assert saved["track"]["unit_price"] == {"type": "numeric", "precision": 10, "scale": 2, "nullable": False}
+    back = RelationalData.from_dir(tmp_path / "dir")
+    assert back.formats == data.formats
+    part, _ = back.split(ratio=0.5, seed=0)  # subsets keep them too
+    assert part.formats["album"]["title"]["sql"] == {"type": "text", "nullable": False}
+    RelationalData(every_kind().data, every_kind().schema).to_dir(tmp_path / "plain")
+    assert not (tmp_path / "plain" / SQL_TYPES_FILE).exists()  # data that never saw a database
+
+
+def test_values_the_target_would_refuse_are_listed_before_anything_is_written(tmp_path: Path) -> None:
+    source = url("sqlite", tmp_path, "source")
+    run_sql(source, "CREATE TABLE t (id INTEGER PRIMARY KEY, code VARCHAR(3) NOT NULL, label TEXT NOT NULL)")
+    run_sql(source, "INSERT INTO t VALUES (1, 'abc', 'x'), (2, 'de', 'y')")
+    data = RelationalData.from_sql(source)
+    data.data["t"].loc[0, "code"] = "abcdef"
+    data.data["t"].loc[1, "label"] = None
+    target = url("sqlite", tmp_path, "target")
+    with pytest.raises(DataError) as err:
+        data.to_sql(target)
+    assert "column 'code' is VARCHAR(3) in the source, but 1 value(s) are longer (up to 6 characters)" in str(err.value)
+    assert "column 'label' is NOT NULL in the source, but 1 value(s) are null" in str(err.value)
+    assert table_names(target) == []
+
+
+# ---- one transaction ---------------------------------------------------------------------------------
+def unstorable(data: RelationalData) -> RelationalData:
+    """`data` whose last table written declares its labels a DECIMAL column: the insert fails (in
+    SQLAlchemy's SQLite type or in DuckDB's cast) after every table was created and the earlier
+    tables' rows were inserted."""
+    data.formats.setdefault("sale", {})["channel"] = {"sql": {"type": "numeric", "precision": 10, "scale": 2}}
+    return data
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_failure_mid_way_leaves_the_target_as_it_was(engine: str, tmp_path: Path) -> None:
+    target = url(engine, tmp_path)
+    run_sql(target, "CREATE TABLE unrelated (id INTEGER PRIMARY KEY)", "INSERT INTO unrelated VALUES (7)")
+    bad = unstorable(every_kind())
+    with pytest.raises(sa.exc.StatementError):
+        bad.to_sql(target)
+    assert table_names(target) == ["unrelated"]  # no table created, no row left
+    run_sql(target, "CREATE VIEW sale AS SELECT 1 AS x")  # the last table cannot be created
+    with pytest.raises(sa.exc.DatabaseError):
+        every_kind().to_sql(target)
+    assert table_names(target) == ["unrelated"]
+    run_sql(target, "DROP VIEW sale")
+    every_kind().to_sql(target)
+    before = {t: query(target, f"SELECT * FROM {t} ORDER BY id") for t in ("shop", "sale", "kind")}
+    with pytest.raises(sa.exc.StatementError):
+        bad.to_sql(target, if_exists="replace")  # drops, creates and inserts, then fails
+    assert {t: query(target, f"SELECT * FROM {t} ORDER BY id") for t in ("shop", "sale", "kind")} == before
+    assert query(target, "SELECT id FROM unrelated") == [(7,)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_if_exists_fail_replace_append(engine: str, tmp_path: Path) -> None:
+    data, target = every_kind(), url(engine, tmp_path)
+    data.to_sql(target)
+    with pytest.raises(ValueError, match=r"already has table\(s\) \['kind', 'shop', 'sale'\]: nothing was written"):
+        data.to_sql(target)
+    half = data.subset({"shop": [1]})
+    half.to_sql(target, if_exists="replace")
+    assert query(target, "SELECT count(*) FROM sale") == [(2,)]
+    with pytest.raises(ValueError, match="if_exists must be one of"):
+        data.to_sql(target, if_exists="overwrite")
+    other = url(engine, tmp_path, "other")
+    with pytest.raises(ValueError, match=r"if_exists='append': .* has no table\(s\) \['kind', 'shop', 'sale'\]"):
+        data.to_sql(other, if_exists="append")
+    # append: into tables you created with your own DDL (here an extra index and a default)
+    run_sql(
+        other,
+        "CREATE TABLE kind (id BIGINT PRIMARY KEY, label TEXT)",
+        "CREATE TABLE shop (id BIGINT PRIMARY KEY, name TEXT, opened DATE, active BOOLEAN, rating DOUBLE)",
+        'CREATE TABLE sale (id BIGINT PRIMARY KEY, shop BIGINT REFERENCES shop (id), "at" TIMESTAMP, quantity BIGINT, '
+        "big BIGINT, slot TIME, channel TEXT, paid BOOLEAN, kind BIGINT REFERENCES kind (id), extra INTEGER DEFAULT 5)",
+        'CREATE INDEX sale_at ON sale ("at")',
+    )
+    data.to_sql(other, if_exists="append")
+    assert query(other, "SELECT count(*), min(extra) FROM sale") == [(4, 5)]
+
+
+def test_to_sql_into_a_duckdb_schema_and_back(tmp_path: Path) -> None:
+    target = url("duckdb", tmp_path)
+    data = every_kind()
+    data.to_sql(target, schema_name="synth")
+    assert query(target, "SELECT count(*) FROM synth.sale") == [(4,)]
+    back = RelationalData.from_sql(target, ["shop", "sale", "kind"], schema_name="synth", overrides=data.schema)
+    for table in data:
+        pd.testing.assert_frame_equal(back[table], data[table])
+
+
+def test_orphans_in_the_database_are_reported_or_dropped(tmp_path: Path) -> None:
+    """SQLite enforces no foreign key unless asked: validation on reading catches what it let in."""
+    target = url("sqlite", tmp_path)
+    run_sql(
+        target,
+        "CREATE TABLE p (id INTEGER PRIMARY KEY, x INTEGER)",
+        "CREATE TABLE c (id INTEGER PRIMARY KEY, p INTEGER REFERENCES p (id), y INTEGER)",
+        "INSERT INTO p VALUES (1, 1), (2, 2)",
+        "INSERT INTO c VALUES (1, 1, 1), (2, 9, 2), (3, 2, 3)",
+    )
+    with pytest.raises(DataError, match=r"foreign key 'p' -> p.id: 1 orphan value\(s\) not in 'p', e.g. 9"):
+        RelationalData.from_sql(target)
+    with pytest.warns(UserWarning, match="orphans dropped"):
+        assert RelationalData.from_sql(target, orphans="drop").n_rows() == {"c": 2, "p": 2}
+
+
+def test_arguments_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(SchemaError, match=r"table\(s\) \['nope'\] are not in the database"):
+        RelationalData.from_sql(CHINOOK_URL, ["nope"])
+    with pytest.raises(ValueError, match="chunk_size must be a positive integer"):
+        RelationalData.from_sql(CHINOOK_URL, MAIN_TABLES, chunk_size=0)
+    with pytest.raises(TypeError, match="con must be a database URL or an SQLAlchemy Engine"):
+        RelationalData.from_sql(42)
+    with pytest.raises(SchemaError, match=r"lookups names table\(s\) \['playlist'\] that are not read"):
+        RelationalData.from_sql(CHINOOK_URL, MAIN_TABLES, lookups=["genre", "media_type", "playlist"])
+    engine = sa.create_engine(CHINOOK_URL)  # an Engine is used as it is, and left open for its owner
+    assert RelationalData.from_sql(engine, ["genre"]).n_rows() == {"genre": 25}
+    assert engine.pool.checkedin() == 1
+    engine.dispose()
