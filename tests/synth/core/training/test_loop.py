@@ -18,7 +18,7 @@ from relsynth.synth import (
     TrainHook,
     Validation,
 )
-from relsynth.synth.core.training import strategy
+from relsynth.synth.core.training import config, strategy
 
 
 # ---- arguments ---------------------------------------------------------------------------------
@@ -37,6 +37,7 @@ from relsynth.synth.core.training import strategy
         ({"n_steps": 3, "batch_size": 8, "lr_decay": "linear"}, "lr_decay must be one of"),
         ({"n_steps": 3, "batch_size": 8, "accumulate_grad": 0}, "accumulate_grad must be a positive integer"),
         ({"n_steps": 3.5, "batch_size": 8}, "n_steps must be a positive integer"),
+        ({"n_epochs": "many", "batch_size": 8}, 'n_epochs must be a positive integer or "auto"'),
         ({"n_steps": 3, "batch_size": 8, "dp_step": object()}, "dp_budget"),
         ({"n_steps": 3, "batch_size": 8, "world_size": 100_000}, "world_size=100000 but only"),
     ],
@@ -76,6 +77,21 @@ def test_training_is_deterministic_given_a_seed(ds, make_model):
 def test_accumulate_grad_counts_optimizer_steps(ds, make_model):
     result = Trainer(make_model()).train(ds, n_epochs=2, batch_size=BATCH, lr=1e-3, accumulate_grad=3)
     assert result.n_steps == 2 * math.ceil(7 / 3)
+
+
+@pytest.mark.parametrize(
+    ("n_samples", "epochs"),
+    [(100, 60), (1_000, 16), (16_000, 1), (1_000_000, 1)],  # small: capped; large: one pass, never less
+)
+def test_auto_epochs_follow_the_data_size(n_samples, epochs):
+    steps_per_epoch = math.ceil(n_samples / 16)
+    assert config.AutoEpochs().steps(n_samples, steps_per_epoch) == math.ceil(epochs * steps_per_epoch)
+
+
+def test_n_epochs_auto_trains_the_steps_the_data_size_asks_for(monkeypatch, ds, make_model):
+    monkeypatch.setattr(config, "AUTO_EPOCHS", config.AutoEpochs(samples=3 * len(ds)))
+    result = Trainer(make_model()).train(ds, n_epochs="auto", batch_size=BATCH, lr=1e-3)
+    assert result.n_steps == 3 * 7 and result.n_epochs == 3
 
 
 # ---- validation --------------------------------------------------------------------------------
@@ -122,6 +138,22 @@ def test_early_stop_on_a_real_diverging_run(shop, shop_preproc, ds, make_model):
     best = min(r["valid_loss"] for r in result.history)
     assert result.best_valid_loss == best
     assert Trainer(model).evaluate(ds, batch_size=32) == pytest.approx(best, rel=1e-5)  # as validation did
+
+
+@pytest.mark.parametrize(("n_steps", "validated_at"), [(40, list(range(2, 41, 2))), (280, list(range(7, 281, 7)))])
+def test_auto_validation_runs_about_twenty_times_a_run_and_at_most_once_an_epoch(
+    monkeypatch, ds, make_model, n_steps, validated_at
+):
+    _fake_validation(monkeypatch, [1.0] * 100)
+    valid = Validation(ds, trigger="auto")
+    result = Trainer(make_model()).train(ds, n_steps=n_steps, batch_size=BATCH, lr=1e-3, valid=valid)
+    assert [r["step"] for r in result.history if "valid_loss" in r] == validated_at  # 7 steps an epoch
+    assert valid.trigger == "auto"  # the caller's object is left as given
+
+
+def test_auto_validation_takes_no_interval():
+    with pytest.raises(ValueError, match="chooses the interval itself"):
+        Validation(None, each=5, trigger="auto")
 
 
 def test_lr_schedule_reduces_the_rate_on_a_plateau(monkeypatch, ds, make_model):

@@ -1,11 +1,12 @@
 """The one training loop (`Trainer`), its configs, hooks and strategies (plain, DP, distributed)."""
 
-from relsynth.synth.core.training.config import EarlyStop, LrSchedule, RunConfig, TrainResult, Validation
+from relsynth.synth.core.training.config import AutoEpochs, EarlyStop, LrSchedule, RunConfig, TrainResult, Validation
 from relsynth.synth.core.training.dp import DpBudget, DpStep, DpValid
 from relsynth.synth.core.training.hooks import CheckpointHook, MetricsHook, ProgressHook, TrainHook
 from relsynth.synth.core.training.loop import Trainer
 
 __all__ = [
+    "AutoEpochs",
     "CheckpointHook",
     "DpBudget",
     "DpStep",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -11,6 +11,27 @@ from relsynth.synth.core.training import hooks
 from relsynth.synth.core.training.hooks import Trigger
 
 LR_DECAYS = ("cosine", "none")
+AUTO: Literal["auto"] = "auto"
+
+
+@dataclass(frozen=True)
+class AutoEpochs:
+    """`n_epochs="auto"`: as many passes as `samples` training samples make, between `min_epochs`
+    and `max_epochs`. A small database is seen many times; a large one about once: its loss
+    levels off within the first pass, and more passes cost time without a better model
+    (TPC-H sf 0.01, 3.8k entities: the validation loss flattens after ~1,000 steps of 16)."""
+
+    samples: int = 16_000  # Chinook (273 samples an epoch) gets ~59 epochs, as its tuned 60
+    min_epochs: float = 1.0
+    max_epochs: float = 60.0
+
+    def steps(self, n_samples: int, steps_per_epoch: int) -> int:
+        epochs = min(max(self.samples / max(n_samples, 1), self.min_epochs), self.max_epochs)
+        return max(1, math.ceil(epochs * steps_per_epoch))
+
+
+AUTO_EPOCHS = AutoEpochs()
+VALIDATIONS_PER_RUN = 20  # Validation(trigger="auto"): about this many over a run, at most one an epoch
 
 
 @dataclass(frozen=True)
@@ -52,11 +73,15 @@ EARLY_STOP_MODES = {
 
 @dataclass
 class Validation:
-    """Evaluate on `dataset` each `each` epochs or steps; optionally schedule, stop and keep the best."""
+    """Evaluate on `dataset` each `each` epochs or steps; optionally schedule, stop and keep the best.
+
+    `trigger="auto"`: every epoch while epochs are short, else about `VALIDATIONS_PER_RUN` times
+    over the run (so early stopping and the best weights act within a long first epoch); under
+    differential privacy, every epoch."""
 
     dataset: Any
     each: int = 1
-    trigger: Trigger = "epoch"
+    trigger: Trigger | Literal["auto"] = "epoch"
     lr_schedule: LrSchedule | None = None
     early_stop: EarlyStop | Literal["precise", "normal", "quick"] | None = None
     save_best: str | Path | None = None  # checkpoint path for the best weights (restored at the end)
@@ -64,10 +89,12 @@ class Validation:
     dp: Any = None  # DpValid: noisy validation under differential privacy
 
     def __post_init__(self) -> None:
-        if self.trigger not in ("step", "epoch"):
-            raise ValueError(f"Validation trigger must be 'step' or 'epoch', got {self.trigger!r}")
-        if not isinstance(self.each, int) or self.each < 1:
+        if self.trigger not in ("step", "epoch", AUTO):
+            raise ValueError(f"Validation trigger must be 'step', 'epoch' or 'auto', got {self.trigger!r}")
+        if isinstance(self.each, bool) or not isinstance(self.each, int) or self.each < 1:
             raise ValueError(f"Validation each must be an integer >= 1, got {self.each!r}")
+        if self.trigger == AUTO and self.each != 1:
+            raise ValueError(f"Validation trigger='auto' chooses the interval itself: leave each at 1, got {self.each}")
         if self.tensorboard is not None:
             hooks.tensorboard_writer()  # fail here, before any work, when the package is missing
         if isinstance(self.early_stop, str):
@@ -77,13 +104,22 @@ class Validation:
         if self.early_stop is not None and not isinstance(self.early_stop, EarlyStop):
             raise TypeError(f"early_stop must be an EarlyStop, a mode name or None, got {self.early_stop!r}")
 
+    def resolved(self, steps_per_epoch: int, planned_steps: int) -> Validation:
+        """This validation with `trigger="auto"` replaced by the concrete interval for a run."""
+        if self.trigger != AUTO:
+            return self
+        every = math.ceil(planned_steps / VALIDATIONS_PER_RUN)
+        if every >= steps_per_epoch:
+            return replace(self, trigger="epoch", each=1)
+        return replace(self, trigger="step", each=max(every, 1))
+
 
 @dataclass(frozen=True)
 class RunConfig:
     """The options of one `train()` call that decide its result; a checkpoint stores them, and
     `resume=` refuses to continue a run under other ones."""
 
-    n_epochs: int | None
+    n_epochs: int | Literal["auto"] | None  # "auto": see AutoEpochs
     n_steps: int | None
     batch_size: int | None
     memory: float | None
@@ -100,8 +136,11 @@ class RunConfig:
             raise ValueError("give exactly one of batch_size and memory (MB)")
         for name in ("n_epochs", "n_steps", "batch_size", "accumulate_grad"):
             value = getattr(self, name)
+            if name == "n_epochs" and value == AUTO:
+                continue
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+                extra = ' or "auto"' if name == "n_epochs" else ""
+                raise ValueError(f"{name} must be a positive integer{extra}, got {value!r}")
         if self.memory is not None and not (
             isinstance(self.memory, int | float) and math.isfinite(self.memory) and self.memory > 0
         ):
@@ -117,6 +156,13 @@ class RunConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def planned_steps(self, n_samples: int, steps_per_epoch: int) -> int:
+        if self.n_steps is not None:
+            return self.n_steps
+        if self.n_epochs == AUTO:
+            return AUTO_EPOCHS.steps(n_samples, steps_per_epoch)
+        return self.n_epochs * steps_per_epoch
 
     def differences(self, saved: dict) -> list[str]:
         """'name: saved -> now' for every option that differs from a checkpoint's."""

@@ -11,6 +11,7 @@ points.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -23,7 +24,7 @@ import torch
 from torch import nn
 
 from relsynth.synth.core.training import checkpoint, distributed, search
-from relsynth.synth.core.training.config import RunConfig, TrainResult, Validation
+from relsynth.synth.core.training.config import AUTO, RunConfig, TrainResult, Validation
 from relsynth.synth.core.training.dp import DpBudget, DpStep, DpStrategy, DpValid, check_dp_model, preproc_spend
 from relsynth.synth.core.training.hooks import ProgressHook, TensorboardHook, TrainHook
 from relsynth.synth.core.training.strategy import NonFiniteLoss, Strategy, TrainDataset, adamw, evaluate
@@ -80,7 +81,7 @@ class Trainer:
         self,
         dataset: TrainDataset,
         *,
-        n_epochs: int | None = None,
+        n_epochs: int | Literal["auto"] | None = None,
         n_steps: int | None = None,
         batch_size: int | None = None,
         memory: float | None = None,
@@ -97,6 +98,7 @@ class Trainer:
     ) -> TrainResult:
         """Train for `n_epochs` or `n_steps` (exactly one) with `batch_size` or `memory` MB (exactly one).
 
+        `n_epochs="auto"` follows the data size (`AutoEpochs`: ~16,000 samples, 1 to 60 epochs).
         `lr=None` runs a short range test on a copy of the model. Unless `valid` schedules the
         rate on plateaus, `lr_decay="cosine"` warms up then decays it to a tenth over the run: a
         constant rate leaves the last steps noisy, which shows most on the child-count tokens.
@@ -109,6 +111,8 @@ class Trainer:
         self._check_inputs(dataset, valid, hooks, dp_step)
         if self.dp_budget is not None:
             self._check_dp_args(dataset, config, valid, resume)
+            if valid is not None and valid.trigger == AUTO:  # DP accounts its validations up front: one an epoch
+                valid = dataclasses.replace(valid, trigger="epoch")
         run = dict(dataset=dataset, config=config, valid=valid, hooks=list(hooks), resume=resume, progress=progress)
         if world_size > 1:
             result = distributed.train_distributed(self, run)
@@ -186,7 +190,8 @@ class Trainer:
                 config.lr if config.lr is not None else search.find_lr(work, dataset, self.batch_size, config.seed)
             )
         steps_per_epoch = strategy.steps_per_epoch(len(dataset), self.batch_size, config.accumulate_grad)
-        planned = config.n_steps if config.n_steps is not None else config.n_epochs * steps_per_epoch
+        planned = config.planned_steps(len(dataset), steps_per_epoch)
+        valid = valid.resolved(steps_per_epoch, planned) if valid is not None else None
         work.train()
         self.optimizer = adamw(work, self.lr)
         self.scheduler = search.plateau_scheduler(self.optimizer, valid, self.lr)
