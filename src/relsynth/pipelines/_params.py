@@ -43,6 +43,14 @@ def call(func: Callable[..., T], group: str, params: Mapping[str, Any] | None, *
     `fixed` holds the arguments the node supplies itself (data, datasets, hooks); the parameter
     group may not set them.
     """
+    return func(**check_params(func, group, params, *fixed), **fixed)
+
+
+def check_params(func: Callable[..., Any], group: str, params: Mapping[str, Any] | None, *fixed: str) -> dict:
+    """`params` as a dict, checked as `call` checks it: `fixed` names the arguments the node supplies.
+
+    For a library function that passes the group on (`fill_texts` to each `TextModel.generate`):
+    check against the function that takes the keys, then call the one that passes them on."""
     params = dict(params or {})
     reserved = sorted(set(params) & set(fixed))
     if reserved:
@@ -53,7 +61,7 @@ def call(func: Callable[..., T], group: str, params: Mapping[str, Any] | None, *
         unknown = sorted(set(params) - set(allowed))
         if unknown:
             raise ValueError(f"params:{group} has unknown key(s) {unknown}; expected some of {allowed}")
-    return func(**params, **fixed)
+    return params
 
 
 # ---- groups shared by several pipelines -----------------------------------------------------

@@ -33,7 +33,7 @@ from relsynth.synth.tabular import (
     TabularPreproc,
     TabularTrainer,
 )
-from relsynth.synth.text import TextDataset, TextModel, TextModelSize, TextPreproc, TextTrainer
+from relsynth.synth.text import TextDataset, TextModel, TextModelSize, TextPreproc, TextTrainer, fill_texts
 
 __all__ = [
     "CategoricalPreproc",
@@ -64,4 +64,5 @@ __all__ = [
     "TrainResult",
     "Trainer",
     "Validation",
+    "fill_texts",
 ]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from relsynth.pipelines._params import call
+from relsynth.pipelines._params import check_params
 from relsynth.relational import RelationalData
 from relsynth.synth import TextModel
-
-log = logging.getLogger(__name__)
+from relsynth.synth import fill_texts as fill_database_texts
 
 
 def fill_texts(
@@ -36,14 +34,7 @@ def fill_texts(
             "(or the environment named by KEDRO_ENV), so `kedro run --env <env>` and `--params` cannot change it; "
             "set it there, or run with KEDRO_ENV=<env>"
         )
-    order = synthetic_tabular.schema.depth_first()
-    data = synthetic_tabular
-    for table in sorted(models, key=order.index):
-        model = models[table]
-        data = call(model.generate, "text_generation", text_generation, data=data, avoid=database_train)
-        log.info("filled the text columns %s of %s (%d rows)", model.preproc.text_columns, table, len(data[table]))
-    for table, cols in synthetic_tabular.formats.items():  # the source's spellings, for to_dir
-        data.formats.setdefault(table, {}).update(
-            {c: f for c, f in cols.items() if c not in data.formats.get(table, {})}
-        )
-    return data
+    options = {}
+    for model in text_models:  # a misspelt key fails here, naming the group, before any text is written
+        options = check_params(model.generate, "text_generation", text_generation, "data", "avoid")
+    return fill_database_texts(synthetic_tabular, text_models, avoid=database_train, **options)
