@@ -1,6 +1,6 @@
 """Project pipelines: every `pipelines/<name>/` package, and `__default__` runs them all.
 
-text_training and text_generation hold one text model per table of the `text_tables` parameter,
+text_training, text_generation and mlflow_model hold one text model per table of the `text_tables` parameter,
 so that parameter is read here, when the pipelines are created (Kedro's dynamic pipelines), with
 the project's config loader: from conf/base and the default environment (conf/local), or the
 environment named by `KEDRO_ENV`. `kedro run --env` and `--params` come too late to change it
@@ -16,7 +16,7 @@ from kedro.framework.project import find_pipelines, settings
 from kedro.pipeline import Pipeline
 from kedro.utils import find_kedro_project
 
-from relsynth.pipelines import text_generation, text_tables, text_training
+from relsynth.pipelines import mlflow_model, text_generation, text_tables, text_training
 
 
 def register_pipelines() -> dict[str, Pipeline]:
@@ -28,6 +28,7 @@ def register_pipelines() -> dict[str, Pipeline]:
     pipelines = find_pipelines(raise_errors=True)
     pipelines["text_training"] = text_training.create_pipeline(text_tables=tables)
     pipelines["text_generation"] = text_generation.create_pipeline(text_tables=tables)
+    pipelines["mlflow_model"] = mlflow_model.create_pipeline(text_tables=tables)
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
     pipelines.update({f"text_training.{table}": text_training.create_table_pipeline(table) for table in tables})
     return pipelines
