@@ -235,6 +235,18 @@ def test_errors(shop, shop_preproc, dp_preproc, dp_ds, tiny_size):
         DpBudget(1.0, 1e-5, eps=2.0)
 
 
+def test_a_noise_the_budget_cannot_pay_for_is_an_error_before_training(dp_preproc, dp_ds, tiny_size):
+    """A fixed noise multiplier far too small for the budget: not one step fits, so the run is
+    refused (naming the noise that would fit) instead of leaving a model at its initial weights."""
+    model = _model(dp_preproc, tiny_size)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    trainer = TabularTrainer(model, dp_budget=BUDGET)
+    with pytest.raises(ValueError, match=r"cannot pay for a single step at noise_multiplier=0.01 .* fit at noise_mul"):
+        trainer.train(dp_ds, n_steps=20, batch_size=64, lr=1e-3, dp_step=DpStep(noise_multiplier=0.01))
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert not trainer.dp_trained
+
+
 def test_aindo_spelling_eps_is_the_same_budget():
     assert DpBudget(eps=3.0, delta=1e-5) == DpBudget(epsilon=3.0, delta=1e-5) == DpBudget(3.0, 1e-5)
     assert DpBudget(eps=3.0, delta=1e-5).eps == 3.0

@@ -217,6 +217,14 @@ class DpStrategy(Strategy):
         max_steps = affordable_steps(
             self.eps, self.delta, lambda k: self._plan(self.sigma, k), n_steps, self.budget.accountant
         )
+        if max_steps == 0:  # training would leave the initial weights: refuse before any work
+            fits = calibrate_noise(self.eps, self.delta, lambda s: self._plan(s, n_steps), self.budget.accountant)
+            raise ValueError(
+                f"DP: the budget (epsilon={self.budget.epsilon:g}, delta={self.budget.delta:g}; {self.eps:.3g} left for "
+                f"training after the preprocessor) cannot pay for a single step at noise_multiplier={self.sigma:g} "
+                f"(sampling rate {self.q:.3g}). The {n_steps} steps asked for fit at noise_multiplier={fits:.3g}: "
+                "give that, or noise_multiplier=None (calibrated to the budget), or a larger epsilon"
+            )
         if max_steps < n_steps:
             log.warning(
                 "DP: the budget (epsilon=%.3g for training) allows %d of the %d steps asked for: training "
