@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import warnings
+from collections import Counter
 from collections.abc import Iterable
 
 import numpy as np
@@ -51,6 +52,32 @@ def column_roles(schema: Schema, table: str) -> dict[str, str]:
         elif kind.kind in _DISCRETE_KINDS or col in lookup_fks:
             roles[col] = DISCRETE
     return roles
+
+
+def label_column(schema: Schema, lookup: str) -> str | None:
+    """The column that names a lookup's rows (genre "Rock"): its first text or categorical column."""
+    for col, kind in schema.tables[lookup].columns.items():
+        if kind.kind in (Column.TEXT, Column.CATEGORICAL):
+            return col
+    return None
+
+
+def lookup_labels(data: RelationalData, table: str) -> dict[str, dict[str, str]]:
+    """Lookup FK column of `table` -> {key as its category string -> the lookup row's label}.
+
+    Keys are written as `as_category` writes them, so the map applies to encoded columns. A label
+    shared by two keys keeps its key in brackets, so two bars never carry the same name.
+    """
+    out = {}
+    for fk, lookup in data.schema.lookup_fks(table).items():
+        col, pk = label_column(data.schema, lookup), data.schema.tables[lookup].primary_key
+        if col is None or pk is None:
+            continue
+        keys = as_category(data[lookup][pk]).tolist()
+        names = [str(v) if pd.notna(v) else k for v, k in zip(data[lookup][col], keys, strict=True)]
+        repeated = {n for n, c in Counter(names).items() if c > 1}
+        out[fk] = {k: f"{n} ({k})" if n in repeated else n for k, n in zip(keys, names, strict=True)}
+    return out
 
 
 def check_same_schema(reference: RelationalData, other: RelationalData, what: str) -> None:

@@ -10,7 +10,9 @@
   (parents with no child count as 0, sdmetrics' `CardinalityShapeSimilarity`), with the
   `TVComplement` of the same counts beside it;
 - parent -> child trends: pair trends between a parent column and a child column on the child
-  rows joined to their parent (sdmetrics' `InterTableTrends`).
+  rows joined to their parent (sdmetrics' `InterTableTrends`);
+- the ceiling's noise (`ceiling_noise`): a bootstrap interval over the held-out root entities of
+  the column-shape and cardinality scores of held-out against training data.
 
 Nothing in the data makes it raise: what cannot be compared scores 0 when one side has nothing
 to offer, None when there is nothing to compare at all, and says why in a warning.
@@ -19,10 +21,12 @@ to offer, None when there is nothing to compare at all, and says why in a warnin
 from __future__ import annotations
 
 import itertools
+import time
 import warnings
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 from sdmetrics.column_pairs import ContingencySimilarity, CorrelationSimilarity
 from sdmetrics.single_column import KSComplement, TVComplement
 from sdmetrics.utils import get_cardinality_distribution
@@ -285,3 +289,114 @@ def quality_scores(
         notes.warn("no column or edge could be compared; overall quality is 0")
     overall = {"quality": quality if quality is not None else 0.0, **overall}
     return plain({"overall": overall, "tables": tables, "edges": edges, "warnings": notes.messages})
+
+
+# ---- how noisy the ceiling is --------------------------------------------------------------
+def root_of_rows(data: RelationalData) -> dict[str, np.ndarray]:
+    """Synthesised table -> for each row, the position of its root entity in its root table."""
+    out: dict[str, np.ndarray] = {}
+    for root in data.schema.roots:
+        for table in data.schema.depth_first(root):
+            edge = data.schema.parent(table)
+            if edge is None:
+                out[table] = np.arange(len(data[table]))
+                continue
+            pk = data.schema.tables[edge.parent].primary_key
+            parent_row = pd.Index(data[edge.parent][pk]).get_indexer(data[table][edge.fk])
+            out[table] = out[edge.parent][parent_row]  # RelationalData has no orphans
+    return out
+
+
+def _resample_rows(data: RelationalData, roots: dict[str, np.ndarray], rng: np.random.Generator | None) -> dict:
+    """Table -> row positions of one bootstrap sample: root entities drawn with replacement, each
+    with its whole subtree (all rows once when `rng` is None)."""
+    rows = {}
+    for root in data.schema.roots:
+        n = len(data[root])
+        times = np.bincount(rng.integers(0, n, n), minlength=n) if rng is not None and n else np.ones(n, dtype=int)
+        for table in data.schema.depth_first(root):
+            rows[table] = np.repeat(np.arange(len(data[table])), times[roots[table]])
+    return rows
+
+
+def _ks_complement(real_sorted: np.ndarray, synth: np.ndarray) -> float:
+    """1 - the two-sample KS statistic (sdmetrics' KSComplement) without its p-value's cost."""
+    synth = np.sort(synth)
+    grid = np.concatenate([real_sorted, synth])
+    f_real = np.searchsorted(real_sorted, grid, side="right") / len(real_sorted)
+    f_synth = np.searchsorted(synth, grid, side="right") / len(synth)
+    return float(1.0 - np.abs(f_real - f_synth).max())
+
+
+def _shape_scorer(real: pd.Series, held_out: pd.Series, role: str):
+    """A function of held-out row positions -> `column_shape`'s 0–1 score of those rows, in numpy."""
+    if role == CONTINUOUS:
+        r, h = real.to_numpy(float), held_out.to_numpy(float)
+        finite = np.concatenate([r, h])
+        sentinel = np.nanmin(finite) - 1.0 if np.isfinite(finite).any() else 0.0  # nulls below all values
+        r, h = np.sort(np.where(np.isfinite(r), r, sentinel)), np.where(np.isfinite(h), h, sentinel)
+        return lambda rows: _ks_complement(r, h[rows])
+    codes, _ = pd.factorize(pd.concat([real, held_out], ignore_index=True))
+    k, r, h = codes.max() + 1, codes[: len(real)], codes[len(real) :]
+    p = np.bincount(r, minlength=k) / len(r)
+    return lambda rows: float(1.0 - 0.5 * np.abs(p - np.bincount(h[rows], minlength=k) / len(rows)).sum())
+
+
+def _ceiling_scorers(train: RelationalData, test: RelationalData) -> tuple[list, list]:
+    """(table, scorers) pairs: per table a scorer per compared column, per edge one of the held-out
+    children counts (its rows are the parent table's)."""
+    shapes, cards = [], []
+    for table in train.schema.synth_tables:
+        roles = column_roles(train.schema, table)
+        if roles and len(train[table]) and len(test[table]):
+            tr, te = encode(train[table], roles), encode(test[table], roles)
+            shapes.append((table, [_shape_scorer(tr[c], te[c], role) for c, role in roles.items()]))
+        edge = train.schema.parent(table)
+        if edge is not None and len(train[edge.parent]) and len(test[edge.parent]):
+            real = np.sort(children_counts(train, edge).to_numpy(float))
+            held_out = children_counts(test, edge).to_numpy(float)
+            cards.append((edge.parent, [lambda rows, r=real, h=held_out: _ks_complement(r, h[rows])]))
+    return shapes, cards
+
+
+def _score(scorers: list, rows: dict) -> float | None:
+    """Mean over tables (edges) of the mean of their scorers (0–100), as `quality_scores` averages."""
+    return mean(mean(pct(f(rows[t])) for f in fs) if len(rows[t]) else None for t, fs in scorers)
+
+
+def ceiling_noise(
+    train: RelationalData, test: RelationalData, *, n_resamples: int = 30, level: float = 0.9, seed: int = 0
+) -> dict:
+    """How noisy the ceiling is: a bootstrap over the held-out root entities of two of its scores.
+
+    The held-out root entities are drawn with replacement (each with all its descendants) and the
+    ceiling's column-shape and cardinality scores (held-out against training rows, as
+    `quality_scores` computes them) recomputed, `n_resamples` times. The interval is the score ±
+    z·(standard deviation of the resampled scores), z the normal quantile of `level`: centred on the
+    score, because a resample repeats rows, which by itself lowers a distance-based score (its
+    percentile interval would sit below the score). Pair trends are not resampled (each pair takes
+    milliseconds through sdmetrics, these take microseconds). Returns `{n_resamples, level, z,
+    n_roots: {root table: n}, column_shapes, cardinality: {score, std, interval: [low, high]}, seconds}`
+    (`z` the normal quantile used), a part None where its score is.
+    """
+    start = time.perf_counter()
+    shapes, cards = _ceiling_scorers(train, test)
+    roots, rng = root_of_rows(test), np.random.default_rng(seed)
+    samples = [_resample_rows(test, roots, rng) for _ in range(n_resamples)]
+    z = float(norm.ppf(0.5 + level / 2.0))
+    out = {
+        "n_resamples": n_resamples,
+        "level": level,
+        "z": round(z, 4),
+        "n_roots": {r: len(test[r]) for r in test.schema.roots},
+    }
+    for key, scorers in (("column_shapes", shapes), ("cardinality", cards)):
+        score = _score(scorers, _resample_rows(test, roots, None))
+        draws = np.array([v for rows in samples if (v := _score(scorers, rows)) is not None], dtype=float)
+        if score is None or len(draws) < 2:
+            out[key] = None
+            continue
+        std = float(draws.std(ddof=1))
+        interval = [rnd(max(score - z * std, 0.0), 2), rnd(min(score + z * std, 100.0), 2)]
+        out[key] = {"score": score, "std": rnd(std, 2), "interval": interval}
+    return plain({**out, "seconds": round(time.perf_counter() - start, 3)})

@@ -10,10 +10,11 @@ Per text column of every synthesised table:
   texts hold (0–1): word order real texts use (word salad scores low, copied phrases high);
 - `invalid_rate`: share of non-null synthetic texts holding U+FFFD or a control/format/private
   character the reference texts never held (0–1);
-- `consistency`: accuracy of a naive Bayes classifier (words of the text -> the row's first
-  categorical or lookup column, trained on the reference) on the synthetic rows (0–1; compare
-  with the same on real rows, the ceiling); `parent_word_share`: share of texts sharing a word
-  of >= 4 letters with the parent row's first text column (album title vs artist name);
+- `consistency`: accuracy of a naive Bayes classifier (words of the text -> the row's category:
+  its most even categorical or lookup column, e.g. genre; trained on the reference) on the
+  synthetic rows (0–1; compare with the same on real rows, the ceiling; `consistency_target`
+  names that column); `parent_word_share`: share of texts sharing a word of >= 4 letters with
+  the parent row's first text column (album title vs artist name);
 - `null_rate_diff`: |real null rate - synthetic null rate| (0–1);
 - `samples`: a few random non-null texts.
 
@@ -117,13 +118,21 @@ class _NaiveBayes:
         return self.labels[np.argmax(np.array(scores), axis=1)] if scores else np.array([])
 
 
+MAX_CLASSES = 50  # a category column with more values is closer to an identifier than a class
+
+
 def _category_column(data: RelationalData, table: str) -> str | None:
-    """The first categorical or lookup column of `table` (what a text should agree with)."""
+    """The categorical or lookup column of `table` a text should agree with: of those with 2 to
+    `MAX_CLASSES` values, the most even (highest entropy), so a near-constant column (media type)
+    does not make a trivial score and genre wins; else the first such column."""
     lookups = data.schema.lookup_fks(table)
-    for col, kind in data.schema.tables[table].columns.items():
-        if col in lookups or kind.kind is Column.CATEGORICAL:
-            return col
-    return None
+    cols = [c for c, k in data.schema.tables[table].columns.items() if c in lookups or k.kind is Column.CATEGORICAL]
+    entropy = {}
+    for col in cols:
+        p = data[table][col].value_counts(normalize=True).to_numpy()
+        if 2 <= len(p) <= MAX_CLASSES:
+            entropy[col] = float(-(p * np.log(p)).sum())
+    return max(entropy, key=entropy.get) if entropy else (cols[0] if cols else None)
 
 
 def consistency(reference: RelationalData, data: RelationalData, table: str, col: str) -> float | None:
@@ -162,10 +171,10 @@ def text_scores(real: RelationalData, synth: RelationalData, train: RelationalDa
     Returns `{"overall": {text, length, vocab_jaccard, vocab_seen_share, verbatim_share, null_rate_diff,
     bigram_seen_share, invalid_rate, consistency}, "columns": {"table.column": {length, vocab_jaccard,
     vocab_seen_share, verbatim_share, null_rate_diff, bigram_seen_share, invalid_rate, consistency,
-    parent_word_share, samples, length_mean_real, length_mean_synth, n_real, n_synth}}, "warnings": [...]}`;
-    `overall.text` is
-    the mean of `length` and `vocab_jaccard` (0–100), the others are means over columns. Novelty
-    (`vocab_seen_share`, `verbatim_share`) is measured against `train` when given, else `real`.
+    consistency_target, parent_word_share, samples, length_mean_real, length_mean_synth, n_real,
+    n_synth}}, "warnings": [...]}`; `overall.text` is the mean of `length` and `vocab_jaccard`
+    (0–100), the others are means over columns. Novelty (`vocab_seen_share`, `verbatim_share`) is
+    measured against `train` when given, else `real`.
     """
     check_same_schema(real, synth, "the synthetic data")
     reference = train if train is not None else real
@@ -180,6 +189,7 @@ def text_scores(real: RelationalData, synth: RelationalData, train: RelationalDa
                 notes.warn(f"text column {name}: the {side} side has no text; its length score is 0")
             columns[name] = column_text_scores(r, s, reference[table][col])
             columns[name]["consistency"] = consistency(reference, synth, table, col)
+            columns[name]["consistency_target"] = _category_column(reference, table)  # what the words predict
             columns[name]["parent_word_share"] = parent_word_share(synth, table, col)
     keys = ["length", "vocab_jaccard", "vocab_seen_share", "verbatim_share", "null_rate_diff"]
     keys += ["bigram_seen_share", "invalid_rate", "consistency"]
