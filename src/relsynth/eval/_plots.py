@@ -1,44 +1,83 @@
-"""The report's figures, drawn with matplotlib's Agg canvas (no pyplot, no global state) as base64 PNG."""
+"""The report's figures as inline SVG, drawn on matplotlib's SVG canvas (no pyplot, no JavaScript).
+
+Text stays text in the SVG (searchable, sharp at any zoom) and math parsing is off, so a label
+from the data ("Ke$ha") is drawn as written. Lookup foreign keys are drawn with their lookup's
+labels (genre "Rock", not "1"); a positive numeric column spread over orders of magnitude gets a
+log axis (`log_axis`).
+"""
 
 from __future__ import annotations
 
-import base64
 import io
 import itertools
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
+from matplotlib.ticker import EngFormatter
+from scipy.stats import skew
 from scipy.stats.contingency import association
 
-from relsynth.eval._common import CONTINUOUS, encode
+from relsynth.eval._common import CONTINUOUS, NULL, encode, lookup_labels
 from relsynth.eval.quality import bin_edges
 from relsynth.relational import Column, RelationalData
 
 REAL, SYNTH = "#1f77b4", "#ff7f0e"
 MAX_PANELS = 24  # column histograms per table
 MAX_HEATMAP = 15  # columns in a correlation heatmap
+ANNOTATE_HEATMAP = 8  # up to this many columns, each cell shows its value
 TOP_CATEGORIES = 12  # bars per categorical histogram
+LOG_MAX_MEDIAN = 20.0  # a log axis when max / median reaches this ...
+LOG_SKEW = 2.0  # ... or the sample skewness does (positive values only)
 _NS_PER_YEAR = 365.25 * 86_400e9
+_RC = {
+    "svg.fonttype": "none",  # text as <text>: searchable, drawn by the browser
+    "text.parse_math": False,  # "$" in a label is a dollar sign
+    "font.sans-serif": ["DejaVu Sans"],  # one name per <text>, the browser falls back to sans-serif
+    "font.size": 8,
+    "axes.titlesize": 9,
+}
+_NO_METADATA = {"Creator": None, "Date": None, "Format": None, "Type": None}  # no RDF block, no URLs
 
 
-def png(fig: Figure) -> str:
-    """The figure as a base64 PNG string (for an `<img src="data:image/png;base64,...">`)."""
-    FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=72, bbox_inches="tight")
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+@contextmanager
+def _style(name: str) -> Iterator[None]:
+    """matplotlib settings for one figure; `name` salts the SVG's ids, unique within the page."""
+    with mpl.rc_context({**_RC, "svg.hashsalt": name}):
+        yield
+
+
+def svg(fig: Figure) -> str:
+    """The figure as an `<svg>` element to inline in HTML (no XML declaration, no DOCTYPE)."""
+    FigureCanvasSVG(fig)
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata=_NO_METADATA)  # constrained layout fits it: no second, "tight" draw
+    text = buf.getvalue()
+    return text[text.index("<svg") :]
 
 
 def _grid(n: int, ncols: int = 3, size: tuple[float, float] = (3.6, 2.6)) -> tuple[Figure, list]:
     nrows = max(1, -(-n // ncols))
-    fig = Figure(figsize=(size[0] * ncols, size[1] * nrows), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel().tolist()
+    fig = Figure(figsize=(size[0] * min(n, ncols), size[1] * nrows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, min(n, ncols))).ravel().tolist()
     for ax in axes[n:]:
         ax.set_visible(False)
     return fig, axes[:n]
+
+
+def log_axis(values: np.ndarray) -> bool:
+    """Whether to draw `values` on a log axis: all positive and spread over orders of magnitude
+    (max / median >= `LOG_MAX_MEDIAN` or skewness >= `LOG_SKEW`); on a linear axis such a column
+    is one tall bar at the left."""
+    v = values[np.isfinite(values)]
+    if len(v) < 10 or v.min() <= 0 or v.max() == v.min():
+        return False
+    return bool(v.max() / np.median(v) >= LOG_MAX_MEDIAN or skew(v) >= LOG_SKEW)
 
 
 def _as_axis(values: np.ndarray, kind: Column) -> tuple[np.ndarray, str]:
@@ -50,22 +89,32 @@ def _as_axis(values: np.ndarray, kind: Column) -> tuple[np.ndarray, str]:
     return values, ""
 
 
-def _hist_continuous(ax, real: np.ndarray, synth: np.ndarray, kind: Column) -> None:
+def _hist_continuous(ax, real: np.ndarray, synth: np.ndarray, kind: Column) -> bool:
+    """Shares of real and synthetic values per bin; returns whether the axis is logarithmic."""
     (r, unit), (s, _) = _as_axis(real, kind), _as_axis(synth, kind)
     r, s = r[np.isfinite(r)], s[np.isfinite(s)]
+    log = not unit and log_axis(r)
     both = np.concatenate([r, s])
+    both = both[both > 0] if log else both
     if not len(both):
         ax.text(0.5, 0.5, "all null", ha="center", transform=ax.transAxes)
-        return
+        return False
     lo, hi = np.quantile(both, [0.005, 0.995])
-    bins = np.linspace(lo, hi if hi > lo else lo + 1.0, 31)
+    hi = hi if hi > lo else lo + 1.0
+    bins = np.geomspace(lo, hi, 31) if log else np.linspace(lo, hi, 31)
     for vals, color, label in ((r, REAL, "real"), (s, SYNTH, "synthetic")):
         if len(vals):
-            ax.hist(np.clip(vals, bins[0], bins[-1]), bins=bins, density=True, alpha=0.5, color=color, label=label)
-    ax.set_xlabel(unit)
+            weights = np.full(len(vals), 1.0 / len(vals))  # share per bin: comparable on any axis
+            ax.hist(np.clip(vals, lo, hi), bins=bins, weights=weights, alpha=0.5, color=color, label=label)
+    if log:
+        ax.set_xscale("log")
+    if not unit:
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 10k, 1M rather than an offset "1e6"
+    ax.set_xlabel(f"{unit} (log scale)".strip() if log else unit)
+    return log
 
 
-def _bars(ax, real: pd.Series, synth: pd.Series) -> None:
+def _bars(ax, real: pd.Series, synth: pd.Series, labels: dict[str, str]) -> None:
     p, q = real.value_counts(normalize=True), synth.value_counts(normalize=True)
     top = (p.add(q, fill_value=0.0)).sort_values(ascending=False).index[:TOP_CATEGORIES]
     if pd.api.types.is_numeric_dtype(top.dtype):
@@ -73,26 +122,43 @@ def _bars(ax, real: pd.Series, synth: pd.Series) -> None:
     x = np.arange(len(top))
     ax.bar(x - 0.2, p.reindex(top, fill_value=0.0), width=0.4, color=REAL, label="real")
     ax.bar(x + 0.2, q.reindex(top, fill_value=0.0), width=0.4, color=SYNTH, label="synthetic")
-    ax.set_xticks(x, [str(c)[:14] for c in top], rotation=60, ha="right", fontsize=7)
+    names = [_short("null" if c == NULL else labels.get(str(c), str(c))) for c in top]
+    if max(map(len, names), default=0) > 5:  # long names slant so they do not overlap
+        ax.set_xticks(x, names, rotation=45, ha="right", rotation_mode="anchor", fontsize=7)
+    else:
+        ax.set_xticks(x, names, fontsize=7)
+    n = len(p.index.union(q.index))
+    if n > len(top):
+        ax.set_xlabel(f"the {len(top)} most frequent of {n} values", fontsize=7)
 
 
-def column_histograms(real: RelationalData, synth: RelationalData, table: str, roles: dict[str, str]) -> str | None:
-    """One panel per compared column of `table`: real vs synthetic distribution."""
+def _short(text: str, n: int = 16) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def column_histograms(
+    real: RelationalData, synth: RelationalData, table: str, roles: dict[str, str]
+) -> tuple[str | None, list[str]]:
+    """One panel per compared column of `table`, real vs synthetic: (SVG or None, columns on a log axis)."""
     cols = list(roles)[:MAX_PANELS]
     if not cols:
-        return None
+        return None, []
     r, s = encode(real[table], roles), encode(synth[table], roles)
-    kinds = real.schema.tables[table].columns
-    fig, axes = _grid(len(cols))
-    for ax, col in zip(axes, cols, strict=True):
-        few = pd.concat([r[col], s[col]]).nunique() <= TOP_CATEGORIES  # e.g. an integer with few values
-        if roles[col] == CONTINUOUS and not few:
-            _hist_continuous(ax, r[col].to_numpy(float), s[col].to_numpy(float), kinds[col].kind)
-        else:
-            _bars(ax, r[col], s[col])
-        ax.set_title(col, fontsize=9)
-    axes[0].legend(fontsize=7)
-    return png(fig)
+    kinds, labels = real.schema.tables[table].columns, lookup_labels(real, table)
+    logs = []
+    with _style(f"{table}-columns"):
+        fig, axes = _grid(len(cols))
+        for ax, col in zip(axes, cols, strict=True):
+            few = pd.concat([r[col], s[col]]).nunique() <= TOP_CATEGORIES  # e.g. an integer with few values
+            if roles[col] == CONTINUOUS and not few:
+                if _hist_continuous(ax, r[col].to_numpy(float), s[col].to_numpy(float), kinds[col].kind):
+                    logs.append(col)
+            else:
+                _bars(ax, r[col], s[col], labels.get(col, {}))
+            ax.set_ylabel("share", fontsize=7)
+            ax.set_title(col)
+        axes[0].legend(fontsize=7)
+        return svg(fig), logs
 
 
 def association_matrix(df: pd.DataFrame, roles: dict[str, str], bins: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -122,54 +188,65 @@ def _cramer(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def heatmaps(real: RelationalData, synth: RelationalData, table: str, roles: dict[str, str]) -> str | None:
-    """Real and synthetic association matrices of `table` side by side."""
+    """Real and synthetic association matrices of `table` side by side (vector cells, values written
+    in them when there are few columns)."""
     roles = dict(list(roles.items())[:MAX_HEATMAP])
     if len(roles) < 2:
         return None
     r, s = encode(real[table], roles), encode(synth[table], roles)
-    bins = {}
-    for c, role in roles.items():
-        if role == CONTINUOUS:
-            bins[c] = bin_edges(r[c].to_numpy(float))
-    n = len(roles)
-    fig = Figure(figsize=(2.0 + 0.45 * n * 2, 1.5 + 0.45 * n), layout="constrained")
-    axes = fig.subplots(1, 2)
-    for ax, df, title in ((axes[0], r, "real"), (axes[1], s, "synthetic")):
-        m = association_matrix(df, roles, bins).to_numpy(float)
-        im = ax.imshow(m, vmin=-1, vmax=1, cmap="coolwarm")
-        ax.set_xticks(range(n), list(roles), rotation=60, ha="right", fontsize=7)
-        ax.set_yticks(range(n), list(roles), fontsize=7)
-        ax.set_title(f"{table}: {title}", fontsize=9)
-    fig.colorbar(im, ax=list(axes), shrink=0.8)
-    return png(fig)
+    bins = {c: bin_edges(r[c].to_numpy(float)) for c, role in roles.items() if role == CONTINUOUS}
+    n, names = len(roles), list(roles)
+    with _style(f"{table}-heatmaps"):
+        fig = Figure(figsize=(2.0 + 0.5 * n * 2, 1.2 + 0.5 * n), layout="constrained")
+        axes = fig.subplots(1, 2)
+        for ax, df, title in ((axes[0], r, "real"), (axes[1], s, "synthetic")):
+            m = association_matrix(df, roles, bins).to_numpy(float)
+            mesh = ax.pcolormesh(np.ma.masked_invalid(m), vmin=-1, vmax=1, cmap="coolwarm")
+            if n <= ANNOTATE_HEATMAP:
+                for (i, j), v in np.ndenumerate(m):
+                    if np.isfinite(v):
+                        ax.text(j + 0.5, i + 0.5, f"{v:.2f}", ha="center", va="center", fontsize=6)
+            ax.set_xticks(np.arange(n) + 0.5, names, rotation=45, ha="right", rotation_mode="anchor", fontsize=7)
+            ax.set_yticks(np.arange(n) + 0.5, names, fontsize=7)
+            ax.invert_yaxis()
+            ax.set_aspect("equal")
+            ax.set_title(title)
+        fig.colorbar(mesh, ax=list(axes), shrink=0.8)
+        return svg(fig)
 
 
 def children_histogram(counts_real: pd.Series, counts_synth: pd.Series, title: str) -> str:
     """Share of parents with 0, 1, 2, ... children (the tail folded into the last bar)."""
     top = int(max(np.quantile(counts_real, 0.99) if len(counts_real) else 0, 1)) + 1
-    fig = Figure(figsize=(6, 2.8), layout="constrained")
-    ax = fig.subplots()
-    x = np.arange(top + 1)
-    for counts, shift, color, label in ((counts_real, -0.2, REAL, "real"), (counts_synth, 0.2, SYNTH, "synthetic")):
-        share = np.bincount(np.clip(counts.to_numpy(int), 0, top), minlength=top + 1) / max(len(counts), 1)
-        ax.bar(x + shift, share, width=0.4, color=color, label=label)
-    ax.set_xticks(x, [str(i) for i in x[:-1]] + [f"{top}+"], fontsize=7)
-    ax.set_xlabel("children per parent")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
-    return png(fig)
+    with _style(f"{title}-children"):
+        fig = Figure(figsize=(min(3.0 + 0.18 * top, 10.8), 2.6), layout="constrained")
+        ax = fig.subplots()
+        x = np.arange(top + 1)
+        for counts, shift, color, label in ((counts_real, -0.2, REAL, "real"), (counts_synth, 0.2, SYNTH, "synthetic")):
+            share = np.bincount(np.clip(counts.to_numpy(int), 0, top), minlength=top + 1) / max(len(counts), 1)
+            ax.bar(x + shift, share, width=0.4, color=color, label=label)
+        step = max(1, (top + 1) // 25)  # at most ~25 tick labels
+        ticks = [i for i in x if i % step == 0 or i == top]
+        ax.set_xticks(ticks, [str(i) if i < top else f"{top}+" for i in ticks], fontsize=7)
+        ax.set_xlabel("children per parent")
+        ax.set_ylabel("share of parents", fontsize=7)
+        ax.set_title(title)
+        ax.legend(fontsize=7)
+        return svg(fig)
 
 
 def text_length_histograms(real: RelationalData, synth: RelationalData, columns: list[tuple[str, str]]) -> str | None:
     """Character-length distribution of each text column, real vs synthetic."""
     if not columns:
         return None
-    fig, axes = _grid(len(columns))
-    for ax, (table, col) in zip(axes, columns, strict=True):
-        r = real[table][col].dropna().astype(str).str.len().to_numpy(float)
-        s = synth[table][col].dropna().astype(str).str.len().to_numpy(float)
-        _hist_continuous(ax, r, s, Column.INTEGER)
-        ax.set_xlabel("characters")
-        ax.set_title(f"{table}.{col}", fontsize=9)
-    axes[0].legend(fontsize=7)
-    return png(fig)
+    with _style("text-lengths"):
+        fig, axes = _grid(len(columns))
+        for ax, (table, col) in zip(axes, columns, strict=True):
+            r = real[table][col].dropna().astype(str).str.len().to_numpy(float)
+            s = synth[table][col].dropna().astype(str).str.len().to_numpy(float)
+            log = _hist_continuous(ax, r, s, Column.INTEGER)
+            ax.set_xlabel("characters (log scale)" if log else "characters")
+            ax.set_ylabel("share", fontsize=7)
+            ax.set_title(f"{table}.{col}")
+        axes[0].legend(fontsize=7)
+        return svg(fig)

@@ -21,7 +21,7 @@ def evaluate_synthetic_database(
     """Score `synthetic_database` against `database_test` (ceiling: test against train).
 
     `evaluation` is the parameter group of `relsynth.eval.report`: max_pairs, max_rows,
-    max_rows_privacy, seed. Returns every result (`overall`: the headline numbers quality,
+    max_rows_privacy, n_resamples, seed. Returns every result (`overall`: the headline numbers quality,
     column_shapes, ..., text, dcr_share_train_closer, exact_copy_rate, each beside its ceiling;
     then the full quality, text and privacy results) and the HTML page; the catalog writes them
     (report.json, report.html), the node writes nothing.

@@ -1,0 +1,213 @@
+"""The report's HTML page: the results and the data turned into the template's context, then rendered.
+
+The page is `templates/report.html.j2` (Jinja2, autoescaped); everything a person reads there
+(headings, the "how to read this" lines) lives in the template, and this module only hands it
+numbers, sample rows and figures. Figures are inline SVG and the page needs no JavaScript, no
+network and no other file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from relsynth.eval import _plots
+from relsynth.eval._common import column_roles, lookup_labels
+from relsynth.eval.quality import children_counts
+from relsynth.relational import Column, RelationalData
+
+N_SAMPLE_ROWS = 5  # real and synthetic rows shown per table
+QUALITY_KEYS = ["quality", "column_shapes", "column_pairs", "cardinality", "parent_child"]
+TEXT_MEASURES = [  # (key, label, format): the text section's rows
+    ("vocab_seen_share", "words seen in training", "share"),
+    ("bigram_seen_share", "word pairs seen in training", "share"),
+    ("invalid_rate", "invalid characters", "share"),
+    ("verbatim_share", "verbatim copies of training texts", "share"),
+    ("consistency", "consistency: words → category", "share"),
+    ("parent_word_share", "shares a word with its parent's text", "share"),
+    ("length", "length (KS complement)", "score"),
+    ("vocab_jaccard", "vocabulary overlap (Jaccard)", "score"),
+    ("null_rate_diff", "null-rate difference", "share"),
+]
+
+
+def fmt(value: object, kind: str = "num") -> str:
+    """A number as the page shows it: `score` 0–100 with one decimal, `share` 0–1 as a percentage,
+    `num` four significant digits; None (nothing to compare) as an en dash."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if kind == "score":
+        return f"{value:.1f}"
+    if kind == "share":
+        return f"{100 * value:.1f} %" if value >= 0.001 or value == 0 else f"{100 * value:.2g} %"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    return str(value)
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("relsynth.eval", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,  # a misspelt field fails the render instead of printing nothing
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["fmt"] = fmt
+    return env
+
+
+def render(result: dict, train: RelationalData, test: RelationalData, synth: RelationalData, seed: int = 0) -> str:
+    """The HTML page of a `report` result."""
+    tables = [_table(t, result, test, synth, seed) for t in train.schema.synth_tables]
+    context = {
+        "result": result,
+        "summary": _summary(result),
+        "held_out": _held_out(result, train),
+        "tables": tables,
+        "edges": _edges(result, test, synth),
+        "text": _text(result, test, synth),
+        "privacy": result["privacy"]["tables"],
+        "lookups": list(train.schema.lookups),
+    }
+    return _environment().get_template("report.html.j2").render(**context)
+
+
+# ---- summary -------------------------------------------------------------------------------
+def _summary(result: dict) -> list[dict]:
+    o, noise = result["overall"], result["ceiling_noise"]
+    rows = []
+    for key in QUALITY_KEYS + ["text"]:
+        band = (noise.get(key) or {}).get("interval") if key in ("column_shapes", "cardinality") else None
+        rows.append({"key": key, "synth": o[key], "ceiling": o[f"{key}_ceiling"], "kind": "score", "noise": band})
+    rows.append(_share_row("text_verbatim_share", o["text_verbatim_share"], o["text_verbatim_share_ceiling"]))
+    rows.append(_share_row("exact_copy_rate", o["exact_copy_rate"], o["exact_copy_rate_ceiling"]))
+    rows.append(_share_row("dcr_share_train_closer", o["dcr_share_train_closer"], o["dcr_baseline"]))
+    return rows
+
+
+def _share_row(key: str, synth: float | None, ceiling: float | None) -> dict:
+    return {"key": key, "synth": synth, "ceiling": ceiling, "kind": "share", "noise": None}
+
+
+def _held_out(result: dict, train: RelationalData) -> dict:
+    """The held-out part's size in root entities and rows, for the ceiling-noise line."""
+    n = result["n_rows"]["test"]
+    return {"roots": {r: n[r] for r in train.schema.roots}, "rows": {t: n[t] for t in train.schema.synth_tables}}
+
+
+# ---- tables --------------------------------------------------------------------------------
+def _table(table: str, result: dict, test: RelationalData, synth: RelationalData, seed: int) -> dict:
+    q, c = result["quality"]["tables"][table], result["quality_ceiling"]["tables"][table]
+    roles = column_roles(test.schema, table)
+    lookups = test.schema.lookup_fks(table)
+    columns = [
+        {
+            "name": col,
+            "kind": f"lookup → {lookups[col]}" if col in lookups else test.schema.tables[table].columns[col].kind.value,
+            "metric": d["metric"],
+            "score": d["score"],
+            "ceiling": c["columns"][col]["score"],
+            "null_real": d["null_rate_real"],
+            "null_synth": d["null_rate_synth"],
+        }
+        for col, d in q["columns"].items()
+    ]
+    ceiling_pairs = {tuple(p["columns"]): p["score"] for p in c["pairs"]}
+    pairs = [
+        {"name": " × ".join(p["columns"]), "metric": p["metric"], "score": p["score"],
+         "ceiling": ceiling_pairs.get(tuple(p["columns"]))}
+        for p in q["pairs"]
+    ]  # fmt: skip
+    histograms, log_columns = _plots.column_histograms(test, synth, table, roles)
+    return {
+        "name": table,
+        "quality": q,
+        "ceiling": c,
+        "columns": columns,
+        "pairs": pairs,
+        "histograms": _markup(histograms),
+        "log_columns": log_columns,
+        "heatmaps": _markup(_plots.heatmaps(test, synth, table, roles)),
+        "samples": sample_rows(test, synth, table, seed=seed),
+    }
+
+
+def _markup(svg: str | None) -> Markup | None:
+    return Markup(svg) if svg else None  # matplotlib escapes the text it writes into the SVG
+
+
+def sample_rows(real: RelationalData, synth: RelationalData, table: str, n: int = N_SAMPLE_ROWS, seed: int = 0) -> dict:
+    """`n` random rows of `table` from each side, as display strings (None for a null), keys left
+    out (they differ by construction) and lookup keys shown as their labels; `numeric` says which
+    columns to align right."""
+    schema = real.schema
+    skip = {c for c, k in schema.tables[table].columns.items() if k.kind is Column.PRIMARY_KEY}
+    edge = schema.parent(table)
+    skip |= {edge.fk} if edge is not None else set()
+    columns = [c for c in schema.tables[table].columns if c not in skip]
+    labels = lookup_labels(real, table)
+
+    def rows(data: RelationalData) -> list[list[str | None]]:
+        df = data[table]
+        df = df.sample(n=min(n, len(df)), random_state=seed) if len(df) else df
+        return [
+            [_cell(v, labels.get(c)) for c, v in zip(columns, row, strict=True)]
+            for row in df[columns].itertuples(index=False)
+        ]
+
+    kinds = schema.tables[table].columns
+    numeric = [kinds[c].kind in (Column.NUMERIC, Column.INTEGER) and c not in labels for c in columns]
+    return {"columns": columns, "numeric": numeric, "real": rows(real), "synth": rows(synth)}
+
+
+def _cell(value: object, labels: dict[str, str] | None) -> str | None:
+    if value is None or (not isinstance(value, str | list | dict) and pd.isna(value)):
+        return None
+    if labels is not None:
+        key = str(int(value)) if isinstance(value, float | np.floating) and float(value).is_integer() else str(value)
+        return labels.get(key, key)
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return value.isoformat(sep=" ", timespec="seconds").removesuffix(" 00:00:00")
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value)).lower()
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        return fmt(float(value))
+    return str(value)
+
+
+# ---- parents and children ------------------------------------------------------------------
+def _edges(result: dict, test: RelationalData, synth: RelationalData) -> list[dict]:
+    out = []
+    for name, e in result["quality"]["edges"].items():
+        edge = test.schema.parent(e["child"])
+        figure = _plots.children_histogram(children_counts(test, edge), children_counts(synth, edge), name)
+        out.append({"name": name, "e": e, "c": result["quality_ceiling"]["edges"][name], "figure": _markup(figure)})
+    return out
+
+
+# ---- text ----------------------------------------------------------------------------------
+def _text(result: dict, test: RelationalData, synth: RelationalData) -> dict | None:
+    cols, ceiling = result["text"]["columns"], result["text_ceiling"]["columns"]
+    if not cols:
+        return None
+    measures = [
+        {"label": label, "kind": kind, "values": [(cols[n].get(key), ceiling[n].get(key)) for n in cols]}
+        for key, label, kind in TEXT_MEASURES
+    ]
+    samples = [{"name": n, "real": ceiling[n].get("samples", []), "synth": cols[n].get("samples", [])} for n in cols]
+    names = [tuple(n.split(".", 1)) for n in cols]
+    return {
+        "columns": list(cols),
+        "targets": [cols[n].get("consistency_target") for n in cols],
+        "measures": measures,
+        "samples": samples,
+        "lengths": _markup(_plots.text_length_histograms(test, synth, names)),
+    }
