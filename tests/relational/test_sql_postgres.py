@@ -1,0 +1,160 @@
+"""RelationalData.from_sql / to_sql against a real PostgreSQL server (see conftest.py), no mocks.
+
+The round trip: the shipped Chinook copied into PostgreSQL with its native DDL (by SQLAlchemy, not
+by relsynth), read with from_sql, a tiny model trained and sampled, the synthetic database written
+back with to_sql, and the target checked: the same column types and constraints as the source, and
+every foreign key holding (PostgreSQL checks each row as it is inserted, and an orphan is refused).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+import torch
+from sql_data import CHINOOK_URL, MAIN_TABLES, ROOT, every_kind, unstorable
+
+from relsynth.relational import RelationalData, Schema, SchemaError
+from relsynth.synth import (
+    TabularDataset,
+    TabularModel,
+    TabularModelSize,
+    TabularPreproc,
+    TabularTrainer,
+    TextDataset,
+    TextModel,
+    TextPreproc,
+    TextTrainer,
+)
+
+CONSTRAINTS = """
+    SELECT rel.relname, con.contype, pg_get_constraintdef(con.oid)
+    FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid JOIN pg_namespace ns ON ns.oid = con.connamespace
+    WHERE ns.nspname = :schema AND rel.relname = ANY(:tables) AND con.contype IN ('p', 'f')
+"""
+COLUMNS = """
+    SELECT table_name, column_name, ordinal_position, data_type, character_maximum_length, numeric_precision,
+           numeric_scale, is_nullable
+    FROM information_schema.columns WHERE table_schema = :schema AND table_name = ANY(:tables)
+"""
+
+
+def rows(url: str, statement: str, **params) -> list[tuple]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        out = [tuple(r) for r in conn.execute(sa.text(statement), params).all()]
+    engine.dispose()
+    return out
+
+
+def ddl(url: str, schema: str, tables: list[str]) -> tuple[set, set]:
+    """(columns, primary and foreign keys) of `tables` in `schema`, schema names taken out of the keys."""
+    cols = set(rows(url, COLUMNS, schema=schema, tables=tables))
+    keys = {
+        (t, kind, d.replace(f"{schema}.", "")) for t, kind, d in rows(url, CONSTRAINTS, schema=schema, tables=tables)
+    }
+    return cols, keys
+
+
+def copy_database(source: str, target: str, schema: str) -> None:
+    """Every table of `source` into `schema` of `target` with SQLAlchemy alone: reflected tables
+    (generic types, keys, NOT NULLs), created and filled parents first."""
+    src, dst = sa.create_engine(source), sa.create_engine(target)
+    metadata = sa.MetaData()
+    metadata.reflect(src)
+    copy = sa.MetaData(schema=schema)
+    for table in metadata.sorted_tables:
+        for col in table.columns:
+            col.type = col.type.as_generic()
+            col.autoincrement = False  # plain INTEGER keys, as in Chinook's own PostgreSQL DDL
+        table.to_metadata(copy, schema=schema)
+    with dst.begin() as conn:
+        conn.execute(sa.schema.CreateSchema(schema))
+        copy.create_all(conn)
+        with src.connect() as read:
+            for table in metadata.sorted_tables:  # employee -> employee: managers come first by id
+                values = [dict(r._mapping) for r in read.execute(sa.select(table).order_by(*table.primary_key))]
+                conn.execute(copy.tables[f"{schema}.{table.name}"].insert(), values)
+    src.dispose()
+    dst.dispose()
+
+
+def test_every_kind_round_trips_through_postgres(postgres_url: str) -> None:
+    data = every_kind()
+    data.to_sql(postgres_url, schema_name="synth")  # the schema is created
+    back = RelationalData.from_sql(postgres_url, ["shop", "sale", "kind"], schema_name="synth", overrides=data.schema)
+    for table in data:
+        pd.testing.assert_frame_equal(back[table], data[table])
+    assert back["sale"]["big"].tolist()[0] == 2**62 + 1
+    types = {(t, c): d for t, c, _, d, *_ in rows(postgres_url, COLUMNS, schema="synth", tables=list(data.data))}
+    assert types[("shop", "opened")] == "date" and types[("shop", "active")] == "boolean"
+    assert (
+        types[("sale", "at")] == "timestamp without time zone" and types[("sale", "slot")] == "time without time zone"
+    )
+    again = RelationalData.from_sql(postgres_url, schema_name="synth", lookups=["kind"])
+    again.to_sql(postgres_url, schema_name="copy")
+    assert ddl(postgres_url, "copy", list(data.data)) == ddl(postgres_url, "synth", list(data.data))
+
+
+def test_a_failure_mid_way_leaves_postgres_as_it_was(postgres_url: str) -> None:
+    every_kind().to_sql(postgres_url)
+    before = rows(postgres_url, "SELECT * FROM sale ORDER BY id")
+    with pytest.raises(sa.exc.DataError, match="invalid input syntax for type numeric"):
+        unstorable(every_kind()).to_sql(postgres_url, if_exists="replace")
+    assert rows(postgres_url, "SELECT * FROM sale ORDER BY id") == before
+    with pytest.raises(sa.exc.DataError):
+        unstorable(every_kind()).to_sql(postgres_url, schema_name="fresh")
+    assert rows(postgres_url, "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'fresh'") == [(0,)]
+
+
+@pytest.mark.slow
+def test_chinook_round_trip_through_postgres(postgres_url: str, tmp_path: Path) -> None:
+    """Chinook -> PostgreSQL -> relsynth (from_sql, a tiny model, generate) -> PostgreSQL."""
+    copy_database(CHINOOK_URL, postgres_url, "chinook")
+    with pytest.raises(SchemaError, match="employee.reports_to references its own table"):
+        RelationalData.from_sql(postgres_url, schema_name="chinook")  # the whole database, as on SQLite
+    data = RelationalData.from_sql(postgres_url, MAIN_TABLES, schema_name="chinook")
+    assert data.schema == Schema.from_yaml(ROOT / "conf" / "base" / "schema_chinook.yml")
+    assert data.n_rows() == {"artist": 275, "album": 347, "track": 3503, "genre": 25, "media_type": 5}
+
+    torch.manual_seed(0)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        preproc = TabularPreproc.from_schema(data.schema).fit(data)
+        model = TabularModel.build(preproc, size=TabularModelSize(n_layers=1, h=2, d=16))
+        dataset = TabularDataset.from_data(data, preproc)
+        # enough steps that children counts are no longer random (an untrained model writes thousands of tracks)
+        TabularTrainer(model, calibrate_counts=False).train(
+            dataset, n_steps=100, batch_size=16, lr=1e-2, progress=False
+        )
+        synth = model.generate(n_samples=8, seed=0)
+        for table in ("artist", "album", "track"):  # parents first; album.title and track.name are NOT NULL
+            text_pre = TextPreproc.from_schema_table(data.schema, table, vocab_size=300).fit(data)
+            text_model = TextModel.build(text_pre, size=TabularModelSize(n_layers=1, h=2, d=16), block_size=128)
+            dataset = TextDataset.from_data(data, text_pre, block_size=128)
+            TextTrainer(text_model).train(dataset, n_steps=2, batch_size=8, progress=False)
+            synth = text_model.generate(synth, max_text_len=8, seed=0)
+    finally:
+        torch.set_num_threads(threads)
+    synth.to_dir(tmp_path / "synth")  # the SQL types survive the parquet files, as between Kedro nodes
+    synth = RelationalData.from_dir(tmp_path / "synth")
+    synth.to_sql(postgres_url, schema_name="synth")
+
+    # the same DDL: column types, lengths, NOT NULLs, primary and foreign keys
+    assert ddl(postgres_url, "synth", MAIN_TABLES) == ddl(postgres_url, "chinook", MAIN_TABLES)
+    keys = ddl(postgres_url, "synth", MAIN_TABLES)[1]
+    assert ("track", "f", "FOREIGN KEY (album) REFERENCES album(id)") in keys and len(keys) == 5 + 4
+    # every row is there, every reference resolves, and the keys are enforced
+    counts = {t: rows(postgres_url, f"SELECT count(*) FROM synth.{t}")[0][0] for t in MAIN_TABLES}
+    assert counts == synth.n_rows() and counts["artist"] == 8
+    for child, fk, parent in [("album", "artist", "artist"), ("track", "album", "album"), ("track", "genre", "genre")]:
+        orphans = f"SELECT count(*) FROM synth.{child} c LEFT JOIN synth.{parent} p ON c.{fk} = p.id"
+        assert rows(postgres_url, f"{orphans} WHERE c.{fk} IS NOT NULL AND p.id IS NULL") == [(0,)]
+    with pytest.raises(sa.exc.IntegrityError, match="violates foreign key constraint"):
+        rows(postgres_url, "INSERT INTO synth.album (id, artist, title) VALUES (100000, 100000, 'x')")
+    back = RelationalData.from_sql(postgres_url, MAIN_TABLES, schema_name="synth", overrides=synth.schema)
+    for table in MAIN_TABLES:
+        pd.testing.assert_frame_equal(back[table], synth[table])
