@@ -1,9 +1,11 @@
 """Kedro datasets for relsynth's objects: how the catalog loads and saves them.
 
-Two classes, thin adapters over the library's own methods (the library never imports Kedro):
-`RelationalDataDataset` for databases (`RelationalData.from_dir`/`to_dir`) and `DirectoryDataset`
-for every object that saves itself as a directory (`save(path)` and `load(path)`, or
-`from_disk(preproc, path)` for encoded datasets). Directories are written atomically, through
+Thin adapters over the library's own methods (the library never imports Kedro):
+`RelationalDataDataset` for databases in files (`RelationalData.from_dir`/`to_dir`),
+`SQLDatabaseDataset` for databases in a database server or file (`RelationalData.from_sql`/`to_sql`,
+through SQLAlchemy; written in one transaction), and `DirectoryDataset` for every object that
+saves itself as a directory (`save(path)` and `load(path)`, or `from_disk(preproc, path)` for
+encoded datasets). Directories are written atomically, through
 the library's one mechanism (`relsynth.relational.files.atomic_dir`): a failed save leaves the
 previous version (or nothing) behind, never half a directory. Neither replaces a non-empty
 directory that its kind of save did not write.
@@ -12,14 +14,17 @@ directory that its kind of save did not write.
 from __future__ import annotations
 
 import csv
+import inspect
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from kedro.io import AbstractDataset, DatasetError
 from kedro.utils import load_obj
 
 from relsynth.relational import RelationalData, Schema
 from relsynth.relational.data import SCHEMA_FILE
+from relsynth.relational.sql import safe_url
 
 
 def _refuse_foreign_dir(path: Path, marker: str) -> None:
@@ -115,6 +120,128 @@ def _count_rows(directory: Path, table: str) -> int | None:
     except Exception:  # noqa: BLE001 - a damaged file: loading it names the problem
         return None
     return None
+
+
+# ---- relational data in a database (SQLAlchemy) ---------------------------------------------------
+
+
+class SQLDatabaseDataset(AbstractDataset[RelationalData, RelationalData]):
+    """A `RelationalData` in a database reached through SQLAlchemy: loading is
+    `RelationalData.from_sql` (tables, keys and kinds reflected from the catalog), saving is
+    `to_sql` (the tables with their keys, rows inserted in one transaction).
+
+    `credentials` holds `con`, an SQLAlchemy URL. One with a password belongs in
+    conf/local/credentials.yml (never committed), named here by its key; an embedded SQLite file
+    holds no secret and may be given inline. `schema_path`: a schema YAML in the format of
+    conf/base/schema_chinook.yml whose kinds and `lookups` win over reflection (it may name only
+    some tables and columns). `load_args` go to `from_sql` (tables, schema_name, lookups,
+    chunk_size, orphans), `save_args` to `to_sql` (schema_name, if_exists, chunk_size).
+
+    Example catalog entries::
+
+        raw_database:                       # conf/local/catalog.yml
+          type: relsynth.datasets.SQLDatabaseDataset
+          credentials: my_db                # conf/local/credentials.yml: my_db: {con: postgresql+psycopg://...}
+          schema_path: conf/local/schema_overrides.yml
+          load_args: {schema_name: public, tables: [customer, order, order_line, country], lookups: [country]}
+
+        synthetic_database_sql:
+          type: relsynth.datasets.SQLDatabaseDataset
+          credentials: my_synthetic_db
+          save_args: {schema_name: public, if_exists: replace}
+    """
+
+    def __init__(
+        self,
+        credentials: dict[str, Any] | None = None,
+        schema_path: str | None = None,
+        load_args: dict[str, Any] | None = None,
+        save_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ):
+        con = (credentials or {}).get("con")
+        if not isinstance(con, str) or not con:
+            raise DatasetError(
+                "SQLDatabaseDataset needs credentials with 'con', an SQLAlchemy URL: e.g. "
+                "postgresql+psycopg://user:password@host:5432/db under a key of conf/local/credentials.yml "
+                "(credentials: <that key>), or inline for a file: credentials: {con: sqlite:///path/to/db.sqlite}"
+            )
+        self._con = con
+        self._schema_path = Path(schema_path) if schema_path is not None else None
+        self._load_args = _known_args(load_args, RelationalData.from_sql, "load_args", skip={"con", "overrides"})
+        self._save_args = _known_args(save_args, RelationalData.to_sql, "save_args", skip={"con"})
+        self.metadata = metadata
+
+    def _load(self) -> RelationalData:
+        return RelationalData.from_sql(self._con, overrides=self._schema_path, **self._load_args)
+
+    def _save(self, data: RelationalData) -> None:
+        if not isinstance(data, RelationalData):
+            raise DatasetError(f"{safe_url(self._con)}: expected a RelationalData to save, got {type(data).__name__}")
+        url = sa.make_url(self._con)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)  # SQLite makes the file, not its folder
+        data.to_sql(self._con, **self._save_args)
+
+    def _tables(self) -> list[str] | None:
+        """The tables this entry reads (all of its schema when `tables` is not given), or None when
+        the database cannot be reached; an SQLite file that does not exist is not created."""
+        url = sa.make_url(self._con)
+        if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file():
+            return None
+        schema_name = self._load_args.get("schema_name", self._save_args.get("schema_name"))
+        engine = sa.create_engine(url)
+        try:
+            present = sa.inspect(engine).get_table_names(schema=schema_name)
+        except sa.exc.SQLAlchemyError:
+            return None
+        finally:
+            engine.dispose()
+        wanted = self._load_args.get("tables")
+        return [t for t in wanted if t in present] if wanted else present
+
+    def _exists(self) -> bool:
+        tables, wanted = self._tables(), self._load_args.get("tables")
+        return bool(tables) and (not wanted or len(tables) == len(wanted))
+
+    def summary(self) -> dict[str, Any]:
+        """Where the database is (password hidden) and the rows of each table it reads, counted by
+        the database (empty when it cannot be reached: loading will say why)."""
+        rows: dict[str, int | None] = {}
+        tables = self._tables() or []
+        if tables:
+            schema_name = self._load_args.get("schema_name")
+            engine = sa.create_engine(self._con)
+            try:
+                with engine.connect() as conn:
+                    for t in tables:
+                        count = sa.select(sa.func.count()).select_from(sa.table(t, schema=schema_name))
+                        rows[t] = conn.execute(count).scalar()
+            except sa.exc.SQLAlchemyError:
+                rows = {}
+            finally:
+                engine.dispose()
+        schema_path = None if self._schema_path is None else str(self._schema_path.resolve())
+        return {"path": safe_url(self._con), "schema_path": schema_path, "rows": rows}
+
+    def _describe(self) -> dict[str, Any]:
+        schema_path = None if self._schema_path is None else str(self._schema_path)
+        return {
+            "con": safe_url(self._con),
+            "schema_path": schema_path,
+            "load_args": self._load_args,
+            "save_args": self._save_args,
+        }
+
+
+def _known_args(args: dict[str, Any] | None, method: Any, what: str, skip: set[str]) -> dict[str, Any]:
+    """`args` when every key is an argument of `method`, else a `DatasetError` naming the known ones."""
+    args = dict(args or {})
+    known = [p for p in inspect.signature(method).parameters if p not in {"self", "cls", *skip}]
+    unknown = sorted(set(args) - set(known))
+    if unknown:
+        raise DatasetError(f"{what} has unknown key(s) {unknown}; {method.__qualname__} takes {known}")
+    return args
 
 
 # ---- objects that save themselves as a directory ----------------------------------------------

@@ -1,0 +1,80 @@
+"""SQLDatabaseDataset: the Kedro catalog's way to read and write a database (real SQLite files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from kedro.io import DataCatalog, DatasetError
+
+from relsynth.datasets import RelationalDataDataset, SQLDatabaseDataset
+from relsynth.relational import RelationalData
+
+ROOT = Path(__file__).resolve().parents[1]
+CHINOOK = ROOT / "data" / "01_raw" / "chinook"
+SCHEMA = ROOT / "conf" / "base" / "schema_chinook.yml"
+TABLES = ["artist", "album", "track", "genre", "media_type"]
+
+
+def chinook_sql() -> SQLDatabaseDataset:
+    return SQLDatabaseDataset(
+        credentials={"con": f"sqlite:///{CHINOOK / 'chinook.sqlite'}"},
+        schema_path=str(SCHEMA),
+        load_args={"tables": TABLES},
+    )
+
+
+def test_loads_the_shipped_chinook_as_the_csv_entry_does() -> None:
+    from_sql = chinook_sql().load()
+    from_csv = RelationalDataDataset(path=str(CHINOOK), schema_path=str(SCHEMA)).load()
+    assert from_sql.schema == from_csv.schema
+    for table in TABLES:
+        pd.testing.assert_frame_equal(from_sql[table], from_csv[table])
+    summary = chinook_sql().summary()  # what the run log's first line shows
+    assert summary["rows"] == {"artist": 275, "album": 347, "track": 3503, "genre": 25, "media_type": 5}
+    assert summary["path"].startswith("sqlite:///") and summary["schema_path"] == str(SCHEMA)
+
+
+def test_saves_in_one_transaction_and_reads_back(tmp_path: Path, tiny_database: RelationalData) -> None:
+    target = tmp_path / "out" / "synthetic.sqlite"  # the folder is made
+    ds = SQLDatabaseDataset(credentials={"con": f"sqlite:///{target}"}, save_args={"if_exists": "replace"})
+    assert not ds.exists() and not target.exists()  # asking does not create the file
+    ds.save(tiny_database)
+    ds.save(tiny_database)  # replace: the next run writes over the last
+    assert ds.exists()
+    back = SQLDatabaseDataset(credentials={"con": f"sqlite:///{target}"}, load_args={"lookups": ["genre"]}).load()
+    for table in tiny_database:
+        pd.testing.assert_frame_equal(
+            back[table][tiny_database[table].columns], tiny_database[table], check_dtype=False
+        )
+    with pytest.raises(DatasetError, match="expected a RelationalData"):
+        ds.save({"artist": tiny_database["artist"]})
+
+
+def test_credentials_from_the_catalog_and_no_password_shown(tmp_path: Path) -> None:
+    catalog = DataCatalog.from_config(
+        {
+            "db": {
+                "type": "relsynth.datasets.SQLDatabaseDataset",
+                "credentials": "my_db",
+                "load_args": {"tables": ["genre"]},
+            }
+        },
+        credentials={"my_db": {"con": f"sqlite:///{CHINOOK / 'chinook.sqlite'}"}},
+    )
+    assert catalog.load("db").n_rows() == {"genre": 25}
+    secret = SQLDatabaseDataset(credentials={"con": "postgresql+psycopg://me:s3cret@db.example:5432/shop"})
+    assert "s3cret" not in repr(secret) and "s3cret" not in str(secret._describe())
+    assert "me:***@db.example:5432/shop" in str(secret._describe())
+
+
+def test_arguments_are_checked() -> None:
+    with pytest.raises(DatasetError, match="needs credentials with 'con'"):
+        SQLDatabaseDataset()
+    with pytest.raises(
+        DatasetError, match=r"load_args has unknown key\(s\) \['table'\]; RelationalData.from_sql takes"
+    ):
+        SQLDatabaseDataset(credentials={"con": "sqlite://"}, load_args={"table": ["x"]})
+    with pytest.raises(DatasetError, match=r"save_args has unknown key\(s\) \['replace'\]"):
+        SQLDatabaseDataset(credentials={"con": "sqlite://"}, save_args={"replace": True})
