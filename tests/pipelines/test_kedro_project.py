@@ -81,7 +81,7 @@ def mlflow_run(project: Path, name: str):
 
 def test_kedro_run_fast_every_pipeline(project: Path) -> None:
     """`kedro run --env fast`: the whole default pipeline, from the raw tables to a synthetic database."""
-    kedro(project, "run", "--env", "fast")
+    kedro(project, "run", "--env", "fast", timeout=240)  # ~100 s on 2 shared cores, the MLflow model ~10 s of it
 
     data = project / "data"
     synthetic = RelationalDataDataset(path=str(data / "07_model_output" / "synthetic_database")).load()  # validates
@@ -122,6 +122,12 @@ def test_kedro_run_fast_every_pipeline(project: Path) -> None:
     artifacts = [a.path for a in client.list_artifacts(run["run_id"])]
     assert "report.html" in artifacts and "report.json" in artifacts
 
+    (version,) = client.search_model_versions("name = 'relsynth'")  # conf/base/parameters_mlflow_model.yml
+    assert version.run_id == run["run_id"]
+    assert float(version.tags["evaluation.quality"]) == pytest.approx(report["overall"]["quality"])
+    model = mlflow.pyfunc.load_model("models:/relsynth/latest")
+    assert sorted(model.unwrap_python_model().text) == sorted(TEXT_TABLES)
+
 
 def test_kedro_registry_lists_the_pipelines(project: Path) -> None:
     output = kedro(project, "registry", "list")
@@ -135,6 +141,7 @@ def test_kedro_registry_lists_the_pipelines(project: Path) -> None:
         *(f"text_training.{table}" for table in TEXT_TABLES),
         "text_generation",
         "evaluation",
+        "mlflow_model",
     ):
         assert f"- {name}\n" in output
     assert "- __default__" in output
