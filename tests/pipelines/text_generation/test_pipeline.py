@@ -86,8 +86,8 @@ def test_pipeline_interface() -> None:
         "params:text_generation",
         "params:text_tables",
     }
-    assert pipe.outputs() == {"synthetic_database"}
-    assert {n.name for n in pipe.nodes} == {"text_generation.fill_texts"}
+    assert pipe.all_outputs() == {"synthetic_database", "synthetic_database_sql"}
+    assert {n.name for n in pipe.nodes} == {"text_generation.fill_texts", "text_generation.export_database"}
     assert create_pipeline().inputs() == {
         "synthetic_tabular",
         "database_train",

@@ -38,3 +38,9 @@ def fill_texts(
     for model in text_models:  # a misspelt key fails here, naming the group, before any text is written
         options = check_params(model.generate, "text_generation", text_generation, "data", "avoid")
     return fill_database_texts(synthetic_tabular, text_models, avoid=database_train, **options)
+
+
+def export_database(synthetic_database: RelationalData) -> RelationalData:
+    """The synthetic database again, for the catalog to write as a database too
+    (`synthetic_database_sql`: an SQLite file by default; any database through SQLDatabaseDataset)."""
+    return synthetic_database

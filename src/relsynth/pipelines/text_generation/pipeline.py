@@ -1,5 +1,6 @@
 """The text_generation pipeline: `synthetic_tabular` and each table's `text_model_<table>`
--> `synthetic_database` (the synthetic tables with their text columns written).
+-> `synthetic_database` (the synthetic tables with their text columns written), also written as a
+database: `synthetic_database_sql`.
 
 Like text_training, it is created for the tables of the `text_tables` parameter (see
 `pipeline_registry`); without tables it copies `synthetic_tabular` as it is.
@@ -13,7 +14,7 @@ from kedro.pipeline import Pipeline, node
 
 from relsynth.pipelines._params import text_model_dataset
 from relsynth.pipelines._params import text_tables as check_tables
-from relsynth.pipelines.text_generation.nodes import fill_texts
+from relsynth.pipelines.text_generation.nodes import export_database, fill_texts
 
 
 def create_pipeline(text_tables: Sequence[str] = (), **kwargs) -> Pipeline:
@@ -26,10 +27,13 @@ def create_pipeline(text_tables: Sequence[str] = (), **kwargs) -> Pipeline:
                 outputs="synthetic_database",
                 name="fill_texts",
             ),
+            node(
+                export_database, inputs="synthetic_database", outputs="synthetic_database_sql", name="export_database"
+            ),
         ],
         namespace="text_generation",
         inputs={"synthetic_tabular", "database_train", *models},
-        outputs="synthetic_database",
+        outputs={"synthetic_database", "synthetic_database_sql"},
         parameters={"params:text_generation", "params:text_tables"},
         tags="text_generation",
     )
