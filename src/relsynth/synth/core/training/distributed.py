@@ -1,8 +1,12 @@
 """DistributedDataParallel training: one process per device (nccl on CUDA, gloo on CPU).
 
 Each process runs the same loop on its share of every batch (`DdpStrategy.shard`); DDP averages
-the gradients, so all replicas stay equal. Rank 0 runs the hooks and hands its weights and
-result back through a safetensors file and a JSON file (nothing is unpickled).
+the gradients, so all replicas stay equal. Two ways in:
+- `train(..., world_size=N)` spawns N workers itself; rank 0 runs the hooks and hands its weights
+  and result back through a safetensors file and a JSON file (nothing is unpickled);
+- a script started by the standard launcher (`torchrun --nproc-per-node=N script.py`, any
+  number of nodes) calls `train(...)` in every process as usual: each joins the launcher's
+  process group (or one the script initialised), and every process ends with the same weights.
 """
 
 from __future__ import annotations
@@ -64,21 +68,54 @@ def train_distributed(trainer, run: dict) -> TrainResult:
 
 
 def _worker(rank: int, world_size: int, port: int, trainer, run: dict, out: str) -> None:
-    from torch.nn.parallel import DistributedDataParallel as DDP
-
     cuda = torch.cuda.is_available()
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("nccl" if cuda else "gloo", rank=rank, world_size=world_size)
     torch.set_num_threads(1)
     try:
-        model = trainer.model
-        if cuda:
-            torch.cuda.set_device(rank)
-            model = model.cuda(rank)
-        work = DDP(model, device_ids=[rank] if cuda else None)
-        result = trainer._run(work=work, strategy=DdpStrategy(rank, world_size), **run)
+        result = _ddp_run(trainer, run, rank, world_size, device=rank)
         if rank == 0:
+            model = trainer.model
             save_model(model.cpu() if cuda else model, str(Path(out) / "model.safetensors"))
             (Path(out) / "result.json").write_text(json.dumps(asdict(result)))
     finally:
         dist.destroy_process_group()
+
+
+def launched_by_torchrun() -> bool:
+    """True in a process started by `torchrun` (or any launcher setting RANK and WORLD_SIZE > 1),
+    or when the script already initialised a process group of more than one process."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_world_size() > 1
+    return "RANK" in os.environ and int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def train_launched(trainer, run: dict) -> TrainResult:
+    """This process's part of a run started by `torchrun`: join (or reuse) the process group
+    (env:// rendezvous from the launcher's MASTER_ADDR/PORT), train, and leave every process
+    with the same trained weights."""
+    created = not dist.is_initialized()
+    if created:
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    try:
+        local = int(os.environ.get("LOCAL_RANK", dist.get_rank()))
+        result = _ddp_run(trainer, run, dist.get_rank(), dist.get_world_size(), device=local)
+    finally:
+        if created:
+            dist.destroy_process_group()
+    trainer.model.eval()
+    return result
+
+
+def _ddp_run(trainer, run: dict, rank: int, world_size: int, device: int) -> TrainResult:
+    """The loop on this process's shard of every batch, the model wrapped in DDP (on CUDA device
+    `device` when there is one)."""
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    cuda = torch.cuda.is_available()
+    model = trainer.model
+    if cuda:
+        torch.cuda.set_device(device)
+        model.cuda(device)
+    work = DDP(model, device_ids=[device] if cuda else None)
+    return trainer._run(work=work, strategy=DdpStrategy(rank, world_size), **run)

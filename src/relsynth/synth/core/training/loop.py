@@ -104,7 +104,9 @@ class Trainer:
         constant rate leaves the last steps noisy, which shows most on the child-count tokens.
         `valid` evaluates, schedules the rate, stops early and restores the best weights.
         `resume` continues from a checkpoint written by `CheckpointHook` under the same options.
-        `world_size > 1` trains with DistributedDataParallel. `progress`: None, a bar on a
+        `world_size > 1` trains with DistributedDataParallel in that many spawned processes; in a
+        script started by `torchrun --nproc-per-node=N`, every process calls `train` and they train
+        together (leave `world_size` at 0). `progress`: None, a bar on a
         terminal and periodic log lines elsewhere; True, a bar anywhere; False, nothing.
         """
         config = RunConfig(n_epochs, n_steps, batch_size, memory, lr, accumulate_grad, seed, lr_decay, world_size)
@@ -114,7 +116,14 @@ class Trainer:
             if valid is not None and valid.trigger == AUTO:  # DP accounts its validations up front: one an epoch
                 valid = dataclasses.replace(valid, trigger="epoch")
         run = dict(dataset=dataset, config=config, valid=valid, hooks=list(hooks), resume=resume, progress=progress)
-        if world_size > 1:
+        if distributed.launched_by_torchrun():
+            if world_size > 1:
+                raise ValueError(
+                    "this process was started by torchrun (or joined a process group): leave world_size at 0, "
+                    "the launcher's processes train together"
+                )
+            result = distributed.train_launched(self, run)
+        elif world_size > 1:
             result = distributed.train_distributed(self, run)
         elif self.dp_budget is None:
             result = self._run(work=self.model, strategy=Strategy(), **run)
@@ -348,8 +357,10 @@ class Trainer:
     def _check_dp_args(self, dataset, config: RunConfig, valid: Validation | None, resume) -> None:
         if config.lr is None:
             raise ValueError("under DP give lr: the learning-rate range test would read the private data without noise")
-        if config.world_size > 1:
-            raise ValueError("DP training runs on one process: use world_size <= 1 with dp_budget")
+        if config.world_size > 1 or distributed.launched_by_torchrun():
+            raise ValueError(
+                "DP training runs on one process: use world_size <= 1 with dp_budget, and do not start it with torchrun"
+            )
         if resume is not None:
             raise ValueError("DP training cannot resume (the accountant is not checkpointed): train from the start")
         if valid is not None and not isinstance(valid.dp, DpValid):
