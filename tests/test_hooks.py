@@ -1,4 +1,5 @@
-"""relsynth.hooks: the MLflow training hook logs each record in an active run, nothing outside one."""
+"""relsynth.hooks: the MLflow training hook logs each record in an active run, nothing outside one;
+the node timing hook logs how long each node took."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from types import SimpleNamespace
 import mlflow
 import pytest
 
-from relsynth.hooks import MlflowMetricsHook
+from relsynth.hooks import MlflowMetricsHook, NodeTimingHook
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:mlflow.*")
 
@@ -57,3 +58,19 @@ def test_logs_nothing_without_an_active_run(tracking: mlflow.MlflowClient) -> No
     fake_training(MlflowMetricsHook(prefix="tab"))
     assert mlflow.active_run() is None  # no run was started on the side
     assert len(tracking.search_runs(experiment_ids=["0"])) == before
+
+
+def test_node_timing_logs_each_node_s_time_and_the_run_s(monkeypatch, caplog) -> None:
+    clock = iter([0.0, 100.0, 101.0, 103.5, 104.0, 174.0])  # created, run start, node a start/end, b start/end
+    monkeypatch.setattr("relsynth.hooks.time.monotonic", lambda: next(clock))
+    hook, a, b = NodeTimingHook(), SimpleNamespace(name="split"), SimpleNamespace(name="train")
+    with caplog.at_level("INFO", logger="relsynth.hooks"):
+        hook.before_pipeline_run()
+        hook.before_node_run(a)
+        hook.after_node_run(a)
+        hook.before_node_run(b)
+        hook.after_node_run(b)
+    assert [r.getMessage() for r in caplog.records] == [
+        "split took 2.5 s (run: 3.5 s so far)",
+        "train took 1 min 10 s (run: 1 min 14 s so far)",
+    ]

@@ -4,18 +4,22 @@ project's own Kedro hook.
 The library never imports MLflow; a node that trains a model adds `MlflowMetricsHook` to the
 trainer's hooks, and each new training record (step, epoch, learning rate, train and valid
 loss) becomes MLflow metrics of the run that kedro-mlflow opened for `kedro run`.
-`RawDataLogHook` (registered in settings.py) logs which raw database a run reads.
+`RawDataLogHook` (registered in settings.py) logs which raw database a run reads, and
+`NodeTimingHook` how long each node took.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import time
 
 import mlflow
 from kedro.framework.hooks import hook_impl
+from kedro.pipeline import Node
 
 from relsynth.synth import MetricsHook
+from relsynth.synth.core.progress import duration
 from relsynth.synth.core.training.hooks import Trigger
 
 
@@ -65,4 +69,32 @@ class RawDataLogHook:
             info["path"],
             info["schema_path"],
             info["rows"],
+        )
+
+
+class NodeTimingHook:
+    """After each node: how long it took and how long the run has taken so far.
+
+    Kedro's runner already logs each node's name when it starts and ends and "Completed i out of
+    n tasks"; what a person watching a log cannot see is where the time goes.
+    """
+
+    def __init__(self) -> None:
+        self.run_start = time.monotonic()
+        self.started: dict[str, float] = {}
+
+    @hook_impl
+    def before_pipeline_run(self) -> None:
+        self.run_start = time.monotonic()
+
+    @hook_impl
+    def before_node_run(self, node: Node) -> None:
+        self.started[node.name] = time.monotonic()
+
+    @hook_impl
+    def after_node_run(self, node: Node) -> None:
+        now = time.monotonic()
+        took = now - self.started.pop(node.name, now)
+        logging.getLogger(__name__).info(
+            "%s took %s (run: %s so far)", node.name, duration(took), duration(now - self.run_start)
         )

@@ -5,7 +5,12 @@ https://docs.kedro.org/en/stable/configure/configuration_basics/
 """
 
 from relsynth.config_loader import LocalUnderEnvConfigLoader
-from relsynth.hooks import RawDataLogHook
+from relsynth.hooks import NodeTimingHook, RawDataLogHook
+from relsynth.log_noise import quiet_kedro_run
+
+# Third-party warnings no user can act on, filtered by the module raising them, and no mlflow bars
+# in log files (log_noise.py; the kedro.init entry point in pyproject.toml does it earlier for the CLI).
+quiet_kedro_run()
 
 # Configuration: conf/base holds every parameter; `kedro run` also reads conf/local (machine-specific
 # overrides, not committed). `kedro run --env fast` reads conf/base, then conf/local, then conf/fast:
@@ -16,5 +21,6 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
 }
 
-# Every run logs which raw database it reads (path, schema, rows per table) before any node runs.
-HOOKS = (RawDataLogHook(),)
+# Every run logs which raw database it reads (path, schema, rows per table) before any node runs,
+# and how long each node took.
+HOOKS = (RawDataLogHook(), NodeTimingHook())

@@ -52,7 +52,7 @@ def kedro(project: Path, *args: str, timeout: int = 120) -> str:
 
 
 def test_kedro_run_data_processing(project: Path) -> None:
-    kedro(project, "run", "--pipeline", "data_processing", "--env", "fast")
+    kedro(project, "run", "--pipelines", "data_processing", "--env", "fast")
 
     parts = {
         p: RelationalDataDataset(path=str(project / "data" / "02_intermediate" / f"database_{p}")) for p in SPLIT_PARTS

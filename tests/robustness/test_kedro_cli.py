@@ -48,16 +48,16 @@ def _raw(path: str) -> str:
 def test_a_local_override_holds_under_env_fast_and_the_log_names_it(project):
     mine = project / "data" / "01_raw" / "mine"
     shutil.copytree(project / "data" / "01_raw" / "chinook", mine, dirs_exist_ok=True)
-    rc, out = kedro(project, "run", "--pipeline", "data_processing", "--env", "fast", local_catalog=_raw(str(mine)))
+    rc, out = kedro(project, "run", "--pipelines", "data_processing", "--env", "fast", local_catalog=_raw(str(mine)))
     assert rc == 0, out[-3000:]
     assert f"raw database (env fast): {mine.resolve()}" in out and "'artist': 275" in out
 
 
 def test_a_missing_raw_directory_stops_the_run_naming_it(project):
-    rc, out = kedro(project, "run", "--pipeline", "data_processing", local_catalog=_raw("data/01_raw/nowhere"))
+    rc, out = kedro(project, "run", "--pipelines", "data_processing", local_catalog=_raw("data/01_raw/nowhere"))
     assert rc != 0 and "nowhere" in out and "FileNotFoundError" in out
 
 
 def test_a_bad_parameter_stops_the_run_naming_its_group(project):
-    rc, out = kedro(project, "run", "--pipeline", "data_processing", "--params", "split.test_ratio=2")
+    rc, out = kedro(project, "run", "--pipelines", "data_processing", "--params", "split.test_ratio=2")
     assert rc != 0 and "params:split" in out and "test_ratio" in out

@@ -1,0 +1,90 @@
+"""Clean logs: third-party warnings filtered by the module that raises them (ours still warn), and
+a `kedro run` log without warnings or carriage returns, with each node's time."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+from relsynth.log_noise import filter_third_party_warnings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _register_from(module: str) -> None:
+    """Call omegaconf's deprecated `register_new_resolver` from code whose module is `module`."""
+    code = "OmegaConf.register_new_resolver('relsynth_test', lambda: 1, replace=True)"
+    exec(compile(code, f"{module}.py", "exec"), {"__name__": module, "OmegaConf": OmegaConf})  # noqa: S102
+
+
+def test_the_resolver_deprecation_is_filtered_for_kedro_and_kedro_mlflow_only():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        filter_third_party_warnings()
+        _register_from("kedro.config.omegaconf_config")
+        _register_from("kedro_mlflow.framework.hooks.mlflow_hook")
+        assert caught == []
+        _register_from("relsynth.config_loader")  # our own call would still warn
+    assert [str(w.message).split("\n")[0] for w in caught] == [
+        "register_new_resolver() is deprecated and will be removed in a future release."
+    ]
+
+
+@pytest.mark.slow  # a fresh interpreter importing mlflow: ~10 s
+def test_kedro_init_quietens_kedro_mlflow_s_untyped_model_and_not_ours():
+    script = (
+        "import warnings\n"
+        "from relsynth.log_noise import before_kedro_cli\n"
+        "before_kedro_cli()\n"
+        "print('--- ours')\n"
+        "import mlflow.pyfunc\n"
+        "class Ours(mlflow.pyfunc.PythonModel):\n"
+        "    def predict(self, context, model_input, params=None):\n"
+        "        return model_input\n"
+    )
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true", "PYTHONWARNINGS": "default"}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    before, after = (proc.stdout + proc.stderr).split("--- ours")
+    assert "Add type hints" not in before  # kedro-mlflow's KedroPipelineModel: quiet
+    assert "Add type hints" in after  # a model of ours without type hints: still warned
+
+
+# ---- the log of a real `kedro run` --------------------------------------------------------------
+@pytest.fixture(scope="module")
+def run_log(tmp_path_factory) -> str:
+    """The whole output of `kedro run --env fast --pipelines data_processing` in a copy of the project."""
+    root = tmp_path_factory.mktemp("project")
+    shutil.copy(REPO / "pyproject.toml", root)
+    skip = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    shutil.copytree(REPO / "src", root / "src", ignore=skip)
+    shutil.copytree(REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+    (root / "conf" / "local").mkdir()
+    shutil.copytree(REPO / "data" / "01_raw" / "chinook", root / "data" / "01_raw" / "chinook")
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true", "COLUMNS": "250"}
+    env.setdefault("OMP_NUM_THREADS", "1")
+    args = [sys.executable, "-m", "kedro", "run", "--env", "fast", "--pipelines", "data_processing"]
+    proc = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    return out
+
+
+@pytest.mark.slow  # starts Kedro and kedro-mlflow: ~30 s
+def test_kedro_run_logs_no_warning(run_log):
+    flagged = [line for line in run_log.splitlines() if "Warning" in line or " WARNING " in line]
+    assert flagged == [], "\n".join(flagged)
+
+
+@pytest.mark.slow
+def test_kedro_run_logs_each_node_s_time_and_no_carriage_return(run_log):
+    assert "\r" not in run_log
+    for node in ("data_processing.validate_database", "data_processing.split_database_by_root_entity"):
+        assert f"{node} took " in run_log
