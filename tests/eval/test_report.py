@@ -103,6 +103,9 @@ def test_report_writes_html_and_json(rendered):
     assert "<img" not in page  # figures are inline SVG (a colour bar inside may be an embedded PNG)
     assert "<script" not in page.lower() and "<link" not in page.lower()  # no JavaScript, nothing fetched
     assert not re.findall(r'(?:src|href)="(?!#|data:)', page)  # links are anchors in the page or inline data
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))  # each figure's ids are its own
+    assert set(re.findall(r'(?:url\(#|href="#)([^")]+)', page)) <= set(ids)  # clip paths, markers, the contents
     assert "ceiling" in page and "customer → order" in page
     assert page.count('<p class="how"><b>How to read this:</b>') >= 8  # summary, per table, edges, text, privacy
     o = result["overall"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,19 +47,24 @@ _NO_METADATA = {"Creator": None, "Date": None, "Format": None, "Type": None}  # 
 
 
 @contextmanager
-def _style(name: str) -> Iterator[None]:
-    """matplotlib settings for one figure; `name` salts the SVG's ids, unique within the page."""
-    with mpl.rc_context({**_RC, "svg.hashsalt": name}):
+def _style() -> Iterator[None]:
+    """matplotlib settings while a figure is built and saved."""
+    with mpl.rc_context(_RC):
         yield
 
 
-def svg(fig: Figure) -> str:
-    """The figure as an `<svg>` element to inline in HTML (no XML declaration, no DOCTYPE)."""
+def svg(fig: Figure, name: str) -> str:
+    """The figure as an `<svg>` element to inline in HTML (no XML declaration, no DOCTYPE), its ids
+    prefixed with `name`: every figure numbers its parts from 1 ("axes_1"), and ids must be unique
+    in a page where clip paths and markers are referenced by id."""
     FigureCanvasSVG(fig)
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata=_NO_METADATA)  # constrained layout fits it: no second, "tight" draw
     text = buf.getvalue()
-    return text[text.index("<svg") :]
+    text = text[text.index("<svg") :]
+    prefix = re.sub(r"[^\w-]+", "-", name)
+    text = re.sub(r'\bid="', f'id="{prefix}-', text)
+    return re.sub(r'(url\(#|href="#)', rf"\g<1>{prefix}-", text)
 
 
 def _grid(n: int, ncols: int = 3, size: tuple[float, float] = (3.6, 2.6)) -> tuple[Figure, list]:
@@ -146,7 +152,7 @@ def column_histograms(
     r, s = encode(real[table], roles), encode(synth[table], roles)
     kinds, labels = real.schema.tables[table].columns, lookup_labels(real, table)
     logs = []
-    with _style(f"{table}-columns"):
+    with _style():
         fig, axes = _grid(len(cols))
         for ax, col in zip(axes, cols, strict=True):
             few = pd.concat([r[col], s[col]]).nunique() <= TOP_CATEGORIES  # e.g. an integer with few values
@@ -158,7 +164,7 @@ def column_histograms(
             ax.set_ylabel("share", fontsize=7)
             ax.set_title(col)
         axes[0].legend(fontsize=7)
-        return svg(fig), logs
+        return svg(fig, f"{table}-columns"), logs
 
 
 def association_matrix(df: pd.DataFrame, roles: dict[str, str], bins: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -196,7 +202,7 @@ def heatmaps(real: RelationalData, synth: RelationalData, table: str, roles: dic
     r, s = encode(real[table], roles), encode(synth[table], roles)
     bins = {c: bin_edges(r[c].to_numpy(float)) for c, role in roles.items() if role == CONTINUOUS}
     n, names = len(roles), list(roles)
-    with _style(f"{table}-heatmaps"):
+    with _style():
         fig = Figure(figsize=(2.0 + 0.5 * n * 2, 1.2 + 0.5 * n), layout="constrained")
         axes = fig.subplots(1, 2)
         for ax, df, title in ((axes[0], r, "real"), (axes[1], s, "synthetic")):
@@ -212,13 +218,13 @@ def heatmaps(real: RelationalData, synth: RelationalData, table: str, roles: dic
             ax.set_aspect("equal")
             ax.set_title(title)
         fig.colorbar(mesh, ax=list(axes), shrink=0.8)
-        return svg(fig)
+        return svg(fig, f"{table}-heatmaps")
 
 
 def children_histogram(counts_real: pd.Series, counts_synth: pd.Series, title: str) -> str:
     """Share of parents with 0, 1, 2, ... children (the tail folded into the last bar)."""
     top = int(max(np.quantile(counts_real, 0.99) if len(counts_real) else 0, 1)) + 1
-    with _style(f"{title}-children"):
+    with _style():
         fig = Figure(figsize=(min(3.0 + 0.18 * top, 10.8), 2.6), layout="constrained")
         ax = fig.subplots()
         x = np.arange(top + 1)
@@ -232,14 +238,14 @@ def children_histogram(counts_real: pd.Series, counts_synth: pd.Series, title: s
         ax.set_ylabel("share of parents", fontsize=7)
         ax.set_title(title)
         ax.legend(fontsize=7)
-        return svg(fig)
+        return svg(fig, f"{title}-children")
 
 
 def text_length_histograms(real: RelationalData, synth: RelationalData, columns: list[tuple[str, str]]) -> str | None:
     """Character-length distribution of each text column, real vs synthetic."""
     if not columns:
         return None
-    with _style("text-lengths"):
+    with _style():
         fig, axes = _grid(len(columns))
         for ax, (table, col) in zip(axes, columns, strict=True):
             r = real[table][col].dropna().astype(str).str.len().to_numpy(float)
@@ -249,4 +255,4 @@ def text_length_histograms(real: RelationalData, synth: RelationalData, columns:
             ax.set_ylabel("share", fontsize=7)
             ax.set_title(f"{table}.{col}")
         axes[0].legend(fontsize=7)
-        return svg(fig)
+        return svg(fig, "text-lengths")
