@@ -196,6 +196,9 @@ _CANONICAL = {
 }
 
 
+SQL_FORMAT = "sql"  # a format's key for the column's SQL type, read from a database (relational/sql.py)
+
+
 def source_format(s: pd.Series, kind: Column) -> dict | None:
     """How the source spells column `s` of this kind, when that differs from the canonical dtype."""
     dtype = str(s.dtype)

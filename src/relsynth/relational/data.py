@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from relsynth.relational._coerce import STRING, coerce, source_format, to_source
+from relsynth.relational._coerce import SQL_FORMAT, STRING, coerce, source_format, to_source
 from relsynth.relational.columns import Column
 from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.files import atomic_dir, read_csv, read_json, read_parquet, write_text_atomic
@@ -19,8 +19,7 @@ from relsynth.relational.schema import Schema
 
 log = logging.getLogger(__name__)
 SCHEMA_FILE = "schema.yaml"
-SQL_FORMAT = "sql"  # formats[table][column][SQL_FORMAT]: the column's SQL type, from a database (relational.sql)
-SQL_TYPES_FILE = "sql_types.json"  # those SQL types beside the parquet files, which cannot hold them
+SQL_TYPES_FILE = "sql_types.json"  # formats' SQL types (from a database), which parquet files cannot hold
 _N_EXAMPLES = 5
 
 
@@ -332,11 +331,15 @@ class RelationalData:
         data = {name: read_table(path, name, text_columns=t.text_columns) for name, t in schema.tables.items()}
         out = cls(data, schema, orphans=orphans)
         if (path / SQL_TYPES_FILE).is_file():  # written by to_dir for data read from a database
-            for table, cols in read_json(path / SQL_TYPES_FILE, "SQL types file").items():
-                for col, spec in cols.items():
-                    if table in out.data and col in out.data[table]:
-                        out.formats.setdefault(table, {}).setdefault(col, {})[SQL_FORMAT] = spec
+            out._add_sql_types(read_json(path / SQL_TYPES_FILE, "SQL types file"))
         return out
+
+    def _add_sql_types(self, sql_types: Mapping[str, Mapping[str, dict]]) -> None:
+        """Record each column's SQL type (table -> column -> spec) in `formats`, beside its dtype."""
+        for table, cols in sql_types.items():
+            for col, spec in cols.items():
+                if table in self.data and col in self.data[table]:
+                    self.formats.setdefault(table, {}).setdefault(col, {})[SQL_FORMAT] = spec
 
     # ---- databases (SQLAlchemy; relsynth.relational.sql) ------------------------------------
     @classmethod
@@ -370,15 +373,13 @@ class RelationalData:
         """
         from relsynth.relational.sql import read_sql
 
-        return read_sql(
-            con,
-            tables,
-            schema_name=schema_name,
-            lookups=lookups,
-            overrides=overrides,
-            chunk_size=chunk_size,
-            orphans=orphans,
+        read = read_sql(
+            con, tables, schema_name=schema_name, lookups=lookups, overrides=overrides, chunk_size=chunk_size
         )
+        data = cls(read.tables, read.schema, orphans=orphans)
+        data._add_sql_types(read.sql_types)
+        log.info("from_sql: read %s from %s", data.n_rows(), read.where)
+        return data
 
     def to_sql(
         self, con: object, *, schema_name: str | None = None, if_exists: str = "fail", chunk_size: int = 10_000
@@ -396,7 +397,15 @@ class RelationalData:
         """
         from relsynth.relational.sql import write_sql
 
-        write_sql(self, con, schema_name=schema_name, if_exists=if_exists, chunk_size=chunk_size)
+        write_sql(
+            self.schema,
+            self.data,
+            self.formats,
+            con,
+            schema_name=schema_name,
+            if_exists=if_exists,
+            chunk_size=chunk_size,
+        )
 
 
 def read_table(directory: Path, name: str, text_columns: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:

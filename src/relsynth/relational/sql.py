@@ -1,4 +1,7 @@
-"""Databases in and out through SQLAlchemy: `RelationalData.from_sql` and `RelationalData.to_sql`.
+"""Databases in and out through SQLAlchemy: what `RelationalData.from_sql` and `to_sql` do.
+
+This module knows schemas and DataFrames only; `RelationalData` (data.py) validates what is read
+and hands its tables, schema and formats over to be written.
 
 Reading reflects each table's columns, primary key and foreign keys from the database catalog
 into a `Schema`:
@@ -30,22 +33,18 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 import yaml
 
-from relsynth.relational._coerce import STRING
+from relsynth.relational._coerce import SQL_FORMAT, STRING
 from relsynth.relational._infer import string_kind_and_reason
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, PrimaryKey, as_kind
-from relsynth.relational.data import SQL_FORMAT
 from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.schema import Schema, Table, _yaml_text
-
-if TYPE_CHECKING:
-    from relsynth.relational.data import RelationalData
 
 log = logging.getLogger(__name__)
 
@@ -537,6 +536,16 @@ def _read_table(
     return pd.DataFrame(columns, columns=names)
 
 
+@dataclass
+class Read:
+    """What `read_sql` read: the tables, their schema and each column's SQL type spec."""
+
+    tables: dict[str, pd.DataFrame]
+    schema: Schema
+    sql_types: dict[str, dict[str, dict]]  # table -> column -> type_spec (and nullable: False)
+    where: str  # the database, password hidden
+
+
 def read_sql(
     con: Con,
     tables: Sequence[str] | None = None,
@@ -545,11 +554,8 @@ def read_sql(
     lookups: Iterable[str] | None = None,
     overrides: object = None,
     chunk_size: int = CHUNK_SIZE,
-    orphans: str = "error",
-) -> RelationalData:
-    """`RelationalData.from_sql`: see there."""
-    from relsynth.relational.data import RelationalData
-
+) -> Read:
+    """The tables, schema and SQL types behind `RelationalData.from_sql` (see there), not yet validated."""
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer (rows per fetch), got {chunk_size!r}")
     given, yaml_lookups = parse_overrides(overrides)
@@ -579,12 +585,7 @@ def read_sql(
     for n, table in schema.tables.items():
         for c, kind in table.columns.items():
             log.info("from_sql: %s.%s is %s: %s", n, c, kind.kind.value, plan.why[n][c])
-    data = RelationalData(frames, schema, orphans=orphans)
-    for n, cols in plan.specs.items():
-        for c, spec in cols.items():
-            data.formats.setdefault(n, {}).setdefault(c, {})[SQL_FORMAT] = spec
-    log.info("from_sql: read %s from %s", data.n_rows(), where)
-    return data
+    return Read(tables=frames, schema=schema, sql_types=plan.specs, where=where)
 
 
 # ---- writing ---------------------------------------------------------------------------------------
@@ -613,14 +614,18 @@ def _default_type(kind: Column, s: pd.Series) -> sa.types.TypeEngine:
     }[kind]()
 
 
-def _target_tables(data: RelationalData, schema_name: str | None) -> tuple[sa.MetaData, list[sa.Table]]:
+Formats = Mapping[str, Mapping[str, Mapping[str, Any]]]  # table -> column -> format (RelationalData.formats)
+
+
+def _target_tables(
+    schema: Schema, frames: Mapping[str, pd.DataFrame], formats: Formats, schema_name: str | None
+) -> tuple[sa.MetaData, list[sa.Table]]:
     """The tables to create, parents first, with their keys and the columns' SQL types."""
     metadata = sa.MetaData(schema=schema_name)
-    schema = data.schema
     order = list(schema.lookups) + schema.depth_first()
     made: dict[str, sa.Table] = {}
     for name in order:
-        table, df, fmts = schema.tables[name], data[name], data.formats.get(name, {})
+        table, df, fmts = schema.tables[name], frames[name], formats.get(name, {})
         cols = []
         for col, kind in table.columns.items():
             spec = fmts.get(col, {}).get(SQL_FORMAT)
@@ -639,12 +644,12 @@ def _target_tables(data: RelationalData, schema_name: str | None) -> tuple[sa.Me
     return metadata, [made[n] for n in order]
 
 
-def _unfit(data: RelationalData, tables: list[sa.Table]) -> list[str]:
+def _unfit(frames: Mapping[str, pd.DataFrame], tables: list[sa.Table]) -> list[str]:
     """Values the target's columns would refuse (nulls in NOT NULL, strings past a length), found
     before anything is written. SQLite does not check lengths itself; this keeps every engine alike."""
     problems = []
     for table in tables:
-        df = data[table.name]
+        df = frames[table.name]
         for col in table.columns:
             s = df[col.name]
             nulls = int(s.isna().sum())
@@ -682,20 +687,22 @@ def _native(values: pd.Series, typ: sa.types.TypeEngine) -> list:
 
 
 def write_sql(
-    data: RelationalData,
+    schema: Schema,
+    frames: Mapping[str, pd.DataFrame],
+    formats: Formats,
     con: Con,
     *,
     schema_name: str | None = None,
     if_exists: str = "fail",
     chunk_size: int = CHUNK_SIZE,
 ) -> None:
-    """`RelationalData.to_sql`: see there."""
+    """What `RelationalData.to_sql` does (see there), for validated tables, their schema and formats."""
     if if_exists not in IF_EXISTS:
         raise ValueError(f"if_exists must be one of {IF_EXISTS}, got {if_exists!r}")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer (rows per insert), got {chunk_size!r}")
-    metadata, tables = _target_tables(data, schema_name)
-    problems = _unfit(data, tables)
+    metadata, tables = _target_tables(schema, frames, formats, schema_name)
+    problems = _unfit(frames, tables)
     if problems:
         raise DataError(problems)
     with _engine(con) as engine, engine.begin() as conn:  # one transaction: all of it or nothing
@@ -719,10 +726,10 @@ def write_sql(
                 conn.execute(sa.schema.DropTable(sa.Table(_quoted(name), sa.MetaData(), schema=schema_name)))
             metadata.create_all(conn, checkfirst=False)
         for table in tables:
-            df = data[table.name]
+            df = frames[table.name]
             for start in range(0, len(df), chunk_size):
                 part = df.iloc[start : start + chunk_size]
                 columns = {c.name: _native(part[c.name], c.type) for c in table.columns}
                 rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
                 conn.execute(table.insert(), rows)
-        log.info("to_sql: wrote %s to %s", data.n_rows(), where)
+        log.info("to_sql: wrote %s to %s", {t.name: len(frames[t.name]) for t in tables}, where)
