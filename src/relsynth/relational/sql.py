@@ -358,111 +358,139 @@ def _primary_key(r: _Reflected, given: Mapping[str, ColumnKind]) -> str | None:
     return kept[0] if len(r.pk) == 1 and kept else None
 
 
+LEAVE_OUT = "leave the table out (tables=[...] without it)"
+
+
 def _plan(
     reflected: Mapping[str, _Reflected], given: Kinds, lookups: Sequence[str] | None, schema_name: str | None
 ) -> _Plan:
     """Every column's kind (or None for strings) and the lookups; one `SchemaError` lists every problem."""
-    problems: list[str] = []
-    names = list(reflected)
-    leave_out = "leave the table out (tables=[...] without it)"
-    for t in given:
-        if t not in reflected:
-            problems.append(f"overrides name table {t!r}, which is not read: the tables read are {names}")
-        else:
-            unknown = [c for c in given[t] if c not in reflected[t].types]
-            if unknown:
-                problems.append(f"overrides name column(s) {unknown} of {t!r}, which has {list(reflected[t].types)}")
+    problems = _override_problems(reflected, given)
     pks = {t: _primary_key(r, given.get(t, {})) for t, r in reflected.items()}
-    fks: dict[str, dict[str, str]] = {}
+    fks = {
+        t: _foreign_keys(t, r, given.get(t, {}), reflected, pks, schema_name, problems) for t, r in reflected.items()
+    }
+    chosen, why_lookup = _lookups(fks, lookups, list(reflected), problems)
+    for t in reflected:
+        if t not in chosen:
+            _one_parent(t, fks, chosen, problems)
+    kinds, why, specs = {}, {}, {}
     for t, r in reflected.items():
-        own = given.get(t, {})
-        if len(r.pk) > 1 and any(c not in own for c in r.pk):
-            problems.append(
-                f"table {t!r} has a composite primary key ({', '.join(r.pk)}); relsynth keys are one column: "
-                f"{leave_out}, or give those columns' kinds in overrides (a single-column primary key, or plain columns)"
-            )
-        fks[t] = {c: k.parent for c, k in own.items() if isinstance(k, ForeignKey)}
-        for fk in r.fks:
-            if all(c in own for c in fk.columns):
-                continue  # the overrides decide these columns
-            col = fk.columns[0]
-            what = f"{t}.{col}" if len(fk.columns) == 1 else f"{t}.({', '.join(fk.columns)})"
-            plain = f"read the key as a plain column (overrides={{{t!r}: {{{col!r}: 'categorical'}}}})"
-            if len(fk.columns) > 1:
-                problems.append(
-                    f"{what} is a composite foreign key to {fk.table}; relsynth keys are one column: {leave_out}, or {plain}"
-                )
-            elif fk.table not in reflected or fk.ref_schema not in (None, schema_name):
-                problems.append(
-                    f"{what} references {fk.table!r}, which is not read: add it to tables=, {leave_out}, or {plain}"
-                )
-            elif fk.table == t:
-                problems.append(
-                    f"{what} references its own table ({t}); self-references are not supported: {leave_out}, or {plain}"
-                )
-            elif fk.ref_columns != (pks[fk.table],):
-                problems.append(
-                    f"{what} references {fk.table}.{', '.join(fk.ref_columns)}, not its primary key "
-                    f"({pks[fk.table]}): {leave_out}, or {plain}"
-                )
-            elif col == pks[t]:
-                problems.append(
-                    f"{what} is both the primary key and a foreign key to {fk.table} (one-to-one): {leave_out}, or give "
-                    f"its kind in overrides"
-                )
-            else:
-                fks[t][col] = fk.table
-    chosen, why_lookup = _lookups(fks, lookups, names, problems)
-    for t in names:
-        parents = [f"{c} -> {ref}" for c, ref in fks[t].items() if ref not in chosen and ref != t]
-        if t not in chosen and len(parents) > 1:
-            free = sorted({ref for c, ref in fks[t].items() if ref not in chosen and not fks.get(ref)})
-            as_lookup = (
-                f", name the reference tables among {free} lookups (lookups=[...]; a lookup is copied as it is, so "
-                "never a table of people or other private records)"
-                if free
-                else ""
-            )
-            problems.append(
-                f"table {t!r} has {len(parents)} parent foreign keys ({', '.join(parents)}); a table nests under one "
-                f"parent only: {leave_out}{as_lookup}, or read one key as a plain column "
-                f"(overrides={{{t!r}: {{{parents[-1].split(' -> ')[0]!r}: 'categorical'}}}})"
-            )
-    kinds: dict[str, dict[str, ColumnKind | None]] = {}
-    why: dict[str, dict[str, str]] = {}
-    specs: dict[str, dict[str, dict]] = {}
-    for t, r in reflected.items():
-        kinds[t], why[t], specs[t] = {}, {}, {}
-        own = given.get(t, {})
-        for col, typ in r.types.items():
-            spec = type_spec(typ)
-            if spec is not None:  # a primary key is NOT NULL anyway (SQLite's catalog does not say so)
-                specs[t][col] = spec if col not in r.not_null or col in r.pk else {**spec, "nullable": False}
-            if col in own:
-                kinds[t][col], why[t][col] = own[col], "given in overrides"
-            elif col == pks[t]:
-                kinds[t][col], why[t][col] = PrimaryKey(), "the primary key in the catalog"
-            elif col in fks[t]:
-                ref = fks[t][col]
-                kinds[t][col] = ForeignKey(parent=ref)
-                why[t][col] = f"a foreign key to {ref}.{pks[ref]} in the catalog" + (
-                    f" ({ref} is a lookup)" if ref in chosen else ""
-                )
-            elif spec is None:
-                problems.append(
-                    f"{t}.{col} has SQL type {typ!r}, which relsynth has no kind for: {leave_out}, or give its kind in "
-                    "overrides (the values are then read as the driver returns them)"
-                )
-            else:
-                kind = _kind_of_type(typ, spec)
-                kinds[t][col] = None if kind is None else as_kind(kind)
-                why[t][col] = f"SQL type {typ}"
+        kinds[t], why[t], specs[t] = _column_kinds(t, r, given.get(t, {}), pks, fks[t], chosen, problems)
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
         raise SchemaError(f"{len(problems)} problem(s) reading the database's tables as a relsynth schema:\n{lines}")
     for t, reason in why_lookup.items():
         why[t] = {c: f"{w}; the table is a lookup: {reason}" for c, w in why[t].items()}
     return _Plan(kinds=kinds, why=why, specs=specs, lookups=chosen)
+
+
+def _override_problems(reflected: Mapping[str, _Reflected], given: Kinds) -> list[str]:
+    problems = []
+    for t in given:
+        if t not in reflected:
+            problems.append(f"overrides name table {t!r}, which is not read: the tables read are {list(reflected)}")
+        elif unknown := [c for c in given[t] if c not in reflected[t].types]:
+            problems.append(f"overrides name column(s) {unknown} of {t!r}, which has {list(reflected[t].types)}")
+    return problems
+
+
+def _foreign_keys(
+    t: str,
+    r: _Reflected,
+    own: Mapping[str, ColumnKind],
+    reflected: Mapping[str, _Reflected],
+    pks: Mapping[str, str | None],
+    schema_name: str | None,
+    problems: list[str],
+) -> dict[str, str]:
+    """Table `t`'s foreign keys the model can take (column -> referenced table, overrides first);
+    each one it cannot take is a problem naming the ways out."""
+    if len(r.pk) > 1 and any(c not in own for c in r.pk):
+        problems.append(
+            f"table {t!r} has a composite primary key ({', '.join(r.pk)}); relsynth keys are one column: "
+            f"{LEAVE_OUT}, or give those columns' kinds in overrides (a single-column primary key, or plain columns)"
+        )
+    fks = {c: k.parent for c, k in own.items() if isinstance(k, ForeignKey)}
+    for fk in r.fks:
+        if all(c in own for c in fk.columns):
+            continue  # the overrides decide these columns
+        col = fk.columns[0]
+        what = f"{t}.{col}" if len(fk.columns) == 1 else f"{t}.({', '.join(fk.columns)})"
+        plain = f"read the key as a plain column (overrides={{{t!r}: {{{col!r}: 'categorical'}}}})"
+        if len(fk.columns) > 1:
+            problem = f"{what} is a composite foreign key to {fk.table}; relsynth keys are one column"
+        elif fk.table not in reflected or fk.ref_schema not in (None, schema_name):
+            problem = f"{what} references {fk.table!r}, which is not read: add it to tables="
+        elif fk.table == t:
+            problem = f"{what} references its own table ({t}); self-references are not supported"
+        elif fk.ref_columns != (pks[fk.table],):
+            ref = ", ".join(fk.ref_columns)
+            problem = f"{what} references {fk.table}.{ref}, not its primary key ({pks[fk.table]})"
+        elif col == pks[t]:
+            problem = f"{what} is both the primary key and a foreign key to {fk.table} (one-to-one)"
+        else:
+            fks[col] = fk.table
+            continue
+        problems.append(f"{problem}: {LEAVE_OUT}, or {plain}")
+    return fks
+
+
+def _one_parent(t: str, fks: Mapping[str, Mapping[str, str]], lookups: list[str], problems: list[str]) -> None:
+    """A problem, with the ways out, when table `t` has more than one parent foreign key."""
+    parents = [f"{c} -> {ref}" for c, ref in fks[t].items() if ref not in lookups and ref != t]
+    if len(parents) < 2:
+        return
+    free = sorted({ref for ref in fks[t].values() if ref not in lookups and not fks.get(ref)})
+    as_lookup = (
+        f", name the reference tables among {free} lookups (lookups=[...]; a lookup is copied as it is, so never "
+        "a table of people or other private records)"
+        if free
+        else ""
+    )
+    plain = f"overrides={{{t!r}: {{{parents[-1].split(' -> ')[0]!r}: 'categorical'}}}}"
+    problems.append(
+        f"table {t!r} has {len(parents)} parent foreign keys ({', '.join(parents)}); a table nests under one parent "
+        f"only: {LEAVE_OUT}{as_lookup}, or read one key as a plain column ({plain})"
+    )
+
+
+def _column_kinds(
+    t: str,
+    r: _Reflected,
+    own: Mapping[str, ColumnKind],
+    pks: Mapping[str, str | None],
+    fks: Mapping[str, str],
+    lookups: list[str],
+    problems: list[str],
+) -> tuple[dict[str, ColumnKind | None], dict[str, str], dict[str, dict]]:
+    """(kinds, why, SQL type specs) of table `t`'s columns: overrides, then keys, then SQL types."""
+    kinds: dict[str, ColumnKind | None] = {}
+    why: dict[str, str] = {}
+    specs: dict[str, dict] = {}
+    for col, typ in r.types.items():
+        spec = type_spec(typ)
+        if spec is not None:  # a primary key is NOT NULL anyway (SQLite's catalog does not say so)
+            specs[col] = spec if col not in r.not_null or col in r.pk else {**spec, "nullable": False}
+        if col in own:
+            kinds[col], why[col] = own[col], "given in overrides"
+        elif col == pks[t]:
+            kinds[col], why[col] = PrimaryKey(), "the primary key in the catalog"
+        elif col in fks:
+            ref = fks[col]
+            kinds[col] = ForeignKey(parent=ref)
+            why[col] = f"a foreign key to {ref}.{pks[ref]} in the catalog" + (
+                f" ({ref} is a lookup)" if ref in lookups else ""
+            )
+        elif spec is None:
+            problems.append(
+                f"{t}.{col} has SQL type {typ!r}, which relsynth has no kind for: {LEAVE_OUT}, or give its kind in "
+                "overrides (the values are then read as the driver returns them)"
+            )
+        else:
+            kind = _kind_of_type(typ, spec)
+            kinds[col], why[col] = (None if kind is None else as_kind(kind)), f"SQL type {typ}"
+    return kinds, why, specs
 
 
 def _lookups(
