@@ -158,3 +158,24 @@ def test_chinook_round_trip_through_postgres(postgres_url: str, tmp_path: Path) 
     back = RelationalData.from_sql(postgres_url, MAIN_TABLES, schema_name="synth", overrides=synth.schema)
     for table in MAIN_TABLES:
         pd.testing.assert_frame_equal(back[table], synth[table])
+
+
+def test_timestamps_with_time_zone_keep_their_instant(postgres_url: str) -> None:
+    """timestamptz values are held as naive UTC and written back as UTC, whatever the session's zone."""
+    name = sa.make_url(postgres_url).database
+    rows(postgres_url, "SELECT 1")  # the database exists; give its sessions a zone far from UTC
+    engine = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"ALTER DATABASE \"{name}\" SET timezone = 'America/New_York'")
+        conn.exec_driver_sql("CREATE TABLE ev (id INTEGER PRIMARY KEY, at TIMESTAMPTZ NOT NULL)")
+        conn.exec_driver_sql("INSERT INTO ev VALUES (1, '2021-01-01 12:00:00+02'), (2, '2021-07-01 00:30:00+00')")
+    engine.dispose()
+    data = RelationalData.from_sql(postgres_url)
+    assert data["ev"]["at"].tolist() == [pd.Timestamp("2021-01-01 10:00:00"), pd.Timestamp("2021-07-01 00:30:00")]
+    data.to_sql(postgres_url, schema_name="copy")
+    same = "SELECT count(*) FROM ev JOIN copy.ev c ON c.id = ev.id AND c.at = ev.at"
+    assert rows(postgres_url, same) == [(2,)]
+    assert rows(
+        postgres_url,
+        "SELECT data_type FROM information_schema.columns WHERE table_schema = 'copy' AND column_name = 'at'",
+    ) == [("timestamp with time zone",)]

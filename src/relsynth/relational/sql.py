@@ -702,10 +702,12 @@ def _native(values: pd.Series, typ: sa.types.TypeEngine) -> list:
     """A column as the Python values DB-API drivers bind: None for every kind of null, no numpy scalars."""
     out = []
     is_date = isinstance(typ, sa.Date) and not isinstance(typ, sa.DateTime)
+    utc = isinstance(typ, sa.DateTime) and typ.timezone  # datetimes are held as naive UTC (see _coerce)
     for v in values.tolist():
         if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
             out.append(None)
         elif isinstance(v, pd.Timestamp):
+            v = v.tz_localize("UTC") if utc and v.tzinfo is None else v
             out.append(v.date() if is_date else v.to_pydatetime())
         elif isinstance(v, np.generic):
             out.append(v.item())
