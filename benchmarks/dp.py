@@ -194,6 +194,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=None, help="override the presets' epochs")
     ap.add_argument("--max-children", type=int, default=100)
     ap.add_argument("--ablation", action="store_true", help="variants (a)-(d) at each finite epsilon")
+    ap.add_argument("--variants", default="abcd", help="with --ablation: which of (a)-(d) to run")
     ap.add_argument("--size", default="small")
     ap.add_argument("--block", default="free")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0])
@@ -216,8 +217,9 @@ def main() -> None:
     jobs = []
     for seed in args.seeds:
         if args.ablation:
-            jobs += [(eps, *VARIANTS[v], seed) for eps in finite for v in "abc"]
-            jobs.append((math.inf, False, False, seed))
+            jobs += [(eps, *VARIANTS[v], seed) for eps in finite for v in args.variants if v != "d"]
+            if "d" in args.variants:
+                jobs.append((math.inf, False, False, seed))
         else:
             jobs += [(eps, not math.isinf(eps), not math.isinf(eps), seed) for eps in args.eps]
     results = []

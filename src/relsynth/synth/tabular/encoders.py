@@ -59,12 +59,16 @@ class CategoricalPreproc(ColumnPreproc):
 
     `<rare>` is never generated while a frequent category exists, so no rare value can be
     replayed; a column with no frequent category is generated as missing (with a warning at fit).
+    `rare_as_missing=True` (set by the DP fit, where most values may be rare): `<rare>` is
+    generated like any token and decoded as missing, so the columns after it are conditioned on
+    the value the row really had (not on "missing", which would skew them to the rows without one).
     """
 
     min_count: int = 5
     categories: list = field(default_factory=list)  # frequent values, as JSON-able scalars
     dtype: str = "string"
     has_missing: bool = False
+    rare_as_missing: bool = False  # generate <rare> and decode it as missing (DP fit)
     name = "categorical"
 
     def fit(self, values: pd.Series) -> CategoricalPreproc:
@@ -89,11 +93,11 @@ class CategoricalPreproc(ColumnPreproc):
 
     @property
     def forbidden(self) -> list[int]:
-        out = [1]  # <rare>
+        out = [] if self.rare_as_missing else [1]  # <rare>
         if not self.has_missing:
             out.append(0)
         if not self.categories:  # nothing else to emit: missing stays allowed
-            out = [1]
+            out = [] if self.rare_as_missing else [1]
         return out
 
     def encode(self, values: pd.Series) -> np.ndarray:
@@ -123,6 +127,7 @@ class CategoricalPreproc(ColumnPreproc):
             "categories": self.categories,
             "dtype": self.dtype,
             "has_missing": self.has_missing,
+            "rare_as_missing": self.rare_as_missing,
         }
 
 

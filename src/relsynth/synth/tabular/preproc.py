@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -153,11 +153,20 @@ class TabularPreproc:
         return CategoricalPreproc(min_count=self.min_count)
 
     # ---- fit -------------------------------------------------------------------------------
-    def fit(self, data: RelationalData, dp: DpBudget | None = None) -> TabularPreproc:
+    def fit(
+        self,
+        data: RelationalData,
+        dp: DpBudget | None = None,
+        public: Mapping[str, Sequence | tuple[float, float]] | None = None,
+    ) -> TabularPreproc:
         """Fit on `data`. `dp=DpBudget(...)`: with DP mechanisms spending `dp.preproc_part` of the
-        budget (see `relsynth.synth.tabular._dp_fit`); the spend is kept in `stats["dp"]` for the trainer."""
+        budget (see `relsynth.synth.tabular._dp_fit`); the spend is kept in `stats["dp"]` for the trainer.
+        `public` (DP only): what is known without the data, used at no cost, the caller's
+        responsibility: {"table.column": [categories or values], "table.column": (lo, hi)}."""
         if dp is not None:
-            return _dp_fit.fit_dp(self, data, dp)
+            return _dp_fit.fit_dp(self, data, dp, public=public)
+        if public is not None:
+            raise ValueError("public= declares what a DP fit may use for free: give it with dp=DpBudget(...)")
         self._check_data(data)
 
         def fit_column(table: str, col: str) -> ColumnPreproc:
