@@ -20,8 +20,10 @@ every number with --json.
 
 How the peers run (both need the `peers` extra, in their own venv: see benchmarks/README.md):
 - SDV HMA: `HMASynthesizer` refuses schemas deeper than 2 levels (`_validate_schema_complexity`);
-  artist -> album -> track has 3, so a subclass skips that check. Its fit is deterministic; the
-  seed sets its sampling RNG (`_numpy_seed`). Defaults otherwise.
+  artist -> album -> track has 3, so a subclass skips that check. SDV samples with a fixed seed
+  (73251: every seed would give the same tables) for its own RNG and for each table's copula, the
+  child tables' too (one fresh copula per parent row); both are set to the run's seed. Its fit runs
+  on RDT's fixed seeds. Defaults otherwise.
 - mostlyai-engine models a parent -> child pair (context -> sequential target), so the tree runs as
   a chain: artist -> album, then album -> track, each a workspace through split, analyze, encode,
   train (defaults: MOSTLY_AI/Medium, its own early stopping), generate; the second model takes the
@@ -190,6 +192,7 @@ def run_relsynth(train: RelationalData, valid: RelationalData, seed: int, quick:
 
 def run_sdv(train: RelationalData, valid: RelationalData, seed: int, quick: bool) -> tuple:
     """HMASynthesizer at its defaults, its schema-depth check skipped (Chinook's tree has 3 levels)."""
+    import sdv.single_table.base
     from sdv.metadata import Metadata
     from sdv.multi_table import HMASynthesizer
 
@@ -202,7 +205,8 @@ def run_sdv(train: RelationalData, valid: RelationalData, seed: int, quick: bool
     synthesizer = DeepHMASynthesizer(metadata, verbose=False)
     synthesizer.fit(source_tables(train))
     train_s = time.perf_counter() - started
-    synthesizer._numpy_seed = seed  # SDV samples from a fixed seed (73251) unless told otherwise
+    synthesizer._numpy_seed = seed  # the multi-table RNG (parents, counts); 73251 otherwise
+    sdv.single_table.base.FIXED_RNG_SEED = seed  # each table's copula, read when it starts sampling
     started = time.perf_counter()
     synth = synthesizer.sample_scale(scale=1.0)
     gen_s = time.perf_counter() - started
