@@ -23,11 +23,25 @@ from relsynth.relational import RelationalData, Schema, Table, Text
 from relsynth.synth.core.progress import progress
 from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
+from relsynth.synth.text._rare_words import RareWordReplacer
 from relsynth.synth.text._utf8 import Utf8Mask
 from relsynth.synth.text.dataset import sample_prefixes
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 512
+REPLACE = "replace"  # spell_words mode: spell, then swap each spelled word for a word token of its shape
+AUTO = "auto"  # spell_words mode: REPLACE for a column whose words are mostly rare, else word tokens only
+RARE_WORDS_REPLACE = 0.5  # AUTO replaces when at least this share of a column's words were spelled at fit
+
+
+def spelling_mode(spell_words, rare_word_rate: float):
+    """The mode for one column. With word tokens only, the probability the model gives to spelling
+    a word goes to the word tokens instead: harmless when few words are rare, but a column of
+    mostly rare words (names) then comes out as long strings of common words that never end on
+    time. There `auto` lets the model spell and replaces the spelled words (see _rare_words)."""
+    if spell_words == AUTO:
+        return REPLACE if rare_word_rate >= RARE_WORDS_REPLACE else False
+    return spell_words
 
 
 @torch.no_grad()
@@ -39,12 +53,12 @@ def generate(
     temp: float,
     top_p: float,
     seed: int | None,
-    spell_words: bool = False,
+    spell_words: bool | str = AUTO,
     avoid: RelationalData | None = None,
 ) -> RelationalData:
     _check_args(batch_size, max_text_len, temp, top_p)
-    if not isinstance(spell_words, bool):
-        raise TypeError(f"spell_words must be True or False, got {spell_words!r}")
+    if not isinstance(spell_words, bool) and spell_words not in (REPLACE, AUTO):
+        raise TypeError(f"spell_words must be True, False, {REPLACE!r} or {AUTO!r}, got {spell_words!r}")
     preproc = model.preproc
     df = preproc._table_frame(data)
     contexts = preproc.encode_contexts(preproc.contexts(data))
@@ -60,6 +74,7 @@ def generate(
             if stats is None:
                 raise RuntimeError(f"the preproc has no statistics for column {col!r}: fit it before generating")
             rows = np.flatnonzero(rng.random(len(df)) >= stats.null_rate)
+            spell = spelling_mode(spell_words, stats.rare_word_rate)
             prefixes = sample_prefixes(preproc, [contexts[r] for r in rows], col)
             sampler = Sampler(
                 model,
@@ -69,12 +84,12 @@ def generate(
                 gen,
                 allow_empty=stats.empty_rate > 0,
                 chars=stats.chars,
-                words_only=not spell_words and bool(preproc.config.words),
+                words_only=spell is False and bool(preproc.config.words),
                 lead_space=stats.lead_space_rate > 0,
             )
-            ids = sampler.sample(prefixes, batch_size or DEFAULT_BATCH, desc=f"{preproc.table}.{col}")
-            texts = preproc.decode_batch(ids)
-            copies = _resample_copies(texts, prefixes, _values(avoid, preproc.table, col), sampler, preproc, batch_size)
+            decode = _decoder(preproc, spell == REPLACE, rng)
+            texts = decode(sampler.sample(prefixes, batch_size or DEFAULT_BATCH, desc=f"{preproc.table}.{col}"))
+            copies = _resample_copies(texts, prefixes, _values(avoid, preproc.table, col), sampler, decode, batch_size)
             model.last_generation[col] = {"texts": len(rows), "truncated": sampler.truncated, "copies": copies}
             if sampler.truncated:
                 log.warning(
@@ -94,6 +109,17 @@ def generate(
     return _with_texts(data, preproc, out)
 
 
+def _decoder(preproc, replace: bool, rng: np.random.Generator):
+    """Token ids -> texts, with spelled words replaced by word tokens of their shape when `replace`."""
+    replacer = RareWordReplacer(preproc.config.words) if replace and preproc.config.words else None
+
+    def decode(ids: list[list[int]]) -> list[str]:
+        texts = preproc.decode_batch(ids)
+        return texts if replacer is None else [replacer(t, rng)[0] for t in texts]
+
+    return decode
+
+
 COPY_RETRIES = 5  # rounds of resampling the texts that equal a value to avoid
 
 
@@ -107,13 +133,13 @@ def _values(avoid: RelationalData | None, table: str, col: str) -> set[str]:
     return set(avoid[table][col].dropna().astype(str))
 
 
-def _resample_copies(texts: list[str], prefixes, avoid: set[str], sampler, preproc, batch_size: int) -> int:
+def _resample_copies(texts: list[str], prefixes, avoid: set[str], sampler, decode, batch_size: int) -> int:
     """Sample again, in place, the texts found in `avoid`; returns how many copies are left."""
     for _ in range(COPY_RETRIES):
         again = [i for i, t in enumerate(texts) if t in avoid]
         if not again:
             return 0
-        new = preproc.decode_batch(sampler.sample([prefixes[i] for i in again], batch_size or DEFAULT_BATCH))
+        new = decode(sampler.sample([prefixes[i] for i in again], batch_size or DEFAULT_BATCH))
         for i, t in zip(again, new, strict=True):
             texts[i] = t
     left = sum(t in avoid for t in texts)

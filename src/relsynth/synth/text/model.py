@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -208,7 +209,7 @@ class TextModel(nn.Module):
         temp: float = 1.0,
         top_p: float = 1.0,
         seed: int | None = None,
-        spell_words: bool = False,
+        spell_words: bool | Literal["replace", "auto"] = "auto",
         avoid: RelationalData | None = None,
     ) -> RelationalData:
         """A copy of `data` whose preproc table has every text column written by the model.
@@ -218,7 +219,12 @@ class TextModel(nn.Module):
         (in tokens); `temp=0` is greedy; `top_p < 1` samples from the nucleus. Every text is
         valid UTF-8 with no control character its column never had. Words come from the word
         tokens only (real words, each used by >= `word_k` entities); `spell_words=True` lets the
-        sub-word fallback also spell words the vocabulary lacks. Texts cut at `max_text_len`
+        sub-word fallback also spell words the vocabulary lacks; `spell_words="replace"` lets it
+        spell (so the texts take the shape the model learnt: a one-word name stays one word) and
+        then swaps each spelled word for a word token of the same shape (case, length, digits);
+        `"auto"` (the default) is "replace" for a column where most words were spelled at fit
+        (names: Chinook's artist names 64 %, album titles 54 %) and False for the others (track
+        names 36 %). Texts cut at `max_text_len`
         are counted in `self.last_generation[column]["truncated"]` (and logged).
 
         `avoid` (the training data): a text equal to one of that column's values there is sampled

@@ -60,6 +60,7 @@ class TextColumnStats:
     mean_tokens: float = 0.0  # mean text length in tokens
     chars: str = ""  # control/format/private characters (or U+FFFD) the texts hold: only these may be generated
     lead_space_rate: float = 0.0  # share of texts starting with whitespace (0: a text never starts with one)
+    rare_word_rate: float = 0.0  # share of the letter/number pieces that are no word token (spelled)
 
 
 @dataclass
@@ -197,6 +198,7 @@ class TextPreproc:
                 mean_tokens=float(lengths.mean()) if len(lengths) else 0.0,
                 chars=unusual_chars(values),
                 lead_space_rate=float(np.mean([v[:1].isspace() for v in values])) if values else 0.0,
+                rare_word_rate=self._rare_word_rate(values),
             )
         log.info(
             "text preproc for %r: vocabulary %d (%d words), stats %s",
@@ -305,6 +307,10 @@ class TextPreproc:
     def encode_contexts(self, contexts: Iterable[str]) -> list[list[int]]:
         """Token ids of each context string (from `contexts`); its field labels become single tokens."""
         return self._encode(contexts, context=True)
+
+    def _rare_word_rate(self, values: list[str]) -> float:
+        words = [p for v in values for p in PIECES.findall(v) if p.strip(" ").isalnum()]
+        return float(np.mean([w not in self._word_ids for w in words])) if words else 0.0
 
     def _pieces(self, string: str, context: bool) -> list[str | int]:
         """The pieces of `string` (a field label of a context as its token id)."""
