@@ -140,8 +140,15 @@ def test_early_stop_on_a_real_diverging_run(shop, shop_preproc, ds, make_model):
     assert Trainer(model).evaluate(ds, batch_size=32) == pytest.approx(best, rel=1e-5)  # as validation did
 
 
-@pytest.mark.parametrize(("n_steps", "validated_at"), [(40, list(range(2, 41, 2))), (280, list(range(7, 281, 7)))])
-def test_auto_validation_runs_about_twenty_times_a_run_and_at_most_once_an_epoch(
+@pytest.mark.parametrize(
+    ("n_steps", "validated_at"),
+    [
+        (70, list(range(4, 71, 4))),  # every ceil(70 / 20) = 4 steps
+        (14, list(range(2, 15, 2))),  # at most 4 an epoch: every ceil(7 / 4) = 2 steps
+        (280, list(range(7, 281, 7))),  # at most one an epoch: each epoch
+    ],
+)
+def test_auto_validation_runs_about_twenty_times_a_run_one_to_four_times_an_epoch(
     monkeypatch, ds, make_model, n_steps, validated_at
 ):
     _fake_validation(monkeypatch, [1.0] * 100)

@@ -31,7 +31,7 @@ class AutoEpochs:
 
 
 AUTO_EPOCHS = AutoEpochs()
-VALIDATIONS_PER_RUN = 20  # Validation(trigger="auto"): about this many over a run, at most one an epoch
+VALIDATIONS_PER_RUN = 20  # Validation(trigger="auto"): about this many over a run, 1 to 4 an epoch
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,8 @@ class Validation:
     """Evaluate on `dataset` each `each` epochs or steps; optionally schedule, stop and keep the best.
 
     `trigger="auto"`: every epoch while epochs are short, else about `VALIDATIONS_PER_RUN` times
-    over the run (so early stopping and the best weights act within a long first epoch); under
-    differential privacy, every epoch."""
+    over the run and at most 4 times an epoch (so early stopping and the best weights act within
+    long epochs); under differential privacy, every epoch."""
 
     dataset: Any
     each: int = 1
@@ -108,7 +108,9 @@ class Validation:
         """This validation with `trigger="auto"` replaced by the concrete interval for a run."""
         if self.trigger != AUTO:
             return self
-        every = math.ceil(planned_steps / VALIDATIONS_PER_RUN)
+        # ~VALIDATIONS_PER_RUN over the run, but never more than 4 an epoch: a short run of long
+        # epochs would otherwise spend more time validating than training
+        every = max(math.ceil(planned_steps / VALIDATIONS_PER_RUN), math.ceil(steps_per_epoch / 4))
         if every >= steps_per_epoch:
             return replace(self, trigger="epoch", each=1)
         return replace(self, trigger="step", each=max(every, 1))
