@@ -51,6 +51,7 @@ VARIANT_NAMES = {
 # training settings: "legacy" is the setting tuned for non-private training the first DP figures used
 PRESETS = {
     "legacy": {"batch": 64, "lr": 3e-3, "clip": 1.0, "epochs": 15, "share": 0.1},
+    "dp": {"batch": 256, "lr": 6e-3, "clip": 1.0, "epochs": 15, "share": 0.1},  # candidate DP preset
 }
 
 
@@ -81,8 +82,14 @@ def score(real: RelationalData, synth: RelationalData) -> dict:
                 out[f"{t}.{col}:null"] = c.get("null_rate_synth")
         if tq.get("n_rows_synth") is not None:
             out[f"{t}:rows"] = tq["n_rows_synth"]
+    for edge, e in s["edges"].items():  # children per parent: the public bound's effect on counts
+        out[f"{edge}:children"] = e.get("children_mean_synth")
+        out[f"{edge}:children_real"] = e.get("children_mean_real")
+        out[f"{edge}:cardinality"] = e.get("cardinality")
     return {
-        k: (round(100 * v, 1) if k.endswith(":null") else round(v, 1)) if isinstance(v, float) else v
+        k: (round(100 * v, 1) if k.endswith(":null") else round(v, 2 if "children" in k else 1))
+        if isinstance(v, float)
+        else v
         for k, v in out.items()
         if v is not None
     }
@@ -166,6 +173,34 @@ def print_main(results: list[dict], ceiling: dict, n_real: dict) -> None:
     )
 
 
+def print_edges(results: list[dict], ceiling: dict) -> None:
+    """Children per parent (mean, synthetic vs real train) and the cardinality score per edge."""
+    edges = sorted({k.split(":")[0] for r in results for k in r if k.endswith(":children")})
+    if not edges:
+        return
+    print(
+        "\n| epsilon | "
+        + " | ".join(f"{e} children (real {ceiling.get(e + ':children')})" for e in edges)
+        + " | "
+        + " | ".join(f"{e} cardinality" for e in edges)
+        + " |"
+    )
+    print("|---|" + "---|" * 2 * len(edges))
+    by_eps: dict[float, list[dict]] = {}
+    for r in results:
+        by_eps.setdefault(r["epsilon"], []).append(r)
+    for eps, rows in by_eps.items():
+        cells = [_spread(rows, f"{e}:children") for e in edges] + [_spread(rows, f"{e}:cardinality") for e in edges]
+        print(f"| {eps} | " + " | ".join(cells) + " |")
+    print(
+        "| ceiling | "
+        + " | ".join(["-"] * len(edges))
+        + " | "
+        + " | ".join(str(ceiling.get(f"{e}:cardinality")) for e in edges)
+        + " |"
+    )
+
+
 def print_ablation(results: list[dict], columns: list[str]) -> None:
     head = ["quality", "shapes", "pairs", *columns]
     print("\n| epsilon | variant | " + " | ".join(head) + " |")
@@ -237,6 +272,7 @@ def main() -> None:
         )
     else:
         print_main(results, ceiling, n_real)
+        print_edges(results, ceiling)
     if args.out:
         args.out.write_text(
             json.dumps({"args": vars(args) | {"out": str(args.out)}, "ceiling": ceiling, "results": results}, indent=1)

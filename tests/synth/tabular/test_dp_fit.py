@@ -126,3 +126,19 @@ def test_lookup_keys_have_no_missing_unless_the_data_has(seeded):
         RelationalData({"person": holes, "city": city}, schema), dp=DpBudget(3.0, 1e-5)
     )
     assert _slot(pre, "city").has_missing
+
+
+def test_a_minor_value_beside_a_major_one_stays_in_the_range(seeded):
+    """Chinook's unit_price: 0.99 for most tracks, 1.99 for the rest, in the next sign-log cell.
+    The 1.99s are decoded near 1.99, not snapped to 0.99 (outside a range cut to the big cell)."""
+    wide = _wide(n=2978)
+    price = np.where(np.arange(2978) < 2728, 0.99, 1.99)  # 250 at 1.99: under the noise floor alone
+    df = wide["t"].assign(price=price)
+    cols = {**wide.schema.tables["t"].columns, "price": Numeric()}
+    data = RelationalData({"t": df}, Schema(t=Table(**cols)))
+    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(3.0, 1e-5))
+    assert 250 < 3 * pre.stats["dp"]["sigma"]
+    p = _slot(pre, "price")
+    back = p.decode(p.encode(df["price"]), np.random.default_rng(0)).to_numpy()
+    assert np.abs(back[price == 1.99] - 1.99).max() < 0.5
+    assert np.abs(back[price == 0.99] - 0.99).mean() < 0.05

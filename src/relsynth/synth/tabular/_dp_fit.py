@@ -401,7 +401,8 @@ def _range(coarse: np.ndarray, floor: float) -> tuple[tuple[float, float] | None
     total. Cells count above `floor`; data spread thinly over many cells passes none of them, so
     groups of 2, 4 and 8 neighbouring cells (two decades) are tried too (the floor grows with the
     noise of a group, the square root of its size; larger groups would mostly add noise), and the
-    finest grouping that keeps 90 % of the most any grouping keeps is used: post-processing of
+    finest grouping that keeps 95 % of the most any grouping keeps is used (a second value worth
+    7 % in the next cell, a price of 1.99 beside 0.99, stays inside the range): post-processing of
     one released histogram, no extra privacy cost."""
     levels = []
     size = 1
@@ -413,7 +414,7 @@ def _range(coarse: np.ndarray, floor: float) -> tuple[tuple[float, float] | None
     best = max(kept.sum() for _, kept in levels)
     if best <= 0:
         return None, 0.0
-    size, kept = next((size, kept) for size, kept in levels if kept.sum() >= 0.9 * best)
+    size, kept = next((size, kept) for size, kept in levels if kept.sum() >= 0.95 * best)
     cdf = np.cumsum(kept) / kept.sum()
     g_lo = int(np.searchsorted(cdf, RANGE_Q[0]))
     g_hi = int(min(np.searchsorted(cdf, RANGE_Q[1]), len(kept) - 1))
