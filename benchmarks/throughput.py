@@ -17,6 +17,7 @@ TPC-H needs the bench extra (pip install -e ".[bench]").
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import subprocess
 import sys
@@ -31,9 +32,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from relsynth.relational import RelationalData, Schema  # noqa: E402
-from relsynth.synth import TabularDataset, TabularModel, TabularPreproc, TabularTrainer, Validation  # noqa: E402
+from relsynth.synth import (  # noqa: E402
+    TabularDataset,
+    TabularModel,
+    TabularPreproc,
+    TabularTrainer,
+    Trainer,
+    Validation,
+)
 
 BATCH, LR, BLOCK = 16, 3e-3, 256
+# no progress bar; older commits (measured from a worktree for before/after) lack the option
+QUIET = {"progress": False} if "progress" in inspect.signature(Trainer.train).parameters else {}
 
 
 def load(name: str) -> RelationalData:
@@ -82,7 +92,7 @@ def run(
     per_epoch = scored_tokens(ds)
     torch.manual_seed(0)
     model = TabularModel.build(pre, size=size, block_size=BLOCK)
-    r = TabularTrainer(model).train(ds, n_steps=steps, batch_size=BATCH, lr=LR, seed=0, progress=False)
+    r = TabularTrainer(model).train(ds, n_steps=steps, batch_size=BATCH, lr=LR, seed=0, **QUIET)
     out = {
         "data": name,
         "size": size,
@@ -97,9 +107,7 @@ def run(
         # fixed: the Kedro defaults before the data-size-aware schedule (60 epochs, validation each epoch)
         n_epochs, trigger = (60, "epoch") if schedule == "fixed" else ("auto", "auto")
         valid = Validation(dv, trigger=trigger, early_stop="normal")
-        r = TabularTrainer(model).train(
-            ds, n_epochs=n_epochs, batch_size=BATCH, lr=LR, seed=0, progress=False, valid=valid
-        )
+        r = TabularTrainer(model).train(ds, n_epochs=n_epochs, batch_size=BATCH, lr=LR, seed=0, valid=valid, **QUIET)
         out |= {
             "schedule": schedule,
             "early_stop_s": round(r.seconds, 1),
