@@ -250,3 +250,12 @@ def test_a_noise_the_budget_cannot_pay_for_is_an_error_before_training(dp_prepro
 def test_aindo_spelling_eps_is_the_same_budget():
     assert DpBudget(eps=3.0, delta=1e-5) == DpBudget(epsilon=3.0, delta=1e-5) == DpBudget(3.0, 1e-5)
     assert DpBudget(eps=3.0, delta=1e-5).eps == 3.0
+
+
+@pytest.mark.slow  # measured > 5 s (pytest --durations)
+def test_the_dp_preset_trains_within_the_budget(dp_preproc, dp_ds, tiny_size):
+    preset = DpStep.preset(len(dp_ds))
+    assert preset["batch_size"] == min(256, len(dp_ds) // 4) and preset["dp_step"].noise_multiplier is None
+    assert DpStep.preset(40)["batch_size"] == 10 and DpStep.preset()["batch_size"] == 256
+    r = TabularTrainer(_model(dp_preproc, tiny_size), dp_budget=BUDGET).train(dp_ds, **{**preset, "n_epochs": 1})
+    assert r.batch_size == preset["batch_size"] and r.epsilon <= BUDGET.epsilon + 1e-9 and r.n_steps >= 1
