@@ -81,7 +81,7 @@ def mlflow_run(project: Path, name: str):
 
 def test_kedro_run_fast_every_pipeline(project: Path) -> None:
     """`kedro run --env fast`: the whole default pipeline, from the raw tables to a synthetic database."""
-    kedro(project, "run", "--env", "fast", timeout=240)  # ~100 s on 2 shared cores, the MLflow model ~10 s of it
+    kedro(project, "run", "--env", "fast", timeout=600)  # ~100 s on 2 idle cores (the MLflow model ~10 s); a hang guard
 
     data = project / "data"
     synthetic = RelationalDataDataset(path=str(data / "07_model_output" / "synthetic_database")).load()  # validates
@@ -93,7 +93,9 @@ def test_kedro_run_fast_every_pipeline(project: Path) -> None:
     for part in ("train", "valid"):
         assert (data / "05_model_input" / f"tabular_dataset_{part}" / TabularDataset.config_file).is_file()
     summary = json.loads((data / "08_reporting" / "tabular_training_summary.json").read_text())
-    assert [r["epoch"] for r in summary["history"]] == [1, 2]  # conf/fast: two epochs
+    history = summary["history"]  # conf/fast: two epochs, validated up to 4 times an epoch (trigger auto)
+    validated = [r for r in history if "valid_loss" in r]
+    assert 2 <= len(validated) <= 8 and history[-1]["step"] == summary["n_steps"]
 
     import mlflow
 
@@ -105,7 +107,7 @@ def test_kedro_run_fast_every_pipeline(project: Path) -> None:
     client = mlflow.MlflowClient()
     train_loss = client.get_metric_history(run["run_id"], "tabular_training.train_loss")
     assert [(m.step, m.value) for m in train_loss] == [(r["step"], r["train_loss"]) for r in summary["history"]]
-    assert len(client.get_metric_history(run["run_id"], "tabular_training.valid_loss")) == 2
+    assert len(client.get_metric_history(run["run_id"], "tabular_training.valid_loss")) == len(validated)
     assert "tabular_training_summary.json" in [a.path for a in client.list_artifacts(run["run_id"])]
 
     for table, column in (("artist", "name"), ("album", "title"), ("track", "name")):
