@@ -142,3 +142,22 @@ def test_a_minor_value_beside_a_major_one_stays_in_the_range(seeded):
     back = p.decode(p.encode(df["price"]), np.random.default_rng(0)).to_numpy()
     assert np.abs(back[price == 1.99] - 1.99).max() < 0.5
     assert np.abs(back[price == 0.99] - 0.99).mean() < 0.05
+
+
+def test_auto_share_follows_the_need(seeded):
+    """preproc_share="auto": fewer entities need a larger share for the same noise-to-data ratio;
+    the share stays in its bounds and the trainer's part is what the fit did not spend."""
+    budget = DpBudget(3.0, 1e-5, preproc_share="auto")
+    big, small = _wide(n=3000), _wide(n=300)
+    shares = {}
+    for name, data in (("big", big), ("small", small)):
+        pre = TabularPreproc.from_schema(data.schema).fit(data, dp=budget)
+        dp = pre.stats["dp"]
+        shares[name] = dp["share"]
+        assert 0.05 - 1e-9 <= dp["share"] <= 0.5 + 1e-9 and dp["epsilon"] <= 3.0 * dp["share"] + 1e-9
+        assert dp["sigma"] <= len(data["t"]) / 40 * 1.01 or dp["share"] == pytest.approx(0.5)
+    assert shares["small"] > 2 * shares["big"]
+    with pytest.raises(ValueError, match="chosen at its fit"):
+        _ = budget.preproc_part
+    with pytest.raises(ValueError, match="'auto'"):
+        DpBudget(3.0, 1e-5, preproc_share="half")

@@ -78,8 +78,7 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
     """Fit `pre` (a TabularPreproc) with DP mechanisms spending `budget.preproc_part`;
     `public`: what the user declares known without the data (see the module docstring)."""
 
-    eps, delta = budget.preproc_part
-    if eps <= 0:
+    if budget.preproc_share == 0:
         raise ValueError("DpBudget(preproc_share=0) declares the preprocessor public: fit it without dp")
     pre._check_data(data)
     public = _check_public(pre, public or {})
@@ -89,6 +88,10 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
     plan = _plan(pre, public)
     n_hist = plan["hist"] + (1 if any(pre.schema.children(t) for t in pre.schema.roots) else 0)
     n_hist += 1 if len(pre.schema.roots) > 1 else 0
+    if budget.preproc_share == "auto":  # by need: the number of entities is public, as in opacus
+        eps, delta = budget.auto_part(sum(len(data[r]) for r in pre.schema.roots), n_hist)
+    else:
+        eps, delta = budget.preproc_part
     n_thr = max(plan["thr"], 1)
     rho = zcdp_rho(eps, delta / 2)
     sigma = math.sqrt(max(n_hist, 1) / (2 * rho))
@@ -129,12 +132,18 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
             "sigma": sigma,
             "threshold": tau,
             "n_histograms": n_hist,
+            "share": eps / budget.epsilon,  # of the budget's epsilon (preproc_share, or chosen by need)
             "unit": "root entity (one row per table)",
             "public": sorted(public),  # columns whose domain the user declared public
         },
     }
     log.info(
-        "DP preproc fit: epsilon=%.3g delta=%.2g, noise sigma=%.2f, category threshold %.1f", eps, delta, sigma, tau
+        "DP preproc fit (share %s): epsilon=%.3g delta=%.2g, noise sigma=%.2f, category threshold %.1f",
+        budget.preproc_share,
+        eps,
+        delta,
+        sigma,
+        tau,
     )
     return pre
 

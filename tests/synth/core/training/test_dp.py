@@ -259,3 +259,14 @@ def test_the_dp_preset_trains_within_the_budget(dp_preproc, dp_ds, tiny_size):
     assert DpStep.preset(40)["batch_size"] == 10 and DpStep.preset()["batch_size"] == 256
     r = TabularTrainer(_model(dp_preproc, tiny_size), dp_budget=BUDGET).train(dp_ds, **{**preset, "n_epochs": 1})
     assert r.batch_size == preset["batch_size"] and r.epsilon <= BUDGET.epsilon + 1e-9 and r.n_steps >= 1
+
+
+@pytest.mark.slow  # measured > 5 s (pytest --durations)
+def test_auto_preproc_share_is_paid_from_the_same_budget(people, tiny_size):
+    budget = DpBudget(2.0, 1e-5, preproc_share="auto")
+    pre = TabularPreproc.from_schema(people.schema).fit(people, dp=budget)
+    ds = TabularDataset.from_data(people, pre)
+    trainer = TabularTrainer(_model(pre, tiny_size), dp_budget=budget)
+    r = trainer.train(ds, n_steps=3, batch_size=64, lr=3e-3, dp_step=DpStep(noise_multiplier=None))
+    assert trainer.strategy.pre_eps == pytest.approx(pre.stats["dp"]["epsilon"]) and 0 < pre.stats["dp"]["share"] < 1
+    assert 0.97 * budget.epsilon <= r.epsilon <= budget.epsilon + 1e-9

@@ -45,6 +45,11 @@ from relsynth.synth.core.training.strategy import Strategy, TrainDataset, check_
 log = logging.getLogger(__name__)
 
 
+AUTO_NOISE_RATIO = 40.0  # preproc_share="auto": noise sigma at most n_entities / this
+AUTO_SHARE = (0.05, 0.5)  # ... with epsilon's share kept in this range
+AUTO_DELTA_SHARE = 0.1  # ... and this share of delta
+
+
 @dataclass(frozen=True, init=False)
 class DpBudget:
     """An (epsilon, delta) budget for everything fitted on the private data.
@@ -54,7 +59,9 @@ class DpBudget:
 
     epsilon: float
     delta: float
-    preproc_share: float = 0.1  # share of epsilon and delta for the preprocessor fit (0: preproc is public)
+    # share of epsilon and delta for the preprocessor fit (0: preproc is public); "auto": epsilon's
+    # share by need (see `auto_share`), delta's AUTO_DELTA_SHARE
+    preproc_share: float | Literal["auto"] = 0.1
     accountant: Literal["rdp", "prv"] = "rdp"  # DP-SGD accountant (opacus)
     max_children: int = 100  # public bound on children per parent; counts above it are an error at fit
 
@@ -64,7 +71,7 @@ class DpBudget:
         delta: float | None = None,
         *,
         eps: float | None = None,
-        preproc_share: float = 0.1,
+        preproc_share: float | Literal["auto"] = 0.1,
         accountant: Literal["rdp", "prv"] = "rdp",
         max_children: int = 100,
     ):
@@ -88,8 +95,10 @@ class DpBudget:
             raise ValueError(f"DpBudget epsilon must be positive and finite, got {self.epsilon}")
         if not (isinstance(self.delta, int | float) and 0 < self.delta < 1):
             raise ValueError(f"DpBudget delta must be in (0, 1), got {self.delta}")
-        if not 0 <= self.preproc_share < 1:
-            raise ValueError(f"DpBudget preproc_share must be in [0, 1), got {self.preproc_share}")
+        if self.preproc_share != "auto" and not (
+            isinstance(self.preproc_share, int | float) and 0 <= self.preproc_share < 1
+        ):
+            raise ValueError(f"DpBudget preproc_share must be in [0, 1) or 'auto', got {self.preproc_share!r}")
         if self.accountant not in ACCOUNTANTS:
             raise ValueError(f"DpBudget accountant must be one of {ACCOUNTANTS}, got {self.accountant!r}")
         if not isinstance(self.max_children, int) or self.max_children < 1:
@@ -102,8 +111,24 @@ class DpBudget:
 
     @property
     def preproc_part(self) -> tuple[float, float]:
-        """(epsilon, delta) spent by the preprocessor fit."""
+        """(epsilon, delta) spent by the preprocessor fit (with "auto": known at the fit, `auto_part`)."""
+        if self.preproc_share == "auto":
+            raise ValueError("DpBudget(preproc_share='auto'): the preprocessor's part is chosen at its fit (auto_part)")
         return self.epsilon * self.preproc_share, self.delta * self.preproc_share
+
+    def auto_part(self, n_entities: int, n_histograms: int) -> tuple[float, float]:
+        """The preprocessor's (epsilon, delta) chosen by need: enough for a noise of at most
+        n_entities / AUTO_NOISE_RATIO on each of its histograms (a cell holding an eighth of the
+        entities then stands ~5 sigma above the noise), its epsilon share kept within AUTO_SHARE.
+        Uses only public quantities: the number of root entities (public, as in opacus) and the
+        schema's number of histograms."""
+        from relsynth.synth.core.training.accounting import zcdp_epsilon
+
+        delta = self.delta * AUTO_DELTA_SHARE
+        sigma = max(n_entities, 1) / AUTO_NOISE_RATIO
+        need = zcdp_epsilon(max(n_histograms, 1) / (2 * sigma**2), delta / 2)
+        lo, hi = AUTO_SHARE
+        return self.epsilon * min(max(need / self.epsilon, lo), hi), delta
 
 
 @dataclass(frozen=True)
@@ -364,7 +389,7 @@ def preproc_spend(model: nn.Module, budget: DpBudget) -> tuple[float, float]:
     spent = (getattr(preproc, "stats", None) or {}).get("dp") if preproc is not None else None
     if spent is not None:
         return float(spent["epsilon"]), float(spent["delta"])
-    if preproc is not None and budget.preproc_share > 0:
+    if preproc is not None and budget.preproc_share != 0:
         raise ValueError(
             "the model's preprocessor was fitted without DP, so its vocabularies and bins reveal the private data: "
             "fit it with TabularPreproc.fit(data, dp=budget), or set DpBudget(preproc_share=0) if it was fitted "
