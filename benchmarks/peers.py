@@ -455,7 +455,7 @@ def main() -> None:
         worker(args.worker, args.seed, args.quick, args.out, args.drop)
         return
     warnings.filterwarnings("ignore")
-    started = time.perf_counter()
+    started, commit_at_start = time.perf_counter(), git_state()
     train, _, test = load_split(args.drop)
     ceil = ceiling(train, test)
     tables = train.schema.synth_tables
@@ -473,12 +473,14 @@ def main() -> None:
                 brief = {k: r.get(k) for k in ("train_s", "gen_s", "rows", "exact_copies", "dcr_share_train_closer")}
                 print(f"{tool} seed {seed}: sdmetrics {r.get('sdmetrics', {}).get('score')}, {brief}", flush=True)
     table = markdown(runs, ceil, tables)
-    head = f"commit {git_state()}, {dt.date.today()}, {machine()}, one thread per tool"
+    at_end = git_state()
+    ran_on = commit_at_start if at_end == commit_at_start else f"{commit_at_start} (at the end: {at_end})"
+    head = f"commit {ran_on}, {dt.date.today()}, {machine()}, one thread per tool"
     head += (", --quick" if args.quick else "") + (f", also dropped: {' '.join(args.drop)}" if args.drop else "")
     print(f"\n{head}\n{json.dumps(versions(runs))}\n\n{table}")
     print(f"\n{time.perf_counter() - started:.0f} s in all")
     if args.json:
-        doc = {"commit": git_state(), "date": str(dt.date.today()), "machine": machine(), "quick": args.quick}
+        doc = {"commit": ran_on, "date": str(dt.date.today()), "machine": machine(), "quick": args.quick}
         doc |= {"drop": args.drop, "versions": versions(runs), "ceiling": ceil, "runs": runs, "table": table}
         args.json.write_text(json.dumps(doc, indent=1, default=str))
 
