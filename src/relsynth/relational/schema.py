@@ -233,12 +233,7 @@ class Schema:
     @classmethod
     def from_yaml(cls, path_or_text: str | Path) -> Schema:
         """A schema from a YAML file (a Path, or a str naming a file) or from YAML text."""
-        text = _yaml_text(path_or_text)
-        where = "" if text is path_or_text else f" {path_or_text}"
-        try:
-            spec = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise SchemaError(f"schema YAML{where} could not be parsed: {exc}") from None
+        spec, where = read_yaml(path_or_text, "schema YAML")
         try:
             return cls.from_dict(spec)
         except SchemaError as exc:
@@ -296,6 +291,17 @@ class Schema:
                 log.info("Schema.infer: %s.%s is %s: %s", name, col, kind.kind.value, report[name][col])
         schema.inference = report
         return schema
+
+
+def read_yaml(path_or_text: str | Path, what: str) -> tuple[object, str]:
+    """(the parsed YAML, " <file>" or "" for text) of a file or YAML text; a SchemaError naming
+    `what` and the file when it does not parse."""
+    text = _yaml_text(path_or_text)
+    where = "" if text is path_or_text else f" {path_or_text}"
+    try:
+        return yaml.safe_load(text), where
+    except yaml.YAMLError as exc:
+        raise SchemaError(f"{what}{where} could not be parsed: {exc}") from None
 
 
 def _yaml_text(path_or_text: str | Path) -> str:

@@ -38,13 +38,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-import yaml
 
 from relsynth.relational._coerce import SQL_FORMAT, STRING
 from relsynth.relational._infer import string_kind_and_reason
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, PrimaryKey, as_kind
 from relsynth.relational.errors import DataError, SchemaError
-from relsynth.relational.schema import Schema, Table, _yaml_text
+from relsynth.relational.schema import Schema, Table, read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -315,12 +314,7 @@ def parse_overrides(spec: object) -> tuple[Kinds, tuple[str, ...] | None]:
         return {t: dict(table.columns) for t, table in spec.tables.items()}, tuple(spec.lookups)
     where = ""
     if isinstance(spec, str | Path):
-        text = _yaml_text(spec)
-        where = "" if text is spec else f" {spec}"
-        try:
-            spec = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise SchemaError(f"overrides YAML{where} could not be parsed: {exc}") from None
+        spec, where = read_yaml(spec, "overrides YAML")
     if not isinstance(spec, Mapping):
         raise SchemaError(f"overrides{where} must map table -> {{column: kind}}, or be schema YAML; got {spec!r}")
     lookups = None
