@@ -1,6 +1,10 @@
-"""Fixtures shared by the whole test suite: a tiny database made in memory."""
+"""Fixtures shared by the whole test suite: a tiny database made in memory, a copy of the project."""
 
 from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -62,3 +66,23 @@ def tiny_database(tiny_schema: Schema) -> RelationalData:
     )
     genre = pd.DataFrame({"id": [1, 2, 3], "name": ["Rock", "Jazz", "Pop"]})
     return RelationalData({"artist": artist, "album": album, "track": track, "genre": genre}, tiny_schema)
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def copy_project() -> Callable[[Path], Path]:
+    """`copy_project(root)`: the project's configuration, code and raw data copied into `root`
+    (nothing from conf/local), for Kedro CLI runs that leave the repository clean."""
+
+    def copy(root: Path) -> Path:
+        shutil.copy(REPO / "pyproject.toml", root)
+        skip = shutil.ignore_patterns("__pycache__", "*.egg-info", ".ipynb_checkpoints")
+        shutil.copytree(REPO / "src", root / "src", ignore=skip)
+        shutil.copytree(REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+        (root / "conf" / "local").mkdir()
+        shutil.copytree(REPO / "data" / "01_raw" / "chinook", root / "data" / "01_raw" / "chinook")
+        return root
+
+    return copy

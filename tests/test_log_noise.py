@@ -4,18 +4,14 @@ a `kedro run` log without warnings or carriage returns, with each node's time.""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import warnings
-from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
 
 from relsynth.log_noise import filter_third_party_warnings
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def _register_from(module: str) -> None:
@@ -59,15 +55,9 @@ def test_kedro_init_quietens_kedro_mlflow_s_untyped_model_and_not_ours():
 
 # ---- the log of a real `kedro run` --------------------------------------------------------------
 @pytest.fixture(scope="module")
-def run_log(tmp_path_factory) -> str:
+def run_log(tmp_path_factory, copy_project) -> str:
     """The whole output of `kedro run --env fast --pipelines data_processing` in a copy of the project."""
-    root = tmp_path_factory.mktemp("project")
-    shutil.copy(REPO / "pyproject.toml", root)
-    skip = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    shutil.copytree(REPO / "src", root / "src", ignore=skip)
-    shutil.copytree(REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
-    (root / "conf" / "local").mkdir()
-    shutil.copytree(REPO / "data" / "01_raw" / "chinook", root / "data" / "01_raw" / "chinook")
+    root = copy_project(tmp_path_factory.mktemp("project"))
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true", "COLUMNS": "250"}
     env.setdefault("OMP_NUM_THREADS", "1")
     args = [sys.executable, "-m", "kedro", "run", "--env", "fast", "--pipelines", "data_processing"]

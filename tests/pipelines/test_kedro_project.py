@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,6 @@ import pytest
 from relsynth.datasets import RelationalDataDataset
 from relsynth.synth import TabularDataset, TextModel, TextPreproc
 
-REPO = Path(__file__).resolve().parents[2]
 SPLIT_PARTS = ("train", "valid", "test")
 TEXT_TABLES = ("artist", "album", "track")  # conf/base/parameters_text_training.yml
 
@@ -22,16 +20,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationW
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def project(tmp_path_factory: pytest.TempPathFactory, copy_project) -> Path:
     """A copy of the project with its configuration, code and raw data; nothing from conf/local."""
-    root = tmp_path_factory.mktemp("project")
-    shutil.copy(REPO / "pyproject.toml", root)
-    skip = shutil.ignore_patterns("__pycache__", "*.egg-info", ".ipynb_checkpoints")
-    shutil.copytree(REPO / "src", root / "src", ignore=skip)
-    shutil.copytree(REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
-    (root / "conf" / "local").mkdir()
-    shutil.copytree(REPO / "data" / "01_raw" / "chinook", root / "data" / "01_raw" / "chinook")
-    return root
+    return copy_project(tmp_path_factory.mktemp("project"))
 
 
 def kedro(project: Path, *args: str, timeout: int = 120) -> str:

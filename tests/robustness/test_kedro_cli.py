@@ -11,20 +11,12 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow  # each kedro run starts Kedro and kedro-mlflow: ~20 s
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("project")
-    shutil.copy(REPO / "pyproject.toml", root)
-    skip = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    shutil.copytree(REPO / "src", root / "src", ignore=skip)
-    shutil.copytree(REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
-    (root / "conf" / "local").mkdir()
-    shutil.copytree(REPO / "data" / "01_raw" / "chinook", root / "data" / "01_raw" / "chinook")
-    return root
+def project(tmp_path_factory, copy_project) -> Path:
+    return copy_project(tmp_path_factory.mktemp("project"))
 
 
 def kedro(project: Path, *args: str, local_catalog: str | None = None) -> tuple[int, str]:
