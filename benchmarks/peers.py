@@ -414,7 +414,7 @@ def markdown(runs: list[dict], ceil: dict, tables: list[str]) -> str:
             fmt([r["train_s"] for r in ok], 0),
             fmt([r["gen_s"] for r in ok], 1),
             rows,
-            fmt([r["exact_copies"] for r in ok], 1),
+            fmt(copies, 1) if len(set(copies := [r["exact_copies"] for r in ok])) > 1 else str(copies[0]),
             fmt([r["dcr_share_train_closer"] for r in ok], 3),
             fmt([r["peak_rss_mb"] for r in ok], 0),
         ]
