@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from numeric_tails import ks  # benchmarks/, this script's folder
 
 from relsynth.datasets import RelationalDataDataset
 from relsynth.relational import RelationalData
@@ -36,14 +37,6 @@ def pairs(text: str) -> list[tuple[str, str]]:
     return list(zip(w, w[1:], strict=False))
 
 
-def ks_complement(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = np.sort(a), np.sort(b)
-    grid = np.concatenate([a, b])
-    fa = np.searchsorted(a, grid, side="right") / len(a)
-    fb = np.searchsorted(b, grid, side="right") / len(b)
-    return 1 - float(np.abs(fa - fb).max())
-
-
 def measure(texts: list[str], train: list[str], held_out: list[str]) -> dict[str, float]:
     vocab = {w for t in train for w in words(t)}
     pair_vocab = {p for t in train for p in pairs(t)}
@@ -54,7 +47,7 @@ def measure(texts: list[str], train: list[str], held_out: list[str]) -> dict[str
         "words_seen": float(np.mean([w in vocab for w in ws])) if ws else 0.0,
         "pairs_seen": float(np.mean([p in pair_vocab for p in ps])) if ps else 0.0,
         "copies": float(np.mean([t in set(train) for t in texts])),
-        "length_ks": ks_complement(np.array([len(t) for t in held_out]), lengths),
+        "length_ks": ks(np.array([len(t) for t in held_out]), lengths),
         "mean_chars": float(lengths.mean()),
     }
 
