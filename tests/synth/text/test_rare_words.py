@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from relsynth.synth.text._generate import spelling_mode
-from relsynth.synth.text._rare_words import RareWordReplacer, replace_rare_words, shape
+from relsynth.synth.text._rare_words import RareWordReplacer, shape
 
 WORDS = ["The", " Rock", " Guitars", " Orchestra", " Symphony", " of", " the", "Live", " 1999", " ROCK", " a"]
 
@@ -32,8 +32,8 @@ def test_numbers_take_a_real_number_or_random_digits_of_the_same_count():
 
 
 def test_a_word_without_any_real_word_of_its_kind_is_left_out_never_kept():
-    out, n = replace_rare_words(["Zorblax"], [" 1999"], np.random.default_rng(0))
-    assert out == [""] and n == 1
+    out, n = RareWordReplacer([" 1999"])("Zorblax", np.random.default_rng(0))
+    assert out == "" and n == 1
 
 
 @pytest.mark.parametrize(

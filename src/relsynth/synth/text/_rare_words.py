@@ -3,7 +3,7 @@
 When the model may spell words (the sub-word fallback), the texts get the length and structure of
 the real ones — a one-word artist name is one word, then the end — but the spelled words are
 invented ("Olelaconon") or, worse, may rebuild a word that fewer than `word_k` entities used.
-`replace_rare_words` swaps every letter or number piece that is not a word token for a word token
+`RareWordReplacer` swaps every letter or number piece that is not a word token for a word token
 of the same shape: leading space, letters or digits, case pattern (Title, UPPER, lower) and a
 similar length. Every word of the result is then one at least `word_k` entities used, as with
 word tokens only, while the text keeps the shape the model gave it.
@@ -16,7 +16,7 @@ from collections import defaultdict
 
 import numpy as np
 
-_WORD = re.compile(r" ?[^\W\d_]+| ?\d+")  # the letter and number pieces of text/preproc.PIECES
+from relsynth.synth.text.preproc import WORD_PIECE
 
 
 def _case(word: str) -> str:
@@ -47,7 +47,7 @@ class RareWordReplacer:
         self.by_coarse: dict[tuple, list[str]] = defaultdict(list)  # without the length class
         self.by_kind: dict[tuple, list[str]] = defaultdict(list)  # leading space, digits? only
         for w in words:
-            if _WORD.fullmatch(w):
+            if WORD_PIECE.fullmatch(w):
                 s = shape(w)
                 self.by_shape[s].append(w)
                 self.by_coarse[s[:3]].append(w)
@@ -73,15 +73,4 @@ class RareWordReplacer:
                 return piece[: len(piece) - n] + str(rng.integers(1, 10)) + digits[1:]
             return ""  # no real word at all: leave it out rather than write a spelled one
 
-        return _WORD.sub(swap, text), replaced
-
-
-def replace_rare_words(texts: list[str], words: list[str], rng: np.random.Generator) -> tuple[list[str], int]:
-    """`texts` with every piece that is not a word token swapped for a word token of its shape."""
-    replacer = RareWordReplacer(words)
-    out, total = [], 0
-    for t in texts:
-        new, n = replacer(t, rng)
-        out.append(new)
-        total += n
-    return out, total
+        return WORD_PIECE.sub(swap, text), replaced

@@ -41,7 +41,8 @@ CONFIG_FILE, TOKENIZER_FILE, KIND = "preproc.json", "tokenizer.json", "TextPrepr
 WORD_PREFIX = "<w>"  # how a word token is named in `vocab()` (apart from BPE token strings)
 # Pieces a string is cut into: an English contraction ('s, 't, ...), a word, a number or a run of
 # punctuation (each with one leading space), or whitespace. Word tokens are pieces; the BPE fallback spells the others.
-PIECES = re.compile(r"'(?:s|t|d|m|ll|ve|re)(?![^\W\d_])| ?[^\W\d_]+| ?\d+| ?(?:[^\w\s]|_)+|\s+(?!\S)|\s+")
+WORD_PIECE = re.compile(r" ?[^\W\d_]+| ?\d+")  # a word or a number piece (letters or digits, one leading space)
+PIECES = re.compile(r"'(?:s|t|d|m|ll|ve|re)(?![^\W\d_])|" + WORD_PIECE.pattern + r"| ?(?:[^\w\s]|_)+|\s+(?!\S)|\s+")
 
 
 def column_marker(column: str) -> str:
@@ -309,7 +310,7 @@ class TextPreproc:
         return self._encode(contexts, context=True)
 
     def _rare_word_rate(self, values: list[str]) -> float:
-        words = [p for v in values for p in PIECES.findall(v) if p.strip(" ").isalnum()]
+        words = [p for v in values for p in PIECES.findall(v) if WORD_PIECE.fullmatch(p)]
         return float(np.mean([w not in self._word_ids for w in words])) if words else 0.0
 
     def _pieces(self, string: str, context: bool) -> list[str | int]:
