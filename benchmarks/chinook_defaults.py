@@ -17,16 +17,13 @@ import argparse
 import json
 import time
 import warnings
-from pathlib import Path
 
 import torch
+from throughput import load  # benchmarks/, this script's folder
 
 from relsynth.eval.privacy import privacy_scores
 from relsynth.eval.quality import quality_scores
-from relsynth.relational import RelationalData, Schema
 from relsynth.synth import TabularDataset, TabularModel, TabularPreproc, TabularTrainer, Validation
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
@@ -36,9 +33,7 @@ def main() -> None:
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     torch.set_num_threads(1)
-    schema = Schema.from_yaml(ROOT / "conf/base/schema_chinook.yml")
-    data = RelationalData.from_dir(ROOT / "data/01_raw/chinook", schema=schema)
-    rest, test = data.split(ratio=0.1, seed=0)
+    rest, test = load("chinook").split(ratio=0.1, seed=0)
     train, valid = rest.split(ratio=0.1, seed=1)
     pre = TabularPreproc.from_schema(train.schema).fit(train)
     ds = TabularDataset.from_data(train, pre, block_size=256)
