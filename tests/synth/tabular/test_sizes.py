@@ -8,6 +8,7 @@ import torch
 
 from relsynth.synth import TabularModel
 from relsynth.synth.tabular import _sizes
+from relsynth.synth.tabular._decode import keep_entities, parse_entities
 
 
 def _heavy_tailed(n: int, seed: int) -> np.ndarray:
@@ -49,7 +50,7 @@ def test_generate_returns_the_planned_roots_and_rows_per_entity_counts_them(shop
     enc = shop_preproc.transform(shop)
     seqs = [enc.tokens[enc.offsets[e] : enc.offsets[e + 1]] for e in range(enc.n_entities)]
     roots = [shop_preproc.slots[int(enc.slots[enc.offsets[e]])].table for e in range(enc.n_entities)]
-    per = _sizes.rows_per_entity(shop_preproc, seqs, roots)
+    per = _sizes.rows_per_entity(shop_preproc, parse_entities(shop_preproc, seqs, roots), len(seqs))
     for i, table in enumerate(shop_preproc.tables):
         assert per[:, i].sum() == len(shop[table]), table
 
@@ -88,7 +89,7 @@ def test_rows_per_entity_follows_the_grammar_when_a_table_has_two_child_tables()
     pre = TabularPreproc.from_schema(schema).fit(data)
     enc = pre.transform(data)
     seqs = [enc.tokens[enc.offsets[e] : enc.offsets[e + 1]] for e in range(enc.n_entities)]
-    per = _sizes.rows_per_entity(pre, seqs, ["a"] * enc.n_entities)
+    per = _sizes.rows_per_entity(pre, parse_entities(pre, seqs, ["a"] * len(seqs)), len(seqs))
     d_root = b_parent[d_parent]
     expected = {
         "a": np.ones(n, int),
@@ -98,3 +99,17 @@ def test_rows_per_entity_follows_the_grammar_when_a_table_has_two_child_tables()
     }
     for i, table in enumerate(pre.tables):
         np.testing.assert_array_equal(per[:, i], expected[table], err_msg=table)
+
+
+def test_keeping_parsed_entities_equals_parsing_their_sequences_alone(shop, shop_preproc):
+    """Right-sized generation parses the pool once and keeps some entities from that parse."""
+    enc = shop_preproc.transform(shop)
+    seqs = [enc.tokens[enc.offsets[e] : enc.offsets[e + 1]] for e in range(enc.n_entities)]
+    roots = [shop_preproc.slots[int(enc.slots[enc.offsets[e]])].table for e in range(enc.n_entities)]
+    keep = np.random.default_rng(0).permutation(len(seqs))[: len(seqs) // 2]
+    kept = keep_entities(shop_preproc, parse_entities(shop_preproc, seqs, roots), keep)
+    alone = parse_entities(shop_preproc, [seqs[i] for i in keep], [roots[i] for i in keep])
+    assert kept.parents == alone.parents and kept.entities == alone.entities
+    for table in alone.headers:
+        assert len(kept.headers[table]) == len(alone.headers[table]) > 0, table
+        assert all(np.array_equal(a, b) for a, b in zip(kept.headers[table], alone.headers[table], strict=True))

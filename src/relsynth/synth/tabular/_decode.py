@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -11,7 +13,16 @@ from relsynth.synth.tabular._tables import _char_class
 STRING = pd.StringDtype()  # the string dtype RelationalData coerces text and key columns to
 
 
-def parse_entities(pre, sequences, roots):
+class Parsed(NamedTuple):
+    """Token sequences read by the grammar, per table: the header rows (token arrays), the
+    parent row (index in the parent table's rows, -1 for a root) and the entity of each."""
+
+    headers: dict[str, list[np.ndarray]]
+    parents: dict[str, list[int]]
+    entities: dict[str, list[int]]
+
+
+def parse_entities(pre, sequences, roots) -> Parsed:
     """Per table: header rows (list of token arrays), the parent row index of each and the entity
     (position in `sequences`) each belongs to."""
     headers = {t: [] for t in pre.layouts}
@@ -40,7 +51,30 @@ def parse_entities(pre, sequences, roots):
                 stack.append((child, row, n))
         if pos != len(seq):
             raise ValueError(f"a sequence has {len(seq) - pos} token(s) after its last row")
-    return headers, parents, entities
+    return Parsed(headers, parents, entities)
+
+
+def keep_entities(pre, parsed: Parsed, keep: np.ndarray) -> Parsed:
+    """`parsed` for the entities `keep` only, in that order, renumbered: what parsing their
+    sequences alone would give (right-sized generation chooses entities from rows it parsed)."""
+    keep = np.asarray(keep, dtype=np.int64)
+    n = 1 + max([max(e) for e in parsed.entities.values() if e] + [int(keep.max()) if len(keep) else -1])
+    rank = np.full(n, -1, dtype=np.int64)
+    rank[keep] = np.arange(len(keep))
+    out = Parsed({}, {}, {})
+    new_row: dict[str, np.ndarray] = {}
+    for table in pre.layouts:  # parents before children
+        r = rank[np.asarray(parsed.entities[table], dtype=np.int64)]
+        rows = np.flatnonzero(r >= 0)
+        rows = rows[np.argsort(r[rows], kind="stable")]  # by kept entity, each entity's rows in order
+        new_row[table] = np.full(len(r), -1, dtype=np.int64)
+        new_row[table][rows] = np.arange(len(rows))
+        edge = pre.schema.parent(table)
+        old_parents = np.asarray(parsed.parents[table], dtype=np.int64)[rows]
+        out.headers[table] = [parsed.headers[table][i] for i in rows]
+        out.parents[table] = (new_row[edge.parent][old_parents] if edge else old_parents).tolist()
+        out.entities[table] = r[rows].tolist()
+    return out
 
 
 def row_child_counts(pre, table: str, header) -> list[int]:
@@ -55,7 +89,12 @@ def row_child_counts(pre, table: str, header) -> list[int]:
 
 
 def decode_entities(pre, sequences, roots, rng: np.random.Generator) -> RelationalData:
-    headers, parents, _ = parse_entities(pre, sequences, roots)
+    return decode_parsed(pre, parse_entities(pre, sequences, roots), rng)
+
+
+def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalData:
+    """The tables of parsed entities, with fresh keys and consistent foreign keys."""
+    headers, parents, _ = parsed
     schema = pre.schema
     keys: dict[str, pd.Series] = {}
     out: dict[str, pd.DataFrame] = {}

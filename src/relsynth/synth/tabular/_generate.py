@@ -19,7 +19,7 @@ from relsynth.synth.core.progress import progress as progress_display
 from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.tabular import _sizes
-from relsynth.synth.tabular._decode import row_child_counts
+from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_entities, row_child_counts
 from relsynth.synth.tabular.grammar import BOS, PAD
 from relsynth.synth.tabular.preproc import TabularPreproc
 
@@ -86,17 +86,17 @@ def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, prog
     bar = progress_display(len(roots), "generate", "entities", show=progress)  # a bar on a terminal, else log lines
     sequences = _run_pool(model, roots, forced, batch_size, capacity, temp, gen, bar)
     bar.close()
-    if extra:
-        keep = _right_sized(pre, sequences, roots, wanted, rng)
-        sequences, roots = [sequences[i] for i in keep], [roots[i] for i in keep]
-    return pre.decode_entities(sequences, roots, seed=int(rng.integers(2**31)))
+    parsed = parse_entities(pre, sequences, roots)
+    if extra:  # parsed once: the kept entities' rows are taken from it, not parsed again
+        parsed = keep_entities(pre, parsed, _right_sized(pre, parsed, roots, wanted, rng))
+    return decode_parsed(pre, parsed, np.random.default_rng(int(rng.integers(2**31))))
 
 
-def _right_sized(pre: TabularPreproc, sequences, roots: list[str], wanted: int, rng) -> np.ndarray:
+def _right_sized(pre: TabularPreproc, parsed, roots: list[str], wanted: int, rng) -> np.ndarray:
     """Which `wanted` of the generated entities to keep: the planned number per root table, table
     totals near `wanted` x the training rows per root (see `_sizes`)."""
     tables = pre.tables
-    counts = _sizes.rows_per_entity(pre, sequences, roots)
+    counts = _sizes.rows_per_entity(pre, parsed, len(roots))
     group_of = {t: i for i, t in enumerate(tables)}
     groups = np.array([group_of[r] for r in roots])
     planned = groups[:wanted]

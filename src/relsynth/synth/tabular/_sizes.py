@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from relsynth.synth.tabular._decode import parse_entities
+from relsynth.synth.tabular._decode import Parsed
 
 TOLERANCE = 0.02  # relative error per table the selection aims for (the issue asks for 3 %)
 POOL_SHARE = 0.25  # extra entities generated to choose from
@@ -27,11 +27,11 @@ def pool_extra(n: int) -> int:
     return 0 if n < MIN_ENTITIES else math.ceil(POOL_SHARE * n) + 4
 
 
-def rows_per_entity(pre, sequences: list[np.ndarray], roots: list[str]) -> np.ndarray:
-    """(entities, tables) rows each entity holds in each table of `pre.tables`, read by the grammar."""
-    _, _, entities = parse_entities(pre, sequences, roots)
+def rows_per_entity(pre, parsed: Parsed, n_entities: int) -> np.ndarray:
+    """(entities, tables) rows each entity holds in each table of `pre.tables`, from its parse."""
     return np.stack(
-        [np.bincount(np.asarray(entities[t], dtype=np.int64), minlength=len(sequences)) for t in pre.tables], axis=1
+        [np.bincount(np.asarray(parsed.entities[t], dtype=np.int64), minlength=n_entities) for t in pre.tables],
+        axis=1,
     )
 
 
