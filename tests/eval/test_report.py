@@ -110,6 +110,14 @@ def test_report_writes_html_and_json(rendered):
     assert page.count('<p class="how"><b>How to read this:</b>') >= 8  # summary, per table, edges, text, privacy
     o = result["overall"]
     assert 80 < o["quality"] <= 100 and 80 < o["quality_ceiling"] <= 100
+    assert result["dp"] is None and "Not differentially private" in page  # no dp= given
+
+
+def test_a_report_refuses_a_dp_guarantee_without_epsilon_or_delta(train, real):
+    with pytest.raises(ValueError, match=r"missing \['delta'\]"):
+        report(train, real, real, dp={"epsilon": 3.0})
+    with pytest.raises(ValueError, match="epsilon must be > 0"):
+        report(train, real, real, dp={"epsilon": 0.0, "delta": 1e-5})
 
 
 @pytest.mark.slow  # measured > 5 s (pytest --durations)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from relsynth.eval import _page
 from relsynth.eval._common import plain
@@ -40,6 +42,19 @@ def _headline(quality: dict, quality_ceiling: dict, text: dict, text_ceiling: di
     return out
 
 
+def _dp_guarantee(dp: Mapping[str, Any] | None) -> dict | None:
+    """`dp` checked: epsilon (positive) and delta (in [0, 1)) required, accountant optional."""
+    if dp is None:
+        return None
+    missing = sorted({"epsilon", "delta"} - set(dp))
+    if missing:
+        raise ValueError(f"report(dp=...) needs epsilon and delta (the trainer's result has both), missing {missing}")
+    epsilon, delta = float(dp["epsilon"]), float(dp["delta"])
+    if not (epsilon > 0 and 0 <= delta < 1):
+        raise ValueError(f"report(dp=...): epsilon must be > 0 and delta in [0, 1), got {epsilon}, {delta}")
+    return {"epsilon": epsilon, "delta": delta, "accountant": dp.get("accountant")}
+
+
 def report(
     data_train: RelationalData,
     data_test: RelationalData,
@@ -51,6 +66,7 @@ def report(
     max_rows_privacy: int = 5_000,
     n_resamples: int = 50,
     seed: int = 0,
+    dp: Mapping[str, Any] | None = None,
     return_html: bool = False,
 ) -> dict:
     """Score `data_synth` against `data_test`, beside the ceiling `data_test` against `data_train`.
@@ -61,13 +77,16 @@ def report(
     results `quality`, `quality_ceiling`, `text`, `text_ceiling`, `privacy`, `ceiling_noise` (the
     ceiling's column-shape and cardinality scores ± their bootstrap spread over `n_resamples`
     resamples of the held-out root entities), and `n_rows`, `seconds` (time to score, plots not
-    included), `warnings`. Scores are 0–100, shares and rates 0–1, None where nothing could be compared.
+    included), `warnings`, and `dp`: the differential privacy the generator was trained under, as
+    given (`{epsilon, delta, accountant}`, e.g. the trainer's result), or None (not differentially
+    private; the page says so). Scores are 0–100, shares and rates 0–1, None where nothing could be compared.
     With `path`, writes a self-contained HTML page there and the dict as JSON at `path` with `.json`.
     With `return_html`, the result also holds that page's text under `html` (nothing is written
     unless `path` is given; the JSON never holds it).
     """
     if path is not None and Path(path).suffix.lower() == ".json":
         raise ValueError(f"path is the HTML report's path (the JSON goes beside it), got a .json path: {path}")
+    guarantee = _dp_guarantee(dp)
     start = time.perf_counter()
     quality = quality_scores(data_test, data_synth, max_pairs=max_pairs, max_rows=max_rows, seed=seed)
     quality_ceiling = quality_scores(data_train, data_test, max_pairs=max_pairs, max_rows=max_rows, seed=seed)
@@ -83,6 +102,7 @@ def report(
         "ceiling_noise": noise,
         "n_rows": {"train": data_train.n_rows(), "test": data_test.n_rows(), "synth": data_synth.n_rows()},
         "warnings": [f"{name}: {w}" for name, part in {**parts, "privacy": privacy}.items() for w in part["warnings"]],
+        "dp": guarantee,
     }
     result = plain({**result, "seconds": round(time.perf_counter() - start, 3)})
     page = (

@@ -13,6 +13,7 @@ from relsynth.pipelines.evaluation.nodes import evaluate_synthetic_database, eva
 from relsynth.relational import RelationalData
 
 pytestmark = pytest.mark.filterwarnings("ignore::relsynth.eval.EvalWarning")
+NOT_DP = {"n_steps": 10, "epsilon": None, "delta": None, "accountant": None}  # a non-private training summary
 
 
 def test_evaluate_returns_the_scores_and_the_page_and_writes_nothing(
@@ -20,7 +21,7 @@ def test_evaluate_returns_the_scores_and_the_page_and_writes_nothing(
 ) -> None:
     monkeypatch.chdir(tmp_path)  # a relative path written by mistake would land here
     train, test = tiny_parts
-    scores, html = evaluate_synthetic_database(train, test, train, {"max_pairs": 5, "seed": 0})
+    scores, html = evaluate_synthetic_database(train, test, train, NOT_DP, {"max_pairs": 5, "seed": 0})
     assert list(tmp_path.iterdir()) == []
     assert html.lstrip().lower().startswith("<!doctype html>") and "relsynth evaluation report" in html
     assert "html" not in scores
@@ -34,6 +35,18 @@ def test_evaluate_returns_the_scores_and_the_page_and_writes_nothing(
     assert all(v["value"] is not None for v in metrics.values())
 
 
+def test_the_page_shows_the_dp_guarantee_of_the_training_summary(
+    tiny_parts: tuple[RelationalData, RelationalData],
+) -> None:
+    train, test = tiny_parts
+    summary = {"n_steps": 10, "epsilon": 2.97, "delta": 1e-5, "noise_multiplier": 1.2, "accountant": "prv"}
+    scores, html = evaluate_synthetic_database(train, test, train, summary, {"max_pairs": 5, "seed": 0})
+    assert scores["dp"] == {"epsilon": 2.97, "delta": 1e-5, "accountant": "prv"}
+    assert "ε = 2.97" in html and "δ = 1e-05" in html and "PRV accountant" in html
+    scores, html = evaluate_synthetic_database(train, test, train, NOT_DP, {"max_pairs": 5, "seed": 0})
+    assert scores["dp"] is None and "Not differentially private" in html
+
+
 def test_evaluation_metrics_leave_out_missing() -> None:
     assert evaluation_metrics({"overall": {"quality": 80, "text": None}}) == {"quality": {"value": 80.0, "step": 0}}
 
@@ -41,13 +54,19 @@ def test_evaluation_metrics_leave_out_missing() -> None:
 def test_bad_parameters_are_refused(tiny_parts: tuple[RelationalData, RelationalData]) -> None:
     train, test = tiny_parts
     with pytest.raises(ValueError, match=r"unknown key\(s\) \['pairs'\]"):
-        evaluate_synthetic_database(train, test, train, {"pairs": 5})
+        evaluate_synthetic_database(train, test, train, NOT_DP, {"pairs": 5})
     with pytest.raises(ValueError, match=r"may not set \['path'\]"):  # the catalog writes the files
-        evaluate_synthetic_database(train, test, train, {"path": "data/08_reporting/report.html"})
+        evaluate_synthetic_database(train, test, train, NOT_DP, {"path": "data/08_reporting/report.html"})
 
 
 def test_pipeline_interface() -> None:
     pipe = create_pipeline()
-    assert pipe.inputs() == {"database_train", "database_test", "synthetic_database", "params:evaluation"}
+    assert pipe.inputs() == {
+        "database_train",
+        "database_test",
+        "synthetic_database",
+        "tabular_training_summary",
+        "params:evaluation",
+    }
     assert pipe.outputs() == {"evaluation_report", "evaluation_metrics"}
     assert "evaluation_scores" in pipe.all_outputs()  # report.json, also read by select_evaluation_metrics

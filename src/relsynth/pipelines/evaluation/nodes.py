@@ -16,9 +16,13 @@ def evaluate_synthetic_database(
     database_train: RelationalData,
     database_test: RelationalData,
     synthetic_database: RelationalData,
+    tabular_training_summary: dict[str, Any],
     evaluation: dict[str, Any],
 ) -> tuple[dict[str, Any], str]:
     """Score `synthetic_database` against `database_test` (ceiling: test against train).
+
+    `tabular_training_summary` (the trainer's result) tells whether the model was trained under
+    DP: its epsilon, delta and accountant go on the page, or the page says it is not DP.
 
     `evaluation` is the parameter group of `relsynth.eval.report`: max_pairs, max_rows,
     max_rows_privacy, n_resamples, seed. Returns every result (`overall`: the headline numbers quality,
@@ -34,6 +38,7 @@ def evaluate_synthetic_database(
         data_test=database_test,
         data_synth=synthetic_database,
         path=None,
+        dp=dp_guarantee(tabular_training_summary),
         return_html=True,
     )
     page = scores.pop("html")
@@ -41,6 +46,13 @@ def evaluate_synthetic_database(
     for warning in scores["warnings"]:
         log.warning("evaluation: %s", warning)
     return scores, page
+
+
+def dp_guarantee(summary: dict[str, Any]) -> dict[str, Any] | None:
+    """{epsilon, delta, accountant} from the training summary; None when it was not trained under DP."""
+    if summary.get("epsilon") is None:
+        return None
+    return {"epsilon": summary["epsilon"], "delta": summary["delta"], "accountant": summary.get("accountant")}
 
 
 def evaluation_metrics(scores: dict[str, Any]) -> dict[str, dict[str, float]]:

@@ -1,4 +1,5 @@
-"""The evaluation pipeline: `database_train`, `database_test`, `synthetic_database` ->
+"""The evaluation pipeline: `database_train`, `database_test`, `synthetic_database`,
+`tabular_training_summary` (whether and how the model was trained under DP) ->
 `evaluation_scores` (JSON), `evaluation_report` (HTML; both also MLflow artifacts),
 `evaluation_metrics` (MLflow metrics)."""
 
@@ -12,7 +13,13 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 evaluate_synthetic_database,
-                inputs=["database_train", "database_test", "synthetic_database", "params:evaluation"],
+                inputs=[
+                    "database_train",
+                    "database_test",
+                    "synthetic_database",
+                    "tabular_training_summary",
+                    "params:evaluation",
+                ],
                 outputs=["evaluation_scores", "evaluation_report"],
                 name="evaluate_synthetic_database",
             ),
@@ -24,7 +31,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
         namespace="evaluation",
-        inputs={"database_train", "database_test", "synthetic_database"},
+        inputs={"database_train", "database_test", "synthetic_database", "tabular_training_summary"},
         outputs={"evaluation_scores", "evaluation_report", "evaluation_metrics"},
         parameters={"params:evaluation"},
         tags="evaluation",

@@ -66,7 +66,7 @@ def test_epsilon_spent_never_exceeds_the_budget(people, dp_ds, tiny_size, eps, d
     result = trainer.train(ds, n_epochs=epochs, batch_size=batch, lr=3e-3, dp_step=DpStep(noise_multiplier=noise))
     asked = epochs * int(np.ceil(len(ds) / batch))
     assert result.epsilon is not None and result.epsilon <= eps + 1e-9
-    assert result.delta == delta
+    assert result.delta == delta and result.accountant == accountant
     assert result.count_calibration is None  # reading the counts would leak
     if noise is None:  # calibrated: the whole budget, all the steps
         assert result.n_steps == asked and result.epsilon >= 0.97 * eps

@@ -189,3 +189,4 @@ class TrainResult:
     delta: float | None = None  # the delta epsilon is spent at (the budget's), for DP runs
     noise_multiplier: float | None = None  # DP-SGD noise used (given or calibrated), for DP runs
     count_calibration: dict | None = None  # mean predicted / real child count per edge, before calibration
+    accountant: str | None = None  # the accountant epsilon was computed with (rdp, prv), for DP runs

@@ -364,7 +364,12 @@ class DpStrategy(Strategy):
         return self.pre_eps + epsilon_of(_merge(self.history), self.delta, self.budget.accountant)
 
     def result(self) -> dict:
-        return {"epsilon": self.spent(), "delta": self.budget.delta, "noise_multiplier": self.sigma}
+        return {
+            "epsilon": self.spent(),
+            "delta": self.budget.delta,
+            "noise_multiplier": self.sigma,
+            "accountant": self.budget.accountant,
+        }
 
     def close(self) -> None:
         if self.gsm is None:
