@@ -33,17 +33,26 @@ def _reset_rss_peak() -> bool:
         return False
 
 
-def measure_peak_mb(fn: Callable[[], object], device: str = "cpu") -> float:
-    """Extra memory (MB) that `fn()` needed at its peak, above what was in use before."""
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        before = torch.cuda.memory_allocated()
-        fn()
-        torch.cuda.synchronize()
-        return (torch.cuda.max_memory_allocated() - before) / 2**20
+def measure_peak_mb(fn: Callable[[], object], device: torch.device | str = "cpu") -> float:
+    """Extra memory (MB) that `fn()` needed at its peak, above what was in use before: on a CUDA
+    `device`, the peak of the allocator's tensors there (`torch.cuda.max_memory_allocated`);
+    elsewhere the process's resident set."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return _cuda_peak_mb(fn, device)
     before = _status_mb("VmRSS") or 0.0
     resettable = _reset_rss_peak()
     fn()
     after = _status_mb("VmHWM" if resettable else "VmRSS") or before
     return max(after - before, 0.0)
+
+
+def _cuda_peak_mb(fn: Callable[[], object], device: torch.device) -> float:
+    if device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    before = torch.cuda.memory_allocated(device)
+    fn()
+    torch.cuda.synchronize(device)
+    return max(torch.cuda.max_memory_allocated(device) - before, 0) / 2**20

@@ -197,5 +197,6 @@ class Transformer(nn.Module):
         mask = keys[:, None, None, :] & causal[None, None]  # (B, 1, T, S)
         # A padding query with no visible key would give NaN: let it see itself.
         eye = torch.zeros_like(mask)
-        eye[..., torch.arange(T), start + torch.arange(T)] = True
+        new = torch.arange(T, device=keys.device)
+        eye[..., new, start + new] = True
         return mask | eye

@@ -201,7 +201,7 @@ def _run_pool(
             contexts = [
                 cursors[b].context(header[b, : hpos[b]].tolist()) if entity[b] >= 0 else ([], []) for b in active
             ]
-            state, logits, pos = _reprefix(model, contexts, slots, capacity)
+            state, logits, pos = _reprefix(model, contexts, slots_np, capacity)
         else:
             logits = model.logits(inputs[:, None], slots[:, None], pos[:, None], state)[:, -1]
         logits = (logits + bias).masked_fill(~allowed[slots], float("-inf"))
@@ -249,7 +249,7 @@ def _split_by_row(rows: list[np.ndarray], tokens: list[np.ndarray], n: int) -> l
     return np.split(all_tokens[order].astype(np.int64), np.cumsum(counts)[:-1])
 
 
-def _reprefix(model, contexts: list[tuple[list[int], list[int]]], slots: torch.Tensor, capacity: int):
+def _reprefix(model, contexts: list[tuple[list[int], list[int]]], slots: np.ndarray, capacity: int):
     """Restart the cache from each sequence's ancestor headers (as the training windows do)."""
     T = max(len(t) for t, _ in contexts) + 1
     if T > capacity:

@@ -212,7 +212,7 @@ class TabularModel(nn.Module):
                 continue
             p, r = p / p.sum(), (r + smoothing / len(r)) / (r.sum() + smoothing)
             self.count_bias[lo:hi] = (r.log() - p.clamp_min(1e-12).log()).float()
-            k = torch.arange(hi - lo, dtype=torch.float64)
+            k = torch.arange(hi - lo, dtype=torch.float64, device=device)
             ratios[f"{slot.table}->{slot.column[1:]}"] = float((p * k).sum() / (r * k).sum().clamp_min(1e-12))
         self.train(was_training)
         return ratios
@@ -263,7 +263,8 @@ class _LSTMBody(nn.Module):
 
     def forward(self, x: Tensor, state: dict | None = None) -> Tensor:
         hc = None if state is None else state.get("hc")
-        out, hc = self.lstm(x, hc)
+        with torch.autocast(x.device.type, enabled=False):  # the recurrence in float32 under bf16 autocast too:
+            out, hc = self.lstm(x.float(), hc)  # oneDNN has no bf16 LSTM on CPUs without native bf16
         if state is not None:
             state["hc"] = hc
         return self.ln(out)

@@ -109,7 +109,7 @@ class Snapshots(TrainHook):
 def _fake_validation(monkeypatch, losses: list[float]) -> None:
     """Validation losses as given, in order (the plain strategy's evaluate is replaced)."""
     it = iter(losses)
-    monkeypatch.setattr(strategy, "evaluate", lambda model, dataset, batch_size=64, pack=False: next(it))
+    monkeypatch.setattr(strategy, "evaluate", lambda model, dataset, batch_size=64, **options: next(it))
 
 
 def test_early_stop_stops_and_restores_the_best_weights(tmp_path, monkeypatch, ds, make_model):

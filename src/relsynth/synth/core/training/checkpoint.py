@@ -35,7 +35,7 @@ def load_checkpoint(path: str | Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path} to resume from")
     try:
-        state = torch.load(path, weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)  # written on any device, read on any
     except Exception as e:  # torch raises several kinds for a truncated or foreign file
         raise LoadError(f"{path}: not a readable relsynth checkpoint ({type(e).__name__}: {e})") from None
     if not isinstance(state, dict) or state.get("kind") != KIND:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from relsynth.synth.core.training import hooks
 from relsynth.synth.core.training.hooks import Trigger
+from relsynth.synth.core.training.precision import check_precision
 
 LR_DECAYS = ("cosine", "none")
 AUTO: Literal["auto"] = "auto"
@@ -130,6 +131,7 @@ class RunConfig:
     seed: int
     lr_decay: str
     world_size: int
+    precision: str = "fp32"  # "fp32", "bf16" (autocast) or "auto" (bf16 on CUDA, fp32 on CPU); see precision.py
 
     def __post_init__(self) -> None:
         if (self.n_epochs is None) == (self.n_steps is None):
@@ -155,6 +157,7 @@ class RunConfig:
             raise ValueError(f"lr_decay must be one of {LR_DECAYS}, got {self.lr_decay!r}")
         if isinstance(self.world_size, bool) or not isinstance(self.world_size, int) or self.world_size < 0:
             raise ValueError(f"world_size must be an integer >= 0, got {self.world_size!r}")
+        check_precision(self.precision)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -167,10 +170,11 @@ class RunConfig:
         return self.n_epochs * steps_per_epoch
 
     def differences(self, saved: dict) -> list[str]:
-        """'name: saved -> now' for every option that differs from a checkpoint's."""
+        """'name: saved -> now' for every option that differs from a checkpoint's (an option the
+        checkpoint predates counts at its default)."""
         now = self.to_dict()
-        keys = [f.name for f in fields(self)]
-        return [f"{k}: {saved.get(k)!r} -> {now[k]!r}" for k in keys if saved.get(k) != now[k]]
+        was = {f.name: saved.get(f.name, None if f.default is MISSING else f.default) for f in fields(self)}
+        return [f"{k}: {was[k]!r} -> {now[k]!r}" for k in now if was[k] != now[k]]
 
 
 @dataclass

@@ -27,7 +27,15 @@ from relsynth.synth.core.training import checkpoint, distributed, search
 from relsynth.synth.core.training.config import AUTO, RunConfig, TrainResult, Validation
 from relsynth.synth.core.training.dp import DpBudget, DpStep, DpStrategy, DpValid, check_dp_model, preproc_spend
 from relsynth.synth.core.training.hooks import ProgressHook, TensorboardHook, TrainHook
-from relsynth.synth.core.training.strategy import NonFiniteLoss, Strategy, TrainDataset, adamw, evaluate
+from relsynth.synth.core.training.precision import resolve_precision
+from relsynth.synth.core.training.strategy import (
+    NonFiniteLoss,
+    Strategy,
+    TrainDataset,
+    adamw,
+    evaluate,
+    model_device,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +102,7 @@ class Trainer:
         resume: str | Path | None = None,
         seed: int = 0,
         lr_decay: Literal["cosine", "none"] = "cosine",
+        precision: Literal["fp32", "bf16", "auto"] = "fp32",
         progress: bool | None = None,
     ) -> TrainResult:
         """Train for `n_epochs` or `n_steps` (exactly one) with `batch_size` or `memory` MB (exactly one).
@@ -106,10 +115,15 @@ class Trainer:
         `resume` continues from a checkpoint written by `CheckpointHook` under the same options.
         `world_size > 1` trains with DistributedDataParallel in that many spawned processes; in a
         script started by `torchrun --nproc-per-node=N`, every process calls `train` and they train
-        together (leave `world_size` at 0). `progress`: None, a bar on a
-        terminal and periodic log lines elsewhere; True, a bar anywhere; False, nothing.
+        together (leave `world_size` at 0). `precision="bf16"` runs each forward pass under bfloat16
+        autocast (weights and optimizer stay float32); `"auto"` does so on a CUDA device with bf16
+        and stays in float32 on the CPU, where autocast was measured slower; DP training is float32.
+        The batches go to the model's device (move the model with `model.to("cuda")` first). `progress`:
+        None, a bar on a terminal and periodic log lines elsewhere; True, a bar anywhere; False, nothing.
         """
-        config = RunConfig(n_epochs, n_steps, batch_size, memory, lr, accumulate_grad, seed, lr_decay, world_size)
+        config = RunConfig(
+            n_epochs, n_steps, batch_size, memory, lr, accumulate_grad, seed, lr_decay, world_size, precision
+        )
         self._check_inputs(dataset, valid, hooks, dp_step)
         if self.dp_budget is not None:
             self._check_dp_args(dataset, config, valid, resume)
@@ -161,6 +175,7 @@ class Trainer:
             "best_state": self.best_state,
             "stale_validations": self.stale_validations,
             "torch_rng": torch.get_rng_state(),
+            "cuda_rng": _cuda_rng(self._bare_model()),
         }
 
     def _restore(self, state: dict, path: str | Path) -> None:
@@ -175,6 +190,9 @@ class Trainer:
         self.best_valid_loss, self.best_state = state["best_valid_loss"], state["best_state"]
         self.stale_validations = state["stale_validations"]
         torch.set_rng_state(state["torch_rng"])
+        device = model_device(self._bare_model())
+        if state.get("cuda_rng") is not None and device.type == "cuda":  # dropout on CUDA draws from its own generator
+            torch.cuda.set_rng_state(state["cuda_rng"], device)
         log.info("resumed from %s at step %d (epoch %d)", path, self.step, self.epoch)
 
     # -- the run -------------------------------------------------------------------------------
@@ -187,16 +205,21 @@ class Trainer:
         self._reset_state()
         self.config, self.rank, self.world_size = config, strategy.rank, strategy.world_size
         self._work = work
+        if self.dp_budget is None:  # DP steps (opacus' per-sample gradients) stay in float32
+            strategy.precision = resolve_precision(config.precision, model_device(work))
+        precision = strategy.precision
         saved = self._read_resume(resume, config)
         self.accumulate_grad = config.accumulate_grad
         if saved is not None:  # the choices the interrupted run made, never measured again
             self.batch_size, self.lr = saved["resolved"]["batch_size"], saved["resolved"]["lr"]
         else:
             self.batch_size = config.batch_size or search.find_batch_size(
-                work, dataset, config.memory, per_sample_grads=strategy.per_sample_grads
+                work, dataset, config.memory, per_sample_grads=strategy.per_sample_grads, precision=precision
             )
             self.lr = (
-                config.lr if config.lr is not None else search.find_lr(work, dataset, self.batch_size, config.seed)
+                config.lr
+                if config.lr is not None
+                else search.find_lr(work, dataset, self.batch_size, config.seed, precision=precision)
             )
         steps_per_epoch = strategy.steps_per_epoch(len(dataset), self.batch_size, config.accumulate_grad)
         planned = config.planned_steps(len(dataset), steps_per_epoch)
@@ -363,6 +386,10 @@ class Trainer:
             )
         if resume is not None:
             raise ValueError("DP training cannot resume (the accountant is not checkpointed): train from the start")
+        if config.precision == "bf16":
+            raise ValueError(
+                "DP training runs in float32 (per-sample gradients and their clipping): use precision='fp32' or 'auto'"
+            )
         if valid is not None and not isinstance(valid.dp, DpValid):
             raise ValueError(
                 "under DP the validation data is private too: give Validation(..., dp=DpValid(...)) or no validation"
@@ -402,6 +429,12 @@ class Trainer:
         bad = [type(h).__name__ for h in hooks if not isinstance(h, TrainHook)]
         if bad:
             raise TypeError(f"hooks must be TrainHook instances, got {bad}")
+
+
+def _cuda_rng(model: nn.Module) -> torch.Tensor | None:
+    """The random state of the CUDA device `model` is on (None on the CPU)."""
+    device = model_device(model)
+    return torch.cuda.get_rng_state(device) if device.type == "cuda" else None
 
 
 def _same_preproc(a, b) -> bool:

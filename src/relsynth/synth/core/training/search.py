@@ -14,6 +14,7 @@ from torch import nn
 
 from relsynth.synth.core import memory
 from relsynth.synth.core.training.config import Validation
+from relsynth.synth.core.training.precision import FP32, Precision
 from relsynth.synth.core.training.strategy import TrainDataset, adamw, model_device, one_step
 
 log = logging.getLogger(__name__)
@@ -37,9 +38,13 @@ def choose_batch_size(n_samples: int, memory_mb: float, peak_mb: Callable[[int],
     return best
 
 
-def find_batch_size(model: nn.Module, dataset: TrainDataset, memory_mb: float, per_sample_grads: bool) -> int:
+def find_batch_size(
+    model: nn.Module, dataset: TrainDataset, memory_mb: float, per_sample_grads: bool, precision: Precision = FP32
+) -> int:
     """The rule of `choose_batch_size`, each step's peak measured on a copy of `model` with the
-    dataset's longest samples (`per_sample_grads`: as opacus computes them under DP)."""
+    dataset's longest samples (`per_sample_grads`: as opacus computes them under DP) in the run's
+    `precision`. On CUDA the peak is the allocator's (`torch.cuda.max_memory_allocated`), on the
+    CPU the process's resident set."""
     order = _longest_first(dataset)
 
     def peak(b: int) -> float:
@@ -49,8 +54,8 @@ def find_batch_size(model: nn.Module, dataset: TrainDataset, memory_mb: float, p
             from opacus import GradSampleModule
 
             trial = GradSampleModule(trial)
-        device = str(model_device(trial))
-        return memory.measure_peak_mb(lambda: one_step(trial, opt, dataset.collate(order[:b])), device=device)
+        step = lambda: one_step(trial, opt, dataset.collate(order[:b]), precision)  # noqa: E731
+        return memory.measure_peak_mb(step, device=model_device(trial))
 
     size = choose_batch_size(len(dataset), memory_mb, peak)
     log.info("batch size %d chosen for memory=%s MB", size, memory_mb)
@@ -73,8 +78,10 @@ def lr_range_test(step_loss: Callable[[float], float], lr_min: float = 1e-5, lr_
     return float(np.clip(best_lr / 10, 1e-4, 1e-2))
 
 
-def find_lr(model: nn.Module, dataset: TrainDataset, batch_size: int, seed: int = 0) -> float:
-    """A short learning-rate range test on a copy of `model`."""
+def find_lr(
+    model: nn.Module, dataset: TrainDataset, batch_size: int, seed: int = 0, precision: Precision = FP32
+) -> float:
+    """A short learning-rate range test on a copy of `model`, in the run's `precision`."""
     trial = copy.deepcopy(model)
     trial.train()
     opt = adamw(trial, 1e-5)
@@ -84,7 +91,7 @@ def find_lr(model: nn.Module, dataset: TrainDataset, batch_size: int, seed: int 
         for group in opt.param_groups:
             group["lr"] = rate
         idx = rng.choice(len(dataset), size=min(batch_size, len(dataset)), replace=False)
-        return one_step(trial, opt, dataset.collate(np.sort(idx)))
+        return one_step(trial, opt, dataset.collate(np.sort(idx)), precision)
 
     with torch.random.fork_rng():
         rate = lr_range_test(step_loss)

@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from relsynth.synth.core.training.precision import FP32, Precision
+
 
 class TrainDataset(Protocol):
     def __len__(self) -> int: ...
@@ -26,6 +28,7 @@ class Strategy:
     """Plain single-process training: shuffled batches, gradient accumulation, clipping."""
 
     rank, world_size = 0, 1
+    precision: Precision = FP32  # the loop sets the run's (`train(precision=...)`); DP keeps float32
     per_sample_grads = False  # a step computes per-sample gradients (more memory: the batch-size search measures it)
 
     def setup(
@@ -53,11 +56,14 @@ class Strategy:
     def step(self, dataset: TrainDataset, group: list[np.ndarray]) -> float:
         """One optimizer step over the batches of `group` (the loop has set its learning rate); returns the mean loss."""
         self.optimizer.zero_grad(set_to_none=True)
-        total = 0.0
+        losses = []
         for idx in group:
-            _, loss = self.model(on_device(collate(dataset, self.shard(idx), self.pack), self.model))
+            batch = on_device(collate(dataset, self.shard(idx), self.pack), self.model)
+            with self.precision.autocast():
+                _, loss = self.model(batch)
             (loss / len(group)).backward()
-            total += float(loss.detach()) / len(group)
+            losses.append(loss.detach())
+        total = float(torch.stack(losses).double().mean())  # one device sync a step, not one a batch
         check_finite(total)
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
         self.optimizer.step()
@@ -68,7 +74,7 @@ class Strategy:
         return idx
 
     def validate(self, dataset: TrainDataset, batch_size: int) -> float:
-        return evaluate(self.model, dataset, batch_size, pack=self.pack)
+        return evaluate(self.model, dataset, batch_size, pack=self.pack, precision=self.precision)
 
     def result(self) -> dict:
         """What the strategy adds to `TrainResult` (privacy spent, ...)."""
@@ -98,7 +104,9 @@ def collate(dataset: TrainDataset, idx: np.ndarray, pack: bool) -> dict[str, Ten
     return dataset.collate(idx, pack=True) if pack else dataset.collate(idx)
 
 
-def evaluate(model: nn.Module, dataset: TrainDataset, batch_size: int = 64, pack: bool = False) -> float:
+def evaluate(
+    model: nn.Module, dataset: TrainDataset, batch_size: int = 64, pack: bool = False, precision: Precision = FP32
+) -> float:
     """Mean loss over `dataset` (weighted by samples per batch), without gradients."""
     was_training = model.training
     model.eval()
@@ -106,7 +114,9 @@ def evaluate(model: nn.Module, dataset: TrainDataset, batch_size: int = 64, pack
     with torch.no_grad():
         for start in range(0, len(dataset), batch_size):
             idx = np.arange(start, min(start + batch_size, len(dataset)))
-            _, loss = model(on_device(collate(dataset, idx, pack), model))
+            batch = on_device(collate(dataset, idx, pack), model)
+            with precision.autocast():
+                _, loss = model(batch)
             total, count = total + float(loss) * len(idx), count + len(idx)
     model.train(was_training)
     return total / max(count, 1)
@@ -126,10 +136,14 @@ def adamw(model: nn.Module, lr: float) -> torch.optim.Optimizer:
         return torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
 
 
-def one_step(model: nn.Module, opt: torch.optim.Optimizer, batch: dict[str, Tensor]) -> float:
+def one_step(
+    model: nn.Module, opt: torch.optim.Optimizer, batch: dict[str, Tensor], precision: Precision = FP32
+) -> float:
     """A plain optimizer step on one batch (batch-size and learning-rate searches)."""
     opt.zero_grad(set_to_none=True)
-    _, loss = model(on_device(batch, model))
+    batch = on_device(batch, model)
+    with precision.autocast():
+        _, loss = model(batch)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()
@@ -141,6 +155,21 @@ def model_device(model: nn.Module) -> torch.device:
 
 
 def on_device(batch: dict[str, Tensor], model: nn.Module) -> dict[str, Tensor]:
-    """The batch on the model's device (datasets collate on the CPU)."""
-    device = model_device(model)
-    return batch if device.type == "cpu" else {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+    """The batch on the model's device (datasets collate on the CPU). To CUDA, each tensor is
+    copied into pinned (page-locked) memory and from there without blocking: the host goes on
+    queueing the step while the copy runs."""
+    return to_device(batch, model_device(model))
+
+
+def to_device(batch: dict[str, Tensor], device: torch.device) -> dict[str, Tensor]:
+    """`batch` on `device`; see `on_device`."""
+    if device.type == "cpu":
+        return batch
+    if device.type != "cuda":
+        return {k: v.to(device) for k, v in batch.items()}
+    return {k: _pinned(v).to(device, non_blocking=True) for k, v in batch.items()}
+
+
+def _pinned(t: Tensor) -> Tensor:
+    """`t` in page-locked host memory (a copy unless it already is there or on a device)."""
+    return t.pin_memory() if t.device.type == "cpu" and not t.is_pinned() else t
