@@ -83,16 +83,19 @@ def run(
     early_stop: bool,
     gen_factors: list[int],
     schedule: str = "auto",
+    device: str = "cpu",
+    precision: str = "fp32",
 ) -> dict:
     torch.set_num_threads(threads)
+    opts = QUIET | ({"precision": precision} if precision != "fp32" else {})  # older commits lack precision
     train, valid = data.split(ratio=0.1, seed=0)
     pre = TabularPreproc.from_schema(train.schema).fit(train)
     ds = TabularDataset.from_data(train, pre, block_size=BLOCK)
     dv = TabularDataset.from_data(valid, pre, block_size=BLOCK)
     per_epoch = scored_tokens(ds)
     torch.manual_seed(0)
-    model = TabularModel.build(pre, size=size, block_size=BLOCK)
-    r = TabularTrainer(model).train(ds, n_steps=steps, batch_size=BATCH, lr=LR, seed=0, **QUIET)
+    model = TabularModel.build(pre, size=size, block_size=BLOCK).to(device)
+    r = TabularTrainer(model).train(ds, n_steps=steps, batch_size=BATCH, lr=LR, seed=0, **opts)
     out = {
         "data": name,
         "size": size,
@@ -101,13 +104,15 @@ def run(
         "tokens_per_epoch": per_epoch,
         "train_tok_s": round(r.n_epochs * per_epoch / r.seconds),
     }
+    if device != "cpu" or precision != "fp32":
+        out |= {"device": device, "precision": precision}
     if early_stop:
         torch.manual_seed(0)
-        model = TabularModel.build(pre, size=size, block_size=BLOCK)
+        model = TabularModel.build(pre, size=size, block_size=BLOCK).to(device)
         # fixed: the Kedro defaults before the data-size-aware schedule (60 epochs, validation each epoch)
         n_epochs, trigger = (60, "epoch") if schedule == "fixed" else ("auto", "auto")
         valid = Validation(dv, trigger=trigger, early_stop="normal")
-        r = TabularTrainer(model).train(ds, n_epochs=n_epochs, batch_size=BATCH, lr=LR, seed=0, valid=valid, **QUIET)
+        r = TabularTrainer(model).train(ds, n_epochs=n_epochs, batch_size=BATCH, lr=LR, seed=0, valid=valid, **opts)
         out |= {
             "schedule": schedule,
             "early_stop_s": round(r.seconds, 1),
@@ -141,6 +146,8 @@ def main() -> None:
     )
     ap.add_argument("--gen-factors", nargs="*", type=int, default=[1, 10], help="generate k x the training roots")
     ap.add_argument("--json", type=Path, default=None, help="append the rows as JSON lines here")
+    ap.add_argument("--device", default="cpu", help="where the model trains and generates (cuda, cuda:1, ...)")
+    ap.add_argument("--precision", choices=["fp32", "bf16", "auto"], default="fp32", help="train(precision=...)")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     rows = []
@@ -148,7 +155,18 @@ def main() -> None:
         data = load(name)
         for size in args.sizes:
             for threads in args.threads:
-                row = run(name, data, size, threads, args.steps, args.to_early_stop, args.gen_factors, args.schedule)
+                row = run(
+                    name,
+                    data,
+                    size,
+                    threads,
+                    args.steps,
+                    args.to_early_stop,
+                    args.gen_factors,
+                    args.schedule,
+                    args.device,
+                    args.precision,
+                )
                 row["commit"] = commit()
                 rows.append(row)
                 print(json.dumps(row), flush=True)
