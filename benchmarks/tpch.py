@@ -94,6 +94,46 @@ def load_tpch(sf: float) -> RelationalData:
     return RelationalData(tables, SCHEMA)
 
 
+_DDL = {
+    "nation": "n_nationkey INTEGER PRIMARY KEY, n_name VARCHAR NOT NULL",
+    "customer": "c_custkey BIGINT PRIMARY KEY, c_nationkey INTEGER REFERENCES nation, c_acctbal DECIMAL(15,2), "
+    "c_mktsegment VARCHAR",
+    "orders": "o_orderkey BIGINT PRIMARY KEY, o_custkey BIGINT REFERENCES customer, o_orderstatus VARCHAR, "
+    "o_totalprice DECIMAL(15,2), o_orderdate DATE, o_orderpriority VARCHAR, o_shippriority INTEGER",
+    "lineitem": "l_id BIGINT PRIMARY KEY, l_orderkey BIGINT REFERENCES orders, l_linenumber INTEGER, "
+    "l_quantity DECIMAL(15,2), l_extendedprice DECIMAL(15,2), l_discount DECIMAL(15,2), l_tax DECIMAL(15,2), "
+    "l_returnflag VARCHAR, l_linestatus VARCHAR, l_shipdate DATE, l_commitdate DATE, l_receiptdate DATE, "
+    "l_shipinstruct VARCHAR, l_shipmode VARCHAR",
+}
+
+
+def write_tpch_duckdb(sf: float, path: str) -> dict[str, int]:
+    """TPC-H at scale factor `sf` written to the DuckDB file `path` with its primary and foreign keys
+    declared (the tables of SCHEMA, nation first), so `relsynth.relational` reflects them; row counts."""
+    import duckdb
+
+    con = duckdb.connect(path)
+    try:
+        con.execute(f"LOAD '{tpch_extension()}'")
+        target = con.execute("SELECT current_database()").fetchone()[0]
+        con.execute("ATTACH ':memory:' AS gen")
+        con.execute("USE gen")
+        con.execute(f"CALL dbgen(sf={float(sf)})")  # generated in memory, copied with keys below
+        con.execute(f'USE "{target}"')
+        counts = {}
+        for name, ddl in _DDL.items():
+            cols = [c for c in SCHEMA.tables[name].columns if c != "l_id"]
+            select = ", ".join(cols)
+            if name == "lineitem":
+                select = f"row_number() OVER (ORDER BY l_orderkey, l_linenumber) AS l_id, {select}"
+            con.execute(f"CREATE TABLE {name} ({ddl})")
+            con.execute(f"INSERT INTO {name} SELECT {select} FROM gen.main.{name} ORDER BY 1")
+            counts[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+        return counts
+    finally:
+        con.close()
+
+
 if __name__ == "__main__":
     data = load_tpch(0.01)
     print({t: len(df) for t, df in data.data.items()}, pd.__version__)

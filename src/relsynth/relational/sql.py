@@ -532,30 +532,78 @@ def _held(values: Sequence, kind: Column | None) -> pd.Series:
     return s
 
 
+def _sa_table(r: _Reflected, schema_name: str | None) -> sa.TableClause:
+    return sa.table(_quoted(r.name), *(sa.column(_quoted(c), t) for c, t in r.types.items()), schema=schema_name)
+
+
+def _arrow_frame(batch: Any, names: list[str], held: Mapping[str, Column | None]) -> pd.DataFrame:
+    """An Arrow record batch as `_held` would hold its rows: integers as Int64, exact numbers as
+    float64, booleans as boolean, the rest as pandas converts them (dates as `datetime.date`)."""
+    import pyarrow as pa
+
+    columns = {}
+    for c, arr in zip(names, batch.columns, strict=True):
+        kind, typ = held[c], arr.type
+        if kind in (Column.INTEGER, Column.PRIMARY_KEY, Column.FOREIGN_KEY) and pa.types.is_integer(typ):
+            columns[c] = arr.to_pandas(types_mapper={typ: pd.Int64Dtype()}.get)
+        elif kind is Column.NUMERIC and (pa.types.is_decimal(typ) or pa.types.is_integer(typ)):
+            columns[c] = arr.cast(pa.float64()).to_pandas()
+        elif kind is Column.BOOLEAN and pa.types.is_boolean(typ):
+            columns[c] = arr.to_pandas(types_mapper={typ: pd.BooleanDtype()}.get)
+        else:
+            columns[c] = arr.to_pandas()
+    return pd.DataFrame(columns, columns=names)
+
+
+def fetch_frames(
+    conn: sa.Connection, query: sa.Select, names: list[str], held: Mapping[str, Column | None], chunk_size: int
+) -> Iterator[pd.DataFrame]:
+    """The rows of `query`, `chunk_size` at a time: as Arrow record batches where the driver gives
+    them (DuckDB: columnar, no Python object a value), else row by row through `_held`."""
+    if ARROW_FETCH and conn.dialect.name in _ARROW_DIALECTS:
+        # not streamed through SQLAlchemy: its buffered strategy fetches a first row on execute,
+        # and DuckDB would then drop the rest of that row's vector from the record batches
+        for batch in conn.execute(query).cursor.fetch_record_batch(chunk_size):
+            yield _arrow_frame(batch, names, held)
+        return
+    result = conn.execution_options(stream_results=True, max_row_buffer=chunk_size).execute(query)
+    for rows in result.partitions(chunk_size):
+        yield pd.DataFrame(
+            {c: _held(values, held[c]) for c, values in zip(names, zip(*rows, strict=True), strict=True)},
+            columns=names,
+        )
+
+
+ARROW_FETCH = True  # tests switch it off to compare the two ways of reading
+_ARROW_DIALECTS = {"duckdb"}  # drivers whose cursor gives Arrow record batches (fetch_record_batch)
+
+
 def _read_table(
     conn: sa.Connection,
-    r: _Reflected,
+    table: sa.TableClause,
     kinds: Mapping[str, ColumnKind | None],
     pk: str | None,
-    schema_name: str | None,
     chunk_size: int,
+    where: sa.ColumnElement[bool] | None = None,
+    limit: int | None = None,
 ) -> pd.DataFrame:
-    table = sa.table(_quoted(r.name), *(sa.column(_quoted(c), t) for c, t in r.types.items()), schema=schema_name)
+    """`table`'s rows (those matching `where`, the first `limit`) in primary-key order."""
     order = [table.c[pk]] if pk else list(table.c)  # a fixed order: the same database reads the same
-    result = conn.execution_options(stream_results=True, max_row_buffer=chunk_size).execute(
-        sa.select(table).order_by(*order)
-    )
-    names = list(r.types)
+    query = sa.select(table).order_by(*order)
+    if where is not None:
+        query = query.where(where)
+    if limit is not None:
+        query = query.limit(limit)
+    names = list(kinds)
     held = {c: (None if kinds[c] is None else kinds[c].kind) for c in names}
-    parts: dict[str, list[pd.Series]] = {c: [] for c in names}
-    for rows in result.partitions(chunk_size):
-        for c, values in zip(names, zip(*rows, strict=True), strict=True):
-            parts[c].append(_held(values, held[c]))
-    columns = {c: pd.concat(p, ignore_index=True) if p else _held((), held[c]) for c, p in parts.items()}
-    for c, s in columns.items():
-        if s.dtype == "Int64" and not s.isna().any():
-            columns[c] = s.astype("int64")  # as pandas reads whole integers: int64 unless there are nulls
-    return pd.DataFrame(columns, columns=names)
+    parts = list(fetch_frames(conn, query, names, held, chunk_size))
+    if not parts:
+        return pd.DataFrame({c: _held((), held[c]) for c in names}, columns=names)
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    for c in names:
+        if frame[c].dtype == "Int64" and not frame[c].isna().any():
+            frame[c] = frame[c].astype("int64")  # as pandas reads whole integers: int64 unless there are nulls
+    return frame
 
 
 @dataclass
@@ -568,6 +616,69 @@ class Read:
     where: str  # the database, password hidden
 
 
+@dataclass
+class Catalog:
+    """What reflection and the overrides say: the tables read, their catalog entries and the plan."""
+
+    names: list[str]
+    reflected: dict[str, _Reflected]
+    plan: _Plan
+    tables: dict[str, sa.TableClause]  # one object a table: conditions built on it refer to the same FROM
+
+    def primary_key(self, name: str) -> str | None:
+        kinds = self.plan.kinds[name]
+        return next((c for c, k in kinds.items() if k is not None and k.kind is Column.PRIMARY_KEY), None)
+
+    def read(self, conn: sa.Connection, name: str, chunk_size: int, **how: Any) -> pd.DataFrame:
+        """Table `name`'s rows (`how`: `where=`, `limit=` as in `_read_table`)."""
+        return _read_table(conn, self.tables[name], self.plan.kinds[name], self.primary_key(name), chunk_size, **how)
+
+    def schema(self, frames: Mapping[str, pd.DataFrame]) -> Schema:
+        """The schema, each string column categorical or text by its values in `frames` (text
+        columns of `frames` are turned into strings, as `read_table` reads them)."""
+        plan, tables_out = self.plan, {}
+        for n in self.names:
+            cols: dict[str, ColumnKind] = {}
+            for c, kind in plan.kinds[n].items():
+                if kind is None:  # a string type: labels or free text, by the values
+                    decided, reason = string_kind_and_reason(frames[n][c], in_lookup=n in plan.lookups)
+                    kind, plan.kinds[n][c] = as_kind(decided), as_kind(decided)
+                    plan.why[n][c] = f"{plan.why[n][c]}, {reason}"
+                if kind.kind is Column.TEXT:
+                    frames[n][c] = frames[n][c].astype(STRING)
+                cols[c] = kind
+            tables_out[n] = Table(columns=cols)
+        schema = Schema(tables=tables_out, lookups=plan.lookups)
+        schema.inference = plan.why
+        for n, table in schema.tables.items():
+            for c, kind in table.columns.items():
+                log.info("from_sql: %s.%s is %s: %s", n, c, kind.kind.value, plan.why[n][c])
+        return schema
+
+
+def reflect(
+    conn: sa.Connection,
+    tables: Sequence[str] | None,
+    *,
+    schema_name: str | None,
+    lookups: Iterable[str] | None,
+    overrides: object,
+) -> Catalog:
+    """The tables' catalog entries and how they become a relsynth schema; one `SchemaError` lists
+    every key the model cannot take."""
+    given, yaml_lookups = parse_overrides(overrides)
+    lookups = ((lookups,) if isinstance(lookups, str) else tuple(lookups)) if lookups is not None else yaml_lookups
+    names = _table_names(conn, tables, schema_name)
+    reflected = {n: _reflect(conn, n, schema_name) for n in names}
+    plan = _plan(reflected, given, lookups, schema_name)
+    return Catalog(names, reflected, plan, {n: _sa_table(r, schema_name) for n, r in reflected.items()})
+
+
+def check_chunk_size(chunk_size: object) -> None:
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer (rows per fetch), got {chunk_size!r}")
+
+
 def read_sql(
     con: Con,
     tables: Sequence[str] | None = None,
@@ -578,36 +689,13 @@ def read_sql(
     chunk_size: int = CHUNK_SIZE,
 ) -> Read:
     """The tables, schema and SQL types behind `RelationalData.from_sql` (see there), not yet validated."""
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer (rows per fetch), got {chunk_size!r}")
-    given, yaml_lookups = parse_overrides(overrides)
-    lookups = ((lookups,) if isinstance(lookups, str) else tuple(lookups)) if lookups is not None else yaml_lookups
+    check_chunk_size(chunk_size)
     with _engine(con) as engine, engine.connect() as conn:
-        names = _table_names(conn, tables, schema_name)
-        reflected = {n: _reflect(conn, n, schema_name) for n in names}
-        plan = _plan(reflected, given, lookups, schema_name)
-        frames = {}
-        for n in names:
-            pk = next((c for c, k in plan.kinds[n].items() if k is not None and k.kind is Column.PRIMARY_KEY), None)
-            frames[n] = _read_table(conn, reflected[n], plan.kinds[n], pk, schema_name, chunk_size)
+        catalog = reflect(conn, tables, schema_name=schema_name, lookups=lookups, overrides=overrides)
+        frames = {n: catalog.read(conn, n, chunk_size) for n in catalog.names}
         where = safe_url(engine)
-    tables_out = {}
-    for n in names:
-        cols: dict[str, ColumnKind] = {}
-        for c, kind in plan.kinds[n].items():
-            if kind is None:  # a string type: labels or free text, by the values
-                decided, reason = string_kind_and_reason(frames[n][c], in_lookup=n in plan.lookups)
-                kind, plan.why[n][c] = as_kind(decided), f"{plan.why[n][c]}, {reason}"
-            if kind.kind is Column.TEXT:
-                frames[n][c] = frames[n][c].astype(STRING)  # as read_table reads text columns
-            cols[c] = kind
-        tables_out[n] = Table(columns=cols)
-    schema = Schema(tables=tables_out, lookups=plan.lookups)
-    schema.inference = plan.why
-    for n, table in schema.tables.items():
-        for c, kind in table.columns.items():
-            log.info("from_sql: %s.%s is %s: %s", n, c, kind.kind.value, plan.why[n][c])
-    return Read(tables=frames, schema=schema, sql_types=plan.specs, where=where)
+    schema = catalog.schema(frames)
+    return Read(tables=frames, schema=schema, sql_types=catalog.plan.specs, where=where)
 
 
 # ---- writing ---------------------------------------------------------------------------------------

@@ -12,10 +12,14 @@ import atexit
 import logging
 import shutil
 import tempfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import torch
 
 from relsynth.relational import RelationalData
@@ -26,6 +30,11 @@ from relsynth.synth.core.progress import progress
 from relsynth.synth.tabular._tables import index_dtype, root_order
 from relsynth.synth.tabular.grammar import BOS, PAD, Encoded
 from relsynth.synth.tabular.preproc import TabularPreproc
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from relsynth.relational.sql_source import Partition, SQLSource
 
 log = logging.getLogger(__name__)
 IGNORE = -100
@@ -75,24 +84,48 @@ class TabularDataset:
         block_size: int | None = None,
     ) -> TabularDataset:
         """Encode `data`; on disk (memory-mapped) when `on_disk`, in chunks of `chunk_size` root entities."""
-        preproc._check_fitted()
-        for name, value in (("block_size", block_size), ("chunk_size", chunk_size)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int | np.integer)):
-                raise TypeError(f"{name} must be an integer or None, got {value!r}")
-        if block_size is not None:
-            if len(preproc.schema.synth_tables) == 1:
-                raise ValueError("block_size applies to multi-table data only: a single table has one row per sample")
-            if block_size < 2:
-                raise ValueError(f"block_size must be >= 2, got {block_size}")
-        if chunk_size is not None and chunk_size < 1:
-            raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+        _check_sizes(preproc, block_size, chunk_size)
         if not on_disk:
             if path is not None:
                 raise ValueError("path is only used with on_disk=True")
             enc = preproc.transform(data)
             return cls(preproc, _encoded_arrays(enc), block_size)
         target = Path(path) if path is not None else _temporary_dir()
-        _write_chunked(data, preproc, target, chunk_size, block_size)
+        roots = data.schema.roots
+        chunks = _chunks(data, chunk_size)
+        encoded = ((_encode(preproc, chunk), sum(len(chunk[r]) for r in roots)) for chunk in chunks)
+        _write(encoded, sum(len(data[r]) for r in roots), preproc, target, block_size)
+        return cls.from_disk(preproc, target)
+
+    @classmethod
+    def from_source(
+        cls,
+        source: SQLSource,
+        preproc: TabularPreproc,
+        *,
+        path: str | Path | None = None,
+        chunk_size: int = 10_000,
+        block_size: int | None = None,
+        executor: Executor | None = None,
+    ) -> TabularDataset:
+        """Encode a database larger than memory onto disk, `chunk_size` root entities at a time.
+
+        `source` reads the database a partition of whole entities at a time (an `SQLSource`:
+        relsynth.relational.sql_source), so neither the database nor its encoding is ever whole
+        in memory; `preproc` is fitted beforehand, e.g. on `source.sample(n)`. With `executor`
+        (anything with `concurrent.futures.Executor.map`: a `ProcessPoolExecutor`, or a Dask
+        cluster's `Client.get_executor()`), partitions are read and encoded in parallel by its
+        workers and written here in order: the same bytes as without it. The source must then
+        pickle (made from a URL; a DuckDB file opened `?access_mode=read_only`).
+        """
+        _check_sizes(preproc, block_size, chunk_size)
+        target = Path(path) if path is not None else _temporary_dir()
+        partitions = source.partitions(chunk_size)
+        mapped = (executor.map if executor is not None else map)(
+            partial(_encode_partition, source, preproc), partitions
+        )
+        encoded = zip(mapped, (p.n_entities for p in partitions), strict=True)
+        _write(encoded, sum(p.n_entities for p in partitions), preproc, target, block_size)
         return cls.from_disk(preproc, target)
 
     @classmethod
@@ -252,26 +285,52 @@ def _temporary_dir() -> Path:
     return path / "data"
 
 
-def _write_chunked(
-    data: RelationalData, preproc: TabularPreproc, target: Path, chunk_size: int | None, block_size: int | None
+def _check_sizes(preproc: TabularPreproc, block_size: int | None, chunk_size: int | None) -> None:
+    preproc._check_fitted()
+    for name, value in (("block_size", block_size), ("chunk_size", chunk_size)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | np.integer)):
+            raise TypeError(f"{name} must be an integer or None, got {value!r}")
+    if block_size is not None:
+        if len(preproc.schema.synth_tables) == 1:
+            raise ValueError("block_size applies to multi-table data only: a single table has one row per sample")
+        if block_size < 2:
+            raise ValueError(f"block_size must be >= 2, got {block_size}")
+    if chunk_size is not None and chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+
+
+def _encode(preproc: TabularPreproc, tables: Mapping[str, pd.DataFrame]) -> dict[str, np.ndarray]:
+    return _encoded_arrays(preproc.transform_tables(tables))
+
+
+def _encode_partition(source: SQLSource, preproc: TabularPreproc, partition: Partition) -> dict[str, np.ndarray]:
+    """One partition read and encoded: what an executor's worker runs."""
+    return _encode(preproc, source.read(partition).data)
+
+
+def _write(
+    encoded: Iterable[tuple[dict[str, np.ndarray], int]],
+    n_entities: int,
+    preproc: TabularPreproc,
+    target: Path,
+    block_size: int | None,
 ) -> None:
+    """Append encoded chunks (each with its number of root entities) as one dataset at `target`,
+    their positions (token offsets, rows' parents) shifted to follow the chunks before."""
     if (target / ARRAYS_FILE).exists():
         raise FileExistsError(f"{target} already holds a dataset; remove it or choose another path")
     with write_arrays(target, KIND, _ARRAYS) as w:
         n_tokens, n_rows = 0, 0
         w.append(offsets=np.zeros(1, dtype=np.int64))
-        roots = data.schema.roots
-        bar = progress(sum(len(data[r]) for r in roots), "encode", "entities")  # a bar on a terminal, else log lines
-        for chunk in _chunks(data, chunk_size):
-            enc = preproc.transform_tables(chunk)
-            parts = _encoded_arrays(enc)
+        bar = progress(n_entities, "encode", "entities")  # a bar on a terminal, else log lines
+        for parts, entities in encoded:
+            tokens, rows = len(parts["tokens"]), len(parts["row_start"])
             parts["offsets"] = parts["offsets"][1:] + n_tokens
             parts["row_start"] = parts["row_start"] + n_tokens
             parts["row_parent"] = np.where(parts["row_parent"] >= 0, parts["row_parent"] + n_rows, -1)
             w.append(**parts)
-            n_tokens += len(enc.tokens)
-            n_rows += len(enc.row_start)
-            bar.update(sum(len(chunk[r]) for r in roots))
+            n_tokens, n_rows = n_tokens + tokens, n_rows + rows
+            bar.update(entities)
         bar.close()
         log.info("encoded %d tokens, %d rows", n_tokens, n_rows)
         w.meta = {"preproc": preproc.fingerprint(), "block_size": block_size}

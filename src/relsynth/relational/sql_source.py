@@ -1,0 +1,199 @@
+"""A database larger than memory, read a set of whole entities at a time (SQLAlchemy).
+
+`SQLSource` reflects the schema as `RelationalData.from_sql` does (relsynth.relational.sql) but
+never reads a table whole:
+- `partitions(n)` cuts each root table's primary keys into ranges of at most n root entities,
+  streaming the keys once in order (memory: one key a partition);
+- `read(partition)` reads one range's root rows, all their descendants (a child's rows chosen
+  by its foreign key through its ancestors' keys, inside the database) and the lookups, as a
+  validated `RelationalData`;
+- `sample(n, seed)` reads n root entities drawn at random, with their descendants: what a
+  preprocessor is fitted on when the whole database does not fit.
+A string column's kind (categorical or text) is decided on its first `infer_rows` rows, unless
+`overrides` names it. A partition is a small picklable value and a source made from a URL pickles
+too, so an executor (processes, a Dask cluster) can read and encode partitions in parallel; a
+DuckDB file is then opened by several processes at once, which DuckDB allows read-only:
+`duckdb:///file.duckdb?access_mode=read_only`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from relsynth.relational.columns import Column
+from relsynth.relational.data import RelationalData
+from relsynth.relational.schema import Schema
+from relsynth.relational.sql import CHUNK_SIZE, Catalog, Con, _engine, check_chunk_size, fetch_frames, reflect, safe_url
+
+log = logging.getLogger(__name__)
+_IN_BATCH = 1_000  # root keys a sampled read names in one IN (...) list: within every driver's limits
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Root entities of `root` whose keys are in [low, high): None leaves that side open."""
+
+    root: str
+    low: Any
+    high: Any
+    n_entities: int
+
+
+class SQLSource:
+    """A database read in partitions of whole root entities; see the module docstring.
+
+    `con`: a URL (picklable: what parallel readers need) or an `sqlalchemy.Engine`; `tables`,
+    `schema_name`, `lookups` and `overrides` as in `RelationalData.from_sql`; `chunk_size`: rows a
+    fetch; `orphans` as in `RelationalData` (a partition holds every descendant of its roots, so
+    only rows orphaned in the database itself can be orphans).
+    """
+
+    def __init__(
+        self,
+        con: Con,
+        tables: Sequence[str] | None = None,
+        *,
+        schema_name: str | None = None,
+        lookups: Iterable[str] | None = None,
+        overrides: object = None,
+        chunk_size: int = CHUNK_SIZE,
+        infer_rows: int = 10_000,
+        orphans: str = "error",
+    ):
+        check_chunk_size(chunk_size)
+        if isinstance(infer_rows, bool) or not isinstance(infer_rows, int) or infer_rows < 1:
+            raise ValueError(f"infer_rows must be a positive integer, got {infer_rows!r}")
+        self.con, self.chunk_size, self.orphans = con, chunk_size, orphans
+        with _engine(con) as engine, engine.connect() as conn:
+            self.catalog: Catalog = reflect(conn, tables, schema_name=schema_name, lookups=lookups, overrides=overrides)
+            self.where = safe_url(engine)
+            lookup_names = set(self.catalog.plan.lookups)
+            first = {
+                n: self.catalog.read(conn, n, chunk_size, limit=None if n in lookup_names else infer_rows)
+                for n in self.catalog.names
+            }
+        self.schema: Schema = self.catalog.schema(first)  # string kinds from the first rows; lookups whole
+        self.lookups = {n: first[n] for n in self.schema.lookups}
+        log.info("SQLSource: %s, roots %s", self.where, self.schema.roots)
+
+    def __repr__(self) -> str:
+        return f"SQLSource({self.where}, tables={self.catalog.names}, roots={self.schema.roots})"
+
+    # ---- root keys --------------------------------------------------------------------------
+    def _root_keys(self, conn: sa.Connection, root: str) -> Iterator[np.ndarray]:
+        """The primary keys of `root` in order, `chunk_size` at a time."""
+        table, pk = self.catalog.tables[root], self.catalog.primary_key(root)
+        query = sa.select(table.c[pk]).order_by(table.c[pk])
+        for frame in fetch_frames(conn, query, [pk], {pk: Column.PRIMARY_KEY}, self.chunk_size):
+            yield frame[pk].to_numpy(dtype=object)
+
+    def n_entities(self) -> dict[str, int]:
+        """Rows of each root table: the entities there are to read."""
+        with _engine(self.con) as engine, engine.connect() as conn:
+            return {
+                r: conn.execute(sa.select(sa.func.count()).select_from(self.catalog.tables[r])).scalar_one()
+                for r in self.schema.roots
+            }
+
+    def partitions(self, n_entities: int) -> list[Partition]:
+        """Every root entity exactly once, in key order, at most `n_entities` a partition."""
+        if isinstance(n_entities, bool) or not isinstance(n_entities, int) or n_entities < 1:
+            raise ValueError(f"n_entities must be a positive integer, got {n_entities!r}")
+        parts: list[Partition] = []
+        with _engine(self.con) as engine, engine.connect() as conn:
+            for root in self.schema.roots:
+                starts, seen = [], 0
+                for keys in self._root_keys(conn, root):
+                    first = (-seen) % n_entities  # position in `keys` of the next partition's first key
+                    starts.extend(keys[first::n_entities].tolist())
+                    seen += len(keys)
+                for i, low in enumerate(starts):
+                    high = starts[i + 1] if i + 1 < len(starts) else None
+                    size = min(n_entities, seen - i * n_entities)
+                    parts.append(Partition(root, None if i == 0 else low, high, size))
+        return parts
+
+    # ---- rows --------------------------------------------------------------------------------
+    def _under(self, table: str, root_rows: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+        """Rows of `table` whose root entity satisfies `root_rows` (a condition on the root table)."""
+        edge = self.schema.parent(table)
+        if edge is None:
+            return root_rows
+        parent = self.catalog.tables[edge.parent]
+        parent_keys = sa.select(parent.c[self.catalog.primary_key(edge.parent)]).where(
+            self._under(edge.parent, root_rows)
+        )
+        return self.catalog.tables[table].c[edge.fk].in_(parent_keys)
+
+    def _entity_frames(
+        self, conn: sa.Connection, root: str, root_rows: sa.ColumnElement[bool]
+    ) -> dict[str, pd.DataFrame]:
+        """Every synthesised table's rows under the root entities `root_rows` picks (other roots'
+        tables empty)."""
+        tree = set(self.schema.depth_first(root))
+        return {
+            t: self.catalog.read(conn, t, self.chunk_size, where=self._under(t, root_rows) if t in tree else sa.false())
+            for t in self.schema.synth_tables
+        }
+
+    def _data(self, frames: dict[str, pd.DataFrame]) -> RelationalData:
+        tables = {**frames, **{n: df.copy() for n, df in self.lookups.items()}}
+        data = RelationalData({t: tables[t] for t in self.schema.tables}, self.schema, orphans=self.orphans)
+        data._add_sql_types(self.catalog.plan.specs)
+        return data
+
+    def read(self, partition: Partition) -> RelationalData:
+        """The partition's root entities with all their descendants, and the lookups."""
+        key = self.catalog.tables[partition.root].c[self.catalog.primary_key(partition.root)]
+        bounds = [key >= partition.low] if partition.low is not None else []
+        bounds += [key < partition.high] if partition.high is not None else []
+        with _engine(self.con) as engine, engine.connect() as conn:
+            return self._data(self._entity_frames(conn, partition.root, sa.and_(sa.true(), *bounds)))
+
+    def chunks(self, n_entities: int) -> Iterator[RelationalData]:
+        """`read` of every partition of `partitions(n_entities)`, in order."""
+        for part in self.partitions(n_entities):
+            yield self.read(part)
+
+    def sample(self, n_entities: int, seed: int = 0) -> RelationalData:
+        """`n_entities` root entities drawn at random without replacement (shared among the roots
+        by their sizes), with all their descendants and the lookups; all of them when there are
+        fewer."""
+        if isinstance(n_entities, bool) or not isinstance(n_entities, int) or n_entities < 1:
+            raise ValueError(f"n_entities must be a positive integer, got {n_entities!r}")
+        rng = np.random.default_rng(seed)
+        sizes = self.n_entities()
+        total = max(sum(sizes.values()), 1)
+        reads: list[dict[str, pd.DataFrame]] = []
+        with _engine(self.con) as engine, engine.connect() as conn:
+            for root, size in sizes.items():
+                k = min(size, round(n_entities * size / total))
+                chosen = np.sort(rng.choice(size, size=k, replace=False)) if k < size else np.arange(size)
+                keys = _keys_at(self._root_keys(conn, root), chosen)
+                key = self.catalog.tables[root].c[self.catalog.primary_key(root)]
+                reads += [
+                    self._entity_frames(conn, root, key.in_(keys[i : i + _IN_BATCH]))
+                    for i in range(0, len(keys), _IN_BATCH)
+                ]
+            if not reads:  # no entity at all: the tables' empty frames
+                reads.append(self._entity_frames(conn, self.schema.roots[0], sa.false()))
+        frames = {t: pd.concat([r[t] for r in reads], ignore_index=True) for t in self.schema.synth_tables}
+        return self._data(frames)
+
+
+def _keys_at(keys: Iterable[np.ndarray], positions: np.ndarray) -> list:
+    """The keys at the sorted `positions` of the stream of key arrays `keys`."""
+    out, seen, j = [], 0, 0
+    for part in keys:
+        end = seen + len(part)
+        k = np.searchsorted(positions, end, side="left")
+        out.extend(part[positions[j:k] - seen].tolist())
+        j, seen = k, end
+    return out

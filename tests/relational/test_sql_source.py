@@ -1,0 +1,114 @@
+"""SQLSource: a database read a partition of whole entities at a time, on real SQLite and DuckDB."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sql_data import CHINOOK_URL, MAIN_TABLES
+
+from relsynth.relational import RelationalData, sql
+from relsynth.relational.sql_source import SQLSource
+
+
+def sorted_by_key(data: RelationalData, table: str) -> pd.DataFrame:
+    pk = data.schema.tables[table].primary_key
+    return data[table].sort_values(pk).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def chinook() -> RelationalData:
+    return RelationalData.from_sql(CHINOOK_URL, MAIN_TABLES)
+
+
+@pytest.fixture(scope="module")
+def chinook_duckdb(tmp_path_factory: pytest.TempPathFactory, chinook: RelationalData) -> str:
+    target = f"duckdb:///{tmp_path_factory.mktemp('duck') / 'chinook.duckdb'}"
+    chinook.to_sql(target)
+    return target
+
+
+@pytest.fixture(params=["sqlite", "duckdb"])
+def url(request: pytest.FixtureRequest, chinook_duckdb: str) -> str:
+    return CHINOOK_URL if request.param == "sqlite" else chinook_duckdb
+
+
+def test_partitions_read_back_the_whole_database(url: str, chinook: RelationalData) -> None:
+    """Every root entity lands in exactly one partition, in key order, with all its descendants:
+    the partitions together are the database `from_sql` reads whole."""
+    source = SQLSource(url, MAIN_TABLES)
+    assert source.schema == chinook.schema
+    parts = source.partitions(50)
+    assert [p.n_entities for p in parts] == [50, 50, 50, 50, 50, 25]
+    assert parts[0].low is None and parts[-1].high is None
+    assert all(a.high == b.low for a, b in zip(parts, parts[1:], strict=False))
+    chunks = [source.read(p) for p in parts]
+    assert [len(c["artist"]) for c in chunks] == [p.n_entities for p in parts]
+    for table in chinook.schema.synth_tables:
+        together = pd.concat([c[table] for c in chunks], ignore_index=True)
+        pk = chinook.schema.tables[table].primary_key
+        assert together[pk].is_unique
+        pd.testing.assert_frame_equal(together.sort_values(pk).reset_index(drop=True), sorted_by_key(chinook, table))
+    for lookup in chinook.schema.lookups:  # whole in every chunk: rows refer to them
+        pd.testing.assert_frame_equal(chunks[2][lookup], chinook[lookup])
+    assert chunks[0].formats["track"]["unit_price"]["sql"]["type"] == "numeric"  # SQL types travel, for to_sql
+
+
+def test_a_sample_is_whole_random_entities_and_repeats_with_its_seed(url: str, chinook: RelationalData) -> None:
+    source = SQLSource(url, MAIN_TABLES)
+    sample = source.sample(40, seed=3)
+    assert len(sample["artist"]) == 40 and sample["artist"]["id"].is_unique
+    # every album and track of a drawn artist, nothing else: the counts a preprocessor fits are real
+    albums = chinook["album"][chinook["album"]["artist"].isin(sample["artist"]["id"])]
+    tracks = chinook["track"][chinook["track"]["album"].isin(albums["id"])]
+    assert sorted(sample["album"]["id"]) == sorted(albums["id"])
+    assert sorted(sample["track"]["id"]) == sorted(tracks["id"])
+    assert sorted(source.sample(40, seed=3)["artist"]["id"]) == sorted(sample["artist"]["id"])
+    assert sorted(source.sample(40, seed=4)["artist"]["id"]) != sorted(sample["artist"]["id"])
+    # drawn from the whole key range, not its start
+    assert sample["artist"]["id"].max() > chinook["artist"]["id"].quantile(0.75)
+    everything = source.sample(10_000)
+    assert len(everything["artist"]) == len(chinook["artist"]) and len(everything["track"]) == len(chinook["track"])
+
+
+def test_duckdb_arrow_batches_read_as_rows_do(chinook_duckdb: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB is read through Arrow record batches: the same frames as reading row by row."""
+    columnar = SQLSource(chinook_duckdb, MAIN_TABLES, chunk_size=97)
+    part = columnar.partitions(60)[1]
+    by_arrow = columnar.read(part)
+    monkeypatch.setattr(sql, "ARROW_FETCH", False)
+    by_rows = SQLSource(chinook_duckdb, MAIN_TABLES, chunk_size=97).read(part)
+    for table in by_rows.schema.tables:
+        pd.testing.assert_frame_equal(by_arrow[table], by_rows[table])
+
+
+def test_a_source_made_from_a_url_pickles_for_parallel_readers(tmp_path: Path) -> None:
+    source = SQLSource(CHINOOK_URL, MAIN_TABLES)
+    part = source.partitions(100)[1]
+    again = pickle.loads(pickle.dumps(source))
+    pd.testing.assert_frame_equal(again.read(part)["track"], source.read(part)["track"])
+
+
+def test_string_kinds_come_from_the_first_rows_unless_overridden() -> None:
+    source = SQLSource(CHINOOK_URL, MAIN_TABLES, infer_rows=200)
+    assert source.schema.tables["artist"].columns["name"].kind.value == "text"
+    assert "free text" in source.schema.inference["artist"]["name"]
+    named = SQLSource(CHINOOK_URL, MAIN_TABLES, overrides={"artist": {"name": "categorical"}})
+    assert named.schema.tables["artist"].columns["name"].kind.value == "categorical"
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda s: s.partitions(0), "n_entities must be a positive integer"),
+        (lambda s: s.sample(True), "n_entities must be a positive integer"),
+        (lambda s: SQLSource(CHINOOK_URL, MAIN_TABLES, infer_rows=0), "infer_rows must be a positive integer"),
+        (lambda s: SQLSource(CHINOOK_URL, MAIN_TABLES, chunk_size=-1), "chunk_size must be a positive integer"),
+    ],
+)
+def test_arguments_are_checked(call, message: str) -> None:
+    source = SQLSource(CHINOOK_URL, MAIN_TABLES)
+    with pytest.raises(ValueError, match=message):
+        call(source)

@@ -1,0 +1,81 @@
+"""TabularDataset.from_source: a database encoded onto disk a partition at a time, serially, by
+processes, or by a local Dask cluster: always the bytes of encoding the database held whole."""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from relsynth.relational import RelationalData
+from relsynth.relational.sql_source import SQLSource
+from relsynth.synth.tabular.dataset import TabularDataset
+from relsynth.synth.tabular.preproc import TabularPreproc
+
+CHINOOK_URL = f"sqlite:///{Path(__file__).resolve().parents[3] / 'data' / '01_raw' / 'chinook' / 'chinook.sqlite'}"
+TABLES = ["artist", "album", "track", "genre", "media_type"]
+
+
+@pytest.fixture(scope="module")
+def source() -> SQLSource:
+    return SQLSource(CHINOOK_URL, TABLES)
+
+
+@pytest.fixture(scope="module")
+def preproc(source: SQLSource) -> TabularPreproc:
+    """Fitted on a sample of 80 artists: the rest holds values it never saw."""
+    sample = source.sample(80, seed=0)
+    return TabularPreproc.from_schema(sample.schema).fit(sample)
+
+
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory: pytest.TempPathFactory, preproc: TabularPreproc) -> TabularDataset:
+    data = RelationalData.from_sql(CHINOOK_URL, TABLES)
+    path = tmp_path_factory.mktemp("whole") / "ds"
+    return TabularDataset.from_data(data, preproc, on_disk=True, path=path, chunk_size=1_000, block_size=128)
+
+
+def assert_same(a: TabularDataset, b: TabularDataset) -> None:
+    assert a.arrays.keys() == b.arrays.keys()
+    for name in a.arrays:
+        np.testing.assert_array_equal(a.arrays[name], b.arrays[name], err_msg=name)
+    assert a.block_size == b.block_size and len(a) == len(b)
+
+
+def test_from_source_equals_encoding_the_whole_database(tmp_path, source, preproc, whole) -> None:
+    streamed = TabularDataset.from_source(source, preproc, path=tmp_path / "ds", chunk_size=37, block_size=128)
+    assert_same(streamed, whole)
+    assert streamed.n_entities == 275
+    assert_same(TabularDataset.from_disk(preproc, tmp_path / "ds"), whole)
+    with pytest.raises(FileExistsError, match="already holds"):
+        TabularDataset.from_source(source, preproc, path=tmp_path / "ds")
+
+
+def test_partitions_encoded_by_worker_processes_write_the_same_bytes(tmp_path, source, preproc, whole) -> None:
+    with ProcessPoolExecutor(2) as pool:
+        parallel = TabularDataset.from_source(
+            source, preproc, path=tmp_path / "ds", chunk_size=50, block_size=128, executor=pool
+        )
+    assert_same(parallel, whole)
+
+
+@pytest.mark.slow
+def test_partitions_encoded_on_a_local_dask_cluster_write_the_same_bytes(tmp_path, source, preproc, whole) -> None:
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        on_dask = TabularDataset.from_source(
+            source, preproc, path=tmp_path / "ds", chunk_size=50, block_size=128, executor=client.get_executor()
+        )
+    assert_same(on_dask, whole)
+
+
+def test_sizes_are_checked(tmp_path, source, preproc) -> None:
+    with pytest.raises(ValueError, match="chunk_size must be >= 1"):
+        TabularDataset.from_source(source, preproc, path=tmp_path / "a", chunk_size=0)
+    with pytest.raises(TypeError, match="block_size must be an integer"):
+        TabularDataset.from_source(source, preproc, path=tmp_path / "b", block_size=1.5)
