@@ -3,11 +3,17 @@ the groups several pipelines share (`dp`, `text_tables`, model sizes)."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+import yaml
 
 from relsynth.pipelines._params import (
     accepted_keys,
     call,
+    dp_preset,
+    dp_public,
     dp_settings,
     text_model_dataset,
     text_tables,
@@ -65,6 +71,47 @@ def test_dp_settings() -> None:
         dp_settings({"epsilonn": 1.0, "delta": 1e-5})
     with pytest.raises(ValueError, match=r"params:dp must be null"):
         dp_settings(3.0)
+
+
+def test_dp_public_and_preset_are_read_beside_the_budget() -> None:
+    dp = {
+        "epsilon": 3.0,
+        "delta": 1e-5,
+        "max_batch_size": 8,
+        "preset": True,
+        "public": {"track.genre": ["Rock", "Jazz"], "track.price": {"lo": 0, "hi": 2}},
+    }
+    assert dp_settings(dp) == (DpBudget(3.0, 1e-5), DpStep(max_batch_size=8))  # neither goes to the budget
+    assert dp_public(dp) == {"track.genre": ["Rock", "Jazz"], "track.price": (0, 2)}  # {lo, hi}: bounds
+    assert dp_public(None) is None and dp_public({"epsilon": 3.0}) is None
+    training, step = dp_preset(dp, n_samples=400)
+    preset = DpStep.preset(400)
+    assert training == {"n_steps": None, "memory": None, **{k: preset[k] for k in ("batch_size", "lr", "n_epochs")}}
+    assert training["batch_size"] == 100  # a quarter of the entities
+    assert step == DpStep(noise_multiplier=None, max_grad_norm=1.0, max_batch_size=8)
+    assert dp_preset({**dp, "preset": False}, 400) == ({}, None) and dp_preset(None, 400) == ({}, None)
+
+
+def test_the_documented_dp_example_is_read() -> None:
+    """The example in conf/base/parameters_dp.yml's comments is a `dp` group the helpers accept."""
+    text = (Path(__file__).resolve().parents[2] / "conf/base/parameters_dp.yml").read_text()
+    block = re.search(r"#   dp:\n((?:#     .*\n)+)", text)
+    assert block, "no commented `dp:` example in parameters_dp.yml"
+    dp = yaml.safe_load("\n".join(line[6:] for line in block.group(1).splitlines()))
+    budget, _ = dp_settings(dp)
+    assert budget.epsilon == 3.0 and dp_preset(dp, 1000)[1] is not None
+    assert all(isinstance(v, list | tuple) for v in dp_public(dp).values())
+
+
+def test_dp_public_and_preset_refuse_what_they_cannot_read() -> None:
+    with pytest.raises(ValueError, match=r"params:dp.public.track.price: numeric bounds are \{lo, hi\}"):
+        dp_public({"public": {"track.price": {"low": 0, "high": 2}}})
+    with pytest.raises(ValueError, match=r"params:dp.public.track.genre: give a list"):
+        dp_public({"public": {"track.genre": "Rock"}})
+    with pytest.raises(ValueError, match=r"sets \['noise_multiplier'\] beside preset: true"):
+        dp_preset({"epsilon": 3.0, "delta": 1e-5, "preset": True, "noise_multiplier": 1.0}, 400)
+    with pytest.raises(ValueError, match="preset must be true or false"):
+        dp_preset({"epsilon": 3.0, "delta": 1e-5, "preset": "dp"}, 400)
 
 
 def test_with_model_size() -> None:

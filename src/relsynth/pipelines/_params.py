@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from relsynth.synth import DpBudget, DpStep, ModelSize
@@ -66,23 +67,69 @@ def check_params(func: Callable[..., Any], group: str, params: Mapping[str, Any]
 
 # ---- groups shared by several pipelines -----------------------------------------------------
 DP_STEP_KEYS = ("noise_multiplier", "max_grad_norm", "max_batch_size")  # the `dp` keys that go to DpStep
+DP_OTHER_KEYS = ("public", "preset")  # to TabularPreproc.fit(public=) and DpStep.preset (the training node)
+PRESET_TRAINING_KEYS = ("batch_size", "lr", "n_epochs", "n_steps", "memory")  # what `preset: true` sets
 
 
 def dp_settings(dp: Mapping[str, Any] | None) -> tuple[DpBudget | None, DpStep | None]:
     """`DpBudget` and `DpStep` from the `dp` group; (None, None) when it is null (no DP).
 
     Budget keys: epsilon, delta, preproc_share, accountant, max_children; step keys:
-    noise_multiplier (null: calibrated to spend the budget), max_grad_norm, max_batch_size. The
-    preprocessing and the tabular_training pipelines both read this one group, so DP is on for
-    both or for neither.
+    noise_multiplier (null: calibrated to spend the budget), max_grad_norm, max_batch_size; and
+    `public` (`dp_public`) and `preset` (`dp_preset`). The preprocessing and the tabular_training
+    pipelines both read this one group, so DP is on for both or for neither.
     """
     if dp is None:
         return None, None
     if not isinstance(dp, Mapping):
         raise ValueError(f"params:dp must be null (no DP) or a mapping of DpBudget and DpStep fields, got {dp!r}")
-    budget = {k: v for k, v in dp.items() if k not in DP_STEP_KEYS}
+    budget = {k: v for k, v in dp.items() if k not in DP_STEP_KEYS + DP_OTHER_KEYS}
     step = {k: v for k, v in dp.items() if k in DP_STEP_KEYS}
     return call(DpBudget, "dp", budget), call(DpStep, "dp", step)
+
+
+def dp_public(dp: Mapping[str, Any] | None) -> dict[str, list | tuple[float, float]] | None:
+    """`dp.public` as `TabularPreproc.fit(public=...)` takes it: "table.column" -> a list of
+    categories or values as it is, a mapping {lo, hi} as numeric bounds (lo, hi). None: nothing
+    declared (or no DP). What is declared is the user's responsibility: it must not be read off
+    the private data."""
+    public = (dp or {}).get("public")
+    if public is None:
+        return None
+    if not isinstance(public, Mapping):
+        raise ValueError(
+            f"params:dp.public must be a mapping of 'table.column' to a list or {{lo, hi}}, got {public!r}"
+        )
+    out: dict[str, list | tuple[float, float]] = {}
+    for key, known in public.items():
+        if isinstance(known, Mapping):
+            if set(known) != {"lo", "hi"}:
+                raise ValueError(f"params:dp.public.{key}: numeric bounds are {{lo, hi}}, got keys {sorted(known)}")
+            out[key] = (known["lo"], known["hi"])
+        elif isinstance(known, list | tuple):
+            out[key] = list(known)
+        else:
+            raise ValueError(f"params:dp.public.{key}: give a list (categories, values) or {{lo, hi}}, got {known!r}")
+    return out
+
+
+def dp_preset(dp: Mapping[str, Any] | None, n_samples: int) -> tuple[dict[str, Any], DpStep | None]:
+    """With `dp.preset: true`, `DpStep.preset(n_samples)` split as the training node uses it: the
+    `tabular_training` settings it replaces (PRESET_TRAINING_KEYS) and the `DpStep` (its noise and
+    clipping, the group's max_batch_size kept). ({}, None) when the preset is off or there is no DP.
+
+    The preset sets the noise and the clipping: the group may not set noise_multiplier or
+    max_grad_norm beside it."""
+    if dp is None or not dp.get("preset", False):
+        return {}, None
+    if dp["preset"] is not True:
+        raise ValueError(f"params:dp.preset must be true or false, got {dp['preset']!r}")
+    clash = sorted(k for k in ("noise_multiplier", "max_grad_norm") if k in dp)
+    if clash:
+        raise ValueError(f"params:dp sets {clash} beside preset: true, which chooses them: remove one or the other")
+    preset = DpStep.preset(n_samples)
+    step = replace(preset.pop("dp_step"), max_batch_size=dp.get("max_batch_size", 0))
+    return {"n_steps": None, "memory": None, **preset}, step
 
 
 def with_model_size(architecture: Mapping[str, Any] | None, group: str) -> dict[str, Any]:

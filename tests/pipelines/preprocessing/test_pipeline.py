@@ -31,6 +31,18 @@ def test_fit_tabular_preproc_spends_its_share_of_the_dp_budget(tiny_database: Re
     assert 0 < spent["epsilon"] <= 0.3 + 1e-9  # its share of epsilon, no more
 
 
+def test_fit_tabular_preproc_uses_the_public_knowledge_of_the_dp_group(
+    tiny_database: RelationalData, params: dict
+) -> None:
+    public = {"track.composer": ["Bach", "Satie"], "track.price": {"lo": 0, "hi": 5}}
+    dp = {"epsilon": 3.0, "delta": 1e-5, "max_children": 10, "public": public}
+    preproc = fit_tabular_preproc(tiny_database, params["tabular_encoding"], dp)
+    assert preproc.stats["dp"]["public"] == ["track.composer", "track.price"]
+    slots = {(s.table, s.column): s.preproc for s in preproc.slots}
+    assert slots["track", "composer"].categories == ["Bach", "Satie"]  # the declared list, as given
+    assert 0 <= min(slots["track", "price"].edges) and max(slots["track", "price"].edges) <= 5  # inside the bounds
+
+
 def test_fit_tabular_preproc_names_a_misspelt_key(tiny_database: RelationalData) -> None:
     with pytest.raises(ValueError, match=r"params:tabular_encoding has unknown key\(s\) \['nbins'\]"):
         fit_tabular_preproc(tiny_database, {"nbins": 8})

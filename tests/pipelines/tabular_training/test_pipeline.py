@@ -16,7 +16,16 @@ from relsynth.pipelines.tabular_training.nodes import (
     training_metrics,
 )
 from relsynth.relational import RelationalData
-from relsynth.synth import EarlyStop, LrSchedule, TabularDataset, TabularModel, TabularPreproc
+from relsynth.synth import (
+    DpStep,
+    EarlyStop,
+    LrSchedule,
+    TabularDataset,
+    TabularModel,
+    TabularPreproc,
+    TabularTrainer,
+    TrainResult,
+)
 
 
 @pytest.fixture
@@ -104,6 +113,32 @@ def test_dp_inside_tabular_training_points_to_the_dp_group(
     training = {**params["tabular_training"], "dp": {"epsilon": 3.0, "delta": 1e-5}}
     with pytest.raises(ValueError, match=r"tabular_training.dp has moved to the top-level `dp` group"):
         train(tiny_preproc, datasets, params, tabular_training=training)
+
+
+def test_the_dp_preset_reaches_the_trainer(
+    tiny_preproc: TabularPreproc, datasets: tuple, params: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`dp.preset: true`: DpStep.preset's settings replace tabular_training's in the trainer's call."""
+    calls = []
+
+    def fake_train(self, **kwargs) -> TrainResult:
+        calls.append(kwargs)
+        return TrainResult()
+
+    monkeypatch.setattr(TabularTrainer, "train", fake_train)
+    dp = {"epsilon": 3.0, "delta": 1e-5, "max_batch_size": 2, "preset": True, "public": {"track.composer": ["Bach"]}}
+    train(tiny_preproc, datasets, params, dp=dp)
+    preset = DpStep.preset(len(datasets[0]))
+    (kwargs,) = calls
+    assert {k: kwargs[k] for k in ("batch_size", "lr", "n_epochs", "n_steps", "memory")} == {
+        "batch_size": preset["batch_size"],
+        "lr": preset["lr"],
+        "n_epochs": preset["n_epochs"],
+        "n_steps": None,
+        "memory": None,
+    }
+    assert kwargs["seed"] == params["tabular_training"]["seed"]  # the rest of tabular_training stays
+    assert kwargs["dp_step"] == DpStep(noise_multiplier=None, max_grad_norm=1.0, max_batch_size=2)
 
 
 def test_build_validation(datasets: tuple) -> None:

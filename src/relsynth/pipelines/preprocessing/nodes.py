@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from relsynth.pipelines._params import call, dp_settings
+from relsynth.pipelines._params import call, dp_public, dp_settings
 from relsynth.relational import RelationalData
 from relsynth.synth import TabularPreproc
 
@@ -21,11 +21,13 @@ def fit_tabular_preproc(
     `tabular_encoding` is the parameter group of the same name: `TabularPreproc`'s options
     (`n_bins`, `min_count`, `max_exact_count`, `ctx_cols`, `preprocessors`). `dp` is the `dp`
     group, which tabular_training reads too: when set, the fit uses DP mechanisms and spends its
-    share (`preproc_share`) of that budget; null: no DP.
+    share (`preproc_share`) of that budget; null: no DP. Its `public` ("table.column": a list of
+    categories or values, or {lo, hi}) is what the user declares known without the data, used
+    at no cost (`TabularPreproc.fit(public=...)`).
     """
     budget, _ = dp_settings(dp)
     preproc = call(TabularPreproc, "tabular_encoding", tabular_encoding, schema=database.schema).fit(
-        database, dp=budget
+        database, dp=budget, public=dp_public(dp)
     )
     log.info(
         "tabular preproc: %d slots, vocabulary %d tokens, longest entity %d tokens%s",

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from relsynth.hooks import MlflowMetricsHook
-from relsynth.pipelines._params import call, dp_settings, with_model_size
+from relsynth.pipelines._params import call, dp_preset, dp_settings, with_model_size
 from relsynth.synth import (
     DpValid,
     EarlyStop,
@@ -73,7 +73,9 @@ def train_tabular_model(
     Parameter groups: `tabular_training` (`TabularTrainer.train`: n_epochs or n_steps,
     batch_size or memory, lr (null: range test), accumulate_grad, seed), `tabular_validation`
     (`Validation`: each, trigger, dp, early_stop, lr_schedule; null: no validation) and `dp`
-    (null: no DP; the preprocessing pipeline reads the same group). Returns the trained model
+    (null: no DP; the preprocessing pipeline reads the same group; with `preset: true`,
+    `DpStep.preset` replaces tabular_training's batch_size, lr, n_epochs, n_steps and memory and
+    chooses the noise and clipping). Returns the trained model
     (best validation weights) and a summary of the run: the choices the trainer made, the timing,
     the per-epoch history and, under DP, the privacy spent.
     """
@@ -83,14 +85,17 @@ def train_tabular_model(
             "which the preprocessing pipeline reads too: move it there"
         )
     budget, dp_step = dp_settings(dp)
+    preset, preset_step = dp_preset(dp, len(dataset_train))
+    if preset:
+        log.info("DP preset (DpStep.preset): %s, %s instead of tabular_training's settings", preset, preset_step)
     result = call(
         TabularTrainer(model, dp_budget=budget).train,
         "tabular_training",
-        tabular_training,
+        {**(tabular_training or {}), **preset},
         dataset=dataset_train,
         valid=build_validation(dataset_valid, tabular_validation),
         hooks=[MlflowMetricsHook(prefix=METRICS_PREFIX)],
-        dp_step=dp_step,
+        dp_step=preset_step or dp_step,
     )
     _log_result(result)
     return model, {**asdict(result), "n_parameters": model.n_params()}
