@@ -104,3 +104,26 @@ def test_truncated_weights_are_refused_naming_the_file(tmp_path, shop_preproc, t
     weights.write_bytes(weights.read_bytes()[:100])
     with pytest.raises(LoadError, match="model.safetensors: unreadable weights"):
         TabularModel.load(tmp_path / "m")
+
+
+def test_count_calibration_of_a_large_dataset_reads_a_random_sample_of_it(make_shop, tiny_size):
+    """A large database is calibrated on `max_samples` samples drawn from all of it, not read
+    whole again after training; the estimate stays that of the whole."""
+    from relsynth.synth import TabularDataset
+
+    shop = make_shop(600, 150)
+    shop_preproc = TabularPreproc.from_schema(shop.schema).fit(shop)
+    ds = TabularDataset.from_data(shop, shop_preproc)
+    read: list[np.ndarray] = []
+    collate = ds.collate
+    ds.collate = lambda idx, **kw: (read.append(np.asarray(idx)), collate(idx, **kw))[1]
+    whole = _build(shop_preproc, tiny_size).calibrate_counts(ds)
+    assert sum(len(i) for i in read) == len(ds)
+    read.clear()
+    sampled = _build(shop_preproc, tiny_size).calibrate_counts(ds, max_samples=len(ds) // 2)
+    seen = np.concatenate(read)
+    assert len(seen) == len(ds) // 2 and len(np.unique(seen)) == len(seen)
+    assert seen.max() > 0.75 * len(ds)  # drawn from the whole dataset, not its start
+    assert whole.keys() == sampled.keys()
+    for edge, ratio in whole.items():
+        assert sampled[edge] == pytest.approx(ratio, rel=0.12)

@@ -177,13 +177,17 @@ class TabularModel(nn.Module):
 
     # ---- calibration -----------------------------------------------------------------------
     @torch.no_grad()
-    def calibrate_counts(self, dataset, batch_size: int = 64, smoothing: float = 0.5) -> dict[str, float]:
+    def calibrate_counts(
+        self, dataset, batch_size: int = 64, smoothing: float = 0.5, max_samples: int = 16_384, seed: int = 0
+    ) -> dict[str, float]:
         """Match the mean predicted child-count distribution to the counts seen in `dataset`.
 
         Child counts are one token per parent among many field tokens, so a model with a good
         loss can still generate too few or too many children; the error compounds down the
         tree. Under teacher forcing we average the predicted distribution of each count slot,
         compare it with the real frequencies and store the log-ratio as a generation-time bias.
+        A dataset of more than `max_samples` samples is read through that many drawn at random
+        (with `seed`): the same estimate, without a forward pass over a whole large database.
         Returns, per count slot, the mean count predicted before calibration over the real one.
         """
         was_training = self.training
@@ -194,8 +198,11 @@ class TabularModel(nn.Module):
         pred = torch.zeros(V, dtype=torch.float64, device=device)
         real = torch.zeros(V, dtype=torch.float64, device=device)
         is_count = torch.tensor([s.is_count for s in self.preproc.slots], device=device)
-        for start in range(0, len(dataset), batch_size):
-            batch = on_device(dataset.collate(np.arange(start, min(start + batch_size, len(dataset)))), self)
+        samples = np.arange(len(dataset))
+        if len(samples) > max_samples:
+            samples = np.sort(np.random.default_rng(seed).choice(len(samples), max_samples, replace=False))
+        for start in range(0, len(samples), batch_size):
+            batch = on_device(dataset.collate(samples[start : start + batch_size]), self)
             logits, _ = self(batch)  # (scored positions, V)
             scored = batch["targets"] >= 0
             sel = is_count[batch["slots"][scored]]
