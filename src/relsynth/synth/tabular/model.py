@@ -9,6 +9,7 @@ token per parent but decide the structure of the whole database.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from pathlib import Path
@@ -178,7 +179,13 @@ class TabularModel(nn.Module):
     # ---- calibration -----------------------------------------------------------------------
     @torch.no_grad()
     def calibrate_counts(
-        self, dataset, batch_size: int = 64, smoothing: float = 0.5, max_samples: int = 16_384, seed: int = 0
+        self,
+        dataset,
+        batch_size: int = 64,
+        smoothing: float = 0.5,
+        max_samples: int = 16_384,
+        seed: int = 0,
+        target: Mapping[str, np.ndarray] | None = None,
     ) -> dict[str, float]:
         """Match the mean predicted child-count distribution to the counts seen in `dataset`.
 
@@ -188,6 +195,9 @@ class TabularModel(nn.Module):
         compare it with the real frequencies and store the log-ratio as a generation-time bias.
         A dataset of more than `max_samples` samples is read through that many drawn at random
         (with `seed`): the same estimate, without a forward pass over a whole large database.
+        `target` ("table->child": a distribution over that count slot's tokens) is matched instead
+        of the dataset's counts; the slots it leaves out get no bias (under DP: the preprocessor's
+        noisy counts, matched on synthetic data, `_dp_counts`).
         Returns, per count slot, the mean count predicted before calibration over the real one.
         """
         was_training = self.training
@@ -215,12 +225,18 @@ class TabularModel(nn.Module):
                 continue
             lo, hi = slot.offset, slot.offset + slot.preproc.n_tokens
             p, r = pred[lo:hi], real[lo:hi]
-            if r.sum() == 0:
+            name = f"{slot.table}->{slot.column[1:]}"
+            if target is not None:
+                if name not in target:
+                    continue
+                r = torch.as_tensor(np.asarray(target[name], dtype=np.float64), device=device)
+                r = r + 1e-6 / len(r)  # a token the target leaves out stays possible, if barely
+            if r.sum() == 0 or p.sum() == 0:
                 continue
-            p, r = p / p.sum(), (r + smoothing / len(r)) / (r.sum() + smoothing)
+            p, r = p / p.sum(), (r + smoothing / len(r)) / (r.sum() + smoothing) if target is None else r / r.sum()
             self.count_bias[lo:hi] = (r.log() - p.clamp_min(1e-12).log()).float()
             k = torch.arange(hi - lo, dtype=torch.float64, device=device)
-            ratios[f"{slot.table}->{slot.column[1:]}"] = float((p * k).sum() / (r * k).sum().clamp_min(1e-12))
+            ratios[name] = float((p * k).sum() / (r * k).sum().clamp_min(1e-12))
         self.train(was_training)
         return ratios
 

@@ -9,6 +9,7 @@ from torch import nn
 from relsynth.synth.core.training import Trainer, TrainResult
 from relsynth.synth.core.training.dp import DpBudget
 from relsynth.synth.core.training.strategy import TrainDataset
+from relsynth.synth.tabular._dp_counts import calibrate_counts_dp
 
 log = logging.getLogger(__name__)
 
@@ -17,8 +18,9 @@ class TabularTrainer(Trainer):
     """`TabularTrainer(model).train(dataset, n_epochs=..., batch_size=...)` for a `TabularModel`.
 
     After training it calibrates the child counts (`TabularModel.calibrate_counts`: it reads the
-    training data once more); `calibrate_counts=False` skips that. Under DP (`dp_budget`) it is
-    always skipped: it would read the training counts without noise.
+    training data once more); `calibrate_counts=False` skips that. Under DP (`dp_budget`) the
+    training counts are not read again: the counts are calibrated to the DP preprocessor's noisy
+    histograms on synthetic entities (`_dp_counts`, post-processing).
     """
 
     def __init__(self, model: nn.Module, dp_budget: DpBudget | None = None, *, calibrate_counts: bool = True):
@@ -26,8 +28,10 @@ class TabularTrainer(Trainer):
         self.calibrate_counts = calibrate_counts
 
     def _after_train(self, dataset: TrainDataset, result: TrainResult) -> TrainResult:
+        if not self.calibrate_counts:
+            return result
         if self.dp_budget is not None:
-            log.info("DP: child-count calibration skipped (it would read the private counts without noise)")
-        elif self.calibrate_counts:
+            result.count_calibration = calibrate_counts_dp(self.model, n_samples=len(dataset))
+        else:
             result.count_calibration = self.model.calibrate_counts(dataset)
         return result

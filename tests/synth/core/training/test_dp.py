@@ -67,7 +67,7 @@ def test_epsilon_spent_never_exceeds_the_budget(people, dp_ds, tiny_size, eps, d
     asked = epochs * int(np.ceil(len(ds) / batch))
     assert result.epsilon is not None and result.epsilon <= eps + 1e-9
     assert result.delta == delta and result.accountant == accountant
-    assert result.count_calibration is None  # reading the counts would leak
+    assert result.count_calibration is None  # one table: no DP child-count histogram to calibrate to
     if noise is None:  # calibrated: the whole budget, all the steps
         assert result.n_steps == asked and result.epsilon >= 0.97 * eps
     else:  # too little noise for the steps asked: stops early, one more step would exceed
