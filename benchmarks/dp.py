@@ -152,7 +152,9 @@ def print_main(results: list[dict], ceiling: dict, n_real: dict) -> None:
     base_q = _mean(base, "quality") if base else None
     extra = [k for k in ("cardinality",) if any(r.get(k) is not None for r in results)]
     print(
-        f"\n| epsilon | spent | sigma | quality | vs non-private | shapes | pairs | {' | '.join(extra)} | rows | steps |"
+        "\n| epsilon | spent | sigma | quality | vs non-private | shapes | pairs | "
+        + "".join(f"{k} | " for k in extra)
+        + "rows | steps |"
     )
     print("|---|---|---|---|---|---|---|" + "---|" * len(extra) + "---|---|")
     for eps, rows in by_eps.items():
@@ -225,7 +227,12 @@ def main() -> None:
     ap.add_argument("--eps", nargs="+", type=float, default=[1.0, 3.0, 10.0, math.inf])
     ap.add_argument("--delta", type=float, default=1e-5)
     ap.add_argument("--preset", choices=sorted(PRESETS), default="legacy", help="DP training settings")
-    ap.add_argument("--preproc-share", type=float, default=None, help="override the preset's share")
+    ap.add_argument(
+        "--preproc-share",
+        type=lambda v: v if v == "auto" else float(v),
+        default=None,
+        help="override the preset's share: a number or auto (DpBudget(preproc_share='auto'))",
+    )
     ap.add_argument("--epochs", type=int, default=None, help="override the presets' epochs")
     ap.add_argument("--max-children", type=int, default=100)
     ap.add_argument("--ablation", action="store_true", help="variants (a)-(d) at each finite epsilon")
