@@ -51,6 +51,12 @@ def test_count_grid_doubles_up_to_the_bound() -> None:
     assert _dp_fit.count_grid(1) == [0, 1, 2] and _dp_fit.count_grid(10) == [0, 1, 2, 3, 5, 9, 11]
 
 
+def test_count_cells_are_kept_by_hysteresis() -> None:
+    noisy = np.array([50.0, 100.0, 25.0, 22.0, 5.0, 0.0, 26.0, 0.0])  # sigma 10: strong 30, weak 20
+    kept = _dp_fit._hysteresis(noisy, strong=30.0, weak=20.0)
+    assert kept.tolist() == [True, True, True, True, False, False, False, False]  # 26 alone: noise
+
+
 def test_the_dp_fit_releases_a_noisy_histogram_of_children_per_parent(families, dp_preproc) -> None:
     hist = dp_preproc.stats["dp"]["child_counts"]["parent->child"]
     assert hist["grid"] == _dp_fit.count_grid(MAX_CHILDREN)

@@ -25,8 +25,8 @@ them share one noise scale sigma and one zCDP budget (`budget.preproc_part`):
   leak no accountant can see.
 * Child counts: the vocabulary is the public bound `budget.max_children` (data above it is an
   error: `truncate_children`); per parent -> child edge one noisy histogram of the children of
-  one parent row per entity, on a public doubling grid (0, 1, 2, 3-4, 5-8, ...), cells under
-  COUNT_FLOOR_Z * sigma set to 0: `stats["dp"]["child_counts"]`, the target the trainer
+  one parent row per entity, on a public doubling grid (0, 1, 2, 3-4, 5-8, ...), cells kept
+  above FLOOR_Z * sigma or above COUNT_FLOOR_Z * sigma next to a kept cell, the others 0: `stats["dp"]["child_counts"]`, the target the trainer
   calibrates the generated counts to (`_dp_counts`) instead of the model's near-uniform start. Entity length (generation buffer) and root shares: noisy
   histograms. Key formats: not read (integer keys, or "id_<n>"). Lookup tables are reference
   data, copied as public.
@@ -73,8 +73,10 @@ RANGE_Q = (0.005, 0.995)  # the range keeps these noisy quantiles of the sign-lo
 FLOOR_Z = 3.0  # a cell of a public grid counts when its noisy count reaches FLOOR_Z * sigma (more on big grids)
 MAX_GROUP = 8  # the range may merge up to this many sign-log cells (two decades) to find thin data
 FALSE_CELLS = 0.05  # ... so that an empty grid lets a cell through with at most this probability
-# a cell of a child-count histogram counts when its noisy count reaches this * sigma: 2 kept the
-# tree's totals within 8-17 % at epsilon 3 (3: 47-65 % short, the tails lost; 1.5: noise cells in)
+# child-count histograms, by hysteresis: a cell counts when its noisy count reaches FLOOR_Z * sigma,
+# or COUNT_FLOOR_Z * sigma next to a cell that counts (Chinook's tree at epsilon 3: a 3-sigma floor
+# alone lost the tails, rows 47-65 % short; a 2-sigma floor alone let an isolated noise cell of
+# 65-100 children in, 10x the albums)
 COUNT_FLOOR_Z = 2.0
 
 Public = Mapping[str, Sequence | tuple[float, float]]  # "table.column" -> categories / values / (lo, hi)
@@ -185,15 +187,29 @@ def _child_count_histogram(
     data: RelationalData, schema: Schema, rows: dict, parent: str, child: str, noise: _Noise, max_children: int
 ) -> dict[str, list]:
     """Children per parent row, one parent row per entity (`rows`: sensitivity 1), as a noisy
-    histogram on `count_grid`; cells under COUNT_FLOOR_Z * sigma are 0 (all of them when nothing
-    passes: no target)."""
+    histogram on `count_grid`; cells that do not count (`_hysteresis`) are 0 (all of them when
+    none does: no target)."""
     fk, pk = schema.parent(child).fk, schema.tables[parent].primary_key
     per_parent = data[child][fk].value_counts()
     counts = per_parent.reindex(rows[parent][pk].to_numpy()).fillna(0).to_numpy() if parent in rows else []
     grid = count_grid(max_children)
     noisy = noise(np.histogram(counts, bins=grid)[0])
-    kept = np.where(noisy >= COUNT_FLOOR_Z * noise.sigma, noisy, 0.0)
+    kept = np.where(_hysteresis(noisy, FLOOR_Z * noise.sigma, COUNT_FLOOR_Z * noise.sigma), noisy, 0.0)
     return {"grid": grid, "counts": [round(float(c), 3) for c in kept]}
+
+
+def _hysteresis(noisy: np.ndarray, strong: float, weak: float) -> np.ndarray:
+    """Cells at or above `strong`, grown through neighbouring cells at or above `weak`."""
+    keep = noisy >= strong
+    grown = True
+    while grown:
+        near = np.zeros_like(keep)
+        near[1:] |= keep[:-1]
+        near[:-1] |= keep[1:]
+        new = keep | (near & (noisy >= weak))
+        grown = bool((new != keep).any())
+        keep = new
+    return keep
 
 
 def truncate_children(data: RelationalData, max_children: int) -> RelationalData:
