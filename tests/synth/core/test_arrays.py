@@ -44,3 +44,26 @@ def test_truncated_or_foreign_arrays_are_errors_naming_the_file(tmp_path):
     (tmp_path / "a" / ARRAYS_FILE).unlink()
     with pytest.raises(FileNotFoundError, match="arrays.json is missing"):
         open_arrays(tmp_path / "a", "Kind")
+
+
+def test_random_access_arrays_read_slices_from_the_file_and_pickle_as_their_path(tmp_path):
+    import pickle
+
+    from relsynth.synth.core.arrays import FileArray
+
+    values = np.arange(10_000, dtype=np.int16) * 3
+    save_arrays(tmp_path / "ds", "Kind", {"tokens": values, "offsets": np.arange(4)}, {})
+    arrays, _ = open_arrays(tmp_path / "ds", "Kind", random_access=("tokens",))
+    tokens = arrays["tokens"]
+    assert isinstance(tokens, FileArray) and isinstance(arrays["offsets"], np.memmap)
+    assert len(tokens) == 10_000 and tokens.dtype == np.int16
+    for key in (slice(5, 9), slice(9_990, None), slice(None, 3), slice(-4, None), slice(7, 7), slice(1, 20, 4)):
+        np.testing.assert_array_equal(tokens[key], values[key])
+    assert tokens[0] == 0 and tokens[-1] == values[-1] and tokens[np.int64(12)] == 36
+    np.testing.assert_array_equal(np.asarray(tokens), values)
+    np.testing.assert_array_equal(tokens[np.array([3, 1])], values[[3, 1]])
+    with pytest.raises(IndexError, match="out of bounds"):
+        tokens[10_000]
+    again = pickle.loads(pickle.dumps(tokens))  # the path, not the values: workers reopen the file
+    assert len(pickle.dumps(tokens)) < 1_000
+    np.testing.assert_array_equal(again[100:110], values[100:110])

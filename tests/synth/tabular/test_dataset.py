@@ -13,6 +13,7 @@ import torch
 
 from relsynth.relational import Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularDataset, TabularPreproc
+from relsynth.synth.core.arrays import FileArray
 from relsynth.synth.tabular.dataset import IGNORE
 
 ARRAYS = ("tokens", "slots", "offsets", "row_start", "row_table", "row_parent")
@@ -39,7 +40,8 @@ def test_in_ram_and_on_disk_give_identical_tokens_and_batches(tmp_path, shop, sh
     assert ram.path is None and disk.path == tmp_path / "ds"
     assert ram.n_entities == disk.n_entities == len(shop["customer"]) + len(shop["supplier"])
     _assert_same(ram, disk)
-    assert isinstance(disk.arrays["tokens"], np.memmap)
+    # read from the file: sample tokens a slice at a time, the rows' index memory-mapped
+    assert isinstance(disk.arrays["tokens"], FileArray) and isinstance(disk.arrays["offsets"], np.memmap)
 
 
 def test_chunk_size_does_not_change_the_encoding(tmp_path, shop, shop_preproc):

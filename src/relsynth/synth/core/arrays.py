@@ -7,7 +7,8 @@ Written chunk by chunk into a temporary directory that replaces the target only 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import os
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -65,8 +66,62 @@ def save_arrays(path: str | Path, kind: str, arrays: Mapping[str, np.ndarray], m
         w.meta = dict(meta)
 
 
-def open_arrays(path: str | Path, kind: str) -> tuple[dict[str, np.ndarray], dict]:
-    """The arrays written at `path` (memory-mapped, read-only) and their metadata."""
+class FileArray:
+    """A 1-d array on disk read a slice at a time (pread), never memory-mapped: a sample drawn at
+    random reads its own bytes, and nothing of the file stays counted in the process's memory (a
+    mapped file keeps each page it touched resident, with the kernel's fault-around 64 KB each).
+    Slices and integers give NumPy values; `np.asarray` reads it whole. Pickles as its path, so
+    worker processes reopen it."""
+
+    def __init__(self, file: str | Path, dtype: str | np.dtype, n: int):
+        self.file, self.dtype, self.shape = Path(file), np.dtype(dtype), (int(n),)
+        self._fd: int | None = None
+        self._pid = -1
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def _read(self, start: int, stop: int) -> np.ndarray:
+        if self._fd is None or self._pid != os.getpid():  # opened lazily, again after a fork
+            self._fd, self._pid = os.open(self.file, os.O_RDONLY), os.getpid()
+        size = self.dtype.itemsize
+        data = os.pread(self._fd, (stop - start) * size, start * size)
+        return np.frombuffer(data, dtype=self.dtype)
+
+    def __getitem__(self, key: int | slice | np.integer) -> np.ndarray | np.generic:
+        n = len(self)
+        if isinstance(key, slice):
+            start, stop, step = key.indices(n)
+            values = self._read(start, max(start, stop)) if step > 0 else self._read(stop + 1, start + 1)[::-1]
+            return values[:: abs(step)] if abs(step) != 1 else values
+        if isinstance(key, int | np.integer):
+            i = int(key) + n if key < 0 else int(key)
+            if not 0 <= i < n:
+                raise IndexError(f"index {key} is out of bounds for a FileArray of {n} values")
+            return self._read(i, i + 1)[0]
+        return np.asarray(self)[key]
+
+    def __array__(self, dtype: np.dtype | None = None, copy: bool | None = None) -> np.ndarray:
+        whole = self._read(0, len(self))
+        return whole if dtype is None else whole.astype(dtype)
+
+    def __getstate__(self) -> dict:
+        return {"file": self.file, "dtype": self.dtype, "shape": self.shape}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["file"], state["dtype"], state["shape"][0])
+
+    def __del__(self) -> None:
+        if self._fd is not None and self._pid == os.getpid():
+            os.close(self._fd)
+
+    def __repr__(self) -> str:
+        return f"FileArray({self.file}, {self.dtype}, {len(self)} values)"
+
+
+def open_arrays(path: str | Path, kind: str, random_access: Collection[str] = ()) -> tuple[dict[str, np.ndarray], dict]:
+    """The arrays written at `path` (memory-mapped, read-only) and their metadata; those named in
+    `random_access`, read a little here and there, as `FileArray`s."""
     path = Path(path)
     spec = read_config(path / ARRAYS_FILE, kind, keys=("dtypes", "lengths", "meta"))
     arrays = {}
@@ -78,5 +133,10 @@ def open_arrays(path: str | Path, kind: str) -> tuple[dict[str, np.ndarray], dic
                 f"{file}: expected {n} values of {dtype} ({n * np.dtype(dtype).itemsize} bytes), "
                 f"found {'no file' if size < 0 else f'{size} bytes'}; the {kind} is damaged, write it again"
             )
-        arrays[name] = np.memmap(file, dtype=dtype, mode="r", shape=(n,)) if n else np.zeros(0, dtype=dtype)
+        if not n:
+            arrays[name] = np.zeros(0, dtype=dtype)
+        elif name in random_access and hasattr(os, "pread"):  # POSIX; elsewhere mapped
+            arrays[name] = FileArray(file, dtype, n)
+        else:
+            arrays[name] = np.memmap(file, dtype=dtype, mode="r", shape=(n,))
     return arrays, spec["meta"]

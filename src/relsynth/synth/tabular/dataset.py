@@ -132,7 +132,7 @@ class TabularDataset:
     def from_disk(cls, preproc: TabularPreproc, path: str | Path) -> TabularDataset:
         """Reopen a dataset written by `from_data(on_disk=True)` or `save`; checks it belongs to `preproc`."""
         path = Path(path)
-        arrays, meta = open_arrays(path, KIND)
+        arrays, meta = open_arrays(path, KIND, random_access=("tokens", "slots"))  # read a window at a time
         if meta.get("preproc") != preproc.fingerprint():
             raise LoadError(f"{path / ARRAYS_FILE}: the dataset was encoded with another preprocessor; re-create it")
         missing = sorted(set(_ARRAYS) - set(arrays))
@@ -230,14 +230,18 @@ class TabularDataset:
 
 # ---- windows -----------------------------------------------------------------------------------
 def _ancestor_len(a: dict[str, np.ndarray], header_len: np.ndarray) -> np.ndarray:
-    """Tokens in the headers of each row's ancestors (rows are in depth-first order)."""
+    """Tokens in the headers of each row's ancestors (rows are in depth-first order); 4 bytes a
+    row, and a few more at the peak: it is computed for every row of a dataset on disk."""
     parent = np.asarray(a["row_parent"])
-    out = np.zeros(len(parent), dtype=np.int64)
-    own = header_len[np.asarray(a["row_table"])]
     has = parent >= 0
+    parent = np.maximum(parent, 0).astype(index_dtype(len(parent)))
+    own = header_len.astype(np.int32)[np.asarray(a["row_table"])]
+    out = np.zeros(len(parent), dtype=np.int32)
     # parents precede children, so one pass per tree level settles every row
     while True:
-        new = np.where(has, out[np.maximum(parent, 0)] + own[np.maximum(parent, 0)], 0)
+        new = out[parent]
+        new += own[parent]
+        new[~has] = 0
         if np.array_equal(new, out):
             return out
         out = new
