@@ -10,6 +10,7 @@ nothing is downloaded).
 from __future__ import annotations
 
 import glob
+import math
 import os
 import site
 
@@ -109,16 +110,27 @@ _DDL = {
 
 def write_tpch_duckdb(sf: float, path: str) -> dict[str, int]:
     """TPC-H at scale factor `sf` written to the DuckDB file `path` with its primary and foreign keys
-    declared (the tables of SCHEMA, nation first), so `relsynth.relational` reflects them; row counts."""
+    declared (the tables of SCHEMA, nation first), so `relsynth.relational` reflects them; row counts.
+
+    dbgen takes fractions below 1 only (sf=1.3 generates sf=1): above 1, the next whole scale
+    factor is generated and its first 150,000 x sf customers kept, with their orders and lines."""
     import duckdb
 
+    whole = sf > 1 and sf != int(sf)
+    customers = f"o_custkey <= {round(150_000 * sf)}" if whole else "true"
+    keep = {
+        "nation": "true",
+        "customer": f"c_custkey <= {round(150_000 * sf)}" if whole else "true",
+        "orders": customers,
+        "lineitem": f"l_orderkey IN (SELECT o_orderkey FROM gen.main.orders WHERE {customers})",
+    }
     con = duckdb.connect(path)
     try:
         con.execute(f"LOAD '{tpch_extension()}'")
         target = con.execute("SELECT current_database()").fetchone()[0]
         con.execute("ATTACH ':memory:' AS gen")
         con.execute("USE gen")
-        con.execute(f"CALL dbgen(sf={float(sf)})")  # generated in memory, copied with keys below
+        con.execute(f"CALL dbgen(sf={math.ceil(sf) if whole else float(sf)})")  # in memory, copied with keys below
         con.execute(f'USE "{target}"')
         counts = {}
         for name, ddl in _DDL.items():
@@ -127,7 +139,7 @@ def write_tpch_duckdb(sf: float, path: str) -> dict[str, int]:
             if name == "lineitem":
                 select = f"row_number() OVER (ORDER BY l_orderkey, l_linenumber) AS l_id, {select}"
             con.execute(f"CREATE TABLE {name} ({ddl})")
-            con.execute(f"INSERT INTO {name} SELECT {select} FROM gen.main.{name} ORDER BY 1")
+            con.execute(f"INSERT INTO {name} SELECT {select} FROM gen.main.{name} WHERE {keep[name]} ORDER BY 1")
             counts[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
         return counts
     finally:
