@@ -116,7 +116,7 @@ class DpBudget:
             raise ValueError("DpBudget(preproc_share='auto'): the preprocessor's part is chosen at its fit (auto_part)")
         return self.epsilon * self.preproc_share, self.delta * self.preproc_share
 
-    def auto_part(self, n_entities: int, n_histograms: int) -> tuple[float, float]:
+    def auto_part(self, n_entities: int, n_histograms: float) -> tuple[float, float]:
         """The preprocessor's (epsilon, delta) chosen by need: enough for a noise of at most
         n_entities / AUTO_NOISE_RATIO on each of its histograms (a cell holding an eighth of the
         entities then stands ~5 sigma above the noise), its epsilon share kept within AUTO_SHARE.
