@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 from sql_data import CHINOOK_URL, MAIN_TABLES
 
-from relsynth.relational import RelationalData, sql
-from relsynth.relational.sql_source import SQLSource
+from relsynth.relational import RelationalData, SQLSource, sql
 
 
 def sorted_by_key(data: RelationalData, table: str) -> pd.DataFrame:

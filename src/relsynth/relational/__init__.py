@@ -38,3 +38,12 @@ __all__ = [
     "Text",
     "Time",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # SQLSource needs SQLAlchemy: imported when asked for, so `import relsynth.relational` stays light
+    if name == "SQLSource":
+        from relsynth.relational.sql_source import SQLSource
+
+        return SQLSource
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
