@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sql_data import CHINOOK_URL, MAIN_TABLES
 
-from relsynth.relational import RelationalData, SQLSource, sql
+from relsynth.relational import RelationalData, SchemaError, SQLSource, sql
 
 
 def sorted_by_key(data: RelationalData, table: str) -> pd.DataFrame:
@@ -111,3 +111,16 @@ def test_arguments_are_checked(call, message: str) -> None:
     source = SQLSource(CHINOOK_URL, MAIN_TABLES)
     with pytest.raises(ValueError, match=message):
         call(source)
+
+
+def test_a_root_table_without_a_primary_key_is_named(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    target = f"sqlite:///{tmp_path / 'keyless.sqlite'}"
+    engine = sa.create_engine(target)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE reading (sensor TEXT, value REAL)")
+        conn.exec_driver_sql("INSERT INTO reading VALUES ('a', 1.5), ('b', 2.5)")
+    engine.dispose()
+    with pytest.raises(SchemaError, match=r"\['reading'\] have none: declare one in overrides"):
+        SQLSource(target)

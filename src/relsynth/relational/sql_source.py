@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from relsynth.relational.columns import Column
+from relsynth.relational.columns import Column, ForeignKey
 from relsynth.relational.data import RelationalData
+from relsynth.relational.errors import SchemaError
 from relsynth.relational.schema import Schema
 from relsynth.relational.sql import CHUNK_SIZE, Catalog, Con, _engine, check_chunk_size, fetch_frames, reflect, safe_url
 
@@ -74,6 +75,7 @@ class SQLSource:
         with _engine(con) as engine, engine.connect() as conn:
             self.catalog: Catalog = reflect(conn, tables, schema_name=schema_name, lookups=lookups, overrides=overrides)
             self.where = safe_url(engine)
+            _check_root_keys(self.catalog)
             lookup_names = set(self.catalog.plan.lookups)
             first = {
                 n: self.catalog.read(conn, n, chunk_size, limit=None if n in lookup_names else infer_rows)
@@ -186,6 +188,25 @@ class SQLSource:
                 reads.append(self._entity_frames(conn, self.schema.roots[0], sa.false()))
         frames = {t: pd.concat([r[t] for r in reads], ignore_index=True) for t in self.schema.synth_tables}
         return self._data(frames)
+
+
+def _check_root_keys(catalog: Catalog) -> None:
+    """Partitions are ranges of a root table's primary key: a root without one is an error."""
+    lookups = set(catalog.plan.lookups)
+    keyless = [
+        n
+        for n in catalog.names
+        if n not in lookups and catalog.primary_key(n) is None and not _has_parent(catalog, n, lookups)
+    ]
+    if keyless:
+        raise SchemaError(
+            f"SQLSource reads whole entities by ranges of their root table's primary key; {keyless} have none: "
+            "declare one in overrides ({table: {column: 'primary_key'}}), or read them with RelationalData.from_sql"
+        )
+
+
+def _has_parent(catalog: Catalog, name: str, lookups: set[str]) -> bool:
+    return any(isinstance(k, ForeignKey) and k.parent not in lookups for k in catalog.plan.kinds[name].values())
 
 
 def _keys_at(keys: Iterable[np.ndarray], positions: np.ndarray) -> list:
