@@ -78,3 +78,20 @@ def test_arguments_are_checked() -> None:
         SQLDatabaseDataset(credentials={"con": "sqlite://"}, load_args={"table": ["x"]})
     with pytest.raises(DatasetError, match=r"save_args has unknown key\(s\) \['replace'\]"):
         SQLDatabaseDataset(credentials={"con": "sqlite://"}, save_args={"replace": True})
+
+
+def test_sample_entities_reads_random_whole_entities() -> None:
+    """A database larger than memory: N random root entities, each with all its rows."""
+    whole = chinook_sql().load()
+    sampled = SQLDatabaseDataset(
+        credentials={"con": f"sqlite:///{CHINOOK / 'chinook.sqlite'}"},
+        schema_path=str(SCHEMA),
+        load_args={"tables": TABLES, "sample_entities": 60, "sample_seed": 2},
+    ).load()
+    assert sampled.schema == whole.schema and len(sampled["artist"]) == 60
+    albums = whole["album"][whole["album"]["artist"].isin(sampled["artist"]["id"])]
+    assert sorted(sampled["album"]["id"]) == sorted(albums["id"])
+    assert sorted(sampled["track"]["id"]) == sorted(whole["track"][whole["track"]["album"].isin(albums["id"])]["id"])
+    pd.testing.assert_frame_equal(sampled["genre"], whole["genre"])  # lookups whole
+    with pytest.raises(DatasetError, match="sample_entities must be a positive integer"):
+        SQLDatabaseDataset(credentials={"con": "sqlite:///x.sqlite"}, load_args={"sample_entities": 0})

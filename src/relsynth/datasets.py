@@ -136,6 +136,9 @@ class SQLDatabaseDataset(AbstractDataset[RelationalData, RelationalData]):
     conf/base/schema_chinook.yml whose kinds and `lookups` win over reflection (it may name only
     some tables and columns). `load_args` go to `from_sql` (tables, schema_name, lookups,
     chunk_size, orphans), `save_args` to `to_sql` (schema_name, if_exists, chunk_size).
+    `load_args.sample_entities: N` reads N root entities drawn at random, each with all its rows
+    in every table (`SQLSource.sample`, seeded by `sample_seed`, default 0), instead of every
+    table whole: a database larger than memory trains on a random part of it.
 
     Example catalog entries::
 
@@ -168,12 +171,24 @@ class SQLDatabaseDataset(AbstractDataset[RelationalData, RelationalData]):
             )
         self._con = con
         self._schema_path = Path(schema_path) if schema_path is not None else None
+        load_args = dict(load_args or {})
+        self._sample = (load_args.pop("sample_entities", None), load_args.pop("sample_seed", 0))
+        if self._sample[0] is not None and (
+            isinstance(self._sample[0], bool) or not isinstance(self._sample[0], int) or self._sample[0] < 1
+        ):
+            raise DatasetError(f"load_args.sample_entities must be a positive integer, got {self._sample[0]!r}")
         self._load_args = _known_args(load_args, RelationalData.from_sql, "load_args", skip={"con", "overrides"})
         self._save_args = _known_args(save_args, RelationalData.to_sql, "save_args", skip={"con"})
         self.metadata = metadata
 
     def _load(self) -> RelationalData:
-        return RelationalData.from_sql(self._con, overrides=self._schema_path, **self._load_args)
+        n_entities, seed = self._sample
+        if n_entities is None:
+            return RelationalData.from_sql(self._con, overrides=self._schema_path, **self._load_args)
+        from relsynth.relational import SQLSource
+
+        source = SQLSource(self._con, overrides=self._schema_path, **self._load_args)
+        return source.sample(n_entities, seed=seed)
 
     def _save(self, data: RelationalData) -> None:
         if not isinstance(data, RelationalData):
