@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from relsynth.synth.text._generate import spelling_mode
-from relsynth.synth.text._rare_words import RareWordReplacer, shape
+from relsynth.synth.text._rare_words import RareWordReplacer, context_words, shape
 
 WORDS = ["The", " Rock", " Guitars", " Orchestra", " Symphony", " of", " the", "Live", " 1999", " ROCK", " a"]
 
@@ -36,6 +36,16 @@ def test_a_word_without_any_real_word_of_its_kind_is_left_out_never_kept():
     assert out == "" and n == 1
 
 
+def test_a_spelled_word_of_the_rows_context_stays_and_other_rare_words_go():
+    rng = np.random.default_rng(0)
+    context = "year=1971; band.name=Led Zeppelin"
+    out, n = RareWordReplacer(WORDS)(" Zeppelin Zorblax 1971 Zep", rng, context)
+    assert out.startswith(" Zeppelin ") and " 1971 " in out  # copied from the context: kept
+    assert n == 2 and "Zorblax" not in out and not out.endswith(" Zep")  # a prefix of a context word is no copy
+    assert RareWordReplacer(WORDS)(" Zeppelin", rng)[0] != " Zeppelin"  # without that context: replaced
+    assert context_words(context) == {"year", "1971", "band", "name", "Led", "Zeppelin"}
+
+
 @pytest.mark.parametrize(
     ("mode", "rate", "expected"), [("auto", 0.64, "replace"), ("auto", 0.36, False), (True, 0.9, True)]
 )
@@ -43,10 +53,17 @@ def test_auto_replaces_only_where_most_words_were_rare(mode, rate, expected):
     assert spelling_mode(mode, rate) == expected
 
 
-def test_generation_with_replace_writes_only_word_tokens(trained, songs):
+def test_generation_with_replace_writes_only_word_tokens_or_words_of_the_rows_context(trained, songs):
     words = set(trained.preproc.config.words)
     out = trained.generate(songs, seed=0, spell_words="replace", temp=1.5)
-    pieces = [p for t in out["song"]["title"].dropna() for p in re.findall(r" ?[^\W\d_]+", t)]
-    assert pieces and all(p in words for p in pieces)
+    contexts = trained.preproc.contexts(out)
+    titles = out["song"]["title"]
+    pieces = [
+        (p, c)
+        for t, c in zip(titles, contexts, strict=True)
+        if isinstance(t, str)
+        for p in re.findall(r" ?[^\W\d_]+", t)
+    ]
+    assert pieces and all(p in words or p.lstrip(" ") in context_words(c) for p, c in pieces)
     with pytest.raises(TypeError, match="spell_words"):
         trained.generate(songs, seed=0, spell_words="sometimes")

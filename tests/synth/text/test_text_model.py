@@ -83,7 +83,9 @@ def test_generation_never_reads_more_than_the_block(songs, trained: TextModel, m
     prefix = int(TextDataset.from_data(songs, trained.preproc).prefix.max())
     seen, written = [], []
     decode = trained.preproc.decode_batch
-    monkeypatch.setattr(trained.preproc, "decode_batch", lambda ids: written.extend(ids) or decode(ids))
+    monkeypatch.setattr(
+        trained.preproc, "decode_batch", lambda ids, copies=None: written.extend(ids) or decode(ids, copies)
+    )
 
     def spy(module, args, kwargs, output):
         cache = kwargs.get("cache")

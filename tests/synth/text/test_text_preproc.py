@@ -35,7 +35,8 @@ def test_special_tokens_and_vocabulary_size(song_preproc: TextPreproc):
     assert [song_preproc.pad_id, song_preproc.bos_id, song_preproc.end_id] == [0, 1, 2]
     assert song_preproc.column_id("title") == song_preproc.token_id(column_marker("title"))
     assert song_preproc.n_bpe <= 320  # the BPE part; word tokens come after it
-    assert song_preproc.vocab_size == song_preproc.n_bpe + len(song_preproc.config.words)
+    n_copy = 2 * song_preproc.config.copy_slots  # copy tokens come last
+    assert song_preproc.vocab_size == song_preproc.n_bpe + len(song_preproc.config.words) + n_copy
     with pytest.raises(ValueError, match="not a text column"):
         song_preproc.column_id("seconds")
 
@@ -133,5 +134,5 @@ def test_words_of_k_entities_are_tokens_and_rare_words_are_spelt(make_songs):
     assert pre.decode([ids[-1]]) == " Rock" and ids[-1] >= pre.n_bpe  # the word token
     with pytest.raises(ValueError, match="word_k"):
         TextPreproc.from_schema_table(data.schema, "song", word_k=1)
-    none = TextPreproc.from_schema_table(data.schema, "song", vocab_size=300, word_k=0).fit(data)
+    none = TextPreproc.from_schema_table(data.schema, "song", vocab_size=300, word_k=0, copy_slots=0).fit(data)
     assert none.config.words == [] and none.vocab_size == none.n_bpe

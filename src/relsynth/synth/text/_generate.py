@@ -9,11 +9,13 @@ Every token is drawn among those that keep the text valid (`_utf8.Utf8Mask`): no
 no split character, no control character the column never had; `end` only after a whole
 character. A text that reaches `max_text_len` tokens without `end` is cut at its last whole
 character and counted: `model.last_generation[column]["truncated"]`, with a logged warning.
+A copy token is drawn only where its row has that copy word (its parent's text, see `TextPreproc`).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -61,7 +63,9 @@ def generate(
         raise TypeError(f"spell_words must be True, False, {REPLACE!r} or {AUTO!r}, got {spell_words!r}")
     preproc = model.preproc
     df = preproc._table_frame(data)
-    contexts = preproc.encode_contexts(preproc.contexts(data))
+    context_texts = preproc.contexts(data)
+    contexts = preproc.encode_contexts(context_texts)
+    copy_words = preproc.copy_words(data)
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(int(rng.integers(2**62)))  # CPU noise: the same texts on any device
     was_training = model.training
@@ -88,8 +92,11 @@ def generate(
                 lead_space=stats.lead_space_rate > 0,
             )
             decode = _decoder(preproc, spell == REPLACE, rng)
-            texts = decode(sampler.sample(prefixes, batch_size or DEFAULT_BATCH, desc=f"{preproc.table}.{col}"))
-            copies = _resample_copies(texts, prefixes, _values(avoid, preproc.table, col), sampler, decode, batch_size)
+            found = [RowWords(context_texts[r], copy_words[r]) for r in rows]
+            ids = sampler.sample(prefixes, batch_size or DEFAULT_BATCH, desc=f"{preproc.table}.{col}", rows=found)
+            texts = decode(ids, found)
+            avoid_values = _values(avoid, preproc.table, col)
+            copies = _resample_copies(texts, prefixes, found, avoid_values, sampler, decode, batch_size)
             model.last_generation[col] = {"texts": len(rows), "truncated": sampler.truncated, "copies": copies}
             if sampler.truncated:
                 log.warning(
@@ -109,13 +116,25 @@ def generate(
     return _with_texts(data, preproc, out)
 
 
+@dataclass(frozen=True)
+class RowWords:
+    """What a text may repeat of its row: the context string and the copy words (parent's text)."""
+
+    context: str
+    copies: list[str]
+
+
 def _decoder(preproc, replace: bool, rng: np.random.Generator):
-    """Token ids -> texts, with spelled words replaced by word tokens of their shape when `replace`."""
+    """(token ids, their rows' words) -> texts, copy tokens written as the row's copy words, and
+    spelled words replaced by word tokens of their shape when `replace` (a word of the row's
+    context stays: see _rare_words)."""
     replacer = RareWordReplacer(preproc.config.words) if replace and preproc.config.words else None
 
-    def decode(ids: list[list[int]]) -> list[str]:
-        texts = preproc.decode_batch(ids)
-        return texts if replacer is None else [replacer(t, rng)[0] for t in texts]
+    def decode(ids: list[list[int]], rows: list[RowWords]) -> list[str]:
+        texts = preproc.decode_batch(ids, [r.copies for r in rows])
+        if replacer is None:
+            return texts
+        return [replacer(t, rng, r.context)[0] for t, r in zip(texts, rows, strict=True)]
 
     return decode
 
@@ -133,13 +152,16 @@ def _values(avoid: RelationalData | None, table: str, col: str) -> set[str]:
     return set(avoid[table][col].dropna().astype(str))
 
 
-def _resample_copies(texts: list[str], prefixes, avoid: set[str], sampler, decode, batch_size: int) -> int:
+def _resample_copies(
+    texts: list[str], prefixes, rows: list[RowWords], avoid: set[str], sampler, decode, batch_size: int
+) -> int:
     """Sample again, in place, the texts found in `avoid`; returns how many copies are left."""
     for _ in range(COPY_RETRIES):
         again = [i for i, t in enumerate(texts) if t in avoid]
         if not again:
             return 0
-        new = decode(sampler.sample([prefixes[i] for i in again], batch_size or DEFAULT_BATCH))
+        found = [rows[i] for i in again]
+        new = decode(sampler.sample([prefixes[i] for i in again], batch_size or DEFAULT_BATCH, rows=found), found)
         for i, t in zip(again, new, strict=True):
             texts[i] = t
     left = sum(t in avoid for t in texts)
@@ -178,10 +200,17 @@ class Sampler:
         self.utf8 = Utf8Mask(pre.token_bytes(), chars, device=self.device, word_ids=words)
         spaced = [i for i, b in enumerate(pre.token_bytes()) if b[:1].isspace()]
         self.first_banned = torch.tensor([] if lead_space else spaced, dtype=torch.long, device=self.device)
+        n_copy = pre.vocab_size - pre.copy_base
+        self.copy_ids = torch.arange(pre.copy_base, pre.vocab_size, device=self.device)
+        self.copy_slot = torch.arange(n_copy, device=self.device) // 2
+        self.n_copies: np.ndarray = np.zeros(0, dtype=np.int64)  # per prompt of the batch: its copy words
         self.state: np.ndarray = np.zeros(0, dtype=np.int64)  # per prompt of the batch: pending UTF-8 state
         self.whole: np.ndarray = np.zeros(0, dtype=np.int64)  # per prompt: text tokens up to its last whole char
 
-    def sample(self, prompts: list[list[int]], batch_size: int, desc: str = "") -> list[list[int]]:
+    def sample(
+        self, prompts: list[list[int]], batch_size: int, desc: str = "", rows: list[RowWords] | None = None
+    ) -> list[list[int]]:
+        """The text tokens after each prompt; `rows[i].copies`: the copy words prompt i may write."""
         too_long = [len(p) for p in prompts if len(p) >= self.block]
         if too_long:
             raise ValueError(
@@ -192,7 +221,9 @@ class Sampler:
         out: list[list[int]] = [[] for _ in prompts]
         batches = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
         bar = progress(len(prompts), desc or "text", "texts")  # a bar on a terminal, else log lines
+        n_copies = np.array([len(r.copies) for r in rows] if rows is not None else [0] * len(prompts), dtype=np.int64)
         for idx in batches:
+            self.n_copies = n_copies[idx]
             for i, text in zip(idx, self._batch([prompts[i] for i in idx]), strict=True):
                 out[i] = text
             bar.update(len(idx))
@@ -229,7 +260,8 @@ class Sampler:
             r_live = np.flatnonzero(live)
             act = rows[r_live]
             first = torch.tensor([not texts[b] for b in act], device=self.device)
-            tok = self._pick(logits[torch.from_numpy(r_live).to(self.device)], first, self.state[act]).cpu().numpy()
+            live_logits = logits[torch.from_numpy(r_live).to(self.device)]
+            tok = self._pick(live_logits, first, self.state[act], self.n_copies[act]).cpu().numpy()
             done = tok == self.end
             self.state[act] = self.utf8.advance(self.state[act], tok)
             for r, b in enumerate(act):
@@ -263,9 +295,12 @@ class Sampler:
         h = self.model.transformer(self.model.embed(x), pos, cache=cache, valid=valid)  # (A, T, d)
         return self.model.head(h[:, -1]).float()  # (A, V)
 
-    def _pick(self, logits: torch.Tensor, first: torch.Tensor, state: np.ndarray) -> torch.Tensor:
+    def _pick(self, logits: torch.Tensor, first: torch.Tensor, state: np.ndarray, n_copies: np.ndarray) -> torch.Tensor:
         logits = logits.clone()
         logits[:, self.banned] = -torch.inf
+        if len(self.copy_ids):  # a copy token only where the row has that copy word
+            absent = self.copy_slot[None, :] >= torch.from_numpy(n_copies).to(self.device)[:, None]
+            logits[:, self.copy_ids] = logits[:, self.copy_ids].masked_fill(absent, -torch.inf)
         logits.masked_fill_(self.utf8.banned(state), -torch.inf)
         pending = torch.from_numpy(self.utf8.pending(state)).to(self.device)
         logits[pending, self.end] = -torch.inf  # end only after a whole character

@@ -7,6 +7,10 @@ invented ("Olelaconon") or, worse, may rebuild a word that fewer than `word_k` e
 of the same shape: leading space, letters or digits, case pattern (Title, UPPER, lower) and a
 similar length. Every word of the result is then one at least `word_k` entities used, as with
 word tokens only, while the text keeps the shape the model gave it.
+
+A spelled word that its row's context holds (a parent's name the model copied: the album "Led
+Zeppelin IV" of the artist "Led Zeppelin") is kept: it repeats a value of the data being filled,
+not a word of the training texts, and real texts copy their parent's words that way.
 """
 
 from __future__ import annotations
@@ -38,6 +42,11 @@ def shape(piece: str) -> tuple:
     return (piece.startswith(" "), digits, "digits" if digits else _case(word), _length_class(len(word)))
 
 
+def context_words(context: str) -> frozenset[str]:
+    """The letter and number words of a row's context string (without their leading space)."""
+    return frozenset(p.lstrip(" ") for p in WORD_PIECE.findall(context)) if context else frozenset()
+
+
 class RareWordReplacer:
     """Replaces the pieces of a text that are not among `words` by words of the same shape."""
 
@@ -53,14 +62,15 @@ class RareWordReplacer:
                 self.by_coarse[s[:3]].append(w)
                 self.by_kind[s[:2]].append(w)
 
-    def __call__(self, text: str, rng: np.random.Generator) -> tuple[str, int]:
-        """The text with its unknown words replaced, and how many were."""
+    def __call__(self, text: str, rng: np.random.Generator, context: str = "") -> tuple[str, int]:
+        """The text with its unknown words replaced, and how many were; words `context` holds stay."""
         replaced = 0
+        given = context_words(context)
 
         def swap(m: re.Match) -> str:
             nonlocal replaced
             piece = m.group(0)
-            if piece in self.known:
+            if piece in self.known or piece.lstrip(" ") in given:
                 return piece
             s = shape(piece)
             pool = self.by_shape.get(s) or self.by_coarse.get(s[:3]) or self.by_kind.get(s[:2])

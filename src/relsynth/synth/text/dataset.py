@@ -87,16 +87,17 @@ class TextDataset:
         if missing:
             raise ValueError(f"table {preproc.table!r} of the data has no text column(s) {missing}")
         contexts = preproc.contexts(data)
+        copies = preproc.copy_words(data)
         chunks = _counted(_chunks(len(df), chunk_size or len(df) or 1), len(df), f"encode {preproc.table}")
         if not on_disk:
-            parts = [_encode_chunk(preproc, df, contexts, rows) for rows in chunks]
+            parts = [_encode_chunk(preproc, df, contexts, copies, rows) for rows in chunks]
             tokens, lengths, prefix = _concat(parts)
             offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
             return cls(preproc, tokens, offsets, prefix, block_size=block_size)
-        return cls._write(preproc, df, contexts, chunks, path, block_size)
+        return cls._write(preproc, df, contexts, copies, chunks, path, block_size)
 
     @classmethod
-    def _write(cls, preproc, df, contexts, chunks, path, block_size) -> TextDataset:
+    def _write(cls, preproc, df, contexts, copies, chunks, path, block_size) -> TextDataset:
         temporary = path is None
         final = Path(tempfile.mkdtemp(prefix="relsynth-text-")) / "dataset" if temporary else Path(path)
         dtypes = {"tokens": _token_dtype(preproc.vocab_size), "offsets": np.int64, "prefix": np.int32}
@@ -104,7 +105,7 @@ class TextDataset:
             w.append(offsets=np.zeros(1, dtype=np.int64))
             n_tokens = 0
             for rows in chunks:
-                toks, lens, pre = _encode_chunk(preproc, df, contexts, rows)
+                toks, lens, pre = _encode_chunk(preproc, df, contexts, copies, rows)
                 w.append(tokens=toks, offsets=n_tokens + np.cumsum(lens), prefix=pre)
                 n_tokens += len(toks)
             w.meta = {"table": preproc.table, "preproc": preproc.fingerprint()}
@@ -248,15 +249,16 @@ def _token_dtype(vocab_size: int) -> type:
     return np.uint16 if vocab_size <= np.iinfo(np.uint16).max else np.int32
 
 
-def _encode_chunk(preproc: TextPreproc, df, contexts: list[str], rows: np.ndarray):
-    """(flat tokens, sample lengths, prefix lengths) of the non-null texts of these rows."""
+def _encode_chunk(preproc: TextPreproc, df, contexts: list[str], copies: list[list[str]], rows: np.ndarray):
+    """(flat tokens, sample lengths, prefix lengths) of the non-null texts of these rows (`copies`:
+    each row's copy words)."""
     ctx = preproc.encode_contexts([contexts[r] for r in rows])
     end = preproc.end_id
     seqs, prefixes = [], []
     for col in preproc.text_columns:
         values = df[col].iloc[rows]
         keep = np.flatnonzero(values.notna().to_numpy())
-        texts = preproc.encode([str(values.iloc[k]) for k in keep])
+        texts = preproc.encode([str(values.iloc[k]) for k in keep], [copies[rows[k]] for k in keep])
         pre = sample_prefixes(preproc, [ctx[k] for k in keep], col)
         seqs += [p + t + [end] for p, t in zip(pre, texts, strict=True)]
         prefixes += [len(p) for p in pre]

@@ -221,7 +221,8 @@ class TextModel(nn.Module):
         tokens only (real words, each used by >= `word_k` entities); `spell_words=True` lets the
         sub-word fallback also spell words the vocabulary lacks; `spell_words="replace"` lets it
         spell (so the texts take the shape the model learnt: a one-word name stays one word) and
-        then swaps each spelled word for a word token of the same shape (case, length, digits);
+        then swaps each spelled word for a word token of the same shape (case, length, digits),
+        keeping a spelled word its row's context holds (a parent's name copied into a title);
         `"auto"` (the default) is "replace" for a column where most words were spelled at fit
         (names: Chinook's artist names 64 %, album titles 54 %) and False for the others (track
         names 36 %). Texts cut at `max_text_len`

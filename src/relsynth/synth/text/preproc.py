@@ -13,6 +13,13 @@ so a model writes real words and recombines them, while a word only one entity u
 token (the protection rare categories have) and is spelt from sub-word pieces of at most
 `max_subword_chars` characters. The BPE (`tokenizers`) is trained on the texts *and* the
 contexts, and every string round-trips exactly (any unicode: bytes are the alphabet).
+
+*Copy tokens*: a text often repeats its parent's text (the album "Led Zeppelin IV" of the artist
+"Led Zeppelin"), and such words are mostly rare, so without help the model could only spell them.
+The first `copy_slots` distinct words of the parent row's text columns are the row's *copy
+words*; a rare piece of a text that is one of them is encoded as `<copy:i>` (`<copy: i>` with its
+leading space), the i-th copy word. The model learns where texts repeat their parent, not the
+words; generation writes the copy words of the row it fills, never a training text's word.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ PAD, BOS, END = "<pad>", "<bos>", "<end>"
 NULL_VALUE = "?"  # how a missing context value is written
 CONFIG_FILE, TOKENIZER_FILE, KIND = "preproc.json", "tokenizer.json", "TextPreproc"
 WORD_PREFIX = "<w>"  # how a word token is named in `vocab()` (apart from BPE token strings)
+COPY_BYTES = (b"Aa", b" Aa")  # what the UTF-8 mask sees a copy token write: a word (a letter last), spaced or not
 # Pieces a string is cut into: an English contraction ('s, 't, ...), a word, a number or a run of
 # punctuation (each with one leading space), or whitespace. Word tokens are pieces; the BPE fallback spells the others.
 WORD_PIECE = re.compile(r" ?[^\W\d_]+| ?\d+")  # a word or a number piece (letters or digits, one leading space)
@@ -75,6 +83,8 @@ class TextPreprocConfig:
     word_k: int = 2  # a piece is a word token only if this many distinct root entities use it; 0: no words
     max_words: int = 4096  # word tokens at most (the most widely used first)
     max_subword_chars: int = 4  # longest BPE token (characters): rare words are spelt, never one token
+    copy_slots: int = 0  # copy tokens: the parent's first text words a text may repeat (0: none, in older
+    #                      saves, and after fit where the parent has no text column)
     words: list[str] = field(default_factory=list)  # the word tokens, set by fit
     stats: dict[str, TextColumnStats] = field(default_factory=dict)  # per text column, set by fit
 
@@ -113,12 +123,14 @@ class TextPreproc:
         word_k: int = 2,
         max_words: int = 4096,
         max_subword_chars: int = 4,
+        copy_slots: int = 8,
     ) -> TextPreproc:
         """An unfitted preprocessor for the text columns of `table`; call `fit(data)` next.
 
         `vocab_size` is the BPE part; `word_k` (>= 2, or 0 for no word tokens) the number of
         distinct root entities a word must occur in to become a token, `max_words` the most word
-        tokens, `max_subword_chars` the longest BPE token."""
+        tokens, `max_subword_chars` the longest BPE token, `copy_slots` how many of the parent's
+        text words a text may repeat through copy tokens (0: none; see the module docstring)."""
         if table not in schema.tables:
             raise ValueError(f"table {table!r} is not in the schema; tables: {list(schema.tables)}")
         if table in schema.lookups:
@@ -141,6 +153,8 @@ class TextPreproc:
                 f"and max_subword_chars >= 1; got word_k={word_k}, max_words={max_words}, "
                 f"max_subword_chars={max_subword_chars}"
             )
+        if isinstance(copy_slots, bool) or not isinstance(copy_slots, int) or not 0 <= copy_slots <= 64:
+            raise ValueError(f"copy_slots must be an integer from 0 to 64, got {copy_slots!r}")
         config = TextPreprocConfig(
             table=table,
             schema=schema.to_dict(),
@@ -151,6 +165,7 @@ class TextPreproc:
             word_k=word_k,
             max_words=max_words,
             max_subword_chars=max_subword_chars,
+            copy_slots=copy_slots,
         )
         return cls(config)
 
@@ -188,6 +203,8 @@ class TextPreproc:
             raise ValueError(f"table {self.table!r} has no text and no context to train a tokenizer on")
         self.tokenizer = self._train_tokenizer(corpus)
         self.config.words = self._fit_words(data, df, contexts)
+        if not self._parent_text_columns():  # nothing to copy from: no copy tokens in the vocabulary
+            self.config.copy_slots = 0
         self._reset_tables()
         for col, values in texts.items():
             lengths = np.array([len(ids) for ids in self.encode(values)], dtype=np.int64)
@@ -256,6 +273,11 @@ class TextPreproc:
 
     @property
     def vocab_size(self) -> int:
+        return self.n_bpe + len(self.config.words) + 2 * self.config.copy_slots
+
+    @property
+    def copy_base(self) -> int:
+        """Id of `<copy:0>`; `<copy:i>` is copy_base + 2i, `<copy: i>` (leading space) copy_base + 2i + 1."""
         return self.n_bpe + len(self.config.words)
 
     def token_id(self, token: str) -> int:
@@ -288,8 +310,9 @@ class TextPreproc:
     def vocab(self) -> dict[str, int]:
         """Token string -> id (a word token is named `<w>` + the word)."""
         out = self._require_fitted().get_vocab(with_added_tokens=True)
-        base = self.n_bpe
-        return out | {WORD_PREFIX + w: base + i for i, w in enumerate(self.config.words)}
+        base, copy = self.n_bpe, self.copy_base
+        copies = {f"<copy:{' ' * s}{i}>": copy + 2 * i + s for i in range(self.config.copy_slots) for s in (0, 1)}
+        return out | {WORD_PREFIX + w: base + i for i, w in enumerate(self.config.words)} | copies
 
     def token_bytes(self) -> list[bytes]:
         """The bytes each token writes (b"" for special tokens)."""
@@ -299,11 +322,41 @@ class TextPreproc:
             bpe = [tokenizer.id_to_token(i) for i in range(self.n_bpe)]
             self._bytes = [b"" if t in special else bytes(_BYTE_OF[c] for c in t) for t in bpe]
             self._bytes += [w.encode("utf-8") for w in self.config.words]
+            self._bytes += list(COPY_BYTES) * self.config.copy_slots
         return self._bytes
 
-    def encode(self, texts: Iterable[str]) -> list[list[int]]:
-        """Token ids of each text; a special token's spelling inside a text is encoded as plain bytes."""
-        return self._encode(texts, context=False)
+    def encode(self, texts: Iterable[str], copies: list[list[str]] | None = None) -> list[list[int]]:
+        """Token ids of each text; a special token's spelling inside a text is encoded as plain bytes.
+
+        `copies` (from `copy_words`, one list per text): a rare word of a text that is one of
+        its copy words becomes that copy token."""
+        return self._encode(texts, context=False, copies=copies)
+
+    def copy_words(self, data: RelationalData) -> list[list[str]]:
+        """Per row of the table: the first `copy_slots` distinct words (letters or digits, without
+        their leading space) of its parent row's text columns; [] for every row without them."""
+        n = len(self._table_frame(data))
+        edge, columns = self.schema.parent(self.table), self._parent_text_columns()
+        if not self.config.copy_slots or not columns or edge.parent not in data.data:
+            return [[] for _ in range(n)]
+        parent, df = data[edge.parent], data[self.table]
+        pk = self.schema.tables[edge.parent].primary_key
+        rows = df[edge.fk].map(pd.Series(np.arange(len(parent)), index=parent[pk].to_numpy())).to_numpy()
+        texts = [parent[c].to_numpy(dtype=object) if c in parent.columns else None for c in columns]
+        words_of_parent = [self._parent_words([t[i] for t in texts if t is not None]) for i in range(len(parent))]
+        return [[] if pd.isna(r) else words_of_parent[int(r)] for r in rows]
+
+    def _parent_text_columns(self) -> list[str]:
+        edge = self.schema.parent(self.table)
+        return [] if edge is None else self.schema.tables[edge.parent].text_columns
+
+    def _parent_words(self, values: list) -> list[str]:
+        out: dict[str, None] = {}
+        for v in values:
+            if isinstance(v, str):
+                for piece in WORD_PIECE.findall(v):
+                    out.setdefault(piece.lstrip(" "), None)
+        return list(out)[: self.config.copy_slots]
 
     def encode_contexts(self, contexts: Iterable[str]) -> list[list[int]]:
         """Token ids of each context string (from `contexts`); its field labels become single tokens."""
@@ -330,9 +383,11 @@ class TextPreproc:
                 out += PIECES.findall(part)
         return out
 
-    def _encode(self, strings: Iterable[str], context: bool) -> list[list[int]]:
+    def _encode(self, strings: Iterable[str], context: bool, copies: list[list[str]] | None = None) -> list[list[int]]:
         tokenizer = self._require_fitted()
         split = [self._pieces(s, context) for s in strings]
+        if copies is not None and self.config.copy_slots:
+            split = [self._with_copies(pieces, words) for pieces, words in zip(split, copies, strict=True)]
         new = list({p for pieces in split for p in pieces if isinstance(p, str) and p not in self._piece_ids})
         base = self.n_bpe
         words = [p for p in new if p in self._word_ids]
@@ -346,13 +401,35 @@ class TextPreproc:
         ids = self._piece_ids
         return [[t for p in pieces for t in (ids[p] if isinstance(p, str) else (p,))] for pieces in split]
 
-    def decode(self, ids: Iterable[int]) -> str:
-        """The string of these token ids (special tokens skipped)."""
-        table = self.token_bytes()
-        return b"".join(table[i] for i in ids).decode("utf-8", errors="replace")
+    def _with_copies(self, pieces: list[str | int], words: list[str]) -> list[str | int]:
+        """`pieces` with each rare word that is one of `words` as its copy token id."""
+        if not words:
+            return pieces
+        slot = {w: i for i, w in enumerate(words)}
+        out: list[str | int] = []
+        for p in pieces:
+            if isinstance(p, str) and p not in self._word_ids and p.lstrip(" ") in slot and WORD_PIECE.fullmatch(p):
+                out.append(self.copy_base + 2 * slot[p.lstrip(" ")] + p.startswith(" "))
+            else:
+                out.append(p)
+        return out
 
-    def decode_batch(self, batch: list[list[int]]) -> list[str]:
-        return [self.decode(b) for b in batch]
+    def decode(self, ids: Iterable[int], copies: list[str] | None = None) -> str:
+        """The string of these token ids (special tokens skipped); a copy token writes its word of
+        `copies` (the row's `copy_words`), or nothing when the row has no such word."""
+        table, first = self.token_bytes(), self.copy_base
+        parts = []
+        for i in ids:
+            if i < first:
+                parts.append(table[i])
+            else:
+                slot, spaced = divmod(i - first, 2)
+                if copies is not None and slot < len(copies):
+                    parts.append((" " if spaced else "").encode() + copies[slot].encode("utf-8"))
+        return b"".join(parts).decode("utf-8", errors="replace")
+
+    def decode_batch(self, batch: list[list[int]], copies: list[list[str]] | None = None) -> list[str]:
+        return [self.decode(b, None if copies is None else copies[k]) for k, b in enumerate(batch)]
 
     # ---- contexts --------------------------------------------------------------------------
     def _table_frame(self, data: RelationalData) -> pd.DataFrame:
@@ -485,7 +562,8 @@ class TextPreproc:
     def fingerprint(self) -> str:
         """A short hash of the table and the tokenizer, to refuse a dataset encoded by another."""
         tokenizer = self._require_fitted().to_str()
-        return fingerprint({"table": self.table, "tokenizer": tokenizer, "words": self.config.words})
+        copies = {"copy_slots": self.config.copy_slots} if self.config.copy_slots else {}  # older saves: none
+        return fingerprint({"table": self.table, "tokenizer": tokenizer, "words": self.config.words, **copies})
 
     def __repr__(self) -> str:
         state = f"vocab={self.vocab_size}" if self.is_fitted else "unfitted"

@@ -1,0 +1,93 @@
+"""Copy tokens: a text may repeat its parent's text words (album "Led Zeppelin IV" of the artist
+"Led Zeppelin"), words the k-anonymous vocabulary lacks, without the model learning those words."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from relsynth.relational import ForeignKey, PrimaryKey, RelationalData, Schema, Table, Text
+from relsynth.synth.text import TextDataset, TextModel, TextPreproc, TextTrainer
+
+SCHEMA = Schema(
+    artist=Table(id=PrimaryKey(), name=Text()),
+    album=Table(id=PrimaryKey(), artist=ForeignKey(parent="artist"), title=Text()),
+)
+GENERIC = ["Greatest Hits", "Night Songs", "Live Songs", "Greatest Night"]
+
+
+def _name(rng: np.random.Generator) -> str:
+    """A made-up one-word name (each artist's own: never a word token)."""
+    return str(rng.choice(list("BCDFGKLMNPRSTVZ"))) + "".join(rng.choice(list("aeioubcdfgklmnprstvz"), 6))
+
+
+def artists_and_albums(n_artists: int, seed: int) -> RelationalData:
+    """Every artist has a unique name; half its albums are titled "<name> Live", half generic."""
+    rng = np.random.default_rng(seed)
+    names = [_name(rng) for _ in range(n_artists)]
+    albums = []
+    for i, name in enumerate(names):
+        for k in range(4):
+            title = f"{name} Live" if k % 2 == 0 else GENERIC[(i + k) % len(GENERIC)]
+            albums.append((len(albums) + 1, i + 1, title))
+    frames = {
+        "artist": pd.DataFrame({"id": range(1, n_artists + 1), "name": names}),
+        "album": pd.DataFrame(albums, columns=["id", "artist", "title"]),
+    }
+    return RelationalData(frames, SCHEMA)
+
+
+def test_copy_words_are_the_parents_text_words_and_encode_as_copy_tokens():
+    data = artists_and_albums(6, seed=0)
+    pre = TextPreproc.from_schema_table(SCHEMA, "album", vocab_size=300).fit(data)
+    copies = pre.copy_words(data)
+    name = data["artist"]["name"][0]
+    assert copies[0] == [name] and len(copies) == len(data["album"])
+    title = f"{name} Live {name}"
+    (ids,) = pre.encode([title], [copies[0]])
+    assert ids.count(pre.copy_base) == 1 and ids.count(pre.copy_base + 1) == 1  # "<name>" then " <name>"
+    assert pre.decode(ids, copies[0]) == title  # a copy token writes the row's word
+    assert pre.decode(ids, ["Other"]) == "Other Live Other"
+    assert pre.decode(ids) == " Live"  # no copy words: nothing
+    (plain,) = pre.encode([title])  # without copy words: spelled
+    assert pre.decode(plain) == title and not any(i >= pre.copy_base for i in plain)
+    common = pre.encode([" Live"], [["Live"]])[0]
+    assert all(i < pre.copy_base for i in common)  # a word token stays a word token
+
+
+def test_copy_slots_are_validated_and_zero_means_no_copy_tokens():
+    data = artists_and_albums(6, seed=0)
+    for bad in (-1, 65, True, 2.5):
+        with pytest.raises(ValueError, match="copy_slots"):
+            TextPreproc.from_schema_table(SCHEMA, "album", copy_slots=bad)
+    pre = TextPreproc.from_schema_table(SCHEMA, "album", vocab_size=300, copy_slots=0).fit(data)
+    assert pre.vocab_size == pre.n_bpe + len(pre.config.words)
+    assert pre.copy_words(data) == [[]] * len(data["album"])
+    root = TextPreproc.from_schema_table(SCHEMA, "artist", vocab_size=300).fit(data)
+    assert root.copy_words(data) == [[]] * len(data["artist"])  # no parent: nothing to copy
+    assert root.config.copy_slots == 0 and root.vocab_size == root.n_bpe + len(root.config.words)
+
+
+def test_the_model_repeats_a_parents_name_it_never_saw_in_training(tmp_path):
+    train = artists_and_albums(40, seed=1)
+    pre = TextPreproc.from_schema_table(SCHEMA, "album", vocab_size=300).fit(train)
+    torch.manual_seed(0)
+    model = TextModel.build(pre, size="small", block_size=64)
+    TextTrainer(model).train(TextDataset.from_data(train, pre, block_size=64), n_steps=150, batch_size=32)
+    new = artists_and_albums(30, seed=2)  # other names: none of them was ever a training text
+    assert not set(new["artist"]["name"]) & set(train["artist"]["name"])
+    out = model.generate(new, seed=0)
+    names = new["artist"].set_index("id")["name"]
+    titles = out["album"]["title"].dropna()
+    repeats = np.mean([names[a] in t for t, a in zip(titles, out["album"]["artist"][titles.index], strict=True)])
+    assert repeats > 0.3  # half the real titles repeat the name
+    words = set(pre.config.words)
+    for t, a in zip(titles, out["album"]["artist"][titles.index], strict=True):  # any other word is a word token
+        assert all(p in words or p.strip() == names[a] for p in re.findall(r" ?[^\W\d_]+", t))
+    model.save(tmp_path / "m")
+    again = TextModel.load(tmp_path / "m").generate(new, seed=0)  # copy tokens survive a save
+    assert again["album"]["title"].equals(out["album"]["title"])
