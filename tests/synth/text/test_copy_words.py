@@ -59,6 +59,18 @@ def test_copy_words_are_the_parents_text_words_and_encode_as_copy_tokens():
     assert all(i < pre.copy_base for i in common)  # a word token stays a word token
 
 
+def test_copy_tokens_only_where_enough_texts_repeat_their_parent():
+    data = artists_and_albums(40, seed=0)
+    pre = TextPreproc.from_schema_table(SCHEMA, "album", vocab_size=300).fit(data)
+    assert pre.config.stats["title"].copy_rate == pytest.approx(0.5) and pre.config.copy_slots == 8
+    album = data["album"].copy()
+    album.loc[album.index[4:], "title"] = "Greatest Hits"  # 2 of 160 titles repeat their artist now
+    rare = RelationalData({**data.data, "album": album}, SCHEMA)
+    pre = TextPreproc.from_schema_table(SCHEMA, "album", vocab_size=300).fit(rare)
+    assert pre.config.stats["title"].copy_rate == pytest.approx(2 / 160) and pre.config.copy_slots == 0
+    assert pre.vocab_size == pre.n_bpe + len(pre.config.words)
+
+
 def test_copy_slots_are_validated_and_zero_means_no_copy_tokens():
     data = artists_and_albums(6, seed=0)
     for bad in (-1, 65, True, 2.5):
