@@ -4,8 +4,8 @@ project's own Kedro hook.
 The library never imports MLflow; a node that trains a model adds `MlflowMetricsHook` to the
 trainer's hooks, and each new training record (step, epoch, learning rate, train and valid
 loss) becomes MLflow metrics of the run that kedro-mlflow opened for `kedro run`.
-`RawDataLogHook` (registered in settings.py) logs which raw database a run reads, and
-`NodeTimingHook` how long each node took.
+`RawDataLogHook` (registered in settings.py) logs which raw database a run reads,
+`ThreadsHook` sets torch's CPU threads, and `NodeTimingHook` logs how long each node took.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from kedro.pipeline import Node
 
 from relsynth.synth import MetricsHook
 from relsynth.synth.core.progress import duration
+from relsynth.synth.core.threads import AUTO, use_free_cores
 from relsynth.synth.core.training.hooks import Trigger
 
 
@@ -70,6 +71,18 @@ class RawDataLogHook:
             info["schema_path"],
             info["rows"],
         )
+
+
+class ThreadsHook:
+    """Before every run: torch's CPU threads from the `threads` parameter (`parameters_runtime.yml`):
+    "auto" is one per core that other work leaves free (`use_free_cores`), a number is that many."""
+
+    parameter = "params:threads"
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict, pipeline, catalog) -> None:
+        threads = catalog.load(self.parameter) if self.parameter in catalog else AUTO
+        use_free_cores(threads)
 
 
 class NodeTimingHook:
