@@ -85,6 +85,7 @@ def run(
     schedule: str = "auto",
     device: str = "cpu",
     precision: str = "fp32",
+    dropout: float = 0.0,
 ) -> dict:
     torch.set_num_threads(threads)
     opts = QUIET | ({"precision": precision} if precision != "fp32" else {})  # older commits lack precision
@@ -94,7 +95,7 @@ def run(
     dv = TabularDataset.from_data(valid, pre, block_size=BLOCK)
     per_epoch = scored_tokens(ds)
     torch.manual_seed(0)
-    model = TabularModel.build(pre, size=size, block_size=BLOCK).to(device)
+    model = TabularModel.build(pre, size=size, block_size=BLOCK, dropout=dropout).to(device)
     r = TabularTrainer(model).train(ds, n_steps=steps, batch_size=BATCH, lr=LR, seed=0, **opts)
     out = {
         "data": name,
@@ -106,9 +107,11 @@ def run(
     }
     if device != "cpu" or precision != "fp32":
         out |= {"device": device, "precision": precision}
+    if dropout:
+        out["dropout"] = dropout
     if early_stop:
         torch.manual_seed(0)
-        model = TabularModel.build(pre, size=size, block_size=BLOCK).to(device)
+        model = TabularModel.build(pre, size=size, block_size=BLOCK, dropout=dropout).to(device)
         # fixed: the Kedro defaults before the data-size-aware schedule (60 epochs, validation each epoch)
         n_epochs, trigger = (60, "epoch") if schedule == "fixed" else ("auto", "auto")
         valid = Validation(dv, trigger=trigger, early_stop="normal")
@@ -148,6 +151,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None, help="append the rows as JSON lines here")
     ap.add_argument("--device", default="cpu", help="where the model trains and generates (cuda, cuda:1, ...)")
     ap.add_argument("--precision", choices=["fp32", "bf16", "auto"], default="fp32", help="train(precision=...)")
+    ap.add_argument("--dropout", type=float, default=0.0, help="TabularModel.build(dropout=...); the Kedro job: 0.1")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     rows = []
@@ -166,6 +170,7 @@ def main() -> None:
                     args.schedule,
                     args.device,
                     args.precision,
+                    args.dropout,
                 )
                 row["commit"] = commit()
                 rows.append(row)

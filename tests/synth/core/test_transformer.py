@@ -6,11 +6,13 @@ import pytest
 import torch
 
 from relsynth.synth.core.transformer import (
+    Attention,
     KVCache,
     ModelSize,
     Transformer,
     TransformerConfig,
     apply_rotary,
+    head_dropout_mask,
     resolve_size,
     rotary,
 )
@@ -72,3 +74,17 @@ def test_rotary_turns_each_pair_by_its_position_angle(dtype):
     assert out.dtype == dtype and out.shape == x.shape
     tol = 1e-2 if dtype == torch.bfloat16 else 1e-5
     torch.testing.assert_close(out.double(), expected, rtol=tol, atol=tol)
+
+
+def test_dropout_drops_whole_head_outputs_in_training_only():
+    torch.manual_seed(0)
+    mask = head_dropout_mask(64, 4, 32, 0.25, torch.device("cpu"))
+    assert mask.shape == (64, 4, 32, 1)
+    assert torch.equal(mask.unique(), torch.tensor([0.0, 4 / 3]))  # dropped, or kept and scaled by 1 / (1 - p)
+    assert abs(float((mask == 0).float().mean()) - 0.25) < 0.03
+    attention = Attention(TransformerConfig(n_layers=1, h=2, d=16, d_ff=32, dropout=0.5))
+    x, rot = torch.randn(3, 10, 16), rotary(torch.arange(10).expand(3, 10), 8)
+    attention.train()
+    assert not torch.allclose(attention(x, rot, None, 0, None), attention(x, rot, None, 0, None))  # regularised
+    attention.eval()
+    assert torch.equal(attention(x, rot, None, 0, None), attention(x, rot, None, 0, None))
