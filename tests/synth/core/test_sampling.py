@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from relsynth.synth.core import sampling
@@ -57,3 +58,11 @@ def test_a_draw_at_the_top_of_the_distribution_never_lands_on_a_disallowed_token
     gen = torch.Generator()
     assert set(sample_tokens(logits, gen).tolist()) <= {1, 2, 3}
     assert set(sample_tokens(logits, gen, top_p=0.5).tolist()) <= {1, 2, 3}
+
+
+@pytest.mark.parametrize("top_p", [1.0, 0.9])
+def test_a_row_that_allows_no_token_is_an_error_not_a_silent_token(top_p):
+    logits = torch.zeros(2, 4)
+    logits[1] = float("-inf")
+    with pytest.raises(ValueError, match="allows no token"):
+        sample_tokens(logits, torch.Generator(), top_p=top_p)

@@ -77,6 +77,24 @@ def test_mask_walks_accept_only_valid_utf8():
     assert Utf8Mask(tokens, allowed_chars="\x01").run([tokens.index(b"\x01")]) == 0
 
 
+def test_bytes_that_only_unassigned_or_private_characters_could_complete_are_never_written():
+    """F1 A4 81 is a valid UTF-8 prefix, but every character it begins is unassigned: after it,
+    nothing may follow (the Kedro job once met that dead end)."""
+    tokens = [b"", b"a", b"\xf1", b"\xf1\xa4\x81", b"\xf2", b"\xf4\x8f", b"\xf0", b"\xf0\x9f\x98", b"\x80", b"\xa4"]
+    mask = Utf8Mask(tokens)
+    assert [mask.run([i]) == REJECT for i in (2, 3, 4, 5)] == [True] * 4  # planes 4-11 unassigned, 16 private
+    assert mask.run([tokens.index(b"\xf0\x9f\x98"), tokens.index(b"\x80")]) == 0  # an emoji: fine
+    assert Utf8Mask(tokens, allowed_chars="\U0010fc00").run([tokens.index(b"\xf4\x8f")]) != REJECT
+    rng = np.random.default_rng(0)
+    for _ in range(200):  # every state a walk reaches has a next token: a pending character can always finish
+        state = np.zeros(1, dtype=np.int64)
+        for _ in range(8):
+            allowed = np.flatnonzero(~mask.banned(state)[0].numpy())
+            allowed = allowed[allowed > 0] if mask.states[int(state[0])][0] else allowed
+            assert len(allowed)
+            state = mask.advance(state, np.array([int(rng.choice(allowed))]))
+
+
 def test_words_only_letters_come_from_word_tokens():
     tokens = [b"", b"a", b"1", b" ", b"\xc3", b"\xa9", b"-", b" Rock", b"Roll", "é".encode()]
     mask = Utf8Mask(tokens, word_ids=frozenset({7, 8}))

@@ -25,6 +25,8 @@ def sample_tokens(logits: Tensor, gen: torch.Generator, *, temp: float = 1.0, to
     if top_p < 1.0:
         logits, order = logits.sort(dim=-1, descending=True)
     p = torch.softmax(logits.float(), dim=-1)
+    if bool(torch.isnan(p[:, 0]).any()):  # softmax of a row of -inf
+        raise ValueError("a row of logits allows no token (all -inf): the caller's masks left nothing to draw")
     cdf = p.cumsum(-1)
     if order is not None:  # keep the nucleus: the smallest prefix of probability >= top_p (at least one token)
         inside = (cdf - p <= top_p).sum(-1, keepdim=True)

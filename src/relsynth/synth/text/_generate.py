@@ -265,7 +265,9 @@ class Sampler:
             done = tok == self.end
             self.state[act] = self.utf8.advance(self.state[act], tok)
             for r, b in enumerate(act):
-                if not done[r]:
+                if done[r]:
+                    del texts[b][self.whole[b] :]  # a dead end (see _pick) ends at the last whole character
+                else:
                     texts[b].append(int(tok[r]))
                     if not self.utf8.states[self.state[b]][0]:
                         self.whole[b] = len(texts[b])
@@ -309,6 +311,9 @@ class Sampler:
             logits[rows[:, None], self.first_banned[None, :]] = -torch.inf
         if not self.allow_empty:
             logits[first, self.end] = -torch.inf
+        dead = torch.isinf(logits).all(-1)
+        if dead.any():  # no token may follow (the masks should prevent it): end the text rather than fail
+            logits[dead, self.end] = 0.0
         return sample_tokens(logits, self.gen, temp=self.temp, top_p=self.top_p)
 
 

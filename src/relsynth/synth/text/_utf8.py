@@ -6,7 +6,9 @@ the *pending* bytes of an unfinished character (0 to 3 bytes) as a small integer
 gives the tokens allowed in that state: those whose bytes continue or complete a valid UTF-8
 sequence and write no forbidden character. A forbidden character is one of Unicode category
 C* (control, format, surrogate, private use, unassigned) or U+FFFD that the column's training
-texts never held. `end` is allowed only when nothing is pending. States are discovered lazily
+texts never held; a token may leave bytes pending only if some character they begin is allowed
+(F1 A4 81 begins only unassigned code points: nothing could follow it). `end` is allowed only
+when nothing is pending. States are discovered lazily
 (texts are mostly ASCII: a handful of states), each costing one pass over the vocabulary.
 
 With `word_ids` (the word tokens), letters come from word tokens only: a token that is not a
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import unicodedata
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -61,6 +64,25 @@ def step(pending: bytes, token: bytes, allowed: frozenset[str]) -> tuple[bytes, 
     if len(rest) >= 2 and rest[0] == 0xED and rest[1] >= 0xA0:  # a surrogate half: never valid UTF-8
         return None
     return rest, text
+
+
+_LENGTH_OF_LEAD = ((0xC0, 2, 0x1F), (0xE0, 3, 0x0F), (0xF0, 4, 0x07))  # lead byte mask, length, value bits
+
+
+@lru_cache(maxsize=256)
+def completable(pending: bytes, allowed: frozenset[str]) -> bool:
+    """Whether the unfinished character `pending` (a valid UTF-8 prefix) can end as a character
+    that is not forbidden: one code point of the range it begins must be allowed."""
+    lead = pending[0]
+    length, bits = next((n, b) for m, n, b in reversed(_LENGTH_OF_LEAD) if lead & m == m)
+    value = lead & bits
+    for b in pending[1:]:
+        value = value << 6 | (b & 0x3F)
+    missing = length - len(pending)
+    lo, hi = value << 6 * missing, (value << 6 * missing) | ((1 << 6 * missing) - 1)
+    return any(
+        not forbidden_char(chr(c), allowed) for c in range(lo, min(hi, 0x10FFFF) + 1) if not 0xD800 <= c <= 0xDFFF
+    )
 
 
 class Utf8Mask:
@@ -105,6 +127,8 @@ class Utf8Mask:
             if res is None:
                 continue
             rest, text = res
+            if rest and not completable(rest, self.allowed):
+                continue
             if words is not None:
                 if i in words:
                     if after_letter and is_letter(text[0]):
