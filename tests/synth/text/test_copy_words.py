@@ -103,3 +103,22 @@ def test_the_model_repeats_a_parents_name_it_never_saw_in_training(tmp_path):
     model.save(tmp_path / "m")
     again = TextModel.load(tmp_path / "m").generate(new, seed=0)  # copy tokens survive a save
     assert again["album"]["title"].equals(out["album"]["title"])
+
+
+def test_without_the_parents_text_no_copy_token_is_drawn(monkeypatch):
+    data = artists_and_albums(20, seed=0)
+    pre = TextPreproc.from_schema_table(SCHEMA, "album", vocab_size=300).fit(data)
+    torch.manual_seed(0)
+    model = TextModel.build(pre, size="small", block_size=64)
+    TextTrainer(model).train(TextDataset.from_data(data, pre, block_size=64), n_steps=60, batch_size=32)
+    artist = data["artist"].assign(name=None)  # the artists' names not generated yet
+    blank = RelationalData({**data.data, "artist": artist}, SCHEMA)
+    assert pre.copy_words(blank) == [[]] * len(data["album"])
+    drawn: list[list[int]] = []
+    decode = pre.decode_batch
+    monkeypatch.setattr(pre, "decode_batch", lambda ids, copies=None: drawn.extend(ids) or decode(ids, copies))
+    model.generate(blank, seed=0, temp=1.5)
+    assert drawn and not any(i >= pre.copy_base for ids in drawn for i in ids)  # masked: no word to copy
+    drawn.clear()
+    model.generate(data, seed=0, temp=1.5)
+    assert any(i >= pre.copy_base for ids in drawn for i in ids)  # with the names there, the model copies
