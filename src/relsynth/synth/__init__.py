@@ -1,7 +1,7 @@
 """Synthesis: the public API of the tabular and the text model (aindo.rdml's names).
 
 synth/core/      the causal transformer and KV cache, the sampler, saved directories and
-                 on-disk arrays, memory measurement, the one training loop (core/training/)
+                 on-disk arrays, memory measurement, CPU threads, the one training loop (core/training/)
 synth/tabular/   a database as token sequences, the tabular model, its trainer, generation
 synth/text/      the text model: tokenizer and contexts, model, trainer, generation
 """
