@@ -41,6 +41,15 @@ def artists_and_albums(n_artists: int, seed: int) -> RelationalData:
     return RelationalData(frames, SCHEMA)
 
 
+def trained(data: RelationalData, n_steps: int) -> TextModel:
+    """A small album-title model trained on `data` for `n_steps` steps."""
+    pre = TextPreproc.from_schema_table(SCHEMA, "album", vocab_size=300).fit(data)
+    torch.manual_seed(0)
+    model = TextModel.build(pre, size="small", block_size=64)
+    TextTrainer(model).train(TextDataset.from_data(data, pre, block_size=64), n_steps=n_steps, batch_size=32)
+    return model
+
+
 def test_copy_words_are_the_parents_text_words_and_encode_as_copy_tokens():
     data = artists_and_albums(6, seed=0)
     pre = TextPreproc.from_schema_table(SCHEMA, "album", vocab_size=300).fit(data)
@@ -86,10 +95,8 @@ def test_copy_slots_are_validated_and_zero_means_no_copy_tokens():
 
 def test_the_model_repeats_a_parents_name_it_never_saw_in_training(tmp_path):
     train = artists_and_albums(40, seed=1)
-    pre = TextPreproc.from_schema_table(SCHEMA, "album", vocab_size=300).fit(train)
-    torch.manual_seed(0)
-    model = TextModel.build(pre, size="small", block_size=64)
-    TextTrainer(model).train(TextDataset.from_data(train, pre, block_size=64), n_steps=150, batch_size=32)
+    model = trained(train, n_steps=150)
+    pre = model.preproc
     new = artists_and_albums(30, seed=2)  # other names: none of them was ever a training text
     assert not set(new["artist"]["name"]) & set(train["artist"]["name"])
     out = model.generate(new, seed=0)
@@ -107,10 +114,8 @@ def test_the_model_repeats_a_parents_name_it_never_saw_in_training(tmp_path):
 
 def test_without_the_parents_text_no_copy_token_is_drawn(monkeypatch):
     data = artists_and_albums(20, seed=0)
-    pre = TextPreproc.from_schema_table(SCHEMA, "album", vocab_size=300).fit(data)
-    torch.manual_seed(0)
-    model = TextModel.build(pre, size="small", block_size=64)
-    TextTrainer(model).train(TextDataset.from_data(data, pre, block_size=64), n_steps=60, batch_size=32)
+    model = trained(data, n_steps=60)
+    pre = model.preproc
     artist = data["artist"].assign(name=None)  # the artists' names not generated yet
     blank = RelationalData({**data.data, "artist": artist}, SCHEMA)
     assert pre.copy_words(blank) == [[]] * len(data["album"])

@@ -346,12 +346,19 @@ class TextPreproc:
         edge, columns = self.schema.parent(self.table), self._parent_text_columns()
         if not self.config.copy_slots or not columns or edge.parent not in data.data:
             return [[] for _ in range(n)]
-        parent, df = data[edge.parent], data[self.table]
-        pk = self.schema.tables[edge.parent].primary_key
-        rows = df[edge.fk].map(pd.Series(np.arange(len(parent)), index=parent[pk].to_numpy())).to_numpy()
+        parent, rows = data[edge.parent], self._parent_rows(data)
         texts = [parent[c].to_numpy(dtype=object) if c in parent.columns else None for c in columns]
         words_of_parent = [self._parent_words([t[i] for t in texts if t is not None]) for i in range(len(parent))]
         return [[] if pd.isna(r) else words_of_parent[int(r)] for r in rows]
+
+    def _parent_rows(self, data: RelationalData) -> np.ndarray:
+        """Per row of the table: its parent row's position in the parent table (NaN: none)."""
+        df, edge = self._table_frame(data), self.schema.parent(self.table)
+        if edge.fk not in df.columns:
+            raise ValueError(f"table {self.table!r} of the data has no parent key column {edge.fk!r}")
+        parent = data[edge.parent]
+        pos = pd.Series(np.arange(len(parent)), index=parent[self.schema.tables[edge.parent].primary_key].to_numpy())
+        return df[edge.fk].map(pos).to_numpy()
 
     def _parent_text_columns(self) -> list[str]:
         edge = self.schema.parent(self.table)
@@ -470,15 +477,7 @@ class TextPreproc:
     def contexts(self, data: RelationalData) -> list[str]:
         """The context string of every row of the table, in row order."""
         df = self._table_frame(data)
-        edge = self.schema.parent(self.table)
-        parent_rows = None
-        if edge is not None:
-            if edge.fk not in df.columns:
-                raise ValueError(f"table {self.table!r} of the data has no parent key column {edge.fk!r}")
-            parent = data[edge.parent]
-            pk = self.schema.tables[edge.parent].primary_key
-            pos = pd.Series(np.arange(len(parent)), index=parent[pk].to_numpy())
-            parent_rows = df[edge.fk].map(pos).to_numpy()
+        parent_rows = self._parent_rows(data) if self.schema.parent(self.table) is not None else None
         parts: list[np.ndarray] = []
         for _, table, col in self.context_columns():
             frame = df if table == self.table else data[table]
