@@ -34,6 +34,18 @@ def test_top_p_keeps_the_nucleus_only_and_always_the_best_token():
     assert torch.isinf(kept[0, 2:]).all() and torch.isfinite(kept[0, :2]).all()
 
 
+@pytest.mark.parametrize("top_p", [0.3, 0.9, 0.99])
+def test_the_nucleus_is_the_most_likely_tokens_up_to_top_p(top_p):
+    """Checked against the definition: sort, keep the tokens whose more likely tokens hold <= top_p."""
+    logits = torch.randn(300, 700, generator=torch.Generator().manual_seed(1)) * 3
+    logits[:, ::7] = float("-inf")  # masked tokens never come back
+    p = torch.softmax(logits, -1)
+    desc, order = p.sort(-1, descending=True)
+    inside = torch.zeros_like(p, dtype=torch.bool).scatter(-1, order, desc.cumsum(-1) - desc <= top_p)
+    assert torch.equal(torch.isfinite(nucleus(logits, top_p)), inside)
+    assert torch.equal(nucleus(logits, top_p)[inside], logits[inside])
+
+
 def test_disallowed_tokens_are_never_drawn_and_a_seed_repeats():
     logits = torch.zeros(1, 5)
     logits[0, [1, 3]] = float("-inf")

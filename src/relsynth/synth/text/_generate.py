@@ -311,7 +311,7 @@ class Sampler:
             logits[rows[:, None], self.first_banned[None, :]] = -torch.inf
         if not self.allow_empty:
             logits[first, self.end] = -torch.inf
-        dead = torch.isinf(logits).all(-1)
+        dead = logits.amax(-1) == -torch.inf
         if dead.any():  # no token may follow (the masks should prevent it): end the text rather than fail
             logits[dead, self.end] = 0.0
         return sample_tokens(logits, self.gen, temp=self.temp, top_p=self.top_p)
