@@ -45,6 +45,26 @@ def test_left_padding_does_not_change_a_rows_output():
     torch.testing.assert_close(padded[:, 2:], alone, rtol=1e-5, atol=1e-5)
 
 
+def test_a_cleared_cache_decodes_like_a_new_one():
+    """Generation restarts a full cache in place (`clear`): left-padded prefill and padded decode steps
+    must not see what the previous round left in the buffers."""
+    torch.manual_seed(0)
+    cfg = TransformerConfig(n_layers=2, h=2, d=16, d_ff=32)
+    model = Transformer(cfg).eval()
+    used = KVCache(cfg, batch=2, capacity=8)
+    model(torch.randn(2, 8, 16) * 50, torch.arange(8).expand(2, 8), cache=used)  # fill it with other keys
+    used.clear()
+    x, valid = torch.randn(2, 3, 16), torch.tensor([[False, True, True], [True, True, True]])
+    pos = torch.tensor([[0, 0, 1], [0, 1, 2]])
+    outs = []
+    for cache in (used, KVCache(cfg, batch=2, capacity=8)):
+        steps = [model(x, pos, cache=cache, valid=valid)[:, 1:]]
+        for t in range(2):
+            steps.append(model(torch.randn(2, 1, 16, generator=torch.Generator().manual_seed(t)), pos[:, -1:] + 1 + t, cache=cache))
+        outs.append(torch.cat(steps, dim=1))
+    torch.testing.assert_close(outs[0], outs[1], rtol=1e-5, atol=1e-5)
+
+
 def test_sizes_are_frozen_keyword_only_and_checked():
     size = ModelSize(n_layers=1, h=2, d=16)
     with pytest.raises(AttributeError):

@@ -103,6 +103,13 @@ class KVCache:
         """Keep only these batch rows (finished sequences leave the batch)."""
         self.k, self.v, self.valid = self.k[:, rows], self.v[:, rows], self.valid[rows]
 
+    def clear(self) -> None:
+        """Empty, for the same batch rows, keeping the buffers: allocating them again cost generation
+        more than the steps between two restarts. Every slot below `length` is written (with its
+        `valid`) before it is read, so nothing of the previous round is seen."""
+        self.length = 0
+        self.padded = False
+
 
 class Attention(nn.Module):
     def __init__(self, cfg: TransformerConfig):
@@ -206,6 +213,8 @@ class Transformer(nn.Module):
         if T == 1 and not cache.padded:
             return None  # one new query may see every cached key: no mask needed (and faster)
         keys = cache.valid[:, : start + T]  # (B, S)
+        if T == 1 and valid is None:  # the decode step: one real query that sees every real key
+            return keys[:, None, None, :]
         causal = torch.ones(T, start + T, dtype=torch.bool, device=keys.device).tril(diagonal=start)
         mask = keys[:, None, None, :] & causal[None, None]  # (B, 1, T, S)
         # A padding query with no visible key would give NaN: let it see itself.

@@ -201,7 +201,7 @@ def _run_pool(
             contexts = [
                 cursors[b].context(header[b, : hpos[b]].tolist()) if entity[b] >= 0 else ([], []) for b in active
             ]
-            state, logits, pos = _reprefix(model, contexts, slots_np, capacity)
+            logits, pos = _reprefix(model, contexts, slots_np, state)
         else:
             logits = model.logits(inputs[:, None], slots[:, None], pos[:, None], state)[:, -1]
         logits = (logits + bias).masked_fill(~allowed[slots], float("-inf"))
@@ -249,16 +249,16 @@ def _split_by_row(rows: list[np.ndarray], tokens: list[np.ndarray], n: int) -> l
     return np.split(all_tokens[order].astype(np.int64), np.cumsum(counts)[:-1])
 
 
-def _reprefix(model, contexts: list[tuple[list[int], list[int]]], slots: np.ndarray, capacity: int):
+def _reprefix(model, contexts: list[tuple[list[int], list[int]]], slots: np.ndarray, cache: KVCache):
     """Restart the cache from each sequence's ancestor headers (as the training windows do)."""
     T = max(len(t) for t, _ in contexts) + 1
-    if T > capacity:
-        raise ValueError(f"max_block_size={capacity} is too small for a row with its ancestors ({T} tokens)")
+    if T > cache.capacity:
+        raise ValueError(f"max_block_size={cache.capacity} is too small for a row with its ancestors ({T} tokens)")
     inputs, valid = left_pad([[BOS, *tok] for tok, _ in contexts], PAD, T)
     slot_in, _ = left_pad([[*slt, int(slots[b])] for b, (_, slt) in enumerate(contexts)], 0, T)
     pos, _ = left_pad([range(len(tok) + 1) for tok, _ in contexts], 0, T)
     device = model.head.weight.device
-    cache = KVCache(model.body.cfg, len(contexts), capacity, device=device)
+    cache.clear()
     inputs, slot_in, pos, valid = inputs.to(device), slot_in.to(device), pos.to(device), valid.to(device)
     logits = model.logits(inputs, slot_in, pos, cache, valid=valid)[:, -1]
-    return cache, logits, pos[:, -1] + 1
+    return logits, pos[:, -1] + 1
