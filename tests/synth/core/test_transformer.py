@@ -65,6 +65,26 @@ def test_a_cleared_cache_decodes_like_a_new_one():
     torch.testing.assert_close(outs[0], outs[1], rtol=1e-5, atol=1e-5)
 
 
+def test_last_only_prefill_gives_the_last_output_and_the_same_cache():
+    """Prefill with `last_only`: the last position's output as the full pass gives it, and a cache
+    from which the next step decodes exactly as after a full prefill (left padding included)."""
+    torch.manual_seed(0)
+    cfg = TransformerConfig(n_layers=2, h=2, d=16, d_ff=32)
+    model = Transformer(cfg).eval()
+    x, nxt = torch.randn(2, 5, 16), torch.randn(2, 1, 16)
+    pos = torch.tensor([[0, 0, 0, 1, 2], [0, 1, 2, 3, 4]])
+    valid = torch.tensor([[False, False, True, True, True], [True] * 5])
+    full_cache, last_cache = KVCache(cfg, 2, 8), KVCache(cfg, 2, 8)
+    full = model(x, pos, cache=full_cache, valid=valid)
+    last = model(x, pos, cache=last_cache, valid=valid, last_only=True)
+    assert last.shape == (2, 1, 16)
+    torch.testing.assert_close(last, full[:, -1:], rtol=1e-5, atol=1e-5)
+    step = [model(nxt, pos[:, -1:] + 1, cache=c) for c in (full_cache, last_cache)]
+    torch.testing.assert_close(step[0], step[1], rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="needs a cache"):
+        model(x, pos, last_only=True)
+
+
 def test_sizes_are_frozen_keyword_only_and_checked():
     size = ModelSize(n_layers=1, h=2, d=16)
     with pytest.raises(AttributeError):

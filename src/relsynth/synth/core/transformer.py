@@ -118,7 +118,11 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(cfg.d, 3 * cfg.d)
         self.proj = nn.Linear(cfg.d, cfg.d)
 
-    def forward(self, x: Tensor, rot: Tensor, cache: KVCache | None, layer: int, mask: Tensor | None) -> Tensor:
+    def forward(
+        self, x: Tensor, rot: Tensor, cache: KVCache | None, layer: int, mask: Tensor | None, last: bool = False
+    ) -> Tensor:
+        """(B, T, d); with `last` (a cache only), (B, 1, d): every position's keys go to the cache,
+        but only the last position's query is computed."""
         B, T, d = x.shape
         q, k, v = self.qkv(x).view(B, T, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)  # (B, H, T, hd)
         q, k = apply_rotary(q, rot), apply_rotary(k, rot)
@@ -131,8 +135,10 @@ class Attention(nn.Module):
             cache.k[layer, :, :, start : start + T] = k
             cache.v[layer, :, :, start : start + T] = v
             k_all, v_all = cache.k[layer, :, :, : start + T], cache.v[layer, :, :, : start + T]
+            if last:
+                q, mask = q[:, :, -1:], None if mask is None else mask[:, :, -1:]
             y = F.scaled_dot_product_attention(q, k_all, v_all, attn_mask=mask)
-        return self.proj(y.transpose(1, 2).reshape(B, T, d))  # (B, T, d)
+        return self.proj(y.transpose(1, 2).reshape(B, q.shape[2], d))  # (B, T or 1, d)
 
 
 def head_dropout_mask(B: int, H: int, T: int, p: float, device: torch.device) -> Tensor:
@@ -155,8 +161,11 @@ class Block(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(cfg.d, cfg.d_ff), nn.GELU(), nn.Linear(cfg.d_ff, cfg.d))
         self.drop = nn.Dropout(cfg.dropout)
 
-    def forward(self, x: Tensor, rot: Tensor, cache: KVCache | None, layer: int, mask: Tensor | None) -> Tensor:
-        x = x + self.drop(self.attn(self.ln1(x), rot, cache, layer, mask))
+    def forward(
+        self, x: Tensor, rot: Tensor, cache: KVCache | None, layer: int, mask: Tensor | None, last: bool = False
+    ) -> Tensor:
+        y = self.attn(self.ln1(x), rot, cache, layer, mask, last)
+        x = (x[:, -1:] if last else x) + self.drop(y)
         return x + self.drop(self.mlp(self.ln2(x)))
 
 
@@ -184,22 +193,28 @@ class Transformer(nn.Module):
         cache: KVCache | None = None,
         valid: Tensor | None = None,
         segments: Tensor | None = None,
+        last_only: bool = False,
     ) -> Tensor:
         """`pos` (B, T): rotary positions. Without a cache the attention is plain causal over
         the T positions, or, with `segments` (B, T), causal within each segment: a row packs
         several sequences, which never see each other. With a cache, the T new positions are
         appended after `cache.length` and `valid` (B, T) marks which of them are real tokens
-        (False = left padding)."""
+        (False = left padding). `last_only` (with a cache): the output of the last position only,
+        (B, 1, d); the last block then computes the other positions' keys and values for the cache
+        and nothing else (a prompt's prefill, where only the next token's logits are wanted)."""
+        if last_only and cache is None:
+            raise ValueError("last_only needs a cache: without one the other positions' outputs are all there is")
+        T = x.shape[1]
         rot = rotary(pos, self.cfg.d // self.cfg.h)
         mask = None
         if cache is not None:
-            mask = self._cache_mask(cache, x.shape[1], valid)
+            mask = self._cache_mask(cache, T, valid)
         elif segments is not None:
             mask = segment_mask(segments)
         for i, block in enumerate(self.blocks):
-            x = block(x, rot, cache, i, mask)
+            x = block(x, rot, cache, i, mask, last=last_only and i == len(self.blocks) - 1)
         if cache is not None:
-            cache.length += x.shape[1]
+            cache.length += T
         return self.ln_f(x)
 
     @staticmethod
