@@ -30,6 +30,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("seed", type=int)
     ap.add_argument("schedule", choices=["auto", "fixed"])
+    ap.add_argument("--gen-block", type=int, default=0, help="generate(max_block_size=...); 0: the training block size")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     torch.set_num_threads(1)
@@ -51,13 +52,15 @@ def main() -> None:
         valid=Validation(dv, trigger=trigger, early_stop="normal"),
     )
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    synth = model.generate(sum(len(train[t]) for t in train.schema.roots), seed=args.seed)
+    n_roots = sum(len(train[t]) for t in train.schema.roots)
+    synth = model.generate(n_roots, seed=args.seed, max_block_size=args.gen_block)
     quality = quality_scores(test, synth)["overall"]
     privacy = privacy_scores(train, test, synth)["overall"]
     print(
         json.dumps(
             {
                 "schedule": args.schedule,
+                "gen_block": args.gen_block or 256,
                 "seed": args.seed,
                 "train_wall_s": round(wall),
                 "train_cpu_s": round(cpu),
