@@ -60,7 +60,11 @@ def test_a_cleared_cache_decodes_like_a_new_one():
     for cache in (used, KVCache(cfg, batch=2, capacity=8)):
         steps = [model(x, pos, cache=cache, valid=valid)[:, 1:]]
         for t in range(2):
-            steps.append(model(torch.randn(2, 1, 16, generator=torch.Generator().manual_seed(t)), pos[:, -1:] + 1 + t, cache=cache))
+            steps.append(
+                model(
+                    torch.randn(2, 1, 16, generator=torch.Generator().manual_seed(t)), pos[:, -1:] + 1 + t, cache=cache
+                )
+            )
         outs.append(torch.cat(steps, dim=1))
     torch.testing.assert_close(outs[0], outs[1], rtol=1e-5, atol=1e-5)
 
