@@ -60,7 +60,7 @@ def main() -> None:
         json.dumps(
             {
                 "schedule": args.schedule,
-                "gen_block": args.gen_block or 256,
+                "gen_block": args.gen_block or model.config.block_size,
                 "seed": args.seed,
                 "train_wall_s": round(wall),
                 "train_cpu_s": round(cpu),

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import subprocess
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from throughput import commit  # benchmarks/, this script's folder
 
 from relsynth.relational import RelationalData
 from relsynth.synth import TextModel
@@ -44,11 +44,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
     logging.disable(logging.WARNING)  # the per-column truncation notes are not what is measured here
-    import relsynth
-
-    src = Path(relsynth.__file__).resolve().parents[2]
-    commit = subprocess.run(["git", "-C", str(src), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    print(f"commit {commit.stdout.strip() or 'unknown'}")
+    print(f"commit {commit()}")
     data = RelationalData.from_dir(ROOT / "data/07_model_output/synthetic_tabular")
     print("table | threads | texts | median texts/s | best texts/s")
     for table in args.tables:
