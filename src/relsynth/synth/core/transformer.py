@@ -125,7 +125,10 @@ class Attention(nn.Module):
         but only the last position's query is computed."""
         B, T, d = x.shape
         q, k, v = self.qkv(x).view(B, T, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)  # (B, H, T, hd)
-        q, k = apply_rotary(q, rot), apply_rotary(k, rot)
+        rot_q = rot
+        if last:  # only the last query is ever read: rotate it alone and attend with it alone
+            q, rot_q, mask = q[:, :, -1:], rot[:, :, -1:], None if mask is None else mask[:, :, -1:]
+        q, k = apply_rotary(q, rot_q), apply_rotary(k, rot)
         if cache is None:
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None)
             if self.training and self.dropout:
@@ -135,8 +138,6 @@ class Attention(nn.Module):
             cache.k[layer, :, :, start : start + T] = k
             cache.v[layer, :, :, start : start + T] = v
             k_all, v_all = cache.k[layer, :, :, : start + T], cache.v[layer, :, :, : start + T]
-            if last:
-                q, mask = q[:, :, -1:], None if mask is None else mask[:, :, -1:]
             y = F.scaled_dot_product_attention(q, k_all, v_all, attn_mask=mask)
         return self.proj(y.transpose(1, 2).reshape(B, q.shape[2], d))  # (B, T or 1, d)
 
