@@ -85,8 +85,26 @@ def test_last_only_prefill_gives_the_last_output_and_the_same_cache():
     torch.testing.assert_close(last, full[:, -1:], rtol=1e-5, atol=1e-5)
     step = [model(nxt, pos[:, -1:] + 1, cache=c) for c in (full_cache, last_cache)]
     torch.testing.assert_close(step[0], step[1], rtol=1e-5, atol=1e-5)
-    with pytest.raises(ValueError, match="needs a cache"):
-        model(x, pos, last_only=True)
+    torch.testing.assert_close(model(x, pos, last_only=True), model(x, pos)[:, -1:], rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="last_only or outputs"):
+        model(x, pos, last_only=True, outputs=torch.zeros(2, 1, dtype=torch.long))
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_outputs_at_chosen_positions_are_the_full_pass_outputs_there(packed):
+    """`outputs` (training a text model scores its text tokens only): the last block's queries at
+    those positions alone give the full pass's outputs there, causal or within packed segments,
+    with rows that want different numbers of positions."""
+    torch.manual_seed(0)
+    model = Transformer(TransformerConfig(n_layers=2, h=2, d=16, d_ff=32)).eval()
+    x = torch.randn(2, 7, 16)
+    segments = torch.tensor([[0, 0, 0, 1, 1, 1, 1], [0, 0, 0, 0, 0, -1, -1]]) if packed else None
+    pos = torch.tensor([[0, 1, 2, 0, 1, 2, 3], [0, 1, 2, 3, 4, 0, 1]]) if packed else torch.arange(7).expand(2, 7)
+    at = torch.tensor([[1, 2, 5, 6], [3, 4, 4, 4]])  # row 1 wants two positions (the rest repeats one)
+    full = model(x, pos, segments=segments)
+    picked = model(x, pos, segments=segments, outputs=at)
+    assert picked.shape == (2, 4, 16)
+    torch.testing.assert_close(picked, full.gather(1, at[..., None].expand(-1, -1, 16)), rtol=1e-5, atol=1e-5)
 
 
 def test_sizes_are_frozen_keyword_only_and_checked():

@@ -4,9 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+import torch.nn.functional as F
 
 from relsynth.relational import RelationalData, Schema, Table
 from relsynth.synth.text import TextDataset, TextModel, TextModelSize, TextPreproc, TextTrainer
+from relsynth.synth.text.dataset import IGNORE
 
 
 def eval_loss(model: TextModel, ds: TextDataset) -> float:
@@ -43,6 +45,24 @@ def test_training_lowers_the_loss(songs, song_preproc, trained: TextModel, tiny_
     fresh = TextModel.build(song_preproc, size=tiny_size, block_size=64)
     before, after = eval_loss(fresh, ds), eval_loss(trained, ds)
     assert after < 0.6 * before
+
+
+@pytest.mark.parametrize("pack", [False, True])
+def test_training_loss_and_gradients_are_those_of_the_full_head(songs, song_preproc, tiny_size, pack):
+    """In training the transformer's last block and the head run at the scored positions only: the
+    loss and every gradient are those of the plain cross-entropy over all positions' logits."""
+    torch.manual_seed(0)
+    model = TextModel.build(song_preproc, size=tiny_size, block_size=64, dropout=0.0).train()
+    batch = TextDataset.from_data(songs, song_preproc, block_size=64).collate(np.arange(10), pack=pack)
+    logits, loss = model(batch)
+    assert len(logits) == int((batch["target"] != IGNORE).sum())
+    fast = torch.autograd.grad(loss, list(model.parameters()))
+    pos = batch.get("pos", torch.arange(batch["input"].shape[1]).expand_as(batch["input"]))
+    full = model.head(model.transformer(model.embed(batch["input"]), pos, segments=batch.get("segments")))
+    plain = F.cross_entropy(full.flatten(0, 1), batch["target"].flatten(), ignore_index=IGNORE)
+    torch.testing.assert_close(loss, plain, rtol=1e-5, atol=1e-6)
+    for a, b in zip(fast, torch.autograd.grad(plain, list(model.parameters())), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
 
 
 def test_dp_is_refused(trained):

@@ -119,27 +119,39 @@ class Attention(nn.Module):
         self.proj = nn.Linear(cfg.d, cfg.d)
 
     def forward(
-        self, x: Tensor, rot: Tensor, cache: KVCache | None, layer: int, mask: Tensor | None, last: bool = False
+        self, x: Tensor, rot: Tensor, cache: KVCache | None, layer: int, mask: Tensor | None, at: Tensor | None = None
     ) -> Tensor:
-        """(B, T, d); with `last` (a cache only), (B, 1, d): every position's keys go to the cache,
-        but only the last position's query is computed."""
+        """(B, T, d); with `at` (B, S) positions, (B, S, d): every position's keys and values are
+        computed (and go to the cache), queries only at those positions."""
         B, T, d = x.shape
         q, k, v = self.qkv(x).view(B, T, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)  # (B, H, T, hd)
-        rot_q = rot
-        if last:  # only the last query is ever read: rotate it alone and attend with it alone
-            q, rot_q, mask = q[:, :, -1:], rot[:, :, -1:], None if mask is None else mask[:, :, -1:]
+        rot_q, causal = rot, mask is None and cache is None
+        if at is not None:  # only these queries are ever read: rotate them alone and attend with them alone
+            q, rot_q = pick(q, at), pick(rot, at)
+            mask = causal_rows(at, T) if causal else None if mask is None else pick(mask, at)
         q, k = apply_rotary(q, rot_q), apply_rotary(k, rot)
         if cache is None:
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None)
             if self.training and self.dropout:
-                y = y * head_dropout_mask(B, self.n_heads, T, self.dropout, y.device)
+                y = y * head_dropout_mask(B, self.n_heads, q.shape[2], self.dropout, y.device)
         else:
             start = cache.length
             cache.k[layer, :, :, start : start + T] = k
             cache.v[layer, :, :, start : start + T] = v
             k_all, v_all = cache.k[layer, :, :, : start + T], cache.v[layer, :, :, : start + T]
             y = F.scaled_dot_product_attention(q, k_all, v_all, attn_mask=mask)
-        return self.proj(y.transpose(1, 2).reshape(B, q.shape[2], d))  # (B, T or 1, d)
+        return self.proj(y.transpose(1, 2).reshape(B, q.shape[2], d))  # (B, T or S, d)
+
+
+def pick(t: Tensor, at: Tensor) -> Tensor:
+    """`t` (B, X, T, Y) at the positions `at` (B, S) of its third dimension: (B, X, S, Y)."""
+    B, X, _, Y = t.shape
+    return t.gather(2, at[:, None, :, None].expand(B, X, at.shape[1], Y))
+
+
+def causal_rows(at: Tensor, T: int) -> Tensor:
+    """(B, 1, S, T) boolean: the rows of the causal mask at the query positions `at` (B, S)."""
+    return (torch.arange(T, device=at.device) <= at[..., None])[:, None]
 
 
 def head_dropout_mask(B: int, H: int, T: int, p: float, device: torch.device) -> Tensor:
@@ -163,10 +175,11 @@ class Block(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
 
     def forward(
-        self, x: Tensor, rot: Tensor, cache: KVCache | None, layer: int, mask: Tensor | None, last: bool = False
+        self, x: Tensor, rot: Tensor, cache: KVCache | None, layer: int, mask: Tensor | None, at: Tensor | None = None
     ) -> Tensor:
-        y = self.attn(self.ln1(x), rot, cache, layer, mask, last)
-        x = (x[:, -1:] if last else x) + self.drop(y)
+        """(B, T, d); with `at` (B, S) positions, the outputs there only (B, S, d)."""
+        y = self.attn(self.ln1(x), rot, cache, layer, mask, at)
+        x = (x if at is None else x.gather(1, at[..., None].expand(-1, -1, x.shape[2]))) + self.drop(y)
         return x + self.drop(self.mlp(self.ln2(x)))
 
 
@@ -195,17 +208,24 @@ class Transformer(nn.Module):
         valid: Tensor | None = None,
         segments: Tensor | None = None,
         last_only: bool = False,
+        outputs: Tensor | None = None,
     ) -> Tensor:
         """`pos` (B, T): rotary positions. Without a cache the attention is plain causal over
         the T positions, or, with `segments` (B, T), causal within each segment: a row packs
         several sequences, which never see each other. With a cache, the T new positions are
         appended after `cache.length` and `valid` (B, T) marks which of them are real tokens
-        (False = left padding). `last_only` (with a cache): the output of the last position only,
-        (B, 1, d); the last block then computes the other positions' keys and values for the cache
-        and nothing else (a prompt's prefill, where only the next token's logits are wanted)."""
-        if last_only and cache is None:
-            raise ValueError("last_only needs a cache: without one the other positions' outputs are all there is")
-        T = x.shape[1]
+        (False = left padding).
+
+        `outputs` (B, S): the positions whose outputs are wanted, (B, S, d) out; the last block
+        computes the other positions' keys and values (for the attention, and the cache) and
+        nothing else. Training a text model scores the text tokens only (a fifth of a track
+        name's window), and a prompt's prefill wants the next token only: `last_only` is
+        `outputs` = the last position, (B, 1, d)."""
+        B, T = x.shape[:2]
+        if last_only:
+            if outputs is not None:
+                raise ValueError("give last_only or outputs, not both")
+            outputs = torch.full((B, 1), T - 1, dtype=torch.long, device=x.device)
         rot = rotary(pos, self.cfg.d // self.cfg.h)
         mask = None
         if cache is not None:
@@ -213,7 +233,7 @@ class Transformer(nn.Module):
         elif segments is not None:
             mask = segment_mask(segments)
         for i, block in enumerate(self.blocks):
-            x = block(x, rot, cache, i, mask, last=last_only and i == len(self.blocks) - 1)
+            x = block(x, rot, cache, i, mask, at=outputs if i == len(self.blocks) - 1 else None)
         if cache is not None:
             cache.length += T
         return self.ln_f(x)

@@ -186,16 +186,16 @@ class TextModel(nn.Module):
         x = x.to(device)
         pos = batch.get("pos")
         pos = torch.arange(T, device=device).expand(B, T) if pos is None else pos.to(device)  # (B, T)
-        seg = batch.get("segments")
-        h = self.transformer(self.embed(x), pos, segments=None if seg is None else seg.to(device))  # (B, T, d)
+        seg = None if batch.get("segments") is None else batch["segments"].to(device)
         if target is None:
-            return self.head(h), torch.zeros((), device=device)  # (B, T, V)
+            return self.head(self.transformer(self.embed(x), pos, segments=seg)), torch.zeros((), device=device)
         target = target.to(device)
-        if self.training:  # the head only where a token is scored (contexts are most positions): (N, V)
-            scored = target != IGNORE
-            logits = self.head(h[scored])  # (N, V)
-            return logits, F.cross_entropy(logits, target[scored]) if len(logits) else logits.sum()
-        logits = self.head(h)  # (B, T, V)
+        if self.training:  # outputs and head only where a token is scored (contexts are most positions): (N, V)
+            at, kept = scored_positions(target != IGNORE)
+            h = self.transformer(self.embed(x), pos, segments=seg, outputs=at)  # (B, S, d)
+            logits = self.head(h[kept])  # (N, V)
+            return logits, F.cross_entropy(logits, target.gather(1, at)[kept]) if len(logits) else logits.sum()
+        logits = self.head(self.transformer(self.embed(x), pos, segments=seg))  # (B, T, V)
         loss = F.cross_entropy(logits.reshape(B * T, -1), target.reshape(B * T), ignore_index=IGNORE)
         return logits, loss
 
@@ -248,6 +248,15 @@ class TextModel(nn.Module):
     def load(cls, path: str | Path) -> TextModel:
         config = read_model_config(path, kind=KIND, config_file=CONFIG_FILE, config_cls=TextModelConfig)
         return load_model_weights(cls(config, TextPreproc.load(Path(path) / PREPROC_DIR)), path)
+
+
+def scored_positions(scored: Tensor) -> tuple[Tensor, Tensor]:
+    """(at, kept) of a (B, T) boolean: `at` (B, S) the positions of each row's True entries, in
+    order and left-aligned (S: the most in a row; other positions fill the rest), and `kept`
+    (B, S) which of them are True ones, so `h[kept]` lists them in the row-major order of `scored`."""
+    counts = scored.sum(1)
+    at = torch.argsort((~scored).to(torch.int8), dim=1, stable=True)[:, : int(counts.max()) if len(counts) else 0]
+    return at, torch.arange(at.shape[1], device=at.device) < counts[:, None]
 
 
 def _check_block_size(block_size: int) -> None:
