@@ -47,7 +47,17 @@ from scipy.stats import ks_2samp
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.naive_bayes import MultinomialNB
 
-from relsynth.relational import Categorical, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table, Text
+from relsynth.relational import (
+    Categorical,
+    ForeignKey,
+    Integer,
+    Numeric,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    Table,
+    Text,
+)
 from relsynth.synth.text import TextDataset, TextModel, TextPreproc, TextTrainer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,8 +74,16 @@ xml.etree.ElementTree zipfile zoneinfo""".split()
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--datasets", nargs="+", default=["chinook", "docstrings"], choices=["chinook", "docstrings"])
-    p.add_argument("--epochs", type=int, default=12, help="epochs at batch 32 (the issue's library-defaults run)")
+    p.add_argument(
+        "--datasets", nargs="+", default=["chinook", "docstrings"], choices=["chinook", "docstrings", "tpch"]
+    )
+    p.add_argument(
+        "--epochs",
+        type=epochs_arg,
+        default=12,
+        help='epochs at batch 32 (the issue\'s library-defaults run), or "auto"',
+    )
+    p.add_argument("--tpch-sf", type=float, default=0.01, help="scale factor of the tpch dataset (orders.o_comment)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--before", type=Path, help="src/ folder of the code to compare against (run in a subprocess)")
@@ -73,6 +91,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--before-json", type=Path, help="results of an earlier --json run to print as 'before'")
     p.add_argument("--samples", type=int, default=5)
     return p.parse_args()
+
+
+def epochs_arg(value: str) -> int | str:
+    return value if value == "auto" else int(value)
 
 
 # ---- data ------------------------------------------------------------------------------------
@@ -126,6 +148,38 @@ def docstrings(min_chars: int = 100, max_chars: int = 500) -> RelationalData:
         "function": pd.DataFrame(rows, columns=["id", "module", "kind", "n_params", "doc"]),
     }
     return RelationalData(frames, schema)
+
+
+def tpch_comments(sf: float) -> RelationalData:
+    """TPC-H customer -> orders with the orders' free-text `o_comment` (15,000 orders at sf 0.01,
+    ~49 characters each): a text column of a larger table (needs the bench extra)."""
+    import duckdb
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from tpch import tpch_extension
+
+    con = duckdb.connect()
+    con.execute(f"LOAD '{tpch_extension()}'")
+    con.execute(f"CALL dbgen(sf={float(sf)})")
+    customer = con.execute("SELECT c_custkey, c_mktsegment, c_acctbal FROM customer").df()
+    orders = con.execute(
+        "SELECT o_orderkey, o_custkey, o_orderstatus, o_orderpriority, o_totalprice, o_comment FROM orders"
+    ).df()
+    con.close()
+    for df, c in ((customer, "c_acctbal"), (orders, "o_totalprice")):
+        df[c] = df[c].astype("float64")  # DECIMAL arrives as object
+    schema = Schema(
+        customer=Table(c_custkey=PrimaryKey(), c_mktsegment=Categorical(), c_acctbal=Numeric()),
+        orders=Table(
+            o_orderkey=PrimaryKey(),
+            o_custkey=ForeignKey(parent="customer"),
+            o_orderstatus=Categorical(),
+            o_orderpriority=Categorical(),
+            o_totalprice=Numeric(),
+            o_comment=Text(),
+        ),
+    )
+    return RelationalData({"customer": customer, "orders": orders}, schema)
 
 
 # ---- measures --------------------------------------------------------------------------------
@@ -188,7 +242,7 @@ def run_column(args, name: str, table: str, col: str, train: RelationalData, tes
     preproc = TextPreproc.from_schema_table(train.schema, table).fit(train)
     model = TextModel.build(preproc)
     ds = TextDataset.from_data(train, preproc)
-    TextTrainer(model).train(ds, n_epochs=args.epochs, batch_size=32, seed=args.seed)
+    result = TextTrainer(model).train(ds, n_epochs=args.epochs, batch_size=32, seed=args.seed)
     train_s = time.perf_counter() - started
     started = time.perf_counter()
     synth = model.generate(test, seed=args.seed)
@@ -200,6 +254,7 @@ def run_column(args, name: str, table: str, col: str, train: RelationalData, tes
         "synth": text_measures(real_train, list(fake)),
         "ks": float(1 - ks_2samp(real.str.len(), fake.str.len()).statistic),
         "train_s": train_s,
+        "steps": result.n_steps,
         "texts_per_s": len(fake) / gen_s,
         "cut": getattr(model, "last_generation", {}).get(col, {}).get("truncated"),
         "samples_real": list(real.sample(min(args.samples, len(real)), random_state=1)),
@@ -228,6 +283,9 @@ def measure(args) -> dict:
     if "docstrings" in args.datasets:
         train, test = docstrings().split(0.2, args.seed)
         results["function.doc"] = run_column(args, "function.doc", "function", "doc", train, test)
+    if "tpch" in args.datasets:
+        train, test = tpch_comments(args.tpch_sf).split(0.1, args.seed)
+        results["orders.o_comment"] = run_column(args, "orders.o_comment", "orders", "o_comment", train, test)
     return results
 
 
@@ -252,6 +310,7 @@ def table(before: dict | None, after: dict) -> pd.DataFrame:
                     "chars": f"{s['mean_chars']:.0f} [{h['mean_chars']:.0f}]",
                     "cut": "n/a" if r["cut"] is None else str(r["cut"]),
                     "consistency": "" if not cons else f"{cons['synth']:.2f} [{cons['real']:.2f}]",
+                    "steps": str(r.get("steps", "")),
                     "train s": f"{r['train_s']:.0f}",
                     "texts/s": f"{r['texts_per_s']:.0f}",
                 }

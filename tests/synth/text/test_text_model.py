@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ import torch.nn.functional as F
 from relsynth.relational import RelationalData, Schema, Table
 from relsynth.synth.text import TextDataset, TextModel, TextModelSize, TextPreproc, TextTrainer
 from relsynth.synth.text.dataset import IGNORE
+from relsynth.synth.text.trainer import TEXT_AUTO_EPOCHS
 
 
 def eval_loss(model: TextModel, ds: TextDataset) -> float:
@@ -63,6 +66,29 @@ def test_training_loss_and_gradients_are_those_of_the_full_head(songs, song_prep
     torch.testing.assert_close(loss, plain, rtol=1e-5, atol=1e-6)
     for a, b in zip(fast, torch.autograd.grad(plain, list(model.parameters())), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("n_texts", "steps"),
+    [(250, 300), (2_732, 8 * 86), (11_000, 4 * 344), (60_000, 1_875), (1_000_000, 31_250)],
+)
+def test_text_auto_epochs_keep_chinooks_eight_and_shrink_for_large_tables(n_texts, steps):
+    """Chinook's tables train as with the tuned 8 epochs and 300 steps at least; a large table
+    gets fewer passes (44,000 texts' worth), never less than one."""
+    assert TEXT_AUTO_EPOCHS.steps(n_texts, math.ceil(n_texts / 32)) == steps
+
+
+def test_text_trainer_n_epochs_auto_and_its_min_steps(songs, song_preproc, tiny_size):
+    ds = TextDataset.from_data(songs, song_preproc, block_size=64)
+    per_epoch = math.ceil(len(ds) / 16)
+    runs = {
+        m: TextTrainer(TextModel.build(song_preproc, size=tiny_size, block_size=64)).train(
+            ds, n_epochs="auto", batch_size=16, min_steps=m, progress=False
+        )
+        for m in (0, 3 * 8 * per_epoch)
+    }
+    assert runs[0].n_steps == 8 * per_epoch  # a small table: the 8 epochs
+    assert runs[3 * 8 * per_epoch].n_steps == 3 * 8 * per_epoch  # lifted to min_steps
 
 
 def test_dp_is_refused(trained):

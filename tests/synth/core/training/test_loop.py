@@ -88,8 +88,14 @@ def test_auto_epochs_follow_the_data_size(n_samples, epochs):
     assert config.AutoEpochs().steps(n_samples, steps_per_epoch) == math.ceil(epochs * steps_per_epoch)
 
 
+def test_auto_epochs_min_steps_lifts_a_small_tables_few_steps():
+    auto = config.AutoEpochs(samples=1_000, max_epochs=8, min_steps=300)
+    assert auto.steps(250, 16) == 300  # 8 epochs of 16 steps are 128
+    assert auto.steps(100_000, 6_250) == 6_250  # one pass is more than the minimum
+
+
 def test_n_epochs_auto_trains_the_steps_the_data_size_asks_for(monkeypatch, ds, make_model):
-    monkeypatch.setattr(config, "AUTO_EPOCHS", config.AutoEpochs(samples=3 * len(ds)))
+    monkeypatch.setattr(Trainer, "auto_epochs", config.AutoEpochs(samples=3 * len(ds)))
     result = Trainer(make_model()).train(ds, n_epochs="auto", batch_size=BATCH, lr=1e-3)
     assert result.n_steps == 3 * 7 and result.n_epochs == 3
 

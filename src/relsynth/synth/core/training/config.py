@@ -25,10 +25,11 @@ class AutoEpochs:
     samples: int = 16_000  # Chinook (273 samples an epoch) gets ~59 epochs, as its tuned 60
     min_epochs: float = 1.0
     max_epochs: float = 60.0
+    min_steps: int = 1  # and at least this many optimizer steps (a small table's epochs are few steps)
 
     def steps(self, n_samples: int, steps_per_epoch: int) -> int:
         epochs = min(max(self.samples / max(n_samples, 1), self.min_epochs), self.max_epochs)
-        return max(1, math.ceil(epochs * steps_per_epoch))
+        return max(1, self.min_steps, math.ceil(epochs * steps_per_epoch))
 
 
 AUTO_EPOCHS = AutoEpochs()
@@ -162,11 +163,11 @@ class RunConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def planned_steps(self, n_samples: int, steps_per_epoch: int) -> int:
+    def planned_steps(self, n_samples: int, steps_per_epoch: int, auto: AutoEpochs = AUTO_EPOCHS) -> int:
         if self.n_steps is not None:
             return self.n_steps
         if self.n_epochs == AUTO:
-            return AUTO_EPOCHS.steps(n_samples, steps_per_epoch)
+            return auto.steps(n_samples, steps_per_epoch)
         return self.n_epochs * steps_per_epoch
 
     def differences(self, saved: dict) -> list[str]:

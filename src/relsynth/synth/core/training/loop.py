@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from relsynth.synth.core.training import checkpoint, distributed, search
-from relsynth.synth.core.training.config import AUTO, RunConfig, TrainResult, Validation
+from relsynth.synth.core.training.config import AUTO, AUTO_EPOCHS, RunConfig, TrainResult, Validation
 from relsynth.synth.core.training.dp import DpBudget, DpStep, DpStrategy, DpValid, check_dp_model, preproc_spend
 from relsynth.synth.core.training.hooks import ProgressHook, TensorboardHook, TrainHook
 from relsynth.synth.core.training.precision import resolve_precision
@@ -47,6 +47,7 @@ class Trainer:
     """
 
     supports_dp = True  # a subclass for models that must not be trained under DP sets False
+    auto_epochs = AUTO_EPOCHS  # what n_epochs="auto" means (a subclass may set its own)
 
     def __init__(self, model: nn.Module, dp_budget: DpBudget | None = None):
         if not isinstance(model, nn.Module):
@@ -107,7 +108,7 @@ class Trainer:
     ) -> TrainResult:
         """Train for `n_epochs` or `n_steps` (exactly one) with `batch_size` or `memory` MB (exactly one).
 
-        `n_epochs="auto"` follows the data size (`AutoEpochs`: ~16,000 samples, 1 to 60 epochs).
+        `n_epochs="auto"` follows the data size (`self.auto_epochs`; `AutoEpochs`: ~16,000 samples, 1 to 60 epochs).
         `lr=None` runs a short range test on a copy of the model. Unless `valid` schedules the
         rate on plateaus, `lr_decay="cosine"` warms up then decays it to a tenth over the run: a
         constant rate leaves the last steps noisy, which shows most on the child-count tokens.
@@ -222,7 +223,7 @@ class Trainer:
                 else search.find_lr(work, dataset, self.batch_size, config.seed, precision=precision)
             )
         steps_per_epoch = strategy.steps_per_epoch(len(dataset), self.batch_size, config.accumulate_grad)
-        planned = config.planned_steps(len(dataset), steps_per_epoch)
+        planned = config.planned_steps(len(dataset), steps_per_epoch, self.auto_epochs)
         valid = valid.resolved(steps_per_epoch, planned) if valid is not None else None
         work.train()
         self.optimizer = adamw(work, self.lr)
