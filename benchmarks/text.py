@@ -153,14 +153,10 @@ def docstrings(min_chars: int = 100, max_chars: int = 500) -> RelationalData:
 def tpch_comments(sf: float) -> RelationalData:
     """TPC-H customer -> orders with the orders' free-text `o_comment` (15,000 orders at sf 0.01,
     ~49 characters each): a text column of a larger table (needs the bench extra)."""
-    import duckdb
-
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from tpch import tpch_extension
+    from tpch import tpch_in_memory
 
-    con = duckdb.connect()
-    con.execute(f"LOAD '{tpch_extension()}'")
-    con.execute(f"CALL dbgen(sf={float(sf)})")
+    con = tpch_in_memory(sf)
     customer = con.execute("SELECT c_custkey, c_mktsegment, c_acctbal FROM customer").df()
     orders = con.execute(
         "SELECT o_orderkey, o_custkey, o_orderstatus, o_orderpriority, o_totalprice, o_comment FROM orders"

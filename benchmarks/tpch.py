@@ -74,13 +74,19 @@ def tpch_extension() -> str:
     return found[0]
 
 
-def load_tpch(sf: float) -> RelationalData:
-    """TPC-H at scale factor `sf` as a validated `RelationalData` (see the module docstring)."""
+def tpch_in_memory(sf: float):
+    """An in-memory DuckDB connection holding TPC-H at scale factor `sf` (dbgen's tables, as generated)."""
     import duckdb
 
     con = duckdb.connect()
     con.execute(f"LOAD '{tpch_extension()}'")
     con.execute(f"CALL dbgen(sf={float(sf)})")
+    return con
+
+
+def load_tpch(sf: float) -> RelationalData:
+    """TPC-H at scale factor `sf` as a validated `RelationalData` (see the module docstring)."""
+    con = tpch_in_memory(sf)
     tables = {}
     for name, table in SCHEMA.tables.items():
         cols = [c for c in table.columns if c != "l_id"]
