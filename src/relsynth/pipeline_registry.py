@@ -9,13 +9,16 @@ environment named by `KEDRO_ENV`. `kedro run --env` and `--params` come too late
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 from pathlib import Path
 
-from kedro.framework.project import find_pipelines, settings
+from kedro.framework.project import settings
 from kedro.pipeline import Pipeline
 from kedro.utils import find_kedro_project
 
+import relsynth.pipelines
 from relsynth.pipelines import mlflow_model, text_generation, text_tables, text_training
 
 
@@ -25,13 +28,25 @@ def register_pipelines() -> dict[str, Pipeline]:
     Besides one entry per package, `text_training.<table>` runs one table's text model.
     """
     tables = configured_text_tables()
-    pipelines = find_pipelines(raise_errors=True)
+    pipelines = package_pipelines()
     pipelines["text_training"] = text_training.create_pipeline(text_tables=tables)
     pipelines["text_generation"] = text_generation.create_pipeline(text_tables=tables)
     pipelines["mlflow_model"] = mlflow_model.create_pipeline(text_tables=tables)
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
     pipelines.update({f"text_training.{table}": text_training.create_table_pipeline(table) for table in tables})
     return pipelines
+
+
+def package_pipelines() -> dict[str, Pipeline]:
+    """`create_pipeline()` of every package under `relsynth/pipelines`, as Kedro's `find_pipelines`
+    finds them. Not `find_pipelines` itself: since Kedro 1.7 it imports only the packages that
+    `kedro run --pipelines` names, and refuses a name that is no package, so the README's
+    `kedro run --pipelines text_training.album` stopped with an ImportError."""
+    found = {}
+    for module in pkgutil.iter_modules(relsynth.pipelines.__path__):
+        if module.ispkg:
+            found[module.name] = importlib.import_module(f"relsynth.pipelines.{module.name}").create_pipeline()
+    return found
 
 
 def configured_text_tables(project_path: Path | None = None, env: str | None = None) -> list[str]:

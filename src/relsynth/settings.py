@@ -16,9 +16,14 @@ quiet_kedro_run()
 # overrides, not committed). `kedro run --env fast` reads conf/base, then conf/local, then conf/fast:
 # an override in conf/local (the README's advice, e.g. another raw_database) holds in every environment.
 CONFIG_LOADER_CLASS = LocalUnderEnvConfigLoader
+# Parameter groups merge key by key across the layers (soft), so an override names only the keys it
+# changes. Kedro's default (destructive) replaces a whole group, and it applies `--params` to each
+# layer before merging them: with any parameters file in conf/local, `--params "text_training.n_epochs=8"`
+# left text_training holding n_epochs alone, and the run stopped with `params:text_training.seed not found`.
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
+    "merge_strategy": {"parameters": "soft"},
 }
 
 # Every run logs which raw database it reads (path, schema, rows per table) before any node runs,

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from kedro.io import DataCatalog
 
 from relsynth.config_loader import LocalUnderEnvConfigLoader
@@ -43,6 +44,25 @@ def test_layers_are_base_then_local_then_the_environment(tmp_path):
     assert _loader(conf, "fast")["parameters"] == {"a": {"x": 3}, "b": {"y": 2}}
     assert _loader(conf, None)["parameters"] == {"a": {"x": 1}, "b": {"y": 2}}  # plain run: base + local
     assert _loader(conf, "local")["parameters"] == {"a": {"x": 1}, "b": {"y": 2}}
+
+
+@pytest.mark.parametrize("env", [None, "fast"])
+def test_params_and_local_overrides_change_only_the_keys_they_name(tmp_path, env):
+    """With the project's settings, `--params "a.x=5"` and a conf/local file that sets one key of a
+    group leave the group's other keys as conf/base has them (Kedro's default merge dropped them
+    when conf/local held any parameters file)."""
+    from relsynth import settings
+
+    conf = tmp_path / "conf"
+    for layer, params in [("base", "a: {x: 1, seed: 0}\nb: {y: 1, z: 1}"), ("local", "b: {y: 2}"), ("fast", "c: 1")]:
+        (conf / layer).mkdir(parents=True)
+        (conf / layer / "parameters.yml").write_text(params)
+    loader = LocalUnderEnvConfigLoader(
+        conf_source=str(conf), env=env, runtime_params={"a": {"x": 5}}, **settings.CONFIG_LOADER_ARGS
+    )
+    params = loader["parameters"]
+    assert params["a"] == {"x": 5, "seed": 0}  # --params: one key changed, the seed kept
+    assert params["b"] == {"y": 2, "z": 1}  # conf/local: one key changed
 
 
 def test_the_project_uses_the_layered_loader():

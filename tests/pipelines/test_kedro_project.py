@@ -122,6 +122,22 @@ def test_kedro_run_fast_every_pipeline(project: Path) -> None:
     assert sorted(model.unwrap_python_model().text) == sorted(TEXT_TABLES)
 
 
+def test_kedro_run_one_tables_text_model_with_a_params_override(project: Path) -> None:
+    """The README's `kedro run --pipelines text_training.<table>` (its input from the run above), with
+    `--params` changing one key of a group while conf/local holds a parameters file: the group's
+    other keys stay. (Kedro 1.7 refused the pipeline name; with a conf/local parameters file,
+    `--params` left the group holding the one key.)"""
+    local = project / "conf" / "local"
+    local.mkdir(exist_ok=True)
+    (local / "parameters_probe.yml").write_text("tabular_generation: {n_samples: 10}\n")  # one key of a group
+    try:
+        out = kedro(project, "run", "--pipelines", "text_training.artist", "--params", "text_training.lr=0.002")
+    finally:
+        (local / "parameters_probe.yml").unlink()
+    assert "text model of artist: 300 steps" in out  # conf/base's n_epochs auto, min 300 steps, lr from --params
+    assert mlflow_run(project, "text_training.artist")["params.text_training.lr"] == "0.002"
+
+
 def test_kedro_registry_lists_the_pipelines(project: Path) -> None:
     output = kedro(project, "registry", "list")
     for name in (
