@@ -225,7 +225,8 @@ class Transformer(nn.Module):
         if last_only:
             if outputs is not None:
                 raise ValueError("give last_only or outputs, not both")
-            outputs = torch.full((B, 1), T - 1, dtype=torch.long, device=x.device)
+            if T > 1:  # one position (a decode step) is its own last: nothing to pick
+                outputs = torch.full((B, 1), T - 1, dtype=torch.long, device=x.device)
         rot = rotary(pos, self.cfg.d // self.cfg.h)
         mask = None
         if cache is not None:
