@@ -26,7 +26,10 @@ from relsynth.synth.core.training import config, strategy
     ("kwargs", "match"),
     [
         ({"batch_size": 8}, "exactly one of n_epochs and n_steps"),
-        ({"n_epochs": 1, "n_steps": 3, "batch_size": 8}, "exactly one of n_epochs and n_steps"),
+        (
+            {"n_epochs": 1, "n_steps": 3, "batch_size": 8},
+            r"exactly one of n_epochs and n_steps.*got n_epochs=1, n_steps=3",
+        ),
         ({"n_steps": 3}, "exactly one of batch_size and memory"),
         ({"n_steps": 3, "batch_size": 8, "memory": 100}, "exactly one of batch_size and memory"),
         ({"n_steps": 0, "batch_size": 8}, "n_steps must be a positive integer"),

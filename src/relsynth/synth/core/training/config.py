@@ -135,10 +135,12 @@ class RunConfig:
     precision: str = "fp32"  # "fp32", "bf16" (autocast) or "auto" (bf16 on CUDA, fp32 on CPU); see precision.py
 
     def __post_init__(self) -> None:
-        if (self.n_epochs is None) == (self.n_steps is None):
-            raise ValueError("give exactly one of n_epochs and n_steps")
-        if (self.batch_size is None) == (self.memory is None):
-            raise ValueError("give exactly one of batch_size and memory (MB)")
+        for a, b in (("n_epochs", "n_steps"), ("batch_size", "memory")):
+            if (getattr(self, a) is None) == (getattr(self, b) is None):
+                raise ValueError(
+                    f"give exactly one of {a} and {b}{' (MB)' if b == 'memory' else ''}, the other None (null in a "
+                    f"Kedro parameters file); got {a}={getattr(self, a)!r}, {b}={getattr(self, b)!r}"
+                )
         for name in ("n_epochs", "n_steps", "batch_size", "accumulate_grad"):
             value = getattr(self, name)
             if name == "n_epochs" and value == AUTO:
