@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from relsynth.relational import RelationalData, Schema, Table
 from relsynth.synth.text import TextDataset, TextModel, TextModelSize, TextPreproc, TextTrainer
 from relsynth.synth.text.dataset import IGNORE
-from relsynth.synth.text.trainer import TEXT_AUTO_EPOCHS
+from relsynth.synth.text.trainer import MIN_STEPS, TEXT_AUTO_EPOCHS
 
 
 def eval_loss(model: TextModel, ds: TextDataset) -> float:
@@ -75,7 +75,7 @@ def test_training_loss_and_gradients_are_those_of_the_full_head(songs, song_prep
 def test_text_auto_epochs_keep_chinooks_eight_and_shrink_for_large_tables(n_texts, steps):
     """Chinook's tables train as with the tuned 8 epochs and 300 steps at least; a large table
     gets fewer passes (44,000 texts' worth), never less than one."""
-    assert TEXT_AUTO_EPOCHS.steps(n_texts, math.ceil(n_texts / 32)) == steps
+    assert max(TEXT_AUTO_EPOCHS.steps(n_texts, math.ceil(n_texts / 32)), MIN_STEPS) == steps
 
 
 def test_text_trainer_n_epochs_auto_and_its_min_steps(songs, song_preproc, tiny_size):
@@ -89,6 +89,10 @@ def test_text_trainer_n_epochs_auto_and_its_min_steps(songs, song_preproc, tiny_
     }
     assert runs[0].n_steps == 8 * per_epoch  # a small table: the 8 epochs
     assert runs[3 * 8 * per_epoch].n_steps == 3 * 8 * per_epoch  # lifted to min_steps
+    fixed = TextTrainer(TextModel.build(song_preproc, size=tiny_size, block_size=64)).train(
+        ds, n_epochs=2, batch_size=16, min_steps=3 * 8 * per_epoch, progress=False
+    )
+    assert fixed.n_steps == 3 * 8 * per_epoch  # a number of epochs is lifted the same way
 
 
 def test_dp_is_refused(trained):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import math
 from typing import Any
 
 from relsynth.synth.core.training import AutoEpochs, Trainer, TrainResult
@@ -13,9 +11,10 @@ log = logging.getLogger(__name__)
 DEFAULT_LR = 3e-3  # tuned on Chinook's names and titles (the range test chose rates that never end a text)
 MIN_STEPS = 300  # a small table's epochs are few steps: 8 epochs of 250 artist names are 64, too few to end texts
 # n_epochs="auto": the 8 epochs tuned on Chinook's 2,732 track names (benchmarks/text.py) up to 5,500 texts, then
-# 44,000 texts' worth, down to one pass; at least MIN_STEPS steps. TPC-H sf 0.01's 13,500 order comments: 3.3
-# epochs, 56 s against 161 s for 8, length KS 0.91 against 0.95 (22,000 texts' worth: 0.90 and 7 texts cut, not 4)
-TEXT_AUTO_EPOCHS = AutoEpochs(samples=44_000, min_epochs=1.0, max_epochs=8.0, min_steps=MIN_STEPS)
+# 44,000 texts' worth, down to one pass (at least MIN_STEPS steps, as any run given in epochs). TPC-H sf 0.01's
+# 13,500 order comments: 3.3 epochs, 56 s against 161 s for 8, length KS 0.91 against 0.95 (22,000 texts' worth:
+# 0.90 and 7 texts cut, not 4)
+TEXT_AUTO_EPOCHS = AutoEpochs(samples=44_000, min_epochs=1.0, max_epochs=8.0)
 
 
 class TextTrainer(Trainer):
@@ -32,20 +31,11 @@ class TextTrainer(Trainer):
     ) -> TrainResult:
         """`Trainer.train` with the text model's default learning rate; see there for the options.
 
-        `n_epochs` (a number, or "auto") at a given `batch_size` that come to fewer than
-        `min_steps` optimizer steps (a small table) train for `min_steps` steps instead (0:
-        exactly the epochs asked)."""
+        `n_epochs` (a number, or "auto") that come to fewer than `min_steps` optimizer steps (a
+        small table) train for `min_steps` steps instead (0: exactly the epochs asked)."""
         if isinstance(min_steps, bool) or not isinstance(min_steps, int) or min_steps < 0:
             raise ValueError(f"min_steps must be an integer >= 0, got {min_steps!r}")
-        self.auto_epochs = dataclasses.replace(TEXT_AUTO_EPOCHS, min_steps=min_steps)
-        n_epochs, batch_size = kwargs.get("n_epochs"), kwargs.get("batch_size")
-        # a number of epochs ("auto" has its own minimum; a bad value is refused by Trainer.train)
-        counted = isinstance(n_epochs, int) and not isinstance(n_epochs, bool) and n_epochs > 0
-        if min_steps and counted and isinstance(batch_size, int) and batch_size > 0 and kwargs.get("n_steps") is None:
-            steps = n_epochs * math.ceil(math.ceil(len(dataset) / batch_size) / kwargs.get("accumulate_grad", 1))
-            if steps < min_steps and not kwargs.get("resume"):
-                log.info("%d epochs are %d steps: training %d steps (min_steps)", n_epochs, steps, min_steps)
-                kwargs = {**kwargs, "n_epochs": None, "n_steps": min_steps}
+        self.min_steps = min_steps
         return super().train(dataset, lr=lr, **kwargs)
 
     @staticmethod

@@ -91,10 +91,14 @@ def test_auto_epochs_follow_the_data_size(n_samples, epochs):
     assert config.AutoEpochs().steps(n_samples, steps_per_epoch) == math.ceil(epochs * steps_per_epoch)
 
 
-def test_auto_epochs_min_steps_lifts_a_small_tables_few_steps():
-    auto = config.AutoEpochs(samples=1_000, max_epochs=8, min_steps=300)
-    assert auto.steps(250, 16) == 300  # 8 epochs of 16 steps are 128
-    assert auto.steps(100_000, 6_250) == 6_250  # one pass is more than the minimum
+@pytest.mark.parametrize("n_epochs", [2, "auto"])
+def test_min_steps_lifts_a_run_in_epochs_not_one_in_steps(monkeypatch, ds, make_model, n_epochs):
+    monkeypatch.setattr(Trainer, "auto_epochs", config.AutoEpochs(samples=2 * len(ds)))
+    monkeypatch.setattr(Trainer, "min_steps", 5 * 7)  # 2 epochs of 7 steps are 14
+    assert Trainer(make_model()).train(ds, n_epochs=n_epochs, batch_size=BATCH, lr=1e-3).n_steps == 5 * 7
+    assert Trainer(make_model()).train(ds, n_steps=3, batch_size=BATCH, lr=1e-3).n_steps == 3  # steps as asked
+    monkeypatch.setattr(Trainer, "min_steps", 10)  # below the epochs' steps: no change
+    assert Trainer(make_model()).train(ds, n_epochs=n_epochs, batch_size=BATCH, lr=1e-3).n_steps == 2 * 7
 
 
 def test_n_epochs_auto_trains_the_steps_the_data_size_asks_for(monkeypatch, ds, make_model):

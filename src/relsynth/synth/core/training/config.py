@@ -25,11 +25,10 @@ class AutoEpochs:
     samples: int = 16_000  # Chinook (273 samples an epoch) gets ~59 epochs, as its tuned 60
     min_epochs: float = 1.0
     max_epochs: float = 60.0
-    min_steps: int = 1  # and at least this many optimizer steps (a small table's epochs are few steps)
 
     def steps(self, n_samples: int, steps_per_epoch: int) -> int:
         epochs = min(max(self.samples / max(n_samples, 1), self.min_epochs), self.max_epochs)
-        return max(1, self.min_steps, math.ceil(epochs * steps_per_epoch))
+        return max(1, math.ceil(epochs * steps_per_epoch))
 
 
 AUTO_EPOCHS = AutoEpochs()

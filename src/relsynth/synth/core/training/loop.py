@@ -48,6 +48,7 @@ class Trainer:
 
     supports_dp = True  # a subclass for models that must not be trained under DP sets False
     auto_epochs = AUTO_EPOCHS  # what n_epochs="auto" means (a subclass may set its own)
+    min_steps = 0  # a run given in epochs trains at least this many steps (a subclass may set its own)
 
     def __init__(self, model: nn.Module, dp_budget: DpBudget | None = None):
         if not isinstance(model, nn.Module):
@@ -224,6 +225,9 @@ class Trainer:
             )
         steps_per_epoch = strategy.steps_per_epoch(len(dataset), self.batch_size, config.accumulate_grad)
         planned = config.planned_steps(len(dataset), steps_per_epoch, self.auto_epochs)
+        if config.n_steps is None and planned < self.min_steps:  # a small table's epochs are few steps
+            log.info("%s epochs are %d steps: training %d steps (min_steps)", config.n_epochs, planned, self.min_steps)
+            planned = self.min_steps
         valid = valid.resolved(steps_per_epoch, planned) if valid is not None else None
         work.train()
         self.optimizer = adamw(work, self.lr)
