@@ -125,10 +125,13 @@ class Attention(nn.Module):
         computed (and go to the cache), queries only at those positions."""
         B, T, d = x.shape
         q, k, v = self.qkv(x).view(B, T, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)  # (B, H, T, hd)
-        rot_q, causal = rot, mask is None and cache is None
+        rot_q = rot
         if at is not None:  # only these queries are ever read: rotate them alone and attend with them alone
             q, rot_q = pick(q, at), pick(rot, at)
-            mask = causal_rows(at, T) if causal else None if mask is None else pick(mask, at)
+            if mask is not None:
+                mask = pick(mask, at)
+            elif cache is None:  # is_causal would take the first S rows: give the picked ones
+                mask = causal_rows(at, T)
         q, k = apply_rotary(q, rot_q), apply_rotary(k, rot)
         if cache is None:
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None)

@@ -191,10 +191,11 @@ class TextModel(nn.Module):
             return self.head(self.transformer(self.embed(x), pos, segments=seg)), torch.zeros((), device=device)
         target = target.to(device)
         if self.training:  # outputs and head only where a token is scored (contexts are most positions): (N, V)
-            at, kept = scored_positions(target != IGNORE)
+            scored = target != IGNORE
+            at, kept = scored_positions(scored)
             h = self.transformer(self.embed(x), pos, segments=seg, outputs=at)  # (B, S, d)
-            logits = self.head(h[kept])  # (N, V)
-            return logits, F.cross_entropy(logits, target.gather(1, at)[kept]) if len(logits) else logits.sum()
+            logits = self.head(h[kept])  # (N, V), in the row-major order of target[scored]
+            return logits, F.cross_entropy(logits, target[scored]) if len(logits) else logits.sum()
         logits = self.head(self.transformer(self.embed(x), pos, segments=seg))  # (B, T, V)
         loss = F.cross_entropy(logits.reshape(B * T, -1), target.reshape(B * T), ignore_index=IGNORE)
         return logits, loss
