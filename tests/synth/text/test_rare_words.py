@@ -67,3 +67,37 @@ def test_generation_with_replace_writes_only_word_tokens_or_words_of_the_rows_co
     assert pieces and all(p in words or p.lstrip(" ") in context_words(c) for p, c in pieces)
     with pytest.raises(TypeError, match="spell_words"):
         trained.generate(songs, seed=0, spell_words="sometimes")
+
+
+# " Zorb" (title case, 3-4 letters) has eight words of its shape; two pair with "The"
+TITLE_WORDS = ["The", " Best", " Moon", " Fire", " Rain", " Blue", " Soul", " Gold", " Star", " Orchestra", " Symphony"]
+PAIRS = {"the best": 3, "the moon": 1}
+
+
+def _pair_rate(replacer: RareWordReplacer, n: int = 400) -> float:
+    rng = np.random.default_rng(0)
+    return float(np.mean([replacer("The Zorb", rng)[0] in ("The Best", "The Moon") for _ in range(n)]))
+
+
+def test_replaced_words_form_the_pairs_real_texts_use_as_often_as_real_texts_reuse_pairs():
+    for share in (0.5, 0.8):  # above the 2 in 8 that uniform choices give
+        assert abs(_pair_rate(RareWordReplacer(TITLE_WORDS, PAIRS, pair_share=share)) - share) < 0.02
+    replacer = RareWordReplacer(TITLE_WORDS, PAIRS, pair_share=1.0)
+    rng = np.random.default_rng(0)
+    chosen = [replacer("The Zorb", rng)[0] for _ in range(400)]
+    assert set(chosen) == {"The Best", "The Moon"}
+    assert 0.65 < chosen.count("The Best") / 400 < 0.85  # weighted by the entities using each pair: 3 to 1
+    assert replacer.pairs_total == 400 and replacer.pairs_seen == 400
+
+
+def test_without_pairs_or_a_share_every_word_of_the_shape_is_equally_likely():
+    for replacer in (RareWordReplacer(TITLE_WORDS), RareWordReplacer(TITLE_WORDS, PAIRS, pair_share=0.0)):
+        assert 0.18 < _pair_rate(replacer, 800) < 0.32  # 2 in 8
+
+
+def test_a_replaced_word_pairs_with_the_known_word_after_it_and_keeps_its_shape():
+    replacer = RareWordReplacer(TITLE_WORDS + [" Symphonic"], {"symphony orchestra": 2}, pair_share=1.0)
+    rng = np.random.default_rng(0)
+    assert replacer("The Zorblax Orchestra", rng)[0] == "The Symphony Orchestra"
+    out = replacer("Zorblax Orchestra", rng)[0]  # no word of its shape (no leading space) pairs: any word
+    assert out == "The Orchestra"

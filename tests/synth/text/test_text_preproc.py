@@ -136,3 +136,39 @@ def test_words_of_k_entities_are_tokens_and_rare_words_are_spelt(make_songs):
         TextPreproc.from_schema_table(data.schema, "song", word_k=1)
     none = TextPreproc.from_schema_table(data.schema, "song", vocab_size=300, word_k=0, copy_slots=0).fit(data)
     assert none.config.words == [] and none.vocab_size == none.n_bpe
+
+
+def test_word_pairs_keep_pairs_of_k_entities_and_measure_how_often_another_entity_reuses_a_pair():
+    import numpy as np
+    import pandas as pd
+
+    from relsynth.synth.text.preproc import word_pairs
+
+    texts = pd.Series(["The Best of", "the best", "The Best", "Red Sun", None, "Zorblax", "THE BEST", "red sun"])
+    entity = np.array([1, 2, 2, 3, 4, 5, 6, 7])  # rows 1 and 2: one entity, using "the best" twice
+    out = word_pairs(texts, entity, k=2)
+    assert out["word_pairs"] == {"the best": 3, "red sun": 2}  # "best of": one entity
+    # a text's pair counts where k other entities use it, as if its own entity were held out: "the best" 4 of 7
+    assert out["pair_share"] == pytest.approx(4 / 7)
+    assert word_pairs(texts, entity, k=3)["word_pairs"] == {"the best": 3}
+    assert word_pairs(texts, entity, k=3)["pair_share"] == 0.0
+    assert word_pairs(pd.Series(["One", None]), np.array([1, 2]), k=2) == {"word_pairs": {}, "pair_share": 0.0}
+
+
+def test_fit_records_each_columns_word_pairs_and_a_save_without_them_still_loads(tmp_path, make_songs):
+    import json
+
+    data = make_songs()
+    pre = TextPreproc.from_schema_table(data.schema, "song", vocab_size=300).fit(data)
+    stats = pre.config.stats["title"]
+    assert stats.word_pairs and all(n >= 2 for n in stats.word_pairs.values())
+    assert all(p == p.lower() and len(p.split(" ")) == 2 for p in stats.word_pairs)
+    assert 0 < stats.pair_share <= 1
+    pre.save(tmp_path / "pre")
+    file = tmp_path / "pre" / "preproc.json"
+    spec = json.loads(file.read_text())
+    for s in spec["config"]["stats"].values():  # a preproc saved before word pairs were recorded
+        del s["word_pairs"], s["pair_share"]
+    file.write_text(json.dumps(spec))
+    old = TextPreproc.load(tmp_path / "pre").config.stats["title"]
+    assert old.word_pairs == {} and old.pair_share == 0.0

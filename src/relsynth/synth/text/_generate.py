@@ -28,6 +28,7 @@ from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.text._rare_words import RareWordReplacer
 from relsynth.synth.text._utf8 import Utf8Mask
 from relsynth.synth.text.dataset import sample_prefixes
+from relsynth.synth.text.preproc import TextColumnStats
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 512
@@ -91,7 +92,7 @@ def generate(
                 words_only=spell is False and bool(preproc.config.words),
                 lead_space=stats.lead_space_rate > 0,
             )
-            decode = _decoder(preproc, spell == REPLACE, rng)
+            decode = _decoder(preproc, stats if spell == REPLACE else None, rng)
             found = [RowWords(context_texts[r], copy_words[r]) for r in rows]
             ids = sampler.sample(prefixes, batch_size or DEFAULT_BATCH, desc=f"{preproc.table}.{col}", rows=found)
             texts = decode(ids, found)
@@ -124,11 +125,13 @@ class RowWords:
     copies: list[str]
 
 
-def _decoder(preproc, replace: bool, rng: np.random.Generator):
+def _decoder(preproc, replace: TextColumnStats | None, rng: np.random.Generator):
     """(token ids, their rows' words) -> texts, copy tokens written as the row's copy words, and
-    spelled words replaced by word tokens of their shape when `replace` (a word of the row's
-    context stays: see _rare_words)."""
-    replacer = RareWordReplacer(preproc.config.words) if replace and preproc.config.words else None
+    spelled words replaced by word tokens of their shape when `replace` (the column's statistics)
+    is given (a word of the row's context stays: see _rare_words)."""
+    replacer = None
+    if replace is not None and preproc.config.words:
+        replacer = RareWordReplacer(preproc.config.words, replace.word_pairs, replace.pair_share)
 
     def decode(ids: list[list[int]], rows: list[RowWords]) -> list[str]:
         texts = preproc.decode_batch(ids, [r.copies for r in rows])

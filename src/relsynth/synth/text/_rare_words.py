@@ -8,6 +8,13 @@ of the same shape: leading space, letters or digits, case pattern (Title, UPPER,
 similar length. Every word of the result is then one at least `word_k` entities used, as with
 word tokens only, while the text keeps the shape the model gave it.
 
+Replacement words also keep word order real texts use, at the rate real texts do: where the
+column's texts so far reuse fewer adjacent word pairs (of >= `word_k` entities) than unseen real
+texts reuse (`TextColumnStats.pair_share`, measured at fit by leaving each entity out), a word is
+chosen among those of its shape that form such a pair with its neighbours ("Best" after "The"),
+weighted by how many entities use the pair; else any word of its shape. Uniform choices alone give
+word salad ("Frank of The One the"); pairs every time would stitch training phrases together.
+
 A spelled word that its row's context holds (a parent's name the model copied: the album "Led
 Zeppelin IV" of the artist "Led Zeppelin") is kept: it repeats a value of the data being filled,
 not a word of the training texts, and real texts copy their parent's words that way.
@@ -15,7 +22,6 @@ not a word of the training texts, and real texts copy their parent's words that 
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
 import numpy as np
@@ -47,40 +53,89 @@ def context_words(context: str) -> frozenset[str]:
     return frozenset(p.lstrip(" ") for p in WORD_PIECE.findall(context)) if context else frozenset()
 
 
-class RareWordReplacer:
-    """Replaces the pieces of a text that are not among `words` by words of the same shape."""
+def _key(piece: str) -> str:
+    """How a word pair names a piece: lower-cased, without its leading space."""
+    return piece.lstrip(" ").lower()
 
-    def __init__(self, words: list[str]):
+
+class RareWordReplacer:
+    """Replaces the pieces of a text that are not among `words` by words of the same shape.
+
+    `pairs` ("a b" -> entities, `TextColumnStats.word_pairs`) and `pair_share` (the rate to aim at)
+    make the choice prefer words that pair with their neighbours while the texts it has written so
+    far (one instance per column) reuse fewer pairs than that; without them every choice is uniform."""
+
+    def __init__(self, words: list[str], pairs: dict[str, int] | None = None, pair_share: float = 0.0):
         self.known = set(words)
         self.by_shape: dict[tuple, list[str]] = defaultdict(list)
         self.by_coarse: dict[tuple, list[str]] = defaultdict(list)  # without the length class
         self.by_kind: dict[tuple, list[str]] = defaultdict(list)  # leading space, digits? only
+        self.by_key: dict[str, list[str]] = defaultdict(list)  # the word tokens a pair's word names
         for w in words:
             if WORD_PIECE.fullmatch(w):
                 s = shape(w)
                 self.by_shape[s].append(w)
                 self.by_coarse[s[:3]].append(w)
                 self.by_kind[s[:2]].append(w)
+                self.by_key[_key(w)].append(w)
+        self.pairs = pairs or {}
+        self.after: dict[str, dict[str, int]] = defaultdict(dict)  # word -> {next word: entities}
+        self.before: dict[str, dict[str, int]] = defaultdict(dict)  # word -> {previous word: entities}
+        for pair, n in self.pairs.items():
+            a, b = pair.split(" ")
+            self.after[a][b] = self.before[b][a] = n
+        self.pair_share = pair_share
+        self.pairs_seen = self.pairs_total = 0  # adjacent word pairs written so far, and those in `pairs`
 
     def __call__(self, text: str, rng: np.random.Generator, context: str = "") -> tuple[str, int]:
         """The text with its unknown words replaced, and how many were; words `context` holds stay."""
-        replaced = 0
         given = context_words(context)
-
-        def swap(m: re.Match) -> str:
-            nonlocal replaced
+        found = list(WORD_PIECE.finditer(text))
+        keep = [m.group(0) in self.known or m.group(0).lstrip(" ") in given for m in found]
+        out, end, previous, replaced = [], 0, None, 0
+        for i, m in enumerate(found):
             piece = m.group(0)
-            if piece in self.known or piece.lstrip(" ") in given:
-                return piece
-            s = shape(piece)
-            pool = self.by_shape.get(s) or self.by_coarse.get(s[:3]) or self.by_kind.get(s[:2])
-            replaced += 1
-            if pool:
-                return pool[int(rng.integers(len(pool)))]
-            if s[1]:  # no real number to take: random digits of the same count (no leading zero)
-                n = len(piece.lstrip(" "))
-                digits = "".join(map(str, rng.integers(0, 10, n)))
-                return piece[: len(piece) - n] + str(rng.integers(1, 10)) + digits[1:]
-            return ""  # no real word at all: leave it out rather than write a spelled one
+            if not keep[i]:
+                following = _key(found[i + 1].group(0)) if i + 1 < len(found) and keep[i + 1] else None
+                piece = self._replacement(piece, previous, following, rng)
+                replaced += 1
+            out += [text[end : m.start()], piece]
+            end = m.end()
+            if piece:
+                previous = self._count(previous, _key(piece))
+        out.append(text[end:])
+        return "".join(out), replaced
 
-        return WORD_PIECE.sub(swap, text), replaced
+    def _count(self, previous: str | None, word: str) -> str:
+        if previous is not None:
+            self.pairs_total += 1
+            self.pairs_seen += f"{previous} {word}" in self.pairs
+        return word
+
+    def _replacement(self, piece: str, previous: str | None, following: str | None, rng) -> str:
+        s = shape(piece)
+        if self.pairs_seen < self.pair_share * (self.pairs_total + 1):  # fewer pairs than real texts reuse
+            for fits in (lambda w: shape(w) == s, lambda w: shape(w)[:3] == s[:3]):
+                paired = self._paired(previous, following, fits)
+                if paired:
+                    words, weights = zip(*paired.items(), strict=True)
+                    p = np.asarray(weights, dtype=float)
+                    return words[int(rng.choice(len(words), p=p / p.sum()))]
+        pool = self.by_shape.get(s) or self.by_coarse.get(s[:3]) or self.by_kind.get(s[:2])
+        if pool:
+            return pool[int(rng.integers(len(pool)))]
+        if s[1]:  # no real number to take: random digits of the same count (no leading zero)
+            n = len(piece.lstrip(" "))
+            digits = "".join(map(str, rng.integers(0, 10, n)))
+            return piece[: len(piece) - n] + str(rng.integers(1, 10)) + digits[1:]
+        return ""  # no real word at all: leave it out rather than write a spelled one
+
+    def _paired(self, previous: str | None, following: str | None, fits) -> dict[str, int]:
+        """Word tokens that `fits` accepts and that pair with a neighbour -> entities of those pairs."""
+        out: dict[str, int] = defaultdict(int)
+        for neighbours in (self.after.get(previous, {}), self.before.get(following, {})):
+            for key, n in neighbours.items():
+                for w in self.by_key.get(key, ()):
+                    if fits(w):
+                        out[w] += n
+        return out

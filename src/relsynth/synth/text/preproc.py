@@ -46,6 +46,7 @@ PAD, BOS, END = "<pad>", "<bos>", "<end>"
 NULL_VALUE = "?"  # how a missing context value is written
 CONFIG_FILE, TOKENIZER_FILE, KIND = "preproc.json", "tokenizer.json", "TextPreproc"
 WORD_PREFIX = "<w>"  # how a word token is named in `vocab()` (apart from BPE token strings)
+MAX_WORD_PAIRS = 20_000  # word pairs kept per column (the most widely used first)
 MIN_COPY_RATE = 0.05  # copy tokens only where at least this share of a column's texts repeats its parent:
 # Chinook album titles 0.18 (titles sharing an artist word 0.03 -> 0.16, real 0.26, on the Kedro job); track
 # names 0.04, where they cost more than they bring (genre accuracy 0.32 -> 0.28, word pairs 0.23 -> 0.19, 3 seeds)
@@ -74,6 +75,10 @@ class TextColumnStats:
     lead_space_rate: float = 0.0  # share of texts starting with whitespace (0: a text never starts with one)
     rare_word_rate: float = 0.0  # share of the letter/number pieces that are no word token (spelled)
     copy_rate: float = 0.0  # share of the texts repeating a rare word of their parent's text (a copy token)
+    word_pairs: dict[str, int] = field(default_factory=dict)  # "a b": adjacent lower-cased words used by >= word_k
+    #                      entities, and by how many (the MAX_WORD_PAIRS most used); what replaced words may pair into
+    pair_share: float = 0.0  # share of the texts' adjacent word pairs that >= word_k other entities also use: how often
+    #                      an unseen real text's pairs are word_pairs (leaving one entity out); replaced words aim at it
 
 
 @dataclass
@@ -206,7 +211,8 @@ class TextPreproc:
         if not corpus:
             raise ValueError(f"table {self.table!r} has no text and no context to train a tokenizer on")
         self.tokenizer = self._train_tokenizer(corpus)
-        self.config.words = self._fit_words(data, df, contexts)
+        entity = _entity_ids(self.schema, data, self.table) if self.config.word_k else None
+        self.config.words = self._fit_words(df, contexts, entity)
         copies = self.copy_words(data) if self._parent_text_columns() else None
         self._reset_tables()
         for col, values in texts.items():
@@ -221,6 +227,7 @@ class TextPreproc:
                 lead_space_rate=float(np.mean([v[:1].isspace() for v in values])) if values else 0.0,
                 rare_word_rate=self._rare_word_rate(values),
                 copy_rate=self._copy_rate(df[col], copies),
+                **(word_pairs(df[col], entity, self.config.word_k) if entity is not None else {}),
             )
         if max((st.copy_rate for st in self.config.stats.values()), default=0.0) < MIN_COPY_RATE:
             self.config.copy_slots = 0  # texts (almost) never repeat their parent: no copy tokens
@@ -230,16 +237,15 @@ class TextPreproc:
             self.table,
             self.vocab_size,
             len(self.config.words),
-            self.config.stats,
+            {c: {**asdict(st), "word_pairs": len(st.word_pairs)} for c, st in self.config.stats.items()},
         )
         return self
 
-    def _fit_words(self, data: RelationalData, df: pd.DataFrame, contexts: list[str]) -> list[str]:
+    def _fit_words(self, df: pd.DataFrame, contexts: list[str], entity: np.ndarray | None) -> list[str]:
         """Pieces of the texts and contexts used by >= word_k distinct root entities (the most used first)."""
         k = self.config.word_k
-        if k == 0 or self.config.max_words == 0:
+        if entity is None or self.config.max_words == 0:
             return []
-        entity = _entity_ids(self.schema, data, self.table)
         users: dict[str, set] = defaultdict(set)
         strings = [(df[c].to_numpy(dtype=object), False) for c in self.text_columns] + [(contexts, True)]
         for values, is_context in strings:
@@ -614,6 +620,23 @@ def _entity_ids(schema: Schema, data: RelationalData, table: str) -> np.ndarray:
         nxt[ok] = pd.Series(fk).map(where).to_numpy(dtype=float)
         pos, table, edge = nxt, edge.parent, schema.parent(edge.parent)
     return np.where(np.isnan(pos), -1 - np.arange(n), np.nan_to_num(pos)).astype(np.int64)
+
+
+def word_pairs(texts: pd.Series, entity: np.ndarray, k: int) -> dict:
+    """`word_pairs` and `pair_share` of a text column (see `TextColumnStats`); `entity`: each row's root entity."""
+    rows, pairs = [], []
+    for row, value in enumerate(texts.to_numpy(dtype=object)):
+        if isinstance(value, str):
+            words = [w.lstrip(" ").lower() for w in WORD_PIECE.findall(value)]
+            pairs += [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+            rows += [row] * max(len(words) - 1, 0)
+    if not pairs:
+        return {"word_pairs": {}, "pair_share": 0.0}
+    found = pd.DataFrame({"pair": pairs, "entity": np.asarray(entity)[rows]})
+    users = found.drop_duplicates().groupby("pair").size()  # distinct entities per pair
+    kept = users[users >= k].sort_values(ascending=False, kind="stable").head(MAX_WORD_PAIRS)
+    share = float((found["pair"].map(users) > k).mean())  # besides the text's own entity, k others use the pair
+    return {"word_pairs": {p: int(n) for p, n in kept.items()}, "pair_share": share}
 
 
 def _text_values(s: pd.Series) -> list[str]:
