@@ -13,6 +13,7 @@ from evaldata import replace
 
 from relsynth.eval import report
 from relsynth.eval._common import lookup_labels
+from relsynth.eval._page import fmt
 from relsynth.eval._plots import log_axis
 from relsynth.eval.quality import ceiling_noise, quality_scores
 from relsynth.relational import RelationalData, Schema
@@ -180,6 +181,12 @@ def test_text_section_shows_each_measure_beside_its_ceiling(rendered):
         assert row, label
         assert row.group(1).count("<td") == 4  # synthetic and ceiling for customer.name and order.note
     assert result["text"]["columns"]["order.note"]["consistency_target"] in text
+    expected = re.search(
+        r"<td>word pairs seen in training, expected of unseen texts</td>((?:<td[^>]*>[^<]*</td>)+)", text
+    )
+    cells = re.findall(r">([^<]*)</td>", expected.group(1))
+    reused = result["text_ceiling"]["columns"]["order.note"]["bigram_reused_share"]
+    assert cells[0] == cells[2] == "–" and cells[3] == fmt(reused, "share")  # a figure of the real texts alone
     samples = _Tables(text).tables
     assert len(samples) == 2 and all(t[0] == ["real (held-out)", "synthetic"] and len(t) == 6 for t in samples)
 

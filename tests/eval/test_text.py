@@ -54,3 +54,31 @@ def test_consistency_and_parent_words(real, fresh):
     assert 0.0 <= t["order.note"]["consistency"] <= 1.0  # words -> status, trained on the reference
     assert t["customer.name"]["parent_word_share"] is None  # a root table has no parent text
     assert 0.0 <= t["order.note"]["parent_word_share"] <= 1.0  # note vs the customer's name
+
+
+def test_word_pairs_expected_of_unseen_texts_count_pairs_another_root_entity_also_writes():
+    from relsynth.eval.text import bigram_reused_share
+    from relsynth.relational import ForeignKey, PrimaryKey, RelationalData, Schema, Table, Text
+
+    schema = Schema(
+        band=Table(id=PrimaryKey()), song=Table(id=PrimaryKey(), band=ForeignKey(parent="band"), title=Text())
+    )
+    song = pd.DataFrame(
+        {
+            "id": [1, 2, 3, 4, 5],
+            "band": [1, 1, 2, 3, 3],  # songs 1 and 2: one band (entity) writing "the best" twice
+            "title": ["The Best of", "the best", "THE BEST", "Red Sun", None],
+        }
+    )
+    data = RelationalData({"band": pd.DataFrame({"id": [1, 2, 3]}), "song": song}, schema)
+    # pairs: the best (bands 1, 1, 2), best of (1), red sun (3): 3 of 5 have another band's text
+    assert bigram_reused_share(data, "song", "title") == pytest.approx(3 / 5)
+    lone = RelationalData({"band": data["band"], "song": song.assign(band=1)}, schema)
+    assert bigram_reused_share(lone, "song", "title") == 0.0  # one band's pairs only: nothing another reuses
+    empty = RelationalData({"band": data["band"], "song": song.assign(title="One")}, schema)
+    assert bigram_reused_share(empty, "song", "title") is None
+
+
+def test_the_text_scores_carry_the_expected_word_pair_share_of_the_reference(real, fresh, train):
+    t = text_scores(real, fresh, train=train)["columns"]["order.note"]
+    assert 0.0 <= t["bigram_reused_share"] <= 1.0

@@ -22,10 +22,12 @@ from relsynth.eval.quality import children_counts
 from relsynth.relational import Column, RelationalData
 
 N_SAMPLE_ROWS = 5  # real and synthetic rows shown per table
+CEILING_ONLY = {"bigram_reused_share"}  # text measures of the real texts alone: shown in the ceiling column
 QUALITY_KEYS = ["quality", "column_shapes", "column_pairs", "cardinality", "parent_child"]
 TEXT_MEASURES = [  # (key, label, format): the text section's rows
     ("vocab_seen_share", "words seen in training", "share"),
     ("bigram_seen_share", "word pairs seen in training", "share"),
+    ("bigram_reused_share", "word pairs seen in training, expected of unseen texts", "share"),
     ("invalid_rate", "invalid characters", "share"),
     ("verbatim_share", "verbatim copies of training texts", "share"),
     ("consistency", "consistency: words → category", "share"),
@@ -199,7 +201,11 @@ def _text(result: dict, test: RelationalData, synth: RelationalData) -> dict | N
     if not cols:
         return None
     measures = [
-        {"label": label, "kind": kind, "values": [(cols[n].get(key), ceiling[n].get(key)) for n in cols]}
+        {
+            "label": label,
+            "kind": kind,
+            "values": [(None if key in CEILING_ONLY else cols[n].get(key), ceiling[n].get(key)) for n in cols],
+        }
         for key, label, kind in TEXT_MEASURES
     ]
     samples = [{"name": n, "real": ceiling[n].get("samples", []), "synth": cols[n].get("samples", [])} for n in cols]
