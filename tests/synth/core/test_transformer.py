@@ -47,7 +47,7 @@ def test_left_padding_does_not_change_a_rows_output():
 
 def test_a_cleared_cache_decodes_like_a_new_one():
     """Generation restarts a full cache in place (`clear`): left-padded prefill and padded decode steps
-    must not see what the previous round left in the buffers."""
+    must not see what the previous round left in the buffers, whatever it was (NaN included)."""
     torch.manual_seed(0)
     cfg = TransformerConfig(n_layers=2, h=2, d=16, d_ff=32)
     model = Transformer(cfg).eval()
@@ -56,8 +56,10 @@ def test_a_cleared_cache_decodes_like_a_new_one():
     used.clear()
     x, valid = torch.randn(2, 3, 16), torch.tensor([[False, True, True], [True, True, True]])
     pos = torch.tensor([[0, 0, 1], [0, 1, 2]])
+    poisoned = KVCache(cfg, batch=2, capacity=8)  # slots never written may hold anything, NaN included
+    poisoned.k.fill_(float("nan")), poisoned.v.fill_(float("nan"))
     outs = []
-    for cache in (used, KVCache(cfg, batch=2, capacity=8)):
+    for cache in (used, poisoned, KVCache(cfg, batch=2, capacity=8)):
         steps = [model(x, pos, cache=cache, valid=valid)[:, 1:]]
         for t in range(2):
             steps.append(
@@ -66,7 +68,8 @@ def test_a_cleared_cache_decodes_like_a_new_one():
                 )
             )
         outs.append(torch.cat(steps, dim=1))
-    torch.testing.assert_close(outs[0], outs[1], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(outs[0], outs[2], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(outs[1], outs[2], rtol=1e-5, atol=1e-5)
 
 
 def test_last_only_prefill_gives_the_last_output_and_the_same_cache():
