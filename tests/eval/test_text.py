@@ -80,5 +80,8 @@ def test_word_pairs_expected_of_unseen_texts_count_pairs_another_root_entity_als
 
 
 def test_the_text_scores_carry_the_expected_word_pair_share_of_the_reference(real, fresh, train):
+    from relsynth.eval.text import bigram_reused_share
+
     t = text_scores(real, fresh, train=train)["columns"]["order.note"]
-    assert 0.0 <= t["bigram_reused_share"] <= 1.0
+    assert t["bigram_reused_share"] == bigram_reused_share(train, "order", "note")  # of the reference, not `real`
+    assert bigram_reused_share(train, "order", "note") != bigram_reused_share(real, "order", "note")

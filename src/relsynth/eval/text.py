@@ -10,7 +10,7 @@ Per text column of every synthesised table:
   texts hold (0–1): word order real texts use (word salad scores low, copied phrases high);
 - `bigram_reused_share`: share of the reference texts' word pairs that a text of another root
   entity also holds (0–1): what held-out texts score on `bigram_seen_share` on average, estimated
-  from every reference text (a held-out split of a few dozen names swings by ±0.1 around it);
+  from every reference text (a held-out split of a few dozen texts swings widely around it);
 - `invalid_rate`: share of non-null synthetic texts holding U+FFFD or a control/format/private
   character the reference texts never held (0–1);
 - `consistency`: accuracy of a naive Bayes classifier (words of the text -> the row's category:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -101,3 +102,20 @@ def test_a_replaced_word_pairs_with_the_known_word_after_it_and_keeps_its_shape(
     assert replacer("The Zorblax Orchestra", rng)[0] == "The Symphony Orchestra"
     out = replacer("Zorblax Orchestra", rng)[0]  # no word of its shape (no leading space) pairs: any word
     assert out == "The Orchestra"
+
+
+def test_a_contraction_is_no_word_to_replace():
+    out, n = RareWordReplacer(WORDS)("Zorblax's Rock", np.random.default_rng(0))
+    assert out.endswith("'s Rock") and n == 1  # "'s" is the tokenizer's piece, not the word "s"
+
+
+def test_generation_passes_each_columns_word_pairs_to_its_replacer(trained, songs):
+    from relsynth.synth.text._generate import RowWords, _decoder
+
+    words = [w for w in trained.preproc.config.words if re.fullmatch(r" [A-Z][a-z]+", w)]  # " Rock", " Blue"
+    a, b = words[0].strip().lower(), words[1].strip().lower()
+    stats = replace(trained.preproc.config.stats["title"], word_pairs={f"{a} {b}": 2}, pair_share=1.0)  # a copy
+    ids = trained.preproc.encode([f"{words[0]} Zq"])[0]
+    decode = _decoder(trained.preproc, stats, np.random.default_rng(0))
+    texts = decode([ids] * 20, [RowWords("", [])] * 20)
+    assert set(texts) == {words[0] + words[1]}  # every replaced word pairs with the one before

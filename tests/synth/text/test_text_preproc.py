@@ -159,11 +159,16 @@ def test_fit_records_each_columns_word_pairs_and_a_save_without_them_still_loads
     import json
 
     data = make_songs()
+    common = TextPreproc.from_schema_table(data.schema, "song", vocab_size=300).fit(data).config.stats["title"]
+    assert common.rare_word_rate < 0.5 and common.word_pairs == {}  # words mostly shared: never replaced, no pairs
+    song = data["song"].copy()  # names: three words of each band's own (rare), then a pair every band uses
+    own = {b: "abcdefghijklmnopqrstuvwxyz"[i] for i, b in enumerate(data["band"]["id"])}
+    song["title"] = [f"Zorb{own[b]} Quix{own[b]} Vel{own[b]} Big Band" for b in song["band"]]
+    data = type(data)({**data.data, "song": song}, data.schema)
     pre = TextPreproc.from_schema_table(data.schema, "song", vocab_size=300).fit(data)
     stats = pre.config.stats["title"]
-    assert stats.word_pairs and all(n >= 2 for n in stats.word_pairs.values())
-    assert all(p == p.lower() and len(p.split(" ")) == 2 for p in stats.word_pairs)
-    assert 0 < stats.pair_share <= 1
+    assert stats.rare_word_rate >= 0.5 and stats.word_pairs == {"big band": data["band"].shape[0]}
+    assert stats.pair_share == pytest.approx(1 / 4)  # one of each name's four pairs
     pre.save(tmp_path / "pre")
     file = tmp_path / "pre" / "preproc.json"
     spec = json.loads(file.read_text())
@@ -172,3 +177,19 @@ def test_fit_records_each_columns_word_pairs_and_a_save_without_them_still_loads
     file.write_text(json.dumps(spec))
     old = TextPreproc.load(tmp_path / "pre").config.stats["title"]
     assert old.word_pairs == {} and old.pair_share == 0.0
+
+
+def test_the_pair_share_counts_only_the_pairs_kept_under_the_cap(monkeypatch):
+    import numpy as np
+    import pandas as pd
+
+    from relsynth.synth.text import preproc
+
+    texts = pd.Series(["the best", "the best", "the best", "red sun", "red sun", "red sun", "It's me", "it me"])
+    entity = np.array([1, 2, 3, 1, 2, 3, 4, 5])
+    # an occurrence counts where k=2 entities besides its own use the pair: not "it me" (entities 4 and 5)
+    assert preproc.word_pairs(texts, entity, k=2)["pair_share"] == pytest.approx(6 / 8)
+    monkeypatch.setattr(preproc, "MAX_WORD_PAIRS", 1)
+    capped = preproc.word_pairs(texts, entity, k=2)
+    assert len(capped["word_pairs"]) == 1 and capped["pair_share"] == pytest.approx(3 / 8)  # only what can be matched
+    assert preproc.text_words("It's me, 2 Cafés") == ["it", "me", "2", "cafés"]  # "'s" is no word

@@ -28,13 +28,12 @@ from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.text._rare_words import RareWordReplacer
 from relsynth.synth.text._utf8 import Utf8Mask
 from relsynth.synth.text.dataset import sample_prefixes
-from relsynth.synth.text.preproc import TextColumnStats
+from relsynth.synth.text.preproc import RARE_WORDS_REPLACE, TextColumnStats
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 512
 REPLACE = "replace"  # spell_words mode: spell, then swap each spelled word for a word token of its shape
 AUTO = "auto"  # spell_words mode: REPLACE for a column whose words are mostly rare, else word tokens only
-RARE_WORDS_REPLACE = 0.5  # AUTO replaces when at least this share of a column's words were spelled at fit
 
 
 def spelling_mode(spell_words, rare_word_rate: float):

@@ -11,8 +11,9 @@ word tokens only, while the text keeps the shape the model gave it.
 Replacement words also keep word order real texts use, at the rate real texts do: where the
 column's texts so far reuse fewer adjacent word pairs (of >= `word_k` entities) than unseen real
 texts reuse (`TextColumnStats.pair_share`, measured at fit by leaving each entity out), a word is
-chosen among those of its shape that form such a pair with its neighbours ("Best" after "The"),
-weighted by how many entities use the pair; else any word of its shape. Uniform choices alone give
+chosen among those of its shape (failing that, of its case at any length) that form such a pair
+with its neighbours ("Best" after "The"), weighted by how many entities use the pair; else any word
+of its shape. Uniform choices alone give
 word salad ("Frank of The One the"); pairs every time would stitch training phrases together.
 
 A spelled word that its row's context holds (a parent's name the model copied: the album "Led
@@ -26,7 +27,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from relsynth.synth.text.preproc import WORD_PIECE
+from relsynth.synth.text.preproc import PIECES, WORD_PIECE
 
 
 def _case(word: str) -> str:
@@ -54,7 +55,7 @@ def context_words(context: str) -> frozenset[str]:
 
 
 def _key(piece: str) -> str:
-    """How a word pair names a piece: lower-cased, without its leading space."""
+    """How a word pair names a piece: lower-cased, without its leading space (as `preproc.text_words`)."""
     return piece.lstrip(" ").lower()
 
 
@@ -70,14 +71,14 @@ class RareWordReplacer:
         self.by_shape: dict[tuple, list[str]] = defaultdict(list)
         self.by_coarse: dict[tuple, list[str]] = defaultdict(list)  # without the length class
         self.by_kind: dict[tuple, list[str]] = defaultdict(list)  # leading space, digits? only
-        self.by_key: dict[str, list[str]] = defaultdict(list)  # the word tokens a pair's word names
+        self.by_key: dict[str, list[tuple[str, tuple]]] = defaultdict(list)  # a pair's word -> word tokens, shapes
         for w in words:
             if WORD_PIECE.fullmatch(w):
                 s = shape(w)
                 self.by_shape[s].append(w)
                 self.by_coarse[s[:3]].append(w)
                 self.by_kind[s[:2]].append(w)
-                self.by_key[_key(w)].append(w)
+                self.by_key[_key(w)].append((w, s))
         self.pairs = pairs or {}
         self.after: dict[str, dict[str, int]] = defaultdict(dict)  # word -> {next word: entities}
         self.before: dict[str, dict[str, int]] = defaultdict(dict)  # word -> {previous word: entities}
@@ -86,24 +87,28 @@ class RareWordReplacer:
             self.after[a][b] = self.before[b][a] = n
         self.pair_share = pair_share
         self.pairs_seen = self.pairs_total = 0  # adjacent word pairs written so far, and those in `pairs`
+        self._candidates: dict[tuple, tuple[list[str], np.ndarray] | None] = {}  # memo of `_paired`
 
     def __call__(self, text: str, rng: np.random.Generator, context: str = "") -> tuple[str, int]:
         """The text with its unknown words replaced, and how many were; words `context` holds stay."""
         given = context_words(context)
-        found = list(WORD_PIECE.finditer(text))
-        keep = [m.group(0) in self.known or m.group(0).lstrip(" ") in given for m in found]
-        out, end, previous, replaced = [], 0, None, 0
-        for i, m in enumerate(found):
-            piece = m.group(0)
+        # the tokenizer's pieces: a contraction ("'s") is no word to replace, nor part of one
+        found = [p for p in PIECES.findall(text) if WORD_PIECE.fullmatch(p)]
+        pieces = PIECES.findall(text)
+        keep = [p in self.known or p.lstrip(" ") in given for p in found]
+        out, previous, replaced, i = [], None, 0, 0
+        for piece in pieces:
+            if not WORD_PIECE.fullmatch(piece):
+                out.append(piece)
+                continue
             if not keep[i]:
-                following = _key(found[i + 1].group(0)) if i + 1 < len(found) and keep[i + 1] else None
+                following = _key(found[i + 1]) if i + 1 < len(found) and keep[i + 1] else None
                 piece = self._replacement(piece, previous, following, rng)
                 replaced += 1
-            out += [text[end : m.start()], piece]
-            end = m.end()
+            out.append(piece)
+            i += 1
             if piece:
                 previous = self._count(previous, _key(piece))
-        out.append(text[end:])
         return "".join(out), replaced
 
     def _count(self, previous: str | None, word: str) -> str:
@@ -115,12 +120,10 @@ class RareWordReplacer:
     def _replacement(self, piece: str, previous: str | None, following: str | None, rng) -> str:
         s = shape(piece)
         if self.pairs_seen < self.pair_share * (self.pairs_total + 1):  # fewer pairs than real texts reuse
-            for fits in (lambda w: shape(w) == s, lambda w: shape(w)[:3] == s[:3]):
-                paired = self._paired(previous, following, fits)
-                if paired:
-                    words, weights = zip(*paired.items(), strict=True)
-                    p = np.asarray(weights, dtype=float)
-                    return words[int(rng.choice(len(words), p=p / p.sum()))]
+            paired = self._paired(previous, following, s)
+            if paired is not None:
+                words, p = paired
+                return words[int(rng.choice(len(words), p=p))]
         pool = self.by_shape.get(s) or self.by_coarse.get(s[:3]) or self.by_kind.get(s[:2])
         if pool:
             return pool[int(rng.integers(len(pool)))]
@@ -130,12 +133,21 @@ class RareWordReplacer:
             return piece[: len(piece) - n] + str(rng.integers(1, 10)) + digits[1:]
         return ""  # no real word at all: leave it out rather than write a spelled one
 
-    def _paired(self, previous: str | None, following: str | None, fits) -> dict[str, int]:
-        """Word tokens that `fits` accepts and that pair with a neighbour -> entities of those pairs."""
-        out: dict[str, int] = defaultdict(int)
-        for neighbours in (self.after.get(previous, {}), self.before.get(following, {})):
-            for key, n in neighbours.items():
-                for w in self.by_key.get(key, ()):
-                    if fits(w):
-                        out[w] += n
-        return out
+    def _paired(self, previous: str | None, following: str | None, s: tuple) -> tuple[list[str], np.ndarray] | None:
+        """The word tokens of shape `s` (else of its case, any length) that pair with a neighbour, and
+        their probabilities (by the entities using those pairs); None when no word pairs."""
+        memo = (previous, following, s)
+        if memo not in self._candidates:
+            self._candidates[memo] = None
+            for same in (lambda t: t == s, lambda t: t[:3] == s[:3]):
+                weight: dict[str, int] = defaultdict(int)
+                for neighbours in (self.after.get(previous, {}), self.before.get(following, {})):
+                    for key, n in neighbours.items():
+                        for w, t in self.by_key.get(key, ()):
+                            if same(t):
+                                weight[w] += n
+                if weight:
+                    p = np.fromiter(weight.values(), dtype=float)
+                    self._candidates[memo] = (list(weight), p / p.sum())
+                    break
+        return self._candidates[memo]

@@ -47,6 +47,8 @@ NULL_VALUE = "?"  # how a missing context value is written
 CONFIG_FILE, TOKENIZER_FILE, KIND = "preproc.json", "tokenizer.json", "TextPreproc"
 WORD_PREFIX = "<w>"  # how a word token is named in `vocab()` (apart from BPE token strings)
 MAX_WORD_PAIRS = 20_000  # word pairs kept per column (the most widely used first)
+RARE_WORDS_REPLACE = 0.5  # a column whose fitted words are at least this share spelled (rare) is one whose spelled
+#                           words generation replaces (spell_words="auto"); only such columns record word pairs
 MIN_COPY_RATE = 0.05  # copy tokens only where at least this share of a column's texts repeats its parent:
 # Chinook album titles 0.18 (titles sharing an artist word 0.03 -> 0.16, real 0.26, on the Kedro job); track
 # names 0.04, where they cost more than they bring (genre accuracy 0.32 -> 0.28, word pairs 0.23 -> 0.19, 3 seeds)
@@ -76,9 +78,11 @@ class TextColumnStats:
     rare_word_rate: float = 0.0  # share of the letter/number pieces that are no word token (spelled)
     copy_rate: float = 0.0  # share of the texts repeating a rare word of their parent's text (a copy token)
     word_pairs: dict[str, int] = field(default_factory=dict)  # "a b": adjacent lower-cased words used by >= word_k
-    #                      entities, and by how many (the MAX_WORD_PAIRS most used); what replaced words may pair into
-    pair_share: float = 0.0  # share of the texts' adjacent word pairs that >= word_k other entities also use: how often
-    #                      an unseen real text's pairs are word_pairs (leaving one entity out); replaced words aim at it
+    #                      entities, and by how many (the MAX_WORD_PAIRS most used); what replaced words may pair into.
+    #                      Recorded where rare_word_rate >= RARE_WORDS_REPLACE (the columns auto replaces), else empty
+    pair_share: float = 0.0  # share of the texts' adjacent word pairs that are word_pairs >= word_k other entities also
+    #                      use: how often an unseen real text's pairs are word_pairs (leaving one entity out); the rate
+    #                      replaced words aim at
 
 
 @dataclass
@@ -217,6 +221,8 @@ class TextPreproc:
         self._reset_tables()
         for col, values in texts.items():
             lengths = np.array([len(ids) for ids in self.encode(values)], dtype=np.int64)
+            rare = self._rare_word_rate(values)
+            replaced = entity is not None and rare >= RARE_WORDS_REPLACE  # generation swaps its spelled words
             self.config.stats[col] = TextColumnStats(
                 n_rows=len(df),
                 null_rate=float(df[col].isna().mean()) if len(df) else 0.0,
@@ -225,9 +231,9 @@ class TextPreproc:
                 mean_tokens=float(lengths.mean()) if len(lengths) else 0.0,
                 chars=unusual_chars(values),
                 lead_space_rate=float(np.mean([v[:1].isspace() for v in values])) if values else 0.0,
-                rare_word_rate=self._rare_word_rate(values),
+                rare_word_rate=rare,
                 copy_rate=self._copy_rate(df[col], copies),
-                **(word_pairs(df[col], entity, self.config.word_k) if entity is not None else {}),
+                **(word_pairs(df[col], entity, self.config.word_k) if replaced else {}),
             )
         if max((st.copy_rate for st in self.config.stats.values()), default=0.0) < MIN_COPY_RATE:
             self.config.copy_slots = 0  # texts (almost) never repeat their parent: no copy tokens
@@ -622,12 +628,18 @@ def _entity_ids(schema: Schema, data: RelationalData, table: str) -> np.ndarray:
     return np.where(np.isnan(pos), -1 - np.arange(n), np.nan_to_num(pos)).astype(np.int64)
 
 
+def text_words(text: str) -> list[str]:
+    """The letter and number pieces of `text` as the tokenizer splits it ("It's" -> "it", not "s"), lower-cased
+    and without their leading space: the words of a word pair."""
+    return [p.lstrip(" ").lower() for p in PIECES.findall(text) if WORD_PIECE.fullmatch(p)]
+
+
 def word_pairs(texts: pd.Series, entity: np.ndarray, k: int) -> dict:
     """`word_pairs` and `pair_share` of a text column (see `TextColumnStats`); `entity`: each row's root entity."""
     rows, pairs = [], []
     for row, value in enumerate(texts.to_numpy(dtype=object)):
         if isinstance(value, str):
-            words = [w.lstrip(" ").lower() for w in WORD_PIECE.findall(value)]
+            words = text_words(value)
             pairs += [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
             rows += [row] * max(len(words) - 1, 0)
     if not pairs:
@@ -635,7 +647,8 @@ def word_pairs(texts: pd.Series, entity: np.ndarray, k: int) -> dict:
     found = pd.DataFrame({"pair": pairs, "entity": np.asarray(entity)[rows]})
     users = found.drop_duplicates().groupby("pair").size()  # distinct entities per pair
     kept = users[users >= k].sort_values(ascending=False, kind="stable").head(MAX_WORD_PAIRS)
-    share = float((found["pair"].map(users) > k).mean())  # besides the text's own entity, k others use the pair
+    # an occurrence of a kept pair that k entities besides the text's own use: what replaced words can match
+    share = float(((found["pair"].map(users) > k) & found["pair"].isin(kept.index)).mean())
     return {"word_pairs": {p: int(n) for p, n in kept.items()}, "pair_share": share}
 
 
