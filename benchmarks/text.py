@@ -50,7 +50,7 @@ from scipy.stats import ks_2samp
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.naive_bayes import MultinomialNB
 
-from relsynth.eval.quality import root_of_rows
+from relsynth.eval.text import bigram_reused_share
 from relsynth.relational import (
     Categorical,
     ForeignKey,
@@ -217,16 +217,6 @@ def text_measures(train: list[str], texts: list[str]) -> dict:
     }
 
 
-def loo_bigram(train: RelationalData, table: str, col: str) -> float:
-    """Share of the training texts' word pairs that a text of another root entity also has."""
-    root = root_of_rows(train)[table]
-    users: dict[tuple[str, str], set] = {}
-    found = [(r, b) for r, t in zip(root, train[table][col], strict=True) if isinstance(t, str) for b in bigrams(t)]
-    for r, b in found:
-        users.setdefault(b, set()).add(r)
-    return float(np.mean([len(users[b]) >= 2 for _, b in found])) if found else float("nan")
-
-
 def genre_accuracy(train: RelationalData, test: RelationalData, names: np.ndarray) -> float:
     vec = CountVectorizer(analyzer="char_wb", ngram_range=(2, 4), lowercase=True)
     real = train["track"]["name"].fillna("")
@@ -263,7 +253,7 @@ def run_column(args, name: str, table: str, col: str, train: RelationalData, tes
         "real": text_measures(real_train, list(real)),
         "synth": text_measures(real_train, list(fake)),
         "ks": float(1 - ks_2samp(real.str.len(), fake.str.len()).statistic),
-        "loo_bigram": loo_bigram(train, table, col),
+        "loo_bigram": bigram_reused_share(train, table, col),
         "train_s": train_s,
         "steps": result.n_steps,
         "texts_per_s": len(fake) / gen_s,
@@ -301,6 +291,10 @@ def measure(args) -> dict:
 
 
 # ---- report ----------------------------------------------------------------------------------
+def _number(value: float | None) -> float:
+    return float("nan") if value is None else value
+
+
 def table(before: dict | None, after: dict) -> pd.DataFrame:
     rows = []
     for name, a in after.items():
@@ -313,7 +307,7 @@ def table(before: dict | None, after: dict) -> pd.DataFrame:
                     "column": name,
                     "code": side,
                     "word-seen": f"{s['word_seen']:.2f} [{h['word_seen']:.2f}]",
-                    "bigram": f"{s['bigram']:.2f} [{h['bigram']:.2f}; loo {r.get('loo_bigram', np.nan):.2f}]",
+                    "bigram": f"{s['bigram']:.2f} [{h['bigram']:.2f}; loo {_number(r.get('loo_bigram')):.2f}]",
                     "invalid": f"{100 * s['invalid']:.1f}% [{100 * h['invalid']:.1f}%]",
                     "copies": f"{s['copies']:.2f} [{h['copies']:.2f}]",
                     "sent8": f"{s['sent8']:.2f} [{h['sent8']:.2f}]",

@@ -79,10 +79,9 @@ class RareWordReplacer:
                 self.by_coarse[s[:3]].append(w)
                 self.by_kind[s[:2]].append(w)
                 self.by_key[_key(w)].append((w, s))
-        self.pairs = pairs or {}
         self.after: dict[str, dict[str, int]] = defaultdict(dict)  # word -> {next word: entities}
         self.before: dict[str, dict[str, int]] = defaultdict(dict)  # word -> {previous word: entities}
-        for pair, n in self.pairs.items():
+        for pair, n in (pairs or {}).items():
             a, b = pair.split(" ")
             self.after[a][b] = self.before[b][a] = n
         self.pair_share = pair_share
@@ -93,12 +92,13 @@ class RareWordReplacer:
         """The text with its unknown words replaced, and how many were; words `context` holds stay."""
         given = context_words(context)
         # the tokenizer's pieces: a contraction ("'s") is no word to replace, nor part of one
-        found = [p for p in PIECES.findall(text) if WORD_PIECE.fullmatch(p)]
         pieces = PIECES.findall(text)
+        is_word = [bool(WORD_PIECE.fullmatch(p)) for p in pieces]
+        found = [p for p, w in zip(pieces, is_word, strict=True) if w]
         keep = [p in self.known or p.lstrip(" ") in given for p in found]
         out, previous, replaced, i = [], None, 0, 0
-        for piece in pieces:
-            if not WORD_PIECE.fullmatch(piece):
+        for piece, word in zip(pieces, is_word, strict=True):
+            if not word:
                 out.append(piece)
                 continue
             if not keep[i]:
@@ -114,7 +114,7 @@ class RareWordReplacer:
     def _count(self, previous: str | None, word: str) -> str:
         if previous is not None:
             self.pairs_total += 1
-            self.pairs_seen += f"{previous} {word}" in self.pairs
+            self.pairs_seen += word in self.after.get(previous, ())
         return word
 
     def _replacement(self, piece: str, previous: str | None, following: str | None, rng) -> str:
