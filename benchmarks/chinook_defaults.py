@@ -17,6 +17,7 @@ import argparse
 import json
 import time
 import warnings
+from dataclasses import replace
 
 import torch
 from throughput import load  # benchmarks/, this script's folder
@@ -24,6 +25,7 @@ from throughput import load  # benchmarks/, this script's folder
 from relsynth.eval.privacy import privacy_scores
 from relsynth.eval.quality import quality_scores
 from relsynth.synth import TabularDataset, TabularModel, TabularPreproc, TabularTrainer, Validation
+from relsynth.synth.tabular.model import SIZES
 
 
 def main() -> None:
@@ -31,6 +33,7 @@ def main() -> None:
     ap.add_argument("seed", type=int)
     ap.add_argument("schedule", choices=["auto", "fixed"])
     ap.add_argument("--gen-block", type=int, default=0, help="generate(max_block_size=...); 0: the training block size")
+    ap.add_argument("--kv-heads", type=int, default=0, help="key/value heads of the small model; 0: its preset")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     torch.set_num_threads(1)
@@ -40,7 +43,8 @@ def main() -> None:
     ds = TabularDataset.from_data(train, pre, block_size=256)
     dv = TabularDataset.from_data(valid, pre, block_size=256)
     torch.manual_seed(args.seed)
-    model = TabularModel.build(pre, size="small", dropout=0.1, block_size=256)
+    size = SIZES["small"] if not args.kv_heads else replace(SIZES["small"], kv_heads=args.kv_heads)
+    model = TabularModel.build(pre, size=size, dropout=0.1, block_size=256)
     n_epochs, trigger = (60, "epoch") if args.schedule == "fixed" else ("auto", "auto")
     wall, cpu = time.perf_counter(), time.process_time()
     result = TabularTrainer(model).train(
@@ -53,7 +57,9 @@ def main() -> None:
     )
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     n_roots = sum(len(train[t]) for t in train.schema.roots)
+    gen = time.perf_counter()
     synth = model.generate(n_roots, seed=args.seed, max_block_size=args.gen_block)
+    gen = time.perf_counter() - gen
     quality = quality_scores(test, synth)["overall"]
     privacy = privacy_scores(train, test, synth)["overall"]
     print(
@@ -61,6 +67,7 @@ def main() -> None:
             {
                 "schedule": args.schedule,
                 "gen_block": args.gen_block or model.config.block_size,
+                "kv_heads": model.config.kv_heads or model.config.h,
                 "seed": args.seed,
                 "train_wall_s": round(wall),
                 "train_cpu_s": round(cpu),
@@ -72,6 +79,7 @@ def main() -> None:
                 "dcr_train_closer": round(privacy["dcr_share_train_closer"], 3),
                 "dcr_baseline": round(privacy["dcr_baseline"], 3),
                 "rows": {t: len(synth[t]) for t in synth.schema.synth_tables},
+                "generate_s": round(gen, 2),
             }
         )
     )

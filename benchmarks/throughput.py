@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,7 @@ from relsynth.synth import (  # noqa: E402
     Trainer,
     Validation,
 )
+from relsynth.synth.tabular.model import SIZES  # noqa: E402
 
 BATCH, LR, BLOCK = 16, 3e-3, 256
 # no progress bar; older commits (measured from a worktree for before/after) lack the option
@@ -86,8 +88,11 @@ def run(
     device: str = "cpu",
     precision: str = "fp32",
     dropout: float = 0.0,
+    kv_heads: int = 0,
 ) -> dict:
     torch.set_num_threads(threads)
+    # a preset with another number of key/value heads (commits before kv_heads lack the field)
+    preset = replace(SIZES[size], kv_heads=kv_heads) if kv_heads else size
     opts = QUIET | ({"precision": precision} if precision != "fp32" else {})  # older commits lack precision
     train, valid = data.split(ratio=0.1, seed=0)
     pre = TabularPreproc.from_schema(train.schema).fit(train)
@@ -95,11 +100,11 @@ def run(
     dv = TabularDataset.from_data(valid, pre, block_size=BLOCK)
     per_epoch = scored_tokens(ds)
     torch.manual_seed(0)
-    model = TabularModel.build(pre, size=size, block_size=BLOCK, dropout=dropout).to(device)
+    model = TabularModel.build(pre, size=preset, block_size=BLOCK, dropout=dropout).to(device)
     r = TabularTrainer(model).train(ds, n_steps=steps, batch_size=BATCH, lr=LR, seed=0, **opts)
     out = {
         "data": name,
-        "size": size,
+        "size": f"{size} kv_heads={kv_heads}" if kv_heads else size,
         "threads": threads,
         "rows": sum(len(df) for df in train.data.values()),
         "tokens_per_epoch": per_epoch,
@@ -111,7 +116,7 @@ def run(
         out["dropout"] = dropout
     if early_stop:
         torch.manual_seed(0)
-        model = TabularModel.build(pre, size=size, block_size=BLOCK, dropout=dropout).to(device)
+        model = TabularModel.build(pre, size=preset, block_size=BLOCK, dropout=dropout).to(device)
         # fixed: the Kedro defaults before the data-size-aware schedule (60 epochs, validation each epoch)
         n_epochs, trigger = (60, "epoch") if schedule == "fixed" else ("auto", "auto")
         valid = Validation(dv, trigger=trigger, early_stop="normal")
@@ -152,6 +157,7 @@ def main() -> None:
     ap.add_argument("--device", default="cpu", help="where the model trains and generates (cuda, cuda:1, ...)")
     ap.add_argument("--precision", choices=["fp32", "bf16", "auto"], default="fp32", help="train(precision=...)")
     ap.add_argument("--dropout", type=float, default=0.0, help="TabularModel.build(dropout=...); the Kedro job: 0.1")
+    ap.add_argument("--kv-heads", type=int, default=0, help="the preset with this many key/value heads; 0: as it is")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     rows = []
@@ -171,6 +177,7 @@ def main() -> None:
                     args.device,
                     args.precision,
                     args.dropout,
+                    args.kv_heads,
                 )
                 row["commit"] = commit()
                 rows.append(row)

@@ -134,7 +134,7 @@ def dp_preset(dp: Mapping[str, Any] | None, n_samples: int) -> tuple[dict[str, A
 
 def with_model_size(architecture: Mapping[str, Any] | None, group: str) -> dict[str, Any]:
     """The architecture group with its `size` as the library takes it: a preset name as it is, a
-    mapping {n_layers, h, d, d_ff} (the same keys for the tabular and the text model) as a `ModelSize`."""
+    mapping {n_layers, h, d, d_ff, kv_heads} (the same keys for the tabular and the text model) as a `ModelSize`."""
     architecture = dict(architecture or {})
     if isinstance(architecture.get("size"), Mapping):
         architecture["size"] = call(ModelSize, f"{group}.size", architecture["size"])

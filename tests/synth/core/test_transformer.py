@@ -18,9 +18,10 @@ from relsynth.synth.core.transformer import (
 )
 
 
-def test_incremental_decoding_with_the_cache_equals_the_full_pass():
+@pytest.mark.parametrize("kv_heads", [None, 1])
+def test_incremental_decoding_with_the_cache_equals_the_full_pass(kv_heads):
     torch.manual_seed(0)
-    cfg = TransformerConfig(n_layers=2, h=2, d=16, d_ff=32)
+    cfg = TransformerConfig(n_layers=2, h=2, d=16, d_ff=32, kv_heads=kv_heads)
     model = Transformer(cfg).eval()
     x = torch.randn(3, 7, 16)
     pos = torch.arange(7).expand(3, 7)
@@ -32,9 +33,10 @@ def test_incremental_decoding_with_the_cache_equals_the_full_pass():
     torch.testing.assert_close(torch.cat(steps, dim=1), full, rtol=1e-5, atol=1e-5)
 
 
-def test_left_padding_does_not_change_a_rows_output():
+@pytest.mark.parametrize("kv_heads", [None, 1])
+def test_left_padding_does_not_change_a_rows_output(kv_heads):
     torch.manual_seed(0)
-    cfg = TransformerConfig(n_layers=1, h=2, d=8, d_ff=16)
+    cfg = TransformerConfig(n_layers=1, h=2, d=8, d_ff=16, kv_heads=kv_heads)
     model = Transformer(cfg).eval()
     x = torch.randn(1, 3, 8)
     alone = model(x, torch.arange(3)[None], cache=KVCache(cfg, 1, 4))
@@ -45,11 +47,12 @@ def test_left_padding_does_not_change_a_rows_output():
     torch.testing.assert_close(padded[:, 2:], alone, rtol=1e-5, atol=1e-5)
 
 
-def test_a_cleared_cache_decodes_like_a_new_one():
+@pytest.mark.parametrize("kv_heads", [None, 1])
+def test_a_cleared_cache_decodes_like_a_new_one(kv_heads):
     """Generation restarts a full cache in place (`clear`): left-padded prefill and padded decode steps
     must not see what the previous round left in the buffers, whatever it was (NaN included)."""
     torch.manual_seed(0)
-    cfg = TransformerConfig(n_layers=2, h=2, d=16, d_ff=32)
+    cfg = TransformerConfig(n_layers=2, h=2, d=16, d_ff=32, kv_heads=kv_heads)
     model = Transformer(cfg).eval()
     used = KVCache(cfg, batch=2, capacity=8)
     model(torch.randn(2, 8, 16) * 50, torch.arange(8).expand(2, 8), cache=used)  # fill it with other keys
@@ -72,11 +75,12 @@ def test_a_cleared_cache_decodes_like_a_new_one():
     torch.testing.assert_close(outs[1], outs[2], rtol=1e-5, atol=1e-5)
 
 
-def test_last_only_prefill_gives_the_last_output_and_the_same_cache():
+@pytest.mark.parametrize("kv_heads", [None, 1])
+def test_last_only_prefill_gives_the_last_output_and_the_same_cache(kv_heads):
     """Prefill with `last_only`: the last position's output as the full pass gives it, and a cache
     from which the next step decodes exactly as after a full prefill (left padding included)."""
     torch.manual_seed(0)
-    cfg = TransformerConfig(n_layers=2, h=2, d=16, d_ff=32)
+    cfg = TransformerConfig(n_layers=2, h=2, d=16, d_ff=32, kv_heads=kv_heads)
     model = Transformer(cfg).eval()
     x, nxt = torch.randn(2, 5, 16), torch.randn(2, 1, 16)
     pos = torch.tensor([[0, 0, 0, 1, 2], [0, 1, 2, 3, 4]])
@@ -110,6 +114,30 @@ def test_outputs_at_chosen_positions_are_the_full_pass_outputs_there(packed):
     torch.testing.assert_close(picked, full.gather(1, at[..., None].expand(-1, -1, 16)), rtol=1e-5, atol=1e-5)
 
 
+def test_shared_key_value_heads_attend_as_copied_heads():
+    """kv_heads=2 of h=4: query heads 0-1 read key/value head 0 and heads 2-3 head 1, in training
+    and in a cached decode step alike: the same numbers as four heads whose keys and
+    values are those two copied."""
+    torch.manual_seed(0)
+    gqa = Attention(TransformerConfig(n_layers=1, h=4, d=16, d_ff=32, kv_heads=2)).eval()
+    mha = Attention(TransformerConfig(n_layers=1, h=4, d=16, d_ff=32)).eval()
+    assert gqa.qkv.out_features == 16 + 2 * 2 * 4  # queries, then 2 key and 2 value heads of 4
+    w, b = gqa.qkv.weight.data.view(8, 4, 16), gqa.qkv.bias.data.view(8, 4)
+    copied = torch.tensor([0, 1, 2, 3, 4, 4, 5, 5, 6, 6, 7, 7])  # q heads; k head 0,0,1,1; v head 0,0,1,1
+    mha.qkv.weight.data, mha.qkv.bias.data = w[copied].reshape(48, 16), b[copied].reshape(48)
+    mha.proj.load_state_dict(gqa.proj.state_dict())
+    x, pos = torch.randn(2, 6, 16), torch.arange(6).expand(2, 6)
+    rot = rotary(pos, 4)
+    torch.testing.assert_close(gqa(x, rot, None, 0, None), mha(x, rot, None, 0, None), rtol=1e-5, atol=1e-5)
+    cache = KVCache(TransformerConfig(n_layers=1, h=4, d=16, d_ff=32, kv_heads=2), batch=2, capacity=8)
+    cache.valid[:, :6] = True
+    gqa(x[:, :5], rot[:, :, :5], cache, 0, torch.ones(5, 5, dtype=torch.bool).tril())  # prefill, causal
+    cache.length = 5
+    assert cache.k.shape == (1, 2, 2, 8, 4)  # the cache holds the shared heads only
+    step = gqa(x[:, 5:], rot[:, :, 5:], cache, 0, None)  # the decode path: one query per head group
+    torch.testing.assert_close(step, mha(x, rot, None, 0, None)[:, 5:], rtol=1e-5, atol=1e-5)
+
+
 def test_sizes_are_frozen_keyword_only_and_checked():
     size = ModelSize(n_layers=1, h=2, d=16)
     with pytest.raises(AttributeError):
@@ -120,6 +148,10 @@ def test_sizes_are_frozen_keyword_only_and_checked():
         ModelSize(n_layers=1, h=3, d=16)
     with pytest.raises(ValueError, match="n_layers must be a positive integer"):
         ModelSize(n_layers=0, h=2, d=16)
+    with pytest.raises(ValueError, match="multiple of kv_heads=3"):
+        ModelSize(n_layers=1, h=4, d=16, kv_heads=3)
+    with pytest.raises(ValueError, match="kv_heads must be a positive integer"):
+        ModelSize(n_layers=1, h=4, d=16, kv_heads=0)
     presets = {"small": size}
     assert resolve_size("small", presets, "x") is size and resolve_size(size, presets, "x") is size
     with pytest.raises(ValueError, match="unknown x size 'big'"):

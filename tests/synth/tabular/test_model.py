@@ -38,6 +38,29 @@ def test_save_load_generates_the_same_with_the_same_seed(tmp_path, shop, shop_pr
         pd.testing.assert_frame_equal(a[t], b[t])
 
 
+def test_shared_key_value_heads_save_load_and_old_saves_keep_theirs(tmp_path, shop, shop_preproc, tiny_size):
+    """A model with one key/value head saves and loads it; a model.json written before the field
+    existed (every head its own keys) loads as such and generates as it did."""
+    import dataclasses
+    import json
+
+    shared = _build(shop_preproc, dataclasses.replace(tiny_size, kv_heads=1))
+    assert shared.config.kv_heads == 1 and shared.body.blocks[0].attn.n_kv == 1
+    shared.save(tmp_path / "shared")
+    assert TabularModel.load(tmp_path / "shared").config.kv_heads == 1
+    old = _build(shop_preproc, tiny_size)
+    old.save(tmp_path / "old")
+    config_file = tmp_path / "old" / "model.json"
+    saved = json.loads(config_file.read_text())
+    del saved["config"]["kv_heads"]
+    config_file.write_text(json.dumps(saved))
+    loaded = TabularModel.load(tmp_path / "old")
+    assert loaded.config.kv_heads is None and loaded.body.blocks[0].attn.n_kv == tiny_size.h
+    a, b = old.generate(10, seed=3), loaded.generate(10, seed=3)
+    for t in shop.schema.tables:
+        pd.testing.assert_frame_equal(a[t], b[t])
+
+
 def test_load_missing_model_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no TabularModel at .*model.json is missing"):
         TabularModel.load(tmp_path)

@@ -44,7 +44,7 @@ def build_tabular_model(
     """A fresh `TabularModel` for `preproc`, its initial weights drawn with `seed`.
 
     `tabular_architecture` is the parameter group of `TabularModel.build`: size (a name or a
-    mapping {n_layers, h, d, d_ff}), block, dropout, count_weight. The block size is the training dataset's (`tabular_dataset.block_size`);
+    mapping {n_layers, h, d, d_ff, kv_heads}), block, dropout, count_weight. The block size is the training dataset's (`tabular_dataset.block_size`);
     `seed` is `tabular_training.seed`, which fixes the batch order too.
     """
     with torch.random.fork_rng():  # the seed fixes the initial weights; the global RNG is left alone

@@ -43,7 +43,7 @@ def build_text_model(preproc: TextPreproc, text_architecture: dict[str, Any], se
     """A fresh `TextModel` for `preproc`, its initial weights drawn with `seed` (`text_training.seed`).
 
     `text_architecture` is the parameter group of `TextModel.build`: size (a name or a mapping
-    {n_layers, h, d, d_ff}), block_size, dropout.
+    {n_layers, h, d, d_ff, kv_heads}), block_size, dropout.
     """
     architecture = with_model_size(text_architecture, "text_architecture")
     with torch.random.fork_rng():  # the seed fixes the initial weights; the global RNG is left alone

@@ -24,16 +24,21 @@ class ModelSize:
     h: int  # attention heads (d / h must be even)
     d: int  # width of the residual stream
     d_ff: int | None = None  # hidden width of each block's MLP; None: 4 * d
+    kv_heads: int | None = None  # key/value heads, each shared by h / kv_heads query heads; None: h
 
     def __post_init__(self) -> None:
         for name in ("n_layers", "h", "d"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"ModelSize {name} must be a positive integer, got {value!r}")
-        if self.d_ff is not None and (not isinstance(self.d_ff, int) or self.d_ff < 1):
-            raise ValueError(f"ModelSize d_ff must be a positive integer or None, got {self.d_ff!r}")
+        for name in ("d_ff", "kv_heads"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"ModelSize {name} must be a positive integer or None, got {value!r}")
         if self.d % self.h or (self.d // self.h) % 2:
             raise ValueError(f"ModelSize d={self.d} must split into h={self.h} heads of even size")
+        if self.kv_heads is not None and self.h % self.kv_heads:
+            raise ValueError(f"ModelSize h={self.h} must be a multiple of kv_heads={self.kv_heads}")
 
 
 @dataclass(frozen=True)
@@ -43,14 +48,21 @@ class TransformerConfig:
     d: int = 64  # width of the residual stream
     d_ff: int = 256  # hidden width of each block's MLP
     dropout: float = 0.0  # on each head's output per position, and on the attention and MLP outputs
+    kv_heads: int | None = None  # key/value heads (grouped-query attention); None: one per query head
 
     def __post_init__(self) -> None:
         if self.d % self.h or (self.d // self.h) % 2:
             raise ValueError(f"d={self.d} must split into h={self.h} heads of even size")
+        if self.h % self.n_kv:
+            raise ValueError(f"h={self.h} must be a multiple of kv_heads={self.kv_heads}")
+
+    @property
+    def n_kv(self) -> int:
+        return self.kv_heads or self.h
 
     @classmethod
     def of(cls, size: ModelSize, dropout: float = 0.0) -> TransformerConfig:
-        return cls(size.n_layers, size.h, size.d, size.d_ff or 4 * size.d, dropout)
+        return cls(size.n_layers, size.h, size.d, size.d_ff or 4 * size.d, dropout, size.kv_heads)
 
 
 def resolve_size(size: str | ModelSize, presets: dict[str, ModelSize], what: str) -> ModelSize:
@@ -83,12 +95,14 @@ class KVCache:
     """Keys and values of every layer for a batch, preallocated to `capacity` positions.
 
     `valid[b, t]` says whether slot t of row b holds a real token (rows may start with
-    padding when their prompts differ in length).
+    padding when their prompts differ in length). It holds `kv_heads` heads, not `h`: reading
+    the cache is most of a decode step's time at large batches, and one shared head reads a
+    quarter of four.
     """
 
     def __init__(self, cfg: TransformerConfig, batch: int, capacity: int, device: torch.device | str = "cpu"):
         hd = cfg.d // cfg.h
-        shape = (cfg.n_layers, batch, cfg.h, capacity, hd)
+        shape = (cfg.n_layers, batch, cfg.n_kv, capacity, hd)
         self.k = torch.zeros(shape, device=device)
         self.v = torch.zeros(shape, device=device)
         self.valid = torch.zeros(batch, capacity, dtype=torch.bool, device=device)
@@ -114,8 +128,9 @@ class KVCache:
 class Attention(nn.Module):
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
-        self.n_heads, self.dropout = cfg.h, cfg.dropout
-        self.qkv = nn.Linear(cfg.d, 3 * cfg.d)
+        self.n_heads, self.n_kv, self.dropout = cfg.h, cfg.n_kv, cfg.dropout
+        hd = cfg.d // cfg.h
+        self.qkv = nn.Linear(cfg.d, cfg.d + 2 * self.n_kv * hd)
         self.proj = nn.Linear(cfg.d, cfg.d)
 
     def forward(
@@ -124,7 +139,10 @@ class Attention(nn.Module):
         """(B, T, d); with `at` (B, S) positions, (B, S, d): every position's keys and values are
         computed (and go to the cache), queries only at those positions."""
         B, T, d = x.shape
-        q, k, v = self.qkv(x).view(B, T, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)  # (B, H, T, hd)
+        H, KV = self.n_heads, self.n_kv
+        heads = self.qkv(x).view(B, T, H + 2 * KV, d // H).transpose(1, 2)  # (B, H + 2 KV, T, hd)
+        q, k, v = heads.split((H, KV, KV), dim=1)  # (B, H, T, hd), (B, KV, T, hd) twice
+        gqa = KV < H
         rot_q = rot
         if at is not None:  # only these queries are ever read: rotate them alone and attend with them alone
             q, rot_q = pick(q, at), pick(rot, at)
@@ -134,7 +152,7 @@ class Attention(nn.Module):
                 mask = causal_rows(at, T)
         q, k = apply_rotary(q, rot_q), apply_rotary(k, rot)
         if cache is None:
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None, enable_gqa=gqa)
             if self.training and self.dropout:
                 y = y * head_dropout_mask(B, self.n_heads, q.shape[2], self.dropout, y.device)
         else:
@@ -142,7 +160,11 @@ class Attention(nn.Module):
             cache.k[layer, :, :, start : start + T] = k
             cache.v[layer, :, :, start : start + T] = v
             k_all, v_all = cache.k[layer, :, :, : start + T], cache.v[layer, :, :, : start + T]
-            y = F.scaled_dot_product_attention(q, k_all, v_all, attn_mask=mask)
+            if gqa and q.shape[2] == 1:  # a decode step: a key head's query heads as its queries, one pass over it
+                y = F.scaled_dot_product_attention(q.reshape(B, KV, H // KV, -1), k_all, v_all, attn_mask=mask)
+                y = y.view(B, H, 1, -1)
+            else:
+                y = F.scaled_dot_product_attention(q, k_all, v_all, attn_mask=mask, enable_gqa=gqa)
         return self.proj(y.transpose(1, 2).reshape(B, q.shape[2], d))  # (B, T or S, d)
 
 

@@ -61,9 +61,10 @@ class TabularModelConfig:
     count_weight: float = 1.0  # loss weight of child-count tokens relative to field tokens
     block_size: int | None = None  # training window (tokens); generation re-prefixes at this length
     dp_layers: bool = False  # "lstm" built from opacus.layers.DPLSTM (per-sample gradients for DP training)
+    kv_heads: int | None = None  # "free": key/value heads shared by the query heads; None (saves before it): h
 
     def size(self) -> ModelSize:
-        return ModelSize(n_layers=self.n_layers, h=self.h, d=self.d)
+        return ModelSize(n_layers=self.n_layers, h=self.h, d=self.d, kv_heads=self.kv_heads)
 
 
 class TabularModel(nn.Module):
@@ -109,7 +110,16 @@ class TabularModel(nn.Module):
             raise ValueError(f"block_size must be an integer >= 2 or None, got {block_size!r}")
         s = resolve_size(size, SIZES, "tabular model")
         cfg = TabularModelConfig(
-            preproc.vocab_size, len(preproc.slots), s.n_layers, s.h, s.d, block, dropout, count_weight, block_size
+            preproc.vocab_size,
+            len(preproc.slots),
+            s.n_layers,
+            s.h,
+            s.d,
+            block,
+            dropout,
+            count_weight,
+            block_size,
+            kv_heads=s.kv_heads,
         )
         return cls(cfg, preproc)
 

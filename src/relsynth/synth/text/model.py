@@ -47,9 +47,10 @@ class TextModelConfig:
     dropout: float = 0.0  # dropout in the blocks (training only)
     block_size: int = 256  # longest input window in tokens (context + text)
     tie_weights: bool = True  # the LM head shares the token embedding matrix
+    kv_heads: int | None = None  # key/value heads shared by the query heads; None: h
 
     def transformer(self) -> TransformerConfig:
-        return TransformerConfig(n_layers=self.n_layers, h=self.h, d=self.d, d_ff=self.d_ff, dropout=self.dropout)
+        return TransformerConfig(self.n_layers, self.h, self.d, self.d_ff, self.dropout, self.kv_heads)
 
 
 class TextModel(nn.Module):
@@ -97,6 +98,7 @@ class TextModel(nn.Module):
             dropout=dropout,
             block_size=block_size,
             tie_weights=tie_weights,
+            kv_heads=s.kv_heads,
         )
         return cls(config, preproc)
 
