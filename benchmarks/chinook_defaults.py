@@ -4,7 +4,7 @@ before/after check that a change keeps quality (run the old commit from a git wo
     python benchmarks/chinook_defaults.py 0 auto                                  # this checkout
     PYTHONPATH=/tmp/before/src python benchmarks/chinook_defaults.py 0 fixed     # a worktree
 
-Split: rest/test 0.1 (seed 0), train/valid 0.1 (seed 1); small model, batch 16, lr 3e-3, early
+Split: rest/test 0.1 (seed 0), train/valid 0.1 (seed 1); small model (--size), batch 16, lr 3e-3, early
 stop "normal"; `fixed`: 60 epochs validated each epoch (the defaults before n_epochs and the
 validation trigger became "auto"), `auto`: the defaults now. Prints one JSON line: quality, column
 pairs, cardinality, exact copies, the share of synthetic rows closer to a training than to a
@@ -33,7 +33,8 @@ def main() -> None:
     ap.add_argument("seed", type=int)
     ap.add_argument("schedule", choices=["auto", "fixed"])
     ap.add_argument("--gen-block", type=int, default=0, help="generate(max_block_size=...); 0: the training block size")
-    ap.add_argument("--kv-heads", type=int, default=0, help="key/value heads of the small model; 0: its preset")
+    ap.add_argument("--size", default="small", help="the preset: small, medium, large")
+    ap.add_argument("--kv-heads", type=int, default=0, help="key/value heads of the preset; 0: the preset's")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     torch.set_num_threads(1)
@@ -43,7 +44,7 @@ def main() -> None:
     ds = TabularDataset.from_data(train, pre, block_size=256)
     dv = TabularDataset.from_data(valid, pre, block_size=256)
     torch.manual_seed(args.seed)
-    size = SIZES["small"] if not args.kv_heads else replace(SIZES["small"], kv_heads=args.kv_heads)
+    size = SIZES[args.size] if not args.kv_heads else replace(SIZES[args.size], kv_heads=args.kv_heads)
     model = TabularModel.build(pre, size=size, dropout=0.1, block_size=256)
     n_epochs, trigger = (60, "epoch") if args.schedule == "fixed" else ("auto", "auto")
     wall, cpu = time.perf_counter(), time.process_time()
@@ -67,6 +68,7 @@ def main() -> None:
             {
                 "schedule": args.schedule,
                 "gen_block": args.gen_block or model.config.block_size,
+                "size": args.size,
                 "kv_heads": model.config.kv_heads or model.config.h,
                 "seed": args.seed,
                 "train_wall_s": round(wall),

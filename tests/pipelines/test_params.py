@@ -117,7 +117,11 @@ def test_dp_public_and_preset_refuse_what_they_cannot_read() -> None:
 def test_with_model_size() -> None:
     assert with_model_size({"size": "small", "dropout": 0.1}, "g") == {"size": "small", "dropout": 0.1}
     assert with_model_size({"size": {"n_layers": 1, "h": 2, "d": 8}}, "g")["size"] == ModelSize(n_layers=1, h=2, d=8)
+    shared = with_model_size({"size": {"n_layers": 1, "h": 2, "d": 8, "kv_heads": 1}}, "g")["size"]
+    assert shared == ModelSize(n_layers=1, h=2, d=8, kv_heads=1)
     assert with_model_size(None, "g") == {}
+    with pytest.raises(ValueError, match="h=2 must be a multiple of kv_heads=3"):
+        with_model_size({"size": {"n_layers": 1, "h": 2, "d": 8, "kv_heads": 3}}, "g")
     with pytest.raises(ValueError, match=r"params:g.size has unknown key\(s\) \['d_model', 'n_heads'\]"):
         with_model_size({"size": {"n_layers": 1, "d_model": 8, "n_heads": 2}}, "g")
 
