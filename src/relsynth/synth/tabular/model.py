@@ -256,7 +256,7 @@ class TabularModel(nn.Module):
         return ratios
 
     # ---- generation ------------------------------------------------------------------------
-    @torch.no_grad()
+    @torch.inference_mode()  # no autograd bookkeeping: ~10 % of a small decode step
     def generate(
         self,
         n_samples: int | None = None,

@@ -46,7 +46,7 @@ def spelling_mode(spell_words, rare_word_rate: float):
     return spell_words
 
 
-@torch.no_grad()
+@torch.inference_mode()  # no autograd bookkeeping: ~10 % of a small decode step
 def generate(
     model,
     data: RelationalData,
