@@ -32,7 +32,7 @@ from relsynth.relational import (
 from relsynth.synth import ModelSize
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = ModelSize(n_layers=1, h=2, d=16)
+TINY = ModelSize(n_layers=1, h=2, d=16, kv_heads=1)  # one key/value head, as the small and medium presets
 RARE_SEGMENTS = ["platinum", "diamond"]  # appear once or twice: below min_count=5
 
 

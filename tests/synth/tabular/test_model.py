@@ -48,7 +48,7 @@ def test_shared_key_value_heads_save_load_and_old_saves_keep_theirs(tmp_path, sh
     assert shared.config.kv_heads == 1 and shared.body.blocks[0].attn.n_kv == 1
     shared.save(tmp_path / "shared")
     assert TabularModel.load(tmp_path / "shared").config.kv_heads == 1
-    old = _build(shop_preproc, tiny_size)
+    old = _build(shop_preproc, dataclasses.replace(tiny_size, kv_heads=None))
     old.save(tmp_path / "old")
     config_file = tmp_path / "old" / "model.json"
     saved = json.loads(config_file.read_text())
