@@ -89,6 +89,7 @@ def run(
     precision: str = "fp32",
     dropout: float = 0.0,
     kv_heads: int = 0,
+    workers: int = 1,
 ) -> dict:
     torch.set_num_threads(threads)
     # a preset with another number of key/value heads (commits before kv_heads lack the field)
@@ -114,6 +115,8 @@ def run(
         out |= {"device": device, "precision": precision}
     if dropout:
         out["dropout"] = dropout
+    if workers > 1:
+        out["gen_workers"] = workers
     if early_stop:
         torch.manual_seed(0)
         model = TabularModel.build(pre, size=preset, block_size=BLOCK, dropout=dropout).to(device)
@@ -131,7 +134,7 @@ def run(
         n_roots = sum(len(train[t]) for t in train.schema.roots)
         for factor in gen_factors:
             started = time.perf_counter()
-            synth = model.generate(n_roots * factor, seed=0)
+            synth = model.generate(n_roots * factor, seed=0, **({"workers": workers} if workers > 1 else {}))
             seconds = time.perf_counter() - started
             rows = sum(len(synth[t]) for t in train.schema.synth_tables)
             out[f"gen_rows_s_{factor}x"] = round(rows / seconds)
@@ -158,6 +161,7 @@ def main() -> None:
     ap.add_argument("--precision", choices=["fp32", "bf16", "auto"], default="fp32", help="train(precision=...)")
     ap.add_argument("--dropout", type=float, default=0.0, help="TabularModel.build(dropout=...); the Kedro job: 0.1")
     ap.add_argument("--kv-heads", type=int, default=0, help="the preset with this many key/value heads; 0: as it is")
+    ap.add_argument("--workers", type=int, default=1, help="generate(workers=...): processes generating side by side")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     rows = []
@@ -178,6 +182,7 @@ def main() -> None:
                     args.precision,
                     args.dropout,
                     args.kv_heads,
+                    args.workers,
                 )
                 row["commit"] = commit()
                 rows.append(row)

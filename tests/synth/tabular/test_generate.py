@@ -9,6 +9,7 @@ from shop_data import RARE_SEGMENTS
 from tabular_checks import check_valid, never_null
 
 from relsynth.synth import CategoricalPreproc, TabularModel, TabularPreproc
+from relsynth.synth.core.workers import can_fork
 from relsynth.synth.tabular import _generate as generation
 
 N = 40
@@ -114,6 +115,34 @@ def test_generation_is_deterministic_with_a_seed(shop, shop_preproc, tiny_size):
     for t in shop.schema.tables:
         pd.testing.assert_frame_equal(a[t], b[t])
     assert any(not a[t].equals(c[t]) for t in shop.schema.synth_tables)
+
+
+@pytest.mark.skipif(not can_fork(), reason="worker processes need fork")
+def test_worker_processes_generate_every_entity_validly_and_repeatably(shop, shop_preproc, tiny_size):
+    """workers=2 splits the entities between two forked processes: every entity once, a valid
+    database, the same data for the same seed, and context rows forced in their own order."""
+    model = _build(shop_preproc, tiny_size)
+    assert len(generation._worker_parts(model, N, 8, 2)) == 2
+    assert len(generation._worker_parts(model, N, 32, 2)) == 1  # half a batch each: not worth a process
+    a, b = model.generate(N, seed=4, batch_size=8, workers=2), model.generate(N, seed=4, batch_size=8, workers=2)
+    check_valid(a, shop)
+    assert sum(len(a[r]) for r in shop.schema.roots) == N
+    for t in shop.schema.tables:
+        pd.testing.assert_frame_equal(a[t], b[t])
+    one = model.generate(N, seed=4, batch_size=8)
+    assert any(not a[t].equals(one[t]) for t in shop.schema.synth_tables)  # other parts, other draws
+    with pytest.raises(ValueError, match="workers must be an integer >= 1"):
+        model.generate(N, workers=0)
+
+
+@pytest.mark.skipif(not can_fork(), reason="worker processes need fork")
+def test_worker_processes_keep_forced_context_in_order(customers, tiny_size):
+    pre = TabularPreproc.from_schema(customers.schema, ctx_cols=["segment", "vip"]).fit(customers)
+    model = _build(pre, tiny_size)
+    ctx = pre.select_ctx(customers, list(range(len(customers.data["customer"]))))
+    out = model.generate(ctx=ctx, seed=0, batch_size=2, workers=2)
+    check_valid(out, customers)
+    assert out["customer"]["vip"].tolist() == ctx["vip"].tolist()
 
 
 def test_batch_size_does_not_change_validity(shop, shop_preproc, tiny_size):

@@ -19,7 +19,7 @@ def generate_synthetic_database(
 
     `tabular_generation` is the parameter group of the same name: `n_samples` (root entities;
     null: as many as `database_train` has), `temp`, `seed`, `batch_size` and `max_block_size`
-    (0: automatic). Text columns come out empty: the text model fills them.
+    (0: automatic), `workers` (processes). Text columns come out empty: the text model fills them.
     """
     params = dict(tabular_generation or {})
     n_samples = params.pop("n_samples", None)

@@ -18,6 +18,7 @@ from relsynth.relational import RelationalData
 from relsynth.synth.core.progress import progress as progress_display
 from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
+from relsynth.synth.core.workers import can_fork, run_forked
 from relsynth.synth.tabular import _sizes
 from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_entities, row_child_counts
 from relsynth.synth.tabular.grammar import BOS, PAD
@@ -62,7 +63,7 @@ class _Cursor:
         return tokens, slots
 
 
-def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, progress) -> RelationalData:
+def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, progress, workers=1) -> RelationalData:
     pre = model.preproc
     if (n_samples is None) == (ctx is None):
         raise ValueError("give exactly one of n_samples and ctx")
@@ -73,6 +74,8 @@ def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, prog
             raise ValueError(f"{name} must be an integer >= 0 (0 = automatic), got {value!r}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
         raise TypeError(f"seed must be an integer or None, got {seed!r}")
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
     roots, forced = _plan(pre, n_samples, ctx, rng)
@@ -84,12 +87,49 @@ def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, prog
     capacity = max_block_size or model.config.block_size or max(pre.stats.get("max_entity_len", 0) + 1, 64)
     model.eval()
     bar = progress_display(len(roots), "generate", "entities", show=progress)  # a bar on a terminal, else log lines
-    sequences = _run_pool(model, roots, forced, batch_size, capacity, temp, gen, bar)
+    parts = _worker_parts(model, len(roots), batch_size, workers)
+    if len(parts) == 1:
+        sequences = _run_pool(model, roots, forced, batch_size, capacity, temp, gen, bar)
+    else:
+        seeds = [int(rng.integers(2**31)) for _ in parts]
+
+        def part(i: int, count) -> list[np.ndarray]:
+            idx = parts[i]
+            part_forced = [forced[e] for e in idx] if forced else None
+            part_gen = torch.Generator().manual_seed(seeds[i])
+            return _run_pool(
+                model, [roots[e] for e in idx], part_forced, batch_size, capacity, temp, part_gen, _Counter(count)
+            )
+
+        sequences = [s for out in run_forked(part, len(parts), bar) for s in out]
     bar.close()
     parsed = parse_entities(pre, sequences, roots)
     if extra:  # parsed once: the kept entities' rows are taken from it, not parsed again
         parsed = keep_entities(pre, parsed, _right_sized(pre, parsed, roots, wanted, rng))
     return decode_parsed(pre, parsed, np.random.default_rng(int(rng.integers(2**31))))
+
+
+def _worker_parts(model, n_entities: int, batch_size: int, workers: int) -> list[np.ndarray]:
+    """The entities each worker process generates: contiguous runs, one per worker. One part (this
+    process) when one worker is asked, on a GPU (a forked process cannot use CUDA), without fork
+    (Windows), or when a part would not fill a batch: a worker's start-up costs more than it saves."""
+    n = min(workers, n_entities // max(batch_size, 1))
+    if workers > 1 and model.head.weight.device.type != "cpu":
+        log.info(
+            "workers=%d ignored: the model is on %s; generating in this process", workers, model.head.weight.device
+        )
+        n = 1
+    elif workers > 1 and not can_fork():
+        log.warning("workers=%d needs the fork start method (Linux, macOS); generating in this process", workers)
+        n = 1
+    return np.array_split(np.arange(n_entities), max(n, 1))
+
+
+class _Counter:
+    """A progress display for `_run_pool` in a worker: what it counts goes to the parent's display."""
+
+    def __init__(self, count):
+        self.update = count
 
 
 def _right_sized(pre: TabularPreproc, parsed, roots: list[str], wanted: int, rng) -> np.ndarray:
