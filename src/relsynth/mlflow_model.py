@@ -52,7 +52,8 @@ PARAMS = ParamSchema(
     ]
 )
 # The generation options a logged model keeps from its run (a request sets seed, temps, top_p, table).
-TABULAR_OPTIONS = ("temp", "batch_size", "max_block_size")  # of TabularModel.generate
+# of TabularModel.generate; not `workers`: a served model generates in the serving process
+TABULAR_OPTIONS = ("temp", "batch_size", "max_block_size")
 TEXT_OPTIONS = ("batch_size", "max_text_len", "temp", "top_p", "spell_words")  # of TextModel.generate
 
 

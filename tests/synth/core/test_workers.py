@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 
@@ -42,3 +47,98 @@ def test_a_worker_that_dies_is_an_error_not_a_hang():
 
     with pytest.raises(RuntimeError, match=r"worker 0 of 2 died \(exit code 3\)"):
         run_forked(task, 2, NoProgress(None, "t", "it", every=float("inf")))
+
+
+def test_a_worker_killed_while_counting_is_reported_not_waited_for():
+    def task(i, count):
+        if i == 0:
+            count(1)
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(0.05)
+        return i
+
+    with pytest.raises(RuntimeError, match=r"worker 0 of 2 died \(exit code -9\)"):
+        run_forked(task, 2, NoProgress(None, "t", "it", every=float("inf")))
+
+
+def test_a_result_that_cannot_be_sent_is_an_error_of_its_worker():
+    with pytest.raises(RuntimeError, match=r"(?s)worker 0 of 1 failed:.*pickle"):
+        run_forked(lambda i, count: lambda: None, 1, NoProgress(None, "t", "it", every=float("inf")))
+
+
+def test_calls_from_two_threads_get_their_own_results():
+    """The task travels with its workers, not through shared state a second caller could overwrite."""
+    got: dict[str, list] = {}
+
+    def call(name: str) -> None:
+        for _ in range(5):
+            out = run_forked(lambda i, count: (name, i), 2, NoProgress(None, "t", "it", every=float("inf")))
+            assert out == [(name, 0), (name, 1)]
+        got[name] = out
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in "AB"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(got) == ["A", "B"]
+
+
+def test_a_failure_stops_the_other_workers_even_under_a_sigterm_handler():
+    """A server's SIGTERM handler is the parent's, not the workers': a failure does not wait for
+    the other parts to finish."""
+
+    def task(i, count):
+        if i == 0:
+            raise ValueError("bad part")
+        time.sleep(60)
+
+    previous = signal.signal(signal.SIGTERM, lambda *a: None)
+    try:
+        started = time.monotonic()
+        with pytest.raises(RuntimeError, match="worker 0 of 2 failed"):
+            run_forked(task, 2, NoProgress(None, "t", "it", every=float("inf")))
+        assert time.monotonic() - started < 30
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_workers_end_when_their_parent_is_killed(tmp_path):
+    """A killed parent (out of memory, kill -9) leaves no worker behind, even one whose result
+    is too big for the pipe."""
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import os, sys, time, numpy as np\n"
+        "from relsynth.synth.core.progress import NoProgress\n"
+        "from relsynth.synth.core.workers import run_forked\n"
+        "def task(i, count):\n"
+        f"    open({str(tmp_path)!r} + f'/pid{{i}}.tmp', 'w').write(str(os.getpid()))\n"
+        f"    os.rename({str(tmp_path)!r} + f'/pid{{i}}.tmp', {str(tmp_path)!r} + f'/pid{{i}}')\n"
+        "    time.sleep(2)  # the parent is killed meanwhile\n"
+        "    return np.zeros(2_000_000)  # 16 MB: more than a pipe holds\n"
+        "run_forked(task, 2, NoProgress(None, 't', 'it', every=float('inf')))\n"
+        "time.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.glob("pid?"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pids = [int(p.read_text()) for p in tmp_path.glob("pid?")]
+        assert len(pids) == 2
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 15
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in pids)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:  # a zombie (ended, not yet reaped by init) is not alive
+        return f.read().rsplit(")", 1)[1].split()[0] != "Z"

@@ -53,6 +53,10 @@ class TransformerConfig:
     def __post_init__(self) -> None:
         if self.d % self.h or (self.d // self.h) % 2:
             raise ValueError(f"d={self.d} must split into h={self.h} heads of even size")
+        if self.kv_heads is not None and (
+            isinstance(self.kv_heads, bool) or not isinstance(self.kv_heads, int) or self.kv_heads < 1
+        ):
+            raise ValueError(f"kv_heads must be a positive integer or None, got {self.kv_heads!r}")
         if self.h % self.n_kv:
             raise ValueError(f"h={self.h} must be a multiple of kv_heads={self.kv_heads}")
 

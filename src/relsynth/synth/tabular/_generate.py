@@ -111,8 +111,8 @@ def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, prog
 
 def _worker_parts(model, n_entities: int, batch_size: int, workers: int) -> list[np.ndarray]:
     """The entities each worker process generates: contiguous runs, one per worker. One part (this
-    process) when one worker is asked, on a GPU (a forked process cannot use CUDA), without fork
-    (Windows), or when a part would not fill a batch: a worker's start-up costs more than it saves."""
+    process) when one worker is asked, on a GPU (a forked process cannot use CUDA), off Linux
+    (`core/workers`), or when a part would not fill a batch: a worker's start-up costs more than it saves."""
     n = min(workers, n_entities // max(batch_size, 1))
     if workers > 1 and model.head.weight.device.type != "cpu":
         log.info(
@@ -120,7 +120,7 @@ def _worker_parts(model, n_entities: int, batch_size: int, workers: int) -> list
         )
         n = 1
     elif workers > 1 and not can_fork():
-        log.warning("workers=%d needs the fork start method (Linux, macOS); generating in this process", workers)
+        log.warning("workers=%d needs Linux (forked worker processes); generating in this process", workers)
         n = 1
     return np.array_split(np.arange(n_entities), max(n, 1))
 
