@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 from train_helpers import BATCH, Counting, Crash, assert_same_state, state_of
 
-from relsynth.synth import CheckpointHook, Trainer
+from relsynth.synth import CheckpointHook, TabularModel, Trainer
 from relsynth.synth.core.files import LoadError
 from relsynth.synth.core.training import search
 
@@ -41,6 +42,18 @@ def test_hooks_keep_their_steps_after_a_resume(tmp_path, ds, make_model):
     Trainer(make_model()).train(ds, resume=ckpt, hooks=[every_third, per_epoch], **kw)
     assert every_third.calls == [(9, 9), (12, 12), (15, 15)]
     assert per_epoch.calls == [(2, 14)]
+
+
+def test_resume_into_another_architecture_says_so(tmp_path, ds, make_model, shop_preproc, tiny_size):
+    """A checkpoint of four key heads per query head (a preset before kv_heads=1) does not load
+    into a model with one: the error says why and what to build instead."""
+    ckpt = tmp_path / "last.pt"
+    kw = dict(n_steps=4, batch_size=BATCH, lr=1e-2, seed=1)
+    with pytest.raises(RuntimeError, match="crash at step 2"):
+        Trainer(make_model()).train(ds, hooks=[CheckpointHook(ckpt, trigger="step"), Crash(2)], **kw)
+    other = TabularModel.build(shop_preproc, size=replace(tiny_size, kv_heads=None if tiny_size.kv_heads else 1))
+    with pytest.raises(ValueError, match=r"(?s)another architecture than this model.*kv_heads=None.*qkv"):
+        Trainer(other).train(ds, resume=ckpt, **kw)
 
 
 def test_resume_from_a_missing_checkpoint_is_an_error(tmp_path, ds, make_model):

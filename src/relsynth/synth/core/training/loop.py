@@ -181,7 +181,14 @@ class Trainer:
         }
 
     def _restore(self, state: dict, path: str | Path) -> None:
-        self._bare_model().load_state_dict(state["model"])
+        try:
+            self._bare_model().load_state_dict(state["model"])
+        except RuntimeError as e:  # torch names the tensors; say what it means first
+            raise ValueError(
+                f"the checkpoint {path} holds the weights of another architecture than this model (its size, "
+                f"block or key/value heads: small and medium share one key/value head since they were given "
+                f"kv_heads=1, so a checkpoint of an earlier one resumes into ModelSize(..., kv_heads=None)): {e}"
+            ) from e
         if state["optimizer"] is not None:
             self.optimizer.load_state_dict(state["optimizer"])
         if state["scheduler"] is not None and self.scheduler is not None:
