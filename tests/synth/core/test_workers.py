@@ -18,8 +18,8 @@ pytestmark = pytest.mark.skipif(not can_fork(), reason="worker processes need fo
 
 
 def test_results_come_back_in_part_order_and_progress_is_counted():
-    def task(i, count):
-        count(i + 1)
+    def task(i, progress):
+        progress.update(i + 1)
         return {"part": i, "pid": os.getpid()}
 
     bar = NoProgress(6, "t", "it", every=float("inf"))
@@ -30,7 +30,7 @@ def test_results_come_back_in_part_order_and_progress_is_counted():
 
 
 def test_a_worker_that_raises_is_named_with_its_error():
-    def task(i, count):
+    def task(i, progress):
         if i == 1:
             raise ValueError("bad part")
         return i
@@ -40,7 +40,7 @@ def test_a_worker_that_raises_is_named_with_its_error():
 
 
 def test_a_worker_that_dies_is_an_error_not_a_hang():
-    def task(i, count):
+    def task(i, progress):
         if i == 0:
             os._exit(3)
         return i
@@ -50,9 +50,9 @@ def test_a_worker_that_dies_is_an_error_not_a_hang():
 
 
 def test_a_worker_killed_while_counting_is_reported_not_waited_for():
-    def task(i, count):
+    def task(i, progress):
         if i == 0:
-            count(1)
+            progress.update(1)
             os.kill(os.getpid(), signal.SIGKILL)
         time.sleep(0.05)
         return i
@@ -63,7 +63,7 @@ def test_a_worker_killed_while_counting_is_reported_not_waited_for():
 
 def test_a_result_that_cannot_be_sent_is_an_error_of_its_worker():
     with pytest.raises(RuntimeError, match=r"(?s)worker 0 of 1 failed:.*pickle"):
-        run_forked(lambda i, count: lambda: None, 1, NoProgress(None, "t", "it", every=float("inf")))
+        run_forked(lambda i, progress: lambda: None, 1, NoProgress(None, "t", "it", every=float("inf")))
 
 
 def test_calls_from_two_threads_get_their_own_results():
@@ -72,7 +72,7 @@ def test_calls_from_two_threads_get_their_own_results():
 
     def call(name: str) -> None:
         for _ in range(5):
-            out = run_forked(lambda i, count: (name, i), 2, NoProgress(None, "t", "it", every=float("inf")))
+            out = run_forked(lambda i, progress: (name, i), 2, NoProgress(None, "t", "it", every=float("inf")))
             assert out == [(name, 0), (name, 1)]
         got[name] = out
 
@@ -88,7 +88,7 @@ def test_a_failure_stops_the_other_workers_even_under_a_sigterm_handler():
     """A server's SIGTERM handler is the parent's, not the workers': a failure does not wait for
     the other parts to finish."""
 
-    def task(i, count):
+    def task(i, progress):
         if i == 0:
             raise ValueError("bad part")
         time.sleep(60)
@@ -111,7 +111,7 @@ def test_workers_end_when_their_parent_is_killed(tmp_path):
         "import os, sys, time, numpy as np\n"
         "from relsynth.synth.core.progress import NoProgress\n"
         "from relsynth.synth.core.workers import run_forked\n"
-        "def task(i, count):\n"
+        "def task(i, progress):\n"
         f"    open({str(tmp_path)!r} + f'/pid{{i}}.tmp', 'w').write(str(os.getpid()))\n"
         f"    os.rename({str(tmp_path)!r} + f'/pid{{i}}.tmp', {str(tmp_path)!r} + f'/pid{{i}}')\n"
         "    time.sleep(2)  # the parent is killed meanwhile\n"

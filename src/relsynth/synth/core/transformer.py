@@ -31,14 +31,9 @@ class ModelSize:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"ModelSize {name} must be a positive integer, got {value!r}")
-        for name in ("d_ff", "kv_heads"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ValueError(f"ModelSize {name} must be a positive integer or None, got {value!r}")
-        if self.d % self.h or (self.d // self.h) % 2:
-            raise ValueError(f"ModelSize d={self.d} must split into h={self.h} heads of even size")
-        if self.kv_heads is not None and self.h % self.kv_heads:
-            raise ValueError(f"ModelSize h={self.h} must be a multiple of kv_heads={self.kv_heads}")
+        if self.d_ff is not None and (isinstance(self.d_ff, bool) or not isinstance(self.d_ff, int) or self.d_ff < 1):
+            raise ValueError(f"ModelSize d_ff must be a positive integer or None, got {self.d_ff!r}")
+        check_heads(self.d, self.h, self.kv_heads, "ModelSize ")
 
 
 @dataclass(frozen=True)
@@ -51,14 +46,7 @@ class TransformerConfig:
     kv_heads: int | None = None  # key/value heads (grouped-query attention); None: one per query head
 
     def __post_init__(self) -> None:
-        if self.d % self.h or (self.d // self.h) % 2:
-            raise ValueError(f"d={self.d} must split into h={self.h} heads of even size")
-        if self.kv_heads is not None and (
-            isinstance(self.kv_heads, bool) or not isinstance(self.kv_heads, int) or self.kv_heads < 1
-        ):
-            raise ValueError(f"kv_heads must be a positive integer or None, got {self.kv_heads!r}")
-        if self.h % self.n_kv:
-            raise ValueError(f"h={self.h} must be a multiple of kv_heads={self.kv_heads}")
+        check_heads(self.d, self.h, self.kv_heads)
 
     @property
     def n_kv(self) -> int:
@@ -67,6 +55,16 @@ class TransformerConfig:
     @classmethod
     def of(cls, size: ModelSize, dropout: float = 0.0) -> TransformerConfig:
         return cls(size.n_layers, size.h, size.d, size.d_ff or 4 * size.d, dropout, size.kv_heads)
+
+
+def check_heads(d: int, h: int, kv_heads: int | None, who: str = "") -> None:
+    """d splits into h heads of even size, and h query heads into groups over kv_heads key/value heads."""
+    if d % h or (d // h) % 2:
+        raise ValueError(f"{who}d={d} must split into h={h} heads of even size")
+    if kv_heads is not None and (isinstance(kv_heads, bool) or not isinstance(kv_heads, int) or kv_heads < 1):
+        raise ValueError(f"{who}kv_heads must be a positive integer or None, got {kv_heads!r}")
+    if kv_heads is not None and h % kv_heads:
+        raise ValueError(f"{who}h={h} must be a multiple of kv_heads={kv_heads}")
 
 
 def resolve_size(size: str | ModelSize, presets: dict[str, ModelSize], what: str) -> ModelSize:

@@ -2,7 +2,7 @@
 
 Generation is one decode step after another over a pool of sequences; its matrices are small, so
 torch's threads gain little from a second core (TPC-H sf 0.01: 1.1x at 2 threads) while a second
-process generating other entities gains 1.7x. `run_forked` runs `task(i, count)` for each part i
+process generating other entities gains 1.7x. `run_forked` runs `task(i, progress)` for each part i
 in a process forked from this one (the model is shared copy-on-write, never pickled), collects
 the results in order, adds the units each worker counts to the caller's progress display, and
 raises in the parent what failed in a worker, naming it.
@@ -33,7 +33,7 @@ POLL_S = 0.2  # how often the parent updates the progress display and checks tha
 STOP_S = 5.0  # how long a stopped worker may take to end before it is killed
 PR_SET_PDEATHSIG = 1  # prctl option: a signal for this process when its parent ends
 
-Task = Callable[[int, Callable[[int], None]], Any]
+Task = Callable[[int, "WorkerProgress"], Any]
 
 
 def can_fork() -> bool:
@@ -42,9 +42,10 @@ def can_fork() -> bool:
 
 
 def run_forked(task: Task, n_parts: int, bar) -> list[Any]:
-    """[task(0, count), ..., task(n_parts - 1, count)], each part in its own forked process.
+    """[task(0, progress), ..., task(n_parts - 1, progress)], each part in its own forked process.
 
-    `count(k)` in a worker adds k units to `bar` (anything with `update(k)`) in the parent. A
+    `progress.update(k)` in a worker adds k units to `bar` (anything with `update(k)`) in the
+    parent, so a loop that takes a progress display takes it as it is. A
     worker that raises or dies makes this raise RuntimeError with its part, its error and its
     traceback; the other workers are stopped. Safe to call from several threads at once: the
     task goes to its workers with their process, not through shared state.
@@ -113,12 +114,9 @@ def _work(task: Task, i: int, done, results, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
     torch.set_num_threads(1)  # one core each; also keeps the child out of the parent's thread pool
 
-    def count(k: int) -> None:
-        done[i] += k
-
     sent = False
     try:
-        results.put((i, True, pickle.dumps(task(i, count), protocol=pickle.HIGHEST_PROTOCOL)))
+        results.put((i, True, pickle.dumps(task(i, WorkerProgress(done, i)), protocol=pickle.HIGHEST_PROTOCOL)))
         sent = True
     except BaseException as e:  # noqa: BLE001 - whatever it was, the parent must hear of it
         results.put((i, False, f"{type(e).__name__}: {e}\n{traceback.format_exc()}"))
@@ -127,6 +125,17 @@ def _work(task: Task, i: int, done, results, parent: int) -> None:
         results.close()
         results.join_thread()  # the result is in the pipe before the process ends
         os._exit(0 if sent else 1)  # no atexit handlers or finalizers inherited from the parent
+
+
+class WorkerProgress:
+    """A worker's progress display: `update(k)` counts k units in its slot, which the parent adds
+    to its own display."""
+
+    def __init__(self, done, slot: int):
+        self.done, self.slot = done, slot
+
+    def update(self, k: int = 1) -> None:
+        self.done[self.slot] += k
 
 
 def _end_with(parent: int) -> None:

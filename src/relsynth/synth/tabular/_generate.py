@@ -93,12 +93,12 @@ def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, prog
     else:
         seeds = [int(rng.integers(2**31)) for _ in parts]
 
-        def part(i: int, count) -> list[np.ndarray]:
+        def part(i: int, worker_bar) -> list[np.ndarray]:
             idx = parts[i]
             part_forced = [forced[e] for e in idx] if forced else None
             part_gen = torch.Generator().manual_seed(seeds[i])
             return _run_pool(
-                model, [roots[e] for e in idx], part_forced, batch_size, capacity, temp, part_gen, _Counter(count)
+                model, [roots[e] for e in idx], part_forced, batch_size, capacity, temp, part_gen, worker_bar
             )
 
         sequences = [s for out in run_forked(part, len(parts), bar) for s in out]
@@ -123,13 +123,6 @@ def _worker_parts(model, n_entities: int, batch_size: int, workers: int) -> list
         log.warning("workers=%d needs Linux (forked worker processes); generating in this process", workers)
         n = 1
     return np.array_split(np.arange(n_entities), max(n, 1))
-
-
-class _Counter:
-    """A progress display for `_run_pool` in a worker: what it counts goes to the parent's display."""
-
-    def __init__(self, count):
-        self.update = count
 
 
 def _right_sized(pre: TabularPreproc, parsed, roots: list[str], wanted: int, rng) -> np.ndarray:
