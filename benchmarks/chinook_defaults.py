@@ -17,15 +17,13 @@ import argparse
 import json
 import time
 import warnings
-from dataclasses import replace
 
 import torch
-from throughput import load  # benchmarks/, this script's folder
+from throughput import load, size_with_kv_heads  # benchmarks/, this script's folder
 
 from relsynth.eval.privacy import privacy_scores
 from relsynth.eval.quality import quality_scores
 from relsynth.synth import TabularDataset, TabularModel, TabularPreproc, TabularTrainer, Validation
-from relsynth.synth.tabular.model import SIZES
 
 
 def main() -> None:
@@ -44,8 +42,7 @@ def main() -> None:
     ds = TabularDataset.from_data(train, pre, block_size=256)
     dv = TabularDataset.from_data(valid, pre, block_size=256)
     torch.manual_seed(args.seed)
-    size = SIZES[args.size] if not args.kv_heads else replace(SIZES[args.size], kv_heads=args.kv_heads)
-    model = TabularModel.build(pre, size=size, dropout=0.1, block_size=256)
+    model = TabularModel.build(pre, size=size_with_kv_heads(args.size, args.kv_heads), dropout=0.1, block_size=256)
     n_epochs, trigger = (60, "epoch") if args.schedule == "fixed" else ("auto", "auto")
     wall, cpu = time.perf_counter(), time.process_time()
     result = TabularTrainer(model).train(

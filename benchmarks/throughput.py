@@ -76,6 +76,12 @@ def commit() -> str:
     return out.stdout.strip() or "unknown"
 
 
+def size_with_kv_heads(size: str, kv_heads: int):
+    """The preset `size`, or its `ModelSize` with `kv_heads` key/value heads when that is not 0
+    (commits before kv_heads lack the field: give 0 there)."""
+    return replace(SIZES[size], kv_heads=kv_heads) if kv_heads else size
+
+
 def run(
     name: str,
     data: RelationalData,
@@ -92,8 +98,7 @@ def run(
     workers: int = 1,
 ) -> dict:
     torch.set_num_threads(threads)
-    # a preset with another number of key/value heads (commits before kv_heads lack the field)
-    preset = replace(SIZES[size], kv_heads=kv_heads) if kv_heads else size
+    preset = size_with_kv_heads(size, kv_heads)
     opts = QUIET | ({"precision": precision} if precision != "fp32" else {})  # older commits lack precision
     train, valid = data.split(ratio=0.1, seed=0)
     pre = TabularPreproc.from_schema(train.schema).fit(train)
