@@ -37,6 +37,24 @@ def test_untrained_model_generates_a_valid_deep_database(shop, shop_preproc, tin
     assert out["customer"]["name"].isna().all()  # text is left to the text model
 
 
+def test_child_counts_above_max_exact_are_drawn_in_their_range(shop, tiny_size):
+    """A parent with more children than `max_exact_count` has a range token; generation writes a
+    number of children in that range, and decoding reads back every one of them."""
+    pre = TabularPreproc.from_schema(shop.schema, max_exact_count=1).fit(shop)
+    out = _build(pre, tiny_size).generate(N, seed=0)
+    check_valid(out, shop)
+    for parent, child in [("customer", "order"), ("order", "item")]:
+        count = pre.slots[
+            pre.layouts[parent].slots[pre.layouts[parent].children.index(child) + len(pre.layouts[parent].fields)]
+        ]
+        edges = count.preproc.edges
+        assert len(edges) >= 2, f"{parent}->{child}: the fixture should have counts above 1"
+        fk = shop.schema.parent(child).fk
+        n = out[child][fk].value_counts().reindex(out[parent]["id"], fill_value=0)
+        assert (n > 1).any(), f"{parent}->{child}: no range token was generated"
+        assert (n[n > 1] >= edges[0]).all() and (n < edges[-1]).all(), f"{parent}->{child}: a count outside its ranges"
+
+
 def test_masks_hold_against_a_model_that_prefers_forbidden_tokens(shop, shop_preproc, tiny_size):
     """PAD, BOS, <rare> and <missing> of never-null columns get a huge logit: still never emitted."""
     pre = shop_preproc

@@ -24,19 +24,24 @@ class Parsed(NamedTuple):
 
 def parse_entities(pre, sequences, roots) -> Parsed:
     """Per table: header rows (list of token arrays), the parent row index of each and the entity
-    (position in `sequences`) each belongs to."""
+    (position in `sequences`) each belongs to.
+
+    A child count above `max_exact` is a range token (its exact number was drawn when the
+    sequence was written): its rows are read while rows of that child table follow. A table's
+    header starts with a token of its own first slot, so the next token says whose row it is."""
     headers = {t: [] for t in pre.layouts}
     parents = {t: [] for t in pre.layouts}
     entities = {t: [] for t in pre.layouts}
+    first = {t: pre.slots[layout.slots[0]] for t, layout in pre.layouts.items()}
     for e, (seq, root) in enumerate(zip(sequences, roots, strict=True)):
         seq = np.asarray(seq)
         pos = 0
-        stack = [(root, -1, 1)]  # (table, parent row, rows still to read)
+        stack: list[tuple[str, int, int | None]] = [(root, -1, 1)]  # (table, parent row, rows still to read)
         while stack:
             table, parent, remaining = stack.pop()
-            if remaining == 0:
+            if remaining == 0 or (remaining is None and not _starts_row(first[table], seq, pos)):
                 continue
-            stack.append((table, parent, remaining - 1))
+            stack.append((table, parent, None if remaining is None else remaining - 1))
             layout = pre.layouts[table]
             h = layout.header_len
             if pos + h > len(seq):
@@ -52,6 +57,11 @@ def parse_entities(pre, sequences, roots) -> Parsed:
         if pos != len(seq):
             raise ValueError(f"a sequence has {len(seq) - pos} token(s) after its last row")
     return Parsed(headers, parents, entities)
+
+
+def _starts_row(slot, seq: np.ndarray, pos: int) -> bool:
+    """Whether the token at `pos` is one of `slot`'s (a row of that slot's table starts there)."""
+    return pos < len(seq) and slot.offset <= int(seq[pos]) < slot.offset + slot.preproc.n_tokens
 
 
 def keep_entities(pre, parsed: Parsed, keep: np.ndarray) -> Parsed:
@@ -77,14 +87,19 @@ def keep_entities(pre, parsed: Parsed, keep: np.ndarray) -> Parsed:
     return out
 
 
-def row_child_counts(pre, table: str, header) -> list[int]:
-    """The number of rows of each child table that a `table` row's header announces."""
+def row_child_counts(pre, table: str, header, rng: np.random.Generator | None = None) -> list[int | None]:
+    """The number of rows of each child table that a `table` row's header announces. A count
+    above `max_exact` is a range token: `rng` draws a number in its range (generation decides
+    there how many rows to write); without one it is None, "as many rows as follow"."""
     layout = pre.layouts[table]
-    out = []
+    out: list[int | None] = []
     for k in range(len(layout.children)):
         slot = pre.slots[layout.slots[layout.n_fields + k]]
         local = int(header[layout.n_fields + k]) - slot.offset
-        out.append(local if local < slot.preproc.n_exact else int(slot.preproc.decode(np.array([local]), None)[0]))
+        if local < slot.preproc.n_exact:
+            out.append(local)
+        else:
+            out.append(None if rng is None else int(slot.preproc.decode(np.array([local]), rng)[0]))
     return out
 
 

@@ -33,14 +33,14 @@ class _Cursor:
     each ancestor row, its header and its children still to write. Advanced once per row;
     the per-token work is vectorised over the batch in `_run_batch`."""
 
-    def __init__(self, pre: TabularPreproc, root: str):
-        self.pre, self.table = pre, root
+    def __init__(self, pre: TabularPreproc, root: str, rng: np.random.Generator):
+        self.pre, self.table, self.rng = pre, root, rng  # rng: the number in a child count's range
         self.frames: list[list] = []  # [table, header, remaining counts per child]
         self.done = False
 
     def end_row(self, header: list[int]) -> None:
         """Record a finished row and move to the next row to write (or finish)."""
-        counts = row_child_counts(self.pre, self.table, header)
+        counts = row_child_counts(self.pre, self.table, header, self.rng)
         self.frames.append([self.table, header, counts])
         while self.frames:
             table, _, remaining = self.frames[-1]
@@ -197,6 +197,7 @@ def _run_pool(
     header, force = np.zeros((B, H), dtype=np.int64), np.full((B, H), -1, dtype=np.int64)
     in_root = np.zeros(B, dtype=bool)
     emitted_entities, emitted_tokens = [], []
+    counts_rng = np.random.default_rng(gen.initial_seed())  # child counts above max_exact: a number in the range
 
     free = model.config.block == "free"
     device = model.head.weight.device
@@ -211,7 +212,7 @@ def _run_pool(
         """Pool row b (batch index j) starts the next entity."""
         nonlocal next_entity
         e, next_entity = next_entity, next_entity + 1
-        cursors[b], entity[b] = _Cursor(pre, roots[e]), e
+        cursors[b], entity[b] = _Cursor(pre, roots[e], counts_rng), e
         table[b], hpos[b], in_root[b] = g.index[roots[e]], 0, True
         force[b] = -1
         for k, t in (forced[e] if forced else {}).items():
