@@ -48,6 +48,19 @@ def test_frequent_exact_values_get_their_own_token():
     assert pre.decode(np.repeat(zero, 50), RNG).eq(0.0).all()
 
 
+@pytest.mark.parametrize("n_common", [5, 40])  # few distinct values (<= n_bins), or many
+def test_a_value_fewer_than_min_count_rows_hold_is_never_decoded_exactly(n_common):
+    common = np.repeat(np.arange(n_common) * 1000.0 + 30_000.0, 6)
+    values = pd.Series(np.append(common, [987_654.32, 987_654.32]), name="t.salary")  # one record's value, twice
+    pre = NumericPreproc(min_count=5).fit(values)
+    assert 987_654.32 not in pre.points
+    if n_common <= pre.n_bins:
+        assert set(pre.points) == set(common)  # each common value (6 rows) keeps its own token
+    outlier = pre.encode(values)[-1]
+    draws = pre.decode(np.repeat(outlier, 2_000), np.random.default_rng(0))
+    assert not (draws == 987_654.32).any()
+
+
 def test_counts_are_exact_up_to_max_exact_then_binned():
     counts = pd.Series(list(range(10)) * 20 + [150, 400])
     pre = CountPreproc(max_exact=20).fit(counts)

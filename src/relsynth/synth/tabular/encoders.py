@@ -136,6 +136,11 @@ class CategoricalPreproc(ColumnPreproc):
 class NumericPreproc(ColumnPreproc):
     """Frequent exact values get their own token; the rest fall in quantile bins.
 
+    A value needs `min_count` rows for a token of its own (as a category does), however few
+    distinct values the column has: a value one record holds (an outlier salary) is binned with
+    the other rare values, or, where they are too few to make a bin, written as the nearest
+    frequent value, so no single record's value is replayed.
+
     A value is decoded exactly for its own token, else within its bin: in one of `n_sub` quantile
     intervals of the bin, uniformly or, where the values inside were spread evenly on a log scale
     (a heavy tail spanning decades), log-uniformly (`log_sub`); then rounded to the precision seen
@@ -144,6 +149,7 @@ class NumericPreproc(ColumnPreproc):
 
     n_bins: int = 32
     kind: str = "numeric"  # numeric | integer | datetime | date | time
+    min_count: int = 5  # rows a value needs for its own token (read by fit; a loaded one keeps its points)
     points: list[float] = field(default_factory=list)  # values with their own token
     edges: list[float] = field(default_factory=list)  # bin edges of the other values
     decimals: int | None = 0  # the data's grid is 10**-decimals; None: no grid (values kept as drawn)
@@ -164,12 +170,10 @@ class NumericPreproc(ColumnPreproc):
             self.points, self.edges = [], []
             return self
         uniq, counts = np.unique(x, return_counts=True)
-        if len(uniq) <= self.n_bins:
-            self.points, rest = uniq.tolist(), x[:0]
-        else:
-            frequent = counts >= len(x) / self.n_bins
-            self.points = uniq[frequent].tolist()
-            rest = x[~np.isin(x, uniq[frequent])]
+        # few distinct values: each frequent one exactly; many: those holding a bin's share of the rows
+        frequent = counts >= max(self.min_count, 1 if len(uniq) <= self.n_bins else len(x) / self.n_bins)
+        self.points = uniq[frequent].tolist()
+        rest = x[~np.isin(x, uniq[frequent])]
         n_rest_bins = max(self.n_bins - len(self.points), 1)
         self.decimals = 0 if self.kind != "numeric" else _decimals(x)
         # edges on the data's grid (whole units, seconds, days, decimals): the same bins for the
@@ -263,6 +267,7 @@ class NumericPreproc(ColumnPreproc):
             "type": self.name,
             "n_bins": self.n_bins,
             "kind": self.kind,
+            "min_count": self.min_count,
             "points": self.points,
             "edges": self.edges,
             "decimals": self.decimals,

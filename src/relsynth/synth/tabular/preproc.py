@@ -92,7 +92,8 @@ class TabularPreproc:
 
         `ctx_cols`: root-table columns generation can be conditioned on; `preprocessors`: per table and
         column a `ColumnPreproc` to use (None: leave the column out); `n_bins`: quantile bins per
-        numeric column; `min_count`: rarer categories become the protected `<rare>`;
+        numeric column; `min_count`: rarer categories become the protected `<rare>`, and rarer numbers,
+        dates and times get no token of their own (they are binned);
         `max_exact_count`: child counts up to this are exact tokens, larger ones binned."""
         return cls(
             schema,
@@ -149,7 +150,7 @@ class TabularPreproc:
     def _default_preproc(self, table: str, col: str) -> ColumnPreproc:
         kind = self.schema.tables[table].columns[col].kind
         if kind in _NUMERIC_KINDS:
-            return NumericPreproc(n_bins=self.n_bins, kind=_NUMERIC_KINDS[kind])
+            return NumericPreproc(n_bins=self.n_bins, kind=_NUMERIC_KINDS[kind], min_count=self.min_count)
         return CategoricalPreproc(min_count=self.min_count)
 
     # ---- fit -------------------------------------------------------------------------------
