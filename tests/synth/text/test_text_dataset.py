@@ -50,6 +50,14 @@ def test_context_longer_than_block_is_a_clear_error(songs, song_preproc):
         TextDataset.from_data(songs, song_preproc, block_size=4)
 
 
+def test_a_table_without_any_text_is_a_clear_error(songs, song_preproc):
+    frames = dict(songs.data)
+    frames["song"] = frames["song"].assign(title=None)
+    empty = RelationalData(frames, songs.schema)
+    with pytest.raises(ValueError, match="table 'song' has no text to learn from.*\\['title'\\] is null"):
+        TextDataset.from_data(empty, song_preproc)
+
+
 def test_on_disk_matches_memory_and_reopens(tmp_path, songs: RelationalData, song_preproc: TextPreproc):
     mem = TextDataset.from_data(songs, song_preproc, block_size=24)
     disk = TextDataset.from_data(songs, song_preproc, on_disk=True, path=tmp_path / "ds", chunk_size=7, block_size=24)

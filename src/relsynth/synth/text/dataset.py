@@ -86,6 +86,11 @@ class TextDataset:
         missing = [c for c in preproc.text_columns if c not in df.columns]
         if missing:
             raise ValueError(f"table {preproc.table!r} of the data has no text column(s) {missing}")
+        if not df[preproc.text_columns].notna().any().any():
+            raise ValueError(
+                f"table {preproc.table!r} has no text to learn from: every value of its text column(s) "
+                f"{preproc.text_columns} is null in this data ({len(df)} rows); leave the table out of the text models"
+            )
         contexts = preproc.contexts(data)
         copies = preproc.copy_words(data)
         chunks = _counted(_chunks(len(df), chunk_size or len(df) or 1), len(df), f"encode {preproc.table}")
