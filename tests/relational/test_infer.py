@@ -94,10 +94,29 @@ def test_inferred_schema_validates_its_own_data(chinook_frames: dict[str, pd.Dat
         (pd.Series([f"a long sentence number {i} about things" for i in range(10)]), Column.TEXT),
         (pd.Series([f"id-{i:030d}" for i in range(10)]), Column.TEXT),  # unique, long single words
         (pd.Series([None, None], dtype=object), Column.CATEGORICAL),
+        (pd.Series(["28/07/2020", "05/03/2020", "13/01/2021"]), Column.DATE),  # day first
+        (pd.Series(["00501", "02134", "00501", "02134", "00501"] * 2), Column.CATEGORICAL),  # codes, not numbers
+        (pd.Series([str(10**19 + i) for i in range(10)]), Column.TEXT),  # identifiers past int64
+        (pd.Series([f"2020-01-{d:02d}" for d in range(1, 29)] * 4 + ["unknown"]), Column.CATEGORICAL),  # placeholder
     ],
 )
 def test_infer_kind(values: pd.Series, kind: Column):
     assert infer_kind(values) is kind
+
+
+def test_an_inferred_schema_reads_the_frames_it_was_inferred_from():
+    frame = pd.DataFrame(
+        {
+            "id": range(300),
+            "zip": [f"{i % 40:05d}" for i in range(300)],
+            "opened": [f"2020-01-{i % 28 + 1:02d}" for i in range(299)] + ["unknown"],
+            "account": [str(10**19 + i) for i in range(300)],
+        }
+    )
+    schema = Schema.infer({"t": frame})
+    data = RelationalData({"t": frame}, schema)  # no DataError: every kind fits every value
+    assert data["t"]["zip"].iloc[1] == "00001"
+    assert "leading zero" in schema.inference["t"]["zip"] and "'unknown'" in schema.inference["t"]["opened"]
 
 
 def test_text_guess_becomes_categorical_only_in_lookups():

@@ -118,6 +118,61 @@ def test_from_dir_csv_reads_text_columns_as_text(tmp_path: Path):
     assert df["when"].tolist() == [pd.Timestamp("2020-01-01 10:00"), pd.NaT, pd.Timestamp("2020-01-02 11:00")]
 
 
+def test_from_dir_csv_keeps_codes_with_leading_zeros_and_plain_numbers_as_numbers(tmp_path: Path):
+    schema = Schema(c=Table(id=PrimaryKey(), zip=Categorical(), size=Categorical()))
+    (tmp_path / "c.csv").write_text("id,zip,size\n00001,00501,3\n00002,02134,\n00003,10001,5\n")
+    data = RelationalData.from_dir(tmp_path, schema=schema)
+    df = data["c"]
+    assert df["id"].tolist() == ["00001", "00002", "00003"] and df["zip"].tolist() == ["00501", "02134", "10001"]
+    assert df["size"].tolist()[::2] == [3, 5]  # plain numbers stay numbers, as pandas reads them
+    data.to_dir(tmp_path / "out")
+    assert pd.read_parquet(tmp_path / "out" / "c.parquet")["zip"].tolist() == ["00501", "02134", "10001"]
+
+
+def test_text_dates_and_numbers_are_read_one_way_and_written_back_in_their_pattern(tmp_path: Path):
+    frame = pd.DataFrame(
+        {
+            "id": [1, 2, 3, 4],
+            "day": ["28/07/2020", "05/03/2020", "13/01/2021", "01/02/2021"],  # day first: every row read so
+            "at": ["2021-01-01 10:00:00.123", "2021-01-02 11:00:00.456", None, "2021-01-03 12:00:00.789"],
+            "off": ["2021-03-01T10:00:00+02:00", "2021-03-02T10:00:00+02:00", None, "2021-03-03T23:30:00+02:00"],
+            "price": ["12.50", "7.00", "3.99", None],
+        }
+    )
+    schema = Schema(t=Table(id=PrimaryKey(), day=Date(), at=Datetime(), off=Datetime(), price=Numeric()))
+    data = RelationalData({"t": frame}, schema)
+    assert data["t"]["day"].dt.strftime("%Y-%m-%d").tolist() == ["2020-07-28", "2020-03-05", "2021-01-13", "2021-02-01"]
+    assert data["t"]["off"].iloc[3] == pd.Timestamp("2021-03-03 21:30")  # read as UTC
+    data.to_dir(tmp_path / "out")
+    back = pd.read_parquet(tmp_path / "out" / "t.parquet")
+    for col in ("day", "at", "price"):
+        assert back[col].tolist() == frame[col].tolist(), col
+    assert back["off"].tolist() == [
+        "2021-03-01T08:00:00+00:00",
+        "2021-03-02T08:00:00+00:00",
+        None,
+        "2021-03-03T21:30:00+00:00",
+    ]
+
+
+def test_dates_that_read_both_ways_are_read_month_first_with_a_warning():
+    frame = pd.DataFrame({"id": [1, 2], "day": ["05/03/2020", "01/02/2021"]})
+    with pytest.warns(UserWarning, match="month first and day first"):
+        data = RelationalData({"t": frame}, Schema(t=Table(id=PrimaryKey(), day=Date())))
+    assert data["t"]["day"].dt.strftime("%m-%d").tolist() == ["05-03", "01-02"]
+
+
+def test_a_zoned_datetime_column_comes_back_in_its_zone(tmp_path: Path):
+    when = pd.to_datetime(["2021-01-01 09:00", "2021-06-01 09:00", None]).tz_localize("Europe/Paris")
+    data = RelationalData(
+        {"t": pd.DataFrame({"id": [1, 2, 3], "at": when})}, Schema(t=Table(id=PrimaryKey(), at=Datetime()))
+    )
+    assert data["t"]["at"].iloc[0] == pd.Timestamp("2021-01-01 08:00")  # UTC in memory
+    data.to_dir(tmp_path / "out")
+    back = pd.read_parquet(tmp_path / "out" / "t.parquet")["at"]
+    assert str(back.dtype) == "datetime64[ns, Europe/Paris]" and back.tolist()[:2] == when.tolist()[:2]
+
+
 def test_from_dir_prefers_parquet_over_csv(tmp_path: Path):
     schema = Schema(t=Table(id=PrimaryKey()))
     (tmp_path / "t.csv").write_text("id\n1\n")

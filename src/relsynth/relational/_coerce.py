@@ -17,6 +17,9 @@ from pandas.api import types as ptypes
 from relsynth.relational.columns import Column
 
 STRING = pd.StringDtype()
+# A number written in a way its value loses (a leading zero, a plus sign, a space): a code such as
+# the zip "00501" or the key "007", kept as text ("007" read as 7 would also merge with "7")
+NUMBER_AS_CODE = re.compile(r"^\s|\s$|^[+-]?0\d|^\+")
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 
@@ -88,12 +91,48 @@ def _datetime(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         out = s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s
         out = out.where((out >= _NS_MIN) & (out <= _NS_MAX))  # beyond what datetime64[ns] holds
     else:
+        fmt = text_datetime_format(s)
         # utc=True reads values with different offsets into one column; naive values keep their wall time.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out = pd.to_datetime(s, errors="coerce", format="mixed", utc=True).dt.tz_localize(None)
+            out = pd.to_datetime(s, errors="coerce", format=fmt or "mixed", utc=True).dt.tz_localize(None)
     out = out.astype("datetime64[ns]")
     return out, s.notna() & out.isna()
+
+
+# The patterns of dates and datetimes written as text, tried in this order: the first that reads every
+# value of a column is the column's, so each value is read the same way ("05/03/2020" is never 5 March
+# in one row and May 3 in the next) and to_dir writes them back in it. Month first before day first
+# where both read every value (as pandas does); a column that no pattern reads whole is read value by value.
+_DATE_PARTS = ["%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%m-%d-%Y", "%d-%m-%Y"]
+_TIME_PARTS = ["", " %H:%M:%S", "T%H:%M:%S", " %H:%M", "T%H:%M", " %H:%M:%S.%f", "T%H:%M:%S.%f"]
+DATETIME_FORMATS = [d + t + z for d in _DATE_PARTS for t in _TIME_PARTS for z in ("", "%z") if t or not z]
+_FORMAT_SAMPLE = 500  # values a pattern is tried on before the whole column
+
+
+def text_datetime_format(s: pd.Series) -> str | None:
+    """The first of `DATETIME_FORMATS` that reads every non-null value of `s` (strings), else None."""
+    vals = s.dropna()
+    if vals.empty or not all(isinstance(v, str) for v in vals):
+        return None
+    vals = vals.str.strip()
+    sample = vals.iloc[:: max(1, len(vals) // _FORMAT_SAMPLE)]
+    for fmt in DATETIME_FORMATS:
+        if _reads_all(sample, fmt) and (len(sample) == len(vals) or _reads_all(vals, fmt)):
+            if fmt.startswith("%m/%d") and _reads_all(sample, fmt.replace("%m/%d", "%d/%m")):
+                warnings.warn(
+                    f"column {s.name!r}: every date reads both month first and day first (e.g. {vals.iloc[0]!r}); "
+                    "read month first: declare the column categorical, or convert it, if it is day first",
+                    stacklevel=4,
+                )
+            return fmt
+    return None
+
+
+def _reads_all(vals: pd.Series, fmt: str) -> bool:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return bool(pd.to_datetime(vals, errors="coerce", format=fmt, utc=True).notna().all())
 
 
 def _date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -175,13 +214,32 @@ def coerce(s: pd.Series, kind: Column) -> tuple[pd.Series, np.ndarray]:
 # {"strftime": pattern}. None: the canonical dtype is the source's.
 _PAIRS = {"y": "n", "yes": "no", "t": "f", "true": "false", "1": "0"}
 _PAIRS.update({v: k for k, v in _PAIRS.items()})
-_STRFTIME = [
-    (r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d"),
-    (r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$", "%Y-%m-%d %H:%M:%S"),
-    (r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$", "%Y-%m-%dT%H:%M:%S"),
-    (r"^\d{2}:\d{2}:\d{2}$", "%H:%M:%S"),
-    (r"^\d{2}:\d{2}$", "%H:%M"),
-]
+_TIME_STRFTIME = [(r"^\d{2}:\d{2}:\d{2}$", "%H:%M:%S"), (r"^\d{2}:\d{2}$", "%H:%M")]
+_FRACTION = re.compile(r"\.(\d{1,6})")
+_OFFSET = re.compile(r"[+-]\d{2}:\d{2}$")
+
+
+def _all_strings(s: pd.Series) -> bool:
+    vals = s.dropna()
+    return (
+        bool(len(vals))
+        and (ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype))
+        and all(isinstance(v, str) for v in vals)
+    )
+
+
+def _fraction_and_offset(s: pd.Series, fmt: str) -> dict:
+    """How a text datetime column writes what strftime cannot say alone: its digits of a second
+    (`.%f` writes six) and whether its UTC offsets have a colon (`%z` writes none)."""
+    first = str(s.dropna().iloc[0]).strip()
+    out = {}
+    if ".%f" in fmt and (m := _FRACTION.search(first)):
+        out["fraction_digits"] = len(m.group(1))
+    if fmt.endswith("%z") and _OFFSET.search(first):
+        out["offset_colon"] = True
+    return out
+
+
 _CANONICAL = {
     Column.PRIMARY_KEY: ("Int64", "string"),
     Column.FOREIGN_KEY: ("Int64", "string"),
@@ -204,15 +262,19 @@ def source_format(s: pd.Series, kind: Column) -> dict | None:
     dtype = str(s.dtype)
     if kind is Column.BOOLEAN and not ptypes.is_bool_dtype(s.dtype):
         return _bool_spelling(s)
-    if kind in (Column.DATE, Column.DATETIME, Column.TIME) and (
-        ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype)
-    ):
+    if kind in (Column.DATE, Column.DATETIME) and (ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype)):
+        fmt = text_datetime_format(s)
+        return None if fmt is None else {"dtype": dtype, "strftime": fmt, **_fraction_and_offset(s, fmt)}
+    if kind is Column.TIME and (ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype)):
         vals = s.dropna()
         if len(vals) and all(isinstance(v, str) for v in vals):
-            for pattern, fmt in _STRFTIME:
+            for pattern, fmt in _TIME_STRFTIME:
                 if vals.str.match(pattern).all():
                     return {"dtype": dtype, "strftime": fmt}
         return None
+    if kind in (Column.NUMERIC, Column.INTEGER) and _all_strings(s):  # "12.50": written back as text, 2 decimals
+        decimals = s.dropna().str.strip().str.extract(r"\.(\d*)$", expand=False).str.len().max()
+        return {"dtype": dtype, "decimals": 0 if pd.isna(decimals) else int(decimals)}
     if kind is Column.CATEGORICAL:  # numbers stay as they are; text becomes "string" in memory
         return {"dtype": dtype} if ptypes.is_object_dtype(s.dtype) else None
     if dtype in _CANONICAL[kind]:
@@ -251,9 +313,20 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
         return _as_dtype(out.where(s.notna(), None), fmt["dtype"], s)
     if "strftime" in fmt:
         if ptypes.is_datetime64_any_dtype(s.dtype):
-            out = s.dt.strftime(fmt["strftime"])
+            # values with a UTC offset were read as UTC: they are written in UTC (+00:00)
+            out = (s.dt.tz_localize("UTC") if fmt["strftime"].endswith("%z") else s).dt.strftime(fmt["strftime"])
+            if "fraction_digits" in fmt:
+                out = out.str.replace(rf"(\.\d{{{fmt['fraction_digits']}}})\d*", r"\1", n=1, regex=True)
+            if fmt.get("offset_colon"):
+                out = out.str.replace(r"([+-]\d{2})(\d{2})$", r"\1:\2", regex=True)
         else:
             out = s.map(lambda t: t.strftime(fmt["strftime"]), na_action="ignore")
+        return _as_dtype(out.astype(object).where(s.notna(), None), fmt["dtype"], s)
+    if "decimals" in fmt:
+        if ptypes.is_integer_dtype(s.dtype):  # exact past 2**53, never through a float
+            out = s.astype(object).map(lambda v: str(int(v)), na_action="ignore")
+        else:
+            out = s.astype("float64").map(lambda v: f"{v:.{fmt['decimals']}f}", na_action="ignore")
         return _as_dtype(out.astype(object).where(s.notna(), None), fmt["dtype"], s)
     return _as_dtype(s, fmt["dtype"], s) if "dtype" in fmt else s  # e.g. only an SQL type (relational.sql)
 
@@ -261,6 +334,12 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
 def _as_dtype(out: pd.Series, dtype: str, fallback: pd.Series) -> pd.Series:
     if dtype.startswith(("int", "uint", "bool")) and out.isna().any():
         return fallback  # a numpy int or bool cannot hold nulls: the nullable canonical dtype stays
+    if dtype.startswith("datetime64[ns, ") and ptypes.is_datetime64_dtype(out.dtype):
+        # a zoned column was read as UTC wall times: back in its zone
+        try:
+            return out.dt.tz_localize("UTC").dt.tz_convert(pd.api.types.pandas_dtype(dtype).tz)
+        except (TypeError, ValueError):
+            return fallback
     try:
         return out.astype(dtype)
     except (TypeError, ValueError):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import warnings
-
 import pandas as pd
 from pandas.api import types as ptypes
 
+from relsynth.relational._coerce import COERCERS, NUMBER_AS_CODE, text_datetime_format
 from relsynth.relational.columns import Column
 
 _TRUE_FALSE = {"true", "false", "yes", "no", "t", "f", "y", "n"}
@@ -59,18 +58,30 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
         return Column.BOOLEAN, f"values {sorted(text.unique())[:4]} spell true/false"
     if text.str.match(_TIME_PATTERN).all():
         return Column.TIME, "every value is a time of day (HH:MM[:SS])"
-    if text.str.match(_DATE_LIKE).mean() > 0.99:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            parsed = pd.to_datetime(text, errors="coerce", format="mixed")
-        if parsed.notna().mean() > 0.99:
-            return _date_or_datetime(parsed.dropna(), "over 99% of the values read as dates")
+    fmt = text_datetime_format(text)
+    if fmt is not None or text.str.match(_DATE_LIKE).mean() > 0.99:
+        parsed, bad = COERCERS[Column.DATETIME](text)  # the reading RelationalData will apply
+        if not bad.any():
+            return _date_or_datetime(parsed.dropna(), f"every value reads as a date ({fmt or 'ISO 8601'})")
+        return _labels(text, f"{int(bad.sum())} value(s) read as no date (e.g. {text[bad].iloc[0]!r}; as nulls: date)")
     numbers = pd.to_numeric(text, errors="coerce")
     if numbers.notna().all():
+        if text.str.contains(NUMBER_AS_CODE).any():
+            example = text[text.str.contains(NUMBER_AS_CODE)].iloc[0]
+            return _labels(text, f"numbers written as codes (e.g. {example!r}, whose leading zero a number loses)")
         if (numbers % 1 == 0).all():
+            if COERCERS[Column.INTEGER](text)[1].any():
+                return _labels(text, "whole numbers past 64-bit integers (identifiers)")
             return Column.INTEGER, "every value is a whole number written as text"
-        return Column.NUMERIC, "every value is a number written as text"
+        if not COERCERS[Column.NUMERIC](text)[1].any():
+            return Column.NUMERIC, "every value is a number written as text"
     return _categorical_or_text(text)
+
+
+def _labels(text: pd.Series, why: str) -> tuple[Column, str]:
+    """Categorical or text, saying first why the values are not the kind they look like."""
+    kind, how = _categorical_or_text(text)
+    return kind, f"{why}: {how}"
 
 
 def _date_or_datetime(s: pd.Series, why: str) -> tuple[Column, str]:

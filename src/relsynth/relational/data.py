@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from relsynth.relational._coerce import SQL_FORMAT, STRING, coerce, source_format, to_source
+from relsynth.relational._coerce import NUMBER_AS_CODE, SQL_FORMAT, STRING, coerce, source_format, to_source
 from relsynth.relational.columns import Column
 from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.files import atomic_dir, read_csv, read_json, read_parquet, write_text_atomic
@@ -328,7 +328,10 @@ class RelationalData:
             if not (path / SCHEMA_FILE).is_file():
                 raise SchemaError(f"no schema given and no {SCHEMA_FILE} in {path}")
             schema = Schema.from_yaml(path / SCHEMA_FILE)
-        data = {name: read_table(path, name, text_columns=t.text_columns) for name, t in schema.tables.items()}
+        data = {
+            name: read_table(path, name, text_columns=t.text_columns, code_columns=_code_columns(t))
+            for name, t in schema.tables.items()
+        }
         out = cls(data, schema, orphans=orphans)
         if (path / SQL_TYPES_FILE).is_file():  # written by to_dir for data read from a database
             out._add_sql_types(read_json(path / SQL_TYPES_FILE, "SQL types file"))
@@ -408,15 +411,41 @@ class RelationalData:
         )
 
 
-def read_table(directory: Path, name: str, text_columns: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+def read_table(
+    directory: Path,
+    name: str,
+    text_columns: list[str] | tuple[str, ...] = (),
+    code_columns: list[str] | tuple[str, ...] = (),
+) -> pd.DataFrame:
     """One table from `<name>.parquet` or `<name>.csv` (empty fields are nulls, "NA" is text).
 
     From a CSV, `text_columns` are read as strings: left to guessing, a text "007" would become 7.
+    `code_columns` (categories and keys) are numbers where every value is a number written plainly,
+    as guessing would give, and strings otherwise: the zip code "00501" stays "00501".
     """
     parquet, csv = directory / f"{name}.parquet", directory / f"{name}.csv"
     if parquet.is_file():
         return read_parquet(parquet, what=f"table {name!r}")
     if csv.is_file():
-        dtypes = {c: STRING for c in text_columns}
-        return read_csv(csv, what=f"table {name!r}", keep_default_na=False, na_values=[""], dtype=dtypes)
+        dtypes = {c: STRING for c in text_columns} | {c: str for c in code_columns if c not in text_columns}
+        df = read_csv(csv, what=f"table {name!r}", keep_default_na=False, na_values=[""], dtype=dtypes)
+        for c in code_columns:
+            if c in df.columns and c not in text_columns:
+                df[c] = _numbers_unless_codes(df[c])
+        return df
     raise FileNotFoundError(f"table {name!r}: neither {parquet.name} nor {csv.name} in {directory}")
+
+
+def _numbers_unless_codes(s: pd.Series) -> pd.Series:
+    """A column read as strings as pandas would have guessed it (int64, float64 with nulls), unless a
+    value is written in a way its number loses ("007", "+1", " 5"); then strings (object, as guessing gives)."""
+    vals = s.dropna()
+    if vals.empty or vals.str.contains(NUMBER_AS_CODE).any():
+        return s
+    numbers = pd.to_numeric(s, errors="coerce")
+    return numbers if numbers[s.notna()].notna().all() else s
+
+
+def _code_columns(table) -> list[str]:
+    """The columns of a table read as codes from a CSV: categories and keys."""
+    return [c for c, k in table.columns.items() if k.is_key or k.kind is Column.CATEGORICAL]
