@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 import pytest
 from kedro.io import DataCatalog, MemoryDataset
@@ -12,6 +14,7 @@ from relsynth.pipelines.data_processing.nodes import split_database, validate_da
 from relsynth.relational import RelationalData
 
 SPLIT = {"test_ratio": 0.2, "valid_ratio": 0.2, "seed": 0}
+TEXT_TABLES = ["artist", "album", "track"]  # the tiny database's tables with text columns
 
 
 def root_keys(part: RelationalData) -> set[int]:
@@ -41,6 +44,22 @@ def test_validate_database_needs_three_root_entities(tiny_database: RelationalDa
     two_artists = tiny_database.subset({"artist": [1, 2]})
     with pytest.raises(ValueError, match=r"fewer than 3 rows"):
         validate_database(two_artists)
+
+
+def test_a_table_with_text_but_no_text_model_is_reported_before_training(tiny_database, caplog) -> None:
+    assert TEXT_TABLES  # the fixture has text
+    with caplog.at_level(logging.WARNING):
+        validate_database(tiny_database, TEXT_TABLES[1:])
+    assert f"'{TEXT_TABLES[0]}'" in caplog.text and "stay empty" in caplog.text
+    caplog.clear()
+    validate_database(tiny_database, TEXT_TABLES)
+    assert "stay empty" not in caplog.text
+    first = TEXT_TABLES[0]
+    column = tiny_database.schema.tables[first].text_columns[0]
+    strict = RelationalData(dict(tiny_database.data), tiny_database.schema)
+    strict._add_sql_types({first: {column: {"type": "VARCHAR", "nullable": False}}})  # as read from a database
+    with pytest.raises(ValueError, match=f"'{first}.{column}'.* NOT NULL in the source.*add \\['{first}'\\]"):
+        validate_database(strict, TEXT_TABLES[1:])
 
 
 def test_split_database_by_root_entity(tiny_database: RelationalData) -> None:
@@ -75,6 +94,7 @@ def test_pipeline_runs_in_memory(tiny_database: RelationalData) -> None:
         {
             "raw_database": MemoryDataset(tiny_database),
             "params:split": MemoryDataset(SPLIT),
+            "params:text_tables": MemoryDataset(TEXT_TABLES),
             **{name: MemoryDataset() for name in ("database_train", "database_valid", "database_test")},
         }
     )
@@ -86,7 +106,7 @@ def test_pipeline_runs_in_memory(tiny_database: RelationalData) -> None:
 
 def test_pipeline_interface() -> None:
     pipe = create_pipeline()
-    assert pipe.inputs() == {"raw_database", "params:split"}
+    assert pipe.inputs() == {"raw_database", "params:split", "params:text_tables"}
     assert pipe.outputs() == {"database_train", "database_valid", "database_test"}
     assert {n.name for n in pipe.nodes} == {
         "data_processing.validate_database",

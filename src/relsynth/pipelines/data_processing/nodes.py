@@ -6,17 +6,21 @@ import logging
 from typing import Any
 
 from relsynth.relational import RelationalData
+from relsynth.relational._coerce import SQL_FORMAT
 
 log = logging.getLogger(__name__)
 
 MIN_ROOT_ENTITIES = 3  # one each for train, valid and test
 
 
-def validate_database(database: RelationalData) -> RelationalData:
+def validate_database(database: RelationalData, text_tables: list[str] | None = None) -> RelationalData:
     """Check that the database can be split three ways and log what it holds.
 
     Keys, kinds and orphans were already checked when the `RelationalData` was built; this adds
-    the checks a training run needs: every root table has at least three entities.
+    the checks a training run needs: every root table has at least three entities, and (with
+    `text_tables`, the run's parameter) every table with text columns has a text model, or the
+    user is told, before any training, that its texts stay empty: an error where the source
+    declares one of them NOT NULL (writing the synthetic database back would fail at the end).
     """
     schema = database.schema
     too_small = {r: len(database[r]) for r in schema.roots if len(database[r]) < MIN_ROOT_ENTITIES}
@@ -25,8 +29,37 @@ def validate_database(database: RelationalData) -> RelationalData:
             f"root table(s) {too_small} have fewer than {MIN_ROOT_ENTITIES} rows: a train/valid/test split "
             "needs at least one entity in each part; add data or check the schema's foreign keys"
         )
+    if text_tables is not None:
+        _check_text_tables(database, text_tables)
     log.info("valid database, roots %s, lookups %s, rows %s", schema.roots, list(schema.lookups), database.n_rows())
     return database
+
+
+def _check_text_tables(database: RelationalData, text_tables: list[str]) -> None:
+    schema = database.schema
+    untexted = {
+        t: schema.tables[t].text_columns
+        for t in schema.synth_tables
+        if schema.tables[t].text_columns and t not in text_tables
+    }
+    if not untexted:
+        return
+    sql = {
+        t: {c: (database.formats.get(t, {}).get(c) or {}).get(SQL_FORMAT) or {} for c in cs}
+        for t, cs in untexted.items()
+    }
+    not_null = [f"{t}.{c}" for t, cs in sql.items() for c, spec in cs.items() if spec.get("nullable") is False]
+    how = (
+        f"add {sorted(untexted)} to text_tables (conf/local/parameters_text_training.yml; now {text_tables}) to "
+        "generate them, or declare those columns categorical in the schema"
+    )
+    if not_null:
+        raise ValueError(
+            f"text column(s) {not_null} are NOT NULL in the source, but their table(s) have no text model "
+            f"(not in text_tables), so they would be generated empty and the synthetic database could not be "
+            f"written back: {how}"
+        )
+    log.warning("table(s) %s have text columns but no text model: they stay empty (null); %s", untexted, how)
 
 
 def split_database(

@@ -8,7 +8,12 @@ from relsynth.pipelines.data_processing.nodes import split_database, validate_da
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            node(validate_database, inputs="raw_database", outputs="database", name="validate_database"),
+            node(
+                validate_database,
+                inputs=["raw_database", "params:text_tables"],
+                outputs="database",
+                name="validate_database",
+            ),
             node(
                 split_database,
                 inputs=["database", "params:split"],
@@ -19,6 +24,6 @@ def create_pipeline(**kwargs) -> Pipeline:
         namespace="data_processing",
         inputs="raw_database",
         outputs={"database_train", "database_valid", "database_test"},
-        parameters={"params:split"},
+        parameters={"params:split", "params:text_tables"},
         tags="data_processing",
     )
