@@ -173,6 +173,25 @@ def test_a_zoned_datetime_column_comes_back_in_its_zone(tmp_path: Path):
     assert str(back.dtype) == "datetime64[ns, Europe/Paris]" and back.tolist()[:2] == when.tolist()[:2]
 
 
+def test_parquet_decimals_and_dates_come_back_as_decimals_and_dates(tmp_path: Path):
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    money = pa.array([decimal.Decimal("12.50"), decimal.Decimal("7.00"), None], pa.decimal128(15, 2))
+    qty = pa.array([decimal.Decimal("17.00"), decimal.Decimal("3.00"), decimal.Decimal("1.00")], pa.decimal128(15, 2))
+    day = pa.array([dt.date(2020, 1, 2), None, dt.date(2021, 5, 6)], pa.date32())
+    pq.write_table(pa.table({"id": [1, 2, 3], "price": money, "qty": qty, "day": day}), tmp_path / "t.parquet")
+    schema = Schema(t=Table(id=PrimaryKey(), price=Numeric(), qty=Integer(), day=Date()))
+    RelationalData.from_dir(tmp_path, schema=schema).to_dir(tmp_path / "out")
+    back = pq.read_table(tmp_path / "out" / "t.parquet")
+    assert pa.types.is_decimal(back.schema.field("price").type) and back.schema.field("price").type.scale == 2
+    assert pa.types.is_decimal(back.schema.field("qty").type) and back.schema.field("qty").type.scale == 2
+    assert back.schema.field("day").type == pa.date32()
+    assert back.column("price").to_pylist() == money.to_pylist() and back.column("day").to_pylist() == day.to_pylist()
+
+
 def test_from_dir_prefers_parquet_over_csv(tmp_path: Path):
     schema = Schema(t=Table(id=PrimaryKey()))
     (tmp_path / "t.csv").write_text("id\n1\n")

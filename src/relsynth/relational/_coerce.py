@@ -7,6 +7,7 @@ Dtypes are explicit so the code behaves the same under pandas 2 and 3.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import re
 import warnings
 
@@ -219,6 +220,11 @@ _FRACTION = re.compile(r"\.(\d{1,6})")
 _OFFSET = re.compile(r"[+-]\d{2}:\d{2}$")
 
 
+def _all_of(s: pd.Series, cls: type) -> bool:
+    vals = s.dropna()
+    return bool(len(vals)) and ptypes.is_object_dtype(s.dtype) and all(isinstance(v, cls) for v in vals)
+
+
 def _all_strings(s: pd.Series) -> bool:
     vals = s.dropna()
     return (
@@ -262,6 +268,11 @@ def source_format(s: pd.Series, kind: Column) -> dict | None:
     dtype = str(s.dtype)
     if kind is Column.BOOLEAN and not ptypes.is_bool_dtype(s.dtype):
         return _bool_spelling(s)
+    if kind is Column.DATE and _all_of(s, dt.date) and not _all_of(s, dt.datetime):  # parquet date32, SQL DATE
+        return {"dtype": dtype, "date_objects": True}
+    if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, decimal.Decimal):  # parquet or SQL DECIMAL(p, s)
+        places = max(max(-v.as_tuple().exponent, 0) for v in s.dropna() if v.is_finite())
+        return {"dtype": dtype, "decimal_places": int(places)}
     if kind in (Column.DATE, Column.DATETIME) and (ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype)):
         fmt = text_datetime_format(s)
         return None if fmt is None else {"dtype": dtype, "strftime": fmt, **_fraction_and_offset(s, fmt)}
@@ -322,6 +333,12 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
         else:
             out = s.map(lambda t: t.strftime(fmt["strftime"]), na_action="ignore")
         return _as_dtype(out.astype(object).where(s.notna(), None), fmt["dtype"], s)
+    if fmt.get("date_objects") and ptypes.is_datetime64_any_dtype(s.dtype):
+        return s.dt.date.astype(object).where(s.notna(), None)
+    if "decimal_places" in fmt:
+        step = decimal.Decimal(1).scaleb(-fmt["decimal_places"])
+        out = s.astype(object).map(lambda v: decimal.Decimal(str(v)).quantize(step), na_action="ignore")
+        return out.where(s.notna(), None)
     if "decimals" in fmt:
         if ptypes.is_integer_dtype(s.dtype):  # exact past 2**53, never through a float
             out = s.astype(object).map(lambda v: str(int(v)), na_action="ignore")
