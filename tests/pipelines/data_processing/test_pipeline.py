@@ -11,7 +11,7 @@ from kedro.runner import SequentialRunner
 
 from relsynth.pipelines.data_processing import create_pipeline
 from relsynth.pipelines.data_processing.nodes import split_database, validate_database
-from relsynth.relational import RelationalData
+from relsynth.relational import Categorical, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
 
 SPLIT = {"test_ratio": 0.2, "valid_ratio": 0.2, "seed": 0}
 TEXT_TABLES = ["artist", "album", "track"]  # the tiny database's tables with text columns
@@ -60,6 +60,21 @@ def test_a_table_with_text_but_no_text_model_is_reported_before_training(tiny_da
     strict._add_sql_types({first: {column: {"type": "VARCHAR", "nullable": False}}})  # as read from a database
     with pytest.raises(ValueError, match=f"'{first}.{column}'.* NOT NULL in the source.*add \\['{first}'\\]"):
         validate_database(strict, TEXT_TABLES[1:])
+
+
+def test_a_root_of_few_rows_with_many_descendants_each_is_flagged_as_a_possible_lookup(tiny_database, caplog) -> None:
+    with caplog.at_level(logging.WARNING):
+        validate_database(tiny_database)
+    assert "name it in the schema's lookups" not in caplog.text  # a few albums per artist: a real root
+    schema = Schema(
+        nation=Table(id=PrimaryKey(), name=Categorical()),
+        customer=Table(id=PrimaryKey(), nation=ForeignKey(parent="nation"), x=Numeric()),
+    )
+    nations = pd.DataFrame({"id": range(5), "name": list("abcde")})
+    customers = pd.DataFrame({"id": range(400), "nation": [i % 5 for i in range(400)], "x": range(400)})
+    with caplog.at_level(logging.WARNING):
+        validate_database(RelationalData({"nation": nations, "customer": customers}, schema))
+    assert "root table 'nation' has 5 rows, each with 80 rows of ['customer']" in caplog.text
 
 
 def test_split_database_by_root_entity(tiny_database: RelationalData) -> None:
