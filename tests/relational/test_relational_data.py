@@ -455,3 +455,12 @@ def test_orphans_option_is_checked():
     schema, tables, _, _ = _chinook_with_messy_keys()
     with pytest.raises(ValueError, match="orphans must be 'error' or 'drop'"):
         RelationalData(tables, schema, orphans="ignore")
+
+
+def test_a_value_that_is_no_date_gets_no_hint_about_the_range_of_dates() -> None:
+    schema = Schema(t=Table(id=PrimaryKey(), when=Datetime()))
+    with pytest.raises(DataError) as err:
+        RelationalData({"t": pd.DataFrame({"id": [1, 2], "when": ["25-989-741-2988", "2020-01-01"]})}, schema)
+    assert "'25-989-741-2988'" in str(err.value) and "1677" not in str(err.value)
+    with pytest.raises(DataError, match="1677-09-21 to 2262-04-11"):  # a date of another era keeps it
+        RelationalData({"t": pd.DataFrame({"id": [1, 2], "when": ["1500-03-01", "2020-01-01"]})}, schema)

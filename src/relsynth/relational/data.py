@@ -30,7 +30,10 @@ def _hint(kind: Column, bad: pd.Series) -> str:
         return " (±inf is refused: numbers must be finite; replace it with null or a bound)"
     if kind is Column.INTEGER and (pd.to_numeric(bad, errors="coerce").abs() >= 2.0**63).any():
         return " (integers must fit in 64 bits, |x| < 2**63; declare larger ones categorical or text)"
-    years = pd.to_numeric(text.str.extract(r"^(-?\d{1,6})-\d")[0], errors="coerce")
+    # a date of another era: year-month-day with a real month and day (not a phone number, 25-989-741-2988)
+    ymd = text.str.extract(r"^(-?\d{1,6})-(\d{1,2})-(\d{1,2})(?:$|[ t])").apply(pd.to_numeric, errors="coerce")
+    real = ymd[1].between(1, 12) & ymd[2].between(1, 31)
+    years = ymd[0].where(real)
     if kind in (Column.DATE, Column.DATETIME) and ((years < 1678) | (years > 2261)).any():
         return (
             " (dates are held as datetime64[ns], which spans 1677-09-21 to 2262-04-11 only; "
