@@ -16,9 +16,11 @@ imports MLflow and not Kedro: the `mlflow_model` pipeline calls `log_synthesizer
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 import numbers
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -197,18 +199,35 @@ def log_synthesizer(
             model.save(path / TEXT_DIR / model.preproc.table)
         packaged = SynthesizerModel().load(path, config)
         example = pd.DataFrame({N_SAMPLES: [2]})
-        packaged.predict(None, example, {"seed": 0})  # fails here, before anything is logged
-        return mlflow.pyfunc.log_model(
-            name=name,
-            python_model=str(MODEL_CODE),
-            artifacts={ARTIFACT: str(path)},
-            model_config=config,
-            code_paths=[str(PACKAGE_DIR)],
-            pip_requirements=pinned_requirements(),
-            signature=ModelSignature(inputs=input_schema(packaged), params=PARAMS),
-            input_example=(example, {"seed": 0}),
-            registered_model_name=registered_model_name,
-        )
+        with _generation_warnings_off():  # the run's generation gave them; two check entities would repeat them
+            packaged.predict(None, example, {"seed": 0})  # fails here, before anything is logged
+            return _log_model(packaged, path, name, config, example, registered_model_name)
+
+
+def _log_model(packaged, path: Path, name: str, config: dict, example: pd.DataFrame, registered_model_name):
+    return mlflow.pyfunc.log_model(
+        name=name,
+        python_model=str(MODEL_CODE),
+        artifacts={ARTIFACT: str(path)},
+        model_config=config,
+        code_paths=[str(PACKAGE_DIR)],
+        pip_requirements=pinned_requirements(),
+        signature=ModelSignature(inputs=input_schema(packaged), params=PARAMS),
+        input_example=(example, {"seed": 0}),
+        registered_model_name=registered_model_name,
+    )
+
+
+@contextmanager
+def _generation_warnings_off() -> Iterator[None]:
+    """Generation's warnings (texts cut at max_text_len, copies left) silenced, errors kept."""
+    logger = logging.getLogger("relsynth.synth")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _options(options: Mapping[str, Any] | None, keys: tuple[str, ...], name: str) -> dict[str, Any]:
