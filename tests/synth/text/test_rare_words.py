@@ -32,6 +32,15 @@ def test_numbers_take_a_real_number_or_random_digits_of_the_same_count():
     assert n == 1 and re.fullmatch(r" [1-9]\d{5}", out) and out != " 123456"
 
 
+def test_a_number_keeps_its_count_of_digits_and_its_zero_padding():
+    rng = np.random.default_rng(0)
+    replacer = RareWordReplacer(["Customer", "Tel", "1800", " 13", " 25"])
+    for _ in range(20):
+        out, n = replacer("Customer#000000145-989", rng)  # no 9- or 3-digit number word: drawn digits
+        assert n == 2 and re.fullmatch(r"Customer#000000[1-9]\d\d-[1-9]\d\d", out), out
+    assert replacer("Tel 41", rng)[0] in ("Tel 13", "Tel 25")  # a 2-digit number word
+
+
 def test_a_word_without_any_real_word_of_its_kind_is_left_out_never_kept():
     out, n = RareWordReplacer([" 1999"])("Zorblax", np.random.default_rng(0))
     assert out == "" and n == 1

@@ -5,7 +5,8 @@ the real ones — a one-word artist name is one word, then the end — but the s
 invented ("Olelaconon") or, worse, may rebuild a word that fewer than `word_k` entities used.
 `RareWordReplacer` swaps every letter or number piece that is not a word token for a word token
 of the same shape: leading space, letters or digits, case pattern (Title, UPPER, lower) and a
-similar length. Every word of the result is then one at least `word_k` entities used, as with
+similar length; a number, as many digits (a number word of that count, else random digits after
+the spelled number's leading zeros: `Customer#000000145` stays 9 digits). Every word of the result is then one at least `word_k` entities used, as with
 word tokens only, while the text keeps the shape the model gave it.
 
 Replacement words also keep word order real texts use, at the rate real texts do: where the
@@ -72,9 +73,12 @@ class RareWordReplacer:
         self.by_coarse: dict[tuple, list[str]] = defaultdict(list)  # without the length class
         self.by_kind: dict[tuple, list[str]] = defaultdict(list)  # leading space, digits? only
         self.by_key: dict[str, list[tuple[str, tuple]]] = defaultdict(list)  # a pair's word -> word tokens, shapes
+        self.by_digits: dict[tuple[bool, int], list[str]] = defaultdict(list)  # numbers by (space, digit count)
         for w in words:
             if WORD_PIECE.fullmatch(w):
                 s = shape(w)
+                if s[1]:
+                    self.by_digits[(w.startswith(" "), len(w.lstrip(" ")))].append(w)
                 self.by_shape[s].append(w)
                 self.by_coarse[s[:3]].append(w)
                 self.by_kind[s[:2]].append(w)
@@ -119,6 +123,8 @@ class RareWordReplacer:
 
     def _replacement(self, piece: str, previous: str | None, following: str | None, rng) -> str:
         s = shape(piece)
+        if s[1]:  # a number keeps its count of digits: a 9-digit account number never becomes 1800
+            return self._number(piece, rng)
         if self.pairs_seen < self.pair_share * (self.pairs_total + 1):  # fewer pairs than real texts reuse
             paired = self._paired(previous, following, s)
             if paired is not None:
@@ -127,11 +133,19 @@ class RareWordReplacer:
         pool = self.by_shape.get(s) or self.by_coarse.get(s[:3]) or self.by_kind.get(s[:2])
         if pool:
             return pool[int(rng.integers(len(pool)))]
-        if s[1]:  # no real number to take: random digits of the same count (no leading zero)
-            n = len(piece.lstrip(" "))
-            digits = "".join(map(str, rng.integers(0, 10, n)))
-            return piece[: len(piece) - n] + str(rng.integers(1, 10)) + digits[1:]
         return ""  # no real word at all: leave it out rather than write a spelled one
+
+    def _number(self, piece: str, rng) -> str:
+        """A number word of as many digits, else random digits: the spelled number's leading zeros
+        (zero padding: 000000145), then a non-zero digit and random ones."""
+        digits = piece.lstrip(" ")
+        pool = self.by_digits.get((piece.startswith(" "), len(digits)))
+        if pool:
+            return pool[int(rng.integers(len(pool)))]
+        zeros = len(digits) - len(digits.lstrip("0"))
+        rest = len(digits) - zeros
+        drawn = (str(rng.integers(1, 10)) + "".join(map(str, rng.integers(0, 10, rest - 1)))) if rest else ""
+        return piece[: len(piece) - len(digits)] + "0" * zeros + drawn
 
     def _paired(self, previous: str | None, following: str | None, s: tuple) -> tuple[list[str], np.ndarray] | None:
         """The word tokens of shape `s` (else of its case, any length) that pair with a neighbour, and
