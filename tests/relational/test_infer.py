@@ -94,10 +94,11 @@ def test_inferred_schema_validates_its_own_data(chinook_frames: dict[str, pd.Dat
         (pd.Series([f"a long sentence number {i} about things" for i in range(10)]), Column.TEXT),
         (pd.Series([f"id-{i:030d}" for i in range(10)]), Column.TEXT),  # unique, long single words
         (pd.Series([None, None], dtype=object), Column.CATEGORICAL),
+        (pd.Series([f"Clerk#{i % 900:09d}" for i in range(3000)] + ["Clerk#1"] * 400), Column.TEXT),  # mostly rare
         (pd.Series(["28/07/2020", "05/03/2020", "13/01/2021"]), Column.DATE),  # day first
         (pd.Series(["00501", "02134", "00501", "02134", "00501"] * 2), Column.CATEGORICAL),  # codes, not numbers
         (pd.Series([str(10**19 + i) for i in range(10)]), Column.TEXT),  # identifiers past int64
-        (pd.Series([f"2020-01-{d:02d}" for d in range(1, 29)] * 4 + ["unknown"]), Column.CATEGORICAL),  # placeholder
+        (pd.Series([f"2020-01-{d:02d}" for d in range(1, 29)] * 4 + ["unknown"]), Column.TEXT),  # placeholder
     ],
 )
 def test_infer_kind(values: pd.Series, kind: Column):
