@@ -61,6 +61,23 @@ def test_a_value_fewer_than_min_count_rows_hold_is_never_decoded_exactly(n_commo
     assert not (draws == 987_654.32).any()
 
 
+def test_milliseconds_and_microseconds_are_kept_and_whole_seconds_stay_whole():
+    import datetime as dt
+
+    rng = np.random.default_rng(0)
+    start = pd.Timestamp("2021-01-01")
+    millis = pd.Series(start + pd.to_timedelta(rng.integers(0, 10**9, 400), unit="ms"), name="t.at")
+    seconds = pd.Series(start + pd.to_timedelta(rng.integers(0, 10**6, 400), unit="s"), name="t.s")
+    for values, step_ns in ((millis, 10**6), (seconds, 10**9)):
+        pre = NumericPreproc(kind="datetime").fit(values)
+        ns = pre.decode(pre.encode(values), rng).astype("int64")
+        assert (ns % step_ns == 0).all()  # on the data's grid
+        assert step_ns == 10**9 or (ns % 10**9 != 0).mean() > 0.9  # fractions of a second drawn, not cut
+    times = pd.Series([dt.time(10, 0, 0, 123_456), dt.time(11, 30, 5, 5), None] * 20, name="t.tm")
+    pre = NumericPreproc(kind="time").fit(times)
+    assert pre.decode(pre.encode(times), rng).tolist()[:3] == times.tolist()[:3]  # exact values keep microseconds
+
+
 def test_counts_are_exact_up_to_max_exact_then_binned():
     counts = pd.Series(list(range(10)) * 20 + [150, 400])
     pre = CountPreproc(max_exact=20).fit(counts)

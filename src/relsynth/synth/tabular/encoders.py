@@ -8,7 +8,6 @@ values`, `n_tokens`, `forbidden` (local ids the model may never emit, e.g. the p
 from __future__ import annotations
 
 import datetime as dt
-import math
 import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -175,7 +174,7 @@ class NumericPreproc(ColumnPreproc):
         self.points = uniq[frequent].tolist()
         rest = x[~np.isin(x, uniq[frequent])]
         n_rest_bins = max(self.n_bins - len(self.points), 1)
-        self.decimals = 0 if self.kind != "numeric" else _decimals(x)
+        self.decimals = _decimals(x) if self.kind == "numeric" else _subsecond_decimals(x, self.kind)
         # edges on the data's grid (whole units, seconds, days, decimals): the same bins for the
         # data, and a decoded value rounded down to the grid stays in its bin
         quantiles = np.quantile(rest, np.linspace(0, 1, n_rest_bins + 1)) if len(rest) else np.array([])
@@ -188,8 +187,8 @@ class NumericPreproc(ColumnPreproc):
     @property
     def grid(self) -> float:
         """The data's resolution: decoded values are multiples of it (0: no grid)."""
-        if self.kind in _GRID:
-            return _GRID[self.kind]
+        if self.kind in _GRID:  # datetimes and times: whole seconds, or the milli- or microseconds seen
+            return _GRID[self.kind] * (10.0**-self.decimals if self.kind in _SUBSECOND and self.decimals else 1.0)
         return 0.0 if self.decimals is None else 10.0**-self.decimals
 
     def _on_grid(self, x: np.ndarray) -> np.ndarray:
@@ -249,7 +248,7 @@ class NumericPreproc(ColumnPreproc):
                 lo, hi = np.asarray(self.edges)[b], np.asarray(self.edges)[b + 1]
                 log = np.zeros(len(b), dtype=bool)
             x[is_bin] = self._down_to_grid(_draw_between(lo, hi, log, rng.random(len(b))), b)
-        return _from_number(x, self.kind, self.dtype)
+        return _from_number(x, self.kind, self.dtype, self.decimals if self.kind in _SUBSECOND else 0)
 
     def _down_to_grid(self, x: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Round down to the grid, kept inside bin b (right-open but the last, whose top is the maximum)."""
@@ -349,6 +348,20 @@ def column_preproc_from_dict(d: dict) -> ColumnPreproc:
 # ---- conversions -------------------------------------------------------------------------------
 _NS_PER_S = 1_000_000_000
 _GRID = {"integer": 1.0, "datetime": 1.0, "time": 1.0, "date": 86_400.0}  # numeric: 10**-decimals
+_SUBSECOND = ("datetime", "time")  # kinds whose grid follows the fractions of a second seen (decimals 0, 3 or 6)
+
+
+def _subsecond_decimals(x: np.ndarray, kind: str) -> int:
+    """0, 3 or 6: the digits of a second the values hold (whole seconds, milliseconds, microseconds);
+    0 for other kinds. Saved encoders without them hold 0: whole seconds, as before."""
+    if kind not in _SUBSECOND:
+        return 0
+    sample = x[np.isfinite(x)][:10_000]
+    for d in (0, 3):
+        scaled = sample * 10.0**d
+        if np.all(np.abs(scaled - np.round(scaled)) < 1e-2):  # float64 holds epoch milliseconds to ~1e-4
+            return d
+    return 6
 
 
 def _to_number(values: pd.Series, kind: str) -> np.ndarray:
@@ -361,7 +374,9 @@ def _to_number(values: pd.Series, kind: str) -> np.ndarray:
     if kind == "time":
         return (
             values.map(
-                lambda t: t.hour * 3600 + t.minute * 60 + t.second if isinstance(t, dt.time) else np.nan,
+                lambda t: (
+                    t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6 if isinstance(t, dt.time) else np.nan
+                ),
                 na_action="ignore",
             )
             .astype(np.float64)
@@ -370,20 +385,28 @@ def _to_number(values: pd.Series, kind: str) -> np.ndarray:
     return pd.to_numeric(values, errors="coerce").astype(np.float64).to_numpy()
 
 
-def _from_number(x: np.ndarray, kind: str, dtype: str) -> pd.Series:
+def _from_number(x: np.ndarray, kind: str, dtype: str, decimals: int = 0) -> pd.Series:
+    """`decimals` (datetimes, times): the digits of a second to keep, each value rounded to them
+    (in integers: float64 epoch seconds times 1e9 are 256 ns apart)."""
     if kind in ("datetime", "date"):
-        ns = np.where(np.isnan(x), 0, x * _NS_PER_S).astype(np.int64)
+        if decimals:
+            ns = np.round(np.nan_to_num(x) * 10.0**decimals).astype(np.int64) * 10 ** (9 - decimals)
+        else:
+            ns = np.where(np.isnan(x), 0, x * _NS_PER_S).astype(np.int64)
         out = pd.Series(ns.astype("datetime64[ns]"))
         out[np.isnan(x)] = pd.NaT
         return out.dt.normalize() if kind == "date" else out
     if kind == "time":
-        secs = pd.Series(x)
-        return secs.map(
-            lambda s: None if math.isnan(s) else dt.time(int(s) // 3600 % 24, int(s) // 60 % 60, int(s) % 60)
-        ).astype(object)
+        micros = pd.Series(np.round(np.nan_to_num(x) * 1e6 / 10 ** (6 - decimals)) * 10 ** (6 - decimals))
+        return micros.where(~np.isnan(x)).map(_time_of_day, na_action="ignore").astype(object).where(~np.isnan(x), None)
     if kind == "integer":
         return pd.Series(np.round(x)).astype("Int64")
     return pd.Series(x, dtype="float64")
+
+
+def _time_of_day(micros: float) -> dt.time:
+    us = int(micros) % (86_400 * 10**6)
+    return dt.time(us // 3_600_000_000, us // 60_000_000 % 60, us // 1_000_000 % 60, us % 1_000_000)
 
 
 def _within_bin_quantiles(x: np.ndarray, edges: list[float], n_sub: int) -> list[list[float]]:
