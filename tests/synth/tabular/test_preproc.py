@@ -13,6 +13,7 @@ from tabular_checks import slot_of
 
 from relsynth.relational import RelationalData
 from relsynth.synth import NumericPreproc, TabularPreproc
+from relsynth.synth.tabular._tables import pk_format
 
 
 def test_rare_categories_become_null_only_through_rare(shop, shop_preproc):
@@ -143,3 +144,15 @@ def test_fit_stats_match_the_encoding(shop, shop_preproc):
     assert shop_preproc.stats["max_entity_len"] == int(np.diff(enc.offsets).max())
     shares = shop_preproc.stats["root_shares"]
     assert shares == pytest.approx({"customer": 40 / 52, "supplier": 12 / 52})
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        (["INV0001", "INV0002", "INV0150"], {"type": "pattern", "prefix": "INV", "width": 4}),  # zero-padded
+        (["u-0", "u-7", "u-49"], {"type": "pattern", "prefix": "u-", "width": 1}),  # not padded: as they come
+        (["A001", "A999", "A1000"], {"type": "pattern", "prefix": "A", "width": 3}),  # padded, then past the pad
+    ],
+)
+def test_string_keys_are_regenerated_padded_as_the_source_pads_them(keys, expected):
+    assert pk_format(pd.Series(keys, dtype="string")) == expected

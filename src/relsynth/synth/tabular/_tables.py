@@ -18,15 +18,21 @@ def child_counts(data: RelationalData, schema: Schema, child: str) -> np.ndarray
 
 
 def pk_format(keys: pd.Series) -> dict:
-    """How to regenerate keys: an integer sequence, or a string prefix plus zero-padded number."""
+    """How to regenerate keys: an integer sequence, or a string prefix plus a number (zero-padded as
+    the source pads it), or the character shape of keys such as `2019_AB12`."""
     if pd.api.types.is_integer_dtype(keys.dtype):
         return {"type": "int", "start": 1}
     s = keys.dropna().astype(str)
     m = s.str.extract(r"^(\D*)(\d+)$")
     if len(s) and m[0].notna().all():
         prefixes = m[0].unique()
-        if len(prefixes) == 1:
-            return {"type": "pattern", "prefix": str(prefixes[0]), "width": int(m[1].str.len().max())}
+        if len(prefixes) == 1:  # zero-padded (INV0001) to the width of the padded ones; else as they come (u-7, u-49)
+            padded = m[1][m[1].str.match(r"^0\d")]
+            return {
+                "type": "pattern",
+                "prefix": str(prefixes[0]),
+                "width": int(padded.str.len().max()) if len(padded) else 1,
+            }
     shape = key_shape(s)
     if shape is not None:
         return {"type": "shape", "alphabets": shape}
