@@ -309,3 +309,10 @@ def test_report_when_every_synthetic_value_is_null(train, real, fresh, tmp_path)
     assert result["overall"]["text"] < 30
     assert result["privacy"]["tables"]["order"]["dcr_share_train_closer"] is not None
     assert 'class="null' in (tmp_path / "r.html").read_text()  # nulls shown as nulls in the sample rows
+
+
+def test_sample_cells_show_numbers_one_way_without_exponents():
+    from relsynth.eval._page import _cell
+
+    values = [129_300.5, 3_854.0, 0.99, -12.345, 0.0]
+    assert [_cell(v, None) for v in values] == ["129,300.5", "3,854", "0.99", "-12.35", "0"]

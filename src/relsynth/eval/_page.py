@@ -181,8 +181,16 @@ def _cell(value: object, labels: dict[str, str] | None) -> str | None:
     if isinstance(value, int | np.integer):
         return f"{int(value):,}"
     if isinstance(value, float | np.floating):
-        return fmt(float(value))
+        return _data_number(float(value))
     return str(value)
+
+
+def _data_number(x: float) -> str:
+    """A value of the data as a sample row shows it: with thousands separators and at most two
+    decimals (129,300.5; 3,854; 0.99), never in exponent form unless it is tiny or huge."""
+    if x == 0 or not math.isfinite(x) or 1e-2 <= abs(x) < 1e15:
+        return f"{x:,.2f}".rstrip("0").rstrip(".") if math.isfinite(x) else str(x)
+    return f"{x:.4g}"
 
 
 # ---- parents and children ------------------------------------------------------------------
