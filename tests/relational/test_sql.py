@@ -261,6 +261,7 @@ def test_sql_types_survive_to_dir_and_from_dir(tmp_path: Path) -> None:
     assert back.formats == data.formats
     part, _ = back.split(ratio=0.5, seed=0)  # subsets keep them too
     assert part.formats["album"]["title"]["sql"] == {"type": "text", "nullable": False}
+    assert "title" in part.not_null_columns("album") and every_kind().not_null_columns("sale") == []
     RelationalData(every_kind().data, every_kind().schema).to_dir(tmp_path / "plain")
     assert not (tmp_path / "plain" / SQL_TYPES_FILE).exists()  # data that never saw a database
 

@@ -340,6 +340,11 @@ class RelationalData:
             out._add_sql_types(read_json(path / SQL_TYPES_FILE, "SQL types file"))
         return out
 
+    def not_null_columns(self, table: str) -> list[str]:
+        """The columns of `table` its source database declares NOT NULL (none for files)."""
+        formats = self.formats.get(table, {})
+        return [c for c, f in formats.items() if ((f or {}).get(SQL_FORMAT) or {}).get("nullable") is False]
+
     def _add_sql_types(self, sql_types: Mapping[str, Mapping[str, dict]]) -> None:
         """Record each column's SQL type (table -> column -> spec) in `formats`, beside its dtype."""
         for table, cols in sql_types.items():

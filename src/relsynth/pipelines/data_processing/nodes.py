@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from relsynth.relational import RelationalData
-from relsynth.relational._coerce import SQL_FORMAT
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +67,7 @@ def _check_text_tables(database: RelationalData, text_tables: list[str]) -> None
     }
     if not untexted:
         return
-    sql = {
-        t: {c: (database.formats.get(t, {}).get(c) or {}).get(SQL_FORMAT) or {} for c in cs}
-        for t, cs in untexted.items()
-    }
-    not_null = [f"{t}.{c}" for t, cs in sql.items() for c, spec in cs.items() if spec.get("nullable") is False]
+    not_null = [f"{t}.{c}" for t, cs in untexted.items() for c in cs if c in database.not_null_columns(t)]
     how = (
         f"add {sorted(untexted)} to text_tables (conf/local/parameters_text_training.yml; now {text_tables}) to "
         "generate them, or declare those columns categorical in the schema"
