@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,7 @@ import pytest
 from relsynth.relational import (
     Boolean,
     Categorical,
+    DataError,
     Date,
     Datetime,
     ForeignKey,
@@ -155,22 +157,61 @@ def test_text_dates_and_numbers_are_read_one_way_and_written_back_in_their_patte
     ]
 
 
-def test_dates_that_read_both_ways_are_read_month_first_with_a_warning():
-    frame = pd.DataFrame({"id": [1, 2], "day": ["05/03/2020", "01/02/2021"]})
-    with pytest.warns(UserWarning, match="month first and day first"):
+@pytest.mark.parametrize("sep", ["/", "-"])
+def test_dates_that_read_both_ways_are_read_month_first_with_one_warning(sep, caplog):
+    frame = pd.DataFrame({"id": [1, 2], "day": [f"05{sep}03{sep}2020", f"01{sep}02{sep}2021"]})
+    with caplog.at_level(logging.WARNING):
         data = RelationalData({"t": frame}, Schema(t=Table(id=PrimaryKey(), day=Date())))
     assert data["t"]["day"].dt.strftime("%m-%d").tolist() == ["05-03", "01-02"]
+    assert caplog.text.count("reads both month first and day first") == 1 and "column 'day'" in caplog.text
 
 
-def test_a_zoned_datetime_column_comes_back_in_its_zone(tmp_path: Path):
-    when = pd.to_datetime(["2021-01-01 09:00", "2021-06-01 09:00", None]).tz_localize("Europe/Paris")
+def test_fractions_of_a_second_keep_their_digits_after_a_dotted_date(tmp_path: Path):
+    values = ["05.03.2020 10:00:00.5", "06.03.2020 11:00:00.123", "07.03.2020 12:00:00.25"]
+    data = RelationalData(
+        {"t": pd.DataFrame({"id": [1, 2, 3], "at": values})}, Schema(t=Table(id=PrimaryKey(), at=Datetime()))
+    )
+    data.to_dir(tmp_path / "out")
+    back = pd.read_parquet(tmp_path / "out" / "t.parquet")["at"].tolist()
+    assert back == ["05.03.2020 10:00:00.500", "06.03.2020 11:00:00.123", "07.03.2020 12:00:00.250"]  # nothing cut
+
+
+def test_number_spellings_that_cannot_be_kept_stay_numbers(tmp_path: Path):
+    import decimal
+
+    frame = pd.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "sci": ["1.5e-05", "2.5e-06", "3.25e-07"],  # no fixed decimals: written back as the numbers
+            "wide": [decimal.Decimal("12345678901.500000000000000000"), decimal.Decimal("1E-18"), None],  # (38, 18)
+        }
+    )
+    data = RelationalData({"t": frame}, Schema(t=Table(id=PrimaryKey(), sci=Numeric(), wide=Numeric())))
+    data.to_dir(tmp_path / "out")
+    back = pd.read_parquet(tmp_path / "out" / "t.parquet")
+    assert back["sci"].astype(float).tolist() == [1.5e-05, 2.5e-06, 3.25e-07]
+    assert back["wide"].tolist()[:2] == [decimal.Decimal("12345678901.500000000000000000"), decimal.Decimal("1E-18")]
+    infinite = pd.DataFrame({"id": [1], "x": [decimal.Decimal("Infinity")]})
+    with pytest.raises(DataError, match="±inf is refused"):
+        RelationalData({"t": infinite}, Schema(t=Table(id=PrimaryKey(), x=Numeric())))
+
+
+def test_csv_keys_past_64_bits_stay_text(tmp_path: Path):
+    (tmp_path / "t.csv").write_text("id,x\n" + "".join(f"2000000000000000000{i},{i}\n" for i in range(5)))
+    data = RelationalData.from_dir(tmp_path, schema=Schema(t=Table(id=PrimaryKey(), x=Integer())))
+    assert data["t"]["id"].tolist() == [f"2000000000000000000{i}" for i in range(5)]
+
+
+@pytest.mark.parametrize("unit", ["ns", "us"])
+def test_a_zoned_datetime_column_comes_back_in_its_zone(tmp_path: Path, unit: str):
+    when = pd.to_datetime(["2021-01-01 09:00", "2021-06-01 09:00", None]).tz_localize("Europe/Paris").as_unit(unit)
     data = RelationalData(
         {"t": pd.DataFrame({"id": [1, 2, 3], "at": when})}, Schema(t=Table(id=PrimaryKey(), at=Datetime()))
     )
     assert data["t"]["at"].iloc[0] == pd.Timestamp("2021-01-01 08:00")  # UTC in memory
     data.to_dir(tmp_path / "out")
     back = pd.read_parquet(tmp_path / "out" / "t.parquet")["at"]
-    assert str(back.dtype) == "datetime64[ns, Europe/Paris]" and back.tolist()[:2] == when.tolist()[:2]
+    assert str(back.dtype) == f"datetime64[{unit}, Europe/Paris]" and back.tolist()[:2] == when.tolist()[:2]
 
 
 def test_parquet_decimals_and_dates_come_back_as_decimals_and_dates(tmp_path: Path):

@@ -87,12 +87,13 @@ def _fits_int64(s: pd.Series) -> bool:
 _NS_MIN, _NS_MAX = pd.Timestamp.min, pd.Timestamp.max
 
 
-def _datetime(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _datetime(s: pd.Series, fmt: str | None = None) -> tuple[pd.Series, pd.Series]:
+    """`fmt`: the column's text pattern when the caller found it already (`text_datetime_format`)."""
     if ptypes.is_datetime64_any_dtype(s.dtype):
         out = s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s
         out = out.where((out >= _NS_MIN) & (out <= _NS_MAX))  # beyond what datetime64[ns] holds
     else:
-        fmt = text_datetime_format(s)
+        fmt = fmt or text_datetime_format(s)
         # utc=True reads values with different offsets into one column; naive values keep their wall time.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -120,14 +121,17 @@ def text_datetime_format(s: pd.Series) -> str | None:
     sample = vals.iloc[:: max(1, len(vals) // _FORMAT_SAMPLE)]
     for fmt in DATETIME_FORMATS:
         if _reads_all(sample, fmt) and (len(sample) == len(vals) or _reads_all(vals, fmt)):
-            if fmt.startswith("%m/%d") and _reads_all(sample, fmt.replace("%m/%d", "%d/%m")):
-                warnings.warn(
-                    f"column {s.name!r}: every date reads both month first and day first (e.g. {vals.iloc[0]!r}); "
-                    "read month first: declare the column categorical, or convert it, if it is day first",
-                    stacklevel=4,
-                )
             return fmt
     return None
+
+
+def day_first_too(s: pd.Series, fmt: str | None) -> bool:
+    """Whether a column read month first (`fmt`) reads day first as well: every day is 12 or less."""
+    if fmt is None or "%m" not in fmt:
+        return False
+    swapped = fmt.replace("%m", "%M").replace("%d", "%m").replace("%M", "%d")
+    later = swapped in DATETIME_FORMATS and DATETIME_FORMATS.index(swapped) > DATETIME_FORMATS.index(fmt)
+    return later and _reads_all(s.dropna().astype(str).str.strip(), swapped)
 
 
 def _reads_all(vals: pd.Series, fmt: str) -> bool:
@@ -204,8 +208,14 @@ COERCERS = {
 }
 
 
-def coerce(s: pd.Series, kind: Column) -> tuple[pd.Series, np.ndarray]:
-    out, bad = COERCERS[kind](s)
+def coerce(s: pd.Series, kind: Column, date_format: str | None = None) -> tuple[pd.Series, np.ndarray]:
+    """(the column in its kind's dtype, where a non-null value does not fit); `date_format`: a text
+    date column's pattern (`text_datetime_format`), found once for reading and writing back."""
+    if date_format is not None and kind in (Column.DATE, Column.DATETIME):
+        out, bad = _datetime(s, date_format)
+        out = out.dt.normalize() if kind is Column.DATE else out
+    else:
+        out, bad = COERCERS[kind](s)
     return out, bad.to_numpy(dtype=bool)
 
 
@@ -216,7 +226,7 @@ def coerce(s: pd.Series, kind: Column) -> tuple[pd.Series, np.ndarray]:
 _PAIRS = {"y": "n", "yes": "no", "t": "f", "true": "false", "1": "0"}
 _PAIRS.update({v: k for k, v in _PAIRS.items()})
 _TIME_STRFTIME = [(r"^\d{2}:\d{2}:\d{2}$", "%H:%M:%S"), (r"^\d{2}:\d{2}$", "%H:%M")]
-_FRACTION = re.compile(r"\.(\d{1,6})")
+_FRACTION = re.compile(r":\d{2}\.(\d{1,9})")  # the fraction of the seconds (not the dots of 05.03.2020)
 _OFFSET = re.compile(r"[+-]\d{2}:\d{2}$")
 
 
@@ -237,12 +247,15 @@ def _all_strings(s: pd.Series) -> bool:
 def _fraction_and_offset(s: pd.Series, fmt: str) -> dict:
     """How a text datetime column writes what strftime cannot say alone: its digits of a second
     (`.%f` writes six) and whether its UTC offsets have a colon (`%z` writes none)."""
-    first = str(s.dropna().iloc[0]).strip()
+    vals = s.dropna().astype(str).str.strip()
     out = {}
-    if ".%f" in fmt and (m := _FRACTION.search(first)):
-        out["fraction_digits"] = len(m.group(1))
-    if fmt.endswith("%z") and _OFFSET.search(first):
-        out["offset_colon"] = True
+    if ".%f" in fmt:  # the most digits any value has: nothing is cut (a shorter one gets zeros)
+        out["fraction_digits"] = int(min(vals.str.extract(_FRACTION, expand=False).str.len().max(), 6))
+    if fmt.endswith("%z"):
+        if vals.str.endswith("Z").all():
+            out["zulu"] = True
+        elif vals.str.contains(_OFFSET).any():
+            out["offset_colon"] = True
     return out
 
 
@@ -263,18 +276,19 @@ _CANONICAL = {
 SQL_FORMAT = "sql"  # a format's key for the column's SQL type, read from a database (relational/sql.py)
 
 
-def source_format(s: pd.Series, kind: Column) -> dict | None:
-    """How the source spells column `s` of this kind, when that differs from the canonical dtype."""
+def source_format(s: pd.Series, kind: Column, date_format: str | None = None) -> dict | None:
+    """How the source spells column `s` of this kind, when that differs from the canonical dtype
+    (`date_format`: a text date column's pattern, when the caller found it already)."""
     dtype = str(s.dtype)
     if kind is Column.BOOLEAN and not ptypes.is_bool_dtype(s.dtype):
         return _bool_spelling(s)
     if kind is Column.DATE and _all_of(s, dt.date) and not _all_of(s, dt.datetime):  # parquet date32, SQL DATE
         return {"dtype": dtype, "date_objects": True}
     if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, decimal.Decimal):  # parquet or SQL DECIMAL(p, s)
-        places = max(max(-v.as_tuple().exponent, 0) for v in s.dropna() if v.is_finite())
-        return {"dtype": dtype, "decimal_places": int(places)}
+        places = [max(-v.as_tuple().exponent, 0) for v in s.dropna() if v.is_finite()]
+        return {"dtype": dtype, "decimal_places": int(max(places, default=0))}
     if kind in (Column.DATE, Column.DATETIME) and (ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype)):
-        fmt = text_datetime_format(s)
+        fmt = date_format or text_datetime_format(s)
         return None if fmt is None else {"dtype": dtype, "strftime": fmt, **_fraction_and_offset(s, fmt)}
     if kind is Column.TIME and (ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype)):
         vals = s.dropna()
@@ -283,7 +297,8 @@ def source_format(s: pd.Series, kind: Column) -> dict | None:
                 if vals.str.match(pattern).all():
                     return {"dtype": dtype, "strftime": fmt}
         return None
-    if kind in (Column.NUMERIC, Column.INTEGER) and _all_strings(s):  # "12.50": written back as text, 2 decimals
+    if kind in (Column.NUMERIC, Column.INTEGER) and _all_strings(s) and not s.dropna().str.contains("[eE]").any():
+        # "12.50": written back as text with 2 decimals (1.5e-05: as numbers, its spelling is not kept)
         decimals = s.dropna().str.strip().str.extract(r"\.(\d*)$", expand=False).str.len().max()
         return {"dtype": dtype, "decimals": 0 if pd.isna(decimals) else int(decimals)}
     if kind is Column.CATEGORICAL:  # numbers stay as they are; text becomes "string" in memory
@@ -327,17 +342,19 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
             # values with a UTC offset were read as UTC: they are written in UTC (+00:00)
             out = (s.dt.tz_localize("UTC") if fmt["strftime"].endswith("%z") else s).dt.strftime(fmt["strftime"])
             if "fraction_digits" in fmt:
-                out = out.str.replace(rf"(\.\d{{{fmt['fraction_digits']}}})\d*", r"\1", n=1, regex=True)
+                out = out.str.replace(rf"(:\d{{2}}\.\d{{{fmt['fraction_digits']}}})\d*", r"\1", n=1, regex=True)
             if fmt.get("offset_colon"):
                 out = out.str.replace(r"([+-]\d{2})(\d{2})$", r"\1:\2", regex=True)
+            if fmt.get("zulu"):
+                out = out.str.replace(r"\+0000$", "Z", regex=True)
         else:
             out = s.map(lambda t: t.strftime(fmt["strftime"]), na_action="ignore")
         return _as_dtype(out.astype(object).where(s.notna(), None), fmt["dtype"], s)
     if fmt.get("date_objects") and ptypes.is_datetime64_any_dtype(s.dtype):
         return s.dt.date.astype(object).where(s.notna(), None)
     if "decimal_places" in fmt:
-        step = decimal.Decimal(1).scaleb(-fmt["decimal_places"])
-        out = s.astype(object).map(lambda v: decimal.Decimal(str(v)).quantize(step), na_action="ignore")
+        step, wide = decimal.Decimal(1).scaleb(-fmt["decimal_places"]), decimal.Context(prec=80)  # DECIMAL(38, 18)
+        out = s.astype(object).map(lambda v: decimal.Decimal(str(v)).quantize(step, context=wide), na_action="ignore")
         return out.where(s.notna(), None)
     if "decimals" in fmt:
         if ptypes.is_integer_dtype(s.dtype):  # exact past 2**53, never through a float
@@ -351,10 +368,10 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
 def _as_dtype(out: pd.Series, dtype: str, fallback: pd.Series) -> pd.Series:
     if dtype.startswith(("int", "uint", "bool")) and out.isna().any():
         return fallback  # a numpy int or bool cannot hold nulls: the nullable canonical dtype stays
-    if dtype.startswith("datetime64[ns, ") and ptypes.is_datetime64_dtype(out.dtype):
-        # a zoned column was read as UTC wall times: back in its zone
+    if dtype.startswith("datetime64[") and ", " in dtype and ptypes.is_datetime64_dtype(out.dtype):
+        # a zoned column (any unit) was read as UTC wall times: back in its zone
         try:
-            return out.dt.tz_localize("UTC").dt.tz_convert(pd.api.types.pandas_dtype(dtype).tz)
+            return out.dt.tz_localize("UTC").dt.tz_convert(pd.api.types.pandas_dtype(dtype).tz).astype(dtype)
         except (TypeError, ValueError):
             return fallback
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from pandas.api import types as ptypes
 
-from relsynth.relational._coerce import COERCERS, NUMBER_AS_CODE, text_datetime_format
+from relsynth.relational._coerce import COERCERS, NUMBER_AS_CODE, coerce, text_datetime_format
 from relsynth.relational.columns import Column
 
 _TRUE_FALSE = {"true", "false", "yes", "no", "t", "f", "y", "n"}
@@ -60,7 +60,8 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
         return Column.TIME, "every value is a time of day (HH:MM[:SS])"
     fmt = text_datetime_format(text)
     if fmt is not None or text.str.match(_DATE_LIKE).mean() > 0.99:
-        parsed, bad = COERCERS[Column.DATETIME](text)  # the reading RelationalData will apply
+        parsed, bad = coerce(text, Column.DATETIME, fmt)  # the reading RelationalData will apply
+        bad = pd.Series(bad, index=text.index)
         if not bad.any():
             return _date_or_datetime(parsed.dropna(), f"every value reads as a date ({fmt or 'ISO 8601'})")
         return _labels(text, f"{int(bad.sum())} value(s) read as no date (e.g. {text[bad].iloc[0]!r}; as nulls: date)")

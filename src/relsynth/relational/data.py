@@ -11,7 +11,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from relsynth.relational._coerce import NUMBER_AS_CODE, SQL_FORMAT, STRING, coerce, source_format, to_source
+from relsynth.relational._coerce import (
+    NUMBER_AS_CODE,
+    SQL_FORMAT,
+    STRING,
+    coerce,
+    day_first_too,
+    source_format,
+    text_datetime_format,
+    to_source,
+)
 from relsynth.relational.columns import Column
 from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.files import atomic_dir, read_csv, read_json, read_parquet, write_text_atomic
@@ -153,13 +162,22 @@ class RelationalData:
         for col, kind in table.columns.items():
             if col not in df.columns:
                 continue
-            series, bad = coerce(df[col], kind.kind)
+            date_format = text_datetime_format(df[col]) if kind.kind in (Column.DATE, Column.DATETIME) else None
+            if day_first_too(df[col], date_format):
+                log.warning(
+                    "table %r, column %r: every date reads both month first and day first (e.g. %r); read month "
+                    "first: convert the column, or declare it categorical, if it is day first",
+                    name,
+                    col,
+                    df[col].dropna().iloc[0],
+                )
+            series, bad = coerce(df[col], kind.kind, date_format)
             if bad.any():
                 problems.append(
                     f"table {name!r}, column {col!r} ({kind.kind.value}): {int(bad.sum())} value(s) do not "
                     f"fit the kind, e.g. {_examples(df[col][bad])}{_hint(kind.kind, df[col][bad])}"
                 )
-            fmt = source_format(df[col], kind.kind)
+            fmt = source_format(df[col], kind.kind, date_format)
             if fmt is not None:
                 self.formats.setdefault(name, {})[col] = fmt
             cols[col] = series.reset_index(drop=True)
@@ -428,30 +446,23 @@ def read_table(
     """One table from `<name>.parquet` or `<name>.csv` (empty fields are nulls, "NA" is text).
 
     From a CSV, `text_columns` are read as strings: left to guessing, a text "007" would become 7.
-    `code_columns` (categories and keys) are numbers where every value is a number written plainly,
-    as guessing would give, and strings otherwise: the zip code "00501" stays "00501".
+    `code_columns` (categories and keys) are read as guessing reads them, except where a value is
+    a number written in a way its number loses (`NUMBER_AS_CODE`): the zip code "00501" stays "00501".
     """
     parquet, csv = directory / f"{name}.parquet", directory / f"{name}.csv"
     if parquet.is_file():
         return read_parquet(parquet, what=f"table {name!r}")
     if csv.is_file():
-        dtypes = {c: STRING for c in text_columns} | {c: str for c in code_columns if c not in text_columns}
-        df = read_csv(csv, what=f"table {name!r}", keep_default_na=False, na_values=[""], dtype=dtypes)
-        for c in code_columns:
-            if c in df.columns and c not in text_columns:
-                df[c] = _numbers_unless_codes(df[c])
+        how = {"what": f"table {name!r}", "keep_default_na": False, "na_values": [""]}
+        df = read_csv(csv, dtype={c: STRING for c in text_columns}, **how)
+        codes = [c for c in code_columns if c in df.columns and c not in text_columns]
+        if codes:  # as text too: where guessing would lose how a code is written, the text stays
+            as_text = read_csv(csv, dtype=str, usecols=codes, **how)
+            for c in codes:
+                if as_text[c].dropna().str.contains(NUMBER_AS_CODE).any():
+                    df[c] = as_text[c]
         return df
     raise FileNotFoundError(f"table {name!r}: neither {parquet.name} nor {csv.name} in {directory}")
-
-
-def _numbers_unless_codes(s: pd.Series) -> pd.Series:
-    """A column read as strings as pandas would have guessed it (int64, float64 with nulls), unless a
-    value is written in a way its number loses ("007", "+1", " 5"); then strings (object, as guessing gives)."""
-    vals = s.dropna()
-    if vals.empty or vals.str.contains(NUMBER_AS_CODE).any():
-        return s
-    numbers = pd.to_numeric(s, errors="coerce")
-    return numbers if numbers[s.notna()].notna().all() else s
 
 
 def _code_columns(table) -> list[str]:

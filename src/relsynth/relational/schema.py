@@ -255,9 +255,12 @@ class Schema:
         `lookups`: tables copied as they are; `overrides`: table -> {column: kind} to correct a guess.
 
         The returned schema's `inference` (table -> column -> reason) says why each kind was
-        chosen; the same lines are logged at INFO. A mostly unique column whose values are mostly
-        rarer than 5 rows is inferred as text, not categorical: as categories they would all be
-        generated as missing.
+        chosen; the same lines are logged at INFO. A column whose rows mostly hold values rarer
+        than 5 rows is inferred as text when it is mostly unique or has more than 10 distinct
+        values, not categorical: as categories those rows would all be written as a few frequent
+        values. A date or integer kind is chosen only when every value reads as one (zero-padded
+        codes, integers past 64 bits and dates with a placeholder are labels), so the schema reads
+        the frames it was inferred from.
         """
         from relsynth.relational._infer import infer_kind_and_reason
 

@@ -78,6 +78,11 @@ def test_milliseconds_and_microseconds_are_kept_and_whole_seconds_stay_whole():
     assert pre.decode(pre.encode(times), rng).tolist()[:3] == times.tolist()[:3]  # exact values keep microseconds
 
 
+def test_a_tiny_tables_constant_keeps_its_token():
+    pre = NumericPreproc(min_count=5).fit(pd.Series([20.0] * 4, name="t.vat"))  # 4 rows, one value, never null
+    assert pre.points == [20.0] and pre.decode(pre.encode(pd.Series([20.0] * 4)), RNG).tolist() == [20.0] * 4
+
+
 def test_counts_are_exact_up_to_max_exact_then_binned():
     counts = pd.Series(list(range(10)) * 20 + [150, 400])
     pre = CountPreproc(max_exact=20).fit(counts)

@@ -180,6 +180,8 @@ class NumericPreproc(ColumnPreproc):
         quantiles = np.quantile(rest, np.linspace(0, 1, n_rest_bins + 1)) if len(rest) else np.array([])
         edges = np.unique(self._on_grid(quantiles))
         self.edges = edges.tolist() if len(edges) >= 2 else []
+        if not self.points and not self.edges:  # one value, in fewer than min_count rows (a tiny table's constant)
+            self.points = np.unique(rest).tolist()  # its own token: nothing else could be written
         self.sub_edges = _within_bin_quantiles(rest, self.edges, self.n_sub)
         self.log_sub = log_scaled_intervals(self.sub_edges, rest)
         return self
