@@ -499,7 +499,7 @@ class TextPreproc:
             if parent_text and len(frame) and (col not in frame.columns or frame[col].isna().all()):
                 log.warning(
                     "the parent text %s.%s is empty: generate the %r texts before the %r texts, so each text "
-                    "is written in the context it was trained on",
+                    "is written in the context it was trained on (in the Kedro project: add it to text_tables)",
                     table,
                     col,
                     table,
