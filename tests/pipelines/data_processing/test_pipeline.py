@@ -11,7 +11,7 @@ from kedro.runner import SequentialRunner
 
 from relsynth.pipelines.data_processing import create_pipeline
 from relsynth.pipelines.data_processing.nodes import split_database, validate_database
-from relsynth.relational import Categorical, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import Categorical, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table, Text
 
 SPLIT = {"test_ratio": 0.2, "valid_ratio": 0.2, "seed": 0}
 TEXT_TABLES = ["artist", "album", "track"]  # the tiny database's tables with text columns
@@ -75,6 +75,13 @@ def test_a_root_of_few_rows_with_many_descendants_each_is_flagged_as_a_possible_
     with caplog.at_level(logging.WARNING):
         validate_database(RelationalData({"nation": nations, "customer": customers}, schema))
     assert "root table 'nation' has 5 rows, each with 80 rows of ['customer']" in caplog.text
+    caplog.clear()
+    with_text = Schema(nation=Table(id=PrimaryKey(), name=Text()), customer=schema.tables["customer"])
+    strict = RelationalData({"nation": nations, "customer": customers}, with_text)
+    strict._add_sql_types({"nation": {"name": {"type": "VARCHAR", "nullable": False}}})
+    with caplog.at_level(logging.WARNING), pytest.raises(ValueError, match="name it in lookups"):
+        validate_database(strict, [])  # the lookup warning comes first, and the error names that way out too
+    assert "root table 'nation' has 5 rows" in caplog.text
 
 
 def test_split_database_by_root_entity(tiny_database: RelationalData) -> None:

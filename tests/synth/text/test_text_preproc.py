@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from relsynth.relational import RelationalData, Schema, Table, Text
@@ -62,6 +64,17 @@ def test_context_rounds_numbers_names_lookups_and_includes_parent_text(tiny_data
     ids = pre.encode_contexts([first])[0]
     assert pre.token_id("; album.title=") in ids
     assert len(ids) < len(first) / 2
+
+
+def test_empty_parent_texts_are_one_warning_with_both_ways_out(tiny_database: RelationalData, caplog):
+    db = with_track_names(tiny_database)
+    pre = TextPreproc.from_schema_table(db.schema, "track", vocab_size=400).fit(db)
+    frames = dict(db.data)
+    frames["album"] = frames["album"].assign(title=None)
+    with caplog.at_level(logging.WARNING):
+        pre.contexts(RelationalData(frames, db.schema))
+    assert caplog.text.count("the parent text(s) ['album.title'] are empty") == 1
+    assert "generate the 'album' texts before the 'track' texts" in caplog.text and "text_tables" in caplog.text
 
 
 def test_context_of_a_root_table_has_own_values_only(tiny_database: RelationalData):

@@ -28,9 +28,9 @@ def validate_database(database: RelationalData, text_tables: list[str] | None = 
             f"root table(s) {too_small} have fewer than {MIN_ROOT_ENTITIES} rows: a train/valid/test split "
             "needs at least one entity in each part; add data or check the schema's foreign keys"
         )
+    _warn_of_few_large_entities(database)  # first: a lookup read as a root explains what follows
     if text_tables is not None:
         _check_text_tables(database, text_tables)
-    _warn_of_few_large_entities(database)
     log.info("valid database, roots %s, lookups %s, rows %s", schema.roots, list(schema.lookups), database.n_rows())
     return database
 
@@ -70,7 +70,8 @@ def _check_text_tables(database: RelationalData, text_tables: list[str]) -> None
     not_null = [f"{t}.{c}" for t, cs in untexted.items() for c in cs if c in database.not_null_columns(t)]
     how = (
         f"add {sorted(untexted)} to text_tables (conf/local/parameters_text_training.yml; now {text_tables}) to "
-        "generate them, or declare those columns categorical in the schema"
+        "generate them, or declare those columns categorical in the schema (or, for a lookup read as a table of "
+        "its own, name it in lookups)"
     )
     if not_null:
         raise ValueError(

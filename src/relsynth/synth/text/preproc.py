@@ -491,20 +491,14 @@ class TextPreproc:
         df = self._table_frame(data)
         parent_rows = self._parent_rows(data) if self.schema.parent(self.table) is not None else None
         parts: list[np.ndarray] = []
+        empty_parent_texts: list[str] = []
         for _, table, col in self.context_columns():
             frame = df if table == self.table else data[table]
             parent_text = table != self.table and col in self.schema.tables[table].text_columns
             if col not in frame.columns and not parent_text:
                 raise ValueError(f"context column {table}.{col} is missing from the data")
             if parent_text and len(frame) and (col not in frame.columns or frame[col].isna().all()):
-                log.warning(
-                    "the parent text %s.%s is empty: generate the %r texts before the %r texts, so each text "
-                    "is written in the context it was trained on (in the Kedro project: add it to text_tables)",
-                    table,
-                    col,
-                    table,
-                    self.table,
-                )
+                empty_parent_texts.append(f"{table}.{col}")
             if col not in frame.columns:
                 values = np.full(len(frame), NULL_VALUE, dtype=object)
             else:
@@ -512,6 +506,15 @@ class TextPreproc:
             if table != self.table:
                 values = _take(values, parent_rows)
             parts.append(values)
+        if empty_parent_texts:  # one line for all of them
+            log.warning(
+                "the parent text(s) %s are empty: generate the %r texts before the %r texts, so each text is written "
+                "in the context it was trained on (in the Kedro project: add %r to text_tables)",
+                empty_parent_texts,
+                self.schema.parent(self.table).parent,
+                self.table,
+                self.schema.parent(self.table).parent,
+            )
         out = np.full(len(df), "", dtype=object)
         for label, values in zip(self.field_labels, parts, strict=True):
             out = out + label + values  # object arrays: elementwise str concatenation
