@@ -227,10 +227,15 @@ def test_parquet_decimals_and_dates_come_back_as_decimals_and_dates(tmp_path: Pa
     schema = Schema(t=Table(id=PrimaryKey(), price=Numeric(), qty=Integer(), day=Date()))
     RelationalData.from_dir(tmp_path, schema=schema).to_dir(tmp_path / "out")
     back = pq.read_table(tmp_path / "out" / "t.parquet")
-    assert pa.types.is_decimal(back.schema.field("price").type) and back.schema.field("price").type.scale == 2
-    assert pa.types.is_decimal(back.schema.field("qty").type) and back.schema.field("qty").type.scale == 2
+    assert back.schema.field("price").type == pa.decimal128(15, 2)  # as declared, not as the values need
+    assert back.schema.field("qty").type == pa.decimal128(15, 2)
     assert back.schema.field("day").type == pa.date32()
     assert back.column("price").to_pylist() == money.to_pylist() and back.column("day").to_pylist() == day.to_pylist()
+    from relsynth.relational.files import write_parquet
+
+    big = pd.DataFrame({"x": [decimal.Decimal("12345.67")]})  # more digits than DECIMAL(4, 2) holds
+    write_parquet(big, tmp_path / "big.parquet", {"x": (4, 2)})
+    assert pq.read_table(tmp_path / "big.parquet").column("x").to_pylist() == [decimal.Decimal("12345.67")]
 
 
 def test_from_dir_prefers_parquet_over_csv(tmp_path: Path):

@@ -23,7 +23,15 @@ from relsynth.relational._coerce import (
 )
 from relsynth.relational.columns import Column
 from relsynth.relational.errors import DataError, SchemaError
-from relsynth.relational.files import atomic_dir, read_csv, read_json, read_parquet, write_text_atomic
+from relsynth.relational.files import (
+    DECIMAL_PRECISION,
+    atomic_dir,
+    read_csv,
+    read_json,
+    read_parquet,
+    write_parquet,
+    write_text_atomic,
+)
 from relsynth.relational.schema import Schema
 
 log = logging.getLogger(__name__)
@@ -178,6 +186,9 @@ class RelationalData:
                     f"fit the kind, e.g. {_examples(df[col][bad])}{_hint(kind.kind, df[col][bad])}"
                 )
             fmt = source_format(df[col], kind.kind, date_format)
+            precision = df.attrs.get(DECIMAL_PRECISION, {}).get(col)
+            if fmt is not None and "decimal_places" in fmt and precision:
+                fmt[DECIMAL_PRECISION] = int(precision)
             if fmt is not None:
                 self.formats.setdefault(name, {})[col] = fmt
             cols[col] = series.reset_index(drop=True)
@@ -327,13 +338,22 @@ class RelationalData:
         A non-empty `path` without a `schema.yaml` is refused (it was not written here)."""
         with atomic_dir(path, marker=SCHEMA_FILE) as tmp:
             for name in self.data:
-                self.to_source(name).to_parquet(tmp / f"{name}.parquet", index=False)
+                write_parquet(self.to_source(name), tmp / f"{name}.parquet", self._decimal_types(name))
             write_text_atomic(tmp / SCHEMA_FILE, self.schema.to_yaml())
             sql_types = {
                 t: {c: f[SQL_FORMAT] for c, f in cols.items() if SQL_FORMAT in f} for t, cols in self.formats.items()
             }
             if any(sql_types.values()):
                 write_text_atomic(tmp / SQL_TYPES_FILE, json.dumps({t: c for t, c in sql_types.items() if c}, indent=1))
+
+    def _decimal_types(self, table: str) -> dict[str, tuple[int, int]]:
+        """Column -> (precision, scale) of the source's parquet decimals."""
+        fmts = self.formats.get(table, {})
+        return {
+            c: (f[DECIMAL_PRECISION], f["decimal_places"])
+            for c, f in fmts.items()
+            if f and DECIMAL_PRECISION in f and "decimal_places" in f
+        }
 
     @classmethod
     def from_dir(cls, path: str | Path, schema: Schema | None = None, orphans: str = "error") -> RelationalData:

@@ -109,16 +109,44 @@ def write_text_atomic(file: str | Path, text: str) -> None:
 
 
 # ---- reading: every error names the file --------------------------------------------------------
+DECIMAL_PRECISION = "decimal_precision"  # a frame's attrs key: column -> declared precision of a parquet decimal
+
+
 def read_parquet(file: Path, what: str = "table") -> pd.DataFrame:
     """A parquet file; a truncated or damaged one is a `LoadError` naming it."""
     import pyarrow
+    import pyarrow.parquet
 
     try:
-        return pd.read_parquet(file)
+        df = pd.read_parquet(file)
+        # decimals' declared precision, which their Decimal values do not carry (to_dir writes it back)
+        fields = pyarrow.parquet.read_schema(file)
+        df.attrs[DECIMAL_PRECISION] = {f.name: f.type.precision for f in fields if pyarrow.types.is_decimal(f.type)}
+        return df
     except (pyarrow.ArrowException, OSError, ValueError) as e:
         if isinstance(e, FileNotFoundError):
             raise
         raise LoadError(f"{file}: not a readable parquet {what} ({type(e).__name__}: {e}); write it again") from None
+
+
+def write_parquet(df: pd.DataFrame, file: Path, decimals: dict[str, tuple[int, int]] | None = None) -> None:
+    """`df` as a parquet file; `decimals` (column -> precision, scale) are written as those decimal
+    types, as the source declared them, where every value fits (else as the values make them)."""
+    import pyarrow
+
+    schema = None
+    if decimals:
+        schema = pyarrow.Schema.from_pandas(df, preserve_index=False)
+        for col, (precision, scale) in decimals.items():
+            i = schema.get_field_index(col)
+            if i >= 0 and pyarrow.types.is_decimal(schema.field(i).type):
+                schema = schema.set(i, pyarrow.field(col, pyarrow.decimal128(precision, scale)))
+    try:
+        df.to_parquet(file, index=False, schema=schema)
+    except (pyarrow.ArrowInvalid, ValueError):
+        if schema is None:
+            raise
+        df.to_parquet(file, index=False)  # a generated value needs more digits than declared: the values' own type
 
 
 def read_csv(file: Path, what: str = "table", **kw) -> pd.DataFrame:
