@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import warnings
 
 import numpy as np
@@ -12,7 +13,7 @@ from shop_data import RARE_SEGMENTS
 from tabular_checks import slot_of
 
 from relsynth.relational import RelationalData
-from relsynth.synth import NumericPreproc, TabularPreproc
+from relsynth.synth import NumericPreproc, TabularModel, TabularPreproc
 from relsynth.synth.tabular._tables import pk_format
 
 
@@ -48,12 +49,20 @@ def test_seen_values_do_not_warn(shop, shop_preproc):
         shop_preproc.transform(shop)
 
 
-def test_empty_table_is_a_clear_error(shop):
+@pytest.mark.filterwarnings("ignore:orphans dropped")  # the empty roots take their trees with them
+def test_an_empty_child_table_stays_empty_and_an_empty_root_is_a_clear_error(shop, tiny_size, caplog):
     tables = {t: shop[t] for t in shop.schema.tables}
     tables["note"] = shop["note"].iloc[:0]
     data = RelationalData(tables, shop.schema)
-    with pytest.raises(ValueError, match="'note' is empty"):
-        TabularPreproc.from_schema(shop.schema).fit(data)
+    with caplog.at_level(logging.WARNING):
+        pre = TabularPreproc.from_schema(shop.schema).fit(data)
+    assert "table 'note' is empty: it stays empty" in caplog.text
+    out = TabularModel.build(pre, size=tiny_size).generate(20, seed=0)
+    assert len(out["note"]) == 0 and list(out["note"].columns) == list(shop["note"].columns)
+    assert len(out["order"]) > 0  # the rest of the tree is generated
+    roots = {t: (shop[t].iloc[:0] if shop.schema.parent(t) is None else shop[t]) for t in shop.schema.tables}
+    with pytest.raises(ValueError, match="root table '.*' is empty"):
+        TabularPreproc.from_schema(shop.schema).fit(RelationalData(roots, shop.schema, orphans="drop"))
 
 
 @pytest.mark.parametrize(

@@ -211,8 +211,10 @@ class TabularPreproc:
         self.layouts, self.slots = {}, []
         offset = N_SPECIAL
         for table in self.schema.depth_first():
-            if len(data[table]) == 0:
-                raise ValueError(f"table {table!r} is empty: nothing to learn its columns from")
+            if len(data[table]) == 0 and self.schema.parent(table) is None:
+                raise ValueError(f"root table {table!r} is empty: there is no entity to learn from")
+            if len(data[table]) == 0:  # every count of it is 0, so it is never generated: its columns need no fit
+                log.warning("table %r is empty: it stays empty in the synthetic database", table)
             fields, children = self.modelled_columns(table), self.schema.children(table)
             layout = TableLayout(table, fields or ([PLACEHOLDER] if not children else []), children)
             for col in layout.fields:
