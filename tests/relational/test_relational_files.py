@@ -26,6 +26,7 @@ from relsynth.relational import (
     Text,
     Time,
 )
+from relsynth.relational.files import LoadError, write_parquet
 
 ROOT = Path(__file__).resolve().parents[2]
 CHINOOK = ROOT / "data" / "01_raw" / "chinook"
@@ -231,11 +232,17 @@ def test_parquet_decimals_and_dates_come_back_as_decimals_and_dates(tmp_path: Pa
     assert back.schema.field("qty").type == pa.decimal128(15, 2)
     assert back.schema.field("day").type == pa.date32()
     assert back.column("price").to_pylist() == money.to_pylist() and back.column("day").to_pylist() == day.to_pylist()
-    from relsynth.relational.files import write_parquet
 
     big = pd.DataFrame({"x": [decimal.Decimal("12345.67")]})  # more digits than DECIMAL(4, 2) holds
     write_parquet(big, tmp_path / "big.parquet", {"x": (4, 2)})
     assert pq.read_table(tmp_path / "big.parquet").column("x").to_pylist() == [decimal.Decimal("12345.67")]
+
+
+def test_a_csv_row_with_fewer_fields_than_the_header_is_refused(tmp_path: Path):
+    schema = Schema(t=Table(id=PrimaryKey(), a=Integer(), b=Text()))
+    (tmp_path / "t.csv").write_text('id,a,b\n1,2,"two\nlines"\n2,3\n3,,\n')  # line 4 lacks b; line 5 has it empty
+    with pytest.raises(LoadError, match=r"t.csv.*1 row\(s\) have fewer fields than the header's 3 \(line 4 has 2\)"):
+        RelationalData.from_dir(tmp_path, schema=schema)
 
 
 def test_from_dir_prefers_parquet_over_csv(tmp_path: Path):

@@ -150,13 +150,34 @@ def write_parquet(df: pd.DataFrame, file: Path, decimals: dict[str, tuple[int, i
 
 
 def read_csv(file: Path, what: str = "table", **kw) -> pd.DataFrame:
-    """A CSV file; an unreadable one is a `LoadError` naming it."""
+    """A CSV file; an unreadable one is a `LoadError` naming it, and so is one with a row of fewer
+    fields than its header (pandas would read the missing ones as nulls, as it refuses a row of more)."""
     try:
-        return pd.read_csv(file, **kw)
+        df = pd.read_csv(file, **kw)
     except FileNotFoundError:
         raise
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, OSError) as e:
         raise LoadError(f"{file}: not a readable CSV {what} ({type(e).__name__}: {e})") from None
+    short, width = _short_rows(file)
+    if short:
+        lines = ", ".join(f"line {n} has {k}" for n, k in short[:3])
+        raise LoadError(
+            f"{file}: not a readable CSV {what}: {len(short)} row(s) have fewer fields than the header's {width} "
+            f"({lines}); pandas would read the missing ones as nulls"
+        )
+    return df
+
+
+def _short_rows(file: Path) -> tuple[list[tuple[int, int]], int]:
+    """(line, fields) of each record with fewer fields than the header (blank lines aside), and the header's count."""
+    import csv
+
+    with open(file, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None:
+            return [], 0
+        return [(reader.line_num, len(r)) for r in reader if r and len(r) < len(header)], len(header)
 
 
 def read_json(file: Path, what: str = "JSON file") -> object:
