@@ -41,6 +41,29 @@ def test_a_number_keeps_its_count_of_digits_and_its_zero_padding():
     assert replacer("Tel 41", rng)[0] in ("Tel 13", "Tel 25")  # a 2-digit number word
 
 
+def test_numbers_come_from_the_texts_numbers_not_from_the_rounded_contexts():
+    import pandas as pd
+
+    from relsynth.relational import Numeric, PrimaryKey, RelationalData, Schema, Table, Text
+    from relsynth.synth.text import TextPreproc
+
+    n = 40
+    frame = pd.DataFrame(
+        {
+            "id": range(n),
+            "amount": [5_900 + i for i in range(n)],  # every context says amount=5900 (2 significant digits)
+            "note": [f"Room {4200 + i % 2} of {1000 + i}" for i in range(n)],  # 4200, 4201 shared; the rest one each
+        }
+    )
+    data = RelationalData({"t": frame}, Schema(t=Table(id=PrimaryKey(), amount=Numeric(), note=Text())))
+    pre = TextPreproc.from_schema_table(data.schema, "t", vocab_size=300).fit(data)
+    assert "5900" in pre.config.words and "5900" not in pre.config.text_numbers  # a context's rounded number
+    assert {" 4200", " 4201"} <= set(pre.config.text_numbers)
+    replacer = RareWordReplacer(pre.config.words, numbers=pre.config.text_numbers)
+    rng = np.random.default_rng(0)
+    assert {replacer(" 9999", rng)[0] for _ in range(30)} == {" 4200", " 4201"}
+
+
 def test_a_word_without_any_real_word_of_its_kind_is_left_out_never_kept():
     out, n = RareWordReplacer([" 1999"])("Zorblax", np.random.default_rng(0))
     assert out == "" and n == 1

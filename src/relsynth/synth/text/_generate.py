@@ -130,7 +130,9 @@ def _decoder(preproc, replace: TextColumnStats | None, rng: np.random.Generator)
     is given (a word of the row's context stays: see _rare_words)."""
     replacer = None
     if replace is not None and preproc.config.words:
-        replacer = RareWordReplacer(preproc.config.words, replace.word_pairs, replace.pair_share)
+        replacer = RareWordReplacer(
+            preproc.config.words, replace.word_pairs, replace.pair_share, numbers=preproc.config.text_numbers
+        )
 
     def decode(ids: list[list[int]], rows: list[RowWords]) -> list[str]:
         texts = preproc.decode_batch(ids, [r.copies for r in rows])

@@ -5,8 +5,9 @@ the real ones — a one-word artist name is one word, then the end — but the s
 invented ("Olelaconon") or, worse, may rebuild a word that fewer than `word_k` entities used.
 `RareWordReplacer` swaps every letter or number piece that is not a word token for a word token
 of the same shape: leading space, letters or digits, case pattern (Title, UPPER, lower) and a
-similar length; a number, as many digits (a number word of that count, else random digits after
-the spelled number's leading zeros: `Customer#000000145` stays 9 digits). Every word of the result is then one at least `word_k` entities used, as with
+similar length; a number, as many digits (a number word of that count that the texts use, else
+random digits after the spelled number's leading zeros: `Customer#000000145` stays 9 digits; the
+contexts' numbers, rounded to 5900, are no text's numbers). Every word of the result is then one at least `word_k` entities used, as with
 word tokens only, while the text keeps the shape the model gave it.
 
 Replacement words also keep word order real texts use, at the rate real texts do: where the
@@ -67,8 +68,17 @@ class RareWordReplacer:
     make the choice prefer words that pair with their neighbours while the texts it has written so
     far (one instance per column) reuse fewer pairs than that; without them every choice is uniform."""
 
-    def __init__(self, words: list[str], pairs: dict[str, int] | None = None, pair_share: float = 0.0):
+    def __init__(
+        self,
+        words: list[str],
+        pairs: dict[str, int] | None = None,
+        pair_share: float = 0.0,
+        numbers: list[str] | None = None,
+    ):
+        """`numbers`: the number words a spelled number may become (`TextPreprocConfig.text_numbers`);
+        None: every number among `words`."""
         self.known = set(words)
+        allowed_numbers = None if numbers is None else set(numbers)
         self.by_shape: dict[tuple, list[str]] = defaultdict(list)
         self.by_coarse: dict[tuple, list[str]] = defaultdict(list)  # without the length class
         self.by_kind: dict[tuple, list[str]] = defaultdict(list)  # leading space, digits? only
@@ -77,7 +87,7 @@ class RareWordReplacer:
         for w in words:
             if WORD_PIECE.fullmatch(w):
                 s = shape(w)
-                if s[1]:
+                if s[1] and (allowed_numbers is None or w in allowed_numbers):
                     self.by_digits[(w.startswith(" "), len(w.lstrip(" ")))].append(w)
                 self.by_shape[s].append(w)
                 self.by_coarse[s[:3]].append(w)

@@ -99,6 +99,9 @@ class TextPreprocConfig:
     copy_slots: int = 0  # copy tokens: the parent's first text words a text may repeat (0: none, in older
     #                      saves, and after fit where fewer than MIN_COPY_RATE of the texts repeat their parent)
     words: list[str] = field(default_factory=list)  # the word tokens, set by fit
+    text_numbers: list[str] | None = None  # the number words the texts use (>= word_k entities), set by fit: what
+    #                      a spelled number may be replaced by (context numbers are rounded, 5900: not text numbers);
+    #                      None in older saves: every number word
     stats: dict[str, TextColumnStats] = field(default_factory=dict)  # per text column, set by fit
 
 
@@ -216,7 +219,7 @@ class TextPreproc:
             raise ValueError(f"table {self.table!r} has no text and no context to train a tokenizer on")
         self.tokenizer = self._train_tokenizer(corpus)
         entity = _entity_ids(self.schema, data, self.table) if self.config.word_k else None
-        self.config.words = self._fit_words(df, contexts, entity)
+        self.config.words, self.config.text_numbers = self._fit_words(df, contexts, entity)
         copies = self.copy_words(data) if self._parent_text_columns() else None
         self._reset_tables()
         for col, values in texts.items():
@@ -247,12 +250,16 @@ class TextPreproc:
         )
         return self
 
-    def _fit_words(self, df: pd.DataFrame, contexts: list[str], entity: np.ndarray | None) -> list[str]:
-        """Pieces of the texts and contexts used by >= word_k distinct root entities (the most used first)."""
+    def _fit_words(
+        self, df: pd.DataFrame, contexts: list[str], entity: np.ndarray | None
+    ) -> tuple[list[str], list[str]]:
+        """Pieces of the texts and contexts used by >= word_k distinct root entities (the most used
+        first), and the number pieces among them that the texts alone have that many users of."""
         k = self.config.word_k
         if entity is None or self.config.max_words == 0:
-            return []
+            return [], []
         users: dict[str, set] = defaultdict(set)
+        in_texts: dict[str, set] = defaultdict(set)
         strings = [(df[c].to_numpy(dtype=object), False) for c in self.text_columns] + [(contexts, True)]
         for values, is_context in strings:
             for row, value in enumerate(values):
@@ -260,9 +267,12 @@ class TextPreproc:
                     for piece in self._pieces(value, is_context):
                         if isinstance(piece, str):
                             users[piece].add(entity[row])
+                            if not is_context and piece.lstrip(" ").isdigit():
+                                in_texts[piece].add(entity[row])
         kept = [(len(e), w) for w, e in users.items() if len(e) >= k]
         kept.sort(key=lambda x: (-x[0], x[1]))
-        return [w for _, w in kept[: self.config.max_words]]
+        words = [w for _, w in kept[: self.config.max_words]]
+        return words, [w for w in words if len(in_texts.get(w, ())) >= k]
 
     def _train_tokenizer(self, corpus: list[str]) -> Tokenizer:
         tokenizer = Tokenizer(models.BPE())
