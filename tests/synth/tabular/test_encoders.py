@@ -83,6 +83,14 @@ def test_a_tiny_tables_constant_keeps_its_token():
     assert pre.points == [20.0] and pre.decode(pre.encode(pd.Series([20.0] * 4)), RNG).tolist() == [20.0] * 4
 
 
+def test_integers_at_the_ends_of_int64_decode_without_error():
+    values = pd.Series([2**63 - 1, 0, -5, 7, -(2**63)] * 10, dtype="Int64", name="t.big")
+    pre = NumericPreproc(kind="integer").fit(values)
+    back = pre.decode(pre.encode(values), RNG)
+    assert back.dtype == "Int64" and back.tolist()[1:4] == [0, -5, 7]  # small values exact
+    assert back.iloc[0] > 2**62 and back.iloc[4] < -(2**62)  # the ends: float64's nearest inside the range
+
+
 def test_counts_are_exact_up_to_max_exact_then_binned():
     counts = pd.Series(list(range(10)) * 20 + [150, 400])
     pre = CountPreproc(max_exact=20).fit(counts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -53,6 +54,17 @@ def test_child_counts_above_max_exact_are_drawn_in_their_range(shop, tiny_size):
         n = out[child][fk].value_counts().reindex(out[parent]["id"], fill_value=0)
         assert (n > 1).any(), f"{parent}->{child}: no range token was generated"
         assert (n[n > 1] >= edges[0]).all() and (n < edges[-1]).all(), f"{parent}->{child}: a count outside its ranges"
+
+
+def test_root_counts_follow_the_root_shares_on_average_whatever_the_table_order(shop_preproc):
+    shares = shop_preproc.stats["root_shares"]
+    counts = {r: 0 for r in shares}
+    rng = np.random.default_rng(0)
+    for _ in range(2_000):
+        for root in generation._plan(shop_preproc, 3, None, rng)[0]:
+            counts[root] += 1
+    for root, share in shares.items():  # 3 entities a time: the rounding remainder no longer all goes to the first root
+        assert abs(counts[root] / 6_000 - share) < 0.02, (root, counts[root] / 6_000, share)
 
 
 def test_masks_hold_against_a_model_that_prefers_forbidden_tokens(shop, shop_preproc, tiny_size):

@@ -154,8 +154,11 @@ def _plan(pre: TabularPreproc, n_samples, ctx, rng) -> tuple[list[str], list[dic
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
     shares = pre.stats.get("root_shares") or {r: 1 / len(schema.roots) for r in schema.roots}
     names = list(shares)
-    counts = np.floor(np.array([shares[r] for r in names]) * n_samples).astype(int)
-    counts[0] += n_samples - counts.sum()
+    expected = np.array([shares[r] for r in names]) * n_samples
+    counts = np.floor(expected).astype(int)
+    left = n_samples - int(counts.sum())
+    if left:  # the rest drawn in proportion to what each root's share misses: right on average, in any table order
+        counts += rng.multinomial(left, (expected - counts) / (expected - counts).sum())
     return [r for r, c in zip(names, counts, strict=True) for _ in range(c)], None
 
 

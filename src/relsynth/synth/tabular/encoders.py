@@ -401,8 +401,8 @@ def _from_number(x: np.ndarray, kind: str, dtype: str, decimals: int = 0) -> pd.
     if kind == "time":
         micros = pd.Series(np.round(np.nan_to_num(x) * 1e6 / 10 ** (6 - decimals)) * 10 ** (6 - decimals))
         return micros.where(~np.isnan(x)).map(_time_of_day, na_action="ignore").astype(object).where(~np.isnan(x), None)
-    if kind == "integer":
-        return pd.Series(np.round(x)).astype("Int64")
+    if kind == "integer":  # float64 holds int64's ends as 2**63: kept inside the range (digits past 2**53 are float's)
+        return pd.Series(np.clip(np.round(x), -(2.0**63), np.nextafter(2.0**63, 0))).astype("Int64")
     return pd.Series(x, dtype="float64")
 
 
