@@ -316,3 +316,28 @@ def test_sample_cells_show_numbers_one_way_without_exponents():
 
     values = [129_300.5, 3_854.0, 0.99, -12.345, 0.0]
     assert [_cell(v, None) for v in values] == ["129,300.5", "3,854", "0.99", "-12.35", "0"]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_table_the_held_out_part_lacks_is_not_scored_and_does_not_sink_the_overall(tmp_path):
+    from relsynth.relational import Categorical, ForeignKey, Integer, Numeric, PrimaryKey, Table
+
+    rng = np.random.default_rng(0)
+    schema = Schema(
+        big=Table(id=PrimaryKey(), x=Numeric()),
+        small=Table(id=PrimaryKey(), y=Categorical()),
+        kid=Table(id=PrimaryKey(), small=ForeignKey(parent="small"), k=Integer()),
+    )
+    frames = {
+        "big": pd.DataFrame({"id": range(1, 101), "x": rng.normal(size=100)}),
+        "small": pd.DataFrame({"id": [1], "y": ["a"]}),
+        "kid": pd.DataFrame({"id": [1, 2], "small": [1, 1], "k": [1, 2]}),
+    }
+    data = RelationalData(frames, schema)
+    train, test = data.split(ratio=0.3, seed=0)
+    assert len(test["small"]) == 0  # the one small root went to training
+    result = report(train, test, train, path=tmp_path / "r.html")
+    q = result["quality"]
+    assert q["tables"]["small"]["column_shapes"] is None and q["edges"]["small->kid"]["cardinality"] is None
+    assert result["overall"]["quality"] == q["tables"]["big"]["column_shapes"] > 50  # was ~7 with zeros
+    assert any("have no row in the held-out data" in w for w in q["warnings"])

@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import time
 import warnings
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -177,15 +178,25 @@ def _empty_note(name: str, n_real: int, n_synth: int, notes: Notes) -> None:
 
 
 def table_quality(
-    real: RelationalData, synth: RelationalData, table: str, notes: Notes, max_pairs: int, max_rows: int, seed: int
+    real: RelationalData,
+    synth: RelationalData,
+    table: str,
+    notes: Notes,
+    max_pairs: int,
+    max_rows: int,
+    seed: int,
+    unscored: frozenset[str] = frozenset(),
 ) -> dict:
-    """Column shapes and pair trends of one table."""
+    """Column shapes and pair trends of one table (None for a table of `unscored`)."""
     roles = column_roles(real.schema, table)
     r, s = encode(real[table], roles), encode(synth[table], roles)
-    _empty_note(table, len(r), len(s), notes)
+    if table not in unscored:
+        _empty_note(table, len(r), len(s), notes)
     columns = _column_details(r, s, roles, table, notes)
     pairs = _pairs(list(itertools.combinations(roles, 2)), max_pairs, seed)
     pair_list = _pair_details(subsample(r, max_rows, seed), subsample(s, max_rows, seed), roles, pairs)
+    if table in unscored:
+        _unscore(columns.values(), pair_list)
     return {
         "n_rows_real": len(r),
         "n_rows_synth": len(s),
@@ -195,6 +206,11 @@ def table_quality(
         "columns": columns,
         "pairs": pair_list,
     }
+
+
+def _unscore(columns, pairs) -> None:
+    for item in [*columns, *pairs]:
+        item["score"] = None
 
 
 # ---- edges ---------------------------------------------------------------------------------
@@ -221,12 +237,23 @@ def denormalise(data: RelationalData, edge: Edge) -> tuple[pd.DataFrame, dict[st
 
 
 def edge_quality(
-    real: RelationalData, synth: RelationalData, edge: Edge, notes: Notes, max_pairs: int, max_rows: int, seed: int
+    real: RelationalData,
+    synth: RelationalData,
+    edge: Edge,
+    notes: Notes,
+    max_pairs: int,
+    max_rows: int,
+    seed: int,
+    unscored: frozenset[str] = frozenset(),
 ) -> dict:
-    """Children-per-parent similarity and parent -> child pair trends of one edge."""
+    """Children-per-parent similarity and parent -> child pair trends of one edge (None where its
+    parent or child table is `unscored`)."""
     name = f"{edge.parent}->{edge.child}"
     cr, cs = children_counts(real, edge), children_counts(synth, edge)
-    if len(cr) and len(cs):
+    skip = edge.parent in unscored or edge.child in unscored
+    if skip:
+        cardinality = cardinality_tv = None
+    elif len(cr) and len(cs):
         cardinality, cardinality_tv = pct(KSComplement.compute(cr, cs)), pct(tv_complement(cr, cs))
     else:
         cardinality = cardinality_tv = 0.0 if len(cr) or len(cs) else None
@@ -239,6 +266,8 @@ def edge_quality(
     pair_list = _pair_details(
         subsample(jr, max_rows, seed), subsample(js, max_rows, seed), roles, _pairs(pc_pairs, max_pairs, seed)
     )
+    if skip:
+        _unscore([], pair_list)
     return {
         "parent": edge.parent,
         "child": edge.child,
@@ -257,7 +286,13 @@ def edge_quality(
 
 # ---- the whole database --------------------------------------------------------------------
 def quality_scores(
-    real: RelationalData, synth: RelationalData, *, max_pairs: int = 50, max_rows: int = 20_000, seed: int = 0
+    real: RelationalData,
+    synth: RelationalData,
+    *,
+    max_pairs: int = 50,
+    max_rows: int = 20_000,
+    seed: int = 0,
+    unscored: Iterable[str] = (),
 ) -> dict:
     """Scores (0–100) of `synth` against `real` per synthesised table, per parent -> child edge and overall.
 
@@ -268,16 +303,24 @@ def quality_scores(
     childless_share_real/_synth, pairs, ...}}, "warnings": [...]}`.
     A score is None where there is nothing to compare (no such columns); `overall.quality`, the mean of
     the four parts that have a score, is always a number. Pairs are sampled (at most `max_pairs` per
-    table and per edge, rows at most `max_rows`) with `seed`.
+    table and per edge, rows at most `max_rows`) with `seed`. Tables of `unscored` (and their edges)
+    get None: `report` passes those the held-out data has no row of, which nothing can judge.
     """
     check_same_schema(real, synth, "the synthetic data")
     notes = Notes()
-    tables = {t: table_quality(real, synth, t, notes, max_pairs, max_rows, seed) for t in real.schema.synth_tables}
+    unscored = frozenset(unscored)
+    if unscored:
+        notes.warn(f"table(s) {sorted(unscored)} have no row in the held-out data: not scored, nor their edges")
+    tables = {
+        t: table_quality(real, synth, t, notes, max_pairs, max_rows, seed, unscored) for t in real.schema.synth_tables
+    }
     edges = {}
     for t in real.schema.synth_tables:
         edge = real.schema.parent(t)
         if edge is not None:
-            edges[f"{edge.parent}->{edge.child}"] = edge_quality(real, synth, edge, notes, max_pairs, max_rows, seed)
+            edges[f"{edge.parent}->{edge.child}"] = edge_quality(
+                real, synth, edge, notes, max_pairs, max_rows, seed, unscored
+            )
     overall = {
         "column_shapes": mean(t["column_shapes"] for t in tables.values()),
         "column_pairs": mean(t["column_pairs"] for t in tables.values()),
