@@ -87,13 +87,16 @@ def _fits_int64(s: pd.Series) -> bool:
 _NS_MIN, _NS_MAX = pd.Timestamp.min, pd.Timestamp.max
 
 
-def _datetime(s: pd.Series, fmt: str | None = None) -> tuple[pd.Series, pd.Series]:
-    """`fmt`: the column's text pattern when the caller found it already (`text_datetime_format`)."""
+_FIND = object()  # a text date column's pattern not given: `text_datetime_format` finds it
+
+
+def _datetime(s: pd.Series, fmt: str | None | object = _FIND) -> tuple[pd.Series, pd.Series]:
+    """`fmt`: the column's text pattern (`text_datetime_format`; None: none reads every value)."""
     if ptypes.is_datetime64_any_dtype(s.dtype):
         out = s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s
         out = out.where((out >= _NS_MIN) & (out <= _NS_MAX))  # beyond what datetime64[ns] holds
     else:
-        fmt = fmt or text_datetime_format(s)
+        fmt = text_datetime_format(s) if fmt is _FIND else fmt
         # utc=True reads values with different offsets into one column; naive values keep their wall time.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -140,8 +143,8 @@ def _reads_all(vals: pd.Series, fmt: str) -> bool:
         return bool(pd.to_datetime(vals, errors="coerce", format=fmt, utc=True).notna().all())
 
 
-def _date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    out, bad = _datetime(s)
+def _date(s: pd.Series, fmt: str | None | object = _FIND) -> tuple[pd.Series, pd.Series]:
+    out, bad = _datetime(s, fmt)
     return out.dt.normalize(), bad
 
 
@@ -208,14 +211,10 @@ COERCERS = {
 }
 
 
-def coerce(s: pd.Series, kind: Column, date_format: str | None = None) -> tuple[pd.Series, np.ndarray]:
+def coerce(s: pd.Series, kind: Column, date_format: str | None | object = _FIND) -> tuple[pd.Series, np.ndarray]:
     """(the column in its kind's dtype, where a non-null value does not fit); `date_format`: a text
     date column's pattern (`text_datetime_format`), found once for reading and writing back."""
-    if date_format is not None and kind in (Column.DATE, Column.DATETIME):
-        out, bad = _datetime(s, date_format)
-        out = out.dt.normalize() if kind is Column.DATE else out
-    else:
-        out, bad = COERCERS[kind](s)
+    out, bad = COERCERS[kind](s, date_format) if kind in (Column.DATE, Column.DATETIME) else COERCERS[kind](s)
     return out, bad.to_numpy(dtype=bool)
 
 
@@ -231,17 +230,10 @@ _OFFSET = re.compile(r"[+-]\d{2}:\d{2}$")
 
 
 def _all_of(s: pd.Series, cls: type) -> bool:
+    """Whether `s` holds values and every non-null one is a `cls` (strings, dates, decimals), as objects."""
     vals = s.dropna()
-    return bool(len(vals)) and ptypes.is_object_dtype(s.dtype) and all(isinstance(v, cls) for v in vals)
-
-
-def _all_strings(s: pd.Series) -> bool:
-    vals = s.dropna()
-    return (
-        bool(len(vals))
-        and (ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype))
-        and all(isinstance(v, str) for v in vals)
-    )
+    text_or_objects = ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype)
+    return bool(len(vals)) and text_or_objects and all(isinstance(v, cls) for v in vals)
 
 
 def _fraction_and_offset(s: pd.Series, fmt: str) -> dict:
@@ -276,7 +268,7 @@ _CANONICAL = {
 SQL_FORMAT = "sql"  # a format's key for the column's SQL type, read from a database (relational/sql.py)
 
 
-def source_format(s: pd.Series, kind: Column, date_format: str | None = None) -> dict | None:
+def source_format(s: pd.Series, kind: Column, date_format: str | None | object = _FIND) -> dict | None:
     """How the source spells column `s` of this kind, when that differs from the canonical dtype
     (`date_format`: a text date column's pattern, when the caller found it already)."""
     dtype = str(s.dtype)
@@ -288,16 +280,15 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None = None) ->
         places = [max(-v.as_tuple().exponent, 0) for v in s.dropna() if v.is_finite()]
         return {"dtype": dtype, "decimal_places": int(max(places, default=0))}
     if kind in (Column.DATE, Column.DATETIME) and (ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype)):
-        fmt = date_format or text_datetime_format(s)
+        fmt = text_datetime_format(s) if date_format is _FIND else date_format
         return None if fmt is None else {"dtype": dtype, "strftime": fmt, **_fraction_and_offset(s, fmt)}
     if kind is Column.TIME and (ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype)):
-        vals = s.dropna()
-        if len(vals) and all(isinstance(v, str) for v in vals):
+        if _all_of(s, str):
             for pattern, fmt in _TIME_STRFTIME:
-                if vals.str.match(pattern).all():
+                if s.dropna().str.match(pattern).all():
                     return {"dtype": dtype, "strftime": fmt}
         return None
-    if kind in (Column.NUMERIC, Column.INTEGER) and _all_strings(s) and not s.dropna().str.contains("[eE]").any():
+    if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, str) and not s.dropna().str.contains("[eE]").any():
         # "12.50": written back as text with 2 decimals (1.5e-05: as numbers, its spelling is not kept)
         decimals = s.dropna().str.strip().str.extract(r"\.(\d*)$", expand=False).str.len().max()
         return {"dtype": dtype, "decimals": 0 if pd.isna(decimals) else int(decimals)}

@@ -17,6 +17,11 @@ from relsynth.synth.core.workers import can_fork, run_forked
 pytestmark = pytest.mark.skipif(not can_fork(), reason="worker processes need fork")
 
 
+def silent() -> NoProgress:
+    """A progress display that counts and shows nothing (the tests read what the workers return)."""
+    return NoProgress(None, "t", "it", every=float("inf"))
+
+
 def test_results_come_back_in_part_order_and_progress_is_counted():
     def task(i, progress):
         progress.update(i + 1)
@@ -36,7 +41,7 @@ def test_a_worker_that_raises_is_named_with_its_error():
         return i
 
     with pytest.raises(RuntimeError, match=r"(?s)worker 1 of 3 failed:\nValueError: bad part.*Traceback"):
-        run_forked(task, 3, NoProgress(None, "t", "it", every=float("inf")))
+        run_forked(task, 3, silent())
 
 
 def test_a_worker_that_dies_is_an_error_not_a_hang():
@@ -46,7 +51,7 @@ def test_a_worker_that_dies_is_an_error_not_a_hang():
         return i
 
     with pytest.raises(RuntimeError, match=r"worker 0 of 2 died \(exit code 3\)"):
-        run_forked(task, 2, NoProgress(None, "t", "it", every=float("inf")))
+        run_forked(task, 2, silent())
 
 
 def test_a_worker_killed_while_counting_is_reported_not_waited_for():
@@ -58,12 +63,12 @@ def test_a_worker_killed_while_counting_is_reported_not_waited_for():
         return i
 
     with pytest.raises(RuntimeError, match=r"worker 0 of 2 died \(exit code -9\)"):
-        run_forked(task, 2, NoProgress(None, "t", "it", every=float("inf")))
+        run_forked(task, 2, silent())
 
 
 def test_a_result_that_cannot_be_sent_is_an_error_of_its_worker():
     with pytest.raises(RuntimeError, match=r"(?s)worker 0 of 1 failed:.*pickle"):
-        run_forked(lambda i, progress: lambda: None, 1, NoProgress(None, "t", "it", every=float("inf")))
+        run_forked(lambda i, progress: lambda: None, 1, silent())
 
 
 def test_calls_from_two_threads_get_their_own_results():
@@ -72,7 +77,7 @@ def test_calls_from_two_threads_get_their_own_results():
 
     def call(name: str) -> None:
         for _ in range(5):
-            out = run_forked(lambda i, progress: (name, i), 2, NoProgress(None, "t", "it", every=float("inf")))
+            out = run_forked(lambda i, progress: (name, i), 2, silent())
             assert out == [(name, 0), (name, 1)]
         got[name] = out
 
@@ -97,7 +102,7 @@ def test_a_failure_stops_the_other_workers_even_under_a_sigterm_handler():
     try:
         started = time.monotonic()
         with pytest.raises(RuntimeError, match="worker 0 of 2 failed"):
-            run_forked(task, 2, NoProgress(None, "t", "it", every=float("inf")))
+            run_forked(task, 2, silent())
         assert time.monotonic() - started < 30
     finally:
         signal.signal(signal.SIGTERM, previous)
