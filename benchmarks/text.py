@@ -46,11 +46,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+import yaml
 from scipy.stats import ks_2samp
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.naive_bayes import MultinomialNB
 
 from relsynth.eval.text import bigram_reused_share
+from relsynth.pipelines.text_training.nodes import build_text_model, encode_text_dataset, fit_text_preproc
 from relsynth.relational import (
     Categorical,
     ForeignKey,
@@ -94,7 +96,32 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--json", type=Path, help="write this run's results here (used for --before)")
     p.add_argument("--before-json", type=Path, help="results of an earlier --json run to print as 'before'")
     p.add_argument("--samples", type=int, default=5)
+    p.add_argument(
+        "--kedro",
+        action="store_true",
+        help="the Kedro job's settings (conf/base/parameters_text_training.yml: tokenizer, model size, epochs, "
+        "batch, lr, sampling, avoid=train) instead of the library's defaults; --epochs is then ignored",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="GROUP.KEY=VALUE",
+        help="with --kedro, override one parameter (YAML value), e.g. --set text_training.n_epochs=4",
+    )
     return p.parse_args()
+
+
+def kedro_params(overrides: list[str]) -> dict:
+    """The text parameter groups of conf/base, with `GROUP.KEY=VALUE` overrides (values read as YAML)."""
+    params = yaml.safe_load((ROOT / "conf/base/parameters_text_training.yml").read_text())
+    for item in overrides:
+        key, _, value = item.partition("=")
+        group, _, name = key.partition(".")
+        if group not in params or not name or not _:
+            raise SystemExit(f"--set {item!r}: give GROUP.KEY=VALUE with GROUP one of {sorted(params)}")
+        params[group][name] = yaml.safe_load(value)
+    return params
 
 
 def epochs_arg(value: str) -> int | str:
@@ -239,14 +266,18 @@ def shares_artist_word(data: RelationalData) -> float:
 def run_column(args, name: str, table: str, col: str, train: RelationalData, test: RelationalData) -> dict:
     started = time.perf_counter()
     torch.manual_seed(args.seed)
-    preproc = TextPreproc.from_schema_table(train.schema, table).fit(train)
-    model = TextModel.build(preproc)
-    ds = TextDataset.from_data(train, preproc)
-    result = TextTrainer(model).train(ds, n_epochs=args.epochs, batch_size=32, seed=args.seed)
-    train_s = time.perf_counter() - started
-    started = time.perf_counter()
-    synth = model.generate(test, seed=args.seed)
-    gen_s = time.perf_counter() - started
+    if args.kedro:
+        model, result, synth, gen_s = run_kedro_settings(args, table, train, test)
+        train_s = result.seconds
+    else:
+        preproc = TextPreproc.from_schema_table(train.schema, table).fit(train)
+        model = TextModel.build(preproc)
+        ds = TextDataset.from_data(train, preproc)
+        result = TextTrainer(model).train(ds, n_epochs=args.epochs, batch_size=32, seed=args.seed)
+        train_s = time.perf_counter() - started
+        started = time.perf_counter()
+        synth = model.generate(test, seed=args.seed)
+        gen_s = time.perf_counter() - started
     real_train = [str(t) for t in train[table][col].dropna()]
     real, fake = test[table][col].dropna().astype(str), synth[table][col].dropna().astype(str)
     out = {
@@ -272,6 +303,19 @@ def run_column(args, name: str, table: str, col: str, train: RelationalData, tes
     if name == "album.title":
         out["consistency"] = {"real": shares_artist_word(test), "synth": shares_artist_word(synth)}
     return out
+
+
+def run_kedro_settings(args, table: str, train: RelationalData, test: RelationalData):
+    """(model, TrainResult, synthetic test data, generation seconds) with the Kedro job's text
+    parameters (`--set` overrides), through its nodes where they return what is measured here."""
+    p = kedro_params(args.set)
+    preproc = fit_text_preproc(train, p["text_preproc"], table=table)
+    model = build_text_model(preproc, p["text_architecture"], args.seed)
+    ds = encode_text_dataset(train, preproc, p["text_architecture"]["block_size"])
+    result = TextTrainer(model).train(ds, **{**p["text_training"], "seed": args.seed})
+    started = time.perf_counter()
+    synth = model.generate(test, avoid=train, **{**p["text_generation"], "seed": args.seed})
+    return model, result, synth, time.perf_counter() - started
 
 
 def measure(args) -> dict:
@@ -333,6 +377,7 @@ def main() -> None:
         env = {**os.environ, "PYTHONPATH": str(args.before.resolve())}
         cmd = [sys.executable, __file__, "--json", str(out), "--epochs", str(args.epochs), "--seed", str(args.seed)]
         cmd += ["--datasets", *args.datasets, "--threads", str(args.threads), "--samples", str(args.samples)]
+        cmd += (["--kedro"] if args.kedro else []) + [f"--set={item}" for item in args.set]
         print(f"before: {' '.join(cmd)} (PYTHONPATH={args.before})", file=sys.stderr, flush=True)
         subprocess.run(cmd, env=env, check=True)
         before = json.loads(out.read_text())
@@ -341,9 +386,12 @@ def main() -> None:
         args.json.write_text(json.dumps(after))
         return
     pd.set_option("display.width", 250)
-    print(
-        f"\nText benchmark: library defaults, {args.epochs} epochs at batch 32, seed {args.seed}, {args.threads} thread(s)"
+    settings = (
+        f"the Kedro job's settings{' with ' + ', '.join(args.set) if args.set else ''}"
+        if args.kedro
+        else f"library defaults, {args.epochs} epochs at batch 32"
     )
+    print(f"\nText benchmark: {settings}, seed {args.seed}, {args.threads} thread(s)")
     print("[real held-out texts in brackets]; consistency: track genre accuracy / album-artist shared word\n")
     print(table(before, after).to_string(index=False))
     for name, a in after.items():
