@@ -369,3 +369,45 @@ def test_arguments_are_checked(tmp_path: Path) -> None:
     assert RelationalData.from_sql(engine, ["genre"]).n_rows() == {"genre": 25}
     assert engine.pool.checkedin() == 1
     engine.dispose()
+
+
+def _sqlite(tmp_path: Path, script: str) -> str:
+    import sqlite3
+
+    path = tmp_path / "db.sqlite"
+    with sqlite3.connect(path) as con:
+        con.executescript(script)
+    return f"sqlite:///{path}"
+
+
+def test_sqlite_booleans_stored_as_text_keep_their_values(tmp_path: Path) -> None:
+    """SQLite keeps what a BOOLEAN column is given: 'false' is read as False, not as bool('false')."""
+    url = _sqlite(
+        tmp_path,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, flag BOOLEAN, yn BOOLEAN, bit BOOLEAN);"
+        "INSERT INTO t VALUES (1, 'true', 'Y', 1), (2, 'false', 'N', 0), (3, 'false', NULL, 0);",
+    )
+    data = RelationalData.from_sql(url)
+    assert data["t"]["flag"].tolist() == [True, False, False]
+    assert data["t"]["yn"].tolist()[:2] == [True, False] and pd.isna(data["t"]["yn"].iloc[2])
+    assert data["t"]["bit"].tolist() == [True, False, False]
+    assert "true" not in data.formats["t"]["bit"]  # 0/1 are booleans, as before: no spelling to restore
+    target = tmp_path / "out.sqlite"
+    data.to_sql(f"sqlite:///{target}")
+    assert RelationalData.from_sql(f"sqlite:///{target}")["t"]["flag"].tolist() == [True, False, False]
+
+
+def test_a_value_its_sql_type_cannot_hold_names_the_column_and_overrides_read_it(tmp_path: Path) -> None:
+    url = _sqlite(
+        tmp_path,
+        "CREATE TABLE event (id INTEGER PRIMARY KEY, day DATE, ext_id UUID);"
+        "INSERT INTO event VALUES (1, '2023-01-01', '3f2504e0-4f89-11d3-9a0c-0305e82c3301'),"
+        " (2, '2023/01/02', '3f2504e0-4f89-11d3-9a0c-0305e82c3302');",
+    )
+    with pytest.raises(SchemaError, match=r"event\.day: a stored value cannot be read as its SQL type DATE.*overrides"):
+        RelationalData.from_sql(url, overrides={"event": {"ext_id": "categorical"}})
+    with pytest.raises(SchemaError, match=r"event\.ext_id: .* SQL type NUMERIC"):  # SQLite reflects UUID as NUMERIC
+        RelationalData.from_sql(url, overrides={"event": {"day": "date"}})
+    data = RelationalData.from_sql(url, overrides={"event": {"day": "date", "ext_id": "categorical"}})
+    assert data["event"]["day"].tolist() == [pd.Timestamp("2023-01-01"), pd.Timestamp("2023-01-02")]
+    assert data["event"]["ext_id"].iloc[1] == "3f2504e0-4f89-11d3-9a0c-0305e82c3302"

@@ -527,13 +527,25 @@ def _held(values: Sequence, kind: Column | None) -> pd.Series:
             return s.astype("Int64")
     elif kind is Column.NUMERIC and all(isinstance(v, int | float) or hasattr(v, "as_integer_ratio") for v in present):
         return pd.Series([np.nan if v is None else float(v) for v in values], dtype="float64")
-    elif kind is Column.BOOLEAN and all(isinstance(v, bool | np.bool_) for v in present):
-        return s.astype("boolean")
+    elif kind is Column.BOOLEAN and all(isinstance(v, bool | np.bool_) or v in (0, 1) for v in present):
+        return s.astype("boolean")  # SQLite's booleans read raw (`_raw_columns`) are 0 and 1
     return s
 
 
-def _sa_table(r: _Reflected, schema_name: str | None) -> sa.TableClause:
-    return sa.table(_quoted(r.name), *(sa.column(_quoted(c), t) for c, t in r.types.items()), schema=schema_name)
+def _sa_table(r: _Reflected, schema_name: str | None, raw: Iterable[str] = ()) -> sa.TableClause:
+    """The table to select from; the `raw` columns without their SQL type, so the driver's values
+    reach `RelationalData` as they are stored (no SQLAlchemy result processor runs on them)."""
+    raw = set(raw)
+    columns = (sa.column(_quoted(c)) if c in raw else sa.column(_quoted(c), t) for c, t in r.types.items())
+    return sa.table(_quoted(r.name), *columns, schema=schema_name)
+
+
+def _raw_columns(dialect: str, r: _Reflected, given: Mapping[str, ColumnKind]) -> list[str]:
+    """Columns read without their SQL type: those given in overrides (their kind decides, not the
+    type), and SQLite's booleans, whose stored values may be text ('true', 'false', 'Y') that
+    SQLAlchemy's processor would read as `bool(text)`, True for every one."""
+    boolean = [c for c, t in r.types.items() if dialect == "sqlite" and isinstance(t, sa.Boolean)]
+    return [c for c in r.types if c in given or c in boolean]
 
 
 def _arrow_frame(batch: Any, names: list[str], held: Mapping[str, Column | None]) -> pd.DataFrame:
@@ -596,7 +608,10 @@ def _read_table(
         query = query.limit(limit)
     names = list(kinds)
     held = {c: (None if kinds[c] is None else kinds[c].kind) for c in names}
-    parts = list(fetch_frames(conn, query, names, held, chunk_size))
+    try:
+        parts = list(fetch_frames(conn, query, names, held, chunk_size))
+    except (TypeError, ValueError, ArithmeticError) as e:  # a result processor met a value its SQL type cannot hold
+        raise _unreadable(conn, table, where, e) from e
     if not parts:
         return pd.DataFrame({c: _held((), held[c]) for c in names}, columns=names)
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
@@ -604,6 +619,25 @@ def _read_table(
         if frame[c].dtype == "Int64" and not frame[c].isna().any():
             frame[c] = frame[c].astype("int64")  # as pandas reads whole integers: int64 unless there are nulls
     return frame
+
+
+def _unreadable(
+    conn: sa.Connection, table: sa.TableClause, where: sa.ColumnElement[bool] | None, error: Exception
+) -> SchemaError:
+    """A `SchemaError` naming the column whose stored values its SQL type's converter refused
+    (SQLite keeps whatever a column is given: '2023/01/02' in a DATE, text in a NUMERIC column)."""
+    for col in table.c:
+        query = sa.select(col) if where is None else sa.select(col).where(where)
+        try:
+            conn.execute(query).fetchall()
+        except (TypeError, ValueError, ArithmeticError):
+            return SchemaError(
+                f"{table.name}.{col.name}: a stored value cannot be read as its SQL type {col.type} ({error}); give "
+                f"the column's kind in overrides (overrides={{{table.name!r}: {{{col.name!r}: 'categorical'}}}}, or "
+                "'text', 'datetime', ...: the values are then read as they are stored), or leave the table out "
+                "(tables=[...] without it)"
+            )
+    return SchemaError(f"table {table.name!r}: a stored value could not be read ({error})")
 
 
 @dataclass
@@ -671,7 +705,9 @@ def reflect(
     names = _table_names(conn, tables, schema_name)
     reflected = {n: _reflect(conn, n, schema_name) for n in names}
     plan = _plan(reflected, given, lookups, schema_name)
-    return Catalog(names, reflected, plan, {n: _sa_table(r, schema_name) for n, r in reflected.items()})
+    dialect = conn.dialect.name
+    tables_sa = {n: _sa_table(r, schema_name, _raw_columns(dialect, r, given.get(n, {}))) for n, r in reflected.items()}
+    return Catalog(names, reflected, plan, tables_sa)
 
 
 def check_chunk_size(chunk_size: object) -> None:
