@@ -242,3 +242,21 @@ def test_avoid_resamples_texts_equal_to_training_values(songs, trained: TextMode
     assert int((out == common).sum()) == left < int((plain == common).sum())
     with pytest.raises(TypeError, match="avoid must be a RelationalData"):
         trained.generate(songs, avoid=songs["song"])
+
+
+def test_texts_fit_the_columns_declared_sql_length(songs, trained: TextModel):
+    """A VARCHAR(n) text column gets texts of at most n characters, cut at a space, and counted: the
+    database the synthetic data is written back to would refuse a longer one (after all training)."""
+    plain = trained.generate(songs, seed=1)["song"]["title"].dropna()
+    formats = {
+        **songs.formats,
+        "song": {**songs.formats.get("song", {}), "title": {"sql": {"type": "varchar", "length": 9}}},
+    }
+    declared = RelationalData(songs.data, songs.schema, formats=formats)
+    out = trained.generate(declared, seed=1)["song"]["title"].dropna()
+    longer = plain.str.len() > 9
+    assert longer.any() and out.str.len().max() <= 9
+    assert trained.last_generation["title"]["cut_to_length"] == int(longer.sum())
+    for full, cut in zip(plain[longer], out[longer], strict=True):
+        assert full.startswith(cut) and (" " not in full[:10] or full[len(cut)] == " ")
+    assert (out[~longer] == plain[~longer]).all()

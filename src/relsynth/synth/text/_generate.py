@@ -97,7 +97,23 @@ def generate(
             texts = decode(ids, found)
             avoid_values = _values(avoid, preproc.table, col)
             copies = _resample_copies(texts, prefixes, found, avoid_values, sampler, decode, batch_size)
-            model.last_generation[col] = {"texts": len(rows), "truncated": sampler.truncated, "copies": copies}
+            texts, cut = fit_declared_length(texts, declared_length(data, preproc.table, col))
+            model.last_generation[col] = {
+                "texts": len(rows),
+                "truncated": sampler.truncated,
+                "copies": copies,
+                "cut_to_length": cut,
+            }
+            if cut:
+                log.warning(
+                    "%s.%s: %d of %d texts were longer than the column's declared SQL length (%d characters) and were "
+                    "cut to it, at a space where there is one",
+                    preproc.table,
+                    col,
+                    cut,
+                    len(rows),
+                    declared_length(data, preproc.table, col),
+                )
             if sampler.truncated:
                 log.warning(
                     "%s.%s: %d of %d texts reached max_text_len=%d tokens without their end and were cut at their "
@@ -114,6 +130,28 @@ def generate(
     finally:
         model.train(was_training)
     return _with_texts(data, preproc, out)
+
+
+def declared_length(data: RelationalData, table: str, col: str) -> int | None:
+    """The most characters the source's SQL type allows the column (VARCHAR(n), CHAR(n)), if any."""
+    length = data.formats.get(table, {}).get(col, {}).get("sql", {}).get("length")
+    return int(length) if length else None
+
+
+def fit_declared_length(texts: list[str], length: int | None) -> tuple[list[str], int]:
+    """(texts, how many were cut): each text longer than `length` characters cut to fit, at its
+    last space within the length where it has one (no half word), so the database takes it."""
+    if length is None:
+        return texts, 0
+    out, cut = [], 0
+    for text in texts:
+        if len(text) > length:
+            cut += 1
+            head = text[: length + 1]
+            space = head.rstrip().rfind(" ") if head[length] != " " else length
+            text = (head[:space] if space > 0 else head[:length]).rstrip()
+        out.append(text)
+    return out, cut
 
 
 @dataclass(frozen=True)
