@@ -238,6 +238,27 @@ def test_parquet_decimals_and_dates_come_back_as_decimals_and_dates(tmp_path: Pa
     assert pq.read_table(tmp_path / "big.parquet").column("x").to_pylist() == [decimal.Decimal("12345.67")]
 
 
+def test_keys_written_as_number_text_stay_text(tmp_path: Path):
+    """Parquet keys "10", "11" (a nullable lookup key too) are written back as text, not int64 or float64."""
+    genre = pd.DataFrame({"id": ["1", "2", "3"], "name": ["Rock", "Jazz", "Pop"]})
+    album = pd.DataFrame({"id": ["10", "11", "12", "13"], "genre": ["1", None, "2", "3"], "year": [1990] * 4})
+    schema = Schema(
+        album=Table(id=PrimaryKey(), genre=ForeignKey(parent="genre"), year=Integer()),
+        genre=Table(id=PrimaryKey(), name=Categorical()),
+        lookups=["genre"],
+    )
+    src = tmp_path / "src"
+    src.mkdir()
+    album.to_parquet(src / "album.parquet", index=False)
+    genre.to_parquet(src / "genre.parquet", index=False)
+    RelationalData.from_dir(src, schema=schema).to_dir(tmp_path / "out")
+    for name, df in (("album", album), ("genre", genre)):
+        back = pd.read_parquet(tmp_path / "out" / f"{name}.parquet")
+        pd.testing.assert_frame_equal(back, df, check_dtype=False)
+        assert back["id"].map(type).eq(str).all()
+    assert pd.read_parquet(tmp_path / "out" / "album.parquet")["genre"].tolist() == ["1", None, "2", "3"]
+
+
 def test_a_csv_row_with_fewer_fields_than_the_header_is_refused(tmp_path: Path):
     schema = Schema(t=Table(id=PrimaryKey(), a=Integer(), b=Text()))
     (tmp_path / "t.csv").write_text('id,a,b\n1,2,"two\nlines"\n2,3\n3,,\n')  # line 4 lacks b; line 5 has it empty

@@ -292,6 +292,9 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
         # "12.50": written back as text with 2 decimals (1.5e-05: as numbers, its spelling is not kept)
         decimals = s.dropna().str.strip().str.extract(r"\.(\d*)$", expand=False).str.len().max()
         return {"dtype": dtype, "decimals": 0 if pd.isna(decimals) else int(decimals)}
+    if kind in (Column.PRIMARY_KEY, Column.FOREIGN_KEY) and _all_of(s, str):
+        # keys written as text ("10") are held as integers when they all read as one (`_key`): text again on the way out
+        return {"dtype": dtype, "text_keys": True}
     if kind is Column.CATEGORICAL:  # numbers stay as they are; text becomes "string" in memory
         return {"dtype": dtype} if ptypes.is_object_dtype(s.dtype) else None
     if dtype in _CANONICAL[kind]:
@@ -347,6 +350,9 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
         step, wide = decimal.Decimal(1).scaleb(-fmt["decimal_places"]), decimal.Context(prec=80)  # DECIMAL(38, 18)
         out = s.astype(object).map(lambda v: decimal.Decimal(str(v)).quantize(step, context=wide), na_action="ignore")
         return out.where(s.notna(), None)
+    if fmt.get("text_keys") and ptypes.is_integer_dtype(s.dtype):
+        out = s.astype(object).map(lambda v: str(int(v)), na_action="ignore")
+        return _as_dtype(out.where(s.notna(), None), fmt["dtype"], s)
     if "decimals" in fmt:
         if ptypes.is_integer_dtype(s.dtype):  # exact past 2**53, never through a float
             out = s.astype(object).map(lambda v: str(int(v)), na_action="ignore")
