@@ -55,7 +55,10 @@ def _as_int_keys(s: pd.Series) -> pd.Series | None:
 
 
 def _numeric(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Finite float64: text that is no number, and ±inf (no place in a bin), do not fit."""
+    """Finite float64: text that is no number, and ±inf (no place in a bin), do not fit; nor do
+    datetimes and durations (pandas would read them as nanoseconds, silently)."""
+    if ptypes.is_datetime64_any_dtype(s.dtype) or ptypes.is_timedelta64_dtype(s.dtype):
+        return pd.Series(np.nan, index=s.index, dtype="float64"), s.notna()
     out = pd.to_numeric(s, errors="coerce") if not ptypes.is_numeric_dtype(s.dtype) else s
     out = out.astype("float64")
     infinite = np.isinf(out.to_numpy(dtype="float64", na_value=np.nan))
@@ -66,7 +69,7 @@ def _integer(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     # Integers go straight to Int64: a detour through float64 loses digits past 2**53.
     if ptypes.is_integer_dtype(s.dtype) and _fits_int64(s):
         return s.astype("Int64"), _none_bad(s)
-    if not ptypes.is_numeric_dtype(s.dtype):
+    if not ptypes.is_numeric_dtype(s.dtype) and not ptypes.is_datetime64_any_dtype(s.dtype):
         exact = pd.to_numeric(s, errors="coerce")
         if ptypes.is_integer_dtype(exact.dtype) and _fits_int64(exact):
             return exact.astype("Int64"), _none_bad(s)
@@ -75,6 +78,15 @@ def _integer(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     too_big = num.abs() >= 2.0**63  # beyond int64: listed as a problem, never a cast error
     unfit = fractional | too_big
     return num.where(~unfit).round().astype("Int64"), bad | unfit
+
+
+def _numbers(s: pd.Series) -> pd.Series:
+    """Where `s` holds a number (not text, not a bool)."""
+    if ptypes.is_bool_dtype(s.dtype):
+        return pd.Series(False, index=s.index)
+    if ptypes.is_numeric_dtype(s.dtype):
+        return s.notna()
+    return s.map(lambda v: isinstance(v, int | float | np.number) and not isinstance(v, bool) and not pd.isna(v))
 
 
 def _fits_int64(s: pd.Series) -> bool:
@@ -92,15 +104,19 @@ _FIND = object()  # a text date column's pattern not given: `text_datetime_forma
 
 def _datetime(s: pd.Series, fmt: str | None | object = _FIND) -> tuple[pd.Series, pd.Series]:
     """`fmt`: the column's text pattern (`text_datetime_format`; None: none reads every value)."""
+    original = s
     if ptypes.is_datetime64_any_dtype(s.dtype):
         out = s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s
         out = out.where((out >= _NS_MIN) & (out <= _NS_MAX))  # beyond what datetime64[ns] holds
     else:
         fmt = text_datetime_format(s) if fmt is _FIND else fmt
         # utc=True reads values with different offsets into one column; naive values keep their wall time.
+        # a number has no date of its own (yyyymmdd? epoch seconds? days?): pandas would read nanoseconds
+        s = s.where(~_numbers(s))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             out = pd.to_datetime(s, errors="coerce", format=fmt or "mixed", utc=True).dt.tz_localize(None)
+        s = original
     out = out.astype("datetime64[ns]")
     return out, s.notna() & out.isna()
 

@@ -47,6 +47,15 @@ def _hint(kind: Column, bad: pd.Series) -> str:
         return " (±inf is refused: numbers must be finite; replace it with null or a bound)"
     if kind is Column.INTEGER and (pd.to_numeric(bad, errors="coerce").abs() >= 2.0**63).any():
         return " (integers must fit in 64 bits, |x| < 2**63; declare larger ones categorical or text)"
+    numbers = pd.to_numeric(bad, errors="coerce").notna()
+    if kind in (Column.DATE, Column.DATETIME) and numbers.all() and not pd.api.types.is_datetime64_any_dtype(bad.dtype):
+        return (
+            " (numbers are not read as dates: relsynth does not guess whether they are yyyymmdd, epoch seconds or "
+            "days; convert the column first, e.g. pd.to_datetime(df[col].astype(str), format='%Y%m%d') or "
+            "pd.to_datetime(df[col], unit='s'), or declare it integer)"
+        )
+    if kind in (Column.NUMERIC, Column.INTEGER) and pd.api.types.is_datetime64_any_dtype(bad.dtype):
+        return " (datetimes are not numbers: declare the column datetime or date)"
     # a date of another era: year-month-day with a real month and day (not a phone number, 25-989-741-2988)
     ymd = text.str.extract(r"^(-?\d{1,6})-(\d{1,2})-(\d{1,2})(?:$|[ t])").apply(pd.to_numeric, errors="coerce")
     real = ymd[1].between(1, 12) & ymd[2].between(1, 31)
