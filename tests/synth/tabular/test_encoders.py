@@ -23,6 +23,16 @@ def test_categories_round_trip_and_rare_values_share_a_protected_token():
     assert back[:11].tolist() == values[:11].tolist() and back.dtype == values.dtype
 
 
+@pytest.mark.parametrize(("dtype", "nullable"), [("int64", "Int64"), ("uint8", "UInt8"), ("bool", "boolean")])
+def test_codes_decoded_with_missing_values_keep_their_number_type(dtype, nullable):
+    """Integer (or boolean) codes with missing values come back as the nullable twin, not as text."""
+    values = pd.Series([1] * 6 + [0] * 5, name="t.c").astype(dtype)
+    pre = CategoricalPreproc(min_count=5).fit(values)
+    back = pre.decode(np.array([0, *pre.encode(values)]), RNG)
+    assert str(back.dtype) == nullable and pd.isna(back[0]) and back[1:].tolist() == values.tolist()
+    assert str(pre.decode(pre.encode(values), RNG).dtype) == dtype  # no missing value: the source's dtype
+
+
 def test_a_column_without_frequent_values_warns_and_can_only_be_missing():
     with pytest.warns(UserWarning, match="no value appears 5\\+ times"):
         pre = CategoricalPreproc(min_count=5).fit(pd.Series(["x", "y", "z"], name="t.c"))

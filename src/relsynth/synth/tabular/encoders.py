@@ -505,6 +505,12 @@ def _plain(v):
 
 
 def _restore_dtype(s: pd.Series, dtype: str) -> pd.Series:
+    """`s` in the fitted column's dtype; with missing values, in its nullable twin (int64 -> Int64,
+    bool -> boolean), since numpy's cannot hold them and the codes would otherwise stay objects."""
+    if s.isna().any() and dtype.startswith(("int", "uint")):
+        dtype = dtype[0].upper() + dtype[1:] if dtype.startswith("int") else "U" + dtype[1].upper() + dtype[2:]
+    elif s.isna().any() and dtype == "bool":
+        dtype = "boolean"
     try:
         return s.astype(dtype)
     except (TypeError, ValueError):
