@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
@@ -260,3 +261,24 @@ def test_texts_fit_the_columns_declared_sql_length(songs, trained: TextModel):
     for full, cut in zip(plain[longer], out[longer], strict=True):
         assert full.startswith(cut) and (" " not in full[:10] or full[len(cut)] == " ")
     assert (out[~longer] == plain[~longer]).all()
+
+
+def test_a_dataset_with_windows_longer_than_the_model_is_refused_before_training(songs, song_preproc, tiny_size):
+    model = TextModel.build(song_preproc, size=tiny_size, block_size=16)
+    ds = TextDataset.from_data(songs, song_preproc)  # block_size 256: windows of the whole samples
+    with pytest.raises(ValueError, match=r"windows are up to \d+ tokens .* block_size=16: build the TextDataset"):
+        TextTrainer(model).train(ds, n_steps=1, batch_size=4)
+
+
+def test_contexts_longer_than_the_block_are_cut_with_a_warning_not_an_error(songs, trained: TextModel, caplog):
+    """A synthetic context can outgrow every training one; generation keeps going, saying so."""
+    expected = trained.generate(songs, seed=0)["song"]["title"].notna().sum()
+    block = trained.max_block_size
+    trained.max_block_size = 16  # shorter than the songs' contexts (a synthetic parent's long text does this)
+    try:
+        with caplog.at_level(logging.WARNING):
+            out = trained.generate(songs, seed=0)
+    finally:
+        trained.max_block_size = block
+    assert "context(s) of up to" in caplog.text and "were cut to their last 12 tokens" in caplog.text
+    assert out["song"]["title"].notna().sum() == expected

@@ -253,12 +253,7 @@ class Sampler:
         self, prompts: list[list[int]], batch_size: int, desc: str = "", rows: list[RowWords] | None = None
     ) -> list[list[int]]:
         """The text tokens after each prompt; `rows[i].copies`: the copy words prompt i may write."""
-        too_long = [len(p) for p in prompts if len(p) >= self.block]
-        if too_long:
-            raise ValueError(
-                f"{len(too_long)} context(s) of up to {max(too_long)} tokens leave no room for text in the model's "
-                f"block_size={self.block}: set model.max_block_size higher"
-            )
+        prompts = self._fitted(prompts, desc)
         order = np.argsort([len(p) for p in prompts], kind="stable")  # similar lengths share a batch
         out: list[list[int]] = [[] for _ in prompts]
         batches = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
@@ -271,6 +266,27 @@ class Sampler:
             bar.update(len(idx))
         bar.close()
         return out
+
+    def _fitted(self, prompts: list[list[int]], desc: str) -> list[list[int]]:
+        """The prompts, each cut to leave a quarter of the block (or the text limit) for its text:
+        a synthetic row's context can outgrow every training one (its parent's generated text is
+        longer), and failing here would lose a whole run after training. `[bos]` stays; the
+        context's first fields go (its last ones and the column marker are nearest the text)."""
+        keep = self.block - max(1, min(self.limit, self.block // 4))
+        cut = [len(p) for p in prompts if len(p) > keep]
+        if not cut:
+            return prompts
+        log.warning(
+            "%s: %d context(s) of up to %d tokens were cut to their last %d tokens to leave room for the text in the "
+            "model's block_size=%d (their first fields are not seen); a larger block_size when building the model "
+            "avoids it",
+            desc or "text",
+            len(cut),
+            max(cut),
+            keep,
+            self.block,
+        )
+        return [p if len(p) <= keep else [p[0], *p[len(p) - keep + 1 :]] for p in prompts]
 
     def _batch(self, prompts: list[list[int]]) -> list[list[int]]:
         texts: list[list[int]] = [[] for _ in prompts]

@@ -36,6 +36,7 @@ class TextTrainer(Trainer):
         if isinstance(min_steps, bool) or not isinstance(min_steps, int) or min_steps < 0:
             raise ValueError(f"min_steps must be an integer >= 0, got {min_steps!r}")
         self.min_steps = min_steps
+        _check_windows_fit(dataset, self.model.max_block_size)
         return super().train(dataset, lr=lr, **kwargs)
 
     @staticmethod
@@ -44,4 +45,16 @@ class TextTrainer(Trainer):
             "text models are trained without differential privacy: free text can hold identifying details that "
             f"DP-SGD on a language model does not protect well here; train the TextModel without {what}, or leave "
             "the text columns out of a DP release"
+        )
+
+
+def _check_windows_fit(dataset: Any, block_size: int) -> None:
+    """Refuse, before the first step, a dataset whose windows the model cannot read (else training
+    fails at whichever step first draws a long one)."""
+    lengths = getattr(dataset, "lengths", None)
+    if lengths is not None and len(lengths) and int(max(lengths)) > block_size:
+        raise ValueError(
+            f"the dataset's windows are up to {int(max(lengths))} tokens (TextDataset block_size={dataset.block_size}), "
+            f"longer than the model's block_size={block_size}: build the TextDataset with "
+            f"block_size={block_size}, the model's"
         )
