@@ -88,6 +88,50 @@ def test_milliseconds_and_microseconds_are_kept_and_whole_seconds_stay_whole():
     assert pre.decode(pre.encode(times), rng).tolist()[:3] == times.tolist()[:3]  # exact values keep microseconds
 
 
+@pytest.mark.parametrize(
+    ("kind", "unit", "step"),
+    [
+        ("datetime", "D", 86_400),
+        ("datetime", "h", 3_600),
+        ("datetime", "min", 60),
+        ("time", "h", 3_600),
+        ("time", "min", 60),
+    ],
+)
+def test_whole_days_hours_and_minutes_decode_on_their_grid_within_the_range(kind, unit, step):
+    import datetime as dt
+
+    rng = np.random.default_rng(0)
+    stamps = pd.Timestamp("1965-01-01") + pd.to_timedelta(rng.integers(0, 40_000 * 86_400 // step, 500), unit=unit)
+    values = pd.Series(stamps if kind == "datetime" else [dt.time(t.hour, t.minute) for t in stamps], name="t.at")
+    pre = NumericPreproc(kind=kind).fit(values)
+
+    def seconds(s: pd.Series) -> np.ndarray:
+        if kind == "datetime":
+            return s.astype("int64").to_numpy() / 1e9
+        return np.array([t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6 for t in s])
+
+    secs = seconds(pre.decode(pre.encode(values), rng))
+    assert (secs % step == 0).all()  # on the grid: no random hours, minutes or seconds
+    assert secs.min() >= seconds(values).min() and secs.max() <= seconds(values).max()  # in the range
+    assert len(np.unique(secs)) >= 24  # drawn inside the bins, not only the bins' edges
+    assert (pre.decimals, pre.step) == (0, step) and pre.to_dict()["step"] == step
+    old = column_preproc_from_dict({k: v for k, v in pre.to_dict().items() if k != "step"})  # saved before `step`
+    assert old.step == 1 and old.grid == 1.0
+
+
+def test_milliseconds_near_a_whole_second_are_kept_exactly():
+    base = pd.Timestamp("2015-07-18 03:08:00")
+    offsets = [pd.Timedelta(seconds=3601 * i, milliseconds=[5, 995, 993, 6][i % 4]) for i in range(200)]
+    values = pd.Series([base + o for o in offsets] + [base + pd.Timedelta(milliseconds=993)] * 10, name="t.at")
+    pre = NumericPreproc(kind="datetime").fit(values)
+    back = pre.decode(pre.encode(values), np.random.default_rng(0))
+    assert back.iloc[-1] == values.iloc[-1]  # an exact value, exactly (not 03:08:00.992999936)
+    ns = back.astype("int64")
+    assert (ns % 10**6 == 0).all() and (ns % 10**9 != 0).mean() > 0.9  # on the millisecond grid, fractions kept
+    assert pre.decimals == 3  # within 10 ms of a whole second is not a whole second
+
+
 def test_a_tiny_tables_constant_keeps_its_token():
     pre = NumericPreproc(min_count=5).fit(pd.Series([20.0] * 4, name="t.vat"))  # 4 rows, one value, never null
     assert pre.points == [20.0] and pre.decode(pre.encode(pd.Series([20.0] * 4)), RNG).tolist() == [20.0] * 4

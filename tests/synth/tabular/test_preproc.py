@@ -165,3 +165,20 @@ def test_fit_stats_match_the_encoding(shop, shop_preproc):
 )
 def test_string_keys_are_regenerated_padded_as_the_source_pads_them(keys, expected):
     assert pk_format(pd.Series(keys, dtype="string")) == expected
+
+
+def test_whole_dates_from_a_csv_decode_as_dates_and_are_written_back_unchanged(tmp_path):
+    from relsynth.relational import Datetime, PrimaryKey, Schema, Table
+
+    rng = np.random.default_rng(0)
+    day = pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 3000, 200), "D")
+    (tmp_path / "src").mkdir()
+    pd.DataFrame({"id": np.arange(200), "day": day}).to_csv(tmp_path / "src" / "t.csv", index=False)  # 2015-03-04
+    schema = Schema(t=Table(id=PrimaryKey(), day=Datetime()))
+    data = RelationalData.from_dir(tmp_path / "src", schema=schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    assert (synth["t"]["day"] == synth["t"]["day"].dt.normalize()).all()  # no random times of day
+    synth.to_dir(tmp_path / "out")
+    back = RelationalData.from_dir(tmp_path / "out")["t"]["day"]
+    assert back.tolist() == synth["t"]["day"].tolist()  # the written database is the generated one

@@ -371,6 +371,7 @@ def _fit_public(p: ColumnPreproc, values: pd.Series, known, noise: _Noise) -> No
         pts = np.unique(_to_number(pd.Series(list(known)), p.kind))
         p.points, p.edges, p.sub_edges, p.log_sub = pts[~np.isnan(pts)].tolist(), [], [], []
         p.decimals = 0 if p.kind != "numeric" else _decimals(np.asarray(p.points))
+        p.step = 1  # whole seconds: a coarser grid is not read from the data, as the sub-second one is not
         p.has_missing = _has_missing(values, noise) or not p.points
     else:
         raise TypeError(f"public: no public domain for {type(p).__name__} ({values.name})")
@@ -397,6 +398,7 @@ def _fit_numeric(p: NumericPreproc, values: pd.Series, noise: _Noise, bounds: tu
     p.points = uniq[frequent].tolist()
     rest = x[~np.isin(x, uniq[frequent])]
     p.decimals = 0 if p.kind != "numeric" else (_decimals(np.asarray(p.points)) if p.points else 2)
+    p.step = 1  # datetimes, times: whole seconds, no grid read from the private values
     # 3. a fine noisy histogram over the range: DP quantiles
     n_rest_bins = max(p.n_bins - len(p.points), 1)
     p.edges, p.sub_edges, p.log_sub = [], [], []

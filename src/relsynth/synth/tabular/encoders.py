@@ -152,6 +152,7 @@ class NumericPreproc(ColumnPreproc):
     points: list[float] = field(default_factory=list)  # values with their own token
     edges: list[float] = field(default_factory=list)  # bin edges of the other values
     decimals: int | None = 0  # the data's grid is 10**-decimals; None: no grid (values kept as drawn)
+    step: int = 1  # datetimes and times of whole seconds: their grid in seconds (60, 3600, 86400: minutes, hours, days)
     has_missing: bool = False
     dtype: str = "float64"
     n_sub: int = 4  # within-bin quantiles: decoding follows a piecewise-linear CDF, not a flat one
@@ -174,7 +175,12 @@ class NumericPreproc(ColumnPreproc):
         self.points = uniq[frequent].tolist()
         rest = x[~np.isin(x, uniq[frequent])]
         n_rest_bins = max(self.n_bins - len(self.points), 1)
-        self.decimals = _decimals(x) if self.kind == "numeric" else _subsecond_decimals(x, self.kind)
+        if self.kind == "numeric":
+            self.decimals = _decimals(x)
+        elif self.kind in _SUBSECOND:
+            self.decimals, self.step = _time_grid(_exact_ns(values, x, self.kind), self.kind)
+        else:  # integers, dates: their fixed grid
+            self.decimals = 0
         # edges on the data's grid (whole units, seconds, days, decimals): the same bins for the
         # data, and a decoded value rounded down to the grid stays in its bin
         quantiles = np.quantile(rest, np.linspace(0, 1, n_rest_bins + 1)) if len(rest) else np.array([])
@@ -189,8 +195,10 @@ class NumericPreproc(ColumnPreproc):
     @property
     def grid(self) -> float:
         """The data's resolution: decoded values are multiples of it (0: no grid)."""
-        if self.kind in _GRID:  # datetimes and times: whole seconds, or the milli- or microseconds seen
-            return _GRID[self.kind] * (10.0**-self.decimals if self.kind in _SUBSECOND and self.decimals else 1.0)
+        if self.kind in _SUBSECOND:  # datetimes and times: the micro- or milliseconds seen, or seconds ... days
+            return 10.0**-self.decimals if self.decimals else float(self.step)
+        if self.kind in _GRID:
+            return _GRID[self.kind]
         return 0.0 if self.decimals is None else 10.0**-self.decimals
 
     def _on_grid(self, x: np.ndarray) -> np.ndarray:
@@ -272,6 +280,7 @@ class NumericPreproc(ColumnPreproc):
             "points": self.points,
             "edges": self.edges,
             "decimals": self.decimals,
+            "step": self.step,
             "has_missing": self.has_missing,
             "dtype": self.dtype,
             "n_sub": self.n_sub,
@@ -350,20 +359,32 @@ def column_preproc_from_dict(d: dict) -> ColumnPreproc:
 # ---- conversions -------------------------------------------------------------------------------
 _NS_PER_S = 1_000_000_000
 _GRID = {"integer": 1.0, "datetime": 1.0, "time": 1.0, "date": 86_400.0}  # numeric: 10**-decimals
-_SUBSECOND = ("datetime", "time")  # kinds whose grid follows the fractions of a second seen (decimals 0, 3 or 6)
+_SUBSECOND = ("datetime", "time")  # kinds whose grid follows the resolution seen (days ... microseconds)
+# the grids tried, coarsest first: (ns, decimals, step in seconds); times of day stop at hours
+_STEPS = {
+    "datetime": ((86_400 * _NS_PER_S, 0, 86_400), (3_600 * _NS_PER_S, 0, 3_600), (60 * _NS_PER_S, 0, 60)),
+    "time": ((3_600 * _NS_PER_S, 0, 3_600), (60 * _NS_PER_S, 0, 60)),
+}
+_FINE = ((_NS_PER_S, 0, 1), (1_000_000, 3, 1))  # whole seconds, milliseconds (else microseconds)
 
 
-def _subsecond_decimals(x: np.ndarray, kind: str) -> int:
-    """0, 3 or 6: the digits of a second the values hold (whole seconds, milliseconds, microseconds);
-    0 for other kinds. Saved encoders without them hold 0: whole seconds, as before."""
-    if kind not in _SUBSECOND:
-        return 0
-    sample = x[np.isfinite(x)][:10_000]
-    for d in (0, 3):
-        scaled = sample * 10.0**d
-        if np.all(np.abs(scaled - np.round(scaled)) < 1e-2):  # float64 holds epoch milliseconds to ~1e-4
-            return d
-    return 6
+def _time_grid(ns: np.ndarray, kind: str) -> tuple[int, int]:
+    """(decimals, step): the coarsest grid every value (`ns`: exact integer nanoseconds) lies on:
+    whole days, hours, minutes or seconds (decimals 0, `step` in seconds), milli- or microseconds
+    (decimals 3 or 6). Saved encoders without them hold (0, 1): whole seconds, as before."""
+    for unit, decimals, step in _STEPS[kind] + _FINE:
+        if np.all(ns % unit == 0):  # exact: float epoch seconds cannot tell 1 ms from 0 within ~1e-6
+            return decimals, step
+    return 6, 1
+
+
+def _exact_ns(values: pd.Series, x: np.ndarray, kind: str) -> np.ndarray:
+    """The non-null values as integer nanoseconds (since the epoch; times: since midnight), read from
+    the values themselves where float epoch seconds (`x`) lose them."""
+    if kind == "datetime":
+        ts = pd.to_datetime(values)
+        return ts[ts.notna()].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    return np.round(x[~np.isnan(x)] * 1e6).astype(np.int64) * 1_000  # seconds of a day hold microseconds exactly
 
 
 def _to_number(values: pd.Series, kind: str) -> np.ndarray:
@@ -391,10 +412,8 @@ def _from_number(x: np.ndarray, kind: str, dtype: str, decimals: int = 0) -> pd.
     """`decimals` (datetimes, times): the digits of a second to keep, each value rounded to them
     (in integers: float64 epoch seconds times 1e9 are 256 ns apart)."""
     if kind in ("datetime", "date"):
-        if decimals:
-            ns = np.round(np.nan_to_num(x) * 10.0**decimals).astype(np.int64) * 10 ** (9 - decimals)
-        else:
-            ns = np.where(np.isnan(x), 0, x * _NS_PER_S).astype(np.int64)
+        # rounded to the grid, then scaled in integers (never truncated: 1.993 s is not 1.992999936 s)
+        ns = np.round(np.nan_to_num(x) * 10.0**decimals).astype(np.int64) * 10 ** (9 - decimals)
         out = pd.Series(ns.astype("datetime64[ns]"))
         out[np.isnan(x)] = pd.NaT
         return out.dt.normalize() if kind == "date" else out
