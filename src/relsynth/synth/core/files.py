@@ -36,12 +36,12 @@ def write_config(file: Path, kind: str, payload: dict) -> None:
     )
 
 
-def read_config(file: Path, kind: str, keys: Iterable[str] | None = None) -> dict:
+def read_config(file: Path, kind: str, keys: Iterable[str] | None = None, optional: Iterable[str] = ()) -> dict:
     """The payload of a config written by `write_config`, checked strictly.
 
     A missing file, invalid JSON, another kind, another format version or (with `keys`) a key
     that is missing or not expected is a `LoadError` (`FileNotFoundError` when missing) naming
-    the file and what was expected."""
+    the file and what was expected; `optional` keys may be absent (saved before they existed)."""
     if not file.is_file():
         raise FileNotFoundError(f"no {kind} at {file.parent}: {file.name} is missing")
     try:
@@ -59,7 +59,8 @@ def read_config(file: Path, kind: str, keys: Iterable[str] | None = None) -> dic
     payload = {k: v for k, v in spec.items() if k not in ("kind", "format_version")}
     if keys is not None:
         expected = set(keys)
-        unknown, missing = sorted(set(payload) - expected), sorted(expected - set(payload))
+        unknown = sorted(set(payload) - expected - set(optional))
+        missing = sorted(expected - set(payload))
         if unknown or missing:
             raise LoadError(f"{file}: {kind} config with unknown keys {unknown} and missing keys {missing}")
     return payload

@@ -9,6 +9,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.synth.tabular._tables import _char_class
+from relsynth.synth.tabular.orderings import from_offsets
 
 STRING = pd.StringDtype()  # the string dtype RelationalData coerces text and key columns to
 
@@ -121,6 +122,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
             slot = pre.slots[layout.slots[j]]
             if col in schema.tables[table].columns:
                 cols[col] = slot.preproc.decode(mat[:, j] - slot.offset, rng).reset_index(drop=True)
+        from_offsets(cols, pre.orderings.get(table, {}))
         pk = schema.tables[table].primary_key
         if pk is not None:
             keys[table] = _new_keys(n, pre.stats.get("pk_formats", {}).get(table, {"type": "int", "start": 1}))

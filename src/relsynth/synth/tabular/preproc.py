@@ -38,6 +38,7 @@ from relsynth.synth.tabular.encoders import (
     column_preproc_from_dict,
 )
 from relsynth.synth.tabular.grammar import N_SPECIAL, PLACEHOLDER, Encoded, Slot, TableLayout
+from relsynth.synth.tabular.orderings import Ordering, find_orderings, orderings_from_dict, with_offsets
 
 if TYPE_CHECKING:
     from relsynth.synth.core.training.dp import DpBudget
@@ -73,6 +74,7 @@ class TabularPreproc:
         self.n_bins, self.min_count, self.max_exact_count = n_bins, min_count, max_exact_count
         self._check_options()
         self.layouts: dict[str, TableLayout] = {}
+        self.orderings: dict[str, dict[str, Ordering]] = {}  # table -> date column -> the column it follows
         self.slots: list[Slot] = []
         self.stats: dict = {}
         self.fitted = False
@@ -164,13 +166,19 @@ class TabularPreproc:
         budget (see `relsynth.synth.tabular._dp_fit`); the spend is kept in `stats["dp"]` for the trainer.
         `public` (DP only): what is known without the data, used at no cost, the caller's
         responsibility: {"table.column": [categories or values], "table.column": (lo, hi)}."""
+        self.orderings = {}  # never under DP: the order would be read from private data at no cost
         if dp is not None:
             return _dp_fit.fit_dp(self, data, dp, public=public)
         if public is not None:
             raise ValueError("public= declares what a DP fit may use for free: give it with dp=DpBudget(...)")
         self._check_data(data)
+        self.orderings = {t: found for t in self.schema.synth_tables if (found := self._find_orderings(data, t))}
 
         def fit_column(table: str, col: str) -> ColumnPreproc:
+            if col in self.orderings.get(table, {}):  # its offset from the date it follows (`orderings`)
+                offsets = with_offsets(data[table], self.orderings[table])[col]
+                pre = NumericPreproc(n_bins=self.n_bins, kind="numeric", min_count=self.min_count)
+                return pre.fit(offsets.rename(f"{table}.{col}"))
             pre = self.overrides.get(table, {}).get(col) or self._default_preproc(table, col)
             return pre.fit(data[table][col].rename(f"{table}.{col}"))
 
@@ -197,6 +205,23 @@ class TabularPreproc:
             "formats": data.formats,  # the source's dtypes and spellings, restored by to_dir
         }
         return self
+
+    def _find_orderings(self, data: RelationalData, table: str) -> dict[str, Ordering]:
+        """`table`'s date columns that follow another of its row (`orderings`); not the ones given
+        a preprocessor of the user's, nor context columns (given as dates at generation)."""
+        given = self.overrides.get(table, {})
+        columns = [c for c in self.modelled_columns(table) if c not in given and c not in self.ctx_cols]
+        kinds = {c: self.schema.tables[table].columns[c].kind for c in columns}
+        found = find_orderings(data[table], columns, kinds)
+        for b, o in found.items():
+            log.info(
+                "%s.%s is modelled as its offset from %s (%s it in every row)",
+                table,
+                b,
+                o.base,
+                "on or after" if o.sign > 0 else "on or before",
+            )
+        return found
 
     def _build_layouts(
         self,
@@ -276,6 +301,7 @@ class TabularPreproc:
         """(n_rows, header fields) global token ids of the table's field slots (the first `n_fields`)."""
         layout = self.layouts[table]
         fields = layout.fields[: layout.n_fields if n_fields is None else n_fields]
+        df = with_offsets(df, self.orderings.get(table, {}))
         out = np.empty((len(df), len(fields)), dtype=np.int64)
         for j, (col, slot_id) in enumerate(zip(fields, layout.slots, strict=False)):
             slot = self.slots[slot_id]
@@ -360,6 +386,7 @@ class TabularPreproc:
                 for s in self.slots
             ],
             "stats": self.stats,
+            "orderings": {t: {b: o.to_dict() for b, o in cols.items()} for t, cols in self.orderings.items()},
         }
 
     @classmethod
@@ -379,6 +406,7 @@ class TabularPreproc:
         ]
         self.layouts = {x["name"]: TableLayout(x["name"], x["fields"], x["children"], x["slots"]) for x in d["layouts"]}
         self.stats, self.fitted = d["stats"], True
+        self.orderings = orderings_from_dict(d.get("orderings", {}))  # saved before orderings: none
         return self
 
     config_file = CONFIG_FILE  # what `save` writes: the mark of a saved preprocessor
@@ -391,7 +419,7 @@ class TabularPreproc:
     @classmethod
     def load(cls, path: str | Path) -> TabularPreproc:
         file = Path(path) / CONFIG_FILE
-        payload = read_config(file, KIND, keys=_SAVED_KEYS)
+        payload = read_config(file, KIND, keys=_SAVED_KEYS, optional=("orderings",))
         try:
             self = cls.from_dict(payload)
             problem = self._grammar_problem()

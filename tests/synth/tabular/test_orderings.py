@@ -1,0 +1,127 @@
+"""Dates that follow one another in a row stay in order (shipped <= received, opened <= closed)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from relsynth.relational import (
+    Categorical,
+    Column,
+    Date,
+    Datetime,
+    ForeignKey,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    Table,
+)
+from relsynth.synth import DpBudget, TabularPreproc
+from relsynth.synth.tabular.orderings import Ordering, find_orderings, from_offsets, with_offsets
+
+DAY = pd.Timedelta("1D")
+
+
+def shipments(n: int = 300, seed: int = 0) -> RelationalData:
+    """customers -> orders: ordered <= shipped <= received (days), opened <= closed (minutes, 20 % open),
+    due: before or after shipping (no order)."""
+    rng = np.random.default_rng(seed)
+    ordered = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, n), "D")
+    shipped = ordered + pd.to_timedelta(rng.integers(0, 60, n), "D")
+    opened = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 10**6, n), "min")
+    closed = (opened + pd.to_timedelta(rng.exponential(300, n).round(), "min")).where(rng.random(n) > 0.2)
+    orders = pd.DataFrame(
+        {
+            "id": range(n),
+            "cust": rng.integers(0, 40, n),
+            "ordered": ordered,
+            "shipped": shipped,
+            "due": ordered + pd.to_timedelta(rng.integers(20, 40, n), "D"),
+            "received": shipped + pd.to_timedelta(rng.integers(1, 30, n), "D"),
+            "opened": opened,
+            "closed": closed,
+        }
+    )
+    schema = Schema(
+        cust=Table(id=PrimaryKey(), seg=Categorical()),
+        orders=Table(
+            id=PrimaryKey(),
+            cust=ForeignKey(parent="cust"),
+            ordered=Date(),
+            shipped=Date(),
+            due=Date(),
+            received=Date(),
+            opened=Datetime(),
+            closed=Datetime(),
+        ),
+    )
+    cust = pd.DataFrame({"id": range(40), "seg": rng.choice(["a", "b"], 40)})
+    return RelationalData({"cust": cust, "orders": orders}, schema)
+
+
+def test_each_date_follows_the_tightest_earlier_date_it_never_crosses():
+    df = shipments()["orders"]
+    kinds = {c: Column.DATE for c in ("ordered", "shipped", "due", "received")} | {
+        "opened": Column.DATETIME,
+        "closed": Column.DATETIME,
+    }
+    found = find_orderings(df, list(kinds), kinds)
+    assert found["shipped"] == Ordering("ordered", 1, 86_400 * 10**9)
+    assert found["due"].base == "ordered"  # not after shipped in every row
+    assert found["received"].base == "shipped"  # tighter than ordered or due
+    assert found["closed"] == Ordering("opened", 1, 60 * 10**9)  # nulls in the later column are fine
+    reverse = find_orderings(df, ["received", "shipped"], kinds)
+    assert reverse == {"shipped": Ordering("received", -1, 86_400 * 10**9)}
+    assert "opened" not in find_orderings(df, ["closed", "opened"], kinds)  # opened without closed: no offset
+
+
+def test_an_order_that_the_ranges_imply_or_few_rows_show_is_not_taken():
+    early = pd.Timestamp("2000-01-01") + pd.to_timedelta(np.arange(50), "D")
+    df = pd.DataFrame({"a": early, "b": early + pd.Timedelta("3650D")})
+    kinds = {"a": Column.DATE, "b": Column.DATE}
+    assert find_orderings(df, ["a", "b"], kinds) == {}  # every b after every a: nothing to keep
+    df = pd.DataFrame({"a": early[:10], "b": early[:10] + DAY})
+    assert find_orderings(df, ["a", "b"], kinds) == {}  # 10 rows: too few to trust
+
+
+def test_offsets_go_back_to_the_same_dates_on_their_grid():
+    df = shipments()["orders"]
+    kinds = {c: Column.DATE for c in ("ordered", "shipped", "received")}
+    found = find_orderings(df, list(kinds), kinds)
+    offsets = with_offsets(df, found)
+    assert (offsets["shipped"] >= 0).all() and (offsets["received"] % 86_400 == 0).all()
+    cols = {c: offsets[c] for c in kinds}
+    cols["received"] = cols["received"] + 3_600.0  # a drawn offset off the day grid
+    from_offsets(cols, found)
+    assert cols["shipped"].tolist() == df["shipped"].tolist()
+    assert (cols["received"] == df["received"]).all() or (cols["received"] - df["received"]).abs().max() <= DAY
+    assert (cols["received"] == cols["received"].dt.normalize()).all() and (cols["received"] >= cols["shipped"]).all()
+
+
+def test_decoded_rows_keep_their_order_and_the_orders_are_saved(tmp_path):
+    data = shipments()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert set(pre.orderings["orders"]) == {"shipped", "due", "received", "closed"}
+    out = pre.inverse_transform(pre.transform(data), seed=1)["orders"]  # binned offsets are drawn in their bins
+    assert (out["shipped"] >= out["ordered"]).all() and (out["received"] > out["shipped"]).all()
+    assert (out["closed"].dropna() >= out["opened"][out["closed"].notna()]).all()
+    assert (out["closed"].dropna().dt.second == 0).all() and out["closed"].isna().mean() == pytest.approx(0.2, abs=0.1)
+    pre.save(tmp_path / "pre")
+    assert TabularPreproc.load(tmp_path / "pre").orderings == pre.orderings
+    spec = json.loads((tmp_path / "pre" / "preproc.json").read_text())
+    spec.get("payload", spec).pop("orderings")  # a preprocessor saved before orderings
+    (tmp_path / "pre" / "preproc.json").write_text(json.dumps(spec))
+    assert TabularPreproc.load(tmp_path / "pre").orderings == {}
+
+
+def test_no_order_is_read_under_dp_or_for_a_column_given_its_own_preprocessor():
+    data = shipments()
+    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon=3.0, delta=1e-5))
+    assert pre.orderings == {}
+    from relsynth.synth import NumericPreproc
+
+    own = TabularPreproc.from_schema(data.schema, preprocessors={"orders": {"received": NumericPreproc(kind="date")}})
+    assert "received" not in own.fit(data).orderings["orders"]
