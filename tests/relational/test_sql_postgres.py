@@ -179,3 +179,48 @@ def test_timestamps_with_time_zone_keep_their_instant(postgres_url: str) -> None
         postgres_url,
         "SELECT data_type FROM information_schema.columns WHERE table_schema = 'copy' AND column_name = 'at'",
     ) == [("timestamp with time zone",)]
+
+
+def _tiny_generate(data: RelationalData, seed: int) -> RelationalData:
+    """A tiny model's synthetic database (a few steps: the keys and types matter here, not the values)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        torch.manual_seed(0)
+        preproc = TabularPreproc.from_schema(data.schema).fit(data)
+        model = TabularModel.build(preproc, size=TabularModelSize(n_layers=1, h=2, d=16), block_size=64)
+        dataset = TabularDataset.from_data(data, preproc, block_size=64)
+        TabularTrainer(model, calibrate_counts=False).train(dataset, n_steps=2, batch_size=8, progress=False)
+        return model.generate(n_samples=6, seed=seed)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_uuid_keys_are_generated_as_uuids_and_written_back_as_uuid(postgres_url: str) -> None:
+    """uuid keys came back as id_1, id_2 in VARCHAR columns (the child's key lost its NOT NULL), so the
+    copy could not be joined with the source: they are random UUIDs, the same for the same seed."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE dept (id uuid PRIMARY KEY, label varchar(10) NOT NULL)")
+        conn.exec_driver_sql(
+            "CREATE TABLE emp (id bigint PRIMARY KEY, dept uuid NOT NULL REFERENCES dept(id), grade smallint NOT NULL)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO dept SELECT gen_random_uuid(), 'D' || mod(i, 3) FROM generate_series(1, 20) i"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO emp SELECT row_number() OVER (), d.id, g FROM dept d, generate_series(1, 3) g"
+        )
+    engine.dispose()
+    data = RelationalData.from_sql(postgres_url)
+    synth = _tiny_generate(data, seed=3)
+    keys = synth["dept"]["id"]
+    assert keys.str.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}").all()
+    assert keys.is_unique and set(synth["emp"]["dept"]) <= set(keys)
+    assert _tiny_generate(data, seed=3)["dept"]["id"].tolist() == keys.tolist()
+    synth.to_sql(postgres_url, schema_name="synth")
+    types = {
+        (t, c): (d, n) for t, c, _, d, _, _, _, n in rows(postgres_url, COLUMNS, schema="synth", tables=["dept", "emp"])
+    }
+    assert types[("dept", "id")] == ("uuid", "NO") and types[("emp", "dept")] == ("uuid", "NO")
+    assert rows(postgres_url, "SELECT count(*) FROM synth.emp e JOIN public.dept d ON d.id = e.dept") == [(0,)]

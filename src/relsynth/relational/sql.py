@@ -104,7 +104,9 @@ def _begin(conn: sa.Connection) -> None:
 # ---- SQL types: kept as small JSON dicts, turned back into SQLAlchemy types -------------------------
 def type_spec(t: sa.types.TypeEngine) -> dict | None:
     """A JSON-able description of an SQL type (`sql_type` makes it again), or None for a type that
-    relsynth has no kind for (binary, JSON, intervals, arrays, UUIDs, ...)."""
+    relsynth has no kind for (binary, JSON, intervals, arrays, ...). A UUID is taken as a key only."""
+    if isinstance(t, sa.Uuid):
+        return {"type": "uuid"}
     if isinstance(t, sa.Boolean):
         return {"type": "boolean"}
     if isinstance(t, sa.DateTime):
@@ -152,6 +154,7 @@ def sql_type(spec: Mapping[str, Any]) -> sa.types.TypeEngine:
         "text": lambda: sa.Text(),
         "char": lambda: sa.CHAR(spec.get("length")),
         "varchar": lambda: sa.String(spec.get("length")),
+        "uuid": lambda: sa.Uuid(as_uuid=False),  # keys are held as strings (see _coerce._key)
     }
     if name not in makers:
         raise ValueError(f"unknown SQL type spec {dict(spec)!r}; expected one of {sorted(makers)}")
@@ -254,6 +257,7 @@ _INFO_TYPES: dict[str, Any] = {
     **dict.fromkeys(["TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"], lambda n, p, s: sa.DateTime(timezone=True)),
     **dict.fromkeys(["VARCHAR", "CHARACTER VARYING", "STRING", "BPCHAR", "CHAR"], lambda n, p, s: sa.String(n)),
     "TEXT": lambda n, p, s: sa.Text(),
+    "UUID": lambda n, p, s: sa.Uuid(),
 }
 
 
@@ -476,7 +480,7 @@ def _column_kinds(
             why[col] = f"a foreign key to {ref}.{pks[ref]} in the catalog" + (
                 f" ({ref} is a lookup)" if ref in lookups else ""
             )
-        elif spec is None:
+        elif spec is None or spec["type"] == "uuid":  # random identifiers: nothing to learn outside a key
             problems.append(
                 f"{t}.{col} has SQL type {typ!r}, which relsynth has no kind for: {LEAVE_OUT}, or give its kind in "
                 "overrides (the values are then read as the driver returns them)"

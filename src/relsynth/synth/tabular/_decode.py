@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import NamedTuple
 
 import numpy as np
@@ -125,7 +126,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
         from_offsets(cols, pre.orderings.get(table, {}))
         pk = schema.tables[table].primary_key
         if pk is not None:
-            keys[table] = _new_keys(n, pre.stats.get("pk_formats", {}).get(table, {"type": "int", "start": 1}))
+            keys[table] = _new_keys(n, pre.stats.get("pk_formats", {}).get(table, {"type": "int", "start": 1}), rng)
             cols[pk] = keys[table]
         edge = schema.parent(table)
         if edge is not None:
@@ -136,10 +137,12 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
     return RelationalData({t: out[t] for t in schema.tables}, schema, formats=pre.stats.get("formats"))
 
 
-def _new_keys(n: int, fmt: dict) -> pd.Series:
+def _new_keys(n: int, fmt: dict, rng: np.random.Generator) -> pd.Series:
     numbers = np.arange(fmt.get("start", 1), fmt.get("start", 1) + n)
     if fmt["type"] == "int":
         return pd.Series(numbers, dtype="Int64")
+    if fmt["type"] == "uuid":
+        return pd.Series(_uuids(n, rng), dtype=STRING)
     if fmt["type"] == "shape":  # the characters seen at each position; too few keys: the whole class
         for alphabets in (fmt["alphabets"], [_CLASSES.get(_char_class(a[0]), a) for a in fmt["alphabets"]]):
             if n <= np.prod([len(a) for a in alphabets], dtype=float):
@@ -147,6 +150,22 @@ def _new_keys(n: int, fmt: dict) -> pd.Series:
         fmt = {"prefix": "".join(a[0] for a in fmt["alphabets"]) + "_", "width": len(str(n))}
     width = fmt.get("width", 1)
     return pd.Series([f"{fmt['prefix']}{i:0{width}d}" for i in numbers], dtype=STRING)
+
+
+def _uuids(n: int, rng: np.random.Generator) -> list[str]:
+    """`n` distinct random (version 4) UUIDs drawn from `rng`: the same seed gives the same keys."""
+    out: list[str] = []
+    seen: set[str] = set()
+    while len(out) < n:  # a repeat among 2**122 values is all but impossible; drawn again if it happens
+        raw = rng.integers(0, 256, size=(n - len(out), 16), dtype=np.uint8)
+        raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
+        raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+        for row in raw:
+            key = str(uuid.UUID(bytes=row.tobytes()))
+            if key not in seen:
+                seen.add(key)
+                out.append(key)
+    return out
 
 
 def _in_schema_order(schema, table: str, cols: dict, n: int) -> pd.DataFrame:

@@ -139,7 +139,7 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
         "max_entity_len": _entity_len(pre, entity_lengths(pre, data), noise),
         "root_shares": _root_shares(pre.schema, data, noise),
         "pk_formats": {
-            t: pk_format(pd.Series([1]) if _int_keys(data[t][pk]) else pd.Series(["x"]))
+            t: _public_pk_format(data, t, pk)
             for t in pre.schema.synth_tables
             if (pk := pre.schema.tables[t].primary_key) is not None
         },
@@ -536,3 +536,13 @@ def _root_shares(schema: Schema, data: RelationalData, noise: _Noise) -> dict[st
 
 def _int_keys(keys: pd.Series) -> bool:
     return pd.api.types.is_integer_dtype(keys.dtype)
+
+
+def _public_pk_format(data: RelationalData, table: str, pk: str) -> dict:
+    """The keys' format from public facts only (their dtype, the SQL type), never their values:
+    integers, UUIDs for a database's uuid column, else `id_1`-like strings."""
+    if _int_keys(data[table][pk]):
+        return pk_format(pd.Series([1]))
+    if ((data.formats.get(table, {}).get(pk) or {}).get("sql") or {}).get("type") == "uuid":
+        return {"type": "uuid"}
+    return pk_format(pd.Series(["x"]))

@@ -3,6 +3,8 @@ row, key formats, small tables as records. Shared by the plain and the DP fit an
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -17,12 +19,17 @@ def child_counts(data: RelationalData, schema: Schema, child: str) -> np.ndarray
     return np.bincount(pos, minlength=len(parent_keys))
 
 
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+
 def pk_format(keys: pd.Series) -> dict:
     """How to regenerate keys: an integer sequence, or a string prefix plus a number (zero-padded as
-    the source pads it), or the character shape of keys such as `2019_AB12`."""
+    the source pads it), or UUIDs, or the character shape of keys such as `2019_AB12`."""
     if pd.api.types.is_integer_dtype(keys.dtype):
         return {"type": "int", "start": 1}
     s = keys.dropna().astype(str)
+    if len(s) and s.str.match(UUID).all():  # a database's uuid column must get UUIDs back (id_1 is refused)
+        return {"type": "uuid"}
     m = s.str.extract(r"^(\D*)(\d+)$")
     if len(s) and m[0].notna().all():
         prefixes = m[0].unique()
