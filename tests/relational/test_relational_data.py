@@ -464,3 +464,30 @@ def test_a_value_that_is_no_date_gets_no_hint_about_the_range_of_dates() -> None
     assert "'25-989-741-2988'" in str(err.value) and "1677" not in str(err.value)
     with pytest.raises(DataError, match="1677-09-21 to 2262-04-11"):  # a date of another era keeps it
         RelationalData({"t": pd.DataFrame({"id": [1, 2], "when": ["1500-03-01", "2020-01-01"]})}, schema)
+
+
+def test_json_and_array_values_are_held_as_json_text():
+    """A database's json and array values (dicts and lists, as its driver returns them) were held as
+    Python's repr ({'a': 1}, True), which no database reads back as JSON."""
+    schema = Schema(
+        tables={"ev": Table(columns={"id": PrimaryKey(), "payload": Text(), "tags": Categorical(), "raw": Text()})}
+    )
+    frame = pd.DataFrame(
+        {
+            "id": [1, 2],
+            "payload": [{"b": 1, "a": "é", "ok": True}, None],
+            "tags": [["x", "y"], ["z"]],
+            "raw": [b"caf\xc3\xa9", b"A"],
+        }
+    )
+    data = RelationalData({"ev": frame}, schema)
+    assert data["ev"]["payload"].tolist() == ['{"b": 1, "a": "é", "ok": true}', pd.NA]
+    assert data["ev"]["tags"].tolist() == ['["x", "y"]', '["z"]']
+    assert data["ev"]["raw"].tolist() == ["café", "A"]
+
+
+def test_bytes_that_are_not_utf8_are_named():
+    schema = Schema(tables={"ev": Table(columns={"id": PrimaryKey(), "blob": Categorical()})})
+    msg = one_problem({"ev": pd.DataFrame({"id": [1, 2], "blob": [b"\xff\x00", b"A"]})}, schema)
+    assert msg.startswith("table 'ev', column 'blob' (categorical): 1 value(s) do not fit the kind")
+    assert "not UTF-8 text" in msg and "leave the column out" in msg

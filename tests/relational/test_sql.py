@@ -411,3 +411,18 @@ def test_a_value_its_sql_type_cannot_hold_names_the_column_and_overrides_read_it
     data = RelationalData.from_sql(url, overrides={"event": {"day": "date", "ext_id": "categorical"}})
     assert data["event"]["day"].tolist() == [pd.Timestamp("2023-01-01"), pd.Timestamp("2023-01-02")]
     assert data["event"]["ext_id"].iloc[1] == "3f2504e0-4f89-11d3-9a0c-0305e82c3302"
+
+
+def test_binary_columns_given_in_overrides_are_read_as_utf8_text_or_named(tmp_path: Path) -> None:
+    """A BLOB read through overrides (the way out its SchemaError offers) crashed with a bare
+    UnicodeDecodeError that named no table or column when a value was not UTF-8."""
+    url = _sqlite(
+        tmp_path,
+        "CREATE TABLE doc (id INTEGER PRIMARY KEY, body BLOB);"
+        "INSERT INTO doc VALUES (1, CAST('café' AS BLOB)), (2, X'41');",
+    )
+    data = RelationalData.from_sql(url, overrides={"doc": {"body": "text"}})
+    assert data["doc"]["body"].tolist() == ["café", "A"]
+    _sqlite(tmp_path, "INSERT INTO doc VALUES (3, X'FF00');")
+    with pytest.raises(DataError, match=r"table 'doc', column 'body' \(text\): 1 value\(s\).*not UTF-8 text"):
+        RelationalData.from_sql(url, overrides={"doc": {"body": "text"}})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 import re
 import warnings
 
@@ -205,12 +206,36 @@ def _boolean(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def _categorical(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     if ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype):
-        return s.astype(STRING), _none_bad(s)
+        return as_strings(s)
     return s, _none_bad(s)
 
 
 def _text(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    return s.astype(STRING), _none_bad(s)
+    return as_strings(s)
+
+
+_STRUCTURED = (dict, list, tuple)  # a database's JSON and array values, as its driver returns them
+_BINARY = (bytes, bytearray, memoryview)
+
+
+def as_strings(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Strings; JSON and array values as JSON text (astype would store Python's repr, {'a': 1},
+    which a database cannot read back as JSON), bytes as UTF-8 text (bytes that are not do not fit)."""
+    if not ptypes.is_object_dtype(s.dtype) or not any(isinstance(v, _STRUCTURED + _BINARY) for v in s):
+        return s.astype(STRING), _none_bad(s)
+    out = s.map(_string, na_action="ignore")
+    return out.astype(STRING), s.notna() & out.isna()
+
+
+def _string(v: object) -> object:
+    if isinstance(v, _STRUCTURED):
+        return json.dumps(v, ensure_ascii=False, default=str)  # keys in the stored order
+    if isinstance(v, _BINARY):
+        try:
+            return bytes(v).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return v
 
 
 COERCERS = {

@@ -42,6 +42,11 @@ _N_EXAMPLES = 5
 
 def _hint(kind: Column, bad: pd.Series) -> str:
     """Why such values do not fit, when it is not plain (said beside the examples of a problem)."""
+    if kind in (Column.CATEGORICAL, Column.TEXT) and any(isinstance(v, bytes | bytearray | memoryview) for v in bad):
+        return (
+            " (binary values that are not UTF-8 text: relsynth has no kind for them; leave the column out of the "
+            "data, or its table (from_sql: tables=[...] without it))"
+        )
     text = bad.astype(str).str.strip().str.lower()
     if kind in (Column.NUMERIC, Column.INTEGER) and text.isin(["inf", "-inf", "+inf", "infinity", "-infinity"]).any():
         return " (±inf is refused: numbers must be finite; replace it with null or a bound)"

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from relsynth.relational._coerce import SQL_FORMAT, STRING
+from relsynth.relational._coerce import SQL_FORMAT, as_strings
 from relsynth.relational._infer import string_kind_and_reason
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, PrimaryKey, as_kind
 from relsynth.relational.errors import DataError, SchemaError
@@ -683,7 +683,9 @@ class Catalog:
                     kind, plan.kinds[n][c] = as_kind(decided), as_kind(decided)
                     plan.why[n][c] = f"{plan.why[n][c]}, {reason}"
                 if kind.kind is Column.TEXT:
-                    frames[n][c] = frames[n][c].astype(STRING)
+                    held, bad = as_strings(frames[n][c])
+                    if not bad.any():  # else kept as read: RelationalData reports what does not fit
+                        frames[n][c] = held
                 cols[c] = kind
             tables_out[n] = Table(columns=cols)
         schema = Schema(tables=tables_out, lookups=plan.lookups)
