@@ -426,3 +426,20 @@ def test_binary_columns_given_in_overrides_are_read_as_utf8_text_or_named(tmp_pa
     _sqlite(tmp_path, "INSERT INTO doc VALUES (3, X'FF00');")
     with pytest.raises(DataError, match=r"table 'doc', column 'body' \(text\): 1 value\(s\).*not UTF-8 text"):
         RelationalData.from_sql(url, overrides={"doc": {"body": "text"}})
+
+
+def test_null_keys_to_a_code_table_name_the_lookup_way_out(tmp_path: Path) -> None:
+    """A nullable key to a code table made it the parent, and reading failed after everything was read
+    with 'every row must belong to a parent row', without naming lookups=[...]."""
+    url = _sqlite(
+        tmp_path,
+        "CREATE TABLE country (code CHAR(2) PRIMARY KEY, name VARCHAR(20) NOT NULL);"
+        "CREATE TABLE customer (id INTEGER PRIMARY KEY, country CHAR(2) REFERENCES country(code), age INTEGER);"
+        "INSERT INTO country VALUES ('FR', 'France'), ('DE', 'Germany');"
+        "INSERT INTO customer VALUES (1, 'FR', 20), (2, NULL, 30), (3, 'DE', 40);",
+    )
+    with pytest.raises(
+        DataError, match=r"every row must belong to a parent row: .*lookups=\['country'\].*orphans='drop'"
+    ):
+        RelationalData.from_sql(url)
+    assert RelationalData.from_sql(url, lookups=["country"])["customer"]["country"].isna().sum() == 1

@@ -248,12 +248,24 @@ class RelationalData:
             if is_parent and nulls.any():
                 problems.append(
                     f"{where}: {int(nulls.sum())} null value(s), at row(s) {_rows(nulls)}; "
-                    "every row must belong to a parent row"
+                    f"every row must belong to a parent row{self._null_parent_way_out(ref)}"
                 )
             if orphan.any():
                 problems.append(
                     f"{where}: {int(orphan.sum())} orphan value(s) not in {ref!r}, e.g. {_examples(values[orphan])}"
                 )
+
+    def _null_parent_way_out(self, ref: str) -> str:
+        """The ways out of null parent keys: `ref` named a lookup when it can be one (no keys of its
+        own: a code table, such as countries, in which null means unknown), or those rows dropped."""
+        drop = "or drop those rows (orphans='drop')"
+        if self.schema.tables[ref].foreign_keys:
+            return f": {drop}"
+        return (
+            f": if {ref!r} is a code table that a null key leaves unknown (countries, categories), name it a lookup "
+            f"(lookups=[{ref!r}] in from_sql, or the schema's lookups; a lookup is copied as it is, so never a table "
+            f"of people or other private records), {drop}"
+        )
 
     def _drop_orphans(self, name: str, fk: str, orphan: pd.Series, null_parent: pd.Series | None) -> pd.DataFrame:
         """Drop rows without a parent (parent key) or null unknown lookup keys; returns the table."""
