@@ -224,3 +224,30 @@ def test_uuid_keys_are_generated_as_uuids_and_written_back_as_uuid(postgres_url:
     }
     assert types[("dept", "id")] == ("uuid", "NO") and types[("emp", "dept")] == ("uuid", "NO")
     assert rows(postgres_url, "SELECT count(*) FROM synth.emp e JOIN public.dept d ON d.id = e.dept") == [(0,)]
+
+
+def test_a_key_to_another_schema_gives_ways_out_that_work(postgres_url: str) -> None:
+    """A key to a table of another schema said 'add it to tables=', which names tables of schema_name
+    only and was refused; with a same-named table in the schema read, the key was taken as a key to it."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE public.country (code char(2) PRIMARY KEY, name text NOT NULL)")
+        conn.exec_driver_sql("CREATE SCHEMA sales")
+        conn.exec_driver_sql(
+            "CREATE TABLE sales.customer (id integer PRIMARY KEY, country char(2) NOT NULL REFERENCES public.country)"
+        )
+        conn.exec_driver_sql("INSERT INTO public.country VALUES ('FR', 'France')")
+        conn.exec_driver_sql("INSERT INTO sales.customer VALUES (1, 'FR'), (2, 'FR')")
+    with pytest.raises(SchemaError, match=r"customer\.country references public\.country, in another schema") as err:
+        RelationalData.from_sql(postgres_url, schema_name="sales")
+    assert "add it to tables=" not in str(err.value)
+    data = RelationalData.from_sql(
+        postgres_url, schema_name="sales", overrides={"customer": {"country": "categorical"}}
+    )
+    assert data["customer"]["country"].tolist() == ["FR", "FR"]
+    with engine.begin() as conn:  # a table of the same name in the schema read is not the one referenced
+        conn.exec_driver_sql("CREATE TABLE sales.country (code char(2) PRIMARY KEY)")
+        conn.exec_driver_sql("INSERT INTO sales.country VALUES ('DE')")
+    engine.dispose()
+    with pytest.raises(SchemaError, match=r"customer\.country references public\.country, in another schema"):
+        RelationalData.from_sql(postgres_url, schema_name="sales")

@@ -189,7 +189,7 @@ class _ForeignKey:
     columns: tuple[str, ...]
     table: str
     ref_columns: tuple[str, ...]
-    ref_schema: str | None = None
+    ref_schema: str | None = None  # None: the schema read
 
 
 @dataclass
@@ -226,9 +226,15 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
     insp = sa.inspect(conn)
     cols = insp.get_columns(name, schema=schema_name)
     pk = insp.get_pk_constraint(name, schema=schema_name).get("constrained_columns") or []
+    # SQLAlchemy names a referenced table's schema unless it is the default one (None), also when it is
+    # `schema_name`; held here as None for the schema read, else its name (as _reflect_information_schema)
+    default = insp.default_schema_name
     fks = [
         _ForeignKey(
-            tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]), f["referred_schema"]
+            tuple(f["constrained_columns"]),
+            f["referred_table"],
+            tuple(f["referred_columns"]),
+            _other_schema(f["referred_schema"] or default, schema_name or default),
         )
         for f in insp.get_foreign_keys(name, schema=schema_name)
     ]
@@ -239,6 +245,11 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
         pk=tuple(pk),
         fks=fks,
     )
+
+
+def _other_schema(ref_schema: str | None, read: str | None) -> str | None:
+    """A referenced table's schema when it is not the one read, else None."""
+    return None if ref_schema == read else ref_schema
 
 
 _INFO_TYPES: dict[str, Any] = {
@@ -301,8 +312,8 @@ def _reflect_information_schema(conn: sa.Connection, name: str, schema: str) -> 
             {"s": ref_schema, "n": ref_name},
         ).all()
         ref_table = ref[0][0] if ref else ""
-        same = None if ref_schema == schema else ref_schema  # as SQLAlchemy reports a key within the schema
-        fks.append(_ForeignKey(tuple(r[2] for r in rows), ref_table, tuple(r[1] for r in ref), same))
+        other = _other_schema(ref_schema, schema)
+        fks.append(_ForeignKey(tuple(r[2] for r in rows), ref_table, tuple(r[1] for r in ref), other))
     return _Reflected(name, types, {c for c, _, nullable, *_ in cols if nullable == "NO"}, pk, fks)
 
 
@@ -418,7 +429,12 @@ def _foreign_keys(
         plain = f"read the key as a plain column (overrides={{{t!r}: {{{col!r}: 'categorical'}}}})"
         if len(fk.columns) > 1:
             problem = f"{what} is a composite foreign key to {fk.table}; relsynth keys are one column"
-        elif fk.table not in reflected or fk.ref_schema not in (None, schema_name):
+        elif fk.ref_schema is not None:  # from_sql reads one schema: tables= cannot name this table
+            problem = (
+                f"{what} references {fk.ref_schema}.{fk.table}, in another schema than the one read "
+                f"(schema_name={schema_name!r}), so it cannot be read with it"
+            )
+        elif fk.table not in reflected:
             problem = f"{what} references {fk.table!r}, which is not read: add it to tables="
         elif fk.table == t:
             problem = f"{what} references its own table ({t}); self-references are not supported"
