@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +10,7 @@ import pytest
 from kedro.io import DataCatalog, DatasetError
 
 from relsynth.datasets import RelationalDataDataset, SQLDatabaseDataset
+from relsynth.hooks import RawDataLogHook
 from relsynth.relational import RelationalData
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,3 +97,20 @@ def test_sample_entities_reads_random_whole_entities() -> None:
     pd.testing.assert_frame_equal(sampled["genre"], whole["genre"])  # lookups whole
     with pytest.raises(DatasetError, match="sample_entities must be a positive integer"):
         SQLDatabaseDataset(credentials={"con": "sqlite:///x.sqlite"}, load_args={"sample_entities": 0})
+
+
+def test_sample_entities_the_log_says_a_sample_is_read_and_its_rows(caplog: pytest.LogCaptureFixture) -> None:
+    """The run log's raw database line gave the whole tables' rows and never said a sample was read."""
+    ds = SQLDatabaseDataset(
+        credentials={"con": f"sqlite:///{CHINOOK / 'chinook.sqlite'}"},
+        schema_path=str(SCHEMA),
+        load_args={"tables": TABLES, "sample_entities": 60, "sample_seed": 2},
+    )
+    assert ds.summary()["sample"] == {"entities": 60, "seed": 2} and chinook_sql().summary()["sample"] is None
+    catalog = DataCatalog({"raw_database": ds})
+    with caplog.at_level(logging.INFO, logger="relsynth"):
+        RawDataLogHook().before_pipeline_run({"env": "fast"}, None, catalog)
+        data = ds.load()
+    assert "the run reads a sample of 60 root entities (sample_seed 2)" in caplog.text
+    assert "sampled 60 root entities (sample_seed 2) of sqlite:///" in caplog.text
+    assert f"rows {data.n_rows()}" in caplog.text and data.n_rows()["artist"] == 60

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import inspect
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from kedro.utils import load_obj
 from relsynth.relational import RelationalData, Schema
 from relsynth.relational.data import SCHEMA_FILE
 from relsynth.relational.sql import safe_url
+
+log = logging.getLogger(__name__)
 
 
 def _refuse_foreign_dir(path: Path, marker: str) -> None:
@@ -188,7 +191,16 @@ class SQLDatabaseDataset(AbstractDataset[RelationalData, RelationalData]):
         from relsynth.relational import SQLSource
 
         source = SQLSource(self._con, overrides=self._schema_path, **self._load_args)
-        return source.sample(n_entities, seed=seed)
+        data = source.sample(n_entities, seed=seed)
+        # the run log's "raw database" line counts whole tables: this says what the run reads
+        log.info(
+            "raw database: sampled %d root entities (sample_seed %d) of %s: rows %s",
+            n_entities,
+            seed,
+            safe_url(self._con),
+            data.n_rows(),
+        )
+        return data
 
     def _save(self, data: RelationalData) -> None:
         if not isinstance(data, RelationalData):
@@ -221,7 +233,8 @@ class SQLDatabaseDataset(AbstractDataset[RelationalData, RelationalData]):
 
     def summary(self) -> dict[str, Any]:
         """Where the database is (password hidden) and the rows of each table it reads, counted by
-        the database (empty when it cannot be reached: loading will say why)."""
+        the database (empty when it cannot be reached: loading will say why); with sample_entities,
+        `sample` says that a sample of them is read (its rows are logged when it is read)."""
         rows: dict[str, int | None] = {}
         tables = self._tables() or []
         if tables:
@@ -237,7 +250,9 @@ class SQLDatabaseDataset(AbstractDataset[RelationalData, RelationalData]):
             finally:
                 engine.dispose()
         schema_path = None if self._schema_path is None else str(self._schema_path.resolve())
-        return {"path": safe_url(self._con), "schema_path": schema_path, "rows": rows}
+        n_entities, seed = self._sample
+        sample = None if n_entities is None else {"entities": n_entities, "seed": seed}
+        return {"path": safe_url(self._con), "schema_path": schema_path, "rows": rows, "sample": sample}
 
     def _describe(self) -> dict[str, Any]:
         schema_path = None if self._schema_path is None else str(self._schema_path)

@@ -71,6 +71,13 @@ class RawDataLogHook:
             info["schema_path"],
             info["rows"],
         )
+        if info.get("sample"):  # the rows above are the whole tables', not what the run reads
+            log.info(
+                "raw database: the run reads a sample of %d root entities (sample_seed %d) of those rows, with all "
+                "their rows; the sample's rows are logged when it is read",
+                info["sample"]["entities"],
+                info["sample"]["seed"],
+            )
 
 
 class ThreadsHook:
