@@ -103,3 +103,12 @@ def test_every_yaml_block_parses_and_names_classes_that_import():
             for key in ("type", "object_type"):
                 if key in entry:
                     assert load_obj(entry[key]) is not None, f"README.md line {line}: {name}.{key} = {entry[key]}"
+
+
+def test_the_mlflow_block_logs_every_text_model_of_the_synthesis_loop():
+    """`log_synthesizer(model, [text_model])` after the loop over the text tables logged its last text
+    model only: the logged model left artist.name empty. It gets the list the loop fills."""
+    code = "\n".join(c for _, c in blocks("python"))
+    call = re.search(r"log_synthesizer\(model, (\w+)", code)
+    assert call is not None, "the MLflow block passes the text models as a named list"
+    assert re.search(rf"^\s+{call.group(1)}\.append\(text_model\)$", code, re.M)
