@@ -491,3 +491,12 @@ def test_bytes_that_are_not_utf8_are_named():
     msg = one_problem({"ev": pd.DataFrame({"id": [1, 2], "blob": [b"\xff\x00", b"A"]})}, schema)
     assert msg.startswith("table 'ev', column 'blob' (categorical): 1 value(s) do not fit the kind")
     assert "not UTF-8 text" in msg and "leave the column out" in msg
+
+
+def test_times_with_a_utc_offset_are_held_as_utc():
+    """The offset of a time with a time zone was kept on the value but never learnt: 09:00+02 was
+    generated as 09:00 and written as 09:00+00, two hours off. It is held as UTC, as datetimes are."""
+    schema = Schema(tables={"t": Table(columns={"id": PrimaryKey(), "at": Time()})})
+    opens = ["09:00:00+02:00", dt.time(1, 30, tzinfo=dt.timezone(dt.timedelta(hours=3))), "10:15", None]
+    data = RelationalData({"t": pd.DataFrame({"id": [1, 2, 3, 4], "at": opens})}, schema)
+    assert data["t"]["at"].tolist() == [dt.time(7, 0), dt.time(22, 30), dt.time(10, 15), None]

@@ -8,6 +8,7 @@ every foreign key holding (PostgreSQL checks each row as it is inserted, and an 
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -251,3 +252,22 @@ def test_a_key_to_another_schema_gives_ways_out_that_work(postgres_url: str) -> 
     engine.dispose()
     with pytest.raises(SchemaError, match=r"customer\.country references public\.country, in another schema"):
         RelationalData.from_sql(postgres_url, schema_name="sales")
+
+
+def test_times_with_time_zone_keep_their_instant(postgres_url: str) -> None:
+    """timetz values lost their offset (09:00+02 was written back as 09:00+00): they are held as
+    naive UTC and written back as UTC, whatever the session's zone."""
+    name = sa.make_url(postgres_url).database
+    rows(postgres_url, "SELECT 1")
+    engine = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"ALTER DATABASE \"{name}\" SET timezone = 'Asia/Tokyo'")
+        conn.exec_driver_sql("CREATE TABLE visit (id INTEGER PRIMARY KEY, opens TIMETZ NOT NULL)")
+        conn.exec_driver_sql("INSERT INTO visit VALUES (1, '09:00:00+02'), (2, '23:30:00-01')")
+    engine.dispose()
+    data = RelationalData.from_sql(postgres_url)
+    assert data["visit"]["opens"].tolist() == [dt.time(7, 0), dt.time(0, 30)]
+    data.to_sql(postgres_url, schema_name="copy")
+    utc = "SELECT v.id FROM visit v JOIN copy.visit c ON c.id = v.id AND c.opens AT TIME ZONE 'UTC' = v.opens AT TIME ZONE 'UTC'"
+    assert sorted(rows(postgres_url, utc)) == [(1,), (2,)]
+    assert rows(postgres_url, "SELECT opens::text FROM copy.visit ORDER BY id") == [("07:00:00+00",), ("00:30:00+00",)]

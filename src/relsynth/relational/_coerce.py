@@ -169,18 +169,24 @@ _SHORT_HOUR = re.compile(r"^\d:\d\d")
 
 
 def _parse_time(v: object) -> dt.time | None:
-    """A time of day from a `time`, a datetime (its time part) or an ISO string ("9:30" too)."""
+    """A time of day from a `time`, a datetime (its time part) or an ISO string ("9:30" too); one
+    with a UTC offset (SQL `time with time zone`, "09:00+02:00") as its naive UTC time, as zoned
+    datetimes are held (the model has no offset to learn: 09:00+02 was generated as 09:00+00)."""
     if isinstance(v, dt.datetime):
         return v.time()
-    if isinstance(v, dt.time):
+    if not isinstance(v, dt.time):
+        text = str(v).strip()
+        if _SHORT_HOUR.match(text):  # fromisoformat wants two-digit hours; infer accepts one
+            text = "0" + text
+        try:
+            v = dt.time.fromisoformat(text)
+        except ValueError:
+            return None
+    offset = v.utcoffset()
+    if offset is None:
         return v
-    text = str(v).strip()
-    if _SHORT_HOUR.match(text):  # fromisoformat wants two-digit hours; infer accepts one
-        text = "0" + text
-    try:
-        return dt.time.fromisoformat(text)
-    except ValueError:
-        return None
+    moment = dt.datetime.combine(dt.date(2000, 1, 1), v.replace(tzinfo=None)) - offset
+    return moment.time()
 
 
 def _time(s: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -28,6 +28,7 @@ rows, all in one transaction: a failure anywhere leaves the target as it was.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -843,12 +844,15 @@ def _native(values: pd.Series, typ: sa.types.TypeEngine) -> list:
     out = []
     is_date = isinstance(typ, sa.Date) and not isinstance(typ, sa.DateTime)
     utc = isinstance(typ, sa.DateTime) and typ.timezone  # datetimes are held as naive UTC (see _coerce)
+    utc_time = isinstance(typ, sa.Time) and typ.timezone  # so are times with a time zone
     for v in values.tolist():
         if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
             out.append(None)
         elif isinstance(v, pd.Timestamp):
             v = v.tz_localize("UTC") if utc and v.tzinfo is None else v
             out.append(v.date() if is_date else v.to_pydatetime())
+        elif utc_time and isinstance(v, dt.time) and v.tzinfo is None:
+            out.append(v.replace(tzinfo=dt.UTC))  # not the session's zone, which the server would assume
         elif isinstance(v, np.generic):
             out.append(v.item())
         else:
