@@ -1,8 +1,8 @@
-"""Dates in order: does a generated row keep ordered <= shipped <= received and opened <= closed?
+"""Dates in order: does a generated row keep joined <= ordered <= shipped <= received and opened <= closed?
 
-A generated customers -> orders database (400 customers, 3,000 orders; shipped 1-119 days after
-ordered, received 1-29 days after shipped, closed an exponential number of minutes after opened,
-20 % never closed), the small tabular model trained `--steps` steps on one thread, then as many
+A generated customers -> orders database (400 customers who joined on some day, 3,000 orders
+placed 0-399 days after their customer joined; shipped 1-119 days after ordered, received 1-29 days
+after shipped, closed an exponential number of minutes after opened, 20 % never closed), the small tabular model trained `--steps` steps on one thread, then as many
 customers generated. Prints, for real and synthetic orders, the share of rows out of order and
 each date column's KS complement (1: the same distribution). Run it on two commits to compare:
 
@@ -32,19 +32,21 @@ from relsynth.relational import (
 )
 from relsynth.synth import TabularDataset, TabularModel, TabularPreproc, TabularTrainer
 
-PAIRS = [("ordered", "shipped"), ("shipped", "received"), ("opened", "closed")]
+PAIRS = [("joined", "ordered"), ("ordered", "shipped"), ("shipped", "received"), ("opened", "closed")]
 
 
 def orders_database(seed: int, n_customers: int = 400, n_orders: int = 3000) -> RelationalData:
     rng = np.random.default_rng(seed)
-    ordered = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 2000, n_orders), "D")
+    joined = pd.Timestamp("2018-01-01") + pd.to_timedelta(rng.integers(0, 1500, n_customers), "D")
+    cust = rng.integers(0, n_customers, n_orders)
+    ordered = joined[cust] + pd.to_timedelta(rng.integers(0, 400, n_orders), "D")
     shipped = ordered + pd.to_timedelta(rng.integers(1, 120, n_orders), "D")
     opened = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 10**7, n_orders), "min")
     closed = opened + pd.to_timedelta(rng.exponential(600, n_orders).round(), "min")
     orders = pd.DataFrame(
         {
             "id": range(n_orders),
-            "cust": rng.integers(0, n_customers, n_orders),
+            "cust": cust,
             "ordered": ordered,
             "shipped": shipped,
             "received": shipped + pd.to_timedelta(rng.integers(1, 30, n_orders), "D"),
@@ -53,9 +55,11 @@ def orders_database(seed: int, n_customers: int = 400, n_orders: int = 3000) -> 
             "closed": closed.where(rng.random(n_orders) > 0.2),
         }
     )
-    customers = pd.DataFrame({"id": range(n_customers), "seg": rng.choice(["a", "b", "c"], n_customers)})
+    customers = pd.DataFrame(
+        {"id": range(n_customers), "seg": rng.choice(["a", "b", "c"], n_customers), "joined": joined}
+    )
     schema = Schema(
-        cust=Table(id=PrimaryKey(), seg=Categorical()),
+        cust=Table(id=PrimaryKey(), seg=Categorical(), joined=Date()),
         orders=Table(
             id=PrimaryKey(),
             cust=ForeignKey(parent="cust"),
@@ -70,6 +74,12 @@ def orders_database(seed: int, n_customers: int = 400, n_orders: int = 3000) -> 
     return RelationalData({"cust": customers, "orders": orders}, schema)
 
 
+def with_joined(data: RelationalData) -> pd.DataFrame:
+    """The orders, each with its customer's `joined` date."""
+    joined = data["cust"].set_index("id")["joined"]
+    return data["orders"].assign(joined=joined.reindex(data["orders"]["cust"]).to_numpy())
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--steps", type=int, default=300)
@@ -82,7 +92,8 @@ def main() -> None:
     torch.manual_seed(args.seed)
     model = TabularModel.build(pre, size="small")
     TabularTrainer(model).train(TabularDataset.from_data(data, pre), n_steps=args.steps, batch_size=16, seed=args.seed)
-    real, synth = data["orders"], model.generate(n_samples=len(data["cust"]), seed=args.seed)["orders"]
+    generated = model.generate(n_samples=len(data["cust"]), seed=args.seed)
+    real, synth = with_joined(data), with_joined(generated)
     rows = []
     for name, d in (("real", real), ("synthetic", synth)):
         row = {"orders": name, "rows": len(d)}

@@ -125,3 +125,29 @@ def test_no_order_is_read_under_dp_or_for_a_column_given_its_own_preprocessor():
 
     own = TabularPreproc.from_schema(data.schema, preprocessors={"orders": {"received": NumericPreproc(kind="date")}})
     assert "received" not in own.fit(data).orderings["orders"]
+
+
+def test_a_childs_date_follows_its_parents_date():
+    """An order is placed on or after its customer joined: the order date is modelled as an offset
+    from the parent row's date, and decoded rows keep it (the parent is decoded first)."""
+    data = shipments()
+    rng = np.random.default_rng(1)
+    cust = data["cust"].assign(joined=pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 700, 40), "D"))
+    orders = data["orders"].copy()
+    joined = cust.set_index("id")["joined"].reindex(orders["cust"]).to_numpy()
+    gap = orders["shipped"] - orders["ordered"]
+    orders["ordered"] = joined + pd.to_timedelta(rng.integers(0, 400, len(orders)), "D")
+    orders["shipped"] = orders["ordered"] + gap
+    orders["received"] = orders["shipped"] + DAY
+    schema = Schema(
+        cust=Table(id=PrimaryKey(), seg=Categorical(), joined=Date()),
+        orders=data.schema.tables["orders"],
+    )
+    data = RelationalData({"cust": cust, "orders": orders}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert pre.orderings["orders"]["ordered"] == Ordering("joined", 1, 86_400 * 10**9, from_parent=True)
+    assert pre.parent_bases("orders") == ["joined"]
+    out = pre.inverse_transform(pre.transform(data), seed=2)
+    parent_joined = out["cust"].set_index("id")["joined"].reindex(out["orders"]["cust"]).to_numpy()
+    assert (out["orders"]["ordered"].to_numpy() >= parent_joined).all()
+    assert (out["orders"]["shipped"] >= out["orders"]["ordered"]).all()

@@ -26,7 +26,8 @@ def assemble(pre, data: RelationalData | Mapping[str, pd.DataFrame]):
     tokens = np.zeros(n_tokens, dtype=np.int32)
     slots = np.zeros(n_tokens, dtype=np.int16)
     for t in order:
-        header = _headers(pre, t, tables[t].iloc[perm[t]], parent_pos, len(perm[t]))
+        above = _parent_rows(pre, tables, t, perm, parent_pos)
+        header = _headers(pre, t, tables[t].iloc[perm[t]], parent_pos, len(perm[t]), above)
         pos = start[t][:, None] + np.arange(header.shape[1])[None, :]
         tokens[pos] = header
         slots[pos] = np.asarray(layouts[t].slots, dtype=np.int16)[None, :]
@@ -95,10 +96,20 @@ def _row_starts(schema, layouts, order, size, block, parent_pos):
     return start
 
 
-def _headers(pre, table, df, parent_pos, n_rows) -> np.ndarray:
+def _parent_rows(pre, tables, table: str, perm, parent_pos) -> pd.DataFrame | None:
+    """The parent row's columns that `table`'s dates follow (`pre.parent_bases`), one row per row of
+    `table` in its encoding order; None when it follows none."""
+    cols = pre.parent_bases(table)
+    if not cols:
+        return None
+    parent = pre.schema.parent(table).parent
+    return tables[parent][cols].iloc[perm[parent]].iloc[parent_pos[table]].reset_index(drop=True)
+
+
+def _headers(pre, table, df, parent_pos, n_rows, parent: pd.DataFrame | None = None) -> np.ndarray:
     """(n_rows, header_len) global token ids: field tokens then child-count tokens."""
     layout = pre.layouts[table]
-    parts = [pre.encode_columns(table, df)]
+    parts = [pre.encode_columns(table, df, parent=parent)]
     for c, slot_id in zip(layout.children, layout.slots[layout.n_fields :], strict=True):
         slot = pre.slots[slot_id]
         counts = np.bincount(parent_pos[c], minlength=n_rows)

@@ -4,10 +4,11 @@ keeps the order, which binned dates drawn one by one do not (a third of TPC-H's 
 items were received before they were shipped).
 
 Found at fit, never under DP (the order would be read from private data at no cost): for a date or
-datetime column `b`, an earlier column `a` of the same table (earlier in the model's field order,
-so `a` is generated first) such that wherever `b` is present `a` is too, `b >= a` (or `b <= a`) in
-every row, and their ranges overlap (the order does not follow from the values alone). Of several
-such `a`, the one with the smallest median gap. `b`'s slot then holds the offset `|b - a|` in
+datetime column `b`, a column `a` generated before it, an earlier one of the same table (earlier in
+the model's field order) or one of the row's parent row (an order's date before its lines'
+shipping dates), such that wherever `b` is present `a` is too, `b >= a` (or `b <= a`) in every
+row, and their ranges overlap (the order does not follow from the values alone). Of several such
+`a`, the one with the smallest median gap. `b`'s slot then holds the offset `|b - a|` in
 seconds, a number like any other (the offsets real rows show, often a few exact values: 1 to 30
 days), and decoding adds it back, on `b`'s grid.
 """
@@ -35,25 +36,32 @@ class Ordering:
     base: str
     sign: int
     grid_ns: int  # b's resolution: decoded values lie on it (a day for dates)
+    from_parent: bool = False  # `base` is a column of the row's parent row
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def find_orderings(df: pd.DataFrame, columns: Sequence[str], kinds: Mapping[str, Column]) -> dict[str, Ordering]:
+def find_orderings(
+    df: pd.DataFrame, columns: Sequence[str], kinds: Mapping[str, Column], parent: pd.DataFrame | None = None
+) -> dict[str, Ordering]:
     """The ordered columns of one table among `columns` (its modelled ones, in field order), each
-    with the earlier column it follows; see the module docstring."""
+    with the column it follows; `parent`: the parent row's date columns, one row per row of `df`.
+    See the module docstring."""
     dated = [c for c in columns if kinds[c] in _DATED]
     ns = {c: _as_ns(df[c]) for c in dated}
+    above = {c: _as_ns(parent[c]) for c in (parent.columns if parent is not None else [])}
     out: dict[str, Ordering] = {}
     for j, b in enumerate(dated):
-        best: tuple[float, str, int] | None = None
-        for a in dated[:j]:
-            found = _order(ns[a], ns[b])
+        candidates = [(a, ns[a], False) for a in dated[:j]] + [(a, v, True) for a, v in above.items()]
+        best: tuple[float, str, int, bool] | None = None
+        for a, values, from_parent in candidates:
+            found = _order(values, ns[b])
             if found is not None and (best is None or found[0] < best[0]):
-                best = (found[0], a, found[1])
+                best = (found[0], a, found[1], from_parent)
         if best is not None:
-            out[b] = Ordering(base=best[1], sign=best[2], grid_ns=_grid_ns(df[b], kinds[b]))
+            _, base, sign, from_parent = best
+            out[b] = Ordering(base, sign, _grid_ns(df[b], kinds[b]), from_parent)
     return out
 
 
@@ -86,24 +94,39 @@ def _grid_ns(values: pd.Series, kind: Column) -> int:
     return 10 ** (9 - decimals) if decimals else step * 1_000_000_000
 
 
-def with_offsets(df: pd.DataFrame, orderings: Mapping[str, Ordering]) -> pd.DataFrame:
-    """`df` with each ordered column replaced by its offset from its base, in seconds (>= 0)."""
-    present = {b: o for b, o in orderings.items() if b in df.columns and o.base in df.columns}
+def with_offsets(
+    df: pd.DataFrame, orderings: Mapping[str, Ordering], parent: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """`df` with each ordered column replaced by its offset from its base, in seconds (>= 0);
+    `parent`: the parent row's columns, one row per row of `df` (needed for `from_parent` bases)."""
+    present = {b: o for b, o in orderings.items() if b in df.columns and (o.from_parent or o.base in df.columns)}
     if not present:
         return df
     out = df.copy()
     for b, o in present.items():
-        out[b] = o.sign * (_as_ns(df[b]) - _as_ns(df[o.base])) / 1e9
+        base = _base_of(o, df, parent)
+        out[b] = o.sign * (_as_ns(df[b]) - _as_ns(base)) / 1e9
     return out
 
 
-def from_offsets(cols: dict[str, pd.Series], orderings: Mapping[str, Ordering]) -> None:
+def _base_of(o: Ordering, own: Mapping[str, pd.Series] | pd.DataFrame, parent: pd.DataFrame | None) -> pd.Series:
+    if not o.from_parent:
+        return own[o.base]
+    if parent is None or o.base not in parent.columns:
+        raise ValueError(f"the offset from the parent's {o.base!r} needs the parent rows' {o.base!r}")
+    return parent[o.base]
+
+
+def from_offsets(
+    cols: dict[str, pd.Series], orderings: Mapping[str, Ordering], parent: pd.DataFrame | None = None
+) -> None:
     """Turn decoded offsets (seconds) back into dates, in place, in field order (a base may itself
-    be ordered): base + offset, on the column's grid, never across its base."""
+    be ordered): base + offset, on the column's grid, never across its base; `parent` as in
+    `with_offsets`, decoded already."""
     for b, o in orderings.items():
-        if b not in cols or o.base not in cols:
+        if b not in cols or (not o.from_parent and o.base not in cols):
             continue
-        base = _as_ns(cols[o.base])
+        base = _as_ns(_base_of(o, cols, parent))
         target = base + o.sign * np.round(pd.to_numeric(cols[b], errors="coerce").to_numpy(np.float64) * 1e9)
         missing = np.isnan(target)
         t = np.where(missing, 0, target).astype(np.int64)

@@ -172,11 +172,12 @@ class TabularPreproc:
         if public is not None:
             raise ValueError("public= declares what a DP fit may use for free: give it with dp=DpBudget(...)")
         self._check_data(data)
-        self.orderings = {t: found for t in self.schema.synth_tables if (found := self._find_orderings(data, t))}
+        above = {t: self._parent_dates(data, t) for t in self.schema.synth_tables}
+        self.orderings = {t: found for t in self.schema.synth_tables if (found := self._find_orderings(data, t, above))}
 
         def fit_column(table: str, col: str) -> ColumnPreproc:
             if col in self.orderings.get(table, {}):  # its offset from the date it follows (`orderings`)
-                offsets = with_offsets(data[table], self.orderings[table])[col]
+                offsets = with_offsets(data[table], self.orderings[table], above[table])[col]
                 pre = NumericPreproc(n_bins=self.n_bins, kind="numeric", min_count=self.min_count)
                 return pre.fit(offsets.rename(f"{table}.{col}"))
             pre = self.overrides.get(table, {}).get(col) or self._default_preproc(table, col)
@@ -206,22 +207,37 @@ class TabularPreproc:
         }
         return self
 
-    def _find_orderings(self, data: RelationalData, table: str) -> dict[str, Ordering]:
-        """`table`'s date columns that follow another of its row (`orderings`); not the ones given
-        a preprocessor of the user's, nor context columns (given as dates at generation)."""
+    def _find_orderings(
+        self, data: RelationalData, table: str, above: Mapping[str, pd.DataFrame | None]
+    ) -> dict[str, Ordering]:
+        """`table`'s date columns that follow another of its row or of its parent row (`orderings`);
+        not the ones given a preprocessor of the user's, nor context columns (given as dates at
+        generation)."""
         given = self.overrides.get(table, {})
         columns = [c for c in self.modelled_columns(table) if c not in given and c not in self.ctx_cols]
         kinds = {c: self.schema.tables[table].columns[c].kind for c in columns}
-        found = find_orderings(data[table], columns, kinds)
+        found = find_orderings(data[table], columns, kinds, above[table])
         for b, o in found.items():
-            log.info(
-                "%s.%s is modelled as its offset from %s (%s it in every row)",
-                table,
-                b,
-                o.base,
-                "on or after" if o.sign > 0 else "on or before",
-            )
+            base = f"{self.schema.parent(table).parent}.{o.base}" if o.from_parent else o.base
+            side = "on or after" if o.sign > 0 else "on or before"
+            log.info("%s.%s is modelled as its offset from %s (%s it in every row)", table, b, base, side)
         return found
+
+    def _parent_dates(self, tables: Mapping[str, pd.DataFrame], table: str) -> pd.DataFrame | None:
+        """The modelled date columns of `table`'s parent, one row per row of `table` (its parent's)."""
+        edge = self.schema.parent(table)
+        if edge is None:
+            return None
+        kinds = self.schema.tables[edge.parent].columns
+        cols = [c for c in self.modelled_columns(edge.parent) if kinds[c].kind in (Column.DATE, Column.DATETIME)]
+        if not cols:
+            return None
+        parent = tables[edge.parent].set_index(self.schema.tables[edge.parent].primary_key)[cols]
+        return parent.reindex(tables[table][edge.fk].to_numpy()).reset_index(drop=True)
+
+    def parent_bases(self, table: str) -> list[str]:
+        """The parent's columns that `table`'s ordered dates follow (encoding needs their values)."""
+        return sorted({o.base for o in self.orderings.get(table, {}).values() if o.from_parent})
 
     def _build_layouts(
         self,
@@ -297,11 +313,14 @@ class TabularPreproc:
         self._check_fitted()
         return assemble(self, tables)
 
-    def encode_columns(self, table: str, df: pd.DataFrame, n_fields: int | None = None) -> np.ndarray:
-        """(n_rows, header fields) global token ids of the table's field slots (the first `n_fields`)."""
+    def encode_columns(
+        self, table: str, df: pd.DataFrame, n_fields: int | None = None, parent: pd.DataFrame | None = None
+    ) -> np.ndarray:
+        """(n_rows, header fields) global token ids of the table's field slots (the first `n_fields`);
+        `parent`: each row's parent row's `parent_bases(table)` columns, where the table has any."""
         layout = self.layouts[table]
         fields = layout.fields[: layout.n_fields if n_fields is None else n_fields]
-        df = with_offsets(df, self.orderings.get(table, {}))
+        df = with_offsets(df, self.orderings.get(table, {}), parent)
         out = np.empty((len(df), len(fields)), dtype=np.int64)
         for j, (col, slot_id) in enumerate(zip(fields, layout.slots, strict=False)):
             slot = self.slots[slot_id]
