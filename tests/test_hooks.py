@@ -1,14 +1,26 @@
 """relsynth.hooks: the MLflow training hook logs each record in an active run, nothing outside one;
-the node timing hook logs how long each node took."""
+the node timing hook logs how long each node took; settings that point nowhere, a catalog entry
+that cannot be created and inputs no earlier run wrote stop a run in one line before any node."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import mlflow
+import pandas as pd
 import pytest
+from kedro.io import DataCatalog, DatasetError
+from kedro.pipeline import Pipeline, node
 
-from relsynth.hooks import MlflowMetricsHook, NodeTimingHook
+from relsynth.hooks import (
+    CatalogCheckHook,
+    MissingInputsHook,
+    MlflowMetricsHook,
+    NodeTimingHook,
+    RawDataLogHook,
+    SettingsError,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:mlflow.*")
 
@@ -74,3 +86,63 @@ def test_node_timing_logs_each_node_s_time_and_the_run_s(monkeypatch, caplog) ->
         "split took 2.5 s (run: 3.5 s so far)",
         "train took 1 min 10 s (run: 1 min 14 s so far)",
     ]
+
+
+# ---- settings that point nowhere, inputs not written yet: one line, before any node ----------
+
+
+def _catalog(tmp_path, **entries) -> DataCatalog:
+    return DataCatalog.from_config({name: spec for name, spec in entries.items()})
+
+
+def test_a_missing_schema_file_stops_the_run_in_one_line_naming_the_setting(tmp_path) -> None:
+    con = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    pd.DataFrame({"id": [1, 2]}).to_sql("t", con, index=False)
+    raw = {"type": "relsynth.datasets.SQLDatabaseDataset", "credentials": {"con": con}, "schema_path": "conf/nope.yml"}
+    catalog = _catalog(tmp_path, raw_database=raw)
+    with pytest.raises(SettingsError) as err:
+        RawDataLogHook().before_pipeline_run({}, Pipeline([node(len, "raw_database", "n")]), catalog)
+    message = err.value.format_message()
+    assert "\n" not in message and "raw_database: schema_path: no file conf/nope.yml" in message
+    assert "conf/local/catalog.yml" in message
+    with pytest.raises(DatasetError, match="schema_path: no file conf/nope.yml"):  # from Python: the same words
+        catalog.load("raw_database")
+
+
+def test_a_missing_raw_directory_or_sqlite_file_is_named(tmp_path) -> None:
+    files = {"type": "relsynth.datasets.RelationalDataDataset", "path": str(tmp_path / "nowhere")}
+    sqlite = {"type": "relsynth.datasets.SQLDatabaseDataset", "credentials": {"con": "sqlite:///no/such.sqlite"}}
+    for raw, words in [(files, "path: no directory"), (sqlite, "credentials con: no SQLite file no/such.sqlite")]:
+        with pytest.raises(SettingsError, match=words):
+            RawDataLogHook().before_pipeline_run({}, None, _catalog(tmp_path, raw_database=raw))
+    assert not (Path("no") / "such.sqlite").exists()
+
+
+def test_a_run_that_does_not_read_the_raw_database_is_not_stopped_by_it(tmp_path) -> None:
+    raw = {"type": "relsynth.datasets.RelationalDataDataset", "path": str(tmp_path / "nowhere")}
+    RawDataLogHook().before_pipeline_run({}, Pipeline([node(len, "other", "n")]), _catalog(tmp_path, raw_database=raw))
+
+
+def test_a_misspelt_catalog_entry_stops_the_command_in_one_line_naming_it(tmp_path) -> None:
+    bad = {"type": "relsynth.datasets.RelationalDataDataset", "path": "x", "schema_pth": "s.yml"}
+    with pytest.raises(SettingsError) as err:
+        CatalogCheckHook().after_catalog_created(_catalog(tmp_path, raw_database=bad))
+    message = err.value.format_message()
+    assert "\n" not in message and "'raw_database'" in message and "schema_pth" in message
+
+
+def test_a_pipeline_run_alone_names_the_pipeline_that_writes_its_missing_inputs(tmp_path) -> None:
+    model = {"type": "relsynth.datasets.DirectoryDataset", "path": str(tmp_path / "m"), "object_type": "relsynth.synth.TabularModel"}  # fmt: skip
+    catalog = _catalog(tmp_path, tabular_model=model)
+    catalog["params:tabular_generation"] = {}
+    training = Pipeline([node(len, "tabular_preproc", "tabular_model", name="train")])
+    generation = Pipeline([node(len, ["tabular_model", "params:tabular_generation"], "synthetic", name="generate")])
+    hook = MissingInputsHook(
+        {"tabular_training": training, "generation": generation, "__default__": training + generation}
+    )
+    with pytest.raises(SettingsError) as err:
+        hook.before_pipeline_run(generation, catalog)
+    message = err.value.format_message()
+    assert "\n" not in message and "tabular_model" in message and str(tmp_path / "m") in message
+    assert "kedro run --pipelines tabular_training" in message and "params:" not in message
+    hook.before_pipeline_run(training + generation, catalog)  # written by this run: nothing to say

@@ -81,8 +81,20 @@ class RelationalDataDataset(AbstractDataset[RelationalData, RelationalData]):
         return self._schema_path if self._schema_path is not None else self._path / SCHEMA_FILE
 
     def _load(self) -> RelationalData:
+        _raise_problems(self.problems())
         schema = Schema.from_yaml(self._schema_path) if self._schema_path is not None else None
         return RelationalData.from_dir(self._path, schema=schema, orphans=self._orphans)
+
+    def problems(self) -> list[str]:
+        """What in this entry's settings points nowhere (`path`, `schema_path`), one line each;
+        empty when the files are there (whether they are valid, loading says)."""
+        if not self._path.is_dir():
+            return [_nowhere("path", self._path, "directory")]
+        if self._schema_path is not None:
+            return [_nowhere("schema_path", self._schema_path)] if not self._schema_path.is_file() else []
+        if not self._schema_file().is_file():
+            return [f"path {self._path} has no {SCHEMA_FILE}: give schema_path, the schema YAML of its tables"]
+        return []
 
     def _save(self, data: RelationalData) -> None:
         if not isinstance(data, RelationalData):
@@ -108,6 +120,17 @@ class RelationalDataDataset(AbstractDataset[RelationalData, RelationalData]):
     def _describe(self) -> dict[str, Any]:
         schema_path = None if self._schema_path is None else str(self._schema_path)
         return {"path": str(self._path), "schema_path": schema_path, "orphans": self._orphans}
+
+
+def _nowhere(setting: str, path: Path, what: str = "file") -> str:
+    """One line: the setting, its value and that no such file or directory exists (and where that is)."""
+    resolved = "" if path.is_absolute() else f" ({path.resolve()})"
+    return f"{setting}: no {what} {path}{resolved}"
+
+
+def _raise_problems(problems: list[str]) -> None:
+    if problems:
+        raise DatasetError("; ".join(problems))
 
 
 def _count_rows(directory: Path, table: str) -> int | None:
@@ -185,6 +208,7 @@ class SQLDatabaseDataset(AbstractDataset[RelationalData, RelationalData]):
         self.metadata = metadata
 
     def _load(self) -> RelationalData:
+        _raise_problems(self.problems())
         n_entities, seed = self._sample
         if n_entities is None:
             return RelationalData.from_sql(self._con, overrides=self._schema_path, **self._load_args)
@@ -201,6 +225,18 @@ class SQLDatabaseDataset(AbstractDataset[RelationalData, RelationalData]):
             data.n_rows(),
         )
         return data
+
+    def problems(self) -> list[str]:
+        """What in this entry's settings points nowhere (`schema_path`, an SQLite file of
+        `credentials.con`), one line each; a server is not contacted (loading says why it fails)."""
+        problems = []
+        url = sa.make_url(self._con)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            if not Path(url.database).is_file():
+                problems.append(_nowhere("credentials con", Path(url.database), "SQLite file"))
+        if self._schema_path is not None and not self._schema_path.is_file():
+            problems.append(_nowhere("schema_path", self._schema_path))
+        return problems
 
     def _save(self, data: RelationalData) -> None:
         if not isinstance(data, RelationalData):

@@ -13,10 +13,12 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Mapping
 
+import click
 import mlflow
 from kedro.framework.hooks import hook_impl
-from kedro.pipeline import Node
+from kedro.pipeline import Node, Pipeline
 
 from relsynth.synth import MetricsHook
 from relsynth.synth.core.progress import duration
@@ -46,19 +48,30 @@ class MlflowMetricsHook(MetricsHook):
         mlflow.log_metrics(metrics, step=int(record["step"]))
 
 
+class SettingsError(click.ClickException):
+    """A catalog setting that points nowhere, refused before any node runs. The Kedro CLI prints
+    it as one line (`Error: ...`) and exits with 1, instead of a traceback through Kedro's runner."""
+
+
 class RawDataLogHook:
     """Before every run: log the raw database's path, schema file and rows per table (counted from
-    the files, without loading them), so a log always shows which data a run read."""
+    the files, without loading them), so a log always shows which data a run read; a run that reads
+    it stops there, in one line naming the setting, when its `path`, `schema_path` or SQLite file
+    does not exist."""
 
     dataset = "raw_database"
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict, pipeline, catalog) -> None:
         log = logging.getLogger(__name__)
-        try:
-            ds = catalog.get(self.dataset)
-        except Exception:  # noqa: BLE001 - a catalog without the entry: say so, never fail the run
-            ds = None
+        reads = pipeline is None or self.dataset in pipeline.inputs()
+        ds = None
+        if self.dataset in catalog:
+            try:
+                ds = catalog.get(self.dataset)
+            except Exception as exc:  # noqa: BLE001 - an entry that cannot be built (a misspelt type or key)
+                if reads:
+                    self.refuse([" ".join(str(exc).split())])
         summary = getattr(ds, "summary", None)
         if summary is None:
             log.info("raw database: no %r entry of type RelationalDataDataset in this catalog", self.dataset)
@@ -78,6 +91,86 @@ class RawDataLogHook:
                 info["sample"]["entities"],
                 info["sample"]["seed"],
             )
+        if reads and hasattr(ds, "problems"):
+            self.refuse(ds.problems())
+
+    def refuse(self, problems: list[str]) -> None:
+        """A `SettingsError` listing what is wrong with the entry (nothing when `problems` is empty);
+        the MLflow run that kedro-mlflow opened is closed as failed (no node ran)."""
+        if problems:
+            refuse_run(
+                f"{self.dataset}: {'; '.join(problems)}. Fix the {self.dataset} entry of the catalog "
+                "(conf/local/catalog.yml overrides conf/base/catalog.yml)"
+            )
+
+
+def refuse_run(message: str) -> None:
+    """Stop a run before any node with a `SettingsError`, closing as failed the MLflow run that
+    kedro-mlflow opened for it."""
+    if mlflow.active_run() is not None:
+        mlflow.end_run(status="FAILED")
+    raise SettingsError(message)
+
+
+class MissingInputsHook:
+    """Before every run: a pipeline run on its own (`kedro run --pipelines generation`) whose inputs
+    an earlier pipeline writes, and which are not there yet (a fresh clone, a deleted folder), stops
+    in one line naming each missing input, where it is looked for and the pipeline that writes it,
+    instead of a loading traceback after the first nodes ran."""
+
+    skip = ("raw_database",)  # checked by RawDataLogHook, which names its settings
+
+    def __init__(self, pipelines: Mapping[str, Pipeline] | None = None):
+        self.pipelines = pipelines  # None: the project's registered pipelines
+
+    @hook_impl
+    def before_pipeline_run(self, pipeline, catalog) -> None:
+        missing = [
+            name
+            for name in sorted(pipeline.inputs())
+            if not name.startswith("params:") and name != "parameters" and name not in self.skip
+            and name in catalog and not catalog.exists(name)
+        ]  # fmt: skip
+        if missing:
+            refuse_run(
+                "this run reads what earlier pipelines write, and it is not there yet: "
+                + "; ".join(self._describe(name, catalog) for name in missing)
+                + ". Run those pipelines first, or `kedro run` for everything"
+            )
+
+    def _describe(self, name: str, catalog) -> str:
+        ds = catalog.get(name)
+        where = getattr(ds, "_path", None) or getattr(ds, "_filepath", None)
+        writers = self.writers(name)
+        by = f"`kedro run --pipelines {writers[0]}` writes it" if writers else "no pipeline writes it"
+        return f"{name} ({where}): {by}" if where else f"{name}: {by}"
+
+    def writers(self, name: str) -> list[str]:
+        """The registered pipelines that write `name`, smallest first (not `__default__`)."""
+        if self.pipelines is None:
+            from kedro.framework.project import pipelines as registered
+
+            self.pipelines = dict(registered)
+        found = [(len(p.nodes), n) for n, p in self.pipelines.items() if n != "__default__" and name in p.all_outputs()]
+        return [n for _, n in sorted(found)]
+
+
+class CatalogCheckHook:
+    """After the catalog is created, before any plugin reads it: every entry is built, and one that
+    cannot be (a misspelt `type`, an unknown key) stops the command in one line naming the entry,
+    instead of a traceback through kedro-mlflow, which builds every entry next."""
+
+    @hook_impl(tryfirst=True)
+    def after_catalog_created(self, catalog) -> None:
+        for name in list(catalog.keys()):
+            try:
+                catalog.get(name)
+            except Exception as exc:  # noqa: BLE001 - any error building an entry is a setting to fix
+                message = " ".join(str(exc).split())
+                raise SettingsError(
+                    f"catalog entry {name!r} cannot be created: {message} "
+                    "(conf/local/catalog.yml overrides conf/base/catalog.yml)"
+                ) from exc
 
 
 class ThreadsHook:

@@ -47,7 +47,27 @@ def test_a_local_override_holds_under_env_fast_and_the_log_names_it(project):
 
 def test_a_missing_raw_directory_stops_the_run_naming_it(project):
     rc, out = kedro(project, "run", "--pipelines", "data_processing", local_catalog=_raw("data/01_raw/nowhere"))
-    assert rc != 0 and "nowhere" in out and "FileNotFoundError" in out
+    assert rc != 0 and "Error: raw_database: path: no directory" in out and "nowhere" in out
+    assert "Traceback" not in out
+
+
+def test_a_missing_schema_file_stops_the_run_in_one_line_naming_the_setting(project):
+    local = _raw("data/01_raw/chinook").replace("schema_chinook.yml", "schema_chinok.yml")
+    rc, out = kedro(project, "run", "--pipelines", "data_processing", local_catalog=local)
+    assert rc != 0 and "Error: raw_database: schema_path: no file conf/base/schema_chinok.yml" in out
+    assert "Traceback" not in out
+
+
+def test_a_misspelt_catalog_entry_stops_the_run_in_one_line_naming_it(project):
+    local = _raw("data/01_raw/chinook").replace("RelationalDataDataset", "RelationalDataDataSet")
+    rc, out = kedro(project, "run", "--pipelines", "data_processing", local_catalog=local)
+    assert rc != 0 and "Error: catalog entry 'raw_database' cannot be created" in out and "Traceback" not in out
+
+
+def test_a_pipeline_run_before_the_one_that_writes_its_inputs_names_that_one(project):
+    rc, out = kedro(project, "run", "--pipelines", "evaluation", "--env", "fast")  # no run yet: nothing written
+    assert rc != 0 and "Traceback" not in out
+    assert "synthetic_database" in out and "kedro run --pipelines text_generation" in out
 
 
 def test_a_bad_parameter_stops_the_run_naming_its_group(project):
