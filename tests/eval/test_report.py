@@ -341,3 +341,19 @@ def test_a_table_the_held_out_part_lacks_is_not_scored_and_does_not_sink_the_ove
     assert q["tables"]["small"]["column_shapes"] is None and q["edges"]["small->kid"]["cardinality"] is None
     assert result["overall"]["quality"] == q["tables"]["big"]["column_shapes"] > 50  # was ~7 with zeros
     assert any("have no row in the held-out data" in w for w in q["warnings"])
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_table_name_with_dots_and_a_text_column_renders(tmp_path):
+    from relsynth.relational import PrimaryKey, Table, Text
+
+    rng = np.random.default_rng(0)
+    schema = Schema(tables={"sales.2024": Table(id=PrimaryKey(), note=Text())})
+    words = ["red", "blue", "green", "fast"]
+    frames = {
+        "sales.2024": pd.DataFrame({"id": range(40), "note": [" ".join(rng.choice(words, 3)) for _ in range(40)]})
+    }
+    train, test = RelationalData(frames, schema).split(ratio=0.5, seed=0)
+    result = report(train, test, train, path=tmp_path / "r.html", n_resamples=2)  # failed: KeyError 'sales'
+    assert "sales.2024.note" in result["text"]["columns"]
+    assert "sales.2024.note" in (tmp_path / "r.html").read_text(encoding="utf-8")

@@ -217,7 +217,7 @@ def _text(result: dict, test: RelationalData, synth: RelationalData) -> dict | N
         for key, label, kind in TEXT_MEASURES
     ]
     samples = [{"name": n, "real": ceiling[n].get("samples", []), "synth": cols[n].get("samples", [])} for n in cols]
-    names = [tuple(n.split(".", 1)) for n in cols]
+    names = [text_column(test, n) for n in cols]
     return {
         "columns": list(cols),
         "targets": [cols[n].get("consistency_target") for n in cols],
@@ -225,3 +225,11 @@ def _text(result: dict, test: RelationalData, synth: RelationalData) -> dict | N
         "samples": samples,
         "lengths": _markup(_plots.text_length_histograms(test, synth, names)),
     }
+
+
+def text_column(data: RelationalData, name: str) -> tuple[str, str]:
+    """The (table, column) a text score's `table.column` name stands for, read from the schema:
+    table and column names may hold dots themselves (`"sales.2024".note`)."""
+    schema = data.schema
+    where = {f"{t}.{c}": (t, c) for t in schema.synth_tables for c in schema.tables[t].text_columns}
+    return where[name]
