@@ -17,6 +17,7 @@ from relsynth.relational import (
     RelationalData,
     Schema,
     SchemaError,
+    Table,
     Text,
 )
 from relsynth.relational.data import SQL_TYPES_FILE
@@ -279,6 +280,19 @@ def test_values_the_target_would_refuse_are_listed_before_anything_is_written(tm
     assert "column 'code' is VARCHAR(3) in the source, but 1 value(s) are longer (up to 6 characters)" in str(err.value)
     assert "column 'label' is NOT NULL in the source, but 1 value(s) are null" in str(err.value)
     assert table_names(target) == []
+
+
+def test_names_that_differ_only_in_case_are_refused_before_anything_is_written(tmp_path: Path) -> None:
+    schema = Schema(
+        tables={"T": Table(columns={"id": Column.PRIMARY_KEY, "Name": Column.NUMERIC, "name": Column.CATEGORICAL}),
+                "t": Table(columns={"id": Column.PRIMARY_KEY})}
+    )  # fmt: skip
+    frames = {"T": pd.DataFrame({"id": [1, 2], "Name": [1.0, 2.0], "name": ["a", "b"]}), "t": pd.DataFrame({"id": [1]})}
+    target = url("sqlite", tmp_path)
+    with pytest.raises(SchemaError) as err:  # was sqlite3's "duplicate column name: Name" from CREATE TABLE
+        RelationalData(frames, schema).to_sql(target)
+    assert "tables 'T' and 't'" in str(err.value) and "table 'T': columns 'Name' and 'name'" in str(err.value)
+    assert "nothing was written" in str(err.value) and table_names(target) == []
 
 
 # ---- one transaction ---------------------------------------------------------------------------------

@@ -813,6 +813,26 @@ def _target_tables(
     return metadata, [made[n] for n in order]
 
 
+def case_clashes(tables: list[sa.Table]) -> list[str]:
+    """Tables, and columns of one table, whose names differ only in case (ASCII letters): one name
+    to a database that ignores case in names (SQLite, DuckDB, MySQL, SQL Server)."""
+
+    def same(names: list[str]) -> list[list[str]]:
+        groups: dict[str, list[str]] = {}
+        for n in names:
+            groups.setdefault(n.translate(_ASCII_LOWER), []).append(n)
+        return [g for g in groups.values() if len(g) > 1]
+
+    out = [f"tables {' and '.join(map(repr, g))}" for g in same([t.name for t in tables])]
+    for t in tables:
+        out += [f"table {t.name!r}: columns {' and '.join(map(repr, g))}" for g in same([c.name for c in t.columns])]
+    return out
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+CASE_BLIND = {"sqlite", "duckdb", "mysql", "mariadb", "mssql"}  # dialects whose names ignore case
+
+
 def _unfit(frames: Mapping[str, pd.DataFrame], tables: list[sa.Table]) -> list[str]:
     """Values the target's columns would refuse (nulls in NOT NULL, strings past a length), found
     before anything is written. SQLite does not check lengths itself; this keeps every engine alike."""
@@ -879,6 +899,14 @@ def write_sql(
     problems = _unfit(frames, tables)
     if problems:
         raise DataError(problems)
+    with _engine(con) as engine:
+        clashes = case_clashes(tables) if engine.dialect.name in CASE_BLIND else []
+        if clashes:
+            raise SchemaError(
+                f"{engine.dialect.name} treats names that differ only in case as one name, so it cannot hold "
+                f"{'; '.join(clashes)}: nothing was written; rename one of each (a new RelationalData with the frames' "
+                "columns renamed, or another schema), or write to a database that tells them apart (PostgreSQL)"
+            )
     with _engine(con) as engine, engine.begin() as conn:  # one transaction: all of it or nothing
         _begin(conn)
         if schema_name is not None and conn.dialect.name != "sqlite":
