@@ -292,9 +292,30 @@ def test_shipped_chinook_yaml_reads_as_expected():
 
 
 def test_yaml_text_with_a_long_line_is_read_as_text():
-    name = "t" * 300  # a would-be file name longer than the OS allows
-    schema = Schema.from_yaml(f"tables:\n  {name}:\n    columns: {{id: primary_key}}\n")
-    assert list(schema.tables) == [name]
+    name = "c" * 300  # a would-be file name longer than the OS allows (a column: table names are file names)
+    schema = Schema.from_yaml(f"tables:\n  t:\n    columns: {{id: primary_key, {name}: numeric}}\n")
+    assert list(schema.tables["t"].columns) == ["id", name]
+
+
+@pytest.mark.parametrize(
+    ("name", "pattern"),
+    [
+        ("sales/2024", r"table name 'sales/2024' holds '/'.*rename the table \(e\.g\. to 'sales_2024'\)"),
+        ("a\\b", "backslash"),
+        ("..", r"table name '\.\.' is a folder's own name"),
+        ("é" * 101, "202 bytes long in UTF-8.*at most 200 bytes"),
+    ],
+)
+def test_a_table_name_that_cannot_be_a_file_name_is_refused(name: str, pattern: str):
+    # each crashed in to_dir (pandas: "Cannot save file into a non-existent directory", "File name too long")
+    with pytest.raises(SchemaError, match=pattern):
+        Schema(tables={name: Table(id=PrimaryKey())})
+
+
+def test_table_names_users_have_are_kept():
+    names = ["My Customers.v2-é", "order", "select", "1st table", "日本", 'x<b>&"', "t" * 200]
+    schema = Schema(tables={n: Table(id=PrimaryKey()) for n in names})
+    assert list(Schema.from_yaml(schema.to_yaml()).tables) == names
 
 
 def test_missing_yaml_file_says_so():

@@ -84,6 +84,33 @@ def check_name(name: object, what: str) -> None:
         )
 
 
+MAX_TABLE_NAME_BYTES = 200  # a file name holds 255 bytes; `.parquet` and a save's temporary suffix come on top
+
+
+def check_table_name(name: str) -> None:
+    """A table's name is a file's and a folder's name too (`<table>.parquet` in `to_dir`, a text
+    model's folder in the Kedro project): refuse what no file system takes, or what would lead
+    outside the folder (`a/b`, `..`)."""
+    bad = [c for c in ("/", "\\", "\0") if c in name]
+    if bad or name in (".", ".."):
+        what = f"holds {' and '.join(map(repr, bad))}" if bad else "is a folder's own name"
+        raise SchemaError(
+            f"table name {name!r} {what}: a table is written as the file <table>.parquet, so its name may not "
+            f"hold '/', a backslash or a NUL character, nor be '.' or '..'; rename the table (e.g. to {_file_safe(name)!r})"
+        )
+    size = len(name.encode("utf-8"))
+    if size > MAX_TABLE_NAME_BYTES:
+        raise SchemaError(
+            f"table name {name[:40] + '...'!r} is {size} bytes long in UTF-8: a table is written as the file "
+            f"<table>.parquet, so its name may hold at most {MAX_TABLE_NAME_BYTES} bytes; rename the table"
+        )
+
+
+def _file_safe(name: str) -> str:
+    """`name` with path separators as `_` and no NUL: a name to suggest."""
+    return name.replace("/", "_").replace("\\", "_").replace("\0", "").strip(".") or "x"
+
+
 @dataclass(frozen=True)
 class Edge:
     """A parent foreign key: rows of `child` nest under rows of `parent` through `fk`."""
@@ -117,6 +144,7 @@ class Schema:
             raise SchemaError("a schema needs at least one table")
         for name, table in self.tables.items():
             check_name(name, "table")
+            check_table_name(name)
             if not isinstance(table, Table):
                 raise SchemaError(f"table {name!r} must be a Table, got {type(table).__name__}")
             for col in table.columns:
