@@ -297,6 +297,16 @@ def test_yaml_text_with_a_long_line_is_read_as_text():
     assert list(schema.tables["t"].columns) == ["id", name]
 
 
+def test_yaml_keys_are_names_as_written():
+    # YAML 1.1 reads `on`, `yes`, `off` as booleans and `2020` as a number: a column 'True' the data lacks
+    schema = Schema.from_yaml(
+        "tables:\n  2020:\n    columns: {id: primary_key, on: boolean, no: integer, null: numeric}\n"
+    )
+    assert list(schema.tables) == ["2020"]
+    assert list(schema.tables["2020"].columns) == ["id", "on", "no", "null"]
+    assert Schema.from_yaml(schema.to_yaml()) == schema
+
+
 @pytest.mark.parametrize(
     ("name", "pattern"),
     [

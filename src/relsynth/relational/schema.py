@@ -330,9 +330,24 @@ def read_yaml(path_or_text: str | Path, what: str) -> tuple[object, str]:
     text = _yaml_text(path_or_text)
     where = "" if text is path_or_text else f" {path_or_text}"
     try:
-        return yaml.safe_load(text), where
+        return yaml.load(text, Loader=_NamesLoader), where  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         raise SchemaError(f"{what}{where} could not be parsed: {exc}") from None
+
+
+class _NamesLoader(yaml.SafeLoader):
+    """YAML's safe loader, with every mapping key kept as the text written: YAML 1.1 reads the keys
+    `on`, `off`, `yes`, `no` as booleans and `2020`, `1.5`, `null` as numbers or None, which
+    would turn a column `on` into a column 'True'. A quoted key is a string already."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag in _TYPED_SCALARS:
+                key.tag = "tag:yaml.org,2002:str"
+        return super().construct_mapping(node, deep=deep)
+
+
+_TYPED_SCALARS = {f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float", "null")}
 
 
 def _yaml_text(path_or_text: str | Path) -> str:
