@@ -29,6 +29,18 @@ log = logging.getLogger(__name__)
 _QUALITY_KEYS = ["quality", "column_shapes", "column_pairs", "cardinality", "parent_child"]
 
 
+def report_warnings(parts: dict[str, dict]) -> list[str]:
+    """Each part's warnings as `part: warning`, a warning once: a ceiling's warning that its part
+    gave word for word (a table the held-out data lacks, said of both) is not repeated."""
+    out, seen = [], set()
+    for name, part in parts.items():
+        for w in part["warnings"]:
+            if (name.removesuffix("_ceiling"), w) not in seen:
+                out.append(f"{name}: {w}")
+                seen.add((name.removesuffix("_ceiling"), w))
+    return out
+
+
 def _headline(quality: dict, quality_ceiling: dict, text: dict, text_ceiling: dict, privacy: dict) -> dict:
     out = {}
     for key in _QUALITY_KEYS:
@@ -104,7 +116,7 @@ def report(
         "privacy": privacy,
         "ceiling_noise": noise,
         "n_rows": {"train": data_train.n_rows(), "test": data_test.n_rows(), "synth": data_synth.n_rows()},
-        "warnings": [f"{name}: {w}" for name, part in {**parts, "privacy": privacy}.items() for w in part["warnings"]],
+        "warnings": report_warnings({**parts, "privacy": privacy}),
         "dp": guarantee,
     }
     result = plain({**result, "seconds": round(time.perf_counter() - start, 3)})
