@@ -112,6 +112,27 @@ def refuse_run(message: str) -> None:
     raise SettingsError(message)
 
 
+class ParamsCheckHook:
+    """Before every run: the parameter groups the run reads are checked, keys and values, as their
+    nodes would check them (`relsynth.pipelines.checks`), so a bad `--params` value stops the run in
+    one line naming its group, not after the models before its node have trained."""
+
+    @hook_impl
+    def before_pipeline_run(self, pipeline, catalog) -> None:
+        from relsynth.pipelines.checks import check_parameter_groups  # the library, loaded with the run
+
+        names = [n for n in sorted(pipeline.inputs()) if n.startswith("params:") and "." not in n]
+        groups = {n.removeprefix("params:"): catalog.load(n) for n in names if n in catalog}
+        if "dp" not in groups and "params:dp" in catalog:  # the DP preset decides what training checks
+            groups["dp"] = catalog.load("params:dp")
+        problems = check_parameter_groups(groups)
+        if problems:
+            refuse_run(
+                "; ".join(problems) + ". Fix the parameter in conf/base/parameters_<pipeline>.yml (or conf/local), "
+                "or the --params value"
+            )
+
+
 class MissingInputsHook:
     """Before every run: a pipeline run on its own (`kedro run --pipelines generation`) whose inputs
     an earlier pipeline writes, and which are not there yet (a fresh clone, a deleted folder), stops

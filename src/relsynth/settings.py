@@ -5,7 +5,14 @@ https://docs.kedro.org/en/stable/configure/configuration_basics/
 """
 
 from relsynth.config_loader import LocalUnderEnvConfigLoader
-from relsynth.hooks import CatalogCheckHook, MissingInputsHook, NodeTimingHook, RawDataLogHook, ThreadsHook
+from relsynth.hooks import (
+    CatalogCheckHook,
+    MissingInputsHook,
+    NodeTimingHook,
+    ParamsCheckHook,
+    RawDataLogHook,
+    ThreadsHook,
+)
 from relsynth.log_noise import quiet_kedro_run
 
 # Third-party warnings no user can act on, filtered by the module raising them, and no mlflow bars
@@ -28,5 +35,5 @@ CONFIG_LOADER_ARGS = {
 
 # Every run logs which raw database it reads (path, schema, rows per table) before any node runs,
 # and how long each node took. A catalog entry that cannot be created, or an input an earlier pipeline
-# writes and is not there yet, stops the command in one line.
-HOOKS = (CatalogCheckHook(), RawDataLogHook(), MissingInputsHook(), ThreadsHook(), NodeTimingHook())
+# writes and is not there yet, stops the command in one line; so does a parameter its node would refuse.
+HOOKS = (CatalogCheckHook(), RawDataLogHook(), ParamsCheckHook(), MissingInputsHook(), ThreadsHook(), NodeTimingHook())

@@ -73,3 +73,11 @@ def test_a_pipeline_run_before_the_one_that_writes_its_inputs_names_that_one(pro
 def test_a_bad_parameter_stops_the_run_naming_its_group(project):
     rc, out = kedro(project, "run", "--pipelines", "data_processing", "--params", "split.test_ratio=2")
     assert rc != 0 and "params:split" in out and "test_ratio" in out
+
+
+def test_a_bad_value_for_a_late_node_stops_the_run_before_any_node(project):
+    """n_samples is read by generation, after training: the run stops at its start instead."""
+    rc, out = kedro(project, "run", "--env", "fast", "--params", "tabular_generation.n_samples=0")
+    assert rc != 0 and "Traceback" not in out
+    assert "Error: params:tabular_generation: n_samples must be a positive integer, got 0" in out
+    assert "Running node" not in out and "Completed 1 out of" not in out

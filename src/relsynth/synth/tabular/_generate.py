@@ -63,10 +63,12 @@ class _Cursor:
         return tokens, slots
 
 
-def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, progress, workers=1) -> RelationalData:
-    pre = model.preproc
-    if (n_samples is None) == (ctx is None):
-        raise ValueError("give exactly one of n_samples and ctx")
+def check_generate_args(n_samples, batch_size, max_block_size, temp, seed, workers) -> None:
+    """What `TabularModel.generate` refuses among its options (`n_samples` None: given by `ctx`)."""
+    if n_samples is not None and (
+        isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer) or n_samples < 1
+    ):
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
     if isinstance(temp, bool) or not isinstance(temp, int | float | np.number) or not np.isfinite(temp) or temp <= 0:
         raise ValueError(f"temp must be a finite number > 0, got {temp!r}")
     for name, value in (("batch_size", batch_size), ("max_block_size", max_block_size)):
@@ -76,6 +78,13 @@ def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, prog
         raise TypeError(f"seed must be an integer or None, got {seed!r}")
     if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
         raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+
+
+def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, progress, workers=1) -> RelationalData:
+    pre = model.preproc
+    if (n_samples is None) == (ctx is None):
+        raise ValueError("give exactly one of n_samples and ctx")
+    check_generate_args(n_samples, batch_size, max_block_size, temp, seed, workers)
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
     roots, forced = _plan(pre, n_samples, ctx, rng)

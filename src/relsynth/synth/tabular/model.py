@@ -281,6 +281,21 @@ class TabularModel(nn.Module):
         """
         return _generate.generate(self, n_samples, ctx, batch_size, max_block_size, temp, seed, progress, workers)
 
+    @staticmethod
+    def check_generate_options(
+        n_samples: int | None = None,
+        *,
+        batch_size: int = 0,
+        max_block_size: int = 0,
+        temp: float = 1.0,
+        seed: int | None = None,
+        progress: bool | None = None,
+        workers: int = 1,
+    ) -> None:
+        """Raise what `generate(**options)` would raise for these values, without a model or any
+        work (a Kedro run checks its parameter groups before the first node)."""
+        _generate.check_generate_args(n_samples, batch_size, max_block_size, temp, seed, workers)
+
     # ---- save / load -----------------------------------------------------------------------
     config_file = CONFIG_FILE  # what `save` writes: the mark of a saved model
 

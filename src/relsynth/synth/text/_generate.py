@@ -58,9 +58,7 @@ def generate(
     spell_words: bool | str = AUTO,
     avoid: RelationalData | None = None,
 ) -> RelationalData:
-    _check_args(batch_size, max_text_len, temp, top_p)
-    if not isinstance(spell_words, bool) and spell_words not in (REPLACE, AUTO):
-        raise TypeError(f"spell_words must be True, False, {REPLACE!r} or {AUTO!r}, got {spell_words!r}")
+    check_generate_args(batch_size, max_text_len, temp, top_p, spell_words)
     preproc = model.preproc
     df = preproc._table_frame(data)
     context_texts = preproc.contexts(data)
@@ -379,7 +377,10 @@ def _tail(tokens: list[int], n: int) -> list[int]:
     return tokens[max(0, len(tokens) - n) :] if n > 0 else []
 
 
-def _check_args(batch_size: int, max_text_len: int, temp: float, top_p: float) -> None:
+def check_generate_args(batch_size: int, max_text_len: int, temp: float, top_p: float, spell_words=AUTO) -> None:
+    """What `TextModel.generate` refuses among its options."""
+    if not isinstance(spell_words, bool) and spell_words not in (REPLACE, AUTO):
+        raise TypeError(f"spell_words must be True, False, {REPLACE!r} or {AUTO!r}, got {spell_words!r}")
     for name, value in (("batch_size", batch_size), ("max_text_len", max_text_len)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
             raise ValueError(f"{name} must be an integer >= 0 (0: automatic), got {value!r}")

@@ -238,6 +238,20 @@ class TextModel(nn.Module):
         """
         return _generate.generate(self, data, batch_size, max_text_len, temp, top_p, seed, spell_words, avoid)
 
+    @staticmethod
+    def check_generate_options(
+        *,
+        batch_size: int = 0,
+        max_text_len: int = 0,
+        temp: float = 1.0,
+        top_p: float = 1.0,
+        seed: int | None = None,
+        spell_words: bool | Literal["replace", "auto"] = "auto",
+    ) -> None:
+        """Raise what `generate(data, **options)` would raise for these values, without a model or
+        data (a Kedro run checks its parameter groups before the first node)."""
+        _generate.check_generate_args(batch_size, max_text_len, temp, top_p, spell_words)
+
     # ---- files -----------------------------------------------------------------------------
     config_file = CONFIG_FILE  # what `save` writes: the mark of a saved model
 

@@ -33,11 +33,15 @@ class TextTrainer(Trainer):
 
         `n_epochs` (a number, or "auto") that come to fewer than `min_steps` optimizer steps (a
         small table) train for `min_steps` steps instead (0: exactly the epochs asked)."""
-        if isinstance(min_steps, bool) or not isinstance(min_steps, int) or min_steps < 0:
-            raise ValueError(f"min_steps must be an integer >= 0, got {min_steps!r}")
+        _check_min_steps(min_steps)
         self.min_steps = min_steps
         _check_windows_fit(dataset, self.model.max_block_size)
         return super().train(dataset, lr=lr, **kwargs)
+
+    @classmethod
+    def check_options(cls, options) -> None:
+        super().check_options(options)
+        _check_min_steps(options.get("min_steps", MIN_STEPS))
 
     @staticmethod
     def no_dp_message(what: str) -> str:
@@ -58,3 +62,8 @@ def _check_windows_fit(dataset: Any, block_size: int) -> None:
             f"longer than the model's block_size={block_size}: build the TextDataset with "
             f"block_size={block_size}, the model's"
         )
+
+
+def _check_min_steps(min_steps: object) -> None:
+    if isinstance(min_steps, bool) or not isinstance(min_steps, int) or min_steps < 0:
+        raise ValueError(f"min_steps must be an integer >= 0, got {min_steps!r}")

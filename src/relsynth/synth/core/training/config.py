@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -196,3 +197,10 @@ class TrainResult:
     noise_multiplier: float | None = None  # DP-SGD noise used (given or calibrated), for DP runs
     count_calibration: dict | None = None  # mean predicted / real child count per edge, before calibration
     accountant: str | None = None  # the accountant epsilon was computed with (rdp, prv), for DP runs
+
+
+def check_run_options(options: Mapping[str, Any], defaults: Mapping[str, Any]) -> RunConfig:
+    """The `RunConfig` that `train(**options)` would run under (`defaults`: train()'s own), so its
+    options are checked before any work (a Kedro run checks its parameter groups at the start)."""
+    names = [f.name for f in fields(RunConfig)]
+    return RunConfig(**{n: options[n] if n in options else defaults[n] for n in names})

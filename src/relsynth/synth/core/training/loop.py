@@ -12,10 +12,11 @@ points.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,7 +25,14 @@ import torch
 from torch import nn
 
 from relsynth.synth.core.training import checkpoint, distributed, search
-from relsynth.synth.core.training.config import AUTO, AUTO_EPOCHS, RunConfig, TrainResult, Validation
+from relsynth.synth.core.training.config import (
+    AUTO,
+    AUTO_EPOCHS,
+    RunConfig,
+    TrainResult,
+    Validation,
+    check_run_options,
+)
 from relsynth.synth.core.training.dp import DpBudget, DpStep, DpStrategy, DpValid, check_dp_model, preproc_spend
 from relsynth.synth.core.training.hooks import ProgressHook, TensorboardHook, TrainHook
 from relsynth.synth.core.training.precision import resolve_precision
@@ -87,6 +95,17 @@ class Trainer:
         return f"this trainer does not train under differential privacy: remove {what}"
 
     # -- public --------------------------------------------------------------------------------
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        """Raise what `train(dataset, **options)` would raise for these options' values, without a
+        dataset or any work: a Kedro run checks its parameter groups before the first node."""
+        defaults: dict[str, Any] = {}
+        for klass in reversed(cls.__mro__):  # a subclass's train() may change a default (TextTrainer: lr)
+            if "train" in vars(klass):
+                params = inspect.signature(vars(klass)["train"]).parameters.values()
+                defaults |= {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
+        check_run_options(options, defaults)
+
     def train(
         self,
         dataset: TrainDataset,
