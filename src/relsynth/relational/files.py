@@ -74,6 +74,22 @@ def clean_stale(path: str | Path) -> list[Path]:
     return removed
 
 
+def _process_umask() -> int:
+    mask = os.umask(0)  # the only way to read it: set and restore (at import, before any thread)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _process_umask()
+
+
+def as_created(path: str | Path) -> None:
+    """Give a file or directory that `tempfile` made private (0600, 0700) the mode `open()` or
+    `mkdir()` would have given it (the umask's), for what is kept: a saved model must be readable
+    by whoever the umask lets read it (a server under another account)."""
+    os.chmod(path, (0o777 if Path(path).is_dir() else 0o666) & ~_UMASK)
+
+
 @contextmanager
 def atomic_dir(path: str | Path, marker: str | None = None) -> Iterator[Path]:
     """A fresh directory beside `path` to write into. It replaces `path` when the block ends
@@ -88,6 +104,7 @@ def atomic_dir(path: str | Path, marker: str | None = None) -> Iterator[Path]:
     clean_stale(path)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp{os.getpid()}-"))
     try:
+        as_created(tmp)
         yield tmp
         replace_dir(tmp, path)
     finally:
@@ -102,6 +119,7 @@ def write_text_atomic(file: str | Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
+        as_created(tmp)
         os.replace(tmp, file)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

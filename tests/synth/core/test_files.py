@@ -108,3 +108,20 @@ def test_damaged_or_mismatched_weights_are_an_error_naming_the_file(tmp_path):
 def test_fingerprint_ignores_key_order_and_sees_values():
     assert fingerprint({"a": 1, "b": 2}) == fingerprint({"b": 2, "a": 1})
     assert fingerprint({"a": 1}) != fingerprint({"a": 2})
+
+
+def test_saved_directories_and_files_get_the_modes_the_umask_gives(tmp_path):
+    """tempfile makes its directories and files private (0700, 0600); what is kept is not: a model
+    saved by one account and served by another must be readable where the umask lets it be."""
+    import os
+    import stat
+
+    from relsynth.relational.files import write_text_atomic
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    with atomic_dir(tmp_path / "model") as tmp:
+        (tmp / "w.bin").write_bytes(b"x")
+    write_text_atomic(tmp_path / "model.json", "{}")
+    assert stat.S_IMODE((tmp_path / "model").stat().st_mode) == 0o777 & ~mask
+    assert stat.S_IMODE((tmp_path / "model.json").stat().st_mode) == 0o666 & ~mask

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from relsynth.relational.files import as_created
 from relsynth.synth.core.files import LoadError
 
 KIND, FORMAT_VERSION = "relsynth.checkpoint", 1
@@ -26,6 +27,7 @@ def save_checkpoint(path: str | Path, state: dict) -> None:
     state = {"kind": KIND, "format_version": FORMAT_VERSION, **state}
     with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as tmp:
         torch.save(state, tmp.name)
+    as_created(tmp.name)
     os.replace(tmp.name, path)
 
 
