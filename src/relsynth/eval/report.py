@@ -19,6 +19,7 @@ from typing import Any
 
 from relsynth.eval import _page
 from relsynth.eval._common import plain
+from relsynth.eval.orders import order_scores
 from relsynth.eval.privacy import privacy_scores
 from relsynth.eval.quality import ceiling_noise, quality_scores
 from relsynth.eval.text import text_scores
@@ -41,13 +42,16 @@ def report_warnings(parts: dict[str, dict]) -> list[str]:
     return out
 
 
-def _headline(quality: dict, quality_ceiling: dict, text: dict, text_ceiling: dict, privacy: dict) -> dict:
+def _headline(
+    quality: dict, quality_ceiling: dict, text: dict, text_ceiling: dict, orders: dict, privacy: dict
+) -> dict:
     out = {}
     for key in _QUALITY_KEYS:
         out[key], out[f"{key}_ceiling"] = quality["overall"][key], quality_ceiling["overall"][key]
     out["text"], out["text_ceiling"] = text["overall"]["text"], text_ceiling["overall"]["text"]
     out["text_verbatim_share"] = text["overall"]["verbatim_share"]
     out["text_verbatim_share_ceiling"] = text_ceiling["overall"]["verbatim_share"]
+    out["dates_in_order"], out["dates_in_order_ceiling"] = orders["overall"]["kept"], orders["overall"]["kept_ceiling"]
     p = privacy["overall"]
     out["dcr_share_train_closer"], out["dcr_baseline"] = p["dcr_share_train_closer"], p["dcr_baseline"]
     out["exact_copy_rate"], out["exact_copy_rate_ceiling"] = p["exact_copy_rate"], p["exact_copy_rate_test"]
@@ -85,6 +89,8 @@ def report(
 
     Returns a JSON-serialisable dict: `overall` (headline numbers: quality, column_shapes,
     column_pairs, cardinality, parent_child, text — each with its `_ceiling` — text_verbatim_share(_ceiling),
+    dates_in_order(_ceiling) (the mean share of rows keeping each order of dates all training rows keep; None
+    without such dates; per order in `orders`),
     dcr_share_train_closer, dcr_baseline, exact_copy_rate, exact_copy_rate_ceiling), then the full
     results `quality`, `quality_ceiling`, `text`, `text_ceiling`, `privacy`, `ceiling_noise` (the
     ceiling's column-shape and cardinality scores ± their bootstrap spread over `n_resamples`
@@ -107,12 +113,14 @@ def report(
     quality_ceiling = quality_scores(data_train, data_test, **scored)
     text = text_scores(data_test, data_synth, train=data_train)
     text_ceiling = text_scores(data_train, data_test, train=data_train)
+    orders = order_scores(data_train, data_test, data_synth)
     privacy = privacy_scores(data_train, data_test, data_synth, max_rows=max_rows_privacy, seed=seed)
     noise = ceiling_noise(data_train, data_test, n_resamples=n_resamples, seed=seed)
     parts = {"quality": quality, "quality_ceiling": quality_ceiling, "text": text, "text_ceiling": text_ceiling}
     result = {
-        "overall": _headline(quality, quality_ceiling, text, text_ceiling, privacy),
+        "overall": _headline(quality, quality_ceiling, text, text_ceiling, orders, privacy),
         **parts,
+        "orders": orders,
         "privacy": privacy,
         "ceiling_noise": noise,
         "n_rows": {"train": data_train.n_rows(), "test": data_test.n_rows(), "synth": data_synth.n_rows()},

@@ -1,16 +1,12 @@
-"""Dates that follow one another in a row: a column always on or after another of its row (shipped
-<= received, start <= end) is modelled as its offset from that column, so every generated row
-keeps the order, which binned dates drawn one by one do not (a third of TPC-H's generated line
-items were received before they were shipped).
+"""Dates in order, in the model: a date that follows another of its row or of its parent row in
+every training row (`relational.orders`: shipped >= ordered, an order placed after its customer
+joined) is modelled as its offset from that date, so every generated row keeps the order, which
+binned dates drawn one by one do not (a third of TPC-H's generated line items were received
+before they were shipped).
 
-Found at fit, never under DP (the order would be read from private data at no cost): for a date or
-datetime column `b`, a column `a` generated before it, an earlier one of the same table (earlier in
-the model's field order) or one of the row's parent row (an order's date before its lines'
-shipping dates), such that wherever `b` is present `a` is too, `b >= a` (or `b <= a`) in every
-row, and their ranges overlap (the order does not follow from the values alone). Of several such
-`a`, the one with the smallest median gap. `b`'s slot then holds the offset `|b - a|` in
-seconds, a number like any other (the offsets real rows show, often a few exact values: 1 to 30
-days), and decoding adds it back, on `b`'s grid.
+Found at fit, never under DP (the order would be read from private data at no cost). The
+column's slot holds the offset `|b - a|` in seconds, a number like any other (the offsets real
+rows show, often a few exact values: 1 to 30 days), and decoding adds it back on the column's grid.
 """
 
 from __future__ import annotations
@@ -22,11 +18,10 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column
+from relsynth.relational.orders import as_ns, date_orders
 from relsynth.synth.tabular.encoders import _exact_ns, _time_grid
 
-MIN_ROWS = 20  # rows holding both dates that an order needs before it is trusted
 _DAY_NS = 86_400 * 1_000_000_000
-_DATED = (Column.DATE, Column.DATETIME)
 
 
 @dataclass(frozen=True)
@@ -46,45 +41,10 @@ def find_orderings(
     df: pd.DataFrame, columns: Sequence[str], kinds: Mapping[str, Column], parent: pd.DataFrame | None = None
 ) -> dict[str, Ordering]:
     """The ordered columns of one table among `columns` (its modelled ones, in field order), each
-    with the column it follows; `parent`: the parent row's date columns, one row per row of `df`.
-    See the module docstring."""
-    dated = [c for c in columns if kinds[c] in _DATED]
-    ns = {c: _as_ns(df[c]) for c in dated}
-    above = {c: _as_ns(parent[c]) for c in (parent.columns if parent is not None else [])}
-    out: dict[str, Ordering] = {}
-    for j, b in enumerate(dated):
-        candidates = [(a, ns[a], False) for a in dated[:j]] + [(a, v, True) for a, v in above.items()]
-        best: tuple[float, str, int, bool] | None = None
-        for a, values, from_parent in candidates:
-            found = _order(values, ns[b])
-            if found is not None and (best is None or found[0] < best[0]):
-                best = (found[0], a, found[1], from_parent)
-        if best is not None:
-            _, base, sign, from_parent = best
-            out[b] = Ordering(base, sign, _grid_ns(df[b], kinds[b]), from_parent)
-    return out
-
-
-def _order(a: np.ndarray, b: np.ndarray) -> tuple[float, int] | None:
-    """(median gap, sign) when `b` follows `a` (sign 1) or precedes it (-1) in every row, else None."""
-    has_a, has_b = ~np.isnan(a), ~np.isnan(b)
-    both = has_a & has_b
-    if (has_b & ~has_a).any() or both.sum() < MIN_ROWS:  # b without a: no offset to hold it
-        return None
-    gap = b[both] - a[both]
-    sign = 1 if (gap >= 0).all() else -1 if (gap <= 0).all() else 0
-    implied = b[has_b].min() >= a[has_a].max() if sign > 0 else b[has_b].max() <= a[has_a].min()
-    if sign == 0 or implied:
-        return None
-    return float(np.median(np.abs(gap))), sign
-
-
-def _as_ns(values: pd.Series) -> np.ndarray:
-    """Nanoseconds since the epoch as float64 (exact enough to compare), NaN where missing."""
-    ts = pd.to_datetime(values)
-    out = ts.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
-    out[ts.isna().to_numpy()] = np.nan
-    return out
+    with the date it follows and its grid; `parent`: the parent row's date columns, one row per
+    row of `df` (`relational.orders.date_orders`)."""
+    found = date_orders(df, columns, kinds, parent)
+    return {b: Ordering(o.base, o.sign, _grid_ns(df[b], kinds[b]), o.from_parent) for b, o in found.items()}
 
 
 def _grid_ns(values: pd.Series, kind: Column) -> int:
@@ -105,7 +65,7 @@ def with_offsets(
     out = df.copy()
     for b, o in present.items():
         base = _base_of(o, df, parent)
-        out[b] = o.sign * (_as_ns(df[b]) - _as_ns(base)) / 1e9
+        out[b] = o.sign * (as_ns(df[b]) - as_ns(base)) / 1e9
     return out
 
 
@@ -126,7 +86,7 @@ def from_offsets(
     for b, o in orderings.items():
         if b not in cols or (not o.from_parent and o.base not in cols):
             continue
-        base = _as_ns(_base_of(o, cols, parent))
+        base = as_ns(_base_of(o, cols, parent))
         target = base + o.sign * np.round(pd.to_numeric(cols[b], errors="coerce").to_numpy(np.float64) * 1e9)
         missing = np.isnan(target)
         t = np.where(missing, 0, target).astype(np.int64)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData, Schema
+from relsynth.relational.orders import parent_rows
 from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_config, write_config
 from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
@@ -230,10 +231,7 @@ class TabularPreproc:
             return None
         kinds = self.schema.tables[edge.parent].columns
         cols = [c for c in self.modelled_columns(edge.parent) if kinds[c].kind in (Column.DATE, Column.DATETIME)]
-        if not cols:
-            return None
-        parent = tables[edge.parent].set_index(self.schema.tables[edge.parent].primary_key)[cols]
-        return parent.reindex(tables[table][edge.fk].to_numpy()).reset_index(drop=True)
+        return parent_rows(tables, self.schema, table, cols)
 
     def parent_bases(self, table: str) -> list[str]:
         """The parent's columns that `table`'s ordered dates follow (encoding needs their values)."""

@@ -1,0 +1,59 @@
+"""The report's dates in order: the share of synthetic rows keeping each order all training rows keep."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from relsynth.eval import report
+from relsynth.eval.orders import order_scores
+from relsynth.relational import Categorical, Date, ForeignKey, PrimaryKey, RelationalData, Schema, Table
+
+SCHEMA = Schema(
+    cust=Table(id=PrimaryKey(), seg=Categorical(), joined=Date()),
+    orders=Table(id=PrimaryKey(), cust=ForeignKey(parent="cust"), ordered=Date(), shipped=Date(), due=Date()),
+)
+
+
+def database(n_cust: int, seed: int, broken: float = 0.0) -> RelationalData:
+    """ordered >= the customer's joined, shipped >= ordered; `broken`: the share of orders shipped a
+    week before they were ordered (and placed before the customer joined). due: no order."""
+    rng = np.random.default_rng(seed)
+    joined = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 300, n_cust), "D")
+    n = 4 * n_cust
+    cust = rng.integers(0, n_cust, n)
+    ordered = joined[cust] + pd.to_timedelta(rng.integers(0, 100, n), "D")
+    shipped = ordered + pd.to_timedelta(rng.integers(0, 20, n), "D")
+    bad = rng.random(n) < broken
+    ordered = ordered.where(~bad, joined[cust] - pd.Timedelta("3D"))
+    shipped = shipped.where(~bad, ordered - pd.Timedelta("7D"))
+    orders = pd.DataFrame(
+        {"id": range(n), "cust": cust, "ordered": ordered, "shipped": shipped,
+         "due": pd.Timestamp("2020-06-01") + pd.to_timedelta(rng.integers(-200, 200, n), "D")}
+    )  # fmt: skip
+    customers = pd.DataFrame({"id": range(n_cust), "seg": rng.choice(["a", "b"], n_cust), "joined": joined})
+    return RelationalData({"cust": customers, "orders": orders}, SCHEMA)
+
+
+def test_each_order_of_the_training_rows_is_measured_on_synthetic_and_held_out_rows():
+    scores = order_scores(database(60, 0), database(20, 1), database(50, 2, broken=0.25))
+    by_order = {o["order"]: o for o in scores["orders"]}
+    assert set(by_order) == {"ordered >= cust.joined", "shipped >= ordered"}  # due follows nothing
+    for o in by_order.values():
+        assert 0.6 < o["kept"] < 0.9 and o["kept_ceiling"] == 1.0 and o["rows"] == 200 and o["rows_ceiling"] == 80
+    assert scores["overall"]["kept"] == np.mean([o["kept"] for o in by_order.values()])
+
+
+def test_the_report_shows_the_orders_and_leaves_them_out_without_any(tmp_path):
+    out = report(database(60, 0), database(20, 1), database(50, 2, broken=0.25), n_resamples=2, return_html=True)
+    assert 0.6 < out["overall"]["dates_in_order"] < 0.9 and out["overall"]["dates_in_order_ceiling"] == 1.0
+    assert 'id="orders"' in out["html"] and "shipped &gt;= ordered" in out["html"]
+    assert "rows keeping their dates in order" in out["html"]
+    plain = SCHEMA.tables["orders"]
+    schema = Schema(cust=Table(id=PrimaryKey(), seg=Categorical()), orders=plain)
+    shuffled = database(60, 0)
+    rows = shuffled["orders"].assign(shipped=shuffled["orders"]["shipped"].sample(frac=1, random_state=0).to_numpy())
+    no_order = RelationalData({"cust": shuffled["cust"].drop(columns="joined"), "orders": rows}, schema)
+    out = report(no_order, no_order, no_order, n_resamples=2, return_html=True)
+    assert out["overall"]["dates_in_order"] is None and out["orders"]["orders"] == []
+    assert 'id="orders"' not in out["html"] and "rows keeping their dates in order" not in out["html"]
