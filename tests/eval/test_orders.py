@@ -1,4 +1,4 @@
-"""The report's dates in order: the share of synthetic rows keeping each order all training rows keep."""
+"""The report's orders within rows: the share of synthetic rows keeping each order all training rows keep."""
 
 from __future__ import annotations
 
@@ -46,14 +46,14 @@ def test_each_order_of_the_training_rows_is_measured_on_synthetic_and_held_out_r
 
 def test_the_report_shows_the_orders_and_leaves_them_out_without_any(tmp_path):
     out = report(database(60, 0), database(20, 1), database(50, 2, broken=0.25), n_resamples=2, return_html=True)
-    assert 0.6 < out["overall"]["dates_in_order"] < 0.9 and out["overall"]["dates_in_order_ceiling"] == 1.0
+    assert 0.6 < out["overall"]["orders_kept"] < 0.9 and out["overall"]["orders_kept_ceiling"] == 1.0
     assert 'id="orders"' in out["html"] and "shipped &gt;= ordered" in out["html"]
-    assert "rows keeping their dates in order" in out["html"]
+    assert "rows keeping the orders of their dates and numbers" in out["html"]
     plain = SCHEMA.tables["orders"]
     schema = Schema(cust=Table(id=PrimaryKey(), seg=Categorical()), orders=plain)
     shuffled = database(60, 0)
     rows = shuffled["orders"].assign(shipped=shuffled["orders"]["shipped"].sample(frac=1, random_state=0).to_numpy())
     no_order = RelationalData({"cust": shuffled["cust"].drop(columns="joined"), "orders": rows}, schema)
     out = report(no_order, no_order, no_order, n_resamples=2, return_html=True)
-    assert out["overall"]["dates_in_order"] is None and out["orders"]["orders"] == []
-    assert 'id="orders"' not in out["html"] and "rows keeping their dates in order" not in out["html"]
+    assert out["overall"]["orders_kept"] is None and out["orders"]["orders"] == []
+    assert 'id="orders"' not in out["html"] and "rows keeping the orders of their dates and numbers" not in out["html"]

@@ -23,7 +23,7 @@ HEADLINE = {
     "quality", "quality_ceiling", "column_shapes", "column_shapes_ceiling", "column_pairs", "column_pairs_ceiling",
     "cardinality", "cardinality_ceiling", "parent_child", "parent_child_ceiling", "text", "text_ceiling",
     "text_verbatim_share", "text_verbatim_share_ceiling", "dcr_share_train_closer", "dcr_baseline",
-    "exact_copy_rate", "exact_copy_rate_ceiling", "dates_in_order", "dates_in_order_ceiling",
+    "exact_copy_rate", "exact_copy_rate_ceiling", "orders_kept", "orders_kept_ceiling",
 }  # fmt: skip
 # lookup labels as a person would name them; one needs escaping in HTML and would be math to matplotlib
 COUNTRIES = pd.DataFrame({"id": [1, 2, 3], "name": ["Italia", "<i>Fr</i> & $x$", "Deutschland"]})

@@ -88,8 +88,8 @@ def _summary(result: dict) -> list[dict]:
         band = (noise.get(key) or {}).get("interval") if key in ("column_shapes", "cardinality") else None
         rows.append({"key": key, "synth": o[key], "ceiling": o[f"{key}_ceiling"], "kind": "score", "noise": band})
     rows.append(_share_row("text_verbatim_share", o["text_verbatim_share"], o["text_verbatim_share_ceiling"]))
-    if o["dates_in_order"] is not None:  # only where the training rows keep some order of dates
-        rows.append(_share_row("dates_in_order", o["dates_in_order"], o["dates_in_order_ceiling"]))
+    if o["orders_kept"] is not None:  # only where the training rows keep some order of dates
+        rows.append(_share_row("orders_kept", o["orders_kept"], o["orders_kept_ceiling"]))
     rows.append(_share_row("exact_copy_rate", o["exact_copy_rate"], o["exact_copy_rate_ceiling"]))
     rows.append(_share_row("dcr_share_train_closer", o["dcr_share_train_closer"], o["dcr_baseline"]))
     return rows

@@ -51,7 +51,7 @@ def _headline(
     out["text"], out["text_ceiling"] = text["overall"]["text"], text_ceiling["overall"]["text"]
     out["text_verbatim_share"] = text["overall"]["verbatim_share"]
     out["text_verbatim_share_ceiling"] = text_ceiling["overall"]["verbatim_share"]
-    out["dates_in_order"], out["dates_in_order_ceiling"] = orders["overall"]["kept"], orders["overall"]["kept_ceiling"]
+    out["orders_kept"], out["orders_kept_ceiling"] = orders["overall"]["kept"], orders["overall"]["kept_ceiling"]
     p = privacy["overall"]
     out["dcr_share_train_closer"], out["dcr_baseline"] = p["dcr_share_train_closer"], p["dcr_baseline"]
     out["exact_copy_rate"], out["exact_copy_rate_ceiling"] = p["exact_copy_rate"], p["exact_copy_rate_test"]
@@ -89,8 +89,8 @@ def report(
 
     Returns a JSON-serialisable dict: `overall` (headline numbers: quality, column_shapes,
     column_pairs, cardinality, parent_child, text — each with its `_ceiling` — text_verbatim_share(_ceiling),
-    dates_in_order(_ceiling) (the mean share of rows keeping each order of dates all training rows keep; None
-    without such dates; per order in `orders`),
+    orders_kept(_ceiling) (the mean share of rows keeping each order of dates or numbers all training rows
+    keep, `relational.orders`; None without any; per order in `orders`),
     dcr_share_train_closer, dcr_baseline, exact_copy_rate, exact_copy_rate_ceiling), then the full
     results `quality`, `quality_ceiling`, `text`, `text_ceiling`, `privacy`, `ceiling_noise` (the
     ceiling's column-shape and cardinality scores ± their bootstrap spread over `n_resamples`

@@ -1,15 +1,18 @@
-"""Dates in order: the date columns of a table that never come before (or after) another date of
-their row, or of their parent row (shipped >= ordered, an order placed after its customer joined).
+"""Orders within rows: the date and number columns of a table that never come before (or after)
+another of their row, or of their parent row (shipped >= ordered, an order placed after its
+customer joined, low <= high, a minimum <= its maximum).
 
-The tabular model keeps such orders by writing a date as its offset from the one it follows
+The tabular model keeps such orders by writing a column as its offset from the one it follows
 (`synth/tabular/orderings.py`); the report measures how many synthetic rows keep each order the
-training rows all keep (`eval/quality.py`, `order_scores`).
+training rows all keep (`eval/orders.py`).
 
-An order is taken for a date column `b` and a date `a` before it (an earlier column of the same
-table, in the given column order, or a column of the parent row) when wherever `b` is present `a`
-is too, `b >= a` (or `b <= a`) in every row, at least `MIN_ROWS` rows hold both, and their ranges
-overlap (else the order follows from the values alone). Of several such `a`, the one with the
-smallest median gap.
+An order is taken for a column `b` and a column `a` before it of the same family (dates with
+dates, numbers with numbers), an earlier column of the same table (in the given column order) or
+a column of the parent row, when wherever `b` is present `a` is too, `b >= a` (or `b <= a`) in
+every row and at least `MIN_ROWS` rows hold both, and the order does not follow from the values
+alone: for dates, their ranges overlap; for numbers, values of the two columns drawn apart would
+break it at least `MIN_BREAK` of the time (bytes >= milliseconds holds only because the units
+differ: it is left alone). Of several such `a`, the one with the smallest median gap.
 """
 
 from __future__ import annotations
@@ -23,46 +26,57 @@ import pandas as pd
 from relsynth.relational.columns import Column
 from relsynth.relational.schema import Schema
 
-MIN_ROWS = 20  # rows holding both dates that an order needs before it is trusted
+MIN_ROWS = 20  # rows holding both values that an order needs before it is trusted
+MIN_BREAK = 0.05  # numbers: how often independent draws must break an order for it to be kept
+_SAMPLE = 2_000  # values of each column that estimate how often independent draws break an order
 DATED = (Column.DATE, Column.DATETIME)
+ORDERED = (*DATED, Column.NUMERIC, Column.INTEGER)
 
 
 @dataclass(frozen=True)
-class DateOrder:
-    """Column `column` is on or after (`sign` 1) or on or before (-1) the date `base`."""
+class RowOrder:
+    """Column `column` is on or after (`sign` 1) or on or before (-1) the column `base`."""
 
     column: str
     base: str
     sign: int
     from_parent: bool = False  # `base` is a column of the row's parent row
+    dated: bool = True  # dates (compared in nanoseconds), else numbers
 
     def describe(self, parent: str | None = None) -> str:
         base = f"{parent}.{self.base}" if self.from_parent else self.base
         return f"{self.column} {'>=' if self.sign > 0 else '<='} {base}"
 
 
-def date_orders(
-    df: pd.DataFrame, columns: Sequence[str], kinds: Mapping[str, Column], parent: pd.DataFrame | None = None
-) -> dict[str, DateOrder]:
-    """The ordered date columns among `columns` (in generation order) of one table, each with the
-    date it follows; `parent`: the parent row's date columns, one row per row of `df`."""
-    dated = [c for c in columns if kinds[c] in DATED]
-    ns = {c: as_ns(df[c]) for c in dated}
-    above = {c: as_ns(parent[c]) for c in (parent.columns if parent is not None else [])}
-    out: dict[str, DateOrder] = {}
-    for j, b in enumerate(dated):
-        candidates = [(a, ns[a], False) for a in dated[:j]] + [(a, v, True) for a, v in above.items()]
-        best: tuple[float, DateOrder] | None = None
-        for a, values, from_parent in candidates:
-            found = _order(values, ns[b])
+def row_orders(
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    kinds: Mapping[str, Column],
+    parent: pd.DataFrame | None = None,
+    parent_kinds: Mapping[str, Column] | None = None,
+) -> dict[str, RowOrder]:
+    """The ordered columns among `columns` (in generation order) of one table, each with the column
+    it follows; `parent`: the parent row's date and number columns (`parent_kinds`), one row per
+    row of `df`."""
+    own = [c for c in columns if kinds[c] in ORDERED]
+    values = {c: as_numbers(df[c], kinds[c]) for c in own}
+    above = {c: (as_numbers(parent[c], parent_kinds[c]), parent_kinds[c]) for c in (parent_kinds or {})}
+    out: dict[str, RowOrder] = {}
+    for j, b in enumerate(own):
+        dated = kinds[b] in DATED
+        candidates = [(a, values[a], False) for a in own[:j] if (kinds[a] in DATED) == dated]
+        candidates += [(a, v, True) for a, (v, kind) in above.items() if (kind in DATED) == dated]
+        best: tuple[float, RowOrder] | None = None
+        for a, base, from_parent in candidates:
+            found = _order(base, values[b], dated)
             if found is not None and (best is None or found[0] < best[0]):
-                best = (found[0], DateOrder(b, a, found[1], from_parent))
+                best = (found[0], RowOrder(b, a, found[1], from_parent, dated))
         if best is not None:
             out[b] = best[1]
     return out
 
 
-def _order(a: np.ndarray, b: np.ndarray) -> tuple[float, int] | None:
+def _order(a: np.ndarray, b: np.ndarray, dated: bool) -> tuple[float, int] | None:
     """(median gap, sign) when `b` follows `a` (sign 1) or precedes it (-1) in every row, else None."""
     has_a, has_b = ~np.isnan(a), ~np.isnan(b)
     both = has_a & has_b
@@ -70,14 +84,28 @@ def _order(a: np.ndarray, b: np.ndarray) -> tuple[float, int] | None:
         return None
     gap = b[both] - a[both]
     sign = 1 if (gap >= 0).all() else -1 if (gap <= 0).all() else 0
-    implied = b[has_b].min() >= a[has_a].max() if sign > 0 else b[has_b].max() <= a[has_a].min()
-    if sign == 0 or implied:
+    if sign == 0:
         return None
-    return float(np.median(np.abs(gap))), sign
+    if dated:
+        implied = b[has_b].min() >= a[has_a].max() if sign > 0 else b[has_b].max() <= a[has_a].min()
+    else:
+        implied = _break_rate(a[has_a], b[has_b], sign) < MIN_BREAK
+    return None if implied else (float(np.median(np.abs(gap))), sign)
 
 
-def as_ns(values: pd.Series) -> np.ndarray:
-    """Nanoseconds since the epoch as float64 (exact enough to compare), NaN where missing."""
+def _break_rate(a: np.ndarray, b: np.ndarray, sign: int) -> float:
+    """How often `b` drawn apart from `a` breaks `sign * (b - a) >= 0` (evenly spaced samples)."""
+    a = np.sort(a[:: max(1, len(a) // _SAMPLE)])
+    b = b[:: max(1, len(b) // _SAMPLE)]
+    if sign > 0:  # b < a
+        return float((len(a) - np.searchsorted(a, b, side="right")).mean() / len(a))
+    return float(np.searchsorted(a, b, side="left").mean() / len(a))  # b > a
+
+
+def as_numbers(values: pd.Series, kind: Column) -> np.ndarray:
+    """float64, NaN where missing: dates as nanoseconds since the epoch (exact enough to compare)."""
+    if kind not in DATED:
+        return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     ts = pd.to_datetime(values)
     out = ts.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
     out[ts.isna().to_numpy()] = np.nan
@@ -96,19 +124,25 @@ def parent_rows(
     return parent.reindex(tables[table][edge.fk].to_numpy()).reset_index(drop=True)
 
 
-def parent_dates(tables: Mapping[str, pd.DataFrame], schema: Schema, table: str) -> pd.DataFrame | None:
-    """Every date column of `table`'s parent row, one row per row of `table`."""
+def parent_ordered(
+    tables: Mapping[str, pd.DataFrame], schema: Schema, table: str, columns: Sequence[str] | None = None
+) -> tuple[pd.DataFrame | None, dict[str, Column]]:
+    """The date and number columns of `table`'s parent row (those among `columns`, when given), one
+    row per row of `table`, and their kinds."""
     edge = schema.parent(table)
     if edge is None:
-        return None
-    columns = [c for c, k in schema.tables[edge.parent].columns.items() if k.kind in DATED]
-    return parent_rows(tables, schema, table, columns)
+        return None, {}
+    kinds = {c: k.kind for c, k in schema.tables[edge.parent].columns.items() if k.kind in ORDERED}
+    if columns is not None:
+        kinds = {c: k for c, k in kinds.items() if c in columns}
+    return parent_rows(tables, schema, table, list(kinds)), kinds
 
 
-def kept_share(df: pd.DataFrame, order: DateOrder, parent: pd.DataFrame | None) -> tuple[float | None, int]:
-    """(share of the rows holding both dates that keep `order`, those rows); None without such rows."""
+def kept_share(df: pd.DataFrame, order: RowOrder, parent: pd.DataFrame | None) -> tuple[float | None, int]:
+    """(share of the rows holding both values that keep `order`, those rows); None without such rows."""
+    kind = Column.DATETIME if order.dated else Column.NUMERIC
     base = parent[order.base] if order.from_parent else df[order.base]
-    gap = order.sign * (as_ns(df[order.column]) - as_ns(base))
+    gap = order.sign * (as_numbers(df[order.column], kind) - as_numbers(base, kind))
     held = ~np.isnan(gap)
     n = int(held.sum())
     return (float((gap[held] >= 0).mean()) if n else None), n

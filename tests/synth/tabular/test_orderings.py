@@ -14,6 +14,8 @@ from relsynth.relational import (
     Date,
     Datetime,
     ForeignKey,
+    Integer,
+    Numeric,
     PrimaryKey,
     RelationalData,
     Schema,
@@ -151,3 +153,65 @@ def test_a_childs_date_follows_its_parents_date():
     parent_joined = out["cust"].set_index("id")["joined"].reindex(out["orders"]["cust"]).to_numpy()
     assert (out["orders"]["ordered"].to_numpy() >= parent_joined).all()
     assert (out["orders"]["shipped"] >= out["orders"]["ordered"]).all()
+
+
+def prices(n: int = 400, seed: int = 0) -> RelationalData:
+    """accounts -> days: low <= open <= high (cents), shipped <= ordered units (integers), a day's
+    spend <= its account's limit; bytes >= milliseconds only because the units differ."""
+    rng = np.random.default_rng(seed)
+    limit = rng.integers(100, 1000, 30).astype(float)
+    account = rng.integers(0, 30, n)
+    low = np.round(rng.uniform(10, 100, n), 2)
+    high = np.round(low + rng.exponential(5, n), 2)
+    ordered_units = rng.integers(1, 50, n)
+    ms = rng.integers(100_000, 400_000, n)
+    days = pd.DataFrame(
+        {
+            "id": range(n),
+            "account": account,
+            "low": low,
+            "open": np.round(low + (high - low) * rng.random(n), 2),
+            "high": high,
+            "ordered_units": ordered_units,
+            "shipped_units": (ordered_units * rng.random(n)).astype(int),
+            "spend": np.round(limit[account] * rng.random(n), 2),
+            "ms": ms,
+            "bytes": ms * 32 + rng.integers(0, 1000, n),
+        }
+    )
+    schema = Schema(
+        account=Table(id=PrimaryKey(), limit=Numeric()),
+        days=Table(
+            id=PrimaryKey(),
+            account=ForeignKey(parent="account"),
+            low=Numeric(),
+            open=Numeric(),
+            high=Numeric(),
+            ordered_units=Integer(),
+            shipped_units=Integer(),
+            spend=Numeric(),
+            ms=Integer(),
+            bytes=Integer(),
+        ),
+    )
+    return RelationalData({"account": pd.DataFrame({"id": range(30), "limit": limit}), "days": days}, schema)
+
+
+def test_numbers_in_order_keep_it_on_their_grid_and_units_apart_are_left_alone():
+    data = prices()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    found = pre.orderings["days"]
+    assert {b: (o.base, o.sign, o.from_parent) for b, o in found.items()} == {
+        "open": ("low", 1, False),
+        "high": ("open", 1, False),
+        "shipped_units": ("ordered_units", -1, False),
+        "spend": ("limit", -1, True),
+    }  # bytes >= ms in every row, but drawn apart they would too: not an order to keep
+    assert found["open"].grid == pytest.approx(0.01) and found["shipped_units"].integer
+    out = pre.inverse_transform(pre.transform(data), seed=3)
+    days = out["days"]
+    assert (days["low"] <= days["open"]).all() and (days["open"] <= days["high"]).all()
+    assert (days["shipped_units"] <= days["ordered_units"]).all() and str(days["shipped_units"].dtype) == "Int64"
+    assert np.allclose(days["open"] * 100, np.round(days["open"] * 100))  # cents stay cents
+    limit = out["account"].set_index("id")["limit"].reindex(days["account"]).to_numpy()
+    assert (days["spend"].to_numpy() <= limit).all()

@@ -1,12 +1,13 @@
-"""Dates in order, in the model: a date that follows another of its row or of its parent row in
-every training row (`relational.orders`: shipped >= ordered, an order placed after its customer
-joined) is modelled as its offset from that date, so every generated row keeps the order, which
-binned dates drawn one by one do not (a third of TPC-H's generated line items were received
-before they were shipped).
+"""Orders within rows, in the model: a date or number that follows another of its row or of its
+parent row in every training row (`relational.orders`: shipped >= ordered, an order placed after
+its customer joined, low <= high) is modelled as its offset from that column, so every generated
+row keeps the order, which values drawn one by one do not (a third of TPC-H's generated line items
+were received before they were shipped).
 
 Found at fit, never under DP (the order would be read from private data at no cost). The
-column's slot holds the offset `|b - a|` in seconds, a number like any other (the offsets real
-rows show, often a few exact values: 1 to 30 days), and decoding adds it back on the column's grid.
+column's slot holds the offset `|b - a|` (seconds for dates), a number like any other (the
+offsets real rows show, often a few exact values: 1 to 30 days), and decoding adds it back on the
+column's own grid (whole days, minutes, cents, integers), never across the column it follows.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column
-from relsynth.relational.orders import as_ns, date_orders
-from relsynth.synth.tabular.encoders import _exact_ns, _time_grid
+from relsynth.relational.orders import as_numbers, row_orders
+from relsynth.synth.tabular.encoders import _decimals, _exact_ns, _time_grid
 
-_DAY_NS = 86_400 * 1_000_000_000
+_NS_PER_S = 1_000_000_000
+_DAY_NS = 86_400 * _NS_PER_S
 
 
 @dataclass(frozen=True)
@@ -30,42 +32,58 @@ class Ordering:
 
     base: str
     sign: int
-    grid_ns: int  # b's resolution: decoded values lie on it (a day for dates)
+    grid: float  # b's resolution (dates: in nanoseconds, a day for dates; numbers: 10**-decimals; 0: none)
     from_parent: bool = False  # `base` is a column of the row's parent row
+    dated: bool = True  # dates (offsets in seconds), else numbers
+    integer: bool = False  # b holds integers
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 def find_orderings(
-    df: pd.DataFrame, columns: Sequence[str], kinds: Mapping[str, Column], parent: pd.DataFrame | None = None
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    kinds: Mapping[str, Column],
+    parent: pd.DataFrame | None = None,
+    parent_kinds: Mapping[str, Column] | None = None,
 ) -> dict[str, Ordering]:
     """The ordered columns of one table among `columns` (its modelled ones, in field order), each
-    with the date it follows and its grid; `parent`: the parent row's date columns, one row per
-    row of `df` (`relational.orders.date_orders`)."""
-    found = date_orders(df, columns, kinds, parent)
-    return {b: Ordering(o.base, o.sign, _grid_ns(df[b], kinds[b]), o.from_parent) for b, o in found.items()}
+    with the column it follows and its grid; `parent`: the parent row's date and number columns
+    (`parent_kinds`), one row per row of `df` (`relational.orders.row_orders`)."""
+    found = row_orders(df, columns, kinds, parent, parent_kinds)
+    return {
+        b: Ordering(o.base, o.sign, _grid(df[b], kinds[b]), o.from_parent, o.dated, kinds[b] is Column.INTEGER)
+        for b, o in found.items()
+    }
 
 
-def _grid_ns(values: pd.Series, kind: Column) -> int:
+def _grid(values: pd.Series, kind: Column) -> float:
     if kind is Column.DATE:
-        return _DAY_NS
-    decimals, step = _time_grid(_exact_ns(values, np.array([]), "datetime"), "datetime")
-    return 10 ** (9 - decimals) if decimals else step * 1_000_000_000
+        return float(_DAY_NS)
+    if kind is Column.DATETIME:
+        decimals, step = _time_grid(_exact_ns(values, np.array([]), "datetime"), "datetime")
+        return float(10 ** (9 - decimals) if decimals else step * _NS_PER_S)
+    decimals = _decimals(as_numbers(values, kind))
+    return 0.0 if decimals is None else 10.0**-decimals
+
+
+def _kind(o: Ordering) -> Column:
+    return Column.DATETIME if o.dated else Column.NUMERIC
 
 
 def with_offsets(
     df: pd.DataFrame, orderings: Mapping[str, Ordering], parent: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """`df` with each ordered column replaced by its offset from its base, in seconds (>= 0);
-    `parent`: the parent row's columns, one row per row of `df` (needed for `from_parent` bases)."""
+    """`df` with each ordered column replaced by its offset from its base (>= 0; seconds for
+    dates); `parent`: the parent row's columns, one row per row of `df` (for `from_parent` bases)."""
     present = {b: o for b, o in orderings.items() if b in df.columns and (o.from_parent or o.base in df.columns)}
     if not present:
         return df
     out = df.copy()
     for b, o in present.items():
-        base = _base_of(o, df, parent)
-        out[b] = o.sign * (as_ns(df[b]) - as_ns(base)) / 1e9
+        gap = o.sign * (as_numbers(df[b], _kind(o)) - as_numbers(_base_of(o, df, parent), _kind(o)))
+        out[b] = gap / _NS_PER_S if o.dated else gap
     return out
 
 
@@ -80,22 +98,44 @@ def _base_of(o: Ordering, own: Mapping[str, pd.Series] | pd.DataFrame, parent: p
 def from_offsets(
     cols: dict[str, pd.Series], orderings: Mapping[str, Ordering], parent: pd.DataFrame | None = None
 ) -> None:
-    """Turn decoded offsets (seconds) back into dates, in place, in field order (a base may itself
-    be ordered): base + offset, on the column's grid, never across its base; `parent` as in
+    """Turn decoded offsets back into values, in place, in field order (a base may itself be
+    ordered): base + offset, on the column's grid, never across its base; `parent` as in
     `with_offsets`, decoded already."""
     for b, o in orderings.items():
         if b not in cols or (not o.from_parent and o.base not in cols):
             continue
-        base = as_ns(_base_of(o, cols, parent))
-        target = base + o.sign * np.round(pd.to_numeric(cols[b], errors="coerce").to_numpy(np.float64) * 1e9)
-        missing = np.isnan(target)
-        t = np.where(missing, 0, target).astype(np.int64)
-        snapped = (t // o.grid_ns) * o.grid_ns if o.sign > 0 else -((-t) // o.grid_ns) * o.grid_ns
-        crossed = snapped < base if o.sign > 0 else snapped > base  # a base finer than b's grid
-        snapped = np.where(crossed, snapped + o.sign * o.grid_ns, snapped)
-        out = pd.Series(snapped.astype("datetime64[ns]"))
-        out[missing] = pd.NaT
-        cols[b] = out
+        base = as_numbers(_base_of(o, cols, parent), _kind(o))
+        offset = pd.to_numeric(cols[b], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        target = base + o.sign * offset * (_NS_PER_S if o.dated else 1.0)
+        cols[b] = _dates(target, base, o) if o.dated else _numbers(target, base, o)
+
+
+def _on_grid(target: np.ndarray, base: np.ndarray, o: Ordering) -> np.ndarray:
+    """`target` rounded onto the grid toward its base's side, one step back where that crosses it."""
+    if not o.grid:
+        return np.where(o.sign * (target - base) < 0, base, target)
+    steps = np.floor(target / o.grid) if o.sign > 0 else np.ceil(target / o.grid)
+    snapped = steps * o.grid
+    crossed = o.sign * (snapped - base) < 0  # a base finer than the column's grid
+    return np.where(crossed, snapped + o.sign * o.grid, snapped)
+
+
+def _dates(target: np.ndarray, base: np.ndarray, o: Ordering) -> pd.Series:
+    missing = np.isnan(target)
+    t = np.where(missing, 0, target)
+    snapped = _on_grid(np.round(t), np.where(missing, 0, base), o)
+    out = pd.Series(snapped.astype(np.int64).astype("datetime64[ns]"))
+    out[missing] = pd.NaT
+    return out
+
+
+def _numbers(target: np.ndarray, base: np.ndarray, o: Ordering) -> pd.Series:
+    missing = np.isnan(target)
+    snapped = _on_grid(np.where(missing, 0.0, target), np.where(missing, 0.0, base), o)
+    if o.grid:  # the grid's own decimals: 0.1 * 3 is 0.30000000000000004
+        snapped = np.round(snapped, max(0, int(round(-np.log10(o.grid)))))
+    out = pd.Series(np.where(missing, np.nan, snapped))
+    return out.round().astype("Int64") if o.integer else out
 
 
 def orderings_from_dict(d: Mapping[str, Mapping[str, Mapping]]) -> dict[str, dict[str, Ordering]]:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData, Schema
-from relsynth.relational.orders import parent_rows
+from relsynth.relational.orders import parent_ordered
 from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_config, write_config
 from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
@@ -173,12 +173,12 @@ class TabularPreproc:
         if public is not None:
             raise ValueError("public= declares what a DP fit may use for free: give it with dp=DpBudget(...)")
         self._check_data(data)
-        above = {t: self._parent_dates(data, t) for t in self.schema.synth_tables}
+        above = {t: self._parent_values(data, t) for t in self.schema.synth_tables}
         self.orderings = {t: found for t in self.schema.synth_tables if (found := self._find_orderings(data, t, above))}
 
         def fit_column(table: str, col: str) -> ColumnPreproc:
-            if col in self.orderings.get(table, {}):  # its offset from the date it follows (`orderings`)
-                offsets = with_offsets(data[table], self.orderings[table], above[table])[col]
+            if col in self.orderings.get(table, {}):  # its offset from the column it follows (`orderings`)
+                offsets = with_offsets(data[table], self.orderings[table], above[table][0])[col]
                 pre = NumericPreproc(n_bins=self.n_bins, kind="numeric", min_count=self.min_count)
                 return pre.fit(offsets.rename(f"{table}.{col}"))
             pre = self.overrides.get(table, {}).get(col) or self._default_preproc(table, col)
@@ -209,32 +209,33 @@ class TabularPreproc:
         return self
 
     def _find_orderings(
-        self, data: RelationalData, table: str, above: Mapping[str, pd.DataFrame | None]
+        self, data: RelationalData, table: str, above: Mapping[str, tuple[pd.DataFrame | None, dict]]
     ) -> dict[str, Ordering]:
-        """`table`'s date columns that follow another of its row or of its parent row (`orderings`);
-        not the ones given a preprocessor of the user's, nor context columns (given as dates at
-        generation)."""
+        """`table`'s date and number columns that follow another of its row or of its parent row
+        (`orderings`); not the ones given a preprocessor of the user's, nor context columns (given
+        as values at generation)."""
         given = self.overrides.get(table, {})
         columns = [c for c in self.modelled_columns(table) if c not in given and c not in self.ctx_cols]
         kinds = {c: self.schema.tables[table].columns[c].kind for c in columns}
-        found = find_orderings(data[table], columns, kinds, above[table])
+        found = find_orderings(data[table], columns, kinds, *above[table])
         for b, o in found.items():
             base = f"{self.schema.parent(table).parent}.{o.base}" if o.from_parent else o.base
             side = "on or after" if o.sign > 0 else "on or before"
             log.info("%s.%s is modelled as its offset from %s (%s it in every row)", table, b, base, side)
         return found
 
-    def _parent_dates(self, tables: Mapping[str, pd.DataFrame], table: str) -> pd.DataFrame | None:
-        """The modelled date columns of `table`'s parent, one row per row of `table` (its parent's)."""
+    def _parent_values(self, tables: Mapping[str, pd.DataFrame], table: str) -> tuple[pd.DataFrame | None, dict]:
+        """The modelled date and number columns of `table`'s parent, one row per row of `table` (its
+        parent's), and their kinds."""
         edge = self.schema.parent(table)
-        if edge is None:
-            return None
-        kinds = self.schema.tables[edge.parent].columns
-        cols = [c for c in self.modelled_columns(edge.parent) if kinds[c].kind in (Column.DATE, Column.DATETIME)]
-        return parent_rows(tables, self.schema, table, cols)
+        return (
+            (None, {})
+            if edge is None
+            else parent_ordered(tables, self.schema, table, self.modelled_columns(edge.parent))
+        )
 
     def parent_bases(self, table: str) -> list[str]:
-        """The parent's columns that `table`'s ordered dates follow (encoding needs their values)."""
+        """The parent's columns that `table`'s ordered columns follow (encoding needs their values)."""
         return sorted({o.base for o in self.orderings.get(table, {}).values() if o.from_parent})
 
     def _build_layouts(
