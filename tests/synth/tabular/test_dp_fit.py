@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from relsynth.relational import Categorical, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
-from relsynth.synth import CategoricalPreproc, DpBudget, TabularPreproc
+from relsynth.synth import CategoricalPreproc, DpBudget, NumericPreproc, TabularPreproc
 from relsynth.synth.tabular import _dp_fit
 
 
@@ -161,3 +161,23 @@ def test_auto_share_follows_the_need(seeded):
         _ = budget.preproc_part
     with pytest.raises(ValueError, match="'auto'"):
         DpBudget(3.0, 1e-5, preproc_share="half")
+
+
+def test_a_preprocessor_fitted_by_an_earlier_fit_is_not_taken_as_public(seeded):
+    """A preprocessor given in `preprocessors=` was fitted in place, so a DP fit after a plain fit
+    (the same preprocessor, or the same one shared by two) took its exact edges, an outlier's value
+    among them, as a public domain: read from the private data at no cost."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"id": np.arange(2000), "x": np.round(rng.lognormal(3, 1, 2000), 2)})
+    df.loc[0, "x"] = 123456.78  # one entity's value
+    data = RelationalData({"t": df}, Schema(t=Table(id=PrimaryKey(), x=Numeric())))
+    given = {"t": {"x": NumericPreproc(n_bins=8)}}
+    TabularPreproc.from_schema(data.schema, preprocessors=given).fit(data)
+    assert given["t"]["x"].edges == []  # the caller's preprocessor is left as given
+    shared = TabularPreproc.from_schema(data.schema, preprocessors=given).fit(data, dp=DpBudget(3.0, 1e-5))
+    again = TabularPreproc.from_schema(data.schema, preprocessors={"t": {"x": NumericPreproc(n_bins=8)}})
+    again.fit(data)
+    again.fit(data, dp=DpBudget(3.0, 1e-5))
+    for pre in (shared, again):
+        p = _slot(pre, "x")
+        assert p.edges and 123456.78 not in p.edges and p.edges[-1] < 10_000

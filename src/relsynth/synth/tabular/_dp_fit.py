@@ -123,7 +123,7 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
             p = _lookup_categories(data, pre.schema, table, col)
             p.has_missing = _has_missing(values, noise)
             return p
-        p = pre.overrides.get(table, {}).get(col) or pre._default_preproc(table, col)
+        p = pre._column_preproc(table, col)
         if f"{table}.{col}" in public:
             _fit_public(p, values, public[f"{table}.{col}"], noise)
         elif not _is_public(p):
@@ -256,7 +256,7 @@ def _plan(pre, public: dict) -> dict[str, int]:
     hist = thr = 0
     for table in pre.schema.depth_first():
         for col in pre.modelled_columns(table):
-            p = pre.overrides.get(table, {}).get(col) or pre._default_preproc(table, col)
+            p = pre._column_preproc(table, col)
             known = public.get(f"{table}.{col}")
             if col in pre.schema.lookup_fks(table) or (known is not None and not _is_bounds(known, p)):
                 hist += 1
@@ -284,7 +284,7 @@ def _check_public(pre, public: Public) -> dict:
             )
         if col in pre.schema.lookup_fks(table):
             raise ValueError(f"public names {key!r}, a lookup key: its categories are the lookup's keys already")
-        p = pre.overrides.get(table, {}).get(col) or pre._default_preproc(table, col)
+        p = pre._column_preproc(table, col)
         if isinstance(known, tuple):
             if not isinstance(p, NumericPreproc) or len(known) != 2:
                 raise ValueError(f"public[{key!r}]: a tuple is (lo, hi) bounds of a numeric column; give a list")

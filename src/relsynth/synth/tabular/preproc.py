@@ -14,6 +14,7 @@ model (generated as missing here).
 
 from __future__ import annotations
 
+import copy
 import logging
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -150,6 +151,13 @@ class TabularPreproc:
             out.append(col)
         return out
 
+    def _column_preproc(self, table: str, col: str) -> ColumnPreproc:
+        """A fresh preprocessor for a fit: a copy of the one given in `preprocessors` (never fitted in
+        place, so a fit never turns it into a "public domain" for the next one: a DP fit keeps a given
+        preprocessor that holds categories or edges as public, at no cost), else the default."""
+        given = self.overrides.get(table, {}).get(col)
+        return copy.deepcopy(given) if given is not None else self._default_preproc(table, col)
+
     def _default_preproc(self, table: str, col: str) -> ColumnPreproc:
         kind = self.schema.tables[table].columns[col].kind
         if kind in _NUMERIC_KINDS:
@@ -181,7 +189,7 @@ class TabularPreproc:
                 offsets = with_offsets(data[table], self.orderings[table], above[table][0])[col]
                 pre = NumericPreproc(n_bins=self.n_bins, kind="numeric", min_count=self.min_count)
                 return pre.fit(offsets.rename(f"{table}.{col}"))
-            pre = self.overrides.get(table, {}).get(col) or self._default_preproc(table, col)
+            pre = self._column_preproc(table, col)
             return pre.fit(data[table][col].rename(f"{table}.{col}"))
 
         def fit_count(table: str, child: str) -> ColumnPreproc:
