@@ -125,6 +125,9 @@ class ParamsCheckHook:
         groups = {n.removeprefix("params:"): catalog.load(n) for n in names if n in catalog}
         if "dp" not in groups and "params:dp" in catalog:  # the DP preset decides what training checks
             groups["dp"] = catalog.load("params:dp")
+        text = any((n.namespace or "").split(".")[0] in ("text_training", "text_generation") for n in pipeline.nodes)
+        if text and "text_tables" not in groups and "params:text_tables" in catalog:  # text models under DP
+            groups["text_tables"] = catalog.load("params:text_tables")
         problems = check_parameter_groups(groups)
         if problems:
             refuse_run(

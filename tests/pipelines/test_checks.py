@@ -57,4 +57,18 @@ def test_the_dp_preset_leaves_the_training_values_to_the_node():
     params = parameters()
     params["dp"] = {**(params.get("dp") or {}), "epsilon": 3.0, "delta": 1e-5, "preset": True}
     params["tabular_training"] = {**params["tabular_training"], "n_steps": 10}  # replaced by the preset
+    params["text_tables"] = []  # a DP release has no text models
     assert check_parameter_groups(params) == []
+
+
+def test_a_dp_run_with_text_models_is_refused():
+    """Text models are never trained under DP: a DP run with the shipped text_tables trained them on
+    the private data without noise, while the report stated the tabular model's epsilon."""
+    params = parameters()
+    params["dp"] = {"epsilon": 3.0, "delta": 1e-5}
+    assert params["text_tables"]
+    problems = check_parameter_groups(params)
+    assert len(problems) == 1 and problems[0].startswith("params:dp: text models are never trained under")
+    assert "text_tables: []" in problems[0]
+    assert check_parameter_groups({**params, "text_tables": []}) == []
+    assert check_parameter_groups({k: v for k, v in params.items() if k != "text_tables"}) == []

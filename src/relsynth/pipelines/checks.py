@@ -75,4 +75,25 @@ def check_parameter_groups(groups: Mapping[str, Any]) -> list[str]:
             except (ValueError, TypeError) as e:
                 text = " ".join(str(e).split())
                 problems.append(text if text.startswith(("params:", f"{name}:")) else f"params:{name}: {text}")
+    problem = dp_without_text_models(groups)
+    if problem is not None:
+        problems.append(problem)
     return problems
+
+
+def dp_without_text_models(groups: Mapping[str, Any]) -> str | None:
+    """The problem with a DP run that trains or uses text models (`text_tables` not empty): they are
+    never trained under DP, so their texts would be learnt from the private data outside the budget
+    the report states. None when `dp` is null or the run reads no `text_tables`."""
+    try:
+        budget = dp_settings(groups.get("dp"))[0]
+        tables = text_tables(groups["text_tables"]) if "text_tables" in groups else []
+    except (ValueError, TypeError):
+        return None  # named by the group's own check
+    if budget is None or not tables:
+        return None
+    return (
+        f"params:dp: text models are never trained under differential privacy, but text_tables names {tables}: "
+        "their text columns would be learnt from the private data without noise, outside the epsilon the run "
+        "reports. For a DP release set text_tables: [] in conf/base/parameters_text_training.yml (or conf/local)"
+    )
