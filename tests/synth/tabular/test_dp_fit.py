@@ -9,7 +9,7 @@ import pytest
 
 from relsynth.relational import Categorical, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import CategoricalPreproc, DpBudget, NumericPreproc, TabularPreproc
-from relsynth.synth.tabular import _dp_fit
+from relsynth.synth.tabular import _decode, _dp_fit
 
 
 @pytest.fixture
@@ -181,3 +181,14 @@ def test_a_preprocessor_fitted_by_an_earlier_fit_is_not_taken_as_public(seeded):
     for pre in (shared, again):
         p = _slot(pre, "x")
         assert p.edges and 123456.78 not in p.edges and p.edges[-1] < 10_000
+
+
+def test_string_keys_are_id_n_under_dp(seeded):
+    """The DP fit reads no key format from the data: string keys are `id_1`, `id_2`, ... (they came
+    out as `x_01`, `x_02`, ..., the shape of a placeholder key)."""
+    df = pd.DataFrame({"id": [f"IT{i:05d}" for i in range(300)], "c": ["a", "b", "c"] * 100})
+    data = RelationalData({"t": df}, Schema(t=Table(id=PrimaryKey(), c=Categorical())))
+    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(3.0, 1e-5))
+    assert pre.stats["pk_formats"]["t"] == {"type": "pattern", "prefix": "id_", "width": 1}
+    keys = _decode._new_keys(12, pre.stats["pk_formats"]["t"], np.random.default_rng(0))
+    assert keys.iloc[0] == "id_1" and keys.iloc[-1] == "id_12"

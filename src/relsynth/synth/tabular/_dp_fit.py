@@ -545,4 +545,4 @@ def _public_pk_format(data: RelationalData, table: str, pk: str) -> dict:
         return pk_format(pd.Series([1]))
     if ((data.formats.get(table, {}).get(pk) or {}).get("sql") or {}).get("type") == "uuid":
         return {"type": "uuid"}
-    return pk_format(pd.Series(["x"]))
+    return {"type": "pattern", "prefix": "id_", "width": 1}
