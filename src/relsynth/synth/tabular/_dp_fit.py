@@ -95,6 +95,7 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
     if budget.preproc_share == 0:
         raise ValueError("DpBudget(preproc_share=0) declares the preprocessor public: fit it without dp")
     pre._check_data(data)
+    budget.check_entities(sum(len(data[r]) for r in pre.schema.roots))
     public = _check_public(pre, public or {})
     _check_children(data, pre.schema, budget.max_children)
     rng = np.random.default_rng()  # secret randomness: a known seed would let anyone remove the noise

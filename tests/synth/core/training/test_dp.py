@@ -270,3 +270,13 @@ def test_auto_preproc_share_is_paid_from_the_same_budget(people, tiny_size):
     r = trainer.train(ds, n_steps=3, batch_size=64, lr=3e-3, dp_step=DpStep(noise_multiplier=None))
     assert trainer.strategy.pre_eps == pytest.approx(pre.stats["dp"]["epsilon"]) and 0 < pre.stats["dp"]["share"] < 1
     assert 0.97 * budget.epsilon <= r.epsilon <= budget.epsilon + 1e-9
+
+
+def test_a_delta_of_one_over_n_or_more_is_refused(people, dp_preproc, dp_ds, tiny_size):
+    """delta >= 1/n (n root entities) was accepted: a 'guarantee' that allows publishing an entity."""
+    loose = DpBudget(3.0, 1 / 1000)  # 2,000 entities
+    with pytest.raises(ValueError, match=r"delta=0.001 is not below 1/n = 0.0005 for the 2000 root entities"):
+        TabularPreproc.from_schema(people.schema).fit(people, dp=loose)
+    with pytest.raises(ValueError, match="well below 1/n"):
+        TabularTrainer(_model(dp_preproc, tiny_size), dp_budget=loose).train(dp_ds, n_steps=1, batch_size=4, lr=1e-3)
+    DpBudget(3.0, 1 / 3000).check_entities(len(dp_ds))

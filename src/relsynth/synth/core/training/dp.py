@@ -104,6 +104,16 @@ class DpBudget:
         if not isinstance(self.max_children, int) or self.max_children < 1:
             raise ValueError(f"DpBudget max_children must be an integer >= 1, got {self.max_children}")
 
+    def check_entities(self, n_entities: int) -> None:
+        """A delta of 1/n or more, for n root entities, allows a mechanism that publishes one whole
+        entity (its rows in every table) as it is: no guarantee worth the name."""
+        if self.delta * n_entities >= 1:
+            raise ValueError(
+                f"DpBudget delta={self.delta:g} is not below 1/n = {1 / max(n_entities, 1):.3g} for the {n_entities} "
+                "root entities: such a delta lets a release publish a whole entity's records; give a delta well "
+                f"below 1/n (1e-5, or 1/n**1.1 = {1 / max(n_entities, 2) ** 1.1:.2g})"
+            )
+
     @property
     def eps(self) -> float:
         """aindo.rdml's name for `epsilon`."""

@@ -421,6 +421,7 @@ class Trainer:
             raise ValueError(
                 "DP training runs in float32 (per-sample gradients and their clipping): use precision='fp32' or 'auto'"
             )
+        self.dp_budget.check_entities(len(dataset))
         if valid is not None and not isinstance(valid.dp, DpValid):
             raise ValueError(
                 "under DP the validation data is private too: give Validation(..., dp=DpValid(...)) or no validation"
