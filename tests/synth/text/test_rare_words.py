@@ -151,3 +151,120 @@ def test_generation_passes_each_columns_word_pairs_to_its_replacer(trained, song
     decode = _decoder(trained.preproc, stats, np.random.default_rng(0))
     texts = decode([ids] * 20, [RowWords("", [])] * 20)
     assert set(texts) == {words[0] + words[1]}  # every replaced word pairs with the one before
+
+
+# ---- the promise, end to end: no word fewer than word_k root entities use is written whole ----------------------
+COMMON = ["the", "red", "blue", "night", "rock", "love", "song", "city", "of", "and", "Big", "Live", "Disc", "42"]
+
+
+def _private_corpus(seed: int, n_roots: int = 30):
+    """Roots with a name and children with a title, half of whose words one entity alone uses:
+    letters (Title or lower case) and long numbers (a phone or account number)."""
+    import pandas as pd
+
+    from relsynth.relational import Categorical, ForeignKey, PrimaryKey, RelationalData, Schema, Table, Text
+
+    rng = np.random.default_rng(seed)
+
+    def text(n_words: int) -> str:
+        words = []
+        for _ in range(n_words):
+            kind = rng.integers(4)
+            if kind == 0:  # one entity's word
+                word = "".join(rng.choice(list("bcdfghklmnprstvz"), int(rng.integers(3, 9))))
+                words.append(word.title() if rng.random() < 0.5 else word)
+            elif kind == 1:  # one entity's number
+                words.append(str(rng.integers(10**6, 10**9)))
+            else:
+                words.append(str(rng.choice(COMMON)))
+        return " ".join(words)
+
+    roots = pd.DataFrame(
+        {"id": range(1, n_roots + 1), "name": [text(int(rng.integers(1, 4))) for _ in range(n_roots)]}
+    ).assign(kind=rng.choice(["a", "b"], n_roots))
+    rows = [(e, text(int(rng.integers(1, 6)))) for e in range(1, n_roots + 1) for _ in range(int(rng.integers(1, 5)))]
+    child = pd.DataFrame({"id": range(1, len(rows) + 1), "root": [r[0] for r in rows], "title": [r[1] for r in rows]})
+    schema = Schema(
+        root=Table(id=PrimaryKey(), name=Text(), kind=Categorical()),
+        child=Table(id=PrimaryKey(), root=ForeignKey(parent="root"), title=Text()),
+    )
+    return RelationalData({"root": roots, "child": child}, schema)
+
+
+def _words(text: str) -> list[str]:
+    """The letter and number pieces of `text` as written, without their leading space."""
+    from relsynth.synth.text.preproc import PIECES, WORD_PIECE
+
+    return [p.lstrip(" ") for p in PIECES.findall(text) if WORD_PIECE.fullmatch(p)]
+
+
+def _users(data) -> dict[str, set]:
+    """Word (as `_words` gives it) -> the root entities whose texts use it."""
+    from relsynth.synth.text.preproc import _entity_ids
+
+    out: dict[str, set] = {}
+    for table, col in (("root", "name"), ("child", "title")):
+        entity = _entity_ids(data.schema, data, table)
+        for row, value in enumerate(data[table][col].to_numpy(dtype=object)):
+            for w in _words(value) if isinstance(value, str) else ():
+                out.setdefault(w, set()).add(entity[row])
+    return out
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_no_word_fewer_than_word_k_entities_use_is_generated(seed: int, tiny_size):
+    """The k-anonymous vocabulary, whatever the corpus and the mode (True excepted: it spells by
+    design): every word written is one no entity used (a random number) or >= word_k used. Texts
+    are written parents first on a database whose texts are blank, as the Kedro job does; with
+    `avoid`, the training texts left are the copies counted."""
+    import pandas as pd
+    import torch
+
+    from relsynth.relational import RelationalData
+    from relsynth.synth.text import TextDataset, TextModel, TextPreproc, TextTrainer, fill_texts
+
+    data = _private_corpus(seed)
+    users = _users(data)
+    models = []
+    for table in ("root", "child"):
+        pre = TextPreproc.from_schema_table(data.schema, table, vocab_size=320).fit(data)
+        torch.manual_seed(seed)
+        model = TextModel.build(pre, size=tiny_size, block_size=64)
+        TextTrainer(model).train(TextDataset.from_data(data, pre, block_size=64), n_steps=120, batch_size=16, lr=1e-2)
+        models.append(model)
+    blank = RelationalData(
+        {t: df.assign(**{c: pd.NA for c in data.schema.tables[t].text_columns}) for t, df in data.data.items()},
+        data.schema,
+    )
+    for mode in (False, "replace", "auto"):
+        out = fill_texts(blank, models, seed=seed, spell_words=mode, avoid=data)
+        for model, (table, col) in zip(models, (("root", "name"), ("child", "title")), strict=True):
+            texts = out[table][col].dropna().tolist()
+            rare = [w for t in texts for w in _words(t) if 0 < len(users.get(w, ())) < 2]
+            assert not rare, (mode, table, rare, texts[:10])
+            copies = sum(t in set(data[table][col].dropna()) for t in texts)
+            assert copies == model.last_generation[col]["copies"], (mode, table)
+
+
+def test_a_table_without_word_tokens_writes_no_word_rather_than_spell_one(tiny_size, caplog):
+    """No word is used by word_k entities (a tiny table): every word is rare, so none is written
+    (the model spelled its training texts back word for word), and fit says so."""
+    import pandas as pd
+    import torch
+
+    from relsynth.relational import PrimaryKey, RelationalData, Schema, Table, Text
+    from relsynth.synth.text import TextDataset, TextModel, TextPreproc, TextTrainer
+
+    texts = ["Zorblax Quentin 5551234", "Mirabel Oskarson", "Tiberius 0987654"]
+    data = RelationalData(
+        {"t": pd.DataFrame({"id": [1, 2, 3], "x": texts})}, Schema(t=Table(id=PrimaryKey(), x=Text()))
+    )
+    pre = TextPreproc.from_schema_table(data.schema, "t", vocab_size=300).fit(data)
+    assert pre.config.words == [] and "no word tokens" in caplog.text
+    torch.manual_seed(0)
+    model = TextModel.build(pre, size=tiny_size, block_size=64)
+    TextTrainer(model).train(TextDataset.from_data(data, pre, block_size=64), n_steps=60, batch_size=3, lr=1e-2)
+    for mode in (False, "replace", "auto"):
+        out = model.generate(data, seed=0, spell_words=mode)["t"]["x"].dropna().tolist()
+        assert not [w for t in out for w in _words(t) if not w.isdigit()], (mode, out)
+        assert not set(w for t in out for w in _words(t)) & set(w for t in texts for w in _words(t)), (mode, out)

@@ -86,10 +86,10 @@ def generate(
                 gen,
                 allow_empty=stats.empty_rate > 0,
                 chars=stats.chars,
-                words_only=spell is False and bool(preproc.config.words),
+                words_only=spell is False and bool(preproc.config.word_k),
                 lead_space=stats.lead_space_rate > 0,
             )
-            decode = _decoder(preproc, stats if spell == REPLACE else None, rng)
+            decode = _decoder(preproc, stats if spell == REPLACE else None, rng, numbers=spell is False)
             found = [RowWords(context_texts[r], copy_words[r]) for r in rows]
             ids = sampler.sample(prefixes, batch_size or DEFAULT_BATCH, desc=f"{preproc.table}.{col}", rows=found)
             texts = decode(ids, found)
@@ -160,15 +160,18 @@ class RowWords:
     copies: list[str]
 
 
-def _decoder(preproc, replace: TextColumnStats | None, rng: np.random.Generator):
+def _decoder(preproc, replace: TextColumnStats | None, rng: np.random.Generator, numbers: bool = False):
     """(token ids, their rows' words) -> texts, copy tokens written as the row's copy words, and
     spelled words replaced by word tokens of their shape when `replace` (the column's statistics)
-    is given (a word of the row's context stays: see _rare_words)."""
+    is given (a word of the row's context stays: see _rare_words). `numbers` (word tokens only:
+    letters come from word tokens, digits may be spelled) replaces the spelled numbers alike, so a
+    phone or account number one entity wrote is not replayed. Nothing is replaced where the
+    preproc has no word tokens by choice (`word_k=0`); with `word_k` >= 2 and none kept, every
+    spelled word is left out (`RareWordReplacer`), never written as spelled."""
     replacer = None
-    if replace is not None and preproc.config.words:
-        replacer = RareWordReplacer(
-            preproc.config.words, replace.word_pairs, replace.pair_share, numbers=preproc.config.text_numbers
-        )
+    if preproc.config.word_k and (replace is not None or numbers):
+        pairs, share = (replace.word_pairs, replace.pair_share) if replace is not None else (None, 0.0)
+        replacer = RareWordReplacer(preproc.config.words, pairs, share, numbers=preproc.config.text_numbers)
 
     def decode(ids: list[list[int]], rows: list[RowWords]) -> list[str]:
         texts = preproc.decode_batch(ids, [r.copies for r in rows])

@@ -222,6 +222,18 @@ class TextPreproc:
         self.config.words, self.config.text_numbers = self._fit_words(df, contexts, entity)
         copies = self.copy_words(data) if self._parent_text_columns() else None
         self._reset_tables()
+        if (
+            entity is not None
+            and not self.config.words
+            and any(WORD_PIECE.search(t) for v in texts.values() for t in v)
+        ):
+            log.warning(
+                "table %r: no word of its texts is used by word_k=%d distinct root entities, so it has no word tokens "
+                "and its generated texts will hold no words (a rare word is never written); fit on more rows, or "
+                "word_k=0 to let the model spell words (without that protection)",
+                self.table,
+                self.config.word_k,
+            )
         for col, values in texts.items():
             lengths = np.array([len(ids) for ids in self.encode(values)], dtype=np.int64)
             rare = self._rare_word_rate(values)
