@@ -114,3 +114,28 @@ def test_a_text_cut_at_max_text_len_is_counted_and_never_split(trained, songs, c
     assert report["texts"] == out["song"]["title"].notna().sum()
     assert report["truncated"] > 0 and "without their end" in caplog.text
     assert not any("\ufffd" in t for t in out["song"]["title"].dropna())
+
+
+def test_only_texts_the_model_did_not_end_at_the_limit_are_counted_cut(tiny_size, caplog):
+    """Every text is "same text here", the longest seen, so the default limit is its length: the
+    model ends each there and none is cut (each was counted cut and warned of). With `avoid`, every
+    text is a copy sampled 5 times more: the count is of the texts kept (was 6 times the texts)."""
+    from relsynth.synth.text import TextDataset, TextTrainer
+
+    n = 40
+    data = RelationalData(
+        {"t": pd.DataFrame({"id": range(1, n + 1), "x": ["same text here"] * n})},
+        Schema(t=Table(id=PrimaryKey(), x=Text())),
+    )
+    preproc = TextPreproc.from_schema_table(data.schema, "t", vocab_size=300).fit(data)
+    torch.manual_seed(0)
+    model = TextModel.build(preproc, size=tiny_size, block_size=32)
+    TextTrainer(model).train(TextDataset.from_data(data, preproc, block_size=32), n_steps=60, batch_size=8, lr=1e-2)
+    out = model.generate(data, seed=0, temp=0.0)
+    assert set(out["t"]["x"]) == {"same text here"}
+    assert model.last_generation["x"]["truncated"] == 0 and "without their end" not in caplog.text
+    model.generate(data, seed=0, temp=0.0, avoid=data)
+    assert model.last_generation["x"] == {"texts": n, "truncated": 0, "copies": n, "cut_to_length": 0}
+    assert f"t.x: {n} of {n} texts still equal a value" in caplog.text
+    out = model.generate(data, seed=0, temp=0.0, max_text_len=2)  # cut: the model goes on after two tokens
+    assert model.last_generation["x"]["truncated"] == n and set(out["t"]["x"]) == {"same text"}

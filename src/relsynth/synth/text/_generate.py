@@ -92,13 +92,24 @@ def generate(
             decode = _decoder(preproc, stats if spell == REPLACE else None, rng, numbers=spell is False)
             found = [RowWords(context_texts[r], copy_words[r]) for r in rows]
             ids = sampler.sample(prefixes, batch_size or DEFAULT_BATCH, desc=f"{preproc.table}.{col}", rows=found)
-            texts = decode(ids, found)
+            texts, cut_at_limit = decode(ids, found), sampler.cut.copy()
             avoid_values = _values(avoid, preproc.table, col)
-            copies = _resample_copies(texts, prefixes, found, avoid_values, sampler, decode, batch_size)
+            copies = _resample_copies(
+                texts,
+                cut_at_limit,
+                prefixes,
+                found,
+                avoid_values,
+                sampler,
+                decode,
+                batch_size,
+                f"{preproc.table}.{col}",
+            )
+            truncated = int(cut_at_limit.sum())  # of the texts kept (not of the ones sampled again)
             texts, cut = fit_declared_length(texts, declared_length(data, preproc.table, col))
             model.last_generation[col] = {
                 "texts": len(rows),
-                "truncated": sampler.truncated,
+                "truncated": truncated,
                 "copies": copies,
                 "cut_to_length": cut,
             }
@@ -112,13 +123,13 @@ def generate(
                     len(rows),
                     declared_length(data, preproc.table, col),
                 )
-            if sampler.truncated:
+            if truncated:
                 log.warning(
                     "%s.%s: %d of %d texts reached max_text_len=%d tokens without their end and were cut at their "
                     "last whole character; raise max_text_len (or train longer) if this is more than a few",
                     preproc.table,
                     col,
-                    sampler.truncated,
+                    truncated,
                     len(rows),
                     sampler.limit,
                 )
@@ -196,9 +207,18 @@ def _values(avoid: RelationalData | None, table: str, col: str) -> set[str]:
 
 
 def _resample_copies(
-    texts: list[str], prefixes, rows: list[RowWords], avoid: set[str], sampler, decode, batch_size: int
+    texts: list[str],
+    cut: np.ndarray,
+    prefixes,
+    rows: list[RowWords],
+    avoid: set[str],
+    sampler,
+    decode,
+    batch_size: int,
+    where: str = "text",
 ) -> int:
-    """Sample again, in place, the texts found in `avoid`; returns how many copies are left."""
+    """Sample again, in place, the texts found in `avoid` (and their flags `cut`: reached the
+    length limit); returns how many copies are left."""
     for _ in range(COPY_RETRIES):
         again = [i for i, t in enumerate(texts) if t in avoid]
         if not again:
@@ -207,9 +227,17 @@ def _resample_copies(
         new = decode(sampler.sample([prefixes[i] for i in again], batch_size or DEFAULT_BATCH, rows=found), found)
         for i, t in zip(again, new, strict=True):
             texts[i] = t
+        cut[again] = sampler.cut
     left = sum(t in avoid for t in texts)
     if left:
-        log.warning("%d texts still equal a value of the data to avoid after %d resamplings", left, COPY_RETRIES)
+        log.warning(
+            "%s: %d of %d texts still equal a value of that column in the data to avoid after %d resamplings "
+            "(counted in last_generation[column]['copies'])",
+            where,
+            left,
+            len(texts),
+            COPY_RETRIES,
+        )
     return left
 
 
@@ -217,7 +245,8 @@ class Sampler:
     """Samples the text tokens after each prompt (without `end`), valid UTF-8 by construction.
 
     `chars`: the control/format characters the column's texts held (any other is never written).
-    `truncated` counts the texts cut at `limit` tokens."""
+    `cut` flags, per prompt of the last `sample`, the texts cut at `limit` tokens: those whose next
+    token after `limit` was not `end` (a text of exactly `limit` tokens that ends there is whole)."""
 
     def __init__(
         self,
@@ -233,7 +262,7 @@ class Sampler:
     ):
         self.model, self.limit, self.temp, self.top_p, self.gen = model, limit, temp, top_p, gen
         self.allow_empty = allow_empty
-        self.truncated = 0
+        self.cut: np.ndarray = np.zeros(0, dtype=bool)
         self.block = model.max_block_size
         self.device = model.embed.weight.device
         pre = model.preproc
@@ -257,13 +286,16 @@ class Sampler:
         prompts = self._fitted(prompts, desc)
         order = np.argsort([len(p) for p in prompts], kind="stable")  # similar lengths share a batch
         out: list[list[int]] = [[] for _ in prompts]
+        self.cut = np.zeros(len(prompts), dtype=bool)
         batches = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
         bar = progress(len(prompts), desc or "text", "texts")  # a bar on a terminal, else log lines
         n_copies = np.array([len(r.copies) for r in rows] if rows is not None else [0] * len(prompts), dtype=np.int64)
         for idx in batches:
             self.n_copies = n_copies[idx]
-            for i, text in zip(idx, self._batch([prompts[i] for i in idx]), strict=True):
+            texts, cut = self._batch([prompts[i] for i in idx])
+            for i, text in zip(idx, texts, strict=True):
                 out[i] = text
+            self.cut[idx] = cut
             bar.update(len(idx))
         bar.close()
         return out
@@ -289,16 +321,18 @@ class Sampler:
         )
         return [p if len(p) <= keep else [p[0], *p[len(p) - keep + 1 :]] for p in prompts]
 
-    def _batch(self, prompts: list[list[int]]) -> list[list[int]]:
+    def _batch(self, prompts: list[list[int]]) -> tuple[list[list[int]], np.ndarray]:
+        """The texts of these prompts, and which were cut at the limit."""
         texts: list[list[int]] = [[] for _ in prompts]
         self.state = np.zeros(len(prompts), dtype=np.int64)
         self.whole = np.zeros(len(prompts), dtype=np.int64)
+        cut = np.zeros(len(prompts), dtype=bool)
         active = np.arange(len(prompts))
         while len(active):
-            active = self._run(prompts, texts, active)
-        return texts
+            active = self._run(prompts, texts, cut, active)
+        return texts, cut
 
-    def _run(self, prompts, texts, active: np.ndarray) -> np.ndarray:
+    def _run(self, prompts, texts, cut: np.ndarray, active: np.ndarray) -> np.ndarray:
         """Encode the active rows' windows, then sample until they finish or one row's window is full.
 
         Returns the rows still unfinished."""
@@ -307,7 +341,7 @@ class Sampler:
         x, valid = left_pad(windows, self.pad)
         P = x.shape[1]
         room = int((self.block - lengths).min())  # tokens that can be fed before some row is full
-        room = min(room, self.limit - min(len(texts[b]) for b in active))  # no row writes more than its limit
+        room = min(room, self.limit - min(len(texts[b]) for b in active))  # fed: a row's last token, then its end
         cfg = self.model.transformer.cfg
         cache = KVCache(cfg, len(active), P + room, device=self.device)
         pos = torch.arange(P, device=self.device).expand(len(active), P)
@@ -326,14 +360,13 @@ class Sampler:
             for r, b in enumerate(act):
                 if done[r]:
                     del texts[b][self.whole[b] :]  # a dead end (see _pick) ends at the last whole character
+                elif len(texts[b]) >= self.limit:  # `limit` tokens written, and the next one is no `end`: cut
+                    done[r] = cut[b] = True
+                    del texts[b][self.whole[b] :]  # never a split character
                 else:
                     texts[b].append(int(tok[r]))
                     if not self.utf8.states[self.state[b]][0]:
                         self.whole[b] = len(texts[b])
-                    if len(texts[b]) >= self.limit:
-                        done[r] = True
-                        self.truncated += 1
-                        del texts[b][self.whole[b] :]  # never a split character
             live[r_live[done]] = False
             if not live.any() or fed == room:  # all done, or a row's window is full: re-encode from the context
                 return rows[live]
