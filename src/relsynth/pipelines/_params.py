@@ -153,8 +153,14 @@ def text_tables(value: object) -> list[str]:
         )
     repeated = sorted({t for t in value if list(value).count(t) > 1})
     dotted = [t for t in value if "." in t]
-    if repeated or dotted:
-        raise ValueError(f"params:text_tables: tables named twice {repeated}, names with a dot {dotted}")
+    if repeated:
+        raise ValueError(f"params:text_tables: tables named twice {repeated}")
+    if dotted:
+        renamed = [t.replace(".", "_") for t in dotted]
+        raise ValueError(
+            f"params:text_tables: {dotted} hold a dot, which a Kedro namespace (text_training.<table>) cannot: to give "
+            f"such a table a text model, rename it (its file and its key in the schema YAML, e.g. {renamed})"
+        )
     return list(value)
 
 
