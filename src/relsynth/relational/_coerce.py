@@ -404,7 +404,10 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
         if ptypes.is_integer_dtype(s.dtype):  # exact past 2**53, never through a float
             out = s.astype(object).map(lambda v: str(int(v)), na_action="ignore")
         else:
-            out = s.astype("float64").map(lambda v: f"{v:.{fmt['decimals']}f}", na_action="ignore")
+            d = fmt["decimals"]  # None (a DP fit's column with no grid): each value's shortest spelling
+            out = s.astype("float64").map(
+                lambda v: f"{v:.{d}f}" if d is not None else repr(float(v)), na_action="ignore"
+            )
         return _as_dtype(out.astype(object).where(s.notna(), None), fmt["dtype"], s)
     return _as_dtype(s, fmt["dtype"], s) if "dtype" in fmt else s  # e.g. only an SQL type (relational.sql)
 

@@ -25,6 +25,7 @@ from relsynth.relational.columns import Column
 from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.files import (
     DECIMAL_PRECISION,
+    DECIMAL_SCALE,
     atomic_dir,
     read_csv,
     read_json,
@@ -202,7 +203,9 @@ class RelationalData:
             fmt = source_format(df[col], kind.kind, date_format)
             precision = df.attrs.get(DECIMAL_PRECISION, {}).get(col)
             if fmt is not None and "decimal_places" in fmt and precision:
+                # the declared type: its scale is the places (public, like the schema: a DP fit keeps it)
                 fmt[DECIMAL_PRECISION] = int(precision)
+                fmt["decimal_places"] = int(df.attrs.get(DECIMAL_SCALE, {}).get(col, fmt["decimal_places"]))
             if fmt is not None:
                 self.formats.setdefault(name, {})[col] = fmt
             cols[col] = series.reset_index(drop=True)

@@ -128,6 +128,7 @@ def write_text_atomic(file: str | Path, text: str) -> None:
 
 # ---- reading: every error names the file --------------------------------------------------------
 DECIMAL_PRECISION = "decimal_precision"  # a frame's attrs key: column -> declared precision of a parquet decimal
+DECIMAL_SCALE = "decimal_scale"  # a frame's attrs key: column -> declared scale of a parquet decimal
 
 
 def read_parquet(file: Path, what: str = "table") -> pd.DataFrame:
@@ -140,6 +141,7 @@ def read_parquet(file: Path, what: str = "table") -> pd.DataFrame:
         # decimals' declared precision, which their Decimal values do not carry (to_dir writes it back)
         fields = pyarrow.parquet.read_schema(file)
         df.attrs[DECIMAL_PRECISION] = {f.name: f.type.precision for f in fields if pyarrow.types.is_decimal(f.type)}
+        df.attrs[DECIMAL_SCALE] = {f.name: f.type.scale for f in fields if pyarrow.types.is_decimal(f.type)}
         return df
     except (pyarrow.ArrowException, OSError, ValueError) as e:
         if isinstance(e, FileNotFoundError):

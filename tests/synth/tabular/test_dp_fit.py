@@ -3,11 +3,14 @@ do not skew the columns after them, public knowledge is used for free."""
 
 from __future__ import annotations
 
+import decimal
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from relsynth.relational import Categorical, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import Categorical, Datetime, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational._coerce import to_source
 from relsynth.synth import CategoricalPreproc, DpBudget, NumericPreproc, TabularPreproc
 from relsynth.synth.tabular import _decode, _dp_fit
 
@@ -192,3 +195,47 @@ def test_string_keys_are_id_n_under_dp(seeded):
     assert pre.stats["pk_formats"]["t"] == {"type": "pattern", "prefix": "id_", "width": 1}
     keys = _decode._new_keys(12, pre.stats["pk_formats"]["t"], np.random.default_rng(0))
     assert keys.iloc[0] == "id_1" and keys.iloc[-1] == "id_12"
+
+
+def _digits_data(outlier: bool) -> RelationalData:
+    """Prices as text ("3.50"), text datetimes with tenths, Decimals: one entity may write more digits."""
+    n = 400
+    text, when = [f"{v}.50" for v in range(n)], [f"2020-01-01 10:00:{v % 60:02d}.5" for v in range(n)]
+    dec, declared = [decimal.Decimal(f"{v}.5") for v in range(n)], [decimal.Decimal(f"{v}.25") for v in range(n)]
+    if outlier:  # one entity's digits
+        text[0], when[0], dec[0], declared[0] = (
+            "12.34567",
+            "2020-01-01 10:00:00.123456",
+            *[decimal.Decimal("1.2345")] * 2,
+        )
+    df = pd.DataFrame({"id": range(n), "x": text, "w": when, "d": dec, "s": declared})
+    data = RelationalData(
+        {"t": df}, Schema(t=Table(id=PrimaryKey(), x=Numeric(), w=Datetime(), d=Numeric(), s=Numeric()))
+    )
+    data._add_sql_types({"t": {"s": {"type": "numeric", "precision": 10, "scale": 2}}})  # DECIMAL(10, 2): public
+    return data
+
+
+def test_formats_under_dp_hold_no_digits_read_from_the_values(seeded):
+    """The source's formats are saved with a DP preproc: the digits a value holds (decimals of
+    numbers as text, fraction of text datetimes, places of Decimals) were read from every value at
+    no cost (one entity's 12.34567 made every price 5 decimals); now they are the DP fit's own
+    decimals, or a declared scale, and the same with or without that entity."""
+    plain = TabularPreproc.from_schema(_digits_data(True).schema).fit(_digits_data(True)).stats["formats"]["t"]
+    assert (plain["x"]["decimals"], plain["w"]["fraction_digits"], plain["d"]["decimal_places"]) == (5, 6, 4)
+
+    def dp_formats(outlier: bool) -> dict:
+        data = _digits_data(outlier)
+        pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(3.0, 1e-5))
+        return pre, pre.stats["formats"]["t"]
+
+    pre, fmts = dp_formats(True)
+    assert fmts == dp_formats(False)[1]
+    assert fmts["x"]["decimals"] == _slot(pre, "x").decimals  # text again, on the generated values' grid
+    assert fmts["w"]["strftime"] == "%Y-%m-%d %H:%M:%S.%f" and fmts["w"]["fraction_digits"] == 1  # whole seconds
+    assert fmts["d"]["decimal_places"] == _slot(pre, "d").decimals
+    assert fmts["s"]["decimal_places"] == 2 and fmts["s"]["sql"]["scale"] == 2  # the declared scale
+    x = to_source(pd.Series([3.5, np.nan]), fmts["x"])
+    assert x.iloc[0] == f"{3.5:.{fmts['x']['decimals']}f}" and x.isna().iloc[1]
+    w = to_source(pd.Series(pd.to_datetime(["2021-05-06 07:08:09"])), fmts["w"])
+    assert w.iloc[0] == "2021-05-06 07:08:09.0"

@@ -31,6 +31,12 @@ them share one noise scale sigma and one zCDP budget (`budget.preproc_part`):
   calibrates the generated counts to (`_dp_counts`) instead of the model's near-uniform start. Entity length (generation buffer) and root shares: noisy
   histograms. Key formats: not read (integer keys, or "id_<n>"). Lookup tables are reference
   data, copied as public.
+* Source formats (`stats["formats"]`, how the synthetic database is written back): what the
+  schema declares (dtypes, SQL types, a declared DECIMAL(p, s) or parquet decimal scale) and how
+  the column is spelt (boolean words such as Y/N, a date pattern, text keys) are kept as public;
+  the digits the values hold (the decimals of numbers written as text, the places of Decimal
+  values without a declared scale, the digits of a second of text datetimes) are not read:
+  they are the DP preprocessor's own decimals (`_public_formats`).
 * Lookup foreign keys: categories are all keys of the lookup table (public), at no cost but
   the null share (one noisy cell).
 * Column preprocessors given already fitted (categories or edges set) are public domains: they
@@ -43,6 +49,7 @@ delta is split half for the zCDP conversion, half over the thresholds.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -52,6 +59,8 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData, Schema
+from relsynth.relational._coerce import SQL_FORMAT
+from relsynth.relational.files import DECIMAL_PRECISION
 from relsynth.synth.core.training.accounting import zcdp_epsilon, zcdp_rho
 from relsynth.synth.core.training.dp import DpBudget
 from relsynth.synth.tabular._assemble import entity_lengths
@@ -118,7 +127,13 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
     noise = _Noise(sigma, tau, rng)
     count_noise = _Noise(COUNT_NOISE * sigma, tau, rng)
 
+    fitted: dict[tuple[str, str], ColumnPreproc] = {}
+
     def fit_column(table: str, col: str) -> ColumnPreproc:
+        fitted[table, col] = p = _fit_one(table, col)
+        return p
+
+    def _fit_one(table: str, col: str) -> ColumnPreproc:
         values = rows[table][col].rename(f"{table}.{col}")
         if col in pre.schema.lookup_fks(table):  # public domain: the lookup's keys
             p = _lookup_categories(data, pre.schema, table, col)
@@ -145,7 +160,7 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
             if (pk := pre.schema.tables[t].primary_key) is not None
         },
         "lookups": {t: records(data[t]) for t in pre.schema.lookups},
-        "formats": data.formats,  # dtypes and spellings (Y/N), public like the schema
+        "formats": _public_formats(data, pre.schema, fitted),  # public like the schema, no digits of values
         "dp": {
             "epsilon": zcdp_epsilon(max(weight, 1) / (2 * sigma**2), delta / 2),
             "delta": delta,
@@ -547,3 +562,40 @@ def _public_pk_format(data: RelationalData, table: str, pk: str) -> dict:
     if ((data.formats.get(table, {}).get(pk) or {}).get("sql") or {}).get("type") == "uuid":
         return {"type": "uuid"}
     return {"type": "pattern", "prefix": "id_", "width": 1}
+
+
+def _public_formats(data: RelationalData, schema: Schema, fitted: Mapping[tuple[str, str], ColumnPreproc]) -> dict:
+    """`data.formats` with public facts only: a digit count read from the values (one entity's
+    12.34567 made a column of prices written back with 5 decimals) becomes the DP preprocessor's
+    own `decimals` (what the generated values are rounded to), or the declared scale of a
+    DECIMAL(p, s) (SQL type) or parquet decimal. Lookup tables are public: kept whole."""
+    out = {}
+    for table, cols in data.formats.items():
+        out[table] = {}
+        for col, fmt in cols.items():
+            fmt = copy.deepcopy(fmt)
+            p = fitted.get((table, col))
+            if table not in schema.lookups and fmt:
+                _public_digits(fmt, p.decimals if isinstance(p, NumericPreproc) else None)
+            out[table][col] = fmt
+    return out
+
+
+def _public_digits(fmt: dict, decimals: int | None) -> None:
+    """`fmt`'s digit counts in place from `decimals` (the DP fit's, None: none, values as drawn)."""
+    if "decimals" in fmt:  # a number written as text: text again, on the generated values' grid
+        fmt["decimals"] = decimals
+    if "fraction_digits" in fmt:  # a text datetime's digits of a second (at least one: ".%f" needs it)
+        if decimals is None:
+            del fmt["fraction_digits"]  # ".%f" writes six
+        else:
+            fmt["fraction_digits"] = min(max(decimals, 1), 6)
+    if "decimal_places" in fmt:
+        scale = (fmt.get(SQL_FORMAT) or {}).get("scale")
+        if isinstance(scale, int):  # DECIMAL(p, s) declared by the database
+            fmt["decimal_places"] = scale
+        elif DECIMAL_PRECISION not in fmt:  # a parquet decimal's places are its declared scale (read_table)
+            if decimals is None:
+                del fmt["decimal_places"]  # written as floats
+            else:
+                fmt["decimal_places"] = decimals
