@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from relsynth.relational import RelationalData, Schema, Table
 from relsynth.synth.text import TextDataset, TextModel, TextModelSize, TextPreproc, TextTrainer
+from relsynth.synth.text._generate import fit_declared_length
 from relsynth.synth.text.dataset import IGNORE
 from relsynth.synth.text.trainer import MIN_STEPS, TEXT_AUTO_EPOCHS
 
@@ -153,7 +154,7 @@ def test_generation_never_reads_more_than_the_block(songs, trained: TextModel, m
         trained.max_block_size = old
     assert max(seen) <= prefix + 2
     lengths = [len(ids) for ids in written]
-    assert len(lengths) == titles(synth).notna().sum()
+    assert len(lengths) >= titles(synth).notna().sum()  # texts longer than any title are sampled again
     assert max(lengths) <= 12 and max(lengths) > 2  # longer than one window's text (word tokens: short)
 
 
@@ -246,8 +247,9 @@ def test_avoid_resamples_texts_equal_to_training_values(songs, trained: TextMode
 
 
 def test_texts_fit_the_columns_declared_sql_length(songs, trained: TextModel):
-    """A VARCHAR(n) text column gets texts of at most n characters, cut at a space, and counted: the
-    database the synthetic data is written back to would refuse a longer one (after all training)."""
+    """A VARCHAR(n) text column gets texts of at most n characters (sampled again, then cut at a
+    space, and counted): the database the synthetic data is written back to would refuse a longer
+    one, after all training."""
     plain = trained.generate(songs, seed=1)["song"]["title"].dropna()
     formats = {
         **songs.formats,
@@ -255,12 +257,10 @@ def test_texts_fit_the_columns_declared_sql_length(songs, trained: TextModel):
     }
     declared = RelationalData(songs.data, songs.schema, formats=formats)
     out = trained.generate(declared, seed=1)["song"]["title"].dropna()
-    longer = plain.str.len() > 9
-    assert longer.any() and out.str.len().max() <= 9
-    assert trained.last_generation["title"]["cut_to_length"] == int(longer.sum())
-    for full, cut in zip(plain[longer], out[longer], strict=True):
-        assert full.startswith(cut) and (" " not in full[:10] or full[len(cut)] == " ")
-    assert (out[~longer] == plain[~longer]).all()
+    assert (plain.str.len() > 9).any() and out.str.len().max() <= 9
+    assert trained.last_generation["title"]["cut_to_length"] <= int((plain.str.len() > 9).sum())
+    texts = ["hello world foo", "abcdefghijklmnop", "short", "hello world", "hello worl d"]
+    assert fit_declared_length(texts, 11) == (["hello world", "abcdefghijk", "short", "hello world", "hello worl"], 3)
 
 
 def test_a_dataset_with_windows_longer_than_the_model_is_refused_before_training(songs, song_preproc, tiny_size):
@@ -282,3 +282,18 @@ def test_contexts_longer_than_the_block_are_cut_with_a_warning_not_an_error(song
         trained.max_block_size = block
     assert "context(s) of up to" in caplog.text and "were cut to their last 12 tokens" in caplog.text
     assert out["song"]["title"].notna().sum() == expected
+
+
+def test_no_text_is_longer_than_the_longest_training_text(songs, trained: TextModel):
+    """A text longer than any real one reads as made up: it is sampled again, then cut at a space."""
+    longest = int(songs["song"]["title"].dropna().str.len().max())
+    assert trained.preproc.config.stats["title"].max_chars == longest
+    out = trained.generate(songs, seed=0, temp=2.0)["song"]["title"].dropna()  # hot: long texts come out
+    assert out.str.len().max() <= longest
+    stats = trained.preproc.config.stats["title"]
+    saved, stats.max_chars = stats.max_chars, 0  # a preproc saved before max_chars: no limit
+    try:
+        unlimited = trained.generate(songs, seed=0, temp=2.0)["song"]["title"].dropna()
+    finally:
+        stats.max_chars = saved
+    assert unlimited.str.len().max() > longest

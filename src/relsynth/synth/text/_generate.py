@@ -94,6 +94,7 @@ def generate(
             ids = sampler.sample(prefixes, batch_size or DEFAULT_BATCH, desc=f"{preproc.table}.{col}", rows=found)
             texts, cut_at_limit = decode(ids, found), sampler.cut.copy()
             avoid_values = _values(avoid, preproc.table, col)
+            limit = _length_limit(stats.max_chars, declared_length(data, preproc.table, col))
             copies = _resample_copies(
                 texts,
                 cut_at_limit,
@@ -104,9 +105,10 @@ def generate(
                 decode,
                 batch_size,
                 f"{preproc.table}.{col}",
+                limit,
             )
             truncated = int(cut_at_limit.sum())  # of the texts kept (not of the ones sampled again)
-            texts, cut = fit_declared_length(texts, declared_length(data, preproc.table, col))
+            texts, cut = fit_declared_length(texts, limit)
             model.last_generation[col] = {
                 "texts": len(rows),
                 "truncated": truncated,
@@ -115,13 +117,14 @@ def generate(
             }
             if cut:
                 log.warning(
-                    "%s.%s: %d of %d texts were longer than the column's declared SQL length (%d characters) and were "
-                    "cut to it, at a space where there is one",
+                    "%s.%s: %d of %d texts were still longer than %d characters (the longest training text, or the "
+                    "column's declared SQL length) after %d resamplings and were cut to it, at a space where there is one",
                     preproc.table,
                     col,
                     cut,
                     len(rows),
-                    declared_length(data, preproc.table, col),
+                    limit,
+                    COPY_RETRIES,
                 )
             if truncated:
                 log.warning(
@@ -139,6 +142,13 @@ def generate(
     finally:
         model.train(was_training)
     return _with_texts(data, preproc, out)
+
+
+def _length_limit(longest: int, declared: int | None) -> int | None:
+    """The most characters a generated text may hold: the longest training text (a longer one reads
+    as made up; 0: not known, a preproc saved before) and the column's declared SQL length."""
+    limits = [n for n in (longest, declared) if n]
+    return min(limits) if limits else None
 
 
 def declared_length(data: RelationalData, table: str, col: str) -> int | None:
@@ -216,11 +226,12 @@ def _resample_copies(
     decode,
     batch_size: int,
     where: str = "text",
+    max_chars: int | None = None,
 ) -> int:
-    """Sample again, in place, the texts found in `avoid` (and their flags `cut`: reached the
-    length limit); returns how many copies are left."""
+    """Sample again, in place, the texts found in `avoid` or longer than `max_chars` (and their
+    flags `cut`: reached the length limit); returns how many copies are left."""
     for _ in range(COPY_RETRIES):
-        again = [i for i, t in enumerate(texts) if t in avoid]
+        again = [i for i, t in enumerate(texts) if t in avoid or (max_chars is not None and len(t) > max_chars)]
         if not again:
             return 0
         found = [rows[i] for i in again]

@@ -72,6 +72,7 @@ class TextColumnStats:
     null_rate: float = 0.0  # share of null values (generation writes nulls at this rate)
     empty_rate: float = 0.0  # share of empty strings among non-null values (0: never generate "")
     max_tokens: int = 0  # longest text in tokens (without markers): the default generation limit
+    max_chars: int = 0  # longest text in characters: a longer one is sampled again, then cut (0: saved before)
     mean_tokens: float = 0.0  # mean text length in tokens
     chars: str = ""  # control/format/private characters (or U+FFFD) the texts hold: only these may be generated
     lead_space_rate: float = 0.0  # share of texts starting with whitespace (0: a text never starts with one)
@@ -243,6 +244,7 @@ class TextPreproc:
                 null_rate=float(df[col].isna().mean()) if len(df) else 0.0,
                 empty_rate=float(np.mean([v == "" for v in values])) if values else 0.0,
                 max_tokens=int(lengths.max()) if len(lengths) else 0,
+                max_chars=max((len(v) for v in values), default=0),
                 mean_tokens=float(lengths.mean()) if len(lengths) else 0.0,
                 chars=unusual_chars(values),
                 lead_space_rate=float(np.mean([v[:1].isspace() for v in values])) if values else 0.0,
