@@ -59,7 +59,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData, Schema
-from relsynth.relational._coerce import SQL_FORMAT
+from relsynth.relational.data import SQL_FORMAT
 from relsynth.relational.files import DECIMAL_PRECISION
 from relsynth.synth.core.training.accounting import zcdp_epsilon, zcdp_rho
 from relsynth.synth.core.training.dp import DpBudget
