@@ -2,9 +2,12 @@
 
 A generated customers -> orders database (400 customers who joined on some day, 3,000 orders
 placed 0-399 days after their customer joined; shipped 1-119 days after ordered, received 1-29 days
-after shipped, closed an exponential number of minutes after opened, 20 % never closed), the small tabular model trained `--steps` steps on one thread, then as many
-customers generated. Prints, for real and synthetic orders, the share of rows out of order and
-each date column's KS complement (1: the same distribution). Run it on two commits to compare:
+after shipped, closed an exponential number of minutes after opened, 20 % never closed; a status
+flag `late`, written before the dates, is "O" when the order was received after 2022-06-01, as
+TPC-H's line status follows its ship date), the small tabular model trained `--steps` steps on one thread, then as many
+customers generated. Prints, for real and synthetic orders, the share of rows out of order, the
+share whose flag agrees with its received date, and each date column's KS complement (1: the
+same distribution). Run it on two commits to compare:
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/date_order.py --steps 300
 """
@@ -32,6 +35,7 @@ from relsynth.relational import (
 )
 from relsynth.synth import TabularDataset, TabularModel, TabularPreproc, TabularTrainer
 
+CUTOFF = pd.Timestamp("2022-06-01")  # the flag's date: "O" when received after it
 PAIRS = [("joined", "ordered"), ("ordered", "shipped"), ("shipped", "received"), ("opened", "closed")]
 
 
@@ -43,13 +47,15 @@ def orders_database(seed: int, n_customers: int = 400, n_orders: int = 3000) -> 
     shipped = ordered + pd.to_timedelta(rng.integers(1, 120, n_orders), "D")
     opened = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 10**7, n_orders), "min")
     closed = opened + pd.to_timedelta(rng.exponential(600, n_orders).round(), "min")
+    received = shipped + pd.to_timedelta(rng.integers(1, 30, n_orders), "D")
     orders = pd.DataFrame(
         {
+            "late": np.where(received > CUTOFF, "O", "F"),
             "id": range(n_orders),
             "cust": cust,
             "ordered": ordered,
             "shipped": shipped,
-            "received": shipped + pd.to_timedelta(rng.integers(1, 30, n_orders), "D"),
+            "received": received,
             "amount": rng.gamma(2, 50, n_orders).round(2),
             "opened": opened,
             "closed": closed.where(rng.random(n_orders) > 0.2),
@@ -63,6 +69,7 @@ def orders_database(seed: int, n_customers: int = 400, n_orders: int = 3000) -> 
         orders=Table(
             id=PrimaryKey(),
             cust=ForeignKey(parent="cust"),
+            late=Categorical(),
             ordered=Date(),
             shipped=Date(),
             received=Date(),
@@ -100,6 +107,9 @@ def main() -> None:
         row |= {f"{b} < {a}": f"{(d[b] < d[a]).mean():.3f}" for a, b in PAIRS}
         rows.append(row)
     print(pd.DataFrame(rows).to_string(index=False))
+    for name, d in (("real", real), ("synthetic", synth)):
+        agree = ((d["received"] > CUTOFF) == (d["late"] == "O")).mean()
+        print(f"{name}: flag agrees with the received date in {agree:.3f} of the rows")
     ks = {
         c: 1 - ks_2samp(real[c].dropna().astype("int64"), synth[c].dropna().astype("int64")).statistic
         for c in ("ordered", "shipped", "received", "opened", "closed")
