@@ -215,3 +215,15 @@ def test_numbers_in_order_keep_it_on_their_grid_and_units_apart_are_left_alone()
     assert np.allclose(days["open"] * 100, np.round(days["open"] * 100))  # cents stay cents
     limit = out["account"].set_index("id")["limit"].reindex(days["account"]).to_numpy()
     assert (days["spend"].to_numpy() <= limit).all()
+
+
+def test_keep_orders_false_models_every_column_as_itself(tmp_path):
+    data = shipments()
+    pre = TabularPreproc.from_schema(data.schema, keep_orders=False).fit(data)
+    assert pre.orderings == {}
+    slots = [s for s in pre.slots if s.table == "orders" and s.column == "received"]
+    assert slots[0].preproc.kind == "date"  # the date itself, not an offset
+    pre.save(tmp_path / "pre")
+    assert TabularPreproc.load(tmp_path / "pre").keep_orders is False
+    with pytest.raises(TypeError, match="keep_orders must be True or False"):
+        TabularPreproc.from_schema(data.schema, keep_orders="yes")

@@ -69,11 +69,15 @@ class TabularPreproc:
         n_bins: int = 32,
         min_count: int = 5,
         max_exact_count: int = 100,
+        keep_orders: bool = True,
     ):
         self.schema = schema
         self.ctx_cols = list(ctx_cols or [])
         self.overrides = {t: dict(cols) for t, cols in (preprocessors or {}).items()}
         self.n_bins, self.min_count, self.max_exact_count = n_bins, min_count, max_exact_count
+        if not isinstance(keep_orders, bool):
+            raise TypeError(f"keep_orders must be True or False, got {keep_orders!r}")
+        self.keep_orders = keep_orders
         self._check_options()
         self.layouts: dict[str, TableLayout] = {}
         self.orderings: dict[str, dict[str, Ordering]] = {}  # table -> date column -> the column it follows
@@ -91,6 +95,7 @@ class TabularPreproc:
         n_bins: int = 32,
         min_count: int = 5,
         max_exact_count: int = 100,
+        keep_orders: bool = True,
     ) -> TabularPreproc:
         """An unfitted preprocessor for `schema` (aindo.rdml's constructor); call `fit(data)` next.
 
@@ -98,7 +103,11 @@ class TabularPreproc:
         column a `ColumnPreproc` to use (None: leave the column out); `n_bins`: quantile bins per
         numeric column; `min_count`: rarer categories become the protected `<rare>`, and rarer numbers,
         dates and times get no token of their own (they are binned);
-        `max_exact_count`: child counts up to this are exact tokens, larger ones binned."""
+        `max_exact_count`: child counts up to this are exact tokens, larger ones binned;
+        `keep_orders`: a date or number that follows another of its row or parent row in every row
+        is modelled as its offset, so generated rows keep the order (`orderings`); False: every
+        column as itself (a column generated before it that depends on its absolute value, a status
+        flag set by a cut-off date, then agrees more often; see docs/model.md)."""
         return cls(
             schema,
             ctx_cols=ctx_cols,
@@ -106,6 +115,7 @@ class TabularPreproc:
             n_bins=n_bins,
             min_count=min_count,
             max_exact_count=max_exact_count,
+            keep_orders=keep_orders,
         )
 
     def _check_options(self) -> None:
@@ -181,8 +191,11 @@ class TabularPreproc:
         if public is not None:
             raise ValueError("public= declares what a DP fit may use for free: give it with dp=DpBudget(...)")
         self._check_data(data)
-        above = {t: self._parent_values(data, t) for t in self.schema.synth_tables}
-        self.orderings = {t: found for t in self.schema.synth_tables if (found := self._find_orderings(data, t, above))}
+        above = {t: self._parent_values(data, t) for t in self.schema.synth_tables} if self.keep_orders else {}
+        if self.keep_orders:
+            self.orderings = {
+                t: found for t in self.schema.synth_tables if (found := self._find_orderings(data, t, above))
+            }
 
         def fit_column(table: str, col: str) -> ColumnPreproc:
             if col in self.orderings.get(table, {}):  # its offset from the column it follows (`orderings`)
@@ -402,6 +415,7 @@ class TabularPreproc:
             "n_bins": self.n_bins,
             "min_count": self.min_count,
             "max_exact_count": self.max_exact_count,
+            "keep_orders": self.keep_orders,
             "ignored": {t: [c for c, p in cols.items() if p is None] for t, cols in self.overrides.items()},
             "layouts": [
                 {"name": lay.name, "fields": lay.fields, "children": lay.children, "slots": lay.slots}
@@ -426,6 +440,7 @@ class TabularPreproc:
             n_bins=d["n_bins"],
             min_count=d["min_count"],
             max_exact_count=d["max_exact_count"],
+            keep_orders=d.get("keep_orders", True),
         )
         self.slots = [
             Slot(s["table"], s["column"], column_preproc_from_dict(s["preproc"]), s["offset"]) for s in d["slots"]
@@ -445,7 +460,7 @@ class TabularPreproc:
     @classmethod
     def load(cls, path: str | Path) -> TabularPreproc:
         file = Path(path) / CONFIG_FILE
-        payload = read_config(file, KIND, keys=_SAVED_KEYS, optional=("orderings",))
+        payload = read_config(file, KIND, keys=_SAVED_KEYS, optional=("orderings", "keep_orders"))
         try:
             self = cls.from_dict(payload)
             problem = self._grammar_problem()
