@@ -5,11 +5,12 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from sql_data import CHINOOK_URL, MAIN_TABLES
 
-from relsynth.relational import RelationalData, SchemaError, SQLSource, sql
+from relsynth.relational import DataError, RelationalData, SchemaError, SQLSource, sql
 
 
 def sorted_by_key(data: RelationalData, table: str) -> pd.DataFrame:
@@ -124,3 +125,67 @@ def test_a_root_table_without_a_primary_key_is_named(tmp_path: Path) -> None:
     engine.dispose()
     with pytest.raises(SchemaError, match=r"\['reading'\] have none: declare one in overrides"):
         SQLSource(target)
+
+
+def sqlite_db(path: Path, *statements: str) -> str:
+    import sqlalchemy as sa
+
+    target = f"sqlite:///{path}"
+    engine = sa.create_engine(target)
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+    engine.dispose()
+    return target
+
+
+def test_a_sample_of_several_roots_holds_exactly_n_entities(tmp_path: Path) -> None:
+    """Two roots of 50 entities: rounding each one's share on its own drew none for 1 and 4 for 3."""
+    rows = ", ".join(f"({i})" for i in range(50))
+    target = sqlite_db(
+        tmp_path / "two.sqlite",
+        "CREATE TABLE a (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE b (id INTEGER PRIMARY KEY)",
+        f"INSERT INTO a VALUES {rows}",
+        f"INSERT INTO b VALUES {rows}",
+    )
+    source = SQLSource(target)
+    for n in (1, 3, 5, 99):
+        sample = source.sample(n, seed=0)
+        assert len(sample["a"]) + len(sample["b"]) == n
+    assert len(source.sample(500)["a"]) == 50
+
+
+def test_rows_without_a_parent_are_reported_not_left_out(tmp_path: Path) -> None:
+    """An order of no known customer (or of none) is in no entity: from_sql reports it, and so
+    does the source, where partitions and samples would silently never read it."""
+    target = sqlite_db(
+        tmp_path / "orphans.sqlite",
+        "CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT)",
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer INTEGER REFERENCES customer(id), total REAL)",
+        "INSERT INTO customer VALUES (1, 'a'), (2, 'b')",
+        "INSERT INTO orders VALUES (1, 1, 1.5), (2, 2, 2.5), (3, 7, 3.5), (4, NULL, 4.5)",
+    )
+    with pytest.raises(DataError, match=r"'orders', foreign key 'customer' -> customer.id: 2 row\(s\) with a null"):
+        SQLSource(target)
+    dropped = SQLSource(target, orphans="drop")
+    assert sorted(dropped.read(dropped.partitions(1)[1])["orders"]["id"]) == [2]
+
+
+def test_a_null_root_key_is_reported_not_left_out(tmp_path: Path) -> None:
+    target = sqlite_db(
+        tmp_path / "null_key.sqlite",
+        "CREATE TABLE customer (id TEXT PRIMARY KEY, name TEXT)",
+        "INSERT INTO customer VALUES ('a', 'x'), (NULL, 'y'), ('c', 'z')",
+    )
+    source = SQLSource(target)
+    with pytest.raises(DataError, match="'customer', primary key 'id': null value"):
+        source.partitions(2)
+    with pytest.raises(DataError, match="null value"):
+        source.sample(2)
+
+
+def test_a_numpy_integer_is_a_number_of_entities() -> None:
+    """from_source accepts a numpy chunk_size (a size computed with numpy) and hands it here."""
+    source = SQLSource(CHINOOK_URL, MAIN_TABLES)
+    assert source.partitions(np.int64(100)) == source.partitions(100)

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from relsynth.relational.columns import Column, ForeignKey
 from relsynth.relational.data import RelationalData
-from relsynth.relational.errors import SchemaError
+from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.schema import Schema
 from relsynth.relational.sql import CHUNK_SIZE, Catalog, Con, _engine, check_chunk_size, fetch_frames, reflect, safe_url
 
@@ -52,8 +52,9 @@ class SQLSource:
 
     `con`: a URL (picklable: what parallel readers need) or an `sqlalchemy.Engine`; `tables`,
     `schema_name`, `lookups` and `overrides` as in `RelationalData.from_sql`; `chunk_size`: rows a
-    fetch; `orphans` as in `RelationalData` (a partition holds every descendant of its roots, so
-    only rows orphaned in the database itself can be orphans).
+    fetch; `orphans` as in `RelationalData`: rows whose parent key is null or unknown belong to
+    no root entity, so no partition nor sample reads them; with 'error' (the default) the source
+    counts them when it is made (one query a child table) and says where, with 'drop' they are left out.
     """
 
     def __init__(
@@ -83,6 +84,9 @@ class SQLSource:
             }
         self.schema: Schema = self.catalog.schema(first)  # string kinds from the first rows; lookups whole
         self.lookups = {n: first[n] for n in self.schema.lookups}
+        if orphans == "error":
+            with _engine(con) as engine, engine.connect() as conn:
+                _check_orphans(conn, self.catalog, self.schema)
         log.info("SQLSource: %s, roots %s", self.where, self.schema.roots)
 
     def __repr__(self) -> str:
@@ -94,6 +98,14 @@ class SQLSource:
         table, pk = self.catalog.tables[root], self.catalog.primary_key(root)
         query = sa.select(table.c[pk]).order_by(table.c[pk])
         for frame in fetch_frames(conn, query, [pk], {pk: Column.PRIMARY_KEY}, self.chunk_size):
+            if frame[pk].isna().any():
+                raise DataError(
+                    [
+                        f"table {root!r}, primary key {pk!r}: null value(s); SQLSource reads root entities by "
+                        "ranges of their key, so a row with a null key would be in no partition nor sample: "
+                        "give those rows a key or remove them"
+                    ]
+                )
             yield frame[pk].to_numpy(dtype=object)
 
     def n_entities(self) -> dict[str, int]:
@@ -106,8 +118,7 @@ class SQLSource:
 
     def partitions(self, n_entities: int) -> list[Partition]:
         """Every root entity exactly once, in key order, at most `n_entities` a partition."""
-        if isinstance(n_entities, bool) or not isinstance(n_entities, int) or n_entities < 1:
-            raise ValueError(f"n_entities must be a positive integer, got {n_entities!r}")
+        n_entities = _positive(n_entities)
         parts: list[Partition] = []
         with _engine(self.con) as engine, engine.connect() as conn:
             for root in self.schema.roots:
@@ -168,15 +179,14 @@ class SQLSource:
         """`n_entities` root entities drawn at random without replacement (shared among the roots
         by their sizes), with all their descendants and the lookups; all of them when there are
         fewer."""
-        if isinstance(n_entities, bool) or not isinstance(n_entities, int) or n_entities < 1:
-            raise ValueError(f"n_entities must be a positive integer, got {n_entities!r}")
+        n_entities = _positive(n_entities)
         rng = np.random.default_rng(seed)
         sizes = self.n_entities()
-        total = max(sum(sizes.values()), 1)
+        shares = _shares(n_entities, sizes)
         reads: list[dict[str, pd.DataFrame]] = []
         with _engine(self.con) as engine, engine.connect() as conn:
             for root, size in sizes.items():
-                k = min(size, round(n_entities * size / total))
+                k = shares[root]
                 chosen = np.sort(rng.choice(size, size=k, replace=False)) if k < size else np.arange(size)
                 keys = _keys_at(self._root_keys(conn, root), chosen)
                 key = self.catalog.tables[root].c[self.catalog.primary_key(root)]
@@ -188,6 +198,50 @@ class SQLSource:
                 reads.append(self._entity_frames(conn, self.schema.roots[0], sa.false()))
         frames = {t: pd.concat([r[t] for r in reads], ignore_index=True) for t in self.schema.synth_tables}
         return self._data(frames)
+
+
+def _positive(n_entities: object) -> int:
+    """`n_entities` as an int (numpy integers too: a chunk size computed with numpy), else an error."""
+    if isinstance(n_entities, bool) or not isinstance(n_entities, int | np.integer) or n_entities < 1:
+        raise ValueError(f"n_entities must be a positive integer, got {n_entities!r}")
+    return int(n_entities)
+
+
+def _shares(n_entities: int, sizes: dict[str, int]) -> dict[str, int]:
+    """`n_entities` shared among the roots by their `sizes` (largest remainders: the shares add up
+    to `n_entities` exactly, or to every entity when there are fewer)."""
+    total = sum(sizes.values())
+    if n_entities >= total:
+        return dict(sizes)
+    exact = {r: n_entities * s / total for r, s in sizes.items()}
+    shares = {r: int(e) for r, e in exact.items()}
+    by_remainder = sorted(sizes, key=lambda r: shares[r] - exact[r])  # stable: ties in root order
+    for r in by_remainder[: n_entities - sum(shares.values())]:
+        shares[r] += 1
+    return shares
+
+
+def _check_orphans(conn: sa.Connection, catalog: Catalog, schema: Schema) -> None:
+    """Rows whose parent key is null or names no parent row belong to no root entity, so no
+    partition nor sample reads them: with orphans='error' they are reported here, as `from_sql`
+    reports them, not left out silently (one count a child table, inside the database)."""
+    problems = []
+    for name in schema.synth_tables:
+        edge = schema.parent(name)
+        if edge is None:
+            continue
+        child, parent = catalog.tables[name], catalog.tables[edge.parent]
+        fk, pk = child.c[edge.fk], parent.c[catalog.primary_key(edge.parent)]
+        has_parent = sa.exists().where(pk == fk)
+        query = sa.select(sa.func.count()).select_from(child).where(sa.or_(fk.is_(None), ~has_parent))
+        n = conn.execute(query).scalar_one()
+        if n:
+            problems.append(
+                f"table {name!r}, foreign key {edge.fk!r} -> {edge.parent}.{pk.name}: {n} row(s) with a null or "
+                f"unknown parent key, which no partition nor sample would read; drop those rows (orphans='drop')"
+            )
+    if problems:
+        raise DataError(problems)
 
 
 def _check_root_keys(catalog: Catalog) -> None:
