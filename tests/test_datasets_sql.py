@@ -114,3 +114,16 @@ def test_sample_entities_the_log_says_a_sample_is_read_and_its_rows(caplog: pyte
     assert "the run reads a sample of 60 root entities (sample_seed 2)" in caplog.text
     assert "sampled 60 root entities (sample_seed 2) of sqlite:///" in caplog.text
     assert f"rows {data.n_rows()}" in caplog.text and data.n_rows()["artist"] == 60
+
+
+def test_sample_entities_the_log_counts_the_entities_read_not_asked(caplog: pytest.LogCaptureFixture) -> None:
+    """Asking for more root entities than the database holds reads them all: the log said 'sampled 10000'."""
+    ds = SQLDatabaseDataset(
+        credentials={"con": f"sqlite:///{CHINOOK / 'chinook.sqlite'}"},
+        schema_path=str(SCHEMA),
+        load_args={"tables": TABLES, "sample_entities": 10_000},
+    )
+    with caplog.at_level(logging.INFO, logger="relsynth"):
+        data = ds.load()
+    n = len(data["artist"])
+    assert f"sampled {n} root entities (all there are; sample_entities asks 10000) (sample_seed 0)" in caplog.text

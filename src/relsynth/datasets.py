@@ -216,10 +216,12 @@ class SQLDatabaseDataset(AbstractDataset[RelationalData, RelationalData]):
 
         source = SQLSource(self._con, overrides=self._schema_path, **self._load_args)
         data = source.sample(n_entities, seed=seed)
+        got = sum(len(data[r]) for r in data.schema.roots)  # fewer than asked: the database holds no more
         # the run log's "raw database" line counts whole tables: this says what the run reads
         log.info(
-            "raw database: sampled %d root entities (sample_seed %d) of %s: rows %s",
-            n_entities,
+            "raw database: sampled %d root entities%s (sample_seed %d) of %s: rows %s",
+            got,
+            "" if got == n_entities else f" (all there are; sample_entities asks {n_entities})",
             seed,
             safe_url(self._con),
             data.n_rows(),
