@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
-from matplotlib.ticker import EngFormatter
+from matplotlib.ticker import EngFormatter, MaxNLocator
 from scipy.stats import skew
 from scipy.stats.contingency import association
 
@@ -116,6 +116,8 @@ def _hist_continuous(ax, real: np.ndarray, synth: np.ndarray, kind: Column) -> b
         ax.set_xscale("log")
     if not unit:
         ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 10k, 1M rather than an offset "1e6"
+    if kind == Column.INTEGER and not log:  # whole ticks: a count of 0-3 is not read at 500m, 1.5
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(f"{unit} (log scale)".strip() if log else unit)
     return log
 
