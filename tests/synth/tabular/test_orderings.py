@@ -71,12 +71,12 @@ def test_each_date_follows_the_tightest_earlier_date_it_never_crosses():
         "closed": Column.DATETIME,
     }
     found = find_orderings(df, list(kinds), kinds)
-    assert found["shipped"] == Ordering("ordered", 1, 86_400 * 10**9)
+    assert found["shipped"] == Ordering("shipped", "ordered", 1, grid=86_400 * 10**9)
     assert found["due"].base == "ordered"  # not after shipped in every row
     assert found["received"].base == "shipped"  # tighter than ordered or due
-    assert found["closed"] == Ordering("opened", 1, 60 * 10**9)  # nulls in the later column are fine
+    assert found["closed"] == Ordering("closed", "opened", 1, grid=60 * 10**9)  # nulls in the later column are fine
     reverse = find_orderings(df, ["received", "shipped"], kinds)
-    assert reverse == {"shipped": Ordering("received", -1, 86_400 * 10**9)}
+    assert reverse == {"shipped": Ordering("shipped", "received", -1, grid=86_400 * 10**9)}
     assert "opened" not in find_orderings(df, ["closed", "opened"], kinds)  # opened without closed: no offset
 
 
@@ -147,7 +147,7 @@ def test_a_childs_date_follows_its_parents_date():
     )
     data = RelationalData({"cust": cust, "orders": orders}, schema)
     pre = TabularPreproc.from_schema(schema).fit(data)
-    assert pre.orderings["orders"]["ordered"] == Ordering("joined", 1, 86_400 * 10**9, from_parent=True)
+    assert pre.orderings["orders"]["ordered"] == Ordering("ordered", "joined", 1, from_parent=True, grid=86_400 * 10**9)
     assert pre.parent_bases("orders") == ["joined"]
     out = pre.inverse_transform(pre.transform(data), seed=2)
     parent_joined = out["cust"].set_index("id")["joined"].reindex(out["orders"]["cust"]).to_numpy()

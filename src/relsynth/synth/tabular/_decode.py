@@ -130,7 +130,6 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
         if pk is not None:
             keys[table] = _new_keys(n, pre.stats.get("pk_formats", {}).get(table, {"type": "int", "start": 1}), rng)
             cols[pk] = keys[table]
-        edge = schema.parent(table)
         if edge is not None:
             cols[edge.fk] = keys[edge.parent].iloc[np.asarray(parents[table], dtype=np.int64)].reset_index(drop=True)
         out[table] = _in_schema_order(schema, table, cols, n)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column
-from relsynth.relational.orders import as_numbers, row_orders
+from relsynth.relational.orders import RowOrder, as_numbers, row_orders
 from relsynth.synth.tabular.encoders import _decimals, _exact_ns, _time_grid
 
 _NS_PER_S = 1_000_000_000
@@ -27,15 +27,13 @@ _DAY_NS = 86_400 * _NS_PER_S
 
 
 @dataclass(frozen=True)
-class Ordering:
-    """Column `b` of a row is on or after (`sign` 1) or on or before (-1) its column `base`."""
+class Ordering(RowOrder):
+    """A `RowOrder` the model keeps, with what decoding needs of its column."""
 
-    base: str
-    sign: int
-    grid: float  # b's resolution (dates: in nanoseconds, a day for dates; numbers: 10**-decimals; 0: none)
-    from_parent: bool = False  # `base` is a column of the row's parent row
-    dated: bool = True  # dates (offsets in seconds), else numbers
-    integer: bool = False  # b holds integers
+    grid: float = (
+        0.0  # the column's resolution (dates: in nanoseconds, a day for dates; numbers: 10**-decimals; 0: none)
+    )
+    integer: bool = False  # the column holds integers
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -53,7 +51,7 @@ def find_orderings(
     (`parent_kinds`), one row per row of `df` (`relational.orders.row_orders`)."""
     found = row_orders(df, columns, kinds, parent, parent_kinds)
     return {
-        b: Ordering(o.base, o.sign, _grid(df[b], kinds[b]), o.from_parent, o.dated, kinds[b] is Column.INTEGER)
+        b: Ordering(**asdict(o), grid=_grid(df[b], kinds[b]), integer=kinds[b] is Column.INTEGER)
         for b, o in found.items()
     }
 
@@ -139,4 +137,4 @@ def _numbers(target: np.ndarray, base: np.ndarray, o: Ordering) -> pd.Series:
 
 
 def orderings_from_dict(d: Mapping[str, Mapping[str, Mapping]]) -> dict[str, dict[str, Ordering]]:
-    return {t: {b: Ordering(**o) for b, o in cols.items()} for t, cols in d.items()}
+    return {t: {b: Ordering(**{"column": b, **o}) for b, o in cols.items()} for t, cols in d.items()}

@@ -191,8 +191,9 @@ class TabularPreproc:
         if public is not None:
             raise ValueError("public= declares what a DP fit may use for free: give it with dp=DpBudget(...)")
         self._check_data(data)
-        above = {t: self._parent_values(data, t) for t in self.schema.synth_tables} if self.keep_orders else {}
+        above: dict[str, tuple[pd.DataFrame | None, dict]] = {}
         if self.keep_orders:
+            above = {t: self._parent_values(data, t) for t in self.schema.synth_tables}
             self.orderings = {
                 t: found for t in self.schema.synth_tables if (found := self._find_orderings(data, t, above))
             }
@@ -239,10 +240,9 @@ class TabularPreproc:
         columns = [c for c in self.modelled_columns(table) if c not in given and c not in self.ctx_cols]
         kinds = {c: self.schema.tables[table].columns[c].kind for c in columns}
         found = find_orderings(data[table], columns, kinds, *above[table])
-        for b, o in found.items():
-            base = f"{self.schema.parent(table).parent}.{o.base}" if o.from_parent else o.base
-            side = "on or after" if o.sign > 0 else "on or before"
-            log.info("%s.%s is modelled as its offset from %s (%s it in every row)", table, b, base, side)
+        edge = self.schema.parent(table)
+        for o in found.values():
+            log.info("%s: %s in every row: modelled as an offset", table, o.describe(edge.parent if edge else None))
         return found
 
     def _parent_values(self, tables: Mapping[str, pd.DataFrame], table: str) -> tuple[pd.DataFrame | None, dict]:
