@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from relsynth.relational import RelationalData, Schema, Table
 from relsynth.synth.text import TextDataset, TextModel, TextModelSize, TextPreproc, TextTrainer
-from relsynth.synth.text._generate import fit_declared_length
+from relsynth.synth.text._generate import cut_to_length
 from relsynth.synth.text.dataset import IGNORE
 from relsynth.synth.text.trainer import MIN_STEPS, TEXT_AUTO_EPOCHS
 
@@ -260,7 +260,7 @@ def test_texts_fit_the_columns_declared_sql_length(songs, trained: TextModel):
     assert (plain.str.len() > 9).any() and out.str.len().max() <= 9
     assert trained.last_generation["title"]["cut_to_length"] <= int((plain.str.len() > 9).sum())
     texts = ["hello world foo", "abcdefghijklmnop", "short", "hello world", "hello worl d"]
-    assert fit_declared_length(texts, 11) == (["hello world", "abcdefghijk", "short", "hello world", "hello worl"], 3)
+    assert cut_to_length(texts, 11) == (["hello world", "abcdefghijk", "short", "hello world", "hello worl"], 3)
 
 
 def test_a_dataset_with_windows_longer_than_the_model_is_refused_before_training(songs, song_preproc, tiny_size):

@@ -95,7 +95,7 @@ def generate(
             texts, cut_at_limit = decode(ids, found), sampler.cut.copy()
             avoid_values = _values(avoid, preproc.table, col)
             limit = _length_limit(stats.max_chars, declared_length(data, preproc.table, col))
-            copies = _resample_copies(
+            copies = _resample_unwanted(
                 texts,
                 cut_at_limit,
                 prefixes,
@@ -108,7 +108,7 @@ def generate(
                 limit,
             )
             truncated = int(cut_at_limit.sum())  # of the texts kept (not of the ones sampled again)
-            texts, cut = fit_declared_length(texts, limit)
+            texts, cut = cut_to_length(texts, limit)
             model.last_generation[col] = {
                 "texts": len(rows),
                 "truncated": truncated,
@@ -157,9 +157,10 @@ def declared_length(data: RelationalData, table: str, col: str) -> int | None:
     return int(length) if length else None
 
 
-def fit_declared_length(texts: list[str], length: int | None) -> tuple[list[str], int]:
-    """(texts, how many were cut): each text longer than `length` characters cut to fit, at its
-    last space within the length where it has one (no half word), so the database takes it."""
+def cut_to_length(texts: list[str], length: int | None) -> tuple[list[str], int]:
+    """(texts, how many were cut): each text longer than `length` characters (the longest training
+    text, the column's declared SQL length) cut to fit, at its last space within the length where
+    it has one (no half word)."""
     if length is None:
         return texts, 0
     out, cut = [], 0
@@ -216,7 +217,7 @@ def _values(avoid: RelationalData | None, table: str, col: str) -> set[str]:
     return set(avoid[table][col].dropna().astype(str))
 
 
-def _resample_copies(
+def _resample_unwanted(
     texts: list[str],
     cut: np.ndarray,
     prefixes,
