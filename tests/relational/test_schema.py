@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -24,6 +25,7 @@ from relsynth.relational import (
     Text,
     Time,
 )
+from relsynth.relational.nesting import nesting_keys
 
 CHINOOK_YAML = Path(__file__).resolve().parents[2] / "conf" / "base" / "schema_chinook.yml"
 
@@ -191,18 +193,35 @@ def test_cycle_is_refused_naming_its_tables():
     assert msg.count("->") == 3  # the cycle a -> c -> b -> a (or a rotation), closed
 
 
-def test_two_parents_are_refused_naming_table_and_keys():
-    with pytest.raises(SchemaError) as err:
+def test_a_second_parent_key_is_a_reference_and_nest_false_chooses_the_other():
+    tables = {
+        "customer": Table(id=PrimaryKey()),
+        "track": Table(id=PrimaryKey()),
+        "purchase": Table(id=PrimaryKey(), customer=ForeignKey("customer"), track=ForeignKey("track")),
+    }
+    schema = Schema(tables)
+    assert schema.parent("purchase") == Edge("purchase", "customer", "customer")  # the first key nests
+    assert schema.references("purchase") == [Edge("purchase", "track", "track")]
+    assert schema.roots == ["customer", "track"] and schema.children("track") == []
+    chosen = Schema(
+        {
+            **tables,
+            "purchase": Table(id=PrimaryKey(), customer=ForeignKey("customer", nest=False), track=ForeignKey("track")),
+        }
+    )
+    assert chosen.parent("purchase") == Edge("purchase", "track", "track")
+    assert chosen.references("purchase") == [Edge("purchase", "customer", "customer")]
+    assert Schema.from_yaml(chosen.to_yaml()) == chosen  # nest: false survives YAML
+    assert "nest: false" in chosen.to_yaml()
+    assert chosen.referenced_first().index("purchase") == 2
+
+
+def test_a_reference_that_closes_a_cycle_is_refused():
+    with pytest.raises(SchemaError, match="cycle: .*leave one of its keys out"):
         Schema(
-            customer=Table(id=PrimaryKey()),
-            track=Table(id=PrimaryKey()),
-            purchase=Table(id=PrimaryKey(), customer=ForeignKey("customer"), track=ForeignKey("track")),
+            customer=Table(id=PrimaryKey(), last_order=ForeignKey("order", nest=False)),
+            order=Table(id=PrimaryKey(), customer=ForeignKey("customer")),
         )
-    msg = str(err.value)
-    assert "'purchase'" in msg
-    assert "2 parent foreign keys" in msg
-    assert "customer->customer" in msg and "track->track" in msg
-    assert "lookups" in msg  # says what to do
 
 
 def test_second_foreign_key_to_a_lookup_is_allowed():
@@ -216,9 +235,10 @@ def test_second_foreign_key_to_a_lookup_is_allowed():
     assert schema.lookup_fks("purchase") == {"track": "track"}
 
 
-def test_self_reference_is_refused_naming_table_and_column():
-    with pytest.raises(SchemaError, match=r"employee\.reports_to references its own table"):
-        Schema(employee=Table(id=PrimaryKey(), reports_to=ForeignKey("employee")))
+def test_self_reference_is_a_reference_not_a_parent():
+    schema = Schema(employee=Table(id=PrimaryKey(), reports_to=ForeignKey("employee")))
+    assert schema.parent("employee") is None and schema.roots == ["employee"]
+    assert schema.references("employee") == [Edge("employee", "reports_to", "employee")]
 
 
 def test_foreign_key_to_unknown_table_is_refused():
@@ -346,3 +366,39 @@ def test_missing_yaml_file_says_so():
 def test_bad_yaml_is_a_schema_error(text: str, pattern: str):
     with pytest.raises(SchemaError, match=pattern):
         Schema.from_yaml(text)
+
+
+def test_nesting_keys_choose_the_parent_with_most_root_rows_and_skip_a_root_of_few_rows():
+    fks = {
+        "order": {"customer": "customer", "product": "product"},
+        "customer": {"rep": "employee", "country": "country"},
+        "employee": {"manager": "employee"},
+    }
+    rows = {"order": 900, "customer": 300, "product": 80, "employee": 8, "country": 30}
+    chosen = nesting_keys(fks, rows, lookups={"country"})
+    assert chosen == {"order": "customer", "customer": None, "employee": None}  # 300 customers > 80 products
+    # nested under its 8 employees, customers would be 8 examples; with fewer customers nesting is kept
+    assert nesting_keys(fks, {**rows, "customer": 20}, lookups={"country"})["customer"] == "rep"
+    assert nesting_keys(fks, {**rows, "customer": 20, "order": 900}, lookups={"country"})["order"] == "product"
+
+
+def test_infer_reads_a_second_parent_key_as_a_reference():
+    frames = {
+        "customer": pd.DataFrame({"id": range(1, 101)}),
+        "product": pd.DataFrame({"id": range(1, 11)}),
+        "order": pd.DataFrame(
+            {
+                "id": range(1, 201),
+                "customer": [i % 100 + 1 for i in range(200)],
+                "product": [i % 10 + 1 for i in range(200)],
+            }
+        ),
+    }
+    schema = Schema.infer(
+        frames,
+        primary_keys={t: "id" for t in frames},
+        foreign_keys={"order": {"product": "product", "customer": "customer"}},
+    )
+    assert schema.parent("order") == Edge("order", "customer", "customer")  # 100 customers, 10 products
+    assert schema.tables["order"].columns["product"] == ForeignKey("product", nest=False)
+    assert "a reference, not nested" in schema.inference["order"]["product"]

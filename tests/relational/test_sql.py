@@ -21,6 +21,7 @@ from relsynth.relational import (
     Text,
 )
 from relsynth.relational.data import SQL_TYPES_FILE
+from relsynth.relational.schema import Edge
 from relsynth.relational.sql import type_spec
 
 ENGINES = ["sqlite", "duckdb"]
@@ -107,23 +108,26 @@ def test_chinook_reflects_to_the_main_jobs_schema_and_data() -> None:
     assert why["track"]["album"] == "a foreign key to album.id in the catalog"
 
 
-def test_chinook_whole_database_names_every_key_it_cannot_take() -> None:
-    with pytest.raises(SchemaError) as err:
-        RelationalData.from_sql(CHINOOK_URL)
-    msg = str(err.value)
-    assert "2 problem(s)" in msg
-    assert "employee.reports_to references its own table" in msg
-    assert "'invoice_line' has 2 parent foreign keys (track -> track, invoice -> invoice)" in msg
-    assert "tables=" in msg and "overrides={'invoice_line': {'invoice': 'categorical'}}" in msg
-    # the ways out it names work: leave the tables out, or read a key as a plain column
-    data = RelationalData.from_sql(
-        CHINOOK_URL,
-        [*MAIN_TABLES, "playlist", "playlist_track", "customer", "employee", "invoice", "invoice_line"],
-        overrides={"employee": {"reports_to": "categorical"}, "invoice_line": {"track": "categorical"}},
+def test_chinook_whole_database_nests_each_table_once_and_reads_the_other_keys_as_references() -> None:
+    data = RelationalData.from_sql(CHINOOK_URL)
+    schema = data.schema
+    # invoice_line -> track (3,503 tracks under 275 artists) nests; -> invoice (under 59 customers) is a reference
+    assert schema.parent("invoice_line") == Edge("invoice_line", "track", "track")
+    assert schema.references("invoice_line") == [Edge("invoice_line", "invoice", "invoice")]
+    assert schema.parent("invoice") == Edge("invoice", "customer", "customer")
+    # 59 customers under 8 employees would be 8 examples to learn from: customer is a root, its key a reference
+    assert schema.parent("customer") is None and schema.references("customer")[0].parent == "employee"
+    assert schema.references("employee") == [Edge("employee", "reports_to", "employee")]
+    assert schema.roots == ["artist", "customer", "employee"]
+    assert "playlist" in schema.lookups  # no keys of its own, referenced beside a nesting key: copied
+    assert "a reference, not nested" in schema.inference["invoice_line"]["invoice"]
+    assert schema.inference["invoice_line"]["track"] == "a foreign key to track.id in the catalog"
+    assert data.n_rows()["invoice_line"] == 2240 and not data.partial
+    # the choice can be overridden: nest the lines under their invoices
+    chosen = RelationalData.from_sql(
+        CHINOOK_URL, overrides={"invoice_line": {"track": {"foreign_key": "track", "nest": False}}}
     )
-    assert data.schema.parent("invoice_line").parent == "invoice"
-    assert data.schema.parent("playlist_track").parent == "track"  # playlist: a lookup, it has no keys of its own
-    assert "playlist" in data.schema.lookups and data.n_rows()["invoice_line"] == 2240
+    assert chosen.schema.parent("invoice_line").parent == "invoice"
 
 
 def test_chinook_build_script_reproduces_the_committed_file(tmp_path: Path) -> None:
@@ -160,12 +164,11 @@ def test_overrides_as_yaml_mapping_or_schema_win_over_reflection(tmp_path: Path)
         RelationalData.from_sql(CHINOOK_URL, MAIN_TABLES, overrides={"track": {"nme": "text"}})
 
 
-def test_without_lookups_a_second_parent_is_reported_with_its_options() -> None:
-    with pytest.raises(SchemaError) as err:
-        RelationalData.from_sql(CHINOOK_URL, MAIN_TABLES, lookups=[])
-    msg = str(err.value)
-    assert "'track' has 3 parent foreign keys (album -> album, mediatype -> media_type, genre -> genre)" in msg
-    assert "name the reference tables among ['genre', 'media_type'] lookups (lookups=[...]" in msg
+def test_without_lookups_the_code_tables_are_referenced_roots() -> None:
+    data = RelationalData.from_sql(CHINOOK_URL, MAIN_TABLES, lookups=[])
+    assert data.schema.parent("track").parent == "album"  # 275 artists; 25 genres and 5 media types are too few
+    assert {e.parent for e in data.schema.references("track")} == {"genre", "media_type"}
+    assert data.schema.roots == ["artist", "genre", "media_type"]
     data = RelationalData.from_sql(CHINOOK_URL, MAIN_TABLES, lookups=["genre", "media_type"])
     assert data.schema.roots == ["artist"]
 
@@ -209,9 +212,10 @@ def test_every_kind_round_trips_with_its_dtype_and_nulls(engine: str, tmp_path: 
     rows = query(target, "SELECT id, name, opened, active, rating FROM shop ORDER BY id")
     assert rows[1][1:] == (None, dt.date(2020, 2, 29) if engine == "duckdb" else "2020-02-29", None, None)
     # without overrides the SQL types give the kinds (a string column's values decide). sale references two
-    # tables without keys of their own: which one is a lookup (copied as it is) is not guessed
-    with pytest.raises(SchemaError, match=r"name the reference tables among \['kind', 'shop'\] lookups"):
-        RelationalData.from_sql(target)
+    # tables without keys of their own: which one is a lookup (copied as it is) is not guessed, so both are
+    # synthesised, sale nested under one and referencing the other
+    guessed = RelationalData.from_sql(target).schema
+    assert guessed.lookups == () and guessed.parent("sale") is not None and len(guessed.references("sale")) == 1
     kinds = RelationalData.from_sql(target, lookups=["kind"]).schema
     assert {c: k.kind.value for c, k in kinds.tables["sale"].columns.items()} == {
         "id": "primary_key",

@@ -172,6 +172,31 @@ def test_rows_without_a_parent_are_reported_not_left_out(tmp_path: Path) -> None
     assert sorted(dropped.read(dropped.partitions(1)[1])["orders"]["id"]) == [2]
 
 
+def test_partitions_keep_references_to_rows_of_other_partitions_and_unknown_ones_are_reported(
+    tmp_path: Path,
+) -> None:
+    """An order's product (a reference: orders nest under customers) may be a product another
+    partition reads; a product that does not exist is reported, as from_sql reports it."""
+    statements = [
+        "CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT)",
+        "CREATE TABLE product (id INTEGER PRIMARY KEY, price REAL)",
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer INTEGER REFERENCES customer(id), "
+        "product INTEGER REFERENCES product(id))",
+        "INSERT INTO customer VALUES " + ", ".join(f"({i}, 'c{i}')" for i in range(1, 61)),
+        "INSERT INTO product VALUES (1, 2.5), (2, 3.5), (3, 1.0)",
+        "INSERT INTO orders VALUES " + ", ".join(f"({i}, {i % 60 + 1}, {i % 3 + 1})" for i in range(1, 121)),
+    ]
+    source = SQLSource(sqlite_db(tmp_path / "refs.sqlite", *statements))
+    assert source.schema.parent("orders").parent == "customer"
+    assert [e.parent for e in source.schema.references("orders")] == ["product"]
+    parts = [source.read(p) for p in source.partitions(20)]
+    assert all(part.partial for part in parts)
+    assert sum(len(part["orders"]) for part in parts) == 120
+    bad = sqlite_db(tmp_path / "bad.sqlite", *statements, "INSERT INTO orders VALUES (999, 1, 7)")
+    with pytest.raises(DataError, match=r"'orders', reference 'product' -> product.id: 1 row\(s\) name no row"):
+        SQLSource(bad)
+
+
 def test_a_null_root_key_is_reported_not_left_out(tmp_path: Path) -> None:
     target = sqlite_db(
         tmp_path / "null_key.sqlite",

@@ -46,11 +46,14 @@ class PrimaryKey(ColumnKind):
     kind: Column = field(default=Column.PRIMARY_KEY, init=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ForeignKey(ColumnKind):
-    """A reference to the primary key of `parent` (a tree parent or a lookup table)."""
+    """A reference to the primary key of `parent`: the table its rows nest under, a lookup table,
+    or (`nest=False`, and for every further key to a synthesised table) a *reference*: the rows
+    are not nested under it, the key is drawn among the synthetic rows of `parent` (see `Schema`)."""
 
     parent: str = ""
+    nest: bool = True
     kind: Column = field(default=Column.FOREIGN_KEY, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -58,9 +61,14 @@ class ForeignKey(ColumnKind):
             raise ValueError(
                 f"ForeignKey needs the referenced table's name: ForeignKey(parent='artist'), got {self.parent!r}"
             )
+        if not isinstance(self.nest, bool):
+            raise ValueError(f"ForeignKey nest must be true or false, got {self.nest!r}")
+
+    def __repr__(self) -> str:
+        return f"ForeignKey(parent={self.parent!r}" + (")" if self.nest else ", nest=False)")
 
     def to_yaml(self) -> dict:
-        return {"foreign_key": self.parent}
+        return {"foreign_key": self.parent} if self.nest else {"foreign_key": self.parent, "nest": False}
 
 
 @dataclass(frozen=True)
@@ -121,9 +129,12 @@ def as_kind(value: ColumnKind | Column | str | dict) -> ColumnKind:
     if isinstance(value, ColumnKind):
         return value
     if isinstance(value, dict):
-        if set(value) != {"foreign_key"}:
-            raise ValueError(f"a mapping column kind must be {{foreign_key: <table>}}, got {value!r}")
-        return ForeignKey(parent=str(value["foreign_key"]))
+        if "foreign_key" not in value or not set(value) <= {"foreign_key", "nest"}:
+            raise ValueError(
+                f"a mapping column kind must be {{foreign_key: <table>}} or {{foreign_key: <table>, nest: false}}, "
+                f"got {value!r}"
+            )
+        return ForeignKey(parent=str(value["foreign_key"]), nest=value.get("nest", True))
     try:
         member = Column(value.value if isinstance(value, Column) else str(value).lower())
     except ValueError:

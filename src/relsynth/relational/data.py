@@ -38,6 +38,7 @@ from relsynth.relational.schema import Schema
 log = logging.getLogger(__name__)
 SCHEMA_FILE = "schema.yaml"
 SQL_TYPES_FILE = "sql_types.json"  # formats' SQL types (from a database), which parquet files cannot hold
+PART_FILE = "part.json"  # written for a part of a database (`partial`): its references may point outside it
 _N_EXAMPLES = 5
 
 
@@ -116,6 +117,7 @@ class RelationalData:
         schema: Schema,
         orphans: str = "error",
         formats: Mapping[str, Mapping[str, dict]] | None = None,
+        partial: bool = False,
     ):
         """`orphans="drop"` is for messy keys: rows whose parent key is null or unknown are
         dropped with their descendants, unknown lookup keys become null; a warning counts them
@@ -123,12 +125,15 @@ class RelationalData:
 
         Columns are held in their kind's canonical dtype; how the source spelled them (booleans
         as "Y"/"N", int64 keys, dates as text, ...) is kept in `self.formats` (table -> column ->
-        format, detected here; `formats` adds to it) and restored by `to_source` and `to_dir`."""
+        format, detected here; `formats` adds to it) and restored by `to_source` and `to_dir`.
+
+        `partial`: the data is a part of a database (`split`, `subset`), so a reference (a foreign
+        key that does not nest its rows, see `Schema.references`) may name a row of another part."""
         if not isinstance(schema, Schema):
             raise TypeError(f"schema must be a Schema, got {type(schema).__name__}")
         if orphans not in ("error", "drop"):
             raise ValueError(f"orphans must be 'error' or 'drop', got {orphans!r}")
-        self.schema, self.orphans = schema, orphans
+        self.schema, self.orphans, self.partial = schema, orphans, bool(partial)
         self.dropped: dict[str, int] = {}
         self.formats: dict[str, dict[str, dict]] = {}
         problems: list[str] = []
@@ -138,7 +143,9 @@ class RelationalData:
         order = [t for t in schema.depth_first() if t in self.data] + [t for t in self.data if t in schema.lookups]
         for name in order:
             self._check_primary_key(name, problems)
-            self._check_foreign_keys(name, problems)
+            self._check_foreign_keys(name, problems, references=False)
+        for name in order:  # after every row dropped as an orphan is gone
+            self._check_foreign_keys(name, problems, references=True)
         if self.dropped:
             warnings.warn(f"orphans dropped or nulled: {self.dropped}", stacklevel=2)
         if problems:
@@ -227,9 +234,13 @@ class RelationalData:
                 f"e.g. {_examples(dup)}"
             )
 
-    def _check_foreign_keys(self, name: str, problems: list[str]) -> None:
+    def _check_foreign_keys(self, name: str, problems: list[str], references: bool) -> None:
+        """The parent and lookup keys of table `name`, or (`references`) its references."""
         df, edge = self.data[name], self.schema.parent(name)
+        referencing = {e.fk for e in self.schema.references(name)}
         for fk, ref in self.schema.tables[name].foreign_keys.items():
+            if (fk in referencing) != references:
+                continue
             ref_pk = self.schema.tables[ref].primary_key
             if fk not in df.columns or ref not in self.data or ref_pk not in self.data[ref].columns:
                 continue  # already reported as a missing table or column
@@ -244,6 +255,8 @@ class RelationalData:
                 )
             nulls = values.isna() & ~unfit
             orphan = values.notna() & ~values.isin(pd.Index(known.dropna()))
+            if references and self.partial:  # a row of another part of the database
+                continue
             is_parent = edge is not None and edge.fk == fk
             if self.orphans == "drop" and (orphan.any() or (is_parent and nulls.any())):
                 df = self._drop_orphans(name, fk, orphan, nulls if is_parent else None)
@@ -330,7 +343,10 @@ class RelationalData:
         for root in self.schema.roots:
             parts.update(self.descendants(root, root_keys.get(root, [])))
         return RelationalData(
-            {t: parts[t].reset_index(drop=True) for t in self.schema.tables}, self.schema, formats=self.formats
+            {t: parts[t].reset_index(drop=True) for t in self.schema.tables},
+            self.schema,
+            formats=self.formats,
+            partial=True,
         )
 
     def split(self, ratio: float = 0.1, seed: int = 0) -> tuple[RelationalData, RelationalData]:
@@ -374,6 +390,8 @@ class RelationalData:
             }
             if any(sql_types.values()):
                 write_text_atomic(tmp / SQL_TYPES_FILE, json.dumps({t: c for t, c in sql_types.items() if c}, indent=1))
+            if self.partial:
+                write_text_atomic(tmp / PART_FILE, json.dumps({"partial": True}))
 
     def _decimal_types(self, table: str) -> dict[str, tuple[int, int]]:
         """Column -> (precision, scale) of the source's parquet decimals."""
@@ -402,7 +420,8 @@ class RelationalData:
             name: read_table(path, name, text_columns=t.text_columns, code_columns=_code_columns(t))
             for name, t in schema.tables.items()
         }
-        out = cls(data, schema, orphans=orphans)
+        partial = (path / PART_FILE).is_file() and read_json(path / PART_FILE, "part file").get("partial") is True
+        out = cls(data, schema, orphans=orphans, partial=partial)
         if (path / SQL_TYPES_FILE).is_file():  # written by to_dir for data read from a database
             out._add_sql_types(read_json(path / SQL_TYPES_FILE, "SQL types file"))
         return out

@@ -1,9 +1,12 @@
 """Schema and Table: the tables of a database, their columns' kinds, and the key forest.
 
-Foreign keys must form a forest. Each table has at most one *parent* foreign key (to a
-table that is synthesised), which nests its rows under the parent's rows; the tables
-without one are the roots. Further foreign keys may only point to *lookup* tables, small
-tables copied as they are, whose keys are modelled as categories.
+The nesting keys form a forest. Each table nests under at most one *parent*: its first foreign
+key to another synthesised table (unless marked `nest=False`); the tables without one are the
+roots. Its other foreign keys to synthesised tables, including one to its own table, are
+*references*: generated rows get a key drawn among the synthetic rows of the referenced table,
+each referenced about as often as in the data (`references`). Foreign keys to *lookup* tables,
+small tables copied as they are, are modelled as categories. Parent and reference keys may not
+form a cycle between tables.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import yaml
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, as_kind
 from relsynth.relational.errors import SchemaError
 from relsynth.relational.files import write_text_atomic
+from relsynth.relational.nesting import key_kind, nesting_keys
 
 log = logging.getLogger(__name__)
 
@@ -162,41 +166,93 @@ class Schema:
             if table.foreign_keys:
                 raise SchemaError(f"lookup table {name!r} may not have foreign keys, has {table.foreign_keys}")
         for name, table in self.tables.items():
-            parents = []
             for fk, ref in table.foreign_keys.items():
                 if ref not in self.tables:
                     raise SchemaError(f"{name}.{fk} references table {ref!r}, which is not in the schema")
-                if ref == name:
-                    raise SchemaError(f"{name}.{fk} references its own table; self-references are not supported")
                 if self.tables[ref].primary_key is None:
                     raise SchemaError(f"{name}.{fk} references {ref!r}, which has no primary key")
-                if ref not in self.lookups:
-                    parents.append(f"{fk}->{ref}")
-            if len(parents) > 1:
-                raise SchemaError(
-                    f"table {name!r} has {len(parents)} parent foreign keys ({', '.join(parents)}); a table may "
-                    "nest under one parent only: declare the others' tables as lookups or drop those keys"
+            nested = [fk for fk, kind in self._synth_fks(name) if kind.nest and kind.parent != name]
+            if len(nested) > 1:
+                log.info(
+                    "table %r nests under %s (its first foreign key to a synthesised table); %s: references, drawn "
+                    "among the synthetic rows (mark a key nest: false to choose another)",
+                    name,
+                    table.foreign_keys[nested[0]],
+                    ", ".join(f"{fk} -> {table.foreign_keys[fk]}" for fk in nested[1:]),
                 )
         self._check_acyclic()
 
+    def _synth_fks(self, table: str) -> list[tuple[str, ForeignKey]]:
+        """`table`'s foreign keys to synthesised tables (not lookups), in column order."""
+        return [
+            (col, kind)
+            for col, kind in self.tables[table].columns.items()
+            if isinstance(kind, ForeignKey) and kind.parent not in self.lookups
+        ]
+
     def _check_acyclic(self) -> None:
-        for start in self.tables:
-            seen, node = [start], self.parent(start)
-            while node is not None:
-                if node.parent in seen:
-                    cycle = " -> ".join([*seen[seen.index(node.parent) :], node.parent])
-                    raise SchemaError(f"foreign keys form a cycle: {cycle}")
-                seen.append(node.parent)
-                node = self.parent(node.parent)
+        """Parent and reference keys, self-references aside, never lead back to their table: the
+        tables can be generated and written parents and referenced tables first."""
+        done: set[str] = set()
+        path: list[str] = []
+
+        def visit(t: str) -> None:
+            if t in path:
+                cycle = " -> ".join([*path[path.index(t) :], t])
+                raise SchemaError(
+                    f"foreign keys form a cycle: {cycle}; leave one of its keys out (or read it as a plain column)"
+                )
+            if t in done:
+                return
+            path.append(t)
+            for _, kind in self._synth_fks(t):
+                if kind.parent != t:
+                    visit(kind.parent)
+            path.pop()
+            done.add(t)
+
+        for start in self.synth_tables:
+            visit(start)
+
+    def referenced_first(self) -> list[str]:
+        """Every table, each after the tables it references or nests under (lookups first): the
+        order to create and fill them in a database."""
+        order: list[str] = list(self.lookups)
+
+        def visit(t: str) -> None:
+            if t in order:
+                return
+            for _, kind in self._synth_fks(t):
+                if kind.parent != t:
+                    visit(kind.parent)
+            order.append(t)
+
+        for t in self.depth_first():
+            visit(t)
+        return order
 
     def parent(self, table: str) -> Edge | None:
-        """The parent edge of `table`, or None for a root or a lookup."""
+        """The parent edge of `table`: its first foreign key to another synthesised table that is not
+        marked `nest=False`; None for a root or a lookup."""
         if table in self.lookups:
             return None
-        for fk, ref in self.tables[table].foreign_keys.items():
-            if ref not in self.lookups:
-                return Edge(child=table, fk=fk, parent=ref)
+        for fk, kind in self._synth_fks(table):
+            if kind.nest and kind.parent != table:
+                return Edge(child=table, fk=fk, parent=kind.parent)
         return None
+
+    def references(self, table: str) -> list[Edge]:
+        """`table`'s foreign keys to synthesised tables that do not nest it (a second parent, a key
+        marked `nest=False`, a reference to its own table): each synthetic row's key is drawn among
+        the synthetic rows of the referenced table, as many rows referenced as often as in the data."""
+        if table in self.lookups:
+            return []
+        edge = self.parent(table)
+        return [
+            Edge(child=table, fk=fk, parent=kind.parent)
+            for fk, kind in self._synth_fks(table)
+            if edge is None or fk != edge.fk
+        ]
 
     def children(self, table: str) -> list[str]:
         """Tables nested directly under `table`, in schema order."""
@@ -299,6 +355,7 @@ class Schema:
             if unknown:
                 raise SchemaError(f"{what} names table(s) {unknown} that are not in the data ({list(data)})")
         tables, report = {}, {}
+        nests = nesting_keys(foreign_keys, {n: len(df) for n, df in data.items()}, set(lookups))
         for name, df in data.items():
             pk, fks = primary_keys.get(name), dict(foreign_keys.get(name, {}))
             missing = [c for c in [pk, *fks, *overrides.get(name, {})] if c is not None and c not in df.columns]
@@ -310,7 +367,9 @@ class Schema:
                 if col == pk:
                     cols[col], why[col] = Column.PRIMARY_KEY, "given in primary_keys"
                 elif col in fks:
-                    cols[col], why[col] = ForeignKey(parent=fks[col]), f"given in foreign_keys (-> {fks[col]})"
+                    cols[col], why[col] = key_kind(
+                        col, fks[col], nests.get(name), lookups, f"given in foreign_keys (-> {fks[col]})"
+                    )
                 elif col in overrides.get(name, {}):
                     cols[col], why[col] = overrides[name][col], "given in overrides"
                 else:

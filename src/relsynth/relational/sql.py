@@ -44,6 +44,7 @@ from relsynth.relational._coerce import SQL_FORMAT, as_strings
 from relsynth.relational._infer import string_kind_and_reason
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, PrimaryKey, as_kind
 from relsynth.relational.errors import DataError, SchemaError
+from relsynth.relational.nesting import key_kind, nesting_keys
 from relsynth.relational.schema import Schema, Table, read_yaml
 
 log = logging.getLogger(__name__)
@@ -372,7 +373,11 @@ LEAVE_OUT = "leave the table out (tables=[...] without it)"
 
 
 def _plan(
-    reflected: Mapping[str, _Reflected], given: Kinds, lookups: Sequence[str] | None, schema_name: str | None
+    reflected: Mapping[str, _Reflected],
+    given: Kinds,
+    lookups: Sequence[str] | None,
+    schema_name: str | None,
+    rows: Mapping[str, int],
 ) -> _Plan:
     """Every column's kind (or None for strings) and the lookups; one `SchemaError` lists every problem."""
     problems = _override_problems(reflected, given)
@@ -381,12 +386,13 @@ def _plan(
         t: _foreign_keys(t, r, given.get(t, {}), reflected, pks, schema_name, problems) for t, r in reflected.items()
     }
     chosen, why_lookup = _lookups(fks, lookups, list(reflected), problems)
-    for t in reflected:
-        if t not in chosen:
-            _one_parent(t, fks, chosen, problems)
+    unnested = {t: {c for c, k in given.get(t, {}).items() if isinstance(k, ForeignKey) and not k.nest} for t in fks}
+    nests = nesting_keys(
+        {t: {c: r for c, r in cols.items() if c not in unnested[t]} for t, cols in fks.items()}, rows, set(chosen)
+    )
     kinds, why, specs = {}, {}, {}
     for t, r in reflected.items():
-        kinds[t], why[t], specs[t] = _column_kinds(t, r, given.get(t, {}), pks, fks[t], chosen, problems)
+        kinds[t], why[t], specs[t] = _column_kinds(t, r, given.get(t, {}), pks, fks[t], chosen, nests.get(t), problems)
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
         raise SchemaError(f"{len(problems)} problem(s) reading the database's tables as a relsynth schema:\n{lines}")
@@ -437,8 +443,6 @@ def _foreign_keys(
             )
         elif fk.table not in reflected:
             problem = f"{what} references {fk.table!r}, which is not read: add it to tables="
-        elif fk.table == t:
-            problem = f"{what} references its own table ({t}); self-references are not supported"
         elif fk.ref_columns != (pks[fk.table],):
             ref = ", ".join(fk.ref_columns)
             problem = f"{what} references {fk.table}.{ref}, not its primary key ({pks[fk.table]})"
@@ -451,25 +455,6 @@ def _foreign_keys(
     return fks
 
 
-def _one_parent(t: str, fks: Mapping[str, Mapping[str, str]], lookups: list[str], problems: list[str]) -> None:
-    """A problem, with the ways out, when table `t` has more than one parent foreign key."""
-    parents = [f"{c} -> {ref}" for c, ref in fks[t].items() if ref not in lookups and ref != t]
-    if len(parents) < 2:
-        return
-    free = sorted({ref for ref in fks[t].values() if ref not in lookups and not fks.get(ref)})
-    as_lookup = (
-        f", name the reference tables among {free} lookups (lookups=[...]; a lookup is copied as it is, so never "
-        "a table of people or other private records)"
-        if free
-        else ""
-    )
-    plain = f"overrides={{{t!r}: {{{parents[-1].split(' -> ')[0]!r}: 'categorical'}}}}"
-    problems.append(
-        f"table {t!r} has {len(parents)} parent foreign keys ({', '.join(parents)}); a table nests under one parent "
-        f"only: {LEAVE_OUT}{as_lookup}, or read one key as a plain column ({plain})"
-    )
-
-
 def _column_kinds(
     t: str,
     r: _Reflected,
@@ -477,6 +462,7 @@ def _column_kinds(
     pks: Mapping[str, str | None],
     fks: Mapping[str, str],
     lookups: list[str],
+    nest: str | None,
     problems: list[str],
 ) -> tuple[dict[str, ColumnKind | None], dict[str, str], dict[str, dict]]:
     """(kinds, why, SQL type specs) of table `t`'s columns: overrides, then keys, then SQL types."""
@@ -492,11 +478,11 @@ def _column_kinds(
         elif col == pks[t]:
             kinds[col], why[col] = PrimaryKey(), "the primary key in the catalog"
         elif col in fks:
-            ref = fks[col]
-            kinds[col] = ForeignKey(parent=ref)
-            why[col] = f"a foreign key to {ref}.{pks[ref]} in the catalog" + (
-                f" ({ref} is a lookup)" if ref in lookups else ""
+            kinds[col], why[col] = key_kind(
+                col, fks[col], nest, lookups, f"a foreign key to {fks[col]}.{pks[fks[col]]} in the catalog"
             )
+            if fks[col] in lookups:
+                why[col] += f" ({fks[col]} is a lookup)"
         elif spec is None or spec["type"] == "uuid":  # random identifiers: nothing to learn outside a key
             problems.append(
                 f"{t}.{col} has SQL type {typ!r}, which relsynth has no kind for: {LEAVE_OUT}, or give its kind in "
@@ -727,10 +713,17 @@ def reflect(
     lookups = ((lookups,) if isinstance(lookups, str) else tuple(lookups)) if lookups is not None else yaml_lookups
     names = _table_names(conn, tables, schema_name)
     reflected = {n: _reflect(conn, n, schema_name) for n in names}
-    plan = _plan(reflected, given, lookups, schema_name)
+    plan = _plan(reflected, given, lookups, schema_name, {n: _row_count(conn, n, schema_name) for n in names})
     dialect = conn.dialect.name
     tables_sa = {n: _sa_table(r, schema_name, _raw_columns(dialect, r, given.get(n, {}))) for n, r in reflected.items()}
     return Catalog(names, reflected, plan, tables_sa)
+
+
+def _row_count(conn: sa.Connection, name: str, schema_name: str | None) -> int:
+    """Rows of table `name` (which tables to nest under which: `nesting_keys`)."""
+    return int(
+        conn.execute(sa.select(sa.func.count()).select_from(sa.table(_quoted(name), schema=schema_name))).scalar_one()
+    )
 
 
 def check_chunk_size(chunk_size: object) -> None:
@@ -791,15 +784,21 @@ def _target_tables(
 ) -> tuple[sa.MetaData, list[sa.Table]]:
     """The tables to create, parents first, with their keys and the columns' SQL types."""
     metadata = sa.MetaData(schema=schema_name)
-    order = list(schema.lookups) + schema.depth_first()
+    order = schema.referenced_first()
     made: dict[str, sa.Table] = {}
     for name in order:
         table, df, fmts = schema.tables[name], frames[name], formats.get(name, {})
-        cols = []
+        cols, own = [], []  # own: keys to the table's own rows, constrained once the table exists
         for col, kind in table.columns.items():
             spec = fmts.get(col, {}).get(SQL_FORMAT)
             nullable = not spec or spec.get("nullable", True)
-            if isinstance(kind, ForeignKey):
+            if isinstance(kind, ForeignKey) and kind.parent == name:
+                pk = table.primary_key
+                pk_spec = fmts.get(pk, {}).get(SQL_FORMAT)
+                typ = sql_type(spec or pk_spec) if spec or pk_spec else _default_type(Column.PRIMARY_KEY, df[pk])
+                cols.append(sa.Column(_quoted(col), typ, nullable=nullable))
+                own.append(col)
+            elif isinstance(kind, ForeignKey):
                 parent = made[kind.parent].c[schema.tables[kind.parent].primary_key]
                 typ = sql_type(spec) if spec else parent.type
                 cols.append(sa.Column(_quoted(col), typ, sa.ForeignKey(parent), nullable=nullable))
@@ -810,6 +809,10 @@ def _target_tables(
                 typ = sql_type(spec) if spec else _default_type(kind.kind, df[col])
                 cols.append(sa.Column(_quoted(col), typ, nullable=nullable))
         made[name] = sa.Table(_quoted(name), metadata, *cols)
+        for col in own:
+            made[name].append_constraint(
+                sa.ForeignKeyConstraint([made[name].c[col]], [made[name].c[table.primary_key]])
+            )
     return metadata, [made[n] for n in order]
 
 

@@ -158,7 +158,10 @@ class SQLSource:
 
     def _data(self, frames: dict[str, pd.DataFrame]) -> RelationalData:
         tables = {**frames, **{n: df.copy() for n, df in self.lookups.items()}}
-        data = RelationalData({t: tables[t] for t in self.schema.tables}, self.schema, orphans=self.orphans)
+        # a part of the database: a reference may name a row of another part (`_check_orphans` read them all)
+        data = RelationalData(
+            {t: tables[t] for t in self.schema.tables}, self.schema, orphans=self.orphans, partial=True
+        )
         data._add_sql_types(self.catalog.plan.specs)
         return data
 
@@ -228,18 +231,26 @@ def _check_orphans(conn: sa.Connection, catalog: Catalog, schema: Schema) -> Non
     problems = []
     for name in schema.synth_tables:
         edge = schema.parent(name)
-        if edge is None:
-            continue
-        child, parent = catalog.tables[name], catalog.tables[edge.parent]
-        fk, pk = child.c[edge.fk], parent.c[catalog.primary_key(edge.parent)]
-        has_parent = sa.exists().where(pk == fk)
-        query = sa.select(sa.func.count()).select_from(child).where(sa.or_(fk.is_(None), ~has_parent))
-        n = conn.execute(query).scalar_one()
-        if n:
-            problems.append(
-                f"table {name!r}, foreign key {edge.fk!r} -> {edge.parent}.{pk.name}: {n} row(s) with a null or "
-                f"unknown parent key, which no partition nor sample would read; drop those rows (orphans='drop')"
+        for e in [edge] if edge is not None else []:
+            child, parent = catalog.tables[name], catalog.tables[e.parent]
+            fk, pk = child.c[e.fk], parent.c[catalog.primary_key(e.parent)]
+            query = (
+                sa.select(sa.func.count()).select_from(child).where(sa.or_(fk.is_(None), ~sa.exists().where(pk == fk)))
             )
+            if n := conn.execute(query).scalar_one():
+                problems.append(
+                    f"table {name!r}, foreign key {e.fk!r} -> {e.parent}.{pk.name}: {n} row(s) with a null or "
+                    f"unknown parent key, which no partition nor sample would read; drop those rows (orphans='drop')"
+                )
+        for e in schema.references(name):  # a null reference is a value; an unknown one is an error
+            child, parent = catalog.tables[name], catalog.tables[e.parent]
+            fk, pk = child.c[e.fk], parent.c[catalog.primary_key(e.parent)]
+            query = sa.select(sa.func.count()).select_from(child).where(fk.is_not(None), ~sa.exists().where(pk == fk))
+            if n := conn.execute(query).scalar_one():
+                problems.append(
+                    f"table {name!r}, reference {e.fk!r} -> {e.parent}.{pk.name}: {n} row(s) name no row of "
+                    f"{e.parent!r}; fix or null them in the database"
+                )
     if problems:
         raise DataError(problems)
 

@@ -104,6 +104,7 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
     if budget.preproc_share == 0:
         raise ValueError("DpBudget(preproc_share=0) declares the preprocessor public: fit it without dp")
     pre._check_data(data)
+    _check_no_references(pre.schema)
     budget.check_entities(sum(len(data[r]) for r in pre.schema.roots))
     public = _check_public(pre, public or {})
     _check_children(data, pre.schema, budget.max_children)
@@ -190,6 +191,17 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
 
 
 # ---- the data seen by the mechanisms ---------------------------------------------------------
+def _check_no_references(schema: Schema) -> None:
+    """How often each row is referenced is read from references of many entities at once: no
+    mechanism here bounds one entity's share of it, so references are refused under DP."""
+    refs = [f"{e.child}.{e.fk} -> {e.parent}" for t in schema.synth_tables for e in schema.references(t)]
+    if refs:
+        raise ValueError(
+            f"references (foreign keys that do not nest their rows: {', '.join(refs)}) are not supported under DP: "
+            "leave those keys out of the schema, or train without dp"
+        )
+
+
 def _check_children(data: RelationalData, schema: Schema, max_children: int) -> None:
 
     for t in schema.synth_tables:
@@ -250,7 +262,7 @@ def truncate_children(data: RelationalData, max_children: int) -> RelationalData
             parent_keys = tables[edge.parent][schema.tables[edge.parent].primary_key]
             df = tables[t][tables[t][edge.fk].isin(parent_keys)]
             tables[t] = df[df.groupby(edge.fk).cumcount() < max_children]
-    return RelationalData(tables, schema, formats=data.formats)
+    return RelationalData(tables, schema, formats=data.formats, partial=True)  # references to dropped rows
 
 
 def _one_row_per_entity(data: RelationalData, schema: Schema, rng: np.random.Generator) -> dict[str, pd.DataFrame]:

@@ -450,4 +450,4 @@ def _with_texts(data: RelationalData, preproc, df: pd.DataFrame) -> RelationalDa
     schema = Schema(tables=tables, lookups=data.schema.lookups)
     frames = dict(data.data)
     frames[table] = df[order].reset_index(drop=True)
-    return RelationalData(frames, schema, formats=data.formats)  # the source's spellings survive
+    return RelationalData(frames, schema, formats=data.formats, partial=data.partial)  # the source's spellings survive

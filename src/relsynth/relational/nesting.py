@@ -1,0 +1,63 @@
+"""Which foreign key each table nests under, when the schema is inferred from data.
+
+A table nests under one parent (`Schema.parent`); its other keys to synthesised tables are
+references (`Schema.references`). Nesting is what the model learns best: a parent row with its
+children is one training example. But one example per root row also means a table nested under a
+root of a few rows leaves the model a few examples only (customers under their 8 sales
+representatives, TPC-H's 1,500 customers under 25 nations). So a table nests under the candidate
+whose tree's root has the most rows, unless that root has fewer than `MIN_ROOT_ROWS` rows while
+the table has `FANOUT` times as many: then the table is a root itself and every such key is a
+reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from relsynth.relational.columns import ForeignKey
+
+MIN_ROOT_ROWS, FANOUT = 50, 4
+
+
+def nesting_keys(
+    fks: Mapping[str, Mapping[str, str]], rows: Mapping[str, int], lookups: set[str] | frozenset[str]
+) -> dict[str, str | None]:
+    """table -> the foreign-key column it nests under (None: a root), for the tables of `fks`
+    (table -> {FK column: referenced table}) that are not lookups; `rows`: each table's row count.
+    Ties go to the first key; a key that would close a cycle is never chosen."""
+    chosen: dict[str, str | None] = {}
+    visiting: set[str] = set()
+
+    def root_rows(table: str) -> int:
+        while (fk := decide(table)) is not None:
+            table = fks[table][fk]
+        return rows.get(table, 0)
+
+    def decide(table: str) -> str | None:
+        if table in chosen:
+            return chosen[table]
+        visiting.add(table)
+        best, best_rows = None, -1
+        for col, ref in fks.get(table, {}).items():
+            if ref == table or ref in lookups or ref in visiting or ref not in rows:
+                continue
+            n = root_rows(ref)
+            too_few = n < MIN_ROOT_ROWS and rows.get(table, 0) > FANOUT * max(n, 1)
+            if n > best_rows and not too_few:
+                best, best_rows = col, n
+        visiting.discard(table)
+        chosen[table] = best
+        return best
+
+    return {table: decide(table) for table in fks if table not in lookups}
+
+
+def key_kind(col: str, ref: str, nest: str | None, lookups: Iterable[str], given: str) -> tuple[ForeignKey, str]:
+    """The kind of the foreign key `col` (-> `ref`) and why (`given`: where the key came from),
+    given the key its table nests under (`nesting_keys`)."""
+    if ref in lookups or col == nest:
+        return ForeignKey(parent=ref), given
+    return ForeignKey(parent=ref, nest=False), (
+        f"{given}: a reference, not nested (a table nests under the key whose tree's root has the "
+        "most rows, see relational/nesting.py; the others are drawn among the synthetic rows)"
+    )

@@ -1,0 +1,139 @@
+"""References: foreign keys that do not nest their rows (a second parent, a key to its own table)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from relsynth.relational import (
+    DataError,
+    ForeignKey,
+    Integer,
+    Numeric,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    Table,
+)
+from relsynth.synth import DpBudget, TabularPreproc
+from relsynth.synth.tabular._references import deal, draw_references
+
+
+def store(seed: int = 0, n_customers: int = 300, n_products: int = 80) -> RelationalData:
+    """customer -> order (nested), order -> product (a reference: a few products sold often, half
+    never, 10 % of orders without one), employee -> employee (a manager, the first has none)."""
+    rng = np.random.default_rng(seed)
+    popularity = np.where(rng.random(n_products) < 0.5, 0.0, rng.pareto(1.2, n_products) + 0.1)
+    n_orders = rng.poisson(3, n_customers)
+    customer = np.repeat(np.arange(1, n_customers + 1), n_orders)
+    product = pd.array(rng.choice(np.arange(1, n_products + 1), len(customer), p=popularity / popularity.sum()))
+    product[rng.random(len(customer)) < 0.1] = pd.NA
+    managers = pd.array([pd.NA] + [int(rng.integers(1, i + 1)) for i in range(1, 40)], dtype="Int64")
+    tables = {
+        "customer": pd.DataFrame({"id": np.arange(1, n_customers + 1), "age": rng.integers(18, 90, n_customers)}),
+        "order": pd.DataFrame(
+            {
+                "id": np.arange(1, len(customer) + 1),
+                "customer": customer,
+                "product": product,
+                "amount": rng.gamma(2, 20, len(customer)).round(2),
+            }
+        ),
+        "product": pd.DataFrame({"id": np.arange(1, n_products + 1), "price": rng.gamma(2, 5, n_products).round(2)}),
+        "employee": pd.DataFrame({"id": np.arange(1, 41), "manager": managers, "grade": rng.integers(1, 5, 40)}),
+    }
+    schema = Schema(
+        customer=Table(id=PrimaryKey(), age=Integer()),
+        order=Table(id=PrimaryKey(), customer=ForeignKey("customer"), product=ForeignKey("product"), amount=Numeric()),
+        product=Table(id=PrimaryKey(), price=Numeric()),
+        employee=Table(id=PrimaryKey(), manager=ForeignKey("employee"), grade=Integer()),
+    )
+    return RelationalData(tables, schema)
+
+
+def degrees(data: RelationalData, table: str, fk: str, parent: str) -> np.ndarray:
+    keys = data[parent][data.schema.tables[parent].primary_key]
+    return data[table][fk].dropna().value_counts().reindex(pd.Index(keys), fill_value=0).to_numpy()
+
+
+def test_generated_references_name_generated_rows_as_often_as_the_data_does():
+    data = store()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    synth = pre.inverse_transform(pre.transform(data), seed=1)  # the rows as encoded; the references drawn
+    products = synth["product"]["id"]
+    ref = synth["order"]["product"]
+    assert ref.dropna().isin(products).all()
+    assert abs(ref.isna().mean() - data["order"]["product"].isna().mean()) < 0.04
+    real, made = degrees(data, "order", "product", "product"), degrees(synth, "order", "product", "product")
+    assert abs((made == 0).mean() - (real == 0).mean()) < 0.12  # about half the products never sold
+    top = max(1, len(real) // 10)  # the best sellers' share of the sales, heavy-tailed in both
+    share = lambda d: np.sort(d)[::-1][:top].sum() / d.sum()  # noqa: E731
+    assert abs(share(made) - share(real)) < 0.15
+    # a uniform draw would sell almost every product: the test can tell
+    uniform = np.bincount(np.random.default_rng(0).integers(0, len(real), int(ref.notna().sum())), minlength=len(real))
+    assert abs((uniform == 0).mean() - (real == 0).mean()) > 0.3
+
+
+def test_a_reference_to_its_own_table_names_an_earlier_row_so_there_is_no_cycle():
+    data = store()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    for seed in range(5):
+        employees = pre.inverse_transform(pre.transform(data), seed=seed)["employee"]
+        position = pd.Series(np.arange(len(employees)), index=employees["id"].to_numpy())
+        named = employees["manager"].map(position).fillna(-1).to_numpy()
+        assert named[0] == -1 and (named < np.arange(len(named))).all()
+        assert employees["manager"].notna().mean() > 0.8
+
+
+def test_deal_gives_every_row_its_share_and_never_more_rows_than_asked():
+    rng = np.random.default_rng(0)
+    targets = deal(4000, np.array([0.0, 1.0, 3.0, 0.0]), rng)
+    counts = np.bincount(targets, minlength=4)
+    assert len(targets) == 4000 and counts[0] == counts[3] == 0
+    assert abs(counts[2] / counts[1] - 3) < 0.05
+    assert len(deal(5, np.zeros(3), rng)) == 5  # no weights: even
+    out = draw_references(50, pd.Series([], dtype="Int64"), 0.0, np.array([1.0]), rng)
+    assert out.isna().all()  # nothing to name: null, not an error
+
+
+def test_parts_of_a_database_keep_references_to_the_other_part(tmp_path: Path):
+    data = store()
+    train, test = data.split(0.2, seed=0)
+    assert train.partial and test.partial and not data.partial
+    outside = ~train["order"]["product"].dropna().isin(train["product"]["id"])
+    assert outside.any()  # orders of train customers name products of the test part
+    train.to_dir(tmp_path / "train")
+    back = RelationalData.from_dir(tmp_path / "train")
+    assert back.partial
+    pd.testing.assert_frame_equal(back["order"], train["order"])
+
+
+def test_a_reference_to_a_missing_row_is_an_error_or_nulled_with_orphans_drop():
+    data = store()
+    tables = {t: data[t].copy() for t in data}
+    tables["order"].loc[0, "product"] = 999
+    with pytest.raises(DataError, match=r"foreign key 'product' -> product\.id: 1 orphan value"):
+        RelationalData(tables, data.schema)
+    with pytest.warns(UserWarning, match="orphans dropped or nulled"):
+        dropped = RelationalData(tables, data.schema, orphans="drop")
+    assert pd.isna(dropped["order"]["product"].iloc[0]) and len(dropped["order"]) == len(data["order"])
+
+
+def test_references_are_refused_under_dp_naming_them():
+    data = store()
+    with pytest.raises(ValueError, match=r"order\.product -> product.*not supported under DP"):
+        TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(eps=3.0, delta=1e-5))
+
+
+def test_a_generated_database_with_references_is_written_referenced_tables_first(tmp_path: Path):
+    data = store()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    assert synth.schema.referenced_first().index("product") < synth.schema.referenced_first().index("order")
+    url = f"sqlite:///{tmp_path / 'out.sqlite'}"
+    synth.to_sql(url)
+    back = RelationalData.from_sql(url, overrides=synth.schema)  # orphans would be an error here
+    assert back.n_rows() == synth.n_rows()
