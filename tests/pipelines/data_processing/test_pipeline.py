@@ -76,6 +76,17 @@ def test_a_root_of_few_rows_with_many_descendants_each_is_flagged_as_a_possible_
         validate_database(RelationalData({"nation": nations, "customer": customers}, schema))
     assert "root table 'nation' has 5 rows, each with 80 rows of ['customer']" in caplog.text
     caplog.clear()
+    referenced = Schema(
+        nation=schema.tables["nation"],
+        customer=Table(id=PrimaryKey(), nation=ForeignKey(parent="nation", nest=False), x=Numeric()),
+    )
+    with caplog.at_level(logging.WARNING):  # customers a root referencing the nations: the same warning
+        validate_database(RelationalData({"nation": nations, "customer": customers}, referenced))
+    assert (
+        "root table 'nation' has 5 rows, each with 80 rows of ['customer'] on average (nested under it or"
+        in caplog.text
+    )
+    caplog.clear()
     with_text = Schema(nation=Table(id=PrimaryKey(), name=Text()), customer=schema.tables["customer"])
     strict = RelationalData({"nation": nations, "customer": customers}, with_text)
     strict._add_sql_types({"nation": {"name": {"type": "VARCHAR", "nullable": False}}})

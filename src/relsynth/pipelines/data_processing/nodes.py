@@ -39,21 +39,22 @@ FEW_ENTITIES, LARGE_ENTITY = 100, 50  # a root with fewer rows, each holding mor
 
 
 def _warn_of_few_large_entities(database: RelationalData) -> None:
-    """A root table of a few rows with many descendants each is most often a lookup read as a root
-    (TPC-H's 25 nations above customers, orders and line items when `lookups` is not given)."""
+    """A root table of a few rows with many rows under it or referencing it is most often a lookup
+    read as a root (TPC-H's 25 nations above, or referenced by, customers when `lookups` is not given)."""
     schema = database.schema
     for root in schema.roots:
         below = schema.depth_first(root)[1:]
-        rows, n = sum(len(database[t]) for t in below), len(database[root])
+        below += [e.child for t in schema.synth_tables for e in schema.references(t) if e.parent == root]
+        rows, n = sum(len(database[t]) for t in dict.fromkeys(below)), len(database[root])
         if 0 < n < FEW_ENTITIES and rows / n > LARGE_ENTITY:
             log.warning(
-                "root table %r has %d rows, each with %.0f rows of %s on average: the model learns from that many "
-                "examples only. If %r is a lookup (countries, categories: copied as it is), name it in the schema's "
-                "lookups (or load_args.lookups of an SQL source)",
+                "root table %r has %d rows, each with %.0f rows of %s on average (nested under it or referencing "
+                "it): the model learns from that many examples only. If %r is a lookup (countries, categories: "
+                "copied as it is), name it in the schema's lookups (or load_args.lookups of an SQL source)",
                 root,
                 n,
                 rows / n,
-                below,
+                list(dict.fromkeys(below)),
                 root,
             )
 
