@@ -368,7 +368,7 @@ def test_bad_yaml_is_a_schema_error(text: str, pattern: str):
         Schema.from_yaml(text)
 
 
-def test_nesting_keys_choose_the_parent_with_most_root_rows_and_skip_a_root_of_few_rows():
+def test_nesting_keys_choose_the_first_key_whose_root_is_large_enough():
     fks = {
         "order": {"customer": "customer", "product": "product"},
         "customer": {"rep": "employee", "country": "country"},
@@ -376,10 +376,12 @@ def test_nesting_keys_choose_the_parent_with_most_root_rows_and_skip_a_root_of_f
     }
     rows = {"order": 900, "customer": 300, "product": 80, "employee": 8, "country": 30}
     chosen = nesting_keys(fks, rows, lookups={"country"})
-    assert chosen == {"order": "customer", "customer": None, "employee": None}  # 300 customers > 80 products
-    # nested under its 8 employees, customers would be 8 examples; with fewer customers nesting is kept
+    assert chosen == {"order": "customer", "customer": None, "employee": None}  # 300 customers under 8 employees: no
+    # with fewer customers nesting them is kept (a quarter of theirs at least); then orders under 8 employees' trees
+    # are too few again, and the next key nests
     assert nesting_keys(fks, {**rows, "customer": 20}, lookups={"country"})["customer"] == "rep"
-    assert nesting_keys(fks, {**rows, "customer": 20, "order": 900}, lookups={"country"})["order"] == "product"
+    assert nesting_keys(fks, {**rows, "customer": 20}, lookups={"country"})["order"] == "product"
+    assert nesting_keys(fks, {**rows, "product": 5000}, lookups={"country"})["order"] == "customer"  # first, not most
 
 
 def test_infer_reads_a_second_parent_key_as_a_reference():
@@ -399,6 +401,6 @@ def test_infer_reads_a_second_parent_key_as_a_reference():
         primary_keys={t: "id" for t in frames},
         foreign_keys={"order": {"product": "product", "customer": "customer"}},
     )
-    assert schema.parent("order") == Edge("order", "customer", "customer")  # 100 customers, 10 products
+    assert schema.parent("order") == Edge("order", "customer", "customer")  # 10 products: too few for 200 orders
     assert schema.tables["order"].columns["product"] == ForeignKey("product", nest=False)
     assert "a reference, not nested" in schema.inference["order"]["product"]

@@ -111,9 +111,11 @@ def test_chinook_reflects_to_the_main_jobs_schema_and_data() -> None:
 def test_chinook_whole_database_nests_each_table_once_and_reads_the_other_keys_as_references() -> None:
     data = RelationalData.from_sql(CHINOOK_URL)
     schema = data.schema
-    # invoice_line -> track (3,503 tracks under 275 artists) nests; -> invoice (under 59 customers) is a reference
+    # invoice_line -> track (its first key; 275 artists above) nests; -> invoice is a reference
     assert schema.parent("invoice_line") == Edge("invoice_line", "track", "track")
     assert schema.references("invoice_line") == [Edge("invoice_line", "invoice", "invoice")]
+    # playlist_track -> playlist would be 18 examples for 8,715 rows: it nests under track
+    assert schema.parent("playlist_track").parent == "track"
     assert schema.parent("invoice") == Edge("invoice", "customer", "customer")
     # 59 customers under 8 employees would be 8 examples to learn from: customer is a root, its key a reference
     assert schema.parent("customer") is None and schema.references("customer")[0].parent == "employee"

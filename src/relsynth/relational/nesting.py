@@ -4,10 +4,11 @@ A table nests under one parent (`Schema.parent`); its other keys to synthesised 
 references (`Schema.references`). Nesting is what the model learns best: a parent row with its
 children is one training example. But one example per root row also means a table nested under a
 root of a few rows leaves the model a few examples only (customers under their 8 sales
-representatives, TPC-H's 1,500 customers under 25 nations). So a table nests under the candidate
-whose tree's root has the most rows, unless that root has fewer than `MIN_ROOT_ROWS` rows while
-the table has `FANOUT` times as many: then the table is a root itself and every such key is a
-reference.
+representatives, TPC-H's 1,500 customers under 25 nations). So a table nests under its first
+foreign key (in column order, as a hand-written schema does: an invoice line under its invoice,
+TPC-H's line item under its order) whose tree's root is large enough: at least `MIN_ROOT_ROWS`
+rows, or at least a `FANOUT`-th of the table's rows. Without such a key the table is a root and
+every such key is a reference.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ def nesting_keys(
     fks: Mapping[str, Mapping[str, str]], rows: Mapping[str, int], lookups: set[str] | frozenset[str]
 ) -> dict[str, str | None]:
     """table -> the foreign-key column it nests under (None: a root), for the tables of `fks`
-    (table -> {FK column: referenced table}) that are not lookups; `rows`: each table's row count.
-    Ties go to the first key; a key that would close a cycle is never chosen."""
+    (table -> {FK column: referenced table}, in column order) that are not lookups; `rows`: each
+    table's row count. A key that would close a cycle is never chosen."""
     chosen: dict[str, str | None] = {}
     visiting: set[str] = set()
 
@@ -37,14 +38,14 @@ def nesting_keys(
         if table in chosen:
             return chosen[table]
         visiting.add(table)
-        best, best_rows = None, -1
+        best = None
         for col, ref in fks.get(table, {}).items():
             if ref == table or ref in lookups or ref in visiting or ref not in rows:
                 continue
             n = root_rows(ref)
-            too_few = n < MIN_ROOT_ROWS and rows.get(table, 0) > FANOUT * max(n, 1)
-            if n > best_rows and not too_few:
-                best, best_rows = col, n
+            if n >= MIN_ROOT_ROWS or rows.get(table, 0) <= FANOUT * max(n, 1):
+                best = col
+                break
         visiting.discard(table)
         chosen[table] = best
         return best
@@ -58,6 +59,6 @@ def key_kind(col: str, ref: str, nest: str | None, lookups: Iterable[str], given
     if ref in lookups or col == nest:
         return ForeignKey(parent=ref), given
     return ForeignKey(parent=ref, nest=False), (
-        f"{given}: a reference, not nested (a table nests under the key whose tree's root has the "
-        "most rows, see relational/nesting.py; the others are drawn among the synthetic rows)"
+        f"{given}: a reference, not nested (a table nests under its first key whose tree's root is large "
+        "enough to learn from, see relational/nesting.py; the others are drawn among the synthetic rows)"
     )

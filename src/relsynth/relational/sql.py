@@ -452,7 +452,7 @@ def _foreign_keys(
             fks[col] = fk.table
             continue
         problems.append(f"{problem}: {LEAVE_OUT}, or {plain}")
-    return fks
+    return {c: fks[c] for c in r.types if c in fks}  # column order, not the catalog's: the first key nests
 
 
 def _column_kinds(
