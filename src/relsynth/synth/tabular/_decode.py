@@ -116,9 +116,10 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
     schema = pre.schema
     keys: dict[str, pd.Series] = {}
     out: dict[str, pd.DataFrame] = {}
+    mats: dict[str, np.ndarray] = {}
     for table, layout in pre.layouts.items():
         n = len(headers[table])
-        mat = np.stack(headers[table]) if n else np.zeros((0, layout.header_len), dtype=np.int64)
+        mat = mats[table] = np.stack(headers[table]) if n else np.zeros((0, layout.header_len), dtype=np.int64)
         cols: dict[str, pd.Series] = {}
         for j, col in enumerate(layout.fields):
             slot = pre.slots[layout.slots[j]]
@@ -134,7 +135,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
         if edge is not None:
             cols[edge.fk] = keys[edge.parent].iloc[np.asarray(parents[table], dtype=np.int64)].reset_index(drop=True)
         out[table] = _in_schema_order(schema, table, cols, n)
-    assign_references(schema, pre.stats.get("references", {}), out, keys, rng)
+    assign_references(pre, out, keys, mats, rng)
     for lk in schema.lookups:
         out[lk] = pd.DataFrame(pre.stats["lookups"][lk])
     return RelationalData({t: out[t] for t in schema.tables}, schema, formats=pre.stats.get("formats"))

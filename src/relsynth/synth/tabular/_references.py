@@ -1,27 +1,40 @@
 """References: foreign keys that do not nest their rows (`Schema.references`), such as an
 invoice line's track when the line nests under its invoice.
 
-The model does not write them. The fit keeps, per reference, the share of rows whose key is null
-and how many rows reference each row of the referenced table (its *degree*: a track bought 0, 1
-or 5 times), as quantiles; generation gives each synthetic referenced row a degree drawn from
-them and deals the referencing rows out so that each row gets about its degree. So the synthetic
-database keeps how often rows are referenced (a few tracks bought often, most never), not which
-referenced row goes with which referencing row beyond that. A reference to its own table
-(an employee's manager) only names an earlier row, so the references never form a cycle.
+The model does not write them. The fit keeps, per reference, the share of rows whose key is null,
+how many rows reference each row of the referenced table (its *degree*: a track bought 0, 1 or 5
+times) as quantiles, and which values of the two rows go together (*affinity*: a line's price
+and its track's price): per pair of tokens, one of the referencing row and one of the referenced
+row, how much more (or less) often they meet than chance, kept only where at least `min_count`
+pairs are expected or seen (as rare categories are protected) and the difference is beyond
+noise. Generation gives each synthetic referenced row a degree drawn from the quantiles, deals
+out that many slots, and pairs the referencing rows with the slots in random blocks, each block
+by an assignment that maximises the summed affinity plus Gumbel noise (a sample, not the single
+best pairing). So the synthetic database keeps how often rows are referenced (a few tracks bought
+often, most never) and which kind of row references which. A reference to its own table (an
+employee's manager) only names an earlier row, so the references never form a cycle.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linear_sum_assignment
 
-from relsynth.relational import RelationalData, Schema
+from relsynth.relational import RelationalData
+from relsynth.relational.schema import Edge
+from relsynth.synth.tabular.encoders import NumericPreproc
+from relsynth.synth.tabular.grammar import PLACEHOLDER
 
 N_QUANTILES = 100  # degrees kept as this many quantiles: no single row's degree is stored
+SHRINK = 1.0  # pseudo-count of an affinity's log ratio: a cell of few pairs says a little less
+Z_KEPT = 2.0  # an affinity is kept when seen and expected pairs differ by this many standard deviations
+BLOCK = 256  # referencing rows paired with slots per assignment
+MAX_GROUPS = 32  # a number's tokens are read in at most this many groups of neighbouring values
 
 
-def reference_stats(data: RelationalData) -> dict[str, dict]:
-    """ "table.fk" -> {"parent", "null_share", "degrees"} for every reference of the schema."""
+def reference_stats(pre, data: RelationalData) -> dict[str, dict]:
+    """ "table.fk" -> {"parent", "null_share", "degrees", "affinity"} for every reference of the schema."""
     schema, out = data.schema, {}
     for table in schema.synth_tables:
         for e in schema.references(table):
@@ -31,23 +44,104 @@ def reference_stats(data: RelationalData) -> dict[str, dict]:
             degrees = per_key.reindex(pd.Index(keys), fill_value=0).to_numpy(dtype=np.int64)
             levels = (np.arange(N_QUANTILES) + 0.5) / N_QUANTILES
             quantiles = np.quantile(degrees, levels, method="inverted_cdf") if len(degrees) else np.zeros(0)
+            groups = n_groups(int(values.notna().sum()), pre.min_count)
             out[f"{table}.{e.fk}"] = {
                 "parent": e.parent,
                 "null_share": float(values.isna().mean()) if len(values) else 0.0,
                 "degrees": [int(d) for d in quantiles],
+                "groups": groups,
+                "affinity": [] if e.parent == table else affinity(pre, data, e, coarse_tokens(pre, groups)),
             }
     return out
 
 
+def n_groups(n_pairs: int, min_count: int) -> int:
+    """Groups a number's tokens are read in for an affinity: few for few pairs, so that a pair of
+    groups is expected in `min_count` rows at least (2 to `MAX_GROUPS`)."""
+    return int(np.clip(np.sqrt(n_pairs / (4 * min_count)), 2, MAX_GROUPS))
+
+
+def coarse_tokens(pre, groups: int) -> np.ndarray:
+    """Global token -> the token standing for it in an affinity: a number's value tokens (exact
+    points and bins, in value order) fall in `groups` groups of neighbours, each read as its
+    first token's id; every other token stands for itself."""
+    out = np.arange(pre.vocab_size, dtype=np.int64)
+    for slot in pre.slots:
+        p = slot.preproc
+        if not isinstance(p, NumericPreproc) or p.n_tokens - 1 <= groups:
+            continue
+        edges = np.asarray(p.edges, dtype=np.float64)
+        values = np.concatenate([np.asarray(p.points, dtype=np.float64), (edges[:-1] + edges[1:]) / 2])
+        rank = np.argsort(np.argsort(values, kind="stable"), kind="stable")
+        out[slot.offset + 1 : slot.offset + p.n_tokens] = slot.offset + 1 + (rank * groups) // len(values)
+    return out
+
+
+def feature_fields(pre, table: str) -> list[int]:
+    """Positions in `table`'s header of the fields an affinity reads: its modelled columns, not
+    those modelled as offsets (`orderings`: their tokens mean something else in each row)."""
+    ordered = pre.orderings.get(table, {})
+    return [j for j, col in enumerate(pre.layouts[table].fields) if col != PLACEHOLDER and col not in ordered]
+
+
+def field_tokens(pre, table: str, df: pd.DataFrame) -> np.ndarray:
+    """(rows, `feature_fields`) global token ids of `df`'s rows, as a header holds them."""
+    layout = pre.layouts[table]
+    cols = []
+    for j in feature_fields(pre, table):
+        slot = pre.slots[layout.slots[j]]
+        cols.append(slot.offset + np.asarray(slot.preproc.encode(df[layout.fields[j]]), dtype=np.int64))
+    return np.stack(cols, axis=1) if cols else np.zeros((len(df), 0), dtype=np.int64)
+
+
+def affinity(pre, data: RelationalData, e: Edge, coarse: np.ndarray) -> list[list[float]]:
+    """[[token of the referencing row, token of the referenced row, log ratio seen / expected]] for
+    the pairs of values that meet more or less often than chance (see the module docstring);
+    tokens as `coarse` reads them."""
+    child, parent = data[e.child], data[e.parent]
+    pos = pd.Index(parent[data.schema.tables[e.parent].primary_key]).get_indexer(child[e.fk])
+    known = pos >= 0  # not null, and in this part of the database
+    a = coarse[field_tokens(pre, e.child, child[known])]
+    b = coarse[field_tokens(pre, e.parent, parent)[pos[known]]]
+    out: list[list[float]] = []
+    if len(a) == 0:
+        return out
+    for i in range(a.shape[1]):
+        ca, ia, na = np.unique(a[:, i], return_inverse=True, return_counts=True)
+        for j in range(b.shape[1]):
+            cb, ib, nb = np.unique(b[:, j], return_inverse=True, return_counts=True)
+            observed = np.zeros((len(ca), len(cb)))
+            np.add.at(observed, (ia, ib), 1)
+            observed[observed < pre.min_count] = 0  # a rare pair is not told apart from none
+            expected = na[:, None] * nb[None, :] / len(a)
+            wide = (expected >= pre.min_count) | (observed >= pre.min_count)
+            clear = np.abs(observed - expected) > Z_KEPT * np.sqrt(np.maximum(expected, 1.0))
+            ratio = np.log((observed + SHRINK) / (expected + SHRINK))
+            for x, y in zip(*np.nonzero(wide & clear), strict=True):
+                out.append([int(ca[x]), int(cb[y]), round(float(ratio[x, y]), 4)])
+    return out
+
+
 def assign_references(
-    schema: Schema, stats: dict, tables: dict[str, pd.DataFrame], keys: dict[str, pd.Series], rng: np.random.Generator
+    pre,
+    tables: dict[str, pd.DataFrame],
+    keys: dict[str, pd.Series],
+    headers: dict[str, np.ndarray],
+    rng: np.random.Generator,
 ) -> None:
     """Fill every reference column of the generated `tables` (in place) with keys of the rows
-    generated for its referenced table (`keys`), following the fitted `stats` (`reference_stats`;
-    none: every row equally often, no nulls)."""
+    generated for its referenced table (`keys`), following the fitted `pre.stats["references"]`
+    (`reference_stats`; none: every row equally often, no nulls); `headers`: each table's rows'
+    header tokens, which the affinity scores."""
+    schema, stats = pre.schema, pre.stats.get("references", {})
     for table in schema.synth_tables:
         for e in schema.references(table):
             fitted = stats.get(f"{table}.{e.fk}") or {}
+            coarse = coarse_tokens(pre, int(fitted.get("groups", MAX_GROUPS)))
+            pick = [
+                coarse[headers[table][:, feature_fields(pre, table)]],
+                coarse[headers[e.parent][:, feature_fields(pre, e.parent)]],
+            ]
             tables[table][e.fk] = draw_references(
                 len(tables[table]),
                 keys[e.parent],
@@ -55,7 +149,46 @@ def assign_references(
                 degrees=np.asarray(fitted.get("degrees") or [1], dtype=np.float64),
                 rng=rng,
                 own_table=e.parent == table,
+                affinity=Affinity.of(fitted.get("affinity") or [], *pick),
             )
+
+
+class Affinity:
+    """How well each referencing row goes with each referenced row: the summed log ratios of their
+    token pairs (`affinity`), over the generated rows' tokens."""
+
+    def __init__(self, cells: list, child_tokens: np.ndarray, parent_tokens: np.ndarray):
+        size = int(max(child_tokens.max(initial=0), parent_tokens.max(initial=0), *(max(c[:2]) for c in cells))) + 1
+        index_a, index_b = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
+        rows, cols = sorted({int(c[0]) for c in cells}), sorted({int(c[1]) for c in cells})
+        index_a[rows], index_b[cols] = np.arange(1, len(rows) + 1), np.arange(1, len(cols) + 1)
+        table = np.zeros((len(rows) + 1, len(cols) + 1))  # row and column 0: no cell, no affinity
+        for x, y, v in cells:
+            table[index_a[int(x)], index_b[int(y)]] = v
+        self.child = table[index_a[child_tokens]].sum(axis=1)  # (children, parent tokens + 1)
+        self.parent = index_b[parent_tokens]  # (parents, fields)
+
+    @classmethod
+    def of(cls, cells: list, child_tokens: np.ndarray, parent_tokens: np.ndarray) -> Affinity | None:
+        return cls(cells, child_tokens, parent_tokens) if cells else None
+
+    def scores(self, children: np.ndarray, parents: np.ndarray) -> np.ndarray:
+        """(len(children), len(parents)) summed affinities."""
+        rows = self.child[children]
+        return sum(rows[:, self.parent[parents, j]] for j in range(self.parent.shape[1]))
+
+
+def pair_up(rows: np.ndarray, targets: np.ndarray, affinity: Affinity, rng: np.random.Generator) -> np.ndarray:
+    """`targets` reordered so that target k goes with `rows[k]`: in random blocks of `BLOCK`, the
+    pairing that maximises affinity plus Gumbel noise (likely pairs likely, not certain)."""
+    order = rng.permutation(len(rows))
+    out = targets.copy()
+    for start in range(0, len(order), BLOCK):
+        block = order[start : start + BLOCK]
+        gain = affinity.scores(rows[block], targets[block]) + rng.gumbel(size=(len(block), len(block)))
+        _, col = linear_sum_assignment(gain, maximize=True)
+        out[block] = targets[block][col]
+    return out
 
 
 def draw_references(
@@ -65,16 +198,19 @@ def draw_references(
     degrees: np.ndarray,
     rng: np.random.Generator,
     own_table: bool = False,
+    affinity: Affinity | None = None,
 ) -> pd.Series:
     """`n_rows` keys among `parent_keys`: a share `null_share` null, the others dealt out so each
-    parent row is named about as often as a degree drawn from `degrees` (quantiles) says.
-    `own_table`: row i names an earlier row only (row 0 none)."""
+    parent row is named about as often as a degree drawn from `degrees` (quantiles) says, and
+    (`affinity`) to rows they go with. `own_table`: row i names an earlier row only (row 0 none)."""
     out = pd.Series([pd.NA] * n_rows, dtype=parent_keys.dtype)
     present = np.flatnonzero(rng.random(n_rows) >= null_share)
     if len(parent_keys) == 0 or len(present) == 0:
         return out
     weights = stratified(degrees, len(parent_keys), rng)
     targets = deal(len(present), weights, rng)
+    if affinity is not None:
+        targets = pair_up(present, targets, affinity, rng)
     if own_table:  # a row naming itself or a later row names an earlier one instead; row 0 none
         late = targets >= present
         targets[late] = (rng.random(int(late.sum())) * present[late]).astype(np.int64)

@@ -228,7 +228,7 @@ class TabularPreproc:
             # lookups are copied as they are, so a saved model can generate on its own
             "lookups": {t: records(data[t]) for t in self.schema.lookups},
             "formats": data.formats,  # the source's dtypes and spellings, restored by to_dir
-            "references": reference_stats(data),  # keys that do not nest their rows (`_references`)
+            "references": reference_stats(self, data),  # keys that do not nest their rows (`_references`)
         }
         return self
 
