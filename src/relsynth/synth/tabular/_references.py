@@ -165,8 +165,9 @@ class Affinity:
         table = np.zeros((len(rows) + 1, len(cols) + 1))  # row and column 0: no cell, no affinity
         for x, y, v in cells:
             table[index_a[int(x)], index_b[int(y)]] = v
-        self.child = table[index_a[child_tokens]].sum(axis=1)  # (children, parent tokens + 1)
-        self.parent = index_b[parent_tokens]  # (parents, fields)
+        self.table = table
+        self.child = index_a[child_tokens]  # (children, fields): rows of `table`
+        self.parent = index_b[parent_tokens]  # (parents, fields): columns of `table`
 
     @classmethod
     def of(cls, cells: list, child_tokens: np.ndarray, parent_tokens: np.ndarray) -> Affinity | None:
@@ -174,7 +175,7 @@ class Affinity:
 
     def scores(self, children: np.ndarray, parents: np.ndarray) -> np.ndarray:
         """(len(children), len(parents)) summed affinities."""
-        rows = self.child[children]
+        rows = self.table[self.child[children]].sum(axis=1)  # (children, columns of `table`)
         return sum(rows[:, self.parent[parents, j]] for j in range(self.parent.shape[1]))
 
 
