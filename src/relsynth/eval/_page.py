@@ -19,7 +19,7 @@ from markupsafe import Markup
 from relsynth.eval import _plots
 from relsynth.eval._common import column_roles, lookup_labels
 from relsynth.eval.quality import children_counts
-from relsynth.relational import Column, RelationalData
+from relsynth.relational import Column, Edge, RelationalData
 
 N_SAMPLE_ROWS = 5  # real and synthetic rows shown per table
 CEILING_ONLY = {"bigram_reused_share"}  # text measures of the real texts alone: shown in the ceiling column
@@ -199,9 +199,11 @@ def _data_number(x: float) -> str:
 def _edges(result: dict, test: RelationalData, synth: RelationalData) -> list[dict]:
     out = []
     for name, e in result["quality"]["edges"].items():
-        edge = test.schema.parent(e["child"])
-        figure = _plots.children_histogram(children_counts(test, edge), children_counts(synth, edge), name)
-        out.append({"name": name, "e": e, "c": result["quality_ceiling"]["edges"][name], "figure": _markup(figure)})
+        edge = Edge(child=e["child"], fk=e["fk"], parent=e["parent"])
+        figure = None  # a reference's counts in a part of the database are not comparable (`edge_quality`)
+        if not e.get("reference"):
+            figure = _markup(_plots.children_histogram(children_counts(test, edge), children_counts(synth, edge), name))
+        out.append({"name": name, "e": e, "c": result["quality_ceiling"]["edges"][name], "figure": figure})
     return out
 
 

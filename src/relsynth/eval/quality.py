@@ -245,13 +245,17 @@ def edge_quality(
     max_rows: int,
     seed: int,
     unscored: frozenset[str] = frozenset(),
+    reference: bool = False,
 ) -> dict:
     """Children-per-parent similarity and parent -> child pair trends of one edge (None where its
-    parent or child table is `unscored`)."""
+    parent or child table is `unscored`). A `reference` (`Schema.references`) gets no cardinality
+    score: a part of the database (held-out) references rows of the other part, so its rows are
+    referenced less often than a whole synthetic database's are; its trends join the rows whose
+    reference is in the part."""
     name = f"{edge.parent}->{edge.child}"
     cr, cs = children_counts(real, edge), children_counts(synth, edge)
     skip = edge.parent in unscored or edge.child in unscored
-    if skip:
+    if skip or reference:
         cardinality = cardinality_tv = None
     elif len(cr) and len(cs):
         cardinality, cardinality_tv = pct(KSComplement.compute(cr, cs)), pct(tv_complement(cr, cs))
@@ -272,12 +276,13 @@ def edge_quality(
         "parent": edge.parent,
         "child": edge.child,
         "fk": edge.fk,
+        "reference": reference,
         "cardinality": cardinality,
         "cardinality_tv": cardinality_tv,
-        "children_mean_real": rnd(cr.mean()) if len(cr) else None,
-        "children_mean_synth": rnd(cs.mean()) if len(cs) else None,
-        "childless_share_real": rnd((cr == 0).mean()) if len(cr) else None,
-        "childless_share_synth": rnd((cs == 0).mean()) if len(cs) else None,
+        "children_mean_real": rnd(cr.mean()) if len(cr) and not reference else None,
+        "children_mean_synth": rnd(cs.mean()) if len(cs) and not reference else None,
+        "childless_share_real": rnd((cr == 0).mean()) if len(cr) and not reference else None,
+        "childless_share_synth": rnd((cs == 0).mean()) if len(cs) and not reference else None,
         "parent_child": mean(p["score"] for p in pair_list),
         "n_pairs_total": len(pc_pairs),
         "pairs": pair_list,
@@ -321,6 +326,11 @@ def quality_scores(
             edges[f"{edge.parent}->{edge.child}"] = edge_quality(
                 real, synth, edge, notes, max_pairs, max_rows, seed, unscored
             )
+        for ref in real.schema.references(t):  # a key to its own table: a row's columns against its own
+            if ref.parent != t:
+                edges[f"{ref.parent}->{ref.child}.{ref.fk}"] = edge_quality(
+                    real, synth, ref, notes, max_pairs, max_rows, seed, unscored, reference=True
+                )
     overall = {
         "column_shapes": mean(t["column_shapes"] for t in tables.values()),
         "column_pairs": mean(t["column_pairs"] for t in tables.values()),

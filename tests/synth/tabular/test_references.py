@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from relsynth.eval import quality_scores
 from relsynth.relational import (
     DataError,
     ForeignKey,
@@ -188,3 +189,17 @@ def test_a_saved_preprocessor_draws_the_same_references(tmp_path: Path):
     assert back.stats["references"] == pre.stats["references"]
     one, two = (p.inverse_transform(p.transform(data), seed=3)["order"] for p in (pre, back))
     pd.testing.assert_frame_equal(one, two)
+
+
+def test_a_reference_is_scored_by_its_trends_not_by_how_often_rows_are_referenced():
+    """A held-out part's rows are referenced from the training part too: its counts are not comparable."""
+    data = priced_store()
+    train, test = data.split(0.2, seed=0)
+    pre = TabularPreproc.from_schema(data.schema).fit(train)
+    paired = pre.inverse_transform(pre.transform(train), seed=0)
+    pre.stats["references"]["order.product"]["affinity"] = []
+    unpaired = pre.inverse_transform(pre.transform(train), seed=0)
+    scores = [quality_scores(test, s)["edges"]["product->order.product"] for s in (paired, unpaired)]
+    assert scores[0]["reference"] and scores[0]["cardinality"] is None and scores[0]["children_mean_real"] is None
+    assert scores[0]["parent_child"] > scores[1]["parent_child"] + 5  # amount vs price kept, or not
+    assert quality_scores(test, paired)["edges"]["customer->order"]["cardinality"] is not None
