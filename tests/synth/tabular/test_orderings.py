@@ -227,3 +227,18 @@ def test_keep_orders_false_models_every_column_as_itself(tmp_path):
     assert TabularPreproc.load(tmp_path / "pre").keep_orders is False
     with pytest.raises(TypeError, match="keep_orders must be True or False"):
         TabularPreproc.from_schema(data.schema, keep_orders="yes")
+
+
+def test_a_dataset_encoded_with_other_orders_is_told_apart_by_the_fingerprint():
+    """The same vocabulary means other values once a column is an offset: a saved dataset must not be reused."""
+    from relsynth.synth.core.files import fingerprint
+
+    data = shipments()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    moved = TabularPreproc.from_dict(pre.to_dict())
+    moved.orderings = {t: dict(cols) for t, cols in pre.orderings.items()}
+    column, order = next(iter(moved.orderings["orders"].items()))
+    moved.orderings["orders"][column] = Ordering(**{**order.to_dict(), "sign": -order.sign})
+    assert moved.to_dict()["slots"] == pre.to_dict()["slots"] and moved.fingerprint() != pre.fingerprint()
+    plain = TabularPreproc.from_schema(data.schema, keep_orders=False).fit(data)
+    assert plain.fingerprint() == fingerprint(plain.to_dict()["slots"])  # without orders: as saved before

@@ -499,8 +499,11 @@ class TabularPreproc:
         return None
 
     def fingerprint(self) -> str:
-        """A short hash of the fitted vocabulary, to check that saved datasets belong to it."""
-        return fingerprint(self.to_dict()["slots"])
+        """A short hash of the fitted vocabulary and of the orders it encodes as offsets (the same
+        vocabulary means other values then), to check that saved datasets belong to it. Without
+        orders it is the vocabulary's alone, as before orders were kept."""
+        d = self.to_dict()
+        return fingerprint({"slots": d["slots"], "orderings": d["orderings"]} if self.orderings else d["slots"])
 
 
 def _ctx_outside(pre: ColumnPreproc, values: pd.Series) -> tuple[pd.Series, str]:
