@@ -14,8 +14,10 @@ into a `Schema`:
   lookups, keys the catalog does not declare) and wins over it: a mapping `table -> {column:
   kind}` as in `Schema.infer`, a `Schema`, or schema YAML as in conf/base/schema_chinook.yml
   (a file or text, which may name only some tables and columns).
-Keys the model cannot take (composite keys, self-references, a second parent, a key to a table
-that is not read) are listed together in one `SchemaError`, each with the ways out. Rows are read
+A table's first foreign key nests it, its other keys are references (`relational/nesting.py`); a
+link table, whose composite primary key is made of its foreign keys, is read without a primary
+key. Keys the model cannot take (other composite keys, a key to a table that is not read) are
+listed together in one `SchemaError`, each with the ways out. Rows are read
 `chunk_size` at a time (a server-side cursor where the driver has one) in primary-key order, so
 the same database always reads the same.
 
@@ -411,6 +413,15 @@ def _override_problems(reflected: Mapping[str, _Reflected], given: Kinds) -> lis
     return problems
 
 
+def link_table(t: str, r: _Reflected, reflected: Mapping[str, _Reflected]) -> bool:
+    """Whether `t` is a link table: its composite primary key is made of single-column foreign keys
+    to tables read (film_actor: film_id, actor_id) and nothing references it. It is read without a
+    primary key (a row is told apart by its keys); one key nests it, the others are references."""
+    keys = {fk.columns[0] for fk in r.fks if len(fk.columns) == 1 and fk.table in reflected and fk.ref_schema is None}
+    referenced = any(fk.table == t for name, other in reflected.items() if name != t for fk in other.fks)
+    return len(r.pk) > 1 and set(r.pk) <= keys and not referenced
+
+
 def _foreign_keys(
     t: str,
     r: _Reflected,
@@ -422,7 +433,7 @@ def _foreign_keys(
 ) -> dict[str, str]:
     """Table `t`'s foreign keys the model can take (column -> referenced table, overrides first);
     each one it cannot take is a problem naming the ways out."""
-    if len(r.pk) > 1 and any(c not in own for c in r.pk):
+    if len(r.pk) > 1 and any(c not in own for c in r.pk) and not link_table(t, r, reflected):
         problems.append(
             f"table {t!r} has a composite primary key ({', '.join(r.pk)}); relsynth keys are one column: "
             f"{LEAVE_OUT}, or give those columns' kinds in overrides (a single-column primary key, or plain columns)"
@@ -483,6 +494,8 @@ def _column_kinds(
             )
             if fks[col] in lookups:
                 why[col] += f" ({fks[col]} is a lookup)"
+            if len(r.pk) > 1 and col in r.pk:
+                why[col] += f"; part of the composite primary key ({', '.join(r.pk)}) of a link table, read without one"
         elif spec is None or spec["type"] == "uuid":  # random identifiers: nothing to learn outside a key
             problems.append(
                 f"{t}.{col} has SQL type {typ!r}, which relsynth has no kind for: {LEAVE_OUT}, or give its kind in "

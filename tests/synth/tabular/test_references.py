@@ -203,3 +203,38 @@ def test_a_reference_is_scored_by_its_trends_not_by_how_often_rows_are_reference
     assert scores[0]["reference"] and scores[0]["cardinality"] is None and scores[0]["children_mean_real"] is None
     assert scores[0]["parent_child"] > scores[1]["parent_child"] + 5  # amount vs price kept, or not
     assert quality_scores(test, paired)["edges"]["customer->order"]["cardinality"] is not None
+
+
+def cast(tmp_path: Path) -> str:
+    """A film database whose film_actor link table has a composite primary key of its two keys."""
+    import sqlite3
+
+    rng = np.random.default_rng(0)
+    url = tmp_path / "films.sqlite"
+    with sqlite3.connect(url) as con:
+        con.executescript(
+            "CREATE TABLE actor (actor_id INTEGER PRIMARY KEY, born INTEGER);"
+            "CREATE TABLE film (film_id INTEGER PRIMARY KEY, length INTEGER);"
+            "CREATE TABLE film_actor (actor_id INTEGER REFERENCES actor(actor_id), "
+            "film_id INTEGER REFERENCES film(film_id), PRIMARY KEY (actor_id, film_id));"
+        )
+        con.executemany("INSERT INTO actor VALUES (?, ?)", [(i, int(rng.integers(1930, 2000))) for i in range(1, 101)])
+        con.executemany("INSERT INTO film VALUES (?, ?)", [(i, int(rng.integers(60, 180))) for i in range(1, 301)])
+        pairs = {(int(rng.integers(1, 101)), int(rng.integers(1, 301))) for _ in range(1500)}
+        con.executemany("INSERT INTO film_actor VALUES (?, ?)", sorted(pairs))
+    return f"sqlite:///{url}"
+
+
+def test_a_link_table_is_read_without_its_composite_key_and_never_links_a_pair_twice(tmp_path: Path):
+    data = RelationalData.from_sql(cast(tmp_path))
+    schema = data.schema
+    assert schema.tables["film_actor"].primary_key is None
+    assert schema.parent("film_actor").parent == "actor" and schema.references("film_actor")[0].parent == "film"
+    assert "link table" in schema.inference["film_actor"]["film_id"]
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert pre.stats["references"]["film_actor.film_id"]["unique_pairs"]
+    for seed in range(3):
+        links = pre.inverse_transform(pre.transform(data), seed=seed)["film_actor"]
+        assert not links.duplicated().any() and len(links) == len(data["film_actor"])
+    pre.stats["references"]["film_actor.film_id"]["unique_pairs"] = False  # the test can tell
+    assert pre.inverse_transform(pre.transform(data), seed=0)["film_actor"].duplicated().any()

@@ -30,6 +30,7 @@ N_QUANTILES = 100  # degrees kept as this many quantiles: no single row's degree
 SHRINK = 1.0  # pseudo-count of an affinity's log ratio: a cell of few pairs says a little less
 Z_KEPT = 2.0  # an affinity is kept when seen and expected pairs differ by this many standard deviations
 BLOCK = 256  # referencing rows paired with slots per assignment
+MIN_PAIRS = 20  # rows a reference needs for "no parent references a row twice" to be read from them
 MAX_GROUPS = 32  # a number's tokens are read in at most this many groups of neighbouring values
 
 
@@ -50,6 +51,7 @@ def reference_stats(pre, data: RelationalData) -> dict[str, dict]:
                 "null_share": float(values.isna().mean()) if len(values) else 0.0,
                 "degrees": [int(d) for d in quantiles],
                 "groups": groups,
+                "unique_pairs": unique_pairs(data, e),
                 "affinity": [] if e.parent == table else affinity(pre, data, e, coarse_tokens(pre, groups)),
             }
     return out
@@ -142,7 +144,7 @@ def assign_references(
                 coarse[headers[table][:, feature_fields(pre, table)]],
                 coarse[headers[e.parent][:, feature_fields(pre, e.parent)]],
             ]
-            tables[table][e.fk] = draw_references(
+            drawn = draw_references(
                 len(tables[table]),
                 keys[e.parent],
                 null_share=float(fitted.get("null_share", 0.0)),
@@ -151,6 +153,46 @@ def assign_references(
                 own_table=e.parent == table,
                 affinity=Affinity.of(fitted.get("affinity") or [], *pick),
             )
+            nest = schema.parent(table)
+            if fitted.get("unique_pairs") and nest is not None:
+                drawn = without_repeats(tables[table][nest.fk], drawn, rng)
+            tables[table][e.fk] = drawn
+
+
+def unique_pairs(data: RelationalData, e: Edge) -> bool:
+    """Whether no parent row of `e.child` references one row twice through `e` (an actor is in a film
+    once), seen in at least `MIN_PAIRS` rows: then generation keeps it so."""
+    nest = data.schema.parent(e.child)
+    if nest is None or e.parent == e.child:
+        return False
+    pairs = data[e.child][[nest.fk, e.fk]].dropna()
+    return len(pairs) >= MIN_PAIRS and not pairs.duplicated().any()
+
+
+def without_repeats(groups: pd.Series, refs: pd.Series, rng: np.random.Generator, passes: int = 20) -> pd.Series:
+    """`refs` with the references a group (a parent row) repeats swapped with those of random other
+    rows where neither group then repeats one: the degrees stay as they were."""
+    g, _ = pd.factorize(groups)
+    r, uniques = pd.factorize(refs)  # null: -1, left alone
+    width = len(uniques) + 1
+
+    def key(group: int, ref: int) -> int:
+        return group * width + ref + 1
+
+    count = pd.Series(g * width + r + 1).value_counts().to_dict()
+    for _ in range(passes):
+        repeated = np.flatnonzero(pd.Series(g * width + r + 1).duplicated().to_numpy() & (r >= 0))
+        if not len(repeated):
+            break
+        for i, j in zip(repeated, rng.integers(0, len(r), len(repeated)), strict=True):
+            a, b = key(g[i], r[j]), key(g[j], r[i])
+            if r[j] < 0 or r[i] == r[j] or count.get(a, 0) or count.get(b, 0):
+                continue
+            for old, new in ((key(g[i], r[i]), a), (key(g[j], r[j]), b)):
+                count[old] -= 1
+                count[new] = count.get(new, 0) + 1
+            r[i], r[j] = r[j], r[i]
+    return pd.Series(pd.array([uniques[k] if k >= 0 else pd.NA for k in r], dtype=refs.dtype), index=refs.index)
 
 
 class Affinity:
