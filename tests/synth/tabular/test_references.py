@@ -238,3 +238,30 @@ def test_a_link_table_is_read_without_its_composite_key_and_never_links_a_pair_t
         assert not links.duplicated().any() and len(links) == len(data["film_actor"])
     pre.stats["references"]["film_actor.film_id"]["unique_pairs"] = False  # the test can tell
     assert pre.inverse_transform(pre.transform(data), seed=0)["film_actor"].duplicated().any()
+
+
+def test_degrees_go_to_the_referenced_rows_whose_values_go_with_them():
+    """Hits are bought often, the rest rarely: the generated hits are the rows bought often."""
+    rng = np.random.default_rng(0)
+    hit = rng.random(200) < 0.3
+    weights = np.where(hit, 10.0, 1.0)
+    products = pd.DataFrame({"id": range(1, 201), "kind": np.where(hit, "hit", "niche")})
+    sales = pd.DataFrame(
+        {"id": range(1, 3001), "product": rng.choice(np.arange(1, 201), 3000, p=weights / weights.sum())}
+    )
+    schema = Schema(
+        product=Table(id=PrimaryKey(), kind="categorical"),
+        sale=Table(id=PrimaryKey(), product=ForeignKey("product", nest=False)),
+    )
+    data = RelationalData({"product": products, "sale": sales}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert pre.stats["references"]["sale.product"]["degree_copula"] > 0.5
+
+    def hits_share(d: RelationalData) -> float:  # the share of sales that are of hits
+        kinds = d["sale"]["product"].map(d["product"].set_index("id")["kind"])
+        return float((kinds == "hit").mean())
+
+    made = [hits_share(pre.inverse_transform(pre.transform(data), seed=s)) for s in range(3)]
+    pre.stats["references"]["sale.product"]["degree_effects"] = []
+    random = [hits_share(pre.inverse_transform(pre.transform(data), seed=s)) for s in range(3)]
+    assert min(made) > hits_share(data) - 0.1 and max(random) < hits_share(data) - 0.2, (made, random)

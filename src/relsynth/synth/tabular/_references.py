@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
+from scipy.stats import norm
 
 from relsynth.relational import RelationalData
 from relsynth.relational.schema import Edge
@@ -30,6 +31,7 @@ N_QUANTILES = 100  # degrees kept as this many quantiles: no single row's degree
 SHRINK = 1.0  # pseudo-count of an affinity's log ratio: a cell of few pairs says a little less
 Z_KEPT = 2.0  # an affinity is kept when seen and expected pairs differ by this many standard deviations
 BLOCK = 256  # referencing rows paired with slots per assignment
+SHRINK_ROWS = 5.0  # pseudo-rows of a degree effect: a value of few rows says little
 MIN_PAIRS = 20  # rows a reference needs for "no parent references a row twice" to be read from them
 MAX_GROUPS = 32  # a number's tokens are read in at most this many groups of neighbouring values
 
@@ -46,14 +48,72 @@ def reference_stats(pre, data: RelationalData) -> dict[str, dict]:
             levels = (np.arange(N_QUANTILES) + 0.5) / N_QUANTILES
             quantiles = np.quantile(degrees, levels, method="inverted_cdf") if len(degrees) else np.zeros(0)
             groups = n_groups(int(values.notna().sum()), pre.min_count)
+            effects, rho = degree_effects(pre, e.parent, data[e.parent], degrees, coarse_tokens(pre, groups))
             out[f"{table}.{e.fk}"] = {
                 "parent": e.parent,
                 "null_share": float(values.isna().mean()) if len(values) else 0.0,
                 "degrees": [int(d) for d in quantiles],
                 "groups": groups,
                 "unique_pairs": unique_pairs(data, e),
+                "degree_effects": effects,
+                "degree_copula": rho,
                 "affinity": [] if e.parent == table else affinity(pre, data, e, coarse_tokens(pre, groups)),
             }
+    return out
+
+
+def degree_effects(
+    pre, table: str, rows: pd.DataFrame, degrees: np.ndarray, coarse: np.ndarray
+) -> tuple[list[list[float]], float]:
+    """Which values of a referenced row go with being referenced more or less often (an invoice's
+    total with its number of lines): per token seen in `min_count` rows at least, the shrunk mean of
+    log(1 + degree) of its rows above the overall mean; and the copula correlation at which
+    generation (`ranked`) reproduces the rank correlation between a row's summed effects and its
+    degree."""
+    if len(rows) < 2:
+        return [], 0.0
+    tokens = coarse[field_tokens(pre, table, rows)]
+    y = np.log1p(degrees) - np.log1p(degrees).mean()
+    effects: dict[int, float] = {}
+    for j in range(tokens.shape[1]):
+        values, inverse, counts = np.unique(tokens[:, j], return_inverse=True, return_counts=True)
+        means = np.bincount(inverse, weights=y) / (counts + SHRINK_ROWS)
+        effects.update({int(v): float(m) for v, m, n in zip(values, means, counts, strict=True) if n >= pre.min_count})
+    scores = effect_scores(effects, tokens)
+    if np.std(scores) == 0 or np.std(degrees) == 0:
+        return [], 0.0
+    rho = float(pd.Series(scores).corr(pd.Series(degrees), method="spearman"))
+    return [[t, round(m, 4)] for t, m in effects.items() if m], round(copula_for(scores, degrees, rho), 4)
+
+
+def copula_for(scores: np.ndarray, degrees: np.ndarray, rho: float) -> float:
+    """The copula correlation at which `ranked` gives the training rows' degrees a rank correlation
+    `rho` with their scores (ties, as a yes/no value's, make it differ from the textbook formula)."""
+    if rho <= 0:
+        return 0.0
+    grid = np.linspace(0.0, 0.995, 40)
+    rng = np.random.default_rng(0)
+    drawn = rng.permutation(degrees)  # as generation draws them: in random order
+    reached = [pd.Series(scores).corr(pd.Series(ranked(drawn, scores, r, rng)), method="spearman") for r in grid]
+    return float(grid[int(np.argmin(np.abs(np.asarray(reached) - rho)))])
+
+
+def effect_scores(effects: dict[int, float], tokens: np.ndarray) -> np.ndarray:
+    """Each row's summed degree effects (`degree_effects`) over its tokens."""
+    lookup = np.vectorize(lambda t: effects.get(int(t), 0.0), otypes=[float])
+    return lookup(tokens).sum(axis=1) if tokens.size else np.zeros(len(tokens))
+
+
+def ranked(weights: np.ndarray, scores: np.ndarray, r: float, rng: np.random.Generator) -> np.ndarray:
+    """`weights` (degrees drawn) given out by a Gaussian copula of correlation `r` with the rows'
+    `scores`: larger degrees to rows of larger scores, the more so the larger `r` (`copula_for`)."""
+    n = len(weights)
+    if r <= 0 or n < 2 or np.std(scores) == 0:
+        return weights
+    rank = pd.Series(scores + rng.random(n) * 1e-9).rank().to_numpy()
+    z = r * norm.ppf((rank - 0.5) / n) + np.sqrt(1 - r * r) * rng.standard_normal(n)
+    out = np.empty(n)
+    out[np.argsort(z, kind="stable")] = np.sort(weights)
     return out
 
 
@@ -152,6 +212,8 @@ def assign_references(
                 rng=rng,
                 own_table=e.parent == table,
                 affinity=Affinity.of(fitted.get("affinity") or [], *pick),
+                parent_scores=effect_scores({int(t): m for t, m in fitted.get("degree_effects") or []}, pick[1]),
+                copula=float(fitted.get("degree_copula", 0.0)),
             )
             nest = schema.parent(table)
             if fitted.get("unique_pairs") and nest is not None:
@@ -242,15 +304,20 @@ def draw_references(
     rng: np.random.Generator,
     own_table: bool = False,
     affinity: Affinity | None = None,
+    parent_scores: np.ndarray | None = None,
+    copula: float = 0.0,
 ) -> pd.Series:
     """`n_rows` keys among `parent_keys`: a share `null_share` null, the others dealt out so each
     parent row is named about as often as a degree drawn from `degrees` (quantiles) says, and
-    (`affinity`) to rows they go with. `own_table`: row i names an earlier row only (row 0 none)."""
+    (`affinity`) to rows they go with; `parent_scores`: the degrees go to the parent rows by
+    their degree effects, by a copula of correlation `copula` (`ranked`). `own_table`: row i names an earlier row only (row 0 none)."""
     out = pd.Series([pd.NA] * n_rows, dtype=parent_keys.dtype)
     present = np.flatnonzero(rng.random(n_rows) >= null_share)
     if len(parent_keys) == 0 or len(present) == 0:
         return out
     weights = stratified(degrees, len(parent_keys), rng)
+    if parent_scores is not None:
+        weights = ranked(weights, parent_scores, copula, rng)
     targets = deal(len(present), weights, rng)
     if affinity is not None:
         targets = pair_up(present, targets, affinity, rng)
