@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import logging
 
+import pandas as pd
 import pytest
 
-from relsynth.relational import RelationalData, Schema, Table, Text
+from relsynth.relational import Categorical, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table, Text
 from relsynth.synth.core.files import LoadError
 from relsynth.synth.text import TextPreproc
 from relsynth.synth.text.preproc import column_marker
@@ -206,3 +207,24 @@ def test_the_pair_share_counts_only_the_pairs_kept_under_the_cap(monkeypatch):
     capped = preproc.word_pairs(texts, entity, k=2)
     assert len(capped["word_pairs"]) == 1 and capped["pair_share"] == pytest.approx(3 / 8)  # only what can be matched
     assert preproc.text_words("It's me, 2 Cafés") == ["it", "me", "2", "cafés"]  # "'s" is no word
+
+
+def test_context_leaves_reference_keys_out_their_numbers_name_no_row_of_a_generated_database():
+    # an employee's manager (a key to its own table) and a customer's sales representative (a
+    # reference): generation deals fresh keys out, so `reports_to=3` would mean another row there
+    employee = Table(id=PrimaryKey(), reports_to=ForeignKey("employee"), grade=Integer(), name=Text())
+    customer = Table(id=PrimaryKey(), rep=ForeignKey("employee", nest=False), city=Categorical(), name=Text())
+    schema = Schema(employee=employee, customer=customer)
+    db = RelationalData(
+        {
+            "employee": pd.DataFrame(
+                {"id": [1, 2, 3], "reports_to": [None, 1, 1], "grade": [3, 2, 2], "name": list("abc")}
+            ),
+            "customer": pd.DataFrame({"id": [1, 2], "rep": [2, 3], "city": ["Oslo", "Rome"], "name": ["x y", "y z"]}),
+        },
+        schema,
+    )
+    for table, fields in (("employee", ["grade"]), ("customer", ["city"])):
+        pre = TextPreproc.from_schema_table(schema, table, vocab_size=300, word_k=0).fit(db)
+        assert [label for label, _, _ in pre.context_columns()] == fields
+    assert pre.contexts(db) == ["city=Oslo", "city=Rome"]

@@ -505,10 +505,14 @@ class TextPreproc:
         return out
 
     def _value_columns(self, table: str, with_text: bool) -> list[str]:
-        t = self.schema.tables[table]
-        edge = self.schema.parent(table)
+        """The columns of `table` a context shows: no keys but lookup keys (shown by name). A key to a
+        synthesised table (the parent's, a reference) names a row, and a generated row's keys are
+        fresh: `reports_to=3` would name another employee there, so its number tells nothing."""
+        t, lookups = self.schema.tables[table], self.schema.lookup_fks(table)
         skip = {Column.PRIMARY_KEY} | (set() if with_text else {Column.TEXT})
-        return [c for c, k in t.columns.items() if k.kind not in skip and not (edge is not None and c == edge.fk)]
+        return [
+            c for c, k in t.columns.items() if k.kind not in skip and (k.kind is not Column.FOREIGN_KEY or c in lookups)
+        ]
 
     def contexts(self, data: RelationalData) -> list[str]:
         """The context string of every row of the table, in row order."""
