@@ -8,9 +8,9 @@ nearest held-out (test) row. A generator that learned the distribution, not the 
 closer to training rows than to test rows: the share of synthetic rows nearer a training row
 should be about the share of training rows among training + test rows (`dcr_baseline`).
 
-Exact copies: a synthetic row equal to some training row on every non-key column, text
-included. Held-out real rows equal to a training row give the rate the data has by itself
-(`exact_copy_rate_test`), the ceiling of what is acceptable.
+Exact copies: a synthetic row equal to some training row on every column but its keys (lookup
+keys are compared: they stand for a label), text included. Held-out real rows equal to a training
+row give the rate the data has by itself (`exact_copy_rate_test`), the ceiling of what is acceptable.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from relsynth.eval._common import (
     rnd,
     subsample,
 )
-from relsynth.relational import Column, RelationalData
+from relsynth.relational import RelationalData
 
 MAX_ONE_HOT = 50  # most frequent training categories one-hot encoded; the rest share one column
 TIE = 1e-9  # distances closer than this count as equal (half a point each way)
@@ -99,9 +99,9 @@ def table_privacy(
 ) -> dict:
     """DCR share and exact-copy rates of one table."""
     schema = train.schema
-    edge = schema.parent(table)
-    parent_fk = edge.fk if edge is not None else None
-    copy_cols = [c for c, k in schema.tables[table].columns.items() if k.kind != Column.PRIMARY_KEY and c != parent_fk]
+    lookups = schema.lookup_fks(table)  # a lookup key stands for its label: compared
+    # other keys name rows, and generated keys are fresh: a parent's or a reference's number is no value
+    copy_cols = [c for c, k in schema.tables[table].columns.items() if not k.is_key or c in lookups]
     tr, te, sy = (subsample(d[table], max_rows, seed) for d in (train, test, synth))
     out = {
         "n_train": len(train[table]),
