@@ -17,6 +17,8 @@ employee's manager) only names an earlier row, so the references never form a cy
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
@@ -26,6 +28,8 @@ from relsynth.relational import RelationalData
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular.encoders import NumericPreproc
 from relsynth.synth.tabular.grammar import PLACEHOLDER
+
+log = logging.getLogger(__name__)
 
 N_QUANTILES = 100  # degrees kept as this many quantiles: no single row's degree is stored
 SHRINK = 1.0  # pseudo-count of an affinity's log ratio: a cell of few pairs says a little less
@@ -199,6 +203,9 @@ def assign_references(
     for table in schema.synth_tables:
         for e in schema.references(table):
             fitted = stats.get(f"{table}.{e.fk}") or {}
+            null_share = float(fitted.get("null_share", 0.0))
+            if len(keys[e.parent]) == 0 and len(tables[table]) and null_share < 1.0:
+                warn_nothing_to_name(e.child, e.fk, e.parent, len(tables[table]), null_share)
             coarse = coarse_tokens(pre, int(fitted.get("groups", MAX_GROUPS)))
             pick = [
                 coarse[headers[table][:, feature_fields(pre, table)]],
@@ -207,7 +214,7 @@ def assign_references(
             drawn = draw_references(
                 len(tables[table]),
                 keys[e.parent],
-                null_share=float(fitted.get("null_share", 0.0)),
+                null_share=null_share,
                 degrees=np.asarray(fitted.get("degrees") or [1], dtype=np.float64),
                 rng=rng,
                 own_table=e.parent == table,
@@ -294,6 +301,22 @@ def pair_up(rows: np.ndarray, targets: np.ndarray, affinity: Affinity, rng: np.r
         _, col = linear_sum_assignment(gain, maximize=True)
         out[block] = targets[block][col]
     return out
+
+
+def warn_nothing_to_name(table: str, fk: str, parent: str, n_rows: int, null_share: float) -> None:
+    """A referenced table generated empty leaves every key of the reference null: said, not silent
+    (a few entities over several root tables can give a small root none)."""
+    log.warning(
+        "%s.%s: no %s row was generated, so all %d of its keys are null (%.0f%% in the data): generate more "
+        "entities so that %r gets rows (each root table gets its share of n_samples; ctx generates entities of "
+        "the first root table only)",
+        table,
+        fk,
+        parent,
+        n_rows,
+        100 * null_share,
+        parent,
+    )
 
 
 def draw_references(
