@@ -224,6 +224,16 @@ def test_a_reference_that_closes_a_cycle_is_refused():
         )
 
 
+def test_a_cycle_names_its_key_columns_so_one_can_be_read_as_a_plain_column():
+    # from a database the user did not write the schema of: which column to override?
+    with pytest.raises(SchemaError) as err:
+        Schema(
+            dept=Table(id=PrimaryKey(), head=ForeignKey("employee")),
+            employee=Table(id=PrimaryKey(), boss=ForeignKey("employee"), dept=ForeignKey("dept", nest=False)),
+        )
+    assert "through dept.head, employee.dept;" in str(err.value) and "overrides" in str(err.value)
+
+
 def test_second_foreign_key_to_a_lookup_is_allowed():
     schema = Schema(
         customer=Table(id=PrimaryKey()),

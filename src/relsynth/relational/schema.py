@@ -195,19 +195,24 @@ class Schema:
         tables can be generated and written parents and referenced tables first."""
         done: set[str] = set()
         path: list[str] = []
+        keys: list[str] = []  # keys[i]: the key column from path[i] to path[i + 1]
 
         def visit(t: str) -> None:
             if t in path:
-                cycle = " -> ".join([*path[path.index(t) :], t])
+                i = path.index(t)
                 raise SchemaError(
-                    f"foreign keys form a cycle: {cycle}; leave one of its keys out (or read it as a plain column)"
+                    f"foreign keys form a cycle: {' -> '.join([*path[i:], t])} through {', '.join(keys[i:])}; leave "
+                    "one of its keys out (or read it as a plain column: another kind in the schema, or in "
+                    "from_sql's overrides)"
                 )
             if t in done:
                 return
             path.append(t)
-            for _, kind in self._synth_fks(t):
+            for col, kind in self._synth_fks(t):
                 if kind.parent != t:
+                    keys.append(f"{t}.{col}")
                     visit(kind.parent)
+                    keys.pop()
             path.pop()
             done.add(t)
 
