@@ -197,6 +197,20 @@ def test_partitions_keep_references_to_rows_of_other_partitions_and_unknown_ones
         SQLSource(bad)
 
 
+def test_a_key_to_its_own_table_is_checked_against_the_other_rows_not_its_own(tmp_path: Path) -> None:
+    """An employee's manager: the check compared each row's key with its own id (one table on both
+    sides of the query), so Chinook's employees were 7 unknown managers and the source refused them."""
+    statements = [
+        "CREATE TABLE employee (id INTEGER PRIMARY KEY, manager INTEGER REFERENCES employee(id), grade INTEGER)",
+        "INSERT INTO employee VALUES (1, NULL, 3), (2, 1, 2), (3, 1, 2), (4, 2, 1)",
+    ]
+    source = SQLSource(sqlite_db(tmp_path / "boss.sqlite", *statements))
+    assert source.sample(4)["employee"]["manager"].isna().sum() == 1
+    bad = sqlite_db(tmp_path / "bad.sqlite", *statements, "INSERT INTO employee VALUES (5, 9, 1)")
+    with pytest.raises(DataError, match=r"reference 'manager' -> employee.id: 1 row\(s\) name no row"):
+        SQLSource(bad)
+
+
 def test_a_null_root_key_is_reported_not_left_out(tmp_path: Path) -> None:
     target = sqlite_db(
         tmp_path / "null_key.sqlite",

@@ -243,7 +243,8 @@ def _check_orphans(conn: sa.Connection, catalog: Catalog, schema: Schema) -> Non
                     f"unknown parent key, which no partition nor sample would read; drop those rows (orphans='drop')"
                 )
         for e in schema.references(name):  # a null reference is a value; an unknown one is an error
-            child, parent = catalog.tables[name], catalog.tables[e.parent]
+            # aliased: for a key to its own table, the same table in the subquery would be the outer row
+            child, parent = catalog.tables[name], catalog.tables[e.parent].alias("referenced")
             fk, pk = child.c[e.fk], parent.c[catalog.primary_key(e.parent)]
             query = sa.select(sa.func.count()).select_from(child).where(fk.is_not(None), ~sa.exists().where(pk == fk))
             if n := conn.execute(query).scalar_one():
