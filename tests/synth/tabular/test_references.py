@@ -126,10 +126,26 @@ def test_a_reference_to_a_missing_row_is_an_error_or_nulled_with_orphans_drop():
     assert pd.isna(dropped["order"]["product"].iloc[0]) and len(dropped["order"]) == len(data["order"])
 
 
-def test_references_are_refused_under_dp_naming_them():
-    data = store()
-    with pytest.raises(ValueError, match=r"order\.product -> product.*not supported under DP"):
-        TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(eps=3.0, delta=1e-5))
+def test_under_dp_a_reference_keeps_its_noisy_null_share_and_reads_nothing_else():
+    data = store(n_customers=3000, n_products=200)
+    plain = TabularPreproc.from_schema(data.schema).fit(data)
+    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon=3.0, delta=1e-5))
+    fitted = pre.stats["references"]["order.product"]
+    assert set(fitted) == {"parent", "null_share"}  # no degrees, no affinity: nothing else read
+    assert abs(fitted["null_share"] - data["order"]["product"].isna().mean()) < 0.05
+    assert pre.stats["dp"]["n_histograms"] == plain_histograms(pre) + 2  # order.product, employee.manager
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    assert synth["order"]["product"].dropna().isin(synth["product"]["id"]).all()
+    assert plain.stats["references"]["order.product"]["degrees"] != [1]
+
+
+def plain_histograms(pre: TabularPreproc) -> int:
+    """The histograms a DP fit of `pre`'s schema spends without its references (`_dp_fit`)."""
+    from relsynth.synth.tabular._dp_fit import _plan
+
+    schema = pre.schema
+    edges = [(t, c) for t in schema.depth_first() for c in schema.children(t)]
+    return _plan(pre, {})["hist"] + len(edges) + any(schema.children(t) for t in schema.roots) + (len(schema.roots) > 1)
 
 
 def test_a_generated_database_with_references_is_written_referenced_tables_first(tmp_path: Path):

@@ -39,6 +39,9 @@ them share one noise scale sigma and one zCDP budget (`budget.preproc_part`):
   they are the DP preprocessor's own decimals (`_public_formats`).
 * Lookup foreign keys: categories are all keys of the lookup table (public), at no cost but
   the null share (one noisy cell).
+* References (`Schema.references`): the null share from one noisy histogram (null, not null);
+  every generated row is then referenced equally often, rows paired at random: degrees and
+  affinities are read from many entities at once, which no mechanism here bounds.
 * Column preprocessors given already fitted (categories or edges set) are public domains: they
   are kept as they are and cost nothing.
 
@@ -104,7 +107,6 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
     if budget.preproc_share == 0:
         raise ValueError("DpBudget(preproc_share=0) declares the preprocessor public: fit it without dp")
     pre._check_data(data)
-    _check_no_references(pre.schema)
     budget.check_entities(sum(len(data[r]) for r in pre.schema.roots))
     public = _check_public(pre, public or {})
     _check_children(data, pre.schema, budget.max_children)
@@ -114,6 +116,8 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
     edges = [(t, child) for t in pre.schema.depth_first() for child in pre.schema.children(t)]
     n_hist = plan["hist"] + len(edges) + (1 if any(pre.schema.children(t) for t in pre.schema.roots) else 0)
     n_hist += 1 if len(pre.schema.roots) > 1 else 0
+    references = [e for t in pre.schema.synth_tables for e in pre.schema.references(t)]
+    n_hist += len(references)  # a reference's null share: one histogram (null, not null) each
     # zCDP cost in units of one histogram at noise sigma: a child-count histogram at
     # COUNT_NOISE * sigma costs 1 / COUNT_NOISE^2 of them
     weight = n_hist - len(edges) + len(edges) / COUNT_NOISE**2
@@ -162,6 +166,7 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
         },
         "lookups": {t: records(data[t]) for t in pre.schema.lookups},
         "formats": _public_formats(data, pre.schema, fitted),  # public like the schema, no digits of values
+        "references": {f"{e.child}.{e.fk}": _reference_dp(e, rows, noise) for e in references},
         "dp": {
             "epsilon": zcdp_epsilon(max(weight, 1) / (2 * sigma**2), delta / 2),
             "delta": delta,
@@ -191,15 +196,15 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
 
 
 # ---- the data seen by the mechanisms ---------------------------------------------------------
-def _check_no_references(schema: Schema) -> None:
-    """How often each row is referenced is read from references of many entities at once: no
-    mechanism here bounds one entity's share of it, so references are refused under DP."""
-    refs = [f"{e.child}.{e.fk} -> {e.parent}" for t in schema.synth_tables for e in schema.references(t)]
-    if refs:
-        raise ValueError(
-            f"references (foreign keys that do not nest their rows: {', '.join(refs)}) are not supported under DP: "
-            "leave those keys out of the schema, or train without dp"
-        )
+def _reference_dp(e, rows: Mapping[str, pd.DataFrame], noise: _Noise) -> dict:
+    """A reference under DP: its null share from one noisy histogram (null, not null) of one row per
+    entity. How often each row is referenced, and which rows go together, are read from the
+    references of many entities at once, which no mechanism here bounds: every generated row is
+    referenced equally often, paired at random (`_references` with no degrees nor affinity)."""
+    values = rows[e.child][e.fk] if e.child in rows else pd.Series([], dtype=object)
+    null, present = noise(np.array([values.isna().sum(), values.notna().sum()], dtype=float))
+    null, present = max(null, 0.0), max(present, 0.0)
+    return {"parent": e.parent, "null_share": float(null / (null + present)) if null + present > 0 else 0.0}
 
 
 def _check_children(data: RelationalData, schema: Schema, max_children: int) -> None:
