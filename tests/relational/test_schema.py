@@ -414,3 +414,14 @@ def test_infer_reads_a_second_parent_key_as_a_reference():
     assert schema.parent("order") == Edge("order", "customer", "customer")  # 10 products: too few for 200 orders
     assert schema.tables["order"].columns["product"] == ForeignKey("product", nest=False)
     assert "a reference, not nested" in schema.inference["order"]["product"]
+
+
+def test_nesting_keys_say_why_a_key_does_not_nest():
+    fks = {"customer": {"rep": "employee"}, "order": {"customer": "customer", "product": "product"}}
+    why: dict = {}
+    nesting_keys(fks, {"customer": 59, "employee": 8, "order": 400, "product": 300}, set(), why)
+    assert why[("customer", "rep")] == (
+        "under employee, customer's 59 rows would be 8 examples to learn from (employee's rows: fewer than 50, "
+        "and than 1/4 of customer's)"
+    )
+    assert why[("order", "product")] == "order nests under its earlier key customer"

@@ -21,18 +21,26 @@ MIN_ROOT_ROWS, FANOUT = 50, 4
 
 
 def nesting_keys(
-    fks: Mapping[str, Mapping[str, str]], rows: Mapping[str, int], lookups: set[str] | frozenset[str]
+    fks: Mapping[str, Mapping[str, str]],
+    rows: Mapping[str, int],
+    lookups: set[str] | frozenset[str],
+    why: dict[tuple[str, str], str] | None = None,
 ) -> dict[str, str | None]:
     """table -> the foreign-key column it nests under (None: a root), for the tables of `fks`
     (table -> {FK column: referenced table}, in column order) that are not lookups; `rows`: each
-    table's row count. A key that would close a cycle is never chosen."""
+    table's row count. A key that would close a cycle is never chosen. `why`, when given, gets
+    (table, column) -> why that key does not nest, for each key to a synthesised table passed over."""
+    why = {} if why is None else why
     chosen: dict[str, str | None] = {}
     visiting: set[str] = set()
 
-    def root_rows(table: str) -> int:
+    def root_of(table: str) -> str:
         while (fk := decide(table)) is not None:
             table = fks[table][fk]
-        return rows.get(table, 0)
+        return table
+
+    def root_rows(table: str) -> int:
+        return rows.get(root_of(table), 0)
 
     def decide(table: str) -> str | None:
         if table in chosen:
@@ -40,12 +48,26 @@ def nesting_keys(
         visiting.add(table)
         best = None
         for col, ref in fks.get(table, {}).items():
-            if ref == table or ref in lookups or ref in visiting or ref not in rows:
+            if ref in lookups or ref not in rows:
                 continue
-            n = root_rows(ref)
+            if best is not None:
+                why[table, col] = f"{table} nests under its earlier key {best}"
+                continue
+            if ref == table:
+                why[table, col] = "a key to its own table"
+                continue
+            if ref in visiting:
+                why[table, col] = f"nesting {table} under {ref} would close a cycle"
+                continue
+            n, top = root_rows(ref), root_of(ref)
             if n >= MIN_ROOT_ROWS or rows.get(table, 0) <= FANOUT * max(n, 1):
                 best = col
-                break
+            else:
+                whose = f"{top}'s rows" if top == ref else f"the rows of {top}, the root above {ref}"
+                why[table, col] = (
+                    f"under {ref}, {table}'s {rows.get(table, 0)} rows would be {n} examples to learn from ({whose}: "
+                    f"fewer than {MIN_ROOT_ROWS}, and than 1/{FANOUT} of {table}'s)"
+                )
         visiting.discard(table)
         chosen[table] = best
         return best
@@ -53,12 +75,15 @@ def nesting_keys(
     return {table: decide(table) for table in fks if table not in lookups}
 
 
-def key_kind(col: str, ref: str, nest: str | None, lookups: Iterable[str], given: str) -> tuple[ForeignKey, str]:
+def key_kind(
+    col: str, ref: str, nest: str | None, lookups: Iterable[str], given: str, passed_over: str = ""
+) -> tuple[ForeignKey, str]:
     """The kind of the foreign key `col` (-> `ref`) and why (`given`: where the key came from),
-    given the key its table nests under (`nesting_keys`)."""
+    given the key its table nests under (`nesting_keys`) and why this key does not (`passed_over`)."""
     if ref in lookups or col == nest:
         return ForeignKey(parent=ref), given
+    because = f": {passed_over}" if passed_over else ""
     return ForeignKey(parent=ref, nest=False), (
-        f"{given}: a reference, not nested (a table nests under its first key whose tree's root is large "
-        "enough to learn from, see relational/nesting.py; the others are drawn among the synthetic rows)"
+        f"{given}: a reference, not nested{because} (a table nests under its first key whose tree's root is "
+        "large enough to learn from, relational/nesting.py; a reference's keys are drawn among the synthetic rows)"
     )

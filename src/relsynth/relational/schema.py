@@ -360,7 +360,8 @@ class Schema:
             if unknown:
                 raise SchemaError(f"{what} names table(s) {unknown} that are not in the data ({list(data)})")
         tables, report = {}, {}
-        nests = nesting_keys(foreign_keys, {n: len(df) for n, df in data.items()}, set(lookups))
+        passed_over: dict[tuple[str, str], str] = {}
+        nests = nesting_keys(foreign_keys, {n: len(df) for n, df in data.items()}, set(lookups), passed_over)
         for name, df in data.items():
             pk, fks = primary_keys.get(name), dict(foreign_keys.get(name, {}))
             missing = [c for c in [pk, *fks, *overrides.get(name, {})] if c is not None and c not in df.columns]
@@ -373,7 +374,12 @@ class Schema:
                     cols[col], why[col] = Column.PRIMARY_KEY, "given in primary_keys"
                 elif col in fks:
                     cols[col], why[col] = key_kind(
-                        col, fks[col], nests.get(name), lookups, f"given in foreign_keys (-> {fks[col]})"
+                        col,
+                        fks[col],
+                        nests.get(name),
+                        lookups,
+                        f"given in foreign_keys (-> {fks[col]})",
+                        passed_over.get((name, col), ""),
                     )
                 elif col in overrides.get(name, {}):
                     cols[col], why[col] = overrides[name][col], "given in overrides"

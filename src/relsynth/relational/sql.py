@@ -389,12 +389,18 @@ def _plan(
     }
     chosen, why_lookup = _lookups(fks, lookups, list(reflected), problems)
     unnested = {t: {c for c, k in given.get(t, {}).items() if isinstance(k, ForeignKey) and not k.nest} for t in fks}
+    passed_over: dict[tuple[str, str], str] = {}
     nests = nesting_keys(
-        {t: {c: r for c, r in cols.items() if c not in unnested[t]} for t, cols in fks.items()}, rows, set(chosen)
+        {t: {c: r for c, r in cols.items() if c not in unnested[t]} for t, cols in fks.items()},
+        rows,
+        set(chosen),
+        passed_over,
     )
     kinds, why, specs = {}, {}, {}
     for t, r in reflected.items():
-        kinds[t], why[t], specs[t] = _column_kinds(t, r, given.get(t, {}), pks, fks[t], chosen, nests.get(t), problems)
+        kinds[t], why[t], specs[t] = _column_kinds(
+            t, r, given.get(t, {}), pks, fks[t], chosen, nests.get(t), passed_over, problems
+        )
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
         raise SchemaError(f"{len(problems)} problem(s) reading the database's tables as a relsynth schema:\n{lines}")
@@ -474,6 +480,7 @@ def _column_kinds(
     fks: Mapping[str, str],
     lookups: list[str],
     nest: str | None,
+    passed_over: Mapping[tuple[str, str], str],
     problems: list[str],
 ) -> tuple[dict[str, ColumnKind | None], dict[str, str], dict[str, dict]]:
     """(kinds, why, SQL type specs) of table `t`'s columns: overrides, then keys, then SQL types."""
@@ -489,9 +496,8 @@ def _column_kinds(
         elif col == pks[t]:
             kinds[col], why[col] = PrimaryKey(), "the primary key in the catalog"
         elif col in fks:
-            kinds[col], why[col] = key_kind(
-                col, fks[col], nest, lookups, f"a foreign key to {fks[col]}.{pks[fks[col]]} in the catalog"
-            )
+            catalog = f"a foreign key to {fks[col]}.{pks[fks[col]]} in the catalog"
+            kinds[col], why[col] = key_kind(col, fks[col], nest, lookups, catalog, passed_over.get((t, col), ""))
             if fks[col] in lookups:
                 why[col] += f" ({fks[col]} is a lookup)"
             if len(r.pk) > 1 and col in r.pk:
