@@ -295,3 +295,14 @@ def test_a_reference_with_no_generated_row_to_name_says_so_rather_than_nulling_i
     assert len(synth["product"]) == 0 and synth["order"]["product"].isna().all()
     assert "order.product: no product row was generated" in caplog.text
     assert "employee.manager" not in caplog.text  # it had rows to name
+
+
+def test_a_fit_on_a_part_says_its_rows_look_less_referenced(caplog):
+    train, _ = store().split(0.5, seed=0)
+    with caplog.at_level(logging.WARNING):
+        TabularPreproc.from_schema(train.schema).fit(train)
+    assert "order.product: " in caplog.text and "look less referenced" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        TabularPreproc.from_schema(train.schema).fit(store())
+    assert "look less referenced" not in caplog.text

@@ -46,6 +46,18 @@ def reference_stats(pre, data: RelationalData) -> dict[str, dict]:
     for table in schema.synth_tables:
         for e in schema.references(table):
             values = data[table][e.fk]
+            if data.partial:
+                outside = values.notna() & ~values.isin(data[e.parent][schema.tables[e.parent].primary_key])
+                if outside.mean() > 0.05:
+                    log.warning(
+                        "%s.%s: %.0f %% of the references name rows of another part of the database; fitted on a part "
+                        "(a split, a sample), each %s row is seen referenced by this part's rows only, so rows look "
+                        "less referenced than in the whole database",
+                        table,
+                        e.fk,
+                        100 * outside.mean(),
+                        e.parent,
+                    )
             keys = data[e.parent][schema.tables[e.parent].primary_key]
             per_key = values.dropna().value_counts()
             degrees = per_key.reindex(pd.Index(keys), fill_value=0).to_numpy(dtype=np.int64)
