@@ -491,6 +491,8 @@ def _column_kinds(
         spec = type_spec(typ)
         if spec is not None:  # a primary key is NOT NULL anyway (SQLite's catalog does not say so)
             specs[col] = spec if col not in r.not_null or col in r.pk else {**spec, "nullable": False}
+            if pks[t] is None and col in r.pk:  # a link table's key, read without it: written back with it
+                specs[col] = {**spec, "nullable": False, "primary_key": True}
         if col in own:
             kinds[col], why[col] = own[col], "given in overrides"
         elif col == pks[t]:
@@ -811,6 +813,7 @@ def _target_tables(
         for col, kind in table.columns.items():
             spec = fmts.get(col, {}).get(SQL_FORMAT)
             nullable = not spec or spec.get("nullable", True)
+            in_key = bool(spec and spec.get("primary_key"))  # part of a link table's composite key
             if isinstance(kind, ForeignKey) and kind.parent == name:
                 pk = table.primary_key
                 pk_spec = fmts.get(pk, {}).get(SQL_FORMAT)
@@ -820,7 +823,7 @@ def _target_tables(
             elif isinstance(kind, ForeignKey):
                 parent = made[kind.parent].c[schema.tables[kind.parent].primary_key]
                 typ = sql_type(spec) if spec else parent.type
-                cols.append(sa.Column(_quoted(col), typ, sa.ForeignKey(parent), nullable=nullable))
+                cols.append(sa.Column(_quoted(col), typ, sa.ForeignKey(parent), nullable=nullable, primary_key=in_key))
             elif kind.kind is Column.PRIMARY_KEY:
                 typ = sql_type(spec) if spec else _default_type(kind.kind, df[col])
                 cols.append(sa.Column(_quoted(col), typ, primary_key=True, autoincrement=False))
@@ -864,7 +867,7 @@ def _unfit(frames: Mapping[str, pd.DataFrame], tables: list[sa.Table]) -> list[s
         for col in table.columns:
             s = df[col.name]
             nulls = int(s.isna().sum())
-            if not col.nullable and not col.primary_key and nulls:
+            if not col.nullable and (not col.primary_key or col.foreign_keys) and nulls:  # a link table's keys
                 problems.append(
                     f"table {table.name!r}, column {col.name!r} is NOT NULL in the source, but {nulls} value(s) are null"
                 )
