@@ -254,6 +254,7 @@ def test_a_link_table_is_read_without_its_composite_key_and_never_links_a_pair_t
         links = pre.inverse_transform(pre.transform(data), seed=seed)["film_actor"]
         assert not links.duplicated().any() and len(links) == len(data["film_actor"])
     pre.stats["references"]["film_actor.film_id"]["unique_pairs"] = False  # the test can tell
+    pre.stats["unique_links"] = {}  # (repeats left are dropped, too)
     assert pre.inverse_transform(pre.transform(data), seed=0)["film_actor"].duplicated().any()
 
 
@@ -306,3 +307,113 @@ def test_a_fit_on_a_part_says_its_rows_look_less_referenced(caplog):
     with caplog.at_level(logging.WARNING):
         TabularPreproc.from_schema(train.schema).fit(store())
     assert "look less referenced" not in caplog.text
+
+
+def addresses(seed: int = 0, n_customers: int = 300) -> RelationalData:
+    """customer -> address and customer -> order (both nested), order -> address (a reference): an
+    order is shipped to one of its own customer's addresses, never to another customer's."""
+    rng = np.random.default_rng(seed)
+    n_addresses = 1 + rng.poisson(0.7, n_customers)
+    owner = np.repeat(np.arange(1, n_customers + 1), n_addresses)
+    n_orders = rng.poisson(3, n_customers)
+    buyer = np.repeat(np.arange(1, n_customers + 1), n_orders)
+    own = pd.Series(np.arange(1, len(owner) + 1)).groupby(owner).agg(list)
+    ship_to = [int(rng.choice(own[c])) for c in buyer]
+    tables = {
+        "customer": pd.DataFrame({"id": np.arange(1, n_customers + 1), "age": rng.integers(18, 90, n_customers)}),
+        "address": pd.DataFrame(
+            {"id": np.arange(1, len(owner) + 1), "customer": owner, "city": rng.choice(["a", "b", "c"], len(owner))}
+        ),
+        "order": pd.DataFrame(
+            {
+                "id": np.arange(1, len(buyer) + 1),
+                "customer": buyer,
+                "address": ship_to,
+                "amount": rng.gamma(2, 20, len(buyer)),
+            }
+        ),
+    }
+    schema = Schema(
+        customer=Table(id=PrimaryKey(), age=Integer()),
+        address=Table(id=PrimaryKey(), customer=ForeignKey("customer"), city="categorical"),
+        order=Table(id=PrimaryKey(), customer=ForeignKey("customer"), address=ForeignKey("address"), amount=Numeric()),
+    )
+    return RelationalData(tables, schema)
+
+
+def test_a_reference_that_stays_under_one_row_in_the_data_stays_under_it_when_generated():
+    # an order's shipping address is one of its own customer's: generated orders were sent to the
+    # addresses of other customers (a shop's synthetic orders: 741 of 743)
+    data = addresses()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["references"]["order.address"]["within"] == "customer"
+    for seed in range(3):
+        synth = pre.inverse_transform(pre.transform(data), seed=seed)
+        owner = synth["order"]["address"].map(synth["address"].set_index("id")["customer"])
+        assert synth["order"]["address"].notna().all() and (owner == synth["order"]["customer"]).all()
+        # still dealt by degree: some addresses get several orders, others none
+        assert (degrees(synth, "order", "address", "address") == 0).any()
+
+
+def test_a_reference_that_crosses_rows_in_the_data_is_not_kept_under_one():
+    data = addresses()
+    order = data["order"].copy()
+    order.loc[::7, "address"] = order["address"].to_numpy()[::-1][::7]  # some orders to another customer's address
+    data = RelationalData({**{t: data[t] for t in data.schema.tables}, "order": order}, data.schema)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["references"]["order.address"]["within"] is None
+
+
+def test_a_link_table_never_links_a_pair_twice_even_when_one_row_is_linked_by_most():
+    """A wish list where one product is on most lists: generated with fewer products than the data
+    has, that product's drawn degree passed the number of lists, so lists named it twice."""
+    rng = np.random.default_rng(0)
+    n_customers, n_products = 200, 100
+    rows = []
+    for c in range(1, n_customers + 1):
+        picks = {1} if rng.random() < 0.8 else set()
+        picks |= {int(p) for p in rng.integers(2, n_products + 1, rng.integers(0, 3))}
+        rows += [(c, p) for p in sorted(picks)]
+    schema = Schema(
+        customer=Table(id=PrimaryKey(), age=Integer()),
+        product=Table(id=PrimaryKey(), price=Numeric()),
+        wish=Table(customer=ForeignKey("customer"), product=ForeignKey("product")),
+    )
+    tables = {
+        "customer": pd.DataFrame({"id": np.arange(1, n_customers + 1), "age": rng.integers(18, 90, n_customers)}),
+        "product": pd.DataFrame({"id": np.arange(1, n_products + 1), "price": rng.gamma(2, 5, n_products)}),
+        "wish": pd.DataFrame(rows, columns=["customer", "product"]),
+    }
+    data = RelationalData(tables, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert pre.stats["references"]["wish.product"]["unique_pairs"]
+    few_products = data.subset({"customer": data["customer"]["id"], "product": data["product"]["id"][:15]})
+    for seed in range(6):
+        wish = pre.inverse_transform(pre.transform(few_products), seed=seed)["wish"]
+        assert not wish.duplicated().any(), seed
+
+
+def test_a_link_table_to_a_lookup_never_links_a_pair_twice():
+    """product_tag(product, tag) with tag a lookup: the tag is a generated category, so the model
+    can name one tag twice for a product; such repeats are dropped when the data has none."""
+    rng = np.random.default_rng(0)
+    schema = Schema(
+        product=Table(id=PrimaryKey(), price=Numeric()),
+        tag=Table(id=PrimaryKey(), name="categorical"),
+        product_tag=Table(product=ForeignKey("product"), tag=ForeignKey("tag")),
+        lookups=["tag"],
+    )
+    links = [(p, int(t)) for p in range(1, 101) for t in rng.choice(np.arange(1, 16), 3, replace=False)]
+    tables = {
+        "product": pd.DataFrame({"id": np.arange(1, 101), "price": rng.gamma(2, 5, 100)}),
+        "tag": pd.DataFrame({"id": np.arange(1, 16), "name": [f"t{i}" for i in range(15)]}),
+        "product_tag": pd.DataFrame(links, columns=["product", "tag"]),
+    }
+    data = RelationalData(tables, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    repeated = data["product_tag"].copy()
+    repeated.loc[1::3, "tag"] = repeated["tag"].to_numpy()[0::3]  # as a model may write them: 100 repeats
+    made = RelationalData({**{t: data[t] for t in schema.tables}, "product_tag": repeated}, schema)
+    synth = pre.inverse_transform(pre.transform(made), seed=0)
+    assert not synth["product_tag"].duplicated().any()
+    assert len(synth["product_tag"]) == len(repeated) - repeated.duplicated().sum()

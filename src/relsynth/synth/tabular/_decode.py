@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
-from relsynth.synth.tabular._references import assign_references
+from relsynth.synth.tabular._references import assign_references, drop_repeated_links
 from relsynth.synth.tabular._tables import _char_class
 from relsynth.synth.tabular.orderings import from_offsets
 
@@ -136,6 +136,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
             cols[edge.fk] = keys[edge.parent].iloc[np.asarray(parents[table], dtype=np.int64)].reset_index(drop=True)
         out[table] = _in_schema_order(schema, table, cols, n)
     assign_references(pre, out, keys, mats, rng)
+    drop_repeated_links(pre, out)
     for lk in schema.lookups:
         out[lk] = pd.DataFrame(pre.stats["lookups"][lk])
     return RelationalData({t: out[t] for t in schema.tables}, schema, formats=pre.stats.get("formats"))

@@ -71,11 +71,54 @@ def reference_stats(pre, data: RelationalData) -> dict[str, dict]:
                 "degrees": [int(d) for d in quantiles],
                 "groups": groups,
                 "unique_pairs": unique_pairs(data, e),
+                "within": within(data, e),
                 "degree_effects": effects,
                 "degree_copula": rho,
                 "affinity": [] if e.parent == table else affinity(pre, data, e, coarse_tokens(pre, groups)),
             }
     return out
+
+
+def nest_chain(schema, table: str) -> list[str]:
+    """`table` and the tables it nests under, nearest first (item, order, customer)."""
+    chain = [table]
+    while (edge := schema.parent(chain[-1])) is not None:
+        chain.append(edge.parent)
+    return chain
+
+
+def ancestor_keys(schema, tables, table: str, ancestor: str) -> pd.Series:
+    """Each row of `tables[table]`'s key of the `ancestor` row it nests under (its own key when
+    `table` is `ancestor`), by position; `tables`: a RelationalData or a dict of frames."""
+    if table == ancestor:
+        return tables[table][schema.tables[table].primary_key].reset_index(drop=True)
+    edge = schema.parent(table)
+    keys, t = tables[table][edge.fk], edge.parent
+    while t != ancestor:  # one level up: the key of the row above the row named
+        edge = schema.parent(t)
+        keys, t = keys.map(tables[t].set_index(schema.tables[t].primary_key)[edge.fk]), edge.parent
+    return keys.reset_index(drop=True)
+
+
+def within(data: RelationalData, e: Edge) -> str | None:
+    """The table under one row of which every reference of `e` stays in the data (an order's
+    shipping address is one of its own customer's), when `e.child` and `e.parent` nest under a
+    common table and at least `MIN_PAIRS` references were read: generation then keeps each
+    reference under its own row of that table. None otherwise."""
+    schema = data.schema
+    if e.parent == e.child:
+        return None
+    above = set(nest_chain(schema, e.parent))
+    scope = next((t for t in nest_chain(schema, e.child)[1:] if t in above), None)
+    if scope is None:
+        return None
+    pos = pd.Index(data[e.parent][schema.tables[e.parent].primary_key]).get_indexer(data[e.child][e.fk])
+    known = pos >= 0
+    if known.sum() < MIN_PAIRS:
+        return None
+    mine = ancestor_keys(schema, data, e.child, scope).to_numpy()[known]
+    theirs = ancestor_keys(schema, data, e.parent, scope).to_numpy()[pos[known]]
+    return scope if bool((mine == theirs).all()) else None
 
 
 def degree_effects(
@@ -211,33 +254,124 @@ def assign_references(
     generated for its referenced table (`keys`), following the fitted `pre.stats["references"]`
     (`reference_stats`; none: every row equally often, no nulls); `headers`: each table's rows'
     header tokens, which the affinity scores."""
-    schema, stats = pre.schema, pre.stats.get("references", {})
+    for table in pre.schema.synth_tables:
+        for e in pre.schema.references(table):
+            tables[table][e.fk] = assign_reference(pre, tables, keys, headers, rng, e)
+
+
+def assign_reference(
+    pre,
+    tables: dict[str, pd.DataFrame],
+    keys: dict[str, pd.Series],
+    headers: dict[str, np.ndarray],
+    rng: np.random.Generator,
+    e: Edge,
+) -> pd.Series:
+    """The keys of reference `e` for the generated rows of `e.child` (`assign_references`)."""
+    schema, table = pre.schema, e.child
+    fitted = pre.stats.get("references", {}).get(f"{table}.{e.fk}") or {}
+    null_share = float(fitted.get("null_share", 0.0))
+    if len(keys[e.parent]) == 0 and len(tables[table]) and null_share < 1.0:
+        warn_nothing_to_name(e.child, e.fk, e.parent, len(tables[table]), null_share)
+    coarse = coarse_tokens(pre, int(fitted.get("groups", MAX_GROUPS)))
+    pick = [
+        coarse[headers[table][:, feature_fields(pre, table)]],
+        coarse[headers[e.parent][:, feature_fields(pre, e.parent)]],
+    ]
+    cells = fitted.get("affinity") or []
+    scores = effect_scores({int(t): m for t, m in fitted.get("degree_effects") or []}, pick[1])
+    nest = schema.parent(table)
+    groups = tables[table][nest.fk] if fitted.get("unique_pairs") and nest is not None else None
+
+    def draw(rows: np.ndarray, targets: np.ndarray) -> pd.Series:
+        """Keys for the generated rows `rows` among the referenced rows `targets` (positions)."""
+        return draw_references(
+            len(rows),
+            keys[e.parent].iloc[targets].reset_index(drop=True),
+            null_share=null_share,
+            degrees=np.asarray(fitted.get("degrees") or [1], dtype=np.float64),
+            rng=rng,
+            own_table=e.parent == table,
+            affinity=Affinity.of(cells, pick[0][rows], pick[1][targets]),
+            parent_scores=scores[targets],
+            copula=float(fitted.get("degree_copula", 0.0)),
+            # a row can be linked once per parent row at most: never a degree above their number
+            max_degree=None if groups is None else int(groups.iloc[rows].nunique()),
+        )
+
+    if scope := fitted.get("within"):
+        mine, theirs = (
+            ancestor_keys(schema, tables, table, scope),
+            ancestor_keys(schema, tables, e.parent, scope),
+        )
+        drawn = draw_within(mine, theirs, draw, f"{table}.{e.fk}", scope)
+    else:
+        drawn = draw(np.arange(len(tables[table])), np.arange(len(keys[e.parent])))
+        if groups is not None:  # unscoped only: a swap could move a key out from under its scope row
+            drawn = without_repeats(groups, drawn, rng)
+    return drawn
+
+
+def unique_links(data: RelationalData) -> dict[str, list[str]]:
+    """table -> its foreign keys, parent first, for the tables without a primary key (link tables:
+    product_tag -> product, tag) that never repeat them together in `MIN_PAIRS` rows at least.
+    The model writes a lookup's key as a category, so it can repeat one, and a reference dealt to
+    almost every parent row can be left repeated (`without_repeats`): generation drops such rows
+    (`drop_repeated_links`), which nothing references."""
+    schema, out = data.schema, {}
     for table in schema.synth_tables:
-        for e in schema.references(table):
-            fitted = stats.get(f"{table}.{e.fk}") or {}
-            null_share = float(fitted.get("null_share", 0.0))
-            if len(keys[e.parent]) == 0 and len(tables[table]) and null_share < 1.0:
-                warn_nothing_to_name(e.child, e.fk, e.parent, len(tables[table]), null_share)
-            coarse = coarse_tokens(pre, int(fitted.get("groups", MAX_GROUPS)))
-            pick = [
-                coarse[headers[table][:, feature_fields(pre, table)]],
-                coarse[headers[e.parent][:, feature_fields(pre, e.parent)]],
-            ]
-            drawn = draw_references(
-                len(tables[table]),
-                keys[e.parent],
-                null_share=null_share,
-                degrees=np.asarray(fitted.get("degrees") or [1], dtype=np.float64),
-                rng=rng,
-                own_table=e.parent == table,
-                affinity=Affinity.of(fitted.get("affinity") or [], *pick),
-                parent_scores=effect_scores({int(t): m for t, m in fitted.get("degree_effects") or []}, pick[1]),
-                copula=float(fitted.get("degree_copula", 0.0)),
+        nest = schema.parent(table)
+        if schema.tables[table].primary_key is not None or nest is None:
+            continue
+        cols = [nest.fk, *(c for c in schema.tables[table].foreign_keys if c != nest.fk)]
+        pairs = data[table][cols].dropna()
+        if len(cols) > 1 and len(pairs) >= MIN_PAIRS and not pairs.duplicated().any():
+            out[table] = cols
+    return out
+
+
+def drop_repeated_links(pre, tables: dict[str, pd.DataFrame]) -> None:
+    """Drop (in place) the generated rows that repeat keys `unique_links` found never repeated; a
+    table without a primary key has no rows referencing it, so nothing else changes."""
+    for table, cols in pre.stats.get("unique_links", {}).items():
+        repeated = tables[table].duplicated(subset=cols).to_numpy() & tables[table][cols].notna().all(axis=1).to_numpy()
+        if repeated.any():
+            log.info(
+                "%s: %d generated row(s) repeating %s dropped (the data never does)", table, int(repeated.sum()), cols
             )
-            nest = schema.parent(table)
-            if fitted.get("unique_pairs") and nest is not None:
-                drawn = without_repeats(tables[table][nest.fk], drawn, rng)
-            tables[table][e.fk] = drawn
+            tables[table] = tables[table][~repeated].reset_index(drop=True)
+
+
+def draw_within(mine: pd.Series, theirs: pd.Series, draw, name: str, scope: str) -> pd.Series:
+    """References kept under their own row of the `scope` table (`within`): each generated row's
+    key is drawn (`draw(rows, targets)`, positions) among the referenced rows whose scope key
+    (`theirs`) is the row's own (`mine`); a row whose scope row got no referenced row draws
+    among all of them, and how many did is logged."""
+    codes, _ = pd.factorize(pd.concat([mine, theirs], ignore_index=True))
+    own, other = codes[: len(mine)], codes[len(mine) :]
+    targets = pd.Series(np.arange(len(other))).groupby(other).indices if len(other) else {}
+    pieces, homeless = [], [np.flatnonzero(own < 0)]
+    for code, rows in (pd.Series(np.arange(len(own))).groupby(own).indices if len(own) else {}).items():
+        if code < 0:
+            continue
+        if code not in targets:
+            homeless.append(rows)
+            continue
+        pieces.append(draw(rows, targets[code]).set_axis(rows))
+    rows = np.concatenate(homeless)
+    if len(rows) or not pieces:
+        pieces.append(draw(rows, np.arange(len(other))).set_axis(rows))
+        if len(rows) and len(other):
+            log.warning(
+                "%s: %d of %d rows' %s row got no row to name, so their keys name rows under another %s "
+                "(in the data every key stays under its own)",
+                name,
+                len(rows),
+                len(own),
+                scope,
+                scope,
+            )
+    return pd.concat(pieces).sort_index().reset_index(drop=True)
 
 
 def unique_pairs(data: RelationalData, e: Edge) -> bool:
@@ -252,27 +386,43 @@ def unique_pairs(data: RelationalData, e: Edge) -> bool:
 
 def without_repeats(groups: pd.Series, refs: pd.Series, rng: np.random.Generator, passes: int = 20) -> pd.Series:
     """`refs` with the references a group (a parent row) repeats swapped with those of random other
-    rows where neither group then repeats one: the degrees stay as they were."""
+    rows where neither group then repeats one: the degrees stay as they were. Repeats that random
+    partners leave (a row named by almost every group has few) are swapped with a partner searched
+    among all rows."""
     g, _ = pd.factorize(groups)
     r, uniques = pd.factorize(refs)  # null: -1, left alone
     width = len(uniques) + 1
 
-    def key(group: int, ref: int) -> int:
+    def key(group, ref):
         return group * width + ref + 1
 
-    count = pd.Series(g * width + r + 1).value_counts().to_dict()
+    count = pd.Series(key(g, r)).value_counts().to_dict()
+
+    def swap(i: int, j: int) -> bool:
+        a, b = key(g[i], r[j]), key(g[j], r[i])
+        if r[j] < 0 or r[i] == r[j] or count.get(a, 0) or count.get(b, 0):
+            return False
+        for old, new in ((key(g[i], r[i]), a), (key(g[j], r[j]), b)):
+            count[old] -= 1
+            count[new] = count.get(new, 0) + 1
+        r[i], r[j] = r[j], r[i]
+        return True
+
+    def repeated() -> np.ndarray:
+        return np.flatnonzero(pd.Series(key(g, r)).duplicated().to_numpy() & (r >= 0))
+
     for _ in range(passes):
-        repeated = np.flatnonzero(pd.Series(g * width + r + 1).duplicated().to_numpy() & (r >= 0))
-        if not len(repeated):
+        if not len(rows := repeated()):
             break
-        for i, j in zip(repeated, rng.integers(0, len(r), len(repeated)), strict=True):
-            a, b = key(g[i], r[j]), key(g[j], r[i])
-            if r[j] < 0 or r[i] == r[j] or count.get(a, 0) or count.get(b, 0):
-                continue
-            for old, new in ((key(g[i], r[i]), a), (key(g[j], r[j]), b)):
-                count[old] -= 1
-                count[new] = count.get(new, 0) + 1
-            r[i], r[j] = r[j], r[i]
+        for i, j in zip(rows, rng.integers(0, len(r), len(rows)), strict=True):
+            swap(i, j)
+    for i in repeated():  # the few left: a partner whose group lacks this key, found among all rows
+        taken = np.array([count.get(k, 0) > 0 for k in key(g, r[i])]) | np.array(
+            [count.get(k, 0) > 0 for k in key(g[i], r)]
+        )
+        partners = np.flatnonzero(~taken & (r >= 0))
+        if len(partners):
+            swap(i, int(rng.choice(partners)))
     return pd.Series(pd.array([uniques[k] if k >= 0 else pd.NA for k in r], dtype=refs.dtype), index=refs.index)
 
 
@@ -341,11 +491,13 @@ def draw_references(
     affinity: Affinity | None = None,
     parent_scores: np.ndarray | None = None,
     copula: float = 0.0,
+    max_degree: int | None = None,
 ) -> pd.Series:
     """`n_rows` keys among `parent_keys`: a share `null_share` null, the others dealt out so each
     parent row is named about as often as a degree drawn from `degrees` (quantiles) says, and
     (`affinity`) to rows they go with; `parent_scores`: the degrees go to the parent rows by
-    their degree effects, by a copula of correlation `copula` (`ranked`). `own_table`: row i names an earlier row only (row 0 none)."""
+    their degree effects, by a copula of correlation `copula` (`ranked`); `max_degree`: no parent row
+    named more often. `own_table`: row i names an earlier row only (row 0 none)."""
     out = pd.Series([pd.NA] * n_rows, dtype=parent_keys.dtype)
     present = np.flatnonzero(rng.random(n_rows) >= null_share)
     if len(parent_keys) == 0 or len(present) == 0:
@@ -353,7 +505,7 @@ def draw_references(
     weights = stratified(degrees, len(parent_keys), rng)
     if parent_scores is not None:
         weights = ranked(weights, parent_scores, copula, rng)
-    targets = deal(len(present), weights, rng)
+    targets = deal(len(present), weights, rng, cap=max_degree)
     if affinity is not None:
         targets = pair_up(present, targets, affinity, rng)
     if own_table:  # a row naming itself or a later row names an earlier one instead; row 0 none
@@ -371,9 +523,10 @@ def stratified(quantiles: np.ndarray, n: int, rng: np.random.Generator) -> np.nd
     return quantiles[np.minimum((levels * len(quantiles)).astype(np.int64), len(quantiles) - 1)]
 
 
-def deal(m: int, weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def deal(m: int, weights: np.ndarray, rng: np.random.Generator, cap: int | None = None) -> np.ndarray:
     """`m` parent indices in random order, parent i about `weights[i] * m / sum(weights)` times:
-    the share rounded at random, then the few left over (or too many) drawn by weight."""
+    the share rounded at random, then the few left over (or too many) drawn by weight; none more
+    than `cap` times where the others have room (`capped`)."""
     weights = np.asarray(weights, dtype=np.float64)
     if weights.sum() <= 0:
         weights = np.ones_like(weights)
@@ -387,6 +540,23 @@ def deal(m: int, weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     elif diff < 0:  # drop -diff of the dealt slots, each equally likely
         dropped = rng.choice(np.repeat(np.arange(len(counts)), counts), size=-diff, replace=False)
         np.subtract.at(counts, dropped, 1)
+    if cap is not None:
+        counts = capped(counts, p, cap, rng)
     targets = np.repeat(np.arange(len(counts)), counts)
     rng.shuffle(targets)
     return targets
+
+
+def capped(counts: np.ndarray, p: np.ndarray, cap: int, rng: np.random.Generator) -> np.ndarray:
+    """`counts` with none above `cap` where the others have room: the excess dealt again by `p`
+    to the rows below it, until none is over (the total stays the same)."""
+    counts = counts.copy()
+    for _ in range(100):  # each round deals the excess again; a round that overshoots leaves less
+        excess, room = int(np.maximum(counts - cap, 0).sum()), np.maximum(cap - counts, 0)
+        if excess == 0 or not room.any():
+            break
+        counts = np.minimum(counts, cap)
+        q = np.where(room > 0, p, 0.0)
+        q = q if q.sum() > 0 else room.astype(np.float64)
+        counts += rng.multinomial(excess, q / q.sum())
+    return counts
