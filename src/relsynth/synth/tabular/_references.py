@@ -26,6 +26,7 @@ from scipy.stats import norm
 
 from relsynth.relational import RelationalData
 from relsynth.relational.schema import Edge
+from relsynth.synth.tabular._copies import copied_columns, copy_values
 from relsynth.synth.tabular.encoders import NumericPreproc
 from relsynth.synth.tabular.grammar import PLACEHOLDER
 
@@ -75,6 +76,7 @@ def reference_stats(pre, data: RelationalData) -> dict[str, dict]:
                 "degree_effects": effects,
                 "degree_copula": rho,
                 "affinity": [] if e.parent == table else affinity(pre, data, e, coarse_tokens(pre, groups)),
+                "copies": copied_columns(pre, data, e),
             }
     return out
 
@@ -254,9 +256,13 @@ def assign_references(
     generated for its referenced table (`keys`), following the fitted `pre.stats["references"]`
     (`reference_stats`; none: every row equally often, no nulls); `headers`: each table's rows'
     header tokens, which the affinity scores."""
-    for table in pre.schema.synth_tables:
-        for e in pre.schema.references(table):
+    schema, stats = pre.schema, pre.stats.get("references", {})
+    for table in schema.synth_tables:
+        for e in schema.references(table):
             tables[table][e.fk] = assign_reference(pre, tables, keys, headers, rng, e)
+            copies = (stats.get(f"{table}.{e.fk}") or {}).get("copies") or []
+            pk = schema.tables[e.parent].primary_key
+            copy_values(copies, tables[table], tables[e.parent], tables[table][e.fk], pk, rng)
 
 
 def assign_reference(

@@ -1,0 +1,92 @@
+"""Values copied across a reference: a column of the referencing row that holds a column of the
+row it references (an order line's unit price is its product's price, 9 times in 10).
+
+The model writes each row's own columns in bins, so it cannot write the exact value of another
+entity's row; the references are drawn after it (`_references`). The fit keeps, per reference,
+each column of the referencing table that equals a column of the referenced row (of the same
+kind) in at least `MIN_SHARE` of the rows, clearly more often than two independent values would
+(`chance`: Cohen's kappa at least `MIN_KAPPA`), and that share; generation then copies the referenced row's value into that share of
+the rows, at random. Columns in an order (`orderings`: a date after another) are left alone:
+their values are tied to their row's other columns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import Column, RelationalData
+from relsynth.relational.schema import Edge
+
+MIN_SHARE = 0.5  # a column is copied when it equals the referenced row's value in this share of rows
+MIN_KAPPA = 0.5  # ... and at least half way from two independent values' chance to always (Cohen's kappa)
+MIN_ROWS = 20  # rows with both values that the share is read from, at least
+_COPIED_KINDS = (Column.NUMERIC, Column.INTEGER, Column.CATEGORICAL, Column.BOOLEAN, Column.DATE, Column.DATETIME)
+
+
+def copied_columns(pre, data: RelationalData, e: Edge) -> list[list]:
+    """[[column of `e.child`, column of `e.parent`, share]] for the columns the referencing rows copy
+    from the rows they reference (see the module docstring); at most one source per column."""
+    schema = data.schema
+    child, parent = data[e.child], data[e.parent]
+    pos = pd.Index(parent[schema.tables[e.parent].primary_key]).get_indexer(child[e.fk])
+    known = pos >= 0
+    if known.sum() < MIN_ROWS or e.child == e.parent:
+        return []
+    out = []
+    for col in copy_targets(pre, e.child):
+        best = None
+        for source in same_kind(schema, e.child, col, e.parent):
+            mine, theirs = (
+                child[col][known].reset_index(drop=True),
+                parent[source].iloc[pos[known]].reset_index(drop=True),
+            )
+            both = mine.notna() & theirs.notna()
+            if both.sum() < MIN_ROWS:
+                continue
+            share = float((mine[both].to_numpy() == theirs[both].to_numpy()).mean())
+            luck = chance(mine[both], theirs[both])
+            if share >= MIN_SHARE and luck < 1 and (share - luck) / (1 - luck) >= MIN_KAPPA:
+                if best is None or share > best[2]:
+                    best = [col, source, round(share, 4)]
+        if best is not None:
+            out.append(best)
+    return out
+
+
+def copy_targets(pre, table: str) -> list[str]:
+    """`table`'s modelled columns a value may be copied into: not keys, not context columns (given at
+    generation), not in an order (a base or an ordered column of the table, nor a base its child
+    tables' orders follow)."""
+    ordered = {c for o in pre.orderings.get(table, {}).values() for c in (o.column, o.base)}
+    ordered |= {b for child in pre.schema.children(table) for b in pre.parent_bases(child)}
+    ordered |= set(pre.ctx_cols) if table in pre.schema.roots else set()
+    kinds = pre.schema.tables[table].columns
+    return [c for c in pre.modelled_columns(table) if c not in ordered and kinds[c].kind in _COPIED_KINDS]
+
+
+def same_kind(schema, table: str, col: str, other: str) -> list[str]:
+    """The columns of `other` of the same kind as `table.col` (held in the same dtype): the ones it may copy."""
+    kind = schema.tables[table].columns[col].kind
+    return [c for c, k in schema.tables[other].columns.items() if k.kind is kind]
+
+
+def chance(a: pd.Series, b: pd.Series) -> float:
+    """How often two independent draws, one from each column, are equal."""
+    pa, pb = a.value_counts(normalize=True), b.value_counts(normalize=True)
+    common = pa.index.intersection(pb.index)
+    return float((pa[common] * pb[common]).sum())
+
+
+def copy_values(
+    copies: list, child: pd.DataFrame, parent: pd.DataFrame, refs: pd.Series, parent_pk: str, rng: np.random.Generator
+) -> None:
+    """Copy (in place) into `child` the referenced rows' values of each fitted copy: a share of the
+    rows whose reference `refs` names a row of `parent`, drawn at random."""
+    pos = pd.Index(parent[parent_pk]).get_indexer(refs)
+    for col, source, share in copies:
+        rows = np.flatnonzero((pos >= 0) & (rng.random(len(pos)) < share))
+        if len(rows):
+            column = child[col].copy()
+            column.iloc[rows] = parent[source].iloc[pos[rows]].to_numpy()  # the same kind: the same dtype
+            child[col] = column
