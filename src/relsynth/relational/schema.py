@@ -163,8 +163,14 @@ class Schema:
             table = self.tables[name]
             if table.primary_key is None:
                 raise SchemaError(f"lookup table {name!r} needs a primary key (its keys are the categories)")
-            if table.foreign_keys:
-                raise SchemaError(f"lookup table {name!r} may not have foreign keys, has {table.foreign_keys}")
+            outside = {fk: ref for fk, ref in table.foreign_keys.items() if ref not in self.lookups}
+            if outside:
+                first = next(iter(outside))
+                raise SchemaError(
+                    f"lookup table {name!r} has foreign keys to tables that are synthesised ({outside}): a lookup is "
+                    f"copied as it is, so its keys may name lookups only (itself included); read those keys as plain "
+                    f"columns (e.g. {first}: integer) or leave {name!r} out of the lookups (it is then synthesised)"
+                )
         for name, table in self.tables.items():
             for fk, ref in table.foreign_keys.items():
                 if ref not in self.tables:
@@ -208,31 +214,31 @@ class Schema:
             if t in done:
                 return
             path.append(t)
-            for col, kind in self._synth_fks(t):
-                if kind.parent != t:
+            for col, ref in self.tables[t].foreign_keys.items():  # lookups' keys too: they name lookups
+                if ref != t:
                     keys.append(f"{t}.{col}")
-                    visit(kind.parent)
+                    visit(ref)
                     keys.pop()
             path.pop()
             done.add(t)
 
-        for start in self.synth_tables:
+        for start in self.tables:
             visit(start)
 
     def referenced_first(self) -> list[str]:
         """Every table, each after the tables it references or nests under (lookups first): the
         order to create and fill them in a database."""
-        order: list[str] = list(self.lookups)
+        order: list[str] = []
 
         def visit(t: str) -> None:
             if t in order:
                 return
-            for _, kind in self._synth_fks(t):
-                if kind.parent != t:
-                    visit(kind.parent)
+            for ref in self.tables[t].foreign_keys.values():
+                if ref != t:
+                    visit(ref)
             order.append(t)
 
-        for t in self.depth_first():
+        for t in [*self.lookups, *self.depth_first()]:
             visit(t)
         return order
 
