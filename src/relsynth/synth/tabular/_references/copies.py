@@ -2,7 +2,7 @@
 row it references (an order line's unit price is its product's price, 9 times in 10).
 
 The model writes each row's own columns in bins, so it cannot write the exact value of another
-entity's row; the references are drawn after it (`_references`). The fit keeps, per reference,
+entity's row; the references are drawn after it (`generate`). The fit keeps, per reference,
 each column of the referencing table that equals a column of the referenced row (of the same
 kind) in at least `MIN_SHARE` of the rows, clearly more often than two independent values would
 (`chance`: Cohen's kappa at least `MIN_KAPPA`), and that share; generation then copies the referenced row's value into that share of

@@ -1,0 +1,41 @@
+"""References: foreign keys that do not nest their rows (`Schema.references`), such as an
+invoice line's track when the line nests under its invoice.
+
+The model does not write them. The fit keeps, per reference, the share of rows whose key is null,
+how many rows reference each row of the referenced table (its *degree*: a track bought 0, 1 or 5
+times) as quantiles, and which values of the two rows go together (*affinity*: a line's price
+and its track's price): per pair of tokens, one of the referencing row and one of the referenced
+row, how much more (or less) often they meet than chance, kept only where at least `min_count`
+pairs are expected or seen (as rare categories are protected) and the difference is beyond
+noise. Generation gives each synthetic referenced row a degree drawn from the quantiles, deals
+out that many slots, and pairs the referencing rows with the slots in random blocks, each block
+by an assignment that maximises the summed affinity plus Gumbel noise (a sample, not the single
+best pairing). So the synthetic database keeps how often rows are referenced (a few tracks bought
+often, most never) and which kind of row references which. A reference to its own table (an
+employee's manager) only names an earlier row, so the references never form a cycle.
+
+The package, one module a concern:
+
+- `fit`: the statistics the fit keeps per reference (`reference_stats`): null share, degree
+  quantiles, degree effects and their copula, token affinities, the `within` scope, unique pairs,
+  and the link tables whose keys never repeat (`unique_links`).
+- `degrees`: dealing degrees out to referenced rows (`stratified`, `ranked`, `deal`, `capped`).
+- `pairing`: the tokens an affinity reads and pairing rows by it (`coarse_tokens`,
+  `field_tokens`, `Affinity`, `pair_up`).
+- `generate`: filling the generated tables' reference columns (`assign_references`,
+  `draw_references`, `draw_within`, `without_repeats`, `drop_repeated_links`).
+- `copies`: values a referencing row copies from the row it references.
+"""
+
+from relsynth.synth.tabular._references.degrees import deal
+from relsynth.synth.tabular._references.fit import reference_stats, unique_links
+from relsynth.synth.tabular._references.generate import assign_references, draw_references, drop_repeated_links
+
+__all__ = [
+    "assign_references",
+    "deal",
+    "draw_references",
+    "drop_repeated_links",
+    "reference_stats",
+    "unique_links",
+]

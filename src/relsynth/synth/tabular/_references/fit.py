@@ -1,0 +1,206 @@
+"""The statistics the fit keeps per reference (`reference_stats`): the null share, the degrees as
+quantiles, the degree effects and the copula that reproduces them, the token affinities (see the
+package docstring), the table a reference stays under (`within`), whether a parent row names a
+row twice (`unique_pairs`), the columns copied (`copies`); and the link tables whose keys never
+repeat (`unique_links`)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import RelationalData
+from relsynth.relational.schema import Edge
+from relsynth.synth.tabular._references.copies import copied_columns
+from relsynth.synth.tabular._references.degrees import ranked
+from relsynth.synth.tabular._references.pairing import coarse_tokens, field_tokens, n_groups
+
+log = logging.getLogger(__name__)
+
+N_QUANTILES = 100  # degrees kept as this many quantiles: no single row's degree is stored
+SHRINK = 1.0  # pseudo-count of an affinity's log ratio: a cell of few pairs says a little less
+Z_KEPT = 2.0  # an affinity is kept when seen and expected pairs differ by this many standard deviations
+SHRINK_ROWS = 5.0  # pseudo-rows of a degree effect: a value of few rows says little
+MIN_PAIRS = 20  # rows a reference needs for "no parent references a row twice" to be read from them
+
+
+def reference_stats(pre, data: RelationalData) -> dict[str, dict]:
+    """ "table.fk" -> {"parent", "null_share", "degrees", "affinity"} for every reference of the schema."""
+    schema, out = data.schema, {}
+    for table in schema.synth_tables:
+        for e in schema.references(table):
+            values = data[table][e.fk]
+            if data.partial:
+                outside = values.notna() & ~values.isin(data[e.parent][schema.tables[e.parent].primary_key])
+                if outside.mean() > 0.05:
+                    log.warning(
+                        "%s.%s: %.0f %% of the references name rows of another part of the database; fitted on a part "
+                        "(a split, a sample), each %s row is seen referenced by this part's rows only, so rows look "
+                        "less referenced than in the whole database",
+                        table,
+                        e.fk,
+                        100 * outside.mean(),
+                        e.parent,
+                    )
+            keys = data[e.parent][schema.tables[e.parent].primary_key]
+            per_key = values.dropna().value_counts()
+            degrees = per_key.reindex(pd.Index(keys), fill_value=0).to_numpy(dtype=np.int64)
+            levels = (np.arange(N_QUANTILES) + 0.5) / N_QUANTILES
+            quantiles = np.quantile(degrees, levels, method="inverted_cdf") if len(degrees) else np.zeros(0)
+            groups = n_groups(int(values.notna().sum()), pre.min_count)
+            effects, rho = degree_effects(pre, e.parent, data[e.parent], degrees, coarse_tokens(pre, groups))
+            out[f"{table}.{e.fk}"] = {
+                "parent": e.parent,
+                "null_share": float(values.isna().mean()) if len(values) else 0.0,
+                "degrees": [int(d) for d in quantiles],
+                "groups": groups,
+                "unique_pairs": unique_pairs(data, e),
+                "within": within(data, e),
+                "degree_effects": effects,
+                "degree_copula": rho,
+                "affinity": [] if e.parent == table else affinity(pre, data, e, coarse_tokens(pre, groups)),
+                "copies": copied_columns(pre, data, e),
+            }
+    return out
+
+
+def nest_chain(schema, table: str) -> list[str]:
+    """`table` and the tables it nests under, nearest first (item, order, customer)."""
+    chain = [table]
+    while (edge := schema.parent(chain[-1])) is not None:
+        chain.append(edge.parent)
+    return chain
+
+
+def ancestor_keys(schema, tables, table: str, ancestor: str) -> pd.Series:
+    """Each row of `tables[table]`'s key of the `ancestor` row it nests under (its own key when
+    `table` is `ancestor`), by position; `tables`: a RelationalData or a dict of frames."""
+    if table == ancestor:
+        return tables[table][schema.tables[table].primary_key].reset_index(drop=True)
+    edge = schema.parent(table)
+    keys, t = tables[table][edge.fk], edge.parent
+    while t != ancestor:  # one level up: the key of the row above the row named
+        edge = schema.parent(t)
+        keys, t = keys.map(tables[t].set_index(schema.tables[t].primary_key)[edge.fk]), edge.parent
+    return keys.reset_index(drop=True)
+
+
+def within(data: RelationalData, e: Edge) -> str | None:
+    """The table under one row of which every reference of `e` stays in the data (an order's
+    shipping address is one of its own customer's), when `e.child` and `e.parent` nest under a
+    common table and at least `MIN_PAIRS` references were read: generation then keeps each
+    reference under its own row of that table. None otherwise."""
+    schema = data.schema
+    if e.parent == e.child:
+        return None
+    above = set(nest_chain(schema, e.parent))
+    scope = next((t for t in nest_chain(schema, e.child)[1:] if t in above), None)
+    if scope is None:
+        return None
+    pos = pd.Index(data[e.parent][schema.tables[e.parent].primary_key]).get_indexer(data[e.child][e.fk])
+    known = pos >= 0
+    if known.sum() < MIN_PAIRS:
+        return None
+    mine = ancestor_keys(schema, data, e.child, scope).to_numpy()[known]
+    theirs = ancestor_keys(schema, data, e.parent, scope).to_numpy()[pos[known]]
+    return scope if bool((mine == theirs).all()) else None
+
+
+def unique_pairs(data: RelationalData, e: Edge) -> bool:
+    """Whether no parent row of `e.child` references one row twice through `e` (an actor is in a film
+    once), seen in at least `MIN_PAIRS` rows: then generation keeps it so."""
+    nest = data.schema.parent(e.child)
+    if nest is None or e.parent == e.child:
+        return False
+    pairs = data[e.child][[nest.fk, e.fk]].dropna()
+    return len(pairs) >= MIN_PAIRS and not pairs.duplicated().any()
+
+
+def unique_links(data: RelationalData) -> dict[str, list[str]]:
+    """table -> its foreign keys, parent first, for the tables without a primary key (link tables:
+    product_tag -> product, tag) that never repeat them together in `MIN_PAIRS` rows at least.
+    The model writes a lookup's key as a category, so it can repeat one, and a reference dealt to
+    almost every parent row can be left repeated (`without_repeats`): generation drops such rows
+    (`drop_repeated_links`), which nothing references."""
+    schema, out = data.schema, {}
+    for table in schema.synth_tables:
+        nest = schema.parent(table)
+        if schema.tables[table].primary_key is not None or nest is None:
+            continue
+        cols = [nest.fk, *(c for c in schema.tables[table].foreign_keys if c != nest.fk)]
+        pairs = data[table][cols].dropna()
+        if len(cols) > 1 and len(pairs) >= MIN_PAIRS and not pairs.duplicated().any():
+            out[table] = cols
+    return out
+
+
+def degree_effects(
+    pre, table: str, rows: pd.DataFrame, degrees: np.ndarray, coarse: np.ndarray
+) -> tuple[list[list[float]], float]:
+    """Which values of a referenced row go with being referenced more or less often (an invoice's
+    total with its number of lines): per token seen in `min_count` rows at least, the shrunk mean of
+    log(1 + degree) of its rows above the overall mean; and the copula correlation at which
+    generation (`ranked`) reproduces the rank correlation between a row's summed effects and its
+    degree."""
+    if len(rows) < 2:
+        return [], 0.0
+    tokens = coarse[field_tokens(pre, table, rows)]
+    y = np.log1p(degrees) - np.log1p(degrees).mean()
+    effects: dict[int, float] = {}
+    for j in range(tokens.shape[1]):
+        values, inverse, counts = np.unique(tokens[:, j], return_inverse=True, return_counts=True)
+        means = np.bincount(inverse, weights=y) / (counts + SHRINK_ROWS)
+        effects.update({int(v): float(m) for v, m, n in zip(values, means, counts, strict=True) if n >= pre.min_count})
+    scores = effect_scores(effects, tokens)
+    if np.std(scores) == 0 or np.std(degrees) == 0:
+        return [], 0.0
+    rho = float(pd.Series(scores).corr(pd.Series(degrees), method="spearman"))
+    return [[t, round(m, 4)] for t, m in effects.items() if m], round(copula_for(scores, degrees, rho), 4)
+
+
+def copula_for(scores: np.ndarray, degrees: np.ndarray, rho: float) -> float:
+    """The copula correlation at which `ranked` gives the training rows' degrees a rank correlation
+    `rho` with their scores (ties, as a yes/no value's, make it differ from the textbook formula)."""
+    if rho <= 0:
+        return 0.0
+    grid = np.linspace(0.0, 0.995, 40)
+    rng = np.random.default_rng(0)
+    drawn = rng.permutation(degrees)  # as generation draws them: in random order
+    reached = [pd.Series(scores).corr(pd.Series(ranked(drawn, scores, r, rng)), method="spearman") for r in grid]
+    return float(grid[int(np.argmin(np.abs(np.asarray(reached) - rho)))])
+
+
+def effect_scores(effects: dict[int, float], tokens: np.ndarray) -> np.ndarray:
+    """Each row's summed degree effects (`degree_effects`) over its tokens."""
+    lookup = np.vectorize(lambda t: effects.get(int(t), 0.0), otypes=[float])
+    return lookup(tokens).sum(axis=1) if tokens.size else np.zeros(len(tokens))
+
+
+def affinity(pre, data: RelationalData, e: Edge, coarse: np.ndarray) -> list[list[float]]:
+    """[[token of the referencing row, token of the referenced row, log ratio seen / expected]] for
+    the pairs of values that meet more or less often than chance (see the package docstring);
+    tokens as `coarse` reads them."""
+    child, parent = data[e.child], data[e.parent]
+    pos = pd.Index(parent[data.schema.tables[e.parent].primary_key]).get_indexer(child[e.fk])
+    known = pos >= 0  # not null, and in this part of the database
+    a = coarse[field_tokens(pre, e.child, child[known])]
+    b = coarse[field_tokens(pre, e.parent, parent)[pos[known]]]
+    out: list[list[float]] = []
+    if len(a) == 0:
+        return out
+    for i in range(a.shape[1]):
+        ca, ia, na = np.unique(a[:, i], return_inverse=True, return_counts=True)
+        for j in range(b.shape[1]):
+            cb, ib, nb = np.unique(b[:, j], return_inverse=True, return_counts=True)
+            observed = np.zeros((len(ca), len(cb)))
+            np.add.at(observed, (ia, ib), 1)
+            observed[observed < pre.min_count] = 0  # a rare pair is not told apart from none
+            expected = na[:, None] * nb[None, :] / len(a)
+            wide = (expected >= pre.min_count) | (observed >= pre.min_count)
+            clear = np.abs(observed - expected) > Z_KEPT * np.sqrt(np.maximum(expected, 1.0))
+            ratio = np.log((observed + SHRINK) / (expected + SHRINK))
+            for x, y in zip(*np.nonzero(wide & clear), strict=True):
+                out.append([int(ca[x]), int(cb[y]), round(float(ratio[x, y]), 4)])
+    return out

@@ -1,0 +1,230 @@
+"""Generation: the keys of every reference of the generated tables (`assign_references`), dealt
+out by degree and paired by affinity (`draw_references`), kept under their scope row
+(`draw_within`) or never repeated under one parent row (`without_repeats`), then the values
+copied across them; and the link rows that repeat keys the data never does, dropped
+(`drop_repeated_links`)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational.schema import Edge
+from relsynth.synth.tabular._references.copies import copy_values
+from relsynth.synth.tabular._references.degrees import deal, ranked, stratified
+from relsynth.synth.tabular._references.fit import ancestor_keys, effect_scores
+from relsynth.synth.tabular._references.pairing import MAX_GROUPS, Affinity, coarse_tokens, feature_fields, pair_up
+
+log = logging.getLogger(__name__)
+
+
+def assign_references(
+    pre,
+    tables: dict[str, pd.DataFrame],
+    keys: dict[str, pd.Series],
+    headers: dict[str, np.ndarray],
+    rng: np.random.Generator,
+) -> None:
+    """Fill every reference column of the generated `tables` (in place) with keys of the rows
+    generated for its referenced table (`keys`), following the fitted `pre.stats["references"]`
+    (`reference_stats`; none: every row equally often, no nulls); `headers`: each table's rows'
+    header tokens, which the affinity scores."""
+    schema, stats = pre.schema, pre.stats.get("references", {})
+    for table in schema.synth_tables:
+        for e in schema.references(table):
+            tables[table][e.fk] = assign_reference(pre, tables, keys, headers, rng, e)
+            copies = (stats.get(f"{table}.{e.fk}") or {}).get("copies") or []
+            pk = schema.tables[e.parent].primary_key
+            copy_values(copies, tables[table], tables[e.parent], tables[table][e.fk], pk, rng)
+
+
+def assign_reference(
+    pre,
+    tables: dict[str, pd.DataFrame],
+    keys: dict[str, pd.Series],
+    headers: dict[str, np.ndarray],
+    rng: np.random.Generator,
+    e: Edge,
+) -> pd.Series:
+    """The keys of reference `e` for the generated rows of `e.child` (`assign_references`)."""
+    schema, table = pre.schema, e.child
+    fitted = pre.stats.get("references", {}).get(f"{table}.{e.fk}") or {}
+    null_share = float(fitted.get("null_share", 0.0))
+    if len(keys[e.parent]) == 0 and len(tables[table]) and null_share < 1.0:
+        warn_nothing_to_name(e.child, e.fk, e.parent, len(tables[table]), null_share)
+    coarse = coarse_tokens(pre, int(fitted.get("groups", MAX_GROUPS)))
+    pick = [
+        coarse[headers[table][:, feature_fields(pre, table)]],
+        coarse[headers[e.parent][:, feature_fields(pre, e.parent)]],
+    ]
+    cells = fitted.get("affinity") or []
+    scores = effect_scores({int(t): m for t, m in fitted.get("degree_effects") or []}, pick[1])
+    nest = schema.parent(table)
+    groups = tables[table][nest.fk] if fitted.get("unique_pairs") and nest is not None else None
+
+    def draw(rows: np.ndarray, targets: np.ndarray) -> pd.Series:
+        """Keys for the generated rows `rows` among the referenced rows `targets` (positions)."""
+        return draw_references(
+            len(rows),
+            keys[e.parent].iloc[targets].reset_index(drop=True),
+            null_share=null_share,
+            degrees=np.asarray(fitted.get("degrees") or [1], dtype=np.float64),
+            rng=rng,
+            own_table=e.parent == table,
+            affinity=Affinity.of(cells, pick[0][rows], pick[1][targets]),
+            parent_scores=scores[targets],
+            copula=float(fitted.get("degree_copula", 0.0)),
+            # a row can be linked once per parent row at most: never a degree above their number
+            max_degree=None if groups is None else int(groups.iloc[rows].nunique()),
+        )
+
+    if scope := fitted.get("within"):
+        mine, theirs = (
+            ancestor_keys(schema, tables, table, scope),
+            ancestor_keys(schema, tables, e.parent, scope),
+        )
+        drawn = draw_within(mine, theirs, draw, f"{table}.{e.fk}", scope)
+    else:
+        drawn = draw(np.arange(len(tables[table])), np.arange(len(keys[e.parent])))
+        if groups is not None:  # unscoped only: a swap could move a key out from under its scope row
+            drawn = without_repeats(groups, drawn, rng)
+    return drawn
+
+
+def draw_within(mine: pd.Series, theirs: pd.Series, draw, name: str, scope: str) -> pd.Series:
+    """References kept under their own row of the `scope` table (`within`): each generated row's
+    key is drawn (`draw(rows, targets)`, positions) among the referenced rows whose scope key
+    (`theirs`) is the row's own (`mine`); a row whose scope row got no referenced row draws
+    among all of them, and how many did is logged."""
+    codes, _ = pd.factorize(pd.concat([mine, theirs], ignore_index=True))
+    own, other = codes[: len(mine)], codes[len(mine) :]
+    targets = pd.Series(np.arange(len(other))).groupby(other).indices if len(other) else {}
+    pieces, homeless = [], [np.flatnonzero(own < 0)]
+    for code, rows in (pd.Series(np.arange(len(own))).groupby(own).indices if len(own) else {}).items():
+        if code < 0:
+            continue
+        if code not in targets:
+            homeless.append(rows)
+            continue
+        pieces.append(draw(rows, targets[code]).set_axis(rows))
+    rows = np.concatenate(homeless)
+    if len(rows) or not pieces:
+        pieces.append(draw(rows, np.arange(len(other))).set_axis(rows))
+        if len(rows) and len(other):
+            log.warning(
+                "%s: %d of %d rows' %s row got no row to name, so their keys name rows under another %s "
+                "(in the data every key stays under its own)",
+                name,
+                len(rows),
+                len(own),
+                scope,
+                scope,
+            )
+    return pd.concat(pieces).sort_index().reset_index(drop=True)
+
+
+def draw_references(
+    n_rows: int,
+    parent_keys: pd.Series,
+    null_share: float,
+    degrees: np.ndarray,
+    rng: np.random.Generator,
+    own_table: bool = False,
+    affinity: Affinity | None = None,
+    parent_scores: np.ndarray | None = None,
+    copula: float = 0.0,
+    max_degree: int | None = None,
+) -> pd.Series:
+    """`n_rows` keys among `parent_keys`: a share `null_share` null, the others dealt out so each
+    parent row is named about as often as a degree drawn from `degrees` (quantiles) says, and
+    (`affinity`) to rows they go with; `parent_scores`: the degrees go to the parent rows by
+    their degree effects, by a copula of correlation `copula` (`ranked`); `max_degree`: no parent row
+    named more often. `own_table`: row i names an earlier row only (row 0 none)."""
+    out = pd.Series([pd.NA] * n_rows, dtype=parent_keys.dtype)
+    present = np.flatnonzero(rng.random(n_rows) >= null_share)
+    if len(parent_keys) == 0 or len(present) == 0:
+        return out
+    weights = stratified(degrees, len(parent_keys), rng)
+    if parent_scores is not None:
+        weights = ranked(weights, parent_scores, copula, rng)
+    targets = deal(len(present), weights, rng, cap=max_degree)
+    if affinity is not None:
+        targets = pair_up(present, targets, affinity, rng)
+    if own_table:  # a row naming itself or a later row names an earlier one instead; row 0 none
+        late = targets >= present
+        targets[late] = (rng.random(int(late.sum())) * present[late]).astype(np.int64)
+        present, targets = present[present > 0], targets[present > 0]
+    out.iloc[present] = parent_keys.to_numpy()[targets]
+    return out
+
+
+def without_repeats(groups: pd.Series, refs: pd.Series, rng: np.random.Generator, passes: int = 20) -> pd.Series:
+    """`refs` with the references a group (a parent row) repeats swapped with those of random other
+    rows where neither group then repeats one: the degrees stay as they were. Repeats that random
+    partners leave (a row named by almost every group has few) are swapped with a partner searched
+    among all rows."""
+    g, _ = pd.factorize(groups)
+    r, uniques = pd.factorize(refs)  # null: -1, left alone
+    width = len(uniques) + 1
+
+    def key(group, ref):
+        return group * width + ref + 1
+
+    count = pd.Series(key(g, r)).value_counts().to_dict()
+
+    def swap(i: int, j: int) -> bool:
+        a, b = key(g[i], r[j]), key(g[j], r[i])
+        if r[j] < 0 or r[i] == r[j] or count.get(a, 0) or count.get(b, 0):
+            return False
+        for old, new in ((key(g[i], r[i]), a), (key(g[j], r[j]), b)):
+            count[old] -= 1
+            count[new] = count.get(new, 0) + 1
+        r[i], r[j] = r[j], r[i]
+        return True
+
+    def repeated() -> np.ndarray:
+        return np.flatnonzero(pd.Series(key(g, r)).duplicated().to_numpy() & (r >= 0))
+
+    for _ in range(passes):
+        if not len(rows := repeated()):
+            break
+        for i, j in zip(rows, rng.integers(0, len(r), len(rows)), strict=True):
+            swap(i, j)
+    for i in repeated():  # the few left: a partner whose group lacks this key, found among all rows
+        taken = np.array([count.get(k, 0) > 0 for k in key(g, r[i])]) | np.array(
+            [count.get(k, 0) > 0 for k in key(g[i], r)]
+        )
+        partners = np.flatnonzero(~taken & (r >= 0))
+        if len(partners):
+            swap(i, int(rng.choice(partners)))
+    return pd.Series(pd.array([uniques[k] if k >= 0 else pd.NA for k in r], dtype=refs.dtype), index=refs.index)
+
+
+def drop_repeated_links(pre, tables: dict[str, pd.DataFrame]) -> None:
+    """Drop (in place) the generated rows that repeat keys `unique_links` found never repeated; a
+    table without a primary key has no rows referencing it, so nothing else changes."""
+    for table, cols in pre.stats.get("unique_links", {}).items():
+        repeated = tables[table].duplicated(subset=cols).to_numpy() & tables[table][cols].notna().all(axis=1).to_numpy()
+        if repeated.any():
+            log.info(
+                "%s: %d generated row(s) repeating %s dropped (the data never does)", table, int(repeated.sum()), cols
+            )
+            tables[table] = tables[table][~repeated].reset_index(drop=True)
+
+
+def warn_nothing_to_name(table: str, fk: str, parent: str, n_rows: int, null_share: float) -> None:
+    """A referenced table generated empty leaves every key of the reference null: said, not silent
+    (a few entities over several root tables can give a small root none)."""
+    log.warning(
+        "%s.%s: no %s row was generated, so all %d of its keys are null (%.0f%% in the data): generate more "
+        "entities so that %r gets rows (each root table gets its share of n_samples; ctx generates entities of "
+        "the first root table only)",
+        table,
+        fk,
+        parent,
+        n_rows,
+        100 * null_share,
+        parent,
+    )

@@ -1,0 +1,94 @@
+"""Pairing rows by affinity: the tokens an affinity reads of a row (`feature_fields`,
+`field_tokens`, a number's tokens in `n_groups` groups of neighbours by `coarse_tokens`), the
+summed affinities of generated rows (`Affinity`) and the pairing of referencing rows with dealt
+slots that they score (`pair_up`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+from relsynth.synth.tabular.encoders import NumericPreproc
+from relsynth.synth.tabular.grammar import PLACEHOLDER
+
+BLOCK = 256  # referencing rows paired with slots per assignment
+MAX_GROUPS = 32  # a number's tokens are read in at most this many groups of neighbouring values
+
+
+def n_groups(n_pairs: int, min_count: int) -> int:
+    """Groups a number's tokens are read in for an affinity: few for few pairs, so that a pair of
+    groups is expected in `min_count` rows at least (2 to `MAX_GROUPS`)."""
+    return int(np.clip(np.sqrt(n_pairs / (4 * min_count)), 2, MAX_GROUPS))
+
+
+def coarse_tokens(pre, groups: int) -> np.ndarray:
+    """Global token -> the token standing for it in an affinity: a number's value tokens (exact
+    points and bins, in value order) fall in `groups` groups of neighbours, each read as its
+    first token's id; every other token stands for itself."""
+    out = np.arange(pre.vocab_size, dtype=np.int64)
+    for slot in pre.slots:
+        p = slot.preproc
+        if not isinstance(p, NumericPreproc) or p.n_tokens - 1 <= groups:
+            continue
+        edges = np.asarray(p.edges, dtype=np.float64)
+        values = np.concatenate([np.asarray(p.points, dtype=np.float64), (edges[:-1] + edges[1:]) / 2])
+        rank = np.argsort(np.argsort(values, kind="stable"), kind="stable")
+        out[slot.offset + 1 : slot.offset + p.n_tokens] = slot.offset + 1 + (rank * groups) // len(values)
+    return out
+
+
+def feature_fields(pre, table: str) -> list[int]:
+    """Positions in `table`'s header of the fields an affinity reads: its modelled columns, not
+    those modelled as offsets (`orderings`: their tokens mean something else in each row)."""
+    ordered = pre.orderings.get(table, {})
+    return [j for j, col in enumerate(pre.layouts[table].fields) if col != PLACEHOLDER and col not in ordered]
+
+
+def field_tokens(pre, table: str, df: pd.DataFrame) -> np.ndarray:
+    """(rows, `feature_fields`) global token ids of `df`'s rows, as a header holds them."""
+    layout = pre.layouts[table]
+    cols = []
+    for j in feature_fields(pre, table):
+        slot = pre.slots[layout.slots[j]]
+        cols.append(slot.offset + np.asarray(slot.preproc.encode(df[layout.fields[j]]), dtype=np.int64))
+    return np.stack(cols, axis=1) if cols else np.zeros((len(df), 0), dtype=np.int64)
+
+
+class Affinity:
+    """How well each referencing row goes with each referenced row: the summed log ratios of their
+    token pairs (`affinity`), over the generated rows' tokens."""
+
+    def __init__(self, cells: list, child_tokens: np.ndarray, parent_tokens: np.ndarray):
+        size = int(max(child_tokens.max(initial=0), parent_tokens.max(initial=0), *(max(c[:2]) for c in cells))) + 1
+        index_a, index_b = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
+        rows, cols = sorted({int(c[0]) for c in cells}), sorted({int(c[1]) for c in cells})
+        index_a[rows], index_b[cols] = np.arange(1, len(rows) + 1), np.arange(1, len(cols) + 1)
+        table = np.zeros((len(rows) + 1, len(cols) + 1))  # row and column 0: no cell, no affinity
+        for x, y, v in cells:
+            table[index_a[int(x)], index_b[int(y)]] = v
+        self.table = table
+        self.child = index_a[child_tokens]  # (children, fields): rows of `table`
+        self.parent = index_b[parent_tokens]  # (parents, fields): columns of `table`
+
+    @classmethod
+    def of(cls, cells: list, child_tokens: np.ndarray, parent_tokens: np.ndarray) -> Affinity | None:
+        return cls(cells, child_tokens, parent_tokens) if cells else None
+
+    def scores(self, children: np.ndarray, parents: np.ndarray) -> np.ndarray:
+        """(len(children), len(parents)) summed affinities."""
+        rows = self.table[self.child[children]].sum(axis=1)  # (children, columns of `table`)
+        return sum(rows[:, self.parent[parents, j]] for j in range(self.parent.shape[1]))
+
+
+def pair_up(rows: np.ndarray, targets: np.ndarray, affinity: Affinity, rng: np.random.Generator) -> np.ndarray:
+    """`targets` reordered so that target k goes with `rows[k]`: in random blocks of `BLOCK`, the
+    pairing that maximises affinity plus Gumbel noise (likely pairs likely, not certain)."""
+    order = rng.permutation(len(rows))
+    out = targets.copy()
+    for start in range(0, len(order), BLOCK):
+        block = order[start : start + BLOCK]
+        gain = affinity.scores(rows[block], targets[block]) + rng.gumbel(size=(len(block), len(block)))
+        _, col = linear_sum_assignment(gain, maximize=True)
+        out[block] = targets[block][col]
+    return out
