@@ -11,6 +11,7 @@ import pandas as pd
 from relsynth.relational import Column, RelationalData
 from relsynth.synth.tabular._references import assign_references, drop_repeated_links
 from relsynth.synth.tabular._tables import _char_class
+from relsynth.synth.tabular._totals import apply_totals
 from relsynth.synth.tabular.orderings import from_offsets
 
 STRING = pd.StringDtype()  # the string dtype RelationalData coerces text and key columns to
@@ -137,6 +138,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
         out[table] = _in_schema_order(schema, table, cols, n)
     assign_references(pre, out, keys, mats, rng)
     drop_repeated_links(pre, out)
+    apply_totals(pre.stats.get("totals", []), out)  # after the rows they sum are all there
     for lk in schema.lookups:
         out[lk] = pd.DataFrame(pre.stats["lookups"][lk])
     return RelationalData({t: out[t] for t in schema.tables}, schema, formats=pre.stats.get("formats"))

@@ -32,6 +32,7 @@ from relsynth.synth.tabular._assemble import assemble, entity_lengths
 from relsynth.synth.tabular._decode import decode_entities
 from relsynth.synth.tabular._references import reference_stats, unique_links
 from relsynth.synth.tabular._tables import child_counts, pk_format, records
+from relsynth.synth.tabular._totals import find_totals
 from relsynth.synth.tabular.encoders import (
     CategoricalPreproc,
     ColumnPreproc,
@@ -230,6 +231,7 @@ class TabularPreproc:
             "formats": data.formats,  # the source's dtypes and spellings, restored by to_dir
             "references": reference_stats(self, data),  # keys that do not nest their rows (`_references`)
             "unique_links": unique_links(data),  # link tables whose keys never repeat together
+            "totals": find_totals(self, data),  # numbers that sum their rows' numbers (`_totals`)
         }
         return self
 

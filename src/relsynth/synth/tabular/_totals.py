@@ -1,0 +1,114 @@
+"""Totals: a number of a row that is the sum, over the rows under it or referencing it (or under
+its parent row, in another table), of one of their numbers or of the product of two (an
+invoice's total is the sum of its lines' unit price times quantity; a payment's amount, the sum
+of its order's items).
+
+The model writes each value in bins, and the rows a total sums are written after it (children)
+or dealt to it afterwards (references), so a generated total never matches its rows. The fit
+keeps, per number of a table, the first such sum it equals in at least `MIN_SHARE` of at least
+`MIN_ROWS` rows; generation sets it to that sum over the generated rows, rounded to the
+column's decimals. Columns in an order (`orderings`) or given as context are left alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import Column, RelationalData
+
+log = logging.getLogger(__name__)
+MIN_SHARE = 0.95  # a column is a total when it equals the sum in this share of its rows
+MIN_ROWS = 20  # rows with a value the share is read from, at least
+_NUMBERS = (Column.NUMERIC, Column.INTEGER)
+
+
+def find_totals(pre, data: RelationalData) -> list[dict]:
+    """[{"table", "column", "rows", "fk", "by", "of"}]: `table.column` is the sum of the product of
+    the columns `of` (one or two) over the rows of `rows` whose key `fk` is the row's column `by`
+    (its primary key: rows under it or referencing it; its parent key: rows under its parent)."""
+    schema, out = data.schema, []
+    for table in schema.synth_tables:
+        for col in total_candidates(pre, table):
+            found = next(
+                (t for rows, fk, by in summed_rows(schema, table) if (t := _match(data, table, col, rows, fk, by))),
+                None,
+            )
+            if found is not None:
+                log.info("%s.%s is the sum of %s over %s: kept so", table, col, " x ".join(found["of"]), found["rows"])
+                out.append(found)
+    return out
+
+
+def summed_rows(schema, table: str) -> list[tuple[str, str, str]]:
+    """(table, its key, `table`'s column that key names) of the rows a total of `table` may sum:
+    its children and the rows referencing it (by its primary key), its parent's other children (by
+    its parent key)."""
+    pk, nest = schema.tables[table].primary_key, schema.parent(table)
+    out = [(c, schema.parent(c).fk, pk) for c in schema.children(table)] if pk else []
+    out += [(e.child, e.fk, pk) for t in schema.synth_tables for e in schema.references(t) if e.parent == table and pk]
+    if nest is not None:
+        out += [(c, schema.parent(c).fk, nest.fk) for c in schema.children(nest.parent) if c != table]
+    return out
+
+
+def total_candidates(pre, table: str) -> list[str]:
+    """`table`'s modelled numbers that may be a total: not in an order (a base or an ordered column,
+    nor a base its child tables' orders follow), not context columns."""
+    ordered = {c for o in pre.orderings.get(table, {}).values() for c in (o.column, o.base)}
+    ordered |= {b for child in pre.schema.children(table) for b in pre.parent_bases(child)}
+    ordered |= set(pre.ctx_cols) if table in pre.schema.roots else set()
+    kinds = pre.schema.tables[table].columns
+    return [c for c in pre.modelled_columns(table) if c not in ordered and kinds[c].kind in _NUMBERS]
+
+
+def _match(data: RelationalData, table: str, col: str, rows: str, fk: str, by: str) -> dict | None:
+    """The first sum over `rows` (of one number, then of a product of two) that `table.col` equals."""
+    schema = data.schema
+    x = pd.to_numeric(data[table][col], errors="coerce").astype(float).to_numpy()
+    present = ~np.isnan(x)
+    if present.sum() < MIN_ROWS or np.nanstd(x) == 0:
+        return None
+    numbers = [c for c, k in schema.tables[rows].columns.items() if k.kind in _NUMBERS]
+    for of in [[c] for c in numbers] + [list(p) for p in itertools.combinations(numbers, 2)]:
+        sums = sum_over(data[rows], fk, of, data[table][by])
+        if np.isclose(x[present], sums[present], rtol=1e-6, atol=_tolerance(x[present])).mean() >= MIN_SHARE:
+            found = {"table": table, "column": col, "rows": rows, "fk": fk, "by": by, "of": of}
+            return {**found, "decimals": _decimals(x[present])}
+    return None
+
+
+def sum_over(rows: pd.DataFrame, fk: str, of: list[str], keys: pd.Series) -> np.ndarray:
+    """Per value of `keys`, the sum over `rows` naming it through `fk` of the product of columns `of`."""
+    product = np.ones(len(rows))
+    for c in of:
+        product = product * pd.to_numeric(rows[c], errors="coerce").astype(float).fillna(0.0).to_numpy()
+    sums = pd.Series(product).groupby(rows[fk].to_numpy(), dropna=True).sum()
+    return sums.reindex(pd.Index(keys), fill_value=0.0).to_numpy(dtype=float)
+
+
+def _decimals(x: np.ndarray) -> int:
+    """The decimals the values are written with (0 to 6)."""
+    for d in range(7):
+        if np.allclose(x, np.round(x, d), rtol=0, atol=1e-9):
+            return d
+    return 6
+
+
+def _tolerance(x: np.ndarray) -> float:
+    """Half a unit of the values' last decimal: sums of rounded parts differ by rounding only."""
+    return 0.5 * 10.0 ** -_decimals(x)
+
+
+def apply_totals(totals: list[dict], tables: dict[str, pd.DataFrame]) -> None:
+    """Set (in place) every fitted total of the generated `tables` to its sum over their rows."""
+    for t in totals:
+        frame = tables[t["table"]]
+        sums = np.round(sum_over(tables[t["rows"]], t["fk"], t["of"], frame[t["by"]]), int(t["decimals"]))
+        column = frame[t["column"]].copy()
+        written = column.notna().to_numpy()  # a total the model left missing stays missing
+        column.iloc[np.flatnonzero(written)] = sums[written]
+        frame[t["column"]] = column

@@ -1,0 +1,77 @@
+"""Totals: a number that sums the numbers of the rows under it, referencing it, or beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import ForeignKey, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import TabularPreproc
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def orders(seed: int = 0, n: int = 300, paid: bool = False) -> RelationalData:
+    """order (its total: the sum of its items' price x quantity) -> item; `paid`: the total is not on
+    the order but on a payment beside the items (order -> payment)."""
+    rng = np.random.default_rng(seed)
+    n_items = rng.integers(1, 6, n)
+    order_of = np.repeat(np.arange(1, n + 1), n_items)
+    price = rng.gamma(2, 10, len(order_of)).round(2)
+    qty = rng.integers(1, 4, len(order_of))
+    items = pd.DataFrame({"id": range(1, len(order_of) + 1), "order": order_of, "price": price, "qty": qty})
+    due = items.assign(v=price * qty).groupby("order")["v"].sum().round(2)
+    ordered = pd.DataFrame({"id": range(1, n + 1), "total": due.to_numpy(), "weight": rng.gamma(2, 1, n).round(1)})
+    item = Table(id=PrimaryKey(), order=ForeignKey("order"), price=Numeric(), qty=Integer())
+    if not paid:
+        schema = Schema(order=Table(id=PrimaryKey(), total=Numeric(), weight=Numeric()), item=item)
+        return RelationalData({"order": ordered, "item": items}, schema)
+    payments = pd.DataFrame({"id": range(1, n + 1), "order": range(1, n + 1), "amount": due.to_numpy()})
+    payment = Table(id=PrimaryKey(), order=ForeignKey("order"), amount=Numeric())
+    schema = Schema(order=Table(id=PrimaryKey(), weight=Numeric()), item=item, payment=payment)
+    return RelationalData({"order": ordered.drop(columns="total"), "item": items, "payment": payments}, schema)
+
+
+def due(data: RelationalData) -> pd.Series:
+    items = data["item"]
+    values = items["price"].astype(float) * items["qty"].astype(float)
+    return values.groupby(items["order"].to_numpy()).sum().round(2)
+
+
+def test_a_total_is_the_sum_of_its_generated_rows():
+    data = orders()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [(t["table"], t["column"], t["rows"], t["of"], t["by"]) for t in pre.stats["totals"]] == [
+        ("order", "total", "item", ["price", "qty"], "id")
+    ]  # not the weight
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    total = synth["order"].set_index("id")["total"].astype(float)
+    assert np.allclose(total, due(synth).reindex(total.index, fill_value=0.0), atol=0.005)
+    pre.stats["totals"] = []  # without: the test can tell
+    plain = pre.inverse_transform(pre.transform(data), seed=0)
+    total = plain["order"].set_index("id")["total"].astype(float)
+    assert np.isclose(total, due(plain).reindex(total.index, fill_value=0.0), atol=0.005).mean() < 0.2
+
+
+def test_an_amount_beside_the_rows_it_sums_is_their_sum():
+    data = orders(paid=True)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [(t["table"], t["column"], t["by"]) for t in pre.stats["totals"]] == [("payment", "amount", "order")]
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    paid = synth["payment"]["amount"].astype(float).to_numpy()
+    assert np.allclose(paid, due(synth).reindex(synth["payment"]["order"]).fillna(0.0).to_numpy(), atol=0.005)
+
+
+def test_chinook_invoice_totals_sum_their_lines():
+    data = RelationalData.from_sql(f"sqlite:///{ROOT / 'data/01_raw/chinook/chinook.sqlite'}")
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [(t["table"], t["column"], t["rows"]) for t in pre.stats["totals"]] == [("invoice", "total", "invoice_line")]
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    lines = synth["invoice_line"]
+    sums = (
+        (lines["unit_price"].astype(float) * lines["quantity"].astype(float)).groupby(lines["invoice"].to_numpy()).sum()
+    )
+    total = synth["invoice"].set_index("id")["total"].astype(float)
+    assert np.allclose(total, sums.reindex(total.index, fill_value=0.0), atol=0.005)
