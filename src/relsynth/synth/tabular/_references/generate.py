@@ -80,12 +80,18 @@ def assign_reference(
             max_degree=None if groups is None else int(groups.iloc[rows].nunique()),
         )
 
+    def only(rows: np.ndarray, targets: np.ndarray) -> pd.Series:
+        """Each of the generated rows `rows` names its one possible row `targets` (positions), or none."""
+        out = pd.Series(keys[e.parent].iloc[targets].to_numpy(), dtype=keys[e.parent].dtype)
+        out.iloc[np.flatnonzero(rng.random(len(rows)) < null_share)] = pd.NA
+        return out
+
     if scope := fitted.get("within"):
         mine, theirs = (
             ancestor_keys(schema, tables, table, scope),
             ancestor_keys(schema, tables, e.parent, scope),
         )
-        drawn = draw_within(mine, theirs, draw, f"{table}.{e.fk}", scope)
+        drawn = draw_within(mine, theirs, draw, only, f"{table}.{e.fk}", scope)
     else:
         drawn = draw(np.arange(len(tables[table])), np.arange(len(keys[e.parent])))
         if groups is not None:  # unscoped only: a swap could move a key out from under its scope row
@@ -93,22 +99,28 @@ def assign_reference(
     return drawn
 
 
-def draw_within(mine: pd.Series, theirs: pd.Series, draw, name: str, scope: str) -> pd.Series:
+def draw_within(mine: pd.Series, theirs: pd.Series, draw, only, name: str, scope: str) -> pd.Series:
     """References kept under their own row of the `scope` table (`within`): each generated row's
     key is drawn (`draw(rows, targets)`, positions) among the referenced rows whose scope key
-    (`theirs`) is the row's own (`mine`); a row whose scope row got no referenced row draws
-    among all of them, and how many did is logged."""
+    (`theirs`) is the row's own (`mine`), or is that row where it is the only one (`only(rows,
+    targets)`, all such rows at once: most customers have one address); a row whose scope row got
+    no referenced row draws among all of them, and how many did is logged."""
     codes, _ = pd.factorize(pd.concat([mine, theirs], ignore_index=True))
     own, other = codes[: len(mine)], codes[len(mine) :]
     targets = pd.Series(np.arange(len(other))).groupby(other).indices if len(other) else {}
-    pieces, homeless = [], [np.flatnonzero(own < 0)]
+    pieces, homeless, lone = [], [np.flatnonzero(own < 0)], []
     for code, rows in (pd.Series(np.arange(len(own))).groupby(own).indices if len(own) else {}).items():
         if code < 0:
             continue
         if code not in targets:
             homeless.append(rows)
-            continue
-        pieces.append(draw(rows, targets[code]).set_axis(rows))
+        elif len(targets[code]) == 1:
+            lone.append((rows, np.full(len(rows), targets[code][0])))
+        else:
+            pieces.append(draw(rows, targets[code]).set_axis(rows))
+    if lone:
+        rows = np.concatenate([r for r, _ in lone])
+        pieces.append(only(rows, np.concatenate([t for _, t in lone])).set_axis(rows))
     rows = np.concatenate(homeless)
     if len(rows) or not pieces:
         pieces.append(draw(rows, np.arange(len(other))).set_axis(rows))
