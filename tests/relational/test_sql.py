@@ -493,3 +493,28 @@ def test_a_link_tables_composite_key_and_not_null_are_written_back(engine: str, 
     assert described(target) == described(source)
     with pytest.raises(sa.exc.IntegrityError):
         run_sql(target, "INSERT INTO wish VALUES (1, 1, NULL)")
+
+
+def test_a_table_of_people_that_nests_a_table_is_not_detected_as_a_lookup(tmp_path: Path) -> None:
+    """patient (60 rows, no keys of its own) was detected as a lookup, copied as it is, because its
+    referencing admission (patient_id first) also references doctor, which has a key to department:
+    every real patient record came back in the synthetic database. A table that nesting would
+    choose as a referencing table's parent (its first key, enough rows) is synthesised."""
+    patients = ",".join(f"({i}, '19{i + 10}-01-01')" for i in range(1, 61))
+    admissions = ",".join(f"({i}, {1 + i % 60}, {1 + i % 2})" for i in range(1, 121))
+    url = _sqlite(
+        tmp_path,
+        "CREATE TABLE department (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES department(id));"
+        "CREATE TABLE doctor (id INTEGER PRIMARY KEY, department_id INTEGER NOT NULL REFERENCES department(id));"
+        "CREATE TABLE patient (id INTEGER PRIMARY KEY, birth_date DATE NOT NULL);"
+        "CREATE TABLE admission (id INTEGER PRIMARY KEY, patient_id INTEGER NOT NULL REFERENCES patient(id),"
+        " doctor_id INTEGER REFERENCES doctor(id));"
+        "INSERT INTO department VALUES (1, NULL), (2, 1);"
+        "INSERT INTO doctor VALUES (1, 1), (2, 2);"
+        f"INSERT INTO patient VALUES {patients};"
+        f"INSERT INTO admission VALUES {admissions};",
+    )
+    schema = RelationalData.from_sql(url).schema
+    assert "patient" not in schema.lookups
+    assert schema.parent("admission") == Edge("admission", "patient_id", "patient")
+    assert schema.references("admission") == [Edge("admission", "doctor_id", "doctor")]

@@ -46,7 +46,7 @@ from relsynth.relational._coerce import SQL_FORMAT, as_strings
 from relsynth.relational._infer import string_kind_and_reason
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, PrimaryKey, as_kind
 from relsynth.relational.errors import DataError, SchemaError
-from relsynth.relational.nesting import key_kind, nesting_keys
+from relsynth.relational.nesting import FANOUT, MIN_ROOT_ROWS, key_kind, nesting_keys
 from relsynth.relational.schema import Schema, Table, read_yaml
 
 log = logging.getLogger(__name__)
@@ -387,7 +387,7 @@ def _plan(
     fks = {
         t: _foreign_keys(t, r, given.get(t, {}), reflected, pks, schema_name, problems) for t, r in reflected.items()
     }
-    chosen, why_lookup = _lookups(fks, lookups, list(reflected), problems)
+    chosen, why_lookup = _lookups(fks, lookups, list(reflected), problems, rows)
     unnested = {t: {c for c, k in given.get(t, {}).items() if isinstance(k, ForeignKey) and not k.nest} for t in fks}
     passed_over: dict[tuple[str, str], str] = {}
     nests = nesting_keys(
@@ -516,7 +516,11 @@ def _column_kinds(
 
 
 def _lookups(
-    fks: Mapping[str, Mapping[str, str]], given: Sequence[str] | None, names: list[str], problems: list[str]
+    fks: Mapping[str, Mapping[str, str]],
+    given: Sequence[str] | None,
+    names: list[str],
+    problems: list[str],
+    rows: Mapping[str, int],
 ) -> tuple[list[str], dict[str, str]]:
     """The lookup tables, given or detected, and why each was detected.
 
@@ -525,7 +529,8 @@ def _lookups(
     referencing track nests under album. When a table's references are all such candidates (sale ->
     shop, sale -> kind) nothing is guessed: a lookup is copied as it is, so choosing the wrong one
     (customers rather than countries) would copy private records. That case is reported with its
-    options, to name the lookups."""
+    options, to name the lookups. Nor is a table that some table would nest under (`_would_nest`):
+    patients, first key of their admissions, which also reference doctors."""
     if given is not None:
         unknown = [t for t in given if t not in names]
         if unknown:
@@ -534,13 +539,28 @@ def _lookups(
     refs = {t: {ref for ref in cols.values() if ref != t} for t, cols in fks.items()}
     referenced = set().union(*refs.values()) if refs else set()
     candidates = {t for t in names if not refs.get(t) and t in referenced}
+    entities = {t for child in names if (t := _would_nest(fks[child], candidates, rows, rows.get(child, 0)))}
     why: dict[str, str] = {}
     for child in names:
         real = sorted(refs[child] - candidates)
-        for ref in sorted(refs[child] & candidates):
+        for ref in sorted(refs[child] & candidates - entities):
             if real:
                 why.setdefault(ref, f"it has no foreign keys and {child} nests under {real[0]}: copied as it is")
     return [t for t in names if t in why], why
+
+
+def _would_nest(keys: Mapping[str, str], candidates: set[str], rows: Mapping[str, int], child_rows: int) -> str | None:
+    """The lookup candidate that nesting would choose as the parent of a table with these keys (in
+    column order): a candidate before every other key, with enough rows to learn from (as
+    `nesting_keys` asks). Such a table is an entity (patients under which admissions nest), not a
+    code table: copied as a lookup it would hand its real rows out."""
+    for ref in keys.values():
+        if ref not in candidates:
+            return None
+        n = rows.get(ref, 0)
+        if n >= MIN_ROOT_ROWS or child_rows <= FANOUT * max(n, 1):
+            return ref
+    return None
 
 
 # ---- reading ---------------------------------------------------------------------------------------
