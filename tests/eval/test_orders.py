@@ -57,3 +57,33 @@ def test_the_report_shows_the_orders_and_leaves_them_out_without_any(tmp_path):
     out = report(no_order, no_order, no_order, n_resamples=2, return_html=True)
     assert out["overall"]["orders_kept"] is None and out["orders"]["orders"] == []
     assert 'id="orders"' not in out["html"] and "rows keeping the orders of their dates and numbers" not in out["html"]
+
+
+def test_an_upper_bound_with_nulls_is_measured_too():
+    """Lab results taken after their admission's discharge went unmeasured: taken_at's order was the
+    one the model keeps (>= admitted), and discharged_at <= nothing else was looked for, a discharge
+    being null for current stays. The report said 100 % of rows kept their orders while 27 % of the
+    synthetic lab results of a hospital database were taken after discharge."""
+    schema = Schema(
+        adm=Table(id=PrimaryKey(), admitted=Date(), discharged=Date()),
+        lab=Table(id=PrimaryKey(), adm=ForeignKey(parent="adm"), taken=Date()),
+    )
+
+    def hospital(n: int, seed: int, late: float = 0.0) -> RelationalData:
+        rng = np.random.default_rng(seed)
+        admitted = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 300, n), "D")
+        discharged = pd.Series(admitted + pd.to_timedelta(rng.integers(1, 20, n), "D")).where(rng.random(n) > 0.1)
+        adm = rng.integers(0, n, 3 * n)
+        stay = (discharged.fillna(admitted.to_series().reset_index(drop=True) + pd.Timedelta("2D")) - admitted).dt.days
+        taken = admitted[adm] + pd.to_timedelta((rng.random(3 * n) * stay.to_numpy()[adm]).astype(int), "D")
+        taken = taken.where(rng.random(3 * n) >= late, taken + pd.Timedelta("30D"))
+        return RelationalData(
+            {"adm": pd.DataFrame({"id": range(n), "admitted": admitted, "discharged": discharged}),
+             "lab": pd.DataFrame({"id": range(3 * n), "adm": adm, "taken": taken})}, schema,
+        )  # fmt: skip
+
+    scores = order_scores(hospital(80, 0), hospital(30, 1), hospital(60, 2, late=0.3))
+    by_order = {o["order"]: o for o in scores["orders"]}
+    assert {"taken >= adm.admitted", "taken <= adm.discharged"} <= set(by_order)
+    late = by_order["taken <= adm.discharged"]
+    assert late["kept_ceiling"] == 1.0 and 0.6 < late["kept"] < 0.8

@@ -58,17 +58,11 @@ def row_orders(
     """The ordered columns among `columns` (in generation order) of one table, each with the column
     it follows; `parent`: the parent row's date and number columns (`parent_kinds`), one row per
     row of `df`."""
-    own = [c for c in columns if kinds[c] in ORDERED]
-    values = {c: as_numbers(df[c], kinds[c]) for c in own}
-    above = {c: (as_numbers(parent[c], parent_kinds[c]), parent_kinds[c]) for c in (parent_kinds or {})}
     out: dict[str, RowOrder] = {}
-    for j, b in enumerate(own):
-        dated = kinds[b] in DATED
-        candidates = [(a, values[a], False) for a in own[:j] if (kinds[a] in DATED) == dated]
-        candidates += [(a, v, True) for a, (v, kind) in above.items() if (kind in DATED) == dated]
+    for b, values_b, dated, candidates in _candidates(df, columns, kinds, parent, parent_kinds):
         best: tuple[float, RowOrder] | None = None
         for a, base, from_parent in candidates:
-            found = _order(base, values[b], dated)
+            found = _order(base, values_b, dated)
             if found is not None and (best is None or found[0] < best[0]):
                 best = (found[0], RowOrder(b, a, found[1], from_parent, dated))
         if best is not None:
@@ -76,11 +70,56 @@ def row_orders(
     return out
 
 
-def _order(a: np.ndarray, b: np.ndarray, dated: bool) -> tuple[float, int] | None:
-    """(median gap, sign) when `b` follows `a` (sign 1) or precedes it (-1) in every row, else None."""
+def row_bounds(
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    kinds: Mapping[str, Column],
+    parent: pd.DataFrame | None = None,
+    parent_kinds: Mapping[str, Column] | None = None,
+) -> list[RowOrder]:
+    """What the report measures: each column's nearest lower bound and nearest upper bound among the
+    orders all rows holding both values keep (arguments as `row_orders`). Unlike `row_orders`, a
+    column may have both (a lab taken after admission and before discharge), and the bound may be
+    missing where the column is not (the discharge of a current stay): the model keeps one order a
+    column, and the report must not be blind to the other."""
+    out: list[RowOrder] = []
+    for b, values_b, dated, candidates in _candidates(df, columns, kinds, parent, parent_kinds):
+        best: dict[int, tuple[float, RowOrder]] = {}
+        for a, base, from_parent in candidates:
+            found = _order(base, values_b, dated, base_may_miss=True)
+            if found is not None and (found[1] not in best or found[0] < best[found[1]][0]):
+                best[found[1]] = (found[0], RowOrder(b, a, found[1], from_parent, dated))
+        out += [best[sign][1] for sign in (1, -1) if sign in best]
+    return out
+
+
+def _candidates(
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    kinds: Mapping[str, Column],
+    parent: pd.DataFrame | None,
+    parent_kinds: Mapping[str, Column] | None,
+) -> list[tuple[str, np.ndarray, bool, list[tuple[str, np.ndarray, bool]]]]:
+    """Per date or number column b: (b, its values, dated, [(base, its values, from_parent)]), the
+    bases being b's earlier columns and its parent row's, of b's family (dates or numbers)."""
+    own = [c for c in columns if kinds[c] in ORDERED]
+    values = {c: as_numbers(df[c], kinds[c]) for c in own}
+    above = {c: (as_numbers(parent[c], parent_kinds[c]), parent_kinds[c]) for c in (parent_kinds or {})}
+    out = []
+    for j, b in enumerate(own):
+        dated = kinds[b] in DATED
+        bases = [(a, values[a], False) for a in own[:j] if (kinds[a] in DATED) == dated]
+        bases += [(a, v, True) for a, (v, kind) in above.items() if (kind in DATED) == dated]
+        out.append((b, values[b], dated, bases))
+    return out
+
+
+def _order(a: np.ndarray, b: np.ndarray, dated: bool, base_may_miss: bool = False) -> tuple[float, int] | None:
+    """(median gap, sign) when `b` follows `a` (sign 1) or precedes it (-1) in every row, else None.
+    `base_may_miss`: rows with `b` and without `a` are let be (for measuring, not for offsets)."""
     has_a, has_b = ~np.isnan(a), ~np.isnan(b)
     both = has_a & has_b
-    if (has_b & ~has_a).any() or both.sum() < MIN_ROWS:  # b without a: no offset to hold it
+    if (not base_may_miss and (has_b & ~has_a).any()) or both.sum() < MIN_ROWS:  # b without a: no offset
         return None
     gap = b[both] - a[both]
     sign = 1 if (gap >= 0).all() else -1 if (gap <= 0).all() else 0
