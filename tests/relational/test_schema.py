@@ -455,3 +455,23 @@ def test_a_lookup_may_reference_itself_and_other_lookups_and_is_written_after_th
             kind=Table(id=PrimaryKey(), category=ForeignKey("category")),
             lookups=["category", "kind"],
         )
+
+
+def test_the_nesting_choice_is_logged_once_not_at_every_schema(caplog) -> None:
+    """A Kedro run on a hospital database logged 'table admission nests under patient ...' 22 times:
+    every split, subset and load builds the schema again. The same choice is logged once a process."""
+    import logging
+
+    spec = {
+        "tables": {
+            "ward_a": {"columns": {"id": "primary_key"}},
+            "nurse_b": {"columns": {"id": "primary_key"}},
+            "shift_c": {
+                "columns": {"id": "primary_key", "w": {"foreign_key": "ward_a"}, "n": {"foreign_key": "nurse_b"}}
+            },
+        }
+    }
+    with caplog.at_level(logging.INFO, logger="relsynth.relational.schema"):
+        for _ in range(3):
+            Schema.from_dict(spec)
+    assert sum("'shift_c' nests under ward_a" in r.getMessage() for r in caplog.records) == 1

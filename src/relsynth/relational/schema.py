@@ -76,6 +76,17 @@ class Table:
         return {"columns": {n: k.to_yaml() for n, k in self.columns.items()}}
 
 
+_logged: set[str] = set()
+
+
+def _log_once(message: str) -> None:
+    """Log `message` at INFO the first time in this process: every split, subset and load builds its
+    schema again, and a run repeated the same nesting choice 22 times."""
+    if message not in _logged:
+        _logged.add(message)
+        log.info(message)
+
+
 def check_name(name: object, what: str) -> None:
     """Refuse names the token grammar reserves: `#...` (a child-count slot), `<...>` (an internal
     token such as `<row>`, `<missing>`, `<rare>`), an empty name, or one that is not a string."""
@@ -179,12 +190,10 @@ class Schema:
                     raise SchemaError(f"{name}.{fk} references {ref!r}, which has no primary key")
             nested = [fk for fk, kind in self._synth_fks(name) if kind.nest and kind.parent != name]
             if len(nested) > 1:
-                log.info(
-                    "table %r nests under %s (its first foreign key to a synthesised table); %s: references, drawn "
-                    "among the synthetic rows (mark a key nest: false to choose another)",
-                    name,
-                    table.foreign_keys[nested[0]],
-                    ", ".join(f"{fk} -> {table.foreign_keys[fk]}" for fk in nested[1:]),
+                _log_once(
+                    f"table {name!r} nests under {table.foreign_keys[nested[0]]} (its first foreign key to a "
+                    f"synthesised table); {', '.join(f'{fk} -> {table.foreign_keys[fk]}' for fk in nested[1:])}: "
+                    "references, drawn among the synthetic rows (mark a key nest: false to choose another)"
                 )
         self._check_acyclic()
 
