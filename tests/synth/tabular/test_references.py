@@ -446,3 +446,18 @@ def test_a_value_the_referencing_row_copies_from_the_referenced_row_is_copied_as
     pre.stats["references"]["order.product"]["copies"] = []
     assert same(pre.inverse_transform(pre.transform(data), seed=0)) < 0.2  # without: the test can tell
     assert TabularPreproc.from_schema(data.schema).fit(store()).stats["references"]["order.product"]["copies"] == []
+
+
+def test_a_copy_never_writes_the_referenced_rows_missing_value_over_the_rows_own():
+    """Half the products have no price: an order's amount is its product's price where it has one, and
+    never missing; the copy leaves the amount the model wrote where the product has none."""
+    data = store(n_customers=600)
+    rng = np.random.default_rng(1)
+    tables = {t: data[t].copy() for t in data}
+    tables["product"]["price"] = tables["product"]["price"].where(rng.random(len(tables["product"])) < 0.5)
+    price = tables["order"]["product"].map(tables["product"].set_index("id")["price"]).astype(float)
+    tables["order"]["amount"] = price.where(price.notna(), rng.gamma(2, 5, len(price)).round(2))
+    data = RelationalData(tables, data.schema)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [c[:2] for c in pre.stats["references"]["order.product"]["copies"]] == [["amount", "price"]]
+    assert pre.inverse_transform(pre.transform(data), seed=0)["order"]["amount"].isna().mean() < 0.02

@@ -82,10 +82,12 @@ def copy_values(
     copies: list, child: pd.DataFrame, parent: pd.DataFrame, refs: pd.Series, parent_pk: str, rng: np.random.Generator
 ) -> None:
     """Copy (in place) into `child` the referenced rows' values of each fitted copy: a share of the
-    rows whose reference `refs` names a row of `parent`, drawn at random."""
+    rows whose reference `refs` names a row of `parent` with a value to copy (the fit reads the
+    share where both rows have one), drawn at random."""
     pos = pd.Index(parent[parent_pk]).get_indexer(refs)
     for col, source, share in copies:
-        rows = np.flatnonzero((pos >= 0) & (rng.random(len(pos)) < share))
+        known = (pos >= 0) & parent[source].notna().to_numpy()[np.maximum(pos, 0)]
+        rows = np.flatnonzero(known & (rng.random(len(pos)) < share))
         if len(rows):
             column = child[col].copy()
             column.iloc[rows] = parent[source].iloc[pos[rows]].to_numpy()  # the same kind: the same dtype
