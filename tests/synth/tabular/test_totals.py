@@ -75,3 +75,31 @@ def test_chinook_invoice_totals_sum_their_lines():
     )
     total = synth["invoice"].set_index("id")["total"].astype(float)
     assert np.allclose(total, sums.reindex(total.index, fill_value=0.0), atol=0.005)
+
+
+def test_a_value_copied_from_a_total_is_the_total_set():
+    """A payment (under the customer) references its invoice and pays its total: the copy is made
+    once the total is the sum of the generated lines, not of the value the model wrote."""
+    rng = np.random.default_rng(0)
+    data = orders()
+    ordered = data["order"].assign(customer=rng.integers(1, 101, len(data["order"])))
+    n = len(ordered)
+    payments = pd.DataFrame(
+        {"id": range(1, n + 1), "customer": ordered["customer"], "order": ordered["id"], "amount": ordered["total"]}
+    )
+    schema = Schema(
+        customer=Table(id=PrimaryKey(), age=Integer()),
+        order=Table(id=PrimaryKey(), customer=ForeignKey("customer"), total=Numeric(), weight=Numeric()),
+        item=data.schema.tables["item"],
+        payment=Table(
+            id=PrimaryKey(), customer=ForeignKey("customer"), order=ForeignKey("order", nest=False), amount=Numeric()
+        ),
+    )
+    customers = pd.DataFrame({"id": range(1, 101), "age": rng.integers(18, 90, 100)})
+    tables = {"customer": customers, "order": ordered, "item": data["item"], "payment": payments}
+    data = RelationalData(tables, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert pre.stats["references"]["payment.order"]["copies"] == [["amount", "total", 1.0]]
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    paid = synth["payment"].merge(synth["order"], left_on="order", right_on="id", suffixes=("", "_order"))
+    assert np.allclose(paid["amount"].astype(float), paid["total"].astype(float))

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
-from relsynth.synth.tabular._references import assign_references, drop_repeated_links
+from relsynth.synth.tabular._references import assign_references, copy_totals, drop_repeated_links
 from relsynth.synth.tabular._tables import _char_class
 from relsynth.synth.tabular._totals import apply_totals
 from relsynth.synth.tabular.orderings import from_offsets
@@ -139,6 +139,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
     assign_references(pre, out, keys, mats, rng)
     drop_repeated_links(pre, out)
     apply_totals(pre.stats.get("totals", []), out)  # after the rows they sum are all there
+    copy_totals(pre, out, rng)  # a copy of a total: of the total set
+    apply_totals(pre.stats.get("totals", []), out)  # a total of such copies: set again
     for lk in schema.lookups:
         out[lk] = pd.DataFrame(pre.stats["lookups"][lk])
     return RelationalData({t: out[t] for t in schema.tables}, schema, formats=pre.stats.get("formats"))

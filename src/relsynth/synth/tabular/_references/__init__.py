@@ -23,16 +23,22 @@ The package, one module a concern:
 - `pairing`: the tokens an affinity reads and pairing rows by it (`coarse_tokens`,
   `field_tokens`, `Affinity`, `pair_up`).
 - `generate`: filling the generated tables' reference columns (`assign_references`,
-  `draw_references`, `draw_within`, `without_repeats`, `drop_repeated_links`).
+  `draw_references`, `draw_within`, `without_repeats`, `copy_totals`, `drop_repeated_links`).
 - `copies`: values a referencing row copies from the row it references.
 """
 
 from relsynth.synth.tabular._references.degrees import deal
 from relsynth.synth.tabular._references.fit import reference_stats, unique_links
-from relsynth.synth.tabular._references.generate import assign_references, draw_references, drop_repeated_links
+from relsynth.synth.tabular._references.generate import (
+    assign_references,
+    copy_totals,
+    draw_references,
+    drop_repeated_links,
+)
 
 __all__ = [
     "assign_references",
+    "copy_totals",
     "deal",
     "draw_references",
     "drop_repeated_links",

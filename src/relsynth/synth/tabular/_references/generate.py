@@ -31,13 +31,29 @@ def assign_references(
     generated for its referenced table (`keys`), following the fitted `pre.stats["references"]`
     (`reference_stats`; none: every row equally often, no nulls); `headers`: each table's rows'
     header tokens, which the affinity scores."""
-    schema, stats = pre.schema, pre.stats.get("references", {})
+    schema = pre.schema
     for table in schema.synth_tables:
         for e in schema.references(table):
             tables[table][e.fk] = assign_reference(pre, tables, keys, headers, rng, e)
-            copies = (stats.get(f"{table}.{e.fk}") or {}).get("copies") or []
-            pk = schema.tables[e.parent].primary_key
-            copy_values(copies, tables[table], tables[e.parent], tables[table][e.fk], pk, rng)
+            copy_across(pre, tables, e, rng, of_totals=False)
+
+
+def copy_totals(pre, tables: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
+    """The copies (in place) whose referenced column is a total (`_totals`), left out by
+    `assign_references`: made once the totals are set, else they copy the value a total replaces
+    (a payment's amount, its invoice's total)."""
+    for table in pre.schema.synth_tables:
+        for e in pre.schema.references(table):
+            copy_across(pre, tables, e, rng, of_totals=True)
+
+
+def copy_across(pre, tables: dict[str, pd.DataFrame], e: Edge, rng: np.random.Generator, of_totals: bool) -> None:
+    """The fitted copies of reference `e` (`copies`) whose referenced column is a total or is not (`of_totals`)."""
+    totals = {(t["table"], t["column"]) for t in pre.stats.get("totals", [])}
+    fitted = (pre.stats.get("references", {}).get(f"{e.child}.{e.fk}") or {}).get("copies") or []
+    copies = [c for c in fitted if ((e.parent, c[1]) in totals) is of_totals]
+    pk = pre.schema.tables[e.parent].primary_key
+    copy_values(copies, tables[e.child], tables[e.parent], tables[e.child][e.fk], pk, rng)
 
 
 def assign_reference(
