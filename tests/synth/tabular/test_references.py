@@ -461,3 +461,24 @@ def test_a_copy_never_writes_the_referenced_rows_missing_value_over_the_rows_own
     pre = TabularPreproc.from_schema(data.schema).fit(data)
     assert [c[:2] for c in pre.stats["references"]["order.product"]["copies"]] == [["amount", "price"]]
     assert pre.inverse_transform(pre.transform(data), seed=0)["order"]["amount"].isna().mean() < 0.02
+
+
+def test_a_copy_of_a_copied_value_copies_the_value_copied():
+    """A line's unit price is its product's price, which is its supplier's list price: the line
+    (first in the schema) copies the product's price once the product has copied it."""
+    rng = np.random.default_rng(0)
+    suppliers = pd.DataFrame({"id": range(1, 51), "list": rng.gamma(2, 10, 50).round(2)})
+    of = rng.integers(1, 51, 200)
+    products = pd.DataFrame({"id": range(1, 201), "supplier": of, "price": suppliers["list"].to_numpy()[of - 1]})
+    bought = rng.integers(1, 201, 2000)
+    lines = pd.DataFrame({"id": range(1, 2001), "product": bought, "unit": products["price"].to_numpy()[bought - 1]})
+    schema = Schema(
+        line=Table(id=PrimaryKey(), product=ForeignKey("product", nest=False), unit=Numeric()),
+        product=Table(id=PrimaryKey(), supplier=ForeignKey("supplier", nest=False), price=Numeric()),
+        supplier=Table(id=PrimaryKey(), list=Numeric()),
+    )
+    data = RelationalData({"line": lines, "product": products, "supplier": suppliers}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    joined = synth["line"].merge(synth["product"], left_on="product", right_on="id", suffixes=("", "_product"))
+    assert np.allclose(joined["unit"].astype(float), joined["price"].astype(float))

@@ -30,11 +30,14 @@ def assign_references(
     """Fill every reference column of the generated `tables` (in place) with keys of the rows
     generated for its referenced table (`keys`), following the fitted `pre.stats["references"]`
     (`reference_stats`; none: every row equally often, no nulls); `headers`: each table's rows'
-    header tokens, which the affinity scores."""
+    header tokens, which the affinity scores. Then the values copied across them, referenced
+    tables' copies first (a line copies its product's price, copied from its supplier's)."""
     schema = pre.schema
     for table in schema.synth_tables:
         for e in schema.references(table):
             tables[table][e.fk] = assign_reference(pre, tables, keys, headers, rng, e)
+    for table in schema.referenced_first():  # a row copies from rows whose own copies are made
+        for e in schema.references(table):
             copy_across(pre, tables, e, rng, of_totals=False)
 
 
@@ -42,7 +45,7 @@ def copy_totals(pre, tables: dict[str, pd.DataFrame], rng: np.random.Generator) 
     """The copies (in place) whose referenced column is a total (`_totals`), left out by
     `assign_references`: made once the totals are set, else they copy the value a total replaces
     (a payment's amount, its invoice's total)."""
-    for table in pre.schema.synth_tables:
+    for table in pre.schema.referenced_first():
         for e in pre.schema.references(table):
             copy_across(pre, tables, e, rng, of_totals=True)
 
