@@ -103,3 +103,24 @@ def test_a_value_copied_from_a_total_is_the_total_set():
     synth = pre.inverse_transform(pre.transform(data), seed=0)
     paid = synth["payment"].merge(synth["order"], left_on="order", right_on="id", suffixes=("", "_order"))
     assert np.allclose(paid["amount"].astype(float), paid["total"].astype(float))
+
+
+def test_a_total_is_not_taken_for_an_order_and_every_total_beside_it_is_kept():
+    """A payment's amount equal to its order's total was read as an order (amount >= total, offset 0),
+    which left neither a total: both are sums of the order's items, and both are kept."""
+    data = orders(paid=True)
+    tables = {t: data[t].copy() for t in data}
+    tables["order"]["total"] = due(data).reindex(tables["order"]["id"]).to_numpy()
+    schema = Schema(
+        order=Table(id=PrimaryKey(), total=Numeric(), weight=Numeric()),
+        item=data.schema.tables["item"],
+        payment=data.schema.tables["payment"],
+    )
+    data = RelationalData(tables, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert {(t["table"], t["column"]) for t in pre.stats["totals"]} == {("order", "total"), ("payment", "amount")}
+    assert "amount" not in pre.orderings.get("payment", {})
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    total = synth["order"].set_index("id")["total"].astype(float)
+    paid = synth["payment"].set_index("order")["amount"].astype(float)
+    assert np.allclose(paid, total.reindex(paid.index), atol=0.005)

@@ -7,7 +7,9 @@ The model writes each value in bins, and the rows a total sums are written after
 or dealt to it afterwards (references), so a generated total never matches its rows. The fit
 keeps, per number of a table, the first such sum it equals in at least `MIN_SHARE` of at least
 `MIN_ROWS` rows; generation sets it to that sum over the generated rows, rounded to the
-column's decimals. Columns in an order (`orderings`) or given as context are left alone.
+column's decimals. Totals are found before the orders within rows (`orderings`), which then leave
+them out (a total is set after generation: no offset may start from it, nor be it); context
+columns, given at generation, are never totals.
 """
 
 from __future__ import annotations
@@ -56,13 +58,10 @@ def summed_rows(schema, table: str) -> list[tuple[str, str, str]]:
 
 
 def total_candidates(pre, table: str) -> list[str]:
-    """`table`'s modelled numbers that may be a total: not in an order (a base or an ordered column,
-    nor a base its child tables' orders follow), not context columns."""
-    ordered = {c for o in pre.orderings.get(table, {}).values() for c in (o.column, o.base)}
-    ordered |= {b for child in pre.schema.children(table) for b in pre.parent_bases(child)}
-    ordered |= set(pre.ctx_cols) if table in pre.schema.roots else set()
+    """`table`'s modelled numbers that may be a total: not context columns (given at generation)."""
+    given = set(pre.ctx_cols) if table in pre.schema.roots else set()
     kinds = pre.schema.tables[table].columns
-    return [c for c in pre.modelled_columns(table) if c not in ordered and kinds[c].kind in _NUMBERS]
+    return [c for c in pre.modelled_columns(table) if c not in given and kinds[c].kind in _NUMBERS]
 
 
 def _match(data: RelationalData, table: str, col: str, rows: str, fk: str, by: str) -> dict | None:

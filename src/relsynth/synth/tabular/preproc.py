@@ -193,11 +193,14 @@ class TabularPreproc:
         if public is not None:
             raise ValueError("public= declares what a DP fit may use for free: give it with dp=DpBudget(...)")
         self._check_data(data)
+        # totals first: a sum is set after generation, so it may be neither an ordered column nor a base
+        totals = find_totals(self, data)
+        summed = {(t["table"], t["column"]) for t in totals}
         above: dict[str, tuple[pd.DataFrame | None, dict]] = {}
         if self.keep_orders:
-            above = {t: self._parent_values(data, t) for t in self.schema.synth_tables}
+            above = {t: self._parent_values(data, t, summed) for t in self.schema.synth_tables}
             self.orderings = {
-                t: found for t in self.schema.synth_tables if (found := self._find_orderings(data, t, above))
+                t: found for t in self.schema.synth_tables if (found := self._find_orderings(data, t, above, summed))
             }
 
         def fit_column(table: str, col: str) -> ColumnPreproc:
@@ -231,18 +234,26 @@ class TabularPreproc:
             "formats": data.formats,  # the source's dtypes and spellings, restored by to_dir
             "references": reference_stats(self, data),  # keys that do not nest their rows (`_references`)
             "unique_links": unique_links(data),  # link tables whose keys never repeat together
-            "totals": find_totals(self, data),  # numbers that sum their rows' numbers (`_totals`)
+            "totals": totals,  # numbers that sum their rows' numbers (`_totals`)
         }
         return self
 
     def _find_orderings(
-        self, data: RelationalData, table: str, above: Mapping[str, tuple[pd.DataFrame | None, dict]]
+        self,
+        data: RelationalData,
+        table: str,
+        above: Mapping[str, tuple[pd.DataFrame | None, dict]],
+        summed: set[tuple[str, str]] = frozenset(),
     ) -> dict[str, Ordering]:
         """`table`'s date and number columns that follow another of its row or of its parent row
         (`orderings`); not the ones given a preprocessor of the user's, nor context columns (given
-        as values at generation)."""
+        as values at generation), nor totals (`summed`: (table, column), set after generation)."""
         given = self.overrides.get(table, {})
-        columns = [c for c in self.modelled_columns(table) if c not in given and c not in self.ctx_cols]
+        columns = [
+            c
+            for c in self.modelled_columns(table)
+            if c not in given and c not in self.ctx_cols and (table, c) not in summed
+        ]
         kinds = {c: self.schema.tables[table].columns[c].kind for c in columns}
         found = find_orderings(data[table], columns, kinds, *above[table])
         edge = self.schema.parent(table)
@@ -250,15 +261,16 @@ class TabularPreproc:
             log.info("%s: %s in every row: modelled as an offset", table, o.describe(edge.parent if edge else None))
         return found
 
-    def _parent_values(self, tables: Mapping[str, pd.DataFrame], table: str) -> tuple[pd.DataFrame | None, dict]:
+    def _parent_values(
+        self, tables: Mapping[str, pd.DataFrame], table: str, summed: set[tuple[str, str]] = frozenset()
+    ) -> tuple[pd.DataFrame | None, dict]:
         """The modelled date and number columns of `table`'s parent, one row per row of `table` (its
-        parent's), and their kinds."""
+        parent's), and their kinds; not its totals (`summed`)."""
         edge = self.schema.parent(table)
-        return (
-            (None, {})
-            if edge is None
-            else parent_ordered(tables, self.schema, table, self.modelled_columns(edge.parent))
-        )
+        if edge is None:
+            return None, {}
+        columns = [c for c in self.modelled_columns(edge.parent) if (edge.parent, c) not in summed]
+        return parent_ordered(tables, self.schema, table, columns)
 
     def parent_bases(self, table: str) -> list[str]:
         """The parent's columns that `table`'s ordered columns follow (encoding needs their values)."""
