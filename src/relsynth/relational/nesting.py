@@ -20,6 +20,12 @@ from relsynth.relational.columns import ForeignKey
 MIN_ROOT_ROWS, FANOUT = 50, 4
 
 
+def large_enough(root_rows: int, table_rows: int) -> bool:
+    """Whether a table of `table_rows` rows may nest under a tree whose root has `root_rows`: at least
+    `MIN_ROOT_ROWS` examples to learn from, or at least a `FANOUT`-th of the table's rows."""
+    return root_rows >= MIN_ROOT_ROWS or table_rows <= FANOUT * max(root_rows, 1)
+
+
 def nesting_keys(
     fks: Mapping[str, Mapping[str, str]],
     rows: Mapping[str, int],
@@ -60,7 +66,7 @@ def nesting_keys(
                 why[table, col] = f"nesting {table} under {ref} would close a cycle"
                 continue
             n, top = root_rows(ref), root_of(ref)
-            if n >= MIN_ROOT_ROWS or rows.get(table, 0) <= FANOUT * max(n, 1):
+            if large_enough(n, rows.get(table, 0)):
                 best = col
             else:
                 whose = f"{top}'s rows" if top == ref else f"the rows of {top}, the root above {ref}"

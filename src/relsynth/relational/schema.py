@@ -208,7 +208,18 @@ class Schema:
     def _check_acyclic(self) -> None:
         """Parent and reference keys, self-references aside, never lead back to their table: the
         tables can be generated and written parents and referenced tables first."""
-        done: set[str] = set()
+        self._referenced_order(self.tables)
+
+    def referenced_first(self) -> list[str]:
+        """Every table, each after the tables it references or nests under (lookups first): the
+        order to create and fill them in a database."""
+        return self._referenced_order([*self.lookups, *self.depth_first()])
+
+    def _referenced_order(self, starts: Iterable[str]) -> list[str]:
+        """The tables reached from `starts` through their foreign keys (lookups' too: they name
+        lookups), each after the tables its keys name but itself; a cycle is a `SchemaError` naming
+        its key columns."""
+        order: list[str] = []
         path: list[str] = []
         keys: list[str] = []  # keys[i]: the key column from path[i] to path[i + 1]
 
@@ -220,34 +231,18 @@ class Schema:
                     "one of its keys out (or read it as a plain column: another kind in the schema, or in "
                     "from_sql's overrides)"
                 )
-            if t in done:
+            if t in order:
                 return
             path.append(t)
-            for col, ref in self.tables[t].foreign_keys.items():  # lookups' keys too: they name lookups
+            for col, ref in self.tables[t].foreign_keys.items():
                 if ref != t:
                     keys.append(f"{t}.{col}")
                     visit(ref)
                     keys.pop()
             path.pop()
-            done.add(t)
-
-        for start in self.tables:
-            visit(start)
-
-    def referenced_first(self) -> list[str]:
-        """Every table, each after the tables it references or nests under (lookups first): the
-        order to create and fill them in a database."""
-        order: list[str] = []
-
-        def visit(t: str) -> None:
-            if t in order:
-                return
-            for ref in self.tables[t].foreign_keys.values():
-                if ref != t:
-                    visit(ref)
             order.append(t)
 
-        for t in [*self.lookups, *self.depth_first()]:
+        for t in starts:
             visit(t)
         return order
 

@@ -46,7 +46,7 @@ from relsynth.relational._coerce import SQL_FORMAT, as_strings
 from relsynth.relational._infer import string_kind_and_reason
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, PrimaryKey, as_kind
 from relsynth.relational.errors import DataError, SchemaError
-from relsynth.relational.nesting import FANOUT, MIN_ROOT_ROWS, key_kind, nesting_keys
+from relsynth.relational.nesting import key_kind, large_enough, nesting_keys
 from relsynth.relational.schema import Schema, Table, read_yaml
 
 log = logging.getLogger(__name__)
@@ -551,14 +551,13 @@ def _lookups(
 
 def _would_nest(keys: Mapping[str, str], candidates: set[str], rows: Mapping[str, int], child_rows: int) -> str | None:
     """The lookup candidate that nesting would choose as the parent of a table with these keys (in
-    column order): a candidate before every other key, with enough rows to learn from (as
-    `nesting_keys` asks). Such a table is an entity (patients under which admissions nest), not a
+    column order): a candidate before every other key, with enough rows to learn from
+    (`large_enough`, as `nesting_keys` asks). Such a table is an entity (patients under which admissions nest), not a
     code table: copied as a lookup it would hand its real rows out."""
     for ref in keys.values():
         if ref not in candidates:
             return None
-        n = rows.get(ref, 0)
-        if n >= MIN_ROOT_ROWS or child_rows <= FANOUT * max(n, 1):
+        if large_enough(rows.get(ref, 0), child_rows):
             return ref
     return None
 
