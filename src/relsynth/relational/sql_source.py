@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from relsynth.relational.columns import Column, ForeignKey
 from relsynth.relational.data import RelationalData
 from relsynth.relational.errors import DataError, SchemaError
-from relsynth.relational.schema import Schema
+from relsynth.relational.schema import Edge, Schema
 from relsynth.relational.sql import CHUNK_SIZE, Catalog, Con, _engine, check_chunk_size, fetch_frames, reflect, safe_url
 
 log = logging.getLogger(__name__)
@@ -231,29 +231,31 @@ def _check_orphans(conn: sa.Connection, catalog: Catalog, schema: Schema) -> Non
     problems = []
     for name in schema.synth_tables:
         edge = schema.parent(name)
-        for e in [edge] if edge is not None else []:
-            child, parent = catalog.tables[name], catalog.tables[e.parent]
-            fk, pk = child.c[e.fk], parent.c[catalog.primary_key(e.parent)]
-            query = (
-                sa.select(sa.func.count()).select_from(child).where(sa.or_(fk.is_(None), ~sa.exists().where(pk == fk)))
+        if edge is not None and (n := _unknown_keys(conn, catalog, edge, null_is_unknown=True)):
+            pk = catalog.primary_key(edge.parent)
+            problems.append(
+                f"table {name!r}, foreign key {edge.fk!r} -> {edge.parent}.{pk}: {n} row(s) with a null or "
+                f"unknown parent key, which no partition nor sample would read; drop those rows (orphans='drop')"
             )
-            if n := conn.execute(query).scalar_one():
-                problems.append(
-                    f"table {name!r}, foreign key {e.fk!r} -> {e.parent}.{pk.name}: {n} row(s) with a null or "
-                    f"unknown parent key, which no partition nor sample would read; drop those rows (orphans='drop')"
-                )
         for e in schema.references(name):  # a null reference is a value; an unknown one is an error
-            # aliased: for a key to its own table, the same table in the subquery would be the outer row
-            child, parent = catalog.tables[name], catalog.tables[e.parent].alias("referenced")
-            fk, pk = child.c[e.fk], parent.c[catalog.primary_key(e.parent)]
-            query = sa.select(sa.func.count()).select_from(child).where(fk.is_not(None), ~sa.exists().where(pk == fk))
-            if n := conn.execute(query).scalar_one():
+            if n := _unknown_keys(conn, catalog, e, null_is_unknown=False):
                 problems.append(
-                    f"table {name!r}, reference {e.fk!r} -> {e.parent}.{pk.name}: {n} row(s) name no row of "
-                    f"{e.parent!r}; fix or null them in the database"
+                    f"table {name!r}, reference {e.fk!r} -> {e.parent}.{catalog.primary_key(e.parent)}: {n} row(s) "
+                    f"name no row of {e.parent!r}; fix or null them in the database"
                 )
     if problems:
         raise DataError(problems)
+
+
+def _unknown_keys(conn: sa.Connection, catalog: Catalog, e: Edge, null_is_unknown: bool) -> int:
+    """Rows of `e.child` whose key `e.fk` names no row of `e.parent` (and, `null_is_unknown`, whose key
+    is null), counted in the database."""
+    # aliased: for a key to its own table, the same table in the subquery would be the outer row
+    child, parent = catalog.tables[e.child], catalog.tables[e.parent].alias("referenced")
+    fk, pk = child.c[e.fk], parent.c[catalog.primary_key(e.parent)]
+    unknown = ~sa.exists().where(pk == fk)
+    where = sa.or_(fk.is_(None), unknown) if null_is_unknown else sa.and_(fk.is_not(None), unknown)
+    return conn.execute(sa.select(sa.func.count()).select_from(child).where(where)).scalar_one()
 
 
 def _check_root_keys(catalog: Catalog) -> None:
