@@ -24,12 +24,12 @@ MIN_ROWS = 20  # rows with both values that the share is read from, at least
 _COPIED_KINDS = (Column.NUMERIC, Column.INTEGER, Column.CATEGORICAL, Column.BOOLEAN, Column.DATE, Column.DATETIME)
 
 
-def copied_columns(pre, data: RelationalData, e: Edge) -> list[list]:
+def copied_columns(pre, data: RelationalData, e: Edge, pos: np.ndarray) -> list[list]:
     """[[column of `e.child`, column of `e.parent`, share]] for the columns the referencing rows copy
-    from the rows they reference (see the module docstring); at most one source per column."""
+    from the rows they reference (see the module docstring); at most one source per column. `pos`:
+    per referencing row, the position of the row it references (-1: none)."""
     schema = data.schema
     child, parent = data[e.child], data[e.parent]
-    pos = pd.Index(parent[schema.tables[e.parent].primary_key]).get_indexer(child[e.fk])
     known = pos >= 0
     if known.sum() < MIN_ROWS or e.child == e.parent:
         return []

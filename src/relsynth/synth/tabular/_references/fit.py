@@ -32,38 +32,46 @@ def reference_stats(pre, data: RelationalData) -> dict[str, dict]:
     for table in schema.synth_tables:
         for e in schema.references(table):
             values = data[table][e.fk]
-            if data.partial:
-                outside = values.notna() & ~values.isin(data[e.parent][schema.tables[e.parent].primary_key])
-                if outside.mean() > 0.05:
-                    log.warning(
-                        "%s.%s: %.0f %% of the references name rows of another part of the database; fitted on a part "
-                        "(a split, a sample), each %s row is seen referenced by this part's rows only, so rows look "
-                        "less referenced than in the whole database",
-                        table,
-                        e.fk,
-                        100 * outside.mean(),
-                        e.parent,
-                    )
+            pos = referenced_rows(data, e)
+            outside = values.notna().to_numpy() & (pos < 0)
+            if data.partial and outside.mean() > 0.05:
+                log.warning(
+                    "%s.%s: %.0f %% of the references name rows of another part of the database; fitted on a part "
+                    "(a split, a sample), each %s row is seen referenced by this part's rows only, so rows look "
+                    "less referenced than in the whole database",
+                    table,
+                    e.fk,
+                    100 * outside.mean(),
+                    e.parent,
+                )
             keys = data[e.parent][schema.tables[e.parent].primary_key]
             per_key = values.dropna().value_counts()
             degrees = per_key.reindex(pd.Index(keys), fill_value=0).to_numpy(dtype=np.int64)
             levels = (np.arange(N_QUANTILES) + 0.5) / N_QUANTILES
             quantiles = np.quantile(degrees, levels, method="inverted_cdf") if len(degrees) else np.zeros(0)
             groups = n_groups(int(values.notna().sum()), pre.min_count)
-            effects, rho = degree_effects(pre, e.parent, data[e.parent], degrees, coarse_tokens(pre, groups))
+            coarse = coarse_tokens(pre, groups)
+            effects, rho = degree_effects(pre, e.parent, data[e.parent], degrees, coarse)
             out[f"{table}.{e.fk}"] = {
                 "parent": e.parent,
                 "null_share": float(values.isna().mean()) if len(values) else 0.0,
                 "degrees": [int(d) for d in quantiles],
                 "groups": groups,
                 "unique_pairs": unique_pairs(data, e),
-                "within": within(data, e),
+                "within": within(data, e, pos),
                 "degree_effects": effects,
                 "degree_copula": rho,
-                "affinity": [] if e.parent == table else affinity(pre, data, e, coarse_tokens(pre, groups)),
-                "copies": copied_columns(pre, data, e),
+                "affinity": [] if e.parent == table else affinity(pre, data, e, coarse, pos),
+                "copies": copied_columns(pre, data, e, pos),
             }
     return out
+
+
+def referenced_rows(data: RelationalData, e: Edge) -> np.ndarray:
+    """Per row of `e.child`, the position of the `e.parent` row its key names (-1: null, or a row of
+    another part of the database)."""
+    keys = data[e.parent][data.schema.tables[e.parent].primary_key]
+    return pd.Index(keys).get_indexer(data[e.child][e.fk])
 
 
 def nest_chain(schema, table: str) -> list[str]:
@@ -87,11 +95,11 @@ def ancestor_keys(schema, tables, table: str, ancestor: str) -> pd.Series:
     return keys.reset_index(drop=True)
 
 
-def within(data: RelationalData, e: Edge) -> str | None:
+def within(data: RelationalData, e: Edge, pos: np.ndarray) -> str | None:
     """The table under one row of which every reference of `e` stays in the data (an order's
     shipping address is one of its own customer's), when `e.child` and `e.parent` nest under a
     common table and at least `MIN_PAIRS` references were read: generation then keeps each
-    reference under its own row of that table. None otherwise."""
+    reference under its own row of that table. None otherwise. `pos`: `referenced_rows`."""
     schema = data.schema
     if e.parent == e.child:
         return None
@@ -99,7 +107,6 @@ def within(data: RelationalData, e: Edge) -> str | None:
     scope = next((t for t in nest_chain(schema, e.child)[1:] if t in above), None)
     if scope is None:
         return None
-    pos = pd.Index(data[e.parent][schema.tables[e.parent].primary_key]).get_indexer(data[e.child][e.fk])
     known = pos >= 0
     if known.sum() < MIN_PAIRS:
         return None
@@ -178,12 +185,11 @@ def effect_scores(effects: dict[int, float], tokens: np.ndarray) -> np.ndarray:
     return lookup(tokens).sum(axis=1) if tokens.size else np.zeros(len(tokens))
 
 
-def affinity(pre, data: RelationalData, e: Edge, coarse: np.ndarray) -> list[list[float]]:
+def affinity(pre, data: RelationalData, e: Edge, coarse: np.ndarray, pos: np.ndarray) -> list[list[float]]:
     """[[token of the referencing row, token of the referenced row, log ratio seen / expected]] for
     the pairs of values that meet more or less often than chance (see the package docstring);
-    tokens as `coarse` reads them."""
+    tokens as `coarse` reads them; `pos`: `referenced_rows`."""
     child, parent = data[e.child], data[e.parent]
-    pos = pd.Index(parent[data.schema.tables[e.parent].primary_key]).get_indexer(child[e.fk])
     known = pos >= 0  # not null, and in this part of the database
     a = coarse[field_tokens(pre, e.child, child[known])]
     b = coarse[field_tokens(pre, e.parent, parent)[pos[known]]]
