@@ -13,12 +13,17 @@ every row and at least `MIN_ROWS` rows hold both, and the order does not follow 
 alone: for dates, their ranges overlap; for numbers, values of the two columns drawn apart would
 break it at least `MIN_BREAK` of the time (bytes >= milliseconds holds only because the units
 differ: it is left alone). Of several such `a`, the one with the smallest median gap.
+
+A column may also have a *bound* on its other side (a lab taken after admission and before
+discharge, a close between the day's low and high): an earlier column `c` that `b` never passes,
+present wherever `b` is, that the gap from `a` alone would break: a gap drawn apart from the room
+`c - a` exceeds it at least `MIN_BREAK` of the time. Of several, the one with the least room.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -42,10 +47,16 @@ class RowOrder:
     sign: int
     from_parent: bool = False  # `base` is a column of the row's parent row
     dated: bool = True  # dates (compared in nanoseconds), else numbers
+    bound: str | None = None  # a column `column` never passes on the other side (sign -sign), if any
+    bound_from_parent: bool = False  # `bound` is a column of the row's parent row
 
     def describe(self, parent: str | None = None) -> str:
         base = f"{parent}.{self.base}" if self.from_parent else self.base
-        return f"{self.column} {'>=' if self.sign > 0 else '<='} {base}"
+        text = f"{self.column} {'>=' if self.sign > 0 else '<='} {base}"
+        if self.bound is None:
+            return text
+        bound = f"{parent}.{self.bound}" if self.bound_from_parent else self.bound
+        return f"{text} and {'<=' if self.sign > 0 else '>='} {bound}"
 
 
 def row_orders(
@@ -60,14 +71,43 @@ def row_orders(
     row of `df`."""
     out: dict[str, RowOrder] = {}
     for b, values_b, dated, candidates in _candidates(df, columns, kinds, parent, parent_kinds):
-        best: tuple[float, RowOrder] | None = None
+        best: tuple[float, RowOrder, np.ndarray] | None = None
         for a, base, from_parent in candidates:
             found = _order(base, values_b, dated)
             if found is not None and (best is None or found[0] < best[0]):
-                best = (found[0], RowOrder(b, a, found[1], from_parent, dated))
+                best = (found[0], RowOrder(b, a, found[1], from_parent, dated), base)
         if best is not None:
-            out[b] = best[1]
+            out[b] = _with_bound(best[1], best[2], values_b, candidates)
     return out
+
+
+def _with_bound(
+    order: RowOrder, base: np.ndarray, values: np.ndarray, candidates: list[tuple[str, np.ndarray, bool]]
+) -> RowOrder:
+    """`order` with the bound on its other side that its gap alone would break (the least room), if any."""
+    best: tuple[float, str, bool] | None = None
+    for c, bound, from_parent in candidates:
+        if (c, from_parent) == (order.base, order.from_parent):
+            continue
+        found = _order(bound, values, order.dated)  # present wherever the column is, never passed
+        if found is None or found[1] != -order.sign:
+            continue
+        held = ~np.isnan(values)
+        gap, room = order.sign * (values[held] - base[held]), order.sign * (bound[held] - base[held])
+        if _exceed_rate(gap, room) < MIN_BREAK:
+            continue
+        if best is None or np.median(room) < best[0]:
+            best = (float(np.median(room)), c, from_parent)
+    if best is None:
+        return order
+    return replace(order, bound=best[1], bound_from_parent=best[2])
+
+
+def _exceed_rate(gap: np.ndarray, room: np.ndarray) -> float:
+    """How often a gap drawn apart from the room exceeds it (evenly spaced samples)."""
+    room = np.sort(room[:: max(1, len(room) // _SAMPLE)])
+    gap = gap[:: max(1, len(gap) // _SAMPLE)]
+    return float(np.searchsorted(room, gap, side="left").mean() / len(room))
 
 
 def row_bounds(

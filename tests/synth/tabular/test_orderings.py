@@ -217,6 +217,78 @@ def test_numbers_in_order_keep_it_on_their_grid_and_units_apart_are_left_alone()
     assert (days["spend"].to_numpy() <= limit).all()
 
 
+def stays(n: int = 400, seed: int = 0, discharged: bool = True) -> RelationalData:
+    """stays (admitted, discharged 1-20 days later, a referral that expires 30-60 days after
+    admission) -> labs, each taken at a uniform minute of its stay."""
+    rng = np.random.default_rng(seed)
+    admitted = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, n), "D")
+    los = rng.integers(1, 21, n)
+    stay = pd.DataFrame(
+        {
+            "id": range(n),
+            "admitted": admitted,
+            "discharged": admitted + pd.to_timedelta(los, "D"),
+            "expires": admitted + pd.to_timedelta(rng.integers(30, 61, n), "D"),
+        }
+    )
+    at = np.repeat(np.arange(n), rng.integers(1, 6, n))
+    taken = admitted[at] + pd.to_timedelta((rng.random(len(at)) * los[at] * 1440).round(), "min")
+    lab = pd.DataFrame({"id": range(len(at)), "stay": at, "taken": taken})
+    schema = Schema(
+        stay=Table(id=PrimaryKey(), admitted=Date(), discharged=Date(), expires=Date()),
+        lab=Table(id=PrimaryKey(), stay=ForeignKey(parent="stay"), taken=Datetime()),
+    )
+    if not discharged:
+        stay = stay.drop(columns="discharged")
+        schema = Schema(stay=Table(id=PrimaryKey(), admitted=Date(), expires=Date()), lab=schema.tables["lab"])
+    return RelationalData({"stay": stay, "lab": lab}, schema)
+
+
+def test_a_value_between_two_bounds_keeps_both(tmp_path):
+    """A lab is taken after admission and before discharge: modelled as where it lies within the
+    stay, so every decoded lab keeps both (with the admission alone, ~1-10 % fell after discharge).
+    The referral's expiry is never passed either, but no gap from admission comes near it: not a bound."""
+    data = stays()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    found = pre.orderings["lab"]["taken"]
+    assert (found.base, found.sign, found.from_parent) == ("admitted", 1, True)
+    assert (found.bound, found.bound_from_parent) == ("discharged", True)
+    assert found.room == pytest.approx(10 * 86_400 * 10**9, rel=0.15)  # the median stay: ~10 days
+    assert found.describe("stay") == "taken >= stay.admitted and <= stay.discharged"
+    assert pre.parent_bases("lab") == ["admitted", "discharged"]
+    unbounded = stays(discharged=False)
+    without = TabularPreproc.from_schema(unbounded.schema).fit(unbounded)
+    assert without.orderings["lab"]["taken"].base == "admitted" and without.orderings["lab"]["taken"].bound is None
+    for seed in range(3):
+        out = pre.inverse_transform(pre.transform(data), seed=seed)
+        stay = out["stay"].set_index("id").reindex(out["lab"]["stay"])
+        taken = out["lab"]["taken"].to_numpy()
+        assert (taken >= stay["admitted"].to_numpy()).all() and (taken <= stay["discharged"].to_numpy()).all()
+        assert (out["lab"]["taken"].dt.second == 0).all()  # still whole minutes
+    pre.save(tmp_path / "pre")
+    assert TabularPreproc.load(tmp_path / "pre").orderings == pre.orderings
+
+
+def test_a_generated_row_without_its_bound_lies_within_the_usual_room():
+    data = stays()
+    orderings = find_orderings(data["lab"], ["taken"], {"taken": Column.DATETIME}, *stay_rows(data))
+    parent = stay_rows(data)[0]
+    cols = {"taken": with_offsets(data["lab"], orderings, parent)["taken"]}
+    assert cols["taken"].between(0, 1).all()
+    parent.loc[:99, "discharged"] = pd.NaT  # the model wrote no discharge for these stays
+    from_offsets(cols, orderings, parent)
+    room = pd.Timedelta(orderings["taken"].room, "ns")
+    assert (cols["taken"] - parent["admitted"])[:100].between(pd.Timedelta(0), room).all()
+    assert (cols["taken"][100:] == data["lab"]["taken"][100:]).all()
+
+
+def stay_rows(data: RelationalData) -> tuple[pd.DataFrame, dict]:
+    """Each lab's stay's dates, and their kinds."""
+    parent = data["stay"].set_index("id").reindex(data["lab"]["stay"]).reset_index(drop=True)
+    kinds = {c: Column.DATE for c in ("admitted", "discharged", "expires")}
+    return parent[list(kinds)], kinds
+
+
 def test_keep_orders_false_models_every_column_as_itself(tmp_path):
     data = shipments()
     pre = TabularPreproc.from_schema(data.schema, keep_orders=False).fit(data)

@@ -8,6 +8,11 @@ Found at fit, never under DP (the order would be read from private data at no co
 column's slot holds the offset `|b - a|` (seconds for dates), a number like any other (the
 offsets real rows show, often a few exact values: 1 to 30 days), and decoding adds it back on the
 column's own grid (whole days, minutes, cents, integers), never across the column it follows.
+
+A column with a bound on its other side as well (`RowOrder.bound`: a lab between admission and
+discharge) holds instead where it lies between the two, `(b - a) / (bound - a)` in [0, 1], so a
+generated row keeps both; where a generated row lacks the bound, the training rows' median room
+stands in for it.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class Ordering(RowOrder):
         0.0  # the column's resolution (dates: in nanoseconds, a day for dates; numbers: 10**-decimals; 0: none)
     )
     integer: bool = False  # the column holds integers
+    room: float = 0.0  # with a bound: the median distance from base to bound (dates: nanoseconds)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -51,9 +57,20 @@ def find_orderings(
     (`parent_kinds`), one row per row of `df` (`relational.orders.row_orders`)."""
     found = row_orders(df, columns, kinds, parent, parent_kinds)
     return {
-        b: Ordering(**asdict(o), grid=_grid(df[b], kinds[b]), integer=kinds[b] is Column.INTEGER)
+        b: Ordering(
+            **asdict(o),
+            grid=_grid(df[b], kinds[b]),
+            integer=kinds[b] is Column.INTEGER,
+            room=_median_room(o, df, parent) if o.bound else 0.0,
+        )
         for b, o in found.items()
     }
+
+
+def _median_room(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None) -> float:
+    kind = _kind(o)
+    room = np.abs(as_numbers(_bound_of(o, df, parent), kind) - as_numbers(_base_of(o, df, parent), kind))
+    return float(np.median(room[~np.isnan(as_numbers(df[o.column], kind))]))
 
 
 def _grid(values: pd.Series, kind: Column) -> float:
@@ -80,17 +97,32 @@ def with_offsets(
         return df
     out = df.copy()
     for b, o in present.items():
-        gap = o.sign * (as_numbers(df[b], _kind(o)) - as_numbers(_base_of(o, df, parent), _kind(o)))
-        out[b] = gap / _NS_PER_S if o.dated else gap
+        base = as_numbers(_base_of(o, df, parent), _kind(o))
+        gap = o.sign * (as_numbers(df[b], _kind(o)) - base)
+        if o.bound:  # where it lies between base and bound
+            room = o.sign * (as_numbers(_bound_of(o, df, parent), _kind(o)) - base)
+            out[b] = np.divide(gap, room, out=np.zeros_like(gap), where=room > 0) + np.where(np.isnan(gap), np.nan, 0.0)
+        else:
+            out[b] = gap / _NS_PER_S if o.dated else gap
     return out
 
 
 def _base_of(o: Ordering, own: Mapping[str, pd.Series] | pd.DataFrame, parent: pd.DataFrame | None) -> pd.Series:
-    if not o.from_parent:
-        return own[o.base]
-    if parent is None or o.base not in parent.columns:
-        raise ValueError(f"the offset from the parent's {o.base!r} needs the parent rows' {o.base!r}")
-    return parent[o.base]
+    return _column_of(o.base, o.from_parent, own, parent)
+
+
+def _bound_of(o: RowOrder, own: Mapping[str, pd.Series] | pd.DataFrame, parent: pd.DataFrame | None) -> pd.Series:
+    return _column_of(o.bound, o.bound_from_parent, own, parent)
+
+
+def _column_of(
+    col: str, from_parent: bool, own: Mapping[str, pd.Series] | pd.DataFrame, parent: pd.DataFrame | None
+) -> pd.Series:
+    if not from_parent:
+        return own[col]
+    if parent is None or col not in parent.columns:
+        raise ValueError(f"the offset from the parent's {col!r} needs the parent rows' {col!r}")
+    return parent[col]
 
 
 def from_offsets(
@@ -104,32 +136,43 @@ def from_offsets(
             continue
         base = as_numbers(_base_of(o, cols, parent), _kind(o))
         offset = pd.to_numeric(cols[b], errors="coerce").to_numpy(np.float64, na_value=np.nan)
-        target = base + o.sign * offset * (_NS_PER_S if o.dated else 1.0)
-        cols[b] = _dates(target, base, o) if o.dated else _numbers(target, base, o)
+        if o.bound:
+            bound = as_numbers(_bound_of(o, cols, parent), _kind(o))
+            room = np.where(np.isnan(bound), o.room, o.sign * (bound - base))  # no bound generated: the usual room
+            target = base + o.sign * np.clip(offset, 0.0, 1.0) * room
+        else:
+            bound = np.full(len(base), np.nan)
+            target = base + o.sign * offset * (_NS_PER_S if o.dated else 1.0)
+        cols[b] = _dates(target, base, bound, o) if o.dated else _numbers(target, base, bound, o)
 
 
-def _on_grid(target: np.ndarray, base: np.ndarray, o: Ordering) -> np.ndarray:
-    """`target` rounded onto the grid toward its base's side, one step back where that crosses it."""
+def _on_grid(target: np.ndarray, base: np.ndarray, bound: np.ndarray, o: Ordering) -> np.ndarray:
+    """`target` rounded onto the grid toward its base's side, one step back where that crosses it;
+    never past the bound (NaN: none)."""
     if not o.grid:
-        return np.where(o.sign * (target - base) < 0, base, target)
-    steps = np.floor(target / o.grid) if o.sign > 0 else np.ceil(target / o.grid)
-    snapped = steps * o.grid
-    crossed = o.sign * (snapped - base) < 0  # a base finer than the column's grid
-    return np.where(crossed, snapped + o.sign * o.grid, snapped)
+        snapped = np.where(o.sign * (target - base) < 0, base, target)
+    else:
+        steps = np.floor(target / o.grid) if o.sign > 0 else np.ceil(target / o.grid)
+        snapped = steps * o.grid
+        crossed = o.sign * (snapped - base) < 0  # a base finer than the column's grid
+        snapped = np.where(crossed, snapped + o.sign * o.grid, snapped)
+    return np.where(o.sign * (snapped - bound) > 0, bound, snapped)  # a bound finer than the grid
 
 
-def _dates(target: np.ndarray, base: np.ndarray, o: Ordering) -> pd.Series:
+def _dates(target: np.ndarray, base: np.ndarray, bound: np.ndarray, o: Ordering) -> pd.Series:
     missing = np.isnan(target)
     t = np.where(missing, 0, target)
-    snapped = _on_grid(np.round(t), np.where(missing, 0, base), o)
+    snapped = _on_grid(np.round(t), np.where(missing, 0, base), np.where(missing, np.nan, bound), o)
     out = pd.Series(snapped.astype(np.int64).astype("datetime64[ns]"))
     out[missing] = pd.NaT
     return out
 
 
-def _numbers(target: np.ndarray, base: np.ndarray, o: Ordering) -> pd.Series:
+def _numbers(target: np.ndarray, base: np.ndarray, bound: np.ndarray, o: Ordering) -> pd.Series:
     missing = np.isnan(target)
-    snapped = _on_grid(np.where(missing, 0.0, target), np.where(missing, 0.0, base), o)
+    snapped = _on_grid(
+        np.where(missing, 0.0, target), np.where(missing, 0.0, base), np.where(missing, np.nan, bound), o
+    )
     if o.grid:  # the grid's own decimals: 0.1 * 3 is 0.30000000000000004
         snapped = np.round(snapped, max(0, int(round(-np.log10(o.grid)))))
     out = pd.Series(np.where(missing, np.nan, snapped))

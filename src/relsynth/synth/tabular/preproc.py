@@ -274,7 +274,8 @@ class TabularPreproc:
 
     def parent_bases(self, table: str) -> list[str]:
         """The parent's columns that `table`'s ordered columns follow (encoding needs their values)."""
-        return sorted({o.base for o in self.orderings.get(table, {}).values() if o.from_parent})
+        ordered = self.orderings.get(table, {}).values()
+        return sorted({o.base for o in ordered if o.from_parent} | {o.bound for o in ordered if o.bound_from_parent})
 
     def _build_layouts(
         self,
