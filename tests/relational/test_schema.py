@@ -416,6 +416,19 @@ def test_infer_reads_a_second_parent_key_as_a_reference():
     assert "a reference, not nested" in schema.inference["order"]["product"]
 
 
+def test_infer_nests_under_the_first_key_in_column_order_not_the_order_keys_were_given():
+    """As `from_sql` does: the keys' order in `foreign_keys` is how a user happened to type them."""
+    frames = {
+        "invoice": pd.DataFrame({"id": range(1, 101)}),
+        "track": pd.DataFrame({"id": range(1, 101)}),
+        "line": pd.DataFrame({"id": range(1, 201), "invoice": [i % 100 + 1 for i in range(200)], "track": 1}),
+    }
+    for fks in ({"invoice": "invoice", "track": "track"}, {"track": "track", "invoice": "invoice"}):
+        schema = Schema.infer(frames, primary_keys={t: "id" for t in frames}, foreign_keys={"line": fks})
+        assert schema.parent("line") == Edge("line", "invoice", "invoice")
+        assert schema.tables["line"].columns["track"] == ForeignKey("track", nest=False)
+
+
 def test_nesting_keys_say_why_a_key_does_not_nest():
     fks = {"customer": {"rep": "employee"}, "order": {"customer": "customer", "product": "product"}}
     why: dict = {}

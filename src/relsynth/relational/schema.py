@@ -352,6 +352,8 @@ class Schema:
 
         `primary_keys`: table -> PK column; `foreign_keys`: child table -> {FK column: table};
         `lookups`: tables copied as they are; `overrides`: table -> {column: kind} to correct a guess.
+        A table nests under its first key in column order whose root is large enough
+        (`relational.nesting`), as `RelationalData.from_sql` chooses; its other keys are references.
 
         The returned schema's `inference` (table -> column -> reason) says why each kind was
         chosen; the same lines are logged at INFO. A column whose rows mostly hold values rarer
@@ -371,7 +373,8 @@ class Schema:
                 raise SchemaError(f"{what} names table(s) {unknown} that are not in the data ({list(data)})")
         tables, report = {}, {}
         passed_over: dict[tuple[str, str], str] = {}
-        nests = nesting_keys(foreign_keys, {n: len(df) for n, df in data.items()}, set(lookups), passed_over)
+        in_column_order = {t: _in_column_order(fks, data[t].columns) for t, fks in foreign_keys.items()}
+        nests = nesting_keys(in_column_order, {n: len(df) for n, df in data.items()}, set(lookups), passed_over)
         for name, df in data.items():
             pk, fks = primary_keys.get(name), dict(foreign_keys.get(name, {}))
             missing = [c for c in [pk, *fks, *overrides.get(name, {})] if c is not None and c not in df.columns]
@@ -402,6 +405,12 @@ class Schema:
                 log.info("Schema.infer: %s.%s is %s: %s", name, col, kind.kind.value, report[name][col])
         schema.inference = report
         return schema
+
+
+def _in_column_order(fks: Mapping[str, str], columns: Iterable[str]) -> dict[str, str]:
+    """`fks` (column -> table) in the table's column order (a key it lacks last: refused later)."""
+    ordered = {c: fks[c] for c in columns if c in fks}
+    return ordered | {c: t for c, t in fks.items() if c not in ordered}
 
 
 def read_yaml(path_or_text: str | Path, what: str) -> tuple[object, str]:
