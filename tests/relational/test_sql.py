@@ -259,6 +259,31 @@ def test_the_same_ddl_is_written_back(engine: str, tmp_path: Path) -> None:
     )
 
 
+def test_sqlite_datetimes_are_written_as_the_source_spells_them(tmp_path: Path) -> None:
+    """SQLite keeps datetimes as text: Chinook's `2007-01-01 00:00:00`, not SQLAlchemy's default
+    `2007-01-01 00:00:00.000000`; a column with fractions of a second keeps them."""
+    target, fine = url("sqlite", tmp_path, "target"), url("sqlite", tmp_path, "fine")
+    data = RelationalData.from_sql(CHINOOK_URL)
+    data.to_sql(target)
+    with sa.create_engine(CHINOOK_URL).connect() as source, sa.create_engine(target).connect() as written:
+        for query in (
+            "SELECT invoicedate FROM invoice ORDER BY id",
+            "SELECT birthdate, hiredate FROM employee ORDER BY id",
+        ):
+            assert written.exec_driver_sql(query).fetchall() == source.exec_driver_sql(query).fetchall()
+    pd.testing.assert_series_equal(
+        RelationalData.from_sql(target)["invoice"]["invoicedate"], data["invoice"]["invoicedate"]
+    )
+    at = pd.DataFrame({"id": [1, 2], "at": pd.to_datetime(["2020-01-01 10:00:00.250", None])})
+    RelationalData({"log": at}, Schema(log=Table(id=Column.PRIMARY_KEY, at=Column.DATETIME))).to_sql(fine)
+    with sa.create_engine(fine).connect() as written:
+        assert written.exec_driver_sql("SELECT at FROM log ORDER BY id").fetchall() == [
+            ("2020-01-01 10:00:00.250000",),
+            (None,),
+        ]
+    assert RelationalData.from_sql(fine)["log"]["at"].tolist()[0] == pd.Timestamp("2020-01-01 10:00:00.250")
+
+
 def test_sql_types_survive_to_dir_and_from_dir(tmp_path: Path) -> None:
     data = RelationalData.from_sql(CHINOOK_URL, MAIN_TABLES)
     data.to_dir(tmp_path / "dir")

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 
 from relsynth.relational._coerce import SQL_FORMAT, as_strings
 from relsynth.relational._infer import string_kind_and_reason
@@ -847,7 +848,7 @@ def _target_tables(
                 typ = sql_type(spec) if spec else _default_type(kind.kind, df[col])
                 cols.append(sa.Column(_quoted(col), typ, primary_key=True, autoincrement=False))
             else:
-                typ = sql_type(spec) if spec else _default_type(kind.kind, df[col])
+                typ = _whole_seconds_on_sqlite(sql_type(spec) if spec else _default_type(kind.kind, df[col]), df[col])
                 cols.append(sa.Column(_quoted(col), typ, nullable=nullable))
         made[name] = sa.Table(_quoted(name), metadata, *cols)
         for col in own:
@@ -855,6 +856,20 @@ def _target_tables(
                 sa.ForeignKeyConstraint([made[name].c[col]], [made[name].c[table.primary_key]])
             )
     return metadata, [made[n] for n in order]
+
+
+_SQLITE_SECONDS = "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d"
+
+
+def _whole_seconds_on_sqlite(typ: sa.types.TypeEngine, values: pd.Series) -> sa.types.TypeEngine:
+    """A datetime column without fractions of a second, written to SQLite as `2009-01-01 00:00:00`
+    (SQLite keeps datetimes as text, and SQLAlchemy's default appends `.000000`)."""
+    if type(typ) is not sa.DateTime or not pd.api.types.is_datetime64_any_dtype(values):
+        return typ
+    stamps = values.dropna()
+    if (stamps.dt.microsecond != 0).any() or (stamps.dt.nanosecond != 0).any():
+        return typ
+    return typ.with_variant(sqlite.DATETIME(storage_format=_SQLITE_SECONDS), "sqlite")
 
 
 def case_clashes(tables: list[sa.Table]) -> list[str]:
