@@ -271,3 +271,33 @@ def test_times_with_time_zone_keep_their_instant(postgres_url: str) -> None:
     utc = "SELECT v.id FROM visit v JOIN copy.visit c ON c.id = v.id AND c.opens AT TIME ZONE 'UTC' = v.opens AT TIME ZONE 'UTC'"
     assert sorted(rows(postgres_url, utc)) == [(1,), (2,)]
     assert rows(postgres_url, "SELECT opens::text FROM copy.visit ORDER BY id") == [("07:00:00+00",), ("00:30:00+00",)]
+
+
+def test_append_into_own_tables_with_enum_and_jsonb_columns(postgres_url: str) -> None:
+    """Appending into tables created with one's own DDL (the way to keep enum types) failed: every
+    value was bound as a VARCHAR parameter, which an enum column refuses ('column "status" is of
+    type visit_status but expression is of type character varying'). Such columns are bound
+    untyped, so the server reads each value as its column's type; a JSON text becomes jsonb."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TYPE visit_status AS ENUM ('open', 'closed')")
+        conn.exec_driver_sql(
+            "CREATE TABLE visit (id integer PRIMARY KEY, status visit_status NOT NULL, meta jsonb, "
+            "fee numeric(10,2) NOT NULL)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO visit VALUES (1, 'open', '{\"a\": 1}', 10.5), (2, 'closed', NULL, 3), (3, 'open', '[1]', 0)"
+        )
+        conn.exec_driver_sql("CREATE SCHEMA mine")
+        conn.exec_driver_sql(
+            "CREATE TABLE mine.visit (id integer PRIMARY KEY, status visit_status NOT NULL, meta jsonb, "
+            "fee numeric(10,2) NOT NULL CHECK (fee >= 0))"
+        )
+    engine.dispose()
+    data = RelationalData.from_sql(postgres_url, tables=["visit"], overrides={"visit": {"meta": "categorical"}})
+    data.to_sql(postgres_url, schema_name="mine", if_exists="append")
+    assert rows(postgres_url, "SELECT id, status::text, meta, fee::text FROM mine.visit ORDER BY id") == [
+        (1, "open", {"a": 1}, "10.50"),
+        (2, "closed", None, "3.00"),
+        (3, "open", [1], "0.00"),
+    ]

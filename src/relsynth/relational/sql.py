@@ -939,6 +939,21 @@ def _native(values: pd.Series, typ: sa.types.TypeEngine) -> list:
     return out
 
 
+def _into_own_table(conn: sa.Connection, table: sa.Table, schema_name: str | None) -> sa.TableClause:
+    """`table` to insert into a table of the same name that the user created (if_exists='append'):
+    a column whose type there is one relsynth does not write (an enum, jsonb, an array, ...) is
+    bound untyped, so the server reads the value as its column's type; bound as the VARCHAR relsynth
+    holds it, an enum column would refuse it."""
+    theirs = _reflect(conn, table.name, schema_name).types
+
+    def own_type(col: sa.Column) -> bool:
+        typ = theirs.get(col.name)
+        return typ is not None and (type_spec(typ) is None or isinstance(typ, sa.Enum))
+
+    columns = [sa.column(_quoted(c.name)) if own_type(c) else sa.column(_quoted(c.name), c.type) for c in table.columns]
+    return sa.table(_quoted(table.name), *columns, schema=schema_name)
+
+
 def write_sql(
     schema: Schema,
     frames: Mapping[str, pd.DataFrame],
@@ -988,9 +1003,10 @@ def write_sql(
             metadata.create_all(conn, checkfirst=False)
         for table in tables:
             df = frames[table.name]
+            into = _into_own_table(conn, table, schema_name) if if_exists == "append" else table
             for start in range(0, len(df), chunk_size):
                 part = df.iloc[start : start + chunk_size]
                 columns = {c.name: _native(part[c.name], c.type) for c in table.columns}
                 rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
-                conn.execute(table.insert(), rows)
+                conn.execute(into.insert(), rows)
         log.info("to_sql: wrote %s to %s", {t.name: len(frames[t.name]) for t in tables}, where)
