@@ -161,7 +161,7 @@ class SQLDatabaseDataset(AbstractDataset[RelationalData, RelationalData]):
     holds no secret and may be given inline. `schema_path`: a schema YAML in the format of
     conf/base/schema_chinook.yml whose kinds and `lookups` win over reflection (it may name only
     some tables and columns). `load_args` go to `from_sql` (tables, schema_name, lookups,
-    chunk_size, orphans), `save_args` to `to_sql` (schema_name, if_exists, chunk_size).
+    exclude, chunk_size, orphans), `save_args` to `to_sql` (schema_name, if_exists, chunk_size).
     `load_args.sample_entities: N` reads N root entities drawn at random, each with all its rows
     in every table (`SQLSource.sample`, seeded by `sample_seed`, default 0), instead of every
     table whole: a database larger than memory trains on a random part of it.

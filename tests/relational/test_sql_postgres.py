@@ -17,7 +17,7 @@ import sqlalchemy as sa
 import torch
 from sql_data import CHINOOK_URL, MAIN_TABLES, ROOT, every_kind, unstorable
 
-from relsynth.relational import RelationalData, Schema, SchemaError
+from relsynth.relational import RelationalData, Schema, SchemaError, SQLSource
 from relsynth.synth import (
     TabularDataset,
     TabularModel,
@@ -301,3 +301,43 @@ def test_append_into_own_tables_with_enum_and_jsonb_columns(postgres_url: str) -
         (2, "closed", None, "3.00"),
         (3, "open", [1], "0.00"),
     ]
+
+
+def test_columns_without_a_kind_can_be_left_out(postgres_url: str) -> None:
+    """A bytea, jsonb or array column stopped from_sql, and the only way out was to leave its whole
+    table out (the root table of patients, here): `exclude` leaves the columns out instead."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            'CREATE TABLE "Patient" ("Patient ID" uuid PRIMARY KEY, photo bytea, tags text[], born date NOT NULL)'
+        )
+        conn.exec_driver_sql(
+            'CREATE TABLE visit (id integer PRIMARY KEY, "Patient ID" uuid NOT NULL REFERENCES "Patient", '
+            'referrer uuid REFERENCES "Patient", fee numeric(10,2) NOT NULL)'
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO \"Patient\" SELECT gen_random_uuid(), '\\x00ff'::bytea, ARRAY['a'], DATE '2000-01-01' + i "
+            "FROM generate_series(1, 5) i"
+        )
+        conn.exec_driver_sql(
+            'INSERT INTO visit SELECT row_number() OVER (), "Patient ID", "Patient ID", 12.5 FROM "Patient"'
+        )
+    engine.dispose()
+    with pytest.raises(
+        SchemaError, match=r"""Patient\.photo has SQL type BYTEA\(\), .*exclude=\{'Patient': \['photo'\]\}"""
+    ):
+        RelationalData.from_sql(postgres_url)
+    exclude = {"Patient": ["photo", "tags"], "visit": "referrer"}
+    data = RelationalData.from_sql(postgres_url, exclude=exclude)
+    assert list(data["Patient"].columns) == ["Patient ID", "born"] and list(data["visit"]) == [
+        "id",
+        "Patient ID",
+        "fee",
+    ]
+    assert data.schema.roots == ["Patient"] and data.n_rows() == {"Patient": 5, "visit": 5}
+    source = SQLSource(postgres_url, exclude=exclude)
+    assert source.schema == data.schema and source.sample(2, seed=0).n_rows() == {"Patient": 2, "visit": 2}
+    with pytest.raises(SchemaError, match=r"exclude names column\(s\) \['nope'\] of 'visit'"):
+        RelationalData.from_sql(postgres_url, exclude={"visit": ["nope"]})
+    with pytest.raises(SchemaError, match=r"exclude names 'visit''s primary key \['id'\]"):
+        RelationalData.from_sql(postgres_url, exclude={"visit": ["id"], "Patient": ["photo", "tags"]})

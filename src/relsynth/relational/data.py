@@ -47,7 +47,7 @@ def _hint(kind: Column, bad: pd.Series) -> str:
     if kind in (Column.CATEGORICAL, Column.TEXT) and any(isinstance(v, bytes | bytearray | memoryview) for v in bad):
         return (
             " (binary values that are not UTF-8 text: relsynth has no kind for them; leave the column out of the "
-            "data, or its table (from_sql: tables=[...] without it))"
+            "data (from_sql: exclude={table: [column]}))"
         )
     text = bad.astype(str).str.strip().str.lower()
     if kind in (Column.NUMERIC, Column.INTEGER) and text.isin(["inf", "-inf", "+inf", "infinity", "-infinity"]).any():
@@ -448,6 +448,7 @@ class RelationalData:
         schema_name: str | None = None,
         lookups: Iterable[str] | None = None,
         overrides: object = None,
+        exclude: object = None,
         chunk_size: int = 10_000,
         orphans: str = "error",
     ) -> RelationalData:
@@ -461,8 +462,10 @@ class RelationalData:
         detected, see `relsynth.relational.sql`; `[]`: none). `overrides` wins over reflection: a
         mapping `table -> {column: kind}` as in `Schema.infer`, a `Schema`, or schema YAML (a file
         such as conf/base/schema_chinook.yml, or text) naming any tables and columns, whose
-        `lookups` apply when `lookups` is not given. Rows are fetched `chunk_size` at a time in
-        primary-key order. `orphans` as in the constructor.
+        `lookups` apply when `lookups` is not given. `exclude`: columns to leave out, as if the
+        database had none, `{table: [column, ...]}` (a binary, JSON or array column relsynth has no
+        kind for). Rows are fetched `chunk_size` at a time in primary-key order. `orphans` as in
+        the constructor.
 
         Keys the model cannot take (composite keys, self-references, two parents, a key to a table
         not read) stop it with one `SchemaError` listing each with the ways out. `schema.inference`
@@ -471,7 +474,13 @@ class RelationalData:
         from relsynth.relational.sql import read_sql
 
         read = read_sql(
-            con, tables, schema_name=schema_name, lookups=lookups, overrides=overrides, chunk_size=chunk_size
+            con,
+            tables,
+            schema_name=schema_name,
+            lookups=lookups,
+            overrides=overrides,
+            exclude=exclude,
+            chunk_size=chunk_size,
         )
         data = cls(read.tables, read.schema, orphans=orphans)
         data._add_sql_types(read.sql_types)

@@ -354,6 +354,44 @@ def parse_overrides(spec: object) -> tuple[Kinds, tuple[str, ...] | None]:
     return kinds, lookups
 
 
+def parse_exclude(spec: object) -> dict[str, list[str]]:
+    """table -> columns to leave out, from `exclude` (a mapping of table to a column or a list of them)."""
+    if spec is None:
+        return {}
+    if not isinstance(spec, Mapping):
+        raise SchemaError(
+            f"exclude must map table -> [columns to leave out], e.g. {{'patient': ['photo']}}; got {spec!r}"
+        )
+    return {str(t): [cols] if isinstance(cols, str) else [str(c) for c in cols] for t, cols in spec.items()}
+
+
+def _leave_out(reflected: dict[str, _Reflected], exclude: Mapping[str, list[str]]) -> dict[str, _Reflected]:
+    """The tables without their `exclude`d columns (and the foreign keys made of them), as if the
+    database had none: a column of a type relsynth cannot take (binary, JSON, arrays) need not
+    cost its whole table. A primary key cannot be left out (other tables' keys name it)."""
+    problems = []
+    for t, cols in exclude.items():
+        if t not in reflected:
+            problems.append(f"exclude names table {t!r}, which is not read: the tables read are {list(reflected)}")
+        elif unknown := [c for c in cols if c not in reflected[t].types]:
+            problems.append(f"exclude names column(s) {unknown} of {t!r}, which has {list(reflected[t].types)}")
+        elif keys := [c for c in cols if c in reflected[t].pk]:
+            problems.append(f"exclude names {t!r}'s primary key {keys}: a key cannot be left out, leave the table out")
+    if problems:
+        raise SchemaError("; ".join(problems))
+    out = dict(reflected)
+    for t, cols in exclude.items():
+        r = reflected[t]
+        out[t] = _Reflected(
+            name=r.name,
+            types={c: typ for c, typ in r.types.items() if c not in cols},
+            not_null=r.not_null - set(cols),
+            pk=r.pk,
+            fks=[fk for fk in r.fks if not set(fk.columns) & set(cols)],
+        )
+    return out
+
+
 @dataclass
 class _Plan:
     """What reflection and the overrides decided, before the values are read."""
@@ -507,8 +545,9 @@ def _column_kinds(
                 why[col] += f"; part of the composite primary key ({', '.join(r.pk)}) of a link table, read without one"
         elif spec is None or spec["type"] == "uuid":  # random identifiers: nothing to learn outside a key
             problems.append(
-                f"{t}.{col} has SQL type {typ!r}, which relsynth has no kind for: {LEAVE_OUT}, or give its kind in "
-                "overrides (the values are then read as the driver returns them)"
+                f"{t}.{col} has SQL type {typ!r}, which relsynth has no kind for: leave the column out "
+                f"(exclude={{{t!r}: [{col!r}]}}), or give its kind in overrides (the values are then read as the "
+                "driver returns them)"
             )
         else:
             kind = _kind_of_type(typ, spec)
@@ -747,13 +786,14 @@ def reflect(
     schema_name: str | None,
     lookups: Iterable[str] | None,
     overrides: object,
+    exclude: object = None,
 ) -> Catalog:
-    """The tables' catalog entries and how they become a relsynth schema; one `SchemaError` lists
-    every key the model cannot take."""
+    """The tables' catalog entries (without the `exclude`d columns) and how they become a relsynth
+    schema; one `SchemaError` lists every key the model cannot take."""
     given, yaml_lookups = parse_overrides(overrides)
     lookups = ((lookups,) if isinstance(lookups, str) else tuple(lookups)) if lookups is not None else yaml_lookups
     names = _table_names(conn, tables, schema_name)
-    reflected = {n: _reflect(conn, n, schema_name) for n in names}
+    reflected = _leave_out({n: _reflect(conn, n, schema_name) for n in names}, parse_exclude(exclude))
     plan = _plan(reflected, given, lookups, schema_name, {n: _row_count(conn, n, schema_name) for n in names})
     dialect = conn.dialect.name
     tables_sa = {n: _sa_table(r, schema_name, _raw_columns(dialect, r, given.get(n, {}))) for n, r in reflected.items()}
@@ -779,12 +819,13 @@ def read_sql(
     schema_name: str | None = None,
     lookups: Iterable[str] | None = None,
     overrides: object = None,
+    exclude: object = None,
     chunk_size: int = CHUNK_SIZE,
 ) -> Read:
     """The tables, schema and SQL types behind `RelationalData.from_sql` (see there), not yet validated."""
     check_chunk_size(chunk_size)
     with _engine(con) as engine, engine.connect() as conn:
-        catalog = reflect(conn, tables, schema_name=schema_name, lookups=lookups, overrides=overrides)
+        catalog = reflect(conn, tables, schema_name=schema_name, lookups=lookups, overrides=overrides, exclude=exclude)
         frames = {n: catalog.read(conn, n, chunk_size) for n in catalog.names}
         where = safe_url(engine)
     schema = catalog.schema(frames)

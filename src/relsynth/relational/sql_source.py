@@ -51,7 +51,7 @@ class SQLSource:
     """A database read in partitions of whole root entities; see the module docstring.
 
     `con`: a URL (picklable: what parallel readers need) or an `sqlalchemy.Engine`; `tables`,
-    `schema_name`, `lookups` and `overrides` as in `RelationalData.from_sql`; `chunk_size`: rows a
+    `schema_name`, `lookups`, `overrides` and `exclude` as in `RelationalData.from_sql`; `chunk_size`: rows a
     fetch; `orphans` as in `RelationalData`: rows whose parent key is null or unknown belong to
     no root entity, so no partition nor sample reads them; with 'error' (the default) the source
     counts them when it is made (one query a child table) and says where, with 'drop' they are left out.
@@ -65,6 +65,7 @@ class SQLSource:
         schema_name: str | None = None,
         lookups: Iterable[str] | None = None,
         overrides: object = None,
+        exclude: object = None,
         chunk_size: int = CHUNK_SIZE,
         infer_rows: int = 10_000,
         orphans: str = "error",
@@ -74,7 +75,9 @@ class SQLSource:
             raise ValueError(f"infer_rows must be a positive integer, got {infer_rows!r}")
         self.con, self.chunk_size, self.orphans = con, chunk_size, orphans
         with _engine(con) as engine, engine.connect() as conn:
-            self.catalog: Catalog = reflect(conn, tables, schema_name=schema_name, lookups=lookups, overrides=overrides)
+            self.catalog: Catalog = reflect(
+                conn, tables, schema_name=schema_name, lookups=lookups, overrides=overrides, exclude=exclude
+            )
             self.where = safe_url(engine)
             _check_root_keys(self.catalog)
             lookup_names = set(self.catalog.plan.lookups)
