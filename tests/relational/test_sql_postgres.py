@@ -341,3 +341,18 @@ def test_columns_without_a_kind_can_be_left_out(postgres_url: str) -> None:
         RelationalData.from_sql(postgres_url, exclude={"visit": ["nope"]})
     with pytest.raises(SchemaError, match=r"exclude names 'visit''s primary key \['id'\]"):
         RelationalData.from_sql(postgres_url, exclude={"visit": ["id"], "Patient": ["photo", "tags"]})
+
+
+def test_a_column_read_with_a_given_kind_keeps_its_not_null(postgres_url: str) -> None:
+    """An interval column declared NOT NULL, read as categorical through overrides (relsynth has no
+    kind for intervals), was written back as a nullable TEXT: its NOT NULL was lost with its type."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE stay (id integer PRIMARY KEY, los interval NOT NULL, note interval)")
+        conn.exec_driver_sql("INSERT INTO stay VALUES (1, '30 minutes', NULL), (2, '1 hour', '2 hours')")
+    engine.dispose()
+    data = RelationalData.from_sql(postgres_url, overrides={"stay": {"los": "categorical", "note": "categorical"}})
+    assert data.not_null_columns("stay") == ["los"]
+    data.to_sql(postgres_url, schema_name="copy")
+    nullable = {c: n for _, c, _, _, _, _, _, n in rows(postgres_url, COLUMNS, schema="copy", tables=["stay"])}
+    assert nullable == {"id": "NO", "los": "NO", "note": "YES"}

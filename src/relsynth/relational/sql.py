@@ -532,6 +532,8 @@ def _column_kinds(
             specs[col] = spec if col not in r.not_null or col in r.pk else {**spec, "nullable": False}
             if pks[t] is None and col in r.pk:  # a link table's key, read without it: written back with it
                 specs[col] = {**spec, "nullable": False, "primary_key": True}
+        elif col in own and col in r.not_null:  # no type to keep (an interval read as labels), but its NOT NULL
+            specs[col] = {"nullable": False}
         if col in own:
             kinds[col], why[col] = own[col], "given in overrides"
         elif col == pks[t]:
@@ -872,9 +874,10 @@ def _target_tables(
         table, df, fmts = schema.tables[name], frames[name], formats.get(name, {})
         cols, own = [], []  # own: keys to the table's own rows, constrained once the table exists
         for col, kind in table.columns.items():
-            spec = fmts.get(col, {}).get(SQL_FORMAT)
-            nullable = not spec or spec.get("nullable", True)
-            in_key = bool(spec and spec.get("primary_key"))  # part of a link table's composite key
+            given = fmts.get(col, {}).get(SQL_FORMAT)
+            nullable = not given or given.get("nullable", True)
+            in_key = bool(given and given.get("primary_key"))  # part of a link table's composite key
+            spec = given if given and "type" in given else None  # else only a NOT NULL (a type without a kind)
             if isinstance(kind, ForeignKey) and kind.parent == name:
                 pk = table.primary_key
                 pk_spec = fmts.get(pk, {}).get(SQL_FORMAT)
