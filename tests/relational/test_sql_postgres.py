@@ -356,3 +356,17 @@ def test_a_column_read_with_a_given_kind_keeps_its_not_null(postgres_url: str) -
     data.to_sql(postgres_url, schema_name="copy")
     nullable = {c: n for _, c, _, _, _, _, _, n in rows(postgres_url, COLUMNS, schema="copy", tables=["stay"])}
     assert nullable == {"id": "NO", "los": "NO", "note": "YES"}
+
+
+def test_inference_names_enum_and_zoned_types_as_the_catalog_has_them(postgres_url: str) -> None:
+    """schema.inference said 'SQL type VARCHAR(7)' for an enum column and 'SQL type TIMESTAMP' for a
+    timestamptz one, as if the type or the zone had been lost on reading."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TYPE plan_t AS ENUM ('basic', 'premium')")
+        conn.exec_driver_sql("CREATE TABLE member (id integer PRIMARY KEY, plan plan_t, joined timestamptz, at timetz)")
+        conn.exec_driver_sql("INSERT INTO member VALUES (1, 'basic', now(), '09:00+02'), (2, 'premium', now(), NULL)")
+    engine.dispose()
+    why = RelationalData.from_sql(postgres_url).schema.inference["member"]
+    assert why["plan"] == "SQL type ENUM plan_t ('basic', 'premium'), written back as VARCHAR(7)"
+    assert why["joined"] == "SQL type TIMESTAMP WITH TIME ZONE" and why["at"] == "SQL type TIME WITH TIME ZONE"

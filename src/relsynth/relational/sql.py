@@ -166,6 +166,17 @@ def sql_type(spec: Mapping[str, Any]) -> sa.types.TypeEngine:
     return makers[name]()
 
 
+def _type_name(t: sa.types.TypeEngine, spec: Mapping[str, Any]) -> str:
+    """An SQL type as the catalog has it, for `schema.inference` (`str` of an enum says VARCHAR and
+    of a timestamptz TIMESTAMP, which would read as a lost type or zone)."""
+    if isinstance(t, sa.Enum):
+        name = f"ENUM {t.name}" if t.name else "ENUM"
+        return f"{name} ({', '.join(map(repr, t.enums))}), written back as {sql_type(spec)}"
+    if isinstance(t, sa.DateTime | sa.Time) and t.timezone:
+        return f"{'TIMESTAMP' if isinstance(t, sa.DateTime) else 'TIME'} WITH TIME ZONE"
+    return str(t)
+
+
 def _kind_of_type(t: sa.types.TypeEngine, spec: dict | None) -> Column | None:
     """The kind an SQL type means; None for a string type (its values decide: categorical or text)."""
     if spec is None or (spec["type"] in ("varchar", "char", "text") and not isinstance(t, sa.Enum)):
@@ -553,7 +564,7 @@ def _column_kinds(
             )
         else:
             kind = _kind_of_type(typ, spec)
-            kinds[col], why[col] = (None if kind is None else as_kind(kind)), f"SQL type {typ}"
+            kinds[col], why[col] = (None if kind is None else as_kind(kind)), f"SQL type {_type_name(typ, spec)}"
     return kinds, why, specs
 
 
