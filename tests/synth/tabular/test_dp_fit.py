@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from relsynth.relational import (
+    Boolean,
     Categorical,
     Date,
     Datetime,
@@ -177,6 +178,28 @@ def test_auto_share_follows_the_need(seeded):
         _ = budget.preproc_part
     with pytest.raises(ValueError, match="'auto'"):
         DpBudget(3.0, 1e-5, preproc_share="half")
+
+
+def test_public_categories_of_another_type_than_the_column_are_refused_not_generated_missing():
+    """YAML reads unquoted yes/no as booleans: public categories [True, False] for a column of
+    'yes'/'no' texts matched no row, and the whole column came back missing."""
+    rng = np.random.default_rng(0)
+    answers = rng.choice(["yes", "no"], 300)
+    df = pd.DataFrame({"id": range(300), "answer": answers, "flag": answers, "code": rng.choice(["007", "010"], 300)})
+    data = RelationalData(
+        {"t": df}, Schema(t=Table(id=PrimaryKey(), answer=Categorical(), flag=Boolean(), code=Categorical()))
+    )
+    fit = TabularPreproc.from_schema(data.schema).fit
+    budget = DpBudget(3.0, 1e-5)
+    with pytest.raises(ValueError, match=r"public\['t.answer'\] lists boolean values .* holds text values .* quoted"):
+        fit(data, dp=budget, public={"t.answer": [True, False]})
+    with pytest.raises(ValueError, match=r"public\['t.code'\] lists number values \(\[7, 10\]\)"):
+        fit(data, dp=budget, public={"t.code": [7, 10]})
+    with pytest.raises(ValueError, match=r"public\['t.flag'\] lists text values .* holds boolean values"):
+        fit(data, dp=budget, public={"t.flag": ["yes", "no"]})
+    pre = fit(data, dp=budget, public={"t.answer": ["yes", "no"], "t.flag": [True, False], "t.code": ["007", "010"]})
+    out = pre.inverse_transform(pre.transform(data), seed=0)["t"]
+    assert out[["answer", "flag", "code"]].notna().all().all() and set(out["code"]) == {"007", "010"}
 
 
 def test_a_preprocessor_fitted_by_an_earlier_fit_is_not_taken_as_public(seeded):

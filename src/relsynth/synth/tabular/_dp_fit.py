@@ -412,6 +412,7 @@ def _fit_public(p: ColumnPreproc, values: pd.Series, known, noise: _Noise) -> No
     its points and quantiles inside them) is read from the data."""
     p.dtype = str(values.dtype)
     if isinstance(p, CategoricalPreproc):
+        _check_public_types(values, known)
         p.categories = sorted({_plain(v) for v in known}, key=lambda v: (str(type(v)), v))
         p.has_missing = _has_missing(values, noise)
         p.rare_as_missing = True  # values outside the list are <rare>: decoded as missing
@@ -426,6 +427,35 @@ def _fit_public(p: ColumnPreproc, values: pd.Series, known, noise: _Noise) -> No
         p.has_missing = _has_missing(values, noise) or not p.points
     else:
         raise TypeError(f"public: no public domain for {type(p).__name__} ({values.name})")
+
+
+def _value_type(v) -> str:
+    if isinstance(v, bool | np.bool_):
+        return "boolean"
+    return "number" if isinstance(v, int | float | np.number) else "text" if isinstance(v, str) else type(v).__name__
+
+
+def _check_public_types(values: pd.Series, known) -> None:
+    """Public categories none of which is of the column's type (its dtype, not its values) would
+    match no row, and every value would be generated missing: YAML reads yes/no/on/off as
+    booleans and 007 as 7, so ["yes", "no"] written unquoted lists True and False."""
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        column = "boolean"
+    elif pd.api.types.is_numeric_dtype(dtype):
+        column = "number"
+    elif pd.api.types.is_string_dtype(dtype):
+        column = "text"
+    else:
+        return
+    given = {_value_type(v) for v in known}
+    if column not in given:
+        raise ValueError(
+            f"public[{values.name!r}] lists {'/'.join(sorted(given))} values ({list(known)[:5]}) but the column "
+            f"holds {column} values ({dtype}): none could match a row, so every value would be generated missing. "
+            "Give them as the column holds them; in YAML yes/no/on/off read as booleans and 007 as 7 unless quoted "
+            "('yes', '007')"
+        )
 
 
 def _fit_numeric(
