@@ -215,6 +215,20 @@ def test_a_zoned_datetime_column_comes_back_in_its_zone(tmp_path: Path, unit: st
     assert str(back.dtype) == f"datetime64[{unit}, Europe/Paris]" and back.tolist()[:2] == when.tolist()[:2]
 
 
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo"])
+def test_a_zoned_date_column_keeps_its_dates_and_comes_back_at_midnight_in_its_zone(tmp_path: Path, zone: str):
+    # a date is the zone's: New York's 4 Feb at 20:00 is 5 Feb in UTC, and UTC midnight is 3 Feb 19:00 there
+    when = pd.to_datetime(["2022-02-04 00:00", "2022-02-04 20:00", "2021-07-01 00:00", None]).tz_localize(zone)
+    data = RelationalData(
+        {"t": pd.DataFrame({"id": [1, 2, 3, 4], "on": when})}, Schema(t=Table(id=PrimaryKey(), on=Date()))
+    )
+    assert data["t"]["on"].dt.strftime("%Y-%m-%d").tolist()[:3] == ["2022-02-04", "2022-02-04", "2021-07-01"]
+    data.to_dir(tmp_path / "out")
+    back = pd.read_parquet(tmp_path / "out" / "t.parquet")["on"]
+    assert str(back.dtype) == f"datetime64[ns, {zone}]"
+    assert back.tolist()[:3] == [pd.Timestamp(d, tz=zone) for d in ["2022-02-04", "2022-02-04", "2021-07-01"]]
+
+
 def test_parquet_decimals_and_dates_come_back_as_decimals_and_dates(tmp_path: Path):
     import decimal
 

@@ -161,6 +161,8 @@ def _reads_all(vals: pd.Series, fmt: str) -> bool:
 
 
 def _date(s: pd.Series, fmt: str | None | object = _FIND) -> tuple[pd.Series, pd.Series]:
+    if isinstance(s.dtype, pd.DatetimeTZDtype):  # a zoned date is its zone's (20:00 in New York: next day in UTC)
+        s = s.dt.tz_localize(None)
     out, bad = _datetime(s, fmt)
     return out.dt.normalize(), bad
 
@@ -323,6 +325,8 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
         return _bool_spelling(s)
     if kind is Column.DATE and _all_of(s, dt.date) and not _all_of(s, dt.datetime):  # parquet date32, SQL DATE
         return {"dtype": dtype, "date_objects": True}
+    if kind is Column.DATE and isinstance(s.dtype, pd.DatetimeTZDtype):  # held as its zone's dates (`_date`)
+        return {"dtype": dtype, "zoned_dates": True}
     if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, decimal.Decimal):  # parquet or SQL DECIMAL(p, s)
         places = [max(-v.as_tuple().exponent, 0) for v in s.dropna() if v.is_finite()]
         return {"dtype": dtype, "decimal_places": int(max(places, default=0))}
@@ -391,6 +395,10 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
         else:
             out = s.map(lambda t: t.strftime(fmt["strftime"]), na_action="ignore")
         return _as_dtype(out.astype(object).where(s.notna(), None), fmt["dtype"], s)
+    if fmt.get("zoned_dates") and ptypes.is_datetime64_dtype(s.dtype):  # midnight in its zone, not in UTC
+        zone = ptypes.pandas_dtype(fmt["dtype"]).tz
+        local = s.dt.tz_localize(zone, ambiguous=np.ones(len(s), bool), nonexistent="shift_forward")
+        return _as_dtype(local, fmt["dtype"], s)
     if fmt.get("date_objects") and ptypes.is_datetime64_any_dtype(s.dtype):
         return s.dt.date.astype(object).where(s.notna(), None)
     if "decimal_places" in fmt:
