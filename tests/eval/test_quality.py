@@ -84,6 +84,22 @@ def test_empty_root_and_one_row_tables_do_not_crash(real):
     assert 0 <= q["overall"]["quality"] <= 100
 
 
+def test_a_child_table_named_after_its_parent_with_a_dot_is_scored():
+    # "order.line": its columns ("order.line.qty") start with "order." too, and are no parent column
+    from relsynth.relational import RelationalData, Schema
+
+    rng = np.random.default_rng(0)
+    order = pd.DataFrame({"id": np.arange(40), "amount": rng.gamma(2.0, 10.0, 40)})
+    line = pd.DataFrame({"id": np.arange(120), "order": rng.integers(0, 40, 120), "qty": rng.integers(1, 5, 120)})
+    schema = Schema.from_yaml(
+        "tables:\n  order: {columns: {id: primary_key, amount: numeric}}\n"
+        "  order.line: {columns: {id: primary_key, order: {foreign_key: order}, qty: integer}}\n"
+    )
+    data = RelationalData({"order": order, "order.line": line}, schema)
+    q = quality_scores(data, data)
+    assert [p["columns"] for p in q["edges"]["order->order.line"]["pairs"]] == [["order.amount", "order.line.qty"]]
+
+
 def test_schema_mismatch_raises(real):
     from relsynth.relational import RelationalData, Schema
 

@@ -221,8 +221,10 @@ def children_counts(data: RelationalData, edge: Edge) -> pd.Series:
     return counts.astype("int64").reset_index(drop=True)
 
 
-def denormalise(data: RelationalData, edge: Edge) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Child rows joined to their parent row, compared columns encoded and named `table.column`."""
+def denormalise(data: RelationalData, edge: Edge) -> tuple[pd.DataFrame, dict[str, str], dict[str, str]]:
+    """Child rows joined to their parent row, compared columns encoded and named `table.column`;
+    the roles of the child's columns and of the parent's, by those names (a name's prefix does not
+    tell them apart: the child "order.line" of "order" has columns "order.line.qty")."""
     schema = data.schema
     child_roles, parent_roles = column_roles(schema, edge.child), column_roles(schema, edge.parent)
     pk = schema.tables[edge.parent].primary_key
@@ -231,9 +233,9 @@ def denormalise(data: RelationalData, edge: Edge) -> tuple[pd.DataFrame, dict[st
     child["__fk"] = data[edge.child][edge.fk].to_numpy(dtype=object)
     parent["__pk"] = data[edge.parent][pk].to_numpy(dtype=object)
     joined = child.merge(parent, left_on="__fk", right_on="__pk", how="inner").drop(columns=["__fk", "__pk"])
-    roles = {f"{edge.child}.{c}": r for c, r in child_roles.items()}
-    roles.update({f"{edge.parent}.{c}": r for c, r in parent_roles.items()})
-    return joined, roles
+    child_named = {f"{edge.child}.{c}": r for c, r in child_roles.items()}
+    parent_named = {f"{edge.parent}.{c}": r for c, r in parent_roles.items()}
+    return joined, child_named, parent_named
 
 
 def edge_quality(
@@ -262,11 +264,10 @@ def edge_quality(
     else:
         cardinality = cardinality_tv = 0.0 if len(cr) or len(cs) else None
         notes.warn(f"edge {name}: a parent table has no rows; its cardinality score is {cardinality}")
-    jr, roles = denormalise(real, edge)
-    js, _ = denormalise(synth, edge)
-    pc_pairs = [
-        (p, c) for p in roles if p.startswith(f"{edge.parent}.") for c in roles if c.startswith(f"{edge.child}.")
-    ]
+    jr, child_roles, parent_roles = denormalise(real, edge)
+    js, _, _ = denormalise(synth, edge)
+    roles = {**child_roles, **parent_roles}
+    pc_pairs = [(p, c) for p in parent_roles for c in child_roles]
     pair_list = _pair_details(
         subsample(jr, max_rows, seed), subsample(js, max_rows, seed), roles, _pairs(pc_pairs, max_pairs, seed)
     )
