@@ -108,6 +108,15 @@ def test_public_categories_bounds_and_values_cost_nothing_but_the_nulls(seeded):
     assert not any(_slot(pre, c).has_missing for c in ("c3", "x2", "x0"))
 
 
+def test_public_names_a_column_of_a_table_with_a_dot_in_its_name(seeded):
+    data = _wide(n=200)
+    dotted = RelationalData({"sales.2024": data["t"]}, Schema(tables={"sales.2024": data.schema.tables["t"]}))
+    public = {"sales.2024.c3": ["a", "b", "c", "d", "e", "f", "zz"]}
+    pre = TabularPreproc.from_schema(dotted.schema).fit(dotted, dp=DpBudget(3.0, 1e-5), public=public)
+    assert pre.stats["dp"]["public"] == ["sales.2024.c3"]
+    assert _slot(pre, "c3").categories == ["a", "b", "c", "d", "e", "f", "zz"]
+
+
 def test_public_is_checked():
     data = _wide(n=200)
     fit = TabularPreproc.from_schema(data.schema).fit

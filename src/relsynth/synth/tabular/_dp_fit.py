@@ -325,13 +325,15 @@ def _check_public(pre, public: Public) -> dict:
     """`public` checked against the schema: "table.column" of a modelled column, a list of values
     (categorical or numeric) or a (lo, hi) tuple (numeric)."""
     out = {}
+    # looked up whole: a name may hold dots itself ("sales.2024.amount" is table "sales.2024")
+    names = {f"{t}.{c}": (t, c) for t in pre.schema.synth_tables for c in pre.modelled_columns(t)}
     for key, known in public.items():
-        table, _, col = str(key).partition(".")
-        if table not in pre.schema.synth_tables or col not in pre.modelled_columns(table):
+        if str(key) not in names:
             raise ValueError(
                 f"public names {key!r}, not a modelled column: give 'table.column' of a synthesised table's "
                 "categorical or numeric column"
             )
+        table, col = names[str(key)]
         if col in pre.schema.lookup_fks(table):
             raise ValueError(f"public names {key!r}, a lookup key: its categories are the lookup's keys already")
         p = pre._column_preproc(table, col)
