@@ -68,6 +68,8 @@ def _numeric(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def _integer(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     # Integers go straight to Int64: a detour through float64 loses digits past 2**53.
+    if ptypes.is_timedelta64_dtype(s.dtype):  # to_numeric would read durations as nanoseconds, silently
+        return _numeric(s)
     if ptypes.is_integer_dtype(s.dtype) and _fits_int64(s):
         return s.astype("Int64"), _none_bad(s)
     if not ptypes.is_numeric_dtype(s.dtype) and not ptypes.is_datetime64_any_dtype(s.dtype):

@@ -63,6 +63,11 @@ def _hint(kind: Column, bad: pd.Series) -> str:
         )
     if kind in (Column.NUMERIC, Column.INTEGER) and pd.api.types.is_datetime64_any_dtype(bad.dtype):
         return " (datetimes are not numbers: declare the column datetime or date)"
+    if kind in (Column.NUMERIC, Column.INTEGER) and pd.api.types.is_timedelta64_dtype(bad.dtype):
+        return (
+            " (durations are not numbers until given a unit: convert the column, e.g. df[col].dt.total_seconds(), "
+            "and declare it numeric)"
+        )
     # a date of another era: year-month-day with a real month and day (not a phone number, 25-989-741-2988)
     ymd = text.str.extract(r"^(-?\d{1,6})-(\d{1,2})-(\d{1,2})(?:$|[ t])").apply(pd.to_numeric, errors="coerce")
     real = ymd[1].between(1, 12) & ymd[2].between(1, 31)
