@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -31,6 +33,20 @@ def test_codes_decoded_with_missing_values_keep_their_number_type(dtype, nullabl
     back = pre.decode(np.array([0, *pre.encode(values)]), RNG)
     assert str(back.dtype) == nullable and pd.isna(back[0]) and back[1:].tolist() == values.tolist()
     assert str(pre.decode(pre.encode(values), RNG).dtype) == dtype  # no missing value: the source's dtype
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+def test_a_pandas_category_column_comes_back_with_its_categories_in_their_order(ordered):
+    """Its frequent categories in the dtype's order (XS < S < M < L, not alphabetical), ordered if
+    it was; the rare and the unused ones are not kept (naming a rare one would reveal it)."""
+    sizes = pd.CategoricalDtype(["XS", "S", "M", "L", "XL"], ordered=ordered)
+    values = pd.Series(["L"] * 5 + ["S"] * 6 + ["M"] * 5 + ["XS"], name="t.size").astype(sizes)
+    pre = CategoricalPreproc(min_count=5).fit(values)
+    again = column_preproc_from_dict(json.loads(json.dumps(pre.to_dict())))
+    back = again.decode(again.encode(values), RNG)
+    assert back.dtype == pd.CategoricalDtype(["S", "M", "L"], ordered=ordered)
+    assert back.cat.categories.tolist() == ["S", "M", "L"]
+    assert back[:16].tolist() == values[:16].tolist()
 
 
 def test_a_column_without_frequent_values_warns_and_can_only_be_missing():

@@ -398,7 +398,7 @@ def _fit_categorical(p: CategoricalPreproc, values: pd.Series, noise: _Noise) ->
     noisy = noise(np.append(counts.to_numpy(), values.isna().sum()))
     keep = noisy[:-1] >= max(noise.tau, p.min_count)
     p.categories = sorted((_plain(v) for v in counts.index[keep]), key=lambda v: (str(type(v)), v))
-    p.dtype = str(values.dtype)
+    p.take_dtype(values.dtype)
     p.has_missing = bool(noisy[-1] >= noise.floor) or not p.categories
     p.rare_as_missing = True
     p._seen = None  # encode warnings would name rare values
@@ -416,6 +416,7 @@ def _fit_public(p: ColumnPreproc, values: pd.Series, known, noise: _Noise) -> No
     if isinstance(p, CategoricalPreproc):
         _check_public_types(values, known)
         p.categories = sorted({_plain(v) for v in known}, key=lambda v: (str(type(v)), v))
+        p.take_dtype(values.dtype)
         p.has_missing = _has_missing(values, noise)
         p.rare_as_missing = True  # values outside the list are <rare>: decoded as missing
         p._seen = None

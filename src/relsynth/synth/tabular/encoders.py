@@ -68,6 +68,7 @@ class CategoricalPreproc(ColumnPreproc):
     dtype: str = "string"
     has_missing: bool = False
     rare_as_missing: bool = False  # generate <rare> and decode it as missing (DP fit)
+    ordered: bool = False  # a pandas category dtype's: its categories are in its order (`take_dtype`)
     name = "categorical"
 
     def fit(self, values: pd.Series) -> CategoricalPreproc:
@@ -75,7 +76,7 @@ class CategoricalPreproc(ColumnPreproc):
         self._seen = {_plain(v) for v in counts.index}
         self.categories = [_plain(v) for v in counts.index[counts >= self.min_count]]
         self.categories.sort(key=lambda v: (str(type(v)), v))
-        self.dtype = str(values.dtype)
+        self.take_dtype(values.dtype)
         self.has_missing = bool(values.isna().any()) or not self.categories
         if not self.categories and len(counts):
             warnings.warn(
@@ -84,6 +85,15 @@ class CategoricalPreproc(ColumnPreproc):
                 stacklevel=2,
             )
         return self
+
+    def take_dtype(self, dtype: object) -> None:
+        """The column's dtype, decoded into; a pandas category dtype's order (XS < S < M) and
+        `ordered` are kept, for the categories kept (its rare and unused ones would reveal values)."""
+        self.dtype = str(dtype)
+        if isinstance(dtype, pd.CategoricalDtype):
+            rank = {_plain(v): i for i, v in enumerate(dtype.categories)}
+            self.categories.sort(key=lambda v: rank.get(v, len(rank)))
+            self.ordered = bool(dtype.ordered)
 
     # token layout: [<missing>, <rare>, categories...]
     @property
@@ -108,6 +118,8 @@ class CategoricalPreproc(ColumnPreproc):
     def decode(self, ids: np.ndarray, rng: np.random.Generator) -> pd.Series:
         cats = np.array([None, None, *self.categories], dtype=object)
         out = pd.Series(cats[np.asarray(ids)], dtype=object)
+        if self.dtype == "category":  # astype("category") would sort them, unordered
+            return out.astype(pd.CategoricalDtype(self.categories, ordered=self.ordered))
         return _restore_dtype(out, self.dtype)
 
     def unseen(self, values: pd.Series) -> pd.Series:
@@ -127,6 +139,7 @@ class CategoricalPreproc(ColumnPreproc):
             "dtype": self.dtype,
             "has_missing": self.has_missing,
             "rare_as_missing": self.rare_as_missing,
+            "ordered": self.ordered,
         }
 
 
