@@ -229,6 +229,17 @@ def test_integer_keys_written_as_text_become_integers():
     assert data["parent"]["id"].dtype == "Int64" and data["child"]["id"].dtype == "Int64"
 
 
+def test_uint64_keys_past_int64_are_text_keys_and_come_back_as_uint64(tmp_path: Path):
+    ids = np.array([2**63 + 1, 2**63 + 2, 2**64 - 1], dtype="uint64")  # 64-bit hashes or snowflake ids
+    frames = family_frames()
+    frames["parent"] = frames["parent"].assign(id=ids)
+    frames["child"] = frames["child"].assign(parent=ids[[0, 0, 1, 2]])
+    data = RelationalData(frames, family_schema())  # was pandas' TypeError: cannot safely cast uint64 to int64
+    assert data["parent"]["id"].tolist() == [str(2**63 + 1), str(2**63 + 2), str(2**64 - 1)]
+    assert data["child"]["parent"].tolist() == [str(2**63 + 1)] * 2 + [str(2**63 + 2), str(2**64 - 1)]
+    assert data.to_source("parent")["id"].dtype == "uint64" and data.to_source("parent")["id"].tolist() == ids.tolist()
+
+
 def test_every_problem_is_listed_in_one_error():
     frames = family_frames()
     frames["parent"] = pd.DataFrame({"id": [1, 1, 2], "name": list("abc")})

@@ -32,9 +32,9 @@ def _none_bad(s: pd.Series) -> pd.Series:
 
 def _key(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Keys stay integers when every value is an integer, else become strings."""
-    if ptypes.is_integer_dtype(s.dtype):
+    if ptypes.is_integer_dtype(s.dtype) and _fits_int64(s):
         return s.astype("Int64"), _none_bad(s)
-    ints = _as_int_keys(s)
+    ints = _as_int_keys(s)  # None past int64 (uint64 ids): such keys are text, as from a CSV
     return (ints if ints is not None else s.astype(STRING)), _none_bad(s)
 
 
