@@ -313,6 +313,17 @@ def test_values_the_target_would_refuse_are_listed_before_anything_is_written(tm
     assert table_names(target) == []
 
 
+def test_integers_past_int64_are_named_before_anything_is_written(tmp_path: Path) -> None:
+    hashes = pd.Series([2**63 + 5, 2**64 - 1, 7], dtype="uint64")  # a categorical column of 64-bit hashes
+    schema = Schema(t=Table(columns={"id": Column.PRIMARY_KEY, "hash": Column.CATEGORICAL}))
+    data = RelationalData({"t": pd.DataFrame({"id": [1, 2, 3], "hash": hashes})}, schema)
+    target = url("sqlite", tmp_path)
+    with pytest.raises(DataError) as err:  # was sqlite3's OverflowError: Python int too large to convert
+        data.to_sql(target)
+    assert "table 't', column 'hash'" in str(err.value) and "2 value(s) past 2**63 - 1" in str(err.value)
+    assert "astype(str)" in str(err.value) and table_names(target) == []
+
+
 def test_names_that_differ_only_in_case_are_refused_before_anything_is_written(tmp_path: Path) -> None:
     schema = Schema(
         tables={"T": Table(columns={"id": Column.PRIMARY_KEY, "Name": Column.NUMERIC, "name": Column.CATEGORICAL}),

@@ -960,6 +960,12 @@ def _unfit(frames: Mapping[str, pd.DataFrame], tables: list[sa.Table]) -> list[s
                 problems.append(
                     f"table {table.name!r}, column {col.name!r} is NOT NULL in the source, but {nulls} value(s) are null"
                 )
+            past = _past_int64(s) if isinstance(col.type, sa.Integer) else 0
+            if past:
+                problems.append(
+                    f"table {table.name!r}, column {col.name!r}: {past} value(s) past 2**63 - 1 (e.g. {int(s.max())}), "
+                    "which no SQL integer holds: give the column as text (df[col].astype(str)) in the source data"
+                )
             length = getattr(col.type, "length", None)
             if length and isinstance(col.type, sa.String) and s.notna().any():
                 lengths = s.dropna().astype(str).str.len()
@@ -971,6 +977,11 @@ def _unfit(frames: Mapping[str, pd.DataFrame], tables: list[sa.Table]) -> list[s
                         "with wider columns (if_exists='append')"
                     )
     return problems
+
+
+def _past_int64(s: pd.Series) -> int:
+    """How many values of an unsigned integer column (uint64 ids) no signed 64-bit integer holds."""
+    return int((s.dropna() > np.iinfo(np.int64).max).sum()) if s.dtype.kind == "u" else 0
 
 
 def _native(values: pd.Series, typ: sa.types.TypeEngine) -> list:
