@@ -132,6 +132,20 @@ def test_from_dir_csv_keeps_codes_with_leading_zeros_and_plain_numbers_as_number
     assert pd.read_parquet(tmp_path / "out" / "c.parquet")["zip"].tolist() == ["00501", "02134", "10001"]
 
 
+def test_integer_codes_of_one_width_keep_their_leading_zeros_and_others_are_warned_of(tmp_path: Path, caplog):
+    zips = ["00501", "02134", "10001", None]  # declared integer (not the categorical Schema.infer would say)
+    frame = pd.DataFrame({"id": [1, 2, 3, 4], "zip": zips, "agent": ["007", "12", "7", "42"]})
+    with caplog.at_level(logging.WARNING):
+        data = RelationalData({"t": frame}, Schema(t=Table(id=PrimaryKey(), zip=Integer(), agent=Integer())))
+    assert data["t"]["zip"].tolist()[:3] == [501, 2134, 10001]
+    assert "column 'agent'" in caplog.text and "'007'" in caplog.text and "categorical" in caplog.text
+    assert "column 'zip'" not in caplog.text
+    data.to_dir(tmp_path / "out")
+    back = pd.read_parquet(tmp_path / "out" / "t.parquet")
+    assert back["zip"].tolist() == zips  # was 501, 2134
+    assert back["agent"].tolist() == ["7", "12", "7", "42"]  # widths differ: nothing to pad to (warned)
+
+
 def test_text_dates_and_numbers_are_read_one_way_and_written_back_in_their_pattern(tmp_path: Path):
     frame = pd.DataFrame(
         {

@@ -344,7 +344,12 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
     if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, str) and not s.dropna().str.contains("[eE]").any():
         # "12.50": written back as text with 2 decimals (1.5e-05: as numbers, its spelling is not kept)
         decimals = s.dropna().str.strip().str.extract(r"\.(\d*)$", expand=False).str.len().max()
-        return {"dtype": dtype, "decimals": 0 if pd.isna(decimals) else int(decimals)}
+        width = zero_padded_width(s)  # codes of one width ("00501"): their zeros come back
+        return {
+            "dtype": dtype,
+            "decimals": 0 if pd.isna(decimals) else int(decimals),
+            **({"width": width} if width else {}),
+        }
     if kind in (Column.PRIMARY_KEY, Column.FOREIGN_KEY) and _all_of(s, str):
         # keys written as text ("10") are held as integers when they all read as one (`_key`): text again on the way out
         return {"dtype": dtype, "text_keys": True}
@@ -355,6 +360,21 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
     if dtype in ("float64", "float32") and kind in (Column.INTEGER, Column.PRIMARY_KEY, Column.FOREIGN_KEY):
         return None  # integers with gaps, read from a CSV: they stay integers (Int64)
     return {"dtype": dtype}
+
+
+def leading_zeros(s: pd.Series) -> pd.Series:
+    """The values of a text column of whole numbers that are written with a leading zero ("007")."""
+    vals = s.dropna().astype(str).str.strip()
+    return vals[vals.str.fullmatch(r"\d+") & vals.str.match(r"0\d")] if _all_of(s, str) else vals[:0]
+
+
+def zero_padded_width(s: pd.Series) -> int | None:
+    """The width of a text column of whole numbers all written with as many digits, some of them
+    with leading zeros (zip codes "00501", "02134"), which a number loses; else None."""
+    vals = s.dropna().astype(str).str.strip()
+    if leading_zeros(s).empty or not vals.str.fullmatch(r"\d+").all() or vals.str.len().nunique() != 1:
+        return None
+    return int(vals.str.len().iloc[0])
 
 
 def _bool_spelling(s: pd.Series) -> dict | None:
@@ -412,7 +432,8 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
         return _as_dtype(out.where(s.notna(), None), fmt["dtype"], s)
     if "decimals" in fmt:
         if ptypes.is_integer_dtype(s.dtype):  # exact past 2**53, never through a float
-            out = s.astype(object).map(lambda v: str(int(v)), na_action="ignore")
+            width = fmt.get("width") or 0
+            out = s.astype(object).map(lambda v: str(int(v)).zfill(width), na_action="ignore")
         else:
             d = fmt["decimals"]  # None (a DP fit's column with no grid): each value's shortest spelling
             out = s.astype("float64").map(

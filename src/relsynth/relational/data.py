@@ -17,9 +17,11 @@ from relsynth.relational._coerce import (
     STRING,
     coerce,
     day_first_too,
+    leading_zeros,
     source_format,
     text_datetime_format,
     to_source,
+    zero_padded_width,
 )
 from relsynth.relational.columns import Column
 from relsynth.relational.errors import DataError, SchemaError
@@ -78,6 +80,17 @@ def _hint(kind: Column, bad: pd.Series) -> str:
             "declare the column categorical or text to keep such dates)"
         )
     return ""
+
+
+def _warn_lost_zeros(table: str, col: str, values: pd.Series) -> None:
+    """Numbers written with leading zeros ("007") of several widths: no width to write them back in."""
+    zeros = leading_zeros(values)
+    if len(zeros) and zero_padded_width(values) is None:
+        log.warning(
+            "table %r, column %r: %d number(s) written with leading zeros (e.g. %r) come back without them, "
+            "the column's numbers having several widths; declare it categorical to keep them",
+            table, col, len(zeros), zeros.iloc[0],
+        )  # fmt: skip
 
 
 def _examples(values: pd.Series | np.ndarray | list) -> str:
@@ -206,6 +219,8 @@ class RelationalData:
                     col,
                     df[col].dropna().iloc[0],
                 )
+            if kind.kind in (Column.INTEGER, Column.NUMERIC):
+                _warn_lost_zeros(name, col, df[col])
             series, bad = coerce(df[col], kind.kind, date_format)
             if bad.any():
                 problems.append(
