@@ -146,6 +146,16 @@ def test_integer_codes_of_one_width_keep_their_leading_zeros_and_others_are_warn
     assert back["agent"].tolist() == ["7", "12", "7", "42"]  # widths differ: nothing to pad to (warned)
 
 
+def test_pyarrow_strings_come_back_as_pyarrow_strings():
+    # to_source only: pandas reads any string column of a parquet file back as string[python]
+    arrow = pd.StringDtype("pyarrow")
+    frame = pd.DataFrame({"id": pd.array(["a1", "b2"], dtype=arrow), "seg": pd.array(["x", None], dtype=arrow)})
+    data = RelationalData({"t": frame}, Schema(t=Table(id=PrimaryKey(), seg=Categorical())))
+    back = data.to_source("t")
+    assert back["seg"].dtype == arrow and back["id"].dtype == arrow  # was string[python]
+    assert back["seg"].tolist() == ["x", pd.NA]
+
+
 def test_text_dates_and_numbers_are_read_one_way_and_written_back_in_their_pattern(tmp_path: Path):
     frame = pd.DataFrame(
         {

@@ -323,6 +323,8 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
     """How the source spells column `s` of this kind, when that differs from the canonical dtype
     (`date_format`: a text date column's pattern, when the caller found it already)."""
     dtype = str(s.dtype)
+    if isinstance(s.dtype, pd.StringDtype) and dtype == "string" and s.dtype.storage == "pyarrow":
+        dtype = "string[pyarrow]"  # held as "string" (python storage): its own name tells them apart
     if kind is Column.BOOLEAN and not ptypes.is_bool_dtype(s.dtype):
         return _bool_spelling(s)
     if kind is Column.DATE and _all_of(s, dt.date) and not _all_of(s, dt.datetime):  # parquet date32, SQL DATE
@@ -354,7 +356,7 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
         # keys written as text ("10") are held as integers when they all read as one (`_key`): text again on the way out
         return {"dtype": dtype, "text_keys": True}
     if kind is Column.CATEGORICAL:  # numbers stay as they are; text becomes "string" in memory
-        return {"dtype": dtype} if ptypes.is_object_dtype(s.dtype) else None
+        return {"dtype": dtype} if ptypes.is_object_dtype(s.dtype) or dtype == "string[pyarrow]" else None
     if dtype in _CANONICAL[kind]:
         return None
     if dtype in ("float64", "float32") and kind in (Column.INTEGER, Column.PRIMARY_KEY, Column.FOREIGN_KEY):
