@@ -304,6 +304,15 @@ def test_yaml_round_trip_keeps_lookups():
     assert set(back.lookups) == {"genre", "media_type"}
 
 
+def test_yaml_keeps_unicode_names_readable(tmp_path: Path):
+    """A schema YAML is edited by hand: 注文 and Kunde ä as written, not as \\u escapes."""
+    schema = Schema(**{"Kunde ä": Table(id=PrimaryKey(), größe=Numeric()), "注文": Table(id=PrimaryKey())})
+    schema.to_yaml(tmp_path / "schema.yaml")
+    text = (tmp_path / "schema.yaml").read_bytes().decode("utf-8")
+    assert "注文:" in text and "Kunde ä:" in text and "größe: numeric" in text and "\\u" not in text
+    assert Schema.from_yaml(tmp_path / "schema.yaml") == schema
+
+
 def test_yaml_spells_foreign_keys_as_mappings():
     spec = yaml.safe_load(chinook_schema_in_code().to_yaml())
     assert spec["tables"]["album"]["columns"] == {

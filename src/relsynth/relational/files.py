@@ -117,7 +117,7 @@ def write_text_atomic(file: str | Path, text: str) -> None:
     file.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.tmp{os.getpid()}-")
     try:
-        with os.fdopen(fd, "w") as f:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         as_created(tmp)
         os.replace(tmp, file)

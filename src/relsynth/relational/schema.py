@@ -324,7 +324,7 @@ class Schema:
         return cls(tables=tables, lookups=spec.get("lookups") or ())
 
     def to_yaml(self, path: str | Path | None = None) -> str:
-        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        text = yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)  # names as written, not escaped
         if path is not None:
             write_text_atomic(path, text)
         return text
@@ -442,12 +442,12 @@ _TYPED_SCALARS = {f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float", "nu
 def _yaml_text(path_or_text: str | Path) -> str:
     """The YAML to parse: a file's content, or the text itself when it names no file."""
     if isinstance(path_or_text, Path):
-        return path_or_text.read_text()
+        return path_or_text.read_text(encoding="utf-8")
     text = str(path_or_text)
     if "\n" in text or len(text) >= 4096:
         return text  # YAML text; asking the OS about it may fail (a "file name too long")
     if Path(text).is_file():
-        return Path(text).read_text()
+        return Path(text).read_text(encoding="utf-8")
     if text.strip().endswith((".yml", ".yaml")):
         raise SchemaError(f"no schema file {text!r}")
     return text
