@@ -162,11 +162,26 @@ def test_integers_at_the_ends_of_int64_decode_without_error():
 
 
 def test_counts_are_exact_up_to_max_exact_then_binned():
-    counts = pd.Series(list(range(10)) * 20 + [150, 400])
+    counts = pd.Series(list(range(10)) * 20 + [150, 180, 220, 300, 400, 410, 500, 650, 800, 990])
     pre = CountPreproc(max_exact=20).fit(counts)
     ids = pre.encode(counts.to_numpy())
     assert pre.decode(ids[:10], RNG).tolist() == list(range(10))
-    assert all(pre.decode(ids[-2:], RNG) > 20)
+    assert len(pre.edges) == 3  # 10 larger counts: 2 bins of 5 parents
+    decoded = pre.decode(ids[-10:], RNG)
+    assert all(decoded > 20) and all(decoded < 991)
+
+
+def test_a_lone_parents_count_past_max_exact_is_not_replayed():
+    """One parent with 3,000 children beside parents with 1-3: its exact count had a bin of its
+    own, [3000, 3001), and every generated entity that drew it had exactly 3,000 children."""
+    counts = pd.Series([1, 2, 3] * 100 + [3000])
+    pre = CountPreproc(max_exact=100).fit(counts)
+    assert pre.edges == [101, 3001]
+    drawn = pre.decode(pre.encode(np.full(200, 3000)), RNG)
+    assert drawn.min() >= 101 and drawn.max() <= 3000 and (drawn == 3000).mean() < 0.05
+    assert pre.decode(pre.encode(np.array([2])), RNG).tolist() == [2]
+    loose = CountPreproc(max_exact=100, min_count=1).fit(counts)  # a bin of one parent: replayed
+    assert (loose.decode(loose.encode(np.full(200, 3000)), RNG) == 3000).all()
 
 
 @pytest.mark.parametrize(

@@ -305,20 +305,28 @@ class NumericPreproc(ColumnPreproc):
 # ---- child counts ------------------------------------------------------------------------------
 @dataclass
 class CountPreproc(ColumnPreproc):
-    """Children per parent: exact tokens for 0..max_exact, quantile bins for larger counts."""
+    """Children per parent: exact tokens for 0..max_exact, quantile bins for larger counts, each
+    bin holding at least `min_count` parents (as a number's bin does), so no single parent's count
+    is replayed: fewer larger counts than that (one parent with 3,000 children) share one bin from
+    max_exact + 1 up, and a generated count is drawn in it."""
 
     max_exact: int = 100
     n_bins: int = 16
     max_seen: int = 0
     edges: list[float] = field(default_factory=list)
+    min_count: int = 5  # parents a bin of larger counts needs (read by fit)
     name = "count"
 
     def fit(self, values: pd.Series) -> CountPreproc:
         x = np.asarray(values, dtype=np.int64)
         self.max_seen = int(x.max()) if len(x) else 0
         big = x[x > self.max_exact]
-        if len(big):
-            edges = np.unique(np.quantile(big, np.linspace(0, 1, self.n_bins + 1)).round())
+        self.edges = []
+        if len(big) < self.min_count:  # too few to bin apart: one bin from the exact counts' end
+            self.edges = [float(self.max_exact + 1), float(big.max() + 1)] if len(big) else []
+        else:
+            n_bins = min(self.n_bins, len(big) // max(self.min_count, 1))
+            edges = np.unique(np.quantile(big, np.linspace(0, 1, n_bins + 1)).round())
             edges[-1] += 1  # right-open bins must hold the maximum
             self.edges = edges.tolist() if len(edges) >= 2 else [float(big.min()), float(big.max() + 1)]
         return self
@@ -357,6 +365,7 @@ class CountPreproc(ColumnPreproc):
             "n_bins": self.n_bins,
             "max_seen": self.max_seen,
             "edges": self.edges,
+            "min_count": self.min_count,
         }
 
 

@@ -105,7 +105,8 @@ class TabularPreproc:
         column a `ColumnPreproc` to use (None: leave the column out); `n_bins`: quantile bins per
         numeric column; `min_count`: rarer categories become the protected `<rare>`, and rarer numbers,
         dates and times get no token of their own (they are binned);
-        `max_exact_count`: child counts up to this are exact tokens, larger ones binned;
+        `max_exact_count`: child counts up to this are exact tokens, larger ones binned (a bin holds
+        `min_count` parents at least: fewer larger counts are written as max_exact_count);
         `keep_orders`: a date or number that follows another of its row or parent row in every row
         is modelled as its offset, so generated rows keep the order (`orderings`); False: every
         column as itself (a column generated before it that depends on its absolute value, a status
@@ -212,7 +213,9 @@ class TabularPreproc:
             return pre.fit(data[table][col].rename(f"{table}.{col}"))
 
         def fit_count(table: str, child: str) -> ColumnPreproc:
-            return CountPreproc(max_exact=self.max_exact_count).fit(pd.Series(child_counts(data, self.schema, child)))
+            return CountPreproc(max_exact=self.max_exact_count, min_count=self.min_count).fit(
+                pd.Series(child_counts(data, self.schema, child))
+            )
 
         self._build_layouts(data, fit_column, fit_count)
         self.fitted = True
