@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -228,3 +229,33 @@ def test_a_numpy_integer_is_a_number_of_entities() -> None:
     """from_source accepts a numpy chunk_size (a size computed with numpy) and hands it here."""
     source = SQLSource(CHINOOK_URL, MAIN_TABLES)
     assert source.partitions(np.int64(100)) == source.partitions(100)
+
+
+def test_a_sample_holds_its_rows_as_from_sql_does(tmp_path: Path) -> None:
+    """A sample of two roots concatenated each root's reads, in which the other root's tables are
+    empty frames of objects: pandas warned (FutureWarning) and the integer columns' formats said
+    'object' where from_sql says 'int64', so a model fitted on the sample wrote integers back
+    otherwise. A text column read after the first rows was held as objects too."""
+    shops = ", ".join(f"({i}, {i % 4}, 'a note about shop {i}, number {i * 7}')" for i in range(40))
+    sales = ", ".join(f"({i}, {i % 40}, {'NULL' if i % 3 else i})" for i in range(120))
+    target = sqlite_db(
+        tmp_path / "two_roots.sqlite",
+        "CREATE TABLE shop (id INTEGER PRIMARY KEY, size INTEGER NOT NULL, note TEXT)",
+        "CREATE TABLE sale (id INTEGER PRIMARY KEY, shop INTEGER REFERENCES shop (id), qty INTEGER)",
+        "CREATE TABLE region (id INTEGER PRIMARY KEY, code INTEGER)",
+        f"INSERT INTO shop VALUES {shops}",
+        f"INSERT INTO sale VALUES {sales}",
+        "INSERT INTO region VALUES " + ", ".join(f"({i}, {i * 10})" for i in range(40)),
+    )
+    whole = RelationalData.from_sql(target)
+    assert whole.schema.roots == ["region", "shop"] and whole.schema.tables["shop"].columns["note"].kind.value == "text"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sample = SQLSource(target, infer_rows=10).sample(80, seed=0)
+        chunked = RelationalData.from_sql(target, chunk_size=2)  # sale.qty's first chunk is all null
+    assert sample.n_rows() == whole.n_rows()
+    for table in whole.schema.tables:
+        pd.testing.assert_frame_equal(sorted_by_key(sample, table), sorted_by_key(whole, table))
+        pd.testing.assert_frame_equal(chunked[table], whole[table])
+    assert sample.formats == whole.formats == chunked.formats
+    assert whole.formats["sale"]["id"]["dtype"] == "int64" and "dtype" not in whole.formats["sale"]["qty"]

@@ -622,7 +622,9 @@ def _held(values: Sequence, kind: Column | None) -> pd.Series:
     for `RelationalData` to coerce or to report."""
     s = pd.Series(list(values), dtype=object)
     present = [v for v in values if v is not None]
-    if kind in (Column.INTEGER, Column.PRIMARY_KEY, Column.FOREIGN_KEY) and present:
+    if kind in (Column.INTEGER, Column.PRIMARY_KEY, Column.FOREIGN_KEY):
+        # none at all (an empty read, a chunk of nulls): Int64 too, or concatenated with the
+        # other chunks they would make the column objects
         if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in present):
             return s.astype("Int64")
     elif kind is Column.NUMERIC and all(isinstance(v, int | float) or hasattr(v, "as_integer_ratio") for v in present):
@@ -764,8 +766,14 @@ class Catalog:
         return next((c for c, k in kinds.items() if k is not None and k.kind is Column.PRIMARY_KEY), None)
 
     def read(self, conn: sa.Connection, name: str, chunk_size: int, **how: Any) -> pd.DataFrame:
-        """Table `name`'s rows (`how`: `where=`, `limit=` as in `_read_table`)."""
-        return _read_table(conn, self.tables[name], self.plan.kinds[name], self.primary_key(name), chunk_size, **how)
+        """Table `name`'s rows (`how`: `where=`, `limit=` as in `_read_table`), text columns as
+        strings once `schema` has decided them (as `from_sql` holds them)."""
+        kinds = self.plan.kinds[name]
+        frame = _read_table(conn, self.tables[name], kinds, self.primary_key(name), chunk_size, **how)
+        for c, kind in kinds.items():
+            if kind is not None and kind.kind is Column.TEXT:
+                _text_as_strings(frame, c)
+        return frame
 
     def schema(self, frames: Mapping[str, pd.DataFrame]) -> Schema:
         """The schema, each string column categorical or text by its values in `frames` (text
@@ -779,9 +787,7 @@ class Catalog:
                     kind, plan.kinds[n][c] = as_kind(decided), as_kind(decided)
                     plan.why[n][c] = f"{plan.why[n][c]}, {reason}"
                 if kind.kind is Column.TEXT:
-                    held, bad = as_strings(frames[n][c])
-                    if not bad.any():  # else kept as read: RelationalData reports what does not fit
-                        frames[n][c] = held
+                    _text_as_strings(frames[n], c)
                 cols[c] = kind
             tables_out[n] = Table(columns=cols)
         schema = Schema(tables=tables_out, lookups=plan.lookups)
@@ -790,6 +796,13 @@ class Catalog:
             for c, kind in table.columns.items():
                 log.info("from_sql: %s.%s is %s: %s", n, c, kind.kind.value, plan.why[n][c])
         return schema
+
+
+def _text_as_strings(frame: pd.DataFrame, column: str) -> None:
+    """A text column of `frame` as strings, in place (JSON, bytes as text, see `as_strings`)."""
+    held, bad = as_strings(frame[column])
+    if not bad.any():  # else kept as read: RelationalData reports what does not fit
+        frame[column] = held
 
 
 def reflect(

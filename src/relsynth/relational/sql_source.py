@@ -202,8 +202,16 @@ class SQLSource:
                 ]
             if not reads:  # no entity at all: the tables' empty frames
                 reads.append(self._entity_frames(conn, self.schema.roots[0], sa.false()))
-        frames = {t: pd.concat([r[t] for r in reads], ignore_index=True) for t in self.schema.synth_tables}
-        return self._data(frames)
+        return self._data({t: _together([r[t] for r in reads]) for t in self.schema.synth_tables})
+
+
+def _together(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """One table's reads as one frame, as `from_sql` would read their rows: the empty ones (another
+    root's entities) left out, which pandas would otherwise weigh in the columns' dtypes."""
+    rows = [f for f in frames if len(f)]
+    if not rows:
+        return frames[0]
+    return pd.concat(rows, ignore_index=True) if len(rows) > 1 else rows[0]
 
 
 def _positive(n_entities: object) -> int:
