@@ -19,6 +19,7 @@ from relsynth.relational import (
     SchemaError,
     Table,
     Text,
+    sql,
 )
 from relsynth.relational.data import SQL_TYPES_FILE
 from relsynth.relational.schema import Edge
@@ -554,3 +555,38 @@ def test_a_table_of_people_that_nests_a_table_is_not_detected_as_a_lookup(tmp_pa
     assert "patient" not in schema.lookups
     assert schema.parent("admission") == Edge("admission", "patient_id", "patient")
     assert schema.references("admission") == [Edge("admission", "doctor_id", "doctor")]
+
+
+@pytest.mark.parametrize("arrow", [True, False])
+def test_duckdb_intervals_are_read_as_seconds_and_written_back_as_intervals(
+    tmp_path: Path, arrow: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An INTERVAL column (a stay's length) had no kind: from_sql refused it, and the kinds one
+    could give refused its values or made them strings ('1 day, 1:00:00'). It is read as numeric
+    seconds (a month as 30 days, as the driver counts it) and written back as an INTERVAL."""
+    monkeypatch.setattr(sql, "ARROW_FETCH", arrow)  # DuckDB gives Arrow month-day-nano intervals, or timedeltas
+    source = url("duckdb", tmp_path)
+    run_sql(
+        source,
+        "CREATE TABLE stay (id INTEGER PRIMARY KEY, los INTERVAL NOT NULL, wait INTERVAL)",
+        "INSERT INTO stay VALUES (1, INTERVAL '1 day 1 hour', NULL), (2, INTERVAL '30 minutes', INTERVAL '-1.5 seconds'), "
+        "(3, INTERVAL '1 month 2 days 0.25 seconds', INTERVAL '2 hours')",
+    )
+    data = RelationalData.from_sql(source)
+    assert data.schema.tables["stay"].columns["los"].kind is Column.NUMERIC
+    assert data.schema.inference["stay"]["los"] == "SQL type INTERVAL, read as seconds"
+    assert data["stay"]["los"].tolist() == [90_000.0, 1_800.0, 32 * 86_400 + 0.25]
+    assert data["stay"]["wait"].dtype == "float64" and data["stay"]["wait"].tolist()[1:] == [-1.5, 7_200.0]
+    assert data["stay"]["wait"].isna().tolist() == [True, False, False]
+    copy = url("duckdb", tmp_path, "copy")
+    data.to_sql(copy)
+    types = "SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = 'stay'"
+    assert query(copy, types) == [("id", "INTEGER", "NO"), ("los", "INTERVAL", "NO"), ("wait", "INTERVAL", "YES")]
+    assert query(copy, "SELECT * FROM stay ORDER BY id") == query(source, "SELECT * FROM stay ORDER BY id")
+    lite = url("sqlite", tmp_path)  # SQLite has no interval type: the seconds, as numbers
+    data.to_sql(lite)
+    assert query(lite, "SELECT los, wait FROM stay ORDER BY id") == [
+        (90_000.0, None),
+        (1_800.0, -1.5),
+        (2_764_800.25, 7_200.0),
+    ]

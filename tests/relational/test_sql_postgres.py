@@ -17,7 +17,7 @@ import sqlalchemy as sa
 import torch
 from sql_data import CHINOOK_URL, MAIN_TABLES, ROOT, every_kind, unstorable
 
-from relsynth.relational import RelationalData, Schema, SchemaError, SQLSource
+from relsynth.relational import Column, RelationalData, Schema, SchemaError, SQLSource
 from relsynth.synth import (
     TabularDataset,
     TabularModel,
@@ -356,6 +356,15 @@ def test_a_column_read_with_a_given_kind_keeps_its_not_null(postgres_url: str) -
     data.to_sql(postgres_url, schema_name="copy")
     nullable = {c: n for _, c, _, _, _, _, _, n in rows(postgres_url, COLUMNS, schema="copy", tables=["stay"])}
     assert nullable == {"id": "NO", "los": "NO", "note": "YES"}
+    engine = sa.create_engine(postgres_url)  # into intervals of one's own: the labels, read by the server
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE SCHEMA own")
+        conn.exec_driver_sql("CREATE TABLE own.stay (id integer PRIMARY KEY, los interval NOT NULL, note interval)")
+    engine.dispose()
+    data.to_sql(postgres_url, schema_name="own", if_exists="append")
+    assert rows(postgres_url, "SELECT * FROM own.stay ORDER BY id") == rows(
+        postgres_url, "SELECT * FROM stay ORDER BY id"
+    )
 
 
 def test_inference_names_enum_and_zoned_types_as_the_catalog_has_them(postgres_url: str) -> None:
@@ -370,3 +379,44 @@ def test_inference_names_enum_and_zoned_types_as_the_catalog_has_them(postgres_u
     why = RelationalData.from_sql(postgres_url).schema.inference["member"]
     assert why["plan"] == "SQL type ENUM plan_t ('basic', 'premium'), written back as VARCHAR(7)"
     assert why["joined"] == "SQL type TIMESTAMP WITH TIME ZONE" and why["at"] == "SQL type TIME WITH TIME ZONE"
+
+
+def test_intervals_are_read_as_seconds_and_written_back_as_intervals(postgres_url: str) -> None:
+    """An interval column (a stay's length) had no kind: from_sql refused it, and the kinds one
+    could give refused its values or made them strings ('1 day, 1:00:00'). It is read as numeric
+    seconds (as psycopg counts them: a month 30 days, a year 365) and written back as an interval."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE stay (id integer PRIMARY KEY, los interval NOT NULL, wait interval day to second(3), "
+            "term interval year to month)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO stay VALUES (1, '1 day 01:00:00', NULL, '1 year 2 mons'), (2, '00:30:00', '-1.5 seconds', NULL), "
+            "(3, '40 days 00:00:00.25', '2 hours', '1 mon')"
+        )
+    engine.dispose()
+    data = RelationalData.from_sql(postgres_url)
+    assert all(data.schema.tables["stay"].columns[c].kind is Column.NUMERIC for c in ("los", "wait", "term"))
+    why = data.schema.inference["stay"]
+    assert why["los"] == "SQL type INTERVAL, read as seconds"
+    assert why["wait"] == "SQL type INTERVAL DAY TO SECOND(3), read as seconds, written back as INTERVAL(3)"
+    assert why["term"] == "SQL type INTERVAL YEAR TO MONTH, read as seconds, written back as INTERVAL"
+    assert data["stay"]["los"].tolist() == [90_000.0, 1_800.0, 40 * 86_400 + 0.25]
+    assert data["stay"]["wait"].dtype == "float64" and data["stay"]["wait"].tolist()[1:] == [-1.5, 7_200.0]
+    assert data["stay"]["term"].iloc[[0, 2]].tolist() == [425 * 86_400.0, 30 * 86_400.0]
+    assert data["stay"]["wait"].isna().tolist() == [True, False, False] and data["stay"]["term"].isna().sum() == 1
+    sample = SQLSource(postgres_url).sample(3, seed=0)
+    pd.testing.assert_frame_equal(sample["stay"], data["stay"])
+    assert sample.formats == data.formats
+    data.to_sql(postgres_url, schema_name="copy")
+    types = {c: (d, n) for _, c, _, d, *_, n in rows(postgres_url, COLUMNS, schema="copy", tables=["stay"])}
+    assert types == {
+        "id": ("integer", "NO"),
+        "los": ("interval", "NO"),
+        "wait": ("interval", "YES"),
+        "term": ("interval", "YES"),
+    }
+    assert rows(postgres_url, "SELECT * FROM copy.stay ORDER BY id") == rows(
+        postgres_url, "SELECT * FROM stay ORDER BY id"
+    )

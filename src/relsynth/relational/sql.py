@@ -6,8 +6,8 @@ and hands its tables, schema and formats over to be written.
 Reading reflects each table's columns, primary key and foreign keys from the database catalog
 into a `Schema`:
 - a column's kind follows its SQL type (integers, decimals, floats, dates, timestamps, times,
-  booleans); for a string type the values choose between categorical labels and free text, by
-  the rule `Schema.infer` uses;
+  booleans; intervals are numbers of seconds, written back as intervals); for a string type the
+  values choose between categorical labels and free text, by the rule `Schema.infer` uses;
 - a referenced table without foreign keys of its own is a lookup (copied as it is) when a table
   that references it already nests under another parent: genre under track, whose parent is album;
 - `overrides` gives what reflection cannot know (that a VARCHAR is a label, which tables are
@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 
 from relsynth.relational._coerce import SQL_FORMAT, as_strings
 from relsynth.relational._infer import string_kind_and_reason
@@ -107,11 +107,18 @@ def _begin(conn: sa.Connection) -> None:
 
 
 # ---- SQL types: kept as small JSON dicts, turned back into SQLAlchemy types -------------------------
+_INTERVALS = (sa.Interval, postgresql.INTERVAL)  # the generic type; PostgreSQL's (and DuckDB's) reflected one
+
+
 def type_spec(t: sa.types.TypeEngine) -> dict | None:
     """A JSON-able description of an SQL type (`sql_type` makes it again), or None for a type that
-    relsynth has no kind for (binary, JSON, intervals, arrays, ...). A UUID is taken as a key only."""
+    relsynth has no kind for (binary, JSON, arrays, ...). A UUID is taken as a key only; an
+    interval is held as seconds (its fractional digits kept, its fields not: see `_type_name`)."""
     if isinstance(t, sa.Uuid):
         return {"type": "uuid"}
+    if isinstance(t, _INTERVALS):
+        precision = getattr(t, "precision", None) if isinstance(t, postgresql.INTERVAL) else t.second_precision
+        return {"type": "interval", **({"precision": precision} if precision is not None else {})}
     if isinstance(t, sa.Boolean):
         return {"type": "boolean"}
     if isinstance(t, sa.DateTime):
@@ -160,15 +167,56 @@ def sql_type(spec: Mapping[str, Any]) -> sa.types.TypeEngine:
         "char": lambda: sa.CHAR(spec.get("length")),
         "varchar": lambda: sa.String(spec.get("length")),
         "uuid": lambda: sa.Uuid(as_uuid=False),  # keys are held as strings (see _coerce._key)
+        "interval": lambda: IntervalSeconds(spec.get("precision")),
     }
     if name not in makers:
         raise ValueError(f"unknown SQL type spec {dict(spec)!r}; expected one of {sorted(makers)}")
     return makers[name]()
 
 
+class IntervalSeconds(sa.types.TypeDecorator):
+    """An interval column whose values relsynth holds as seconds (floats): bound as durations where
+    the database has an interval type (PostgreSQL, DuckDB), else as the seconds themselves (SQLite
+    has none; SQLAlchemy's stand-in would store a date in 1970)."""
+
+    impl = sa.Interval
+    cache_ok = True
+
+    def __init__(self, precision: int | None = None):
+        super().__init__()
+        self.precision = precision  # digits of the seconds' fractions (PostgreSQL's INTERVAL(p))
+
+    @staticmethod
+    def native(dialect: sa.Dialect) -> bool:
+        # a dialect with an interval type of its own maps the generic one to it; others emulate it
+        return sa.Interval in dialect.colspecs
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine:
+        if dialect.name == "postgresql":
+            return postgresql.INTERVAL(precision=self.precision)
+        return dialect.type_descriptor(sa.Interval() if self.native(dialect) else sa.Double())
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None or isinstance(value, dt.timedelta):
+            return value
+        return dt.timedelta(seconds=float(value)) if self.native(dialect) else float(value)
+
+
+def _seconds(v: Any) -> float:
+    """A duration as seconds: a `timedelta` (psycopg, DuckDB's rows) or an Arrow month-day-nano
+    interval (DuckDB's batches), its months counted as 30 days as DuckDB's own rows count them."""
+    if isinstance(v, dt.timedelta):
+        return v.total_seconds()
+    return (v.months * 30 + v.days) * 86_400 + v.nanoseconds / 1e9
+
+
 def _type_name(t: sa.types.TypeEngine, spec: Mapping[str, Any]) -> str:
     """An SQL type as the catalog has it, for `schema.inference` (`str` of an enum says VARCHAR and
     of a timestamptz TIMESTAMP, which would read as a lost type or zone)."""
+    if spec["type"] == "interval":  # fields (DAY TO SECOND) are not written back: '1 year' is held as 365 days
+        fields, digits = getattr(t, "fields", None), f"({spec['precision']})" if "precision" in spec else ""
+        name = f"INTERVAL{f' {fields.upper()}' if fields else ''}{digits}, read as seconds"
+        return f"{name}, written back as INTERVAL{digits}" if fields else name
     if isinstance(t, sa.Enum):
         name = f"ENUM {t.name}" if t.name else "ENUM"
         return f"{name} ({', '.join(map(repr, t.enums))}), written back as {sql_type(spec)}"
@@ -186,6 +234,7 @@ def _kind_of_type(t: sa.types.TypeEngine, spec: dict | None) -> Column | None:
     if spec["type"] == "numeric":
         return Column.INTEGER if spec.get("scale") == 0 else Column.NUMERIC
     return {
+        "interval": Column.NUMERIC,
         "boolean": Column.BOOLEAN,
         "datetime": Column.DATETIME,
         "date": Column.DATE,
@@ -285,6 +334,7 @@ _INFO_TYPES: dict[str, Any] = {
     **dict.fromkeys(["VARCHAR", "CHARACTER VARYING", "STRING", "BPCHAR", "CHAR"], lambda n, p, s: sa.String(n)),
     "TEXT": lambda n, p, s: sa.Text(),
     "UUID": lambda n, p, s: sa.Uuid(),
+    "INTERVAL": lambda n, p, s: sa.Interval(),
 }
 
 
@@ -539,6 +589,8 @@ def _column_kinds(
     specs: dict[str, dict] = {}
     for col, typ in r.types.items():
         spec = type_spec(typ)
+        if spec is not None and spec["type"] == "interval" and col in own and own[col].kind is not Column.NUMERIC:
+            spec = None  # not held as seconds (labels, given in overrides): only its NOT NULL is kept
         if spec is not None:  # a primary key is NOT NULL anyway (SQLite's catalog does not say so)
             specs[col] = spec if col not in r.not_null or col in r.pk else {**spec, "nullable": False}
             if pks[t] is None and col in r.pk:  # a link table's key, read without it: written back with it
@@ -629,6 +681,8 @@ def _held(values: Sequence, kind: Column | None) -> pd.Series:
             return s.astype("Int64")
     elif kind is Column.NUMERIC and all(isinstance(v, int | float) or hasattr(v, "as_integer_ratio") for v in present):
         return pd.Series([np.nan if v is None else float(v) for v in values], dtype="float64")
+    elif kind is Column.NUMERIC and present and all(isinstance(v, dt.timedelta) for v in present):  # an interval
+        return pd.Series([np.nan if v is None else _seconds(v) for v in values], dtype="float64")
     elif kind is Column.BOOLEAN and all(isinstance(v, bool | np.bool_) or v in (0, 1) for v in present):
         return s.astype("boolean")  # SQLite's booleans read raw (`_raw_columns`) are 0 and 1
     return s
@@ -662,6 +716,8 @@ def _arrow_frame(batch: Any, names: list[str], held: Mapping[str, Column | None]
             columns[c] = arr.to_pandas(types_mapper={typ: pd.Int64Dtype()}.get)
         elif kind is Column.NUMERIC and (pa.types.is_decimal(typ) or pa.types.is_integer(typ)):
             columns[c] = arr.cast(pa.float64()).to_pandas()
+        elif kind is Column.NUMERIC and pa.types.is_interval(typ):  # months, days, nanoseconds
+            columns[c] = pd.Series([np.nan if v is None else _seconds(v) for v in arr.to_pylist()], dtype="float64")
         elif kind is Column.BOOLEAN and pa.types.is_boolean(typ):
             columns[c] = arr.to_pandas(types_mapper={typ: pd.BooleanDtype()}.get)
         else:
@@ -1027,7 +1083,8 @@ def _into_own_table(conn: sa.Connection, table: sa.Table, schema_name: str | Non
 
     def own_type(col: sa.Column) -> bool:
         typ = theirs.get(col.name)
-        return typ is not None and (type_spec(typ) is None or isinstance(typ, sa.Enum))
+        interval = isinstance(typ, _INTERVALS) and not isinstance(col.type, IntervalSeconds)  # labels, not seconds
+        return typ is not None and (type_spec(typ) is None or isinstance(typ, sa.Enum) or interval)
 
     columns = [sa.column(_quoted(c.name)) if own_type(c) else sa.column(_quoted(c.name), c.type) for c in table.columns]
     return sa.table(_quoted(table.name), *columns, schema=schema_name)
