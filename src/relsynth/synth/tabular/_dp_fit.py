@@ -41,7 +41,8 @@ them share one noise scale sigma and one zCDP budget (`budget.preproc_part`):
   they are the DP preprocessor's own decimals (`_public_formats`).
 * Lookup foreign keys: categories are all keys of the lookup table (public), at no cost but
   the null share (one noisy cell).
-* References (`Schema.references`): the null share from one noisy histogram (null, not null);
+* References (`Schema.references`): the null share from one noisy histogram (null, not null),
+  its cells kept above FLOOR_Z * sigma (none where the source declares the key NOT NULL);
   every generated row is then referenced equally often, rows paired at random: degrees and
   affinities are read from many entities at once, which no mechanism here bounds.
 * Column preprocessors given already fitted (categories or edges set) are public domains: they
@@ -183,7 +184,10 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
         },
         "lookups": {t: records(data[t]) for t in pre.schema.lookups},
         "formats": _public_formats(data, pre.schema, fitted),  # public like the schema, no digits of values
-        "references": {f"{e.child}.{e.fk}": _reference_dp(e, rows, noise) for e in references},
+        "references": {
+            f"{e.child}.{e.fk}": _reference_dp(e, rows, noise, e.fk in data.not_null_columns(e.child))
+            for e in references
+        },
         "dp": {
             "epsilon": zcdp_epsilon(max(weight, 1) / (2 * sigma**2), delta / 2),
             "delta": delta,
@@ -213,15 +217,20 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
 
 
 # ---- the data seen by the mechanisms ---------------------------------------------------------
-def _reference_dp(e, rows: Mapping[str, pd.DataFrame], noise: _Noise) -> dict:
+def _reference_dp(e, rows: Mapping[str, pd.DataFrame], noise: _Noise, not_null: bool) -> dict:
     """A reference under DP: its null share from one noisy histogram (null, not null) of one row per
-    entity. How often each row is referenced, and which rows go together, are read from the
-    references of many entities at once, which no mechanism here bounds: every generated row is
-    referenced equally often, paired at random (`_references` with no degrees nor affinity)."""
+    entity, each cell kept above the floor like every missing cell (else a share of pure noise: a
+    key never null came out null in 16 to 92 % of Chinook's customers), none where the source
+    declares the column NOT NULL (`not_null`: public, like the schema). How often each row is
+    referenced, and which rows go together, are read from the references of many entities at
+    once, which no mechanism here bounds: every generated row is referenced equally often, paired
+    at random (`_references` with no degrees nor affinity)."""
     values = rows[e.child][e.fk] if e.child in rows else pd.Series([], dtype=object)
-    null, present = noise(np.array([values.isna().sum(), values.notna().sum()], dtype=float))
-    null, present = max(null, 0.0), max(present, 0.0)
-    return {"parent": e.parent, "null_share": float(null / (null + present)) if null + present > 0 else 0.0}
+    cells = noise(np.array([values.isna().sum(), values.notna().sum()], dtype=float))
+    null, present = np.where(cells >= noise.floor, cells, 0.0)
+    share = float(null / (null + present)) if null + present > 0 else 0.0
+    out = {"parent": e.parent, "null_share": 0.0 if not_null else share}
+    return out
 
 
 def _check_children(data: RelationalData, schema: Schema, max_children: int) -> None:
