@@ -280,6 +280,29 @@ def test_a_link_table_is_read_without_its_composite_key_and_never_links_a_pair_t
     assert pre.inverse_transform(pre.transform(data), seed=0)["film_actor"].duplicated().any()
 
 
+def test_under_dp_a_declared_link_key_is_kept_and_the_database_writes_back(tmp_path: Path):
+    # DP read no uniqueness from the data: an actor named one film twice, and to_sql failed on
+    # the source's own composite key (UNIQUE constraint failed: film_actor.actor_id, film_id)
+    data = RelationalData.from_sql(cast(tmp_path))
+    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon=3.0, delta=1e-5, max_children=50))
+    assert pre.stats["unique_links"] == {"film_actor": ["actor_id", "film_id"]}
+    assert pre.stats["references"]["film_actor.film_id"] == {
+        "parent": "film",
+        "null_share": pre.stats["references"]["film_actor.film_id"]["null_share"],
+        "unique_pairs": True,  # from the declared key: nothing else read
+    }
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    assert not synth["film_actor"].duplicated().any()
+    synth.to_sql(f"sqlite:///{tmp_path / 'synth.sqlite'}")
+    undeclared = RelationalData({t: data[t] for t in data.schema.tables}, data.schema)  # no source key
+    assert (
+        TabularPreproc.from_schema(data.schema)
+        .fit(undeclared, dp=DpBudget(3.0, 1e-5, max_children=50))
+        .stats["unique_links"]
+        == {}
+    )
+
+
 def test_degrees_go_to_the_referenced_rows_whose_values_go_with_them():
     """Hits are bought often, the rest rarely: the generated hits are the rows bought often."""
     rng = np.random.default_rng(0)

@@ -44,7 +44,9 @@ them share one noise scale sigma and one zCDP budget (`budget.preproc_part`):
 * References (`Schema.references`): the null share from one noisy histogram (null, not null),
   its cells kept above FLOOR_Z * sigma (none where the source declares the key NOT NULL);
   every generated row is then referenced equally often, rows paired at random: degrees and
-  affinities are read from many entities at once, which no mechanism here bounds.
+  affinities are read from many entities at once, which no mechanism here bounds. A link table's
+  composite primary key, where the source declares it (`from_sql`), is public like the schema: its
+  keys are never repeated together (`declared_links`; the data is not read for it).
 * Column preprocessors given already fitted (categories or edges set) are public domains: they
   are kept as they are and cost nothing.
 
@@ -72,6 +74,7 @@ from relsynth.relational.files import DECIMAL_PRECISION
 from relsynth.synth.core.training.accounting import zcdp_epsilon, zcdp_rho
 from relsynth.synth.core.training.dp import DpBudget
 from relsynth.synth.tabular._assemble import entity_lengths
+from relsynth.synth.tabular._references import declared_links
 from relsynth.synth.tabular._tables import child_counts, pk_format, records, root_order
 from relsynth.synth.tabular.encoders import (
     CategoricalPreproc,
@@ -174,6 +177,7 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
 
     pre._build_layouts(data, fit_column, public_count)
     pre.fitted = True
+    links = declared_links(data)
     pre.stats = {
         "max_entity_len": _entity_len(pre, entity_lengths(pre, data), noise),
         "root_shares": _root_shares(pre.schema, data, noise),
@@ -185,9 +189,10 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
         "lookups": {t: records(data[t]) for t in pre.schema.lookups},
         "formats": _public_formats(data, pre.schema, fitted),  # public like the schema, no digits of values
         "references": {
-            f"{e.child}.{e.fk}": _reference_dp(e, rows, noise, e.fk in data.not_null_columns(e.child))
+            f"{e.child}.{e.fk}": _reference_dp(e, rows, noise, links, e.fk in data.not_null_columns(e.child))
             for e in references
         },
+        "unique_links": links,  # declared by the source (public): a repeated pair would break its key
         "dp": {
             "epsilon": zcdp_epsilon(max(weight, 1) / (2 * sigma**2), delta / 2),
             "delta": delta,
@@ -217,19 +222,25 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
 
 
 # ---- the data seen by the mechanisms ---------------------------------------------------------
-def _reference_dp(e, rows: Mapping[str, pd.DataFrame], noise: _Noise, not_null: bool) -> dict:
+def _reference_dp(
+    e, rows: Mapping[str, pd.DataFrame], noise: _Noise, links: Mapping[str, list[str]], not_null: bool
+) -> dict:
     """A reference under DP: its null share from one noisy histogram (null, not null) of one row per
     entity, each cell kept above the floor like every missing cell (else a share of pure noise: a
     key never null came out null in 16 to 92 % of Chinook's customers), none where the source
     declares the column NOT NULL (`not_null`: public, like the schema). How often each row is
     referenced, and which rows go together, are read from the references of many entities at
     once, which no mechanism here bounds: every generated row is referenced equally often, paired
-    at random (`_references` with no degrees nor affinity)."""
+    at random (`_references` with no degrees nor affinity). A link table's declared key (`links`,
+    public) makes a parent row name a row once at most."""
     values = rows[e.child][e.fk] if e.child in rows else pd.Series([], dtype=object)
     cells = noise(np.array([values.isna().sum(), values.notna().sum()], dtype=float))
     null, present = np.where(cells >= noise.floor, cells, 0.0)
     share = float(null / (null + present)) if null + present > 0 else 0.0
     out = {"parent": e.parent, "null_share": 0.0 if not_null else share}
+    key = links.get(e.child, [])  # the parent key, then the others
+    if len(key) == 2 and key[1] == e.fk:
+        out["unique_pairs"] = True
     return out
 
 

@@ -18,7 +18,8 @@ The package, one module a concern:
 
 - `fit`: the statistics the fit keeps per reference (`reference_stats`): null share, degree
   quantiles, degree effects and their copula, token affinities, the `within` scope, unique pairs,
-  and the link tables whose keys never repeat (`unique_links`).
+  and the link tables whose keys never repeat (`unique_links`; under DP only those the source
+  declares, `declared_links`).
 - `degrees`: dealing degrees out to referenced rows (`stratified`, `ranked`, `deal`, `capped`).
 - `pairing`: the tokens an affinity reads and pairing rows by it (`coarse_tokens`,
   `field_tokens`, `Affinity`, `pair_up`).
@@ -28,7 +29,7 @@ The package, one module a concern:
 """
 
 from relsynth.synth.tabular._references.degrees import deal
-from relsynth.synth.tabular._references.fit import reference_stats, unique_links
+from relsynth.synth.tabular._references.fit import declared_links, reference_stats, unique_links
 from relsynth.synth.tabular._references.generate import (
     assign_references,
     copy_totals,
@@ -40,6 +41,7 @@ __all__ = [
     "assign_references",
     "copy_totals",
     "deal",
+    "declared_links",
     "draw_references",
     "drop_repeated_links",
     "reference_stats",

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.relational.data import SQL_FORMAT
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.copies import copied_columns
 from relsynth.synth.tabular._references.degrees import ranked
@@ -140,6 +141,23 @@ def unique_links(data: RelationalData) -> dict[str, list[str]]:
         pairs = data[table][cols].dropna()
         if len(cols) > 1 and len(pairs) >= MIN_PAIRS and not pairs.duplicated().any():
             out[table] = cols
+    return out
+
+
+def declared_links(data: RelationalData) -> dict[str, list[str]]:
+    """`unique_links` from the source's declarations alone, read at no privacy cost under DP: the
+    link tables whose composite primary key, made of their foreign keys, the source declares
+    (`from_sql` keeps it in `formats`, so `to_sql` writes it back and refuses a repeated pair),
+    as table -> the key's columns, parent first."""
+    schema, out = data.schema, {}
+    for table in schema.synth_tables:
+        nest = schema.parent(table)
+        if schema.tables[table].primary_key is not None or nest is None:
+            continue
+        formats = data.formats.get(table, {})
+        key = [c for c, f in formats.items() if ((f or {}).get(SQL_FORMAT) or {}).get("primary_key")]
+        if len(key) > 1 and nest.fk in key and set(key) <= set(schema.tables[table].foreign_keys):
+            out[table] = [nest.fk, *(c for c in key if c != nest.fk)]
     return out
 
 
