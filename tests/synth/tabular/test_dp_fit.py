@@ -432,3 +432,30 @@ def test_negative_numbers_are_fitted_as_the_mirror_of_positive_ones(lo, hi):
     up, down = np.array(fits[0].edges), -np.array(fits[1].edges)[::-1]
     assert up.shape == down.shape and np.allclose(up, down, atol=0.011)  # the 0.01 grid rounds both up
     assert _dp_fit._inverse_cdf(np.arange(5.0), np.array([0, 0, 0.5, 1, 1]), np.array([0.0, 1.0])).tolist() == [1, 3]
+
+
+def test_a_column_declared_not_null_is_never_generated_missing_under_dp(seeded, tmp_path):
+    # the DP fit decodes a rare value as missing (`rare_as_missing`): a NOT NULL grade of the source
+    # came out null in the synthetic rows, and to_sql refused the whole database
+    import sqlite3
+
+    from shop_data import TINY
+
+    from relsynth.synth import TabularModel
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    grades = np.where(rng.random(n) < 0.7, rng.choice(["a", "b"], n), [f"g{i}" for i in range(n)])  # 30 % rare
+    with sqlite3.connect(tmp_path / "src.sqlite") as con:
+        con.execute("CREATE TABLE person (id INTEGER PRIMARY KEY, grade TEXT NOT NULL, kind TEXT)")
+        con.executemany("INSERT INTO person VALUES (?, ?, ?)", [(i, str(g), str(g)) for i, g in enumerate(grades)])
+    data = RelationalData.from_sql(
+        f"sqlite:///{tmp_path / 'src.sqlite'}", overrides={"person": {"kind": "categorical"}}
+    )
+    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon=3.0, delta=1e-5))
+    grade, kind = _slot(pre, "grade"), _slot(pre, "kind")
+    assert grade.categories == ["a", "b"] and not grade.has_missing and not grade.rare_as_missing
+    assert kind.rare_as_missing  # nullable: a rare value is still written as missing
+    synth = TabularModel.build(pre, size=TINY).generate(n_samples=300, seed=0)
+    assert synth["person"]["grade"].notna().all() and synth["person"]["kind"].isna().any()
+    synth.to_sql(f"sqlite:///{tmp_path / 'synth.sqlite'}")

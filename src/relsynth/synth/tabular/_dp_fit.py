@@ -41,6 +41,8 @@ them share one noise scale sigma and one zCDP budget (`budget.preproc_part`):
   they are the DP preprocessor's own decimals (`_public_formats`).
 * Lookup foreign keys: categories are all keys of the lookup table (public), at no cost but
   the null share (one noisy cell).
+* A column the source declares NOT NULL (`from_sql`, public like the schema) is never generated
+  missing: its rare values' token is forbidden rather than decoded as missing (`_never_missing`).
 * References (`Schema.references`): the null share from one noisy histogram (null, not null),
   its cells kept above FLOOR_Z * sigma (none where the source declares the key NOT NULL);
   every generated row is then referenced equally often, rows paired at random: degrees and
@@ -154,6 +156,7 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
     count_noise = _Noise(COUNT_NOISE * sigma, tau, rng)
 
     fitted: dict[tuple[str, str], ColumnPreproc] = {}
+    not_null = {t: data.not_null_columns(t) for t in pre.schema.synth_tables}  # declared by the source: public
 
     def fit_column(table: str, col: str) -> ColumnPreproc:
         fitted[table, col] = p = _fit_one(table, col)
@@ -163,13 +166,15 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
         values = rows[table][col].rename(f"{table}.{col}")
         if col in pre.schema.lookup_fks(table):  # public domain: the lookup's keys
             p = _lookup_categories(data, pre.schema, table, col)
-            p.has_missing = _has_missing(values, noise)
+            p.has_missing = _has_missing(values, noise) and col not in not_null.get(table, ())
             return p
         p = pre._column_preproc(table, col)
         if f"{table}.{col}" in public:
             _fit_public(p, values, public[f"{table}.{col}"], noise)
         elif not _is_public(p):
             _fit_column(p, values, noise, n_entities)
+        if col in not_null.get(table, ()):
+            _never_missing(p, values.name)
         return p
 
     def public_count(table: str, child: str) -> ColumnPreproc:  # counts clipped to a public maximum
@@ -422,6 +427,23 @@ def _fit_categorical(p: CategoricalPreproc, values: pd.Series, noise: _Noise) ->
     p.has_missing = bool(noisy[-1] >= noise.floor) or not p.categories
     p.rare_as_missing = True
     p._seen = None  # encode warnings would name rare values
+
+
+def _never_missing(p: ColumnPreproc, name: str) -> None:
+    """A column its source declares NOT NULL (public, like the schema) is never generated missing:
+    no missing token, and a rare value's token is not decoded as missing but never generated (the
+    DP fit's `rare_as_missing` wrote nulls that `to_sql` refused). Where nothing of the column was
+    released it can only be missing: said, with the ways out."""
+    if not _is_public(p):
+        log.warning(
+            "DP fit: %s is NOT NULL in its source, but too few of its values stand above the noise: it is generated "
+            "missing, which to_sql refuses; declare its values or bounds public (public=...) or raise epsilon",
+            name,
+        )
+        return
+    p.has_missing = False
+    if isinstance(p, CategoricalPreproc):
+        p.rare_as_missing = False
 
 
 def _has_missing(values: pd.Series, noise: _Noise) -> bool:
