@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import logging
 
 import numpy as np
 import pandas as pd
@@ -459,3 +460,16 @@ def test_a_column_declared_not_null_is_never_generated_missing_under_dp(seeded, 
     synth = TabularModel.build(pre, size=TINY).generate(n_samples=300, seed=0)
     assert synth["person"]["grade"].notna().all() and synth["person"]["kind"].isna().any()
     synth.to_sql(f"sqlite:///{tmp_path / 'synth.sqlite'}")
+
+
+def test_a_dp_fit_says_what_it_leaves_out_and_what_it_copies(seeded, caplog):
+    # a synthetic order shipped before it was placed, a total that is not its lines' sum: under DP
+    # without a word, as a plain fit keeps both
+    from shop_data import make_shop
+
+    data = make_shop(n_customers=200)
+    with caplog.at_level(logging.INFO, logger="relsynth.synth.tabular._dp_fit"):
+        pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon=3.0, delta=1e-5))
+    assert pre.orderings == {} and "totals" not in pre.stats
+    assert "not fitted under DP: orders within rows" in caplog.text and "totals" in caplog.text
+    assert "lookup tables ['store'] are copied as they are" in caplog.text

@@ -215,6 +215,7 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
             },
         },
     }
+    _log_left_out(pre.schema)
     log.info(
         "DP preproc fit (share %s): epsilon=%.3g delta=%.2g, noise sigma=%.2f, category threshold %.1f",
         budget.preproc_share,
@@ -224,6 +225,21 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
         tau,
     )
     return pre
+
+
+def _log_left_out(schema: Schema) -> None:
+    """Say what a DP fit leaves out that a plain fit would read (each from many rows at once, which
+    no mechanism here bounds), and what it copies as public, so a synthetic database without them
+    is not a surprise."""
+    left_out = ["orders within rows (a date after another), totals (a number summing its rows')"]
+    if any(schema.references(t) for t in schema.synth_tables):
+        left_out.append("how often each row is referenced, which rows go together, values copied across references")
+    log.info("DP fit: not fitted under DP: %s", "; ".join(left_out))
+    if schema.lookups:
+        log.info(
+            "DP fit: lookup tables %s are copied as they are: public by declaration, outside the guarantee",
+            list(schema.lookups),
+        )
 
 
 # ---- the data seen by the mechanisms ---------------------------------------------------------
