@@ -55,6 +55,14 @@ def table_names(target: str) -> list[str]:
     return names
 
 
+def described(db: str) -> dict:
+    """`ddl`, with a table's foreign keys sorted (SQLite lists them in no fixed order)."""
+    out = ddl(db)
+    if "keys" in out:
+        out["keys"] = [(t, pk, sorted(fks, key=str)) for t, pk, fks in out["keys"]]
+    return out
+
+
 def ddl(db: str) -> dict[str, list[tuple]]:
     """Each table's columns as the database describes them: SQLite's declared type names are only
     affinities (TIMESTAMP and DATETIME alike), so there the SQL type each reads as is compared."""
@@ -520,16 +528,48 @@ def test_a_link_tables_composite_key_and_not_null_are_written_back(engine: str, 
     data = RelationalData.from_sql(source)
     assert data.schema.tables["wish"].primary_key is None
     data.to_sql(target)
-
-    def described(db: str) -> dict:  # SQLite lists a table's foreign keys in no fixed order
-        out = ddl(db)
-        if "keys" in out:
-            out["keys"] = [(t, pk, sorted(fks, key=str)) for t, pk, fks in out["keys"]]
-        return out
-
     assert described(target) == described(source)
     with pytest.raises(sa.exc.IntegrityError):
         run_sql(target, "INSERT INTO wish VALUES (1, 1, NULL)")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_composite_key_nothing_references_is_read_without_one_and_written_back(engine: str, tmp_path: Path) -> None:
+    """Lines numbered under their order (order_id, line_no) and a country's languages (code,
+    language) stopped from_sql ('relsynth keys are one column'); a composite key another table
+    references still does, naming that table."""
+    source, target = url(engine, tmp_path, "source"), url(engine, tmp_path, "target")
+    run_sql(
+        source,
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, placed DATE NOT NULL)",
+        "CREATE TABLE line (order_id INTEGER NOT NULL REFERENCES orders (id), line_no INTEGER NOT NULL, qty INTEGER, "
+        "PRIMARY KEY (order_id, line_no))",
+        "CREATE TABLE country (code VARCHAR(3) PRIMARY KEY)",
+        "CREATE TABLE spoken (code VARCHAR(3) NOT NULL REFERENCES country (code), lang VARCHAR(20) NOT NULL, "
+        "share REAL, PRIMARY KEY (code, lang))",
+        "INSERT INTO orders VALUES (1, '2020-01-01'), (2, '2020-01-02')",
+        "INSERT INTO line VALUES (1, 1, 3), (1, 2, 1), (2, 1, 5)",
+        "INSERT INTO country VALUES ('FRA'), ('CHE')",
+        "INSERT INTO spoken VALUES ('FRA', 'French', 99.0), ('CHE', 'French', 20.0), ('CHE', 'German', 60.0)",
+    )
+    data = RelationalData.from_sql(source)
+    assert data.schema.tables["line"].primary_key is None and data.schema.parent("line").parent == "orders"
+    assert data.schema.tables["line"].columns["line_no"].kind is Column.INTEGER
+    assert (
+        "part of the composite primary key (order_id, line_no), read without one"
+        in (data.schema.inference["line"]["line_no"])
+    )
+    assert data.schema.tables["spoken"].columns["lang"].kind is Column.CATEGORICAL
+    data.to_sql(target)
+    assert described(target) == described(source)
+    with pytest.raises(sa.exc.IntegrityError):
+        run_sql(target, "INSERT INTO line VALUES (1, 2, 7)")
+    run_sql(
+        source,
+        "CREATE TABLE note (id INTEGER PRIMARY KEY, o INTEGER, n INTEGER, FOREIGN KEY (o, n) REFERENCES line (order_id, line_no))",
+    )
+    with pytest.raises(SchemaError, match=r"table 'line' has a composite primary key \(order_id, line_no\) that note"):
+        RelationalData.from_sql(source)
 
 
 def test_a_table_of_people_that_nests_a_table_is_not_detected_as_a_lookup(tmp_path: Path) -> None:

@@ -15,8 +15,10 @@ into a `Schema`:
   kind}` as in `Schema.infer`, a `Schema`, or schema YAML as in conf/base/schema_chinook.yml
   (a file or text, which may name only some tables and columns).
 A table's first foreign key nests it, its other keys are references (`relational/nesting.py`); a
-link table, whose composite primary key is made of its foreign keys, is read without a primary
-key. Keys the model cannot take (other composite keys, a key to a table that is not read) are
+table with a composite primary key that no other table references (a link table, film_actor:
+film_id, actor_id; an order's lines, order_id, line_no) is read without a primary key, its key
+written back by `to_sql` and kept unique by generation. Keys the model cannot take (a composite
+key another table references, a key to a table that is not read) are
 listed together in one `SchemaError`, each with the ways out. Rows are read
 `chunk_size` at a time (a server-side cursor where the driver has one) in primary-key order, so
 the same database always reads the same.
@@ -519,13 +521,14 @@ def _override_problems(reflected: Mapping[str, _Reflected], given: Kinds) -> lis
     return problems
 
 
-def link_table(t: str, r: _Reflected, reflected: Mapping[str, _Reflected]) -> bool:
-    """Whether `t` is a link table: its composite primary key is made of single-column foreign keys
-    to tables read (film_actor: film_id, actor_id) and nothing references it. It is read without a
-    primary key (a row is told apart by its keys); one key nests it, the others are references."""
-    keys = {fk.columns[0] for fk in r.fks if len(fk.columns) == 1 and fk.table in reflected and fk.ref_schema is None}
+def keyed_table(t: str, r: _Reflected, reflected: Mapping[str, _Reflected]) -> bool:
+    """Whether `t` has a composite primary key that no other table references: a link table
+    (film_actor: film_id, actor_id) or rows numbered under their parent (order_line: order_id,
+    line_no; country_language: country_code, language). It is read without a primary key, a row
+    being told apart by its key's columns (each read as its kind: a foreign key nests or
+    references, a number or label is modelled), and generation keeps the key unique."""
     referenced = any(fk.table == t for name, other in reflected.items() if name != t for fk in other.fks)
-    return len(r.pk) > 1 and set(r.pk) <= keys and not referenced
+    return len(r.pk) > 1 and not referenced
 
 
 def _foreign_keys(
@@ -539,10 +542,14 @@ def _foreign_keys(
 ) -> dict[str, str]:
     """Table `t`'s foreign keys the model can take (column -> referenced table, overrides first);
     each one it cannot take is a problem naming the ways out."""
-    if len(r.pk) > 1 and any(c not in own for c in r.pk) and not link_table(t, r, reflected):
+    if len(r.pk) > 1 and any(c not in own for c in r.pk) and not keyed_table(t, r, reflected):
+        referencing = sorted(
+            name for name, other in reflected.items() if name != t for fk in other.fks if fk.table == t
+        )
         problems.append(
-            f"table {t!r} has a composite primary key ({', '.join(r.pk)}); relsynth keys are one column: "
-            f"{LEAVE_OUT}, or give those columns' kinds in overrides (a single-column primary key, or plain columns)"
+            f"table {t!r} has a composite primary key ({', '.join(r.pk)}) that {', '.join(referencing)} reference(s); "
+            f"relsynth's keys to a table are one column: {LEAVE_OUT}, or give those columns' kinds in overrides "
+            "(a single-column primary key, or plain columns)"
         )
     fks = {c: k.parent for c, k in own.items() if isinstance(k, ForeignKey)}
     for fk in r.fks:
@@ -607,7 +614,7 @@ def _column_kinds(
             if fks[col] in lookups:
                 why[col] += f" ({fks[col]} is a lookup)"
             if len(r.pk) > 1 and col in r.pk:
-                why[col] += f"; part of the composite primary key ({', '.join(r.pk)}) of a link table, read without one"
+                why[col] += _key_part(r, fks)
         elif spec is None or spec["type"] == "uuid":  # random identifiers: nothing to learn outside a key
             problems.append(
                 f"{t}.{col} has SQL type {typ!r}, which relsynth has no kind for: leave the column out "
@@ -617,7 +624,17 @@ def _column_kinds(
         else:
             kind = _kind_of_type(typ, spec)
             kinds[col], why[col] = (None if kind is None else as_kind(kind)), f"SQL type {_type_name(typ, spec)}"
+            if pks[t] is None and col in r.pk:
+                why[col] += _key_part(r, fks)
+                if kind is None:  # an identifier, never free text (a text model would leave the key empty)
+                    kinds[col] = as_kind(Column.CATEGORICAL)
+                    why[col] += ": a label"
     return kinds, why, specs
+
+
+def _key_part(r: _Reflected, fks: Mapping[str, str]) -> str:
+    link = " of a link table" if set(r.pk) <= set(fks) else ""
+    return f"; part of the composite primary key ({', '.join(r.pk)}){link}, read without one"
 
 
 def _lookups(
@@ -956,7 +973,7 @@ def _target_tables(
         for col, kind in table.columns.items():
             given = fmts.get(col, {}).get(SQL_FORMAT)
             nullable = not given or given.get("nullable", True)
-            in_key = bool(given and given.get("primary_key"))  # part of a link table's composite key
+            in_key = bool(given and given.get("primary_key"))  # part of a composite key, read without one
             spec = given if given and "type" in given else None  # else only a NOT NULL (a type without a kind)
             if isinstance(kind, ForeignKey) and kind.parent == name:
                 pk = table.primary_key
@@ -973,7 +990,7 @@ def _target_tables(
                 cols.append(sa.Column(_quoted(col), typ, primary_key=True, autoincrement=False))
             else:
                 typ = _whole_seconds_on_sqlite(sql_type(spec) if spec else _default_type(kind.kind, df[col]), df[col])
-                cols.append(sa.Column(_quoted(col), typ, nullable=nullable))
+                cols.append(sa.Column(_quoted(col), typ, nullable=nullable, primary_key=in_key))
         made[name] = sa.Table(_quoted(name), metadata, *cols)
         for col in own:
             made[name].append_constraint(

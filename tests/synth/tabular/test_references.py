@@ -22,7 +22,7 @@ from relsynth.relational import (
 )
 from relsynth.synth import DpBudget, TabularPreproc
 from relsynth.synth.tabular import _dp_fit
-from relsynth.synth.tabular._references import deal, draw_references
+from relsynth.synth.tabular._references import deal, draw_references, drop_repeated_links
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -278,6 +278,59 @@ def test_a_link_table_is_read_without_its_composite_key_and_never_links_a_pair_t
     pre.stats["references"]["film_actor.film_id"]["unique_pairs"] = False  # the test can tell
     pre.stats["unique_links"] = {}  # (repeats left are dropped, too)
     assert pre.inverse_transform(pre.transform(data), seed=0)["film_actor"].duplicated().any()
+
+
+def numbered_lines(tmp_path: Path) -> str:
+    """Orders with lines numbered 1..n (key: order_id, line_no) and countries with their languages
+    (key: code, language): composite keys that nothing references."""
+    import sqlite3
+
+    rng = np.random.default_rng(0)
+    url = tmp_path / "lines.sqlite"
+    langs = ["English", "Spanish", "French", "German", "Arabic", "Hindi"]
+    with sqlite3.connect(url) as con:
+        con.executescript(
+            "CREATE TABLE orders (id INTEGER PRIMARY KEY, placed DATE NOT NULL);"
+            "CREATE TABLE line (order_id INTEGER NOT NULL REFERENCES orders(id), line_no INTEGER NOT NULL, "
+            "qty INTEGER, PRIMARY KEY (order_id, line_no));"
+            "CREATE TABLE country (code TEXT PRIMARY KEY, area REAL);"
+            "CREATE TABLE spoken (code TEXT NOT NULL REFERENCES country(code), language TEXT NOT NULL, share REAL, "
+            "PRIMARY KEY (code, language));"
+        )
+        for o in range(200):
+            con.execute("INSERT INTO orders VALUES (?, ?)", (o, f"2020-01-{1 + o % 28:02d}"))
+            con.executemany(
+                "INSERT INTO line VALUES (?, ?, ?)",
+                [(o, n, int(rng.integers(1, 9))) for n in range(1, rng.integers(2, 6))],
+            )
+        for i in range(150):
+            con.execute("INSERT INTO country VALUES (?, ?)", (f"C{i:03d}", float(rng.uniform(1, 1e6))))
+            spoken = rng.choice(langs, rng.integers(1, 4), replace=False)
+            con.executemany(
+                "INSERT INTO spoken VALUES (?, ?, ?)",
+                [(f"C{i:03d}", str(x), float(rng.uniform(1, 99))) for x in spoken],
+            )
+    return f"sqlite:///{url}"
+
+
+def test_a_declared_composite_key_stays_unique_numbers_renumbered_labels_dropped(tmp_path: Path):
+    """A generated line repeating its order's line number is given the next free number (the rows
+    are kept), a country speaking a language twice loses the repeat; to_sql then writes them."""
+    data = RelationalData.from_sql(numbered_lines(tmp_path))
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["unique_links"] == {"line": ["order_id", "line_no"], "spoken": ["code", "language"]}
+    tables = dict(pre.inverse_transform(pre.transform(data), seed=0).data)
+    tables["line"] = tables["line"].assign(line_no=tables["line"]["line_no"] * 0 + 1)  # every line numbered 1
+    tables["spoken"] = tables["spoken"].assign(language="English")
+    drop_repeated_links(pre, tables)
+    lines = tables["line"]
+    assert len(lines) == len(data["line"]) and not lines.duplicated(["order_id", "line_no"]).any()
+    assert sorted(lines[lines["order_id"] == lines["order_id"].iloc[0]]["line_no"]) == list(
+        range(1, int((lines["order_id"] == lines["order_id"].iloc[0]).sum()) + 1)
+    )
+    assert str(lines["line_no"].dtype) == str(data["line"]["line_no"].dtype)
+    assert len(tables["spoken"]) == tables["spoken"]["code"].nunique()  # one language left per country
+    RelationalData(tables, data.schema, formats=data.formats).to_sql(f"sqlite:///{tmp_path / 'out.sqlite'}")
 
 
 def test_under_dp_a_declared_link_key_is_kept_and_the_database_writes_back(tmp_path: Path):

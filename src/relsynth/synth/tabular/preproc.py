@@ -30,7 +30,7 @@ from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_c
 from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
 from relsynth.synth.tabular._decode import decode_entities
-from relsynth.synth.tabular._references import reference_stats, unique_links
+from relsynth.synth.tabular._references import declared_links, reference_stats, unique_links
 from relsynth.synth.tabular._tables import child_counts, pk_format, records
 from relsynth.synth.tabular._totals import find_totals
 from relsynth.synth.tabular.encoders import (
@@ -236,7 +236,8 @@ class TabularPreproc:
             "lookups": {t: records(data[t]) for t in self.schema.lookups},
             "formats": data.formats,  # the source's dtypes and spellings, restored by to_dir
             "references": reference_stats(self, data),  # keys that do not nest their rows (`_references`)
-            "unique_links": unique_links(data),  # link tables whose keys never repeat together
+            # link tables whose keys never repeat together, and the composite keys the source declares
+            "unique_links": unique_links(data) | declared_links(data),
             "totals": totals,  # numbers that sum their rows' numbers (`_totals`)
         }
         return self

@@ -145,19 +145,21 @@ def unique_links(data: RelationalData) -> dict[str, list[str]]:
 
 
 def declared_links(data: RelationalData) -> dict[str, list[str]]:
-    """`unique_links` from the source's declarations alone, read at no privacy cost under DP: the
-    link tables whose composite primary key, made of their foreign keys, the source declares
-    (`from_sql` keeps it in `formats`, so `to_sql` writes it back and refuses a repeated pair),
-    as table -> the key's columns, parent first."""
+    """The composite primary keys the source declares for tables read without one (`from_sql`
+    keeps them in `formats`, so `to_sql` writes them back and refuses a repeated key), as table ->
+    the key's columns, the parent key first: a link table's foreign keys (film_actor), or a parent
+    key and a number or label (order_line: order_id, line_no). Read from the declarations alone,
+    at no privacy cost under DP; generation keeps them unique (`drop_repeated_links`)."""
     schema, out = data.schema, {}
     for table in schema.synth_tables:
-        nest = schema.parent(table)
-        if schema.tables[table].primary_key is not None or nest is None:
+        if schema.tables[table].primary_key is not None:
             continue
+        nest = schema.parent(table)
         formats = data.formats.get(table, {})
         key = [c for c, f in formats.items() if ((f or {}).get(SQL_FORMAT) or {}).get("primary_key")]
-        if len(key) > 1 and nest.fk in key and set(key) <= set(schema.tables[table].foreign_keys):
-            out[table] = [nest.fk, *(c for c in key if c != nest.fk)]
+        if len(key) > 1:
+            first = [nest.fk] if nest is not None and nest.fk in key else []
+            out[table] = [*first, *(c for c in key if c not in first)]
     return out
 
 

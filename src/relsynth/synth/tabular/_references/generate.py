@@ -11,6 +11,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from relsynth.relational import Column
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.copies import copy_values
 from relsynth.synth.tabular._references.degrees import deal, ranked, stratified
@@ -234,15 +235,33 @@ def without_repeats(groups: pd.Series, refs: pd.Series, rng: np.random.Generator
 
 
 def drop_repeated_links(pre, tables: dict[str, pd.DataFrame]) -> None:
-    """Drop (in place) the generated rows that repeat keys `unique_links` found never repeated; a
+    """Keep the keys `unique_links` found never repeated (or the source declares) unique, in place:
+    a key whose one column not a foreign key is an integer (a line number under its order) gets
+    the next free numbers in its group, else the generated rows repeating a key are dropped; a
     table without a primary key has no rows referencing it, so nothing else changes."""
     for table, cols in pre.stats.get("unique_links", {}).items():
-        repeated = tables[table].duplicated(subset=cols).to_numpy() & tables[table][cols].notna().all(axis=1).to_numpy()
-        if repeated.any():
-            log.info(
-                "%s: %d generated row(s) repeating %s dropped (the data never does)", table, int(repeated.sum()), cols
-            )
-            tables[table] = tables[table][~repeated].reset_index(drop=True)
+        df = tables[table]
+        repeated = df.duplicated(subset=cols).to_numpy() & df[cols].notna().all(axis=1).to_numpy()
+        if not repeated.any():
+            continue
+        numbered = [c for c in cols if c not in pre.schema.tables[table].foreign_keys]
+        if len(numbered) == 1 and pre.schema.tables[table].columns[numbered[0]].kind is Column.INTEGER:
+            tables[table] = _renumbered(df, repeated, [c for c in cols if c != numbered[0]], numbered[0])
+            log.info("%s: %d generated row(s) repeating %s renumbered", table, int(repeated.sum()), cols)
+            continue
+        log.info("%s: %d generated row(s) repeating %s dropped (the data never does)", table, int(repeated.sum()), cols)
+        tables[table] = df[~repeated].reset_index(drop=True)
+
+
+def _renumbered(df: pd.DataFrame, repeated: np.ndarray, group: list[str], col: str) -> pd.DataFrame:
+    """`df` with `col` of the `repeated` rows set to the numbers after their group's largest."""
+    out = df.copy()
+    keys = [out[c] for c in group] if group else [pd.Series(0, index=out.index)]
+    top = out[col].groupby(keys, dropna=False).transform("max")
+    again = pd.Series(repeated, index=out.index)
+    step = again.astype(int).groupby(keys, dropna=False).cumsum()
+    out.loc[again, col] = (top + step)[again].astype(out[col].dtype)
+    return out
 
 
 def warn_nothing_to_name(table: str, fk: str, parent: str, n_rows: int, null_share: float) -> None:
