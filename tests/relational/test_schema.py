@@ -497,3 +497,31 @@ def test_the_nesting_choice_is_logged_once_not_at_every_schema(caplog) -> None:
         for _ in range(3):
             Schema.from_dict(spec)
     assert sum("'shift_c' nests under ward_a" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_a_misspelt_table_name_is_pointed_at_whichever_side_holds_the_typo():
+    """A user's typo in a table's own name showed only 'references table 'student', which is not in the
+    schema', a name they had written; the error lists the schema's tables and the close one."""
+    with pytest.raises(
+        SchemaError,
+        match=r"'student', which is not in the schema \(its tables: studnet, grade\); "
+        r"close to it: 'studnet'",
+    ):
+        Schema(studnet=Table(id=PrimaryKey()), grade=Table(id=PrimaryKey(), student_id=ForeignKey("student")))
+    with pytest.raises(
+        SchemaError,
+        match=r"\['subjects'\] are not tables of the schema \(its tables: subject\); "
+        r"close to it: 'subject'",
+    ):
+        Schema(subject=Table(id=PrimaryKey()), lookups=["subjects"])
+
+
+def test_a_foreign_key_written_without_its_table_in_yaml_says_how_to_write_it():
+    """`teacher_id: foreign_key` in a schema YAML was answered with Python (ForeignKey(parent=...))."""
+    text = "tables: {t: {columns: {id: primary_key}}, c: {columns: {id: primary_key, t_id: foreign_key}}}"
+    with pytest.raises(
+        SchemaError,
+        match=r"column 't_id': a foreign key needs the table it references: "
+        r"\{foreign_key: <table>\} in a schema YAML",
+    ):
+        Schema.from_yaml(text)

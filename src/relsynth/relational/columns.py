@@ -141,5 +141,8 @@ def as_kind(value: ColumnKind | Column | str | dict) -> ColumnKind:
         options = ", ".join(c.value for c in Column)
         raise ValueError(f"unknown column kind {value!r}; expected one of: {options}") from None
     if member is Column.FOREIGN_KEY:
-        raise ValueError("Column.FOREIGN_KEY needs its parent: use ForeignKey(parent='<table>')")
+        raise ValueError(
+            "a foreign key needs the table it references: {foreign_key: <table>} in a schema YAML, "
+            "ForeignKey(parent='<table>') in Python"
+        )
     return _KIND_CLASSES[member]()

@@ -11,6 +11,7 @@ form a cycle between tables.
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,14 @@ from relsynth.relational.files import write_text_atomic
 from relsynth.relational.nesting import key_kind, nesting_keys
 
 log = logging.getLogger(__name__)
+
+
+def _near_names(missing: list[str], names: list[str]) -> str:
+    """A hint for table names not found: the schema's tables, and those close to a missing name
+    (a typo is as likely in the table's own name as in the name that refers to it)."""
+    near = sorted({n for m in missing for n in difflib.get_close_matches(m, names, n=3, cutoff=0.75)})
+    typo = f"; close to it: {', '.join(map(repr, near))} (a typo in one of the two names?)" if near else ""
+    return f" (its tables: {', '.join(names)}){typo}"
 
 
 class Table:
@@ -169,7 +178,9 @@ class Schema:
                     raise SchemaError(f"table {name!r}: {exc}") from None
         unknown = [t for t in self.lookups if t not in self.tables]
         if unknown:
-            raise SchemaError(f"lookup table(s) {unknown} are not tables of the schema")
+            raise SchemaError(
+                f"lookup table(s) {unknown} are not tables of the schema{_near_names(unknown, list(self.tables))}"
+            )
         for name in self.lookups:
             table = self.tables[name]
             if table.primary_key is None:
@@ -185,7 +196,10 @@ class Schema:
         for name, table in self.tables.items():
             for fk, ref in table.foreign_keys.items():
                 if ref not in self.tables:
-                    raise SchemaError(f"{name}.{fk} references table {ref!r}, which is not in the schema")
+                    raise SchemaError(
+                        f"{name}.{fk} references table {ref!r}, which is not in the schema"
+                        f"{_near_names([ref], list(self.tables))}"
+                    )
                 if self.tables[ref].primary_key is None:
                     raise SchemaError(f"{name}.{fk} references {ref!r}, which has no primary key")
             nested = [fk for fk, kind in self._synth_fks(name) if kind.nest and kind.parent != name]
