@@ -19,8 +19,9 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
-from matplotlib.ticker import EngFormatter, MaxNLocator
+from matplotlib.ticker import EngFormatter, MaxNLocator, ScalarFormatter
 from scipy.stats import skew
 from scipy.stats.contingency import association
 
@@ -35,7 +36,9 @@ ANNOTATE_HEATMAP = 8  # up to this many columns, each cell shows its value
 TOP_CATEGORIES = 12  # bars per categorical histogram
 LOG_MAX_MEDIAN = 20.0  # a log axis when max / median reaches this ...
 LOG_SKEW = 2.0  # ... or the sample skewness does (positive values only)
-_NS_PER_YEAR = 365.25 * 86_400e9
+_NS_PER_DAY = 86_400e9
+MAX_TICKS = 6  # x ticks per panel at most: a 3.6-inch panel fits six labels such as "2.5M" or "1950"
+ENG_FROM = 10_000  # values from this magnitude are written 10k, 1.5M; below it as they are (a year: 1950)
 _RC = {
     "svg.fonttype": "none",  # text as <text>: searchable, drawn by the browser
     "text.parse_math": False,  # "$" in a label is a dollar sign
@@ -87,12 +90,32 @@ def log_axis(values: np.ndarray) -> bool:
 
 
 def _as_axis(values: np.ndarray, kind: Column) -> tuple[np.ndarray, str]:
-    """Continuous values in readable units: dates as decimal years, times as hours."""
+    """Continuous values in plotting units: dates as matplotlib's days since 1970 (ticked as dates
+    by `_ticks`), times as hours."""
     if kind in (Column.DATE, Column.DATETIME):
-        return values / _NS_PER_YEAR + 1970.0, "year"
+        return values / _NS_PER_DAY, "date"
     if kind == Column.TIME:
         return values / 3600.0, "hour"
     return values, ""
+
+
+def _ticks(ax, values: np.ndarray, kind: Column, log: bool) -> None:
+    """Labels that read at a glance and never run together: dates as dates at any span (years, or
+    months and days), numbers without an offset ("+2.023e3"), large ones short (1.5M), others as
+    written (a year 1950, not 1.95k), integers on whole ticks."""
+    if kind in (Column.DATE, Column.DATETIME):
+        locator = AutoDateLocator(minticks=3, maxticks=MAX_TICKS)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        return
+    if log:
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))
+        return
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=MAX_TICKS - 1, integer=kind == Column.INTEGER))
+    if np.abs(values).max() >= ENG_FROM:
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 10k, 1M rather than an offset "1e6"
+    else:
+        ax.xaxis.set_major_formatter(ScalarFormatter(useOffset=False))
 
 
 def _hist_continuous(ax, real: np.ndarray, synth: np.ndarray, kind: Column) -> bool:
@@ -114,11 +137,8 @@ def _hist_continuous(ax, real: np.ndarray, synth: np.ndarray, kind: Column) -> b
             ax.hist(np.clip(vals, lo, hi), bins=bins, weights=weights, alpha=0.5, color=color, label=label)
     if log:
         ax.set_xscale("log")
-    if not unit:
-        ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 10k, 1M rather than an offset "1e6"
-    if kind == Column.INTEGER and not log:  # whole ticks: a count of 0-3 is not read at 500m, 1.5
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel(f"{unit} (log scale)".strip() if log else unit)
+    _ticks(ax, both, kind, log)
+    ax.set_xlabel("(log scale)" if log else "" if unit == "date" else unit)
     return log
 
 
