@@ -630,3 +630,28 @@ def test_duckdb_intervals_are_read_as_seconds_and_written_back_as_intervals(
         (1_800.0, -1.5),
         (2_764_800.25, 7_200.0),
     ]
+
+
+def test_a_detected_lookup_names_the_table_its_referencing_table_nests_under(tmp_path: Path) -> None:
+    """A school database (class -> school first, then teacher and subject) said of subject 'class nests
+    under teacher: copied as it is': the first key whose table is not a lookup candidate, skipping
+    school, a candidate that nesting chooses. The reason names the parent class nests under."""
+    schools = ",".join(f"({i})" for i in range(1, 61))
+    teachers = ",".join(f"({i}, {1 + i % 60})" for i in range(1, 121))
+    classes = ",".join(f"({i}, {1 + i % 60}, {1 + i % 120}, {1 + i % 3})" for i in range(1, 241))
+    url = _sqlite(
+        tmp_path,
+        "CREATE TABLE school (id INTEGER PRIMARY KEY);"
+        "CREATE TABLE teacher (id INTEGER PRIMARY KEY, school_id INTEGER NOT NULL REFERENCES school(id));"
+        "CREATE TABLE subject (id INTEGER PRIMARY KEY, name VARCHAR(20));"
+        "CREATE TABLE class (id INTEGER PRIMARY KEY, school_id INTEGER NOT NULL REFERENCES school(id),"
+        " teacher_id INTEGER REFERENCES teacher(id), subject_id INTEGER REFERENCES subject(id));"
+        f"INSERT INTO school VALUES {schools};"
+        f"INSERT INTO teacher VALUES {teachers};"
+        "INSERT INTO subject VALUES (1, 'Math'), (2, 'Art'), (3, 'Music');"
+        f"INSERT INTO class VALUES {classes};",
+    )
+    schema = RelationalData.from_sql(url).schema
+    assert schema.lookups == ("subject",)
+    assert schema.parent("class") == Edge("class", "school_id", "school")
+    assert "class nests under school:" in schema.inference["subject"]["id"], schema.inference["subject"]["id"]

@@ -664,10 +664,12 @@ def _lookups(
     entities = {t for child in names if (t := _would_nest(fks[child], candidates, rows, rows.get(child, 0)))}
     why: dict[str, str] = {}
     for child in names:
-        real = sorted(refs[child] - candidates)
+        if not refs[child] - candidates:
+            continue
+        # the parent named: child's first key (column order) to a table that is not a lookup
+        parent = next(r for r in fks[child].values() if r != child and (r not in candidates or r in entities))
         for ref in sorted(refs[child] & candidates - entities):
-            if real:
-                why.setdefault(ref, f"it has no foreign keys and {child} nests under {real[0]}: copied as it is")
+            why.setdefault(ref, f"it has no foreign keys and {child} nests under {parent}: copied as it is")
     return [t for t in names if t in why], why
 
 
