@@ -655,3 +655,29 @@ def test_a_detected_lookup_names_the_table_its_referencing_table_nests_under(tmp
     assert schema.lookups == ("subject",)
     assert schema.parent("class") == Edge("class", "school_id", "school")
     assert "class nests under school:" in schema.inference["subject"]["id"], schema.inference["subject"]["id"]
+
+
+def test_values_of_another_kind_stored_in_string_columns_are_written_back_as_spelled(tmp_path: Path) -> None:
+    """A school database kept its booleans in VARCHAR(3) ('yes'/'no', read as booleans through
+    overrides): the whole Kedro job trained, then to_sql refused every row ('is VARCHAR(3) in the
+    source, but 3456 value(s) are longer (up to 5 characters)': True/False). A column stored as a
+    string is written in the source's spelling (booleans, dates and numbers written as text)."""
+    url = _sqlite(
+        tmp_path,
+        "CREATE TABLE pupil (id INTEGER PRIMARY KEY, lunch VARCHAR(3) NOT NULL, born VARCHAR(10), fee VARCHAR(8));"
+        "INSERT INTO pupil VALUES (1, 'yes', '05/03/2010', '12.50'), (2, 'no', '31/12/2009', '7.00'),"
+        " (3, 'no', NULL, NULL);",
+    )
+    overrides = {"pupil": {"lunch": "boolean", "born": "date", "fee": "numeric"}}
+    data = RelationalData.from_sql(url, overrides=overrides)
+    assert data["pupil"]["lunch"].tolist() == [True, False, False]
+    target = f"sqlite:///{tmp_path / 'out.sqlite'}"
+    data.to_sql(target)
+    with sa.create_engine(target).connect() as conn:
+        rows = conn.exec_driver_sql("SELECT lunch, born, fee FROM pupil ORDER BY id").fetchall()
+    assert [tuple(r) for r in rows] == [
+        ("yes", "05/03/2010", "12.50"),
+        ("no", "31/12/2009", "7.00"),
+        ("no", None, None),
+    ]
+    assert RelationalData.from_sql(target, overrides=overrides)["pupil"].equals(data["pupil"])

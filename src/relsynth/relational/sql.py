@@ -45,7 +45,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from relsynth.relational._coerce import SQL_FORMAT, as_strings
+from relsynth.relational._coerce import SQL_FORMAT, as_strings, to_source
 from relsynth.relational._infer import string_kind_and_reason
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, PrimaryKey, as_kind
 from relsynth.relational.errors import DataError, SchemaError
@@ -1035,6 +1035,20 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 CASE_BLIND = {"sqlite", "duckdb", "mysql", "mariadb", "mssql"}  # dialects whose names ignore case
 
 
+def _as_stored(frames: Mapping[str, pd.DataFrame], formats: Formats, tables: list[sa.Table]) -> dict[str, pd.DataFrame]:
+    """The tables with each column the target stores as a string in the source's spelling
+    (`to_source`): a boolean read from a VARCHAR(3) as 'yes'/'no' goes back as 'yes'/'no', not
+    True; a date or a number written as text in its pattern. Other columns as they are."""
+    out = dict(frames)
+    for table in tables:
+        fmts = formats.get(table.name, {})
+        spelled = [c.name for c in table.columns if isinstance(c.type, sa.String) and fmts.get(c.name)]
+        if spelled:
+            df = out[table.name]
+            out[table.name] = df.assign(**{c: to_source(df[c], fmts[c]) for c in spelled})
+    return out
+
+
 def _unfit(frames: Mapping[str, pd.DataFrame], tables: list[sa.Table]) -> list[str]:
     """Values the target's columns would refuse (nulls in NOT NULL, strings past a length), found
     before anything is written. SQLite does not check lengths itself; this keeps every engine alike."""
@@ -1125,6 +1139,7 @@ def write_sql(
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer (rows per insert), got {chunk_size!r}")
     metadata, tables = _target_tables(schema, frames, formats, schema_name)
+    frames = _as_stored(frames, formats, tables)
     problems = _unfit(frames, tables)
     if problems:
         raise DataError(problems)
