@@ -35,7 +35,17 @@ from relsynth.mlflow_model import (
     pinned_requirements,
     to_database,
 )
-from relsynth.relational import Categorical, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table, Text
+from relsynth.relational import (
+    Boolean,
+    Categorical,
+    ForeignKey,
+    Integer,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    Table,
+    Text,
+)
 from relsynth.synth import (
     TabularDataset,
     TabularModel,
@@ -396,3 +406,23 @@ def stop(server: subprocess.Popen) -> None:
             break
         except subprocess.TimeoutExpired:
             continue
+
+
+def test_a_predicted_frame_comes_back_in_the_source_representation(packaged: SynthesizerModel) -> None:
+    """`to_database(predict(...))` took the source's formats from the JSON-ready frame: every column
+    'object' (keys and years written back as objects) and booleans spelled 'True'/'False', so a school
+    database's yes/no column, VARCHAR(3) in its source, could not be written back by `to_sql`. The
+    model's `to_database` restores what `generate` gives."""
+    frame = packaged.predict(None, pd.DataFrame({"n_samples": [5]}), {"seed": 3})
+    back, direct = packaged.to_database(frame), packaged.generate(5, seed=3)
+    for table in direct.schema.tables:
+        pd.testing.assert_frame_equal(back.to_source(table), direct.to_source(table))
+
+
+def test_to_database_takes_the_formats_of_the_source() -> None:
+    schema = Schema(pupil=Table(id=PrimaryKey(), lunch=Boolean()))
+    source = RelationalData({"pupil": pd.DataFrame({"id": [1, 2], "lunch": ["yes", "no"]})}, schema)
+    records = json.loads(database_frame(source).to_json(orient="records"))
+    back = to_database(records, schema, formats=source.formats)
+    assert back.to_source("pupil")["lunch"].tolist() == ["yes", "no"]
+    assert back.to_source("pupil")["id"].dtype == "int64"

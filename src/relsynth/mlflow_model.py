@@ -131,8 +131,9 @@ class SynthesizerModel(mlflow.pyfunc.PythonModel):
         return None, frame.drop(columns=[N_SAMPLES], errors="ignore").reset_index(drop=True)
 
     def to_database(self, frame: pd.DataFrame | list[dict]) -> RelationalData:
-        """`predict`'s output (or its JSON records) as a validated `RelationalData` of this model's schema."""
-        return to_database(frame, self.schema)
+        """`predict`'s output (or its JSON records) as a validated `RelationalData` of this model's
+        schema, with the source's formats (`to_source`, `to_dir` and `to_sql` write it as `generate`'s)."""
+        return to_database(frame, self.schema, formats=self.tabular.preproc.stats.get("formats"))
 
 
 def _given(**options: Any) -> dict[str, Any]:
@@ -153,11 +154,14 @@ def database_frame(data: RelationalData, tables: Iterable[str] | None = None) ->
     return frame.astype(object).where(frame.notna(), None)
 
 
-def to_database(frame: pd.DataFrame | list[dict], schema: DatabaseSchema) -> RelationalData:
+def to_database(
+    frame: pd.DataFrame | list[dict], schema: DatabaseSchema, formats: Mapping[str, Mapping[str, dict]] | None = None
+) -> RelationalData:
     """The tables of a whole database's `database_frame` (or its JSON records), validated against
     `schema`: a value that does not fit its column or an orphan foreign key is a `DataError`. A
     table the frame lacks comes out empty (so a one-table frame validates only if that table
-    references no other)."""
+    references no other). `formats`: the source's (`RelationalData.formats`); without them the
+    frame's are kept, every column an object and booleans spelled True/False."""
     frame = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame.from_records(frame)
     unknown = sorted(set(frame[TABLE].dropna()) - set(schema.tables))
     if unknown:
@@ -167,7 +171,7 @@ def to_database(frame: pd.DataFrame | list[dict], schema: DatabaseSchema) -> Rel
         cols = [f"{name}.{c}" for c in table.columns]
         rows = frame.loc[frame[TABLE] == name].reindex(columns=cols)
         tables[name] = rows.set_axis(list(table.columns), axis=1).reset_index(drop=True)
-    return RelationalData(tables, schema)
+    return RelationalData(tables, schema, formats=formats)
 
 
 # ---- logging --------------------------------------------------------------------------------------
