@@ -358,3 +358,27 @@ def test_a_table_name_with_dots_and_a_text_column_renders(tmp_path):
     result = report(train, test, train, path=tmp_path / "r.html", n_resamples=2)  # failed: KeyError 'sales'
     assert "sales.2024.note" in result["text"]["columns"]
     assert "sales.2024.note" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_sample_rows_leave_out_reference_keys_too():
+    """A class's teacher_id (a reference: class nests under school) was shown as its raw key, 104
+    beside 44, under a note that says keys are left out; the numbers mean nothing side by side."""
+    from relsynth.eval._page import sample_rows
+    from relsynth.relational import Categorical, ForeignKey, PrimaryKey, Table
+
+    schema = Schema(
+        school=Table(id=PrimaryKey()),
+        teacher=Table(id=PrimaryKey(), school_id=ForeignKey("school")),
+        klass=Table(
+            id=PrimaryKey(), school_id=ForeignKey("school"), teacher_id=ForeignKey("teacher"), level=Categorical()
+        ),
+    )
+    data = RelationalData(
+        {
+            "school": pd.DataFrame({"id": [1, 2]}),
+            "teacher": pd.DataFrame({"id": [1, 2], "school_id": [1, 2]}),
+            "klass": pd.DataFrame({"id": [1, 2], "school_id": [1, 2], "teacher_id": [1, 2], "level": ["a", "b"]}),
+        },
+        schema,
+    )
+    assert sample_rows(data, data, "klass")["columns"] == ["level"]

@@ -148,12 +148,13 @@ def _markup(svg: str | None) -> Markup | None:
 
 def sample_rows(real: RelationalData, synth: RelationalData, table: str, n: int = N_SAMPLE_ROWS, seed: int = 0) -> dict:
     """`n` random rows of `table` from each side, as display strings (None for a null), keys left
-    out (they differ by construction) and lookup keys shown as their labels; `numeric` says which
+    out (primary, parent and reference keys differ by construction) and lookup keys shown as their labels; `numeric` says which
     columns to align right."""
     schema = real.schema
     skip = {c for c, k in schema.tables[table].columns.items() if k.kind is Column.PRIMARY_KEY}
     edge = schema.parent(table)
     skip |= {edge.fk} if edge is not None else set()
+    skip |= {ref.fk for ref in schema.references(table)}  # keys of synthesised rows too: new by design
     columns = [c for c in schema.tables[table].columns if c not in skip]
     labels = lookup_labels(real, table)
 
