@@ -79,3 +79,15 @@ def test_an_untrained_models_counts_are_calibrated_to_the_histogram(families, dp
     assert len(before["child"]) / 100 > 2 * real  # near-uniform over 0..40 at the start
     assert set(ratios) == {"parent->child"} and ratios["parent->child"] > 2
     assert len(after["child"]) / 300 == pytest.approx(real, rel=0.3)
+
+
+def test_a_fit_that_releases_no_count_of_an_edge_says_so(families, caplog) -> None:
+    """70 schools under DP (sigma 134) released no children per school: nothing calibrated those
+    counts, the DP model drew them near uniformly over 0..100 down four levels, and a Kedro run spent
+    minutes and 12 GB generating its calibration entities without a word of why."""
+    few = families.subset({"parent": families["parent"]["id"].to_numpy()[:40]})
+    with caplog.at_level("WARNING", logger="relsynth.synth.tabular._dp_fit"):
+        pre = TabularPreproc.from_schema(few.schema).fit(few, dp=DpBudget(1.0, 1e-5, max_children=MAX_CHILDREN))
+    assert not any(pre.stats["dp"]["child_counts"]["parent->child"]["counts"])
+    assert "children per parent of parent->child were not released" in caplog.text
+    assert "40 root entities" in caplog.text and "max_children=40" in caplog.text
