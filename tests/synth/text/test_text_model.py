@@ -234,14 +234,21 @@ def test_generated_texts_keep_the_sources_formats(songs, trained: TextModel):
     assert out.formats == songs.formats
 
 
-def test_avoid_resamples_texts_equal_to_training_values(songs, trained: TextModel):
-    """With `avoid`, a generated text equal to a value of that column there is sampled again."""
+def test_avoid_resamples_texts_equal_to_one_entitys_training_value(songs, trained: TextModel):
+    """With `avoid`, a generated text equal to a value of that column there that fewer than
+    word_k root entities hold is sampled again (it would name a record); one that many hold is
+    not (a templated text, "Intro": avoiding it pushed texts away from the common ones)."""
     plain = trained.generate(songs, seed=1, temp=0.5)["song"]["title"]
     common = plain.value_counts().index[0]  # the title the model writes most often
-    avoid = RelationalData({**songs.data, "song": songs["song"].assign(title=common)}, songs.schema)
+    song = songs["song"]
+    one = song["title"].where(song.index == 0, "a title every entity has").where(song.index != 0, common)
+    avoid = RelationalData({**songs.data, "song": song.assign(title=one)}, songs.schema)  # one song holds it
     out = trained.generate(songs, seed=1, temp=0.5, avoid=avoid)["song"]["title"]
     left = trained.last_generation["title"]["copies"]
     assert int((out == common).sum()) == left < int((plain == common).sum())
+    shared = RelationalData({**songs.data, "song": song.assign(title=common)}, songs.schema)  # every entity's
+    again = trained.generate(songs, seed=1, temp=0.5, avoid=shared)["song"]["title"]
+    assert again.tolist() == plain.tolist() and trained.last_generation["title"]["copies"] == 0
     with pytest.raises(TypeError, match="avoid must be a RelationalData"):
         trained.generate(songs, avoid=songs["song"])
 

@@ -28,7 +28,7 @@ from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.text._rare_words import RareWordReplacer
 from relsynth.synth.text._utf8 import Utf8Mask
 from relsynth.synth.text.dataset import sample_prefixes
-from relsynth.synth.text.preproc import RARE_WORDS_REPLACE, TextColumnStats
+from relsynth.synth.text.preproc import RARE_WORDS_REPLACE, TextColumnStats, TextPreproc, _entity_ids
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 512
@@ -93,7 +93,7 @@ def generate(
             found = [RowWords(context_texts[r], copy_words[r]) for r in rows]
             ids = sampler.sample(prefixes, batch_size or DEFAULT_BATCH, desc=f"{preproc.table}.{col}", rows=found)
             texts, cut_at_limit = decode(ids, found), sampler.cut.copy()
-            avoid_values = _values(avoid, preproc.table, col)
+            avoid_values = _values(avoid, preproc, col)
             limit = _length_limit(stats.max_chars, declared_length(data, preproc.table, col))
             copies = _resample_unwanted(
                 texts,
@@ -207,14 +207,26 @@ def _decoder(preproc, replace: TextColumnStats | None, rng: np.random.Generator,
 COPY_RETRIES = 5  # rounds of resampling the texts that equal a value to avoid
 
 
-def _values(avoid: RelationalData | None, table: str, col: str) -> set[str]:
+def _values(avoid: RelationalData | None, preproc: TextPreproc, col: str) -> set[str]:
+    """The texts of `col` in `avoid` that fewer than `word_k` root entities hold (every text
+    without word tokens, `word_k=0`): a text one artist's track has would name that record, while
+    one many entities share ("Intro", a templated comment) is not a record's and reads as real;
+    avoiding those too pushed texts away from the common ones (2 % of synthetic bios equal to a
+    training one, against 36 % of held-out ones)."""
     if avoid is None:
         return set()
     if not isinstance(avoid, RelationalData):
         raise TypeError(f"avoid must be a RelationalData (the training data), got {type(avoid).__name__}")
+    table, k = preproc.table, preproc.config.word_k
     if table not in avoid.data or col not in avoid[table].columns:
         return set()
-    return set(avoid[table][col].dropna().astype(str))
+    values = avoid[table][col]
+    held = values.notna().to_numpy()
+    if k < 2:
+        return set(values[held].astype(str))
+    entity = _entity_ids(preproc.schema, avoid, table)
+    holders = pd.Series(entity[held]).groupby(values[held].astype(str).to_numpy()).nunique()
+    return set(holders.index[holders < k])
 
 
 def _resample_unwanted(
