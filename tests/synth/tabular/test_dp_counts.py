@@ -3,6 +3,8 @@ of an (untrained) model's counts to them on synthetic data."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,8 +12,8 @@ import torch
 
 from relsynth.relational import ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import DpBudget, TabularModel, TabularPreproc
-from relsynth.synth.tabular import _dp_fit
-from relsynth.synth.tabular._dp_counts import calibrate_counts_dp, count_targets
+from relsynth.synth.tabular import _dp_fit, _generate
+from relsynth.synth.tabular._dp_counts import calibrate_counts_dp, count_targets, uncalibrated_edges
 
 MAX_CHILDREN = 40
 
@@ -91,3 +93,97 @@ def test_a_fit_that_releases_no_count_of_an_edge_says_so(families, caplog) -> No
     assert not any(pre.stats["dp"]["child_counts"]["parent->child"]["counts"])
     assert "children per parent of parent->child were not released" in caplog.text
     assert "40 root entities" in caplog.text and "max_children=40" in caplog.text
+
+
+# ---- edges whose histogram kept nothing ------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tree() -> RelationalData:
+    """300 parents -> 0-4 children -> 0-4 grandchildren -> 0-4 great-grandchildren (max 100 public)."""
+    rng = np.random.default_rng(1)
+    tables, ids = {"parent": pd.DataFrame({"id": np.arange(1, 301), "x": rng.integers(0, 9, size=300)})}, None
+    parents = tables["parent"]["id"].to_numpy()
+    for name, up in (("child", "parent"), ("grandchild", "child"), ("great", "grandchild")):
+        per = rng.integers(0, 5, size=len(parents))
+        ids = np.arange(1, per.sum() + 1)
+        tables[name] = pd.DataFrame({"id": ids, up: np.repeat(parents, per), "x": rng.integers(0, 9, size=len(ids))})
+        parents = ids
+    schema = Schema(
+        parent=Table(id=PrimaryKey(), x=Integer()),
+        child=Table(id=PrimaryKey(), parent=ForeignKey(parent="parent"), x=Integer()),
+        grandchild=Table(id=PrimaryKey(), child=ForeignKey(parent="child"), x=Integer()),
+        great=Table(id=PrimaryKey(), grandchild=ForeignKey(parent="grandchild"), x=Integer()),
+    )
+    return RelationalData(tables, schema)
+
+
+def _fit(data: RelationalData, budget: DpBudget) -> TabularPreproc:
+    real = np.random.default_rng
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_dp_fit.np.random, "default_rng", lambda *a: real(12345))
+        return TabularPreproc.from_schema(data.schema).fit(data, dp=budget)
+
+
+def test_the_fit_says_which_edges_released_no_child_counts(tree, caplog) -> None:
+    with caplog.at_level("WARNING", logger="relsynth.synth.tabular._dp_fit"):
+        pre = _fit(tree, DpBudget(0.5, 1e-5))  # 300 entities at epsilon 0.05 for the fit: all noise
+    assert all(sum(h["counts"]) == 0 for h in pre.stats["dp"]["child_counts"].values())
+    msg = " ".join(r.getMessage() for r in caplog.records if "were not released" in r.getMessage())
+    assert "parent->child, child->grandchild, grandchild->great" in msg and "max_children=100" in msg
+    assert "preproc_share='auto'" in msg
+
+
+def test_the_calibrations_entities_stay_small_where_edges_have_no_histogram(tree, tiny_size, caplog) -> None:
+    """An untrained model gives ~50 children per row where nothing calibrates it: the calibration's
+    2 x 50 x 50 rows per entity took minutes to generate; its contexts now have 0-2 per row."""
+    pre = _fit(tree, DpBudget(50.0, 1e-5, preproc_share=0.5))
+    hists = pre.stats["dp"]["child_counts"]
+    assert sum(hists["parent->child"]["counts"]) > 0
+    for edge in ("child->grandchild", "grandchild->great"):  # as when they stood nowhere above the noise
+        hists[edge] = {**hists[edge], "counts": [0.0] * len(hists[edge]["counts"])}
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)
+    sizes = []
+    generate = model.generate
+
+    def spy(*args, **kwargs):
+        out = generate(*args, **kwargs)
+        sizes.append(sum(len(out[t]) for t in out.schema.tables))
+        return out
+
+    model.generate = spy
+    with caplog.at_level("WARNING", logger="relsynth.synth.tabular._dp_counts"):
+        ratios = calibrate_counts_dp(model, n_samples=200, seed=0)
+    assert set(ratios) == {"parent->child"}
+    assert sizes[0] < 200 * 20  # 200 entities of ~2 children, each with 0-2 below
+    (msg,) = [r.getMessage() for r in caplog.records if "released no child counts" in r.getMessage()]
+    edges, own, rows = re.search(
+        r"counts for (.*) \(.*own, (.*) children per row.* about ([\d,]+) \(parent", msg
+    ).groups()
+    assert edges == "child->grandchild, grandchild->great"
+    assert all(40 < float(m) < 60 for m in own.split(", "))  # untrained: even over 0..100
+    assert 2_000 < int(rows.replace(",", "")) < 10_000  # 1 + 2 + 2 x 50 + 2 x 50 x 50
+    assert "max_children=100" in msg and "preproc_share='auto'" in msg
+    biased = {f"{s.table}->{s.column[1:]}": bool(model.count_bias[s.offset].item()) for s in pre.slots if s.is_count}
+    assert biased == {"parent->child": True, "child->grandchild": False, "grandchild->great": False}
+    assert uncalibrated_edges(model) == ["child->grandchild", "grandchild->great"]
+
+
+def test_no_histogram_at_all_still_warns_with_the_model_s_own_counts(tree, tiny_size, caplog, monkeypatch) -> None:
+    pre = _fit(tree, DpBudget(0.5, 1e-5))
+    model = TabularModel.build(pre, size=tiny_size)
+    with caplog.at_level("WARNING", logger="relsynth.synth.tabular._dp_counts"):
+        assert calibrate_counts_dp(model, n_samples=50, seed=0) is None
+    (msg,) = [r.getMessage() for r in caplog.records if "released no child counts" in r.getMessage()]
+    assert "for parent->child, child->grandchild, grandchild->great (" in msg
+    rows = re.search(r"about ([\d,]+) \(parent\)", msg).group(1)
+    assert int(rows.replace(",", "")) > 40**3  # ~50 per row at every level
+    assert not model.count_bias.any()  # generation keeps the model's own counts, and says so
+    caplog.clear()
+
+    def stop(*args):  # one entity of ~50 ** 3 rows: minutes; the warning comes before any of it
+        raise InterruptedError
+
+    monkeypatch.setattr(_generate, "_plan", stop)
+    with caplog.at_level("WARNING", logger="relsynth.synth.tabular._generate"), pytest.raises(InterruptedError):
+        model.generate(n_samples=1, seed=0)
+    assert any("no child counts for parent->child, child->grandchild" in r.getMessage() for r in caplog.records)

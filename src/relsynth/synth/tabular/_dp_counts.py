@@ -8,9 +8,13 @@ releases, per parent -> child edge, a noisy histogram of children per parent
 distribution over the count tokens (a cell's mass spread evenly over its counts), and the model is
 calibrated to it on *synthetic* data, so nothing private is read again (post-processing):
 
-1. the count bias is set to log(target) and up to MAX_SAMPLES entities are generated;
+1. the count bias is set to log(target) and up to MAX_SAMPLES entities are generated (an edge
+   without a histogram: 0 to 2 children, so that no edge makes them large);
 2. `TabularModel.calibrate_counts(those entities, target=...)` matches the model's mean predicted
    count distribution on them to the target (bias = log target - log predicted).
+
+An edge whose histogram kept nothing (too much noise for the entities) keeps the model's own
+counts; a warning gives them, measured on the same entities, and the entity size they make.
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ import torch
 
 log = logging.getLogger(__name__)
 MAX_SAMPLES = 2048  # entities generated to measure the model's own count predictions
+# children per row (0, 1 or 2, evenly) of the entities generated as contexts where an edge has no
+# target: the model's own counts there (up to max_children per row, at every level) would make
+# the calibration's entities as large as max_children ** depth
+CONTEXT_CHILDREN = 3
 
 
 def count_targets(preproc) -> dict[str, np.ndarray]:
@@ -30,7 +38,7 @@ def count_targets(preproc) -> dict[str, np.ndarray]:
     hists = ((preproc.stats or {}).get("dp") or {}).get("child_counts") or {}
     out = {}
     for slot in preproc.slots:
-        hist = hists.get(f"{slot.table}->{slot.column[1:]}") if slot.is_count else None
+        hist = hists.get(_edge(slot)) if slot.is_count else None
         if hist is None or sum(hist["counts"]) <= 0:
             continue
         target = np.zeros(slot.preproc.n_tokens)
@@ -39,7 +47,7 @@ def count_targets(preproc) -> dict[str, np.ndarray]:
             hi = min(hi, len(target))
             if hi > lo:
                 target[lo:hi] = mass / (hi - lo)
-        out[f"{slot.table}->{slot.column[1:]}"] = target / target.sum()
+        out[_edge(slot)] = target / target.sum()
     return out
 
 
@@ -47,19 +55,90 @@ def count_targets(preproc) -> dict[str, np.ndarray]:
 def calibrate_counts_dp(model, n_samples: int, seed: int = 0) -> dict[str, float] | None:
     """Calibrate `model`'s child counts to the DP fit's histograms (see the module docstring);
     returns, per edge, the mean count the model predicted before over the target's mean, or
-    None when the preprocessor released no histogram."""
+    None when the preprocessor released no histogram. Edges without one keep the model's own
+    counts, which a warning gives with the entity size they make."""
     from relsynth.synth.tabular.dataset import TabularDataset
 
-    targets = count_targets(model.preproc)
-    if not targets:
+    pre = model.preproc
+    targets = count_targets(pre)
+    counts = [s for s in pre.slots if s.is_count]
+    if not counts:
         return None
     model.count_bias.zero_()
-    for slot in model.preproc.slots:
-        name = f"{slot.table}->{slot.column[1:]}"
-        if name in targets:
-            t = torch.as_tensor(targets[name] + 1e-6 / len(targets[name]))
-            model.count_bias[slot.offset : slot.offset + slot.preproc.n_tokens] = (t / t.sum()).log().float()
+    for slot in counts:
+        n = slot.preproc.n_tokens
+        target = targets.get(_edge(slot))
+        if target is None:  # the contexts only: a few children, whatever the model's own counts
+            t = torch.zeros(n, dtype=torch.float64)
+            t[: min(CONTEXT_CHILDREN, n)] = 1.0
+        else:
+            t = torch.as_tensor(target + 1e-6 / n)
+        model.count_bias[slot.offset : slot.offset + n] = (t / t.sum()).log().float()
     synth = model.generate(n_samples=max(1, min(n_samples, MAX_SAMPLES)), seed=seed)
-    ratios = model.calibrate_counts(TabularDataset.from_data(synth, model.preproc), target=targets)
-    log.info("DP: child counts calibrated to the preprocessor's noisy histograms (predicted / target mean: %s)", ratios)
+    dataset = TabularDataset.from_data(synth, pre)
+    ratios = model.calibrate_counts(dataset, target=targets) if targets else None
+    if targets:
+        log.info(
+            "DP: child counts calibrated to the preprocessor's noisy histograms (predicted / target mean: %s)", ratios
+        )
+    else:
+        model.count_bias.zero_()
+    missing = [s for s in counts if _edge(s) not in targets]
+    if missing:
+        _warn_uncalibrated(pre, targets, _mean_counts(model, dataset, missing))
     return ratios
+
+
+def uncalibrated_edges(model) -> list[str]:
+    """The edges of a model fitted under DP whose generated counts are the model's own: the fit
+    released no histogram for them, so the calibration left their bias at zero."""
+    if "dp" not in (model.preproc.stats or {}):
+        return []
+    targets = count_targets(model.preproc)
+    return [
+        _edge(s)
+        for s in model.preproc.slots
+        if s.is_count
+        and _edge(s) not in targets
+        and not model.count_bias[s.offset : s.offset + s.preproc.n_tokens].any()
+    ]
+
+
+def _edge(slot) -> str:
+    return f"{slot.table}->{slot.column[1:]}"
+
+
+def _mean_counts(model, dataset, slots) -> dict[str, float]:
+    """The model's own mean child count per edge of `slots`, on the synthetic contexts `dataset`."""
+    pred, _ = model.count_sums(dataset)
+    out = {}
+    for slot in slots:
+        p = pred[slot.offset : slot.offset + slot.preproc.n_tokens]
+        out[_edge(slot)] = float((p * torch.arange(len(p), dtype=p.dtype)).sum() / p.sum()) if p.sum() > 0 else 0.0
+    return out
+
+
+def _entity_rows(pre, means: dict[str, float]) -> dict[str, float]:
+    """Expected rows of an entity per root table, for mean children per edge `means` ("table->child")."""
+
+    def rows(table: str) -> float:
+        return 1.0 + sum(means.get(f"{table}->{c}", 0.0) * rows(c) for c in pre.layouts[table].children)
+
+    return {r: rows(r) for r in pre.schema.roots}
+
+
+def _warn_uncalibrated(pre, targets: dict[str, np.ndarray], own: dict[str, float]) -> None:
+    """Say which edges keep the model's own counts, how many children they make and how large
+    the entities then are: a model little trained spreads its counts evenly over 0..max_children."""
+    means = {e: float((t * np.arange(len(t))).sum()) for e, t in targets.items()} | own
+    sizes = _entity_rows(pre, means)
+    log.warning(
+        "DP: the fit released no child counts for %s (their noisy histograms kept nothing): the generated counts "
+        "there are the model's own, %s children per row on average (max_children=%d), so an entity has about %s "
+        "rows (the generation's time grows with it), not in the data's proportions. Raise epsilon, give the fit more of it "
+        "(DpBudget(preproc_share='auto')), or lower DpBudget(max_children=...)",
+        ", ".join(own),
+        ", ".join(f"{m:.1f}" for m in own.values()),
+        max(s.preproc.n_tokens - 1 for s in pre.slots if s.is_count),
+        ", ".join(f"{n:,.0f} ({r})" for r, n in sizes.items()),
+    )

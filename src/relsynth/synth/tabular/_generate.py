@@ -21,6 +21,7 @@ from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.core.workers import can_fork, run_forked
 from relsynth.synth.tabular import _sizes
 from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_entities, row_child_counts
+from relsynth.synth.tabular._dp_counts import uncalibrated_edges
 from relsynth.synth.tabular.grammar import BOS, PAD
 from relsynth.synth.tabular.preproc import TabularPreproc
 
@@ -85,6 +86,13 @@ def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, prog
     if (n_samples is None) == (ctx is None):
         raise ValueError("give exactly one of n_samples and ctx")
     check_generate_args(n_samples, batch_size, max_block_size, temp, seed, workers)
+    if edges := uncalibrated_edges(model):  # said at training too, but a loaded model generates silently
+        log.warning(
+            "generate: the DP fit released no child counts for %s: their counts are the model's own, which a "
+            "model little trained spreads up to max_children per row at every level (see the training's "
+            "warning for their size): the entities can be very large and slow to generate",
+            ", ".join(edges),
+        )
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
     roots, forced = _plan(pre, n_samples, ctx, rng)

@@ -215,25 +215,9 @@ class TabularModel(nn.Module):
         noisy counts, matched on synthetic data, `_dp_counts`).
         Returns, per count slot, the mean count predicted before calibration over the real one.
         """
-        was_training = self.training
-        self.eval()
         self.count_bias.zero_()
-        V = self.config.vocab_size
-        device = self.head.weight.device
-        pred = torch.zeros(V, dtype=torch.float64, device=device)
-        real = torch.zeros(V, dtype=torch.float64, device=device)
-        is_count = torch.tensor([s.is_count for s in self.preproc.slots], device=device)
-        samples = np.arange(len(dataset))
-        if len(samples) > max_samples:
-            samples = np.sort(np.random.default_rng(seed).choice(len(samples), max_samples, replace=False))
-        for start in range(0, len(samples), batch_size):
-            batch = on_device(dataset.collate(samples[start : start + batch_size]), self)
-            logits, _ = self(batch)  # (scored positions, V)
-            scored = batch["targets"] >= 0
-            sel = is_count[batch["slots"][scored]]
-            if sel.any():
-                pred += torch.softmax(logits[sel], dim=-1).sum(0).double()
-                real += torch.bincount(batch["targets"][scored][sel], minlength=V).double()
+        pred, real = self.count_sums(dataset, batch_size, max_samples, seed)
+        device = pred.device
         ratios = {}
         for slot in self.preproc.slots:
             if not slot.is_count:
@@ -252,8 +236,35 @@ class TabularModel(nn.Module):
             self.count_bias[lo:hi] = (r.log() - p.clamp_min(1e-12).log()).float()
             k = torch.arange(hi - lo, dtype=torch.float64, device=device)
             ratios[name] = float((p * k).sum() / (r * k).sum().clamp_min(1e-12))
-        self.train(was_training)
         return ratios
+
+    @torch.no_grad()
+    def count_sums(
+        self, dataset, batch_size: int = 64, max_samples: int = 16_384, seed: int = 0
+    ) -> tuple[Tensor, Tensor]:
+        """Over the child-count tokens of `dataset` (at most `max_samples` samples drawn with `seed`),
+        under teacher forcing and without `count_bias`: the sum of the model's predicted
+        distributions and the tokens' counts, (vocab_size,) each (float64)."""
+        was_training = self.training
+        self.eval()
+        V = self.config.vocab_size
+        device = self.head.weight.device
+        pred = torch.zeros(V, dtype=torch.float64, device=device)
+        real = torch.zeros(V, dtype=torch.float64, device=device)
+        is_count = torch.tensor([s.is_count for s in self.preproc.slots], device=device)
+        samples = np.arange(len(dataset))
+        if len(samples) > max_samples:
+            samples = np.sort(np.random.default_rng(seed).choice(len(samples), max_samples, replace=False))
+        for start in range(0, len(samples), batch_size):
+            batch = on_device(dataset.collate(samples[start : start + batch_size]), self)
+            logits, _ = self(batch)  # (scored positions, V)
+            scored = batch["targets"] >= 0
+            sel = is_count[batch["slots"][scored]]
+            if sel.any():
+                pred += torch.softmax(logits[sel], dim=-1).sum(0).double()
+                real += torch.bincount(batch["targets"][scored][sel], minlength=V).double()
+        self.train(was_training)
+        return pred, real
 
     # ---- generation ------------------------------------------------------------------------
     @torch.inference_mode()  # no autograd bookkeeping: ~10 % of a small decode step
