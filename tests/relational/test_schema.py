@@ -82,6 +82,14 @@ def test_column_enum_spelling_builds_the_same_table_as_instances():
     assert table.text_columns == ["name"]
 
 
+def test_all_columns_names_every_column_keys_included_in_order():
+    # aindo.rdml's spelling, used to keep a DataFrame's schema columns: df[list(table.all_columns)]
+    table = Table(name=Column.TEXT, id=PrimaryKey(), artist=ForeignKey(parent="artist"), year=Column.INTEGER)
+    assert table.all_columns == ("name", "id", "artist", "year")
+    frame = pd.DataFrame({"id": [1], "extra": [0], "artist": [2], "name": ["x"], "year": [1999]})
+    assert list(frame[list(table.all_columns)].columns) == ["name", "id", "artist", "year"]
+
+
 @pytest.mark.parametrize(
     ("member", "cls"),
     [

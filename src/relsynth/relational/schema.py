@@ -74,6 +74,12 @@ class Table:
     def text_columns(self) -> list[str]:
         return self.cols_of(Column.TEXT)
 
+    @property
+    def all_columns(self) -> tuple[str, ...]:
+        """Every column's name, keys included, in table order (aindo.rdml's name): select a
+        DataFrame's schema columns with `df[list(table.all_columns)]`."""
+        return tuple(self.columns)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Table) and self.columns == other.columns
 
