@@ -181,7 +181,10 @@ class RelationalData:
         if missing:
             problems.append(f"table(s) {missing} are in the schema but not in the data")
         if extra:
-            problems.append(f"table(s) {extra} are in the data but not in the schema: add them or leave them out")
+            problems.append(  # aindo.rdml ignored them; relsynth reads nothing it was not told about, so says so
+                f"table(s) {extra} are in the data but not in the schema: add them to the schema or leave them "
+                f"out of the data"
+            )
         out = {}
         for name in self.schema.tables:
             if name in data:
@@ -205,7 +208,10 @@ class RelationalData:
         if absent:
             problems.append(f"table {name!r}: column(s) {absent} are in the schema but not in the data")
         if unknown:
-            problems.append(f"table {name!r}: column(s) {unknown} are in the data but not in the schema")
+            problems.append(
+                f"table {name!r}: column(s) {unknown} are in the data but not in the schema: add them to the "
+                f"schema or leave them out, e.g. df[list(schema.tables[{name!r}].all_columns)]"
+            )
         cols = {}
         for col, kind in table.columns.items():
             if col not in df.columns:
