@@ -9,7 +9,7 @@ import torch
 from shop_data import RARE_SEGMENTS
 from tabular_checks import check_valid, never_null
 
-from relsynth.synth import CategoricalPreproc, TabularModel, TabularPreproc
+from relsynth.synth import CategoricalPreproc, TabularDataset, TabularModel, TabularPreproc
 from relsynth.synth.core.workers import can_fork
 from relsynth.synth.tabular import _generate as generation
 
@@ -127,6 +127,18 @@ def test_small_max_block_size_reprefixes_and_stays_valid(monkeypatch, shop, shop
     assert len(out["note"]) > 0
     with pytest.raises(ValueError, match="max_block_size=8 is too small"):
         model.generate(N, seed=2, max_block_size=8)
+
+
+def test_max_block_size_none_is_automatic_like_a_datasets_block_size(shop, shop_preproc, tiny_size):
+    # aindo.rdml's docs: generate(..., max_block_size=dataset.block_size), None for a dataset without windows
+    model = _build(shop_preproc, tiny_size)
+    dataset = TabularDataset.from_data(shop, shop_preproc)
+    assert dataset.block_size is None
+    out = model.generate(5, seed=0, max_block_size=dataset.block_size)
+    assert out.n_rows() == model.generate(5, seed=0).n_rows()
+    TabularModel.check_generate_options(5, max_block_size=None)
+    with pytest.raises(ValueError, match="max_block_size must be an integer >= 0"):
+        model.generate(5, max_block_size=-1)
 
 
 def test_n_samples_and_ctx_both_or_neither_are_errors(shop, shop_preproc, tiny_size):

@@ -72,7 +72,11 @@ def check_generate_args(n_samples, batch_size, max_block_size, temp, seed, worke
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
     if isinstance(temp, bool) or not isinstance(temp, int | float | np.number) or not np.isfinite(temp) or temp <= 0:
         raise ValueError(f"temp must be a finite number > 0, got {temp!r}")
-    for name, value in (("batch_size", batch_size), ("max_block_size", max_block_size)):
+    # max_block_size=None is automatic too: aindo.rdml's docs pass dataset.block_size, None for a dataset without windows
+    for name, value in (
+        ("batch_size", batch_size),
+        ("max_block_size", 0 if max_block_size is None else max_block_size),
+    ):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
             raise ValueError(f"{name} must be an integer >= 0 (0 = automatic), got {value!r}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):

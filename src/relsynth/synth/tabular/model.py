@@ -274,7 +274,7 @@ class TabularModel(nn.Module):
         *,
         ctx: pd.DataFrame | None = None,
         batch_size: int = 0,
-        max_block_size: int = 0,
+        max_block_size: int | None = 0,
         temp: float = 1.0,
         seed: int | None = None,
         progress: bool | None = None,
@@ -283,7 +283,8 @@ class TabularModel(nn.Module):
         """Sample root entities with all their descendants: exactly one of `n_samples` and `ctx`.
 
         `ctx` holds the root-table context columns chosen at preproc time (`preproc.select_ctx`);
-        one entity is generated per row. `batch_size=0` and `max_block_size=0` are automatic.
+        one entity is generated per row. `batch_size=0` and `max_block_size=0` are automatic;
+        so is `max_block_size=None`, the `block_size` of a dataset built without one.
         `workers` > 1 splits the entities among that many forked processes of one thread each (CPU,
         Linux; at least one batch of entities each): on as many free cores, up to that many times
         faster (TPC-H sf 0.01: 1.7x with 2). The same seed and workers give the same data; another
@@ -297,7 +298,7 @@ class TabularModel(nn.Module):
         n_samples: int | None = None,
         *,
         batch_size: int = 0,
-        max_block_size: int = 0,
+        max_block_size: int | None = 0,
         temp: float = 1.0,
         seed: int | None = None,
         progress: bool | None = None,
