@@ -111,6 +111,17 @@ def test_ctx_needs_the_preprocessors_ctx_cols(shop, customers, shop_preproc, tin
         _build(pre, tiny_size).generate(ctx=pd.DataFrame({"segment": ["pro"]}))
 
 
+def test_ctx_given_as_aindos_mapping_of_the_root_table_is_its_dataframe(customers, tiny_size):
+    pre = TabularPreproc.from_schema(customers.schema, ctx_cols=["segment", "vip"]).fit(customers)
+    model = _build(pre, tiny_size)
+    ctx = pre.select_ctx(customers, [0, 1, 2])
+    out = model.generate(ctx={"customer": ctx}, seed=0)
+    assert out["customer"]["vip"].tolist() == ctx["vip"].tolist()
+    assert out["customer"].equals(model.generate(ctx=ctx, seed=0)["customer"])
+    with pytest.raises(ValueError, match=r"must be \{'customer': DataFrame\}.* got the table\(s\) \['order'\]"):
+        model.generate(ctx={"order": ctx})
+
+
 def test_small_max_block_size_reprefixes_and_stays_valid(monkeypatch, shop, shop_preproc, tiny_size):
     calls = []
     original = generation._reprefix

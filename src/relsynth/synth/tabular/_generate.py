@@ -166,6 +166,7 @@ def _plan(pre: TabularPreproc, n_samples, ctx, rng) -> tuple[list[str], list[dic
     """Root table of each entity (shares as in training) and the forced context tokens."""
     schema = pre.schema
     if ctx is not None:
+        ctx = pre.ctx_frame(ctx)
         pre.check_ctx(ctx)  # type, columns, rows, and every value against the fitted columns
         root = schema.roots[0]
         tokens = pre.encode_columns(root, ctx[pre.ctx_cols].reset_index(drop=True), n_fields=len(pre.ctx_cols))

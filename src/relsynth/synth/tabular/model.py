@@ -272,7 +272,7 @@ class TabularModel(nn.Module):
         self,
         n_samples: int | None = None,
         *,
-        ctx: pd.DataFrame | None = None,
+        ctx: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None,
         batch_size: int = 0,
         max_block_size: int | None = 0,
         temp: float = 1.0,
@@ -282,8 +282,8 @@ class TabularModel(nn.Module):
     ) -> RelationalData:
         """Sample root entities with all their descendants: exactly one of `n_samples` and `ctx`.
 
-        `ctx` holds the root-table context columns chosen at preproc time (`preproc.select_ctx`);
-        one entity is generated per row. `batch_size=0` and `max_block_size=0` are automatic;
+        `ctx` holds the root-table context columns chosen at preproc time (`preproc.select_ctx`),
+        as a DataFrame or aindo.rdml's `{root_table: DataFrame}`; one entity is generated per row. `batch_size=0` and `max_block_size=0` are automatic;
         so is `max_block_size=None`, the `block_size` of a dataset built without one.
         `workers` > 1 splits the entities among that many forked processes of one thread each (CPU,
         Linux; at least one batch of entities each): on as many free cores, up to that many times

@@ -401,6 +401,19 @@ class TabularPreproc:
         df = data[root][self.ctx_cols]
         return (df if idx is None else df.iloc[np.asarray(idx)]).reset_index(drop=True)
 
+    def ctx_frame(self, ctx: object) -> object:
+        """`ctx` as `generate` reads it: aindo.rdml's `{root_table: DataFrame}` is that table's
+        DataFrame; anything else is returned as it is, for `check_ctx` to judge."""
+        if not isinstance(ctx, Mapping):
+            return ctx
+        root = self.schema.roots[0]
+        if set(ctx) != {root}:
+            raise ValueError(
+                f"ctx as a mapping must be {{{root!r}: DataFrame}}: generation is conditioned on the root table's "
+                f"ctx_cols {self.ctx_cols} only, got the table(s) {sorted(map(str, ctx))}"
+            )
+        return ctx[root]
+
     def check_ctx(self, ctx: object) -> None:
         """Refuse a generation context the model cannot take, before any work: not a DataFrame, no
         rows, missing columns, or values outside the fitted columns (wrong type, unseen or rare
