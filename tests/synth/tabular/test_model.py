@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -150,3 +152,21 @@ def test_count_calibration_of_a_large_dataset_reads_a_random_sample_of_it(make_s
     assert whole.keys() == sampled.keys()
     for edge, ratio in whole.items():
         assert sampled[edge] == pytest.approx(ratio, rel=0.12)
+
+
+def test_generating_before_training_warns_until_trained_or_loaded(tmp_path, shop, shop_preproc, tiny_size):
+    # a built model's weights are random: its output looks like data but is noise, so say so
+    from relsynth.synth import TabularDataset, TabularTrainer
+
+    model = _build(shop_preproc, tiny_size)
+    with pytest.warns(UserWarning, match=r"TabularModel was built but neither trained nor loaded.*TabularTrainer"):
+        model.generate(3, seed=0)
+    model.save(tmp_path / "m")
+    loaded = TabularModel.load(tmp_path / "m")
+    TabularTrainer(model, calibrate_counts=False).train(
+        TabularDataset.from_data(shop, shop_preproc), n_steps=1, batch_size=4, lr=1e-3, progress=False
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.generate(3, seed=0)
+        loaded.generate(3, seed=0)

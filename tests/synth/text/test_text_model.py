@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -168,6 +169,20 @@ def test_generation_is_reproducible_and_survives_save_load(tmp_path, songs, trai
     assert not titles(a).equals(titles(c))
     with pytest.raises(ValueError, match="top_p"):
         trained.generate(songs, top_p=0.0)
+
+
+def test_generating_before_training_warns_until_trained_loaded_or_pretrained(
+    tmp_path, songs, song_preproc, trained, tiny_size
+):
+    fresh = TextModel.build(song_preproc, size=tiny_size, block_size=64)
+    with pytest.warns(UserWarning, match=r"TextModel was built but neither trained nor loaded.*TextTrainer"):
+        fresh.generate(songs, seed=0, max_text_len=4)
+    trained.save(tmp_path / "m")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        trained.generate(songs, seed=0, max_text_len=4)
+        TextModel.load(tmp_path / "m").generate(songs, seed=0, max_text_len=4)
+        TextModel.build_from_pretrained(song_preproc, tmp_path / "m").generate(songs, seed=0, max_text_len=4)
 
 
 # ---- from pretrained -------------------------------------------------------------------------

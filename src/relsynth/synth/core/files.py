@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from collections.abc import Iterable
 from dataclasses import MISSING, fields
 from pathlib import Path
@@ -130,4 +131,17 @@ def load_model_weights(model, path: str | Path):
         raise LoadError(f"{file}: weights do not fit the config ({e})") from None
     if missing or unexpected:
         raise LoadError(f"{file}: weights do not fit the config: missing {missing}, unexpected {unexpected}")
+    model.trained = True  # weights from a file: `warn_untrained` stays quiet
     return model.eval()
+
+
+def warn_untrained(model, trainer: str) -> None:
+    """Warn that `model` generates from the random weights it was built with: neither a training
+    run (`Trainer.train` sets `model.trained`) nor a load gave it weights."""
+    if not getattr(model, "trained", True):
+        warnings.warn(
+            f"this {type(model).__name__} was built but neither trained nor loaded: what it generates is random; "
+            f"train it first ({trainer}(model).train(dataset, ...)) or load a saved one",
+            UserWarning,
+            stacklevel=3,
+        )

@@ -21,7 +21,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from relsynth.relational import RelationalData
-from relsynth.synth.core.files import PREPROC_DIR, load_model_weights, read_model_config, save_model_dir
+from relsynth.synth.core.files import (
+    PREPROC_DIR,
+    load_model_weights,
+    read_model_config,
+    save_model_dir,
+    warn_untrained,
+)
 from relsynth.synth.core.training.strategy import on_device
 from relsynth.synth.core.transformer import ModelSize, Transformer, TransformerConfig, resolve_size
 from relsynth.synth.tabular import _generate
@@ -89,6 +95,7 @@ class TabularModel(nn.Module):
         self.register_buffer("slot_weight", weights, persistent=False)
         # log-ratio added to child-count logits at generation (see calibrate_counts)
         self.register_buffer("count_bias", torch.zeros(cfg.vocab_size))
+        self.trained = False  # set by a training run or a load; generate warns while it is False
 
     # ---- construction ----------------------------------------------------------------------
     @classmethod
@@ -291,6 +298,7 @@ class TabularModel(nn.Module):
         number of workers gives other data from the same model.
         The result passes `RelationalData` validation: fresh keys, consistent foreign keys.
         """
+        warn_untrained(self, "TabularTrainer")
         return _generate.generate(self, n_samples, ctx, batch_size, max_block_size, temp, seed, progress, workers)
 
     @staticmethod

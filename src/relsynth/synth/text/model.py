@@ -18,7 +18,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from relsynth.relational import RelationalData
-from relsynth.synth.core.files import PREPROC_DIR, load_model_weights, read_model_config, save_model_dir
+from relsynth.synth.core.files import (
+    PREPROC_DIR,
+    load_model_weights,
+    read_model_config,
+    save_model_dir,
+    warn_untrained,
+)
 from relsynth.synth.core.transformer import ModelSize, Transformer, TransformerConfig, resolve_size
 from relsynth.synth.text import _generate, _hf
 from relsynth.synth.text.dataset import IGNORE
@@ -72,6 +78,7 @@ class TextModel(nn.Module):
             self.head.weight = self.embed.weight
         self.apply(_init_weights)
         self.last_generation: dict[str, dict[str, int]] = {}  # per column of the last generate: texts, truncated
+        self.trained = False  # set by a training run, a load or pretrained weights; generate warns while False
 
     # ---- construction ----------------------------------------------------------------------
     @classmethod
@@ -133,6 +140,7 @@ class TextModel(nn.Module):
             if not config.tie_weights:
                 model.head.weight[new_ids] = old.head.weight[old_ids]
         log.info("text model from %s: %d of %d tokens carried over", path, len(pairs), preproc.vocab_size)
+        model.trained = True  # a trained model's weights, to fine-tune or to generate from as they are
         return model
 
     @classmethod
@@ -155,6 +163,7 @@ class TextModel(nn.Module):
         _hf.copy_transformer(model, hf)
         exact = _hf.copy_embeddings(model, hf, tokenizer)
         log.info("text model from the Hugging Face model at %s: %d of %d tokens exact", path, exact, preproc.vocab_size)
+        model.trained = True
         return model
 
     @property
@@ -236,6 +245,7 @@ class TextModel(nn.Module):
         left are counted in `self.last_generation[column]["copies"]` (and logged). The values are
         read at the call only, never stored in the model.
         """
+        warn_untrained(self, "TextTrainer")
         return _generate.generate(self, data, batch_size, max_text_len, temp, top_p, seed, spell_words, avoid)
 
     @staticmethod

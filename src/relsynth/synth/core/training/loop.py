@@ -168,6 +168,7 @@ class Trainer:
             result = self._run(work=work, strategy=strategy, **run)
             strategy.finish(self.model, work)
             self.dp_trained = True
+        self.model.trained = True  # the model's generate no longer warns that its weights are random
         return self._after_train(dataset, result)
 
     def _after_train(self, dataset: TrainDataset, result: TrainResult) -> TrainResult:
