@@ -9,7 +9,7 @@ import pytest
 import torch
 from train_helpers import BATCH, Counting, Crash, assert_same_state, state_of
 
-from relsynth.synth import CheckpointHook, TabularModel, Trainer
+from relsynth.synth import CheckpointHook, TabularModel, TabularTrainer, TextTrainer, Trainer
 from relsynth.synth.core.files import LoadError
 from relsynth.synth.core.training import search
 
@@ -107,3 +107,15 @@ def test_no_module_unpickles_arbitrary_objects():
     src = Path(__file__).resolve().parents[4] / "src"
     offenders = [p for p in src.rglob("*.py") if "weights_only=False" in p.read_text()]
     assert offenders == []
+
+
+def test_aindos_trainer_save_and_load_say_to_save_the_model_and_resume_from_a_checkpoint(tmp_path, make_model):
+    # aindo.rdml scripts call trainer.save(path) / TabularTrainer.load(path): not AttributeError, but what to call
+    then = r"save the trained model \(trainer\.model\.save\(path\)\).*CheckpointHook\(path\).*resume=path"
+    with pytest.raises(NotImplementedError, match=r"a TabularTrainer is not saved.*" + then) as refused:
+        TabularTrainer(make_model()).save(tmp_path / "t")
+    assert "read it back with TabularModel.load(path)" in str(refused.value)
+    for trainer_cls in (TabularTrainer, TextTrainer):
+        with pytest.raises(NotImplementedError, match=rf"a {trainer_cls.__name__} is not saved.*" + then):
+            trainer_cls.load(tmp_path / "t")
+    assert not (tmp_path / "t").exists()

@@ -179,6 +179,16 @@ class Trainer:
         """Mean loss over `dataset` (weighted by samples per batch), without gradients."""
         return evaluate(self.model, dataset, batch_size)
 
+    # -- aindo.rdml's trainer.save / Trainer.load: relsynth saves the model, and resumes from checkpoints
+    def save(self, path: str | Path) -> None:
+        """Not a relsynth call (aindo.rdml's `trainer.save`): raises, saying what to call instead."""
+        raise NotImplementedError(_no_trainer_files(type(self).__name__, type(self.model).__name__))
+
+    @classmethod
+    def load(cls, path: str | Path) -> Trainer:
+        """Not a relsynth call (aindo.rdml's `Trainer.load`): raises, saying what to call instead."""
+        raise NotImplementedError(_no_trainer_files(cls.__name__, "TabularModel or TextModel"))
+
     # -- checkpoints ---------------------------------------------------------------------------
     def save_checkpoint(self, path: str | Path) -> None:
         """Weights, optimizer, position and run config, written atomically."""
@@ -462,6 +472,14 @@ class Trainer:
         bad = [type(h).__name__ for h in hooks if not isinstance(h, TrainHook)]
         if bad:
             raise TypeError(f"hooks must be TrainHook instances, got {bad}")
+
+
+def _no_trainer_files(trainer: str, model: str) -> str:
+    return (
+        f"a {trainer} is not saved or loaded in relsynth: save the trained model (trainer.model.save(path)) and "
+        f"read it back with {model}.load(path), then build a new trainer around it; to continue an interrupted "
+        f"run, train with hooks=[CheckpointHook(path)] and call train(..., resume=path) with the same options"
+    )
 
 
 def _cuda_rng(model: nn.Module) -> torch.Tensor | None:
