@@ -182,3 +182,14 @@ def test_whole_dates_from_a_csv_decode_as_dates_and_are_written_back_unchanged(t
     synth.to_dir(tmp_path / "out")
     back = RelationalData.from_dir(tmp_path / "out")["t"]["day"]
     assert back.tolist() == synth["t"]["day"].tolist()  # the written database is the generated one
+
+
+def test_repr_names_the_tables_the_context_and_whether_it_is_fitted(shop, customers):
+    assert (
+        repr(TabularPreproc.from_schema(shop.schema)) == f"TabularPreproc(tables={list(shop.schema.tables)}, unfitted)"
+    )
+    pre = TabularPreproc.from_schema(customers.schema, ctx_cols=["segment"]).fit(customers)
+    assert (
+        repr(pre)
+        == f"TabularPreproc(tables={list(customers.schema.tables)}, ctx_cols=['segment'], vocab={pre.vocab_size})"
+    )

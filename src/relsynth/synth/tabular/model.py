@@ -41,6 +41,8 @@ TabularModelSize = ModelSize  # aindo.rdml's name; one size class for both model
 
 
 class Size(StrEnum):
+    """The preset model sizes (aindo.rdml's names): `size=Size.SMALL` is `size="small"`."""
+
     SMALL = "small"
     MEDIUM = "medium"
     LARGE = "large"
@@ -79,6 +81,14 @@ class TabularModelConfig:
 
 
 class TabularModel(nn.Module):
+    """The generative model of a whole database's non-text columns, one root entity a sequence.
+
+    `TabularModel.build(preproc, size="small", block="free")` from a fitted `TabularPreproc`;
+    train with `TabularTrainer(model).train(dataset, ...)`; `generate(n_samples)` (or `ctx=`)
+    samples a `RelationalData` with fresh keys and the text columns empty (`TextModel` fills
+    them); `save(path)` / `TabularModel.load(path)`.
+    """
+
     def __init__(self, cfg: TabularModelConfig, preproc: TabularPreproc):
         super().__init__()
         self.config, self.preproc = cfg, preproc
@@ -109,6 +119,13 @@ class TabularModel(nn.Module):
         count_weight: float = 1.0,
         block_size: int | None = None,
     ) -> TabularModel:
+        """A fresh (untrained) model for the fitted `preproc`.
+
+        `size`: "small", "medium", "large" (or `Size.*`) or a `TabularModelSize(n_layers, h, d)`;
+        `block`: "free" (a causal transformer) or "lstm"; `dropout` in [0, 1); `count_weight`: the
+        loss weight of the child-count tokens against the field tokens; `block_size`: the
+        training window in tokens (None: whole entities), which generation re-prefixes at.
+        """
         preproc._check_fitted()
         if block not in BLOCKS:
             raise ValueError(f"unknown block {block!r}; options: {list(BLOCKS)}")
@@ -327,6 +344,8 @@ class TabularModel(nn.Module):
 
     @classmethod
     def load(cls, path: str | Path) -> TabularModel:
+        """The model `save` wrote at `path`, with its preprocessor, in eval mode; a missing, damaged
+        or foreign file is an error naming it."""
         cfg = read_model_config(path, kind=KIND, config_file=CONFIG_FILE, config_cls=TabularModelConfig)
         return load_model_weights(cls(cfg, TabularPreproc.load(Path(path) / PREPROC_DIR)), path)
 

@@ -319,6 +319,11 @@ class TabularPreproc:
         if data.schema != self.schema:
             raise ValueError("the data's schema differs from the preprocessor's schema")
 
+    def __repr__(self) -> str:
+        state = f"vocab={self.vocab_size}" if self.fitted else "unfitted"
+        ctx = f", ctx_cols={self.ctx_cols}" if self.ctx_cols else ""
+        return f"TabularPreproc(tables={list(self.schema.tables)}{ctx}, {state})"
+
     def _check_fitted(self) -> None:
         if not self.fitted:
             raise RuntimeError("this TabularPreproc is not fitted: call .fit(data) first")
@@ -494,6 +499,8 @@ class TabularPreproc:
 
     @classmethod
     def load(cls, path: str | Path) -> TabularPreproc:
+        """The fitted preprocessor `save` wrote at `path`; a missing, damaged or foreign file is an
+        error naming it."""
         file = Path(path) / CONFIG_FILE
         payload = read_config(file, KIND, keys=_SAVED_KEYS, optional=("orderings", "keep_orders"))
         try:

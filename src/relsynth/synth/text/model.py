@@ -273,6 +273,8 @@ class TextModel(nn.Module):
 
     @classmethod
     def load(cls, path: str | Path) -> TextModel:
+        """The model `save` wrote at `path`, with its preprocessor, in eval mode; a missing, damaged
+        or foreign file is an error naming it."""
         config = read_model_config(path, kind=KIND, config_file=CONFIG_FILE, config_cls=TextModelConfig)
         return load_model_weights(cls(config, TextPreproc.load(Path(path) / PREPROC_DIR)), path)
 

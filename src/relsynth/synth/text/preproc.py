@@ -599,6 +599,8 @@ class TextPreproc:
 
     @classmethod
     def load(cls, path: str | Path) -> TextPreproc:
+        """The fitted preprocessor `save` wrote at `path` (its config and tokenizer); a missing,
+        damaged or foreign file is an error naming it."""
         path = Path(path)
         file, tok_file = path / CONFIG_FILE, path / TOKENIZER_FILE
         raw = dict(read_config(file, KIND, keys=("config",))["config"])

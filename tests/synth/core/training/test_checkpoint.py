@@ -119,3 +119,11 @@ def test_aindos_trainer_save_and_load_say_to_save_the_model_and_resume_from_a_ch
         with pytest.raises(NotImplementedError, match=rf"a {trainer_cls.__name__} is not saved.*" + then):
             trainer_cls.load(tmp_path / "t")
     assert not (tmp_path / "t").exists()
+
+
+def test_a_trainers_repr_names_its_model_and_budget(make_model):
+    from relsynth.synth import DpBudget
+
+    assert repr(TabularTrainer(make_model())) == "TabularTrainer(model=TabularModel)"
+    budget = DpBudget(epsilon=3.0, delta=1e-5)
+    assert repr(Trainer(make_model(), dp_budget=budget)) == f"Trainer(model=TabularModel, dp_budget={budget!r})"

@@ -74,6 +74,10 @@ class Trainer:
         self._work: nn.Module = model  # the module being trained: the model, its DDP wrapper or DP copy
         self._reset_state()
 
+    def __repr__(self) -> str:
+        dp = f", dp_budget={self.dp_budget!r}" if self.dp_budget is not None else ""
+        return f"{type(self).__name__}(model={type(self.model).__name__}{dp})"
+
     def _reset_state(self) -> None:
         """Everything hooks may read, defined before and after a run."""
         self.step, self.epoch, self.batch_in_epoch = 0, 0, 0
