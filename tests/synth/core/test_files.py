@@ -125,3 +125,18 @@ def test_saved_directories_and_files_get_the_modes_the_umask_gives(tmp_path):
     write_text_atomic(tmp_path / "model.json", "{}")
     assert stat.S_IMODE((tmp_path / "model").stat().st_mode) == 0o777 & ~mask
     assert stat.S_IMODE((tmp_path / "model.json").stat().st_mode) == 0o666 & ~mask
+
+
+def test_loading_a_folder_of_another_kind_says_what_it_holds(tmp_path):
+    # a model folder loaded as a preprocessor (or the other way round): say what is there
+    (tmp_path / "m" / "preproc").mkdir(parents=True)
+    write_config(tmp_path / "m" / "model.json", "TabularModel", {"config": {}})
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"no TabularPreproc at .*m: preproc\.json is missing; the folder holds a TabularModel \(model\.json\); "
+        r"load it with its own class, its preprocessor is under preproc/",
+    ):
+        read_config(tmp_path / "m" / "preproc.json", "TabularPreproc")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match=r"preproc\.json is missing$"):
+        read_config(tmp_path / "empty" / "preproc.json", "TabularPreproc")

@@ -44,7 +44,7 @@ def read_config(file: Path, kind: str, keys: Iterable[str] | None = None, option
     that is missing or not expected is a `LoadError` (`FileNotFoundError` when missing) naming
     the file and what was expected; `optional` keys may be absent (saved before they existed)."""
     if not file.is_file():
-        raise FileNotFoundError(f"no {kind} at {file.parent}: {file.name} is missing")
+        raise FileNotFoundError(f"no {kind} at {file.parent}: {file.name} is missing{_what_is_there(file.parent)}")
     try:
         spec = json.loads(file.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -65,6 +65,25 @@ def read_config(file: Path, kind: str, keys: Iterable[str] | None = None, option
         if unknown or missing:
             raise LoadError(f"{file}: {kind} config with unknown keys {unknown} and missing keys {missing}")
     return payload
+
+
+def _what_is_there(folder: Path) -> str:
+    """What another relsynth object saved in `folder` is (a model loaded as a preproc, say), as the
+    end of an error message; empty when there is none."""
+    kinds = []
+    for file in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            kind = json.loads(file.read_text()).get("kind")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(kind, str):
+            kinds.append(f"{kind} ({file.name})")
+    if not kinds:
+        return ""
+    hint = "; load it with its own class" + (
+        ", its preprocessor is under preproc/" if (folder / PREPROC_DIR).is_dir() else ""
+    )
+    return f"; the folder holds a {', '.join(kinds)}{hint}"
 
 
 def config_from_dict(cls: type[T], values: dict, file: Path) -> T:
