@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import inspect
+import os
+import subprocess
+import sys
 
 import pytest
 
+import relsynth
 import relsynth.eval
 import relsynth.relational
 import relsynth.synth
@@ -24,3 +28,17 @@ def test_every_public_name_and_its_public_methods_have_a_docstring(module, name)
     for attr in ("build", "load", "save", "fit", "generate", "train", "from_data", "from_schema", "split"):
         if attr in vars(obj):  # inspect.getdoc, like help(), reads an override's doc from the method it overrides
             assert (inspect.getdoc(getattr(obj, attr)) or "").strip(), f"{name}.{attr} has no docstring"
+
+
+def test_import_relsynth_reaches_the_library_modules_lazily():
+    # a fresh interpreter: `import relsynth` alone imports no torch, and relsynth.synth is there when asked for
+    code = (
+        "import sys, relsynth\n"
+        "assert 'torch' not in sys.modules\n"
+        "assert relsynth.synth.TabularModel.__name__ == 'TabularModel'\n"
+        "assert relsynth.relational.Schema and relsynth.eval.report\n"
+        "assert 'relsynth.synth' in sys.modules\n"
+        "try:\n    relsynth.nothing\nexcept AttributeError as e:\n    assert 'nothing' in str(e)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert "relational" in (relsynth.__doc__ or "") and "synth" in (relsynth.__doc__ or "")
