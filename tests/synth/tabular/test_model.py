@@ -159,8 +159,9 @@ def test_generating_before_training_warns_until_trained_or_loaded(tmp_path, shop
     from relsynth.synth import TabularDataset, TabularTrainer
 
     model = _build(shop_preproc, tiny_size)
-    with pytest.warns(UserWarning, match=r"TabularModel was built but neither trained nor loaded.*TabularTrainer"):
+    with pytest.warns(UserWarning, match=r"TabularModel was built but neither trained nor loaded.*TabularTrainer") as w:
         model.generate(3, seed=0)
+    assert w[0].filename == __file__  # the user's line, not torch's inference_mode wrapper
     model.save(tmp_path / "m")
     loaded = TabularModel.load(tmp_path / "m")
     TabularTrainer(model, calibrate_counts=False).train(

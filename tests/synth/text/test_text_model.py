@@ -175,8 +175,9 @@ def test_generating_before_training_warns_until_trained_loaded_or_pretrained(
     tmp_path, songs, song_preproc, trained, tiny_size
 ):
     fresh = TextModel.build(song_preproc, size=tiny_size, block_size=64)
-    with pytest.warns(UserWarning, match=r"TextModel was built but neither trained nor loaded.*TextTrainer"):
+    with pytest.warns(UserWarning, match=r"TextModel was built but neither trained nor loaded.*TextTrainer") as w:
         fresh.generate(songs, seed=0, max_text_len=4)
+    assert w[0].filename == __file__
     trained.save(tmp_path / "m")
     with warnings.catch_warnings():
         warnings.simplefilter("error")

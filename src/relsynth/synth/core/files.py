@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import warnings
 from collections.abc import Iterable
 from dataclasses import MISSING, fields
@@ -162,5 +163,14 @@ def warn_untrained(model, trainer: str) -> None:
             f"this {type(model).__name__} was built but neither trained nor loaded: what it generates is random; "
             f"train it first ({trainer}(model).train(dataset, ...)) or load a saved one",
             UserWarning,
-            stacklevel=3,
+            stacklevel=_outside_level(),
         )
+
+
+def _outside_level() -> int:
+    """The `stacklevel` of the first caller outside relsynth.synth and torch (whose decorators, such as
+    `torch.inference_mode`, add frames), so a warning names the user's line."""
+    frame, level = sys._getframe(2), 2  # 1: the function that warns
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(("relsynth.synth", "torch")):
+        frame, level = frame.f_back, level + 1
+    return level

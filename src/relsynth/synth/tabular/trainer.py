@@ -23,6 +23,8 @@ class TabularTrainer(Trainer):
     histograms on synthetic entities (`_dp_counts`, post-processing).
     """
 
+    model_class = "TabularModel"
+
     def __init__(self, model: nn.Module, dp_budget: DpBudget | None = None, *, calibrate_counts: bool = True):
         super().__init__(model, dp_budget=dp_budget)
         self.calibrate_counts = calibrate_counts

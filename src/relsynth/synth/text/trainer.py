@@ -25,6 +25,7 @@ class TextTrainer(Trainer):
 
     supports_dp = False
     auto_epochs = TEXT_AUTO_EPOCHS
+    model_class = "TextModel"
 
     def train(
         self, dataset, *, lr: float | None = DEFAULT_LR, min_steps: int = MIN_STEPS, **kwargs: Any

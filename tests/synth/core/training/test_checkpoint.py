@@ -115,9 +115,10 @@ def test_aindos_trainer_save_and_load_say_to_save_the_model_and_resume_from_a_ch
     with pytest.raises(NotImplementedError, match=r"a TabularTrainer is not saved.*" + then) as refused:
         TabularTrainer(make_model()).save(tmp_path / "t")
     assert "read it back with TabularModel.load(path)" in str(refused.value)
-    for trainer_cls in (TabularTrainer, TextTrainer):
-        with pytest.raises(NotImplementedError, match=rf"a {trainer_cls.__name__} is not saved.*" + then):
+    for trainer_cls, model_cls in ((TabularTrainer, "TabularModel"), (TextTrainer, "TextModel")):
+        with pytest.raises(NotImplementedError, match=rf"a {trainer_cls.__name__} is not saved.*" + then) as refused:
             trainer_cls.load(tmp_path / "t")
+        assert f"read it back with {model_cls}.load(path)" in str(refused.value)
     assert not (tmp_path / "t").exists()
 
 

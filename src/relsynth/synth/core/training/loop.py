@@ -57,6 +57,7 @@ class Trainer:
     supports_dp = True  # a subclass for models that must not be trained under DP sets False
     auto_epochs = AUTO_EPOCHS  # what n_epochs="auto" means (a subclass may set its own)
     min_steps = 0  # a run given in epochs trains at least this many steps (a subclass may set its own)
+    model_class = "the model's class"  # what loads the models it trains (named in errors)
 
     def __init__(self, model: nn.Module, dp_budget: DpBudget | None = None):
         if not isinstance(model, nn.Module):
@@ -191,7 +192,7 @@ class Trainer:
     @classmethod
     def load(cls, path: str | Path) -> Trainer:
         """Not a relsynth call (aindo.rdml's `Trainer.load`): raises, saying what to call instead."""
-        raise NotImplementedError(_no_trainer_files(cls.__name__, "TabularModel or TextModel"))
+        raise NotImplementedError(_no_trainer_files(cls.__name__, cls.model_class))
 
     # -- checkpoints ---------------------------------------------------------------------------
     def save_checkpoint(self, path: str | Path) -> None:
