@@ -314,8 +314,21 @@ def test_report_when_every_synthetic_value_is_null(train, real, fresh, tmp_path)
 def test_sample_cells_show_numbers_one_way_without_exponents():
     from relsynth.eval._page import _cell
 
-    values = [129_300.5, 3_854.0, 0.99, -12.345, 0.0]
-    assert [_cell(v, None) for v in values] == ["129,300.5", "3,854", "0.99", "-12.35", "0"]
+    values = [129_300.5, 3_854.0, 0.99, -12.345, 0.0, 2008, 12_345]
+    assert [_cell(v, None) for v in values] == ["129,300.5", "3854", "0.99", "-12.35", "0", "2008", "12,345"]
+
+
+def test_sample_rows_show_values_as_the_source_spells_them():
+    """A school's free-lunch flag written yes/no showed as true/false, its founding year as 2,008."""
+    from relsynth.eval._page import sample_rows
+    from relsynth.relational import Boolean, Integer, PrimaryKey, Table
+
+    schema = Schema(school=Table(id=PrimaryKey(), lunch=Boolean(), founded=Integer(), zip=Integer()))
+    frame = pd.DataFrame({"id": [1, 2], "lunch": ["yes", "no"], "founded": [2008, 1890], "zip": ["00501", "02134"]})
+    data = RelationalData({"school": frame}, schema)
+    shown = sample_rows(data, data, "school")
+    assert shown["columns"] == ["lunch", "founded", "zip"]
+    assert sorted(shown["real"]) == [["no", "1890", "02134"], ["yes", "2008", "00501"]]
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")

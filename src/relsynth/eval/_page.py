@@ -160,7 +160,8 @@ def sample_rows(real: RelationalData, synth: RelationalData, table: str, n: int 
 
     def rows(data: RelationalData) -> list[list[str | None]]:
         df = data[table]
-        df = df.sample(n=min(n, len(df)), random_state=seed) if len(df) else df
+        picked = df.sample(n=min(n, len(df)), random_state=seed).index if len(df) else df.index
+        df = data.to_source(table).loc[picked]  # as the source spells them: yes/no, "00501", its date pattern
         return [
             [_cell(v, labels.get(c)) for c, v in zip(columns, row, strict=True)]
             for row in df[columns].itertuples(index=False)
@@ -182,17 +183,21 @@ def _cell(value: object, labels: dict[str, str] | None) -> str | None:
     if isinstance(value, bool | np.bool_):
         return str(bool(value)).lower()
     if isinstance(value, int | np.integer):
-        return f"{int(value):,}"
+        return f"{int(value):,}" if abs(value) >= SEPARATE_FROM else str(int(value))
     if isinstance(value, float | np.floating):
         return _data_number(float(value))
     return str(value)
 
 
+SEPARATE_FROM = 10_000  # thousands separators from here: a year stays 2008, not 2,008
+
+
 def _data_number(x: float) -> str:
-    """A value of the data as a sample row shows it: with thousands separators and at most two
-    decimals (129,300.5; 3,854; 0.99), never in exponent form unless it is tiny or huge."""
+    """A value of the data as a sample row shows it: with thousands separators from 10,000 and at
+    most two decimals (129,300.5; 3854; 0.99), never in exponent form unless it is tiny or huge."""
     if x == 0 or not math.isfinite(x) or 1e-2 <= abs(x) < 1e15:
-        return f"{x:,.2f}".rstrip("0").rstrip(".") if math.isfinite(x) else str(x)
+        spec = ",.2f" if abs(x) >= SEPARATE_FROM else ".2f"
+        return format(x, spec).rstrip("0").rstrip(".") if math.isfinite(x) else str(x)
     return f"{x:.4g}"
 
 
