@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 
 import pandas as pd
 import pytest
@@ -228,3 +229,20 @@ def test_context_leaves_reference_keys_out_their_numbers_name_no_row_of_a_genera
         pre = TextPreproc.from_schema_table(schema, table, vocab_size=300, word_k=0).fit(db)
         assert [label for label, _, _ in pre.context_columns()] == fields
     assert pre.contexts(db) == ["city=Oslo", "city=Rome"]
+
+
+def test_a_word_keeps_its_combining_marks_devanagari_arabic_points_and_decomposed_accents():
+    """`\\w` leaves combining marks out, so दिल्ली fell apart into द, ि, ल, ्, ल, ी and 'Cafe' + U+0301 into
+    'Cafe' and a lone accent: single letters and marks that every entity uses became word tokens, from
+    which any rare word could be spelt again, and a text could start with a lone vowel sign."""
+    texts = ["नई दिल्ली", "दिल्ली बाज़ार", "Cafe\u0301 nai\u0308ve", "nai\u0308ve Cafe\u0301", "مَكْتَبَة جديد"]
+    n = 40
+    data = RelationalData(
+        {"t": pd.DataFrame({"id": range(1, n + 1), "x": [texts[i % len(texts)] for i in range(n)]})},
+        Schema(t=Table(id=PrimaryKey(), x=Text())),
+    )
+    preproc = TextPreproc.from_schema_table(data.schema, "t", vocab_size=300).fit(data)
+    words = {w.strip() for w in preproc.config.words}
+    assert {"दिल्ली", "बाज़ार", "Cafe\u0301", "nai\u0308ve", "مَكْتَبَة"} <= words
+    assert not {w for w in words if unicodedata.category(w[0])[0] == "M"}  # no word starts with a mark
+    assert [preproc.decode(i) for i in preproc.encode(texts)] == texts

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -53,9 +54,27 @@ MIN_COPY_RATE = 0.05  # copy tokens only where at least this share of a column's
 # Chinook album titles 0.18 (titles sharing an artist word 0.03 -> 0.16, real 0.26, on the Kedro job); track
 # names 0.04, where they cost more than they bring (genre accuracy 0.32 -> 0.28, word pairs 0.23 -> 0.19, 3 seeds)
 COPY_BYTES = (b"Aa", b" Aa")  # what the UTF-8 mask sees a copy token write: a word (a letter last), spaced or not
+
+
+def _mark_class() -> str:
+    """A regex class body of the combining marks (Unicode category M*: accents written apart, Indic vowel
+    signs, Arabic and Hebrew points, variation selectors), which `\\w` leaves out, in planes 0, 1 and 14."""
+    runs, start = [], None
+    for c in [*range(0x20000), *range(0xE0000, 0xE1000), 0x110000]:
+        mark = c < 0x110000 and unicodedata.category(chr(c))[0] == "M"
+        if mark and start is None:
+            start = c
+        elif not mark and start is not None:
+            runs.append(f"{re.escape(chr(start))}-{re.escape(chr(c - 1))}")
+            start = None
+    return "".join(runs)
+
+
 # Pieces a string is cut into: an English contraction ('s, 't, ...), a word, a number or a run of
 # punctuation (each with one leading space), or whitespace. Word tokens are pieces; the BPE fallback spells the others.
-WORD_PIECE = re.compile(r" ?[^\W\d_]+| ?\d+")  # a word or a number piece (letters or digits, one leading space)
+# A word is letters with their combining marks: without them, दिल्ली (Devanagari), e + U+0301 (decomposed é) or
+# Arabic with its vowel points fell apart into single letters and marks, each a word token every entity uses.
+WORD_PIECE = re.compile(rf" ?[^\W\d_](?:[^\W\d_]|[{_mark_class()}])*| ?\d+")  # a word or a number (one leading space)
 PIECES = re.compile(r"'(?:s|t|d|m|ll|ve|re)(?![^\W\d_])|" + WORD_PIECE.pattern + r"| ?(?:[^\w\s]|_)+|\s+(?!\S)|\s+")
 
 
