@@ -10,6 +10,7 @@ import pytest
 
 from relsynth.synth.text._generate import spelling_mode
 from relsynth.synth.text._rare_words import RareWordReplacer, context_words, shape
+from relsynth.synth.text.preproc import WORD_PIECE
 
 WORDS = ["The", " Rock", " Guitars", " Orchestra", " Symphony", " of", " the", "Live", " 1999", " ROCK", " a"]
 
@@ -95,7 +96,8 @@ def test_generation_with_replace_writes_only_word_tokens_or_words_of_the_rows_co
         (p, c)
         for t, c in zip(titles, contexts, strict=True)
         if isinstance(t, str)
-        for p in re.findall(r" ?[^\W\d_]+", t)
+        for p in WORD_PIECE.findall(t)  # Han characters one by one
+        if not p.strip().isdigit()
     ]
     assert pieces and all(p in words or p.lstrip(" ") in context_words(c) for p, c in pieces)
     with pytest.raises(TypeError, match="spell_words"):

@@ -246,3 +246,19 @@ def test_a_word_keeps_its_combining_marks_devanagari_arabic_points_and_decompose
     assert {"दिल्ली", "बाज़ार", "Cafe\u0301", "nai\u0308ve", "مَكْتَبَة"} <= words
     assert not {w for w in words if unicodedata.category(w[0])[0] == "M"}  # no word starts with a mark
     assert [preproc.decode(i) for i in preproc.encode(texts)] == texts
+
+
+def test_each_han_character_is_a_word_so_a_chinese_column_has_words_to_write():
+    """Chinese is written without spaces: every shop name (北京书店, 上海超市, ...) was one word no two
+    shops shared, so the column had no word token (rare_word_rate 1.0) and generation wrote the
+    table's other columns' words into it. Each Han character is now a word, as in BERT's tokenizer."""
+    cities, kinds = ["北京", "上海", "广州", "深圳", "成都"], ["书店", "超市", "餐厅", "花店"]
+    names = [f"{c}{k}{i}号" for i, (c, k) in enumerate((c, k) for c in cities for k in kinds)]
+    data = RelationalData(
+        {"t": pd.DataFrame({"id": range(1, len(names) + 1), "name": names})},
+        Schema(t=Table(id=PrimaryKey(), name=Text())),
+    )
+    preproc = TextPreproc.from_schema_table(data.schema, "t", vocab_size=300).fit(data)
+    assert {"北", "京", "书", "店", "号"} <= set(preproc.config.words)
+    assert preproc.config.stats["name"].rare_word_rate < 0.5  # the digits only
+    assert [preproc.decode(i) for i in preproc.encode(names)] == names

@@ -103,6 +103,15 @@ def test_words_only_letters_come_from_word_tokens():
     assert mask.run([7, 6, 8]) != REJECT and mask.run([7, 7]) != REJECT
 
 
+def test_words_only_writes_han_characters_one_after_another():
+    """A Han character is a word of its own (Chinese has no spaces): 京 may follow 北, and a Latin word
+    may follow a Han character, but still not a Latin letter."""
+    tokens = [b"", "北".encode(), "京".encode(), b"Rock", b" Rock"]
+    mask = Utf8Mask(tokens, word_ids=frozenset({1, 2, 3, 4}))
+    assert mask.run([1, 2]) != REJECT and mask.run([1, 2, 1]) != REJECT and mask.run([2, 3]) != REJECT
+    assert mask.run([3, 1]) != REJECT and mask.run([4, 3]) == REJECT
+
+
 def test_unusual_chars_are_control_format_private_and_replacement():
     assert unusual_chars(["a\tb", "\ufffd", "é", "\ue000", "\u200b"]) == "\t\u200b\ue000\ufffd"
     assert all(unicodedata.category(c).startswith("C") or c == "\ufffd" for c in "\t\u200b\ue000\ufffd")

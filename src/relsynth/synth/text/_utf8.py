@@ -15,12 +15,13 @@ With `word_ids` (the word tokens), letters come from word tokens only: a token t
 word may write no letter (nor a multi-byte character it does not complete), and a word token
 without a leading space may not follow a letter. Every generated word is then a vocabulary
 word (used by >= k entities), recombined, never a spelt-out fragment. The state also records
-whether the last character written was a letter.
+whether the last character written was a letter a word would join (not a Han character, each a word).
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -43,8 +44,18 @@ def unusual_chars(texts) -> str:
     return "".join(sorted(c for c in seen if forbidden_char(c)))
 
 
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"  # CJK unified and compatibility ideographs
+_HAN = re.compile(f"[{HAN}]")
+
+
 def is_letter(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LM"
+
+
+def joins_words(ch: str) -> bool:
+    """Whether a word written right after `ch` would make one word with it: after a letter, but
+    not after a Han character, each of which is a word of its own (`preproc.WORD_PIECE`)."""
+    return is_letter(ch) and not _HAN.match(ch)
 
 
 def step(pending: bytes, token: bytes, allowed: frozenset[str]) -> tuple[bytes, str] | None:
@@ -131,11 +142,11 @@ class Utf8Mask:
                 continue
             if words is not None:
                 if i in words:
-                    if after_letter and is_letter(text[0]):
+                    if after_letter and joins_words(text[0]):
                         continue
                 elif rest or any(is_letter(c) for c in text):
                     continue
-            nxt[i] = self._state((rest, is_letter(text[-1]) if text else after_letter))
+            nxt[i] = self._state((rest, joins_words(text[-1]) if text else after_letter))
         self.next[s] = nxt
 
     def _ready(self, states: np.ndarray) -> None:

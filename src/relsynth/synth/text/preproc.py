@@ -39,7 +39,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
 from relsynth.relational import Column, RelationalData, Schema
 from relsynth.synth.core.files import LoadError, atomic_dir, config_from_dict, fingerprint, read_config, write_config
-from relsynth.synth.text._utf8 import unusual_chars
+from relsynth.synth.text._utf8 import HAN, unusual_chars
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,10 @@ def _mark_class() -> str:
 # punctuation (each with one leading space), or whitespace. Word tokens are pieces; the BPE fallback spells the others.
 # A word is letters with their combining marks: without them, दिल्ली (Devanagari), e + U+0301 (decomposed é) or
 # Arabic with its vowel points fell apart into single letters and marks, each a word token every entity uses.
-WORD_PIECE = re.compile(rf" ?[^\W\d_](?:[^\W\d_]|[{_mark_class()}])*| ?\d+")  # a word or a number (one leading space)
+# A Han character (Chinese, Japanese kanji) is a word of its own, as in BERT's tokenizer: those texts have no spaces,
+# so a whole phrase was one word that no two entities shared, and a Chinese column had no word to write.
+MARKS = _mark_class()
+WORD_PIECE = re.compile(rf" ?[{HAN}][{MARKS}]*| ?[^\W\d_{HAN}](?:[^\W\d_{HAN}]|[{MARKS}])*| ?\d+")  # a word or a number
 PIECES = re.compile(r"'(?:s|t|d|m|ll|ve|re)(?![^\W\d_])|" + WORD_PIECE.pattern + r"| ?(?:[^\w\s]|_)+|\s+(?!\S)|\s+")
 
 
