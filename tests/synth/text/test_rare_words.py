@@ -282,3 +282,16 @@ def test_a_table_without_word_tokens_writes_no_word_rather_than_spell_one(tiny_s
         out = model.generate(data, seed=0, spell_words=mode)["t"]["x"].dropna().tolist()
         assert not [w for t in out for w in _words(t) if not w.isdigit()], (mode, out)
         assert not set(w for t in out for w in _words(t)) & set(w for t in texts for w in _words(t)), (mode, out)
+
+
+def test_a_replacement_word_keeps_the_script_of_the_spelled_word():
+    """The shape had no script: a spelled Arabic or Chinese word (case 'other') fell back to any word of
+    the table, 'digit' or 'which' from an English column of it. It now stays in its script, and is left
+    out where the vocabulary has no word of it."""
+    words = ["digit", " which", " Магазин", "北", "京", " جديد", " سوق"]
+    replacer = RareWordReplacer(words)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        text, n = replacer("深 مكتبة", rng)
+        assert n == 2 and text[:1] in "北京" and text[1:] in (" جديد", " سوق"), text
+    assert replacer("दुकान", rng) == ("", 1)  # no Devanagari word at all

@@ -4,7 +4,8 @@ When the model may spell words (the sub-word fallback), the texts get the length
 the real ones — a one-word artist name is one word, then the end — but the spelled words are
 invented ("Olelaconon") or, worse, may rebuild a word that fewer than `word_k` entities used.
 `RareWordReplacer` swaps every letter or number piece that is not a word token for a word token
-of the same shape: leading space, letters or digits, case pattern (Title, UPPER, lower) and a
+of the same shape: leading space, letters or digits, script (never a Latin word in an Arabic or
+Chinese text; none of it: the word is left out), case pattern (Title, UPPER, lower) and a
 similar length; a number, as many digits (a number word of that count that the texts use, else
 random digits after the spelled number's leading zeros: `Customer#000000145` stays 9 digits; the
 contexts' numbers, rounded to 5900, are no text's numbers). Every word of the result is then one at least `word_k` entities used, as with
@@ -25,6 +26,7 @@ not a word of the training texts, and real texts copy their parent's words that 
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 
 import numpy as np
@@ -44,11 +46,18 @@ def _length_class(n: int) -> int:
     return 0 if n <= 2 else 1 if n <= 4 else 2 if n <= 7 else 3
 
 
+def _script(word: str) -> str:
+    """The writing system of a word, as the first word of its first letter's Unicode name: LATIN,
+    CYRILLIC, ARABIC, DEVANAGARI, CJK, ... (a replacement stays in it: no Latin in a Chinese column)."""
+    return unicodedata.name(word[0], "").split(" ")[0] if word else ""
+
+
 def shape(piece: str) -> tuple:
-    """(leading space, digits?, case, length class) of a letter or number piece."""
+    """(leading space, digits?, script, case, length class) of a letter or number piece."""
     word = piece.lstrip(" ")
     digits = word.isdigit()
-    return (piece.startswith(" "), digits, "digits" if digits else _case(word), _length_class(len(word)))
+    script = "" if digits else _script(word)
+    return (piece.startswith(" "), digits, script, "digits" if digits else _case(word), _length_class(len(word)))
 
 
 def context_words(context: str) -> frozenset[str]:
@@ -81,7 +90,7 @@ class RareWordReplacer:
         allowed_numbers = None if numbers is None else set(numbers)
         self.by_shape: dict[tuple, list[str]] = defaultdict(list)
         self.by_coarse: dict[tuple, list[str]] = defaultdict(list)  # without the length class
-        self.by_kind: dict[tuple, list[str]] = defaultdict(list)  # leading space, digits? only
+        self.by_kind: dict[tuple, list[str]] = defaultdict(list)  # leading space, digits?, script only
         self.by_key: dict[str, list[tuple[str, tuple]]] = defaultdict(list)  # a pair's word -> word tokens, shapes
         self.by_digits: dict[tuple[bool, int], list[str]] = defaultdict(list)  # numbers by (space, digit count)
         for w in words:
@@ -90,8 +99,8 @@ class RareWordReplacer:
                 if s[1] and (allowed_numbers is None or w in allowed_numbers):
                     self.by_digits[(w.startswith(" "), len(w.lstrip(" ")))].append(w)
                 self.by_shape[s].append(w)
-                self.by_coarse[s[:3]].append(w)
-                self.by_kind[s[:2]].append(w)
+                self.by_coarse[s[:4]].append(w)
+                self.by_kind[s[:3]].append(w)
                 self.by_key[_key(w)].append((w, s))
         self.after: dict[str, dict[str, int]] = defaultdict(dict)  # word -> {next word: entities}
         self.before: dict[str, dict[str, int]] = defaultdict(dict)  # word -> {previous word: entities}
@@ -140,10 +149,10 @@ class RareWordReplacer:
             if paired is not None:
                 words, p = paired
                 return words[int(rng.choice(len(words), p=p))]
-        pool = self.by_shape.get(s) or self.by_coarse.get(s[:3]) or self.by_kind.get(s[:2])
+        pool = self.by_shape.get(s) or self.by_coarse.get(s[:4]) or self.by_kind.get(s[:3])
         if pool:
             return pool[int(rng.integers(len(pool)))]
-        return ""  # no real word at all: leave it out rather than write a spelled one
+        return ""  # no real word of its script at all: leave it out rather than write a spelled one
 
     def _number(self, piece: str, rng) -> str:
         """A number word of as many digits, else random digits: the spelled number's leading zeros
@@ -163,7 +172,7 @@ class RareWordReplacer:
         memo = (previous, following, s)
         if memo not in self._candidates:
             self._candidates[memo] = None
-            for same in (lambda t: t == s, lambda t: t[:3] == s[:3]):
+            for same in (lambda t: t == s, lambda t: t[:4] == s[:4]):
                 weight: dict[str, int] = defaultdict(int)
                 for neighbours in (self.after.get(previous, {}), self.before.get(following, {})):
                     for key, n in neighbours.items():
