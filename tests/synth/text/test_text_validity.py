@@ -73,8 +73,8 @@ def test_mask_walks_accept_only_valid_utf8():
             assert not bad_chars(text, "")
     for bad in (b"\x80", b"\xff", b"\xed\xa0\x80", b"\x01", b"\xc2\x85", b"\xef\xbf\xbd"):
         assert mask.run([tokens.index(bad)]) == REJECT
-    assert mask.states[mask.run([tokens.index(b"\xe6\x97"), tokens.index(b"\xa5b")])] == (b"", True)
-    assert Utf8Mask(tokens, allowed_chars="\x01").run([tokens.index(b"\x01")]) == 0
+    assert mask.states[mask.run([tokens.index(b"\xe6\x97"), tokens.index(b"\xa5b")])] == (b"", True, True)
+    assert Utf8Mask(tokens, allowed_chars="\x01").run([tokens.index(b"\x01")]) != REJECT
 
 
 def test_bytes_that_only_unassigned_or_private_characters_could_complete_are_never_written():
@@ -83,7 +83,7 @@ def test_bytes_that_only_unassigned_or_private_characters_could_complete_are_nev
     tokens = [b"", b"a", b"\xf1", b"\xf1\xa4\x81", b"\xf2", b"\xf4\x8f", b"\xf0", b"\xf0\x9f\x98", b"\x80", b"\xa4"]
     mask = Utf8Mask(tokens)
     assert [mask.run([i]) == REJECT for i in (2, 3, 4, 5)] == [True] * 4  # planes 4-11 unassigned, 16 private
-    assert mask.run([tokens.index(b"\xf0\x9f\x98"), tokens.index(b"\x80")]) == 0  # an emoji: fine
+    assert mask.states[mask.run([tokens.index(b"\xf0\x9f\x98"), tokens.index(b"\x80")])][0] == b""  # an emoji: fine
     assert Utf8Mask(tokens, allowed_chars="\U0010fc00").run([tokens.index(b"\xf4\x8f")]) != REJECT
     rng = np.random.default_rng(0)
     for _ in range(200):  # every state a walk reaches has a next token: a pending character can always finish
@@ -110,6 +110,27 @@ def test_words_only_writes_han_characters_one_after_another():
     mask = Utf8Mask(tokens, word_ids=frozenset({1, 2, 3, 4}))
     assert mask.run([1, 2]) != REJECT and mask.run([1, 2, 1]) != REJECT and mask.run([2, 3]) != REJECT
     assert mask.run([3, 1]) != REJECT and mask.run([4, 3]) == REJECT
+
+
+def test_a_combining_mark_never_starts_a_text_nor_follows_whitespace():
+    """A lone accent or vowel sign (U+0301, ि) was written at a text's start or after a space, by a token
+    of its own, one with a space before it, or completed from pending bytes: a split combining sequence."""
+    tokens = [
+        b"",
+        b"e",
+        b" ",
+        "\u0301".encode(),
+        " \u0301".encode(),
+        "ि".encode(),
+        b"\xcc",
+        b"\x81",
+        "❤\ufe0f".encode(),
+    ]
+    mask = Utf8Mask(tokens)
+    for start in ([], [2]):
+        assert [mask.run([*start, i]) == REJECT for i in (3, 4, 5, 6)] == [True] * 4
+    assert mask.run([1, 3]) != REJECT and mask.run([1, 5]) != REJECT and mask.run([1, 6, 7]) != REJECT
+    assert mask.run([8]) != REJECT and mask.run([1, 4]) == REJECT  # "❤️" is whole; "e \u0301" is not
 
 
 def test_unusual_chars_are_control_format_private_and_replacement():

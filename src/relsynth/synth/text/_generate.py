@@ -6,7 +6,7 @@ is re-encoded as its context plus the last part of its text, the same windows it
 on (see `TextDataset`), so generation never reads more than `block_size` tokens.
 
 Every token is drawn among those that keep the text valid (`_utf8.Utf8Mask`): no broken UTF-8,
-no split character, no control character the column never had; `end` only after a whole
+no split character, no lone combining mark, no control character the column never had; `end` only after a whole
 character. A text that reaches `max_text_len` tokens without `end` is cut at its last whole
 character and counted: `model.last_generation[column]["truncated"]`, with a logged warning.
 A copy token is drawn only where its row has that copy word (its parent's text, see `TextPreproc`).

@@ -52,6 +52,21 @@ def is_letter(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LM"
 
 
+def is_mark(ch: str) -> bool:
+    """A combining mark (accent, vowel sign, variation selector): it belongs to the character before it."""
+    return unicodedata.category(ch)[0] == "M"
+
+
+def marks_attached(text: str, base: bool) -> bool:
+    """Whether every combining mark of `text` follows a character it can combine with (`base`: the
+    character before `text` can; at a text's start or after whitespace a mark would stand alone)."""
+    for ch in text:
+        if is_mark(ch) and not base:
+            return False
+        base = not ch.isspace()
+    return True
+
+
 def joins_words(ch: str) -> bool:
     """Whether a word written right after `ch` would make one word with it: after a letter, but
     not after a Han character, each of which is a word of its own (`preproc.WORD_PIECE`)."""
@@ -81,9 +96,10 @@ _LENGTH_OF_LEAD = ((0xC0, 2, 0x1F), (0xE0, 3, 0x0F), (0xF0, 4, 0x07))  # lead by
 
 
 @lru_cache(maxsize=256)
-def completable(pending: bytes, allowed: frozenset[str]) -> bool:
+def completable(pending: bytes, allowed: frozenset[str], mark_ok: bool = True) -> bool:
     """Whether the unfinished character `pending` (a valid UTF-8 prefix) can end as a character
-    that is not forbidden: one code point of the range it begins must be allowed."""
+    that is not forbidden (nor a combining mark unless `mark_ok`): one code point of the range it
+    begins must be allowed."""
     lead = pending[0]
     length, bits = next((n, b) for m, n, b in reversed(_LENGTH_OF_LEAD) if lead & m == m)
     value = lead & bits
@@ -92,7 +108,9 @@ def completable(pending: bytes, allowed: frozenset[str]) -> bool:
     missing = length - len(pending)
     lo, hi = value << 6 * missing, (value << 6 * missing) | ((1 << 6 * missing) - 1)
     return any(
-        not forbidden_char(chr(c), allowed) for c in range(lo, min(hi, 0x10FFFF) + 1) if not 0xD800 <= c <= 0xDFFF
+        not forbidden_char(chr(c), allowed) and (mark_ok or not is_mark(chr(c)))
+        for c in range(lo, min(hi, 0x10FFFF) + 1)
+        if not 0xD800 <= c <= 0xDFFF
     )
 
 
@@ -100,7 +118,11 @@ class Utf8Mask:
     """Allowed-token masks and state transitions over a vocabulary given as bytes per token.
 
     `token_bytes[i]` is the bytes token i writes (b"" for special tokens, which the caller bans
-    or handles itself). State 0 is "nothing pending".
+    or handles itself). State 0 is "nothing pending", at a text's start.
+
+    A state is (pending bytes, last character a letter a word would join, last character one a
+    combining mark may follow): a mark never starts a text nor follows whitespace (a lone accent or
+    vowel sign), neither written by one token nor completed from pending bytes.
     """
 
     def __init__(
@@ -114,12 +136,12 @@ class Utf8Mask:
         self.allowed = frozenset(allowed_chars)
         self.device = device
         self.word_ids = word_ids
-        self.states: list[tuple[bytes, bool]] = [(b"", False)]  # (pending bytes, last character a letter)
-        self.ids: dict[tuple[bytes, bool], int] = {(b"", False): 0}
+        self.states: list[tuple[bytes, bool, bool]] = [(b"", False, False)]  # (pending, after letter, after base)
+        self.ids: dict[tuple[bytes, bool, bool], int] = {(b"", False, False): 0}
         self.next: list[np.ndarray | None] = [None]  # per state: next state of each token (REJECT: banned)
         self._table: torch.Tensor | None = None  # (built states, V) banned masks, stacked
 
-    def _state(self, key: tuple[bytes, bool]) -> int:
+    def _state(self, key: tuple[bytes, bool, bool]) -> int:
         if key not in self.ids:
             self.ids[key] = len(self.states)
             self.states.append(key)
@@ -127,7 +149,7 @@ class Utf8Mask:
         return self.ids[key]
 
     def _build(self, s: int) -> None:
-        pending, after_letter = self.states[s]
+        pending, after_letter, after_base = self.states[s]
         nxt = np.full(len(self.token_bytes), REJECT, dtype=np.int64)
         words = self.word_ids
         for i, tb in enumerate(self.token_bytes):
@@ -138,7 +160,8 @@ class Utf8Mask:
             if res is None:
                 continue
             rest, text = res
-            if rest and not completable(rest, self.allowed):
+            base = not text[-1].isspace() if text else after_base
+            if not marks_attached(text, after_base) or (rest and not completable(rest, self.allowed, base)):
                 continue
             if words is not None:
                 if i in words:
@@ -146,7 +169,7 @@ class Utf8Mask:
                         continue
                 elif rest or any(is_letter(c) for c in text):
                     continue
-            nxt[i] = self._state((rest, joins_words(text[-1]) if text else after_letter))
+            nxt[i] = self._state((rest, joins_words(text[-1]) if text else after_letter, base))
         self.next[s] = nxt
 
     def _ready(self, states: np.ndarray) -> None:
