@@ -202,11 +202,11 @@ def _words(text: str) -> list[str]:
 
 def _users(data) -> dict[str, set]:
     """Word (as `_words` gives it) -> the root entities whose texts use it."""
-    from relsynth.synth.text.preproc import _entity_ids
+    from relsynth.synth.text.preproc import entity_ids
 
     out: dict[str, set] = {}
     for table, col in (("root", "name"), ("child", "title")):
-        entity = _entity_ids(data.schema, data, table)
+        entity = entity_ids(data.schema, data, table)
         for row, value in enumerate(data[table][col].to_numpy(dtype=object)):
             for w in _words(value) if isinstance(value, str) else ():
                 out.setdefault(w, set()).add(entity[row])
@@ -215,9 +215,9 @@ def _users(data) -> dict[str, set]:
 
 def _one_entitys_texts(data, table: str, col: str) -> set[str]:
     """The texts of `col` that one root entity alone holds (those `avoid` samples again)."""
-    from relsynth.synth.text.preproc import _entity_ids
+    from relsynth.synth.text.preproc import entity_ids
 
-    entity = _entity_ids(data.schema, data, table)
+    entity = entity_ids(data.schema, data, table)
     holders: dict[str, set] = {}
     for row, value in enumerate(data[table][col].to_numpy(dtype=object)):
         if isinstance(value, str):

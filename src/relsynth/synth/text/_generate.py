@@ -28,7 +28,7 @@ from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.text._rare_words import RareWordReplacer
 from relsynth.synth.text._utf8 import Utf8Mask
 from relsynth.synth.text.dataset import sample_prefixes
-from relsynth.synth.text.preproc import RARE_WORDS_REPLACE, TextColumnStats, TextPreproc, _entity_ids
+from relsynth.synth.text.preproc import RARE_WORDS_REPLACE, TextColumnStats, TextPreproc, entity_ids
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 512
@@ -224,7 +224,7 @@ def _values(avoid: RelationalData | None, preproc: TextPreproc, col: str) -> set
     held = values.notna().to_numpy()
     if k < 2:
         return set(values[held].astype(str))
-    entity = _entity_ids(preproc.schema, avoid, table)
+    entity = entity_ids(preproc.schema, avoid, table)
     holders = pd.Series(entity[held]).groupby(values[held].astype(str).to_numpy()).nunique()
     return set(holders.index[holders < k])
 

@@ -241,7 +241,7 @@ class TextPreproc:
         if not corpus:
             raise ValueError(f"table {self.table!r} has no text and no context to train a tokenizer on")
         self.tokenizer = self._train_tokenizer(corpus)
-        entity = _entity_ids(self.schema, data, self.table) if self.config.word_k else None
+        entity = entity_ids(self.schema, data, self.table) if self.config.word_k else None
         self.config.words, self.config.text_numbers = self._fit_words(df, contexts, entity)
         copies = self.copy_words(data) if self._parent_text_columns() else None
         self._reset_tables()
@@ -667,7 +667,7 @@ def _bytes_to_unicode() -> dict[int, str]:
 _BYTE_OF = {c: b for b, c in _bytes_to_unicode().items()}
 
 
-def _entity_ids(schema: Schema, data: RelationalData, table: str) -> np.ndarray:
+def entity_ids(schema: Schema, data: RelationalData, table: str) -> np.ndarray:
     """The root entity of every row of `table` as an integer (rows without a parent row: their own)."""
     n = len(data[table])
     pos = np.arange(n, dtype=np.float64)  # row of the current ancestor table (NaN: no parent row)
