@@ -15,9 +15,10 @@ break it at least `MIN_BREAK` of the time (bytes >= milliseconds holds only beca
 differ: it is left alone). Of several such `a`, the one with the smallest median gap.
 
 A column may also have a *bound* on its other side (a lab taken after admission and before
-discharge, a close between the day's low and high): an earlier column `c` that `b` never passes,
-present wherever `b` is, that the gap from `a` alone would break: a gap drawn apart from the room
-`c - a` exceeds it at least `MIN_BREAK` of the time. Of several, the one with the least room.
+discharge, a close between the day's low and high): an earlier column `c` that `b` never passes
+where both are present (`c` may be missing: a current stay has no discharge), that the gap from
+`a` alone would break: a gap drawn apart from the room `c - a` exceeds it at least `MIN_BREAK` of
+the time. Of several, the one with the least room.
 """
 
 from __future__ import annotations
@@ -89,10 +90,10 @@ def _with_bound(
     for c, bound, from_parent in candidates:
         if (c, from_parent) == (order.base, order.from_parent):
             continue
-        found = _order(bound, values, order.dated)  # present wherever the column is, never passed
+        found = _order(bound, values, order.dated, base_may_miss=True)  # never passed where present
         if found is None or found[1] != -order.sign:
             continue
-        held = ~np.isnan(values)
+        held = ~np.isnan(values) & ~np.isnan(bound)  # a current stay has no discharge yet
         gap, room = order.sign * (values[held] - base[held]), order.sign * (bound[held] - base[held])
         if _exceed_rate(gap, room) < MIN_BREAK:
             continue

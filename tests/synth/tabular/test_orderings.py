@@ -217,7 +217,7 @@ def test_numbers_in_order_keep_it_on_their_grid_and_units_apart_are_left_alone()
     assert (days["spend"].to_numpy() <= limit).all()
 
 
-def stays(n: int = 400, seed: int = 0, discharged: bool = True) -> RelationalData:
+def stays(n: int = 400, seed: int = 0, discharged: bool = True, open_share: float = 0.0) -> RelationalData:
     """stays (admitted, discharged 1-20 days later, a referral that expires 30-60 days after
     admission) -> labs, each taken at a uniform minute of its stay."""
     rng = np.random.default_rng(seed)
@@ -238,6 +238,7 @@ def stays(n: int = 400, seed: int = 0, discharged: bool = True) -> RelationalDat
         stay=Table(id=PrimaryKey(), admitted=Date(), discharged=Date(), expires=Date()),
         lab=Table(id=PrimaryKey(), stay=ForeignKey(parent="stay"), taken=Datetime()),
     )
+    stay["discharged"] = stay["discharged"].where(rng.random(n) >= open_share)  # not discharged yet
     if not discharged:
         stay = stay.drop(columns="discharged")
         schema = Schema(stay=Table(id=PrimaryKey(), admitted=Date(), expires=Date()), lab=schema.tables["lab"])
@@ -267,6 +268,25 @@ def test_a_value_between_two_bounds_keeps_both(tmp_path):
         assert (out["lab"]["taken"].dt.second == 0).all()  # still whole minutes
     pre.save(tmp_path / "pre")
     assert TabularPreproc.load(tmp_path / "pre").orderings == pre.orderings
+
+
+def test_a_bound_missing_in_some_rows_is_kept_where_present():
+    """A fifth of the stays are not discharged yet: the discharge still bounds the labs of the
+    others (it was not taken, and 5 % of generated labs fell after discharge); a lab of an open
+    stay keeps its gap from admission (its place over the median stay)."""
+    data = stays(open_share=0.2)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    found = pre.orderings["lab"]["taken"]
+    assert (found.bound, found.bound_from_parent) == ("discharged", True)
+    out = pre.inverse_transform(pre.transform(data), seed=0)
+    stay = out["stay"].set_index("id").reindex(out["lab"]["stay"])
+    taken, discharged = out["lab"]["taken"].to_numpy(), stay["discharged"].to_numpy()
+    closed = ~pd.isna(discharged)
+    assert (~closed).sum() > 50 and (taken[closed] <= discharged[closed]).all()
+    real = data["stay"].set_index("id").reindex(data["lab"]["stay"])
+    real_open = (data["lab"]["taken"] - real["admitted"].to_numpy())[real["discharged"].isna().to_numpy()]
+    synth_open = pd.Series(taken[~closed] - stay["admitted"].to_numpy()[~closed])
+    assert abs(synth_open.median() - real_open.median()) < pd.Timedelta("1D")
 
 
 def test_a_generated_row_without_its_bound_lies_within_the_usual_room():

@@ -11,8 +11,8 @@ column's own grid (whole days, minutes, cents, integers), never across the colum
 
 A column with a bound on its other side as well (`RowOrder.bound`: a lab between admission and
 discharge) holds instead where it lies between the two, `(b - a) / (bound - a)` in [0, 1], so a
-generated row keeps both; where a generated row lacks the bound, the training rows' median room
-stands in for it.
+generated row keeps both; where a row lacks the bound (a stay not discharged yet), its gap over
+the training rows' median room (`room`), which may pass 1, and decoding reads it back the same way.
 """
 
 from __future__ import annotations
@@ -68,9 +68,11 @@ def find_orderings(
 
 
 def _median_room(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None) -> float:
+    """The median distance from base to bound over the rows holding the column and its bound."""
     kind = _kind(o)
     room = np.abs(as_numbers(_bound_of(o, df, parent), kind) - as_numbers(_base_of(o, df, parent), kind))
-    return float(np.median(room[~np.isnan(as_numbers(df[o.column], kind))]))
+    held = ~np.isnan(as_numbers(df[o.column], kind)) & ~np.isnan(room)
+    return float(np.median(room[held])) if held.any() else 0.0
 
 
 def _grid(values: pd.Series, kind: Column) -> float:
@@ -99,8 +101,9 @@ def with_offsets(
     for b, o in present.items():
         base = as_numbers(_base_of(o, df, parent), _kind(o))
         gap = o.sign * (as_numbers(df[b], _kind(o)) - base)
-        if o.bound:  # where it lies between base and bound
+        if o.bound:  # where it lies between base and bound (no bound: its gap over the usual room)
             room = o.sign * (as_numbers(_bound_of(o, df, parent), _kind(o)) - base)
+            room = np.where(np.isnan(room), o.room, room)
             out[b] = np.divide(gap, room, out=np.zeros_like(gap), where=room > 0) + np.where(np.isnan(gap), np.nan, 0.0)
         else:
             out[b] = gap / _NS_PER_S if o.dated else gap
@@ -138,8 +141,9 @@ def from_offsets(
         offset = pd.to_numeric(cols[b], errors="coerce").to_numpy(np.float64, na_value=np.nan)
         if o.bound:
             bound = as_numbers(_bound_of(o, cols, parent), _kind(o))
-            room = np.where(np.isnan(bound), o.room, o.sign * (bound - base))  # no bound generated: the usual room
-            target = base + o.sign * np.clip(offset, 0.0, 1.0) * room
+            room = np.where(np.isnan(bound), o.room, o.sign * (bound - base))  # no bound: the usual room
+            place = np.where(np.isnan(bound), np.maximum(offset, 0.0), np.clip(offset, 0.0, 1.0))
+            target = base + o.sign * place * room
         else:
             bound = np.full(len(base), np.nan)
             target = base + o.sign * offset * (_NS_PER_S if o.dated else 1.0)
