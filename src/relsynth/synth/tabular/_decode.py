@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.synth.tabular._formulas import apply_formulas
 from relsynth.synth.tabular._references import assign_references, copy_totals, drop_repeated_links
 from relsynth.synth.tabular._tables import _char_class
 from relsynth.synth.tabular._totals import apply_totals
@@ -118,6 +119,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
     keys: dict[str, pd.Series] = {}
     out: dict[str, pd.DataFrame] = {}
     mats: dict[str, np.ndarray] = {}
+    formulas = pre.stats.get("formulas", [])  # none in a model saved before formulas, nor under DP
     for table, layout in pre.layouts.items():
         n = len(headers[table])
         mat = mats[table] = np.stack(headers[table]) if n else np.zeros((0, layout.header_len), dtype=np.int64)
@@ -136,10 +138,13 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
         if edge is not None:
             cols[edge.fk] = keys[edge.parent].iloc[np.asarray(parents[table], dtype=np.int64)].reset_index(drop=True)
         out[table] = _in_schema_order(schema, table, cols, n)
+        apply_formulas([f for f in formulas if f["table"] == table], out)  # before references copy them
     assign_references(pre, out, keys, mats, rng)
     drop_repeated_links(pre, out)
+    apply_formulas(formulas, out)  # again: an operand may be a value copied across a reference
     apply_totals(pre.stats.get("totals", []), out)  # after the rows they sum are all there
     copy_totals(pre, out, rng)  # a copy of a total: of the total set
+    apply_formulas(formulas, out)  # ... or a copy of a total
     apply_totals(pre.stats.get("totals", []), out)  # a total of such copies: set again
     for lk in schema.lookups:
         out[lk] = pd.DataFrame(pre.stats["lookups"][lk])

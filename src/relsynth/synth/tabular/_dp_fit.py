@@ -231,7 +231,9 @@ def _log_left_out(schema: Schema) -> None:
     """Say what a DP fit leaves out that a plain fit would read (each from many rows at once, which
     no mechanism here bounds), and what it copies as public, so a synthetic database without them
     is not a surprise."""
-    left_out = ["orders within rows (a date after another), totals (a number summing its rows')"]
+    left_out = [
+        "orders within rows (a date after another), totals (a number summing its rows'), formulas (a number computed from its row's)"
+    ]
     if any(schema.references(t) for t in schema.synth_tables):
         left_out.append("how often each row is referenced, which rows go together, values copied across references")
     log.info("DP fit: not fitted under DP: %s", "; ".join(left_out))

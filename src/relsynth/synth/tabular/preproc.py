@@ -30,6 +30,7 @@ from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_c
 from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
 from relsynth.synth.tabular._decode import decode_entities
+from relsynth.synth.tabular._formulas import find_formulas
 from relsynth.synth.tabular._references import declared_links, reference_stats, unique_links
 from relsynth.synth.tabular._tables import child_counts, pk_format, records
 from relsynth.synth.tabular._totals import find_totals
@@ -197,6 +198,8 @@ class TabularPreproc:
         # totals first: a sum is set after generation, so it may be neither an ordered column nor a base
         totals = find_totals(self, data)
         summed = {(t["table"], t["column"]) for t in totals}
+        formulas = find_formulas(self, data, summed)  # set after generation too: out of the orders as well
+        summed |= {(f["table"], f["column"]) for f in formulas}
         above: dict[str, tuple[pd.DataFrame | None, dict]] = {}
         if self.keep_orders:
             above = {t: self._parent_values(data, t, summed) for t in self.schema.synth_tables}
@@ -239,6 +242,7 @@ class TabularPreproc:
             # link tables whose keys never repeat together, and the composite keys the source declares
             "unique_links": unique_links(data) | declared_links(data),
             "totals": totals,  # numbers that sum their rows' numbers (`_totals`)
+            "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
         }
         return self
 

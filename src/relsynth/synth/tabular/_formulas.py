@@ -1,0 +1,158 @@
+"""Formulas within a row: a number computed from one or two earlier numbers of its row (an order
+line's amount is its quantity times its unit price; a tax, 0.2 times the net amount; a gross
+amount, net plus tax; a percentage, a part over a whole times 100).
+
+The model writes each value in bins, so a generated row almost never keeps such an identity (an
+amount equals quantity x unit price to the cent in 12 % of generated rows, net = amount -
+discount in none). The fit keeps, per number of a table, the first formula `factor x (a op b)`
+(or `factor x a`) over earlier numbers of its row that it equals, to its own decimals, in at least
+`MIN_SHARE` of at least `MIN_ROWS` rows holding the values (and of the rows where it is not its
+most common value: a column of zeros times anything is no formula); candidates are found on a
+sample of rows and checked on all (values written with more than 6 decimals, 1e-8, to 1e-9 of
+their size). Generation sets each such value, in field order (a formula may use an earlier
+formula's column), to its formula rounded to the column's decimals (such values unrounded); a
+value the model left missing, or whose operands are missing, is left as written. Totals (`_totals`,
+set later) are neither formulas nor operands; formulas are left out of the orders within rows
+(`orderings`) as totals are. Not fitted under DP.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import Column, RelationalData
+
+log = logging.getLogger(__name__)
+MIN_SHARE = 0.95  # a column is a formula when it equals it in this share of the rows holding the values
+MIN_ROWS = 20  # rows holding the values the share is read from, at least
+SAMPLE = 5000  # rows a candidate formula is tried on before it is checked on all
+_NUMBERS = (Column.NUMERIC, Column.INTEGER)
+_OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
+
+
+def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> list[dict]:
+    """[{"table", "column", "of", "op", "factor", "decimals"}] in field order: `table.column` is
+    `factor x (of[0] op of[1])` (or `factor x of[0]`), rounded to `decimals`. Not context columns
+    (given at generation) nor `totals` ((table, column), set after generation)."""
+    out = []
+    for table in data.schema.synth_tables:
+        kinds, modelled = data.schema.tables[table].columns, set(pre.modelled_columns(table))
+        numbers = [c for c, k in kinds.items() if c in modelled and k.kind in _NUMBERS and (table, c) not in totals]
+        if len(numbers) < 2:
+            continue
+        given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+        values = {c: pd.to_numeric(data[table][c], errors="coerce").astype(float).to_numpy() for c in numbers}
+        sample = _sample_rows(len(data[table]))
+        for i, col in enumerate(numbers):
+            if col in given or i == 0:
+                continue
+            found = _match(values, col, numbers[:i], sample)
+            if found is not None:
+                found = {"table": table, "column": col, **found}
+                log.info("%s.%s is %s in nearly every row: kept so", table, col, describe(found))
+                out.append(found)
+    return out
+
+
+def describe(f: dict) -> str:
+    """The formula as it reads: "0.2 x net", "quantity * unit_price"."""
+    body = f" {f['op']} ".join(f["of"])
+    if f["factor"] == 1:
+        return body
+    return f"{f['factor']:g} x {body}" if len(f["of"]) == 1 else f"{f['factor']:g} x ({body})"
+
+
+def _sample_rows(n: int) -> np.ndarray:
+    """At most `SAMPLE` row positions, the same on every fit of the same data."""
+    if n <= SAMPLE:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, SAMPLE, replace=False))
+
+
+def _candidates(operands: list[str]) -> list[tuple[list[str], str]]:
+    """(columns, operation) to try: one column (times a factor), then sums, differences,
+    products and quotients of two (both orders where the order matters)."""
+    out: list[tuple[list[str], str]] = [([a], "*") for a in operands]
+    for a, b in itertools.combinations(operands, 2):
+        out += [([a, b], "+"), ([a, b], "-"), ([b, a], "-"), ([a, b], "*"), ([a, b], "/"), ([b, a], "/")]
+    return out
+
+
+def _match(values: dict[str, np.ndarray], col: str, operands: list[str], sample: np.ndarray) -> dict | None:
+    """The first formula over `operands` that `col` equals (factor 1 before any other factor)."""
+    y = values[col]
+    present = ~np.isnan(y)
+    if present.sum() < MIN_ROWS or np.nanstd(y) == 0:
+        return None
+    d = _places(y[present])
+    for any_factor in (False, True):  # factor 1 first: a sum is a sum, not 0.99 x one column
+        for of, op in _candidates(operands):  # evaluated again in each pass: a wide table has many
+            v = _evaluate(values, of, op, sample)
+            factor = _factor(y[sample], v) if any_factor else 1.0
+            if factor is None or (any_factor and factor == 1):
+                continue
+            if _holds(y[sample], factor * v, d) and _holds(y, factor * _evaluate(values, of, op), d):
+                return {"of": of, "op": op, "factor": factor, "decimals": d}
+    return None
+
+
+def _places(x: np.ndarray) -> int | None:
+    """The decimals the values are written with (0 to 6); None: more (1e-8, a third), compared
+    and set unrounded."""
+    for d in range(7):
+        if np.allclose(x, np.round(x, d), rtol=0, atol=1e-9):
+            return d
+    return None
+
+
+def _factor(y: np.ndarray, v: np.ndarray) -> float | None:
+    """The constant the data shows: the median ratio of y to v, to 4 significant digits."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = y / v
+    ratio = ratio[np.isfinite(ratio) & (ratio != 0)]
+    return float(f"{np.median(ratio):.4g}") if len(ratio) else None
+
+
+def _evaluate(values: dict[str, np.ndarray], of: list[str], op: str, rows: np.ndarray | None = None) -> np.ndarray:
+    """`of[0] op of[1]` (or `of[0]`) per row (of `rows`); NaN where undefined (a missing operand, a division by 0)."""
+    xs = [values[c] if rows is None else values[c][rows] for c in of]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = xs[0] if len(xs) == 1 else _OPS[op](xs[0], xs[1])
+    return np.where(np.isfinite(v), v, np.nan)
+
+
+def _holds(y: np.ndarray, v: np.ndarray, d: int | None) -> bool:
+    """Whether y is v to d decimals (None: to 1e-9 of its size) in `MIN_SHARE` of at least
+    `MIN_ROWS` rows holding y, and also of the rows where y is not its most common value (zeros
+    times anything are zeros)."""
+    rows = ~np.isnan(y)
+    if rows.sum() < MIN_ROWS:
+        return False
+    unit = 0.5 * 10.0**-d if d is not None else 0.0
+    equal = np.abs(y[rows] - v[rows]) <= unit + 1e-9 * np.abs(y[rows])  # NaN v: not equal
+    values, counts = np.unique(y[rows], return_counts=True)
+    other = y[rows] != values[np.argmax(counts)]
+    return equal.mean() >= MIN_SHARE and other.sum() >= MIN_ROWS and equal[other].mean() >= MIN_SHARE
+
+
+def apply_formulas(formulas: list[dict], tables: dict[str, pd.DataFrame]) -> None:
+    """Set (in place), in field order, every fitted formula's column of the generated `tables` that
+    the model wrote and whose operands are there, to its formula rounded to its decimals."""
+    for f in formulas:
+        frame = tables.get(f["table"])
+        if frame is None or not len(frame):
+            continue
+        values = {c: pd.to_numeric(frame[c], errors="coerce").astype(float).to_numpy() for c in f["of"]}
+        v = float(f["factor"]) * _evaluate(values, f["of"], f["op"])
+        v = v if f["decimals"] is None else np.round(v, int(f["decimals"]))
+        column = frame[f["column"]].copy()
+        rows = np.flatnonzero(column.notna().to_numpy() & ~np.isnan(v))
+        if pd.api.types.is_integer_dtype(column.dtype):
+            column.iloc[rows] = v[rows].astype(np.int64)
+        else:
+            column.iloc[rows] = v[rows]
+        frame[f["column"]] = column

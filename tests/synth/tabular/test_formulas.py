@@ -1,0 +1,136 @@
+"""Formulas within a row: a number computed from earlier numbers of its row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import ForeignKey, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import TabularPreproc
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def lines(seed: int = 0, n: int = 400, missing: float = 0.0) -> pd.DataFrame:
+    """Order lines: amount = qty x price, net = amount - discount, tax = 0.2 x net, gross = net + tax,
+    pct = discount / amount x 100; `missing`: the share of rows whose discount (and what follows
+    from it) is unknown."""
+    rng = np.random.default_rng(seed)
+    d = pd.DataFrame({"id": range(1, n + 1), "qty": rng.integers(1, 11, n), "price": rng.gamma(2, 20, n).round(2)})
+    d["amount"] = (d["qty"] * d["price"]).round(2)
+    d["discount"] = (d["amount"] * rng.choice([0.0, 0.05, 0.1], n)).round(2)
+    d["net"] = (d["amount"] - d["discount"]).round(2)
+    d["tax"] = (d["net"] * 0.2).round(2)
+    d["gross"] = (d["net"] + d["tax"]).round(2)
+    d["pct"] = (d["discount"] / d["amount"] * 100).round(1)
+    d["weight"] = rng.gamma(2, 1, n).round(1)  # no formula
+    unknown = rng.random(n) < missing
+    d.loc[unknown, ["discount", "net", "tax", "gross", "pct"]] = np.nan
+    return d
+
+
+def one_table(df: pd.DataFrame, **kinds) -> RelationalData:
+    columns = {c: Numeric() for c in df.columns if c != "id"} | kinds
+    return RelationalData({"line": df}, Schema(line=Table(id=PrimaryKey(), **columns)))
+
+
+def held(d: pd.DataFrame) -> dict[str, float]:
+    """Per formula, the share of rows holding the values where it holds to its decimals."""
+    x = d.astype({c: float for c in d.columns if c != "id"})
+    expected = {
+        "amount": (x["qty"] * x["price"]).round(2),
+        "net": (x["amount"] - x["discount"]).round(2),
+        "tax": (0.2 * x["net"]).round(2),
+        "gross": (x["net"] + x["tax"]).round(2),
+        "pct": (x["discount"] / x["amount"] * 100).round(0),  # 0, 5 or 10: written without decimals
+    }
+    out = {}
+    for c, e in expected.items():
+        both = x[c].notna() & e.notna()
+        out[c] = float(np.isclose(x[c][both], e[both], rtol=0, atol=1e-6).mean())
+    return out
+
+
+def test_numbers_computed_from_their_row_are_computed_in_generated_rows():
+    data = one_table(lines(), qty=Integer())
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    found = [(f["column"], f["op"], f["of"], f["factor"]) for f in pre.stats["formulas"]]
+    assert found == [
+        ("amount", "*", ["qty", "price"], 1.0),
+        ("net", "-", ["amount", "discount"], 1.0),
+        ("tax", "*", ["net"], 0.2),
+        ("gross", "+", ["net", "tax"], 1.0),
+        ("pct", "/", ["discount", "amount"], 100.0),
+    ]  # not the weight
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["line"]
+    assert held(synth) == dict.fromkeys(["amount", "net", "tax", "gross", "pct"], 1.0)
+    pre.stats["formulas"] = []  # without: the test can tell
+    plain = pre.inverse_transform(pre.transform(data), seed=0)["line"]
+    assert max(held(plain).values()) < 0.5
+
+
+def test_a_formula_keeps_the_rows_without_its_operands_and_survives_a_save(tmp_path: Path):
+    data = one_table(lines(missing=0.2), qty=Integer())
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [f["column"] for f in pre.stats["formulas"]] == ["amount", "net", "tax", "gross", "pct"]
+    pre.save(tmp_path)
+    pre = TabularPreproc.load(tmp_path)
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["line"]
+    assert min(held(synth).values()) == 1.0
+    assert synth["net"].isna().mean() > 0.1  # a missing net stays missing
+    assert str(synth["qty"].dtype) == str(data["line"]["qty"].dtype)
+
+
+def test_an_integer_formula_stays_an_integer():
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"id": range(1, 201), "boxes": rng.integers(1, 30, 200), "per_box": rng.integers(2, 13, 200)})
+    df["units"] = df["boxes"] * df["per_box"]
+    data = one_table(df, boxes=Integer(), per_box=Integer(), units=Integer())
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [(f["column"], f["decimals"]) for f in pre.stats["formulas"]] == [("units", 0)]
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["line"]
+    assert synth["units"].dtype == data["line"]["units"].dtype
+    assert (synth["units"] == synth["boxes"] * synth["per_box"]).all()
+
+
+def test_no_formula_from_zeros_tiny_values_or_near_relations():
+    rng = np.random.default_rng(2)
+    n = 1500
+    df = pd.DataFrame({"id": range(1, n + 1), "a": rng.gamma(2, 5, n).round(2), "b": rng.gamma(3, 2, n).round(2)})
+    df["zeros"] = np.where(rng.random(n) < 0.97, 0.0, 1.0)  # 0 x a in 97 % of the rows
+    df["near"] = (df["a"] * 3.2 + rng.normal(0, 0.05, n)).round(2)  # about 3.2 x a, not to the cent
+    df["tiny"] = rng.gamma(2, 1e-8, n)  # 1e-8 x anything is 0 to 6 decimals: no formula either
+    df["c"] = (df["zeros"] * df["a"]).round(2)  # zeros x a in every row, but mostly 0: kept as a formula
+    data = one_table(df)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [(f["column"], f["of"]) for f in pre.stats["formulas"]] == [("c", ["a", "zeros"])]
+
+
+def test_a_total_of_formulas_sums_the_computed_values():
+    rng = np.random.default_rng(3)
+    order_of = np.repeat(np.arange(1, 201), rng.integers(1, 5, 200))
+    items = pd.DataFrame({"id": range(1, len(order_of) + 1), "order": order_of})
+    items["qty"] = rng.integers(1, 5, len(items))
+    items["price"] = rng.gamma(2, 10, len(items)).round(2)
+    items["amount"] = (items["qty"] * items["price"]).round(2)
+    orders = pd.DataFrame({"id": range(1, 201), "total": items.groupby("order")["amount"].sum().round(2).to_numpy()})
+    schema = Schema(
+        order=Table(id=PrimaryKey(), total=Numeric()),
+        item=Table(id=PrimaryKey(), order=ForeignKey("order"), qty=Integer(), price=Numeric(), amount=Numeric()),
+    )
+    data = RelationalData({"order": orders, "item": items}, schema)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [f["column"] for f in pre.stats["formulas"]] == ["amount"]
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    it = synth["item"]
+    assert np.allclose(it["amount"].astype(float), (it["qty"].astype(float) * it["price"].astype(float)).round(2))
+    total = synth["order"].set_index("id")["total"].astype(float)
+    sums = it["amount"].astype(float).groupby(it["order"].to_numpy()).sum().reindex(total.index, fill_value=0.0)
+    assert np.allclose(total, sums, atol=0.005)
+
+
+def test_chinook_has_no_formulas():
+    data = RelationalData.from_sql(f"sqlite:///{ROOT / 'data/01_raw/chinook/chinook.sqlite'}")
+    assert TabularPreproc.from_schema(data.schema).fit(data).stats["formulas"] == []
