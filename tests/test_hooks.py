@@ -22,6 +22,8 @@ from relsynth.hooks import (
     SettingsError,
 )
 
+SRC = Path(__file__).resolve().parents[1] / "src"
+
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:mlflow.*")
 
 HISTORY = [
@@ -146,3 +148,60 @@ def test_a_pipeline_run_alone_names_the_pipeline_that_writes_its_missing_inputs(
     assert "\n" not in message and "tabular_model" in message and str(tmp_path / "m") in message
     assert "kedro run --pipelines tabular_training" in message and "params:" not in message
     hook.before_pipeline_run(training + generation, catalog)  # written by this run: nothing to say
+
+
+INTERRUPTED_RUN = """
+import sys, time, mlflow
+sys.path.insert(0, sys.argv[2])
+from types import SimpleNamespace
+from relsynth.hooks import InterruptHook
+mlflow.set_tracking_uri(sys.argv[1])
+run = mlflow.start_run()
+hook = InterruptHook()
+hook.before_pipeline_run()
+hook.before_node_run(SimpleNamespace(name="train_tabular_model"))
+print(run.info.run_id, flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_run_stopped_by_a_signal_closes_its_mlflow_run_as_killed_and_names_the_node(tmp_path, sig) -> None:
+    """Kedro calls no hook on Ctrl-C: mlflow's exit handler closed the run as FINISHED, like a whole one."""
+    import signal
+    import subprocess
+    import sys
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_RUN, uri, str(SRC)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    run_id = proc.stdout.readline().strip()
+    proc.send_signal(getattr(signal, sig))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == (-signal.SIGINT if sig == "SIGINT" else 143)  # Python re-raises an uncaught Ctrl-C
+    assert mlflow.MlflowClient(uri).get_run(run_id).info.status == "KILLED"
+    message = " ".join(err.split())
+    assert (
+        f"run stopped by {'Ctrl-C (SIGINT)' if sig == 'SIGINT' else 'SIGTERM'} in node train_tabular_model" in message
+    )
+    assert f"MLflow run {run_id} closed as KILLED" in message
+
+
+def test_a_run_that_ended_leaves_its_mlflow_run_to_kedro_mlflow(tracking: mlflow.MlflowClient) -> None:
+    from relsynth.hooks import InterruptHook
+
+    hook = InterruptHook()
+    with mlflow.start_run() as run:
+        hook.before_pipeline_run()
+        hook.after_pipeline_run()
+        hook.close_interrupted()  # at exit: nothing to do
+        assert mlflow.active_run() is not None
+        hook.before_pipeline_run()  # a run that a later hook refuses before its first node: not interrupted
+        hook.close_interrupted()
+        assert mlflow.active_run() is not None
+        hook.on_pipeline_error()  # this process's signal handlers back
+    assert tracking.get_run(run.info.run_id).info.status == "FINISHED"

@@ -5,13 +5,17 @@ The library never imports MLflow; a node that trains a model adds `MlflowMetrics
 trainer's hooks, and each new training record (step, epoch, learning rate, train and valid
 loss) becomes MLflow metrics of the run that kedro-mlflow opened for `kedro run`.
 `RawDataLogHook` (registered in settings.py) logs which raw database a run reads,
-`ThreadsHook` sets torch's CPU threads, and `NodeTimingHook` logs how long each node took.
+`ThreadsHook` sets torch's CPU threads, `NodeTimingHook` logs how long each node took, and
+`InterruptHook` closes the MLflow run of a run stopped by Ctrl-C or `kill` as KILLED.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
+import signal
+import threading
 import time
 from collections.abc import Mapping
 
@@ -234,4 +238,82 @@ class NodeTimingHook:
         took = now - self.started.pop(node.name, now)
         logging.getLogger(__name__).info(
             "%s took %s (run: %s so far)", node.name, duration(took), duration(now - self.run_start)
+        )
+
+
+class InterruptHook:
+    """A run stopped by Ctrl-C (SIGINT) or `kill` (SIGTERM) closes its MLflow run as KILLED and says
+    which node it stopped in and what is kept.
+
+    Kedro calls no hook for a `KeyboardInterrupt` (its runner catches `Exception` only), so without
+    this mlflow's own exit handler closed the run as FINISHED, like a complete one. SIGTERM, which
+    would end the process without unwinding, raises `SystemExit(143)` during a run instead, so the
+    atomic saves in progress remove their temporary folders as they do on any error."""
+
+    exit_code = 128 + signal.SIGTERM
+
+    def __init__(self) -> None:
+        self.running, self.node, self.reason = False, None, None
+        self.registered, self.previous_sigterm = False, None
+
+    @hook_impl
+    def before_pipeline_run(self) -> None:
+        self.running, self.node, self.reason = True, None, None
+        if not self.registered:  # after mlflow's (imported above): exit handlers run last-registered first
+            atexit.register(self.close_interrupted)
+            self.registered = True
+        if threading.current_thread() is threading.main_thread():
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                signal.signal(signal.SIGINT, self._on_sigint)
+            if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+                self.previous_sigterm = signal.signal(signal.SIGTERM, self._on_sigterm)
+
+    @hook_impl
+    def before_node_run(self, node: Node) -> None:
+        self.node = node.name
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        self._finished()
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        self._finished()  # kedro-mlflow closes the run as FAILED
+
+    def _finished(self) -> None:
+        self.running = False
+        if threading.current_thread() is threading.main_thread():
+            if signal.getsignal(signal.SIGINT) == self._on_sigint:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+            if signal.getsignal(signal.SIGTERM) == self._on_sigterm:
+                signal.signal(signal.SIGTERM, self.previous_sigterm or signal.SIG_DFL)
+
+    def _on_sigint(self, signum, frame) -> None:
+        self.reason = "stopped by Ctrl-C (SIGINT)"
+        signal.default_int_handler(signum, frame)
+
+    def _on_sigterm(self, signum, frame) -> None:
+        self.reason = "stopped by SIGTERM"
+        raise SystemExit(self.exit_code)
+
+    def close_interrupted(self) -> None:
+        """At exit, a run stopped by one of the signals above: its MLflow runs closed as KILLED. (A
+        run refused by a hook before its first node neither completes nor fails, and is no such run.)"""
+        if not self.running or self.reason is None:
+            return
+        self.running = False
+        closed = []
+        while (run := mlflow.active_run()) is not None:
+            closed.append(run.info.run_id)
+            mlflow.end_run(status="KILLED")
+        where = f"in node {self.node}" if self.node else "before its first node"
+        again = f"`kedro run --from-nodes {self.node}` to start from that node" if self.node else "`kedro run`"
+        mlflow_note = f"; MLflow run {', '.join(dict.fromkeys(closed))} closed as KILLED" if closed else ""
+        logging.getLogger(__name__).warning(
+            "run %s %s%s. The outputs of the nodes that completed are kept, each written whole, and an output "
+            "being saved was discarded; run again, or %s",
+            self.reason,
+            where,
+            mlflow_note,
+            again,
         )

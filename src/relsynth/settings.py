@@ -7,6 +7,7 @@ https://docs.kedro.org/en/stable/configure/configuration_basics/
 from relsynth.config_loader import LocalUnderEnvConfigLoader
 from relsynth.hooks import (
     CatalogCheckHook,
+    InterruptHook,
     MissingInputsHook,
     NodeTimingHook,
     ParamsCheckHook,
@@ -36,4 +37,12 @@ CONFIG_LOADER_ARGS = {
 # Every run logs which raw database it reads (path, schema, rows per table) before any node runs,
 # and how long each node took. A catalog entry that cannot be created, or an input an earlier pipeline
 # writes and is not there yet, stops the command in one line; so does a parameter its node would refuse.
-HOOKS = (CatalogCheckHook(), RawDataLogHook(), ParamsCheckHook(), MissingInputsHook(), ThreadsHook(), NodeTimingHook())
+HOOKS = (
+    CatalogCheckHook(),
+    RawDataLogHook(),
+    ParamsCheckHook(),
+    MissingInputsHook(),
+    ThreadsHook(),
+    NodeTimingHook(),
+    InterruptHook(),
+)
