@@ -162,6 +162,24 @@ def test_n_samples_and_ctx_both_or_neither_are_errors(shop, shop_preproc, tiny_s
         model.generate(0)
 
 
+def test_a_request_that_cannot_fit_in_memory_is_refused_before_generating(monkeypatch, shop_preproc, tiny_size):
+    """The whole database is held until it is returned: n_samples=10**9 grew until a MemoryError
+    (or the OOM killer) in its planning list, after seconds, with no message."""
+    model = _build(shop_preproc, tiny_size)
+
+    def generating(*args, **kwargs):
+        raise AssertionError("generation started for a request that cannot fit")
+
+    monkeypatch.setattr(generation, "_run_pool", generating)
+    monkeypatch.setattr(generation, "available_mb", lambda: 100.0, raising=False)
+    with pytest.raises(MemoryError, match=r"n_samples=1,000,000 would need about .* GB .* and 0.1 GB is available: "
+                       r"generate at most about [\d,]+ at a time"):  # fmt: skip
+        model.generate(1_000_000, seed=0)
+    monkeypatch.setattr(generation, "available_mb", lambda: None)  # off Linux: not known, not refused
+    with pytest.raises(AssertionError, match="generation started"):
+        model.generate(N, seed=0)
+
+
 def test_generation_is_deterministic_with_a_seed(shop, shop_preproc, tiny_size):
     model = _build(shop_preproc, tiny_size)
     a, b, c = model.generate(20, seed=7), model.generate(20, seed=7), model.generate(20, seed=8)

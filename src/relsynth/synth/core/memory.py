@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 _STATUS = Path("/proc/self/status")
+_MEMINFO = Path("/proc/meminfo")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 
 
@@ -21,6 +22,18 @@ def _status_mb(field: str) -> float | None:
             if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
+        return None
+    return None
+
+
+def available_mb() -> float | None:
+    """The memory (MB) the system can still give without swapping (`MemAvailable`); None where
+    /proc/meminfo does not say (off Linux)."""
+    try:
+        for line in _MEMINFO.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
         return None
     return None
 

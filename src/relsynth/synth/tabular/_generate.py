@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from relsynth.relational import RelationalData
+from relsynth.synth.core.memory import available_mb
 from relsynth.synth.core.progress import progress as progress_display
 from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
@@ -85,6 +86,30 @@ def check_generate_args(n_samples, batch_size, max_block_size, temp, seed, worke
         raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
 
 
+# a value's memory at generation's peak (its token, parsed, decoded into a frame): 260 bytes measured
+# (100,000 entities of a small model, 2026-12-04); 200 so that only what clearly cannot fit is refused
+_BYTES_PER_VALUE = 200
+
+
+def check_fits_in_memory(pre: TabularPreproc, n_samples: int) -> None:
+    """Refuse `n_samples` entities whose tables could not fit in the memory left: the whole database
+    is held until it is returned, so a too large request would otherwise grow until the system
+    kills the process. The estimate: the values per entity as in training, `_BYTES_PER_VALUE` each."""
+    free = available_mb()
+    if free is None:
+        return
+    rows = pre.stats.get("rows_per_root") or {}
+    tokens = sum(rows.get(t, 0.0) * pre.layouts[t].header_len for t in pre.tables) or pre.stats.get("max_entity_len", 1)
+    need = n_samples * tokens * _BYTES_PER_VALUE / 2**20
+    if need > free:
+        fits = max(int(n_samples * free / need), 1)
+        raise MemoryError(
+            f"n_samples={n_samples:,} would need about {need / 1024:,.1f} GB (about {tokens:.0f} values per entity) "
+            f"and {free / 1024:,.1f} GB is available: generate at most about {fits:,} at a time, with a different seed "
+            "each, and write each part (to_dir, to_sql) before the next"
+        )
+
+
 def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, progress, workers=1) -> RelationalData:
     pre = model.preproc
     if (n_samples is None) == (ctx is None):
@@ -97,6 +122,8 @@ def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, prog
             "warning for their size): the entities can be very large and slow to generate",
             ", ".join(edges),
         )
+    if n_samples is not None:
+        check_fits_in_memory(pre, n_samples)
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
     roots, forced = _plan(pre, n_samples, ctx, rng)
