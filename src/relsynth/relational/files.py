@@ -69,7 +69,10 @@ def clean_stale(path: str | Path) -> list[Path]:
         if m.group(1) == "old" and not path.exists():
             os.replace(sibling, path)  # the last complete version, never swapped back
             continue
-        shutil.rmtree(sibling, ignore_errors=True)
+        if sibling.is_dir():
+            shutil.rmtree(sibling, ignore_errors=True)
+        else:  # a single file's temporary (a checkpoint)
+            sibling.unlink(missing_ok=True)
         removed.append(sibling)
     return removed
 

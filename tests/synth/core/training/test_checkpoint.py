@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -31,6 +33,34 @@ def test_resume_after_a_crash_ends_with_the_weights_of_an_uninterrupted_run(tmp_
     result = Trainer(resumed).train(ds, resume=ckpt, hooks=[steps], **kw)
     assert result.n_steps == 16 and len(steps.calls) == 16 - 9
     assert_same_state(state_of(straight), state_of(resumed))
+
+
+def test_a_checkpoint_save_interrupted_keeps_the_last_one_and_leaves_no_temporary_file(
+    tmp_path, ds, make_model, monkeypatch
+):
+    """Ctrl-C while a checkpoint was written left a `tmpXXXX.tmp` beside it, one more each time;
+    one left by a killed process is removed by the next save."""
+    ckpt = tmp_path / "last.pt"
+    kw = dict(n_steps=4, batch_size=BATCH, lr=1e-2)
+    Trainer(make_model()).train(ds, hooks=[CheckpointHook(ckpt, trigger="step")], **kw)
+    before = ckpt.read_bytes()
+    save = torch.save
+
+    def interrupted(obj, f, *args, **kwargs):
+        save(obj, f, *args, **kwargs)  # the whole file written, then Ctrl-C before the rename
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(make_model()).train(ds, hooks=[CheckpointHook(ckpt, trigger="step")], **kw)
+    monkeypatch.setattr(torch, "save", save)
+    assert ckpt.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["last.pt"]
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / f".last.pt.tmp{dead.pid}-abc").write_bytes(b"half")  # a process killed mid-save
+    Trainer(make_model()).train(ds, hooks=[CheckpointHook(ckpt, trigger="step")], **kw)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.pt"]
 
 
 def test_hooks_keep_their_steps_after_a_resume(tmp_path, ds, make_model):

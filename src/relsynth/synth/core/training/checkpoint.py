@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from relsynth.relational.files import as_created
+from relsynth.relational.files import as_created, clean_stale
 from relsynth.synth.core.files import LoadError
 
 KIND, FORMAT_VERSION = "relsynth.checkpoint", 1
@@ -22,13 +22,25 @@ KIND, FORMAT_VERSION = "relsynth.checkpoint", 1
 
 def save_checkpoint(path: str | Path, state: dict) -> None:
     """Write `state` (see `Trainer.checkpoint_state`) atomically: never a half-written file."""
+    save_torch_atomic({"kind": KIND, "format_version": FORMAT_VERSION, **state}, path)
+
+
+def save_torch_atomic(obj: dict, path: str | Path) -> None:
+    """`torch.save(obj, path)` through a temporary sibling renamed into place: `path` keeps its previous
+    version when the save fails or is interrupted (Ctrl-C, a full disk), and the sibling is removed
+    then, or by the next save when its process was killed outright."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {"kind": KIND, "format_version": FORMAT_VERSION, **state}
-    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as tmp:
-        torch.save(state, tmp.name)
-    as_created(tmp.name)
-    os.replace(tmp.name, path)
+    clean_stale(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp{os.getpid()}-")
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        as_created(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def load_checkpoint(path: str | Path) -> dict:

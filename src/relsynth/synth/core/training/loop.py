@@ -410,10 +410,8 @@ class Trainer:
         return loss
 
     def _save_best(self, path: str | Path) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         state = {"kind": "relsynth.best_weights", "format_version": checkpoint.FORMAT_VERSION}
-        torch.save({**state, "model": self.best_state, "best_valid_loss": self.best_valid_loss}, path)
+        checkpoint.save_torch_atomic({**state, "model": self.best_state, "best_valid_loss": self.best_valid_loss}, path)
 
     def _bare_model(self) -> nn.Module:
         return getattr(self._work, "module", self._work)
