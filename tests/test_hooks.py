@@ -205,3 +205,30 @@ def test_a_run_that_ended_leaves_its_mlflow_run_to_kedro_mlflow(tracking: mlflow
         assert mlflow.active_run() is not None
         hook.on_pipeline_error()  # this process's signal handlers back
     assert tracking.get_run(run.info.run_id).info.status == "FINISHED"
+
+
+def test_an_mlflow_store_this_account_cannot_write_stops_the_run_in_one_line(tmp_path, monkeypatch) -> None:
+    """A read-only mlflow.db stopped `kedro run` with ~600 lines of SQLAlchemy tracebacks."""
+    import os
+
+    from relsynth.hooks import TrackingStoreCheckHook
+
+    store = tmp_path / "mlflow.db"
+    store.write_bytes(b"")
+    writable = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != store and writable(p, mode))  # root writes all
+    monkeypatch.setattr(mlflow, "get_tracking_uri", lambda: f"sqlite:///{store}")
+    with pytest.raises(
+        SettingsError, match=rf"the MLflow store {store} cannot be written by this account: .*mlflow.yml"
+    ):
+        TrackingStoreCheckHook().before_pipeline_run()
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != locked and writable(p, mode))
+    monkeypatch.setattr(mlflow, "get_tracking_uri", lambda: f"sqlite:///{locked / 'new' / 'mlflow.db'}")
+    with pytest.raises(SettingsError, match=f"in a folder this account cannot write \\({locked}\\)"):
+        TrackingStoreCheckHook().before_pipeline_run()
+    new = (tmp_path / "new.db", tmp_path / "folder" / "mlflow.db")  # mlflow makes the file and its folders
+    for fine in (*(f"sqlite:///{p}" for p in new), "sqlite:///:memory:", "http://127.0.0.1:5000"):
+        monkeypatch.setattr(mlflow, "get_tracking_uri", lambda uri=fine: uri)
+        TrackingStoreCheckHook().before_pipeline_run()

@@ -14,15 +14,18 @@ from __future__ import annotations
 import atexit
 import logging
 import math
+import os
 import signal
 import threading
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
 import click
 import mlflow
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Node, Pipeline
+from sqlalchemy.engine import make_url
 
 from relsynth.synth import MetricsHook
 from relsynth.synth.core.progress import duration
@@ -199,6 +202,38 @@ class CatalogCheckHook:
                     f"catalog entry {name!r} cannot be created: {message} "
                     "(conf/local/catalog.yml overrides conf/base/catalog.yml)"
                 ) from exc
+
+
+class TrackingStoreCheckHook:
+    """Before every run, ahead of kedro-mlflow opening its run: an MLflow store in an SQLite file that
+    this account cannot write (another account's file, a read-only folder) stops the run in one line
+    naming the file, instead of ~600 lines of SQLAlchemy tracebacks ending in "attempt to write a
+    readonly database"."""
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self) -> None:
+        problem = sqlite_store_problem(mlflow.get_tracking_uri())
+        if problem:
+            raise SettingsError(
+                f"the MLflow store {problem}: make it writable, or set server.mlflow_tracking_uri in "
+                "conf/local/mlflow.yml to a file of yours"
+            )
+
+
+def sqlite_store_problem(uri: str) -> str | None:
+    """Why an `sqlite:///` tracking store cannot be written to, or None (other stores: not checked)."""
+    if not uri.startswith("sqlite:"):
+        return None
+    database = make_url(uri).database
+    if not database or database == ":memory:":
+        return None
+    file = Path(database).resolve()
+    if file.exists() and not os.access(file, os.R_OK | os.W_OK):
+        return f"{file} cannot be written by this account"
+    folder = next(p for p in file.parents if p.exists())  # mlflow makes missing folders
+    if not os.access(folder, os.W_OK | os.X_OK):  # SQLite writes its journal beside the file
+        return f"{file} is in a folder this account cannot write ({folder})"
+    return None
 
 
 class ThreadsHook:

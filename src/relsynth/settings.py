@@ -13,6 +13,7 @@ from relsynth.hooks import (
     ParamsCheckHook,
     RawDataLogHook,
     ThreadsHook,
+    TrackingStoreCheckHook,
 )
 from relsynth.log_noise import quiet_kedro_run
 
@@ -45,4 +46,5 @@ HOOKS = (
     ThreadsHook(),
     NodeTimingHook(),
     InterruptHook(),
+    TrackingStoreCheckHook(),
 )
