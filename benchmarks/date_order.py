@@ -19,8 +19,8 @@ import logging
 
 import numpy as np
 import pandas as pd
-import torch
 from scipy.stats import ks_2samp
+from small_model import trained_small
 
 from relsynth.relational import (
     Categorical,
@@ -33,7 +33,6 @@ from relsynth.relational import (
     Schema,
     Table,
 )
-from relsynth.synth import TabularDataset, TabularModel, TabularPreproc, TabularTrainer
 
 CUTOFF = pd.Timestamp("2022-06-01")  # the flag's date: "O" when received after it
 PAIRS = [("joined", "ordered"), ("ordered", "shipped"), ("shipped", "received"), ("opened", "closed")]
@@ -93,12 +92,8 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    torch.set_num_threads(1)
     data = orders_database(args.seed)
-    pre = TabularPreproc.from_schema(data.schema).fit(data)
-    torch.manual_seed(args.seed)
-    model = TabularModel.build(pre, size="small")
-    TabularTrainer(model).train(TabularDataset.from_data(data, pre), n_steps=args.steps, batch_size=16, seed=args.seed)
+    model = trained_small(data, args.steps, args.seed)
     generated = model.generate(n_samples=len(data["cust"]), seed=args.seed)
     real, synth = with_joined(data), with_joined(generated)
     rows = []

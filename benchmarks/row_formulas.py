@@ -18,11 +18,10 @@ import logging
 
 import numpy as np
 import pandas as pd
-import torch
 from scipy.stats import ks_2samp
+from small_model import trained_small
 
 from relsynth.relational import Categorical, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
-from relsynth.synth import TabularDataset, TabularModel, TabularPreproc, TabularTrainer
 
 # column -> (its value computed from its row, its decimals)
 IDENTITIES = {
@@ -68,12 +67,8 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    torch.set_num_threads(1)
     data = lines_table(args.seed)
-    pre = TabularPreproc.from_schema(data.schema).fit(data)
-    torch.manual_seed(args.seed)
-    model = TabularModel.build(pre, size="small")
-    TabularTrainer(model).train(TabularDataset.from_data(data, pre), n_steps=args.steps, batch_size=16, seed=args.seed)
+    model = trained_small(data, args.steps, args.seed)
     real, synth = data["lines"], model.generate(n_samples=len(data["lines"]), seed=args.seed)["lines"]
     rows = [
         {"lines": n, "rows": len(d)} | {c: f"{identity_share(d, c):.3f}" for c in IDENTITIES}

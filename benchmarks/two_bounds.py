@@ -22,8 +22,8 @@ import logging
 
 import numpy as np
 import pandas as pd
-import torch
 from scipy.stats import ks_2samp
+from small_model import trained_small
 
 from relsynth.relational import (
     Categorical,
@@ -36,7 +36,6 @@ from relsynth.relational import (
     Schema,
     Table,
 )
-from relsynth.synth import TabularDataset, TabularModel, TabularPreproc, TabularTrainer
 
 
 def stays_database(seed: int, n_patients: int = 300) -> RelationalData:
@@ -106,13 +105,10 @@ def close_bounds(data: RelationalData) -> pd.DataFrame:
 
 
 def generated(data: RelationalData, root: str, steps: int, seed: int) -> RelationalData:
-    pre = TabularPreproc.from_schema(data.schema).fit(data)
-    for table, found in pre.orderings.items():
+    model = trained_small(data, steps, seed)
+    for table, found in model.preproc.orderings.items():
         parent = data.schema.parent(table)
         print(f"  {table}: " + ", ".join(o.describe(parent and parent.parent) for o in found.values()))
-    torch.manual_seed(seed)
-    model = TabularModel.build(pre, size="small")
-    TabularTrainer(model).train(TabularDataset.from_data(data, pre), n_steps=steps, batch_size=16, seed=seed)
     return model.generate(n_samples=len(data[root]), seed=seed)
 
 
@@ -139,7 +135,6 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    torch.set_num_threads(1)
     for name, data, root, bounds in (
         ("labs within their stay", stays_database(args.seed), "patient", lab_bounds),
         ("close within the day's low and high", prices_database(args.seed), "stock", close_bounds),
