@@ -226,3 +226,23 @@ def kept_share(df: pd.DataFrame, order: RowOrder, parent: pd.DataFrame | None) -
     held = ~np.isnan(gap)
     n = int(held.sum())
     return (float((gap[held] >= 0).mean()) if n else None), n
+
+
+def sibling_key(df: pd.DataFrame, fk: str, columns: Sequence[str], kinds: Mapping[str, Column]) -> str | None:
+    """The date column by which each parent's rows (those sharing `fk`) follow one another in time
+    (an account's transactions, a patient's visits): of the date columns among `columns`, the one
+    the rows already follow most often from one sibling to the next in their stored order (the
+    first of equals); None without one, or with fewer than `MIN_ROWS` parents of two rows or more."""
+    dated = [c for c in columns if kinds[c] in DATED]
+    if not dated or int((df[fk].value_counts() >= 2).sum()) < MIN_ROWS:
+        return None
+    order = np.argsort(pd.factorize(df[fk])[0], kind="stable")  # siblings together, in stored order
+    same = df[fk].to_numpy()[order][1:] == df[fk].to_numpy()[order][:-1]
+    best, best_share = None, -1.0
+    for c in dated:
+        v = as_numbers(df[c], kinds[c])[order]
+        pairs = same & ~np.isnan(v[1:]) & ~np.isnan(v[:-1])
+        share = float((v[1:][pairs] >= v[:-1][pairs]).mean()) if pairs.any() else 0.0
+        if share > best_share:
+            best, best_share = c, share
+    return best

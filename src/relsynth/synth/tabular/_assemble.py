@@ -11,7 +11,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from relsynth.relational import RelationalData
+from relsynth.relational import Column, RelationalData
+from relsynth.relational.orders import as_numbers
 from relsynth.synth.tabular.grammar import Encoded
 
 
@@ -19,7 +20,7 @@ def assemble(pre, data: RelationalData | Mapping[str, pd.DataFrame]):
     tables = data.data if isinstance(data, RelationalData) else data
     schema, layouts = pre.schema, pre.layouts
     order = list(layouts)
-    perm, parent_pos = _sort_under_parents(schema, tables, order)
+    perm, parent_pos = _sort_under_parents(schema, tables, order, pre.sibling_keys)
     size, block = _subtree_sizes(schema, layouts, order, perm, parent_pos)
     start = _row_starts(schema, layouts, order, size, block, parent_pos)
     n_tokens = int(sum(size[r].sum() for r in schema.roots))
@@ -51,8 +52,10 @@ def entity_lengths(pre, data: RelationalData | Mapping[str, pd.DataFrame]) -> np
     return np.concatenate([size[r] for r in schema.roots])
 
 
-def _sort_under_parents(schema, tables, order):
-    """Row order of each table (children grouped by parent, stable) and each row's parent position."""
+def _sort_under_parents(schema, tables, order, sibling_keys):
+    """Row order of each table (children grouped by parent, stable; in order of the table's
+    `sibling_keys` date within a parent, missing ones last, so the model sees siblings follow one
+    another in time) and each row's parent position."""
     perm, parent_pos = {}, {}
     for t in order:
         edge = schema.parent(t)
@@ -65,7 +68,11 @@ def _sort_under_parents(schema, tables, order):
         pos = pd.Index(parent_keys).get_indexer(tables[t][edge.fk])
         if (pos < 0).any():
             raise ValueError(f"{t}.{edge.fk}: {int((pos < 0).sum())} row(s) have no parent among the given rows")
-        p = np.argsort(pos, kind="stable")
+        key = sibling_keys.get(t)
+        if key is None:
+            p = np.argsort(pos, kind="stable")
+        else:  # lexsort is stable: ties keep their stored order
+            p = np.lexsort((as_numbers(tables[t][key], Column.DATETIME), pos))
         perm[t], parent_pos[t] = p, pos[p]
     return perm, parent_pos
 

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData, Schema
-from relsynth.relational.orders import parent_ordered
+from relsynth.relational.orders import parent_ordered, sibling_key
 from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_config, write_config
 from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
@@ -84,6 +84,7 @@ class TabularPreproc:
         self._check_options()
         self.layouts: dict[str, TableLayout] = {}
         self.orderings: dict[str, dict[str, Ordering]] = {}  # table -> date column -> the column it follows
+        self.sibling_keys: dict[str, str] = {}  # child table -> the date its siblings are encoded in order of
         self.slots: list[Slot] = []
         self.stats: dict = {}
         self.fitted = False
@@ -109,7 +110,8 @@ class TabularPreproc:
         `max_exact_count`: child counts up to this are exact tokens, larger ones binned (a bin holds
         `min_count` parents at least: fewer larger counts are written as max_exact_count);
         `keep_orders`: a date or number that follows another of its row or parent row in every row
-        is modelled as its offset, so generated rows keep the order (`orderings`); False: every
+        is modelled as its offset, so generated rows keep the order (`orderings`), and each parent's
+        rows are encoded in the order of a date of theirs (`sibling_keys`); False: every
         column as itself (a column generated before it that depends on its absolute value, a status
         flag set by a cut-off date, then agrees more often; see docs/model.md)."""
         return cls(
@@ -189,7 +191,7 @@ class TabularPreproc:
         budget (see `relsynth.synth.tabular._dp_fit`); the spend is kept in `stats["dp"]` for the trainer.
         `public` (DP only): what is known without the data, used at no cost, the caller's
         responsibility: {"table.column": [categories or values], "table.column": (lo, hi)}."""
-        self.orderings = {}  # never under DP: the order would be read from private data at no cost
+        self.orderings, self.sibling_keys = {}, {}  # never under DP: read from private data at no cost
         if dp is not None:
             return _dp_fit.fit_dp(self, data, dp, public=public)
         if public is not None:
@@ -205,6 +207,9 @@ class TabularPreproc:
             above = {t: self._parent_values(data, t, summed) for t in self.schema.synth_tables}
             self.orderings = {
                 t: found for t in self.schema.synth_tables if (found := self._find_orderings(data, t, above, summed))
+            }
+            self.sibling_keys = {
+                t: key for t in self.schema.synth_tables if (key := self._find_sibling_key(data, t, summed)) is not None
             }
 
         def fit_column(table: str, col: str) -> ColumnPreproc:
@@ -268,6 +273,24 @@ class TabularPreproc:
         for o in found.values():
             log.info("%s: %s in every row: modelled as an offset", table, o.describe(edge.parent if edge else None))
         return found
+
+    def _find_sibling_key(self, data: RelationalData, table: str, summed: set[tuple[str, str]]) -> str | None:
+        """The date column `table`'s rows are encoded in order of under each parent row
+        (`relational.orders.sibling_key`), among the columns `_find_orderings` considers."""
+        edge = self.schema.parent(table)
+        if edge is None:
+            return None
+        given = self.overrides.get(table, {})
+        columns = [
+            c
+            for c in self.modelled_columns(table)
+            if c not in given and c not in self.ctx_cols and (table, c) not in summed
+        ]
+        kinds = {c: self.schema.tables[table].columns[c].kind for c in columns}
+        key = sibling_key(data[table], edge.fk, columns, kinds)
+        if key is not None:
+            log.info("%s: each %s row's rows encoded in order of %s", table, edge.parent, key)
+        return key
 
     def _parent_values(
         self, tables: Mapping[str, pd.DataFrame], table: str, summed: set[tuple[str, str]] = frozenset()
@@ -471,6 +494,7 @@ class TabularPreproc:
             ],
             "stats": self.stats,
             "orderings": {t: {b: o.to_dict() for b, o in cols.items()} for t, cols in self.orderings.items()},
+            "sibling_keys": self.sibling_keys,
         }
 
     @classmethod
@@ -492,6 +516,7 @@ class TabularPreproc:
         self.layouts = {x["name"]: TableLayout(x["name"], x["fields"], x["children"], x["slots"]) for x in d["layouts"]}
         self.stats, self.fitted = d["stats"], True
         self.orderings = orderings_from_dict(d.get("orderings", {}))  # saved before orderings: none
+        self.sibling_keys = dict(d.get("sibling_keys", {}))  # saved before sibling orders: stored order
         return self
 
     config_file = CONFIG_FILE  # what `save` writes: the mark of a saved preprocessor
@@ -506,7 +531,7 @@ class TabularPreproc:
         """The fitted preprocessor `save` wrote at `path`; a missing, damaged or foreign file is an
         error naming it."""
         file = Path(path) / CONFIG_FILE
-        payload = read_config(file, KIND, keys=_SAVED_KEYS, optional=("orderings", "keep_orders"))
+        payload = read_config(file, KIND, keys=_SAVED_KEYS, optional=("orderings", "keep_orders", "sibling_keys"))
         try:
             self = cls.from_dict(payload)
             problem = self._grammar_problem()
@@ -544,10 +569,14 @@ class TabularPreproc:
 
     def fingerprint(self) -> str:
         """A short hash of the fitted vocabulary and of the orders it encodes as offsets (the same
-        vocabulary means other values then), to check that saved datasets belong to it. Without
-        orders it is the vocabulary's alone, as before orders were kept."""
+        vocabulary means other values then) and of the dates siblings are encoded in order of, to
+        check that saved datasets belong to it. Without orders it is the vocabulary's alone, as
+        before orders were kept."""
         d = self.to_dict()
-        return fingerprint({"slots": d["slots"], "orderings": d["orderings"]} if self.orderings else d["slots"])
+        if not self.orderings and not self.sibling_keys:
+            return fingerprint(d["slots"])
+        kept = {"slots": d["slots"], "orderings": d["orderings"]}
+        return fingerprint(kept | {"sibling_keys": d["sibling_keys"]} if self.sibling_keys else kept)
 
 
 def _ctx_outside(pre: ColumnPreproc, values: pd.Series) -> tuple[pd.Series, str]:
