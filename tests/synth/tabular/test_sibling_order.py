@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from relsynth.relational import Column, Date, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.relational.orders import sibling_key
 from relsynth.synth import DpBudget, TabularPreproc
+from relsynth.synth.tabular.orderings import Ordering, from_offsets, with_offsets
 
 
 def accounts(n: int = 60, seed: int = 0, shuffled: bool = True, due: bool = True) -> RelationalData:
@@ -71,3 +73,41 @@ def test_no_sibling_order_under_dp_or_without_orders():
     data = accounts()
     assert TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon=3.0, delta=1e-5)).sibling_keys == {}
     assert TabularPreproc.from_schema(data.schema, keep_orders=False).fit(data).sibling_keys == {}
+
+
+def test_offsets_from_the_previous_sibling_sum_back_within_each_parent():
+    opened = pd.Series(pd.to_datetime(["2020-01-01", "2020-03-01"]))
+    df = pd.DataFrame(
+        {
+            "acct": [1, 0, 1, 0, 0, 1],
+            "date": pd.to_datetime(["2020-03-09", "2020-01-05", "2020-03-02", "2020-01-02", None, "2020-03-02"]),
+        }
+    )
+    parent = pd.DataFrame({"opened": opened[df["acct"]].to_numpy()})
+    order = Ordering("date", "opened", 1, from_parent=True, grid=86_400 * 10**9, after_sibling=True)
+    gaps = with_offsets(df, {"date": order}, parent, df["acct"].to_numpy())["date"] / 86_400
+    assert gaps.tolist()[:4] == [7, 3, 1, 1] and np.isnan(gaps[4]) and gaps[5] == 0  # ties: no gap
+    in_order = df.sort_values(["acct", "date"], kind="stable").index.to_numpy()
+    cols = {"date": (gaps[in_order] * 86_400).reset_index(drop=True)}
+    from_offsets(cols, {"date": order}, parent.iloc[in_order].reset_index(drop=True), df["acct"].to_numpy()[in_order])
+    assert cols["date"].tolist() == df["date"][in_order].tolist()
+    with pytest.raises(ValueError, match="previous sibling's needs each row's parent"):
+        with_offsets(df, {"date": order}, parent)
+
+
+def test_dates_after_the_parents_are_modelled_from_the_previous_sibling_and_decoded_in_order():
+    data = accounts(due=False)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.orderings["tx"]["date"].after_sibling
+    back = pre.inverse_transform(pre.transform(data), seed=1)
+    opened = back["acct"].set_index("id")["opened"].reindex(back["tx"]["acct"]).to_numpy()
+    real = data["acct"].set_index("id")["opened"].reindex(data["tx"]["acct"]).to_numpy()
+    days = (back["tx"]["date"].to_numpy() - opened) / pd.Timedelta("1D")  # weekly: exact tokens
+    assert sorted(days) == sorted((data["tx"]["date"].to_numpy() - real) / pd.Timedelta("1D"))
+    assert out_of_order(back["tx"]) == 0.0 and days.min() == 0
+    gaps = pd.Series(np.random.default_rng(0).exponential(3 * 86_400, 50))  # any offsets: summed in order
+    cols = {"date": gaps}
+    siblings = np.repeat(np.arange(10), 5)
+    parent = pd.DataFrame({"opened": data["acct"]["opened"].to_numpy()[siblings]})
+    from_offsets(cols, pre.orderings["tx"], parent, siblings)
+    assert out_of_order(pd.DataFrame({"acct": siblings, "date": cols["date"]})) == 0.0

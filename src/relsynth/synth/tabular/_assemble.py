@@ -116,7 +116,7 @@ def _parent_rows(pre, tables, table: str, perm, parent_pos) -> pd.DataFrame | No
 def _headers(pre, table, df, parent_pos, n_rows, parent: pd.DataFrame | None = None) -> np.ndarray:
     """(n_rows, header_len) global token ids: field tokens then child-count tokens."""
     layout = pre.layouts[table]
-    parts = [pre.encode_columns(table, df, parent=parent)]
+    parts = [pre.encode_columns(table, df, parent=parent, siblings=parent_pos.get(table))]
     for c, slot_id in zip(layout.children, layout.slots[layout.n_fields :], strict=True):
         slot = pre.slots[slot_id]
         counts = np.bincount(parent_pos[c], minlength=n_rows)

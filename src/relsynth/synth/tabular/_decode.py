@@ -130,7 +130,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
                 cols[col] = slot.preproc.decode(mat[:, j] - slot.offset, rng).reset_index(drop=True)
         bases, edge = pre.parent_bases(table), schema.parent(table)
         above = out[edge.parent][bases].iloc[np.asarray(parents[table], dtype=np.int64)] if bases else None
-        from_offsets(cols, pre.orderings.get(table, {}), None if above is None else above.reset_index(drop=True))
+        above = None if above is None else above.reset_index(drop=True)
+        from_offsets(cols, pre.orderings.get(table, {}), above, np.asarray(parents[table], dtype=np.int64))
         pk = schema.tables[table].primary_key
         if pk is not None:
             keys[table] = _new_keys(n, pre.stats.get("pk_formats", {}).get(table, {"type": "int", "start": 1}), rng)

@@ -13,6 +13,11 @@ A column with a bound on its other side as well (`RowOrder.bound`: a lab between
 discharge) holds instead where it lies between the two, `(b - a) / (bound - a)` in [0, 1], so a
 generated row keeps both; where a row lacks the bound (a stay not discharged yet), its gap over
 the training rows' median room (`room`), which may pass 1, and decoding reads it back the same way.
+
+A parent's children that follow one another in time (`Ordering.after_sibling`: an account's
+transactions, each after the account opened) hold the offset from the previous sibling's value
+(in value order, the order the rows are encoded in), the first sibling's from the parent's;
+decoding sums them within each parent in generated order, so the siblings keep their order.
 """
 
 from __future__ import annotations
@@ -40,9 +45,13 @@ class Ordering(RowOrder):
     )
     integer: bool = False  # the column holds integers
     room: float = 0.0  # with a bound: the median distance from base to bound (dates: nanoseconds)
+    after_sibling: bool = False  # the offset is from the previous sibling's value; the first's from `base`
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if not self.after_sibling:  # as saved before: the fingerprints of fitted models stay
+            del d["after_sibling"]
+        return d
 
 
 def find_orderings(
@@ -90,16 +99,22 @@ def _kind(o: Ordering) -> Column:
 
 
 def with_offsets(
-    df: pd.DataFrame, orderings: Mapping[str, Ordering], parent: pd.DataFrame | None = None
+    df: pd.DataFrame,
+    orderings: Mapping[str, Ordering],
+    parent: pd.DataFrame | None = None,
+    siblings: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """`df` with each ordered column replaced by its offset from its base (>= 0; seconds for
-    dates); `parent`: the parent row's columns, one row per row of `df` (for `from_parent` bases)."""
+    dates); `parent`: the parent row's columns, one row per row of `df` (for `from_parent` bases);
+    `siblings`: each row's parent (any labels; for `after_sibling` columns)."""
     present = {b: o for b, o in orderings.items() if b in df.columns and (o.from_parent or o.base in df.columns)}
     if not present:
         return df
     out = df.copy()
     for b, o in present.items():
         base = as_numbers(_base_of(o, df, parent), _kind(o))
+        if o.after_sibling:
+            base = _previous_sibling(as_numbers(df[b], _kind(o)), base, _siblings(siblings, b))
         gap = o.sign * (as_numbers(df[b], _kind(o)) - base)
         if o.bound:  # where it lies between base and bound (no bound: its gap over the usual room)
             room = o.sign * (as_numbers(_bound_of(o, df, parent), _kind(o)) - base)
@@ -108,6 +123,22 @@ def with_offsets(
         else:
             out[b] = gap / _NS_PER_S if o.dated else gap
     return out
+
+
+def _siblings(siblings: np.ndarray | None, col: str) -> np.ndarray:
+    if siblings is None:
+        raise ValueError(f"the offset of {col!r} from the previous sibling's needs each row's parent")
+    return pd.factorize(np.asarray(siblings))[0]
+
+
+def _previous_sibling(values: np.ndarray, base: np.ndarray, siblings: np.ndarray) -> np.ndarray:
+    """Each row's previous sibling's value (its siblings in value order, missing ones last; the
+    first: `base`)."""
+    order = np.lexsort((values, siblings))
+    prev = pd.Series(values[order]).groupby(siblings[order]).shift(1).to_numpy(np.float64, na_value=np.nan)
+    out = np.empty_like(prev)
+    out[order] = prev
+    return np.where(np.isnan(out), base, out)
 
 
 def _base_of(o: Ordering, own: Mapping[str, pd.Series] | pd.DataFrame, parent: pd.DataFrame | None) -> pd.Series:
@@ -129,11 +160,15 @@ def _column_of(
 
 
 def from_offsets(
-    cols: dict[str, pd.Series], orderings: Mapping[str, Ordering], parent: pd.DataFrame | None = None
+    cols: dict[str, pd.Series],
+    orderings: Mapping[str, Ordering],
+    parent: pd.DataFrame | None = None,
+    siblings: np.ndarray | None = None,
 ) -> None:
     """Turn decoded offsets back into values, in place, in field order (a base may itself be
-    ordered): base + offset, on the column's grid, never across its base; `parent` as in
-    `with_offsets`, decoded already."""
+    ordered): base + offset, on the column's grid, never across its base; `parent` and `siblings`
+    as in `with_offsets`, the parent rows decoded already; an `after_sibling` column: base + the
+    offsets of the row and of its earlier siblings (in row order)."""
     for b, o in orderings.items():
         if b not in cols or (not o.from_parent and o.base not in cols):
             continue
@@ -146,6 +181,9 @@ def from_offsets(
             target = base + o.sign * place * room
         else:
             bound = np.full(len(base), np.nan)
+            if o.after_sibling:  # a missing value adds nothing
+                summed = pd.Series(np.nan_to_num(offset)).groupby(_siblings(siblings, b)).cumsum().to_numpy()
+                offset = np.where(np.isnan(offset), np.nan, summed)
             target = base + o.sign * offset * (_NS_PER_S if o.dated else 1.0)
         cols[b] = _dates(target, base, bound, o) if o.dated else _numbers(target, base, bound, o)
 

@@ -18,6 +18,7 @@ import copy
 import logging
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -211,10 +212,12 @@ class TabularPreproc:
             self.sibling_keys = {
                 t: key for t in self.schema.synth_tables if (key := self._find_sibling_key(data, t, summed)) is not None
             }
+            self._offsets_after_siblings()
 
         def fit_column(table: str, col: str) -> ColumnPreproc:
             if col in self.orderings.get(table, {}):  # its offset from the column it follows (`orderings`)
-                offsets = with_offsets(data[table], self.orderings[table], above[table][0])[col]
+                siblings = self._siblings(data[table], table)
+                offsets = with_offsets(data[table], self.orderings[table], above[table][0], siblings)[col]
                 pre = NumericPreproc(n_bins=self.n_bins, kind="numeric", min_count=self.min_count)
                 return pre.fit(offsets.rename(f"{table}.{col}"))
             pre = self._column_preproc(table, col)
@@ -291,6 +294,21 @@ class TabularPreproc:
         if key is not None:
             log.info("%s: each %s row's rows encoded in order of %s", table, edge.parent, key)
         return key
+
+    def _offsets_after_siblings(self) -> None:
+        """A sibling key that follows a date of the parent row (an account's transactions, each
+        after it opened) becomes the offset from the previous sibling's value (`Ordering.after_sibling`),
+        so generated siblings keep their order too."""
+        for table, key in self.sibling_keys.items():
+            o = self.orderings.get(table, {}).get(key)
+            if o is not None and o.from_parent and o.bound is None and o.sign > 0:
+                self.orderings[table][key] = replace(o, after_sibling=True)
+                log.info("%s: %s modelled as the offset from the previous sibling's", table, key)
+
+    def _siblings(self, df: pd.DataFrame, table: str) -> np.ndarray | None:
+        """Each row's parent key (for `Ordering.after_sibling` offsets); None for a root table."""
+        edge = self.schema.parent(table)
+        return None if edge is None else df[edge.fk].to_numpy()
 
     def _parent_values(
         self, tables: Mapping[str, pd.DataFrame], table: str, summed: set[tuple[str, str]] = frozenset()
@@ -388,13 +406,19 @@ class TabularPreproc:
         return assemble(self, tables)
 
     def encode_columns(
-        self, table: str, df: pd.DataFrame, n_fields: int | None = None, parent: pd.DataFrame | None = None
+        self,
+        table: str,
+        df: pd.DataFrame,
+        n_fields: int | None = None,
+        parent: pd.DataFrame | None = None,
+        siblings: np.ndarray | None = None,
     ) -> np.ndarray:
         """(n_rows, header fields) global token ids of the table's field slots (the first `n_fields`);
-        `parent`: each row's parent row's `parent_bases(table)` columns, where the table has any."""
+        `parent`: each row's parent row's `parent_bases(table)` columns, where the table has any;
+        `siblings`: each row's parent (any labels; offsets from the previous sibling need it)."""
         layout = self.layouts[table]
         fields = layout.fields[: layout.n_fields if n_fields is None else n_fields]
-        df = with_offsets(df, self.orderings.get(table, {}), parent)
+        df = with_offsets(df, self.orderings.get(table, {}), parent, siblings)
         out = np.empty((len(df), len(fields)), dtype=np.int64)
         for j, (col, slot_id) in enumerate(zip(fields, layout.slots, strict=False)):
             slot = self.slots[slot_id]
