@@ -230,19 +230,32 @@ def kept_share(df: pd.DataFrame, order: RowOrder, parent: pd.DataFrame | None) -
 
 def sibling_key(df: pd.DataFrame, fk: str, columns: Sequence[str], kinds: Mapping[str, Column]) -> str | None:
     """The date column by which each parent's rows (those sharing `fk`) follow one another in time
-    (an account's transactions, a patient's visits): of the date columns among `columns`, the one
-    the rows already follow most often from one sibling to the next in their stored order (the
-    first of equals); None without one, or with fewer than `MIN_ROWS` parents of two rows or more."""
+    (an account's transactions, a patient's visits). Where the stored rows already follow a date or
+    number of theirs under every parent (`_in_order`), their order means something: a date they
+    follow, else None (a line number 1, 2, 3 they follow: the stored order is kept). Otherwise,
+    of the date columns among `columns`, the one the rows follow most often from one sibling to
+    the next (the first of equals). None without a date, or with fewer than `MIN_ROWS` parents of
+    two rows or more."""
     dated = [c for c in columns if kinds[c] in DATED]
     if not dated or int((df[fk].value_counts() >= 2).sum()) < MIN_ROWS:
         return None
     order = np.argsort(pd.factorize(df[fk])[0], kind="stable")  # siblings together, in stored order
     same = df[fk].to_numpy()[order][1:] == df[fk].to_numpy()[order][:-1]
-    best, best_share = None, -1.0
-    for c in dated:
-        v = as_numbers(df[c], kinds[c])[order]
-        pairs = same & ~np.isnan(v[1:]) & ~np.isnan(v[:-1])
-        share = float((v[1:][pairs] >= v[:-1][pairs]).mean()) if pairs.any() else 0.0
-        if share > best_share:
-            best, best_share = c, share
-    return best
+    steps = {c: _sibling_steps(as_numbers(df[c], kinds[c])[order], same) for c in columns if kinds[c] in ORDERED}
+    followed = [c for c, step in steps.items() if _in_order(step)]
+    if followed:
+        return next((c for c in followed if c in dated), None)
+    shares = [float((steps[c] >= 0).mean()) if len(steps[c]) else 0.0 for c in dated]
+    return dated[int(np.argmax(shares))]
+
+
+def _sibling_steps(values: np.ndarray, same: np.ndarray) -> np.ndarray:
+    """The change from each row to the next of the same parent (`same`), where both have a value."""
+    pairs = same & ~np.isnan(values[1:]) & ~np.isnan(values[:-1])
+    return values[1:][pairs] - values[:-1][pairs]
+
+
+def _in_order(steps: np.ndarray) -> bool:
+    """Never down from one sibling to the next, and up at least half the time (not a constant);
+    at least `MIN_ROWS` steps."""
+    return len(steps) >= MIN_ROWS and bool((steps >= 0).all()) and float((steps > 0).mean()) >= 0.5

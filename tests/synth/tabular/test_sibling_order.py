@@ -50,6 +50,10 @@ def test_the_siblings_date_is_the_one_the_stored_rows_follow_most_often():
     shuffled = accounts()["tx"]
     assert sibling_key(shuffled, "acct", ["due", "date", "amount"], kinds) in {"due", "date"}
     assert sibling_key(shuffled, "acct", ["amount"], kinds) is None  # no date
+    lines = shuffled.assign(line=shuffled.groupby("acct").cumcount() + 1)  # stored in line order (TPC-H)
+    assert sibling_key(lines, "acct", ["due", "date", "line"], kinds | {"line": Column.INTEGER}) is None
+    dated = stored.assign(line=stored.groupby("acct").cumcount() + 1)  # both: the date
+    assert sibling_key(dated, "acct", ["line", "due", "date"], kinds | {"line": Column.INTEGER}) == "date"
     few = stored[stored["acct"] < 10]  # 10 parents with two rows or more: too few
     assert sibling_key(few, "acct", ["due", "date"], kinds) is None
 
