@@ -178,6 +178,9 @@ def test_a_run_stopped_by_a_signal_closes_its_mlflow_run_as_killed_and_names_the
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a shell's background job (CI started with `&`) ignores SIGINT, and its children inherit that:
+        # give the run Ctrl-C as a terminal would
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     run_id = proc.stdout.readline().strip()
     proc.send_signal(getattr(signal, sig))
