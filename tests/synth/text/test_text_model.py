@@ -286,6 +286,17 @@ def test_texts_fit_the_columns_declared_sql_length(songs, trained: TextModel):
     assert cut_to_length(texts, 11) == (["hello world", "abcdefghijk", "short", "hello world", "hello worl"], 3)
 
 
+def test_a_text_cut_to_length_splits_no_character_as_a_reader_sees_it():
+    """Cut per code point, a text without spaces could end in a dangling joiner (a family emoji's
+    first person and U+200D), half a flag, or a letter without its accent or skin tone."""
+    family, flags = "\U0001f468\u200d\U0001f469\u200d\U0001f467", "\U0001f1eb\U0001f1f7\U0001f1e9\U0001f1ea"
+    texts = [family, flags, "Cafe\u0301x", "e\u0301\u0301abc", "ab\U0001f44d\U0001f3fd", "abcdef"]
+    cut, n = cut_to_length(texts, 3)
+    assert n == 6 and cut == [family[:3], flags[:2], "Caf", "e\u0301\u0301", "ab", "abc"]  # two people joined: whole
+    assert cut_to_length([family], 2)[0] == ["\U0001f468"] and cut_to_length([family], 4)[0] == [family[:3]]
+    assert cut_to_length(["e\u0301\u0301abc"], 2)[0] == [""]  # an e without its accents would be another letter
+
+
 def test_a_dataset_with_windows_longer_than_the_model_is_refused_before_training(songs, song_preproc, tiny_size):
     model = TextModel.build(song_preproc, size=tiny_size, block_size=16)
     ds = TextDataset.from_data(songs, song_preproc)  # block_size 256: windows of the whole samples

@@ -15,6 +15,7 @@ A copy token is drawn only where its row has that copy word (its parent's text, 
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -169,9 +170,36 @@ def cut_to_length(texts: list[str], length: int | None) -> tuple[list[str], int]
             cut += 1
             head = text[: length + 1]
             space = head.rstrip().rfind(" ") if head[length] != " " else length
-            text = (head[:space] if space > 0 else head[:length]).rstrip()
+            text = (head[:space] if space > 0 else head[: _grapheme_start(text, length)]).rstrip()
         out.append(text)
     return out, cut
+
+
+_ZWJ = "\u200d"
+
+
+def _attached(c: str) -> bool:
+    """A character that belongs to the one before it: a combining mark, a variation selector, a
+    skin tone, a tag (flag sequences)."""
+    o = ord(c)
+    return (
+        unicodedata.category(c).startswith("M")
+        or 0xFE00 <= o <= 0xFE0F
+        or 0x1F3FB <= o <= 0x1F3FF
+        or 0xE0020 <= o <= 0xE007F
+    )
+
+
+def _grapheme_start(text: str, i: int) -> int:
+    """The cut at or before `i` that splits no character as a reader sees it: not before a mark or
+    modifier (an e without its accent), not after a joiner (a family emoji is cut to its first
+    person, without a dangling U+200D), not between a flag's two regional indicators."""
+    while 0 < i < len(text) and (_attached(text[i]) or text[i - 1] == _ZWJ):
+        i -= 1
+    run = 0  # regional indicators just before the cut: an odd run splits a flag
+    while i - run > 0 and 0x1F1E6 <= ord(text[i - run - 1]) <= 0x1F1FF:
+        run += 1
+    return i - 1 if run % 2 and i < len(text) and 0x1F1E6 <= ord(text[i]) <= 0x1F1FF else i
 
 
 @dataclass(frozen=True)
