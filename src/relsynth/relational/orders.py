@@ -96,20 +96,13 @@ def _with_bound(
             continue
         held = ~np.isnan(values) & ~np.isnan(bound)  # a current stay has no discharge yet
         gap, room = order.sign * (values[held] - base[held]), order.sign * (bound[held] - base[held])
-        if _exceed_rate(gap, room) < MIN_BREAK:
+        if _break_rate(gap, room, 1) < MIN_BREAK:  # how often a room drawn apart falls short of a gap
             continue
         if best is None or np.median(room) < best[0]:
             best = (float(np.median(room)), c, from_parent)
     if best is None:
         return order
     return replace(order, bound=best[1], bound_from_parent=best[2])
-
-
-def _exceed_rate(gap: np.ndarray, room: np.ndarray) -> float:
-    """How often a gap drawn apart from the room exceeds it (evenly spaced samples)."""
-    room = np.sort(room[:: max(1, len(room) // _SAMPLE)])
-    gap = gap[:: max(1, len(gap) // _SAMPLE)]
-    return float(np.searchsorted(room, gap, side="left").mean() / len(room))
 
 
 def row_bounds(
