@@ -527,8 +527,12 @@ def keyed_table(t: str, r: _Reflected, reflected: Mapping[str, _Reflected]) -> b
     line_no; country_language: country_code, language). It is read without a primary key, a row
     being told apart by its key's columns (each read as its kind: a foreign key nests or
     references, a number or label is modelled), and generation keeps the key unique."""
-    referenced = any(fk.table == t for name, other in reflected.items() if name != t for fk in other.fks)
-    return len(r.pk) > 1 and not referenced
+    return len(r.pk) > 1 and not _referencing(t, reflected)
+
+
+def _referencing(t: str, reflected: Mapping[str, _Reflected]) -> list[str]:
+    """The other tables with a foreign key to `t`, once per key, sorted."""
+    return sorted(name for name, other in reflected.items() if name != t for fk in other.fks if fk.table == t)
 
 
 def _foreign_keys(
@@ -543,9 +547,7 @@ def _foreign_keys(
     """Table `t`'s foreign keys the model can take (column -> referenced table, overrides first);
     each one it cannot take is a problem naming the ways out."""
     if len(r.pk) > 1 and any(c not in own for c in r.pk) and not keyed_table(t, r, reflected):
-        referencing = sorted(
-            name for name, other in reflected.items() if name != t for fk in other.fks if fk.table == t
-        )
+        referencing = _referencing(t, reflected)
         problems.append(
             f"table {t!r} has a composite primary key ({', '.join(r.pk)}) that {', '.join(referencing)} reference(s); "
             f"relsynth's keys to a table are one column: {LEAVE_OUT}, or give those columns' kinds in overrides "
