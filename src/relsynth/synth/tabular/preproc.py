@@ -214,12 +214,15 @@ class TabularPreproc:
             }
             self._offsets_after_siblings()
 
+        offset_tables: dict[str, pd.DataFrame] = {}  # each table's offsets, computed once for all its ordered columns
+
         def fit_column(table: str, col: str) -> ColumnPreproc:
             if col in self.orderings.get(table, {}):  # its offset from the column it follows (`orderings`)
-                siblings = self._siblings(data[table], table)
-                offsets = with_offsets(data[table], self.orderings[table], above[table][0], siblings)[col]
+                if table not in offset_tables:
+                    siblings = self._siblings(data[table], table)
+                    offset_tables[table] = with_offsets(data[table], self.orderings[table], above[table][0], siblings)
                 pre = NumericPreproc(n_bins=self.n_bins, kind="numeric", min_count=self.min_count)
-                return pre.fit(offsets.rename(f"{table}.{col}"))
+                return pre.fit(offset_tables[table][col].rename(f"{table}.{col}"))
             pre = self._column_preproc(table, col)
             return pre.fit(data[table][col].rename(f"{table}.{col}"))
 
@@ -262,14 +265,8 @@ class TabularPreproc:
         summed: set[tuple[str, str]] = frozenset(),
     ) -> dict[str, Ordering]:
         """`table`'s date and number columns that follow another of its row or of its parent row
-        (`orderings`); not the ones given a preprocessor of the user's, nor context columns (given
-        as values at generation), nor totals (`summed`: (table, column), set after generation)."""
-        given = self.overrides.get(table, {})
-        columns = [
-            c
-            for c in self.modelled_columns(table)
-            if c not in given and c not in self.ctx_cols and (table, c) not in summed
-        ]
+        (`orderings`), among `_orderable_columns`."""
+        columns = self._orderable_columns(table, summed)
         kinds = {c: self.schema.tables[table].columns[c].kind for c in columns}
         found = find_orderings(data[table], columns, kinds, *above[table])
         edge = self.schema.parent(table)
@@ -277,18 +274,24 @@ class TabularPreproc:
             log.info("%s: %s in every row: modelled as an offset", table, o.describe(edge.parent if edge else None))
         return found
 
-    def _find_sibling_key(self, data: RelationalData, table: str, summed: set[tuple[str, str]]) -> str | None:
-        """The date column `table`'s rows are encoded in order of under each parent row
-        (`relational.orders.sibling_key`), among the columns `_find_orderings` considers."""
-        edge = self.schema.parent(table)
-        if edge is None:
-            return None
+    def _orderable_columns(self, table: str, summed: set[tuple[str, str]]) -> list[str]:
+        """`table`'s modelled columns an order may take: not those given a preprocessor of the user's,
+        nor context columns (given as values at generation), nor those set after generation
+        (`summed`: totals and formulas, as (table, column))."""
         given = self.overrides.get(table, {})
-        columns = [
+        return [
             c
             for c in self.modelled_columns(table)
             if c not in given and c not in self.ctx_cols and (table, c) not in summed
         ]
+
+    def _find_sibling_key(self, data: RelationalData, table: str, summed: set[tuple[str, str]]) -> str | None:
+        """The date column `table`'s rows are encoded in order of under each parent row
+        (`relational.orders.sibling_key`), among `_orderable_columns`."""
+        edge = self.schema.parent(table)
+        if edge is None:
+            return None
+        columns = self._orderable_columns(table, summed)
         kinds = {c: self.schema.tables[table].columns[c].kind for c in columns}
         key = sibling_key(data[table], edge.fk, columns, kinds)
         if key is not None:
