@@ -48,10 +48,13 @@ class Ordering(RowOrder):
     after_sibling: bool = False  # the offset is from the previous sibling's value; the first's from `base`
 
     def to_dict(self) -> dict:
+        """The fields, those added since orders were first saved left out at their defaults: an
+        order without a bound or a sibling is written as it was before they existed."""
         d = asdict(self)
-        if not self.after_sibling:  # as saved before: the fingerprints of fitted models stay
-            del d["after_sibling"]
-        return d
+        return {k: v for k, v in d.items() if k not in _ADDED or v != _ADDED[k]}
+
+
+_ADDED = {"bound": None, "bound_from_parent": False, "room": 0.0, "after_sibling": False}  # field -> its default
 
 
 def find_orderings(
