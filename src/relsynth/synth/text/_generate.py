@@ -15,7 +15,6 @@ A copy token is drawn only where its row has that copy word (its parent's text, 
 from __future__ import annotations
 
 import logging
-import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +26,7 @@ from relsynth.synth.core.progress import progress
 from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.text._rare_words import RareWordReplacer
-from relsynth.synth.text._utf8 import Utf8Mask
+from relsynth.synth.text._utf8 import Utf8Mask, is_mark
 from relsynth.synth.text.dataset import sample_prefixes
 from relsynth.synth.text.preproc import RARE_WORDS_REPLACE, TextColumnStats, TextPreproc, entity_ids
 
@@ -182,12 +181,7 @@ def _attached(c: str) -> bool:
     """A character that belongs to the one before it: a combining mark, a variation selector, a
     skin tone, a tag (flag sequences)."""
     o = ord(c)
-    return (
-        unicodedata.category(c).startswith("M")
-        or 0xFE00 <= o <= 0xFE0F
-        or 0x1F3FB <= o <= 0x1F3FF
-        or 0xE0020 <= o <= 0xE007F
-    )
+    return is_mark(c) or 0xFE00 <= o <= 0xFE0F or 0x1F3FB <= o <= 0x1F3FF or 0xE0020 <= o <= 0xE007F
 
 
 def _grapheme_start(text: str, i: int) -> int:
