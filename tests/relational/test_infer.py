@@ -99,6 +99,31 @@ def test_inferred_schema_validates_its_own_data(chinook_frames: dict[str, pd.Dat
         (pd.Series(["00501", "02134", "00501", "02134", "00501"] * 2), Column.CATEGORICAL),  # codes, not numbers
         (pd.Series([str(10**19 + i) for i in range(10)]), Column.TEXT),  # identifiers past int64
         (pd.Series([f"2020-01-{d:02d}" for d in range(1, 29)] * 4 + ["unknown"]), Column.TEXT),  # placeholder
+        (pd.Series([f"INV-{2015 + i % 7}-{i:05d}" for i in range(50)]), Column.IDENTIFIER),
+        (pd.Series([f"{i * 7919:03d}-{i * 31 % 997:03d}-{i:04d}" for i in range(40)]), Column.IDENTIFIER),  # phones
+        (pd.Series([f"{i * 2654435761 % 2**64:016x}" for i in range(1, 30)]), Column.IDENTIFIER),  # hashes
+        (pd.Series([f"{i:06d}" for i in range(40)]), Column.IDENTIFIER),  # unique codes with leading zeros
+        (pd.Series([str(10**19 + i) for i in range(30)]), Column.IDENTIFIER),  # unique, past int64
+        (pd.Series([f"INV-{i:05d}" for i in range(19)]), Column.TEXT),  # too few to tell
+        (
+            pd.Series(
+                [
+                    f"{n}{i}@{d}"
+                    for i, (n, d) in enumerate(
+                        zip(
+                            ["ann", "bo", "carla", "dmitri"] * 10,
+                            ["x.org", "mail.com", "yy.net", "a.b.io", "c.de"] * 8,
+                            strict=True,
+                        )
+                    )
+                ]
+            ),
+            Column.TEXT,
+        ),  # e-mails: shapes vary  # fmt: skip
+        (
+            pd.Series([f"{w}{i % 2}" for i, w in enumerate(["anna", "bob", "carl", "dora", "emil"] * 6)]),
+            Column.CATEGORICAL,
+        ),  # repeat
     ],
 )
 def test_infer_kind(values: pd.Series, kind: Column):
@@ -177,12 +202,20 @@ def test_infer_errors_name_what_is_wrong(kwargs: dict, pattern: str):
 
 def test_unique_short_labels_are_text_not_categories_generated_missing():
     """A 94-row table whose name and code are all unique single words: as categories every value
-    would be rarer than min_count and the column generated 100% missing; text keeps it."""
-    frames = {"t": pd.DataFrame({"id": range(94), "name": [f"N{i}x" for i in range(94)], "code": [f"C{i:03d}" for i in range(94)],
+    would be rarer than min_count and the column generated 100% missing; a name is text (the text
+    model writes it), a code an identifier (drawn fresh in its format)."""
+    names = ["".join(chr(97 + (i * k) % 26) for k in (1, 3, 7)) for i in range(94)]
+    frames = {"t": pd.DataFrame({"id": range(94), "name": names, "code": [f"C{i:03d}" for i in range(94)],
                                  "tier": ["gold", "silver"] * 47})}  # fmt: skip
     schema = Schema.infer(frames, primary_keys={"t": "id"})
     kinds = {c: k.kind for c, k in schema.tables["t"].columns.items()}
-    assert kinds == {"id": Column.PRIMARY_KEY, "name": Column.TEXT, "code": Column.TEXT, "tier": Column.CATEGORICAL}
+    assert kinds == {
+        "id": Column.PRIMARY_KEY,
+        "name": Column.TEXT,
+        "code": Column.IDENTIFIER,
+        "tier": Column.CATEGORICAL,
+    }
     report = schema.inference["t"]
-    assert "fewer than 5 times" in report["code"] and "generated as missing" in report["code"]
+    assert "fewer than 5 times" in report["name"] and "generated as missing" in report["name"]
+    assert "codes of the shape 'A999'" in report["code"]
     assert report["id"] == "given in primary_keys" and "repeat" in report["tier"]

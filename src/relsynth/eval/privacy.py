@@ -100,8 +100,8 @@ def table_privacy(
     """DCR share and exact-copy rates of one table."""
     schema = train.schema
     lookups = schema.lookup_fks(table)  # a lookup key stands for its label: compared
-    # other keys name rows, and generated keys are fresh: a parent's or a reference's number is no value
-    copy_cols = [c for c, k in schema.tables[table].columns.items() if not k.is_key or c in lookups]
+    # other keys and identifiers name rows, and generated ones are fresh: a parent's number is no value
+    copy_cols = [c for c, k in schema.tables[table].columns.items() if not k.names_row or c in lookups]
     tr, te, sy = (subsample(d[table], max_rows, seed) for d in (train, test, synth))
     out = {
         "n_train": len(train[table]),

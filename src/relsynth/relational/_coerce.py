@@ -26,6 +26,30 @@ _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 
 
+# pandas 2.3's number parser crashes the process on an exponent past 32 bits ("2669e72251418251", which a
+# hexadecimal hash may spell): such strings are read by Python's float instead (inf, or 0.0)
+_HUGE_EXPONENT = re.compile(r"[eE][+-]?\d{10,}")
+
+
+def to_numbers(s: pd.Series) -> pd.Series:
+    """`pd.to_numeric(s, errors="coerce")`, without pandas' crash on huge exponents."""
+    if ptypes.is_numeric_dtype(s.dtype) or ptypes.is_bool_dtype(s.dtype):
+        return pd.to_numeric(s, errors="coerce")
+    huge = s.map(lambda v: isinstance(v, str) and _HUGE_EXPONENT.search(v) is not None).to_numpy(dtype=bool)
+    if not huge.any():
+        return pd.to_numeric(s, errors="coerce")
+    out = pd.to_numeric(s.astype(object).mask(huge, None), errors="coerce").astype("float64")
+    out[huge] = [_python_float(v) for v in s[huge]]
+    return out
+
+
+def _python_float(v: str) -> float:
+    try:
+        return float(v)
+    except ValueError:
+        return np.nan
+
+
 def _none_bad(s: pd.Series) -> pd.Series:
     return pd.Series(False, index=s.index)
 
@@ -46,13 +70,13 @@ def _as_int_keys(s: pd.Series) -> pd.Series | None:
     vals = s.dropna()
     if vals.empty:
         return None
-    numbers = pd.to_numeric(vals, errors="coerce").astype("float64")
+    numbers = to_numbers(vals).astype("float64")
     if not (numbers % 1 == 0).all() or (numbers.abs() >= 2.0**63).any():  # NaN, inf, beyond int64: text
         return None
-    ints = pd.to_numeric(vals, errors="coerce").astype("Int64")
+    ints = to_numbers(vals).astype("Int64")
     if not ptypes.is_numeric_dtype(s.dtype) and not (vals.astype(str).str.strip() == ints.astype(str)).all():
         return None
-    return pd.to_numeric(s, errors="coerce").astype("Int64")
+    return to_numbers(s).astype("Int64")
 
 
 def _numeric(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -60,7 +84,7 @@ def _numeric(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     datetimes and durations (pandas would read them as nanoseconds, silently)."""
     if ptypes.is_datetime64_any_dtype(s.dtype) or ptypes.is_timedelta64_dtype(s.dtype):
         return pd.Series(np.nan, index=s.index, dtype="float64"), s.notna()
-    out = pd.to_numeric(s, errors="coerce") if not ptypes.is_numeric_dtype(s.dtype) else s
+    out = to_numbers(s) if not ptypes.is_numeric_dtype(s.dtype) else s
     out = out.astype("float64")
     infinite = np.isinf(out.to_numpy(dtype="float64", na_value=np.nan))
     return out.mask(infinite), (s.notna() & out.isna()) | infinite
@@ -73,7 +97,7 @@ def _integer(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     if ptypes.is_integer_dtype(s.dtype) and _fits_int64(s):
         return s.astype("Int64"), _none_bad(s)
     if not ptypes.is_numeric_dtype(s.dtype) and not ptypes.is_datetime64_any_dtype(s.dtype):
-        exact = pd.to_numeric(s, errors="coerce")
+        exact = to_numbers(s)
         if ptypes.is_integer_dtype(exact.dtype) and _fits_int64(exact):
             return exact.astype("Int64"), _none_bad(s)
     num, bad = _numeric(s)
@@ -259,6 +283,7 @@ COERCERS = {
     Column.BOOLEAN: _boolean,
     Column.CATEGORICAL: _categorical,
     Column.TEXT: _text,
+    Column.IDENTIFIER: _text,
 }
 
 
@@ -310,6 +335,7 @@ _CANONICAL = {
     Column.BOOLEAN: ("boolean",),
     Column.CATEGORICAL: (),  # categories keep their own dtype (see _categorical)
     Column.TEXT: ("string",),
+    Column.IDENTIFIER: ("string",),
     Column.DATE: ("datetime64[ns]",),
     Column.DATETIME: ("datetime64[ns]",),
     Column.TIME: ("object",),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from pandas.api import types as ptypes
 
-from relsynth.relational._coerce import COERCERS, NUMBER_AS_CODE, coerce, text_datetime_format
+from relsynth.relational._coerce import COERCERS, NUMBER_AS_CODE, coerce, text_datetime_format, to_numbers
 from relsynth.relational.columns import Column
+from relsynth.relational.shapes import UUID, code_shapes, shared_share
 
 _TRUE_FALSE = {"true", "false", "yes", "no", "t", "f", "y", "n"}
 _TIME_PATTERN = r"^\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$"
@@ -14,6 +15,10 @@ _DATE_LIKE = r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-
 
 
 MIN_COUNT = 5  # TabularPreproc's default: rarer categories are never generated
+MIN_IDENTIFIERS = 20  # fewer values than this are never read as identifiers (a small table's labels are unique too)
+IDENTIFIER_UNIQUE = 0.9  # share of distinct values an identifier column has at least
+IDENTIFIER_SHAPED = 0.9  # share of its values whose shape at least MIN_COUNT values share
+MAX_IDENTIFIER_CHARS = 64
 
 
 def infer_kind(values: pd.Series, in_lookup: bool = False) -> Column:
@@ -25,7 +30,7 @@ def infer_kind_and_reason(values: pd.Series, in_lookup: bool = False) -> tuple[C
     """The kind `infer_kind` chooses, and why (the line of `Schema.infer`'s report)."""
     kind, why = _guess(values)
     # A lookup is copied, never written by the text model: its values are labels (genre names).
-    if in_lookup and kind is Column.TEXT:
+    if in_lookup and kind in (Column.TEXT, Column.IDENTIFIER):
         return Column.CATEGORICAL, f"{why}, but a lookup table is copied as it is: categorical"
     return kind, why
 
@@ -65,7 +70,7 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
         if not bad.any():
             return _date_or_datetime(parsed.dropna(), f"every value reads as a date ({fmt or 'ISO 8601'})")
         return _labels(text, f"{int(bad.sum())} value(s) read as no date (e.g. {text[bad].iloc[0]!r}; as nulls: date)")
-    numbers = pd.to_numeric(text, errors="coerce")
+    numbers = to_numbers(text)
     if numbers.notna().all():
         if text.str.contains(NUMBER_AS_CODE).any():
             example = text[text.str.contains(NUMBER_AS_CODE)].iloc[0]
@@ -77,6 +82,23 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
         if not COERCERS[Column.NUMERIC](text)[1].any():
             return Column.NUMERIC, "every value is a number written as text"
     return _categorical_or_text(text)
+
+
+def _identifier_shapes(text: pd.Series) -> str | None:
+    """How codes that name their rows look (`'AAA-9999'`, `'UUID'`), or None when `text` (mostly
+    unique strings) is not such codes: too few values, any whitespace, too long, shapes that few
+    values share (e-mails, words), or values without digits (names)."""
+    if len(text) < MIN_IDENTIFIERS or text.str.len().max() > MAX_IDENTIFIER_CHARS or text.str.contains(r"\s").any():
+        return None
+    if text.str.match(UUID).all():
+        return "UUID"
+    shapes, hex_digits = code_shapes(text, MIN_COUNT)
+    if hex_digits is None and text.str.contains(r"\d").mean() < IDENTIFIER_SHAPED:
+        return None
+    if shared_share(shapes, MIN_COUNT) < IDENTIFIER_SHAPED:
+        return None
+    counts = shapes.value_counts()
+    return " or ".join(repr(s) for s in counts.index[:2]) + (", ..." if len(counts) > 2 else "")
 
 
 def _labels(text: pd.Series, why: str) -> tuple[Column, str]:
@@ -100,6 +122,9 @@ def _categorical_or_text(text: pd.Series) -> tuple[Column, str]:
     words = text.str.split().str.len().mean()
     rare_share = float((text.map(text.value_counts()) < MIN_COUNT).mean())
     stats = f"{text.nunique()} distinct values in {len(text)} ({unique_share:.0%} unique), {words:.1f} words on average"
+    codes = _identifier_shapes(text) if unique_share >= IDENTIFIER_UNIQUE else None
+    if codes is not None:
+        return Column.IDENTIFIER, f"{stats}, codes of the shape {codes}: identifier (generated fresh in that format)"
     if unique_share > 0.5 and (words >= 1.5 or text.str.len().mean() >= 20):
         return Column.TEXT, f"{stats}: free text"
     if rare_share > 0.5 and (unique_share > 0.5 or text.nunique() > 2 * MIN_COUNT):  # not a few labels of a small table

@@ -24,6 +24,7 @@ class Column(StrEnum):
     DATETIME = "datetime"
     BOOLEAN = "boolean"
     TEXT = "text"
+    IDENTIFIER = "identifier"
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,12 @@ class ColumnKind:
     @property
     def is_key(self) -> bool:
         return self.kind in (Column.PRIMARY_KEY, Column.FOREIGN_KEY)
+
+    @property
+    def names_row(self) -> bool:
+        """A key or an identifier: the value names a row instead of describing it, so a generated
+        one is fresh and no comparison of values (quality, copies) reads it."""
+        return self.is_key or self.kind is Column.IDENTIFIER
 
     def to_yaml(self) -> str | dict:
         return self.kind.value
@@ -111,6 +118,14 @@ class Text(ColumnKind):
     kind: Column = field(default=Column.TEXT, init=False, repr=False)
 
 
+@dataclass(frozen=True)
+class Identifier(ColumnKind):
+    """A code that names its row without being a key (`INV-2019-00042`, a UUID, a phone number):
+    never modelled, generated fresh in the source's format (`synth/tabular/_identifiers.py`)."""
+
+    kind: Column = field(default=Column.IDENTIFIER, init=False, repr=False)
+
+
 _KIND_CLASSES: dict[Column, type[ColumnKind]] = {
     Column.PRIMARY_KEY: PrimaryKey,
     Column.CATEGORICAL: Categorical,
@@ -121,6 +136,7 @@ _KIND_CLASSES: dict[Column, type[ColumnKind]] = {
     Column.DATETIME: Datetime,
     Column.BOOLEAN: Boolean,
     Column.TEXT: Text,
+    Column.IDENTIFIER: Identifier,
 }
 
 

@@ -20,6 +20,7 @@ from relsynth.relational._coerce import (
     leading_zeros,
     source_format,
     text_datetime_format,
+    to_numbers,
     to_source,
     zero_padded_width,
 )
@@ -46,7 +47,9 @@ _N_EXAMPLES = 5
 
 def _hint(kind: Column, bad: pd.Series) -> str:
     """Why such values do not fit, when it is not plain (said beside the examples of a problem)."""
-    if kind in (Column.CATEGORICAL, Column.TEXT) and any(isinstance(v, bytes | bytearray | memoryview) for v in bad):
+    if kind in (Column.CATEGORICAL, Column.TEXT, Column.IDENTIFIER) and any(
+        isinstance(v, bytes | bytearray | memoryview) for v in bad
+    ):
         return (
             " (binary values that are not UTF-8 text: relsynth has no kind for them; leave the column out of the "
             "data (from_sql: exclude={table: [column]}))"
@@ -54,9 +57,9 @@ def _hint(kind: Column, bad: pd.Series) -> str:
     text = bad.astype(str).str.strip().str.lower()
     if kind in (Column.NUMERIC, Column.INTEGER) and text.isin(["inf", "-inf", "+inf", "infinity", "-infinity"]).any():
         return " (±inf is refused: numbers must be finite; replace it with null or a bound)"
-    if kind is Column.INTEGER and (pd.to_numeric(bad, errors="coerce").abs() >= 2.0**63).any():
-        return " (integers must fit in 64 bits, |x| < 2**63; declare larger ones categorical or text)"
-    numbers = pd.to_numeric(bad, errors="coerce").notna()
+    if kind is Column.INTEGER and (to_numbers(bad).abs() >= 2.0**63).any():
+        return " (integers must fit in 64 bits, |x| < 2**63; declare larger ones identifier, categorical or text)"
+    numbers = to_numbers(bad).notna()
     if kind in (Column.DATE, Column.DATETIME) and numbers.all() and not pd.api.types.is_datetime64_any_dtype(bad.dtype):
         return (
             " (numbers are not read as dates: relsynth does not guess whether they are yyyymmdd, epoch seconds or "
@@ -116,7 +119,7 @@ def _align_key(values: pd.Series, dtype: object) -> tuple[pd.Series, pd.Series]:
         return values, none
     if dtype == STRING:
         return values.astype(STRING), none
-    numbers = pd.to_numeric(values.astype(object), errors="coerce").astype("float64")
+    numbers = to_numbers(values.astype(object)).astype("float64")
     unfit = values.notna() & ~(numbers % 1 == 0)
     return numbers.where(~unfit).astype("Int64"), unfit
 

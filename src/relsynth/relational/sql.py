@@ -848,7 +848,7 @@ class Catalog:
         kinds = self.plan.kinds[name]
         frame = _read_table(conn, self.tables[name], kinds, self.primary_key(name), chunk_size, **how)
         for c, kind in kinds.items():
-            if kind is not None and kind.kind is Column.TEXT:
+            if kind is not None and kind.kind in _STRING_KINDS:
                 _text_as_strings(frame, c)
         return frame
 
@@ -863,7 +863,7 @@ class Catalog:
                     decided, reason = string_kind_and_reason(frames[n][c], in_lookup=n in plan.lookups)
                     kind, plan.kinds[n][c] = as_kind(decided), as_kind(decided)
                     plan.why[n][c] = f"{plan.why[n][c]}, {reason}"
-                if kind.kind is Column.TEXT:
+                if kind.kind in _STRING_KINDS:
                     _text_as_strings(frames[n], c)
                 cols[c] = kind
             tables_out[n] = Table(columns=cols)
@@ -873,6 +873,9 @@ class Catalog:
             for c, kind in table.columns.items():
                 log.info("from_sql: %s.%s is %s: %s", n, c, kind.kind.value, plan.why[n][c])
         return schema
+
+
+_STRING_KINDS = (Column.TEXT, Column.IDENTIFIER)  # read as strings once decided (not labels)
 
 
 def _text_as_strings(frame: pd.DataFrame, column: str) -> None:
@@ -958,6 +961,7 @@ def _default_type(kind: Column, s: pd.Series) -> sa.types.TypeEngine:
         Column.DATETIME: sa.DateTime,
         Column.TIME: sa.Time,
         Column.TEXT: sa.Text,
+        Column.IDENTIFIER: sa.Text,
     }[kind]()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import NamedTuple
 
 import numpy as np
@@ -10,6 +9,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.synth.tabular._formulas import apply_formulas
+from relsynth.synth.tabular._identifiers import new_identifiers, uuids
 from relsynth.synth.tabular._references import assign_references, copy_totals, drop_repeated_links
 from relsynth.synth.tabular._tables import _char_class
 from relsynth.synth.tabular._totals import apply_totals
@@ -136,6 +136,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
         if pk is not None:
             keys[table] = _new_keys(n, pre.stats.get("pk_formats", {}).get(table, {"type": "int", "start": 1}), rng)
             cols[pk] = keys[table]
+        for col, fmt in pre.stats.get("identifiers", {}).get(table, {}).items():  # none in older models
+            cols[col] = new_identifiers(n, fmt, col, rng)
         if edge is not None:
             cols[edge.fk] = keys[edge.parent].iloc[np.asarray(parents[table], dtype=np.int64)].reset_index(drop=True)
         out[table] = _in_schema_order(schema, table, cols, n)
@@ -157,7 +159,7 @@ def _new_keys(n: int, fmt: dict, rng: np.random.Generator) -> pd.Series:
     if fmt["type"] == "int":
         return pd.Series(numbers, dtype="Int64")
     if fmt["type"] == "uuid":
-        return pd.Series(_uuids(n, rng), dtype=STRING)
+        return pd.Series(uuids(n, rng), dtype=STRING)
     if fmt["type"] == "shape":  # the characters seen at each position; too few keys: the whole class
         for alphabets in (fmt["alphabets"], [_CLASSES.get(_char_class(a[0]), a) for a in fmt["alphabets"]]):
             if n <= np.prod([len(a) for a in alphabets], dtype=float):
@@ -165,22 +167,6 @@ def _new_keys(n: int, fmt: dict, rng: np.random.Generator) -> pd.Series:
         fmt = {"prefix": "".join(a[0] for a in fmt["alphabets"]) + "_", "width": len(str(n))}
     width = fmt.get("width", 1)
     return pd.Series([f"{fmt['prefix']}{i:0{width}d}" for i in numbers], dtype=STRING)
-
-
-def _uuids(n: int, rng: np.random.Generator) -> list[str]:
-    """`n` distinct random (version 4) UUIDs drawn from `rng`: the same seed gives the same keys."""
-    out: list[str] = []
-    seen: set[str] = set()
-    while len(out) < n:  # a repeat among 2**122 values is all but impossible; drawn again if it happens
-        raw = rng.integers(0, 256, size=(n - len(out), 16), dtype=np.uint8)
-        raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
-        raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
-        for row in raw:
-            key = str(uuid.UUID(bytes=row.tobytes()))
-            if key not in seen:
-                seen.add(key)
-                out.append(key)
-    return out
 
 
 def _in_schema_order(schema, table: str, cols: dict, n: int) -> pd.DataFrame:

@@ -70,7 +70,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from relsynth.relational import RelationalData, Schema
+from relsynth.relational import Column, RelationalData, Schema
 from relsynth.relational.data import SQL_FORMAT
 from relsynth.relational.files import DECIMAL_PRECISION
 from relsynth.synth.core.training.accounting import zcdp_epsilon, zcdp_rho
@@ -195,6 +195,11 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
             t: _public_pk_format(data, t, pk)
             for t in pre.schema.synth_tables
             if (pk := pre.schema.tables[t].primary_key) is not None
+        },
+        "identifiers": {  # their format would be read from the values: fresh public codes instead
+            t: {c: _public_identifier_format(data, t, c) for c in cols}
+            for t in pre.schema.synth_tables
+            if (cols := pre.schema.tables[t].cols_of(Column.IDENTIFIER))
         },
         "lookups": {t: records(data[t]) for t in pre.schema.lookups},
         "formats": _public_formats(data, pre.schema, fitted),  # public like the schema, no digits of values
@@ -815,6 +820,14 @@ def _public_pk_format(data: RelationalData, table: str, pk: str) -> dict:
     if ((data.formats.get(table, {}).get(pk) or {}).get("sql") or {}).get("type") == "uuid":
         return {"type": "uuid"}
     return {"type": "pattern", "prefix": "id_", "width": 1}
+
+
+def _public_identifier_format(data: RelationalData, table: str, column: str) -> dict:
+    """An identifier's format from public facts only: UUIDs for a database's uuid column, else
+    `<column>_1`, `<column>_2`... and never null (the null share is not released)."""
+    if ((data.formats.get(table, {}).get(column) or {}).get("sql") or {}).get("type") == "uuid":
+        return {"uuid": True, "unique": True, "null_rate": 0.0}
+    return {"shapes": [], "unique": True, "null_rate": 0.0}
 
 
 def _public_formats(data: RelationalData, schema: Schema, fitted: Mapping[tuple[str, str], ColumnPreproc]) -> dict:

@@ -32,6 +32,7 @@ from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
 from relsynth.synth.tabular._decode import decode_entities
 from relsynth.synth.tabular._formulas import find_formulas
+from relsynth.synth.tabular._identifiers import identifier_format
 from relsynth.synth.tabular._references import declared_links, reference_stats, unique_links
 from relsynth.synth.tabular._tables import child_counts, pk_format, records
 from relsynth.synth.tabular._totals import find_totals
@@ -159,7 +160,7 @@ class TabularPreproc:
         t, lookups = self.schema.tables[table], self.schema.lookup_fks(table)
         out = []
         for col, kind in t.columns.items():
-            if kind.kind is Column.PRIMARY_KEY or kind.kind is Column.TEXT:
+            if kind.kind in (Column.PRIMARY_KEY, Column.TEXT, Column.IDENTIFIER):
                 continue
             if kind.kind is Column.FOREIGN_KEY and col not in lookups:
                 continue
@@ -245,6 +246,11 @@ class TabularPreproc:
                 t: pk_format(data[t][pk])
                 for t in self.schema.synth_tables
                 if (pk := self.schema.tables[t].primary_key) is not None
+            },
+            "identifiers": {  # codes drawn fresh in their format (`_identifiers`)
+                t: {c: identifier_format(data[t][c], self.min_count) for c in cols}
+                for t in self.schema.synth_tables
+                if (cols := self.schema.tables[t].cols_of(Column.IDENTIFIER))
             },
             # lookups are copied as they are, so a saved model can generate on its own
             "lookups": {t: records(data[t]) for t in self.schema.lookups},

@@ -531,7 +531,7 @@ class TextPreproc:
         synthesised table (the parent's, a reference) names a row, and a generated row's keys are
         fresh: `reports_to=3` would name another employee there, so its number tells nothing."""
         t, lookups = self.schema.tables[table], self.schema.lookup_fks(table)
-        skip = {Column.PRIMARY_KEY} | (set() if with_text else {Column.TEXT})
+        skip = {Column.PRIMARY_KEY, Column.IDENTIFIER} | (set() if with_text else {Column.TEXT})
         return [
             c for c, k in t.columns.items() if k.kind not in skip and (k.kind is not Column.FOREIGN_KEY or c in lookups)
         ]

@@ -1,0 +1,149 @@
+"""Identifier columns (`Column.IDENTIFIER`): codes such as `INV-2019-00042` that name a row without
+being a key. They are never modelled: the fit records their format (`identifier_format`) and
+generation draws fresh values in it (`new_identifiers`), unique where the source's are.
+
+A format is the shapes the codes take (`relational.shapes`: `AAA-9999-99999`) that at least
+`min_count` values share, each as runs: a run all those values spell alike is kept as it is
+(`INV-`), a run of digits is drawn between the lowest and highest number the values hold there,
+letters among those seen. Where the codes fill much of the room their shape has (numbered rows:
+`ORD000017`), drawn codes would be real ones: the last digit run counts on after the highest.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import uuid
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational.shapes import CLASSES, DIGIT, UUID, code_shapes
+
+log = logging.getLogger(__name__)
+
+MAX_SHAPES = 32  # the most common shapes kept
+DENSE = 0.01  # codes that fill this share of the codes their shape spells number their rows: the last digit run counts
+REDRAWS = 20  # rounds of drawing again the repeated codes of a unique column
+
+
+def identifier_format(values: pd.Series, min_count: int) -> dict:
+    """The format fresh codes of `values` are drawn in (see the module docstring); its shapes are
+    empty when no shape has `min_count` values (the codes are then `<column>_1`, `<column>_2`...)."""
+    s = values.dropna().astype(str)
+    fmt = {"null_rate": float(values.isna().mean()) if len(values) else 0.0, "unique": bool(s.is_unique)}
+    if len(s) and s.str.match(UUID).all():
+        return {**fmt, "uuid": True}
+    shapes, hex_digits = code_shapes(s, min_count)
+    counts = shapes.value_counts()
+    kept = counts[counts >= max(min_count, 1)].head(MAX_SHAPES)
+    fmt["shapes"] = [
+        {"share": float(n / kept.sum()), "runs": _runs(s[shapes == shape].to_numpy(dtype=object), shape, hex_digits)}
+        for shape, n in kept.items()
+    ]
+    return fmt
+
+
+def _runs(values: np.ndarray, shape: str, hex_digits: str | None) -> list[dict]:
+    """The runs of one shape: `{"text": ...}` kept as it is, `{"digits": width, "lo", "hi", "counter"}`,
+    or `{"chars": alphabet, "length": n}`."""
+    runs, start = [], 0
+    for cls, group in itertools.groupby(shape, key=lambda c: c if c in CLASSES else ""):
+        length = len(list(group))
+        parts = np.array([v[start : start + length] for v in values], dtype=object)
+        start += length
+        if cls == "" or len(set(parts)) == 1:
+            runs.append({"text": str(parts[0])})
+        elif cls == DIGIT and hex_digits is None and length <= 18:  # past int64: drawn digit by digit
+            numbers = parts.astype(np.int64)
+            runs.append({"digits": length, "lo": int(numbers.min()), "hi": int(numbers.max()), "counter": False})
+        else:
+            runs.append({"chars": "".join(sorted(set("".join(parts)))), "length": length})
+    digit_runs = [r for r in runs if "digits" in r]
+    if digit_runs and len(set(values)) >= DENSE * _room(runs):
+        digit_runs[-1]["counter"] = True
+    return runs
+
+
+def _room(runs: list[dict]) -> float:
+    """How many codes the runs can spell."""
+    sizes = [
+        r["hi"] - r["lo"] + 1 if "digits" in r else len(r["chars"]) ** r["length"] for r in runs if "text" not in r
+    ]
+    return float(np.prod(np.array(sizes, dtype=float)))
+
+
+def new_identifiers(n: int, fmt: dict, column: str, rng: np.random.Generator) -> pd.Series:
+    """`n` fresh codes in `fmt` (nulls at the source's rate); distinct when the source's are, as far
+    as the format has room."""
+    out = np.empty(n, dtype=object)
+    if fmt.get("uuid"):
+        out[:] = uuids(n, rng)
+    elif not fmt.get("shapes"):
+        out[:] = [f"{column}_{i}" for i in range(1, n + 1)]
+    else:
+        shares = np.array([s["share"] for s in fmt["shapes"]], dtype=float)
+        which = rng.choice(len(shares), size=n, p=shares / shares.sum())
+        for k, shape in enumerate(fmt["shapes"]):
+            rows = np.flatnonzero(which == k)
+            out[rows] = _draw(shape["runs"], len(rows), rng)
+        if fmt.get("unique"):
+            _redraw_repeats(out, which, fmt["shapes"], column, rng)
+    codes = pd.Series(out, dtype="string")
+    codes[rng.random(n) < fmt.get("null_rate", 0.0)] = pd.NA
+    return codes
+
+
+def uuids(n: int, rng: np.random.Generator) -> list[str]:
+    """`n` distinct random (version 4) UUIDs drawn from `rng`: the same seed gives the same keys."""
+    out: list[str] = []
+    seen: set[str] = set()
+    while len(out) < n:  # a repeat among 2**122 values is all but impossible; drawn again if it happens
+        raw = rng.integers(0, 256, size=(n - len(out), 16), dtype=np.uint8)
+        raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
+        raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+        for row in raw:
+            key = str(uuid.UUID(bytes=row.tobytes()))
+            if key not in seen:
+                seen.add(key)
+                out.append(key)
+    return out
+
+
+def _draw(runs: list[dict], n: int, rng: np.random.Generator) -> np.ndarray:
+    parts = np.full(n, "", dtype=object)
+    for run in runs:
+        if "text" in run:
+            piece = np.full(n, run["text"], dtype=object)
+        elif "digits" in run:
+            if run["counter"]:  # after the highest (before the lowest if the width has no room), in random order
+                step = rng.permutation(n) + 1
+                low = run["hi"] + n >= 10 ** run["digits"] and run["lo"] - n >= 0
+                numbers = run["lo"] - step if low else run["hi"] + step
+            else:
+                numbers = rng.integers(run["lo"], run["hi"] + 1, size=n)
+            piece = np.array([str(v).zfill(run["digits"]) for v in numbers], dtype=object)
+        else:
+            alphabet = np.array(list(run["chars"]), dtype=object)
+            chars = alphabet[rng.integers(0, len(alphabet), size=(n, run["length"]))]
+            piece = np.array(["".join(row) for row in chars], dtype=object)
+        parts = parts + piece
+    return parts
+
+
+def _redraw_repeats(out: np.ndarray, which: np.ndarray, shapes: list[dict], column: str, rng) -> None:
+    """Draw again, in place, the codes that repeat an earlier one (a format with little room)."""
+    for _ in range(REDRAWS):
+        repeated = np.flatnonzero(pd.Series(out).duplicated().to_numpy())
+        if not len(repeated):
+            return
+        for k, shape in enumerate(shapes):
+            rows = repeated[which[repeated] == k]
+            out[rows] = _draw(shape["runs"], len(rows), rng)
+    repeated = pd.Series(out).duplicated().to_numpy()
+    log.warning(
+        "identifier %s: its format has too little room for %d distinct codes; %d repeat",
+        column,
+        len(out),
+        repeated.sum(),
+    )
