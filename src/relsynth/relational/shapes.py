@@ -54,6 +54,11 @@ def shared_share(shapes: pd.Series, min_count: int) -> float:
     return float(counts[counts >= max(min_count, 1)].sum() / len(shapes)) if len(shapes) else 0.0
 
 
+def char_class(c: str) -> str:
+    """One character's class (`9`, `A`, `a`), or the character itself."""
+    return c.translate(_TABLE)
+
+
 def char_shapes(values: pd.Series, hex_digits: str | None = None) -> pd.Series:
     """Each string's shape: a digit as `9`, an ASCII capital as `A`, a small letter as `a` (with
     `hex_digits`, every hex digit as it), any other character as itself."""

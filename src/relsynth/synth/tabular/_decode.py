@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.shapes import CLASSES, char_class
 from relsynth.synth.tabular._formulas import apply_formulas
 from relsynth.synth.tabular._identifiers import new_identifiers, uuids
 from relsynth.synth.tabular._references import assign_references, copy_totals, drop_repeated_links
-from relsynth.synth.tabular._tables import _char_class
 from relsynth.synth.tabular._totals import apply_totals
 from relsynth.synth.tabular.orderings import from_offsets
 
@@ -161,7 +161,7 @@ def _new_keys(n: int, fmt: dict, rng: np.random.Generator) -> pd.Series:
     if fmt["type"] == "uuid":
         return pd.Series(uuids(n, rng), dtype=STRING)
     if fmt["type"] == "shape":  # the characters seen at each position; too few keys: the whole class
-        for alphabets in (fmt["alphabets"], [_CLASSES.get(_char_class(a[0]), a) for a in fmt["alphabets"]]):
+        for alphabets in (fmt["alphabets"], [CLASSES.get(char_class(a[0]), a) for a in fmt["alphabets"]]):
             if n <= np.prod([len(a) for a in alphabets], dtype=float):
                 return pd.Series(_shaped_keys(n, alphabets), dtype=STRING)
         fmt = {"prefix": "".join(a[0] for a in fmt["alphabets"]) + "_", "width": len(str(n))}
@@ -193,6 +193,3 @@ def _shaped_keys(n: int, alphabets: list[str]) -> list[str]:
             chars.append(alphabet[r])
         out.append("".join(reversed(chars)))
     return out
-
-
-_CLASSES = {"9": "0123456789", "A": "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "a": "abcdefghijklmnopqrstuvwxyz"}

@@ -3,12 +3,11 @@ row, key formats, small tables as records. Shared by the plain and the DP fit an
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData, Schema
+from relsynth.relational.shapes import UUID, char_shapes
 
 
 def child_counts(data: RelationalData, schema: Schema, child: str) -> np.ndarray:
@@ -17,9 +16,6 @@ def child_counts(data: RelationalData, schema: Schema, child: str) -> np.ndarray
     parent_keys = data[edge.parent][schema.tables[edge.parent].primary_key]
     pos = pd.Index(parent_keys).get_indexer(data[child][edge.fk])
     return np.bincount(pos, minlength=len(parent_keys))
-
-
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 
 def pk_format(keys: pd.Series) -> dict:
@@ -52,15 +48,10 @@ def key_shape(keys: pd.Series) -> list[str] | None:
     such as `2019_AB12`. Positions of another class keep their own characters; None otherwise."""
     if not len(keys) or keys.str.len().nunique() != 1 or keys.str.len().iloc[0] > 64:
         return None
-    chars = np.array([list(k) for k in keys])  # (n_keys, length)
-    classes = np.vectorize(_char_class)(chars)
-    if not (classes == classes[0]).all():
+    if char_shapes(keys).nunique() != 1:
         return None
+    chars = np.array([list(k) for k in keys])  # (n_keys, length)
     return ["".join(sorted(set(chars[:, j]))) for j in range(chars.shape[1])]
-
-
-def _char_class(c: str) -> str:
-    return "9" if c.isdigit() else "A" if c.isupper() else "a" if c.islower() else c
 
 
 def records(df: pd.DataFrame) -> dict:
