@@ -227,6 +227,30 @@ def test_uuid_keys_are_generated_as_uuids_and_written_back_as_uuid(postgres_url:
     assert rows(postgres_url, "SELECT count(*) FROM synth.emp e JOIN public.dept d ON d.id = e.dept") == [(0,)]
 
 
+def test_a_uuid_column_that_is_no_key_is_an_identifier_generated_fresh(postgres_url: str) -> None:
+    """A uuid column outside the keys (a session's public id) made from_sql refuse the whole database
+    ("no kind for uuid"): it is an identifier, written back as fresh uuids, null where the source is."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE session (id integer PRIMARY KEY, public_id uuid, minutes integer NOT NULL)")
+        conn.exec_driver_sql(
+            "INSERT INTO session SELECT i, CASE WHEN mod(i, 5) = 0 THEN NULL ELSE gen_random_uuid() END, mod(i, 60) "
+            "FROM generate_series(1, 60) i"
+        )
+        conn.exec_driver_sql("CREATE TABLE click (id integer PRIMARY KEY, session integer NOT NULL REFERENCES session)")
+        conn.exec_driver_sql("INSERT INTO click SELECT i, 1 + mod(i * 7, 60) FROM generate_series(1, 150) i")
+    engine.dispose()
+    data = RelationalData.from_sql(postgres_url)
+    assert data.schema.tables["session"].columns["public_id"].kind is Column.IDENTIFIER
+    synth = _tiny_generate(data, seed=0)
+    ids = synth["session"]["public_id"].dropna()
+    assert len(ids) and ids.str.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}").all()
+    assert not ids.isin(set(data["session"]["public_id"].dropna())).any()
+    synth.to_sql(postgres_url, schema_name="synth")
+    types = {(t, c): d for t, c, _, d, _, _, _, _ in rows(postgres_url, COLUMNS, schema="synth", tables=["session"])}
+    assert types[("session", "public_id")] == "uuid"
+
+
 def test_a_key_to_another_schema_gives_ways_out_that_work(postgres_url: str) -> None:
     """A key to a table of another schema said 'add it to tables=', which names tables of schema_name
     only and was refused; with a same-named table in the schema read, the key was taken as a key to it."""

@@ -617,7 +617,9 @@ def _column_kinds(
                 why[col] += f" ({fks[col]} is a lookup)"
             if len(r.pk) > 1 and col in r.pk:
                 why[col] += _key_part(r, fks)
-        elif spec is None or spec["type"] == "uuid":  # random identifiers: nothing to learn outside a key
+        elif spec is not None and spec["type"] == "uuid":  # a random code naming its row: generated fresh
+            kinds[col], why[col] = as_kind(Column.IDENTIFIER), "SQL type uuid: an identifier"
+        elif spec is None:
             problems.append(
                 f"{t}.{col} has SQL type {typ!r}, which relsynth has no kind for: leave the column out "
                 f"(exclude={{{t!r}: [{col!r}]}}), or give its kind in overrides (the values are then read as the "
