@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -193,12 +194,18 @@ def test_composite_and_dangling_keys_are_named_with_their_options(engine: str, t
         "CREATE TABLE b (id INTEGER PRIMARY KEY, x INTEGER, y INTEGER, FOREIGN KEY (x, y) REFERENCES a (x, y))",
         "CREATE TABLE c (id INTEGER PRIMARY KEY, b INTEGER REFERENCES b (id), payload BLOB)",
     )
+    run_sql(
+        target,
+        "CREATE TABLE e (id INTEGER PRIMARY KEY, x INTEGER, y INTEGER, UNIQUE (x, y))",
+        "CREATE TABLE f (id INTEGER PRIMARY KEY, x INTEGER, y INTEGER, FOREIGN KEY (x, y) REFERENCES e (x, y))",
+    )
     with pytest.raises(SchemaError) as err:
         RelationalData.from_sql(target)
     msg = str(err.value)
-    assert "table 'a' has a composite primary key (x, y)" in msg
-    assert "b.(x, y) is a composite foreign key to a" in msg
+    assert "'a'" not in msg and "b.(x, y)" not in msg  # a composite key to a whole composite primary key is read
+    assert "f.(x, y) is a composite foreign key to e, not to its whole primary key" in msg
     assert "c.payload has SQL type" in msg and "no kind for" in msg
+    run_sql(target, "DROP TABLE f", "DROP TABLE e")
     with pytest.raises(SchemaError, match="c.b references 'b', which is not read: add it to tables="):
         RelationalData.from_sql(target, ["c"], overrides={"c": {"payload": "categorical"}})
     read = RelationalData.from_sql(
@@ -536,8 +543,7 @@ def test_a_link_tables_composite_key_and_not_null_are_written_back(engine: str, 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_composite_key_nothing_references_is_read_without_one_and_written_back(engine: str, tmp_path: Path) -> None:
     """Lines numbered under their order (order_id, line_no) and a country's languages (code,
-    language) stopped from_sql ('relsynth keys are one column'); a composite key another table
-    references still does, naming that table."""
+    language) stopped from_sql ('relsynth keys are one column')."""
     source, target = url(engine, tmp_path, "source"), url(engine, tmp_path, "target")
     run_sql(
         source,
@@ -564,12 +570,59 @@ def test_a_composite_key_nothing_references_is_read_without_one_and_written_back
     assert described(target) == described(source)
     with pytest.raises(sa.exc.IntegrityError):
         run_sql(target, "INSERT INTO line VALUES (1, 2, 7)")
+
+
+def test_a_composite_key_to_a_composite_primary_key_keeps_every_generated_pair_a_row(tmp_path: Path) -> None:
+    """TPC-H's lineitem (partkey, suppkey) -> partsupp (partkey, suppkey) stopped from_sql ('relsynth
+    keys are one column'), so the whole database could not be read. The pair's columns keep their
+    own keys (to part, to supplier); every generated pair is one of the generated partsupp rows', and
+    to_sql writes the composite key back."""
+    from relsynth.synth import TabularDataset, TabularModel, TabularModelSize, TabularPreproc, TabularTrainer
+
+    source, target = url("sqlite", tmp_path, "source"), url("sqlite", tmp_path, "target")
+    rng = np.random.default_rng(0)
+    parts, suppliers = range(1, 61), range(1, 21)
+    partsupp = sorted({(p, int(s)) for p in parts for s in rng.choice(suppliers, 3, replace=False)})
+    lines = [(i, 1 + i % 40, *partsupp[rng.integers(len(partsupp))], int(rng.integers(1, 50))) for i in range(1, 401)]
     run_sql(
         source,
-        "CREATE TABLE note (id INTEGER PRIMARY KEY, o INTEGER, n INTEGER, FOREIGN KEY (o, n) REFERENCES line (order_id, line_no))",
+        "CREATE TABLE part (id INTEGER PRIMARY KEY, size INTEGER NOT NULL)",
+        "CREATE TABLE supplier (id INTEGER PRIMARY KEY, rating INTEGER NOT NULL)",
+        "CREATE TABLE partsupp (partkey INTEGER NOT NULL REFERENCES part (id), suppkey INTEGER NOT NULL REFERENCES "
+        "supplier (id), cost REAL NOT NULL, PRIMARY KEY (partkey, suppkey))",
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL NOT NULL)",
+        "CREATE TABLE lineitem (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL REFERENCES orders (id), "
+        "partkey INTEGER NOT NULL REFERENCES part (id), suppkey INTEGER NOT NULL REFERENCES supplier (id), "
+        "qty INTEGER NOT NULL, FOREIGN KEY (partkey, suppkey) REFERENCES partsupp (partkey, suppkey))",
+        "INSERT INTO part VALUES " + ", ".join(f"({p}, {p % 7 + 1})" for p in parts),
+        "INSERT INTO supplier VALUES " + ", ".join(f"({s}, {s % 5})" for s in suppliers),
+        "INSERT INTO partsupp VALUES " + ", ".join(f"({p}, {s}, {p * 1.5 + s})" for p, s in partsupp),
+        "INSERT INTO orders VALUES " + ", ".join(f"({o}, {o * 10.0})" for o in range(1, 41)),
+        "INSERT INTO lineitem VALUES " + ", ".join(str(line) for line in lines),
     )
-    with pytest.raises(SchemaError, match=r"table 'line' has a composite primary key \(order_id, line_no\) that note"):
-        RelationalData.from_sql(source)
+    data = RelationalData.from_sql(source, lookups=[])
+    columns = data.schema.tables["lineitem"].columns
+    assert columns["partkey"].kind is Column.FOREIGN_KEY and columns["suppkey"].kind is Column.FOREIGN_KEY
+    assert "with (partkey, suppkey) a key to partsupp" in data.schema.inference["lineitem"]["suppkey"]
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    model = TabularModel.build(pre, size=TabularModelSize(n_layers=1, h=2, d=16), block_size=64)
+    TabularTrainer(model, calibrate_counts=False).train(
+        TabularDataset.from_data(data, pre, block_size=64), n_steps=3, batch_size=8, progress=False
+    )
+    synth = model.generate(n_samples=40, seed=0)
+    made = set(synth["partsupp"][["partkey", "suppkey"]].itertuples(index=False, name=None))
+    pairs = list(synth["lineitem"][["partkey", "suppkey"]].itertuples(index=False, name=None))
+    assert len(pairs) and len(made) == len(synth["partsupp"]) and set(pairs) <= made
+    synth.to_sql(target)
+    assert described(target) == described(source)
+    engine = sa.create_engine(target)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+        fks = sa.inspect(conn).get_foreign_keys("lineitem")
+    engine.dispose()
+    assert {"constrained_columns": ["partkey", "suppkey"], "referred_table": "partsupp"}.items() <= {
+        k: v for fk in fks if len(fk["constrained_columns"]) == 2 for k, v in fk.items()
+    }.items()
 
 
 def test_a_table_of_people_that_nests_a_table_is_not_detected_as_a_lookup(tmp_path: Path) -> None:

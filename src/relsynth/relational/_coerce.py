@@ -11,6 +11,7 @@ import decimal
 import json
 import re
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -343,6 +344,17 @@ _CANONICAL = {
 
 
 SQL_FORMAT = "sql"  # a format's key for the column's SQL type, read from a database (relational/sql.py)
+COMPOSITE_FK = "foreign_keys"  # in the SQL format of a composite key's first column: [{columns, table, ref_columns}]
+
+
+def composite_references(formats: Mapping) -> list[tuple[str, list[str], str, list[str]]]:
+    """(table, columns, referenced table, its columns) of every composite reference `formats` keep."""
+    return [
+        (table, ref["columns"], ref["table"], ref["ref_columns"])
+        for table, cols in formats.items()
+        for fmt in cols.values()
+        for ref in ((fmt or {}).get(SQL_FORMAT) or {}).get(COMPOSITE_FK, [])
+    ]
 
 
 def source_format(s: pd.Series, kind: Column, date_format: str | None | object = _FIND) -> dict | None:

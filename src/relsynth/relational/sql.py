@@ -15,10 +15,11 @@ into a `Schema`:
   kind}` as in `Schema.infer`, a `Schema`, or schema YAML as in conf/base/schema_chinook.yml
   (a file or text, which may name only some tables and columns).
 A table's first foreign key nests it, its other keys are references (`relational/nesting.py`); a
-table with a composite primary key that no other table references (a link table, film_actor:
-film_id, actor_id; an order's lines, order_id, line_no) is read without a primary key, its key
-written back by `to_sql` and kept unique by generation. Keys the model cannot take (a composite
-key another table references, a key to a table that is not read) are
+table with a composite primary key (a link table, film_actor: film_id, actor_id; an order's lines,
+order_id, line_no) is read without a primary key, its key written back by `to_sql` and kept unique
+by generation; a composite foreign key to it (lineitem's (partkey, suppkey) to partsupp) keeps its
+columns' own kinds, and generation makes each pair one of the referenced rows'. Keys the model
+cannot take (a composite key to columns that are not a primary key, a key to a table that is not read) are
 listed together in one `SchemaError`, each with the ways out. Rows are read
 `chunk_size` at a time (a server-side cursor where the driver has one) in primary-key order, so
 the same database always reads the same.
@@ -45,7 +46,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from relsynth.relational._coerce import SQL_FORMAT, as_strings, to_source
+from relsynth.relational._coerce import COMPOSITE_FK, SQL_FORMAT, as_strings, composite_references, to_source
 from relsynth.relational._infer import string_kind_and_reason
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, PrimaryKey, as_kind
 from relsynth.relational.errors import DataError, SchemaError
@@ -387,6 +388,7 @@ def _reflect_information_schema(conn: sa.Connection, name: str, schema: str) -> 
 
 # ---- from the catalog to a schema ---------------------------------------------------------------
 Kinds = dict[str, dict[str, ColumnKind]]
+Formats = Mapping[str, Mapping[str, Mapping[str, Any]]]  # table -> column -> format (RelationalData.formats)
 
 
 def parse_overrides(spec: object) -> tuple[Kinds, tuple[str, ...] | None]:
@@ -506,9 +508,27 @@ def _plan(
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
         raise SchemaError(f"{len(problems)} problem(s) reading the database's tables as a relsynth schema:\n{lines}")
+    for t, r in reflected.items():
+        _note_composite_references(t, r, reflected, given.get(t, {}), specs[t], why[t])
     for t, reason in why_lookup.items():
         why[t] = {c: f"{w}; the table is a lookup: {reason}" for c, w in why[t].items()}
     return _Plan(kinds=kinds, why=why, specs=specs, lookups=chosen)
+
+
+def _note_composite_references(
+    t: str, r: _Reflected, reflected: Mapping[str, _Reflected], own: Mapping[str, ColumnKind], specs: dict, why: dict
+) -> None:
+    """Keep table `t`'s composite references in its first column's SQL format (`COMPOSITE_FK`), for
+    generation and `to_sql`, and say so in the columns' reasons."""
+    for fk in r.fks:
+        if fk.table == t or all(c in own for c in fk.columns) or not composite_reference(fk, reflected):
+            continue
+        spec = specs.setdefault(fk.columns[0], {})
+        spec.setdefault(COMPOSITE_FK, []).append(
+            {"columns": list(fk.columns), "table": fk.table, "ref_columns": list(fk.ref_columns)}
+        )
+        for c in fk.columns:
+            why[c] += f"; with ({', '.join(fk.columns)}) a key to {fk.table} (each generated pair one of its rows')"
 
 
 def _override_problems(reflected: Mapping[str, _Reflected], given: Kinds) -> list[str]:
@@ -521,18 +541,28 @@ def _override_problems(reflected: Mapping[str, _Reflected], given: Kinds) -> lis
     return problems
 
 
-def keyed_table(t: str, r: _Reflected, reflected: Mapping[str, _Reflected]) -> bool:
-    """Whether `t` has a composite primary key that no other table references: a link table
-    (film_actor: film_id, actor_id) or rows numbered under their parent (order_line: order_id,
-    line_no; country_language: country_code, language). It is read without a primary key, a row
-    being told apart by its key's columns (each read as its kind: a foreign key nests or
-    references, a number or label is modelled), and generation keeps the key unique."""
-    return len(r.pk) > 1 and not _referencing(t, reflected)
+def keyed_table(r: _Reflected) -> bool:
+    """Whether the table has a composite primary key: a link table (film_actor: film_id, actor_id),
+    rows numbered under their parent (order_line: order_id, line_no; country_language:
+    country_code, language) or a pair other tables reference as one (partsupp: partkey, suppkey).
+    It is read without a primary key, a row being told apart by its key's columns (each read as
+    its kind: a foreign key nests or references, a number or label is modelled), and generation
+    keeps the key unique."""
+    return len(r.pk) > 1
 
 
-def _referencing(t: str, reflected: Mapping[str, _Reflected]) -> list[str]:
-    """The other tables with a foreign key to `t`, once per key, sorted."""
-    return sorted(name for name, other in reflected.items() if name != t for fk in other.fks if fk.table == t)
+def composite_reference(fk: _ForeignKey, reflected: Mapping[str, _Reflected]) -> bool:
+    """Whether `fk` is a key of several columns to the whole composite primary key of a table read
+    (lineitem's (partkey, suppkey) to partsupp): its columns keep their own kinds, and generation
+    makes every generated pair one of the referenced table's (`composite_references`)."""
+    ref = reflected.get(fk.table)
+    return (
+        len(fk.columns) > 1
+        and fk.ref_schema is None
+        and ref is not None
+        and keyed_table(ref)
+        and sorted(fk.ref_columns) == sorted(ref.pk)
+    )
 
 
 def _foreign_keys(
@@ -546,22 +576,17 @@ def _foreign_keys(
 ) -> dict[str, str]:
     """Table `t`'s foreign keys the model can take (column -> referenced table, overrides first);
     each one it cannot take is a problem naming the ways out."""
-    if len(r.pk) > 1 and any(c not in own for c in r.pk) and not keyed_table(t, r, reflected):
-        referencing = _referencing(t, reflected)
-        problems.append(
-            f"table {t!r} has a composite primary key ({', '.join(r.pk)}) that {', '.join(referencing)} reference(s); "
-            f"relsynth's keys to a table are one column: {LEAVE_OUT}, or give those columns' kinds in overrides "
-            "(a single-column primary key, or plain columns)"
-        )
     fks = {c: k.parent for c, k in own.items() if isinstance(k, ForeignKey)}
     for fk in r.fks:
-        if all(c in own for c in fk.columns):
-            continue  # the overrides decide these columns
+        if all(c in own for c in fk.columns) or (fk.table != t and composite_reference(fk, reflected)):
+            continue  # the overrides decide these columns; a composite reference keeps their own kinds
         col = fk.columns[0]
         what = f"{t}.{col}" if len(fk.columns) == 1 else f"{t}.({', '.join(fk.columns)})"
         plain = f"read the key as a plain column (overrides={{{t!r}: {{{col!r}: 'categorical'}}}})"
         if len(fk.columns) > 1:
-            problem = f"{what} is a composite foreign key to {fk.table}; relsynth keys are one column"
+            problem = f"{what} is a composite foreign key to {fk.table}, " + (
+                "its own table" if fk.table == t else "not to its whole primary key, or to a table not read"
+            )
         elif fk.ref_schema is not None:  # from_sql reads one schema: tables= cannot name this table
             problem = (
                 f"{what} references {fk.ref_schema}.{fk.table}, in another schema than the one read "
@@ -967,15 +992,12 @@ def _default_type(kind: Column, s: pd.Series) -> sa.types.TypeEngine:
     }[kind]()
 
 
-Formats = Mapping[str, Mapping[str, Mapping[str, Any]]]  # table -> column -> format (RelationalData.formats)
-
-
 def _target_tables(
     schema: Schema, frames: Mapping[str, pd.DataFrame], formats: Formats, schema_name: str | None
 ) -> tuple[sa.MetaData, list[sa.Table]]:
     """The tables to create, parents first, with their keys and the columns' SQL types."""
     metadata = sa.MetaData(schema=schema_name)
-    order = schema.referenced_first()
+    order = _written_order(schema, formats)
     made: dict[str, sa.Table] = {}
     for name in order:
         table, df, fmts = schema.tables[name], frames[name], formats.get(name, {})
@@ -1006,7 +1028,35 @@ def _target_tables(
             made[name].append_constraint(
                 sa.ForeignKeyConstraint([made[name].c[col]], [made[name].c[table.primary_key]])
             )
+    for name, cols, parent, ref_cols in composite_references(formats):
+        if name in made and parent in made:
+            made[name].append_constraint(
+                sa.ForeignKeyConstraint([made[name].c[c] for c in cols], [made[parent].c[c] for c in ref_cols])
+            )
     return metadata, [made[n] for n in order]
+
+
+def _written_order(schema: Schema, formats: Formats) -> list[str]:
+    """`schema.referenced_first()`, each table also after those its composite references name."""
+    order, composite = schema.referenced_first(), {}
+    for name, _, parent, _ in composite_references(formats):
+        if name in schema.tables and parent in schema.tables and parent != name:
+            composite.setdefault(name, set()).add(parent)
+    if not composite:
+        return order
+    out: list[str] = []
+
+    def visit(t: str, path: tuple[str, ...]) -> None:
+        if t in out or t in path:  # a cycle through a composite key: the schema's order decides
+            return
+        for parent in [*schema.tables[t].foreign_keys.values(), *sorted(composite.get(t, ()))]:
+            if parent != t and parent in schema.tables:
+                visit(parent, (*path, t))
+        out.append(t)
+
+    for t in order:
+        visit(t, ())
+    return out
 
 
 _SQLITE_SECONDS = "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d"

@@ -11,7 +11,12 @@ from relsynth.relational import Column, RelationalData
 from relsynth.relational.shapes import CLASSES, char_class
 from relsynth.synth.tabular._formulas import apply_formulas
 from relsynth.synth.tabular._identifiers import new_identifiers, uuids
-from relsynth.synth.tabular._references import assign_references, copy_totals, drop_repeated_links
+from relsynth.synth.tabular._references import (
+    assign_references,
+    copy_totals,
+    drop_repeated_links,
+    keep_composite_references,
+)
 from relsynth.synth.tabular._totals import apply_totals
 from relsynth.synth.tabular.orderings import from_offsets
 
@@ -151,6 +156,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
     apply_totals(pre.stats.get("totals", []), out)  # a total of such copies: set again
     for lk in schema.lookups:
         out[lk] = pd.DataFrame(pre.stats["lookups"][lk])
+    keep_composite_references(pre, out, rng)  # after every table is there: a lookup may be the one named
     return RelationalData({t: out[t] for t in schema.tables}, schema, formats=pre.stats.get("formats"))
 
 

@@ -24,7 +24,8 @@ The package, one module a concern:
 - `pairing`: the tokens an affinity reads and pairing rows by it (`coarse_tokens`,
   `field_tokens`, `Affinity`, `pair_up`).
 - `generate`: filling the generated tables' reference columns (`assign_references`,
-  `draw_references`, `draw_within`, `without_repeats`, `copy_totals`, `drop_repeated_links`).
+  `draw_references`, `draw_within`, `without_repeats`, `copy_totals`, `drop_repeated_links`,
+  `keep_composite_references`).
 - `copies`: values a referencing row copies from the row it references.
 """
 
@@ -35,6 +36,7 @@ from relsynth.synth.tabular._references.generate import (
     copy_totals,
     draw_references,
     drop_repeated_links,
+    keep_composite_references,
 )
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "declared_links",
     "draw_references",
     "drop_repeated_links",
+    "keep_composite_references",
     "reference_stats",
     "unique_links",
 ]

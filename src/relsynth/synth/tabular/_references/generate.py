@@ -1,8 +1,9 @@
 """Generation: the keys of every reference of the generated tables (`assign_references`), dealt
 out by degree and paired by affinity (`draw_references`), kept under their scope row
 (`draw_within`) or never repeated under one parent row (`without_repeats`), then the values
-copied across them; and the link rows that repeat keys the data never does, dropped
-(`drop_repeated_links`)."""
+copied across them; the link rows that repeat keys the data never does, dropped
+(`drop_repeated_links`); and the pairs of a composite key made rows of the table it names
+(`keep_composite_references`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column
+from relsynth.relational._coerce import composite_references
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.copies import copy_values
 from relsynth.synth.tabular._references.degrees import deal, ranked, stratified
@@ -251,6 +253,42 @@ def drop_repeated_links(pre, tables: dict[str, pd.DataFrame]) -> None:
             continue
         log.info("%s: %d generated row(s) repeating %s dropped (the data never does)", table, int(repeated.sum()), cols)
         tables[table] = df[~repeated].reset_index(drop=True)
+
+
+def keep_composite_references(pre, tables: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
+    """Make every generated pair of a composite key (lineitem's partkey, suppkey) the key of a
+    generated row of the table it names (partsupp), in place: a pair that is none is replaced by
+    one of that table's, drawn among those with the same first column where there are (a part's
+    suppliers), else among all. The columns keep their own kinds (each may be a key of its own);
+    read from the source's declarations (`from_sql`), at no privacy cost."""
+    for table, cols, parent, ref_cols in composite_references(pre.stats.get("formats") or {}):
+        if table not in tables or parent not in tables:
+            continue
+        child, pairs = tables[table], tables[parent][ref_cols].dropna().drop_duplicates().set_axis(cols, axis=1)
+        full = child[cols].notna().all(axis=1).to_numpy()
+        known = pd.MultiIndex.from_frame(child[cols]).isin(pd.MultiIndex.from_frame(pairs))
+        wrong = np.flatnonzero(full & ~known)
+        if not len(wrong):
+            continue
+        if not len(pairs):
+            log.warning("%s: no %s row was generated, so %d (%s) pair(s) name none", table, parent, len(wrong), cols)
+            continue
+        chosen = _same_first(pairs, child[cols[0]].to_numpy()[wrong], rng)
+        for c in cols:
+            child.loc[child.index[wrong], c] = pairs[c].to_numpy()[chosen]
+        log.info("%s: %d generated (%s) pair(s) made pairs of %s rows", table, len(wrong), ", ".join(cols), parent)
+
+
+def _same_first(pairs: pd.DataFrame, firsts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """For each value of `firsts`, a random row of `pairs` whose first column holds it, or any row."""
+    order = np.argsort(pairs.iloc[:, 0].to_numpy(), kind="stable")
+    sorted_first = pd.Index(pairs.iloc[:, 0].to_numpy()[order])
+    lo = sorted_first.searchsorted(firsts, side="left")
+    hi = sorted_first.searchsorted(firsts, side="right")
+    count = hi - lo
+    pick = lo + np.floor(rng.random(len(firsts)) * count).astype(np.int64)
+    anywhere = rng.integers(0, len(pairs), len(firsts))
+    return np.where(count > 0, order[np.minimum(pick, len(order) - 1)], anywhere)
 
 
 def _renumbered(df: pd.DataFrame, repeated: np.ndarray, group: list[str], col: str) -> pd.DataFrame:
