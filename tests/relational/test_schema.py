@@ -533,3 +533,22 @@ def test_a_foreign_key_written_without_its_table_in_yaml_says_how_to_write_it():
         r"\{foreign_key: <table>\} in a schema YAML",
     ):
         Schema.from_yaml(text)
+
+
+def test_nesting_counts_the_fewest_rows_between_the_key_and_its_root():
+    """Sakila: customers nest under their store, a store under its address. With 226 addresses the
+    root looked large enough, but the 220 customers fell in the 2 address entities holding a store:
+    a split then put every customer and payment in the training part and none in the test part."""
+    fks = {"store": {"address_id": "address"}, "customer": {"store_id": "store", "address_id": "address"}}
+    rows = {"address": 226, "store": 2, "customer": 220}
+    why: dict = {}
+    assert nesting_keys(fks, rows, set(), why) == {"store": "address_id", "customer": "address_id"}
+    assert why[("customer", "store_id")] == (
+        "under store, customer's 220 rows would be 2 examples to learn from (store's rows: fewer than 50, "
+        "and than 1/4 of customer's)"
+    )
+    # a small table between the key and a large root is named as such
+    fks = {"store": {"address_id": "address"}, "shelf": {"store_id": "store"}, "item": {"shelf_id": "shelf"}}
+    why = {}
+    nesting_keys(fks, {"address": 226, "store": 2, "shelf": 8, "item": 400}, set(), why)
+    assert "the rows of store, above shelf" in why[("item", "shelf_id")]

@@ -7,8 +7,10 @@ root of a few rows leaves the model a few examples only (customers under their 8
 representatives, TPC-H's 1,500 customers under 25 nations). So a table nests under its first
 foreign key (in column order, as a hand-written schema does: an invoice line under its invoice,
 TPC-H's line item under its order) whose tree's root is large enough: at least `MIN_ROOT_ROWS`
-rows, or at least a `FANOUT`-th of the table's rows. Without such a key the table is a root and
-every such key is a reference.
+rows, or at least a `FANOUT`-th of the table's rows. Not the root alone: its rows are as many
+examples only if every table on the way down has as many (customers under Sakila's 2 stores,
+which nest under 600 addresses, fall in 2 of the address entities), so the fewest rows on the
+path count. Without such a key the table is a root and every such key is a reference.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from relsynth.relational.columns import ForeignKey
 MIN_ROOT_ROWS, FANOUT = 50, 4
 
 
-def large_enough(root_rows: int, table_rows: int) -> bool:
-    """Whether a table of `table_rows` rows may nest under a tree whose root has `root_rows`: at least
-    `MIN_ROOT_ROWS` examples to learn from, or at least a `FANOUT`-th of the table's rows."""
-    return root_rows >= MIN_ROOT_ROWS or table_rows <= FANOUT * max(root_rows, 1)
+def large_enough(examples: int, table_rows: int) -> bool:
+    """Whether a table of `table_rows` rows may nest where its rows would fall in `examples` root
+    entities: at least `MIN_ROOT_ROWS` examples to learn from, or at least a `FANOUT`-th of the table's rows."""
+    return examples >= MIN_ROOT_ROWS or table_rows <= FANOUT * max(examples, 1)
 
 
 def nesting_keys(
@@ -40,13 +42,12 @@ def nesting_keys(
     chosen: dict[str, str | None] = {}
     visiting: set[str] = set()
 
-    def root_of(table: str) -> str:
-        while (fk := decide(table)) is not None:
-            table = fks[table][fk]
-        return table
-
-    def root_rows(table: str) -> int:
-        return rows.get(root_of(table), 0)
+    def path_up(table: str) -> list[str]:
+        """`table` and its ancestors up to its root."""
+        path = [table]
+        while (fk := decide(path[-1])) is not None:
+            path.append(fks[path[-1]][fk])
+        return path
 
     def decide(table: str) -> str | None:
         if table in chosen:
@@ -65,11 +66,15 @@ def nesting_keys(
             if ref in visiting:
                 why[table, col] = f"nesting {table} under {ref} would close a cycle"
                 continue
-            n, top = root_rows(ref), root_of(ref)
+            # the entities holding rows of ref: at most the rows of each table from ref to its root
+            path = path_up(ref)
+            fewest = min(path, key=lambda t: rows.get(t, 0))
+            n = rows.get(fewest, 0)
             if large_enough(n, rows.get(table, 0)):
                 best = col
             else:
-                whose = f"{top}'s rows" if top == ref else f"the rows of {top}, the root above {ref}"
+                above = "the root above" if fewest == path[-1] else "above"
+                whose = f"{fewest}'s rows" if fewest == ref else f"the rows of {fewest}, {above} {ref}"
                 why[table, col] = (
                     f"under {ref}, {table}'s {rows.get(table, 0)} rows would be {n} examples to learn from ({whose}: "
                     f"fewer than {MIN_ROOT_ROWS}, and than 1/{FANOUT} of {table}'s)"
