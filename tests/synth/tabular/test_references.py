@@ -462,6 +462,59 @@ def test_a_reference_that_crosses_rows_in_the_data_is_not_kept_under_one():
     assert pre.stats["references"]["order.address"]["within"] is None
 
 
+def rentals(seed: int = 0, n_customers: int = 200, n_films: int = 60) -> RelationalData:
+    """Sakila's shape: customer -> payment and film -> rental (nested), rental -> customer and
+    payment -> rental (references): a payment pays one of its own customer's rentals."""
+    rng = np.random.default_rng(seed)
+    n_rentals = 600
+    renter = rng.integers(1, n_customers + 1, n_rentals)
+    paid = rng.random(n_rentals) < 0.9
+    tables = {
+        "customer": pd.DataFrame({"id": np.arange(1, n_customers + 1), "age": rng.integers(18, 90, n_customers)}),
+        "film": pd.DataFrame({"id": np.arange(1, n_films + 1), "rate": rng.choice([0.99, 2.99, 4.99], n_films)}),
+        "rental": pd.DataFrame(
+            {"id": np.arange(1, n_rentals + 1), "film": rng.integers(1, n_films + 1, n_rentals), "customer": renter}
+        ),
+        "payment": pd.DataFrame(
+            {
+                "id": np.arange(1, paid.sum() + 1),
+                "customer": renter[paid],
+                "rental": np.flatnonzero(paid) + 1,
+                "amount": rng.choice([0.99, 2.99, 4.99], paid.sum()),
+            }
+        ),
+    }
+    schema = Schema(
+        customer=Table(id=PrimaryKey(), age=Integer()),
+        film=Table(id=PrimaryKey(), rate=Numeric()),
+        rental=Table(id=PrimaryKey(), film=ForeignKey("film"), customer=ForeignKey("customer", nest=False)),
+        payment=Table(id=PrimaryKey(), customer=ForeignKey("customer"), rental=ForeignKey("rental"), amount=Numeric()),
+    )
+    return RelationalData(tables, schema)
+
+
+def test_a_reference_kept_under_a_row_its_referenced_rows_name_stays_under_it_when_generated():
+    # a payment's rental is one of its own customer's, but rentals nest under films: generated
+    # payments paid other customers' rentals (Sakila, 2 payments in 273 paid their customer's own)
+    data = rentals()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    fitted = pre.stats["references"]["payment.rental"]
+    assert (fitted["within"], fitted["within_via"]) == ("customer", "customer")
+    for seed in range(3):
+        synth = pre.inverse_transform(pre.transform(data), seed=seed)
+        payment, renters = synth["payment"], synth["rental"]["customer"]
+        own = payment["rental"].map(synth["rental"].set_index("id")["customer"]) == payment["customer"]
+        # every payment pays one of its customer's rentals, where its customer got one (the
+        # rentals' customers are drawn first, by their own degrees: a few got none, and say so)
+        assert own[payment["customer"].isin(renters)].all() and own.mean() > 0.85
+    # where some payments pay another customer's rental, nothing is kept
+    payment = data["payment"].copy()
+    payment.loc[::9, "rental"] = payment["rental"].to_numpy()[::-1][::9]
+    data = RelationalData({**{t: data[t] for t in data.schema.tables}, "payment": payment}, data.schema)
+    fitted = TabularPreproc.from_schema(data.schema).fit(data).stats["references"]["payment.rental"]
+    assert (fitted["within"], fitted["within_via"]) == (None, None)
+
+
 def test_a_link_table_never_links_a_pair_twice_even_when_one_row_is_linked_by_most():
     """A wish list where one product is on most lists: generated with fewer products than the data
     has, that product's drawn degree passed the number of lists, so lists named it twice."""

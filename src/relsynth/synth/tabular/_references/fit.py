@@ -59,7 +59,7 @@ def reference_stats(pre, data: RelationalData) -> dict[str, dict]:
                 "degrees": [int(d) for d in quantiles],
                 "groups": groups,
                 "unique_pairs": unique_pairs(data, e),
-                "within": within(data, e, pos),
+                **scope_of(data, e, pos),
                 "degree_effects": effects,
                 "degree_copula": rho,
                 "affinity": [] if e.parent == table else affinity(pre, data, e, coarse, pos),
@@ -114,6 +114,37 @@ def within(data: RelationalData, e: Edge, pos: np.ndarray) -> str | None:
     mine = ancestor_keys(schema, data, e.child, scope).to_numpy()[known]
     theirs = ancestor_keys(schema, data, e.parent, scope).to_numpy()[pos[known]]
     return scope if bool((mine == theirs).all()) else None
+
+
+def within_via(data: RelationalData, e: Edge, pos: np.ndarray) -> tuple[str, str] | None:
+    """Where `e.child` and `e.parent` nest under no common table: a reference of `e.parent` to a
+    table `e.child` nests under (a rental's customer, a payment nesting under its customer) whose
+    key, in at least `MIN_PAIRS` rows and every row of the data, is the referencing row's own (a
+    payment's rental is one of its customer's rentals): (that table, the reference's column).
+    Generation then draws each key among the rows naming the row's own. None otherwise."""
+    schema = data.schema
+    known = pos >= 0
+    if e.parent == e.child or known.sum() < MIN_PAIRS:
+        return None
+    above = nest_chain(schema, e.child)[1:]
+    for via in schema.references(e.parent):
+        if via.parent not in above or via.child == via.parent:
+            continue
+        mine = ancestor_keys(schema, data, e.child, via.parent)[known].reset_index(drop=True)
+        theirs = data[e.parent][via.fk].iloc[pos[known]].reset_index(drop=True)
+        if bool(mine.eq(theirs).fillna(False).all()):
+            return via.parent, via.fk
+    return None
+
+
+def scope_of(data: RelationalData, e: Edge, pos: np.ndarray) -> dict[str, str | None]:
+    """The fitted scope of reference `e`: "within", the table under one row of which its keys stay
+    (`within`, else `within_via`), and "within_via", the referenced table's reference column that
+    names that row (None: the referenced rows nest under it)."""
+    if scope := within(data, e, pos):
+        return {"within": scope, "within_via": None}
+    via = within_via(data, e, pos)
+    return {"within": via[0] if via else None, "within_via": via[1] if via else None}
 
 
 def unique_pairs(data: RelationalData, e: Edge) -> bool:

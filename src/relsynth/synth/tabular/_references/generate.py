@@ -35,10 +35,18 @@ def assign_references(
     (`reference_stats`; none: every row equally often, no nulls); `headers`: each table's rows'
     header tokens, which the affinity scores. Then the values copied across them, referenced
     tables' copies first (a line copies its product's price, copied from its supplier's)."""
-    schema = pre.schema
-    for table in schema.synth_tables:
-        for e in schema.references(table):
-            tables[table][e.fk] = assign_reference(pre, tables, keys, headers, rng, e)
+    schema, fitted = pre.schema, pre.stats.get("references", {})
+    edges = [e for table in schema.synth_tables for e in schema.references(table)]
+
+    def via(e: Edge) -> bool:
+        return bool((fitted.get(f"{e.child}.{e.fk}") or {}).get("within_via"))
+
+    # a reference kept under a row its referenced rows name through a reference of theirs (a
+    # payment's rental, one of its customer's) is drawn once those keys are, referenced tables first
+    order = {t: i for i, t in enumerate(schema.referenced_first())}
+    later = sorted((e for e in edges if via(e)), key=lambda e: order[e.child])
+    for e in [e for e in edges if not via(e)] + later:
+        tables[e.child][e.fk] = assign_reference(pre, tables, keys, headers, rng, e)
     for table in schema.referenced_first():  # a row copies from rows whose own copies are made
         for e in schema.references(table):
             copy_across(pre, tables, e, rng, of_totals=False)
@@ -109,10 +117,11 @@ def assign_reference(
         return out
 
     if scope := fitted.get("within"):
-        mine, theirs = (
-            ancestor_keys(schema, tables, table, scope),
-            ancestor_keys(schema, tables, e.parent, scope),
-        )
+        mine = ancestor_keys(schema, tables, table, scope)
+        if via := fitted.get("within_via"):  # the scope row the referenced row names (a rental's customer)
+            theirs = tables[e.parent][via].reset_index(drop=True)
+        else:
+            theirs = ancestor_keys(schema, tables, e.parent, scope)
         drawn = draw_within(mine, theirs, draw, only, f"{table}.{e.fk}", scope)
     else:
         drawn = draw(np.arange(len(tables[table])), np.arange(len(keys[e.parent])))
