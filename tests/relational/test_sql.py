@@ -734,3 +734,27 @@ def test_values_of_another_kind_stored_in_string_columns_are_written_back_as_spe
         ("no", None, None),
     ]
     assert RelationalData.from_sql(target, overrides=overrides)["pupil"].equals(data["pupil"])
+
+
+def test_a_cycle_of_keys_is_listed_with_the_other_problems_and_its_ways_out(tmp_path: Path) -> None:
+    """Sakila's store names its manager and a staff member their store: from_sql raised the BLOB
+    column's problem alone, then, once excluded, a bare cycle error from the schema naming no
+    exclude= or overrides= to read the database with."""
+    url = _sqlite(
+        tmp_path,
+        "CREATE TABLE store (store_id INTEGER PRIMARY KEY, manager INTEGER REFERENCES staff(staff_id));"
+        "CREATE TABLE staff (staff_id INTEGER PRIMARY KEY, store_id INTEGER REFERENCES store(store_id), photo BLOB);"
+        "INSERT INTO store VALUES (1, 1), (2, 2);"
+        "INSERT INTO staff VALUES (1, 1, NULL), (2, 2, NULL), (3, 1, NULL);",
+    )
+    with pytest.raises(SchemaError, match="2 problem") as raised:
+        RelationalData.from_sql(url)
+    assert "staff.photo has SQL type BLOB" in str(raised.value)
+    assert (
+        "foreign keys form a cycle: staff -> store -> staff through staff.store_id, store.manager; relsynth "
+        "generates and writes referenced tables first, so one key of it must go: leave it out "
+        "(exclude={'store': ['manager']}), or read it as a plain column (overrides={'store': {'manager': "
+        "'integer'}}, " in str(raised.value)
+    )
+    data = RelationalData.from_sql(url, exclude={"staff": ["photo"]}, overrides={"store": {"manager": "integer"}})
+    assert data.schema.tables["staff"].columns["store_id"].parent == "store"

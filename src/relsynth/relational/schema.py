@@ -239,31 +239,13 @@ class Schema:
         """The tables reached from `starts` through their foreign keys (lookups' too: they name
         lookups), each after the tables its keys name but itself; a cycle is a `SchemaError` naming
         its key columns."""
-        order: list[str] = []
-        path: list[str] = []
-        keys: list[str] = []  # keys[i]: the key column from path[i] to path[i + 1]
-
-        def visit(t: str) -> None:
-            if t in path:
-                i = path.index(t)
-                raise SchemaError(
-                    f"foreign keys form a cycle: {' -> '.join([*path[i:], t])} through {', '.join(keys[i:])}; leave "
-                    "one of its keys out (or read it as a plain column: another kind in the schema, or in "
-                    "from_sql's overrides)"
-                )
-            if t in order:
-                return
-            path.append(t)
-            for col, ref in self.tables[t].foreign_keys.items():
-                if ref != t:
-                    keys.append(f"{t}.{col}")
-                    visit(ref)
-                    keys.pop()
-            path.pop()
-            order.append(t)
-
-        for t in starts:
-            visit(t)
+        fks = {t: table.foreign_keys for t, table in self.tables.items()}
+        order = referenced_order(fks, starts)
+        if isinstance(order, KeyCycle):
+            raise SchemaError(
+                f"foreign keys form a cycle: {order}; leave one of its keys out (or read it as a plain column: "
+                "another kind in the schema, or in from_sql's overrides)"
+            )
         return order
 
     def parent(self, table: str) -> Edge | None:
@@ -425,6 +407,48 @@ class Schema:
                 log.info("Schema.infer: %s.%s is %s: %s", name, col, kind.kind.value, report[name][col])
         schema.inference = report
         return schema
+
+
+@dataclass(frozen=True)
+class KeyCycle:
+    """Foreign keys leading back to their table: `keys[i]` ("table.column") goes from `tables[i]`
+    to `tables[i + 1]`, the last table being the first."""
+
+    tables: tuple[str, ...]
+    keys: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{' -> '.join([*self.tables, self.tables[0]])} through {', '.join(self.keys)}"
+
+
+def referenced_order(fks: Mapping[str, Mapping[str, str]], starts: Iterable[str]) -> list[str] | KeyCycle:
+    """The tables reached from `starts` through `fks` (table -> {key column: table it names}),
+    each after the tables its keys name but itself; or the first cycle found."""
+    order: list[str] = []
+    path: list[str] = []
+    keys: list[str] = []  # keys[i]: the key column from path[i] to path[i + 1]
+
+    def visit(t: str) -> KeyCycle | None:
+        if t in path:
+            i = path.index(t)
+            return KeyCycle(tuple(path[i:]), tuple(keys[i:]))
+        if t in order:
+            return None
+        path.append(t)
+        for col, ref in fks.get(t, {}).items():
+            if ref != t:
+                keys.append(f"{t}.{col}")
+                if cycle := visit(ref):
+                    return cycle
+                keys.pop()
+        path.pop()
+        order.append(t)
+        return None
+
+    for t in starts:
+        if cycle := visit(t):
+            return cycle
+    return order
 
 
 def _in_column_order(fks: Mapping[str, str], columns: Iterable[str]) -> dict[str, str]:

@@ -51,7 +51,7 @@ from relsynth.relational._infer import string_kind_and_reason
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, PrimaryKey, as_kind
 from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.nesting import key_kind, large_enough, nesting_keys
-from relsynth.relational.schema import Schema, Table, read_yaml
+from relsynth.relational.schema import KeyCycle, Schema, Table, read_yaml, referenced_order
 
 log = logging.getLogger(__name__)
 
@@ -491,6 +491,8 @@ def _plan(
     fks = {
         t: _foreign_keys(t, r, given.get(t, {}), reflected, pks, schema_name, problems) for t, r in reflected.items()
     }
+    if isinstance(cycle := referenced_order(fks, fks), KeyCycle):
+        problems.append(_cycle_problem(cycle, reflected))
     chosen, why_lookup = _lookups(fks, lookups, list(reflected), problems, rows)
     unnested = {t: {c for c, k in given.get(t, {}).items() if isinstance(k, ForeignKey) and not k.nest} for t in fks}
     passed_over: dict[tuple[str, str], str] = {}
@@ -529,6 +531,19 @@ def _note_composite_references(
         )
         for c in fk.columns:
             why[c] += f"; with ({', '.join(fk.columns)}) a key to {fk.table} (each generated pair one of its rows')"
+
+
+def _cycle_problem(cycle: KeyCycle, reflected: Mapping[str, _Reflected]) -> str:
+    """A cycle of foreign keys (a store's manager, a staff member's store) with the ways out for
+    its last key: the tables could be neither generated nor written referenced tables first."""
+    table, col = cycle.keys[-1].split(".", 1)
+    kind = "integer" if isinstance(reflected[table].types[col], sa.Integer) else "categorical"
+    return (
+        f"foreign keys form a cycle: {cycle}; relsynth generates and writes referenced tables first, so one key "
+        f"of it must go: leave it out (exclude={{{table!r}: [{col!r}]}}), or read it as a plain column "
+        f"(overrides={{{table!r}: {{{col!r}: {kind!r}}}}}, which the synthetic database writes without its "
+        "foreign key), or another key of the cycle the same way"
+    )
 
 
 def _override_problems(reflected: Mapping[str, _Reflected], given: Kinds) -> list[str]:
