@@ -173,6 +173,10 @@ def _worker_parts(model, n_entities: int, batch_size: int, workers: int) -> list
     return np.array_split(np.arange(n_entities), max(n, 1))
 
 
+FAR_FROM_TARGET = 0.2  # a table's generated rows further than this from its target are a warning, not a log line
+MIN_TARGET_ROWS = 20  # ... where the target is this many rows or more (a few rows always land far off)
+
+
 def _right_sized(pre: TabularPreproc, parsed, roots: list[str], wanted: int, rng) -> np.ndarray:
     """Which `wanted` of the generated entities to keep: the planned number per root table, table
     totals near `wanted` x the training rows per root (see `_sizes`)."""
@@ -186,6 +190,14 @@ def _right_sized(pre: TabularPreproc, parsed, roots: list[str], wanted: int, rng
     keep = _sizes.select_entities(counts, groups, quota, targets, rng)
     err = counts[keep].sum(0) / np.maximum(targets, 1.0) - 1
     log.info("generated rows per table vs target: %s", {t: f"{e:+.1%}" for t, e in zip(tables, err, strict=True)})
+    far = {t: f"{e:+.0%} ({n:,} rows for {target:,.0f})" for t, e, n, target in zip(tables, err, counts[keep].sum(0), targets, strict=True) if abs(e) > FAR_FROM_TARGET and target >= MIN_TARGET_ROWS}  # fmt: skip
+    if far:
+        log.warning(
+            "generated rows per table far from n_samples x the training rows per root: %s; the entities drawn hold "
+            "too few or too many of them (a small root table's few rows, a heavy tail): generate more entities "
+            "(n_samples) for totals closer to the data's proportions",
+            far,
+        )
     return keep
 
 
