@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column
-from relsynth.relational._coerce import composite_references
+from relsynth.relational.data import composite_references
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.copies import copy_values
 from relsynth.synth.tabular._references.degrees import deal, ranked, stratified
