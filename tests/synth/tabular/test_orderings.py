@@ -217,6 +217,30 @@ def test_numbers_in_order_keep_it_on_their_grid_and_units_apart_are_left_alone()
     assert (days["spend"].to_numpy() <= limit).all()
 
 
+def test_a_number_below_its_base_keeps_the_sign_it_always_has(tmp_path):
+    """A discount is at most its price and never negative, a third of them 0: counted down from a
+    price decoded a little lower than the one its offset was read from, a zero discount came out
+    negative (a sixth of the rows). The column's least value stops it, as a bound would."""
+    rng = np.random.default_rng(5)
+    n = 600
+    price = rng.gamma(2, 20, n).round(2)
+    discount = (price * np.where(rng.random(n) < 0.35, 0.0, rng.uniform(0.2, 0.9, n))).round(2)
+    lines = pd.DataFrame({"id": range(n), "price": price, "discount": discount})
+    data = RelationalData({"line": lines}, Schema(line=Table(id=PrimaryKey(), price=Numeric(), discount=Numeric())))
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    found = pre.orderings["line"]["discount"]
+    assert (found.base, found.sign, found.extreme) == ("price", -1, 0.0)
+    pre.save(tmp_path / "pre")
+    pre = TabularPreproc.load(tmp_path / "pre")
+    for seed in range(3):
+        out = pre.inverse_transform(pre.transform(data), seed=seed)["line"]
+        assert (out["discount"] >= 0).all() and (out["discount"] <= out["price"]).all()
+        assert (out["discount"] == 0).mean() > 0.1  # zeros are kept, not spread around 0
+    lines["discount"] -= 5  # below the price, and of either sign: nothing more to keep
+    kinds = {"price": Column.NUMERIC, "discount": Column.NUMERIC}
+    assert find_orderings(lines, ["price", "discount"], kinds)["discount"].extreme is None
+
+
 def stays(n: int = 400, seed: int = 0, discharged: bool = True, open_share: float = 0.0) -> RelationalData:
     """stays (admitted, discharged 1-20 days later, a referral that expires 30-60 days after
     admission) -> labs, each taken at a uniform minute of its stay."""

@@ -14,6 +14,12 @@ discharge) holds instead where it lies between the two, `(b - a) / (bound - a)` 
 generated row keeps both; where a row lacks the bound (a stay not discharged yet), its gap over
 the training rows' median room (`room`), which may pass 1, and decoding reads it back the same way.
 
+A number's offset is counted away from its base, so it can carry the value past what the column
+ever holds on that side (a discount <= its price, most often 0: a price drawn a little lower than
+the one the offset was read from gives a negative discount). Where the column never holds a
+value of the other sign (`Ordering.extreme`: its least value where it is never negative, or its
+greatest where it is never positive), decoding stops there, as at a bound.
+
 A parent's children that follow one another in time (`Ordering.after_sibling`: an account's
 transactions, each after the account opened) hold the offset from the previous sibling's value
 (in value order, the order the rows are encoded in), the first sibling's from the parent's;
@@ -46,6 +52,8 @@ class Ordering(RowOrder):
     integer: bool = False  # the column holds integers
     room: float = 0.0  # with a bound: the median distance from base to bound (dates: nanoseconds)
     after_sibling: bool = False  # the offset is from the previous sibling's value; the first's from `base`
+    extreme: float | None = None  # a number never decoded past this, its least (sign -1) or greatest (+1) value,
+    #                               where the column never holds the other sign (None: dates, either sign)
 
     def to_dict(self) -> dict:
         """The fields, those added since orders were first saved left out at their defaults: an
@@ -54,7 +62,13 @@ class Ordering(RowOrder):
         return {k: v for k, v in d.items() if k not in _ADDED or v != _ADDED[k]}
 
 
-_ADDED = {"bound": None, "bound_from_parent": False, "room": 0.0, "after_sibling": False}  # field -> its default
+_ADDED = {
+    "bound": None,
+    "bound_from_parent": False,
+    "room": 0.0,
+    "after_sibling": False,
+    "extreme": None,
+}  # field -> its default
 
 
 def find_orderings(
@@ -74,9 +88,20 @@ def find_orderings(
             grid=_grid(df[b], kinds[b]),
             integer=kinds[b] is Column.INTEGER,
             room=_median_room(o, df, parent) if o.bound else 0.0,
+            extreme=None if o.dated else _extreme(as_numbers(df[b], Column.NUMERIC), o.sign),
         )
         for b, o in found.items()
     }
+
+
+def _extreme(x: np.ndarray, sign: int) -> float | None:
+    """The value an offset counted away from the base (`sign`) must not pass: the least of a column
+    never negative (sign -1), the greatest of one never positive (+1); None where it holds both signs."""
+    x = x[~np.isnan(x)]
+    if not len(x):
+        return None
+    end = float(x.min()) if sign < 0 else float(x.max())
+    return end if sign * end <= 0 else None
 
 
 def _median_room(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None) -> float:
@@ -183,7 +208,7 @@ def from_offsets(
             place = np.where(np.isnan(bound), np.maximum(offset, 0.0), np.clip(offset, 0.0, 1.0))
             target = base + o.sign * place * room
         else:
-            bound = np.full(len(base), np.nan)
+            bound = np.full(len(base), np.nan if o.extreme is None else o.extreme)  # a sign it never leaves
             if o.after_sibling:  # a missing value adds nothing
                 summed = pd.Series(np.nan_to_num(offset)).groupby(_siblings(siblings, b)).cumsum().to_numpy()
                 offset = np.where(np.isnan(offset), np.nan, summed)
