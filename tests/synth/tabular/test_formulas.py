@@ -108,6 +108,23 @@ def test_no_formula_from_zeros_tiny_values_or_near_relations():
     assert [(f["column"], f["of"]) for f in pre.stats["formulas"]] == [("c", ["a", "zeros"])]
 
 
+def test_a_formula_is_not_applied_outside_the_range_of_its_column():
+    # a detection limit is 0.01 x |value|: 0.01 x value in the 97 % of rows whose value is positive,
+    # so the fit finds "0.01 x value"; a generated negative value must not get a negative limit
+    rng = np.random.default_rng(4)
+    n = 1000
+    value = rng.lognormal(3, 1, n).round(2) * np.where(rng.random(n) < 0.03, -1, 1)
+    df = pd.DataFrame({"id": range(1, n + 1), "value": value, "limit": (np.abs(value) * 0.01).round(4)})
+    data = one_table(df)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [(f["column"], f["of"], f["factor"]) for f in pre.stats["formulas"]] == [("limit", ["value"], 0.01)]
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["line"]
+    assert (synth["value"] < 0).sum() > 10
+    assert synth["limit"].min() >= 0  # as in the data; the formula where it was ever seen to hold
+    positive = synth["value"] > 0
+    assert np.allclose(synth["limit"][positive], (0.01 * synth["value"][positive]).round(4), atol=1e-9)
+
+
 def test_a_total_of_formulas_sums_the_computed_values():
     rng = np.random.default_rng(3)
     order_of = np.repeat(np.arange(1, 201), rng.integers(1, 5, 200))

@@ -12,7 +12,9 @@ nearest earlier numbers (`PAIR_WINDOW`); candidates are screened on 200 rows, fo
 of rows and checked on all (values written with more than 6 decimals, 1e-8, to 1e-9 of
 their size). Generation sets each such value, in field order (a formula may use an earlier
 formula's column), to its formula rounded to the column's decimals (such values unrounded); a
-value the model left missing, or whose operands are missing, is left as written. Totals (`_totals`,
+value the model left missing, whose operands are missing, or whose formula has a sign the column
+never has (`span`, its least and greatest value: no training row held the formula there, as a
+detection limit that is 0.01 x a value but never negative where a value is), is left as written. Totals (`_totals`,
 set later) are neither formulas nor operands; formulas are left out of the orders within rows
 (`orderings`) as totals are. Not fitted under DP.
 """
@@ -38,8 +40,9 @@ _OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 
 
 def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> list[dict]:
-    """[{"table", "column", "of", "op", "factor", "decimals"}] in field order: `table.column` is
-    `factor x (of[0] op of[1])` (or `factor x of[0]`), rounded to `decimals`. Not context columns
+    """[{"table", "column", "of", "op", "factor", "decimals", "span"}] in field order: `table.column` is
+    `factor x (of[0] op of[1])` (or `factor x of[0]`), rounded to `decimals`, where that has a sign
+    the column's values have (`span`: their least and greatest). Not context columns
     (given at generation) nor `totals` ((table, column), set after generation)."""
     out = []
     for table in data.schema.synth_tables:
@@ -55,7 +58,8 @@ def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> li
                 continue
             found = _match(values, col, numbers[:i], sample)
             if found is not None:
-                found = {"table": table, "column": col, **found}
+                span = [float(np.nanmin(values[col])), float(np.nanmax(values[col]))]
+                found = {"table": table, "column": col, **found, "span": span}
                 log.info("%s.%s is %s in nearly every row: kept so", table, col, describe(found))
                 out.append(found)
     return out
@@ -155,6 +159,23 @@ def _holds(y: np.ndarray, v: np.ndarray, d: int | None) -> bool:
     return equal.mean() >= MIN_SHARE and other.sum() >= MIN_ROWS and equal[other].mean() >= MIN_SHARE
 
 
+def _signed_as_data(v: np.ndarray, span: list[float] | None) -> np.ndarray:
+    """Where v is a number of a sign the column's values (`span`: least, greatest) have: a
+    negative (or zero) value where they are never negative (positive), or never zero, is one no row
+    of the data held the formula for (None: a model saved before spans, anywhere). Not the span
+    itself: a product of two generated values may pass the greatest and still be its product."""
+    ok = ~np.isnan(v)
+    if span is None:
+        return ok
+    lo, hi = span
+    with np.errstate(invalid="ignore"):
+        if lo >= 0:
+            ok &= v > 0 if lo > 0 else v >= 0
+        if hi <= 0:
+            ok &= v < 0 if hi < 0 else v <= 0
+    return ok
+
+
 def apply_formulas(formulas: list[dict], tables: dict[str, pd.DataFrame]) -> None:
     """Set (in place), in field order, every fitted formula's column of the generated `tables` that
     the model wrote and whose operands are there, to its formula rounded to its decimals."""
@@ -166,7 +187,7 @@ def apply_formulas(formulas: list[dict], tables: dict[str, pd.DataFrame]) -> Non
         v = float(f["factor"]) * _evaluate(values, f["of"], f["op"])
         v = v if f["decimals"] is None else np.round(v, int(f["decimals"]))
         column = frame[f["column"]].copy()
-        rows = np.flatnonzero(column.notna().to_numpy() & ~np.isnan(v))
+        rows = np.flatnonzero(column.notna().to_numpy() & _signed_as_data(v, f.get("span")))
         if pd.api.types.is_integer_dtype(column.dtype):
             column.iloc[rows] = v[rows].astype(np.int64)
         else:
