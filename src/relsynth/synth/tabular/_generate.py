@@ -22,6 +22,7 @@ from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.core.workers import can_fork, run_forked
 from relsynth.synth.tabular import _sizes
 from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_entities, row_child_counts
+from relsynth.synth.tabular._dependencies import forcing_tables
 from relsynth.synth.tabular._dp_counts import uncalibrated_edges
 from relsynth.synth.tabular.grammar import BOS, PAD
 from relsynth.synth.tabular.preproc import TabularPreproc
@@ -259,7 +260,6 @@ def _run_pool(
     entity = np.full(B, -1, dtype=np.int64)  # entity written by each pool row (-1: none)
     table, hpos = np.zeros(B, dtype=np.int64), np.zeros(B, dtype=np.int64)
     header, force = np.zeros((B, H), dtype=np.int64), np.full((B, H), -1, dtype=np.int64)
-    in_root = np.zeros(B, dtype=bool)
     emitted_entities, emitted_tokens = [], []
     counts_rng = np.random.default_rng(gen.initial_seed())  # child counts above max_exact: a number in the range
 
@@ -269,6 +269,7 @@ def _run_pool(
     inputs = torch.full((B,), BOS, dtype=torch.long, device=device)
     pos = torch.zeros(B, dtype=torch.long, device=device)
     allowed, bias = model.allowed_gen, model.count_bias
+    follows, follow_token = forcing_tables(pre, pre.stats.get("dependencies", []))  # (vocab,) each
     active = np.arange(B)  # pool rows in the model's batch, in batch order
     next_entity = 0
 
@@ -277,7 +278,7 @@ def _run_pool(
         nonlocal next_entity
         e, next_entity = next_entity, next_entity + 1
         cursors[b], entity[b] = _Cursor(pre, roots[e], counts_rng), e
-        table[b], hpos[b], in_root[b] = g.index[roots[e]], 0, True
+        table[b], hpos[b] = g.index[roots[e]], 0
         force[b] = -1
         for k, t in (forced[e] if forced else {}).items():
             force[b, k] = t
@@ -305,19 +306,20 @@ def _run_pool(
         logits = (logits + bias).masked_fill(~allowed[slots], float("-inf"))
         tokens = sample_tokens(logits, gen, temp=temp).cpu().numpy()
         f = force[active, np.minimum(hpos[active], H - 1)]
-        use_forced = in_root[active] & (f >= 0)
+        use_forced = f >= 0  # context tokens of a root row, categories following an earlier one
         tokens[use_forced] = f[use_forced]
         rows, toks = active[live], tokens[live]
         emitted_entities.append(entity[rows])
         emitted_tokens.append(toks)
         header[rows, hpos[rows]] = toks
+        _force_followers(force, rows, follows[toks], follow_token[toks])
         hpos[rows] += 1
         inputs, pos = torch.from_numpy(tokens).to(device), pos + 1
         for j in np.flatnonzero(live)[hpos[rows] == g.header_len[table[rows]]]:
             b = active[j]
             c = cursors[b]
             c.end_row(header[b, : hpos[b]].tolist())
-            in_root[b] = False
+            force[b] = -1  # a row's forced tokens are its own
             if not c.done:
                 table[b], hpos[b] = g.index[c.table], 0
                 continue
@@ -337,6 +339,15 @@ def _run_pool(
             elif "hc" in state:
                 state["hc"] = tuple(s_[:, k] for s_ in state["hc"])
     return _split_by_row(emitted_entities, emitted_tokens, len(roots))
+
+
+def _force_followers(force: np.ndarray, rows: np.ndarray, position: np.ndarray, token: np.ndarray) -> None:
+    """Force (in place) the token of each category that follows from the token just written
+    (`position` -1: none), where nothing is forced there yet (a context value stays given)."""
+    hit = position >= 0
+    r, p, t = rows[hit], position[hit], token[hit]
+    open_ = force[r, p] < 0
+    force[r[open_], p[open_]] = t[open_]
 
 
 def _split_by_row(rows: list[np.ndarray], tokens: list[np.ndarray], n: int) -> list[np.ndarray]:

@@ -31,6 +31,7 @@ from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_c
 from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
 from relsynth.synth.tabular._decode import decode_entities
+from relsynth.synth.tabular._dependencies import find_dependencies
 from relsynth.synth.tabular._formulas import find_formulas
 from relsynth.synth.tabular._identifiers import identifier_format
 from relsynth.synth.tabular._references import declared_links, reference_stats, unique_links
@@ -234,6 +235,7 @@ class TabularPreproc:
 
         self._build_layouts(data, fit_column, fit_count)
         self.fitted = True
+        dependencies = find_dependencies(self, data)  # after the layouts: their categories are the tokens
         lengths = entity_lengths(self, data)  # not self.transform(data): fit stays light on large data
         self.stats = {
             "max_entity_len": int(lengths.max()) if len(lengths) else 0,
@@ -260,6 +262,7 @@ class TabularPreproc:
             "unique_links": unique_links(data) | declared_links(data),
             "totals": totals,  # numbers that sum their rows' numbers (`_totals`)
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
+            "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
         }
         return self
 

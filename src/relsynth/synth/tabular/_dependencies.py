@@ -1,0 +1,121 @@
+"""Categories that follow from an earlier category of their row (a measurement's unit from its
+analyte, a city's country from its city): in every training row holding the earlier value, one
+value of the later column goes with each value of the earlier one.
+
+The model writes the later column as a token of its own, drawn after the earlier one, so a
+generated row can pair them as no training row does (a small model gave 3 % of measurements a
+unit their analyte never had). The fit keeps, per categorical column of a table, the first earlier
+categorical column of its row that determines it in every row holding that column's value, with
+at least `MIN_ROWS` rows away from the later column's most common value (a column that is nearly
+always one value follows from anything by chance), as a map between their frequent categories
+(values rarer than `min_count` are no token, so never in the map). Generation writes the later
+column's token from the earlier one's, where the map has it (as the context columns are forced):
+the columns after it are conditioned on the value the row really has. A context column given at
+generation is neither forced nor a source of forcing beyond its own value. Not fitted under DP.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import RelationalData
+from relsynth.synth.tabular.encoders import CategoricalPreproc, _plain
+
+log = logging.getLogger(__name__)
+MIN_ROWS = 20  # rows away from the later column's most common value, at least
+SCREEN = 2000  # rows a candidate is tried on before all: most pairs of columns fail on a few
+
+
+def find_dependencies(pre, data: RelationalData) -> list[dict]:
+    """[{"table", "column", "of", "pairs": [[value of `of`, value of `column`], ...]}]: in every
+    row of `table` holding `of`, `column` is the value paired with it. Each table's categorical
+    fields in header order; not the root's context columns (given at generation)."""
+    out = []
+    for table, layout in pre.layouts.items():
+        given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+        cats = [
+            (c, pre.slots[s].preproc)
+            for c, s in zip(layout.fields, layout.slots, strict=False)
+            if isinstance(pre.slots[s].preproc, CategoricalPreproc) and c in data[table].columns
+        ]
+        codes = {c: _codes(data[table][c]) for c, _ in cats}  # once a column: pairs are many on a wide table
+        for i, (col, col_pre) in enumerate(cats):
+            if col in given or not col_pre.categories or not _varied(codes[col][0]):
+                continue
+            for of, of_pre in cats[:i]:
+                if _decides(codes[of][0], codes[col][0]):
+                    pairs = _pairs(codes[of], codes[col], of_pre, col_pre)
+                    if pairs is not None:
+                        log.info("%s.%s follows from %s.%s in every row: kept so", table, col, table, of)
+                        out.append({"table": table, "column": col, "of": of, "pairs": pairs})
+                        break
+    return out
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Each row's value as a code (-1: missing) and the values as text, the code's index."""
+    codes, uniques = pd.factorize(values.map(_plain, na_action="ignore").astype(object), use_na_sentinel=True)
+    return codes.astype(np.int64), [str(v) for v in uniques]
+
+
+def _varied(b: np.ndarray) -> bool:
+    """At least `MIN_ROWS` rows away from the most common value (missing counted as one): a column
+    that is nearly always one value would follow from anything by chance."""
+    counts = np.bincount(b + 1)
+    return len(b) - int(counts.max(initial=0)) >= MIN_ROWS
+
+
+def _decides(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether each value of `a` goes with one value of `b` (missing being one) in every row
+    holding `a`, of at least `MIN_ROWS` such rows; tried on a first few rows, then on all."""
+    held = a >= 0
+    if held.sum() < MIN_ROWS:
+        return False
+    a, b = a[held], b[held]
+    for rows in (slice(0, SCREEN), slice(None)):
+        x, y = a[rows], b[rows]
+        if len(np.unique(x * (int(b.max()) + 2) + y + 1)) != len(np.unique(x)):
+            return False
+    return True
+
+
+def _pairs(
+    a: tuple[np.ndarray, list[str]],
+    b: tuple[np.ndarray, list[str]],
+    a_pre: CategoricalPreproc,
+    b_pre: CategoricalPreproc,
+) -> list[list] | None:
+    """The (a, b) pairs of frequent categories (a rare value is no token) where `a` decides `b`,
+    of at least two values of `b`; None where fewer."""
+    (a_codes, a_text), (b_codes, b_text) = a, b
+    held = a_codes >= 0
+    b_of = dict(zip(a_codes[held].tolist(), b_codes[held].tolist(), strict=True))
+    b_of_text = {a_text[k]: (b_text[v] if v >= 0 else None) for k, v in b_of.items()}
+    known_b = {str(v): v for v in b_pre.categories}
+    pairs = [[v, known_b[b_of_text[str(v)]]] for v in a_pre.categories if b_of_text.get(str(v)) in known_b]
+    if len(pairs) < 2 or len({str(p[1]) for p in pairs}) < 2:
+        return None
+    return pairs
+
+
+def forcing_tables(pre, dependencies: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """(position, token), each (vocab,): after a token of an earlier column, the header position of
+    the column that follows from it and the token it takes there (-1: none)."""
+    position = np.full(pre.vocab_size, -1, dtype=np.int64)
+    token = np.full(pre.vocab_size, -1, dtype=np.int64)
+    for d in dependencies:
+        layout = pre.layouts[d["table"]]
+        if d["of"] not in layout.fields or d["column"] not in layout.fields:
+            continue
+        j_of, j = layout.fields.index(d["of"]), layout.fields.index(d["column"])
+        of_slot, slot = pre.slots[layout.slots[j_of]], pre.slots[layout.slots[j]]
+        of_ids = {str(v): k for k, v in enumerate(of_slot.preproc.categories)}
+        ids = {str(v): k for k, v in enumerate(slot.preproc.categories)}
+        for a, b in d["pairs"]:
+            if str(a) in of_ids and str(b) in ids:  # local ids: [<missing>, <rare>, categories...]
+                position[of_slot.offset + 2 + of_ids[str(a)]] = j
+                token[of_slot.offset + 2 + of_ids[str(a)]] = slot.offset + 2 + ids[str(b)]
+    return position, token

@@ -1,0 +1,89 @@
+"""Categories that follow from an earlier category of their row: a measurement's unit from its analyte."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from relsynth.relational import Categorical, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import TabularModel, TabularPreproc
+
+UNIT = {f"A{i:02d}": ["mg/L", "ug/L", "ng/L", "Bq/kg"][i % 4] for i in range(12)}
+
+
+def samples(n: int = 60, seed: int = 0) -> RelationalData:
+    """samples -> measurements: an analyte, its unit (always the same for an analyte), a method
+    (mostly one value, never paired with the analyte), a value; the sample's lab decides its site."""
+    rng = np.random.default_rng(seed)
+    lab = rng.choice(["north", "south", "east"], n)
+    sample = pd.DataFrame(
+        {"id": range(n), "lab": lab, "site": pd.Series(lab).map({"north": "N1", "south": "S1", "east": "E1"})}
+    )
+    at = np.repeat(np.arange(n), rng.integers(1, 12, n))
+    analyte = rng.choice(list(UNIT), len(at))
+    meas = pd.DataFrame(
+        {
+            "id": range(len(at)),
+            "sample": at,
+            "analyte": analyte,
+            "unit": [UNIT[a] for a in analyte],
+            "method": rng.choice(["ICP", "GC"], len(at), p=[0.97, 0.03]),
+            "value": rng.lognormal(0, 1, len(at)).round(3),
+        }
+    )
+    schema = Schema(
+        sample=Table(id=PrimaryKey(), lab=Categorical(), site=Categorical()),
+        measurement=Table(
+            id=PrimaryKey(),
+            sample=ForeignKey(parent="sample"),
+            analyte=Categorical(),
+            unit=Categorical(),
+            method=Categorical(),
+            value=Numeric(),
+        ),
+    )
+    return RelationalData({"sample": sample, "measurement": meas}, schema)
+
+
+def test_a_category_that_follows_from_an_earlier_one_is_generated_with_it(tmp_path, tiny_size):
+    """An untrained model draws a unit for any analyte (about 3 in 4 wrong); every generated
+    measurement now has its analyte's unit, and the columns the data does not pair stay free."""
+    data = samples()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    found = {(d["table"], d["column"], d["of"]) for d in pre.stats["dependencies"]}
+    assert found == {("measurement", "unit", "analyte"), ("sample", "site", "lab")}  # not the method: nearly one value
+    assert dict(next(d for d in pre.stats["dependencies"] if d["column"] == "unit")["pairs"]) == UNIT
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)
+    model.save(tmp_path / "model")
+    out = TabularModel.load(tmp_path / "model").generate(30, seed=0)
+    m = out["measurement"]
+    assert len(m) > 50 and m["analyte"].notna().all()
+    assert (m["unit"].astype(str) == m["analyte"].astype(str).map(UNIT)).all()
+    assert m["method"].nunique() == 2 and m["value"].notna().all()
+    site = out["sample"]["lab"].astype(str).map({"north": "N1", "south": "S1", "east": "E1"})
+    assert (out["sample"]["site"].astype(str) == site).all()
+
+
+def test_a_given_context_value_is_kept_and_forces_what_follows(tiny_size):
+    data = samples()
+    ctx_pre = TabularPreproc.from_schema(data.schema, ctx_cols=["site"]).fit(data)
+    found = [(d["column"], d["of"]) for d in ctx_pre.stats["dependencies"]]
+    assert found == [("lab", "site"), ("unit", "analyte")]  # the given site comes first: never forced itself
+    lab_pre = TabularPreproc.from_schema(data.schema, ctx_cols=["lab"]).fit(data)
+    torch.manual_seed(0)
+    model = TabularModel.build(lab_pre, size=tiny_size)
+    ctx = pd.DataFrame({"lab": ["east"] * 5 + ["north"] * 5})
+    out = model.generate(ctx=ctx, seed=1)["sample"]
+    assert out["lab"].tolist() == ctx["lab"].tolist()
+    assert out["site"].tolist() == ["E1"] * 5 + ["N1"] * 5
+
+
+def test_no_dependency_where_a_row_breaks_it():
+    data = samples()
+    meas = data["measurement"].copy()
+    meas.loc[0, "unit"] = "ppm" if meas.loc[0, "unit"] != "ppm" else "mg/L"  # one analyte, two units once
+    broken = RelationalData({"sample": data["sample"], "measurement": meas}, data.schema)
+    pre = TabularPreproc.from_schema(broken.schema).fit(broken)
+    assert [d["column"] for d in pre.stats["dependencies"]] == ["site"]
