@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import warnings
@@ -267,6 +268,26 @@ def test_avoid_resamples_texts_equal_to_one_entitys_training_value(songs, traine
     assert again.tolist() == plain.tolist() and trained.last_generation["title"]["copies"] == 0
     with pytest.raises(TypeError, match="avoid must be a RelationalData"):
         trained.generate(songs, avoid=songs["song"])
+
+
+def test_a_column_of_distinct_values_is_generated_without_repeats(songs, make_songs, trained: TextModel, caplog):
+    """Sample codes are all distinct in the data; generated, 5 of 661 repeated another. A column
+    whose values are all distinct at fit (`stats.unique`) has its repeats sampled again, and the
+    ones left counted and logged. Titles of 12 word pairs per genre cannot all be distinct."""
+    assert not trained.preproc.config.stats["title"].unique  # titles repeat in the data
+    bands = make_songs(n_bands=30)  # "The Band 1" ... "The Band 30"
+    assert TextPreproc.from_schema_table(bands.schema, "band").fit(bands).config.stats["name"].unique
+    plain = trained.generate(songs, seed=1, temp=0.5)["song"]["title"].dropna()
+    stats = trained.preproc.config.stats
+    trained.preproc.config.stats = {**stats, "title": dataclasses.replace(stats["title"], unique=True)}
+    try:
+        with caplog.at_level(logging.WARNING):
+            out = trained.generate(songs, seed=1, temp=0.5)["song"]["title"].dropna()
+    finally:
+        trained.preproc.config.stats = stats
+    repeats = len(out) - out.nunique()
+    assert repeats == trained.last_generation["title"]["repeats"] < len(plain) - plain.nunique()
+    assert out.nunique() > plain.nunique() and "repeat another" in caplog.text
 
 
 def test_texts_fit_the_columns_declared_sql_length(songs, trained: TextModel):

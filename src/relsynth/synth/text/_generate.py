@@ -95,7 +95,7 @@ def generate(
             texts, cut_at_limit = decode(ids, found), sampler.cut.copy()
             avoid_values = _values(avoid, preproc, col)
             limit = _length_limit(stats.max_chars, declared_length(data, preproc.table, col))
-            copies = _resample_unwanted(
+            copies, repeats = _resample_unwanted(
                 texts,
                 cut_at_limit,
                 prefixes,
@@ -106,6 +106,7 @@ def generate(
                 batch_size,
                 f"{preproc.table}.{col}",
                 limit,
+                distinct=stats.unique,
             )
             truncated = int(cut_at_limit.sum())  # of the texts kept (not of the ones sampled again)
             texts, cut = cut_to_length(texts, limit)
@@ -113,6 +114,7 @@ def generate(
                 "texts": len(rows),
                 "truncated": truncated,
                 "copies": copies,
+                "repeats": repeats,
                 "cut_to_length": cut,
             }
             if cut:
@@ -262,19 +264,22 @@ def _resample_unwanted(
     batch_size: int,
     where: str = "text",
     max_chars: int | None = None,
-) -> int:
-    """Sample again, in place, the texts found in `avoid` or longer than `max_chars` (and their
-    flags `cut`: reached the length limit); returns how many copies are left."""
+    distinct: bool = False,
+) -> tuple[int, int]:
+    """Sample again, in place, the texts found in `avoid`, longer than `max_chars` or, where
+    `distinct` (a column of codes, every value distinct at fit), equal to an earlier text (and
+    their flags `cut`: reached the length limit); returns how many copies and repeats are left."""
     for _ in range(COPY_RETRIES):
-        again = [i for i, t in enumerate(texts) if t in avoid or (max_chars is not None and len(t) > max_chars)]
+        again = _unwanted(texts, avoid, max_chars, distinct)
         if not again:
-            return 0
+            return 0, 0
         found = [rows[i] for i in again]
         new = decode(sampler.sample([prefixes[i] for i in again], batch_size or DEFAULT_BATCH, rows=found), found)
         for i, t in zip(again, new, strict=True):
             texts[i] = t
         cut[again] = sampler.cut
     left = sum(t in avoid for t in texts)
+    repeats = len(texts) - len(set(texts)) if distinct else 0
     if left:
         log.warning(
             "%s: %d of %d texts still equal a value of that column in the data to avoid after %d resamplings "
@@ -284,7 +289,27 @@ def _resample_unwanted(
             len(texts),
             COPY_RETRIES,
         )
-    return left
+    if repeats:
+        log.warning(
+            "%s: every value of the column is distinct in the data, but %d of %d generated texts still repeat "
+            "another after %d resamplings (counted in last_generation[column]['repeats']); train longer",
+            where,
+            repeats,
+            len(texts),
+            COPY_RETRIES,
+        )
+    return left, repeats
+
+
+def _unwanted(texts: list[str], avoid: set[str], max_chars: int | None, distinct: bool) -> list[int]:
+    """Positions of the texts to sample again: in `avoid`, too long, or (`distinct`) a repeat of an earlier one."""
+    seen: set[str] = set()
+    out = []
+    for i, t in enumerate(texts):
+        if t in avoid or (max_chars is not None and len(t) > max_chars) or (distinct and t in seen):
+            out.append(i)
+        seen.add(t)
+    return out
 
 
 class Sampler:

@@ -243,7 +243,9 @@ class TextModel(nn.Module):
         `avoid` (the training data): a text equal to one of that column's values there is sampled
         again (up to `COPY_RETRIES` times), so whole training values are not replayed; copies
         left are counted in `self.last_generation[column]["copies"]` (and logged). The values are
-        read at the call only, never stored in the model.
+        read at the call only, never stored in the model. In a column whose values were all
+        distinct at fit (codes: `stats.unique`), a text repeating another generated one is sampled
+        again the same way; repeats left are counted in `["repeats"]` (and logged).
         """
         warn_untrained(self, "TextTrainer")
         return _generate.generate(self, data, batch_size, max_text_len, temp, top_p, seed, spell_words, avoid)

@@ -53,6 +53,7 @@ RARE_WORDS_REPLACE = 0.5  # a column whose fitted words are at least this share 
 MIN_COPY_RATE = 0.05  # copy tokens only where at least this share of a column's texts repeats its parent:
 # Chinook album titles 0.18 (titles sharing an artist word 0.03 -> 0.16, real 0.26, on the Kedro job); track
 # names 0.04, where they cost more than they bring (genre accuracy 0.32 -> 0.28, word pairs 0.23 -> 0.19, 3 seeds)
+UNIQUE_MIN_ROWS = 20  # values a column holds, at least, for "every value distinct" to say it is a column of codes
 COPY_BYTES = (b"Aa", b" Aa")  # what the UTF-8 mask sees a copy token write: a word (a letter last), spaced or not
 
 
@@ -103,6 +104,9 @@ class TextColumnStats:
     word_pairs: dict[str, int] = field(default_factory=dict)  # "a b": adjacent lower-cased words used by >= word_k
     #                      entities, and by how many (the MAX_WORD_PAIRS most used); what replaced words may pair into.
     #                      Recorded where rare_word_rate >= RARE_WORDS_REPLACE (the columns auto replaces), else empty
+    unique: bool = (
+        False  # every value distinct (at least UNIQUE_MIN_ROWS of them: codes, identifiers): so are the generated
+    )
     pair_share: float = 0.0  # share of the texts' adjacent word pairs that are word_pairs >= word_k other entities also
     #                      use: how often an unseen real text's pairs are word_pairs (leaving one entity out); the rate
     #                      replaced words aim at
@@ -272,6 +276,7 @@ class TextPreproc:
                 lead_space_rate=float(np.mean([v[:1].isspace() for v in values])) if values else 0.0,
                 rare_word_rate=rare,
                 copy_rate=self._copy_rate(df[col], copies),
+                unique=len(values) >= UNIQUE_MIN_ROWS and len(set(values)) == len(values),
                 **(word_pairs(df[col], entity, self.config.word_k) if replaced else {}),
             )
         if max((st.copy_rate for st in self.config.stats.values()), default=0.0) < MIN_COPY_RATE:
