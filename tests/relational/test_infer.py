@@ -219,3 +219,18 @@ def test_unique_short_labels_are_text_not_categories_generated_missing():
     assert "fewer than 5 times" in report["name"] and "generated as missing" in report["name"]
     assert "codes of the shape 'A999'" in report["code"]
     assert report["id"] == "given in primary_keys" and "repeat" in report["tier"]
+
+
+def test_the_reason_says_what_becomes_of_infinities_and_integers_past_2_53():
+    """A ratio holding ±inf was reported as "some values fractional", and the read then refused it;
+    an instrument serial up to 2**62 as "every value whole", and came back rounded to 16 digits."""
+    frames = {"t": pd.DataFrame({"id": range(6), "ratio": [0.5, 1.0, np.inf, -np.inf, 2.0, 3.0],
+                                 "count": [1.0, 2.0, np.inf, 4.0, 5.0, 6.0],
+                                 "serial": np.array([2**62, 7, 2**53 + 1, 3, 4, 5], dtype=np.int64),
+                                 "small": [1, 2, 3, 4, 5, 2**53]})}  # fmt: skip
+    schema = Schema.infer(frames, primary_keys={"t": "id"})
+    report = schema.inference["t"]
+    assert "fractional" in report["ratio"] and "2 value(s) are ±inf" in report["ratio"]
+    assert schema.tables["t"].columns["count"].kind is Column.INTEGER and "1 value(s) are ±inf" in report["count"]
+    assert "float64's precision" in report["serial"] and "categorical or text" in report["serial"]
+    assert report["small"] == "dtype int64, every value whole"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
@@ -35,6 +36,21 @@ def infer_kind_and_reason(values: pd.Series, in_lookup: bool = False) -> tuple[C
     return kind, why
 
 
+def _number_notes(x: pd.Series, integer: bool) -> str:
+    """What the reason must say of numbers the kind does not keep as they are: ±inf (refused when
+    the data is read) and integers past 2**53 (modelled to float64's precision)."""
+    notes = ""
+    infinite = int(np.isinf(x).sum())
+    if infinite:
+        notes += f"; {infinite} value(s) are ±inf, which the data refuses: replace them with null or a bound"
+    if integer and len(x) and np.abs(x[np.isfinite(x)]).max() > 2**53:
+        notes += (
+            "; values past 2**53 (9e15) are generated to float64's precision, 16 significant digits: "
+            "declare an identifier categorical or text"
+        )
+    return notes
+
+
 def string_kind_and_reason(values: pd.Series, in_lookup: bool = False) -> tuple[Column, str]:
     """Categorical or text for a column a database declares as a string type (`RelationalData.from_sql`):
     the type says it holds text, so only the choice between labels and free text is read from the values."""
@@ -53,9 +69,12 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
     if ptypes.is_datetime64_any_dtype(values.dtype):
         return _date_or_datetime(pd.to_datetime(s), f"dtype {values.dtype}")
     if ptypes.is_numeric_dtype(values.dtype):
-        if len(s) and (s.astype(float) % 1 == 0).all():
-            return Column.INTEGER, f"dtype {values.dtype}, every value whole"
-        return Column.NUMERIC, f"dtype {values.dtype}" + (", some values fractional" if len(s) else ", all null")
+        x = s.astype(float)
+        finite = x[np.isfinite(x)]
+        if len(finite) and (finite % 1 == 0).all():
+            return Column.INTEGER, f"dtype {values.dtype}, every value whole" + _number_notes(x, integer=True)
+        why = ", some values fractional" if len(finite) else ", all null" if not len(s) else ""
+        return Column.NUMERIC, f"dtype {values.dtype}{why}" + _number_notes(x, integer=False)
     if len(s) == 0:
         return Column.CATEGORICAL, "all values null: nothing to read a kind from"
     text = s.astype(str).str.strip()
