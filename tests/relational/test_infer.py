@@ -232,5 +232,5 @@ def test_the_reason_says_what_becomes_of_infinities_and_integers_past_2_53():
     report = schema.inference["t"]
     assert "fractional" in report["ratio"] and "2 value(s) are ±inf" in report["ratio"]
     assert schema.tables["t"].columns["count"].kind is Column.INTEGER and "1 value(s) are ±inf" in report["count"]
-    assert "float64's precision" in report["serial"] and "categorical or text" in report["serial"]
+    assert "float64's precision" in report["serial"] and "declare it identifier" in report["serial"]
     assert report["small"] == "dtype int64, every value whole"

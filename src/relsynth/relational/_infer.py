@@ -46,7 +46,7 @@ def _number_notes(x: pd.Series, integer: bool) -> str:
     if integer and len(x) and np.abs(x[np.isfinite(x)]).max() > 2**53:
         notes += (
             "; values past 2**53 (9e15) are generated to float64's precision, 16 significant digits: "
-            "declare an identifier categorical or text"
+            "declare it identifier where it names its row (fresh codes of its shape), or categorical"
         )
     return notes
 
