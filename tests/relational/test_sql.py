@@ -15,6 +15,7 @@ from sql_data import CHINOOK_SQLITE, CHINOOK_URL, MAIN_TABLES, ROOT, every_kind,
 from relsynth.relational import (
     Column,
     DataError,
+    PrimaryKey,
     RelationalData,
     Schema,
     SchemaError,
@@ -758,3 +759,19 @@ def test_a_cycle_of_keys_is_listed_with_the_other_problems_and_its_ways_out(tmp_
     )
     data = RelationalData.from_sql(url, exclude={"staff": ["photo"]}, overrides={"store": {"manager": "integer"}})
     assert data.schema.tables["staff"].columns["store_id"].parent == "store"
+
+
+def test_nanoseconds_are_rounded_to_the_microseconds_a_database_holds(tmp_path: Path) -> None:
+    """Datetimes read from parquet with nanoseconds made to_sql print pandas' bare "Discarding nonzero
+    nanoseconds in conversion", naming no column, and cut them: they are rounded, silently."""
+    import warnings
+
+    stamps = pd.to_datetime(["2020-01-01 10:00:00.000000999", "2020-01-02 11:30:00.123456400"])
+    frame = pd.DataFrame({"id": [1, 2], "at": stamps})
+    data = RelationalData({"t": frame}, Schema(t=Table(id=PrimaryKey(), at=Column.DATETIME)))
+    target = url("sqlite", tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data.to_sql(target)
+    back = RelationalData.from_sql(target)["t"]["at"]
+    assert list(back) == list(pd.to_datetime(["2020-01-01 10:00:00.000001", "2020-01-02 11:30:00.123456"]))

@@ -1170,7 +1170,8 @@ def _native(values: pd.Series, typ: sa.types.TypeEngine) -> list:
             out.append(None)
         elif isinstance(v, pd.Timestamp):
             v = v.tz_localize("UTC") if utc and v.tzinfo is None else v
-            out.append(v.date() if is_date else v.to_pydatetime())
+            # a driver binds microseconds: nanoseconds (parquet's) rounded, not cut with pandas' bare warning
+            out.append(v.date() if is_date else v.round("us").to_pydatetime())
         elif utc_time and isinstance(v, dt.time) and v.tzinfo is None:
             out.append(v.replace(tzinfo=dt.UTC))  # not the session's zone, which the server would assume
         elif isinstance(v, np.generic):
