@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from relsynth.synth import TabularModel, TabularPreproc
+from relsynth.synth import TabularDataset, TabularModel, TabularPreproc, TabularTrainer
 from relsynth.synth.core.files import LoadError
 
 N = 40
@@ -171,3 +171,15 @@ def test_generating_before_training_warns_until_trained_or_loaded(tmp_path, shop
         warnings.simplefilter("error")
         model.generate(3, seed=0)
         loaded.generate(3, seed=0)
+
+
+def test_a_model_built_without_block_size_takes_its_windowed_datasets(shop, shop_preproc, tiny_size):
+    """A model built without `block_size` but trained on windows generated with a cache as long as
+    the longest entity (15,948 tokens for a device with 3,985 readings, 2.1 GB): it takes
+    the dataset's block size, so generation restarts where training did; another one is refused."""
+    ds = TabularDataset.from_data(shop, shop_preproc, block_size=18)
+    model = _build(shop_preproc, tiny_size)
+    TabularTrainer(model).train(ds, n_steps=1, batch_size=4, lr=1e-3, progress=False)
+    assert model.config.block_size == 18
+    with pytest.raises(ValueError, match="block_size=18 tokens but the model was built with block_size=32"):
+        TabularTrainer(_build(shop_preproc, tiny_size, block_size=32)).train(ds, n_steps=1, batch_size=4, lr=1e-3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from torch import nn
 
@@ -29,6 +30,12 @@ class TabularTrainer(Trainer):
         super().__init__(model, dp_budget=dp_budget)
         self.calibrate_counts = calibrate_counts
 
+    def train(self, dataset: TrainDataset, **kwargs: Any) -> TrainResult:
+        """`Trainer.train`; see there for the options. A model built without `block_size` takes
+        the windowed dataset's, so that generation restarts its context where training did."""
+        _fit_block_size(self.model, dataset)
+        return super().train(dataset, **kwargs)
+
     def _after_train(self, dataset: TrainDataset, result: TrainResult) -> TrainResult:
         if not self.calibrate_counts:
             return result
@@ -37,3 +44,22 @@ class TabularTrainer(Trainer):
         else:
             result.count_calibration = self.model.calibrate_counts(dataset)
         return result
+
+
+def _fit_block_size(model: nn.Module, dataset: TrainDataset) -> None:
+    """Give `model` the block size of the windows it is trained on: without one, generation keeps
+    a whole entity in its context (a cache as long as the longest entity), at distances training
+    never showed; with another one, it restarts elsewhere than training did."""
+    windows = getattr(dataset, "block_size", None)
+    if windows is None:
+        return
+    built = model.config.block_size
+    if built is None:
+        log.info("the model takes the dataset's block_size=%d: generation restarts its context at that length", windows)
+        model.config.block_size = windows
+    elif built != windows:
+        raise ValueError(
+            f"the dataset's windows are block_size={windows} tokens but the model was built with block_size={built}: "
+            f"generation would restart its context every {built} tokens, not as in training; build the model and "
+            f"the datasets with the same block_size"
+        )
