@@ -23,7 +23,7 @@ def _assert_same(a: TabularDataset, b: TabularDataset) -> None:
     for name in ARRAYS:
         np.testing.assert_array_equal(np.asarray(a.arrays[name]), np.asarray(b.arrays[name]), err_msg=name)
     assert len(a) == len(b)
-    for name in ("start", "end", "anchor"):
+    for name in ("start", "end", "anchor", "sibling", "sibling_len"):
         np.testing.assert_array_equal(getattr(a.windows, name), getattr(b.windows, name), err_msg=name)
     for idx in (np.arange(len(a)), np.array([0, 3, len(a) - 1])):
         x, y = a.collate(idx), b.collate(idx)
@@ -104,6 +104,24 @@ def _ancestor_headers(ds: TabularDataset, row: int) -> list[int]:
     return out
 
 
+def _sibling_headers(ds: TabularDataset, row: int, block_size: int) -> list[int]:
+    """Tokens of the headers of `row`'s last previous siblings (same parent, earlier rows) that fit
+    together in a quarter of the block and beside the row with its ancestors, oldest first."""
+    a = ds.arrays
+    parent = int(a["row_parent"][row])
+    if parent < 0:
+        return []
+    own = ds.header_len[a["row_table"]]
+    cap = min(block_size // 4, block_size - len(_ancestor_headers(ds, row)) - int(own[row]))
+    out = []
+    for r in reversed(np.flatnonzero(a["row_parent"][:row] == parent)):
+        if len(out) + own[r] > cap:
+            break
+        start = int(a["row_start"][r])
+        out = list(a["tokens"][start : start + int(own[r])]) + out
+    return out
+
+
 @pytest.mark.parametrize("block_size", [18, 24, 40])
 def test_windows_fit_block_size_keep_ancestors_and_cover_every_token_once(shop, shop_preproc, block_size):
     ds = TabularDataset.from_data(shop, shop_preproc, block_size=block_size)
@@ -118,7 +136,9 @@ def test_windows_fit_block_size_keep_ancestors_and_cover_every_token_once(shop, 
         s, e, anchor = int(ds.windows.start[i]), int(ds.windows.end[i]), int(ds.windows.anchor[i])
         assert len(tokens) <= block_size
         assert s in row_starts, "a window starts inside a row"
-        expected_prefix = _ancestor_headers(ds, anchor) if anchor >= 0 else []
+        expected_prefix = (
+            _ancestor_headers(ds, anchor) + _sibling_headers(ds, anchor, block_size) if anchor >= 0 else []
+        )
         assert tokens[:n_prefix].tolist() == expected_prefix
         np.testing.assert_array_equal(tokens[n_prefix:], a["tokens"][s:e])
         covered[s:e] += 1

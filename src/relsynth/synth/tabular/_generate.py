@@ -3,8 +3,8 @@
 Each sequence has a `_Cursor` that knows the slot of its next token (the grammar) and is
 advanced once per token; the model runs once per step for the whole batch with a KV cache
 (transformer) or carried state (LSTM). Finished entities leave the batch. When a sequence
-reaches `max_block_size`, the batch restarts from each row's ancestor headers, exactly like
-the training windows.
+reaches `max_block_size`, the batch restarts from each row's ancestor headers and its last
+previous siblings' headers, exactly like the training windows.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from relsynth.synth.tabular import _sizes
 from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_entities, row_child_counts
 from relsynth.synth.tabular._dependencies import forcing_tables
 from relsynth.synth.tabular._dp_counts import uncalibrated_edges
+from relsynth.synth.tabular.dataset import recent_siblings
 from relsynth.synth.tabular.grammar import BOS, PAD
 from relsynth.synth.tabular.preproc import TabularPreproc
 
@@ -36,17 +37,23 @@ class _Cursor:
     each ancestor row, its header and its children still to write. Advanced once per row;
     the per-token work is vectorised over the batch in `_run_batch`."""
 
-    def __init__(self, pre: TabularPreproc, root: str, rng: np.random.Generator):
+    def __init__(self, pre: TabularPreproc, root: str, rng: np.random.Generator, sibling_context: int = 0):
         self.pre, self.table, self.rng = pre, root, rng  # rng: the number in a child count's range
-        self.frames: list[list] = []  # [table, header, remaining counts per child]
+        self.sibling_context = sibling_context  # tokens of the last children's headers kept per frame
+        self.frames: list[list] = []  # [table, header, remaining counts per child, last children's headers]
         self.done = False
 
     def end_row(self, header: list[int]) -> None:
         """Record a finished row and move to the next row to write (or finish)."""
         counts = row_child_counts(self.pre, self.table, header, self.rng)
-        self.frames.append([self.table, header, counts])
+        if self.frames and self.sibling_context:  # a sibling of the rows its parent writes next
+            siblings = self.frames[-1][3]
+            siblings.append((self.table, header))
+            while sum(len(h) for _, h in siblings) > self.sibling_context:
+                siblings.pop(0)
+        self.frames.append([self.table, header, counts, []])
         while self.frames:
-            table, _, remaining = self.frames[-1]
+            table, _, remaining, _ = self.frames[-1]
             k = next((i for i, n in enumerate(remaining) if n > 0), None)
             if k is not None:
                 remaining[k] -= 1
@@ -55,10 +62,16 @@ class _Cursor:
             self.frames.pop()
         self.done = True
 
-    def context(self, partial: list[int]) -> tuple[list[int], list[int]]:
-        """Ancestor headers plus the current partial row: tokens and their slots."""
+    def context(self, partial: list[int], capacity: int) -> tuple[list[int], list[int]]:
+        """Ancestor headers, the last previous siblings' headers that fit (as in a training window
+        of `capacity` tokens starting at this row) and the current partial row: tokens and slots."""
         tokens, slots = [], []
-        for table, header, _ in self.frames:
+        for table, header, _, _ in self.frames:
+            tokens += header
+            slots += self.pre.layouts[table].slots
+        siblings = self.frames[-1][3] if self.frames else []
+        cap = min(self.sibling_context, capacity - len(tokens) - self.pre.layouts[self.table].header_len)
+        for table, header in siblings[len(siblings) - recent_siblings([len(h) for _, h in siblings], cap) :]:
             tokens += header
             slots += self.pre.layouts[table].slots
         tokens += partial
@@ -277,7 +290,7 @@ def _run_pool(
         """Pool row b (batch index j) starts the next entity."""
         nonlocal next_entity
         e, next_entity = next_entity, next_entity + 1
-        cursors[b], entity[b] = _Cursor(pre, roots[e], counts_rng), e
+        cursors[b], entity[b] = _Cursor(pre, roots[e], counts_rng, model.config.sibling_context), e
         table[b], hpos[b] = g.index[roots[e]], 0
         force[b] = -1
         for k, t in (forced[e] if forced else {}).items():
@@ -298,7 +311,8 @@ def _run_pool(
         slots = torch.from_numpy(slots_np).to(device)
         if free and state.length + 1 > capacity:
             contexts = [
-                cursors[b].context(header[b, : hpos[b]].tolist()) if entity[b] >= 0 else ([], []) for b in active
+                cursors[b].context(header[b, : hpos[b]].tolist(), capacity) if entity[b] >= 0 else ([], [])
+                for b in active
             ]
             logits, pos = _reprefix(model, contexts, slots_np, state)
         else:

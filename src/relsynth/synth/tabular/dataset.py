@@ -2,7 +2,9 @@
 
 A sample is a whole entity or, with `block_size`, a window of at most `block_size` tokens
 starting at a row boundary, prefixed by the headers of that row's ancestors so a child never
-loses its parents. Writes to disk are chunked (peak memory grows with `chunk_size`, not with
+loses its parents, then by the headers of its last previous siblings (`sibling_budget` tokens at
+most) so a sequence of siblings (a device's readings, its battery running down) goes on from where
+the previous window left it. Writes to disk are chunked (peak memory grows with `chunk_size`, not with
 the data) and atomic: files go to a temporary sibling directory renamed into place at the end.
 """
 
@@ -51,11 +53,31 @@ _ARRAYS = {
 
 @dataclass
 class Windows:
-    """Training samples: token span [start, end) of the sequence plus the row whose ancestors prefix it."""
+    """Training samples: token span [start, end) of the sequence plus the row whose ancestors prefix
+    it, and the first of its previous siblings that follow them (each sibling's header)."""
 
     start: np.ndarray  # (S,) int64
     end: np.ndarray  # (S,) int64
     anchor: np.ndarray  # (S,) int64 first row of the window; -1 = no prefix (whole entity)
+    sibling: np.ndarray  # (S,) int64 the earliest previous sibling of `anchor` in the prefix; -1 = none
+    sibling_len: np.ndarray  # (S,) int64 tokens of those siblings' headers
+
+
+def sibling_budget(block_size: int | None) -> int:
+    """Tokens of previous siblings' headers a window (and a generation restart) may keep after its
+    ancestors: a quarter of the block, so a window still holds mostly rows to learn from."""
+    return block_size // 4 if block_size else 0
+
+
+def recent_siblings(lengths: list[int] | np.ndarray, cap: int) -> int:
+    """How many of the last siblings (header lengths, oldest first) fit in `cap` tokens together:
+    the one rule training windows and generation restarts share."""
+    total, n = 0, 0
+    for length in reversed(lengths):
+        if total + length > cap:
+            break
+        total, n = total + int(length), n + 1
+    return n
 
 
 class TabularDataset:
@@ -69,6 +91,7 @@ class TabularDataset:
         # ancestors' header lengths (one int64 per row) matter only for windows: skipped without them,
         # so reopening a large dataset on disk does not read every row into memory
         self._prefix_len = _ancestor_len(arrays, self.header_len) if block_size is not None else None
+        self.sibling_context = sibling_budget(block_size)
         self.windows = _windows(arrays, self.header_len, block_size, self._prefix_len)
 
     # ---- constructors ----------------------------------------------------------------------
@@ -161,17 +184,18 @@ class TabularDataset:
         if self._prefix_len is None:
             return w.end - w.start
         prefix = np.where(w.anchor >= 0, self._prefix_len[np.maximum(w.anchor, 0)], 0)
-        return w.end - w.start + prefix
+        return w.end - w.start + prefix + w.sibling_len
 
     @property
     def max_len(self) -> int:
         return int(self.lengths.max()) if len(self) else 0
 
     def sample_tokens(self, i: int) -> tuple[np.ndarray, np.ndarray, int]:
-        """Tokens and slots of sample i (prefix first), and the prefix length."""
+        """Tokens and slots of sample i (prefix first: ancestors root first, then previous
+        siblings), and the prefix length."""
         w, a = self.windows, self.arrays
         s, e, anchor = int(w.start[i]), int(w.end[i]), int(w.anchor[i])
-        pieces = [(s, e)]
+        pieces = []
         if anchor >= 0:
             r = int(a["row_parent"][anchor])
             while r >= 0:
@@ -179,6 +203,11 @@ class TabularDataset:
                 pieces.append((rs, rs + int(self.header_len[a["row_table"][r]])))
                 r = int(a["row_parent"][r])
         pieces.reverse()
+        if (first := int(w.sibling[i])) >= 0:
+            rows = first + np.flatnonzero(np.asarray(a["row_parent"][first:anchor]) == a["row_parent"][anchor])
+            starts, tables = np.asarray(a["row_start"])[rows], np.asarray(a["row_table"])[rows]
+            pieces += [(int(rs), int(rs + self.header_len[t])) for rs, t in zip(starts, tables, strict=True)]
+        pieces.append((s, e))
         tokens = np.concatenate([a["tokens"][p0:p1] for p0, p1 in pieces])
         slots = np.concatenate([a["slots"][p0:p1] for p0, p1 in pieces])
         return tokens, slots, len(tokens) - (e - s)
@@ -253,7 +282,8 @@ def _windows(
     offsets = np.asarray(a["offsets"])
     starts, ends = offsets[:-1], offsets[1:]
     if block_size is None:
-        return Windows(starts.copy(), ends.copy(), np.full(len(starts), -1, dtype=np.int64))
+        none = np.full(len(starts), -1, dtype=np.int64)
+        return Windows(starts.copy(), ends.copy(), none, none.copy(), np.zeros(len(starts), dtype=np.int64))
     row_start = np.asarray(a["row_start"])
     own = header_len[np.asarray(a["row_table"])]
     longest = int((prefix + own).max()) if len(own) else 0
@@ -261,21 +291,47 @@ def _windows(
         raise ValueError(
             f"block_size={block_size} must be larger than the longest row with its ancestors ({longest} tokens)"
         )
+    budget = sibling_budget(block_size)
     short = (ends - starts) <= block_size
-    ws, we, wa = [starts[short]], [ends[short]], [np.full(int(short.sum()), -1, dtype=np.int64)]
+    n_short = int(short.sum())
+    ws, we, wa = [starts[short]], [ends[short]], [np.full(n_short, -1, dtype=np.int64)]
+    wf, wl = [np.full(n_short, -1, dtype=np.int64)], [np.zeros(n_short, dtype=np.int64)]
     for e in np.flatnonzero(~short):  # long entities only: few, so a loop per window is fine
         r0, r1 = np.searchsorted(row_start, [starts[e], ends[e]])
         bounds = np.append(row_start[r0:r1], ends[e])
+        prev = _previous_sibling(np.asarray(a["row_parent"][r0:r1]))
         i = 0
         while i < r1 - r0:
             r = r0 + i
-            limit = row_start[r] + block_size - prefix[r]
+            first, n_sib = _siblings(prev, own[r0:r1], i, min(budget, block_size - prefix[r] - own[r]))
+            limit = row_start[r] + block_size - prefix[r] - n_sib
             k = int(np.searchsorted(bounds, limit, side="right")) - 1
             ws.append(np.array([row_start[r]]))
             we.append(np.array([bounds[k]]))
             wa.append(np.array([r]))
+            wf.append(np.array([r0 + first if first >= 0 else -1]))
+            wl.append(np.array([n_sib]))
             i = k
-    return Windows(np.concatenate(ws), np.concatenate(we), np.concatenate(wa))
+    return Windows(*(np.concatenate(x).astype(np.int64) for x in (ws, we, wa, wf, wl)))
+
+
+def _previous_sibling(parents: np.ndarray) -> np.ndarray:
+    """For each row of an entity (rows in order), the index of its previous sibling (the last
+    earlier row of the same parent), -1 for the first child and the root."""
+    order = np.argsort(parents, kind="stable")
+    same = parents[order[1:]] == parents[order[:-1]]
+    prev = np.full(len(parents), -1, dtype=np.int64)
+    prev[order[1:][same]] = order[:-1][same]
+    return prev
+
+
+def _siblings(prev: np.ndarray, own: np.ndarray, i: int, cap: int) -> tuple[int, int]:
+    """The earliest of row i's last previous siblings whose headers fit in `cap` tokens together
+    (-1: none) and their tokens: the rule of `recent_siblings`, walked back only as far as fits."""
+    first, j, total = -1, int(prev[i]), 0
+    while j >= 0 and total + own[j] <= cap:
+        first, total, j = j, total + int(own[j]), int(prev[j])
+    return first, total
 
 
 # ---- disk --------------------------------------------------------------------------------------

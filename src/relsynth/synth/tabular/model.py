@@ -75,6 +75,9 @@ class TabularModelConfig:
     block_size: int | None = None  # training window (tokens); generation re-prefixes at this length
     dp_layers: bool = False  # "lstm" built from opacus.layers.DPLSTM (per-sample gradients for DP training)
     kv_heads: int | None = None  # "free": key/value heads shared by the query heads; None (saves before it): h
+    # tokens of previous siblings' headers a generation restart keeps after the ancestors, as the training
+    # windows did (`TabularDataset.sibling_context`, set by the trainer); 0 (saves before it, whole entities): none
+    sibling_context: int = 0
 
     def size(self) -> ModelSize:
         return ModelSize(n_layers=self.n_layers, h=self.h, d=self.d, kv_heads=self.kv_heads)

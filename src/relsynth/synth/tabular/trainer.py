@@ -47,9 +47,10 @@ class TabularTrainer(Trainer):
 
 
 def _fit_block_size(model: nn.Module, dataset: TrainDataset) -> None:
-    """Give `model` the block size of the windows it is trained on: without one, generation keeps
-    a whole entity in its context (a cache as long as the longest entity), at distances training
-    never showed; with another one, it restarts elsewhere than training did."""
+    """Give `model` the block size of the windows it is trained on, and the previous siblings they
+    keep: without a block size, generation keeps a whole entity in its context (a cache as long as
+    the longest entity), at distances training never showed; with another one, it restarts
+    elsewhere than training did."""
     windows = getattr(dataset, "block_size", None)
     if windows is None:
         return
@@ -63,3 +64,4 @@ def _fit_block_size(model: nn.Module, dataset: TrainDataset) -> None:
             f"generation would restart its context every {built} tokens, not as in training; build the model and "
             f"the datasets with the same block_size"
         )
+    model.config.sibling_context = getattr(dataset, "sibling_context", 0)
