@@ -24,6 +24,7 @@ from relsynth.relational._coerce import (
     to_source,
     zero_padded_width,
 )
+from relsynth.relational._coerce import composite_references as composite_references  # read by generation
 from relsynth.relational.columns import Column
 from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.files import (
