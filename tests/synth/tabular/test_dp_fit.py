@@ -60,7 +60,7 @@ def test_a_fully_populated_column_is_never_generated_missing(seeded):
     """The issue's report: at epsilon=3 two numeric columns of a 3.5k-row table came out 100 %
     missing; the sign-log cells each held fewer rows than the category threshold."""
     data = _wide()
-    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(3.0, 1e-5))
+    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(3.0, 1e-5, preproc_share=0.1))
     for i in range(6):
         p = _slot(pre, f"x{i}")
         x = data["t"][f"x{i}"]
@@ -79,7 +79,7 @@ def test_rare_values_are_generated_as_missing_not_forbidden(seeded):
     """A DP fit keeps few categories: masking <rare> would make every row look like a row without
     a value (and skew the columns after it); <rare> is generated and decoded as missing."""
     data = _wide()
-    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(3.0, 1e-5))
+    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(3.0, 1e-5, preproc_share=0.1))
     p = _slot(pre, "c0")
     assert p.rare_as_missing and 1 not in p.forbidden and 0 in p.forbidden  # no nulls: missing stays off
     assert p.decode(np.array([1]), np.random.default_rng(0)).isna().all()
@@ -93,7 +93,7 @@ def test_rare_values_are_generated_as_missing_not_forbidden(seeded):
 
 def test_public_categories_bounds_and_values_cost_nothing_but_the_nulls(seeded):
     data = _wide()
-    budget = DpBudget(3.0, 1e-5)
+    budget = DpBudget(3.0, 1e-5, preproc_share=0.1)
     private = TabularPreproc.from_schema(data.schema).fit(data, dp=budget)
     public = {"t.c3": ["a", "b", "c", "d", "e", "f", "zz"], "t.x2": (1.0, 1000.0), "t.x0": [1.5, 2.5]}
     pre = TabularPreproc.from_schema(data.schema).fit(data, dp=budget, public=public)
@@ -113,7 +113,9 @@ def test_public_names_a_column_of_a_table_with_a_dot_in_its_name(seeded):
     data = _wide(n=200)
     dotted = RelationalData({"sales.2024": data["t"]}, Schema(tables={"sales.2024": data.schema.tables["t"]}))
     public = {"sales.2024.c3": ["a", "b", "c", "d", "e", "f", "zz"]}
-    pre = TabularPreproc.from_schema(dotted.schema).fit(dotted, dp=DpBudget(3.0, 1e-5), public=public)
+    pre = TabularPreproc.from_schema(dotted.schema).fit(
+        dotted, dp=DpBudget(3.0, 1e-5, preproc_share=0.1), public=public
+    )
     assert pre.stats["dp"]["public"] == ["sales.2024.c3"]
     assert _slot(pre, "c3").categories == ["a", "b", "c", "d", "e", "f", "zz"]
 
@@ -123,7 +125,7 @@ def test_public_is_checked():
     fit = TabularPreproc.from_schema(data.schema).fit
     with pytest.raises(ValueError, match="with dp=DpBudget"):
         fit(data, public={"t.c0": ["a"]})
-    budget = DpBudget(3.0, 1e-5)
+    budget = DpBudget(3.0, 1e-5, preproc_share=0.1)
     with pytest.raises(ValueError, match="'t.nope', not a modelled column"):
         fit(data, dp=budget, public={"t.nope": ["a"]})
     with pytest.raises(ValueError, match="a tuple is \\(lo, hi\\) bounds of a numeric column"):
@@ -145,12 +147,12 @@ def test_lookup_keys_have_no_missing_unless_the_data_has(seeded):
         lookups=["city"],
     )
     data = RelationalData({"person": people, "city": city}, schema)
-    pre = TabularPreproc.from_schema(schema).fit(data, dp=DpBudget(3.0, 1e-5))
+    pre = TabularPreproc.from_schema(schema).fit(data, dp=DpBudget(3.0, 1e-5, preproc_share=0.1))
     assert _slot(pre, "city").categories == [0, 1, 2, 3] and not _slot(pre, "city").has_missing
     holes = people.astype({"city": "Int64"})
     holes.loc[:1499, "city"] = pd.NA
     pre = TabularPreproc.from_schema(schema).fit(
-        RelationalData({"person": holes, "city": city}, schema), dp=DpBudget(3.0, 1e-5)
+        RelationalData({"person": holes, "city": city}, schema), dp=DpBudget(3.0, 1e-5, preproc_share=0.1)
     )
     assert _slot(pre, "city").has_missing
 
@@ -163,7 +165,7 @@ def test_a_minor_value_beside_a_major_one_stays_in_the_range(seeded):
     df = wide["t"].assign(price=price)
     cols = {**wide.schema.tables["t"].columns, "price": Numeric()}
     data = RelationalData({"t": df}, Schema(t=Table(**cols)))
-    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(3.0, 1e-5))
+    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(3.0, 1e-5, preproc_share=0.1))
     assert 250 < 3 * pre.stats["dp"]["sigma"]
     p = _slot(pre, "price")
     back = p.decode(p.encode(df["price"]), np.random.default_rng(0)).to_numpy()
@@ -200,7 +202,7 @@ def test_public_categories_of_another_type_than_the_column_are_refused_not_gener
         {"t": df}, Schema(t=Table(id=PrimaryKey(), answer=Categorical(), flag=Boolean(), code=Categorical()))
     )
     fit = TabularPreproc.from_schema(data.schema).fit
-    budget = DpBudget(3.0, 1e-5)
+    budget = DpBudget(3.0, 1e-5, preproc_share=0.1)
     with pytest.raises(ValueError, match=r"public\['t.answer'\] lists boolean values .* holds text values .* quoted"):
         fit(data, dp=budget, public={"t.answer": [True, False]})
     with pytest.raises(ValueError, match=r"public\['t.code'\] lists number values \(\[7, 10\]\)"):
@@ -223,10 +225,12 @@ def test_a_preprocessor_fitted_by_an_earlier_fit_is_not_taken_as_public(seeded):
     given = {"t": {"x": NumericPreproc(n_bins=8)}}
     TabularPreproc.from_schema(data.schema, preprocessors=given).fit(data)
     assert given["t"]["x"].edges == []  # the caller's preprocessor is left as given
-    shared = TabularPreproc.from_schema(data.schema, preprocessors=given).fit(data, dp=DpBudget(3.0, 1e-5))
+    shared = TabularPreproc.from_schema(data.schema, preprocessors=given).fit(
+        data, dp=DpBudget(3.0, 1e-5, preproc_share=0.1)
+    )
     again = TabularPreproc.from_schema(data.schema, preprocessors={"t": {"x": NumericPreproc(n_bins=8)}})
     again.fit(data)
-    again.fit(data, dp=DpBudget(3.0, 1e-5))
+    again.fit(data, dp=DpBudget(3.0, 1e-5, preproc_share=0.1))
     for pre in (shared, again):
         p = _slot(pre, "x")
         assert p.edges and 123456.78 not in p.edges and p.edges[-1] < 10_000
@@ -237,7 +241,7 @@ def test_string_keys_are_id_n_under_dp(seeded):
     out as `x_01`, `x_02`, ..., the shape of a placeholder key)."""
     df = pd.DataFrame({"id": [f"IT{i:05d}" for i in range(300)], "c": ["a", "b", "c"] * 100})
     data = RelationalData({"t": df}, Schema(t=Table(id=PrimaryKey(), c=Categorical())))
-    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(3.0, 1e-5))
+    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(3.0, 1e-5, preproc_share=0.1))
     assert pre.stats["pk_formats"]["t"] == {"type": "pattern", "prefix": "id_", "width": 1}
     keys = _decode._new_keys(12, pre.stats["pk_formats"]["t"], np.random.default_rng(0))
     assert keys.iloc[0] == "id_1" and keys.iloc[-1] == "id_12"
@@ -272,7 +276,7 @@ def test_formats_under_dp_hold_no_digits_read_from_the_values(seeded):
 
     def dp_formats(outlier: bool) -> dict:
         data = _digits_data(outlier)
-        pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(3.0, 1e-5))
+        pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(3.0, 1e-5, preproc_share=0.1))
         return pre, pre.stats["formats"]["t"]
 
     pre, fmts = dp_formats(True)
@@ -338,7 +342,7 @@ def test_dates_before_and_after_1970_are_binned_on_a_linear_calendar(seeded):
     )
     schema = Schema(t=Table(id=PrimaryKey(), born=Date(), old=Datetime(), joined=Date(), x=Numeric()))
     data = RelationalData({"t": df}, schema)
-    pre = TabularPreproc.from_schema(schema).fit(data, dp=DpBudget(3.0, 1e-5))
+    pre = TabularPreproc.from_schema(schema).fit(data, dp=DpBudget(3.0, 1e-5, preproc_share=0.1))
     old = pd.to_datetime(np.array(_slot(pre, "old").edges) * 1e9)
     assert pd.Timestamp("1935-01-01") <= old[0] <= pd.Timestamp("1940-06-01") and old[-1] >= pd.Timestamp("1967-06-01")
     for col in ("born", "old", "joined"):
@@ -356,7 +360,7 @@ def _fit_dates(values: pd.Series, epsilon: float) -> NumericPreproc:
     """A one-column table of `values` (Datetime) fitted with DP; the column's preprocessor."""
     df = pd.DataFrame({"id": np.arange(len(values)), "at": values})
     data = RelationalData({"t": df}, Schema(t=Table(id=PrimaryKey(), at=Datetime())))
-    return _slot(TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon, 1e-5)), "at")
+    return _slot(TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon, 1e-5, preproc_share=0.1)), "at")
 
 
 def _dp_fits(monkeypatch, values: pd.Series, epsilon: float, n_fits: int) -> list[NumericPreproc]:
@@ -403,7 +407,7 @@ def test_times_of_day_keep_their_small_hours(seeded, n, epsilon):
     secs = np.random.default_rng(0).integers(0, 86_400, n)
     df = pd.DataFrame({"id": np.arange(n), "at": [dt.time(s // 3600, s // 60 % 60, s % 60) for s in secs]})
     data = RelationalData({"t": df}, Schema(t=Table(id=PrimaryKey(), at=Time())))
-    p = _slot(TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon, 1e-5)), "at")
+    p = _slot(TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon, 1e-5, preproc_share=0.1)), "at")
     real, back = _to_number(df["at"], "time"), _round_trip(p, df["at"])
     assert not np.isnan(back).any()
     assert abs(np.mean(back < 3 * 3600) - np.mean(real < 3 * 3600)) < 0.03
@@ -453,7 +457,7 @@ def test_a_column_declared_not_null_is_never_generated_missing_under_dp(seeded, 
     data = RelationalData.from_sql(
         f"sqlite:///{tmp_path / 'src.sqlite'}", overrides={"person": {"kind": "categorical"}}
     )
-    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon=3.0, delta=1e-5))
+    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon=3.0, delta=1e-5, preproc_share=0.1))
     grade, kind = _slot(pre, "grade"), _slot(pre, "kind")
     assert grade.categories == ["a", "b"] and not grade.has_missing and not grade.rare_as_missing
     assert kind.rare_as_missing  # nullable: a rare value is still written as missing
@@ -469,7 +473,7 @@ def test_a_dp_fit_says_what_it_leaves_out_and_what_it_copies(seeded, caplog):
 
     data = make_shop(n_customers=200)
     with caplog.at_level(logging.INFO, logger="relsynth.synth.tabular._dp_fit"):
-        pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon=3.0, delta=1e-5))
+        pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon=3.0, delta=1e-5, preproc_share=0.1))
     assert pre.orderings == {} and "totals" not in pre.stats
     assert "not fitted under DP: orders within rows" in caplog.text and "totals" in caplog.text
     assert "lookup tables ['store'] are copied as they are" in caplog.text

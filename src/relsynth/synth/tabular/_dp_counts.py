@@ -136,7 +136,7 @@ def _warn_uncalibrated(pre, targets: dict[str, np.ndarray], own: dict[str, float
         "DP: the fit released no child counts for %s (their noisy histograms kept nothing): the generated counts "
         "there are the model's own, %s children per row on average (max_children=%d), so an entity has about %s "
         "rows (the generation's time grows with it), not in the data's proportions. Raise epsilon, give the fit more of it "
-        "(DpBudget(preproc_share='auto')), or lower DpBudget(max_children=...)",
+        "(a larger DpBudget(preproc_share=...) than preproc_share='auto', the default, chooses), or lower DpBudget(max_children=...)",
         ", ".join(own),
         ", ".join(f"{m:.1f}" for m in own.values()),
         max(s.preproc.n_tokens - 1 for s in pre.slots if s.is_count),

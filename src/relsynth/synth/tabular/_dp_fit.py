@@ -318,8 +318,8 @@ def _warn_unreleased_counts(child_counts: Mapping[str, dict], sigma: float, n_en
             "DP fit: the children per parent of %s were not released (no cell of their histogram stands above "
             "the noise, sigma %.3g, for %d root entities): their counts will be the DP model's own, near uniform "
             "over 0..max_children=%d after a short training, and rows multiply down the tree (a slow, large "
-            "generation). More root entities, a larger epsilon, more of it for the fit (DpBudget(preproc_share='auto')) "
-            "or a lower max_children release them",
+            "generation). More root entities, a larger epsilon, more of it for the fit (a larger DpBudget(preproc_share=...) "
+            "than preproc_share='auto', the default, chooses) or a lower max_children release them",
             ", ".join(lost),
             sigma,
             n_entities,

@@ -22,7 +22,7 @@ from relsynth.synth import (
 from relsynth.synth.core.training.accounting import calibrate_noise, epsilon_of
 from relsynth.synth.tabular import truncate_children
 
-BUDGET = DpBudget(epsilon=8.0, delta=1e-5)
+BUDGET = DpBudget(epsilon=8.0, delta=1e-5, preproc_share=0.1)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def _model(preproc, tiny_size, block="free"):
     ],
 )
 def test_epsilon_spent_never_exceeds_the_budget(people, dp_ds, tiny_size, eps, delta, epochs, batch, noise, accountant):
-    budget = DpBudget(eps, delta, accountant=accountant)
+    budget = DpBudget(eps, delta, accountant=accountant, preproc_share=0.1)
     pre = TabularPreproc.from_schema(people.schema).fit(people, dp=budget)
     ds = TabularDataset.from_data(people, pre)
     trainer = TabularTrainer(_model(pre, tiny_size), dp_budget=budget)
@@ -195,9 +195,9 @@ def test_dp_fit_keeps_the_numbers_usable(people, dp_preproc):
 
 def test_child_counts_use_the_public_bound(shop):
     with pytest.raises(ValueError, match="max_children=1"):
-        TabularPreproc.from_schema(shop.schema).fit(shop, dp=DpBudget(5.0, 1e-5, max_children=1))
+        TabularPreproc.from_schema(shop.schema).fit(shop, dp=DpBudget(5.0, 1e-5, max_children=1, preproc_share=0.1))
     cut = truncate_children(shop, 1)
-    pre = TabularPreproc.from_schema(shop.schema).fit(cut, dp=DpBudget(5.0, 1e-5, max_children=1))
+    pre = TabularPreproc.from_schema(shop.schema).fit(cut, dp=DpBudget(5.0, 1e-5, max_children=1, preproc_share=0.1))
     counts = [s.preproc for s in pre.slots if s.is_count]
     assert counts and all(c.n_tokens == 2 for c in counts)
 
@@ -224,15 +224,15 @@ def test_errors(shop, shop_preproc, dp_preproc, dp_ds, tiny_size):
             windows, n_steps=1, batch_size=4, lr=1e-3
         )
     with pytest.raises(ValueError, match="epsilon"):
-        DpBudget(0.0, 1e-5)
+        DpBudget(0.0, 1e-5, preproc_share=0.1)
     with pytest.raises(ValueError, match="delta"):
-        DpBudget(1.0, 1.0)
+        DpBudget(1.0, 1.0, preproc_share=0.1)
     with pytest.raises(ValueError, match="noise_multiplier"):
         DpStep(noise_multiplier=0.0)
     with pytest.raises(TypeError, match="DpBudget"):
         TabularTrainer(_model(dp_preproc, tiny_size), dp_budget=(1.0, 1e-5))
     with pytest.raises(ValueError, match="exactly once"):
-        DpBudget(1.0, 1e-5, eps=2.0)
+        DpBudget(1.0, 1e-5, eps=2.0, preproc_share=0.1)
 
 
 def test_a_noise_the_budget_cannot_pay_for_is_an_error_before_training(dp_preproc, dp_ds, tiny_size):
@@ -248,8 +248,12 @@ def test_a_noise_the_budget_cannot_pay_for_is_an_error_before_training(dp_prepro
 
 
 def test_aindo_spelling_eps_is_the_same_budget():
-    assert DpBudget(eps=3.0, delta=1e-5) == DpBudget(epsilon=3.0, delta=1e-5) == DpBudget(3.0, 1e-5)
-    assert DpBudget(eps=3.0, delta=1e-5).eps == 3.0
+    assert (
+        DpBudget(eps=3.0, delta=1e-5, preproc_share=0.1)
+        == DpBudget(epsilon=3.0, delta=1e-5, preproc_share=0.1)
+        == DpBudget(3.0, 1e-5, preproc_share=0.1)
+    )
+    assert DpBudget(eps=3.0, delta=1e-5, preproc_share=0.1).eps == 3.0
 
 
 @pytest.mark.slow  # measured > 5 s (pytest --durations)
@@ -274,9 +278,9 @@ def test_auto_preproc_share_is_paid_from_the_same_budget(people, tiny_size):
 
 def test_a_delta_of_one_over_n_or_more_is_refused(people, dp_preproc, dp_ds, tiny_size):
     """delta >= 1/n (n root entities) was accepted: a 'guarantee' that allows publishing an entity."""
-    loose = DpBudget(3.0, 1 / 1000)  # 2,000 entities
+    loose = DpBudget(3.0, 1 / 1000, preproc_share=0.1)  # 2,000 entities
     with pytest.raises(ValueError, match=r"delta=0.001 is not below 1/n = 0.0005 for the 2000 root entities"):
         TabularPreproc.from_schema(people.schema).fit(people, dp=loose)
     with pytest.raises(ValueError, match="well below 1/n"):
         TabularTrainer(_model(dp_preproc, tiny_size), dp_budget=loose).train(dp_ds, n_steps=1, batch_size=4, lr=1e-3)
-    DpBudget(3.0, 1 / 3000).check_entities(len(dp_ds))
+    DpBudget(3.0, 1 / 3000, preproc_share=0.1).check_entities(len(dp_ds))
