@@ -28,6 +28,7 @@ from relsynth.synth.core.files import (
     save_model_dir,
     warn_untrained,
 )
+from relsynth.synth.core.progress import progress as show_progress
 from relsynth.synth.core.training.strategy import on_device
 from relsynth.synth.core.transformer import ModelSize, Transformer, TransformerConfig, resolve_size
 from relsynth.synth.tabular import _generate
@@ -228,6 +229,7 @@ class TabularModel(nn.Module):
         max_samples: int = 16_384,
         seed: int = 0,
         target: Mapping[str, np.ndarray] | None = None,
+        progress: bool | None = None,
     ) -> dict[str, float]:
         """Match the mean predicted child-count distribution to the counts seen in `dataset`.
 
@@ -241,9 +243,10 @@ class TabularModel(nn.Module):
         of the dataset's counts; the slots it leaves out get no bias (under DP: the preprocessor's
         noisy counts, matched on synthetic data, `_dp_counts`).
         Returns, per count slot, the mean count predicted before calibration over the real one.
+        `progress` as in `TabularTrainer.train`.
         """
         self.count_bias.zero_()
-        pred, real = self.count_sums(dataset, batch_size, max_samples, seed)
+        pred, real = self.count_sums(dataset, batch_size, max_samples, seed, progress)
         device = pred.device
         ratios = {}
         for slot in self.preproc.slots:
@@ -267,11 +270,18 @@ class TabularModel(nn.Module):
 
     @torch.no_grad()
     def count_sums(
-        self, dataset, batch_size: int = 64, max_samples: int = 16_384, seed: int = 0
+        self,
+        dataset,
+        batch_size: int = 64,
+        max_samples: int = 16_384,
+        seed: int = 0,
+        progress: bool | None = None,
     ) -> tuple[Tensor, Tensor]:
         """Over the child-count tokens of `dataset` (at most `max_samples` samples drawn with `seed`),
         under teacher forcing and without `count_bias`: the sum of the model's predicted
-        distributions and the tokens' counts, (vocab_size,) each (float64)."""
+        distributions and the tokens' counts, (vocab_size,) each (float64). `progress` as in
+        `TabularTrainer.train`: a forward pass over up to 16,384 samples takes as long as many
+        training steps, so it says so."""
         was_training = self.training
         self.eval()
         V = self.config.vocab_size
@@ -282,14 +292,16 @@ class TabularModel(nn.Module):
         samples = np.arange(len(dataset))
         if len(samples) > max_samples:
             samples = np.sort(np.random.default_rng(seed).choice(len(samples), max_samples, replace=False))
-        for start in range(0, len(samples), batch_size):
-            batch = on_device(dataset.collate(samples[start : start + batch_size]), self)
-            logits, _ = self(batch)  # (scored positions, V)
-            scored = batch["targets"] >= 0
-            sel = is_count[batch["slots"][scored]]
-            if sel.any():
-                pred += torch.softmax(logits[sel], dim=-1).sum(0).double()
-                real += torch.bincount(batch["targets"][scored][sel], minlength=V).double()
+        with show_progress(len(samples), "calibrate counts", "samples", show=progress) as bar:
+            for start in range(0, len(samples), batch_size):
+                batch = on_device(dataset.collate(samples[start : start + batch_size]), self)
+                logits, _ = self(batch)  # (scored positions, V)
+                scored = batch["targets"] >= 0
+                sel = is_count[batch["slots"][scored]]
+                if sel.any():
+                    pred += torch.softmax(logits[sel], dim=-1).sum(0).double()
+                    real += torch.bincount(batch["targets"][scored][sel], minlength=V).double()
+                bar.update(len(samples[start : start + batch_size]))
         self.train(was_training)
         return pred, real
 

@@ -36,13 +36,13 @@ class TabularTrainer(Trainer):
         _fit_block_size(self.model, dataset)
         return super().train(dataset, **kwargs)
 
-    def _after_train(self, dataset: TrainDataset, result: TrainResult) -> TrainResult:
+    def _after_train(self, dataset: TrainDataset, result: TrainResult, progress: bool | None = None) -> TrainResult:
         if not self.calibrate_counts:
             return result
         if self.dp_budget is not None:
             result.count_calibration = calibrate_counts_dp(self.model, n_samples=len(dataset))
         else:
-            result.count_calibration = self.model.calibrate_counts(dataset)
+            result.count_calibration = self.model.calibrate_counts(dataset, progress=progress)
         return result
 
 

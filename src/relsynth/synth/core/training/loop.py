@@ -174,10 +174,11 @@ class Trainer:
             strategy.finish(self.model, work)
             self.dp_trained = True
         self.model.trained = True  # the model's generate no longer warns that its weights are random
-        return self._after_train(dataset, result)
+        return self._after_train(dataset, result, progress)
 
-    def _after_train(self, dataset: TrainDataset, result: TrainResult) -> TrainResult:
-        """Called once a run ended well; a model-specific trainer adds its last step here."""
+    def _after_train(self, dataset: TrainDataset, result: TrainResult, progress: bool | None = None) -> TrainResult:
+        """Called once a run ended well; a model-specific trainer adds its last step here
+        (`progress` as `train` was given it)."""
         return result
 
     def evaluate(self, dataset: TrainDataset, batch_size: int = 64) -> float:
