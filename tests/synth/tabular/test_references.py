@@ -333,6 +333,35 @@ def test_a_declared_composite_key_stays_unique_numbers_renumbered_labels_dropped
     RelationalData(tables, data.schema, formats=data.formats).to_sql(f"sqlite:///{tmp_path / 'out.sqlite'}")
 
 
+def test_numbers_that_count_their_orders_lines_count_the_generated_lines_too(tmp_path: Path):
+    # TPC-H sf 0.01: 1,393 of 5,001 generated lines repeated their order's line number and went
+    # after its highest, so 1,540 lines were numbered above their order's line count (up to 12 in
+    # orders of at most 7 lines; the data: 1..n in every order)
+    data = RelationalData.from_sql(numbered_lines(tmp_path))
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["row_numbers"] == {"line": {"column": "line_no", "start": 1}}  # a label is not a number
+    tables = dict(pre.inverse_transform(pre.transform(data), seed=0).data)
+    first = tables["line"]["order_id"].iloc[0]
+    n = int((tables["line"]["order_id"] == first).sum())
+    made = tables["line"]["line_no"] * 3  # 3, 6, 9...: gaps
+    made[tables["line"]["order_id"] == first] = [9] + [4] * (n - 1)  # and repeats, out of order
+    tables["line"] = tables["line"].assign(line_no=made.astype(tables["line"]["line_no"].dtype))
+    drop_repeated_links(pre, tables)
+    lines = tables["line"]
+    assert (
+        lines.groupby("order_id")["line_no"].agg(sorted)
+        == lines.groupby("order_id")["line_no"].agg(lambda s: list(range(1, len(s) + 1)))
+    ).all()
+    assert list(lines[lines["order_id"] == first]["line_no"]) == [n, *range(1, n)]  # the generated order kept
+    assert str(lines["line_no"].dtype) == str(data["line"]["line_no"].dtype)
+
+
+def test_numbers_with_gaps_in_the_data_are_no_count_of_the_rows(tmp_path: Path):
+    data = RelationalData.from_sql(numbered_lines(tmp_path))
+    data = RelationalData({**data.data, "line": data["line"].assign(line_no=data["line"]["line_no"] * 10)}, data.schema)
+    assert TabularPreproc.from_schema(data.schema).fit(data).stats["row_numbers"] == {}
+
+
 def test_under_dp_a_declared_link_key_is_kept_and_the_database_writes_back(tmp_path: Path):
     # DP read no uniqueness from the data: an actor named one film twice, and to_sql failed on
     # the source's own composite key (UNIQUE constraint failed: film_actor.actor_id, film_id)

@@ -34,7 +34,7 @@ from relsynth.synth.tabular._decode import decode_entities
 from relsynth.synth.tabular._dependencies import find_dependencies
 from relsynth.synth.tabular._formulas import find_formulas
 from relsynth.synth.tabular._identifiers import identifier_format
-from relsynth.synth.tabular._references import declared_links, reference_stats, unique_links
+from relsynth.synth.tabular._references import declared_links, reference_stats, row_numbers, unique_links
 from relsynth.synth.tabular._tables import child_counts, pk_format, records
 from relsynth.synth.tabular._totals import find_totals
 from relsynth.synth.tabular.encoders import (
@@ -259,7 +259,8 @@ class TabularPreproc:
             "formats": data.formats,  # the source's dtypes and spellings, restored by to_dir
             "references": reference_stats(self, data),  # keys that do not nest their rows (`_references`)
             # link tables whose keys never repeat together, and the composite keys the source declares
-            "unique_links": unique_links(data) | declared_links(data),
+            "unique_links": (links := unique_links(data) | declared_links(data)),
+            "row_numbers": row_numbers(data, links),  # a key's number counting its group's rows (1..n)
             "totals": totals,  # numbers that sum their rows' numbers (`_totals`)
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)

@@ -19,7 +19,8 @@ The package, one module a concern:
 - `fit`: the statistics the fit keeps per reference (`reference_stats`): null share, degree
   quantiles, degree effects and their copula, token affinities, the `within` scope, unique pairs,
   and the link tables whose keys never repeat (`unique_links`; under DP only those the source
-  declares, `declared_links`).
+  declares, `declared_links`), and the numbers among their keys that count their group's rows
+  (`row_numbers`).
 - `degrees`: dealing degrees out to referenced rows (`stratified`, `ranked`, `deal`, `capped`).
 - `pairing`: the tokens an affinity reads and pairing rows by it (`coarse_tokens`,
   `field_tokens`, `Affinity`, `pair_up`).
@@ -30,7 +31,7 @@ The package, one module a concern:
 """
 
 from relsynth.synth.tabular._references.degrees import deal
-from relsynth.synth.tabular._references.fit import declared_links, reference_stats, unique_links
+from relsynth.synth.tabular._references.fit import declared_links, reference_stats, row_numbers, unique_links
 from relsynth.synth.tabular._references.generate import (
     assign_references,
     copy_totals,
@@ -48,5 +49,6 @@ __all__ = [
     "drop_repeated_links",
     "keep_composite_references",
     "reference_stats",
+    "row_numbers",
     "unique_links",
 ]

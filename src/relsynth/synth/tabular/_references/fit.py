@@ -11,7 +11,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from relsynth.relational import RelationalData
+from relsynth.relational import Column, RelationalData
 from relsynth.relational.data import SQL_FORMAT
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.copies import copied_columns
@@ -191,6 +191,30 @@ def declared_links(data: RelationalData) -> dict[str, list[str]]:
         if len(key) > 1:
             first = [nest.fk] if nest is not None and nest.fk in key else []
             out[table] = [*first, *(c for c in key if c not in first)]
+    return out
+
+
+def row_numbers(data: RelationalData, links: dict[str, list[str]]) -> dict[str, dict]:
+    """table -> {"column", "start"} for the keys of `links` whose one column not a foreign key is an
+    integer that numbers the rows of each group start, start + 1, ... in every group of the data
+    (order lines 1..n under their order), seen in `MIN_PAIRS` rows at least. Generation numbers
+    its rows so (`number_rows`): the model writes such numbers one row at a time and repeats or
+    skips some, and a repeated one moved after its group's highest leaves gaps (TPC-H's lines
+    numbered up to 12 in orders of 7 lines at most)."""
+    out = {}
+    for table, cols in links.items():
+        kinds = data.schema.tables[table]
+        numbered = [c for c in cols if c not in kinds.foreign_keys]
+        if len(numbered) != 1 or kinds.columns[numbered[0]].kind is not Column.INTEGER:
+            continue
+        col, group = numbered[0], [c for c in cols if c != numbered[0]]
+        df = data[table][cols].dropna()
+        if len(df) < MIN_PAIRS or len(df) < len(data[table]):  # a null number: not a count of the rows
+            continue
+        values = df[col].astype("int64")
+        ranks = values.groupby([df[c] for c in group] or np.zeros(len(df))).rank(method="first")
+        if (values - values.min() + 1 == ranks).all():
+            out[table] = {"column": col, "start": int(values.min())}
     return out
 
 

@@ -249,8 +249,21 @@ def drop_repeated_links(pre, tables: dict[str, pd.DataFrame]) -> None:
     """Keep the keys `unique_links` found never repeated (or the source declares) unique, in place:
     a key whose one column not a foreign key is an integer (a line number under its order) gets
     the next free numbers in its group, else the generated rows repeating a key are dropped; a
-    table without a primary key has no rows referencing it, so nothing else changes."""
+    table without a primary key has no rows referencing it, so nothing else changes. A number that
+    counts its group's rows in the data (`row_numbers`) counts them here too."""
     for table, cols in pre.stats.get("unique_links", {}).items():
+        if table in (numbers := pre.stats.get("row_numbers", {})):
+            df, col = tables[table], numbers[table]["column"]
+            tables[table] = number_rows(df, cols, **numbers[table])
+            changed = int((df[col].to_numpy() != tables[table][col].to_numpy()).sum())
+            log.info(
+                "%s: %d of %d generated %s set to count each group's rows, as the data's do",
+                table,
+                changed,
+                len(df),
+                col,
+            )
+            continue
         df = tables[table]
         repeated = df.duplicated(subset=cols).to_numpy() & df[cols].notna().all(axis=1).to_numpy()
         if not repeated.any():
@@ -298,6 +311,16 @@ def _same_first(pairs: pd.DataFrame, firsts: np.ndarray, rng: np.random.Generato
     pick = lo + np.floor(rng.random(len(firsts)) * count).astype(np.int64)
     anywhere = rng.integers(0, len(pairs), len(firsts))
     return np.where(count > 0, order[np.minimum(pick, len(order) - 1)], anywhere)
+
+
+def number_rows(df: pd.DataFrame, cols: list[str], column: str, start: int) -> pd.DataFrame:
+    """`df` with `column` numbering the rows of each group of the other `cols` start, start + 1, ...
+    in the order of their generated numbers (ties in row order), as every group of the data is."""
+    group = [df[c] for c in cols if c != column] or [pd.Series(0, index=df.index)]
+    numbers = df[column].groupby(group, dropna=False).rank(method="first") + (start - 1)
+    out = df.copy()
+    out[column] = numbers.astype(out[column].dtype)
+    return out
 
 
 def _renumbered(df: pd.DataFrame, repeated: np.ndarray, group: list[str], col: str) -> pd.DataFrame:
