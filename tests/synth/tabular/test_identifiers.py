@@ -102,6 +102,21 @@ def test_codes_without_a_shared_shape_are_numbered_and_a_format_without_room_war
     assert any("too little room" in r.getMessage() for r in caplog.records)
 
 
+def test_codes_numbered_in_their_rows_key_order_count_on_in_that_order():
+    # TPC-H's c_name 'Customer#000000042' names customer 42: generated customers 1, 2, 3 were named
+    # Customer#000001502, #000001570, #000001569 (counted on after the highest, in random order)
+    frame = pd.DataFrame({"id": range(1, 201), "name": [f"Customer#{i:09d}" for i in range(1, 201)]})
+    frame = frame.sample(frac=1.0, random_state=0).reset_index(drop=True)  # row order is not key order
+    frame["ref"] = [f"R{i:05d}" for i in np.random.default_rng(0).permutation(200) + 1]  # numbered at random
+    schema = Schema(customer=Table(id=PrimaryKey(), name=Identifier(), ref=Identifier()))
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"customer": frame}, schema))
+    synth = pre.inverse_transform(pre.transform(RelationalData({"customer": frame}, schema)), seed=0)["customer"]
+    numbers = synth.sort_values("id")["name"].str[-9:].astype(int)
+    assert numbers.is_monotonic_increasing and numbers.min() > 200  # fresh, in the keys' order
+    refs = synth.sort_values("id")["ref"].str[1:].astype(int)
+    assert not refs.is_monotonic_increasing and refs.min() > 200  # fresh, in random order as in the data
+
+
 def test_identifiers_go_through_a_model_the_privacy_scores_and_sql(tmp_path):
     from relsynth.eval._common import Notes
     from relsynth.eval.privacy import table_privacy

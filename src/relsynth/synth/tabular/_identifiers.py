@@ -6,7 +6,9 @@ A format is the shapes the codes take (`relational.shapes`: `AAA-9999-99999`) th
 `min_count` values share, each as runs: a run all those values spell alike is kept as it is
 (`INV-`), a run of digits is drawn between the lowest and highest number the values hold there,
 letters among those seen. Where the codes fill much of the room their shape has (numbered rows:
-`ORD000017`), drawn codes would be real ones: the last digit run counts on after the highest.
+`ORD000017`), drawn codes would be real ones: the last digit run counts on after the highest, in
+the order of the rows' keys where the data's numbers rise with their row's key (TPC-H's
+`Customer#000000042` names customer 42), else in random order.
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ DENSE = 0.01  # codes that fill this share of the codes their shape spells numbe
 REDRAWS = 20  # rounds of drawing again the repeated codes of a unique column
 
 
-def identifier_format(values: pd.Series, min_count: int) -> dict:
+def identifier_format(values: pd.Series, min_count: int, keys: pd.Series | None = None) -> dict:
     """The format fresh codes of `values` are drawn in (see the module docstring); its shapes are
-    empty when no shape has `min_count` values (the codes are then `<column>_1`, `<column>_2`...)."""
+    empty when no shape has `min_count` values (the codes are then `<column>_1`, `<column>_2`...).
+    `keys`: the rows' primary key, which a counter's numbers may rise with."""
     s = values.dropna().astype(str)
+    keys = None if keys is None else keys[s.index].to_numpy(dtype=object)
     fmt = {"null_rate": float(values.isna().mean()) if len(values) else 0.0, "unique": bool(s.is_unique)}
     if len(s) and s.str.match(UUID).all():
         return {**fmt, "uuid": True}
@@ -38,16 +42,24 @@ def identifier_format(values: pd.Series, min_count: int) -> dict:
     counts = shapes.value_counts()
     kept = counts[counts >= max(min_count, 1)].head(MAX_SHAPES)
     fmt["shapes"] = [
-        {"share": float(n / kept.sum()), "runs": _runs(s[shapes == shape].to_numpy(dtype=object), shape, hex_digits)}
+        {
+            "share": float(n / kept.sum()),
+            "runs": _runs(
+                s[shapes == shape].to_numpy(dtype=object),
+                shape,
+                hex_digits,
+                None if keys is None else keys[(shapes == shape).to_numpy()],
+            ),
+        }
         for shape, n in kept.items()
     ]
     return fmt
 
 
-def _runs(values: np.ndarray, shape: str, hex_digits: str | None) -> list[dict]:
-    """The runs of one shape: `{"text": ...}` kept as it is, `{"digits": width, "lo", "hi", "counter"}`,
-    or `{"chars": alphabet, "length": n}`."""
-    runs, start = [], 0
+def _runs(values: np.ndarray, shape: str, hex_digits: str | None, keys: np.ndarray | None = None) -> list[dict]:
+    """The runs of one shape: `{"text": ...}` kept as it is, `{"digits": width, "lo", "hi", "counter"}`
+    (and `"follows_key"` where a counter rises with `keys`), or `{"chars": alphabet, "length": n}`."""
+    runs, start, numbers = [], 0, np.zeros(0, dtype=np.int64)
     for cls, group in itertools.groupby(shape, key=lambda c: c if c in CLASSES else ""):
         length = len(list(group))
         parts = np.array([v[start : start + length] for v in values], dtype=object)
@@ -55,14 +67,26 @@ def _runs(values: np.ndarray, shape: str, hex_digits: str | None) -> list[dict]:
         if cls == "" or len(set(parts)) == 1:
             runs.append({"text": str(parts[0])})
         elif cls == DIGIT and hex_digits is None and length <= 18:  # past int64: drawn digit by digit
-            numbers = parts.astype(np.int64)
+            numbers = parts.astype(np.int64)  # the last digit run's are the counter's
             runs.append({"digits": length, "lo": int(numbers.min()), "hi": int(numbers.max()), "counter": False})
         else:
             runs.append({"chars": "".join(sorted(set("".join(parts)))), "length": length})
     digit_runs = [r for r in runs if "digits" in r]
     if digit_runs and len(set(values)) >= DENSE * _room(runs):
         digit_runs[-1]["counter"] = True
+        digit_runs[-1]["follows_key"] = _rises_with(numbers, keys)
     return runs
+
+
+def _rises_with(numbers: np.ndarray, keys: np.ndarray | None) -> bool:
+    """Whether `numbers` (the last digit run's) rise with `keys` in every row, over two rows at least."""
+    if keys is None or len(numbers) < 2:
+        return False
+    try:
+        order = np.argsort(keys, kind="stable")
+    except TypeError:  # keys of mixed types: no order to follow
+        return False
+    return bool((np.diff(numbers[order]) > 0).all())
 
 
 def _room(runs: list[dict]) -> float:
@@ -116,9 +140,11 @@ def _draw(runs: list[dict], n: int, rng: np.random.Generator) -> np.ndarray:
         if "text" in run:
             piece = np.full(n, run["text"], dtype=object)
         elif "digits" in run:
-            if run["counter"]:  # after the highest (before the lowest if the width has no room), in random order
-                step = rng.permutation(n) + 1
+            if run["counter"]:  # after the highest (before the lowest if the width has no room)
                 low = run["hi"] + n >= 10 ** run["digits"] and run["lo"] - n >= 0
+                # in the order of the rows (their keys rise with them) where the data's rise with the keys
+                step = (np.arange(n, 0, -1) if low else np.arange(1, n + 1)) if run.get("follows_key") else None
+                step = rng.permutation(n) + 1 if step is None else step
                 numbers = run["lo"] - step if low else run["hi"] + step
             else:
                 numbers = rng.integers(run["lo"], run["hi"] + 1, size=n)

@@ -250,9 +250,9 @@ class TabularPreproc:
                 if (pk := self.schema.tables[t].primary_key) is not None
             },
             "identifiers": {  # codes drawn fresh in their format (`_identifiers`)
-                t: {c: identifier_format(data[t][c], self.min_count) for c in cols}
+                t: self._identifier_formats(data, t)
                 for t in self.schema.synth_tables
-                if (cols := self.schema.tables[t].cols_of(Column.IDENTIFIER))
+                if self.schema.tables[t].cols_of(Column.IDENTIFIER)
             },
             # lookups are copied as they are, so a saved model can generate on its own
             "lookups": {t: records(data[t]) for t in self.schema.lookups},
@@ -266,6 +266,15 @@ class TabularPreproc:
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
         }
         return self
+
+    def _identifier_formats(self, data: RelationalData, table: str) -> dict[str, dict]:
+        """Each identifier column's format (`identifier_format`), a counter read against the row's key."""
+        pk = self.schema.tables[table].primary_key
+        keys = None if pk is None else data[table][pk]
+        return {
+            c: identifier_format(data[table][c], self.min_count, keys)
+            for c in self.schema.tables[table].cols_of(Column.IDENTIFIER)
+        }
 
     def _find_orderings(
         self,
