@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -775,3 +776,29 @@ def test_nanoseconds_are_rounded_to_the_microseconds_a_database_holds(tmp_path: 
         data.to_sql(target)
     back = RelationalData.from_sql(target)["t"]["at"]
     assert list(back) == list(pd.to_datetime(["2020-01-01 10:00:00.000001", "2020-01-02 11:30:00.123456"]))
+
+
+def test_small_root_tables_that_others_reference_are_named_with_the_lookups_to_give(tmp_path: Path, caplog):
+    # TPC-H read without lookups: region (5 rows) and nation (25) were synthesised as roots of their
+    # own with 0.8 % of the entities, so 300 generated entities had no region, nation's keys to it
+    # were null and to_sql refused them (NOT NULL), with nothing at the read saying why
+    target = url("sqlite", tmp_path)
+    run_sql(
+        target,
+        "CREATE TABLE region (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+        "CREATE TABLE nation (id INTEGER PRIMARY KEY, name TEXT NOT NULL, region INTEGER NOT NULL REFERENCES region (id))",
+        "CREATE TABLE customer (id INTEGER PRIMARY KEY, nation INTEGER NOT NULL REFERENCES nation (id), balance REAL)",
+        "INSERT INTO region VALUES " + ", ".join(f"({i}, 'R{i}')" for i in range(5)),
+        "INSERT INTO nation VALUES " + ", ".join(f"({i}, 'N{i}', {i % 5})" for i in range(25)),
+        "INSERT INTO customer VALUES " + ", ".join(f"({i}, {i % 25}, {i * 1.5})" for i in range(400)),
+    )
+    with caplog.at_level(logging.WARNING, logger="relsynth.relational.sql"):
+        data = RelationalData.from_sql(target)
+    assert data.schema.lookups == () and set(data.schema.roots) >= {"region", "nation"}
+    [said] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "nation (25 rows), region (5 rows) are root tables of fewer than 50 rows" in said
+    assert "lookups=['nation', 'region']" in said and "(7.0%)" in said
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="relsynth.relational.sql"):
+        assert RelationalData.from_sql(target, lookups=["nation", "region"]).schema.lookups == ("nation", "region")
+    assert not [r for r in caplog.records if r.levelno == logging.WARNING]

@@ -50,7 +50,7 @@ from relsynth.relational._coerce import COMPOSITE_FK, SQL_FORMAT, as_strings, co
 from relsynth.relational._infer import string_kind_and_reason
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, PrimaryKey, as_kind
 from relsynth.relational.errors import DataError, SchemaError
-from relsynth.relational.nesting import key_kind, large_enough, nesting_keys
+from relsynth.relational.nesting import MIN_ROOT_ROWS, key_kind, large_enough, nesting_keys
 from relsynth.relational.schema import KeyCycle, Schema, Table, read_yaml, referenced_order
 
 log = logging.getLogger(__name__)
@@ -914,7 +914,35 @@ class Catalog:
         for n, table in schema.tables.items():
             for c, kind in table.columns.items():
                 log.info("from_sql: %s.%s is %s: %s", n, c, kind.kind.value, plan.why[n][c])
+        if small := small_referenced_roots(schema, {n: len(f) for n, f in frames.items()}):
+            log.warning("from_sql: %s", small)
         return schema
+
+
+def small_referenced_roots(schema: Schema, rows: Mapping[str, int]) -> str:
+    """What to say of the root tables of fewer than `MIN_ROOT_ROWS` rows that other tables reference
+    (TPC-H's region and nation, read without `lookups`), or "": each is synthesised as entities of
+    its own and gets its share of the generated ones (5 regions among 3,530 roots: none in a few
+    hundred), so its referencing keys stay null, where a code table would be copied as a lookup."""
+    referenced = {e.parent for t in schema.synth_tables for e in schema.references(t)}
+    small = [t for t in schema.roots if t in referenced and rows.get(t, 0) < MIN_ROOT_ROWS]
+    if not small:
+        return ""
+    lookups, todo = set(), list(small)
+    while todo:  # a lookup's keys name lookups only: the tables the small ones reference come too
+        if (t := todo.pop()) not in lookups:
+            lookups.add(t)
+            todo += schema.tables[t].foreign_keys.values()
+    share = sum(rows.get(t, 0) for t in small) / max(sum(rows.get(r, 0) for r in schema.roots), 1)
+    listed = ", ".join(f"{t} ({rows.get(t, 0)} rows)" for t in small)
+    return (
+        f"{listed} {'is a root table' if len(small) == 1 else 'are root tables'} of fewer than {MIN_ROOT_ROWS} "
+        f"rows that other tables reference, synthesised as entities of their own: generation gives them their "
+        f"share of the entities ({share:.1%}), and the keys naming a table that got no rows stay null. "
+        f"If they hold codes (countries, "
+        f"categories) rather than people or other private records, name them lookups={sorted(lookups)!r} "
+        f"(copied as they are)"
+    )
 
 
 _STRING_KINDS = (Column.TEXT, Column.IDENTIFIER)  # read as strings once decided (not labels)
