@@ -151,3 +151,37 @@ def test_a_total_of_formulas_sums_the_computed_values():
 def test_chinook_has_no_formulas():
     data = RelationalData.from_sql(f"sqlite:///{ROOT / 'data/01_raw/chinook/chinook.sqlite'}")
     assert TabularPreproc.from_schema(data.schema).fit(data).stats["formulas"] == []
+
+
+def test_an_operand_of_the_row_a_reference_names_is_used_once_the_reference_is_drawn():
+    """TPC-H's l_extendedprice is l_quantity times the price of the part the line names (a reference,
+    not its parent): it held in 0 % of generated lines. A formula's operand may be a number of the
+    referenced row (`line.product->price`), set once the references are drawn."""
+    rng = np.random.default_rng(0)
+    products = pd.DataFrame({"id": range(1, 41), "price": rng.gamma(2, 20, 40).round(2), "weight": rng.gamma(2, 1, 40)})
+    orders = pd.DataFrame({"id": range(1, 201), "rush": rng.integers(0, 2, 200)})
+    n = 900
+    lines = pd.DataFrame({"id": range(1, n + 1), "order": rng.integers(1, 201, n), "product": rng.integers(1, 41, n),
+                          "qty": rng.integers(1, 9, n)})  # fmt: skip
+    lines["amount"] = (lines["qty"] * lines["product"].map(products.set_index("id")["price"])).round(2)
+    schema = Schema(
+        product=Table(id=PrimaryKey(), price=Numeric(), weight=Numeric()),
+        order=Table(id=PrimaryKey(), rush=Integer()),
+        line=Table(id=PrimaryKey(), order=ForeignKey("order"), product=ForeignKey("product", nest=False),
+                   qty=Integer(), amount=Numeric()),
+    )  # fmt: skip
+    data = RelationalData({"product": products, "order": orders, "line": lines}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    (f,) = [f for f in pre.stats["formulas"] if f["column"] == "amount"]
+    assert sorted(f["of"]) == ["product->price", "qty"] and f["op"] == "*"
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    price = synth["line"]["product"].map(synth["product"].set_index("id")["price"].astype(float))
+    expected = (synth["line"]["qty"].astype(float) * price).round(2)
+    assert np.isclose(synth["line"]["amount"].astype(float), expected, atol=1e-6).mean() > 0.99
+    pre.stats["formulas"] = []  # without: the test can tell
+    plain = pre.inverse_transform(pre.transform(data), seed=0)
+    price = plain["line"]["product"].map(plain["product"].set_index("id")["price"].astype(float))
+    assert (
+        np.isclose(plain["line"]["amount"].astype(float), (plain["line"]["qty"].astype(float) * price).round(2)).mean()
+        < 0.3
+    )

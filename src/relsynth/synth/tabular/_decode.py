@@ -122,7 +122,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
     headers, parents, _ = parsed
     schema = pre.schema
     keys: dict[str, pd.Series] = {}
-    out: dict[str, pd.DataFrame] = {}
+    # lookups are copied as they are: there from the start, for the formulas and composite keys that read them
+    out: dict[str, pd.DataFrame] = {lk: pd.DataFrame(pre.stats["lookups"][lk]) for lk in schema.lookups}
     mats: dict[str, np.ndarray] = {}
     formulas = pre.stats.get("formulas", [])  # none in a model saved before formulas, nor under DP
     for table, layout in pre.layouts.items():
@@ -149,14 +150,12 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
         apply_formulas([f for f in formulas if f["table"] == table], out)  # before references copy them
     assign_references(pre, out, keys, mats, rng)
     drop_repeated_links(pre, out)
-    apply_formulas(formulas, out)  # again: an operand may be a value copied across a reference
+    keep_composite_references(pre, out, rng)  # before the formulas that read the rows they name
+    apply_formulas(formulas, out)  # again: an operand may be a value copied across a reference, or its row's
     apply_totals(pre.stats.get("totals", []), out)  # after the rows they sum are all there
     copy_totals(pre, out, rng)  # a copy of a total: of the total set
     apply_formulas(formulas, out)  # ... or a copy of a total
     apply_totals(pre.stats.get("totals", []), out)  # a total of such copies: set again
-    for lk in schema.lookups:
-        out[lk] = pd.DataFrame(pre.stats["lookups"][lk])
-    keep_composite_references(pre, out, rng)  # after every table is there: a lookup may be the one named
     return RelationalData({t: out[t] for t in schema.tables}, schema, formats=pre.stats.get("formats"))
 
 

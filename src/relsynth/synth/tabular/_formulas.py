@@ -17,6 +17,11 @@ never has (`span`, its least and greatest value: no training row held the formul
 detection limit that is 0.01 x a value but never negative where a value is), is left as written. Totals (`_totals`,
 set later) are neither formulas nor operands; formulas are left out of the orders within rows
 (`orderings`) as totals are. Not fitted under DP.
+
+An operand may also be a number of the row a reference names (`"l_partkey->p_retailprice"`: a
+line's amount is its quantity times its part's price, the part named by the line's reference,
+not nested above it): `refs` says which table, key and column; generation sets such formulas
+once the references are drawn (the first pass, before them, leaves them as written).
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ SAMPLE = 5000  # rows a candidate formula is tried on before it is checked on al
 PAIR_WINDOW = 8  # a formula takes two columns among this many numbers before it (one among twice as many)
 SCREEN = 200  # rows holding the value each candidate is screened on first
 _NUMBERS = (Column.NUMERIC, Column.INTEGER)
+REF = "->"  # "fk->column": an operand read from the row the reference `fk` names
+MAX_REF_OPERANDS = 4  # referenced numbers a table's formulas may take (the first of its references)
 _OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 
 
@@ -52,17 +59,47 @@ def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> li
             continue
         given = set(pre.ctx_cols) if table in pre.schema.roots else set()
         values = {c: pd.to_numeric(data[table][c], errors="coerce").astype(float).to_numpy() for c in numbers}
+        refs = referenced_numbers(pre, data, table)
+        values |= {name: _referenced(data[table], data[r["table"]], r) for name, r in refs.items()}
         sample = _sample_rows(len(data[table]))
         for i, col in enumerate(numbers):
-            if col in given or i == 0:
+            if col in given or i == 0 and not refs:
                 continue
-            found = _match(values, col, numbers[:i], sample)
+            found = _match(values, col, numbers[:i] + list(refs), sample)
             if found is not None:
                 span = [float(np.nanmin(values[col])), float(np.nanmax(values[col]))]
-                found = {"table": table, "column": col, **found, "span": span}
+                used = {name: refs[name] for name in found["of"] if name in refs}
+                found = {"table": table, "column": col, **found, "span": span, **({"refs": used} if used else {})}
                 log.info("%s.%s is %s in nearly every row: kept so", table, col, describe(found))
                 out.append(found)
     return out
+
+
+def referenced_numbers(pre, data: RelationalData, table: str) -> dict[str, dict]:
+    """`"fk->column"` -> {"fk", "table", "key", "column"}: the numbers of the rows `table`'s
+    references and lookup keys name (at most `MAX_REF_OPERANDS`, in key order), operands a formula
+    may take (a line's part's price)."""
+    schema, out = data.schema, {}
+    keys = {e.fk: e.parent for e in schema.references(table)} | dict(schema.lookup_fks(table))
+    for fk, parent in keys.items():
+        pk = schema.tables[parent].primary_key
+        if pk is None or parent not in data.data or parent == table:
+            continue
+        modelled = set(pre.modelled_columns(parent)) if parent in pre.layouts else set(data[parent].columns)
+        for c, k in schema.tables[parent].columns.items():
+            if k.kind in _NUMBERS and c in modelled and len(out) < MAX_REF_OPERANDS:
+                out[f"{fk}{REF}{c}"] = {"fk": fk, "table": parent, "key": pk, "column": c}
+    return out
+
+
+def _referenced(frame: pd.DataFrame, parent: pd.DataFrame, ref: dict) -> np.ndarray:
+    """Each row's value of `ref["column"]` in the row of `parent` its key `ref["fk"]` names (NaN: none)."""
+    by_key = pd.Series(
+        pd.to_numeric(parent[ref["column"]], errors="coerce").astype(float).to_numpy(),
+        index=parent[ref["key"]].to_numpy(),
+    )
+    by_key = by_key[~by_key.index.duplicated()]
+    return frame[ref["fk"]].map(by_key).astype(float).to_numpy()
 
 
 def describe(f: dict) -> str:
@@ -183,7 +220,15 @@ def apply_formulas(formulas: list[dict], tables: dict[str, pd.DataFrame]) -> Non
         frame = tables.get(f["table"])
         if frame is None or not len(frame):
             continue
-        values = {c: pd.to_numeric(frame[c], errors="coerce").astype(float).to_numpy() for c in f["of"]}
+        refs = f.get("refs") or {}
+        if any(r["table"] not in tables for r in refs.values()):
+            continue
+        values = {
+            c: _referenced(frame, tables[refs[c]["table"]], refs[c])
+            if c in refs
+            else pd.to_numeric(frame[c], errors="coerce").astype(float).to_numpy()
+            for c in f["of"]
+        }
         v = float(f["factor"]) * _evaluate(values, f["of"], f["op"])
         v = v if f["decimals"] is None else np.round(v, int(f["decimals"]))
         column = frame[f["column"]].copy()
