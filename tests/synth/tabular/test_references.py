@@ -11,6 +11,7 @@ import pytest
 
 from relsynth.eval import quality_scores
 from relsynth.relational import (
+    Column,
     DataError,
     ForeignKey,
     Integer,
@@ -657,3 +658,38 @@ def test_a_copy_of_a_copied_value_copies_the_value_copied():
     synth = pre.inverse_transform(pre.transform(data), seed=0)
     joined = synth["line"].merge(synth["product"], left_on="product", right_on="id", suffixes=("", "_product"))
     assert np.allclose(joined["unit"].astype(float), joined["price"].astype(float))
+
+
+def test_a_referencing_rows_date_stays_after_the_referenced_rows():
+    """Sakila's payments follow their rental in every row, but generated payments did in 46 % only:
+    references were drawn without the dates. The fit keeps a child date that is on or after the
+    referenced row's in every row (`after`), and pairing keeps it where the block allows."""
+    rng = np.random.default_rng(0)
+    launched = pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 2500, 120), unit="D")
+    products = pd.DataFrame({"id": range(1, 121), "launched": launched, "price": rng.gamma(2, 10, 120).round(2)})
+    customers = pd.DataFrame({"id": range(1, 301), "age": rng.integers(18, 80, 300)})
+    n = 1500
+    product = rng.integers(1, 121, n)
+    ordered = products.set_index("id")["launched"].reindex(product).to_numpy() + pd.to_timedelta(
+        rng.gamma(1.5, 60, n).round(), unit="D"
+    )
+    orders = pd.DataFrame(
+        {"id": range(1, n + 1), "customer": rng.integers(1, 301, n), "product": product, "ordered": ordered}
+    )
+    schema = Schema(
+        product=Table(id=PrimaryKey(), launched=Column.DATE, price=Numeric()),
+        customer=Table(id=PrimaryKey(), age=Integer()),
+        order=Table(id=PrimaryKey(), customer=ForeignKey("customer"), product=ForeignKey("product", nest=False),
+                    ordered=Column.DATE),
+    )  # fmt: skip
+    data = RelationalData({"product": products, "customer": customers, "order": orders}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert pre.stats["references"]["order.product"]["after"] == ["ordered", "launched"]
+
+    def kept(synth: RelationalData) -> float:
+        launch = synth["order"]["product"].map(synth["product"].set_index("id")["launched"])
+        return float((synth["order"]["ordered"] >= launch).mean())
+
+    assert kept(pre.inverse_transform(pre.transform(data), seed=0)) > 0.95
+    pre.stats["references"]["order.product"]["after"] = None  # without: the test can tell
+    assert kept(pre.inverse_transform(pre.transform(data), seed=0)) < 0.8

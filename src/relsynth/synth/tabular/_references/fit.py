@@ -64,8 +64,36 @@ def reference_stats(pre, data: RelationalData) -> dict[str, dict]:
                 "degree_copula": rho,
                 "affinity": [] if e.parent == table else affinity(pre, data, e, coarse, pos),
                 "copies": copied_columns(pre, data, e, pos),
+                "after": date_after(data, e, pos),
             }
     return out
+
+
+def date_after(data: RelationalData, e: Edge, pos: np.ndarray) -> list[str] | None:
+    """[child date, parent date] where the referencing row's date is on or after the referenced
+    row's in every one of at least `MIN_PAIRS` rows holding both (a payment after its rental), and
+    not because their ranges do not overlap (which any pairing keeps); the tightest such pair
+    (smallest median gap). Generation pairs rows so (`pair_up`). None otherwise."""
+    schema, known = data.schema, pos >= 0
+    if e.parent == e.child or known.sum() < MIN_PAIRS:
+        return None
+    dates = (Column.DATE, Column.DATETIME)
+    child_cols = [c for c, k in schema.tables[e.child].columns.items() if k.kind in dates]
+    parent_cols = [c for c, k in schema.tables[e.parent].columns.items() if k.kind in dates]
+    best, best_gap = None, np.inf
+    for c in child_cols:
+        mine = pd.to_datetime(data[e.child][c]).to_numpy()[known]
+        for p in parent_cols:
+            theirs = pd.to_datetime(data[e.parent][p]).to_numpy()[pos[known]]
+            both = ~(np.isnat(mine) | np.isnat(theirs))
+            if both.sum() < MIN_PAIRS or not (mine[both] >= theirs[both]).all():
+                continue
+            if np.nanmin(mine[both]) >= np.nanmax(theirs[both]):
+                continue  # every child date after every parent date: nothing to keep
+            gap = float(np.median((mine[both] - theirs[both]).astype("timedelta64[s]").astype(np.float64)))
+            if gap < best_gap:
+                best, best_gap = [c, p], gap
+    return best
 
 
 def referenced_rows(data: RelationalData, e: Edge) -> np.ndarray:

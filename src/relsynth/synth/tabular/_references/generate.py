@@ -18,7 +18,14 @@ from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.copies import copy_values
 from relsynth.synth.tabular._references.degrees import deal, ranked, stratified
 from relsynth.synth.tabular._references.fit import ancestor_keys, effect_scores
-from relsynth.synth.tabular._references.pairing import MAX_GROUPS, Affinity, coarse_tokens, feature_fields, pair_up
+from relsynth.synth.tabular._references.pairing import (
+    MAX_GROUPS,
+    Affinity,
+    DateOrder,
+    coarse_tokens,
+    feature_fields,
+    pair_up,
+)
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +100,8 @@ def assign_reference(
     scores = effect_scores({int(t): m for t, m in fitted.get("degree_effects") or []}, pick[1])
     nest = schema.parent(table)
     groups = tables[table][nest.fk] if fitted.get("unique_pairs") and nest is not None else None
+    after = fitted.get("after")  # [child date, parent date] (`date_after`); none in older models
+    dates = (tables[table][after[0]], tables[e.parent][after[1]]) if after else None
 
     def draw(rows: np.ndarray, targets: np.ndarray) -> pd.Series:
         """Keys for the generated rows `rows` among the referenced rows `targets` (positions)."""
@@ -108,6 +117,7 @@ def assign_reference(
             copula=float(fitted.get("degree_copula", 0.0)),
             # a row can be linked once per parent row at most: never a degree above their number
             max_degree=None if groups is None else int(groups.iloc[rows].nunique()),
+            order=None if dates is None else DateOrder.of(dates[0].iloc[rows], dates[1].iloc[targets]),
         )
 
     def only(rows: np.ndarray, targets: np.ndarray) -> pd.Series:
@@ -179,12 +189,14 @@ def draw_references(
     parent_scores: np.ndarray | None = None,
     copula: float = 0.0,
     max_degree: int | None = None,
+    order: DateOrder | None = None,
 ) -> pd.Series:
     """`n_rows` keys among `parent_keys`: a share `null_share` null, the others dealt out so each
-    parent row is named about as often as a degree drawn from `degrees` (quantiles) says, and
-    (`affinity`) to rows they go with; `parent_scores`: the degrees go to the parent rows by
-    their degree effects, by a copula of correlation `copula` (`ranked`); `max_degree`: no parent row
-    named more often. `own_table`: row i names an earlier row only (row 0 none)."""
+        parent row is named about as often as a degree drawn from `degrees` (quantiles) says, and
+        (`affinity`) to rows they go with; `parent_scores`: the degrees go to the parent rows by
+        their degree effects, by a copula of correlation `copula` (`ranked`); `max_degree`: no parent row
+        named more often. `own_table`: row i names an earlier row only (row 0 none). `order`: rows
+    paired with rows whose date is not after theirs where they can (a payment after its rental)."""
     out = pd.Series([pd.NA] * n_rows, dtype=parent_keys.dtype)
     present = np.flatnonzero(rng.random(n_rows) >= null_share)
     if len(parent_keys) == 0 or len(present) == 0:
@@ -193,8 +205,8 @@ def draw_references(
     if parent_scores is not None:
         weights = ranked(weights, parent_scores, copula, rng)
     targets = deal(len(present), weights, rng, cap=max_degree)
-    if affinity is not None:
-        targets = pair_up(present, targets, affinity, rng)
+    if affinity is not None or order is not None:
+        targets = pair_up(present, targets, affinity, rng, order)
     if own_table:  # a row naming itself or a later row names an earlier one instead; row 0 none
         late = targets >= present
         targets[late] = (rng.random(int(late.sum())) * present[late]).astype(np.int64)

@@ -81,14 +81,51 @@ class Affinity:
         return sum(rows[:, self.parent[parents, j]] for j in range(self.parent.shape[1]))
 
 
-def pair_up(rows: np.ndarray, targets: np.ndarray, affinity: Affinity, rng: np.random.Generator) -> np.ndarray:
+class DateOrder:
+    """A referencing row's date on or after its referenced row's (`date_after`): a pairing that
+    breaks it costs `BROKEN`, more than any affinity and noise weigh, so it is kept where the block
+    allows."""
+
+    BROKEN = 1e3
+
+    def __init__(self, child_dates: np.ndarray, parent_dates: np.ndarray):
+        self.child, self.parent = child_dates, parent_dates  # float seconds, NaN: no date
+
+    @classmethod
+    def of(cls, child: pd.Series, parent: pd.Series) -> DateOrder:
+        return cls(_seconds(child), _seconds(parent))
+
+    def penalty(self, children: np.ndarray, parents: np.ndarray) -> np.ndarray:
+        """(len(children), len(parents)): -BROKEN where the child's date is before the parent's."""
+        with np.errstate(invalid="ignore"):
+            broken = self.child[children][:, None] < self.parent[parents][None, :]
+        return np.where(broken, -self.BROKEN, 0.0)
+
+
+def _seconds(dates: pd.Series) -> np.ndarray:
+    values = pd.to_datetime(dates).to_numpy(dtype="datetime64[s]")
+    return np.where(np.isnat(values), np.nan, values.astype(np.int64).astype(np.float64))
+
+
+def pair_up(
+    rows: np.ndarray,
+    targets: np.ndarray,
+    affinity: Affinity | None,
+    rng: np.random.Generator,
+    order: DateOrder | None = None,
+) -> np.ndarray:
     """`targets` reordered so that target k goes with `rows[k]`: in random blocks of `BLOCK`, the
-    pairing that maximises affinity plus Gumbel noise (likely pairs likely, not certain)."""
-    order = rng.permutation(len(rows))
+    pairing that maximises affinity plus Gumbel noise (likely pairs likely, not certain), breaking
+    the `order` of dates where nothing else fits."""
+    shuffled = rng.permutation(len(rows))
     out = targets.copy()
-    for start in range(0, len(order), BLOCK):
-        block = order[start : start + BLOCK]
-        gain = affinity.scores(rows[block], targets[block]) + rng.gumbel(size=(len(block), len(block)))
+    for start in range(0, len(shuffled), BLOCK):
+        block = shuffled[start : start + BLOCK]
+        gain = rng.gumbel(size=(len(block), len(block)))
+        if affinity is not None:
+            gain = gain + affinity.scores(rows[block], targets[block])
+        if order is not None:
+            gain = gain + order.penalty(rows[block], targets[block])
         _, col = linear_sum_assignment(gain, maximize=True)
         out[block] = targets[block][col]
     return out
