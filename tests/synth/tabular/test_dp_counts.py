@@ -83,13 +83,16 @@ def test_an_untrained_models_counts_are_calibrated_to_the_histogram(families, dp
     assert len(after["child"]) / 300 == pytest.approx(real, rel=0.3)
 
 
-def test_a_fit_that_releases_no_count_of_an_edge_says_so(families, caplog) -> None:
+def test_a_fit_that_releases_no_count_of_an_edge_says_so(families, caplog, monkeypatch) -> None:
     """70 schools under DP (sigma 134) released no children per school: nothing calibrated those
     counts, the DP model drew them near uniformly over 0..100 down four levels, and a Kedro run spent
     minutes and 12 GB generating its calibration entities without a word of why."""
     few = families.subset({"parent": families["parent"]["id"].to_numpy()[:40]})
+    real = np.random.default_rng
+    monkeypatch.setattr(_dp_fit.np.random, "default_rng", lambda *a: real(12345))  # the noise: no flaky tail
+    budget = DpBudget(1.0, 1e-5, preproc_share=0.1, max_children=MAX_CHILDREN)
     with caplog.at_level("WARNING", logger="relsynth.synth.tabular._dp_fit"):
-        pre = TabularPreproc.from_schema(few.schema).fit(few, dp=DpBudget(1.0, 1e-5, max_children=MAX_CHILDREN))
+        pre = TabularPreproc.from_schema(few.schema).fit(few, dp=budget)
     assert not any(pre.stats["dp"]["child_counts"]["parent->child"]["counts"])
     assert "children per parent of parent->child were not released" in caplog.text
     assert "40 root entities" in caplog.text and "max_children=40" in caplog.text
@@ -178,7 +181,7 @@ def test_the_calibrations_entities_stay_small_where_edges_have_no_histogram(tree
 
 
 def test_no_histogram_at_all_still_warns_with_the_model_s_own_counts(tree, tiny_size, caplog, monkeypatch) -> None:
-    pre = _fit(tree, DpBudget(0.5, 1e-5))
+    pre = _fit(tree, DpBudget(0.5, 1e-5, preproc_share=0.1))
     model = TabularModel.build(pre, size=tiny_size)
     with caplog.at_level("WARNING", logger="relsynth.synth.tabular._dp_counts"):
         assert calibrate_counts_dp(model, n_samples=50, seed=0) is None
