@@ -167,6 +167,29 @@ def test_string_keys_are_regenerated_padded_as_the_source_pads_them(keys, expect
     assert pk_format(pd.Series(keys, dtype="string")) == expected
 
 
+def test_hash_keys_are_regenerated_as_fresh_hashes_of_their_length_and_case():
+    from relsynth.relational import ForeignKey, Integer, PrimaryKey, Schema, Table
+
+    rng = np.random.default_rng(0)
+    hashes = [rng.bytes(16).hex() for _ in range(60)]  # md5-like: letters and digits change places
+    customer = pd.DataFrame({"customer_id": hashes[:20], "age": rng.integers(20, 70, 20)})
+    order = pd.DataFrame({"order_id": hashes[20:], "customer_id": np.repeat(hashes[:20], 2)})
+    order["total"] = rng.integers(1, 100, 40)
+    schema = Schema(
+        customer=Table(customer_id=PrimaryKey(), age=Integer()),
+        order=Table(order_id=PrimaryKey(), customer_id=ForeignKey(parent="customer"), total=Integer()),
+    )
+    data = RelationalData({"customer": customer, "order": order}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    for table, key in (("customer", "customer_id"), ("order", "order_id")):
+        keys = synth[table][key]
+        assert keys.str.fullmatch("[0-9a-f]{32}").all() and keys.is_unique  # not id_1, id_2...
+        assert not keys.isin(hashes).any()  # fresh
+    assert synth["order"]["customer_id"].isin(synth["customer"]["customer_id"]).all()
+    assert pk_format(pd.Series(["3F9A", "0B1C", "A1B2"], dtype="string"))["alphabet"] == "0123456789ABCDEF"
+
+
 def test_whole_dates_from_a_csv_decode_as_dates_and_are_written_back_unchanged(tmp_path):
     from relsynth.relational import Datetime, PrimaryKey, Schema, Table
 

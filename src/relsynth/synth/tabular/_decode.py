@@ -165,6 +165,10 @@ def _new_keys(n: int, fmt: dict, rng: np.random.Generator) -> pd.Series:
         return pd.Series(numbers, dtype="Int64")
     if fmt["type"] == "uuid":
         return pd.Series(uuids(n, rng), dtype=STRING)
+    if fmt["type"] == "hex":
+        if n <= len(fmt["alphabet"]) ** fmt["length"]:
+            return pd.Series(_hex_keys(n, fmt["alphabet"], fmt["length"], rng), dtype=STRING)
+        fmt = {"prefix": "id_", "width": 1}  # too short a hash for n distinct keys
     if fmt["type"] == "shape":  # the characters seen at each position; too few keys: the whole class
         for alphabets in (fmt["alphabets"], [CLASSES.get(char_class(a[0]), a) for a in fmt["alphabets"]]):
             if n <= np.prod([len(a) for a in alphabets], dtype=float):
@@ -185,6 +189,19 @@ def _in_schema_order(schema, table: str, cols: dict, n: int) -> pd.DataFrame:
         else:
             frame[col] = pd.Series([None] * n, dtype=object)
     return pd.DataFrame(frame)
+
+
+def _hex_keys(n: int, alphabet: str, length: int, rng: np.random.Generator) -> list[str]:
+    """`n` distinct random hex strings of `length` (hashes); counted in order where random ones
+    would mostly repeat (a short length)."""
+    if n > len(alphabet) ** length / 2:
+        return _shaped_keys(n, [alphabet] * length)
+    chars = np.array(list(alphabet))
+    out: dict[str, None] = {}
+    while len(out) < n:  # repeats drawn again
+        drawn = chars[rng.integers(0, len(chars), size=(n - len(out), length))]
+        out.update(dict.fromkeys("".join(row) for row in drawn))
+    return list(out)
 
 
 def _shaped_keys(n: int, alphabets: list[str]) -> list[str]:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData, Schema
-from relsynth.relational.shapes import UUID, char_shapes
+from relsynth.relational.shapes import CLASSES, UUID, char_shapes, hex_case
 
 
 def child_counts(data: RelationalData, schema: Schema, child: str) -> np.ndarray:
@@ -20,7 +20,8 @@ def child_counts(data: RelationalData, schema: Schema, child: str) -> np.ndarray
 
 def pk_format(keys: pd.Series) -> dict:
     """How to regenerate keys: an integer sequence, or a string prefix plus a number (zero-padded as
-    the source pads it), or UUIDs, or the character shape of keys such as `2019_AB12`."""
+    the source pads it), or UUIDs, or the character shape of keys such as `2019_AB12`, or random
+    hexadecimal strings of the source's length and case (hashes: `3f9a0c...`)."""
     if pd.api.types.is_integer_dtype(keys.dtype):
         return {"type": "int", "start": 1}
     s = keys.dropna().astype(str)
@@ -39,6 +40,9 @@ def pk_format(keys: pd.Series) -> dict:
     shape = key_shape(s)
     if shape is not None:
         return {"type": "shape", "alphabets": shape}
+    hex_digits = hex_case(s)
+    if hex_digits is not None and s.str.len().nunique() == 1:  # a hash's letters and digits change places
+        return {"type": "hex", "alphabet": CLASSES[hex_digits], "length": int(s.str.len().iloc[0])}
     return {"type": "pattern", "prefix": "id_", "width": 1}
 
 
