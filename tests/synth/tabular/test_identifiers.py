@@ -117,6 +117,21 @@ def test_codes_numbered_in_their_rows_key_order_count_on_in_that_order():
     assert not refs.is_monotonic_increasing and refs.min() > 200  # fresh, in random order as in the data
 
 
+def test_a_counter_near_the_top_of_its_width_stays_in_the_width(caplog):
+    # 5-digit zip prefixes 01014..99000, 1,800 codes: 1,600 generated ones counted on after the highest, 601 with 6
+    # digits (counted on after 99926) and to_sql refused them for the source's VARCHAR(5)
+    rng = np.random.default_rng(0)
+    source = pd.Series([f"{z:05d}" for z in rng.choice(np.arange(1014, 99001), 1800, replace=False)])
+    fmt = identifier_format(source, min_count=5)
+    out = new_identifiers(1600, fmt, "zip", np.random.default_rng(0))
+    assert out.str.fullmatch(r"\d{5}").all() and out.is_unique and not out.isin(source).any()
+    with caplog.at_level(logging.WARNING):
+        codes = pd.Series([f"{i:04d}" for i in [*range(100, 300), 9950]])  # 149 free codes outside 0100..9950
+        over = new_identifiers(1100, identifier_format(codes, 1), "z", rng)
+    assert over.is_unique and (over.str.len() == 4).sum() == 149  # both sides' room first, then past the width
+    assert any("pass the width" in r.getMessage() for r in caplog.records)
+
+
 def test_identifiers_go_through_a_model_the_privacy_scores_and_sql(tmp_path):
     from relsynth.eval._common import Notes
     from relsynth.eval.privacy import table_privacy

@@ -140,12 +140,10 @@ def _draw(runs: list[dict], n: int, rng: np.random.Generator) -> np.ndarray:
         if "text" in run:
             piece = np.full(n, run["text"], dtype=object)
         elif "digits" in run:
-            if run["counter"]:  # after the highest (before the lowest if the width has no room)
-                low = run["hi"] + n >= 10 ** run["digits"] and run["lo"] - n >= 0
+            if run["counter"]:
+                sequence = _counted(run, n)
                 # in the order of the rows (their keys rise with them) where the data's rise with the keys
-                step = (np.arange(n, 0, -1) if low else np.arange(1, n + 1)) if run.get("follows_key") else None
-                step = rng.permutation(n) + 1 if step is None else step
-                numbers = run["lo"] - step if low else run["hi"] + step
+                numbers = sequence if run.get("follows_key") else sequence[rng.permutation(n)]
             else:
                 numbers = rng.integers(run["lo"], run["hi"] + 1, size=n)
             piece = np.array([str(v).zfill(run["digits"]) for v in numbers], dtype=object)
@@ -155,6 +153,30 @@ def _draw(runs: list[dict], n: int, rng: np.random.Generator) -> np.ndarray:
             piece = np.array(["".join(row) for row in chars], dtype=object)
         parts = parts + piece
     return parts
+
+
+def _counted(run: dict, n: int) -> np.ndarray:
+    """A counter's `n` fresh numbers, rising: after the highest, else before the lowest; where
+    neither side alone has room in the width, both sides' room, and past the width only when that
+    is full (a warning says how many)."""
+    top, lo, hi = 10 ** run["digits"] - 1, run["lo"], run["hi"]
+    if hi + n <= top:
+        return np.arange(hi + 1, hi + n + 1)
+    if lo - n >= 0:
+        return np.arange(lo - n, lo)
+    below = np.arange(max(lo - (n - (top - hi)), 0), lo)
+    above = np.arange(hi + 1, top + 1)
+    past = np.arange(top + 1, top + 1 + n - len(below) - len(above))
+    if len(past):
+        log.warning(
+            "identifier counter of %d digits between %d and %d: %d of %d fresh codes pass the width",
+            run["digits"],
+            lo,
+            hi,
+            len(past),
+            n,
+        )
+    return np.concatenate([below, above, past])
 
 
 def _redraw_repeats(out: np.ndarray, which: np.ndarray, shapes: list[dict], column: str, rng) -> None:
