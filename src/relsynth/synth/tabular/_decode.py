@@ -14,8 +14,10 @@ from relsynth.synth.tabular._identifiers import new_identifiers, uuids
 from relsynth.synth.tabular._references import (
     assign_references,
     copy_totals,
+    date_order,
     drop_repeated_links,
     keep_composite_references,
+    own_date,
 )
 from relsynth.synth.tabular._totals import apply_totals
 from relsynth.synth.tabular.orderings import from_offsets
@@ -141,6 +143,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
         pk = schema.tables[table].primary_key
         if pk is not None:
             keys[table] = _new_keys(n, pre.stats.get("pk_formats", {}).get(table, {"type": "int", "start": 1}), rng)
+            if (dated := own_date(pre, table)) is not None:  # keys rise with the date its rows name earlier rows by
+                keys[table] = keys[table].iloc[np.argsort(date_order(cols[dated]))].reset_index(drop=True)
             cols[pk] = keys[table]
         for col, fmt in pre.stats.get("identifiers", {}).get(table, {}).items():  # none in older models
             cols[col] = new_identifiers(n, fmt, col, rng)
@@ -156,6 +160,9 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
     copy_totals(pre, out, rng)  # a copy of a total: of the total set
     apply_formulas(formulas, out)  # ... or a copy of a total
     apply_totals(pre.stats.get("totals", []), out)  # a total of such copies: set again
+    for table in schema.synth_tables:  # rows in key order: a row's earlier row is written before it
+        if (dated := own_date(pre, table)) is not None:
+            out[table] = out[table].iloc[date_order(out[table][dated])].reset_index(drop=True)
     return RelationalData({t: out[t] for t in schema.tables}, schema, formats=pre.stats.get("formats"))
 
 

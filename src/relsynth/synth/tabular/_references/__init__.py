@@ -35,19 +35,23 @@ from relsynth.synth.tabular._references.fit import declared_links, reference_sta
 from relsynth.synth.tabular._references.generate import (
     assign_references,
     copy_totals,
+    date_order,
     draw_references,
     drop_repeated_links,
     keep_composite_references,
+    own_date,
 )
 
 __all__ = [
     "assign_references",
     "copy_totals",
+    "date_order",
     "deal",
     "declared_links",
     "draw_references",
     "drop_repeated_links",
     "keep_composite_references",
+    "own_date",
     "reference_stats",
     "row_numbers",
     "unique_links",

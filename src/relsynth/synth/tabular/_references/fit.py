@@ -73,9 +73,11 @@ def date_after(data: RelationalData, e: Edge, pos: np.ndarray) -> list[str] | No
     """[child date, parent date] where the referencing row's date is on or after the referenced
     row's in every one of at least `MIN_PAIRS` rows holding both (a payment after its rental), and
     not because their ranges do not overlap (which any pairing keeps); the tightest such pair
-    (smallest median gap). Generation pairs rows so (`pair_up`). None otherwise."""
+    (smallest median gap). Generation pairs rows so (`pair_up`). None otherwise. A reference to its
+    own table (a manager hired before the employees they manage): one date column on both sides,
+    which generation orders the rows by (`date_order`)."""
     schema, known = data.schema, pos >= 0
-    if e.parent == e.child or known.sum() < MIN_PAIRS:
+    if known.sum() < MIN_PAIRS:
         return None
     dates = (Column.DATE, Column.DATETIME)
     child_cols = [c for c, k in schema.tables[e.child].columns.items() if k.kind in dates]
@@ -83,7 +85,7 @@ def date_after(data: RelationalData, e: Edge, pos: np.ndarray) -> list[str] | No
     best, best_gap = None, np.inf
     for c in child_cols:
         mine = pd.to_datetime(data[e.child][c]).to_numpy()[known]
-        for p in parent_cols:
+        for p in [c] if e.parent == e.child else parent_cols:
             theirs = pd.to_datetime(data[e.parent][p]).to_numpy()[pos[known]]
             both = ~(np.isnat(mine) | np.isnat(theirs))
             if both.sum() < MIN_PAIRS or not (mine[both] >= theirs[both]).all():

@@ -25,6 +25,7 @@ from relsynth.synth.tabular._references.pairing import (
     coarse_tokens,
     feature_fields,
     pair_up,
+    seconds,
 )
 
 log = logging.getLogger(__name__)
@@ -134,10 +135,31 @@ def assign_reference(
             theirs = ancestor_keys(schema, tables, e.parent, scope)
         drawn = draw_within(mine, theirs, draw, only, f"{table}.{e.fk}", scope)
     else:
-        drawn = draw(np.arange(len(tables[table])), np.arange(len(keys[e.parent])))
+        # a row names one earlier in the order of its date where the data's always do (`own_date`)
+        rows = date_order(dates[0]) if dates is not None and e.parent == table else np.arange(len(tables[table]))
+        drawn = (
+            draw(rows, rows).set_axis(rows).sort_index()
+            if e.parent == table
+            else draw(rows, np.arange(len(keys[e.parent])))
+        )
         if groups is not None:  # unscoped only: a swap could move a key out from under its scope row
             drawn = without_repeats(groups, drawn, rng)
     return drawn
+
+
+def own_date(pre, table: str) -> str | None:
+    """The date column of `table` by which its reference to its own table names earlier rows
+    (`date_after`: a manager hired no later than the employees they manage), or None."""
+    for e in pre.schema.references(table):
+        after = (pre.stats.get("references", {}).get(f"{table}.{e.fk}") or {}).get("after")
+        if e.parent == table and after:
+            return after[0]
+    return None
+
+
+def date_order(dates: pd.Series) -> np.ndarray:
+    """Row positions by date, ties and rows without one (last) in their order."""
+    return np.argsort(seconds(dates), kind="stable")
 
 
 def draw_within(mine: pd.Series, theirs: pd.Series, draw, only, name: str, scope: str) -> pd.Series:

@@ -93,7 +93,7 @@ class DateOrder:
 
     @classmethod
     def of(cls, child: pd.Series, parent: pd.Series) -> DateOrder:
-        return cls(_seconds(child), _seconds(parent))
+        return cls(seconds(child), seconds(parent))
 
     def penalty(self, children: np.ndarray, parents: np.ndarray) -> np.ndarray:
         """(len(children), len(parents)): -BROKEN where the child's date is before the parent's."""
@@ -102,7 +102,7 @@ class DateOrder:
         return np.where(broken, -self.BROKEN, 0.0)
 
 
-def _seconds(dates: pd.Series) -> np.ndarray:
+def seconds(dates: pd.Series) -> np.ndarray:
     values = pd.to_datetime(dates).to_numpy(dtype="datetime64[s]")
     return np.where(np.isnat(values), np.nan, values.astype(np.int64).astype(np.float64))
 
