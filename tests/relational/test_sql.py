@@ -802,3 +802,16 @@ def test_small_root_tables_that_others_reference_are_named_with_the_lookups_to_g
     with caplog.at_level(logging.WARNING, logger="relsynth.relational.sql"):
         assert RelationalData.from_sql(target, lookups=["nation", "region"]).schema.lookups == ("nation", "region")
     assert not [r for r in caplog.records if r.levelno == logging.WARNING]
+
+
+def test_a_text_column_left_empty_says_a_text_model_writes_it(tmp_path: Path) -> None:
+    """An HR database's e-mails (SKING, NKOCHHAR: no digits, so text) came back all null from a
+    tabular model alone, and to_sql said only "NOT NULL in the source, but 500 value(s) are null"."""
+    source, target = url("sqlite", tmp_path, "source"), url("sqlite", tmp_path, "target")
+    names = ",".join(f"({i}, 'a long name number {i}')" for i in range(30))
+    run_sql(source, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)", f"INSERT INTO t VALUES {names}")
+    data = RelationalData.from_sql(source)
+    assert data.schema.tables["t"].columns["name"].kind is Column.TEXT
+    data.data["t"]["name"] = pd.Series([pd.NA] * 30, dtype="string")
+    with pytest.raises(DataError, match="a text column, which a text model writes .* declare it identifier"):
+        data.to_sql(target)

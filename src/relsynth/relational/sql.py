@@ -1150,18 +1150,28 @@ def _as_stored(frames: Mapping[str, pd.DataFrame], formats: Formats, tables: lis
     return out
 
 
-def _unfit(frames: Mapping[str, pd.DataFrame], tables: list[sa.Table]) -> list[str]:
+_UNFILLED_TEXT = (
+    ": a text column, which a text model writes (TextModel.generate, or the Kedro project's text_tables); fill it "
+    "before to_sql, or, if it holds codes that name their rows (e-mails such as SKING), declare it identifier "
+    "(fresh codes of the source's shapes, no text model)"
+)
+
+
+def _unfit(frames: Mapping[str, pd.DataFrame], tables: list[sa.Table], schema: Schema | None = None) -> list[str]:
     """Values the target's columns would refuse (nulls in NOT NULL, strings past a length), found
     before anything is written. SQLite does not check lengths itself; this keeps every engine alike."""
     problems = []
+    texts = {(t, c) for t in schema.tables for c in schema.tables[t].text_columns} if schema else set()
     for table in tables:
         df = frames[table.name]
         for col in table.columns:
             s = df[col.name]
             nulls = int(s.isna().sum())
             if not col.nullable and (not col.primary_key or col.foreign_keys) and nulls:  # a link table's keys
+                unfilled = (table.name, col.name) in texts and nulls == len(s)
                 problems.append(
                     f"table {table.name!r}, column {col.name!r} is NOT NULL in the source, but {nulls} value(s) are null"
+                    + (_UNFILLED_TEXT if unfilled else "")
                 )
             past = _past_int64(s) if isinstance(col.type, sa.Integer) else 0
             if past:
@@ -1242,7 +1252,7 @@ def write_sql(
         raise ValueError(f"chunk_size must be a positive integer (rows per insert), got {chunk_size!r}")
     metadata, tables = _target_tables(schema, frames, formats, schema_name)
     frames = _as_stored(frames, formats, tables)
-    problems = _unfit(frames, tables)
+    problems = _unfit(frames, tables, schema)
     if problems:
         raise DataError(problems)
     with _engine(con) as engine:
