@@ -12,7 +12,8 @@ a column of the parent row, when wherever `b` is present `a` is too, `b >= a` (o
 every row and at least `MIN_ROWS` rows hold both, and the order does not follow from the values
 alone: for dates, their ranges overlap; for numbers, values of the two columns drawn apart would
 break it at least `MIN_BREAK` of the time (bytes >= milliseconds holds only because the units
-differ: it is left alone). Of several such `a`, the one with the smallest median gap.
+differ: it is left alone). Of several such `a`, the one with the smallest median gap. A date is compared with a timestamp's
+day (`day_base`): a review dated on its order's delivery day is not before the delivery.
 
 A column may also have a *bound* on its other side (a lab taken after admission and before
 discharge, a close between the day's low and high): an earlier column `c` that `b` never passes
@@ -37,6 +38,7 @@ MIN_BREAK = 0.05  # numbers: how often independent draws must break an order for
 MAX_SHRINK = -0.25  # siblings in sequence: how fast their spacing may shrink with their number (log-log)
 _SAMPLE = 2_000  # values of each column that estimate how often independent draws break an order
 DATED = (Column.DATE, Column.DATETIME)
+DAY_NS = 86_400 * 1_000_000_000
 ORDERED = (*DATED, Column.NUMERIC, Column.INTEGER)
 
 
@@ -51,6 +53,7 @@ class RowOrder:
     dated: bool = True  # dates (compared in nanoseconds), else numbers
     bound: str | None = None  # a column `column` never passes on the other side (sign -sign), if any
     bound_from_parent: bool = False  # `bound` is a column of the row's parent row
+    day_base: bool = False  # a date after a timestamp: compared with the base's day (a review on its delivery day)
 
     def describe(self, parent: str | None = None) -> str:
         base = f"{parent}.{self.base}" if self.from_parent else self.base
@@ -77,7 +80,8 @@ def row_orders(
         for a, base, from_parent in candidates:
             found = _order(base, values_b, dated)
             if found is not None and (best is None or found[0] < best[0]):
-                best = (found[0], RowOrder(b, a, found[1], from_parent, dated), base)
+                on_day = day_base(kinds[b], (parent_kinds or {}).get(a) if from_parent else kinds[a])
+                best = (found[0], RowOrder(b, a, found[1], from_parent, dated, day_base=on_day), base)
         if best is not None:
             out[b] = _with_bound(best[1], best[2], values_b, candidates)
     return out
@@ -123,7 +127,8 @@ def row_bounds(
         for a, base, from_parent in candidates:
             found = _order(base, values_b, dated, base_may_miss=True)
             if found is not None and (found[1] not in best or found[0] < best[found[1]][0]):
-                best[found[1]] = (found[0], RowOrder(b, a, found[1], from_parent, dated))
+                on_day = day_base(kinds[b], (parent_kinds or {}).get(a) if from_parent else kinds[a])
+                best[found[1]] = (found[0], RowOrder(b, a, found[1], from_parent, dated, day_base=on_day))
         out += [best[sign][1] for sign in (1, -1) if sign in best]
     return out
 
@@ -136,17 +141,32 @@ def _candidates(
     parent_kinds: Mapping[str, Column] | None,
 ) -> list[tuple[str, np.ndarray, bool, list[tuple[str, np.ndarray, bool]]]]:
     """Per date or number column b: (b, its values, dated, [(base, its values, from_parent)]), the
-    bases being b's earlier columns and its parent row's, of b's family (dates or numbers)."""
+    bases being b's earlier columns and its parent row's, of b's family (dates or numbers). A
+    timestamp base of a date b is its day (`day_values`): a date on a timestamp's day is not before it."""
     own = [c for c in columns if kinds[c] in ORDERED]
     values = {c: as_numbers(df[c], kinds[c]) for c in own}
     above = {c: (as_numbers(parent[c], parent_kinds[c]), parent_kinds[c]) for c in (parent_kinds or {})}
     out = []
     for j, b in enumerate(own):
         dated = kinds[b] in DATED
-        bases = [(a, values[a], False) for a in own[:j] if (kinds[a] in DATED) == dated]
-        bases += [(a, v, True) for a, (v, kind) in above.items() if (kind in DATED) == dated]
+
+        def seen(v: np.ndarray, kind: Column, b=b) -> np.ndarray:
+            return day_values(v) if day_base(kinds[b], kind) else v
+
+        bases = [(a, seen(values[a], kinds[a]), False) for a in own[:j] if (kinds[a] in DATED) == dated]
+        bases += [(a, seen(v, kind), True) for a, (v, kind) in above.items() if (kind in DATED) == dated]
         out.append((b, values[b], dated, bases))
     return out
+
+
+def day_base(column: Column, base: Column) -> bool:
+    """Whether a `column` kept after a `base` is compared with the base's day: a date after a timestamp."""
+    return column is Column.DATE and base is Column.DATETIME
+
+
+def day_values(ns: np.ndarray) -> np.ndarray:
+    """Nanosecond timestamps (NaN: missing) floored to their day."""
+    return np.floor(ns / DAY_NS) * DAY_NS
 
 
 def _order(a: np.ndarray, b: np.ndarray, dated: bool, base_may_miss: bool = False) -> tuple[float, int] | None:
@@ -215,8 +235,8 @@ def parent_ordered(
 def kept_share(df: pd.DataFrame, order: RowOrder, parent: pd.DataFrame | None) -> tuple[float | None, int]:
     """(share of the rows holding both values that keep `order`, those rows); None without such rows."""
     kind = Column.DATETIME if order.dated else Column.NUMERIC
-    base = parent[order.base] if order.from_parent else df[order.base]
-    gap = order.sign * (as_numbers(df[order.column], kind) - as_numbers(base, kind))
+    base = as_numbers(parent[order.base] if order.from_parent else df[order.base], kind)
+    gap = order.sign * (as_numbers(df[order.column], kind) - (day_values(base) if order.day_base else base))
     held = ~np.isnan(gap)
     n = int(held.sum())
     return (float((gap[held] >= 0).mean()) if n else None), n

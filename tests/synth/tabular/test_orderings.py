@@ -358,3 +358,31 @@ def test_a_dataset_encoded_with_other_orders_is_told_apart_by_the_fingerprint():
     assert moved.to_dict()["slots"] == pre.to_dict()["slots"] and moved.fingerprint() != pre.fingerprint()
     plain = TabularPreproc.from_schema(data.schema, keep_orders=False).fit(data)
     assert plain.fingerprint() == fingerprint(plain.to_dict()["slots"])  # without orders: as saved before
+
+
+def test_a_date_after_a_timestamp_is_kept_after_its_day():
+    """Olist-like reviews are dated (a DATE) on or after their order's delivery (a TIMESTAMP), often on
+    the delivery day itself, so 'created >= delivered' failed on those rows, no order was kept, and
+    44 % of generated reviews came before their delivery day. A date is compared with a timestamp's day."""
+    rng = np.random.default_rng(0)
+    n = 300
+    delivered = pd.Timestamp("2018-01-01") + pd.to_timedelta(rng.integers(0, 300 * 86_400, n), unit="s")
+    orders = pd.DataFrame({"id": range(1, n + 1), "delivered": delivered})
+    per = rng.integers(1, 3, n)
+    order_of = np.repeat(orders["id"].to_numpy(), per)
+    created = delivered.normalize()[order_of - 1] + pd.to_timedelta(rng.integers(0, 4, len(order_of)), unit="D")
+    reviews = pd.DataFrame({"id": range(1, len(order_of) + 1), "order": order_of, "created": created,
+                            "score": rng.integers(1, 6, len(order_of))})  # fmt: skip
+    schema = Schema(
+        order=Table(id=PrimaryKey(), delivered=Column.DATETIME),
+        review=Table(id=PrimaryKey(), order=ForeignKey("order"), created=Column.DATE, score=Integer()),
+    )
+    data = RelationalData({"order": orders, "review": reviews}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    o = pre.orderings["review"]["created"]
+    assert (o.base, o.from_parent, o.sign, o.day_base) == ("delivered", True, 1, True)
+    assert Ordering(**o.to_dict()) == o  # saved and read back
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    day = synth["review"]["order"].map(synth["order"].set_index("id")["delivered"]).dt.normalize()
+    assert (synth["review"]["created"] >= day).all()
+    assert (synth["review"]["created"] == day).mean() > 0.1  # the delivery day itself, as in the data

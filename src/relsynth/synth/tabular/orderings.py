@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column
-from relsynth.relational.orders import RowOrder, as_numbers, row_orders
+from relsynth.relational.orders import RowOrder, as_numbers, day_values, row_orders
 from relsynth.synth.tabular.encoders import _decimals, _exact_ns, _time_grid
 
 _NS_PER_S = 1_000_000_000
@@ -68,6 +68,7 @@ _ADDED = {
     "room": 0.0,
     "after_sibling": False,
     "extreme": None,
+    "day_base": False,
 }  # field -> its default
 
 
@@ -107,7 +108,7 @@ def _extreme(x: np.ndarray, sign: int) -> float | None:
 def _median_room(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None) -> float:
     """The median distance from base to bound over the rows holding the column and its bound."""
     kind = _kind(o)
-    room = np.abs(as_numbers(_bound_of(o, df, parent), kind) - as_numbers(_base_of(o, df, parent), kind))
+    room = np.abs(as_numbers(_bound_of(o, df, parent), kind) - _base_values(o, df, parent))
     held = ~np.isnan(as_numbers(df[o.column], kind)) & ~np.isnan(room)
     return float(np.median(room[held])) if held.any() else 0.0
 
@@ -140,7 +141,7 @@ def with_offsets(
         return df
     out = df.copy()
     for b, o in present.items():
-        base = as_numbers(_base_of(o, df, parent), _kind(o))
+        base = _base_values(o, df, parent)
         if o.after_sibling:
             base = _previous_sibling(as_numbers(df[b], _kind(o)), base, _siblings(siblings, b))
         gap = o.sign * (as_numbers(df[b], _kind(o)) - base)
@@ -167,6 +168,12 @@ def _previous_sibling(values: np.ndarray, base: np.ndarray, siblings: np.ndarray
     out = np.empty_like(prev)
     out[order] = prev
     return np.where(np.isnan(out), base, out)
+
+
+def _base_values(o: Ordering, own: Mapping[str, pd.Series] | pd.DataFrame, parent: pd.DataFrame | None) -> np.ndarray:
+    """The base's values as numbers, a timestamp's day where a date follows it (`day_base`)."""
+    base = as_numbers(_base_of(o, own, parent), _kind(o))
+    return day_values(base) if o.day_base else base
 
 
 def _base_of(o: Ordering, own: Mapping[str, pd.Series] | pd.DataFrame, parent: pd.DataFrame | None) -> pd.Series:
@@ -200,7 +207,7 @@ def from_offsets(
     for b, o in orderings.items():
         if b not in cols or (not o.from_parent and o.base not in cols):
             continue
-        base = as_numbers(_base_of(o, cols, parent), _kind(o))
+        base = _base_values(o, cols, parent)
         offset = pd.to_numeric(cols[b], errors="coerce").to_numpy(np.float64, na_value=np.nan)
         if o.bound:
             bound = as_numbers(_bound_of(o, cols, parent), _kind(o))
