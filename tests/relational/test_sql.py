@@ -815,3 +815,25 @@ def test_a_text_column_left_empty_says_a_text_model_writes_it(tmp_path: Path) ->
     data.data["t"]["name"] = pd.Series([pd.NA] * 30, dtype="string")
     with pytest.raises(DataError, match="a text column, which a text model writes .* declare it identifier"):
         data.to_sql(target)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_string_column_the_catalog_declares_unique_is_an_identifier(engine: str, tmp_path: Path) -> None:
+    """HR e-mails (SKING, NKOCHHAR: UNIQUE, no digits) were read as free text: with no text model they
+    came back all null and to_sql refused them (NOT NULL). A UNIQUE string column of single words is
+    an identifier, generated fresh; one holding whitespace stays text."""
+    source = url(engine, tmp_path)
+    names = ["".join(chr(65 + (i * k) % 26) for k in (3, 5)) + chr(65 + i // 26) + chr(65 + i % 26) for i in range(40)]
+    rows = ", ".join(f"({i}, '{n}', 'a long title number {i}', {i % 5})" for i, n in enumerate(names))
+    run_sql(
+        source,
+        "CREATE TABLE person (id INTEGER PRIMARY KEY, email VARCHAR(20) NOT NULL UNIQUE, title VARCHAR(40) UNIQUE, "
+        "grade INTEGER)",
+        f"INSERT INTO person VALUES {rows}",
+        "CREATE TABLE note (id INTEGER PRIMARY KEY, person INTEGER REFERENCES person (id), n INTEGER)",
+        "INSERT INTO note VALUES " + ", ".join(f"({i}, {i % 40}, {i})" for i in range(80)),
+    )
+    data = RelationalData.from_sql(source)
+    columns, why = data.schema.tables["person"].columns, data.schema.inference["person"]
+    assert columns["email"].kind is Column.IDENTIFIER and "UNIQUE in the catalog" in why["email"]
+    assert columns["title"].kind is Column.TEXT

@@ -51,15 +51,20 @@ def _number_notes(x: pd.Series, integer: bool) -> str:
     return notes
 
 
-def string_kind_and_reason(values: pd.Series, in_lookup: bool = False) -> tuple[Column, str]:
-    """Categorical or text for a column a database declares as a string type (`RelationalData.from_sql`):
-    the type says it holds text, so only the choice between labels and free text is read from the values."""
+def string_kind_and_reason(values: pd.Series, in_lookup: bool = False, unique: bool = False) -> tuple[Column, str]:
+    """Categorical, text or identifier for a column a database declares as a string type
+    (`RelationalData.from_sql`): the type says it holds text, so only the choice between labels, free
+    text and codes is read from the values. `unique`: the catalog declares the column UNIQUE, so its
+    values name their rows (e-mails such as SKING): an identifier unless they hold whitespace."""
     s = values.dropna()
     if len(s) == 0:
         return Column.CATEGORICAL, "all values null: nothing to read a kind from"
     if in_lookup:
         return Column.CATEGORICAL, "a lookup table is copied as it is: categorical"
-    return _categorical_or_text(s.astype(str).str.strip())
+    text = s.astype(str).str.strip()
+    if unique and len(text) >= MIN_IDENTIFIERS and not text.str.contains(r"\s").any():
+        return Column.IDENTIFIER, "UNIQUE in the catalog, single words: an identifier (generated fresh in its format)"
+    return _categorical_or_text(text)
 
 
 def _guess(values: pd.Series) -> tuple[Column, str]:

@@ -269,6 +269,7 @@ class _Reflected:
     not_null: set[str] = field(default_factory=set)
     pk: tuple[str, ...] = ()
     fks: list[_ForeignKey] = field(default_factory=list)
+    unique: set[str] = field(default_factory=set)  # columns UNIQUE on their own (not the primary key)
 
 
 def _table_names(conn: sa.Connection, tables: Sequence[str] | None, schema_name: str | None) -> list[str]:
@@ -306,13 +307,28 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
         )
         for f in insp.get_foreign_keys(name, schema=schema_name)
     ]
+    unique = [u["column_names"] for u in insp.get_unique_constraints(name, schema=schema_name)]
+    unique += [i["column_names"] for i in insp.get_indexes(name, schema=schema_name) if i.get("unique")]
+    if conn.dialect.name == "sqlite":  # SQLAlchemy misses a column's own UNIQUE there (an automatic index)
+        unique += _sqlite_unique(conn, name)
     return _Reflected(
         name=name,
         types={c["name"]: c["type"] for c in cols},
         not_null={c["name"] for c in cols if not c.get("nullable", True)},
         pk=tuple(pk),
         fks=fks,
+        unique={u[0] for u in unique if len(u) == 1 and u[0] not in pk},
     )
+
+
+def _sqlite_unique(conn: sa.Connection, name: str) -> list[list[str]]:
+    """The columns of each UNIQUE constraint of an SQLite table, from its automatic indexes."""
+    quote = conn.dialect.identifier_preparer.quote
+    out = []
+    for _, index, unique, origin, *_ in conn.exec_driver_sql(f"PRAGMA index_list({quote(name)})").all():
+        if unique and origin == "u":
+            out.append([row[2] for row in conn.exec_driver_sql(f"PRAGMA index_info({quote(index)})").all()])
+    return out
 
 
 def _other_schema(ref_schema: str | None, read: str | None) -> str | None:
@@ -363,7 +379,7 @@ def _reflect_information_schema(conn: sa.Connection, name: str, schema: str) -> 
             "AND k.constraint_name = tc.constraint_name AND k.table_name = tc.table_name "
             "LEFT JOIN information_schema.referential_constraints rc ON rc.constraint_schema = tc.constraint_schema "
             "AND rc.constraint_name = tc.constraint_name "
-            "WHERE tc.table_schema = :s AND tc.table_name = :t AND tc.constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY') "
+            "WHERE tc.table_schema = :s AND tc.table_name = :t AND tc.constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY', 'UNIQUE') "
             "ORDER BY tc.constraint_name, k.ordinal_position"
         ),
         where,
@@ -383,7 +399,9 @@ def _reflect_information_schema(conn: sa.Connection, name: str, schema: str) -> 
         ref_table = ref[0][0] if ref else ""
         other = _other_schema(ref_schema, schema)
         fks.append(_ForeignKey(tuple(r[2] for r in rows), ref_table, tuple(r[1] for r in ref), other))
-    return _Reflected(name, types, {c for c, _, nullable, *_ in cols if nullable == "NO"}, pk, fks)
+    unique = [[r[2] for r in keys if r[1] == c] for c in dict.fromkeys(c for kind, c, *_ in keys if kind == "UNIQUE")]
+    one = {u[0] for u in unique if len(u) == 1 and u[0] not in pk}
+    return _Reflected(name, types, {c for c, _, nullable, *_ in cols if nullable == "NO"}, pk, fks, one)
 
 
 # ---- from the catalog to a schema ---------------------------------------------------------------
@@ -453,6 +471,7 @@ def _leave_out(reflected: dict[str, _Reflected], exclude: Mapping[str, list[str]
             not_null=r.not_null - set(cols),
             pk=r.pk,
             fks=[fk for fk in r.fks if not set(fk.columns) & set(cols)],
+            unique=r.unique - set(cols),
         )
     return out
 
@@ -902,7 +921,9 @@ class Catalog:
             cols: dict[str, ColumnKind] = {}
             for c, kind in plan.kinds[n].items():
                 if kind is None:  # a string type: labels or free text, by the values
-                    decided, reason = string_kind_and_reason(frames[n][c], in_lookup=n in plan.lookups)
+                    decided, reason = string_kind_and_reason(
+                        frames[n][c], in_lookup=n in plan.lookups, unique=c in self.reflected[n].unique
+                    )
                     kind, plan.kinds[n][c] = as_kind(decided), as_kind(decided)
                     plan.why[n][c] = f"{plan.why[n][c]}, {reason}"
                 if kind.kind in _STRING_KINDS:
