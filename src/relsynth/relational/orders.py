@@ -78,7 +78,7 @@ def row_orders(
     for b, values_b, dated, candidates in _candidates(df, columns, kinds, parent, parent_kinds):
         best: tuple[float, RowOrder, np.ndarray] | None = None
         for a, base, from_parent in candidates:
-            found = _order(base, values_b, dated)
+            found = order_between(base, values_b, dated)
             if found is not None and (best is None or found[0] < best[0]):
                 on_day = day_base(kinds[b], (parent_kinds or {}).get(a) if from_parent else kinds[a])
                 best = (found[0], RowOrder(b, a, found[1], from_parent, dated, day_base=on_day), base)
@@ -95,7 +95,7 @@ def _with_bound(
     for c, bound, from_parent in candidates:
         if (c, from_parent) == (order.base, order.from_parent):
             continue
-        found = _order(bound, values, order.dated, base_may_miss=True)  # never passed where present
+        found = order_between(bound, values, order.dated, base_may_miss=True)  # never passed where present
         if found is None or found[1] != -order.sign:
             continue
         held = ~np.isnan(values) & ~np.isnan(bound)  # a current stay has no discharge yet
@@ -125,7 +125,7 @@ def row_bounds(
     for b, values_b, dated, candidates in _candidates(df, columns, kinds, parent, parent_kinds):
         best: dict[int, tuple[float, RowOrder]] = {}
         for a, base, from_parent in candidates:
-            found = _order(base, values_b, dated, base_may_miss=True)
+            found = order_between(base, values_b, dated, base_may_miss=True)
             if found is not None and (found[1] not in best or found[0] < best[found[1]][0]):
                 on_day = day_base(kinds[b], (parent_kinds or {}).get(a) if from_parent else kinds[a])
                 best[found[1]] = (found[0], RowOrder(b, a, found[1], from_parent, dated, day_base=on_day))
@@ -169,7 +169,7 @@ def day_values(ns: np.ndarray) -> np.ndarray:
     return np.floor(ns / DAY_NS) * DAY_NS
 
 
-def _order(a: np.ndarray, b: np.ndarray, dated: bool, base_may_miss: bool = False) -> tuple[float, int] | None:
+def order_between(a: np.ndarray, b: np.ndarray, dated: bool, base_may_miss: bool = False) -> tuple[float, int] | None:
     """(median gap, sign) when `b` follows `a` (sign 1) or precedes it (-1) in every row, else None.
     `base_may_miss`: rows with `b` and without `a` are let be (for measuring, not for offsets)."""
     has_a, has_b = ~np.isnan(a), ~np.isnan(b)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.data import SQL_FORMAT
+from relsynth.relational.orders import as_numbers, order_between
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.copies import copied_columns
 from relsynth.synth.tabular._references.degrees import ranked
@@ -84,17 +85,12 @@ def date_after(data: RelationalData, e: Edge, pos: np.ndarray) -> list[str] | No
     parent_cols = [c for c, k in schema.tables[e.parent].columns.items() if k.kind in dates]
     best, best_gap = None, np.inf
     for c in child_cols:
-        mine = pd.to_datetime(data[e.child][c]).to_numpy()[known]
+        mine = as_numbers(data[e.child][c], Column.DATETIME)[known]
         for p in [c] if e.parent == e.child else parent_cols:
-            theirs = pd.to_datetime(data[e.parent][p]).to_numpy()[pos[known]]
-            both = ~(np.isnat(mine) | np.isnat(theirs))
-            if both.sum() < MIN_PAIRS or not (mine[both] >= theirs[both]).all():
-                continue
-            if np.nanmin(mine[both]) >= np.nanmax(theirs[both]):
-                continue  # every child date after every parent date: nothing to keep
-            gap = float(np.median((mine[both] - theirs[both]).astype("timedelta64[s]").astype(np.float64)))
-            if gap < best_gap:
-                best, best_gap = [c, p], gap
+            theirs = as_numbers(data[e.parent][p], Column.DATETIME)[pos[known]]
+            found = order_between(theirs, mine, dated=True, base_may_miss=True)  # the orders within rows' rule
+            if found is not None and found[1] == 1 and found[0] < best_gap:
+                best, best_gap = [c, p], found[0]
     return best
 
 

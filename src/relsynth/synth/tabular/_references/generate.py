@@ -14,6 +14,7 @@ import pandas as pd
 
 from relsynth.relational import Column
 from relsynth.relational.data import composite_references
+from relsynth.relational.orders import as_numbers
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.copies import copy_values
 from relsynth.synth.tabular._references.degrees import deal, ranked, stratified
@@ -25,7 +26,6 @@ from relsynth.synth.tabular._references.pairing import (
     coarse_tokens,
     feature_fields,
     pair_up,
-    seconds,
 )
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ def own_date(pre, table: str) -> str | None:
 
 def date_order(dates: pd.Series) -> np.ndarray:
     """Row positions by date, ties and rows without one (last) in their order."""
-    return np.argsort(seconds(dates), kind="stable")
+    return np.argsort(as_numbers(dates, Column.DATETIME), kind="stable")
 
 
 def draw_within(mine: pd.Series, theirs: pd.Series, draw, only, name: str, scope: str) -> pd.Series:

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
+from relsynth.relational import Column
+from relsynth.relational.orders import as_numbers
 from relsynth.synth.tabular.encoders import NumericPreproc
 from relsynth.synth.tabular.grammar import PLACEHOLDER
 
@@ -89,22 +91,17 @@ class DateOrder:
     BROKEN = 1e3
 
     def __init__(self, child_dates: np.ndarray, parent_dates: np.ndarray):
-        self.child, self.parent = child_dates, parent_dates  # float seconds, NaN: no date
+        self.child, self.parent = child_dates, parent_dates  # float nanoseconds (`as_numbers`), NaN: no date
 
     @classmethod
     def of(cls, child: pd.Series, parent: pd.Series) -> DateOrder:
-        return cls(seconds(child), seconds(parent))
+        return cls(as_numbers(child, Column.DATETIME), as_numbers(parent, Column.DATETIME))
 
     def penalty(self, children: np.ndarray, parents: np.ndarray) -> np.ndarray:
         """(len(children), len(parents)): -BROKEN where the child's date is before the parent's."""
         with np.errstate(invalid="ignore"):
             broken = self.child[children][:, None] < self.parent[parents][None, :]
         return np.where(broken, -self.BROKEN, 0.0)
-
-
-def seconds(dates: pd.Series) -> np.ndarray:
-    values = pd.to_datetime(dates).to_numpy(dtype="datetime64[s]")
-    return np.where(np.isnat(values), np.nan, values.astype(np.int64).astype(np.float64))
 
 
 def pair_up(
