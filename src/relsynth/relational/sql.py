@@ -1103,24 +1103,14 @@ def _target_tables(
 def _written_order(schema: Schema, formats: Formats) -> list[str]:
     """`schema.referenced_first()`, each table also after those its composite references name."""
     order, composite = schema.referenced_first(), {}
-    for name, _, parent, _ in composite_references(formats):
-        if name in schema.tables and parent in schema.tables and parent != name:
-            composite.setdefault(name, set()).add(parent)
+    for name, cols, parent, _ in composite_references(formats):
+        if name in schema.tables and parent in schema.tables:
+            composite.setdefault(name, {})[f"({', '.join(cols)})"] = parent
     if not composite:
         return order
-    out: list[str] = []
-
-    def visit(t: str, path: tuple[str, ...]) -> None:
-        if t in out or t in path:  # a cycle through a composite key: the schema's order decides
-            return
-        for parent in [*schema.tables[t].foreign_keys.values(), *sorted(composite.get(t, ()))]:
-            if parent != t and parent in schema.tables:
-                visit(parent, (*path, t))
-        out.append(t)
-
-    for t in order:
-        visit(t, ())
-    return out
+    fks = {t: {**table.foreign_keys, **composite.get(t, {})} for t, table in schema.tables.items()}
+    found = referenced_order(fks, order)
+    return order if isinstance(found, KeyCycle) else found  # a cycle through a composite key: the schema's order
 
 
 _SQLITE_SECONDS = "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d"
