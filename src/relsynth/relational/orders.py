@@ -268,6 +268,34 @@ def sibling_key(df: pd.DataFrame, fk: str, columns: Sequence[str], kinds: Mappin
     return dated[int(np.argmax(shares))]
 
 
+def previous_end(
+    df: pd.DataFrame, fk: str, key: str, columns: Sequence[str], kinds: Mapping[str, Column]
+) -> str | None:
+    """The date column after whose value in the previous sibling each of a parent's rows starts, the
+    siblings in order of their `key` date (a stay admitted after the previous stay's discharge, a
+    job started after the previous one ended): a column on or after `key` in every row holding
+    both and after it in some, with each row's `key` on or after the previous sibling's value in
+    every one of at least `MIN_ROWS` consecutive pairs holding both. Of several, the tightest
+    (smallest median gap). None without one."""
+    start = as_numbers(df[key], kinds[key])
+    codes = pd.factorize(df[fk])[0]
+    order = np.lexsort((start, codes))
+    same = (codes[order][1:] == codes[order][:-1]) & (codes[order][1:] >= 0)  # a null key has no siblings
+    best, best_gap = None, np.inf
+    for c in columns:
+        if c == key or kinds[c] not in DATED:
+            continue
+        end = as_numbers(df[c], kinds[c])
+        held = ~np.isnan(start) & ~np.isnan(end)
+        in_row = end[held] - start[held]
+        if held.sum() < MIN_ROWS or (in_row < 0).any() or not (in_row > 0).any():
+            continue
+        step = _sibling_steps_from(end[order], start[order], same)
+        if len(step) >= MIN_ROWS and (step >= 0).all() and np.median(step) < best_gap:
+            best, best_gap = c, float(np.median(step))
+    return best
+
+
 def _in_sequence(values: np.ndarray, codes: np.ndarray) -> bool:
     """Whether each parent's values follow one another rather than fall within a window: the mean
     gap between consecutive siblings (span / (n - 1), averaged over the parents of n rows) does not
@@ -288,8 +316,14 @@ def _in_sequence(values: np.ndarray, codes: np.ndarray) -> bool:
 
 def _sibling_steps(values: np.ndarray, same: np.ndarray) -> np.ndarray:
     """The change from each row to the next of the same parent (`same`), where both have a value."""
-    pairs = same & ~np.isnan(values[1:]) & ~np.isnan(values[:-1])
-    return values[1:][pairs] - values[:-1][pairs]
+    return _sibling_steps_from(values, values, same)
+
+
+def _sibling_steps_from(previous: np.ndarray, values: np.ndarray, same: np.ndarray) -> np.ndarray:
+    """Each row's value less the previous row's `previous` value, for rows following one of the same
+    parent (`same`), where both are present."""
+    pairs = same & ~np.isnan(values[1:]) & ~np.isnan(previous[:-1])
+    return values[1:][pairs] - previous[:-1][pairs]
 
 
 def _in_order(steps: np.ndarray) -> bool:

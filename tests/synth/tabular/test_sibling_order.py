@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from relsynth.relational import Column, Date, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
-from relsynth.relational.orders import sibling_key
+from relsynth.relational.orders import previous_end, sibling_key
 from relsynth.synth import DpBudget, TabularPreproc
 from relsynth.synth.tabular.orderings import Ordering, from_offsets, with_offsets
 
@@ -116,3 +116,84 @@ def test_dates_after_the_parents_are_modelled_from_the_previous_sibling_and_deco
     parent = pd.DataFrame({"opened": data["acct"]["opened"].to_numpy()[siblings]})
     from_offsets(cols, pre.orderings["tx"], parent, siblings)
     assert out_of_order(pd.DataFrame({"acct": siblings, "date": cols["date"]})) == 0.0
+
+
+def stays(n: int = 80, seed: int = 0, born: bool = False, overlapping: bool = False) -> RelationalData:
+    """patients -> 1-5 stays each, stored shuffled, each admitted 1-60 days after the previous
+    stay's discharge (`overlapping`: 0-9 days before it, some of the time), staying 1-12 days;
+    (`born`) a birth date decades before any stay."""
+    rng = np.random.default_rng(seed)
+    pid = np.repeat(np.arange(n), rng.integers(1, 6, n))
+    los, gap = rng.integers(1, 13, len(pid)), rng.integers(1, 61, len(pid))
+    if overlapping:
+        gap = np.where(rng.random(len(pid)) < 0.3, -rng.integers(0, 10, len(pid)), gap)
+    before = pd.Series(gap + los).groupby(pid).cumsum().to_numpy() - los  # days from the first day to admission
+    first = pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 900, n), "D")
+    admitted = first[pid] + pd.to_timedelta(before, "D")
+    stay = pd.DataFrame(
+        {
+            "id": range(len(pid)),
+            "patient": pid,
+            "admitted": admitted,
+            "discharged": admitted + pd.to_timedelta(los, "D"),
+        }
+    ).sample(frac=1.0, random_state=seed)
+    patient = pd.DataFrame({"id": range(n)})
+    pcols = {"id": PrimaryKey()}
+    if born:
+        patient["born"], pcols["born"] = (
+            pd.Timestamp("1950-01-01") + pd.to_timedelta(rng.integers(0, 9000, n), "D"),
+            Date(),
+        )
+    schema = Schema(
+        patient=Table(**pcols),
+        stay=Table(id=PrimaryKey(), patient=ForeignKey(parent="patient"), admitted=Date(), discharged=Date()),
+    )
+    return RelationalData({"patient": patient, "stay": stay.reset_index(drop=True)}, schema)
+
+
+def overlaps(stay: pd.DataFrame) -> int:
+    """Stays admitted before the patient's previous stay (in admission order) was discharged."""
+    s = stay.sort_values(["patient", "admitted"], kind="stable")
+    return int((s["admitted"] < s.groupby("patient")["discharged"].shift(1)).sum())
+
+
+def test_the_column_each_sibling_starts_after_in_the_previous_one_is_found():
+    kinds = {"admitted": Column.DATE, "discharged": Column.DATE}
+    found = stays()["stay"]
+    assert previous_end(found, "patient", "admitted", ["discharged"], kinds) == "discharged"
+    assert previous_end(stays(overlapping=True)["stay"], "patient", "admitted", ["discharged"], kinds) is None
+    assert previous_end(found, "patient", "admitted", [], kinds) is None
+    assert previous_end(found[found["patient"] < 5], "patient", "admitted", ["discharged"], kinds) is None  # few
+
+
+@pytest.mark.parametrize("born", [False, True])
+def test_stays_are_modelled_from_the_previous_stays_discharge_and_never_overlap(born):
+    data = stays(born=born)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    admitted = pre.orderings["stay"]["admitted"]
+    assert admitted.after_sibling and admitted.sibling_base == "discharged"
+    assert admitted.origin == data["stay"]["admitted"].min().value  # a birth decades before is no base
+    assert list(pre.orderings["stay"]) == ["admitted", "discharged"]  # the start decoded first
+    back = pre.inverse_transform(pre.transform(data), seed=1)["stay"]  # a round trip: offsets within their bins
+    assert len(back) == len(data["stay"]) and overlaps(back) == 0
+    stayed = [sorted((s["discharged"] - s["admitted"]).dt.days) for s in (back, data["stay"])]
+    assert stayed[0] == stayed[1]  # 12 lengths: each a token of its own
+    rng = np.random.default_rng(0)  # any offsets, as a model may write them: never an overlap
+    siblings = np.repeat(np.arange(30), rng.integers(1, 6, 30))
+    cols = {
+        "admitted": pd.Series(rng.exponential(20 * 86_400, len(siblings))),
+        "discharged": pd.Series(rng.exponential(5 * 86_400, len(siblings))),
+    }
+    from_offsets(cols, pre.orderings["stay"], None, siblings)
+    generated = pd.DataFrame({"patient": siblings, **cols})
+    assert overlaps(generated) == 0 and (generated["discharged"] >= generated["admitted"]).all()
+    assert generated["admitted"].min() >= data["stay"]["admitted"].min()
+
+
+def test_stays_that_overlap_are_not_kept_apart():
+    data = stays(n=200, overlapping=True)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.sibling_keys and all(o.sibling_base is None for o in pre.orderings["stay"].values())
+    back = pre.inverse_transform(pre.transform(data), seed=1)["stay"]
+    assert len(back) == len(data["stay"]) and overlaps(back) > 0

@@ -24,6 +24,10 @@ A parent's children that follow one another in time (`Ordering.after_sibling`: a
 transactions, each after the account opened) hold the offset from the previous sibling's value
 (in value order, the order the rows are encoded in), the first sibling's from the parent's;
 decoding sums them within each parent in generated order, so the siblings keep their order.
+Where each sibling starts after the previous one ends (`Ordering.sibling_base`: a stay admitted
+after the previous stay's discharge), the offset is from the previous sibling's end, and decoding
+goes sibling by sibling (the first of every parent, then the second, ...), each start set from the
+previous sibling's end decoded just before, so generated stays never overlap.
 """
 
 from __future__ import annotations
@@ -54,6 +58,10 @@ class Ordering(RowOrder):
     after_sibling: bool = False  # the offset is from the previous sibling's value; the first's from `base`
     extreme: float | None = None  # a number never decoded past this, its least (sign -1) or greatest (+1) value,
     #                               where the column never holds the other sign (None: dates, either sign)
+    sibling_base: str | None = None  # with after_sibling: the previous sibling's column the offset is from
+    #                                  (its end: `relational.orders.previous_end`); None: this column
+    origin: float | None = None  # with after_sibling: the first sibling's base, a constant (the column's least
+    #                              value, nanoseconds) where no column is (`sequence_ordering`); None: `base`
 
     def to_dict(self) -> dict:
         """The fields, those added since orders were first saved left out at their defaults: an
@@ -69,6 +77,8 @@ _ADDED = {
     "after_sibling": False,
     "extreme": None,
     "day_base": False,
+    "sibling_base": None,
+    "origin": None,
 }  # field -> its default
 
 
@@ -93,6 +103,14 @@ def find_orderings(
         )
         for b, o in found.items()
     }
+
+
+def sequence_ordering(df: pd.DataFrame, key: str, kind: Column) -> Ordering:
+    """The order of siblings following one another by their `key` date where no date of their
+    parent's row is a base (a patient's stays, the patient's birth years before): the first
+    sibling's offset is from the column's least value (`origin`), the others' from the previous
+    sibling's (`after_sibling`, set by the caller)."""
+    return Ordering(key, key, 1, origin=float(np.nanmin(as_numbers(df[key], kind))), grid=_grid(df[key], kind))
 
 
 def _extreme(x: np.ndarray, sign: int) -> float | None:
@@ -143,7 +161,8 @@ def with_offsets(
     for b, o in present.items():
         base = _base_values(o, df, parent)
         if o.after_sibling:
-            base = _previous_sibling(as_numbers(df[b], _kind(o)), base, _siblings(siblings, b))
+            ends = None if o.sibling_base is None else as_numbers(df[o.sibling_base], _kind(o))
+            base = _previous_sibling(as_numbers(df[b], _kind(o)), base, _siblings(siblings, b), ends)
         gap = o.sign * (as_numbers(df[b], _kind(o)) - base)
         if o.bound:  # where it lies between base and bound (no bound: its gap over the usual room)
             room = o.sign * (as_numbers(_bound_of(o, df, parent), _kind(o)) - base)
@@ -160,11 +179,14 @@ def _siblings(siblings: np.ndarray | None, col: str) -> np.ndarray:
     return pd.factorize(np.asarray(siblings))[0]
 
 
-def _previous_sibling(values: np.ndarray, base: np.ndarray, siblings: np.ndarray) -> np.ndarray:
+def _previous_sibling(
+    values: np.ndarray, base: np.ndarray, siblings: np.ndarray, ends: np.ndarray | None = None
+) -> np.ndarray:
     """Each row's previous sibling's value (its siblings in value order, missing ones last; the
-    first: `base`)."""
+    first: `base`), or that sibling's `ends` value where it has one (`Ordering.sibling_base`)."""
     order = np.lexsort((values, siblings))
-    prev = pd.Series(values[order]).groupby(siblings[order]).shift(1).to_numpy(np.float64, na_value=np.nan)
+    previous = values if ends is None else np.where(np.isnan(ends), values, ends)
+    prev = pd.Series(previous[order]).groupby(siblings[order]).shift(1).to_numpy(np.float64, na_value=np.nan)
     out = np.empty_like(prev)
     out[order] = prev
     return np.where(np.isnan(out), base, out)
@@ -172,6 +194,8 @@ def _previous_sibling(values: np.ndarray, base: np.ndarray, siblings: np.ndarray
 
 def _base_values(o: Ordering, own: Mapping[str, pd.Series] | pd.DataFrame, parent: pd.DataFrame | None) -> np.ndarray:
     """The base's values as numbers, a timestamp's day where a date follows it (`day_base`)."""
+    if getattr(o, "origin", None) is not None:  # a bare RowOrder (measuring a bound's room) has none
+        return np.full(len(own[o.column]), o.origin)
     base = as_numbers(_base_of(o, own, parent), _kind(o))
     return day_values(base) if o.day_base else base
 
@@ -203,24 +227,66 @@ def from_offsets(
     """Turn decoded offsets back into values, in place, in field order (a base may itself be
     ordered): base + offset, on the column's grid, never across its base; `parent` and `siblings`
     as in `with_offsets`, the parent rows decoded already; an `after_sibling` column: base + the
-    offsets of the row and of its earlier siblings (in row order)."""
+    offsets of the row and of its earlier siblings (in row order), or the previous sibling's end +
+    its offset (`sibling_base`)."""
     for b, o in orderings.items():
         if b not in cols or (not o.from_parent and o.base not in cols):
             continue
-        base = _base_values(o, cols, parent)
-        offset = pd.to_numeric(cols[b], errors="coerce").to_numpy(np.float64, na_value=np.nan)
-        if o.bound:
-            bound = as_numbers(_bound_of(o, cols, parent), _kind(o))
-            room = np.where(np.isnan(bound), o.room, o.sign * (bound - base))  # no bound: the usual room
-            place = np.where(np.isnan(bound), np.maximum(offset, 0.0), np.clip(offset, 0.0, 1.0))
-            target = base + o.sign * place * room
+        if o.sibling_base is not None and o.sibling_base in cols and o.sibling_base in orderings:
+            cols[b] = _after_previous_ends(cols, o, orderings[o.sibling_base], parent, _siblings(siblings, b))
         else:
-            bound = np.full(len(base), np.nan if o.extreme is None else o.extreme)  # a sign it never leaves
-            if o.after_sibling:  # a missing value adds nothing
-                summed = pd.Series(np.nan_to_num(offset)).groupby(_siblings(siblings, b)).cumsum().to_numpy()
-                offset = np.where(np.isnan(offset), np.nan, summed)
-            target = base + o.sign * offset * (_NS_PER_S if o.dated else 1.0)
-        cols[b] = _dates(target, base, bound, o) if o.dated else _numbers(target, base, bound, o)
+            cols[b] = _decoded(cols, o, parent, siblings)
+
+
+def _decoded(
+    cols: Mapping[str, pd.Series], o: Ordering, parent: pd.DataFrame | None, siblings: np.ndarray | None
+) -> pd.Series:
+    """Column `o.column`'s values from its decoded offsets in `cols` (its base decoded already)."""
+    b = o.column
+    base = _base_values(o, cols, parent)
+    offset = pd.to_numeric(cols[b], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    if o.bound:
+        bound = as_numbers(_bound_of(o, cols, parent), _kind(o))
+        room = np.where(np.isnan(bound), o.room, o.sign * (bound - base))  # no bound: the usual room
+        place = np.where(np.isnan(bound), np.maximum(offset, 0.0), np.clip(offset, 0.0, 1.0))
+        target = base + o.sign * place * room
+    else:
+        bound = np.full(len(base), np.nan if o.extreme is None else o.extreme)  # a sign it never leaves
+        if o.after_sibling:  # a missing value adds nothing
+            summed = pd.Series(np.nan_to_num(offset)).groupby(_siblings(siblings, b)).cumsum().to_numpy()
+            offset = np.where(np.isnan(offset), np.nan, summed)
+        target = base + o.sign * offset * (_NS_PER_S if o.dated else 1.0)
+    return _dates(target, base, bound, o) if o.dated else _numbers(target, base, bound, o)
+
+
+def _after_previous_ends(
+    cols: Mapping[str, pd.Series], o: Ordering, end: Ordering, parent: pd.DataFrame | None, siblings: np.ndarray
+) -> pd.Series:
+    """Dates `o.column` that each start after the previous sibling's `end` column (`sibling_base`;
+    the first sibling: after its base, its parent's date or the column's `origin`), sibling by sibling in row order: each rank's
+    starts from the previous rank's ends, decoded from their offsets (`end`, based on the start)
+    just as `from_offsets` decodes them next."""
+    n = len(siblings)
+    offset = pd.to_numeric(cols[o.column], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    first = _base_values(o, cols, parent)
+    rank = pd.Series(siblings).groupby(siblings).cumcount().to_numpy()
+    previous = pd.Series(np.arange(n)).groupby(siblings).shift(1).to_numpy(np.float64, na_value=-1).astype(np.int64)
+    needed = [c for c in (end.column, end.bound if not end.bound_from_parent else None) if c in cols]
+    starts, last = np.full(n, np.nan), np.full(n, np.nan)  # `last`: a row's end, else its start, else what it followed
+    by_rank = np.argsort(rank, kind="stable")
+    for r, rows in enumerate(np.split(by_rank, np.flatnonzero(np.diff(rank[by_rank])) + 1) if n else []):
+        base = first[rows] if r == 0 else last[previous[rows]]
+        starts[rows] = as_numbers(
+            _dates(base + offset[rows] * _NS_PER_S, base, np.full(len(rows), np.nan), o), _kind(o)
+        )
+        mine = {c: cols[c].iloc[rows].reset_index(drop=True) for c in needed}
+        mine[o.column] = pd.Series(starts[rows].astype("datetime64[ns]"))
+        above = None if parent is None else parent.iloc[rows].reset_index(drop=True)
+        ends = as_numbers(_decoded(mine, end, above, siblings[rows]), _kind(end))
+        last[rows] = np.where(np.isnan(ends), np.where(np.isnan(starts[rows]), base, starts[rows]), ends)
+    out = pd.Series(np.where(np.isnan(starts), 0, starts).astype(np.int64).astype("datetime64[ns]"))
+    out[np.isnan(starts)] = pd.NaT
+    return out
 
 
 def _on_grid(target: np.ndarray, base: np.ndarray, bound: np.ndarray, o: Ordering) -> np.ndarray:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData, Schema
-from relsynth.relational.orders import parent_ordered, sibling_key
+from relsynth.relational.orders import parent_ordered, previous_end, sibling_key
 from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_config, write_config
 from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
@@ -46,7 +46,13 @@ from relsynth.synth.tabular.encoders import (
     column_preproc_from_dict,
 )
 from relsynth.synth.tabular.grammar import N_SPECIAL, PLACEHOLDER, Encoded, Slot, TableLayout
-from relsynth.synth.tabular.orderings import Ordering, find_orderings, orderings_from_dict, with_offsets
+from relsynth.synth.tabular.orderings import (
+    Ordering,
+    find_orderings,
+    orderings_from_dict,
+    sequence_ordering,
+    with_offsets,
+)
 
 if TYPE_CHECKING:
     from relsynth.synth.core.training.dp import DpBudget
@@ -214,7 +220,7 @@ class TabularPreproc:
             self.sibling_keys = {
                 t: key for t in self.schema.synth_tables if (key := self._find_sibling_key(data, t, summed)) is not None
             }
-            self._offsets_after_siblings()
+            self._offsets_after_siblings(data)
 
         offset_tables: dict[str, pd.DataFrame] = {}  # each table's offsets, computed once for all its ordered columns
 
@@ -317,15 +323,25 @@ class TabularPreproc:
             log.info("%s: each %s row's rows encoded in order of %s", table, edge.parent, key)
         return key
 
-    def _offsets_after_siblings(self) -> None:
-        """A sibling key that follows a date of the parent row (an account's transactions, each
-        after it opened) becomes the offset from the previous sibling's value (`Ordering.after_sibling`),
-        so generated siblings keep their order too."""
+    def _offsets_after_siblings(self, data: RelationalData) -> None:
+        """A sibling key (an account's transactions; a patient's stays) becomes the offset from the
+        previous sibling's value, the first's from the parent's date it follows (the account's
+        opening) or else from the column's least value (`Ordering.after_sibling`), or from the previous sibling's end
+        where each starts after the previous one ends (`Ordering.sibling_base`: stays that never
+        overlap), so generated siblings keep their order too."""
         for table, key in self.sibling_keys.items():
-            o = self.orderings.get(table, {}).get(key)
-            if o is not None and o.from_parent and o.bound is None and o.sign > 0:
-                self.orderings[table][key] = replace(o, after_sibling=True)
-                log.info("%s: %s modelled as the offset from the previous sibling's", table, key)
+            found = self.orderings.get(table, {})
+            kinds = {c: k.kind for c, k in self.schema.tables[table].columns.items()}
+            o = found.get(key) or sequence_ordering(data[table], key, kinds[key])
+            if not (o.from_parent or o.origin is not None) or o.bound is not None or o.sign < 0:
+                continue
+            ends = [c for c, e in found.items() if e.base == key and not e.from_parent and e.sign > 0 and e.dated]
+            end = previous_end(data[table], self.schema.parent(table).fk, key, ends, kinds)
+            others = {c: e for c, e in found.items() if c != key}  # the key's base is no column of its row: first
+            self.orderings[table] = {key: replace(o, after_sibling=True, sibling_base=end), **others}
+            log.info(
+                "%s: %s modelled as the offset from the previous sibling's %s", table, key, key if end is None else end
+            )
 
     def _siblings(self, df: pd.DataFrame, table: str) -> np.ndarray | None:
         """Each row's parent key (for `Ordering.after_sibling` offsets); None for a root table."""
