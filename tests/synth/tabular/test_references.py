@@ -226,7 +226,8 @@ def test_references_pair_each_row_with_rows_it_goes_with():
     pre = TabularPreproc.from_schema(data.schema).fit(data)
     assert amount_vs_price(data) > 0.6
     paired = [amount_vs_price(pre.inverse_transform(pre.transform(data), seed=s)) for s in range(2)]
-    pre.stats["references"]["order.product"]["affinity"] = []  # degrees only: any product for any order
+    assert pre.stats["references"]["order.product"]["orders"] == [["amount", "price", 1]]  # never below its price
+    pre.stats["references"]["order.product"] |= {"affinity": [], "orders": []}  # any product for any order
     unpaired = [amount_vs_price(pre.inverse_transform(pre.transform(data), seed=s)) for s in range(2)]
     assert min(paired) > 0.3 and max(unpaired) < 0.15, (paired, unpaired)  # real: 0.72 (Spearman)
 
@@ -264,7 +265,7 @@ def test_a_reference_is_scored_by_its_trends_not_by_how_often_rows_are_reference
     train, test = data.split(0.2, seed=0)
     pre = TabularPreproc.from_schema(data.schema).fit(train)
     paired = pre.inverse_transform(pre.transform(train), seed=0)
-    pre.stats["references"]["order.product"]["affinity"] = []
+    pre.stats["references"]["order.product"] |= {"affinity": [], "orders": []}
     unpaired = pre.inverse_transform(pre.transform(train), seed=0)
     scores = [quality_scores(test, s)["edges"]["product->order.product"] for s in (paired, unpaired)]
     assert scores[0]["reference"] and scores[0]["cardinality"] is None and scores[0]["children_mean_real"] is None
@@ -711,12 +712,55 @@ def test_a_referencing_rows_date_stays_after_the_referenced_rows():
     )  # fmt: skip
     data = RelationalData({"product": products, "customer": customers, "order": orders}, schema)
     pre = TabularPreproc.from_schema(schema).fit(data)
-    assert pre.stats["references"]["order.product"]["after"] == ["ordered", "launched"]
+    assert pre.stats["references"]["order.product"]["orders"] == [["ordered", "launched", 1]]
 
     def kept(synth: RelationalData) -> float:
         launch = synth["order"]["product"].map(synth["product"].set_index("id")["launched"])
         return float((synth["order"]["ordered"] >= launch).mean())
 
     assert kept(pre.inverse_transform(pre.transform(data), seed=0)) > 0.95
-    pre.stats["references"]["order.product"]["after"] = None  # without: the test can tell
+    pre.stats["references"]["order.product"]["orders"] = []  # without: the test can tell
     assert kept(pre.inverse_transform(pre.transform(data), seed=0)) < 0.8
+
+
+def staffed(seed: int = 0) -> RelationalData:
+    """department -> employee (nested), employee -> job (a reference): each salary within its
+    job's lowest and highest, the jobs' ranges overlapping; and an amount set by a formula."""
+    rng = np.random.default_rng(seed)
+    low = rng.integers(30, 120, 25) * 1_000
+    jobs = pd.DataFrame({"id": range(1, 26), "min_salary": low, "max_salary": low + rng.integers(10, 40, 25) * 1_000})
+    n = 600
+    job = rng.integers(1, 26, n)
+    salary = (
+        jobs["min_salary"].to_numpy()[job - 1]
+        + rng.random(n) * (jobs["max_salary"] - jobs["min_salary"]).to_numpy()[job - 1]
+    )
+    employee = pd.DataFrame(
+        {"id": range(1, n + 1), "department": rng.integers(1, 61, n), "job": job, "salary": salary.round(-2)}
+    )
+    schema = Schema(
+        department=Table(id=PrimaryKey(), size=Integer()),
+        employee=Table(id=PrimaryKey(), department=ForeignKey("department"), job=ForeignKey("job", nest=False),
+                       salary=Numeric()),
+        job=Table(id=PrimaryKey(), min_salary=Integer(), max_salary=Integer()),
+    )  # fmt: skip
+    department = pd.DataFrame({"id": range(1, 61), "size": rng.integers(1, 50, 60)})
+    return RelationalData({"department": department, "employee": employee, "job": jobs}, schema)
+
+
+def in_range(synth: RelationalData) -> float:
+    jobs = synth["job"].set_index("id").reindex(synth["employee"]["job"])
+    salary = synth["employee"]["salary"].to_numpy()
+    return float(((salary >= jobs["min_salary"].to_numpy()) & (salary <= jobs["max_salary"].to_numpy())).mean())
+
+
+def test_a_number_within_its_referenced_rows_range_is_paired_so():
+    data = staffed()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    orders = pre.stats["references"]["employee.job"]["orders"]
+    assert orders == [["salary", "min_salary", 1], ["salary", "max_salary", -1]]
+    assert in_range(data) == 1.0
+    kept = [in_range(pre.inverse_transform(pre.transform(data), seed=s)) for s in range(2)]
+    pre.stats["references"]["employee.job"]["orders"] = []
+    without = [in_range(pre.inverse_transform(pre.transform(data), seed=s)) for s in range(2)]
+    assert min(kept) > 0.95 and max(without) < 0.75, (kept, without)  # 0.96-0.99 against 0.55-0.6

@@ -263,7 +263,7 @@ class TabularPreproc:
             # lookups are copied as they are, so a saved model can generate on its own
             "lookups": {t: records(data[t]) for t in self.schema.lookups},
             "formats": data.formats,  # the source's dtypes and spellings, restored by to_dir
-            "references": reference_stats(self, data),  # keys that do not nest their rows (`_references`)
+            "references": reference_stats(self, data, summed),  # keys that do not nest their rows (`_references`)
             # link tables whose keys never repeat together, and the composite keys the source declares
             "unique_links": (links := unique_links(data) | declared_links(data)),
             "row_numbers": row_numbers(data, links),  # a key's number counting its group's rows (1..n)

@@ -22,7 +22,7 @@ from relsynth.synth.tabular._references.fit import ancestor_keys, effect_scores
 from relsynth.synth.tabular._references.pairing import (
     MAX_GROUPS,
     Affinity,
-    DateOrder,
+    ReferenceOrders,
     coarse_tokens,
     feature_fields,
     pair_up,
@@ -103,6 +103,9 @@ def assign_reference(
     groups = tables[table][nest.fk] if fitted.get("unique_pairs") and nest is not None else None
     after = fitted.get("after")  # [child date, parent date] (`date_after`); none in older models
     dates = (tables[table][after[0]], tables[e.parent][after[1]]) if after else None
+    # [child column, parent column, sign] (`reference_orders`); a self-reference's or an older model's: its dates
+    orders = fitted.get("orders") or ([[*after, 1]] if after else [])
+    kinds = {c: k.kind for c, k in schema.tables[table].columns.items()}
 
     def draw(rows: np.ndarray, targets: np.ndarray) -> pd.Series:
         """Keys for the generated rows `rows` among the referenced rows `targets` (positions)."""
@@ -118,7 +121,9 @@ def assign_reference(
             copula=float(fitted.get("degree_copula", 0.0)),
             # a row can be linked once per parent row at most: never a degree above their number
             max_degree=None if groups is None else int(groups.iloc[rows].nunique()),
-            order=None if dates is None else DateOrder.of(dates[0].iloc[rows], dates[1].iloc[targets]),
+            order=ReferenceOrders.of(tables[table].iloc[rows], tables[e.parent].iloc[targets], orders, kinds)
+            if orders
+            else None,
         )
 
     def only(rows: np.ndarray, targets: np.ndarray) -> pd.Series:
@@ -211,7 +216,7 @@ def draw_references(
     parent_scores: np.ndarray | None = None,
     copula: float = 0.0,
     max_degree: int | None = None,
-    order: DateOrder | None = None,
+    order: ReferenceOrders | None = None,
 ) -> pd.Series:
     """`n_rows` keys among `parent_keys`: a share `null_share` null, the others dealt out so each
         parent row is named about as often as a degree drawn from `degrees` (quantiles) says, and

@@ -10,7 +10,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from relsynth.relational import Column
-from relsynth.relational.orders import as_numbers
+from relsynth.relational.orders import DATED, as_numbers
 from relsynth.synth.tabular.encoders import NumericPreproc
 from relsynth.synth.tabular.grammar import PLACEHOLDER
 
@@ -83,25 +83,35 @@ class Affinity:
         return sum(rows[:, self.parent[parents, j]] for j in range(self.parent.shape[1]))
 
 
-class DateOrder:
-    """A referencing row's date on or after its referenced row's (`date_after`): a pairing that
-    breaks it costs `BROKEN`, more than any affinity and noise weigh, so it is kept where the block
-    allows."""
+class ReferenceOrders:
+    """Dates and numbers of a referencing row on or after (or on or before) its referenced row's
+    (`reference_orders`: a payment after its rental, a salary within its job's range; a manager
+    hired before their employees, `date_after`): a pairing that breaks one costs `BROKEN`, more
+    than any affinity and noise weigh, so they are kept where the block allows."""
 
     BROKEN = 1e3
 
-    def __init__(self, child_dates: np.ndarray, parent_dates: np.ndarray):
-        self.child, self.parent = child_dates, parent_dates  # float nanoseconds (`as_numbers`), NaN: no date
+    def __init__(self, child: np.ndarray, parent: np.ndarray, signs: np.ndarray):
+        # (orders, rows) float, dates in nanoseconds (`as_numbers`), NaN: no value; (orders,) +1 / -1
+        self.child, self.parent, self.signs = child, parent, signs
 
     @classmethod
-    def of(cls, child: pd.Series, parent: pd.Series) -> DateOrder:
-        return cls(as_numbers(child, Column.DATETIME), as_numbers(parent, Column.DATETIME))
+    def of(cls, child: pd.DataFrame, parent: pd.DataFrame, orders: list, kinds: dict[str, Column]) -> ReferenceOrders:
+        """`orders`: [child column, parent column, sign] of the columns of `child` and `parent`;
+        `kinds`: the child columns' kinds (a parent column is of the same family)."""
+        kind = [Column.DATETIME if kinds[c] in DATED else Column.NUMERIC for c, _, _ in orders]
+        return cls(
+            np.stack([as_numbers(child[c], k) for (c, _, _), k in zip(orders, kind, strict=True)]),
+            np.stack([as_numbers(parent[p], k) for (_, p, _), k in zip(orders, kind, strict=True)]),
+            np.array([s for _, _, s in orders], dtype=np.float64),
+        )
 
     def penalty(self, children: np.ndarray, parents: np.ndarray) -> np.ndarray:
-        """(len(children), len(parents)): -BROKEN where the child's date is before the parent's."""
+        """(len(children), len(parents)): -BROKEN per order a pairing breaks."""
+        gap = self.child[:, children][:, :, None] - self.parent[:, parents][:, None, :]
         with np.errstate(invalid="ignore"):
-            broken = self.child[children][:, None] < self.parent[parents][None, :]
-        return np.where(broken, -self.BROKEN, 0.0)
+            broken = (self.signs[:, None, None] * gap < 0).sum(axis=0)
+        return -self.BROKEN * broken
 
 
 def pair_up(
@@ -109,11 +119,11 @@ def pair_up(
     targets: np.ndarray,
     affinity: Affinity | None,
     rng: np.random.Generator,
-    order: DateOrder | None = None,
+    order: ReferenceOrders | None = None,
 ) -> np.ndarray:
     """`targets` reordered so that target k goes with `rows[k]`: in random blocks of `BLOCK`, the
     pairing that maximises affinity plus Gumbel noise (likely pairs likely, not certain), breaking
-    the `order` of dates where nothing else fits."""
+    the `order` of dates and numbers where nothing else fits."""
     shuffled = rng.permutation(len(rows))
     out = targets.copy()
     for start in range(0, len(shuffled), BLOCK):
