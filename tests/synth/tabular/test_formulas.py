@@ -185,3 +185,34 @@ def test_an_operand_of_the_row_a_reference_names_is_used_once_the_reference_is_d
         np.isclose(plain["line"]["amount"].astype(float), (plain["line"]["qty"].astype(float) * price).round(2)).mean()
         < 0.3
     )
+
+
+def test_a_quotient_whose_dividend_is_its_product_keeps_the_product():
+    # a loan's amount is its duration x monthly payment; the fit finds payments = amount / duration
+    # (amount comes first), and the rounded quotient left 9 of 23 generated Berka loans with
+    # amount != duration x payments (115,422 over 48 months: 2,405 a month, 115,440)
+    rng = np.random.default_rng(5)
+    n = 300
+    duration = rng.choice([12, 24, 36, 48, 60], n)
+    payments = rng.integers(300, 9000, n)
+    df = pd.DataFrame(
+        {"id": range(1, n + 1), "amount": duration * payments, "duration": duration, "payments": payments}
+    )
+    data = one_table(df, amount=Integer(), duration=Integer(), payments=Integer())
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [(f["column"], f["op"], f["of"], f.get("dividend")) for f in pre.stats["formulas"]] == [
+        ("payments", "/", ["amount", "duration"], 0)
+    ]
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["line"]
+    assert synth["amount"].dtype == data["line"]["amount"].dtype
+    assert (synth["amount"] == synth["duration"] * synth["payments"]).all()
+    assert (synth["payments"] == (synth["amount"] / synth["duration"]).round()).all()
+    assert (synth["amount"] != data["line"]["amount"]).mean() > 0.5  # the model's own amounts, not copies
+
+
+def test_a_quotient_leaves_a_dividend_another_formula_uses():
+    # pct = discount / amount x 100 holds back to the cent, but net = amount - discount reads the
+    # discount first: changing it would break the net
+    data = one_table(lines(), qty=Integer())
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [f["column"] for f in pre.stats["formulas"] if "dividend" in f] == []

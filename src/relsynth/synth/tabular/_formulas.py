@@ -11,7 +11,9 @@ most common value: a column of zeros times anything is no formula), its operands
 nearest earlier numbers (`PAIR_WINDOW`); candidates are screened on 200 rows, found on a sample
 of rows and checked on all (values written with more than 6 decimals, 1e-8, to 1e-9 of
 their size). Generation sets each such value, in field order (a formula may use an earlier
-formula's column), to its formula rounded to the column's decimals (such values unrounded); a
+formula's column), to its formula rounded to the column's decimals (such values unrounded), and
+a quotient's dividend to the rounded quotient times the divisor where the data's dividends always
+are that product (`_exact_dividend`: amount = duration x payments, with payments = amount / duration); a
 value the model left missing, whose operands are missing, or whose formula has a sign the column
 never has (`span`, its least and greatest value: no training row held the formula there, as a
 detection limit that is 0.01 x a value but never negative where a value is), is left as written. Totals (`_totals`,
@@ -70,9 +72,25 @@ def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> li
                 span = [float(np.nanmin(values[col])), float(np.nanmax(values[col]))]
                 used = {name: refs[name] for name in found["of"] if name in refs}
                 found = {"table": table, "column": col, **found, "span": span, **({"refs": used} if used else {})}
+                found |= _exact_dividend(values, found, out)
                 log.info("%s.%s is %s in nearly every row: kept so", table, col, describe(found))
                 out.append(found)
     return out
+
+
+def _exact_dividend(values: dict[str, np.ndarray], f: dict, earlier: list[dict]) -> dict:
+    """{"dividend": decimals} where `f` is a quotient whose dividend, a number of its own row that no
+    earlier formula reads or sets, is the quotient times the divisor in the data (a loan's amount
+    is its duration times its monthly payment, the payment found as amount / duration): generation
+    then sets the dividend from the rounded quotient too, else 2,405 x 48 != 115,422; {} otherwise."""
+    if f["op"] != "/" or REF in f["of"][0]:
+        return {}
+    a, b = f["of"]
+    if any(a == g["column"] or a in g["of"] for g in earlier if g["table"] == f["table"]):
+        return {}  # changing it would break the formula that reads or sets it
+    d = _places(values[a][~np.isnan(values[a])])
+    back = values[f["column"]] * values[b] / float(f["factor"])
+    return {"dividend": d} if _holds(values[a], back if d is None else np.round(back, d), d) else {}
 
 
 def referenced_numbers(pre, data: RelationalData, table: str) -> dict[str, dict]:
@@ -238,3 +256,15 @@ def apply_formulas(formulas: list[dict], tables: dict[str, pd.DataFrame]) -> Non
         else:
             column.iloc[rows] = v[rows]
         frame[f["column"]] = column
+        if "dividend" in f:  # the quotient exact, as in the data: the dividend from the rounded quotient
+            _set_dividend(frame, f, v, values[f["of"][1]], rows)
+
+
+def _set_dividend(frame: pd.DataFrame, f: dict, quotient: np.ndarray, divisor: np.ndarray, rows: np.ndarray) -> None:
+    """Set (in place) `f`'s dividend at `rows` to the quotient times the divisor, to its decimals."""
+    d = f["dividend"]
+    back = quotient[rows] * divisor[rows] / float(f["factor"])
+    back = back if d is None else np.round(back, int(d))
+    column = frame[f["of"][0]].copy()
+    column.iloc[rows] = back.astype(np.int64) if pd.api.types.is_integer_dtype(column.dtype) else back
+    frame[f["of"][0]] = column
