@@ -804,6 +804,31 @@ def test_small_root_tables_that_others_reference_are_named_with_the_lookups_to_g
     assert not [r for r in caplog.records if r.levelno == logging.WARNING]
 
 
+def test_a_small_root_other_tables_nest_under_is_named_with_the_lookup_to_give(tmp_path: Path, caplog):
+    # a bank read without lookups: its 41 districts were the root its 70 accounts and 88 clients
+    # nest under (70 <= 4 x 41), so the whole bank was 41 examples, districts were synthesised
+    # (names null, refused by to_sql at the very end) and nothing at the read said so
+    target = url("sqlite", tmp_path)
+    run_sql(
+        target,
+        "CREATE TABLE district (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+        "CREATE TABLE account (id INTEGER PRIMARY KEY, district INTEGER NOT NULL REFERENCES district (id), fee REAL)",
+        "INSERT INTO district VALUES " + ", ".join(f"({i}, 'D{i}')" for i in range(20)),
+        "INSERT INTO account VALUES " + ", ".join(f"({i}, {i % 20}, {i * 1.5})" for i in range(60)),
+    )
+    with caplog.at_level(logging.WARNING, logger="relsynth.relational.sql"):
+        data = RelationalData.from_sql(target)
+    assert data.schema.roots == ["district"] and data.schema.parent("account").parent == "district"
+    [said] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "district (20 rows) is a root table of fewer than 50 rows" in said
+    assert "account nests under district: learnt from its 20 rows as examples" in said
+    assert "lookups=['district']" in said
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="relsynth.relational.sql"):
+        assert RelationalData.from_sql(target, lookups=["district"]).schema.roots == ["account"]
+    assert not [r for r in caplog.records if r.levelno == logging.WARNING]
+
+
 def test_a_text_column_left_empty_says_a_text_model_writes_it(tmp_path: Path) -> None:
     """An HR database's e-mails (SKING, NKOCHHAR: no digits, so text) came back all null from a
     tabular model alone, and to_sql said only "NOT NULL in the source, but 500 value(s) are null"."""

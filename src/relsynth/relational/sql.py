@@ -942,13 +942,22 @@ class Catalog:
 
 def small_referenced_roots(schema: Schema, rows: Mapping[str, int]) -> str:
     """What to say of the root tables of fewer than `MIN_ROOT_ROWS` rows that other tables reference
-    (TPC-H's region and nation, read without `lookups`), or "": each is synthesised as entities of
-    its own and gets its share of the generated ones (5 regions among 3,530 roots: none in a few
-    hundred), so its referencing keys stay null, where a code table would be copied as a lookup."""
+    or nest under (TPC-H's region and nation, a bank's 41 districts with its accounts and clients
+    under them, read without `lookups`), or "": each is synthesised as entities of its own and gets
+    its share of the generated ones (5 regions among 3,530 roots: none in a few hundred), so its
+    referencing keys stay null, and the tables under it are learnt from its few rows as examples,
+    where a code table would be copied as a lookup."""
     referenced = {e.parent for t in schema.synth_tables for e in schema.references(t)}
-    small = [t for t in schema.roots if t in referenced and rows.get(t, 0) < MIN_ROOT_ROWS]
+    under = {p: [t for t in schema.synth_tables if (e := schema.parent(t)) and e.parent == p] for p in schema.roots}
+    small = [t for t in schema.roots if (t in referenced or under[t]) and rows.get(t, 0) < MIN_ROOT_ROWS]
     if not small:
         return ""
+    nested = "; ".join(
+        f"{', '.join(under[t])} {'nests' if len(under[t]) == 1 else 'nest'} under {t}: "
+        f"learnt from its {rows.get(t, 0)} rows as examples"
+        for t in small
+        if under[t]
+    )
     lookups, todo = set(), list(small)
     while todo:  # a lookup's keys name lookups only: the tables the small ones reference come too
         if (t := todo.pop()) not in lookups:
@@ -958,7 +967,8 @@ def small_referenced_roots(schema: Schema, rows: Mapping[str, int]) -> str:
     listed = ", ".join(f"{t} ({rows.get(t, 0)} rows)" for t in small)
     return (
         f"{listed} {'is a root table' if len(small) == 1 else 'are root tables'} of fewer than {MIN_ROOT_ROWS} "
-        f"rows that other tables reference, synthesised as entities of their own: generation gives them their "
+        f"rows that other tables reference{f' ({nested})' if nested else ''}, synthesised as entities of their "
+        f"own: generation gives them their "
         f"share of the entities ({share:.1%}), and the keys naming a table that got no rows stay null. "
         f"If they hold codes (countries, "
         f"categories) rather than people or other private records, name them lookups={sorted(lookups)!r} "
