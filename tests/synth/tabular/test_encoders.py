@@ -136,6 +136,22 @@ def test_whole_days_hours_and_minutes_decode_on_their_grid_within_the_range(kind
     assert old.step == 1 and old.grid == 1.0
 
 
+def test_integers_that_share_a_step_decode_on_it():
+    # Berka-like loan terms of 12 ... 60 months, 24 too rare for a token of its own (min_count 5):
+    # binned with 12 and decoded uniformly between, as terms of 19 and 22 months no loan has
+    values = pd.Series([12] * 4 + [24] * 3 + [36] * 6 + [48] * 9 + [60] * 5, dtype="int64", name="loan.duration")
+    pre = NumericPreproc(kind="integer", min_count=5).fit(values)
+    assert pre.step == 12 and pre.grid == 12.0
+    rng = np.random.default_rng(0)
+    back = pre.decode(pre.encode(pd.concat([values] * 20)), rng)
+    assert set(back) <= {12, 24, 36, 48, 60} and {12, 24} <= set(back)  # both ends of the rare values' bin
+    assert column_preproc_from_dict(json.loads(json.dumps(pre.to_dict()))).grid == 12.0
+    plain = NumericPreproc(kind="integer").fit(pd.Series(np.arange(1, 200) * 3 + 1, name="t.n"))
+    assert plain.step == 1  # no common step: any integer
+    few = NumericPreproc(kind="integer").fit(pd.Series([10, 20, 30] * 3, name="t.few"))
+    assert few.step == 1  # 9 values: too few to read a step from
+
+
 def test_milliseconds_near_a_whole_second_are_kept_exactly():
     base = pd.Timestamp("2015-07-18 03:08:00")
     offsets = [pd.Timedelta(seconds=3601 * i, milliseconds=[5, 995, 993, 6][i % 4]) for i in range(200)]

@@ -156,7 +156,8 @@ class NumericPreproc(ColumnPreproc):
     A value is decoded exactly for its own token, else within its bin: in one of `n_sub` quantile
     intervals of the bin, uniformly or, where the values inside were spread evenly on a log scale
     (a heavy tail spanning decades), log-uniformly (`log_sub`); then rounded to the precision seen
-    at fit (integers stay integers). `kind` converts dates and times to numbers.
+    at fit (integers stay integers, on the step all the values share: 12, 24 ... 60 months). `kind`
+    converts dates and times to numbers.
     """
 
     n_bins: int = 32
@@ -165,7 +166,10 @@ class NumericPreproc(ColumnPreproc):
     points: list[float] = field(default_factory=list)  # values with their own token
     edges: list[float] = field(default_factory=list)  # bin edges of the other values
     decimals: int | None = 0  # the data's grid is 10**-decimals; None: no grid (values kept as drawn)
-    step: int = 1  # datetimes and times of whole seconds: their grid in seconds (60, 3600, 86400: minutes, hours, days)
+    step: int = (
+        1  # datetimes and times of whole seconds: their grid in seconds (60, 3600, 86400: minutes, hours, days);
+    )
+    # integers: the step every value is a multiple of (12: loan terms of 12, 24 ... 60 months)
     has_missing: bool = False
     dtype: str = "float64"
     n_sub: int = 4  # within-bin quantiles: decoding follows a piecewise-linear CDF, not a flat one
@@ -194,6 +198,8 @@ class NumericPreproc(ColumnPreproc):
             self.decimals, self.step = _time_grid(_exact_ns(values, x, self.kind), self.kind)
         else:  # integers, dates: their fixed grid
             self.decimals = 0
+        if self.kind == "integer":
+            self.step = _integer_step(x)
         # edges on the data's grid (whole units, seconds, days, decimals): the same bins for the
         # data, and a decoded value rounded down to the grid stays in its bin
         quantiles = np.quantile(rest, np.linspace(0, 1, n_rest_bins + 1)) if len(rest) else np.array([])
@@ -210,6 +216,8 @@ class NumericPreproc(ColumnPreproc):
         """The data's resolution: decoded values are multiples of it (0: no grid)."""
         if self.kind in _SUBSECOND:  # datetimes and times: the micro- or milliseconds seen, or seconds ... days
             return 10.0**-self.decimals if self.decimals else float(self.step)
+        if self.kind == "integer":
+            return float(self.step)
         if self.kind in _GRID:
             return _GRID[self.kind]
         return 0.0 if self.decimals is None else 10.0**-self.decimals
@@ -381,6 +389,7 @@ def column_preproc_from_dict(d: dict) -> ColumnPreproc:
 # ---- conversions -------------------------------------------------------------------------------
 _NS_PER_S = 1_000_000_000
 _GRID = {"integer": 1.0, "datetime": 1.0, "time": 1.0, "date": 86_400.0}  # numeric: 10**-decimals
+MIN_STEP_ROWS = 20  # values an integer column needs before a step is read from them
 _SUBSECOND = ("datetime", "time")  # kinds whose grid follows the resolution seen (days ... microseconds)
 # the grids tried, coarsest first: (ns, decimals, step in seconds); times of day stop at hours
 _STEPS = {
@@ -398,6 +407,16 @@ def _time_grid(ns: np.ndarray, kind: str) -> tuple[int, int]:
         if np.all(ns % unit == 0):  # exact: float epoch seconds cannot tell 1 ms from 0 within ~1e-6
             return decimals, step
     return 6, 1
+
+
+def _integer_step(x: np.ndarray) -> int:
+    """The greatest common divisor of the integers `x` (no missing values), where at least
+    `MIN_STEP_ROWS` rows show it (loan terms of 12 ... 60 months: 12; a rare term binned between two
+    others was decoded as 19 or 22 months), else 1; 1 beyond float64's exact integers."""
+    if len(x) < MIN_STEP_ROWS or not len(x) or np.abs(x).max() > 2**53:
+        return 1
+    step = int(np.gcd.reduce(np.abs(x).astype(np.int64)))
+    return max(step, 1)
 
 
 def _exact_ns(values: pd.Series, x: np.ndarray, kind: str) -> np.ndarray:
