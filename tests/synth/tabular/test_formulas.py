@@ -216,3 +216,22 @@ def test_a_quotient_leaves_a_dividend_another_formula_uses():
     data = one_table(lines(), qty=Integer())
     pre = TabularPreproc.from_schema(data.schema).fit(data)
     assert [f["column"] for f in pre.stats["formulas"] if "dividend" in f] == []
+
+
+def test_a_dividend_an_order_keeps_is_left_as_written():
+    # cap >= amount in every row (an order within rows: cap written as its offset above the amount):
+    # setting the amount from the rounded payment would move it by up to half the duration, past its cap
+    rng = np.random.default_rng(6)
+    n = 300
+    duration = rng.choice([12, 24, 36, 48, 60], n)
+    amount = duration * rng.integers(300, 9000, n)
+    df = pd.DataFrame({"id": range(1, n + 1), "amount": amount, "cap": amount + rng.integers(0, 3, n)})
+    df["duration"], df["payments"] = duration, amount // duration
+    data = one_table(df, cap=Integer(), amount=Integer(), duration=Integer(), payments=Integer())
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.orderings["line"]["cap"].base == "amount"
+    assert [(f["column"], f["of"], "dividend" in f) for f in pre.stats["formulas"]] == [
+        ("payments", ["amount", "duration"], False)
+    ]
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["line"]
+    assert (synth["amount"] <= synth["cap"]).all()

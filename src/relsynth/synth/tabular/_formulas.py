@@ -93,6 +93,24 @@ def _exact_dividend(values: dict[str, np.ndarray], f: dict, earlier: list[dict])
     return {"dividend": d} if _holds(values[a], back if d is None else np.round(back, d), d) else {}
 
 
+def without_ordered_dividends(formulas: list[dict], ordered: set[tuple[str, str]]) -> list[dict]:
+    """`formulas` with no dividend set (`_exact_dividend`) that an order within rows reads or
+    writes (`ordered`: (table, column)): setting it from the rounded quotient after decoding could
+    break the order (an amount kept below its cap, moved by up to half its divisor)."""
+    out = []
+    for f in formulas:
+        if "dividend" in f and (f["table"], f["of"][0]) in ordered:
+            log.info(
+                "%s.%s: left as written, not set from %s: an order within rows reads it",
+                f["table"],
+                f["of"][0],
+                f["column"],
+            )
+            f = {k: v for k, v in f.items() if k != "dividend"}
+        out.append(f)
+    return out
+
+
 def referenced_numbers(pre, data: RelationalData, table: str) -> dict[str, dict]:
     """`"fk->column"` -> {"fk", "table", "key", "column"}: the numbers of the rows `table`'s
     references and lookup keys name (at most `MAX_REF_OPERANDS`, in key order), operands a formula

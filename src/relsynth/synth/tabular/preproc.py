@@ -32,7 +32,7 @@ from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
 from relsynth.synth.tabular._decode import decode_entities
 from relsynth.synth.tabular._dependencies import find_dependencies
-from relsynth.synth.tabular._formulas import find_formulas
+from relsynth.synth.tabular._formulas import find_formulas, without_ordered_dividends
 from relsynth.synth.tabular._identifiers import identifier_format
 from relsynth.synth.tabular._references import declared_links, reference_stats, row_numbers, unique_links
 from relsynth.synth.tabular._tables import child_counts, pk_format, records
@@ -221,6 +221,7 @@ class TabularPreproc:
                 t: key for t in self.schema.synth_tables if (key := self._find_sibling_key(data, t, summed)) is not None
             }
             self._offsets_after_siblings(data)
+            formulas = without_ordered_dividends(formulas, self._ordered_columns())
 
         offset_tables: dict[str, pd.DataFrame] = {}  # each table's offsets, computed once for all its ordered columns
 
@@ -298,6 +299,20 @@ class TabularPreproc:
         for o in found.values():
             log.info("%s: %s in every row: modelled as an offset", table, o.describe(edge.parent if edge else None))
         return found
+
+    def _ordered_columns(self) -> set[tuple[str, str]]:
+        """(table, column) of every column an order within rows writes or reads (its base and bound,
+        of the row or of its parent row)."""
+        out = set()
+        for table, found in self.orderings.items():
+            parent = edge.parent if (edge := self.schema.parent(table)) else table
+            for o in found.values():
+                out |= {(table, o.column), (parent if o.from_parent else table, o.base)}
+                if o.sibling_base is not None:  # the previous sibling's
+                    out.add((table, o.sibling_base))
+                if o.bound is not None:
+                    out.add((parent if o.bound_from_parent else table, o.bound))
+        return out
 
     def _orderable_columns(self, table: str, summed: set[tuple[str, str]]) -> list[str]:
         """`table`'s modelled columns an order may take: not those given a preprocessor of the user's,
