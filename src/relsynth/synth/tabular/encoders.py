@@ -166,10 +166,9 @@ class NumericPreproc(ColumnPreproc):
     points: list[float] = field(default_factory=list)  # values with their own token
     edges: list[float] = field(default_factory=list)  # bin edges of the other values
     decimals: int | None = 0  # the data's grid is 10**-decimals; None: no grid (values kept as drawn)
-    step: int = (
-        1  # datetimes and times of whole seconds: their grid in seconds (60, 3600, 86400: minutes, hours, days);
-    )
+    # datetimes and times of whole seconds: their grid in seconds (60, 3600, 86400: minutes, hours, days);
     # integers: the step every value is a multiple of (12: loan terms of 12, 24 ... 60 months)
+    step: int = 1
     has_missing: bool = False
     dtype: str = "float64"
     n_sub: int = 4  # within-bin quantiles: decoding follows a piecewise-linear CDF, not a flat one
