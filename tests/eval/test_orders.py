@@ -87,3 +87,43 @@ def test_an_upper_bound_with_nulls_is_measured_too():
     assert {"taken >= adm.admitted", "taken <= adm.discharged"} <= set(by_order)
     late = by_order["taken <= adm.discharged"]
     assert late["kept_ceiling"] == 1.0 and 0.6 < late["kept"] < 0.8
+
+
+def test_orders_with_a_referenced_row_and_with_the_previous_sibling_are_measured_too():
+    """A salary within its job's range (a reference, not the row's parent) and a stay admitted after
+    the patient's previous discharge were kept by generation but never measured: the report was
+    blind to salaries outside their job's range and to overlapping stays."""
+    schema = Schema(
+        job=Table(id=PrimaryKey(), low=Date(), high=Date()),
+        patient=Table(id=PrimaryKey()),
+        stay=Table(id=PrimaryKey(), patient=ForeignKey(parent="patient"), job=ForeignKey(parent="job", nest=False),
+                   admitted=Date(), discharged=Date()),
+    )  # fmt: skip
+
+    def hospital(n: int, seed: int, broken: float = 0.0) -> RelationalData:
+        rng = np.random.default_rng(seed)
+        patient = np.repeat(np.arange(n), rng.integers(2, 5, n))
+        los, gap = rng.integers(1, 10, len(patient)), rng.integers(1, 40, len(patient))
+        gap = np.where(rng.random(len(patient)) < broken, -15, gap)  # admitted before the previous discharge
+        days = pd.Series(gap + los).groupby(patient).cumsum() - los  # the previous discharge + gap
+        admitted = pd.Timestamp("2020-01-01") + pd.to_timedelta(days, "D")
+        low = pd.Timestamp("2019-06-01") + pd.to_timedelta(np.sort(rng.integers(0, 300, 10)), "D")
+        low = low.where(np.arange(10) > 0, pd.Timestamp("2019-06-01"))
+        # each stay's job one whose low is before its admission; `broken`: one after it, at times
+        eligible = np.searchsorted(low.to_numpy(), admitted.to_numpy(), side="right")
+        job = (rng.random(len(patient)) * eligible).astype(int)
+        late = (rng.random(len(patient)) < broken) & (eligible < 10)
+        job = np.where(late, eligible, job)
+        tables = {
+            "job": pd.DataFrame({"id": range(10), "low": low, "high": low + pd.Timedelta("2000D")}),
+            "patient": pd.DataFrame({"id": range(n)}),
+            "stay": pd.DataFrame({"id": range(len(patient)), "patient": patient, "job": job, "admitted": admitted,
+                                  "discharged": admitted + pd.to_timedelta(los, "D")}),
+        }  # fmt: skip
+        return RelationalData(tables, schema)
+
+    scores = order_scores(hospital(80, 0), hospital(30, 1), hospital(60, 2, broken=0.3))
+    by_order = {o["order"]: o for o in scores["orders"]}
+    assert {"admitted >= job->low", "admitted >= previous discharged"} <= set(by_order)
+    for name in ("admitted >= job->low", "admitted >= previous discharged"):
+        assert by_order[name]["kept_ceiling"] == 1.0 and by_order[name]["kept"] < 0.95, by_order[name]

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational.columns import Column
-from relsynth.relational.schema import Schema
+from relsynth.relational.schema import Edge, Schema
 
 MIN_ROWS = 20  # rows holding both values that an order needs before it is trusted
 MIN_BREAK = 0.05  # numbers: how often independent draws must break an order for it to be kept
@@ -294,6 +294,66 @@ def previous_end(
         if len(step) >= MIN_ROWS and (step >= 0).all() and np.median(step) < best_gap:
             best, best_gap = c, float(np.median(step))
     return best
+
+
+def after_previous_share(
+    df: pd.DataFrame, fk: str, key: str, end: str, kinds: Mapping[str, Column]
+) -> tuple[float | None, int]:
+    """(share of consecutive siblings, in `key` order, whose `key` is on or after the previous
+    sibling's `end` (`previous_end`), those pairs); None without such pairs."""
+    start = as_numbers(df[key], kinds[key])
+    codes = pd.factorize(df[fk])[0]
+    order = np.lexsort((start, codes))
+    same = (codes[order][1:] == codes[order][:-1]) & (codes[order][1:] >= 0)
+    step = _sibling_steps_from(as_numbers(df[end], kinds[end])[order], start[order], same)
+    return (float((step >= 0).mean()) if len(step) else None), len(step)
+
+
+def reference_orders(
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    kinds: Mapping[str, Column],
+    referenced: pd.DataFrame,
+    referenced_kinds: Mapping[str, Column],
+) -> list[RowOrder]:
+    """The orders between the dates and numbers `columns` of a table's rows and those of the rows a
+    reference names (`referenced`: one row per row of `df`, NaN where none; `referenced_ordered`): per
+    column and side, the tightest column of the named row it never passes, in every one of at least
+    `MIN_ROWS` rows holding both, the order not following from the values alone (`order_between`):
+    a payment after its rental, a salary within its job's lowest and highest. Each as a
+    `from_parent` order of the named row. A sample of the rows rules most pairs out first."""
+    sample = np.arange(0, len(df), max(1, len(df) // _SAMPLE))
+    out = []
+    for c in columns:
+        if kinds[c] not in ORDERED:
+            continue
+        dated, mine = kinds[c] in DATED, as_numbers(df[c], kinds[c])
+        best: dict[int, tuple[float, str]] = {}
+        for p, kind in referenced_kinds.items():
+            if (kind in DATED) != dated:
+                continue
+            theirs = as_numbers(referenced[p], kind)
+            if order_between(theirs[sample], mine[sample], dated, base_may_miss=True) is None:
+                continue
+            found = order_between(theirs, mine, dated, base_may_miss=True)
+            if found is not None and (found[1] not in best or found[0] < best[found[1]][0]):
+                best[found[1]] = (found[0], p)
+        out += [RowOrder(c, best[sign][1], sign, from_parent=True, dated=dated) for sign in (1, -1) if sign in best]
+    return out
+
+
+def referenced_ordered(
+    tables: Mapping[str, pd.DataFrame], schema: Schema, e: Edge, columns: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, dict[str, Column]]:
+    """The date and number columns (those among `columns`, when given) of the row each row of
+    `e.child` names by the reference `e`, one row per row of `e.child` (missing where it names none,
+    or a row not in `tables`), and their kinds (as `parent_ordered` for a nesting key)."""
+    kinds = {c: k.kind for c, k in schema.tables[e.parent].columns.items() if k.kind in ORDERED}
+    if columns is not None:
+        kinds = {c: k for c, k in kinds.items() if c in columns}
+    pk = schema.tables[e.parent].primary_key
+    rows = tables[e.parent].drop_duplicates(pk).set_index(pk)[list(kinds)]
+    return rows.reindex(tables[e.child][e.fk].to_numpy()).reset_index(drop=True), kinds
 
 
 def _in_sequence(values: np.ndarray, codes: np.ndarray) -> bool:

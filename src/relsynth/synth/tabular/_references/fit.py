@@ -13,7 +13,8 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.data import SQL_FORMAT
-from relsynth.relational.orders import DATED, ORDERED, as_numbers, order_between
+from relsynth.relational.orders import as_numbers, order_between, referenced_ordered
+from relsynth.relational.orders import reference_orders as orders_across
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.copies import copied_columns
 from relsynth.synth.tabular._references.degrees import ranked
@@ -26,7 +27,6 @@ SHRINK = 1.0  # pseudo-count of an affinity's log ratio: a cell of few pairs say
 Z_KEPT = 2.0  # an affinity is kept when seen and expected pairs differ by this many standard deviations
 SHRINK_ROWS = 5.0  # pseudo-rows of a degree effect: a value of few rows says little
 MIN_PAIRS = 20  # rows a reference needs for "no parent references a row twice" to be read from them
-_ORDER_SAMPLE = 2_000  # rows that rule a reference order out before every row is read
 
 
 def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, dict]:
@@ -74,45 +74,18 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
 
 
 def reference_orders(data: RelationalData, e: Edge, pos: np.ndarray, skip=frozenset()) -> list[list]:
-    """[child column, parent column, sign]: a date or number of the referencing row on or after
-    (sign 1) or on or before (-1) one of the same family of the referenced row in every one of at
-    least `MIN_PAIRS` rows holding both, where the order does not follow from the values alone
-    (`relational.orders.order_between`): a payment after its rental, a salary within its job's
-    lowest and highest. Per column and side, the tightest (smallest median gap). Generation pairs
-    rows so (`pair_up`). Columns set after generation (`skip`: totals and formulas, as (table,
-    column)) take no part. A sample of the rows rules most pairs out before all rows are read."""
-    schema, known = data.schema, np.flatnonzero(pos >= 0)
-    if len(known) < MIN_PAIRS:
+    """[child column, parent column, sign] of each order between a referencing row's dates or
+    numbers and its referenced row's that the data keep (`relational.orders.reference_orders`: a
+    payment after its rental, a salary within its job's range). Generation pairs rows so
+    (`pair_up`). Columns set after generation (`skip`: totals and formulas, as (table, column))
+    take no part; nor does a reference of fewer than `MIN_PAIRS` rows."""
+    if (pos >= 0).sum() < MIN_PAIRS:
         return []
-
-    def ordered(table: str) -> dict[str, Column]:
-        columns = schema.tables[table].columns.items()
-        return {c: k.kind for c, k in columns if k.kind in ORDERED and (table, c) not in skip}
-
-    def values(table: str, col: str, kind: Column, rows: np.ndarray) -> np.ndarray:
-        return as_numbers(data[table][col].iloc[rows], kind)
-
-    sample = known[:: max(1, len(known) // _ORDER_SAMPLE)]
-    theirs = ordered(e.parent)
-    out = []
-    for c, kind in ordered(e.child).items():
-        dated = kind in DATED
-        best: dict[int, tuple[float, str]] = {}
-        for p, parent_kind in theirs.items():
-            if (parent_kind in DATED) != dated:
-                continue
-            on_sample = order_between(
-                values(e.parent, p, parent_kind, pos[sample]), values(e.child, c, kind, sample), dated, True
-            )
-            if on_sample is None:
-                continue
-            found = order_between(
-                values(e.parent, p, parent_kind, pos[known]), values(e.child, c, kind, known), dated, True
-            )
-            if found is not None and (found[1] not in best or found[0] < best[found[1]][0]):
-                best[found[1]] = (found[0], p)
-        out += [[c, best[sign][1], sign] for sign in (1, -1) if sign in best]
-    return out
+    schema = data.schema
+    kinds = {c: k.kind for c, k in schema.tables[e.child].columns.items() if (e.child, c) not in skip}
+    theirs = [c for c in schema.tables[e.parent].columns if (e.parent, c) not in skip]
+    found = orders_across(data[e.child], list(kinds), kinds, *referenced_ordered(data.data, schema, e, theirs))
+    return [[o.column, o.base, o.sign] for o in found]
 
 
 def date_after(data: RelationalData, e: Edge, pos: np.ndarray) -> list[str] | None:
