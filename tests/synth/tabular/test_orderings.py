@@ -71,12 +71,14 @@ def test_each_date_follows_the_tightest_earlier_date_it_never_crosses():
         "closed": Column.DATETIME,
     }
     found = find_orderings(df, list(kinds), kinds)
-    assert found["shipped"] == Ordering("shipped", "ordered", 1, grid=86_400 * 10**9)
+    last, first = (float(df[c].max().value) for c in ("shipped", "closed")), float(df["shipped"].min().value)
+    assert found["shipped"] == Ordering("shipped", "ordered", 1, grid=86_400 * 10**9, extreme=next(last))
     assert found["due"].base == "ordered"  # not after shipped in every row
     assert found["received"].base == "shipped"  # tighter than ordered or due
-    assert found["closed"] == Ordering("closed", "opened", 1, grid=60 * 10**9)  # nulls in the later column are fine
+    closed = Ordering("closed", "opened", 1, grid=60 * 10**9, extreme=next(last))
+    assert found["closed"] == closed  # nulls in the later column are fine
     reverse = find_orderings(df, ["received", "shipped"], kinds)
-    assert reverse == {"shipped": Ordering("shipped", "received", -1, grid=86_400 * 10**9)}
+    assert reverse == {"shipped": Ordering("shipped", "received", -1, grid=86_400 * 10**9, extreme=first)}
     assert "opened" not in find_orderings(df, ["closed", "opened"], kinds)  # opened without closed: no offset
 
 
@@ -147,7 +149,9 @@ def test_a_childs_date_follows_its_parents_date():
     )
     data = RelationalData({"cust": cust, "orders": orders}, schema)
     pre = TabularPreproc.from_schema(schema).fit(data)
-    assert pre.orderings["orders"]["ordered"] == Ordering("ordered", "joined", 1, from_parent=True, grid=86_400 * 10**9)
+    last = float(orders["ordered"].max().value)
+    expected = Ordering("ordered", "joined", 1, from_parent=True, grid=86_400 * 10**9, extreme=last)
+    assert pre.orderings["orders"]["ordered"] == expected
     assert pre.parent_bases("orders") == ["joined"]
     out = pre.inverse_transform(pre.transform(data), seed=2)
     parent_joined = out["cust"].set_index("id")["joined"].reindex(out["orders"]["cust"]).to_numpy()
@@ -386,3 +390,36 @@ def test_a_date_after_a_timestamp_is_kept_after_its_day():
     day = synth["review"]["order"].map(synth["order"].set_index("id")["delivered"]).dt.normalize()
     assert (synth["review"]["created"] >= day).all()
     assert (synth["review"]["created"] == day).mean() > 0.1  # the delivery day itself, as in the data
+
+
+def old_patients(n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Admissions after their patient's birth, a quarter before the death; 5 % of the births
+    shifted 210 years back (MIMIC's ages over 89): each admission's patient row, and the admissions."""
+    rng = np.random.default_rng(seed)
+    admitted = pd.Timestamp("2130-01-01") + pd.to_timedelta(rng.integers(0, 60 * 365, n), "D")
+    dob = admitted - pd.to_timedelta(rng.integers(20 * 365, 89 * 365, n), "D")
+    dob = dob.where(rng.random(n) > 0.05, dob - pd.DateOffset(years=210))
+    died = (admitted + pd.to_timedelta(rng.integers(1, 900, n), "D")).where(rng.random(n) < 0.25)
+    return pd.DataFrame({"dob": dob, "dod": died}), pd.DataFrame({"admitted": admitted})
+
+
+@pytest.mark.parametrize("bounded", [True, False])
+def test_a_date_decoded_far_from_its_base_stays_within_the_columns_dates(bounded):
+    """An admission's offset from its patient's birth is 20-89 years, or ~300 for MIMIC's shifted
+    births: the model pairing such an offset with a recent birth gave an admission past 2262,
+    which went to NaT in a column never null (and to_sql refused it: 5 of 187 admissions, 57 of
+    2,954 labs). Decoding stops at the column's latest date, never before the base."""
+    parent, adm = old_patients()
+    kinds = {"dob": Column.DATETIME, "dod": Column.DATETIME}
+    if not bounded:
+        parent, kinds = parent[["dob"]], {"dob": Column.DATETIME}
+    orderings = find_orderings(adm, ["admitted"], {"admitted": Column.DATE}, parent, kinds)
+    assert (orderings["admitted"].base, orderings["admitted"].bound) == ("dob", "dod" if bounded else None)
+    offsets = with_offsets(adm, orderings, parent)["admitted"]
+    old = (parent["dob"] < pd.Timestamp("1950-01-01")).to_numpy()
+    cols = {"admitted": pd.Series(np.where(old.any(), offsets[old].max(), 0.0), index=adm.index)}  # all old
+    from_offsets(cols, orderings, parent)
+    out = cols["admitted"]
+    assert out.notna().all() and (out >= parent["dob"]).all()
+    dod = parent["dod"] if bounded else pd.Series(pd.NaT, index=adm.index)
+    assert (out[dod.isna()] <= adm["admitted"].max()).all() and (out[dod.notna()] <= dod[dod.notna()]).all()

@@ -18,7 +18,10 @@ A number's offset is counted away from its base, so it can carry the value past 
 ever holds on that side (a discount <= its price, most often 0: a price drawn a little lower than
 the one the offset was read from gives a negative discount). Where the column never holds a
 value of the other sign (`Ordering.extreme`: its least value where it is never negative, or its
-greatest where it is never positive), decoding stops there, as at a bound.
+greatest where it is never positive), decoding stops there, as at a bound. A date's offset stops
+at the column's latest date (its earliest, counted back): an offset the model pairs with another
+base (300 years from a birth, MIMIC's shifted ages, added to a recent one) would carry it past any
+date the column holds, or past 2262, where it would become NaT.
 
 A parent's children that follow one another in time (`Ordering.after_sibling`: an account's
 transactions, each after the account opened) hold the offset from the previous sibling's value
@@ -44,6 +47,7 @@ from relsynth.synth.tabular.encoders import _decimals, _exact_ns, _time_grid
 
 _NS_PER_S = 1_000_000_000
 _DAY_NS = 86_400 * _NS_PER_S
+_FIRST_NS, _LAST_NS = float(pd.Timestamp.min.value + 1024), float(pd.Timestamp.max.value - 1024)  # float-exact inside
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,8 @@ class Ordering(RowOrder):
     integer: bool = False  # the column holds integers
     room: float = 0.0  # with a bound: the median distance from base to bound (dates: nanoseconds)
     after_sibling: bool = False  # the offset is from the previous sibling's value; the first's from `base`
-    extreme: float | None = None  # a number never decoded past this, its least (sign -1) or greatest (+1) value,
-    #                               where the column never holds the other sign (None: dates, either sign)
+    extreme: float | None = None  # a value never decoded past: a number's least (sign -1) or greatest (+1)
+    #                               where the column never holds the other sign; a date's earliest or latest
     sibling_base: str | None = None  # with after_sibling: the previous sibling's column the offset is from
     #                                  (its end: `relational.orders.previous_end`); None: this column
     origin: float | None = None  # with after_sibling: the first sibling's base, a constant (the column's least
@@ -99,7 +103,9 @@ def find_orderings(
             grid=_grid(df[b], kinds[b]),
             integer=kinds[b] is Column.INTEGER,
             room=_median_room(o, df, parent) if o.bound else 0.0,
-            extreme=None if o.dated else _extreme(as_numbers(df[b], Column.NUMERIC), o.sign),
+            extreme=_latest(as_numbers(df[b], _kind(o)), o.sign)
+            if o.dated
+            else _extreme(as_numbers(df[b], Column.NUMERIC), o.sign),
         )
         for b, o in found.items()
     }
@@ -121,6 +127,12 @@ def _extreme(x: np.ndarray, sign: int) -> float | None:
         return None
     end = float(x.min()) if sign < 0 else float(x.max())
     return end if sign * end <= 0 else None
+
+
+def _latest(x: np.ndarray, sign: int) -> float | None:
+    """A date column's last value on the side its offset is counted toward (None: no values)."""
+    x = x[~np.isnan(x)]
+    return (float(x.max()) if sign > 0 else float(x.min())) if len(x) else None
 
 
 def _median_room(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None) -> float:
@@ -251,12 +263,13 @@ def _decoded(
         place = np.where(np.isnan(bound), np.maximum(offset, 0.0), np.clip(offset, 0.0, 1.0))
         target = base + o.sign * place * room
     else:
-        bound = np.full(len(base), np.nan if o.extreme is None else o.extreme)  # a sign it never leaves
         if o.after_sibling:  # a missing value adds nothing
             summed = pd.Series(np.nan_to_num(offset)).groupby(_siblings(siblings, b)).cumsum().to_numpy()
             offset = np.where(np.isnan(offset), np.nan, summed)
         target = base + o.sign * offset * (_NS_PER_S if o.dated else 1.0)
-    return _dates(target, base, bound, o) if o.dated else _numbers(target, base, bound, o)
+        bound = np.full(len(base), np.nan)
+    limit = _limit(o, base, bound)
+    return _dates(target, base, limit, o) if o.dated else _numbers(target, base, limit, o)
 
 
 def _after_previous_ends(
@@ -277,7 +290,7 @@ def _after_previous_ends(
     for r, rows in enumerate(np.split(by_rank, np.flatnonzero(np.diff(rank[by_rank])) + 1) if n else []):
         base = first[rows] if r == 0 else last[previous[rows]]
         starts[rows] = as_numbers(
-            _dates(base + offset[rows] * _NS_PER_S, base, np.full(len(rows), np.nan), o), _kind(o)
+            _dates(base + offset[rows] * _NS_PER_S, base, _limit(o, base, np.full(len(rows), np.nan)), o), _kind(o)
         )
         mine = {c: cols[c].iloc[rows].reset_index(drop=True) for c in needed}
         mine[o.column] = pd.Series(starts[rows].astype("datetime64[ns]"))
@@ -287,6 +300,15 @@ def _after_previous_ends(
     out = pd.Series(np.where(np.isnan(starts), 0, starts).astype(np.int64).astype("datetime64[ns]"))
     out[np.isnan(starts)] = pd.NaT
     return out
+
+
+def _limit(o: Ordering, base: np.ndarray, bound: np.ndarray) -> np.ndarray:
+    """Where decoding stops: the row's bound, else the column's extreme, but never short of the
+    base (the order is kept first); NaN: nowhere."""
+    if o.extreme is None:
+        return bound
+    extreme = np.where(np.isnan(base), o.extreme, o.sign * np.maximum(o.sign * o.extreme, o.sign * base))
+    return np.where(np.isnan(bound), extreme, bound)
 
 
 def _on_grid(target: np.ndarray, base: np.ndarray, bound: np.ndarray, o: Ordering) -> np.ndarray:
@@ -306,6 +328,7 @@ def _dates(target: np.ndarray, base: np.ndarray, bound: np.ndarray, o: Ordering)
     missing = np.isnan(target)
     t = np.where(missing, 0, target)
     snapped = _on_grid(np.round(t), np.where(missing, 0, base), np.where(missing, np.nan, bound), o)
+    snapped = np.clip(snapped, _FIRST_NS, _LAST_NS)  # a model saved without its latest date: no int64 overflow
     out = pd.Series(snapped.astype(np.int64).astype("datetime64[ns]"))
     out[missing] = pd.NaT
     return out
