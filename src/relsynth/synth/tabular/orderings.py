@@ -47,6 +47,7 @@ from relsynth.synth.tabular.encoders import _decimals, _exact_ns, _time_grid
 
 _NS_PER_S = 1_000_000_000
 _DAY_NS = 86_400 * _NS_PER_S
+_FLOAT_SLACK = 4_096  # ns: float64's rounding of a date's nanoseconds up to 2262 (1,024) and then some
 _FIRST_NS, _LAST_NS = float(pd.Timestamp.min.value + 1024), float(pd.Timestamp.max.value - 1024)  # float-exact inside
 
 
@@ -311,27 +312,39 @@ def _limit(o: Ordering, base: np.ndarray, bound: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(bound), extreme, bound)
 
 
-def _on_grid(target: np.ndarray, base: np.ndarray, bound: np.ndarray, o: Ordering) -> np.ndarray:
+def _on_grid(target: np.ndarray, base: np.ndarray, bound: np.ndarray, o: Ordering, slack: float = 0.0) -> np.ndarray:
     """`target` rounded onto the grid toward its base's side, one step back where that crosses it;
-    never past the bound (NaN: none)."""
+    never past the bound (NaN: none); `slack`: how far float rounding may have moved the three."""
     if not o.grid:
         snapped = np.where(o.sign * (target - base) < 0, base, target)
     else:
-        steps = np.floor(target / o.grid) if o.sign > 0 else np.ceil(target / o.grid)
+        steps = np.floor((target + slack) / o.grid) if o.sign > 0 else np.ceil((target - slack) / o.grid)
         snapped = steps * o.grid
-        crossed = o.sign * (snapped - base) < 0  # a base finer than the column's grid
+        crossed = o.sign * (snapped - base) < -slack  # a base finer than the column's grid
         snapped = np.where(crossed, snapped + o.sign * o.grid, snapped)
-    return np.where(o.sign * (snapped - bound) > 0, bound, snapped)  # a bound finer than the grid
+    return np.where(o.sign * (snapped - bound) > slack, bound, snapped)  # a bound finer than the grid
 
 
 def _dates(target: np.ndarray, base: np.ndarray, bound: np.ndarray, o: Ordering) -> pd.Series:
     missing = np.isnan(target)
     t = np.where(missing, 0, target)
-    snapped = _on_grid(np.round(t), np.where(missing, 0, base), np.where(missing, np.nan, bound), o)
+    slack = _FLOAT_SLACK if o.grid > _FLOAT_SLACK else 0.0
+    snapped = _on_grid(np.round(t), np.where(missing, 0, base), np.where(missing, np.nan, bound), o, slack)
     snapped = np.clip(snapped, _FIRST_NS, _LAST_NS)  # a model saved without its latest date: no int64 overflow
-    out = pd.Series(snapped.astype(np.int64).astype("datetime64[ns]"))
+    out = pd.Series(_on_grid_ns(snapped, o.grid).astype("datetime64[ns]"))
     out[missing] = pd.NaT
     return out
+
+
+def _on_grid_ns(ns: np.ndarray, grid: float) -> np.ndarray:
+    """Float nanoseconds as int64, exactly on the grid where they lie within float rounding of it:
+    past 2^62 ns (2116) a float64 holds them to 1,024 ns only, so a whole second came back 512 ns off."""
+    out = ns.astype(np.int64)
+    if grid <= _FLOAT_SLACK:
+        return out
+    steps = np.round(ns / grid)
+    near = np.abs(ns - steps * grid) <= _FLOAT_SLACK
+    return np.where(near, steps.astype(np.int64) * np.int64(grid), out)
 
 
 def _numbers(target: np.ndarray, base: np.ndarray, bound: np.ndarray, o: Ordering) -> pd.Series:
