@@ -187,6 +187,13 @@ def order_between(a: np.ndarray, b: np.ndarray, dated: bool, base_may_miss: bool
     return None if implied else (float(np.median(np.abs(gap))), sign)
 
 
+def mostly_apart(base: np.ndarray, values: np.ndarray, sign: int) -> bool:
+    """Whether values drawn apart from their bases would keep the order all but `MIN_BREAK` of the
+    time (an admission after the patient's birth, decades before): it follows mostly from the ranges."""
+    held = ~np.isnan(base) & ~np.isnan(values)
+    return bool(held.any()) and _break_rate(base[held], values[held], sign) < MIN_BREAK
+
+
 def _break_rate(a: np.ndarray, b: np.ndarray, sign: int) -> float:
     """How often `b` drawn apart from `a` breaks `sign * (b - a) >= 0` (evenly spaced samples)."""
     a = np.sort(a[:: max(1, len(a) // _SAMPLE)])

@@ -23,6 +23,12 @@ at the column's latest date (its earliest, counted back): an offset the model pa
 base (300 years from a birth, MIMIC's shifted ages, added to a recent one) would carry it past any
 date the column holds, or past 2262, where it would become NaT.
 
+A date whose base is so far that the two drawn apart would keep the order all but 5 % of the time
+(`Ordering.loose`: an admission after the patient's birth, decades before; MIMIC's ages over 89
+are births shifted 210 years back) is modelled as itself: its offset, decades wide, drawn for
+another birth put 14 % of admissions and 20 % of labs past any date the column holds. Decoding only
+moves it onto its base or bound where it falls past one.
+
 A parent's children that follow one another in time (`Ordering.after_sibling`: an account's
 transactions, each after the account opened) hold the offset from the previous sibling's value
 (in value order, the order the rows are encoded in), the first sibling's from the parent's;
@@ -42,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column
-from relsynth.relational.orders import RowOrder, as_numbers, day_values, row_orders
+from relsynth.relational.orders import RowOrder, as_numbers, day_values, mostly_apart, row_orders
 from relsynth.synth.tabular.encoders import _decimals, _exact_ns, _time_grid
 
 _NS_PER_S = 1_000_000_000
@@ -67,6 +73,8 @@ class Ordering(RowOrder):
     #                                  (its end: `relational.orders.previous_end`); None: this column
     origin: float | None = None  # with after_sibling: the first sibling's base, a constant (the column's least
     #                              value, nanoseconds) where no column is (`sequence_ordering`); None: `base`
+    loose: bool = False  # a date far from its base (`relational.orders.mostly_apart`): modelled as itself,
+    #                      decoding only keeps it on its base's side (and its bound's)
 
     def to_dict(self) -> dict:
         """The fields, those added since orders were first saved left out at their defaults: an
@@ -84,6 +92,7 @@ _ADDED = {
     "day_base": False,
     "sibling_base": None,
     "origin": None,
+    "loose": False,
 }  # field -> its default
 
 
@@ -107,6 +116,7 @@ def find_orderings(
             extreme=_latest(as_numbers(df[b], _kind(o)), o.sign)
             if o.dated
             else _extreme(as_numbers(df[b], Column.NUMERIC), o.sign),
+            loose=o.dated and mostly_apart(_base_values(o, df, parent), as_numbers(df[b], _kind(o)), o.sign),
         )
         for b, o in found.items()
     }
@@ -167,7 +177,11 @@ def with_offsets(
     """`df` with each ordered column replaced by its offset from its base (>= 0; seconds for
     dates); `parent`: the parent row's columns, one row per row of `df` (for `from_parent` bases);
     `siblings`: each row's parent (any labels; for `after_sibling` columns)."""
-    present = {b: o for b, o in orderings.items() if b in df.columns and (o.from_parent or o.base in df.columns)}
+    present = {
+        b: o
+        for b, o in orderings.items()
+        if not o.loose and b in df.columns and (o.from_parent or o.base in df.columns)
+    }
     if not present:
         return df
     out = df.copy()
@@ -247,6 +261,8 @@ def from_offsets(
             continue
         if o.sibling_base is not None and o.sibling_base in cols and o.sibling_base in orderings:
             cols[b] = _after_previous_ends(cols, o, orderings[o.sibling_base], parent, _siblings(siblings, b))
+        elif o.loose:
+            cols[b] = _kept_past(as_numbers(cols[b], _kind(o)), _base_values(o, cols, parent), cols, parent, o)
         else:
             cols[b] = _decoded(cols, o, parent, siblings)
 
@@ -301,6 +317,15 @@ def _after_previous_ends(
     out = pd.Series(np.where(np.isnan(starts), 0, starts).astype(np.int64).astype("datetime64[ns]"))
     out[np.isnan(starts)] = pd.NaT
     return out
+
+
+def _kept_past(
+    values: np.ndarray, base: np.ndarray, cols: Mapping[str, pd.Series], parent: pd.DataFrame | None, o: Ordering
+) -> pd.Series:
+    """A `loose` date decoded as itself, moved onto its base (or bound) where it falls past it."""
+    bound = as_numbers(_bound_of(o, cols, parent), _kind(o)) if o.bound else np.full(len(base), np.nan)
+    target = np.where(np.isnan(base), values, o.sign * np.fmax(o.sign * values, o.sign * base))
+    return _dates(target, base, bound, o)
 
 
 def _limit(o: Ordering, base: np.ndarray, bound: np.ndarray) -> np.ndarray:

@@ -226,7 +226,8 @@ class TabularPreproc:
         offset_tables: dict[str, pd.DataFrame] = {}  # each table's offsets, computed once for all its ordered columns
 
         def fit_column(table: str, col: str) -> ColumnPreproc:
-            if col in self.orderings.get(table, {}):  # its offset from the column it follows (`orderings`)
+            order = self.orderings.get(table, {}).get(col)
+            if order is not None and not order.loose:  # its offset from the column it follows (`orderings`)
                 if table not in offset_tables:
                     siblings = self._siblings(data[table], table)
                     offset_tables[table] = with_offsets(data[table], self.orderings[table], above[table][0], siblings)
@@ -297,7 +298,8 @@ class TabularPreproc:
         found = find_orderings(data[table], columns, kinds, *above[table])
         edge = self.schema.parent(table)
         for o in found.values():
-            log.info("%s: %s in every row: modelled as an offset", table, o.describe(edge.parent if edge else None))
+            how = "kept at decoding (its base is far)" if o.loose else "modelled as an offset"
+            log.info("%s: %s in every row: %s", table, o.describe(edge.parent if edge else None), how)
         return found
 
     def _ordered_columns(self) -> set[tuple[str, str]]:
@@ -347,10 +349,16 @@ class TabularPreproc:
         for table, key in self.sibling_keys.items():
             found = self.orderings.get(table, {})
             kinds = {c: k.kind for c, k in self.schema.tables[table].columns.items()}
-            o = found.get(key) or sequence_ordering(data[table], key, kinds[key])
+            o = found.get(key)
+            if o is None or o.loose:  # no base, or one too far (a birth): from the column's least value
+                o = sequence_ordering(data[table], key, kinds[key])
             if not (o.from_parent or o.origin is not None) or o.bound is not None or o.sign < 0:
                 continue
-            ends = [c for c, e in found.items() if e.base == key and not e.from_parent and e.sign > 0 and e.dated]
+            ends = [
+                c
+                for c, e in found.items()
+                if e.base == key and not e.from_parent and e.sign > 0 and e.dated and not e.loose
+            ]
             end = previous_end(data[table], self.schema.parent(table).fk, key, ends, kinds)
             others = {c: e for c, e in found.items() if c != key}  # the key's base is no column of its row: first
             self.orderings[table] = {key: replace(o, after_sibling=True, sibling_base=end), **others}

@@ -43,8 +43,8 @@ def coarse_tokens(pre, groups: int) -> np.ndarray:
 def feature_fields(pre, table: str) -> list[int]:
     """Positions in `table`'s header of the fields an affinity reads: its modelled columns, not
     those modelled as offsets (`orderings`: their tokens mean something else in each row)."""
-    ordered = pre.orderings.get(table, {})
-    return [j for j, col in enumerate(pre.layouts[table].fields) if col != PLACEHOLDER and col not in ordered]
+    offsets = {b for b, o in pre.orderings.get(table, {}).items() if not o.loose}  # a loose one holds its value
+    return [j for j, col in enumerate(pre.layouts[table].fields) if col != PLACEHOLDER and col not in offsets]
 
 
 def field_tokens(pre, table: str, df: pd.DataFrame) -> np.ndarray:
