@@ -471,3 +471,33 @@ def test_a_date_decades_after_its_base_is_modelled_as_itself_and_kept_past_it(tm
 def stays_and_labs() -> tuple:
     data = stays()
     return data["lab"], ["taken"], {"taken": Column.DATETIME}, *stay_rows(data)
+
+
+def test_a_date_never_after_a_far_date_of_its_parent_stops_there():
+    """A discharge follows its admission by days and precedes the patient's death, years later:
+    too far to be its bound, so nothing kept it, and half the generated admissions of patients who
+    died were discharged after the death (an admission drawn near the death day, its stay added).
+    The death caps the decoded discharge (`Ordering.cap`); a death drawn before the admission lets
+    the admission stand."""
+    rng = np.random.default_rng(2)
+    n = 300
+    admitted = pd.Timestamp("2150-01-01") + pd.to_timedelta(rng.integers(0, 20 * 365 * 86_400, n), "s")
+    stay = pd.to_timedelta(rng.integers(3_600, 20 * 86_400, n), "s")
+    dod = pd.Series((admitted + stay + pd.to_timedelta(rng.integers(30, 2_000, n), "D")).normalize())
+    dod = dod.where(rng.random(n) < 0.3)
+    parent = pd.DataFrame({"dod": dod})
+    adm = pd.DataFrame({"admitted": admitted, "discharged": admitted + stay})
+    kinds = {"admitted": Column.DATETIME, "discharged": Column.DATETIME}
+    found = find_orderings(adm, list(kinds), kinds, parent, {"dod": Column.DATETIME})
+    assert (found["discharged"].base, found["discharged"].bound) == ("admitted", None)
+    assert (found["discharged"].cap, found["discharged"].cap_from_parent) == ("dod", True)
+    cols = {c: with_offsets(adm, found, parent)[c] for c in kinds}
+    dead = dod.notna()
+    cols["admitted"] = adm["admitted"].where(~dead, dod - pd.Timedelta("1h"))  # drawn an hour before the death
+    cols["admitted"][dead.idxmax()] = dod[dead.idxmax()] + DAY  # a death drawn before the admission
+    from_offsets(cols, found, parent)
+    out = cols["discharged"]
+    assert (out >= cols["admitted"]).all()
+    capped = dead & (cols["admitted"] <= dod)
+    assert capped.sum() > 50 and (out[capped] <= dod[capped]).all()
+    assert (out[~dead] == adm["discharged"][~dead]).all()  # the others as they were

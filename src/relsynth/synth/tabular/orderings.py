@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column
-from relsynth.relational.orders import RowOrder, as_numbers, day_values, mostly_apart, row_orders
+from relsynth.relational.orders import RowOrder, as_numbers, day_values, mostly_apart, row_bounds, row_orders
 from relsynth.synth.tabular.encoders import _decimals, _exact_ns, _time_grid
 
 _NS_PER_S = 1_000_000_000
@@ -73,6 +73,9 @@ class Ordering(RowOrder):
     #                                  (its end: `relational.orders.previous_end`); None: this column
     origin: float | None = None  # with after_sibling: the first sibling's base, a constant (the column's least
     #                              value, nanoseconds) where no column is (`sequence_ordering`); None: `base`
+    cap: str | None = None  # without a bound: a column never passed on the other side, too far to model
+    #                         (a discharge before the patient's death): decoding stops there
+    cap_from_parent: bool = False  # `cap` is a column of the row's parent row
     loose: bool = False  # a date far from its base (`relational.orders.mostly_apart`): modelled as itself,
     #                      decoding only keeps it on its base's side (and its bound's)
 
@@ -93,6 +96,8 @@ _ADDED = {
     "sibling_base": None,
     "origin": None,
     "loose": False,
+    "cap": None,
+    "cap_from_parent": False,
 }  # field -> its default
 
 
@@ -107,6 +112,7 @@ def find_orderings(
     with the column it follows and its grid; `parent`: the parent row's date and number columns
     (`parent_kinds`), one row per row of `df` (`relational.orders.row_orders`)."""
     found = row_orders(df, columns, kinds, parent, parent_kinds)
+    caps = _caps(found, df, columns, kinds, parent, parent_kinds)
     return {
         b: Ordering(
             **asdict(o),
@@ -117,6 +123,8 @@ def find_orderings(
             if o.dated
             else _extreme(as_numbers(df[b], Column.NUMERIC), o.sign),
             loose=o.dated and mostly_apart(_base_values(o, df, parent), as_numbers(df[b], _kind(o)), o.sign),
+            cap=caps[b].base if b in caps else None,
+            cap_from_parent=b in caps and caps[b].from_parent,
         )
         for b, o in found.items()
     }
@@ -128,6 +136,25 @@ def sequence_ordering(df: pd.DataFrame, key: str, kind: Column) -> Ordering:
     sibling's offset is from the column's least value (`origin`), the others' from the previous
     sibling's (`after_sibling`, set by the caller)."""
     return Ordering(key, key, 1, origin=float(np.nanmin(as_numbers(df[key], kind))), grid=_grid(df[key], kind))
+
+
+def _caps(
+    found: Mapping[str, RowOrder],
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    kinds: Mapping[str, Column],
+    parent: pd.DataFrame | None,
+    parent_kinds: Mapping[str, Column] | None,
+) -> dict[str, RowOrder]:
+    """Per ordered column without a bound, the nearest column it never passes on the other side
+    (`relational.orders.row_bounds`): too far to be its bound (`Ordering.cap`); not a timestamp
+    capping a date (that compares with its day)."""
+    out = {}
+    for r in row_bounds(df, columns, kinds, parent, parent_kinds):
+        o = found.get(r.column)
+        if o is not None and o.bound is None and r.sign == -o.sign and not r.day_base:
+            out[r.column] = r
+    return out
 
 
 def _extreme(x: np.ndarray, sign: int) -> float | None:
@@ -273,6 +300,7 @@ def _decoded(
     """Column `o.column`'s values from its decoded offsets in `cols` (its base decoded already)."""
     b = o.column
     base = _base_values(o, cols, parent)
+    cap = _cap_values(o, cols, parent, len(base))
     offset = pd.to_numeric(cols[b], errors="coerce").to_numpy(np.float64, na_value=np.nan)
     if o.bound:
         bound = as_numbers(_bound_of(o, cols, parent), _kind(o))
@@ -284,7 +312,7 @@ def _decoded(
             summed = pd.Series(np.nan_to_num(offset)).groupby(_siblings(siblings, b)).cumsum().to_numpy()
             offset = np.where(np.isnan(offset), np.nan, summed)
         target = base + o.sign * offset * (_NS_PER_S if o.dated else 1.0)
-        bound = np.full(len(base), np.nan)
+        bound = cap
     limit = _limit(o, base, bound)
     return _dates(target, base, limit, o) if o.dated else _numbers(target, base, limit, o)
 
@@ -293,48 +321,54 @@ def _after_previous_ends(
     cols: Mapping[str, pd.Series], o: Ordering, end: Ordering, parent: pd.DataFrame | None, siblings: np.ndarray
 ) -> pd.Series:
     """Dates `o.column` that each start after the previous sibling's `end` column (`sibling_base`;
-    the first sibling: after its base, its parent's date or the column's `origin`), sibling by sibling in row order: each rank's
-    starts from the previous rank's ends, decoded from their offsets (`end`, based on the start)
-    just as `from_offsets` decodes them next."""
+    the first sibling: after its base, its parent's date or the column's `origin`), sibling by
+    sibling in row order: each rank's starts from the previous rank's ends, decoded from their
+    offsets (`end`, based on the start) just as `from_offsets` decodes them next."""
     n = len(siblings)
     offset = pd.to_numeric(cols[o.column], errors="coerce").to_numpy(np.float64, na_value=np.nan)
     first = _base_values(o, cols, parent)
+    cap = _cap_values(o, cols, parent, n)
     rank = pd.Series(siblings).groupby(siblings).cumcount().to_numpy()
     previous = pd.Series(np.arange(n)).groupby(siblings).shift(1).to_numpy(np.float64, na_value=-1).astype(np.int64)
-    needed = [c for c in (end.column, end.bound if not end.bound_from_parent else None) if c in cols]
+    own = (end.column, None if end.bound_from_parent else end.bound, None if end.cap_from_parent else end.cap)
+    needed = [c for c in own if c is not None and c in cols]
+    out = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
     starts, last = np.full(n, np.nan), np.full(n, np.nan)  # `last`: a row's end, else its start, else what it followed
     by_rank = np.argsort(rank, kind="stable")
     for r, rows in enumerate(np.split(by_rank, np.flatnonzero(np.diff(rank[by_rank])) + 1) if n else []):
         base = first[rows] if r == 0 else last[previous[rows]]
-        starts[rows] = as_numbers(
-            _dates(base + offset[rows] * _NS_PER_S, base, _limit(o, base, np.full(len(rows), np.nan)), o), _kind(o)
-        )
+        decoded = _dates(base + offset[rows] * _NS_PER_S, base, _limit(o, base, cap[rows]), o)
+        out.iloc[rows], starts[rows] = decoded.to_numpy(), as_numbers(decoded, _kind(o))
         mine = {c: cols[c].iloc[rows].reset_index(drop=True) for c in needed}
-        mine[o.column] = pd.Series(starts[rows].astype("datetime64[ns]"))
+        mine[o.column] = decoded
         above = None if parent is None else parent.iloc[rows].reset_index(drop=True)
         ends = as_numbers(_decoded(mine, end, above, siblings[rows]), _kind(end))
         last[rows] = np.where(np.isnan(ends), np.where(np.isnan(starts[rows]), base, starts[rows]), ends)
-    out = pd.Series(np.where(np.isnan(starts), 0, starts).astype(np.int64).astype("datetime64[ns]"))
-    out[np.isnan(starts)] = pd.NaT
     return out
 
 
 def _kept_past(
     values: np.ndarray, base: np.ndarray, cols: Mapping[str, pd.Series], parent: pd.DataFrame | None, o: Ordering
 ) -> pd.Series:
-    """A `loose` date decoded as itself, moved onto its base (or bound) where it falls past it."""
-    bound = as_numbers(_bound_of(o, cols, parent), _kind(o)) if o.bound else np.full(len(base), np.nan)
+    """A `loose` date decoded as itself, moved onto its base (or bound, or cap) where it falls past it."""
+    bound = as_numbers(_bound_of(o, cols, parent), _kind(o)) if o.bound else _cap_values(o, cols, parent, len(base))
     target = np.where(np.isnan(base), values, o.sign * np.fmax(o.sign * values, o.sign * base))
-    return _dates(target, base, bound, o)
+    return _dates(target, base, _limit(o, base, bound), o)
 
 
-def _limit(o: Ordering, base: np.ndarray, bound: np.ndarray) -> np.ndarray:
-    """Where decoding stops: the row's bound, else the column's extreme, but never short of the
-    base (the order is kept first); NaN: nowhere."""
-    if o.extreme is None:
-        return bound
-    extreme = np.where(np.isnan(base), o.extreme, o.sign * np.maximum(o.sign * o.extreme, o.sign * base))
-    return np.where(np.isnan(bound), extreme, bound)
+def _cap_values(o: Ordering, cols: Mapping[str, pd.Series], parent: pd.DataFrame | None, n: int) -> np.ndarray:
+    """The row's `cap` values as numbers (NaN: none)."""
+    if o.cap is None:
+        return np.full(n, np.nan)
+    return as_numbers(_column_of(o.cap, o.cap_from_parent, cols, parent), _kind(o))
+
+
+def _limit(o: Ordering, base: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """Where decoding stops: the row's bound or cap (`stop`), else the column's extreme, but never
+    short of the base (the order is kept first: a parent whose death was drawn before its birth);
+    NaN: nowhere."""
+    stop = np.where(np.isnan(stop), np.nan if o.extreme is None else o.extreme, stop)
+    return np.where(np.isnan(base) | np.isnan(stop), stop, o.sign * np.maximum(o.sign * stop, o.sign * base))
 
 
 def _on_grid(target: np.ndarray, base: np.ndarray, bound: np.ndarray, o: Ordering, slack: float = 0.0) -> np.ndarray:

@@ -299,6 +299,7 @@ class TabularPreproc:
         edge = self.schema.parent(table)
         for o in found.values():
             how = "kept at decoding (its base is far)" if o.loose else "modelled as an offset"
+            how += f", never after {o.cap}" if o.cap and o.sign > 0 else f", never before {o.cap}" if o.cap else ""
             log.info("%s: %s in every row: %s", table, o.describe(edge.parent if edge else None), how)
         return found
 
@@ -385,7 +386,8 @@ class TabularPreproc:
     def parent_bases(self, table: str) -> list[str]:
         """The parent's columns that `table`'s ordered columns follow (encoding needs their values)."""
         ordered = self.orderings.get(table, {}).values()
-        return sorted({o.base for o in ordered if o.from_parent} | {o.bound for o in ordered if o.bound_from_parent})
+        bounds = {o.bound for o in ordered if o.bound_from_parent} | {o.cap for o in ordered if o.cap_from_parent}
+        return sorted({o.base for o in ordered if o.from_parent} | bounds)
 
     def _build_layouts(
         self,

@@ -58,7 +58,7 @@ def copy_targets(pre, table: str) -> list[str]:
     """`table`'s modelled columns a value may be copied into: not keys, not context columns (given at
     generation), not in an order (a base or an ordered column of the table, nor a base its child
     tables' orders follow)."""
-    ordered = {c for o in pre.orderings.get(table, {}).values() for c in (o.column, o.base, o.bound) if c}
+    ordered = {c for o in pre.orderings.get(table, {}).values() for c in (o.column, o.base, o.bound, o.cap) if c}
     ordered |= {b for child in pre.schema.children(table) for b in pre.parent_bases(child)}
     ordered |= set(pre.ctx_cols) if table in pre.schema.roots else set()
     kinds = pre.schema.tables[table].columns
