@@ -1,7 +1,8 @@
 """References: foreign keys that do not nest their rows (`Schema.references`), such as an
 invoice line's track when the line nests under its invoice.
 
-The model does not write them. The fit keeps, per reference, the share of rows whose key is null,
+The model does not write them. The fit keeps, per reference, the share of rows whose key is null
+(per value of the row's field that best tells: a question names no parent post, an answer always one),
 how many rows reference each row of the referenced table (its *degree*: a track bought 0, 1 or 5
 times) as quantiles, and which values of the two rows go together (*affinity*: a line's price
 and its track's price): per pair of tokens, one of the referencing row and one of the referenced

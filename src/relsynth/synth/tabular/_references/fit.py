@@ -26,6 +26,7 @@ N_QUANTILES = 100  # degrees kept as this many quantiles: no single row's degree
 SHRINK = 1.0  # pseudo-count of an affinity's log ratio: a cell of few pairs says a little less
 Z_KEPT = 2.0  # an affinity is kept when seen and expected pairs differ by this many standard deviations
 SHRINK_ROWS = 5.0  # pseudo-rows of a degree effect: a value of few rows says little
+MIN_GAIN = 0.1  # a field tells which keys are null when it takes this share of the null share's entropy away
 MIN_PAIRS = 20  # rows a reference needs for "no parent references a row twice" to be read from them
 
 
@@ -59,6 +60,7 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
             out[f"{table}.{e.fk}"] = {
                 "parent": e.parent,
                 "null_share": float(values.isna().mean()) if len(values) else 0.0,
+                "null_by": null_by(pre, table, data[table], values.isna().to_numpy(), coarse),
                 "degrees": [int(d) for d in quantiles],
                 "groups": groups,
                 "unique_pairs": unique_pairs(data, e),
@@ -86,6 +88,39 @@ def reference_orders(data: RelationalData, e: Edge, pos: np.ndarray, skip=frozen
     theirs = [c for c in schema.tables[e.parent].columns if (e.parent, c) not in skip]
     found = orders_across(data[e.child], list(kinds), kinds, *referenced_ordered(data.data, schema, e, theirs))
     return [[o.column, o.base, o.sign] for o in found]
+
+
+def null_by(pre, table: str, rows: pd.DataFrame, null: np.ndarray, coarse: np.ndarray) -> list | None:
+    """[field, [[token, null share], ...]]: the one field of `table`'s rows (a position in
+    `feature_fields`) whose values best tell which rows' keys are `null` (a question has no parent
+    post, an answer always one), with the null share of each of its tokens seen in `min_count`
+    rows at least (other tokens keep the overall share); None where none is null, or no field
+    takes `MIN_GAIN` of the null share's entropy away. Generation then draws each row's key null
+    by its own token's share, not every row by the overall one."""
+    overall = float(null.mean()) if len(null) else 0.0
+    if overall in (0.0, 1.0):
+        return None
+    tokens = coarse[field_tokens(pre, table, rows)]
+    best, best_left = None, (1.0 - MIN_GAIN) * entropy(np.array([overall]))[0]
+    for j in range(tokens.shape[1]):
+        values, inverse, counts = np.unique(tokens[:, j], return_inverse=True, return_counts=True)
+        shares = np.bincount(inverse, weights=null) / counts
+        shares = np.where(counts >= pre.min_count, shares, overall)  # a rare value tells nothing
+        left = float((counts * entropy(shares)).sum() / len(null))
+        if left < best_left:
+            kept = [
+                [int(v), round(float(x), 4)]
+                for v, x, n in zip(values, shares, counts, strict=True)
+                if n >= pre.min_count
+            ]
+            best, best_left = [j, kept], left
+    return best
+
+
+def entropy(p: np.ndarray) -> np.ndarray:
+    """Binary entropy (nats) of each share in `p`."""
+    q = np.clip(p, 1e-12, 1 - 1e-12)
+    return -(q * np.log(q) + (1 - q) * np.log(1 - q))
 
 
 def date_after(data: RelationalData, e: Edge, pos: np.ndarray) -> list[str] | None:

@@ -99,6 +99,7 @@ def assign_reference(
     ]
     cells = fitted.get("affinity") or []
     scores = effect_scores({int(t): m for t, m in fitted.get("degree_effects") or []}, pick[1])
+    nulls = row_null_shares(fitted.get("null_by"), pick[0], null_share)
     nest = schema.parent(table)
     groups = tables[table][nest.fk] if fitted.get("unique_pairs") and nest is not None else None
     after = fitted.get("after")  # [child date, parent date] (`date_after`); none in older models
@@ -112,7 +113,7 @@ def assign_reference(
         return draw_references(
             len(rows),
             keys[e.parent].iloc[targets].reset_index(drop=True),
-            null_share=null_share,
+            null_share=nulls[rows],
             degrees=np.asarray(fitted.get("degrees") or [1], dtype=np.float64),
             rng=rng,
             own_table=e.parent == table,
@@ -129,7 +130,7 @@ def assign_reference(
     def only(rows: np.ndarray, targets: np.ndarray) -> pd.Series:
         """Each of the generated rows `rows` names its one possible row `targets` (positions), or none."""
         out = pd.Series(keys[e.parent].iloc[targets].to_numpy(), dtype=keys[e.parent].dtype)
-        out.iloc[np.flatnonzero(rng.random(len(rows)) < null_share)] = pd.NA
+        out.iloc[np.flatnonzero(rng.random(len(rows)) < nulls[rows])] = pd.NA
         return out
 
     if scope := fitted.get("within"):
@@ -150,6 +151,20 @@ def assign_reference(
         if groups is not None:  # unscoped only: a swap could move a key out from under its scope row
             drawn = without_repeats(groups, drawn, rng)
     return drawn
+
+
+def row_null_shares(null_by: list | None, tokens: np.ndarray, null_share: float) -> np.ndarray:
+    """Each generated row's chance that its key is null: its token's share in the field that tells
+    (`null_by`: a question's parent post never, an answer's always), else the overall `null_share`;
+    `tokens`: the rows' `feature_fields` tokens, as the fit read them."""
+    out = np.full(len(tokens), null_share, dtype=np.float64)
+    if null_by:
+        field, shares = null_by
+        lookup = dict((int(t), float(x)) for t, x in shares)
+        column = tokens[:, int(field)]
+        known = np.isin(column, list(lookup))
+        out[known] = [lookup[int(t)] for t in column[known]]
+    return out
 
 
 def own_date(pre, table: str) -> str | None:
@@ -208,7 +223,7 @@ def draw_within(mine: pd.Series, theirs: pd.Series, draw, only, name: str, scope
 def draw_references(
     n_rows: int,
     parent_keys: pd.Series,
-    null_share: float,
+    null_share: float | np.ndarray,
     degrees: np.ndarray,
     rng: np.random.Generator,
     own_table: bool = False,
@@ -218,7 +233,7 @@ def draw_references(
     max_degree: int | None = None,
     order: ReferenceOrders | None = None,
 ) -> pd.Series:
-    """`n_rows` keys among `parent_keys`: a share `null_share` null, the others dealt out so each
+    """`n_rows` keys among `parent_keys`: a share `null_share` null (one a row, or one for all), the others dealt out so each
         parent row is named about as often as a degree drawn from `degrees` (quantiles) says, and
         (`affinity`) to rows they go with; `parent_scores`: the degrees go to the parent rows by
         their degree effects, by a copula of correlation `copula` (`ranked`); `max_degree`: no parent row
