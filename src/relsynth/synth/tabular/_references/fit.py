@@ -26,6 +26,7 @@ N_QUANTILES = 100  # degrees kept as this many quantiles: no single row's degree
 SHRINK = 1.0  # pseudo-count of an affinity's log ratio: a cell of few pairs says a little less
 Z_KEPT = 2.0  # an affinity is kept when seen and expected pairs differ by this many standard deviations
 SHRINK_ROWS = 5.0  # pseudo-rows of a degree effect: a value of few rows says little
+P_NEVER = 1e-3  # a value whose rows are never referenced is a rule when chance would leave them all so this rarely
 MIN_GAIN = 0.1  # a field tells which keys are null when it takes this share of the null share's entropy away
 MIN_PAIRS = 20  # rows a reference needs for "no parent references a row twice" to be read from them
 
@@ -66,6 +67,7 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "unique_pairs": unique_pairs(data, e),
                 **scope_of(data, e, pos),
                 "degree_effects": effects,
+                "never_named": never_named(pre, e.parent, data[e.parent], degrees, coarse),
                 "degree_copula": rho,
                 "affinity": [] if e.parent == table else affinity(pre, data, e, coarse, pos),
                 "copies": copied_columns(pre, data, e, pos),
@@ -319,6 +321,28 @@ def degree_effects(
         return [], 0.0
     rho = float(pd.Series(scores).corr(pd.Series(degrees), method="spearman"))
     return [[t, round(m, 4)] for t, m in effects.items() if m], round(copula_for(scores, degrees, rho), 4)
+
+
+def never_named(pre, table: str, rows: pd.DataFrame, degrees: np.ndarray, coarse: np.ndarray) -> list[int]:
+    """The tokens of referenced rows that no row of theirs is ever named by (a forum's answers, which
+    no post names as its parent), each seen in `min_count` rows at least and in too many rows for
+    chance (below `P_NEVER`, at the share of rows never named overall): generation names no row
+    holding one, where degrees and their effects would make that only less likely."""
+    unnamed = degrees == 0
+    if len(degrees) == 0 or unnamed.all() or not unnamed.any():
+        return []
+    tokens = coarse[field_tokens(pre, table, rows)]
+    out: set[int] = set()
+    for j in range(tokens.shape[1]):
+        values, inverse, counts = np.unique(tokens[:, j], return_inverse=True, return_counts=True)
+        named = np.bincount(inverse, weights=~unnamed)
+        chance = counts * np.log(unnamed.mean())  # log P(all of a token's rows unnamed by chance)
+        out.update(
+            int(v)
+            for v, k, n, c in zip(values, named, counts, chance, strict=True)
+            if k == 0 and n >= pre.min_count and c < np.log(P_NEVER)
+        )
+    return sorted(out)
 
 
 def copula_for(scores: np.ndarray, degrees: np.ndarray, rho: float) -> float:

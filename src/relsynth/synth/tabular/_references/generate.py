@@ -100,6 +100,7 @@ def assign_reference(
     cells = fitted.get("affinity") or []
     scores = effect_scores({int(t): m for t, m in fitted.get("degree_effects") or []}, pick[1])
     nulls = row_null_shares(fitted.get("null_by"), pick[0], null_share)
+    unnamed = np.isin(pick[1], fitted.get("never_named") or []).any(axis=1)
     nest = schema.parent(table)
     groups = tables[table][nest.fk] if fitted.get("unique_pairs") and nest is not None else None
     after = fitted.get("after")  # [child date, parent date] (`date_after`); none in older models
@@ -119,6 +120,7 @@ def assign_reference(
             own_table=e.parent == table,
             affinity=Affinity.of(cells, pick[0][rows], pick[1][targets]),
             parent_scores=scores[targets],
+            unnamed=unnamed[targets],
             copula=float(fitted.get("degree_copula", 0.0)),
             # a row can be linked once per parent row at most: never a degree above their number
             max_degree=None if groups is None else int(groups.iloc[rows].nunique()),
@@ -232,13 +234,15 @@ def draw_references(
     copula: float = 0.0,
     max_degree: int | None = None,
     order: ReferenceOrders | None = None,
+    unnamed: np.ndarray | None = None,
 ) -> pd.Series:
     """`n_rows` keys among `parent_keys`: a share `null_share` null (one a row, or one for all), the others dealt out so each
         parent row is named about as often as a degree drawn from `degrees` (quantiles) says, and
         (`affinity`) to rows they go with; `parent_scores`: the degrees go to the parent rows by
         their degree effects, by a copula of correlation `copula` (`ranked`); `max_degree`: no parent row
         named more often. `own_table`: row i names an earlier row only (row 0 none). `order`: rows
-    paired with rows whose date is not after theirs where they can (a payment after its rental)."""
+    paired with rows whose date is not after theirs where they can (a payment after its rental).
+    `unnamed`: parent rows of a kind the data never names (`never_named`), named by none where others can be."""
     out = pd.Series([pd.NA] * n_rows, dtype=parent_keys.dtype)
     present = np.flatnonzero(rng.random(n_rows) >= null_share)
     if len(parent_keys) == 0 or len(present) == 0:
@@ -246,14 +250,29 @@ def draw_references(
     weights = stratified(degrees, len(parent_keys), rng)
     if parent_scores is not None:
         weights = ranked(weights, parent_scores, copula, rng)
+    if unnamed is not None and not unnamed.all():
+        weights = np.where(unnamed, 0.0, weights)
+        weights = weights if weights.sum() > 0 else (~unnamed).astype(np.float64)
     targets = deal(len(present), weights, rng, cap=max_degree)
     if affinity is not None or order is not None:
         targets = pair_up(present, targets, affinity, rng, order)
-    if own_table:  # a row naming itself or a later row names an earlier one instead; row 0 none
-        late = targets >= present
-        targets[late] = (rng.random(int(late.sum())) * present[late]).astype(np.int64)
-        present, targets = present[present > 0], targets[present > 0]
+    if own_table:  # a row naming itself or a later row names an earlier one instead: one dealt some
+        late = targets >= present  # (a question), else any it may name; none before it (row 0): none
+        may = np.arange(len(parent_keys)) if unnamed is None else np.flatnonzero(~unnamed)
+        targets[late] = earlier(present[late], [np.unique(targets), may], rng)
+        present, targets = present[targets >= 0], targets[targets >= 0]
     out.iloc[present] = parent_keys.to_numpy()[targets]
+    return out
+
+
+def earlier(rows: np.ndarray, pools: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """For each of `rows` (positions), a random earlier row of the first of `pools` (sorted
+    positions) holding one, else -1 (none)."""
+    out = np.full(len(rows), -1, dtype=np.int64)
+    for pool in pools:
+        n_before = np.searchsorted(pool, rows)  # the pool's rows before each row
+        todo = (out < 0) & (n_before > 0)
+        out[todo] = pool[(rng.random(int(todo.sum())) * n_before[todo]).astype(np.int64)]
     return out
 
 
