@@ -811,8 +811,7 @@ def test_a_reference_null_by_its_rows_kind_stays_null_for_that_kind():
     questions, answers = post[post["kind"] == 1], post[post["kind"] == 2]
     assert questions["parent"].isna().all() and answers["parent"].notna().all()
     assert answers["accepted"].isna().all()
-    real = data["post"][data["post"]["kind"] == 1]["accepted"].notna().mean()
-    assert abs(questions["accepted"].notna().mean() - real) < 0.1
+    assert questions["accepted"].notna().mean() > 0.15  # the share among answered questions: below
 
 
 def test_a_reference_never_names_rows_of_a_kind_the_data_never_names():
@@ -829,3 +828,25 @@ def test_a_reference_never_names_rows_of_a_kind_the_data_never_names():
         kind = post.set_index("id")["kind"]
         assert (post["parent"].dropna().map(kind) == 1).all()
         assert post["parent"].notna().mean() > 0.4
+
+
+def test_an_accepted_answer_is_one_of_the_answers_naming_its_question():
+    """A question's accepted answer is, in every row of the data, one of the answers whose parent
+    it is; drawn by degree alone, 0 % of the generated accepted answers were. The fit keeps the
+    reference naming the row back (`within` the table itself, `within_via` parent), and generation
+    draws each key among the rows naming the row, none where no row does."""
+    data = forum()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    fitted = pre.stats["references"]
+    assert (fitted["post.accepted"]["within"], fitted["post.accepted"]["within_via"]) == ("post", "parent")
+    assert fitted["post.parent"]["within"] is None  # only one of the two is drawn among the other's rows
+    post = pre.inverse_transform(pre.transform(data), seed=0)["post"]
+    accepting = post[post["accepted"].notna()]
+    parent = post.set_index("id")["parent"]
+    assert len(accepting) > 20 and (accepting["accepted"].map(parent).to_numpy() == accepting["id"].to_numpy()).all()
+    questions = post[post["kind"] == 1]
+    answered = questions["id"].isin(post["parent"].dropna())
+    real = data["post"][data["post"]["kind"] == 1]
+    real_answered = real["id"].isin(data["post"]["parent"].dropna())
+    share = lambda q, a: q["accepted"][a].notna().mean()  # noqa: E731  of the questions with an answer
+    assert abs(share(questions, answered) - share(real, real_answered)) < 0.1

@@ -58,14 +58,18 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
             groups = n_groups(int(values.notna().sum()), pre.min_count)
             coarse = coarse_tokens(pre, groups)
             effects, rho = degree_effects(pre, e.parent, data[e.parent], degrees, coarse)
+            scope = scope_of(data, e, pos)
+            # a key naming a row that names it back can be set only where one does: the null share of those rows
+            able = named_back(data, e, scope["within_via"]) if scope["within"] == table else np.ones(len(values), bool)
+            null = values.isna().to_numpy()[able]
             out[f"{table}.{e.fk}"] = {
                 "parent": e.parent,
-                "null_share": float(values.isna().mean()) if len(values) else 0.0,
-                "null_by": null_by(pre, table, data[table], values.isna().to_numpy(), coarse),
+                "null_share": float(null.mean()) if len(null) else 0.0,
+                "null_by": null_by(pre, table, data[table][able], null, coarse),
                 "degrees": [int(d) for d in quantiles],
                 "groups": groups,
                 "unique_pairs": unique_pairs(data, e),
-                **scope_of(data, e, pos),
+                **scope,
                 "degree_effects": effects,
                 "never_named": never_named(pre, e.parent, data[e.parent], degrees, coarse),
                 "degree_copula": rho,
@@ -218,12 +222,51 @@ def within_via(data: RelationalData, e: Edge, pos: np.ndarray) -> tuple[str, str
     return None
 
 
+def back_via(data: RelationalData, e: Edge, pos: np.ndarray) -> str | None:
+    """A reference of `e.parent` to `e.child` by which, in at least `MIN_PAIRS` rows and every row
+    of the data, the referenced row names the referencing row back (a question's accepted answer
+    is one of the answers naming that question: posts.accepted_answer_id and posts.parent_id): its
+    column. Generation then draws each key among the rows naming the row, and none where no row
+    does. None otherwise, or where the other reference names its rows back by this one."""
+    schema, pk = data.schema, data.schema.tables[e.child].primary_key
+    known = pos >= 0
+    if pk is None or known.sum() < MIN_PAIRS:  # a link table's rows: nothing names them
+        return None
+    mine = data[e.child][pk][known].reset_index(drop=True)
+    for via in schema.references(e.parent):
+        if via.parent != e.child or (via.child, via.fk) == (e.child, e.fk):
+            continue
+        theirs = data[e.parent][via.fk].iloc[pos[known]].reset_index(drop=True)
+        if bool(mine.eq(theirs).fillna(False).all()) and not names_back(data, via, e.fk):
+            return via.fk
+    return None
+
+
+def names_back(data: RelationalData, e: Edge, fk: str) -> bool:
+    """Whether every row `e` names (at least `MIN_PAIRS`) names the referencing row back by `fk`:
+    of two such references, only one is drawn among the rows the other names (`back_via`)."""
+    pos = referenced_rows(data, e)
+    known = pos >= 0
+    mine = data[e.child][data.schema.tables[e.child].primary_key][known].reset_index(drop=True)
+    theirs = data[e.parent][fk].iloc[pos[known]].reset_index(drop=True)
+    return known.sum() >= MIN_PAIRS and bool(mine.eq(theirs).fillna(False).all())
+
+
+def named_back(data: RelationalData, e: Edge, via: str) -> np.ndarray:
+    """Per row of `e.child`, whether some row of `e.parent` names it by `via` (`back_via`)."""
+    keys = data[e.child][data.schema.tables[e.child].primary_key]
+    return keys.isin(data[e.parent][via].dropna()).to_numpy()
+
+
 def scope_of(data: RelationalData, e: Edge, pos: np.ndarray) -> dict[str, str | None]:
     """The fitted scope of reference `e`: "within", the table under one row of which its keys stay
-    (`within`, else `within_via`), and "within_via", the referenced table's reference column that
-    names that row (None: the referenced rows nest under it)."""
+    (`within`, else `within_via`; `e.child` itself where the referenced rows name the row back,
+    `back_via`), and "within_via", the referenced table's reference column that names that row
+    (None: the referenced rows nest under it)."""
     if scope := within(data, e, pos):
         return {"within": scope, "within_via": None}
+    if back := back_via(data, e, pos):
+        return {"within": e.child, "within_via": back}
     via = within_via(data, e, pos)
     return {"within": via[0] if via else None, "within_via": via[1] if via else None}
 

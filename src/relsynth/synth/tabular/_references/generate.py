@@ -117,7 +117,7 @@ def assign_reference(
             null_share=nulls[rows],
             degrees=np.asarray(fitted.get("degrees") or [1], dtype=np.float64),
             rng=rng,
-            own_table=e.parent == table,
+            own_table=e.parent == table and not fitted.get("within"),  # a row naming it back: any row
             affinity=Affinity.of(cells, pick[0][rows], pick[1][targets]),
             parent_scores=scores[targets],
             unnamed=unnamed[targets],
@@ -141,7 +141,7 @@ def assign_reference(
             theirs = tables[e.parent][via].reset_index(drop=True)
         else:
             theirs = ancestor_keys(schema, tables, e.parent, scope)
-        drawn = draw_within(mine, theirs, draw, only, f"{table}.{e.fk}", scope)
+        drawn = draw_within(mine, theirs, draw, only, f"{table}.{e.fk}", scope, alone=scope == table)
     else:
         # a row names one earlier in the order of its date where the data's always do (`own_date`)
         rows = date_order(dates[0]) if dates is not None and e.parent == table else np.arange(len(tables[table]))
@@ -184,12 +184,15 @@ def date_order(dates: pd.Series) -> np.ndarray:
     return np.argsort(as_numbers(dates, Column.DATETIME), kind="stable")
 
 
-def draw_within(mine: pd.Series, theirs: pd.Series, draw, only, name: str, scope: str) -> pd.Series:
+def draw_within(
+    mine: pd.Series, theirs: pd.Series, draw, only, name: str, scope: str, alone: bool = False
+) -> pd.Series:
     """References kept under their own row of the `scope` table (`within`): each generated row's
     key is drawn (`draw(rows, targets)`, positions) among the referenced rows whose scope key
     (`theirs`) is the row's own (`mine`), or is that row where it is the only one (`only(rows,
     targets)`, all such rows at once: most customers have one address); a row whose scope row got
-    no referenced row draws among all of them, and how many did is logged."""
+    no referenced row draws among all of them, and how many did is logged; or, `alone` (the scope
+    is the row itself: a question's accepted answer among the answers naming it), stays null."""
     codes, _ = pd.factorize(pd.concat([mine, theirs], ignore_index=True))
     own, other = codes[: len(mine)], codes[len(mine) :]
     targets = pd.Series(np.arange(len(other))).groupby(other).indices if len(other) else {}
@@ -208,8 +211,8 @@ def draw_within(mine: pd.Series, theirs: pd.Series, draw, only, name: str, scope
         pieces.append(only(rows, np.concatenate([t for _, t in lone])).set_axis(rows))
     rows = np.concatenate(homeless)
     if len(rows) or not pieces:
-        pieces.append(draw(rows, np.arange(len(other))).set_axis(rows))
-        if len(rows) and len(other):
+        pieces.append(draw(rows, np.arange(0 if alone else len(other))).set_axis(rows))
+        if len(rows) and len(other) and not alone:
             log.warning(
                 "%s: %d of %d rows' %s row got no row to name, so their keys name rows under another %s "
                 "(in the data every key stays under its own)",
