@@ -25,6 +25,7 @@ from relsynth.relational import RelationalData, Schema, Table, Text
 from relsynth.synth.core.progress import progress
 from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
+from relsynth.synth.text._nulls import row_null_rates
 from relsynth.synth.text._rare_words import RareWordReplacer
 from relsynth.synth.text._utf8 import Utf8Mask, is_mark
 from relsynth.synth.text.dataset import sample_prefixes
@@ -75,7 +76,8 @@ def generate(
             stats = preproc.config.stats.get(col)
             if stats is None:
                 raise RuntimeError(f"the preproc has no statistics for column {col!r}: fit it before generating")
-            rows = np.flatnonzero(rng.random(len(df)) >= stats.null_rate)
+            nulls = row_null_rates(stats.null_by, df, preproc.null_columns(), stats.null_rate)
+            rows = np.flatnonzero(rng.random(len(df)) >= nulls)  # null where rows like it are (`_nulls`)
             spell = spelling_mode(spell_words, stats.rare_word_rate)
             prefixes = sample_prefixes(preproc, [contexts[r] for r in rows], col)
             sampler = Sampler(

@@ -226,7 +226,8 @@ class TextModel(nn.Module):
     ) -> RelationalData:
         """A copy of `data` whose preproc table has every text column written by the model.
 
-        Each text is sampled given its row's context; nulls appear at the rate seen at fit.
+        Each text is sampled given its row's context; nulls appear at the rate seen at fit in rows
+        holding the row's value of the column that best tells (`_nulls`: an answer has no title).
         `batch_size=0` picks one; `max_text_len=0` caps each text at the longest seen at fit
         (in tokens); `temp=0` is greedy; `top_p < 1` samples from the nucleus. Every text is
         valid UTF-8 with no control character its column never had. Words come from the word

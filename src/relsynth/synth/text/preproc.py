@@ -39,6 +39,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
 from relsynth.relational import Column, RelationalData, Schema
 from relsynth.synth.core.files import LoadError, atomic_dir, config_from_dict, fingerprint, read_config, write_config
+from relsynth.synth.text._nulls import null_by
 from relsynth.synth.text._utf8 import HAN, unusual_chars
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,8 @@ class TextColumnStats:
 
     n_rows: int = 0  # rows of the table
     null_rate: float = 0.0  # share of null values (generation writes nulls at this rate)
+    null_by: list = field(default_factory=list)  # [column, [[value, null rate], ...]]: the rate per value of the
+    #                      row's column that best tells which texts are null (`_nulls`); [] (older saves): null_rate
     empty_rate: float = 0.0  # share of empty strings among non-null values (0: never generate "")
     max_tokens: int = 0  # longest text in tokens (without markers): the default generation limit
     max_chars: int = 0  # longest text in characters: a longer one is sampled again, then cut (0: saved before)
@@ -268,6 +271,7 @@ class TextPreproc:
             self.config.stats[col] = TextColumnStats(
                 n_rows=len(df),
                 null_rate=float(df[col].isna().mean()) if len(df) else 0.0,
+                null_by=null_by(df, self.null_columns(), df[col].isna().to_numpy()),
                 empty_rate=float(np.mean([v == "" for v in values])) if values else 0.0,
                 max_tokens=int(lengths.max()) if len(lengths) else 0,
                 max_chars=max((len(v) for v in values), default=0),
@@ -540,6 +544,13 @@ class TextPreproc:
         return [
             c for c, k in t.columns.items() if k.kind not in skip and (k.kind is not Column.FOREIGN_KEY or c in lookups)
         ]
+
+    def null_columns(self) -> dict[str, Column]:
+        """The columns of the table, not its texts, whose values may tell which texts are null, with their
+        kinds (a lookup's key as a category: its values name the same rows in generated data)."""
+        lookups = self.schema.lookup_fks(self.table)
+        columns = self.schema.tables[self.table].columns.items()
+        return {c: Column.CATEGORICAL if c in lookups else k.kind for c, k in columns if k.kind is not Column.TEXT}
 
     def contexts(self, data: RelationalData) -> list[str]:
         """The context string of every row of the table, in row order."""
