@@ -414,6 +414,22 @@ def test_to_sql_into_a_duckdb_schema_and_back(tmp_path: Path) -> None:
         pd.testing.assert_frame_equal(back[table], data[table])
 
 
+def test_a_table_naming_its_own_rows_is_written_to_duckdb(tmp_path: Path) -> None:
+    """Employees naming their manager, an earlier row: DuckDB checks the rows of one INSERT against
+    the rows written before it, so to_sql failed ('key "id: 1" does not exist'). A key naming a row
+    of the same insert is written null and set once the rows are in."""
+    source = url("sqlite", tmp_path, "source")
+    run_sql(
+        source,
+        "CREATE TABLE emp (id INTEGER PRIMARY KEY, boss INTEGER REFERENCES emp (id), grade INTEGER)",
+        "INSERT INTO emp VALUES (1, NULL, 1), (2, 1, 2), (3, 1, 3), (4, 2, 3)",
+    )
+    data = RelationalData.from_sql(source)
+    target = url("duckdb", tmp_path)
+    data.to_sql(target)
+    assert query(target, "SELECT * FROM emp ORDER BY id") == query(source, "SELECT * FROM emp ORDER BY id")
+
+
 def test_orphans_in_the_database_are_reported_or_dropped(tmp_path: Path) -> None:
     """SQLite enforces no foreign key unless asked: validation on reading catches what it let in."""
     target = url("sqlite", tmp_path)

@@ -444,3 +444,34 @@ def test_intervals_are_read_as_seconds_and_written_back_as_intervals(postgres_ur
     assert rows(postgres_url, "SELECT * FROM copy.stay ORDER BY id") == rows(
         postgres_url, "SELECT * FROM stay ORDER BY id"
     )
+
+
+def test_rows_naming_later_rows_of_their_own_table_are_written(postgres_url: str) -> None:
+    """A forum's question names its accepted answer, a later post that names the question as its
+    parent: no order of the rows writes both, and PostgreSQL checks each row's keys as it is
+    inserted, so to_sql of the forum read back failed (ForeignKeyViolation: accepted_answer_id=3 is
+    not present). Such keys are inserted null and set once the table's rows are all written."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE post (id integer PRIMARY KEY, parent integer REFERENCES post(id), "
+            "accepted integer REFERENCES post(id), kind integer NOT NULL)"
+        )
+        conn.exec_driver_sql("ALTER TABLE post ALTER CONSTRAINT post_accepted_fkey DEFERRABLE INITIALLY DEFERRED")
+        conn.exec_driver_sql("INSERT INTO post VALUES (1, NULL, 3, 1), (2, 1, NULL, 2), (3, 1, NULL, 2), (4, 4, 4, 2)")
+    engine.dispose()
+    data = RelationalData.from_sql(postgres_url)
+    data.to_sql(postgres_url, schema_name="copy")
+    for target in ("copy", "own"):
+        if target == "own":  # into tables of one's own, too
+            engine = sa.create_engine(postgres_url)
+            with engine.begin() as conn:
+                conn.exec_driver_sql("CREATE SCHEMA own")
+                conn.exec_driver_sql("CREATE TABLE own.post (LIKE public.post INCLUDING ALL)")
+                conn.exec_driver_sql("ALTER TABLE own.post ADD FOREIGN KEY (accepted) REFERENCES own.post(id)")
+                conn.exec_driver_sql("ALTER TABLE own.post ADD FOREIGN KEY (parent) REFERENCES own.post(id)")
+            engine.dispose()
+            data.to_sql(postgres_url, schema_name="own", if_exists="append")
+        assert rows(postgres_url, f"SELECT * FROM {target}.post ORDER BY id") == rows(
+            postgres_url, "SELECT * FROM post ORDER BY id"
+        )

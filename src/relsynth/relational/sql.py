@@ -1240,6 +1240,42 @@ def _native(values: pd.Series, typ: sa.types.TypeEngine) -> list:
     return out
 
 
+def _later_rows(table: sa.Table, df: pd.DataFrame, chunk_size: int) -> dict[str, pd.Series]:
+    """Column -> the rows whose key to `table`'s own primary key names a row not written before
+    their insert (a question's accepted answer, written after it; on DuckDB, which checks a
+    statement's rows against the rows before it, any row of the same chunk): inserted as they are,
+    they break the foreign key where the server checks it (PostgreSQL, DuckDB), and no order of
+    the rows writes two rows naming each other. They are inserted null and set afterwards
+    (`_set_later_rows`)."""
+    pk = [c.name for c in table.primary_key.columns]
+    if len(pk) != 1:
+        return {}
+    out, position = {}, pd.Index(df[pk[0]])
+    for fk in table.foreign_keys:
+        if fk.column.table is table and fk.column.name == pk[0] and fk.parent.nullable:
+            col = fk.parent.name
+            named = position.get_indexer(df[col])
+            written = np.arange(len(df)) // chunk_size * chunk_size  # rows written before each row's insert
+            later = pd.Series((named >= written) & df[col].notna().to_numpy(), index=df.index)
+            if later.any():
+                out[col] = later
+    return out
+
+
+def _set_later_rows(
+    conn: sa.Connection, table: sa.Table, into, df: pd.DataFrame, later: dict[str, pd.Series], chunk_size: int
+) -> None:
+    """Set the keys `_later_rows` left null, now that every row of the table is written."""
+    pk = table.primary_key.columns[0]
+    for col, rows in later.items():
+        part = df[rows.to_numpy()]
+        keys, values = _native(part[pk.name], pk.type), _native(part[col], table.c[col].type)
+        update = into.update().where(into.c[pk.name] == sa.bindparam("_h_key")).values({col: sa.bindparam("_h_value")})
+        pairs = [{"_h_key": k, "_h_value": v} for k, v in zip(keys, values, strict=True)]
+        for start in range(0, len(pairs), chunk_size):
+            conn.execute(update, pairs[start : start + chunk_size])
+
+
 def _into_own_table(conn: sa.Connection, table: sa.Table, schema_name: str | None) -> sa.TableClause:
     """`table` to insert into a table of the same name that the user created (if_exists='append'):
     a column whose type there is one relsynth does not write (an enum, jsonb, an array, ...) is
@@ -1307,9 +1343,12 @@ def write_sql(
         for table in tables:
             df = frames[table.name]
             into = _into_own_table(conn, table, schema_name) if if_exists == "append" else table
+            later = _later_rows(table, df, chunk_size)  # keys naming a row not yet written: set once it is
+            stored = df.assign(**{c: df[c].mask(m) for c, m in later.items()})
             for start in range(0, len(df), chunk_size):
-                part = df.iloc[start : start + chunk_size]
+                part = stored.iloc[start : start + chunk_size]
                 columns = {c.name: _native(part[c.name], c.type) for c in table.columns}
                 rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
                 conn.execute(into.insert(), rows)
+            _set_later_rows(conn, table, into, df, later, chunk_size)
         log.info("to_sql: wrote %s to %s", {t.name: len(frames[t.name]) for t in tables}, where)
