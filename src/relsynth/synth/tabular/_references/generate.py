@@ -253,9 +253,8 @@ def draw_references(
     weights = stratified(degrees, len(parent_keys), rng)
     if parent_scores is not None:
         weights = ranked(weights, parent_scores, copula, rng)
-    if unnamed is not None and not unnamed.all():
-        weights = np.where(unnamed, 0.0, weights)
-        weights = weights if weights.sum() > 0 else (~unnamed).astype(np.float64)
+    if unnamed is not None and unnamed.any() and not unnamed.all():
+        weights = named_first(weights, unnamed, rng)
     targets = deal(len(present), weights, rng, cap=max_degree)
     if affinity is not None or order is not None:
         targets = pair_up(present, targets, affinity, rng, order)
@@ -266,6 +265,19 @@ def draw_references(
         present, targets = present[targets >= 0], targets[targets >= 0]
     out.iloc[present] = parent_keys.to_numpy()[targets]
     return out
+
+
+def named_first(weights: np.ndarray, unnamed: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`weights` (degrees drawn for every row, those of the rows never named among them) with the
+    largest given to the rows that may be named, in the order of theirs (ties at random), and none
+    to the `unnamed` rows: the degrees keep their shape, where zeroing the weights drawn for the
+    unnamed rows would deal their share of the slots to the others (an answered question's
+    answers, 24 where the data has 5 at most)."""
+    others = np.flatnonzero(~unnamed)
+    order = others[np.lexsort((rng.random(len(others)), weights[others]))]
+    out = np.zeros_like(weights, dtype=np.float64)
+    out[order] = np.sort(weights)[len(weights) - len(others) :]
+    return out if out.sum() > 0 else (~unnamed).astype(np.float64)
 
 
 def earlier(rows: np.ndarray, pools: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
