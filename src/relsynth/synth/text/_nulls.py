@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column
+from relsynth.synth.core.nulls import telling_column
 
 MIN_ROWS = 20  # a value tells a rate only when this many rows hold it (as rare categories are protected)
-MIN_GAIN = 0.1  # a column tells which texts are null when it takes this share of the null rate's entropy away
 NULL_KEY = "<null>"  # the key of a missing value
 NAMING = {Column.PRIMARY_KEY, Column.IDENTIFIER, Column.FOREIGN_KEY}  # only their nulls tell: values are fresh
 
@@ -28,29 +28,12 @@ def value_keys(values: pd.Series, kind: Column) -> np.ndarray:
     return text.to_numpy(dtype=object).astype(str)
 
 
-def entropy(p: np.ndarray) -> np.ndarray:
-    """Binary entropy (nats) of each rate in `p`."""
-    q = np.clip(p, 1e-12, 1 - 1e-12)
-    return -(q * np.log(q) + (1 - q) * np.log(1 - q))
-
-
 def null_by(frame: pd.DataFrame, kinds: dict[str, Column], null: np.ndarray) -> list:
     """[column, [[value key, null rate], ...]]: the column of `kinds` whose values best tell which
-    rows' texts are `null`, with the rate of each value held by `MIN_ROWS` rows at least (other
-    values keep the overall rate); [] where no text or every text is null, or no column takes
-    `MIN_GAIN` of the rate's entropy away."""
-    overall = float(null.mean()) if len(null) else 0.0
-    if overall in (0.0, 1.0):
-        return []
-    best, best_left = [], (1.0 - MIN_GAIN) * float(entropy(np.array([overall]))[0])
-    for col, kind in kinds.items():
-        keys, inverse, counts = np.unique(value_keys(frame[col], kind), return_inverse=True, return_counts=True)
-        rates = np.where(counts >= MIN_ROWS, np.bincount(inverse, weights=null) / counts, overall)
-        left = float((counts * entropy(rates)).sum() / len(null))
-        if left < best_left:
-            kept = [[str(k), round(float(r), 4)] for k, r, n in zip(keys, rates, counts, strict=True) if n >= MIN_ROWS]
-            best, best_left = [col, kept], left
-    return best
+    rows' texts are `null` (`core.nulls.telling_column`), with the rate of each value held by
+    `MIN_ROWS` rows at least; [] where none does."""
+    found = telling_column(((c, value_keys(frame[c], kind)) for c, kind in kinds.items()), null, MIN_ROWS)
+    return [] if found is None else [found[0], [[str(k), rate] for k, rate in found[1]]]
 
 
 def row_null_rates(fitted: list, frame: pd.DataFrame, kinds: dict[str, Column], overall: float) -> np.ndarray:

@@ -16,6 +16,7 @@ from relsynth.relational.data import SQL_FORMAT
 from relsynth.relational.orders import as_numbers, order_between, referenced_ordered
 from relsynth.relational.orders import reference_orders as orders_across
 from relsynth.relational.schema import Edge
+from relsynth.synth.core.nulls import telling_column
 from relsynth.synth.tabular._references.copies import copied_columns
 from relsynth.synth.tabular._references.degrees import ranked
 from relsynth.synth.tabular._references.pairing import coarse_tokens, field_tokens, n_groups
@@ -27,7 +28,6 @@ SHRINK = 1.0  # pseudo-count of an affinity's log ratio: a cell of few pairs say
 Z_KEPT = 2.0  # an affinity is kept when seen and expected pairs differ by this many standard deviations
 SHRINK_ROWS = 5.0  # pseudo-rows of a degree effect: a value of few rows says little
 P_NEVER = 1e-3  # a value whose rows are never referenced is a rule when chance would leave them all so this rarely
-MIN_GAIN = 0.1  # a field tells which keys are null when it takes this share of the null share's entropy away
 MIN_PAIRS = 20  # rows a reference needs for "no parent references a row twice" to be read from them
 
 
@@ -98,35 +98,13 @@ def reference_orders(data: RelationalData, e: Edge, pos: np.ndarray, skip=frozen
 
 def null_by(pre, table: str, rows: pd.DataFrame, null: np.ndarray, coarse: np.ndarray) -> list | None:
     """[field, [[token, null share], ...]]: the one field of `table`'s rows (a position in
-    `feature_fields`) whose values best tell which rows' keys are `null` (a question has no parent
-    post, an answer always one), with the null share of each of its tokens seen in `min_count`
-    rows at least (other tokens keep the overall share); None where none is null, or no field
-    takes `MIN_GAIN` of the null share's entropy away. Generation then draws each row's key null
-    by its own token's share, not every row by the overall one."""
-    overall = float(null.mean()) if len(null) else 0.0
-    if overall in (0.0, 1.0):
-        return None
+    `feature_fields`) whose tokens best tell which rows' keys are `null` (a question has no parent
+    post, an answer always one; `core.nulls.telling_column`), with the null share of each of its
+    tokens seen in `min_count` rows at least; None where none does. Generation then draws each
+    row's key null by its own token's share, not every row by the overall one."""
     tokens = coarse[field_tokens(pre, table, rows)]
-    best, best_left = None, (1.0 - MIN_GAIN) * entropy(np.array([overall]))[0]
-    for j in range(tokens.shape[1]):
-        values, inverse, counts = np.unique(tokens[:, j], return_inverse=True, return_counts=True)
-        shares = np.bincount(inverse, weights=null) / counts
-        shares = np.where(counts >= pre.min_count, shares, overall)  # a rare value tells nothing
-        left = float((counts * entropy(shares)).sum() / len(null))
-        if left < best_left:
-            kept = [
-                [int(v), round(float(x), 4)]
-                for v, x, n in zip(values, shares, counts, strict=True)
-                if n >= pre.min_count
-            ]
-            best, best_left = [j, kept], left
-    return best
-
-
-def entropy(p: np.ndarray) -> np.ndarray:
-    """Binary entropy (nats) of each share in `p`."""
-    q = np.clip(p, 1e-12, 1 - 1e-12)
-    return -(q * np.log(q) + (1 - q) * np.log(1 - q))
+    found = telling_column(((j, tokens[:, j]) for j in range(tokens.shape[1])), null, pre.min_count)
+    return None if found is None else [found[0], [[int(t), share] for t, share in found[1]]]
 
 
 def date_after(data: RelationalData, e: Edge, pos: np.ndarray) -> list[str] | None:
