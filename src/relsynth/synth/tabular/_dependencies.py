@@ -12,6 +12,12 @@ always one value follows from anything by chance), as a map between their freque
 column's token from the earlier one's, where the map has it (as the context columns are forced):
 the columns after it are conditioned on the value the row really has. A context column given at
 generation is neither forced nor a source of forcing beyond its own value. Not fitted under DP.
+
+Likewise two categorical columns of a row that share their values but never hold the same one
+(a flight's origin and destination airport, a match's home and away team), where chance would
+have paired them in `MIN_EQUAL` rows at least: the later column never takes the earlier one's
+value at generation (`banning_tables`), which a model drawing them one by one does (9 of 426
+generated flights landed where they took off).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from relsynth.synth.tabular.encoders import CategoricalPreproc, _plain
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows away from the later column's most common value, at least
 SCREEN = 2000  # rows a candidate is tried on before all: most pairs of columns fail on a few
+MIN_EQUAL = 5.0  # rows chance would give one value in two columns, at least, to call them never equal
 
 
 def find_dependencies(pre, data: RelationalData) -> list[dict]:
@@ -53,6 +60,37 @@ def find_dependencies(pre, data: RelationalData) -> list[dict]:
                         out.append({"table": table, "column": col, "of": of, "pairs": pairs})
                         break
     return out
+
+
+def find_distinct(pre, data: RelationalData) -> list[dict]:
+    """[{"table", "column", "of"}]: categorical columns of a row that share values yet never hold
+    the same one in the rows holding both, where independent columns would in `MIN_EQUAL` rows at
+    least (so not by chance); `of` is the earlier one in the header."""
+    out = []
+    for table, layout in pre.layouts.items():
+        cats = [
+            c
+            for c, s in zip(layout.fields, layout.slots, strict=False)
+            if isinstance(pre.slots[s].preproc, CategoricalPreproc) and c in data[table].columns
+        ]
+        plain = {c: data[table][c].map(_plain, na_action="ignore").astype(object) for c in cats}
+        for i, col in enumerate(cats):
+            for of in cats[:i]:
+                if _never_equal(plain[of], plain[col]):
+                    log.info("%s.%s never equals %s.%s: kept so", table, col, table, of)
+                    out.append({"table": table, "column": col, "of": of})
+    return out
+
+
+def _never_equal(a: pd.Series, b: pd.Series) -> bool:
+    """Whether no row holding both has one value in both, where chance (the two columns' value
+    shares, independent) would give `MIN_EQUAL` such rows at least."""
+    held = a.notna() & b.notna()
+    a, b = a[held].astype(str), b[held].astype(str)
+    if len(a) < MIN_ROWS or (a.to_numpy() == b.to_numpy()).any():
+        return False
+    shares = a.value_counts(normalize=True).mul(b.value_counts(normalize=True), fill_value=0.0)
+    return float(shares.sum()) * len(a) >= MIN_EQUAL
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -118,4 +156,24 @@ def forcing_tables(pre, dependencies: list[dict]) -> tuple[np.ndarray, np.ndarra
             if str(a) in of_ids and str(b) in ids:  # local ids: [<missing>, <rare>, categories...]
                 position[of_slot.offset + 2 + of_ids[str(a)]] = j
                 token[of_slot.offset + 2 + of_ids[str(a)]] = slot.offset + 2 + ids[str(b)]
+    return position, token
+
+
+def banning_tables(pre, distinct: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """(position, token), each (n, vocab) for the n pairs of `distinct`: after a token of an
+    earlier column, the header position of a column that never equals it and the token of the
+    same value there, which that row may not take (-1: none)."""
+    position = np.full((len(distinct), pre.vocab_size), -1, dtype=np.int64)
+    token = np.full((len(distinct), pre.vocab_size), -1, dtype=np.int64)
+    for n, d in enumerate(distinct):
+        layout = pre.layouts[d["table"]]
+        if d["of"] not in layout.fields or d["column"] not in layout.fields:
+            continue
+        j_of, j = layout.fields.index(d["of"]), layout.fields.index(d["column"])
+        of_slot, slot = pre.slots[layout.slots[j_of]], pre.slots[layout.slots[j]]
+        ids = {str(v): k for k, v in enumerate(slot.preproc.categories)}
+        for k, v in enumerate(of_slot.preproc.categories):  # local ids: [<missing>, <rare>, categories...]
+            if str(v) in ids:
+                position[n, of_slot.offset + 2 + k] = j
+                token[n, of_slot.offset + 2 + k] = slot.offset + 2 + ids[str(v)]
     return position, token

@@ -22,7 +22,7 @@ from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.core.workers import can_fork, run_forked
 from relsynth.synth.tabular import _sizes
 from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_entities, row_child_counts
-from relsynth.synth.tabular._dependencies import forcing_tables
+from relsynth.synth.tabular._dependencies import banning_tables, forcing_tables
 from relsynth.synth.tabular._dp_counts import uncalibrated_edges
 from relsynth.synth.tabular.dataset import recent_siblings
 from relsynth.synth.tabular.grammar import BOS, PAD
@@ -283,6 +283,8 @@ def _run_pool(
     pos = torch.zeros(B, dtype=torch.long, device=device)
     allowed, bias = model.allowed_gen, model.count_bias
     follows, follow_token = forcing_tables(pre, pre.stats.get("dependencies", []))  # (vocab,) each
+    bans, ban_token = banning_tables(pre, pre.stats.get("distinct", []))  # (pairs, vocab) each
+    banned = np.full((B, H, len(bans)), -1, dtype=np.int64)  # per pool row and header position: a token it may not take
     active = np.arange(B)  # pool rows in the model's batch, in batch order
     next_entity = 0
 
@@ -292,7 +294,7 @@ def _run_pool(
         e, next_entity = next_entity, next_entity + 1
         cursors[b], entity[b] = _Cursor(pre, roots[e], counts_rng, model.config.sibling_context), e
         table[b], hpos[b] = g.index[roots[e]], 0
-        force[b] = -1
+        force[b], banned[b] = -1, -1
         for k, t in (forced[e] if forced else {}).items():
             force[b, k] = t
         inputs[j], pos[j] = BOS, 0
@@ -318,6 +320,8 @@ def _run_pool(
         else:
             logits = model.logits(inputs[:, None], slots[:, None], pos[:, None], state)[:, -1]
         logits = (logits + bias).masked_fill(~allowed[slots], float("-inf"))
+        if len(bans):
+            logits = _ban(logits, banned[active, np.minimum(hpos[active], H - 1)])
         tokens = sample_tokens(logits, gen, temp=temp).cpu().numpy()
         f = force[active, np.minimum(hpos[active], H - 1)]
         use_forced = f >= 0  # context tokens of a root row, categories following an earlier one
@@ -327,13 +331,16 @@ def _run_pool(
         emitted_tokens.append(toks)
         header[rows, hpos[rows]] = toks
         _force_followers(force, rows, follows[toks], follow_token[toks])
+        for n in range(len(bans)):
+            hit = bans[n, toks] >= 0
+            banned[rows[hit], bans[n, toks[hit]], n] = ban_token[n, toks[hit]]
         hpos[rows] += 1
         inputs, pos = torch.from_numpy(tokens).to(device), pos + 1
         for j in np.flatnonzero(live)[hpos[rows] == g.header_len[table[rows]]]:
             b = active[j]
             c = cursors[b]
             c.end_row(header[b, : hpos[b]].tolist())
-            force[b] = -1  # a row's forced tokens are its own
+            force[b], banned[b] = -1, -1  # a row's forced and banned tokens are its own
             if not c.done:
                 table[b], hpos[b] = g.index[c.table], 0
                 continue
@@ -362,6 +369,19 @@ def _force_followers(force: np.ndarray, rows: np.ndarray, position: np.ndarray, 
     r, p, t = rows[hit], position[hit], token[hit]
     open_ = force[r, p] < 0
     force[r[open_], p[open_]] = t[open_]
+
+
+def _ban(logits: torch.Tensor, banned: np.ndarray) -> torch.Tensor:
+    """`logits` with each row's `banned` tokens (B, n; -1: none) at -inf: a value its row's
+    earlier column holds, which the data never repeats there (`_dependencies.find_distinct`)."""
+    rows, cols = np.nonzero(banned >= 0)
+    if not len(rows):
+        return logits
+    logits = logits.clone()
+    logits[torch.from_numpy(rows).to(logits.device), torch.from_numpy(banned[rows, cols]).to(logits.device)] = float(
+        "-inf"
+    )
+    return logits
 
 
 def _split_by_row(rows: list[np.ndarray], tokens: list[np.ndarray], n: int) -> list[np.ndarray]:

@@ -1,0 +1,76 @@
+"""Categories never equal to an earlier one of their row: a flight's origin and destination."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from relsynth.relational import Categorical, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import TabularModel, TabularPreproc
+
+AIRPORTS = ["JFK", "LHR", "CDG", "FRA"]
+
+
+def flights(n: int = 300, seed: int = 0) -> RelationalData:
+    """flights with two keys to the airport lookup, never the same airport, and a gate and a
+    terminal drawn independently from one set of labels (they meet by chance)."""
+    rng = np.random.default_rng(seed)
+    legs = np.array([rng.choice(len(AIRPORTS), 2, replace=False) for _ in range(n)])
+    labels = ["A", "B", "C"]
+    flight = pd.DataFrame(
+        {
+            "id": range(n),
+            "origin": np.array(AIRPORTS)[legs[:, 0]],
+            "destination": np.array(AIRPORTS)[legs[:, 1]],
+            "gate": rng.choice(labels, n),
+            "terminal": rng.choice(labels, n),
+            "seats": rng.integers(50, 300, n),
+        }
+    )
+    airport = pd.DataFrame({"iata": AIRPORTS, "country": ["US", "UK", "FR", "DE"]})
+    schema = Schema(
+        airport=Table(iata=PrimaryKey(), country=Categorical()),
+        flight=Table(
+            id=PrimaryKey(),
+            origin=ForeignKey(parent="airport"),
+            destination=ForeignKey(parent="airport"),
+            gate=Categorical(),
+            terminal=Categorical(),
+            seats=Integer(),
+        ),
+        lookups=["airport"],
+    )
+    return RelationalData({"airport": airport, "flight": flight}, schema)
+
+
+def test_a_column_never_equal_to_an_earlier_one_is_generated_so(tmp_path, tiny_size):
+    """An untrained model draws the destination at random (about 1 in 4 the origin); no generated
+    flight lands where it took off, and the columns that meet by chance stay free to."""
+    data = flights()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats.get("distinct") == [{"table": "flight", "column": "destination", "of": "origin"}]
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)
+    model.save(tmp_path / "model")
+    out = TabularModel.load(tmp_path / "model").generate(400, seed=0)["flight"]
+    assert len(out) == 400 and (out["origin"].astype(str) == out["destination"].astype(str)).sum() == 0
+    assert out["origin"].notna().all() and out["destination"].notna().all()
+    assert (out["origin"].astype(str) != out["destination"].astype(str)).all()
+    assert out["destination"].nunique() == len(AIRPORTS)
+    assert (out["gate"].astype(str) == out["terminal"].astype(str)).any()
+
+
+def test_never_equal_by_chance_is_not_kept():
+    """Twenty rows of four values each side, never equal: chance would give five equal rows, so
+    kept; among columns of mostly different values (one equal row expected), nothing is."""
+    data = flights(n=20)
+    pre = TabularPreproc.from_schema(data.schema, min_count=1).fit(data)
+    assert [d["column"] for d in pre.stats["distinct"]] == ["destination"]
+    rare = data["flight"].copy()
+    rare["destination"] = np.where(np.arange(20) < 19, "XXX", rare["destination"])
+    airport = pd.concat([data["airport"], pd.DataFrame({"iata": ["XXX"], "country": ["ZZ"]})], ignore_index=True)
+    pre = TabularPreproc.from_schema(data.schema, min_count=1).fit(
+        RelationalData({"airport": airport, "flight": rare}, data.schema)
+    )
+    assert pre.stats["distinct"] == []
