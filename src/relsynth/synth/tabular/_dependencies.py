@@ -18,6 +18,12 @@ Likewise two categorical columns of a row that share their values but never hold
 have paired them in `MIN_EQUAL` rows at least: the later column never takes the earlier one's
 value at generation (`banning_tables`), which a model drawing them one by one does (9 of 426
 generated flights landed where they took off).
+
+And a column that is missing exactly where an earlier category of its row holds some values
+(a cancelled flight's delay and actual times, in every row, and only there): after such a value
+the column's `<missing>` token is forced, after any other frequent one it is banned
+(`null_tables`), where a model drawing them one by one gave 13 of 16 cancelled flights a delay
+and 25 flown ones none. Each value read so has `MIN_NULLS` rows at least, all missing or none.
 """
 
 from __future__ import annotations
@@ -28,11 +34,12 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
-from relsynth.synth.tabular.encoders import CategoricalPreproc, _plain
+from relsynth.synth.tabular.encoders import CategoricalPreproc, NumericPreproc, _plain
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows away from the later column's most common value, at least
 SCREEN = 2000  # rows a candidate is tried on before all: most pairs of columns fail on a few
+MIN_NULLS = 5  # rows of a value whose column is always missing (and rows not missing), at least
 MIN_EQUAL = 5.0  # rows chance would give one value in two columns, at least, to call them never equal
 
 
@@ -80,6 +87,50 @@ def find_distinct(pre, data: RelationalData) -> list[dict]:
                     log.info("%s.%s never equals %s.%s: kept so", table, col, table, of)
                     out.append({"table": table, "column": col, "of": of})
     return out
+
+
+def find_null_rules(pre, data: RelationalData) -> list[dict]:
+    """[{"table", "column", "of", "missing": [...], "held": [...]}]: `column` is missing in every
+    row of `table` whose earlier categorical column `of` holds a value of `missing`, and in no row
+    holding one of `held` (frequent categories, the tokens; `MIN_NULLS` rows each side at least).
+    The first such `of` in the header, for each column that has a `<missing>` token."""
+    out = []
+    for table, layout in pre.layouts.items():
+        fields = [
+            (c, pre.slots[s].preproc)
+            for c, s in zip(layout.fields, layout.slots, strict=False)
+            if isinstance(pre.slots[s].preproc, (CategoricalPreproc, NumericPreproc)) and c in data[table].columns
+        ]
+        for i, (col, col_pre) in enumerate(fields):
+            if not col_pre.has_missing:
+                continue
+            missing = data[table][col].isna()
+            for of, of_pre in fields[:i]:
+                rule = (
+                    _missing_with(data[table][of], missing, of_pre) if isinstance(of_pre, CategoricalPreproc) else None
+                )
+                if rule is not None:
+                    log.info(
+                        "%s.%s is missing exactly where %s.%s is one of %s: kept so", table, col, table, of, rule[0]
+                    )
+                    out.append({"table": table, "column": col, "of": of, "missing": rule[0], "held": rule[1]})
+                    break
+    return out
+
+
+def _missing_with(of: pd.Series, missing: pd.Series, of_pre: CategoricalPreproc) -> tuple[list, list] | None:
+    """(values of `of` whose rows are all missing, values whose rows are none), frequent categories
+    of `MIN_NULLS` rows each, where every row holding `of` is one or the other; None where not."""
+    held = of.notna()
+    share = missing[held].groupby(of[held].map(_plain).astype(str)).agg(["mean", "size"])
+    if not share["mean"].isin([0.0, 1.0]).all():
+        return None
+    known = {str(v): v for v in of_pre.categories}
+    share = share[share.index.isin(list(known)) & (share["size"] >= MIN_NULLS)]
+    ones, zeros = share.index[share["mean"] == 1.0], share.index[share["mean"] == 0.0]
+    if not len(ones) or not len(zeros):
+        return None
+    return [known[v] for v in ones], [known[v] for v in zeros]
 
 
 def _never_equal(a: pd.Series, b: pd.Series) -> bool:
@@ -177,3 +228,24 @@ def banning_tables(pre, distinct: list[dict]) -> tuple[np.ndarray, np.ndarray]:
                 position[n, of_slot.offset + 2 + k] = j
                 token[n, of_slot.offset + 2 + k] = slot.offset + 2 + ids[str(v)]
     return position, token
+
+
+def null_tables(pre, rules: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(force position, force token, ban position, ban token), each (n, vocab) for the n rules of
+    `find_null_rules`: after a token of `of`, the header position of `column` and its `<missing>`
+    token, forced after a value of `missing` and banned after one of `held` (-1: none)."""
+    shape = (len(rules), pre.vocab_size)
+    force_pos, force_tok = np.full(shape, -1, dtype=np.int64), np.full(shape, -1, dtype=np.int64)
+    ban_pos, ban_tok = np.full(shape, -1, dtype=np.int64), np.full(shape, -1, dtype=np.int64)
+    for n, r in enumerate(rules):
+        layout = pre.layouts[r["table"]]
+        if r["of"] not in layout.fields or r["column"] not in layout.fields:
+            continue
+        j_of, j = layout.fields.index(r["of"]), layout.fields.index(r["column"])
+        of_slot, slot = pre.slots[layout.slots[j_of]], pre.slots[layout.slots[j]]
+        ids = {str(v): of_slot.offset + 2 + k for k, v in enumerate(of_slot.preproc.categories)}
+        for values, pos, tok in ((r["missing"], force_pos, force_tok), (r["held"], ban_pos, ban_tok)):
+            for v in values:
+                if str(v) in ids:
+                    pos[n, ids[str(v)]], tok[n, ids[str(v)]] = j, slot.offset  # local id 0: <missing>
+    return force_pos, force_tok, ban_pos, ban_tok

@@ -22,7 +22,7 @@ from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.core.workers import can_fork, run_forked
 from relsynth.synth.tabular import _sizes
 from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_entities, row_child_counts
-from relsynth.synth.tabular._dependencies import banning_tables, forcing_tables
+from relsynth.synth.tabular._dependencies import banning_tables, forcing_tables, null_tables
 from relsynth.synth.tabular._dp_counts import uncalibrated_edges
 from relsynth.synth.tabular.dataset import recent_siblings
 from relsynth.synth.tabular.grammar import BOS, PAD
@@ -284,6 +284,8 @@ def _run_pool(
     allowed, bias = model.allowed_gen, model.count_bias
     follows, follow_token = forcing_tables(pre, pre.stats.get("dependencies", []))  # (vocab,) each
     bans, ban_token = banning_tables(pre, pre.stats.get("distinct", []))  # (pairs, vocab) each
+    null_force, null_token, null_bans, null_ban_token = null_tables(pre, pre.stats.get("null_rules", []))
+    bans, ban_token = np.concatenate([bans, null_bans]), np.concatenate([ban_token, null_ban_token])
     banned = np.full((B, H, len(bans)), -1, dtype=np.int64)  # per pool row and header position: a token it may not take
     active = np.arange(B)  # pool rows in the model's batch, in batch order
     next_entity = 0
@@ -331,6 +333,8 @@ def _run_pool(
         emitted_tokens.append(toks)
         header[rows, hpos[rows]] = toks
         _force_followers(force, rows, follows[toks], follow_token[toks])
+        for n in range(len(null_force)):  # a column missing where this value says (a cancelled flight's delay)
+            _force_followers(force, rows, null_force[n, toks], null_token[n, toks])
         for n in range(len(bans)):
             hit = bans[n, toks] >= 0
             banned[rows[hit], bans[n, toks[hit]], n] = ban_token[n, toks[hit]]

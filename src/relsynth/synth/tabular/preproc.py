@@ -31,7 +31,7 @@ from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_c
 from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
 from relsynth.synth.tabular._decode import decode_entities
-from relsynth.synth.tabular._dependencies import find_dependencies, find_distinct
+from relsynth.synth.tabular._dependencies import find_dependencies, find_distinct, find_null_rules
 from relsynth.synth.tabular._formulas import find_formulas, without_ordered_dividends
 from relsynth.synth.tabular._identifiers import identifier_format
 from relsynth.synth.tabular._references import declared_links, reference_stats, row_numbers, unique_links
@@ -273,6 +273,7 @@ class TabularPreproc:
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
             "distinct": find_distinct(self, data),  # categories never equal to an earlier one of their row
+            "null_rules": find_null_rules(self, data),  # columns missing exactly where an earlier category says
         }
         return self
 

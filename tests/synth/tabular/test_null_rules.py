@@ -1,0 +1,61 @@
+"""Columns missing exactly where an earlier category of their row says: a cancelled flight's delay."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from relsynth.relational import Categorical, Datetime, Integer, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import TabularModel, TabularPreproc
+
+
+def flights(n: int = 400, seed: int = 0) -> RelationalData:
+    """flights: cancelled Y (1 in 10) has no delay and no actual departure, N always both; a gate
+    missing at random, whatever the flight."""
+    rng = np.random.default_rng(seed)
+    cancelled = np.where(rng.random(n) < 0.1, "Y", "N")
+    delay = np.where(cancelled == "N", rng.integers(0, 90, n), -1)
+    departure = pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 90 * 24, n), unit="h")
+    flight = pd.DataFrame(
+        {
+            "id": range(n),
+            "cancelled": cancelled,
+            "gate": np.where(rng.random(n) < 0.3, None, rng.choice(["A1", "B2", "C3"], n)),
+            "delay": pd.array(np.where(delay < 0, None, delay), dtype="Int64"),
+            "actual_departure": departure.where(cancelled == "N"),
+        }
+    )
+    schema = Schema(
+        flight=Table(
+            id=PrimaryKey(), cancelled=Categorical(), gate=Categorical(), delay=Integer(), actual_departure=Datetime()
+        )
+    )
+    return RelationalData({"flight": flight}, schema)
+
+
+def test_columns_missing_where_a_category_says_are_generated_so(tmp_path, tiny_size):
+    """An untrained model draws the delay's <missing> token at random (about half the cancelled
+    flights get a delay, some flown ones none); now every cancelled flight has neither, every
+    flown one both, and the gate, missing at random, stays missing at random."""
+    data = flights()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    rules = {(r["column"], r["of"]): (r["missing"], r["held"]) for r in pre.stats.get("null_rules", [])}
+    assert rules == {("delay", "cancelled"): (["Y"], ["N"]), ("actual_departure", "cancelled"): (["Y"], ["N"])}
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)
+    model.save(tmp_path / "model")
+    out = TabularModel.load(tmp_path / "model").generate(400, seed=0)["flight"]
+    cancelled = out["cancelled"].astype(str) == "Y"
+    assert 0 < cancelled.sum() < len(out)
+    assert out.loc[cancelled, ["delay", "actual_departure"]].isna().all().all()
+    assert out.loc[~cancelled, ["delay", "actual_departure"]].notna().all().all()
+    assert out["gate"].isna().any() and out["gate"].notna().any()
+
+
+def test_no_rule_where_one_row_breaks_it():
+    data = flights()
+    df = data["flight"].copy()
+    df.loc[df.index[df["cancelled"] == "Y"][0], "delay"] = 5  # one cancelled flight with a delay
+    pre = TabularPreproc.from_schema(data.schema).fit(RelationalData({"flight": df}, data.schema))
+    assert [r["column"] for r in pre.stats["null_rules"]] == ["actual_departure"]
