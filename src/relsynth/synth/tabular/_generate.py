@@ -24,6 +24,7 @@ from relsynth.synth.tabular import _sizes
 from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_entities, row_child_counts
 from relsynth.synth.tabular._dependencies import banning_tables, forcing_tables, null_tables
 from relsynth.synth.tabular._dp_counts import uncalibrated_edges
+from relsynth.synth.tabular._unique_labels import unique_positions
 from relsynth.synth.tabular.dataset import recent_siblings
 from relsynth.synth.tabular.grammar import BOS, PAD
 from relsynth.synth.tabular.preproc import TabularPreproc
@@ -37,23 +38,35 @@ class _Cursor:
     each ancestor row, its header and its children still to write. Advanced once per row;
     the per-token work is vectorised over the batch in `_run_batch`."""
 
-    def __init__(self, pre: TabularPreproc, root: str, rng: np.random.Generator, sibling_context: int = 0):
+    def __init__(
+        self,
+        pre: TabularPreproc,
+        root: str,
+        rng: np.random.Generator,
+        sibling_context: int = 0,
+        unique: dict[str, list[int]] | None = None,
+    ):
         self.pre, self.table, self.rng = pre, root, rng  # rng: the number in a child count's range
         self.sibling_context = sibling_context  # tokens of the last children's headers kept per frame
-        self.frames: list[list] = []  # [table, header, remaining counts per child, last children's headers]
+        self.unique = unique or {}  # table -> header positions of labels never repeated under one parent
+        # [table, header, remaining counts per child, last children's headers, {(child, position): tokens}]
+        self.frames: list[list] = []
         self.done = False
 
     def end_row(self, header: list[int]) -> None:
         """Record a finished row and move to the next row to write (or finish)."""
         counts = row_child_counts(self.pre, self.table, header, self.rng)
+        if self.frames:  # the labels its later siblings may not repeat
+            for pos in self.unique.get(self.table, ()):
+                self.frames[-1][4].setdefault((self.table, pos), []).append(header[pos])
         if self.frames and self.sibling_context:  # a sibling of the rows its parent writes next
             siblings = self.frames[-1][3]
             siblings.append((self.table, header))
             while sum(len(h) for _, h in siblings) > self.sibling_context:
                 siblings.pop(0)
-        self.frames.append([self.table, header, counts, []])
+        self.frames.append([self.table, header, counts, [], {}])
         while self.frames:
-            table, _, remaining, _ = self.frames[-1]
+            table, _, remaining, *_ = self.frames[-1]
             k = next((i for i, n in enumerate(remaining) if n > 0), None)
             if k is not None:
                 remaining[k] -= 1
@@ -62,11 +75,16 @@ class _Cursor:
             self.frames.pop()
         self.done = True
 
+    def sibling_tokens(self, position: int) -> list[int]:
+        """The tokens the earlier rows of this row's table under the same parent row took at
+        header `position` (`_unique_labels`)."""
+        return self.frames[-1][4].get((self.table, position), []) if self.frames else []
+
     def context(self, partial: list[int], capacity: int) -> tuple[list[int], list[int]]:
         """Ancestor headers, the last previous siblings' headers that fit (as in a training window
         of `capacity` tokens starting at this row) and the current partial row: tokens and slots."""
         tokens, slots = [], []
-        for table, header, _, _ in self.frames:
+        for table, header, *_ in self.frames:
             tokens += header
             slots += self.pre.layouts[table].slots
         siblings = self.frames[-1][3] if self.frames else []
@@ -287,6 +305,10 @@ def _run_pool(
     null_force, null_token, null_bans, null_ban_token = null_tables(pre, pre.stats.get("null_rules", []))
     bans, ban_token = np.concatenate([bans, null_bans]), np.concatenate([ban_token, null_ban_token])
     banned = np.full((B, H, len(bans)), -1, dtype=np.int64)  # per pool row and header position: a token it may not take
+    unique = unique_positions(pre, pre.stats.get("unique_labels", {}))
+    at_unique = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label its siblings took is masked
+    for t, positions in unique.items():
+        at_unique[g.index[t], positions] = True
     active = np.arange(B)  # pool rows in the model's batch, in batch order
     next_entity = 0
 
@@ -294,7 +316,7 @@ def _run_pool(
         """Pool row b (batch index j) starts the next entity."""
         nonlocal next_entity
         e, next_entity = next_entity, next_entity + 1
-        cursors[b], entity[b] = _Cursor(pre, roots[e], counts_rng, model.config.sibling_context), e
+        cursors[b], entity[b] = _Cursor(pre, roots[e], counts_rng, model.config.sibling_context, unique), e
         table[b], hpos[b] = g.index[roots[e]], 0
         force[b], banned[b] = -1, -1
         for k, t in (forced[e] if forced else {}).items():
@@ -324,6 +346,10 @@ def _run_pool(
         logits = (logits + bias).masked_fill(~allowed[slots], float("-inf"))
         if len(bans):
             logits = _ban(logits, banned[active, np.minimum(hpos[active], H - 1)])
+        if at_unique.any():
+            logits = _ban_siblings(
+                logits, cursors, active, hpos, at_unique[table[active], np.minimum(hpos[active], H - 1)] & live
+            )
         tokens = sample_tokens(logits, gen, temp=temp).cpu().numpy()
         f = force[active, np.minimum(hpos[active], H - 1)]
         use_forced = f >= 0  # context tokens of a root row, categories following an earlier one
@@ -386,6 +412,25 @@ def _ban(logits: torch.Tensor, banned: np.ndarray) -> torch.Tensor:
         "-inf"
     )
     return logits
+
+
+def _ban_siblings(
+    logits: torch.Tensor, cursors: list, active: np.ndarray, hpos: np.ndarray, at: np.ndarray
+) -> torch.Tensor:
+    """`logits` with the labels each row's earlier siblings took masked, at the batch rows `at` of
+    a label never repeated under one parent; a row left with nothing to draw keeps its logits (more
+    siblings than labels)."""
+    rows, tokens = [], []
+    for j in np.flatnonzero(at):
+        taken = cursors[active[j]].sibling_tokens(int(hpos[active[j]]))
+        rows += [j] * len(taken)
+        tokens += taken
+    if not rows:
+        return logits
+    out = logits.clone()
+    out[torch.tensor(rows, device=logits.device), torch.tensor(tokens, device=logits.device)] = float("-inf")
+    empty = out.amax(-1) == float("-inf")
+    return torch.where(empty[:, None], logits, out)
 
 
 def _split_by_row(rows: list[np.ndarray], tokens: list[np.ndarray], n: int) -> list[np.ndarray]:

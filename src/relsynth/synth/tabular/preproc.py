@@ -37,6 +37,7 @@ from relsynth.synth.tabular._identifiers import identifier_format
 from relsynth.synth.tabular._references import declared_links, reference_stats, row_numbers, unique_links
 from relsynth.synth.tabular._tables import child_counts, pk_format, records
 from relsynth.synth.tabular._totals import find_totals
+from relsynth.synth.tabular._unique_labels import find_unique_labels
 from relsynth.synth.tabular.encoders import (
     CategoricalPreproc,
     ColumnPreproc,
@@ -274,6 +275,7 @@ class TabularPreproc:
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
             "distinct": find_distinct(self, data),  # categories never equal to an earlier one of their row
             "null_rules": find_null_rules(self, data),  # columns missing exactly where an earlier category says
+            "unique_labels": find_unique_labels(self, data),  # labels never repeated under one parent row
         }
         return self
 

@@ -1,0 +1,77 @@
+"""Labels never repeated under one parent: a booking's seat within its flight."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from relsynth.relational import Categorical, ForeignKey, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import TabularModel, TabularPreproc
+from relsynth.synth.tabular._generate import _ban_siblings
+
+SEATS = [f"{r}{c}" for r in range(1, 3) for c in "ABCD"]  # 8 seats
+
+
+def bookings(n: int = 80, seed: int = 0) -> RelationalData:
+    """flights -> bookings: 2 to 6 seats each, never one twice in a flight; a fare class that
+    repeats freely."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(2, 7, n)
+    flight = pd.DataFrame({"id": range(n), "route": rng.choice(["short", "long"], n)})
+    booking = pd.DataFrame(
+        {
+            "id": range(int(sizes.sum())),
+            "flight": np.repeat(np.arange(n), sizes),
+            "seat": np.concatenate([rng.choice(SEATS, k, replace=False) for k in sizes]),
+            "fare": rng.choice(["economy", "business"], int(sizes.sum()), p=[0.8, 0.2]),
+        }
+    )
+    schema = Schema(
+        flight=Table(id=PrimaryKey(), route=Categorical()),
+        booking=Table(id=PrimaryKey(), flight=ForeignKey(parent="flight"), seat=Categorical(), fare=Categorical()),
+    )
+    return RelationalData({"flight": flight, "booking": booking}, schema)
+
+
+def test_a_label_never_repeated_under_its_parent_is_generated_so(tmp_path, tiny_size):
+    """An untrained model draws each seat at random (about a third of the flights with a seat twice);
+    now no flight has one seat twice, and the fare class repeats as in the data."""
+    data = bookings()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats.get("unique_labels") == {"booking": ["seat"]}
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)
+    model.save(tmp_path / "model")
+    out = TabularModel.load(tmp_path / "model").generate(100, seed=0)["booking"]
+    assert len(out) > 100 and out["seat"].notna().all()
+    assert not out.duplicated(["flight", "seat"]).any()
+    assert out.duplicated(["flight", "fare"]).any()
+
+
+def test_more_siblings_than_labels_still_draw_one():
+    """A row whose siblings took every label it may draw keeps its logits (draws one again) rather
+    than nothing; another row loses only its siblings' labels."""
+
+    class Siblings:
+        def __init__(self, taken):
+            self.taken = taken
+
+        def sibling_tokens(self, position):
+            return self.taken
+
+    logits = torch.tensor([[0.0, 1.0, float("-inf")], [0.0, 1.0, 2.0]])
+    out = _ban_siblings(logits, [Siblings([0, 1]), Siblings([2])], np.arange(2), np.zeros(2, int), np.ones(2, bool))
+    assert out[0].tolist() == [0.0, 1.0, float("-inf")]
+    assert out[1].tolist() == [0.0, 1.0, float("-inf")]
+
+
+def test_labels_repeated_once_are_not_kept():
+    data = bookings()
+    b = data["booking"].copy()
+    first = b.index[b["flight"] == 0]
+    b.loc[first[1], "seat"] = b.loc[first[0], "seat"]  # one flight sells one seat twice
+    pre = TabularPreproc.from_schema(data.schema).fit(
+        RelationalData({"flight": data["flight"], "booking": b}, data.schema)
+    )
+    assert pre.stats["unique_labels"] == {}
