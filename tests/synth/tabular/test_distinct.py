@@ -74,3 +74,30 @@ def test_never_equal_by_chance_is_not_kept():
         RelationalData({"airport": airport, "flight": rare}, data.schema)
     )
     assert pre.stats["distinct"] == []
+
+
+def routes(n_airports: int = 12, seed: int = 0) -> RelationalData:
+    """airports -> flights nested under their origin, the destination a reference to another airport."""
+    rng = np.random.default_rng(seed)
+    airport = pd.DataFrame({"iata": range(n_airports), "size": rng.choice(["hub", "regional"], n_airports)})
+    origin = np.repeat(np.arange(n_airports), rng.integers(5, 20, n_airports))
+    shift = rng.integers(1, n_airports, len(origin))
+    flight = pd.DataFrame({"id": range(len(origin)), "origin": origin, "destination": (origin + shift) % n_airports})
+    schema = Schema(
+        airport=Table(iata=PrimaryKey(), size=Categorical()),
+        flight=Table(id=PrimaryKey(), origin=ForeignKey(parent="airport"), destination=ForeignKey(parent="airport")),
+    )
+    return RelationalData({"airport": airport, "flight": flight}, schema)
+
+
+def test_a_reference_never_naming_the_rows_parent_is_drawn_so(tiny_size):
+    """Airports synthesised: a flight nests under its origin and names its destination among the
+    generated airports, about one in 6 its own origin when drawn at random; now none (swapped with
+    another flight's destination, so each airport is named as often)."""
+    data = routes()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["references"]["flight.destination"]["apart"] == ["origin"]
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(6, seed=0)["flight"]
+    assert len(out) > 20 and out["destination"].notna().all()
+    assert (out["origin"] != out["destination"]).all()

@@ -83,7 +83,7 @@ def find_distinct(pre, data: RelationalData) -> list[dict]:
         plain = {c: data[table][c].map(_plain, na_action="ignore").astype(object) for c in cats}
         for i, col in enumerate(cats):
             for of in cats[:i]:
-                if _never_equal(plain[of], plain[col]):
+                if never_equal(plain[of], plain[col]):
                     log.info("%s.%s never equals %s.%s: kept so", table, col, table, of)
                     out.append({"table": table, "column": col, "of": of})
     return out
@@ -133,7 +133,7 @@ def _missing_with(of: pd.Series, missing: pd.Series, of_pre: CategoricalPreproc)
     return [known[v] for v in ones], [known[v] for v in zeros]
 
 
-def _never_equal(a: pd.Series, b: pd.Series) -> bool:
+def never_equal(a: pd.Series, b: pd.Series) -> bool:
     """Whether no row holding both has one value in both, where chance (the two columns' value
     shares, independent) would give `MIN_EQUAL` such rows at least."""
     held = a.notna() & b.notna()

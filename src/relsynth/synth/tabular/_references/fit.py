@@ -1,8 +1,9 @@
 """The statistics the fit keeps per reference (`reference_stats`): the null share, the degrees as
 quantiles, the degree effects and the copula that reproduces them, the token affinities (see the
 package docstring), the table a reference stays under (`within`), whether a parent row names a
-row twice (`unique_pairs`), the columns copied (`copies`); and the link tables whose keys never
-repeat (`unique_links`)."""
+row twice (`unique_pairs`), the other keys of its row to the same table it never equals
+(`apart`), the columns copied (`copies`); and the link tables whose keys never repeat
+(`unique_links`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from relsynth.relational.orders import as_numbers, order_between, referenced_ord
 from relsynth.relational.orders import reference_orders as orders_across
 from relsynth.relational.schema import Edge
 from relsynth.synth.core.nulls import telling_column
+from relsynth.synth.tabular._dependencies import never_equal
 from relsynth.synth.tabular._references.copies import copied_columns
 from relsynth.synth.tabular._references.degrees import ranked
 from relsynth.synth.tabular._references.pairing import coarse_tokens, field_tokens, n_groups
@@ -69,6 +71,7 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "degrees": [int(d) for d in quantiles],
                 "groups": groups,
                 "unique_pairs": unique_pairs(data, e),
+                "apart": apart(data, e),
                 **scope,
                 "degree_effects": effects,
                 "never_named": never_named(pre, e.parent, data[e.parent], degrees, coarse),
@@ -105,6 +108,22 @@ def null_by(pre, table: str, rows: pd.DataFrame, null: np.ndarray, coarse: np.nd
     tokens = coarse[field_tokens(pre, table, rows)]
     found = telling_column(((j, tokens[:, j]) for j in range(tokens.shape[1])), null, pre.min_count)
     return None if found is None else [found[0], [[int(t), share] for t, share in found[1]]]
+
+
+def apart(data: RelationalData, e: Edge) -> list[str]:
+    """The keys of `e.child` to the same table as reference `e`, its parent key or an earlier
+    reference, that never name the row `e` names where chance would (`never_equal`: a flight's
+    destination airport, never its origin, the airport it nests under)."""
+    schema = data.schema
+    if e.parent == e.child:  # a row naming its own table names an earlier row, never itself
+        return []
+    nest = schema.parent(e.child)
+    others = [nest.fk] if nest is not None and nest.parent == e.parent else []
+    for r in schema.references(e.child):
+        if r.fk == e.fk:
+            break
+        others += [r.fk] if r.parent == e.parent else []
+    return [c for c in others if never_equal(data[e.child][c], data[e.child][e.fk])]
 
 
 def date_after(data: RelationalData, e: Edge, pos: np.ndarray) -> list[str] | None:

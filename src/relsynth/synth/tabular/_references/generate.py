@@ -1,6 +1,7 @@
 """Generation: the keys of every reference of the generated tables (`assign_references`), dealt
 out by degree and paired by affinity (`draw_references`), kept under their scope row
-(`draw_within`) or never repeated under one parent row (`without_repeats`), then the values
+(`draw_within`) or never repeated under one parent row (`without_repeats`), never the row
+another key of theirs names where the data's never are (`kept_apart`), then the values
 copied across them; the link rows that repeat keys the data never does, dropped
 (`drop_repeated_links`); and the pairs of a composite key made rows of the table it names
 (`keep_composite_references`)."""
@@ -55,6 +56,9 @@ def assign_references(
     later = sorted((e for e in edges if via(e)), key=lambda e: order[e.child])
     for e in [e for e in edges if not via(e)] + later:
         tables[e.child][e.fk] = assign_reference(pre, tables, keys, headers, rng, e)
+    for e in edges:  # once every key is drawn: a flight's destination, never its origin
+        for other in (fitted.get(f"{e.child}.{e.fk}") or {}).get("apart") or []:
+            tables[e.child][e.fk] = kept_apart(tables[e.child][e.fk], tables[e.child][other], rng, f"{e.child}.{e.fk}")
     for table in schema.referenced_first():  # a row copies from rows whose own copies are made
         for e in schema.references(table):
             copy_across(pre, tables, e, rng, of_totals=False)
@@ -289,6 +293,30 @@ def earlier(rows: np.ndarray, pools: list[np.ndarray], rng: np.random.Generator)
         todo = (out < 0) & (n_before > 0)
         out[todo] = pool[(rng.random(int(todo.sum())) * n_before[todo]).astype(np.int64)]
     return out
+
+
+def kept_apart(refs: pd.Series, others: pd.Series, rng: np.random.Generator, name: str, passes: int = 20) -> pd.Series:
+    """`refs` with each key equal to the row's `others` swapped with that of a random other row
+    where neither row then names its `others`: how often each row is named stays as it was."""
+    r, o = refs.to_numpy(dtype=object).copy(), others.to_numpy(dtype=object)
+    held = pd.notna(r) & pd.notna(o)
+
+    def equal(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return held[i] & held[j] & (r[i] == o[j])
+
+    for _ in range(passes):
+        bad = np.flatnonzero(equal(np.arange(len(r)), np.arange(len(r))))
+        if not len(bad):
+            break
+        for i, j in zip(bad, rng.integers(0, len(r), len(bad)), strict=True):
+            if pd.notna(r[j]) and r[j] != o[i] and not (held[j] and r[i] == o[j]):
+                r[i], r[j] = r[j], r[i]
+    left = int(equal(np.arange(len(r)), np.arange(len(r))).sum())
+    if left:
+        log.warning(
+            "%s: %d generated row(s) name the row another key of theirs names (the data's never do)", name, left
+        )
+    return pd.Series(pd.array(r, dtype=refs.dtype), index=refs.index)
 
 
 def without_repeats(groups: pd.Series, refs: pd.Series, rng: np.random.Generator, passes: int = 20) -> pd.Series:
