@@ -22,7 +22,7 @@ from relsynth.relational import (
     Schema,
     Table,
 )
-from relsynth.synth import DpBudget, TabularPreproc
+from relsynth.synth import DpBudget, TabularModel, TabularPreproc
 from relsynth.synth.tabular.orderings import Ordering, find_orderings, from_offsets, with_offsets
 
 DAY = pd.Timedelta("1D")
@@ -222,7 +222,7 @@ def test_numbers_in_order_keep_it_on_their_grid_and_units_apart_are_left_alone()
     assert (days["spend"].to_numpy() <= limit).all()
 
 
-def test_a_number_below_its_base_keeps_the_sign_it_always_has(tmp_path):
+def test_a_number_below_its_base_keeps_the_sign_it_always_has(tmp_path, caplog):
     """A discount is at most its price and never negative, a third of them 0: counted down from a
     price decoded a little lower than the one its offset was read from, a zero discount came out
     negative (a sixth of the rows). The column's least value stops it, as a bound would."""
@@ -241,9 +241,37 @@ def test_a_number_below_its_base_keeps_the_sign_it_always_has(tmp_path):
         out = pre.inverse_transform(pre.transform(data), seed=seed)["line"]
         assert (out["discount"] >= 0).all() and (out["discount"] <= out["price"]).all()
         assert (out["discount"] == 0).mean() > 0.1  # zeros are kept, not spread around 0
+    assert "were counted past" not in caplog.text  # a third of the data's discounts are 0: no pile-up to warn of
     lines["discount"] -= 5  # below the price, and of either sign: nothing more to keep
     kinds = {"price": Column.NUMERIC, "discount": Column.NUMERIC}
     assert find_orderings(lines, ["price", "discount"], kinds)["discount"].extreme is None
+
+
+def test_values_piled_up_at_the_extreme_an_offset_passes_are_warned_of(caplog, tiny_size):
+    """A price below its flight's distance in every row (of different units: the order holds by
+    chance of the scales), its least value held once: an untrained model's offsets count half the
+    prices past it, and all of them became that one price without a word; now a warning names the
+    column, the share and the way out."""
+    rng = np.random.default_rng(0)
+    n = 300
+    distance = rng.uniform(300, 9000, n).round()
+    flights = pd.DataFrame(
+        {"id": range(n), "distance": distance, "price": (distance * rng.uniform(0.1, 0.8, n)).round(2)}
+    )
+    data = RelationalData(
+        {"flight": flights}, Schema(flight=Table(id=PrimaryKey(), distance=Numeric(), price=Numeric()))
+    )
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    found = pre.orderings["flight"]["price"]
+    assert (found.base, found.sign, found.extreme) == ("distance", -1, flights["price"].min())
+    assert found.at_extreme == pytest.approx(1 / n)
+    model = TabularModel.build(pre, size=tiny_size)
+    with caplog.at_level("WARNING"):
+        out = model.generate(n, seed=0)["flight"]
+    piled = (out["price"] == found.extreme).mean()
+    assert piled > 0.1
+    assert f"flight.price: {int((out['price'] == found.extreme).sum())} of {n} generated values" in caplog.text
+    assert "tabular_encoding.keep_orders: false" in caplog.text
 
 
 def stays(n: int = 400, seed: int = 0, discharged: bool = True, open_share: float = 0.0) -> RelationalData:

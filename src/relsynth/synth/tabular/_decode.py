@@ -20,7 +20,7 @@ from relsynth.synth.tabular._references import (
     own_date,
 )
 from relsynth.synth.tabular._totals import apply_totals
-from relsynth.synth.tabular.orderings import from_offsets
+from relsynth.synth.tabular.orderings import from_offsets, warn_past_extremes
 
 STRING = pd.StringDtype()  # the string dtype RelationalData coerces text and key columns to
 
@@ -139,7 +139,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
         bases, edge = pre.parent_bases(table), schema.parent(table)
         above = out[edge.parent][bases].iloc[np.asarray(parents[table], dtype=np.int64)] if bases else None
         above = None if above is None else above.reset_index(drop=True)
-        from_offsets(cols, pre.orderings.get(table, {}), above, np.asarray(parents[table], dtype=np.int64))
+        past = from_offsets(cols, pre.orderings.get(table, {}), above, np.asarray(parents[table], dtype=np.int64))
+        warn_past_extremes(table, past, pre.orderings.get(table, {}), n, edge.parent if edge is not None else None)
         pk = schema.tables[table].primary_key
         if pk is not None:
             keys[table] = _new_keys(n, pre.stats.get("pk_formats", {}).get(table, {"type": "int", "start": 1}), rng)

@@ -41,6 +41,7 @@ previous sibling's end decoded just before, so generated stays never overlap.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
@@ -51,6 +52,7 @@ from relsynth.relational import Column
 from relsynth.relational.orders import RowOrder, as_numbers, day_values, mostly_apart, row_bounds, row_orders
 from relsynth.synth.tabular.encoders import _decimals, _exact_ns, _time_grid
 
+log = logging.getLogger(__name__)
 _NS_PER_S = 1_000_000_000
 _DAY_NS = 86_400 * _NS_PER_S
 _FLOAT_SLACK = 4_096  # ns: float64's rounding of a date's nanoseconds up to 2262 (1,024) and then some
@@ -78,6 +80,7 @@ class Ordering(RowOrder):
     cap_from_parent: bool = False  # `cap` is a column of the row's parent row
     loose: bool = False  # a date far from its base (`relational.orders.mostly_apart`): modelled as itself,
     #                      decoding only keeps it on its base's side (and its bound's)
+    at_extreme: float = 0.0  # the share of the training rows holding the column that hold its extreme
 
     def to_dict(self) -> dict:
         """The fields, those added since orders were first saved left out at their defaults: an
@@ -92,6 +95,7 @@ _ADDED = {
     "room": 0.0,
     "after_sibling": False,
     "extreme": None,
+    "at_extreme": 0.0,
     "day_base": False,
     "sibling_base": None,
     "origin": None,
@@ -125,6 +129,7 @@ def find_orderings(
             loose=o.dated and mostly_apart(_base_values(o, df, parent), as_numbers(df[b], _kind(o)), o.sign),
             cap=caps[b].base if b in caps else None,
             cap_from_parent=b in caps and caps[b].from_parent,
+            at_extreme=_share_at(df[b], o),
         )
         for b, o in found.items()
     }
@@ -165,6 +170,12 @@ def _extreme(x: np.ndarray, sign: int) -> float | None:
         return None
     end = float(x.min()) if sign < 0 else float(x.max())
     return end if sign * end <= 0 else None
+
+
+def _share_at(values: pd.Series, o: RowOrder) -> float:
+    """The share of a number column's values at its extreme (`_extreme`; 0 for dates or none)."""
+    end = None if o.dated else _extreme(as_numbers(values, Column.NUMERIC), o.sign)
+    return 0.0 if end is None else float((values.dropna() == end).mean())
 
 
 def _latest(x: np.ndarray, sign: int) -> float | None:
@@ -277,12 +288,14 @@ def from_offsets(
     orderings: Mapping[str, Ordering],
     parent: pd.DataFrame | None = None,
     siblings: np.ndarray | None = None,
-) -> None:
+) -> dict[str, int]:
     """Turn decoded offsets back into values, in place, in field order (a base may itself be
     ordered): base + offset, on the column's grid, never across its base; `parent` and `siblings`
     as in `with_offsets`, the parent rows decoded already; an `after_sibling` column: base + the
     offsets of the row and of its earlier siblings (in row order), or the previous sibling's end +
-    its offset (`sibling_base`)."""
+    its offset (`sibling_base`). Returns, per number column with an extreme, how many values an
+    offset carried past it (set to it)."""
+    past: dict[str, int] = {}
     for b, o in orderings.items():
         if b not in cols or (not o.from_parent and o.base not in cols):
             continue
@@ -291,13 +304,45 @@ def from_offsets(
         elif o.loose:
             cols[b] = _kept_past(as_numbers(cols[b], _kind(o)), _base_values(o, cols, parent), cols, parent, o)
         else:
-            cols[b] = _decoded(cols, o, parent, siblings)
+            cols[b], past[b] = _decoded(cols, o, parent, siblings)
+    return past
+
+
+def warn_past_extremes(
+    table: str, past: Mapping[str, int], orderings: Mapping[str, Ordering], n: int, parent: str | None = None
+) -> None:
+    """Warn where offsets carried more of `n` generated values past their column's extreme than
+    the training rows hold there (5 points more at least): set to it, they pile up at one value
+    (half of a weak model's prices at the least price, counted down from a distance) where a model
+    that learnt the offset would have left them spread."""
+    for b, k in past.items():
+        o = orderings[b]
+        if n and k / n > o.at_extreme + 0.05:
+            base = f"{parent}.{o.base}" if o.from_parent else o.base
+            side = "least" if o.sign < 0 else "greatest"
+            log.warning(
+                "%s.%s: %d of %d generated values (%.0f %%) were counted past the column's %s value %s from %s "
+                "(%s in every training row, where %.1f %% hold that value) and set to it: the model has not learnt "
+                "that offset; train it longer or on more entities, or model the column on its own "
+                "(TabularPreproc keep_orders=False; Kedro: tabular_encoding.keep_orders: false)",
+                table,
+                b,
+                k,
+                n,
+                100 * k / n,
+                side,
+                f"{o.extreme:g}",
+                base,
+                o.describe(parent),
+                100 * o.at_extreme,
+            )
 
 
 def _decoded(
     cols: Mapping[str, pd.Series], o: Ordering, parent: pd.DataFrame | None, siblings: np.ndarray | None
-) -> pd.Series:
-    """Column `o.column`'s values from its decoded offsets in `cols` (its base decoded already)."""
+) -> tuple[pd.Series, int]:
+    """Column `o.column`'s values from its decoded offsets in `cols` (its base decoded already),
+    and how many a number's offset carried past its extreme (`warn_past_extremes`)."""
     b = o.column
     base = _base_values(o, cols, parent)
     cap = _cap_values(o, cols, parent, len(base))
@@ -313,8 +358,9 @@ def _decoded(
             offset = np.where(np.isnan(offset), np.nan, summed)
         target = base + o.sign * offset * (_NS_PER_S if o.dated else 1.0)
         bound = cap
+    past = 0 if o.dated or o.extreme is None else int((o.sign * (target - o.extreme) > 0).sum())  # NaN: False
     limit = _limit(o, base, bound)
-    return _dates(target, base, limit, o) if o.dated else _numbers(target, base, limit, o)
+    return (_dates(target, base, limit, o) if o.dated else _numbers(target, base, limit, o)), past
 
 
 def _after_previous_ends(
@@ -342,7 +388,7 @@ def _after_previous_ends(
         mine = {c: cols[c].iloc[rows].reset_index(drop=True) for c in needed}
         mine[o.column] = decoded
         above = None if parent is None else parent.iloc[rows].reset_index(drop=True)
-        ends = as_numbers(_decoded(mine, end, above, siblings[rows]), _kind(end))
+        ends = as_numbers(_decoded(mine, end, above, siblings[rows])[0], _kind(end))
         last[rows] = np.where(np.isnan(ends), np.where(np.isnan(starts[rows]), base, starts[rows]), ends)
     return out
 
