@@ -152,6 +152,24 @@ def test_integers_that_share_a_step_decode_on_it():
     assert few.step == 1  # 9 values: too few to read a step from
 
 
+@pytest.mark.parametrize(("kind", "minutes"), [("datetime", 5), ("datetime", 15), ("time", 10), ("time", 30)])
+def test_a_schedules_minutes_decode_on_its_grid(kind, minutes):
+    """Flights scheduled every 5 minutes (08:35, 08:40) came back at any minute (18:41): the grid
+    stopped at whole minutes."""
+    import datetime as dt
+
+    rng = np.random.default_rng(1)
+    stamps = pd.Timestamp("2024-03-01") + pd.to_timedelta(
+        rng.integers(0, 90 * 24 * 60 // minutes, 500) * minutes, "min"
+    )
+    values = pd.Series(stamps if kind == "datetime" else [dt.time(t.hour, t.minute) for t in stamps], name="f.at")
+    pre = NumericPreproc(kind=kind).fit(values)
+    out = pre.decode(pre.encode(values), rng)
+    mins = out.dt.minute if kind == "datetime" else pd.Series([t.minute for t in out])
+    assert pre.step == minutes * 60 and (mins % minutes == 0).all()
+    assert mins.nunique() == 60 // minutes  # every slot of the hour still drawn
+
+
 def test_milliseconds_near_a_whole_second_are_kept_exactly():
     base = pd.Timestamp("2015-07-18 03:08:00")
     offsets = [pd.Timedelta(seconds=3601 * i, milliseconds=[5, 995, 993, 6][i % 4]) for i in range(200)]

@@ -391,16 +391,18 @@ _GRID = {"integer": 1.0, "datetime": 1.0, "time": 1.0, "date": 86_400.0}  # nume
 MIN_STEP_ROWS = 20  # values an integer column needs before a step is read from them
 _SUBSECOND = ("datetime", "time")  # kinds whose grid follows the resolution seen (days ... microseconds)
 # the grids tried, coarsest first: (ns, decimals, step in seconds); times of day stop at hours
+# a schedule's 30, 15, 10 or 5 minutes (departures at 08:35, appointments at 10:15) between hours and minutes
+_SLOTS = tuple((m * 60 * _NS_PER_S, 0, m * 60) for m in (30, 15, 10, 5))
 _STEPS = {
-    "datetime": ((86_400 * _NS_PER_S, 0, 86_400), (3_600 * _NS_PER_S, 0, 3_600), (60 * _NS_PER_S, 0, 60)),
-    "time": ((3_600 * _NS_PER_S, 0, 3_600), (60 * _NS_PER_S, 0, 60)),
+    "datetime": ((86_400 * _NS_PER_S, 0, 86_400), (3_600 * _NS_PER_S, 0, 3_600), *_SLOTS, (60 * _NS_PER_S, 0, 60)),
+    "time": ((3_600 * _NS_PER_S, 0, 3_600), *_SLOTS, (60 * _NS_PER_S, 0, 60)),
 }
 _FINE = ((_NS_PER_S, 0, 1), (1_000_000, 3, 1))  # whole seconds, milliseconds (else microseconds)
 
 
 def _time_grid(ns: np.ndarray, kind: str) -> tuple[int, int]:
     """(decimals, step): the coarsest grid every value (`ns`: exact integer nanoseconds) lies on:
-    whole days, hours, minutes or seconds (decimals 0, `step` in seconds), milli- or microseconds
+    whole days, hours, 30/15/10/5 minutes, minutes or seconds (decimals 0, `step` in seconds), milli- or microseconds
     (decimals 3 or 6). Saved encoders without them hold (0, 1): whole seconds, as before."""
     for unit, decimals, step in _STEPS[kind] + _FINE:
         if np.all(ns % unit == 0):  # exact: float epoch seconds cannot tell 1 ms from 0 within ~1e-6
