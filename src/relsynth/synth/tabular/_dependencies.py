@@ -35,6 +35,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular.encoders import CategoricalPreproc, NumericPreproc, _plain
+from relsynth.synth.tabular.grammar import Slot
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows away from the later column's most common value, at least
@@ -190,17 +191,25 @@ def _pairs(
     return pairs
 
 
+def _slots_of(pre, rule: dict) -> tuple[int, Slot, Slot] | None:
+    """(the header position of `rule`'s column, the slot of its earlier column `of`, its own slot)
+    in the layout of `rule`'s table; None where the layout lacks either (a column not modelled)."""
+    layout = pre.layouts[rule["table"]]
+    if rule["of"] not in layout.fields or rule["column"] not in layout.fields:
+        return None
+    j_of, j = layout.fields.index(rule["of"]), layout.fields.index(rule["column"])
+    return j, pre.slots[layout.slots[j_of]], pre.slots[layout.slots[j]]
+
+
 def forcing_tables(pre, dependencies: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     """(position, token), each (vocab,): after a token of an earlier column, the header position of
     the column that follows from it and the token it takes there (-1: none)."""
     position = np.full(pre.vocab_size, -1, dtype=np.int64)
     token = np.full(pre.vocab_size, -1, dtype=np.int64)
     for d in dependencies:
-        layout = pre.layouts[d["table"]]
-        if d["of"] not in layout.fields or d["column"] not in layout.fields:
+        if (found := _slots_of(pre, d)) is None:
             continue
-        j_of, j = layout.fields.index(d["of"]), layout.fields.index(d["column"])
-        of_slot, slot = pre.slots[layout.slots[j_of]], pre.slots[layout.slots[j]]
+        j, of_slot, slot = found
         of_ids = {str(v): k for k, v in enumerate(of_slot.preproc.categories)}
         ids = {str(v): k for k, v in enumerate(slot.preproc.categories)}
         for a, b in d["pairs"]:
@@ -217,11 +226,9 @@ def banning_tables(pre, distinct: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     position = np.full((len(distinct), pre.vocab_size), -1, dtype=np.int64)
     token = np.full((len(distinct), pre.vocab_size), -1, dtype=np.int64)
     for n, d in enumerate(distinct):
-        layout = pre.layouts[d["table"]]
-        if d["of"] not in layout.fields or d["column"] not in layout.fields:
+        if (found := _slots_of(pre, d)) is None:
             continue
-        j_of, j = layout.fields.index(d["of"]), layout.fields.index(d["column"])
-        of_slot, slot = pre.slots[layout.slots[j_of]], pre.slots[layout.slots[j]]
+        j, of_slot, slot = found
         ids = {str(v): k for k, v in enumerate(slot.preproc.categories)}
         for k, v in enumerate(of_slot.preproc.categories):  # local ids: [<missing>, <rare>, categories...]
             if str(v) in ids:
@@ -238,11 +245,9 @@ def null_tables(pre, rules: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndar
     force_pos, force_tok = np.full(shape, -1, dtype=np.int64), np.full(shape, -1, dtype=np.int64)
     ban_pos, ban_tok = np.full(shape, -1, dtype=np.int64), np.full(shape, -1, dtype=np.int64)
     for n, r in enumerate(rules):
-        layout = pre.layouts[r["table"]]
-        if r["of"] not in layout.fields or r["column"] not in layout.fields:
+        if (found := _slots_of(pre, r)) is None:
             continue
-        j_of, j = layout.fields.index(r["of"]), layout.fields.index(r["column"])
-        of_slot, slot = pre.slots[layout.slots[j_of]], pre.slots[layout.slots[j]]
+        j, of_slot, slot = found
         ids = {str(v): of_slot.offset + 2 + k for k, v in enumerate(of_slot.preproc.categories)}
         for values, pos, tok in ((r["missing"], force_pos, force_tok), (r["held"], ban_pos, ban_tok)):
             for v in values:
