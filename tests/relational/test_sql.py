@@ -404,6 +404,19 @@ def test_if_exists_fail_replace_append(engine: str, tmp_path: Path) -> None:
     assert query(other, "SELECT count(*), min(extra) FROM sale") == [(4, 5)]
 
 
+def test_append_leaves_a_generated_column_to_sqlite(tmp_path: Path) -> None:
+    """Appending into a table made with the source's own DDL failed on a generated column
+    ('cannot INSERT into generated column "total"'): it is left out, SQLite computes it."""
+    source, target = url("sqlite", tmp_path), url("sqlite", tmp_path, "other")
+    table = "(id INTEGER PRIMARY KEY, qty INTEGER NOT NULL, price NUMERIC(10, 2), total NUMERIC GENERATED ALWAYS AS (qty * price) STORED)"
+    run_sql(source, f"CREATE TABLE line {table}", "INSERT INTO line (id, qty, price) VALUES (1, 2, 1.5), (2, 3, 0.25)")
+    run_sql(target, f"CREATE TABLE line {table}")
+    data = RelationalData.from_sql(source)
+    data["line"]["total"] = 99.0  # the database computes it, whatever relsynth holds
+    data.to_sql(target, if_exists="append")
+    assert query(target, "SELECT id, total FROM line ORDER BY id") == [(1, 3.0), (2, 0.75)]
+
+
 def test_to_sql_into_a_duckdb_schema_and_back(tmp_path: Path) -> None:
     target = url("duckdb", tmp_path)
     data = every_kind()

@@ -475,3 +475,34 @@ def test_rows_naming_later_rows_of_their_own_table_are_written(postgres_url: str
         assert rows(postgres_url, f"SELECT * FROM {target}.post ORDER BY id") == rows(
             postgres_url, "SELECT * FROM post ORDER BY id"
         )
+
+
+def test_append_into_own_tables_with_identity_and_generated_columns(postgres_url: str) -> None:
+    """Appending into tables made with the source's own DDL (pg_dump -s) failed on the first row:
+    'cannot insert a non-DEFAULT value into column "id"' for a GENERATED ALWAYS identity key, and
+    likewise for a GENERATED ALWAYS AS (...) STORED column. The keys are inserted as given
+    (OVERRIDING SYSTEM VALUE: children reference them), the generated column is left to the server,
+    and the key's sequence continues after the keys written, so the next INSERT of one's own works."""
+    table = (
+        "(id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, qty smallint NOT NULL, price numeric(10,2) NOT NULL, "
+        "total numeric(12,2) GENERATED ALWAYS AS (qty * price) STORED)"
+    )
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE line {table}")
+        conn.exec_driver_sql("INSERT INTO line (qty, price) VALUES (2, 1.50), (1, 4), (3, 0.25)")
+        conn.exec_driver_sql("CREATE SCHEMA mine")
+        conn.exec_driver_sql(f"CREATE TABLE mine.line {table}")
+    engine.dispose()
+    data = RelationalData.from_sql(postgres_url, tables=["line"])
+    data["line"]["total"] = 99.0  # the server computes it, whatever relsynth holds
+    data.to_sql(postgres_url, schema_name="mine", if_exists="append")
+    assert rows(postgres_url, "SELECT id, qty, total::text FROM mine.line ORDER BY id") == [
+        (1, 2, "3.00"),
+        (2, 1, "4.00"),
+        (3, 3, "0.75"),
+    ]
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        assert conn.exec_driver_sql("INSERT INTO mine.line (qty, price) VALUES (1, 1) RETURNING id").scalar_one() == 4
+    engine.dispose()
