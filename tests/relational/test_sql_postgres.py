@@ -17,7 +17,7 @@ import sqlalchemy as sa
 import torch
 from sql_data import CHINOOK_URL, MAIN_TABLES, ROOT, every_kind, unstorable
 
-from relsynth.relational import Column, RelationalData, Schema, SchemaError, SQLSource
+from relsynth.relational import Column, Numeric, PrimaryKey, RelationalData, Schema, SchemaError, SQLSource, Table
 from relsynth.synth import (
     TabularDataset,
     TabularModel,
@@ -506,3 +506,38 @@ def test_append_into_own_tables_with_identity_and_generated_columns(postgres_url
     with engine.begin() as conn:
         assert conn.exec_driver_sql("INSERT INTO mine.line (qty, price) VALUES (1, 1) RETURNING id").scalar_one() == 4
     engine.dispose()
+
+
+def test_money_is_read_as_a_number_and_written_back_as_money(postgres_url: str, tmp_path: Path) -> None:
+    """A money column stopped from_sql ('SQL type MONEY(), which relsynth has no kind for'), and read
+    through overrides as numeric every value was refused: the driver returns money as text in the
+    server's currency format ('$46.62'). It is read as a number (selected as numeric) and written
+    back as money to PostgreSQL, as NUMERIC(19, 2) elsewhere."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE product (id integer PRIMARY KEY, list_price money NOT NULL, fee money)")
+        conn.exec_driver_sql("CREATE SCHEMA mine")
+        conn.exec_driver_sql("CREATE TABLE mine.product (id integer PRIMARY KEY, list_price money NOT NULL, fee money)")
+        conn.exec_driver_sql("INSERT INTO product VALUES (1, 46.62, NULL), (2, 1234.5, 0.1), (3, -3, 7)")
+    engine.dispose()
+    data = RelationalData.from_sql(postgres_url)
+    assert data.schema.tables["product"].columns["list_price"].kind is Column.NUMERIC
+    assert data["product"]["list_price"].tolist() == [46.62, 1234.5, -3.0]
+    data.to_sql(postgres_url, schema_name="copy")
+    types = {c: (d, n) for _, c, _, d, _, _, _, n in rows(postgres_url, COLUMNS, schema="copy", tables=["product"])}
+    assert types["list_price"] == ("money", "NO") and types["fee"] == ("money", "YES")
+    assert rows(postgres_url, "SELECT list_price::numeric, fee::numeric FROM copy.product ORDER BY id") == rows(
+        postgres_url, "SELECT list_price::numeric, fee::numeric FROM product ORDER BY id"
+    )
+    target = f"sqlite:///{tmp_path / 'copy.sqlite'}"
+    data.to_sql(target)
+    assert rows(target, "SELECT list_price, fee FROM product ORDER BY id") == [(46.62, None), (1234.5, 0.1), (-3, 7)]
+    assert "NUMERIC(19, 2)" in rows(target, "SELECT sql FROM sqlite_master WHERE name = 'product'")[0][0]
+    # numbers that never came from money, appended into a money column of one's own
+    prices = pd.DataFrame({"id": [1, 2], "list_price": [9.99, 120.0], "fee": [None, 0.5]})
+    schema = Schema(product=Table(id=PrimaryKey(), list_price=Numeric(), fee=Numeric()))
+    RelationalData({"product": prices}, schema).to_sql(postgres_url, schema_name="mine", if_exists="append")
+    assert rows(postgres_url, "SELECT list_price::text, fee::text FROM mine.product ORDER BY id") == [
+        ("$9.99", None),
+        ("$120.00", "$0.50"),
+    ]
