@@ -541,3 +541,58 @@ def test_money_is_read_as_a_number_and_written_back_as_money(postgres_url: str, 
         ("$9.99", None),
         ("$120.00", "$0.50"),
     ]
+
+
+GENERATED = """
+    SELECT column_name, is_identity, identity_generation, is_generated, generation_expression
+    FROM information_schema.columns WHERE table_schema = :schema AND table_name = 'line' ORDER BY ordinal_position
+"""
+
+
+def test_identity_and_generated_columns_are_written_back_as_such(postgres_url: str, tmp_path: Path) -> None:
+    """to_sql wrote a GENERATED ALWAYS AS (...) STORED column as a plain one holding the model's
+    values (an order's year 2031 beside its date in 2020: nothing ties a generated value to its
+    expression), and a GENERATED ALWAYS AS IDENTITY key as a plain integer without its sequence,
+    so the next INSERT of one's own failed on the NULL key. Into PostgreSQL, from PostgreSQL, both
+    are recreated: the server computes the column, the keys go in as generated and the identity
+    continues after them. Elsewhere they are plain columns holding the values."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE line (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamp NOT NULL, "
+            "qty smallint NOT NULL, price numeric(10,2) NOT NULL, "
+            "total numeric(12,2) GENERATED ALWAYS AS (qty * price) STORED, "
+            "year integer NOT NULL GENERATED ALWAYS AS (extract(year FROM at)::integer) STORED)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO line (at, qty, price) VALUES ('2020-05-01 10:00', 2, 1.50), ('2021-01-02 08:30', 1, 4)"
+        )
+    engine.dispose()
+    data = RelationalData.from_sql(postgres_url)
+    data["line"]["year"] = 2031  # as a model may generate them: the server computes them
+    data["line"]["total"] = None
+    data.to_sql(postgres_url, schema_name="copy")
+    assert rows(postgres_url, GENERATED, schema="copy") == rows(postgres_url, GENERATED, schema="public")
+    assert rows(postgres_url, "SELECT id, year, total::text FROM copy.line ORDER BY id") == [
+        (1, 2020, "3.00"),
+        (2, 2021, "4.00"),
+    ]
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        new = "INSERT INTO copy.line (at, qty, price) VALUES ('2022-03-03', 1, 1) RETURNING id, year"
+        assert conn.exec_driver_sql(new).one() == (3, 2022)
+    engine.dispose()
+    target = f"sqlite:///{tmp_path / 'copy.sqlite'}"
+    data.to_sql(target)
+    assert rows(target, "SELECT id, year, total FROM line ORDER BY id") == [(1, 2031, None), (2, 2031, None)]
+    # a serial key comes back as an identity (BY DEFAULT), which numbers the rows alike
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE tag (id serial PRIMARY KEY, label text NOT NULL)")
+        conn.exec_driver_sql("INSERT INTO tag (label) VALUES ('a'), ('b')")
+    engine.dispose()
+    RelationalData.from_sql(postgres_url, ["tag"]).to_sql(postgres_url, schema_name="tags")
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        assert conn.exec_driver_sql("INSERT INTO tags.tag (label) VALUES ('c') RETURNING id").scalar_one() == 3
+    engine.dispose()

@@ -28,7 +28,8 @@ Each column's SQL type is kept in `data.formats[table][column]["sql"]` (a small 
 it travels with the data through fitting and generation, and `to_sql` creates the same DDL.
 
 Writing creates the tables with their primary and foreign keys, parents first, and inserts the
-rows, all in one transaction: a failure anywhere leaves the target as it was.
+rows, all in one transaction: a failure anywhere leaves the target as it was. Columns PostgreSQL
+makes itself (identity and serial keys, generated columns) are recreated as such on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -84,6 +85,16 @@ def _engine(con: Con) -> Iterator[sa.Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+def _dialect_name(con: Con) -> str:
+    """The database kind `con` names ("postgresql" for "postgresql+psycopg://..."), without connecting."""
+    if isinstance(con, sa.Engine):
+        return con.dialect.name
+    try:
+        return sa.make_url(con).get_backend_name()
+    except (sa.exc.ArgumentError, TypeError):
+        return ""  # `_engine` says what is wrong with it
 
 
 def safe_url(con: Con) -> str:
@@ -299,6 +310,7 @@ class _Reflected:
     pk: tuple[str, ...] = ()
     fks: list[_ForeignKey] = field(default_factory=list)
     unique: set[str] = field(default_factory=set)  # columns UNIQUE on their own (not the primary key)
+    made: dict[str, dict] = field(default_factory=dict)  # column -> how the server makes it (`_made_by_server`)
 
 
 def _table_names(conn: sa.Connection, tables: Sequence[str] | None, schema_name: str | None) -> list[str]:
@@ -347,7 +359,27 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
         pk=tuple(pk),
         fks=fks,
         unique={u[0] for u in unique if len(u) == 1 and u[0] not in pk},
+        made=_made_by_server(conn.dialect.name, cols, tuple(pk)),
     )
+
+
+def _made_by_server(dialect: str, cols: list[dict], pk: tuple[str, ...]) -> dict[str, dict]:
+    """Column -> {"generated": {sqltext, persisted} or "identity": {always}, "dialect": ...} for the
+    columns PostgreSQL makes itself, recreated by `to_sql` on PostgreSQL: a generated column's
+    expression is in the source's SQL, and SQLite's reflection garbles it (SQLAlchemy's regex). A
+    serial key (a nextval default) comes back as an identity BY DEFAULT, which numbers it alike."""
+    if dialect != "postgresql":
+        return {}
+    made = {}
+    for c in cols:
+        serial = pk == (c["name"],) and str(c.get("default") or "").startswith("nextval(")
+        if c.get("computed"):
+            generated = {"sqltext": str(c["computed"]["sqltext"]), "persisted": bool(c["computed"].get("persisted"))}
+            made[c["name"]] = {"generated": generated, "dialect": dialect}
+        elif c.get("identity") or serial:
+            always = bool((c.get("identity") or {}).get("always"))
+            made[c["name"]] = {"identity": {"always": always}, "dialect": dialect}
+    return made
 
 
 def _sqlite_unique(conn: sa.Connection, name: str) -> list[list[str]]:
@@ -501,6 +533,7 @@ def _leave_out(reflected: dict[str, _Reflected], exclude: Mapping[str, list[str]
             pk=r.pk,
             fks=[fk for fk in r.fks if not set(fk.columns) & set(cols)],
             unique=r.unique - set(cols),
+            made={c: m for c, m in r.made.items() if c not in cols},
         )
     return out
 
@@ -689,6 +722,7 @@ def _column_kinds(
         if spec is not None and spec["type"] == "interval" and col in own and own[col].kind is not Column.NUMERIC:
             spec = None  # not held as seconds (labels, given in overrides): only its NOT NULL is kept
         if spec is not None:  # a primary key is NOT NULL anyway (SQLite's catalog does not say so)
+            spec = {**spec, **r.made.get(col, {})}
             specs[col] = spec if col not in r.not_null or col in r.pk else {**spec, "nullable": False}
             if pks[t] is None and col in r.pk:  # a link table's key, read without it: written back with it
                 specs[col] = {**spec, "nullable": False, "primary_key": True}
@@ -1096,9 +1130,10 @@ def _default_type(kind: Column, s: pd.Series) -> sa.types.TypeEngine:
 
 
 def _target_tables(
-    schema: Schema, frames: Mapping[str, pd.DataFrame], formats: Formats, schema_name: str | None
+    schema: Schema, frames: Mapping[str, pd.DataFrame], formats: Formats, schema_name: str | None, dialect: str = ""
 ) -> tuple[sa.MetaData, list[sa.Table]]:
-    """The tables to create, parents first, with their keys and the columns' SQL types."""
+    """The tables to create, parents first, with their keys and the columns' SQL types; on the
+    `dialect` the source was read from, its generated and identity columns as such (`_server_made`)."""
     metadata = sa.MetaData(schema=schema_name)
     order = _written_order(schema, formats)
     made: dict[str, sa.Table] = {}
@@ -1122,10 +1157,13 @@ def _target_tables(
                 cols.append(sa.Column(_quoted(col), typ, sa.ForeignKey(parent), nullable=nullable, primary_key=in_key))
             elif kind.kind is Column.PRIMARY_KEY:
                 typ = sql_type(spec) if spec else _default_type(kind.kind, df[col])
-                cols.append(sa.Column(_quoted(col), typ, primary_key=True, autoincrement=False))
+                by_server = _server_made(spec, dialect)
+                auto = {} if by_server else {"autoincrement": False}  # an identity is the key's only numbering
+                cols.append(sa.Column(_quoted(col), typ, *by_server, primary_key=True, **auto))
             else:
                 typ = _whole_seconds_on_sqlite(sql_type(spec) if spec else _default_type(kind.kind, df[col]), df[col])
-                cols.append(sa.Column(_quoted(col), typ, nullable=nullable, primary_key=in_key))
+                by_server = _server_made(spec, dialect)
+                cols.append(sa.Column(_quoted(col), typ, *by_server, nullable=nullable, primary_key=in_key))
         made[name] = sa.Table(_quoted(name), metadata, *cols)
         for col in own:
             made[name].append_constraint(
@@ -1137,6 +1175,19 @@ def _target_tables(
                 sa.ForeignKeyConstraint([made[name].c[c] for c in cols], [made[parent].c[c] for c in ref_cols])
             )
     return metadata, [made[n] for n in order]
+
+
+def _server_made(spec: Mapping[str, Any] | None, dialect: str) -> list[sa.Computed | sa.Identity]:
+    """A column's GENERATED clause when it is written to the database kind it was read from; else
+    none, and the column holds the values given (a generated column's expression is in the
+    source's SQL)."""
+    if not spec or spec.get("dialect") != dialect:
+        return []
+    if "generated" in spec:
+        return [sa.Computed(sa.text(spec["generated"]["sqltext"]), persisted=spec["generated"]["persisted"])]
+    if "identity" in spec:
+        return [sa.Identity(always=spec["identity"]["always"])]
+    return []
 
 
 def _written_order(schema: Schema, formats: Formats) -> list[str]:
@@ -1217,6 +1268,8 @@ def _unfit(frames: Mapping[str, pd.DataFrame], tables: list[sa.Table], schema: S
         for col in table.columns:
             s = df[col.name]
             nulls = int(s.isna().sum())
+            if col.computed is not None:  # the server computes it
+                continue
             if not col.nullable and (not col.primary_key or col.foreign_keys) and nulls:  # a link table's keys
                 unfilled = (table.name, col.name) in texts and nulls == len(s)
                 problems.append(
@@ -1328,6 +1381,18 @@ def _own_columns(conn: sa.Connection, name: str, schema_name: str | None) -> _Ow
     )
 
 
+def _own_of(table: sa.Table) -> tuple[sa.TableClause, _OwnColumns]:
+    """`table`, created by `to_sql`, to insert into: without its generated columns, which the server computes."""
+    identity = {c.name: c.identity for c in table.columns if c.identity is not None}
+    own = _OwnColumns(
+        generated=frozenset(c.name for c in table.columns if c.computed is not None),
+        always=frozenset(n for n, i in identity.items() if i.always),
+        sequenced=frozenset(identity),
+    )
+    kept = [sa.column(_quoted(c.name), c.type) for c in table.columns if c.name not in own.generated]
+    return sa.table(_quoted(table.name), *kept, schema=table.schema), own
+
+
 def _into_own_table(
     conn: sa.Connection, table: sa.Table, schema_name: str | None
 ) -> tuple[sa.TableClause, _OwnColumns]:
@@ -1404,7 +1469,7 @@ def write_sql(
         raise ValueError(f"if_exists must be one of {IF_EXISTS}, got {if_exists!r}")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer (rows per insert), got {chunk_size!r}")
-    metadata, tables = _target_tables(schema, frames, formats, schema_name)
+    metadata, tables = _target_tables(schema, frames, formats, schema_name, _dialect_name(con))
     frames = _as_stored(frames, formats, tables)
     problems = _unfit(frames, tables, schema)
     if problems:
@@ -1439,7 +1504,7 @@ def write_sql(
             metadata.create_all(conn, checkfirst=False)
         for table in tables:
             df = frames[table.name]
-            into, own = _into_own_table(conn, table, schema_name) if if_exists == "append" else (table, _OwnColumns())
+            into, own = _into_own_table(conn, table, schema_name) if if_exists == "append" else _own_of(table)
             statement, binds = _insert(conn, into, own)
             later = _later_rows(table, df, chunk_size)  # keys naming a row not yet written: set once it is
             stored = df.assign(**{c: df[c].mask(m) for c, m in later.items()})
