@@ -331,6 +331,24 @@ def test_values_the_target_would_refuse_are_listed_before_anything_is_written(tm
     assert table_names(target) == []
 
 
+def test_identifiers_past_their_length_are_named_as_identifiers(tmp_path: Path) -> None:
+    """Fresh identifiers outgrowing a VARCHAR(4) (codes R1..R999 fill it, and a fresh code is never
+    a real row's: R1000 on) were refused with 'generate shorter texts (TextModel.generate(
+    max_text_len=...))', advice for a text column: an identifier has no text model."""
+    source = url("sqlite", tmp_path, "source")
+    run_sql(source, "CREATE TABLE t (id INTEGER PRIMARY KEY, code VARCHAR(4) NOT NULL UNIQUE, note VARCHAR(3))")
+    run_sql(source, "INSERT INTO t VALUES (1, 'R1', 'a b'), (2, 'R22', 'c d'), (3, 'R333', NULL)")
+    data = RelationalData.from_sql(source, overrides={"t": {"code": "identifier", "note": "text"}})
+    data.data["t"].loc[0, "code"] = "R1000"
+    data.data["t"].loc[1, "note"] = "a longer note"
+    with pytest.raises(DataError) as err:
+        data.to_sql(url("sqlite", tmp_path, "target"))
+    code, note = (line for line in str(err.value).splitlines() if "are longer" in line)
+    assert "column 'code'" in code and "an identifier" in code and "categorical" in code
+    assert "TextModel" not in code
+    assert "column 'note'" in note and "TextModel.generate(max_text_len=...)" in note
+
+
 def test_integers_past_int64_are_named_before_anything_is_written(tmp_path: Path) -> None:
     hashes = pd.Series([2**63 + 5, 2**64 - 1, 7], dtype="uint64")  # a categorical column of 64-bit hashes
     schema = Schema(t=Table(columns={"id": Column.PRIMARY_KEY, "hash": Column.CATEGORICAL}))

@@ -1286,13 +1286,24 @@ def _unfit(frames: Mapping[str, pd.DataFrame], tables: list[sa.Table], schema: S
             if length and isinstance(col.type, sa.String) and s.notna().any():
                 lengths = s.dropna().astype(str).str.len()
                 if (lengths > length).any():
+                    kind = schema.tables[table.name].columns.get(col.name) if schema else None
                     problems.append(
                         f"table {table.name!r}, column {col.name!r} is {col.type} in the source, but "
-                        f"{int((lengths > length).sum())} value(s) are longer (up to {int(lengths.max())} characters): "
-                        "generate shorter texts (TextModel.generate(max_text_len=...)) or write into tables you created "
-                        "with wider columns (if_exists='append')"
+                        f"{int((lengths > length).sum())} value(s) are longer (up to {int(lengths.max())} characters)"
+                        + _LONGER.get(kind.kind if kind else None, _WIDER)
                     )
     return problems
+
+
+_WIDER = ": write into tables you created with wider columns (if_exists='append')"
+_LONGER = {  # what to do about values past a column's length, by the column's kind
+    Column.TEXT: ": generate shorter texts (TextModel.generate(max_text_len=...)) or write into tables you created "
+    "with wider columns (if_exists='append')",
+    Column.IDENTIFIER: ": an identifier, generated fresh and never a real row's code, so where the source's codes "
+    "fill the column's width (R1 to R999 in a VARCHAR(4)) fresh ones outgrow it (R1000); write into tables you "
+    "created with wider columns (if_exists='append'), or read the column as categorical (overrides: the source's "
+    "own codes, repeated)",
+}
 
 
 def _past_int64(s: pd.Series) -> int:
