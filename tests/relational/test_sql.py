@@ -478,7 +478,7 @@ def test_orphans_in_the_database_are_reported_or_dropped(tmp_path: Path) -> None
 
 
 def test_arguments_are_checked(tmp_path: Path) -> None:
-    with pytest.raises(SchemaError, match=r"table\(s\) \['nope'\] are not in the database"):
+    with pytest.raises(SchemaError, match=r"tables names no table: 'nope' is not in the database"):
         RelationalData.from_sql(CHINOOK_URL, ["nope"])
     with pytest.raises(ValueError, match="chunk_size must be a positive integer"):
         RelationalData.from_sql(CHINOOK_URL, MAIN_TABLES, chunk_size=0)

@@ -596,3 +596,26 @@ def test_identity_and_generated_columns_are_written_back_as_such(postgres_url: s
     with engine.begin() as conn:
         assert conn.exec_driver_sql("INSERT INTO tags.tag (label) VALUES ('c') RETURNING id").scalar_one() == 3
     engine.dispose()
+
+
+def test_tables_that_are_not_there_are_told_apart(postgres_url: str) -> None:
+    """tables=[...] naming a view said it was 'not in the database' (it is, as a view, which from_sql
+    rightly does not read as a table), a table named in the wrong case said the same beside the
+    right name (quoted mixed-case identifiers: "Customer"), and a schema named in the wrong case
+    said only 'no tables in schema 'Shop''. Each now says what it is, or which name is meant."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql('CREATE SCHEMA shop; CREATE TABLE shop."Customer" (id integer PRIMARY KEY, age smallint)')
+        conn.exec_driver_sql('CREATE VIEW shop.adults AS SELECT * FROM shop."Customer" WHERE age >= 18')
+        conn.exec_driver_sql(
+            'CREATE MATERIALIZED VIEW shop.ages AS SELECT age, count(*) FROM shop."Customer" GROUP BY 1'
+        )
+    engine.dispose()
+    with pytest.raises(SchemaError) as err:
+        RelationalData.from_sql(postgres_url, ["Customer", "adults", "ages", "customer"], schema_name="shop")
+    message = str(err.value)
+    assert "'adults' is a view" in message and "'ages' is a materialized view" in message
+    assert "'customer' is not in schema 'shop', which has 'Customer' (tables= matches names exactly" in message
+    with pytest.raises(SchemaError, match=r"no tables in schema 'Shop'; the schemas with tables are \['shop'\]"):
+        RelationalData.from_sql(postgres_url, schema_name="Shop")
+    assert RelationalData.from_sql(postgres_url, schema_name="shop").n_rows() == {"Customer": 0}

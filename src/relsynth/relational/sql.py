@@ -317,17 +317,50 @@ def _table_names(conn: sa.Connection, tables: Sequence[str] | None, schema_name:
     present = sa.inspect(conn).get_table_names(schema=schema_name)
     if tables is None:
         if not present:
-            raise SchemaError(
-                f"{safe_url(conn.engine)}: no tables" + (f" in schema {schema_name!r}" if schema_name else "")
-            )
+            where = f" in schema {schema_name!r}" if schema_name else ""
+            raise SchemaError(f"{safe_url(conn.engine)}: no tables{where}{_schemas_with_tables(conn)}")
         return sorted(present)
     tables = [tables] if isinstance(tables, str) else list(tables)
     missing = [t for t in tables if t not in present]
     if missing:
-        raise SchemaError(f"table(s) {missing} are not in the database; it has {sorted(present)}")
+        raise SchemaError(_not_tables(conn, missing, present, schema_name))
     if len(set(tables)) != len(tables):
         raise SchemaError(f"tables names a table twice: {tables}")
     return tables
+
+
+def _not_tables(conn: sa.Connection, missing: list[str], present: list[str], schema_name: str | None) -> str:
+    """What each name of `tables=` that is no table of the schema is: a view (not read: its rows are
+    other tables', and it has no keys), a table named in another case, or nothing."""
+    insp, where = sa.inspect(conn), f"schema {schema_name!r}" if schema_name else "the database"
+    views = {v: "a view" for v in insp.get_view_names(schema=schema_name)}
+    try:
+        views |= {v: "a materialized view" for v in insp.get_materialized_view_names(schema=schema_name)}
+    except NotImplementedError:  # a dialect without them
+        pass
+    out = []
+    for name in missing:
+        if name in views:
+            out.append(f"{name!r} is {views[name]}: from_sql reads tables only, with their keys")
+        elif same := [t for t in present if t.casefold() == name.casefold()]:
+            out.append(
+                f"{name!r} is not in {where}, which has {same[0]!r} (tables= matches names exactly, case included)"
+            )
+        else:
+            out.append(f"{name!r} is not in {where}")
+    return f"tables names no table: {'; '.join(out)}. The tables are {sorted(present)}"
+
+
+def _schemas_with_tables(conn: sa.Connection) -> str:
+    """'; the schemas with tables are [...]', or '' where the dialect cannot list them (DuckDB's reflection)."""
+    if conn.dialect.name in _INFO_SCHEMA_DIALECTS:
+        return ""
+    insp = sa.inspect(conn)
+    try:
+        schemas = [s for s in insp.get_schema_names() if s != "information_schema" and insp.get_table_names(schema=s)]
+    except (NotImplementedError, sa.exc.SQLAlchemyError):
+        return ""
+    return f"; the schemas with tables are {sorted(schemas)}" if schemas else ""
 
 
 def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflected:
