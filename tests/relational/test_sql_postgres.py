@@ -619,3 +619,26 @@ def test_tables_that_are_not_there_are_told_apart(postgres_url: str) -> None:
     with pytest.raises(SchemaError, match=r"no tables in schema 'Shop'; the schemas with tables are \['shop'\]"):
         RelationalData.from_sql(postgres_url, schema_name="Shop")
     assert RelationalData.from_sql(postgres_url, schema_name="shop").n_rows() == {"Customer": 0}
+
+
+def test_fractional_seconds_precision_of_times_is_written_back(postgres_url: str) -> None:
+    """timestamp(3), time(0) and their zoned kinds came back as timestamp and time: PostgreSQL's
+    default of 6 digits, so a column that held milliseconds took microseconds. Their precision is
+    kept, as an interval's and a numeric's are."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE t (id integer PRIMARY KEY, a timestamp(3), b time(0), c timestamptz(0), d timetz(2), e timestamp)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO t VALUES (1, '2020-01-01 10:00:00.123', '10:00:01', '2020-01-01 10:00:00+02', '10:00:00.25+02', "
+            "'2020-01-01 10:00:00.123456')"
+        )
+    engine.dispose()
+    RelationalData.from_sql(postgres_url).to_sql(postgres_url, schema_name="copy")
+    precision = """SELECT column_name, data_type, datetime_precision FROM information_schema.columns
+        WHERE table_schema = :schema AND table_name = 't' ORDER BY ordinal_position"""
+    assert rows(postgres_url, precision, schema="copy") == rows(postgres_url, precision, schema="public")
+    assert rows(postgres_url, "SELECT a::text, b::text, e::text FROM copy.t") == [
+        ("2020-01-01 10:00:00.123", "10:00:01", "2020-01-01 10:00:00.123456")
+    ]

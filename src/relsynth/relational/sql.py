@@ -138,11 +138,11 @@ def type_spec(t: sa.types.TypeEngine) -> dict | None:
     if isinstance(t, sa.Boolean):
         return {"type": "boolean"}
     if isinstance(t, sa.DateTime):
-        return {"type": "datetime", "timezone": bool(t.timezone)}
+        return {"type": "datetime", "timezone": bool(t.timezone), **_fraction_digits(t)}
     if isinstance(t, sa.Date):
         return {"type": "date"}
     if isinstance(t, sa.Time):
-        return {"type": "time", "timezone": bool(t.timezone)}
+        return {"type": "time", "timezone": bool(t.timezone), **_fraction_digits(t)}
     if isinstance(t, sa.BigInteger):  # before Integer, which they subclass
         return {"type": "bigint"}
     if isinstance(t, sa.SmallInteger):
@@ -169,9 +169,9 @@ def sql_type(spec: Mapping[str, Any]) -> sa.types.TypeEngine:
     name = spec["type"]
     makers = {
         "boolean": lambda: sa.Boolean(),
-        "datetime": lambda: sa.DateTime(timezone=bool(spec.get("timezone"))),
+        "datetime": lambda: _with_digits(sa.DateTime(timezone=bool(spec.get("timezone"))), postgresql.TIMESTAMP, spec),
         "date": lambda: sa.Date(),
-        "time": lambda: sa.Time(timezone=bool(spec.get("timezone"))),
+        "time": lambda: _with_digits(sa.Time(timezone=bool(spec.get("timezone"))), postgresql.TIME, spec),
         "smallint": lambda: sa.SmallInteger(),
         "integer": lambda: sa.Integer(),
         "bigint": lambda: sa.BigInteger(),
@@ -189,6 +189,20 @@ def sql_type(spec: Mapping[str, Any]) -> sa.types.TypeEngine:
     if name not in makers:
         raise ValueError(f"unknown SQL type spec {dict(spec)!r}; expected one of {sorted(makers)}")
     return makers[name]()
+
+
+def _fraction_digits(t: sa.types.TypeEngine) -> dict:
+    """{"precision": p} for a timestamp or time declared with p digits of fractions (PostgreSQL's
+    timestamp(3)), else {}: the database's default."""
+    precision = getattr(t, "precision", None)
+    return {"precision": precision} if isinstance(precision, int) else {}
+
+
+def _with_digits(typ: sa.types.TypeEngine, pg: type, spec: Mapping[str, Any]) -> sa.types.TypeEngine:
+    """A timestamp or time type with its digits of fractions on PostgreSQL (the generic types have none)."""
+    if "precision" not in spec:
+        return typ
+    return typ.with_variant(pg(timezone=bool(spec.get("timezone")), precision=spec["precision"]), "postgresql")
 
 
 class IntervalSeconds(sa.types.TypeDecorator):
