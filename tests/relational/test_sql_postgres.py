@@ -642,3 +642,18 @@ def test_fractional_seconds_precision_of_times_is_written_back(postgres_url: str
     assert rows(postgres_url, "SELECT a::text, b::text, e::text FROM copy.t") == [
         ("2020-01-01 10:00:00.123", "10:00:01", "2020-01-01 10:00:00.123456")
     ]
+
+
+def test_a_type_sqlalchemy_does_not_know_is_named_as_the_catalog_names_it(postgres_url: str) -> None:
+    """An xml or point column stopped from_sql with 'has SQL type NullType()': SQLAlchemy's name for
+    a type it does not know, which says nothing of the column. The catalog's name is given."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TYPE pair AS (a int, b int)")
+        conn.exec_driver_sql("CREATE TABLE t (id integer PRIMARY KEY, doc xml, at point, p pair)")
+    engine.dispose()
+    with pytest.warns(sa.exc.SAWarning), pytest.raises(SchemaError) as err:
+        RelationalData.from_sql(postgres_url)
+    message = str(err.value)
+    assert "t.doc has SQL type xml," in message and "t.at has SQL type point," in message
+    assert "t.p has SQL type pair," in message and "NullType" not in message

@@ -399,9 +399,11 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
     unique += [i["column_names"] for i in insp.get_indexes(name, schema=schema_name) if i.get("unique")]
     if conn.dialect.name == "sqlite":  # SQLAlchemy misses a column's own UNIQUE there (an automatic index)
         unique += _sqlite_unique(conn, name)
+    unknown = [c["name"] for c in cols if type(c["type"]) is sa.types.NullType]
+    named = _catalog_type_names(conn, name, schema_name or default, unknown) if unknown else {}
     return _Reflected(
         name=name,
-        types={c["name"]: c["type"] for c in cols},
+        types={c["name"]: named.get(c["name"], c["type"]) for c in cols},
         not_null={c["name"] for c in cols if not c.get("nullable", True)},
         pk=tuple(pk),
         fks=fks,
@@ -427,6 +429,33 @@ def _made_by_server(dialect: str, cols: list[dict], pk: tuple[str, ...]) -> dict
             always = bool((c.get("identity") or {}).get("always"))
             made[c["name"]] = {"identity": {"always": always}, "dialect": dialect}
     return made
+
+
+class UnknownType(sa.types.NullType):
+    """A type SQLAlchemy does not know (xml, point, a composite type), named as the catalog names it:
+    a message saying 'NullType()' would say nothing of the column."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _catalog_type_names(
+    conn: sa.Connection, name: str, schema: str | None, columns: list[str]
+) -> dict[str, UnknownType]:
+    """Column -> its type as PostgreSQL's catalog names it, for the columns SQLAlchemy did not recognise."""
+    if conn.dialect.name != "postgresql":
+        return {}
+    found = conn.execute(
+        sa.text(
+            "SELECT column_name, CASE WHEN data_type = 'USER-DEFINED' THEN udt_name ELSE data_type END "
+            "FROM information_schema.columns WHERE table_schema = :s AND table_name = :t AND column_name = ANY(:c)"
+        ),
+        {"s": schema, "t": name, "c": columns},
+    ).all()
+    return {col: UnknownType(typ) for col, typ in found}
 
 
 def _sqlite_unique(conn: sa.Connection, name: str) -> list[list[str]]:
@@ -478,7 +507,7 @@ def _reflect_information_schema(conn: sa.Connection, name: str, schema: str) -> 
     types = {}
     for col, data_type, _, length, precision, scale in cols:
         make = _INFO_TYPES.get(str(data_type).split("(")[0].strip().upper())
-        types[col] = make(length, precision, scale) if make else sa.types.NullType()
+        types[col] = make(length, precision, scale) if make else UnknownType(str(data_type))
     keys = conn.execute(
         sa.text(
             "SELECT tc.constraint_type, tc.constraint_name, k.column_name, rc.unique_constraint_schema, "
