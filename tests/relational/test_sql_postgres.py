@@ -657,3 +657,33 @@ def test_a_type_sqlalchemy_does_not_know_is_named_as_the_catalog_names_it(postgr
     message = str(err.value)
     assert "t.doc has SQL type xml," in message and "t.at has SQL type point," in message
     assert "t.p has SQL type pair," in message and "NullType" not in message
+
+
+def test_a_generated_column_the_target_cannot_compute_holds_its_values(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A generated column whose expression names the source's enum type ((status = 'paid'::st),
+    as PostgreSQL keeps it) stopped the whole write ('type "st" does not exist' in another
+    database, 'operator does not exist: character varying = st' in this one): enums are written
+    as VARCHAR. Its table is then made with a plain column holding the values, and a
+    warning says which column and why."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TYPE st AS ENUM ('new', 'paid')")
+        conn.exec_driver_sql(
+            "CREATE TABLE o (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, status st NOT NULL, "
+            "is_paid boolean GENERATED ALWAYS AS (status = 'paid') STORED)"
+        )
+        conn.exec_driver_sql("INSERT INTO o (status) VALUES ('new'), ('paid'), ('paid')")
+    engine.dispose()
+    with caplog.at_level("WARNING", logger="relsynth.relational.sql"):
+        RelationalData.from_sql(postgres_url).to_sql(postgres_url, schema_name="copy")
+    # here the type exists (the source is in the same database), but no VARCHAR = st operator
+    assert "generated column(s) ['o.is_paid'] could not be recreated (operator does not exist" in caplog.text
+    assert rows(postgres_url, "SELECT id, status, is_paid FROM copy.o ORDER BY id") == [
+        (1, "new", False),
+        (2, "paid", True),
+        (3, "paid", True),
+    ]
+    identity = "SELECT is_identity FROM information_schema.columns WHERE table_schema = 'copy' AND column_name = 'id'"
+    assert rows(postgres_url, identity) == [("YES",)]

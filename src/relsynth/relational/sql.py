@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1206,10 +1206,16 @@ def _default_type(kind: Column, s: pd.Series) -> sa.types.TypeEngine:
 
 
 def _target_tables(
-    schema: Schema, frames: Mapping[str, pd.DataFrame], formats: Formats, schema_name: str | None, dialect: str = ""
+    schema: Schema,
+    frames: Mapping[str, pd.DataFrame],
+    formats: Formats,
+    schema_name: str | None,
+    dialect: str = "",
+    expressions: bool = True,
 ) -> tuple[sa.MetaData, list[sa.Table]]:
     """The tables to create, parents first, with their keys and the columns' SQL types; on the
-    `dialect` the source was read from, its generated and identity columns as such (`_server_made`)."""
+    `dialect` the source was read from, its identity columns as such, and its generated ones
+    (`expressions`: else plain columns holding the values; see `_server_made`)."""
     metadata = sa.MetaData(schema=schema_name)
     order = _written_order(schema, formats)
     made: dict[str, sa.Table] = {}
@@ -1233,12 +1239,12 @@ def _target_tables(
                 cols.append(sa.Column(_quoted(col), typ, sa.ForeignKey(parent), nullable=nullable, primary_key=in_key))
             elif kind.kind is Column.PRIMARY_KEY:
                 typ = sql_type(spec) if spec else _default_type(kind.kind, df[col])
-                by_server = _server_made(spec, dialect)
+                by_server = _server_made(spec, dialect, expressions)
                 auto = {} if by_server else {"autoincrement": False}  # an identity is the key's only numbering
                 cols.append(sa.Column(_quoted(col), typ, *by_server, primary_key=True, **auto))
             else:
                 typ = _whole_seconds_on_sqlite(sql_type(spec) if spec else _default_type(kind.kind, df[col]), df[col])
-                by_server = _server_made(spec, dialect)
+                by_server = _server_made(spec, dialect, expressions)
                 cols.append(sa.Column(_quoted(col), typ, *by_server, nullable=nullable, primary_key=in_key))
         made[name] = sa.Table(_quoted(name), metadata, *cols)
         for col in own:
@@ -1253,13 +1259,13 @@ def _target_tables(
     return metadata, [made[n] for n in order]
 
 
-def _server_made(spec: Mapping[str, Any] | None, dialect: str) -> list[sa.Computed | sa.Identity]:
+def _server_made(spec: Mapping[str, Any] | None, dialect: str, expressions: bool) -> list[sa.Computed | sa.Identity]:
     """A column's GENERATED clause when it is written to the database kind it was read from; else
     none, and the column holds the values given (a generated column's expression is in the
     source's SQL)."""
     if not spec or spec.get("dialect") != dialect:
         return []
-    if "generated" in spec:
+    if "generated" in spec and expressions:
         return [sa.Computed(sa.text(spec["generated"]["sqltext"]), persisted=spec["generated"]["persisted"])]
     if "identity" in spec:
         return [sa.Identity(always=spec["identity"]["always"])]
@@ -1541,6 +1547,36 @@ def _continue_sequences(conn: sa.Connection, into: sa.TableClause, own: _OwnColu
         )
 
 
+def _create_tables(
+    conn: sa.Connection,
+    metadata: sa.MetaData,
+    tables: list[sa.Table],
+    plain: Callable[[], tuple[sa.MetaData, list[sa.Table]]],
+) -> list[sa.Table]:
+    """Create `tables` and return them; where a generated column's expression fails on the target
+    (it names what the target lacks: an enum type of the source, written as VARCHAR, or a function of
+    its own), the `plain` tables instead, whose generated columns hold the values, with a warning."""
+    computed = [f"{t.name}.{c.name}" for t in tables for c in t.columns if c.computed is not None]
+    if not computed:
+        metadata.create_all(conn, checkfirst=False)
+        return tables
+    try:
+        with conn.begin_nested():
+            metadata.create_all(conn, checkfirst=False)
+        return tables
+    except sa.exc.DBAPIError as exc:
+        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc)
+        log.warning(
+            "to_sql: the generated column(s) %s could not be recreated (%s): written as plain columns holding the "
+            "values instead",
+            computed,
+            reason,
+        )
+    metadata, tables = plain()
+    metadata.create_all(conn, checkfirst=False)
+    return tables
+
+
 def write_sql(
     schema: Schema,
     frames: Mapping[str, pd.DataFrame],
@@ -1556,7 +1592,8 @@ def write_sql(
         raise ValueError(f"if_exists must be one of {IF_EXISTS}, got {if_exists!r}")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer (rows per insert), got {chunk_size!r}")
-    metadata, tables = _target_tables(schema, frames, formats, schema_name, _dialect_name(con))
+    dialect = _dialect_name(con)
+    metadata, tables = _target_tables(schema, frames, formats, schema_name, dialect)
     frames = _as_stored(frames, formats, tables)
     problems = _unfit(frames, tables, schema)
     if problems:
@@ -1588,7 +1625,9 @@ def write_sql(
         else:
             for name in reversed([t.name for t in tables if t.name in existing]):  # children before parents
                 conn.execute(sa.schema.DropTable(sa.Table(_quoted(name), sa.MetaData(), schema=schema_name)))
-            metadata.create_all(conn, checkfirst=False)
+            tables = _create_tables(
+                conn, metadata, tables, lambda: _target_tables(schema, frames, formats, schema_name, dialect, False)
+            )
         for table in tables:
             df = frames[table.name]
             into, own = _into_own_table(conn, table, schema_name) if if_exists == "append" else _own_of(table)
