@@ -687,3 +687,21 @@ def test_a_generated_column_the_target_cannot_compute_holds_its_values(
     ]
     identity = "SELECT is_identity FROM information_schema.columns WHERE table_schema = 'copy' AND column_name = 'id'"
     assert rows(postgres_url, identity) == [("YES",)]
+
+
+def test_replace_says_what_depends_on_a_table_it_would_drop(postgres_url: str) -> None:
+    """if_exists='replace' over a table a view depends on failed with PostgreSQL's own 'cannot drop
+    table ... HINT: Use DROP ... CASCADE', advice to_sql cannot take; it now names the table and
+    what depends on it, says nothing was written and how to go on."""
+    every_kind().to_sql(postgres_url)
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE VIEW big_sales AS SELECT * FROM sale WHERE quantity > 1")
+    engine.dispose()
+    before = rows(postgres_url, "SELECT * FROM sale ORDER BY id")
+    with pytest.raises(ValueError) as err:
+        every_kind().to_sql(postgres_url, if_exists="replace")
+    message = str(err.value)
+    assert "cannot drop table 'sale' to replace it: view big_sales depends on table sale" in message
+    assert "nothing was written" in message and "schema_name=" in message
+    assert rows(postgres_url, "SELECT * FROM sale ORDER BY id") == before

@@ -1547,6 +1547,21 @@ def _continue_sequences(conn: sa.Connection, into: sa.TableClause, own: _OwnColu
         )
 
 
+def _drop_table(conn: sa.Connection, name: str, schema_name: str | None, where: str) -> None:
+    """Drop table `name` (if_exists='replace'); where something of the user's depends on it (a view,
+    a foreign key of another table), say what, not the server's 'use DROP ... CASCADE'."""
+    try:
+        conn.execute(sa.schema.DropTable(sa.Table(_quoted(name), sa.MetaData(), schema=schema_name)))
+    except sa.exc.DBAPIError as exc:
+        diag = getattr(exc.orig, "diag", None)  # psycopg's: the DETAIL lists what depends on the table
+        detail = getattr(diag, "message_detail", None) or str(exc.orig).splitlines()[0]
+        raise ValueError(
+            f"{where}: cannot drop table {name!r} to replace it: {'; '.join(detail.splitlines())}; nothing was "
+            "written. Drop or change what depends on it first, or write to another schema (schema_name=...) or "
+            "database"
+        ) from exc
+
+
 def _create_tables(
     conn: sa.Connection,
     metadata: sa.MetaData,
@@ -1624,7 +1639,7 @@ def write_sql(
                 raise ValueError(f"if_exists='append': {where} has no table(s) {missing}; nothing was written")
         else:
             for name in reversed([t.name for t in tables if t.name in existing]):  # children before parents
-                conn.execute(sa.schema.DropTable(sa.Table(_quoted(name), sa.MetaData(), schema=schema_name)))
+                _drop_table(conn, name, schema_name, where)
             tables = _create_tables(
                 conn, metadata, tables, lambda: _target_tables(schema, frames, formats, schema_name, dialect, False)
             )
