@@ -705,3 +705,25 @@ def test_replace_says_what_depends_on_a_table_it_would_drop(postgres_url: str) -
     assert "cannot drop table 'sale' to replace it: view big_sales depends on table sale" in message
     assert "nothing was written" in message and "schema_name=" in message
     assert rows(postgres_url, "SELECT * FROM sale ORDER BY id") == before
+
+
+def test_partitions_are_read_through_their_partitioned_table(postgres_url: str) -> None:
+    """A table partitioned by year was read three times over: the partitioned table (500 rows) and
+    each partition as a table of its own (ev_2020: 365, ev_2021: 135 rows, the same rows again),
+    and written back as three unrelated tables. A partition is read through its table unless named."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE cust (id integer PRIMARY KEY, age smallint)")
+        conn.exec_driver_sql(
+            "CREATE TABLE ev (id integer, cust_id integer REFERENCES cust, at date NOT NULL, score real, "
+            "PRIMARY KEY (id, at)) PARTITION BY RANGE (at)"
+        )
+        conn.exec_driver_sql("CREATE TABLE ev_2020 PARTITION OF ev FOR VALUES FROM ('2020-01-01') TO ('2021-01-01')")
+        conn.exec_driver_sql("CREATE TABLE ev_2021 PARTITION OF ev FOR VALUES FROM ('2021-01-01') TO ('2022-01-01')")
+        conn.exec_driver_sql("INSERT INTO cust SELECT i, 20 + i %% 50 FROM generate_series(1, 100) i")
+        conn.exec_driver_sql(
+            "INSERT INTO ev SELECT i, 1 + i %% 100, DATE '2020-01-01' + (i %% 700), i %% 7 FROM generate_series(1, 500) i"
+        )
+    engine.dispose()
+    assert RelationalData.from_sql(postgres_url).n_rows() == {"cust": 100, "ev": 500}
+    assert RelationalData.from_sql(postgres_url, ["cust", "ev_2021"]).n_rows() == {"cust": 100, "ev_2021": 135}

@@ -330,6 +330,9 @@ class _Reflected:
 def _table_names(conn: sa.Connection, tables: Sequence[str] | None, schema_name: str | None) -> list[str]:
     present = sa.inspect(conn).get_table_names(schema=schema_name)
     if tables is None:
+        if partitions := _partitions(conn, schema_name):  # else their rows would be read twice, as tables of their own
+            log.info("from_sql: partitions %s are read through their partitioned tables", sorted(partitions))
+            present = [t for t in present if t not in partitions]
         if not present:
             where = f" in schema {schema_name!r}" if schema_name else ""
             raise SchemaError(f"{safe_url(conn.engine)}: no tables{where}{_schemas_with_tables(conn)}")
@@ -341,6 +344,18 @@ def _table_names(conn: sa.Connection, tables: Sequence[str] | None, schema_name:
     if len(set(tables)) != len(tables):
         raise SchemaError(f"tables names a table twice: {tables}")
     return tables
+
+
+def _partitions(conn: sa.Connection, schema_name: str | None) -> set[str]:
+    """The tables of the schema that are partitions of another (PostgreSQL's declarative partitioning)."""
+    if conn.dialect.name != "postgresql":
+        return set()
+    query = (
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relispartition AND n.nspname = :s"
+    )
+    schema = schema_name or sa.inspect(conn).default_schema_name
+    return set(conn.execute(sa.text(query), {"s": schema}).scalars())
 
 
 def _not_tables(conn: sa.Connection, missing: list[str], present: list[str], schema_name: str | None) -> str:
