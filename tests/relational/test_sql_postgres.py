@@ -727,3 +727,27 @@ def test_partitions_are_read_through_their_partitioned_table(postgres_url: str) 
     engine.dispose()
     assert RelationalData.from_sql(postgres_url).n_rows() == {"cust": 100, "ev": 500}
     assert RelationalData.from_sql(postgres_url, ["cust", "ev_2021"]).n_rows() == {"cust": 100, "ev_2021": 135}
+
+
+def test_a_domain_is_read_as_its_base_type(postgres_url: str) -> None:
+    """A column of a domain over integer or varchar (CREATE DOMAIN posint AS integer CHECK (VALUE >
+    0)) stopped from_sql: "has SQL type DOMAIN('posint', INTEGER()), which relsynth has no kind
+    for". It is read, and written back, as its base type (the domain's CHECK, like a table's, is not
+    recreated)."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE DOMAIN posint AS integer CHECK (VALUE > 0)")
+        conn.exec_driver_sql("CREATE DOMAIN code AS varchar(5) NOT NULL")
+        conn.exec_driver_sql("CREATE TABLE t (id integer PRIMARY KEY, age posint, c code)")
+        conn.exec_driver_sql("INSERT INTO t VALUES (1, 30, 'ab'), (2, 41, 'cd'), (3, NULL, 'ab')")
+    engine.dispose()
+    data = RelationalData.from_sql(postgres_url)
+    assert data.schema.tables["t"].columns["age"].kind is Column.INTEGER
+    assert data["t"]["age"].tolist()[:2] == [30, 41] and data["t"]["c"].tolist() == ["ab", "cd", "ab"]
+    data.to_sql(postgres_url, schema_name="copy")
+    types = "SELECT column_name, data_type, character_maximum_length FROM information_schema.columns WHERE table_schema = 'copy' ORDER BY ordinal_position"
+    assert rows(postgres_url, types) == [
+        ("id", "integer", None),
+        ("age", "integer", None),
+        ("c", "character varying", 5),
+    ]

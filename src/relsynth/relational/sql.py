@@ -414,11 +414,13 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
     unique += [i["column_names"] for i in insp.get_indexes(name, schema=schema_name) if i.get("unique")]
     if conn.dialect.name == "sqlite":  # SQLAlchemy misses a column's own UNIQUE there (an automatic index)
         unique += _sqlite_unique(conn, name)
-    unknown = [c["name"] for c in cols if type(c["type"]) is sa.types.NullType]
-    named = _catalog_type_names(conn, name, schema_name or default, unknown) if unknown else {}
+    unsure = [
+        c["name"] for c in cols if type(c["type"]) is sa.types.NullType or isinstance(c["type"], postgresql.DOMAIN)
+    ]
+    retyped = _catalog_types(conn, name, schema_name or default, unsure) if unsure else {}
     return _Reflected(
         name=name,
-        types={c["name"]: named.get(c["name"], c["type"]) for c in cols},
+        types={c["name"]: _base_type(retyped.get(c["name"], c["type"])) for c in cols},
         not_null={c["name"] for c in cols if not c.get("nullable", True)},
         pk=tuple(pk),
         fks=fks,
@@ -446,6 +448,15 @@ def _made_by_server(dialect: str, cols: list[dict], pk: tuple[str, ...]) -> dict
     return made
 
 
+def _base_type(t: sa.types.TypeEngine) -> sa.types.TypeEngine:
+    """A PostgreSQL domain's base type as SQLAlchemy has it (without its length: `_catalog_types`
+    gives it where the catalog has it). Its values are the base type's, and it is written back as
+    that (its CHECK, like a table's, is not recreated)."""
+    while isinstance(t, postgresql.DOMAIN):
+        t = t.data_type
+    return t
+
+
 class UnknownType(sa.types.NullType):
     """A type SQLAlchemy does not know (xml, point, a composite type), named as the catalog names it:
     a message saying 'NullType()' would say nothing of the column."""
@@ -457,20 +468,30 @@ class UnknownType(sa.types.NullType):
         return self.name
 
 
-def _catalog_type_names(
+def _catalog_types(
     conn: sa.Connection, name: str, schema: str | None, columns: list[str]
-) -> dict[str, UnknownType]:
-    """Column -> its type as PostgreSQL's catalog names it, for the columns SQLAlchemy did not recognise."""
+) -> dict[str, sa.types.TypeEngine]:
+    """Column -> its type from PostgreSQL's information_schema, for the columns SQLAlchemy did not
+    recognise (named as the catalog names them) and those of a domain (the base type with its
+    length, precision and scale, which SQLAlchemy's DOMAIN leaves out: varchar(5) as VARCHAR)."""
     if conn.dialect.name != "postgresql":
         return {}
     found = conn.execute(
         sa.text(
-            "SELECT column_name, CASE WHEN data_type = 'USER-DEFINED' THEN udt_name ELSE data_type END "
+            "SELECT column_name, CASE WHEN data_type = 'USER-DEFINED' THEN udt_name ELSE data_type END, "
+            "domain_name IS NOT NULL, character_maximum_length, numeric_precision, numeric_scale "
             "FROM information_schema.columns WHERE table_schema = :s AND table_name = :t AND column_name = ANY(:c)"
         ),
         {"s": schema, "t": name, "c": columns},
     ).all()
-    return {col: UnknownType(typ) for col, typ in found}
+    out: dict[str, sa.types.TypeEngine] = {}
+    for col, typ, domain, length, precision, scale in found:
+        make = _INFO_TYPES.get(str(typ).upper())
+        if not domain:
+            out[col] = UnknownType(typ)
+        elif make:  # else SQLAlchemy's base type (a domain over an enum, say)
+            out[col] = make(length, precision, scale)
+    return out
 
 
 def _sqlite_unique(conn: sa.Connection, name: str) -> list[list[str]]:
