@@ -751,3 +751,26 @@ def test_a_domain_is_read_as_its_base_type(postgres_url: str) -> None:
         ("age", "integer", None),
         ("c", "character varying", 5),
     ]
+
+
+def test_a_failure_not_of_the_expressions_is_not_blamed_on_them(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Where creating the tables failed for another reason than a generated column's expression (an
+    index already named as a table to write), a warning still said the generated columns 'could not
+    be recreated' before the real error; only the real error is raised now."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE line (id integer PRIMARY KEY, qty smallint NOT NULL, "
+            "total integer GENERATED ALWAYS AS (qty * 2) STORED)"
+        )
+        conn.exec_driver_sql("INSERT INTO line (id, qty) VALUES (1, 2), (2, 3)")
+        conn.exec_driver_sql(
+            "CREATE SCHEMA copy; CREATE TABLE copy.other (x integer); CREATE INDEX line ON copy.other (x)"
+        )
+    engine.dispose()
+    data = RelationalData.from_sql(postgres_url, ["line"])
+    with caplog.at_level("WARNING", logger="relsynth.relational.sql"), pytest.raises(sa.exc.ProgrammingError):
+        data.to_sql(postgres_url, schema_name="copy")
+    assert "could not be recreated" not in caplog.text

@@ -1616,15 +1616,16 @@ def _create_tables(
             metadata.create_all(conn, checkfirst=False)
         return tables
     except sa.exc.DBAPIError as exc:
-        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc)
-        log.warning(
-            "to_sql: the generated column(s) %s could not be recreated (%s): written as plain columns holding the "
-            "values instead",
-            computed,
-            reason,
-        )
+        failed = exc
     metadata, tables = plain()
-    metadata.create_all(conn, checkfirst=False)
+    metadata.create_all(conn, checkfirst=False)  # fails too where the expressions were not the cause
+    reason = str(failed.orig).splitlines()[0] if failed.orig is not None else str(failed)
+    log.warning(
+        "to_sql: the generated column(s) %s could not be recreated (%s): written as plain columns holding the "
+        "values instead",
+        computed,
+        reason,
+    )
     return tables
 
 
