@@ -774,3 +774,18 @@ def test_a_failure_not_of_the_expressions_is_not_blamed_on_them(
     with caplog.at_level("WARNING", logger="relsynth.relational.sql"), pytest.raises(sa.exc.ProgrammingError):
         data.to_sql(postgres_url, schema_name="copy")
     assert "could not be recreated" not in caplog.text
+
+
+def test_a_view_named_as_a_table_to_write_is_named(postgres_url: str) -> None:
+    """A view in the target named as a table to write failed the write with the server's 'relation
+    "sale" already exists' from CREATE TABLE, with if_exists='replace' too (only tables are dropped)."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE VIEW sale AS SELECT 1 AS id")
+    engine.dispose()
+    for if_exists in ("fail", "replace"):
+        with pytest.raises(ValueError, match=r"has view\(s\) \['sale'\] named as tables to write: nothing was written"):
+            every_kind().to_sql(postgres_url, if_exists=if_exists)
+    assert rows(postgres_url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'") == [
+        ("sale",)
+    ]

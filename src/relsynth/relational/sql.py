@@ -346,6 +346,17 @@ def _table_names(conn: sa.Connection, tables: Sequence[str] | None, schema_name:
     return tables
 
 
+def _view_names(conn: sa.Connection, schema_name: str | None) -> dict[str, str]:
+    """View name -> "a view" or "a materialized view", in the schema."""
+    insp = sa.inspect(conn)
+    views = dict.fromkeys(insp.get_view_names(schema=schema_name), "a view")
+    try:
+        views |= dict.fromkeys(insp.get_materialized_view_names(schema=schema_name), "a materialized view")
+    except NotImplementedError:  # a dialect without them
+        pass
+    return views
+
+
 def _partitions(conn: sa.Connection, schema_name: str | None) -> set[str]:
     """The tables of the schema that are partitions of another (PostgreSQL's declarative partitioning)."""
     if conn.dialect.name != "postgresql":
@@ -361,13 +372,8 @@ def _partitions(conn: sa.Connection, schema_name: str | None) -> set[str]:
 def _not_tables(conn: sa.Connection, missing: list[str], present: list[str], schema_name: str | None) -> str:
     """What each name of `tables=` that is no table of the schema is: a view (not read: its rows are
     other tables', and it has no keys), a table named in another case, or nothing."""
-    insp, where = sa.inspect(conn), f"schema {schema_name!r}" if schema_name else "the database"
-    views = {v: "a view" for v in insp.get_view_names(schema=schema_name)}
-    try:
-        views |= {v: "a materialized view" for v in insp.get_materialized_view_names(schema=schema_name)}
-    except NotImplementedError:  # a dialect without them
-        pass
-    out = []
+    where = f"schema {schema_name!r}" if schema_name else "the database"
+    views, out = _view_names(conn, schema_name), []
     for name in missing:
         if name in views:
             out.append(f"{name!r} is {views[name]}: from_sql reads tables only, with their keys")
@@ -1665,6 +1671,11 @@ def write_sql(
         present = set(sa.inspect(conn).get_table_names(schema=schema_name))
         existing = [t.name for t in tables if t.name in present]
         where = safe_url(engine) + (f", schema {schema_name!r}" if schema_name else "")
+        if if_exists != "append" and (views := [t.name for t in tables if t.name in _view_names(conn, schema_name)]):
+            raise ValueError(
+                f"{where} has view(s) {views} named as tables to write: nothing was written; drop or rename them, or "
+                "write to another schema (schema_name=...) or database"
+            )
         if if_exists == "fail" and existing:
             raise ValueError(
                 f"{where} already has table(s) {existing}: nothing was written; pass if_exists='replace' to drop "
