@@ -90,6 +90,23 @@ def test_a_shape_that_few_codes_have_is_never_written():
     assert out.str.fullmatch(r"AB-\d{4}").all() and not out.str.contains("SPECIAL").any()
 
 
+def test_a_letter_part_that_takes_a_few_values_keeps_them():
+    # course codes CS101, MATH350, PHYS418 (department, number): generated ones spelled the departments
+    # with letters drawn one by one among those seen, EOTP248, BGO355, NON321
+    rng = np.random.default_rng(0)
+    depts = rng.choice(["CS", "MATH", "PHYS", "CHEM", "HIST", "BIO", "ENG"], 300)
+    codes = pd.Series([f"{d}{n}" for d, n in zip(depts, rng.permutation(np.arange(100, 500))[:300], strict=True)])
+    out = new_identifiers(500, identifier_format(codes, min_count=5), "code", np.random.default_rng(0))
+    assert set(out.str.extract(r"^([A-Z]+)")[0]) == set(depts), out.head(5).tolist()
+    assert out.str.fullmatch(r"[A-Z]{2,4}\d{3}").all() and out.is_unique and not out.isin(set(codes)).any()
+    shares = out.str.extract(r"^([A-Z]+)")[0].value_counts(normalize=True)
+    assert shares["CS"] == pytest.approx((depts == "CS").mean(), abs=0.06)  # as often as in the data
+    # a part too varied to be a few labels (two random letters) is still drawn letter by letter
+    pairs = pd.Series([f"{a}{b}{i:03d}" for i, (a, b) in enumerate(rng.choice(list("ABCDEFGH"), (300, 2)))])
+    drawn = new_identifiers(300, identifier_format(pairs, min_count=5), "ref", np.random.default_rng(0))
+    assert drawn.str[:2].nunique() > 40 and drawn.str.fullmatch(r"[A-H]{2}\d{3}").all()
+
+
 def test_codes_without_a_shared_shape_are_numbered_and_a_format_without_room_warns(caplog):
     fmt = identifier_format(pd.Series([f"x{i}y{'z' * i}" for i in range(30)]), min_count=5)
     assert new_identifiers(3, fmt, "code", np.random.default_rng(0)).tolist() == ["code_1", "code_2", "code_3"]

@@ -5,7 +5,8 @@ generation draws fresh values in it (`new_identifiers`), unique where the source
 A format is the shapes the codes take (`relational.shapes`: `AAA-9999-99999`) that at least
 `min_count` values share, each as runs: a run all those values spell alike is kept as it is
 (`INV-`), a run of digits is drawn between the lowest and highest number the values hold there,
-letters among those seen. Where the codes fill much of the room their shape has (numbered rows:
+letters that spell a few labels (a course code's department, `MATH` in `MATH350`) among those
+labels, as often as in the data, other letters one by one among those seen. Where the codes fill much of the room their shape has (numbered rows:
 `ORD000017`), drawn codes would be real ones: the last digit run counts on after the highest, in
 the order of the rows' keys where the data's numbers rise with their row's key (TPC-H's
 `Customer#000000042` names customer 42), else in random order.
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 MAX_SHAPES = 32  # the most common shapes kept
 DENSE = 0.01  # codes that fill this share of the codes their shape spells number their rows: the last digit run counts
 REDRAWS = 20  # rounds of drawing again the repeated codes of a unique column
+LABELLED = 0.95  # letters whose labels of min_count values hold this share of a shape's values are drawn as labels
 
 
 def identifier_format(values: pd.Series, min_count: int, keys: pd.Series | None = None) -> dict:
@@ -49,6 +51,7 @@ def identifier_format(values: pd.Series, min_count: int, keys: pd.Series | None 
                 shape,
                 hex_digits,
                 None if keys is None else keys[(shapes == shape).to_numpy()],
+                min_count,
             ),
         }
         for shape, n in kept.items()
@@ -56,9 +59,12 @@ def identifier_format(values: pd.Series, min_count: int, keys: pd.Series | None 
     return fmt
 
 
-def _runs(values: np.ndarray, shape: str, hex_digits: str | None, keys: np.ndarray | None = None) -> list[dict]:
+def _runs(
+    values: np.ndarray, shape: str, hex_digits: str | None, keys: np.ndarray | None = None, min_count: int = 1
+) -> list[dict]:
     """The runs of one shape: `{"text": ...}` kept as it is, `{"digits": width, "lo", "hi", "counter"}`
-    (and `"follows_key"` where a counter rises with `keys`), or `{"chars": alphabet, "length": n}`."""
+    (and `"follows_key"` where a counter rises with `keys`), `{"labels": [...], "shares": [...]}` or
+    `{"chars": alphabet, "length": n}` (`_letters`)."""
     runs, start, numbers = [], 0, np.zeros(0, dtype=np.int64)
     for cls, group in itertools.groupby(shape, key=lambda c: c if c in CLASSES else ""):
         length = len(list(group))
@@ -70,12 +76,23 @@ def _runs(values: np.ndarray, shape: str, hex_digits: str | None, keys: np.ndarr
             numbers = parts.astype(np.int64)  # the last digit run's are the counter's
             runs.append({"digits": length, "lo": int(numbers.min()), "hi": int(numbers.max()), "counter": False})
         else:
-            runs.append({"chars": "".join(sorted(set("".join(parts)))), "length": length})
+            runs.append(_letters(parts, length, min_count))
     digit_runs = [r for r in runs if "digits" in r]
     if digit_runs and len(set(values)) >= DENSE * _room(runs):
         digit_runs[-1]["counter"] = True
         digit_runs[-1]["follows_key"] = _rises_with(numbers, keys)
     return runs
+
+
+def _letters(parts: np.ndarray, length: int, min_count: int) -> dict:
+    """A run of letters: the labels it spells with their shares where at most MAX_SHAPES labels of
+    `min_count` values at least hold LABELLED of the values (rarer labels are never written, as
+    rare shapes), else its alphabet, drawn letter by letter (random letters, hashes)."""
+    counts = pd.Series(parts).value_counts()
+    kept = counts[counts >= max(min_count, 1)]
+    if 1 < len(kept) <= MAX_SHAPES and kept.sum() >= LABELLED * len(parts):
+        return {"labels": [str(v) for v in kept.index], "shares": [float(n / kept.sum()) for n in kept]}
+    return {"chars": "".join(sorted(set("".join(parts)))), "length": length}
 
 
 def _rises_with(numbers: np.ndarray, keys: np.ndarray | None) -> bool:
@@ -91,10 +108,14 @@ def _rises_with(numbers: np.ndarray, keys: np.ndarray | None) -> bool:
 
 def _room(runs: list[dict]) -> float:
     """How many codes the runs can spell."""
-    sizes = [
-        r["hi"] - r["lo"] + 1 if "digits" in r else len(r["chars"]) ** r["length"] for r in runs if "text" not in r
-    ]
+    sizes = [_run_room(r) for r in runs if "text" not in r]
     return float(np.prod(np.array(sizes, dtype=float)))
+
+
+def _run_room(run: dict) -> int:
+    if "digits" in run:
+        return run["hi"] - run["lo"] + 1
+    return len(run["labels"]) if "labels" in run else len(run["chars"]) ** run["length"]
 
 
 def new_identifiers(n: int, fmt: dict, column: str, rng: np.random.Generator) -> pd.Series:
@@ -147,6 +168,9 @@ def _draw(runs: list[dict], n: int, rng: np.random.Generator) -> np.ndarray:
             else:
                 numbers = rng.integers(run["lo"], run["hi"] + 1, size=n)
             piece = np.array([str(v).zfill(run["digits"]) for v in numbers], dtype=object)
+        elif "labels" in run:
+            shares = np.array(run["shares"], dtype=float)
+            piece = np.array(run["labels"], dtype=object)[rng.choice(len(shares), size=n, p=shares / shares.sum())]
         else:
             alphabet = np.array(list(run["chars"]), dtype=object)
             chars = alphabet[rng.integers(0, len(alphabet), size=(n, run["length"]))]
