@@ -11,6 +11,7 @@ import pytest
 
 from relsynth.eval import quality_scores
 from relsynth.relational import (
+    Categorical,
     Column,
     DataError,
     ForeignKey,
@@ -869,3 +870,46 @@ def test_rows_never_named_leave_the_degrees_of_the_others_as_in_the_data():
     counts = out.value_counts().reindex(keys, fill_value=0).to_numpy()
     assert (counts[unnamed] == 0).all()
     assert (counts[~unnamed] == 0).mean() < 0.05 and counts.max() <= 4  # about 2 each, as drawn
+
+
+def sections(seed: int = 0, n_sections: int = 150, n_students: int = 600) -> RelationalData:
+    """students -> enrollments (nested) -> sections (a reference), each section nearly full: never
+    more enrollments than its capacity (5, 10 or 15)."""
+    rng = np.random.default_rng(seed)
+    capacity = rng.choice([5, 10, 15], n_sections)
+    rows = [
+        (int(student), s, str(rng.choice(list("ABCDF"))))
+        for s in range(n_sections)
+        for student in rng.choice(n_students, int(capacity[s] - rng.integers(0, 3)), replace=False)
+    ]
+    enrollment = pd.DataFrame(rows, columns=["student_id", "section_id", "grade"])
+    schema = Schema(
+        student=Table(id=PrimaryKey(), year=Integer()),
+        section=Table(id=PrimaryKey(), capacity=Integer()),
+        enrollment=Table(
+            student_id=ForeignKey(parent="student"), section_id=ForeignKey(parent="section"), grade=Categorical()
+        ),
+    )
+    student = pd.DataFrame({"id": range(n_students), "year": rng.integers(2017, 2024, n_students)})
+    section = pd.DataFrame({"id": range(n_sections), "capacity": capacity})
+    return RelationalData({"student": student, "section": section, "enrollment": enrollment}, schema)
+
+
+def test_a_row_named_never_more_often_than_a_number_of_its_own_says_stays_so(caplog):
+    """Sections were named by more enrollments than their capacity, 4 to 8 of 150 (up to 3 over),
+    from the rows as encoded: the degrees are drawn from the data's, not from each row's capacity.
+    A number of the referenced row that its degree never passes in the data now caps it."""
+    data = sections()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["references"]["enrollment.section_id"]["capped_by"] == "capacity"
+    for seed in range(3):
+        synth = pre.inverse_transform(pre.transform(data), seed=seed)
+        named = synth["enrollment"]["section_id"].value_counts()
+        capacity = synth["section"].set_index("id")["capacity"]
+        assert (named <= capacity.reindex(named.index)).all(), seed
+        assert synth["enrollment"]["section_id"].notna().all()
+    # too many rows for the room there is: the rest go over, said
+    few = RelationalData({**data.data, "section": data["section"].assign(capacity=5)}, data.schema)
+    with caplog.at_level(logging.WARNING):
+        synth = pre.inverse_transform(pre.transform(few), seed=0)
+    assert "section.capacity" in caplog.text and "enrollment.section_id" in caplog.text

@@ -29,10 +29,10 @@ def ranked(weights: np.ndarray, scores: np.ndarray, r: float, rng: np.random.Gen
     return out
 
 
-def deal(m: int, weights: np.ndarray, rng: np.random.Generator, cap: int | None = None) -> np.ndarray:
+def deal(m: int, weights: np.ndarray, rng: np.random.Generator, cap: int | np.ndarray | None = None) -> np.ndarray:
     """`m` parent indices in random order, parent i about `weights[i] * m / sum(weights)` times:
     the share rounded at random, then the few left over (or too many) drawn by weight; none more
-    than `cap` times where the others have room (`capped`)."""
+    than `cap` times (one for all, or one a parent) where the others have room (`capped`)."""
     weights = np.asarray(weights, dtype=np.float64)
     if weights.sum() <= 0:
         weights = np.ones_like(weights)
@@ -53,7 +53,7 @@ def deal(m: int, weights: np.ndarray, rng: np.random.Generator, cap: int | None 
     return targets
 
 
-def capped(counts: np.ndarray, p: np.ndarray, cap: int, rng: np.random.Generator) -> np.ndarray:
+def capped(counts: np.ndarray, p: np.ndarray, cap: int | np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """`counts` with none above `cap` where the others have room: the excess dealt again by `p`
     to the rows below it, until none is over (the total stays the same)."""
     counts = counts.copy()

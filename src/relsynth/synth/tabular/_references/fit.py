@@ -2,7 +2,8 @@
 quantiles, the degree effects and the copula that reproduces them, the token affinities (see the
 package docstring), the table a reference stays under (`within`), whether a parent row names a
 row twice (`unique_pairs`), the other keys of its row to the same table it never equals
-(`apart`), the columns copied (`copies`); and the link tables whose keys never repeat
+(`apart`), the number of the referenced row its degree never passes (`capped_by`), the columns
+copied (`copies`); and the link tables whose keys never repeat
 (`unique_links`)."""
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "degrees": [int(d) for d in quantiles],
                 "groups": groups,
                 "unique_pairs": unique_pairs(data, e),
+                "capped_by": None if e.parent == table else degree_cap(data, e, degrees, skip),
                 "apart": apart(data, e),
                 **scope,
                 "degree_effects": effects,
@@ -96,6 +98,22 @@ def reference_orders(data: RelationalData, e: Edge, pos: np.ndarray, skip=frozen
     theirs = [c for c in schema.tables[e.parent].columns if (e.parent, c) not in skip]
     found = orders_across(data[e.child], list(kinds), kinds, *referenced_ordered(data.data, schema, e, theirs))
     return [[o.column, o.base, o.sign] for o in found]
+
+
+def degree_cap(data: RelationalData, e: Edge, degrees: np.ndarray, skip=frozenset()) -> str | None:
+    """The number column of the referenced table that each row's degree through `e` never passes
+    in the data (a section's enrollments, at most its capacity), where degrees drawn apart from it
+    would (`order_between`), the one with the least room; None where none is. Generation then names
+    no row more often than it says. Columns set after generation (`skip`) take no part."""
+    kinds = {c: k.kind for c, k in data.schema.tables[e.parent].columns.items() if (e.parent, c) not in skip}
+    best: tuple[float, str] | None = None
+    for c, kind in kinds.items():
+        if kind not in (Column.INTEGER, Column.NUMERIC):
+            continue
+        found = order_between(as_numbers(data[e.parent][c], kind), degrees.astype(np.float64), dated=False)
+        if found is not None and found[1] < 0 and (best is None or found[0] < best[0]):
+            best = (found[0], c)
+    return None if best is None else best[1]
 
 
 def null_by(pre, table: str, rows: pd.DataFrame, null: np.ndarray, coarse: np.ndarray) -> list | None:

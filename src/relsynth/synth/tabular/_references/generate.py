@@ -112,6 +112,7 @@ def assign_reference(
     # [child column, parent column, sign] (`reference_orders`); a self-reference's or an older model's: its dates
     orders = fitted.get("orders") or ([[*after, 1]] if after else [])
     kinds = {c: k.kind for c, k in schema.tables[table].columns.items()}
+    room = degree_room(tables[e.parent], fitted.get("capped_by"), schema.tables[e.parent], len(tables[table]))
 
     def draw(rows: np.ndarray, targets: np.ndarray) -> pd.Series:
         """Keys for the generated rows `rows` among the referenced rows `targets` (positions)."""
@@ -127,7 +128,7 @@ def assign_reference(
             unnamed=unnamed[targets],
             copula=float(fitted.get("degree_copula", 0.0)),
             # a row can be linked once per parent row at most: never a degree above their number
-            max_degree=None if groups is None else int(groups.iloc[rows].nunique()),
+            max_degree=lowest(None if groups is None else int(groups.iloc[rows].nunique()), room, targets),
             order=ReferenceOrders.of(tables[table].iloc[rows], tables[e.parent].iloc[targets], orders, kinds)
             if orders
             else None,
@@ -156,7 +157,46 @@ def assign_reference(
         )
         if groups is not None:  # unscoped only: a swap could move a key out from under its scope row
             drawn = without_repeats(groups, drawn, rng)
+    if room is not None:
+        warn_over_room(drawn, keys[e.parent], room, f"{table}.{e.fk}", f"{e.parent}.{fitted['capped_by']}")
     return drawn
+
+
+def degree_room(parent: pd.DataFrame, column: str | None, spec, n_rows: int) -> np.ndarray | None:
+    """How often each generated row of `parent` may be named: its `column` (`capped_by`: a
+    section's capacity) as a whole number, `n_rows` where it is missing; None without a column."""
+    if column is None or column not in parent.columns:
+        return None
+    values = np.floor(as_numbers(parent[column], spec.columns[column].kind))
+    return np.where(np.isnan(values), n_rows, np.clip(values, 0, n_rows)).astype(np.int64)
+
+
+def lowest(cap: int | None, room: np.ndarray | None, targets: np.ndarray) -> int | np.ndarray | None:
+    """The most times each of the referenced rows `targets` (positions) may be named: `cap` for
+    every row, `room` (`degree_room`) for each, the lower of the two, or None."""
+    if room is None:
+        return cap
+    return room[targets] if cap is None else np.minimum(room[targets], cap)
+
+
+def warn_over_room(drawn: pd.Series, keys: pd.Series, room: np.ndarray, name: str, column: str) -> None:
+    """Says how many referenced rows are named more often than their `room` allows: more rows were
+    generated than the referenced rows have room for, in total or where they may go."""
+    named = drawn.value_counts().reindex(keys.to_numpy(), fill_value=0).to_numpy()
+    over = named > room
+    if over.any():
+        log.warning(
+            "%s: %d of %d referenced rows are named more often than their %s allows (never in the data), %d times "
+            "over in all: %d generated rows name them, and their %s adds up to %d",
+            name,
+            int(over.sum()),
+            len(room),
+            column,
+            int((named - room)[over].sum()),
+            int(drawn.notna().sum()),
+            column,
+            int(room.sum()),
+        )
 
 
 def row_null_shares(null_by: list | None, tokens: np.ndarray, null_share: float) -> np.ndarray:
@@ -239,7 +279,7 @@ def draw_references(
     affinity: Affinity | None = None,
     parent_scores: np.ndarray | None = None,
     copula: float = 0.0,
-    max_degree: int | None = None,
+    max_degree: int | np.ndarray | None = None,
     order: ReferenceOrders | None = None,
     unnamed: np.ndarray | None = None,
 ) -> pd.Series:
@@ -247,7 +287,7 @@ def draw_references(
         parent row is named about as often as a degree drawn from `degrees` (quantiles) says, and
         (`affinity`) to rows they go with; `parent_scores`: the degrees go to the parent rows by
         their degree effects, by a copula of correlation `copula` (`ranked`); `max_degree`: no parent row
-        named more often. `own_table`: row i names an earlier row only (row 0 none). `order`: rows
+        named more often (one for all, or one a parent row). `own_table`: row i names an earlier row only (row 0 none). `order`: rows
     paired with rows whose date is not after theirs where they can (a payment after its rental).
     `unnamed`: parent rows of a kind the data never names (`never_named`), named by none where others can be."""
     out = pd.Series([pd.NA] * n_rows, dtype=parent_keys.dtype)
