@@ -807,7 +807,7 @@ def _foreign_keys(
                 f"(schema_name={schema_name!r}), so it cannot be read with it"
             )
         elif fk.table not in reflected:
-            problem = f"{what} references {fk.table!r}, which is not read: add it to tables="
+            problem = f"{what} references {fk.table!r}, which is not read"
         elif fk.ref_columns != (pks[fk.table],):
             ref = ", ".join(fk.ref_columns)
             problem = f"{what} references {fk.table}.{ref}, not its primary key ({pks[fk.table]})"
@@ -816,7 +816,8 @@ def _foreign_keys(
         else:
             fks[col] = fk.table
             continue
-        problems.append(f"{problem}: {LEAVE_OUT}, or {plain}")
+        add = "add it to tables=, " if fk.ref_schema is None and fk.table not in reflected else ""
+        problems.append(f"{problem}: {add}{LEAVE_OUT}, or {plain}")
     return {c: fks[c] for c in r.types if c in fks}  # column order, not the catalog's: the first key nests
 
 
