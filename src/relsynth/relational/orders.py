@@ -169,9 +169,13 @@ def day_values(ns: np.ndarray) -> np.ndarray:
     return np.floor(ns / DAY_NS) * DAY_NS
 
 
-def order_between(a: np.ndarray, b: np.ndarray, dated: bool, base_may_miss: bool = False) -> tuple[float, int] | None:
+def order_between(
+    a: np.ndarray, b: np.ndarray, dated: bool, base_may_miss: bool = False, pool: np.ndarray | None = None
+) -> tuple[float, int] | None:
     """(median gap, sign) when `b` follows `a` (sign 1) or precedes it (-1) in every row, else None.
-    `base_may_miss`: rows with `b` and without `a` are let be (for measuring, not for offsets)."""
+    `base_may_miss`: rows with `b` and without `a` are let be (for measuring, not for offsets).
+    `pool`: the values an `a` is drawn from, for whether the order follows from the values alone
+    (default: `a`'s own)."""
     has_a, has_b = ~np.isnan(a), ~np.isnan(b)
     both = has_a & has_b
     if (not base_may_miss and (has_b & ~has_a).any()) or both.sum() < MIN_ROWS:  # b without a: no offset
@@ -180,10 +184,13 @@ def order_between(a: np.ndarray, b: np.ndarray, dated: bool, base_may_miss: bool
     sign = 1 if (gap >= 0).all() else -1 if (gap <= 0).all() else 0
     if sign == 0:
         return None
+    drawn = a[has_a] if pool is None else pool[~np.isnan(pool)]
+    if not len(drawn):
+        return None
     if dated:
-        implied = b[has_b].min() >= a[has_a].max() if sign > 0 else b[has_b].max() <= a[has_a].min()
+        implied = b[has_b].min() >= drawn.max() if sign > 0 else b[has_b].max() <= drawn.min()
     else:
-        implied = _break_rate(a[has_a], b[has_b], sign) < MIN_BREAK
+        implied = _break_rate(drawn, b[has_b], sign) < MIN_BREAK
     return None if implied else (float(np.median(np.abs(gap))), sign)
 
 
@@ -322,13 +329,16 @@ def reference_orders(
     kinds: Mapping[str, Column],
     referenced: pd.DataFrame,
     referenced_kinds: Mapping[str, Column],
+    pool: pd.DataFrame | None = None,
 ) -> list[RowOrder]:
     """The orders between the dates and numbers `columns` of a table's rows and those of the rows a
     reference names (`referenced`: one row per row of `df`, NaN where none; `referenced_ordered`): per
     column and side, the tightest column of the named row it never passes, in every one of at least
     `MIN_ROWS` rows holding both, the order not following from the values alone (`order_between`):
     a payment after its rental, a salary within its job's lowest and highest. Each as a
-    `from_parent` order of the named row. A sample of the rows rules most pairs out first."""
+    `from_parent` order of the named row. A sample of the rows rules most pairs out first. `pool`:
+    the rows a named row is drawn from (the referenced table), whose values decide whether an order
+    follows from the values alone (`order_between`; default: the named rows')."""
     sample = np.arange(0, len(df), max(1, len(df) // _SAMPLE))
     out = []
     for c in columns:
@@ -340,9 +350,10 @@ def reference_orders(
             if (kind in DATED) != dated:
                 continue
             theirs = as_numbers(referenced[p], kind)
-            if order_between(theirs[sample], mine[sample], dated, base_may_miss=True) is None:
+            drawn = None if pool is None else as_numbers(pool[p], kind)
+            if order_between(theirs[sample], mine[sample], dated, base_may_miss=True, pool=drawn) is None:
                 continue
-            found = order_between(theirs, mine, dated, base_may_miss=True)
+            found = order_between(theirs, mine, dated, base_may_miss=True, pool=drawn)
             if found is not None and (found[1] not in best or found[0] < best[found[1]][0]):
                 best[found[1]] = (found[0], p)
         out += [RowOrder(c, best[sign][1], sign, from_parent=True, dated=dated) for sign in (1, -1) if sign in best]

@@ -15,7 +15,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.data import SQL_FORMAT
-from relsynth.relational.orders import as_numbers, order_between, referenced_ordered
+from relsynth.relational.orders import as_numbers, order_between, parent_ordered, referenced_ordered
 from relsynth.relational.orders import reference_orders as orders_across
 from relsynth.relational.schema import Edge
 from relsynth.synth.core.nulls import telling_column
@@ -88,7 +88,9 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
 def reference_orders(data: RelationalData, e: Edge, pos: np.ndarray, skip=frozenset()) -> list[list]:
     """[child column, parent column, sign] of each order between a referencing row's dates or
     numbers and its referenced row's that the data keep (`relational.orders.reference_orders`: a
-    payment after its rental, a salary within its job's range). Generation pairs rows so
+    payment after its rental, a salary within its job's range), and [column, parent column, sign,
+    "parent"] of those of the referencing row's parent row (a course's level above its
+    prerequisites'). Generation pairs rows so
     (`pair_up`). Columns set after generation (`skip`: totals and formulas, as (table, column))
     take no part; nor does a reference of fewer than `MIN_PAIRS` rows."""
     if (pos >= 0).sum() < MIN_PAIRS:
@@ -97,7 +99,20 @@ def reference_orders(data: RelationalData, e: Edge, pos: np.ndarray, skip=frozen
     kinds = {c: k.kind for c, k in schema.tables[e.child].columns.items() if (e.child, c) not in skip}
     theirs = [c for c in schema.tables[e.parent].columns if (e.parent, c) not in skip]
     found = orders_across(data[e.child], list(kinds), kinds, *referenced_ordered(data.data, schema, e, theirs))
-    return [[o.column, o.base, o.sign] for o in found]
+    out = [[o.column, o.base, o.sign] for o in found]
+    nest = schema.parent(e.child)
+    if nest is None:
+        return out
+    # the row's parent row too (a course above its prerequisites, the link rows having no number of
+    # their own), where drawing among all the referenced rows would break it: the named rows' values
+    # can keep it by their roles alone (only lower levels are named), which drawn keys do not follow
+    above, above_kinds = parent_ordered(data.data, schema, e.child)
+    above_kinds = {c: k for c, k in above_kinds.items() if (nest.parent, c) not in skip}
+    if above is None or not above_kinds:
+        return out
+    named, named_kinds = referenced_ordered(data.data, schema, e, theirs)
+    found = orders_across(above, list(above_kinds), above_kinds, named, named_kinds, pool=data[e.parent])
+    return out + [[o.column, o.base, o.sign, "parent"] for o in found]
 
 
 def degree_cap(data: RelationalData, e: Edge, degrees: np.ndarray, skip=frozenset()) -> str | None:

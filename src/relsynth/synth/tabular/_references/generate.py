@@ -15,7 +15,7 @@ import pandas as pd
 
 from relsynth.relational import Column
 from relsynth.relational.data import composite_references
-from relsynth.relational.orders import as_numbers
+from relsynth.relational.orders import as_numbers, parent_rows
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.copies import copy_values
 from relsynth.synth.tabular._references.degrees import deal, ranked, stratified
@@ -111,7 +111,7 @@ def assign_reference(
     dates = (tables[table][after[0]], tables[e.parent][after[1]]) if after else None
     # [child column, parent column, sign] (`reference_orders`); a self-reference's or an older model's: its dates
     orders = fitted.get("orders") or ([[*after, 1]] if after else [])
-    kinds = {c: k.kind for c, k in schema.tables[table].columns.items()}
+    own, own_orders, own_kinds = with_parent_columns(schema, tables, table, orders)
     room = degree_room(tables[e.parent], fitted.get("capped_by"), schema.tables[e.parent], len(tables[table]))
 
     def draw(rows: np.ndarray, targets: np.ndarray) -> pd.Series:
@@ -129,7 +129,7 @@ def assign_reference(
             copula=float(fitted.get("degree_copula", 0.0)),
             # a row can be linked once per parent row at most: never a degree above their number
             max_degree=lowest(None if groups is None else int(groups.iloc[rows].nunique()), room, targets),
-            order=ReferenceOrders.of(tables[table].iloc[rows], tables[e.parent].iloc[targets], orders, kinds)
+            order=ReferenceOrders.of(own.iloc[rows], tables[e.parent].iloc[targets], own_orders, own_kinds)
             if orders
             else None,
         )
@@ -160,6 +160,24 @@ def assign_reference(
     if room is not None:
         warn_over_room(drawn, keys[e.parent], room, f"{table}.{e.fk}", f"{e.parent}.{fitted['capped_by']}")
     return drawn
+
+
+def with_parent_columns(
+    schema, tables: dict[str, pd.DataFrame], table: str, orders: list
+) -> tuple[pd.DataFrame, list, dict[str, Column]]:
+    """`table`'s rows with the columns of their parent row that `orders` name ([column, referenced
+    column, sign, "parent"]: a course's level above its prerequisites') added under names of their
+    own, the orders naming them so, and the columns' kinds."""
+    kinds = {c: k.kind for c, k in schema.tables[table].columns.items()}
+    wanted = list(dict.fromkeys(o[0] for o in orders if len(o) > 3))
+    if not wanted:
+        return tables[table], orders, kinds
+    nest = schema.parent(table)
+    names = {c: f"#parent {c}" for c in wanted}  # "#" starts no column name (reserved)
+    above = parent_rows(tables, schema, table, wanted).set_axis(tables[table].index)
+    frame = tables[table].assign(**{names[c]: above[c] for c in wanted})
+    kinds |= {names[c]: schema.tables[nest.parent].columns[c].kind for c in wanted}
+    return frame, [[names[o[0]], *o[1:3]] if len(o) > 3 else o for o in orders], kinds
 
 
 def degree_room(parent: pd.DataFrame, column: str | None, spec, n_rows: int) -> np.ndarray | None:
