@@ -75,3 +75,25 @@ def test_labels_repeated_once_are_not_kept():
         RelationalData({"flight": data["flight"], "booking": b}, data.schema)
     )
     assert pre.stats["unique_labels"] == {}
+
+
+def test_missing_labels_may_repeat_among_siblings(tiny_size):
+    """A booking without a seat yet (NULL: the UNIQUE (flight, seat) lets many be) leaves its later
+    siblings free to have none too: a flight's first seatless booking made every later one take a
+    seat, where the data has flights with several seatless bookings."""
+    data = bookings()
+    b = data["booking"].copy()
+    b["seat"] = b["seat"].where(np.random.default_rng(1).random(len(b)) > 0.4)
+    data = RelationalData({"flight": data["flight"], "booking": b}, data.schema)
+    assert b.groupby("flight")["seat"].apply(lambda s: s.isna().sum()).max() >= 2
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats.get("unique_labels") == {"booking": ["seat"]}
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)
+    layout = pre.layouts["booking"]
+    missing = pre.slots[layout.slots[layout.fields.index("seat")]].offset  # local id 0: <missing>
+    with torch.no_grad():
+        model.count_bias[missing] += 3.0  # most seats drawn missing
+    out = model.generate(100, seed=0)["booking"]
+    assert out.groupby("flight")["seat"].apply(lambda s: s.isna().sum()).max() >= 2
+    assert not out.dropna(subset=["seat"]).duplicated(["flight", "seat"]).any()

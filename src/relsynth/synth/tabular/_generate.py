@@ -56,9 +56,11 @@ class _Cursor:
     def end_row(self, header: list[int]) -> None:
         """Record a finished row and move to the next row to write (or finish)."""
         counts = row_child_counts(self.pre, self.table, header, self.rng)
-        if self.frames:  # the labels its later siblings may not repeat
+        if self.frames:  # the labels its later siblings may not repeat; a missing one they may
+            slots = self.pre.layouts[self.table].slots
             for pos in self.unique.get(self.table, ()):
-                self.frames[-1][4].setdefault((self.table, pos), []).append(header[pos])
+                if header[pos] >= self.pre.slots[slots[pos]].offset + 2:  # local ids 0, 1: <missing>, <rare>
+                    self.frames[-1][4].setdefault((self.table, pos), []).append(header[pos])
         if self.frames and self.sibling_context:  # a sibling of the rows its parent writes next
             siblings = self.frames[-1][3]
             siblings.append((self.table, header))
