@@ -198,3 +198,31 @@ def test_stays_that_overlap_are_not_kept_apart():
     assert pre.sibling_keys and all(o.sibling_base is None for o in pre.orderings["stay"].values())
     back = pre.inverse_transform(pre.transform(data), seed=1)["stay"]
     assert len(back) == len(data["stay"]) and overlaps(back) > 0
+
+
+def test_stays_modelled_from_the_previous_one_are_never_after_the_patients_death():
+    """A patient's death, days to a decade after the last discharge, is too far from the stays to be
+    their base (`loose`): the stays follow one another from the first admission, and the death stays
+    the admissions' cap."""
+    data = stays(n=90, born=True)
+    patient, stay = data["patient"].copy(), data["stay"]
+    last = stay.groupby("patient")["discharged"].max().reindex(patient["id"]).to_numpy()
+    patient["died"] = last + pd.to_timedelta(np.random.default_rng(1).integers(0, 4000, len(patient)), "D")
+    schema = Schema(
+        patient=Table(id=PrimaryKey(), born=Date(), died=Date()),
+        stay=data.schema.tables["stay"],
+    )
+    data = RelationalData({"patient": patient, "stay": stay}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    admitted = pre.orderings["stay"]["admitted"]
+    assert admitted.after_sibling and admitted.sibling_base == "discharged" and admitted.origin is not None
+    assert (admitted.cap, admitted.cap_from_parent) == ("died", True)
+    rng = np.random.default_rng(0)  # any offsets, as a model may write them
+    siblings = np.repeat(np.arange(90), stay.groupby("patient").size().to_numpy())
+    cols = {
+        "admitted": pd.Series(rng.exponential(600 * 86_400, len(siblings))),
+        "discharged": pd.Series(rng.exponential(5 * 86_400, len(siblings))),
+    }
+    parent = pd.DataFrame({"died": patient["died"].to_numpy()[siblings]})
+    from_offsets(cols, pre.orderings["stay"], parent, siblings)
+    assert (cols["admitted"] <= parent["died"]).all() and (cols["discharged"] <= parent["died"]).all()

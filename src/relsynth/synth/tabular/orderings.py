@@ -135,12 +135,26 @@ def find_orderings(
     }
 
 
-def sequence_ordering(df: pd.DataFrame, key: str, kind: Column) -> Ordering:
+def sequence_ordering(df: pd.DataFrame, key: str, kind: Column, loose: Ordering | None = None) -> Ordering:
     """The order of siblings following one another by their `key` date where no date of their
     parent's row is a base (a patient's stays, the patient's birth years before): the first
     sibling's offset is from the column's least value (`origin`), the others' from the previous
-    sibling's (`after_sibling`, set by the caller)."""
-    return Ordering(key, key, 1, origin=float(np.nanmin(as_numbers(df[key], kind))), grid=_grid(df[key], kind))
+    sibling's (`after_sibling`, set by the caller). `loose`: the key's own order with a base too far
+    to model, which this one replaces: the parent's column it never passes going forward (a base it
+    is on or before, the patient's death; else its bound or cap) stays its cap, so no stay follows
+    the death."""
+    cap: tuple[str | None, bool] = (None, False)
+    if loose is not None and not loose.day_base:  # a date capped by a timestamp compares with its day
+        if loose.sign < 0:
+            cap = (loose.base, loose.from_parent)
+        elif loose.bound is not None:
+            cap = (loose.bound, loose.bound_from_parent)
+        else:
+            cap = (loose.cap, loose.cap_from_parent)
+    if not cap[1]:  # a column of the row itself may be an offset still when the key, decoded first, is
+        cap = (None, False)
+    origin = float(np.nanmin(as_numbers(df[key], kind)))
+    return Ordering(key, key, 1, origin=origin, grid=_grid(df[key], kind), cap=cap[0], cap_from_parent=cap[1])
 
 
 def _caps(

@@ -356,7 +356,7 @@ class TabularPreproc:
             kinds = {c: k.kind for c, k in self.schema.tables[table].columns.items()}
             o = found.get(key)
             if o is None or o.loose:  # no base, or one too far (a birth): from the column's least value
-                o = sequence_ordering(data[table], key, kinds[key])
+                o = sequence_ordering(data[table], key, kinds[key], o)
             if not (o.from_parent or o.origin is not None) or o.bound is not None or o.sign < 0:
                 continue
             ends = [
