@@ -278,6 +278,11 @@ def sibling_key(df: pd.DataFrame, fk: str, columns: Sequence[str], kinds: Mappin
         return next((c for c in followed if c in dated), None)
     if not dated:
         return None
+    # on the pairs holding every date: a date missing in some rows (a current stay's discharge) is
+    # not ahead by the pairs it lacks, where the stored order is no order (shares near a half)
+    full = same & np.all([~np.isnan(values[c][order][1:]) & ~np.isnan(values[c][order][:-1]) for c in dated], axis=0)
+    if full.any():
+        steps = {c: np.diff(values[c][order])[full] for c in dated}
     shares = [float((steps[c] >= 0).mean()) if len(steps[c]) else 0.0 for c in dated]
     return dated[int(np.argmax(shares))]
 
