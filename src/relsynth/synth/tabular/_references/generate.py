@@ -57,8 +57,12 @@ def assign_references(
     for e in [e for e in edges if not via(e)] + later:
         tables[e.child][e.fk] = assign_reference(pre, tables, keys, headers, rng, e)
     for e in edges:  # once every key is drawn: a flight's destination, never its origin
-        for other in (fitted.get(f"{e.child}.{e.fk}") or {}).get("apart") or []:
-            tables[e.child][e.fk] = kept_apart(tables[e.child][e.fk], tables[e.child][other], rng, f"{e.child}.{e.fk}")
+        stats = fitted.get(f"{e.child}.{e.fk}") or {}
+        # swapped only among the rows of one scope row: a match's away team stays one of its league's
+        scope = ancestor_keys(schema, tables, e.child, stats["within"]) if stats.get("within") else None
+        for other in stats.get("apart") or []:
+            name = f"{e.child}.{e.fk}"
+            tables[e.child][e.fk] = kept_apart(tables[e.child][e.fk], tables[e.child][other], rng, name, scope)
     for table in schema.referenced_first():  # a row copies from rows whose own copies are made
         for e in schema.references(table):
             copy_across(pre, tables, e, rng, of_totals=False)
@@ -353,11 +357,23 @@ def earlier(rows: np.ndarray, pools: list[np.ndarray], rng: np.random.Generator)
     return out
 
 
-def kept_apart(refs: pd.Series, others: pd.Series, rng: np.random.Generator, name: str, passes: int = 20) -> pd.Series:
+def kept_apart(
+    refs: pd.Series,
+    others: pd.Series,
+    rng: np.random.Generator,
+    name: str,
+    scope: pd.Series | None = None,
+    passes: int = 20,
+) -> pd.Series:
     """`refs` with each key equal to the row's `others` swapped with that of a random other row
-    where neither row then names its `others`: how often each row is named stays as it was."""
+    where neither row then names its `others`: how often each row is named stays as it was.
+    `scope`: each row's scope row (`within`, by position), which a swap stays under."""
     r, o = refs.to_numpy(dtype=object).copy(), others.to_numpy(dtype=object)
     held = pd.notna(r) & pd.notna(o)
+    codes = np.zeros(len(r), dtype=np.int64) if scope is None else pd.factorize(scope)[0] + 1  # 0: none
+    by_scope = np.argsort(codes, kind="stable")  # each scope's rows together, from `first`, `size` of them
+    size = np.bincount(codes)
+    first = np.cumsum(size) - size
 
     def equal(i: np.ndarray, j: np.ndarray) -> np.ndarray:
         return held[i] & held[j] & (r[i] == o[j])
@@ -366,7 +382,8 @@ def kept_apart(refs: pd.Series, others: pd.Series, rng: np.random.Generator, nam
         bad = np.flatnonzero(equal(np.arange(len(r)), np.arange(len(r))))
         if not len(bad):
             break
-        for i, j in zip(bad, rng.integers(0, len(r), len(bad)), strict=True):
+        partners = by_scope[first[codes[bad]] + rng.integers(0, size[codes[bad]])]
+        for i, j in zip(bad, partners, strict=True):
             if pd.notna(r[j]) and r[j] != o[i] and not (held[j] and r[i] == o[j]):
                 r[i], r[j] = r[j], r[i]
     left = int(equal(np.arange(len(r)), np.arange(len(r))).sum())
