@@ -135,17 +135,17 @@ def test_a_link_never_pairing_a_row_with_itself_is_drawn_so():
         assert len(out) > 100 and (out["course_id"] != out["prereq_id"]).all(), seed
 
 
-def leagues(n: int = 30, seed: int = 0) -> RelationalData:
-    """leagues -> teams, leagues -> matches (30-50 each) between two different teams of the league:
+def leagues(n: int = 30, seed: int = 0, games: tuple[int, int] = (30, 50)) -> RelationalData:
+    """leagues -> teams, leagues -> matches (`games`: 30-50 each) between two different teams of the league:
     the home and away keys are references kept within the league, the away team never the home one."""
     rng = np.random.default_rng(seed)
     league = pd.DataFrame({"id": range(n), "level": rng.choice(["pro", "amateur"], n)})
     team_league = np.repeat(np.arange(n), rng.integers(4, 8, n))
-    games = []
+    played = []
     for lg in range(n):
         teams = np.flatnonzero(team_league == lg)
-        games += [(lg, *rng.choice(teams, 2, replace=False)) for _ in range(rng.integers(30, 50))]
-    m = np.array(games)
+        played += [(lg, *rng.choice(teams, 2, replace=False)) for _ in range(rng.integers(*games))]
+    m = np.array(played)
     schema = Schema(
         league=Table(id=PrimaryKey(), level=Categorical()),
         team=Table(id=PrimaryKey(), league=ForeignKey(parent="league")),
@@ -180,3 +180,14 @@ def test_an_away_team_swapped_off_the_home_team_stays_in_its_league(tiny_size):
     home_out = league_of.reindex(match["home"]).to_numpy() != match["league"].to_numpy()
     assert len(match) > 100 and home_out.sum() < len(match) / 2
     assert not (away_out & ~home_out).any()
+
+
+def test_teams_never_meeting_themselves_within_a_league_are_found_with_few_matches():
+    """300 matches among 165 teams: drawn at random over all teams, about 2 would pit a team against
+    itself, too few to read 'never' from, so the away key was not kept apart (32 of 162 generated
+    matches had one team twice); drawn as the data's are, within their league of 4-7 teams, about 50
+    would, which the fit now counts."""
+    data = leagues(games=(5, 15))
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    fitted = pre.stats["references"]["match.away"]
+    assert (fitted["within"], fitted["apart"]) == ("league", ["home"])
