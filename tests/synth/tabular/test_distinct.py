@@ -191,3 +191,20 @@ def test_teams_never_meeting_themselves_within_a_league_are_found_with_few_match
     pre = TabularPreproc.from_schema(data.schema).fit(data)
     fitted = pre.stats["references"]["match.away"]
     assert (fitted["within"], fitted["apart"]) == ("league", ["home"])
+
+
+def test_a_ban_leaving_no_token_keeps_the_rows_logits(tiny_size):
+    """A hub: flights from B all go to A, flights from A to 150 airports each too rare for a token
+    of its own, so A is the destination's one category; banned after origin A (never equal), it left
+    nothing to draw and generation stopped ('a row of logits allows no token'); the row now keeps
+    its logits, as a row whose siblings took every label does."""
+    rng = np.random.default_rng(0)
+    origin = rng.choice(["A", "B"], 300)
+    rare = np.array([f"X{i}" for i in rng.integers(0, 5000, 300)])
+    flight = pd.DataFrame({"id": range(300), "origin": origin, "destination": np.where(origin == "B", "A", rare)})
+    schema = Schema(flight=Table(id=PrimaryKey(), origin=Categorical(), destination=Categorical()))
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"flight": flight}, schema))
+    assert pre.stats["distinct"] == [{"table": "flight", "column": "destination", "of": "origin"}]
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(100, seed=0)["flight"]
+    assert len(out) == 100 and (out["origin"].astype(str) == "A").any()

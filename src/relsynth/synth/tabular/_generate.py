@@ -405,15 +405,18 @@ def _force_followers(force: np.ndarray, rows: np.ndarray, position: np.ndarray, 
 
 def _ban(logits: torch.Tensor, banned: np.ndarray) -> torch.Tensor:
     """`logits` with each row's `banned` tokens (B, n; -1: none) at -inf: a value its row's
-    earlier column holds, which the data never repeats there (`_dependencies.find_distinct`)."""
+    earlier column holds, which the data never repeats there (`_dependencies.find_distinct`), or
+    a `<missing>` a null rule bans; a row left with nothing to draw keeps its logits (a column whose
+    one frequent value is banned, its others all rare)."""
     rows, cols = np.nonzero(banned >= 0)
     if not len(rows):
         return logits
-    logits = logits.clone()
-    logits[torch.from_numpy(rows).to(logits.device), torch.from_numpy(banned[rows, cols]).to(logits.device)] = float(
+    out = logits.clone()
+    out[torch.from_numpy(rows).to(logits.device), torch.from_numpy(banned[rows, cols]).to(logits.device)] = float(
         "-inf"
     )
-    return logits
+    empty = out.amax(-1) == float("-inf")
+    return torch.where(empty[:, None], logits, out)
 
 
 def _ban_siblings(
