@@ -134,18 +134,15 @@ def _missing_with(of: pd.Series, missing: pd.Series, of_pre: CategoricalPreproc)
     return [known[v] for v in ones], [known[v] for v in zeros]
 
 
-def never_equal(a: pd.Series, b: pd.Series, groups: np.ndarray | None = None) -> bool:
+def never_equal(a: pd.Series, b: pd.Series) -> bool:
     """Whether no row holding both has one value in both, where chance (the two columns' value
-    shares, independent) would give `MIN_EQUAL` such rows at least; `groups` (one label a row, by
-    position): the shares within each group's rows (a match's two teams, drawn among its league's)."""
-    held = (a.notna() & b.notna()).to_numpy()
-    a, b = a[held].astype(str).to_numpy(), b[held].astype(str).to_numpy()
-    if len(a) < MIN_ROWS or (a == b).any():
+    shares, independent) would give `MIN_EQUAL` such rows at least."""
+    held = a.notna() & b.notna()
+    a, b = a[held].astype(str), b[held].astype(str)
+    if len(a) < MIN_ROWS or (a.to_numpy() == b.to_numpy()).any():
         return False
-    g = np.zeros(len(a), dtype=np.int64) if groups is None else pd.factorize(np.asarray(groups)[held])[0]
-    counts = [pd.DataFrame({"g": g, "v": v}).value_counts() for v in (a, b)]  # rows per (group, value)
-    same = counts[0].mul(counts[1], fill_value=0.0).groupby(level="g").sum()  # pairs of rows, per group
-    return float((same / pd.Series(g).value_counts()).sum()) >= MIN_EQUAL
+    shares = a.value_counts(normalize=True).mul(b.value_counts(normalize=True), fill_value=0.0)
+    return float(shares.sum()) * len(a) >= MIN_EQUAL
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
