@@ -319,6 +319,8 @@ class TabularPreproc:
                     out.add((table, o.sibling_base))
                 if o.bound is not None:
                     out.add((parent if o.bound_from_parent else table, o.bound))
+                if o.cap is not None:
+                    out.add((parent if o.cap_from_parent else table, o.cap))
         return out
 
     def _orderable_columns(self, table: str, summed: set[tuple[str, str]]) -> list[str]:
