@@ -319,12 +319,15 @@ def after_previous_share(
     df: pd.DataFrame, fk: str, key: str, end: str, kinds: Mapping[str, Column]
 ) -> tuple[float | None, int]:
     """(share of consecutive siblings, in `key` order, whose `key` is on or after the previous
-    sibling's `end` (`previous_end`), those pairs); None without such pairs."""
+    sibling's `end` (`previous_end`), those pairs: every sibling with a `key` after another);
+    None without such pairs. A previous sibling without an end (a subscription still open) has
+    not ended: the pair breaks the order, as an open interval overlaps whatever follows it."""
     start = as_numbers(df[key], kinds[key])
     codes = pd.factorize(df[fk])[0]
     order = np.lexsort((start, codes))
     same = (codes[order][1:] == codes[order][:-1]) & (codes[order][1:] >= 0)
-    step = _sibling_steps_from(as_numbers(df[end], kinds[end])[order], start[order], same)
+    pairs = same & ~np.isnan(start[order][1:]) & ~np.isnan(start[order][:-1])
+    step = start[order][1:][pairs] - as_numbers(df[end], kinds[end])[order][:-1][pairs]  # NaN: still open
     return (float((step >= 0).mean()) if len(step) else None), len(step)
 
 
