@@ -24,6 +24,7 @@ from relsynth.synth.tabular import _sizes
 from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_entities, row_child_counts
 from relsynth.synth.tabular._dependencies import banning_tables, forcing_tables, null_tables
 from relsynth.synth.tabular._dp_counts import uncalibrated_edges
+from relsynth.synth.tabular._last_nulls import last_null_positions
 from relsynth.synth.tabular._unique_labels import unique_positions
 from relsynth.synth.tabular.dataset import recent_siblings
 from relsynth.synth.tabular.grammar import BOS, PAD
@@ -76,6 +77,14 @@ class _Cursor:
                 return
             self.frames.pop()
         self.done = True
+
+    def is_last(self) -> bool:
+        """Whether the row being written is the last of its table under its parent row (the
+        parent's child counts are drawn before its children); a root row: True."""
+        if not self.frames:
+            return True
+        parent, _, remaining, *_ = self.frames[-1]
+        return remaining[self.pre.layouts[parent].children.index(self.table)] == 0
 
     def sibling_tokens(self, position: int) -> list[int]:
         """The tokens the earlier rows of this row's table under the same parent row took at
@@ -306,7 +315,9 @@ def _run_pool(
     bans, ban_token = banning_tables(pre, pre.stats.get("distinct", []))  # (pairs, vocab) each
     null_force, null_token, null_bans, null_ban_token = null_tables(pre, pre.stats.get("null_rules", []))
     bans, ban_token = np.concatenate([bans, null_bans]), np.concatenate([ban_token, null_ban_token])
-    banned = np.full((B, H, len(bans)), -1, dtype=np.int64)  # per pool row and header position: a token it may not take
+    # per pool row and header position: a token it may not take (the last: `<missing>` before a last row)
+    banned = np.full((B, H, len(bans) + 1), -1, dtype=np.int64)
+    last_nulls = last_null_positions(pre, pre.stats.get("last_nulls", []))
     unique = unique_positions(pre, pre.stats.get("unique_labels", {}))
     at_unique = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label its siblings took is masked
     for t, positions in unique.items():
@@ -346,8 +357,7 @@ def _run_pool(
         else:
             logits = model.logits(inputs[:, None], slots[:, None], pos[:, None], state)[:, -1]
         logits = (logits + bias).masked_fill(~allowed[slots], float("-inf"))
-        if len(bans):
-            logits = _ban(logits, banned[active, np.minimum(hpos[active], H - 1)])
+        logits = _ban(logits, banned[active, np.minimum(hpos[active], H - 1)])
         if at_unique.any():
             logits = _ban_siblings(
                 logits, cursors, active, hpos, at_unique[table[active], np.minimum(hpos[active], H - 1)] & live
@@ -375,6 +385,7 @@ def _run_pool(
             force[b], banned[b] = -1, -1  # a row's forced and banned tokens are its own
             if not c.done:
                 table[b], hpos[b] = g.index[c.table], 0
+                _mark_last(force[b], banned[b, :, -1], last_nulls.get(c.table, ()), c.is_last())
                 continue
             entity[b] = -1
             bar.update(1)
@@ -394,6 +405,17 @@ def _run_pool(
     return _split_by_row(emitted_entities, emitted_tokens, len(roots))
 
 
+def _mark_last(force: np.ndarray, banned: np.ndarray, rules, last: bool) -> None:
+    """Set (in place) a new row's forced and banned `<missing>` tokens (H,) each: a column missing
+    only in its parent's last row (`_last_nulls`) is banned from it in any other row, and forced
+    in the last where it is always missing there."""
+    for j, missing, always in rules:
+        if not last:
+            banned[j] = missing
+        elif always:
+            force[j] = missing
+
+
 def _force_followers(force: np.ndarray, rows: np.ndarray, position: np.ndarray, token: np.ndarray) -> None:
     """Force (in place) the token of each category that follows from the token just written
     (`position` -1: none), where nothing is forced there yet (a context value stays given)."""
@@ -405,9 +427,10 @@ def _force_followers(force: np.ndarray, rows: np.ndarray, position: np.ndarray, 
 
 def _ban(logits: torch.Tensor, banned: np.ndarray) -> torch.Tensor:
     """`logits` with each row's `banned` tokens (B, n; -1: none) at -inf: a value its row's
-    earlier column holds, which the data never repeats there (`_dependencies.find_distinct`), or
-    a `<missing>` a null rule bans; a row left with nothing to draw keeps its logits (a column whose
-    one frequent value is banned, its others all rare)."""
+    earlier column holds, which the data never repeats there (`_dependencies.find_distinct`), a
+    `<missing>` a null rule bans, or one before its parent's last row (`_last_nulls`); a row left
+    with nothing to draw keeps its logits (a column whose one frequent value is banned, its others
+    all rare)."""
     rows, cols = np.nonzero(banned >= 0)
     if not len(rows):
         return logits

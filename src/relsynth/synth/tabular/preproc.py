@@ -34,6 +34,7 @@ from relsynth.synth.tabular._decode import decode_entities
 from relsynth.synth.tabular._dependencies import find_dependencies, find_distinct, find_null_rules
 from relsynth.synth.tabular._formulas import find_formulas, without_ordered_dividends
 from relsynth.synth.tabular._identifiers import identifier_format
+from relsynth.synth.tabular._last_nulls import find_last_nulls
 from relsynth.synth.tabular._references import declared_links, reference_stats, row_numbers, unique_links
 from relsynth.synth.tabular._tables import child_counts, pk_format, records
 from relsynth.synth.tabular._totals import find_totals
@@ -275,6 +276,7 @@ class TabularPreproc:
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
             "distinct": find_distinct(self, data),  # categories never equal to an earlier one of their row
             "null_rules": find_null_rules(self, data),  # columns missing exactly where an earlier category says
+            "last_nulls": find_last_nulls(self, data),  # columns missing only in their parent's last row
             "unique_labels": find_unique_labels(self, data),  # labels never repeated under one parent row
         }
         return self

@@ -1,0 +1,96 @@
+"""Columns missing only in their parent's last row: the current subscription has no end, a stay
+not discharged yet is the patient's latest, each earlier one ended.
+
+The model writes a row's missing token from the row's own values and its earlier siblings, not
+knowing that more siblings follow, so it ends some generated users with every subscription
+closed and leaves others open before a later one (37 of 145 generated subscriptions were open
+and followed by another: an open interval overlapping the next). The parent's child counts are
+drawn before its children, so generation knows which row is the last of its parent: the fit
+keeps, per table nested under a parent, each column with a `<missing>` token that is missing in
+no row but the last of its parent (in the order the rows are encoded in: by the sibling key,
+`TabularPreproc.sibling_keys`, else as stored), in `MIN_NULLS` rows at least and not by chance
+(all of them on last rows would happen with independent nulls `CHANCE` of the time at most).
+Generation bans `<missing>` at that column in every row that is not its parent's last, and
+forces it in the last where every training parent's last row is missing (`always`). Not fitted
+under DP.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import Column, RelationalData
+from relsynth.relational.orders import as_numbers
+from relsynth.synth.tabular.encoders import CategoricalPreproc, NumericPreproc
+
+log = logging.getLogger(__name__)
+MIN_ROWS = 20  # rows that are not their parent's last, at least
+MIN_NULLS = 5  # missing values, all on last rows, at least
+CHANCE = 0.001  # how likely independent nulls would all fall on last rows, at most
+
+
+def find_last_nulls(pre, data: RelationalData) -> list[dict]:
+    """[{"table", "column", "always"}]: `column` of `table` is missing in no row but its parent's
+    last (in encoded order); `always`: in every parent's last row."""
+    out = []
+    for table, layout in pre.layouts.items():
+        edge = pre.schema.parent(table)
+        if edge is None or edge.fk not in data[table].columns:
+            continue
+        last = last_rows(data[table], edge.fk, pre.sibling_keys.get(table))
+        if (~last).sum() < MIN_ROWS:
+            continue
+        for col, slot in zip(layout.fields, layout.slots, strict=False):
+            preproc = pre.slots[slot].preproc
+            if not isinstance(preproc, (CategoricalPreproc, NumericPreproc)) or not preproc.has_missing:
+                continue
+            if col not in data[table].columns or not _only_last(data[table][col].isna().to_numpy(), last):
+                continue
+            always = bool(data[table][col][last].isna().all())
+            log.info(
+                "%s.%s is missing only in its %s row's last row%s: kept so",
+                table,
+                col,
+                edge.parent,
+                " and always there" if always else "",
+            )
+            out.append({"table": table, "column": col, "always": always})
+    return out
+
+
+def last_rows(df: pd.DataFrame, fk: str, key: str | None) -> np.ndarray:
+    """Whether each row is its parent's last in encoded order (`_assemble._sort_under_parents`: by
+    the sibling `key` date, missing ones last, ties as stored; no key: as stored)."""
+    parent = pd.factorize(df[fk])[0]
+    if key is None:
+        order = np.argsort(parent, kind="stable")
+    else:
+        order = np.lexsort((as_numbers(df[key], Column.DATETIME), parent))
+    ends = np.r_[parent[order][1:] != parent[order][:-1], True]
+    out = np.empty(len(df), dtype=bool)
+    out[order] = ends
+    return out & (parent >= 0)  # a row without a parent is no parent's last
+
+
+def _only_last(missing: np.ndarray, last: np.ndarray) -> bool:
+    """Missing in `MIN_NULLS` last rows at least and in no other row, where nulls placed at random
+    would all have fallen on last rows `CHANCE` of the time at most."""
+    k = int(missing.sum())
+    if k < MIN_NULLS or missing[~last].any():
+        return False
+    return float(last.mean()) ** k <= CHANCE
+
+
+def last_null_positions(pre, rules: list[dict]) -> dict[str, list[tuple[int, int, bool]]]:
+    """table -> [(header position, `<missing>` token, always)] of its `find_last_nulls` columns."""
+    out: dict[str, list[tuple[int, int, bool]]] = {}
+    for r in rules:
+        layout = pre.layouts.get(r["table"])
+        if layout is None or r["column"] not in layout.fields:
+            continue
+        j = layout.fields.index(r["column"])
+        out.setdefault(r["table"], []).append((j, pre.slots[layout.slots[j]].offset, bool(r["always"])))  # local 0
+    return out

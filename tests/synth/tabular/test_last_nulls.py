@@ -1,0 +1,70 @@
+"""Columns missing only in their parent's last row: the current subscription has no end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from relsynth.relational import Categorical, Datetime, ForeignKey, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import TabularModel, TabularPreproc
+
+SCHEMA = Schema(
+    user=Table(id=PrimaryKey(), country=Categorical()),
+    sub=Table(id=PrimaryKey(), user=ForeignKey(parent="user"), start=Datetime(), end=Datetime(), plan=Categorical()),
+)
+
+
+def subscriptions(n: int = 80, seed: int = 0, churned: float = 0.0) -> RelationalData:
+    """1-4 subscriptions a user, each starting after the previous one ended; the last one open
+    (no end), except for `churned` users, whose last one ended too; stored in random order."""
+    rng = np.random.default_rng(seed)
+    user = np.repeat(np.arange(n), rng.integers(1, 5, n))
+    length, gap = rng.integers(20, 200, len(user)), rng.integers(0, 30, len(user))
+    days = pd.Series(gap + length).groupby(user).cumsum() - length
+    start = pd.Timestamp("2021-01-01") + pd.to_timedelta(days * 86_400 + rng.integers(0, 86_400, len(user)), "s")
+    last = np.r_[user[1:] != user[:-1], True]
+    still_open = last & (rng.random(n) >= churned)[user]
+    end = (start + pd.to_timedelta(length, "D")).where(~still_open)
+    sub = pd.DataFrame({"id": range(len(user)), "user": user, "start": start, "end": end,
+                        "plan": rng.choice(["basic", "pro"], len(user))})  # fmt: skip
+    users = pd.DataFrame({"id": range(n), "country": rng.choice(["DE", "US"], n)})
+    return RelationalData({"user": users, "sub": sub.sample(frac=1, random_state=seed)}, SCHEMA)
+
+
+def test_a_column_missing_only_in_the_last_sibling_is_generated_so(tmp_path, tiny_size):
+    """The model drew each subscription's missing end on its own: generated users had no open
+    subscription, or several, some open before a later one (37 of 145 subscriptions open and
+    followed by another, a trained small model). Now only the last of a user's subscriptions is
+    open, and always."""
+    data = subscriptions()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["last_nulls"] == [{"table": "sub", "column": "end", "always": True}]
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)
+    model.save(tmp_path / "model")
+    out = TabularModel.load(tmp_path / "model").generate(80, seed=0)["sub"].sort_values(["user", "start"])
+    last = np.r_[out["user"].to_numpy()[1:] != out["user"].to_numpy()[:-1], True]
+    assert (out["user"].value_counts() > 1).sum() >= 10
+    assert out["end"][last].isna().all() and out["end"][~last].notna().all()
+    assert (out["start"] >= out.groupby("user")["end"].shift()).sum() == (~last).sum()  # none overlaps
+
+
+def test_only_banned_before_the_last_where_some_last_rows_ended():
+    """Churned users' last subscription ended: an end is still never missing before the last row,
+    but the last one may have it."""
+    pre = TabularPreproc.from_schema(SCHEMA).fit(subscriptions(churned=0.3))
+    assert pre.stats["last_nulls"] == [{"table": "sub", "column": "end", "always": False}]
+
+
+def test_no_rule_for_nulls_that_are_not_only_in_last_rows_or_too_few():
+    data = subscriptions()
+    df = data["sub"].copy()
+    df.loc[df.sort_values("start").drop_duplicates("user", keep="last").index, "end"] = pd.NaT
+    df.loc[df.index[df["end"].notna()][0], "end"] = pd.NaT  # one open before a later one
+    assert (
+        TabularPreproc.from_schema(SCHEMA).fit(RelationalData({**data.data, "sub": df}, SCHEMA)).stats["last_nulls"]
+        == []
+    )
+    few = subscriptions(n=80, churned=0.97)  # 2 or 3 open subscriptions: chance
+    assert TabularPreproc.from_schema(SCHEMA).fit(few).stats["last_nulls"] == []
