@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from relsynth.relational import ForeignKey, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import Date, Datetime, ForeignKey, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularPreproc
+from relsynth.synth.tabular._formulas import describe
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -235,3 +236,29 @@ def test_a_dividend_an_order_keeps_is_left_as_written():
     ]
     synth = pre.inverse_transform(pre.transform(data), seed=0)["line"]
     assert (synth["amount"] <= synth["cap"]).all()
+
+
+def test_a_number_that_is_the_difference_of_two_dates_of_its_row_is_computed():
+    """A session's duration_s is its end less its start in seconds, a stay's nights its check-out
+    less its check-in in days: drawn apart from the two dates, generated durations equalled end -
+    start in 1 % of the sessions (median 47 s off)."""
+    rng = np.random.default_rng(3)
+    n = 300
+    start = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 90 * 86_400, n), "s")
+    seconds = rng.integers(10, 3_600, n)
+    check_in = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 300, n), "D")
+    nights = rng.integers(1, 15, n)
+    df = pd.DataFrame({"id": range(1, n + 1), "start": start, "end": start + pd.to_timedelta(seconds, "s"),
+                       "duration_s": seconds, "check_in": check_in, "check_out": check_in + pd.to_timedelta(nights, "D"),
+                       "nights": nights, "score": rng.integers(0, 100, n)})  # fmt: skip
+    data = one_table(
+        df, start=Datetime(), end=Datetime(), duration_s=Integer(), check_in=Date(), check_out=Date(),
+        nights=Integer(), score=Integer(),
+    )  # fmt: skip
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    found = {f["column"]: describe(f) for f in pre.stats["formulas"]}
+    assert found == {"duration_s": "end - start in seconds", "nights": "check_out - check_in in days"}
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["line"]
+    assert ((synth["end"] - synth["start"]).dt.total_seconds() == synth["duration_s"]).all()
+    assert ((synth["check_out"] - synth["check_in"]).dt.days == synth["nights"]).all()
+    assert str(synth["duration_s"].dtype) == str(data["line"]["duration_s"].dtype)

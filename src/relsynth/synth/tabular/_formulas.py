@@ -20,6 +20,11 @@ detection limit that is 0.01 x a value but never negative where a value is), is 
 set later) are neither formulas nor operands; formulas are left out of the orders within rows
 (`orderings`) as totals are. Not fitted under DP.
 
+A number may also be the difference of two dates or timestamps of its row, in seconds, minutes,
+hours, days or milliseconds (a session's `duration_s`, its end less its start: in 1 % of generated
+sessions before, the model drawing the duration apart from the two timestamps): `dates` says the
+operands are dates, read as seconds since the epoch; only such differences of two dates are tried.
+
 An operand may also be a number of the row a reference names (`"l_partkey->p_retailprice"`: a
 line's amount is its quantity times its part's price, the part named by the line's reference,
 not nested above it): `refs` says which table, key and column; generation sets such formulas
@@ -35,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.orders import DATED, as_numbers
 
 log = logging.getLogger(__name__)
 MIN_SHARE = 0.95  # a column is a formula when it equals it in this share of the rows holding the values
@@ -46,6 +52,8 @@ _NUMBERS = (Column.NUMERIC, Column.INTEGER)
 REF = "->"  # "fk->column": an operand read from the row the reference `fk` names
 MAX_REF_OPERANDS = 4  # referenced numbers a table's formulas may take (the first of its references)
 _OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
+# a difference of two dates in seconds, minutes, hours, days, milliseconds: exact factors, not read from the data
+DATE_FACTORS = (1.0, 1 / 60, 1 / 3_600, 1 / 86_400, 1_000.0)
 
 
 def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> list[dict]:
@@ -57,17 +65,21 @@ def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> li
     for table in data.schema.synth_tables:
         kinds, modelled = data.schema.tables[table].columns, set(pre.modelled_columns(table))
         numbers = [c for c, k in kinds.items() if c in modelled and k.kind in _NUMBERS and (table, c) not in totals]
-        if len(numbers) < 2:
+        dates = [c for c, k in kinds.items() if c in modelled and k.kind in DATED]
+        if not numbers or len(numbers) < 2 and len(dates) < 2:
             continue
         given = set(pre.ctx_cols) if table in pre.schema.roots else set()
         values = {c: pd.to_numeric(data[table][c], errors="coerce").astype(float).to_numpy() for c in numbers}
+        values |= {c: _seconds(data[table][c]) for c in dates}
         refs = referenced_numbers(pre, data, table)
         values |= {name: _referenced(data[table], data[r["table"]], r) for name, r in refs.items()}
         sample = _sample_rows(len(data[table]))
         for i, col in enumerate(numbers):
-            if col in given or i == 0 and not refs:
+            if col in given or i == 0 and not refs and len(dates) < 2:
                 continue
             found = _match(values, col, numbers[:i] + list(refs), sample)
+            if found is None and len(dates) >= 2:
+                found = _match_dates(values, col, dates, sample)
             if found is not None:
                 span = [float(np.nanmin(values[col])), float(np.nanmax(values[col]))]
                 used = {name: refs[name] for name in found["of"] if name in refs}
@@ -139,8 +151,11 @@ def _referenced(frame: pd.DataFrame, parent: pd.DataFrame, ref: dict) -> np.ndar
 
 
 def describe(f: dict) -> str:
-    """The formula as it reads: "0.2 x net", "quantity * unit_price"."""
+    """The formula as it reads: "0.2 x net", "quantity * unit_price", "end - start in seconds"."""
     body = f" {f['op']} ".join(f["of"])
+    if f.get("dates"):
+        units = dict(zip(DATE_FACTORS, ("seconds", "minutes", "hours", "days", "milliseconds"), strict=True))
+        return f"{body} in {units.get(f['factor'], 'seconds x ' + format(f['factor'], 'g'))}"
     if f["factor"] == 1:
         return body
     return f"{f['factor']:g} x {body}" if len(f["of"]) == 1 else f"{f['factor']:g} x ({body})"
@@ -183,6 +198,28 @@ def _match(values: dict[str, np.ndarray], col: str, operands: list[str], sample:
             ):
                 return {"of": of, "op": op, "factor": factor, "decimals": d}
     return None
+
+
+def _match_dates(values: dict[str, np.ndarray], col: str, dates: list[str], sample: np.ndarray) -> dict | None:
+    """The first difference of two `dates` (seconds) that `col` equals in one of `DATE_FACTORS`' units."""
+    y = values[col]
+    present = ~np.isnan(y)
+    if present.sum() < MIN_ROWS or np.nanstd(y) == 0:
+        return None
+    d = _places(y[present])
+    screen = sample[present[sample]][:SCREEN]
+    for of in itertools.permutations(dates, 2):
+        for factor in DATE_FACTORS:
+            if _close(y[screen], factor * _evaluate(values, list(of), "-", screen), d) and _holds(
+                y, factor * _evaluate(values, list(of), "-"), d
+            ):
+                return {"of": list(of), "op": "-", "factor": factor, "decimals": d, "dates": True}
+    return None
+
+
+def _seconds(values: pd.Series) -> np.ndarray:
+    """Dates or timestamps as seconds since the epoch (NaN: missing)."""
+    return as_numbers(values, Column.DATETIME) / 1e9
 
 
 def _close(y: np.ndarray, v: np.ndarray, d: int | None) -> bool:
@@ -262,6 +299,8 @@ def apply_formulas(formulas: list[dict], tables: dict[str, pd.DataFrame]) -> Non
         values = {
             c: _referenced(frame, tables[refs[c]["table"]], refs[c])
             if c in refs
+            else _seconds(frame[c])
+            if f.get("dates")
             else pd.to_numeric(frame[c], errors="coerce").astype(float).to_numpy()
             for c in f["of"]
         }
