@@ -244,3 +244,32 @@ def test_current_stays_without_a_discharge_leave_the_admission_the_key(seed):
     assert pre.orderings["stay"]["admitted"].sibling_base == "discharged"
     back = pre.inverse_transform(pre.transform(data), seed=1)["stay"]
     assert overlaps(back) == 0 and back["discharged"].isna().sum() == len(current)
+
+
+def test_siblings_summed_past_the_columns_latest_date_are_not_pulled_back_onto_it():
+    """A user's sessions, each from the previous one's end: where the gaps the model drew summed
+    past the latest start of the training rows, every later session was pulled back onto the
+    latest end, zero-length, all at one instant (13 of 750 generated sessions, 38 events)."""
+    data = stays()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    latest = data["stay"]["discharged"].max()
+    siblings = np.repeat(np.arange(20), 6)
+    days = np.random.default_rng(0).integers(1, 13, len(siblings))
+    cols = {  # gaps of 400 days: past the latest discharge by the third stay
+        "admitted": pd.Series(np.full(len(siblings), 400.0 * 86_400)),
+        "discharged": pd.Series(days * 86_400.0),
+    }
+    from_offsets(cols, pre.orderings["stay"], None, siblings)
+    assert (cols["admitted"] > latest).mean() > 0.5
+    assert ((cols["discharged"] - cols["admitted"]).dt.days.to_numpy() == days).all()
+    step = cols["admitted"].groupby(siblings).diff().to_numpy()[np.arange(len(siblings)) % 6 > 0]
+    assert (step == (400 + days.reshape(20, 6)[:, :5].ravel()) * np.timedelta64(1, "D")).all()  # gap + stay
+    tx = accounts(due=False)  # each transaction from the previous one's date, the first from the account's opening
+    pre = TabularPreproc.from_schema(tx.schema).fit(tx)
+    siblings = np.repeat(np.arange(10), 8)
+    cols = {"date": pd.Series(np.full(len(siblings), 90.0 * 86_400))}
+    parent = pd.DataFrame({"opened": tx["acct"]["opened"].to_numpy()[siblings]})
+    from_offsets(cols, pre.orderings["tx"], parent, siblings)
+    assert (cols["date"] > tx["tx"]["date"].max()).any()
+    step = cols["date"].groupby(siblings).diff().dropna()
+    assert (step > pd.Timedelta(0)).all() and (step == pd.Timedelta("90D")).mean() > 0.7  # one may stop at the latest

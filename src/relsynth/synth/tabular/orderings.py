@@ -21,7 +21,8 @@ value of the other sign (`Ordering.extreme`: its least value where it is never n
 greatest where it is never positive), decoding stops there, as at a bound. A date's offset stops
 at the column's latest date (its earliest, counted back): an offset the model pairs with another
 base (300 years from a birth, MIMIC's shifted ages, added to a recent one) would carry it past any
-date the column holds, or past 2262, where it would become NaT.
+date the column holds, or past 2262, where it would become NaT. A base already past that date (a
+sibling's, summed from the gaps before it) is not pulled back onto it: the row keeps its offset.
 
 A date whose base is so far that the two drawn apart would keep the order all but 5 % of the time
 (`Ordering.loose`: an admission after the patient's birth, decades before; MIMIC's ages over 89
@@ -368,9 +369,12 @@ def _decoded(
         target = base + o.sign * place * room
     else:
         if o.after_sibling:  # a missing value adds nothing
-            summed = pd.Series(np.nan_to_num(offset)).groupby(_siblings(siblings, b)).cumsum().to_numpy()
+            own = np.nan_to_num(offset)
+            summed = pd.Series(own).groupby(_siblings(siblings, b)).cumsum().to_numpy()
             offset = np.where(np.isnan(offset), np.nan, summed)
         target = base + o.sign * offset * (_NS_PER_S if o.dated else 1.0)
+        if o.after_sibling:  # each row decoded from its previous sibling's value (`_limit`)
+            base = target - o.sign * own * (_NS_PER_S if o.dated else 1.0)
         bound = cap
     past = 0 if o.dated or o.extreme is None else int((o.sign * (target - o.extreme) > 0).sum())  # NaN: False
     limit = _limit(o, base, bound)
@@ -426,8 +430,13 @@ def _cap_values(o: Ordering, cols: Mapping[str, pd.Series], parent: pd.DataFrame
 def _limit(o: Ordering, base: np.ndarray, stop: np.ndarray) -> np.ndarray:
     """Where decoding stops: the row's bound or cap (`stop`), else the column's extreme, but never
     short of the base (the order is kept first: a parent whose death was drawn before its birth);
-    NaN: nowhere."""
-    stop = np.where(np.isnan(stop), np.nan if o.extreme is None else o.extreme, stop)
+    NaN: nowhere. A date's extreme stops an offset carried past the column's dates from a base
+    among them, not a base already past them (a previous sibling's end, summed from gaps the model
+    drew: pulled back to it, every later session of a user fell on one instant, of zero length)."""
+    extreme = np.full(len(base), np.nan if o.extreme is None else o.extreme)
+    if o.dated:
+        extreme[o.sign * (base - extreme) >= 0] = np.nan  # NaN base: False, the extreme kept
+    stop = np.where(np.isnan(stop), extreme, stop)
     return np.where(np.isnan(base) | np.isnan(stop), stop, o.sign * np.maximum(o.sign * stop, o.sign * base))
 
 
