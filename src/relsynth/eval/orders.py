@@ -27,7 +27,7 @@ from relsynth.relational.orders import (
 
 
 def order_scores(train: RelationalData, test: RelationalData, synth: RelationalData) -> dict:
-    """`{"orders": [{table, order, kept, rows, kept_ceiling, rows_ceiling}], "overall": {kept,
+    """`{"orders": [{table, order, across, kept, rows, kept_ceiling, rows_ceiling}], "overall": {kept,
     kept_ceiling}}`: per order found in `train`, the share of `synth` rows holding both values that
     keep it (and of `test` rows: the ceiling); overall, the mean over orders (None without any)."""
     orders = [
@@ -49,7 +49,7 @@ def _row_orders(train: RelationalData, test: RelationalData, synth: RelationalDa
         above = [parent_ordered(d.data, d.schema, t)[0] for d in (synth, test)]
         for o in found:
             kept, ceiling = (kept_share(d[t], o, rows) for d, rows in zip((synth, test), above, strict=True))
-            out.append(_row(t, o.describe(parent.parent if parent else None), kept, ceiling))
+            out.append(_row(t, o.describe(parent.parent if parent else None), kept, ceiling, "row"))
     return out
 
 
@@ -63,7 +63,7 @@ def _reference_orders(train: RelationalData, test: RelationalData, synth: Relati
             for o in found:
                 kept, ceiling = (kept_share(d[t], o, rows) for d, rows in zip((synth, test), named, strict=True))
                 text = f"{o.column} {'>=' if o.sign > 0 else '<='} {e.fk}->{o.base}"
-                out.append(_row(t, text, kept, ceiling))
+                out.append(_row(t, text, kept, ceiling, "reference"))
     return out
 
 
@@ -77,14 +77,19 @@ def _sibling_orders(train: RelationalData, test: RelationalData, synth: Relation
             continue
         if (end := previous_end(train[t], edge.fk, key, columns, kinds)) is not None:
             kept, ceiling = (after_previous_share(d[t], edge.fk, key, end, kinds) for d in (synth, test))
-            out.append(_row(t, f"{key} >= previous {end}", kept, ceiling))
+            out.append(_row(t, f"{key} >= previous {end}", kept, ceiling, "sibling"))
     return out
 
 
-def _row(table: str, order: str, kept: tuple[float | None, int], ceiling: tuple[float | None, int]) -> dict:
+def _row(
+    table: str, order: str, kept: tuple[float | None, int], ceiling: tuple[float | None, int], across: str
+) -> dict:
+    """One order's scores; `across`: "row" (within a row or with its parent row), "reference" (with
+    the row a reference names) or "sibling" (with the previous sibling: its rows are pairs)."""
     return {
         "table": table,
         "order": order,
+        "across": across,
         "kept": kept[0],
         "rows": kept[1],
         "kept_ceiling": ceiling[0],
