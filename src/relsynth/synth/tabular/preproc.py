@@ -35,6 +35,7 @@ from relsynth.synth.tabular._dependencies import find_dependencies, find_distinc
 from relsynth.synth.tabular._formulas import find_formulas, without_ordered_dividends
 from relsynth.synth.tabular._identifiers import identifier_format
 from relsynth.synth.tabular._last_nulls import find_last_nulls
+from relsynth.synth.tabular._lookup_orders import find_lookup_orders
 from relsynth.synth.tabular._references import declared_links, reference_stats, row_numbers, unique_links
 from relsynth.synth.tabular._tables import child_counts, pk_format, records
 from relsynth.synth.tabular._totals import find_totals
@@ -273,7 +274,9 @@ class TabularPreproc:
             "row_numbers": row_numbers(data, links),  # a key's number counting its group's rows (1..n)
             "totals": totals,  # numbers that sum their rows' numbers (`_totals`)
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
-            "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
+            "dependencies": dependencies,
+            # numbers within the range of their lookup row (`_lookup_orders`)
+            "lookup_orders": find_lookup_orders(self, data, summed | self._ordered_columns()),  # categories that follow from an earlier one of their row (`_dependencies`)
             "distinct": find_distinct(self, data),  # categories never equal to an earlier one of their row
             "null_rules": find_null_rules(self, data),  # columns missing exactly where an earlier category says
             "last_nulls": find_last_nulls(self, data),  # columns missing only in their parent's last row
