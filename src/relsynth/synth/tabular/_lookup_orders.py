@@ -98,12 +98,19 @@ def keep_lookup_orders(rules: list[dict], tables: dict[str, pd.DataFrame], schem
             moved = low[rows] + np.maximum(place, 0.0)
         else:
             moved = high[rows] - np.maximum(place, 0.0)
-        frame[col] = _set(frame[col], rows, moved, kind, None if low is None else low[rows], None if high is None else high[rows])
+        frame[col] = _set(
+            frame[col], rows, moved, kind, None if low is None else low[rows], None if high is None else high[rows]
+        )
         log.info("%s.%s: %d generated value(s) moved within their %s row's range", table, col, len(rows), rule["fk"])
 
 
 def _set(
-    column: pd.Series, rows: np.ndarray, moved: np.ndarray, kind: Column, low: np.ndarray | None, high: np.ndarray | None
+    column: pd.Series,
+    rows: np.ndarray,
+    moved: np.ndarray,
+    kind: Column,
+    low: np.ndarray | None,
+    high: np.ndarray | None,
 ) -> pd.Series:
     """`column` with `moved` (numbers; nanoseconds for dates) at `rows`, on the column's own grid
     (days, integers, the decimals its values show), one step inside where rounding crossed a side."""

@@ -276,7 +276,9 @@ class TabularPreproc:
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
             "dependencies": dependencies,
             # numbers within the range of their lookup row (`_lookup_orders`)
-            "lookup_orders": find_lookup_orders(self, data, summed | self._ordered_columns()),  # categories that follow from an earlier one of their row (`_dependencies`)
+            "lookup_orders": find_lookup_orders(
+                self, data, summed | self._ordered_columns()
+            ),  # categories that follow from an earlier one of their row (`_dependencies`)
             "distinct": find_distinct(self, data),  # categories never equal to an earlier one of their row
             "null_rules": find_null_rules(self, data),  # columns missing exactly where an earlier category says
             "last_nulls": find_last_nulls(self, data),  # columns missing only in their parent's last row
