@@ -146,7 +146,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
         pk = schema.tables[table].primary_key
         if pk is not None:
             keys[table] = _new_keys(n, pre.stats.get("pk_formats", {}).get(table, {"type": "int", "start": 1}), rng)
-            if (dated := own_date(pre, table)) is not None:  # keys rise with the date its rows name earlier rows by
+            if (dated := _keys_date(pre, table)) is not None:  # keys rise with the date, as the source's do
                 keys[table] = keys[table].iloc[np.argsort(date_order(cols[dated]))].reset_index(drop=True)
             cols[pk] = keys[table]
         for col, fmt in pre.stats.get("identifiers", {}).get(table, {}).items():  # none in older models
@@ -165,9 +165,15 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
     apply_formulas(formulas, out)  # ... or a copy of a total
     apply_totals(pre.stats.get("totals", []), out)  # a total of such copies: set again
     for table in schema.synth_tables:  # rows in key order: a row's earlier row is written before it
-        if (dated := own_date(pre, table)) is not None:
+        if (dated := _keys_date(pre, table)) is not None:
             out[table] = out[table].iloc[date_order(out[table][dated])].reset_index(drop=True)
     return RelationalData({t: out[t] for t in schema.tables}, schema, formats=pre.stats.get("formats"))
+
+
+def _keys_date(pre, table: str) -> str | None:
+    """The date `table`'s keys rise with: the one its rows name earlier rows of their own table by
+    (`own_date`), else the one the source's numbered keys follow (`stats["key_dates"]`)."""
+    return own_date(pre, table) or pre.stats.get("key_dates", {}).get(table)
 
 
 def _new_keys(n: int, fmt: dict, rng: np.random.Generator) -> pd.Series:

@@ -18,6 +18,29 @@ def child_counts(data: RelationalData, schema: Schema, child: str) -> np.ndarray
     return np.bincount(pos, minlength=len(parent_keys))
 
 
+MIN_KEY_RHO = 0.98  # rank correlation of keys and a date above which keys are taken to follow it
+
+
+def key_date(df: pd.DataFrame, pk: str, dates: list[str]) -> str | None:
+    """The date column whose order the table's numbered keys follow (ids given as the rows were
+    created: an order's id rises with its date), a rank correlation of at least `MIN_KEY_RHO` over
+    at least 20 rows holding both, the closest; None where the keys hold no number or none does.
+    Generation then numbers its rows in that date's order."""
+    keys = df[pk]
+    if not pd.api.types.is_integer_dtype(keys.dtype):
+        keys = keys.astype("string").str.extract(r"(\d+)$")[0]
+    numbers = pd.to_numeric(keys, errors="coerce")
+    best, best_rho = None, MIN_KEY_RHO
+    for d in dates:
+        held = numbers.notna() & df[d].notna()
+        if held.sum() < 20 or numbers[held].nunique() < 20:
+            continue
+        rho = numbers[held].rank().corr(pd.to_datetime(df[d][held]).rank())
+        if rho >= best_rho:
+            best, best_rho = d, rho
+    return best
+
+
 def pk_format(keys: pd.Series) -> dict:
     """How to regenerate keys: an integer sequence, or a string prefix plus a number (zero-padded as
     the source pads it), or UUIDs, or the character shape of keys such as `2019_AB12`, or random

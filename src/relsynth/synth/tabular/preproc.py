@@ -37,7 +37,7 @@ from relsynth.synth.tabular._identifiers import identifier_format
 from relsynth.synth.tabular._last_nulls import find_last_nulls
 from relsynth.synth.tabular._lookup_orders import find_lookup_orders
 from relsynth.synth.tabular._references import declared_links, reference_stats, row_numbers, unique_links
-from relsynth.synth.tabular._tables import child_counts, pk_format, records
+from relsynth.synth.tabular._tables import child_counts, key_date, pk_format, records
 from relsynth.synth.tabular._totals import find_totals
 from relsynth.synth.tabular._unique_labels import find_unique_labels
 from relsynth.synth.tabular.encoders import (
@@ -254,6 +254,13 @@ class TabularPreproc:
             # rows per root entity of each table: the totals a generated database aims for (_sizes)
             "rows_per_root": {
                 t: len(data[t]) / max(sum(len(data[r]) for r in self.schema.roots), 1) for t in self.tables
+            },
+            "key_dates": {  # keys numbered in the order of a date, as the source's are (`key_date`)
+                t: d
+                for t in self.schema.synth_tables
+                if (pk := self.schema.tables[t].primary_key) is not None
+                and (d := key_date(data[t], pk, self.schema.tables[t].cols_of(Column.DATE, Column.DATETIME)))
+                is not None
             },
             "pk_formats": {
                 t: pk_format(data[t][pk])
