@@ -273,3 +273,30 @@ def test_siblings_summed_past_the_columns_latest_date_are_not_pulled_back_onto_i
     assert (cols["date"] > tx["tx"]["date"].max()).any()
     step = cols["date"].groupby(siblings).diff().dropna()
     assert (step > pd.Timedelta(0)).all() and (step == pd.Timedelta("90D")).mean() > 0.7  # one may stop at the latest
+
+
+def test_stays_before_a_near_death_follow_one_another_and_never_pass_it():
+    """Each patient died 0-30 days after their last discharge: the admission's nearest parent date
+    is the death after it (admitted <= died, no base before it), which left the stays without a
+    sequence (the key's order ran the wrong way), so they could overlap; now modelled from the
+    previous discharge, the death their cap."""
+    data = stays(n=90)
+    patient, stay = data["patient"].copy(), data["stay"]
+    last = stay.groupby("patient")["discharged"].max().reindex(patient["id"]).to_numpy()
+    patient["died"] = last + pd.to_timedelta(np.random.default_rng(1).integers(0, 31, len(patient)), "D")
+    schema = Schema(patient=Table(id=PrimaryKey(), died=Date()), stay=data.schema.tables["stay"])
+    data = RelationalData({"patient": patient, "stay": stay}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    admitted = pre.orderings["stay"]["admitted"]
+    assert admitted.after_sibling and admitted.sibling_base == "discharged" and admitted.origin is not None
+    assert (admitted.cap, admitted.cap_from_parent) == ("died", True)
+    rng = np.random.default_rng(0)  # any offsets, as a model may write them
+    siblings = np.repeat(np.arange(90), stay.groupby("patient").size().to_numpy())
+    cols = {
+        "admitted": pd.Series(rng.exponential(60 * 86_400, len(siblings))),
+        "discharged": pd.Series(rng.exponential(5 * 86_400, len(siblings))),
+    }
+    parent = pd.DataFrame({"died": patient["died"].to_numpy()[siblings]})
+    from_offsets(cols, pre.orderings["stay"], parent, siblings)
+    generated = pd.DataFrame({"patient": siblings, **cols})
+    assert overlaps(generated) == 0 and (generated["admitted"] <= parent["died"]).all()

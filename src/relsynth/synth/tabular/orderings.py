@@ -140,10 +140,10 @@ def sequence_ordering(df: pd.DataFrame, key: str, kind: Column, loose: Ordering 
     """The order of siblings following one another by their `key` date where no date of their
     parent's row is a base (a patient's stays, the patient's birth years before): the first
     sibling's offset is from the column's least value (`origin`), the others' from the previous
-    sibling's (`after_sibling`, set by the caller). `loose`: the key's own order with a base too far
-    to model, which this one replaces: the parent's column it never passes going forward (a base it
-    is on or before, the patient's death; else its bound or cap) stays its cap, so no stay follows
-    the death."""
+    sibling's (`after_sibling`, set by the caller). `loose`: the key's own order this one replaces (a
+    base too far to model, or a parent's date the key is on or before): the parent's column it never
+    passes going forward (a base it is on or before, the patient's death; else its bound or cap)
+    stays its cap, so no stay follows the death."""
     cap: tuple[str | None, bool] = (None, False)
     if loose is not None and not loose.day_base:  # a date capped by a timestamp compares with its day
         if loose.sign < 0:

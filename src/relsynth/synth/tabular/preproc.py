@@ -371,7 +371,9 @@ class TabularPreproc:
             found = self.orderings.get(table, {})
             kinds = {c: k.kind for c, k in self.schema.tables[table].columns.items()}
             o = found.get(key)
-            if o is None or o.loose:  # no base, or one too far (a birth): from the column's least value
+            # no base, one too far (a birth), or a parent's date after it (a death): from the column's least
+            # value, the date after it kept as a cap
+            if o is None or o.loose or (o.from_parent and o.sign < 0 and o.bound is None):
                 o = sequence_ordering(data[table], key, kinds[key], o)
             if not (o.from_parent or o.origin is not None) or o.bound is not None or o.sign < 0:
                 continue
