@@ -200,32 +200,42 @@ def test_stays_that_overlap_are_not_kept_apart():
     assert len(back) == len(data["stay"]) and overlaps(back) > 0
 
 
+def stays_until_death(days_below: int, born: bool = False) -> RelationalData:
+    """`stays` of 90 patients, each patient dying 0 to `days_below` - 1 days after their last discharge."""
+    data = stays(n=90, born=born)
+    patient, stay = data["patient"].copy(), data["stay"]
+    last = stay.groupby("patient")["discharged"].max().reindex(patient["id"]).to_numpy()
+    patient["died"] = last + pd.to_timedelta(np.random.default_rng(1).integers(0, days_below, len(patient)), "D")
+    columns = {"id": PrimaryKey(), **({"born": Date()} if born else {}), "died": Date()}
+    schema = Schema(patient=Table(**columns), stay=data.schema.tables["stay"])
+    return RelationalData({"patient": patient, "stay": stay}, schema)
+
+
+def stays_capped_by_death(data: RelationalData, mean_gap_days: float) -> tuple[pd.DataFrame, pd.Series]:
+    """Fit on `data` (`stays_until_death`), check the admission is modelled from the previous
+    discharge with the death as its cap, and decode random offsets (gaps of `mean_gap_days` on
+    average), as a model may write them: (the stays, each stay's patient's death)."""
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    admitted = pre.orderings["stay"]["admitted"]
+    assert admitted.after_sibling and admitted.sibling_base == "discharged" and admitted.origin is not None
+    assert (admitted.cap, admitted.cap_from_parent) == ("died", True)
+    rng = np.random.default_rng(0)
+    siblings = np.repeat(np.arange(90), data["stay"].groupby("patient").size().to_numpy())
+    cols = {
+        "admitted": pd.Series(rng.exponential(mean_gap_days * 86_400, len(siblings))),
+        "discharged": pd.Series(rng.exponential(5 * 86_400, len(siblings))),
+    }
+    parent = pd.DataFrame({"died": data["patient"]["died"].to_numpy()[siblings]})
+    from_offsets(cols, pre.orderings["stay"], parent, siblings)
+    return pd.DataFrame({"patient": siblings, **cols}), parent["died"]
+
+
 def test_stays_modelled_from_the_previous_one_are_never_after_the_patients_death():
     """A patient's death, days to a decade after the last discharge, is too far from the stays to be
     their base (`loose`): the stays follow one another from the first admission, and the death stays
     the admissions' cap."""
-    data = stays(n=90, born=True)
-    patient, stay = data["patient"].copy(), data["stay"]
-    last = stay.groupby("patient")["discharged"].max().reindex(patient["id"]).to_numpy()
-    patient["died"] = last + pd.to_timedelta(np.random.default_rng(1).integers(0, 4000, len(patient)), "D")
-    schema = Schema(
-        patient=Table(id=PrimaryKey(), born=Date(), died=Date()),
-        stay=data.schema.tables["stay"],
-    )
-    data = RelationalData({"patient": patient, "stay": stay}, schema)
-    pre = TabularPreproc.from_schema(schema).fit(data)
-    admitted = pre.orderings["stay"]["admitted"]
-    assert admitted.after_sibling and admitted.sibling_base == "discharged" and admitted.origin is not None
-    assert (admitted.cap, admitted.cap_from_parent) == ("died", True)
-    rng = np.random.default_rng(0)  # any offsets, as a model may write them
-    siblings = np.repeat(np.arange(90), stay.groupby("patient").size().to_numpy())
-    cols = {
-        "admitted": pd.Series(rng.exponential(600 * 86_400, len(siblings))),
-        "discharged": pd.Series(rng.exponential(5 * 86_400, len(siblings))),
-    }
-    parent = pd.DataFrame({"died": patient["died"].to_numpy()[siblings]})
-    from_offsets(cols, pre.orderings["stay"], parent, siblings)
-    assert (cols["admitted"] <= parent["died"]).all() and (cols["discharged"] <= parent["died"]).all()
+    generated, died = stays_capped_by_death(stays_until_death(4000, born=True), mean_gap_days=600)
+    assert (generated["admitted"] <= died).all() and (generated["discharged"] <= died).all()
 
 
 @pytest.mark.parametrize("seed", [0, 1, 3])
@@ -280,23 +290,5 @@ def test_stays_before_a_near_death_follow_one_another_and_never_pass_it():
     is the death after it (admitted <= died, no base before it), which left the stays without a
     sequence (the key's order ran the wrong way), so they could overlap; now modelled from the
     previous discharge, the death their cap."""
-    data = stays(n=90)
-    patient, stay = data["patient"].copy(), data["stay"]
-    last = stay.groupby("patient")["discharged"].max().reindex(patient["id"]).to_numpy()
-    patient["died"] = last + pd.to_timedelta(np.random.default_rng(1).integers(0, 31, len(patient)), "D")
-    schema = Schema(patient=Table(id=PrimaryKey(), died=Date()), stay=data.schema.tables["stay"])
-    data = RelationalData({"patient": patient, "stay": stay}, schema)
-    pre = TabularPreproc.from_schema(schema).fit(data)
-    admitted = pre.orderings["stay"]["admitted"]
-    assert admitted.after_sibling and admitted.sibling_base == "discharged" and admitted.origin is not None
-    assert (admitted.cap, admitted.cap_from_parent) == ("died", True)
-    rng = np.random.default_rng(0)  # any offsets, as a model may write them
-    siblings = np.repeat(np.arange(90), stay.groupby("patient").size().to_numpy())
-    cols = {
-        "admitted": pd.Series(rng.exponential(60 * 86_400, len(siblings))),
-        "discharged": pd.Series(rng.exponential(5 * 86_400, len(siblings))),
-    }
-    parent = pd.DataFrame({"died": patient["died"].to_numpy()[siblings]})
-    from_offsets(cols, pre.orderings["stay"], parent, siblings)
-    generated = pd.DataFrame({"patient": siblings, **cols})
-    assert overlaps(generated) == 0 and (generated["admitted"] <= parent["died"]).all()
+    generated, died = stays_capped_by_death(stays_until_death(31), mean_gap_days=60)
+    assert overlaps(generated) == 0 and (generated["admitted"] <= died).all()
