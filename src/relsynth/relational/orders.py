@@ -297,9 +297,7 @@ def previous_end(
     every one of at least `MIN_ROWS` consecutive pairs holding both. Of several, the tightest
     (smallest median gap). None without one."""
     start = as_numbers(df[key], kinds[key])
-    codes = pd.factorize(df[fk])[0]
-    order = np.lexsort((start, codes))
-    same = (codes[order][1:] == codes[order][:-1]) & (codes[order][1:] >= 0)  # a null key has no siblings
+    order, same = _in_key_order(df[fk], start)
     best, best_gap = None, np.inf
     for c in columns:
         if c == key or kinds[c] not in DATED:
@@ -315,6 +313,14 @@ def previous_end(
     return best
 
 
+def _in_key_order(parents: pd.Series, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row positions with each parent's rows together, in order of `start`; whether each row but
+    the first in that order follows a row of the same parent). A row without a parent has no siblings."""
+    codes = pd.factorize(parents)[0]
+    order = np.lexsort((start, codes))
+    return order, (codes[order][1:] == codes[order][:-1]) & (codes[order][1:] >= 0)
+
+
 def after_previous_share(
     df: pd.DataFrame, fk: str, key: str, end: str, kinds: Mapping[str, Column]
 ) -> tuple[float | None, int]:
@@ -323,9 +329,7 @@ def after_previous_share(
     None without such pairs. A previous sibling without an end (a subscription still open) has
     not ended: the pair breaks the order, as an open interval overlaps whatever follows it."""
     start = as_numbers(df[key], kinds[key])
-    codes = pd.factorize(df[fk])[0]
-    order = np.lexsort((start, codes))
-    same = (codes[order][1:] == codes[order][:-1]) & (codes[order][1:] >= 0)
+    order, same = _in_key_order(df[fk], start)
     pairs = same & ~np.isnan(start[order][1:]) & ~np.isnan(start[order][:-1])
     step = start[order][1:][pairs] - as_numbers(df[end], kinds[end])[order][:-1][pairs]  # NaN: still open
     return (float((step >= 0).mean()) if len(step) else None), len(step)
