@@ -224,7 +224,8 @@ class TabularPreproc:
                 t: key for t in self.schema.synth_tables if (key := self._find_sibling_key(data, t, summed)) is not None
             }
             self._offsets_after_siblings(data)
-            formulas = without_ordered_dividends(formulas, self._ordered_columns())
+        ordered = self._ordered_columns()  # what the orders within rows set or read: others leave it be
+        formulas = without_ordered_dividends(formulas, ordered)
 
         offset_tables: dict[str, pd.DataFrame] = {}  # each table's offsets, computed once for all its ordered columns
 
@@ -281,11 +282,8 @@ class TabularPreproc:
             "row_numbers": row_numbers(data, links),  # a key's number counting its group's rows (1..n)
             "totals": totals,  # numbers that sum their rows' numbers (`_totals`)
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
-            "dependencies": dependencies,
-            # numbers within the range of their lookup row (`_lookup_orders`)
-            "lookup_orders": find_lookup_orders(
-                self, data, summed | self._ordered_columns()
-            ),  # categories that follow from an earlier one of their row (`_dependencies`)
+            "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
+            "lookup_orders": find_lookup_orders(self, data, summed | ordered),  # within a lookup row's range
             "distinct": find_distinct(self, data),  # categories never equal to an earlier one of their row
             "null_rules": find_null_rules(self, data),  # columns missing exactly where an earlier category says
             "last_nulls": find_last_nulls(self, data),  # columns missing only in their parent's last row
