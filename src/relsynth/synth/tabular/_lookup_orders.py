@@ -23,6 +23,7 @@ import pandas as pd
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import ORDERED, as_numbers, reference_orders, referenced_ordered
 from relsynth.relational.schema import Edge
+from relsynth.synth.tabular._formulas import _places
 
 log = logging.getLogger(__name__)
 N_QUANTILES = 21  # where values lie, kept as this many quantiles: no single row's value is stored
@@ -121,7 +122,8 @@ def _set(
         return out
     integer = pd.api.types.is_integer_dtype(out.dtype) or kind is Column.INTEGER
     present = out.dropna().to_numpy(dtype=np.float64)
-    decimals = 0 if integer else (_decimals_of(present) if len(present) else 6)
+    shown = _places(present) if len(present) and not integer else None  # the decimals the values show
+    decimals = 0 if integer else (6 if shown is None else shown)
     step = 10.0**-decimals
     snapped = np.round(moved, decimals)
     if low is not None:
@@ -130,11 +132,3 @@ def _set(
         snapped = np.where(snapped > high, snapped - step, snapped)
     out.iloc[rows] = np.round(snapped).astype(np.int64) if integer else np.round(snapped, decimals)
     return out
-
-
-def _decimals_of(x: np.ndarray) -> int:
-    """The fewest decimals (up to 6) that hold every value of `x`."""
-    for d in range(7):
-        if np.allclose(x, np.round(x, d), rtol=0, atol=1e-9):
-            return d
-    return 6
