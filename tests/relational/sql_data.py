@@ -1,5 +1,5 @@
-"""Data for the database tests (test_sql.py, test_sql_postgres.py): the shipped Chinook and a small
-database holding every kind."""
+"""Data for the database tests (test_sql.py, test_sql_postgres.py): the shipped Chinook, a small
+database holding every kind, and `run_sql` to build a source database."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pandas as pd
+import sqlalchemy as sa
 
 from relsynth.relational import (
     Boolean,
@@ -28,6 +29,15 @@ ROOT = Path(__file__).resolve().parents[2]
 CHINOOK_SQLITE = ROOT / "data" / "01_raw" / "chinook" / "chinook.sqlite"
 CHINOOK_URL = f"sqlite:///{CHINOOK_SQLITE}"
 MAIN_TABLES = ["artist", "album", "track", "genre", "media_type"]  # the main job's tables (schema_chinook.yml)
+
+
+def run_sql(target: str, *statements: str) -> None:
+    """Run `statements` on the database at `target`, in one transaction."""
+    engine = sa.create_engine(target)
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+    engine.dispose()
 
 
 def every_kind() -> RelationalData:

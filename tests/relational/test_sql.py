@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from sql_data import CHINOOK_SQLITE, CHINOOK_URL, MAIN_TABLES, ROOT, every_kind, unstorable
+from sql_data import CHINOOK_SQLITE, CHINOOK_URL, MAIN_TABLES, ROOT, every_kind, run_sql, unstorable
 
 from relsynth.relational import (
     Column,
@@ -33,14 +33,6 @@ ENGINES = ["sqlite", "duckdb"]
 
 def url(engine: str, tmp_path: Path, name: str = "db") -> str:
     return f"sqlite:///{tmp_path / name}.sqlite" if engine == "sqlite" else f"duckdb:///{tmp_path / name}.duckdb"
-
-
-def run_sql(target: str, *statements: str) -> None:
-    engine = sa.create_engine(target)
-    with engine.begin() as conn:
-        for statement in statements:
-            conn.exec_driver_sql(statement)
-    engine.dispose()
 
 
 def query(target: str, statement: str) -> list[tuple]:

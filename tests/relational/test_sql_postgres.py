@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 import torch
-from sql_data import CHINOOK_URL, MAIN_TABLES, ROOT, every_kind, unstorable
+from sql_data import CHINOOK_URL, MAIN_TABLES, ROOT, every_kind, run_sql, unstorable
 
 from relsynth.relational import Column, Numeric, PrimaryKey, RelationalData, Schema, SchemaError, SQLSource, Table
 from relsynth.synth import (
@@ -370,11 +370,11 @@ def test_columns_without_a_kind_can_be_left_out(postgres_url: str) -> None:
 def test_a_column_read_with_a_given_kind_keeps_its_not_null(postgres_url: str) -> None:
     """An interval column declared NOT NULL, read as categorical through overrides (relsynth has no
     kind for intervals), was written back as a nullable TEXT: its NOT NULL was lost with its type."""
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE stay (id integer PRIMARY KEY, los interval NOT NULL, note interval)")
-        conn.exec_driver_sql("INSERT INTO stay VALUES (1, '30 minutes', NULL), (2, '1 hour', '2 hours')")
-    engine.dispose()
+    run_sql(
+        postgres_url,
+        "CREATE TABLE stay (id integer PRIMARY KEY, los interval NOT NULL, note interval)",
+        "INSERT INTO stay VALUES (1, '30 minutes', NULL), (2, '1 hour', '2 hours')",
+    )
     data = RelationalData.from_sql(postgres_url, overrides={"stay": {"los": "categorical", "note": "categorical"}})
     assert data.not_null_columns("stay") == ["los"]
     data.to_sql(postgres_url, schema_name="copy")
@@ -394,12 +394,12 @@ def test_a_column_read_with_a_given_kind_keeps_its_not_null(postgres_url: str) -
 def test_inference_names_enum_and_zoned_types_as_the_catalog_has_them(postgres_url: str) -> None:
     """schema.inference said 'SQL type VARCHAR(7)' for an enum column and 'SQL type TIMESTAMP' for a
     timestamptz one, as if the type or the zone had been lost on reading."""
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TYPE plan_t AS ENUM ('basic', 'premium')")
-        conn.exec_driver_sql("CREATE TABLE member (id integer PRIMARY KEY, plan plan_t, joined timestamptz, at timetz)")
-        conn.exec_driver_sql("INSERT INTO member VALUES (1, 'basic', now(), '09:00+02'), (2, 'premium', now(), NULL)")
-    engine.dispose()
+    run_sql(
+        postgres_url,
+        "CREATE TYPE plan_t AS ENUM ('basic', 'premium')",
+        "CREATE TABLE member (id integer PRIMARY KEY, plan plan_t, joined timestamptz, at timetz)",
+        "INSERT INTO member VALUES (1, 'basic', now(), '09:00+02'), (2, 'premium', now(), NULL)",
+    )
     why = RelationalData.from_sql(postgres_url).schema.inference["member"]
     assert why["plan"] == "SQL type ENUM plan_t ('basic', 'premium'), written back as VARCHAR(7)"
     assert why["joined"] == "SQL type TIMESTAMP WITH TIME ZONE" and why["at"] == "SQL type TIME WITH TIME ZONE"
@@ -464,13 +464,13 @@ def test_rows_naming_later_rows_of_their_own_table_are_written(postgres_url: str
     data.to_sql(postgres_url, schema_name="copy")
     for target in ("copy", "own"):
         if target == "own":  # into tables of one's own, too
-            engine = sa.create_engine(postgres_url)
-            with engine.begin() as conn:
-                conn.exec_driver_sql("CREATE SCHEMA own")
-                conn.exec_driver_sql("CREATE TABLE own.post (LIKE public.post INCLUDING ALL)")
-                conn.exec_driver_sql("ALTER TABLE own.post ADD FOREIGN KEY (accepted) REFERENCES own.post(id)")
-                conn.exec_driver_sql("ALTER TABLE own.post ADD FOREIGN KEY (parent) REFERENCES own.post(id)")
-            engine.dispose()
+            run_sql(
+                postgres_url,
+                "CREATE SCHEMA own",
+                "CREATE TABLE own.post (LIKE public.post INCLUDING ALL)",
+                "ALTER TABLE own.post ADD FOREIGN KEY (accepted) REFERENCES own.post(id)",
+                "ALTER TABLE own.post ADD FOREIGN KEY (parent) REFERENCES own.post(id)",
+            )
             data.to_sql(postgres_url, schema_name="own", if_exists="append")
         assert rows(postgres_url, f"SELECT * FROM {target}.post ORDER BY id") == rows(
             postgres_url, "SELECT * FROM post ORDER BY id"
@@ -487,13 +487,13 @@ def test_append_into_own_tables_with_identity_and_generated_columns(postgres_url
         "(id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, qty smallint NOT NULL, price numeric(10,2) NOT NULL, "
         "total numeric(12,2) GENERATED ALWAYS AS (qty * price) STORED)"
     )
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"CREATE TABLE line {table}")
-        conn.exec_driver_sql("INSERT INTO line (qty, price) VALUES (2, 1.50), (1, 4), (3, 0.25)")
-        conn.exec_driver_sql("CREATE SCHEMA mine")
-        conn.exec_driver_sql(f"CREATE TABLE mine.line {table}")
-    engine.dispose()
+    run_sql(
+        postgres_url,
+        f"CREATE TABLE line {table}",
+        "INSERT INTO line (qty, price) VALUES (2, 1.50), (1, 4), (3, 0.25)",
+        "CREATE SCHEMA mine",
+        f"CREATE TABLE mine.line {table}",
+    )
     data = RelationalData.from_sql(postgres_url, tables=["line"])
     data["line"]["total"] = 99.0  # the server computes it, whatever relsynth holds
     data.to_sql(postgres_url, schema_name="mine", if_exists="append")
@@ -513,13 +513,13 @@ def test_money_is_read_as_a_number_and_written_back_as_money(postgres_url: str, 
     through overrides as numeric every value was refused: the driver returns money as text in the
     server's currency format ('$46.62'). It is read as a number (selected as numeric) and written
     back as money to PostgreSQL, as NUMERIC(19, 2) elsewhere."""
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE product (id integer PRIMARY KEY, list_price money NOT NULL, fee money)")
-        conn.exec_driver_sql("CREATE SCHEMA mine")
-        conn.exec_driver_sql("CREATE TABLE mine.product (id integer PRIMARY KEY, list_price money NOT NULL, fee money)")
-        conn.exec_driver_sql("INSERT INTO product VALUES (1, 46.62, NULL), (2, 1234.5, 0.1), (3, -3, 7)")
-    engine.dispose()
+    run_sql(
+        postgres_url,
+        "CREATE TABLE product (id integer PRIMARY KEY, list_price money NOT NULL, fee money)",
+        "CREATE SCHEMA mine",
+        "CREATE TABLE mine.product (id integer PRIMARY KEY, list_price money NOT NULL, fee money)",
+        "INSERT INTO product VALUES (1, 46.62, NULL), (2, 1234.5, 0.1), (3, -3, 7)",
+    )
     data = RelationalData.from_sql(postgres_url)
     assert data.schema.tables["product"].columns["list_price"].kind is Column.NUMERIC
     assert data["product"]["list_price"].tolist() == [46.62, 1234.5, -3.0]
@@ -586,11 +586,11 @@ def test_identity_and_generated_columns_are_written_back_as_such(postgres_url: s
     data.to_sql(target)
     assert rows(target, "SELECT id, year, total FROM line ORDER BY id") == [(1, 2031, None), (2, 2031, None)]
     # a serial key comes back as an identity (BY DEFAULT), which numbers the rows alike
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE tag (id serial PRIMARY KEY, label text NOT NULL)")
-        conn.exec_driver_sql("INSERT INTO tag (label) VALUES ('a'), ('b')")
-    engine.dispose()
+    run_sql(
+        postgres_url,
+        "CREATE TABLE tag (id serial PRIMARY KEY, label text NOT NULL)",
+        "INSERT INTO tag (label) VALUES ('a'), ('b')",
+    )
     RelationalData.from_sql(postgres_url, ["tag"]).to_sql(postgres_url, schema_name="tags")
     engine = sa.create_engine(postgres_url)
     with engine.begin() as conn:
@@ -647,11 +647,11 @@ def test_fractional_seconds_precision_of_times_is_written_back(postgres_url: str
 def test_a_type_sqlalchemy_does_not_know_is_named_as_the_catalog_names_it(postgres_url: str) -> None:
     """An xml or point column stopped from_sql with 'has SQL type NullType()': SQLAlchemy's name for
     a type it does not know, which says nothing of the column. The catalog's name is given."""
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TYPE pair AS (a int, b int)")
-        conn.exec_driver_sql("CREATE TABLE t (id integer PRIMARY KEY, doc xml, at point, p pair)")
-    engine.dispose()
+    run_sql(
+        postgres_url,
+        "CREATE TYPE pair AS (a int, b int)",
+        "CREATE TABLE t (id integer PRIMARY KEY, doc xml, at point, p pair)",
+    )
     with pytest.warns(sa.exc.SAWarning), pytest.raises(SchemaError) as err:
         RelationalData.from_sql(postgres_url)
     message = str(err.value)
@@ -694,10 +694,7 @@ def test_replace_says_what_depends_on_a_table_it_would_drop(postgres_url: str) -
     table ... HINT: Use DROP ... CASCADE', advice to_sql cannot take; it now names the table and
     what depends on it, says nothing was written and how to go on."""
     every_kind().to_sql(postgres_url)
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE VIEW big_sales AS SELECT * FROM sale WHERE quantity > 1")
-    engine.dispose()
+    run_sql(postgres_url, "CREATE VIEW big_sales AS SELECT * FROM sale WHERE quantity > 1")
     before = rows(postgres_url, "SELECT * FROM sale ORDER BY id")
     with pytest.raises(ValueError) as err:
         every_kind().to_sql(postgres_url, if_exists="replace")
@@ -734,13 +731,13 @@ def test_a_domain_is_read_as_its_base_type(postgres_url: str) -> None:
     0)) stopped from_sql: "has SQL type DOMAIN('posint', INTEGER()), which relsynth has no kind
     for". It is read, and written back, as its base type (the domain's CHECK, like a table's, is not
     recreated)."""
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE DOMAIN posint AS integer CHECK (VALUE > 0)")
-        conn.exec_driver_sql("CREATE DOMAIN code AS varchar(5) NOT NULL")
-        conn.exec_driver_sql("CREATE TABLE t (id integer PRIMARY KEY, age posint, c code)")
-        conn.exec_driver_sql("INSERT INTO t VALUES (1, 30, 'ab'), (2, 41, 'cd'), (3, NULL, 'ab')")
-    engine.dispose()
+    run_sql(
+        postgres_url,
+        "CREATE DOMAIN posint AS integer CHECK (VALUE > 0)",
+        "CREATE DOMAIN code AS varchar(5) NOT NULL",
+        "CREATE TABLE t (id integer PRIMARY KEY, age posint, c code)",
+        "INSERT INTO t VALUES (1, 30, 'ab'), (2, 41, 'cd'), (3, NULL, 'ab')",
+    )
     data = RelationalData.from_sql(postgres_url)
     assert data.schema.tables["t"].columns["age"].kind is Column.INTEGER
     assert data["t"]["age"].tolist()[:2] == [30, 41] and data["t"]["c"].tolist() == ["ab", "cd", "ab"]
@@ -779,10 +776,7 @@ def test_a_failure_not_of_the_expressions_is_not_blamed_on_them(
 def test_a_view_named_as_a_table_to_write_is_named(postgres_url: str) -> None:
     """A view in the target named as a table to write failed the write with the server's 'relation
     "sale" already exists' from CREATE TABLE, with if_exists='replace' too (only tables are dropped)."""
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE VIEW sale AS SELECT 1 AS id")
-    engine.dispose()
+    run_sql(postgres_url, "CREATE VIEW sale AS SELECT 1 AS id")
     for if_exists in ("fail", "replace"):
         with pytest.raises(ValueError, match=r"has view\(s\) \['sale'\] named as tables to write: nothing was written"):
             every_kind().to_sql(postgres_url, if_exists=if_exists)
