@@ -97,3 +97,51 @@ def test_missing_labels_may_repeat_among_siblings(tiny_size):
     out = model.generate(100, seed=0)["booking"]
     assert out.groupby("flight")["seat"].apply(lambda s: s.isna().sum()).max() >= 2
     assert not out.dropna(subset=["seat"]).duplicated(["flight", "seat"]).any()
+
+
+def accounts(n: int = 120, seed: int = 0) -> RelationalData:
+    """accounts -> rights: one OWNER each, 0 to 3 DISPONENT rights and a PAYER on some accounts
+    (never two), in any order."""
+    rng = np.random.default_rng(seed)
+    kinds = []
+    for _ in range(n):
+        rights = ["OWNER"] + ["DISPONENT"] * int(rng.choice(4, p=[0.4, 0.3, 0.2, 0.1]))
+        kinds.append(list(rng.permutation(rights + (["PAYER"] if rng.random() < 0.4 else []))))
+    sizes = np.array([len(k) for k in kinds])
+    account = pd.DataFrame({"id": range(n), "kind": rng.choice(["personal", "business"], n)})
+    right = pd.DataFrame(
+        {"id": range(int(sizes.sum())), "account": np.repeat(np.arange(n), sizes), "type": np.concatenate(kinds)}
+    )
+    schema = Schema(
+        account=Table(id=PrimaryKey(), kind=Categorical()),
+        right=Table(id=PrimaryKey(), account=ForeignKey(parent="account"), type=Categorical()),
+    )
+    return RelationalData({"account": account, "right": right}, schema)
+
+
+def test_a_value_held_once_by_every_parent_is_generated_once_in_each(tiny_size):
+    """An untrained model draws each right at random (accounts with no owner or two); now every
+    generated account with rights has exactly one OWNER, at most one PAYER, and DISPONENT rights repeat."""
+    data = accounts()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["once_labels"] == [
+        {"table": "right", "column": "type", "once": ["OWNER", "PAYER"], "exactly": ["OWNER"]}
+    ]
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(150, seed=0)
+    types = out["right"].groupby("account")["type"]
+    assert (types.apply(lambda s: int((s == "OWNER").sum())) == 1).all()  # an untrained model's count may be 0
+    assert types.apply(lambda s: int((s == "PAYER").sum())).max() == 1
+    assert types.apply(lambda s: int((s == "DISPONENT").sum())).max() >= 2
+
+
+def test_a_value_missing_under_one_parent_is_not_required():
+    """One account without an owner: OWNER is still held once at most, no longer by every account."""
+    data = accounts()
+    r = data["right"]
+    several = r["account"].value_counts().index[0]  # an account with other rights than its owner
+    r = r[~((r["account"] == several) & (r["type"] == "OWNER"))]
+    pre = TabularPreproc.from_schema(data.schema).fit(
+        RelationalData({"account": data["account"], "right": r}, data.schema)
+    )
+    assert pre.stats["once_labels"] == [{"table": "right", "column": "type", "once": ["OWNER", "PAYER"], "exactly": []}]

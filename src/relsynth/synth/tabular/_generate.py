@@ -45,11 +45,12 @@ class _Cursor:
         root: str,
         rng: np.random.Generator,
         sibling_context: int = 0,
-        unique: dict[str, list[int]] | None = None,
+        unique: dict[str, dict[int, frozenset[int] | None]] | None = None,
     ):
         self.pre, self.table, self.rng = pre, root, rng  # rng: the number in a child count's range
         self.sibling_context = sibling_context  # tokens of the last children's headers kept per frame
-        self.unique = unique or {}  # table -> header positions of labels never repeated under one parent
+        # table -> {header position: its labels never repeated under one parent row (None: all)}
+        self.unique = unique or {}
         # [table, header, remaining counts per child, last children's headers, {(child, position): tokens}]
         self.frames: list[list] = []
         self.done = False
@@ -59,8 +60,8 @@ class _Cursor:
         counts = row_child_counts(self.pre, self.table, header, self.rng)
         if self.frames:  # the labels its later siblings may not repeat; a missing one they may
             slots = self.pre.layouts[self.table].slots
-            for pos in self.unique.get(self.table, ()):
-                if header[pos] >= self.pre.slots[slots[pos]].offset + 2:  # local ids 0, 1: <missing>, <rare>
+            for pos, labels in self.unique.get(self.table, {}).items():
+                if header[pos] >= self.pre.slots[slots[pos]].offset + 2 and (labels is None or header[pos] in labels):
                     self.frames[-1][4].setdefault((self.table, pos), []).append(header[pos])
         if self.frames and self.sibling_context:  # a sibling of the rows its parent writes next
             siblings = self.frames[-1][3]
@@ -85,6 +86,13 @@ class _Cursor:
             return True
         parent, _, remaining, *_ = self.frames[-1]
         return remaining[self.pre.layouts[parent].children.index(self.table)] == 0
+
+    def rows_left(self) -> int:
+        """Rows of this row's table its parent row still has to write, this one included (a root: 1)."""
+        if not self.frames:
+            return 1
+        parent, _, remaining, *_ = self.frames[-1]
+        return remaining[self.pre.layouts[parent].children.index(self.table)] + 1
 
     def sibling_tokens(self, position: int) -> list[int]:
         """The tokens the earlier rows of this row's table under the same parent row took at
@@ -318,10 +326,10 @@ def _run_pool(
     # per pool row and header position: a token it may not take (the last: `<missing>` before a last row)
     banned = np.full((B, H, len(bans) + 1), -1, dtype=np.int64)
     last_nulls = last_null_positions(pre, pre.stats.get("last_nulls", []))
-    unique = unique_positions(pre, pre.stats.get("unique_labels", {}))
+    unique, required = unique_positions(pre, pre.stats.get("unique_labels", {}), pre.stats.get("once_labels", []))
     at_unique = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label its siblings took is masked
     for t, positions in unique.items():
-        at_unique[g.index[t], positions] = True
+        at_unique[g.index[t], list(positions)] = True
     active = np.arange(B)  # pool rows in the model's batch, in batch order
     next_entity = 0
 
@@ -386,6 +394,7 @@ def _run_pool(
             if not c.done:
                 table[b], hpos[b] = g.index[c.table], 0
                 _mark_last(force[b], banned[b, :, -1], last_nulls.get(c.table, ()), c.is_last())
+                _force_required(force[b], c, required.get(c.table, ()))
                 continue
             entity[b] = -1
             bar.update(1)
@@ -414,6 +423,17 @@ def _mark_last(force: np.ndarray, banned: np.ndarray, rules, last: bool) -> None
             banned[j] = missing
         elif always:
             force[j] = missing
+
+
+def _force_required(force: np.ndarray, cursor: _Cursor, rules: list[tuple[int, list[int]]]) -> None:
+    """Force (in place) into a new row (H,) a label its parent row must hold once
+    (`_unique_labels.find_once_labels`) where its earlier siblings have not and no later row is
+    left for it: each missing label takes one of the rows left, the last ones."""
+    left = cursor.rows_left()
+    for j, tokens in rules:
+        missing = [t for t in tokens if t not in cursor.sibling_tokens(j)]
+        if len(missing) >= left and force[j] < 0:
+            force[j] = missing[0]
 
 
 def _force_followers(force: np.ndarray, rows: np.ndarray, position: np.ndarray, token: np.ndarray) -> None:

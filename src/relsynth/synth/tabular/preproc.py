@@ -39,7 +39,7 @@ from relsynth.synth.tabular._lookup_orders import find_lookup_orders
 from relsynth.synth.tabular._references import declared_links, reference_stats, row_numbers, unique_links
 from relsynth.synth.tabular._tables import child_counts, key_date, pk_format, records
 from relsynth.synth.tabular._totals import find_totals
-from relsynth.synth.tabular._unique_labels import find_unique_labels
+from relsynth.synth.tabular._unique_labels import find_once_labels, find_unique_labels
 from relsynth.synth.tabular.encoders import (
     CategoricalPreproc,
     ColumnPreproc,
@@ -287,7 +287,8 @@ class TabularPreproc:
             "distinct": find_distinct(self, data),  # categories never equal to an earlier one of their row
             "null_rules": find_null_rules(self, data),  # columns missing exactly where an earlier category says
             "last_nulls": find_last_nulls(self, data),  # columns missing only in their parent's last row
-            "unique_labels": find_unique_labels(self, data),  # labels never repeated under one parent row
+            "unique_labels": (unique := find_unique_labels(self, data)),  # labels never repeated under one parent row
+            "once_labels": find_once_labels(self, data, unique),  # single values of such a column (one owner)
         }
         return self
 
