@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -201,6 +202,34 @@ def test_cycle_is_refused_naming_its_tables():
     assert msg.count("->") == 3  # the cycle a -> c -> b -> a (or a rotation), closed
 
 
+def test_a_reference_closing_a_cycle_is_deferred():
+    """A department names its manager, an employee their department: refused as a cycle, where
+    the employees nest under their department and the manager is a reference among them."""
+    schema = Schema(
+        departments=Table(id=PrimaryKey(), manager=ForeignKey("employees", nest=False)),
+        employees=Table(id=PrimaryKey(), department=ForeignKey("departments")),
+    )
+    assert schema.roots == ["departments"] and schema.children("departments") == ["employees"]
+    assert schema.references("departments") == [Edge("departments", "manager", "employees")]
+    assert schema.deferred_keys() == {"departments": {"manager": "employees"}}
+    assert schema.referenced_first() == ["departments", "employees"]
+
+
+def test_the_table_with_more_rows_nests_under_the_other_of_two_naming_each_other():
+    """Inferred, the first key decided: each department nested under its manager (0 or 1 a
+    employee), the employees a reference; now the employees nest under their department."""
+    n = 60
+    departments = pd.DataFrame({"id": range(n), "manager": range(0, 3 * n, 3)})
+    employees = pd.DataFrame({"id": range(3 * n), "department": np.repeat(np.arange(n), 3)})
+    schema = Schema.infer(
+        {"departments": departments, "employees": employees},
+        primary_keys={"departments": "id", "employees": "id"},
+        foreign_keys={"departments": {"manager": "employees"}, "employees": {"department": "departments"}},
+    )
+    assert schema.parent("employees") == Edge("employees", "department", "departments")
+    assert schema.deferred_keys() == {"departments": {"manager": "employees"}}
+
+
 def test_a_second_parent_key_is_a_reference_and_nest_false_chooses_the_other():
     tables = {
         "customer": Table(id=PrimaryKey()),
@@ -224,22 +253,15 @@ def test_a_second_parent_key_is_a_reference_and_nest_false_chooses_the_other():
     assert chosen.referenced_first().index("purchase") == 2
 
 
-def test_a_reference_that_closes_a_cycle_is_refused():
-    with pytest.raises(SchemaError, match="cycle: .*leave one of its keys out"):
-        Schema(
-            customer=Table(id=PrimaryKey(), last_order=ForeignKey("order", nest=False)),
-            order=Table(id=PrimaryKey(), customer=ForeignKey("customer")),
-        )
-
-
-def test_a_cycle_names_its_key_columns_so_one_can_be_read_as_a_plain_column():
-    # from a database the user did not write the schema of: which column to override?
+def test_a_cycle_of_parent_keys_names_its_key_columns_and_the_ways_out():
+    # from a database the user did not write the schema of: which column to mark or override?
     with pytest.raises(SchemaError) as err:
         Schema(
             dept=Table(id=PrimaryKey(), head=ForeignKey("employee")),
-            employee=Table(id=PrimaryKey(), boss=ForeignKey("employee"), dept=ForeignKey("dept", nest=False)),
+            employee=Table(id=PrimaryKey(), boss=ForeignKey("employee"), dept=ForeignKey("dept")),
         )
-    assert "through dept.head, employee.dept;" in str(err.value) and "overrides" in str(err.value)
+    assert "through dept.head, employee.dept;" in str(err.value)
+    assert "nest: false" in str(err.value) and "overrides" in str(err.value)
 
 
 def test_second_foreign_key_to_a_lookup_is_allowed():

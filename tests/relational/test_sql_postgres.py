@@ -477,6 +477,34 @@ def test_rows_naming_later_rows_of_their_own_table_are_written(postgres_url: str
         )
 
 
+def test_tables_naming_each_other_are_written(postgres_url: str) -> None:
+    """Sakila's store names its manager, a staff member their store: from_sql refused the cycle.
+    Now it is read (the manager a reference) and written back, into new tables (the manager's key
+    checked at commit) and into tables of one's own whose keys PostgreSQL checks at each insert."""
+    ddl_ = (
+        "CREATE TABLE {s}.store (store_id integer PRIMARY KEY, manager integer)",
+        "CREATE TABLE {s}.staff (staff_id integer PRIMARY KEY, store_id integer NOT NULL REFERENCES {s}.store)",
+        "ALTER TABLE {s}.store ADD FOREIGN KEY (manager) REFERENCES {s}.staff(staff_id)",
+    )
+    run_sql(postgres_url, *(d.format(s="public") for d in ddl_))
+    run_sql(
+        postgres_url,
+        "INSERT INTO store VALUES (1, NULL), (2, NULL)",
+        "INSERT INTO staff VALUES (1, 1), (2, 2), (3, 1)",
+        "UPDATE store SET manager = store_id",
+    )
+    data = RelationalData.from_sql(postgres_url)
+    assert data.schema.deferred_keys() == {"store": {"manager": "staff"}}
+    data.to_sql(postgres_url, schema_name="copy")
+    run_sql(postgres_url, "CREATE SCHEMA own", *(d.format(s="own") for d in ddl_))
+    data.to_sql(postgres_url, schema_name="own", if_exists="append")
+    for target in ("copy", "own"):
+        for table in ("store", "staff"):
+            assert rows(postgres_url, f"SELECT * FROM {target}.{table} ORDER BY 1") == rows(
+                postgres_url, f"SELECT * FROM {table} ORDER BY 1"
+            )
+
+
 def test_append_into_own_tables_with_identity_and_generated_columns(postgres_url: str) -> None:
     """Appending into tables made with the source's own DDL (pg_dump -s) failed on the first row:
     'cannot insert a non-DEFAULT value into column "id"' for a GENERATED ALWAYS identity key, and

@@ -11,6 +11,11 @@ rows, or at least a `FANOUT`-th of the table's rows. Not the root alone: its row
 examples only if every table on the way down has as many (customers under Sakila's 2 stores,
 which nest under 600 addresses, fall in 2 of the address entities), so the fewest rows on the
 path count. Without such a key the table is a root and every such key is a reference.
+
+Two tables naming each other (a department's manager, an employee's department; Sakila's store
+manager and a staff member's store) nest the side with more rows under the other: the employees
+under their department, each with its colleagues, not each department under its manager. The
+other key is a reference that closes a cycle, deferred (`Schema.deferred_keys`).
 """
 
 from __future__ import annotations
@@ -65,6 +70,9 @@ def nesting_keys(
                 continue
             if ref in visiting:
                 why[table, col] = f"nesting {table} under {ref} would close a cycle"
+                continue
+            if table in fks.get(ref, {}).values() and rows.get(table, 0) < rows.get(ref, 0):
+                why[table, col] = f"{ref} names {table} too and has more rows: it nests under {table}"
                 continue
             # the entities holding rows of ref: at most the rows of each table from ref to its root
             path = path_up(ref)

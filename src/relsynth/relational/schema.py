@@ -5,8 +5,10 @@ key to another synthesised table (unless marked `nest=False`); the tables withou
 roots. Its other foreign keys to synthesised tables, including one to its own table, are
 *references*: generated rows get a key drawn among the synthetic rows of the referenced table,
 each referenced about as often as in the data (`references`). Foreign keys to *lookup* tables,
-small tables copied as they are, are modelled as categories. Parent and reference keys may not
-form a cycle between tables.
+small tables copied as they are, are modelled as categories. Parent keys may not form a cycle
+between tables; a reference key that closes one (a department's manager, an employee of the
+department: the employees nest under their department) is *deferred* (`deferred_keys`): drawn as
+any reference, and written null then set once its referenced table is (`sql.write_sql`).
 """
 
 from __future__ import annotations
@@ -226,25 +228,49 @@ class Schema:
         ]
 
     def _check_acyclic(self) -> None:
-        """Parent and reference keys, self-references aside, never lead back to their table: the
-        tables can be generated and written parents and referenced tables first."""
+        """Parent keys and keys to lookups, self-references aside, never lead back to their table:
+        the tables can be generated and written parents and referenced tables first (a reference
+        that closes a cycle is deferred: `deferred_keys`)."""
         self._referenced_order(self.tables)
 
     def referenced_first(self) -> list[str]:
-        """Every table, each after the tables it references or nests under (lookups first): the
-        order to create and fill them in a database."""
+        """Every table, each after the tables it references or nests under (lookups first), but
+        through its `deferred_keys`: the order to create and fill them in a database."""
         return self._referenced_order([*self.lookups, *self.depth_first()])
 
+    def deferred_keys(self) -> dict[str, dict[str, str]]:
+        """table -> {reference column: referenced table} of the references that would close a cycle
+        of keys (a department's manager among the employees nested under it), in table and column
+        order: each reference is kept in the order unless the tables it reaches lead back to it."""
+        fks = {t: {c: r for c, r in table.foreign_keys.items() if r != t} for t, table in self.tables.items()}
+        refs = {t: {e.fk for e in self.references(t)} for t in self.tables}
+        kept = {t: {c: r for c, r in cols.items() if c not in refs[t]} for t, cols in fks.items()}
+        out: dict[str, dict[str, str]] = {}
+        for t, cols in fks.items():
+            for c, r in cols.items():
+                if c not in refs[t]:
+                    continue
+                if t in _reached(kept, r):
+                    out.setdefault(t, {})[c] = r
+                else:
+                    kept[t][c] = r
+        return out
+
     def _referenced_order(self, starts: Iterable[str]) -> list[str]:
-        """The tables reached from `starts` through their foreign keys (lookups' too: they name
-        lookups), each after the tables its keys name but itself; a cycle is a `SchemaError` naming
-        its key columns."""
-        fks = {t: table.foreign_keys for t, table in self.tables.items()}
+        """The tables reached from `starts` through their foreign keys but the deferred ones (lookups'
+        too: they name lookups), each after the tables its keys name but itself; a cycle is a
+        `SchemaError` naming its key columns."""
+        deferred = self.deferred_keys()
+        fks = {
+            t: {c: r for c, r in table.foreign_keys.items() if c not in deferred.get(t, {})}
+            for t, table in self.tables.items()
+        }
         order = referenced_order(fks, starts)
         if isinstance(order, KeyCycle):
             raise SchemaError(
-                f"foreign keys form a cycle: {order}; leave one of its keys out (or read it as a plain column: "
-                "another kind in the schema, or in from_sql's overrides)"
+                f"foreign keys form a cycle: {order}; tables cannot nest under one another round a cycle: mark one "
+                "of its keys nest: false (ForeignKey(parent=..., nest=False): a reference), leave it out, or read it "
+                "as a plain column (another kind in the schema, or in from_sql's overrides)"
             )
         return order
 
@@ -449,6 +475,17 @@ def referenced_order(fks: Mapping[str, Mapping[str, str]], starts: Iterable[str]
         if cycle := visit(t):
             return cycle
     return order
+
+
+def _reached(fks: Mapping[str, Mapping[str, str]], start: str) -> set[str]:
+    """The tables `start` leads to through `fks` (table -> {key column: table it names}), itself included."""
+    seen, todo = {start}, [start]
+    while todo:
+        for ref in fks.get(todo.pop(), {}).values():
+            if ref not in seen:
+                seen.add(ref)
+                todo.append(ref)
+    return seen
 
 
 def _in_column_order(fks: Mapping[str, str], columns: Iterable[str]) -> dict[str, str]:

@@ -690,8 +690,6 @@ def _plan(
     fks = {
         t: _foreign_keys(t, r, given.get(t, {}), reflected, pks, schema_name, problems) for t, r in reflected.items()
     }
-    if isinstance(cycle := referenced_order(fks, fks), KeyCycle):
-        problems.append(_cycle_problem(cycle, reflected))
     chosen, why_lookup = _lookups(fks, lookups, list(reflected), problems, rows)
     unnested = {t: {c for c, k in given.get(t, {}).items() if isinstance(k, ForeignKey) and not k.nest} for t in fks}
     passed_over: dict[tuple[str, str], str] = {}
@@ -730,19 +728,6 @@ def _note_composite_references(
         )
         for c in fk.columns:
             why[c] += f"; with ({', '.join(fk.columns)}) a key to {fk.table} (each generated pair one of its rows')"
-
-
-def _cycle_problem(cycle: KeyCycle, reflected: Mapping[str, _Reflected]) -> str:
-    """A cycle of foreign keys (a store's manager, a staff member's store) with the ways out for
-    its last key: the tables could be neither generated nor written referenced tables first."""
-    table, col = cycle.keys[-1].split(".", 1)
-    kind = "integer" if isinstance(reflected[table].types[col], sa.Integer) else "categorical"
-    return (
-        f"foreign keys form a cycle: {cycle}; relsynth generates and writes referenced tables first, so one key "
-        f"of it must go: leave it out (exclude={{{table!r}: [{col!r}]}}), or read it as a plain column "
-        f"(overrides={{{table!r}: {{{col!r}: {kind!r}}}}}, which the synthetic database writes without its "
-        "foreign key), or another key of the cycle the same way"
-    )
 
 
 def _override_problems(reflected: Mapping[str, _Reflected], given: Kinds) -> list[str]:
@@ -1262,6 +1247,7 @@ def _target_tables(
     metadata = sa.MetaData(schema=schema_name)
     order = _written_order(schema, formats)
     made: dict[str, sa.Table] = {}
+    deferred, closing = schema.deferred_keys(), []  # closing: (table, key) of the keys closing a cycle
     for name in order:
         table, df, fmts = schema.tables[name], frames[name], formats.get(name, {})
         cols, own = [], []  # own: keys to the table's own rows, constrained once the table exists
@@ -1276,6 +1262,16 @@ def _target_tables(
                 typ = sql_type(spec or pk_spec) if spec or pk_spec else _default_type(Column.PRIMARY_KEY, df[pk])
                 cols.append(sa.Column(_quoted(col), typ, nullable=nullable))
                 own.append(col)
+            elif isinstance(kind, ForeignKey) and col in deferred.get(name, {}):  # its table is made later
+                pk = schema.tables[kind.parent].primary_key
+                pk_spec = formats.get(kind.parent, {}).get(pk, {}).get(SQL_FORMAT)
+                typ = (
+                    sql_type(spec or pk_spec)
+                    if spec or pk_spec
+                    else _default_type(Column.PRIMARY_KEY, frames[kind.parent][pk])
+                )
+                cols.append(sa.Column(_quoted(col), typ, nullable=nullable, primary_key=in_key))
+                closing.append((name, col))
             elif isinstance(kind, ForeignKey):
                 parent = made[kind.parent].c[schema.tables[kind.parent].primary_key]
                 typ = sql_type(spec) if spec else parent.type
@@ -1294,6 +1290,24 @@ def _target_tables(
             made[name].append_constraint(
                 sa.ForeignKeyConstraint([made[name].c[col]], [made[name].c[table.primary_key]])
             )
+    if closing and dialect == "duckdb":
+        log.warning(
+            "to_sql: DuckDB holds no foreign keys that form a cycle: %s written without their FOREIGN KEY (their "
+            "values name rows of the tables all the same)",
+            ", ".join(f"{name}.{col}" for name, col in closing),
+        )
+        closing = []
+    for name, col in closing:  # checked at commit: no order of the inserts writes every row after the rows it names
+        parent = schema.tables[name].columns[col].parent
+        made[name].append_constraint(
+            sa.ForeignKeyConstraint(
+                [made[name].c[col]],
+                [made[parent].c[schema.tables[parent].primary_key]],
+                use_alter=True,
+                deferrable=True,
+                initially="DEFERRED",
+            )
+        )
     for name, cols, parent, ref_cols in composite_references(formats):
         if name in made and parent in made:
             made[name].append_constraint(
@@ -1478,6 +1492,16 @@ def _later_rows(table: sa.Table, df: pd.DataFrame, chunk_size: int) -> dict[str,
             if later.any():
                 out[col] = later
     return out
+
+
+def _closing_rows(table: sa.Table, df: pd.DataFrame, deferred: Mapping[str, str]) -> dict[str, pd.Series]:
+    """Column -> the rows whose key closing a cycle (`Schema.deferred_keys`: a store's manager, a
+    table written later) is set: inserted null and set once every table is written (`_set_later_rows`),
+    where the column may be null and the table has a one-column primary key to set it by; else as
+    they are (checked at commit where relsynth made the constraint)."""
+    if len(table.primary_key.columns) != 1:
+        return {}
+    return {c: df[c].notna() for c in deferred if c in table.c and table.c[c].nullable and df[c].notna().any()}
 
 
 def _set_later_rows(
@@ -1692,12 +1716,16 @@ def write_sql(
             tables = _create_tables(
                 conn, metadata, tables, lambda: _target_tables(schema, frames, formats, schema_name, dialect, False)
             )
+        deferred, ahead = schema.deferred_keys(), []
         for table in tables:
             df = frames[table.name]
             into, own = _into_own_table(conn, table, schema_name) if if_exists == "append" else _own_of(table)
             statement, binds = _insert(conn, into, own)
             later = _later_rows(table, df, chunk_size)  # keys naming a row not yet written: set once it is
-            stored = df.assign(**{c: df[c].mask(m) for c, m in later.items()})
+            # keys closing a cycle name a table written later: set once every table is (their own DDL may check them)
+            closing = _closing_rows(table, df, deferred.get(table.name, {}))
+            ahead.append((table, into, df, closing))
+            stored = df.assign(**{c: df[c].mask(m) for c, m in (later | closing).items()})
             for start in range(0, len(df), chunk_size):
                 part = stored.iloc[start : start + chunk_size]
                 columns = [_native(part[c.name], table.c[c.name].type) for c in into.c]
@@ -1706,4 +1734,6 @@ def write_sql(
                 )
             _set_later_rows(conn, table, into, df, later, chunk_size)
             _continue_sequences(conn, into, own)
+        for table, into, df, closing in ahead:
+            _set_later_rows(conn, table, into, df, closing, chunk_size)
         log.info("to_sql: wrote %s to %s", {t.name: len(frames[t.name]) for t in tables}, where)

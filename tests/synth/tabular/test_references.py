@@ -512,6 +512,37 @@ def test_a_reference_that_stays_under_one_row_in_the_data_stays_under_it_when_ge
         assert (degrees(synth, "order", "address", "address") == 0).any()
 
 
+def test_a_manager_closing_a_cycle_is_one_of_the_rows_nested_under_the_department():
+    """A department names its manager, one of its own employees (nested under it): the cycle was
+    refused; now the manager is a reference kept under its department, none where it has no
+    employee, as the data's."""
+    rng = np.random.default_rng(0)
+    sizes = rng.integers(0, 6, 80)
+    employee = pd.DataFrame(
+        {
+            "id": range(int(sizes.sum())),
+            "department": np.repeat(np.arange(80), sizes),
+            "salary": rng.random(sizes.sum()),
+        }
+    )
+    first = np.r_[0, np.cumsum(sizes)[:-1]]
+    manager = pd.Series(first + rng.integers(0, np.maximum(sizes, 1)), dtype="Int64").where(sizes > 0, pd.NA)
+    department = pd.DataFrame({"id": range(80), "manager": manager})
+    schema = Schema(
+        department=Table(id=PrimaryKey(), manager=ForeignKey("employee", nest=False)),
+        employee=Table(id=PrimaryKey(), department=ForeignKey("department"), salary=Numeric()),
+    )
+    data = RelationalData({"department": department, "employee": employee}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert pre.stats["references"]["department.manager"]["within"] == "department"
+    for seed in range(3):
+        synth = pre.inverse_transform(pre.transform(data), seed=seed)
+        staffed = synth["department"]["id"].isin(synth["employee"]["department"])
+        works_in = synth["department"]["manager"].map(synth["employee"].set_index("id")["department"])
+        assert (works_in[staffed] == synth["department"]["id"][staffed]).all()
+        assert synth["department"]["manager"][~staffed].isna().all()
+
+
 def test_a_reference_that_crosses_rows_in_the_data_is_not_kept_under_one():
     data = addresses()
     order = data["order"].copy()

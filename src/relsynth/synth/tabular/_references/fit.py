@@ -222,13 +222,15 @@ def ancestor_keys(schema, tables, table: str, ancestor: str) -> pd.Series:
 def within(data: RelationalData, e: Edge, pos: np.ndarray) -> str | None:
     """The table under one row of which every reference of `e` stays in the data (an order's
     shipping address is one of its own customer's), when `e.child` and `e.parent` nest under a
-    common table and at least `MIN_PAIRS` references were read: generation then keeps each
-    reference under its own row of that table. None otherwise. `pos`: `referenced_rows`."""
+    common table, or `e.parent` under `e.child` (a department's manager is one of its employees: a
+    deferred key, `Schema.deferred_keys`), and at least `MIN_PAIRS` references were read:
+    generation then keeps each reference under its own row of that table. None otherwise. `pos`:
+    `referenced_rows`."""
     schema = data.schema
     if e.parent == e.child:
         return None
     above = set(nest_chain(schema, e.parent))
-    scope = next((t for t in nest_chain(schema, e.child)[1:] if t in above), None)
+    scope = next((t for t in nest_chain(schema, e.child) if t in above), None)
     if scope is None:
         return None
     known = pos >= 0
@@ -290,9 +292,12 @@ def names_back(data: RelationalData, e: Edge, fk: str) -> bool:
     return known.sum() >= MIN_PAIRS and bool(mine.eq(theirs).fillna(False).all())
 
 
-def named_back(data: RelationalData, e: Edge, via: str) -> np.ndarray:
-    """Per row of `e.child`, whether some row of `e.parent` names it by `via` (`back_via`)."""
+def named_back(data: RelationalData, e: Edge, via: str | None) -> np.ndarray:
+    """Per row of `e.child`, whether some row of `e.parent` names it by `via` (`back_via`), or,
+    `via` None, nests under it (a department with employees to be managed by: `within`)."""
     keys = data[e.child][data.schema.tables[e.child].primary_key]
+    if via is None:
+        return keys.isin(ancestor_keys(data.schema, data, e.parent, e.child).dropna()).to_numpy()
     return keys.isin(data[e.parent][via].dropna()).to_numpy()
 
 
