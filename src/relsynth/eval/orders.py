@@ -7,8 +7,9 @@ ceiling (a held-out row may break an order that happened to hold in every traini
 Orders across rows are measured the same way: with the row a reference names (a payment after its
 rental, a salary within its job's range: `relational.orders.reference_orders`, written
 `salary >= job->min_salary`), and with the previous sibling (a stay admitted after the patient's
-previous stay was discharged: `previous_end`, written `admitted >= previous discharged`), the
-share of consecutive siblings that keep it."""
+previous stay was discharged: `previous_end`, written `admitted >= previous discharged`; a
+meter's reading never below the previous one's: `running_numbers`, written `energy >= previous
+energy`), the share of consecutive siblings that keep it."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from relsynth.relational.orders import (
     reference_orders,
     referenced_ordered,
     row_bounds,
+    running_numbers,
+    running_share,
     sibling_key,
 )
 
@@ -78,6 +81,9 @@ def _sibling_orders(train: RelationalData, test: RelationalData, synth: Relation
         if (end := previous_end(train[t], edge.fk, key, columns, kinds)) is not None:
             kept, ceiling = (after_previous_share(d[t], edge.fk, key, end, kinds) for d in (synth, test))
             out.append(_row(t, f"{key} >= previous {end}", kept, ceiling, "sibling"))
+        for c in running_numbers(train[t], edge.fk, key, columns, kinds):
+            kept, ceiling = (running_share(d[t], edge.fk, key, c, kinds) for d in (synth, test))
+            out.append(_row(t, f"{c} >= previous {c}", kept, ceiling, "sibling"))
     return out
 
 

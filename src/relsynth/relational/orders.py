@@ -313,11 +313,45 @@ def previous_end(
     return best
 
 
-def _in_key_order(parents: pd.Series, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(row positions with each parent's rows together, in order of `start`; whether each row but
-    the first in that order follows a row of the same parent). A row without a parent has no siblings."""
+def running_numbers(
+    df: pd.DataFrame, fk: str, key: str, columns: Sequence[str], kinds: Mapping[str, Column]
+) -> list[str]:
+    """The number columns among `columns` that never go down from one of a parent's rows to the
+    next, the rows in order of their `key` date (a meter's cumulative energy, an odometer, a count
+    of events so far): in every one of at least `MIN_ROWS` consecutive pairs holding both, up in
+    some (not a constant)."""
+    start = as_numbers(df[key], kinds[key])
+    out = []
+    for c in columns:
+        if c == key or kinds[c] not in (Column.NUMERIC, Column.INTEGER):
+            continue
+        values = as_numbers(df[c], kinds[c])
+        order, same = _in_key_order(df[fk], start, values)  # rows of one instant: any order that rises
+        step = _sibling_steps(values[order], same)
+        if len(step) >= MIN_ROWS and (step >= 0).all() and (step > 0).any():
+            out.append(c)
+    return out
+
+
+def running_share(
+    df: pd.DataFrame, fk: str, key: str, column: str, kinds: Mapping[str, Column]
+) -> tuple[float | None, int]:
+    """(share of consecutive siblings, in `key` order, whose `column` is on or above the previous
+    sibling's (`running_numbers`), those pairs); None without such pairs."""
+    values = as_numbers(df[column], kinds[column])
+    order, same = _in_key_order(df[fk], as_numbers(df[key], kinds[key]), values)
+    step = _sibling_steps(values[order], same)
+    return (float((step >= 0).mean()) if len(step) else None), len(step)
+
+
+def _in_key_order(
+    parents: pd.Series, start: np.ndarray, ties: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(row positions with each parent's rows together, in order of `start`, then of `ties` where
+    given; whether each row but the first in that order follows a row of the same parent). A row
+    without a parent has no siblings."""
     codes = pd.factorize(parents)[0]
-    order = np.lexsort((start, codes))
+    order = np.lexsort((start, codes)) if ties is None else np.lexsort((ties, start, codes))
     return order, (codes[order][1:] == codes[order][:-1]) & (codes[order][1:] >= 0)
 
 

@@ -38,6 +38,11 @@ Where each sibling starts after the previous one ends (`Ordering.sibling_base`: 
 after the previous stay's discharge), the offset is from the previous sibling's end, and decoding
 goes sibling by sibling (the first of every parent, then the second, ...), each start set from the
 previous sibling's end decoded just before, so generated stays never overlap.
+
+A number that never goes down from one sibling to the next in the key's order (`running_ordering`:
+a meter's cumulative energy, an odometer) is held the same way, as its increase over the previous
+sibling's value, the first sibling's over the column's least value (`origin`), and summed back in
+generated order: values drawn one by one went down in half the steps of every generated meter.
 """
 
 from __future__ import annotations
@@ -156,6 +161,24 @@ def sequence_ordering(df: pd.DataFrame, key: str, kind: Column, loose: Ordering 
         cap = (None, False)
     origin = float(np.nanmin(as_numbers(df[key], kind)))
     return Ordering(key, key, 1, origin=origin, grid=_grid(df[key], kind), cap=cap[0], cap_from_parent=cap[1])
+
+
+def running_ordering(df: pd.DataFrame, column: str, kind: Column) -> Ordering:
+    """The order of a number that never goes down from one sibling to the next
+    (`relational.orders.running_numbers`): each sibling's increase over the previous one's value,
+    the first's over the column's least value (`origin`)."""
+    values = as_numbers(df[column], kind)
+    return Ordering(
+        column,
+        column,
+        1,
+        dated=False,
+        grid=_grid(df[column], kind),
+        integer=kind is Column.INTEGER,
+        after_sibling=True,
+        origin=float(np.nanmin(values)),
+        extreme=_extreme(values, 1),
+    )
 
 
 def _caps(

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData, Schema
-from relsynth.relational.orders import parent_ordered, previous_end, sibling_key
+from relsynth.relational.orders import parent_ordered, previous_end, running_numbers, sibling_key
 from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_config, write_config
 from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
@@ -53,6 +53,7 @@ from relsynth.synth.tabular.orderings import (
     Ordering,
     find_orderings,
     orderings_from_dict,
+    running_ordering,
     sequence_ordering,
     with_offsets,
 )
@@ -224,6 +225,7 @@ class TabularPreproc:
                 t: key for t in self.schema.synth_tables if (key := self._find_sibling_key(data, t, summed)) is not None
             }
             self._offsets_after_siblings(data)
+            self._running_after_siblings(data, summed)
         ordered = self._ordered_columns()  # what the orders within rows set or read: others leave it be
         formulas = without_ordered_dividends(formulas, ordered)
 
@@ -386,6 +388,25 @@ class TabularPreproc:
             self.orderings[table] = {key: replace(o, after_sibling=True, sibling_base=end), **others}
             log.info(
                 "%s: %s modelled as the offset from the previous sibling's %s", table, key, key if end is None else end
+            )
+
+    def _running_after_siblings(self, data: RelationalData, summed: set[tuple[str, str]]) -> None:
+        """A number that never goes down from one sibling to the next in the sibling key's order (a
+        meter's cumulative energy: `relational.orders.running_numbers`), and is in no order within its
+        row, becomes its increase over the previous sibling's value (`running_ordering`), decoded
+        after the key and before the orders within rows that may read it."""
+        for table, key in self.sibling_keys.items():
+            found = self.orderings.get(table, {})
+            columns = [c for c in self._orderable_columns(table, summed) if c not in found]
+            kinds = {c: self.schema.tables[table].columns[c].kind for c in {*columns, key}}
+            running = running_numbers(data[table], self.schema.parent(table).fk, key, columns, kinds)
+            if not running:
+                continue
+            first = {key: found[key]} if key in found else {}
+            counters = {c: running_ordering(data[table], c, kinds[c]) for c in running}
+            self.orderings[table] = first | counters | {c: o for c, o in found.items() if c != key}
+            log.info(
+                "%s: %s never down from the previous sibling's: modelled as the increase", table, ", ".join(running)
             )
 
     def _siblings(self, df: pd.DataFrame, table: str) -> np.ndarray | None:

@@ -1,0 +1,107 @@
+"""A number that never goes down from one of a parent's rows to the next in time (a meter's
+cumulative energy, an odometer) is modelled as its increase over the previous sibling's value, so
+generated siblings never go down either: drawn one by one, half the steps of every generated meter
+went down."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from relsynth.eval.orders import order_scores
+from relsynth.relational import (
+    Column,
+    Datetime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    Table,
+)
+from relsynth.relational.orders import running_numbers
+from relsynth.synth import TabularPreproc
+from relsynth.synth.tabular.orderings import from_offsets
+
+
+def meters(n: int = 40, seed: int = 0, dips: int = 0) -> RelationalData:
+    """devices -> 5-15 readings each, every 15 minutes from a start, stored shuffled: a cumulative
+    `energy` from a random start (kWh, 3 decimals; `dips` readings set below the previous one), a
+    `count` of events so far (an integer) and a `temp` in no order."""
+    rng = np.random.default_rng(seed)
+    dev = np.repeat(np.arange(n), rng.integers(5, 16, n))
+    rank = pd.Series(dev).groupby(dev).cumcount().to_numpy()
+    start = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 900, n), "h")
+    energy = rng.uniform(0, 5_000, n)[dev] + pd.Series(rng.gamma(2.0, 0.5, len(dev))).groupby(dev).cumsum().to_numpy()
+    reading = pd.DataFrame(
+        {
+            "id": range(len(dev)),
+            "device": dev,
+            "ts": start[dev] + pd.to_timedelta(15 * rank, "min"),
+            "energy": energy.round(3),
+            "count": pd.Series(rng.integers(0, 3, len(dev))).groupby(dev).cumsum().to_numpy(),
+            "temp": rng.normal(20, 5, len(dev)).round(1),
+        }
+    )
+    later = np.flatnonzero(rank > 0)[:dips]
+    reading.loc[later, "energy"] = reading["energy"].to_numpy()[later - 1] - 1.0
+    schema = Schema(
+        device=Table(id=PrimaryKey()),
+        reading=Table(
+            id=PrimaryKey(),
+            device=ForeignKey(parent="device"),
+            ts=Datetime(),
+            energy=Numeric(),
+            count=Integer(),
+            temp=Numeric(),
+        ),
+    )
+    shuffled = reading.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    return RelationalData({"device": pd.DataFrame({"id": range(n)}), "reading": shuffled}, schema)
+
+
+def downs(reading: pd.DataFrame, column: str) -> int:
+    """Steps of `column` that go down from one reading of a device to the next, in time order."""
+    s = reading.sort_values(["device", "ts"], kind="stable")
+    return int((s.groupby("device")[column].diff() < 0).sum())
+
+
+def test_numbers_that_never_go_down_across_siblings_are_found():
+    kinds = {"ts": Column.DATETIME, "energy": Column.NUMERIC, "count": Column.INTEGER, "temp": Column.NUMERIC}
+    reading = meters()["reading"]
+    assert running_numbers(reading, "device", "ts", ["ts", "energy", "count", "temp"], kinds) == ["energy", "count"]
+    dipped = meters(dips=1)["reading"]  # one step down: no running number
+    assert running_numbers(dipped, "device", "ts", ["energy", "count"], kinds) == ["count"]
+    few = reading[reading["device"] == 0]  # fewer than 20 steps
+    assert running_numbers(few, "device", "ts", ["energy", "count"], kinds) == []
+
+
+def test_a_running_number_is_modelled_as_its_increase_and_never_goes_down():
+    data = meters()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    energy, count = pre.orderings["reading"]["energy"], pre.orderings["reading"]["count"]
+    assert energy.after_sibling and energy.origin == data["reading"]["energy"].min() and not energy.integer
+    assert count.after_sibling and count.integer and "temp" not in pre.orderings["reading"]
+    assert list(pre.orderings["reading"])[0] == "ts"  # the key decoded first
+    back = pre.inverse_transform(pre.transform(data), seed=1)["reading"]
+    assert len(back) == len(data["reading"]) and downs(back, "energy") == 0 and downs(back, "count") == 0
+    rng = np.random.default_rng(0)  # any increases, as a model may write them: never down, on the grid
+    siblings = np.repeat(np.arange(30), rng.integers(1, 12, 30))
+    cols = {
+        "ts": pd.Series(rng.exponential(900, len(siblings))),
+        "energy": pd.Series(rng.exponential(3.0, len(siblings))),
+        "count": pd.Series(rng.exponential(1.0, len(siblings))),
+    }
+    from_offsets(cols, pre.orderings["reading"], None, siblings)
+    generated = pd.DataFrame({"device": siblings, **cols})
+    assert downs(generated, "energy") == 0 and downs(generated, "count") == 0
+    assert (generated["energy"] == generated["energy"].round(3)).all() and generated["count"].dtype == "Int64"
+    assert generated["energy"].min() >= data["reading"]["energy"].min()
+
+
+def test_the_report_measures_running_numbers_across_siblings():
+    train, test, synth = meters(seed=0), meters(seed=1), meters(seed=2, dips=10)
+    rows = {o["order"]: o for o in order_scores(train, test, synth)["orders"] if o["across"] == "sibling"}
+    assert rows["energy >= previous energy"]["kept_ceiling"] == 1.0
+    assert 0.9 < rows["energy >= previous energy"]["kept"] < 1.0 and rows["count >= previous count"]["kept"] == 1.0
