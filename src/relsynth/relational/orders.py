@@ -425,7 +425,10 @@ def _in_sequence(values: np.ndarray, codes: np.ndarray) -> bool:
     gap between consecutive siblings (span / (n - 1), averaged over the parents of n rows) does not
     shrink as a parent has more of them (log-log slope over n above `MAX_SHRINK`; draws within a
     window shrink it as 1 / (n + 1): TPC-H's order dates under a customer -0.93; transactions at
-    exponential gaps: 0)."""
+    exponential gaps: 0), or they follow one another at a regular step (`_regular`: readings every
+    15 minutes), which draws within a window do not."""
+    if _regular(values, codes):
+        return True
     s = pd.Series(values).groupby(codes)
     n, span = s.count(), s.max() - s.min()
     several = n >= 2
@@ -436,6 +439,28 @@ def _in_sequence(values: np.ndarray, codes: np.ndarray) -> bool:
         return False
     slope = np.polyfit(np.log(gap.index[held]), np.log(gap[held]), 1, w=np.sqrt(parents[held]))[0]
     return bool(slope > MAX_SHRINK)
+
+
+def _regular(values: np.ndarray, codes: np.ndarray, min_steps: int = 4) -> bool:
+    """Whether each parent's values mostly step by one amount (a device read every 15 minutes, a
+    monthly statement): over the parents of `min_steps` steps or more (at least `MIN_ROWS`), at
+    least half their steps equal their parent's most common step above 0. The slope of
+    `_in_sequence` alone misses such readings over one common period (a device read every 5 minutes
+    has 12 times the readings of one read hourly, as close as draws within a window), or where the
+    step differs by parent far more than a narrow range of counts can show (5 to 30 minutes,
+    800-1,500 readings a device: -1.06 +- 0.60): the readings were no sequence, and 7 % of the
+    generated ones repeated their device's timestamp."""
+    held = ~np.isnan(values)
+    frame = pd.DataFrame({"parent": codes[held], "value": values[held]}).sort_values(["parent", "value"])
+    frame["step"] = frame.groupby("parent")["value"].diff()
+    steps = frame.dropna(subset="step")
+    many = steps.groupby("parent")["step"].transform("size") >= min_steps
+    steps = steps[many]
+    if steps["parent"].nunique() < MIN_ROWS:
+        return False
+    up = steps[steps["step"] > 0]
+    most = up.groupby(["parent", "step"]).size().groupby(level="parent").max()
+    return bool(most.sum() >= 0.5 * len(steps))
 
 
 def _sibling_steps(values: np.ndarray, same: np.ndarray) -> np.ndarray:
