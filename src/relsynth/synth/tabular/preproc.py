@@ -403,7 +403,8 @@ class TabularPreproc:
             if not running:
                 continue
             first = {key: found[key]} if key in found else {}
-            counters = {c: running_ordering(data[table], c, kinds[c]) for c in running}
+            parents = self._siblings(data[table], table)
+            counters = {c: running_ordering(data[table], c, kinds[c], parents) for c in running}
             self.orderings[table] = first | counters | {c: o for c, o in found.items() if c != key}
             log.info(
                 "%s: %s never down from the previous sibling's: modelled as the increase", table, ", ".join(running)
