@@ -75,3 +75,51 @@ def test_no_lookup_order_under_dp():
     data = staff()
     pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon=3.0, delta=1e-5))
     assert pre.stats.get("lookup_orders", []) == []
+
+
+def priced_lines(seed: int = 0, n_orders: int = 150) -> RelationalData:
+    """order -> line; line -> product, a lookup of 30 products: a line's unit price its product's
+    list price or a discount of it (never above), its amount on or after the unit price (a few
+    units, a rebate: no formula of the row)."""
+    rng = np.random.default_rng(seed)
+    products = pd.DataFrame({"id": range(1, 31), "list_price": np.round(np.exp(rng.uniform(1, 6, 30)), 2)})
+    n = 3 * n_orders
+    product = rng.integers(1, 31, n)
+    listed = products["list_price"].to_numpy()[product - 1]
+    unit = np.where(rng.random(n) < 0.7, listed, np.round(listed * rng.uniform(0.7, 0.95, n), 2))
+    qty = rng.integers(1, 4, n)
+    line = pd.DataFrame(
+        {
+            "id": range(1, n + 1),
+            "order": np.repeat(np.arange(1, n_orders + 1), 3),
+            "product": product,
+            "unit_price": unit,
+            "amount": np.round(qty * unit * rng.uniform(0.97, 1.0, n), 2),
+        }
+    )
+    line["amount"] = np.maximum(line["amount"], line["unit_price"])
+    schema = Schema(
+        order=Table(id=PrimaryKey(), placed=Date()),
+        line=Table(id=PrimaryKey(), order=ForeignKey("order"), product=ForeignKey("product"),
+                   unit_price=Numeric(), amount=Numeric()),
+        product=Table(id=PrimaryKey(), list_price=Numeric()),
+        lookups=["product"],
+    )  # fmt: skip
+    order = pd.DataFrame({"id": range(1, n_orders + 1), "placed": pd.Timestamp("2023-01-01")})
+    return RelationalData({"order": order, "line": line, "product": products}, schema)
+
+
+def test_a_unit_price_that_an_amount_follows_stays_at_most_its_products_list_price():
+    data = priced_lines()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.orderings["line"]["amount"].base == "unit_price"  # the amount is written as its offset
+    rules = {(r["column"], r["low"], r["high"]) for r in pre.stats["lookup_orders"]}
+    assert ("unit_price", None, "list_price") in rules
+    torch.manual_seed(0)
+    synth = TabularModel.build(pre, size="small").generate(100, seed=0)  # untrained: prices and products apart
+    lines = synth["line"]
+    listed = synth["product"].set_index("id")["list_price"].reindex(lines["product"].astype("int64")).to_numpy()
+    unit = lines["unit_price"].to_numpy(dtype=np.float64)
+    assert (unit <= listed).all(), f"{(unit > listed).mean():.0%} of lines priced above their product's list price"
+    assert (lines["amount"].to_numpy(dtype=np.float64) >= unit).all()  # the amount's order kept too
+    assert (np.round(unit, 2) == unit).all()  # cents still

@@ -285,7 +285,8 @@ class TabularPreproc:
             "totals": totals,  # numbers that sum their rows' numbers (`_totals`)
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
-            "lookup_orders": find_lookup_orders(self, data, summed | ordered),  # within a lookup row's range
+            # within a lookup row's range; a base of orders within rows only moved the way that keeps them
+            "lookup_orders": find_lookup_orders(self, data, summed | ordered, self._movable_bases()),
             "distinct": find_distinct(self, data),  # categories never equal to an earlier one of their row
             "null_rules": find_null_rules(self, data),  # columns missing exactly where an earlier category says
             "last_nulls": find_last_nulls(self, data),  # columns missing only in their parent's last row
@@ -337,6 +338,27 @@ class TabularPreproc:
                 if o.cap is not None:
                     out.add((parent if o.cap_from_parent else table, o.cap))
         return out
+
+    def _movable_bases(self) -> dict[tuple[str, str], int]:
+        """(table, column) -> the way (-1 down, 1 up) a column may move after its row is decoded and
+        keep every order within rows that reads it: those it is only the `base` of (a line's amount on
+        or after its unit price: a lower unit price keeps it). Not the columns an order writes, nor
+        bounds, caps and siblings' bases (the way is not one)."""
+        ways: dict[tuple[str, str], set[int]] = {}
+        for table, found in self.orderings.items():
+            parent = edge.parent if (edge := self.schema.parent(table)) else table
+            for o in found.values():
+                ways.setdefault((table, o.column), set()).add(0)
+                base_way = 0 if o.after_sibling else -o.sign  # col >= base: a lower base keeps it
+                ways.setdefault((parent if o.from_parent else table, o.base), set()).add(base_way)
+                for col, from_parent in (
+                    (o.sibling_base, False),
+                    (o.bound, o.bound_from_parent),
+                    (o.cap, o.cap_from_parent),
+                ):
+                    if col is not None:
+                        ways.setdefault((parent if from_parent else table, col), set()).add(0)
+        return {key: way.pop() for key, way in ways.items() if len(way) == 1 and 0 not in way}
 
     def _orderable_columns(self, table: str, summed: set[tuple[str, str]]) -> list[str]:
         """`table`'s modelled columns an order may take: not those given a preprocessor of the user's,
