@@ -123,3 +123,17 @@ def test_a_unit_price_that_an_amount_follows_stays_at_most_its_products_list_pri
     assert (unit <= listed).all(), f"{(unit > listed).mean():.0%} of lines priced above their product's list price"
     assert (lines["amount"].to_numpy(dtype=np.float64) >= unit).all()  # the amount's order kept too
     assert (np.round(unit, 2) == unit).all()  # cents still
+
+
+def test_a_price_moved_under_a_cheap_products_list_price_stays_positive():
+    """The gap below a list price is drawn as a share of it: a 900.00 product's discount taken from
+    an 11.19 one would price it at -79.51."""
+    data = priced_lines()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    torch.manual_seed(0)
+    synth = TabularModel.build(pre, size="small").generate(100, seed=0)
+    lines = synth["line"]
+    listed = synth["product"].set_index("id")["list_price"].reindex(lines["product"].astype("int64")).to_numpy()
+    unit = lines["unit_price"].to_numpy(dtype=np.float64)
+    assert (unit > 0).all(), f"{(unit <= 0).sum()} of {len(unit)} lines priced at or below 0"
+    assert (unit <= listed).all()

@@ -57,7 +57,10 @@ def find_lookup_orders(
                     continue
                 kind = Column.DATETIME if kinds[col] in (Column.DATE, Column.DATETIME) else Column.NUMERIC
                 rule = {"table": table, "column": col, "fk": fk, "low": side.get(1), "high": side.get(-1)}
-                where = _where(as_numbers(data[table][col], kind), rule, named, kind)
+                values = as_numbers(data[table][col], kind)
+                if kind is Column.NUMERIC and len(side) == 1 and _positive(values, named[next(iter(side.values()))]):
+                    rule["share"] = True  # a gap as a share of its side: a discount scales with the price
+                where = _where(values, rule, named, kind)
                 where = where[~np.isnan(where)]
                 if len(where):
                     rule["place"] = [float(q) for q in np.quantile(where, np.linspace(0, 1, N_QUANTILES))]
@@ -66,16 +69,25 @@ def find_lookup_orders(
     return out
 
 
+def _positive(values: np.ndarray, side: pd.Series) -> bool:
+    """Whether a column is never negative and its one side always above 0 (prices), so a gap from the
+    side is kept as a share of it: an absolute gap drawn from an expensive row's would take a cheap
+    row's value below 0 (a 900.00 product's discount, an 11.19 one's price -79.51)."""
+    bound = as_numbers(side, Column.NUMERIC)
+    return bool((values[~np.isnan(values)] >= 0).all() and (bound[~np.isnan(bound)] > 0).all())
+
+
 def _where(values: np.ndarray, rule: dict, named: pd.DataFrame, kind: Column) -> np.ndarray:
     """Each value's place between its lookup row's low and high (both sides), else its gap from the
-    one side (>= 0; NaN where a side is missing)."""
+    one side (>= 0; a share of the side where `rule["share"]`; NaN where a side is missing)."""
     low = None if rule["low"] is None else as_numbers(named[rule["low"]], kind)
     high = None if rule["high"] is None else as_numbers(named[rule["high"]], kind)
     if low is not None and high is not None:
         room = high - low
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(room > 0, (values - low) / room, np.nan)
-    return values - low if low is not None else high - values
+    gap = values - low if low is not None else high - values
+    return gap / (low if low is not None else high) if rule.get("share") else gap
 
 
 def keep_lookup_orders(rules: list[dict], tables: dict[str, pd.DataFrame], schema, rng: np.random.Generator) -> None:
@@ -107,9 +119,9 @@ def keep_lookup_orders(rules: list[dict], tables: dict[str, pd.DataFrame], schem
         if low is not None and high is not None:
             moved = low[rows] + np.clip(place, 0.0, 1.0) * (high[rows] - low[rows])
         elif low is not None:
-            moved = low[rows] + np.maximum(place, 0.0)
+            moved = low[rows] + np.maximum(place, 0.0) * (low[rows] if rule.get("share") else 1.0)
         else:
-            moved = high[rows] - np.maximum(place, 0.0)
+            moved = high[rows] - np.maximum(place, 0.0) * (high[rows] if rule.get("share") else 1.0)
         frame[col] = _set(
             frame[col], rows, moved, kind, None if low is None else low[rows], None if high is None else high[rows]
         )
