@@ -246,6 +246,28 @@ def parent_ordered(
     return parent_rows(tables, schema, table, list(kinds)), kinds
 
 
+def ancestor_ordered(
+    tables: Mapping[str, pd.DataFrame], schema: Schema, table: str
+) -> tuple[pd.DataFrame | None, dict[str, Column]]:
+    """The date columns of `table`'s ancestor rows above its parent (its grandparent's and up), one
+    row per row of `table`, named `<ancestor>.<column>`, and their kinds; None where it has none."""
+    frames, kinds = [], {}
+    edge = schema.parent(table)
+    keys = None if edge is None else tables[table][edge.fk].to_numpy()
+    while edge is not None and (up := schema.parent(edge.parent)) is not None:
+        # each row's key of the next table up, through the rows of the one between
+        between = tables[edge.parent].drop_duplicates(schema.tables[edge.parent].primary_key)
+        keys = between.set_index(schema.tables[edge.parent].primary_key)[up.fk].reindex(keys).to_numpy()
+        dated = {c: k.kind for c, k in schema.tables[up.parent].columns.items() if k.kind in DATED}
+        if dated:
+            pk = schema.tables[up.parent].primary_key
+            rows = tables[up.parent].drop_duplicates(pk).set_index(pk)[list(dated)].reindex(keys)
+            frames.append(rows.reset_index(drop=True).add_prefix(f"{up.parent}."))
+            kinds |= {f"{up.parent}.{c}": k for c, k in dated.items()}
+        edge = up
+    return (pd.concat(frames, axis=1) if frames else None), kinds
+
+
 def kept_share(df: pd.DataFrame, order: RowOrder, parent: pd.DataFrame | None) -> tuple[float | None, int]:
     """(share of the rows holding both values that keep `order`, those rows); None without such rows."""
     kind = Column.DATETIME if order.dated else Column.NUMERIC

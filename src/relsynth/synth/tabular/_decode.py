@@ -9,6 +9,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.shapes import CLASSES, char_class
+from relsynth.synth.tabular._ancestor_orders import keep_ancestor_orders
 from relsynth.synth.tabular._formulas import apply_formulas
 from relsynth.synth.tabular._identifiers import new_identifiers, uuids
 from relsynth.synth.tabular._lookup_orders import keep_lookup_orders
@@ -130,6 +131,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
     mats: dict[str, np.ndarray] = {}
     formulas = pre.stats.get("formulas", [])  # none in a model saved before formulas, nor under DP
     lookup_orders = pre.stats.get("lookup_orders", [])  # none in older models, nor under DP
+    ancestor_orders = pre.stats.get("ancestor_orders", [])  # likewise
     for table, layout in pre.layouts.items():
         n = len(headers[table])
         mat = mats[table] = np.stack(headers[table]) if n else np.zeros((0, layout.header_len), dtype=np.int64)
@@ -155,6 +157,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
             cols[edge.fk] = keys[edge.parent].iloc[np.asarray(parents[table], dtype=np.int64)].reset_index(drop=True)
         out[table] = _in_schema_order(schema, table, cols, n)
         keep_lookup_orders([r for r in lookup_orders if r["table"] == table], out, schema, rng)  # before formulas
+        keep_ancestor_orders([r for r in ancestor_orders if r["table"] == table], out, schema, rng)
         apply_formulas([f for f in formulas if f["table"] == table], out)  # before references copy them
     assign_references(pre, out, keys, mats, rng)
     drop_repeated_links(pre, out)

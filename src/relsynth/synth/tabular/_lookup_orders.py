@@ -43,30 +43,51 @@ def find_lookup_orders(
     may still move one way, -1 down or 1 up, which a rule of one side moving them that way takes)."""
     schema, out, movable = data.schema, [], movable or {}
     for table in schema.synth_tables:
-        kinds = {c: k.kind for c, k in schema.tables[table].columns.items() if k.kind in ORDERED}
-        columns = [
-            c for c in kinds if ((table, c) not in skip or (table, c) in movable) and c in pre.modelled_columns(table)
-        ]
         for fk, lookup in schema.lookup_fks(table).items():
             named, named_kinds = referenced_ordered(data.data, schema, Edge(table, fk, lookup))
-            sides: dict[str, dict[int, str]] = {}
-            for o in reference_orders(data[table], columns, kinds, named, named_kinds):
-                sides.setdefault(o.column, {})[o.sign] = o.base
-            for col, side in sides.items():
-                if (table, col) in skip and list(side) != [movable[(table, col)]]:  # a high side (-1) moves it down
-                    continue
-                kind = Column.DATETIME if kinds[col] in (Column.DATE, Column.DATETIME) else Column.NUMERIC
-                rule = {"table": table, "column": col, "fk": fk, "low": side.get(1), "high": side.get(-1)}
-                values = as_numbers(data[table][col], kind)
-                if kind is Column.NUMERIC and len(side) == 1 and _positive(values, named[next(iter(side.values()))]):
-                    rule["share"] = True  # a gap as a share of its side: a discount scales with the price
-                where = _where(values, rule, named, kind)
-                where = where[~np.isnan(where)]
-                if len(where):
-                    rule["place"] = [float(q) for q in np.quantile(where, np.linspace(0, 1, N_QUANTILES))]
-                    log.info("%s.%s within %s's %s: kept so", table, col, fk, [s for s in side.values()])
-                    out.append(rule)
+            for rule in side_rules(pre, data, table, named, named_kinds, skip, movable):
+                log.info("%s.%s within %s's %s: kept so", table, rule["column"], fk, _sides(rule))
+                out.append({**rule, "fk": fk})
     return out
+
+
+def side_rules(
+    pre,
+    data: RelationalData,
+    table: str,
+    named: pd.DataFrame,
+    named_kinds: dict[str, Column],
+    skip: set[tuple[str, str]],
+    movable: dict[tuple[str, str], int],
+) -> list[dict]:
+    """[{"table", "column", "low", "high", "place"}] for `table`'s columns and the rows `named`
+    (one per row of `table`, columns `named_kinds`), as `find_lookup_orders` says."""
+    kinds = {c: k.kind for c, k in data.schema.tables[table].columns.items() if k.kind in ORDERED}
+    columns = [
+        c for c in kinds if ((table, c) not in skip or (table, c) in movable) and c in pre.modelled_columns(table)
+    ]
+    sides: dict[str, dict[int, str]] = {}
+    for o in reference_orders(data[table], columns, kinds, named, named_kinds):
+        sides.setdefault(o.column, {})[o.sign] = o.base
+    out = []
+    for col, side in sides.items():
+        if (table, col) in skip and list(side) != [movable[(table, col)]]:  # a high side (-1) moves it down
+            continue
+        kind = Column.DATETIME if kinds[col] in (Column.DATE, Column.DATETIME) else Column.NUMERIC
+        rule = {"table": table, "column": col, "low": side.get(1), "high": side.get(-1)}
+        values = as_numbers(data[table][col], kind)
+        if kind is Column.NUMERIC and len(side) == 1 and _positive(values, named[next(iter(side.values()))]):
+            rule["share"] = True  # a gap as a share of its side: a discount scales with the price
+        where = _where(values, rule, named, kind)
+        where = where[~np.isnan(where)]
+        if len(where):
+            rule["place"] = [float(q) for q in np.quantile(where, np.linspace(0, 1, N_QUANTILES))]
+            out.append(rule)
+    return out
+
+
+def _sides(rule: dict) -> list[str]:
+    return [rule[s] for s in ("low", "high") if rule[s] is not None]
 
 
 def _positive(values: np.ndarray, side: pd.Series) -> bool:
@@ -94,38 +115,52 @@ def keep_lookup_orders(rules: list[dict], tables: dict[str, pd.DataFrame], schem
     """Move (in place) each value of `rules`' columns that breaks its lookup row's range to a place
     drawn from the training rows' (`find_lookup_orders`); values within it stay as they are."""
     for rule in rules:
-        table, col = rule["table"], rule["column"]
-        if table not in tables or col not in tables[table] or rule["fk"] not in tables[table]:
+        table = rule["table"]
+        if table not in tables or rule["fk"] not in tables[table]:
             continue
-        frame = tables[table]
-        kind = schema.tables[table].columns[col].kind
-        as_kind = Column.DATETIME if kind in (Column.DATE, Column.DATETIME) else Column.NUMERIC
-        named, _ = referenced_ordered(
-            tables, schema, Edge(table, rule["fk"], schema.tables[table].columns[rule["fk"]].parent)
-        )
-        values = as_numbers(frame[col], as_kind)
-        low = None if rule["low"] is None else as_numbers(named[rule["low"]], as_kind)
-        high = None if rule["high"] is None else as_numbers(named[rule["high"]], as_kind)
-        with np.errstate(invalid="ignore"):
-            broken = np.zeros(len(values), dtype=bool)
-            if low is not None:
-                broken |= values < low
-            if high is not None:
-                broken |= values > high
-        rows = np.flatnonzero(broken)
-        if not len(rows):
-            continue
-        place = np.interp(rng.random(len(rows)), np.linspace(0, 1, len(rule["place"])), rule["place"])
-        if low is not None and high is not None:
-            moved = low[rows] + np.clip(place, 0.0, 1.0) * (high[rows] - low[rows])
-        elif low is not None:
-            moved = low[rows] + np.maximum(place, 0.0) * (low[rows] if rule.get("share") else 1.0)
-        else:
-            moved = high[rows] - np.maximum(place, 0.0) * (high[rows] if rule.get("share") else 1.0)
-        frame[col] = _set(
-            frame[col], rows, moved, kind, None if low is None else low[rows], None if high is None else high[rows]
-        )
-        log.info("%s.%s: %d generated value(s) moved within their %s row's range", table, col, len(rows), rule["fk"])
+        lookup = schema.tables[table].columns[rule["fk"]].parent
+        named, _ = referenced_ordered(tables, schema, Edge(table, rule["fk"], lookup))
+        if moved := move_within(rule, tables[table], named, schema, rng):
+            log.info(
+                "%s.%s: %d generated value(s) moved within their %s row's range",
+                table,
+                rule["column"],
+                moved,
+                rule["fk"],
+            )
+
+
+def move_within(rule: dict, frame: pd.DataFrame, named: pd.DataFrame, schema, rng: np.random.Generator) -> int:
+    """Move (in place) each value of `frame[rule["column"]]` that breaks the sides `rule` names in
+    `named` (one row per row of `frame`) to a place drawn from `rule["place"]`; how many moved."""
+    col = rule["column"]
+    if col not in frame:
+        return 0
+    kind = schema.tables[rule["table"]].columns[col].kind
+    as_kind = Column.DATETIME if kind in (Column.DATE, Column.DATETIME) else Column.NUMERIC
+    values = as_numbers(frame[col], as_kind)
+    low = None if rule["low"] is None else as_numbers(named[rule["low"]], as_kind)
+    high = None if rule["high"] is None else as_numbers(named[rule["high"]], as_kind)
+    with np.errstate(invalid="ignore"):
+        broken = np.zeros(len(values), dtype=bool)
+        if low is not None:
+            broken |= values < low
+        if high is not None:
+            broken |= values > high
+    rows = np.flatnonzero(broken)
+    if not len(rows):
+        return 0
+    place = np.interp(rng.random(len(rows)), np.linspace(0, 1, len(rule["place"])), rule["place"])
+    if low is not None and high is not None:
+        moved = low[rows] + np.clip(place, 0.0, 1.0) * (high[rows] - low[rows])
+    elif low is not None:
+        moved = low[rows] + np.maximum(place, 0.0) * (low[rows] if rule.get("share") else 1.0)
+    else:
+        moved = high[rows] - np.maximum(place, 0.0) * (high[rows] if rule.get("share") else 1.0)
+    frame[col] = _set(
+        frame[col], rows, moved, kind, None if low is None else low[rows], None if high is None else high[rows]
+    )
+    return len(rows)
 
 
 def _set(

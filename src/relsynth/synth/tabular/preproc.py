@@ -29,6 +29,7 @@ from relsynth.relational import Column, RelationalData, Schema
 from relsynth.relational.orders import parent_ordered, previous_end, running_numbers, sibling_key
 from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_config, write_config
 from relsynth.synth.tabular import _dp_fit
+from relsynth.synth.tabular._ancestor_orders import find_ancestor_orders
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
 from relsynth.synth.tabular._decode import decode_entities
 from relsynth.synth.tabular._dependencies import find_dependencies, find_distinct, find_null_rules
@@ -287,6 +288,8 @@ class TabularPreproc:
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
             # within a lookup row's range; a base of orders within rows only moved the way that keeps them
             "lookup_orders": find_lookup_orders(self, data, summed | ordered, self._movable_bases()),
+            # dates on their side of a date further up than their parent's row (a return after its order)
+            "ancestor_orders": find_ancestor_orders(self, data, summed | ordered, self._movable_bases()),
             "distinct": find_distinct(self, data),  # categories never equal to an earlier one of their row
             "null_rules": find_null_rules(self, data),  # columns missing exactly where an earlier category says
             "last_nulls": find_last_nulls(self, data),  # columns missing only in their parent's last row

@@ -1,0 +1,61 @@
+"""Dates kept after a date of a row above their parent: a return after its order was placed, the
+return nested under the order's line, which holds no date of its own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from relsynth.relational import Date, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import DpBudget, TabularModel, TabularPreproc
+
+
+def returns(seed: int = 0, n_orders: int = 200) -> RelationalData:
+    """order -> line -> return: orders placed over two years, each line returned at most once, 5 to
+    40 days after its order; the line holds a quantity, no date."""
+    rng = np.random.default_rng(seed)
+    placed = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 730, n_orders), "D")
+    order = pd.DataFrame({"id": range(1, n_orders + 1), "placed": placed})
+    n_lines = 2 * n_orders
+    line = pd.DataFrame(
+        {"id": range(1, n_lines + 1), "order": np.repeat(order["id"], 2).to_numpy(), "qty": rng.integers(1, 4, n_lines)}
+    )
+    returned = np.flatnonzero(rng.random(n_lines) < 0.4)
+    after = pd.to_timedelta(rng.integers(5, 41, len(returned)), "D")
+    ret = pd.DataFrame(
+        {"id": range(1, len(returned) + 1), "line": returned + 1, "at": placed[returned // 2] + after.to_numpy()}
+    )
+    schema = Schema(
+        order=Table(id=PrimaryKey(), placed=Date()),
+        line=Table(id=PrimaryKey(), order=ForeignKey("order"), qty=Integer()),
+        ret=Table(id=PrimaryKey(), line=ForeignKey("line"), at=Date()),
+    )
+    return RelationalData({"order": order, "line": line, "ret": ret}, schema)
+
+
+def after_order(synth: RelationalData) -> float:
+    """The share of generated returns dated on or after their order."""
+    line = synth["line"].set_index("id")["order"].reindex(synth["ret"]["line"].to_numpy())
+    placed = synth["order"].set_index("id")["placed"].reindex(line.to_numpy()).to_numpy()
+    return float((synth["ret"]["at"].to_numpy() >= placed).mean())
+
+
+def test_a_return_stays_after_its_order_above_its_line():
+    data = returns()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    rules = {(r["table"], r["column"], r["low"], r["high"]) for r in pre.stats["ancestor_orders"]}
+    assert rules == {("ret", "at", "order.placed", None)}
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size="small")  # untrained: return dates drawn apart from the orders
+    kept = model.generate(100, seed=0)
+    pre.stats["ancestor_orders"] = []
+    unkept = model.generate(100, seed=0)
+    assert after_order(kept) == 1.0 and after_order(unkept) < 0.8, (after_order(kept), after_order(unkept))
+    assert kept["ret"]["at"].dt.normalize().eq(kept["ret"]["at"]).all()  # whole days
+
+
+def test_no_ancestor_order_under_dp():
+    data = returns()
+    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon=3.0, delta=1e-5))
+    assert pre.stats.get("ancestor_orders", []) == []
