@@ -262,3 +262,20 @@ def test_a_number_that_is_the_difference_of_two_dates_of_its_row_is_computed():
     assert ((synth["end"] - synth["start"]).dt.total_seconds() == synth["duration_s"]).all()
     assert ((synth["check_out"] - synth["check_in"]).dt.days == synth["nights"]).all()
     assert str(synth["duration_s"].dtype) == str(data["line"]["duration_s"].dtype)
+
+
+def test_a_line_total_that_is_quantity_times_price_less_a_discount_is_computed():
+    """No two of its numbers give a line's total where a discount comes off some lines: it is
+    qty x price - discount (a shop: 1,340 of 1,805 generated lines did not add up)."""
+    rng = np.random.default_rng(0)
+    n = 400
+    d = pd.DataFrame({"id": range(1, n + 1), "qty": rng.integers(1, 6, n), "price": rng.gamma(2, 20, n).round(2)})
+    d["discount"] = np.where(d["qty"] >= 3, (0.05 * d["qty"] * d["price"]).round(2), 0.0)
+    d["total"] = (d["qty"] * d["price"] - d["discount"]).round(2)
+    data = one_table(d, qty=Integer())
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    found = [(f["column"], f["op"], f["of"]) for f in pre.stats["formulas"]]
+    assert found == [("total", "*-", ["qty", "price", "discount"])]
+    assert describe(pre.stats["formulas"][0]) == "qty * price - discount"
+    x = pre.inverse_transform(pre.transform(data), seed=0)["line"].astype(float)
+    assert np.allclose(x["total"], (x["qty"] * x["price"] - x["discount"]).round(2), rtol=0, atol=1e-6)

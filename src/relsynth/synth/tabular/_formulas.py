@@ -1,11 +1,13 @@
-"""Formulas within a row: a number computed from one or two earlier numbers of its row (an order
+"""Formulas within a row: a number computed from one to three earlier numbers of its row (an order
 line's amount is its quantity times its unit price; a tax, 0.2 times the net amount; a gross
 amount, net plus tax; a percentage, a part over a whole times 100).
 
 The model writes each value in bins, so a generated row almost never keeps such an identity (an
 amount equals quantity x unit price to the cent in 12 % of generated rows, net = amount -
 discount in none). The fit keeps, per number of a table, the first formula `factor x (a op b)`
-(or `factor x a`) over earlier numbers of its row that it equals, to its own decimals, in at least
+(or `factor x a`, then `a x b - c` or `a x b + c`: a line's quantity times its unit price less its
+discount, which no two of them give; `TRIPLE_WINDOW`) over earlier numbers of its row that it
+equals, to its own decimals, in at least
 `MIN_SHARE` of at least `MIN_ROWS` rows holding the values (and of the rows where it is not its
 most common value: a column of zeros times anything is no formula), its operands among the
 nearest earlier numbers (`PAIR_WINDOW`); candidates are screened on 200 rows, found on a sample
@@ -47,6 +49,7 @@ MIN_SHARE = 0.95  # a column is a formula when it equals it in this share of the
 MIN_ROWS = 20  # rows holding the values the share is read from, at least
 SAMPLE = 5000  # rows a candidate formula is tried on before it is checked on all
 PAIR_WINDOW = 8  # a formula takes two columns among this many numbers before it (one among twice as many)
+TRIPLE_WINDOW = 6  # a product plus or minus a third number takes its three among this many
 SCREEN = 200  # rows holding the value each candidate is screened on first
 _NUMBERS = (Column.NUMERIC, Column.INTEGER)
 REF = "->"  # "fk->column": an operand read from the row the reference `fk` names
@@ -152,7 +155,8 @@ def _referenced(frame: pd.DataFrame, parent: pd.DataFrame, ref: dict) -> np.ndar
 
 def describe(f: dict) -> str:
     """The formula as it reads: "0.2 x net", "quantity * unit_price", "end - start in seconds"."""
-    body = f" {f['op']} ".join(f["of"])
+    ops = f["op"] * (len(f["of"]) - 1) if len(f["op"]) == 1 else f["op"]
+    body = f["of"][0] + "".join(f" {o} {c}" for o, c in zip(ops, f["of"][1:], strict=True))
     if f.get("dates"):
         units = dict(zip(DATE_FACTORS, ("seconds", "minutes", "hours", "days", "milliseconds"), strict=True))
         return f"{body} in {units.get(f['factor'], 'seconds x ' + format(f['factor'], 'g'))}"
@@ -176,6 +180,10 @@ def _candidates(operands: list[str]) -> list[tuple[list[str], str]]:
     out: list[tuple[list[str], str]] = [([a], "*") for a in operands[-2 * PAIR_WINDOW :]]
     for a, b in itertools.combinations(operands[-PAIR_WINDOW:], 2):
         out += [([a, b], "+"), ([a, b], "-"), ([b, a], "-"), ([a, b], "*"), ([a, b], "/"), ([b, a], "/")]
+    near = operands[-TRIPLE_WINDOW:]  # then a product plus or minus a third: qty x price - discount
+    for (a, b), c in itertools.product(itertools.combinations(near, 2), near):
+        if c not in (a, b):
+            out += [([a, b, c], "*-"), ([a, b, c], "*+")]
     return out
 
 
@@ -190,6 +198,8 @@ def _match(values: dict[str, np.ndarray], col: str, operands: list[str], sample:
     for any_factor in (False, True):  # factor 1 first: a sum is a sum, not 0.99 x one column
         for of, op in _candidates(operands):  # evaluated again in each pass: a wide table has many
             v = _evaluate(values, of, op, screen)
+            if any_factor and len(of) > 2:  # a product and a third number: as it is, not scaled
+                continue
             factor = _factor(y[screen], v) if any_factor else 1.0
             if factor is None or (any_factor and factor == 1) or not _close(y[screen], factor * v, d):
                 continue
@@ -246,10 +256,13 @@ def _factor(y: np.ndarray, v: np.ndarray) -> float | None:
 
 
 def _evaluate(values: dict[str, np.ndarray], of: list[str], op: str, rows: np.ndarray | None = None) -> np.ndarray:
-    """`of[0] op of[1]` (or `of[0]`) per row (of `rows`); NaN where undefined (a missing operand, a division by 0)."""
+    """`of[0] op of[1]` (or `of[0]`; `of[0] op[0] of[1] op[1] of[2]` from the left) per row (of
+    `rows`); NaN where undefined (a missing operand, a division by 0)."""
     xs = [values[c] if rows is None else values[c][rows] for c in of]
+    v = xs[0]
     with np.errstate(divide="ignore", invalid="ignore"):
-        v = xs[0] if len(xs) == 1 else _OPS[op](xs[0], xs[1])
+        for o, x in zip(op, xs[1:], strict=False):  # one operand: op is the factor's "*", unused
+            v = _OPS[o](v, x)
     return np.where(np.isfinite(v), v, np.nan)
 
 
