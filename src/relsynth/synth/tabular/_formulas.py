@@ -20,7 +20,9 @@ value the model left missing, whose operands are missing, or whose formula has a
 never has (`span`, its least and greatest value: no training row held the formula there, as a
 detection limit that is 0.01 x a value but never negative where a value is), is left as written. Totals (`_totals`,
 set later) are neither formulas nor operands; formulas are left out of the orders within rows
-(`orderings`) as totals are. Not fitted under DP.
+(`orderings`) as totals are, but for a child row's base: a formula set once and for all when its
+table is decoded (no referenced operand, no reference copying into its row) may be the base a
+child's number follows (a refund at most its line's total). Not fitted under DP.
 
 A number may also be the difference of two dates or timestamps of its row, in seconds, minutes,
 hours, days or milliseconds (a session's `duration_s`, its end less its start: in 1 % of generated

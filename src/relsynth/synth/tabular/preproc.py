@@ -218,7 +218,8 @@ class TabularPreproc:
         summed |= {(f["table"], f["column"]) for f in formulas}
         above: dict[str, tuple[pd.DataFrame | None, dict]] = {}
         if self.keep_orders:
-            above = {t: self._parent_values(data, t, summed) for t in self.schema.synth_tables}
+            unsettled = summed - self._settled_formulas(formulas)  # a child's date or number may follow those
+            above = {t: self._parent_values(data, t, unsettled) for t in self.schema.synth_tables}
             self.orderings = {
                 t: found for t in self.schema.synth_tables if (found := self._find_orderings(data, t, above, summed))
             }
@@ -287,9 +288,9 @@ class TabularPreproc:
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
             # within a lookup row's range; a base of orders within rows only moved the way that keeps them
-            "lookup_orders": find_lookup_orders(self, data, summed | ordered, self._movable_bases()),
+            "lookup_orders": find_lookup_orders(self, data, summed | ordered, movable := self._movable_bases(summed)),
             # dates on their side of a date further up than their parent's row (a return after its order)
-            "ancestor_orders": find_ancestor_orders(self, data, summed | ordered, self._movable_bases()),
+            "ancestor_orders": find_ancestor_orders(self, data, summed | ordered, movable),
             "distinct": find_distinct(self, data),  # categories never equal to an earlier one of their row
             "null_rules": find_null_rules(self, data),  # columns missing exactly where an earlier category says
             "last_nulls": find_last_nulls(self, data),  # columns missing only in their parent's last row
@@ -342,7 +343,16 @@ class TabularPreproc:
                     out.add((parent if o.cap_from_parent else table, o.cap))
         return out
 
-    def _movable_bases(self) -> dict[tuple[str, str], int]:
+    def _settled_formulas(self, formulas: list[dict]) -> set[tuple[str, str]]:
+        """(table, column) of the formulas set as soon as their table's rows are decoded, before its
+        children's (`_decode`), never again changed: none reads a referenced row's number, and no
+        reference copies a value into their rows. A child's order may take them as its base (a
+        return's refund at most its line's total, the total quantity x price - discount)."""
+        return {
+            (f["table"], f["column"]) for f in formulas if not f.get("refs") and not self.schema.references(f["table"])
+        }
+
+    def _movable_bases(self, summed: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """(table, column) -> the way (-1 down, 1 up) a column may move after its row is decoded and
         keep every order within rows that reads it: those it is only the `base` of (a line's amount on
         or after its unit price: a lower unit price keeps it). Not the columns an order writes, nor
@@ -361,7 +371,8 @@ class TabularPreproc:
                 ):
                     if col is not None:
                         ways.setdefault((parent if from_parent else table, col), set()).add(0)
-        return {key: way.pop() for key, way in ways.items() if len(way) == 1 and 0 not in way}
+        # a total or formula is set after the moves: never moved
+        return {key: way.pop() for key, way in ways.items() if len(way) == 1 and 0 not in way and key not in summed}
 
     def _orderable_columns(self, table: str, summed: set[tuple[str, str]]) -> list[str]:
         """`table`'s modelled columns an order may take: not those given a preprocessor of the user's,
