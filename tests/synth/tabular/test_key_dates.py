@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import torch
@@ -48,6 +50,15 @@ def test_the_date_numbered_keys_follow_is_found():
     coded = orders.assign(id="ORD-" + orders["id"].astype(str).str.zfill(5))
     assert key_date(coded, "id", ["ordered"]) == "ordered"  # the number in a code
     assert key_date(orders.head(15), "id", ["ordered"]) is None  # too few rows
+
+
+def test_a_date_that_never_changes_is_no_key_date_and_warns_nothing():
+    """A snapshot date, the same in every row: no order to follow (was numpy's "invalid value
+    encountered in divide" from a correlation with a constant, on every fit)."""
+    orders = shop()["order"].assign(snapshot=pd.Timestamp("2023-01-01"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert key_date(orders, "id", ["snapshot"]) is None
 
 
 def test_generated_keys_rise_with_the_date_the_sources_follow():

@@ -33,7 +33,7 @@ def key_date(df: pd.DataFrame, pk: str, dates: list[str]) -> str | None:
     best, best_rho = None, MIN_KEY_RHO
     for d in dates:
         held = numbers.notna() & df[d].notna()
-        if held.sum() < 20 or numbers[held].nunique() < 20:
+        if held.sum() < 20 or numbers[held].nunique() < 20 or df[d][held].nunique() < 2:  # a constant: no order
             continue
         rho = numbers[held].rank().corr(pd.to_datetime(df[d][held]).rank())
         if rho >= best_rho:
