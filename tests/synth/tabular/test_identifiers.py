@@ -107,6 +107,20 @@ def test_a_letter_part_that_takes_a_few_values_keeps_them():
     assert drawn.str[:2].nunique() > 40 and drawn.str.fullmatch(r"[A-H]{2}\d{3}").all()
 
 
+def test_phone_numbers_written_in_spaced_groups_come_back_in_their_groups():
+    # "+33 612 345 6789" was free text (whitespace): the text model wrote "+22杨 900 2015", "+96 371 2019"
+    rng = np.random.default_rng(0)
+    n = 200
+    phones = [f"+{c} {a} {b} {d}" for c, a, b, d in rng.integers([1, 100, 100, 1000], [99, 999, 999, 9999], (n, 4))]
+    frame = pd.DataFrame({"id": range(1, n + 1), "phone": phones, "age": rng.integers(18, 90, n)})
+    data = RelationalData({"seller": frame}, Schema.infer({"seller": frame}, primary_keys={"seller": "id"}))
+    assert data.schema.tables["seller"].columns["phone"].kind is Column.IDENTIFIER
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    fake = pre.inverse_transform(pre.transform(data), seed=0)["seller"]["phone"]
+    assert fake.str.fullmatch(r"\+\d{1,2} \d{3} \d{3} \d{4}").all(), fake.head(3).tolist()
+    assert fake.is_unique and not fake.isin(set(phones)).any()
+
+
 def test_codes_without_a_shared_shape_are_numbered_and_a_format_without_room_warns(caplog):
     fmt = identifier_format(pd.Series([f"x{i}y{'z' * i}" for i in range(30)]), min_count=5)
     assert new_identifiers(3, fmt, "code", np.random.default_rng(0)).tolist() == ["code_1", "code_2", "code_3"]
