@@ -166,7 +166,14 @@ def test_only_texts_the_model_did_not_end_at_the_limit_are_counted_cut(tiny_size
     assert model.last_generation["x"]["truncated"] == 0 and "without their end" not in caplog.text
     one = RelationalData({"t": data["t"].iloc[:1]}, data.schema)  # the text of one entity: avoided
     model.generate(data, seed=0, temp=0.0, avoid=one)
-    assert model.last_generation["x"] == {"texts": n, "truncated": 0, "copies": n, "repeats": 0, "cut_to_length": 0}
+    assert model.last_generation["x"] == {
+        "texts": n,
+        "truncated": 0,
+        "copies": n,
+        "repeats": 0,
+        "invalid_json": 0,
+        "cut_to_length": 0,
+    }
     assert f"t.x: {n} of {n} texts still equal a value" in caplog.text
     out = model.generate(data, seed=0, temp=0.0, max_text_len=2)  # cut: the model goes on after two tokens
     assert model.last_generation["x"]["truncated"] == n and set(out["t"]["x"]) == {"same text"}

@@ -25,6 +25,7 @@ from relsynth.relational import RelationalData, Schema, Table, Text
 from relsynth.synth.core.progress import progress
 from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
+from relsynth.synth.text._json import is_document
 from relsynth.synth.text._nulls import row_null_rates
 from relsynth.synth.text._rare_words import RareWordReplacer
 from relsynth.synth.text._utf8 import Utf8Mask, is_mark
@@ -109,14 +110,17 @@ def generate(
                 f"{preproc.table}.{col}",
                 limit,
                 distinct=stats.unique,
+                json=stats.json,
             )
             truncated = int(cut_at_limit.sum())  # of the texts kept (not of the ones sampled again)
             texts, cut = cut_to_length(texts, limit)
+            invalid = _invalid_json(texts, f"{preproc.table}.{col}") if stats.json else 0
             model.last_generation[col] = {
                 "texts": len(rows),
                 "truncated": truncated,
                 "copies": copies,
                 "repeats": repeats,
+                "invalid_json": invalid,
                 "cut_to_length": cut,
             }
             if cut:
@@ -267,12 +271,14 @@ def _resample_unwanted(
     where: str = "text",
     max_chars: int | None = None,
     distinct: bool = False,
+    json: bool = False,
 ) -> tuple[int, int]:
-    """Sample again, in place, the texts found in `avoid`, longer than `max_chars` or, where
-    `distinct` (a column of codes, every value distinct at fit), equal to an earlier text (and
-    their flags `cut`: reached the length limit); returns how many copies and repeats are left."""
+    """Sample again, in place, the texts found in `avoid`, longer than `max_chars`, where
+    `distinct` (a column of codes, every value distinct at fit) equal to an earlier text, or where
+    `json` (every value a JSON document at fit) not one (and their flags `cut`: reached the length
+    limit); returns how many copies and repeats are left."""
     for _ in range(COPY_RETRIES):
-        again = _unwanted(texts, avoid, max_chars, distinct)
+        again = _unwanted(texts, avoid, max_chars, distinct, json)
         if not again:
             return 0, 0
         found = [rows[i] for i in again]
@@ -303,12 +309,32 @@ def _resample_unwanted(
     return left, repeats
 
 
-def _unwanted(texts: list[str], avoid: set[str], max_chars: int | None, distinct: bool) -> list[int]:
-    """Positions of the texts to sample again: in `avoid`, too long, or (`distinct`) a repeat of an earlier one."""
+def _invalid_json(texts: list[str], where: str) -> int:
+    """How many non-empty texts are no JSON document (still, after resampling, or cut to length), logged."""
+    invalid = sum(t != "" and not is_document(t) for t in texts)
+    if invalid:
+        log.warning(
+            "%s: every value of the column is a JSON object or array in the data, but %d of %d generated texts do not "
+            "parse as one after %d resamplings (counted in last_generation[column]['invalid_json']); train longer",
+            where,
+            invalid,
+            len(texts),
+            COPY_RETRIES,
+        )
+    return invalid
+
+
+def _unwanted(
+    texts: list[str], avoid: set[str], max_chars: int | None, distinct: bool, json: bool = False
+) -> list[int]:
+    """Positions of the texts to sample again: in `avoid`, too long, (`distinct`) a repeat of an
+    earlier one, or (`json`) not a JSON document (an empty text is left to the column's empty share)."""
     seen: set[str] = set()
     out = []
     for i, t in enumerate(texts):
-        if t in avoid or (max_chars is not None and len(t) > max_chars) or (distinct and t in seen):
+        too_long = max_chars is not None and len(t) > max_chars
+        broken = json and t != "" and not is_document(t)
+        if t in avoid or too_long or (distinct and t in seen) or broken:
             out.append(i)
         seen.add(t)
     return out

@@ -39,6 +39,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
 from relsynth.relational import Column, RelationalData, Schema
 from relsynth.synth.core.files import LoadError, atomic_dir, config_from_dict, fingerprint, read_config, write_config
+from relsynth.synth.text._json import all_documents
 from relsynth.synth.text._nulls import null_by
 from relsynth.synth.text._utf8 import HAN, unusual_chars
 
@@ -110,6 +111,8 @@ class TextColumnStats:
     unique: bool = (
         False  # every value distinct (at least UNIQUE_MIN_ROWS of them: codes, identifiers): so are the generated
     )
+    json: bool = False  # every non-empty value a JSON object or array: a generated text that does not parse is
+    #                     sampled again (False in older saves)
     pair_share: float = 0.0  # share of the texts' adjacent word pairs that are word_pairs >= word_k other entities also
     #                      use: how often an unseen real text's pairs are word_pairs (leaving one entity out); the rate
     #                      replaced words aim at
@@ -281,6 +284,7 @@ class TextPreproc:
                 rare_word_rate=rare,
                 copy_rate=self._copy_rate(df[col], copies),
                 unique=len(values) >= UNIQUE_MIN_ROWS and len(set(values)) == len(values),
+                json=all_documents(values),
                 **(word_pairs(df[col], entity, self.config.word_k) if replaced else {}),
             )
         if max((st.copy_rate for st in self.config.stats.values()), default=0.0) < MIN_COPY_RATE:
