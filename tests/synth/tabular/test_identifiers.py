@@ -121,6 +121,24 @@ def test_phone_numbers_written_in_spaced_groups_come_back_in_their_groups():
     assert fake.is_unique and not fake.isin(set(phones)).any()
 
 
+def test_numbers_written_without_padding_count_on_as_one_number():
+    # SKU-1 ... SKU-299 were three shapes (1, 2 and 3 digits), each its own counter: the 1- and 2-digit
+    # ones ran past their width into SKU-10, SKU-100..., 30 of 100 fresh codes real rows' codes, and SKU-00
+    codes = pd.Series([f"SKU-{i}" for i in range(1, 300)])
+    out = new_identifiers(100, identifier_format(codes, min_count=5), "sku", np.random.default_rng(0))
+    assert not out.isin(set(codes)).any() and out.is_unique
+    assert out.str.fullmatch(r"SKU-[1-9]\d*").all(), sorted(out)[:5]  # never zero-padded
+    assert sorted(out.str[4:].astype(int)) == list(range(300, 400))  # counting on after the highest
+    # a number some values pad keeps its width; unpadded runs of varied width draw in the source's range
+    padded = new_identifiers(
+        50, identifier_format(pd.Series([f"A{i:03d}" for i in range(40)]), 5), "a", np.random.default_rng(0)
+    )
+    assert padded.str.fullmatch(r"A\d{3}").all()
+    phones = pd.Series([f"+{c} {n}" for c, n in zip([1, 7, 33, 44, 49] * 20, range(1000, 1100), strict=True)])
+    fresh = new_identifiers(200, identifier_format(phones, 5), "p", np.random.default_rng(1))
+    assert fresh.str.fullmatch(r"\+[1-9]\d? \d{4}").all() and fresh.str.extract(r"\+(\d+)")[0].astype(int).max() <= 49
+
+
 def test_codes_without_a_shared_shape_are_numbered_and_a_format_without_room_warns(caplog):
     fmt = identifier_format(pd.Series([f"x{i}y{'z' * i}" for i in range(30)]), min_count=5)
     assert new_identifiers(3, fmt, "code", np.random.default_rng(0)).tolist() == ["code_1", "code_2", "code_3"]

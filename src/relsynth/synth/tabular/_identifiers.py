@@ -4,7 +4,8 @@ generation draws fresh values in it (`new_identifiers`), unique where the source
 
 A format is the shapes the codes take (`relational.shapes`: `AAA-9999-99999`) that at least
 `min_count` values share, each as runs: a run all those values spell alike is kept as it is
-(`INV-`), a run of digits is drawn between the lowest and highest number the values hold there,
+(`INV-`), a run of digits is drawn between the lowest and highest number the values hold there
+(one run of any width where no value pads it with zeros: `SKU-7`, `SKU-300`),
 letters that spell a few labels (a course code's department, `MATH` in `MATH350`) among those
 labels, as often as in the data, other letters one by one among those seen. Where the codes fill much of the room their shape has (numbered rows:
 `ORD000017`), drawn codes would be real ones: the last digit run counts on after the highest, in
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 import uuid
 
 import numpy as np
@@ -25,6 +27,10 @@ from relsynth.relational.shapes import CLASSES, DIGIT, UUID, code_shapes
 
 log = logging.getLogger(__name__)
 
+NUMBER = (
+    "\ue000"  # (private use) in a shape, a run of digits of any width that no value zero-pads (`_unpadded_numbers`)
+)
+_DIGITS = re.compile(f"{DIGIT}+")
 MAX_SHAPES = 32  # the most common shapes kept
 DENSE = 0.01  # codes that fill this share of the codes their shape spells number their rows: the last digit run counts
 REDRAWS = 20  # rounds of drawing again the repeated codes of a unique column
@@ -40,7 +46,8 @@ def identifier_format(values: pd.Series, min_count: int, keys: pd.Series | None 
     fmt = {"null_rate": float(values.isna().mean()) if len(values) else 0.0, "unique": bool(s.is_unique)}
     if len(s) and s.str.match(UUID).all():
         return {**fmt, "uuid": True}
-    shapes, hex_digits = code_shapes(s, min_count)
+    own, hex_digits = code_shapes(s, min_count)
+    shapes = own if hex_digits else _unpadded_numbers(s, own)
     counts = shapes.value_counts()
     kept = counts[counts >= max(min_count, 1)].head(MAX_SHAPES)
     fmt["shapes"] = [
@@ -48,8 +55,8 @@ def identifier_format(values: pd.Series, min_count: int, keys: pd.Series | None 
             "share": float(n / kept.sum()),
             "runs": _runs(
                 s[shapes == shape].to_numpy(dtype=object),
+                own[shapes == shape].to_numpy(dtype=object),
                 shape,
-                hex_digits,
                 None if keys is None else keys[(shapes == shape).to_numpy()],
                 min_count,
             ),
@@ -59,22 +66,45 @@ def identifier_format(values: pd.Series, min_count: int, keys: pd.Series | None 
     return fmt
 
 
+def _unpadded_numbers(values: pd.Series, shapes: pd.Series) -> pd.Series:
+    """The shapes with each run of digits that no value writes with a leading zero made one of any
+    width (NUMBER): `SKU-7`, `SKU-42` and `SKU-300` are one counter, not three shapes whose own
+    counters, each past its width, wrote `SKU-01` and real rows' `SKU-100`."""
+    if values.str.contains(NUMBER, regex=False).any():  # the marker would be read as a run: left as they are
+        return shapes
+    runs = values.str.findall(r"[0-9]+")
+    padded = runs.map(lambda r: tuple((len(d) > 1 and d[0] == "0") or len(d) > 18 for d in r))  # past int64: as is
+    collapsed = shapes.str.replace(_DIGITS, NUMBER, regex=True)
+    # a run is padded where any value of its collapsed shape pads it there
+    any_padded = padded.groupby(collapsed).agg(lambda p: tuple(map(any, zip(*p, strict=True))))
+    return pd.Series(
+        [_merged(shape, any_padded[c]) for shape, c in zip(shapes, collapsed, strict=True)], index=shapes.index
+    )
+
+
+def _merged(shape: str, padded: tuple[bool, ...]) -> str:
+    widths = iter(padded)
+    return _DIGITS.sub(lambda m: m.group(0) if next(widths) else NUMBER, shape)
+
+
 def _runs(
-    values: np.ndarray, shape: str, hex_digits: str | None, keys: np.ndarray | None = None, min_count: int = 1
+    values: np.ndarray, own: np.ndarray, shape: str, keys: np.ndarray | None = None, min_count: int = 1
 ) -> list[dict]:
     """The runs of one shape: `{"text": ...}` kept as it is, `{"digits": width, "lo", "hi", "counter"}`
-    (and `"follows_key"` where a counter rises with `keys`), `{"labels": [...], "shares": [...]}` or
-    `{"chars": alphabet, "length": n}` (`_letters`)."""
-    runs, start, numbers = [], 0, np.zeros(0, dtype=np.int64)
-    for cls, group in itertools.groupby(shape, key=lambda c: c if c in CLASSES else ""):
+    (width 0: a NUMBER, written without padding; and `"follows_key"` where a counter rises with
+    `keys`), `{"labels": [...], "shares": [...]}` or `{"chars": alphabet, "length": n}` (`_letters`).
+    `own`: each value's own shape, whose runs cut it (a NUMBER's width varies)."""
+    runs, numbers = [], np.zeros(0, dtype=np.int64)
+    pieces = [_pieces(v, o) for v, o in zip(values, own, strict=True)]
+    for i, (cls, group) in enumerate(itertools.groupby(shape, key=_run_class)):
         length = len(list(group))
-        parts = np.array([v[start : start + length] for v in values], dtype=object)
-        start += length
+        parts = np.array([p[i] for p in pieces], dtype=object)
         if cls == "" or len(set(parts)) == 1:
             runs.append({"text": str(parts[0])})
-        elif cls == DIGIT and hex_digits is None and length <= 18:  # past int64: drawn digit by digit
+        elif cls in (DIGIT, NUMBER) and max(map(len, parts)) <= 18:  # past int64: drawn digit by digit
             numbers = parts.astype(np.int64)  # the last digit run's are the counter's
-            runs.append({"digits": length, "lo": int(numbers.min()), "hi": int(numbers.max()), "counter": False})
+            width = length if cls == DIGIT else 0
+            runs.append({"digits": width, "lo": int(numbers.min()), "hi": int(numbers.max()), "counter": False})
         else:
             runs.append(_letters(parts, length, min_count))
     digit_runs = [r for r in runs if "digits" in r]
@@ -82,6 +112,21 @@ def _runs(
         digit_runs[-1]["counter"] = True
         digit_runs[-1]["follows_key"] = _rises_with(numbers, keys)
     return runs
+
+
+def _pieces(value: str, own: str) -> list[str]:
+    """`value` cut where its own shape changes class (`SKU-42` of `AAA-99`: `SKU`, `-`, `42`)."""
+    out, start = [], 0
+    for _, group in itertools.groupby(own, key=_run_class):
+        length = len(list(group))
+        out.append(value[start : start + length])
+        start += length
+    return out
+
+
+def _run_class(c: str) -> str:
+    """A shape character's run class: a character class, NUMBER, or "" for literal characters."""
+    return c if c in CLASSES or c == NUMBER else ""
 
 
 def _letters(parts: np.ndarray, length: int, min_count: int) -> dict:
@@ -183,7 +228,7 @@ def _counted(run: dict, n: int) -> np.ndarray:
     """A counter's `n` fresh numbers, rising: after the highest, else before the lowest; where
     neither side alone has room in the width, both sides' room, and past the width only when that
     is full (a warning says how many)."""
-    top, lo, hi = 10 ** run["digits"] - 1, run["lo"], run["hi"]
+    top, lo, hi = 10 ** (run["digits"] or 18) - 1, run["lo"], run["hi"]  # a NUMBER: any width
     if hi + n <= top:
         return np.arange(hi + 1, hi + n + 1)
     if lo - n >= 0:
