@@ -12,7 +12,7 @@ import torch
 
 from relsynth.relational import PrimaryKey, RelationalData, Schema, Table, Text
 from relsynth.synth.text import TextModel, TextPreproc
-from relsynth.synth.text._utf8 import REJECT, Utf8Mask, forbidden_char, unusual_chars
+from relsynth.synth.text._utf8 import REJECT, Utf8Mask, forbidden_char, paired_bidi, unusual_chars
 
 ODD = ["Tōkyō 😀 夜", "naïve café", "Ünïcödé ✓", "tab\there", "Ωμέγα ς", "a\u200db"]  # \t and ZWJ are seen
 
@@ -177,3 +177,31 @@ def test_only_texts_the_model_did_not_end_at_the_limit_are_counted_cut(tiny_size
     assert f"t.x: {n} of {n} texts still equal a value" in caplog.text
     out = model.generate(data, seed=0, temp=0.0, max_text_len=2)  # cut: the model goes on after two tokens
     assert model.last_generation["x"]["truncated"] == n and set(out["t"]["x"]) == {"same text"}
+
+
+def test_bidi_controls_a_text_opens_are_closed_in_it():
+    """Names written "RLM name (RLI Shop PDI)": a model drawing the controls token by token ended 1
+    of 200 taglines after "RLI world", an isolate left open that turns the text pasted after it right
+    to left. Openers never closed in their paragraph, and closers of nothing, are dropped."""
+    rli, pdi, rle, pdf = "\u2067", "\u2069", "\u202b", "\u202c"
+    kept = f"\u200fשלום ({rli}Shop 7{pdi}) {rle}a{pdf}"
+    assert paired_bidi(kept) == kept and paired_bidi("plain") == "plain"
+    assert paired_bidi(f"hello {rli}world #126") == "hello world #126"
+    assert paired_bidi(f"a{pdi}b{pdf}c") == "abc"  # closers of nothing
+    assert paired_bidi(f"{rli}x{rle}y{pdi}z") == f"{rli}x{rle}y{pdi}z"  # the PDI closes the embedding inside
+    assert paired_bidi(f"{rli}x\n{pdi}y") == "x\ny"  # a paragraph ends what it opened
+
+
+def test_generated_texts_hold_only_paired_bidi_controls(tiny_size):
+    rng = np.random.default_rng(0)
+    words = ["שלום", "مرحبا", "hello", "עולם", "world"]
+    tags = [f"\u200f{rng.choice(words)} \u2067{rng.choice(words)}\u2069 #{i}" for i in range(200)]
+    data = RelationalData(
+        {"t": pd.DataFrame({"id": range(200), "tag": tags})}, Schema(t=Table(id=PrimaryKey(), tag=Text()))
+    )
+    pre = TextPreproc.from_schema_table(data.schema, "t", vocab_size=300).fit(data)
+    torch.manual_seed(0)
+    model = TextModel.build(pre, size=tiny_size, block_size=64)
+    out = model.generate(data, seed=0)["t"]["tag"].dropna()  # untrained: controls anywhere
+    assert out.str.contains("\u2067|\u2069").any()
+    assert all(paired_bidi(t) == t for t in out)

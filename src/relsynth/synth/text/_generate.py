@@ -28,7 +28,7 @@ from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.text._json import is_document
 from relsynth.synth.text._nulls import row_null_rates
 from relsynth.synth.text._rare_words import RareWordReplacer
-from relsynth.synth.text._utf8 import Utf8Mask, is_mark
+from relsynth.synth.text._utf8 import Utf8Mask, is_mark, paired_bidi
 from relsynth.synth.text.dataset import sample_prefixes
 from relsynth.synth.text.preproc import RARE_WORDS_REPLACE, TextColumnStats, TextPreproc, entity_ids
 
@@ -114,6 +114,7 @@ def generate(
             )
             truncated = int(cut_at_limit.sum())  # of the texts kept (not of the ones sampled again)
             texts, cut = cut_to_length(texts, limit)
+            texts = [paired_bidi(t) for t in texts]
             invalid = _invalid_json(texts, f"{preproc.table}.{col}") if stats.json else 0
             model.last_generation[col] = {
                 "texts": len(rows),

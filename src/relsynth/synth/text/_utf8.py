@@ -44,6 +44,42 @@ def unusual_chars(texts) -> str:
     return "".join(sorted(c for c in seen if forbidden_char(c)))
 
 
+_EMBEDDINGS = "\u202a\u202b\u202d\u202e"  # LRE, RLE, LRO, RLO: closed by PDF
+_ISOLATES = "\u2066\u2067\u2068"  # LRI, RLI, FSI: closed by PDI (which closes the embeddings opened inside too)
+_PDF, _PDI = "\u202c", "\u2069"
+_PARAGRAPH = "\n\r\x1c\x1d\x1e\x85\u2029"  # where every open embedding and isolate ends (UAX #9)
+_BIDI = frozenset(_EMBEDDINGS + _ISOLATES + _PDF + _PDI)
+
+
+def paired_bidi(text: str) -> str:
+    """`text` without the bidi embeddings and isolates it opens and never closes within their
+    paragraph, nor closers of nothing open. The model writes these controls one token at a time,
+    so it can open `RLI world` and end the text: pasted before other text, such a value turns it
+    right to left too. Dropping (not closing) them never makes a text longer than its column allows."""
+    if not _BIDI.intersection(text):
+        return text
+    drop, open_at = set(), []  # positions of the openers not yet closed
+    for i, ch in enumerate(text):
+        if ch in _PARAGRAPH:
+            drop.update(open_at)
+            open_at = []
+        elif ch in _EMBEDDINGS or ch in _ISOLATES:
+            open_at.append(i)
+        elif ch == _PDI:
+            isolates = [k for k, j in enumerate(open_at) if text[j] in _ISOLATES]
+            if isolates:
+                open_at = open_at[: isolates[-1]]  # the embeddings inside close with it (UAX #9)
+            else:
+                drop.add(i)
+        elif ch == _PDF:
+            if open_at and text[open_at[-1]] in _EMBEDDINGS:
+                open_at.pop()
+            else:
+                drop.add(i)
+    drop.update(open_at)
+    return "".join(ch for i, ch in enumerate(text) if i not in drop)
+
+
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"  # CJK unified and compatibility ideographs
 _HAN = re.compile(f"[{HAN}]")
 
