@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 Con = str | sa.URL | sa.Engine
 IF_EXISTS = ("fail", "replace", "append")
 CHUNK_SIZE = 10_000
+IMPLIED_KEY = "implied_key"  # in a column's SQL format: a key only a composite reference implies, written without it
 
 # duckdb-engine reflects through PostgreSQL catalog queries that DuckDB cannot answer under
 # SQLAlchemy >= 2.0.45 (pg_collation, REGCLASS); DuckDB's information_schema is complete.
@@ -690,6 +691,11 @@ def _plan(
     fks = {
         t: _foreign_keys(t, r, given.get(t, {}), reflected, pks, schema_name, problems) for t, r in reflected.items()
     }
+    implied = _implied_keys(reflected, given, fks)
+    fks = {
+        t: {c: fks[t].get(c) or implied[t][c][0] for c in reflected[t].types if c in fks[t] or c in implied[t]}
+        for t in fks
+    }
     chosen, why_lookup = _lookups(fks, lookups, list(reflected), problems, rows)
     unnested = {t: {c for c, k in given.get(t, {}).items() if isinstance(k, ForeignKey) and not k.nest} for t in fks}
     passed_over: dict[tuple[str, str], str] = {}
@@ -702,7 +708,7 @@ def _plan(
     kinds, why, specs = {}, {}, {}
     for t, r in reflected.items():
         kinds[t], why[t], specs[t] = _column_kinds(
-            t, r, given.get(t, {}), pks, fks[t], chosen, nests.get(t), passed_over, problems
+            t, r, given.get(t, {}), pks, fks[t], implied[t], chosen, nests.get(t), passed_over, problems
         )
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
@@ -712,6 +718,31 @@ def _plan(
     for t, reason in why_lookup.items():
         why[t] = {c: f"{w}; the table is a lookup: {reason}" for c, w in why[t].items()}
     return _Plan(kinds=kinds, why=why, specs=specs, lookups=chosen)
+
+
+def _implied_keys(
+    reflected: Mapping[str, _Reflected], given: Kinds, fks: Mapping[str, Mapping[str, str]]
+) -> dict[str, dict[str, tuple[str, str]]]:
+    """Per table, the keys its composite references imply for their columns that have none of their
+    own (column -> (referenced table, why)): deliveries' (order_id, line_no) to order_lines, whose
+    order_id is a key to orders, makes deliveries.order_id one too (a delivery's order is its
+    line's). Read without it, deliveries were entities of their own, unrelated to any order: half
+    of the generated ones were dated before their order, some under cancelled orders."""
+    out: dict[str, dict[str, tuple[str, str]]] = {t: {} for t in reflected}
+    for t, r in reflected.items():
+        for fk in r.fks:
+            if fk.table == t or not composite_reference(fk, reflected):
+                continue
+            for col, ref_col in zip(fk.columns, fk.ref_columns, strict=True):
+                parent = fks[fk.table].get(ref_col)
+                if parent is None or parent == t or col in fks[t] or col in given.get(t, {}) or col in out[t]:
+                    continue
+                why = (
+                    f"a foreign key to {parent}.{{pk}}, implied by the catalog's key ({', '.join(fk.columns)}) to "
+                    f"{fk.table}, whose {ref_col} is one (written back without a key of its own)"
+                )
+                out[t][col] = (parent, why)
+    return out
 
 
 def _note_composite_references(
@@ -812,6 +843,7 @@ def _column_kinds(
     own: Mapping[str, ColumnKind],
     pks: Mapping[str, str | None],
     fks: Mapping[str, str],
+    implied: Mapping[str, tuple[str, str]],
     lookups: list[str],
     nest: str | None,
     passed_over: Mapping[tuple[str, str], str],
@@ -838,6 +870,9 @@ def _column_kinds(
             kinds[col], why[col] = PrimaryKey(), "the primary key in the catalog"
         elif col in fks:
             catalog = f"a foreign key to {fks[col]}.{pks[fks[col]]} in the catalog"
+            if col in implied:  # not written back as a key: the source's DDL has none
+                catalog = implied[col][1].format(pk=pks[fks[col]])
+                specs[col] = {**specs.get(col, {}), IMPLIED_KEY: True}
             kinds[col], why[col] = key_kind(col, fks[col], nest, lookups, catalog, passed_over.get((t, col), ""))
             if fks[col] in lookups:
                 why[col] += f" ({fks[col]} is a lookup)"
@@ -1275,7 +1310,8 @@ def _target_tables(
             elif isinstance(kind, ForeignKey):
                 parent = made[kind.parent].c[schema.tables[kind.parent].primary_key]
                 typ = sql_type(spec) if spec else parent.type
-                cols.append(sa.Column(_quoted(col), typ, sa.ForeignKey(parent), nullable=nullable, primary_key=in_key))
+                key = [] if given and given.get(IMPLIED_KEY) else [sa.ForeignKey(parent)]  # the source had none
+                cols.append(sa.Column(_quoted(col), typ, *key, nullable=nullable, primary_key=in_key))
             elif kind.kind is Column.PRIMARY_KEY:
                 typ = sql_type(spec) if spec else _default_type(kind.kind, df[col])
                 by_server = _server_made(spec, dialect, expressions)
