@@ -133,6 +133,38 @@ def row_bounds(
     return out
 
 
+def fallback_base(
+    df: pd.DataFrame,
+    order: RowOrder,
+    columns: Sequence[str],
+    kinds: Mapping[str, Column],
+    parent: pd.DataFrame | None = None,
+    parent_kinds: Mapping[str, Column] | None = None,
+) -> tuple[str, bool] | None:
+    """(column, from_parent) of another base `order.column` keeps the same order with, held in every
+    row (the least median gap), or None: what decoding counts the offset from where a generated row
+    lacks its base (a delivery the model put under an order not shipped, whose date follows the
+    shipping date in every training row: counted from the order date, not left null). Arguments as
+    `row_orders`; a timestamp is no fallback for a date (that compares with its day), nor a column
+    the order follows from by the ranges alone (a birth decades before: a stay's few days counted
+    from it would fall decades early)."""
+    for b, values, _, candidates in _candidates(df, columns, kinds, parent, parent_kinds):
+        if b != order.column:
+            continue
+        held, best = ~np.isnan(values), None
+        for a, base, from_parent in candidates:
+            kind = (parent_kinds or {}).get(a) if from_parent else kinds[a]
+            if (a, from_parent) == (order.base, order.from_parent) or day_base(kinds[b], kind) or np.isnan(base).any():
+                continue
+            gap = order.sign * (values[held] - base[held])
+            if not len(gap) or (gap < 0).any() or mostly_apart(base, values, order.sign):  # far: a birth
+                continue
+            if best is None or np.median(gap) < best[0]:
+                best = (float(np.median(gap)), a, from_parent)
+        return None if best is None else (best[1], best[2])
+    return None
+
+
 def _candidates(
     df: pd.DataFrame,
     columns: Sequence[str],

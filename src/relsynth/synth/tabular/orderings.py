@@ -55,7 +55,15 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column
-from relsynth.relational.orders import RowOrder, as_numbers, day_values, mostly_apart, row_bounds, row_orders
+from relsynth.relational.orders import (
+    RowOrder,
+    as_numbers,
+    day_values,
+    fallback_base,
+    mostly_apart,
+    row_bounds,
+    row_orders,
+)
 from relsynth.synth.tabular.encoders import _decimals, _exact_ns, _time_grid
 
 log = logging.getLogger(__name__)
@@ -91,6 +99,9 @@ class Ordering(RowOrder):
     # `_FIRST_LEVELS` quantiles; a first offset is held as the step of its quantile (`_as_step`)
     first_quantiles: list[float] | None = None
     step_quantiles: list[float] | None = None
+    fallback: str | None = None  # a column held in every training row that the column keeps the same order with:
+    #                              the offset's base where a generated row lacks `base` (`fallback_base`)
+    fallback_from_parent: bool = False  # `fallback` is a column of the row's parent row
 
     def to_dict(self) -> dict:
         """The fields, those added since orders were first saved left out at their defaults: an
@@ -114,6 +125,8 @@ _ADDED = {
     "cap_from_parent": False,
     "first_quantiles": None,
     "step_quantiles": None,
+    "fallback": None,
+    "fallback_from_parent": False,
 }  # field -> its default
 
 
@@ -129,6 +142,7 @@ def find_orderings(
     (`parent_kinds`), one row per row of `df` (`relational.orders.row_orders`)."""
     found = row_orders(df, columns, kinds, parent, parent_kinds)
     caps = _caps(found, df, columns, kinds, parent, parent_kinds)
+    fallbacks = {b: fallback_base(df, o, columns, kinds, parent, parent_kinds) for b, o in found.items()}
     return {
         b: Ordering(
             **asdict(o),
@@ -142,6 +156,8 @@ def find_orderings(
             cap=caps[b].base if b in caps else None,
             cap_from_parent=b in caps and caps[b].from_parent,
             at_extreme=_share_at(df[b], o),
+            fallback=fallbacks[b][0] if fallbacks[b] else None,
+            fallback_from_parent=bool(fallbacks[b] and fallbacks[b][1]),
         )
         for b, o in found.items()
     }
@@ -431,6 +447,9 @@ def _decoded(
     and how many a number's offset carried past its extreme (`warn_past_extremes`)."""
     b = o.column
     base = _base_values(o, cols, parent)
+    if o.fallback is not None and np.isnan(base).any():  # a row the model gave no base (an order not shipped)
+        fallback = as_numbers(_column_of(o.fallback, o.fallback_from_parent, cols, parent), _kind(o))
+        base = np.where(np.isnan(base), fallback, base)
     cap = _cap_values(o, cols, parent, len(base))
     offset = pd.to_numeric(cols[b], errors="coerce").to_numpy(np.float64, na_value=np.nan)
     if o.bound:

@@ -341,6 +341,8 @@ class TabularPreproc:
                     out.add((parent if o.bound_from_parent else table, o.bound))
                 if o.cap is not None:
                     out.add((parent if o.cap_from_parent else table, o.cap))
+                if o.fallback is not None:
+                    out.add((parent if o.fallback_from_parent else table, o.fallback))
         return out
 
     def _settled_formulas(self, formulas: list[dict]) -> set[tuple[str, str]]:
@@ -466,7 +468,8 @@ class TabularPreproc:
         """The parent's columns that `table`'s ordered columns follow (encoding needs their values)."""
         ordered = self.orderings.get(table, {}).values()
         bounds = {o.bound for o in ordered if o.bound_from_parent} | {o.cap for o in ordered if o.cap_from_parent}
-        return sorted({o.base for o in ordered if o.from_parent} | bounds)
+        fallbacks = {o.fallback for o in ordered if o.fallback_from_parent}
+        return sorted({o.base for o in ordered if o.from_parent} | bounds | fallbacks)
 
     def _build_layouts(
         self,
