@@ -687,11 +687,16 @@ def test_a_composite_key_implies_its_columns_key_so_the_table_nests_under_it(tmp
         "qty INTEGER NOT NULL, PRIMARY KEY (order_id, line_no))",
         "CREATE TABLE deliveries (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, line_no INTEGER NOT NULL, "
         "delivered DATE NOT NULL, FOREIGN KEY (order_id, line_no) REFERENCES order_lines (order_id, line_no))",
+        "CREATE TABLE returns (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, line_no INTEGER, "
+        "FOREIGN KEY (order_id, line_no) REFERENCES order_lines (order_id, line_no))",
+        "INSERT INTO returns VALUES (1, 999, NULL), (2, 1, 1)",  # a NULL exempts the row: 999 is no order
         "INSERT INTO orders VALUES " + ", ".join(f"({o}, '2020-{1 + o % 12:02d}-01')" for o in range(1, 61)),
         "INSERT INTO order_lines VALUES " + ", ".join(str(line) for line in lines),
         "INSERT INTO deliveries VALUES "
         + ", ".join(f"({i}, {o}, {n}, '2020-{1 + o % 12:02d}-{2 + n:02d}')" for i, (o, n, _) in enumerate(lines, 1)),
     )
+    assert RelationalData.from_sql(source).schema.tables["returns"].columns["order_id"].kind is Column.INTEGER
+    run_sql(source, "DROP TABLE returns")
     data = RelationalData.from_sql(source)
     assert data.schema.tables["deliveries"].columns["order_id"].kind is Column.FOREIGN_KEY
     assert data.schema.parent("deliveries").parent == "orders"

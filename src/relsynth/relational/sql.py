@@ -731,8 +731,8 @@ def _implied_keys(
     out: dict[str, dict[str, tuple[str, str]]] = {t: {} for t in reflected}
     for t, r in reflected.items():
         for fk in r.fks:
-            if fk.table == t or not composite_reference(fk, reflected):
-                continue
+            if fk.table == t or not composite_reference(fk, reflected) or not set(fk.columns) <= r.not_null:
+                continue  # a NULL in one column exempts the row (MATCH SIMPLE): (999, NULL) names no order
             for col, ref_col in zip(fk.columns, fk.ref_columns, strict=True):
                 parent = fks[fk.table].get(ref_col)
                 if parent is None or parent == t or col in fks[t] or col in given.get(t, {}) or col in out[t]:
