@@ -30,6 +30,10 @@ are births shifted 210 years back) is modelled as itself: its offset, decades wi
 another birth put 14 % of admissions and 20 % of labs past any date the column holds. Decoding only
 moves it onto its base or bound where it falls past one.
 
+Where a generated row lacks its base (a delivery the model put under an order never shipped), the
+offset is counted from `Ordering.fallback`, another column held in every training row that the
+column keeps the same order with (the order date), rather than leaving the value null.
+
 A parent's children that follow one another in time (`Ordering.after_sibling`: an account's
 transactions, each after the account opened) hold the offset from the previous sibling's value
 (in value order, the order the rows are encoded in), the first sibling's from the parent's;
