@@ -528,8 +528,9 @@ class RelationalData:
         inserted `chunk_size` at a time. `if_exists`: "fail" (default: refuse when any table
         exists), "replace" (drop and recreate those tables), "append" (insert into tables you
         created). Everything happens in one transaction: a failure leaves the target as it was.
-        Values a column would refuse (nulls in a NOT NULL column, strings past its length) are
-        listed in a `DataError` before anything is written.
+        Values a column would refuse (nulls in a NOT NULL column, strings past its length; with
+        "append", rows repeating a UNIQUE constraint of the target) are listed in a `DataError`
+        before anything is written.
         """
         from relsynth.relational.sql import write_sql
 

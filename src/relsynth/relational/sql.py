@@ -417,10 +417,7 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
         )
         for f in insp.get_foreign_keys(name, schema=schema_name)
     ]
-    unique = [u["column_names"] for u in insp.get_unique_constraints(name, schema=schema_name)]
-    unique += [i["column_names"] for i in insp.get_indexes(name, schema=schema_name) if i.get("unique")]
-    if conn.dialect.name == "sqlite":  # SQLAlchemy misses a column's own UNIQUE there (an automatic index)
-        unique += _sqlite_unique(conn, name)
+    unique = [cols for _, cols in _unique_sets(conn, name, schema_name)]
     unsure = [
         c["name"] for c in cols if type(c["type"]) is sa.types.NullType or isinstance(c["type"], postgresql.DOMAIN)
     ]
@@ -498,6 +495,29 @@ def _catalog_types(
             out[col] = UnknownType(typ)
         elif make:  # else SQLAlchemy's base type (a domain over an enum, say)
             out[col] = make(length, precision, scale)
+    return out
+
+
+def _unique_sets(conn: sa.Connection, name: str, schema_name: str | None) -> list[tuple[str | None, list[str]]]:
+    """(name, columns) of each UNIQUE constraint and unique index of a table (a constraint may be
+    listed twice, as both)."""
+    if conn.dialect.name in _INFO_SCHEMA_DIALECTS:
+        rows = conn.execute(
+            sa.text(
+                "SELECT tc.constraint_name, k.column_name FROM information_schema.table_constraints tc "
+                "JOIN information_schema.key_column_usage k ON k.constraint_schema = tc.constraint_schema "
+                "AND k.constraint_name = tc.constraint_name AND k.table_name = tc.table_name "
+                "WHERE tc.table_schema = :s AND tc.table_name = :t AND tc.constraint_type = 'UNIQUE' "
+                "ORDER BY tc.constraint_name, k.ordinal_position"
+            ),
+            {"s": schema_name or sa.inspect(conn).default_schema_name, "t": name},
+        ).all()
+        return [(c, [col for n, col in rows if n == c]) for c in dict.fromkeys(n for n, _ in rows)]
+    insp = sa.inspect(conn)
+    out = [(u["name"], u["column_names"]) for u in insp.get_unique_constraints(name, schema=schema_name)]
+    out += [(i["name"], i["column_names"]) for i in insp.get_indexes(name, schema=schema_name) if i.get("unique")]
+    if conn.dialect.name == "sqlite":  # SQLAlchemy misses a column's own UNIQUE there (an automatic index)
+        out += [(None, cols) for cols in _sqlite_unique(conn, name)]
     return out
 
 
@@ -1481,6 +1501,44 @@ _LONGER = {  # what to do about values past a column's length, by the column's k
 }
 
 
+def _repeated_unique(
+    conn: sa.Connection, tables: list[sa.Table], frames: Mapping[str, pd.DataFrame], schema_name: str | None
+) -> list[str]:
+    """Rows that repeat the columns of a UNIQUE constraint or index of the target's tables (if_exists
+    'append'), found before anything is written: relsynth keeps a key and a UNIQUE column of
+    codes unique, not a constraint over other columns (an employee's names and start date), which
+    the server then refused at its first repeat, in an error of thousands of characters."""
+    problems = []
+    for table in tables:
+        df, pk = frames[table.name], tuple(c.name for c in table.primary_key.columns)
+        for name, cols in _distinct(_unique_sets(conn, table.name, schema_name), pk):
+            if not set(cols) <= set(df.columns):
+                continue  # an expression index, or a column left to the server
+            held = df[list(cols)].dropna()  # a NULL is distinct from every value (NULLS DISTINCT)
+            repeated = held[held.duplicated(keep="first")]
+            if len(repeated):
+                example = ", ".join(str(v) for v in repeated.iloc[0].tolist())
+                problems.append(
+                    f"table {table.name!r}: {len(repeated)} row(s) repeat ({', '.join(cols)}), which the target's "
+                    f"UNIQUE {name!r} refuses (e.g. ({example})); relsynth keeps keys and UNIQUE codes unique, not "
+                    "this constraint: drop the repeats first (df.drop_duplicates(subset=[...]) in a new "
+                    "RelationalData), or write into tables without it"
+                )
+    return problems
+
+
+def _distinct(
+    found: list[tuple[str | None, list[str]]], pk: tuple[str, ...]
+) -> list[tuple[str | None, tuple[str, ...]]]:
+    """(name, columns) of each UNIQUE constraint or index once (PostgreSQL lists a constraint as an
+    index too), the primary key's left out (relsynth keeps it unique)."""
+    out: dict[tuple[str, ...], str | None] = {}
+    for name, cols in found:
+        if tuple(cols) != pk and None not in cols:
+            out[tuple(cols)] = out.get(tuple(cols)) or name
+    return [(name, cols) for cols, name in out.items()]
+
+
 def _past_int64(s: pd.Series) -> int:
     """How many values of an unsigned integer column (uint64 ids) no signed 64-bit integer holds."""
     return int((s.dropna() > np.iinfo(np.int64).max).sum()) if s.dtype.kind == "u" else 0
@@ -1746,6 +1804,8 @@ def write_sql(
             missing = [t.name for t in tables if t.name not in present]
             if missing:
                 raise ValueError(f"if_exists='append': {where} has no table(s) {missing}; nothing was written")
+            if repeats := _repeated_unique(conn, tables, frames, schema_name):
+                raise DataError(repeats)
         else:
             for name in reversed([t.name for t in tables if t.name in existing]):  # children before parents
                 _drop_table(conn, name, schema_name, where)
