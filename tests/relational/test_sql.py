@@ -971,7 +971,8 @@ def test_rows_repeating_a_unique_constraint_of_the_target_are_listed_before_anyt
         target,
         "CREATE TABLE people (id INTEGER PRIMARY KEY, email VARCHAR(20) UNIQUE, first VARCHAR(10) NOT NULL, "
         "last VARCHAR(10) NOT NULL, started DATE, CONSTRAINT same_person UNIQUE (first, last, started))",
-    )
+        *(["CREATE UNIQUE INDEX no_email ON people (first) WHERE email IS NULL"] if engine == "sqlite" else []),
+    )  # a partial index lets rows outside it repeat (DuckDB has none)
     people = pd.DataFrame(
         {
             "id": [1, 2, 3, 4],
@@ -987,7 +988,7 @@ def test_rows_repeating_a_unique_constraint_of_the_target_are_listed_before_anyt
         match=r"1 row\(s\) repeat \(first, last, started\), which the target's UNIQUE '\w+' refuses \(e.g. \(Ann, Lee, 2020-01-01",
     ) as info:
         data.to_sql(target, if_exists="append")
-    assert "email" not in str(info.value)
+    assert "email" not in str(info.value) and "no_email" not in str(info.value)
     assert query(target, "SELECT COUNT(*) FROM people") == [(0,)]
     data.data["people"].loc[1, "started"] = pd.Timestamp("2021-01-01")
     data.to_sql(target, if_exists="append")

@@ -515,10 +515,16 @@ def _unique_sets(conn: sa.Connection, name: str, schema_name: str | None) -> lis
         return [(c, [col for n, col in rows if n == c]) for c in dict.fromkeys(n for n, _ in rows)]
     insp = sa.inspect(conn)
     out = [(u["name"], u["column_names"]) for u in insp.get_unique_constraints(name, schema=schema_name)]
-    out += [(i["name"], i["column_names"]) for i in insp.get_indexes(name, schema=schema_name) if i.get("unique")]
+    out += [(i["name"], i["column_names"]) for i in insp.get_indexes(name, schema=schema_name) if _whole_unique(i)]
     if conn.dialect.name == "sqlite":  # SQLAlchemy misses a column's own UNIQUE there (an automatic index)
         out += [(None, cols) for cols in _sqlite_unique(conn, name)]
     return out
+
+
+def _whole_unique(index: Mapping[str, Any]) -> bool:
+    """Whether a reflected index is unique over all the table's rows: a partial one (`WHERE ...`)
+    lets the rows outside it repeat."""
+    return bool(index.get("unique")) and not any(k.endswith("_where") for k in index.get("dialect_options", {}))
 
 
 def _sqlite_unique(conn: sa.Connection, name: str) -> list[list[str]]:
