@@ -284,3 +284,23 @@ def test_a_delta_of_one_over_n_or_more_is_refused(people, dp_preproc, dp_ds, tin
     with pytest.raises(ValueError, match="well below 1/n"):
         TabularTrainer(_model(dp_preproc, tiny_size), dp_budget=loose).train(dp_ds, n_steps=1, batch_size=4, lr=1e-3)
     DpBudget(3.0, 1 / 3000, preproc_share=0.1).check_entities(len(dp_ds))
+
+
+def test_a_model_already_trained_is_refused_under_dp(dp_preproc, dp_ds, tiny_size, tmp_path):
+    """A second DP run on a model reported each run's epsilon alone: two runs of budget 8 (the
+    preprocessor paid once) reported 8 each, for ~15 spent; its weights already hold the first run.
+    A model trained without DP, or loaded, holds what it learnt outside the budget: refused alike."""
+    model = _model(dp_preproc, tiny_size)
+    TabularTrainer(model, dp_budget=BUDGET).train(dp_ds, n_steps=1, batch_size=64, lr=1e-3)
+    model.train()  # opacus' own check (training mode) must not be what stops it
+    with pytest.raises(ValueError, match=r"already trained or loaded.*TabularModel.build"):
+        TabularTrainer(model, dp_budget=BUDGET).train(dp_ds, n_steps=1, batch_size=64, lr=1e-3)
+    plain = _model(dp_preproc, tiny_size)
+    TabularTrainer(plain).train(dp_ds, n_steps=1, batch_size=64, lr=1e-3)
+    with pytest.raises(ValueError, match="already trained or loaded"):
+        TabularTrainer(plain, dp_budget=BUDGET).train(dp_ds, n_steps=1, batch_size=64, lr=1e-3)
+    plain.save(tmp_path / "m")
+    with pytest.raises(ValueError, match="already trained or loaded"):
+        TabularTrainer(TabularModel.load(tmp_path / "m"), dp_budget=BUDGET).train(
+            dp_ds, n_steps=1, batch_size=64, lr=1e-3
+        )

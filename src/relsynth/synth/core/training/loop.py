@@ -432,6 +432,12 @@ class Trainer:
             )
         if resume is not None:
             raise ValueError("DP training cannot resume (the accountant is not checkpointed): train from the start")
+        if getattr(self.model, "trained", False):  # its weights hold a spend this run's accountant never saw
+            raise ValueError(
+                "under DP the model must start untrained, but it was already trained or loaded: what its weights "
+                "learnt then is outside this run's epsilon (a second DP run reports its own epsilon alone, not the "
+                "sum). Build a new model from the preprocessor: TabularModel.build(preproc, ...)"
+            )
         if config.precision == "bf16":
             raise ValueError(
                 "DP training runs in float32 (per-sample gradients and their clipping): use precision='fp32' or 'auto'"
