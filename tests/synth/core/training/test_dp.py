@@ -304,3 +304,17 @@ def test_a_model_already_trained_is_refused_under_dp(dp_preproc, dp_ds, tiny_siz
         TabularTrainer(TabularModel.load(tmp_path / "m"), dp_budget=BUDGET).train(
             dp_ds, n_steps=1, batch_size=64, lr=1e-3
         )
+
+
+def test_budget_numbers_of_any_numeric_type_and_clear_errors_for_others():
+    """np.float32(3) was refused as 'epsilon must be positive and finite, got 3.0', the string "3"
+    as '... got 3', and True passed as epsilon 1."""
+    budget = DpBudget(np.float32(3.0), np.float64(1e-5))
+    assert budget == DpBudget(3.0, 1e-5) and type(budget.epsilon) is float and type(budget.delta) is float
+    assert DpBudget(np.int64(2), 1e-5).epsilon == 2.0
+    with pytest.raises(TypeError, match=r"epsilon must be a number, got '3' \(str\)"):
+        DpBudget("3", 1e-5)
+    with pytest.raises(TypeError, match=r"epsilon must be a number, got True \(bool\)"):
+        DpBudget(True, 1e-5)
+    with pytest.raises(TypeError, match=r"delta must be a number, got '1e-5' \(str\)"):
+        DpBudget(1.0, "1e-5")

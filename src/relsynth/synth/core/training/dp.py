@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 import secrets
 import warnings
 from dataclasses import dataclass
@@ -82,8 +83,8 @@ class DpBudget:
         if delta is None:
             raise ValueError("DpBudget needs delta")
         values = dict(
-            epsilon=epsilon if eps is None else eps,
-            delta=delta,
+            epsilon=_number("epsilon", epsilon if eps is None else eps),
+            delta=_number("delta", delta),
             preproc_share=preproc_share,
             accountant=accountant,
             max_children=max_children,
@@ -93,9 +94,9 @@ class DpBudget:
         self._check()
 
     def _check(self) -> None:
-        if not (isinstance(self.epsilon, int | float) and self.epsilon > 0 and math.isfinite(self.epsilon)):
+        if not (self.epsilon > 0 and math.isfinite(self.epsilon)):
             raise ValueError(f"DpBudget epsilon must be positive and finite, got {self.epsilon}")
-        if not (isinstance(self.delta, int | float) and 0 < self.delta < 1):
+        if not 0 < self.delta < 1:
             raise ValueError(f"DpBudget delta must be in (0, 1), got {self.delta}")
         if self.preproc_share != "auto" and not (
             isinstance(self.preproc_share, int | float) and 0 <= self.preproc_share < 1
@@ -141,6 +142,14 @@ class DpBudget:
         need = zcdp_epsilon(max(n_histograms, 1) / (2 * sigma**2), delta / 2)
         lo, hi = AUTO_SHARE
         return self.epsilon * min(max(need / self.epsilon, lo), hi), delta
+
+
+def _number(name: str, value: object) -> float:
+    """A budget figure as a float: any real number (numpy's too), never a bool or text, whose
+    printed value looked valid ("epsilon must be positive and finite, got 3" for np.float32(3) or "3")."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise TypeError(f"DpBudget {name} must be a number, got {value!r} ({type(value).__name__})")
+    return float(value)
 
 
 @dataclass(frozen=True)
