@@ -318,3 +318,15 @@ def test_budget_numbers_of_any_numeric_type_and_clear_errors_for_others():
         DpBudget(True, 1e-5)
     with pytest.raises(TypeError, match=r"delta must be a number, got '1e-5' \(str\)"):
         DpBudget(1.0, "1e-5")
+
+
+def test_a_budget_the_preprocessor_spent_whole_leaves_nothing_for_training(people, tiny_size):
+    """Training under the budget the preprocessor spent whole left epsilon 2e-15, and the error was
+    'no noise multiplier fits epsilon=2.16e-15: the validations alone (DpValid) ...' with no validation."""
+    pre = TabularPreproc.from_schema(people.schema).fit(people, dp=DpBudget(2.0, 1e-5, preproc_share=0.25))
+    assert 0 < 0.5 - pre.stats["dp"]["epsilon"] < 1e-12  # its quarter, to a rounding
+    spent = DpBudget(0.5, 1e-5)
+    with pytest.raises(ValueError, match="nothing left for training"):
+        TabularTrainer(_model(pre, tiny_size), dp_budget=spent).train(
+            TabularDataset.from_data(people, pre), n_steps=1, batch_size=64, lr=1e-3, dp_step=DpStep(None)
+        )

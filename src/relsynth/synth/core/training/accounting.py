@@ -47,8 +47,9 @@ def calibrate_noise(
         lo, hi = hi, hi * 2
         if hi > 1e4:
             raise ValueError(
-                f"no noise multiplier fits epsilon={epsilon:.3g}: the validations alone (DpValid) or the "
-                "number of steps use it up; validate less often, raise DpValid.noise_multiplier or the budget"
+                f"no noise multiplier fits epsilon={epsilon:.3g} (what the budget leaves for training): the "
+                "number of steps, or the validations (DpValid), use it up; train fewer steps, validate less "
+                "often, raise DpValid.noise_multiplier or the budget"
             )
     if spent(lo) <= epsilon:
         return lo

@@ -235,7 +235,9 @@ class DpStrategy(Strategy):
         self.valid_per_step = valid is not None and valid.trigger == "step"
         self.pre_eps, self.pre_delta = spent_before
         self.eps, self.delta = budget.epsilon - self.pre_eps, budget.delta - self.pre_delta
-        if self.eps <= 0 or self.delta <= 0:
+        # a rounding's worth is nothing: a preprocessor that spent the whole budget left 2e-15, and
+        # the noise calibration failed on it naming validations the run did not have
+        if self.eps <= 1e-9 * budget.epsilon or self.delta <= 1e-9 * budget.delta:
             raise ValueError(
                 f"the preprocessor spent ({self.pre_eps:.3g}, {self.pre_delta:.3g}) of the budget "
                 f"({budget.epsilon}, {budget.delta}): nothing left for training"
