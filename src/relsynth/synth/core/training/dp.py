@@ -276,6 +276,7 @@ class DpStrategy(Strategy):
         self.physical = max(1, self.cfg.max_batch_size or batch_size)
         self.q = min(1.0, expected / n_samples)
         self.per_epoch = max(1, math.ceil(n_samples / expected))
+        self._check_validations_fit(n_steps)
         if self.sigma is None:
             self.sigma = calibrate_noise(self.eps, self.delta, lambda s: self._plan(s, n_steps), self.budget.accountant)
             log.info("DP: noise multiplier %.3f calibrated to spend the budget in %d steps", self.sigma, n_steps)
@@ -313,6 +314,22 @@ class DpStrategy(Strategy):
             generator=self.generator,
         )
         return max_steps
+
+    def _check_validations_fit(self, n_steps: int) -> None:
+        """The planned noisy validations alone must leave some epsilon for the steps (else no
+        noise fits, and the error could not tell the steps from the validations)."""
+        n_valid = self._n_valid(n_steps) if self.valid is not None else 0
+        if n_valid == 0:
+            return
+        alone = epsilon_of([(self.valid.noise_multiplier, 1.0, n_valid)], self.delta, self.budget.accountant)
+        if alone >= self.eps:
+            raise ValueError(
+                f"DP: the {n_valid} noisy validations planned (DpValid noise_multiplier={self.valid.noise_multiplier:g}, "
+                f"every {self.valid_each} {'step' if self.valid_per_step else 'epoch'}(s)) alone spend epsilon "
+                f"{alone:.3g}, and the budget leaves {self.eps:.3g} for training (epsilon={self.budget.epsilon:g} less "
+                f"{self.pre_eps:.3g} for the preprocessor): validate less often (Validation(each=...)), raise "
+                "DpValid.noise_multiplier or the budget, or train without validation"
+            )
 
     def _plan(self, sigma: float, k: int) -> History:
         out = [(sigma, self.q, k)]
