@@ -477,3 +477,22 @@ def test_a_dp_fit_says_what_it_leaves_out_and_what_it_copies(seeded, caplog):
     assert pre.orderings == {} and "totals" not in pre.stats
     assert "not fitted under DP: orders within rows" in caplog.text and "totals" in caplog.text
     assert "lookup tables ['store'] are copied as they are" in caplog.text
+
+
+def test_dates_of_a_few_years_get_a_range_of_a_few_years():
+    """600 visit dates of 2021-2023 at sigma 21 (a trial's patients at epsilon 3) lie in one
+    10-year calendar cell, but a group of 64 cells around it kept more than 95 % of that cell's
+    count by its noise alone: ranges of 160 to 586 years (visits decoded from 1970 to 2189) in
+    41 % of fits. A coarser grouping now has to beat the finer one by more than its extra cells'
+    noise where it widens the range more than RANGE_WIDEN times."""
+    rng = np.random.default_rng(0)
+    noise = _dp_fit._Noise(21.0, 1e9, rng)
+    grid = _dp_fit._linear_grid("date", 600, noise)
+    x = _to_number(_days("2021-02-01", "2023-12-01", 600), "date")
+    years = []
+    for _ in range(200):
+        coarse = noise(np.bincount(grid.cell(x), minlength=grid.n))
+        (lo, hi), _ = _dp_fit._range(coarse, noise.grid_floor(grid.n_tests), grid, noise.sigma)
+        assert lo <= x.min() and x.max() <= hi
+        years.append((hi - lo) / (365.25 * 86_400))
+    assert np.mean(np.array(years) > 100) < 0.06  # 3.5 % (41 % before)
