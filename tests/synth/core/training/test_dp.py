@@ -342,3 +342,18 @@ def test_validations_that_spend_the_budget_alone_are_named(dp_preproc, dp_ds, ti
         ValueError, match=r"the 30 noisy validations planned .* alone spend epsilon [\d.]+, and the budget leaves 7\.2 "
     ):
         trainer.train(dp_ds, n_steps=30, batch_size=64, lr=1e-3, valid=valid, dp_step=DpStep(None))
+
+
+def test_a_validation_whose_noise_swamps_the_loss_is_warned(people, dp_preproc, dp_ds, tiny_size, caplog):
+    """60 validation entities at DpValid noise 40 (a trial's held-out patients) measured the loss
+    to about +-19 nats: the noisy sum clipped to 0, best_valid_loss 0.0 and early stopping on noise,
+    without a word."""
+    few = TabularDataset.from_data(
+        RelationalData({"customer": people["customer"].iloc[:60]}, people.schema), dp_preproc
+    )
+    trainer = TabularTrainer(_model(dp_preproc, tiny_size), dp_budget=BUDGET)
+    with caplog.at_level("WARNING", logger="relsynth.synth.core.training.dp"):
+        trainer.train(
+            dp_ds, n_steps=2, batch_size=64, lr=1e-3, valid=Validation(few, dp=DpValid(noise_multiplier=40.0))
+        )
+    assert "measures the loss to about +-19 nats" in caplog.text

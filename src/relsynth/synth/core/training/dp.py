@@ -242,6 +242,8 @@ class DpStrategy(Strategy):
                 f"the preprocessor spent ({self.pre_eps:.3g}, {self.pre_delta:.3g}) of the budget "
                 f"({budget.epsilon}, {budget.delta}): nothing left for training"
             )
+        if self.valid is not None:
+            _warn_noisy_validation(self.valid, len(valid.dataset))
         self.history: History = []
         self.sigma: float | None = step.noise_multiplier
         self.gsm = None
@@ -418,6 +420,29 @@ class DpStrategy(Strategy):
             p.grad_sample = None
             p.summed_grad = None
         self.gsm._close()
+
+
+NOISY_VALID_NATS = 0.5  # a noisy validation loss less precise than this (its std) is worth a warning
+
+
+def _warn_noisy_validation(valid: DpValid, n_entities: int) -> None:
+    """Say when DpValid's noise swamps the loss it measures: the estimate's std is about
+    sqrt(2) max_loss noise_multiplier / n nats for n validation entities (public), so 60 entities
+    at noise 40 gave losses of 0.0 (the noisy sum clipped), kept as the best weights by early stopping."""
+    std = math.sqrt(2) * valid.max_loss * valid.noise_multiplier / max(n_entities, 1)
+    if std > NOISY_VALID_NATS:
+        log.warning(
+            "DP validation: with %d validation entities, DpValid(noise_multiplier=%g, max_loss=%g) measures the loss "
+            "to about +-%.2g nats: early stopping, the learning-rate schedule and the best weights will follow the "
+            "noise. Validate on more entities (%d for +-%g), lower max_loss or noise_multiplier, or train without "
+            "validation",
+            n_entities,
+            valid.noise_multiplier,
+            valid.max_loss,
+            std,
+            math.ceil(math.sqrt(2) * valid.max_loss * valid.noise_multiplier / NOISY_VALID_NATS),
+            NOISY_VALID_NATS,
+        )
 
 
 def _merge(history: History) -> History:
