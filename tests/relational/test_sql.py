@@ -457,6 +457,22 @@ def test_a_table_naming_its_own_rows_is_written_to_duckdb(tmp_path: Path) -> Non
     assert query(target, "SELECT * FROM emp ORDER BY id") == query(source, "SELECT * FROM emp ORDER BY id")
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_table_without_a_primary_key_is_written_back(engine: str, tmp_path: Path) -> None:
+    """A legacy audit log with no primary key: from_sql read it, then to_sql failed on it with
+    'IndexError: 0' (looking up the key of rows naming their own table, which it has none of)."""
+    source = url("sqlite", tmp_path, "source")
+    run_sql(
+        source,
+        'CREATE TABLE "audit log" (ts TEXT, who TEXT)',
+        "INSERT INTO \"audit log\" VALUES ('2021-01-01 10:00:00', 'root'), ('2021-01-02 11:00:00', 'bob')",
+    )
+    target = url(engine, tmp_path)
+    RelationalData.from_sql(source).to_sql(target)
+    rows = 'SELECT ts, who FROM "audit log" ORDER BY ts'
+    assert query(target, rows) == query(source, rows)
+
+
 def test_orphans_in_the_database_are_reported_or_dropped(tmp_path: Path) -> None:
     """SQLite enforces no foreign key unless asked: validation on reading catches what it let in."""
     target = url("sqlite", tmp_path)

@@ -1608,6 +1608,8 @@ def _set_later_rows(
     conn: sa.Connection, table: sa.Table, into, df: pd.DataFrame, later: dict[str, pd.Series], chunk_size: int
 ) -> None:
     """Set the keys `_later_rows` left null, now that every row of the table is written."""
+    if not later:  # nothing left null, and a table without a primary key (a log) has no row to name
+        return
     pk = table.primary_key.columns[0]
     for col, rows in later.items():
         part = df[rows.to_numpy()]
