@@ -53,16 +53,20 @@ def _number_notes(x: pd.Series, integer: bool) -> str:
 
 
 def string_kind_and_reason(values: pd.Series, in_lookup: bool = False, unique: bool = False) -> tuple[Column, str]:
-    """Categorical, text or identifier for a column a database declares as a string type
-    (`RelationalData.from_sql`): the type says it holds text, so only the choice between labels, free
-    text and codes is read from the values. `unique`: the catalog declares the column UNIQUE, so its
-    values name their rows (e-mails such as SKING): an identifier unless they hold whitespace."""
+    """Categorical, text, identifier, or time or date for a column a database declares as a string
+    type (`RelationalData.from_sql`): the type says it holds text, so only the choice between labels,
+    free text and codes is read from the values, and dates and times written as text (SQLite has no
+    date type: `03/15/2021`, `2021-03-15T10:00:00Z`), which are written back in their pattern.
+    `unique`: the catalog declares the column UNIQUE, so its values name their rows (e-mails such as
+    SKING): an identifier unless they hold whitespace."""
     s = values.dropna()
     if len(s) == 0:
         return Column.CATEGORICAL, "all values null: nothing to read a kind from"
     if in_lookup:
         return Column.CATEGORICAL, "a lookup table is copied as it is: categorical"
     text = s.astype(str).str.strip()
+    if (when := _time_or_date(text)) is not None:
+        return when
     if unique and len(text) >= MIN_IDENTIFIERS and not text.str.contains(r"\s").any():
         return Column.IDENTIFIER, "UNIQUE in the catalog, single words: an identifier (generated fresh in its format)"
     return _categorical_or_text(text)
@@ -86,15 +90,8 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
     text = s.astype(str).str.strip()
     if text.str.lower().isin(_TRUE_FALSE).all() and text.str.lower().nunique() <= 2:
         return Column.BOOLEAN, f"values {sorted(text.unique())[:4]} spell true/false"
-    if text.str.match(_TIME_PATTERN).all():
-        return Column.TIME, "every value is a time of day (HH:MM[:SS])"
-    fmt = text_datetime_format(text)
-    if fmt is not None or text.str.match(_DATE_LIKE).mean() > 0.99:
-        parsed, bad = coerce(text, Column.DATETIME, fmt)  # the reading RelationalData will apply
-        bad = pd.Series(bad, index=text.index)
-        if not bad.any():
-            return _date_or_datetime(parsed.dropna(), f"every value reads as a date ({fmt or 'ISO 8601'})")
-        return _labels(text, f"{int(bad.sum())} value(s) read as no date (e.g. {text[bad].iloc[0]!r}; as nulls: date)")
+    if (when := _time_or_date(text)) is not None:
+        return when
     numbers = to_numbers(text)
     if numbers.notna().all():
         if text.str.contains(NUMBER_AS_CODE).any():
@@ -107,6 +104,21 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
         if not COERCERS[Column.NUMERIC](text)[1].any():
             return Column.NUMERIC, "every value is a number written as text"
     return _categorical_or_text(text)
+
+
+def _time_or_date(text: pd.Series) -> tuple[Column, str] | None:
+    """Time, date or datetime where every value reads as one in one pattern, labels where nearly
+    every value looks like a date but some read as none; None for values that are not dates."""
+    if text.str.match(_TIME_PATTERN).all():
+        return Column.TIME, "every value is a time of day (HH:MM[:SS])"
+    fmt = text_datetime_format(text)
+    if fmt is None and text.str.match(_DATE_LIKE).mean() <= 0.99:
+        return None
+    parsed, bad = coerce(text, Column.DATETIME, fmt)  # the reading RelationalData will apply
+    bad = pd.Series(bad, index=text.index)
+    if not bad.any():
+        return _date_or_datetime(parsed.dropna(), f"every value reads as a date ({fmt or 'ISO 8601'})")
+    return _labels(text, f"{int(bad.sum())} value(s) read as no date (e.g. {text[bad].iloc[0]!r}; as nulls: date)")
 
 
 def _identifier_shapes(text: pd.Series) -> str | None:
