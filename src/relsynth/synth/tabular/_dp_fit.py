@@ -131,6 +131,11 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
     if budget.preproc_share == 0:
         raise ValueError("DpBudget(preproc_share=0) declares the preprocessor public: fit it without dp")
     pre._check_data(data)
+    if empty := [r for r in pre.schema.roots if len(data[r]) == 0]:  # a noisy share would generate its rows
+        raise ValueError(
+            f"root table(s) {empty} are empty: under DP their share of the entities is noisy, so rows of columns "
+            "never seen would be generated; leave them out of the data (from_sql: tables=[...])"
+        )
     n_entities = sum(len(data[r]) for r in pre.schema.roots)  # public (as for the auto share)
     budget.check_entities(n_entities)
     public = _check_public(pre, public or {})

@@ -483,10 +483,12 @@ class TabularPreproc:
         preprocessor (plainly here, with DP mechanisms in `_dp_fit`)."""
         self.layouts, self.slots = {}, []
         offset = N_SPECIAL
+        if all(len(data[r]) == 0 for r in self.schema.roots):
+            raise ValueError(f"root table(s) {list(self.schema.roots)} are empty: there is no entity to learn from")
         for table in self.schema.depth_first():
-            if len(data[table]) == 0 and self.schema.parent(table) is None:
-                raise ValueError(f"root table {table!r} is empty: there is no entity to learn from")
-            if len(data[table]) == 0:  # every count of it is 0, so it is never generated: its columns need no fit
+            # a child's counts are all 0, an empty root's share of the entities is 0 (`stats`): never
+            # generated, so its columns need no fit (a legacy database's unused archive table)
+            if len(data[table]) == 0:
                 log.warning("table %r is empty: it stays empty in the synthetic database", table)
             fields, children = self.modelled_columns(table), self.schema.children(table)
             layout = TableLayout(table, fields or ([PLACEHOLDER] if not children else []), children)
