@@ -250,7 +250,9 @@ def test_every_problem_is_listed_in_one_error():
     frames["child"] = frames["child"].assign(x=["a", 1, 2, 3], parent=[1, 1, 2, 5])
     problems = problems_of(frames, family_schema())
     assert len(problems) == 3
-    assert "table 'child', column 'x' (numeric): 1 value(s) do not fit the kind, e.g. 'a'" in problems
+    assert any(
+        p.startswith("table 'child', column 'x' (numeric): 1 value(s) do not fit the kind, e.g. 'a'") for p in problems
+    )
     assert any("primary key 'id': 1 duplicated" in p for p in problems)
     assert any("1 orphan value(s) not in 'parent', e.g. 5" in p for p in problems)
 
@@ -260,7 +262,7 @@ def test_examples_come_from_the_right_rows_with_any_index():
     child = frames["child"].assign(x=[1.0, "bad", 2.0, "worse"])
     frames["child"] = child.set_axis([7, 3, 9, 1])
     msg = one_problem(frames, family_schema())
-    assert msg.endswith("2 value(s) do not fit the kind, e.g. 'bad', 'worse'")
+    assert "2 value(s) do not fit the kind, e.g. 'bad', 'worse' (text in a number column" in msg
 
 
 def test_output_index_is_reset_and_values_stay_in_order():

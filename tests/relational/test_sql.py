@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -544,6 +545,25 @@ def test_a_value_its_sql_type_cannot_hold_names_the_column_and_overrides_read_it
     data = RelationalData.from_sql(url, overrides={"event": {"day": "date", "ext_id": "categorical"}})
     assert data["event"]["day"].tolist() == [pd.Timestamp("2023-01-01"), pd.Timestamp("2023-01-02")]
     assert data["event"]["ext_id"].iloc[1] == "3f2504e0-4f89-11d3-9a0c-0305e82c3302"
+
+
+def test_text_in_an_integer_column_names_the_override_that_keeps_it(tmp_path: Path) -> None:
+    """SQLite keeps what an INTEGER column is given: a legacy 'group' column held 37 'n/a' and
+    'unknown' among its numbers, and from_sql said only that they 'do not fit the kind'. The error
+    names the override that reads them as labels, which then keeps every value as spelled."""
+    url = _sqlite(
+        tmp_path,
+        'CREATE TABLE "order" (id INTEGER PRIMARY KEY, "group" INTEGER);'
+        "INSERT INTO \"order\" VALUES (1, 5), (2, 'n/a'), (3, 7), (4, NULL);",
+    )
+    way_out = "overrides={'order': {'group': 'categorical'}}"
+    with pytest.raises(DataError, match=r"'group' \(integer\): 1 value\(s\) do not fit.*'n/a'.*" + re.escape(way_out)):
+        RelationalData.from_sql(url)
+    data = RelationalData.from_sql(url, overrides={"order": {"group": "categorical"}})
+    target = f"sqlite:///{tmp_path / 'out.sqlite'}"
+    data.to_sql(target)
+    every = 'SELECT "group", typeof("group") FROM "order" ORDER BY id'
+    assert query(target, every) == query(url, every)
 
 
 def test_binary_columns_given_in_overrides_are_read_as_utf8_text_or_named(tmp_path: Path) -> None:

@@ -46,8 +46,8 @@ PART_FILE = "part.json"  # written for a part of a database (`partial`): its ref
 _N_EXAMPLES = 5
 
 
-def _hint(kind: Column, bad: pd.Series) -> str:
-    """Why such values do not fit, when it is not plain (said beside the examples of a problem)."""
+def _hint(kind: Column, bad: pd.Series, table: str, col: str) -> str:
+    """Why such values do not fit, when it is not plain, or what to do (said beside the examples of a problem)."""
     if kind in (Column.CATEGORICAL, Column.TEXT, Column.IDENTIFIER) and any(
         isinstance(v, bytes | bytearray | memoryview) for v in bad
     ):
@@ -82,6 +82,13 @@ def _hint(kind: Column, bad: pd.Series) -> str:
         return (
             " (dates are held as datetime64[ns], which spans 1677-09-21 to 2262-04-11 only; "
             "declare the column categorical or text to keep such dates)"
+        )
+    if kind in (Column.NUMERIC, Column.INTEGER) and any(
+        isinstance(v, str) for v in bad
+    ):  # SQLite's INTEGER holding 'n/a'
+        return (
+            f" (text in a number column: declare the column categorical to keep such values "
+            f"(from_sql: overrides={{{table!r}: {{{col!r}: 'categorical'}}}}), or make them null)"
         )
     return ""
 
@@ -235,7 +242,7 @@ class RelationalData:
             if bad.any():
                 problems.append(
                     f"table {name!r}, column {col!r} ({kind.kind.value}): {int(bad.sum())} value(s) do not "
-                    f"fit the kind, e.g. {_examples(df[col][bad])}{_hint(kind.kind, df[col][bad])}"
+                    f"fit the kind, e.g. {_examples(df[col][bad])}{_hint(kind.kind, df[col][bad], name, col)}"
                 )
             fmt = source_format(df[col], kind.kind, date_format)
             precision = df.attrs.get(DECIMAL_PRECISION, {}).get(col)
