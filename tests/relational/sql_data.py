@@ -85,8 +85,9 @@ def every_kind() -> RelationalData:
 
 
 def unstorable(data: RelationalData) -> RelationalData:
-    """`data` whose last table written declares its labels a DECIMAL column: the insert fails (in
-    SQLAlchemy's SQLite type or in DuckDB's cast) after every table was created and the earlier
-    tables' rows were inserted."""
-    data.formats.setdefault("sale", {})["channel"] = {"sql": {"type": "numeric", "precision": 10, "scale": 2}}
+    """`data` whose last table written repeats a primary key (set after validation, which refuses
+    it): the insert fails in the database (its PRIMARY KEY) after every table was created and the
+    earlier tables' rows were inserted. (SQLite, which keeps any value a column is given, is written
+    labels in a DECIMAL column as stored.)"""
+    data["sale"].loc[data["sale"].index[-1], "id"] = data["sale"]["id"].iloc[0]
     return data

@@ -1008,10 +1008,13 @@ def _sa_table(r: _Reflected, schema_name: str | None, raw: Iterable[str] = ()) -
 
 def _raw_columns(dialect: str, r: _Reflected, given: Mapping[str, ColumnKind]) -> list[str]:
     """Columns read without their SQL type: those given in overrides (their kind decides, not the
-    type), and SQLite's booleans, whose stored values may be text ('true', 'false', 'Y') that
-    SQLAlchemy's processor would read as `bool(text)`, True for every one."""
-    boolean = [c for c, t in r.types.items() if dialect == "sqlite" and isinstance(t, sa.Boolean)]
-    return [c for c in r.types if c in given or c in boolean]
+    type), SQLite's booleans, whose stored values may be text ('true', 'false', 'Y') that
+    SQLAlchemy's processor would read as `bool(text)`, True for every one, and SQLite's dates and
+    times, text in any pattern ('03/15/2021', '2021-03-15T10:00:00Z') that RelationalData reads in
+    one pattern and to_sql writes back in it (SQLAlchemy's reads ISO only, and writes its own)."""
+    own = (sa.Boolean, sa.Date, sa.DateTime, sa.Time)
+    raw = [c for c, t in r.types.items() if dialect == "sqlite" and isinstance(t, own)]
+    return [c for c in r.types if c in given or c in raw]
 
 
 def _arrow_frame(batch: Any, names: list[str], held: Mapping[str, Column | None]) -> pd.DataFrame:
@@ -1345,6 +1348,7 @@ def _target_tables(
                 cols.append(sa.Column(_quoted(col), typ, *by_server, primary_key=True, **auto))
             else:
                 typ = _whole_seconds_on_sqlite(sql_type(spec) if spec else _default_type(kind.kind, df[col]), df[col])
+                typ = _as_stored_on_sqlite(typ, kind.kind, spec, fmts.get(col, {}), dialect)
                 by_server = _server_made(spec, dialect, expressions)
                 cols.append(sa.Column(_quoted(col), typ, *by_server, nullable=nullable, primary_key=in_key))
         made[name] = sa.Table(_quoted(name), metadata, *cols)
@@ -1418,6 +1422,34 @@ def _whole_seconds_on_sqlite(typ: sa.types.TypeEngine, values: pd.Series) -> sa.
     return typ.with_variant(sqlite.DATETIME(storage_format=_SQLITE_SECONDS), "sqlite")
 
 
+class _StoredAsIs(sa.types.UserDefinedType):
+    """A SQLite column written with its declared type's name and no SQLAlchemy converter: the
+    values go in as the source stored them (SQLite keeps whatever a column is given)."""
+
+    cache_ok = True
+
+    def __init__(self, ddl: str) -> None:
+        self.ddl = ddl
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return self.ddl
+
+
+def _as_stored_on_sqlite(
+    typ: sa.types.TypeEngine, kind: Column, spec: dict | None, fmt: Mapping, dialect: str
+) -> sa.types.TypeEngine:
+    """Into SQLite, a typed column whose values are not its type's (epoch seconds in a DATETIME, a
+    julian day in a DATE, read through overrides) or are spelled as text ('03/15/2021' in a DATE,
+    'Y'/'N' in a BOOLEAN) keeps its type's name but no converter, so `_as_stored` writes the values
+    in the source's spelling: SQLAlchemy's would refuse them (TypeError) or respell them."""
+    if dialect != "sqlite" or spec is None or isinstance(typ, sa.String):
+        return typ
+    natural = _kind_of_type(sql_type(spec), spec)
+    if natural in (None, kind) and "strftime" not in fmt and "true" not in fmt:
+        return typ
+    return _StoredAsIs(typ.compile(dialect=sqlite.dialect()))
+
+
 def case_clashes(tables: list[sa.Table]) -> list[str]:
     """Tables, and columns of one table, whose names differ only in case (ASCII letters): one name
     to a database that ignores case in names (SQLite, DuckDB, MySQL, SQL Server)."""
@@ -1445,7 +1477,7 @@ def _as_stored(frames: Mapping[str, pd.DataFrame], formats: Formats, tables: lis
     out = dict(frames)
     for table in tables:
         fmts = formats.get(table.name, {})
-        spelled = [c.name for c in table.columns if isinstance(c.type, sa.String) and fmts.get(c.name)]
+        spelled = [c.name for c in table.columns if isinstance(c.type, sa.String | _StoredAsIs) and fmts.get(c.name)]
         if spelled:
             df = out[table.name]
             out[table.name] = df.assign(**{c: to_source(df[c], fmts[c]) for c in spelled})
