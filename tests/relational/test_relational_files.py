@@ -174,9 +174,14 @@ def test_text_dates_and_numbers_are_read_one_way_and_written_back_in_their_patte
     back = pd.read_parquet(tmp_path / "out" / "t.parquet")
     for col in ("day", "at", "price"):
         assert back[col].tolist() == frame[col].tolist(), col
-    assert back["off"].tolist() == [
+    assert back["off"].tolist() == frame["off"].tolist()  # in the one offset they all have (was +00:00)
+    mixed = frame.assign(
+        off=["2021-03-01T10:00:00+02:00", "2021-03-02T10:00:00+01:00", None, "2021-03-03T23:30:00+02:00"]
+    )
+    RelationalData({"t": mixed}, schema).to_dir(tmp_path / "mixed")  # several offsets: written in UTC
+    assert pd.read_parquet(tmp_path / "mixed" / "t.parquet")["off"].tolist() == [
         "2021-03-01T08:00:00+00:00",
-        "2021-03-02T08:00:00+00:00",
+        "2021-03-02T09:00:00+00:00",
         None,
         "2021-03-03T21:30:00+00:00",
     ]

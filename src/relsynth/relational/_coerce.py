@@ -304,6 +304,7 @@ _PAIRS.update({v: k for k, v in _PAIRS.items()})
 _TIME_STRFTIME = [(r"^\d{2}:\d{2}:\d{2}$", "%H:%M:%S"), (r"^\d{2}:\d{2}$", "%H:%M")]
 _FRACTION = re.compile(r":\d{2}\.(\d{1,9})")  # the fraction of the seconds (not the dots of 05.03.2020)
 _OFFSET = re.compile(r"[+-]\d{2}:\d{2}$")
+_ANY_OFFSET = r"([+-]\d{2}):?(\d{2})$"
 
 
 def _all_of(s: pd.Series, cls: type) -> bool:
@@ -315,7 +316,8 @@ def _all_of(s: pd.Series, cls: type) -> bool:
 
 def _fraction_and_offset(s: pd.Series, fmt: str) -> dict:
     """How a text datetime column writes what strftime cannot say alone: its digits of a second
-    (`.%f` writes six) and whether its UTC offsets have a colon (`%z` writes none)."""
+    (`.%f` writes six), whether its UTC offsets have a colon (`%z` writes none), and the one offset
+    every value has, if any (`2021-03-15T12:00:00+02:00`), to write the values in (else UTC)."""
     vals = s.dropna().astype(str).str.strip()
     out = {}
     if ".%f" in fmt:  # the most digits any value has: nothing is cut (a shorter one gets zeros)
@@ -325,7 +327,17 @@ def _fraction_and_offset(s: pd.Series, fmt: str) -> dict:
             out["zulu"] = True
         elif vals.str.contains(_OFFSET).any():
             out["offset_colon"] = True
+        parts = vals.str.extract(_ANY_OFFSET)
+        offsets = (parts[0] + parts[1]).unique()
+        if len(offsets) == 1 and isinstance(offsets[0], str) and offsets[0] not in ("+0000", "-0000"):
+            out["offset"] = offsets[0]
     return out
+
+
+def _fixed_zone(offset: str) -> dt.timezone:
+    """The zone of a UTC offset written `+0200`."""
+    minutes = int(offset[1:3]) * 60 + int(offset[3:5])
+    return dt.timezone(dt.timedelta(minutes=-minutes if offset[0] == "-" else minutes))
 
 
 _CANONICAL = {
@@ -446,8 +458,11 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
         return _as_dtype(out.where(s.notna(), None), fmt["dtype"], s)
     if "strftime" in fmt:
         if ptypes.is_datetime64_any_dtype(s.dtype):
-            # values with a UTC offset were read as UTC: they are written in UTC (+00:00)
-            out = (s.dt.tz_localize("UTC") if fmt["strftime"].endswith("%z") else s).dt.strftime(fmt["strftime"])
+            # values with a UTC offset were read as UTC: they are written in the one offset they all
+            # had (+02:00), else in UTC (+00:00)
+            zoned = s.dt.tz_localize("UTC") if fmt["strftime"].endswith("%z") else s
+            zoned = zoned.dt.tz_convert(_fixed_zone(fmt["offset"])) if "offset" in fmt else zoned
+            out = zoned.dt.strftime(fmt["strftime"])
             if "fraction_digits" in fmt:
                 out = out.str.replace(rf"(:\d{{2}}\.\d{{{fmt['fraction_digits']}}})\d*", r"\1", n=1, regex=True)
             if fmt.get("offset_colon"):
