@@ -1038,6 +1038,22 @@ def test_a_text_column_left_empty_says_a_text_model_writes_it(tmp_path: Path) ->
         data.to_sql(target)
 
 
+def test_text_columns_left_empty_are_named_when_written(tmp_path: Path, caplog) -> None:
+    """from_sql, a tabular model, generate, to_sql: a legacy file's client names and notes were
+    written NULL in every row (the tabular model leaves text to a text model) without a word."""
+    source, target = url("sqlite", tmp_path, "source"), url("sqlite", tmp_path, "target")
+    names = ",".join(f"({i}, 'a long name number {i}', 'short')" for i in range(30))
+    run_sql(source, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, tag TEXT)", f"INSERT INTO t VALUES {names}")
+    data = RelationalData.from_sql(source)
+    data.data["t"]["name"] = pd.Series([pd.NA] * 30, dtype="string")
+    with caplog.at_level(logging.WARNING):
+        data.to_sql(target)
+    assert "text column(s) {'t': ['name']} hold no value in any row: a text model writes them" in caplog.text
+    caplog.clear()
+    RelationalData.from_sql(source).to_sql(url("sqlite", tmp_path, "whole"))
+    assert "text column" not in caplog.text
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_string_column_the_catalog_declares_unique_is_an_identifier(engine: str, tmp_path: Path) -> None:
     """HR e-mails (SKING, NKOCHHAR: UNIQUE, no digits) were read as free text: with no text model they

@@ -1491,6 +1491,17 @@ _UNFILLED_TEXT = (
 )
 
 
+def _empty_text(schema: Schema, frames: Mapping[str, pd.DataFrame]) -> dict[str, list[str]]:
+    """Table -> its text columns null in every one of its rows (a tabular model's output, whose
+    text no text model wrote): a database full of NULL names, said rather than written silently."""
+    out = {}
+    for name, table in schema.tables.items():
+        df = frames[name]
+        if cols := [c for c in table.text_columns if len(df) and df[c].isna().all()]:
+            out[name] = cols
+    return out
+
+
 def _unfit(frames: Mapping[str, pd.DataFrame], tables: list[sa.Table], schema: Schema | None = None) -> list[str]:
     """Values the target's columns would refuse (nulls in NOT NULL, strings past a length), found
     before anything is written. SQLite does not check lengths itself; this keeps every engine alike."""
@@ -1815,6 +1826,12 @@ def write_sql(
     problems = _unfit(frames, tables, schema)
     if problems:
         raise DataError(problems)
+    if empty := _empty_text(schema, frames):
+        log.warning(
+            "to_sql: text column(s) %s hold no value in any row: a text model writes them (TextModel.generate, "
+            "or the Kedro project's text_tables); they are written as NULL",
+            empty,
+        )
     with _engine(con) as engine:
         clashes = case_clashes(tables) if engine.dialect.name in CASE_BLIND else []
         if clashes:
