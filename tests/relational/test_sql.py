@@ -565,6 +565,25 @@ def test_text_in_an_integer_column_names_the_override_that_keeps_it(tmp_path: Pa
     assert query(target, every) == query(url, every)
 
 
+def test_every_column_its_sql_type_cannot_read_is_named_at_once(tmp_path: Path) -> None:
+    """A legacy file kept 'n/a' in two decimal columns: from_sql named the first only, and the
+    second only on the next run. Both are named; read as labels, each value is written back as stored."""
+    url = _sqlite(
+        tmp_path,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, price NUMERIC(10,2), amt DECIMAL(8,3));"
+        "INSERT INTO t VALUES (1, 1.5, 'n/a'), (2, 'n/a', 2.125), (3, NULL, NULL);",
+    )
+    with pytest.raises(
+        SchemaError, match=r"(?s)2 columns of table 't' hold values.*t\.price: .*t\.amt: .*'amt': 'categorical'"
+    ):
+        RelationalData.from_sql(url)
+    data = RelationalData.from_sql(url, overrides={"t": {"price": "categorical", "amt": "categorical"}})
+    target = f"sqlite:///{tmp_path / 'out.sqlite'}"
+    data.to_sql(target)
+    every = "SELECT price, typeof(price), amt, typeof(amt) FROM t ORDER BY id"
+    assert query(target, every) == query(url, every)
+
+
 def test_binary_columns_given_in_overrides_are_read_as_utf8_text_or_named(tmp_path: Path) -> None:
     """A BLOB read through overrides (the way out its SchemaError offers) crashed with a bare
     UnicodeDecodeError that named no table or column when a value was not UTF-8."""

@@ -1095,20 +1095,28 @@ def _read_table(
 def _unreadable(
     conn: sa.Connection, table: sa.TableClause, where: sa.ColumnElement[bool] | None, error: Exception
 ) -> SchemaError:
-    """A `SchemaError` naming the column whose stored values its SQL type's converter refused
-    (SQLite keeps whatever a column is given: '2023/01/02' in a DATE, text in a NUMERIC column)."""
+    """A `SchemaError` naming every column whose stored values its SQL type's converter refused
+    (SQLite keeps whatever a column is given: text in a NUMERIC column), so that one run finds them all."""
+    problems = []
     for col in table.c:
         query = sa.select(col) if where is None else sa.select(col).where(where)
         try:
             conn.execute(query).fetchall()
-        except (TypeError, ValueError, ArithmeticError):
-            return SchemaError(
-                f"{table.name}.{col.name}: a stored value cannot be read as its SQL type {col.type} ({error}); give "
+        except (TypeError, ValueError, ArithmeticError) as e:
+            problems.append(
+                f"{table.name}.{col.name}: a stored value cannot be read as its SQL type {col.type} ({e}); give "
                 f"the column's kind in overrides (overrides={{{table.name!r}: {{{col.name!r}: 'categorical'}}}}, or "
                 "'text', 'datetime', ...: the values are then read as they are stored), or leave the table out "
                 "(tables=[...] without it)"
             )
-    return SchemaError(f"table {table.name!r}: a stored value could not be read ({error})")
+    if not problems:
+        return SchemaError(f"table {table.name!r}: a stored value could not be read ({error})")
+    if len(problems) == 1:
+        return SchemaError(problems[0])
+    lines = "".join(f"\n  - {p}" for p in problems)
+    return SchemaError(
+        f"{len(problems)} columns of table {table.name!r} hold values their SQL type cannot read:{lines}"
+    )
 
 
 @dataclass
