@@ -584,6 +584,24 @@ def test_every_column_its_sql_type_cannot_read_is_named_at_once(tmp_path: Path) 
     assert query(target, every) == query(url, every)
 
 
+def test_labels_in_a_number_column_are_named_before_writing_where_only_sqlite_keeps_them(tmp_path: Path) -> None:
+    """A legacy SQLite INTEGER column holding 'n/a' among its numbers, read as labels, went into
+    DuckDB as far as its INSERT, which failed with a conversion error and a 250,000-character
+    statement. The values are named before anything is written."""
+    url = _sqlite(
+        tmp_path,
+        'CREATE TABLE "order" (id INTEGER PRIMARY KEY, "group" INTEGER);'
+        "INSERT INTO \"order\" VALUES (1, 5), (2, 'n/a'), (3, 7), (4, NULL);",
+    )
+    data = RelationalData.from_sql(url, overrides={"order": {"group": "categorical"}})
+    target = f"duckdb:///{tmp_path / 'out.duckdb'}"
+    with pytest.raises(
+        DataError, match=r"'group' is INTEGER in the source, but 1 value\(s\) are no numbers \(e\.g\. 'n/a'\)"
+    ):
+        data.to_sql(target)
+    assert table_names(target) == []
+
+
 def test_binary_columns_given_in_overrides_are_read_as_utf8_text_or_named(tmp_path: Path) -> None:
     """A BLOB read through overrides (the way out its SchemaError offers) crashed with a bare
     UnicodeDecodeError that named no table or column when a value was not UTF-8."""

@@ -47,7 +47,14 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from relsynth.relational._coerce import COMPOSITE_FK, SQL_FORMAT, as_strings, composite_references, to_source
+from relsynth.relational._coerce import (
+    COMPOSITE_FK,
+    SQL_FORMAT,
+    as_strings,
+    composite_references,
+    to_numbers,
+    to_source,
+)
 from relsynth.relational._infer import string_kind_and_reason
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, PrimaryKey, as_kind
 from relsynth.relational.errors import DataError, SchemaError
@@ -1528,6 +1535,12 @@ def _unfit(frames: Mapping[str, pd.DataFrame], tables: list[sa.Table], schema: S
                     f"table {table.name!r}, column {col.name!r} is NOT NULL in the source, but {nulls} value(s) are null"
                     + (_UNFILLED_TEXT if unfilled else "")
                 )
+            if isinstance(col.type, sa.Integer | sa.Numeric) and (words := _not_numbers(s)).any():
+                problems.append(
+                    f"table {table.name!r}, column {col.name!r} is {col.type} in the source, but {int(words.sum())} "
+                    f"value(s) are no numbers (e.g. {s[words].iloc[0]!r}), which only SQLite keeps in such a column: "
+                    "write to SQLite, or into tables you created with a text column (if_exists='append')"
+                )
             past = _past_int64(s) if isinstance(col.type, sa.Integer) else 0
             if past:
                 problems.append(
@@ -1594,6 +1607,14 @@ def _distinct(
         if tuple(cols) != pk and None not in cols:
             out[tuple(cols)] = out.get(tuple(cols)) or name
     return [(name, cols) for cols, name in out.items()]
+
+
+def _not_numbers(s: pd.Series) -> pd.Series:
+    """Where a column holds text that is no number (labels read from SQLite's INTEGER column,
+    'n/a' among numbers, through overrides)."""
+    if not (pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype)):
+        return pd.Series(False, index=s.index)
+    return s.notna() & to_numbers(s.astype(object)).isna()
 
 
 def _past_int64(s: pd.Series) -> int:
