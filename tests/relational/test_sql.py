@@ -602,6 +602,23 @@ def test_labels_in_a_number_column_are_named_before_writing_where_only_sqlite_ke
     assert table_names(target) == []
 
 
+def test_blank_strings_in_a_date_column_name_the_update_that_makes_them_null(tmp_path: Path) -> None:
+    """A legacy file's dates kept '' for a missing date: read as dates they stopped from_sql with
+    "20 value(s) do not fit the kind, e.g. ''" and no way out. The error says how to make them null."""
+    url = _sqlite(
+        tmp_path,
+        'CREATE TABLE "sign up" (id INTEGER PRIMARY KEY, "when" TEXT);'
+        "INSERT INTO \"sign up\" VALUES (1, '03/15/2021'), (2, ''), (3, NULL);",
+    )
+    fix = 'UPDATE "sign up" SET "when" = NULL WHERE TRIM("when") = \'\''
+    with pytest.raises(
+        DataError, match=r"1 value\(s\) do not fit the kind, e\.g\. '' \(blank strings .*" + re.escape(fix)
+    ):
+        RelationalData.from_sql(url, overrides={"sign up": {"when": "date"}})
+    run_sql(url, fix)
+    assert RelationalData.from_sql(url)["sign up"]["when"].tolist()[0] == pd.Timestamp("2021-03-15")
+
+
 def test_binary_columns_given_in_overrides_are_read_as_utf8_text_or_named(tmp_path: Path) -> None:
     """A BLOB read through overrides (the way out its SchemaError offers) crashed with a bare
     UnicodeDecodeError that named no table or column when a value was not UTF-8."""

@@ -56,6 +56,13 @@ def _hint(kind: Column, bad: pd.Series, table: str, col: str) -> str:
             "data (from_sql: exclude={table: [column]}))"
         )
     text = bad.astype(str).str.strip().str.lower()
+    if kind not in (Column.CATEGORICAL, Column.TEXT, Column.IDENTIFIER) and (text == "").all():  # a legacy "missing"
+        quoted = {n: '"' + n.replace('"', '""') + '"' for n in (table, col)}
+        return (
+            " (blank strings are values, not nulls: make them null (in a database: UPDATE "
+            f"{quoted[table]} SET {quoted[col]} = NULL WHERE TRIM({quoted[col]}) = ''), or declare the column "
+            "categorical to keep them)"
+        )
     if kind in (Column.NUMERIC, Column.INTEGER) and text.isin(["inf", "-inf", "+inf", "infinity", "-infinity"]).any():
         return " (±inf is refused: numbers must be finite; replace it with null or a bound)"
     if kind is Column.INTEGER and (to_numbers(bad).abs() >= 2.0**63).any():
