@@ -18,6 +18,7 @@ from relsynth.hooks import (
     MissingInputsHook,
     MlflowMetricsHook,
     NodeTimingHook,
+    ParamsCheckHook,
     RawDataLogHook,
     SettingsError,
 )
@@ -148,6 +149,22 @@ def test_a_pipeline_run_alone_names_the_pipeline_that_writes_its_missing_inputs(
     assert "\n" not in message and "tabular_model" in message and str(tmp_path / "m") in message
     assert "kedro run --pipelines tabular_training" in message and "params:" not in message
     hook.before_pipeline_run(training + generation, catalog)  # written by this run: nothing to say
+
+
+def test_a_misspelt_params_group_stops_the_run_in_one_line_naming_the_group_it_looks_like(tmp_path) -> None:
+    """`kedro run --params "tabular_trainng.n_epochs=1"` trained with the base settings, silently."""
+    catalog = _catalog(tmp_path)
+    catalog["params:split"] = {"seed": 0}
+    catalog["params:splti"] = {"seed": 1}
+    processing = Pipeline([node(len, ["raw", "params:split"], "train", name="split")])
+    evaluation = Pipeline([node(len, ["train", "params:evaluation.seed"], "scores", name="evaluate")])
+    hook = ParamsCheckHook({"data_processing": processing, "evaluation": evaluation})
+    with pytest.raises(SettingsError) as err:
+        hook.before_pipeline_run({"runtime_params": {"splti": {"seed": 1}}}, processing, catalog)
+    message = err.value.format_message()
+    assert "\n" not in message and "'splti'" in message and "did you mean 'split'" in message
+    run = {"runtime_params": {"split": {"seed": 1}, "evaluation": {"seed": 3}, "threads": 1}}
+    hook.before_pipeline_run(run, processing, catalog)  # read by a registered pipeline (or hook), if not this run
 
 
 INTERRUPTED_RUN = """

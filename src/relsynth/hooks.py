@@ -122,12 +122,23 @@ def refuse_run(message: str) -> None:
 class ParamsCheckHook:
     """Before every run: the parameter groups the run reads are checked, keys and values, as their
     nodes would check them (`relsynth.pipelines.checks`), so a bad `--params` value stops the run in
-    one line naming its group, not after the models before its node have trained."""
+    one line naming its group, not after the models before its node have trained; and so is a
+    `--params` group that no registered pipeline reads but one is spelt like (`tabular_trainng`)."""
+
+    read_outside_nodes = ("threads", "text_tables")  # ThreadsHook, and pipeline_registry
+
+    def __init__(self, pipelines: Mapping[str, Pipeline] | None = None):
+        self.pipelines = pipelines  # None: the project's registered pipelines
 
     @hook_impl
-    def before_pipeline_run(self, pipeline, catalog) -> None:
-        from relsynth.pipelines.checks import check_parameter_groups  # the library, loaded with the run
+    def before_pipeline_run(self, run_params: dict, pipeline, catalog) -> None:
+        from relsynth.pipelines.checks import check_parameter_groups, unread_groups  # loaded with the run
 
+        typos, notes = unread_groups(run_params.get("runtime_params") or {}, self.read_groups())
+        for note in notes:
+            logging.getLogger(__name__).warning(note)
+        if typos:
+            refuse_run("; ".join(typos))
         names = [n for n in sorted(pipeline.inputs()) if n.startswith("params:") and "." not in n]
         groups = {n.removeprefix("params:"): catalog.load(n) for n in names if n in catalog}
         if "dp" not in groups and "params:dp" in catalog:  # the DP preset decides what training checks
@@ -141,6 +152,15 @@ class ParamsCheckHook:
                 "; ".join(problems) + ". Fix the parameter in conf/base/parameters_<pipeline>.yml (or conf/local), "
                 "or the --params value"
             )
+
+    def read_groups(self) -> set[str]:
+        """The parameter groups that some registered pipeline reads (`params:<group>[.<key>]`)."""
+        if self.pipelines is None:
+            from kedro.framework.project import pipelines as registered
+
+            self.pipelines = dict(registered)
+        inputs = {name for p in self.pipelines.values() for name in p.inputs() if name.startswith("params:")}
+        return {name.removeprefix("params:").split(".")[0] for name in inputs} | set(self.read_outside_nodes)
 
 
 class MissingInputsHook:

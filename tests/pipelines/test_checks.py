@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from relsynth.pipelines.checks import CHECKS, check_parameter_groups
+from relsynth.pipelines.checks import CHECKS, check_parameter_groups, unread_groups
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 
@@ -72,3 +72,13 @@ def test_a_dp_run_with_text_models_is_refused():
     assert "text_tables: []" in problems[0]
     assert check_parameter_groups({**params, "text_tables": []}) == []
     assert check_parameter_groups({k: v for k, v in params.items() if k != "text_tables"}) == []
+
+
+def test_a_misspelt_params_group_is_named_with_the_group_it_looks_like():
+    """`kedro run --params "tabular_trainng.n_epochs=1"` trained with the base settings, silently."""
+    read = ["tabular_training", "text_training", "split"]
+    problems, notes = unread_groups({"tabular_trainng": {"n_epochs": 1}, "split": {"seed": 1}}, read)
+    assert problems == ["--params sets 'tabular_trainng', which no pipeline reads: did you mean 'tabular_training'?"]
+    assert notes == []
+    problems, notes = unread_groups({"for_my_catalog": "x"}, read)  # may be read by ${runtime_params:...}
+    assert problems == [] and notes == ["--params sets 'for_my_catalog', which no pipeline reads: it changes no node"]

@@ -9,7 +9,8 @@ would check it, and each problem names its group.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import difflib
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from relsynth.pipelines._params import check_params, dp_settings, text_tables, with_model_size
@@ -97,3 +98,20 @@ def dp_without_text_models(groups: Mapping[str, Any]) -> str | None:
         "their text columns would be learnt from the private data without noise, outside the epsilon the run "
         "reports. For a DP release set text_tables: [] in conf/base/parameters_text_training.yml (or conf/local)"
     )
+
+
+def unread_groups(runtime_params: Mapping[str, Any], read: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The `--params` groups that no pipeline reads, as (problems, notes), one line each.
+
+    Kedro adds any `--params` key as a new parameter, so `tabular_trainng.n_epochs=1` ran the base
+    settings without a word. A group spelt like one that is read is a problem naming that one; any
+    other is only a note, since the catalog may read it (`${runtime_params:...}`)."""
+    read = sorted(set(read))
+    problems, notes = [], []
+    for group in sorted(set(runtime_params) - set(read)):
+        close = difflib.get_close_matches(group, read, n=1, cutoff=0.8)
+        if close:
+            problems.append(f"--params sets {group!r}, which no pipeline reads: did you mean {close[0]!r}?")
+        else:
+            notes.append(f"--params sets {group!r}, which no pipeline reads: it changes no node")
+    return problems, notes
