@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -307,6 +308,22 @@ def test_a_csv_row_with_fewer_fields_than_the_header_is_refused(tmp_path: Path):
     (tmp_path / "t.csv").write_text('id,a,b\n1,2,"two\nlines"\n2,3\n3,,\n')  # line 4 lacks b; line 5 has it empty
     with pytest.raises(LoadError, match=r"t.csv.*1 row\(s\) have fewer fields than the header's 3 \(line 4 has 2\)"):
         RelationalData.from_dir(tmp_path, schema=schema)
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_a_csv_separated_by_another_character_is_named_so(tmp_path: Path, sep: str):
+    """A CSV written with semicolons (a spreadsheet where the decimal mark is a comma) was read as
+    one column 'id;a', and the error said the schema's columns were missing and that one was extra."""
+    schema = Schema(t=Table(id=PrimaryKey(), a=Numeric()))
+    (tmp_path / "t.csv").write_text(f"id{sep}a\n1{sep}2,5\n2{sep}3\n")
+    with pytest.raises(
+        LoadError, match=r"t.csv: not a comma-separated CSV table 't'.*separated by " + re.escape(repr(sep))
+    ):
+        RelationalData.from_dir(tmp_path, schema=schema)
+    (tmp_path / "t.csv").write_text("id,a;b\n1,2\n")  # a name holding one: read as it is
+    assert RelationalData.from_dir(tmp_path, schema=Schema(t=Table(**{"id": PrimaryKey(), "a;b": Numeric()})))[
+        "t"
+    ].shape == (1, 2)
 
 
 def test_from_dir_prefers_parquet_over_csv(tmp_path: Path):

@@ -181,6 +181,13 @@ def read_csv(file: Path, what: str = "table", **kw) -> pd.DataFrame:
         raise
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, OSError) as e:
         raise LoadError(f"{file}: not a readable CSV {what} ({type(e).__name__}: {e})") from None
+    separator = None if "usecols" in kw else _other_separator(df)
+    if separator is not None:
+        raise LoadError(
+            f"{file}: not a comma-separated CSV {what}: its header is one field {df.columns[0]!r}, names separated "
+            f"by {separator!r}; write it with commas (pandas: pd.read_csv(file, sep={separator!r}, decimal=...)"
+            ".to_csv(file, index=False)) or as parquet"
+        )
     short, width = _short_rows(file)
     if short:
         lines = ", ".join(f"line {n} has {k}" for n, k in short[:3])
@@ -189,6 +196,18 @@ def read_csv(file: Path, what: str = "table", **kw) -> pd.DataFrame:
             f"({lines}); pandas would read the missing ones as nulls"
         )
     return df
+
+
+def _other_separator(df: pd.DataFrame) -> str | None:
+    """The separator a file read as one column seems to use instead of commas (`;`, as spreadsheets
+    write where the decimal mark is a comma; a tab; `|`), judged by its header; None if none."""
+    if len(df.columns) != 1:
+        return None
+    header = str(df.columns[0])
+    for separator in (";", "\t", "|"):
+        if len([name for name in header.split(separator) if name.strip()]) > 1:
+            return separator
+    return None
 
 
 def _short_rows(file: Path) -> tuple[list[tuple[int, int]], int]:
