@@ -684,6 +684,24 @@ def test_a_value_the_referencing_row_copies_from_the_referenced_row_is_copied_as
     assert TabularPreproc.from_schema(data.schema).fit(store()).stats["references"]["order.product"]["copies"] == []
 
 
+def test_a_copied_value_with_no_generated_row_to_copy_from_keeps_the_rows_own(caplog):
+    """Northwind with suppliers -> products a root: the MLflow model's 2-entity input example gave no
+    product, and the copy of a line's unit price from its product's failed (IndexError: index 0 is
+    out of bounds for axis 0 with size 0), so kedro run failed at its last node."""
+    data = store()
+    tables = {t: data[t].copy() for t in data}
+    price = tables["order"]["product"].map(tables["product"].set_index("id")["price"]).astype(float)
+    tables["order"]["amount"] = price.where(price.notna(), 1.0)
+    data = RelationalData(tables, data.schema)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [c[:2] for c in pre.stats["references"]["order.product"]["copies"]] == [["amount", "price"]]
+    without_products = data.subset({t: data[t]["id"] for t in data.schema.roots if t != "product"})
+    with caplog.at_level(logging.WARNING):
+        synth = pre.inverse_transform(pre.transform(without_products), seed=0)
+    assert len(synth["product"]) == 0 and synth["order"]["product"].isna().all()
+    assert synth["order"]["amount"].notna().all() and "order.product: no product row was generated" in caplog.text
+
+
 def test_a_copy_never_writes_the_referenced_rows_missing_value_over_the_rows_own():
     """Half the products have no price: an order's amount is its product's price where it has one, and
     never missing; the copy leaves the amount the model wrote where the product has none."""

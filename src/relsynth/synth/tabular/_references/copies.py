@@ -85,8 +85,10 @@ def copy_values(
     rows whose reference `refs` names a row of `parent` with a value to copy (the fit reads the
     share where both rows have one), drawn at random."""
     pos = pd.Index(parent[parent_pk]).get_indexer(refs)
+    named = np.flatnonzero(pos >= 0)  # none where the parent table got no rows (a small root)
     for col, source, share in copies:
-        known = (pos >= 0) & parent[source].notna().to_numpy()[np.maximum(pos, 0)]
+        known = np.zeros(len(pos), dtype=bool)
+        known[named] = parent[source].notna().to_numpy()[pos[named]]
         rows = np.flatnonzero(known & (rng.random(len(pos)) < share))
         if len(rows):
             column = child[col].copy()
