@@ -81,7 +81,8 @@ class CategoricalPreproc(ColumnPreproc):
         if not self.categories and len(counts):
             warnings.warn(
                 f"column {values.name!r}: no value appears {self.min_count}+ times, so it will be generated as "
-                "missing; lower min_count, or declare it text if it holds free text",
+                "missing; lower min_count, or declare it text if it holds free text, or identifier if its values are "
+                "codes that name their rows (postal codes, phone numbers: generated fresh in their shapes)",
                 stacklevel=2,
             )
         return self
