@@ -183,7 +183,8 @@ def test_orphan_foreign_keys_give_count_and_at_most_five_examples():
     msg = one_problem(frames, family_schema())
     assert (
         msg
-        == "table 'child', foreign key 'parent' -> parent.id: 7 orphan value(s) not in 'parent', e.g. 91, 92, 93, 94, 95"
+        == "table 'child', foreign key 'parent' -> parent.id: 7 orphan value(s) not in 'parent', e.g. 91, 92, 93, 94, 95 "
+        "(orphans='drop' drops those rows with their descendants)"
     )
 
 
@@ -191,7 +192,10 @@ def test_orphan_lookup_key_is_named():
     frames = family_frames()
     frames["child"] = frames["child"].assign(kind=[1, 7, 7, None])
     msg = one_problem(frames, family_schema())
-    assert msg == "table 'child', foreign key 'kind' -> kind.id: 2 orphan value(s) not in 'kind', e.g. 7"
+    assert (
+        msg
+        == "table 'child', foreign key 'kind' -> kind.id: 2 orphan value(s) not in 'kind', e.g. 7 (orphans='drop' makes them null)"
+    )
 
 
 def test_null_parent_key_is_refused_but_null_lookup_key_is_allowed():

@@ -311,8 +311,10 @@ class RelationalData:
                     f"every row must belong to a parent row{self._null_parent_way_out(ref)}"
                 )
             if orphan.any():
+                drop = "drops those rows with their descendants" if is_parent else "makes them null"
                 problems.append(
-                    f"{where}: {int(orphan.sum())} orphan value(s) not in {ref!r}, e.g. {_examples(values[orphan])}"
+                    f"{where}: {int(orphan.sum())} orphan value(s) not in {ref!r}, e.g. {_examples(values[orphan])} "
+                    f"(orphans='drop' {drop})"
                 )
 
     def _null_parent_way_out(self, ref: str) -> str:
