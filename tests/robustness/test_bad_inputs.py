@@ -176,7 +176,7 @@ CASES = [
     Case("from_dir: undecodable CSV", lambda ns: (
         _copy(ns, "db"), (ns.tmp / "db" / "child.parquet").unlink(),
         (ns.tmp / "db" / "child.csv").write_bytes(b"id,parent\n\xff\xfe\x00,1\n"), RelationalData.from_dir(ns.tmp / "db")),
-         LoadError, ("child.csv",)),
+         LoadError, ("child.csv", "save it as UTF-8")),
     Case("from_dir: table file missing", lambda ns: (
         _copy(ns, "db"), (ns.tmp / "db" / "child.parquet").unlink(), RelationalData.from_dir(ns.tmp / "db")),
          FileNotFoundError, ("'child'", "child.parquet")),

@@ -179,7 +179,12 @@ def read_csv(file: Path, what: str = "table", **kw) -> pd.DataFrame:
         df = pd.read_csv(file, **kw)
     except FileNotFoundError:
         raise
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, OSError) as e:
+    except UnicodeDecodeError as e:  # a spreadsheet's export in latin-1 or cp1252 (São Paulo)
+        raise LoadError(
+            f"{file}: not a readable CSV {what} ({type(e).__name__}: {e}); CSV files are read as UTF-8: save it "
+            "as UTF-8 (iconv -f latin1 -t utf-8, or pandas: pd.read_csv(file, encoding=...).to_csv(file, index=False))"
+        ) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError) as e:
         raise LoadError(f"{file}: not a readable CSV {what} ({type(e).__name__}: {e})") from None
     separator = None if "usecols" in kw else _other_separator(df)
     if separator is not None:
