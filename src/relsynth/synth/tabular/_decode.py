@@ -16,6 +16,7 @@ from relsynth.synth.tabular._lookup_orders import keep_lookup_orders
 from relsynth.synth.tabular._references import (
     assign_references,
     copy_totals,
+    copy_values,
     date_order,
     drop_repeated_links,
     keep_composite_references,
@@ -156,6 +157,9 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
         if edge is not None:
             cols[edge.fk] = keys[edge.parent].iloc[np.asarray(parents[table], dtype=np.int64)].reset_index(drop=True)
         out[table] = _in_schema_order(schema, table, cols, n)
+        if copies := pre.stats.get("parent_copies", {}).get(table):  # none in older models, nor under DP
+            pk_parent = schema.tables[edge.parent].primary_key
+            copy_values(copies, out[table], out[edge.parent], out[table][edge.fk], pk_parent, rng, top_up=True)
         keep_lookup_orders([r for r in lookup_orders if r["table"] == table], out, schema, rng)  # before formulas
         keep_ancestor_orders([r for r in ancestor_orders if r["table"] == table], out, schema, rng)
         apply_formulas([f for f in formulas if f["table"] == table], out)  # before references copy them

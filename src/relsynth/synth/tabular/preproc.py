@@ -37,7 +37,13 @@ from relsynth.synth.tabular._formulas import find_formulas, without_ordered_divi
 from relsynth.synth.tabular._identifiers import identifier_format
 from relsynth.synth.tabular._last_nulls import find_last_nulls
 from relsynth.synth.tabular._lookup_orders import find_lookup_orders
-from relsynth.synth.tabular._references import declared_links, reference_stats, row_numbers, unique_links
+from relsynth.synth.tabular._references import (
+    declared_links,
+    parent_copies,
+    reference_stats,
+    row_numbers,
+    unique_links,
+)
 from relsynth.synth.tabular._tables import child_counts, key_date, pk_format, records
 from relsynth.synth.tabular._totals import find_totals
 from relsynth.synth.tabular._unique_labels import find_once_labels, find_unique_labels
@@ -281,6 +287,7 @@ class TabularPreproc:
             "lookups": {t: records(data[t]) for t in self.schema.lookups},
             "formats": data.formats,  # the source's dtypes and spellings, restored by to_dir
             "references": reference_stats(self, data, summed),  # keys that do not nest their rows (`_references`)
+            "parent_copies": parent_copies(self, data),  # values a row copies from its parent row (a ship city)
             # link tables whose keys never repeat together, and the composite keys the source declares
             "unique_links": (links := unique_links(data) | declared_links(data)),
             "row_numbers": row_numbers(data, links),  # a key's number counting its group's rows (1..n)

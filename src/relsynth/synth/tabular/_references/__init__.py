@@ -31,6 +31,7 @@ The package, one module a concern:
 - `copies`: values a referencing row copies from the row it references.
 """
 
+from relsynth.synth.tabular._references.copies import copy_values, parent_copies
 from relsynth.synth.tabular._references.degrees import deal
 from relsynth.synth.tabular._references.fit import declared_links, reference_stats, row_numbers, unique_links
 from relsynth.synth.tabular._references.generate import (
@@ -46,6 +47,7 @@ from relsynth.synth.tabular._references.generate import (
 __all__ = [
     "assign_references",
     "copy_totals",
+    "copy_values",
     "date_order",
     "deal",
     "declared_links",
@@ -53,6 +55,7 @@ __all__ = [
     "drop_repeated_links",
     "keep_composite_references",
     "own_date",
+    "parent_copies",
     "reference_stats",
     "row_numbers",
     "unique_links",

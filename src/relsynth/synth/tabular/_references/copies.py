@@ -8,6 +8,11 @@ kind) in at least `MIN_SHARE` of the rows, clearly more often than two independe
 (`chance`: Cohen's kappa at least `MIN_KAPPA`), and that share; generation then copies the referenced row's value into that share of
 the rows, at random. Columns in an order (`orderings`: a date after another) are left alone:
 their values are tied to their row's other columns.
+
+Likewise down a nesting key (`parent_copies`): an order's shipping city is its customer's city
+(in every row of a Northwind export, where a small model wrote it for 69 % of generated orders).
+The model reads the parent row but writes the child's value in its own slot; generation copies the
+parent's value into as many more rows as the share asks beyond those the model already matched.
 """
 
 from __future__ import annotations
@@ -78,18 +83,48 @@ def chance(a: pd.Series, b: pd.Series) -> float:
     return float((pa[common] * pb[common]).sum())
 
 
+def parent_copies(pre, data: RelationalData) -> dict[str, list[list]]:
+    """table -> `copied_columns` of its parent row (see the module docstring), for the tables nested
+    under a parent that copy some of its values."""
+    out = {}
+    for table in data.schema.synth_tables:
+        edge = data.schema.parent(table)
+        if edge is not None and (found := copied_columns(pre, data, edge, _parent_rows(data, edge))):
+            out[table] = found
+    return out
+
+
+def _parent_rows(data: RelationalData, e: Edge) -> np.ndarray:
+    """Per row of `e.child`, the position of its parent row (-1: none)."""
+    return pd.Index(data[e.parent][data.schema.tables[e.parent].primary_key]).get_indexer(data[e.child][e.fk])
+
+
 def copy_values(
-    copies: list, child: pd.DataFrame, parent: pd.DataFrame, refs: pd.Series, parent_pk: str, rng: np.random.Generator
+    copies: list,
+    child: pd.DataFrame,
+    parent: pd.DataFrame,
+    refs: pd.Series,
+    parent_pk: str,
+    rng: np.random.Generator,
+    top_up: bool = False,
 ) -> None:
     """Copy (in place) into `child` the referenced rows' values of each fitted copy: a share of the
     rows whose reference `refs` names a row of `parent` with a value to copy (the fit reads the
-    share where both rows have one), drawn at random."""
+    share where both rows have one), drawn at random; `top_up`: the rows already equal to it count
+    toward that share (a parent row the model read), the others copied to make it up."""
     pos = pd.Index(parent[parent_pk]).get_indexer(refs)
     named = np.flatnonzero(pos >= 0)  # none where the parent table got no rows (a small root)
     for col, source, share in copies:
         known = np.zeros(len(pos), dtype=bool)
         known[named] = parent[source].notna().to_numpy()[pos[named]]
-        rows = np.flatnonzero(known & (rng.random(len(pos)) < share))
+        odds = share
+        if top_up and known.any():
+            same = np.zeros(len(pos), dtype=bool)
+            same[known] = child[col].to_numpy()[known] == parent[source].to_numpy()[pos[known]]
+            done = same.sum() / known.sum()
+            known &= ~same
+            odds = 0.0 if done >= share else (share - done) / (1.0 - done)
+        rows = np.flatnonzero(known & (rng.random(len(pos)) < odds))
         if len(rows):
             column = child[col].copy()
             column.iloc[rows] = parent[source].iloc[pos[rows]].to_numpy()  # the same kind: the same dtype
