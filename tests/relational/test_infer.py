@@ -100,6 +100,8 @@ def test_inferred_schema_validates_its_own_data(chinook_frames: dict[str, pd.Dat
         (pd.Series([str(10**19 + i) for i in range(10)]), Column.TEXT),  # identifiers past int64
         (pd.Series([f"2020-01-{d:02d}" for d in range(1, 29)] * 4 + ["unknown"]), Column.TEXT),  # placeholder
         (pd.Series([f"INV-{2015 + i % 7}-{i:05d}" for i in range(50)]), Column.IDENTIFIER),
+        (pd.Series(["", *(f"2020-01-{d:02d}" for d in range(1, 29))] * 3), Column.DATE),  # blank: a missing date
+        (pd.Series(["", " ", *(f"{i * 1.25:.2f}" for i in range(40))]), Column.NUMERIC),  # blank: a missing number
         (pd.Series([f"{i * 7919:03d}-{i * 31 % 997:03d}-{i:04d}" for i in range(40)]), Column.IDENTIFIER),  # phones
         (pd.Series([f"+{i % 3 + 1} {i * 7919 % 900 + 100} {i:04d}" for i in range(40)]), Column.IDENTIFIER),  # spaced
         (pd.Series([f"{i} {['Main', 'Oak', 'Elm'][i % 3]} St" for i in range(40)]), Column.TEXT),  # addresses: words

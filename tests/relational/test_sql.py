@@ -602,21 +602,37 @@ def test_labels_in_a_number_column_are_named_before_writing_where_only_sqlite_ke
     assert table_names(target) == []
 
 
-def test_blank_strings_in_a_date_column_name_the_update_that_makes_them_null(tmp_path: Path) -> None:
-    """A legacy file's dates kept '' for a missing date: read as dates they stopped from_sql with
-    "20 value(s) do not fit the kind, e.g. ''" and no way out. The error says how to make them null."""
+def test_blank_strings_in_a_date_or_number_column_are_nulls_written_back_blank(tmp_path: Path) -> None:
+    """A legacy file's dates kept '' for a missing date: inferred as free text (20 of 200 blank),
+    and read as dates through overrides they stopped from_sql ("20 value(s) do not fit the kind,
+    e.g. ''"). A blank is now a missing date, written back blank where the source had no NULL there
+    (NULL where it had both: one spelling is kept); a number read from TEXT through overrides too."""
+    rows = ", ".join(
+        f"({i}, '{'' if i % 10 == 0 else f'{i % 12 + 1:02d}/{i % 28 + 1:02d}/2020'}', "
+        f"'{'' if i % 7 == 0 else f'{i * 1.25:.2f}'}', {'NULL' if i % 5 == 0 else repr('' if i % 3 == 0 else '2021-01-01')})"
+        for i in range(60)
+    )
     url = _sqlite(
         tmp_path,
-        'CREATE TABLE "sign up" (id INTEGER PRIMARY KEY, "when" TEXT);'
-        "INSERT INTO \"sign up\" VALUES (1, '03/15/2021'), (2, ''), (3, NULL);",
+        'CREATE TABLE "sign up" (id INTEGER PRIMARY KEY, "when" TEXT, fee TEXT, since TEXT);'
+        f'INSERT INTO "sign up" VALUES {rows};',
     )
-    fix = 'UPDATE "sign up" SET "when" = NULL WHERE TRIM("when") = \'\''
-    with pytest.raises(
-        DataError, match=r"1 value\(s\) do not fit the kind, e\.g\. '' \(blank strings .*" + re.escape(fix)
-    ):
-        RelationalData.from_sql(url, overrides={"sign up": {"when": "date"}})
-    run_sql(url, fix)
-    assert RelationalData.from_sql(url)["sign up"]["when"].tolist()[0] == pd.Timestamp("2021-03-15")
+    data = RelationalData.from_sql(url)
+    kinds = {c: k.kind for c, k in data.schema.tables["sign up"].columns.items()}
+    assert (kinds["when"], kinds["since"]) == (Column.DATE, Column.DATE)  # fee: TEXT declared, labels
+    assert "6 blank value(s) read as nulls" in data.schema.inference["sign up"]["when"]
+    t = data["sign up"]
+    assert t["when"].isna().sum() == 6 and t["when"].iloc[1] == pd.Timestamp("2020-02-02")
+    target = url.replace("db.sqlite", "out.sqlite")
+    data.to_sql(target)
+    every = 'SELECT "when" FROM "sign up" ORDER BY id'
+    assert query(target, every) == query(url, every)  # blanks back as blanks, spelled as read
+    since = query(target, 'SELECT since FROM "sign up" ORDER BY id')
+    assert since[0] == (None,) and since[3] == (None,) and since[1] == ("2021-01-01",)  # blank and NULL: NULL
+    fees = RelationalData.from_sql(url, overrides={"sign up": {"fee": "numeric"}})
+    assert fees["sign up"]["fee"].isna().sum() == 9 and fees["sign up"]["fee"].iloc[1] == 1.25
+    fees.to_sql(target, if_exists="replace")
+    assert query(target, 'SELECT fee FROM "sign up" ORDER BY id') == query(url, 'SELECT fee FROM "sign up" ORDER BY id')
 
 
 def test_binary_columns_given_in_overrides_are_read_as_utf8_text_or_named(tmp_path: Path) -> None:

@@ -32,6 +32,17 @@ _FALSE = {"false", "f", "no", "n", "0"}
 _HUGE_EXPONENT = re.compile(r"[eE][+-]?\d{10,}")
 
 
+def blanks(s: pd.Series) -> pd.Series:
+    """Where a text column holds a blank string ('' or spaces): how legacy files and SQLite's TEXT
+    columns write a missing date or number. A date or number column reads them as nulls, and writes
+    its nulls back blank where the source had blanks and no null (`source_format`'s "blanks")."""
+    if not (ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype)):
+        return pd.Series(False, index=s.index)
+    return pd.Series(
+        [isinstance(v, str) and not v.strip() for v in s.to_numpy(dtype=object)], index=s.index, dtype=bool
+    )
+
+
 def to_numbers(s: pd.Series) -> pd.Series:
     """`pd.to_numeric(s, errors="coerce")`, without pandas' crash on huge exponents."""
     if ptypes.is_numeric_dtype(s.dtype) or ptypes.is_bool_dtype(s.dtype):
@@ -88,7 +99,7 @@ def _numeric(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     out = to_numbers(s) if not ptypes.is_numeric_dtype(s.dtype) else s
     out = out.astype("float64")
     infinite = np.isinf(out.to_numpy(dtype="float64", na_value=np.nan))
-    return out.mask(infinite), (s.notna() & out.isna()) | infinite
+    return out.mask(infinite), (s.notna() & ~blanks(s) & out.isna()) | infinite
 
 
 def _integer(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -140,11 +151,12 @@ def _datetime(s: pd.Series, fmt: str | None | object = _FIND) -> tuple[pd.Series
         fmt = text_datetime_format(s) if fmt is _FIND else fmt
         # utc=True reads values with different offsets into one column; naive values keep their wall time.
         # a number has no date of its own (yyyymmdd? epoch seconds? days?): pandas would read nanoseconds
-        s = s.where(~_numbers(s))
+        blank = blanks(s)
+        s = s.where(~_numbers(s) & ~blank)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             out = pd.to_datetime(s, errors="coerce", format=fmt or "mixed", utc=True).dt.tz_localize(None)
-        s = original
+        s = original.where(~blank)  # a blank is a missing date
     out = out.astype("datetime64[ns]")
     return out, s.notna() & out.isna()
 
@@ -160,11 +172,14 @@ _FORMAT_SAMPLE = 500  # values a pattern is tried on before the whole column
 
 
 def text_datetime_format(s: pd.Series) -> str | None:
-    """The first of `DATETIME_FORMATS` that reads every non-null value of `s` (strings), else None."""
+    """The first of `DATETIME_FORMATS` that reads every non-null, non-blank value of `s` (strings), else None."""
     vals = s.dropna()
     if vals.empty or not all(isinstance(v, str) for v in vals):
         return None
     vals = vals.str.strip()
+    vals = vals[vals != ""]
+    if vals.empty:
+        return None
     sample = vals.iloc[:: max(1, len(vals) // _FORMAT_SAMPLE)]
     for fmt in DATETIME_FORMATS:
         if _reads_all(sample, fmt) and (len(sample) == len(vals) or _reads_all(vals, fmt)):
@@ -386,7 +401,12 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
         return {"dtype": dtype, "decimal_places": int(max(places, default=0))}
     if kind in (Column.DATE, Column.DATETIME) and (ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype)):
         fmt = text_datetime_format(s) if date_format is _FIND else date_format
-        return None if fmt is None else {"dtype": dtype, "strftime": fmt, **_fraction_and_offset(s, fmt)}
+        spelled = s.where(~blanks(s))
+        return (
+            None
+            if fmt is None
+            else {"dtype": dtype, "strftime": fmt, **_fraction_and_offset(spelled, fmt), **_blank(s)}
+        )
     if kind is Column.TIME and (ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype)):
         if _all_of(s, str):
             for pattern, fmt in _TIME_STRFTIME:
@@ -395,12 +415,14 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
         return None
     if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, str) and not s.dropna().str.contains("[eE]").any():
         # "12.50": written back as text with 2 decimals (1.5e-05: as numbers, its spelling is not kept)
-        decimals = s.dropna().str.strip().str.extract(r"\.(\d*)$", expand=False).str.len().max()
-        width = zero_padded_width(s)  # codes of one width ("00501"): their zeros come back
+        spelled = s.where(~blanks(s))
+        decimals = spelled.dropna().str.strip().str.extract(r"\.(\d*)$", expand=False).str.len().max()
+        width = zero_padded_width(spelled)  # codes of one width ("00501"): their zeros come back
         return {
             "dtype": dtype,
             "decimals": 0 if pd.isna(decimals) else int(decimals),
             **({"width": width} if width else {}),
+            **_blank(s),
         }
     if kind in (Column.PRIMARY_KEY, Column.FOREIGN_KEY) and _all_of(s, str):
         # keys written as text ("10") are held as integers when they all read as one (`_key`): text again on the way out
@@ -412,6 +434,12 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
     if dtype in ("float64", "float32") and kind in (Column.INTEGER, Column.PRIMARY_KEY, Column.FOREIGN_KEY):
         return None  # integers with gaps, read from a CSV: they stay integers (Int64)
     return {"dtype": dtype}
+
+
+def _blank(s: pd.Series) -> dict:
+    """{"blanks": True} where a text date or number column writes its missing values blank: it
+    holds blanks and no null (one with both writes nulls, the blanks' spelling lost)."""
+    return {"blanks": True} if blanks(s).any() and not s.isna().any() else {}
 
 
 def leading_zeros(s: pd.Series) -> pd.Series:
@@ -471,7 +499,7 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
                 out = out.str.replace(r"\+0000$", "Z", regex=True)
         else:
             out = s.map(lambda t: t.strftime(fmt["strftime"]), na_action="ignore")
-        return _as_dtype(out.astype(object).where(s.notna(), None), fmt["dtype"], s)
+        return _as_dtype(out.astype(object).where(s.notna(), "" if fmt.get("blanks") else None), fmt["dtype"], s)
     if fmt.get("zoned_dates") and ptypes.is_datetime64_dtype(s.dtype):  # midnight in its zone, not in UTC
         zone = ptypes.pandas_dtype(fmt["dtype"]).tz
         local = s.dt.tz_localize(zone, ambiguous=np.ones(len(s), bool), nonexistent="shift_forward")
@@ -494,7 +522,7 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
             out = s.astype("float64").map(
                 lambda v: f"{v:.{d}f}" if d is not None else repr(float(v)), na_action="ignore"
             )
-        return _as_dtype(out.astype(object).where(s.notna(), None), fmt["dtype"], s)
+        return _as_dtype(out.astype(object).where(s.notna(), "" if fmt.get("blanks") else None), fmt["dtype"], s)
     return _as_dtype(s, fmt["dtype"], s) if "dtype" in fmt else s  # e.g. only an SQL type (relational.sql)
 
 

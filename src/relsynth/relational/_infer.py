@@ -92,17 +92,19 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
         return Column.BOOLEAN, f"values {sorted(text.unique())[:4]} spell true/false"
     if (when := _time_or_date(text)) is not None:
         return when
-    numbers = to_numbers(text)
-    if numbers.notna().all():
-        if text.str.contains(NUMBER_AS_CODE).any():
-            example = text[text.str.contains(NUMBER_AS_CODE)].iloc[0]
+    solid = text[text != ""]  # blanks: how legacy files write a missing date or number
+    blank = _blank_note(text)
+    numbers = to_numbers(solid)
+    if len(solid) and numbers.notna().all():
+        if solid.str.contains(NUMBER_AS_CODE).any():
+            example = solid[solid.str.contains(NUMBER_AS_CODE)].iloc[0]
             return _labels(text, f"numbers written as codes (e.g. {example!r}, whose leading zero a number loses)")
         if (numbers % 1 == 0).all():
-            if COERCERS[Column.INTEGER](text)[1].any():
+            if COERCERS[Column.INTEGER](solid)[1].any():
                 return _labels(text, "whole numbers past 64-bit integers (identifiers)")
-            return Column.INTEGER, "every value is a whole number written as text"
-        if not COERCERS[Column.NUMERIC](text)[1].any():
-            return Column.NUMERIC, "every value is a number written as text"
+            return Column.INTEGER, "every value is a whole number written as text" + blank
+        if not COERCERS[Column.NUMERIC](solid)[1].any():
+            return Column.NUMERIC, "every value is a number written as text" + blank
     return _categorical_or_text(text)
 
 
@@ -116,9 +118,16 @@ def _time_or_date(text: pd.Series) -> tuple[Column, str] | None:
         return None
     parsed, bad = coerce(text, Column.DATETIME, fmt)  # the reading RelationalData will apply
     bad = pd.Series(bad, index=text.index)
-    if not bad.any():
-        return _date_or_datetime(parsed.dropna(), f"every value reads as a date ({fmt or 'ISO 8601'})")
+    if not bad.any() and parsed.notna().any():
+        why = f"every value reads as a date ({fmt or 'ISO 8601'}){_blank_note(text)}"
+        return _date_or_datetime(parsed.dropna(), why)
     return _labels(text, f"{int(bad.sum())} value(s) read as no date (e.g. {text[bad].iloc[0]!r}; as nulls: date)")
+
+
+def _blank_note(text: pd.Series) -> str:
+    """What the inference says of a date or number column's blank strings (`_coerce.blanks`)."""
+    n = int((text.str.strip() == "").sum())
+    return f"; {n} blank value(s) read as nulls (written back blank)" if n else ""
 
 
 def _identifier_shapes(text: pd.Series) -> str | None:
