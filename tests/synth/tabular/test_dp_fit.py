@@ -77,12 +77,16 @@ def test_a_fully_populated_column_is_never_generated_missing(seeded):
 
 def test_rare_values_are_generated_as_missing_not_forbidden(seeded):
     """A DP fit keeps few categories: masking <rare> would make every row look like a row without
-    a value (and skew the columns after it); <rare> is generated and decoded as missing."""
+    a value (and skew the columns after it); in a column with nulls <rare> is generated and
+    decoded as missing. In one without, it has nothing to decode to: forbidden, like missing."""
     data = _wide()
+    data["t"].loc[data["t"].index[::3], "c0"] = None
     pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(3.0, 1e-5, preproc_share=0.1))
     p = _slot(pre, "c0")
-    assert p.rare_as_missing and 1 not in p.forbidden and 0 in p.forbidden  # no nulls: missing stays off
+    assert p.rare_as_missing and p.has_missing and p.forbidden == []
     assert p.decode(np.array([1]), np.random.default_rng(0)).isna().all()
+    full = _slot(pre, "c1")
+    assert full.rare_as_missing and not full.has_missing and sorted(full.forbidden) == [0, 1]
     plain = CategoricalPreproc(min_count=5).fit(data["t"]["c0"])
     assert not plain.rare_as_missing and 1 in plain.forbidden  # the non-DP fit keeps the mask
     none_kept = CategoricalPreproc(categories=[], has_missing=True, rare_as_missing=True)
@@ -460,9 +464,9 @@ def test_a_column_declared_not_null_is_never_generated_missing_under_dp(seeded, 
     pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon=3.0, delta=1e-5, preproc_share=0.1))
     grade, kind = _slot(pre, "grade"), _slot(pre, "kind")
     assert grade.categories == ["a", "b"] and not grade.has_missing and not grade.rare_as_missing
-    assert kind.rare_as_missing  # nullable: a rare value is still written as missing
+    assert kind.rare_as_missing  # nullable, but without nulls: a rare value has nothing to be written as
     synth = TabularModel.build(pre, size=TINY).generate(n_samples=300, seed=0)
-    assert synth["person"]["grade"].notna().all() and synth["person"]["kind"].isna().any()
+    assert synth["person"]["grade"].notna().all() and synth["person"]["kind"].notna().all()
     synth.to_sql(f"sqlite:///{tmp_path / 'synth.sqlite'}")
 
 
@@ -496,3 +500,27 @@ def test_dates_of_a_few_years_get_a_range_of_a_few_years():
         assert lo <= x.min() and x.max() <= hi
         years.append((hi - lo) / (365.25 * 86_400))
     assert np.mean(np.array(years) > 100) < 0.06  # 3.5 % (41 % before)
+
+
+def test_a_category_column_without_nulls_is_never_generated_missing_under_dp(seeded):
+    # a Kedro DP run wrote sex (F/M, never null) as NULL for 67 of 200 patients and arm for 30: the
+    # DP fit's <rare> token, decoded as missing, came often out of a briefly trained model
+    from shop_data import TINY
+
+    from relsynth.synth import TabularModel
+
+    rng = np.random.default_rng(0)
+    n = 1500
+    arm = rng.choice(["placebo", "low", "high"], n)
+    arm[17] = "compassionate"  # one patient: rare, never released
+    smoker = pd.Series(rng.choice(["yes", "no"], n), dtype=object)
+    smoker[rng.random(n) < 0.3] = None
+    df = pd.DataFrame({"id": np.arange(n), "sex": rng.choice(["F", "M"], n), "arm": arm, "smoker": smoker})
+    data = RelationalData(
+        {"p": df}, Schema(p=Table(id=PrimaryKey(), sex=Categorical(), arm=Categorical(), smoker=Categorical()))
+    )
+    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon=3.0, delta=1e-5))
+    assert _slot(pre, "arm").categories == ["high", "low", "placebo"] and _slot(pre, "smoker").has_missing
+    synth = TabularModel.build(pre, size=TINY).generate(n_samples=400, seed=0)["p"]  # untrained: near uniform
+    assert synth["sex"].notna().all() and synth["arm"].notna().all()
+    assert synth["smoker"].isna().any() and synth["smoker"].notna().any()  # the nulls it has are kept

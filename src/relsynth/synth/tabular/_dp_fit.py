@@ -9,7 +9,9 @@ them share one noise scale sigma and one zCDP budget (`budget.preproc_part`):
 * Categories: noisy counts of the values seen, kept when the noisy count reaches
   tau = 1 + sigma * z(1 - delta_t) (and `min_count`): a value of one entity passes with
   probability <= delta_t. Everything else is `<rare>`, generated and decoded as missing
-  (`rare_as_missing`), so the columns after it stay conditioned on a row that had a value.
+  (`rare_as_missing`), so the columns after it stay conditioned on a row that had a value; in a
+  column whose missing cell is not kept (no nulls released) it has nothing to decode to and is
+  never generated (post-processing: the model draws among the kept categories).
 * Numbers, dates, times: exact "point" tokens by the same thresholded counts; the range from a
   noisy histogram over a fixed grid (data-independent: sign-log for numbers, mirrored about
   zero; for dates and times, whose zero is arbitrary, linear calendar or clock cells over their
@@ -509,7 +511,7 @@ def _fit_public(p: ColumnPreproc, values: pd.Series, known, noise: _Noise) -> No
         p.categories = sorted({_plain(v) for v in known}, key=lambda v: (str(type(v)), v))
         p.take_dtype(values.dtype)
         p.has_missing = _has_missing(values, noise)
-        p.rare_as_missing = True  # values outside the list are <rare>: decoded as missing
+        p.rare_as_missing = True  # values outside the list are <rare>: decoded as missing (if nulls are)
         p._seen = None
     elif isinstance(p, NumericPreproc) and isinstance(known, tuple):
         _fit_numeric(p, values, noise, bounds=known)

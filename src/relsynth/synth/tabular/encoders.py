@@ -58,16 +58,19 @@ class CategoricalPreproc(ColumnPreproc):
 
     `<rare>` is never generated while a frequent category exists, so no rare value can be
     replayed; a column with no frequent category is generated as missing (with a warning at fit).
-    `rare_as_missing=True` (set by the DP fit, where most values may be rare): `<rare>` is
-    generated like any token and decoded as missing, so the columns after it are conditioned on
-    the value the row really had (not on "missing", which would skew them to the rows without one).
+    `rare_as_missing=True` (set by the DP fit, where most values may be rare): in a column with
+    nulls, `<rare>` is generated like any token and decoded as missing, so the columns after it
+    are conditioned on the value the row really had (not on "missing", which would skew them to
+    the rows without one). A column without nulls has nothing to decode it to: there it stays
+    forbidden (the model's choice among the kept categories), else a briefly trained model wrote
+    nulls into a column that has none.
     """
 
     min_count: int = 5
     categories: list = field(default_factory=list)  # frequent values, as JSON-able scalars
     dtype: str = "string"
     has_missing: bool = False
-    rare_as_missing: bool = False  # generate <rare> and decode it as missing (DP fit)
+    rare_as_missing: bool = False  # generate <rare> and decode it as missing where nulls are (DP fit)
     ordered: bool = False  # a pandas category dtype's: its categories are in its order (`take_dtype`)
     name = "categorical"
 
@@ -103,12 +106,11 @@ class CategoricalPreproc(ColumnPreproc):
 
     @property
     def forbidden(self) -> list[int]:
-        out = [] if self.rare_as_missing else [1]  # <rare>
-        if not self.has_missing:
-            out.append(0)
         if not self.categories:  # nothing else to emit: missing stays allowed
-            out = [] if self.rare_as_missing else [1]
-        return out
+            return [] if self.rare_as_missing else [1]
+        if not self.has_missing:  # no nulls: neither <missing> nor <rare>, decoded as missing
+            return [1, 0]
+        return [] if self.rare_as_missing else [1]
 
     def encode(self, values: pd.Series) -> np.ndarray:
         codes = pd.Categorical(values.map(_plain, na_action="ignore"), categories=self.categories).codes
