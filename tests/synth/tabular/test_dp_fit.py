@@ -524,3 +524,26 @@ def test_a_category_column_without_nulls_is_never_generated_missing_under_dp(see
     synth = TabularModel.build(pre, size=TINY).generate(n_samples=400, seed=0)["p"]  # untrained: near uniform
     assert synth["sex"].notna().all() and synth["arm"].notna().all()
     assert synth["smoker"].isna().any() and synth["smoker"].notna().any()  # the nulls it has are kept
+
+
+def test_a_noise_cell_far_from_the_data_does_not_stretch_the_range():
+    """One noise cell just over the floor, away from 600 ages of 18-85, stretched the range to
+    1e10 (the floor lets an empty grid through 5 % of the time); apart from the rest and more than
+    doubling their span in cells of the grid (sign-log) it must pass the far floor (FAR_FALSE_CELLS).
+    A far cluster standing well above the noise stays, as does a weak cell near the data."""
+    sigma, grid = 20.0, _dp_fit._SIGN_LOG
+    floor = _dp_fit._Noise(sigma, 1e9, _NoNoise()).grid_floor(grid.n_tests)
+    ages = np.zeros(grid.n)
+    ages[grid.cell(np.array([20.0, 40.0, 70.0]))] = [122, 218, 260]
+
+    def top(cell_value: float, count: float) -> float:
+        coarse = ages.copy()
+        coarse[grid.cell(np.array([cell_value]))] += count
+        (_, hi), _ = _dp_fit._range(coarse, floor, grid, sigma)
+        return hi
+
+    assert top(5e9, 0) == 100.0
+    assert top(5e9, 1.05 * floor) == 100.0  # noise: was 5.6e9
+    assert top(3000.0, 1.05 * floor) == 100.0  # 4 empty cells (a decade) between: 3 cells to 8
+    assert top(250.0, 1.05 * floor) > 300  # one empty cell between: a tail on the log scale, kept
+    assert top(5e9, 10 * floor) > 5e9  # far but far above the noise: data, kept

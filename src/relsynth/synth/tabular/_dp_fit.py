@@ -20,7 +20,9 @@ them share one noise scale sigma and one zCDP budget (`budget.preproc_part`):
   dates and times). Cells of a fixed grid (and every "missing" cell) are kept above
   FLOOR_Z * sigma, not tau: their domain is public, so the threshold only filters noise. When no
   single cell of the range grid passes, neighbouring cells are merged (2, 4, 8, ... at a time)
-  until some do (a time of day then takes the whole day); when the fine histogram is too noisy,
+  until some do (a time of day then takes the whole day); a cell far from the others, that
+  would more than double the range, is kept only above a floor of a 0.1 % false-positive rate
+  (`_drop_far`); when the fine histogram is too noisy,
   the bins split the range evenly: a populated column with a range is never generated as missing.
 * Public knowledge (`public=`, the user's declaration, spending nothing): a categorical column's
   list of categories (all kept, no threshold), a numeric column's bounds `(lo, hi)` (no range
@@ -101,6 +103,11 @@ RANGE_NOISE_Z = 2.0  # a coarser grouping is chosen when it keeps more than this
 RANGE_WIDEN = 4  # ... or when it widens the range at most this many times (`_within_noise`)
 MAX_GROUP = 8  # the range may merge up to this many sign-log cells (two decades) to find thin data
 FALSE_CELLS = 0.05  # ... so that an empty grid lets a cell through with at most this probability
+# a kept range cell (or group) apart from the rest, that alone would more than FAR_WIDEN-fold the
+# range, counts only at a false-positive rate of FAR_FALSE_CELLS over the grid (`_drop_far`): one
+# noise cell at the floor stretched ages 18-85 to 18-563 and 2021 dates to 1750-2043
+FAR_WIDEN = 2.0
+FAR_FALSE_CELLS = 0.001
 # dates' and times' range grid: linear cells (months of dates, seconds of a day) of the finest width
 # on which data spread evenly over LINEAR_SPAN (a century of birth dates, a whole day) is still found
 # in groups of MAX_GROUP cells, with LINEAR_MARGIN to spare (a group at the floor passes half the
@@ -756,13 +763,16 @@ def _range(
     would mostly add noise; `floor` covers all of them: `grid_floor(grid.n_tests)`), and the
     finest grouping that keeps 95 % of the most any grouping keeps is used (a second value worth
     7 % in the next cell, a price of 1.99 beside 0.99, stays inside the range), or whose shortfall
-    is within the noise of the cells the most keeps beyond it (`_within_noise`): post-processing of
-    one released histogram, no extra privacy cost."""
+    is within the noise of the cells the most keeps beyond it (`_within_noise`); a cell or group
+    far from the others counts only above a higher floor (`_drop_far`): post-processing of one
+    released histogram, no extra privacy cost."""
     levels = []
+    far = max(floor, sigma * NormalDist().inv_cdf(1 - FAR_FALSE_CELLS / grid.n_tests))
     for starts in grid.groupings:
         groups = np.add.reduceat(coarse, starts)
         width = np.diff(np.append(starts, len(coarse)))  # cells per group: its noise grows as the square root
         kept = np.where(groups >= floor * np.sqrt(width), groups, 0.0)
+        kept = _drop_far(kept, starts, len(coarse), far * np.sqrt(width))
         levels.append((starts, kept, np.repeat(kept > 0, width)))  # ... and the cells it keeps
     _, best_kept, best_cells = max(levels, key=lambda level: level[1].sum())
     best = best_kept.sum()
@@ -779,6 +789,28 @@ def _range(
     g_hi = int(min(np.searchsorted(cdf, RANGE_Q[1]), len(kept) - 1))
     lo, hi = grid.bounds(int(starts[g_lo]))[0], grid.bounds(int(ends[g_hi]))[1]
     return ((lo, hi) if hi > lo else None), float(kept.sum())
+
+
+def _drop_far(kept: np.ndarray, starts: np.ndarray, n: int, far: np.ndarray) -> np.ndarray:
+    """`kept` (groups starting at cells `starts` of a grid of `n`) without its outermost groups
+    that lie apart from the others, widening their span more than FAR_WIDEN-fold in cells of the
+    grid (its scale: sign-log for numbers, linear for dates), and stand under the `far` floor
+    (FAR_FALSE_CELLS). At FALSE_CELLS an empty grid lets a cell through in 5 % of fits, harmless
+    next to the data (a cell wider), not away from it: 600 ages of 18-85 got ranges up to 1e14.
+    Post-processing of the released histogram: no extra privacy cost."""
+    bounds = np.stack([starts, np.append(starts[1:], n)], axis=1)  # each group's first cell, last + 1
+    kept = kept.copy()
+    while np.count_nonzero(kept) >= 2:
+        idx = np.flatnonzero(kept)
+        for end, rest in ((idx[0], idx[1:]), (idx[-1], idx[:-1])):
+            inner = bounds[rest[-1], 1] - bounds[rest[0], 0]
+            whole = max(bounds[rest[-1], 1], bounds[end, 1]) - min(bounds[rest[0], 0], bounds[end, 0])
+            if whole > FAR_WIDEN * inner and kept[end] < far[end]:
+                kept[end] = 0.0
+                break
+        else:
+            return kept
+    return kept
 
 
 def _within_noise(shortfall: float, best_cells: np.ndarray, cells: np.ndarray, sigma: float) -> bool:
