@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from relsynth.relational import Date, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import Date, Datetime, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import DpBudget, TabularModel, TabularPreproc
 
 
@@ -59,3 +59,41 @@ def test_no_ancestor_order_under_dp():
     data = returns()
     pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon=3.0, delta=1e-5))
     assert pre.stats.get("ancestor_orders", []) == []
+
+
+def shipments(seed: int = 0, n_orders: int = 200) -> RelationalData:
+    """order -> line -> event: each line's 1 to 3 events follow one another, hours apart, from
+    its order's date (the line holds no date): the events are a sequence of siblings."""
+    rng = np.random.default_rng(seed)
+    placed = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 730, n_orders), "D")
+    order = pd.DataFrame({"id": range(1, n_orders + 1), "placed": placed})
+    line = pd.DataFrame({"id": range(1, 2 * n_orders + 1), "order": np.repeat(order["id"], 2).to_numpy()})
+    line["qty"] = rng.integers(1, 4, len(line))
+    per_line = rng.integers(1, 4, len(line))
+    owner = np.repeat(np.arange(len(line)), per_line)
+    gaps = pd.to_timedelta(rng.integers(1, 72, len(owner)), "h").to_numpy()
+    at = placed[owner // 2].to_numpy() + pd.Series(gaps).groupby(owner).cumsum().to_numpy()
+    event = pd.DataFrame({"id": range(1, len(owner) + 1), "line": owner + 1, "at": at})
+    schema = Schema(
+        order=Table(id=PrimaryKey(), placed=Date()),
+        line=Table(id=PrimaryKey(), order=ForeignKey("order"), qty=Integer()),
+        event=Table(id=PrimaryKey(), line=ForeignKey("line"), at=Datetime()),
+    )
+    return RelationalData({"order": order, "line": line, "event": event}, schema)
+
+
+def test_a_sequence_of_events_stays_after_its_order_and_in_order():
+    # the events' dates follow their siblings from a constant origin (an order within rows): left
+    # alone, 45 % of a deep shop's generated events were dated before their order
+    data = shipments()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.orderings["event"]["at"].after_sibling
+    rules = {(r["table"], r["column"], r["low"], r["high"], r.get("siblings")) for r in pre.stats["ancestor_orders"]}
+    assert rules == {("event", "at", "order.placed", None, True)}
+    torch.manual_seed(0)
+    synth = TabularModel.build(pre, size="small").generate(100, seed=0)  # untrained: dates drawn apart
+    event = synth["event"].rename(columns={"line": "line_id"})
+    order_of = synth["line"].set_index("id")["order"].reindex(event["line_id"].to_numpy()).to_numpy()
+    placed = synth["order"].set_index("id")["placed"].reindex(order_of).to_numpy()
+    assert (event["at"].to_numpy() >= placed).all()
+    assert event.groupby("line_id", sort=False)["at"].apply(lambda s: s.is_monotonic_increasing).all()

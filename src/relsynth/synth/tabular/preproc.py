@@ -297,7 +297,9 @@ class TabularPreproc:
             # within a lookup row's range; a base of orders within rows only moved the way that keeps them
             "lookup_orders": find_lookup_orders(self, data, summed | ordered, movable := self._movable_bases(summed)),
             # dates on their side of a date further up than their parent's row (a return after its order)
-            "ancestor_orders": find_ancestor_orders(self, data, summed | ordered, movable),
+            "ancestor_orders": find_ancestor_orders(
+                self, data, summed | ordered, movable, self._shiftable_sequences(summed)
+            ),
             "distinct": find_distinct(self, data),  # categories never equal to an earlier one of their row
             "null_rules": find_null_rules(self, data),  # columns missing exactly where an earlier category says
             "last_nulls": find_last_nulls(self, data),  # columns missing only in their parent's last row
@@ -382,6 +384,30 @@ class TabularPreproc:
                         ways.setdefault((parent if from_parent else table, col), set()).add(0)
         # a total or formula is set after the moves: never moved
         return {key: way.pop() for key, way in ways.items() if len(way) == 1 and 0 not in way and key not in summed}
+
+    def _shiftable_sequences(self, summed: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """(table, column) of the dates whose siblings follow one another from a constant origin
+        (`orderings.sequence_ordering`: a line's shipment events, the line holding no date) that no
+        other order of their row reads, nor a total or formula: moving all of a parent's rows by
+        one amount keeps their order and their gaps (`_ancestor_orders`)."""
+        out = set()
+        for table, found in self.orderings.items():
+            read = {
+                c
+                for o in found.values()
+                for c, from_parent in (
+                    (o.base if o.base != o.column else None, o.from_parent),
+                    (o.sibling_base, False),
+                    (o.bound, o.bound_from_parent),
+                    (o.cap, o.cap_from_parent),
+                )
+                if c is not None and not from_parent
+            }
+            for o in found.values():
+                sequence = o.after_sibling and o.origin is not None and o.base == o.column and not o.from_parent
+                if sequence and o.dated and o.sibling_base is None and o.cap is None and o.column not in read:
+                    out.add((table, o.column))
+        return out - summed
 
     def _orderable_columns(self, table: str, summed: set[tuple[str, str]]) -> list[str]:
         """`table`'s modelled columns an order may take: not those given a preprocessor of the user's,
