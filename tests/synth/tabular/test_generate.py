@@ -102,6 +102,12 @@ def test_context_columns_are_forced(customers, tiny_size, block):
     assert got["segment"].dropna().tolist() == seg.dropna().tolist()
 
 
+def test_a_context_date_that_is_no_date_is_listed_not_a_parser_error(customers, tiny_size):
+    pre = TabularPreproc.from_schema(customers.schema, ctx_cols=["birth"]).fit(customers)
+    with pytest.raises(ValueError, match=r"ctx column 'birth' \(customer.birth\): 1 value\(s\) such as 'soon'"):
+        _build(pre, tiny_size).generate(ctx=pd.DataFrame({"birth": ["1970-01-01", "soon"]}))
+
+
 def test_ctx_needs_the_preprocessors_ctx_cols(shop, customers, shop_preproc, tiny_size):
     model = _build(shop_preproc, tiny_size)
     with pytest.raises(ValueError, match="ctx_cols"):

@@ -786,7 +786,10 @@ class TabularPreproc:
 def _ctx_outside(pre: ColumnPreproc, values: pd.Series) -> tuple[pd.Series, str]:
     """The context values a fitted column cannot take, and what it takes."""
     if isinstance(pre, NumericPreproc):
-        x = _to_number(values.reset_index(drop=True), pre.kind) if len(values) else np.array([])
+        plain = values.reset_index(drop=True)
+        if pre.kind in ("datetime", "date"):  # a value that is no date is listed below, not a parser's error
+            plain = pd.to_datetime(plain, errors="coerce", format="mixed")
+        x = _to_number(plain, pre.kind) if len(values) else np.array([])
         known = [v for v in (pre.points + pre.edges) if np.isfinite(v)]
         lo, hi = (min(known), max(known)) if known else (np.nan, np.nan)
         nulls = values.isna().to_numpy()
