@@ -102,6 +102,20 @@ def test_context_columns_are_forced(customers, tiny_size, block):
     assert got["segment"].dropna().tolist() == seg.dropna().tolist()
 
 
+def test_context_numbers_and_dates_come_back_as_given(customers, tiny_size):
+    # a date or number is a bin token: decoding drew a value inside the bin, so a region founded on
+    # 1991-01-27 came back founded on 1991-01-12 (and its children dated from that)
+    ctx_cols = ["birth", "age", "score", "vip"]
+    pre = TabularPreproc.from_schema(customers.schema, ctx_cols=ctx_cols).fit(customers)
+    ctx = pre.select_ctx(customers, list(range(12)))
+    ctx["birth"] = ctx["birth"].dt.strftime("%Y-%m-%d")  # as a user may write them
+    got = _build(pre, tiny_size).generate(ctx=ctx, seed=0)["customer"]
+    assert got["birth"].tolist() == pd.to_datetime(ctx["birth"]).tolist()
+    assert got["age"].astype("Float64").tolist() == ctx["age"].astype("Float64").tolist()
+    np.testing.assert_array_equal(got["score"].to_numpy(float), ctx["score"].to_numpy(float))
+    assert got["vip"].tolist() == ctx["vip"].tolist()
+
+
 def test_a_context_date_that_is_no_date_is_listed_not_a_parser_error(customers, tiny_size):
     pre = TabularPreproc.from_schema(customers.schema, ctx_cols=["birth"]).fit(customers)
     with pytest.raises(ValueError, match=r"ctx column 'birth' \(customer.birth\): 1 value\(s\) such as 'soon'"):

@@ -23,6 +23,7 @@ from relsynth.synth.tabular._references import (
     own_date,
 )
 from relsynth.synth.tabular._totals import apply_totals
+from relsynth.synth.tabular.encoders import NumericPreproc
 from relsynth.synth.tabular.orderings import from_offsets, warn_past_extremes
 
 STRING = pd.StringDtype()  # the string dtype RelationalData coerces text and key columns to
@@ -122,8 +123,9 @@ def decode_entities(pre, sequences, roots, rng: np.random.Generator) -> Relation
     return decode_parsed(pre, parse_entities(pre, sequences, roots), rng)
 
 
-def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalData:
-    """The tables of parsed entities, with fresh keys and consistent foreign keys."""
+def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFrame | None = None) -> RelationalData:
+    """The tables of parsed entities, with fresh keys and consistent foreign keys; `ctx`: the root
+    rows' given context values, one row per entity, which they keep (`_given_ctx`)."""
     headers, parents, _ = parsed
     schema = pre.schema
     keys: dict[str, pd.Series] = {}
@@ -141,6 +143,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator) -> RelationalDa
             slot = pre.slots[layout.slots[j]]
             if col in schema.tables[table].columns:
                 cols[col] = slot.preproc.decode(mat[:, j] - slot.offset, rng).reset_index(drop=True)
+        if ctx is not None and table == schema.roots[0]:
+            _given_ctx(pre, table, cols, ctx)  # before the offsets and children that read them
         bases, edge = pre.parent_bases(table), schema.parent(table)
         above = out[edge.parent][bases].iloc[np.asarray(parents[table], dtype=np.int64)] if bases else None
         above = None if above is None else above.reset_index(drop=True)
@@ -200,6 +204,20 @@ def _new_keys(n: int, fmt: dict, rng: np.random.Generator) -> pd.Series:
         fmt = {"prefix": "".join(a[0] for a in fmt["alphabets"]) + "_", "width": len(str(n))}
     width = fmt.get("width", 1)
     return pd.Series([f"{fmt['prefix']}{i:0{width}d}" for i in numbers], dtype=STRING)
+
+
+def _given_ctx(pre, table: str, cols: dict[str, pd.Series], ctx: pd.DataFrame) -> None:
+    """Set (in place) the root rows' numbers and dates to the context values given for them: their
+    tokens hold a bin, and decoding draws a value within it (a founding date given as 1991-01-27
+    came back as 1991-01-12). Categories decode to themselves already (an unknown or rare one to
+    missing, as `check_ctx` warns)."""
+    layout = pre.layouts[table]
+    for col, slot_id in zip(layout.fields, layout.slots, strict=False):
+        if col in pre.ctx_cols and isinstance(pre.slots[slot_id].preproc, NumericPreproc):
+            given = ctx[col].reset_index(drop=True)
+            if pd.api.types.is_datetime64_any_dtype(cols[col].dtype):
+                given = pd.to_datetime(given, format="mixed")
+            cols[col] = given.astype(cols[col].dtype)
 
 
 def _in_schema_order(schema, table: str, cols: dict, n: int) -> pd.DataFrame:

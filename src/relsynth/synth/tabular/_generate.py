@@ -205,7 +205,8 @@ def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, prog
     parsed = parse_entities(pre, sequences, roots)
     if extra:  # parsed once: the kept entities' rows are taken from it, not parsed again
         parsed = keep_entities(pre, parsed, _right_sized(pre, parsed, roots, wanted, rng))
-    return decode_parsed(pre, parsed, np.random.default_rng(int(rng.integers(2**31))))
+    given = None if ctx is None else pre.ctx_frame(ctx)[pre.ctx_cols]
+    return decode_parsed(pre, parsed, np.random.default_rng(int(rng.integers(2**31))), given)
 
 
 def _worker_parts(model, n_entities: int, batch_size: int, workers: int) -> list[np.ndarray]:
