@@ -122,6 +122,13 @@ def test_a_context_date_that_is_no_date_is_listed_not_a_parser_error(customers, 
         _build(pre, tiny_size).generate(ctx=pd.DataFrame({"birth": ["1970-01-01", "soon"]}))
 
 
+def test_ctx_cols_on_a_schema_of_two_roots_names_them(shop):
+    # Schema.infer left a store table of a deep shop unnested (too few regions above it): the error
+    # said only "exactly one root table", not which tables were roots
+    with pytest.raises(ValueError, match=r"exactly one root table; this one has \['customer', 'supplier'\]"):
+        TabularPreproc.from_schema(shop.schema, ctx_cols=["segment"])
+
+
 def test_ctx_needs_the_preprocessors_ctx_cols(shop, customers, shop_preproc, tiny_size):
     model = _build(shop_preproc, tiny_size)
     with pytest.raises(ValueError, match="ctx_cols"):

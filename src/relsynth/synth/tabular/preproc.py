@@ -158,7 +158,11 @@ class TabularPreproc:
                     raise TypeError(f"preprocessors[{table!r}][{col!r}] must be a ColumnPreproc or None")
         if self.ctx_cols:
             if len(s.roots) != 1:
-                raise ValueError("ctx_cols needs a schema with exactly one root table")
+                raise ValueError(
+                    f"ctx_cols needs a schema with exactly one root table; this one has {s.roots}: a table "
+                    "that nests under no parent is a root (a key marked nest=False, or not nested by "
+                    "Schema.infer: its schema.inference says why; a table of another tree: leave it out)"
+                )
             root = s.roots[0]
             own = self._own_fields(root)
             bad = [c for c in self.ctx_cols if c not in own]
