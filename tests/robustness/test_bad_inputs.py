@@ -29,7 +29,7 @@ from relsynth.relational import (
     Table,
 )
 from relsynth.relational.files import LoadError
-from relsynth.synth import TabularDataset, TabularModel, TabularPreproc, TabularTrainer
+from relsynth.synth import CheckpointHook, TabularDataset, TabularModel, TabularPreproc, TabularTrainer, Validation
 from relsynth.synth.core.training.checkpoint import load_checkpoint
 from relsynth.synth.tabular.encoders import NumericPreproc
 
@@ -168,7 +168,6 @@ CASES = [
     Case("orphans option", lambda ns: RelationalData(frames(), schema(), orphans="ignore"),
          ValueError, ("orphans", "'ignore'")),
     Case("split ratio", lambda ns: ns.db.split(ratio=1.5), ValueError, ("ratio", "1.5")),
-    # ---- files: every load error names the file ----
     Case("from_dir: no directory", lambda ns: RelationalData.from_dir(ns.tmp / "nodir"), FileNotFoundError, ("nodir",)),
     Case("from_dir: truncated parquet", lambda ns: (
         _truncate(_copy(ns, "db") / "child.parquet"), RelationalData.from_dir(ns.tmp / "db")),
@@ -283,6 +282,11 @@ CASES = [
     Case("text: max_text_len negative", lambda ns: ns.text_model.generate(ns.db, max_text_len=-1),
          ValueError, ("max_text_len", "-1")),
     # ---- training arguments and silent failures (the training loop's checks) ----
+    Case("train: valid.dataset not encoded", lambda ns: TabularTrainer(model=ns.fresh()).train(
+        ns.ds, n_steps=1, batch_size=4, valid=Validation(dataset=ns.db)), TypeError,
+         ("valid.dataset", "TabularDataset.from_data", "RelationalData")),
+    Case("train: hooks a single hook", lambda ns: TabularTrainer(model=ns.fresh()).train(
+        ns.ds, n_steps=1, batch_size=4, hooks=CheckpointHook(ns.tmp / "ck")), TypeError, ("hooks", "list", "CheckpointHook")),
     Case("train: lr 0", lambda ns: TabularTrainer(model=ns.fresh()).train(ns.ds, n_steps=1, batch_size=4, lr=0.0),
          ValueError, ("lr", "0")),
     Case("train: memory nan", lambda ns: TabularTrainer(model=ns.fresh()).train(

@@ -16,7 +16,7 @@ import inspect
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -473,6 +473,13 @@ class Trainer:
             raise ValueError("the training dataset is empty")
         if valid is not None and not isinstance(valid, Validation):
             raise TypeError(f"valid must be a Validation, got {type(valid).__name__}")
+        if valid is not None and (not hasattr(valid.dataset, "collate") or not hasattr(valid.dataset, "__len__")):
+            raise TypeError(  # else a run shorter than an epoch never validated, and said nothing
+                f"valid.dataset must be a dataset encoded like the training one ({type(dataset).__name__}.from_data("
+                f"data_valid, preproc)), got {type(valid.dataset).__name__}"
+            )
+        if isinstance(hooks, TrainHook) or not isinstance(hooks, Iterable):
+            raise TypeError(f"hooks must be a list of TrainHook, got {type(hooks).__name__}")
         for name, ds in (("dataset", dataset), ("valid.dataset", valid.dataset if valid is not None else None)):
             if ds is not None and not _same_preproc(getattr(self.model, "preproc", None), getattr(ds, "preproc", None)):
                 raise ValueError(
