@@ -168,6 +168,9 @@ CASES = [
     Case("orphans option", lambda ns: RelationalData(frames(), schema(), orphans="ignore"),
          ValueError, ("orphans", "'ignore'")),
     Case("split ratio", lambda ns: ns.db.split(ratio=1.5), ValueError, ("ratio", "1.5")),
+    Case("split ratio text", lambda ns: ns.db.split(ratio="0.1"), ValueError, ("ratio", "'0.1'")),
+    Case("split seed text", lambda ns: ns.db.split(ratio=0.2, seed="a"), TypeError, ("seed", "'a'")),
+    # ---- files: every load error names the file ----
     Case("from_dir: no directory", lambda ns: RelationalData.from_dir(ns.tmp / "nodir"), FileNotFoundError, ("nodir",)),
     Case("from_dir: truncated parquet", lambda ns: (
         _truncate(_copy(ns, "db") / "child.parquet"), RelationalData.from_dir(ns.tmp / "db")),
@@ -244,6 +247,10 @@ CASES = [
          ValueError, ("chunk_size", "0")),
     Case("fit: data of another schema", lambda ns: TabularPreproc.from_schema(ns.db.schema).fit(
         RelationalData({"t": pd.DataFrame({"x": [1.0]})}, Schema(t=Table(x=Numeric())))), ValueError, ("schema",)),
+    Case("preproc: ctx_cols a string", lambda ns: TabularPreproc.from_schema(ns.db.schema, ctx_cols="seg"),
+         TypeError, ("ctx_cols", "list", "'seg'")),
+    Case("build: preproc not a TabularPreproc", lambda ns: TabularModel.build(preproc=ns.db, size=ns.tiny),
+         TypeError, ("preproc", "TabularPreproc", "RelationalData")),
     Case("preproc: ctx_cols not in the root", lambda ns: TabularPreproc.from_schema(ns.db.schema, ctx_cols=["qty"]),
          ValueError, ("ctx_cols", "'qty'", "'parent'")),
     # ---- generation arguments (checked before any work, naming the parameter and value) ----

@@ -130,6 +130,8 @@ class TabularModel(nn.Module):
         loss weight of the child-count tokens against the field tokens; `block_size`: the
         training window in tokens (None: whole entities), which generation re-prefixes at.
         """
+        if not isinstance(preproc, TabularPreproc):
+            raise TypeError(f"preproc must be a fitted TabularPreproc, got {type(preproc).__name__}")
         preproc._check_fitted()
         if block not in BLOCKS:
             raise ValueError(f"unknown block {block!r}; options: {list(BLOCKS)}")

@@ -95,6 +95,8 @@ class TabularPreproc:
         keep_orders: bool = True,
     ):
         self.schema = schema
+        if isinstance(ctx_cols, str) or not isinstance(ctx_cols, Sequence | None):  # "rname" is no list of letters
+            raise TypeError(f"ctx_cols must be a list of column names, got {ctx_cols!r}")
         self.ctx_cols = list(ctx_cols or [])
         self.overrides = {t: dict(cols) for t, cols in (preprocessors or {}).items()}
         self.n_bins, self.min_count, self.max_exact_count = n_bins, min_count, max_exact_count
