@@ -9,6 +9,7 @@ import torch
 from shop_data import RARE_SEGMENTS
 from tabular_checks import check_valid, never_null
 
+from relsynth.relational import Categorical, Datetime, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import CategoricalPreproc, TabularDataset, TabularModel, TabularPreproc
 from relsynth.synth.core.workers import can_fork
 from relsynth.synth.tabular import _generate as generation
@@ -114,6 +115,23 @@ def test_context_numbers_and_dates_come_back_as_given(customers, tiny_size):
     assert got["age"].astype("Float64").tolist() == ctx["age"].astype("Float64").tolist()
     np.testing.assert_array_equal(got["score"].to_numpy(float), ctx["score"].to_numpy(float))
     assert got["vip"].tolist() == ctx["vip"].tolist()
+
+
+def test_context_rows_keep_their_order_where_keys_rise_with_a_date(tiny_size):
+    # the source's keys rise with the founding date, so generated rows were sorted by it: the three
+    # regions given founded 1997, 1991, 1995 came back as rows 1991, 1995, 1997, no longer row for row
+    rng = np.random.default_rng(0)
+    founded = pd.Timestamp("1990-01-01") + pd.to_timedelta(np.sort(rng.integers(0, 3000, 60)), "D")
+    region = pd.DataFrame({"id": range(1, 61), "founded": founded, "kind": rng.choice(["a", "b"], 60)})
+    data = RelationalData(
+        {"region": region}, Schema(region=Table(id=PrimaryKey(), founded=Datetime(), kind=Categorical()))
+    )
+    pre = TabularPreproc.from_schema(data.schema, ctx_cols=["founded"]).fit(data)
+    assert pre.stats["key_dates"] == {"region": "founded"}
+    ctx = pd.DataFrame({"founded": pd.to_datetime(["1997-01-01", "1991-01-01", "1995-06-01"])})
+    got = _build(pre, tiny_size).generate(ctx=ctx, seed=0)["region"]
+    assert got["founded"].tolist() == ctx["founded"].tolist()
+    assert got["id"].tolist() == [3, 1, 2]  # the keys still rise with the date
 
 
 def test_a_context_date_that_is_no_date_is_listed_not_a_parser_error(customers, tiny_size):

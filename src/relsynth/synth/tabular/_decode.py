@@ -176,6 +176,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_formulas(formulas, out)  # ... or a copy of a total
     apply_totals(pre.stats.get("totals", []), out)  # a total of such copies: set again
     for table in schema.synth_tables:  # rows in key order: a row's earlier row is written before it
+        if ctx is not None and table == schema.roots[0] and own_date(pre, table) is None:
+            continue  # the root rows stay in the order of the context rows they were given (keys still rise)
         if (dated := _keys_date(pre, table)) is not None:
             out[table] = out[table].iloc[date_order(out[table][dated])].reset_index(drop=True)
     return RelationalData({t: out[t] for t in schema.tables}, schema, formats=pre.stats.get("formats"))

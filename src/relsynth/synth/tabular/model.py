@@ -324,7 +324,8 @@ class TabularModel(nn.Module):
         """Sample root entities with all their descendants: exactly one of `n_samples` and `ctx`.
 
         `ctx` holds the root-table context columns chosen at preproc time (`preproc.select_ctx`),
-        as a DataFrame or aindo.rdml's `{root_table: DataFrame}`; one entity is generated per row. `batch_size=0` and `max_block_size=0` are automatic;
+        as a DataFrame or aindo.rdml's `{root_table: DataFrame}`; one entity is generated per row, the root
+        rows in their order with their values. `batch_size=0` and `max_block_size=0` are automatic;
         so is `max_block_size=None`, the `block_size` of a dataset built without one.
         `workers` > 1 splits the entities among that many forked processes of one thread each (CPU,
         Linux; at least one batch of entities each): on as many free cores, up to that many times
