@@ -198,6 +198,16 @@ def test_max_block_size_beyond_the_training_window_generates_with_the_window(sho
         pd.testing.assert_frame_equal(wide[t], window[t])
 
 
+def test_a_window_too_short_for_the_deepest_row_names_the_size_it_needs(shop, shop_preproc, tiny_size):
+    # found at the first re-prefix, the error named one token more than the window each time
+    # (max_block_size=8: '9 tokens'), whatever the deepest row with its ancestors took
+    need = sum(shop_preproc.layouts[t].header_len for t in ("note", "item", "order", "customer"))
+    model = _build(shop_preproc, tiny_size)
+    with pytest.raises(ValueError, match=rf"note under item under order under customer takes {need} tokens"):
+        model.generate(N, seed=2, max_block_size=need - 1)
+    check_valid(model.generate(N, seed=2, max_block_size=need), shop)
+
+
 def test_max_block_size_none_is_automatic_like_a_datasets_block_size(shop, shop_preproc, tiny_size):
     # aindo.rdml's docs: generate(..., max_block_size=dataset.block_size), None for a dataset without windows
     model = _build(shop_preproc, tiny_size)

@@ -216,6 +216,8 @@ def _capacity(model, max_block_size: int | None) -> int:
     in training is garbage: a model trained on windows of 32 tokens, generating with 256, wrote a
     line's first shipment event as 'delivered' 23 % of the time (0.1 % with 32)."""
     trained = model.config.block_size
+    if max_block_size and model.config.block == "free":  # an LSTM carries its state, it never re-prefixes
+        _check_fits_a_row(model.preproc, max_block_size)
     if max_block_size and trained and max_block_size > trained:
         warnings.warn(
             f"max_block_size={max_block_size} is longer than the model's training window (block_size={trained} "
@@ -224,6 +226,26 @@ def _capacity(model, max_block_size: int | None) -> int:
         )
         return trained
     return max_block_size or trained or max(model.preproc.stats.get("max_entity_len", 0) + 1, 64)
+
+
+def _check_fits_a_row(pre: TabularPreproc, max_block_size: int) -> None:
+    """Refuse a window too short for the longest row with its ancestors, which each re-prefix holds,
+    before any work: found at the first re-prefix, the error named one token more than the window
+    (max_block_size=8 'too small ... (9 tokens)' where a shipment event under its 5 ancestors takes 22)."""
+    need, deepest = 0, ""
+    for table in pre.layouts:
+        path, up = [table], pre.schema.parent(table)
+        while up is not None:
+            path.append(up.parent)
+            up = pre.schema.parent(up.parent)
+        tokens = sum(pre.layouts[t].header_len for t in path)
+        if tokens > need:
+            need, deepest = tokens, " under ".join(path)
+    if max_block_size < need:
+        raise ValueError(
+            f"max_block_size={max_block_size} is too small for a row with its ancestors: {deepest} takes {need} "
+            f"tokens; give at least {need} (0: the model's block_size)"
+        )
 
 
 def _worker_parts(model, n_entities: int, batch_size: int, workers: int) -> list[np.ndarray]:
