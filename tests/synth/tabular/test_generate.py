@@ -117,6 +117,14 @@ def test_context_numbers_and_dates_come_back_as_given(customers, tiny_size):
     assert got["vip"].tolist() == ctx["vip"].tolist()
 
 
+def test_a_zoned_context_date_comes_back_at_its_utc_instant(customers, tiny_size):
+    pre = TabularPreproc.from_schema(customers.schema, ctx_cols=["signup"]).fit(customers)
+    ctx = pre.select_ctx(customers, [0, 2, 4]).dropna().reset_index(drop=True)
+    zoned = ctx.assign(signup=ctx["signup"].dt.tz_localize("UTC").dt.tz_convert("Asia/Tokyo"))
+    got = _build(pre, tiny_size).generate(ctx=zoned, seed=0)["customer"]
+    assert got["signup"].tolist() == ctx["signup"].tolist()
+
+
 def test_context_rows_keep_their_order_where_keys_rise_with_a_date(tiny_size):
     # the source's keys rise with the founding date, so generated rows were sorted by it: the three
     # regions given founded 1997, 1991, 1995 came back as rows 1991, 1995, 1997, no longer row for row

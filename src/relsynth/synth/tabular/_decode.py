@@ -216,10 +216,12 @@ def _given_ctx(pre, table: str, cols: dict[str, pd.Series], ctx: pd.DataFrame) -
     layout = pre.layouts[table]
     for col, slot_id in zip(layout.fields, layout.slots, strict=False):
         if col in pre.ctx_cols and isinstance(pre.slots[slot_id].preproc, NumericPreproc):
-            given = ctx[col].reset_index(drop=True)
-            if pd.api.types.is_datetime64_any_dtype(cols[col].dtype):
-                given = pd.to_datetime(given, format="mixed")
-            cols[col] = given.astype(cols[col].dtype)
+            given, dtype = ctx[col].reset_index(drop=True), cols[col].dtype
+            if pd.api.types.is_datetime64_any_dtype(dtype):  # as encoded: a zoned value at its UTC instant
+                given = pd.to_datetime(given, format="mixed", utc=True)
+                zone = getattr(dtype, "tz", None)
+                given = given.dt.tz_localize(None) if zone is None else given.dt.tz_convert(zone)
+            cols[col] = given.astype(dtype)
 
 
 def _in_schema_order(schema, table: str, cols: dict, n: int) -> pd.DataFrame:
