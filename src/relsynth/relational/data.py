@@ -401,7 +401,7 @@ class RelationalData:
         Every descendant follows its root; lookup tables are copied to both parts.
         """
         if isinstance(ratio, bool) or not isinstance(ratio, int | float | np.number) or not 0.0 < ratio < 1.0:
-            raise ValueError(f"ratio must be a number between 0 and 1 (exclusive), got {ratio!r}")
+            raise ValueError(f"ratio must be between 0 and 1 (exclusive), got {ratio!r}")
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
             raise TypeError(f"seed must be an integer, got {seed!r}")
         rng = np.random.default_rng(seed)
