@@ -22,6 +22,7 @@ from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.core.workers import can_fork, run_forked
 from relsynth.synth.tabular import _sizes
+from relsynth.synth.tabular._count_rules import count_tables
 from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_entities, row_child_counts
 from relsynth.synth.tabular._dependencies import banning_tables, forcing_tables, null_tables
 from relsynth.synth.tabular._dp_counts import uncalibrated_edges
@@ -361,7 +362,14 @@ def _run_pool(
     allowed, bias = model.allowed_gen, model.count_bias
     follows, follow_token = forcing_tables(pre, pre.stats.get("dependencies", []))  # (vocab,) each
     bans, ban_token = banning_tables(pre, pre.stats.get("distinct", []))  # (pairs, vocab) each
-    null_force, null_token, null_bans, null_ban_token = null_tables(pre, pre.stats.get("null_rules", []))
+    null_force, null_token, null_bans, null_ban_token = (
+        np.concatenate(parts)
+        for parts in zip(
+            null_tables(pre, pre.stats.get("null_rules", [])),
+            count_tables(pre, pre.stats.get("count_rules", [])),  # no shipment of a pending order
+            strict=True,
+        )
+    )
     bans, ban_token = np.concatenate([bans, null_bans]), np.concatenate([ban_token, null_ban_token])
     # per pool row and header position: a token it may not take (the last: `<missing>` before a last row)
     banned = np.full((B, H, len(bans) + 1), -1, dtype=np.int64)
@@ -419,7 +427,7 @@ def _run_pool(
         emitted_tokens.append(toks)
         header[rows, hpos[rows]] = toks
         _force_followers(force, rows, follows[toks], follow_token[toks])
-        for n in range(len(null_force)):  # a column missing where this value says (a cancelled flight's delay)
+        for n in range(len(null_force)):  # a value's missing column (a cancelled flight's delay), or no child row
             _force_followers(force, rows, null_force[n, toks], null_token[n, toks])
         for n in range(len(bans)):
             hit = bans[n, toks] >= 0
@@ -488,7 +496,8 @@ def _force_followers(force: np.ndarray, rows: np.ndarray, position: np.ndarray, 
 def _ban(logits: torch.Tensor, banned: np.ndarray) -> torch.Tensor:
     """`logits` with each row's `banned` tokens (B, n; -1: none) at -inf: a value its row's
     earlier column holds, which the data never repeats there (`_dependencies.find_distinct`), a
-    `<missing>` a null rule bans, or one before its parent's last row (`_last_nulls`); a row left
+    `<missing>` a null rule bans, or one before its parent's last row (`_last_nulls`), a child
+    count 0 after a category whose rows always have that child (`_count_rules`); a row left
     with nothing to draw keeps its logits (a column whose one frequent value is banned, its others
     all rare)."""
     rows, cols = np.nonzero(banned >= 0)

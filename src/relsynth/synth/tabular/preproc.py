@@ -31,6 +31,7 @@ from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_c
 from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._ancestor_orders import find_ancestor_orders
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
+from relsynth.synth.tabular._count_rules import find_count_rules
 from relsynth.synth.tabular._decode import decode_entities
 from relsynth.synth.tabular._dependencies import find_dependencies, find_distinct, find_null_rules
 from relsynth.synth.tabular._formulas import find_formulas, without_ordered_dividends
@@ -309,6 +310,7 @@ class TabularPreproc:
             "distinct": find_distinct(self, data),  # categories never equal to an earlier one of their row
             "null_rules": find_null_rules(self, data),  # columns missing exactly where an earlier category says
             "last_nulls": find_last_nulls(self, data),  # columns missing only in their parent's last row
+            "count_rules": find_count_rules(self, data),  # child tables a category says a row has none of, or some
             "unique_labels": (unique := find_unique_labels(self, data)),  # labels never repeated under one parent row
             "once_labels": find_once_labels(self, data, unique),  # single values of such a column (one owner)
         }

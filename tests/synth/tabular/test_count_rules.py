@@ -1,0 +1,110 @@
+"""Child tables whose presence a category of their parent row decides: a pending order's shipment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from relsynth.relational import Categorical, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import TabularModel, TabularPreproc
+from relsynth.synth.tabular._count_rules import decided_values
+from relsynth.synth.tabular.encoders import CategoricalPreproc
+
+STATUSES = ["pending", "shipped", "delivered", "returned", "cancelled"]
+
+
+def shop(n: int = 300, seed: int = 0) -> RelationalData:
+    """orders -> shipments, returns: a shipped, delivered or returned order has one shipment, a
+    pending or cancelled one none; a returned order has 1 or 2 returns, others none; a gift-wrap
+    flag unrelated to either."""
+    rng = np.random.default_rng(seed)
+    status = rng.choice(STATUSES, n, p=[0.2, 0.3, 0.3, 0.1, 0.1])
+    shipped = np.isin(status, ["shipped", "delivered", "returned"])
+    n_returns = np.where(status == "returned", rng.integers(1, 3, n), 0)
+    order = pd.DataFrame({"id": range(n), "status": status, "gift": rng.choice(["Y", "N"], n)})
+    shipment = pd.DataFrame({"id": range(int(shipped.sum())), "order": np.flatnonzero(shipped)})
+    shipment["carrier"] = rng.choice(["ups", "dhl"], len(shipment))
+    ret = pd.DataFrame({"id": range(int(n_returns.sum())), "order": np.repeat(np.arange(n), n_returns)})
+    ret["qty"] = rng.integers(1, 4, len(ret))
+    schema = Schema(
+        order=Table(id=PrimaryKey(), status=Categorical(), gift=Categorical()),
+        shipment=Table(id=PrimaryKey(), order=ForeignKey(parent="order"), carrier=Categorical()),
+        ret=Table(id=PrimaryKey(), order=ForeignKey(parent="order"), qty=Integer()),
+    )
+    return RelationalData({"order": order, "shipment": shipment, "ret": ret}, schema)
+
+
+def decided(values: pd.Series, has: np.ndarray, categories: list) -> tuple[list, list] | None:
+    return decided_values(CategoricalPreproc(categories=categories).encode(values), has, categories)
+
+
+def test_child_tables_a_category_decides_are_generated_so(tmp_path, tiny_size):
+    """An untrained model draws each count at random (about half the pending orders shipped, half
+    the returned ones without a return); now every order has the shipments and returns its status
+    says, and the gift flag, which decides nothing, keeps no rule."""
+    data = shop()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    rules = {(r["column"], r["child"]): (sorted(r["none"]), sorted(r["some"])) for r in pre.stats["count_rules"]}
+    assert rules == {
+        ("status", "shipment"): (["cancelled", "pending"], ["delivered", "returned", "shipped"]),
+        ("status", "ret"): (["cancelled", "delivered", "pending", "shipped"], ["returned"]),
+    }
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)
+    model.save(tmp_path / "model")
+    out = TabularModel.load(tmp_path / "model").generate(300, seed=0)
+    orders = out["order"].set_index("id")
+    shipments = orders.index.isin(out["shipment"]["order"])
+    returns = orders.index.isin(out["ret"]["order"])
+    status = orders["status"].astype(str)
+    assert shipments.any() and returns.any() and (status == "returned").any()
+    assert (shipments == status.isin(["shipped", "delivered", "returned"]).to_numpy()).all()
+    assert (returns == (status == "returned").to_numpy()).all()
+
+
+def test_no_rule_where_one_row_breaks_it_or_chance_explains_it():
+    data = shop()
+    ship = data["shipment"]
+    pending = data["order"].index[data["order"]["status"] == "pending"][0]
+    extra = pd.DataFrame({"id": [len(ship)], "order": [pending], "carrier": ["ups"]})  # one pending order shipped
+    broken = RelationalData({**data.data, "shipment": pd.concat([ship, extra], ignore_index=True)}, data.schema)
+    rules = TabularPreproc.from_schema(data.schema).fit(broken).stats["count_rules"]
+    assert [(r["child"], r["none"]) for r in rules if r["child"] == "shipment"] == [("shipment", ["cancelled"])]
+    # 6 rows all with children, where 90 % of the others have some: chance, not a rule
+    has = np.r_[np.ones(6, bool), np.random.default_rng(0).random(200) < 0.9]
+    assert decided(pd.Series(["a"] * 6 + ["b"] * 200), has, ["a", "b"]) is None
+
+
+def test_small_values_without_children_by_chance_keep_no_rule():
+    """40 cities of 8 orders, 1 order in 20 with a complaint whatever its city: most cities have
+    none, by chance (the others some and some not), so no city is read as never having one."""
+    rng = np.random.default_rng(0)
+    cities = pd.Series(np.repeat([f"c{k}" for k in range(40)], 8))
+    has = rng.random(len(cities)) < 0.05
+    assert cities[~has].nunique() == 40 and cities[has].nunique() < 20
+    assert decided(cities, has, [f"c{k}" for k in range(40)]) is None
+
+
+def test_a_column_that_decides_every_row_keeps_its_rarer_values():
+    """30 cancelled orders without a return are chance alone where 9 in 10 orders have none; beside
+    30 returned orders, each with one, and every other value's orders without, they are a rule."""
+    status = pd.Series(["returned"] * 30 + ["cancelled"] * 30 + ["shipped"] * 240)
+    has = (status == "returned").to_numpy()
+    assert decided(status, has, ["cancelled", "returned", "shipped"]) == (["cancelled", "shipped"], ["returned"])
+    has[-1] = True  # one shipped order returned: the column no longer decides, cancelled is chance again
+    assert decided(status, has, ["cancelled", "returned", "shipped"]) == ([], ["returned"])
+
+
+def test_integer_codes_with_missing_values_keep_their_rules():
+    """A status coded 0-4 in a nullable Int64 column, 7 pending orders without one: pandas reads
+    its values as 2.0 where the categories are 2, so no rule was found; the rules follow the
+    column's tokens."""
+    data = shop()
+    order = data["order"].copy()
+    pending = order.index[order["status"] == "pending"][:7]
+    order["status"] = order["status"].map({s: i for i, s in enumerate(STATUSES)}).astype("Int64")
+    order.loc[pending, "status"] = pd.NA
+    pre = TabularPreproc.from_schema(data.schema).fit(RelationalData({**data.data, "order": order}, data.schema))
+    rules = {r["child"]: (r["none"], r["some"]) for r in pre.stats["count_rules"]}
+    assert rules == {"shipment": ([0, 4], [1, 2, 3]), "ret": ([0, 1, 2, 4], [3])}
