@@ -12,7 +12,9 @@ have given that value's rows all one way `CHANCE` of the time at most, or the co
 every row (each value's rows all one way), which children independent of it would have done
 `CHANCE` of the time at most. Generation forces the count token 0 after a `none` value, and bans
 it after a `some` one (`count_tables`), as `_dependencies.null_tables` does with `<missing>`.
-Not fitted under DP.
+Likewise a category of the parent row for its rows' children (a cancelled flight's bookings have
+no boarding, the status two levels above the boardings): read as each row starts, from its parent
+row's header (`parent_count_rules`). Not fitted under DP.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular._tables import child_counts
@@ -31,33 +34,49 @@ CHANCE = 0.001  # how likely children independent of the column would have put t
 
 
 def find_count_rules(pre, data: RelationalData) -> list[dict]:
-    """[{"table", "column", "child", "none": [...], "some": [...]}]: every row of `table` whose
-    categorical `column` holds a value of `none` has no `child` row, every one holding a value of
-    `some` at least one (frequent categories, the tokens)."""
+    """[{"table", "column", "child", "none": [...], "some": [...], "parent"}]: every row of `table`
+    whose categorical `column` (of its parent row where `parent`) holds a value of `none` has no
+    `child` row, every one holding a value of `some` at least one (frequent categories, the tokens)."""
     out = []
     for table, layout in pre.layouts.items():
         if not layout.children or len(data[table]) < 2 * MIN_ROWS:
             continue
         has = {c: child_counts(data, pre.schema, c) > 0 for c in layout.children}
-        for col, slot in zip(layout.fields, layout.slots, strict=False):
-            col_pre = pre.slots[slot].preproc
-            if not isinstance(col_pre, CategoricalPreproc) or not col_pre.categories or col not in data[table].columns:
-                continue
-            tokens = col_pre.encode(data[table][col])  # as generation reads them (a nullable Int64's 2, not 2.0)
+        for parent, col, categories, tokens, rows in _sources(pre, data, table):
             for child, with_rows in has.items():
-                if (rule := decided_values(tokens, with_rows, col_pre.categories)) is None:
+                if (rule := decided_values(tokens, with_rows[rows], categories)) is None:
                     continue
                 log.info(
                     "%s rows with %s.%s in %s have no %s row, in %s at least one: kept so",
                     table,
-                    table,
+                    parent or table,
                     col,
                     rule[0],
                     child,
                     rule[1],
                 )
-                out.append({"table": table, "column": col, "child": child, "none": rule[0], "some": rule[1]})
+                out.append(
+                    {"table": table, "column": col, "child": child, "none": rule[0], "some": rule[1], "parent": parent}
+                )
     return out
+
+
+def _sources(pre, data: RelationalData, table: str):
+    """(parent table or None, column, its categories, its tokens, the rows of `table` they are
+    for) of each categorical column of a `table` row's own, then of its parent row's (a cancelled
+    flight's bookings have no boarding), as generation reads them (a nullable Int64's 2, not 2.0)."""
+    edge = pre.schema.parent(table)
+    pos = np.arange(len(data[table]))
+    owners = [(None, table, pos)]
+    if edge is not None and edge.fk in data[table].columns and edge.parent in pre.layouts:
+        pk = pre.schema.tables[edge.parent].primary_key
+        owners.append((edge.parent, edge.parent, pd.Index(data[edge.parent][pk]).get_indexer(data[table][edge.fk])))
+    for parent, owner, at in owners:
+        layout, rows = pre.layouts[owner], at >= 0  # a row without a parent row: none to read
+        for col, slot in zip(layout.fields, layout.slots, strict=False):
+            col_pre = pre.slots[slot].preproc
+            if isinstance(col_pre, CategoricalPreproc) and col_pre.categories and col in data[owner].columns:
+                yield parent, col, col_pre.categories, col_pre.encode(data[owner][col])[at[rows]], rows
 
 
 def decided_values(tokens: np.ndarray, has: np.ndarray, categories: list) -> tuple[list, list] | None:
@@ -97,7 +116,7 @@ def count_tables(pre, rules: list[dict]) -> tuple[np.ndarray, np.ndarray, np.nda
     ban_pos, ban_tok = np.full(shape, -1, dtype=np.int64), np.full(shape, -1, dtype=np.int64)
     for n, r in enumerate(rules):
         layout = pre.layouts.get(r["table"])
-        if layout is None or r["column"] not in layout.fields or r["child"] not in layout.children:
+        if r.get("parent") or layout is None or r["column"] not in layout.fields or r["child"] not in layout.children:
             continue
         of_slot = pre.slots[layout.slots[layout.fields.index(r["column"])]]
         j = layout.n_fields + layout.children.index(r["child"])
@@ -110,3 +129,27 @@ def count_tables(pre, rules: list[dict]) -> tuple[np.ndarray, np.ndarray, np.nda
                 if str(v) in ids:
                     pos[n, ids[str(v)]], tok[n, ids[str(v)]] = j, zero
     return force_pos, force_tok, ban_pos, ban_tok
+
+
+def parent_count_rules(pre, rules: list[dict]) -> dict[str, list[tuple[int, int, int, frozenset, frozenset]]]:
+    """table -> [(header position of the parent row's column, header position of the child's count,
+    its token 0, parent tokens after which it is forced, those after which it is banned)] of the
+    `find_count_rules` read from the parent row, applied as each row starts."""
+    out: dict[str, list] = {}
+    for r in rules:
+        layout, parent = pre.layouts.get(r["table"]), pre.layouts.get(r.get("parent") or "")
+        if layout is None or parent is None or r["column"] not in parent.fields or r["child"] not in layout.children:
+            continue
+        of_slot = pre.slots[parent.slots[parent.fields.index(r["column"])]]
+        j = layout.n_fields + layout.children.index(r["child"])
+        ids = {str(v): of_slot.offset + 2 + k for k, v in enumerate(of_slot.preproc.categories)}
+        none, some = ({ids[str(v)] for v in r[side] if str(v) in ids} for side in ("none", "some"))
+        rule = (
+            parent.fields.index(r["column"]),
+            j,
+            pre.slots[layout.slots[j]].offset,
+            frozenset(none),
+            frozenset(some),
+        )
+        out.setdefault(r["table"], []).append(rule)
+    return out

@@ -22,7 +22,7 @@ from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.core.workers import can_fork, run_forked
 from relsynth.synth.tabular import _sizes
-from relsynth.synth.tabular._count_rules import count_tables
+from relsynth.synth.tabular._count_rules import count_tables, parent_count_rules
 from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_entities, row_child_counts
 from relsynth.synth.tabular._dependencies import banning_tables, forcing_tables, null_tables
 from relsynth.synth.tabular._dp_counts import uncalibrated_edges
@@ -95,6 +95,10 @@ class _Cursor:
             return 1
         parent, _, remaining, *_ = self.frames[-1]
         return remaining[self.pre.layouts[parent].children.index(self.table)] + 1
+
+    def parent_header(self) -> list[int]:
+        """The header of this row's parent row (a root row: none)."""
+        return self.frames[-1][1] if self.frames else []
 
     def sibling_tokens(self, position: int) -> list[int]:
         """The tokens the earlier rows of this row's table under the same parent row took at
@@ -371,8 +375,10 @@ def _run_pool(
         )
     )
     bans, ban_token = np.concatenate([bans, null_bans]), np.concatenate([ban_token, null_ban_token])
-    # per pool row and header position: a token it may not take (the last: `<missing>` before a last row)
-    banned = np.full((B, H, len(bans) + 1), -1, dtype=np.int64)
+    # per pool row and header position: a token it may not take (the last: `<missing>` before a last row;
+    # the one before: a count 0 its parent row's category bans)
+    banned = np.full((B, H, len(bans) + 2), -1, dtype=np.int64)
+    parent_counts = parent_count_rules(pre, pre.stats.get("count_rules", []))
     last_nulls = last_null_positions(pre, pre.stats.get("last_nulls", []))
     unique, required = unique_positions(pre, pre.stats.get("unique_labels", {}), pre.stats.get("once_labels", []))
     at_unique = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label its siblings took is masked
@@ -442,6 +448,7 @@ def _run_pool(
             if not c.done:
                 table[b], hpos[b] = g.index[c.table], 0
                 _mark_last(force[b], banned[b, :, -1], last_nulls.get(c.table, ()), c.is_last())
+                _mark_parent_counts(force[b], banned[b, :, -2], parent_counts.get(c.table, ()), c.parent_header())
                 _force_required(force[b], c, required.get(c.table, ()))
                 continue
             entity[b] = -1
@@ -471,6 +478,16 @@ def _mark_last(force: np.ndarray, banned: np.ndarray, rules, last: bool) -> None
             banned[j] = missing
         elif always:
             force[j] = missing
+
+
+def _mark_parent_counts(force: np.ndarray, banned: np.ndarray, rules, parent: list[int]) -> None:
+    """Set (in place) a new row's forced and banned child counts 0 (H,) each from its parent row's
+    categories (`_count_rules`: a cancelled flight's bookings have no boarding)."""
+    for i, j, zero, none, some in rules:
+        if parent[i] in none and force[j] < 0:
+            force[j] = zero
+        elif parent[i] in some:
+            banned[j] = zero
 
 
 def _force_required(force: np.ndarray, cursor: _Cursor, rules: list[tuple[int, list[int]]]) -> None:
