@@ -424,7 +424,6 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
         )
         for f in insp.get_foreign_keys(name, schema=schema_name)
     ]
-    unique = [cols for _, cols in _unique_sets(conn, name, schema_name)]
     unsure = [
         c["name"] for c in cols if type(c["type"]) is sa.types.NullType or isinstance(c["type"], postgresql.DOMAIN)
     ]
@@ -435,7 +434,7 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
         not_null={c["name"] for c in cols if not c.get("nullable", True)},
         pk=tuple(pk),
         fks=fks,
-        unique={u[0] for u in unique if len(u) == 1 and u[0] not in pk},
+        unique=_unique_columns(conn, name, schema_name, tuple(pk)),
         made=_made_by_server(conn.dialect.name, cols, tuple(pk)),
     )
 
@@ -503,6 +502,11 @@ def _catalog_types(
         elif make:  # else SQLAlchemy's base type (a domain over an enum, say)
             out[col] = make(length, precision, scale)
     return out
+
+
+def _unique_columns(conn: sa.Connection, name: str, schema_name: str | None, pk: tuple[str, ...]) -> set[str]:
+    """The columns of a table UNIQUE on their own (`_unique_sets`), but the primary key."""
+    return {cols[0] for _, cols in _unique_sets(conn, name, schema_name) if len(cols) == 1 and cols[0] not in pk}
 
 
 def _unique_sets(conn: sa.Connection, name: str, schema_name: str | None) -> list[tuple[str | None, list[str]]]:
@@ -592,7 +596,7 @@ def _reflect_information_schema(conn: sa.Connection, name: str, schema: str) -> 
             "AND k.constraint_name = tc.constraint_name AND k.table_name = tc.table_name "
             "LEFT JOIN information_schema.referential_constraints rc ON rc.constraint_schema = tc.constraint_schema "
             "AND rc.constraint_name = tc.constraint_name "
-            "WHERE tc.table_schema = :s AND tc.table_name = :t AND tc.constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY', 'UNIQUE') "
+            "WHERE tc.table_schema = :s AND tc.table_name = :t AND tc.constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY') "
             "ORDER BY tc.constraint_name, k.ordinal_position"
         ),
         where,
@@ -612,8 +616,7 @@ def _reflect_information_schema(conn: sa.Connection, name: str, schema: str) -> 
         ref_table = ref[0][0] if ref else ""
         other = _other_schema(ref_schema, schema)
         fks.append(_ForeignKey(tuple(r[2] for r in rows), ref_table, tuple(r[1] for r in ref), other))
-    unique = [[r[2] for r in keys if r[1] == c] for c in dict.fromkeys(c for kind, c, *_ in keys if kind == "UNIQUE")]
-    one = {u[0] for u in unique if len(u) == 1 and u[0] not in pk}
+    one = _unique_columns(conn, name, schema, pk)
     return _Reflected(name, types, {c for c, _, nullable, *_ in cols if nullable == "NO"}, pk, fks, one)
 
 
