@@ -1180,3 +1180,37 @@ def test_rows_repeating_a_unique_constraint_of_the_target_are_listed_before_anyt
     data.data["people"].loc[1, "started"] = pd.Timestamp("2021-01-01")
     data.to_sql(target, if_exists="append")
     assert query(target, "SELECT COUNT(*) FROM people") == [(4,)]
+
+
+def test_a_duckdb_unique_index_is_checked_before_appending_and_read_as_unique(tmp_path: Path) -> None:
+    """DuckDB lists a unique index (CREATE UNIQUE INDEX, not a UNIQUE constraint) in no
+    information_schema view: to_sql's append check missed it, and the repeat stopped the insert
+    in DuckDB's IntegrityError with every bound row; reflection read the indexed column as no UNIQUE
+    one. An index on an expression (lower(email)) names no column: it is left out."""
+    target = url("duckdb", tmp_path, "target")
+    run_sql(
+        target,
+        'CREATE TABLE people (id INTEGER PRIMARY KEY, email VARCHAR(20), "First Name" VARCHAR(10), last VARCHAR(10))',
+        'CREATE UNIQUE INDEX same_person ON people ("First Name", last)',
+        "CREATE UNIQUE INDEX one_email ON people (email)",
+        "CREATE UNIQUE INDEX one_lower_email ON people (lower(email))",
+    )
+    people = pd.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "email": ["a@x", "b@x", "c@x"],
+            "First Name": ["Ann", "Ann", "Bob"],
+            "last": ["Lee", "Lee", "Ray"],
+        }
+    )
+    data = RelationalData({"people": people}, Schema.infer({"people": people}, primary_keys={"people": "id"}))
+    with pytest.raises(
+        DataError, match=r"1 row\(s\) repeat \(First Name, last\), which the target's UNIQUE 'same_person'"
+    ):
+        data.to_sql(target, if_exists="append")
+    assert query(target, "SELECT COUNT(*) FROM people") == [(0,)]
+    names = ["".join(chr(65 + (i * k) % 26) for k in (3, 5)) + chr(65 + i // 26) + chr(65 + i % 26) for i in range(40)]
+    rows = ", ".join(f"({i}, '{n}', 'N{i}', 'L{i}')" for i, n in enumerate(names))
+    run_sql(target, f"INSERT INTO people VALUES {rows}")
+    why = RelationalData.from_sql(target).schema.inference["people"]
+    assert "UNIQUE in the catalog" in why["email"]

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -523,13 +524,42 @@ def _unique_sets(conn: sa.Connection, name: str, schema_name: str | None) -> lis
             ),
             {"s": schema_name or sa.inspect(conn).default_schema_name, "t": name},
         ).all()
-        return [(c, [col for n, col in rows if n == c]) for c in dict.fromkeys(n for n, _ in rows)]
+        out = [(c, [col for n, col in rows if n == c]) for c in dict.fromkeys(n for n, _ in rows)]
+        return out + (_duckdb_unique_indexes(conn, name, schema_name) if conn.dialect.name == "duckdb" else [])
     insp = sa.inspect(conn)
     out = [(u["name"], u["column_names"]) for u in insp.get_unique_constraints(name, schema=schema_name)]
     out += [(i["name"], i["column_names"]) for i in insp.get_indexes(name, schema=schema_name) if _whole_unique(i)]
     if conn.dialect.name == "sqlite":  # SQLAlchemy misses a column's own UNIQUE there (an automatic index)
         out += [(None, cols) for cols in _sqlite_unique(conn, name)]
     return out
+
+
+def _duckdb_unique_indexes(conn: sa.Connection, name: str, schema_name: str | None) -> list[tuple[str, list]]:
+    """(name, columns) of each unique index of a DuckDB table (CREATE UNIQUE INDEX: in no
+    information_schema view); a column None where the index is on an expression (`lower(email)`)."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT index_name, expressions FROM duckdb_indexes() WHERE is_unique "
+            "AND schema_name = :s AND table_name = :t ORDER BY index_name"
+        ),
+        {"s": schema_name or sa.inspect(conn).default_schema_name, "t": name},
+    ).all()
+    return [(index, [_duckdb_index_column(e) for e in _DUCKDB_EXPRESSION.findall(text[1:-1])]) for index, text in rows]
+
+
+# one item of duckdb_indexes().expressions, '[email, \'"First Name"\', \'(lower(email))\']': a name, bare
+# or double-quoted inside single quotes, or an expression in parentheses
+_DUCKDB_EXPRESSION = re.compile(r"'(?:[^']|'')*'|[^,\s][^,]*")
+
+
+def _duckdb_index_column(item: str) -> str | None:
+    """The column an item of a DuckDB index's expressions names, None for an expression."""
+    item = item.strip()
+    if item.startswith("'") and item.endswith("'"):
+        item = item[1:-1].replace("''", "'")
+    if re.fullmatch(r'"(?:[^"]|"")*"', item):
+        return item[1:-1].replace('""', '"')
+    return item if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", item) else None
 
 
 def _whole_unique(index: Mapping[str, Any]) -> bool:
