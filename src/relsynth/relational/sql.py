@@ -1345,6 +1345,16 @@ def _default_type(kind: Column, s: pd.Series) -> sa.types.TypeEngine:
     }[kind]()
 
 
+def _key_type(
+    schema: Schema, frames: Mapping[str, pd.DataFrame], formats: Formats, parent: str, spec: Mapping | None
+) -> sa.types.TypeEngine:
+    """The SQL type of a key to `parent` written before the parent's table exists (one to its own
+    table, one closing a cycle): its own `spec`, else the parent's primary key's."""
+    pk = schema.tables[parent].primary_key
+    pk_spec = formats.get(parent, {}).get(pk, {}).get(SQL_FORMAT)
+    return sql_type(spec or pk_spec) if spec or pk_spec else _default_type(Column.PRIMARY_KEY, frames[parent][pk])
+
+
 def _target_tables(
     schema: Schema,
     frames: Mapping[str, pd.DataFrame],
@@ -1369,19 +1379,11 @@ def _target_tables(
             in_key = bool(given and given.get("primary_key"))  # part of a composite key, read without one
             spec = given if given and "type" in given else None  # else only a NOT NULL (a type without a kind)
             if isinstance(kind, ForeignKey) and kind.parent == name:
-                pk = table.primary_key
-                pk_spec = fmts.get(pk, {}).get(SQL_FORMAT)
-                typ = sql_type(spec or pk_spec) if spec or pk_spec else _default_type(Column.PRIMARY_KEY, df[pk])
+                typ = _key_type(schema, frames, formats, kind.parent, spec)
                 cols.append(sa.Column(_quoted(col), typ, nullable=nullable))
                 own.append(col)
             elif isinstance(kind, ForeignKey) and col in deferred.get(name, {}):  # its table is made later
-                pk = schema.tables[kind.parent].primary_key
-                pk_spec = formats.get(kind.parent, {}).get(pk, {}).get(SQL_FORMAT)
-                typ = (
-                    sql_type(spec or pk_spec)
-                    if spec or pk_spec
-                    else _default_type(Column.PRIMARY_KEY, frames[kind.parent][pk])
-                )
+                typ = _key_type(schema, frames, formats, kind.parent, spec)
                 cols.append(sa.Column(_quoted(col), typ, nullable=nullable, primary_key=in_key))
                 closing.append((name, col))
             elif isinstance(kind, ForeignKey):
