@@ -503,6 +503,10 @@ def test_tables_naming_each_other_are_written(postgres_url: str) -> None:
             assert rows(postgres_url, f"SELECT * FROM {target}.{table} ORDER BY 1") == rows(
                 postgres_url, f"SELECT * FROM {table} ORDER BY 1"
             )
+    data.to_sql(postgres_url, schema_name="copy", if_exists="replace")  # its tables name each other
+    assert rows(postgres_url, "SELECT * FROM copy.store ORDER BY 1") == rows(
+        postgres_url, "SELECT * FROM store ORDER BY 1"
+    )
 
 
 def test_append_into_own_tables_with_identity_and_generated_columns(postgres_url: str) -> None:

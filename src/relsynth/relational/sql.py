@@ -1823,6 +1823,26 @@ def _continue_sequences(conn: sa.Connection, into: sa.TableClause, own: _OwnColu
         )
 
 
+def _drop_closing_keys(
+    conn: sa.Connection, deferred: Mapping[str, Mapping[str, str]], existing: list[str], schema_name: str | None
+) -> None:
+    """Drop the foreign key constraints of the keys closing a cycle (`Schema.deferred_keys`) between
+    tables about to be replaced (if_exists='replace'): tables naming each other cannot be dropped
+    one after the other (PostgreSQL: 'constraint store_manager_fkey on table store depends on table
+    staff'). SQLite checks them at commit, and DuckDB holds none."""
+    if conn.dialect.name in ("sqlite", "duckdb"):
+        return
+    insp, prep = sa.inspect(conn), conn.dialect.identifier_preparer
+    drop = "DROP FOREIGN KEY" if conn.dialect.name in ("mysql", "mariadb") else "DROP CONSTRAINT"
+    for name, columns in deferred.items():
+        if name not in existing:
+            continue
+        table = prep.format_table(sa.Table(_quoted(name), sa.MetaData(), schema=schema_name))
+        for fk in insp.get_foreign_keys(name, schema=schema_name):
+            if fk["name"] and fk["referred_table"] in existing and set(fk["constrained_columns"]) & set(columns):
+                conn.execute(sa.text(f"ALTER TABLE {table} {drop} {prep.quote(fk['name'])}"))
+
+
 def _drop_table(conn: sa.Connection, name: str, schema_name: str | None, where: str) -> None:
     """Drop table `name` (if_exists='replace'); where something of the user's depends on it (a view,
     a foreign key of another table), say what, not the server's 'use DROP ... CASCADE'."""
@@ -1928,6 +1948,7 @@ def write_sql(
             if repeats := _repeated_unique(conn, tables, frames, schema_name):
                 raise DataError(repeats)
         else:
+            _drop_closing_keys(conn, schema.deferred_keys(), existing, schema_name)
             for name in reversed([t.name for t in tables if t.name in existing]):  # children before parents
                 _drop_table(conn, name, schema_name, where)
             tables = _create_tables(
