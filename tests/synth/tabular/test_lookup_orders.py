@@ -137,3 +137,25 @@ def test_a_price_moved_under_a_cheap_products_list_price_stays_positive():
     unit = lines["unit_price"].to_numpy(dtype=np.float64)
     assert (unit > 0).all(), f"{(unit <= 0).sum()} of {len(unit)} lines priced at or below 0"
     assert (unit <= listed).all()
+
+
+def test_a_base_that_is_also_an_orders_fallback_moves_only_the_way_keeping_both():
+    """A line's price is the base of `total >= price` (lowering it keeps that) and the fallback of
+    `cost <= list_price` (a cost counted from the price where a generated line has no list price:
+    cost <= price in every line). Lowering the price may break the cost's order, yet the price was
+    movable down, the fallback unread (`_movable_bases`: every order that reads a column)."""
+    from relsynth.synth.tabular.orderings import Ordering
+
+    schema = Schema(line=Table(id=PrimaryKey(), price=Numeric(), list_price=Numeric(), total=Numeric(), cost=Numeric()))
+    pre = TabularPreproc.from_schema(schema)
+    pre.orderings = {
+        "line": {
+            "total": Ordering("total", "price", 1, dated=False),
+            "cost": Ordering("cost", "list_price", -1, dated=False, fallback="price"),
+        }
+    }
+    movable = pre._movable_bases(set())
+    assert ("line", "price") not in movable  # down keeps total >= price, up keeps cost <= price: not both
+    assert movable[("line", "list_price")] == 1  # cost <= list_price: a higher list price keeps it
+    pre.orderings["line"]["cost"] = Ordering("cost", "list_price", 1, dated=False, fallback="price")
+    assert pre._movable_bases(set())[("line", "price")] == -1  # cost >= price too: down keeps both

@@ -373,9 +373,9 @@ class TabularPreproc:
 
     def _movable_bases(self, summed: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """(table, column) -> the way (-1 down, 1 up) a column may move after its row is decoded and
-        keep every order within rows that reads it: those it is only the `base` of (a line's amount on
-        or after its unit price: a lower unit price keeps it). Not the columns an order writes, nor
-        bounds, caps and siblings' bases (the way is not one)."""
+        keep every order within rows that reads it: those it is only the `base` (or `fallback`) of (a
+        line's amount on or after its unit price: a lower unit price keeps it). Not the columns an
+        order writes, nor bounds, caps and siblings' bases (the way is not one)."""
         ways: dict[tuple[str, str], set[int]] = {}
         for table, found in self.orderings.items():
             parent = edge.parent if (edge := self.schema.parent(table)) else table
@@ -383,6 +383,8 @@ class TabularPreproc:
                 ways.setdefault((table, o.column), set()).add(0)
                 base_way = 0 if o.after_sibling else -o.sign  # col >= base: a lower base keeps it
                 ways.setdefault((parent if o.from_parent else table, o.base), set()).add(base_way)
+                if o.fallback is not None:  # the base where a row lacks it: the same way keeps it
+                    ways.setdefault((parent if o.fallback_from_parent else table, o.fallback), set()).add(base_way)
                 for col, from_parent in (
                     (o.sibling_base, False),
                     (o.bound, o.bound_from_parent),
