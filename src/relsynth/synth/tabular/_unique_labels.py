@@ -20,11 +20,13 @@ its children): a small model left 4 of 500 generated accounts without an owner a
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.relational.schema import Edge
 from relsynth.synth.tabular.encoders import CategoricalPreproc, _plain
 
 log = logging.getLogger(__name__)
@@ -36,17 +38,24 @@ def find_unique_labels(pre, data: RelationalData) -> dict[str, list[str]]:
     """table -> its categorical columns that no row of its parent repeats among its rows (and
     that chance would have repeated)."""
     out: dict[str, list[str]] = {}
+    for table, edge, col, _ in _nested_categories(pre, data):
+        if _never_repeated(data[table][edge.fk], data[table][col]):
+            log.info("%s.%s is never repeated under one %s row: kept so", table, col, edge.parent)
+            out.setdefault(table, []).append(col)
+    return out
+
+
+def _nested_categories(pre, data: RelationalData) -> Iterator[tuple[str, Edge, str, CategoricalPreproc]]:
+    """(table, its parent edge, column, its preprocessor) of each categorical column of `data`
+    modelled in a table nested under a parent (not the parent key)."""
     for table, layout in pre.layouts.items():
         edge = pre.schema.parent(table)
         if edge is None or edge.fk not in data[table].columns:
             continue
         for col, slot in zip(layout.fields, layout.slots, strict=False):
-            if col == edge.fk or not isinstance(pre.slots[slot].preproc, CategoricalPreproc):
-                continue
-            if col in data[table].columns and _never_repeated(data[table][edge.fk], data[table][col]):
-                log.info("%s.%s is never repeated under one %s row: kept so", table, col, edge.parent)
-                out.setdefault(table, []).append(col)
-    return out
+            preproc = pre.slots[slot].preproc
+            if col != edge.fk and isinstance(preproc, CategoricalPreproc) and col in data[table].columns:
+                yield table, edge, col, preproc
 
 
 def _never_repeated(parent: pd.Series, label: pd.Series) -> bool:
@@ -70,17 +79,10 @@ def find_once_labels(pre, data: RelationalData, unique: dict[str, list[str]]) ->
     `exactly`: those of them every parent row with rows holds, where chance would have left
     `MIN_REPEATS` parent rows without them."""
     out = []
-    for table, layout in pre.layouts.items():
-        edge = pre.schema.parent(table)
-        if edge is None or edge.fk not in data[table].columns:
-            continue
-        for col, slot in zip(layout.fields, layout.slots, strict=False):
-            preproc = pre.slots[slot].preproc
-            if col == edge.fk or col in unique.get(table, ()) or not isinstance(preproc, CategoricalPreproc):
-                continue
-            if col in data[table].columns and (rule := _once_values(data[table][edge.fk], data[table][col], preproc)):
-                log.info("%s.%s holds %s once at most under one %s row: kept so", table, col, rule["once"], edge.parent)
-                out.append({"table": table, "column": col, **rule})
+    for table, edge, col, preproc in _nested_categories(pre, data):
+        if col not in unique.get(table, ()) and (rule := _once_values(data[table][edge.fk], data[table][col], preproc)):
+            log.info("%s.%s holds %s once at most under one %s row: kept so", table, col, rule["once"], edge.parent)
+            out.append({"table": table, "column": col, **rule})
     return out
 
 
