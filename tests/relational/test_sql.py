@@ -820,6 +820,38 @@ def test_a_composite_key_implies_its_columns_key_so_the_table_nests_under_it(tmp
     assert described(target) == described(source)
 
 
+def test_a_key_implied_through_two_composite_keys_nests_the_table_too(tmp_path: Path) -> None:
+    """parcels (order_id, line_no, delivery_no) -> deliveries, whose (order_id, line_no) -> order_lines
+    implies deliveries.order_id a key to orders: parcels were still read as a root table of entities
+    unrelated to any order (the implied key of deliveries was not there to imply parcels' own)."""
+    source = url("sqlite", tmp_path, "source")
+    lines = [(o, n) for o in range(1, 61) for n in range(1, 2 + o % 3)]
+    run_sql(
+        source,
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, placed DATE NOT NULL)",
+        "CREATE TABLE order_lines (order_id INTEGER NOT NULL REFERENCES orders (id), line_no INTEGER NOT NULL, "
+        "qty INTEGER NOT NULL, PRIMARY KEY (order_id, line_no))",
+        "CREATE TABLE deliveries (order_id INTEGER NOT NULL, line_no INTEGER NOT NULL, delivery_no INTEGER NOT NULL, "
+        "PRIMARY KEY (order_id, line_no, delivery_no), "
+        "FOREIGN KEY (order_id, line_no) REFERENCES order_lines (order_id, line_no))",
+        "CREATE TABLE parcels (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, line_no INTEGER NOT NULL, "
+        "delivery_no INTEGER NOT NULL, weight REAL NOT NULL, FOREIGN KEY (order_id, line_no, delivery_no) "
+        "REFERENCES deliveries (order_id, line_no, delivery_no))",
+        "INSERT INTO orders VALUES " + ", ".join(f"({o}, '2020-{1 + o % 12:02d}-01')" for o in range(1, 61)),
+        "INSERT INTO order_lines VALUES " + ", ".join(f"({o}, {n}, {1 + o % 5})" for o, n in lines),
+        "INSERT INTO deliveries VALUES " + ", ".join(f"({o}, {n}, 1)" for o, n in lines),
+        "INSERT INTO parcels VALUES "
+        + ", ".join(f"({i}, {o}, {n}, 1, {i * 0.5})" for i, (o, n) in enumerate(lines, 1)),
+    )
+    data = RelationalData.from_sql(source)
+    assert data.schema.parent("deliveries").parent == "orders"
+    assert data.schema.parent("parcels") == Edge("parcels", "order_id", "orders")
+    why = data.schema.inference["parcels"]["order_id"]
+    assert "implied by the catalog's key (order_id, line_no, delivery_no) to deliveries" in why
+    data.to_sql(target := url("sqlite", tmp_path, "target"))
+    assert described(target) == described(source)  # no key on parcels.order_id alone
+
+
 def test_a_table_of_people_that_nests_a_table_is_not_detected_as_a_lookup(tmp_path: Path) -> None:
     """patient (60 rows, no keys of its own) was detected as a lookup, copied as it is, because its
     referencing admission (patient_id first) also references doctor, which has a key to department:

@@ -795,19 +795,22 @@ def _implied_keys(
     line's). Read without it, deliveries were entities of their own, unrelated to any order: half
     of the generated ones were dated before their order, some under cancelled orders."""
     out: dict[str, dict[str, tuple[str, str]]] = {t: {} for t in reflected}
-    for t, r in reflected.items():
-        for fk in r.fks:
-            if fk.table == t or not composite_reference(fk, reflected) or not set(fk.columns) <= r.not_null:
-                continue  # a NULL in one column exempts the row (MATCH SIMPLE): (999, NULL) names no order
-            for col, ref_col in zip(fk.columns, fk.ref_columns, strict=True):
-                parent = fks[fk.table].get(ref_col)
-                if parent is None or parent == t or col in fks[t] or col in given.get(t, {}) or col in out[t]:
-                    continue
-                why = (
-                    f"a foreign key to {parent}.{{pk}}, implied by the catalog's key ({', '.join(fk.columns)}) to "
-                    f"{fk.table}, whose {ref_col} is one (written back without a key of its own)"
-                )
-                out[t][col] = (parent, why)
+    found = True
+    while found:  # again with the keys just implied: parcels -> deliveries, whose order_id is implied
+        found = False
+        for t, r in reflected.items():
+            for fk in r.fks:
+                if fk.table == t or not composite_reference(fk, reflected) or not set(fk.columns) <= r.not_null:
+                    continue  # a NULL in one column exempts the row (MATCH SIMPLE): (999, NULL) names no order
+                for col, ref_col in zip(fk.columns, fk.ref_columns, strict=True):
+                    parent = fks[fk.table].get(ref_col) or out[fk.table].get(ref_col, (None,))[0]
+                    if parent is None or parent == t or col in fks[t] or col in given.get(t, {}) or col in out[t]:
+                        continue
+                    why = (
+                        f"a foreign key to {parent}.{{pk}}, implied by the catalog's key ({', '.join(fk.columns)}) "
+                        f"to {fk.table}, whose {ref_col} is one (written back without a key of its own)"
+                    )
+                    out[t][col], found = (parent, why), True
     return out
 
 
