@@ -230,6 +230,30 @@ def test_the_table_with_more_rows_nests_under_the_other_of_two_naming_each_other
     assert schema.deferred_keys() == {"departments": {"manager": "employees"}}
 
 
+def test_the_table_with_fewest_rows_of_a_cycle_of_three_keys_is_its_root():
+    """A department names its head, a team its department, an employee their team: the department
+    nested under its head (each employee 0 or 1 department), the teams a root table whose department
+    was a deferred reference. Of a cycle, a table nests under none with more rows that leads back
+    to it: departments hold their teams, each team its employees, the head a deferred reference."""
+    departments = pd.DataFrame({"id": range(60), "head": range(0, 600, 10)})
+    teams = pd.DataFrame({"id": range(120), "department": np.repeat(np.arange(60), 2)})
+    employees = pd.DataFrame({"id": range(600), "team": np.repeat(np.arange(120), 5)})
+    schema = Schema.infer(
+        {"departments": departments, "teams": teams, "employees": employees},
+        primary_keys={"departments": "id", "teams": "id", "employees": "id"},
+        foreign_keys={
+            "departments": {"head": "employees"},
+            "teams": {"department": "departments"},
+            "employees": {"team": "teams"},
+        },
+    )
+    assert schema.roots == ["departments"]
+    assert schema.parent("teams") == Edge("teams", "department", "departments")
+    assert schema.parent("employees") == Edge("employees", "team", "teams")
+    assert schema.deferred_keys() == {"departments": {"head": "employees"}}
+    assert "leads back to departments" in schema.inference["departments"]["head"]
+
+
 def test_a_second_parent_key_is_a_reference_and_nest_false_chooses_the_other():
     tables = {
         "customer": Table(id=PrimaryKey()),

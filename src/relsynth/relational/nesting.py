@@ -14,8 +14,10 @@ path count. Without such a key the table is a root and every such key is a refer
 
 Two tables naming each other (a department's manager, an employee's department; Sakila's store
 manager and a staff member's store) nest the side with more rows under the other: the employees
-under their department, each with its colleagues, not each department under its manager. The
-other key is a reference that closes a cycle, deferred (`Schema.deferred_keys`).
+under their department, each with its colleagues, not each department under its manager; so does
+a longer cycle (a department's head, a team's department, an employee's team): a table never
+nests under one with more rows that leads back to it. The key closing the cycle is a reference,
+deferred (`Schema.deferred_keys`).
 """
 
 from __future__ import annotations
@@ -71,8 +73,8 @@ def nesting_keys(
             if ref in visiting:
                 why[table, col] = f"nesting {table} under {ref} would close a cycle"
                 continue
-            if table in fks.get(ref, {}).values() and rows.get(table, 0) < rows.get(ref, 0):
-                why[table, col] = f"{ref} names {table} too and has more rows: it nests under {table}"
+            if rows.get(table, 0) < rows.get(ref, 0) and table in reached(fks, ref):
+                why[table, col] = f"{ref} leads back to {table} by its keys and has more rows: it nests under {table}"
                 continue
             # the entities holding rows of ref: at most the rows of each table from ref to its root
             path = path_up(ref)
@@ -92,6 +94,17 @@ def nesting_keys(
         return best
 
     return {table: decide(table) for table in fks if table not in lookups}
+
+
+def reached(fks: Mapping[str, Mapping[str, str]], start: str) -> set[str]:
+    """The tables `start` leads to through `fks` (table -> {key column: table it names}), itself included."""
+    seen, todo = {start}, [start]
+    while todo:
+        for ref in fks.get(todo.pop(), {}).values():
+            if ref not in seen:
+                seen.add(ref)
+                todo.append(ref)
+    return seen
 
 
 def key_kind(

@@ -24,7 +24,7 @@ import yaml
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, as_kind
 from relsynth.relational.errors import SchemaError
 from relsynth.relational.files import write_text_atomic
-from relsynth.relational.nesting import key_kind, nesting_keys
+from relsynth.relational.nesting import key_kind, nesting_keys, reached
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +250,7 @@ class Schema:
             for c, r in cols.items():
                 if c not in refs[t]:
                     continue
-                if t in _reached(kept, r):
+                if t in reached(kept, r):
                     out.setdefault(t, {})[c] = r
                 else:
                     kept[t][c] = r
@@ -475,17 +475,6 @@ def referenced_order(fks: Mapping[str, Mapping[str, str]], starts: Iterable[str]
         if cycle := visit(t):
             return cycle
     return order
-
-
-def _reached(fks: Mapping[str, Mapping[str, str]], start: str) -> set[str]:
-    """The tables `start` leads to through `fks` (table -> {key column: table it names}), itself included."""
-    seen, todo = {start}, [start]
-    while todo:
-        for ref in fks.get(todo.pop(), {}).values():
-            if ref not in seen:
-                seen.add(ref)
-                todo.append(ref)
-    return seen
 
 
 def _in_column_order(fks: Mapping[str, str], columns: Iterable[str]) -> dict[str, str]:
