@@ -205,3 +205,24 @@ def test_generated_texts_hold_only_paired_bidi_controls(tiny_size):
     out = model.generate(data, seed=0)["t"]["tag"].dropna()  # untrained: controls anywhere
     assert out.str.contains("\u2067|\u2069").any()
     assert all(paired_bidi(t) == t for t in out)
+
+
+def test_a_text_that_drops_its_bidi_controls_into_an_avoided_one_is_a_copy(tiny_size):
+    """Controls were dropped after the copies were sampled again: a generated "same text here RLI"
+    (an isolate never closed) was kept as no copy, then came back as "same text here", the avoided
+    text itself, with 0 copies reported. Texts are paired before they are checked."""
+    from relsynth.synth.text import TextDataset, TextTrainer
+
+    n = 40
+    data = RelationalData(
+        {"t": pd.DataFrame({"id": range(1, n + 1), "x": ["same text here\u2067"] * n})},
+        Schema(t=Table(id=PrimaryKey(), x=Text())),
+    )
+    preproc = TextPreproc.from_schema_table(data.schema, "t", vocab_size=300).fit(data)
+    torch.manual_seed(0)
+    model = TextModel.build(preproc, size=tiny_size, block_size=32)
+    TextTrainer(model).train(TextDataset.from_data(data, preproc, block_size=32), n_steps=60, batch_size=8, lr=1e-2)
+    avoided = RelationalData({"t": pd.DataFrame({"id": [1], "x": ["same text here"]})}, data.schema)
+    out = model.generate(data, seed=0, temp=0.0, avoid=avoided)
+    assert set(out["t"]["x"]) == {"same text here"}
+    assert model.last_generation["x"]["copies"] == n

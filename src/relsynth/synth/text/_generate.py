@@ -114,7 +114,7 @@ def generate(
             )
             truncated = int(cut_at_limit.sum())  # of the texts kept (not of the ones sampled again)
             texts, cut = cut_to_length(texts, limit)
-            texts = [paired_bidi(t) for t in texts]
+            texts = [paired_bidi(t) for t in texts]  # again: a text cut to length may have lost a closer
             invalid = _invalid_json(texts, f"{preproc.table}.{col}") if stats.json else 0
             model.last_generation[col] = {
                 "texts": len(rows),
@@ -220,7 +220,8 @@ def _decoder(preproc, replace: TextColumnStats | None, rng: np.random.Generator,
     letters come from word tokens, digits may be spelled) replaces the spelled numbers alike, so a
     phone or account number one entity wrote is not replayed. Nothing is replaced where the
     preproc has no word tokens by choice (`word_k=0`); with `word_k` >= 2 and none kept, every
-    spelled word is left out (`RareWordReplacer`), never written as spelled."""
+    spelled word is left out (`RareWordReplacer`), never written as spelled. Unpaired bidi controls
+    are dropped (`paired_bidi`)."""
     replacer = None
     if preproc.config.word_k and (replace is not None or numbers):
         pairs, share = (replace.word_pairs, replace.pair_share) if replace is not None else (None, 0.0)
@@ -228,9 +229,10 @@ def _decoder(preproc, replace: TextColumnStats | None, rng: np.random.Generator,
 
     def decode(ids: list[list[int]], rows: list[RowWords]) -> list[str]:
         texts = preproc.decode_batch(ids, [r.copies for r in rows])
-        if replacer is None:
-            return texts
-        return [replacer(t, rng, r.context)[0] for t, r in zip(texts, rows, strict=True)]
+        if replacer is not None:
+            texts = [replacer(t, rng, r.context)[0] for t, r in zip(texts, rows, strict=True)]
+        # bidi controls paired before texts are checked: one dropped later could leave a copy or a repeat
+        return [paired_bidi(t) for t in texts]
 
     return decode
 
