@@ -1247,3 +1247,35 @@ def test_a_duckdb_unique_index_is_checked_before_appending_and_read_as_unique(tm
     run_sql(target, f"INSERT INTO people VALUES {rows}")
     why = RelationalData.from_sql(target).schema.inference["people"]
     assert "UNIQUE in the catalog" in why["email"]
+
+
+def test_the_lookups_to_give_for_small_roots_keep_the_detected_ones(tmp_path: Path, caplog):
+    # Sakila: category was detected as a lookup and the warning said lookups=['country'] for the small
+    # country; passing that list replaced the detected lookups, so category was synthesised and a
+    # second warning asked for lookups=['category']
+    target = url("sqlite", tmp_path)
+    run_sql(
+        target,
+        "CREATE TABLE country (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+        "CREATE TABLE city (id INTEGER PRIMARY KEY, name TEXT, country INTEGER NOT NULL REFERENCES country (id))",
+        "CREATE TABLE category (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+        "CREATE TABLE language (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+        "CREATE TABLE film (id INTEGER PRIMARY KEY, length INTEGER, language INTEGER REFERENCES language (id))",
+        "CREATE TABLE film_category (film INTEGER NOT NULL REFERENCES film (id), "
+        "category INTEGER NOT NULL REFERENCES category (id), PRIMARY KEY (film, category))",
+        "INSERT INTO country VALUES " + ", ".join(f"({i}, 'C{i}')" for i in range(20)),
+        "INSERT INTO city VALUES " + ", ".join(f"({i}, 'T{i}', {i % 20})" for i in range(120)),
+        "INSERT INTO category VALUES " + ", ".join(f"({i}, 'K{i}')" for i in range(16)),
+        "INSERT INTO language VALUES " + ", ".join(f"({i}, 'L{i}')" for i in range(6)),
+        "INSERT INTO film VALUES " + ", ".join(f"({i}, {60 + i}, {i % 6})" for i in range(100)),
+        "INSERT INTO film_category VALUES " + ", ".join(f"({i}, {i % 16})" for i in range(100)),
+    )
+    with caplog.at_level(logging.WARNING, logger="relsynth.relational.sql"):
+        assert RelationalData.from_sql(target).schema.lookups == ("category",)
+    [said] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "lookups=['category', 'country', 'language']" in said
+    caplog.clear()
+    given = ["category", "country", "language"]
+    with caplog.at_level(logging.WARNING, logger="relsynth.relational.sql"):
+        assert RelationalData.from_sql(target, lookups=given).schema.lookups == tuple(given)
+    assert not [r for r in caplog.records if r.levelno == logging.WARNING]

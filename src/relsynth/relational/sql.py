@@ -1240,7 +1240,8 @@ def small_referenced_roots(schema: Schema, rows: Mapping[str, int]) -> str:
         for t in small
         if under[t]
     )
-    lookups, todo = set(), list(small)
+    # the whole list to pass: lookups= replaces the detected ones, which would otherwise be synthesised
+    lookups, todo = set(schema.lookups), list(small)
     while todo:  # a lookup's keys name lookups only: the tables the small ones reference come too
         if (t := todo.pop()) not in lookups:
             lookups.add(t)
