@@ -170,6 +170,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     assign_references(pre, out, keys, mats, rng)
     drop_repeated_links(pre, out)
     keep_composite_references(pre, out, rng)  # before the formulas that read the rows they name
+    # values pairing left on the wrong side of the row their reference names (none in older models)
+    keep_lookup_orders(pre.stats.get("reference_sides", []), out, schema, rng)
     apply_formulas(formulas, out)  # again: an operand may be a value copied across a reference, or its row's
     apply_totals(pre.stats.get("totals", []), out)  # after the rows they sum are all there
     copy_totals(pre, out, rng)  # a copy of a total: of the total set

@@ -37,7 +37,7 @@ from relsynth.synth.tabular._dependencies import find_dependencies, find_distinc
 from relsynth.synth.tabular._formulas import find_formulas, without_ordered_dividends
 from relsynth.synth.tabular._identifiers import identifier_format
 from relsynth.synth.tabular._last_nulls import find_last_nulls
-from relsynth.synth.tabular._lookup_orders import find_lookup_orders
+from relsynth.synth.tabular._lookup_orders import find_lookup_orders, find_reference_sides
 from relsynth.synth.tabular._references import (
     declared_links,
     parent_copies,
@@ -303,6 +303,8 @@ class TabularPreproc:
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
             # within a lookup row's range; a base of orders within rows only moved the way that keeps them
             "lookup_orders": find_lookup_orders(self, data, summed | ordered, movable := self._movable_bases(summed)),
+            # on their side of the row a reference names where pairing could not keep it (a payment after its rental)
+            "reference_sides": find_reference_sides(self, data, summed | ordered, movable),
             # dates on their side of a date further up than their parent's row (a return after its order)
             "ancestor_orders": find_ancestor_orders(
                 self, data, summed | ordered, movable, self._shiftable_sequences(summed)
