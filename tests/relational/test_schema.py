@@ -598,3 +598,21 @@ def test_nesting_counts_the_fewest_rows_between_the_key_and_its_root():
     why = {}
     nesting_keys(fks, {"address": 226, "store": 2, "shelf": 8, "item": 400}, set(), why)
     assert "the rows of store, above shelf" in why[("item", "shelf_id")]
+
+
+def test_of_two_tables_naming_each_other_the_reason_says_where_the_larger_nests():
+    # Sakila: store.manager_staff_id was passed over "staff names store too and has more rows: it
+    # nests under store", while staff nested under its address
+    fks = {
+        "address": {},
+        "store": {"manager_staff_id": "staff", "address_id": "address"},
+        "staff": {"address_id": "address", "store_id": "store"},
+    }
+    why: dict = {}
+    chosen = nesting_keys(fks, {"address": 206, "store": 2, "staff": 4}, lookups=set(), why=why)
+    assert chosen == {"address": None, "store": "address_id", "staff": "address_id"}
+    assert why["store", "manager_staff_id"].endswith("only staff may nest under the other, and it nests under address")
+    fks["staff"] = {"store_id": "store", "address_id": "address"}  # the department's employees: under it
+    why = {}
+    assert nesting_keys(fks, {"address": 206, "store": 80, "staff": 300}, lookups=set(), why=why)["staff"] == "store_id"
+    assert why["store", "manager_staff_id"].endswith("and it nests under store")

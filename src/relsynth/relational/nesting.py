@@ -47,6 +47,7 @@ def nesting_keys(
     (table, column) -> why that key does not nest, for each key to a synthesised table passed over."""
     why = {} if why is None else why
     chosen: dict[str, str | None] = {}
+    mutual: list[tuple[str, str, str]] = []  # (table, column, ref): ref names table back and has more rows
     visiting: set[str] = set()
 
     def path_up(table: str) -> list[str]:
@@ -74,7 +75,7 @@ def nesting_keys(
                 why[table, col] = f"nesting {table} under {ref} would close a cycle"
                 continue
             if rows.get(table, 0) < rows.get(ref, 0) and table in reached(fks, ref):
-                why[table, col] = f"{ref} leads back to {table} by its keys and has more rows: it nests under {table}"
+                mutual.append((table, col, ref))  # said once ref's own key is chosen (`_mutual_why`)
                 continue
             # the entities holding rows of ref: at most the rows of each table from ref to its root
             path = path_up(ref)
@@ -93,7 +94,17 @@ def nesting_keys(
         chosen[table] = best
         return best
 
-    return {table: decide(table) for table in fks if table not in lookups}
+    out = {table: decide(table) for table in fks if table not in lookups}
+    for table, col, ref in mutual:
+        why[table, col] = _mutual_why(table, ref, fks[ref].get(chosen.get(ref) or ""))
+    return out
+
+
+def _mutual_why(table: str, ref: str, under: str | None) -> str:
+    """Why `table` does not nest under `ref`, which leads back to it with more rows and nests under
+    `under` (None: a root): not always under `table` (Sakila's staff nest under their address)."""
+    where = "is a root" if under is None else f"nests under {under}"
+    return f"{ref} leads back to {table} by its keys and has more rows: only {ref} may nest under the other, and it {where}"
 
 
 def reached(fks: Mapping[str, Mapping[str, str]], start: str) -> set[str]:
