@@ -1279,3 +1279,18 @@ def test_the_lookups_to_give_for_small_roots_keep_the_detected_ones(tmp_path: Pa
     with caplog.at_level(logging.WARNING, logger="relsynth.relational.sql"):
         assert RelationalData.from_sql(target, lookups=given).schema.lookups == tuple(given)
     assert not [r for r in caplog.records if r.levelno == logging.WARNING]
+
+
+def test_labels_too_rare_to_generate_in_a_not_null_column_are_text(tmp_path: Path):
+    # Sakila's 4 staff: first_name (2 names, twice each) was read as labels, none seen 5 times, so
+    # every generated first name was missing, and to_sql refused the NOT NULL column at the very end
+    target = url("sqlite", tmp_path)
+    run_sql(
+        target,
+        "CREATE TABLE staff (id INTEGER PRIMARY KEY, first_name VARCHAR(45) NOT NULL, nick VARCHAR(45))",
+        "INSERT INTO staff VALUES (1, 'Mike', 'Mike'), (2, 'Jon', 'Jon'), (3, 'Mike', 'Mike'), (4, 'Jon', 'Jon')",
+    )
+    data = RelationalData.from_sql(target)
+    assert data.schema.tables["staff"].columns["first_name"].kind is Column.TEXT
+    assert "NOT NULL in the catalog" in data.schema.inference["staff"]["first_name"]
+    assert data.schema.tables["staff"].columns["nick"].kind is Column.CATEGORICAL  # may be null: as the values say

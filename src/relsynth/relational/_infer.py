@@ -52,13 +52,17 @@ def _number_notes(x: pd.Series, integer: bool) -> str:
     return notes
 
 
-def string_kind_and_reason(values: pd.Series, in_lookup: bool = False, unique: bool = False) -> tuple[Column, str]:
+def string_kind_and_reason(
+    values: pd.Series, in_lookup: bool = False, unique: bool = False, not_null: bool = False
+) -> tuple[Column, str]:
     """Categorical, text, identifier, or time or date for a column a database declares as a string
     type (`RelationalData.from_sql`): the type says it holds text, so only the choice between labels,
     free text and codes is read from the values, and dates and times written as text (SQLite has no
     date type: `03/15/2021`, `2021-03-15T10:00:00Z`), which are written back in their pattern.
     `unique`: the catalog declares the column UNIQUE, so its values name their rows (e-mails such as
-    SKING): an identifier unless they hold whitespace."""
+    SKING): an identifier unless they hold whitespace. `not_null`: the catalog declares it NOT NULL,
+    so labels none of which is seen `MIN_COUNT` times (every row generated missing, which the column
+    refuses: Sakila's 4 staff's first names) are text."""
     s = values.dropna()
     if len(s) == 0:
         return Column.CATEGORICAL, "all values null: nothing to read a kind from"
@@ -69,7 +73,13 @@ def string_kind_and_reason(values: pd.Series, in_lookup: bool = False, unique: b
         return when
     if unique and len(text) >= MIN_IDENTIFIERS and not text.str.contains(r"\s").any():
         return Column.IDENTIFIER, "UNIQUE in the catalog, single words: an identifier (generated fresh in its format)"
-    return _categorical_or_text(text)
+    kind, why = _categorical_or_text(text)
+    if not_null and kind is Column.CATEGORICAL and text.value_counts().max() < MIN_COUNT:
+        return Column.TEXT, (
+            f"{why}, but none seen {MIN_COUNT} times, so as categories every row would be generated missing, "
+            "which NOT NULL in the catalog refuses: text, so the column is generated"
+        )
+    return kind, why
 
 
 def _guess(values: pd.Series) -> tuple[Column, str]:

@@ -1204,7 +1204,10 @@ class Catalog:
             for c, kind in plan.kinds[n].items():
                 if kind is None:  # a string type: labels or free text, by the values
                     decided, reason = string_kind_and_reason(
-                        frames[n][c], in_lookup=n in plan.lookups, unique=c in self.reflected[n].unique
+                        frames[n][c],
+                        in_lookup=n in plan.lookups,
+                        unique=c in self.reflected[n].unique,
+                        not_null=c in self.reflected[n].not_null,
                     )
                     kind, plan.kinds[n][c] = as_kind(decided), as_kind(decided)
                     plan.why[n][c] = f"{plan.why[n][c]}, {reason}"
