@@ -1043,3 +1043,28 @@ def test_a_payment_kept_among_its_customers_rentals_is_dated_after_its_rental():
             synth["payment"]["rental"].map(synth["rental"].set_index("id")["customer"]) == synth["payment"]["customer"]
         )
         assert own.mean() > 0.85  # still its customer's rental
+
+
+def test_a_store_manager_closing_a_cycle_works_at_the_store_with_two_stores():
+    """Sakila: 2 stores, each managed by one of the staff naming it (staff.store_id), both tables
+    nested under their address; the manager's key was drawn among all the staff, since 2 rows were
+    too few to read that from (`MIN_PAIRS`): 1 of 2 generated stores was managed from the other."""
+    rng = np.random.default_rng(0)
+    address = pd.DataFrame({"id": range(1, 61), "district": rng.choice(["a", "b", "c"], 60)})
+    store = pd.DataFrame({"id": [1, 2], "address": [1, 2], "manager": [1, 3]})
+    staff = pd.DataFrame({"id": [1, 2, 3, 4], "address": [3, 4, 5, 6], "store": [1, 1, 2, 2]})
+    schema = Schema(
+        address=Table(id=PrimaryKey(), district=Categorical()),
+        staff=Table(id=PrimaryKey(), address=ForeignKey("address"), store=ForeignKey("store", nest=False)),
+        store=Table(id=PrimaryKey(), address=ForeignKey("address"), manager=ForeignKey("staff", nest=False)),
+    )  # as from_sql reads Sakila: staff first, the store's manager closes the cycle
+    data = RelationalData({"address": address, "store": store, "staff": staff}, schema)
+    assert schema.deferred_keys() == {"store": {"manager": "staff"}}
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    fitted = pre.stats["references"]["store.manager"]
+    assert (fitted["within"], fitted["within_via"]) == ("store", "store")
+    for seed in range(6):
+        synth = pre.inverse_transform(pre.transform(data), seed=seed)
+        works_at = synth["store"]["manager"].map(synth["staff"].set_index("id")["store"])
+        named = synth["store"]["id"].isin(synth["staff"]["store"])
+        assert (works_at[named] == synth["store"]["id"][named]).all(), seed

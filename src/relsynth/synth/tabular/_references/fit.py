@@ -31,6 +31,9 @@ Z_KEPT = 2.0  # an affinity is kept when seen and expected pairs differ by this 
 SHRINK_ROWS = 5.0  # pseudo-rows of a degree effect: a value of few rows says little
 P_NEVER = 1e-3  # a value whose rows are never referenced is a rule when chance would leave them all so this rarely
 MIN_PAIRS = 20  # rows a reference needs for "no parent references a row twice" to be read from them
+# a key closing a cycle of keys (a store's manager, its staff naming the store) is there to name one of
+# the rows naming its row back: every row of a few (Sakila's 2 stores) is evidence enough of that
+MIN_CYCLE_PAIRS = 2
 
 
 def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, dict]:
@@ -223,7 +226,8 @@ def within(data: RelationalData, e: Edge, pos: np.ndarray) -> str | None:
     """The table under one row of which every reference of `e` stays in the data (an order's
     shipping address is one of its own customer's), when `e.child` and `e.parent` nest under a
     common table, or `e.parent` under `e.child` (a department's manager is one of its employees: a
-    deferred key, `Schema.deferred_keys`), and at least `MIN_PAIRS` references were read:
+    deferred key, `Schema.deferred_keys`), and at least `MIN_PAIRS` references were read (for such
+    a deferred key, `min_pairs`):
     generation then keeps each reference under its own row of that table. None otherwise. `pos`:
     `referenced_rows`."""
     schema = data.schema
@@ -234,7 +238,7 @@ def within(data: RelationalData, e: Edge, pos: np.ndarray) -> str | None:
     if scope is None:
         return None
     known = pos >= 0
-    if known.sum() < MIN_PAIRS:
+    if known.sum() < (min_pairs(schema, e) if scope == e.child else MIN_PAIRS):  # a few common ancestors: chance
         return None
     mine = ancestor_keys(schema, data, e.child, scope).to_numpy()[known]
     theirs = ancestor_keys(schema, data, e.parent, scope).to_numpy()[pos[known]]
@@ -263,14 +267,14 @@ def within_via(data: RelationalData, e: Edge, pos: np.ndarray) -> tuple[str, str
 
 
 def back_via(data: RelationalData, e: Edge, pos: np.ndarray) -> str | None:
-    """A reference of `e.parent` to `e.child` by which, in at least `MIN_PAIRS` rows and every row
+    """A reference of `e.parent` to `e.child` by which, in at least `min_pairs` rows and every row
     of the data, the referenced row names the referencing row back (a question's accepted answer
     is one of the answers naming that question: posts.accepted_answer_id and posts.parent_id): its
     column. Generation then draws each key among the rows naming the row, and none where no row
     does. None otherwise, or where the other reference names its rows back by this one."""
     schema, pk = data.schema, data.schema.tables[e.child].primary_key
     known = pos >= 0
-    if pk is None or known.sum() < MIN_PAIRS:  # a link table's rows: nothing names them
+    if pk is None or known.sum() < min_pairs(schema, e):  # a link table's rows: nothing names them
         return None
     mine = data[e.child][pk][known].reset_index(drop=True)
     for via in schema.references(e.parent):
@@ -280,6 +284,11 @@ def back_via(data: RelationalData, e: Edge, pos: np.ndarray) -> str | None:
         if bool(mine.eq(theirs).fillna(False).all()) and not names_back(data, via, e.fk):
             return via.fk
     return None
+
+
+def min_pairs(schema, e: Edge) -> int:
+    """The rows reference `e` needs for its keys' scope to be read from them (`within`, `back_via`)."""
+    return MIN_CYCLE_PAIRS if e.fk in schema.deferred_keys().get(e.child, {}) else MIN_PAIRS
 
 
 def names_back(data: RelationalData, e: Edge, fk: str) -> bool:
