@@ -6,7 +6,8 @@ The model writes each value in bins, so a generated row almost never keeps such 
 amount equals quantity x unit price to the cent in 12 % of generated rows, net = amount -
 discount in none). The fit keeps, per number of a table, the first formula `factor x (a op b)`
 (or `factor x a`, then `a x b - c` or `a x b + c`: a line's quantity times its unit price less its
-discount, which no two of them give; `TRIPLE_WINDOW`) over earlier numbers of its row that it
+discount, which no two of them give, a missing `c` counting 0; `TRIPLE_WINDOW`) over earlier
+numbers of its row that it
 equals, to its own decimals, in at least
 `MIN_SHARE` of at least `MIN_ROWS` rows holding the values (and of the rows where it is not its
 most common value: a column of zeros times anything is no formula), its operands among the
@@ -52,6 +53,8 @@ MIN_ROWS = 20  # rows holding the values the share is read from, at least
 SAMPLE = 5000  # rows a candidate formula is tried on before it is checked on all
 PAIR_WINDOW = 8  # a formula takes two columns among this many numbers before it (one among twice as many)
 TRIPLE_WINDOW = 6  # a product plus or minus a third number takes its three among this many
+# the third number of such a formula may be missing, as 0: a discount NULL on the lines without one
+# (70 % of them: no formula held before, and generated totals did not add up)
 SCREEN = 200  # rows holding the value each candidate is screened on first
 _NUMBERS = (Column.NUMERIC, Column.INTEGER)
 REF = "->"  # "fk->column": an operand read from the row the reference `fk` names
@@ -259,8 +262,11 @@ def _factor(y: np.ndarray, v: np.ndarray) -> float | None:
 
 def _evaluate(values: dict[str, np.ndarray], of: list[str], op: str, rows: np.ndarray | None = None) -> np.ndarray:
     """`of[0] op of[1]` (or `of[0]`; `of[0] op[0] of[1] op[1] of[2]` from the left) per row (of
-    `rows`); NaN where undefined (a missing operand, a division by 0)."""
+    `rows`); NaN where undefined (a missing operand, a division by 0). A missing third operand, the
+    term added to or taken from a product, counts 0 (a line without a discount, `TRIPLE_WINDOW`)."""
     xs = [values[c] if rows is None else values[c][rows] for c in of]
+    if len(xs) == 3:
+        xs[2] = np.nan_to_num(xs[2], nan=0.0)
     v = xs[0]
     with np.errstate(divide="ignore", invalid="ignore"):
         for o, x in zip(op, xs[1:], strict=False):  # one operand: op is the factor's "*", unused
