@@ -87,3 +87,36 @@ def test_no_dependency_where_a_row_breaks_it():
     broken = RelationalData({"sample": data["sample"], "measurement": meas}, data.schema)
     pre = TabularPreproc.from_schema(broken.schema).fit(broken)
     assert [d["column"] for d in pre.stats["dependencies"]] == ["site"]
+
+
+def test_a_category_that_follows_from_its_parent_rows_is_generated_so(tiny_size):
+    """A shipment's state follows from its order's status ('pending' orders' shipments are
+    'preparing'): an untrained model drew states at random (847 of 1,168 wrong), a small trained
+    one still gave 3-4 of 1,240 a state their order's status never has; now none, and a column
+    its parent does not decide (the carrier) is left free."""
+    states = {"pending": "preparing", "shipped": "in transit", "delivered": "delivered", "returned": "delivered"}
+    rng = np.random.default_rng(0)
+    status = rng.choice(list(states), 300, p=[0.2, 0.3, 0.4, 0.1])
+    owner = np.repeat(np.arange(300), rng.integers(1, 4, 300))
+    order = pd.DataFrame({"id": range(300), "status": status})
+    shipment = pd.DataFrame(
+        {
+            "id": range(len(owner)),
+            "order": owner,
+            "state": [states[s] for s in status[owner]],
+            "carrier": rng.choice(["ups", "dhl", "fedex"], len(owner)),
+        }
+    )
+    schema = Schema(
+        order=Table(id=PrimaryKey(), status=Categorical()),
+        shipment=Table(id=PrimaryKey(), order=ForeignKey("order"), state=Categorical(), carrier=Categorical()),
+    )
+    data = RelationalData({"order": order, "shipment": shipment}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    [rule] = pre.stats["parent_dependencies"]
+    assert (rule["table"], rule["column"], rule["of"]) == ("shipment", "state", "status")
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(200, seed=0)
+    expected = out["shipment"]["order"].map(out["order"].set_index("id")["status"]).map(states)
+    assert len(out["shipment"]) > 100 and (out["shipment"]["state"] == expected).all()
+    assert out["shipment"]["carrier"].nunique() == 3

@@ -24,7 +24,7 @@ from relsynth.synth.core.workers import can_fork, run_forked
 from relsynth.synth.tabular import _sizes
 from relsynth.synth.tabular._count_rules import count_tables, parent_count_rules
 from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_entities, row_child_counts
-from relsynth.synth.tabular._dependencies import banning_tables, forcing_tables, null_tables
+from relsynth.synth.tabular._dependencies import banning_tables, forcing_tables, null_tables, parent_forcing
 from relsynth.synth.tabular._dp_counts import uncalibrated_edges
 from relsynth.synth.tabular._last_nulls import last_null_positions
 from relsynth.synth.tabular._unique_labels import unique_positions
@@ -365,6 +365,7 @@ def _run_pool(
     pos = torch.zeros(B, dtype=torch.long, device=device)
     allowed, bias = model.allowed_gen, model.count_bias
     follows, follow_token = forcing_tables(pre, pre.stats.get("dependencies", []))  # (vocab,) each
+    from_parent = parent_forcing(pre, pre.stats.get("parent_dependencies", []))  # none in older models
     bans, ban_token = banning_tables(pre, pre.stats.get("distinct", []))  # (pairs, vocab) each
     null_force, null_token, null_bans, null_ban_token = (
         np.concatenate(parts)
@@ -450,6 +451,7 @@ def _run_pool(
                 _mark_last(force[b], banned[b, :, -1], last_nulls.get(c.table, ()), c.is_last())
                 _mark_parent_counts(force[b], banned[b, :, -2], parent_counts.get(c.table, ()), c.parent_header())
                 _force_required(force[b], c, required.get(c.table, ()))
+                _force_from_parent(force[b], from_parent.get(c.table, ()), c.parent_header())
                 continue
             entity[b] = -1
             bar.update(1)
@@ -488,6 +490,14 @@ def _mark_parent_counts(force: np.ndarray, banned: np.ndarray, rules, parent: li
             force[j] = zero
         elif parent[i] in some:
             banned[j] = zero
+
+
+def _force_from_parent(force: np.ndarray, rules, parent: list[int]) -> None:
+    """Force (in place) into a new row (H,) the categories that follow from its parent row's
+    (`_dependencies.find_parent_dependencies`), where nothing is forced there yet."""
+    for i, j, token in rules:
+        if force[j] < 0 and token[parent[i]] >= 0:
+            force[j] = token[parent[i]]
 
 
 def _force_required(force: np.ndarray, cursor: _Cursor, rules: list[tuple[int, list[int]]]) -> None:

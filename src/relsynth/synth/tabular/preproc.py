@@ -33,7 +33,12 @@ from relsynth.synth.tabular._ancestor_orders import find_ancestor_orders
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
 from relsynth.synth.tabular._count_rules import find_count_rules
 from relsynth.synth.tabular._decode import decode_entities
-from relsynth.synth.tabular._dependencies import find_dependencies, find_distinct, find_null_rules
+from relsynth.synth.tabular._dependencies import (
+    find_dependencies,
+    find_distinct,
+    find_null_rules,
+    find_parent_dependencies,
+)
 from relsynth.synth.tabular._formulas import find_formulas, without_ordered_dividends
 from relsynth.synth.tabular._identifiers import identifier_format
 from relsynth.synth.tabular._last_nulls import find_last_nulls
@@ -301,6 +306,7 @@ class TabularPreproc:
             "totals": totals,  # numbers that sum their rows' numbers (`_totals`)
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
+            "parent_dependencies": find_parent_dependencies(self, data),  # ... or of their parent row
             # within a lookup row's range; a base of orders within rows only moved the way that keeps them
             "lookup_orders": find_lookup_orders(self, data, summed | ordered, movable := self._movable_bases(summed)),
             # on their side of the row a reference names where pairing could not keep it (a payment after its rental)
