@@ -264,6 +264,26 @@ def parent_rows(
     return parent.reindex(tables[table][edge.fk].to_numpy()).reset_index(drop=True)
 
 
+def with_ancestors(
+    tables: Mapping[str, pd.DataFrame], schema: Schema, table: str, columns: Sequence[str]
+) -> pd.DataFrame:
+    """`columns` per row of `table`: its own, and `<ancestor>.<column>` (as `ancestor_ordered`
+    names them) of the row it nests under that many levels up: a line's order's date, where an
+    event's first date follows it (the line between holds none)."""
+    own = [c for c in columns if c in tables[table].columns]
+    out = tables[table][own].reset_index(drop=True)
+    for name in (c for c in columns if c not in own):
+        ancestor, column = name.split(".", 1)
+        keys, t = None, table
+        while t != ancestor and (edge := schema.parent(t)) is not None:
+            frame = tables[t] if keys is None else tables[t].set_index(schema.tables[t].primary_key)
+            keys = (frame[edge.fk] if keys is None else frame[edge.fk].reindex(keys)).to_numpy()
+            t = edge.parent
+        above = tables[ancestor].drop_duplicates(schema.tables[ancestor].primary_key)
+        out[name] = above.set_index(schema.tables[ancestor].primary_key)[column].reindex(keys).to_numpy()
+    return out[list(columns)]
+
+
 def parent_ordered(
     tables: Mapping[str, pd.DataFrame], schema: Schema, table: str, columns: Sequence[str] | None = None
 ) -> tuple[pd.DataFrame | None, dict[str, Column]]:

@@ -3,7 +3,10 @@ order was placed, the return nested under the order's line, which holds no date)
 
 Orders within rows (`orderings`) keep a date after its own row's or its parent row's, as an
 offset; nothing kept one after its grandparent's: 81 of 184 generated returns of a shop (44 %)
-were dated before the order they return a line of. The fit keeps, per date column of a
+were dated before the order they return a line of. Such a date is now mostly modelled as its
+offset from the ancestor's date (`TabularPreproc._parent_values`: the orders within rows take
+dates further up as bases); what is left here is a date no such order models (`keep_orders=False`,
+a date far from its base). The fit keeps, per date column of a
 synthesised table and per side, the tightest date of its ancestors above its parent that every
 training row keeps (`relational.orders.reference_orders` over `ancestor_ordered`: at least 20
 rows, not kept by the values alone), with the quantiles of where the column lies (`_lookup_orders`:

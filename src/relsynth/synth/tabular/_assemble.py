@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
-from relsynth.relational.orders import as_numbers
+from relsynth.relational.orders import as_numbers, with_ancestors
 from relsynth.synth.tabular.grammar import Encoded
 
 
@@ -104,13 +104,15 @@ def _row_starts(schema, layouts, order, size, block, parent_pos):
 
 
 def _parent_rows(pre, tables, table: str, perm, parent_pos) -> pd.DataFrame | None:
-    """The parent row's columns that `table`'s dates follow (`pre.parent_bases`), one row per row of
+    """The parent row's columns that `table`'s dates follow (`pre.parent_bases`; `<ancestor>.<column>`
+    of a row further up), one row per row of
     `table` in its encoding order; None when it follows none."""
     cols = pre.parent_bases(table)
     if not cols:
         return None
     parent = pre.schema.parent(table).parent
-    return tables[parent][cols].iloc[perm[parent]].iloc[parent_pos[table]].reset_index(drop=True)
+    above = with_ancestors(tables, pre.schema, parent, cols)  # a base may be a date further up
+    return above.iloc[perm[parent]].iloc[parent_pos[table]].reset_index(drop=True)
 
 
 def _headers(pre, table, df, parent_pos, n_rows, parent: pd.DataFrame | None = None) -> np.ndarray:

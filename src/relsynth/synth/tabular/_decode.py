@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.orders import with_ancestors
 from relsynth.relational.shapes import CLASSES, char_class
 from relsynth.synth.tabular._ancestor_orders import keep_ancestor_orders
 from relsynth.synth.tabular._formulas import apply_formulas
@@ -146,7 +147,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         if ctx is not None and table == schema.roots[0]:
             _given_ctx(pre, table, cols, ctx)  # before the offsets and children that read them
         bases, edge = pre.parent_bases(table), schema.parent(table)
-        above = out[edge.parent][bases].iloc[np.asarray(parents[table], dtype=np.int64)] if bases else None
+        above = with_ancestors(out, schema, edge.parent, bases) if bases else None  # a base further up too
+        above = None if above is None else above.iloc[np.asarray(parents[table], dtype=np.int64)]
         above = None if above is None else above.reset_index(drop=True)
         past = from_offsets(cols, pre.orderings.get(table, {}), above, np.asarray(parents[table], dtype=np.int64))
         warn_past_extremes(table, past, pre.orderings.get(table, {}), n, edge.parent if edge is not None else None)

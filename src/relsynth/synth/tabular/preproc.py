@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData, Schema
-from relsynth.relational.orders import parent_ordered, previous_end, running_numbers, sibling_key
+from relsynth.relational.orders import ancestor_ordered, parent_ordered, previous_end, running_numbers, sibling_key
 from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_config, write_config
 from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._ancestor_orders import find_ancestor_orders
@@ -507,13 +507,20 @@ class TabularPreproc:
     def _parent_values(
         self, tables: Mapping[str, pd.DataFrame], table: str, summed: set[tuple[str, str]] = frozenset()
     ) -> tuple[pd.DataFrame | None, dict]:
-        """The modelled date and number columns of `table`'s parent, one row per row of `table` (its
-        parent's), and their kinds; not its totals (`summed`)."""
+        """The modelled date and number columns of `table`'s parent, and the modelled dates of the rows
+        above it (`<ancestor>.<column>`: an event's first date follows its order's, the line between
+        holding none), one row per row of `table`, and their kinds; not its totals (`summed`)."""
         edge = self.schema.parent(table)
         if edge is None:
             return None, {}
         columns = [c for c in self.modelled_columns(edge.parent) if (edge.parent, c) not in summed]
-        return parent_ordered(tables, self.schema, table, columns)
+        parent, kinds = parent_ordered(tables, self.schema, table, columns)
+        up, up_kinds = ancestor_ordered(tables, self.schema, table)  # a date further up: an event's order's
+        modelled = {n for n in up_kinds if n.split(".", 1)[1] in self.modelled_columns(n.split(".", 1)[0])}
+        if up is None or not modelled:
+            return parent, kinds
+        far = up[sorted(modelled)]
+        return (far if parent is None else pd.concat([parent, far], axis=1)), kinds | {n: up_kinds[n] for n in far}
 
     def parent_bases(self, table: str) -> list[str]:
         """The parent's columns that `table`'s ordered columns follow (encoding needs their values)."""
