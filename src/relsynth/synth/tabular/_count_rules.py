@@ -121,9 +121,7 @@ def count_tables(pre, rules: list[dict]) -> tuple[np.ndarray, np.ndarray, np.nda
         of_slot = pre.slots[layout.slots[layout.fields.index(r["column"])]]
         j = layout.n_fields + layout.children.index(r["child"])
         zero = pre.slots[layout.slots[j]].offset  # a count's local id 0: no row (exact counts come first)
-        ids = {
-            str(v): of_slot.offset + 2 + k for k, v in enumerate(of_slot.preproc.categories)
-        }  # after <missing>, <rare>
+        ids = of_slot.category_tokens()
         for values, pos, tok in ((r["none"], force_pos, force_tok), (r["some"], ban_pos, ban_tok)):
             for v in values:
                 if str(v) in ids:
@@ -142,7 +140,7 @@ def parent_count_rules(pre, rules: list[dict]) -> dict[str, list[tuple[int, int,
             continue
         of_slot = pre.slots[parent.slots[parent.fields.index(r["column"])]]
         j = layout.n_fields + layout.children.index(r["child"])
-        ids = {str(v): of_slot.offset + 2 + k for k, v in enumerate(of_slot.preproc.categories)}
+        ids = of_slot.category_tokens()
         none, some = ({ids[str(v)] for v in r[side] if str(v) in ids} for side in ("none", "some"))
         rule = (
             parent.fields.index(r["column"]),

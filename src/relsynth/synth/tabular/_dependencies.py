@@ -122,11 +122,9 @@ def parent_forcing(pre, rules: list[dict]) -> dict[str, list[tuple[int, int, np.
         if layout is None or above is None or r["column"] not in layout.fields or r["of"] not in above.fields:
             continue
         i, j = above.fields.index(r["of"]), layout.fields.index(r["column"])
-        of_slot, slot = pre.slots[above.slots[i]], pre.slots[layout.slots[j]]
-        of_ids = {str(v): of_slot.offset + 2 + k for k, v in enumerate(of_slot.preproc.categories)}
-        ids = {str(v): slot.offset + 2 + k for k, v in enumerate(slot.preproc.categories)}
+        of_ids, ids = pre.slots[above.slots[i]].category_tokens(), pre.slots[layout.slots[j]].category_tokens()
         token = np.full(pre.vocab_size, -1, dtype=np.int64)
-        for a, b in r["pairs"]:  # local ids: [<missing>, <rare>, categories...]
+        for a, b in r["pairs"]:
             if str(a) in of_ids and str(b) in ids:
                 token[of_ids[str(a)]] = ids[str(b)]
         out.setdefault(r["table"], []).append((i, j, token))
@@ -273,12 +271,11 @@ def forcing_tables(pre, dependencies: list[dict]) -> tuple[np.ndarray, np.ndarra
         if (found := _slots_of(pre, d)) is None:
             continue
         j, of_slot, slot = found
-        of_ids = {str(v): k for k, v in enumerate(of_slot.preproc.categories)}
-        ids = {str(v): k for k, v in enumerate(slot.preproc.categories)}
+        of_ids, ids = of_slot.category_tokens(), slot.category_tokens()
         for a, b in d["pairs"]:
-            if str(a) in of_ids and str(b) in ids:  # local ids: [<missing>, <rare>, categories...]
-                position[of_slot.offset + 2 + of_ids[str(a)]] = j
-                token[of_slot.offset + 2 + of_ids[str(a)]] = slot.offset + 2 + ids[str(b)]
+            if str(a) in of_ids and str(b) in ids:
+                position[of_ids[str(a)]] = j
+                token[of_ids[str(a)]] = ids[str(b)]
     return position, token
 
 
@@ -292,11 +289,11 @@ def banning_tables(pre, distinct: list[dict]) -> tuple[np.ndarray, np.ndarray]:
         if (found := _slots_of(pre, d)) is None:
             continue
         j, of_slot, slot = found
-        ids = {str(v): k for k, v in enumerate(slot.preproc.categories)}
-        for k, v in enumerate(of_slot.preproc.categories):  # local ids: [<missing>, <rare>, categories...]
-            if str(v) in ids:
-                position[n, of_slot.offset + 2 + k] = j
-                token[n, of_slot.offset + 2 + k] = slot.offset + 2 + ids[str(v)]
+        ids = slot.category_tokens()
+        for v, t in of_slot.category_tokens().items():
+            if v in ids:
+                position[n, t] = j
+                token[n, t] = ids[v]
     return position, token
 
 
@@ -311,7 +308,7 @@ def null_tables(pre, rules: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndar
         if (found := _slots_of(pre, r)) is None:
             continue
         j, of_slot, slot = found
-        ids = {str(v): of_slot.offset + 2 + k for k, v in enumerate(of_slot.preproc.categories)}
+        ids = of_slot.category_tokens()
         for values, pos, tok in ((r["missing"], force_pos, force_tok), (r["held"], ban_pos, ban_tok)):
             for v in values:
                 if str(v) in ids:

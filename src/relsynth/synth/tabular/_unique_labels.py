@@ -122,10 +122,7 @@ def unique_positions(
         if layout is None or rule["column"] not in layout.fields:
             continue
         j = layout.fields.index(rule["column"])
-        slot = pre.slots[layout.slots[j]]
-        ids = {
-            str(c): slot.offset + 2 + k for k, c in enumerate(slot.preproc.categories)
-        }  # local 0, 1: <missing>, <rare>
+        ids = pre.slots[layout.slots[j]].category_tokens()
         banned.setdefault(rule["table"], {})[j] = frozenset(ids[v] for v in rule["once"] if v in ids)
         if tokens := [ids[v] for v in rule["exactly"] if v in ids]:
             required.setdefault(rule["table"], []).append((j, tokens))

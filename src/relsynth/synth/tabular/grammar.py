@@ -27,6 +27,11 @@ class Slot:
     def is_count(self) -> bool:
         return self.column.startswith("#")
 
+    def category_tokens(self) -> dict[str, int]:
+        """A categorical slot's global token id of each of its categories, by the category's text
+        (its local ids: `<missing>`, `<rare>`, then the categories)."""
+        return {str(v): self.offset + 2 + k for k, v in enumerate(self.preproc.categories)}
+
 
 @dataclass
 class TableLayout:
