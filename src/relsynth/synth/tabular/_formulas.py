@@ -192,19 +192,26 @@ def _candidates(operands: list[str]) -> list[tuple[list[str], str]]:
     return out
 
 
-def _match(values: dict[str, np.ndarray], col: str, operands: list[str], sample: np.ndarray) -> dict | None:
-    """The first formula over `operands` that `col` equals (factor 1 before any other factor)."""
-    y = values[col]
+def _target(y: np.ndarray, sample: np.ndarray) -> tuple[int | None, np.ndarray] | None:
+    """(the decimals of the column `y` a formula is sought for, the sample rows holding it that
+    candidates are screened on); None where it holds too few values or one value only."""
     present = ~np.isnan(y)
     if present.sum() < MIN_ROWS or np.nanstd(y) == 0:
         return None
-    d = _places(y[present])
-    screen = sample[present[sample]][:SCREEN]  # most candidates fail on a few rows already
+    return _places(y[present]), sample[present[sample]][:SCREEN]  # most candidates fail on a few rows already
+
+
+def _match(values: dict[str, np.ndarray], col: str, operands: list[str], sample: np.ndarray) -> dict | None:
+    """The first formula over `operands` that `col` equals (factor 1 before any other factor)."""
+    y = values[col]
+    if (target := _target(y, sample)) is None:
+        return None
+    d, screen = target
     for any_factor in (False, True):  # factor 1 first: a sum is a sum, not 0.99 x one column
         for of, op in _candidates(operands):  # evaluated again in each pass: a wide table has many
-            v = _evaluate(values, of, op, screen)
             if any_factor and len(of) > 2:  # a product and a third number: as it is, not scaled
                 continue
+            v = _evaluate(values, of, op, screen)
             factor = _factor(y[screen], v) if any_factor else 1.0
             if factor is None or (any_factor and factor == 1) or not _close(y[screen], factor * v, d):
                 continue
@@ -218,11 +225,9 @@ def _match(values: dict[str, np.ndarray], col: str, operands: list[str], sample:
 def _match_dates(values: dict[str, np.ndarray], col: str, dates: list[str], sample: np.ndarray) -> dict | None:
     """The first difference of two `dates` (seconds) that `col` equals in one of `DATE_FACTORS`' units."""
     y = values[col]
-    present = ~np.isnan(y)
-    if present.sum() < MIN_ROWS or np.nanstd(y) == 0:
+    if (target := _target(y, sample)) is None:
         return None
-    d = _places(y[present])
-    screen = sample[present[sample]][:SCREEN]
+    d, screen = target
     for of in itertools.permutations(dates, 2):
         for factor in DATE_FACTORS:
             if _close(y[screen], factor * _evaluate(values, list(of), "-", screen), d) and _holds(
