@@ -31,9 +31,15 @@ The package, one module a concern:
 - `copies`: values a referencing row copies from the row it references.
 """
 
-from relsynth.synth.tabular._references.copies import copy_values, parent_copies
+from relsynth.synth.tabular._references.copies import copy_values
 from relsynth.synth.tabular._references.degrees import deal
-from relsynth.synth.tabular._references.fit import declared_links, reference_stats, row_numbers, unique_links
+from relsynth.synth.tabular._references.fit import (
+    declared_links,
+    parent_copies,
+    reference_stats,
+    row_numbers,
+    unique_links,
+)
 from relsynth.synth.tabular._references.generate import (
     assign_references,
     copy_totals,

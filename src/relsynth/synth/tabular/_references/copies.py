@@ -9,7 +9,7 @@ kind) in at least `MIN_SHARE` of the rows, clearly more often than two independe
 the rows, at random. Columns in an order (`orderings`: a date after another) are left alone:
 their values are tied to their row's other columns.
 
-Likewise down a nesting key (`parent_copies`): an order's shipping city is its customer's city
+Likewise down a nesting key (`fit.parent_copies`): an order's shipping city is its customer's city
 (in every row of a Northwind export, where a small model wrote it for 69 % of generated orders).
 The model reads the parent row but writes the child's value in its own slot; generation copies the
 parent's value into as many more rows as the share asks beyond those the model already matched.
@@ -81,22 +81,6 @@ def chance(a: pd.Series, b: pd.Series) -> float:
     pa, pb = a.value_counts(normalize=True), b.value_counts(normalize=True)
     common = pa.index.intersection(pb.index)
     return float((pa[common] * pb[common]).sum())
-
-
-def parent_copies(pre, data: RelationalData) -> dict[str, list[list]]:
-    """table -> `copied_columns` of its parent row (see the module docstring), for the tables nested
-    under a parent that copy some of its values."""
-    out = {}
-    for table in data.schema.synth_tables:
-        edge = data.schema.parent(table)
-        if edge is not None and (found := copied_columns(pre, data, edge, _parent_rows(data, edge))):
-            out[table] = found
-    return out
-
-
-def _parent_rows(data: RelationalData, e: Edge) -> np.ndarray:
-    """Per row of `e.child`, the position of its parent row (-1: none)."""
-    return pd.Index(data[e.parent][data.schema.tables[e.parent].primary_key]).get_indexer(data[e.child][e.fk])
 
 
 def copy_values(

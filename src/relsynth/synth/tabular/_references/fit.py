@@ -201,6 +201,17 @@ def referenced_rows(data: RelationalData, e: Edge) -> np.ndarray:
     return pd.Index(keys).get_indexer(data[e.child][e.fk])
 
 
+def parent_copies(pre, data: RelationalData) -> dict[str, list[list]]:
+    """table -> `copied_columns` of its parent row (a ship city, its customer's: see `copies`), for
+    the tables nested under a parent that copy some of its values."""
+    out = {}
+    for table in data.schema.synth_tables:
+        edge = data.schema.parent(table)
+        if edge is not None and (found := copied_columns(pre, data, edge, referenced_rows(data, edge))):
+            out[table] = found
+    return out
+
+
 def nest_chain(schema, table: str) -> list[str]:
     """`table` and the tables it nests under, nearest first (item, order, customer)."""
     chain = [table]
