@@ -274,14 +274,23 @@ def with_ancestors(
     out = tables[table][own].reset_index(drop=True)
     for name in (c for c in columns if c not in own):
         ancestor, column = name.split(".", 1)
-        keys, t = None, table
-        while t != ancestor and (edge := schema.parent(t)) is not None:
-            frame = tables[t] if keys is None else tables[t].set_index(schema.tables[t].primary_key)
-            keys = (frame[edge.fk] if keys is None else frame[edge.fk].reindex(keys)).to_numpy()
-            t = edge.parent
+        keys = ancestor_keys(schema, tables, table, ancestor).to_numpy()
         above = tables[ancestor].drop_duplicates(schema.tables[ancestor].primary_key)
         out[name] = above.set_index(schema.tables[ancestor].primary_key)[column].reindex(keys).to_numpy()
     return out[list(columns)]
+
+
+def ancestor_keys(schema, tables, table: str, ancestor: str) -> pd.Series:
+    """Each row of `tables[table]`'s key of the `ancestor` row it nests under (its own key when
+    `table` is `ancestor`), by position; `tables`: a RelationalData or a dict of frames."""
+    if table == ancestor:
+        return tables[table][schema.tables[table].primary_key].reset_index(drop=True)
+    edge = schema.parent(table)
+    keys, t = tables[table][edge.fk], edge.parent
+    while t != ancestor:  # one level up: the key of the row above the row named
+        edge = schema.parent(t)
+        keys, t = keys.map(tables[t].set_index(schema.tables[t].primary_key)[edge.fk]), edge.parent
+    return keys.reset_index(drop=True)
 
 
 def parent_ordered(

@@ -15,7 +15,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.data import SQL_FORMAT
-from relsynth.relational.orders import as_numbers, order_between, parent_ordered, referenced_ordered
+from relsynth.relational.orders import ancestor_keys, as_numbers, order_between, parent_ordered, referenced_ordered
 from relsynth.relational.orders import reference_orders as orders_across
 from relsynth.relational.schema import Edge
 from relsynth.synth.core.nulls import telling_column
@@ -218,19 +218,6 @@ def nest_chain(schema, table: str) -> list[str]:
     while (edge := schema.parent(chain[-1])) is not None:
         chain.append(edge.parent)
     return chain
-
-
-def ancestor_keys(schema, tables, table: str, ancestor: str) -> pd.Series:
-    """Each row of `tables[table]`'s key of the `ancestor` row it nests under (its own key when
-    `table` is `ancestor`), by position; `tables`: a RelationalData or a dict of frames."""
-    if table == ancestor:
-        return tables[table][schema.tables[table].primary_key].reset_index(drop=True)
-    edge = schema.parent(table)
-    keys, t = tables[table][edge.fk], edge.parent
-    while t != ancestor:  # one level up: the key of the row above the row named
-        edge = schema.parent(t)
-        keys, t = keys.map(tables[t].set_index(schema.tables[t].primary_key)[edge.fk]), edge.parent
-    return keys.reset_index(drop=True)
 
 
 def within(data: RelationalData, e: Edge, pos: np.ndarray) -> str | None:

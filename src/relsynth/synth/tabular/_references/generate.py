@@ -15,11 +15,11 @@ import pandas as pd
 
 from relsynth.relational import Column
 from relsynth.relational.data import composite_references
-from relsynth.relational.orders import as_numbers, parent_rows
+from relsynth.relational.orders import ancestor_keys, as_numbers, parent_rows
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.copies import copy_values
 from relsynth.synth.tabular._references.degrees import deal, ranked, stratified
-from relsynth.synth.tabular._references.fit import ancestor_keys, effect_scores
+from relsynth.synth.tabular._references.fit import effect_scores
 from relsynth.synth.tabular._references.pairing import (
     MAX_GROUPS,
     Affinity,
