@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from relsynth.relational._coerce import COERCERS, NUMBER_AS_CODE, coerce, text_datetime_format, to_numbers
+from relsynth.relational._coerce import COERCERS, NUMBER_AS_CODE, blanks, coerce, text_datetime_format, to_numbers
 from relsynth.relational.columns import Column
 from relsynth.relational.shapes import UUID, code_shapes, shared_share
 
@@ -102,7 +102,7 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
         return Column.BOOLEAN, f"values {sorted(text.unique())[:4]} spell true/false"
     if (when := _time_or_date(text)) is not None:
         return when
-    solid = text[text != ""]  # blanks: how legacy files write a missing date or number
+    solid = text[~blanks(text)]  # blanks: how legacy files write a missing date or number
     blank = _blank_note(text)
     numbers = to_numbers(solid)
     if len(solid) and numbers.notna().all():
@@ -136,7 +136,7 @@ def _time_or_date(text: pd.Series) -> tuple[Column, str] | None:
 
 def _blank_note(text: pd.Series) -> str:
     """What the inference says of a date or number column's blank strings (`_coerce.blanks`)."""
-    n = int((text.str.strip() == "").sum())
+    n = int(blanks(text).sum())
     return f"; {n} blank value(s) read as nulls (written back blank)" if n else ""
 
 
