@@ -87,22 +87,31 @@ def find_once_labels(pre, data: RelationalData, unique: dict[str, list[str]]) ->
 
 
 def _once_values(parent: pd.Series, label: pd.Series, preproc: CategoricalPreproc) -> dict | None:
-    """{"once", "exactly"} of one column's frequent values (`find_once_labels`); None: none."""
+    """{"once", "exactly"} of one column's frequent values (`find_once_labels`); None: none. Every
+    value's count under each parent in one pass (a category by category scan of the rows cost
+    categories x rows)."""
     held = parent.notna()
     if held.sum() < MIN_ROWS:
         return None
     p = pd.factorize(parent[held])[0]
-    v = label[held].map(_plain).astype(str).where(label[held].notna()).to_numpy(dtype=object)
+    codes, uniques = pd.factorize(label[held].map(_plain).astype(str).where(label[held].notna()))
     sizes = np.bincount(p).astype(np.float64)
+    known = codes >= 0
+    pairs, per_pair = np.unique(p[known].astype(np.int64) * len(uniques) + codes[known], return_counts=True)
+    code_of_pair = pairs % len(uniques) if len(uniques) else pairs
+    most = np.zeros(len(uniques), dtype=np.int64)  # the most rows one parent holds of each value
+    np.maximum.at(most, code_of_pair, per_pair)
+    parents = np.bincount(code_of_pair, minlength=len(uniques))  # parents holding each value
+    shares = np.bincount(codes[known], minlength=len(uniques)) / len(codes)
+    sibling_pairs = float((sizes * (sizes - 1) / 2).sum())
+    index = {str(u): k for k, u in enumerate(uniques)}
     once, exactly = [], []
     for value in (str(c) for c in preproc.categories):
-        at = v == value
-        share = at.mean()
-        per_parent = np.bincount(p[at], minlength=len(sizes))
-        if share == 0 or per_parent.max() > 1 or float((sizes * (sizes - 1) / 2).sum()) * share**2 < MIN_REPEATS:
+        k = index.get(value)
+        if k is None or most[k] > 1 or sibling_pairs * shares[k] ** 2 < MIN_REPEATS:
             continue
         once.append(value)
-        if per_parent.min() == 1 and float(((1 - share) ** sizes).sum()) >= MIN_REPEATS:
+        if parents[k] == len(sizes) and float(((1 - shares[k]) ** sizes).sum()) >= MIN_REPEATS:
             exactly.append(value)
     return {"once": once, "exactly": exactly} if once else None
 
