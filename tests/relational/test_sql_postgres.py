@@ -200,19 +200,13 @@ def _tiny_generate(data: RelationalData, seed: int) -> RelationalData:
 def test_uuid_keys_are_generated_as_uuids_and_written_back_as_uuid(postgres_url: str) -> None:
     """uuid keys came back as id_1, id_2 in VARCHAR columns (the child's key lost its NOT NULL), so the
     copy could not be joined with the source: they are random UUIDs, the same for the same seed."""
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE dept (id uuid PRIMARY KEY, label varchar(10) NOT NULL)")
-        conn.exec_driver_sql(
-            "CREATE TABLE emp (id bigint PRIMARY KEY, dept uuid NOT NULL REFERENCES dept(id), grade smallint NOT NULL)"
-        )
-        conn.exec_driver_sql(
-            "INSERT INTO dept SELECT gen_random_uuid(), 'D' || mod(i, 3) FROM generate_series(1, 20) i"
-        )
-        conn.exec_driver_sql(
-            "INSERT INTO emp SELECT row_number() OVER (), d.id, g FROM dept d, generate_series(1, 3) g"
-        )
-    engine.dispose()
+    run_sql(
+        postgres_url,
+        "CREATE TABLE dept (id uuid PRIMARY KEY, label varchar(10) NOT NULL)",
+        "CREATE TABLE emp (id bigint PRIMARY KEY, dept uuid NOT NULL REFERENCES dept(id), grade smallint NOT NULL)",
+        "INSERT INTO dept SELECT gen_random_uuid(), 'D' || mod(i, 3) FROM generate_series(1, 20) i",
+        "INSERT INTO emp SELECT row_number() OVER (), d.id, g FROM dept d, generate_series(1, 3) g",
+    )
     data = RelationalData.from_sql(postgres_url)
     synth = _tiny_generate(data, seed=3)
     keys = synth["dept"]["id"]
@@ -230,16 +224,14 @@ def test_uuid_keys_are_generated_as_uuids_and_written_back_as_uuid(postgres_url:
 def test_a_uuid_column_that_is_no_key_is_an_identifier_generated_fresh(postgres_url: str) -> None:
     """A uuid column outside the keys (a session's public id) made from_sql refuse the whole database
     ("no kind for uuid"): it is an identifier, written back as fresh uuids, null where the source is."""
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE session (id integer PRIMARY KEY, public_id uuid, minutes integer NOT NULL)")
-        conn.exec_driver_sql(
-            "INSERT INTO session SELECT i, CASE WHEN mod(i, 5) = 0 THEN NULL ELSE gen_random_uuid() END, mod(i, 60) "
-            "FROM generate_series(1, 60) i"
-        )
-        conn.exec_driver_sql("CREATE TABLE click (id integer PRIMARY KEY, session integer NOT NULL REFERENCES session)")
-        conn.exec_driver_sql("INSERT INTO click SELECT i, 1 + mod(i * 7, 60) FROM generate_series(1, 150) i")
-    engine.dispose()
+    run_sql(
+        postgres_url,
+        "CREATE TABLE session (id integer PRIMARY KEY, public_id uuid, minutes integer NOT NULL)",
+        "INSERT INTO session SELECT i, CASE WHEN mod(i, 5) = 0 THEN NULL ELSE gen_random_uuid() END, mod(i, 60) "
+        "FROM generate_series(1, 60) i",
+        "CREATE TABLE click (id integer PRIMARY KEY, session integer NOT NULL REFERENCES session)",
+        "INSERT INTO click SELECT i, 1 + mod(i * 7, 60) FROM generate_series(1, 150) i",
+    )
     data = RelationalData.from_sql(postgres_url)
     assert data.schema.tables["session"].columns["public_id"].kind is Column.IDENTIFIER
     synth = _tiny_generate(data, seed=0)
@@ -302,22 +294,16 @@ def test_append_into_own_tables_with_enum_and_jsonb_columns(postgres_url: str) -
     value was bound as a VARCHAR parameter, which an enum column refuses ('column "status" is of
     type visit_status but expression is of type character varying'). Such columns are bound
     untyped, so the server reads each value as its column's type; a JSON text becomes jsonb."""
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TYPE visit_status AS ENUM ('open', 'closed')")
-        conn.exec_driver_sql(
-            "CREATE TABLE visit (id integer PRIMARY KEY, status visit_status NOT NULL, meta jsonb, "
-            "fee numeric(10,2) NOT NULL)"
-        )
-        conn.exec_driver_sql(
-            "INSERT INTO visit VALUES (1, 'open', '{\"a\": 1}', 10.5), (2, 'closed', NULL, 3), (3, 'open', '[1]', 0)"
-        )
-        conn.exec_driver_sql("CREATE SCHEMA mine")
-        conn.exec_driver_sql(
-            "CREATE TABLE mine.visit (id integer PRIMARY KEY, status visit_status NOT NULL, meta jsonb, "
-            "fee numeric(10,2) NOT NULL CHECK (fee >= 0))"
-        )
-    engine.dispose()
+    run_sql(
+        postgres_url,
+        "CREATE TYPE visit_status AS ENUM ('open', 'closed')",
+        "CREATE TABLE visit (id integer PRIMARY KEY, status visit_status NOT NULL, meta jsonb, "
+        "fee numeric(10,2) NOT NULL)",
+        "INSERT INTO visit VALUES (1, 'open', '{\"a\": 1}', 10.5), (2, 'closed', NULL, 3), (3, 'open', '[1]', 0)",
+        "CREATE SCHEMA mine",
+        "CREATE TABLE mine.visit (id integer PRIMARY KEY, status visit_status NOT NULL, meta jsonb, "
+        "fee numeric(10,2) NOT NULL CHECK (fee >= 0))",
+    )
     data = RelationalData.from_sql(postgres_url, tables=["visit"], overrides={"visit": {"meta": "categorical"}})
     data.to_sql(postgres_url, schema_name="mine", if_exists="append")
     assert rows(postgres_url, "SELECT id, status::text, meta, fee::text FROM mine.visit ORDER BY id") == [
@@ -330,23 +316,15 @@ def test_append_into_own_tables_with_enum_and_jsonb_columns(postgres_url: str) -
 def test_columns_without_a_kind_can_be_left_out(postgres_url: str) -> None:
     """A bytea, jsonb or array column stopped from_sql, and the only way out was to leave its whole
     table out (the root table of patients, here): `exclude` leaves the columns out instead."""
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(
-            'CREATE TABLE "Patient" ("Patient ID" uuid PRIMARY KEY, photo bytea, tags text[], born date NOT NULL)'
-        )
-        conn.exec_driver_sql(
-            'CREATE TABLE visit (id integer PRIMARY KEY, "Patient ID" uuid NOT NULL REFERENCES "Patient", '
-            'referrer uuid REFERENCES "Patient", fee numeric(10,2) NOT NULL)'
-        )
-        conn.exec_driver_sql(
-            "INSERT INTO \"Patient\" SELECT gen_random_uuid(), '\\x00ff'::bytea, ARRAY['a'], DATE '2000-01-01' + i "
-            "FROM generate_series(1, 5) i"
-        )
-        conn.exec_driver_sql(
-            'INSERT INTO visit SELECT row_number() OVER (), "Patient ID", "Patient ID", 12.5 FROM "Patient"'
-        )
-    engine.dispose()
+    run_sql(
+        postgres_url,
+        'CREATE TABLE "Patient" ("Patient ID" uuid PRIMARY KEY, photo bytea, tags text[], born date NOT NULL)',
+        'CREATE TABLE visit (id integer PRIMARY KEY, "Patient ID" uuid NOT NULL REFERENCES "Patient", '
+        'referrer uuid REFERENCES "Patient", fee numeric(10,2) NOT NULL)',
+        "INSERT INTO \"Patient\" SELECT gen_random_uuid(), '\\x00ff'::bytea, ARRAY['a'], DATE '2000-01-01' + i "
+        "FROM generate_series(1, 5) i",
+        'INSERT INTO visit SELECT row_number() OVER (), "Patient ID", "Patient ID", 12.5 FROM "Patient"',
+    )
     with pytest.raises(
         SchemaError, match=r"""Patient\.photo has SQL type BYTEA\(\), .*exclude=\{'Patient': \['photo'\]\}"""
     ):
@@ -380,11 +358,11 @@ def test_a_column_read_with_a_given_kind_keeps_its_not_null(postgres_url: str) -
     data.to_sql(postgres_url, schema_name="copy")
     nullable = {c: n for _, c, _, _, _, _, _, n in rows(postgres_url, COLUMNS, schema="copy", tables=["stay"])}
     assert nullable == {"id": "NO", "los": "NO", "note": "YES"}
-    engine = sa.create_engine(postgres_url)  # into intervals of one's own: the labels, read by the server
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE SCHEMA own")
-        conn.exec_driver_sql("CREATE TABLE own.stay (id integer PRIMARY KEY, los interval NOT NULL, note interval)")
-    engine.dispose()
+    run_sql(
+        postgres_url,
+        "CREATE SCHEMA own",
+        "CREATE TABLE own.stay (id integer PRIMARY KEY, los interval NOT NULL, note interval)",
+    )
     data.to_sql(postgres_url, schema_name="own", if_exists="append")
     assert rows(postgres_url, "SELECT * FROM own.stay ORDER BY id") == rows(
         postgres_url, "SELECT * FROM stay ORDER BY id"
@@ -409,17 +387,13 @@ def test_intervals_are_read_as_seconds_and_written_back_as_intervals(postgres_ur
     """An interval column (a stay's length) had no kind: from_sql refused it, and the kinds one
     could give refused its values or made them strings ('1 day, 1:00:00'). It is read as numeric
     seconds (as psycopg counts them: a month 30 days, a year 365) and written back as an interval."""
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TABLE stay (id integer PRIMARY KEY, los interval NOT NULL, wait interval day to second(3), "
-            "term interval year to month)"
-        )
-        conn.exec_driver_sql(
-            "INSERT INTO stay VALUES (1, '1 day 01:00:00', NULL, '1 year 2 mons'), (2, '00:30:00', '-1.5 seconds', NULL), "
-            "(3, '40 days 00:00:00.25', '2 hours', '1 mon')"
-        )
-    engine.dispose()
+    run_sql(
+        postgres_url,
+        "CREATE TABLE stay (id integer PRIMARY KEY, los interval NOT NULL, wait interval day to second(3), "
+        "term interval year to month)",
+        "INSERT INTO stay VALUES (1, '1 day 01:00:00', NULL, '1 year 2 mons'), (2, '00:30:00', '-1.5 seconds', NULL), "
+        "(3, '40 days 00:00:00.25', '2 hours', '1 mon')",
+    )
     data = RelationalData.from_sql(postgres_url)
     assert all(data.schema.tables["stay"].columns[c].kind is Column.NUMERIC for c in ("los", "wait", "term"))
     why = data.schema.inference["stay"]
@@ -451,15 +425,13 @@ def test_rows_naming_later_rows_of_their_own_table_are_written(postgres_url: str
     parent: no order of the rows writes both, and PostgreSQL checks each row's keys as it is
     inserted, so to_sql of the forum read back failed (ForeignKeyViolation: accepted_answer_id=3 is
     not present). Such keys are inserted null and set once the table's rows are all written."""
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TABLE post (id integer PRIMARY KEY, parent integer REFERENCES post(id), "
-            "accepted integer REFERENCES post(id), kind integer NOT NULL)"
-        )
-        conn.exec_driver_sql("ALTER TABLE post ALTER CONSTRAINT post_accepted_fkey DEFERRABLE INITIALLY DEFERRED")
-        conn.exec_driver_sql("INSERT INTO post VALUES (1, NULL, 3, 1), (2, 1, NULL, 2), (3, 1, NULL, 2), (4, 4, 4, 2)")
-    engine.dispose()
+    run_sql(
+        postgres_url,
+        "CREATE TABLE post (id integer PRIMARY KEY, parent integer REFERENCES post(id), "
+        "accepted integer REFERENCES post(id), kind integer NOT NULL)",
+        "ALTER TABLE post ALTER CONSTRAINT post_accepted_fkey DEFERRABLE INITIALLY DEFERRED",
+        "INSERT INTO post VALUES (1, NULL, 3, 1), (2, 1, NULL, 2), (3, 1, NULL, 2), (4, 4, 4, 2)",
+    )
     data = RelationalData.from_sql(postgres_url)
     data.to_sql(postgres_url, schema_name="copy")
     for target in ("copy", "own"):
@@ -588,18 +560,14 @@ def test_identity_and_generated_columns_are_written_back_as_such(postgres_url: s
     so the next INSERT of one's own failed on the NULL key. Into PostgreSQL, from PostgreSQL, both
     are recreated: the server computes the column, the keys go in as generated and the identity
     continues after them. Elsewhere they are plain columns holding the values."""
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TABLE line (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamp NOT NULL, "
-            "qty smallint NOT NULL, price numeric(10,2) NOT NULL, "
-            "total numeric(12,2) GENERATED ALWAYS AS (qty * price) STORED, "
-            "year integer NOT NULL GENERATED ALWAYS AS (extract(year FROM at)::integer) STORED)"
-        )
-        conn.exec_driver_sql(
-            "INSERT INTO line (at, qty, price) VALUES ('2020-05-01 10:00', 2, 1.50), ('2021-01-02 08:30', 1, 4)"
-        )
-    engine.dispose()
+    run_sql(
+        postgres_url,
+        "CREATE TABLE line (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamp NOT NULL, "
+        "qty smallint NOT NULL, price numeric(10,2) NOT NULL, "
+        "total numeric(12,2) GENERATED ALWAYS AS (qty * price) STORED, "
+        "year integer NOT NULL GENERATED ALWAYS AS (extract(year FROM at)::integer) STORED)",
+        "INSERT INTO line (at, qty, price) VALUES ('2020-05-01 10:00', 2, 1.50), ('2021-01-02 08:30', 1, 4)",
+    )
     data = RelationalData.from_sql(postgres_url)
     data["line"]["year"] = 2031  # as a model may generate them: the server computes them
     data["line"]["total"] = None
@@ -635,14 +603,12 @@ def test_tables_that_are_not_there_are_told_apart(postgres_url: str) -> None:
     rightly does not read as a table), a table named in the wrong case said the same beside the
     right name (quoted mixed-case identifiers: "Customer"), and a schema named in the wrong case
     said only 'no tables in schema 'Shop''. Each now says what it is, or which name is meant."""
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql('CREATE SCHEMA shop; CREATE TABLE shop."Customer" (id integer PRIMARY KEY, age smallint)')
-        conn.exec_driver_sql('CREATE VIEW shop.adults AS SELECT * FROM shop."Customer" WHERE age >= 18')
-        conn.exec_driver_sql(
-            'CREATE MATERIALIZED VIEW shop.ages AS SELECT age, count(*) FROM shop."Customer" GROUP BY 1'
-        )
-    engine.dispose()
+    run_sql(
+        postgres_url,
+        'CREATE SCHEMA shop; CREATE TABLE shop."Customer" (id integer PRIMARY KEY, age smallint)',
+        'CREATE VIEW shop.adults AS SELECT * FROM shop."Customer" WHERE age >= 18',
+        'CREATE MATERIALIZED VIEW shop.ages AS SELECT age, count(*) FROM shop."Customer" GROUP BY 1',
+    )
     with pytest.raises(SchemaError) as err:
         RelationalData.from_sql(postgres_url, ["Customer", "adults", "ages", "customer"], schema_name="shop")
     message = str(err.value)
@@ -657,16 +623,12 @@ def test_fractional_seconds_precision_of_times_is_written_back(postgres_url: str
     """timestamp(3), time(0) and their zoned kinds came back as timestamp and time: PostgreSQL's
     default of 6 digits, so a column that held milliseconds took microseconds. Their precision is
     kept, as an interval's and a numeric's are."""
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TABLE t (id integer PRIMARY KEY, a timestamp(3), b time(0), c timestamptz(0), d timetz(2), e timestamp)"
-        )
-        conn.exec_driver_sql(
-            "INSERT INTO t VALUES (1, '2020-01-01 10:00:00.123', '10:00:01', '2020-01-01 10:00:00+02', '10:00:00.25+02', "
-            "'2020-01-01 10:00:00.123456')"
-        )
-    engine.dispose()
+    run_sql(
+        postgres_url,
+        "CREATE TABLE t (id integer PRIMARY KEY, a timestamp(3), b time(0), c timestamptz(0), d timetz(2), e timestamp)",
+        "INSERT INTO t VALUES (1, '2020-01-01 10:00:00.123', '10:00:01', '2020-01-01 10:00:00+02', '10:00:00.25+02', "
+        "'2020-01-01 10:00:00.123456')",
+    )
     RelationalData.from_sql(postgres_url).to_sql(postgres_url, schema_name="copy")
     precision = """SELECT column_name, data_type, datetime_precision FROM information_schema.columns
         WHERE table_schema = :schema AND table_name = 't' ORDER BY ordinal_position"""
@@ -699,15 +661,13 @@ def test_a_generated_column_the_target_cannot_compute_holds_its_values(
     database, 'operator does not exist: character varying = st' in this one): enums are written
     as VARCHAR. Its table is then made with a plain column holding the values, and a
     warning says which column and why."""
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TYPE st AS ENUM ('new', 'paid')")
-        conn.exec_driver_sql(
-            "CREATE TABLE o (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, status st NOT NULL, "
-            "is_paid boolean GENERATED ALWAYS AS (status = 'paid') STORED)"
-        )
-        conn.exec_driver_sql("INSERT INTO o (status) VALUES ('new'), ('paid'), ('paid')")
-    engine.dispose()
+    run_sql(
+        postgres_url,
+        "CREATE TYPE st AS ENUM ('new', 'paid')",
+        "CREATE TABLE o (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, status st NOT NULL, "
+        "is_paid boolean GENERATED ALWAYS AS (status = 'paid') STORED)",
+        "INSERT INTO o (status) VALUES ('new'), ('paid'), ('paid')",
+    )
     with caplog.at_level("WARNING", logger="relsynth.relational.sql"):
         RelationalData.from_sql(postgres_url).to_sql(postgres_url, schema_name="copy")
     # here the type exists (the source is in the same database), but no VARCHAR = st operator
@@ -740,20 +700,16 @@ def test_partitions_are_read_through_their_partitioned_table(postgres_url: str) 
     """A table partitioned by year was read three times over: the partitioned table (500 rows) and
     each partition as a table of its own (ev_2020: 365, ev_2021: 135 rows, the same rows again),
     and written back as three unrelated tables. A partition is read through its table unless named."""
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE cust (id integer PRIMARY KEY, age smallint)")
-        conn.exec_driver_sql(
-            "CREATE TABLE ev (id integer, cust_id integer REFERENCES cust, at date NOT NULL, score real, "
-            "PRIMARY KEY (id, at)) PARTITION BY RANGE (at)"
-        )
-        conn.exec_driver_sql("CREATE TABLE ev_2020 PARTITION OF ev FOR VALUES FROM ('2020-01-01') TO ('2021-01-01')")
-        conn.exec_driver_sql("CREATE TABLE ev_2021 PARTITION OF ev FOR VALUES FROM ('2021-01-01') TO ('2022-01-01')")
-        conn.exec_driver_sql("INSERT INTO cust SELECT i, 20 + i %% 50 FROM generate_series(1, 100) i")
-        conn.exec_driver_sql(
-            "INSERT INTO ev SELECT i, 1 + i %% 100, DATE '2020-01-01' + (i %% 700), i %% 7 FROM generate_series(1, 500) i"
-        )
-    engine.dispose()
+    run_sql(
+        postgres_url,
+        "CREATE TABLE cust (id integer PRIMARY KEY, age smallint)",
+        "CREATE TABLE ev (id integer, cust_id integer REFERENCES cust, at date NOT NULL, score real, "
+        "PRIMARY KEY (id, at)) PARTITION BY RANGE (at)",
+        "CREATE TABLE ev_2020 PARTITION OF ev FOR VALUES FROM ('2020-01-01') TO ('2021-01-01')",
+        "CREATE TABLE ev_2021 PARTITION OF ev FOR VALUES FROM ('2021-01-01') TO ('2022-01-01')",
+        "INSERT INTO cust SELECT i, 20 + i %% 50 FROM generate_series(1, 100) i",
+        "INSERT INTO ev SELECT i, 1 + i %% 100, DATE '2020-01-01' + (i %% 700), i %% 7 FROM generate_series(1, 500) i",
+    )
     assert RelationalData.from_sql(postgres_url).n_rows() == {"cust": 100, "ev": 500}
     assert RelationalData.from_sql(postgres_url, ["cust", "ev_2021"]).n_rows() == {"cust": 100, "ev_2021": 135}
 
@@ -788,17 +744,13 @@ def test_a_failure_not_of_the_expressions_is_not_blamed_on_them(
     """Where creating the tables failed for another reason than a generated column's expression (an
     index already named as a table to write), a warning still said the generated columns 'could not
     be recreated' before the real error; only the real error is raised now."""
-    engine = sa.create_engine(postgres_url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TABLE line (id integer PRIMARY KEY, qty smallint NOT NULL, "
-            "total integer GENERATED ALWAYS AS (qty * 2) STORED)"
-        )
-        conn.exec_driver_sql("INSERT INTO line (id, qty) VALUES (1, 2), (2, 3)")
-        conn.exec_driver_sql(
-            "CREATE SCHEMA copy; CREATE TABLE copy.other (x integer); CREATE INDEX line ON copy.other (x)"
-        )
-    engine.dispose()
+    run_sql(
+        postgres_url,
+        "CREATE TABLE line (id integer PRIMARY KEY, qty smallint NOT NULL, "
+        "total integer GENERATED ALWAYS AS (qty * 2) STORED)",
+        "INSERT INTO line (id, qty) VALUES (1, 2), (2, 3)",
+        "CREATE SCHEMA copy; CREATE TABLE copy.other (x integer); CREATE INDEX line ON copy.other (x)",
+    )
     data = RelationalData.from_sql(postgres_url, ["line"])
     with caplog.at_level("WARNING", logger="relsynth.relational.sql"), pytest.raises(sa.exc.ProgrammingError):
         data.to_sql(postgres_url, schema_name="copy")
