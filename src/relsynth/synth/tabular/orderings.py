@@ -28,7 +28,9 @@ A date whose base is so far that the two drawn apart would keep the order all bu
 (`Ordering.loose`: an admission after the patient's birth, decades before; MIMIC's ages over 89
 are births shifted 210 years back) is modelled as itself: its offset, decades wide, drawn for
 another birth put 14 % of admissions and 20 % of labs past any date the column holds. Decoding only
-moves it onto its base or bound where it falls past one.
+moves it onto its base or bound where it falls past one. So is a date in no other order that never
+passes a date missing in some rows (an admission never after its patient's death, most patients
+alive: no offset counts from a missing date), its base that date.
 
 Where a generated row lacks its base (a delivery the model put under an order never shipped), the
 offset is counted from `Ordering.fallback`, another column held in every training row that the
@@ -145,6 +147,8 @@ def find_orderings(
     with the column it follows and its grid; `parent`: the parent row's date and number columns
     (`parent_kinds`), one row per row of `df` (`relational.orders.row_orders`)."""
     found = row_orders(df, columns, kinds, parent, parent_kinds)
+    capped = _capped_only(found, df, columns, kinds, parent, parent_kinds)
+    found = {c: found.get(c) or capped[c] for c in columns if c in found or c in capped}  # in field order
     caps = _caps(found, df, columns, kinds, parent, parent_kinds)
     fallbacks = {b: fallback_base(df, o, columns, kinds, parent, parent_kinds) for b, o in found.items()}
     return {
@@ -156,7 +160,8 @@ def find_orderings(
             extreme=_latest(as_numbers(df[b], _kind(o)), o.sign)
             if o.dated
             else _extreme(as_numbers(df[b], Column.NUMERIC), o.sign),
-            loose=o.dated and mostly_apart(_base_values(o, df, parent), as_numbers(df[b], _kind(o)), o.sign),
+            loose=b in capped
+            or (o.dated and mostly_apart(_base_values(o, df, parent), as_numbers(df[b], _kind(o)), o.sign)),
             cap=caps[b].base if b in caps else None,
             cap_from_parent=b in caps and caps[b].from_parent,
             at_extreme=_share_at(df[b], o),
@@ -244,6 +249,26 @@ def _as_step(o: Ordering, offsets: np.ndarray) -> np.ndarray:
 def _from_step(o: Ordering, held: np.ndarray) -> np.ndarray:
     """`_as_step` undone: a first sibling's decoded step back to its offset from the origin."""
     return held if o.first_quantiles is None else np.interp(held, o.step_quantiles, o.first_quantiles)
+
+
+def _capped_only(
+    found: Mapping[str, RowOrder],
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    kinds: Mapping[str, Column],
+    parent: pd.DataFrame | None,
+    parent_kinds: Mapping[str, Column] | None,
+) -> dict[str, RowOrder]:
+    """Per date column in no order, the nearest date it never passes where that date is present
+    (`relational.orders.row_bounds`), missing in some rows (an admission never after its patient's
+    death, most patients alive): no offset can be counted from it, so nothing kept it, and 37 of
+    1,164 generated admissions followed the death. Kept as a `loose` order: decoded as itself and
+    moved onto that date where it passes it. Not a timestamp capping a date (that compares with its day)."""
+    out: dict[str, RowOrder] = {}
+    for r in row_bounds(df, columns, kinds, parent, parent_kinds):
+        if r.dated and r.column not in found and r.column not in out and not r.day_base:
+            out[r.column] = r
+    return out
 
 
 def _caps(
