@@ -11,6 +11,7 @@ from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import with_ancestors
 from relsynth.relational.shapes import CLASSES, char_class
 from relsynth.synth.tabular._ancestor_orders import keep_ancestor_orders
+from relsynth.synth.tabular._category_ranges import keep_category_ranges
 from relsynth.synth.tabular._formulas import apply_formulas
 from relsynth.synth.tabular._identifiers import new_identifiers, uuids
 from relsynth.synth.tabular._lookup_orders import keep_lookup_orders
@@ -140,10 +141,14 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         n = len(headers[table])
         mat = mats[table] = np.stack(headers[table]) if n else np.zeros((0, layout.header_len), dtype=np.int64)
         cols: dict[str, pd.Series] = {}
+        ids, preprocs = {}, {}
         for j, col in enumerate(layout.fields):
             slot = pre.slots[layout.slots[j]]
             if col in schema.tables[table].columns:
-                cols[col] = slot.preproc.decode(mat[:, j] - slot.offset, rng).reset_index(drop=True)
+                ids[col], preprocs[col] = mat[:, j] - slot.offset, slot.preproc
+                cols[col] = slot.preproc.decode(ids[col], rng).reset_index(drop=True)
+        ranges = [r for r in pre.stats.get("category_ranges", []) if r["table"] == table]  # none in older models
+        keep_category_ranges(ranges, cols, ids, preprocs, rng)
         if ctx is not None and table == schema.roots[0]:
             _given_ctx(pre, table, cols, ctx)  # before the offsets and children that read them
         bases, edge = pre.parent_bases(table), schema.parent(table)

@@ -31,6 +31,7 @@ from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_c
 from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._ancestor_orders import find_ancestor_orders
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
+from relsynth.synth.tabular._category_ranges import find_category_ranges
 from relsynth.synth.tabular._count_rules import find_count_rules
 from relsynth.synth.tabular._decode import decode_entities
 from relsynth.synth.tabular._dependencies import (
@@ -316,6 +317,8 @@ class TabularPreproc:
                 self, data, summed | ordered, movable, self._shiftable_sequences(summed)
             ),
             "distinct": find_distinct(self, data),  # categories never equal to an earlier one of their row
+            # numbers within the range of their row's category (a lab value within its test's)
+            "category_ranges": find_category_ranges(self, data, summed | ordered),
             "null_rules": find_null_rules(self, data),  # columns missing exactly where an earlier category says
             "last_nulls": find_last_nulls(self, data),  # columns missing only in their parent's last row
             "count_rules": find_count_rules(self, data),  # child tables a category says a row has none of, or some

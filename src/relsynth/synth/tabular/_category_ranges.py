@@ -1,0 +1,141 @@
+"""Numbers decoded within the range of their row's category (a lab value within its test's:
+HbA1c 4-14 %, glucose 50-400 mg/dL, sodium 125-150 mmol/L, in one column).
+
+A number's token is a quantile bin of the whole column, and a value is drawn inside its bin from
+the column's values there. Where the categories of another column of the row hold ranges of their
+own, a bin straddles two of them, and a value drawn in it lands in the other's range: decoded from
+their own tokens, 47 of 1,629 lab values of a clinical database (2.9 %) left their test's range
+(an HbA1c of 35.5 %, a sodium of 167 mmol/L), however well a model writes the bins.
+
+The fit keeps, per number column of a synthesised table, the categorical column of its row whose
+categories' ranges the pooled bins would break most (`_outside_share`), where they would break at
+least `MIN_OUTSIDE` of the values, with `N_QUANTILES` quantiles of each category's values (those of
+`MIN_ROWS` rows at least). Decoding draws a binned value from its category's quantiles restricted
+to the bin, where the category has values there; elsewhere (a bin the category never holds, a
+category without quantiles) it stays as drawn. Exact values (a dose's few, each a token of its own)
+are the model's. Columns a total, a formula or an order within rows sets or reads, and the root's
+context columns, are left alone. Not under DP.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import Column, RelationalData
+from relsynth.synth.tabular._dependencies import _categoricals, _codes
+from relsynth.synth.tabular.encoders import NumericPreproc, _plain
+
+log = logging.getLogger(__name__)
+MIN_ROWS = 20  # a category's values needed for its quantiles
+MIN_OUTSIDE = 0.01  # share of a column's values the pooled bins would draw outside their category's range
+N_QUANTILES = 21  # a category's values kept as this many quantiles
+
+
+def find_category_ranges(pre, data: RelationalData, skip: set[tuple[str, str]]) -> list[dict]:
+    """[{"table", "column", "by", "quantiles": {category: [N_QUANTILES values]}}]: a binned number
+    column and the categorical column of its row whose categories' ranges its bins break most
+    (`skip`: (table, column) set or read elsewhere)."""
+    out = []
+    for table, layout in pre.layouts.items():
+        given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+        cats = _categoricals(pre, data, table)
+        for col, s in zip(layout.fields, layout.slots, strict=False):
+            num = pre.slots[s].preproc
+            kind = pre.schema.tables[table].columns[col].kind if col in pre.schema.tables[table].columns else None
+            if (table, col) in skip or col in given or kind not in (Column.NUMERIC, Column.INTEGER):
+                continue
+            if not isinstance(num, NumericPreproc) or not num.n_bins_used:
+                continue
+            rule = _best_rule(num, data[table][col], [c for c, _ in cats if c not in given], data[table])
+            if rule is not None:
+                log.info("%s.%s decoded within the range of its %s: kept so", table, col, rule["by"])
+                out.append({"table": table, "column": col, **rule})
+    return out
+
+
+def _best_rule(num: NumericPreproc, values: pd.Series, candidates: list[str], frame: pd.DataFrame) -> dict | None:
+    """{"by", "quantiles"} of the candidate whose categories' ranges `num`'s bins break most, if at
+    least `MIN_OUTSIDE` of the binned values; else None."""
+    x = pd.to_numeric(values, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    binned = ~np.isnan(x) & ~np.isin(x, num.points)
+    best: tuple[float, str, dict] | None = None
+    for by in candidates:
+        codes, names = _codes(frame[by])
+        quantiles = {
+            names[k]: np.quantile(x[binned & (codes == k)], np.linspace(0, 1, N_QUANTILES))
+            for k in range(len(names))
+            if (binned & (codes == k)).sum() >= MIN_ROWS
+        }
+        if len(quantiles) < 2:
+            continue
+        share = _outside_share(x, binned, codes, names, quantiles, np.asarray(num.edges))
+        if share >= MIN_OUTSIDE and (best is None or share > best[0]):
+            best = (share, by, quantiles)
+    if best is None:
+        return None
+    return {"by": best[1], "quantiles": {k: [float(v) for v in q] for k, q in best[2].items()}}
+
+
+def _outside_share(
+    x: np.ndarray,
+    binned: np.ndarray,
+    codes: np.ndarray,
+    names: list[str],
+    quantiles: Mapping[str, np.ndarray],
+    edges: np.ndarray,
+) -> float:
+    """How much of the column's values a draw across their whole bin puts outside their category's
+    range (the part of the bin past it, per value, summed over the values, over every value)."""
+    total = 0.0
+    for k, name in enumerate(names):
+        if name not in quantiles:
+            continue
+        v = x[binned & (codes == k)]
+        b = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, len(edges) - 2)
+        lo, hi = edges[b], edges[b + 1]
+        width = np.where(hi > lo, hi - lo, np.inf)
+        past = np.maximum(quantiles[name][0] - lo, 0) + np.maximum(hi - quantiles[name][-1], 0)
+        total += float((past / width).sum())
+    return total / max(int((~np.isnan(x)).sum()), 1)
+
+
+def keep_category_ranges(
+    rules: list[dict],
+    cols: dict[str, pd.Series],
+    ids: Mapping[str, np.ndarray],
+    preprocs: Mapping[str, NumericPreproc],
+    rng: np.random.Generator,
+) -> None:
+    """Redraw (in place) each binned value of `rules`' columns inside its bin from its row's
+    category's quantiles (`find_category_ranges`), where the category has values in that bin;
+    `ids`: each column's decoded tokens, `preprocs`: its preprocessor."""
+    for rule in rules:
+        col, by = rule["column"], rule["by"]
+        if col not in cols or by not in cols or col not in ids:
+            continue
+        num = preprocs[col]
+        b = np.asarray(ids[col]) - 1 - len(num.points)  # the bin of a binned value, else < 0
+        category = cols[by].map(lambda v: str(_plain(v)), na_action="ignore")
+        redrawn = cols[col].to_numpy(np.float64, na_value=np.nan).copy()
+        for name, q in rule["quantiles"].items():
+            rows = np.flatnonzero((b >= 0) & (category == name).to_numpy(bool, na_value=False))
+            if len(rows):
+                redrawn[rows] = _drawn_in_bins(np.asarray(q), np.asarray(num.edges), b[rows], redrawn[rows], rng)
+        bins = b >= 0
+        redrawn[bins] = num._down_to_grid(redrawn[bins], b[bins])
+        cols[col] = pd.Series(redrawn, index=cols[col].index).astype(cols[col].dtype)
+
+
+def _drawn_in_bins(
+    q: np.ndarray, edges: np.ndarray, b: np.ndarray, drawn: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Values of bins `b` drawn from the quantiles `q` restricted to each bin; `drawn` kept where
+    the quantiles hold nothing inside the bin."""
+    levels = np.linspace(0, 1, len(q))
+    lo, hi = np.interp(edges[b], q, levels), np.interp(edges[b + 1], q, levels)  # the bin's share of the category
+    out = np.interp(lo + (hi - lo) * rng.random(len(b)), levels, q)
+    return np.where(hi > lo, out, drawn)

@@ -1,0 +1,54 @@
+"""Numbers decoded within the range of their row's category: a lab value within its test's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import Categorical, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import TabularPreproc
+
+TESTS = {"HBA1C": (4, 14), "GLU": (50, 400), "CRP": (0.1, 200), "NA": (125, 150), "TROP": (0.01, 5)}
+
+
+def labs(n: int = 300, seed: int = 0, ranged: bool = True) -> RelationalData:
+    """stays -> labs: a test code and its value, log-uniform in the test's own range (`ranged`),
+    else in one range for every test."""
+    rng = np.random.default_rng(seed)
+    at = np.repeat(np.arange(n), rng.integers(1, 8, n))
+    test = rng.choice(list(TESTS), len(at))
+    lo, hi = (np.array([TESTS[t][i] for t in test]) for i in (0, 1)) if ranged else (0.01, 400)
+    value = np.exp(rng.uniform(np.log(lo), np.log(hi))).round(2)
+    stays = pd.DataFrame({"id": range(n), "ward": rng.choice(["a", "b"], n)})
+    lab = pd.DataFrame({"id": range(len(at)), "stay": at, "test": test, "value": value})
+    schema = Schema(
+        stay=Table(id=PrimaryKey(), ward=Categorical()),
+        lab=Table(id=PrimaryKey(), stay=ForeignKey(parent="stay"), test=Categorical(), value=Numeric()),
+    )
+    return RelationalData({"stay": stays, "lab": lab}, schema)
+
+
+def test_a_binned_value_is_decoded_within_its_categorys_range():
+    """Lab values of five tests in one column, each test in its own range: a quantile bin of the
+    column straddles two tests' ranges, and a value drawn in it from the pooled values landed in
+    the other test's (47 of 1,629 lab values of a clinical database decoded from their own tokens,
+    an HbA1c of 35.5 %). Decoded from the row's test's values inside the bin, every value stays in
+    its test's range, spread as before."""
+    data = labs()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [(r["table"], r["column"], r["by"]) for r in pre.stats["category_ranges"]] == [("lab", "value", "test")]
+    real = data["lab"]
+    back = pre.inverse_transform(pre.transform(data), seed=0)["lab"]
+    assert (back["test"] == real["test"]).all()
+    span = real.groupby("test")["value"].agg(["min", "max"])
+    lo, hi = real["test"].map(span["min"]), real["test"].map(span["max"])
+    assert back["value"].between(lo, hi).all()
+    medians = back.groupby("test")["value"].median() / real.groupby("test")["value"].median()
+    assert medians.between(0.8, 1.25).all()  # spread as the test's values are
+    assert (back["value"] == back["value"].round(2)).all()  # on the column's grid
+
+
+def test_categories_sharing_one_range_take_no_rule():
+    data = labs(ranged=False)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["category_ranges"] == []
