@@ -113,6 +113,8 @@ class TextColumnStats:
     )
     json: bool = False  # every non-empty value a JSON object or array: a generated text that does not parse is
     #                     sampled again (False in older saves)
+    tokens: list[int] = field(default_factory=list)  # the BPE and word tokens the texts are written with: only these
+    #                      are generated (not a context's `test_code=` or `mg`); [] (older saves): any
     pair_share: float = 0.0  # share of the texts' adjacent word pairs that are word_pairs >= word_k other entities also
     #                      use: how often an unseen real text's pairs are word_pairs (leaving one entity out); the rate
     #                      replaced words aim at
@@ -268,7 +270,8 @@ class TextPreproc:
                 self.config.word_k,
             )
         for col, values in texts.items():
-            lengths = np.array([len(ids) for ids in self.encode(values)], dtype=np.int64)
+            encoded = self.encode(values)
+            lengths = np.array([len(ids) for ids in encoded], dtype=np.int64)
             rare = self._rare_word_rate(values)
             replaced = entity is not None and rare >= RARE_WORDS_REPLACE  # generation swaps its spelled words
             self.config.stats[col] = TextColumnStats(
@@ -280,6 +283,7 @@ class TextPreproc:
                 max_chars=max((len(v) for v in values), default=0),
                 mean_tokens=float(lengths.mean()) if len(lengths) else 0.0,
                 chars=unusual_chars(values),
+                tokens=sorted({int(i) for ids in encoded for i in ids}),
                 lead_space_rate=float(np.mean([v[:1].isspace() for v in values])) if values else 0.0,
                 rare_word_rate=rare,
                 copy_rate=self._copy_rate(df[col], copies),
@@ -295,7 +299,10 @@ class TextPreproc:
             self.table,
             self.vocab_size,
             len(self.config.words),
-            {c: {**asdict(st), "word_pairs": len(st.word_pairs)} for c, st in self.config.stats.items()},
+            {
+                c: {**asdict(st), "word_pairs": len(st.word_pairs), "tokens": len(st.tokens)}
+                for c, st in self.config.stats.items()
+            },
         )
         return self
 
