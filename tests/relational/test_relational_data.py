@@ -269,6 +269,17 @@ def test_examples_come_from_the_right_rows_with_any_index():
     assert "2 value(s) do not fit the kind, e.g. 'bad', 'worse' (text in a number column" in msg
 
 
+def test_numbers_with_a_qualifier_in_a_number_column_are_told_to_be_text():
+    """Lab values below or above what the test measures ('<0.1', '>400') among numbers: the hint said
+    to declare the column categorical, which keeps only values seen min_count times (of a clinical
+    database's 1,281 distinct lab values, 80 % of the rows would be generated missing)."""
+    frames = family_frames()
+    frames["child"] = frames["child"].assign(x=[1.0, "<0.1", 2.0, ">= 400"])
+    msg = one_problem(frames, family_schema())
+    assert "e.g. '<0.1', '>= 400' (numbers with a qualifier" in msg
+    assert "declare the column text" in msg
+
+
 def test_output_index_is_reset_and_values_stay_in_order():
     frames = family_frames()
     frames["child"] = frames["child"].set_axis([7, 3, 9, 1])

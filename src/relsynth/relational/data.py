@@ -90,6 +90,14 @@ def _hint(kind: Column, bad: pd.Series, table: str, col: str) -> str:
             " (dates are held as datetime64[ns], which spans 1677-09-21 to 2262-04-11 only; "
             "declare the column categorical or text to keep such dates)"
         )
+    qualified = text.str.fullmatch(r"(?:[<>]=?|[≤≥])\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?")
+    if kind in (Column.NUMERIC, Column.INTEGER) and qualified.all():  # a lab's '<0.1': below what it measures
+        return (
+            " (numbers with a qualifier, below or above what was measured, are not numbers: declare the column "
+            f"text to keep them as written (from_sql: overrides={{{table!r}: {{{col!r}: 'text'}}}}; categorical "
+            "keeps only values seen min_count times, the others generated missing), or write the qualifier in a "
+            "categorical column of its own and the number here)"
+        )
     if kind in (Column.NUMERIC, Column.INTEGER) and any(
         isinstance(v, str) for v in bad
     ):  # SQLite's INTEGER holding 'n/a'
