@@ -532,29 +532,33 @@ def test_a_date_never_after_a_far_date_of_its_parent_stops_there():
     assert (out[~dead] == adm["discharged"][~dead]).all()  # the others as they were
 
 
-def test_a_date_never_after_a_parent_date_most_rows_lack_is_kept_before_it():
+@pytest.mark.parametrize("day", [False, True])
+def test_a_date_never_after_a_parent_date_most_rows_lack_is_kept_before_it(day):
     """Admissions follow their patient's birth by decades (the ranges keep that) and precede the
     death of the 10 % who died: an offset cannot be counted from a death most patients lack, so no
     order held the admission, and 37 of 1,164 generated admissions of a clinical database followed
     their patient's death. The admission keeps its own values and is moved onto the death where it
-    passes it; the other rows stay as drawn."""
+    passes it; the other rows stay as drawn. `day`: admission dates and a death's timestamp, compared
+    with its day."""
     rng = np.random.default_rng(4)
     n = 400
     dob = pd.Series(pd.Timestamp("1930-01-01") + pd.to_timedelta(rng.integers(0, 80 * 365, n), "D"))
     admitted = pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 5 * 365 * 24 * 60, n), "min")
-    dod = pd.Series((admitted + pd.to_timedelta(rng.integers(1, 900, n), "D")).normalize()).where(rng.random(n) < 0.1)
+    dod = pd.Series(admitted + pd.to_timedelta(rng.integers(1, 900 * 24 * 60, n), "min")).where(rng.random(n) < 0.1)
+    admitted, dod = (admitted.normalize(), dod) if day else (admitted, dod.dt.normalize())
     parent, adm = pd.DataFrame({"dob": dob, "dod": dod}), pd.DataFrame({"admitted": admitted})
-    kinds = {"dob": Column.DATE, "dod": Column.DATE}
-    found = find_orderings(adm, ["admitted"], {"admitted": Column.DATETIME}, parent, kinds)["admitted"]
-    assert (found.base, found.from_parent, found.sign, found.loose) == ("dod", True, -1, True)
+    kinds = {"dob": Column.DATE, "dod": Column.DATETIME if day else Column.DATE}
+    found = find_orderings(adm, ["admitted"], {"admitted": Column.DATE if day else Column.DATETIME}, parent, kinds)
+    found = found["admitted"]
+    assert (found.base, found.from_parent, found.sign, found.loose, found.day_base) == ("dod", True, -1, True, day)
     assert Ordering(**found.to_dict()) == found  # saved and read back
     assert (with_offsets(adm, {"admitted": found}, parent)["admitted"] == adm["admitted"]).all()  # itself
     drawn = pd.Series(adm["admitted"].sample(frac=1, random_state=0).to_numpy())  # drawn apart from the deaths
     cols = {"admitted": drawn.copy()}
     from_offsets(cols, {"admitted": found}, parent)
-    out, dead = cols["admitted"], dod.notna()
-    assert (drawn[dead] > dod[dead]).sum() > 5  # the case: drawn after the death
-    assert (out[dead] <= dod[dead]).all()
+    out, dead, dod_day = cols["admitted"], dod.notna(), dod.dt.normalize()
+    assert (drawn[dead] > dod_day[dead]).sum() > 5  # the case: drawn after the death
+    assert (out[dead] <= dod_day[dead]).all()
     assert (out[~dead] == drawn[~dead]).all()  # the living as drawn
 
 

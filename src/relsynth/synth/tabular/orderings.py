@@ -263,10 +263,10 @@ def _capped_only(
     (`relational.orders.row_bounds`), missing in some rows (an admission never after its patient's
     death, most patients alive): no offset can be counted from it, so nothing kept it, and 37 of
     1,164 generated admissions followed the death. Kept as a `loose` order: decoded as itself and
-    moved onto that date where it passes it. Not a timestamp capping a date (that compares with its day)."""
+    moved onto that date (a timestamp's day, for a date: `day_base`) where it passes it."""
     out: dict[str, RowOrder] = {}
     for r in row_bounds(df, columns, kinds, parent, parent_kinds):
-        if r.dated and r.column not in found and r.column not in out and not r.day_base:
+        if r.dated and r.column not in found and r.column not in out:
             out[r.column] = r
     return out
 
