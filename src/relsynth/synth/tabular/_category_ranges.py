@@ -27,7 +27,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.synth.tabular._dependencies import _categoricals, _codes
-from relsynth.synth.tabular.encoders import NumericPreproc, _plain
+from relsynth.synth.tabular.encoders import NumericPreproc
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # a category's values needed for its quantiles
@@ -59,48 +59,45 @@ def find_category_ranges(pre, data: RelationalData, skip: set[tuple[str, str]]) 
 
 def _best_rule(num: NumericPreproc, values: pd.Series, candidates: list[str], frame: pd.DataFrame) -> dict | None:
     """{"by", "quantiles"} of the candidate whose categories' ranges `num`'s bins break most, if at
-    least `MIN_OUTSIDE` of the binned values; else None."""
+    least `MIN_OUTSIDE` of the values; else None. One pass over the rows per candidate."""
     x = pd.to_numeric(values, errors="coerce").to_numpy(np.float64, na_value=np.nan)
     binned = ~np.isnan(x) & ~np.isin(x, num.points)
-    best: tuple[float, str, dict] | None = None
+    v, edges = x[binned], np.asarray(num.edges)
+    b = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, len(edges) - 2)
+    best: tuple[float, str, np.ndarray, list[str]] | None = None
     for by in candidates:
         codes, names = _codes(frame[by])
-        quantiles = {
-            names[k]: np.quantile(x[binned & (codes == k)], np.linspace(0, 1, N_QUANTILES))
-            for k in range(len(names))
-            if (binned & (codes == k)).sum() >= MIN_ROWS
-        }
-        if len(quantiles) < 2:
-            continue
-        share = _outside_share(x, binned, codes, names, quantiles, np.asarray(num.edges))
+        c = codes[binned]
+        share = _outside_share(v, c, edges, b) / max(int((~np.isnan(x)).sum()), 1)
         if share >= MIN_OUTSIDE and (best is None or share > best[0]):
-            best = (share, by, quantiles)
+            best = (share, by, c, names)
     if best is None:
         return None
-    return {"by": best[1], "quantiles": {k: [float(v) for v in q] for k, q in best[2].items()}}
+    _, by, c, names = best
+    rows = _counted(c)
+    levels = np.linspace(0, 1, N_QUANTILES)
+    table = pd.Series(v[rows]).groupby(c[rows]).quantile(levels).unstack()  # (categories, levels)
+    return {"by": by, "quantiles": {names[k]: [float(q) for q in table.loc[k]] for k in table.index}}
 
 
-def _outside_share(
-    x: np.ndarray,
-    binned: np.ndarray,
-    codes: np.ndarray,
-    names: list[str],
-    quantiles: Mapping[str, np.ndarray],
-    edges: np.ndarray,
-) -> float:
-    """How much of the column's values a draw across their whole bin puts outside their category's
-    range (the part of the bin past it, per value, summed over the values, over every value)."""
-    total = 0.0
-    for k, name in enumerate(names):
-        if name not in quantiles:
-            continue
-        v = x[binned & (codes == k)]
-        b = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, len(edges) - 2)
-        lo, hi = edges[b], edges[b + 1]
-        width = np.where(hi > lo, hi - lo, np.inf)
-        past = np.maximum(quantiles[name][0] - lo, 0) + np.maximum(hi - quantiles[name][-1], 0)
-        total += float((past / width).sum())
-    return total / max(int((~np.isnan(x)).sum()), 1)
+def _counted(c: np.ndarray) -> np.ndarray:
+    """The rows whose category holds `MIN_ROWS` binned values at least (codes `c`, -1: missing)."""
+    sizes = np.bincount(c[c >= 0], minlength=1)
+    return (c >= 0) & (sizes[np.maximum(c, 0)] >= MIN_ROWS)
+
+
+def _outside_share(v: np.ndarray, c: np.ndarray, edges: np.ndarray, b: np.ndarray) -> float:
+    """How much of the binned values `v` (categories `c`, bins `b`) a draw across their whole bin
+    puts outside their category's range (the part of the bin past it, per value, summed); 0 where
+    fewer than two categories hold `MIN_ROWS` values."""
+    rows = _counted(c)
+    if len(np.unique(c[rows])) < 2:
+        return 0.0
+    grouped = pd.Series(v[rows]).groupby(c[rows])
+    low, high = grouped.transform("min").to_numpy(), grouped.transform("max").to_numpy()
+    lo, hi = edges[b[rows]], edges[b[rows] + 1]
+    width = np.where(hi > lo, hi - lo, np.inf)
+    return float(((np.maximum(low - lo, 0) + np.maximum(hi - high, 0)) / width).sum())
 
 
 def keep_category_ranges(
@@ -119,13 +116,13 @@ def keep_category_ranges(
             continue
         num = preprocs[col]
         b = np.asarray(ids[col]) - 1 - len(num.points)  # the bin of a binned value, else < 0
-        category = cols[by].map(lambda v: str(_plain(v)), na_action="ignore")
-        redrawn = cols[col].to_numpy(np.float64, na_value=np.nan).copy()
-        for name, q in rule["quantiles"].items():
-            rows = np.flatnonzero((b >= 0) & (category == name).to_numpy(bool, na_value=False))
-            if len(rows):
-                redrawn[rows] = _drawn_in_bins(np.asarray(q), np.asarray(num.edges), b[rows], redrawn[rows], rng)
         bins = b >= 0
+        redrawn = cols[col].to_numpy(np.float64, na_value=np.nan).copy()
+        codes, names = _codes(cols[by][bins])  # once over the rows, not once a category
+        for k in np.unique(codes[codes >= 0]):
+            if (q := rule["quantiles"].get(names[k])) is not None:
+                rows = np.flatnonzero(bins)[codes == k]
+                redrawn[rows] = _drawn_in_bins(np.asarray(q), np.asarray(num.edges), b[rows], redrawn[rows], rng)
         redrawn[bins] = num._down_to_grid(redrawn[bins], b[bins])
         cols[col] = pd.Series(redrawn, index=cols[col].index).astype(cols[col].dtype)
 
