@@ -273,11 +273,21 @@ def with_ancestors(
     own = [c for c in columns if c in tables[table].columns]
     out = tables[table][own].reset_index(drop=True)
     for name in (c for c in columns if c not in own):
-        ancestor, column = name.split(".", 1)
+        ancestor, column = ancestor_column(schema, name)
         keys = ancestor_keys(schema, tables, table, ancestor).to_numpy()
         above = tables[ancestor].drop_duplicates(schema.tables[ancestor].primary_key)
         out[name] = above.set_index(schema.tables[ancestor].primary_key)[column].reindex(keys).to_numpy()
     return out[list(columns)]
+
+
+def ancestor_column(schema: Schema, name: str) -> tuple[str, str]:
+    """(ancestor, column) of a name `ancestor_ordered` gave (`<ancestor>.<column>`), the longest
+    table name first: a table's name may hold dots too (hr.employees, from several schemas)."""
+    for table in sorted(schema.tables, key=len, reverse=True):
+        column = name.removeprefix(f"{table}.")
+        if column != name and column in schema.tables[table].columns:
+            return table, column
+    raise KeyError(f"{name!r} names no column of a table of the schema")
 
 
 def ancestor_keys(schema, tables, table: str, ancestor: str) -> pd.Series:

@@ -103,3 +103,26 @@ def test_a_sequence_of_events_stays_after_its_order_and_in_order():
     placed = synth["order"].set_index("id")["placed"].reindex(order_of).to_numpy()
     assert (event["at"].to_numpy() >= placed).all()
     assert event.groupby("line_id", sort=False)["at"].apply(lambda s: s.is_monotonic_increasing).all()
+
+
+def test_tables_named_with_a_dot_keep_the_order_above_the_parent():
+    """Tables named `<schema>.<table>` (from_sql over several schemas) stopped the fit with
+    KeyError: 'sales': `<ancestor>.<column>` was split at its first dot."""
+    data = returns()
+    named = {t: f"sales.{t}" for t in data.schema.tables}
+    schema = Schema(
+        {
+            named[t]: Table(
+                {c: ForeignKey(named[k.parent]) if isinstance(k, ForeignKey) else k for c, k in tab.columns.items()}
+            )
+            for t, tab in data.schema.tables.items()
+        }
+    )
+    dotted = RelationalData({named[t]: df for t, df in data.data.items()}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(dotted)
+    at = pre.orderings["sales.ret"]["at"]
+    assert (at.base, at.from_parent) == ("sales.order.placed", True)
+    torch.manual_seed(0)
+    synth = TabularModel.build(pre, size="small").generate(100, seed=0)
+    kept = RelationalData({t: synth[named[t]] for t in data.schema.tables}, data.schema)
+    assert after_order(kept) == 1.0

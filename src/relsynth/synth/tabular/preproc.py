@@ -26,7 +26,14 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData, Schema
-from relsynth.relational.orders import ancestor_ordered, parent_ordered, previous_end, running_numbers, sibling_key
+from relsynth.relational.orders import (
+    ancestor_column,
+    ancestor_ordered,
+    parent_ordered,
+    previous_end,
+    running_numbers,
+    sibling_key,
+)
 from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_config, write_config
 from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._ancestor_orders import find_ancestor_orders
@@ -519,7 +526,7 @@ class TabularPreproc:
         columns = [c for c in self.modelled_columns(edge.parent) if (edge.parent, c) not in summed]
         parent, kinds = parent_ordered(tables, self.schema, table, columns)
         up, up_kinds = ancestor_ordered(tables, self.schema, table)  # a date further up: an event's order's
-        modelled = {n for n in up_kinds if n.split(".", 1)[1] in self.modelled_columns(n.split(".", 1)[0])}
+        modelled = {n for n in up_kinds if (at := ancestor_column(self.schema, n))[1] in self.modelled_columns(at[0])}
         if up is None or not modelled:
             return parent, kinds
         far = up[sorted(modelled)]
