@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from kedro.io import DataCatalog, DatasetError
 
 from relsynth.datasets import RelationalDataDataset, SQLDatabaseDataset
@@ -127,3 +128,33 @@ def test_sample_entities_the_log_counts_the_entities_read_not_asked(caplog: pyte
         data = ds.load()
     n = len(data["artist"])
     assert f"sampled {n} root entities (all there are; sample_entities asks 10000) (sample_seed 0)" in caplog.text
+
+
+def test_a_catalog_entry_reads_and_writes_several_schemas(tmp_path: Path) -> None:
+    """load_args.schema_name took one schema: a list of them made the entry's summary (the run log's
+    first line) and exists() fail on get_table_names(schema=[...]); the tables are read and written
+    back as `<schema>.<table>`, each in its schema."""
+    source = f"duckdb:///{tmp_path / 'src.duckdb'}"
+    engine = sa.create_engine(source)
+    with engine.begin() as conn:
+        for statement in (
+            "CREATE SCHEMA shop; CREATE SCHEMA staff",
+            "CREATE TABLE shop.customer (id INTEGER PRIMARY KEY, city VARCHAR NOT NULL)",
+            "CREATE TABLE shop.orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES shop.customer, "
+            "amount DOUBLE)",
+            "CREATE TABLE staff.employee (id INTEGER PRIMARY KEY, name VARCHAR NOT NULL)",
+            "INSERT INTO shop.customer SELECT i, 'city ' || (i % 3) FROM range(1, 61) t(i)",
+            "INSERT INTO shop.orders SELECT i, 1 + i % 60, i * 1.5 FROM range(1, 101) t(i)",
+            "INSERT INTO staff.employee SELECT i, 'name ' || (i % 4) FROM range(1, 51) t(i)",
+        ):
+            conn.exec_driver_sql(statement)
+    engine.dispose()
+    ds = SQLDatabaseDataset(credentials={"con": source}, load_args={"schema_name": ["shop", "staff"]})
+    assert ds.exists()
+    assert ds.summary()["rows"] == {"shop.customer": 60, "shop.orders": 100, "staff.employee": 50}
+    data = ds.load()
+    assert data.schema.tables["shop.orders"].foreign_keys == {"customer_id": "shop.customer"}
+    target = f"duckdb:///{tmp_path / 'out.duckdb'}"
+    SQLDatabaseDataset(credentials={"con": target}).save(data)
+    back = SQLDatabaseDataset(credentials={"con": target}, load_args={"schema_name": ["shop", "staff"]})
+    assert back.load().n_rows() == data.n_rows() and back.load().schema == data.schema

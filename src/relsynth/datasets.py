@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import inspect
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -254,16 +255,28 @@ class SQLDatabaseDataset(AbstractDataset[RelationalData, RelationalData]):
         url = sa.make_url(self._con)
         if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file():
             return None
+        present = self._located()
+        if present is None:
+            return None
+        wanted = self._load_args.get("tables")
+        return [t for t in wanted if t in present] if wanted else list(present)
+
+    def _located(self) -> dict[str, tuple[str | None, str]] | None:
+        """The tables of this entry's schemas, by the name from_sql gives them -> (schema, table), or
+        None when the database cannot be reached."""
+        from relsynth.relational.sql import located_tables
+
         schema_name = self._load_args.get("schema_name", self._save_args.get("schema_name"))
-        engine = sa.create_engine(url)
+        if isinstance(schema_name, Mapping):  # to_sql's map of schemas: the tables written, in their schemas
+            schema_name = sorted(set(schema_name.values())) or None
+        engine = sa.create_engine(self._con)
         try:
-            present = sa.inspect(engine).get_table_names(schema=schema_name)
+            with engine.connect() as conn:
+                return located_tables(conn, schema_name, partitions=bool(self._load_args.get("tables")))
         except sa.exc.SQLAlchemyError:
             return None
         finally:
             engine.dispose()
-        wanted = self._load_args.get("tables")
-        return [t for t in wanted if t in present] if wanted else present
 
     def _exists(self) -> bool:
         tables, wanted = self._tables(), self._load_args.get("tables")
@@ -275,13 +288,13 @@ class SQLDatabaseDataset(AbstractDataset[RelationalData, RelationalData]):
         `sample` says that a sample of them is read (its rows are logged when it is read)."""
         rows: dict[str, int | None] = {}
         tables = self._tables() or []
-        if tables:
-            schema_name = self._load_args.get("schema_name")
+        if tables and (located := self._located()):
             engine = sa.create_engine(self._con)
             try:
                 with engine.connect() as conn:
                     for t in tables:
-                        count = sa.select(sa.func.count()).select_from(sa.table(t, schema=schema_name))
+                        schema, name = located[t]
+                        count = sa.select(sa.func.count()).select_from(sa.table(name, schema=schema))
                         rows[t] = conn.execute(count).scalar()
             except sa.exc.SQLAlchemyError:
                 rows = {}

@@ -9,6 +9,7 @@ every foreign key holding (PostgreSQL checks each row as it is inserted, and an 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -767,3 +768,124 @@ def test_a_view_named_as_a_table_to_write_is_named(postgres_url: str) -> None:
     assert rows(postgres_url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'") == [
         ("sale",)
     ]
+
+
+# ---- several schemas (AdventureWorks' person, hr, sales, production) ---------------------------------
+SCHEMAS = ["person", "hr", "sales", "production"]
+
+
+def adventure_works(url: str, n_people: int = 80) -> None:
+    """person.person <- hr.employees, sales.customer <- sales.orders (-> hr.employees) <- sales.order_line
+    (-> production.product): keys across the four schemas, a composite key, a lookup per schema."""
+    people = ", ".join(f"({i}, 'name {i % 7}', '{1950 + i % 40}-01-0{1 + i % 9}')" for i in range(1, n_people + 1))
+    customers = ", ".join(f"({c}, {20 + c}, '{'NSEW'[c % 4]}')" for c in range(1, n_people - 19))
+    orders = ", ".join(
+        f"({o}, {1 + o % 50}, {'NULL' if o % 3 else 101 + o % 20}, '2021-0{1 + o % 9}-10')" for o in range(1, 121)
+    )
+    lines = ", ".join(f"({o}, {n}, {1 + (o * n) % 6}, {n})" for o in range(1, 121) for n in range(1, 1 + o % 3 + 1))
+    run_sql(
+        url,
+        "CREATE SCHEMA person; CREATE SCHEMA hr; CREATE SCHEMA sales; CREATE SCHEMA production",
+        "CREATE TABLE person.person (id integer PRIMARY KEY, name varchar(30) NOT NULL, birth date)",
+        "CREATE TABLE hr.department (id smallint PRIMARY KEY, name varchar(20) NOT NULL)",
+        "CREATE TABLE hr.employees (id integer PRIMARY KEY, person_id integer NOT NULL REFERENCES person.person, "
+        "department_id smallint NOT NULL REFERENCES hr.department, hired date NOT NULL)",
+        "CREATE TABLE production.product (id integer PRIMARY KEY, name varchar(20) NOT NULL, price numeric(8,2))",
+        "CREATE TABLE sales.customer (id integer PRIMARY KEY, person_id integer NOT NULL REFERENCES person.person, "
+        "territory char(1) NOT NULL)",
+        "CREATE TABLE sales.orders (id integer PRIMARY KEY, customer_id integer NOT NULL REFERENCES sales.customer, "
+        "salesperson_id integer REFERENCES hr.employees, ordered date NOT NULL)",
+        "CREATE TABLE sales.order_line (order_id integer REFERENCES sales.orders, line_no smallint, "
+        "product_id integer NOT NULL REFERENCES production.product, qty smallint NOT NULL, PRIMARY KEY (order_id, line_no))",
+        f"INSERT INTO person.person VALUES {people}",
+        "INSERT INTO hr.department VALUES (1, 'Sales'), (2, 'Engineering')",
+        "INSERT INTO hr.employees VALUES "
+        + ", ".join(f"({100 + e}, {e}, {1 + e % 2}, '2015-03-0{1 + e % 9}')" for e in range(1, 21)),
+        "INSERT INTO production.product VALUES " + ", ".join(f"({p}, 'product {p}', {p * 10}.5)" for p in range(1, 7)),
+        f"INSERT INTO sales.customer VALUES {customers}",
+        f"INSERT INTO sales.orders VALUES {orders}",
+        f"INSERT INTO sales.order_line VALUES {lines}",
+    )
+
+
+def test_several_schemas_are_read_with_their_keys_across_them(postgres_url: str) -> None:
+    """from_sql read one schema, and a key to another (sales.orders.salesperson_id -> hr.employees)
+    stopped the read: schema_name=[...] reads them all, each table named <schema>.<table>."""
+    adventure_works(postgres_url)
+    lookups = ["hr.department", "production.product"]
+    data = RelationalData.from_sql(postgres_url, schema_name=SCHEMAS, lookups=lookups)
+    assert sorted(data.schema.tables) == [
+        "hr.department", "hr.employees", "person.person", "production.product",
+        "sales.customer", "sales.order_line", "sales.orders",
+    ]  # fmt: skip
+    keys = {t: table.foreign_keys for t, table in data.schema.tables.items()}
+    assert keys["sales.orders"] == {"customer_id": "sales.customer", "salesperson_id": "hr.employees"}
+    assert keys["hr.employees"] == {"person_id": "person.person", "department_id": "hr.department"}
+    assert keys["sales.order_line"] == {"order_id": "sales.orders", "product_id": "production.product"}
+    assert data.schema.parent("sales.orders").parent == "sales.customer"
+    assert data.n_rows()["sales.orders"] == 120 and data.schema.roots == ["person.person"]
+    # tables=, overrides and exclude name the tables so too; a bare name says how to name it
+    some = RelationalData.from_sql(
+        postgres_url, ["person.person", "hr.employees", "hr.department"], schema_name=SCHEMAS
+    )
+    assert some.n_rows() == {"person.person": 80, "hr.employees": 20, "hr.department": 2}
+    with pytest.raises(SchemaError, match=r"'employees' is not in schemas .*named with its schema, \['hr.employees'\]"):
+        RelationalData.from_sql(postgres_url, ["employees"], schema_name=SCHEMAS)
+    # one schema: the tables keep their own names, and a key to another schema names the schema to add
+    with pytest.raises(
+        SchemaError, match=r"orders\.salesperson_id references hr\.employees.*schema_name=\['sales', 'hr'\]"
+    ):
+        RelationalData.from_sql(postgres_url, schema_name="sales")
+    with pytest.raises(SchemaError, match=r"sales\.customer\.person_id references person\.person.*'hr', 'person'\]"):
+        RelationalData.from_sql(postgres_url, schema_name=["sales", "hr"])
+    assert sorted(RelationalData.from_sql(postgres_url, schema_name="person").schema.tables) == ["person"]
+    with pytest.raises(ValueError, match="schema_name names a schema twice"):
+        RelationalData.from_sql(postgres_url, schema_name=["hr", "hr"])
+
+
+def test_several_schemas_are_written_back_into_theirs(postgres_url: str, tmp_path: Path, caplog) -> None:
+    """to_sql writes each table read from several schemas into its own (created when missing), with
+    its keys across them; into one schema or SQLite under its whole name; DuckDB, which refuses keys
+    across schemas, without those keys, saying so."""
+    adventure_works(postgres_url)
+    data = RelationalData.from_sql(postgres_url, schema_name=SCHEMAS, lookups=["hr.department", "production.product"])
+    data.to_dir(tmp_path / "copy")  # where each table goes survives the files, as between Kedro nodes
+    data = RelationalData.from_dir(tmp_path / "copy")
+    data.to_sql(postgres_url, schema_name={s: f"{s}_copy" for s in SCHEMAS})
+    for s in SCHEMAS:
+        tables = [t.split(".")[1] for t in data.schema.tables if t.startswith(f"{s}.")]
+        columns, keys = ddl(postgres_url, f"{s}_copy", tables)
+        assert columns == ddl(postgres_url, s, tables)[0]
+        assert {(t, kind, re.sub(r"\w+_copy\.", "", d)) for t, kind, d in keys} == {
+            (t, kind, re.sub(r"\b(person|hr|sales|production)\.", "", d))
+            for t, kind, d in ddl(postgres_url, s, tables)[1]
+        }
+    across = rows(postgres_url, CONSTRAINTS, schema="sales_copy", tables=["orders"])
+    assert ("orders", "f", "FOREIGN KEY (salesperson_id) REFERENCES hr_copy.employees(id)") in across
+    back = RelationalData.from_sql(
+        postgres_url,
+        schema_name=[f"{s}_copy" for s in SCHEMAS],
+        lookups=["hr_copy.department", "production_copy.product"],
+    )
+    assert back.n_rows() == {t.replace(".", "_copy.", 1): n for t, n in data.n_rows().items()}
+    # into one schema, or SQLite: one identifier, the whole name
+    data.to_sql(postgres_url, schema_name="flat")
+    flat = RelationalData.from_sql(postgres_url, schema_name="flat", lookups=["hr.department", "production.product"])
+    assert flat.schema == data.schema and flat.n_rows() == data.n_rows()
+    data.to_sql(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    lite = RelationalData.from_sql(
+        f"sqlite:///{tmp_path / 'x.sqlite'}", lookups=["hr.department", "production.product"]
+    )
+    assert lite.schema.tables["sales.orders"].foreign_keys == {
+        "customer_id": "sales.customer",
+        "salesperson_id": "hr.employees",
+    }
+    assert lite.n_rows() == data.n_rows()
+    # DuckDB: into the schemas, the keys across them without their FOREIGN KEY
+    duck = f"duckdb:///{tmp_path / 'x.duckdb'}"
+    with caplog.at_level("WARNING", logger="relsynth.relational.sql"):
+        data.to_sql(duck)
+    assert "sales.orders.salesperson_id" in caplog.text and "no foreign keys across schemas" in caplog.text
+    again = RelationalData.from_sql(duck, schema_name=SCHEMAS, lookups=["hr.department", "production.product"])
+    assert again.n_rows() == data.n_rows()
+    assert again.schema.tables["sales.orders"].foreign_keys == {"customer_id": "sales.customer"}

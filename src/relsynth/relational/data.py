@@ -501,7 +501,7 @@ class RelationalData:
         con: object,
         tables: Sequence[str] | None = None,
         *,
-        schema_name: str | None = None,
+        schema_name: str | Sequence[str] | None = None,
         lookups: Iterable[str] | None = None,
         overrides: object = None,
         exclude: object = None,
@@ -513,7 +513,10 @@ class RelationalData:
         `con`: a URL (`"postgresql+psycopg://user:pw@host/db"`, `"sqlite:///chinook.sqlite"`,
         `"duckdb:///x.duckdb"`) or an `sqlalchemy.Engine`. `tables`: the tables to read, in the
         schema's order (default: every table of `schema_name`, the database's default schema when
-        None). Primary and foreign keys come from the catalog; column kinds from the SQL types, a
+        None). `schema_name` may list several schemas (`["person", "hr", "sales"]`): their tables are
+        then all named `<schema>.<table>` (`hr.employees`, also in `tables`, `lookups`, `overrides`
+        and `exclude`), whether or not their names clash, and keys across them are read as any
+        other; a key to a schema not listed stops the read, naming it. Primary and foreign keys come from the catalog; column kinds from the SQL types, a
         string type being categorical or text by its values. `lookups`: the lookup tables (default:
         detected, see `relsynth.relational.sql`; `[]`: none). `overrides` wins over reflection: a
         mapping `table -> {column: kind}` as in `Schema.infer`, a `Schema`, or schema YAML (a file
@@ -544,12 +547,21 @@ class RelationalData:
         return data
 
     def to_sql(
-        self, con: object, *, schema_name: str | None = None, if_exists: str = "fail", chunk_size: int = 10_000
+        self,
+        con: object,
+        *,
+        schema_name: str | Mapping[str, str] | None = None,
+        if_exists: str = "fail",
+        chunk_size: int = 10_000,
     ) -> None:
         """Write the tables to a database with their primary and foreign keys, in one transaction.
 
         `con`: a URL or an `sqlalchemy.Engine`; `schema_name`: the database schema to write into
-        (created when missing; SQLite has none). Tables are created parents first with the SQL
+        (created when missing; SQLite has none). Tables read from several schemas (`hr.employees`)
+        go back into their own schemas (`employees` in `hr`, created when missing) when
+        `schema_name` is None, or into others it maps theirs to (`{"hr": "hr_synth"}`); into one
+        schema (`schema_name` a name) or SQLite, which has no schemas, each keeps its whole name
+        as one identifier (`"hr.employees"`). Tables are created parents first with the SQL
         types they were read with (`from_sql`), or types that hold their kinds, then the rows are
         inserted `chunk_size` at a time. `if_exists`: "fail" (default: refuse when any table
         exists), "replace" (drop and recreate those tables), "append" (insert into tables you

@@ -13,7 +13,9 @@ into a `Schema`:
 - `overrides` gives what reflection cannot know (that a VARCHAR is a label, which tables are
   lookups, keys the catalog does not declare) and wins over it: a mapping `table -> {column:
   kind}` as in `Schema.infer`, a `Schema`, or schema YAML as in conf/base/schema_chinook.yml
-  (a file or text, which may name only some tables and columns).
+  (a file or text, which may name only some tables and columns);
+- several schemas (`schema_name=[...]`) are read with the keys across them, every table named
+  `<schema>.<table>` (`qualified`), and `to_sql` writes each back into its schema (`target_names`).
 A table's first foreign key nests it, its other keys are references (`relational/nesting.py`); a
 table with a composite primary key (a link table, film_actor: film_id, actor_id; an order's lines,
 order_id, line_no) is read without a primary key, its key written back by `to_sql` and kept unique
@@ -39,7 +41,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -334,25 +336,66 @@ class _Reflected:
     fks: list[_ForeignKey] = field(default_factory=list)
     unique: set[str] = field(default_factory=set)  # columns UNIQUE on their own (not the primary key)
     made: dict[str, dict] = field(default_factory=dict)  # column -> how the server makes it (`_made_by_server`)
+    schema: str | None = None  # the database schema it is in (None: the default one)
 
 
-def _table_names(conn: sa.Connection, tables: Sequence[str] | None, schema_name: str | None) -> list[str]:
-    present = sa.inspect(conn).get_table_names(schema=schema_name)
+SchemaNames = str | Sequence[str] | None  # `schema_name` as from_sql takes it: one schema, several, or the default
+TABLE_SCHEMA = "table_schema"  # in a column's SQL format: the schema of a table read from several (`qualified`)
+
+
+def read_schemas(schema_name: object) -> list[str | None]:
+    """The schemas `schema_name` names: [None] (the database's default), one, or several (each table
+    then named `<schema>.<table>`, see `qualified`)."""
+    if schema_name is None or isinstance(schema_name, str):
+        return [schema_name]
+    names = list(schema_name) if isinstance(schema_name, Sequence) else None
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise ValueError(f"schema_name must be a schema's name or a non-empty list of them, got {schema_name!r}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"schema_name names a schema twice: {names}")
+    return names
+
+
+def qualified(schema: str | None, table: str, schemas: Sequence[str | None]) -> str:
+    """The name a table gets in the relsynth schema: its own when one schema is read, else
+    `<schema>.<table>` (hr.employees), whether or not the names clash: the same table always gets the
+    same name, whatever the other schemas hold."""
+    return table if len(schemas) == 1 else f"{schema}.{table}"
+
+
+def located_tables(
+    conn: sa.Connection, schema_name: SchemaNames, partitions: bool = False
+) -> dict[str, tuple[str | None, str]]:
+    """Every table of the schemas read, by the name from_sql gives it -> (schema, table); PostgreSQL's
+    partitions only with `partitions` (else their rows are read through their partitioned tables)."""
+    schemas, out = read_schemas(schema_name), {}
+    for s in schemas:
+        present = sa.inspect(conn).get_table_names(schema=s)
+        if not partitions and (parts := _partitions(conn, s)):  # else their rows would be read twice
+            log.info("from_sql: partitions %s are read through their partitioned tables", sorted(parts))
+            present = [t for t in present if t not in parts]
+        out |= {qualified(s, t, schemas): (s, t) for t in present}
+    return out
+
+
+def _table_names(
+    conn: sa.Connection, tables: Sequence[str] | None, schema_name: SchemaNames
+) -> dict[str, tuple[str | None, str]]:
+    """The tables to read, by name -> (schema, table)."""
+    located = located_tables(conn, schema_name, partitions=tables is not None)
     if tables is None:
-        if partitions := _partitions(conn, schema_name):  # else their rows would be read twice, as tables of their own
-            log.info("from_sql: partitions %s are read through their partitioned tables", sorted(partitions))
-            present = [t for t in present if t not in partitions]
-        if not present:
-            where = f" in schema {schema_name!r}" if schema_name else ""
+        if not located:
+            schemas = [s for s in read_schemas(schema_name) if s is not None]
+            where = f" in schema {' or '.join(map(repr, schemas))}" if schemas else ""
             raise SchemaError(f"{safe_url(conn.engine)}: no tables{where}{_schemas_with_tables(conn)}")
-        return sorted(present)
+        return {n: located[n] for n in sorted(located)}
     tables = [tables] if isinstance(tables, str) else list(tables)
-    missing = [t for t in tables if t not in present]
+    missing = [t for t in tables if t not in located]
     if missing:
-        raise SchemaError(_not_tables(conn, missing, present, schema_name))
+        raise SchemaError(_not_tables(conn, missing, located, schema_name))
     if len(set(tables)) != len(tables):
         raise SchemaError(f"tables names a table twice: {tables}")
-    return tables
+    return {n: located[n] for n in tables}
 
 
 def _view_names(conn: sa.Connection, schema_name: str | None) -> dict[str, str]:
@@ -378,13 +421,22 @@ def _partitions(conn: sa.Connection, schema_name: str | None) -> set[str]:
     return set(conn.execute(sa.text(query), {"s": schema}).scalars())
 
 
-def _not_tables(conn: sa.Connection, missing: list[str], present: list[str], schema_name: str | None) -> str:
-    """What each name of `tables=` that is no table of the schema is: a view (not read: its rows are
-    other tables', and it has no keys), a table named in another case, or nothing."""
-    where = f"schema {schema_name!r}" if schema_name else "the database"
-    views, out = _view_names(conn, schema_name), []
+def _not_tables(
+    conn: sa.Connection, missing: list[str], located: Mapping[str, tuple[str | None, str]], schema_name: SchemaNames
+) -> str:
+    """What each name of `tables=` that is no table of the schemas read is: a view (not read: its
+    rows are other tables', and it has no keys), a table named in another case or without its
+    schema, or nothing."""
+    schemas, present = read_schemas(schema_name), list(located)
+    where = f"schema {schema_name!r}" if isinstance(schema_name, str) else "the database"
+    if len(schemas) > 1:
+        where = f"schemas {schemas}"
+    views = {qualified(s, v, schemas): what for s in schemas for v, what in _view_names(conn, s).items()}
+    out = []
     for name in missing:
-        if name in views:
+        if len(schemas) > 1 and (bare := [n for n, (_, t) in located.items() if t == name]):
+            out.append(f"{name!r} is not in {where}: with several schemas a table is named with its schema, {bare}")
+        elif name in views:
             out.append(f"{name!r} is {views[name]}: from_sql reads tables only, with their keys")
         elif same := [t for t in present if t.casefold() == name.casefold()]:
             out.append(
@@ -409,7 +461,8 @@ def _schemas_with_tables(conn: sa.Connection) -> str:
 
 def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflected:
     if conn.dialect.name in _INFO_SCHEMA_DIALECTS:
-        return _reflect_information_schema(conn, name, schema_name or sa.inspect(conn).default_schema_name)
+        found = _reflect_information_schema(conn, name, schema_name or sa.inspect(conn).default_schema_name)
+        return replace(found, schema=schema_name)
     insp = sa.inspect(conn)
     cols = insp.get_columns(name, schema=schema_name)
     pk = insp.get_pk_constraint(name, schema=schema_name).get("constrained_columns") or []
@@ -437,6 +490,7 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
         fks=fks,
         unique=_unique_columns(conn, name, schema_name, tuple(pk)),
         made=_made_by_server(conn.dialect.name, cols, tuple(pk)),
+        schema=schema_name,
     )
 
 
@@ -647,7 +701,8 @@ def _reflect_information_schema(conn: sa.Connection, name: str, schema: str) -> 
         other = _other_schema(ref_schema, schema)
         fks.append(_ForeignKey(tuple(r[2] for r in rows), ref_table, tuple(r[1] for r in ref), other))
     one = _unique_columns(conn, name, schema, pk)
-    return _Reflected(name, types, {c for c, _, nullable, *_ in cols if nullable == "NO"}, pk, fks, one)
+    not_null = {c for c, _, nullable, *_ in cols if nullable == "NO"}
+    return _Reflected(name, types, not_null, pk, fks, one, schema=schema)
 
 
 # ---- from the catalog to a schema ---------------------------------------------------------------
@@ -719,6 +774,7 @@ def _leave_out(reflected: dict[str, _Reflected], exclude: Mapping[str, list[str]
             fks=[fk for fk in r.fks if not set(fk.columns) & set(cols)],
             unique=r.unique - set(cols),
             made={c: m for c, m in r.made.items() if c not in cols},
+            schema=r.schema,
         )
     return out
 
@@ -748,15 +804,13 @@ def _plan(
     reflected: Mapping[str, _Reflected],
     given: Kinds,
     lookups: Sequence[str] | None,
-    schema_name: str | None,
+    schemas: Sequence[str | None],
     rows: Mapping[str, int],
 ) -> _Plan:
     """Every column's kind (or None for strings) and the lookups; one `SchemaError` lists every problem."""
     problems = _override_problems(reflected, given)
     pks = {t: _primary_key(r, given.get(t, {})) for t, r in reflected.items()}
-    fks = {
-        t: _foreign_keys(t, r, given.get(t, {}), reflected, pks, schema_name, problems) for t, r in reflected.items()
-    }
+    fks = {t: _foreign_keys(t, r, given.get(t, {}), reflected, pks, schemas, problems) for t, r in reflected.items()}
     implied = _implied_keys(reflected, given, fks)
     fks = {
         t: {c: fks[t].get(c) or implied[t][c][0] for c in reflected[t].types if c in fks[t] or c in implied[t]}
@@ -783,6 +837,9 @@ def _plan(
         _note_composite_references(t, r, reflected, given.get(t, {}), specs[t], why[t])
     for t, reason in why_lookup.items():
         why[t] = {c: f"{w}; the table is a lookup: {reason}" for c, w in why[t].items()}
+    if len(schemas) > 1:  # where to_sql writes it back (its name alone cannot say: a table may hold a dot)
+        for t, r in reflected.items():
+            specs[t] = {c: {**specs[t].get(c, {}), TABLE_SCHEMA: r.schema} for c in r.types}
     return _Plan(kinds=kinds, why=why, specs=specs, lookups=chosen)
 
 
@@ -864,13 +921,32 @@ def composite_reference(fk: _ForeignKey, reflected: Mapping[str, _Reflected]) ->
     )
 
 
+def _resolve_keys(reflected: Mapping[str, _Reflected], schemas: Sequence[str | None]) -> dict[str, _Reflected]:
+    """The tables with each foreign key naming the table it references as it is read (hr.employees
+    when several schemas are read), its `ref_schema` left only where that schema is not read."""
+    names = {(r.schema, r.name): n for n, r in reflected.items()}
+
+    def resolved(r: _Reflected, fk: _ForeignKey) -> _ForeignKey:
+        schema = r.schema if fk.ref_schema is None else fk.ref_schema
+        if schema not in schemas:
+            return fk
+        return replace(fk, table=names.get((schema, fk.table), qualified(schema, fk.table, schemas)), ref_schema=None)
+
+    return {n: replace(r, fks=[resolved(r, fk) for fk in r.fks]) for n, r in reflected.items()}
+
+
+def _other_schema_way_out(fk: _ForeignKey, schemas: Sequence[str | None]) -> str:
+    """How to read a key to a table of a schema not read: read that schema too."""
+    return f"add its schema (schema_name={[*schemas, fk.ref_schema]!r}; tables are then named schema.table), "
+
+
 def _foreign_keys(
     t: str,
     r: _Reflected,
     own: Mapping[str, ColumnKind],
     reflected: Mapping[str, _Reflected],
     pks: Mapping[str, str | None],
-    schema_name: str | None,
+    schemas: Sequence[str | None],
     problems: list[str],
 ) -> dict[str, str]:
     """Table `t`'s foreign keys the model can take (column -> referenced table, overrides first);
@@ -886,10 +962,11 @@ def _foreign_keys(
             problem = f"{what} is a composite foreign key to {fk.table}, " + (
                 "its own table" if fk.table == t else "not to its whole primary key, or to a table not read"
             )
-        elif fk.ref_schema is not None:  # from_sql reads one schema: tables= cannot name this table
+        elif fk.ref_schema is not None:  # a schema not read: tables= cannot name this table
+            read = schemas[0] if len(schemas) == 1 else list(schemas)
             problem = (
-                f"{what} references {fk.ref_schema}.{fk.table}, in another schema than the one read "
-                f"(schema_name={schema_name!r}), so it cannot be read with it"
+                f"{what} references {fk.ref_schema}.{fk.table}, in another schema than the one(s) read "
+                f"(schema_name={read!r}), so it cannot be read with it"
             )
         elif fk.table not in reflected:
             problem = f"{what} references {fk.table!r}, which is not read"
@@ -902,6 +979,7 @@ def _foreign_keys(
             fks[col] = fk.table
             continue
         add = "add it to tables=, " if fk.ref_schema is None and fk.table not in reflected else ""
+        add = _other_schema_way_out(fk, schemas) if fk.ref_schema is not None and len(fk.columns) == 1 else add
         problems.append(f"{problem}: {add}{LEAVE_OUT}, or {plain}")
     return {c: fks[c] for c in r.types if c in fks}  # column order, not the catalog's: the first key nests
 
@@ -1041,12 +1119,12 @@ def _held(values: Sequence, kind: Column | None) -> pd.Series:
     return s
 
 
-def _sa_table(r: _Reflected, schema_name: str | None, raw: Iterable[str] = ()) -> sa.TableClause:
+def _sa_table(r: _Reflected, raw: Iterable[str] = ()) -> sa.TableClause:
     """The table to select from; the `raw` columns without their SQL type, so the driver's values
     reach `RelationalData` as they are stored (no SQLAlchemy result processor runs on them)."""
     raw = set(raw)
     columns = (sa.column(_quoted(c)) if c in raw else sa.column(_quoted(c), _selected(t)) for c, t in r.types.items())
-    return sa.table(_quoted(r.name), *columns, schema=schema_name)
+    return sa.table(_quoted(r.name), *columns, schema=r.schema)
 
 
 def _raw_columns(dialect: str, r: _Reflected, given: Mapping[str, ColumnKind]) -> list[str]:
@@ -1276,21 +1354,25 @@ def reflect(
     conn: sa.Connection,
     tables: Sequence[str] | None,
     *,
-    schema_name: str | None,
+    schema_name: SchemaNames,
     lookups: Iterable[str] | None,
     overrides: object,
     exclude: object = None,
 ) -> Catalog:
     """The tables' catalog entries (without the `exclude`d columns) and how they become a relsynth
-    schema; one `SchemaError` lists every key the model cannot take."""
+    schema; one `SchemaError` lists every key the model cannot take. With several schemas
+    (`schema_name=[...]`) the tables are named `<schema>.<table>` (`qualified`), keys across them
+    included."""
     given, yaml_lookups = parse_overrides(overrides)
     lookups = ((lookups,) if isinstance(lookups, str) else tuple(lookups)) if lookups is not None else yaml_lookups
-    names = _table_names(conn, tables, schema_name)
-    reflected = _leave_out({n: _reflect(conn, n, schema_name) for n in names}, parse_exclude(exclude))
-    plan = _plan(reflected, given, lookups, schema_name, {n: _row_count(conn, n, schema_name) for n in names})
+    located, schemas = _table_names(conn, tables, schema_name), read_schemas(schema_name)
+    reflected = {n: _reflect(conn, t, s) for n, (s, t) in located.items()}
+    reflected = _resolve_keys(_leave_out(reflected, parse_exclude(exclude)), schemas)
+    named = [s or sa.inspect(conn).default_schema_name for s in schemas]  # as the ways out name them
+    plan = _plan(reflected, given, lookups, named, {n: _row_count(conn, t, s) for n, (s, t) in located.items()})
     dialect = conn.dialect.name
-    tables_sa = {n: _sa_table(r, schema_name, _raw_columns(dialect, r, given.get(n, {}))) for n, r in reflected.items()}
-    return Catalog(names, reflected, plan, tables_sa)
+    tables_sa = {n: _sa_table(r, _raw_columns(dialect, r, given.get(n, {}))) for n, r in reflected.items()}
+    return Catalog(list(located), reflected, plan, tables_sa)
 
 
 def _row_count(conn: sa.Connection, name: str, schema_name: str | None) -> int:
@@ -1309,7 +1391,7 @@ def read_sql(
     con: Con,
     tables: Sequence[str] | None = None,
     *,
-    schema_name: str | None = None,
+    schema_name: SchemaNames = None,
     lookups: Iterable[str] | None = None,
     overrides: object = None,
     exclude: object = None,
@@ -1362,20 +1444,60 @@ def _key_type(
     return sql_type(spec or pk_spec) if spec or pk_spec else _default_type(Column.PRIMARY_KEY, frames[parent][pk])
 
 
+TargetSchemas = str | Mapping[str, str] | None  # to_sql's `schema_name`
+
+
+def _source_schema(name: str, fmts: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The schema table `name` was read from when from_sql read several (`TABLE_SCHEMA`), else None."""
+    found = {((f or {}).get(SQL_FORMAT) or {}).get(TABLE_SCHEMA) for f in fmts.values()} - {None}
+    own = found.pop() if len(found) == 1 else None
+    return own if own is not None and name.startswith(f"{own}.") else None
+
+
+def target_names(
+    schema: Schema, formats: Formats, schema_name: TargetSchemas, dialect: str
+) -> dict[str, tuple[str | None, str]]:
+    """Table -> (database schema, table) to write it as. A table read from several schemas
+    (`hr.employees`) goes back into its own schema as `employees`, or into `schema_name[its schema]`
+    where `schema_name` maps schemas to others; into one schema (`schema_name` a name) or SQLite,
+    which has no schemas, under its whole name, one identifier (`"hr.employees"`). Other tables go
+    into `schema_name` (a name; None, or a mapping: the default schema)."""
+    if schema_name is not None and not isinstance(schema_name, str | Mapping):
+        raise ValueError(f"schema_name must be a schema's name or a mapping of schema -> schema, got {schema_name!r}")
+    one = schema_name if isinstance(schema_name, str) else None
+    out = {}
+    for name in schema.tables:
+        own = _source_schema(name, formats.get(name, {}))
+        if own is None or one is not None or dialect == "sqlite":
+            out[name] = (one, name)
+        else:
+            out[name] = ((schema_name or {}).get(own, own), name[len(own) + 1 :])
+    return out
+
+
+TABLE_NAME = "relsynth_name"  # in a written sa.Table's info: its table's name in the relsynth schema
+
+
+def _name(table: sa.Table) -> str:
+    """The relsynth name of a table `_target_tables` made (hr.employees, written as employees in hr)."""
+    return table.info.get(TABLE_NAME, table.name)
+
+
 def _target_tables(
     schema: Schema,
     frames: Mapping[str, pd.DataFrame],
     formats: Formats,
-    schema_name: str | None,
+    located: Mapping[str, tuple[str | None, str]],
     dialect: str = "",
     expressions: bool = True,
 ) -> tuple[sa.MetaData, list[sa.Table]]:
-    """The tables to create, parents first, with their keys and the columns' SQL types; on the
-    `dialect` the source was read from, its identity columns as such, and its generated ones
-    (`expressions`: else plain columns holding the values; see `_server_made`)."""
-    metadata = sa.MetaData(schema=schema_name)
+    """The tables to create, parents first, each as `located` says (`target_names`), with their keys
+    and the columns' SQL types; on the `dialect` the source was read from, its identity columns as
+    such, and its generated ones (`expressions`: else plain columns holding the values; see `_server_made`)."""
+    metadata = sa.MetaData()
     order = _written_order(schema, formats)
     made: dict[str, sa.Table] = {}
+    unkeyed: list[str] = []  # keys DuckDB cannot hold: to a table of another schema
     deferred, closing = schema.deferred_keys(), []  # closing: (table, key) of the keys closing a cycle
     for name in order:
         table, df, fmts = schema.tables[name], frames[name], formats.get(name, {})
@@ -1396,7 +1518,10 @@ def _target_tables(
             elif isinstance(kind, ForeignKey):
                 parent = made[kind.parent].c[schema.tables[kind.parent].primary_key]
                 typ = sql_type(spec) if spec else parent.type
-                key = [] if given and given.get(IMPLIED_KEY) else [sa.ForeignKey(parent)]  # the source had none
+                across = _across_schemas(dialect, located[name][0], parent.table.schema, name, col, unkeyed)
+                key = (
+                    [] if (given and given.get(IMPLIED_KEY)) or across else [sa.ForeignKey(parent)]
+                )  # the source had none
                 cols.append(sa.Column(_quoted(col), typ, *key, nullable=nullable, primary_key=in_key))
             elif kind.kind is Column.PRIMARY_KEY:
                 typ = sql_type(spec) if spec else _default_type(kind.kind, df[col])
@@ -1408,7 +1533,8 @@ def _target_tables(
                 typ = _as_stored_on_sqlite(typ, kind.kind, spec, fmts.get(col, {}), dialect)
                 by_server = _server_made(spec, dialect, expressions)
                 cols.append(sa.Column(_quoted(col), typ, *by_server, nullable=nullable, primary_key=in_key))
-        made[name] = sa.Table(_quoted(name), metadata, *cols)
+        into, as_name = located[name]
+        made[name] = sa.Table(_quoted(as_name), metadata, *cols, schema=into, info={TABLE_NAME: name})
         for col in own:
             made[name].append_constraint(
                 sa.ForeignKeyConstraint([made[name].c[col]], [made[name].c[table.primary_key]])
@@ -1432,11 +1558,32 @@ def _target_tables(
             )
         )
     for name, cols, parent, ref_cols in composite_references(formats):
-        if name in made and parent in made:
+        what = f"({', '.join(cols)})"
+        if (
+            name in made
+            and parent in made
+            and not _across_schemas(dialect, made[name].schema, made[parent].schema, name, what, unkeyed)
+        ):
             made[name].append_constraint(
                 sa.ForeignKeyConstraint([made[name].c[c] for c in cols], [made[parent].c[c] for c in ref_cols])
             )
+    if unkeyed:
+        log.warning(
+            "to_sql: DuckDB holds no foreign keys across schemas: %s written without their FOREIGN KEY (their values "
+            "name rows of the other schema's tables all the same; from_sql reads them back as plain columns unless "
+            "overrides name them keys)",
+            ", ".join(unkeyed),
+        )
     return metadata, [made[n] for n in order]
+
+
+def _across_schemas(dialect: str, own: str | None, other: str | None, name: str, col: str, unkeyed: list) -> bool:
+    """Whether a key of table `name` (in schema `own`) to a table of schema `other` must be written
+    without its FOREIGN KEY: DuckDB refuses a key across schemas ('not supported'); noted in `unkeyed`."""
+    if dialect != "duckdb" or own == other:
+        return False
+    unkeyed.append(f"{name}.{col}")
+    return True
 
 
 def _server_made(spec: Mapping[str, Any] | None, dialect: str, expressions: bool) -> list[sa.Computed | sa.Identity]:
@@ -1517,9 +1664,9 @@ def case_clashes(tables: list[sa.Table]) -> list[str]:
             groups.setdefault(n.translate(_ASCII_LOWER), []).append(n)
         return [g for g in groups.values() if len(g) > 1]
 
-    out = [f"tables {' and '.join(map(repr, g))}" for g in same([t.name for t in tables])]
+    out = [f"tables {' and '.join(map(repr, g))}" for g in same([_name(t) for t in tables])]
     for t in tables:
-        out += [f"table {t.name!r}: columns {' and '.join(map(repr, g))}" for g in same([c.name for c in t.columns])]
+        out += [f"table {_name(t)!r}: columns {' and '.join(map(repr, g))}" for g in same([c.name for c in t.columns])]
     return out
 
 
@@ -1533,11 +1680,11 @@ def _as_stored(frames: Mapping[str, pd.DataFrame], formats: Formats, tables: lis
     True; a date or a number written as text in its pattern. Other columns as they are."""
     out = dict(frames)
     for table in tables:
-        fmts = formats.get(table.name, {})
+        fmts = formats.get(_name(table), {})
         spelled = [c.name for c in table.columns if isinstance(c.type, sa.String | _StoredAsIs) and fmts.get(c.name)]
         if spelled:
-            df = out[table.name]
-            out[table.name] = df.assign(**{c: to_source(df[c], fmts[c]) for c in spelled})
+            df = out[_name(table)]
+            out[_name(table)] = df.assign(**{c: to_source(df[c], fmts[c]) for c in spelled})
     return out
 
 
@@ -1565,37 +1712,37 @@ def _unfit(frames: Mapping[str, pd.DataFrame], tables: list[sa.Table], schema: S
     problems = []
     texts = {(t, c) for t in schema.tables for c in schema.tables[t].text_columns} if schema else set()
     for table in tables:
-        df = frames[table.name]
+        name, df = _name(table), frames[_name(table)]
         for col in table.columns:
             s = df[col.name]
             nulls = int(s.isna().sum())
             if col.computed is not None:  # the server computes it
                 continue
             if not col.nullable and (not col.primary_key or col.foreign_keys) and nulls:  # a link table's keys
-                unfilled = (table.name, col.name) in texts and nulls == len(s)
+                unfilled = (name, col.name) in texts and nulls == len(s)
                 problems.append(
-                    f"table {table.name!r}, column {col.name!r} is NOT NULL in the source, but {nulls} value(s) are null"
+                    f"table {name!r}, column {col.name!r} is NOT NULL in the source, but {nulls} value(s) are null"
                     + (_UNFILLED_TEXT if unfilled else "")
                 )
             if isinstance(col.type, sa.Integer | sa.Numeric) and (words := _not_numbers(s)).any():
                 problems.append(
-                    f"table {table.name!r}, column {col.name!r} is {col.type} in the source, but {int(words.sum())} "
+                    f"table {name!r}, column {col.name!r} is {col.type} in the source, but {int(words.sum())} "
                     f"value(s) are no numbers (e.g. {s[words].iloc[0]!r}), which only SQLite keeps in such a column: "
                     "write to SQLite, or into tables you created with a text column (if_exists='append')"
                 )
             past = _past_int64(s) if isinstance(col.type, sa.Integer) else 0
             if past:
                 problems.append(
-                    f"table {table.name!r}, column {col.name!r}: {past} value(s) past 2**63 - 1 (e.g. {int(s.max())}), "
+                    f"table {name!r}, column {col.name!r}: {past} value(s) past 2**63 - 1 (e.g. {int(s.max())}), "
                     "which no SQL integer holds: give the column as text (df[col].astype(str)) in the source data"
                 )
             length = getattr(col.type, "length", None)
             if length and isinstance(col.type, sa.String) and s.notna().any():
                 lengths = s.dropna().astype(str).str.len()
                 if (lengths > length).any():
-                    kind = schema.tables[table.name].columns.get(col.name) if schema else None
+                    kind = schema.tables[name].columns.get(col.name) if schema else None
                     problems.append(
-                        f"table {table.name!r}, column {col.name!r} is {col.type} in the source, but "
+                        f"table {name!r}, column {col.name!r} is {col.type} in the source, but "
                         f"{int((lengths > length).sum())} value(s) are longer (up to {int(lengths.max())} characters)"
                         + _LONGER.get(kind.kind if kind else None, _WIDER)
                     )
@@ -1613,17 +1760,15 @@ _LONGER = {  # what to do about values past a column's length, by the column's k
 }
 
 
-def _repeated_unique(
-    conn: sa.Connection, tables: list[sa.Table], frames: Mapping[str, pd.DataFrame], schema_name: str | None
-) -> list[str]:
+def _repeated_unique(conn: sa.Connection, tables: list[sa.Table], frames: Mapping[str, pd.DataFrame]) -> list[str]:
     """Rows that repeat the columns of a UNIQUE constraint or index of the target's tables (if_exists
     'append'), found before anything is written: relsynth keeps a key and a UNIQUE column of
     codes unique, not a constraint over other columns (an employee's names and start date), which
     the server then refused at its first repeat, in an error of thousands of characters."""
     problems = []
     for table in tables:
-        df, pk = frames[table.name], tuple(c.name for c in table.primary_key.columns)
-        for name, cols in _distinct(_unique_sets(conn, table.name, schema_name), pk):
+        df, pk = frames[_name(table)], tuple(c.name for c in table.primary_key.columns)
+        for name, cols in _distinct(_unique_sets(conn, table.name, table.schema), pk):
             if not set(cols) <= set(df.columns):
                 continue  # an expression index, or a column left to the server
             held = df[list(cols)].dropna()  # a NULL is distinct from every value (NULLS DISTINCT)
@@ -1631,7 +1776,7 @@ def _repeated_unique(
             if len(repeated):
                 example = ", ".join(str(v) for v in repeated.iloc[0].tolist())
                 problems.append(
-                    f"table {table.name!r}: {len(repeated)} row(s) repeat ({', '.join(cols)}), which the target's "
+                    f"table {_name(table)!r}: {len(repeated)} row(s) repeat ({', '.join(cols)}), which the target's "
                     f"UNIQUE {name!r} refuses (e.g. ({example})); relsynth keeps keys and UNIQUE codes unique, not "
                     "this constraint: drop the repeats first (df.drop_duplicates(subset=[...]) in a new "
                     "RelationalData), or write into tables without it"
@@ -1769,15 +1914,13 @@ def _own_of(table: sa.Table) -> tuple[sa.TableClause, _OwnColumns]:
     return sa.table(_quoted(table.name), *kept, schema=table.schema), own
 
 
-def _into_own_table(
-    conn: sa.Connection, table: sa.Table, schema_name: str | None
-) -> tuple[sa.TableClause, _OwnColumns]:
+def _into_own_table(conn: sa.Connection, table: sa.Table) -> tuple[sa.TableClause, _OwnColumns]:
     """`table` to insert into a table of the same name that the user created (if_exists='append'):
     a column whose type there is one relsynth does not write (an enum, jsonb, an array, ...) is
     bound untyped, so the server reads the value as its column's type; bound as the VARCHAR relsynth
     holds it, an enum column would refuse it. A generated column there is left out: the server
     computes it, and refuses a value for it."""
-    theirs, own = _reflect(conn, table.name, schema_name).types, _own_columns(conn, table.name, schema_name)
+    theirs, own = _reflect(conn, table.name, table.schema).types, _own_columns(conn, table.name, table.schema)
 
     def own_type(col: sa.Column) -> bool:
         typ = theirs.get(col.name)
@@ -1786,7 +1929,7 @@ def _into_own_table(
 
     kept = [c for c in table.columns if c.name not in own.generated]
     if skipped := [c.name for c in table.columns if c.name in own.generated]:
-        log.info("to_sql: %s.%s generated by the database, not written", table.name, skipped)
+        log.info("to_sql: %s.%s generated by the database, not written", _name(table), skipped)
 
     def bound(col: sa.Column) -> sa.ColumnClause:
         if isinstance(theirs.get(col.name), postgresql.MONEY):  # as a number: PostgreSQL casts no float to money
@@ -1794,7 +1937,7 @@ def _into_own_table(
         return sa.column(_quoted(col.name)) if own_type(col) else sa.column(_quoted(col.name), col.type)
 
     columns = [bound(c) for c in kept]
-    return sa.table(_quoted(table.name), *columns, schema=schema_name), own
+    return sa.table(_quoted(table.name), *columns, schema=table.schema), own
 
 
 def _insert(conn: sa.Connection, into: sa.TableClause, own: _OwnColumns) -> tuple[sa.Executable, list[str]]:
@@ -1831,7 +1974,7 @@ def _continue_sequences(conn: sa.Connection, into: sa.TableClause, own: _OwnColu
 
 
 def _drop_closing_keys(
-    conn: sa.Connection, deferred: Mapping[str, Mapping[str, str]], existing: list[str], schema_name: str | None
+    conn: sa.Connection, deferred: Mapping[str, Mapping[str, str]], existing: list[sa.Table]
 ) -> None:
     """Drop the foreign key constraints of the keys closing a cycle (`Schema.deferred_keys`) between
     tables about to be replaced (if_exists='replace'): tables naming each other cannot be dropped
@@ -1841,20 +1984,22 @@ def _drop_closing_keys(
         return
     insp, prep = sa.inspect(conn), conn.dialect.identifier_preparer
     drop = "DROP FOREIGN KEY" if conn.dialect.name in ("mysql", "mariadb") else "DROP CONSTRAINT"
-    for name, columns in deferred.items():
-        if name not in existing:
+    replaced = {t.name for t in existing}
+    for target in existing:
+        if not (columns := deferred.get(_name(target))):
             continue
-        table = prep.format_table(sa.Table(_quoted(name), sa.MetaData(), schema=schema_name))
-        for fk in insp.get_foreign_keys(name, schema=schema_name):
-            if fk["name"] and fk["referred_table"] in existing and set(fk["constrained_columns"]) & set(columns):
+        table = prep.format_table(sa.Table(_quoted(target.name), sa.MetaData(), schema=target.schema))
+        for fk in insp.get_foreign_keys(target.name, schema=target.schema):
+            if fk["name"] and fk["referred_table"] in replaced and set(fk["constrained_columns"]) & set(columns):
                 conn.execute(sa.text(f"ALTER TABLE {table} {drop} {prep.quote(fk['name'])}"))
 
 
-def _drop_table(conn: sa.Connection, name: str, schema_name: str | None, where: str) -> None:
-    """Drop table `name` (if_exists='replace'); where something of the user's depends on it (a view,
+def _drop_table(conn: sa.Connection, table: sa.Table, where: str) -> None:
+    """Drop `table` (if_exists='replace'); where something of the user's depends on it (a view,
     a foreign key of another table), say what, not the server's 'use DROP ... CASCADE'."""
+    name = _name(table)
     try:
-        conn.execute(sa.schema.DropTable(sa.Table(_quoted(name), sa.MetaData(), schema=schema_name)))
+        conn.execute(sa.schema.DropTable(sa.Table(_quoted(table.name), sa.MetaData(), schema=table.schema)))
     except sa.exc.DBAPIError as exc:
         diag = getattr(exc.orig, "diag", None)  # psycopg's: the DETAIL lists what depends on the table
         detail = getattr(diag, "message_detail", None) or str(exc.orig).splitlines()[0]
@@ -1902,7 +2047,7 @@ def write_sql(
     formats: Formats,
     con: Con,
     *,
-    schema_name: str | None = None,
+    schema_name: TargetSchemas = None,
     if_exists: str = "fail",
     chunk_size: int = CHUNK_SIZE,
 ) -> None:
@@ -1912,7 +2057,8 @@ def write_sql(
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer (rows per insert), got {chunk_size!r}")
     dialect = _dialect_name(con)
-    metadata, tables = _target_tables(schema, frames, formats, schema_name, dialect)
+    located = target_names(schema, formats, schema_name, dialect)
+    metadata, tables = _target_tables(schema, frames, formats, located, dialect)
     frames = _as_stored(frames, formats, tables)
     problems = _unfit(frames, tables, schema)
     if problems:
@@ -1933,42 +2079,48 @@ def write_sql(
             )
     with _engine(con) as engine, engine.begin() as conn:  # one transaction: all of it or nothing
         _begin(conn)
-        if schema_name is not None and conn.dialect.name != "sqlite":
-            conn.execute(sa.schema.CreateSchema(schema_name, if_not_exists=True))
-        present = set(sa.inspect(conn).get_table_names(schema=schema_name))
-        existing = [t.name for t in tables if t.name in present]
-        where = safe_url(engine) + (f", schema {schema_name!r}" if schema_name else "")
-        if if_exists != "append" and (views := [t.name for t in tables if t.name in _view_names(conn, schema_name)]):
+        schemas = list(dict.fromkeys(t.schema for t in tables))
+        if conn.dialect.name != "sqlite":
+            for target in schemas:
+                if target is not None:
+                    conn.execute(sa.schema.CreateSchema(target, if_not_exists=True))
+        present = {(s, n) for s in schemas for n in sa.inspect(conn).get_table_names(schema=s)}
+        views = {(s, n) for s in schemas for n in _view_names(conn, s)}
+        existing = [t for t in tables if (t.schema, t.name) in present]
+        named = [s for s in schemas if s is not None]
+        where = safe_url(engine) + (f", schema {named[0]!r}" if len(named) == 1 and len(schemas) == 1 else "")
+        where += f", schemas {named}" if len(schemas) > 1 else ""
+        if if_exists != "append" and (viewed := [_name(t) for t in tables if (t.schema, t.name) in views]):
             raise ValueError(
-                f"{where} has view(s) {views} named as tables to write: nothing was written; drop or rename them, or "
+                f"{where} has view(s) {viewed} named as tables to write: nothing was written; drop or rename them, or "
                 "write to another schema (schema_name=...) or database"
             )
         if if_exists == "fail" and existing:
             raise ValueError(
-                f"{where} already has table(s) {existing}: nothing was written; pass if_exists='replace' to drop "
-                "and recreate them, or 'append' to insert into them"
+                f"{where} already has table(s) {[_name(t) for t in existing]}: nothing was written; pass "
+                "if_exists='replace' to drop and recreate them, or 'append' to insert into them"
             )
         if if_exists == "append":
-            missing = [t.name for t in tables if t.name not in present]
+            missing = [_name(t) for t in tables if (t.schema, t.name) not in present]
             if missing:
                 raise ValueError(f"if_exists='append': {where} has no table(s) {missing}; nothing was written")
-            if repeats := _repeated_unique(conn, tables, frames, schema_name):
+            if repeats := _repeated_unique(conn, tables, frames):
                 raise DataError(repeats)
         else:
-            _drop_closing_keys(conn, schema.deferred_keys(), existing, schema_name)
-            for name in reversed([t.name for t in tables if t.name in existing]):  # children before parents
-                _drop_table(conn, name, schema_name, where)
+            _drop_closing_keys(conn, schema.deferred_keys(), existing)
+            for table in reversed(existing):  # children before parents
+                _drop_table(conn, table, where)
             tables = _create_tables(
-                conn, metadata, tables, lambda: _target_tables(schema, frames, formats, schema_name, dialect, False)
+                conn, metadata, tables, lambda: _target_tables(schema, frames, formats, located, dialect, False)
             )
         deferred, ahead = schema.deferred_keys(), []
         for table in tables:
-            df = frames[table.name]
-            into, own = _into_own_table(conn, table, schema_name) if if_exists == "append" else _own_of(table)
+            df = frames[_name(table)]
+            into, own = _into_own_table(conn, table) if if_exists == "append" else _own_of(table)
             statement, binds = _insert(conn, into, own)
             later = _later_rows(table, df, chunk_size)  # keys naming a row not yet written: set once it is
             # keys closing a cycle name a table written later: set once every table is (their own DDL may check them)
-            closing = _closing_rows(table, df, deferred.get(table.name, {}))
+            closing = _closing_rows(table, df, deferred.get(_name(table), {}))
             ahead.append((table, into, df, closing))
             stored = df.assign(**{c: df[c].mask(m) for c, m in (later | closing).items()})
             for start in range(0, len(df), chunk_size):
@@ -1981,4 +2133,4 @@ def write_sql(
             _continue_sequences(conn, into, own)
         for table, into, df, closing in ahead:
             _set_later_rows(conn, table, into, df, closing, chunk_size)
-        log.info("to_sql: wrote %s to %s", {t.name: len(frames[t.name]) for t in tables}, where)
+        log.info("to_sql: wrote %s to %s", {_name(t): len(frames[_name(t)]) for t in tables}, where)

@@ -62,7 +62,7 @@ class SQLSource:
         con: Con,
         tables: Sequence[str] | None = None,
         *,
-        schema_name: str | None = None,
+        schema_name: str | Sequence[str] | None = None,
         lookups: Iterable[str] | None = None,
         overrides: object = None,
         exclude: object = None,
