@@ -134,6 +134,9 @@ def test_text_tables() -> None:
             text_tables(bad)
     with pytest.raises(ValueError, match=r"tables named twice \['artist'\]"):
         text_tables(["artist", "artist"])
-    with pytest.raises(ValueError, match=r"\['sales.2024'\] hold a dot.*rename it .*\['sales_2024'\]"):
-        text_tables(["artist", "sales.2024"])
+    # a table read from several schemas (hr.employees): its dots are written __ in Kedro names
+    assert text_tables(["artist", "hr.employees"]) == ["artist", "hr.employees"]
+    assert text_model_dataset("hr.employees") == "text_model_hr__employees"
+    with pytest.raises(ValueError, match=r"\['hr.employees', 'hr__employees'\] would share the text model"):
+        text_tables(["hr.employees", "hr__employees"])
     assert text_model_dataset("album") == "text_model_album"

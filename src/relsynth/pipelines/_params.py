@@ -144,28 +144,36 @@ def with_model_size(architecture: Mapping[str, Any] | None, group: str) -> dict[
 def text_tables(value: object) -> list[str]:
     """The `text_tables` parameter checked: a list of distinct table names (each gets a text model).
 
-    A name becomes part of a Kedro namespace (`text_training.<table>`), so it may not contain a dot.
-    """
+    A name becomes part of a Kedro namespace (`text_training.<table>`), its dots written `__`
+    (`table_key`): two names that would share one are refused."""
     if not isinstance(value, list | tuple) or not all(isinstance(t, str) and t for t in value):
         raise ValueError(
             f"params:text_tables must be a list of table names (the tables with a text model; [] for none), "
             f"got {value!r}; set it in conf/base/parameters_text_training.yml"
         )
     repeated = sorted({t for t in value if list(value).count(t) > 1})
-    dotted = [t for t in value if "." in t]
     if repeated:
         raise ValueError(f"params:text_tables: tables named twice {repeated}")
-    if dotted:
-        renamed = [t.replace(".", "_") for t in dotted]
+    keys: dict[str, list[str]] = {}
+    for t in value:
+        keys.setdefault(table_key(t), []).append(t)
+    if shared := [names for names in keys.values() if len(names) > 1]:
         raise ValueError(
-            f"params:text_tables: {dotted} hold a dot, which a Kedro namespace (text_training.<table>) cannot: to give "
-            f"such a table a text model, rename it (its file and its key in the schema YAML, e.g. {renamed})"
+            "params:text_tables: "
+            + "; ".join(f"{names} would share the text model {text_model_dataset(names[0])}" for names in shared)
+            + " (a dot is written '__' in Kedro names): give one a text model, or rename it"
         )
     return list(value)
 
 
+def table_key(table: str) -> str:
+    """`table` in Kedro names, its dots written `__`: Kedro reserves the dots for namespaces, and a
+    table read from several schemas is named `<schema>.<table>` (hr.employees -> hr__employees)."""
+    return table.replace(".", "__")
+
+
 def text_model_dataset(table: str) -> str:
     """The catalog name of `table`'s trained text model: an output of its `text_training.<table>`
-    pipeline, an input of text_generation (conf/base/catalog.yml's `text_model_{table}`). Not a
-    dotted name: Kedro reserves the dots for namespaces, and text_generation is another one."""
-    return f"text_model_{table}"
+    pipeline, an input of text_generation (conf/base/catalog.yml's `text_model_{table}`), the
+    table's dots written `__` (`table_key`): text_generation is another namespace."""
+    return f"text_model_{table_key(table)}"

@@ -10,7 +10,7 @@ from kedro.runner import SequentialRunner
 
 from relsynth.pipelines.text_training import create_pipeline, create_table_pipeline
 from relsynth.pipelines.text_training.nodes import build_text_model, encode_text_dataset, fit_text_preproc
-from relsynth.relational import RelationalData
+from relsynth.relational import ForeignKey, RelationalData, Schema, Table
 from relsynth.synth import TextDataset, TextModel, TextPreproc
 
 TABLE_NODES = ("fit_text_preproc", "encode_text_dataset", "build_text_model", "train_text_model")
@@ -114,3 +114,38 @@ def test_table_pipeline_runs_in_memory(tiny_database: RelationalData, text_param
     SequentialRunner().run(create_pipeline(text_tables=["artist"]), catalog)
     model = catalog.load("text_model_artist")
     assert isinstance(model, TextModel) and model.preproc.table == "artist"
+
+
+def test_a_table_named_with_its_schema_gets_a_text_model(tiny_database: RelationalData, text_params: dict) -> None:
+    """Tables read from several schemas are named `<schema>.<table>` (from_sql): text_tables refused
+    them ('hold a dot ... rename it'), a name the user cannot change. Their namespace and model
+    dataset write the dot as `__` (`text_training.music__album`, `text_model_music__album`)."""
+    named = {t: f"music.{t}" for t in tiny_database.schema.tables}
+    schema = Schema(
+        {
+            named[t]: Table(
+                {c: ForeignKey(named[k.parent]) if isinstance(k, ForeignKey) else k for c, k in tab.columns.items()}
+            )
+            for t, tab in tiny_database.schema.tables.items()
+        },
+        lookups=[named[t] for t in tiny_database.schema.lookups],
+    )
+    dotted = RelationalData({named[t]: df for t, df in tiny_database.data.items()}, schema)
+    pipe = create_pipeline(text_tables=["music.album"])
+    assert {n.namespace for n in pipe.nodes} == {"text_training.music__album"}
+    assert pipe.outputs() == {"text_model_music__album"}
+    catalog = DataCatalog(
+        {
+            "database_train": MemoryDataset(dotted, copy_mode="assign"),
+            **{f"params:{group}": MemoryDataset(value) for group, value in text_params.items()},
+            "params:text_architecture.block_size": MemoryDataset(text_params["text_architecture"]["block_size"]),
+            "params:text_training.seed": MemoryDataset(text_params["text_training"]["seed"]),
+            "text_model_music__album": KeptDataset(copy_mode="assign"),
+        }
+    )
+    SequentialRunner().run(pipe, catalog)
+    assert catalog.load("text_model_music__album").preproc.table == "music.album"
+    with pytest.raises(
+        ValueError, match=r"\['music.album', 'music__album'\] would share the text model text_model_music__album"
+    ):
+        create_pipeline(text_tables=["music.album", "music__album"])

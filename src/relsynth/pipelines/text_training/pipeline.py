@@ -1,5 +1,5 @@
 """The text_training pipeline: one modular pipeline per table of `text_tables`, namespaced
-`text_training.<table>`: `database_train` -> `text_training.<table>.text_preproc` ->
+`text_training.<table>` (its dots written `__`): `database_train` -> `text_training.<table>.text_preproc` ->
 `.text_dataset` -> `.untrained_text_model` -> `text_model_<table>`.
 
 The tables are known when the pipelines are created: `pipeline_registry` reads `text_tables`
@@ -13,7 +13,7 @@ from functools import partial, update_wrapper
 
 from kedro.pipeline import Pipeline, node
 
-from relsynth.pipelines._params import text_model_dataset
+from relsynth.pipelines._params import table_key, text_model_dataset
 from relsynth.pipelines._params import text_tables as check_tables
 from relsynth.pipelines.text_training.nodes import (
     build_text_model,
@@ -67,7 +67,7 @@ def create_table_pipeline(table: str) -> Pipeline:
                 name="train_text_model",
             ),
         ],
-        namespace=f"{NAMESPACE}.{table}",
+        namespace=f"{NAMESPACE}.{table_key(table)}",
         inputs="database_train",
         outputs={"text_model": text_model_dataset(table)},
         parameters=PARAMETERS,
