@@ -442,6 +442,26 @@ def test_to_sql_into_a_duckdb_schema_and_back(tmp_path: Path) -> None:
         pd.testing.assert_frame_equal(back[table], data[table])
 
 
+def test_a_schema_named_that_holds_no_table_is_named(tmp_path: Path) -> None:
+    """schema_name=['shop', 'staf'] (a typo) read shop's tables alone, silently, and a key to staff
+    then said to add 'staff' to schema_name; every schema listed must hold a table, as one does."""
+    target = url("duckdb", tmp_path)
+    run_sql(
+        target,
+        "CREATE SCHEMA shop; CREATE SCHEMA staff",
+        "CREATE TABLE shop.sale (id INTEGER PRIMARY KEY, amount DOUBLE)",
+        "CREATE TABLE staff.employee (id INTEGER PRIMARY KEY, name VARCHAR)",
+        "INSERT INTO shop.sale VALUES (1, 2.5)",
+        "INSERT INTO staff.employee VALUES (1, 'Ann')",
+    )
+    both = RelationalData.from_sql(target, schema_name=["shop", "staff"])
+    assert both.n_rows() == {"shop.sale": 1, "staff.employee": 1}
+    with pytest.raises(SchemaError, match=r"no tables in schema 'staf'"):
+        RelationalData.from_sql(target, schema_name=["shop", "staf"])
+    with pytest.raises(SchemaError, match=r"no tables in schema 'staf'"):
+        RelationalData.from_sql(target, ["shop.sale"], schema_name=["shop", "staf"])
+
+
 def test_a_table_naming_its_own_rows_is_written_to_duckdb(tmp_path: Path) -> None:
     """Employees naming their manager, an earlier row: DuckDB checks the rows of one INSERT against
     the rows written before it, so to_sql failed ('key "id: 1" does not exist'). A key naming a row

@@ -383,11 +383,12 @@ def _table_names(
 ) -> dict[str, tuple[str | None, str]]:
     """The tables to read, by name -> (schema, table)."""
     located = located_tables(conn, schema_name, partitions=tables is not None)
+    held, schemas = {s for s, _ in located.values()}, read_schemas(schema_name)
+    # a schema misspelt among several would be read as empty, silently (one named alone: `_not_tables`)
+    if empty := [s for s in schemas if s not in held and (len(schemas) > 1 or tables is None)]:
+        where = f" in schema {' or '.join(map(repr, empty))}" if empty != [None] else ""
+        raise SchemaError(f"{safe_url(conn.engine)}: no tables{where}{_schemas_with_tables(conn)}")
     if tables is None:
-        if not located:
-            schemas = [s for s in read_schemas(schema_name) if s is not None]
-            where = f" in schema {' or '.join(map(repr, schemas))}" if schemas else ""
-            raise SchemaError(f"{safe_url(conn.engine)}: no tables{where}{_schemas_with_tables(conn)}")
         return {n: located[n] for n in sorted(located)}
     tables = [tables] if isinstance(tables, str) else list(tables)
     missing = [t for t in tables if t not in located]
