@@ -1314,3 +1314,28 @@ def test_labels_too_rare_to_generate_in_a_not_null_column_are_text(tmp_path: Pat
     assert data.schema.tables["staff"].columns["first_name"].kind is Column.TEXT
     assert "NOT NULL in the catalog" in data.schema.inference["staff"]["first_name"]
     assert data.schema.tables["staff"].columns["nick"].kind is Column.CATEGORICAL  # may be null: as the values say
+
+
+def test_a_map_of_schemas_names_only_schemas_read(tmp_path: Path) -> None:
+    """to_sql(schema_name={'shop': 'synth'}) wrote the tables into the default schema, silently,
+    where none was read from several schemas (or none from 'shop'): the map is refused, naming the
+    schemas it may map."""
+    source = url("duckdb", tmp_path, "src")
+    run_sql(
+        source,
+        "CREATE SCHEMA shop; CREATE SCHEMA staff",
+        "CREATE TABLE shop.sale (id INTEGER PRIMARY KEY, amount DOUBLE)",
+        "CREATE TABLE staff.employee (id INTEGER PRIMARY KEY, name VARCHAR)",
+        "INSERT INTO shop.sale VALUES (1, 2.5)",
+        "INSERT INTO staff.employee VALUES (1, 'Ann')",
+    )
+    target = url("duckdb", tmp_path, "out")
+    with pytest.raises(ValueError, match=r"schema_name maps \['shop'\].*no table was read from several schemas"):
+        RelationalData.from_sql(source, schema_name="shop").to_sql(target, schema_name={"shop": "synth"})
+    both = RelationalData.from_sql(source, schema_name=["shop", "staff"])
+    with pytest.raises(ValueError, match=r"schema_name maps \['shpo'\].*the tables were read from \['shop', 'staff'\]"):
+        both.to_sql(target, schema_name={"shpo": "synth"})
+    both.to_sql(target, schema_name={"shop": "synth"})
+    assert query(target, "SELECT count(*) FROM synth.sale") == [(1,)]
+    assert query(target, "SELECT count(*) FROM staff.employee") == [(1,)]
+    assert query(target, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main'") == [(0,)]

@@ -1466,9 +1466,16 @@ def target_names(
     if schema_name is not None and not isinstance(schema_name, str | Mapping):
         raise ValueError(f"schema_name must be a schema's name or a mapping of schema -> schema, got {schema_name!r}")
     one = schema_name if isinstance(schema_name, str) else None
+    sources = {name: _source_schema(name, formats.get(name, {})) for name in schema.tables}
+    if isinstance(schema_name, Mapping) and (unknown := sorted(set(schema_name) - set(sources.values()))):
+        read = sorted({s for s in sources.values() if s is not None})
+        whence = f"the tables were read from {read}" if read else "no table was read from several schemas"
+        raise ValueError(
+            f"schema_name maps {unknown}, but {whence}: a map names the schemas tables were read from "
+            "(from_sql(schema_name=[...])); to write every table into one schema, give its name"
+        )
     out = {}
-    for name in schema.tables:
-        own = _source_schema(name, formats.get(name, {}))
+    for name, own in sources.items():
         if own is None or one is not None or dialect == "sqlite":
             out[name] = (one, name)
         else:
