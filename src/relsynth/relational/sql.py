@@ -1526,10 +1526,9 @@ def _target_tables(
             elif isinstance(kind, ForeignKey):
                 parent = made[kind.parent].c[schema.tables[kind.parent].primary_key]
                 typ = sql_type(spec) if spec else parent.type
-                across = _across_schemas(dialect, located[name][0], parent.table.schema, name, col, unkeyed)
-                key = (
-                    [] if (given and given.get(IMPLIED_KEY)) or across else [sa.ForeignKey(parent)]
-                )  # the source had none
+                implied = bool(given and given.get(IMPLIED_KEY))  # the source had none
+                across = _across_schemas(dialect, located[name][0], parent.table.schema, name, col, unkeyed, implied)
+                key = [] if implied or across else [sa.ForeignKey(parent)]
                 cols.append(sa.Column(_quoted(col), typ, *key, nullable=nullable, primary_key=in_key))
             elif kind.kind is Column.PRIMARY_KEY:
                 typ = sql_type(spec) if spec else _default_type(kind.kind, df[col])
@@ -1585,10 +1584,13 @@ def _target_tables(
     return metadata, [made[n] for n in order]
 
 
-def _across_schemas(dialect: str, own: str | None, other: str | None, name: str, col: str, unkeyed: list) -> bool:
+def _across_schemas(
+    dialect: str, own: str | None, other: str | None, name: str, col: str, unkeyed: list, implied: bool = False
+) -> bool:
     """Whether a key of table `name` (in schema `own`) to a table of schema `other` must be written
-    without its FOREIGN KEY: DuckDB refuses a key across schemas ('not supported'); noted in `unkeyed`."""
-    if dialect != "duckdb" or own == other:
+    without its FOREIGN KEY: DuckDB refuses a key across schemas ('not supported'); noted in `unkeyed`
+    unless `implied` (a key the source had not, written without one anyway)."""
+    if dialect != "duckdb" or own == other or implied:
         return False
     unkeyed.append(f"{name}.{col}")
     return True
