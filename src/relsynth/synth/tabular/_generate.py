@@ -27,6 +27,7 @@ from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_e
 from relsynth.synth.tabular._dependencies import banning_tables, forcing_tables, null_tables, parent_forcing
 from relsynth.synth.tabular._dp_counts import uncalibrated_edges
 from relsynth.synth.tabular._last_nulls import last_null_positions
+from relsynth.synth.tabular._never_pairs import pair_bans
 from relsynth.synth.tabular._unique_labels import unique_positions
 from relsynth.synth.tabular.dataset import recent_siblings
 from relsynth.synth.tabular.grammar import BOS, PAD
@@ -385,6 +386,10 @@ def _run_pool(
     at_unique = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label its siblings took is masked
     for t, positions in unique.items():
         at_unique[g.index[t], list(positions)] = True
+    never = {g.index[t]: rules for t, rules in pair_bans(pre, pre.stats.get("never_pairs", [])).items()}
+    at_never = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a value an earlier one rules out
+    for t, rules in never.items():
+        at_never[t, list(rules)] = True
     active = np.arange(B)  # pool rows in the model's batch, in batch order
     next_entity = 0
 
@@ -425,6 +430,9 @@ def _run_pool(
             logits = _ban_siblings(
                 logits, cursors, active, hpos, at_unique[table[active], np.minimum(hpos[active], H - 1)] & live
             )
+        if at_never.any():
+            at = at_never[table[active], np.minimum(hpos[active], H - 1)] & live
+            logits = _mask(logits, *_never_paired(never, cursors, header, active, table, hpos, at))
         tokens = sample_tokens(logits, gen, temp=temp).cpu().numpy()
         f = force[active, np.minimum(hpos[active], H - 1)]
         use_forced = f >= 0  # context tokens of a root row, categories following an earlier one
@@ -549,6 +557,25 @@ def _ban_siblings(
         taken = cursors[active[j]].sibling_tokens(int(hpos[active[j]]))
         rows += [j] * len(taken)
         tokens += taken
+    return _mask(logits, rows, tokens)
+
+
+def _never_paired(never, cursors: list, header: np.ndarray, active: np.ndarray, table: np.ndarray, hpos, at):
+    """(batch rows, tokens) each batch row `at` a column may not take after the values its row and
+    its ancestor rows hold (`_never_pairs`: no pregnancy code under a man)."""
+    rows, tokens = [], []
+    for j in np.flatnonzero(at):
+        b = active[j]
+        for ban in never[table[b]][int(hpos[b])]:
+            held = header[b, ban.source] if ban.level == 0 else cursors[b].frames[-ban.level][1][ban.source]
+            if (banned := ban.banned.get(int(held))) is not None:
+                rows += [j] * len(banned)
+                tokens += banned.tolist()
+    return rows, tokens
+
+
+def _mask(logits: torch.Tensor, rows: list[int], tokens: list[int]) -> torch.Tensor:
+    """`logits` with each (row, token) at -inf; a row left with nothing to draw keeps its logits."""
     if not rows:
         return logits
     out = logits.clone()

@@ -51,6 +51,7 @@ from relsynth.synth.tabular._formulas import find_formulas, without_ordered_divi
 from relsynth.synth.tabular._identifiers import identifier_format
 from relsynth.synth.tabular._last_nulls import find_last_nulls
 from relsynth.synth.tabular._lookup_orders import find_lookup_orders, find_reference_sides
+from relsynth.synth.tabular._never_pairs import find_never_pairs
 from relsynth.synth.tabular._references import (
     declared_links,
     parent_copies,
@@ -324,6 +325,7 @@ class TabularPreproc:
                 self, data, summed | ordered, movable, self._shiftable_sequences(summed)
             ),
             "distinct": find_distinct(self, data),  # categories never equal to an earlier one of their row
+            "never_pairs": find_never_pairs(self, data),  # categories never beside an earlier one (a man's pregnancy)
             # numbers within the range of their row's category (a lab value within its test's)
             "category_ranges": find_category_ranges(self, data, summed | ordered),
             "null_rules": find_null_rules(self, data),  # columns missing exactly where an earlier category says

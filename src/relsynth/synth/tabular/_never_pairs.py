@@ -1,0 +1,140 @@
+"""Pairs of categories no training row holds together, where chance would have put many rows
+there: a pregnancy code of a man's diagnosis (the patient's sex two tables up), an obstetrics
+stay of a man (one table up), a product's category and a size it never comes in (its own row).
+
+The model draws a row's categories one token after another, so a briefly trained one pairs them
+as no training row does (12 of 117 generated pregnancy diagnoses of a clinical database went to
+men; none in the data). The fit keeps, per categorical column of a table and per categorical
+column written before it (earlier in its row, or in an ancestor row), the pairs of frequent
+categories no row holds together though independent columns would have put `MIN_EXPECTED` rows
+there at least (none of them: e^-10 by chance). A column that decides the later one in every row
+is left to `_dependencies`, which forces its value. Generation masks the later value once the
+earlier one is written (`pair_bans`); a row left with nothing to draw keeps its logits. Not
+fitted under DP.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import RelationalData
+from relsynth.synth.tabular.encoders import CategoricalPreproc
+
+log = logging.getLogger(__name__)
+MIN_EXPECTED = 10.0  # rows independent columns would have given the pair, at least
+
+
+def find_never_pairs(pre, data: RelationalData) -> list[dict]:
+    """[{"table", "column", "of", "level", "pairs": [[value of `of`, value of `column`], ...]}]:
+    no row of `table` holds a pair's `column` value where `of` (of its own row at `level` 0, of
+    its parent row at 1, grandparent at 2 ...) holds the pair's first value. Not a root's
+    context columns (given at generation)."""
+    out = []
+    for table in pre.layouts:
+        given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+        own = list(_categories(pre, data, table, np.arange(len(data[table]))))
+        above = _ancestor_sources(pre, data, table)
+        for i, (col, col_pre, tokens) in enumerate(own):
+            if col in given:
+                continue
+            # written before it: the earlier columns of its row, and every ancestor row's
+            for level, of, of_tokens in [(0, c, t) for c, _, t in own[:i]] + above:
+                pairs = never_pairs(of_tokens, tokens, len(col_pre.categories))
+                if not pairs:
+                    continue
+                of_pre = _preproc(pre, (above_table := _table_at(pre, table, level)), of)
+                named = [[of_pre.categories[a], col_pre.categories[b]] for a, b in pairs]
+                log.info(
+                    "%s.%s: %d value pair(s) with %s.%s no row holds, kept so", table, col, len(named), above_table, of
+                )
+                out.append({"table": table, "column": col, "of": of, "level": level, "pairs": named})
+    return out
+
+
+def never_pairs(a: np.ndarray, b: np.ndarray, n_b: int) -> list[tuple[int, int]]:
+    """(category index of `a`, of `b`) pairs no row holds, where independence would have given
+    `MIN_EXPECTED` rows at least; from each row's local tokens (`<missing>`, `<rare>`, then the
+    categories: rows holding a category in both only). None where `a` decides `b` in every row
+    (`_dependencies` forces it)."""
+    held = (a >= 2) & (b >= 2)
+    if held.sum() < MIN_EXPECTED:
+        return []
+    x, y = a[held] - 2, b[held] - 2
+    n_a = int(x.max()) + 1
+    counts = np.bincount(x * n_b + y, minlength=n_a * n_b).reshape(n_a, n_b)
+    if ((counts > 0).sum(1) <= 1).all():
+        return []
+    expected = np.outer(counts.sum(1), counts.sum(0)) / held.sum()
+    return [(int(i), int(j)) for i, j in zip(*np.nonzero((counts == 0) & (expected >= MIN_EXPECTED)), strict=True)]
+
+
+def _categories(pre, data: RelationalData, table: str, rows: np.ndarray):
+    """(column, preprocessor, local tokens of `rows`; -1 where a row is -1) of `table`'s modelled
+    categorical columns with categories, in header order."""
+    layout = pre.layouts[table]
+    for col, slot in zip(layout.fields, layout.slots, strict=False):
+        col_pre = pre.slots[slot].preproc
+        if isinstance(col_pre, CategoricalPreproc) and col_pre.categories and col in data[table].columns:
+            tokens = col_pre.encode(data[table][col])
+            yield col, col_pre, np.where(rows >= 0, tokens[np.maximum(rows, 0)], -1)
+
+
+def _ancestor_sources(pre, data: RelationalData, table: str) -> list[tuple[int, str, np.ndarray]]:
+    """(level, column, local tokens per row of `table`) of the categorical columns of each ancestor
+    row the grammar writes before it (parent: 1), along the nesting keys."""
+    out, rows, child, level = [], np.arange(len(data[table])), table, 0
+    while (edge := pre.schema.parent(child)) is not None and edge.parent in pre.layouts and edge.fk in data[child]:
+        pk = pre.schema.tables[edge.parent].primary_key
+        at = pd.Index(data[edge.parent][pk]).get_indexer(data[child][edge.fk])
+        rows = np.where(rows >= 0, at[np.maximum(rows, 0)], -1)
+        child, level = edge.parent, level + 1
+        out += [(level, col, tokens) for col, _, tokens in _categories(pre, data, child, rows)]
+    return out
+
+
+def _table_at(pre, table: str, level: int) -> str:
+    """The table `level` steps up `table`'s nesting chain."""
+    for _ in range(level):
+        table = pre.schema.parent(table).parent
+    return table
+
+
+def _preproc(pre, table: str, col: str) -> CategoricalPreproc:
+    layout = pre.layouts[table]
+    return pre.slots[layout.slots[layout.fields.index(col)]].preproc
+
+
+@dataclass(frozen=True)
+class PairBan:
+    """At a header position: the later tokens a row may not take, by the token the earlier column
+    holds (`level` 0: the row's own header position `source`; 1: its parent row's ...)."""
+
+    level: int
+    source: int
+    banned: dict[int, np.ndarray]
+
+
+def pair_bans(pre, rules: list[dict]) -> dict[str, dict[int, list[PairBan]]]:
+    """table -> {header position of `column`: its `PairBan`s} of `find_never_pairs`' rules, in
+    global token ids (a rule whose columns are no longer modelled: left out)."""
+    out: dict[str, dict[int, list[PairBan]]] = {}
+    for r in rules:
+        layout = pre.layouts.get(r["table"])
+        if layout is None or r["column"] not in layout.fields:
+            continue
+        above = pre.layouts.get(_table_at(pre, r["table"], r["level"]))
+        if above is None or r["of"] not in above.fields:
+            continue
+        i, j = above.fields.index(r["of"]), layout.fields.index(r["column"])
+        of_ids, ids = pre.slots[above.slots[i]].category_tokens(), pre.slots[layout.slots[j]].category_tokens()
+        banned: dict[int, list[int]] = {}
+        for a, b in r["pairs"]:
+            if str(a) in of_ids and str(b) in ids:
+                banned.setdefault(of_ids[str(a)], []).append(ids[str(b)])
+        ban = PairBan(r["level"], i, {a: np.asarray(b, dtype=np.int64) for a, b in banned.items()})
+        out.setdefault(r["table"], {}).setdefault(j, []).append(ban)
+    return out

@@ -1,0 +1,93 @@
+"""Pairs of categories no row holds together: a man's pregnancy code, two tables below his sex."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from relsynth.relational import Categorical, ForeignKey, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import TabularModel, TabularPreproc
+from relsynth.synth.tabular._never_pairs import never_pairs
+
+PREGNANCY = ["O80", "O24", "O13"]
+OTHER = ["E11", "I10", "J45", "M54"]
+
+
+def clinic(n: int = 300, seed: int = 0) -> RelationalData:
+    """patients -> visits -> diagnoses: maternity visits and pregnancy codes for women only; a
+    visit's priority and a diagnosis's side unrelated to anything."""
+    rng = np.random.default_rng(seed)
+    sex = rng.choice(["F", "M"], n)
+    n_visits = rng.integers(1, 4, n)
+    visit_patient = np.repeat(np.arange(n), n_visits)
+    female = sex[visit_patient] == "F"
+    department = np.where(
+        female & (rng.random(len(visit_patient)) < 0.4),
+        "maternity",
+        rng.choice(["cardiology", "general"], len(visit_patient)),
+    )
+    n_dx = rng.integers(1, 3, len(visit_patient))
+    dx_visit = np.repeat(np.arange(len(visit_patient)), n_dx)
+    maternity = department[dx_visit] == "maternity"
+    code = np.where(maternity, rng.choice(PREGNANCY, len(dx_visit)), rng.choice(OTHER, len(dx_visit)))
+    tables = {
+        "patient": pd.DataFrame({"id": range(n), "sex": sex}),
+        "visit": pd.DataFrame(
+            {
+                "id": range(len(visit_patient)),
+                "patient": visit_patient,
+                "department": department,
+                "priority": rng.choice(["low", "high"], len(visit_patient)),
+            }
+        ),
+        "diagnosis": pd.DataFrame(
+            {"id": range(len(dx_visit)), "visit": dx_visit, "code": code, "side": rng.choice(["L", "R"], len(dx_visit))}
+        ),
+    }
+    schema = Schema(
+        patient=Table(id=PrimaryKey(), sex=Categorical()),
+        visit=Table(
+            id=PrimaryKey(), patient=ForeignKey(parent="patient"), department=Categorical(), priority=Categorical()
+        ),
+        diagnosis=Table(id=PrimaryKey(), visit=ForeignKey(parent="visit"), code=Categorical(), side=Categorical()),
+    )
+    return RelationalData(tables, schema)
+
+
+def test_pairs_no_row_holds_are_generated_so(tmp_path, tiny_size):
+    """An untrained model draws each category at random (a third of men's visits at maternity);
+    now no man has a maternity visit or a pregnancy code, women keep both, and the unrelated
+    columns keep every pairing."""
+    data = clinic()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    rules = {(r["table"], r["column"], r["of"], r["level"]): r["pairs"] for r in pre.stats["never_pairs"]}
+    assert rules[("visit", "department", "sex", 1)] == [["M", "maternity"]]
+    assert sorted(p[1] for p in rules[("diagnosis", "code", "sex", 2)]) == sorted(PREGNANCY)
+    assert not any("priority" in key or "side" in key for key in rules)
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)
+    model.save(tmp_path / "model")
+    out = TabularModel.load(tmp_path / "model").generate(300, seed=0)
+    visits = out["visit"].merge(out["patient"], left_on="patient", right_on="id", suffixes=("", "_p"))
+    dx = out["diagnosis"].merge(visits, left_on="visit", right_on="id", suffixes=("", "_v"))
+    men = dx["sex"].astype(str) == "M"
+    assert len(dx) > 300 and men.any() and not men.all()
+    assert ((visits["sex"].astype(str) == "M") & (visits["department"].astype(str) == "maternity")).sum() == 0
+    assert (men & dx["code"].astype(str).isin(PREGNANCY)).sum() == 0
+    assert (~men & dx["code"].astype(str).isin(PREGNANCY)).any()
+    assert set(zip(visits["priority"].astype(str), visits["department"].astype(str), strict=True)) >= {
+        ("low", "general"),
+        ("high", "general"),
+    }
+
+
+def test_a_pair_chance_would_rarely_give_is_not_kept():
+    """A pair missing where independence expects 10 rows is kept; where it expects fewer, or where
+    the first column decides the second (`_dependencies` forces it), nothing is."""
+    a = np.repeat([2, 3], [50, 50])
+    b = np.concatenate([np.repeat([2, 3], 25), np.full(50, 2)])  # a=3 never with b=3: 12.5 expected
+    assert never_pairs(a, b, 2) == [(1, 1)]
+    assert never_pairs(a[::3], b[::3], 2) == []  # 34 rows: about 4 expected
+    assert never_pairs(a, np.where(a == 2, 2, 3), 2) == []  # a decides b
+    assert never_pairs(np.zeros(100, dtype=np.int64), b, 2) == []  # no category held
