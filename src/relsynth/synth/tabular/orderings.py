@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -192,6 +192,14 @@ def sequence_ordering(df: pd.DataFrame, key: str, kind: Column, loose: Ordering 
         cap = (None, False)
     origin = float(np.nanmin(as_numbers(df[key], kind)))
     return Ordering(key, key, 1, origin=origin, grid=_grid(df[key], kind), cap=cap[0], cap_from_parent=cap[1])
+
+
+def bound_as_cap(o: Ordering) -> Ordering:
+    """A sibling key between its parent's dates (salary rows between the hire and the termination)
+    as a sequence from the previous sibling: its parent's bound becomes its cap. Held as its place
+    between base and bound, the key would be counted from its parent's date, not from the previous
+    sibling's end, and siblings would overlap or leave gaps (`after_sibling` takes no bound)."""
+    return replace(o, bound=None, bound_from_parent=False, room=0.0, cap=o.bound, cap_from_parent=True)
 
 
 def running_ordering(df: pd.DataFrame, column: str, kind: Column, siblings: np.ndarray) -> Ordering:

@@ -73,6 +73,7 @@ from relsynth.synth.tabular.encoders import (
 from relsynth.synth.tabular.grammar import N_SPECIAL, PLACEHOLDER, Encoded, Slot, TableLayout
 from relsynth.synth.tabular.orderings import (
     Ordering,
+    bound_as_cap,
     find_orderings,
     orderings_from_dict,
     running_ordering,
@@ -477,6 +478,8 @@ class TabularPreproc:
             # value, the date after it kept as a cap
             if o is None or o.loose or (o.from_parent and o.sign < 0 and o.bound is None):
                 o = sequence_ordering(data[table], key, kinds[key], o)
+            elif o.from_parent and o.bound_from_parent and o.sign > 0:
+                o = bound_as_cap(o)  # rows until a termination: a sequence still, the termination its cap
             if not (o.from_parent or o.origin is not None) or o.bound is not None or o.sign < 0:
                 continue
             ends = [
