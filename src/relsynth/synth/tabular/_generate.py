@@ -456,7 +456,7 @@ def _run_pool(
             force[b], banned[b] = -1, -1  # a row's forced and banned tokens are its own
             if not c.done:
                 table[b], hpos[b] = g.index[c.table], 0
-                _mark_last(force[b], banned[b, :, -1], last_nulls.get(c.table, ()), c.is_last())
+                _mark_last(force[b], banned[b, :, -1], last_nulls.get(c.table, ()), c.is_last(), c.parent_header())
                 _mark_parent_counts(force[b], banned[b, :, -2], parent_counts.get(c.table, ()), c.parent_header())
                 _force_required(force[b], c, required.get(c.table, ()))
                 _force_from_parent(force[b], from_parent.get(c.table, ()), c.parent_header())
@@ -479,15 +479,21 @@ def _run_pool(
     return _split_by_row(emitted_entities, emitted_tokens, len(roots))
 
 
-def _mark_last(force: np.ndarray, banned: np.ndarray, rules, last: bool) -> None:
+def _mark_last(force: np.ndarray, banned: np.ndarray, rules, last: bool, parent: list[int]) -> None:
     """Set (in place) a new row's forced and banned `<missing>` tokens (H,) each: a column missing
     only in its parent's last row (`_last_nulls`) is banned from it in any other row, and forced
-    in the last where it is always missing there."""
-    for j, missing, always in rules:
+    in the last where it is always missing there, or where its parent row's column that is
+    missing with it is (banned where that is not)."""
+    for j, missing, always, i, parent_missing in rules:
         if not last:
             banned[j] = missing
         elif always:
             force[j] = missing
+        elif 0 <= i < len(parent):
+            if parent[i] == parent_missing:
+                force[j] = missing
+            else:
+                banned[j] = missing
 
 
 def _mark_parent_counts(force: np.ndarray, banned: np.ndarray, rules, parent: list[int]) -> None:
