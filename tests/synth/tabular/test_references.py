@@ -122,6 +122,36 @@ def test_a_manager_is_hired_no_later_than_the_employees_they_manage():
     assert kept(pre.inverse_transform(pre.transform(data), seed=0)) < 0.8
 
 
+def test_a_manager_is_of_the_employees_own_department():
+    """Every manager works in their employees' department (a lookup's key): the manager was drawn
+    among all earlier rows, so 405 of 492 generated HR employees had a manager of another
+    department. The fit keeps the label the reference shares (`same`), and generation draws each
+    manager among the earlier rows of the row's own department; the first hired of one has none,
+    and no other: those six are not read as the null share too (12 generated without a manager)."""
+    rng = np.random.default_rng(0)
+    n = 300
+    hired = pd.Timestamp("2001-01-01") + pd.to_timedelta(np.sort(rng.integers(0, 8000, n)), unit="D")
+    dept = rng.integers(1, 7, n)
+    earlier = [np.flatnonzero(dept[:i] == dept[i]) for i in range(n)]
+    manager = pd.array([int(e[rng.integers(0, len(e))]) + 1 if len(e) else pd.NA for e in earlier], dtype="Int64")
+    employees = pd.DataFrame({"id": np.arange(1, n + 1), "dept": dept, "hired": hired, "manager": manager})
+    schema = Schema(
+        employee=Table(id=PrimaryKey(), dept=ForeignKey("dept"), hired=Column.DATE, manager=ForeignKey("employee")),
+        dept=Table(id=PrimaryKey(), name=Categorical()),
+        lookups=["dept"],
+    )
+    depts = pd.DataFrame({"id": range(1, 7), "name": list("ABCDEF")})
+    data = RelationalData({"employee": employees, "dept": depts}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert pre.stats["references"]["employee.manager"]["same"] == "dept"
+    e = pre.inverse_transform(pre.transform(data), seed=0)["employee"]
+    boss = e.set_index("id").loc[e["manager"].dropna()]
+    managed = e[e["manager"].notna()]
+    assert (boss["dept"].to_numpy() == managed["dept"].to_numpy()).all() and len(managed) == n - 6
+    assert (boss["hired"].to_numpy() <= managed["hired"].to_numpy()).all()
+    assert (managed["manager"] < managed["id"]).all()  # an earlier key: no cycle
+
+
 def test_deal_gives_every_row_its_share_and_never_more_rows_than_asked():
     rng = np.random.default_rng(0)
     targets = deal(4000, np.array([0.0, 1.0, 3.0, 0.0]), rng)

@@ -3,7 +3,7 @@ quantiles, the degree effects and the copula that reproduces them, the token aff
 package docstring), the table a reference stays under (`within`), whether a parent row names a
 row twice (`unique_pairs`), the other keys of its row to the same table it never equals
 (`apart`), the number of the referenced row its degree never passes (`capped_by`), the columns
-copied (`copies`); and the link tables whose keys never repeat
+copied (`copies`), the label a row's own-table reference shares with it (`same`); and the link tables whose keys never repeat
 (`unique_links`)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from relsynth.relational.orders import ancestor_keys, as_numbers, order_between,
 from relsynth.relational.orders import reference_orders as orders_across
 from relsynth.relational.schema import Edge
 from relsynth.synth.core.nulls import telling_column
-from relsynth.synth.tabular._references.copies import copied_columns
+from relsynth.synth.tabular._references.copies import chance, copied_columns
 from relsynth.synth.tabular._references.degrees import ranked
 from relsynth.synth.tabular._references.pairing import coarse_tokens, field_tokens, n_groups
 
@@ -66,6 +66,10 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
             scope = scope_of(data, e, pos)
             # a key naming a row that names it back can be set only where one does: the null share of those rows
             able = named_back(data, e, scope["within_via"]) if scope["within"] == table else np.ones(len(values), bool)
+            same = same_label(pre, data, e, pos) if scope["within"] is None else None
+            after = date_after(data, e, pos) if e.parent == table else None
+            if same is not None:  # a label's first row names no earlier one of it: not of the null share
+                able &= ~first_of_label(data[table], same, after[0] if after else None)
             null = values.isna().to_numpy()[able]
             out[f"{table}.{e.fk}"] = {
                 "parent": e.parent,
@@ -82,7 +86,8 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "degree_copula": rho,
                 "affinity": [] if e.parent == table else affinity(pre, data, e, coarse, pos),
                 "copies": copied_columns(pre, data, e, pos),
-                "after": date_after(data, e, pos) if e.parent == table else None,
+                "same": same,
+                "after": after,
                 "orders": [] if e.parent == table else reference_orders(data, e, pos, skip),
             }
     return out
@@ -241,6 +246,35 @@ def within(data: RelationalData, e: Edge, pos: np.ndarray) -> str | None:
     mine = ancestor_keys(schema, data, e.child, scope).to_numpy()[known]
     theirs = ancestor_keys(schema, data, e.parent, scope).to_numpy()[pos[known]]
     return scope if bool((mine == theirs).all()) else None
+
+
+def same_label(pre, data: RelationalData, e: Edge, pos: np.ndarray) -> str | None:
+    """A label of the row (a category, a lookup's key) that the row its key to its own table
+    names holds too, in at least `MIN_PAIRS` rows and every row of the data, where two rows drawn
+    at random would share it at most half the time (an employee's manager is of their
+    department): generation then draws each key among the rows of the row's own label. A copy
+    (`copies`) would change the row's label after its child rows were written for it. None
+    otherwise, and for other references (their copies keep it)."""
+    known = pos >= 0
+    if e.parent != e.child or known.sum() < MIN_PAIRS:
+        return None
+    kinds = data.schema.tables[e.child].columns
+    labels = (Column.CATEGORICAL, Column.BOOLEAN, Column.FOREIGN_KEY)  # a modelled key: a lookup's
+    for col in (c for c in pre.modelled_columns(e.child) if kinds[c].kind in labels):
+        mine = data[e.child][col][known].reset_index(drop=True)
+        theirs = data[e.child][col].iloc[pos[known]].reset_index(drop=True)
+        if mine.notna().all() and bool(mine.eq(theirs).fillna(False).all()) and chance(mine, theirs) <= 0.5:
+            return col
+    return None
+
+
+def first_of_label(df: pd.DataFrame, label: str, date: str | None) -> np.ndarray:
+    """Per row, whether it is the first of its `label` in the order generation draws a key to the
+    row's own table in (by `date`, else as stored: `generate.date_order`)."""
+    order = np.arange(len(df)) if date is None else np.argsort(as_numbers(df[date], Column.DATETIME), kind="stable")
+    first = np.zeros(len(df), dtype=bool)
+    first[order] = ~df[label].iloc[order].duplicated().to_numpy()
+    return first
 
 
 def within_via(data: RelationalData, e: Edge, pos: np.ndarray) -> tuple[str, str] | None:

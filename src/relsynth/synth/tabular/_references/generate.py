@@ -154,11 +154,13 @@ def assign_reference(
     else:
         # a row names one earlier in the order of its date where the data's always do (`own_date`)
         rows = date_order(dates[0]) if dates is not None and e.parent == table else np.arange(len(tables[table]))
-        drawn = (
-            draw(rows, rows).set_axis(rows).sort_index()
-            if e.parent == table
-            else draw(rows, np.arange(len(keys[e.parent])))
-        )
+        if e.parent == table and (label := fitted.get("same")):  # an earlier row of its own label
+            by_date = lambda mine, theirs: draw(rows[mine], rows[theirs])  # noqa: E731  positions in date order
+            drawn = draw_by_label(tables[table][label].iloc[rows], by_date).set_axis(rows).sort_index()
+        elif e.parent == table:
+            drawn = draw(rows, rows).set_axis(rows).sort_index()
+        else:
+            drawn = draw(rows, np.arange(len(keys[e.parent])))
         if groups is not None:  # unscoped only: a swap could move a key out from under its scope row
             drawn = without_repeats(groups, drawn, rng)
     if room is not None:
@@ -248,6 +250,19 @@ def own_date(pre, table: str) -> str | None:
 def date_order(dates: pd.Series) -> np.ndarray:
     """Row positions by date, ties and rows without one (last) in their order."""
     return np.argsort(as_numbers(dates, Column.DATETIME), kind="stable")
+
+
+def draw_by_label(labels: pd.Series, draw) -> pd.Series:
+    """Keys to a row's own table (`same`: a manager of the employee's department) drawn, per label,
+    among the rows of that label only (`draw(rows, targets)`, positions in `labels`' order, each
+    naming an earlier one: the first row of a label names none), keys in `labels`' order."""
+    codes = pd.factorize(labels)[0]
+    groups = pd.Series(np.arange(len(codes))).groupby(codes).indices if len(codes) else {}
+    pieces = [draw(rows, rows).set_axis(rows) for code, rows in groups.items() if code >= 0]
+    rows = np.flatnonzero(codes < 0)  # no label (never in the data): among the rows without one
+    if len(rows) or not pieces:
+        pieces.append(draw(rows, rows).set_axis(rows))
+    return pd.concat(pieces).sort_index().reset_index(drop=True)
 
 
 def draw_within(
