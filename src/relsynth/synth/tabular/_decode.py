@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import NamedTuple
 
 import numpy as np
@@ -26,7 +27,9 @@ from relsynth.synth.tabular._references import (
 )
 from relsynth.synth.tabular._totals import apply_totals
 from relsynth.synth.tabular.encoders import NumericPreproc
-from relsynth.synth.tabular.orderings import from_offsets, warn_past_extremes
+from relsynth.synth.tabular.orderings import from_offsets, warn_past_extremes, without_room
+
+log = logging.getLogger(__name__)
 
 STRING = pd.StringDtype()  # the string dtype RelationalData coerces text and key columns to
 
@@ -128,7 +131,7 @@ def decode_entities(pre, sequences, roots, rng: np.random.Generator) -> Relation
 def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFrame | None = None) -> RelationalData:
     """The tables of parsed entities, with fresh keys and consistent foreign keys; `ctx`: the root
     rows' given context values, one row per entity, which they keep (`_given_ctx`)."""
-    headers, parents, _ = parsed
+    headers, parents = parsed.headers, dict(parsed.parents)  # a table's rows a cap left no room for go (`_dropped`)
     schema = pre.schema
     keys: dict[str, pd.Series] = {}
     # lookups are copied as they are: there from the start, for the formulas and composite keys that read them
@@ -155,8 +158,12 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         above = with_ancestors(out, schema, edge.parent, bases) if bases else None  # a base further up too
         above = None if above is None else above.iloc[np.asarray(parents[table], dtype=np.int64)]
         above = None if above is None else above.reset_index(drop=True)
-        past = from_offsets(cols, pre.orderings.get(table, {}), above, np.asarray(parents[table], dtype=np.int64))
-        warn_past_extremes(table, past, pre.orderings.get(table, {}), n, edge.parent if edge is not None else None)
+        orders, siblings = pre.orderings.get(table, {}), np.asarray(parents[table], dtype=np.int64)
+        past = from_offsets(cols, orders, above, siblings)
+        warn_past_extremes(table, past, orders, n, edge.parent if edge is not None else None)
+        gone = without_room(cols, orders, above, siblings) if not schema.children(table) else np.zeros(n, bool)
+        if gone.any():  # nothing nests under the table, so its rows may go
+            cols, parents[table], mats[table], n = _dropped(table, gone, cols, parents[table], mats[table])
         pk = schema.tables[table].primary_key
         if pk is not None:
             keys[table] = _new_keys(n, pre.stats.get("pk_formats", {}).get(table, {"type": "int", "start": 1}), rng)
@@ -190,6 +197,24 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         if (dated := _keys_date(pre, table)) is not None:
             out[table] = out[table].iloc[date_order(out[table][dated])].reset_index(drop=True)
     return RelationalData({t: out[t] for t in schema.tables}, schema, formats=pre.stats.get("formats"))
+
+
+def _dropped(
+    table: str, gone: np.ndarray, cols: dict[str, pd.Series], parents: list, mat: np.ndarray
+) -> tuple[dict[str, pd.Series], list, np.ndarray, int]:
+    """`table`'s decoded rows but the `gone` ones (`orderings.without_room`: rows its parent's
+    cap left no room for), which no row of another table nests under: columns, parent rows,
+    headers and the number of rows left."""
+    keep = ~gone
+    log.info(
+        "%s: %d of %d generated rows dropped: each started where its parent row's date stops the rows, after "
+        "the previous row had ended there (more rows than that parent's span holds; the data's never are)",
+        table,
+        int(gone.sum()),
+        len(gone),
+    )
+    kept = {c: v[keep].reset_index(drop=True) for c, v in cols.items()}
+    return kept, np.asarray(parents, dtype=np.int64)[keep].tolist(), mat[keep], int(keep.sum())
 
 
 def _keys_date(pre, table: str) -> str | None:

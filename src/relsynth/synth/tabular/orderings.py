@@ -447,6 +447,32 @@ def from_offsets(
     return past
 
 
+def without_room(
+    cols: Mapping[str, pd.Series],
+    orderings: Mapping[str, Ordering],
+    parent: pd.DataFrame | None,
+    siblings: np.ndarray | None,
+) -> np.ndarray:
+    """Per decoded row, whether its parent's cap left it no room (`from_offsets` decoded already):
+    a sibling key capped by its parent's date (salary rows until the termination) whose previous
+    sibling already ended on the cap, so it was stopped there too, a row of no length repeating
+    the previous one's start (the model gave an employee more rows than the tenure holds: 47 of
+    2,455 generated salary rows repeated their employee's start at the termination date, which the
+    source's UNIQUE (employee_id, valid_from) refuses)."""
+    n = len(next(iter(cols.values()))) if cols else 0
+    out = np.zeros(n, dtype=bool)
+    for b, o in orderings.items():
+        if not (o.after_sibling and o.cap and o.cap_from_parent and o.dated) or b not in cols or siblings is None:
+            continue
+        start, cap = as_numbers(cols[b], _kind(o)), _cap_values(o, cols, parent, n)
+        end = start if o.sibling_base not in cols else as_numbers(cols[o.sibling_base], _kind(o))
+        end = np.where(np.isnan(end), start, end)
+        previous = pd.Series(end).groupby(_siblings(siblings, b)).shift(1).to_numpy(np.float64, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            out |= (o.sign * (start - cap) >= 0) & (o.sign * (previous - cap) >= 0)
+    return out
+
+
 def warn_past_extremes(
     table: str, past: Mapping[str, int], orderings: Mapping[str, Ordering], n: int, parent: str | None = None
 ) -> None:
