@@ -70,11 +70,10 @@ def test_no_rule_for_nulls_that_are_not_only_in_last_rows_or_too_few():
     assert TabularPreproc.from_schema(SCHEMA).fit(few).stats["last_nulls"] == []
 
 
-def test_the_last_row_is_open_exactly_where_its_parent_row_has_no_end_date(tiny_size):
-    """Employees' salary rows: the current one open (no end) where the employee has no termination
-    date, closed where they left. Only banned before the last row, the last row's null was the
-    model's to draw, not knowing the row is the last: 255 of 433 active employees' current salary
-    rows came out closed (a small trained model). The parent's missing termination now decides."""
+def users_who_left() -> tuple[pd.DataFrame, TabularPreproc]:
+    """`subscriptions`, 30 % of the users churned, each with the date they left, the end of their
+    last subscription (none for the others, whose last one is open); and its preprocessor, the
+    date left a context column (an untrained model then writes both kinds of user)."""
     data = subscriptions(churned=0.3)
     sub = data["sub"]
     ended = sub[sub["end"].notna()].groupby("user")["end"].max()
@@ -82,11 +81,43 @@ def test_the_last_row_is_open_exactly_where_its_parent_row_has_no_end_date(tiny_
     user = data["user"].assign(left=ended.where(closed).reindex(data["user"]["id"]).to_numpy())
     schema = Schema(user=Table(id=PrimaryKey(), country=Categorical(), left=Datetime()), sub=SCHEMA.tables["sub"])
     pre = TabularPreproc.from_schema(schema, ctx_cols=["left"]).fit(RelationalData({"user": user, "sub": sub}, schema))
-    assert pre.stats["last_nulls"] == [{"table": "sub", "column": "end", "always": False, "parent": "left"}]
+    return user, pre
+
+
+def generated_last_rows(
+    user: pd.DataFrame, pre: TabularPreproc, tiny_size
+) -> tuple[pd.DataFrame, np.ndarray, pd.Series]:
+    """Subscriptions of an untrained model given `user`'s dates left: (them in start order, which
+    is each user's last, each one's user's date left)."""
     torch.manual_seed(0)
-    out = TabularModel.build(pre, size=tiny_size).generate(ctx=user[["left"]], seed=0)  # users left and not
+    out = TabularModel.build(pre, size=tiny_size).generate(ctx=user[["left"]], seed=0)
     subs = out["sub"].sort_values(["user", "start"])
     last = np.r_[subs["user"].to_numpy()[1:] != subs["user"].to_numpy()[:-1], True]
-    left = subs["user"].map(out["user"].set_index("id")["left"])
+    return subs, last, subs["user"].map(out["user"].set_index("id")["left"])
+
+
+def test_the_last_row_is_open_exactly_where_its_parent_row_has_no_end_date(tiny_size):
+    """Employees' salary rows: the current one open (no end) where the employee has no termination
+    date, closed where they left. Only banned before the last row, the last row's null was the
+    model's to draw, not knowing the row is the last: 255 of 433 active employees' current salary
+    rows came out closed (a small trained model). The parent's missing termination now decides."""
+    user, pre = users_who_left()
+    [rule] = pre.stats["last_nulls"]
+    assert (rule["table"], rule["column"], rule["always"], rule["parent"]) == ("sub", "end", False, "left")
+    subs, last, left = generated_last_rows(user, pre, tiny_size)
     assert left[last].isna().sum() >= 5 and left[last].notna().sum() >= 5
     assert (subs["end"][last].isna() == left[last].isna()).all() and subs["end"][~last].notna().all()
+
+
+def test_the_last_row_ends_on_its_parent_rows_end_date_where_the_datas_all_do(tiny_size):
+    """A terminated employee's last job row ends on the termination date in every row of the data,
+    the row's end modelled between its start and the termination: the model, not knowing the row
+    is the last, ended some before it (5 generated HR job rows, a small model). Now written on it."""
+    user, pre = users_who_left()
+    assert pre.stats["last_nulls"] == [
+        {"table": "sub", "column": "end", "always": False, "parent": "left", "at_bound": True}
+    ]
+    assert pre.orderings["sub"]["end"].bound == "left"
+    subs, last, left = generated_last_rows(user, pre, tiny_size)
+    ended = last & (subs["start"] <= left).to_numpy()  # an untrained model starts some after the user left
+    assert ended.sum() >= 5 and (subs["end"][ended] == left[ended]).all()

@@ -483,8 +483,8 @@ def _mark_last(force: np.ndarray, banned: np.ndarray, rules, last: bool, parent:
     """Set (in place) a new row's forced and banned `<missing>` tokens (H,) each: a column missing
     only in its parent's last row (`_last_nulls`) is banned from it in any other row, and forced
     in the last where it is always missing there, or where its parent row's column that is
-    missing with it is (banned where that is not)."""
-    for j, missing, always, i, parent_missing in rules:
+    missing with it is (banned where that is not, and set on that bound where the last rows end there)."""
+    for j, missing, always, i, parent_missing, on_bound in rules:
         if not last:
             banned[j] = missing
         elif always:
@@ -492,6 +492,8 @@ def _mark_last(force: np.ndarray, banned: np.ndarray, rules, last: bool, parent:
         elif 0 <= i < len(parent):
             if parent[i] == parent_missing:
                 force[j] = missing
+            elif on_bound >= 0:
+                force[j] = on_bound
             else:
                 banned[j] = missing
 

@@ -15,8 +15,12 @@ forces it in the last where every training parent's last row is missing (`always
 some are, a column of the parent row missing in just the same parents (`parent`: the current
 salary row has no end where its employee has no termination date) decides it in the last row
 too: forced where the generated parent's is missing, banned where it is not (the model, not
-knowing a row is the last, left 255 of 433 active employees' current salary rows closed). Not
-fitted under DP.
+knowing a row is the last, left 255 of 433 active employees' current salary rows closed). Where
+such a column is modelled between its base and that parent column as its bound (`orderings`) and
+every last row holding the bound ends on it (a terminated employee's last salary row ends on the
+termination date), generation writes it there in the last row (`at_bound`; where that place, 1,
+is a token of its own: too few rows hold it to get one, and it is left to the model). Not fitted
+under DP.
 """
 
 from __future__ import annotations
@@ -58,6 +62,8 @@ def find_last_nulls(pre, data: RelationalData) -> list[dict]:
             rule = {"table": table, "column": col, "always": always}
             if not always and (with_parent := _same_nulls(pre, data, edge, data[table][last], col)) is not None:
                 rule["parent"] = with_parent
+                if _ends_on_bound(pre, data, edge, data[table][last], col, with_parent):
+                    rule["at_bound"] = True
             log.info(
                 "%s.%s is missing only in its %s row's last row%s: kept so",
                 table,
@@ -113,10 +119,27 @@ def _only_last(missing: np.ndarray, last: np.ndarray) -> bool:
     return float(last.mean()) ** k <= CHANCE
 
 
-def last_null_positions(pre, rules: list[dict]) -> dict[str, list[tuple[int, int, bool, int, int]]]:
+def _ends_on_bound(pre, data: RelationalData, edge, last: pd.DataFrame, col: str, bound: str) -> bool:
+    """Whether `col`, modelled between its base and its parent row's `bound` (`orderings`), equals
+    the bound in every last row holding it, so that its place there, 1, is a token of its own."""
+    o = pre.orderings.get(edge.child, {}).get(col)
+    if o is None or o.loose or o.bound != bound or not o.bound_from_parent:
+        return False
+    slot = pre.slots[pre.layouts[edge.child].slots[pre.layouts[edge.child].fields.index(col)]]
+    if not isinstance(slot.preproc, NumericPreproc) or 1.0 not in slot.preproc.points:
+        return False
+    parents = data[edge.parent].set_index(pre.schema.tables[edge.parent].primary_key)[bound]
+    theirs = as_numbers(parents.reindex(last[edge.fk]).reset_index(drop=True), Column.DATETIME)
+    mine = as_numbers(last[col].reset_index(drop=True), Column.DATETIME)
+    held = ~np.isnan(theirs)
+    return bool(held.sum() >= MIN_NULLS and (mine[held] == theirs[held]).all())
+
+
+def last_null_positions(pre, rules: list[dict]) -> dict[str, list[tuple[int, int, bool, int, int, int]]]:
     """table -> [(header position, `<missing>` token, always, the parent row's header position of
-    `parent` and its `<missing>` token (-1, -1: none))] of its `find_last_nulls` columns."""
-    out: dict[str, list[tuple[int, int, bool, int, int]]] = {}
+    `parent` and its `<missing>` token (-1, -1: none), the token of the place 1, on the bound, where
+    the last row ends there (`at_bound`; -1: none))] of its `find_last_nulls` columns."""
+    out: dict[str, list[tuple[int, int, bool, int, int, int]]] = {}
     for r in rules:
         layout = pre.layouts.get(r["table"])
         if layout is None or r["column"] not in layout.fields:
@@ -128,7 +151,10 @@ def last_null_positions(pre, rules: list[dict]) -> dict[str, list[tuple[int, int
         if r.get("parent") and above is not None and r["parent"] in above.fields:
             i = above.fields.index(r["parent"])
             parent_missing = pre.slots[above.slots[i]].offset
+        slot = pre.slots[layout.slots[j]]
+        points = getattr(slot.preproc, "points", [])
+        on_bound = slot.offset + 1 + points.index(1.0) if r.get("at_bound") and 1.0 in points else -1
         out.setdefault(r["table"], []).append(
-            (j, pre.slots[layout.slots[j]].offset, bool(r["always"]), i, parent_missing)  # local 0: `<missing>`
+            (j, slot.offset, bool(r["always"]), i, parent_missing, on_bound)  # local 0: `<missing>`
         )
     return out
