@@ -70,11 +70,11 @@ def test_no_rule_for_nulls_that_are_not_only_in_last_rows_or_too_few():
     assert TabularPreproc.from_schema(SCHEMA).fit(few).stats["last_nulls"] == []
 
 
-def users_who_left() -> tuple[pd.DataFrame, TabularPreproc]:
+def users_who_left(n: int = 80, churned: float = 0.3) -> tuple[pd.DataFrame, TabularPreproc]:
     """`subscriptions`, 30 % of the users churned, each with the date they left, the end of their
     last subscription (none for the others, whose last one is open); and its preprocessor, the
     date left a context column (an untrained model then writes both kinds of user)."""
-    data = subscriptions(churned=0.3)
+    data = subscriptions(n=n, churned=churned)
     sub = data["sub"]
     ended = sub[sub["end"].notna()].groupby("user")["end"].max()
     closed = sub.groupby("user")["end"].apply(lambda s: s.notna().all())
@@ -121,3 +121,15 @@ def test_the_last_row_ends_on_its_parent_rows_end_date_where_the_datas_all_do(ti
     subs, last, left = generated_last_rows(user, pre, tiny_size)
     ended = last & (subs["start"] <= left).to_numpy()  # an untrained model starts some after the user left
     assert ended.sum() >= 5 and (subs["end"][ended] == left[ended]).all()
+
+
+def test_a_last_row_on_its_bound_in_few_rows_of_many_still_gets_its_token():
+    """Few users left (3 %) among many subscriptions: the place on the bound, 1, was in fewer rows
+    than a bin's share, so no token of its own, and the last rows were left to the model (25 of 77
+    terminated employees' last salary rows ended before the termination). It gets its token
+    wherever `min_count` rows hold it."""
+    _, pre = users_who_left(n=800, churned=0.03)
+    [rule] = pre.stats["last_nulls"]
+    assert rule["parent"] == "left" and rule["at_bound"]
+    layout = pre.layouts["sub"]
+    assert 1.0 in pre.slots[layout.slots[layout.fields.index("end")]].preproc.points

@@ -18,8 +18,8 @@ too: forced where the generated parent's is missing, banned where it is not (the
 knowing a row is the last, left 255 of 433 active employees' current salary rows closed). Where
 such a column is modelled between its base and that parent column as its bound (`orderings`) and
 every last row holding the bound ends on it (a terminated employee's last salary row ends on the
-termination date), generation writes it there in the last row (`at_bound`; where that place, 1,
-is a token of its own: too few rows hold it to get one, and it is left to the model). Not fitted
+termination date), generation writes it there in the last row (`at_bound`: that place, 1, has a
+token of its own wherever `min_count` rows hold it, `NumericPreproc.fit`'s `keep`). Not fitted
 under DP.
 """
 

@@ -179,7 +179,9 @@ class NumericPreproc(ColumnPreproc):
     log_sub: list[list[bool]] = field(default_factory=list)  # per bin and interval: decode log-uniformly
     name = "numeric"
 
-    def fit(self, values: pd.Series) -> NumericPreproc:
+    def fit(self, values: pd.Series, keep: tuple[float, ...] = ()) -> NumericPreproc:
+        """`keep`: values that get a token of their own wherever `min_count` rows hold them, however
+        many rows the column has (an ordered column's place on its bound, `orderings`)."""
         x = _to_number(values, self.kind)
         _check_range(x, values.name)
         self.dtype = str(values.dtype)
@@ -191,6 +193,7 @@ class NumericPreproc(ColumnPreproc):
         uniq, counts = np.unique(x, return_counts=True)
         # few distinct values: each frequent one exactly; many: those holding a bin's share of the rows
         frequent = counts >= max(self.min_count, 1 if len(uniq) <= self.n_bins else len(x) / self.n_bins)
+        frequent |= np.isin(uniq, keep) & (counts >= self.min_count)
         self.points = uniq[frequent].tolist()
         rest = x[~np.isin(x, uniq[frequent])]
         n_rest_bins = max(self.n_bins - len(self.points), 1)

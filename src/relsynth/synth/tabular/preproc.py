@@ -268,7 +268,8 @@ class TabularPreproc:
                     siblings = self._siblings(data[table], table)
                     offset_tables[table] = with_offsets(data[table], self.orderings[table], above[table][0], siblings)
                 pre = NumericPreproc(n_bins=self.n_bins, kind="numeric", min_count=self.min_count)
-                return pre.fit(offset_tables[table][col].rename(f"{table}.{col}"))
+                on_bound = (1.0,) if order.bound else ()  # a row ending on its bound (`_last_nulls` at_bound)
+                return pre.fit(offset_tables[table][col].rename(f"{table}.{col}"), keep=on_bound)
             pre = self._column_preproc(table, col)
             return pre.fit(data[table][col].rename(f"{table}.{col}"))
 
