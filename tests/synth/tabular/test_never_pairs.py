@@ -83,7 +83,7 @@ def test_pairs_no_row_holds_are_generated_so(tmp_path, tiny_size):
 
 
 def test_a_pair_chance_would_rarely_give_is_not_kept():
-    """A pair missing where independence expects 10 rows is kept; where it expects fewer, or where
+    """A pair missing where independence expects 5 rows or more is kept; where it expects fewer, or where
     the first column decides the second (`_dependencies` forces it), nothing is."""
     a = np.repeat([2, 3], [50, 50])
     b = np.concatenate([np.repeat([2, 3], 25), np.full(50, 2)])  # a=3 never with b=3: 12.5 expected
@@ -91,3 +91,45 @@ def test_a_pair_chance_would_rarely_give_is_not_kept():
     assert never_pairs(a[::3], b[::3], 2) == []  # 34 rows: about 4 expected
     assert never_pairs(a, np.where(a == 2, 2, 3), 2) == []  # a decides b
     assert never_pairs(np.zeros(100, dtype=np.int64), b, 2) == []  # no category held
+
+
+def test_titles_of_another_departments_ladder_are_not_generated(tiny_size):
+    """Job rows under employees (the HR helper's case): each department has its own ladder of
+    titles, so no single title follows from the department, yet a title goes with one department
+    only. A small trained model gave 62 of 1,213 generated job rows a title of another department;
+    now an untrained one gives none, and a column that goes with every department (the grade) is
+    left free."""
+    ladders = {"eng": ["engineer", "senior engineer", "staff engineer"], "sales": ["rep", "account exec"],
+               "hr": ["hr assistant", "hr partner"]}  # fmt: skip
+    rng = np.random.default_rng(0)
+    dept = rng.choice(list(ladders), 300, p=[0.5, 0.3, 0.2])
+    owner = np.repeat(np.arange(300), rng.integers(1, 4, 300))
+    employee = pd.DataFrame({"id": range(300), "dept": dept})
+    job = pd.DataFrame(
+        {
+            "id": range(len(owner)),
+            "employee": owner,
+            "title": [str(rng.choice(ladders[d])) for d in dept[owner]],
+            "grade": rng.choice(["a", "b", "c"], len(owner)),
+        }
+    )
+    schema = Schema(
+        employee=Table(id=PrimaryKey(), dept=Categorical()),
+        job=Table(id=PrimaryKey(), employee=ForeignKey("employee"), title=Categorical(), grade=Categorical()),
+    )
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"employee": employee, "job": job}, schema))
+    assert pre.stats["parent_dependencies"] == []  # no title follows from a department
+    [rule] = pre.stats["never_pairs"]
+    assert (rule["table"], rule["column"], rule["of"], rule["level"]) == ("job", "title", "dept", 1)
+    assert sorted(b for a, b in rule["pairs"] if a == "hr") == [
+        "account exec",
+        "engineer",
+        "rep",
+        "senior engineer",
+        "staff engineer",
+    ]
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(200, seed=0)
+    of = out["job"]["employee"].map(out["employee"].set_index("id")["dept"])
+    assert len(out["job"]) > 100 and all(t in ladders[d] for t, d in zip(out["job"]["title"], of, strict=True))
+    assert out["job"]["grade"].nunique() == 3

@@ -7,7 +7,7 @@ as no training row does (12 of 117 generated pregnancy diagnoses of a clinical d
 men; none in the data). The fit keeps, per categorical column of a table and per categorical
 column written before it (earlier in its row, or in an ancestor row), the pairs of frequent
 categories no row holds together though independent columns would have put `MIN_EXPECTED` rows
-there at least (none of them: e^-10 by chance). A column that decides the later one in every row
+there at least (none of them: e^-5 by chance). A column that decides the later one in every row
 is left to `_dependencies`, which forces its value. Generation masks the later value once the
 earlier one is written (`pair_bans`); a row left with nothing to draw keeps its logits. Not
 fitted under DP.
@@ -25,7 +25,7 @@ from relsynth.relational import RelationalData
 from relsynth.synth.tabular.encoders import CategoricalPreproc
 
 log = logging.getLogger(__name__)
-MIN_EXPECTED = 10.0  # rows independent columns would have given the pair, at least
+MIN_EXPECTED = 5.0  # rows independent columns would have given the pair, at least (none: e^-5 by chance)
 
 
 def find_never_pairs(pre, data: RelationalData) -> list[dict]:
