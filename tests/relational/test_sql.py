@@ -1339,3 +1339,26 @@ def test_a_map_of_schemas_names_only_schemas_read(tmp_path: Path) -> None:
     assert query(target, "SELECT count(*) FROM synth.sale") == [(1,)]
     assert query(target, "SELECT count(*) FROM staff.employee") == [(1,)]
     assert query(target, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main'") == [(0,)]
+
+
+def test_a_uuid_column_is_written_into_sqlite_as_the_source_spells_it(tmp_path: Path) -> None:
+    """A payment's `ref UUID` read from DuckDB stopped to_sql into SQLite with `KeyError: 'uuid'`;
+    SQLAlchemy's own type would have written it as 32 hex digits without the dashes, in a CHAR(32)."""
+    import duckdb
+
+    source = tmp_path / "src.duckdb"
+    with duckdb.connect(str(source)) as con:
+        con.execute("CREATE TABLE payment (id INTEGER PRIMARY KEY, ref UUID, amount DECIMAL(12, 2))")
+        con.execute(
+            "INSERT INTO payment VALUES (1, '0b7c6f3e-8d6a-4c55-9b8e-2f0a7d9b1c11', 12.5),"
+            " (2, '6f1d2c3b-4a59-4e68-8f70-91a2b3c4d5e6', -3.25), (3, NULL, 0)"
+        )
+    data = RelationalData.from_sql(f"duckdb:///{source}")
+    target = f"sqlite:///{tmp_path / 'out.sqlite'}"
+    data.to_sql(target)
+    assert query(target, "SELECT ref FROM payment ORDER BY id") == [
+        ("0b7c6f3e-8d6a-4c55-9b8e-2f0a7d9b1c11",),
+        ("6f1d2c3b-4a59-4e68-8f70-91a2b3c4d5e6",),
+        (None,),
+    ]
+    assert '"ref" UUID' in query(target, "SELECT sql FROM sqlite_master WHERE name = 'payment'")[0][0]

@@ -1654,10 +1654,13 @@ def _as_stored_on_sqlite(
 ) -> sa.types.TypeEngine:
     """Into SQLite, a typed column whose values are not its type's (epoch seconds in a DATETIME, a
     julian day in a DATE, read through overrides) or are spelled as text ('03/15/2021' in a DATE,
-    'Y'/'N' in a BOOLEAN) keeps its type's name but no converter, so `_as_stored` writes the values
-    in the source's spelling: SQLAlchemy's would refuse them (TypeError) or respell them."""
+    'Y'/'N' in a BOOLEAN), or a UUID, keeps its type's name but no converter, so `_as_stored` writes
+    the values in the source's spelling: SQLAlchemy's would refuse them (TypeError) or respell them
+    (a UUID as 32 hex digits without its dashes)."""
     if dialect != "sqlite" or spec is None or isinstance(typ, sa.String):
         return typ
+    if spec["type"] == "uuid":  # SQLAlchemy's would write 32 hex digits in a CHAR(32), without the dashes
+        return _StoredAsIs("UUID")
     natural = _kind_of_type(sql_type(spec), spec)
     if natural in (None, kind) and "strftime" not in fmt and "true" not in fmt:
         return typ
