@@ -554,11 +554,11 @@ def test_sqlite_booleans_stored_as_text_keep_their_values(tmp_path: Path) -> Non
 def test_a_value_its_sql_type_cannot_hold_names_the_column_and_overrides_read_it(tmp_path: Path) -> None:
     url = _sqlite(
         tmp_path,
-        "CREATE TABLE event (id INTEGER PRIMARY KEY, day DATE, ext_id UUID);"
+        "CREATE TABLE event (id INTEGER PRIMARY KEY, day DATE, ext_id GUID);"
         "INSERT INTO event VALUES (1, '2023-01-01', '3f2504e0-4f89-11d3-9a0c-0305e82c3301'),"
         " (2, '2023/01/02', '3f2504e0-4f89-11d3-9a0c-0305e82c3302');",
     )
-    with pytest.raises(SchemaError, match=r"event\.ext_id: .* SQL type NUMERIC"):  # SQLite reflects UUID as NUMERIC
+    with pytest.raises(SchemaError, match=r"event\.ext_id: .* SQL type NUMERIC"):  # SQLite reflects GUID as NUMERIC
         RelationalData.from_sql(url)
     data = RelationalData.from_sql(url, overrides={"event": {"ext_id": "categorical"}})
     # SQLite's dates are read as stored, by relsynth (SQLAlchemy's DATE read ISO only: '2023/01/02' stopped the read)
@@ -1362,3 +1362,31 @@ def test_a_uuid_column_is_written_into_sqlite_as_the_source_spells_it(tmp_path: 
         (None,),
     ]
     assert '"ref" UUID' in query(target, "SELECT sql FROM sqlite_master WHERE name = 'payment'")[0][0]
+
+
+def test_sqlite_types_sqlalchemy_reads_as_numeric_are_read_as_declared(tmp_path: Path) -> None:
+    """SQLAlchemy's SQLite affinity rules read a type name they do not list as NUMERIC: a bank's
+    `opened_at TIMESTAMP WITH TIME ZONE` stopped from_sql ('a stored value cannot be read as its
+    SQL type NUMERIC'), as did `TIMESTAMPTZ` and `UUID`; `TIMESTAMP(6)` was read with a zone (its
+    precision taken for `timezone=6`). Each is read as the type its name declares."""
+    url = _sqlite(
+        tmp_path,
+        "CREATE TABLE account (id INTEGER PRIMARY KEY, opened_at TIMESTAMP WITH TIME ZONE, tz TIMESTAMPTZ,"
+        " t6 TIMESTAMP(6), ref UUID, amount NUMERIC(12, 2));"
+        "INSERT INTO account VALUES (1, '2020-03-07T06:37:12+00:00', '2020-03-07 08:37:12+02:00',"
+        " '2020-03-07 06:37:12.123456', '0b7c6f3e-8d6a-4c55-9b8e-2f0a7d9b1c11', 12.5),"
+        " (2, '2021-11-30T23:59:59+00:00', '2021-12-01 01:59:59+02:00', '2021-11-30 23:59:59.000001',"
+        " '6f1d2c3b-4a59-4e68-8f70-91a2b3c4d5e6', -3.25);",
+    )
+    data = RelationalData.from_sql(url)
+    kinds = {c: k.kind for c, k in data.schema.tables["account"].columns.items()}
+    assert kinds["opened_at"] == kinds["tz"] == kinds["t6"] == Column.DATETIME
+    assert kinds["ref"] is Column.IDENTIFIER and kinds["amount"] is Column.NUMERIC
+    assert data["account"]["opened_at"].tolist() == data["account"]["tz"].tolist()  # both in UTC
+    assert data["account"]["opened_at"][0] == pd.Timestamp("2020-03-07 06:37:12")
+    assert data.formats["account"]["opened_at"]["sql"]["timezone"] is True
+    assert data.formats["account"]["t6"]["sql"]["timezone"] is False
+    target = f"sqlite:///{tmp_path / 'out.sqlite'}"
+    data.to_sql(target)
+    every = "SELECT opened_at, tz, t6, ref, amount FROM account ORDER BY id"
+    assert query(target, every) == query(url, every)

@@ -483,6 +483,7 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
         c["name"] for c in cols if type(c["type"]) is sa.types.NullType or isinstance(c["type"], postgresql.DOMAIN)
     ]
     retyped = _catalog_types(conn, name, schema_name or default, unsure) if unsure else {}
+    retyped |= _sqlite_declared_types(conn, name, schema_name, cols)
     return _Reflected(
         name=name,
         types={c["name"]: _base_type(retyped.get(c["name"], c["type"])) for c in cols},
@@ -557,6 +558,31 @@ def _catalog_types(
             out[col] = UnknownType(typ)
         elif make:  # else SQLAlchemy's base type (a domain over an enum, say)
             out[col] = make(length, precision, scale)
+    return out
+
+
+def _sqlite_declared_types(
+    conn: sa.Connection, name: str, schema_name: str | None, cols: list[dict]
+) -> dict[str, sa.types.TypeEngine]:
+    """Column -> the type its declared name means, on SQLite, where SQLAlchemy's affinity rules
+    read it as another: a name they do not list falls to NUMERIC (`TIMESTAMP WITH TIME ZONE`,
+    `TIMESTAMPTZ`, `UUID`, whose values then failed to read as decimals), and a precision is taken
+    for the zone (`TIMESTAMP(6)` as `timezone=6`)."""
+    if conn.dialect.name != "sqlite":
+        return {}
+    quote = conn.dialect.identifier_preparer.quote
+    prefix = f"{quote(schema_name)}." if schema_name else ""
+    declared = {  # the name without its arguments: TIMESTAMP(6) WITH TIME ZONE as TIMESTAMP WITH TIME ZONE
+        r[1]: " ".join(re.sub(r"\(.*?\)", " ", str(r[2])).split()).upper()
+        for r in conn.exec_driver_sql(f"PRAGMA {prefix}table_info({quote(name)})")
+    }
+    out: dict[str, sa.types.TypeEngine] = {}
+    for c in cols:
+        t, make = c["type"], _INFO_TYPES.get(declared.get(c["name"], ""))
+        fallback = type(t) is sa.NUMERIC and not declared.get(c["name"], "").startswith(("NUMERIC", "DECIMAL"))
+        zone = isinstance(t, sa.DateTime | sa.Time) and not isinstance(t.timezone, bool)
+        if make is not None and (fallback or zone):
+            out[c["name"]] = make(None, None, None)
     return out
 
 
