@@ -25,6 +25,7 @@ from relsynth.synth.tabular._references import (
     keep_composite_references,
     own_date,
 )
+from relsynth.synth.tabular._running_sums import apply_running_sums
 from relsynth.synth.tabular._totals import apply_totals
 from relsynth.synth.tabular.encoders import NumericPreproc
 from relsynth.synth.tabular.orderings import from_offsets, warn_past_extremes, without_room
@@ -187,6 +188,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     # values pairing left on the wrong side of the row their reference names (none in older models)
     keep_lookup_orders(pre.stats.get("reference_sides", []), out, schema, rng)
     apply_formulas(formulas, out)  # again: an operand may be a value copied across a reference, or its row's
+    apply_running_sums(pre.stats.get("running_sums", []), out)  # none in older models, nor under DP
     apply_totals(pre.stats.get("totals", []), out)  # after the rows they sum are all there
     copy_totals(pre, out, rng)  # a copy of a total: of the total set
     apply_formulas(formulas, out)  # ... or a copy of a total

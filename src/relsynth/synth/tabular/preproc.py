@@ -59,6 +59,7 @@ from relsynth.synth.tabular._references import (
     row_numbers,
     unique_links,
 )
+from relsynth.synth.tabular._running_sums import find_running_sums
 from relsynth.synth.tabular._tables import child_counts, key_date, pk_format, records
 from relsynth.synth.tabular._totals import find_totals
 from relsynth.synth.tabular._unique_labels import find_once_labels, find_unique_labels
@@ -242,18 +243,22 @@ class TabularPreproc:
         # totals first: a sum is set after generation, so it may be neither an ordered column nor a base
         totals = find_totals(self, data)
         summed = {(t["table"], t["column"]) for t in totals}
+        above: dict[str, tuple[pd.DataFrame | None, dict]] = {}
+        running: list[dict] = []
+        if self.keep_orders:  # a balance after each transaction, its siblings in the sibling key's order
+            self.sibling_keys = self._sibling_keys(data, summed)
+            running = find_running_sums(self, data, summed)
+            summed |= {(r["table"], r["column"]) for r in running}
         formulas = find_formulas(self, data, summed)  # set after generation too: out of the orders as well
         summed |= {(f["table"], f["column"]) for f in formulas}
-        above: dict[str, tuple[pd.DataFrame | None, dict]] = {}
         if self.keep_orders:
             unsettled = summed - self._settled_formulas(formulas)  # a child's date or number may follow those
             above = {t: self._parent_values(data, t, unsettled) for t in self.schema.synth_tables}
             self.orderings = {
                 t: found for t in self.schema.synth_tables if (found := self._find_orderings(data, t, above, summed))
             }
-            self.sibling_keys = {
-                t: key for t in self.schema.synth_tables if (key := self._find_sibling_key(data, t, summed)) is not None
-            }
+            self.sibling_keys = self._sibling_keys(data, summed)
+            running = [r for r in running if r["key"] == self.sibling_keys.get(r["table"])]  # summed in that order
             self._offsets_after_siblings(data)
             self._running_after_siblings(data, summed)
         ordered = self._ordered_columns()  # what the orders within rows set or read: others leave it be
@@ -315,6 +320,7 @@ class TabularPreproc:
             "unique_links": (links := unique_links(data) | declared_links(data)),
             "row_numbers": row_numbers(data, links),  # a key's number counting its group's rows (1..n)
             "totals": totals,  # numbers that sum their rows' numbers (`_totals`)
+            "running_sums": running,  # numbers that are the previous sibling's plus a number of their row
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
             "parent_dependencies": find_parent_dependencies(self, data),  # ... or of their parent row
@@ -451,6 +457,11 @@ class TabularPreproc:
             for c in self.modelled_columns(table)
             if c not in given and c not in self.ctx_cols and (table, c) not in summed
         ]
+
+    def _sibling_keys(self, data: RelationalData, summed: set[tuple[str, str]]) -> dict[str, str]:
+        """Each child table's sibling key (`_find_sibling_key`), where it has one."""
+        keys = {t: self._find_sibling_key(data, t, summed) for t in self.schema.synth_tables}
+        return {t: key for t, key in keys.items() if key is not None}
 
     def _find_sibling_key(self, data: RelationalData, table: str, summed: set[tuple[str, str]]) -> str | None:
         """The date column `table`'s rows are encoded in order of under each parent row

@@ -1,0 +1,180 @@
+"""Running sums: a number of a row that is the previous sibling's value plus (or minus) another
+number of the row, the siblings in their encoded order (`TabularPreproc.sibling_keys`, else as
+stored): an account's balance after each transaction, the previous balance plus the signed amount,
+going up and down. The first sibling's is a number of its parent row plus the same (the account's
+opening balance) where the data's always is, or a constant plus it (an account opened empty), else
+the value generated for it.
+
+The model writes each value in bins, so a generated balance never follows from the one before it
+and its amount (1,531 of 1,531 generated transactions broke the chain); a number that never goes
+down is kept by `orderings.running_ordering`, a balance that also goes down was not. The fit keeps,
+per number of a child table, the first such sum it equals in at least `MIN_SHARE` of at least
+`MIN_ROWS` pairs of consecutive siblings holding the values; generation sets it, within each parent
+row, to the start plus the cumulative sum of the generated numbers, counted in units of the
+column's decimals (no float drift over long chains). Found before the formulas and orders within
+rows, which then leave the column out, as they leave totals. Not fitted under DP.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import Column, RelationalData
+from relsynth.relational.orders import as_numbers
+
+log = logging.getLogger(__name__)
+MIN_SHARE = 0.95  # a column is a running sum when consecutive siblings keep it in this share of their pairs
+MIN_ROWS = 20  # pairs of siblings holding the values the share is read from, at least
+_NUMBERS = (Column.NUMERIC, Column.INTEGER)
+_SIGNS = {"+": 1.0, "-": -1.0}
+
+
+def find_running_sums(pre, data: RelationalData, summed: set[tuple[str, str]]) -> list[dict]:
+    """[{"table", "column", "fk", "key", "op", "of", "start", "constant", "decimals"}]: `table.column`
+    is the previous sibling's (under `fk`, in order of the date `key`, None: as stored) `op` (+ or
+    -) the row's `of`; the first sibling's the parent's `start` (None: `constant`, None: as
+    generated) `op` its `of`. Not context columns nor `summed` (totals, set after generation)."""
+    out: list[dict] = []
+    for table in data.schema.synth_tables:
+        edge = data.schema.parent(table)
+        if edge is None:
+            continue
+        kinds = data.schema.tables[table].columns
+        given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+        numbers = [
+            c
+            for c in pre.modelled_columns(table)
+            if kinds[c].kind in _NUMBERS and c not in given and (table, c) not in summed
+        ]
+        key = pre.sibling_keys.get(table)
+        order, same = sibling_order(data[table], edge.fk, key)
+        values = {c: _floats(data[table][c])[order] for c in numbers}
+        taken: set[str] = set()
+        for col in numbers:
+            found = None if col in taken else _match(values, col, [c for c in numbers if c not in taken | {col}], same)
+            if found is None:
+                continue
+            op, of = found
+            firsts = data[table][edge.fk].to_numpy()[order][~same]
+            start = _start(pre, data, edge.parent, firsts, values[col][~same] - _SIGNS[op] * values[of][~same], summed)
+            pk = data.schema.tables[edge.parent].primary_key
+            out.append(
+                {"table": table, "column": col, "fk": edge.fk, "key": key, "op": op, "of": of}
+                | {"parent": edge.parent, "parent_key": pk, "decimals": _decimals(values[col][~np.isnan(values[col])])}
+                | start
+            )
+            taken |= {col, of}
+            log.info(
+                "%s.%s is the previous %s row's %s %s in nearly every row: kept so", table, col, edge.parent, op, of
+            )
+    return out
+
+
+def sibling_order(df: pd.DataFrame, fk: str, key: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """(row positions with each parent's rows together, in order of the date `key` (missing ones
+    last, ties as stored; None: as stored), as `_assemble` encodes them; whether each row in that
+    order follows a row of the same parent)."""
+    parent = pd.factorize(df[fk])[0]
+    if key is None:
+        order = np.argsort(parent, kind="stable")
+    else:
+        order = np.lexsort((as_numbers(df[key], Column.DATETIME), parent))
+    p = parent[order]
+    same = np.r_[False, (p[1:] == p[:-1]) & (p[1:] >= 0)]
+    return order, same
+
+
+def _floats(s: pd.Series) -> np.ndarray:
+    return pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
+
+
+def _match(values: dict[str, np.ndarray], col: str, others: list[str], same: np.ndarray) -> tuple[str, str] | None:
+    """(op, column) of the first number that `col` is the previous sibling's plus or minus."""
+    y = values[col]
+    held = y[~np.isnan(y)]
+    if not len(held) or held.std() == 0:
+        return None
+    prev, d = np.r_[np.nan, y[:-1]], _decimals(held)
+    for other in others:
+        a = values[other]
+        # pairs that move it: a column the same in every row of a parent follows any number mostly 0
+        pairs = same & ~np.isnan(y) & ~np.isnan(prev) & ~np.isnan(a) & (a != 0)
+        if pairs.sum() < MIN_ROWS:
+            continue
+        for op, sign in _SIGNS.items():
+            if _holds(y[pairs], prev[pairs] + sign * a[pairs], d):
+                return op, other
+    return None
+
+
+def _start(pre, data: RelationalData, parent: str, keys: np.ndarray, base: np.ndarray, summed) -> dict:
+    """{"start": the parent's number each first sibling's running sum starts from (`base`: its
+    value less its own number; `keys`: its parent's), or None; "constant": the constant it starts
+    from where no number of the parent's is one, or None (the first value as generated)}."""
+    out = {"start": None, "constant": None}
+    held = ~np.isnan(base)
+    if held.sum() < MIN_ROWS:
+        return out
+    d = _decimals(base[held])
+    frame, kinds = data[parent], data.schema.tables[parent].columns
+    for c in pre.modelled_columns(parent):
+        if kinds[c].kind not in _NUMBERS or (parent, c) in summed:
+            continue
+        by_key = pd.Series(_floats(frame[c]), index=frame[data.schema.tables[parent].primary_key].to_numpy())
+        if _holds(base[held], by_key.reindex(keys[held]).to_numpy(dtype=float), d):
+            return {**out, "start": c}
+    constant = float(np.round(np.median(base[held]), d))
+    return {**out, "constant": constant} if _holds(base[held], np.full(held.sum(), constant), d) else out
+
+
+def _holds(y: np.ndarray, x: np.ndarray, decimals: int) -> bool:
+    """`y` equals `x` to half a unit of `y`'s last decimal in at least MIN_SHARE of the rows."""
+    return bool((np.abs(y - x) <= 0.5 * 10.0**-decimals + 1e-9 * np.abs(y)).mean() >= MIN_SHARE)
+
+
+def _decimals(x: np.ndarray) -> int:
+    """The decimals the values are written with (0 to 6)."""
+    for d in range(7):
+        if np.allclose(x, np.round(x, d), rtol=0, atol=1e-9):
+            return d
+    return 6
+
+
+def apply_running_sums(sums: list[dict], tables: dict[str, pd.DataFrame]) -> None:
+    """Set (in place) every fitted running sum of the generated `tables`: within each parent row,
+    in sibling order, its start plus the cumulative sum of the row's numbers (a missing one: 0),
+    in units of the column's decimals; a value the model left missing stays missing."""
+    for s in sums:
+        frame = tables[s["table"]]
+        if not len(frame):
+            continue
+        order, same = sibling_order(frame, s["fk"], s["key"])
+        unit = 10.0 ** int(s["decimals"])
+        steps = np.round(np.nan_to_num(_floats(frame[s["of"]])[order]) * unit) * _SIGNS[s["op"]]
+        group = np.cumsum(~same)  # one number per parent row, in sibling order
+        first = _first_values(s, tables, frame, order, same, steps / unit)
+        starts = np.round(first * unit)
+        running = pd.Series(steps).groupby(group).cumsum().to_numpy() + starts[group - 1]
+        column = frame[s["column"]].copy()
+        values = np.empty(len(frame))
+        values[order] = running / unit
+        written = column.notna().to_numpy() & ~np.isnan(values)
+        column.iloc[np.flatnonzero(written)] = np.round(values[written], int(s["decimals"]))
+        frame[s["column"]] = column
+
+
+def _first_values(s: dict, tables, frame: pd.DataFrame, order, same, steps: np.ndarray) -> np.ndarray:
+    """Per parent row (in sibling order), the value its running sum starts from, before the
+    first sibling's number: the parent's `start`, the `constant`, else the first sibling's
+    generated value less its number (NaN where that is missing)."""
+    firsts = order[~same]
+    if s["start"] is not None:
+        parent = tables[s["parent"]]
+        by_key = pd.Series(_floats(parent[s["start"]]), index=parent[s["parent_key"]].to_numpy())
+        return by_key.reindex(frame[s["fk"]].to_numpy()[firsts]).to_numpy(dtype=float)
+    if s["constant"] is not None:
+        return np.full(len(firsts), float(s["constant"]))
+    return _floats(frame[s["column"]])[firsts] - steps[~same]

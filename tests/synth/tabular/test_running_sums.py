@@ -1,0 +1,93 @@
+"""A number that is the previous sibling's plus a number of its row (an account's balance after
+each transaction, going up and down with the signed amount), the first sibling's its parent's plus
+that number (the opening balance): drawn one by one, every generated balance broke the chain."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import Datetime, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import TabularPreproc
+
+
+def bank(n: int = 60, seed: int = 0, opening: bool = True) -> RelationalData:
+    """account (an opening balance, 2 decimals) -> 3-20 transactions each, stored shuffled: a
+    signed `amount` (debits negative) and the `balance` after it, from the opening balance (or
+    from 0 where not `opening`), and a `fee` in no chain."""
+    rng = np.random.default_rng(seed)
+    acc = np.repeat(np.arange(1, n + 1), rng.integers(3, 21, n))
+    rank = pd.Series(acc).groupby(acc).cumcount().to_numpy()
+    opened = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, n), "D")
+    start = rng.uniform(0, 5_000, n).round(2) if opening else np.zeros(n)
+    amount = (rng.lognormal(4, 1, len(acc)) * np.where(rng.random(len(acc)) < 0.6, -1, 1)).round(2)
+    cents = np.round(amount * 100).astype(np.int64)
+    balance = (
+        np.round(start * 100).astype(np.int64)[acc - 1] + pd.Series(cents).groupby(acc).cumsum().to_numpy()
+    ) / 100
+    tx = pd.DataFrame(
+        {
+            "id": range(1, len(acc) + 1),
+            "account": acc,
+            "booked": opened[acc - 1] + pd.to_timedelta(rank * 3 + 1, "D"),
+            "amount": amount,
+            "balance": balance,
+            "fee": rng.choice([0.0, 0.5, 1.25], len(acc)),
+        }
+    ).sample(frac=1.0, random_state=seed)
+    accounts = pd.DataFrame({"id": range(1, n + 1), "opened": opened, "opening": start})
+    schema = Schema(
+        account=Table(id=PrimaryKey(), opened=Datetime(), opening=Numeric()),
+        tx=Table(
+            id=PrimaryKey(),
+            account=ForeignKey("account"),
+            booked=Datetime(),
+            amount=Numeric(),
+            balance=Numeric(),
+            fee=Numeric(),
+        ),
+    )
+    return RelationalData({"account": accounts, "tx": tx}, schema)
+
+
+def chain_breaks(data: RelationalData, opening: bool = True) -> tuple[int, int]:
+    """(transactions whose balance is not the previous one's plus their amount, the first's the
+    account's opening balance (or 0) plus it, to the cent; transactions)."""
+    tx = data["tx"].sort_values(["account", "booked", "id"])
+    start = data["account"].set_index("id")["opening"].astype(float) if opening else None
+    previous = tx.groupby("account")["balance"].shift(1).astype(float)
+    first = tx["account"].map(start) if opening else 0.0
+    previous = previous.fillna(first) if opening else previous.fillna(0.0)
+    expected = previous + tx["amount"].astype(float)
+    return int((~np.isclose(tx["balance"].astype(float), expected, atol=0.005)).sum()), len(tx)
+
+
+def test_a_balance_going_up_and_down_is_the_previous_plus_the_amount():
+    data = bank()
+    assert chain_breaks(data)[0] == 0
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    found = [(r["table"], r["column"], r["op"], r["of"], r["start"]) for r in pre.stats["running_sums"]]
+    assert found == [("tx", "balance", "+", "amount", "opening")]  # not the fee
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    breaks, n = chain_breaks(synth)
+    assert breaks == 0 and n > 300
+    values = synth["tx"]["balance"].astype(float)
+    assert np.allclose(values, values.round(2), rtol=0, atol=1e-9)  # cents, no drift over the chain
+    assert (synth["tx"].sort_values(["account", "booked"]).groupby("account")["balance"].diff() < 0).any()
+    pre.stats["running_sums"] = []  # without: the test can tell
+    plain = pre.inverse_transform(pre.transform(data), seed=0)
+    assert chain_breaks(plain)[0] > 0.5 * chain_breaks(plain)[1]
+
+
+def test_a_balance_from_zero_starts_at_the_first_amount_and_survives_a_save(tmp_path):
+    data = bank(opening=False)
+    data = RelationalData(
+        {"account": data["account"].drop(columns="opening"), "tx": data["tx"]},
+        Schema(account=Table(id=PrimaryKey(), opened=Datetime()), tx=data.schema.tables["tx"]),
+    )
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [(r["start"], r["constant"]) for r in pre.stats["running_sums"]] == [(None, 0.0)]
+    pre.save(tmp_path / "pre")
+    loaded = TabularPreproc.load(tmp_path / "pre")
+    synth = loaded.inverse_transform(loaded.transform(data), seed=1)
+    assert chain_breaks(synth, opening=False)[0] == 0
