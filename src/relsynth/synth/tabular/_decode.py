@@ -26,6 +26,7 @@ from relsynth.synth.tabular._references import (
     own_date,
 )
 from relsynth.synth.tabular._running_sums import apply_running_sums
+from relsynth.synth.tabular._sign_labels import apply_sign_labels
 from relsynth.synth.tabular._totals import apply_totals
 from relsynth.synth.tabular.encoders import NumericPreproc
 from relsynth.synth.tabular.orderings import from_offsets, warn_past_extremes, without_room
@@ -193,6 +194,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     copy_totals(pre, out, rng)  # a copy of a total: of the total set
     apply_formulas(formulas, out)  # ... or a copy of a total
     apply_totals(pre.stats.get("totals", []), out)  # a total of such copies: set again
+    apply_sign_labels(pre.stats.get("sign_labels", []), out)  # from the numbers set (none in older models)
     for table in schema.synth_tables:  # rows in key order: a row's earlier row is written before it
         if ctx is not None and table == schema.roots[0] and own_date(pre, table) is None:
             continue  # the root rows stay in the order of the context rows they were given (keys still rise)

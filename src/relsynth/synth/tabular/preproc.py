@@ -60,6 +60,7 @@ from relsynth.synth.tabular._references import (
     unique_links,
 )
 from relsynth.synth.tabular._running_sums import find_running_sums
+from relsynth.synth.tabular._sign_labels import find_sign_labels
 from relsynth.synth.tabular._tables import child_counts, key_date, pk_format, records
 from relsynth.synth.tabular._totals import find_totals
 from relsynth.synth.tabular._unique_labels import find_once_labels, find_unique_labels
@@ -321,6 +322,7 @@ class TabularPreproc:
             "row_numbers": row_numbers(data, links),  # a key's number counting its group's rows (1..n)
             "totals": totals,  # numbers that sum their rows' numbers (`_totals`)
             "running_sums": running,  # numbers that are the previous sibling's plus a number of their row
+            "sign_labels": find_sign_labels(self, data),  # labels that follow the sign of a number (DEBIT, CREDIT)
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
             "parent_dependencies": find_parent_dependencies(self, data),  # ... or of their parent row
