@@ -1390,3 +1390,26 @@ def test_sqlite_types_sqlalchemy_reads_as_numeric_are_read_as_declared(tmp_path:
     data.to_sql(target)
     every = "SELECT opened_at, tz, t6, ref, amount FROM account ORDER BY id"
     assert query(target, every) == query(url, every)
+
+
+def test_zoned_datetimes_never_read_from_a_database_are_written_with_their_zone(tmp_path: Path) -> None:
+    """A frame's `booked_at` in Europe/Berlin (or a CSV's '2021-05-11T19:51:12+02:00') went into
+    DuckDB as a TIMESTAMP without zone holding the UTC times: read back, 19:51+02:00 was 17:51,
+    local time. Such a column is written TIMESTAMP WITH TIME ZONE, the same instants."""
+    import duckdb
+
+    booked = pd.to_datetime(["2021-05-11T19:51:12+02:00", "2021-12-24T08:00:00+01:00"], utc=True)
+    frame = pd.DataFrame({"id": [1, 2], "booked_at": booked.tz_convert("Europe/Berlin")})
+    text = pd.DataFrame({"id": ["1", "2"], "at": ["2021-05-11T19:51:12+02:00", "2021-05-12T08:00:00+02:00"]})
+    frames = {"tx": frame, "log": text}
+    data = RelationalData(frames, Schema.infer(frames, primary_keys={"tx": "id", "log": "id"}))
+    target = tmp_path / "out.duckdb"
+    data.to_sql(f"duckdb:///{target}")
+    with duckdb.connect(str(target), read_only=True) as con:
+        types = con.execute(
+            "SELECT table_name, data_type FROM information_schema.columns WHERE column_name IN ('booked_at', 'at')"
+        ).fetchall()
+    assert sorted(types) == [("log", "TIMESTAMP WITH TIME ZONE"), ("tx", "TIMESTAMP WITH TIME ZONE")]
+    back = RelationalData.from_sql(f"duckdb:///{target}")
+    assert pd.to_datetime(back.to_source("tx")["booked_at"]).tolist() == booked.tolist()
+    assert back["log"]["at"].tolist() == [pd.Timestamp("2021-05-11 17:51:12"), pd.Timestamp("2021-05-12 06:00:00")]

@@ -1435,8 +1435,11 @@ def read_sql(
 
 
 # ---- writing ---------------------------------------------------------------------------------------
-def _default_type(kind: Column, s: pd.Series) -> sa.types.TypeEngine:
-    """The SQL type of a column without a recorded one (data that never came from a database)."""
+def _default_type(kind: Column, s: pd.Series, fmt: Mapping | None = None) -> sa.types.TypeEngine:
+    """The SQL type of a column without a recorded one (data that never came from a database);
+    `fmt`: its source format, whose zone a datetime keeps (`_zoned`)."""
+    if kind is Column.DATETIME:
+        return sa.DateTime(timezone=_zoned(fmt or {}))
     if kind in (Column.PRIMARY_KEY, Column.FOREIGN_KEY):
         if pd.api.types.is_integer_dtype(s.dtype):
             return sa.BigInteger()
@@ -1459,6 +1462,14 @@ def _default_type(kind: Column, s: pd.Series) -> sa.types.TypeEngine:
         Column.TEXT: sa.Text,
         Column.IDENTIFIER: sa.Text,
     }[kind]()
+
+
+def _zoned(fmt: Mapping) -> bool:
+    """Whether a datetime column held zoned values at the source (held as naive UTC): a zoned
+    dtype (`datetime64[ns, Europe/Berlin]`) or text with UTC offsets. A TIMESTAMP without a zone
+    would take the UTC values for local times (19:51+02:00 read back as 17:51)."""
+    dtype, spelled = str(fmt.get("dtype", "")), str(fmt.get("strftime", ""))
+    return (dtype.startswith("datetime64[") and "," in dtype) or spelled.endswith("%z")
 
 
 def _key_type(
@@ -1562,7 +1573,8 @@ def _target_tables(
                 auto = {} if by_server else {"autoincrement": False}  # an identity is the key's only numbering
                 cols.append(sa.Column(_quoted(col), typ, *by_server, primary_key=True, **auto))
             else:
-                typ = _whole_seconds_on_sqlite(sql_type(spec) if spec else _default_type(kind.kind, df[col]), df[col])
+                typ = sql_type(spec) if spec else _default_type(kind.kind, df[col], fmts.get(col))
+                typ = _whole_seconds_on_sqlite(typ, df[col])
                 typ = _as_stored_on_sqlite(typ, kind.kind, spec, fmts.get(col, {}), dialect)
                 by_server = _server_made(spec, dialect, expressions)
                 cols.append(sa.Column(_quoted(col), typ, *by_server, nullable=nullable, primary_key=in_key))
