@@ -253,7 +253,8 @@ def _log_left_out(schema: Schema) -> None:
     no mechanism here bounds), and what it copies as public, so a synthetic database without them
     is not a surprise."""
     left_out = [
-        "orders within rows (a date after another), totals (a number summing its rows'), formulas (a number computed from its row's)"
+        "orders within rows (a date after another), totals (a number summing its rows'), formulas (a number computed "
+        "from its row's), running sums (a balance after each transaction), labels of a number's sign (DEBIT, CREDIT)"
     ]
     if any(schema.references(t) for t in schema.synth_tables):
         left_out.append("how often each row is referenced, which rows go together, values copied across references")
