@@ -7,7 +7,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from relsynth.relational import Datetime, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import (
+    Categorical,
+    Datetime,
+    ForeignKey,
+    Numeric,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    Table,
+)
 from relsynth.synth import TabularPreproc
 
 
@@ -91,3 +100,28 @@ def test_a_balance_from_zero_starts_at_the_first_amount_and_survives_a_save(tmp_
     loaded = TabularPreproc.load(tmp_path / "pre")
     synth = loaded.inverse_transform(loaded.transform(data), seed=1)
     assert chain_breaks(synth, opening=False)[0] == 0
+
+
+def test_an_unsigned_amount_is_added_or_taken_away_as_its_type_says():
+    # amounts written positive, a type saying credit or debit: balance = previous + or - amount by the type
+    data = bank()
+    tx = data["tx"].assign(
+        kind=np.where(data["tx"]["amount"] < 0, "DEBIT", "CREDIT"), amount=data["tx"]["amount"].abs()
+    )
+    schema = Schema(
+        account=data.schema.tables["account"],
+        tx=Table(**data.schema.tables["tx"].columns, kind=Categorical()),
+    )
+    unsigned = RelationalData({"account": data["account"], "tx": tx}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(unsigned)
+    [found] = pre.stats["running_sums"]
+    assert (found["op"], found["of"], found["sign_by"], found["signs"]) == (
+        "label",
+        "amount",
+        "kind",
+        {"CREDIT": 1.0, "DEBIT": -1.0},
+    )
+    synth = pre.inverse_transform(pre.transform(unsigned), seed=0)
+    signed = synth["tx"]["amount"].astype(float) * np.where(synth["tx"]["kind"] == "DEBIT", -1, 1)
+    fixed = RelationalData({"account": synth["account"], "tx": synth["tx"].assign(amount=signed)}, schema)
+    assert chain_breaks(fixed)[0] == 0

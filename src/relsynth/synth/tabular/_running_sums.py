@@ -35,8 +35,10 @@ _SIGNS = {"+": 1.0, "-": -1.0}
 def find_running_sums(pre, data: RelationalData, summed: set[tuple[str, str]]) -> list[dict]:
     """[{"table", "column", "fk", "key", "op", "of", "start", "constant", "decimals"}]: `table.column`
     is the previous sibling's (under `fk`, in order of the date `key`, None: as stored) `op` (+ or
-    -) the row's `of`; the first sibling's the parent's `start` (None: `constant`, None: as
-    generated) `op` its `of`. Not context columns nor `summed` (totals, set after generation)."""
+    -) the row's `of`; or, `op` "label", plus or minus it as a label of the row's column `sign_by`
+    says (`signs`: label -> 1 or -1: an unsigned amount, a credit added and a debit taken away);
+    the first sibling's the parent's `start` (None: `constant`, None: as generated) plus the
+    same. Not context columns nor `summed` (totals, set after generation)."""
     out: list[dict] = []
     for table in data.schema.synth_tables:
         edge = data.schema.parent(table)
@@ -44,33 +46,46 @@ def find_running_sums(pre, data: RelationalData, summed: set[tuple[str, str]]) -
             continue
         kinds = data.schema.tables[table].columns
         given = set(pre.ctx_cols) if table in pre.schema.roots else set()
-        numbers = [
-            c
-            for c in pre.modelled_columns(table)
-            if kinds[c].kind in _NUMBERS and c not in given and (table, c) not in summed
-        ]
+        modelled = [c for c in pre.modelled_columns(table) if c not in given and (table, c) not in summed]
+        numbers = [c for c in modelled if kinds[c].kind in _NUMBERS]
         key = pre.sibling_keys.get(table)
         order, same = sibling_order(data[table], edge.fk, key)
         values = {c: _floats(data[table][c])[order] for c in numbers}
+        labels = {
+            c: data[table][c].astype(object).to_numpy()[order] for c in modelled if kinds[c].kind is Column.CATEGORICAL
+        }
         taken: set[str] = set()
         for col in numbers:
-            found = None if col in taken else _match(values, col, [c for c in numbers if c not in taken | {col}], same)
+            others = [c for c in numbers if c not in taken | {col}]
+            found = None if col in taken else _match(values, col, others, same, labels)
             if found is None:
                 continue
-            op, of = found
+            signs = multipliers(found, labels.get(found.get("sign_by"), np.empty(0)), len(same))
             firsts = data[table][edge.fk].to_numpy()[order][~same]
-            start = _start(pre, data, edge.parent, firsts, values[col][~same] - _SIGNS[op] * values[of][~same], summed)
+            base = values[col][~same] - (signs * values[found["of"]])[~same]
+            start = _start(pre, data, edge.parent, firsts, base, summed)
             pk = data.schema.tables[edge.parent].primary_key
             out.append(
-                {"table": table, "column": col, "fk": edge.fk, "key": key, "op": op, "of": of}
+                {"table": table, "column": col, "fk": edge.fk, "key": key, **found}
                 | {"parent": edge.parent, "parent_key": pk, "decimals": _decimals(values[col][~np.isnan(values[col])])}
                 | start
             )
-            taken |= {col, of}
-            log.info(
-                "%s.%s is the previous %s row's %s %s in nearly every row: kept so", table, col, edge.parent, op, of
+            taken |= {col, found["of"]}
+            how = (
+                f"{found['op']} {found['of']}"
+                if "sign_by" not in found
+                else f"{found['of']} signed by {found['sign_by']}"
             )
+            log.info("%s.%s is the previous %s row's %s in nearly every row: kept so", table, col, edge.parent, how)
     return out
+
+
+def multipliers(found: dict, labels: np.ndarray, n: int) -> np.ndarray:
+    """Each row's sign for the number a running sum adds: the op's, or its label's (a label the
+    data never signed, or none: 0, no step)."""
+    if "sign_by" not in found:
+        return np.full(n, _SIGNS[found["op"]])
+    return pd.Series(labels, dtype=object).map(found["signs"]).astype(float).fillna(0.0).to_numpy()
 
 
 def sibling_order(df: pd.DataFrame, fk: str, key: str | None) -> tuple[np.ndarray, np.ndarray]:
@@ -91,8 +106,11 @@ def _floats(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
 
 
-def _match(values: dict[str, np.ndarray], col: str, others: list[str], same: np.ndarray) -> tuple[str, str] | None:
-    """(op, column) of the first number that `col` is the previous sibling's plus or minus."""
+def _match(
+    values: dict[str, np.ndarray], col: str, others: list[str], same: np.ndarray, labels: dict[str, np.ndarray]
+) -> dict | None:
+    """{"op", "of"} (and "sign_by", "signs" where a label says the sign) of the first number that
+    `col` is the previous sibling's plus or minus."""
     y = values[col]
     held = y[~np.isnan(y)]
     if not len(held) or held.std() == 0:
@@ -106,8 +124,26 @@ def _match(values: dict[str, np.ndarray], col: str, others: list[str], same: np.
             continue
         for op, sign in _SIGNS.items():
             if _holds(y[pairs], prev[pairs] + sign * a[pairs], d):
-                return op, other
+                return {"op": op, "of": other}
+        up = np.abs(y - prev - a) <= 0.5 * 10.0**-d + 1e-9 * np.abs(y)  # added here, taken away elsewhere
+        for name, lab in labels.items():
+            if (signs := _label_signs(lab[pairs], np.where(up, 1.0, -1.0)[pairs])) is not None:
+                found = {"op": "label", "of": other, "sign_by": name, "signs": signs}
+                if _holds(y[pairs], prev[pairs] + (multipliers(found, lab, len(y)) * a)[pairs], d):
+                    return found
     return None
+
+
+def _label_signs(labels: np.ndarray, signs: np.ndarray) -> dict[str, float] | None:
+    """label -> the sign its rows' steps take, where each label's rows take one (in MIN_SHARE of
+    the rows) and the labels both signs; None otherwise."""
+    frame = pd.DataFrame({"label": labels, "sign": signs}).dropna()
+    if frame.empty:
+        return None
+    by_label = frame.groupby("label")["sign"].agg(lambda s: s.mode().iloc[0])
+    if by_label.nunique() < 2 or (frame["label"].map(by_label) == frame["sign"]).mean() < MIN_SHARE:
+        return None
+    return {str(k): float(v) for k, v in by_label.items()}
 
 
 def _start(pre, data: RelationalData, parent: str, keys: np.ndarray, base: np.ndarray, summed) -> dict:
@@ -153,7 +189,8 @@ def apply_running_sums(sums: list[dict], tables: dict[str, pd.DataFrame]) -> Non
             continue
         order, same = sibling_order(frame, s["fk"], s["key"])
         unit = 10.0 ** int(s["decimals"])
-        steps = np.round(np.nan_to_num(_floats(frame[s["of"]])[order]) * unit) * _SIGNS[s["op"]]
+        labels = frame[s["sign_by"]].astype(object).to_numpy()[order] if "sign_by" in s else np.empty(0)
+        steps = np.round(np.nan_to_num(_floats(frame[s["of"]])[order]) * unit) * multipliers(s, labels, len(order))
         group = np.cumsum(~same)  # one number per parent row, in sibling order
         first = _first_values(s, tables, frame, order, same, steps / unit)
         starts = np.round(first * unit)
