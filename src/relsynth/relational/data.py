@@ -37,6 +37,7 @@ from relsynth.relational.files import (
     write_parquet,
     write_text_atomic,
 )
+from relsynth.relational.row_keys import copy_row_keys as copy_row_keys  # read by generation
 from relsynth.relational.schema import Schema
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,9 @@ A table's first foreign key nests it, its other keys are references (`relational
 table with a composite primary key (a link table, film_actor: film_id, actor_id; an order's lines,
 order_id, line_no) is read without a primary key, its key written back by `to_sql` and kept unique
 by generation; a composite foreign key to it (lineitem's (partkey, suppkey) to partsupp) keeps its
-columns' own kinds, and generation makes each pair one of the referenced rows'. Keys the model
+columns' own kinds, and generation makes each pair one of the referenced rows', unless its table
+nests under the row it names (deliveries (order_id, line_no) under order_lines, by a key added
+when read: `RowKey`). Keys the model
 cannot take (a composite key to columns that are not a primary key, a key to a table that is not read) are
 listed together in one `SchemaError`, each with the ways out. Rows are read
 `chunk_size` at a time (a server-side cursor where the driver has one) in primary-key order, so
@@ -52,6 +54,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from relsynth.relational._coerce import (
     COMPOSITE_FK,
+    ROW_KEY,
     SQL_FORMAT,
     as_strings,
     composite_references,
@@ -62,6 +65,7 @@ from relsynth.relational._infer import string_kind_and_reason
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, PrimaryKey, as_kind
 from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.nesting import MIN_ROOT_ROWS, key_kind, large_enough, nesting_keys
+from relsynth.relational.row_keys import copy_row_keys, is_row_key
 from relsynth.relational.schema import KeyCycle, Schema, Table, read_yaml, referenced_order
 
 log = logging.getLogger(__name__)
@@ -814,6 +818,30 @@ class _Plan:
     why: dict[str, dict[str, str]]
     specs: dict[str, dict[str, dict]]  # table -> column -> SQL type spec (and nullable: False)
     lookups: list[str]
+    row_keys: list[RowKey] = field(default_factory=list)  # keys added to nest tables under composite-key rows
+
+
+@dataclass(frozen=True)
+class RowKey:
+    """A table nesting under the rows of a composite primary key (deliveries (order_id, line_no)
+    under order_lines (order_id, line_no)): relsynth's one-column keys cannot name such a row, so
+    the parent gets a key numbering its rows (`parent_column`, named after its key's columns) and
+    the child a key to it (`child_column`), both added when read and left out by `to_sql`, which
+    writes the child's columns copied from the row it nests under (`copy_row_keys`)."""
+
+    child: str
+    columns: tuple[str, ...]  # the child's columns of the composite foreign key
+    parent: str
+    ref_columns: tuple[str, ...]  # the parent's columns they name, in the same order
+    pk: tuple[str, ...]  # the parent's primary key, in its order
+
+    @property
+    def child_column(self) -> str:
+        return f"({', '.join(self.columns)})"
+
+    @property
+    def parent_column(self) -> str:
+        return f"({', '.join(self.pk)})"
 
 
 def _primary_key(r: _Reflected, given: Mapping[str, ColumnKind]) -> str | None:
@@ -833,16 +861,75 @@ def _plan(
     lookups: Sequence[str] | None,
     schemas: Sequence[str | None],
     rows: Mapping[str, int],
+    row_keys: bool = True,
 ) -> _Plan:
-    """Every column's kind (or None for strings) and the lookups; one `SchemaError` lists every problem."""
+    """Every column's kind (or None for strings) and the lookups; one `SchemaError` lists every problem.
+    `row_keys`: whether a table may nest under a composite key's rows (`RowKey`)."""
     problems = _override_problems(reflected, given)
     pks = {t: _primary_key(r, given.get(t, {})) for t, r in reflected.items()}
-    fks = {t: _foreign_keys(t, r, given.get(t, {}), reflected, pks, schemas, problems) for t, r in reflected.items()}
-    implied = _implied_keys(reflected, given, fks)
-    fks = {
-        t: {c: fks[t].get(c) or implied[t][c][0] for c in reflected[t].types if c in fks[t] or c in implied[t]}
-        for t in fks
-    }
+    own = {t: _foreign_keys(t, r, given.get(t, {}), reflected, pks, schemas, problems) for t, r in reflected.items()}
+    keys = _row_key_candidates(reflected, given, pks) if row_keys else []
+    while True:  # again without the row keys nesting did not choose: their columns then imply keys
+        found = list(problems)
+        fks, implied, chosen, why_lookup, nests, passed_over = _nesting(
+            reflected, given, own, keys, lookups, rows, found
+        )
+        nesting = [k for k in keys if nests.get(k.child) == k.child_column]
+        if nesting == keys:
+            break
+        keys = nesting
+    problems[:] = found
+    kinds, why, specs = {}, {}, {}
+    for t, r in reflected.items():
+        own_fks = {c: p for c, p in fks[t].items() if c in r.types}
+        kinds[t], why[t], specs[t] = _column_kinds(
+            t, r, given.get(t, {}), pks, own_fks, implied[t], chosen, nests.get(t), passed_over, problems
+        )
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise SchemaError(f"{len(problems)} problem(s) reading the database's tables as a relsynth schema:\n{lines}")
+    for t, r in reflected.items():
+        _note_composite_references(t, r, reflected, given.get(t, {}), specs[t], why[t], keys)
+    for t, reason in why_lookup.items():
+        why[t] = {c: f"{w}; the table is a lookup: {reason}" for c, w in why[t].items()}
+    for k in keys:
+        why[k.parent][k.parent_column] = (
+            f"numbers the rows of the composite primary key {k.parent_column}, which {k.child} nests under: added "
+            "when read, not written back"
+        )
+        why[k.child][k.child_column] = (
+            f"the row of {k.parent} that {k.child}'s composite key {k.child_column} names (added when read, not "
+            f"written back): {k.child} nests under it"
+        )
+        specs[k.parent][k.parent_column] = specs[k.child][k.child_column] = {ROW_KEY: True}
+    if len(schemas) > 1:  # where to_sql writes it back (its name alone cannot say: a table may hold a dot)
+        for t, r in reflected.items():
+            specs[t] = {
+                c: {**specs[t].get(c, {}), TABLE_SCHEMA: r.schema} for c in dict.fromkeys([*r.types, *specs[t]])
+            }
+    return _Plan(kinds=kinds, why=why, specs=specs, lookups=chosen, row_keys=keys)
+
+
+def _nesting(
+    reflected: Mapping[str, _Reflected],
+    given: Kinds,
+    own: Mapping[str, Mapping[str, str]],
+    keys: Sequence[RowKey],
+    lookups: Sequence[str] | None,
+    rows: Mapping[str, int],
+    problems: list[str],
+) -> tuple:
+    """(keys, implied keys, lookups, why each lookup, nesting keys, why keys were passed over) with
+    the row keys `keys`: each in its table's keys just before its first column, so that column
+    order decides as for any key; their columns imply no keys (they are copied from the row)."""
+    implied = _implied_keys(reflected, given, own, {(k.child, k.columns) for k in keys})
+    fks = {}
+    for t, r in reflected.items():
+        fks[t] = {}
+        for c in r.types:
+            fks[t].update({k.child_column: k.parent for k in keys if k.child == t and k.columns[0] == c})
+            if c in own[t] or c in implied[t]:
+                fks[t][c] = own[t].get(c) or implied[t][c][0]
     chosen, why_lookup = _lookups(fks, lookups, list(reflected), problems, rows)
     unnested = {t: {c for c, k in given.get(t, {}).items() if isinstance(k, ForeignKey) and not k.nest} for t in fks}
     passed_over: dict[tuple[str, str], str] = {}
@@ -852,26 +939,33 @@ def _plan(
         set(chosen),
         passed_over,
     )
-    kinds, why, specs = {}, {}, {}
+    return fks, implied, chosen, why_lookup, nests, passed_over
+
+
+def _row_key_candidates(
+    reflected: Mapping[str, _Reflected], given: Kinds, pks: Mapping[str, str | None]
+) -> list[RowKey]:
+    """The composite references a table might nest by (`RowKey`): to the whole primary key of
+    another table read without one, every column NOT NULL (a NULL exempts a row from the key: it
+    names no row to nest under) and none given in overrides."""
+    out = []
     for t, r in reflected.items():
-        kinds[t], why[t], specs[t] = _column_kinds(
-            t, r, given.get(t, {}), pks, fks[t], implied[t], chosen, nests.get(t), passed_over, problems
-        )
-    if problems:
-        lines = "\n".join(f"  - {p}" for p in problems)
-        raise SchemaError(f"{len(problems)} problem(s) reading the database's tables as a relsynth schema:\n{lines}")
-    for t, r in reflected.items():
-        _note_composite_references(t, r, reflected, given.get(t, {}), specs[t], why[t])
-    for t, reason in why_lookup.items():
-        why[t] = {c: f"{w}; the table is a lookup: {reason}" for c, w in why[t].items()}
-    if len(schemas) > 1:  # where to_sql writes it back (its name alone cannot say: a table may hold a dot)
-        for t, r in reflected.items():
-            specs[t] = {c: {**specs[t].get(c, {}), TABLE_SCHEMA: r.schema} for c in r.types}
-    return _Plan(kinds=kinds, why=why, specs=specs, lookups=chosen)
+        for fk in r.fks:
+            if fk.table == t or not composite_reference(fk, reflected) or not set(fk.columns) <= r.not_null:
+                continue
+            if any(c in given.get(t, {}) for c in fk.columns) or pks[fk.table] is not None:
+                continue
+            key = RowKey(t, tuple(fk.columns), fk.table, tuple(fk.ref_columns), tuple(reflected[fk.table].pk))
+            if key.child_column not in r.types and key.parent_column not in reflected[fk.table].types:
+                out.append(key)
+    return out
 
 
 def _implied_keys(
-    reflected: Mapping[str, _Reflected], given: Kinds, fks: Mapping[str, Mapping[str, str]]
+    reflected: Mapping[str, _Reflected],
+    given: Kinds,
+    fks: Mapping[str, Mapping[str, str]],
+    row_keys: set[tuple[str, tuple[str, ...]]] = frozenset(),
 ) -> dict[str, dict[str, tuple[str, str]]]:
     """Per table, the keys its composite references imply for their columns that have none of their
     own (column -> (referenced table, why)): deliveries' (order_id, line_no) to order_lines, whose
@@ -886,6 +980,8 @@ def _implied_keys(
             for fk in r.fks:
                 if fk.table == t or not composite_reference(fk, reflected) or not set(fk.columns) <= r.not_null:
                     continue  # a NULL in one column exempts the row (MATCH SIMPLE): (999, NULL) names no order
+                if (t, tuple(fk.columns)) in row_keys:
+                    continue
                 for col, ref_col in zip(fk.columns, fk.ref_columns, strict=True):
                     parent = fks[fk.table].get(ref_col) or out[fk.table].get(ref_col, (None,))[0]
                     if parent is None or parent == t or col in fks[t] or col in given.get(t, {}) or col in out[t]:
@@ -899,19 +995,30 @@ def _implied_keys(
 
 
 def _note_composite_references(
-    t: str, r: _Reflected, reflected: Mapping[str, _Reflected], own: Mapping[str, ColumnKind], specs: dict, why: dict
+    t: str,
+    r: _Reflected,
+    reflected: Mapping[str, _Reflected],
+    own: Mapping[str, ColumnKind],
+    specs: dict,
+    why: dict,
+    row_keys: Sequence[RowKey] = (),
 ) -> None:
     """Keep table `t`'s composite references in its first column's SQL format (`COMPOSITE_FK`), for
-    generation and `to_sql`, and say so in the columns' reasons."""
+    generation and `to_sql`, and say so in the columns' reasons; one the table nests by names its
+    row key (`RowKey`), whose row the columns are copied from."""
     for fk in r.fks:
         if fk.table == t or all(c in own for c in fk.columns) or not composite_reference(fk, reflected):
             continue
         spec = specs.setdefault(fk.columns[0], {})
-        spec.setdefault(COMPOSITE_FK, []).append(
-            {"columns": list(fk.columns), "table": fk.table, "ref_columns": list(fk.ref_columns)}
-        )
+        ref = {"columns": list(fk.columns), "table": fk.table, "ref_columns": list(fk.ref_columns)}
+        key = next((k for k in row_keys if k.child == t and k.columns == tuple(fk.columns)), None)
+        spec.setdefault(COMPOSITE_FK, []).append(ref if key is None else {**ref, ROW_KEY: key.child_column})
         for c in fk.columns:
-            why[c] += f"; with ({', '.join(fk.columns)}) a key to {fk.table} (each generated pair one of its rows')"
+            why[c] += f"; with ({', '.join(fk.columns)}) a key to {fk.table} " + (
+                "(each generated pair one of its rows')"
+                if key is None
+                else f"(copied from the {fk.table} row the table nests under by {key.child_column})"
+            )
 
 
 def _override_problems(reflected: Mapping[str, _Reflected], given: Kinds) -> list[str]:
@@ -1319,7 +1426,7 @@ class Catalog:
                 if kind.kind in _STRING_KINDS:
                     _text_as_strings(frames[n], c)
                 cols[c] = kind
-            tables_out[n] = Table(columns=cols)
+            tables_out[n] = Table(columns=_with_row_key_kinds(n, cols, plan.row_keys))
         schema = Schema(tables=tables_out, lookups=plan.lookups)
         schema.inference = plan.why
         for n, table in schema.tables.items():
@@ -1328,6 +1435,32 @@ class Catalog:
         if small := small_referenced_roots(schema, {n: len(f) for n, f in frames.items()}):
             log.warning("from_sql: %s", small)
         return schema
+
+
+def _with_row_key_kinds(name: str, cols: Mapping[str, ColumnKind], keys: Sequence[RowKey]) -> dict[str, ColumnKind]:
+    """Table `name`'s columns with its row keys (`RowKey`): a parent's first, a child's just before
+    the first column of its composite key."""
+    out: dict[str, ColumnKind] = {k.parent_column: PrimaryKey() for k in keys if k.parent == name}
+    for c, kind in cols.items():
+        out.update({k.child_column: ForeignKey(parent=k.parent) for k in keys if k.child == name and k.columns[0] == c})
+        out[c] = kind
+    return out
+
+
+def add_row_keys(frames: Mapping[str, pd.DataFrame], keys: Sequence[RowKey]) -> dict[str, pd.DataFrame]:
+    """`frames` with the row keys (`RowKey`) in their tables: each parent row numbered from 1, each
+    child row the number of the row its composite key names (null where none is: an orphan)."""
+    out = dict(frames)
+    for k in keys:
+        parent = out[k.parent]
+        if k.parent_column not in parent:
+            out[k.parent] = parent = parent.assign(**{k.parent_column: np.arange(1, len(parent) + 1, dtype=np.int64)})
+        rows = pd.MultiIndex.from_frame(parent[list(k.ref_columns)]).get_indexer(
+            pd.MultiIndex.from_frame(out[k.child][list(k.columns)])
+        )
+        numbers = pd.Series(rows + 1, index=out[k.child].index, dtype="Int64").mask(rows < 0)
+        out[k.child] = out[k.child].assign(**{k.child_column: numbers})
+    return out
 
 
 def small_referenced_roots(schema: Schema, rows: Mapping[str, int]) -> str:
@@ -1385,18 +1518,20 @@ def reflect(
     lookups: Iterable[str] | None,
     overrides: object,
     exclude: object = None,
+    row_keys: bool = True,
 ) -> Catalog:
     """The tables' catalog entries (without the `exclude`d columns) and how they become a relsynth
     schema; one `SchemaError` lists every key the model cannot take. With several schemas
     (`schema_name=[...]`) the tables are named `<schema>.<table>` (`qualified`), keys across them
-    included."""
+    included. `row_keys`: whether a table may nest under a composite key's rows (`RowKey`)."""
     given, yaml_lookups = parse_overrides(overrides)
     lookups = ((lookups,) if isinstance(lookups, str) else tuple(lookups)) if lookups is not None else yaml_lookups
     located, schemas = _table_names(conn, tables, schema_name), read_schemas(schema_name)
     reflected = {n: _reflect(conn, t, s) for n, (s, t) in located.items()}
     reflected = _resolve_keys(_leave_out(reflected, parse_exclude(exclude)), schemas)
     named = [s or sa.inspect(conn).default_schema_name for s in schemas]  # as the ways out name them
-    plan = _plan(reflected, given, lookups, named, {n: _row_count(conn, t, s) for n, (s, t) in located.items()})
+    rows = {n: _row_count(conn, t, s) for n, (s, t) in located.items()}
+    plan = _plan(reflected, given, lookups, named, rows, row_keys)
     dialect = conn.dialect.name
     tables_sa = {n: _sa_table(r, _raw_columns(dialect, r, given.get(n, {}))) for n, r in reflected.items()}
     return Catalog(list(located), reflected, plan, tables_sa)
@@ -1428,9 +1563,10 @@ def read_sql(
     check_chunk_size(chunk_size)
     with _engine(con) as engine, engine.connect() as conn:
         catalog = reflect(conn, tables, schema_name=schema_name, lookups=lookups, overrides=overrides, exclude=exclude)
-        frames = {n: catalog.read(conn, n, chunk_size) for n in catalog.names}
+        frames = add_row_keys({n: catalog.read(conn, n, chunk_size) for n in catalog.names}, catalog.plan.row_keys)
         where = safe_url(engine)
     schema = catalog.schema(frames)
+    frames = {n: frames[n][list(schema.tables[n].columns)] for n in frames}  # the row keys in their places
     return Read(tables=frames, schema=schema, sql_types=catalog.plan.specs, where=where)
 
 
@@ -1548,6 +1684,8 @@ def _target_tables(
         table, df, fmts = schema.tables[name], frames[name], formats.get(name, {})
         cols, own = [], []  # own: keys to the table's own rows, constrained once the table exists
         for col, kind in table.columns.items():
+            if is_row_key(fmts.get(col)):  # added when read (`RowKey`): the composite key stands for it
+                continue
             given = fmts.get(col, {}).get(SQL_FORMAT)
             nullable = not given or given.get("nullable", True)
             in_key = bool(given and given.get("primary_key"))  # part of a composite key, read without one
@@ -2109,6 +2247,7 @@ def write_sql(
         raise ValueError(f"chunk_size must be a positive integer (rows per insert), got {chunk_size!r}")
     dialect = _dialect_name(con)
     located = target_names(schema, formats, schema_name, dialect)
+    frames = copy_row_keys(schema, frames, formats)  # a composite key names the row its table nests under
     metadata, tables = _target_tables(schema, frames, formats, located, dialect)
     frames = _as_stored(frames, formats, tables)
     problems = _unfit(frames, tables, schema)

@@ -76,7 +76,13 @@ class SQLSource:
         self.con, self.chunk_size, self.orphans = con, chunk_size, orphans
         with _engine(con) as engine, engine.connect() as conn:
             self.catalog: Catalog = reflect(
-                conn, tables, schema_name=schema_name, lookups=lookups, overrides=overrides, exclude=exclude
+                conn,
+                tables,
+                schema_name=schema_name,
+                lookups=lookups,
+                overrides=overrides,
+                exclude=exclude,
+                row_keys=False,  # rows are read by their parent's one-column key
             )
             self.where = safe_url(engine)
             _check_root_keys(self.catalog)

@@ -395,6 +395,41 @@ def test_a_declared_composite_key_stays_unique_numbers_renumbered_labels_dropped
     RelationalData(tables, data.schema, formats=data.formats).to_sql(f"sqlite:///{tmp_path / 'out.sqlite'}")
 
 
+def test_rows_nested_under_a_dropped_label_key_row_go_with_it(tmp_path: Path):
+    """speakers (code, language) -> spoken (code, language) nest under the language row they name;
+    a generated country speaking a language twice loses the repeat, and with it the speakers
+    written under it (else they named a row that was gone, and to_sql wrote an orphan)."""
+    import sqlite3
+
+    url = numbered_lines(tmp_path)
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as con:
+        con.execute(
+            "CREATE TABLE speakers (id INTEGER PRIMARY KEY, code TEXT NOT NULL, language TEXT NOT NULL, "
+            "n INTEGER NOT NULL, FOREIGN KEY (code, language) REFERENCES spoken (code, language))"
+        )
+        con.execute("INSERT INTO speakers SELECT rowid, code, language, rowid % 7 FROM spoken")
+    data = RelationalData.from_sql(url)
+    assert data.schema.parent("speakers").parent == "spoken"
+    for dp in (None, DpBudget(epsilon=5.0, delta=1e-5)):
+        pre = TabularPreproc.from_schema(data.schema).fit(data, dp=dp)
+        assert pre.stats["unique_links"]["spoken"] == ["code", "language"]
+        assert "code" not in pre.modelled_columns("speakers")  # copied from the row, not modelled
+    tables = dict(pre.inverse_transform(pre.transform(data), seed=0).data)
+    tables["spoken"] = tables["spoken"].assign(language="English")
+    drop_repeated_links(pre, tables)
+    assert len(tables["spoken"]) == tables["spoken"]["code"].nunique()
+    assert tables["speakers"]["(code, language)"].isin(tables["spoken"]["(code, language)"]).all()
+    assert 0 < len(tables["speakers"]) < len(data["speakers"])
+    out = RelationalData(tables, data.schema, formats=data.formats)
+    out.to_sql(target := f"sqlite:///{tmp_path / 'out.sqlite'}")
+    with sqlite3.connect(target.removeprefix("sqlite:///")) as con:
+        orphans = con.execute(
+            "SELECT count(*) FROM speakers s LEFT JOIN spoken p USING (code, language) WHERE p.code IS NULL"
+        )
+        assert orphans.fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM speakers").fetchone() == (len(tables["speakers"]),)
+
+
 def test_numbers_that_count_their_orders_lines_count_the_generated_lines_too(tmp_path: Path):
     # TPC-H sf 0.01: 1,393 of 5,001 generated lines repeated their order's line number and went
     # after its highest, so 1,540 lines were numbered above their order's line count (up to 12 in

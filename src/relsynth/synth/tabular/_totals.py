@@ -36,7 +36,11 @@ def find_totals(pre, data: RelationalData) -> list[dict]:
     for table in schema.synth_tables:
         for col in total_candidates(pre, table):
             found = next(
-                (t for rows, fk, by in summed_rows(schema, table) if (t := _match(data, table, col, rows, fk, by))),
+                (
+                    t
+                    for rows, fk, by in summed_rows(schema, table)
+                    if (t := _match(data, table, col, rows, fk, by, set(pre.modelled_columns(rows))))
+                ),
                 None,
             )
             if found is not None:
@@ -64,14 +68,15 @@ def total_candidates(pre, table: str) -> list[str]:
     return [c for c in pre.modelled_columns(table) if c not in given and kinds[c].kind in _NUMBERS]
 
 
-def _match(data: RelationalData, table: str, col: str, rows: str, fk: str, by: str) -> dict | None:
-    """The first sum over `rows` (of one number, then of a product of two) that `table.col` equals."""
+def _match(data: RelationalData, table: str, col: str, rows: str, fk: str, by: str, modelled: set[str]) -> dict | None:
+    """The first sum over `rows` (of one number, then of a product of two of its `modelled` columns:
+    another is not generated, or copied from elsewhere) that `table.col` equals."""
     schema = data.schema
     x = pd.to_numeric(data[table][col], errors="coerce").astype(float).to_numpy()
     present = ~np.isnan(x)
     if present.sum() < MIN_ROWS or np.nanstd(x) == 0:
         return None
-    numbers = [c for c, k in schema.tables[rows].columns.items() if k.kind in _NUMBERS]
+    numbers = [c for c, k in schema.tables[rows].columns.items() if k.kind in _NUMBERS and c in modelled]
     for of in [[c] for c in numbers] + [list(p) for p in itertools.combinations(numbers, 2)]:
         sums = sum_over(data[rows], fk, of, data[table][by])
         if np.isclose(x[present], sums[present], rtol=1e-6, atol=_tolerance(x[present])).mean() >= MIN_SHARE:

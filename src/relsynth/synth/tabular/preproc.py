@@ -34,6 +34,7 @@ from relsynth.relational.orders import (
     running_numbers,
     sibling_key,
 )
+from relsynth.relational.row_keys import row_key_references
 from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_config, write_config
 from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._ancestor_orders import find_ancestor_orders
@@ -211,6 +212,15 @@ class TabularPreproc:
             out.append(col)
         return out
 
+    def _ignore_row_key_copies(self, data: RelationalData) -> None:
+        """Leave unmodelled the columns of a composite key that a table nests by (`RowKey`): they are
+        copied from the row it nests under (`copy_row_keys`). Modelled, they were read as the
+        table's own numbers: a line's number taken for the sum of its one delivery's line numbers,
+        so the generated lines got numbers their keys repeated. From the declarations only."""
+        for table, cols, _, _, _ in row_key_references(data.formats):
+            if table in self.schema.synth_tables:
+                self.overrides.setdefault(table, {}).update(dict.fromkeys(cols))
+
     def _column_preproc(self, table: str, col: str) -> ColumnPreproc:
         """A fresh preprocessor for a fit: a copy of the one given in `preprocessors` (never fitted in
         place, so a fit never turns it into a "public domain" for the next one: a DP fit keeps a given
@@ -236,6 +246,7 @@ class TabularPreproc:
         `public` (DP only): what is known without the data, used at no cost, the caller's
         responsibility: {"table.column": [categories or values], "table.column": (lo, hi)}."""
         self.orderings, self.sibling_keys = {}, {}  # never under DP: read from private data at no cost
+        self._ignore_row_key_copies(data)
         if dp is not None:
             return _dp_fit.fit_dp(self, data, dp, public=public)
         if public is not None:

@@ -17,6 +17,7 @@ from relsynth.relational import Column, RelationalData
 from relsynth.relational.data import SQL_FORMAT
 from relsynth.relational.orders import ancestor_keys, as_numbers, order_between, parent_ordered, referenced_ordered
 from relsynth.relational.orders import reference_orders as orders_across
+from relsynth.relational.row_keys import is_row_key, row_key_references
 from relsynth.relational.schema import Edge
 from relsynth.synth.core.nulls import telling_column
 from relsynth.synth.tabular._references.copies import chance, copied_columns
@@ -388,15 +389,26 @@ def declared_links(data: RelationalData) -> dict[str, list[str]]:
     keeps them in `formats`, so `to_sql` writes them back and refuses a repeated key), as table ->
     the key's columns, the parent key first: a link table's foreign keys (film_actor), or a parent
     key and a number or label (order_line: order_id, line_no). Read from the declarations alone,
-    at no privacy cost under DP; generation keeps them unique (`drop_repeated_links`)."""
+    at no privacy cost under DP; generation keeps them unique (`drop_repeated_links`). A table
+    whose only primary key is the row key added for the tables nested under its rows (`RowKey`)
+    counts as one read without one; in one nested by a row key, the columns copied from the row
+    are that key (deliveries (order_id, line_no, delivery_no) under order_lines: its row key and
+    delivery_no, numbered under the line)."""
     schema, out = data.schema, {}
     for table in schema.synth_tables:
-        if schema.tables[table].primary_key is not None:
+        formats = data.formats.get(table, {})
+        if (pk := schema.tables[table].primary_key) is not None and not is_row_key(formats.get(pk)):
             continue
         nest = schema.parent(table)
-        formats = data.formats.get(table, {})
         key = [c for c, f in formats.items() if ((f or {}).get(SQL_FORMAT) or {}).get("primary_key")]
-        if len(key) > 1:
+        by_row = [
+            (cols, row_key)
+            for name, cols, _, _, row_key in row_key_references(data.formats)
+            if name == table and nest is not None and row_key == nest.fk and set(cols) <= set(key)
+        ]
+        for cols, row_key in by_row:  # copied from the row: unique with the row's key, even alone (one a row)
+            key = [row_key, *(c for c in key if c not in cols)]
+        if len(key) > 1 or (by_row and key):
             first = [nest.fk] if nest is not None and nest.fk in key else []
             out[table] = [*first, *(c for c in key if c not in first)]
     return out

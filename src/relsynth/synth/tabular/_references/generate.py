@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column
-from relsynth.relational.data import composite_references
+from relsynth.relational.data import composite_references, copy_row_keys
 from relsynth.relational.orders import ancestor_keys, as_numbers, parent_rows
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.copies import copy_values
@@ -454,9 +454,9 @@ def without_repeats(groups: pd.Series, refs: pd.Series, rng: np.random.Generator
 def drop_repeated_links(pre, tables: dict[str, pd.DataFrame]) -> None:
     """Keep the keys `unique_links` found never repeated (or the source declares) unique, in place:
     a key whose one column not a foreign key is an integer (a line number under its order) gets
-    the next free numbers in its group, else the generated rows repeating a key are dropped; a
-    table without a primary key has no rows referencing it, so nothing else changes. A number that
-    counts its group's rows in the data (`row_numbers`) counts them here too."""
+    the next free numbers in its group, else the generated rows repeating a key are dropped, with
+    the rows nested under them where a row key (`RowKey`) nests a table under its rows. A number
+    that counts its group's rows in the data (`row_numbers`) counts them here too."""
     for table, cols in pre.stats.get("unique_links", {}).items():
         if table in (numbers := pre.stats.get("row_numbers", {})):
             df, col = tables[table], numbers[table]["column"]
@@ -481,6 +481,19 @@ def drop_repeated_links(pre, tables: dict[str, pd.DataFrame]) -> None:
             continue
         log.info("%s: %d generated row(s) repeating %s dropped (the data never does)", table, int(repeated.sum()), cols)
         tables[table] = df[~repeated].reset_index(drop=True)
+        _drop_orphaned(pre.schema, tables, table)
+
+
+def _drop_orphaned(schema, tables: dict[str, pd.DataFrame], table: str) -> None:
+    """Drop, in place, the rows nested under rows of `table` that are gone, and theirs in turn."""
+    pk = schema.tables[table].primary_key
+    for child in schema.children(table) if pk is not None else []:
+        fk = schema.parent(child).fk
+        kept = tables[child][fk].isin(tables[table][pk]).to_numpy()
+        if not kept.all():
+            log.info("%s: %d generated row(s) under a dropped %s row dropped", child, int((~kept).sum()), table)
+            tables[child] = tables[child][kept].reset_index(drop=True)
+            _drop_orphaned(schema, tables, child)
 
 
 def keep_composite_references(pre, tables: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
@@ -489,7 +502,9 @@ def keep_composite_references(pre, tables: dict[str, pd.DataFrame], rng: np.rand
     one of that table's, drawn among those with the same first column where there are (a part's
     suppliers), else among all. The columns keep their own kinds (each may be a key of its own);
     read from the source's declarations (`from_sql`), at no privacy cost."""
-    for table, cols, parent, ref_cols in composite_references(pre.stats.get("formats") or {}):
+    formats = pre.stats.get("formats") or {}
+    tables.update(copy_row_keys(pre.schema, tables, formats))  # nested under the row: its pair
+    for table, cols, parent, ref_cols in composite_references(formats):
         if table not in tables or parent not in tables:
             continue
         child, pairs = tables[table], tables[parent][ref_cols].dropna().drop_duplicates().set_axis(cols, axis=1)
