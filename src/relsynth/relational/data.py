@@ -542,6 +542,8 @@ class RelationalData:
             exclude=exclude,
             chunk_size=chunk_size,
         )
+        if read.orphans and orphans == "error":  # else their rows go, named by the null key added to them
+            raise DataError(read.orphans)
         data = cls(read.tables, read.schema, orphans=orphans)
         data._add_sql_types(read.sql_types)
         log.info("from_sql: read %s from %s", data.n_rows(), read.where)

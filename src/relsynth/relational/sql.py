@@ -1382,6 +1382,7 @@ class Read:
     schema: Schema
     sql_types: dict[str, dict[str, dict]]  # table -> column -> type_spec (and nullable: False)
     where: str  # the database, password hidden
+    orphans: list[str] = field(default_factory=list)  # rows whose composite key names no row to nest under
 
 
 @dataclass
@@ -1447,9 +1448,12 @@ def _with_row_key_kinds(name: str, cols: Mapping[str, ColumnKind], keys: Sequenc
     return out
 
 
-def add_row_keys(frames: Mapping[str, pd.DataFrame], keys: Sequence[RowKey]) -> dict[str, pd.DataFrame]:
+def add_row_keys(
+    frames: Mapping[str, pd.DataFrame], keys: Sequence[RowKey], problems: list[str] | None = None
+) -> dict[str, pd.DataFrame]:
     """`frames` with the row keys (`RowKey`) in their tables: each parent row numbered from 1, each
-    child row the number of the row its composite key names (null where none is: an orphan)."""
+    child row the number of the row its composite key names (null where none is: an orphan, which
+    `problems`, when given, gets a line for, naming the key's values: its row key is only null)."""
     out = dict(frames)
     for k in keys:
         parent = out[k.parent]
@@ -1460,6 +1464,13 @@ def add_row_keys(frames: Mapping[str, pd.DataFrame], keys: Sequence[RowKey]) -> 
         )
         numbers = pd.Series(rows + 1, index=out[k.child].index, dtype="Int64").mask(rows < 0)
         out[k.child] = out[k.child].assign(**{k.child_column: numbers})
+        if problems is not None and (orphan := rows < 0).any():
+            pairs = list(out[k.child][list(k.columns)][orphan].head(3).itertuples(index=False, name=None))
+            problems.append(
+                f"table {k.child!r}: {int(orphan.sum())} row(s) whose {k.child_column} names no row of {k.parent!r}, "
+                f"e.g. {', '.join(map(str, pairs))} at row(s) {', '.join(map(str, np.flatnonzero(orphan)[:3]))} (the "
+                "database does not enforce the key): fix them, or drop them with their descendants (orphans='drop')"
+            )
     return out
 
 
@@ -1563,11 +1574,13 @@ def read_sql(
     check_chunk_size(chunk_size)
     with _engine(con) as engine, engine.connect() as conn:
         catalog = reflect(conn, tables, schema_name=schema_name, lookups=lookups, overrides=overrides, exclude=exclude)
-        frames = add_row_keys({n: catalog.read(conn, n, chunk_size) for n in catalog.names}, catalog.plan.row_keys)
+        orphans: list[str] = []
+        frames = {n: catalog.read(conn, n, chunk_size) for n in catalog.names}
+        frames = add_row_keys(frames, catalog.plan.row_keys, orphans)
         where = safe_url(engine)
     schema = catalog.schema(frames)
     frames = {n: frames[n][list(schema.tables[n].columns)] for n in frames}  # the row keys in their places
-    return Read(tables=frames, schema=schema, sql_types=catalog.plan.specs, where=where)
+    return Read(tables=frames, schema=schema, sql_types=catalog.plan.specs, where=where, orphans=orphans)
 
 
 # ---- writing ---------------------------------------------------------------------------------------
