@@ -124,3 +124,14 @@ def test_a_total_is_not_taken_for_an_order_and_every_total_beside_it_is_kept():
     total = synth["order"].set_index("id")["total"].astype(float)
     paid = synth["payment"].set_index("order")["amount"].astype(float)
     assert np.allclose(paid, total.reindex(paid.index), atol=0.005)
+
+
+def test_a_column_left_unmodelled_is_summed_by_no_total():
+    """With the items' quantity left unmodelled (preprocessors={"item": {"qty": None}}: not
+    generated), the order's total was still fitted as the sum of price x qty and every generated
+    total set to 0, the sum of nulls."""
+    data = orders()
+    pre = TabularPreproc.from_schema(data.schema, preprocessors={"item": {"qty": None}}).fit(data)
+    assert all("qty" not in t["of"] for t in pre.stats["totals"])
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    assert (synth["order"]["total"].astype(float) > 0).mean() > 0.9
