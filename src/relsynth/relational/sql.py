@@ -893,6 +893,9 @@ def _plan(
     for t, reason in why_lookup.items():
         why[t] = {c: f"{w}; the table is a lookup: {reason}" for c, w in why[t].items()}
     for k in keys:
+        for c in k.columns:
+            if c not in given.get(k.child, {}) and kinds[k.child][c] is None:  # a label, as the parent's key parts
+                kinds[k.child][c], why[k.child][c] = as_kind(Column.CATEGORICAL), f"{why[k.child][c]}: a label"
         why[k.parent][k.parent_column] = (
             f"numbers the rows of the composite primary key {k.parent_column}, which {k.child} nests under: added "
             "when read, not written back"
