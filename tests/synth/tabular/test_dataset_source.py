@@ -79,3 +79,33 @@ def test_sizes_are_checked(tmp_path, source, preproc) -> None:
         TabularDataset.from_source(source, preproc, path=tmp_path / "a", chunk_size=0)
     with pytest.raises(TypeError, match="block_size must be an integer"):
         TabularDataset.from_source(source, preproc, path=tmp_path / "b", block_size=1.5)
+
+
+def test_a_preprocessor_fitted_on_another_schema_is_refused_naming_the_tables(tmp_path) -> None:
+    """A preprocessor fitted on from_sql's data, where deliveries nest under their order line by a
+    key from_sql adds and an SQLSource does not read, failed in the middle of encoding with
+    KeyError: '(order_id, line_no)'."""
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'lines.sqlite'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for statement in [
+            "CREATE TABLE orders (id INTEGER PRIMARY KEY, placed DATE NOT NULL)",
+            "CREATE TABLE order_lines (order_id INTEGER NOT NULL REFERENCES orders (id), line_no INTEGER NOT NULL, "
+            "qty INTEGER NOT NULL, PRIMARY KEY (order_id, line_no))",
+            "CREATE TABLE deliveries (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, line_no INTEGER NOT NULL, "
+            "FOREIGN KEY (order_id, line_no) REFERENCES order_lines (order_id, line_no))",
+            "INSERT INTO orders VALUES " + ", ".join(f"({o}, '2020-01-01')" for o in range(1, 61)),
+            "INSERT INTO order_lines VALUES " + ", ".join(f"({o}, {n}, {n})" for o in range(1, 61) for n in (1, 2)),
+            "INSERT INTO deliveries VALUES "
+            + ", ".join(f"({o * 2 + n}, {o}, {n})" for o in range(1, 61) for n in (1, 2)),
+        ]:
+            conn.exec_driver_sql(statement)
+    engine.dispose()
+    data = RelationalData.from_sql(url)
+    preproc = TabularPreproc.from_schema(data.schema).fit(data)
+    with pytest.raises(
+        ValueError, match=r"differs from the preprocessor's in table\(s\) \['deliveries', 'order_lines'\]"
+    ):
+        TabularDataset.from_source(SQLSource(url), preproc, path=tmp_path / "ds", chunk_size=10)

@@ -142,6 +142,7 @@ class TabularDataset:
         pickle (made from a URL; a DuckDB file opened `?access_mode=read_only`).
         """
         _check_sizes(preproc, block_size, chunk_size)
+        _check_source_schema(source, preproc)
         target = Path(path) if path is not None else _temporary_dir()
         partitions = source.partitions(chunk_size)
         mapped = (executor.map if executor is not None else map)(
@@ -361,6 +362,23 @@ def _check_sizes(preproc: TabularPreproc, block_size: int | None, chunk_size: in
 
 def _encode(preproc: TabularPreproc, tables: Mapping[str, pd.DataFrame]) -> dict[str, np.ndarray]:
     return _encoded_arrays(preproc.transform_tables(tables))
+
+
+def _check_source_schema(source: SQLSource, preproc: TabularPreproc) -> None:
+    """Refuse a source whose schema is not the preprocessor's, naming the tables that differ (a
+    preprocessor fitted on `from_sql`'s data, whose tables nested under a composite key's rows get
+    keys an `SQLSource` does not read, failed in the middle of encoding on a KeyError)."""
+    if source.schema == preproc.schema:
+        return
+    theirs, ours = source.schema.tables, preproc.schema.tables
+    differ = [t for t in dict.fromkeys([*ours, *theirs]) if theirs.get(t) != ours.get(t)]
+    raise ValueError(
+        f"the source's schema differs from the preprocessor's in table(s) {differ}"
+        + ("" if differ else f" (lookups {source.schema.lookups} vs {preproc.schema.lookups})")
+        + ": fit the preprocessor on the source's rows (TabularPreproc.from_schema(sample.schema).fit(sample), "
+        "sample = source.sample(n)); RelationalData.from_sql nests a table under a composite key's rows by keys it "
+        "adds, which an SQLSource does not read"
+    )
 
 
 def _encode_partition(source: SQLSource, preproc: TabularPreproc, partition: Partition) -> dict[str, np.ndarray]:
