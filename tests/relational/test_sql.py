@@ -877,6 +877,31 @@ def test_a_composite_key_naming_no_row_to_nest_under_is_named_with_its_values(tm
         assert len(RelationalData.from_sql(source, orphans="drop")["deliveries"]) == len(lines)
 
 
+def test_a_schema_written_from_one_read_with_row_keys_reads_the_database_again(tmp_path: Path) -> None:
+    """data.schema.to_yaml() of a database whose deliveries nest under their order line names the
+    keys from_sql adds, '(order_id, line_no)': given back as overrides (a Kedro schema_path) it was
+    refused, 'overrides name column(s) ['(order_id, line_no)'] of 'deliveries', which has [...]'; it
+    reads the same schema, and a row key given as not nesting keeps the pairing instead."""
+    source = url("sqlite", tmp_path, "source")
+    lines = [(o, n) for o in range(1, 61) for n in range(1, 2 + o % 3)]
+    run_sql(
+        source,
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, placed DATE NOT NULL)",
+        "CREATE TABLE order_lines (order_id INTEGER NOT NULL REFERENCES orders (id), line_no INTEGER NOT NULL, "
+        "PRIMARY KEY (order_id, line_no))",
+        "CREATE TABLE deliveries (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, line_no INTEGER NOT NULL, "
+        "FOREIGN KEY (order_id, line_no) REFERENCES order_lines (order_id, line_no))",
+        "INSERT INTO orders VALUES " + ", ".join(f"({o}, '2020-01-01')" for o in range(1, 61)),
+        "INSERT INTO order_lines VALUES " + ", ".join(str(line) for line in lines),
+        "INSERT INTO deliveries VALUES " + ", ".join(f"({i}, {o}, {n})" for i, (o, n) in enumerate(lines, 1)),
+    )
+    schema = RelationalData.from_sql(source).schema
+    schema.to_yaml(tmp_path / "schema.yml")
+    assert RelationalData.from_sql(source, overrides=tmp_path / "schema.yml").schema == schema
+    unnested = {"deliveries": {"(order_id, line_no)": {"foreign_key": "order_lines", "nest": False}}}
+    assert RelationalData.from_sql(source, overrides=unnested).schema.parent("deliveries").parent == "orders"
+
+
 def test_a_table_nests_under_a_three_column_key_row_under_a_two_column_one(tmp_path: Path) -> None:
     """parcels (order_id, line_no, delivery_no) -> deliveries, whose (order_id, line_no) ->
     order_lines: each nests under the row its composite key names, and the generated deliveries,

@@ -865,10 +865,11 @@ def _plan(
 ) -> _Plan:
     """Every column's kind (or None for strings) and the lookups; one `SchemaError` lists every problem.
     `row_keys`: whether a table may nest under a composite key's rows (`RowKey`)."""
+    given, named = _row_keys_given(reflected, given)
     problems = _override_problems(reflected, given)
     pks = {t: _primary_key(r, given.get(t, {})) for t, r in reflected.items()}
     own = {t: _foreign_keys(t, r, given.get(t, {}), reflected, pks, schemas, problems) for t, r in reflected.items()}
-    keys = _row_key_candidates(reflected, given, pks) if row_keys else []
+    keys = _row_key_candidates(reflected, given, pks, named) if row_keys else []
     while True:  # again without the row keys nesting did not choose: their columns then imply keys
         found = list(problems)
         fks, implied, chosen, why_lookup, nests, passed_over = _nesting(
@@ -946,22 +947,48 @@ def _nesting(
 
 
 def _row_key_candidates(
-    reflected: Mapping[str, _Reflected], given: Kinds, pks: Mapping[str, str | None]
+    reflected: Mapping[str, _Reflected],
+    given: Kinds,
+    pks: Mapping[str, str | None],
+    named: Mapping[str, Mapping[str, ColumnKind]] | None = None,
 ) -> list[RowKey]:
     """The composite references a table might nest by (`RowKey`): to the whole primary key of
     another table read without one, every column NOT NULL (a NULL exempts a row from the key: it
-    names no row to nest under) and none given in overrides."""
+    names no row to nest under) and none given in overrides, unless they name its row key too
+    (`named`: a schema written from one read so), and then not as a key that does not nest."""
     out = []
     for t, r in reflected.items():
         for fk in r.fks:
             if fk.table == t or not composite_reference(fk, reflected) or not set(fk.columns) <= r.not_null:
                 continue
-            if any(c in given.get(t, {}) for c in fk.columns) or pks[fk.table] is not None:
-                continue
             key = RowKey(t, tuple(fk.columns), fk.table, tuple(fk.ref_columns), tuple(reflected[fk.table].pk))
+            said = (named or {}).get(t, {}).get(key.child_column)
+            if said is None and any(c in given.get(t, {}) for c in fk.columns):
+                continue
+            if pks[fk.table] is not None or (isinstance(said, ForeignKey) and not said.nest):
+                continue
             if key.child_column not in r.types and key.parent_column not in reflected[fk.table].types:
                 out.append(key)
     return out
+
+
+def _row_keys_given(reflected: Mapping[str, _Reflected], given: Kinds) -> tuple[Kinds, dict[str, dict]]:
+    """`given` without the row keys it names (`RowKey`: a schema written from data `from_sql` read,
+    `data.schema.to_yaml`, names the keys it added), and those, table -> column -> kind: else they
+    were columns the database does not have, and the columns they stand for, given, nested nothing."""
+    names: dict[str, set[str]] = {t: set() for t in reflected}
+    for t, r in reflected.items():
+        for fk in r.fks:
+            if fk.table != t and composite_reference(fk, reflected):
+                names[t].add(f"({', '.join(fk.columns)})")
+                names[fk.table].add(f"({', '.join(reflected[fk.table].pk)})")
+    rest: dict[str, dict] = {}
+    named: dict[str, dict] = {}
+    for t, cols in given.items():
+        for c, kind in cols.items():
+            row_key = t in reflected and c in names[t] and c not in reflected[t].types
+            (named if row_key else rest).setdefault(t, {})[c] = kind
+    return rest, named
 
 
 def _implied_keys(
