@@ -35,6 +35,36 @@ def test_resume_after_a_crash_ends_with_the_weights_of_an_uninterrupted_run(tmp_
     assert_same_state(state_of(straight), state_of(resumed))
 
 
+def test_ctrl_c_mid_epoch_saves_the_last_finished_step_and_resumes_as_an_uninterrupted_run(
+    tmp_path, ds, make_model, caplog
+):
+    """Ctrl-C at step 123 of a 290-step epoch under CheckpointHook(trigger="epoch") saved nothing:
+    on a large database (n_epochs="auto": about one pass) every step of the run was lost."""
+    kw = dict(n_steps=12, batch_size=BATCH, lr=1e-2, seed=3)  # 7 batches an epoch: stopped inside the second
+    straight = make_model()
+    Trainer(straight).train(ds, **kw)
+
+    ckpt = tmp_path / "last.pt"
+    crashed = make_model()
+    forward, calls = crashed.forward, []
+
+    def interrupted(*args, **kwargs):  # Ctrl-C inside the 10th step's forward pass
+        calls.append(1)
+        if len(calls) == 10:
+            raise KeyboardInterrupt
+        return forward(*args, **kwargs)
+
+    crashed.forward = interrupted
+    with pytest.raises(KeyboardInterrupt), caplog.at_level("WARNING"):
+        Trainer(crashed).train(ds, hooks=[CheckpointHook(ckpt, trigger="epoch")], **kw)
+    assert ckpt.is_file() and "stopped at step 9" in caplog.text and f"resume={ckpt}" in caplog.text
+
+    resumed = make_model()
+    result = Trainer(resumed).train(ds, resume=ckpt, **kw)
+    assert result.n_steps == 12
+    assert_same_state(state_of(straight), state_of(resumed))
+
+
 def test_a_checkpoint_save_interrupted_keeps_the_last_one_and_leaves_no_temporary_file(
     tmp_path, ds, make_model, monkeypatch
 ):

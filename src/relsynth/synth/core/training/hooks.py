@@ -7,12 +7,14 @@ each `each` calls. Built-ins are hooks like any user's.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
 from relsynth.synth.core.progress import progress
 
+log = logging.getLogger(__name__)
 Trigger = Literal["step", "epoch"]
 
 
@@ -84,14 +86,37 @@ class ProgressHook(TrainHook):
 
 
 class CheckpointHook(TrainHook):
-    """Save a resumable checkpoint (weights, optimizer, position) every `each` steps/epochs."""
+    """Save a resumable checkpoint (weights, optimizer, position) every `each` steps/epochs, and
+    the last finished step when training stops on Ctrl-C or an error between two saves."""
 
     def __init__(self, path: str | Path, each: int = 1, trigger: Trigger = "epoch"):
         super().__init__(each=each, trigger=trigger)
         self.path = Path(path)
+        self.saved_step: int | None = None
+
+    def _setup(self) -> None:
+        self.saved_step = None
 
     def _hook(self, n: int) -> None:
         self.trainer.save_checkpoint(self.path)
+        self.saved_step = self.trainer.step
+
+    def _cleanup(self) -> None:
+        # an epoch of a large database can be hours: a stop between two saves keeps its steps
+        step = self.trainer.step
+        if self.hook_status or step == 0 or step == self.saved_step:
+            return
+        try:
+            self._hook(self.n)
+        except BaseException as e:  # a second Ctrl-C or a full disk: the first error is the one to raise
+            log.warning("training stopped at step %d; its checkpoint could not be saved to %s: %r", step, self.path, e)
+            return
+        log.warning(
+            "training stopped at step %d: checkpoint saved to %s; continue with train(..., resume=%s)",
+            step,
+            self.path,
+            self.path,
+        )
 
 
 class MetricsHook(TrainHook):

@@ -345,9 +345,10 @@ class Trainer:
             batches, per_step = self.strategy.epoch_batches(len(dataset), seed, self.epoch)
             while self.batch_in_epoch < len(batches) and self.step < self.total_steps:
                 group = batches[self.batch_in_epoch : self.batch_in_epoch + per_step]
-                self.batch_in_epoch += len(group)
                 self._set_lr()
                 losses.append(self._step(dataset, group))
+                # the position moves with the step, so a stop inside one checkpoints the step before
+                self.batch_in_epoch += len(group)
                 self.step += 1
                 self.last_loss = losses[-1]
                 if valid is not None and valid.trigger == "step" and self.step % valid.each == 0:
