@@ -140,6 +140,30 @@ def sqlite_db(path: Path, *statements: str) -> str:
     return target
 
 
+def test_a_later_value_that_does_not_fit_a_kind_read_from_the_first_rows_says_how_to_give_it(tmp_path: Path) -> None:
+    """A text column of dates whose 'unknown' values start after the first 10,000 of 97,500 orders
+    was read as a date, and the partition holding them failed with '246 value(s) do not fit the
+    kind' on a kind the user never chose: the error now says where it came from and the way out."""
+    rows = ", ".join(
+        f"({i}, '{'unknown' if i >= 30 and i % 7 == 0 else f'2020-01-{i % 28 + 1:02d}'}')" for i in range(60)
+    )
+    target = sqlite_db(
+        tmp_path / "late.sqlite",
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, promised VARCHAR(12))",
+        f"INSERT INTO orders VALUES {rows}",
+    )
+    source = SQLSource(target, infer_rows=20)
+    assert source.schema.tables["orders"].columns["promised"].kind.value == "date"
+    source.read(source.partitions(30)[0])  # the first rows fit
+    with pytest.raises(DataError) as err:
+        source.read(source.partitions(30)[1])
+    message = str(err.value)
+    assert "do not fit the kind" in message and "'unknown'" in message
+    assert "first 20 rows" in message and "overrides={'orders': {'promised': " in message and "infer_rows" in message
+    declared = SQLSource(target, infer_rows=20, overrides={"orders": {"promised": "categorical"}})
+    assert declared.read(declared.partitions(30)[1])["orders"]["promised"].eq("unknown").sum() == 4
+
+
 def test_a_sample_of_several_roots_holds_exactly_n_entities(tmp_path: Path) -> None:
     """Two roots of 50 entities: rounding each one's share on its own drew none for 1 and 4 for 3."""
     rows = ", ".join(f"({i})" for i in range(50))

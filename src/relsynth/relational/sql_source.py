@@ -91,6 +91,15 @@ class SQLSource:
                 n: self.catalog.read(conn, n, chunk_size, limit=None if n in lookup_names else infer_rows)
                 for n in self.catalog.names
             }
+        # string columns whose kind the values decide, from only the first rows of a longer table
+        self.sampled_kinds = {
+            (n, c)
+            for n in self.catalog.names
+            if len(first[n]) >= infer_rows and n not in lookup_names
+            for c, k in self.catalog.plan.kinds[n].items()
+            if k is None
+        }
+        self.infer_rows = infer_rows
         self.schema: Schema = self.catalog.schema(first)  # string kinds from the first rows; lookups whole
         self.lookups = {n: first[n] for n in self.schema.lookups}
         if orphans == "error":
@@ -168,11 +177,27 @@ class SQLSource:
     def _data(self, frames: dict[str, pd.DataFrame]) -> RelationalData:
         tables = {**frames, **{n: df.copy() for n, df in self.lookups.items()}}
         # a part of the database: a reference may name a row of another part (`_check_orphans` read them all)
-        data = RelationalData(
-            {t: tables[t] for t in self.schema.tables}, self.schema, orphans=self.orphans, partial=True
-        )
+        try:
+            data = RelationalData(
+                {t: tables[t] for t in self.schema.tables}, self.schema, orphans=self.orphans, partial=True
+            )
+        except DataError as e:
+            raise DataError(e.problems + self._kind_hints(e.problems)) from None
         data._add_sql_types(self.catalog.plan.specs)
         return data
+
+    def _kind_hints(self, problems: list[str]) -> list[str]:
+        """Where a value failed a kind the source read from a table's first rows, which and the way out."""
+        hints = []
+        for t, c in sorted(self.sampled_kinds):
+            if any(p.startswith(f"table {t!r}, column {c!r} ") for p in problems):
+                kind = self.schema.tables[t].columns[c].kind.value
+                hints.append(
+                    f"{t}.{c} was read as {kind} from the first {self.infer_rows} rows of {t!r} (later rows may "
+                    f"hold other values): give its kind, overrides={{{t!r}: {{{c!r}: 'categorical'}}}} (or 'text'), "
+                    "or decide it on more rows (infer_rows=...)"
+                )
+        return hints
 
     def read(self, partition: Partition) -> RelationalData:
         """The partition's root entities with all their descendants, and the lookups."""
