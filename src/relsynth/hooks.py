@@ -27,8 +27,8 @@ from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Node, Pipeline
 from sqlalchemy.engine import make_url
 
+from relsynth.relational.progress import duration
 from relsynth.synth import MetricsHook
-from relsynth.synth.core.progress import duration
 from relsynth.synth.core.threads import AUTO, use_free_cores
 from relsynth.synth.core.training.hooks import Trigger
 

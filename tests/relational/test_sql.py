@@ -23,6 +23,7 @@ from relsynth.relational import (
     SchemaError,
     Table,
     Text,
+    progress,
     sql,
 )
 from relsynth.relational.data import SQL_TYPES_FILE
@@ -390,6 +391,25 @@ def test_a_failure_mid_way_leaves_the_target_as_it_was(engine: str, tmp_path: Pa
         bad.to_sql(target, if_exists="replace")  # drops, creates and inserts, then fails
     assert {t: query(target, f"SELECT * FROM {t} ORDER BY id") for t in ("shop", "sale", "kind")} == before
     assert query(target, "SELECT id FROM unrelated") == [(7,)]
+
+
+def test_reading_and_writing_a_large_database_show_their_progress(tmp_path: Path, caplog, monkeypatch) -> None:
+    """from_sql read TPC-H's 389,881 line items from SQLite in 45 s and to_sql wrote 285,000
+    generated rows in 17 s without a word between the start and the end: a user could not tell a
+    long read from a hung one. Both now log their rows as they go (a bar on a terminal)."""
+    monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)  # a line at every chunk, not every 15 s
+    target = f"sqlite:///{tmp_path / 'copy.sqlite'}"
+    with caplog.at_level(logging.INFO, logger="relsynth.relational.progress"):
+        chinook = RelationalData.from_sql(CHINOOK_URL, MAIN_TABLES, chunk_size=1000)
+        read = [r.getMessage() for r in caplog.records if r.name == progress.log.name]
+        caplog.clear()
+        chinook.to_sql(target, chunk_size=1000)
+        written = [r.getMessage() for r in caplog.records if r.name == progress.log.name]
+    rows = sum(chinook.n_rows().values())
+    read = [line for line in read if line.startswith("from_sql: read")]  # not the string kinds
+    assert any("table=track" in line for line in read) and read[-1].startswith(f"from_sql: read: {rows} rows (in ")
+    assert any(f"/{rows} rows" in line and "eta" in line and "table=track" in line for line in written)
+    assert written[-1].startswith(f"to_sql: write: {rows}/{rows} rows (in ")
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -65,6 +65,7 @@ from relsynth.relational._infer import string_kind_and_reason
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, PrimaryKey, as_kind
 from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.nesting import MIN_ROOT_ROWS, key_kind, large_enough, nesting_keys
+from relsynth.relational.progress import LogProgress, progress
 from relsynth.relational.row_keys import copy_row_keys, is_row_key
 from relsynth.relational.schema import KeyCycle, Schema, Table, read_yaml, referenced_order
 
@@ -1354,8 +1355,9 @@ def _read_table(
     chunk_size: int,
     where: sa.ColumnElement[bool] | None = None,
     limit: int | None = None,
+    bar: LogProgress | None = None,
 ) -> pd.DataFrame:
-    """`table`'s rows (those matching `where`, the first `limit`) in primary-key order."""
+    """`table`'s rows (those matching `where`, the first `limit`) in primary-key order, counted on `bar`."""
     order = [table.c[pk]] if pk else list(table.c)  # a fixed order: the same database reads the same
     query = sa.select(table).order_by(*order)
     if where is not None:
@@ -1364,8 +1366,12 @@ def _read_table(
         query = query.limit(limit)
     names = list(kinds)
     held = {c: (None if kinds[c] is None else kinds[c].kind) for c in names}
+    parts = []
     try:
-        parts = list(fetch_frames(conn, query, names, held, chunk_size))
+        for part in fetch_frames(conn, query, names, held, chunk_size):
+            parts.append(part)
+            if bar is not None:
+                bar.update(len(part))
     except (TypeError, ValueError, ArithmeticError) as e:  # a result processor met a value its SQL type cannot hold
         raise _unreadable(conn, table, where, e) from e
     if not parts:
@@ -1429,7 +1435,7 @@ class Catalog:
         return next((c for c, k in kinds.items() if k is not None and k.kind is Column.PRIMARY_KEY), None)
 
     def read(self, conn: sa.Connection, name: str, chunk_size: int, **how: Any) -> pd.DataFrame:
-        """Table `name`'s rows (`how`: `where=`, `limit=` as in `_read_table`), text columns as
+        """Table `name`'s rows (`how`: `where=`, `limit=`, `bar=` as in `_read_table`), text columns as
         strings once `schema` has decided them (as `from_sql` holds them)."""
         kinds = self.plan.kinds[name]
         frame = _read_table(conn, self.tables[name], kinds, self.primary_key(name), chunk_size, **how)
@@ -1442,22 +1448,25 @@ class Catalog:
         """The schema, each string column categorical or text by its values in `frames` (text
         columns of `frames` are turned into strings, as `read_table` reads them)."""
         plan, tables_out = self.plan, {}
-        for n in self.names:
-            cols: dict[str, ColumnKind] = {}
-            for c, kind in plan.kinds[n].items():
-                if kind is None:  # a string type: labels or free text, by the values
-                    decided, reason = string_kind_and_reason(
-                        frames[n][c],
-                        in_lookup=n in plan.lookups,
-                        unique=c in self.reflected[n].unique,
-                        not_null=c in self.reflected[n].not_null,
-                    )
-                    kind, plan.kinds[n][c] = as_kind(decided), as_kind(decided)
-                    plan.why[n][c] = f"{plan.why[n][c]}, {reason}"
-                if kind.kind in _STRING_KINDS:
-                    _text_as_strings(frames[n], c)
-                cols[c] = kind
-            tables_out[n] = Table(columns=_with_row_key_kinds(n, cols, plan.row_keys))
+        undecided = sum(k is None for n in self.names for k in plan.kinds[n].values())
+        with progress(undecided, "from_sql: string kinds", "columns") as bar:  # each reads every value
+            for n in self.names:
+                cols: dict[str, ColumnKind] = {}
+                for c, kind in plan.kinds[n].items():
+                    if kind is None:  # a string type: labels or free text, by the values
+                        decided, reason = string_kind_and_reason(
+                            frames[n][c],
+                            in_lookup=n in plan.lookups,
+                            unique=c in self.reflected[n].unique,
+                            not_null=c in self.reflected[n].not_null,
+                        )
+                        kind, plan.kinds[n][c] = as_kind(decided), as_kind(decided)
+                        plan.why[n][c] = f"{plan.why[n][c]}, {reason}"
+                        bar.update(1)
+                    if kind.kind in _STRING_KINDS:
+                        _text_as_strings(frames[n], c)
+                    cols[c] = kind
+                tables_out[n] = Table(columns=_with_row_key_kinds(n, cols, plan.row_keys))
         schema = Schema(tables=tables_out, lookups=plan.lookups)
         schema.inference = plan.why
         for n, table in schema.tables.items():
@@ -1605,7 +1614,11 @@ def read_sql(
     with _engine(con) as engine, engine.connect() as conn:
         catalog = reflect(conn, tables, schema_name=schema_name, lookups=lookups, overrides=overrides, exclude=exclude)
         orphans: list[str] = []
-        frames = {n: catalog.read(conn, n, chunk_size) for n in catalog.names}
+        frames = {}
+        with progress(None, "from_sql: read", "rows") as bar:  # a large database reads for minutes
+            for n in catalog.names:
+                bar.set_postfix(table=n, refresh=False)
+                frames[n] = catalog.read(conn, n, chunk_size, bar=bar)
         frames = add_row_keys(frames, catalog.plan.row_keys, orphans)
         where = safe_url(engine)
     schema = catalog.schema(frames)
@@ -2172,6 +2185,24 @@ def _into_own_table(conn: sa.Connection, table: sa.Table) -> tuple[sa.TableClaus
     return sa.table(_quoted(table.name), *columns, schema=table.schema), own
 
 
+def _insert_rows(
+    conn: sa.Connection,
+    table: sa.Table,
+    into: sa.TableClause,
+    own: _OwnColumns,
+    stored: pd.DataFrame,
+    chunk_size: int,
+    bar: LogProgress,
+) -> None:
+    """Insert `stored`'s rows into `into`, `chunk_size` at a time, each chunk counted on `bar`."""
+    statement, binds = _insert(conn, into, own)
+    for start in range(0, len(stored), chunk_size):
+        part = stored.iloc[start : start + chunk_size]
+        columns = [_native(part[c.name], table.c[c.name].type) for c in into.c]
+        conn.execute(statement, [dict(zip(binds, values, strict=True)) for values in zip(*columns, strict=True)])
+        bar.update(len(part))
+
+
 def _insert(conn: sa.Connection, into: sa.TableClause, own: _OwnColumns) -> tuple[sa.Executable, list[str]]:
     """The INSERT for `into` and its parameters' names, column by column. Into a GENERATED ALWAYS
     identity column, PostgreSQL takes the keys given (children reference them) only with OVERRIDING
@@ -2347,23 +2378,19 @@ def write_sql(
                 conn, metadata, tables, lambda: _target_tables(schema, frames, formats, located, dialect, False)
             )
         deferred, ahead = schema.deferred_keys(), []
-        for table in tables:
-            df = frames[_name(table)]
-            into, own = _into_own_table(conn, table) if if_exists == "append" else _own_of(table)
-            statement, binds = _insert(conn, into, own)
-            later = _later_rows(table, df, chunk_size)  # keys naming a row not yet written: set once it is
-            # keys closing a cycle name a table written later: set once every table is (their own DDL may check them)
-            closing = _closing_rows(table, df, deferred.get(_name(table), {}))
-            ahead.append((table, into, df, closing))
-            stored = df.assign(**{c: df[c].mask(m) for c, m in (later | closing).items()})
-            for start in range(0, len(df), chunk_size):
-                part = stored.iloc[start : start + chunk_size]
-                columns = [_native(part[c.name], table.c[c.name].type) for c in into.c]
-                conn.execute(
-                    statement, [dict(zip(binds, values, strict=True)) for values in zip(*columns, strict=True)]
-                )
-            _set_later_rows(conn, table, into, df, later, chunk_size)
-            _continue_sequences(conn, into, own)
+        with progress(sum(len(frames[_name(t)]) for t in tables), "to_sql: write", "rows") as bar:
+            for table in tables:
+                bar.set_postfix(table=_name(table), refresh=False)
+                df = frames[_name(table)]
+                into, own = _into_own_table(conn, table) if if_exists == "append" else _own_of(table)
+                later = _later_rows(table, df, chunk_size)  # keys naming a row not yet written: set once it is
+                # keys closing a cycle name a table written later: set once every table is (their own DDL may check them)
+                closing = _closing_rows(table, df, deferred.get(_name(table), {}))
+                ahead.append((table, into, df, closing))
+                stored = df.assign(**{c: df[c].mask(m) for c, m in (later | closing).items()})
+                _insert_rows(conn, table, into, own, stored, chunk_size, bar)
+                _set_later_rows(conn, table, into, df, later, chunk_size)
+                _continue_sequences(conn, into, own)
         for table, into, df, closing in ahead:
             _set_later_rows(conn, table, into, df, closing, chunk_size)
         log.info("to_sql: wrote %s to %s", {_name(t): len(frames[_name(t)]) for t in tables}, where)

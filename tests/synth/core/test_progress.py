@@ -9,11 +9,11 @@ import pytest
 import torch
 from tqdm import tqdm
 
+from relsynth.relational import progress as progress_module
+from relsynth.relational.progress import LogProgress, NoProgress, duration, progress
 from relsynth.synth import TabularDataset, TabularModel, TabularTrainer, Trainer
-from relsynth.synth.core import progress as progress_module
-from relsynth.synth.core.progress import LogProgress, NoProgress, duration, progress
 
-LOGGER = "relsynth.synth.core.progress"
+LOGGER = "relsynth.relational.progress"
 
 
 class _Terminal(io.StringIO):

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from relsynth.synth.core.progress import NoProgress
+from relsynth.relational.progress import NoProgress
 from relsynth.synth.core.workers import can_fork, run_forked
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="worker processes need fork")
@@ -114,7 +114,7 @@ def test_workers_end_when_their_parent_is_killed(tmp_path):
     script = tmp_path / "parent.py"
     script.write_text(
         "import os, sys, time, numpy as np\n"
-        "from relsynth.synth.core.progress import NoProgress\n"
+        "from relsynth.relational.progress import NoProgress\n"
         "from relsynth.synth.core.workers import run_forked\n"
         "def task(i, progress):\n"
         f"    open({str(tmp_path)!r} + f'/pid{{i}}.tmp', 'w').write(str(os.getpid()))\n"

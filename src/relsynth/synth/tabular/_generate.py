@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from relsynth.relational import RelationalData
+from relsynth.relational.progress import progress as progress_display
 from relsynth.synth.core.memory import available_mb
-from relsynth.synth.core.progress import progress as progress_display
 from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.core.workers import can_fork, run_forked

@@ -25,10 +25,10 @@ import pandas as pd
 import torch
 
 from relsynth.relational import RelationalData
+from relsynth.relational.progress import progress
 from relsynth.synth.core.arrays import ARRAYS_FILE, open_arrays, save_arrays, write_arrays
 from relsynth.synth.core.files import LoadError
 from relsynth.synth.core.packing import pack_rows
-from relsynth.synth.core.progress import progress
 from relsynth.synth.tabular._tables import index_dtype, root_order
 from relsynth.synth.tabular.grammar import BOS, PAD, Encoded
 from relsynth.synth.tabular.preproc import TabularPreproc

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from relsynth.relational import RelationalData
+from relsynth.relational.progress import progress as show_progress
 from relsynth.synth.core.files import (
     PREPROC_DIR,
     load_model_weights,
@@ -28,7 +29,6 @@ from relsynth.synth.core.files import (
     save_model_dir,
     warn_untrained,
 )
-from relsynth.synth.core.progress import progress as show_progress
 from relsynth.synth.core.training.strategy import on_device
 from relsynth.synth.core.transformer import ModelSize, Transformer, TransformerConfig, resolve_size
 from relsynth.synth.tabular import _generate

@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 
 from relsynth.relational import RelationalData, Schema, Table, Text
-from relsynth.synth.core.progress import progress
+from relsynth.relational.progress import progress
 from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.text._json import is_document

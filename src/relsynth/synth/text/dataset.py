@@ -20,10 +20,10 @@ import torch
 from torch import Tensor
 
 from relsynth.relational import RelationalData
+from relsynth.relational.progress import progress
 from relsynth.synth.core.arrays import ARRAYS_FILE, open_arrays, save_arrays, write_arrays
 from relsynth.synth.core.files import LoadError
 from relsynth.synth.core.packing import pack_rows
-from relsynth.synth.core.progress import progress
 from relsynth.synth.text.preproc import TextPreproc
 
 IGNORE = -100  # target of a position without loss (context, marker, padding)

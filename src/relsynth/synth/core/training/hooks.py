@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from relsynth.synth.core.progress import progress
+from relsynth.relational.progress import progress
 
 log = logging.getLogger(__name__)
 Trigger = Literal["step", "epoch"]
@@ -61,7 +61,7 @@ class TrainHook:
 
 class ProgressHook(TrainHook):
     """Progress over optimizer steps with the latest losses: a tqdm bar on a terminal, periodic log
-    lines elsewhere (`core.progress`); `disable=True` shows nothing, `False` a bar anywhere."""
+    lines elsewhere (`relational.progress`); `disable=True` shows nothing, `False` a bar anywhere."""
 
     def __init__(self, each: int = 1, disable: bool | None = None):
         super().__init__(each=each, trigger="step")

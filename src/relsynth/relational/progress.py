@@ -4,7 +4,8 @@ A bar redraws itself with carriage returns, which fill log files and CI output w
 `progress` draws one only on a terminal (`sys.stderr.isatty()`). Elsewhere (a log file, a Kedro
 run piped to a file, CI) it logs `desc: n/total unit (rate/s, eta ...)` at most every
 `LOG_EVERY_S` seconds, and a closing line if it logged any: a short loop logs nothing.
-Training, generation, text and encoding all take their progress from here.
+Reading and writing a database, training, generation, text and encoding all take their progress
+from here (it lives in `relational`, the lowest layer, so that all of them can).
 """
 
 from __future__ import annotations
