@@ -59,6 +59,9 @@ def test_fit_names_a_table_that_cannot_have_a_text_model(
     with pytest.raises(ValueError, match=message) as error:
         fit_text_preproc(tiny_database, text_params["text_preproc"], table=table)
     assert "parameters_text_training.yml" in str(error.value)
+    # text_tables: [] set in conf/<env> for a new database was met by "edit conf/base (or conf/local)"
+    assert "`kedro run --env <env>` and `--params` cannot change it" in str(error.value)
+    assert "KEDRO_ENV=<env>" in str(error.value)
 
 
 def test_bad_parameters_are_refused(tiny_database: RelationalData, text_params: dict, train_text_table) -> None:

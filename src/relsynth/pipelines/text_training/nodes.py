@@ -82,5 +82,7 @@ def check_text_table(schema: Schema, table: str) -> None:
         what = "is not in the schema" if table not in schema.tables else "is a lookup table or has no text column"
         raise ValueError(
             f"params:text_tables names table {table!r}, which {what}; the tables with text columns are "
-            f"{candidates}: edit text_tables in conf/base/parameters_text_training.yml (or conf/local)"
+            f"{candidates}: edit text_tables in conf/base/parameters_text_training.yml (or conf/local); it is read "
+            "when the pipelines are created, from conf/base and conf/local (or the environment named by KEDRO_ENV), "
+            "so `kedro run --env <env>` and `--params` cannot change it: set it there, or run with KEDRO_ENV=<env>"
         )
