@@ -1135,3 +1135,48 @@ def test_a_store_manager_closing_a_cycle_works_at_the_store_with_two_stores():
         works_at = synth["store"]["manager"].map(synth["staff"].set_index("id")["store"])
         named = synth["store"]["id"].isin(synth["staff"]["store"])
         assert (works_at[named] == synth["store"]["id"][named]).all(), seed
+
+
+def social(seed: int = 0, n_users: int = 200) -> RelationalData:
+    """users -> posts (their author), users -> likes (their user), likes -> posts (a reference):
+    a post after its author's signup, a like after its user's signup and after its post."""
+    rng = np.random.default_rng(seed)
+    signup = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 700 * 86400, n_users), unit="s")
+    author = rng.integers(0, n_users, 2 * n_users)
+    posted = signup[author] + pd.to_timedelta(rng.integers(3600, 100 * 86400, len(author)), unit="s")
+    liker, post = rng.integers(0, n_users, 3 * n_users), rng.integers(0, len(author), 3 * n_users)
+    liked = np.maximum(signup[liker], posted[post]) + pd.to_timedelta(rng.integers(60, 20 * 86400, len(liker)), "s")
+    schema = Schema(
+        users=Table(id=PrimaryKey(), created_at=Column.DATETIME),
+        posts=Table(id=PrimaryKey(), author=ForeignKey("users"), created_at=Column.DATETIME),
+        likes=Table(id=PrimaryKey(), user_id=ForeignKey("users"), post_id=ForeignKey("posts"), created_at=Column.DATETIME),
+    )  # fmt: skip
+    tables = {
+        "users": pd.DataFrame({"id": np.arange(1, n_users + 1), "created_at": signup}),
+        "posts": pd.DataFrame({"id": np.arange(1, len(author) + 1), "author": author + 1, "created_at": posted}),
+        "likes": pd.DataFrame(
+            {"id": np.arange(1, len(liker) + 1), "user_id": liker + 1, "post_id": post + 1, "created_at": liked}
+        ),
+    }
+    return RelationalData(tables, schema)
+
+
+def test_a_like_dated_from_its_users_signup_is_kept_after_its_post():
+    """A like's date is written as its offset from its user's signup (an order within rows), so it
+    was never moved to its post's side: 5.4 % of generated likes came before the post they like.
+    Moving it later keeps the signup's order, so it is moved (`_movable_bases`)."""
+    data = social()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.orderings["likes"]["created_at"].from_parent
+    assert [(r["column"], r["low"], r["fk"]) for r in pre.stats["reference_sides"]] == [
+        ("created_at", "created_at", "post_id")
+    ]
+    for seed in range(2):
+        synth = pre.inverse_transform(pre.transform(data), seed=seed)
+        likes = synth["likes"]
+        posted = synth["posts"].set_index("id")["created_at"].reindex(likes["post_id"]).to_numpy()
+        signup = synth["users"].set_index("id")["created_at"].reindex(likes["user_id"]).to_numpy()
+        liked = likes["created_at"].to_numpy()
+        assert (liked >= posted).all(), f"{(liked < posted).sum()} of {len(likes)} likes before their post"
+        assert (liked >= signup).all()
+        assert (likes["created_at"].dt.microsecond == 0).all()  # whole seconds, as the data's

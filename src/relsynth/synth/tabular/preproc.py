@@ -337,13 +337,17 @@ class TabularPreproc:
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
             "parent_dependencies": find_parent_dependencies(self, data),  # ... or of their parent row
-            # within a lookup row's range; a base of orders within rows only moved the way that keeps them
-            "lookup_orders": find_lookup_orders(self, data, summed | ordered, movable := self._movable_bases(summed)),
+            # within a lookup row's range; a base of orders within rows only moved the way that keeps them,
+            # and a date an order writes from its user's signup moved later (a lookup row is no base of it)
+            "lookup_orders": find_lookup_orders(
+                self, data, summed | ordered, movable := self._movable_bases(summed, True)
+            ),
             # on their side of the row a reference names where pairing could not keep it (a payment after its rental)
             "reference_sides": find_reference_sides(self, data, summed | ordered, movable),
-            # dates on their side of a date further up than their parent's row (a return after its order)
+            # dates on their side of a date further up than their parent's row (a return after its order); a
+            # column an order writes from such a date already keeps it
             "ancestor_orders": find_ancestor_orders(
-                self, data, summed | ordered, movable, self._shiftable_sequences(summed)
+                self, data, summed | ordered, self._movable_bases(summed), self._shiftable_sequences(summed)
             ),
             "distinct": find_distinct(self, data),  # categories never equal to an earlier one of their row
             "never_pairs": find_never_pairs(self, data),  # categories never beside an earlier one (a man's pregnancy)
@@ -412,16 +416,19 @@ class TabularPreproc:
             (f["table"], f["column"]) for f in formulas if not f.get("refs") and not self.schema.references(f["table"])
         }
 
-    def _movable_bases(self, summed: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    def _movable_bases(self, summed: set[tuple[str, str]], written: bool = False) -> dict[tuple[str, str], int]:
         """(table, column) -> the way (-1 down, 1 up) a column may move after its row is decoded and
         keep every order within rows that reads it: those it is only the `base` (or `fallback`) of (a
-        line's amount on or after its unit price: a lower unit price keeps it). Not the columns an
-        order writes, nor bounds, caps and siblings' bases (the way is not one)."""
+        line's amount on or after its unit price: a lower unit price keeps it), and with `written` the
+        columns an order of one side writes, away from its base (a like on or after its user's signup:
+        a later like keeps it; its post's date then moves it). Not the columns an order of a bound,
+        cap or sibling writes, nor bounds, caps and siblings' bases (the way is not one)."""
         ways: dict[tuple[str, str], set[int]] = {}
         for table, found in self.orderings.items():
             parent = edge.parent if (edge := self.schema.parent(table)) else table
             for o in found.values():
-                ways.setdefault((table, o.column), set()).add(0)
+                one_side = o.bound is None and o.cap is None and not o.after_sibling and o.step_quantiles is None
+                ways.setdefault((table, o.column), set()).add(o.sign if written and one_side else 0)
                 base_way = 0 if o.after_sibling else -o.sign  # col >= base: a lower base keeps it
                 ways.setdefault((parent if o.from_parent else table, o.base), set()).add(base_way)
                 if o.fallback is not None:  # the base where a row lacks it: the same way keeps it
