@@ -1180,3 +1180,38 @@ def test_a_like_dated_from_its_users_signup_is_kept_after_its_post():
         assert (liked >= posted).all(), f"{(liked < posted).sum()} of {len(likes)} likes before their post"
         assert (liked >= signup).all()
         assert (likes["created_at"].dt.microsecond == 0).all()  # whole seconds, as the data's
+
+
+def friends(seed: int = 0, n_users: int = 200, mirrored: bool = True) -> RelationalData:
+    """users -> friendships (a, b), a link table without a primary key: 300 friendships between two
+    distinct users, each stored both ways where `mirrored` (else one way: a follow)."""
+    rng = np.random.default_rng(seed)
+    pairs = {tuple(sorted(rng.choice(n_users, 2, replace=False) + 1)) for _ in range(300)}
+    one_way = pd.DataFrame(sorted(pairs), columns=["a", "b"])
+    both = pd.concat([one_way, one_way.rename(columns={"a": "b", "b": "a"})]) if mirrored else one_way
+    since = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 365, len(both)), unit="D")
+    schema = Schema(
+        users=Table(id=PrimaryKey(), country=Categorical()),
+        friendships=Table(a=ForeignKey("users"), b=ForeignKey("users"), since=Column.DATE),
+    )
+    users = pd.DataFrame({"id": np.arange(1, n_users + 1), "country": rng.choice(["FR", "DE", "US"], n_users)})
+    links = both.sort_values(["a", "b"]).assign(since=since).reset_index(drop=True)
+    return RelationalData({"users": users, "friendships": links}, schema)
+
+
+def test_friendships_stored_both_ways_are_generated_both_ways():
+    """Each generated friendship's reverse was drawn apart from it: 4 of 796 generated rows had
+    theirs. Half the rows are kept, each with its reverse (`mirror_links`)."""
+    data = friends()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["mirrored_links"] == {"friendships": ["a", "b"]}
+    for seed in range(2):
+        links = pre.inverse_transform(pre.transform(data), seed=seed)["friendships"]
+        there = pd.MultiIndex.from_frame(links[["a", "b"]])
+        assert pd.MultiIndex.from_arrays([links["b"], links["a"]]).isin(there).all()
+        assert not there.duplicated().any() and (links["a"] != links["b"]).all()
+        assert abs(len(links) - len(data["friendships"])) <= 0.1 * len(data["friendships"]), len(links)
+        assert links["a"].is_monotonic_increasing  # under their user, in the users' order
+        since = links.set_index(["a", "b"])["since"]
+        assert (since.to_numpy() == since.reindex(there.swaplevel()).to_numpy()).all()  # the reverse copies it
+    assert TabularPreproc.from_schema(data.schema).fit(friends(mirrored=False)).stats["mirrored_links"] == {}

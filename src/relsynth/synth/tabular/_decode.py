@@ -23,6 +23,7 @@ from relsynth.synth.tabular._references import (
     date_order,
     drop_repeated_links,
     keep_composite_references,
+    mirror_links,
     own_date,
 )
 from relsynth.synth.tabular._running_sums import apply_running_sums
@@ -188,6 +189,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     keep_composite_references(pre, out, rng)  # before the formulas that read the rows they name
     # values pairing left on the wrong side of the row their reference names (none in older models)
     keep_lookup_orders(pre.stats.get("reference_sides", []), out, schema, rng)
+    mirror_links(pre, out, rng)  # once the rows' values are kept on both rows' sides: the reverse copies them
     apply_formulas(formulas, out)  # again: an operand may be a value copied across a reference, or its row's
     apply_running_sums(pre.stats.get("running_sums", []), out)  # none in older models, nor under DP
     apply_totals(pre.stats.get("totals", []), out)  # after the rows they sum are all there

@@ -55,6 +55,7 @@ from relsynth.synth.tabular._lookup_orders import find_lookup_orders, find_refer
 from relsynth.synth.tabular._never_pairs import find_never_pairs
 from relsynth.synth.tabular._references import (
     declared_links,
+    mirrored_links,
     parent_copies,
     reference_stats,
     row_numbers,
@@ -331,6 +332,7 @@ class TabularPreproc:
             # link tables whose keys never repeat together, and the composite keys the source declares
             "unique_links": (links := unique_links(data) | declared_links(data)),
             "row_numbers": row_numbers(data, links),  # a key's number counting its group's rows (1..n)
+            "mirrored_links": mirrored_links(data, links),  # link tables storing each pair both ways (friends)
             "totals": totals,  # numbers that sum their rows' numbers (`_totals`)
             "running_sums": running,  # numbers that are the previous sibling's plus a number of their row
             "sign_labels": find_sign_labels(self, data),  # labels that follow the sign of a number (DEBIT, CREDIT)

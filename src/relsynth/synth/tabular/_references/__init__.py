@@ -20,14 +20,14 @@ The package, one module a concern:
 - `fit`: the statistics the fit keeps per reference (`reference_stats`): null share, degree
   quantiles, degree effects and their copula, token affinities, the `within` scope, unique pairs,
   and the link tables whose keys never repeat (`unique_links`; under DP only those the source
-  declares, `declared_links`), and the numbers among their keys that count their group's rows
-  (`row_numbers`).
+  declares, `declared_links`), those storing each pair both ways (`mirrored_links`), and the
+  numbers among their keys that count their group's rows (`row_numbers`).
 - `degrees`: dealing degrees out to referenced rows (`stratified`, `ranked`, `deal`, `capped`).
 - `pairing`: the tokens an affinity reads and pairing rows by it (`coarse_tokens`,
   `field_tokens`, `Affinity`, `pair_up`).
 - `generate`: filling the generated tables' reference columns (`assign_references`,
   `draw_references`, `draw_within`, `without_repeats`, `copy_totals`, `drop_repeated_links`,
-  `keep_composite_references`).
+  `mirror_links`, `keep_composite_references`).
 - `copies`: values a referencing row copies from the row it references.
 """
 
@@ -35,6 +35,7 @@ from relsynth.synth.tabular._references.copies import copy_values
 from relsynth.synth.tabular._references.degrees import deal
 from relsynth.synth.tabular._references.fit import (
     declared_links,
+    mirrored_links,
     parent_copies,
     reference_stats,
     row_numbers,
@@ -47,6 +48,7 @@ from relsynth.synth.tabular._references.generate import (
     draw_references,
     drop_repeated_links,
     keep_composite_references,
+    mirror_links,
     own_date,
 )
 
@@ -60,6 +62,8 @@ __all__ = [
     "draw_references",
     "drop_repeated_links",
     "keep_composite_references",
+    "mirror_links",
+    "mirrored_links",
     "own_date",
     "parent_copies",
     "reference_stats",

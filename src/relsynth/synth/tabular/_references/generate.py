@@ -3,8 +3,8 @@ out by degree and paired by affinity (`draw_references`), kept under their scope
 (`draw_within`) or never repeated under one parent row (`without_repeats`), never the row
 another key of theirs names where the data's never are (`kept_apart`), then the values
 copied across them; the link rows that repeat keys the data never does, dropped
-(`drop_repeated_links`); and the pairs of a composite key made rows of the table it names
-(`keep_composite_references`)."""
+(`drop_repeated_links`), and those the data stores both ways stored so (`mirror_links`); and
+the pairs of a composite key made rows of the table it names (`keep_composite_references`)."""
 
 from __future__ import annotations
 
@@ -494,6 +494,28 @@ def _drop_orphaned(schema, tables: dict[str, pd.DataFrame], table: str) -> None:
             log.info("%s: %d generated row(s) under a dropped %s row dropped", child, int((~kept).sum()), table)
             tables[child] = tables[child][kept].reset_index(drop=True)
             _drop_orphaned(schema, tables, child)
+
+
+def mirror_links(pre, tables: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
+    """Store the pairs of the link tables `mirrored_links` found stored both ways so, in place:
+    half the generated rows naming two distinct rows, drawn among those of distinct pairs, each
+    with its reverse (its other values copied), so the table keeps about its generated rows, in
+    its parent rows' order. A link table has no primary key: no row references the rows changed."""
+    for table, (a, b) in pre.stats.get("mirrored_links", {}).items():
+        df, parent = tables[table], pre.schema.parent(table).parent
+        codes = pd.factorize(pd.concat([df[a], df[b]], ignore_index=True))[0].reshape(2, -1)  # -1: null
+        full = (codes >= 0).all(axis=0) & (codes[0] != codes[1])
+        pairs = pd.DataFrame({"lo": codes.min(axis=0), "hi": codes.max(axis=0)})
+        rows = np.flatnonzero(full & ~pairs.duplicated().to_numpy())
+        kept = np.sort(rng.choice(rows, size=min(len(rows), round(full.sum() / 2)), replace=False))
+        forth = df.iloc[kept]
+        back = forth.assign(**{a: forth[b].array, b: forth[a].array})
+        out = pd.concat([df.iloc[np.flatnonzero(~full)], forth, back], ignore_index=True)
+        keys = pd.Index(tables[parent][pre.schema.tables[parent].primary_key])
+        tables[table] = out.iloc[np.argsort(keys.get_indexer(out[a]), kind="stable")].reset_index(drop=True)
+        log.info(
+            "%s: %d generated pairs stored both ways, as the data's all are (%d rows before)", table, len(kept), len(df)
+        )
 
 
 def keep_composite_references(pre, tables: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
