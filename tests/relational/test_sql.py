@@ -1332,6 +1332,24 @@ def test_rows_repeating_a_unique_constraint_of_the_target_are_listed_before_anyt
     assert query(target, "SELECT COUNT(*) FROM people") == [(4,)]
 
 
+def test_an_unnamed_unique_pair_is_said_unnamed_before_appending(tmp_path: Path) -> None:
+    """SQLite's likes (user_id, post_id, UNIQUE (user_id, post_id)) has an unnamed constraint: a
+    generated like repeated was refused by "the target's UNIQUE None"."""
+    target = url("sqlite", tmp_path, "target")
+    run_sql(
+        target, "CREATE TABLE likes (user_id INTEGER NOT NULL, post_id INTEGER NOT NULL, UNIQUE (user_id, post_id))"
+    )
+    likes = pd.DataFrame({"user_id": [7, 7, 8], "post_id": [267, 267, 267]})
+    data = RelationalData({"likes": likes}, Schema.infer({"likes": likes}))
+    with pytest.raises(
+        DataError,
+        match=r"1 row\(s\) repeat \(user_id, post_id\), which the target's unnamed UNIQUE constraint refuses \(e.g. \(7, 267\)\)",
+    ) as info:
+        data.to_sql(target, if_exists="append")
+    assert "None" not in str(info.value)
+    assert query(target, "SELECT COUNT(*) FROM likes") == [(0,)]
+
+
 def test_a_duckdb_unique_index_is_checked_before_appending_and_read_as_unique(tmp_path: Path) -> None:
     """DuckDB lists a unique index (CREATE UNIQUE INDEX, not a UNIQUE constraint) in no
     information_schema view: to_sql's append check missed it, and the repeat stopped the insert

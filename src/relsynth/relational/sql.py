@@ -2020,9 +2020,10 @@ def _repeated_unique(conn: sa.Connection, tables: list[sa.Table], frames: Mappin
             repeated = held[held.duplicated(keep="first")]
             if len(repeated):
                 example = ", ".join(str(v) for v in repeated.iloc[0].tolist())
+                named = f"UNIQUE {name!r}" if name else "unnamed UNIQUE constraint"  # SQLite's UNIQUE (a, b)
                 problems.append(
                     f"table {_name(table)!r}: {len(repeated)} row(s) repeat ({', '.join(cols)}), which the target's "
-                    f"UNIQUE {name!r} refuses (e.g. ({example})); relsynth keeps keys and UNIQUE codes unique, not "
+                    f"{named} refuses (e.g. ({example})); relsynth keeps keys and UNIQUE codes unique, not "
                     "this constraint: drop the repeats first (df.drop_duplicates(subset=[...]) in a new "
                     "RelationalData), or write into tables without it"
                 )
