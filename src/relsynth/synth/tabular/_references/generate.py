@@ -63,6 +63,11 @@ def assign_references(
         for other in stats.get("apart") or []:
             name = f"{e.child}.{e.fk}"
             tables[e.child][e.fk] = kept_apart(tables[e.child][e.fk], tables[e.child][other], rng, name, scope)
+        pk = schema.tables[e.parent].primary_key
+        for other, theirs in stats.get("apart_named") or []:  # a like's user, never its post's author
+            through = dict(zip(tables[e.parent][pk], tables[e.parent][theirs], strict=True))
+            name = f"{e.child}.{e.fk}"
+            tables[e.child][e.fk] = kept_apart(tables[e.child][e.fk], tables[e.child][other], rng, name, scope, through)
     for table in schema.referenced_first():  # a row copies from rows whose own copies are made
         for e in schema.references(table):
             copy_across(pre, tables, e, rng, of_totals=False)
@@ -378,20 +383,30 @@ def kept_apart(
     rng: np.random.Generator,
     name: str,
     scope: pd.Series | None = None,
+    through: dict | None = None,
     passes: int = 20,
 ) -> pd.Series:
     """`refs` with each key equal to the row's `others` swapped with that of a random other row
     where neither row then names its `others`: how often each row is named stays as it was.
-    `scope`: each row's scope row (`within`, by position), which a swap stays under."""
+    `scope`: each row's scope row (`within`, by position), which a swap stays under; `through`: each
+    referenced key's value compared instead of the key (a post's author, for a like's user)."""
     r, o = refs.to_numpy(dtype=object).copy(), others.to_numpy(dtype=object)
     held = pd.notna(r) & pd.notna(o)
+
+    def seen(keys):  # what a key is compared by: itself, or its row's value (null: never equal)
+        if through is None:
+            return keys
+        found = np.array([through.get(k) if pd.notna(k) else None for k in np.atleast_1d(keys)], dtype=object)
+        found = np.where(pd.isna(found), object(), found)  # a null equals nothing
+        return found if np.ndim(keys) else found[0]
+
     codes = np.zeros(len(r), dtype=np.int64) if scope is None else pd.factorize(scope)[0] + 1  # 0: none
     by_scope = np.argsort(codes, kind="stable")  # each scope's rows together, from `first`, `size` of them
     size = np.bincount(codes)
     first = np.cumsum(size) - size
 
     def equal(i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        return held[i] & held[j] & (r[i] == o[j])
+        return held[i] & held[j] & (seen(r[i]) == o[j])
 
     for _ in range(passes):
         bad = np.flatnonzero(equal(np.arange(len(r)), np.arange(len(r))))
@@ -399,7 +414,7 @@ def kept_apart(
             break
         partners = by_scope[first[codes[bad]] + rng.integers(0, size[codes[bad]])]
         for i, j in zip(bad, partners, strict=True):
-            if pd.notna(r[j]) and r[j] != o[i] and not (held[j] and r[i] == o[j]):
+            if pd.notna(r[j]) and seen(r[j]) != o[i] and not (held[j] and seen(r[i]) == o[j]):
                 r[i], r[j] = r[j], r[i]
     left = int(equal(np.arange(len(r)), np.arange(len(r))).sum())
     if left:
