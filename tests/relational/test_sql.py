@@ -17,6 +17,7 @@ from sql_data import CHINOOK_SQLITE, CHINOOK_URL, MAIN_TABLES, ROOT, every_kind,
 from relsynth.relational import (
     Column,
     DataError,
+    ForeignKey,
     PrimaryKey,
     RelationalData,
     Schema,
@@ -1330,6 +1331,44 @@ def test_rows_repeating_a_unique_constraint_of_the_target_are_listed_before_anyt
     data.data["people"].loc[1, "started"] = pd.Timestamp("2021-01-01")
     data.to_sql(target, if_exists="append")
     assert query(target, "SELECT COUNT(*) FROM people") == [(4,)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_rows_repeating_a_link_tables_composite_key_are_listed_before_anything_is_written(
+    engine: str, tmp_path: Path
+) -> None:
+    """follows (follower_id, followee_id), a link table read from files, or generated under DP,
+    where only a declared key is kept unique: a repeated pair appended into the target's table with
+    PRIMARY KEY (follower_id, followee_id) stopped the insert in the server's IntegrityError with every
+    bound row; and one repeated in a table read from a database, written back with its composite key
+    (replace), too. Both are now listed first, nothing written."""
+    follows = pd.DataFrame({"follower_id": [1, 1, 2, 1], "followee_id": [2, 3, 1, 2]})
+    users = pd.DataFrame({"id": [1, 2, 3]})
+    schema = Schema(
+        users=Table(id=PrimaryKey()),
+        follows=Table(follower_id=ForeignKey("users"), followee_id=ForeignKey("users")),
+    )
+    data = RelationalData({"users": users, "follows": follows}, schema)
+    target = url(engine, tmp_path, "target")
+    run_sql(
+        target,
+        "CREATE TABLE users (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE follows (follower_id INTEGER NOT NULL REFERENCES users (id), followee_id INTEGER NOT NULL "
+        "REFERENCES users (id), PRIMARY KEY (follower_id, followee_id))",
+    )
+    with pytest.raises(
+        DataError,
+        match=r"'follows': 1 row\(s\) repeat \(follower_id, followee_id\), which the target's PRIMARY KEY refuses \(e.g. \(1, 2\)\)",
+    ):
+        data.to_sql(target, if_exists="append")
+    assert query(target, "SELECT COUNT(*) FROM users") == [(0,)]
+    source = RelationalData.from_sql(target)
+    assert source.schema.tables["follows"].primary_key is None  # read without it, written back with it
+    repeated = RelationalData({"users": users, "follows": follows}, source.schema, formats=source.formats)
+    with pytest.raises(DataError, match=r"which its composite PRIMARY KEY refuses \(e.g. \(1, 2\)\)"):
+        repeated.to_sql(url(engine, tmp_path, "copy"), if_exists="replace")
+    tables = "sqlite_master" if engine == "sqlite" else "information_schema.tables"
+    assert query(url(engine, tmp_path, "copy"), f"SELECT COUNT(*) FROM {tables}") == [(0,)]
 
 
 def test_an_unnamed_unique_pair_is_said_unnamed_before_appending(tmp_path: Path) -> None:

@@ -596,6 +596,24 @@ def _unique_columns(conn: sa.Connection, name: str, schema_name: str | None, pk:
     return {cols[0] for _, cols in _unique_sets(conn, name, schema_name) if len(cols) == 1 and cols[0] not in pk}
 
 
+def _target_key(conn: sa.Connection, name: str, schema_name: str | None) -> tuple[str, ...]:
+    """The columns of a table's primary key (none: ()), from information_schema where SQLAlchemy's
+    catalog queries fail (DuckDB)."""
+    if conn.dialect.name not in _INFO_SCHEMA_DIALECTS:
+        return tuple(sa.inspect(conn).get_pk_constraint(name, schema=schema_name).get("constrained_columns") or [])
+    rows = conn.execute(
+        sa.text(
+            "SELECT k.column_name FROM information_schema.table_constraints tc "
+            "JOIN information_schema.key_column_usage k ON k.constraint_schema = tc.constraint_schema "
+            "AND k.constraint_name = tc.constraint_name AND k.table_name = tc.table_name "
+            "WHERE tc.table_schema = :s AND tc.table_name = :t AND tc.constraint_type = 'PRIMARY KEY' "
+            "ORDER BY k.ordinal_position"
+        ),
+        {"s": schema_name or sa.inspect(conn).default_schema_name, "t": name},
+    ).all()
+    return tuple(r[0] for r in rows)
+
+
 def _unique_sets(conn: sa.Connection, name: str, schema_name: str | None) -> list[tuple[str | None, list[str]]]:
     """(name, columns) of each UNIQUE constraint and unique index of a table (a constraint may be
     listed twice, as both)."""
@@ -1952,12 +1970,14 @@ def _empty_text(schema: Schema, frames: Mapping[str, pd.DataFrame]) -> dict[str,
 
 
 def _unfit(frames: Mapping[str, pd.DataFrame], tables: list[sa.Table], schema: Schema | None = None) -> list[str]:
-    """Values the target's columns would refuse (nulls in NOT NULL, strings past a length), found
-    before anything is written. SQLite does not check lengths itself; this keeps every engine alike."""
+    """Values the target's columns would refuse (nulls in NOT NULL, strings past a length, rows
+    repeating a composite primary key), found before anything is written. SQLite does not check lengths itself; this keeps every engine alike."""
     problems = []
     texts = {(t, c) for t in schema.tables for c in schema.tables[t].text_columns} if schema else set()
     for table in tables:
         name, df = _name(table), frames[_name(table)]
+        if len(key := [c.name for c in table.primary_key.columns]) > 1:  # a link table's, written back
+            problems += [found] if (found := _repeats(name, df, key, "its composite PRIMARY KEY")) else []
         for col in table.columns:
             s = df[col.name]
             nulls = int(s.isna().sum())
@@ -2006,28 +2026,38 @@ _LONGER = {  # what to do about values past a column's length, by the column's k
 
 
 def _repeated_unique(conn: sa.Connection, tables: list[sa.Table], frames: Mapping[str, pd.DataFrame]) -> list[str]:
-    """Rows that repeat the columns of a UNIQUE constraint or index of the target's tables (if_exists
-    'append'), found before anything is written: relsynth keeps a key and a UNIQUE column of
-    codes unique, not a constraint over other columns (an employee's names and start date), which
-    the server then refused at its first repeat, in an error of thousands of characters."""
+    """Rows that repeat the columns of the primary key, a UNIQUE constraint or index of the target's
+    tables (if_exists 'append'), found before anything is written: relsynth keeps a key and a UNIQUE
+    column of codes unique, not a constraint over other columns (an employee's names and start
+    date), nor a link table's key it was not told of (follows (follower_id, followee_id), from
+    files, under DP), which the server then refused at its first repeat, in an error of thousands
+    of characters."""
     problems = []
     for table in tables:
         df, pk = frames[_name(table)], tuple(c.name for c in table.primary_key.columns)
-        for name, cols in _distinct(_unique_sets(conn, table.name, table.schema), pk):
+        keys = [("PRIMARY KEY", key)] if (key := _target_key(conn, table.name, table.schema)) else []
+        for name, cols in keys + _distinct(_unique_sets(conn, table.name, table.schema), pk):
             if not set(cols) <= set(df.columns):
                 continue  # an expression index, or a column left to the server
-            held = df[list(cols)].dropna()  # a NULL is distinct from every value (NULLS DISTINCT)
-            repeated = held[held.duplicated(keep="first")]
-            if len(repeated):
-                example = ", ".join(str(v) for v in repeated.iloc[0].tolist())
-                named = f"UNIQUE {name!r}" if name else "unnamed UNIQUE constraint"  # SQLite's UNIQUE (a, b)
-                problems.append(
-                    f"table {_name(table)!r}: {len(repeated)} row(s) repeat ({', '.join(cols)}), which the target's "
-                    f"{named} refuses (e.g. ({example})); relsynth keeps keys and UNIQUE codes unique, not "
-                    "this constraint: drop the repeats first (df.drop_duplicates(subset=[...]) in a new "
-                    "RelationalData), or write into tables without it"
-                )
+            named = name if name == "PRIMARY KEY" else f"UNIQUE {name!r}" if name else "unnamed UNIQUE constraint"
+            if found := _repeats(_name(table), df, cols, f"the target's {named}"):
+                problems.append(found)
     return problems
+
+
+def _repeats(table: str, df: pd.DataFrame, cols: Sequence[str], named: str) -> str | None:
+    """The problem of `df`'s rows repeating `cols`, which `named` refuses; None where none do."""
+    held = df[list(cols)].dropna()  # a NULL is distinct from every value (NULLS DISTINCT)
+    repeated = held[held.duplicated(keep="first")]
+    if not len(repeated):
+        return None
+    example = ", ".join(str(v) for v in repeated.iloc[0].tolist())
+    return (
+        f"table {table!r}: {len(repeated)} row(s) repeat ({', '.join(cols)}), which {named} refuses (e.g. "
+        f"({example})); relsynth keeps keys and UNIQUE codes unique, a link table's key where the source declares "
+        "it or its data never repeats it, not this constraint: drop the repeats first "
+        "(df.drop_duplicates(subset=[...]) in a new RelationalData), or write into tables without it"
+    )
 
 
 def _distinct(
