@@ -9,6 +9,7 @@ the pairs of a composite key made rows of the table it names (`keep_composite_re
 from __future__ import annotations
 
 import logging
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -60,14 +61,23 @@ def assign_references(
         stats = fitted.get(f"{e.child}.{e.fk}") or {}
         # swapped only among the rows of one scope row: a match's away team stays one of its league's
         scope = ancestor_keys(schema, tables, e.child, stats["within"]) if stats.get("within") else None
-        for other in stats.get("apart") or []:
-            name = f"{e.child}.{e.fk}"
-            tables[e.child][e.fk] = kept_apart(tables[e.child][e.fk], tables[e.child][other], rng, name, scope)
-        pk = schema.tables[e.parent].primary_key
-        for other, theirs in stats.get("apart_named") or []:  # a like's user, never its post's author
-            through = dict(zip(tables[e.parent][pk], tables[e.parent][theirs], strict=True))
-            name = f"{e.child}.{e.fk}"
-            tables[e.child][e.fk] = kept_apart(tables[e.child][e.fk], tables[e.child][other], rng, name, scope, through)
+        nest, pk = schema.parent(e.child), schema.tables[e.parent].primary_key
+        # nor a swap making a parent row name one row twice where the data's never do (a user's follows)
+        groups = tables[e.child][nest.fk] if stats.get("unique_pairs") and nest is not None else None
+        rules = [(other, None) for other in stats.get("apart") or []] + [
+            (other, dict(zip(tables[e.parent][pk], tables[e.parent][theirs], strict=True)))
+            for other, theirs in stats.get("apart_named") or []  # a like's user, never its post's author
+        ]
+        for other, through in rules:
+            tables[e.child][e.fk] = kept_apart(
+                tables[e.child][e.fk],
+                tables[e.child][other],
+                rng,
+                f"{e.child}.{e.fk}",
+                scope,
+                through=through,
+                groups=groups,
+            )
     for table in schema.referenced_first():  # a row copies from rows whose own copies are made
         for e in schema.references(table):
             copy_across(pre, tables, e, rng, of_totals=False)
@@ -384,14 +394,22 @@ def kept_apart(
     name: str,
     scope: pd.Series | None = None,
     through: dict | None = None,
+    groups: pd.Series | None = None,
     passes: int = 20,
 ) -> pd.Series:
     """`refs` with each key equal to the row's `others` swapped with that of a random other row
-    where neither row then names its `others`: how often each row is named stays as it was.
+    where neither row then names its `others` (those random partners leave: with one searched
+    among all), so how often each row is named stays as it was.
     `scope`: each row's scope row (`within`, by position), which a swap stays under; `through`: each
-    referenced key's value compared instead of the key (a post's author, for a like's user)."""
+    referenced key's value compared instead of the key (a post's author, for a like's user);
+    `groups`: each row's parent key, under which a swap repeats no key (`without_repeats`)."""
     r, o = refs.to_numpy(dtype=object).copy(), others.to_numpy(dtype=object)
     held = pd.notna(r) & pd.notna(o)
+    g = None if groups is None else groups.to_numpy(dtype=object)
+    taken = Counter() if g is None else Counter(zip(g, r, strict=True))  # (parent key, key) pairs named
+
+    def repeats(i: int, j: int) -> bool:  # whether swapping rows i and j names a key twice under a parent
+        return g is not None and g[i] != g[j] and (taken[(g[i], r[j])] > 0 or taken[(g[j], r[i])] > 0)
 
     def seen(keys):  # what a key is compared by: itself, or its row's value (null: never equal)
         if through is None:
@@ -408,14 +426,26 @@ def kept_apart(
     def equal(i: np.ndarray, j: np.ndarray) -> np.ndarray:
         return held[i] & held[j] & (seen(r[i]) == o[j])
 
+    def swapped(i: int, j: int) -> bool:  # rows i and j swapped where neither then names its `others`
+        if pd.isna(r[j]) or seen(r[j]) == o[i] or (held[j] and seen(r[i]) == o[j]) or repeats(i, j):
+            return False
+        if g is not None:
+            taken.subtract([(g[i], r[i]), (g[j], r[j])])
+            taken.update([(g[i], r[j]), (g[j], r[i])])
+        r[i], r[j] = r[j], r[i]
+        return True
+
     for _ in range(passes):
         bad = np.flatnonzero(equal(np.arange(len(r)), np.arange(len(r))))
         if not len(bad):
             break
         partners = by_scope[first[codes[bad]] + rng.integers(0, size[codes[bad]])]
         for i, j in zip(bad, partners, strict=True):
-            if pd.notna(r[j]) and seen(r[j]) != o[i] and not (held[j] and seen(r[i]) == o[j]):
-                r[i], r[j] = r[j], r[i]
+            swapped(i, j)
+    for i in np.flatnonzero(equal(np.arange(len(r)), np.arange(len(r)))):  # the few left: searched in the scope
+        scope_rows = by_scope[first[codes[i]] : first[codes[i]] + size[codes[i]]]
+        if equal(np.array([i]), np.array([i]))[0]:  # not set right by an earlier swap
+            next((j for j in rng.permutation(scope_rows) if swapped(i, j)), None)
     left = int(equal(np.arange(len(r)), np.arange(len(r))).sum())
     if left:
         log.warning(
