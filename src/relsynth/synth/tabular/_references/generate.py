@@ -64,14 +64,19 @@ def assign_references(
         nest, pk = schema.parent(e.child), schema.tables[e.parent].primary_key
         # nor a swap making a parent row name one row twice where the data's never do (a user's follows)
         groups = tables[e.child][nest.fk] if stats.get("unique_pairs") and nest is not None else None
-        rules = [(other, None) for other in stats.get("apart") or []] + [
-            (other, dict(zip(tables[e.parent][pk], tables[e.parent][theirs], strict=True)))
-            for other, theirs in stats.get("apart_named") or []  # a like's user, never its post's author
+        above = parent_rows(tables, schema, e.child, stats.get("apart_parent") or [])
+        rules = [
+            *((tables[e.child][other], None) for other in stats.get("apart") or []),
+            *(  # a like's user, never its post's author
+                (tables[e.child][other], dict(zip(tables[e.parent][pk], tables[e.parent][theirs], strict=True)))
+                for other, theirs in stats.get("apart_named") or []
+            ),
+            *((above[c].set_axis(tables[e.child].index), None) for c in stats.get("apart_parent") or []),
         ]
-        for other, through in rules:
+        for others, through in rules:
             tables[e.child][e.fk] = kept_apart(
                 tables[e.child][e.fk],
-                tables[e.child][other],
+                others,
                 rng,
                 f"{e.child}.{e.fk}",
                 scope,
