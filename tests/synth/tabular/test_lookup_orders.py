@@ -159,3 +159,24 @@ def test_a_base_that_is_also_an_orders_fallback_moves_only_the_way_keeping_both(
     assert movable[("line", "list_price")] == 1  # cost <= list_price: a higher list price keeps it
     pre.orderings["line"]["cost"] = Ordering("cost", "list_price", 1, dated=False, fallback="price")
     assert pre._movable_bases(set())[("line", "price")] == -1  # cost >= price too: down keeps both
+
+
+def test_a_date_a_row_further_up_reads_is_not_moved_the_way_breaking_it():
+    """An order's date, written from its customer's signup, may move later where it reads no other
+    order (`written`); but a return two levels down is written from it ("order.placed", the line
+    between holding no date), which a later order date would leave before its order."""
+    from relsynth.synth.tabular.orderings import Ordering
+
+    schema = Schema(
+        customer=Table(id=PrimaryKey(), joined=Date()),
+        order=Table(id=PrimaryKey(), customer=ForeignKey("customer"), placed=Date()),
+        line=Table(id=PrimaryKey(), order=ForeignKey("order"), qty=Integer()),
+        ret=Table(id=PrimaryKey(), line=ForeignKey("line"), at=Date()),
+    )
+    pre = TabularPreproc.from_schema(schema)
+    pre.orderings = {"order": {"placed": Ordering("placed", "joined", 1, from_parent=True, dated=True)}}
+    assert pre._movable_bases(set(), True)[("order", "placed")] == 1
+    pre.orderings["ret"] = {"at": Ordering("at", "order.placed", 1, from_parent=True, dated=True)}
+    movable = pre._movable_bases(set(), True)
+    assert ("order", "placed") not in movable and movable[("customer", "joined")] == -1
+    assert ("line", "order.placed") not in movable

@@ -19,6 +19,7 @@ import logging
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -427,21 +428,21 @@ class TabularPreproc:
         cap or sibling writes, nor bounds, caps and siblings' bases (the way is not one)."""
         ways: dict[tuple[str, str], set[int]] = {}
         for table, found in self.orderings.items():
-            parent = edge.parent if (edge := self.schema.parent(table)) else table
+            where = partial(_read_at, self.schema, table)
             for o in found.values():
                 one_side = o.bound is None and o.cap is None and not o.after_sibling and o.step_quantiles is None
                 ways.setdefault((table, o.column), set()).add(o.sign if written and one_side else 0)
                 base_way = 0 if o.after_sibling else -o.sign  # col >= base: a lower base keeps it
-                ways.setdefault((parent if o.from_parent else table, o.base), set()).add(base_way)
+                ways.setdefault(where(o.base, o.from_parent), set()).add(base_way)
                 if o.fallback is not None:  # the base where a row lacks it: the same way keeps it
-                    ways.setdefault((parent if o.fallback_from_parent else table, o.fallback), set()).add(base_way)
+                    ways.setdefault(where(o.fallback, o.fallback_from_parent), set()).add(base_way)
                 for col, from_parent in (
                     (o.sibling_base, False),
                     (o.bound, o.bound_from_parent),
                     (o.cap, o.cap_from_parent),
                 ):
                     if col is not None:
-                        ways.setdefault((parent if from_parent else table, col), set()).add(0)
+                        ways.setdefault(where(col, from_parent), set()).add(0)
         # a total or formula is set after the moves: never moved
         return {key: way.pop() for key, way in ways.items() if len(way) == 1 and 0 not in way and key not in summed}
 
@@ -907,3 +908,15 @@ def _plain_value(v):
 def _placeholder() -> CategoricalPreproc:
     """The one-token field of a table with neither modelled columns nor children."""
     return CategoricalPreproc(min_count=1, categories=["row"], dtype="object")
+
+
+def _read_at(schema: Schema, table: str, col: str, from_parent: bool) -> tuple[str, str]:
+    """(table, column) of a column an order of `table` reads: its own, its parent row's, or a row's
+    further up (`<ancestor>.<column>`: a return's order's date, the line between holding none)."""
+    parent = edge.parent if (edge := schema.parent(table)) else table
+    if not from_parent:
+        return (table, col)
+    if col in schema.tables[parent].columns or "." not in col or col.split(".", 1)[0] not in schema.tables:
+        return (parent, col)
+    ancestor, column = col.split(".", 1)
+    return (ancestor, column)
