@@ -17,6 +17,7 @@ from relsynth.relational import (
     Date,
     Datetime,
     ForeignKey,
+    Identifier,
     Integer,
     Numeric,
     PrimaryKey,
@@ -348,3 +349,13 @@ def test_from_dir_errors(tmp_path: Path):
         RelationalData.from_dir(tmp_path)
     with pytest.raises(FileNotFoundError, match=r"table 't': neither t\.parquet nor t\.csv"):
         RelationalData.from_dir(tmp_path, schema=Schema(t=Table(id=PrimaryKey())))
+
+
+def test_from_dir_csv_keeps_identifier_codes_with_leading_zeros(tmp_path: Path):
+    schema = Schema(r=Table(id=PrimaryKey(), zip=Identifier(), phone=Identifier()))
+    (tmp_path / "r.csv").write_text("id,zip,phone\n1,00501,5551234\n2,02134,5559876\n3,10001,\n")
+    data = RelationalData.from_dir(tmp_path, schema=schema)
+    assert data["r"]["zip"].tolist() == ["00501", "02134", "10001"]  # was 501, 2134: the zeros lost
+    data.to_dir(tmp_path / "out")
+    assert pd.read_parquet(tmp_path / "out" / "r.parquet")["zip"].tolist() == ["00501", "02134", "10001"]
+    assert data.to_source("r")["phone"].tolist()[:2] == [5551234, 5559876]  # plain numbers as pandas reads them

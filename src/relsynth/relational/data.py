@@ -595,7 +595,7 @@ def read_table(
     """One table from `<name>.parquet` or `<name>.csv` (empty fields are nulls, "NA" is text).
 
     From a CSV, `text_columns` are read as strings: left to guessing, a text "007" would become 7.
-    `code_columns` (categories and keys) are read as guessing reads them, except where a value is
+    `code_columns` (categories, keys and identifiers) are read as guessing reads them, except where a value is
     a number written in a way its number loses (`NUMBER_AS_CODE`): the zip code "00501" stays "00501".
     """
     parquet, csv = directory / f"{name}.parquet", directory / f"{name}.csv"
@@ -615,5 +615,6 @@ def read_table(
 
 
 def _code_columns(table) -> list[str]:
-    """The columns of a table read as codes from a CSV: categories and keys."""
-    return [c for c, k in table.columns.items() if k.is_key or k.kind is Column.CATEGORICAL]
+    """The columns of a table read as codes from a CSV: categories, keys and identifiers (a zip code
+    `00501` is generated in its padded shape only if read so)."""
+    return [c for c, k in table.columns.items() if k.names_row or k.kind is Column.CATEGORICAL]
