@@ -311,6 +311,21 @@ def test_a_csv_row_with_fewer_fields_than_the_header_is_refused(tmp_path: Path):
         RelationalData.from_dir(tmp_path, schema=schema)
 
 
+@pytest.mark.parametrize(
+    ("header", "named"),
+    [
+        ("id,q5,q5", r"repeats the column name\(s\) \['q5'\]"),  # was: ['q5.1'] in the data, not in the schema
+        ("id,q5,", r"has no name for its field\(s\) \[3\]"),  # was: ['Unnamed: 2']
+    ],
+)
+def test_a_csv_header_repeating_or_missing_a_name_is_refused_naming_it(tmp_path: Path, header: str, named: str):
+    """A survey export with two questions labelled alike, or a trailing comma: pandas renames them to
+    names the file does not hold (`q5.1`, `Unnamed: 2`), which the schema's error then reported."""
+    (tmp_path / "t.csv").write_text(f"{header}\n1,3,4\n2,4,5\n")
+    with pytest.raises(LoadError, match=r"t.csv: not a readable CSV table 't': its header " + named):
+        RelationalData.from_dir(tmp_path, schema=Schema(t=Table(id=PrimaryKey(), q5=Integer())))
+
+
 @pytest.mark.parametrize("sep", [";", "\t"])
 def test_a_csv_separated_by_another_character_is_named_so(tmp_path: Path, sep: str):
     """A CSV written with semicolons (a spreadsheet where the decimal mark is a comma) was read as

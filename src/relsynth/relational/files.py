@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -193,7 +194,10 @@ def read_csv(file: Path, what: str = "table", **kw) -> pd.DataFrame:
             f"by {separator!r}; write it with commas (pandas: pd.read_csv(file, sep={separator!r}, decimal=...)"
             ".to_csv(file, index=False)) or as parquet"
         )
-    short, width = _short_rows(file)
+    short, header = _short_rows(file)
+    if (named := _header_problem(header)) and "usecols" not in kw:
+        raise LoadError(f"{file}: not a readable CSV {what}: its header {named}; give every column one name of its own")
+    width = len(header)
     if short:
         lines = ", ".join(f"line {n} has {k}" for n, k in short[:3])
         raise LoadError(
@@ -215,16 +219,26 @@ def _other_separator(df: pd.DataFrame) -> str | None:
     return None
 
 
-def _short_rows(file: Path) -> tuple[list[tuple[int, int]], int]:
-    """(line, fields) of each record with fewer fields than the header (blank lines aside), and the header's count."""
+def _short_rows(file: Path) -> tuple[list[tuple[int, int]], list[str]]:
+    """(line, fields) of each record with fewer fields than the header (blank lines aside), and the header."""
     import csv
 
-    with open(file, newline="", encoding="utf-8") as f:
+    with open(file, newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f)
         header = next(reader, None)
         if header is None:
-            return [], 0
-        return [(reader.line_num, len(r)) for r in reader if r and len(r) < len(header)], len(header)
+            return [], []
+        return [(reader.line_num, len(r)) for r in reader if r and len(r) < len(header)], header
+
+
+def _header_problem(header: list[str]) -> str | None:
+    """What is wrong with a header's names, or None: pandas reads a repeated name `q5` as `q5.1`
+    and an empty one (a trailing comma) as `Unnamed: 2`, names the file does not hold."""
+    empty = [i + 1 for i, name in enumerate(header) if not name.strip()]
+    if empty:
+        return f"has no name for its field(s) {empty} (a trailing comma?)"
+    repeated = sorted(name for name, n in Counter(header).items() if n > 1)
+    return f"repeats the column name(s) {repeated}" if repeated else None
 
 
 def read_json(file: Path, what: str = "JSON file") -> object:
