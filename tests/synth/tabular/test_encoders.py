@@ -75,6 +75,24 @@ def test_frequent_exact_values_get_their_own_token():
     assert pre.decode(np.repeat(zero, 50), RNG).eq(0.0).all()
 
 
+@pytest.mark.parametrize("codes", [(-9.0, 99_999_999.0), (-9.0, -8.0, 99_999_998.0, 99_999_999.0)])
+def test_missing_value_codes_at_the_ends_are_decoded_exactly_never_in_the_gap(codes):
+    """A survey's income with don't-know and refused codes (-9, 99999999) in 2 % of the rows each,
+    fewer than a bin's share: the top bin ran from an edge interpolated in the gap up to the code,
+    and a quarter of its draws were incomes of 84 to 100 million that no respondent had."""
+    rng = np.random.default_rng(0)
+    income = np.round(rng.lognormal(10, 0.5, 2_000), 2)
+    for i, code in enumerate(codes):
+        income[40 * i : 40 * (i + 1)] = code
+    pre = NumericPreproc(n_bins=32, min_count=5).fit(pd.Series(income, name="r.income"))
+    assert pre.points == list(codes)
+    real = income[40 * len(codes) :]
+    draws = pre.decode(np.repeat(pre.encode(pd.Series(income)), 5), np.random.default_rng(1))
+    in_gap = ((draws > min(codes)) & (draws < real.min())) | ((draws > real.max()) & (draws < max(codes)))
+    assert not (in_gap & ~np.isin(draws, codes)).any()
+    assert all((draws == code).sum() == 5 * 40 for code in codes)
+
+
 @pytest.mark.parametrize("n_common", [5, 40])  # few distinct values (<= n_bins), or many
 def test_a_value_fewer_than_min_count_rows_hold_is_never_decoded_exactly(n_common):
     common = np.repeat(np.arange(n_common) * 1000.0 + 30_000.0, 6)

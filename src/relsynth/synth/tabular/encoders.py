@@ -152,8 +152,10 @@ class NumericPreproc(ColumnPreproc):
     """Frequent exact values get their own token; the rest fall in quantile bins.
 
     A value needs `min_count` rows for a token of its own (as a category does), however few
-    distinct values the column has: a value one record holds (an outlier salary) is binned with
-    the other rare values, or, where they are too few to make a bin, written as the nearest
+    distinct values the column has, and where it has many a bin's share of the rows too, unless it
+    is among the END_CODES lowest or highest (missing-value codes such as -9 or 98 and 99, a cap,
+    which a bin would spread across the gap to the other values); a value one record holds (an outlier
+    salary) is binned with the other rare values, or, where they are too few to make a bin, written as the nearest
     frequent value, so no single record's value is replayed.
 
     A value is decoded exactly for its own token, else within its bin: in one of `n_sub` quantile
@@ -194,6 +196,7 @@ class NumericPreproc(ColumnPreproc):
         # few distinct values: each frequent one exactly; many: those holding a bin's share of the rows
         frequent = counts >= max(self.min_count, 1 if len(uniq) <= self.n_bins else len(x) / self.n_bins)
         frequent |= np.isin(uniq, keep) & (counts >= self.min_count)
+        frequent |= _end_codes(counts, self.min_count)
         self.points = uniq[frequent].tolist()
         rest = x[~np.isin(x, uniq[frequent])]
         n_rest_bins = max(self.n_bins - len(self.points), 1)
@@ -394,6 +397,7 @@ def column_preproc_from_dict(d: dict) -> ColumnPreproc:
 # ---- conversions -------------------------------------------------------------------------------
 _NS_PER_S = 1_000_000_000
 _GRID = {"integer": 1.0, "datetime": 1.0, "time": 1.0, "date": 86_400.0}  # numeric: 10**-decimals
+END_CODES = 3  # the most values at either end of a number that get a token of their own (`_end_codes`)
 MIN_STEP_ROWS = 20  # values an integer column needs before a step is read from them
 _SUBSECOND = ("datetime", "time")  # kinds whose grid follows the resolution seen (days ... microseconds)
 # the grids tried, coarsest first: (ns, decimals, step in seconds); times of day stop at hours
@@ -476,6 +480,20 @@ def _from_number(x: np.ndarray, kind: str, dtype: str, decimals: int = 0) -> pd.
 def _time_of_day(micros: float) -> dt.time:
     us = int(micros) % (86_400 * 10**6)
     return dt.time(us // 3_600_000_000, us // 60_000_000 % 60, us // 1_000_000 % 60, us % 1_000_000)
+
+
+def _end_codes(counts: np.ndarray, min_count: int) -> np.ndarray:
+    """Which of the sorted distinct values are among the END_CODES lowest or highest, each held by
+    `min_count` rows with every value between it and its end: missing-value codes (-9, -8; 98, 99;
+    99999999), caps. Binned, a bin's quantiles would spread them across the gap to the other values."""
+    held = counts >= max(min_count, 1)
+    k = min(END_CODES, len(counts))
+    low = np.logical_and.accumulate(held[:k])
+    high = np.logical_and.accumulate(held[::-1][:k])
+    out = np.zeros(len(counts), dtype=bool)
+    out[:k] |= low
+    out[len(counts) - k :] |= high[::-1]
+    return out
 
 
 def _within_bin_quantiles(x: np.ndarray, edges: list[float], n_sub: int) -> list[list[float]]:
