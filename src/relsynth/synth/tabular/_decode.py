@@ -16,6 +16,7 @@ from relsynth.synth.tabular._category_ranges import keep_category_ranges
 from relsynth.synth.tabular._formulas import apply_formulas
 from relsynth.synth.tabular._identifiers import new_identifiers, uuids
 from relsynth.synth.tabular._lookup_orders import keep_lookup_orders
+from relsynth.synth.tabular._null_cuts import keep_null_cuts
 from relsynth.synth.tabular._references import (
     assign_references,
     copy_totals,
@@ -178,6 +179,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         if edge is not None:
             cols[edge.fk] = keys[edge.parent].iloc[np.asarray(parents[table], dtype=np.int64)].reset_index(drop=True)
         out[table] = _in_schema_order(schema, table, cols, n)
+        keep_null_cuts(pre, pre.stats.get("null_cuts", []), table, out[table], rng)  # none in older models
         if copies := pre.stats.get("parent_copies", {}).get(table):  # none in older models, nor under DP
             pk_parent = schema.tables[edge.parent].primary_key
             copy_values(copies, out[table], out[edge.parent], out[table][edge.fk], pk_parent, rng, top_up=True)

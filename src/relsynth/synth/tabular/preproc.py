@@ -54,6 +54,7 @@ from relsynth.synth.tabular._identifiers import identifier_format
 from relsynth.synth.tabular._last_nulls import find_last_nulls
 from relsynth.synth.tabular._lookup_orders import find_lookup_orders, find_reference_sides
 from relsynth.synth.tabular._never_pairs import find_never_pairs
+from relsynth.synth.tabular._null_cuts import find_null_cuts
 from relsynth.synth.tabular._references import (
     declared_links,
     mirrored_links,
@@ -357,6 +358,7 @@ class TabularPreproc:
             # numbers within the range of their row's category (a lab value within its test's)
             "category_ranges": find_category_ranges(self, data, summed | ordered),
             "null_rules": find_null_rules(self, data),  # columns missing exactly where an earlier category says
+            "null_cuts": find_null_cuts(self, data),  # ... or on one side of a number of their row (`_null_cuts`)
             "last_nulls": find_last_nulls(self, data),  # columns missing only in their parent's last row
             "count_rules": find_count_rules(self, data),  # child tables a category says a row has none of, or some
             "unique_labels": (unique := find_unique_labels(self, data)),  # labels never repeated under one parent row
