@@ -208,3 +208,21 @@ def test_a_ban_leaving_no_token_keeps_the_rows_logits(tiny_size):
     torch.manual_seed(0)
     out = TabularModel.build(pre, size=tiny_size).generate(100, seed=0)["flight"]
     assert len(out) == 100 and (out["origin"].astype(str) == "A").any()
+
+
+def test_ranks_never_repeated_in_a_row_are_generated_so(tmp_path, tiny_size):
+    """A survey's ranking question: five items ranked 1 to 5, integers, each row a permutation.
+    Only categories were read for this: a trained model ranked two items alike in 76 of 2,000
+    generated rows (an untrained one in most); now none, and a score alike by chance stays free."""
+    rng = np.random.default_rng(0)
+    ranks = np.array([rng.permutation(5) + 1 for _ in range(300)])
+    frame = pd.DataFrame({"id": range(300), **{f"rank_{i}": ranks[:, i] for i in range(5)}})
+    frame["score"] = rng.integers(1, 6, 300)  # meets rank_0 about one row in five
+    schema = Schema(r=Table(id=PrimaryKey(), score=Integer(), **{f"rank_{i}": Integer() for i in range(5)}))
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"r": frame}, schema))
+    assert len(pre.stats["distinct"]) == 10 and all(r["of"] != "score" for r in pre.stats["distinct"])
+    torch.manual_seed(0)
+    TabularModel.build(pre, size=tiny_size).save(tmp_path / "model")
+    out = TabularModel.load(tmp_path / "model").generate(300, seed=0)["r"]
+    assert (out[[f"rank_{i}" for i in range(5)]].nunique(axis=1) == 5).all()
+    assert (out["score"] == out["rank_0"]).any()

@@ -132,20 +132,21 @@ def parent_forcing(pre, rules: list[dict]) -> dict[str, list[tuple[int, int, np.
 
 
 def find_distinct(pre, data: RelationalData) -> list[dict]:
-    """[{"table", "column", "of"}]: categorical columns of a row that share values yet never hold
-    the same one in the rows holding both, where independent columns would in `MIN_EQUAL` rows at
-    least (so not by chance); `of` is the earlier one in the header."""
+    """[{"table", "column", "of"}]: categorical columns of a row, or numbers written exactly (every
+    value a point: a survey's ranks 1 to 5), that share values yet never hold the same one in the
+    rows holding both, where independent columns would in `MIN_EQUAL` rows at least (so not by
+    chance); `of` is the earlier one in the header, of the same kind."""
     out = []
     for table, layout in pre.layouts.items():
-        cats = [
-            c
+        fields = [
+            (c, pre.slots[s].preproc)
             for c, s in zip(layout.fields, layout.slots, strict=False)
-            if isinstance(pre.slots[s].preproc, CategoricalPreproc) and c in data[table].columns
-        ]
-        plain = {c: data[table][c].map(_plain, na_action="ignore").astype(object) for c in cats}
-        for i, col in enumerate(cats):
-            for of in cats[:i]:
-                if never_equal(plain[of], plain[col]):
+            if _exact(pre.slots[s].preproc) and c in data[table].columns and c not in pre.orderings.get(table, {})
+        ]  # a column kept in order is modelled as its offset: its tokens name no value of its own
+        plain = {c: _exact_values(data[table][c], p) for c, p in fields}
+        for i, (col, p) in enumerate(fields):
+            for of, of_p in fields[:i]:
+                if type(of_p) is type(p) and never_equal(plain[of], plain[col]):
                     log.info("%s.%s never equals %s.%s: kept so", table, col, table, of)
                     out.append({"table": table, "column": col, "of": of})
     return out
@@ -193,6 +194,20 @@ def _missing_with(of: pd.Series, missing: pd.Series, of_pre: CategoricalPreproc)
     if not len(ones) or not len(zeros):
         return None
     return [known[v] for v in ones], [known[v] for v in zeros]
+
+
+def _exact(p) -> bool:
+    """A categorical column, or a number of exact values only (points, no bins)."""
+    if isinstance(p, NumericPreproc):
+        return p.kind in ("numeric", "integer") and bool(p.points) and not p.edges
+    return isinstance(p, CategoricalPreproc)
+
+
+def _exact_values(values: pd.Series, p) -> pd.Series:
+    """The values as their tokens name them (`Slot.value_tokens`): categories, or numbers as floats."""
+    if isinstance(p, CategoricalPreproc):
+        return values.map(_plain, na_action="ignore").astype(object)
+    return values.astype("Float64").map(float, na_action="ignore").astype(object)
 
 
 def never_equal(a: pd.Series, b: pd.Series) -> bool:
@@ -289,8 +304,8 @@ def banning_tables(pre, distinct: list[dict]) -> tuple[np.ndarray, np.ndarray]:
         if (found := _slots_of(pre, d)) is None:
             continue
         j, of_slot, slot = found
-        ids = slot.category_tokens()
-        for v, t in of_slot.category_tokens().items():
+        ids = slot.value_tokens()
+        for v, t in of_slot.value_tokens().items():
             if v in ids:
                 position[n, t] = j
                 token[n, t] = ids[v]

@@ -32,6 +32,13 @@ class Slot:
         (its local ids: `<missing>`, `<rare>`, then the categories)."""
         return {str(v): self.offset + 2 + k for k, v in enumerate(self.preproc.categories)}
 
+    def value_tokens(self) -> dict[str, int]:
+        """Each exact value's global token id, by its text: a categorical slot's categories, or a
+        number's points (local ids: `<missing>`, then the points; `str(float)`: `1.0`)."""
+        if hasattr(self.preproc, "categories"):
+            return self.category_tokens()
+        return {str(float(v)): self.offset + 1 + k for k, v in enumerate(getattr(self.preproc, "points", []))}
+
 
 @dataclass
 class TableLayout:
