@@ -133,3 +133,24 @@ def test_titles_of_another_departments_ladder_are_not_generated(tiny_size):
     of = out["job"]["employee"].map(out["employee"].set_index("id")["dept"])
     assert len(out["job"]) > 100 and all(t in ladders[d] for t, d in zip(out["job"]["title"], of, strict=True))
     assert out["job"]["grade"].nunique() == 3
+
+
+def test_a_column_of_many_categories_masks_none():
+    """A source of more than MAX_SOURCE_CATEGORIES categories (a composer) keeps no rule though its
+    pairs are as clear as a few-valued one's: a small model draws such a column far from the data,
+    and the column it masked would follow its errors."""
+    rng = np.random.default_rng(0)
+    n = 8000
+    composer = rng.integers(0, 40, n)  # 40 composers, each of two of four genres
+    genres = np.array(["rock", "jazz", "pop", "blues"])
+    df = pd.DataFrame(
+        {
+            "id": range(n),
+            "composer": [f"c{c}" for c in composer],
+            "label": [f"l{c % 4}" for c in composer],  # 4 labels, each of two genres too
+            "genre": genres[(composer % 4 + rng.integers(0, 2, n)) % 4],
+        }
+    )
+    schema = Schema(track=Table(id=PrimaryKey(), composer=Categorical(), label=Categorical(), genre=Categorical()))
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"track": df}, schema))
+    assert {r["of"] for r in pre.stats["never_pairs"] if r["column"] == "genre"} == {"label"}
