@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from relsynth.relational._spelled_numbers import Reading, Spelling, read_in, read_spelling
 from relsynth.relational.columns import Column
 
 STRING = pd.StringDtype()
@@ -303,9 +304,30 @@ COERCERS = {
 }
 
 
-def coerce(s: pd.Series, kind: Column, date_format: str | None | object = _FIND) -> tuple[pd.Series, np.ndarray]:
+def spelled_numbers(s: pd.Series) -> Reading | None:
+    """`read_spelling` of a text column of numbers that are not all written plainly (`1,234.56`,
+    `1234,56`, `$5.00`), else None (numbers, plain text numbers, or no text at all)."""
+    if ptypes.is_numeric_dtype(s.dtype) or not _all_of(s, str):
+        return None
+    solid = s.where(~blanks(s)).dropna()
+    if solid.empty or to_numbers(solid).notna().all():
+        return None
+    found = read_spelling(s)
+    return found if found.spelling is not None else None
+
+
+def coerce(
+    s: pd.Series, kind: Column, date_format: str | None | object = _FIND, spelling: Mapping | None = None
+) -> tuple[pd.Series, np.ndarray]:
     """(the column in its kind's dtype, where a non-null value does not fit); `date_format`: a text
-    date column's pattern (`text_datetime_format`), found once for reading and writing back."""
+    date column's pattern (`text_datetime_format`), found once for reading and writing back. A
+    number column written in a locale's or a report's spelling (`spelled_numbers`) is read in it,
+    or in `spelling` (a format's "number", as `to_dir` wrote it) where given."""
+    if kind in (Column.NUMERIC, Column.INTEGER) and spelling and _all_of(s, str):
+        numbers = read_in(s, Spelling.from_dict(spelling))
+        s = numbers.astype(object).where(numbers.notna() | blanks(s), s)  # what does not read: shown as it is
+    elif kind in (Column.NUMERIC, Column.INTEGER) and (spelled := spelled_numbers(s)) is not None:
+        s = spelled.numbers
     out, bad = COERCERS[kind](s, date_format) if kind in (Column.DATE, Column.DATETIME) else COERCERS[kind](s)
     return out, bad.to_numpy(dtype=bool)
 
@@ -416,6 +438,9 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
                 if s.dropna().str.match(pattern).all():
                     return {"dtype": dtype, "strftime": fmt}
         return None
+    if kind in (Column.NUMERIC, Column.INTEGER) and (spelled := spelled_numbers(s)) is not None:
+        # "1.234,56", "$1,234.00": written back in that spelling, with as many decimals
+        return {"dtype": dtype, "decimals": spelled.decimals, "number": spelled.spelling.to_dict(), **_blank(s)}
     if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, str) and not s.dropna().str.contains("[eE]").any():
         # "12.50": written back as text with 2 decimals (1.5e-05: as numbers, its spelling is not kept)
         spelled = s.where(~blanks(s))
@@ -516,6 +541,11 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
     if fmt.get("text_keys") and ptypes.is_integer_dtype(s.dtype):
         out = s.astype(object).map(lambda v: str(int(v)), na_action="ignore")
         return _as_dtype(out.where(s.notna(), None), fmt["dtype"], s)
+    if "number" in fmt:  # a locale's or a report's spelling (`spelled_numbers`)
+        spelling, d = Spelling.from_dict(fmt["number"]), fmt["decimals"]
+        whole = ptypes.is_integer_dtype(s.dtype)  # exact past 2**53, never through a float
+        out = s.astype(object).map(lambda v: spelling.write(int(v) if whole else float(v), d), na_action="ignore")
+        return _as_dtype(out.astype(object).where(s.notna(), "" if fmt.get("blanks") else None), fmt["dtype"], s)
     if "decimals" in fmt:
         if ptypes.is_integer_dtype(s.dtype):  # exact past 2**53, never through a float
             width = fmt.get("width") or 0

@@ -7,6 +7,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from relsynth.relational._coerce import COERCERS, NUMBER_AS_CODE, blanks, coerce, text_datetime_format, to_numbers
+from relsynth.relational._spelled_numbers import read_spelling
 from relsynth.relational.columns import Column
 from relsynth.relational.shapes import UUID, code_shapes, shared_share
 
@@ -71,6 +72,15 @@ def string_kind_and_reason(
     text = s.astype(str).str.strip()
     if (when := _time_or_date(text)) is not None:
         return when
+    number, note = _spelled(text)
+    if number is not None:
+        return number, note
+    kind, why = _string_labels(text, unique, not_null)
+    return kind, f"{note}: {why}" if note else why
+
+
+def _string_labels(text: pd.Series, unique: bool, not_null: bool) -> tuple[Column, str]:
+    """`string_kind_and_reason`'s choice between labels, free text and codes."""
     if unique and len(text) >= MIN_IDENTIFIERS and not text.str.contains(r"\s").any():
         return Column.IDENTIFIER, "UNIQUE in the catalog, single words: an identifier (generated fresh in its format)"
     kind, why = _categorical_or_text(text)
@@ -114,8 +124,40 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
                 return _labels(text, "whole numbers past 64-bit integers (identifiers)")
             return Column.INTEGER, "every value is a whole number written as text" + blank
         if not COERCERS[Column.NUMERIC](solid)[1].any():
-            return Column.NUMERIC, "every value is a number written as text" + blank
-    return _categorical_or_text(text)
+            return Column.NUMERIC, "every value is a number written as text" + blank + _thousands_note(solid)
+    number, note = _spelled(text)
+    if number is not None:
+        return number, note
+    return _labels(text, note) if note else _categorical_or_text(text)
+
+
+def _thousands_note(solid: pd.Series) -> str:
+    """What the reason says of numbers read with a decimal point that read as whole thousands too
+    (`12.345`, `1.500`: European thousands?), which nothing in the column tells apart."""
+    if not solid.str.fullmatch(r"-?[1-9]\d{0,2}(?:\.\d{3})?").all() or not solid.str.contains(".", regex=False).any():
+        return ""
+    example = solid[solid.str.contains(".", regex=False)].iloc[0]
+    return (
+        f"; read with '.' before decimals, though each such value (e.g. {example!r}) has 3 digits after it and "
+        "reads as whole thousands too (European '.' between thousands): convert the column first if so"
+    )
+
+
+def _spelled(text: pd.Series) -> tuple[Column | None, str]:
+    """Integer or numeric, and why, for numbers in one locale's or report's spelling (`1.234,56`,
+    `$1,234.00`, `12,5 %`); (None, why they are not read) for values that read as numbers two ways
+    (`1,234`: 1234 or 1.234); (None, "") for values that are no such numbers."""
+    found = read_spelling(text)
+    if found.spelling is None:
+        return None, found.why
+    numbers = found.numbers.dropna()
+    spelled = text[~blanks(text) & to_numbers(text).isna()]  # an example that is not written plainly
+    example = spelled.iloc[0]
+    why = f"{found.why} (e.g. {example!r}: {float(found.numbers[spelled.index[0]])!r}), written back so"
+    why += _blank_note(text)
+    if (numbers % 1 == 0).all() and numbers.abs().max() < 2**53:
+        return Column.INTEGER, why
+    return Column.NUMERIC, why
 
 
 def _time_or_date(text: pd.Series) -> tuple[Column, str] | None:

@@ -42,6 +42,7 @@ from relsynth.relational.schema import Schema
 
 log = logging.getLogger(__name__)
 SCHEMA_FILE = "schema.yaml"
+SPELLINGS_FILE = "number_spellings.json"  # formats of numbers written as text in a locale's spelling ('1.234,56')
 SQL_TYPES_FILE = "sql_types.json"  # formats' SQL types (from a database), which parquet files cannot hold
 PART_FILE = "part.json"  # written for a part of a database (`partial`): its references may point outside it
 _N_EXAMPLES = 5
@@ -182,7 +183,7 @@ class RelationalData:
         self.dropped: dict[str, int] = {}
         self.formats: dict[str, dict[str, dict]] = {}
         problems: list[str] = []
-        self.data = self._coerce_all(data, problems)
+        self.data = self._coerce_all(data, problems, formats or {})
         # Keys are checked even when columns failed, so one error lists every problem found;
         # parents first, so rows dropped as orphans take their descendants with them.
         order = [t for t in schema.depth_first() if t in self.data] + [t for t in self.data if t in schema.lookups]
@@ -202,7 +203,9 @@ class RelationalData:
                 )
 
     # ---- validation ----------------------------------------------------------------------
-    def _coerce_all(self, data: Mapping[str, pd.DataFrame], problems: list[str]) -> dict[str, pd.DataFrame]:
+    def _coerce_all(
+        self, data: Mapping[str, pd.DataFrame], problems: list[str], formats: Mapping[str, Mapping[str, dict]]
+    ) -> dict[str, pd.DataFrame]:
         missing = [t for t in self.schema.tables if t not in data]
         extra = [t for t in data if t not in self.schema.tables]
         if missing:
@@ -215,13 +218,16 @@ class RelationalData:
         out = {}
         for name in self.schema.tables:
             if name in data:
-                df = self._coerce_table(name, data[name], problems)
+                df = self._coerce_table(name, data[name], problems, formats.get(name) or {})
                 if df is not None:
                     out[name] = df
         return out
 
-    def _coerce_table(self, name: str, df: object, problems: list[str]) -> pd.DataFrame | None:
-        """The table with every schema column in its kind's dtype; None when it cannot be read."""
+    def _coerce_table(
+        self, name: str, df: object, problems: list[str], formats: Mapping[str, dict]
+    ) -> pd.DataFrame | None:
+        """The table with every schema column in its kind's dtype; None when it cannot be read
+        (`formats`: the given ones, whose number spellings read their columns: `to_dir`'s output)."""
         if not isinstance(df, pd.DataFrame):
             problems.append(f"table {name!r} must be a DataFrame, got {type(df).__name__}")
             return None
@@ -254,7 +260,7 @@ class RelationalData:
                 )
             if kind.kind in (Column.INTEGER, Column.NUMERIC):
                 _warn_lost_zeros(name, col, df[col])
-            series, bad = coerce(df[col], kind.kind, date_format)
+            series, bad = coerce(df[col], kind.kind, date_format, (formats.get(col) or {}).get("number"))
             if bad.any():
                 problems.append(
                     f"table {name!r}, column {col!r} ({kind.kind.value}): {int(bad.sum())} value(s) do not "
@@ -445,6 +451,12 @@ class RelationalData:
             sql_types = {
                 t: {c: f[SQL_FORMAT] for c, f in cols.items() if SQL_FORMAT in f} for t, cols in self.formats.items()
             }
+            spellings = {  # read back in them: generated values may read two ways alone ('1,500')
+                t: {c: {k: v for k, v in f.items() if k != SQL_FORMAT} for c, f in cols.items() if f and "number" in f}
+                for t, cols in self.formats.items()
+            }
+            if any(spellings.values()):
+                write_text_atomic(tmp / SPELLINGS_FILE, json.dumps({t: c for t, c in spellings.items() if c}, indent=1))
             if any(sql_types.values()):
                 write_text_atomic(tmp / SQL_TYPES_FILE, json.dumps({t: c for t, c in sql_types.items() if c}, indent=1))
             if self.partial:
@@ -478,7 +490,8 @@ class RelationalData:
             for name, t in schema.tables.items()
         }
         partial = (path / PART_FILE).is_file() and read_json(path / PART_FILE, "part file").get("partial") is True
-        out = cls(data, schema, orphans=orphans, partial=partial)
+        spelled = read_json(path / SPELLINGS_FILE, "number spellings file") if (path / SPELLINGS_FILE).is_file() else {}
+        out = cls(data, schema, orphans=orphans, partial=partial, formats=spelled)
         if (path / SQL_TYPES_FILE).is_file():  # written by to_dir for data read from a database
             out._add_sql_types(read_json(path / SQL_TYPES_FILE, "SQL types file"))
         return out

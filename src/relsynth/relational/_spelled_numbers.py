@@ -1,0 +1,192 @@
+"""Numbers written as a locale or a report writes them: `1,234.56`, `1.234,56`, `-1 234,50`,
+`$1,234.00`, `(1,234.00)`, `12,5 %`. A column is read so only where every value is a number in
+one spelling (one thousands separator, one decimal mark, one prefix and suffix, one way to write
+a negative); where its values read as different numbers in two spellings (`1,234` alone: 1234 or
+1.234) and nothing in the column tells which, it is not read as numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+_CURRENCY = r"[$€£¥₹]|USD|EUR|GBP|CHF|JPY|CAD|AUD|SEK|NOK|DKK|PLN|CZK"
+_SPACE = "[ \u00a0\u202f]"  # a space, a no-break space, a narrow no-break space (French exports)
+_VALUE = re.compile(
+    rf"^(?P<open>\()?(?P<sign>-)?(?P<prefix>(?:{_CURRENCY}){_SPACE}?)?(?P<inner>-)?"
+    rf"(?P<body>\d(?:[\d.,'\u00a0\u202f ]*\d)?)(?P<suffix>{_SPACE}?(?:%|{_CURRENCY}))?(?P<close>\))?$"
+)
+THOUSANDS = ["", ",", ".", " ", "\u00a0", "\u202f", "'"]
+DECIMAL_MARKS = [".", ","]
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """How a column writes its numbers (kept in its format as `number`, written back by `write`)."""
+
+    thousands: str  # "" (none), ",", ".", a space, "'"
+    decimal: str  # "." or ","
+    prefix: str = ""  # "$", "€ ", "USD "
+    suffix: str = ""  # " %", "%", " €"
+    parens: bool = False  # negatives written (1,234.00)
+    sign_inside: bool = False  # "$-5.00" rather than "-$5.00"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, spec: dict) -> Spelling:
+        return cls(**spec)
+
+    def describe(self) -> str:
+        parts = [f"{self.thousands!r} between thousands" if self.thousands else "no thousands separator"]
+        parts.append(f"{self.decimal!r} before decimals")
+        parts += [f"prefix {self.prefix!r}"] * bool(self.prefix) + [f"suffix {self.suffix!r}"] * bool(self.suffix)
+        parts += ["negatives in parentheses"] * self.parens
+        return ", ".join(parts)
+
+    def write(self, value: float | int, decimals: int | None) -> str:
+        """`value` spelled so, with `decimals` digits after the mark (None: as few as it needs)."""
+        if isinstance(value, int):
+            digits, negative = str(abs(value)) + ("." + "0" * decimals if decimals else ""), value < 0
+        else:
+            digits = f"{abs(value):.{decimals}f}" if decimals is not None else _shortest(abs(value))
+            negative = value < 0 and float(digits) != 0
+        whole, _, fraction = digits.partition(".")
+        if self.thousands:
+            whole = f"{int(whole):,}".replace(",", self.thousands)
+        text = whole + (self.decimal + fraction if fraction else "")
+        if not negative:
+            return self.prefix + text + self.suffix
+        if self.parens:
+            return f"({self.prefix}{text}{self.suffix})"
+        return f"{self.prefix}-{text}{self.suffix}" if self.sign_inside else f"-{self.prefix}{text}{self.suffix}"
+
+
+def _shortest(v: float) -> str:
+    text = repr(float(v))
+    return f"{v:f}".rstrip("0").rstrip(".") if "e" in text else text.removesuffix(".0")
+
+
+def _body_pattern(thousands: str, decimal: str) -> re.Pattern:
+    whole = r"0|[1-9]\d*" if not thousands else rf"0|[1-9]\d{{0,2}}(?:{re.escape(thousands)}\d{{3}})*"
+    return re.compile(rf"^(?:{whole})(?:{re.escape(decimal)}(\d+))?$")
+
+
+_BODIES = {(t, d): _body_pattern(t, d) for t in THOUSANDS for d in DECIMAL_MARKS if t != d}
+
+
+@dataclass
+class Reading:
+    """What `read_spelling` found: the spelling (None: the values are not read as numbers) and
+    the sentence the inference says of it (empty where the values are no numbers at all)."""
+
+    spelling: Spelling | None
+    why: str = ""
+    numbers: pd.Series | None = None  # the values read (NaN where blank)
+    decimals: int = 0  # the most digits after the mark
+
+
+def read_spelling(values: pd.Series) -> Reading:
+    """The one spelling every non-blank value of `values` (strings) is a number in."""
+    text = values.dropna()
+    if text.empty or not all(isinstance(v, str) for v in text):
+        return Reading(None)
+    text = text.str.strip()
+    text = text[text != ""]
+    if text.empty:
+        return Reading(None)
+    parts = text.str.extract(_VALUE)
+    if parts["body"].isna().any():
+        return Reading(None)
+    affixes = _affixes(parts)
+    if affixes is None:
+        return Reading(None)
+    readings = _readings(parts["body"])
+    if not readings:
+        return Reading(None)
+    if len(readings) > 1:  # two spellings, two sets of numbers: one whose decimals are all alike
+        even = [r for r in readings if r[2].nunique() == 1]
+        readings = even if len(even) == 1 else readings
+    if len(readings) > 1:
+        example = next(b for b in parts["body"] if any(c in b for c in ".,"))
+        (t1, d1, _, n1), (t2, d2, _, n2) = readings[0], readings[1]
+        v1, v2 = (n[parts["body"] == example].iloc[0] for n in (n1, n2))
+        return Reading(
+            None,
+            f"values such as {example!r} read as {_plain(v1)} ({_roles(t1, d1)}) or as {_plain(v2)} "
+            f"({_roles(t2, d2)}), and no value tells which: not read as numbers (convert the column first)",
+        )
+    thousands, decimal, places, body_numbers = readings[0]
+    if thousands.strip() == "" and thousands and places.max() == 0 and not any(affixes.values()):
+        widths = parts["body"].str.count(r"\d")
+        if widths.nunique() == 1 and widths.iloc[0] >= 6:  # "555 123 456": a phone number's groups, not thousands
+            return Reading(None)
+    decimal = decimal if (places > 0).any() else ("," if thousands in (".", " ", "\u00a0", "\u202f") else ".")
+    spelling = Spelling(thousands, decimal, **affixes)
+    if spelling == Spelling("", "."):
+        return Reading(None)  # plain numbers: read as such elsewhere
+    negative = parts["open"].notna() | parts["sign"].notna() | parts["inner"].notna()
+    numbers = body_numbers.where(~negative, -body_numbers)
+    out = pd.Series(float("nan"), index=values.index, dtype="float64")
+    out[numbers.index] = numbers
+    return Reading(spelling, f"every value is a number written with {spelling.describe()}", out, int(places.max()))
+
+
+def read_in(values: pd.Series, spelling: Spelling) -> pd.Series:
+    """`values` (strings) read in `spelling`: floats, NaN where a value is blank or not so written."""
+    text = values.where(values.map(lambda v: isinstance(v, str)).astype(bool)).astype(object).str.strip()
+    parts = text.str.extract(_VALUE)
+    bodies = parts["body"].fillna("")
+    fits = (
+        bodies.str.match(_BODIES[(spelling.thousands, spelling.decimal)])
+        & (parts["prefix"].fillna("") == spelling.prefix)
+        & (parts["suffix"].fillna("") == spelling.suffix)
+        & (parts["open"].isna() == parts["close"].isna())
+    )
+    plain = bodies.str.replace(spelling.thousands, "", regex=False) if spelling.thousands else bodies
+    numbers = pd.to_numeric(plain.str.replace(spelling.decimal, ".", regex=False), errors="coerce").astype("float64")
+    negative = parts["open"].notna() | parts["sign"].notna() | parts["inner"].notna()
+    return numbers.where(~negative, -numbers).where(fits)
+
+
+def _affixes(parts: pd.DataFrame) -> dict | None:
+    """The prefix, suffix and way to write negatives every value shares, else None."""
+    if (parts["open"].isna() != parts["close"].isna()).any():
+        return None
+    parens, sign, inner = (bool(parts[c].notna().any()) for c in ("open", "sign", "inner"))
+    if parens + sign + inner > 1:
+        return None
+    prefixes, suffixes = (parts[c].fillna("").unique() for c in ("prefix", "suffix"))
+    if len(prefixes) > 1 or len(suffixes) > 1:
+        return None
+    return {"prefix": prefixes[0], "suffix": suffixes[0], "parens": bool(parens), "sign_inside": bool(inner)}
+
+
+def _readings(bodies: pd.Series) -> list[tuple[str, str, pd.Series, pd.Series]]:
+    """(thousands, decimal mark, digits after the mark, numbers) of each spelling every body
+    reads in, one per distinct set of numbers (a separator no value holds preferred absent)."""
+    out: dict[tuple, tuple] = {}
+    for (t, d), pattern in _BODIES.items():
+        found = bodies.str.extract(pattern)
+        matched = bodies.str.match(pattern)
+        if not matched.all():
+            continue
+        places = found[0].fillna("").str.len()
+        plain = bodies.str.replace(t, "", regex=False) if t else bodies
+        numbers = pd.to_numeric(plain.str.replace(d, ".", regex=False), errors="coerce").astype("float64")
+        used_t = bool(t) and bodies.str.contains(t, regex=False).any()
+        key = tuple(numbers.round(12))
+        if key not in out or (used_t and not out[key][4]):
+            out[key] = (t, d, places, numbers, used_t)
+    return [r[:4] for r in out.values()]
+
+
+def _roles(thousands: str, decimal: str) -> str:
+    return f"{thousands!r} between thousands" if thousands else f"{decimal!r} before decimals"
+
+
+def _plain(v: float) -> str:
+    return str(int(v)) if v == int(v) else repr(float(v))

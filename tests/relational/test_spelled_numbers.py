@@ -1,0 +1,158 @@
+"""Numbers in a locale's or a report's spelling (`1,234.56`, `1.234,56`, `-1 234,50`, `$1,234.00`,
+`12,5 %`): inferred as numbers, read as such, written back in their spelling (to_dir, to_sql);
+values that read as two sets of numbers (`1,234` alone) are left as they were, saying so."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from relsynth.relational import Column, RelationalData, Schema
+from relsynth.relational._spelled_numbers import Spelling, read_in, read_spelling
+
+AMOUNTS = np.random.default_rng(0).normal(0, 3000, 40).round(2)
+AMOUNTS[:3] = [1234567.5, -0.25, 0.0]
+
+
+def _eu(x: float) -> str:
+    return f"{x:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+SPELLINGS = {  # column -> (values as written, kind, the numbers)
+    "us": ([f"{x:,.2f}" for x in AMOUNTS], Column.NUMERIC, AMOUNTS),
+    "eu": ([_eu(x) for x in AMOUNTS], Column.NUMERIC, AMOUNTS),
+    "comma": ([f"{x:.2f}".replace(".", ",") for x in AMOUNTS], Column.NUMERIC, AMOUNTS),
+    "fr": ([f"{x:,.2f}".replace(",", " ").replace(".", ",") for x in AMOUNTS], Column.NUMERIC, AMOUNTS),
+    "eu_int": ([f"{int(abs(x)) * 10:,}".replace(",", ".") for x in AMOUNTS], Column.INTEGER, np.abs(AMOUNTS) // 1 * 10),
+    "usd": (
+        [f"${x:,.2f}" if x >= 0 else f"(${-x:,.2f})" for x in AMOUNTS],
+        Column.NUMERIC,
+        AMOUNTS,
+    ),
+    "pct": (
+        [f"{abs(x) / 100:.1f}".replace(".", ",") + " %" for x in AMOUNTS],
+        Column.NUMERIC,
+        (np.abs(AMOUNTS) / 100).round(1),
+    ),
+    "euro": ([f"{x:,.0f}".replace(",", ".") + " €" for x in AMOUNTS * 100], Column.INTEGER, (AMOUNTS * 100).round()),
+}
+
+
+@pytest.fixture(name="frame")
+def frame_fixture() -> pd.DataFrame:
+    return pd.DataFrame({"id": range(len(AMOUNTS)), **{c: v for c, (v, _, _) in SPELLINGS.items()}})
+
+
+@pytest.fixture(name="schema")
+def schema_fixture(frame: pd.DataFrame) -> Schema:
+    return Schema.infer({"t": frame}, primary_keys={"t": "id"})
+
+
+@pytest.mark.parametrize("column", list(SPELLINGS))
+def test_each_spelling_is_inferred_read_and_said(frame, schema, column):
+    _, kind, numbers = SPELLINGS[column]
+    assert schema.tables["t"].columns[column].kind is kind, schema.inference["t"][column]
+    assert "every value is a number written with" in schema.inference["t"][column]
+    data = RelationalData({"t": frame}, schema)
+    np.testing.assert_allclose(data["t"][column].astype(float), numbers)
+    assert data.formats["t"][column]["number"]["decimal"] in (".", ",")
+
+
+@pytest.mark.parametrize("source", ["csv", "frame"])
+def test_each_spelling_round_trips_through_from_dir_and_to_dir(tmp_path: Path, frame, schema, source):
+    if source == "csv":
+        (tmp_path / "in").mkdir()
+        frame.to_csv(tmp_path / "in" / "t.csv", index=False)
+        data = RelationalData.from_dir(tmp_path / "in", schema)
+    else:
+        data = RelationalData({"t": frame}, schema)
+    data.to_dir(tmp_path / "out")
+    written = pd.read_parquet(tmp_path / "out" / "t.parquet")
+    for column in SPELLINGS:
+        assert written[column].tolist() == frame[column].tolist(), column
+    back = RelationalData.from_dir(tmp_path / "out")
+    pd.testing.assert_frame_equal(back["t"], data["t"])
+    assert back.formats == data.formats
+
+
+def test_sqlite_text_columns_round_trip_in_their_spelling(tmp_path: Path, frame):
+    source, target = tmp_path / "source.sqlite", tmp_path / "target.sqlite"
+    with sqlite3.connect(source) as con:
+        columns = ", ".join(f"{c} TEXT" for c in SPELLINGS)
+        con.execute(f"CREATE TABLE t (id INTEGER PRIMARY KEY, {columns})")
+        con.executemany(f"INSERT INTO t VALUES ({', '.join('?' * (len(SPELLINGS) + 1))})", frame.to_numpy().tolist())
+    data = RelationalData.from_sql(f"sqlite:///{source}")
+    for column, (_, kind, numbers) in SPELLINGS.items():
+        assert data.schema.tables["t"].columns[column].kind is kind, data.schema.inference["t"][column]
+        np.testing.assert_allclose(data["t"][column].astype(float), numbers)
+    data.to_sql(f"sqlite:///{target}")
+    query = "SELECT * FROM t ORDER BY id"
+    with sqlite3.connect(source) as a, sqlite3.connect(target) as b:
+        assert b.execute(query).fetchall() == a.execute(query).fetchall()
+        assert "TEXT" in b.execute("SELECT sql FROM sqlite_master WHERE name = 't'").fetchone()[0]
+
+
+def test_values_written_back_that_read_two_ways_alone_are_read_back_in_their_spelling(tmp_path: Path):
+    frame = pd.DataFrame({"id": [1, 2, 3], "x": ["1,5", "1,250", None]})  # written back "1,500", "1,250"
+    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
+    data = RelationalData({"t": frame}, schema)
+    data.to_dir(tmp_path / "out")
+    assert pd.read_parquet(tmp_path / "out" / "t.parquet")["x"].tolist() == ["1,500", "1,250", None]
+    back = RelationalData.from_dir(tmp_path / "out")
+    pd.testing.assert_frame_equal(back["t"], data["t"])
+    assert back.formats == data.formats
+
+
+def test_values_that_read_two_ways_are_left_as_they_were_saying_so():
+    ambiguous = pd.DataFrame({"id": range(30), "x": [f"{i + 1},{i * 37 % 1000:03d}" for i in range(30)]})
+    schema = Schema.infer({"t": ambiguous}, primary_keys={"t": "id"})
+    assert schema.tables["t"].columns["x"].kind not in (Column.NUMERIC, Column.INTEGER)
+    assert "read as 1 (',' before decimals) or as 1000 (',' between thousands)" in schema.inference["t"]["x"]
+    plain = pd.DataFrame({"id": range(3), "x": ["12.345", "1.500", "999"]})  # plain numbers, as before
+    schema = Schema.infer({"t": plain}, primary_keys={"t": "id"})
+    assert schema.tables["t"].columns["x"].kind is Column.NUMERIC
+    assert "reads as whole thousands too" in schema.inference["t"]["x"]
+
+
+@pytest.mark.parametrize(
+    ("values", "numbers"),
+    [
+        (["999", "1,234", "12,500"], [999, 1234, 12500]),  # groups of 3 beside whole numbers: thousands
+        (["0,125", "1,250"], [0.125, 1.25]),  # a leading zero: a decimal comma
+        (["1,5", "1,250"], [1.5, 1.25]),  # a group of 1 digit: a decimal comma
+        (["1.234", "1.234.567"], [1234, 1234567]),  # two separators: thousands
+        (["$-5.00", "$1,000.00"], [-5, 1000]),
+    ],
+)
+def test_the_column_as_a_whole_tells_what_a_separator_is(values, numbers):
+    found = read_spelling(pd.Series(values))
+    assert found.spelling is not None, found.why
+    assert found.numbers.tolist() == numbers
+    written = pd.Series([found.spelling.write(v, found.decimals) for v in found.numbers])
+    assert written.tolist() == values or read_in(written, found.spelling).tolist() == numbers  # 1,5 -> 1,500
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["12.50", "3"],  # plain: read as before
+        ["555 123 456", "555 987 654"],  # a phone number's groups
+        ["INV 12", "INV 13"],  # a code's prefix is no currency
+        ["$5", "6"],  # a prefix on some values only
+        ["-5", "(6)"],  # two ways to write a negative
+        ["007", "1,5"],  # a leading zero: a code
+    ],
+)
+def test_values_in_no_one_spelling_are_not_spelled_numbers(values):
+    assert read_spelling(pd.Series(values)).spelling is None
+
+
+def test_a_spelling_writes_negatives_and_rounding_to_zero_as_the_source():
+    assert Spelling(" ", ",", suffix=" €").write(-1234.5, 2) == "-1 234,50 €"
+    assert Spelling(",", ".", prefix="$", parens=True).write(-0.001, 2) == "$0.00"
+    assert Spelling(".", ",").write(2**60, 0) == f"{2**60:,}".replace(",", ".")
+    assert Spelling(",", ".").write(1234.5, None) == "1,234.5"
