@@ -198,6 +198,19 @@ def test_dates_that_read_both_ways_are_read_month_first_with_one_warning(sep, ca
     assert caplog.text.count("reads both month first and day first") == 1 and "column 'day'" in caplog.text
 
 
+def test_card_expiries_are_dates_of_their_month_written_back_so(tmp_path: Path):
+    frame = pd.DataFrame({"id": [1, 2, 3, 4], "expiry": ["03/27", "12/25", None, "01/30"], "score": ["3/7"] * 4})
+    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
+    assert schema.tables["t"].columns["expiry"] == Date()
+    assert "(%m/%y)" in schema.inference["t"]["expiry"]
+    assert schema.tables["t"].columns["score"] == Categorical()  # not two digits each: no month
+    data = RelationalData({"t": frame}, schema)
+    assert data["t"]["expiry"].iloc[0] == pd.Timestamp("2027-03-01")
+    data.to_dir(tmp_path / "out")
+    assert pd.read_parquet(tmp_path / "out" / "t.parquet")["expiry"].tolist() == frame["expiry"].tolist()
+    pd.testing.assert_frame_equal(RelationalData.from_dir(tmp_path / "out")["t"], data["t"])
+
+
 def test_fractions_of_a_second_keep_their_digits_after_a_dotted_date(tmp_path: Path):
     values = ["05.03.2020 10:00:00.5", "06.03.2020 11:00:00.123", "07.03.2020 12:00:00.25"]
     data = RelationalData(

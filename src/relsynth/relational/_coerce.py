@@ -170,6 +170,9 @@ _DATE_PARTS = ["%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%m-%
 _TIME_PARTS = ["", " %H:%M:%S", "T%H:%M:%S", " %H:%M", "T%H:%M", " %H:%M:%S.%f", "T%H:%M:%S.%f"]
 DATETIME_FORMATS = [d + t + z for d in _DATE_PARTS for t in _TIME_PARTS for z in ("", "%z") if t or not z]
 _FORMAT_SAMPLE = 500  # values a pattern is tried on before the whole column
+# A month without its day, tried after those where every value has exactly this shape: a card's
+# expiry `03/27` (read as its month's first day; strptime alone would read `3/7` too)
+MONTH_FORMATS = {"%m/%y": r"(?:0[1-9]|1[0-2])/\d{2}", "%m/%Y": r"(?:0[1-9]|1[0-2])/\d{4}"}
 
 
 def text_datetime_format(s: pd.Series) -> str | None:
@@ -185,7 +188,7 @@ def text_datetime_format(s: pd.Series) -> str | None:
     for fmt in DATETIME_FORMATS:
         if _reads_all(sample, fmt) and (len(sample) == len(vals) or _reads_all(vals, fmt)):
             return fmt
-    return None
+    return next((fmt for fmt, shape in MONTH_FORMATS.items() if vals.str.fullmatch(shape).all()), None)
 
 
 def day_first_too(s: pd.Series, fmt: str | None) -> bool:
