@@ -86,11 +86,46 @@ def test_each_date_follows_the_tightest_earlier_date_it_never_crosses():
 
 def test_an_order_that_the_ranges_imply_or_few_rows_show_is_not_taken():
     early = pd.Timestamp("2000-01-01") + pd.to_timedelta(np.arange(50), "D")
-    df = pd.DataFrame({"a": early, "b": early + pd.Timedelta("3650D")})
+    later = early[::-1] + pd.Timedelta("3650D")  # no gap kept beyond what the ranges give (`min_gap`)
+    df = pd.DataFrame({"a": early, "b": later})
     kinds = {"a": Column.DATE, "b": Column.DATE}
     assert find_orderings(df, ["a", "b"], kinds) == {}  # every b after every a: nothing to keep
     df = pd.DataFrame({"a": early[:10], "b": early[:10] + DAY})
     assert find_orderings(df, ["a", "b"], kinds) == {}  # 10 rows: too few to trust
+
+
+def hires(n: int = 500, seed: int = 0) -> pd.DataFrame:
+    """Employees hired 2005-2023 at 30 +- 7 years old, 19 at least (a tenth at 19): every hire
+    after every birth, so the ranges alone imply the order, not the age; one hired at 17."""
+    rng = np.random.default_rng(seed)
+    hire = pd.Timestamp("2005-01-01") + pd.to_timedelta(rng.integers(0, 6700, n), "D")
+    age = np.maximum(rng.normal(30, 7, n), 19) * 365.25
+    age[0] = 17 * 365.25  # one record alone: never the gap kept
+    return pd.DataFrame({"birth": hire - pd.to_timedelta(age.astype(int), "D"), "hire": hire})
+
+
+def test_a_date_the_ranges_keep_after_its_base_keeps_the_least_gap_the_rows_keep():
+    """HR: hires all after births, so no order was taken, birth and hire were drawn apart, and
+    10-17 of 400-500 generated employees were hired before 16 (aged 1-9 at the youngest) where the
+    data's least age at hire is 19. The hire is now decoded as itself and moved to the least gap
+    that all rows but `min_count - 1` keep (19 years, not the one record's 17) after the birth."""
+    df = hires()
+    kinds = {"birth": Column.DATE, "hire": Column.DATE}
+    found = find_orderings(df, ["birth", "hire"], kinds, min_count=5)["hire"]
+    gaps = np.sort((df["hire"] - df["birth"]).to_numpy())
+    assert found.loose and (found.base, found.sign) == ("birth", 1)
+    assert found.min_gap == gaps[4].astype("int64") == int(19 * 365.25) * 86_400 * 10**9
+    drawn = pd.Series(df["hire"].sample(frac=1, random_state=0).to_numpy())  # drawn apart from the births
+    assert ((drawn - df["birth"]).dt.days < 19 * 365).sum() > 20
+    cols = {"birth": df["birth"], "hire": drawn.copy()}
+    from_offsets(cols, {"hire": found})
+    age = cols["hire"] - df["birth"]
+    assert (age >= pd.Timedelta(found.min_gap, "ns")).all()
+    assert (cols["hire"] == drawn)[age > pd.Timedelta(found.min_gap, "ns")].all()  # only those too young move
+    saved = Ordering(**{"column": "hire", **json.loads(json.dumps(found.to_dict()))})
+    assert saved == found
+    apart = df.assign(birth=df["birth"].sample(frac=1, random_state=1).to_numpy())  # births unrelated to hires
+    assert "hire" not in find_orderings(apart, ["birth", "hire"], kinds, min_count=5)
 
 
 def test_offsets_go_back_to_the_same_dates_on_their_grid():

@@ -63,9 +63,11 @@ import pandas as pd
 from relsynth.relational import Column
 from relsynth.relational.orders import (
     RowOrder,
+    apart_orders,
     as_numbers,
     day_values,
     fallback_base,
+    min_gap,
     mostly_apart,
     row_bounds,
     row_orders,
@@ -108,6 +110,8 @@ class Ordering(RowOrder):
     fallback: str | None = None  # a column held in every training row that the column keeps the same order with:
     #                              the offset's base where a generated row lacks `base` (`fallback_base`)
     fallback_from_parent: bool = False  # `fallback` is a column of the row's parent row
+    min_gap: float = 0.0  # a loose date: the gap from its base all training rows but `min_count - 1` keep
+    #                       (`relational.orders.min_gap`: a hire 19 years after the birth), kept at decoding
 
     def to_dict(self) -> dict:
         """The fields, those added since orders were first saved left out at their defaults: an
@@ -133,6 +137,7 @@ _ADDED = {
     "step_quantiles": None,
     "fallback": None,
     "fallback_from_parent": False,
+    "min_gap": 0.0,
 }  # field -> its default
 
 
@@ -142,12 +147,20 @@ def find_orderings(
     kinds: Mapping[str, Column],
     parent: pd.DataFrame | None = None,
     parent_kinds: Mapping[str, Column] | None = None,
+    min_count: int = 5,
 ) -> dict[str, Ordering]:
     """The ordered columns of one table among `columns` (its modelled ones, in field order), each
     with the column it follows and its grid; `parent`: the parent row's date and number columns
-    (`parent_kinds`), one row per row of `df` (`relational.orders.row_orders`)."""
+    (`parent_kinds`), one row per row of `df` (`relational.orders.row_orders`). A loose date keeps
+    the gap from its base that all rows but `min_count - 1` keep (`Ordering.min_gap`)."""
     found = row_orders(df, columns, kinds, parent, parent_kinds)
     capped = _capped_only(found, df, columns, kinds, parent, parent_kinds)
+    apart = {
+        c: o
+        for c, (o, _) in apart_orders(df, columns, kinds, parent, parent_kinds, min_count).items()
+        if c not in found and c not in capped
+    }
+    capped |= apart  # implied by the ranges, the gap not: decoded as itself, kept min_gap from its base
     found = {c: found.get(c) or capped[c] for c in columns if c in found or c in capped}  # in field order
     caps = _caps(found, df, columns, kinds, parent, parent_kinds)
     fallbacks = {b: fallback_base(df, o, columns, kinds, parent, parent_kinds) for b, o in found.items()}
@@ -160,16 +173,26 @@ def find_orderings(
             extreme=_latest(as_numbers(df[b], _kind(o)), o.sign)
             if o.dated
             else _extreme(as_numbers(df[b], Column.NUMERIC), o.sign),
-            loose=b in capped
-            or (o.dated and mostly_apart(_base_values(o, df, parent), as_numbers(df[b], _kind(o)), o.sign)),
+            loose=b in capped or _is_loose(o, df, parent),
             cap=caps[b].base if b in caps else None,
             cap_from_parent=b in caps and caps[b].from_parent,
             at_extreme=_share_at(df[b], o),
             fallback=fallbacks[b][0] if fallbacks[b] else None,
             fallback_from_parent=bool(fallbacks[b] and fallbacks[b][1]),
+            min_gap=_min_gap(o, df, parent, min_count) if b in capped or _is_loose(o, df, parent) else 0.0,
         )
         for b, o in found.items()
     }
+
+
+def _is_loose(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None) -> bool:
+    """A date whose base is so far that the ranges keep the order (`mostly_apart`)."""
+    return o.dated and mostly_apart(_base_values(o, df, parent), as_numbers(df[o.column], _kind(o)), o.sign)
+
+
+def _min_gap(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None, min_count: int) -> float:
+    """The gap from its base a loose date keeps (`relational.orders.min_gap`), on the column's grid."""
+    return min_gap(_base_values(o, df, parent), as_numbers(df[o.column], _kind(o)), o.sign, min_count)
 
 
 def sequence_ordering(df: pd.DataFrame, key: str, kind: Column, loose: Ordering | None = None) -> Ordering:
@@ -570,8 +593,11 @@ def _after_previous_ends(
 def _kept_past(
     values: np.ndarray, base: np.ndarray, cols: Mapping[str, pd.Series], parent: pd.DataFrame | None, o: Ordering
 ) -> pd.Series:
-    """A `loose` date decoded as itself, moved onto its base (or bound, or cap) where it falls past it."""
+    """A `loose` date decoded as itself, moved onto its base (or bound, or cap) where it falls past it,
+    its base counted `min_gap` further (a hire at 19 at least): the gap is kept first, past the column's
+    latest date if need be (a birth drawn late), as an order is (`_limit`)."""
     bound = as_numbers(_bound_of(o, cols, parent), _kind(o)) if o.bound else _cap_values(o, cols, parent, len(base))
+    base = base + o.sign * o.min_gap
     target = np.where(np.isnan(base), values, o.sign * np.fmax(o.sign * values, o.sign * base))
     return _dates(target, base, _limit(o, base, bound), o)
 

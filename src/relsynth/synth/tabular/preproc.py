@@ -386,10 +386,11 @@ class TabularPreproc:
         (`orderings`), among `_orderable_columns`."""
         columns = self._orderable_columns(table, summed)
         kinds = {c: self.schema.tables[table].columns[c].kind for c in columns}
-        found = find_orderings(data[table], columns, kinds, *above[table])
+        found = find_orderings(data[table], columns, kinds, *above[table], min_count=self.min_count)
         edge = self.schema.parent(table)
         for o in found.values():
             how = "kept at decoding (its base is far)" if o.loose else "modelled as an offset"
+            how += f", at least {_as_gap(o)} from it" if o.min_gap else ""
             how += f", never after {o.cap}" if o.cap and o.sign > 0 else f", never before {o.cap}" if o.cap else ""
             log.info("%s: %s in every row: %s", table, o.describe(edge.parent if edge else None), how)
         return found
@@ -922,3 +923,9 @@ def _read_at(schema: Schema, table: str, col: str, from_parent: bool) -> tuple[s
         return (parent, col)
     ancestor, column = col.split(".", 1)
     return (ancestor, column)
+
+
+def _as_gap(o: Ordering) -> str:
+    """A loose date's `min_gap` as a log shows it: days (and years past one)."""
+    days = o.min_gap / 86_400e9
+    return f"{days:.0f} days" + (f" ({days / 365.25:.1f} years)" if days >= 365.25 else "")
