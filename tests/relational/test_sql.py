@@ -213,6 +213,32 @@ def test_composite_and_dangling_keys_are_named_with_their_options(engine: str, t
 
 
 # ---- dtypes, DDL and NULLs, both ways ---------------------------------------------------------------
+def test_duckdb_writes_each_chunk_in_one_insert_with_every_kind_and_nulls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk goes into DuckDB as one Arrow table, not one INSERT a row, and what the database then
+    holds is what row-by-row inserts wrote: every kind, NULLs, keys, and what SQLite holds."""
+    import relsynth.relational.sql as sql
+
+    calls, bulk = [], sql._insert_arrow
+    monkeypatch.setattr(
+        sql, "_insert_arrow", lambda conn, into, columns: calls.append(len(columns[0])) or bulk(conn, into, columns)
+    )
+    data = every_kind()
+    for engine in ("duckdb", "sqlite"):
+        data.to_sql(url(engine, tmp_path), chunk_size=3)
+    assert calls == [2, 3, 3, 1]  # kind, shop, then sale by 3: one INSERT a chunk
+    backs = {
+        e: RelationalData.from_sql(url(e, tmp_path), ["shop", "sale", "kind"], overrides=data.schema)
+        for e in ("duckdb", "sqlite")
+    }
+    for table in data:
+        pd.testing.assert_frame_equal(backs["duckdb"][table], data[table])
+        pd.testing.assert_frame_equal(backs["duckdb"][table], backs["sqlite"][table])
+    rows = query(url("duckdb", tmp_path), 'SELECT id, "at", slot, paid FROM sale WHERE id = 11')
+    assert rows == [(11, None, dt.time(23, 59, 59), False)]
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_every_kind_round_trips_with_its_dtype_and_nulls(engine: str, tmp_path: Path) -> None:
     data = every_kind()

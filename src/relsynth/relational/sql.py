@@ -2225,13 +2225,44 @@ def _insert_rows(
     chunk_size: int,
     bar: LogProgress,
 ) -> None:
-    """Insert `stored`'s rows into `into`, `chunk_size` at a time, each chunk counted on `bar`."""
+    """Insert `stored`'s rows into `into`, `chunk_size` at a time, each chunk counted on `bar`. On
+    DuckDB a chunk goes in as one Arrow table (`_insert_arrow`): duckdb-engine's executemany runs
+    the INSERT once a row (7k rows/s against 43k on SQLite)."""
     statement, binds = _insert(conn, into, own)
     for start in range(0, len(stored), chunk_size):
         part = stored.iloc[start : start + chunk_size]
         columns = [_native(part[c.name], table.c[c.name].type) for c in into.c]
-        conn.execute(statement, [dict(zip(binds, values, strict=True)) for values in zip(*columns, strict=True)])
+        if not (conn.dialect.name == "duckdb" and _insert_arrow(conn, into, columns)):
+            conn.execute(statement, [dict(zip(binds, values, strict=True)) for values in zip(*columns, strict=True)])
         bar.update(len(part))
+
+
+def _insert_arrow(conn: sa.Connection, into: sa.TableClause, columns: list[list]) -> bool:
+    """Insert the rows of `columns` (`_native` values, one list a column of `into`) into a DuckDB
+    table in one INSERT ... SELECT from an Arrow table of them, each value first bound as its
+    column's type binds it (an interval's seconds as a duration); DuckDB casts each Arrow column to
+    its column's type as it casts a bound value. False, with nothing written, where Arrow cannot
+    hold a column's values (mixed types, a Python object): the caller inserts them row by row."""
+    import pyarrow as pa
+
+    try:
+        arrays = {}
+        for i, (col, values) in enumerate(zip(into.c, columns, strict=True)):
+            bind = col.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+            arrays[f"c{i}"] = pa.array([bind(v) for v in values] if bind else values, from_pandas=True)
+        rows = pa.table(arrays)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        return False
+    prep, name = conn.dialect.identifier_preparer, "_relsynth_rows"
+    names = ", ".join(prep.quote(c.name) for c in into.c)
+    raw = conn.connection.driver_connection  # duckdb-engine's wrapper of the DuckDB connection
+    raw.register(name, rows)
+    try:
+        selected = ", ".join(f"c{i}" for i in range(len(columns)))
+        conn.exec_driver_sql(f"INSERT INTO {prep.format_table(into)} ({names}) SELECT {selected} FROM {name}")
+    finally:
+        raw.unregister(name)
+    return True
 
 
 def _insert(conn: sa.Connection, into: sa.TableClause, own: _OwnColumns) -> tuple[sa.Executable, list[str]]:
