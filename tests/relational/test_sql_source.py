@@ -164,6 +164,25 @@ def test_a_later_value_that_does_not_fit_a_kind_read_from_the_first_rows_says_ho
     assert declared.read(declared.partitions(30)[1])["orders"]["promised"].eq("unknown").sum() == 4
 
 
+def test_a_column_null_in_the_first_rows_has_its_kind_read_from_its_later_values(tmp_path: Path) -> None:
+    """Free-text notes a later version of the application began to fill (null in the first 30 of 60
+    rows) were guessed categorical from nothing and modelled as labels: the source now reads the
+    column's first values further on, and a column null throughout stays categorical."""
+    words = ["late parcel", "left at the door", "call before", "wrong size sent", "box was damaged"]
+    notes = [f"'{words[i % 5]} {i} again, said the customer'" if i >= 30 else "NULL" for i in range(60)]
+    rows = ", ".join(f"({i}, {note}, NULL)" for i, note in enumerate(notes))
+    target = sqlite_db(
+        tmp_path / "notes.sqlite",
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, note VARCHAR(80), unused VARCHAR(10))",
+        f"INSERT INTO orders VALUES {rows}",
+    )
+    source = SQLSource(target, infer_rows=20)
+    kinds = source.schema.tables["orders"].columns
+    assert kinds["note"].kind.value == "text" and kinds["unused"].kind.value == "categorical"
+    assert "null in the first 20 rows: read from its first values" in source.schema.inference["orders"]["note"]
+    assert source.read(source.partitions(30)[1])["orders"]["note"].notna().all()
+
+
 def test_a_sample_of_several_roots_holds_exactly_n_entities(tmp_path: Path) -> None:
     """Two roots of 50 entities: rounding each one's share on its own drew none for 1 and 4 for 3."""
     rows = ", ".join(f"({i})" for i in range(50))

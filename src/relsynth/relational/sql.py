@@ -1462,9 +1462,14 @@ class Catalog:
                 _text_as_strings(frame, c)
         return frame
 
-    def schema(self, frames: Mapping[str, pd.DataFrame]) -> Schema:
+    def schema(
+        self, frames: Mapping[str, pd.DataFrame], later: Mapping[tuple[str, str], pd.Series] | None = None
+    ) -> Schema:
         """The schema, each string column categorical or text by its values in `frames` (text
-        columns of `frames` are turned into strings, as `read_table` reads them)."""
+        columns of `frames` are turned into strings, as `read_table` reads them), or in `later`
+        where it has the column: (table, column) -> values read further on (`SQLSource`: a
+        column null throughout the first rows read)."""
+        later = later or {}
         plan, tables_out = self.plan, {}
         undecided = sum(k is None for n in self.names for k in plan.kinds[n].values())
         with progress(undecided, "from_sql: string kinds", "columns") as bar:  # each reads every value
@@ -1473,7 +1478,7 @@ class Catalog:
                 for c, kind in plan.kinds[n].items():
                     if kind is None:  # a string type: labels or free text, by the values
                         decided, reason = string_kind_and_reason(
-                            frames[n][c],
+                            later.get((n, c), frames[n][c]),
                             in_lookup=n in plan.lookups,
                             unique=c in self.reflected[n].unique,
                             not_null=c in self.reflected[n].not_null,

@@ -9,8 +9,8 @@ never reads a table whole:
   validated `RelationalData`;
 - `sample(n, seed)` reads n root entities drawn at random, with their descendants: what a
   preprocessor is fitted on when the whole database does not fit.
-A string column's kind (categorical or text) is decided on its first `infer_rows` rows, unless
-`overrides` names it. A partition is a small picklable value and a source made from a URL pickles
+A string column's kind (categorical or text) is decided on its first `infer_rows` rows (on its
+first `infer_rows` values where those rows hold none), unless `overrides` names it. A partition is a small picklable value and a source made from a URL pickles
 too, so an executor (processes, a Dask cluster) can read and encode partitions in parallel; a
 DuckDB file is then opened by several processes at once, which DuckDB allows read-only:
 `duckdb:///file.duckdb?access_mode=read_only`.
@@ -91,21 +91,42 @@ class SQLSource:
                 n: self.catalog.read(conn, n, chunk_size, limit=None if n in lookup_names else infer_rows)
                 for n in self.catalog.names
             }
-        # string columns whose kind the values decide, from only the first rows of a longer table
-        self.sampled_kinds = {
-            (n, c)
-            for n in self.catalog.names
-            if len(first[n]) >= infer_rows and n not in lookup_names
-            for c, k in self.catalog.plan.kinds[n].items()
-            if k is None
-        }
+            # string columns whose kind the values decide, from only the first rows of a longer table
+            self.sampled_kinds = {
+                (n, c)
+                for n in self.catalog.names
+                if len(first[n]) >= infer_rows and n not in lookup_names
+                for c, k in self.catalog.plan.kinds[n].items()
+                if k is None
+            }
+            later = self._later_values(conn, first, infer_rows)
+        for n, c in later:
+            self.catalog.plan.why[n][c] += f", null in the first {infer_rows} rows: read from its first values"
         self.infer_rows = infer_rows
-        self.schema: Schema = self.catalog.schema(first)  # string kinds from the first rows; lookups whole
+        self.schema: Schema = self.catalog.schema(first, later)  # string kinds from the first rows; lookups whole
         self.lookups = {n: first[n] for n in self.schema.lookups}
         if orphans == "error":
             with _engine(con) as engine, engine.connect() as conn:
                 _check_orphans(conn, self.catalog, self.schema)
         log.info("SQLSource: %s, roots %s", self.where, self.schema.roots)
+
+    def _later_values(
+        self, conn: sa.Connection, first: dict[str, pd.DataFrame], infer_rows: int
+    ) -> dict[tuple[str, str], pd.Series]:
+        """(table, column) -> the first `infer_rows` values of each string column left to its values
+        that is null throughout the first rows (free text a later version of the application began
+        to fill): its kind is read from them, not guessed categorical from nothing. One query a
+        column, stopping at `infer_rows` values; none where the column is null throughout."""
+        out = {}
+        for n, c in sorted(self.sampled_kinds):
+            if first[n][c].isna().all():
+                rows = self.catalog.read(
+                    conn, n, self.chunk_size, where=self.catalog.tables[n].c[c].is_not(None), limit=infer_rows
+                )
+                if len(rows):
+                    out[n, c] = rows[c]
+                    log.info("SQLSource: %s.%s has values only after the first %s rows", n, c, infer_rows)
+        return out
 
     def __repr__(self) -> str:
         return f"SQLSource({self.where}, tables={self.catalog.names}, roots={self.schema.roots})"
