@@ -28,6 +28,7 @@ from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.text._json import is_document
 from relsynth.synth.text._nulls import row_null_rates
+from relsynth.synth.text._numbers import write_numbers
 from relsynth.synth.text._rare_words import RareWordReplacer
 from relsynth.synth.text._utf8 import Utf8Mask, is_mark, paired_bidi
 from relsynth.synth.text.dataset import sample_prefixes
@@ -149,6 +150,8 @@ def generate(
                 )
             values = np.full(len(df), None, dtype=object)
             values[rows] = texts
+            if stats.number_of:  # a lab value's text: its row's number as written
+                model.last_generation[col]["numbers_written"] = write_numbers(values, df, stats.number_of)
             out[col] = pd.array(values, dtype="string")
     finally:
         model.train(was_training)

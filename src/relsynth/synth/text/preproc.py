@@ -41,6 +41,7 @@ from relsynth.relational import Column, RelationalData, Schema
 from relsynth.synth.core.files import LoadError, atomic_dir, config_from_dict, fingerprint, read_config, write_config
 from relsynth.synth.text._json import all_documents
 from relsynth.synth.text._nulls import null_by
+from relsynth.synth.text._numbers import number_written
 from relsynth.synth.text._utf8 import HAN, unusual_chars
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,7 @@ class TextColumnStats:
     #                     sampled again (False in older saves)
     tokens: list[int] = field(default_factory=list)  # the BPE and word tokens the texts are written with: only these
     #                      are generated (not a context's `test_code=` or `mg`); [] (older saves): any
+    number_of: str | None = None  # the number of its row the text writes wherever the row holds it (`_numbers`)
     pair_share: float = 0.0  # share of the texts' adjacent word pairs that are word_pairs >= word_k other entities also
     #                      use: how often an unseen real text's pairs are word_pairs (leaving one entity out); the rate
     #                      replaced words aim at
@@ -289,6 +291,7 @@ class TextPreproc:
                 copy_rate=self._copy_rate(df[col], copies),
                 unique=len(values) >= UNIQUE_MIN_ROWS and len(set(values)) == len(values),
                 json=all_documents(values),
+                number_of=number_written(df, col, self.null_columns()),
                 **(word_pairs(df[col], entity, self.config.word_k) if replaced else {}),
             )
         if max((st.copy_rate for st in self.config.stats.values()), default=0.0) < MIN_COPY_RATE:
