@@ -189,6 +189,24 @@ def test_text_dates_and_numbers_are_read_one_way_and_written_back_in_their_patte
     ]
 
 
+def test_numbers_written_in_their_shortest_form_come_back_so(tmp_path: Path):
+    """A CSV's doses written with as many decimals as each needs (100.2, 129.93, 12) came back
+    padded to the most (100.20, 12.00); a column written with fixed decimals (12.50, 7.00) keeps
+    them, and a generated value is written the source's way too."""
+    frame = pd.DataFrame(
+        {"id": [1, 2, 3, 4], "dose": ["100.2", "129.93", "12", None], "price": ["12.50", "7.00", "3.99", "1.10"]}
+    )
+    schema = Schema(t=Table(id=PrimaryKey(), dose=Numeric(), price=Numeric()))
+    data = RelationalData({"t": frame}, schema)
+    data.to_dir(tmp_path / "out")
+    back = pd.read_parquet(tmp_path / "out" / "t.parquet")
+    assert back["dose"].tolist() == ["100.2", "129.93", "12", None]
+    assert back["price"].tolist() == ["12.50", "7.00", "3.99", "1.10"]
+    made = data["t"].assign(dose=[3.5, 40.0, 0.25, None])
+    out = RelationalData({"t": made}, schema, formats=data.formats).to_source("t")
+    assert out["dose"].tolist() == ["3.5", "40", "0.25", None]
+
+
 @pytest.mark.parametrize("sep", ["/", "-"])
 def test_dates_that_read_both_ways_are_read_month_first_with_one_warning(sep, caplog):
     frame = pd.DataFrame({"id": [1, 2], "day": [f"05{sep}03{sep}2020", f"01{sep}02{sep}2021"]})

@@ -447,12 +447,14 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
     if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, str) and not s.dropna().str.contains("[eE]").any():
         # "12.50": written back as text with 2 decimals (1.5e-05: as numbers, its spelling is not kept)
         spelled = s.where(~blanks(s))
-        decimals = spelled.dropna().str.strip().str.extract(r"\.(\d*)$", expand=False).str.len().max()
+        places = spelled.dropna().str.strip().str.extract(r"\.(\d*)$", expand=False).str.len().fillna(0)
+        decimals = places.max()
         width = zero_padded_width(spelled)  # codes of one width ("00501"): their zeros come back
         return {
             "dtype": dtype,
             "decimals": 0 if pd.isna(decimals) else int(decimals),
             **({"width": width} if width else {}),
+            **({"trim": True} if _shortest(spelled.dropna().str.strip(), places) else {}),
             **_blank(s),
         }
     if kind in (Column.PRIMARY_KEY, Column.FOREIGN_KEY) and _all_of(s, str):
@@ -465,6 +467,12 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
     if dtype in ("float64", "float32") and kind in (Column.INTEGER, Column.PRIMARY_KEY, Column.FOREIGN_KEY):
         return None  # integers with gaps, read from a CSV: they stay integers (Int64)
     return {"dtype": dtype}
+
+
+def _shortest(values: pd.Series, places: pd.Series) -> bool:
+    """Whether decimal numbers are written in their shortest form (100.2, 129.93, 12: as many
+    decimals as each needs, none ending in 0), not all with the most decimals (100.20, 12.00)."""
+    return places.nunique() > 1 and not values.str.contains(r"\.\d*0$|\.$").any()
 
 
 def _blank(s: pd.Series) -> dict:
@@ -558,6 +566,8 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
             out = s.astype("float64").map(
                 lambda v: f"{v:.{d}f}" if d is not None else repr(float(v)), na_action="ignore"
             )
+            if fmt.get("trim") and d:  # 100.2 and 12 as the source wrote them, not 100.20 and 12.00
+                out = out.map(lambda t: t.rstrip("0").rstrip("."), na_action="ignore")
         return _as_dtype(out.astype(object).where(s.notna(), "" if fmt.get("blanks") else None), fmt["dtype"], s)
     return _as_dtype(s, fmt["dtype"], s) if "dtype" in fmt else s  # e.g. only an SQL type (relational.sql)
 
