@@ -547,3 +547,43 @@ def test_a_noise_cell_far_from_the_data_does_not_stretch_the_range():
     assert top(3000.0, 1.05 * floor) == 100.0  # 4 empty cells (a decade) between: 3 cells to 8
     assert top(250.0, 1.05 * floor) > 300  # one empty cell between: a tail on the log scale, kept
     assert top(5e9, 10 * floor) > 5e9  # far but far above the noise: data, kept
+
+
+def _survey_fits(values: pd.Series, n_fits: int) -> list[NumericPreproc]:
+    """`values` fitted as an integer column at the survey's noise (1,500 entities, epsilon 3 over
+    ~60 columns: sigma 47, category threshold 266), the secret randomness seeded 0, 1, ..."""
+    fits = []
+    for seed in range(n_fits):
+        p = NumericPreproc(kind="integer")
+        _dp_fit._fit_numeric(p, values, _dp_fit._Noise(47.0, 266.0, np.random.default_rng(seed)), entities=1500)
+        fits.append(p)
+    return fits
+
+
+def _every_token(p: NumericPreproc) -> set[float]:
+    """Every value a token of `p` can be decoded to (a bin's whole integer range)."""
+    out = set(p.points)
+    for lo, hi in zip(p.edges[:-1], p.edges[1:], strict=True):
+        out |= set(np.arange(lo, hi + 1).tolist())
+    return out
+
+
+def test_flags_and_likert_answers_keep_their_few_values_under_dp():
+    """The survey under DP (epsilon 3, 1,500 respondents, sigma 47): 0/1 flags came back 0-56
+    (1,713 bad values) and Likert 1-5 answers 6-57, and the 99 / -9 codes were gone: a value needed
+    the threshold of a private domain (266) for a token of its own, and the rest were binned over a
+    noisy sign-log range (a cell [3.16, 5.62) ends at 6, [31.6, 56.2) at 57). Small integers are a
+    public domain: their counts pass at a public floor, the range holds only the integers its cells
+    hold, and a rest within the noise gets no bins."""
+    rng = np.random.default_rng(0)
+    flag = pd.Series((rng.random(1500) < 0.4).astype(int), name="t.flag")
+    likert = rng.integers(1, 6, 1500)
+    r = rng.random(1500)
+    likert[r < 0.2] = 99  # codes held by 300 and 150 respondents (the survey's 8 % and 4 %: under the noise)
+    likert[(r >= 0.2) & (r < 0.3)] = -9
+    fits = _survey_fits(flag, 20)
+    assert all(p.points == [0, 1] and not p.edges for p in fits), [(p.points, p.edges) for p in fits]
+    domain = {1, 2, 3, 4, 5, 99, -9}
+    fits = _survey_fits(pd.Series(likert, name="t.l"), 40)
+    assert sum(_every_token(p) <= domain for p in fits) >= 36, [sorted(_every_token(p) - domain) for p in fits]
+    assert sum({1, 2, 3, 4, 5, 99} <= set(p.points) for p in fits) >= 20, [p.points for p in fits]

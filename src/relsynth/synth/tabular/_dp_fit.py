@@ -24,6 +24,11 @@ them share one noise scale sigma and one zCDP budget (`budget.preproc_part`):
   would more than double the range, is kept only above a floor of a 0.1 % false-positive rate
   (`_drop_far`); when the fine histogram is too noisy,
   the bins split the range evenly: a populated column with a range is never generated as missing.
+  Integers: -INTEGER_DOMAIN .. INTEGER_DOMAIN are a public domain, each with a noisy count whether
+  held or not, a token of its own above a public floor (INTEGER_FALSE), not tau; a range is cut to
+  the integers its cells hold, and one inside that domain has the points and the fine histogram
+  both on its integers (their mean, noise sigma / sqrt(2)), binned only where the integers without
+  a token hold more than noise (`_fit_small_integers`): same histograms, same cost.
 * Public knowledge (`public=`, the user's declaration, spending nothing): a categorical column's
   list of categories (all kept, no threshold), a numeric column's bounds `(lo, hi)` (no range
   histogram) or its list of values (the points, no bins). Only the null share is then measured
@@ -129,6 +134,11 @@ COUNT_FLOOR_Z = 2.0
 # them; simulated on the tree's counts at epsilon 3: noise 12.5 -> 7.7 moves the median albums per
 # artist from -44 % to -27 %, tracks per album from -19 % to -3 %; the other histograms' noise +22 %)
 COUNT_NOISE = 0.5
+# integer columns' public candidate values: each gets a noisy count whether the data holds it or
+# not, kept at a floor that lets a value nobody holds through in INTEGER_FALSE of the columns
+# (flags, Likert scales, ages, codes such as -9 and 99; `_frequent_values`)
+INTEGER_DOMAIN = 100
+INTEGER_FALSE = 0.001
 
 Public = Mapping[str, Sequence | tuple[float, float]]  # "table.column" -> categories / values / (lo, hi)
 
@@ -584,12 +594,14 @@ def _fit_numeric(
     else:
         x = np.clip(x, *bounds)
         lohi, total = bounds, None
+    if lohi is not None and p.kind == "integer" and bounds is None:
+        lohi = _integer_range(*lohi)
+        if lohi is not None and -INTEGER_DOMAIN <= lohi[0] and lohi[1] <= INTEGER_DOMAIN:
+            _fit_small_integers(p, x, lohi, total, noise)  # 2. and 3. on the public integers
+            return _warn_unreleased(p, values.name)
     # 2. frequent exact values
-    uniq, counts = np.unique(x, return_counts=True)
-    noisy = noise(counts)
-    frequent = noisy >= max(noise.tau, (total or 0.0) / p.n_bins)
-    p.points = uniq[frequent].tolist()
-    rest = x[~np.isin(x, uniq[frequent])]
+    p.points = _frequent_values(x, p.kind, noise, (total or 0.0) / p.n_bins)
+    rest = x[~np.isin(x, p.points)]
     p.decimals = 0 if p.kind != "numeric" else (_decimals(np.asarray(p.points)) if p.points else 2)
     p.step = 1  # datetimes, times: whole seconds, no grid read from the private values
     # 3. a fine noisy histogram over the range: DP quantiles
@@ -612,8 +624,12 @@ def _fit_numeric(
         grid = grid[:: FINE_CELLS // n_cells]
         if fine.sum() >= noise.floor:
             cdf = np.append(0.0, np.cumsum(fine)) / fine.sum()
+        elif p.kind == "integer" and p.points:  # the rest is noise: the points alone, no bins of never-seen values
+            lohi = None
         else:  # too noisy for quantiles: bins split the range evenly
             cdf = np.linspace(0.0, 1.0, n_cells + 1)
+    if lohi is not None:
+        lo, hi = lohi
         edges = np.unique(p._on_grid(_inverse_cdf(grid, cdf, np.linspace(0, 1, n_rest_bins + 1))))
         if len(edges) < 2:
             edges = np.unique(p._on_grid(np.array([lo, hi])))
@@ -622,9 +638,92 @@ def _fit_numeric(
             p.sub_edges = _sub_edges(grid, cdf, edges, p.n_sub)
             # from the released edges only; never for times: their zero (1970, midnight) is no origin of a scale
             p.log_sub = [] if linear else log_scaled_intervals(p.sub_edges, None)
+    _warn_unreleased(p, values.name)
+
+
+def _warn_unreleased(p: NumericPreproc, name: str) -> None:
     if not p.points and not p.edges:
         p.has_missing = True  # nothing released: the column is generated as missing
-        log.warning("DP fit: %s has too few values for its noise: generated as missing", values.name)
+        log.warning("DP fit: %s has too few values for its noise: generated as missing", name)
+
+
+def _fit_small_integers(
+    p: NumericPreproc, x: np.ndarray, lohi: tuple[float, float], total: float, noise: _Noise
+) -> None:
+    """An integer column whose released range lies among the public integers (INTEGER_DOMAIN: flags,
+    Likert answers, ages, codes such as -9 and 99): the points histogram and the fine one are both
+    noisy counts of every public integer (the values outside them seen, thresholded at tau, in the
+    first), two measurements of the same counts whose mean has noise sigma / sqrt(2). An integer
+    whose mean passes the public floor (INTEGER_FALSE) gets its own token; the others of the range
+    are binned on whole integers only where their total stands above its noise (FLOOR_Z standard
+    deviations): a flag 0/1 or a Likert 1-5 column gets no bins of values nobody holds (0/1 flags
+    generated 0-56, Likert answers 6-57: bins over a noisy sign-log range). Two histograms, as the
+    plan counts for any numeric column; the range is released already."""
+    lo, hi = lohi
+    public = np.arange(-INTEGER_DOMAIN, INTEGER_DOMAIN + 1, dtype=np.float64)
+    uniq, counts = np.unique(x, return_counts=True)
+    inside = np.isin(uniq, public)
+    exact = np.zeros(len(public))
+    exact[np.searchsorted(public, uniq[inside])] = counts[inside]
+    mean = (noise(exact) + noise(exact)) / 2  # the points histogram's public cells and the fine histogram
+    sd = noise.sigma / math.sqrt(2)
+    share = total / p.n_bins
+    own = mean >= max(sd * NormalDist().inv_cdf(1 - INTEGER_FALSE / len(public)), share)
+    seen = uniq[~inside][noise(counts[~inside]) >= max(noise.tau, share)]  # the points histogram's other cells
+    p.points = np.sort(np.concatenate([public[own], seen])).tolist()
+    p.decimals, p.step = 0, 1
+    p.edges, p.sub_edges, p.log_sub = [], [], []
+    span = (public >= lo) & (public <= hi)
+    rest = np.where(own, 0.0, mean)[span]  # the range's integers without a token of their own
+    n_rest = int(np.count_nonzero(~own[span]))
+    if n_rest == 0 or (rest.sum() < FLOOR_Z * sd * math.sqrt(n_rest) and p.points):
+        return  # the rest is noise: the points alone
+    width = math.ceil(len(rest) / _n_cells(max(total, 0.0), noise.sigma))
+    cells = np.add.reduceat(rest, np.arange(0, len(rest), width))
+    cells = np.where(cells >= sd * math.sqrt(width), cells, 0.0)  # mostly noise below
+    grid = np.append(lo + width * np.arange(len(cells)), hi + 1)  # cells of whole integers
+    if cells.sum() >= noise.floor:
+        cdf = np.append(0.0, np.cumsum(cells)) / cells.sum()
+    else:  # too noisy for quantiles: bins split the range evenly
+        cdf = (grid - lo) / (hi + 1 - lo)
+    n_bins = max(p.n_bins - len(p.points), 1)
+    edges = np.unique(np.clip(p._on_grid(_inverse_cdf(grid, cdf, np.linspace(0, 1, n_bins + 1))), lo, hi))
+    if len(edges) >= 2:
+        p.edges = edges.tolist()
+        p.sub_edges = _sub_edges(grid, cdf, edges, p.n_sub)
+        p.log_sub = log_scaled_intervals(p.sub_edges, None)
+    elif lo not in p.points:  # a range of one integer: its token
+        p.points = sorted([*p.points, lo])
+
+
+def _frequent_values(x: np.ndarray, kind: str, noise: _Noise, share: float) -> list[float]:
+    """The values with a token of their own: those whose noisy count reaches `share` (a bin's share
+    of the noisy total) and the threshold tau of a domain read from the data (the values seen),
+    except the integers of INTEGER_DOMAIN, a public domain: each has a noisy count, seen or not,
+    kept at a public floor (INTEGER_FALSE: an integer nobody holds passes in that share of the
+    columns at most), so flags, Likert answers and missing-value codes pass at ~4.4 sigma where
+    a seen value needs tau (~5.7 sigma at delta 1e-5). One histogram of one row per entity
+    (sensitivity 1) either way: the same cost and the same single thresholded release."""
+    uniq, counts = np.unique(x, return_counts=True)
+    if kind != "integer":
+        return uniq[noise(counts) >= max(noise.tau, share)].tolist()
+    public = np.arange(-INTEGER_DOMAIN, INTEGER_DOMAIN + 1, dtype=np.float64)
+    inside = np.isin(uniq, public)
+    on_public = np.zeros(len(public))
+    on_public[np.searchsorted(public, uniq[inside])] = counts[inside]
+    floor = noise.sigma * NormalDist().inv_cdf(1 - INTEGER_FALSE / len(public))
+    kept = public[noise(on_public) >= max(floor, share)]
+    seen = uniq[~inside][noise(counts[~inside]) >= max(noise.tau, share)]
+    return np.sort(np.concatenate([kept, seen])).tolist()
+
+
+def _integer_range(lo: float, hi: float) -> tuple[float, float] | None:
+    """The integers a released range holds: it ends on sign-log cells, [lo, hi) above zero,
+    (lo, hi] below it (`_log_cell`), and a cell [3.16, 5.62) holds 4 and 5, not the 6 its end was
+    rounded up to (Likert answers 1-5 generated up to 6). Post-processing: no privacy cost."""
+    first = math.ceil(lo) if lo >= 0 else math.floor(lo) + 1
+    last = math.floor(hi) if hi <= 0 else math.ceil(hi) - 1
+    return (float(first), float(last)) if last >= first else None
 
 
 def _fine_grid(lo: float, hi: float, n: int, linear: bool = False) -> np.ndarray:
