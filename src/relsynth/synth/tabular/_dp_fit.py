@@ -52,6 +52,8 @@ them share one noise scale sigma and one zCDP budget (`budget.preproc_part`):
   the null share (one noisy cell).
 * A column the source declares NOT NULL (`from_sql`, public like the schema) is never generated
   missing: its rare values' token is forbidden rather than decoded as missing (`_never_missing`).
+* A column left generated all missing (nothing of it above the noise, or free text: no text model
+  trains under DP) is named in a warning with what would release it (`_warn_all_missing`).
 * References (`Schema.references`): the null share from one noisy histogram (null, not null),
   its cells kept above FLOOR_Z * sigma (none where the source declares the key NOT NULL);
   every generated row is then referenced equally often, rows paired at random: degrees and
@@ -200,7 +202,7 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
         elif not _is_public(p):
             _fit_column(p, values, noise, n_entities)
         if col in not_null.get(table, ()):
-            _never_missing(p, values.name)
+            _never_missing(p)
         return p
 
     def public_count(table: str, child: str) -> ColumnPreproc:  # counts clipped to a public maximum
@@ -247,6 +249,7 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
         },
     }
     _log_left_out(pre.schema)
+    _warn_all_missing(pre.schema, fitted, not_null, n_entities, tau)
     log.info(
         "DP preproc fit (share %s): epsilon=%.3g delta=%.2g, noise sigma=%.2f, category threshold %.1f",
         budget.preproc_share,
@@ -256,6 +259,47 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
         tau,
     )
     return pre
+
+
+def _warn_all_missing(
+    schema: Schema,
+    fitted: Mapping[tuple[str, str], ColumnPreproc],
+    not_null: Mapping[str, Sequence[str]],
+    n_entities: int,
+    tau: float,
+) -> None:
+    """Name every column the DP fit leaves generated all missing, each with what would release it: a
+    category or number none of whose values stood above the noise, and free text (no text model
+    trains under DP). 300 people at epsilon 10 got a NOT NULL first name and a title 100 % null
+    with no word of either; a NOT NULL one is said to be, as to_sql refuses its nulls."""
+    for (table, col), p in fitted.items():
+        if (isinstance(p, CategoricalPreproc) and not p.categories) or (
+            isinstance(p, NumericPreproc) and not p.points and not p.edges
+        ):
+            log.warning(
+                "DP fit: %s.%s%s is generated all missing: none of its values stands above the noise (a value needs "
+                "~%.0f of the %d root entities). More root entities, a larger epsilon (or DpBudget(preproc_share=...)) "
+                "or its domain declared public (fit(..., public={'%s.%s': [values] or (lo, hi)})) release it",
+                table,
+                col,
+                ", NOT NULL in its source (to_sql refuses its nulls)," if col in not_null.get(table, ()) else "",
+                tau,
+                n_entities,
+                table,
+                col,
+            )
+    for table in schema.synth_tables:
+        for col in schema.tables[table].cols_of(Column.TEXT):
+            log.warning(
+                "DP fit: %s.%s%s is free text, generated all missing: no text model trains under DP (its texts would "
+                "be learnt outside the budget). Declare it categorical with public categories (overrides and "
+                "public={'%s.%s': [...]}; epsilon and more root entities do not help a text column) or leave it out",
+                table,
+                col,
+                ", NOT NULL in its source (to_sql refuses its nulls)," if col in not_null.get(table, ()) else "",
+                table,
+                col,
+            )
 
 
 def _log_left_out(schema: Schema) -> None:
@@ -498,17 +542,12 @@ def _fit_categorical(p: CategoricalPreproc, values: pd.Series, noise: _Noise) ->
     p._seen = None  # encode warnings would name rare values
 
 
-def _never_missing(p: ColumnPreproc, name: str) -> None:
+def _never_missing(p: ColumnPreproc) -> None:
     """A column its source declares NOT NULL (public, like the schema) is never generated missing:
     no missing token, and a rare value's token is not decoded as missing but never generated (the
     DP fit's `rare_as_missing` wrote nulls that `to_sql` refused). Where nothing of the column was
-    released it can only be missing: said, with the ways out."""
+    released it can only be missing: `_warn_all_missing` says so, with the ways out."""
     if not _is_public(p):
-        log.warning(
-            "DP fit: %s is NOT NULL in its source, but too few of its values stand above the noise: it is generated "
-            "missing, which to_sql refuses; declare its values or bounds public (public=...) or raise epsilon",
-            name,
-        )
         return
     p.has_missing = False
     if isinstance(p, CategoricalPreproc):
@@ -598,7 +637,7 @@ def _fit_numeric(
         lohi = _integer_range(*lohi)
         if lohi is not None and -INTEGER_DOMAIN <= lohi[0] and lohi[1] <= INTEGER_DOMAIN:
             _fit_small_integers(p, x, lohi, total, noise)  # 2. and 3. on the public integers
-            return _warn_unreleased(p, values.name)
+            return _missing_if_empty(p)
     # 2. frequent exact values
     p.points = _frequent_values(x, p.kind, noise, (total or 0.0) / p.n_bins)
     rest = x[~np.isin(x, p.points)]
@@ -638,13 +677,12 @@ def _fit_numeric(
             p.sub_edges = _sub_edges(grid, cdf, edges, p.n_sub)
             # from the released edges only; never for times: their zero (1970, midnight) is no origin of a scale
             p.log_sub = [] if linear else log_scaled_intervals(p.sub_edges, None)
-    _warn_unreleased(p, values.name)
+    _missing_if_empty(p)
 
 
-def _warn_unreleased(p: NumericPreproc, name: str) -> None:
+def _missing_if_empty(p: NumericPreproc) -> None:
     if not p.points and not p.edges:
-        p.has_missing = True  # nothing released: the column is generated as missing
-        log.warning("DP fit: %s has too few values for its noise: generated as missing", name)
+        p.has_missing = True  # nothing released: the column is generated as missing (`_warn_all_missing`)
 
 
 def _fit_small_integers(
