@@ -1593,3 +1593,42 @@ def test_zoned_datetimes_never_read_from_a_database_are_written_with_their_zone(
     back = RelationalData.from_sql(f"duckdb:///{target}")
     assert pd.to_datetime(back.to_source("tx")["booked_at"]).tolist() == booked.tolist()
     assert back["log"]["at"].tolist() == [pd.Timestamp("2021-05-11 17:51:12"), pd.Timestamp("2021-05-12 06:00:00")]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_check_keeping_two_columns_apart_is_read_written_back_and_checked(engine: str, tmp_path: Path) -> None:
+    """A source's CHECK (follower_id <> followee_id) was not read: DP-generated follows held
+    self-follows, and appending them into the real schema failed with a raw IntegrityError. The
+    check is read (a public declaration), written back where to_sql creates the table, and rows
+    breaking it are named before anything is written."""
+    ddl = (
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(10))",
+        "CREATE TABLE follows (follower_id INTEGER NOT NULL REFERENCES users (id), followee_id INTEGER NOT NULL "
+        "REFERENCES users (id), PRIMARY KEY (follower_id, followee_id), CHECK (follower_id <> followee_id))",
+    )
+    source, target = url(engine, tmp_path, "source"), url(engine, tmp_path, "target")
+    run_sql(
+        source,
+        *ddl,
+        "INSERT INTO users VALUES " + ", ".join(f"({i}, 'u{i}')" for i in range(30)),
+        "INSERT INTO follows VALUES " + ", ".join(f"({i}, {(i + 1) % 30}), ({i}, {(i + 2) % 30})" for i in range(30)),
+    )
+    run_sql(target, *ddl)
+    data = RelationalData.from_sql(source)
+    assert data.differing_columns("follows") == [("follower_id", "followee_id")]
+    copy = url(engine, tmp_path, "copy")
+    data.to_sql(copy)
+    assert RelationalData.from_sql(copy).differing_columns("follows") == [("follower_id", "followee_id")]
+    follows = data["follows"].copy()
+    follows.loc[3, "followee_id"] = follows.loc[3, "follower_id"]  # a self-follow
+    broken = RelationalData({"users": data["users"], "follows": follows}, data.schema, formats=data.formats)
+    with pytest.raises(
+        DataError,
+        match=r"'follows': 1 row\(s\) hold the same value in follower_id and followee_id "
+        r"\(rows 3, e.g. 1\), which the source's CHECK",
+    ):
+        broken.to_sql(url(engine, tmp_path, "new"))
+    plain = RelationalData({"users": data["users"], "follows": follows}, data.schema)  # read without the CHECK
+    with pytest.raises(DataError, match=r"which the target's CHECK \(follower_id <> followee_id\) refuses"):
+        plain.to_sql(target, if_exists="append")
+    assert query(target, "SELECT COUNT(*) FROM users") == [(0,)]

@@ -396,6 +396,7 @@ _CANONICAL = {
 
 
 SQL_FORMAT = "sql"  # a format's key for the column's SQL type, read from a database (relational/sql.py)
+DIFFERS_FROM = "differs_from"  # in a column's SQL format: the columns a CHECK (a <> b) keeps it apart from
 COMPOSITE_FK = "foreign_keys"  # in the SQL format of a composite key's first column: [{columns, table, ref_columns}]
 # in a composite reference the table nests by: its row key column (relational/sql.py's RowKey); in the
 # SQL format of a row key column: True (added when read, not written back)

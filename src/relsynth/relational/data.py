@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational._coerce import (
+    DIFFERS_FROM,
     NUMBER_AS_CODE,
     SQL_FORMAT,
     STRING,
@@ -500,6 +501,17 @@ class RelationalData:
         """The columns of `table` its source database declares NOT NULL (none for files)."""
         formats = self.formats.get(table, {})
         return [c for c, f in formats.items() if ((f or {}).get(SQL_FORMAT) or {}).get("nullable") is False]
+
+    def differing_columns(self, table: str) -> list[tuple[str, str]]:
+        """The pairs of `table`'s columns its source database keeps apart by a CHECK (a <> b)
+        (`from_sql`; none for files): a follow's follower and followee."""
+        formats = self.formats.get(table, {})
+        return [
+            (c, other)
+            for c, f in formats.items()
+            for other in ((f or {}).get(SQL_FORMAT) or {}).get(DIFFERS_FROM, [])
+            if other in formats or other in self.data.get(table, {})
+        ]
 
     def _add_sql_types(self, sql_types: Mapping[str, Mapping[str, dict]]) -> None:
         """Record each column's SQL type (table -> column -> spec) in `formats`, beside its dtype."""

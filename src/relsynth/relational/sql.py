@@ -54,6 +54,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from relsynth.relational._coerce import (
     COMPOSITE_FK,
+    DIFFERS_FROM,
     ROW_KEY,
     SQL_FORMAT,
     as_strings,
@@ -342,6 +343,7 @@ class _Reflected:
     unique: set[str] = field(default_factory=set)  # columns UNIQUE on their own (not the primary key)
     made: dict[str, dict] = field(default_factory=dict)  # column -> how the server makes it (`_made_by_server`)
     schema: str | None = None  # the database schema it is in (None: the default one)
+    differs: list[tuple[str, str]] = field(default_factory=list)  # CHECK (a <> b) pairs (`_differing_pairs`)
 
 
 SchemaNames = str | Sequence[str] | None  # `schema_name` as from_sql takes it: one schema, several, or the default
@@ -498,6 +500,7 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
         unique=_unique_columns(conn, name, schema_name, tuple(pk)),
         made=_made_by_server(conn.dialect.name, cols, tuple(pk)),
         schema=schema_name,
+        differs=_differing_pairs(conn, name, schema_name, [c["name"] for c in cols]),
     )
 
 
@@ -588,6 +591,37 @@ def _sqlite_declared_types(
         zone = isinstance(t, sa.DateTime | sa.Time) and not isinstance(t.timezone, bool)
         if make is not None and (fallback or zone):
             out[c["name"]] = make(None, None, None)
+    return out
+
+
+_DIFFERS = re.compile(r'^"?([^"\s<>!=()]+)"?\s*(?:<>|!=)\s*"?([^"\s<>!=()]+)"?$')
+
+
+def _differing_pairs(conn: sa.Connection, name: str, schema_name: str | None, columns: Sequence[str]) -> list:
+    """The pairs of a table's columns a CHECK (a <> b) keeps apart (follows: CHECK (follower_id <>
+    followee_id)), from the catalog: SQLAlchemy's (SQLite's CREATE TABLE text, PostgreSQL's
+    pg_constraint), DuckDB's duckdb_constraints(). Other checks are not read."""
+    try:
+        if conn.dialect.name == "duckdb":
+            texts = conn.execute(
+                sa.text(
+                    "SELECT expression FROM duckdb_constraints() WHERE schema_name = :s AND table_name = :t "
+                    "AND constraint_type = 'CHECK'"
+                ),
+                {"s": schema_name or sa.inspect(conn).default_schema_name, "t": name},
+            ).scalars()
+        else:
+            texts = (c["sqltext"] for c in sa.inspect(conn).get_check_constraints(name, schema=schema_name))
+        texts = [str(t) for t in texts]
+    except (NotImplementedError, sa.exc.SQLAlchemyError):
+        return []
+    out = []
+    for text in texts:
+        inner = text.strip()
+        while inner.startswith("(") and inner.endswith(")"):  # PostgreSQL's ((a <> b))
+            inner = inner[1:-1].strip()
+        if (m := _DIFFERS.match(inner)) and m[1] in columns and m[2] in columns and m[1] != m[2]:
+            out.append((m[1], m[2]))
     return out
 
 
@@ -752,7 +786,8 @@ def _reflect_information_schema(conn: sa.Connection, name: str, schema: str) -> 
         fks.append(_ForeignKey(tuple(r[2] for r in rows), ref_table, tuple(r[1] for r in ref), other))
     one = _unique_columns(conn, name, schema, pk)
     not_null = {c for c, _, nullable, *_ in cols if nullable == "NO"}
-    return _Reflected(name, types, not_null, pk, fks, one, schema=schema)
+    differs = _differing_pairs(conn, name, schema, list(types))
+    return _Reflected(name, types, not_null, pk, fks, one, schema=schema, differs=differs)
 
 
 # ---- from the catalog to a schema ---------------------------------------------------------------
@@ -825,6 +860,7 @@ def _leave_out(reflected: dict[str, _Reflected], exclude: Mapping[str, list[str]
             unique=r.unique - set(cols),
             made={c: m for c, m in r.made.items() if c not in cols},
             schema=r.schema,
+            differs=[(a, b) for a, b in r.differs if a not in cols and b not in cols],
         )
     return out
 
@@ -910,6 +946,8 @@ def _plan(
         raise SchemaError(f"{len(problems)} problem(s) reading the database's tables as a relsynth schema:\n{lines}")
     for t, r in reflected.items():
         _note_composite_references(t, r, reflected, given.get(t, {}), specs[t], why[t], keys)
+        for a, b in r.differs:  # public like the schema: kept in generation, written back by to_sql
+            specs[t].setdefault(a, {}).setdefault(DIFFERS_FROM, []).append(b)
     for t, reason in why_lookup.items():
         why[t] = {c: f"{w}; the table is a lookup: {reason}" for c, w in why[t].items()}
     for k in keys:
@@ -1797,6 +1835,10 @@ def _target_tables(
                 cols.append(sa.Column(_quoted(col), typ, *by_server, nullable=nullable, primary_key=in_key))
         into, as_name = located[name]
         made[name] = sa.Table(_quoted(as_name), metadata, *cols, schema=into, info={TABLE_NAME: name})
+        for a, others in ((c, (f.get(SQL_FORMAT) or {}).get(DIFFERS_FROM, [])) for c, f in fmts.items() if f):
+            for b in others:  # the source's CHECK (a <> b), written back
+                if a in made[name].c and b in made[name].c:
+                    made[name].append_constraint(sa.CheckConstraint(made[name].c[a] != made[name].c[b]))
         for col in own:
             made[name].append_constraint(
                 sa.ForeignKeyConstraint([made[name].c[col]], [made[name].c[table.primary_key]])
@@ -1983,6 +2025,8 @@ def _unfit(frames: Mapping[str, pd.DataFrame], tables: list[sa.Table], schema: S
         name, df = _name(table), frames[_name(table)]
         if len(key := [c.name for c in table.primary_key.columns]) > 1:  # a link table's, written back
             problems += [found] if (found := _repeats(name, df, key, "its composite PRIMARY KEY")) else []
+        for a, b in _checked_pairs(table):
+            problems += [found] if (found := _equal(name, df, a, b, "the source's")) else []
         for col in table.columns:
             s = df[col.name]
             nulls = int(s.isna().sum())
@@ -2048,6 +2092,45 @@ def _repeated_unique(conn: sa.Connection, tables: list[sa.Table], frames: Mappin
             if found := _repeats(_name(table), df, cols, f"the target's {named}"):
                 problems.append(found)
     return problems
+
+
+def _checked_pairs(table: sa.Table) -> list[tuple[str, str]]:
+    """The (a, b) of each CHECK (a <> b) `_target_tables` gave `table`."""
+    out = []
+    for c in table.constraints:
+        expr = c.sqltext if isinstance(c, sa.CheckConstraint) else None
+        if isinstance(expr, sa.BinaryExpression) and expr.operator is sa.sql.operators.ne:
+            out.append((expr.left.name, expr.right.name))
+    return out
+
+
+def _equal_where_checked(conn: sa.Connection, tables: list[sa.Table], frames: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Rows whose two columns a CHECK (a <> b) of the target's tables keeps apart are equal
+    (if_exists 'append'; `_differing_pairs`), found before anything is written: relsynth keeps a
+    pair apart where its source declares it (from_sql) or its data never has them equal, not one
+    read from files under DP (a follow's follower and followee), which the server refused with
+    a raw IntegrityError."""
+    problems = []
+    for table in tables:
+        df, own = frames[_name(table)], set(_checked_pairs(table))
+        for a, b in _differing_pairs(conn, table.name, table.schema, list(df.columns)):
+            if (a, b) not in own and (found := _equal(_name(table), df, a, b, "the target's")):
+                problems.append(found)
+    return problems
+
+
+def _equal(table: str, df: pd.DataFrame, a: str, b: str, whose: str) -> str | None:
+    """The problem of `df`'s rows holding the same value in `a` and `b`, which `whose` CHECK (a <> b)
+    refuses; None where none do."""
+    same = df[df[a].notna() & (df[a] == df[b])]
+    if not len(same):
+        return None
+    rows = ", ".join(str(i) for i in same.index[:5]) + (" ..." if len(same) > 5 else "")
+    return (
+        f"table {table!r}: {len(same)} row(s) hold the same value in {a} and {b} (rows {rows}, e.g. "
+        f"{same[a].iloc[0]}), which {whose} CHECK ({a} <> {b}) refuses: drop them first "
+        f"(df[df[{a!r}] != df[{b!r}]] in a new RelationalData), or write into tables without it"
+    )
 
 
 def _repeats(table: str, df: pd.DataFrame, cols: Sequence[str], named: str) -> str | None:
@@ -2435,7 +2518,7 @@ def write_sql(
             missing = [_name(t) for t in tables if (t.schema, t.name) not in present]
             if missing:
                 raise ValueError(f"if_exists='append': {where} has no table(s) {missing}; nothing was written")
-            if repeats := _repeated_unique(conn, tables, frames):
+            if repeats := _repeated_unique(conn, tables, frames) + _equal_where_checked(conn, tables, frames):
                 raise DataError(repeats)
         else:
             _drop_closing_keys(conn, schema.deferred_keys(), existing)

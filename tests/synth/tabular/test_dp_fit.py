@@ -616,3 +616,34 @@ def test_every_column_a_dp_fit_leaves_all_missing_is_named_with_the_way_out(seed
         assert "all missing" in said and "epsilon" in said and "public" in said, said
     assert "NOT NULL" in next(m for m in warned if "person.first_name" in m)
     assert not any("person.kind" in m for m in warned)
+
+
+def test_a_declared_check_keeps_a_follow_from_naming_its_follower_under_dp(seeded, tmp_path):
+    """DP reads no `apart` from the data: generated follows held self-follows, which the source's
+    CHECK (follower_id <> followee_id) refused when appended. The CHECK is public like the
+    schema: kept under DP, and the follows written back into a copy of the source's tables."""
+    import sqlite3
+
+    from shop_data import TINY
+
+    from relsynth.synth import TabularModel
+
+    ddl = (
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, kind TEXT NOT NULL);"
+        "CREATE TABLE follows (follower_id INTEGER NOT NULL REFERENCES users (id), followee_id INTEGER NOT NULL "
+        "REFERENCES users (id), PRIMARY KEY (follower_id, followee_id), CHECK (follower_id <> followee_id));"
+    )
+    for name in ("src", "target"):
+        with sqlite3.connect(tmp_path / f"{name}.sqlite") as con:
+            con.executescript(ddl)
+    with sqlite3.connect(tmp_path / "src.sqlite") as con:
+        con.executemany("INSERT INTO users VALUES (?, ?)", [(i, "ab"[i % 2]) for i in range(400)])
+        con.executemany("INSERT INTO follows VALUES (?, ?)", [(i, (i + d) % 400) for i in range(400) for d in (1, 2)])
+    data = RelationalData.from_sql(f"sqlite:///{tmp_path / 'src.sqlite'}")
+    budget = DpBudget(epsilon=3.0, delta=1e-5, max_children=3)
+    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=budget)
+    assert pre.stats["references"]["follows.followee_id"]["apart"] == ["follower_id"]
+    synth = TabularModel.build(pre, size=TINY).generate(n_samples=100, seed=0)
+    follows = synth["follows"]
+    assert len(follows) > 20 and not (follows["follower_id"] == follows["followee_id"]).any()
+    synth.to_sql(f"sqlite:///{tmp_path / 'target.sqlite'}", if_exists="append")

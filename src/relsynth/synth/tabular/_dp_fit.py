@@ -57,7 +57,8 @@ them share one noise scale sigma and one zCDP budget (`budget.preproc_part`):
 * References (`Schema.references`): the null share from one noisy histogram (null, not null),
   its cells kept above FLOOR_Z * sigma (none where the source declares the key NOT NULL);
   every generated row is then referenced equally often, rows paired at random: degrees and
-  affinities are read from many entities at once, which no mechanism here bounds. A link table's
+  affinities are read from many entities at once, which no mechanism here bounds; a CHECK (a <> b)
+  the source declares between two keys to one table (`declared_apart`, public) keeps them apart. A link table's
   composite primary key, where the source declares it (`from_sql`), is public like the schema: its
   keys are never repeated together (`declared_links`; the data is not read for it).
 * Column preprocessors given already fitted (categories or edges set) are public domains: they
@@ -87,7 +88,7 @@ from relsynth.relational.files import DECIMAL_PRECISION
 from relsynth.synth.core.training.accounting import zcdp_epsilon, zcdp_rho
 from relsynth.synth.core.training.dp import DpBudget
 from relsynth.synth.tabular._assemble import entity_lengths
-from relsynth.synth.tabular._references import declared_links
+from relsynth.synth.tabular._references import declared_apart, declared_links
 from relsynth.synth.tabular._tables import child_counts, pk_format, records, root_order
 from relsynth.synth.tabular.encoders import (
     CategoricalPreproc,
@@ -231,10 +232,7 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
         },
         "lookups": {t: records(data[t]) for t in pre.schema.lookups},
         "formats": _public_formats(data, pre.schema, fitted),  # public like the schema, no digits of values
-        "references": {
-            f"{e.child}.{e.fk}": _reference_dp(e, rows, noise, links, e.fk in data.not_null_columns(e.child))
-            for e in references
-        },
+        "references": {f"{e.child}.{e.fk}": _reference_dp(e, rows, noise, links, data) for e in references},
         "unique_links": links,  # declared by the source (public): a repeated pair would break its key
         "dp": {
             "epsilon": zcdp_epsilon(max(weight, 1) / (2 * sigma**2), delta / 2),
@@ -322,7 +320,7 @@ def _log_left_out(schema: Schema) -> None:
 
 # ---- the data seen by the mechanisms ---------------------------------------------------------
 def _reference_dp(
-    e, rows: Mapping[str, pd.DataFrame], noise: _Noise, links: Mapping[str, list[str]], not_null: bool
+    e, rows: Mapping[str, pd.DataFrame], noise: _Noise, links: Mapping[str, list[str]], data: RelationalData
 ) -> dict:
     """A reference under DP: its null share from one noisy histogram (null, not null) of one row per
     entity, each cell kept above the floor like every missing cell (else a share of pure noise: a
@@ -331,7 +329,9 @@ def _reference_dp(
     referenced, and which rows go together, are read from the references of many entities at
     once, which no mechanism here bounds: every generated row is referenced equally often, paired
     at random (`_references` with no degrees nor affinity). A link table's declared key (`links`,
-    public) makes a parent row name a row once at most."""
+    public) makes a parent row name a row once at most, a declared CHECK (a <> b) (`declared_apart`,
+    public) keeps it apart from the row's other key: a follow's followee, never its follower."""
+    not_null = e.fk in data.not_null_columns(e.child)
     values = rows[e.child][e.fk] if e.child in rows else pd.Series([], dtype=object)
     cells = noise(np.array([values.isna().sum(), values.notna().sum()], dtype=float))
     null, present = np.where(cells >= noise.floor, cells, 0.0)
@@ -340,6 +340,8 @@ def _reference_dp(
     key = links.get(e.child, [])  # the parent key, then the others
     if len(key) == 2 and key[1] == e.fk:
         out["unique_pairs"] = True
+    if apart := declared_apart(data, e):
+        out["apart"] = apart
     return out
 
 

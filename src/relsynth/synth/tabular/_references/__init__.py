@@ -34,6 +34,7 @@ The package, one module a concern:
 from relsynth.synth.tabular._references.copies import copy_values
 from relsynth.synth.tabular._references.degrees import deal
 from relsynth.synth.tabular._references.fit import (
+    declared_apart,
     declared_links,
     mirrored_links,
     parent_copies,
@@ -58,6 +59,7 @@ __all__ = [
     "copy_values",
     "date_order",
     "deal",
+    "declared_apart",
     "declared_links",
     "draw_references",
     "drop_repeated_links",
