@@ -180,3 +180,26 @@ def test_a_date_a_row_further_up_reads_is_not_moved_the_way_breaking_it():
     movable = pre._movable_bases(set(), True)
     assert ("order", "placed") not in movable and movable[("customer", "joined")] == -1
     assert ("line", "order.placed") not in movable
+
+
+def test_a_date_a_row_further_up_reads_is_found_in_tables_named_with_a_dot():
+    """Tables named `<schema>.<table>` (from_sql over several schemas): "sales.order.placed" was
+    split at its first dot, so the order's date stayed movable though a return reads it."""
+    from relsynth.synth.tabular.orderings import Ordering
+
+    schema = Schema(
+        {
+            "sales.customer": Table(id=PrimaryKey(), joined=Date()),
+            "sales.order": Table(id=PrimaryKey(), customer=ForeignKey("sales.customer"), placed=Date()),
+            "sales.line": Table(id=PrimaryKey(), order=ForeignKey("sales.order"), qty=Integer()),
+            "sales.ret": Table(id=PrimaryKey(), line=ForeignKey("sales.line"), at=Date()),
+        }
+    )
+    pre = TabularPreproc.from_schema(schema)
+    pre.orderings = {
+        "sales.order": {"placed": Ordering("placed", "joined", 1, from_parent=True, dated=True)},
+        "sales.ret": {"at": Ordering("at", "sales.order.placed", 1, from_parent=True, dated=True)},
+    }
+    movable = pre._movable_bases(set(), True)
+    assert ("sales.order", "placed") not in movable and movable[("sales.customer", "joined")] == -1
+    assert ("sales.line", "sales.order.placed") not in movable

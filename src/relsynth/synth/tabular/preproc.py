@@ -922,10 +922,12 @@ def _read_at(schema: Schema, table: str, col: str, from_parent: bool) -> tuple[s
     parent = edge.parent if (edge := schema.parent(table)) else table
     if not from_parent:
         return (table, col)
-    if col in schema.tables[parent].columns or "." not in col or col.split(".", 1)[0] not in schema.tables:
+    if col in schema.tables[parent].columns or "." not in col:
         return (parent, col)
-    ancestor, column = col.split(".", 1)
-    return (ancestor, column)
+    try:  # split at the longest table name: a table's may hold dots too (sales.order.placed)
+        return ancestor_column(schema, col)
+    except KeyError:
+        return (parent, col)
 
 
 def _as_gap(o: Ordering) -> str:
