@@ -70,3 +70,17 @@ def test_skip_logic_on_a_number_is_kept_at_generation(tmp_path, tiny_size):
     inside = out["age"].between(lo, hi - 1).to_numpy(dtype=bool)
     assert inside.sum() > 10
     assert ((out["age"] < 16) == out["hours"].isna())[inside].all()
+
+
+def test_a_given_context_number_is_never_drawn_again(tiny_size):
+    """ctx_cols=['age']: the ages given were set on the root rows, then drawn again inside their
+    bin where the generated hours were on the other side of the cut (a 16-year-old asked for came
+    back 15): a context value is the user's, kept as given."""
+    data = survey()
+    pre = TabularPreproc.from_schema(data.schema, ctx_cols=["age"]).fit(data)
+    lo, hi = _straddling(pre, 16)
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)
+    given = pd.DataFrame({"age": np.resize(np.arange(int(lo), int(hi)), 300)})
+    out = model.generate(ctx=given, seed=0)["r"]
+    assert (out["age"].to_numpy() == given["age"].to_numpy()).all()

@@ -25,12 +25,16 @@ KINDS = ("numeric", "integer")  # numbers a cut is read on (dates: their own ord
 def find_null_cuts(pre, data: RelationalData) -> list[dict]:
     """[{"table", "column", "of", "below", "cut": [last, first]}]: `column` is missing in every row
     of `table` whose number `of` is at most `last` and held in every one where it is at least
-    `first` (`below`: the missing rows are the lower ones; else the other way round)."""
+    `first` (`below`: the missing rows are the lower ones; else the other way round). Not on context
+    columns (given at generation, never drawn again)."""
     out = []
     for table, layout in pre.layouts.items():
         frame = data[table]
         preprocs = {c: pre.slots[s].preproc for c, s in zip(layout.fields, layout.slots, strict=False)}
-        numbers = [c for c, p in preprocs.items() if _binned(p) and c not in pre.orderings.get(table, {})]
+        given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+        numbers = [
+            c for c, p in preprocs.items() if _binned(p) and c not in pre.orderings.get(table, {}) and c not in given
+        ]
         if not numbers:
             continue
         x = np.column_stack([frame[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in numbers])  # (rows, k)
@@ -62,8 +66,12 @@ def _first_cut(x: np.ndarray, missing: np.ndarray, numbers: list[str], col: str)
 
 def keep_null_cuts(pre, rules: list[dict], table: str, frame: pd.DataFrame, rng: np.random.Generator) -> None:
     """Draw again, in place, inside its bin and on its side, each number of `frame` (rows of
-    `table`) that lies on the wrong side of a cut for its row's missing or held column."""
+    `table`) that lies on the wrong side of a cut for its row's missing or held column; never a
+    context column (a rule a model saved before `find_null_cuts` left them out may name one)."""
+    given = set(pre.ctx_cols) if table in pre.schema.roots else set()
     for rule in (r for r in rules if r["table"] == table and r["of"] in frame and r["column"] in frame):
+        if rule["of"] in given:
+            continue
         layout = pre.layouts[table]
         p = pre.slots[layout.slots[layout.fields.index(rule["of"])]].preproc
         x = frame[rule["of"]].to_numpy(dtype=np.float64, na_value=np.nan)
