@@ -52,6 +52,20 @@ def entity_lengths(pre, data: RelationalData | Mapping[str, pd.DataFrame]) -> np
     return np.concatenate([size[r] for r in schema.roots])
 
 
+def sibling_order(df: pd.DataFrame, fk: str, key: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """(row positions with each parent's rows together, in order of the sibling date `key` (missing
+    ones last, ties as stored; None: as stored), as `_sort_under_parents` encodes them; whether
+    each row in that order follows a row of the same parent)."""
+    parent = pd.factorize(df[fk])[0]
+    if key is None:
+        order = np.argsort(parent, kind="stable")
+    else:  # lexsort is stable: ties keep their stored order
+        order = np.lexsort((as_numbers(df[key], Column.DATETIME), parent))
+    p = parent[order]
+    same = np.r_[False, (p[1:] == p[:-1]) & (p[1:] >= 0)]
+    return order, same
+
+
 def _sort_under_parents(schema, tables, order, sibling_keys):
     """Row order of each table (children grouped by parent, stable; in order of the table's
     `sibling_keys` date within a parent, missing ones last, so the model sees siblings follow one

@@ -32,6 +32,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import as_numbers
+from relsynth.synth.tabular._assemble import sibling_order
 from relsynth.synth.tabular.encoders import CategoricalPreproc, NumericPreproc
 
 log = logging.getLogger(__name__)
@@ -99,15 +100,10 @@ def _same_nulls(pre, data: RelationalData, edge, last: pd.DataFrame, col: str) -
 def last_rows(df: pd.DataFrame, fk: str, key: str | None) -> np.ndarray:
     """Whether each row is its parent's last in encoded order (`_assemble._sort_under_parents`: by
     the sibling `key` date, missing ones last, ties as stored; no key: as stored)."""
-    parent = pd.factorize(df[fk])[0]
-    if key is None:
-        order = np.argsort(parent, kind="stable")
-    else:
-        order = np.lexsort((as_numbers(df[key], Column.DATETIME), parent))
-    ends = np.r_[parent[order][1:] != parent[order][:-1], True]
+    order, same = sibling_order(df, fk, key)
     out = np.empty(len(df), dtype=bool)
-    out[order] = ends
-    return out & (parent >= 0)  # a row without a parent is no parent's last
+    out[order] = np.r_[~same[1:], True]  # the next row in that order is another parent's
+    return out & df[fk].notna().to_numpy()  # a row without a parent is no parent's last
 
 
 def _only_last(missing: np.ndarray, last: np.ndarray) -> bool:

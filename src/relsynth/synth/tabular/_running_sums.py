@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
-from relsynth.relational.orders import as_numbers
+from relsynth.synth.tabular._assemble import sibling_order
 
 log = logging.getLogger(__name__)
 MIN_SHARE = 0.95  # a column is a running sum when consecutive siblings keep it in this share of their pairs
@@ -86,20 +86,6 @@ def multipliers(found: dict, labels: np.ndarray, n: int) -> np.ndarray:
     if "sign_by" not in found:
         return np.full(n, _SIGNS[found["op"]])
     return pd.Series(labels, dtype=object).map(found["signs"]).astype(float).fillna(0.0).to_numpy()
-
-
-def sibling_order(df: pd.DataFrame, fk: str, key: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """(row positions with each parent's rows together, in order of the date `key` (missing ones
-    last, ties as stored; None: as stored), as `_assemble` encodes them; whether each row in that
-    order follows a row of the same parent)."""
-    parent = pd.factorize(df[fk])[0]
-    if key is None:
-        order = np.argsort(parent, kind="stable")
-    else:
-        order = np.lexsort((as_numbers(df[key], Column.DATETIME), parent))
-    p = parent[order]
-    same = np.r_[False, (p[1:] == p[:-1]) & (p[1:] >= 0)]
-    return order, same
 
 
 def _floats(s: pd.Series) -> np.ndarray:
