@@ -24,6 +24,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.synth.tabular._assemble import sibling_order
+from relsynth.synth.tabular._totals import decimals_of
 
 log = logging.getLogger(__name__)
 MIN_SHARE = 0.95  # a column is a running sum when consecutive siblings keep it in this share of their pairs
@@ -67,7 +68,11 @@ def find_running_sums(pre, data: RelationalData, summed: set[tuple[str, str]]) -
             pk = data.schema.tables[edge.parent].primary_key
             out.append(
                 {"table": table, "column": col, "fk": edge.fk, "key": key, **found}
-                | {"parent": edge.parent, "parent_key": pk, "decimals": _decimals(values[col][~np.isnan(values[col])])}
+                | {
+                    "parent": edge.parent,
+                    "parent_key": pk,
+                    "decimals": decimals_of(values[col][~np.isnan(values[col])]),
+                }
                 | start
             )
             taken |= {col, found["of"]}
@@ -101,7 +106,7 @@ def _match(
     held = y[~np.isnan(y)]
     if not len(held) or held.std() == 0:
         return None
-    prev, d = np.r_[np.nan, y[:-1]], _decimals(held)
+    prev, d = np.r_[np.nan, y[:-1]], decimals_of(held)
     for other in others:
         a = values[other]
         # pairs that move it: a column the same in every row of a parent follows any number mostly 0
@@ -140,7 +145,7 @@ def _start(pre, data: RelationalData, parent: str, keys: np.ndarray, base: np.nd
     held = ~np.isnan(base)
     if held.sum() < MIN_ROWS:
         return out
-    d = _decimals(base[held])
+    d = decimals_of(base[held])
     frame, kinds = data[parent], data.schema.tables[parent].columns
     for c in pre.modelled_columns(parent):
         if kinds[c].kind not in _NUMBERS or (parent, c) in summed:
@@ -155,14 +160,6 @@ def _start(pre, data: RelationalData, parent: str, keys: np.ndarray, base: np.nd
 def _holds(y: np.ndarray, x: np.ndarray, decimals: int) -> bool:
     """`y` equals `x` to half a unit of `y`'s last decimal in at least MIN_SHARE of the rows."""
     return bool((np.abs(y - x) <= 0.5 * 10.0**-decimals + 1e-9 * np.abs(y)).mean() >= MIN_SHARE)
-
-
-def _decimals(x: np.ndarray) -> int:
-    """The decimals the values are written with (0 to 6)."""
-    for d in range(7):
-        if np.allclose(x, np.round(x, d), rtol=0, atol=1e-9):
-            return d
-    return 6
 
 
 def apply_running_sums(sums: list[dict], tables: dict[str, pd.DataFrame]) -> None:

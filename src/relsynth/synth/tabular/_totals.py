@@ -81,7 +81,7 @@ def _match(data: RelationalData, table: str, col: str, rows: str, fk: str, by: s
         sums = sum_over(data[rows], fk, of, data[table][by])
         if np.isclose(x[present], sums[present], rtol=1e-6, atol=_tolerance(x[present])).mean() >= MIN_SHARE:
             found = {"table": table, "column": col, "rows": rows, "fk": fk, "by": by, "of": of}
-            return {**found, "decimals": _decimals(x[present])}
+            return {**found, "decimals": decimals_of(x[present])}
     return None
 
 
@@ -94,7 +94,7 @@ def sum_over(rows: pd.DataFrame, fk: str, of: list[str], keys: pd.Series) -> np.
     return sums.reindex(pd.Index(keys), fill_value=0.0).to_numpy(dtype=float)
 
 
-def _decimals(x: np.ndarray) -> int:
+def decimals_of(x: np.ndarray) -> int:
     """The decimals the values are written with (0 to 6)."""
     for d in range(7):
         if np.allclose(x, np.round(x, d), rtol=0, atol=1e-9):
@@ -104,7 +104,7 @@ def _decimals(x: np.ndarray) -> int:
 
 def _tolerance(x: np.ndarray) -> float:
     """Half a unit of the values' last decimal: sums of rounded parts differ by rounding only."""
-    return 0.5 * 10.0 ** -_decimals(x)
+    return 0.5 * 10.0 ** -decimals_of(x)
 
 
 def apply_totals(totals: list[dict], tables: dict[str, pd.DataFrame]) -> None:
