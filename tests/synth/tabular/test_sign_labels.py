@@ -63,3 +63,24 @@ def test_a_label_with_both_signs_or_too_few_rows_is_left_as_generated():
     assert pre.stats["sign_labels"] == []
     few = transactions(n=30)
     assert TabularPreproc.from_schema(few.schema).fit(few).stats["sign_labels"] == []
+
+
+def test_labels_that_are_not_strings_keep_their_values_and_dtype():
+    """A type coded 1 (debit) and 2 (credit), or a boolean is_debit: the label was written as the
+    text of its category ('1', 'True') into the generated column, an int64 one turned to strings
+    (a FutureWarning of pandas, an error to come)."""
+    data = transactions()
+    for coded, values in (
+        ("code", data["tx"]["type"].map({"DEBIT": 1, "CREDIT": 2})),
+        ("flag", data["tx"]["amount"] < 0),
+    ):
+        tx = data["tx"].assign(type=values)
+        coded_data = RelationalData({"tx": tx}, data.schema)
+        pre = TabularPreproc.from_schema(data.schema, n_bins=4).fit(coded_data)
+        assert [r["column"] for r in pre.stats["sign_labels"]] == ["type"], coded
+        synth = pre.inverse_transform(pre.transform(coded_data), seed=0)["tx"]
+        assert synth["type"].dtype == coded_data["tx"]["type"].dtype, coded
+        expected = np.where(
+            synth["amount"].astype(float) < 0, values[tx["amount"] < 0].iloc[0], values[tx["amount"] > 0].iloc[0]
+        )
+        assert (synth["type"].to_numpy() == expected)[synth["amount"].astype(float) != 0].all(), coded

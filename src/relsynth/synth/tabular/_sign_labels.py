@@ -61,14 +61,25 @@ def _labels_by_sign(number: pd.Series, labels: pd.Series) -> tuple[str, dict] | 
     return str(number.name), {**out, "zero": str(at_zero[0]) if len(at_zero) == 1 else None}
 
 
-def apply_sign_labels(rules: list[dict], tables: dict[str, pd.DataFrame]) -> None:
+def apply_sign_labels(pre, rules: list[dict], tables: dict[str, pd.DataFrame]) -> None:
     """Set (in place) each fitted label of the generated `tables` from its number's sign; a
-    missing number, or zero without a label of its own, leaves the label as generated."""
+    missing number, or zero without a label of its own, leaves the label as generated. A rule
+    holds a label's text: it is written as the column's category of that text (a type coded 1 or
+    2, a flag True or False), in the column's dtype."""
     for r in rules:
         frame = tables[r["table"]]
         x = pd.to_numeric(frame[r["number"]], errors="coerce").astype(float).to_numpy()
-        column = frame[r["column"]].copy()
+        as_category = _categories(pre, r["table"], r["column"])
+        column = frame[r["column"]].astype(object).to_numpy().copy()
         for side, rows in (("negative", x < 0), ("positive", x > 0), ("zero", x == 0)):
             if r[side] is not None and rows.any():
-                column.iloc[np.flatnonzero(rows)] = r[side]
-        frame[r["column"]] = column
+                column[rows] = as_category.get(r[side], r[side])
+        frame[r["column"]] = pd.Series(column, index=frame.index).astype(frame[r["column"]].dtype)
+
+
+def _categories(pre, table: str, col: str) -> dict[str, object]:
+    """The categories of a generated column, by their text (`_labels_by_sign` keeps the text)."""
+    layout = pre.layouts.get(table)
+    if layout is None or col not in layout.fields:
+        return {}
+    return {str(c): c for c in getattr(pre.slots[layout.slots[layout.fields.index(col)]].preproc, "categories", [])}
