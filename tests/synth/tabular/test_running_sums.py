@@ -125,3 +125,24 @@ def test_an_unsigned_amount_is_added_or_taken_away_as_its_type_says():
     signed = synth["tx"]["amount"].astype(float) * np.where(synth["tx"]["kind"] == "DEBIT", -1, 1)
     fixed = RelationalData({"account": synth["account"], "tx": synth["tx"].assign(amount=signed)}, schema)
     assert chain_breaks(fixed)[0] == 0
+
+
+def test_an_unsigned_amount_signed_by_a_coded_type_is_found_and_survives_a_save(tmp_path):
+    """A type coded 1 (credit) and 2 (debit): the labels' signs are kept by their text ("1", as
+    JSON keys are), then looked up by the raw labels (1), which found none: no running sum."""
+    data = bank()
+    tx = data["tx"].assign(kind=np.where(data["tx"]["amount"] < 0, 2, 1), amount=data["tx"]["amount"].abs())
+    schema = Schema(
+        account=data.schema.tables["account"],
+        tx=Table(**data.schema.tables["tx"].columns, kind=Categorical()),
+    )
+    unsigned = RelationalData({"account": data["account"], "tx": tx}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(unsigned)
+    [found] = pre.stats["running_sums"]
+    assert (found["sign_by"], found["signs"]) == ("kind", {"1": 1.0, "2": -1.0})
+    pre.save(tmp_path / "pre")
+    loaded = TabularPreproc.load(tmp_path / "pre")
+    synth = loaded.inverse_transform(loaded.transform(unsigned), seed=0)
+    signed = synth["tx"]["amount"].astype(float) * np.where(synth["tx"]["kind"] == 2, -1, 1)
+    fixed = RelationalData({"account": synth["account"], "tx": synth["tx"].assign(amount=signed)}, schema)
+    assert chain_breaks(fixed)[0] == 0

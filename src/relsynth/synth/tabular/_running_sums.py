@@ -87,10 +87,11 @@ def find_running_sums(pre, data: RelationalData, summed: set[tuple[str, str]]) -
 
 def multipliers(found: dict, labels: np.ndarray, n: int) -> np.ndarray:
     """Each row's sign for the number a running sum adds: the op's, or its label's (a label the
-    data never signed, or none: 0, no step)."""
+    data never signed, or none: 0, no step). `signs` is keyed by the labels' text (JSON keys are
+    text): a type coded 1 or 2 is looked up as "1" or "2"."""
     if "sign_by" not in found:
         return np.full(n, _SIGNS[found["op"]])
-    return pd.Series(labels, dtype=object).map(found["signs"]).astype(float).fillna(0.0).to_numpy()
+    return pd.Series(labels, dtype=object).astype(str).map(found["signs"]).astype(float).fillna(0.0).to_numpy()
 
 
 def _floats(s: pd.Series) -> np.ndarray:
