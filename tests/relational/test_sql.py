@@ -896,11 +896,9 @@ def test_a_table_nests_under_the_row_of_a_composite_key_it_names(tmp_path: Path)
     assert described(again) == described(source)
 
 
-def test_a_composite_key_naming_no_row_to_nest_under_is_named_with_its_values(tmp_path: Path) -> None:
-    """SQLite does not enforce keys: a delivery of line (1, 9), which order 1 does not have, was
-    read without a word (its order_id alone named an order), and once deliveries nested under
-    their line the error said '1 null value(s)' of a column the database does not have."""
-    source = url("sqlite", tmp_path, "source")
+def deliveries_by_line(source: str, *more: str) -> list[tuple[int, int]]:
+    """orders -> order_lines (order_id, line_no) <- deliveries by that composite key, one delivery a
+    line, in SQLite at `source` (then the statements `more`); the lines' keys."""
     lines = [(o, n) for o in range(1, 61) for n in range(1, 2 + o % 3)]
     run_sql(
         source,
@@ -912,8 +910,17 @@ def test_a_composite_key_naming_no_row_to_nest_under_is_named_with_its_values(tm
         "INSERT INTO orders VALUES " + ", ".join(f"({o}, '2020-01-01')" for o in range(1, 61)),
         "INSERT INTO order_lines VALUES " + ", ".join(str(line) for line in lines),
         "INSERT INTO deliveries VALUES " + ", ".join(f"({i}, {o}, {n})" for i, (o, n) in enumerate(lines, 1)),
-        "INSERT INTO deliveries VALUES (999, 1, 9)",
+        *more,
     )
+    return lines
+
+
+def test_a_composite_key_naming_no_row_to_nest_under_is_named_with_its_values(tmp_path: Path) -> None:
+    """SQLite does not enforce keys: a delivery of line (1, 9), which order 1 does not have, was
+    read without a word (its order_id alone named an order), and once deliveries nested under
+    their line the error said '1 null value(s)' of a column the database does not have."""
+    source = url("sqlite", tmp_path, "source")
+    lines = deliveries_by_line(source, "INSERT INTO deliveries VALUES (999, 1, 9)")
     with pytest.raises(
         DataError,
         match=r"'deliveries': 1 row\(s\) whose \(order_id, line_no\) names no row of "
@@ -930,18 +937,7 @@ def test_a_schema_written_from_one_read_with_row_keys_reads_the_database_again(t
     refused, 'overrides name column(s) ['(order_id, line_no)'] of 'deliveries', which has [...]'; it
     reads the same schema, and a row key given as not nesting keeps the pairing instead."""
     source = url("sqlite", tmp_path, "source")
-    lines = [(o, n) for o in range(1, 61) for n in range(1, 2 + o % 3)]
-    run_sql(
-        source,
-        "CREATE TABLE orders (id INTEGER PRIMARY KEY, placed DATE NOT NULL)",
-        "CREATE TABLE order_lines (order_id INTEGER NOT NULL REFERENCES orders (id), line_no INTEGER NOT NULL, "
-        "PRIMARY KEY (order_id, line_no))",
-        "CREATE TABLE deliveries (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, line_no INTEGER NOT NULL, "
-        "FOREIGN KEY (order_id, line_no) REFERENCES order_lines (order_id, line_no))",
-        "INSERT INTO orders VALUES " + ", ".join(f"({o}, '2020-01-01')" for o in range(1, 61)),
-        "INSERT INTO order_lines VALUES " + ", ".join(str(line) for line in lines),
-        "INSERT INTO deliveries VALUES " + ", ".join(f"({i}, {o}, {n})" for i, (o, n) in enumerate(lines, 1)),
-    )
+    deliveries_by_line(source)
     schema = RelationalData.from_sql(source).schema
     schema.to_yaml(tmp_path / "schema.yml")
     assert RelationalData.from_sql(source, overrides=tmp_path / "schema.yml").schema == schema
