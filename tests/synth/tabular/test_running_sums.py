@@ -102,17 +102,21 @@ def test_a_balance_from_zero_starts_at_the_first_amount_and_survives_a_save(tmp_
     assert chain_breaks(synth, opening=False)[0] == 0
 
 
-def test_an_unsigned_amount_is_added_or_taken_away_as_its_type_says():
-    # amounts written positive, a type saying credit or debit: balance = previous + or - amount by the type
+def unsigned_bank(debit: object, credit: object) -> RelationalData:
+    """`bank` with its amounts written positive and a `kind` saying `debit` or `credit`."""
     data = bank()
-    tx = data["tx"].assign(
-        kind=np.where(data["tx"]["amount"] < 0, "DEBIT", "CREDIT"), amount=data["tx"]["amount"].abs()
-    )
+    tx = data["tx"].assign(kind=np.where(data["tx"]["amount"] < 0, debit, credit), amount=data["tx"]["amount"].abs())
     schema = Schema(
         account=data.schema.tables["account"],
         tx=Table(**data.schema.tables["tx"].columns, kind=Categorical()),
     )
-    unsigned = RelationalData({"account": data["account"], "tx": tx}, schema)
+    return RelationalData({"account": data["account"], "tx": tx}, schema)
+
+
+def test_an_unsigned_amount_is_added_or_taken_away_as_its_type_says():
+    # amounts written positive, a type saying credit or debit: balance = previous + or - amount by the type
+    unsigned = unsigned_bank("DEBIT", "CREDIT")
+    schema = unsigned.schema
     pre = TabularPreproc.from_schema(schema).fit(unsigned)
     [found] = pre.stats["running_sums"]
     assert (found["op"], found["of"], found["sign_by"], found["signs"]) == (
@@ -130,13 +134,8 @@ def test_an_unsigned_amount_is_added_or_taken_away_as_its_type_says():
 def test_an_unsigned_amount_signed_by_a_coded_type_is_found_and_survives_a_save(tmp_path):
     """A type coded 1 (credit) and 2 (debit): the labels' signs are kept by their text ("1", as
     JSON keys are), then looked up by the raw labels (1), which found none: no running sum."""
-    data = bank()
-    tx = data["tx"].assign(kind=np.where(data["tx"]["amount"] < 0, 2, 1), amount=data["tx"]["amount"].abs())
-    schema = Schema(
-        account=data.schema.tables["account"],
-        tx=Table(**data.schema.tables["tx"].columns, kind=Categorical()),
-    )
-    unsigned = RelationalData({"account": data["account"], "tx": tx}, schema)
+    unsigned = unsigned_bank(2, 1)
+    schema = unsigned.schema
     pre = TabularPreproc.from_schema(schema).fit(unsigned)
     [found] = pre.stats["running_sums"]
     assert (found["sign_by"], found["signs"]) == ("kind", {"1": 1.0, "2": -1.0})
