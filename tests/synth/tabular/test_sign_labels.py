@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from relsynth.relational import Categorical, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import Categorical, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularPreproc
+from relsynth.synth.tabular._sign_labels import apply_sign_labels
 
 
 def transactions(n: int = 800, seed: int = 0) -> RelationalData:
@@ -84,3 +85,48 @@ def test_labels_that_are_not_strings_keep_their_values_and_dtype():
             synth["amount"].astype(float) < 0, values[tx["amount"] < 0].iloc[0], values[tx["amount"] > 0].iloc[0]
         )
         assert (synth["type"].to_numpy() == expected)[synth["amount"].astype(float) != 0].all(), coded
+
+
+def matches(n: int = 600, seed: int = 0) -> RelationalData:
+    """Football matches: `result` is H, D or A as the home score is above, equal to or below the
+    away score; neither score alone tells it."""
+    rng = np.random.default_rng(seed)
+    home, away = rng.poisson(1.5, n), rng.poisson(1.1, n)
+    frame = pd.DataFrame(
+        {
+            "id": range(1, n + 1),
+            "home_goals": home,
+            "away_goals": away,
+            "result": np.where(home > away, "H", np.where(home < away, "A", "D")),
+        }
+    )
+    schema = Schema(m=Table(id=PrimaryKey(), home_goals=Integer(), away_goals=Integer(), result=Categorical()))
+    return RelationalData({"m": frame}, schema)
+
+
+def wrong_results(data: RelationalData) -> int:
+    m = data["m"]
+    diff = m["home_goals"].astype(float) - m["away_goals"].astype(float)
+    expected = np.where(diff > 0, "H", np.where(diff < 0, "A", "D"))
+    return int((m["result"].astype(str).to_numpy() != expected).sum())
+
+
+def test_a_result_follows_the_sign_of_a_difference_of_two_numbers():
+    data = matches()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["sign_labels"] == [
+        {
+            "table": "m",
+            "column": "result",
+            "number": "home_goals",
+            "minus": "away_goals",
+            "negative": "A",
+            "positive": "H",
+            "zero": "D",
+        }
+    ]
+    scores = pre.inverse_transform(pre.transform(data), seed=0)["m"].copy()
+    scores["away_goals"] = scores["away_goals"].sample(frac=1, random_state=0).to_numpy()  # pairs drawn anew
+    assert wrong_results(RelationalData({"m": scores}, data.schema)) > 100
+    apply_sign_labels(pre, pre.stats["sign_labels"], tables := {"m": scores})
+    assert wrong_results(RelationalData(tables, data.schema)) == 0
