@@ -13,6 +13,7 @@ from relsynth.relational.orders import with_ancestors
 from relsynth.relational.shapes import CLASSES, char_class
 from relsynth.synth.tabular._ancestor_orders import keep_ancestor_orders
 from relsynth.synth.tabular._category_ranges import keep_category_ranges
+from relsynth.synth.tabular._count_sums import apply_count_sums
 from relsynth.synth.tabular._formulas import apply_formulas
 from relsynth.synth.tabular._identifiers import new_identifiers, uuids
 from relsynth.synth.tabular._lookup_orders import keep_lookup_orders
@@ -198,6 +199,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     copy_totals(pre, out, rng)  # a copy of a total: of the total set
     apply_formulas(formulas, out)  # ... or a copy of a total
     apply_totals(pre.stats.get("totals", []), out)  # a total of such copies: set again
+    apply_count_sums(pre, pre.stats.get("count_sums", []), out)  # a binned score: the count less the other
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # from the numbers set (none in older models)
     for table in schema.synth_tables:  # rows in key order: a row's earlier row is written before it
         if ctx is not None and table == schema.roots[0] and own_date(pre, table) is None:

@@ -23,6 +23,7 @@ from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.core.workers import can_fork, run_forked
 from relsynth.synth.tabular import _sizes
 from relsynth.synth.tabular._count_rules import count_tables, parent_count_rules
+from relsynth.synth.tabular._count_sums import count_sum_positions, force_count_sums
 from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_entities, row_child_counts
 from relsynth.synth.tabular._dependencies import banning_tables, forcing_tables, null_tables, parent_forcing
 from relsynth.synth.tabular._dp_counts import uncalibrated_edges
@@ -390,6 +391,10 @@ def _run_pool(
     at_never = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a value an earlier one rules out
     for t, rules in never.items():
         at_never[t, list(rules)] = True
+    count_sums = count_sum_positions(pre, pre.stats.get("count_sums", []), g.tables)  # goal rows = the scores
+    at_sum = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a count its row's numbers give
+    for t, j in count_sums:
+        at_sum[t, j] = True
     active = np.arange(B)  # pool rows in the model's batch, in batch order
     next_entity = 0
 
@@ -434,6 +439,8 @@ def _run_pool(
             at = at_never[table[active], np.minimum(hpos[active], H - 1)] & live
             logits = _mask(logits, *_never_paired(never, cursors, header, active, table, hpos, at))
         tokens = sample_tokens(logits, gen, temp=temp).cpu().numpy()
+        if count_sums and (at := at_sum[table[active], np.minimum(hpos[active], H - 1)] & live).any():
+            force_count_sums(force, header, active[at], table, hpos, count_sums, counts_rng)
         f = force[active, np.minimum(hpos[active], H - 1)]
         use_forced = f >= 0  # context tokens of a root row, categories following an earlier one
         tokens[use_forced] = f[use_forced]

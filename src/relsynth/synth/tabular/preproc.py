@@ -42,6 +42,7 @@ from relsynth.synth.tabular._ancestor_orders import find_ancestor_orders
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
 from relsynth.synth.tabular._category_ranges import find_category_ranges
 from relsynth.synth.tabular._count_rules import find_count_rules
+from relsynth.synth.tabular._count_sums import find_count_sums
 from relsynth.synth.tabular._decode import decode_entities
 from relsynth.synth.tabular._dependencies import (
     find_dependencies,
@@ -364,6 +365,7 @@ class TabularPreproc:
             "null_cuts": find_null_cuts(self, data),  # ... or on one side of a number of their row (`_null_cuts`)
             "last_nulls": find_last_nulls(self, data),  # columns missing only in their parent's last row
             "count_rules": find_count_rules(self, data),  # child tables a category says a row has none of, or some
+            "count_sums": find_count_sums(self, data, summed),  # child counts numbers of the row give (goals, scores)
             "unique_labels": (unique := find_unique_labels(self, data)),  # labels never repeated under one parent row
             "once_labels": find_once_labels(self, data, unique),  # single values of such a column (one owner)
         }

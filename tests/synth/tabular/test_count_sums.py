@@ -1,0 +1,74 @@
+"""Child counts that numbers of their parent row give: a football match has as many goal rows as
+its two scores add up to; drawn as a token of its own, the count of 728 of 888 matches of a
+briefly trained model did not follow its scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from relsynth.relational import Categorical, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import TabularModel, TabularPreproc
+
+
+def league(n: int = 300, seed: int = 0) -> RelationalData:
+    """matches -> goals: a goal row per goal of either side; `attendance` unrelated; `cards` a
+    count of no table."""
+    rng = np.random.default_rng(seed)
+    home, away = rng.poisson(1.4, n), rng.poisson(1.0, n)
+    match = pd.DataFrame(
+        {
+            "id": range(n),
+            "home_goals": home,
+            "away_goals": away,
+            "cards": rng.poisson(2.0, n),
+            "weather": rng.choice(["dry", "wet"], n),
+        }
+    )
+    per_match = home + away
+    goal = pd.DataFrame({"id": range(int(per_match.sum())), "match": np.repeat(np.arange(n), per_match)})
+    goal["minute"] = rng.integers(1, 91, len(goal))
+    schema = Schema(
+        match=Table(
+            id=PrimaryKey(), home_goals=Integer(), away_goals=Integer(), cards=Integer(), weather=Categorical()
+        ),
+        goal=Table(id=PrimaryKey(), match=ForeignKey(parent="match"), minute=Integer()),
+    )
+    return RelationalData({"match": match, "goal": goal}, schema)
+
+
+def wrong_counts(data: RelationalData) -> int:
+    m = data["match"]
+    rows = data["goal"].groupby("match").size().reindex(m["id"], fill_value=0).to_numpy()
+    return int((rows != (m["home_goals"] + m["away_goals"]).to_numpy()).sum())
+
+
+def test_a_matchs_goal_rows_follow_its_scores(tiny_size):
+    data = league()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["count_sums"] == [{"table": "match", "child": "goal", "of": ["home_goals", "away_goals"]}]
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)  # untrained: counts drawn at random
+    out = model.generate(300, seed=0)
+    scores = out["match"]["home_goals"] + out["match"]["away_goals"]
+    assert len(out["goal"]) > 100 and scores.nunique() > 3
+    assert wrong_counts(out) == 0
+    pre.stats["count_sums"] = []  # without: the test can tell
+    assert wrong_counts(model.generate(300, seed=0)) > 100
+
+
+def test_one_number_counting_its_rows_and_no_rule_where_a_row_breaks_it():
+    data = league()
+    match = data["match"].assign(n_goals=data["match"]["home_goals"] + data["match"]["away_goals"])
+    schema = Schema(
+        match=Table(id=PrimaryKey(), n_goals=Integer(), cards=Integer(), weather=Categorical()),
+        goal=data.schema.tables["goal"],
+    )
+    one = RelationalData({"match": match[["id", "n_goals", "cards", "weather"]], "goal": data["goal"]}, schema)
+    assert TabularPreproc.from_schema(schema).fit(one).stats["count_sums"] == [
+        {"table": "match", "child": "goal", "of": ["n_goals"]}
+    ]
+    match.loc[0, "home_goals"] += 1  # one scoresheet missing a goal row
+    broken = RelationalData({"match": match.drop(columns="n_goals"), "goal": data["goal"]}, data.schema)
+    assert TabularPreproc.from_schema(data.schema).fit(broken).stats["count_sums"] == []
