@@ -50,16 +50,22 @@ MIN_EQUAL = 5.0  # rows chance would give one value in two columns, at least, to
 def find_dependencies(pre, data: RelationalData) -> list[dict]:
     """[{"table", "column", "of", "pairs": [[value of `of`, value of `column`], ...]}]: in every
     row of `table` holding `of`, `column` is the value paired with it. Each table's categorical
-    fields in header order; not the root's context columns (given at generation)."""
+    fields in header order, and its numbers written exactly (a grade's points from its letter: a
+    small model gave 4 of 1,776 generated enrollments points their grade never has), each from
+    an earlier categorical field; not the root's context columns (given at generation)."""
     out = []
-    for table in pre.layouts:
+    for table, layout in pre.layouts.items():
         given = set(pre.ctx_cols) if table in pre.schema.roots else set()
         cats = _categoricals(pre, data, table)
         codes = {c: _codes(data[table][c]) for c, _ in cats}  # once a column: pairs are many on a wide table
-        for i, (col, col_pre) in enumerate(cats):
-            if col in given or not col_pre.categories or not _varied(codes[col][0]):
+        for col, col_pre in _exact_numbers(pre, data, table):  # a grade's points: a number written exactly
+            codes[col] = _codes(_exact_values(data[table][col], col_pre))
+        at = {c: k for k, c in enumerate(layout.fields)}
+        targets = sorted(cats + _exact_numbers(pre, data, table), key=lambda f: at[f[0]])  # in header order
+        for col, col_pre in targets:
+            if col in given or not _values_of(col_pre) or not _varied(codes[col][0]):
                 continue
-            for of, of_pre in cats[:i]:
+            for of, of_pre in (f for f in cats if at[f[0]] < at[col]):
                 if _decides(codes[of][0], codes[col][0]):
                     pairs = _pairs(codes[of], codes[col], of_pre, col_pre)
                     if pairs is not None:
@@ -109,6 +115,24 @@ def _categoricals(pre, data: RelationalData, table: str) -> list[tuple[str, Cate
         for c, s in zip(layout.fields, layout.slots, strict=False)
         if isinstance(pre.slots[s].preproc, CategoricalPreproc) and c in data[table].columns
     ]
+
+
+def _exact_numbers(pre, data: RelationalData, table: str) -> list[tuple[str, NumericPreproc]]:
+    """`table`'s modelled numbers of exact values only (`_exact`), not modelled as an offset."""
+    layout = pre.layouts[table]
+    return [
+        (c, pre.slots[s].preproc)
+        for c, s in zip(layout.fields, layout.slots, strict=False)
+        if isinstance(pre.slots[s].preproc, NumericPreproc)
+        and _exact(pre.slots[s].preproc)
+        and c in data[table].columns
+        and c not in pre.orderings.get(table, {})
+    ]
+
+
+def _values_of(p) -> list:
+    """The values with a token of their own: a column's categories, or a number's points (as floats)."""
+    return list(p.categories) if isinstance(p, CategoricalPreproc) else [float(v) for v in p.points]
 
 
 def parent_forcing(pre, rules: list[dict]) -> dict[str, list[tuple[int, int, np.ndarray]]]:
@@ -260,7 +284,7 @@ def _pairs(
     held = a_codes >= 0
     b_of = dict(zip(a_codes[held].tolist(), b_codes[held].tolist(), strict=True))
     b_of_text = {a_text[k]: (b_text[v] if v >= 0 else None) for k, v in b_of.items()}
-    known_b = {str(v): v for v in b_pre.categories}
+    known_b = {str(v): v for v in _values_of(b_pre)}
     pairs = [[v, known_b[b_of_text[str(v)]]] for v in a_pre.categories if b_of_text.get(str(v)) in known_b]
     if len(pairs) < 2 or len({str(p[1]) for p in pairs}) < 2:
         return None
@@ -286,7 +310,7 @@ def forcing_tables(pre, dependencies: list[dict]) -> tuple[np.ndarray, np.ndarra
         if (found := _slots_of(pre, d)) is None:
             continue
         j, of_slot, slot = found
-        of_ids, ids = of_slot.category_tokens(), slot.category_tokens()
+        of_ids, ids = of_slot.category_tokens(), slot.value_tokens()  # a category's, or a number's points
         for a, b in d["pairs"]:
             if str(a) in of_ids and str(b) in ids:
                 position[of_ids[str(a)]] = j
