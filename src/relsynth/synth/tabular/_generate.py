@@ -28,6 +28,7 @@ from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_e
 from relsynth.synth.tabular._dependencies import banning_tables, forcing_tables, null_tables, parent_forcing
 from relsynth.synth.tabular._dp_counts import uncalibrated_edges
 from relsynth.synth.tabular._last_nulls import last_null_positions
+from relsynth.synth.tabular._lookup_matches import lookup_match_bans
 from relsynth.synth.tabular._never_pairs import pair_bans
 from relsynth.synth.tabular._unique_labels import unique_positions
 from relsynth.synth.tabular.dataset import recent_siblings
@@ -391,6 +392,9 @@ def _run_pool(
     at_never = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a value an earlier one rules out
     for t, rules in never.items():
         at_never[t, list(rules)] = True
+    matches = {g.index[t]: rules for t, rules in lookup_match_bans(pre, pre.stats.get("lookup_matches", [])).items()}
+    for t, rules in matches.items():  # a lookup key matching its row's columns (a scorer of one of the teams)
+        at_never[t, list(rules)] = True
     count_sums = count_sum_positions(pre, pre.stats.get("count_sums", []), g.tables)  # goal rows = the scores
     at_sum = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a count its row's numbers give
     for t, j in count_sums:
@@ -438,6 +442,7 @@ def _run_pool(
         if at_never.any():
             at = at_never[table[active], np.minimum(hpos[active], H - 1)] & live
             logits = _mask(logits, *_never_paired(never, cursors, header, active, table, hpos, at))
+            logits = _mask(logits, *_lookup_matched(matches, cursors, header, active, table, hpos, at))
         tokens = sample_tokens(logits, gen, temp=temp).cpu().numpy()
         if count_sums and (at := at_sum[table[active], np.minimum(hpos[active], H - 1)] & live).any():
             force_count_sums(force, header, active[at], table, hpos, count_sums, counts_rng)
@@ -581,11 +586,25 @@ def _never_paired(never, cursors: list, header: np.ndarray, active: np.ndarray, 
     rows, tokens = [], []
     for j in np.flatnonzero(at):
         b = active[j]
-        for ban in never[table[b]][int(hpos[b])]:
+        for ban in never.get(table[b], {}).get(int(hpos[b]), ()):
             held = header[b, ban.source] if ban.level == 0 else cursors[b].frames[-ban.level][1][ban.source]
             if (banned := ban.banned.get(int(held))) is not None:
                 rows += [j] * len(banned)
                 tokens += banned.tolist()
+    return rows, tokens
+
+
+def _lookup_matched(matches, cursors: list, header: np.ndarray, active: np.ndarray, table: np.ndarray, hpos, at):
+    """(batch rows, tokens) each batch row `at` a lookup key may not take: those whose lookup row
+    matches none of the values its row or parent row holds (`_lookup_matches`)."""
+    rows, tokens = [], []
+    for j in np.flatnonzero(at):
+        b = active[j]
+        for match in matches.get(table[b], {}).get(int(hpos[b]), ()):
+            above = header[b] if match.level == 0 else cursors[b].frames[-1][1]
+            banned = match.banned([int(above[k]) for k in match.sources])
+            rows += [j] * len(banned)
+            tokens += banned
     return rows, tokens
 
 

@@ -53,6 +53,7 @@ from relsynth.synth.tabular._dependencies import (
 from relsynth.synth.tabular._formulas import find_formulas, without_ordered_dividends
 from relsynth.synth.tabular._identifiers import identifier_format
 from relsynth.synth.tabular._last_nulls import find_last_nulls
+from relsynth.synth.tabular._lookup_matches import find_lookup_matches
 from relsynth.synth.tabular._lookup_orders import find_lookup_orders, find_reference_sides
 from relsynth.synth.tabular._never_pairs import find_never_pairs
 from relsynth.synth.tabular._null_cuts import find_null_cuts
@@ -358,6 +359,7 @@ class TabularPreproc:
                 self, data, summed | ordered, self._movable_bases(summed), self._shiftable_sequences(summed)
             ),
             "distinct": find_distinct(self, data),  # categories never equal to an earlier one of their row
+            "lookup_matches": find_lookup_matches(self, data),  # a scorer of one of its match's two teams
             "never_pairs": find_never_pairs(self, data),  # categories never beside an earlier one (a man's pregnancy)
             # numbers within the range of their row's category (a lab value within its test's)
             "category_ranges": find_category_ranges(self, data, summed | ordered),
