@@ -72,3 +72,27 @@ def test_one_number_counting_its_rows_and_no_rule_where_a_row_breaks_it():
     match.loc[0, "home_goals"] += 1  # one scoresheet missing a goal row
     broken = RelationalData({"match": match.drop(columns="n_goals"), "goal": data["goal"]}, data.schema)
     assert TabularPreproc.from_schema(data.schema).fit(broken).stats["count_sums"] == []
+
+
+def test_scores_summing_above_every_count_seen_are_lowered_to_the_count(tiny_size):
+    """Scores of 6 each never met in the data (no match had more than 6 goals): an untrained model
+    pairs them anyway, and the goal count has no token for 12: the count is the largest seen and
+    the away score is lowered to match (a 6-6 is written 6-0)."""
+    rng = np.random.default_rng(1)
+    home = np.repeat(np.arange(7), 60)
+    away = np.array([rng.integers(0, 7 - h) for h in home])
+    goals = home + away
+    match = pd.DataFrame({"id": range(len(home)), "home_goals": home, "away_goals": away})
+    goal = pd.DataFrame({"id": range(int(goals.sum())), "match": np.repeat(np.arange(len(home)), goals)})
+    goal["minute"] = rng.integers(1, 91, len(goal))
+    schema = Schema(
+        match=Table(id=PrimaryKey(), home_goals=Integer(), away_goals=Integer()),
+        goal=Table(id=PrimaryKey(), match=ForeignKey(parent="match"), minute=Integer()),
+    )
+    data = RelationalData({"match": match, "goal": goal}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(300, seed=0)
+    assert (out["match"]["home_goals"] == 6).sum() > 10  # of which some with a high away score drawn
+    assert wrong_counts(out) == 0
+    assert (out["match"]["home_goals"] + out["match"]["away_goals"]).max() <= 6

@@ -72,7 +72,7 @@ def count_sum_positions(pre, rules: list[dict], tables: list[str]) -> dict[tuple
     """(table index in `tables`, header position of the child's count) -> (header positions of the
     numbers, (vocab,) value of each token at them (nan: not an exact value), (vocab, 2) lowest and
     highest integer of each bin token at them (nan: none), the count slot's first token, its exact
-    counts) for the rules of `find_count_sums`."""
+    counts, the largest count where no count is binned, else -1) for the rules of `find_count_sums`."""
     out = {}
     for r in rules:
         layout = pre.layouts.get(r["table"])
@@ -90,7 +90,9 @@ def count_sum_positions(pre, rules: list[dict], tables: list[str]) -> dict[tuple
                 value[slot.offset + 1 : first] = slot.preproc.points
                 span[first : first + slot.preproc.n_bins_used] = _bin_spans(slot.preproc)
         j = layout.n_fields + layout.children.index(r["child"])
-        out[(tables.index(r["table"]), j)] = (sources, value, span, count_slot.offset, count_slot.preproc.n_exact)
+        exact = count_slot.preproc.n_exact
+        top = exact - 1 if count_slot.preproc.n_tokens == exact else -1  # no count above the largest seen
+        out[(tables.index(r["table"]), j)] = (sources, value, span, count_slot.offset, exact, top)
     return out
 
 
@@ -106,12 +108,13 @@ def force_count_sums(
 ) -> None:
     """Force (in place) the count token of each pool row of `rows` now at a count `rules` give, to
     the sum of its numbers' exact values (`count_sum_positions`), one binned number's drawn in its
-    bin; none where two are binned, one is missing, or the sum has no exact token."""
+    bin; a sum above every count seen, to the largest (`apply_count_sums` then lowers a number);
+    none where two are binned, one is missing, or the sum has no exact token."""
     for b in rows:
         rule = rules.get((int(table[b]), int(hpos[b])))
         if rule is None or force[b, hpos[b]] >= 0:
             continue
-        sources, value, span, offset, n_exact = rule
+        sources, value, span, offset, n_exact, top = rule
         tokens = header[b, sources]
         exact, binned = value[tokens], ~np.isnan(span[tokens, 0])
         if np.isnan(exact).sum() != binned.sum() or binned.sum() > 1:
@@ -120,31 +123,35 @@ def force_count_sums(
         if binned.any():
             lo, hi = span[tokens[binned][0]]
             total += float(rng.integers(int(lo), int(hi) + 1))
-        if 0 <= total < n_exact and total == int(total):
+        if top >= 0 and total > top:
+            force[b, hpos[b]] = offset + top
+        elif 0 <= total < n_exact and total == int(total):
             force[b, hpos[b]] = offset + int(total)
 
 
 def apply_count_sums(pre, rules: list[dict], tables: dict[str, pd.DataFrame]) -> None:
-    """Set (in place) in the generated `tables` the one number of a rule that is not its count less
-    the others (a binned score, its count drawn in its bin by `force_count_sums`), where that is
-    no negative number."""
+    """Set (in place) in the generated `tables` a number of a rule whose row's numbers do not sum
+    to its count to the count less the others, where that is no negative number: one that is not
+    an exact value first (a binned score, its count drawn in its bin by `force_count_sums`), else
+    the last (a sum above every count seen, its count the largest)."""
     for r in rules:
         frame = tables[r["table"]]
         pk = pre.schema.tables[r["table"]].primary_key
         fk = pre.schema.parent(r["child"]).fk
         counts = frame[pk].map(tables[r["child"]][fk].value_counts()).fillna(0).to_numpy(dtype=float)
-        values = {c: pd.to_numeric(frame[c], errors="coerce").astype(float).to_numpy() for c in r["of"]}
-        total = sum(values.values())
-        for c in r["of"]:
-            rest = total - values[c]
-            rows = (
-                (total != counts) & ~np.isnan(total) & (counts - rest >= 0) & ~_is_point(pre, r["table"], c, values[c])
-            )
+        binned = {c: ~_is_point(pre, r["table"], c, _floats(frame[c])) for c in r["of"]}
+        for c, which in [(c, binned[c]) for c in r["of"]] + [(c, True) for c in reversed(r["of"])]:
+            total = sum(_floats(frame[k]) for k in r["of"])
+            rest = total - _floats(frame[c])
+            rows = (total != counts) & ~np.isnan(total) & (counts - rest >= 0) & which
             if rows.any():
                 column = frame[c].copy()
                 column.iloc[np.flatnonzero(rows)] = (counts - rest)[rows]
                 frame[c] = column
-                total = sum(pd.to_numeric(frame[k], errors="coerce").astype(float).to_numpy() for k in r["of"])
+
+
+def _floats(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
 
 
 def _is_point(pre, table: str, column: str, x: np.ndarray) -> np.ndarray:
