@@ -30,6 +30,7 @@ from relsynth.synth.tabular._dp_counts import uncalibrated_edges
 from relsynth.synth.tabular._last_nulls import last_null_positions
 from relsynth.synth.tabular._lookup_matches import lookup_match_bans
 from relsynth.synth.tabular._never_pairs import pair_bans
+from relsynth.synth.tabular._ordered_labels import ordered_label_bans
 from relsynth.synth.tabular._unique_labels import unique_positions
 from relsynth.synth.tabular.dataset import recent_siblings
 from relsynth.synth.tabular.grammar import BOS, PAD
@@ -399,6 +400,13 @@ def _run_pool(
     at_sum = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a count its row's numbers give
     for t, j in count_sums:
         at_sum[t, j] = True
+    ordered, recorded = {}, {t: dict(positions) for t, positions in unique.items()}  # a semester never goes back
+    at_ordered = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label before a sibling's is masked
+    for t, rules in ordered_label_bans(pre, pre.stats.get("ordered_labels", [])).items():
+        rules = {j: earlier for j, earlier in rules.items() if j not in recorded.get(t, {})}
+        recorded.setdefault(t, {}).update(dict.fromkeys(rules))  # the cursor records every label taken there
+        ordered[g.index[t]] = rules
+        at_ordered[g.index[t], list(rules)] = True
     active = np.arange(B)  # pool rows in the model's batch, in batch order
     next_entity = 0
 
@@ -406,7 +414,7 @@ def _run_pool(
         """Pool row b (batch index j) starts the next entity."""
         nonlocal next_entity
         e, next_entity = next_entity, next_entity + 1
-        cursors[b], entity[b] = _Cursor(pre, roots[e], counts_rng, model.config.sibling_context, unique), e
+        cursors[b], entity[b] = _Cursor(pre, roots[e], counts_rng, model.config.sibling_context, recorded), e
         table[b], hpos[b] = g.index[roots[e]], 0
         force[b], banned[b] = -1, -1
         for k, t in (forced[e] if forced else {}).items():
@@ -439,6 +447,8 @@ def _run_pool(
             logits = _ban_siblings(
                 logits, cursors, active, hpos, at_unique[table[active], np.minimum(hpos[active], H - 1)] & live
             )
+        if at_ordered.any() and (at := at_ordered[table[active], np.minimum(hpos[active], H - 1)] & live).any():
+            logits = _mask(logits, *_before_siblings(ordered, cursors, active, table, hpos, at))
         if at_never.any():
             at = at_never[table[active], np.minimum(hpos[active], H - 1)] & live
             logits = _mask(logits, *_never_paired(never, cursors, header, active, table, hpos, at))
@@ -591,6 +601,20 @@ def _never_paired(never, cursors: list, header: np.ndarray, active: np.ndarray, 
             if (banned := ban.banned.get(int(held))) is not None:
                 rows += [j] * len(banned)
                 tokens += banned.tolist()
+    return rows, tokens
+
+
+def _before_siblings(ordered, cursors: list, active: np.ndarray, table: np.ndarray, hpos, at):
+    """(batch rows, tokens) each batch row `at` an ordered label may not take: the labels before
+    one its earlier siblings took (`_ordered_labels`)."""
+    rows, tokens = [], []
+    for j in np.flatnonzero(at):
+        b = active[j]
+        earlier = ordered[table[b]][int(hpos[b])]
+        taken = {t for t in cursors[b].sibling_tokens(int(hpos[b])) if t in earlier}
+        banned = np.unique(np.concatenate([earlier[t] for t in taken])).tolist() if taken else []
+        rows += [j] * len(banned)
+        tokens += banned
     return rows, tokens
 
 

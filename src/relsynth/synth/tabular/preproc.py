@@ -57,6 +57,7 @@ from relsynth.synth.tabular._lookup_matches import find_lookup_matches
 from relsynth.synth.tabular._lookup_orders import find_lookup_orders, find_reference_sides
 from relsynth.synth.tabular._never_pairs import find_never_pairs
 from relsynth.synth.tabular._null_cuts import find_null_cuts
+from relsynth.synth.tabular._ordered_labels import find_ordered_labels
 from relsynth.synth.tabular._references import (
     declared_links,
     mirrored_links,
@@ -370,6 +371,7 @@ class TabularPreproc:
             "count_sums": find_count_sums(self, data, summed),  # child counts numbers of the row give (goals, scores)
             "unique_labels": (unique := find_unique_labels(self, data)),  # labels never repeated under one parent row
             "once_labels": find_once_labels(self, data, unique),  # single values of such a column (one owner)
+            "ordered_labels": find_ordered_labels(self, data, unique),  # labels whose order siblings follow
         }
         return self
 
