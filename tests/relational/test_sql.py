@@ -1628,3 +1628,54 @@ def test_a_check_keeping_two_columns_apart_is_read_written_back_and_checked(engi
     with pytest.raises(DataError, match=r"which the target's CHECK \(follower_id <> followee_id\) refuses"):
         plain.to_sql(target, if_exists="append")
     assert query(target, "SELECT COUNT(*) FROM users") == [(0,)]
+
+
+def test_unique_constraints_over_several_columns_are_read_kept_and_written_back(engine: str, tmp_path: Path) -> None:
+    """UNIQUE (employee_id, valid_from) of salaries (a table with its own key) and a unique index
+    on (store_id, sku) were not read: a replace into a fresh table of the source's DDL, then an
+    append, took repeated rows the source never had. Both are now in the schema (`Table.unique`),
+    through to_dir and from_dir, and to_sql declares them; a repeat is listed before writing."""
+    source = url(engine, tmp_path)
+    run_sql(
+        source,
+        "CREATE TABLE employee (id INTEGER PRIMARY KEY, name VARCHAR(20))",
+        "INSERT INTO employee VALUES " + ", ".join(f"({i}, 'e{i}')" for i in range(10)),
+        "CREATE TABLE salary (id INTEGER PRIMARY KEY, employee_id INTEGER REFERENCES employee (id), "
+        "valid_from DATE NOT NULL, amount INTEGER, UNIQUE (employee_id, valid_from))",
+        "INSERT INTO salary VALUES "
+        + ", ".join(f"({i}, {i % 10}, '202{i // 10}-01-01', {100 + i})" for i in range(30)),
+        "CREATE TABLE stock (id INTEGER PRIMARY KEY, store_id INTEGER, sku VARCHAR(8), qty INTEGER)",
+        "CREATE UNIQUE INDEX stock_sku ON stock (store_id, sku)",
+        "INSERT INTO stock VALUES " + ", ".join(f"({i}, {i % 3}, 'S{i // 3}', {i})" for i in range(12)),
+    )
+    data = RelationalData.from_sql(source)
+    assert data.schema.tables["salary"].unique == [("employee_id", "valid_from")]
+    assert data.schema.tables["stock"].unique == [("store_id", "sku")]
+    assert data.schema.tables["employee"].unique == []
+    data.to_dir(tmp_path / "dir")
+    again = RelationalData.from_dir(tmp_path / "dir")
+    assert again.schema.tables["salary"].unique == [("employee_id", "valid_from")]
+    copy = url(engine, tmp_path, "copy")
+    again.to_sql(copy, if_exists="replace")
+    back = RelationalData.from_sql(copy)
+    assert back.schema == data.schema
+    salary = again.data["salary"]
+    salary.loc[1, "valid_from"] = salary.loc[11, "valid_from"]  # employee 1 twice from 2021-01-01
+    with pytest.raises(DataError, match=r"'salary': 1 row\(s\) repeat \(employee_id, valid_from\), which its UNIQUE"):
+        again.to_sql(copy, if_exists="replace")
+    assert query(copy, "SELECT COUNT(*) FROM salary") == [(30,)]  # as it was
+
+
+def test_a_schema_yaml_declares_unique_column_sets(tmp_path: Path) -> None:
+    """Files have no catalog: `unique: [[store_id, sku]]` in a table's YAML declares the set, kept
+    by the schema's YAML and checked on its columns."""
+    text = (
+        "tables:\n  stock:\n    columns: {id: primary_key, store_id: integer, sku: categorical}\n"
+        "    unique: [[store_id, sku]]\n"
+    )
+    schema = Schema.from_yaml(text)
+    assert schema.tables["stock"].unique == [("store_id", "sku")]
+    assert Schema.from_yaml(schema.to_yaml()) == schema
+    with pytest.raises(SchemaError, match=r"unique \['store_id', 'size'\]: no column\(s\) \['size'\]"):
+        Schema.from_yaml(text.replace("[[store_id, sku]]", "[[store_id, size]]"))
+    assert Table(id=PrimaryKey(), unique=Column.CATEGORICAL).columns["unique"].kind is Column.CATEGORICAL

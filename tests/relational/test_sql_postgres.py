@@ -919,3 +919,27 @@ def test_a_composite_key_across_schemas_is_written_back(postgres_url: str, tmp_p
     with caplog.at_level("WARNING", logger="relsynth.relational.sql"):
         data.to_sql(f"duckdb:///{tmp_path / 'x.duckdb'}")
     assert "across schemas: sales.line.(part_id, supp_id) written without" in caplog.text
+
+
+def test_unique_constraints_over_several_columns_round_trip_through_postgres(postgres_url: str) -> None:
+    """UNIQUE (user_id, post_id) of likes, which has its own key, and a unique index on
+    (first_name, last_name, birth_date) are read into the schema and declared again by to_sql
+    (replace), so PostgreSQL refuses a repeat as the source does."""
+    run_sql(
+        postgres_url,
+        "CREATE TABLE person (id INTEGER PRIMARY KEY, first_name VARCHAR(10), last_name VARCHAR(10), birth_date DATE)",
+        "CREATE UNIQUE INDEX same_person ON person (first_name, last_name, birth_date)",
+        "INSERT INTO person VALUES "
+        + ", ".join(f"({i}, 'f{i % 4}', 'l{i % 3}', '2000-01-{1 + i:02d}')" for i in range(12)),
+        "CREATE TABLE likes (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES person (id), "
+        "post_id INTEGER NOT NULL, CONSTRAINT one_like UNIQUE (user_id, post_id))",
+        "INSERT INTO likes VALUES " + ", ".join(f"({i}, {i % 12}, {i // 12})" for i in range(36)),
+    )
+    data = RelationalData.from_sql(postgres_url)
+    assert data.schema.tables["person"].unique == [("first_name", "last_name", "birth_date")]
+    assert data.schema.tables["likes"].unique == [("user_id", "post_id")]
+    data.to_sql(postgres_url, schema_name="copy", if_exists="replace")
+    assert RelationalData.from_sql(postgres_url, schema_name="copy").schema == data.schema
+    statement = "SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+    defs = rows(postgres_url, statement + "WHERE n.nspname = 'copy' AND c.contype = 'u'")
+    assert sorted(defs) == [("UNIQUE (first_name, last_name, birth_date)",), ("UNIQUE (user_id, post_id)",)]

@@ -41,10 +41,20 @@ class Table:
     """The columns of one table, in order, each with its kind.
 
     `Table(id=PrimaryKey(), artist=ForeignKey(parent="artist"), title=Column.TEXT)`
-    or `Table(columns={...})` when names are not Python identifiers.
+    or `Table(columns={...})` when names are not Python identifiers (or named `columns` or `unique`).
+    `unique`: the sets of columns whose values no two rows repeat together, beyond the primary key
+    (UNIQUE (employee_id, valid_from), (store_id, sku)); a row with a null in one is free, as in SQL.
+    Generation keeps them (`relsynth.synth.tabular._unique_sets`), `to_sql` declares them.
     """
 
-    def __init__(self, columns: Mapping[str, ColumnKind | Column | str | dict] | None = None, **kw):
+    def __init__(
+        self,
+        columns: Mapping[str, ColumnKind | Column | str | dict] | None = None,
+        unique: Iterable[Iterable[str]] = (),
+        **kw,
+    ):
+        if isinstance(unique, ColumnKind | Column | str | Mapping):  # a column named "unique"
+            kw, unique = {"unique": unique, **kw}, ()
         merged = {**(columns or {}), **kw}
         if not merged:
             raise SchemaError("a Table needs at least one column")
@@ -57,6 +67,20 @@ class Table:
         pks = self.cols_of(Column.PRIMARY_KEY)
         if len(pks) > 1:
             raise SchemaError(f"a table has at most one primary key, got {pks}")
+        self.unique: list[tuple[str, ...]] = []
+        for cols in unique:
+            if isinstance(cols, str) or not isinstance(cols, Iterable):
+                raise SchemaError(f"unique: each item is a list of two columns or more, got {cols!r}")
+            cols = tuple(str(c) for c in cols)
+            if missing := [c for c in cols if c not in self.columns]:
+                raise SchemaError(f"unique {list(cols)}: no column(s) {missing} in the table")
+            if len(cols) < 2 or len(set(cols)) != len(cols):
+                raise SchemaError(
+                    f"unique {list(cols)}: a set of two distinct columns or more (a single column's codes: the kind "
+                    "identifier; a key: primary_key)"
+                )
+            if cols not in self.unique:
+                self.unique.append(cols)
 
     def cols_of(self, *kinds: Column) -> list[str]:
         """Names of the columns of the given kinds, in table order."""
@@ -83,14 +107,21 @@ class Table:
         return tuple(self.columns)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Table) and self.columns == other.columns
+        return isinstance(other, Table) and self.columns == other.columns and self.unique == other.unique
 
     def __repr__(self) -> str:
         cols = ", ".join(f"{n}={k.kind.value}" for n, k in self.columns.items())
-        return f"Table({cols})"
+        return f"Table({cols}{f', unique={self.unique}' if self.unique else ''})"
 
     def to_yaml(self) -> dict:
-        return {"columns": {n: k.to_yaml() for n, k in self.columns.items()}}
+        out: dict = {"columns": {n: k.to_yaml() for n, k in self.columns.items()}}
+        if self.unique:
+            out["unique"] = [list(cols) for cols in self.unique]
+        return out
+
+    def with_columns(self, columns: Mapping[str, ColumnKind]) -> Table:
+        """A table of `columns` keeping the `unique` sets whose columns are all among them."""
+        return Table(columns=columns, unique=[u for u in self.unique if set(u) <= set(columns)])
 
 
 _logged: set[str] = set()
@@ -346,7 +377,7 @@ class Schema:
             if not isinstance(tspec, Mapping) or "columns" not in tspec:
                 raise SchemaError(f"table {name!r} needs a 'columns' mapping")
             try:
-                tables[name] = Table(columns=tspec["columns"])
+                tables[name] = Table(columns=tspec["columns"], unique=tspec.get("unique") or ())
             except SchemaError as exc:
                 raise SchemaError(f"table {name!r}: {exc}") from None
         return cls(tables=tables, lookups=spec.get("lookups") or ())

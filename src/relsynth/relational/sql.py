@@ -341,6 +341,7 @@ class _Reflected:
     pk: tuple[str, ...] = ()
     fks: list[_ForeignKey] = field(default_factory=list)
     unique: set[str] = field(default_factory=set)  # columns UNIQUE on their own (not the primary key)
+    unique_sets: list[tuple[str, ...]] = field(default_factory=list)  # UNIQUE over several columns (`Table.unique`)
     made: dict[str, dict] = field(default_factory=dict)  # column -> how the server makes it (`_made_by_server`)
     schema: str | None = None  # the database schema it is in (None: the default one)
     differs: list[tuple[str, str]] = field(default_factory=list)  # CHECK (a <> b) pairs (`_differing_pairs`)
@@ -498,6 +499,7 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
         pk=tuple(pk),
         fks=fks,
         unique=_unique_columns(conn, name, schema_name, tuple(pk)),
+        unique_sets=_unique_column_sets(conn, name, schema_name, tuple(pk)),
         made=_made_by_server(conn.dialect.name, cols, tuple(pk)),
         schema=schema_name,
         differs=_differing_pairs(conn, name, schema_name, [c["name"] for c in cols]),
@@ -628,6 +630,20 @@ def _differing_pairs(conn: sa.Connection, name: str, schema_name: str | None, co
 def _unique_columns(conn: sa.Connection, name: str, schema_name: str | None, pk: tuple[str, ...]) -> set[str]:
     """The columns of a table UNIQUE on their own (`_unique_sets`), but the primary key."""
     return {cols[0] for _, cols in _unique_sets(conn, name, schema_name) if len(cols) == 1 and cols[0] not in pk}
+
+
+def _unique_column_sets(
+    conn: sa.Connection, name: str, schema_name: str | None, pk: tuple[str, ...]
+) -> list[tuple[str, ...]]:
+    """The column sets of a table's UNIQUE constraints and unique indexes over several columns
+    (`_unique_sets`), each once, but those holding the whole primary key (unique anyway) and
+    those on an expression (`lower(email)`)."""
+    out: list[tuple[str, ...]] = []
+    for _, cols in _unique_sets(conn, name, schema_name):
+        key = tuple(cols)
+        if len(key) > 1 and None not in key and not (pk and set(pk) <= set(key)) and key not in out:
+            out.append(key)
+    return out
 
 
 def _target_key(conn: sa.Connection, name: str, schema_name: str | None) -> tuple[str, ...]:
@@ -787,7 +803,8 @@ def _reflect_information_schema(conn: sa.Connection, name: str, schema: str) -> 
     one = _unique_columns(conn, name, schema, pk)
     not_null = {c for c, _, nullable, *_ in cols if nullable == "NO"}
     differs = _differing_pairs(conn, name, schema, list(types))
-    return _Reflected(name, types, not_null, pk, fks, one, schema=schema, differs=differs)
+    sets = _unique_column_sets(conn, name, schema, pk)
+    return _Reflected(name, types, not_null, pk, fks, one, sets, schema=schema, differs=differs)
 
 
 # ---- from the catalog to a schema ---------------------------------------------------------------
@@ -858,6 +875,7 @@ def _leave_out(reflected: dict[str, _Reflected], exclude: Mapping[str, list[str]
             pk=r.pk,
             fks=[fk for fk in r.fks if not set(fk.columns) & set(cols)],
             unique=r.unique - set(cols),
+            unique_sets=[u for u in r.unique_sets if not set(u) & set(cols)],
             made={c: m for c, m in r.made.items() if c not in cols},
             schema=r.schema,
             differs=[(a, b) for a, b in r.differs if a not in cols and b not in cols],
@@ -1527,7 +1545,8 @@ class Catalog:
                     if kind.kind in _STRING_KINDS:
                         _text_as_strings(frames[n], c)
                     cols[c] = kind
-                tables_out[n] = Table(columns=_with_row_key_kinds(n, cols, plan.row_keys))
+                unique = [u for u in self.reflected[n].unique_sets if set(u) <= set(cols)]  # none left out
+                tables_out[n] = Table(columns=_with_row_key_kinds(n, cols, plan.row_keys), unique=unique)
         schema = Schema(tables=tables_out, lookups=plan.lookups)
         schema.inference = plan.why
         for n, table in schema.tables.items():
@@ -1843,6 +1862,9 @@ def _target_tables(
             made[name].append_constraint(
                 sa.ForeignKeyConstraint([made[name].c[col]], [made[name].c[table.primary_key]])
             )
+        for unique in table.unique:  # as the source declared them (`Table.unique`): generation keeps them
+            if all(c in made[name].c for c in unique):
+                made[name].append_constraint(sa.UniqueConstraint(*(made[name].c[c] for c in unique)))
     if closing and dialect == "duckdb":
         log.warning(
             "to_sql: DuckDB holds no foreign keys that form a cycle: %s written without their FOREIGN KEY (their "
@@ -2027,6 +2049,9 @@ def _unfit(frames: Mapping[str, pd.DataFrame], tables: list[sa.Table], schema: S
             problems += [found] if (found := _repeats(name, df, key, "its composite PRIMARY KEY")) else []
         for a, b in _checked_pairs(table):
             problems += [found] if (found := _equal(name, df, a, b, "the source's")) else []
+        for unique in schema.tables[name].unique if schema is not None and name in schema.tables else []:
+            if set(unique) <= set(df.columns):  # declared by the source (`Table.unique`), written back
+                problems += [found] if (found := _repeats(name, df, unique, "its UNIQUE constraint")) else []
         for col in table.columns:
             s = df[col.name]
             nulls = int(s.isna().sum())

@@ -547,7 +547,7 @@ def _with_texts(data: RelationalData, preproc, df: pd.DataFrame) -> RelationalDa
     order = [c for c in known if c in own or c in preproc.text_columns] + [c for c in own if c not in known]
     columns = {c: own.get(c, known[c] if c in known else Text()) for c in order}
     tables = dict(data.schema.tables)
-    tables[table] = Table(columns=columns)
+    tables[table] = tables[table].with_columns(columns) if table in tables else Table(columns=columns)
     schema = Schema(tables=tables, lookups=data.schema.lookups)
     frames = dict(data.data)
     frames[table] = df[order].reset_index(drop=True)
