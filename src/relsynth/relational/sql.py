@@ -2101,9 +2101,10 @@ _LONGER = {  # what to do about values past a column's length, by the column's k
 
 def _repeated_unique(conn: sa.Connection, tables: list[sa.Table], frames: Mapping[str, pd.DataFrame]) -> list[str]:
     """Rows that repeat the columns of the primary key, a UNIQUE constraint or index of the target's
-    tables (if_exists 'append'), found before anything is written: relsynth keeps a key and a UNIQUE
-    column of codes unique, not a constraint over other columns (an employee's names and start
-    date), nor a link table's key it was not told of (follows (follower_id, followee_id), from
+    tables (if_exists 'append'), found before anything is written: relsynth keeps a key, a UNIQUE
+    column of codes and the UNIQUE sets the source declares (`Table.unique`) unique, not a
+    constraint only the target has (an employee's names and start date), nor a link table's key it
+    was not told of (follows (follower_id, followee_id), from
     files, under DP), which the server then refused at its first repeat, in an error of thousands
     of characters."""
     problems = []
@@ -2167,8 +2168,8 @@ def _repeats(table: str, df: pd.DataFrame, cols: Sequence[str], named: str) -> s
     example = ", ".join(str(v) for v in repeated.iloc[0].tolist())
     return (
         f"table {table!r}: {len(repeated)} row(s) repeat ({', '.join(cols)}), which {named} refuses (e.g. "
-        f"({example})); relsynth keeps keys and UNIQUE codes unique, a link table's key where the source declares "
-        "it or its data never repeats it, not this constraint: drop the repeats first "
+        f"({example})); relsynth keeps keys, UNIQUE codes and the UNIQUE sets the source declares "
+        "unique, a link table's key where the source declares it or its data never repeats it, not this constraint: drop the repeats first "
         "(df.drop_duplicates(subset=[...]) in a new RelationalData), or write into tables without it"
     )
 

@@ -31,6 +31,7 @@ from relsynth.synth.tabular._references import (
 from relsynth.synth.tabular._running_sums import apply_running_sums
 from relsynth.synth.tabular._sign_labels import apply_sign_labels
 from relsynth.synth.tabular._totals import apply_totals
+from relsynth.synth.tabular._unique_sets import keep_unique_sets
 from relsynth.synth.tabular.encoders import NumericPreproc
 from relsynth.synth.tabular.orderings import from_offsets, warn_past_extremes, without_room
 
@@ -201,6 +202,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_totals(pre.stats.get("totals", []), out)  # a total of such copies: set again
     apply_count_sums(pre, pre.stats.get("count_sums", []), out)  # a binned score: the count less the other
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # from the numbers set (none in older models)
+    given = {schema.roots[0]: list(pre.ctx_cols)} if ctx is not None else {}  # the context's values stay
+    keep_unique_sets(schema, out, rng, given)  # the source's UNIQUE sets, once every value is set (`Table.unique`)
     for table in schema.synth_tables:  # rows in key order: a row's earlier row is written before it
         if ctx is not None and table == schema.roots[0] and own_date(pre, table) is None:
             continue  # the root rows stay in the order of the context rows they were given (keys still rise)

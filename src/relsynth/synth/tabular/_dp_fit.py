@@ -90,6 +90,8 @@ from relsynth.synth.core.training.dp import DpBudget
 from relsynth.synth.tabular._assemble import entity_lengths
 from relsynth.synth.tabular._references import declared_apart, declared_links
 from relsynth.synth.tabular._tables import child_counts, pk_format, records, root_order
+from relsynth.synth.tabular._unique_labels import declared_unique_labels
+from relsynth.synth.tabular._unique_sets import declared_pair
 from relsynth.synth.tabular.encoders import (
     CategoricalPreproc,
     ColumnPreproc,
@@ -232,8 +234,12 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
         },
         "lookups": {t: records(data[t]) for t in pre.schema.lookups},
         "formats": _public_formats(data, pre.schema, fitted),  # public like the schema, no digits of values
-        "references": {f"{e.child}.{e.fk}": _reference_dp(e, rows, noise, links, data) for e in references},
+        "references": {
+            f"{e.child}.{e.fk}": _reference_dp(e, rows, noise, links, data, _declared_pair(pre.schema, e))
+            for e in references
+        },
         "unique_links": links,  # declared by the source (public): a repeated pair would break its key
+        "unique_labels": declared_unique_labels(pre, data),  # UNIQUE (parent key, label) declared (public)
         "dp": {
             "epsilon": zcdp_epsilon(max(weight, 1) / (2 * sigma**2), delta / 2),
             "delta": delta,
@@ -319,8 +325,19 @@ def _log_left_out(schema: Schema) -> None:
 
 
 # ---- the data seen by the mechanisms ---------------------------------------------------------
+def _declared_pair(schema: Schema, e) -> bool:
+    """Whether reference `e`'s table declares UNIQUE (its parent key, `e.fk`) (public: the schema's)."""
+    nest = schema.parent(e.child)
+    return nest is not None and declared_pair(schema, e.child, nest.fk, e.fk)
+
+
 def _reference_dp(
-    e, rows: Mapping[str, pd.DataFrame], noise: _Noise, links: Mapping[str, list[str]], data: RelationalData
+    e,
+    rows: Mapping[str, pd.DataFrame],
+    noise: _Noise,
+    links: Mapping[str, list[str]],
+    data: RelationalData,
+    declared: bool = False,
 ) -> dict:
     """A reference under DP: its null share from one noisy histogram (null, not null) of one row per
     entity, each cell kept above the floor like every missing cell (else a share of pure noise: a
@@ -329,8 +346,9 @@ def _reference_dp(
     referenced, and which rows go together, are read from the references of many entities at
     once, which no mechanism here bounds: every generated row is referenced equally often, paired
     at random (`_references` with no degrees nor affinity). A link table's declared key (`links`,
-    public) makes a parent row name a row once at most, a declared CHECK (a <> b) (`declared_apart`,
-    public) keeps it apart from the row's other key: a follow's followee, never its follower."""
+    public), or a UNIQUE (parent key, reference) the source declares (`declared`), makes a parent
+    row name a row once at most, a declared CHECK (a <> b) (`declared_apart`, public) keeps it
+    apart from the row's other key: a follow's followee, never its follower."""
     not_null = e.fk in data.not_null_columns(e.child)
     values = rows[e.child][e.fk] if e.child in rows else pd.Series([], dtype=object)
     cells = noise(np.array([values.isna().sum(), values.notna().sum()], dtype=float))
@@ -338,7 +356,7 @@ def _reference_dp(
     share = float(null / (null + present)) if null + present > 0 else 0.0
     out = {"parent": e.parent, "null_share": 0.0 if not_null else share}
     key = links.get(e.child, [])  # the parent key, then the others
-    if len(key) == 2 and key[1] == e.fk:
+    if (len(key) == 2 and key[1] == e.fk) or declared:
         out["unique_pairs"] = True
     if apart := declared_apart(data, e):
         out["apart"] = apart

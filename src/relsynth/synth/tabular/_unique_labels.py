@@ -5,9 +5,10 @@ The model writes each child row's label from the rows before it, so it can give 
 same one (69 of 3,356 generated bookings shared their flight's seat with another booking). The
 fit keeps, per table nested under a parent, the categorical columns that no parent repeats in the
 data, where labels drawn at random by their shares would have repeated in `MIN_REPEATS` parents'
-rows at least (so not by chance); generation masks, at such a column, the tokens its earlier
+rows at least (so not by chance), or that the source declares UNIQUE with the parent key (under DP
+only those: `declared_unique_labels`); generation masks, at such a column, the tokens its earlier
 siblings under the same parent row took (`_generate._Cursor.sibling_tokens`), unless that leaves
-no category to draw. Not fitted under DP.
+no category to draw.
 
 Likewise single values of a column whose other values repeat: an account's one OWNER among any
 number of DISPONENT rights, an order's one `shipping` line among its product lines
@@ -27,6 +28,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.relational.schema import Edge
+from relsynth.synth.tabular._unique_sets import declared_pair
 from relsynth.synth.tabular.encoders import CategoricalPreproc, _plain
 
 log = logging.getLogger(__name__)
@@ -39,8 +41,18 @@ def find_unique_labels(pre, data: RelationalData) -> dict[str, list[str]]:
     that chance would have repeated)."""
     out: dict[str, list[str]] = {}
     for table, edge, col, _ in _nested_categories(pre, data):
-        if _never_repeated(data[table][edge.fk], data[table][col]):
+        if declared_pair(pre.schema, table, edge.fk, col) or _never_repeated(data[table][edge.fk], data[table][col]):
             log.info("%s.%s is never repeated under one %s row: kept so", table, col, edge.parent)
+            out.setdefault(table, []).append(col)
+    return out
+
+
+def declared_unique_labels(pre, data: RelationalData) -> dict[str, list[str]]:
+    """`find_unique_labels` from the declarations alone (UNIQUE (parent key, column) in the source;
+    public like the schema, so under DP too)."""
+    out: dict[str, list[str]] = {}
+    for table, edge, col, _ in _nested_categories(pre, data):
+        if declared_pair(pre.schema, table, edge.fk, col):
             out.setdefault(table, []).append(col)
     return out
 

@@ -32,6 +32,7 @@ from relsynth.synth.core.nulls import telling_column
 from relsynth.synth.tabular._references.copies import chance, copied_columns
 from relsynth.synth.tabular._references.degrees import ranked
 from relsynth.synth.tabular._references.pairing import coarse_tokens, field_tokens, n_groups
+from relsynth.synth.tabular._unique_sets import declared_pair
 
 log = logging.getLogger(__name__)
 
@@ -420,10 +421,12 @@ def scope_of(data: RelationalData, e: Edge, pos: np.ndarray) -> dict[str, str | 
 
 def unique_pairs(data: RelationalData, e: Edge) -> bool:
     """Whether no parent row of `e.child` references one row twice through `e` (an actor is in a film
-    once), seen in at least `MIN_PAIRS` rows: then generation keeps it so."""
+    once), seen in at least `MIN_PAIRS` rows or declared UNIQUE: then generation keeps it so."""
     nest = data.schema.parent(e.child)
     if nest is None or e.parent == e.child:
         return False
+    if declared_pair(data.schema, e.child, nest.fk, e.fk):  # UNIQUE (parent key, reference) in the source
+        return True
     pairs = data[e.child][[nest.fk, e.fk]].dropna()
     return len(pairs) >= MIN_PAIRS and not pairs.duplicated().any()
 
