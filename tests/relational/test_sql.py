@@ -1634,7 +1634,8 @@ def test_unique_constraints_over_several_columns_are_read_kept_and_written_back(
     """UNIQUE (employee_id, valid_from) of salaries (a table with its own key) and a unique index
     on (store_id, sku) were not read: a replace into a fresh table of the source's DDL, then an
     append, took repeated rows the source never had. Both are now in the schema (`Table.unique`),
-    through to_dir and from_dir, and to_sql declares them; a repeat is listed before writing."""
+    through to_dir and from_dir, and to_sql declares them; a repeat is listed before writing, and a
+    synthetic database keeps them."""
     source = url(engine, tmp_path)
     run_sql(
         source,
@@ -1664,6 +1665,16 @@ def test_unique_constraints_over_several_columns_are_read_kept_and_written_back(
     with pytest.raises(DataError, match=r"'salary': 1 row\(s\) repeat \(employee_id, valid_from\), which its UNIQUE"):
         again.to_sql(copy, if_exists="replace")
     assert query(copy, "SELECT COUNT(*) FROM salary") == [(30,)]  # as it was
+    import torch
+
+    from relsynth.synth import TabularModel, TabularModelSize, TabularPreproc
+
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=TabularModelSize(n_layers=1, h=2, d=16), block_size=64)
+    synth = model.generate(n_samples=30, seed=0)  # untrained: dates at random, kept unique per employee
+    assert len(synth["salary"]) > 10 and not synth["salary"].duplicated(["employee_id", "valid_from"]).any()
+    synth.to_sql(url(engine, tmp_path, "synth"), if_exists="replace")
 
 
 def test_a_schema_yaml_declares_unique_column_sets(tmp_path: Path) -> None:

@@ -183,7 +183,7 @@ def test_timestamps_with_time_zone_keep_their_instant(postgres_url: str) -> None
     ) == [("timestamp with time zone",)]
 
 
-def _tiny_generate(data: RelationalData, seed: int) -> RelationalData:
+def _tiny_generate(data: RelationalData, seed: int, n_samples: int = 6) -> RelationalData:
     """A tiny model's synthetic database (a few steps: the keys and types matter here, not the values)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -193,7 +193,7 @@ def _tiny_generate(data: RelationalData, seed: int) -> RelationalData:
         model = TabularModel.build(preproc, size=TabularModelSize(n_layers=1, h=2, d=16), block_size=64)
         dataset = TabularDataset.from_data(data, preproc, block_size=64)
         TabularTrainer(model, calibrate_counts=False).train(dataset, n_steps=2, batch_size=8, progress=False)
-        return model.generate(n_samples=6, seed=seed)
+        return model.generate(n_samples=n_samples, seed=seed)
     finally:
         torch.set_num_threads(threads)
 
@@ -924,16 +924,17 @@ def test_a_composite_key_across_schemas_is_written_back(postgres_url: str, tmp_p
 def test_unique_constraints_over_several_columns_round_trip_through_postgres(postgres_url: str) -> None:
     """UNIQUE (user_id, post_id) of likes, which has its own key, and a unique index on
     (first_name, last_name, birth_date) are read into the schema and declared again by to_sql
-    (replace), so PostgreSQL refuses a repeat as the source does."""
+    (replace), so PostgreSQL refuses a repeat as the source does; a synthetic database, generated
+    keeping them, is written into them."""
     run_sql(
         postgres_url,
         "CREATE TABLE person (id INTEGER PRIMARY KEY, first_name VARCHAR(10), last_name VARCHAR(10), birth_date DATE)",
         "CREATE UNIQUE INDEX same_person ON person (first_name, last_name, birth_date)",
         "INSERT INTO person VALUES "
-        + ", ".join(f"({i}, 'f{i % 4}', 'l{i % 3}', '2000-01-{1 + i:02d}')" for i in range(12)),
+        + ", ".join(f"({i}, 'f{i % 4}', 'l{i % 3}', '2000-01-0{1 + i // 12}')" for i in range(40)),
         "CREATE TABLE likes (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES person (id), "
         "post_id INTEGER NOT NULL, CONSTRAINT one_like UNIQUE (user_id, post_id))",
-        "INSERT INTO likes VALUES " + ", ".join(f"({i}, {i % 12}, {i // 12})" for i in range(36)),
+        "INSERT INTO likes VALUES " + ", ".join(f"({i}, {i % 40}, {i // 40})" for i in range(120)),
     )
     data = RelationalData.from_sql(postgres_url)
     assert data.schema.tables["person"].unique == [("first_name", "last_name", "birth_date")]
@@ -943,3 +944,7 @@ def test_unique_constraints_over_several_columns_round_trip_through_postgres(pos
     statement = "SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
     defs = rows(postgres_url, statement + "WHERE n.nspname = 'copy' AND c.contype = 'u'")
     assert sorted(defs) == [("UNIQUE (first_name, last_name, birth_date)",), ("UNIQUE (user_id, post_id)",)]
+    synth = _tiny_generate(data, seed=0, n_samples=40)  # an untrained model: names and posts at random
+    synth.to_sql(postgres_url, schema_name="copy", if_exists="replace")  # PostgreSQL takes every row
+    written = rows(postgres_url, "SELECT COUNT(*) FROM copy.likes")[0][0]
+    assert written == len(synth["likes"]) > 0

@@ -125,3 +125,17 @@ def test_a_repeat_with_no_free_value_is_dropped_from_a_leaf_table_and_nudged_to_
     assert tables["salary"]["valid_from"].tolist() == list(dates[[0, 1, 0, 1, 2]])
     assert "2 of 6 generated row(s) repeated (employee_id, valid_from)" in caplog.text
     assert "1 given another valid_from; 1 dropped (no table names its rows)" in caplog.text
+
+
+def test_a_repeat_of_a_named_row_with_no_free_value_is_moved_by_a_day(caplog):
+    """Employees (named by salaries, so none may go) repeating their (first, last, start) where
+    every generated value is taken: the start moves by the fewest days that free the set."""
+    schema = company().schema
+    employee = pd.DataFrame(
+        {"id": range(3), "first": ["Ann"] * 3, "last": ["Lee"] * 3, "start": pd.to_datetime(["2020-01-01"] * 3)}
+    )
+    tables = {"employee": employee, "salary": company()["salary"].iloc[:0]}
+    with caplog.at_level(logging.WARNING):
+        keep_unique_sets(schema, tables, np.random.default_rng(0))
+    assert tables["employee"]["start"].dt.strftime("%m-%d").tolist() == ["01-01", "01-02", "12-31"]
+    assert "2 given another start" in caplog.text

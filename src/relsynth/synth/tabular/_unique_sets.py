@@ -11,14 +11,16 @@ its siblings did not take (`unique_labels`). What is left is resolved once the t
 generated (`keep_unique_sets`): a repeating row, after the first, gets another value of one of the
 set's columns, one held by the column's other generated rows that makes the set unused (the
 nearest one for a number or a date, else one drawn by its share), a reference another generated
-key, or, where no one column frees it, all of them drawn again; where none does and nothing names the table's rows, the row is dropped. The parent key is
-never changed (the row would move to another parent). The schema is public, so this holds under
-DP too. A warning counts what was changed.
+key, or, where no one column frees it, all of them drawn again; where none does and nothing names
+the table's rows, the row is dropped, else an integer or a date is moved by the fewest steps (a
+day, a second) that free it. The parent key is never changed (the row would move to another
+parent). The schema is public, so this holds under DP too. A warning counts what was changed.
 """
 
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import logging
 from collections.abc import Iterator, Mapping
 
@@ -30,6 +32,7 @@ from relsynth.relational import Column, Schema
 log = logging.getLogger(__name__)
 MAX_TRIES = 200  # candidate values tried for one row and column
 _ORDERED = (Column.NUMERIC, Column.INTEGER, Column.DATE, Column.DATETIME, Column.TIME)
+_STEPS = {Column.INTEGER: 1, Column.DATE: dt.timedelta(days=1), Column.DATETIME: dt.timedelta(seconds=1)}
 _SKIPPED = (Column.TEXT, Column.IDENTIFIER, Column.PRIMARY_KEY)  # written later, or unique on their own
 
 
@@ -78,6 +81,9 @@ def _kept(
         return df
     df = df.copy()
     columns = {c: pool for c, pool in _changeable(schema, tables, table, cols).items() if c not in fixed}
+    kinds = schema.tables[table].columns
+    # a value none of the column's rows holds only where the row may not go
+    steps = {} if leaf else {c: _STEPS[kinds[c].kind] for c in columns if kinds[c].kind in _STEPS}
     values = {c: df[c].tolist() for c in cols}
     used = {tuple(values[c][i] for c in cols) for i in np.flatnonzero(held)}
     changed = dict.fromkeys(columns, 0)  # rows given another value of each column
@@ -87,8 +93,8 @@ def _kept(
             if (v := _free_value(values, cols, i, c, pool, used, rng)) is not None:
                 new = {c: v}
                 break
-        else:  # no one column frees it: draw them all again
-            new = _free_values(values, cols, i, columns, used, rng)
+        else:  # no one column frees it: draw them all again, else step a date or an integer off its values
+            new = _free_values(values, cols, i, columns, used, rng) or _stepped(values, cols, i, steps, used)
         if not new:
             left.append(i)
             continue
@@ -166,6 +172,17 @@ def _free_values(values: dict[str, list], cols: list[str], i: int, columns: dict
             new[c] = candidates[rng.choice(len(candidates), p=shares)]
         if tuple(new.get(k, values[k][i]) for k in cols) not in used:
             return new
+    return {}
+
+
+def _stepped(values: dict[str, list], cols: list[str], i: int, steps: dict[str, object], used: set) -> dict:
+    """One of the `steps` columns (an integer, a date) of row `i` moved by the fewest steps that
+    leave its set unused, where its generated values leave none free; {} where none does."""
+    for k in range(1, MAX_TRIES + 1):
+        for c, step in steps.items():
+            for v in (values[c][i] + k * step, values[c][i] - k * step):
+                if tuple(v if x == c else values[x][i] for x in cols) not in used:
+                    return {c: v}
     return {}
 
 
