@@ -1630,6 +1630,7 @@ def test_a_check_keeping_two_columns_apart_is_read_written_back_and_checked(engi
     assert query(target, "SELECT COUNT(*) FROM users") == [(0,)]
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 def test_unique_constraints_over_several_columns_are_read_kept_and_written_back(engine: str, tmp_path: Path) -> None:
     """UNIQUE (employee_id, valid_from) of salaries (a table with its own key) and a unique index
     on (store_id, sku) were not read: a replace into a fresh table of the source's DDL, then an
