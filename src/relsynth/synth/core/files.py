@@ -163,11 +163,11 @@ def warn_untrained(model, trainer: str) -> None:
             f"this {type(model).__name__} was built but neither trained nor loaded: what it generates is random; "
             f"train it first ({trainer}(model).train(dataset, ...)) or load a saved one",
             UserWarning,
-            stacklevel=outside_level(),
+            stacklevel=_outside_level(),
         )
 
 
-def outside_level() -> int:
+def _outside_level() -> int:
     """The `stacklevel` of the first caller outside relsynth.synth and torch (whose decorators, such as
     `torch.inference_mode`, add frames), so a warning names the user's line."""
     frame, level = sys._getframe(2), 2  # 1: the function that warns

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -75,15 +74,11 @@ class CategoricalPreproc(ColumnPreproc):
     ordered: bool = False  # a pandas category dtype's: its categories are in its order (`take_dtype`)
     name = "categorical"
 
-    def fit(self, values: pd.Series, known: Iterable = ()) -> CategoricalPreproc:
-        """`known`: values public to the fit (a lookup table's keys, copied as they are), each a
-        category however rarely `values` holds it: fitted on a sample, the keys it missed would be
-        encoded `<rare>` in the rest of the data."""
+    def fit(self, values: pd.Series) -> CategoricalPreproc:
         counts = values.dropna().value_counts()
-        known = {_plain(v) for v in known if not pd.isna(v)}
-        self._seen = {_plain(v) for v in counts.index} | known
-        frequent = [_plain(v) for v in counts.index[counts >= self.min_count]]
-        self.categories = sorted({*frequent, *known}, key=lambda v: (str(type(v)), v))
+        self._seen = {_plain(v) for v in counts.index}
+        self.categories = [_plain(v) for v in counts.index[counts >= self.min_count]]
+        self.categories.sort(key=lambda v: (str(type(v)), v))
         self.take_dtype(values.dtype)
         self.has_missing = bool(values.isna().any()) or not self.categories
         if not self.categories and len(counts):

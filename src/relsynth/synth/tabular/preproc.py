@@ -36,7 +36,7 @@ from relsynth.relational.orders import (
     sibling_key,
 )
 from relsynth.relational.row_keys import row_key_references
-from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, outside_level, read_config, write_config
+from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_config, write_config
 from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._ancestor_orders import find_ancestor_orders
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
@@ -294,9 +294,6 @@ class TabularPreproc:
                 on_bound = (1.0,) if order.bound else ()  # a row ending on its bound (`_last_nulls` at_bound)
                 return pre.fit(offset_tables[table][col].rename(f"{table}.{col}"), keep=on_bound)
             pre = self._column_preproc(table, col)
-            if (lookup := self.schema.lookup_fks(table).get(col)) and isinstance(pre, CategoricalPreproc):
-                keys = data[lookup][self.schema.tables[lookup].primary_key]  # public: the lookup is copied
-                return pre.fit(data[table][col].rename(f"{table}.{col}"), known=keys.unique())
             return pre.fit(data[table][col].rename(f"{table}.{col}"))
 
         def fit_count(table: str, child: str) -> ColumnPreproc:
@@ -700,7 +697,7 @@ class TabularPreproc:
                     warnings.warn(
                         f"{table}.{col}: {unseen.nunique()} value(s) unseen at fit are encoded as <rare>, "
                         f"e.g. {list(unseen.unique()[:3])}",
-                        stacklevel=outside_level(),
+                        stacklevel=3,
                     )
             out[:, j] = slot.offset + pre.encode(values)
         return out
