@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -102,7 +103,11 @@ class _Cursor:
 
     def parent_header(self) -> list[int]:
         """The header of this row's parent row (a root row: none)."""
-        return self.frames[-1][1] if self.frames else []
+        return self.ancestor_header(1)
+
+    def ancestor_header(self, level: int) -> list[int]:
+        """The header of the row `level` steps above this one (1: its parent; none above the root)."""
+        return self.frames[-level][1] if len(self.frames) >= level else []
 
     def sibling_tokens(self, position: int) -> list[int]:
         """The tokens the earlier rows of this row's table under the same parent row took at
@@ -566,14 +571,7 @@ def _ban(logits: torch.Tensor, banned: np.ndarray) -> torch.Tensor:
     with nothing to draw keeps its logits (a column whose one frequent value is banned, its others
     all rare)."""
     rows, cols = np.nonzero(banned >= 0)
-    if not len(rows):
-        return logits
-    out = logits.clone()
-    out[torch.from_numpy(rows).to(logits.device), torch.from_numpy(banned[rows, cols]).to(logits.device)] = float(
-        "-inf"
-    )
-    empty = out.amax(-1) == float("-inf")
-    return torch.where(empty[:, None], logits, out)
+    return _mask(logits, rows, banned[rows, cols])
 
 
 def _ban_siblings(
@@ -597,7 +595,7 @@ def _never_paired(never, cursors: list, header: np.ndarray, active: np.ndarray, 
     for j in np.flatnonzero(at):
         b = active[j]
         for ban in never.get(table[b], {}).get(int(hpos[b]), ()):
-            held = header[b, ban.source] if ban.level == 0 else cursors[b].frames[-ban.level][1][ban.source]
+            held = header[b, ban.source] if ban.level == 0 else cursors[b].ancestor_header(ban.level)[ban.source]
             if (banned := ban.banned.get(int(held))) is not None:
                 rows += [j] * len(banned)
                 tokens += banned.tolist()
@@ -625,19 +623,20 @@ def _lookup_matched(matches, cursors: list, header: np.ndarray, active: np.ndarr
     for j in np.flatnonzero(at):
         b = active[j]
         for match in matches.get(table[b], {}).get(int(hpos[b]), ()):
-            above = header[b] if match.level == 0 else cursors[b].frames[-1][1]
+            above = header[b] if match.level == 0 else cursors[b].parent_header()
             banned = match.banned([int(above[k]) for k in match.sources])
             rows += [j] * len(banned)
             tokens += banned
     return rows, tokens
 
 
-def _mask(logits: torch.Tensor, rows: list[int], tokens: list[int]) -> torch.Tensor:
+def _mask(logits: torch.Tensor, rows: Sequence[int], tokens: Sequence[int]) -> torch.Tensor:
     """`logits` with each (row, token) at -inf; a row left with nothing to draw keeps its logits."""
-    if not rows:
+    if not len(rows):
         return logits
     out = logits.clone()
-    out[torch.tensor(rows, device=logits.device), torch.tensor(tokens, device=logits.device)] = float("-inf")
+    at = (torch.as_tensor(np.asarray(rows, dtype=np.int64)), torch.as_tensor(np.asarray(tokens, dtype=np.int64)))
+    out[at[0].to(logits.device), at[1].to(logits.device)] = float("-inf")
     empty = out.amax(-1) == float("-inf")
     return torch.where(empty[:, None], logits, out)
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.relational.orders import ancestor_keys
 from relsynth.synth.tabular.encoders import CategoricalPreproc
 
 log = logging.getLogger(__name__)
@@ -90,12 +91,11 @@ def _categories(pre, data: RelationalData, table: str, rows: np.ndarray):
 def _ancestor_sources(pre, data: RelationalData, table: str) -> list[tuple[int, str, np.ndarray]]:
     """(level, column, local tokens per row of `table`) of the categorical columns of each ancestor
     row the grammar writes before it (parent: 1), along the nesting keys."""
-    out, rows, child, level = [], np.arange(len(data[table])), table, 0
+    out, child, level = [], table, 0
     while (edge := pre.schema.parent(child)) is not None and edge.parent in pre.layouts and edge.fk in data[child]:
-        pk = pre.schema.tables[edge.parent].primary_key
-        at = pd.Index(data[edge.parent][pk]).get_indexer(data[child][edge.fk])
-        rows = np.where(rows >= 0, at[np.maximum(rows, 0)], -1)
         child, level = edge.parent, level + 1
+        pk = pre.schema.tables[child].primary_key
+        rows = pd.Index(data[child][pk]).get_indexer(ancestor_keys(pre.schema, data, table, child))
         out += [(level, col, tokens) for col, p, tokens in _categories(pre, data, child, rows) if _source(p)]
     return out
 
