@@ -1691,3 +1691,44 @@ def test_a_schema_yaml_declares_unique_column_sets(tmp_path: Path) -> None:
     with pytest.raises(SchemaError, match=r"unique \['store_id', 'size'\]: no column\(s\) \['size'\]"):
         Schema.from_yaml(text.replace("[[store_id, sku]]", "[[store_id, size]]"))
     assert Table(id=PrimaryKey(), unique=Column.CATEGORICAL).columns["unique"].kind is Column.CATEGORICAL
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_appending_into_tables_holding_rows_names_the_keys_they_hold_or_shifts_them(
+    engine: str, tmp_path: Path
+) -> None:
+    """Appending a database into the tables it was read from (or any holding rows) failed at the
+    first key the target already held, with the driver's raw unique violation. The rows holding
+    the target's key values are listed before anything is written; `shift_keys=True` moves the
+    integer keys, and the foreign keys naming them, past the target's, and leaves out the lookup
+    rows the target holds (the rows written name them)."""
+    source = url(engine, tmp_path)
+    run_sql(
+        source,
+        "CREATE TABLE kind (id INTEGER PRIMARY KEY, label VARCHAR(10) NOT NULL)",
+        "INSERT INTO kind VALUES (1, 'retail'), (2, 'trade')",
+        "CREATE TABLE customer (id INTEGER PRIMARY KEY, kind_id INTEGER NOT NULL REFERENCES kind (id), "
+        "email VARCHAR(20) UNIQUE)",
+        "INSERT INTO customer VALUES " + ", ".join(f"({i}, {1 + i % 2}, 'c{i}@x.org')" for i in range(1, 6)),
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customer (id), qty INTEGER)",
+        "INSERT INTO orders VALUES " + ", ".join(f"({i}, {1 + i % 5}, {i})" for i in range(1, 9)),
+    )
+    data = RelationalData.from_sql(source, lookups=["kind"])
+    with pytest.raises(DataError) as caught:
+        data.to_sql(source, if_exists="append")
+    said = str(caught.value)
+    for table, n, cols in [("kind", 2, "id"), ("customer", 5, "id"), ("customer", 5, "email"), ("orders", 8, "id")]:
+        assert f"table {table!r}: {n} row(s) hold ({cols}) values rows already in the target hold" in said, said
+    assert "shift_keys=True" in said
+    assert query(source, "SELECT COUNT(*) FROM customer") == [(5,)]  # nothing written
+    data["customer"]["email"] = [f"new{i}@x.org" for i in range(5)]  # the codes of one's own: fresh
+    with pytest.raises(ValueError, match="shift_keys=True moves keys past the rows of tables appended into"):
+        data.to_sql(url(engine, tmp_path, "new"), shift_keys=True)
+    data.to_sql(source, if_exists="append", shift_keys=True)
+    assert query(source, "SELECT COUNT(*) FROM kind") == [(2,)]
+    assert query(source, "SELECT id, kind_id FROM customer WHERE id > 5 ORDER BY id") == [
+        (i + 5, 1 + i % 2) for i in range(1, 6)
+    ]
+    assert query(source, "SELECT id, customer_id, qty FROM orders WHERE id > 8 ORDER BY id") == [
+        (i + 8, 6 + i % 5, i) for i in range(1, 9)
+    ]

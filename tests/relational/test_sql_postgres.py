@@ -18,7 +18,17 @@ import sqlalchemy as sa
 import torch
 from sql_data import CHINOOK_URL, MAIN_TABLES, ROOT, every_kind, run_sql, unstorable
 
-from relsynth.relational import Column, Numeric, PrimaryKey, RelationalData, Schema, SchemaError, SQLSource, Table
+from relsynth.relational import (
+    Column,
+    DataError,
+    Numeric,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    SchemaError,
+    SQLSource,
+    Table,
+)
 from relsynth.synth import (
     TabularDataset,
     TabularModel,
@@ -948,3 +958,33 @@ def test_unique_constraints_over_several_columns_round_trip_through_postgres(pos
     synth.to_sql(postgres_url, schema_name="copy", if_exists="replace")  # PostgreSQL takes every row
     written = rows(postgres_url, "SELECT COUNT(*) FROM copy.likes")[0][0]
     assert written == len(synth["likes"]) > 0
+
+
+def test_appending_into_the_source_shifts_identity_keys_past_its_rows(postgres_url: str) -> None:
+    """Appending into the source's own tables stopped at its first key with a raw UniqueViolation
+    ('Key (id)=(1) already exists'), after the rows before it were sent. The keys held are listed
+    first (an enum column of a UNIQUE set looked up as its type), and `shift_keys=True` writes the
+    rows after the source's: serial and identity keys, the orders naming their customers, and the
+    sequences continue after them."""
+    run_sql(
+        postgres_url,
+        "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
+        "CREATE TABLE customer (id serial PRIMARY KEY, mood mood NOT NULL, code varchar(5), UNIQUE (mood, code))",
+        "INSERT INTO customer (mood, code) VALUES ('sad', 'c1'), ('ok', 'c2'), ('happy', 'c3'), ('sad', 'c4'), "
+        "('ok', 'c5'), ('happy', 'c6')",
+        "CREATE TABLE orders (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+        "customer_id integer NOT NULL REFERENCES customer (id), qty integer CHECK (qty > 0))",
+        "INSERT INTO orders (customer_id, qty) SELECT 1 + mod(g, 6), g FROM generate_series(1, 9) g",
+    )
+    data = RelationalData.from_sql(postgres_url, overrides={"customer": {"code": "categorical"}})
+    with pytest.raises(DataError) as caught:
+        data.to_sql(postgres_url, if_exists="append")
+    said = str(caught.value)
+    assert "table 'customer': 6 row(s) hold (mood, code) values rows already in the target hold" in said, said
+    assert "table 'orders': 9 row(s) hold (id) values" in said and "shift_keys=True" in said
+    data["customer"]["code"] = [f"n{i}" for i in range(6)]
+    data.to_sql(postgres_url, if_exists="append", shift_keys=True)
+    assert rows(postgres_url, "SELECT min(id), max(id), count(*) FROM customer WHERE code LIKE 'n_'") == [(7, 12, 6)]
+    assert rows(postgres_url, "SELECT count(*) FROM orders WHERE id > 9 AND customer_id > 6") == [(9,)]
+    assert rows(postgres_url, "INSERT INTO orders (customer_id, qty) VALUES (1, 1) RETURNING id") == [(19,)]
+    assert rows(postgres_url, "INSERT INTO customer (mood) VALUES ('ok') RETURNING id") == [(13,)]

@@ -581,6 +581,7 @@ class RelationalData:
         schema_name: str | Mapping[str, str] | None = None,
         if_exists: str = "fail",
         chunk_size: int = 10_000,
+        shift_keys: bool = False,
     ) -> None:
         """Write the tables to a database with their primary and foreign keys, in one transaction.
 
@@ -595,8 +596,11 @@ class RelationalData:
         exists), "replace" (drop and recreate those tables), "append" (insert into tables you
         created). Everything happens in one transaction: a failure leaves the target as it was.
         Values a column would refuse (nulls in a NOT NULL column, strings past its length; with
-        "append", rows repeating a UNIQUE constraint of the target) are listed in a `DataError`
-        before anything is written.
+        "append", rows repeating a UNIQUE constraint of the target, or the key or UNIQUE values of
+        a row already there) are listed in a `DataError` before anything is written.
+        `shift_keys=True` (with "append": into tables that hold rows, the source's own) moves each
+        synthesised table's integer keys, and the foreign keys naming them, past the highest key
+        its target table holds, and leaves out the lookup rows whose key the target holds.
         """
         from relsynth.relational.sql import write_sql
 
@@ -608,6 +612,7 @@ class RelationalData:
             schema_name=schema_name,
             if_exists=if_exists,
             chunk_size=chunk_size,
+            shift_keys=shift_keys,
         )
 
 

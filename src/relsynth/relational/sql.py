@@ -2120,6 +2120,80 @@ def _repeated_unique(conn: sa.Connection, tables: list[sa.Table], frames: Mappin
     return problems
 
 
+def _held_by_target(conn: sa.Connection, tables: list[sa.Table], frames: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Rows whose primary key or UNIQUE columns a row already in the target holds (if_exists
+    'append' into tables that hold rows, such as the source's own), found before anything is
+    written: the server refused the first with a raw UniqueViolation of thousands of characters."""
+    problems = []
+    for table in tables:
+        df, pk = frames[_name(table)], tuple(c.name for c in table.primary_key.columns)
+        keys = [("PRIMARY KEY", key)] if (key := _target_key(conn, table.name, table.schema)) else []
+        for name, cols in keys + _distinct(_unique_sets(conn, table.name, table.schema), pk):
+            if not len(df) or not set(cols) <= set(df.columns):
+                continue
+            held = _held_rows(conn, table, df, cols)
+            if not held.any():
+                continue
+            example = ", ".join(str(v) for v in df.loc[held, list(cols)].iloc[0].tolist())
+            named = name if name == "PRIMARY KEY" else f"UNIQUE {name!r}" if name else "unnamed UNIQUE constraint"
+            problems.append(
+                f"table {_name(table)!r}: {int(held.sum())} row(s) hold ({', '.join(cols)}) values rows already in the "
+                f"target hold (e.g. ({example})), which its {named} refuses: pass shift_keys=True to move the integer "
+                "keys past the target's (and leave out the lookup rows it holds), append into empty tables, or "
+                "write into another schema or database"
+            )
+    return problems
+
+
+def _held_rows(conn: sa.Connection, table: sa.Table, df: pd.DataFrame, cols: Sequence[str]) -> np.ndarray:
+    """Where `df`'s rows hold values of `cols` (all of them non-null) that a row of the target's
+    `table` holds; looked up a few hundred at a time, bound as `_into_own_table` binds them."""
+    into, _ = _into_own_table(conn, table)
+    given = df[list(cols)].astype(object).where(df[list(cols)].notna(), None)
+    wanted = list(dict.fromkeys(t for t in given.itertuples(index=False, name=None) if None not in t))
+    columns = [into.c[c] for c in cols]
+    found: set[tuple] = set()
+    step = max(1, 900 // len(cols))  # bound values a statement: under SQLite's oldest limit (999)
+    for start in range(0, len(wanted), step):
+        chunk = wanted[start : start + step]
+        where = columns[0].in_([v[0] for v in chunk]) if len(cols) == 1 else sa.tuple_(*columns).in_(chunk)
+        found.update(tuple(r) for r in conn.execute(sa.select(*columns).where(where)))
+    return np.array([t in found for t in given.itertuples(index=False, name=None)], dtype=bool)
+
+
+def _shifted_keys(
+    conn: sa.Connection, schema: Schema, tables: list[sa.Table], frames: Mapping[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """The frames with each synthesised table's integer primary key moved past the highest key its
+    target table holds (the same step for every key, so the order and gaps stay), and every
+    foreign key naming it by the same step; a lookup's rows whose key the target holds left out
+    (copied from the source, they are the rows the synthetic ones name). `shift_keys=True`."""
+    out, steps = dict(frames), {}
+    for table in tables:
+        name, df = _name(table), frames[_name(table)]
+        pk = schema.tables[name].primary_key if name in schema.tables else None
+        if pk is None or pk not in df.columns or not len(df) or not pd.api.types.is_integer_dtype(df[pk].dtype):
+            continue
+        if name in schema.lookups:
+            held = _held_rows(conn, table, df, [pk])
+            out[name] = df[~held].reset_index(drop=True)
+            log.info("to_sql: %s: %d lookup row(s) the target holds left out (shift_keys)", name, int(held.sum()))
+            continue
+        top = conn.execute(sa.select(sa.func.max(_into_own_table(conn, table)[0].c[pk]))).scalar()
+        if top is not None and int(top) >= int(df[pk].min()):
+            steps[name] = int(top) - int(df[pk].min()) + 1
+    for name, df in out.items():
+        if name not in schema.tables:
+            continue
+        moved = {pk: steps[name]} if (pk := schema.tables[name].primary_key) and name in steps else {}
+        moved |= {c: steps[p] for c, p in schema.tables[name].foreign_keys.items() if p in steps and c in df.columns}
+        if moved:
+            out[name] = df.assign(**{c: df[c] + step for c, step in moved.items()})
+    if steps:
+        log.info("to_sql: keys moved past the target's (shift_keys): %s", steps)
+    return out
+
+
 def _checked_pairs(table: sa.Table) -> list[tuple[str, str]]:
     """The (a, b) of each CHECK (a <> b) `_target_tables` gave `table`."""
     out = []
@@ -2489,10 +2563,16 @@ def write_sql(
     schema_name: TargetSchemas = None,
     if_exists: str = "fail",
     chunk_size: int = CHUNK_SIZE,
+    shift_keys: bool = False,
 ) -> None:
     """What `RelationalData.to_sql` does (see there), for validated tables, their schema and formats."""
     if if_exists not in IF_EXISTS:
         raise ValueError(f"if_exists must be one of {IF_EXISTS}, got {if_exists!r}")
+    if not isinstance(shift_keys, bool) or (shift_keys and if_exists != "append"):
+        raise ValueError(
+            f"shift_keys=True moves keys past the rows of tables appended into (if_exists='append'), "
+            f"got shift_keys={shift_keys!r} with if_exists={if_exists!r}"
+        )
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer (rows per insert), got {chunk_size!r}")
     dialect = _dialect_name(con)
@@ -2544,7 +2624,10 @@ def write_sql(
             missing = [_name(t) for t in tables if (t.schema, t.name) not in present]
             if missing:
                 raise ValueError(f"if_exists='append': {where} has no table(s) {missing}; nothing was written")
-            if repeats := _repeated_unique(conn, tables, frames) + _equal_where_checked(conn, tables, frames):
+            if shift_keys:
+                frames = _shifted_keys(conn, schema, tables, frames)
+            checks = (_repeated_unique, _equal_where_checked, _held_by_target)
+            if repeats := [p for check in checks for p in check(conn, tables, frames)]:
                 raise DataError(repeats)
         else:
             _drop_closing_keys(conn, schema.deferred_keys(), existing)
