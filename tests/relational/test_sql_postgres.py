@@ -988,3 +988,24 @@ def test_appending_into_the_source_shifts_identity_keys_past_its_rows(postgres_u
     assert rows(postgres_url, "SELECT count(*) FROM orders WHERE id > 9 AND customer_id > 6") == [(9,)]
     assert rows(postgres_url, "INSERT INTO orders (customer_id, qty) VALUES (1, 1) RETURNING id") == [(19,)]
     assert rows(postgres_url, "INSERT INTO customer (mood) VALUES ('ok') RETURNING id") == [(13,)]
+
+
+def test_array_columns_are_appended_into_array_columns(postgres_url: str) -> None:
+    """An array read through overrides is JSON text ('["a", "b2"]'), and appended into the
+    source's own array column every value was refused: 'malformed array literal: "["a", "b2"]"'.
+    Such a value is sent in the array's text form, which the server reads as the column's type."""
+    table = "(id integer PRIMARY KEY, tags text[], nums integer[], grid integer[][], days date[])"
+    run_sql(
+        postgres_url,
+        f"CREATE TABLE item {table}",
+        """INSERT INTO item VALUES (1, ARRAY['a', 'b,c', 'say "hi"', 'back\\slash', NULL], ARRAY[1, NULL, 3], """
+        "ARRAY[[1, 2], [3, 4]], ARRAY[date '2020-02-29']), (2, '{}', NULL, NULL, NULL)",
+        "CREATE SCHEMA mine",
+        f"CREATE TABLE mine.item {table}",
+    )
+    kinds = {"tags": "categorical", "nums": "categorical", "grid": "categorical", "days": "categorical"}
+    data = RelationalData.from_sql(postgres_url, tables=["item"], overrides={"item": kinds})
+    assert data["item"]["nums"][0] == "[1, null, 3]"
+    data.to_sql(postgres_url, schema_name="mine", if_exists="append")
+    every = "SELECT id, tags, nums, grid, days FROM {} ORDER BY id"
+    assert rows(postgres_url, every.format("mine.item")) == rows(postgres_url, every.format("item"))

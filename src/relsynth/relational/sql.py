@@ -39,6 +39,7 @@ makes itself (identity and serial keys, generated columns) are recreated as such
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -268,6 +269,39 @@ class Money(sa.types.TypeDecorator):
 
     def bind_expression(self, bindvalue: sa.BindParameter) -> sa.ColumnElement:
         return sa.cast(bindvalue, sa.Numeric)
+
+
+class ArrayText(sa.types.TypeDecorator):
+    """A value bound, untyped, for an array column of a table the user created (if_exists='append'):
+    an array is read as JSON text (`["a", "b2"]`, `as_strings`), which PostgreSQL's array input
+    refuses ('malformed array literal'); it is sent in the array's own text form (`{"a","b2"}`),
+    which the server reads as the column's array type. Other text is sent as it is."""
+
+    impl = sa.types.NullType
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if not isinstance(value, str) or not value.lstrip().startswith("["):
+            return value
+        try:
+            items = json.loads(value)
+        except ValueError:
+            return value
+        return _array_literal(items) if isinstance(items, list) else value
+
+
+def _array_literal(items: list) -> str:
+    """PostgreSQL's text form of an array of `items` (nested lists: dimensions), each element quoted."""
+
+    def element(v: Any) -> str:
+        if v is None:
+            return "NULL"
+        if isinstance(v, list):
+            return _array_literal(v)
+        text = json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else str(v)
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return "{" + ",".join(element(v) for v in items) + "}"
 
 
 def _selected(t: sa.types.TypeEngine) -> sa.types.TypeEngine:
@@ -2398,6 +2432,8 @@ def _into_own_table(conn: sa.Connection, table: sa.Table) -> tuple[sa.TableClaus
     def bound(col: sa.Column) -> sa.ColumnClause:
         if isinstance(theirs.get(col.name), postgresql.MONEY):  # as a number: PostgreSQL casts no float to money
             return sa.column(_quoted(col.name), Money())
+        if isinstance(theirs.get(col.name), sa.ARRAY):  # JSON text in the array's own text form
+            return sa.column(_quoted(col.name), ArrayText())
         return sa.column(_quoted(col.name)) if own_type(col) else sa.column(_quoted(col.name), col.type)
 
     columns = [bound(c) for c in kept]
