@@ -1009,3 +1009,37 @@ def test_array_columns_are_appended_into_array_columns(postgres_url: str) -> Non
     data.to_sql(postgres_url, schema_name="mine", if_exists="append")
     every = "SELECT id, tags, nums, grid, days FROM {} ORDER BY id"
     assert rows(postgres_url, every.format("mine.item")) == rows(postgres_url, every.format("item"))
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"credit": -1.0}, r'violates check constraint "account_credit_check"'),
+        ({"code": "x", "active": True}, r'duplicate key value violates unique constraint "account_code_active"'),
+    ],
+)
+def test_a_row_the_targets_own_ddl_refuses_is_named_and_nothing_is_written(
+    postgres_url: str, change: dict, reason: str
+) -> None:
+    """Appending into one's own tables, a row their DDL refuses beyond what relsynth checks first (a
+    CHECK (credit >= 0), which relsynth does not read; a partial unique index) stopped in the
+    driver's raw error, thousands of characters listing every bound row. It is a DataError naming
+    the table and the server's reason, and nothing is written."""
+    table = (
+        "(id integer PRIMARY KEY, credit numeric(12, 2) CHECK (credit >= 0), code varchar(5), active boolean NOT NULL)"
+    )
+    run_sql(
+        postgres_url,
+        f"CREATE TABLE account {table}",
+        "INSERT INTO account VALUES (1, 10, 'a', true), (2, 0, 'b', false), (3, 5, 'c', true)",
+        "CREATE SCHEMA mine",
+        f"CREATE TABLE mine.account {table}",
+        "CREATE UNIQUE INDEX account_code_active ON mine.account (code) WHERE active",
+        "INSERT INTO mine.account VALUES (100, 1, 'x', true)",
+    )
+    data = RelationalData.from_sql(postgres_url, overrides={"account": {"code": "categorical"}})
+    data["account"].loc[2, list(change)] = list(change.values())
+    with pytest.raises(DataError, match=rf"table 'account': the target refused a row: .*{reason}") as caught:
+        data.to_sql(postgres_url, schema_name="mine", if_exists="append")
+    assert len(str(caught.value)) < 1000
+    assert rows(postgres_url, "SELECT id FROM mine.account") == [(100,)]

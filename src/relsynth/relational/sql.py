@@ -2440,6 +2440,27 @@ def _into_own_table(conn: sa.Connection, table: sa.Table) -> tuple[sa.TableClaus
     return sa.table(_quoted(table.name), *columns, schema=table.schema), own
 
 
+@contextmanager
+def _refused_by_own_ddl(table: sa.Table, own: bool) -> Iterator[None]:
+    """Into tables the user created (`own`, if_exists='append'), a row their DDL refuses beyond what
+    relsynth checks first (a CHECK (credit >= 0), a partial unique index, a trigger) is a
+    `DataError` naming the table and the server's reason, not the driver's error of thousands of
+    characters listing every bound row; the transaction is rolled back, so nothing was written."""
+    try:
+        yield
+    except (sa.exc.IntegrityError, sa.exc.DataError) as exc:
+        if not own:
+            raise
+        reason = " ".join(str(exc.orig).split())
+        reason = reason if len(reason) <= 400 else reason[:400] + " ..."
+        raise DataError(
+            [
+                f"table {_name(table)!r}: the target refused a row: {reason}; nothing was written (one transaction): "
+                "drop or change such rows first (a new RelationalData), or write into tables that take them"
+            ]
+        ) from exc
+
+
 def _insert_rows(
     conn: sa.Connection,
     table: sa.Table,
@@ -2683,9 +2704,11 @@ def write_sql(
                 closing = _closing_rows(table, df, deferred.get(_name(table), {}))
                 ahead.append((table, into, df, closing))
                 stored = df.assign(**{c: df[c].mask(m) for c, m in (later | closing).items()})
-                _insert_rows(conn, table, into, own, stored, chunk_size, bar)
-                _set_later_rows(conn, table, into, df, later, chunk_size)
+                with _refused_by_own_ddl(table, if_exists == "append"):
+                    _insert_rows(conn, table, into, own, stored, chunk_size, bar)
+                    _set_later_rows(conn, table, into, df, later, chunk_size)
                 _continue_sequences(conn, into, own)
         for table, into, df, closing in ahead:
-            _set_later_rows(conn, table, into, df, closing, chunk_size)
+            with _refused_by_own_ddl(table, if_exists == "append"):
+                _set_later_rows(conn, table, into, df, closing, chunk_size)
         log.info("to_sql: wrote %s to %s", {_name(t): len(frames[_name(t)]) for t in tables}, where)
