@@ -1732,3 +1732,31 @@ def test_appending_into_tables_holding_rows_names_the_keys_they_hold_or_shifts_t
     assert query(source, "SELECT id, customer_id, qty FROM orders WHERE id > 8 ORDER BY id") == [
         (i + 8, 6 + i % 5, i) for i in range(1, 9)
     ]
+
+
+def test_numbers_past_a_numeric_precision_or_a_smallint_are_named_before_writing(tmp_path: Path) -> None:
+    """A generated number past its column's NUMERIC(5, 2) (a total of more lines than any source
+    row's, a range widened by DP's noise) or SMALLINT stopped DuckDB's and PostgreSQL's insert with
+    a raw error ('numeric field overflow') listing every bound row. Such values are listed before
+    anything is written; SQLite, which keeps any number in any column, takes them."""
+    source = url("duckdb", tmp_path, "source")
+    run_sql(
+        source,
+        "CREATE TABLE price (id INTEGER PRIMARY KEY, amount DECIMAL(5, 2), n SMALLINT, big BIGINT, x DOUBLE)",
+        "INSERT INTO price VALUES (1, 999.99, 1, 1, 1e300), (2, -999.99, -32768, 2, 0), (3, 1.5, 32767, 3, 0)",
+    )
+    data = RelationalData.from_sql(source)
+    data.to_sql(url("duckdb", tmp_path, "copy"))  # the source's own extremes fit
+    data["price"]["amount"] = [999.994, 999.995, -1000.0]  # the first rounds to 999.99, the others do not fit
+    data["price"]["n"] = [1, 32768, 2]
+    data["price"]["big"] = [2**40, 1, 2]
+    with pytest.raises(DataError) as caught:
+        data.to_sql(url("duckdb", tmp_path, "new"))
+    said = str(caught.value)
+    assert (
+        "column 'amount' is NUMERIC(5, 2) in the source, but 2 value(s) are past what it holds (e.g. -1000.0)" in said
+    )
+    assert "column 'n' is SMALLINT in the source, but 1 value(s) are past what it holds (e.g. 32768)" in said
+    assert "'big'" not in said and "'x'" not in said and said.startswith("2 problem(s)")
+    data.to_sql(url("sqlite", tmp_path, "new"))
+    assert query(url("sqlite", tmp_path, "new"), "SELECT n FROM price ORDER BY id") == [(1,), (32768,), (2,)]

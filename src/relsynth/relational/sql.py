@@ -2072,9 +2072,13 @@ def _empty_text(schema: Schema, frames: Mapping[str, pd.DataFrame]) -> dict[str,
     return out
 
 
-def _unfit(frames: Mapping[str, pd.DataFrame], tables: list[sa.Table], schema: Schema | None = None) -> list[str]:
-    """Values the target's columns would refuse (nulls in NOT NULL, strings past a length, rows
-    repeating a composite primary key), found before anything is written. SQLite does not check lengths itself; this keeps every engine alike."""
+def _unfit(
+    frames: Mapping[str, pd.DataFrame], tables: list[sa.Table], schema: Schema | None = None, dialect: str = ""
+) -> list[str]:
+    """Values the target's columns would refuse (nulls in NOT NULL, strings past a length, numbers
+    past a NUMERIC(p, s) or a SMALLINT, rows repeating a composite primary key), found before
+    anything is written. SQLite does not check lengths itself; this keeps every engine alike (it
+    keeps any number in any column, so numbers are checked elsewhere only)."""
     problems = []
     texts = {(t, c) for t in schema.tables for c in schema.tables[t].text_columns} if schema else set()
     for table in tables:
@@ -2109,6 +2113,8 @@ def _unfit(frames: Mapping[str, pd.DataFrame], tables: list[sa.Table], schema: S
                     f"table {name!r}, column {col.name!r}: {past} value(s) past 2**63 - 1 (e.g. {int(s.max())}), "
                     "which no SQL integer holds: give the column as text (df[col].astype(str)) in the source data"
                 )
+            if dialect != "sqlite" and (found := _past_range(name, col, s)):
+                problems.append(found)
             length = getattr(col.type, "length", None)
             if length and isinstance(col.type, sa.String) and s.notna().any():
                 lengths = s.dropna().astype(str).str.len()
@@ -2120,6 +2126,37 @@ def _unfit(frames: Mapping[str, pd.DataFrame], tables: list[sa.Table], schema: S
                         + _LONGER.get(kind.kind if kind else None, _WIDER)
                     )
     return problems
+
+
+_INT_BITS = ((sa.SmallInteger, 16), (sa.BigInteger, 64), (sa.Integer, 32))  # subclasses first
+
+
+def _past_range(table: str, col: sa.Column, s: pd.Series) -> str | None:
+    """The problem of numbers of `s` past what `col`'s type holds (a NUMERIC(5, 2): under 1,000
+    once rounded to its places; a SMALLINT: -32,768 to 32,767), which PostgreSQL and DuckDB refuse
+    ('numeric field overflow') and a generated number may pass (a total of more lines than any
+    source row's, a range widened by DP's noise); None where every value fits."""
+    typ, values = col.type, pd.to_numeric(s, errors="coerce").dropna().astype(float)
+    if not len(values) or isinstance(typ, sa.Float) or isinstance(typ, IntervalSeconds):
+        return None
+    if isinstance(typ, sa.Numeric) and not isinstance(typ, sa.Integer) and typ.precision is not None:
+        places = typ.scale or 0
+        past = values.round(places).abs() >= 10.0 ** (typ.precision - places)
+    elif isinstance(typ, sa.Integer):
+        bits = next(b for t, b in _INT_BITS if isinstance(typ, t))
+        if bits == 64:
+            return None  # `_past_int64`
+        past = (values < -(2 ** (bits - 1))) | (values > 2 ** (bits - 1) - 1)
+    else:
+        return None
+    if not past.any():
+        return None
+    worst = values[past].abs().idxmax()
+    return (
+        f"table {table!r}, column {col.name!r} is {typ} in the source, but {int(past.sum())} value(s) are past what "
+        f"it holds (e.g. {s[worst]}): write into tables you created with a wider type (if_exists='append'), or "
+        "clip or drop those rows first (a new RelationalData)"
+    )
 
 
 _WIDER = ": write into tables you created with wider columns (if_exists='append')"
@@ -2637,7 +2674,7 @@ def write_sql(
     frames = copy_row_keys(schema, frames, formats)  # a composite key names the row its table nests under
     metadata, tables = _target_tables(schema, frames, formats, located, dialect)
     frames = _as_stored(frames, formats, tables)
-    problems = _unfit(frames, tables, schema)
+    problems = _unfit(frames, tables, schema, dialect)
     if problems:
         raise DataError(problems)
     if empty := _empty_text(schema, frames):
