@@ -1043,3 +1043,25 @@ def test_a_row_the_targets_own_ddl_refuses_is_named_and_nothing_is_written(
         data.to_sql(postgres_url, schema_name="mine", if_exists="append")
     assert len(str(caught.value)) < 1000
     assert rows(postgres_url, "SELECT id FROM mine.account") == [(100,)]
+
+
+def test_infinite_dates_are_named_with_the_way_out(postgres_url: str) -> None:
+    """A slowly changing dimension's valid_to = 'infinity' (PostgreSQL's open end) stopped from_sql
+    in psycopg's raw "date too large (after year 10K): 'infinity'", naming no table nor column (and
+    overrides do not help: the driver converts by the column's type). Every such column is named,
+    with the way out that works."""
+    run_sql(
+        postgres_url,
+        "CREATE TABLE price (id integer PRIMARY KEY, valid_from date NOT NULL, valid_to date NOT NULL, "
+        "seen timestamptz, amount numeric(8, 2))",
+        "INSERT INTO price VALUES (1, '2020-01-01', '2021-01-01', '2020-01-01 10:00+00', 1), "
+        "(2, '2021-01-01', 'infinity', '-infinity', 2)",
+    )
+    with pytest.raises(SchemaError) as caught:
+        RelationalData.from_sql(postgres_url)
+    said = str(caught.value)
+    assert said.startswith("2 columns of table 'price' hold values their SQL type cannot read"), said
+    assert "price.valid_to: a stored value cannot be read by the driver (date too large" in said
+    assert "price.seen: a stored value cannot be read by the driver" in said and "exclude={'price': ['seen']}" in said
+    data = RelationalData.from_sql(postgres_url, exclude={"price": ["valid_to", "seen"]})
+    assert list(data["price"].columns) == ["id", "valid_from", "amount"]

@@ -1480,7 +1480,7 @@ def _read_table(
             parts.append(part)
             if bar is not None:
                 bar.update(len(part))
-    except (TypeError, ValueError, ArithmeticError) as e:  # a result processor met a value its SQL type cannot hold
+    except _UNREADABLE as e:  # a result processor met a value its SQL type cannot hold
         raise _unreadable(conn, table, where, e) from e
     if not parts:
         return pd.DataFrame({c: _held((), held[c]) for c in names}, columns=names)
@@ -1489,6 +1489,11 @@ def _read_table(
         if frame[c].dtype == "Int64" and not frame[c].isna().any():
             frame[c] = frame[c].astype("int64")  # as pandas reads whole integers: int64 unless there are nulls
     return frame
+
+
+# a value a driver's converter cannot hold: SQLite's text in a NUMERIC column, PostgreSQL's date
+# 'infinity' (psycopg: "date too large (after year 10K)", raised by the driver, the server's transaction intact)
+_UNREADABLE = (TypeError, ValueError, ArithmeticError, sa.exc.DataError)
 
 
 def _unreadable(
@@ -1501,7 +1506,13 @@ def _unreadable(
         query = sa.select(col) if where is None else sa.select(col).where(where)
         try:
             conn.execute(query).fetchall()
-        except (TypeError, ValueError, ArithmeticError) as e:
+        except sa.exc.DataError as e:  # the driver's own converter, whatever the column's kind (psycopg's by type)
+            problems.append(
+                f"{table.name}.{col.name}: a stored value cannot be read by the driver ({e.orig}; PostgreSQL's "
+                "'infinity' dates and timestamps fit no date or time in Python); leave the column out "
+                f"(exclude={{{table.name!r}: [{col.name!r}]}}), or leave the table out (tables=[...] without it)"
+            )
+        except _UNREADABLE as e:
             problems.append(
                 f"{table.name}.{col.name}: a stored value cannot be read as its SQL type {col.type} ({e}); give "
                 f"the column's kind in overrides (overrides={{{table.name!r}: {{{col.name!r}: 'categorical'}}}}, or "
