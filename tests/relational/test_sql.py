@@ -1760,3 +1760,33 @@ def test_numbers_past_a_numeric_precision_or_a_smallint_are_named_before_writing
     assert "'big'" not in said and "'x'" not in said and said.startswith("2 problem(s)")
     data.to_sql(url("sqlite", tmp_path, "new"))
     assert query(url("sqlite", tmp_path, "new"), "SELECT n FROM price ORDER BY id") == [(1,), (32768,), (2,)]
+
+
+def test_a_referenced_table_of_many_rows_is_not_detected_as_a_lookup(tmp_path: Path, caplog) -> None:
+    """A sales star (fact -> date first, then product, which has a key, store and customer): the
+    customers (2,224 of them in a warehouse, 80 here), referenced beside the product, were detected
+    as a lookup and copied as they are into the synthetic database. A table of at least 50 rows is
+    synthesised, and a warning names it; the 3 stores, codes, are still a lookup."""
+    dates = ",".join(f"({i})" for i in range(1, 61))
+    products = ",".join(f"({i}, {1 + i % 2})" for i in range(1, 31))
+    customers = ",".join(f"({i}, 'Customer {i}')" for i in range(1, 81))
+    facts = ",".join(f"({i}, {1 + i % 60}, {1 + i % 30}, {1 + i % 3}, {1 + i % 80})" for i in range(1, 401))
+    url = _sqlite(
+        tmp_path,
+        "CREATE TABLE dim_date (date_key INTEGER PRIMARY KEY);"
+        "CREATE TABLE category (id INTEGER PRIMARY KEY);"
+        "CREATE TABLE product (id INTEGER PRIMARY KEY, category_id INTEGER NOT NULL REFERENCES category(id));"
+        "CREATE TABLE store (id INTEGER PRIMARY KEY);"
+        "CREATE TABLE customer (id INTEGER PRIMARY KEY, name VARCHAR(40));"
+        "CREATE TABLE sale (id INTEGER PRIMARY KEY, date_key INTEGER NOT NULL REFERENCES dim_date(date_key),"
+        " product_id INTEGER REFERENCES product(id), store_id INTEGER REFERENCES store(id),"
+        " customer_id INTEGER REFERENCES customer(id));"
+        f"INSERT INTO dim_date VALUES {dates}; INSERT INTO category VALUES (1), (2);"
+        f"INSERT INTO product VALUES {products}; INSERT INTO store VALUES (1), (2), (3);"
+        f"INSERT INTO customer VALUES {customers}; INSERT INTO sale VALUES {facts};",
+    )
+    with caplog.at_level(logging.WARNING, logger="relsynth.relational.sql"):
+        schema = RelationalData.from_sql(url).schema
+    assert "customer" not in schema.lookups and "store" in schema.lookups
+    assert "customer" in schema.roots
+    assert "customer (80 rows, referenced by sale) not detected as lookups" in caplog.text

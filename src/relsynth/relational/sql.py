@@ -9,7 +9,8 @@ into a `Schema`:
   booleans; intervals are numbers of seconds, written back as intervals); for a string type the
   values choose between categorical labels and free text, by the rule `Schema.infer` uses;
 - a referenced table without foreign keys of its own is a lookup (copied as it is) when a table
-  that references it already nests under another parent: genre under track, whose parent is album;
+  that references it already nests under another parent: genre under track, whose parent is album,
+  and it has fewer than `MIN_ROOT_ROWS` rows (a larger one may be people: synthesised);
 - `overrides` gives what reflection cannot know (that a VARCHAR is a label, which tables are
   lookups, keys the catalog does not declare) and wins over it: a mapping `table -> {column:
   kind}` as in `Schema.infer`, a `Schema`, or schema YAML as in conf/base/schema_chinook.yml
@@ -1337,7 +1338,9 @@ def _lookups(
     shop, sale -> kind) nothing is guessed: a lookup is copied as it is, so choosing the wrong one
     (customers rather than countries) would copy private records. That case is reported with its
     options, to name the lookups. Nor is a table that some table would nest under (`_would_nest`):
-    patients, first key of their admissions, which also reference doctors."""
+    patients, first key of their admissions, which also reference doctors; nor one of at least
+    `MIN_ROOT_ROWS` rows, enough to be learnt as entities of its own: a fact table's 2,224 customers,
+    referenced beside its product (a table with keys), would otherwise be copied as they are."""
     if given is not None:
         unknown = [t for t in given if t not in names]
         if unknown:
@@ -1348,13 +1351,24 @@ def _lookups(
     candidates = {t for t in names if not refs.get(t) and t in referenced}
     entities = {t for child in names if (t := _would_nest(fks[child], candidates, rows, rows.get(child, 0)))}
     why: dict[str, str] = {}
+    passed: dict[str, str] = {}  # candidate too large to be taken for codes -> a table referencing it
     for child in names:
         if not refs[child] - candidates:
             continue
         # the parent named: child's first key (column order) to a table that is not a lookup
         parent = next(r for r in fks[child].values() if r != child and (r not in candidates or r in entities))
         for ref in sorted(refs[child] & candidates - entities):
-            why.setdefault(ref, f"it has no foreign keys and {child} nests under {parent}: copied as it is")
+            if rows.get(ref, 0) < MIN_ROOT_ROWS:
+                why.setdefault(ref, f"it has no foreign keys and {child} nests under {parent}: copied as it is")
+            else:
+                passed.setdefault(ref, child)
+    if passed:  # safe side: synthesised; a calendar or a store list may still be named a lookup
+        listed = ", ".join(f"{t} ({rows.get(t, 0)} rows, referenced by {c})" for t, c in sorted(passed.items()))
+        log.warning(
+            f"from_sql: {listed} not detected as lookups, though referenced as code tables are: with at least "
+            f"{MIN_ROOT_ROWS} rows they may be people or other private records, which a lookup would copy as they "
+            "are; synthesised instead. Name them in lookups=[...] if they hold codes"
+        )
     return [t for t in names if t in why], why
 
 
