@@ -281,6 +281,26 @@ def test_a_line_total_that_is_quantity_times_price_less_a_discount_is_computed()
     assert np.allclose(x["total"], (x["qty"] * x["price"] - x["discount"]).round(2), rtol=0, atol=1e-6)
 
 
+def test_a_sale_amount_that_is_quantity_times_price_less_a_discount_rate_is_computed():
+    """A warehouse's sales: amount = quantity x unit_price x (1 - discount), the discount a rate (0 on
+    the 70 % of sales without a promotion); no formula was found, and 0.03 % of 14,176 generated
+    sales held it."""
+    rng = np.random.default_rng(0)
+    n = 600
+    d = pd.DataFrame({"id": range(1, n + 1), "qty": rng.integers(1, 10, n), "price": rng.gamma(2, 20, n).round(2)})
+    d["discount"] = np.where(rng.random(n) < 0.3, rng.choice([0.05, 0.1, 0.15, 0.2, 0.25], n), 0.0)
+    d["amount"] = (d["qty"] * d["price"] * (1 - d["discount"])).round(2)
+    data = one_table(d, qty=Integer())
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [(f["column"], f["op"], f["of"]) for f in pre.stats["formulas"]] == [
+        ("amount", "*(1-)", ["qty", "price", "discount"])
+    ]
+    assert describe(pre.stats["formulas"][0]) == "qty * price * (1 - discount)"
+    x = pre.inverse_transform(pre.transform(data), seed=0)["line"].astype(float)
+    expected = (x["qty"] * x["price"] * (1 - x["discount"])).round(2)
+    assert np.allclose(x["amount"], expected, rtol=0, atol=1e-6)
+
+
 def test_a_discount_missing_on_most_lines_counts_zero_in_the_total():
     """A discount NULL on the 70 % of lines without one: qty x price - discount held on the 30 % only,
     so no formula was found and generated totals did not add up; a missing term counts 0."""

@@ -6,7 +6,8 @@ The model writes each value in bins, so a generated row almost never keeps such 
 amount equals quantity x unit price to the cent in 12 % of generated rows, net = amount -
 discount in none). The fit keeps, per number of a table, the first formula `factor x (a op b)`
 (or `factor x a`, then `a x b - c` or `a x b + c`: a line's quantity times its unit price less its
-discount, which no two of them give, a missing `c` counting 0; `TRIPLE_WINDOW`) over earlier
+discount, which no two of them give, a missing `c` counting 0, or `a x b x (1 - c)`: the same less a
+discount rate; `TRIPLE_WINDOW`) over earlier
 numbers of its row that it
 equals, to its own decimals, in at least
 `MIN_SHARE` of at least `MIN_ROWS` rows holding the values (and of the rows where it is not its
@@ -60,6 +61,7 @@ _NUMBERS = (Column.NUMERIC, Column.INTEGER)
 REF = "->"  # "fk->column": an operand read from the row the reference `fk` names
 MAX_REF_OPERANDS = 4  # referenced numbers a table's formulas may take (the first of its references)
 _OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
+RATE = "*(1-)"  # a x b x (1 - c): a product less a rate of it (a sale's quantity x price x (1 - discount))
 # a difference of two dates in seconds, minutes, hours, days, milliseconds: exact factors, not read from the data
 DATE_FACTORS = (1.0, 1 / 60, 1 / 3_600, 1 / 86_400, 1_000.0)
 
@@ -160,6 +162,8 @@ def _referenced(frame: pd.DataFrame, parent: pd.DataFrame, ref: dict) -> np.ndar
 
 def describe(f: dict) -> str:
     """The formula as it reads: "0.2 x net", "quantity * unit_price", "end - start in seconds"."""
+    if f["op"] == RATE:
+        return "{} * {} * (1 - {})".format(*f["of"])
     ops = f["op"] * (len(f["of"]) - 1) if len(f["op"]) == 1 else f["op"]
     body = f["of"][0] + "".join(f" {o} {c}" for o, c in zip(ops, f["of"][1:], strict=True))
     if f.get("dates"):
@@ -188,7 +192,7 @@ def _candidates(operands: list[str]) -> list[tuple[list[str], str]]:
     near = operands[-TRIPLE_WINDOW:]  # then a product plus or minus a third: qty x price - discount
     for (a, b), c in itertools.product(itertools.combinations(near, 2), near):
         if c not in (a, b):
-            out += [([a, b, c], "*-"), ([a, b, c], "*+")]
+            out += [([a, b, c], "*-"), ([a, b, c], "*+"), ([a, b, c], RATE)]
     return out
 
 
@@ -268,10 +272,14 @@ def _factor(y: np.ndarray, v: np.ndarray) -> float | None:
 def _evaluate(values: dict[str, np.ndarray], of: list[str], op: str, rows: np.ndarray | None = None) -> np.ndarray:
     """`of[0] op of[1]` (or `of[0]`; `of[0] op[0] of[1] op[1] of[2]` from the left) per row (of
     `rows`); NaN where undefined (a missing operand, a division by 0). A missing third operand, the
-    term added to or taken from a product, counts 0 (a line without a discount, `TRIPLE_WINDOW`)."""
+    term added to or taken from a product, or its rate (`RATE`), counts 0 (a line without a discount,
+    `TRIPLE_WINDOW`)."""
     xs = [values[c] if rows is None else values[c][rows] for c in of]
     if len(xs) == 3:
         xs[2] = np.nan_to_num(xs[2], nan=0.0)
+    if op == RATE:
+        v = xs[0] * xs[1] * (1 - xs[2])
+        return np.where(np.isfinite(v), v, np.nan)
     v = xs[0]
     with np.errstate(divide="ignore", invalid="ignore"):
         for o, x in zip(op, xs[1:], strict=False):  # one operand: op is the factor's "*", unused
