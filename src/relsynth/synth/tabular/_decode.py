@@ -15,6 +15,7 @@ from relsynth.synth.tabular._ancestor_orders import keep_ancestor_orders
 from relsynth.synth.tabular._apart_values import keep_apart
 from relsynth.synth.tabular._category_ranges import keep_category_ranges
 from relsynth.synth.tabular._count_sums import apply_count_sums
+from relsynth.synth.tabular._date_parts import apply_date_parts
 from relsynth.synth.tabular._formulas import apply_formulas
 from relsynth.synth.tabular._identifiers import new_identifiers, uuids
 from relsynth.synth.tabular._lookup_orders import keep_lookup_orders
@@ -203,6 +204,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_totals(pre.stats.get("totals", []), out)  # a total of such copies: set again
     apply_count_sums(pre, pre.stats.get("count_sums", []), out)  # a binned score: the count less the other
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # from the numbers set (none in older models)
+    apply_date_parts(pre, pre.stats.get("date_parts", []), out)  # from the dates set (none in older models)
     given = {schema.roots[0]: list(pre.ctx_cols)} if ctx is not None else {}  # the context's values stay
     keep_apart(schema, out, pre.stats.get("formats") or {}, rng, given)  # the source's CHECK (a <> b) of values
     keep_unique_sets(schema, out, rng, given)  # the source's UNIQUE sets, once every value is set (`Table.unique`)

@@ -43,6 +43,7 @@ from relsynth.synth.tabular._assemble import assemble, entity_lengths
 from relsynth.synth.tabular._category_ranges import find_category_ranges
 from relsynth.synth.tabular._count_rules import find_count_rules
 from relsynth.synth.tabular._count_sums import find_count_sums
+from relsynth.synth.tabular._date_parts import find_date_parts
 from relsynth.synth.tabular._decode import decode_entities
 from relsynth.synth.tabular._dependencies import (
     find_dependencies,
@@ -341,6 +342,7 @@ class TabularPreproc:
             "totals": totals,  # numbers that sum their rows' numbers (`_totals`)
             "running_sums": running,  # numbers that are the previous sibling's plus a number of their row
             "sign_labels": find_sign_labels(self, data),  # labels that follow the sign of a number (DEBIT, CREDIT)
+            "date_parts": find_date_parts(self, data),  # a calendar's day name, month, quarter of its date
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
             "parent_dependencies": find_parent_dependencies(self, data),  # ... or of their parent row
