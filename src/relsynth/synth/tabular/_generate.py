@@ -373,7 +373,7 @@ def _run_pool(
     inputs = torch.full((B,), BOS, dtype=torch.long, device=device)
     pos = torch.zeros(B, dtype=torch.long, device=device)
     allowed, bias = model.allowed_gen, model.count_bias
-    follows, follow_token = forcing_tables(pre, pre.stats.get("dependencies", []))  # (vocab,) each
+    follows, follow_token = forcing_tables(pre, pre.stats.get("dependencies", []))  # (n, vocab) each
     from_parent = parent_forcing(pre, pre.stats.get("parent_dependencies", []))  # none in older models
     bans, ban_token = banning_tables(pre, pre.stats.get("distinct", []))  # (pairs, vocab) each
     null_force, null_token, null_bans, null_ban_token = (
@@ -468,7 +468,8 @@ def _run_pool(
         emitted_entities.append(entity[rows])
         emitted_tokens.append(toks)
         header[rows, hpos[rows]] = toks
-        _force_followers(force, rows, follows[toks], follow_token[toks])
+        for n in range(len(follows)):  # each category following from an earlier one (a city's region, its country)
+            _force_followers(force, rows, follows[n, toks], follow_token[n, toks])
         for n in range(len(null_force)):  # a value's missing column (a cancelled flight's delay), or no child row
             _force_followers(force, rows, null_force[n, toks], null_token[n, toks])
         for n in range(len(bans)):
