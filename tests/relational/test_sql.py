@@ -1790,3 +1790,20 @@ def test_a_referenced_table_of_many_rows_is_not_detected_as_a_lookup(tmp_path: P
     assert "customer" not in schema.lookups and "store" in schema.lookups
     assert "customer" in schema.roots
     assert "customer (80 rows, referenced by sale) not detected as lookups" in caplog.text
+
+
+def test_duckdb_decimals_are_read_as_the_nearest_floats(tmp_path: Path) -> None:
+    """A warehouse's DECIMAL(12, 2) amounts read from DuckDB were 600.9300000000001 and
+    87.60000000000001 (2,986 of 20,000 sales), where SQLite's reading of the same values gave 600.93
+    and 87.6: Arrow's cast to float64 scales the unscaled integer. They are now the float nearest
+    each decimal, as every other driver reads it."""
+    import duckdb
+
+    source = tmp_path / "src.duckdb"
+    with duckdb.connect(str(source)) as con:
+        con.execute("CREATE TABLE sale (id INTEGER PRIMARY KEY, amount DECIMAL(12, 2))")
+        con.execute("INSERT INTO sale VALUES (1, 600.93), (2, -87.60), (3, NULL), (4, 1102.37)")
+    amount = RelationalData.from_sql(f"duckdb:///{source}")["sale"]["amount"]
+    assert amount.dtype == "float64"
+    assert amount.tolist()[:2] + amount.tolist()[3:] == [600.93, -87.6, 1102.37]
+    assert np.isnan(amount.iloc[2])

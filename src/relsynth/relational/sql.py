@@ -1435,7 +1435,11 @@ def _arrow_frame(batch: Any, names: list[str], held: Mapping[str, Column | None]
         kind, typ = held[c], arr.type
         if kind in (Column.INTEGER, Column.PRIMARY_KEY, Column.FOREIGN_KEY) and pa.types.is_integer(typ):
             columns[c] = arr.to_pandas(types_mapper={typ: pd.Int64Dtype()}.get)
-        elif kind is Column.NUMERIC and (pa.types.is_decimal(typ) or pa.types.is_integer(typ)):
+        elif kind is Column.NUMERIC and pa.types.is_decimal(typ):
+            # through their digits: Arrow's cast scales the unscaled integer (60093 x 0.01 =
+            # 600.9300000000001), not the float nearest the decimal, as every other driver reads it
+            columns[c] = arr.cast(pa.string()).to_pandas().astype("float64")
+        elif kind is Column.NUMERIC and pa.types.is_integer(typ):
             columns[c] = arr.cast(pa.float64()).to_pandas()
         elif kind is Column.NUMERIC and pa.types.is_interval(typ):  # months, days, nanoseconds
             columns[c] = pd.Series([np.nan if v is None else _seconds(v) for v in arr.to_pylist()], dtype="float64")
