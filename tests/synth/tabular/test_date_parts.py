@@ -6,9 +6,20 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import torch
 
-from relsynth.relational import Boolean, Categorical, Date, Integer, PrimaryKey, RelationalData, Schema, Table
-from relsynth.synth import TabularPreproc
+from relsynth.relational import (
+    Boolean,
+    Categorical,
+    Date,
+    ForeignKey,
+    Integer,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    Table,
+)
+from relsynth.synth import TabularModel, TabularPreproc
 
 
 def calendar(n: int = 400, seed: int = 0) -> RelationalData:
@@ -79,3 +90,30 @@ def test_a_constant_or_a_column_that_is_no_part_is_left_alone():
     data = RelationalData({"day": day}, data.schema)
     pre = TabularPreproc.from_schema(data.schema).fit(data)
     assert {r["column"] for r in pre.stats["date_parts"]} == {"month", "quarter", "is_weekend"}
+
+
+def test_a_key_that_is_its_dates_yyyymmdd_is_generated_so_on_distinct_days(tiny_size):
+    """A warehouse's dim_date keyed by date_key = 20240131 got keys 1, 2, 3...: a fact's date_key
+    no longer said its day (BETWEEN 20240101 AND 20240131 found no sale), and 138 of 491 generated
+    days repeated another's date. The keys are now their row's yyyymmdd, the days distinct, and the
+    facts nested under them name them."""
+    rng = np.random.default_rng(0)
+    d = pd.Series(pd.date_range("2023-01-01", periods=120, freq="D"))
+    day = pd.DataFrame({"date_key": d.dt.strftime("%Y%m%d").astype(int), "full_date": d, "quarter": d.dt.quarter})
+    at = rng.integers(0, len(day), 600)
+    sale = pd.DataFrame({"id": range(600), "date_key": day["date_key"].to_numpy()[at], "qty": rng.integers(1, 9, 600)})
+    schema = Schema(
+        day=Table(date_key=PrimaryKey(), full_date=Date(), quarter=Integer()),
+        sale=Table(id=PrimaryKey(), date_key=ForeignKey(parent="day"), qty=Integer()),
+    )
+    data = RelationalData({"day": day, "sale": sale}, schema)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["pk_formats"]["day"] == {"type": "date", "column": "full_date"}
+    assert pre.stats["pk_formats"]["sale"] == {"type": "int", "start": 1}
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(200, seed=0)  # untrained: dates repeat
+    gen = out["day"]
+    assert len(gen) == 200 and gen["full_date"].is_unique
+    assert (gen["date_key"] == gen["full_date"].dt.strftime("%Y%m%d").astype(int)).all()
+    assert out["sale"]["date_key"].isin(gen["date_key"]).all()
+    assert (gen["quarter"] == gen["full_date"].dt.quarter).all()

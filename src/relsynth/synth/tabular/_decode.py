@@ -32,6 +32,7 @@ from relsynth.synth.tabular._references import (
 )
 from relsynth.synth.tabular._running_sums import apply_running_sums
 from relsynth.synth.tabular._sign_labels import apply_sign_labels
+from relsynth.synth.tabular._tables import distinct_days, yyyymmdd
 from relsynth.synth.tabular._totals import apply_totals
 from relsynth.synth.tabular._unique_sets import keep_unique_sets
 from relsynth.synth.tabular.encoders import NumericPreproc
@@ -173,8 +174,12 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         if gone.any():  # nothing nests under the table, so its rows may go
             cols, parents[table], mats[table], n = _dropped(table, gone, cols, parents[table], mats[table])
         pk = schema.tables[table].primary_key
-        if pk is not None:
-            keys[table] = _new_keys(n, pre.stats.get("pk_formats", {}).get(table, {"type": "int", "start": 1}), rng)
+        fmt = pre.stats.get("pk_formats", {}).get(table, {"type": "int", "start": 1})
+        if pk is not None and fmt["type"] == "date" and fmt["column"] in cols:  # a calendar's date_key 20240131
+            cols[fmt["column"]] = distinct_days(cols[fmt["column"]])
+            keys[table] = cols[pk] = yyyymmdd(cols[fmt["column"]])
+        elif pk is not None:
+            keys[table] = _new_keys(n, fmt if fmt["type"] != "date" else {"type": "int", "start": 1}, rng)
             if (dated := _keys_date(pre, table)) is not None:  # keys rise with the date, as the source's do
                 keys[table] = keys[table].iloc[np.argsort(date_order(cols[dated]))].reset_index(drop=True)
             cols[pk] = keys[table]

@@ -41,11 +41,14 @@ def key_date(df: pd.DataFrame, pk: str, dates: list[str]) -> str | None:
     return best
 
 
-def pk_format(keys: pd.Series) -> dict:
-    """How to regenerate keys: an integer sequence, or a string prefix plus a number (zero-padded as
+def pk_format(keys: pd.Series, dates: pd.DataFrame | None = None) -> dict:
+    """How to regenerate keys: an integer sequence, or the `yyyymmdd` of a date of their row (`dates`:
+    the row's dates; a warehouse's date_key 20240131), or a string prefix plus a number (zero-padded as
     the source pads it), or UUIDs, or the character shape of keys such as `2019_AB12`, or random
     hexadecimal strings of the source's length and case (hashes: `3f9a0c...`)."""
     if pd.api.types.is_integer_dtype(keys.dtype):
+        if dates is not None and (day := _day_of_key(keys, dates)) is not None:
+            return {"type": "date", "column": day}
         return {"type": "int", "start": 1}
     s = keys.dropna().astype(str)
     if len(s) and s.str.match(UUID).all():  # a database's uuid column must get UUIDs back (id_1 is refused)
@@ -67,6 +70,45 @@ def pk_format(keys: pd.Series) -> dict:
     if hex_digits is not None and s.str.len().nunique() == 1:  # a hash's letters and digits change places
         return {"type": "hex", "alphabet": CLASSES[hex_digits], "length": int(s.str.len().iloc[0])}
     return {"type": "pattern", "prefix": "id_", "width": 1}
+
+
+def _day_of_key(keys: pd.Series, dates: pd.DataFrame) -> str | None:
+    """The first date column whose `yyyymmdd` is the key in every row (20 rows at least), or None."""
+    if len(keys) < 20 or keys.isna().any():
+        return None
+    for d in dates.columns:
+        if (yyyymmdd(dates[d]) == keys.astype("Int64")).all():
+            return d
+    return None
+
+
+def yyyymmdd(dates: pd.Series) -> pd.Series:
+    """Each date as the integer yyyymmdd (missing where the date is)."""
+    d = pd.to_datetime(dates, errors="coerce")
+    return (d.dt.year * 10_000 + d.dt.month * 100 + d.dt.day).astype("Int64")
+
+
+def distinct_days(dates: pd.Series) -> pd.Series:
+    """`dates` with each repeated or missing day moved to the nearest free day (a missing one after
+    the last), the time of day kept: the days a key of their yyyymmdd needs distinct."""
+    d = pd.to_datetime(dates, errors="coerce")
+    days = d.dt.normalize()
+    taken, out = set(), d.copy()
+    last = days.max() if days.notna().any() else pd.Timestamp("2000-01-01")
+    day = pd.Timedelta(days=1)
+    for i, v in enumerate(days):
+        if pd.isna(v):
+            while last in taken:
+                last += day
+            out.iloc[i], v = last, last
+        else:
+            step = 0
+            while v + step * day in taken:  # nearest free: +1, -1, +2, -2, ... days
+                step = -step + (step <= 0)
+            out.iloc[i] += step * day
+            v += step * day
+        taken.add(v)
+    return out.astype(dates.dtype) if pd.api.types.is_datetime64_any_dtype(dates.dtype) else out
 
 
 def key_shape(keys: pd.Series) -> list[str] | None:

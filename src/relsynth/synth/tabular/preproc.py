@@ -321,7 +321,7 @@ class TabularPreproc:
                 is not None
             },
             "pk_formats": {
-                t: pk_format(data[t][pk])
+                t: pk_format(data[t][pk], data[t][self.schema.tables[t].cols_of(Column.DATE, Column.DATETIME)])
                 for t in self.schema.synth_tables
                 if (pk := self.schema.tables[t].primary_key) is not None
             },
