@@ -532,3 +532,16 @@ def test_times_with_a_utc_offset_are_held_as_utc():
     opens = ["09:00:00+02:00", dt.time(1, 30, tzinfo=dt.timezone(dt.timedelta(hours=3))), "10:15", None]
     data = RelationalData({"t": pd.DataFrame({"id": [1, 2, 3, 4], "at": opens})}, schema)
     assert data["t"]["at"].tolist() == [dt.time(7, 0), dt.time(22, 30), dt.time(10, 15), None]
+
+
+def test_a_far_date_in_many_rows_is_named_as_an_open_end_to_make_null() -> None:
+    """A warehouse's SCD2 customers end their current row on 9999-12-31: the hint said to declare
+    valid_to categorical or text, which loses the date (and valid_from <= valid_to); one far value in
+    many rows is named as an open end, with the UPDATE that makes it null."""
+    schema = Schema(c=Table(id=PrimaryKey(), valid_to=Date()))
+    ends = ["2023-05-01", "9999-12-31", "9999-12-31", "2024-02-01", "9999-12-31"]
+    with pytest.raises(DataError) as err:
+        RelationalData({"c": pd.DataFrame({"id": range(5), "valid_to": ends})}, schema)
+    said = str(err.value)
+    assert "'9999-12-31' in 3 rows marks no date (an open end)" in said, said
+    assert """UPDATE "c" SET "valid_to" = NULL WHERE "valid_to" = '9999-12-31'""" in said

@@ -89,6 +89,18 @@ def _hint(kind: Column, bad: pd.Series, table: str, col: str) -> str:
     real = ymd[1].between(1, 12) & ymd[2].between(1, 31)
     years = ymd[0].where(real)
     if kind in (Column.DATE, Column.DATETIME) and ((years < 1678) | (years > 2261)).any():
+        # one far value in many rows: a sentinel ('no end yet'), which a null says as well and the
+        # column stays a date (as text, valid_from <= valid_to would no longer be kept)
+        sentinel = text[(years < 1678) | (years > 2261)]
+        if sentinel.nunique() == 1 and len(sentinel) > 1:
+            quoted = {n: '"' + n.replace('"', '""') + '"' for n in (table, col)}
+            value = str(bad[(years < 1678) | (years > 2261)].iloc[0])
+            return (
+                " (dates are held as datetime64[ns], which spans 1677-09-21 to 2262-04-11 only; the one value "
+                f"{value!r} in {len(sentinel)} rows marks no date (an open end): make it null (in a database: "
+                f"UPDATE {quoted[table]} SET {quoted[col]} = NULL WHERE {quoted[col]} = '{value}', or a view) to "
+                "keep the column a date, or declare it categorical or text)"
+            )
         return (
             " (dates are held as datetime64[ns], which spans 1677-09-21 to 2262-04-11 only; "
             "declare the column categorical or text to keep such dates)"
