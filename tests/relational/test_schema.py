@@ -616,3 +616,72 @@ def test_of_two_tables_naming_each_other_the_reason_says_where_the_larger_nests(
     why = {}
     assert nesting_keys(fks, {"address": 206, "store": 80, "staff": 300}, lookups=set(), why=why)["staff"] == "store_id"
     assert why["store", "manager_staff_id"].endswith("and it nests under store")
+
+
+def _readings(devices: int, per_device: int, repeat: bool = False) -> dict[str, pd.DataFrame]:
+    """Devices with a reading every 5 minutes each (`repeat`: the first two of each at one time)."""
+    n = devices * per_device
+    minutes = [5 * (i % per_device) for i in range(n)]
+    if repeat:
+        minutes = [0 if m == 5 else m for m in minutes]
+    return {
+        "device": pd.DataFrame({"id": range(1, devices + 1), "model": ["a", "b"] * (devices // 2)}),
+        "reading": pd.DataFrame(
+            {
+                "id": range(1, n + 1),
+                "device": [1 + i // per_device for i in range(n)],
+                "ts": pd.Timestamp("2024-01-01") + pd.to_timedelta(minutes, unit="min"),
+                "kwh": [float(i % per_device) for i in range(n)],
+            }
+        ),
+    }
+
+
+def test_a_time_series_nests_under_its_few_parent_rows():
+    """An IoT database of 20 devices with 300-600 readings each, every 5 minutes: the readings were a
+    root table with a reference to their device (20 examples, fewer than 50), so each reading was
+    generated on its own: 15 % of a device's generated readings at the time of another of its
+    readings, 21 % five minutes after the previous one (99.5 % in the data), the cumulative meter
+    going down in half of them. Rows that are a long time series under their key (a date no parent
+    row repeats, 50 rows a parent row or more) nest under it whatever the root's size."""
+    frames = _readings(20, 60)
+    schema = Schema.infer(
+        frames, primary_keys={"device": "id", "reading": "id"}, foreign_keys={"reading": {"device": "device"}}
+    )
+    assert schema.parent("reading") == Edge("reading", "device", "device")
+    assert (
+        "a time series under device (about 60 a device row, no device row repeating a ts)"
+        in (schema.inference["reading"]["device"])
+    )
+    # a short series, or one repeating a time under a device, is no time series: a reference as before
+    for short in (_readings(20, 40), _readings(20, 60, repeat=True)):
+        schema = Schema.infer(
+            short, primary_keys={"device": "id", "reading": "id"}, foreign_keys={"reading": {"device": "device"}}
+        )
+        assert schema.parent("reading") is None
+        assert "examples to learn from" in schema.inference["reading"]["device"]
+    # the kinds given in overrides tell the dates: a time series by a date column given as text is none
+    schema = Schema.infer(
+        frames,
+        primary_keys={"device": "id", "reading": "id"},
+        foreign_keys={"reading": {"device": "device"}},
+        overrides={"reading": {"ts": "categorical"}},
+    )
+    assert schema.parent("reading") is None
+
+
+def test_nesting_keys_ask_whether_a_table_is_a_time_series_only_where_its_root_is_too_small():
+    fks = {"reading": {"device": "device"}, "order": {"customer": "customer"}}
+    asked: list = []
+
+    def series(table: str, key: str) -> str | None:
+        asked.append((table, key))
+        return "ts"
+
+    rows = {"device": 20, "reading": 1_000, "customer": 300, "order": 900}
+    why: dict = {}
+    assert nesting_keys(fks, rows, set(), why, series) == {"reading": "device", "order": "customer"}
+    assert asked == [("reading", "device")]
+    # fewer than 50 rows a device on average: no series, not asked
+    assert nesting_keys(fks, {**rows, "reading": 999}, set(), {}, series)["reading"] is None
+    assert asked == [("reading", "device")]

@@ -1807,3 +1807,34 @@ def test_duckdb_decimals_are_read_as_the_nearest_floats(tmp_path: Path) -> None:
     assert amount.dtype == "float64"
     assert amount.tolist()[:2] + amount.tolist()[3:] == [600.93, -87.6, 1102.37]
     assert np.isnan(amount.iloc[2])
+
+
+def test_a_time_series_under_a_few_devices_nests_under_them(tmp_path: Path, engine: str) -> None:
+    """20 devices with 60 readings each, one every 5 minutes: the readings were a root table whose
+    device was a reference (20 devices, too few examples), generated one by one with their time and
+    meter drawn apart from their device's other readings. By a TIMESTAMP no device repeats, they
+    are a time series: they nest under their device; a DATE that repeats tells nothing."""
+    source = url(engine, tmp_path)
+    readings = ",".join(
+        f"({i + 1}, {1 + i // 60}, DATE '2024-01-01', TIMESTAMP '2024-01-01 00:00:00' + INTERVAL '{5 * (i % 60)} minutes')"
+        if engine == "duckdb"
+        else f"({i + 1}, {1 + i // 60}, '2024-01-01', datetime('2024-01-01', '+{5 * (i % 60)} minutes'))"
+        for i in range(1_200)
+    )
+    run_sql(
+        source,
+        "CREATE TABLE device (id INTEGER PRIMARY KEY, model VARCHAR(8))",
+        "CREATE TABLE reading (id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL REFERENCES device(id),"
+        " day DATE, ts TIMESTAMP NOT NULL)",
+        "INSERT INTO device VALUES " + ",".join(f"({i}, 'm{i % 3}')" for i in range(1, 21)),
+        f"INSERT INTO reading VALUES {readings}",
+    )
+    schema = RelationalData.from_sql(source).schema
+    assert schema.parent("reading") == Edge("reading", "device_id", "device")
+    assert (
+        "a time series under device (about 60 a device row, no device row repeating a ts)"
+        in (schema.inference["reading"]["device_id"])
+    )
+    # ts read as a label is no date: nothing tells a time series, the key a reference as before
+    schema = RelationalData.from_sql(source, overrides={"reading": {"ts": "categorical"}}).schema
+    assert schema.parent("reading") is None

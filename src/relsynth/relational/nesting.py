@@ -18,15 +18,29 @@ under their department, each with its colleagues, not each department under its 
 a longer cycle (a department's head, a team's department, an employee's team): a table never
 nests under one with more rows that leads back to it. The key closing the cycle is a reference,
 deferred (`Schema.deferred_keys`).
+
+A time series nests under its key whatever the root's size: a table of at least `SERIES_LENGTH` rows
+a parent row on average, with a date or datetime no parent row repeats (a device's readings every 5
+minutes, under 20 devices). Its order in time is what a reference would lose: drawn among the
+synthetic rows, each reading on its own, a device got two readings at one time and a meter that
+went down; nested, long entities are learnt in windows of the model's block, so they are not
+few examples.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+import pandas as pd
 
 from relsynth.relational.columns import ForeignKey
 
 MIN_ROOT_ROWS, FANOUT = 50, 4
+SERIES_LENGTH = 50  # rows a parent row on average for a table to be a time series under it
+
+# (table, key column) -> the date or datetime column by which the table's rows are a time series
+# under that key (`series_date`), or None
+SeriesDate = Callable[[str, str], str | None]
 
 
 def large_enough(examples: int, table_rows: int) -> bool:
@@ -40,11 +54,13 @@ def nesting_keys(
     rows: Mapping[str, int],
     lookups: set[str] | frozenset[str],
     why: dict[tuple[str, str], str] | None = None,
+    series: SeriesDate | None = None,
 ) -> dict[str, str | None]:
     """table -> the foreign-key column it nests under (None: a root), for the tables of `fks`
     (table -> {FK column: referenced table}, in column order) that are not lookups; `rows`: each
     table's row count. A key that would close a cycle is never chosen. `why`, when given, gets
-    (table, column) -> why that key does not nest, for each key to a synthesised table passed over."""
+    (table, column) -> why that key does not nest, for each key to a synthesised table passed over,
+    and why a key nests under too few root rows, a time series (`series`, asked only then)."""
     why = {} if why is None else why
     chosen: dict[str, str | None] = {}
     mutual: list[tuple[str, str, str]] = []  # (table, column, ref): ref names table back and has more rows
@@ -83,6 +99,12 @@ def nesting_keys(
             n = rows.get(fewest, 0)
             if large_enough(n, rows.get(table, 0)):
                 best = col
+            elif (date := _long_series(table, col, rows, rows.get(ref, 0), series)) is not None:
+                best = col
+                why[table, col] = (
+                    f"{table}'s rows are a time series under {ref} (about {rows.get(table, 0) // max(rows.get(ref, 0), 1)} "
+                    f"a {ref} row, no {ref} row repeating a {date}): nested, although {n} root rows are few examples"
+                )
             else:
                 above = "the root above" if fewest == path[-1] else "above"
                 whose = f"{fewest}'s rows" if fewest == ref else f"the rows of {fewest}, {above} {ref}"
@@ -98,6 +120,23 @@ def nesting_keys(
     for table, col, ref in mutual:
         why[table, col] = _mutual_why(table, ref, fks[ref].get(chosen.get(ref) or ""))
     return out
+
+
+def _long_series(table: str, col: str, rows: Mapping[str, int], parents: int, series: SeriesDate | None) -> str | None:
+    """The date column by which `table` is a time series under its key `col` (to `parents` rows), or None."""
+    if series is None or rows.get(table, 0) < SERIES_LENGTH * max(parents, 1):
+        return None
+    return series(table, col)
+
+
+def series_date(frame: pd.DataFrame, key: str, dates: Sequence[str]) -> str | None:
+    """The first of the date or datetime columns `dates` of `frame` that no value of its column
+    `key` repeats (nulls aside), that is by which the rows are a time series under `key`; or None."""
+    for date in dates:
+        pairs = frame[[key, date]].dropna()
+        if len(pairs) and not pairs.duplicated().any():
+            return date
+    return None
 
 
 def _mutual_why(table: str, ref: str, under: str | None) -> str:
@@ -123,8 +162,10 @@ def key_kind(
 ) -> tuple[ForeignKey, str]:
     """The kind of the foreign key `col` (-> `ref`) and why (`given`: where the key came from),
     given the key its table nests under (`nesting_keys`) and why this key does not (`passed_over`)."""
-    if ref in lookups or col == nest:
+    if ref in lookups:
         return ForeignKey(parent=ref), given
+    if col == nest:
+        return ForeignKey(parent=ref), f"{given}: {passed_over}" if passed_over else given
     because = f": {passed_over}" if passed_over else ""
     return ForeignKey(parent=ref, nest=False), (
         f"{given}: a reference, not nested{because} (a table nests under its first key whose tree's root is "

@@ -18,13 +18,17 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, as_kind
 from relsynth.relational.errors import SchemaError
 from relsynth.relational.files import write_text_atomic
-from relsynth.relational.nesting import key_kind, nesting_keys, reached
+from relsynth.relational.nesting import key_kind, nesting_keys, reached, series_date
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -433,7 +437,15 @@ class Schema:
         tables, report = {}, {}
         passed_over: dict[tuple[str, str], str] = {}
         in_column_order = {t: _in_column_order(fks, data[t].columns) for t, fks in foreign_keys.items()}
-        nests = nesting_keys(in_column_order, {n: len(df) for n, df in data.items()}, set(lookups), passed_over)
+
+        def series(table: str, key: str) -> str | None:
+            keys = {primary_keys.get(table), *foreign_keys.get(table, {})}
+            given = overrides.get(table, {})
+            dates = [c for c in data[table].columns if c not in keys and _dated(data[table][c], given.get(c))]
+            return series_date(data[table], key, dates)
+
+        rows = {n: len(df) for n, df in data.items()}
+        nests = nesting_keys(in_column_order, rows, set(lookups), passed_over, series)
         for name, df in data.items():
             pk, fks = primary_keys.get(name), dict(foreign_keys.get(name, {}))
             missing = [c for c in [pk, *fks, *overrides.get(name, {})] if c is not None and c not in df.columns]
@@ -506,6 +518,14 @@ def referenced_order(fks: Mapping[str, Mapping[str, str]], starts: Iterable[str]
         if cycle := visit(t):
             return cycle
     return order
+
+
+def _dated(values: pd.Series, given: ColumnKind | Column | str | None) -> bool:
+    """Whether a column is a date or datetime: as `overrides` gives it, else as `Schema.infer` guesses."""
+    from relsynth.relational._infer import infer_kind_and_reason
+
+    kind = as_kind(given).kind if given is not None else infer_kind_and_reason(values)[0]
+    return kind in (Column.DATE, Column.DATETIME)
 
 
 def _in_column_order(fks: Mapping[str, str], columns: Iterable[str]) -> dict[str, str]:

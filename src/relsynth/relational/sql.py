@@ -46,6 +46,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ from relsynth.relational._coerce import (
 from relsynth.relational._infer import string_kind_and_reason
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, PrimaryKey, as_kind
 from relsynth.relational.errors import DataError, SchemaError
-from relsynth.relational.nesting import MIN_ROOT_ROWS, key_kind, large_enough, nesting_keys
+from relsynth.relational.nesting import MIN_ROOT_ROWS, SeriesDate, key_kind, large_enough, nesting_keys
 from relsynth.relational.progress import LogProgress, progress
 from relsynth.relational.row_keys import copy_row_keys, is_row_key
 from relsynth.relational.schema import KeyCycle, Schema, Table, read_yaml, referenced_order
@@ -970,9 +971,11 @@ def _plan(
     schemas: Sequence[str | None],
     rows: Mapping[str, int],
     row_keys: bool = True,
+    series: SeriesDate | None = None,
 ) -> _Plan:
     """Every column's kind (or None for strings) and the lookups; one `SchemaError` lists every problem.
-    `row_keys`: whether a table may nest under a composite key's rows (`RowKey`)."""
+    `row_keys`: whether a table may nest under a composite key's rows (`RowKey`); `series`: by which
+    date a table's rows are a time series under a key (`nesting_keys`)."""
     given, named = _row_keys_given(reflected, given)
     problems = _override_problems(reflected, given)
     pks = {t: _primary_key(r, given.get(t, {})) for t, r in reflected.items()}
@@ -981,7 +984,7 @@ def _plan(
     while True:  # again without the row keys nesting did not choose: their columns then imply keys
         found = list(problems)
         fks, implied, chosen, why_lookup, nests, passed_over = _nesting(
-            reflected, given, own, keys, lookups, rows, found
+            reflected, given, own, keys, lookups, rows, found, series
         )
         nesting = [k for k in keys if nests.get(k.child) == k.child_column]
         if nesting == keys:
@@ -1032,6 +1035,7 @@ def _nesting(
     lookups: Sequence[str] | None,
     rows: Mapping[str, int],
     problems: list[str],
+    series: SeriesDate | None = None,
 ) -> tuple:
     """(keys, implied keys, lookups, why each lookup, nesting keys, why keys were passed over) with
     the row keys `keys`: each in its table's keys just before its first column, so that column
@@ -1052,6 +1056,7 @@ def _nesting(
         rows,
         set(chosen),
         passed_over,
+        series,
     )
     return fks, implied, chosen, why_lookup, nests, passed_over
 
@@ -1724,10 +1729,45 @@ def reflect(
     reflected = _resolve_keys(_leave_out(reflected, parse_exclude(exclude)), schemas)
     named = [s or sa.inspect(conn).default_schema_name for s in schemas]  # as the ways out name them
     rows = {n: _row_count(conn, t, s) for n, (s, t) in located.items()}
-    plan = _plan(reflected, given, lookups, named, rows, row_keys)
+    plan = _plan(
+        reflected, given, lookups, named, rows, row_keys, partial(_series_date, conn, located, reflected, given)
+    )
     dialect = conn.dialect.name
     tables_sa = {n: _sa_table(r, _raw_columns(dialect, r, given.get(n, {}))) for n, r in reflected.items()}
     return Catalog(list(located), reflected, plan, tables_sa)
+
+
+def _series_date(
+    conn: sa.Connection,
+    located: Mapping[str, tuple[str | None, str]],
+    reflected: Mapping[str, _Reflected],
+    given: Kinds,
+    table: str,
+    key: str,
+) -> str | None:
+    """The first date or datetime column of `table` (by its SQL type or its kind in overrides) that
+    no value of `key` repeats (nulls aside): by which the rows are a time series under that key."""
+    kinds = given.get(table, {})
+    dates = [
+        c
+        for c, t in reflected[table].types.items()
+        if c != key
+        and (kinds[c].kind in (Column.DATE, Column.DATETIME) if c in kinds else isinstance(t, sa.Date | sa.DateTime))
+    ]
+    schema_name, name = located[table]
+    for date in dates:
+        k, d = sa.column(_quoted(key)), sa.column(_quoted(date))
+        repeats = (
+            sa.select(k)
+            .select_from(sa.table(_quoted(name), k, d, schema=schema_name))
+            .where(k.is_not(None), d.is_not(None))
+            .group_by(k, d)
+            .having(sa.func.count() > 1)
+            .limit(1)
+        )
+        if conn.execute(repeats).first() is None:
+            return date
+    return None
 
 
 def _row_count(conn: sa.Connection, name: str, schema_name: str | None) -> int:
