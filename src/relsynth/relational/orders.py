@@ -409,9 +409,10 @@ def sibling_key(df: pd.DataFrame, fk: str, columns: Sequence[str], kinds: Mappin
     stored rows already follow a date or number of theirs under every parent (`_in_order`), their
     order means something: such a date, else None (a line number 1, 2, 3 they follow: the stored
     order is kept). Otherwise the date the rows follow most often from one sibling to the next
-    (the first of equals). None without one, or with fewer than `MIN_ROWS` parents of two rows or
-    more."""
-    if not any(kinds[c] in DATED for c in columns) or int((df[fk].value_counts() >= 2).sum()) < MIN_ROWS:
+    (the first of equals). Where the rows hold no date at all, a number they follow in stored order
+    under every parent, in sequence, is their time (a reading's epoch seconds, every 300). None
+    without one, or with fewer than `MIN_ROWS` parents of two rows or more."""
+    if not any(kinds[c] in ORDERED for c in columns) or int((df[fk].value_counts() >= 2).sum()) < MIN_ROWS:
         return None
     codes = pd.factorize(df[fk])[0]
     order = np.argsort(codes, kind="stable")  # siblings together, in stored order
@@ -420,6 +421,8 @@ def sibling_key(df: pd.DataFrame, fk: str, columns: Sequence[str], kinds: Mappin
     steps = {c: _sibling_steps(v[order], same) for c, v in values.items()}
     dated = [c for c in values if kinds[c] in DATED and _in_sequence(values[c], codes)]
     followed = [c for c, step in steps.items() if _in_order(step)]
+    if not any(kinds[c] in DATED for c in columns):  # no date: a number the stored order follows, in sequence
+        return next((c for c in followed if _in_sequence(values[c], codes)), None)
     if followed:
         return next((c for c in followed if c in dated), None)
     if not dated:

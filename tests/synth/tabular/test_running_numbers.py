@@ -122,3 +122,34 @@ def test_a_running_number_keeps_its_level_through_the_encoding():
     assert np.median(moved) < 50 and moved.max() < 400
     steps = back.sort_values(["device", "ts"]).groupby("device")["energy"].diff().dropna()
     assert steps.max() < 5 * data["reading"].sort_values(["device", "ts"]).groupby("device")["energy"].diff().max()
+
+
+def epoch_meters(n: int = 40) -> RelationalData:
+    """`meters` with its time as epoch seconds (an integer every 900), stored in time order, and no date."""
+    data = meters(n)
+    reading = data["reading"].sort_values(["device", "ts"]).reset_index(drop=True)
+    reading["ts"] = (reading["ts"] - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
+    columns = {**data.schema.tables["reading"].columns, "ts": Integer()}
+    schema = Schema(device=data.schema.tables["device"], reading=Table(columns=columns))
+    return RelationalData({"device": data["device"], "reading": reading}, schema)
+
+
+def test_epoch_seconds_are_the_time_of_rows_holding_no_date():
+    """IoT readings timed in epoch seconds (an integer, no date column): no sibling key was found,
+    so neither the time nor the cumulative meter was an order; generated, 5 % of a device's steps
+    went back in time or stood still, 9 % were the 5 minutes of every real step, and the meter went
+    down in half of them. A number the stored rows follow under every parent, in sequence, is
+    their time where they hold no date: the readings' key, the meter summed in its order."""
+    data = epoch_meters()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.sibling_keys == {"reading": "ts"}
+    ts, energy = pre.orderings["reading"]["ts"], pre.orderings["reading"]["energy"]
+    assert ts.after_sibling and not ts.dated and ts.integer and energy.after_sibling
+    back = pre.inverse_transform(pre.transform(data), seed=1)["reading"]
+    assert downs(back, "energy") == 0 and downs(back, "count") == 0
+    steps = back.groupby("device")["ts"].diff().dropna()
+    assert (steps > 0).all() and back["ts"].dtype == "Int64"
+    # a number a parent's rows do not follow in stored order (shuffled) is no time: no key, as before
+    shuffled = data["reading"].sample(frac=1.0, random_state=0).reset_index(drop=True)
+    pre = TabularPreproc.from_schema(data.schema).fit(RelationalData({**data.data, "reading": shuffled}, data.schema))
+    assert pre.sibling_keys == {}

@@ -52,6 +52,12 @@ def entity_lengths(pre, data: RelationalData | Mapping[str, pd.DataFrame]) -> np
     return np.concatenate([size[r] for r in schema.roots])
 
 
+def key_numbers(values: pd.Series) -> np.ndarray:
+    """A sibling key's values as numbers: a date's nanoseconds, or a number where no date is the
+    rows' time (`relational.orders.sibling_key`: epoch seconds)."""
+    return as_numbers(values, Column.NUMERIC if pd.api.types.is_numeric_dtype(values) else Column.DATETIME)
+
+
 def sibling_order(df: pd.DataFrame, fk: str, key: str | None) -> tuple[np.ndarray, np.ndarray]:
     """(row positions with each parent's rows together, in order of the sibling date `key` (missing
     ones last, ties as stored; None: as stored), as `_sort_under_parents` encodes them; whether
@@ -60,7 +66,7 @@ def sibling_order(df: pd.DataFrame, fk: str, key: str | None) -> tuple[np.ndarra
     if key is None:
         order = np.argsort(parent, kind="stable")
     else:  # lexsort is stable: ties keep their stored order
-        order = np.lexsort((as_numbers(df[key], Column.DATETIME), parent))
+        order = np.lexsort((key_numbers(df[key]), parent))
     p = parent[order]
     same = np.r_[False, (p[1:] == p[:-1]) & (p[1:] >= 0)]
     return order, same
@@ -86,7 +92,7 @@ def _sort_under_parents(schema, tables, order, sibling_keys):
         if key is None:
             p = np.argsort(pos, kind="stable")
         else:  # lexsort is stable: ties keep their stored order
-            p = np.lexsort((as_numbers(tables[t][key], Column.DATETIME), pos))
+            p = np.lexsort((key_numbers(tables[t][key]), pos))
         perm[t], parent_pos[t] = p, pos[p]
     return perm, parent_pos
 

@@ -214,7 +214,18 @@ def sequence_ordering(df: pd.DataFrame, key: str, kind: Column, loose: Ordering 
     if not cap[1]:  # a column of the row itself may be an offset still when the key, decoded first, is
         cap = (None, False)
     origin = float(np.nanmin(as_numbers(df[key], kind)))
-    return Ordering(key, key, 1, origin=origin, grid=_grid(df[key], kind), cap=cap[0], cap_from_parent=cap[1])
+    dated, integer = kind in (Column.DATE, Column.DATETIME), kind is Column.INTEGER  # a number key: a time of its own
+    return Ordering(
+        key,
+        key,
+        1,
+        dated=dated,
+        integer=integer,
+        origin=origin,
+        grid=_grid(df[key], kind),
+        cap=cap[0],
+        cap_from_parent=cap[1],
+    )
 
 
 def bound_as_cap(o: Ordering) -> Ordering:
