@@ -153,3 +153,23 @@ def test_epoch_seconds_are_the_time_of_rows_holding_no_date():
     shuffled = data["reading"].sample(frac=1.0, random_state=0).reset_index(drop=True)
     pre = TabularPreproc.from_schema(data.schema).fit(RelationalData({**data.data, "reading": shuffled}, data.schema))
     assert pre.sibling_keys == {}
+
+
+def test_an_ordered_integer_is_decoded_on_the_step_its_values_share():
+    """Epoch seconds every 900 (`epoch_meters`): the readings' time, summed from its first value's
+    offset from the column's least, was decoded on a grid of 1 second, so a device whose first
+    offset the model drew between two bins had every reading off the 15-minute grid (31 % of
+    generated readings off the 5-minute grid of an IoT database). An ordered integer is decoded on
+    the step every value of its column lies on, as its encoder draws it."""
+    data = epoch_meters()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.orderings["reading"]["ts"].grid == 900.0 and pre.orderings["reading"]["count"].grid == 1.0
+    rng = np.random.default_rng(0)  # any offsets, as a model may write them
+    siblings = np.repeat(np.arange(30), rng.integers(1, 12, 30))
+    cols = {
+        "ts": pd.Series(rng.exponential(900, len(siblings))),
+        "energy": pd.Series(rng.exponential(3.0, len(siblings))),
+        "count": pd.Series(rng.exponential(1.0, len(siblings))),
+    }
+    from_offsets(cols, pre.orderings["reading"], None, siblings)
+    assert (cols["ts"] % 900 == 0).all()

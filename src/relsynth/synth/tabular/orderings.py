@@ -72,7 +72,7 @@ from relsynth.relational.orders import (
     row_bounds,
     row_orders,
 )
-from relsynth.synth.tabular.encoders import _decimals, _exact_ns, _time_grid
+from relsynth.synth.tabular.encoders import _decimals, _exact_ns, _integer_step, _time_grid
 
 log = logging.getLogger(__name__)
 _NS_PER_S = 1_000_000_000
@@ -368,6 +368,9 @@ def _grid(values: pd.Series, kind: Column) -> float:
     if kind is Column.DATETIME:
         decimals, step = _time_grid(_exact_ns(values, np.array([]), "datetime"), "datetime")
         return float(10 ** (9 - decimals) if decimals else step * _NS_PER_S)
+    if kind is Column.INTEGER:  # the step every value lies on (epoch seconds every 300), as its encoder's
+        x = as_numbers(values, kind)
+        return float(_integer_step(x[~np.isnan(x)]))
     decimals = _decimals(as_numbers(values, kind))
     return 0.0 if decimals is None else 10.0**-decimals
 
