@@ -411,8 +411,9 @@ def sibling_key(df: pd.DataFrame, fk: str, columns: Sequence[str], kinds: Mappin
     order is kept). Otherwise the date the rows follow most often from one sibling to the next
     (the first of equals). Where the rows hold no date at all, a number they follow in stored order
     under every parent, in sequence, is their time (a reading's epoch seconds, every 300). None
-    without one, or with fewer than `MIN_ROWS` parents of two rows or more."""
-    if not any(kinds[c] in ORDERED for c in columns) or int((df[fk].value_counts() >= 2).sum()) < MIN_ROWS:
+    without one, or with fewer than `MIN_ROWS` pairs of consecutive siblings (a few parents of long
+    series are many: 19 devices of 300 readings)."""
+    if not any(kinds[c] in ORDERED for c in columns) or int((df[fk].value_counts() - 1).sum()) < MIN_ROWS:
         return None
     codes = pd.factorize(df[fk])[0]
     order = np.argsort(codes, kind="stable")  # siblings together, in stored order
@@ -592,7 +593,8 @@ def _in_sequence(values: np.ndarray, codes: np.ndarray) -> bool:
 
 def _regular(values: np.ndarray, codes: np.ndarray, min_steps: int = 4) -> bool:
     """Whether each parent's values mostly step by one amount (a device read every 15 minutes, a
-    monthly statement): over the parents of `min_steps` steps or more (at least `MIN_ROWS`), at
+    monthly statement): over the parents of `min_steps` steps or more (at least `MIN_ROWS` times
+    `min_steps` steps in all: as many from 20 parents of a few rows as from 2 long series), at
     least half their steps equal their parent's most common step above 0. The slope of
     `_in_sequence` alone misses such readings over one common period (a device read every 5 minutes
     has 12 times the readings of one read hourly, as close as draws within a window), or where the
@@ -605,7 +607,7 @@ def _regular(values: np.ndarray, codes: np.ndarray, min_steps: int = 4) -> bool:
     steps = frame.dropna(subset="step")
     many = steps.groupby("parent")["step"].transform("size") >= min_steps
     steps = steps[many]
-    if steps["parent"].nunique() < MIN_ROWS:
+    if len(steps) < MIN_ROWS * min_steps:
         return False
     up = steps[steps["step"] > 0]
     most = up.groupby(["parent", "step"]).size().groupby(level="parent").max()

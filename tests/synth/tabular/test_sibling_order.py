@@ -439,3 +439,21 @@ def test_rows_a_termination_leaves_no_room_for_are_dropped(caplog, tiny_size):
     assert len(salary) > 100 and not salary.duplicated(["employee", "valid_from"]).any()
     left = salary["employee"].map(out["employee"].set_index("id")["terminated"])
     assert not (salary["valid_from"] > left).any() and not (salary["valid_to"] > left).any()
+
+
+def test_a_few_devices_of_long_series_are_a_sequence():
+    """19 devices of 300-600 readings every 5 minutes (an IoT database's training part): fewer than
+    20 parents of two rows, so no sibling key; generated, 30 % of a device's steps repeated or went
+    back before its previous reading and its energy meter went down in half the steps (20 devices:
+    none). Thousands of steps are as many pairs to trust as 20 parents' few: the key is read from
+    the pairs of consecutive siblings, and a regular step from the steps."""
+    rng = np.random.default_rng(0)
+    dev = np.repeat(np.arange(3), rng.integers(300, 600, 3))
+    minutes = 5 * pd.Series(dev).groupby(dev).cumcount().to_numpy()
+    reading = pd.DataFrame({"dev": dev, "ts": pd.Timestamp("2023-01-01") + pd.to_timedelta(minutes, "min")})
+    kinds = {"ts": Column.DATETIME}
+    assert sibling_key(reading.sample(frac=1.0, random_state=0), "dev", ["ts"], kinds) == "ts"
+    drawn = reading.assign(ts=pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 2880, len(dev)), "min"))
+    assert sibling_key(drawn.sample(frac=1.0, random_state=0), "dev", ["ts"], kinds) is None
+    few = reading.groupby("dev").head(8)  # 21 pairs, a regular step over fewer than 80 steps: too few
+    assert sibling_key(few.sample(frac=1.0, random_state=0), "dev", ["ts"], kinds) is None
