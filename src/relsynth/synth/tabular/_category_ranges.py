@@ -127,12 +127,42 @@ def keep_category_ranges(
         cols[col] = pd.Series(redrawn, index=cols[col].index).astype(cols[col].dtype)
 
 
+def within_category_ranges(
+    rule: dict | None,
+    by: pd.Series,
+    low: np.ndarray,
+    high: np.ndarray,
+    drawn: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """`drawn`, values drawn between `low` and `high` for rows of categories `by`, drawn again there
+    from their category's quantiles (`rule`, a `find_category_ranges` rule; None: none); kept where
+    the category has none. For a rule of another module redrawing such a number (`_null_cuts`)."""
+    if rule is None:
+        return drawn
+    out = drawn.copy()
+    codes, names = _codes(by)
+    for k in np.unique(codes[codes >= 0]):
+        if (q := rule["quantiles"].get(names[k])) is not None:
+            rows = codes == k
+            out[rows] = _drawn_between(np.asarray(q), low[rows], high[rows], out[rows], rng)
+    return out
+
+
 def _drawn_in_bins(
     q: np.ndarray, edges: np.ndarray, b: np.ndarray, drawn: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
     """Values of bins `b` drawn from the quantiles `q` restricted to each bin; `drawn` kept where
     the quantiles hold nothing inside the bin."""
+    return _drawn_between(q, edges[b], edges[b + 1], drawn, rng)
+
+
+def _drawn_between(
+    q: np.ndarray, low: np.ndarray, high: np.ndarray, drawn: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Values drawn from the quantiles `q` restricted to [low, high]; `drawn` kept where the
+    quantiles hold nothing there."""
     levels = np.linspace(0, 1, len(q))
-    lo, hi = np.interp(edges[b], q, levels), np.interp(edges[b + 1], q, levels)  # the bin's share of the category
-    out = np.interp(lo + (hi - lo) * rng.random(len(b)), levels, q)
+    lo, hi = np.interp(low, q, levels), np.interp(high, q, levels)  # the interval's share of the category
+    out = np.interp(lo + (hi - lo) * rng.random(len(low)), levels, q)
     return np.where(hi > lo, out, drawn)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.synth.tabular._category_ranges import within_category_ranges
 from relsynth.synth.tabular.encoders import NumericPreproc
 
 MIN_NULLS = 5  # rows on each side, at least
@@ -79,10 +80,20 @@ def keep_null_cuts(pre, rules: list[dict], table: str, frame: pd.DataFrame, rng:
         last, first = rule["cut"]
         low_side = missing if rule["below"] else ~missing  # rows whose number belongs at or below `last`
         fixed = x.copy()
-        _redraw(p, fixed, low_side & (x > last), rng, top=last)
-        _redraw(p, fixed, ~low_side & (x < first), rng, bottom=first)
+        ranged = _range_of(pre, table, rule["of"], frame)  # a lab value stays within its test's range
+        _redraw(p, fixed, low_side & (x > last), rng, top=last, ranged=ranged)
+        _redraw(p, fixed, ~low_side & (x < first), rng, bottom=first, ranged=ranged)
         if not np.array_equal(fixed, x, equal_nan=True):
             frame[rule["of"]] = pd.Series(fixed, index=frame.index).astype(frame[rule["of"]].dtype)
+
+
+def _range_of(pre, table: str, col: str, frame: pd.DataFrame) -> tuple[dict, pd.Series] | None:
+    """(the `_category_ranges` rule of `table.col`, its rows' categories), None where it has none:
+    a value drawn again keeps its category's range, as it was decoded (none in older models)."""
+    for r in pre.stats.get("category_ranges", []):
+        if r["table"] == table and r["column"] == col and r["by"] in frame:
+            return r, frame[r["by"]]
+    return None
 
 
 def _redraw(
@@ -92,15 +103,20 @@ def _redraw(
     rng: np.random.Generator,
     top: float = np.inf,
     bottom: float = -np.inf,
+    ranged: tuple[dict, pd.Series] | None = None,
 ) -> None:
     """x[rows], binned values (points are exact: left), drawn again between their bin's edges
-    cut to [bottom, top]; a bin with no room there is left to the model's choice."""
+    cut to [bottom, top], from their row's category's quantiles where `ranged` (rule, categories)
+    gives them; a bin with no room there is left to the model's choice."""
     edges = np.asarray(p.edges)
     rows = rows & ~np.isnan(x) & ~np.isin(x, p.points) & (x >= edges[0]) & (x <= edges[-1])
     b = np.clip(np.searchsorted(edges, x[rows], side="right") - 1, 0, p.n_bins_used - 1)
     lo, hi = np.maximum(edges[b], bottom), np.minimum(edges[b + 1], top)
     room = lo <= hi
-    drawn = p._down_to_grid(lo + rng.random(len(b)) * (hi - lo), b)
+    drawn = lo + rng.random(len(b)) * (hi - lo)
+    if ranged is not None:
+        drawn = within_category_ranges(ranged[0], ranged[1][rows], lo, hi, drawn, rng)
+    drawn = p._down_to_grid(drawn, b)
     drawn = np.clip(drawn, lo, hi)  # the grid's floor may pass below `bottom`: kept on the side
     idx = np.flatnonzero(rows)[room]
     x[idx] = drawn[room]
