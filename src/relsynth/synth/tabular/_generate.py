@@ -32,6 +32,7 @@ from relsynth.synth.tabular._last_nulls import last_null_positions
 from relsynth.synth.tabular._lookup_matches import lookup_match_bans
 from relsynth.synth.tabular._never_pairs import pair_bans
 from relsynth.synth.tabular._ordered_labels import ordered_label_bans
+from relsynth.synth.tabular._sign_labels import sign_label_bans
 from relsynth.synth.tabular._unique_labels import unique_positions
 from relsynth.synth.tabular.dataset import recent_siblings
 from relsynth.synth.tabular.grammar import BOS, PAD
@@ -395,6 +396,9 @@ def _run_pool(
     for t, positions in unique.items():
         at_unique[g.index[t], list(positions)] = True
     never = {g.index[t]: rules for t, rules in pair_bans(pre, pre.stats.get("never_pairs", [])).items()}
+    for t, rules in sign_label_bans(pre, pre.stats.get("sign_labels", [])).items():  # DEBIT where negative
+        for j, signs in rules.items():
+            never.setdefault(g.index[t], {}).setdefault(j, []).extend(signs)
     at_never = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a value an earlier one rules out
     for t, rules in never.items():
         at_never[t, list(rules)] = True
