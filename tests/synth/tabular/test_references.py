@@ -1293,3 +1293,38 @@ def test_nobody_likes_their_own_post_where_likes_nest_under_posts():
         assert own_likes(synth) == 0 and len(synth["likes"]) == len(data["likes"])
     pre.stats["references"]["likes.user_id"]["apart_parent"] = []
     assert sum(own_likes(pre.inverse_transform(pre.transform(data), seed=seed)) for seed in range(3)) > 0
+
+
+def test_friendships_other_rows_nest_under_are_not_mirrored(tmp_path):
+    """Friendships (user_a, user_b) stored both ways, keyed by the pair, with messages nested under
+    each (FOREIGN KEY (user_a, user_b)): `mirror_links` dropped half the rows and copied the others
+    swapped with their row key, so generation stopped on 188 repeated keys of 376 friendships and
+    218 messages naming none. Rows another table names are left as generated."""
+    import sqlite3
+
+    data = friends()
+    pairs = data["friendships"]
+    url = tmp_path / "friends.sqlite"
+    with sqlite3.connect(url) as con:
+        con.executescript(
+            """CREATE TABLE users (id INTEGER PRIMARY KEY, country TEXT NOT NULL);
+            CREATE TABLE friendships (user_a INTEGER NOT NULL REFERENCES users(id),
+              user_b INTEGER NOT NULL REFERENCES users(id), PRIMARY KEY (user_a, user_b));
+            CREATE TABLE messages (user_a INTEGER NOT NULL, user_b INTEGER NOT NULL, msg_no INTEGER NOT NULL,
+              size INTEGER, PRIMARY KEY (user_a, user_b, msg_no),
+              FOREIGN KEY (user_a, user_b) REFERENCES friendships(user_a, user_b));"""
+        )
+        con.executemany("INSERT INTO users VALUES (?, ?)", data["users"].to_numpy().tolist())
+        con.executemany("INSERT INTO friendships VALUES (?, ?)", pairs[["a", "b"]].to_numpy().tolist())
+        con.executemany(
+            "INSERT INTO messages VALUES (?, ?, ?, ?)",
+            [(int(a), int(b), 1, 100 + i) for i, (a, b) in enumerate(pairs[["a", "b"]].to_numpy()) if i % 2],
+        )
+    db = RelationalData.from_sql(f"sqlite:///{url}")
+    assert db.schema.parent("messages").parent == "friendships"  # by the row key from_sql adds
+    pre = TabularPreproc.from_schema(db.schema).fit(db)
+    assert pre.stats["mirrored_links"] == {}
+    pre.stats["mirrored_links"] = {"friendships": ["user_a", "user_b"]}  # as a model saved before names it
+    synth = pre.inverse_transform(pre.transform(db), seed=0)
+    named = pd.MultiIndex.from_frame(synth["messages"][["user_a", "user_b"]])
+    assert named.isin(pd.MultiIndex.from_frame(synth["friendships"][["user_a", "user_b"]])).all()

@@ -483,10 +483,13 @@ def mirrored_links(data: RelationalData, links: dict[str, list[str]]) -> dict[st
     """table -> [its parent key, a reference to the same table] for the link tables of `links`
     whose every pair is stored both ways (friendships: (a, b) and (b, a)), in `MIN_PAIRS` rows at
     least. Generation stores its pairs so (`mirror_links`): keys drawn apart leave almost no
-    pair's reverse (4 of 796 generated friendships had theirs)."""
+    pair's reverse (4 of 796 generated friendships had theirs). Not a table whose rows another
+    table names (`unnamed`)."""
     schema, out = data.schema, {}
     for table, cols in links.items():
         nest = schema.parent(table)
+        if not unnamed(schema, table):
+            continue
         same = [e.fk for e in schema.references(table) if nest is not None and e.parent == nest.parent]
         if nest is None or nest.fk != cols[0] or len(same) != 1 or same[0] not in cols:
             continue
@@ -498,6 +501,13 @@ def mirrored_links(data: RelationalData, links: dict[str, list[str]]) -> dict[st
         if back.isin(there).all() and (pairs[cols[0]] != pairs[same[0]]).all():
             out[table] = [cols[0], same[0]]
     return out
+
+
+def unnamed(schema, table: str) -> bool:
+    """Whether no foreign key names `table`'s rows: its rows may be dropped, or copied with a pair
+    swapped (`mirror_links`), without leaving another table's rows naming none or a repeated key
+    (friendships (user_a, user_b) keyed by a row key its messages nest under)."""
+    return all(table not in t.foreign_keys.values() for t in schema.tables.values())
 
 
 def row_numbers(data: RelationalData, links: dict[str, list[str]]) -> dict[str, dict]:

@@ -20,7 +20,7 @@ from relsynth.relational.orders import ancestor_keys, as_numbers, parent_rows
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.copies import copy_values
 from relsynth.synth.tabular._references.degrees import deal, ranked, stratified
-from relsynth.synth.tabular._references.fit import effect_scores
+from relsynth.synth.tabular._references.fit import effect_scores, unnamed
 from relsynth.synth.tabular._references.pairing import (
     MAX_GROUPS,
     Affinity,
@@ -550,8 +550,11 @@ def mirror_links(pre, tables: dict[str, pd.DataFrame], rng: np.random.Generator)
     """Store the pairs of the link tables `mirrored_links` found stored both ways so, in place:
     half the generated rows naming two distinct rows, drawn among those of distinct pairs, each
     with its reverse (its other values copied), so the table keeps about its generated rows, in
-    its parent rows' order. A link table has no primary key: no row references the rows changed."""
+    its parent rows' order. No row references the rows changed (`unnamed`; a model saved before
+    `mirrored_links` checked it may name such a table: left as generated)."""
     for table, (a, b) in pre.stats.get("mirrored_links", {}).items():
+        if not unnamed(pre.schema, table):
+            continue
         df, parent = tables[table], pre.schema.parent(table).parent
         codes = pd.factorize(pd.concat([df[a], df[b]], ignore_index=True))[0].reshape(2, -1)  # -1: null
         full = (codes >= 0).all(axis=0) & (codes[0] != codes[1])
