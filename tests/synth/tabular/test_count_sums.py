@@ -96,3 +96,27 @@ def test_scores_summing_above_every_count_seen_are_lowered_to_the_count(tiny_siz
     assert (out["match"]["home_goals"] == 6).sum() > 10  # of which some with a high away score drawn
     assert wrong_counts(out) == 0
     assert (out["match"]["home_goals"] + out["match"]["away_goals"]).max() <= 6
+
+
+def test_given_scores_are_kept_and_give_the_goal_rows(tiny_size):
+    """ctx_cols=[home_goals, away_goals]: a given score in a bin (8 to 10) had its count drawn in
+    the bin, and the score was then set to the count less the other: 3 of 600 matches came back
+    with another score than the one given (10-6 as 9-6). The count now follows the given scores."""
+    rng = np.random.default_rng(0)
+    n = 600
+    home, away = rng.poisson(3, n), rng.poisson(2.5, n)
+    match = pd.DataFrame({"id": range(n), "home_goals": home, "away_goals": away})
+    goal = pd.DataFrame({"id": range(int((home + away).sum())), "match": np.repeat(np.arange(n), home + away)})
+    schema = Schema(
+        match=Table(id=PrimaryKey(), home_goals=Integer(), away_goals=Integer()),
+        goal=Table(id=PrimaryKey(), match=ForeignKey(parent="match")),
+    )
+    data = RelationalData({"match": match, "goal": goal}, schema)
+    pre = TabularPreproc.from_schema(schema, ctx_cols=["home_goals", "away_goals"]).fit(data)
+    assert pre.stats["count_sums"] == [{"table": "match", "child": "goal", "of": ["home_goals", "away_goals"]}]
+    given = match[["home_goals", "away_goals"]]
+    assert (given.max() >= 9).all()  # scores in the top bins given
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(ctx=given, seed=0)
+    assert (out["match"][["home_goals", "away_goals"]].to_numpy() == given.to_numpy()).all()
+    assert wrong_counts(out) == 0

@@ -12,12 +12,14 @@ and the sum has an exact count token; where one was written as a bin (rare high 
 others' sum plus a value drawn in that bin, and decoding then sets that number to the count less
 the others (`apply_count_sums`); two binned leave the count as drawn. Only numbers
 modelled as themselves: not those an order within rows writes as an offset, nor those set after
-generation (totals, formulas). Not fitted under DP.
+generation (totals, formulas). Numbers a context gives (`ctx_cols`) are kept: the count is forced
+from their sum where it has an exact token (`given_count_tokens`). Not fitted under DP.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -129,18 +131,43 @@ def force_count_sums(
             force[b, hpos[b]] = offset + int(total)
 
 
-def apply_count_sums(pre, rules: list[dict], tables: dict[str, pd.DataFrame]) -> None:
+def given_count_tokens(pre, rules: list[dict], table: str, given: pd.DataFrame) -> list[dict[int, int]]:
+    """Per row of `given` (a context's values for the root rows of `table`), header position ->
+    the count token of each rule whose numbers are all given, where their sum has an exact count
+    token: the count follows the values given, never one drawn in a given number's bin."""
+    out: list[dict[int, int]] = [{} for _ in range(len(given))]
+    layout = pre.layouts[table]
+    for r in rules:
+        if r["table"] != table or r["child"] not in layout.children or not set(r["of"]) <= set(given.columns):
+            continue
+        j = layout.n_fields + layout.children.index(r["child"])
+        count = pre.slots[layout.slots[j]]
+        if not isinstance(count.preproc, CountPreproc):
+            continue
+        total = sum(_floats(given[c]) for c in r["of"])
+        exact = ~np.isnan(total) & (total >= 0) & (total < count.preproc.n_exact) & (total == np.floor(total))
+        for i in np.flatnonzero(exact):
+            out[i][j] = count.offset + int(total[i])
+    return out
+
+
+def apply_count_sums(
+    pre, rules: list[dict], tables: dict[str, pd.DataFrame], given: Mapping[str, list[str]] | None = None
+) -> None:
     """Set (in place) in the generated `tables` a number of a rule whose row's numbers do not sum
     to its count to the count less the others, where that is no negative number: one that is not
     an exact value first (a binned score, its count drawn in its bin by `force_count_sums`), else
-    the last (a sum above every count seen, its count the largest)."""
+    the last (a sum above every count seen, its count the largest). `given`: table -> columns whose
+    values a context gave, never changed."""
     for r in rules:
         frame = tables[r["table"]]
         pk = pre.schema.tables[r["table"]].primary_key
         fk = pre.schema.parent(r["child"]).fk
         counts = frame[pk].map(tables[r["child"]][fk].value_counts()).fillna(0).to_numpy(dtype=float)
+        fixed = set((given or {}).get(r["table"], []))
         binned = {c: ~_is_point(pre, r["table"], c, _floats(frame[c])) for c in r["of"]}
-        for c, which in [(c, binned[c]) for c in r["of"]] + [(c, True) for c in reversed(r["of"])]:
+        changeable = [c for c in r["of"] if c not in fixed]
+        for c, which in [(c, binned[c]) for c in changeable] + [(c, True) for c in reversed(changeable)]:
             total = sum(_floats(frame[k]) for k in r["of"])
             rest = total - _floats(frame[c])
             rows = (total != counts) & ~np.isnan(total) & (counts - rest >= 0) & which

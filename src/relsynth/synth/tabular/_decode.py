@@ -207,10 +207,10 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     copy_totals(pre, out, rng)  # a copy of a total: of the total set
     apply_formulas(formulas, out)  # ... or a copy of a total
     apply_totals(pre.stats.get("totals", []), out)  # a total of such copies: set again
-    apply_count_sums(pre, pre.stats.get("count_sums", []), out)  # a binned score: the count less the other
+    given = {schema.roots[0]: list(pre.ctx_cols)} if ctx is not None else {}  # the context's values stay
+    apply_count_sums(pre, pre.stats.get("count_sums", []), out, given)  # a binned score: the count less the other
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # from the numbers set (none in older models)
     apply_date_parts(pre, pre.stats.get("date_parts", []), out)  # from the dates set (none in older models)
-    given = {schema.roots[0]: list(pre.ctx_cols)} if ctx is not None else {}  # the context's values stay
     keep_apart(schema, out, pre.stats.get("formats") or {}, rng, given)  # the source's CHECK (a <> b) of values
     keep_unique_sets(schema, out, rng, given)  # the source's UNIQUE sets, once every value is set (`Table.unique`)
     for table in schema.synth_tables:  # rows in key order: a row's earlier row is written before it

@@ -24,7 +24,7 @@ from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.core.workers import can_fork, run_forked
 from relsynth.synth.tabular import _sizes
 from relsynth.synth.tabular._count_rules import count_tables, parent_count_rules
-from relsynth.synth.tabular._count_sums import count_sum_positions, force_count_sums
+from relsynth.synth.tabular._count_sums import count_sum_positions, force_count_sums, given_count_tokens
 from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_entities, row_child_counts
 from relsynth.synth.tabular._dependencies import banning_tables, forcing_tables, null_tables, parent_forcing
 from relsynth.synth.tabular._dp_counts import uncalibrated_edges
@@ -316,6 +316,11 @@ def _plan(pre: TabularPreproc, n_samples, ctx, rng) -> tuple[list[str], list[dic
         root = schema.roots[0]
         tokens = pre.encode_columns(root, ctx[pre.ctx_cols].reset_index(drop=True), n_fields=len(pre.ctx_cols))
         forced = [{j: int(t) for j, t in enumerate(row)} for row in tokens]
+        counts = given_count_tokens(
+            pre, pre.stats.get("count_sums", []), root, ctx[pre.ctx_cols].reset_index(drop=True)
+        )
+        for row, count in zip(forced, counts, strict=True):  # goal rows as the given scores add up to
+            row.update(count)
         return [root] * len(ctx), forced
     if not isinstance(n_samples, int | np.integer) or n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
