@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import ks_2samp
 
 from relsynth.relational import Categorical, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularPreproc
@@ -52,3 +53,28 @@ def test_categories_sharing_one_range_take_no_rule():
     data = labs(ranged=False)
     pre = TabularPreproc.from_schema(data.schema).fit(data)
     assert pre.stats["category_ranges"] == []
+
+
+def test_a_category_in_no_relation_to_a_long_tailed_number_leaves_it_as_drawn():
+    """Amounts with a long tail and a channel drawn apart from them: the wide outer bins alone put
+    1 % of the values past a channel's min or max, so the rule is kept, and every binned amount was
+    drawn again from its channel's 21 quantiles: a round trip of the data itself came back at a KS
+    distance of 0.013 from the data, 0.005 without the rule. Only values outside their category's
+    range are drawn again now."""
+    rng = np.random.default_rng(0)
+    n = 3_000
+    frame = pd.DataFrame(
+        {"id": range(n), "amount": rng.lognormal(1, 1.5, n).round(2), "channel": rng.choice(list("abcde"), n)}
+    )
+    schema = Schema(t=Table(id=PrimaryKey(), amount=Numeric(), channel=Categorical()))
+    data = RelationalData({"t": frame}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert [r["by"] for r in pre.stats["category_ranges"]] == ["channel"]  # found, by the tails alone
+
+    def distance() -> float:
+        back = [pre.inverse_transform(pre.transform(data), seed=s)["t"]["amount"] for s in range(3)]
+        return float(np.mean([ks_2samp(b, frame["amount"]).statistic for b in back]))
+
+    with_rule = distance()
+    pre.stats["category_ranges"] = []
+    assert with_rule <= distance() + 0.002

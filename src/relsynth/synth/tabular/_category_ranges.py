@@ -10,8 +10,8 @@ their own tokens, 47 of 1,629 lab values of a clinical database (2.9 %) left the
 The fit keeps, per number column of a synthesised table, the categorical column of its row whose
 categories' ranges the pooled bins would break most (`_outside_share`), where they would break at
 least `MIN_OUTSIDE` of the values, with `N_QUANTILES` quantiles of each category's values (those of
-`MIN_ROWS` rows at least). Decoding draws a binned value from its category's quantiles restricted
-to the bin, where the category has values there; elsewhere (a bin the category never holds, a
+`MIN_ROWS` rows at least). Decoding draws a binned value outside its category's range again from
+the category's quantiles restricted to the bin, where the category has values there; elsewhere (a bin the category never holds, a
 category without quantiles) it stays as drawn. Exact values (a dose's few, each a token of its own)
 are the model's. Columns a total, a formula or an order within rows sets or reads, and the root's
 context columns, are left alone. Not under DP.
@@ -107,9 +107,12 @@ def keep_category_ranges(
     preprocs: Mapping[str, NumericPreproc],
     rng: np.random.Generator,
 ) -> None:
-    """Redraw (in place) each binned value of `rules`' columns inside its bin from its row's
-    category's quantiles (`find_category_ranges`), where the category has values in that bin;
-    `ids`: each column's decoded tokens, `preprocs`: its preprocessor."""
+    """Redraw (in place) each binned value of `rules`' columns outside its row's category's range
+    inside its bin from the category's quantiles (`find_category_ranges`), where the category has
+    values in that bin; a value inside the range stays as drawn from the column's own values in its
+    bin, finer than a category's `N_QUANTILES` (a category in no relation to the number, whose tails
+    alone pass `MIN_OUTSIDE`, then changes little). `ids`: each column's decoded tokens, `preprocs`:
+    its preprocessor."""
     for rule in rules:
         col, by = rule["column"], rule["by"]
         if col not in cols or by not in cols or col not in ids:
@@ -122,6 +125,7 @@ def keep_category_ranges(
         for k in np.unique(codes[codes >= 0]):
             if (q := rule["quantiles"].get(names[k])) is not None:
                 rows = np.flatnonzero(bins)[codes == k]
+                rows = rows[(redrawn[rows] < q[0]) | (redrawn[rows] > q[-1])]  # inside its range: as drawn
                 redrawn[rows] = _drawn_in_bins(np.asarray(q), np.asarray(num.edges), b[rows], redrawn[rows], rng)
         redrawn[bins] = num._down_to_grid(redrawn[bins], b[bins])
         cols[col] = pd.Series(redrawn, index=cols[col].index).astype(cols[col].dtype)
