@@ -145,3 +145,66 @@ def test_a_value_missing_under_one_parent_is_not_required():
         RelationalData({"account": data["account"], "right": r}, data.schema)
     )
     assert pre.stats["once_labels"] == [{"table": "right", "column": "type", "once": ["OWNER", "PAYER"], "exactly": []}]
+
+
+def rounds(n: int = 80, seed: int = 0) -> RelationalData:
+    """rounds -> matches between 8 teams (a lookup): 2 to 4 matches a round, no team playing twice
+    in one round, home or away."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(2, 5, n)
+    teams = np.concatenate([rng.permutation(8)[: 2 * k] + 1 for k in sizes])
+    schema = Schema(
+        round=Table(id=PrimaryKey(), stage=Categorical()),
+        match=Table(
+            id=PrimaryKey(),
+            round=ForeignKey(parent="round"),
+            home=ForeignKey(parent="team"),
+            away=ForeignKey(parent="team"),
+        ),
+        team=Table(id=PrimaryKey(), name=Categorical()),
+        lookups=["team"],
+    )
+    match = pd.DataFrame(
+        {
+            "id": range(int(sizes.sum())),
+            "round": np.repeat(np.arange(n), sizes),
+            "home": teams[0::2],
+            "away": teams[1::2],
+        }
+    )
+    frames = {
+        "round": pd.DataFrame({"id": range(n), "stage": rng.choice(["league", "cup"], n)}),
+        "match": match,
+        "team": pd.DataFrame({"id": range(1, 9), "name": [f"T{i}" for i in range(1, 9)]}),
+    }
+    return RelationalData(frames, schema)
+
+
+def playing_twice(match: pd.DataFrame) -> int:
+    """Rounds in which a team plays twice (home or away)."""
+    sides = pd.concat([match[["round", c]].set_axis(["round", "team"], axis=1) for c in ("home", "away")])
+    return int(sides[sides.duplicated(keep=False)]["round"].nunique())
+
+
+def test_labels_never_shared_by_two_columns_under_a_parent_are_generated_so(tiny_size):
+    """Each column kept on its own (no team home twice, none away twice), an untrained model still
+    had a team home in one match of a round and away in another (59 of 120 rounds); now none."""
+    data = rounds()
+    assert playing_twice(data["match"]) == 0
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["unique_labels"] == {"match": ["home", "away"]}
+    assert pre.stats["shared_labels"] == [{"table": "match", "columns": ["home", "away"]}]
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(150, seed=0)["match"]
+    assert out["round"].value_counts().max() <= 4 and len(out) > 150
+    assert playing_twice(out) == 0
+
+
+def test_labels_shared_once_by_two_columns_are_not_kept():
+    """One team home in a round's first match and away in its second: no rule."""
+    data = rounds()
+    m = data["match"].copy()
+    first = m.index[m["round"] == 0]
+    m.loc[first[1], "away"] = m.loc[first[0], "home"]
+    pre = TabularPreproc.from_schema(data.schema).fit(RelationalData({**data.data, "match": m}, data.schema))
+    assert pre.stats["shared_labels"] == []

@@ -33,7 +33,7 @@ from relsynth.synth.tabular._lookup_matches import lookup_match_bans
 from relsynth.synth.tabular._never_pairs import pair_bans
 from relsynth.synth.tabular._ordered_labels import ordered_label_bans
 from relsynth.synth.tabular._sign_labels import sign_label_bans
-from relsynth.synth.tabular._unique_labels import unique_positions
+from relsynth.synth.tabular._unique_labels import shared_label_bans, unique_positions
 from relsynth.synth.tabular.dataset import recent_siblings
 from relsynth.synth.tabular.grammar import BOS, PAD
 from relsynth.synth.tabular.preproc import TabularPreproc
@@ -421,6 +421,15 @@ def _run_pool(
         recorded.setdefault(t, {}).update(dict.fromkeys(rules))  # the cursor records every label taken there
         ordered[g.index[t]] = rules
         at_ordered[g.index[t], list(rules)] = True
+    shared = {}  # a team playing home in one match of its round, away in none of the others
+    at_shared = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label siblings took at another
+    for t, rules in shared_label_bans(pre, pre.stats.get("shared_labels", [])).items():
+        positions = {k for pairs in rules.values() for k, _ in pairs}
+        if any(recorded.get(t, {}).get(k) is not None for k in positions):
+            continue  # a column whose single values only are recorded (`once_labels`)
+        recorded.setdefault(t, {}).update(dict.fromkeys(positions))
+        shared[g.index[t]] = rules
+        at_shared[g.index[t], list(rules)] = True
     active = np.arange(B)  # pool rows in the model's batch, in batch order
     next_entity = 0
 
@@ -461,6 +470,8 @@ def _run_pool(
             logits = _ban_siblings(
                 logits, cursors, active, hpos, at_unique[table[active], np.minimum(hpos[active], H - 1)] & live
             )
+        if at_shared.any() and (at := at_shared[table[active], np.minimum(hpos[active], H - 1)] & live).any():
+            logits = _mask(logits, *_shared_siblings(shared, cursors, active, table, hpos, at))
         if at_ordered.any() and (at := at_ordered[table[active], np.minimum(hpos[active], H - 1)] & live).any():
             logits = _mask(logits, *_before_siblings(ordered, cursors, active, table, hpos, at))
         if at_never.any():
@@ -623,6 +634,20 @@ def _before_siblings(ordered, cursors: list, active: np.ndarray, table: np.ndarr
         banned = np.unique(np.concatenate([earlier[t] for t in taken])).tolist() if taken else []
         rows += [j] * len(banned)
         tokens += banned
+    return rows, tokens
+
+
+def _shared_siblings(shared, cursors: list, active: np.ndarray, table: np.ndarray, hpos, at):
+    """(batch rows, tokens) each batch row `at` a column sharing its labels with another may not
+    take: the labels its earlier siblings took at the other column (`_unique_labels.find_shared_labels`)."""
+    rows, tokens = [], []
+    for j in np.flatnonzero(at):
+        b = active[j]
+        for other, same in shared[table[b]][int(hpos[b])]:
+            taken = same[np.asarray(cursors[b].sibling_tokens(other), dtype=np.int64)]
+            banned = taken[taken >= 0].tolist()
+            rows += [j] * len(banned)
+            tokens += banned
     return rows, tokens
 
 

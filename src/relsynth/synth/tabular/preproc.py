@@ -71,7 +71,7 @@ from relsynth.synth.tabular._running_sums import find_running_sums
 from relsynth.synth.tabular._sign_labels import find_sign_labels
 from relsynth.synth.tabular._tables import child_counts, key_date, pk_format, records
 from relsynth.synth.tabular._totals import find_totals
-from relsynth.synth.tabular._unique_labels import find_once_labels, find_unique_labels
+from relsynth.synth.tabular._unique_labels import find_once_labels, find_shared_labels, find_unique_labels
 from relsynth.synth.tabular.encoders import (
     CategoricalPreproc,
     ColumnPreproc,
@@ -369,7 +369,8 @@ class TabularPreproc:
             "count_rules": find_count_rules(self, data),  # child tables a category says a row has none of, or some
             "count_sums": find_count_sums(self, data, summed),  # child counts numbers of the row give (goals, scores)
             "unique_labels": (unique := find_unique_labels(self, data)),  # labels never repeated under one parent row
-            "once_labels": find_once_labels(self, data, unique),  # single values of such a column (one owner)
+            "once_labels": (once := find_once_labels(self, data, unique)),  # single values of such a column (one owner)
+            "shared_labels": find_shared_labels(self, data, once),  # ... never across two columns (home, away teams)
             "ordered_labels": find_ordered_labels(self, data, unique),  # labels whose order siblings follow
         }
         return self
