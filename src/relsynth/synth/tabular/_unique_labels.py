@@ -121,18 +121,31 @@ def _never_across(parent: pd.Series, a: pd.Series, b: pd.Series) -> bool:
         frame = pd.DataFrame({"p": parent[held].to_numpy(), "v": label[held].map(_plain).astype(str).to_numpy()})
         frame["row"] = rows[held.to_numpy()]
         sides.append(frame)
-    if min(len(s) for s in sides) < MIN_ROWS:
-        return False
-    # per (parent, label) of each side: its rows; the two meet in other rows unless both hold it once, in one row
-    held_a, held_b = (s.groupby(["p", "v"])["row"].agg(["min", "size"]) for s in sides)
-    both = held_a.join(held_b, how="inner", lsuffix="_a", rsuffix="_b")
-    if ((both["size_a"] > 1) | (both["size_b"] > 1) | (both["min_a"] != both["min_b"])).any():
+    if min(len(s) for s in sides) < MIN_ROWS or _met(*sides):
         return False
     shares = [s["v"].value_counts(normalize=True) for s in sides]
     same = float(shares[0].mul(shares[1], fill_value=0.0).sum())  # chance a row's a is another's b
     together = sides[0][["row", "p"]].merge(sides[1][["row"]], on="row")  # rows holding both labels
     sizes = together.groupby("p").size().to_numpy(dtype=np.float64)
     return float((sizes * (sizes - 1)).sum()) * same >= MIN_REPEATS
+
+
+def met_across(parent: pd.Series, a: pd.Series, b: pd.Series) -> bool:
+    """Whether some row's `a` is another row's `b` under one parent key (a null meets nothing)."""
+    rows = np.arange(len(parent))
+    sides = []
+    for label in (a, b):
+        held = (parent.notna() & label.notna()).to_numpy()
+        sides.append(pd.DataFrame({"p": parent[held].to_numpy(), "v": label[held].to_numpy(), "row": rows[held]}))
+    return _met(*sides)
+
+
+def _met(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether a (parent "p", value "v") held at row "row" of `a` is held at another row of `b`."""
+    # per (parent, value) of each side: its rows; the two meet in other rows unless each holds it once, in one row
+    held_a, held_b = (side.groupby(["p", "v"])["row"].agg(["min", "size"]) for side in (a, b))
+    both = held_a.join(held_b, how="inner", lsuffix="_a", rsuffix="_b")
+    return bool(((both["size_a"] > 1) | (both["size_b"] > 1) | (both["min_a"] != both["min_b"])).any())
 
 
 def shared_label_bans(pre, rules: list[dict]) -> dict[str, dict[int, list[tuple[int, np.ndarray]]]]:

@@ -1,7 +1,8 @@
 """The statistics the fit keeps per reference (`reference_stats`): the null share, the degrees as
 quantiles, the degree effects and the copula that reproduces them, the token affinities (see the
 package docstring), the table a reference stays under (`within`), whether a parent row names a
-row twice (`unique_pairs`), the other keys of its row to the same table it never equals
+row twice (`unique_pairs`), nor names one that another reference names in another of its rows
+(`unique_across`), the other keys of its row to the same table it never equals
 (`apart`), or keys of the row it names (`apart_named`) or of its parent row (`apart_parent`),
 the number of the referenced row its degree never passes (`capped_by`), the columns copied
 (`copies`), the label a row's own-table reference shares with it (`same`); and the link tables
@@ -32,6 +33,7 @@ from relsynth.synth.core.nulls import telling_column
 from relsynth.synth.tabular._references.copies import chance, copied_columns
 from relsynth.synth.tabular._references.degrees import ranked
 from relsynth.synth.tabular._references.pairing import coarse_tokens, field_tokens, n_groups
+from relsynth.synth.tabular._unique_labels import met_across
 from relsynth.synth.tabular._unique_sets import declared_pair
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,7 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "degrees": [int(d) for d in quantiles],
                 "groups": groups,
                 "unique_pairs": unique_pairs(data, e),
+                "unique_across": unique_across(data, e),
                 "capped_by": None if e.parent == table else degree_cap(data, e, degrees, skip),
                 "apart": apart(data, e),
                 "apart_named": apart_named(data, e, pos),
@@ -429,6 +432,25 @@ def unique_pairs(data: RelationalData, e: Edge) -> bool:
         return True
     pairs = data[e.child][[nest.fk, e.fk]].dropna()
     return len(pairs) >= MIN_PAIRS and not pairs.duplicated().any()
+
+
+def unique_across(data: RelationalData, e: Edge) -> list[str]:
+    """The earlier references of `e.child` to `e.parent` that no parent row of `e.child` shares a key
+    with `e` across its rows (a team at home in one match of a round is away in none of the round's
+    others), in `MIN_PAIRS` rows holding both, each never naming a row twice under it either
+    (`unique_pairs`): generation keeps the two columns' keys unique together under each parent row.
+    As `apart`, not chance's test."""
+    nest, child = data.schema.parent(e.child), data[e.child]
+    if nest is None or not unique_pairs(data, e):
+        return []
+    return [
+        c
+        for c in _same_table_keys(data.schema, e)
+        if c != nest.fk
+        and unique_pairs(data, Edge(child=e.child, fk=c, parent=e.parent))
+        and int((child[c].notna() & child[e.fk].notna()).sum()) >= MIN_PAIRS
+        and not met_across(child[nest.fk], child[c], child[e.fk])
+    ]
 
 
 def unique_links(data: RelationalData) -> dict[str, list[str]]:

@@ -83,6 +83,11 @@ def assign_references(
                 through=through,
                 groups=groups,
             )
+    for e in edges:  # keys no parent row names twice across two columns: a team plays once a round
+        for other in (fitted.get(f"{e.child}.{e.fk}") or {}).get("unique_across") or []:
+            if not any((fitted.get(f"{e.child}.{c}") or {}).get("within") for c in (e.fk, other)):
+                both, groups = [other, e.fk], tables[e.child][schema.parent(e.child).fk]
+                tables[e.child][both] = unique_across_rows(groups, tables[e.child][both], rng, e.child)
     for table in schema.referenced_first():  # a row copies from rows whose own copies are made
         for e in schema.references(table):
             copy_across(pre, tables, e, rng, of_totals=False)
@@ -459,14 +464,40 @@ def kept_apart(
     return pd.Series(pd.array(r, dtype=refs.dtype), index=refs.index)
 
 
-def without_repeats(groups: pd.Series, refs: pd.Series, rng: np.random.Generator, passes: int = 20) -> pd.Series:
+def unique_across_rows(groups: pd.Series, refs: pd.DataFrame, rng: np.random.Generator, name: str) -> pd.DataFrame:
+    """`refs` (key columns to one table) with their keys swapped within each column so that no group
+    (a parent row) names one row twice across the columns and its rows (`unique_across`: a team in
+    one match of a round, home or away), nor a row one row in two columns; what swaps leave (more
+    rows under a parent than rows to name) is counted in a warning."""
+    n, k = refs.shape
+    keys = pd.concat([groups.reset_index(drop=True)] * k, ignore_index=True)
+    kept = without_repeats(keys, pd.concat([refs[c] for c in refs.columns], ignore_index=True), rng, blocks=k)
+    left = int((pd.DataFrame({"g": keys, "r": kept}).dropna().duplicated()).sum())
+    if left:
+        log.warning(
+            "%s: %d generated key(s) name a row that another of their parent row's rows names in %s (the data's never do)",
+            name,
+            left,
+            " or ".join(map(str, refs.columns)),
+        )
+    columns = {
+        c: pd.array(kept.iloc[i * n : (i + 1) * n].to_numpy(), dtype=refs[c].dtype) for i, c in enumerate(refs.columns)
+    }
+    return pd.DataFrame(columns, index=refs.index)
+
+
+def without_repeats(
+    groups: pd.Series, refs: pd.Series, rng: np.random.Generator, passes: int = 20, blocks: int = 1
+) -> pd.Series:
     """`refs` with the references a group (a parent row) repeats swapped with those of random other
     rows where neither group then repeats one: the degrees stay as they were. Repeats that random
     partners leave (a row named by almost every group has few) are swapped with a partner searched
-    among all rows."""
+    among all rows. `blocks`: `refs` is that many columns end to end, a swap staying in its column."""
     g, _ = pd.factorize(groups)
     r, uniques = pd.factorize(refs)  # null: -1, left alone
     width = len(uniques) + 1
+    size = len(r) // blocks
+    block = np.arange(len(r)) // max(size, 1)
 
     def key(group, ref):
         return group * width + ref + 1
@@ -489,13 +520,13 @@ def without_repeats(groups: pd.Series, refs: pd.Series, rng: np.random.Generator
     for _ in range(passes):
         if not len(rows := repeated()):
             break
-        for i, j in zip(rows, rng.integers(0, len(r), len(rows)), strict=True):
+        for i, j in zip(rows, block[rows] * size + rng.integers(0, size, len(rows)), strict=True):
             swap(i, j)
     for i in repeated():  # the few left: a partner whose group lacks this key, found among all rows
         taken = np.array([count.get(k, 0) > 0 for k in key(g, r[i])]) | np.array(
             [count.get(k, 0) > 0 for k in key(g[i], r)]
         )
-        partners = np.flatnonzero(~taken & (r >= 0))
+        partners = np.flatnonzero(~taken & (r >= 0) & (block == block[i]))
         if len(partners):
             swap(i, int(rng.choice(partners)))
     return pd.Series(pd.array([uniques[k] if k >= 0 else pd.NA for k in r], dtype=refs.dtype), index=refs.index)
