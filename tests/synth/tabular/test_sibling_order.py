@@ -457,3 +457,76 @@ def test_a_few_devices_of_long_series_are_a_sequence():
     assert sibling_key(drawn.sample(frac=1.0, random_state=0), "dev", ["ts"], kinds) is None
     few = reading.groupby("dev").head(8)  # 21 pairs, a regular step over fewer than 80 steps: too few
     assert sibling_key(few.sample(frac=1.0, random_state=0), "dev", ["ts"], kinds) is None
+
+
+def families(n: int = 300, seed: int = 0) -> RelationalData:
+    """people -> their children, 0 to 4, born from 17 to 30 years after their parent and at least
+    285 days after their previous sibling."""
+    rng = np.random.default_rng(seed)
+    born = pd.Timestamp("1940-01-01") + pd.to_timedelta(rng.integers(0, 40 * 365, n), "D")
+    parent = np.repeat(np.arange(n), rng.choice(5, n, p=[0.2, 0.25, 0.3, 0.15, 0.1]))
+    rank = pd.Series(parent).groupby(parent).cumcount().to_numpy()
+    first = rng.integers(17 * 365, 30 * 365, len(parent))
+    steps = np.where(rank == 0, first, 285 + rng.gamma(2.0, 300, len(parent)).astype(int))
+    days = pd.Series(steps).groupby(parent).cumsum().to_numpy()
+    schema = Schema(
+        person=Table(id=PrimaryKey(), born=Date()),
+        child=Table(id=PrimaryKey(), parent=ForeignKey("person"), born=Date()),
+    )
+    child = pd.DataFrame(
+        {"id": range(len(parent)), "parent": parent, "born": born[parent] + pd.to_timedelta(days, "D")}
+    )
+    return RelationalData({"person": pd.DataFrame({"id": range(n), "born": born}), "child": child}, schema)
+
+
+def doses(n: int = 300, seed: int = 0) -> RelationalData:
+    """patients -> vaccine doses, 1 to 4: the first within 2 weeks of the birth, the others 28 to
+    90 days after the previous one."""
+    rng = np.random.default_rng(seed)
+    born = pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 2000, n), "D")
+    patient = np.repeat(np.arange(n), rng.integers(1, 5, n))
+    rank = pd.Series(patient).groupby(patient).cumcount().to_numpy()
+    steps = np.where(rank == 0, rng.integers(0, 15, len(patient)), rng.integers(28, 91, len(patient)))
+    days = pd.Series(steps).groupby(patient).cumsum().to_numpy()
+    schema = Schema(
+        patient=Table(id=PrimaryKey(), born=Date()),
+        dose=Table(id=PrimaryKey(), patient=ForeignKey("patient"), given=Date()),
+    )
+    dose = pd.DataFrame(
+        {"id": range(len(patient)), "patient": patient, "given": born[patient] + pd.to_timedelta(days, "D")}
+    )
+    return RelationalData({"patient": pd.DataFrame({"id": range(n), "born": born}), "dose": dose}, schema)
+
+
+def least_gaps(
+    out: RelationalData, parent: str, child: str, fk: str, col: str, latest: pd.Timestamp | None = None
+) -> tuple[float, float]:
+    """(the least days from a parent's date to its first child's, the least days between siblings,
+    leaving out a sibling on the `latest` date, where decoding stops one drawn past it)."""
+    parents = out[parent].rename(columns={"id": fk, "born": "parent_born"})
+    rows = out[child].merge(parents, on=fk).sort_values([fk, col])
+    first = rows.groupby(fk).head(1)
+    steps = rows.assign(step=rows.groupby(fk)[col].diff().dt.days)
+    steps = steps[steps[col] < latest] if latest is not None else steps  # pulled back onto the latest date
+    return (first[col] - first["parent_born"]).dt.days.min(), steps["step"].min()
+
+
+def test_siblings_from_their_parents_date_keep_the_least_gaps_the_data_keeps(tiny_size):
+    """A first child's offset from its parent's birth and a later child's from its previous
+    sibling are drawn from one slot: an untrained model had mothers 2 years old at their first
+    child's birth (the data: 17 at least), and vaccine doses 1 day apart (28 at least); now each
+    keeps the data's least gap but 4 rows' (the 5th smallest), but a sibling drawn past the data's
+    latest date, stopped on it."""
+    for data, (parent, child, fk, col) in [
+        (families(), ("person", "child", "parent", "born")),
+        (doses(), ("patient", "dose", "patient", "given")),
+    ]:
+        pre = TabularPreproc.from_schema(data.schema).fit(data)
+        o = pre.orderings[child][col]
+        assert o.after_sibling and o.step_gap > 0 and (o.first_gap > 0) == (child == "child")  # a dose: 0 days
+        real = least_gaps(data, parent, child, fk, col)
+        torch.manual_seed(0)
+        out = TabularModel.build(pre, size=tiny_size).generate(300, seed=0)
+        first, step = least_gaps(out, parent, child, fk, col, latest=data[child][col].max())
+        assert first >= o.first_gap / 86_400 >= real[0], child
+        assert step >= o.step_gap / 86_400 >= real[1], child

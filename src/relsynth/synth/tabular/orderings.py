@@ -112,6 +112,11 @@ class Ordering(RowOrder):
     fallback_from_parent: bool = False  # `fallback` is a column of the row's parent row
     min_gap: float = 0.0  # a loose date: the gap from its base all training rows but `min_count - 1` keep
     #                       (`relational.orders.min_gap`: a hire 19 years after the birth), kept at decoding
+    # with after_sibling: the offsets all training rows but `min_count - 1` keep, of first siblings from
+    # their parent's date and of the others from the previous sibling (`sibling_gaps`: a mother 17 at her
+    # first child's birth, 9 months between two children), in the offset's units, kept at decoding
+    first_gap: float = 0.0
+    step_gap: float = 0.0
 
     def to_dict(self) -> dict:
         """The fields, those added since orders were first saved left out at their defaults: an
@@ -138,6 +143,8 @@ _ADDED = {
     "fallback": None,
     "fallback_from_parent": False,
     "min_gap": 0.0,
+    "first_gap": 0.0,
+    "step_gap": 0.0,
 }  # field -> its default
 
 
@@ -269,6 +276,41 @@ def running_ordering(df: pd.DataFrame, column: str, kind: Column, siblings: np.n
         first_quantiles=[float(v) for v in fq] if spread else None,
         step_quantiles=[float(v) for v in sq] if spread else None,
     )
+
+
+def sibling_gaps(
+    df: pd.DataFrame, o: Ordering, parent: pd.DataFrame | None, siblings: np.ndarray, min_count: int
+) -> Ordering:
+    """`o` (after_sibling) with the least offsets its rows keep (`first_gap`, `step_gap`): the
+    `min_count`-th smallest (no single row's), from `MIN_GAP_ROWS` rows each at least; a first
+    sibling's only from its parent's date (not from the column's least value, `origin`). The model
+    draws both from one slot, so a first child could come months after its mother's birth, and two
+    children 171 days apart (the data's least: 17 years and 285 days)."""
+    values = with_offsets(df, {o.column: o}, parent, siblings)[o.column].to_numpy(np.float64)
+    first = _first_siblings(as_numbers(df[o.column], _kind(o)), _siblings(siblings, o.column))
+    held = ~np.isnan(values)
+    gaps = [_least(values[held & mine], min_count) for mine in (first, ~first)]
+    return replace(o, first_gap=gaps[0] if o.from_parent and o.origin is None else 0.0, step_gap=gaps[1])
+
+
+MIN_GAP_ROWS = 20  # rows an offset's least value (`sibling_gaps`) is read from
+
+
+def _least(values: np.ndarray, min_count: int) -> float:
+    """The `min_count`-th smallest of `values` where there are `MIN_GAP_ROWS` at least and it is
+    above 0; else 0 (no gap kept)."""
+    k = max(min_count, 1)
+    if len(values) < max(k, MIN_GAP_ROWS):
+        return 0.0
+    return max(float(np.partition(values, k - 1)[k - 1]), 0.0)
+
+
+def _at_least_gaps(o: Ordering, own: np.ndarray, held: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Decoded after_sibling offsets `own` (`held`: drawn, not missing) no shorter than the gaps the
+    training siblings keep (`first_gap` for a parent's `first` row, `step_gap` for the others)."""
+    if not (o.first_gap or o.step_gap):
+        return own
+    return np.where(held, np.maximum(own, np.where(first, o.first_gap, o.step_gap)), own)
 
 
 _FIRST_LEVELS = 129  # quantiles mapping first siblings' offsets onto the steps (`running_ordering`)
@@ -560,9 +602,10 @@ def _decoded(
     else:
         if o.after_sibling:  # a missing value adds nothing
             own = np.nan_to_num(offset)
+            first = pd.Series(own).groupby(_siblings(siblings, b)).cumcount().to_numpy() == 0
             if o.first_quantiles is not None:
-                first = pd.Series(own).groupby(_siblings(siblings, b)).cumcount().to_numpy() == 0
                 own = np.where(first, _from_step(o, own), own)
+            own = _at_least_gaps(o, own, ~np.isnan(offset), first)
             summed = pd.Series(own).groupby(_siblings(siblings, b)).cumsum().to_numpy()
             offset = np.where(np.isnan(offset), np.nan, summed)
         target = base + o.sign * offset * (_NS_PER_S if o.dated else 1.0)
@@ -594,7 +637,8 @@ def _after_previous_ends(
     by_rank = np.argsort(rank, kind="stable")
     for r, rows in enumerate(np.split(by_rank, np.flatnonzero(np.diff(rank[by_rank])) + 1) if n else []):
         base = first[rows] if r == 0 else last[previous[rows]]
-        decoded = _dates(base + offset[rows] * _NS_PER_S, base, _limit(o, base, cap[rows]), o)
+        drawn = _at_least_gaps(o, offset[rows], ~np.isnan(offset[rows]), np.full(len(rows), r == 0))
+        decoded = _dates(base + drawn * _NS_PER_S, base, _limit(o, base, cap[rows]), o)
         out.iloc[rows], starts[rows] = decoded.to_numpy(), as_numbers(decoded, _kind(o))
         mine = {c: cols[c].iloc[rows].reset_index(drop=True) for c in needed}
         mine[o.column] = decoded

@@ -88,6 +88,7 @@ from relsynth.synth.tabular.orderings import (
     orderings_from_dict,
     running_ordering,
     sequence_ordering,
+    sibling_gaps,
     with_offsets,
 )
 
@@ -278,7 +279,7 @@ class TabularPreproc:
             }
             self.sibling_keys = self._sibling_keys(data, summed)
             running = [r for r in running if r["key"] == self.sibling_keys.get(r["table"])]  # summed in that order
-            self._offsets_after_siblings(data)
+            self._offsets_after_siblings(data, above)
             self._running_after_siblings(data, summed)
         ordered = self._ordered_columns()  # what the orders within rows set or read: others leave it be
         formulas = without_ordered_dividends(formulas, ordered)
@@ -511,7 +512,9 @@ class TabularPreproc:
             log.info("%s: each %s row's rows encoded in order of %s", table, edge.parent, key)
         return key
 
-    def _offsets_after_siblings(self, data: RelationalData) -> None:
+    def _offsets_after_siblings(
+        self, data: RelationalData, above: Mapping[str, tuple[pd.DataFrame | None, dict]]
+    ) -> None:
         """A sibling key (an account's transactions; a patient's stays) becomes the offset from the
         previous sibling's value, the first's from the parent's date it follows (the account's
         opening) or else from the column's least value (`Ordering.after_sibling`), or from the previous sibling's end
@@ -536,7 +539,9 @@ class TabularPreproc:
             ]
             end = previous_end(data[table], self.schema.parent(table).fk, key, ends, kinds)
             others = {c: e for c, e in found.items() if c != key}  # the key's base is no column of its row: first
-            self.orderings[table] = {key: replace(o, after_sibling=True, sibling_base=end), **others}
+            o = replace(o, after_sibling=True, sibling_base=end)  # and the least gaps the siblings keep
+            o = sibling_gaps(data[table], o, above[table][0], self._siblings(data[table], table), self.min_count)
+            self.orderings[table] = {key: o, **others}
             log.info(
                 "%s: %s modelled as the offset from the previous sibling's %s", table, key, key if end is None else end
             )
