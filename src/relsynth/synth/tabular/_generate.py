@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -33,7 +34,7 @@ from relsynth.synth.tabular._lookup_matches import lookup_match_bans
 from relsynth.synth.tabular._never_pairs import pair_bans
 from relsynth.synth.tabular._ordered_labels import ordered_label_bans
 from relsynth.synth.tabular._sign_labels import sign_label_bans
-from relsynth.synth.tabular._unique_labels import shared_label_bans, unique_positions
+from relsynth.synth.tabular._unique_labels import label_pair_positions, shared_label_bans, unique_positions
 from relsynth.synth.tabular.dataset import recent_siblings
 from relsynth.synth.tabular.grammar import BOS, PAD
 from relsynth.synth.tabular.preproc import TabularPreproc
@@ -54,11 +55,13 @@ class _Cursor:
         rng: np.random.Generator,
         sibling_context: int = 0,
         unique: dict[str, dict[int, frozenset[int] | None]] | None = None,
+        pairs: dict[str, list[tuple[int, int, frozenset[int], frozenset[int]]]] | None = None,
     ):
         self.pre, self.table, self.rng = pre, root, rng  # rng: the number in a child count's range
         self.sibling_context = sibling_context  # tokens of the last children's headers kept per frame
         # table -> {header position: its labels never repeated under one parent row (None: all)}
         self.unique = unique or {}
+        self.pairs = pairs or {}  # table -> [(position a, position b, their value tokens)] (`sibling_pairs`)
         # [table, header, remaining counts per child, last children's headers, {(child, position): tokens}]
         self.frames: list[list] = []
         self.done = False
@@ -71,6 +74,9 @@ class _Cursor:
             for pos, labels in self.unique.get(self.table, {}).items():
                 if header[pos] >= self.pre.slots[slots[pos]].offset + 2 and (labels is None or header[pos] in labels):
                     self.frames[-1][4].setdefault((self.table, pos), []).append(header[pos])
+            for a, b, values_a, values_b in self.pairs.get(self.table, ()):
+                if header[a] in values_a and header[b] in values_b:
+                    self.frames[-1][4].setdefault((self.table, a, b), []).append((header[a], header[b]))
         if self.frames and self.sibling_context:  # a sibling of the rows its parent writes next
             siblings = self.frames[-1][3]
             siblings.append((self.table, header))
@@ -114,6 +120,11 @@ class _Cursor:
         """The tokens the earlier rows of this row's table under the same parent row took at
         header `position` (`_unique_labels`)."""
         return self.frames[-1][4].get((self.table, position), []) if self.frames else []
+
+    def sibling_pairs(self, a: int, b: int) -> list[tuple[int, int]]:
+        """The (token at `a`, token at `b`) pairs of values the earlier rows of this row's table under
+        the same parent row took (`_unique_labels.find_unique_label_pairs`)."""
+        return self.frames[-1][4].get((self.table, a, b), []) if self.frames else []
 
     def context(self, partial: list[int], capacity: int) -> tuple[list[int], list[int]]:
         """Ancestor headers, the last previous siblings' headers that fit (as in a training window
@@ -430,6 +441,11 @@ def _run_pool(
         recorded.setdefault(t, {}).update(dict.fromkeys(positions))
         shared[g.index[t]] = rules
         at_shared[g.index[t], list(rules)] = True
+    pairs = label_pair_positions(pre, pre.stats.get("unique_label_pairs", []))  # one lesson a (weekday, period)
+    at_pair = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a value its siblings paired so
+    for t, rules in pairs.items():
+        at_pair[g.index[t], [j for a, b, *_ in rules for j in (a, b)]] = True
+    by_later = {g.index[t]: rules for t, rules in pairs.items()}
     active = np.arange(B)  # pool rows in the model's batch, in batch order
     next_entity = 0
 
@@ -437,7 +453,7 @@ def _run_pool(
         """Pool row b (batch index j) starts the next entity."""
         nonlocal next_entity
         e, next_entity = next_entity, next_entity + 1
-        cursors[b], entity[b] = _Cursor(pre, roots[e], counts_rng, model.config.sibling_context, recorded), e
+        cursors[b], entity[b] = _Cursor(pre, roots[e], counts_rng, model.config.sibling_context, recorded, pairs), e
         table[b], hpos[b] = g.index[roots[e]], 0
         force[b], banned[b] = -1, -1
         for k, t in (forced[e] if forced else {}).items():
@@ -472,6 +488,8 @@ def _run_pool(
             )
         if at_shared.any() and (at := at_shared[table[active], np.minimum(hpos[active], H - 1)] & live).any():
             logits = _mask(logits, *_shared_siblings(shared, cursors, active, table, hpos, at))
+        if at_pair.any() and (at := at_pair[table[active], np.minimum(hpos[active], H - 1)] & live).any():
+            logits = _mask(logits, *_paired_siblings(by_later, cursors, header, active, table, hpos, at))
         if at_ordered.any() and (at := at_ordered[table[active], np.minimum(hpos[active], H - 1)] & live).any():
             logits = _mask(logits, *_before_siblings(ordered, cursors, active, table, hpos, at))
         if at_never.any():
@@ -646,6 +664,28 @@ def _shared_siblings(shared, cursors: list, active: np.ndarray, table: np.ndarra
         for other, same in shared[table[b]][int(hpos[b])]:
             taken = same[np.asarray(cursors[b].sibling_tokens(other), dtype=np.int64)]
             banned = taken[taken >= 0].tolist()
+            rows += [j] * len(banned)
+            tokens += banned
+    return rows, tokens
+
+
+def _paired_siblings(pairs, cursors: list, header: np.ndarray, active: np.ndarray, table: np.ndarray, hpos, at):
+    """(batch rows, tokens) each batch row `at` the later column of a pair never repeated under one
+    parent may not take: the values its earlier siblings holding its row's value of the earlier
+    column took (`_unique_labels.find_unique_label_pairs`: a lesson's period, on its weekday); at
+    the earlier column, the values whose every later value its siblings took (a full weekday)."""
+    rows, tokens = [], []
+    for j in np.flatnonzero(at):
+        b = active[j]
+        for first, later, _, values in pairs[table[b]]:
+            taken = cursors[b].sibling_pairs(first, later)
+            if later == hpos[b]:
+                banned = [t for s, t in taken if s == header[b, first]]
+            elif first == hpos[b]:  # a value of the earlier column whose every later value is taken
+                held = Counter(s for s, _ in set(taken))
+                banned = [s for s, n in held.items() if n >= len(values)]
+            else:
+                continue
             rows += [j] * len(banned)
             tokens += banned
     return rows, tokens

@@ -21,6 +21,10 @@ And labels never repeated across two columns of one parent's rows: a round's mat
 is no match's home team when it is another's away team (`find_shared_labels`); generation masks,
 at each column, the labels its earlier siblings took at the other: an untrained model on a league
 of 8 teams had a team play twice in 71 of 124 generated rounds, each column kept on its own.
+
+And pairs of values never repeated together under one parent, each repeating alone: a class's
+lessons, one a (weekday, period) (`find_unique_label_pairs`); generation masks, at the later
+column, the values its earlier siblings holding the row's value of the earlier one took.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.relational.schema import Edge
+from relsynth.synth.tabular._dependencies import _exact, _exact_values
 from relsynth.synth.tabular._unique_sets import declared_pair
 from relsynth.synth.tabular.encoders import CategoricalPreproc, _plain
 
@@ -128,6 +133,45 @@ def _never_across(parent: pd.Series, a: pd.Series, b: pd.Series) -> bool:
     together = sides[0][["row", "p"]].merge(sides[1][["row"]], on="row")  # rows holding both labels
     sizes = together.groupby("p").size().to_numpy(dtype=np.float64)
     return float((sizes * (sizes - 1)).sum()) * same >= MIN_REPEATS
+
+
+def find_unique_label_pairs(pre, data: RelationalData, unique: dict[str, list[str]]) -> list[dict]:
+    """[{"table", "columns": [a, b]}]: pairs of exact columns (categories, numbers of points only) of
+    a table nested under a parent, neither kept whole by `unique`, that no parent row repeats
+    together among its rows, where pairs drawn by their shares would have (`_never_repeated`): a
+    class's lessons never two in one (weekday, period). Not the columns kept in order (offsets)."""
+    out = []
+    for table, layout in pre.layouts.items():
+        edge = pre.schema.parent(table)
+        if edge is None or edge.fk not in data[table].columns:
+            continue
+        skip = {edge.fk, *unique.get(table, ()), *pre.orderings.get(table, {})}
+        fields = [
+            (c, pre.slots[s].preproc)
+            for c, s in zip(layout.fields, layout.slots, strict=False)
+            if c not in skip and c in data[table].columns and _exact(pre.slots[s].preproc)
+        ]
+        plain = {c: _exact_values(data[table][c], p).astype(str).where(data[table][c].notna()) for c, p in fields}
+        for i, (a, _) in enumerate(fields):
+            for b, _ in fields[i + 1 :]:
+                if _never_repeated(data[table][edge.fk], plain[a] + "\x1f" + plain[b]):
+                    log.info("%s: (%s, %s) is never repeated under one %s row: kept so", table, a, b, edge.parent)
+                    out.append({"table": table, "columns": [a, b]})
+    return out
+
+
+def label_pair_positions(pre, rules: list[dict]) -> dict[str, list[tuple[int, int, frozenset[int], frozenset[int]]]]:
+    """table -> [(header position of a, of b, a's value tokens, b's)] of `find_unique_label_pairs`'
+    rules (a missing or `<rare>` value pairs with nothing)."""
+    out: dict[str, list[tuple[int, int, frozenset[int], frozenset[int]]]] = {}
+    for r in rules:
+        layout = pre.layouts.get(r["table"])
+        if layout is None or not all(c in layout.fields for c in r["columns"]):
+            continue
+        a, b = (layout.fields.index(c) for c in r["columns"])
+        values = [frozenset(pre.slots[layout.slots[j]].value_tokens().values()) for j in (a, b)]
+        out.setdefault(r["table"], []).append((a, b, *values))
+    return out
 
 
 def met_across(parent: pd.Series, a: pd.Series, b: pd.Series) -> bool:
