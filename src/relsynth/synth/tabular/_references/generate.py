@@ -88,6 +88,11 @@ def assign_references(
             if not any((fitted.get(f"{e.child}.{c}") or {}).get("within") for c in (e.fk, other)):
                 both, groups = [other, e.fk], tables[e.child][schema.parent(e.child).fk]
                 tables[e.child][both] = unique_across_rows(groups, tables[e.child][both], rng, e.child)
+    for e in edges:  # nor with values of its row the data's never repeat it with: a teacher in one lesson a slot
+        stats = fitted.get(f"{e.child}.{e.fk}") or {}
+        if combo := stats.get("unique_with"):
+            scope = ancestor_keys(schema, tables, e.child, stats["within"]) if stats.get("within") else None
+            tables[e.child][e.fk] = unique_with_rows(tables[e.child], e.fk, combo, scope, rng, f"{e.child}.{e.fk}")
     for table in schema.referenced_first():  # a row copies from rows whose own copies are made
         for e in schema.references(table):
             copy_across(pre, tables, e, rng, of_totals=False)
@@ -471,7 +476,8 @@ def unique_across_rows(groups: pd.Series, refs: pd.DataFrame, rng: np.random.Gen
     rows under a parent than rows to name) is counted in a warning."""
     n, k = refs.shape
     keys = pd.concat([groups.reset_index(drop=True)] * k, ignore_index=True)
-    kept = without_repeats(keys, pd.concat([refs[c] for c in refs.columns], ignore_index=True), rng, blocks=k)
+    columns = np.repeat(np.arange(k), n)  # a key swapped within its column
+    kept = without_repeats(keys, pd.concat([refs[c] for c in refs.columns], ignore_index=True), rng, within=columns)
     left = int((pd.DataFrame({"g": keys, "r": kept}).dropna().duplicated()).sum())
     if left:
         log.warning(
@@ -486,18 +492,48 @@ def unique_across_rows(groups: pd.Series, refs: pd.DataFrame, rng: np.random.Gen
     return pd.DataFrame(columns, index=refs.index)
 
 
+def unique_with_rows(
+    df: pd.DataFrame, fk: str, combo: list[str], scope: pd.Series | None, rng: np.random.Generator, name: str
+) -> pd.Series:
+    """`df[fk]` with its keys swapped among the rows of one `scope` row (by position; None: all) so
+    that no key repeats with the row's `combo` values (`unique_with`: a teacher in two lessons of one
+    weekday and period); a row missing one of them repeats nothing. A repeat no swap frees (a teacher
+    dealt more lessons than there are slots) takes a key its scope's rows name that its group does
+    not; what is left (more lessons in a slot than teachers) is counted in a warning."""
+    where = np.zeros(len(df), dtype=np.int64) if scope is None else pd.factorize(scope.to_numpy())[0]
+    parts = pd.DataFrame({"_scope": where, **{c: df[c].to_numpy() for c in combo}})
+    groups = parts.groupby(list(parts.columns), dropna=False, sort=False).ngroup().to_numpy()
+    free = parts[combo].isna().any(axis=1).to_numpy()
+    groups = np.where(free, groups.max(initial=0) + 1 + np.arange(len(df)), groups)
+    kept = without_repeats(pd.Series(groups), df[fk].reset_index(drop=True), rng, within=where)
+    for i in np.flatnonzero(pd.DataFrame({"g": groups, "r": kept}).duplicated().to_numpy() & kept.notna().to_numpy()):
+        # no swap frees it (a teacher dealt more lessons than slots): a key its scope names that its group does not
+        free = set(kept[where == where[i]].dropna()) - set(kept[groups == groups[i]].dropna())
+        if free:
+            kept.iloc[i] = sorted(free)[int(rng.integers(len(free)))]
+    left = int(pd.DataFrame({"g": groups, "r": kept.to_numpy()}).dropna().duplicated().sum())
+    if left:
+        log.warning(
+            "%s: %d generated key(s) repeat with their row's %s (the data's never do)", name, left, ", ".join(combo)
+        )
+    return kept.set_axis(df.index)
+
+
 def without_repeats(
-    groups: pd.Series, refs: pd.Series, rng: np.random.Generator, passes: int = 20, blocks: int = 1
+    groups: pd.Series, refs: pd.Series, rng: np.random.Generator, passes: int = 20, within: np.ndarray | None = None
 ) -> pd.Series:
     """`refs` with the references a group (a parent row) repeats swapped with those of random other
     rows where neither group then repeats one: the degrees stay as they were. Repeats that random
     partners leave (a row named by almost every group has few) are swapped with a partner searched
-    among all rows. `blocks`: `refs` is that many columns end to end, a swap staying in its column."""
+    among all rows. `within`: each row's code, a swap staying among the rows of one (a column of
+    several end to end, a scope row)."""
     g, _ = pd.factorize(groups)
     r, uniques = pd.factorize(refs)  # null: -1, left alone
     width = len(uniques) + 1
-    size = len(r) // blocks
-    block = np.arange(len(r)) // max(size, 1)
+    block = np.zeros(len(r), dtype=np.int64) if within is None else pd.factorize(within)[0]
+    by_block = np.argsort(block, kind="stable")  # each code's rows together, from `first`, `size` of them
+    size = np.bincount(block) if len(block) else np.zeros(0, dtype=np.int64)
+    first = np.cumsum(size) - size
 
     def key(group, ref):
         return group * width + ref + 1
@@ -520,7 +556,11 @@ def without_repeats(
     for _ in range(passes):
         if not len(rows := repeated()):
             break
-        for i, j in zip(rows, block[rows] * size + rng.integers(0, size, len(rows)), strict=True):
+        if within is None:
+            partners = rng.integers(0, len(r), len(rows))
+        else:
+            partners = by_block[first[block[rows]] + rng.integers(0, size[block[rows]])]
+        for i, j in zip(rows, partners, strict=True):
             swap(i, j)
     for i in repeated():  # the few left: a partner whose group lacks this key, found among all rows
         taken = np.array([count.get(k, 0) > 0 for k in key(g, r[i])]) | np.array(
