@@ -29,6 +29,7 @@ from relsynth.synth.tabular._references import (
     keep_composite_references,
     mirror_links,
     own_date,
+    unique_with_rows,
 )
 from relsynth.synth.tabular._running_sums import apply_running_sums
 from relsynth.synth.tabular._sign_labels import apply_sign_labels
@@ -196,6 +197,9 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         keep_ancestor_orders([r for r in ancestor_orders if r["table"] == table], out, schema, rng)
         apply_formulas([f for f in formulas if f["table"] == table], out)  # before references copy them
     assign_references(pre, out, keys, mats, rng)
+    for rule in pre.stats.get("lookup_slots", []):  # once every entity is written (none in older models)
+        t, col = out[rule["table"]], rule["column"]
+        t[col] = unique_with_rows(t, col, rule["with"], None, rng, f"{rule['table']}.{col}")
     drop_repeated_links(pre, out)
     keep_composite_references(pre, out, rng)  # before the formulas that read the rows they name
     # values pairing left on the wrong side of the row their reference names (none in older models)

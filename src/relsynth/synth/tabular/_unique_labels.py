@@ -35,7 +35,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from relsynth.relational import RelationalData
+from relsynth.relational import Column, RelationalData
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._dependencies import _exact, _exact_values
 from relsynth.synth.tabular._unique_sets import declared_pair
@@ -171,6 +171,55 @@ def label_pair_positions(pre, rules: list[dict]) -> dict[str, list[tuple[int, in
         a, b = (layout.fields.index(c) for c in r["columns"])
         values = [frozenset(pre.slots[layout.slots[j]].value_tokens().values()) for j in (a, b)]
         out.setdefault(r["table"], []).append((a, b, *values))
+    return out
+
+
+MAX_SLOT_COLUMNS = 8  # columns of a row `never_repeated_with` tries, alone and in pairs
+SLOT_KINDS = (Column.CATEGORICAL, Column.INTEGER, Column.BOOLEAN, Column.DATE, Column.DATETIME, Column.TIME)
+
+
+def never_repeated_with(schema, table: str, df: pd.DataFrame, key: str, where: pd.Series | None) -> list[str] | None:
+    """The fewest columns of `table` (one or two labels, integers or dates shared by rows: a lesson's
+    weekday and period) with which `key` never repeats among the rows of one `where` value (a
+    school; None: all rows) in `MIN_ROWS` rows holding them all, where keys drawn by their shares
+    there would have in `MIN_REPEATS` pairs of rows at least (no teacher in two lessons at once).
+    None: no such columns."""
+    columns = [
+        c
+        for c, k in schema.tables[table].columns.items()
+        if k.kind in SLOT_KINDS and c != key and c in df.columns and df[c].nunique() * 2 <= df[c].notna().sum()
+    ]  # values shared by rows (a slot), the fewest first: a wide table's pairs are not all tried
+    columns = sorted(columns, key=lambda c: df[c].nunique())[:MAX_SLOT_COLUMNS]
+    for combo in [[c] for c in columns] + [[a, b] for i, a in enumerate(columns) for b in columns[i + 1 :]]:
+        frame = df[[*combo, key]].assign(_scope=0 if where is None else where)
+        frame = frame[frame.notna().all(axis=1)]
+        if len(frame) >= MIN_ROWS and not frame.duplicated().any() and _repeats_by_chance(frame, key, combo):
+            return combo
+    return None
+
+
+def _repeats_by_chance(frame: pd.DataFrame, key: str, combo: list[str]) -> bool:
+    """Whether keys drawn by their shares in each scope ("_scope") would repeat within the rows of
+    one (scope, `combo`) in `MIN_REPEATS` pairs of rows at least."""
+    same = frame.groupby("_scope")[key].apply(lambda k: float((k.value_counts(normalize=True) ** 2).sum()))
+    sizes = frame.groupby(["_scope", *combo]).size()
+    pairs = sizes * (sizes - 1) / 2
+    return float((pairs * same.reindex(pairs.index.get_level_values("_scope")).to_numpy()).sum()) >= MIN_REPEATS
+
+
+def find_lookup_slots(pre, data: RelationalData) -> list[dict]:
+    """[{"table", "column", "with": [columns]}]: lookup keys (categories the model writes: a lesson's
+    teacher, of a lookup table) never repeated with one or two values of their row across all the
+    table's rows, whatever entity holds them (`never_repeated_with`: no teacher in two classes' lessons
+    of one weekday and period). Masks see one entity; generation swaps them once every row is
+    written (`_references.unique_with_rows`)."""
+    out = []
+    for table, layout in pre.layouts.items():
+        for fk in pre.schema.lookup_fks(table):
+            if fk in layout.fields and fk in data[table].columns:
+                if combo := never_repeated_with(pre.schema, table, data[table], fk, None):
+                    log.info("%s.%s is never repeated with its row's %s: kept so", table, fk, combo)
+                    out.append({"table": table, "column": fk, "with": combo})
     return out
 
 

@@ -72,6 +72,7 @@ from relsynth.synth.tabular._sign_labels import find_sign_labels
 from relsynth.synth.tabular._tables import child_counts, key_date, pk_format, records
 from relsynth.synth.tabular._totals import find_totals
 from relsynth.synth.tabular._unique_labels import (
+    find_lookup_slots,
     find_once_labels,
     find_shared_labels,
     find_unique_label_pairs,
@@ -378,6 +379,7 @@ class TabularPreproc:
             "once_labels": (once := find_once_labels(self, data, unique)),  # single values of such a column (one owner)
             "shared_labels": find_shared_labels(self, data, once),  # ... never across two columns (home, away teams)
             "unique_label_pairs": find_unique_label_pairs(self, data, unique),  # one lesson a (weekday, period)
+            "lookup_slots": find_lookup_slots(self, data),  # a lookup's teacher in one lesson a slot, any class
             "ordered_labels": find_ordered_labels(self, data, unique),  # labels whose order siblings follow
         }
         return self

@@ -51,6 +51,7 @@ from relsynth.synth.tabular._references.generate import (
     keep_composite_references,
     mirror_links,
     own_date,
+    unique_with_rows,
 )
 
 __all__ = [
@@ -71,4 +72,5 @@ __all__ = [
     "reference_stats",
     "row_numbers",
     "unique_links",
+    "unique_with_rows",
 ]

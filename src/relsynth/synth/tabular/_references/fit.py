@@ -33,7 +33,7 @@ from relsynth.synth.core.nulls import telling_column
 from relsynth.synth.tabular._references.copies import chance, copied_columns
 from relsynth.synth.tabular._references.degrees import ranked
 from relsynth.synth.tabular._references.pairing import coarse_tokens, field_tokens, n_groups
-from relsynth.synth.tabular._unique_labels import met_across
+from relsynth.synth.tabular._unique_labels import met_across, never_repeated_with
 from relsynth.synth.tabular._unique_sets import declared_pair
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,6 @@ SHRINK = 1.0  # pseudo-count of an affinity's log ratio: a cell of few pairs say
 Z_KEPT = 2.0  # an affinity is kept when seen and expected pairs differ by this many standard deviations
 SHRINK_ROWS = 5.0  # pseudo-rows of a degree effect: a value of few rows says little
 P_NEVER = 1e-3  # a value whose rows are never referenced is a rule when chance would leave them all so this rarely
-MIN_REPEATS = 5.0  # pairs of rows keys drawn by chance would repeat in, at least (`unique_with`)
 MIN_PAIRS = 20  # rows a reference needs for "no parent references a row twice" to be read from them
 # a key closing a cycle of keys (a store's manager, its staff naming the store) is there to name one of
 # the rows naming its row back: every row of a few (Sakila's 2 stores) is evidence enough of that
@@ -456,41 +455,15 @@ def unique_across(data: RelationalData, e: Edge) -> list[str]:
     ]
 
 
-MAX_SLOT_COLUMNS = 8  # columns of a row `unique_with` tries, alone and in pairs
-SLOT_KINDS = (Column.CATEGORICAL, Column.INTEGER, Column.BOOLEAN, Column.DATE, Column.DATETIME, Column.TIME)
-
-
 def unique_with(data: RelationalData, e: Edge, scope: str | None) -> list[str] | None:
     """The fewest columns of `e.child` (one or two labels, integers or dates: a lesson's weekday and
     period) with which the key `e` never repeats under one row of its `scope` table (`within`: a
-    school's teachers; None: anywhere) in `MIN_PAIRS` rows holding them all, where keys drawn by
-    their shares in the scope would have in `MIN_REPEATS` pairs of rows at least (no teacher in
-    two lessons at once); generation keeps them so. None: no such columns."""
-    schema, child = data.schema, data[e.child]
+    school's teachers; None: anywhere), where chance would have (`_unique_labels.never_repeated_with`:
+    no teacher in two lessons at once); generation keeps them so. None: no such columns."""
     if e.parent == e.child:
         return None
-    where = None if scope is None else ancestor_keys(schema, data, e.child, scope).set_axis(child.index)
-    columns = [
-        c
-        for c, k in schema.tables[e.child].columns.items()
-        if k.kind in SLOT_KINDS and c in child.columns and child[c].nunique() * 2 <= child[c].notna().sum()
-    ]  # values shared by rows (a slot), the fewest first: a wide table's pairs are not all tried
-    columns = sorted(columns, key=lambda c: child[c].nunique())[:MAX_SLOT_COLUMNS]
-    for combo in [[c] for c in columns] + [[a, b] for i, a in enumerate(columns) for b in columns[i + 1 :]]:
-        frame = child[[*combo, e.fk]].assign(_scope=0 if where is None else where)
-        frame = frame[frame.notna().all(axis=1)]
-        if len(frame) >= MIN_PAIRS and not frame.duplicated().any() and _repeats_by_chance(frame, e.fk, combo):
-            return combo
-    return None
-
-
-def _repeats_by_chance(frame: pd.DataFrame, fk: str, combo: list[str]) -> bool:
-    """Whether keys drawn by their shares in each scope ("_scope") would repeat within the rows of
-    one (scope, `combo`) in `MIN_REPEATS` pairs of rows at least."""
-    same = frame.groupby("_scope")[fk].apply(lambda k: float((k.value_counts(normalize=True) ** 2).sum()))
-    sizes = frame.groupby(["_scope", *combo]).size()
-    pairs = sizes * (sizes - 1) / 2
-    return float((pairs * same.reindex(pairs.index.get_level_values("_scope")).to_numpy()).sum()) >= MIN_REPEATS
+    where = None if scope is None else ancestor_keys(data.schema, data, e.child, scope).set_axis(data[e.child].index)
+    return never_repeated_with(data.schema, e.child, data[e.child], e.fk, where)
 
 
 def unique_links(data: RelationalData) -> dict[str, list[str]]:
