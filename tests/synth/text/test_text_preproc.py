@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import logging
 import unicodedata
 
@@ -262,3 +263,37 @@ def test_each_han_character_is_a_word_so_a_chinese_column_has_words_to_write():
     assert {"北", "京", "书", "店", "号"} <= set(preproc.config.words)
     assert preproc.config.stats["name"].rare_word_rate < 0.5  # the digits only
     assert [preproc.decode(i) for i in preproc.encode(names)] == names
+
+
+def support_database() -> RelationalData:
+    """customer -> ticket -> message: a message is written in its customer's language, two tables up."""
+    schema = Schema(
+        customer=Table(id=PrimaryKey(), language=Categorical()),
+        ticket=Table(id=PrimaryKey(), customer=ForeignKey(parent="customer"), subject=Text()),
+        message=Table(id=PrimaryKey(), ticket=ForeignKey(parent="ticket"), role=Categorical(), body=Text()),
+    )
+    customer = pd.DataFrame({"id": [1, 2], "language": ["de", "fr"]})
+    ticket = pd.DataFrame({"id": [10, 20, 30], "customer": [2, 1, 2], "subject": ["Hilfe", "Aide", "Aide"]})
+    body = ["Bonjour", "Merci", "Hallo", "Bonsoir"]
+    message = pd.DataFrame({"id": [1, 2, 3, 4], "ticket": [10, 10, 20, 30], "role": ["c", "a", "c", "c"], "body": body})
+    return RelationalData({"customer": customer, "ticket": ticket, "message": message}, schema)
+
+
+def test_context_shows_the_values_of_the_tables_above_the_parent():
+    db = support_database()
+    pre = TextPreproc.from_schema_table(db.schema, "message", vocab_size=300).fit(db)
+    ctx = pre.contexts(db)
+    assert ctx[0] == "role=c; ticket.subject=Hilfe; customer.language=fr"  # the customer's language, not the parent's
+    assert [c.rsplit("=", 1)[1] for c in ctx] == ["fr", "fr", "de", "fr"]
+    assert pre.token_id("; customer.language=") in pre.encode_contexts(ctx[:1])[0]
+
+
+def test_an_older_preproc_without_ancestors_keeps_its_parent_only_context(tmp_path):
+    db = support_database()
+    pre = TextPreproc.from_schema_table(db.schema, "message", vocab_size=300, ancestors=False).fit(db)
+    assert pre.contexts(db)[0] == "role=c; ticket.subject=Hilfe"
+    pre.save(tmp_path / "pre")
+    saved = json.loads((tmp_path / "pre" / "preproc.json").read_text())
+    del saved["config"]["ancestors"]  # as saved before the field existed
+    (tmp_path / "pre" / "preproc.json").write_text(json.dumps(saved))
+    assert TextPreproc.load(tmp_path / "pre").contexts(db)[0] == "role=c; ticket.subject=Hilfe"

@@ -1,8 +1,9 @@
 """TextPreproc: the tokenizer of one table's text columns and the context each text is written in.
 
 A text is conditioned on a short *context* string made of its row's tabular values and its
-parent row's values (the parent's text columns included), e.g.
-`genre=Rock; milliseconds=340000; album.title=For Those About To Rock`. Numbers are rounded to
+parent row's values (the parent's text columns included), then the non-text values of the tables above
+the parent (a message's customer's language), e.g.
+`genre=Rock; milliseconds=340000; album.title=For Those About To Rock; artist.country=UK`. Numbers are rounded to
 `digits` significant digits so they tokenise short; a foreign key to a lookup table shows the
 lookup's first non-key value (the genre's name) instead of its key.
 
@@ -135,6 +136,8 @@ class TextPreprocConfig:
     max_subword_chars: int = 4  # longest BPE token (characters): rare words are spelt, never one token
     copy_slots: int = 0  # copy tokens: the parent's first text words a text may repeat (0: none, in older
     #                      saves, and after fit where fewer than MIN_COPY_RATE of the texts repeat their parent)
+    ancestors: bool = False  # the context also shows the non-text values of the parent's ancestors (a message's
+    #                          customer's language, two tables up); False in older saves: own and parent's only
     words: list[str] = field(default_factory=list)  # the word tokens, set by fit
     text_numbers: list[str] | None = None  # the number words the texts use (>= word_k entities), set by fit: what
     #                      a spelled number may be replaced by (context numbers are rounded, 5900: not text numbers);
@@ -177,13 +180,16 @@ class TextPreproc:
         max_words: int = 4096,
         max_subword_chars: int = 4,
         copy_slots: int = 8,
+        ancestors: bool = True,
     ) -> TextPreproc:
         """An unfitted preprocessor for the text columns of `table`; call `fit(data)` next.
 
         `vocab_size` is the BPE part; `word_k` (>= 2, or 0 for no word tokens) the number of
         distinct root entities a word must occur in to become a token, `max_words` the most word
         tokens, `max_subword_chars` the longest BPE token, `copy_slots` how many of the parent's
-        text words a text may repeat through copy tokens (0: none; see the module docstring)."""
+        text words a text may repeat through copy tokens (0: none; see the module docstring), `ancestors`
+        whether a context shows the non-text values of the tables above the parent too (a message's
+        customer's language, the grandparent's: without it a message never sees it)."""
         if table not in schema.tables:
             raise ValueError(f"table {table!r} is not in the schema; tables: {list(schema.tables)}")
         if table in schema.lookups:
@@ -219,6 +225,7 @@ class TextPreproc:
             max_words=max_words,
             max_subword_chars=max_subword_chars,
             copy_slots=copy_slots,
+            ancestors=bool(ancestors),
         )
         return cls(config)
 
@@ -441,6 +448,25 @@ class TextPreproc:
         pos = pd.Series(np.arange(len(parent)), index=parent[self.schema.tables[edge.parent].primary_key].to_numpy())
         return df[edge.fk].map(pos).to_numpy()
 
+    def _ancestor_rows(self, data: RelationalData) -> dict[str, np.ndarray]:
+        """Per context table above this one: each row's position in it (NaN: no such row)."""
+        out: dict[str, np.ndarray] = {}
+        table, rows = self.table, np.arange(len(self._table_frame(data)), dtype=np.float64)
+        for above in self._ancestors():
+            edge = self.schema.parent(table)
+            if above not in data.data:
+                raise ValueError(
+                    f"the data has no table {above!r}, whose values the {self.table!r} texts are written with"
+                )
+            child = data[table]
+            if edge.fk not in child.columns:
+                raise ValueError(f"table {table!r} of the data has no parent key column {edge.fk!r}")
+            key = data[above][self.schema.tables[above].primary_key].to_numpy()
+            where = pd.Series(np.arange(len(key), dtype=np.float64), index=key)
+            rows = _take_float(child[edge.fk].to_numpy(dtype=object), rows).map(where).to_numpy(dtype=np.float64)
+            out[above], table = rows, above
+        return out
+
     def _parent_text_columns(self) -> list[str]:
         edge = self.schema.parent(self.table)
         return [] if edge is None else self.schema.tables[edge.parent].text_columns
@@ -542,11 +568,19 @@ class TextPreproc:
         return data[self.table]
 
     def context_columns(self) -> list[tuple[str, str, str]]:
-        """(label, table, column) of every context field, in order: own columns, then the parent's."""
+        """(label, table, column) of every context field, in order: own columns, the parent's, then (`ancestors`)
+        the non-text ones of each table above it, nearest first."""
         out = [(c, self.table, c) for c in self._value_columns(self.table, with_text=False)]
-        edge = self.schema.parent(self.table)
-        if edge is not None:
-            out += [(f"{edge.parent}.{c}", edge.parent, c) for c in self._value_columns(edge.parent, with_text=True)]
+        for depth, table in enumerate(self._ancestors()):
+            out += [(f"{table}.{c}", table, c) for c in self._value_columns(table, with_text=depth == 0)]
+        return out
+
+    def _ancestors(self) -> list[str]:
+        """The parent table, then (`ancestors`) its parent and so on up to the root."""
+        out, edge = [], self.schema.parent(self.table)
+        while edge is not None and (not out or self.config.ancestors):
+            out.append(edge.parent)
+            edge = self.schema.parent(edge.parent)
         return out
 
     def _value_columns(self, table: str, with_text: bool) -> list[str]:
@@ -569,7 +603,7 @@ class TextPreproc:
     def contexts(self, data: RelationalData) -> list[str]:
         """The context string of every row of the table, in row order."""
         df = self._table_frame(data)
-        parent_rows = self._parent_rows(data) if self.schema.parent(self.table) is not None else None
+        rows_in = self._ancestor_rows(data)
         parts: list[np.ndarray] = []
         empty_parent_texts: list[str] = []
         for _, table, col in self.context_columns():
@@ -584,7 +618,7 @@ class TextPreproc:
             else:
                 values = self._format(data, table, col, frame[col])
             if table != self.table:
-                values = _take(values, parent_rows)
+                values = _take(values, rows_in[table])
             parts.append(values)
         if empty_parent_texts:  # one line for all of them
             log.warning(
@@ -747,6 +781,14 @@ def _take(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
     out = np.full(len(rows), NULL_VALUE, dtype=object)
     out[ok] = values[rows[ok].astype(np.int64)]
     return out
+
+
+def _take_float(values: np.ndarray, rows: np.ndarray) -> pd.Series:
+    """values[rows] as a Series where rows may be NaN (no row): those become null."""
+    ok = ~np.isnan(rows)
+    out = np.full(len(rows), None, dtype=object)
+    out[ok] = values[rows[ok].astype(np.int64)]
+    return pd.Series(out)
 
 
 def _round_number(x: float, digits: int) -> str:
