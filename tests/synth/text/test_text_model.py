@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from relsynth.relational import RelationalData, Schema, Table
+from relsynth.relational import PrimaryKey, RelationalData, Schema, Table, Text
 from relsynth.synth.text import TextDataset, TextModel, TextModelSize, TextPreproc, TextTrainer
 from relsynth.synth.text._generate import cut_to_length
 from relsynth.synth.text.dataset import IGNORE
@@ -268,6 +268,42 @@ def test_avoid_resamples_texts_equal_to_one_entitys_training_value(songs, traine
     assert again.tolist() == plain.tolist() and trained.last_generation["title"]["copies"] == 0
     with pytest.raises(TypeError, match="avoid must be a RelationalData"):
         trained.generate(songs, avoid=songs["song"])
+
+
+def support_mails(n: int = 48) -> RelationalData:
+    """Each customer writes its own address, glued from words every customer uses: 4 x 4 x 10 addresses."""
+    rng = np.random.default_rng(0)
+    first, last = ["anna", "ben", "carl", "dora"], ["smith", "weiss", "dubois", "garcia"]
+    mails = [f"{rng.choice(first)}.{rng.choice(last)}{rng.integers(10)}@mail.com" for _ in range(n)]
+    body = [f"Please write to {m} today." for m in mails]
+    return RelationalData(
+        {"t": pd.DataFrame({"id": range(1, n + 1), "body": body})}, Schema(t=Table(id=PrimaryKey(), body=Text()))
+    )
+
+
+def one_entitys_mails(texts, data: RelationalData) -> int:
+    """How many texts write an address that one training customer alone wrote."""
+    mails = pd.Series(data["t"]["body"].str.split().str[3].str.rstrip("."))
+    once = set(mails[~mails.duplicated(keep=False)])
+    return sum(any(w.rstrip(".") in once for w in t.split()) for t in texts)
+
+
+def test_avoid_resamples_texts_writing_one_entitys_glued_string_whole(tiny_size):
+    """A support message wrote a customer's e-mail address whole (soren.kruger7@mail.example.com): each
+    piece (soren . kruger 7 @ ...) is a word token many customers use. With `avoid`, a text holding a
+    glued word fewer than word_k entities wrote is sampled again; those left are counted."""
+    data = support_mails()
+    preproc = TextPreproc.from_schema_table(data.schema, "t", vocab_size=300).fit(data)
+    assert {"anna", "smith", "7", "@"} <= {w.strip() for w in preproc.config.words}  # the pieces are words
+    torch.manual_seed(0)
+    model = TextModel.build(preproc, size=TextModelSize(n_layers=1, h=2, d=32), block_size=48)
+    TextTrainer(model).train(TextDataset.from_data(data, preproc, block_size=48), n_steps=150, batch_size=16, lr=1e-2)
+    plain = model.generate(data, seed=0)["t"]["body"]
+    assert one_entitys_mails(plain, data) > 0  # written whole without avoid
+    out = model.generate(data, seed=0, avoid=data)["t"]["body"]
+    left = model.last_generation["body"]["rare_words"]
+    assert one_entitys_mails(out, data) == left < one_entitys_mails(plain, data) / 4
+    assert out.str.contains("@mail.com").mean() > 0.5  # still addresses, made up ones
 
 
 def test_a_column_of_distinct_values_is_generated_without_repeats(songs, make_songs, trained: TextModel, caplog):

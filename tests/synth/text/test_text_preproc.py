@@ -10,7 +10,7 @@ import pytest
 from relsynth.relational import Categorical, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table, Text
 from relsynth.synth.core.files import LoadError
 from relsynth.synth.text import TextPreproc
-from relsynth.synth.text.preproc import column_marker
+from relsynth.synth.text.preproc import column_marker, glued_words
 
 UNICODE = [
     "Café naïve façade",
@@ -297,3 +297,8 @@ def test_an_older_preproc_without_ancestors_keeps_its_parent_only_context(tmp_pa
     del saved["config"]["ancestors"]  # as saved before the field existed
     (tmp_path / "pre" / "preproc.json").write_text(json.dumps(saved))
     assert TextPreproc.load(tmp_path / "pre").contexts(db)[0] == "role=c; ticket.subject=Hilfe"
+
+
+def test_glued_words_are_the_spaced_strings_the_tokenizer_cuts_in_several_pieces():
+    text = "Mail anna.weiss7@mail.example.com, order ORD-123456. Call +49 30 1234567 (kruger7) d'accord!"
+    assert glued_words(text) == ["anna.weiss7@mail.example.com", "ORD-123456", "kruger7", "d'accord"]

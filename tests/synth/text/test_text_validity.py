@@ -170,6 +170,7 @@ def test_only_texts_the_model_did_not_end_at_the_limit_are_counted_cut(tiny_size
         "texts": n,
         "truncated": 0,
         "copies": n,
+        "rare_words": 0,
         "repeats": 0,
         "invalid_json": 0,
         "cut_to_length": 0,

@@ -32,7 +32,7 @@ from relsynth.synth.text._numbers import write_numbers
 from relsynth.synth.text._rare_words import RareWordReplacer
 from relsynth.synth.text._utf8 import Utf8Mask, is_mark, paired_bidi
 from relsynth.synth.text.dataset import sample_prefixes
-from relsynth.synth.text.preproc import RARE_WORDS_REPLACE, TextColumnStats, TextPreproc, entity_ids
+from relsynth.synth.text.preproc import RARE_WORDS_REPLACE, TextColumnStats, TextPreproc, entity_ids, glued_words
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 512
@@ -99,9 +99,9 @@ def generate(
             found = [RowWords(context_texts[r], copy_words[r]) for r in rows]
             ids = sampler.sample(prefixes, batch_size or DEFAULT_BATCH, desc=f"{preproc.table}.{col}", rows=found)
             texts, cut_at_limit = decode(ids, found), sampler.cut.copy()
-            avoid_values = _values(avoid, preproc, col)
+            avoid_values, rare = _values(avoid, preproc, col), _rare_glued_words(avoid, preproc, col)
             limit = _length_limit(stats.max_chars, declared_length(data, preproc.table, col))
-            copies, repeats = _resample_unwanted(
+            copies, repeats, rare_left = _resample_unwanted(
                 texts,
                 cut_at_limit,
                 prefixes,
@@ -114,6 +114,7 @@ def generate(
                 limit,
                 distinct=stats.unique,
                 json=stats.json,
+                rare=rare,
             )
             truncated = int(cut_at_limit.sum())  # of the texts kept (not of the ones sampled again)
             texts, cut = cut_to_length(texts, limit)
@@ -123,6 +124,7 @@ def generate(
                 "texts": len(rows),
                 "truncated": truncated,
                 "copies": copies,
+                "rare_words": rare_left,
                 "repeats": repeats,
                 "invalid_json": invalid,
                 "cut_to_length": cut,
@@ -267,6 +269,23 @@ def _values(avoid: RelationalData | None, preproc: TextPreproc, col: str) -> set
     return set(holders.index[holders < k])
 
 
+def _rare_glued_words(avoid: RelationalData | None, preproc: TextPreproc, col: str) -> frozenset[str]:
+    """The glued words (`glued_words`: an e-mail address, an order number, `kruger7`) of `col` in `avoid` that
+    fewer than `word_k` root entities write: each piece is a word token many entities use, so the model can
+    write one customer's e-mail address whole, which the word tokens alone keep out of a single word."""
+    k = preproc.config.word_k
+    if avoid is None or k < 2 or preproc.table not in avoid.data or col not in avoid[preproc.table].columns:
+        return frozenset()
+    values = avoid[preproc.table][col]
+    held = values.notna().to_numpy()
+    entity = entity_ids(preproc.schema, avoid, preproc.table)[held]
+    found = [(w, e) for v, e in zip(values[held].astype(str), entity, strict=True) for w in glued_words(v)]
+    if not found:
+        return frozenset()
+    holders = pd.DataFrame(found, columns=["word", "entity"]).groupby("word")["entity"].nunique()
+    return frozenset(holders.index[holders < k])
+
+
 def _resample_unwanted(
     texts: list[str],
     cut: np.ndarray,
@@ -280,21 +299,23 @@ def _resample_unwanted(
     max_chars: int | None = None,
     distinct: bool = False,
     json: bool = False,
-) -> tuple[int, int]:
-    """Sample again, in place, the texts found in `avoid`, longer than `max_chars`, where
-    `distinct` (a column of codes, every value distinct at fit) equal to an earlier text, or where
-    `json` (every value a JSON document at fit) not one (and their flags `cut`: reached the length
-    limit); returns how many copies and repeats are left."""
+    rare: frozenset[str] = frozenset(),
+) -> tuple[int, int, int]:
+    """Sample again, in place, the texts found in `avoid` or holding a glued word of `rare` (one entity's
+    e-mail address), longer than `max_chars`, where `distinct` (a column of codes, every value distinct at
+    fit) equal to an earlier text, or where `json` (every value a JSON document at fit) not one (and their
+    flags `cut`: reached the length limit); returns how many copies, repeats and texts with rare words are left."""
     for _ in range(COPY_RETRIES):
-        again = _unwanted(texts, avoid, max_chars, distinct, json)
+        again = _unwanted(texts, avoid, max_chars, distinct, json, rare)
         if not again:
-            return 0, 0
+            return 0, 0, 0
         found = [rows[i] for i in again]
         new = decode(sampler.sample([prefixes[i] for i in again], batch_size or DEFAULT_BATCH, rows=found), found)
         for i, t in zip(again, new, strict=True):
             texts[i] = t
         cut[again] = sampler.cut
     left = sum(t in avoid for t in texts)
+    rare_left = sum(_holds_rare(t, rare) for t in texts)
     repeats = len(texts) - len(set(texts)) if distinct else 0
     if left:
         log.warning(
@@ -302,6 +323,15 @@ def _resample_unwanted(
             "(counted in last_generation[column]['copies'])",
             where,
             left,
+            len(texts),
+            COPY_RETRIES,
+        )
+    if rare_left:
+        log.warning(
+            "%s: %d of %d texts still write a string of the data to avoid (an e-mail address, a code) that fewer than "
+            "word_k entities write, after %d resamplings (counted in last_generation[column]['rare_words'])",
+            where,
+            rare_left,
             len(texts),
             COPY_RETRIES,
         )
@@ -314,7 +344,11 @@ def _resample_unwanted(
             len(texts),
             COPY_RETRIES,
         )
-    return left, repeats
+    return left, repeats, rare_left
+
+
+def _holds_rare(text: str, rare: frozenset[str]) -> bool:
+    return bool(rare) and any(w in rare for w in glued_words(text))
 
 
 def _invalid_json(texts: list[str], where: str) -> int:
@@ -333,16 +367,22 @@ def _invalid_json(texts: list[str], where: str) -> int:
 
 
 def _unwanted(
-    texts: list[str], avoid: set[str], max_chars: int | None, distinct: bool, json: bool = False
+    texts: list[str],
+    avoid: set[str],
+    max_chars: int | None,
+    distinct: bool,
+    json: bool = False,
+    rare: frozenset[str] = frozenset(),
 ) -> list[int]:
-    """Positions of the texts to sample again: in `avoid`, too long, (`distinct`) a repeat of an
-    earlier one, or (`json`) not a JSON document (an empty text is left to the column's empty share)."""
+    """Positions of the texts to sample again: in `avoid`, holding a glued word of `rare`, too long,
+    (`distinct`) a repeat of an earlier one, or (`json`) not a JSON document (an empty text is left to the
+    column's empty share)."""
     seen: set[str] = set()
     out = []
     for i, t in enumerate(texts):
         too_long = max_chars is not None and len(t) > max_chars
         broken = json and t != "" and not is_document(t)
-        if t in avoid or too_long or (distinct and t in seen) or broken:
+        if t in avoid or _holds_rare(t, rare) or too_long or (distinct and t in seen) or broken:
             out.append(i)
         seen.add(t)
     return out

@@ -243,8 +243,10 @@ class TextModel(nn.Module):
 
         `avoid` (the training data): a text equal to one of that column's values there is sampled
         again (up to `COPY_RETRIES` times), so whole training values are not replayed; copies
-        left are counted in `self.last_generation[column]["copies"]` (and logged). The values are
-        read at the call only, never stored in the model. In a column whose values were all
+        left are counted in `self.last_generation[column]["copies"]` (and logged); so is a text
+        writing whole a string between spaces that fewer than `word_k` entities wrote there and the
+        tokenizer cuts in pieces (an e-mail address, `ORD-123456`: each piece a common word token),
+        those left counted in `["rare_words"]`. The values are read at the call only, never stored in the model. In a column whose values were all
         distinct at fit (codes: `stats.unique`), a text repeating another generated one is sampled
         again the same way; repeats left are counted in `["repeats"]` (and logged).
         """

@@ -753,6 +753,21 @@ def text_words(text: str) -> list[str]:
     return [p.lstrip(" ").lower() for p in PIECES.findall(text) if WORD_PIECE.fullmatch(p)]
 
 
+def glued_words(text: str) -> list[str]:
+    """The strings of `text` between spaces, outer punctuation stripped, that the tokenizer cuts into several
+    pieces (`anna.weiss7@mail.example.com`, `ORD-123456`, `kruger7`): strings the model writes from word tokens
+    each many entities use, so one entity's string is not kept out by the word tokens alone."""
+    out = []
+    for chunk in text.split():
+        word = _OUTER_PUNCTUATION.sub("", chunk)
+        if len(PIECES.findall(word)) > 1:
+            out.append(word)
+    return out
+
+
+_OUTER_PUNCTUATION = re.compile(r"^[^\w]+|[^\w]+$")
+
+
 def word_pairs(texts: pd.Series, entity: np.ndarray, k: int) -> dict:
     """`word_pairs` and `pair_share` of a text column (see `TextColumnStats`); `entity`: each row's root entity."""
     rows, pairs = [], []
