@@ -242,3 +242,23 @@ def test_an_exponent_past_32_bits_does_not_crash_inference_or_coercion():
     assert Schema.infer({"t": pd.DataFrame({"h": values})}).tables["t"].columns["h"].kind is not None
     with pytest.raises(DataError, match="column 'h'"):  # the hashes are no integers: said, not a crash
         RelationalData({"t": pd.DataFrame({"h": values})}, Schema(t=Table(h=Integer())))
+
+
+def test_labels_of_codes_whose_shapes_differ_in_run_lengths_are_drawn_among_the_real_ones():
+    """E-mail addresses are each of their own shape (`aaaa.aaaaaa7@aaaa.aaaaaaa.aaa`): few shapes held
+    min_count values, so their domain was drawn letter by letter (48 % of generated addresses ended in
+    `.gcc`, `.rgo`...). A run's labels are counted over the shapes differing only in run lengths."""
+    rng = np.random.default_rng(0)
+    letters = list("abcdefghijklmnopqrstuvwxyz")
+    names = ["".join(rng.choice(letters, int(rng.integers(3, 9)))) for _ in range(600)]
+    domains = [("mail", "com"), ("post", "org"), ("web", "net")]
+    mails = pd.Series(
+        [
+            f"{names[2 * i]}.{names[2 * i + 1]}{i}@{d}.example.{t}"
+            for i, (d, t) in enumerate(domains[i % 3] for i in range(300))
+        ]
+    )
+    out = new_identifiers(400, identifier_format(mails, min_count=5), "email", np.random.default_rng(1))
+    domain, tld = out.str.extract(r"@(\w+)\.example\.(\w+)$").T.to_numpy()
+    assert set(domain) == {"mail", "post", "web"} and set(tld) == {"com", "org", "net"}
+    assert out.is_unique and not out.isin(set(mails)).any()  # still fresh addresses

@@ -7,7 +7,10 @@ A format is the shapes the codes take (`relational.shapes`: `AAA-9999-99999`) th
 (`INV-`), a run of digits is drawn between the lowest and highest number the values hold there
 (one run of any width where no value pads it with zeros: `SKU-7`, `SKU-300`),
 letters that spell a few labels (a course code's department, `MATH` in `MATH350`) among those
-labels, as often as in the data, other letters one by one among those seen. Where the codes fill much of the room their shape has (numbered rows:
+labels, as often as in the data, other letters one by one among those seen. The labels of a run are
+counted over every value whose shape differs only in the lengths of its runs, so the domains of
+e-mail addresses (`anna.weiss7@mail.example.com`, `bo.li12@web.example.net`: each address its own
+shape) are drawn among the real ones of the run's length, not letter by letter (`iops.example.gcc`). Where the codes fill much of the room their shape has (numbered rows:
 `ORD000017`), drawn codes would be real ones: the last digit run counts on after the highest, in
 the order of the rows' keys where the data's numbers rise with their row's key (TPC-H's
 `Customer#000000042` names customer 42), else in random order.
@@ -50,6 +53,7 @@ def identifier_format(values: pd.Series, min_count: int, keys: pd.Series | None 
     shapes = own if hex_digits else _unpadded_numbers(s, own)
     counts = shapes.value_counts()
     kept = counts[counts >= max(min_count, 1)].head(MAX_SHAPES)
+    pools = _run_pools(s, own, shapes)
     fmt["shapes"] = [
         {
             "share": float(n / kept.sum()),
@@ -59,6 +63,7 @@ def identifier_format(values: pd.Series, min_count: int, keys: pd.Series | None 
                 shape,
                 None if keys is None else keys[(shapes == shape).to_numpy()],
                 min_count,
+                pools.get(_collapsed(shape)),
             ),
         }
         for shape, n in kept.items()
@@ -87,13 +92,34 @@ def _merged(shape: str, padded: tuple[bool, ...]) -> str:
     return _DIGITS.sub(lambda m: m.group(0) if next(widths) else NUMBER, shape)
 
 
+def _collapsed(shape: str) -> str:
+    """`shape` with each run of a character class written once: the shape whatever its runs' lengths."""
+    return "".join(cls or "".join(g) for cls, g in itertools.groupby(shape, key=_run_class))
+
+
+def _run_pools(values: pd.Series, own: pd.Series, shapes: pd.Series) -> dict[str, list[pd.Series]]:
+    """Per collapsed shape (`_collapsed`): the counts of what each of its runs spells over all its values."""
+    collapsed = shapes.map(_collapsed)
+    pools = {}
+    for key, rows in collapsed.groupby(collapsed).groups.items():
+        pieces = [_pieces(v, o) for v, o in zip(values[rows], own[rows], strict=True)]
+        pools[key] = [pd.Series([p[i] for p in pieces]).value_counts() for i in range(len(pieces[0]))]
+    return pools
+
+
 def _runs(
-    values: np.ndarray, own: np.ndarray, shape: str, keys: np.ndarray | None = None, min_count: int = 1
+    values: np.ndarray,
+    own: np.ndarray,
+    shape: str,
+    keys: np.ndarray | None = None,
+    min_count: int = 1,
+    pools: list[pd.Series] | None = None,
 ) -> list[dict]:
     """The runs of one shape: `{"text": ...}` kept as it is, `{"digits": width, "lo", "hi", "counter"}`
     (width 0: a NUMBER, written without padding; and `"follows_key"` where a counter rises with
     `keys`), `{"labels": [...], "shares": [...]}` or `{"chars": alphabet, "length": n}` (`_letters`).
-    `own`: each value's own shape, whose runs cut it (a NUMBER's width varies)."""
+    `own`: each value's own shape, whose runs cut it (a NUMBER's width varies); `pools`: per run, what it
+    spells over the values of every shape that differs only in run lengths (`_run_pools`)."""
     runs, numbers = [], np.zeros(0, dtype=np.int64)
     pieces = [_pieces(v, o) for v, o in zip(values, own, strict=True)]
     for i, (cls, group) in enumerate(itertools.groupby(shape, key=_run_class)):
@@ -106,7 +132,7 @@ def _runs(
             width = length if cls == DIGIT else 0
             runs.append({"digits": width, "lo": int(numbers.min()), "hi": int(numbers.max()), "counter": False})
         else:
-            runs.append(_letters(parts, length, min_count))
+            runs.append(_letters(parts, length, min_count, None if pools is None else pools[i]))
     digit_runs = [r for r in runs if "digits" in r]
     if digit_runs and len(set(values)) >= DENSE * _room(runs):
         digit_runs[-1]["counter"] = True
@@ -129,15 +155,26 @@ def _run_class(c: str) -> str:
     return c if c in CLASSES or c == NUMBER else ""
 
 
-def _letters(parts: np.ndarray, length: int, min_count: int) -> dict:
+def _letters(parts: np.ndarray, length: int, min_count: int, pool: pd.Series | None = None) -> dict:
     """A run of letters: the labels it spells with their shares where at most MAX_SHAPES labels of
     `min_count` values at least hold LABELLED of the values (rarer labels are never written, as
-    rare shapes), else its alphabet, drawn letter by letter (random letters, hashes)."""
+    rare shapes), else the same over `pool` (the run's counts in the shapes differing only in run
+    lengths), among its labels of this run's length; else its alphabet, drawn letter by letter
+    (random letters, hashes)."""
     counts = pd.Series(parts).value_counts()
-    kept = counts[counts >= max(min_count, 1)]
-    if 1 < len(kept) <= MAX_SHAPES and kept.sum() >= LABELLED * len(parts):
+    kept = _labels(counts, min_count)
+    if kept is None and pool is not None and (pooled := _labels(pool, min_count)) is not None:
+        kept = pooled[pooled.index.str.len() == length]  # a shape's run has one length: mail or post, not web
+    if kept is not None and len(kept):
         return {"labels": [str(v) for v in kept.index], "shares": [float(n / kept.sum()) for n in kept]}
     return {"chars": "".join(sorted(set("".join(parts)))), "length": length}
+
+
+def _labels(counts: pd.Series, min_count: int) -> pd.Series | None:
+    """The labels of a run's counts (at least `min_count` values each, at most MAX_SHAPES of them, holding
+    LABELLED of the values), or None where they are no labels."""
+    kept = counts[counts >= max(min_count, 1)]
+    return kept if 1 < len(kept) <= MAX_SHAPES and kept.sum() >= LABELLED * counts.sum() else None
 
 
 def _rises_with(numbers: np.ndarray, keys: np.ndarray | None) -> bool:
