@@ -302,7 +302,7 @@ def test_avoid_resamples_texts_writing_one_entitys_glued_string_whole(tiny_size)
     assert one_entitys_mails(plain, data) > 0  # written whole without avoid
     out = model.generate(data, seed=0, avoid=data)["t"]["body"]
     left = model.last_generation["body"]["rare_words"]
-    assert one_entitys_mails(out, data) == left < one_entitys_mails(plain, data) / 4
+    assert one_entitys_mails(out, data) <= left < one_entitys_mails(plain, data) / 4  # left: any rare string
     assert out.str.contains("@mail.com").mean() > 0.5  # still addresses, made up ones
 
 

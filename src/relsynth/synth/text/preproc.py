@@ -762,10 +762,13 @@ def glued_words(text: str) -> list[str]:
         word = _OUTER_PUNCTUATION.sub("", chunk)
         if len(PIECES.findall(word)) > 1:
             out.append(word)
+            # and its letters-and-digits runs (`kruger7` of an address): one customer's, whatever the domain
+            out += [w for w in _LETTERS_AND_DIGITS.findall(word) if w != word and len(PIECES.findall(w)) > 1]
     return out
 
 
 _OUTER_PUNCTUATION = re.compile(r"^[^\w]+|[^\w]+$")
+_LETTERS_AND_DIGITS = re.compile(r"[^\W_]+")
 
 
 def word_pairs(texts: pd.Series, entity: np.ndarray, k: int) -> dict:
