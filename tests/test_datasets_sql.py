@@ -96,6 +96,7 @@ def test_sample_entities_reads_random_whole_entities() -> None:
     assert sorted(sampled["album"]["id"]) == sorted(albums["id"])
     assert sorted(sampled["track"]["id"]) == sorted(whole["track"][whole["track"]["album"].isin(albums["id"])]["id"])
     pd.testing.assert_frame_equal(sampled["genre"], whole["genre"])  # lookups whole
+    assert sampled.whole is None  # what the run trains on: a fit on it keeps the keys it holds
     with pytest.raises(DatasetError, match="sample_entities must be a positive integer"):
         SQLDatabaseDataset(credentials={"con": "sqlite:///x.sqlite"}, load_args={"sample_entities": 0})
 

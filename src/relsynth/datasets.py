@@ -217,6 +217,7 @@ class SQLDatabaseDataset(AbstractDataset[RelationalData, RelationalData]):
 
         source = SQLSource(self._con, overrides=self._schema_path, **self._load_args)
         data = source.sample(n_entities, seed=seed)
+        data.whole = None  # the run trains on the sample: its fit is one on all the data it encodes
         got = sum(len(data[r]) for r in data.schema.roots)  # fewer than asked: the database holds no more
         # the run log's "raw database" line counts whole tables: this says what the run reads
         log.info(

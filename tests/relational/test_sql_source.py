@@ -72,6 +72,10 @@ def test_a_sample_is_whole_random_entities_and_repeats_with_its_seed(url: str, c
     assert sample["artist"]["id"].max() > chinook["artist"]["id"].quantile(0.75)
     everything = source.sample(10_000)
     assert len(everything["artist"]) == len(chinook["artist"]) and len(everything["track"]) == len(chinook["track"])
+    # the lookup keys counted over the whole database, what a fit on the sample takes its categories from
+    for column in ("genre", "mediatype"):
+        counts = sample.whole.lookup_counts["track"][column]
+        assert counts.to_dict() == chinook["track"][column].value_counts().to_dict()
 
 
 def test_duckdb_arrow_batches_read_as_rows_do(chinook_duckdb: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,6 +6,7 @@ import json
 import logging
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -162,6 +163,16 @@ def _align_key(values: pd.Series, dtype: object) -> tuple[pd.Series, pd.Series]:
     return numbers.where(~unfit).astype("Int64"), unfit
 
 
+@dataclass(frozen=True)
+class Whole:
+    """What a sample of a larger database (`SQLSource.sample`) knows of the whole of it, counted
+    inside the database: a preprocessor fitted on the sample, then encoding every partition, takes
+    from it what the sample alone gets wrong."""
+
+    # table -> lookup key column -> rows per key (a null key under a null index entry)
+    lookup_counts: Mapping[str, Mapping[str, pd.Series]]
+
+
 class RelationalData:
     """Tables (`data[name]` is a DataFrame) that fit `schema`.
 
@@ -195,6 +206,9 @@ class RelationalData:
         self.schema, self.orphans, self.partial = schema, orphans, bool(partial)
         self.dropped: dict[str, int] = {}
         self.formats: dict[str, dict[str, dict]] = {}
+        # a sample of a larger database (`SQLSource.sample`): what it knows of the whole; None for data
+        # that is all there is (a split or subset of a sample is the data it encodes)
+        self.whole: Whole | None = None
         problems: list[str] = []
         self.data = self._coerce_all(data, problems, formats or {})
         # Keys are checked even when columns failed, so one error lists every problem found;

@@ -28,7 +28,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from relsynth.relational.columns import Column, ForeignKey
-from relsynth.relational.data import RelationalData
+from relsynth.relational.data import RelationalData, Whole
 from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.schema import Edge, Schema
 from relsynth.relational.sql import CHUNK_SIZE, Catalog, Con, _engine, check_chunk_size, fetch_frames, reflect, safe_url
@@ -236,7 +236,10 @@ class SQLSource:
     def sample(self, n_entities: int, seed: int = 0) -> RelationalData:
         """`n_entities` root entities drawn at random without replacement (shared among the roots
         by their sizes), with all their descendants and the lookups; all of them when there are
-        fewer."""
+        fewer. Its `whole` holds the lookup keys' counts over the whole database, so that a
+        preprocessor fitted on the sample and encoding every partition keeps the keys the sample
+        missed or holds rarely (a lookup key is a category where `min_count` rows of the whole data
+        hold it, as in a fit on all of it)."""
         n_entities = _positive(n_entities)
         rng = np.random.default_rng(seed)
         sizes = self.n_entities()
@@ -254,7 +257,26 @@ class SQLSource:
                 ]
             if not reads:  # no entity at all: the tables' empty frames
                 reads.append(self._entity_frames(conn, self.schema.roots[0], sa.false()))
-        return self._data({t: _together([r[t] for r in reads]) for t in self.schema.synth_tables})
+            counts = self._lookup_key_counts(conn)
+        data = self._data({t: _together([r[t] for r in reads]) for t in self.schema.synth_tables})
+        data.whole = Whole(lookup_counts=counts)  # a preprocessor fitted on the sample knows the keys it holds
+        return data
+
+    def _lookup_key_counts(self, conn: sa.Connection) -> dict[str, dict[str, pd.Series]]:
+        """table -> lookup key column -> its rows per key over every entity (null keys under a null
+        index entry), counted inside the database: what a sample's fit takes its categories from."""
+        out: dict[str, dict[str, pd.Series]] = {}
+        for t in self.schema.synth_tables:
+            table = self.catalog.tables[t]
+            for col in self.schema.lookup_fks(t):
+                query = sa.select(table.c[col], sa.func.count()).group_by(table.c[col])
+                if self.orphans == "drop":  # the rows no entity holds are no part of the data
+                    query = query.where(self._under(t, sa.true()))
+                rows = conn.execute(query).all()
+                out.setdefault(t, {})[col] = pd.Series(
+                    [n for _, n in rows], index=pd.Index([k for k, _ in rows], dtype=object), dtype="int64"
+                )
+        return out
 
 
 def _together(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -109,3 +109,28 @@ def test_a_preprocessor_fitted_on_another_schema_is_refused_naming_the_tables(tm
         ValueError, match=r"differs from the preprocessor's in table\(s\) \['deliveries', 'order_lines'\]"
     ):
         TabularDataset.from_source(SQLSource(url), preproc, path=tmp_path / "ds", chunk_size=10)
+
+
+def categories(pre: TabularPreproc, table: str, column: str) -> list:
+    return next(s.preproc for s in pre.slots if (s.table, s.column) == (table, column)).categories
+
+
+def test_a_sample_fit_makes_categories_of_the_lookup_keys_the_whole_database_holds(tmp_path, source) -> None:
+    """Fitted on 5 artists' tracks, a preprocessor had 2 of Chinook's 25 genres as categories (and 1
+    of 5 media types) and encoded 2,182 of the 3,503 tracks as <rare>, though the whole database
+    holds 24 genres on 5 tracks at least: never generated. Now the keys are counted over the whole
+    database: the categories are a full fit's, and a genre fewer than min_count tracks hold (Opera,
+    1 track) stays <rare> however the sample falls."""
+    sample = source.sample(5, seed=0)
+    full = TabularPreproc.from_schema(sample.schema).fit(RelationalData.from_sql(CHINOOK_URL, TABLES))
+    pre = TabularPreproc.from_schema(sample.schema).fit(sample)
+    assert sample["track"]["genre"].nunique() < len(categories(full, "track", "genre"))
+    for column in ("genre", "mediatype"):
+        assert categories(pre, "track", column) == categories(full, "track", column)
+    assert 25 not in categories(pre, "track", "genre")  # Opera
+    ds = TabularDataset.from_source(source, pre, path=tmp_path / "ds", chunk_size=100, block_size=128)
+    slot = next(s for s in pre.slots if (s.table, s.column) == ("track", "genre"))
+    rare = int((np.asarray(ds.arrays["tokens"]) == slot.offset + 1).sum())
+    assert rare == 1  # the Opera track
+    train, _ = sample.split(0.2, seed=0)  # the data it is: a fit on a part of the sample takes its own keys
+    assert train.whole is None

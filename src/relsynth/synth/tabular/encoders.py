@@ -74,13 +74,22 @@ class CategoricalPreproc(ColumnPreproc):
     ordered: bool = False  # a pandas category dtype's: its categories are in its order (`take_dtype`)
     name = "categorical"
 
-    def fit(self, values: pd.Series) -> CategoricalPreproc:
+    def fit(self, values: pd.Series, whole: pd.Series | None = None) -> CategoricalPreproc:
+        """`whole`: where `values` are a sample of a larger data that will be encoded (`SQLSource`),
+        its rows per value (a null value counting its nulls): the categories are the values it holds
+        `min_count` times, as a fit on all of it gives, not those the sample happened to hold."""
         counts = values.dropna().value_counts()
-        self._seen = {_plain(v) for v in counts.index}
+        nulls = bool(values.isna().any())
+        if whole is not None:
+            nulls |= bool(whole[whole.index.isna()].sum())
+            counts = whole[whole.index.notna() & (whole > 0)]
+            self._seen = {_plain(v) for v in counts.index} | {_plain(v) for v in values.dropna().unique()}
+        else:
+            self._seen = {_plain(v) for v in counts.index}
         self.categories = [_plain(v) for v in counts.index[counts >= self.min_count]]
         self.categories.sort(key=lambda v: (str(type(v)), v))
         self.take_dtype(values.dtype)
-        self.has_missing = bool(values.isna().any()) or not self.categories
+        self.has_missing = nulls or not self.categories
         if not self.categories and len(counts):
             warnings.warn(
                 f"column {values.name!r}: no value appears {self.min_count}+ times, so it will be generated as "
