@@ -76,6 +76,7 @@ def test_a_sample_is_whole_random_entities_and_repeats_with_its_seed(url: str, c
     for column in ("genre", "mediatype"):
         counts = sample.whole.lookup_counts["track"][column]
         assert counts.to_dict() == chinook["track"][column].value_counts().to_dict()
+    assert sample.whole.rows == {t: len(chinook[t]) for t in chinook.schema.synth_tables}
 
 
 def test_duckdb_arrow_batches_read_as_rows_do(chinook_duckdb: str, monkeypatch: pytest.MonkeyPatch) -> None:

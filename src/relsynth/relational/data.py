@@ -171,6 +171,10 @@ class Whole:
 
     # table -> lookup key column -> rows per key (a null key under a null index entry)
     lookup_counts: Mapping[str, Mapping[str, pd.Series]]
+    rows: Mapping[str, int]  # each synthesised table's rows
+    # table -> identifier column -> each code length's lowest and highest code: the ends of the codes'
+    # numbers, which fresh codes must count on past (`synth.tabular._identifiers`)
+    code_ends: Mapping[str, Mapping[str, list[str]]]
 
 
 class RelationalData:

@@ -239,7 +239,8 @@ class SQLSource:
         fewer. Its `whole` holds the lookup keys' counts over the whole database, so that a
         preprocessor fitted on the sample and encoding every partition keeps the keys the sample
         missed or holds rarely (a lookup key is a category where `min_count` rows of the whole data
-        hold it, as in a fit on all of it)."""
+        hold it, as in a fit on all of it), the tables' rows and the ends of identifier codes, so
+        that fresh codes count on past the whole database's (never a real row's)."""
         n_entities = _positive(n_entities)
         rng = np.random.default_rng(seed)
         sizes = self.n_entities()
@@ -257,10 +258,37 @@ class SQLSource:
                 ]
             if not reads:  # no entity at all: the tables' empty frames
                 reads.append(self._entity_frames(conn, self.schema.roots[0], sa.false()))
-            counts = self._lookup_key_counts(conn)
+            whole = Whole(self._lookup_key_counts(conn), self._rows(conn), self._code_ends(conn))
         data = self._data({t: _together([r[t] for r in reads]) for t in self.schema.synth_tables})
-        data.whole = Whole(lookup_counts=counts)  # a preprocessor fitted on the sample knows the keys it holds
+        data.whole = whole  # what a preprocessor fitted on the sample takes from the whole database
         return data
+
+    def _entity_rows(self, table: str, query: sa.Select) -> sa.Select:
+        """`query` over `table`'s rows of entities only where orphans are dropped (no part of the data)."""
+        return query.where(self._under(table, sa.true())) if self.orphans == "drop" else query
+
+    def _rows(self, conn: sa.Connection) -> dict[str, int]:
+        """Each synthesised table's rows."""
+        count = sa.select(sa.func.count())
+        return {
+            t: conn.execute(self._entity_rows(t, count.select_from(self.catalog.tables[t]))).scalar_one()
+            for t in self.schema.synth_tables
+        }
+
+    def _code_ends(self, conn: sa.Connection) -> dict[str, dict[str, list[str]]]:
+        """table -> identifier column held as text -> its lowest and highest code of each length (of one
+        shape, such codes sort as their numbers do: `Customer#000000750`, `SKU-300`)."""
+        out: dict[str, dict[str, list[str]]] = {}
+        for t in self.schema.synth_tables:
+            table, types = self.catalog.tables[t], self.catalog.reflected[t].types
+            for col in self.schema.tables[t].cols_of(Column.IDENTIFIER):
+                if not isinstance(types[col], sa.String):  # a uuid: drawn at random, never counted
+                    continue
+                c = table.c[col]
+                query = sa.select(sa.func.min(c), sa.func.max(c)).where(c.is_not(None)).group_by(sa.func.length(c))
+                rows = conn.execute(self._entity_rows(t, query)).all()
+                out.setdefault(t, {})[col] = sorted({str(v) for row in rows for v in row})
+        return out
 
     def _lookup_key_counts(self, conn: sa.Connection) -> dict[str, dict[str, pd.Series]]:
         """table -> lookup key column -> its rows per key over every entity (null keys under a null
@@ -270,9 +298,7 @@ class SQLSource:
             table = self.catalog.tables[t]
             for col in self.schema.lookup_fks(t):
                 query = sa.select(table.c[col], sa.func.count()).group_by(table.c[col])
-                if self.orphans == "drop":  # the rows no entity holds are no part of the data
-                    query = query.where(self._under(t, sa.true()))
-                rows = conn.execute(query).all()
+                rows = conn.execute(self._entity_rows(t, query)).all()
                 out.setdefault(t, {})[col] = pd.Series(
                     [n for _, n in rows], index=pd.Index([k for k, _ in rows], dtype=object), dtype="int64"
                 )

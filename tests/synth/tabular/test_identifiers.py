@@ -262,3 +262,31 @@ def test_labels_of_codes_whose_shapes_differ_in_run_lengths_are_drawn_among_the_
     domain, tld = out.str.extract(r"@(\w+)\.example\.(\w+)$").T.to_numpy()
     assert set(domain) == {"mail", "post", "web"} and set(tld) == {"com", "org", "net"}
     assert out.is_unique and not out.isin(set(mails)).any()  # still fresh addresses
+
+
+@pytest.mark.parametrize("code", ["Customer#{:09d}", "SKU-{}"])
+def test_codes_fitted_on_a_sample_count_on_past_the_whole_databases(tmp_path, code: str) -> None:
+    """Fitted on an SQLSource sample of 40 of 2,000 customers, a counter counted on past the sample's
+    highest code: 23 of 200 fresh names were real customers' (Customer#000001978 on); of 8, too few
+    codes for their room, all 200 were drawn among the real ones. The sample now holds the ends of the
+    whole database's codes and its rows: none is real, in a padded counter or an unpadded one."""
+    import sqlalchemy as sa
+
+    from relsynth.relational import SQLSource
+
+    url, real = f"sqlite:///{tmp_path / 'shop.sqlite'}", [code.format(i) for i in range(1, 2001)]
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, age INTEGER)")
+        conn.exec_driver_sql(
+            "INSERT INTO customer VALUES " + ", ".join(f"({i}, '{c}', {20 + i % 50})" for i, c in enumerate(real, 1))
+        )
+    engine.dispose()
+    source = SQLSource(url)
+    assert source.schema.tables["customer"].columns["name"].kind is Column.IDENTIFIER
+    for n in (40, 8):
+        sample = source.sample(n, seed=0)
+        pre = TabularPreproc.from_schema(sample.schema).fit(sample)
+        fresh = new_identifiers(200, pre.stats["identifiers"]["customer"]["name"], "name", np.random.default_rng(0))
+        assert not set(fresh) & set(real)
+        assert set(fresh) == {code.format(i) for i in range(2001, 2201)}  # counted on, not drawn

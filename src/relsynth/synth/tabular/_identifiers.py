@@ -22,6 +22,7 @@ import itertools
 import logging
 import re
 import uuid
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -40,17 +41,31 @@ REDRAWS = 20  # rounds of drawing again the repeated codes of a unique column
 LABELLED = 0.95  # letters whose labels of min_count values hold this share of a shape's values are drawn as labels
 
 
-def identifier_format(values: pd.Series, min_count: int, keys: pd.Series | None = None) -> dict:
+def identifier_format(
+    values: pd.Series,
+    min_count: int,
+    keys: pd.Series | None = None,
+    ends: Sequence[str] = (),
+    scale: float = 1.0,
+) -> dict:
     """The format fresh codes of `values` are drawn in (see the module docstring); its shapes are
     empty when no shape has `min_count` values (the codes are then `<column>_1`, `<column>_2`...).
-    `keys`: the rows' primary key, which a counter's numbers may rise with."""
+    `keys`: the rows' primary key, which a counter's numbers may rise with. Where `values` are a
+    sample of a larger data (`relational.Whole`): `ends`, codes of the whole at the ends of its
+    range, whose numbers the runs' ranges take in, and `scale`, its rows per sample row, by which
+    the codes fill their room: fitted on the sample alone, a counter counted on past the sample's
+    highest number, over real codes the sample missed."""
     s = values.dropna().astype(str)
     keys = None if keys is None else keys[s.index].to_numpy(dtype=object)
     fmt = {"null_rate": float(values.isna().mean()) if len(values) else 0.0, "unique": bool(s.is_unique)}
     if len(s) and s.str.match(UUID).all():
         return {**fmt, "uuid": True}
-    own, hex_digits = code_shapes(s, min_count)
-    shapes = own if hex_digits else _unpadded_numbers(s, own)
+    both = pd.concat([s, pd.Series(list(ends), dtype=object).astype(str)], ignore_index=True)
+    own, hex_digits = code_shapes(both, min_count)  # the ends read alike: an unpadded SKU-300 one NUMBER
+    shapes = own if hex_digits else _unpadded_numbers(both, own)
+    end = np.arange(len(both)) >= len(s)
+    ends_of = {shape: (both[end & (shapes == shape)], own[end & (shapes == shape)]) for shape in set(shapes[end])}
+    s, own, shapes = both[~end], own[~end], shapes[~end]
     counts = shapes.value_counts()
     kept = counts[counts >= max(min_count, 1)].head(MAX_SHAPES)
     pools = _run_pools(s, own, shapes)
@@ -64,6 +79,8 @@ def identifier_format(values: pd.Series, min_count: int, keys: pd.Series | None 
                 None if keys is None else keys[(shapes == shape).to_numpy()],
                 min_count,
                 pools.get(_collapsed(shape)),
+                ends_of.get(shape, ((), ())),
+                scale,
             ),
         }
         for shape, n in kept.items()
@@ -114,12 +131,15 @@ def _runs(
     keys: np.ndarray | None = None,
     min_count: int = 1,
     pools: list[pd.Series] | None = None,
+    ends: tuple[Sequence[str], Sequence[str]] = ((), ()),
+    scale: float = 1.0,
 ) -> list[dict]:
     """The runs of one shape: `{"text": ...}` kept as it is, `{"digits": width, "lo", "hi", "counter"}`
     (width 0: a NUMBER, written without padding; and `"follows_key"` where a counter rises with
     `keys`), `{"labels": [...], "shares": [...]}` or `{"chars": alphabet, "length": n}` (`_letters`).
     `own`: each value's own shape, whose runs cut it (a NUMBER's width varies); `pools`: per run, what it
-    spells over the values of every shape that differs only in run lengths (`_run_pools`)."""
+    spells over the values of every shape that differs only in run lengths (`_run_pools`); `ends` (codes,
+    own shapes) and `scale` as in `identifier_format`."""
     runs, numbers = [], np.zeros(0, dtype=np.int64)
     pieces = [_pieces(v, o) for v, o in zip(values, own, strict=True)]
     for i, (cls, group) in enumerate(itertools.groupby(shape, key=_run_class)):
@@ -133,11 +153,23 @@ def _runs(
             runs.append({"digits": width, "lo": int(numbers.min()), "hi": int(numbers.max()), "counter": False})
         else:
             runs.append(_letters(parts, length, min_count, None if pools is None else pools[i]))
+    _take_in([_pieces(v, o) for v, o in zip(*ends, strict=True)], runs)
     digit_runs = [r for r in runs if "digits" in r]
-    if digit_runs and len(set(values)) >= DENSE * _room(runs):
+    if digit_runs and len(set(values)) * scale >= DENSE * _room(runs):
         digit_runs[-1]["counter"] = True
         digit_runs[-1]["follows_key"] = _rises_with(numbers, keys)
     return runs
+
+
+def _take_in(ends: list[list[str]], runs: list[dict]) -> None:
+    """Widen, in place, the digit runs' ranges to the numbers of the codes `ends` (cut in `_pieces`)
+    that spell every text run alike (a code of another prefix is another counter's)."""
+    for pieces in ends:
+        if any("text" in r and r["text"] != p for r, p in zip(runs, pieces, strict=True)):
+            continue
+        for r, p in zip(runs, pieces, strict=True):
+            if "digits" in r and len(p) <= 18:  # past int64 (a run the sample writes shorter)
+                r["lo"], r["hi"] = min(r["lo"], int(p)), max(r["hi"], int(p))
 
 
 def _pieces(value: str, own: str) -> list[str]:

@@ -388,11 +388,20 @@ class TabularPreproc:
         return self
 
     def _identifier_formats(self, data: RelationalData, table: str) -> dict[str, dict]:
-        """Each identifier column's format (`identifier_format`), a counter read against the row's key."""
+        """Each identifier column's format (`identifier_format`), a counter read against the row's key;
+        on a sample (`SQLSource.sample`), its numbers' range and density those of the whole database."""
         pk = self.schema.tables[table].primary_key
         keys = None if pk is None else data[table][pk]
+        whole = data.whole
+        scale = whole.rows[table] / len(data[table]) if whole and len(data[table]) else 1.0
         return {
-            c: identifier_format(data[table][c], self.min_count, keys)
+            c: identifier_format(
+                data[table][c],
+                self.min_count,
+                keys,
+                ends=whole.code_ends[table].get(c, []) if whole else (),
+                scale=scale,
+            )
             for c in self.schema.tables[table].cols_of(Column.IDENTIFIER)
         }
 
