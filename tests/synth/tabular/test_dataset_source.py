@@ -134,3 +134,17 @@ def test_a_sample_fit_makes_categories_of_the_lookup_keys_the_whole_database_hol
     assert rare == 1  # the Opera track
     train, _ = sample.split(0.2, seed=0)  # the data it is: a fit on a part of the sample takes its own keys
     assert train.whole is None
+
+
+def test_a_sample_fit_aims_generation_at_the_whole_databases_rows_per_entity(source) -> None:
+    """Fitted on 5 Chinook artists (a sample of 36 tracks, 7.2 an artist), a preprocessor aimed
+    generation at the sample's rows per artist, though the model is trained on the whole database's
+    12.7: a generated database of 275 artists got ~1,980 tracks, not ~3,503 (on a shop of 3,000
+    customers, 60 of them wholesale with 40-120 orders, sampled to 100: 9,781 generated orders, not
+    12,059). The rows per root entity are now the whole database's, as a full fit's."""
+    sample = source.sample(5, seed=0)
+    full = TabularPreproc.from_schema(sample.schema).fit(RelationalData.from_sql(CHINOOK_URL, TABLES))
+    pre = TabularPreproc.from_schema(sample.schema).fit(sample)
+    assert len(sample["track"]) / len(sample["artist"]) < 0.8 * full.stats["rows_per_root"]["track"]
+    assert pre.stats["rows_per_root"] == pytest.approx(full.stats["rows_per_root"])
+    assert pre.stats["root_shares"] == full.stats["root_shares"]

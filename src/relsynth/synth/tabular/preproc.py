@@ -316,13 +316,12 @@ class TabularPreproc:
         self.fitted = True
         dependencies = find_dependencies(self, data)  # after the layouts: their categories are the tokens
         lengths = entity_lengths(self, data)  # not self.transform(data): fit stays light on large data
+        rows = _table_rows(data, self.tables)
         self.stats = {
             "max_entity_len": int(lengths.max()) if len(lengths) else 0,
-            "root_shares": {r: len(data[r]) / sum(len(data[x]) for x in self.schema.roots) for r in self.schema.roots},
+            "root_shares": {r: rows[r] / sum(rows[x] for x in self.schema.roots) for r in self.schema.roots},
             # rows per root entity of each table: the totals a generated database aims for (_sizes)
-            "rows_per_root": {
-                t: len(data[t]) / max(sum(len(data[r]) for r in self.schema.roots), 1) for t in self.tables
-            },
+            "rows_per_root": {t: rows[t] / max(sum(rows[r] for r in self.schema.roots), 1) for t in self.tables},
             "key_dates": {  # keys numbered in the order of a date, as the source's are (`key_date`)
                 t: d
                 for t in self.schema.synth_tables
@@ -959,6 +958,14 @@ def _read_at(schema: Schema, table: str, col: str, from_parent: bool) -> tuple[s
         return ancestor_column(schema, col)
     except KeyError:
         return (parent, col)
+
+
+def _table_rows(data: RelationalData, tables: Sequence[str]) -> dict[str, int]:
+    """Each table's rows; of a sample (`SQLSource.sample`), the whole database's, which the model is
+    trained on: the sample's rows per root entity are its draw's (a few large customers in or out)."""
+    if data.whole is not None:
+        return {t: data.whole.rows[t] for t in tables}
+    return {t: len(data[t]) for t in tables}
 
 
 def _as_gap(o: Ordering) -> str:
