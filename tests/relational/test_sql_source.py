@@ -77,6 +77,8 @@ def test_a_sample_is_whole_random_entities_and_repeats_with_its_seed(url: str, c
         counts = sample.whole.lookup_counts["track"][column]
         assert counts.to_dict() == chinook["track"][column].value_counts().to_dict()
     assert sample.whole.rows == {t: len(chinook[t]) for t in chinook.schema.synth_tables}
+    per_album = chinook["track"]["album"].value_counts().reindex(chinook["album"]["id"], fill_value=0)
+    assert sample.whole.child_counts["track"].to_dict() == per_album.value_counts().sort_index().to_dict()
 
 
 def test_duckdb_arrow_batches_read_as_rows_do(chinook_duckdb: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -175,6 +175,7 @@ class Whole:
     # table -> identifier column -> each code length's lowest and highest code: the ends of the codes'
     # numbers, which fresh codes must count on past (`synth.tabular._identifiers`)
     code_ends: Mapping[str, Mapping[str, list[str]]]
+    child_counts: Mapping[str, pd.Series]  # nested table -> its parent rows per count of its rows (0 included)
 
 
 class RelationalData:

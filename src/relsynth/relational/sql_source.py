@@ -258,7 +258,8 @@ class SQLSource:
                 ]
             if not reads:  # no entity at all: the tables' empty frames
                 reads.append(self._entity_frames(conn, self.schema.roots[0], sa.false()))
-            whole = Whole(self._lookup_key_counts(conn), self._rows(conn), self._code_ends(conn))
+            rows = self._rows(conn)
+            whole = Whole(self._lookup_key_counts(conn), rows, self._code_ends(conn), self._child_counts(conn, rows))
         data = self._data({t: _together([r[t] for r in reads]) for t in self.schema.synth_tables})
         data.whole = whole  # what a preprocessor fitted on the sample takes from the whole database
         return data
@@ -274,6 +275,23 @@ class SQLSource:
             t: conn.execute(self._entity_rows(t, count.select_from(self.catalog.tables[t]))).scalar_one()
             for t in self.schema.synth_tables
         }
+
+    def _child_counts(self, conn: sa.Connection, rows: dict[str, int]) -> dict[str, pd.Series]:
+        """Nested table -> its parent rows per count of its rows (count -> parents; the parents without
+        any from `rows`): the child counts a fit on the sample encodes, as on the whole database."""
+        out = {}
+        for t in self.schema.synth_tables:
+            if (edge := self.schema.parent(t)) is None:
+                continue
+            fk = self.catalog.tables[t].c[edge.fk]
+            per_parent = self._entity_rows(t, sa.select(sa.func.count().label("n")).select_from(fk.table).group_by(fk))
+            per_parent = per_parent.subquery()
+            found = conn.execute(sa.select(per_parent.c.n, sa.func.count()).group_by(per_parent.c.n)).all()
+            counts = pd.Series({int(n): int(k) for n, k in found}, dtype="int64")
+            if childless := rows[edge.parent] - int(counts.sum()):
+                counts.loc[0] = childless
+            out[t] = counts.sort_index()
+        return out
 
     def _code_ends(self, conn: sa.Connection) -> dict[str, dict[str, list[str]]]:
         """table -> identifier column held as text -> its lowest and highest code of each length (of one

@@ -148,3 +148,32 @@ def test_a_sample_fit_aims_generation_at_the_whole_databases_rows_per_entity(sou
     assert len(sample["track"]) / len(sample["artist"]) < 0.8 * full.stats["rows_per_root"]["track"]
     assert pre.stats["rows_per_root"] == pytest.approx(full.stats["rows_per_root"])
     assert pre.stats["root_shares"] == full.stats["root_shares"]
+
+
+def test_a_sample_fit_encodes_the_whole_databases_child_counts(tmp_path) -> None:
+    """Fitted on 30 of 300 customers, a preprocessor's order counts ended at the sample's largest
+    (3): the whole database's 10 customers with 23 to 50 orders were encoded, and generated, with 3
+    (on 3,000 customers with up to 120 orders sampled to 100: none generated above 61). The counts are
+    now read from the whole database's parents per count, as a full fit's: its range and its bins."""
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'shop.sqlite'}"
+    engine = sa.create_engine(url)
+    orders = [(c, 20 + c // 10 if c % 30 == 0 else c % 4) for c in range(1, 301)]  # 10 large customers
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE customer (id INTEGER PRIMARY KEY, age INTEGER NOT NULL)")
+        conn.exec_driver_sql(
+            "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customer(id), amount REAL)"
+        )
+        conn.exec_driver_sql("INSERT INTO customer VALUES " + ", ".join(f"({c}, {20 + c % 60})" for c, _ in orders))
+        rows = [(c, k) for c, n in orders for k in range(n)]
+        conn.exec_driver_sql(
+            "INSERT INTO orders VALUES " + ", ".join(f"({i}, {c}, {k}.5)" for i, (c, k) in enumerate(rows, 1))
+        )
+    engine.dispose()
+    sample = SQLSource(url).sample(30, seed=0)
+    full = TabularPreproc.from_schema(sample.schema, max_exact_count=40).fit(RelationalData.from_sql(url))
+    pre = TabularPreproc.from_schema(sample.schema, max_exact_count=40).fit(sample)
+    counts = [next(s.preproc for s in p.slots if s.column == "#orders") for p in (pre, full)]
+    assert sample["orders"].groupby("customer_id").size().max() < 50 == counts[1].max_seen
+    assert counts[0].to_dict() == counts[1].to_dict()

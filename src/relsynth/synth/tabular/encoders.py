@@ -342,10 +342,19 @@ class CountPreproc(ColumnPreproc):
     min_count: int = 5  # parents a bin of larger counts needs (read by fit)
     name = "count"
 
-    def fit(self, values: pd.Series) -> CountPreproc:
-        x = np.asarray(values, dtype=np.int64)
-        self.max_seen = int(x.max()) if len(x) else 0
-        big = x[x > self.max_exact]
+    def fit(self, values: pd.Series, whole: pd.Series | None = None) -> CountPreproc:
+        """`whole`: where `values` are a sample's (`SQLSource.sample`), the whole data's parents per
+        count (count -> parents), which the range and bins are read from: fitted on the sample
+        alone, a larger count of the whole data was encoded as the sample's largest."""
+        if whole is None:
+            x = np.asarray(values, dtype=np.int64)
+            self.max_seen = int(x.max()) if len(x) else 0
+            big = x[x > self.max_exact]
+        else:
+            held = whole[whole > 0]
+            self.max_seen = int(held.index.max()) if len(held) else 0
+            held = held[held.index > self.max_exact]
+            big = np.repeat(held.index.to_numpy(np.int64), held.to_numpy(np.int64))  # the few large ones only
         self.edges = []
         if len(big) < self.min_count:  # too few to bin apart: one bin from the exact counts' end
             self.edges = [float(self.max_exact + 1), float(big.max() + 1)] if len(big) else []

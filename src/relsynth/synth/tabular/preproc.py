@@ -308,8 +308,9 @@ class TabularPreproc:
             return pre.fit(data[table][col].rename(f"{table}.{col}"))
 
         def fit_count(table: str, child: str) -> ColumnPreproc:
+            whole = data.whole.child_counts[child] if data.whole else None  # a sample's (`SQLSource.sample`)
             return CountPreproc(max_exact=self.max_exact_count, min_count=self.min_count).fit(
-                pd.Series(child_counts(data, self.schema, child))
+                pd.Series(child_counts(data, self.schema, child)), whole=whole
             )
 
         self._build_layouts(data, fit_column, fit_count)
