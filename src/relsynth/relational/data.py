@@ -176,6 +176,7 @@ class Whole:
     # numbers, which fresh codes must count on past (`synth.tabular._identifiers`)
     code_ends: Mapping[str, Mapping[str, list[str]]]
     child_counts: Mapping[str, pd.Series]  # nested table -> its parent rows per count of its rows (0 included)
+    nulls: Mapping[str, Mapping[str, int]]  # table -> column -> its nulls
 
 
 class RelationalData:

@@ -259,7 +259,13 @@ class SQLSource:
             if not reads:  # no entity at all: the tables' empty frames
                 reads.append(self._entity_frames(conn, self.schema.roots[0], sa.false()))
             rows = self._rows(conn)
-            whole = Whole(self._lookup_key_counts(conn), rows, self._code_ends(conn), self._child_counts(conn, rows))
+            whole = Whole(
+                self._lookup_key_counts(conn),
+                rows,
+                self._code_ends(conn),
+                self._child_counts(conn, rows),
+                self._nulls(conn),
+            )
         data = self._data({t: _together([r[t] for r in reads]) for t in self.schema.synth_tables})
         data.whole = whole  # what a preprocessor fitted on the sample takes from the whole database
         return data
@@ -291,6 +297,17 @@ class SQLSource:
             if childless := rows[edge.parent] - int(counts.sum()):
                 counts.loc[0] = childless
             out[t] = counts.sort_index()
+        return out
+
+    def _nulls(self, conn: sa.Connection) -> dict[str, dict[str, int]]:
+        """table -> column -> its nulls (one query a table): a column whose few nulls the sample
+        missed is still generated with some, as in a fit on the whole database."""
+        out = {}
+        for t in self.schema.synth_tables:
+            table = self.catalog.tables[t]
+            cols = [c for c in self.schema.tables[t].columns if c in table.c]
+            query = sa.select(*(sa.func.count() - sa.func.count(table.c[c]) for c in cols)).select_from(table)
+            out[t] = dict(zip(cols, map(int, conn.execute(self._entity_rows(t, query)).one()), strict=True))
         return out
 
     def _code_ends(self, conn: sa.Connection) -> dict[str, dict[str, list[str]]]:

@@ -177,3 +177,35 @@ def test_a_sample_fit_encodes_the_whole_databases_child_counts(tmp_path) -> None
     counts = [next(s.preproc for s in p.slots if s.column == "#orders") for p in (pre, full)]
     assert sample["orders"].groupby("customer_id").size().max() < 50 == counts[1].max_seen
     assert counts[0].to_dict() == counts[1].to_dict()
+
+
+def test_a_sample_fit_generates_the_nulls_the_sample_missed(tmp_path) -> None:
+    """Fitted on 30 of 300 customers, none of the 10 whose orders have no discount, a preprocessor
+    took the discount, and the order's date, for columns without nulls: the whole database's 30
+    nulls were encoded but never generated. Whether a column holds nulls is now read from the whole
+    database's, as a full fit's."""
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'shop.sqlite'}"
+    engine = sa.create_engine(url)
+    orders = [(c, k) for c in range(1, 301) for k in range(3)]
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE customer (id INTEGER PRIMARY KEY, age INTEGER NOT NULL)")
+        conn.exec_driver_sql(
+            "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customer(id), "
+            "discount REAL, placed DATE)"
+        )
+        conn.exec_driver_sql("INSERT INTO customer VALUES " + ", ".join(f"({c}, {20 + c % 60})" for c in range(1, 301)))
+        values = [
+            f"({i}, {c}, {'NULL' if c % 30 == 0 else k / 10}, {'NULL' if c % 30 == 0 else repr(f'2024-01-0{k + 1}')})"
+            for i, (c, k) in enumerate(orders, 1)
+        ]
+        conn.exec_driver_sql("INSERT INTO orders VALUES " + ", ".join(values))
+    engine.dispose()
+    sample = SQLSource(url).sample(30, seed=0)
+    assert not sample["orders"][["discount", "placed"]].isna().any().any()
+    pre = TabularPreproc.from_schema(sample.schema).fit(sample)
+    full = TabularPreproc.from_schema(sample.schema).fit(RelationalData.from_sql(url))
+    for col in ("discount", "placed"):
+        missing = [next(s.preproc for s in p.slots if s.column == col).has_missing for p in (pre, full)]
+        assert missing == [True, True]

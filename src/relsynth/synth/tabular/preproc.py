@@ -293,6 +293,12 @@ class TabularPreproc:
         offset_tables: dict[str, pd.DataFrame] = {}  # each table's offsets, computed once for all its ordered columns
 
         def fit_column(table: str, col: str) -> ColumnPreproc:
+            pre = fit_values(table, col)
+            if data.whole and data.whole.nulls[table].get(col) and hasattr(pre, "has_missing"):
+                pre.has_missing = True  # nulls of the whole database the sample missed: generated too
+            return pre
+
+        def fit_values(table: str, col: str) -> ColumnPreproc:
             order = self.orderings.get(table, {}).get(col)
             if order is not None and not order.loose:  # its offset from the column it follows (`orderings`)
                 if table not in offset_tables:
