@@ -74,7 +74,7 @@ def test_a_sample_is_whole_random_entities_and_repeats_with_its_seed(url: str, c
     assert len(everything["artist"]) == len(chinook["artist"]) and len(everything["track"]) == len(chinook["track"])
     # the lookup keys counted over the whole database, what a fit on the sample takes its categories from
     for column in ("genre", "mediatype"):
-        counts = sample.whole.lookup_counts["track"][column]
+        counts = sample.whole.value_counts["track"][column]
         assert counts.to_dict() == chinook["track"][column].value_counts().to_dict()
     assert sample.whole.rows == {t: len(chinook[t]) for t in chinook.schema.synth_tables}
     per_album = chinook["track"]["album"].value_counts().reindex(chinook["album"]["id"], fill_value=0)

@@ -169,8 +169,8 @@ class Whole:
     inside the database: a preprocessor fitted on the sample, then encoding every partition, takes
     from it what the sample alone gets wrong."""
 
-    # table -> lookup key column -> rows per key (a null key under a null index entry)
-    lookup_counts: Mapping[str, Mapping[str, pd.Series]]
+    # table -> categorical column or lookup key -> rows per value (a null under a null index entry)
+    value_counts: Mapping[str, Mapping[str, pd.Series]]
     rows: Mapping[str, int]  # each synthesised table's rows
     # table -> identifier column -> each code length's lowest and highest code: the ends of the codes'
     # numbers, which fresh codes must count on past (`synth.tabular._identifiers`)

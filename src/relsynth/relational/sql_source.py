@@ -260,7 +260,7 @@ class SQLSource:
                 reads.append(self._entity_frames(conn, self.schema.roots[0], sa.false()))
             rows = self._rows(conn)
             whole = Whole(
-                self._lookup_key_counts(conn),
+                self._value_counts(conn),
                 rows,
                 self._code_ends(conn),
                 self._child_counts(conn, rows),
@@ -325,13 +325,14 @@ class SQLSource:
                 out.setdefault(t, {})[col] = sorted({str(v) for row in rows for v in row})
         return out
 
-    def _lookup_key_counts(self, conn: sa.Connection) -> dict[str, dict[str, pd.Series]]:
-        """table -> lookup key column -> its rows per key over every entity (null keys under a null
-        index entry), counted inside the database: what a sample's fit takes its categories from."""
+    def _value_counts(self, conn: sa.Connection) -> dict[str, dict[str, pd.Series]]:
+        """table -> categorical column or lookup key -> its rows per value over every entity (nulls
+        under a null index entry), counted inside the database: what a sample's fit takes its
+        categories from (a fit checks that they are the values the sample holds, as read)."""
         out: dict[str, dict[str, pd.Series]] = {}
         for t in self.schema.synth_tables:
             table = self.catalog.tables[t]
-            for col in self.schema.lookup_fks(t):
+            for col in [*self.schema.tables[t].cols_of(Column.CATEGORICAL), *self.schema.lookup_fks(t)]:
                 query = sa.select(table.c[col], sa.func.count()).group_by(table.c[col])
                 rows = conn.execute(self._entity_rows(t, query)).all()
                 out.setdefault(t, {})[col] = pd.Series(

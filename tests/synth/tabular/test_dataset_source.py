@@ -12,6 +12,7 @@ import pytest
 from relsynth.relational import RelationalData
 from relsynth.relational.sql_source import SQLSource
 from relsynth.synth.tabular.dataset import TabularDataset
+from relsynth.synth.tabular.encoders import CategoricalPreproc
 from relsynth.synth.tabular.preproc import TabularPreproc
 
 CHINOOK_URL = f"sqlite:///{Path(__file__).resolve().parents[3] / 'data' / '01_raw' / 'chinook' / 'chinook.sqlite'}"
@@ -209,3 +210,18 @@ def test_a_sample_fit_generates_the_nulls_the_sample_missed(tmp_path) -> None:
     for col in ("discount", "placed"):
         missing = [next(s.preproc for s in p.slots if s.column == col).has_missing for p in (pre, full)]
         assert missing == [True, True]
+
+
+def test_a_sample_fit_makes_categories_of_the_values_the_whole_database_holds(source) -> None:
+    """A categorical column fitted on a sample had the values the sample held min_count times as
+    categories: on 5 Chinook artists, 1 of the 137 composers a full fit keeps; on TPC-H sf 0.005
+    sampled to 200 entities (111 of 1,000 parts), none of the 124 part types that 5 parts hold at
+    least, so every generated part's type was null. The categories are now read from the whole
+    database's counts, a full fit's."""
+    sample = source.sample(5, seed=0)
+    full = TabularPreproc.from_schema(sample.schema).fit(RelationalData.from_sql(CHINOOK_URL, TABLES))
+    pre = TabularPreproc.from_schema(sample.schema).fit(sample)
+    columns = [(s.table, s.column) for s in full.slots if isinstance(s.preproc, CategoricalPreproc)]
+    assert ("track", "composer") in columns
+    for table, column in columns:
+        assert categories(pre, table, column) == categories(full, table, column), column

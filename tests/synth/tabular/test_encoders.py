@@ -56,6 +56,19 @@ def test_a_column_without_frequent_values_warns_and_can_only_be_missing():
     assert pre.categories == [] and pre.forbidden == [1]
 
 
+def test_a_samples_categories_are_the_whole_datas_where_it_holds_the_values_as_read():
+    """Fitted on a sample with the whole data's rows per value (`SQLSource.sample`), the categories
+    are the values the whole holds min_count times; counts whose values differ from those read (a
+    database's 1 and 0 for a read True and False) are left out rather than matching no value."""
+    sample = pd.Series(["a"] * 6 + ["b"] * 2, name="t.c")
+    whole = pd.Series([60, 20, 7, 3, 4], index=pd.Index(["a", "b", "c", "d", None], dtype=object))
+    pre = CategoricalPreproc(min_count=5).fit(sample, whole=whole)
+    assert pre.categories == ["a", "b", "c"] and pre.has_missing  # d: 3 rows of the whole; its nulls
+    flags = pd.Series([True] * 6 + [False] * 6, name="t.flag")
+    pre = CategoricalPreproc(min_count=5).fit(flags, whole=pd.Series([60, 60], index=pd.Index([1, 0], dtype=object)))
+    assert pre.categories == [False, True] and not pre.has_missing
+
+
 @pytest.mark.parametrize("kind", ["numeric", "integer"])
 def test_numbers_decode_within_their_bin_and_keep_precision(kind):
     x = np.round(RNG.gamma(2.0, 10.0, size=500), 2)

@@ -77,12 +77,15 @@ class CategoricalPreproc(ColumnPreproc):
     def fit(self, values: pd.Series, whole: pd.Series | None = None) -> CategoricalPreproc:
         """`whole`: where `values` are a sample of a larger data that will be encoded (`SQLSource`),
         its rows per value (a null value counting its nulls): the categories are the values it holds
-        `min_count` times, as a fit on all of it gives, not those the sample happened to hold."""
+        `min_count` times, as a fit on all of it gives, not those the sample happened to hold. Unused
+        where it does not hold the sample's values as they were read (`_typed`: a database's 1 for a
+        read True), whose categories would then match no value."""
         counts = values.dropna().value_counts()
         nulls = bool(values.isna().any())
-        if whole is not None:
+        held = None if whole is None else whole[whole.index.notna() & (whole > 0)]
+        if held is not None and _typed(counts.index) <= _typed(held.index):
             nulls |= bool(whole[whole.index.isna()].sum())
-            counts = whole[whole.index.notna() & (whole > 0)]
+            counts = held
             self._seen = {_plain(v) for v in counts.index} | {_plain(v) for v in values.dropna().unique()}
         else:
             self._seen = {_plain(v) for v in counts.index}
@@ -605,6 +608,11 @@ def _decimals(x: np.ndarray, n_significant: int = 6) -> int | None:
 def _plain(v):
     """A JSON-able Python scalar for a category value."""
     return v.item() if hasattr(v, "item") else v
+
+
+def _typed(values: pd.Index) -> set[tuple[type, object]]:
+    """The values as (type, value) pairs, so that True and 1 differ."""
+    return {(type(p), p) for p in map(_plain, values)}
 
 
 def _restore_dtype(s: pd.Series, dtype: str) -> pd.Series:

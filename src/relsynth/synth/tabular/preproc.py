@@ -308,7 +308,7 @@ class TabularPreproc:
                 on_bound = (1.0,) if order.bound else ()  # a row ending on its bound (`_last_nulls` at_bound)
                 return pre.fit(offset_tables[table][col].rename(f"{table}.{col}"), keep=on_bound)
             pre = self._column_preproc(table, col)
-            whole = data.whole and data.whole.lookup_counts.get(table, {}).get(col)  # a sample's (`SQLSource.sample`)
+            whole = data.whole and data.whole.value_counts.get(table, {}).get(col)  # a sample's (`SQLSource.sample`)
             if whole is not None and isinstance(pre, CategoricalPreproc):
                 return pre.fit(data[table][col].rename(f"{table}.{col}"), whole=whole)
             return pre.fit(data[table][col].rename(f"{table}.{col}"))
