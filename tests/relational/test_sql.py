@@ -1809,6 +1809,7 @@ def test_duckdb_decimals_are_read_as_the_nearest_floats(tmp_path: Path) -> None:
     assert np.isnan(amount.iloc[2])
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 def test_a_time_series_under_a_few_devices_nests_under_them(tmp_path: Path, engine: str) -> None:
     """20 devices with 60 readings each, one every 5 minutes: the readings were a root table whose
     device was a reference (20 devices, too few examples), generated one by one with their time and
