@@ -31,6 +31,8 @@ from relsynth.synth.tabular._references import (
     own_date,
     unique_with_rows,
 )
+from relsynth.synth.tabular._references.generate import row_null_shares
+from relsynth.synth.tabular._references.pairing import coarse_tokens, feature_fields
 from relsynth.synth.tabular._running_sums import apply_running_sums
 from relsynth.synth.tabular._sign_labels import apply_sign_labels
 from relsynth.synth.tabular._tables import distinct_days, yyyymmdd
@@ -185,7 +187,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
                 keys[table] = keys[table].iloc[np.argsort(date_order(cols[dated]))].reset_index(drop=True)
             cols[pk] = keys[table]
         for col, fmt in pre.stats.get("identifiers", {}).get(table, {}).items():  # none in older models
-            cols[col] = new_identifiers(n, fmt, col, rng)
+            cols[col] = new_identifiers(n, fmt, col, rng, _identifier_null_rates(pre, table, fmt, mats[table]))
         if edge is not None:
             cols[edge.fk] = keys[edge.parent].iloc[np.asarray(parents[table], dtype=np.int64)].reset_index(drop=True)
         out[table] = _in_schema_order(schema, table, cols, n)
@@ -321,3 +323,13 @@ def _shaped_keys(n: int, alphabets: list[str]) -> list[str]:
             chars.append(alphabet[r])
         out.append("".join(reversed(chars)))
     return out
+
+
+def _identifier_null_rates(pre, table: str, fmt: dict, mat: np.ndarray) -> np.ndarray | None:
+    """Each generated row's chance that its code is null, by its token in the field that tells
+    (`fmt["null_by"]`: a tracking number on shipped events only); None where none does (older
+    models, DP fits: the overall rate)."""
+    if not fmt.get("null_by"):
+        return None
+    tokens = coarse_tokens(pre, int(fmt["null_groups"]))[mat[:, feature_fields(pre, table)]]
+    return row_null_shares(fmt["null_by"], tokens, float(fmt.get("null_rate", 0.0)))

@@ -14,6 +14,10 @@ shape) are drawn among the real ones of the run's length, not letter by letter (
 `ORD000017`), drawn codes would be real ones: the last digit run counts on after the highest, in
 the order of the rows' keys where the data's numbers rise with their row's key (TPC-H's
 `Customer#000000042` names customer 42), else in random order.
+
+A code is null where rows like it hold none (a tracking number on shipped events only): the fit
+keeps the null rate per token of the row's field that best tells, as a reference's null share is
+kept (`null_by`), and generation draws each row's null by its own token's rate.
 """
 
 from __future__ import annotations
@@ -232,9 +236,11 @@ def _run_room(run: dict) -> int:
     return len(run["labels"]) if "labels" in run else len(run["chars"]) ** run["length"]
 
 
-def new_identifiers(n: int, fmt: dict, column: str, rng: np.random.Generator) -> pd.Series:
-    """`n` fresh codes in `fmt` (nulls at the source's rate); distinct when the source's are, as far
-    as the format has room."""
+def new_identifiers(
+    n: int, fmt: dict, column: str, rng: np.random.Generator, null_rates: np.ndarray | None = None
+) -> pd.Series:
+    """`n` fresh codes in `fmt` (nulls at the source's rate, or each row's of `null_rates`);
+    distinct when the source's are, as far as the format has room."""
     out = np.empty(n, dtype=object)
     if fmt.get("uuid"):
         out[:] = uuids(n, rng)
@@ -249,7 +255,7 @@ def new_identifiers(n: int, fmt: dict, column: str, rng: np.random.Generator) ->
         if fmt.get("unique"):
             _redraw_repeats(out, which, fmt["shapes"], column, rng)
     codes = pd.Series(out, dtype="string")
-    codes[rng.random(n) < fmt.get("null_rate", 0.0)] = pd.NA
+    codes[rng.random(n) < (fmt.get("null_rate", 0.0) if null_rates is None else null_rates)] = pd.NA
     return codes
 
 

@@ -67,6 +67,8 @@ from relsynth.synth.tabular._references import (
     row_numbers,
     unique_links,
 )
+from relsynth.synth.tabular._references.fit import null_by as reference_null_by
+from relsynth.synth.tabular._references.pairing import coarse_tokens, n_groups
 from relsynth.synth.tabular._running_sums import find_running_sums
 from relsynth.synth.tabular._sign_labels import find_sign_labels
 from relsynth.synth.tabular._tables import child_counts, key_date, pk_format, records
@@ -401,15 +403,27 @@ class TabularPreproc:
         whole = data.whole
         scale = whole.rows[table] / len(data[table]) if whole and len(data[table]) else 1.0
         return {
-            c: identifier_format(
-                data[table][c],
-                self.min_count,
-                keys,
-                ends=whole.code_ends[table].get(c, []) if whole else (),
-                scale=scale,
-            )
+            c: {
+                **identifier_format(
+                    data[table][c],
+                    self.min_count,
+                    keys,
+                    ends=whole.code_ends[table].get(c, []) if whole else (),
+                    scale=scale,
+                ),
+                **self._identifier_nulls(data, table, c),
+            }
             for c in self.schema.tables[table].cols_of(Column.IDENTIFIER)
         }
+
+    def _identifier_nulls(self, data: RelationalData, table: str, column: str) -> dict:
+        """{"null_by", "null_groups"}: the null rate of an identifier per token of the row's field
+        that best tells (a shipment's tracking number, null on every other event), read as a
+        reference's null share is (`_references.fit.null_by`); {} where no field tells."""
+        groups = n_groups(len(data[table]), self.min_count)
+        null = data[table][column].isna().to_numpy()
+        found = reference_null_by(self, table, data[table], null, coarse_tokens(self, groups))
+        return {} if found is None else {"null_by": found, "null_groups": groups}
 
     def _find_orderings(
         self,
