@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 from relsynth.relational import Column, ForeignKey, RelationalData, Schema, SchemaError
-from relsynth.relational._infer import infer_kind
+from relsynth.relational._infer import infer_kind, infer_kind_and_reason
 
 ROOT = Path(__file__).resolve().parents[2]
 CHINOOK = ROOT / "data" / "01_raw" / "chinook"
@@ -242,3 +243,30 @@ def test_the_reason_says_what_becomes_of_infinities_and_integers_past_2_53():
     assert schema.tables["t"].columns["count"].kind is Column.INTEGER and "1 value(s) are ±inf" in report["count"]
     assert "float64's precision" in report["serial"] and "declare it identifier" in report["serial"]
     assert report["small"] == "dtype int64, every value whole"
+
+
+def event_payloads(n: int = 600, seed: int = 0) -> pd.Series:
+    """An event log's JSON payloads: a few repeated documents (`{"items": 3}`) and, on a third of the
+    rows, one holding the row's own amount (rarer than MIN_COUNT each)."""
+    rng = np.random.default_rng(seed)
+    kinds = rng.choice(["created", "paid", "delivered"], size=n, p=[0.4, 0.35, 0.25])
+    docs = {
+        "created": lambda: {"items": int(rng.integers(1, 6))},
+        "paid": lambda: {"amount": round(float(rng.gamma(2, 40)), 2), "method": str(rng.choice(["card", "paypal"]))},
+        "delivered": lambda: {"signed_by": str(rng.choice(["recipient", "neighbour"]))},
+    }
+    return pd.Series([json.dumps(docs[k]()) for k in kinds])
+
+
+def test_json_documents_of_their_rows_own_values_are_text():
+    """An event log's payloads (`{"amount": 72.23, "method": "card"}` on paid events, 48 % of the rows
+    a document seen fewer than 5 times) were read as categories, under the 50 % of rare rows that make
+    labels text: every paid event's payload was generated as a frequent document of another event
+    (`{"carrier": "FedEx", "weight_kg": 0.4}` on 44 paid events, no amount on any). A column of JSON
+    documents is text where more than a few rows hold a rare one; a few documents repeated are labels."""
+    payloads = event_payloads()
+    assert 0.2 < (payloads.map(payloads.value_counts()) < 5).mean() < 0.5  # below the threshold for labels
+    kind, why = infer_kind_and_reason(payloads)
+    assert kind is Column.TEXT and "JSON" in why
+    repeated = pd.Series(['{"items": 1}', '{"items": 2}', "[1, 2]"] * 40)
+    assert infer_kind(repeated) is Column.CATEGORICAL

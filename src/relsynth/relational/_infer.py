@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
@@ -21,6 +23,8 @@ MIN_IDENTIFIERS = 20  # fewer values than this are never read as identifiers (a 
 IDENTIFIER_UNIQUE = 0.9  # share of distinct values an identifier column has at least
 IDENTIFIER_SHAPED = 0.9  # share of its values whose shape at least MIN_COUNT values share
 MAX_IDENTIFIER_CHARS = 64
+RARE_DOCUMENTS = 0.05  # share of rows holding a rare JSON document above which the column is text
+JSON_CHECKED = 10_000  # values parsed to tell JSON documents (the others must open as one)
 _DIGIT_GROUPS = r"\S*\d\S*(?: \S*\d\S*)*"  # codes written in spaced groups, each with a digit (phone numbers)
 
 
@@ -208,6 +212,18 @@ def _labels(text: pd.Series, why: str) -> tuple[Column, str]:
     return kind, f"{why}: {how}"
 
 
+def _json_documents(text: pd.Series) -> bool:
+    """Whether every value is a JSON object or array (the first `JSON_CHECKED` parsed)."""
+    if not len(text) or not text.str.match(r"\s*[\[{]").all():
+        return False
+    try:
+        for value in text.head(JSON_CHECKED):
+            json.loads(value)
+    except ValueError:  # JSONDecodeError, and a lone surrogate escape
+        return False
+    return True
+
+
 def _date_or_datetime(s: pd.Series, why: str) -> tuple[Column, str]:
     if len(s) and (s.dt.normalize() == s).all():
         return Column.DATE, f"{why}, all at midnight"
@@ -218,7 +234,9 @@ def _categorical_or_text(text: pd.Series) -> tuple[Column, str]:
     """Text: mostly unique values of several words or long strings, or values that are mostly
     rarer than `MIN_COUNT` (as categories those rows would all be written as one of the few
     frequent values: TPC-H's o_clerk, 944 clerks in 3,000 orders, 79 % of the rows a clerk of
-    fewer than 5); else categorical."""
+    fewer than 5), or JSON documents of which more than `RARE_DOCUMENTS` of the rows hold a rare
+    one (an event's payload holding its amount: a record of the row, not a label, which as a
+    category would be another row's document, of another kind of event); else categorical."""
     unique_share = text.nunique() / len(text)
     words = text.str.split().str.len().mean()
     rare_share = float((text.map(text.value_counts()) < MIN_COUNT).mean())
@@ -228,6 +246,11 @@ def _categorical_or_text(text: pd.Series) -> tuple[Column, str]:
         return Column.IDENTIFIER, f"{stats}, codes of the shape {codes}: identifier (generated fresh in that format)"
     if unique_share > 0.5 and (words >= 1.5 or text.str.len().mean() >= 20):
         return Column.TEXT, f"{stats}: free text"
+    if rare_share > RARE_DOCUMENTS and _json_documents(text):
+        return Column.TEXT, (
+            f"{stats}; JSON documents, {rare_share:.0%} of the rows one seen fewer than {MIN_COUNT} times, which as "
+            "categories would be written as another row's document: text, so each row's document is generated"
+        )
     if rare_share > 0.5 and (unique_share > 0.5 or text.nunique() > 2 * MIN_COUNT):  # not a few labels of a small table
         return Column.TEXT, (
             f"{stats}; {rare_share:.0%} of the rows hold a value seen fewer than {MIN_COUNT} times, which as "
