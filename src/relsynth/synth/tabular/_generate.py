@@ -428,8 +428,9 @@ def _run_pool(
     ordered, recorded = {}, {t: dict(positions) for t, positions in unique.items()}  # a semester never goes back
     at_ordered = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label before a sibling's is masked
     for t, rules in ordered_label_bans(pre, pre.stats.get("ordered_labels", [])).items():
-        rules = {j: earlier for j, earlier in rules.items() if j not in recorded.get(t, {})}
-        recorded.setdefault(t, {}).update(dict.fromkeys(rules))  # the cursor records every label taken there
+        # the cursor records every label taken there: not where it records some only (`once_labels`)
+        rules = {j: earlier for j, earlier in rules.items() if recorded.get(t, {}).get(j) is None}
+        recorded.setdefault(t, {}).update(dict.fromkeys(rules))
         ordered[g.index[t]] = rules
         at_ordered[g.index[t], list(rules)] = True
     shared = {}  # a team playing home in one match of its round, away in none of the others

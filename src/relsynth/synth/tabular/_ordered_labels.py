@@ -32,10 +32,11 @@ MAX_LABELS = 2000  # categories a column is read for, at most (the order's closu
 def find_ordered_labels(pre, data: RelationalData, unique: dict[str, list[str]]) -> list[dict]:
     """[{"table", "column", "before": [[a, b], ...]}]: under each parent row, no row of `table`
     holding `b` comes before one holding `a` (frequent categories, every pair the steps imply).
-    Not the columns `unique` keeps (never repeated: masked already)."""
+    The columns `unique` keeps too: a label never repeated may still follow an order (an order's
+    states, created, paid, shipped, each once), which not repeating it does not keep."""
     out = []
     for table, edge, col, preproc in _nested_categories(pre, data):
-        if col in unique.get(table, []) or not MIN_LABELS <= len(preproc.categories) <= MAX_LABELS:
+        if not MIN_LABELS <= len(preproc.categories) <= MAX_LABELS:
             continue
         frame = data[table]
         order = _encoded_order(frame, edge.fk, pre.sibling_keys.get(table))
