@@ -18,6 +18,7 @@ from relsynth.synth.tabular._count_sums import apply_count_sums
 from relsynth.synth.tabular._date_parts import apply_date_parts
 from relsynth.synth.tabular._formulas import apply_formulas
 from relsynth.synth.tabular._identifiers import new_identifiers, uuids
+from relsynth.synth.tabular._last_labels import apply_last_labels
 from relsynth.synth.tabular._lookup_orders import keep_lookup_orders
 from relsynth.synth.tabular._null_cuts import keep_null_cuts
 from relsynth.synth.tabular._references import (
@@ -210,6 +211,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_formulas(formulas, out)  # again: an operand may be a value copied across a reference, or its row's
     apply_running_sums(pre.stats.get("running_sums", []), out)  # none in older models, nor under DP
     apply_totals(pre.stats.get("totals", []), out)  # after the rows they sum are all there
+    apply_last_labels(pre.stats.get("last_labels", []), out, pre)  # none in older models, nor under DP
     copy_totals(pre, out, rng)  # a copy of a total: of the total set
     apply_formulas(formulas, out)  # ... or a copy of a total
     apply_totals(pre.stats.get("totals", []), out)  # a total of such copies: set again

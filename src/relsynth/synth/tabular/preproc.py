@@ -53,6 +53,7 @@ from relsynth.synth.tabular._dependencies import (
 )
 from relsynth.synth.tabular._formulas import find_formulas, without_ordered_dividends
 from relsynth.synth.tabular._identifiers import identifier_format
+from relsynth.synth.tabular._last_labels import find_last_labels
 from relsynth.synth.tabular._last_nulls import find_last_nulls
 from relsynth.synth.tabular._lookup_matches import find_lookup_matches
 from relsynth.synth.tabular._lookup_orders import find_lookup_orders, find_reference_sides
@@ -384,6 +385,7 @@ class TabularPreproc:
             "null_rules": find_null_rules(self, data),  # columns missing exactly where an earlier category says
             "null_cuts": find_null_cuts(self, data),  # ... or on one side of a number of their row (`_null_cuts`)
             "last_nulls": find_last_nulls(self, data),  # columns missing only in their parent's last row
+            "last_labels": find_last_labels(self, data),  # labels their last child row holds (a status)
             "count_rules": find_count_rules(self, data),  # child tables a category says a row has none of, or some
             "count_sums": find_count_sums(self, data, summed),  # child counts numbers of the row give (goals, scores)
             "unique_labels": (unique := find_unique_labels(self, data)),  # labels never repeated under one parent row
