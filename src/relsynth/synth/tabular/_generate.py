@@ -29,6 +29,7 @@ from relsynth.synth.tabular._count_sums import count_sum_positions, force_count_
 from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_entities, row_child_counts
 from relsynth.synth.tabular._dependencies import banning_tables, forcing_tables, null_tables, parent_forcing
 from relsynth.synth.tabular._dp_counts import uncalibrated_edges
+from relsynth.synth.tabular._edge_labels import banned_at, edge_label_bans
 from relsynth.synth.tabular._last_nulls import last_null_positions
 from relsynth.synth.tabular._lookup_matches import lookup_match_bans
 from relsynth.synth.tabular._never_pairs import pair_bans
@@ -62,7 +63,8 @@ class _Cursor:
         # table -> {header position: its labels never repeated under one parent row (None: all)}
         self.unique = unique or {}
         self.pairs = pairs or {}  # table -> [(position a, position b, their value tokens)] (`sibling_pairs`)
-        # [table, header, remaining counts per child, last children's headers, {(child, position): tokens}]
+        # [table, header, remaining counts per child, last children's headers, {(child, position): tokens},
+        #  counts per child as drawn]
         self.frames: list[list] = []
         self.done = False
 
@@ -82,7 +84,7 @@ class _Cursor:
             siblings.append((self.table, header))
             while sum(len(h) for _, h in siblings) > self.sibling_context:
                 siblings.pop(0)
-        self.frames.append([self.table, header, counts, [], {}])
+        self.frames.append([self.table, header, counts, [], {}, list(counts)])
         while self.frames:
             table, _, remaining, *_ = self.frames[-1]
             k = next((i for i, n in enumerate(remaining) if n > 0), None)
@@ -100,6 +102,14 @@ class _Cursor:
             return True
         parent, _, remaining, *_ = self.frames[-1]
         return remaining[self.pre.layouts[parent].children.index(self.table)] == 0
+
+    def is_first(self) -> bool:
+        """Whether the row being written is the first of its table under its parent row (a root row: True)."""
+        if not self.frames:
+            return True
+        parent, _, remaining, _, _, drawn = self.frames[-1]
+        k = self.pre.layouts[parent].children.index(self.table)
+        return drawn[k] - remaining[k] == 1
 
     def rows_left(self) -> int:
         """Rows of this row's table its parent row still has to write, this one included (a root: 1)."""
@@ -447,6 +457,10 @@ def _run_pool(
     for t, rules in pairs.items():
         at_pair[g.index[t], [j for a, b, *_ in rules for j in (a, b)]] = True
     by_later = {g.index[t]: rules for t, rules in pairs.items()}
+    edges = {g.index[t]: rules for t, rules in edge_label_bans(pre, pre.stats.get("edge_labels", [])).items()}
+    at_edge = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label its row's place rules out
+    for t, rules in edges.items():
+        at_edge[t, list(rules)] = True
     active = np.arange(B)  # pool rows in the model's batch, in batch order
     next_entity = 0
 
@@ -493,6 +507,8 @@ def _run_pool(
             logits = _mask(logits, *_paired_siblings(by_later, cursors, header, active, table, hpos, at))
         if at_ordered.any() and (at := at_ordered[table[active], np.minimum(hpos[active], H - 1)] & live).any():
             logits = _mask(logits, *_before_siblings(ordered, cursors, active, table, hpos, at))
+        if at_edge.any() and (at := at_edge[table[active], np.minimum(hpos[active], H - 1)] & live).any():
+            logits = _mask(logits, *_off_place(edges, cursors, active, table, hpos, at))
         if at_never.any():
             at = at_never[table[active], np.minimum(hpos[active], H - 1)] & live
             logits = _mask(logits, *_never_paired(never, cursors, header, active, table, hpos, at))
@@ -689,6 +705,18 @@ def _paired_siblings(pairs, cursors: list, header: np.ndarray, active: np.ndarra
                 continue
             rows += [j] * len(banned)
             tokens += banned
+    return rows, tokens
+
+
+def _off_place(edges, cursors: list, active: np.ndarray, table: np.ndarray, hpos, at):
+    """(batch rows, tokens) each batch row `at` a label kept to or off its parent's first and last
+    rows may not take, by its own place (`_edge_labels`)."""
+    rows, tokens = [], []
+    for j in np.flatnonzero(at):
+        b = active[j]
+        banned = banned_at(edges[table[b]][int(hpos[b])], cursors[b].is_first(), cursors[b].is_last()).tolist()
+        rows += [j] * len(banned)
+        tokens += banned
     return rows, tokens
 
 

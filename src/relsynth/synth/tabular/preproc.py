@@ -51,6 +51,7 @@ from relsynth.synth.tabular._dependencies import (
     find_null_rules,
     find_parent_dependencies,
 )
+from relsynth.synth.tabular._edge_labels import find_edge_labels
 from relsynth.synth.tabular._formulas import find_formulas, without_ordered_dividends
 from relsynth.synth.tabular._identifiers import identifier_format
 from relsynth.synth.tabular._last_labels import find_last_labels
@@ -386,6 +387,7 @@ class TabularPreproc:
             "null_cuts": find_null_cuts(self, data),  # ... or on one side of a number of their row (`_null_cuts`)
             "last_nulls": find_last_nulls(self, data),  # columns missing only in their parent's last row
             "last_labels": find_last_labels(self, data),  # labels their last child row holds (a status)
+            "edge_labels": find_edge_labels(self, data),  # labels kept to or off a parent's first and last rows
             "count_rules": find_count_rules(self, data),  # child tables a category says a row has none of, or some
             "count_sums": find_count_sums(self, data, summed),  # child counts numbers of the row give (goals, scores)
             "unique_labels": (unique := find_unique_labels(self, data)),  # labels never repeated under one parent row

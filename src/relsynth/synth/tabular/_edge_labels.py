@@ -1,0 +1,99 @@
+"""Labels that only the first or the last of a parent's rows holds, or that it never holds: an
+order's events start with `created` and only there; `cancelled` and `refunded` end them and
+nothing follows (a process's start and end states).
+
+The model draws a parent's child count before its children, but each child's label from the rows
+before it, not knowing whether more follow: a briefly trained model started 1 of 138 generated
+orders with `paid` and wrote `delivered` after `cancelled`. The fit keeps, per categorical column
+of a table nested under a parent, the frequent labels that the parent's first row holds in no row
+but the first (`only_first`), or in none (`never_first`), and the same of the last row (in the
+encoded order: by the sibling key, else as stored), each in `MIN_ROWS` rows at least and not by
+chance (labels placed at random would fall so `CHANCE` of the time at most). Generation bans, at
+each row, the labels its place rules out (`Cursor.is_first`, `Cursor.is_last`); a row left with
+nothing to draw keeps the model's choice. Not fitted under DP.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import RelationalData
+from relsynth.synth.tabular._assemble import sibling_order
+from relsynth.synth.tabular._last_nulls import last_rows
+from relsynth.synth.tabular._unique_labels import _nested_categories
+from relsynth.synth.tabular.encoders import _plain
+
+log = logging.getLogger(__name__)
+MIN_ROWS = 20  # rows of a label, and rows at and off each place, at least
+CHANCE = 0.001  # how likely a label placed at random would keep to (or off) a place, at most
+PLACES = ("only_first", "never_first", "only_last", "never_last")
+
+
+def find_edge_labels(pre, data: RelationalData) -> list[dict]:
+    """[{"table", "column", "only_first", "never_first", "only_last", "never_last"}]: the labels of
+    `column` held by no row but its parent's first (or last), or by no first (or last) row."""
+    out = []
+    for table, edge, col, preproc in _nested_categories(pre, data):
+        frame = data[table][data[table][edge.fk].notna()]
+        key = pre.sibling_keys.get(table)
+        order, same = sibling_order(frame, edge.fk, key)
+        first = np.empty(len(frame), dtype=bool)
+        first[order] = ~same
+        last = last_rows(frame, edge.fk, key)
+        labels = frame[col].map(lambda v: str(_plain(v)), na_action="ignore").to_numpy(dtype=object)
+        rule = {"table": table, "column": col}
+        for name, at in (("first", first), ("last", last)):
+            only, never = _kept_to(labels, at, [str(c) for c in preproc.categories])
+            rule[f"only_{name}"], rule[f"never_{name}"] = only, never
+        if any(rule[p] for p in PLACES):
+            log.info("%s.%s: labels kept to or off the first and last rows under their %s row", table, col, edge.parent)
+            out.append(rule)
+    return out
+
+
+def _kept_to(labels: np.ndarray, at: np.ndarray, categories: list[str]) -> tuple[list[str], list[str]]:
+    """(the categories held at the place `at` only, those never held there), from `MIN_ROWS` rows
+    of each at least, where random places would keep them so `CHANCE` of the time at most."""
+    held = pd.notna(labels)
+    at = at[held]
+    if min(at.sum(), (~at).sum()) < MIN_ROWS:
+        return [], []
+    share = float(at.mean())
+    counts = pd.crosstab(pd.Series(labels[held].astype(str)), pd.Series(at)).reindex(
+        columns=[False, True], fill_value=0
+    )
+    only, never = [], []
+    for c in categories:
+        if c not in counts.index:
+            continue
+        off, on = int(counts.at[c, False]), int(counts.at[c, True])
+        if off == 0 and on >= MIN_ROWS and share**on < CHANCE:
+            only.append(c)
+        elif on == 0 and off >= MIN_ROWS and (1 - share) ** off < CHANCE:
+            never.append(c)
+    return only, never
+
+
+def edge_label_bans(pre, rules: list[dict]) -> dict[str, dict[int, dict[str, np.ndarray]]]:
+    """table -> {header position of `column`: {place: the tokens of its labels}} (`PLACES`)."""
+    out: dict[str, dict[int, dict[str, np.ndarray]]] = {}
+    for r in rules:
+        layout = pre.layouts.get(r["table"])
+        if layout is None or r["column"] not in layout.fields:
+            continue
+        j = layout.fields.index(r["column"])
+        ids = pre.slots[layout.slots[j]].category_tokens()
+        out.setdefault(r["table"], {})[j] = {
+            p: np.asarray([ids[str(v)] for v in r.get(p, []) if str(v) in ids], dtype=np.int64) for p in PLACES
+        }
+    return out
+
+
+def banned_at(places: dict[str, np.ndarray], first: bool, last: bool) -> np.ndarray:
+    """The tokens a row at `first` and `last` (its parent's first and last row or not) may not take."""
+    parts = [places["never_first"] if first else places["only_first"]]
+    parts.append(places["never_last"] if last else places["only_last"])
+    return np.unique(np.concatenate(parts))

@@ -1,0 +1,66 @@
+"""Labels kept to or off the first and last of a parent's rows: an order's events start with
+`created` and only there, `cancelled` and `refunded` end them; drawn not knowing whether more rows
+follow, a briefly trained model started an order with `paid` and wrote `delivered` after `cancelled`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from relsynth.relational import Categorical, ForeignKey, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import DpBudget, TabularModel, TabularPreproc
+
+PATHS = [
+    ["created", "paid", "shipped", "delivered"],
+    ["created", "paid", "shipped", "shipped", "delivered"],  # in two parcels: a state may repeat
+    ["created", "cancelled"],
+    ["created", "paid", "refunded"],
+]
+
+
+def event_log(n: int = 300, seed: int = 0, shuffle: bool = False) -> RelationalData:
+    """orders -> events through a state machine, stored in their order (or shuffled: no order)."""
+    rng = np.random.default_rng(seed)
+    rows = [(o, state) for o in range(n) for state in PATHS[int(rng.choice(4, p=[0.3, 0.2, 0.25, 0.25]))]]
+    events = pd.DataFrame(rows, columns=["order", "state"])
+    if shuffle:
+        events = events.sample(frac=1, random_state=0).reset_index(drop=True)
+    events.insert(0, "id", range(len(events)))
+    orders = pd.DataFrame({"id": range(n), "channel": rng.choice(["web", "app"], n)})
+    schema = Schema(
+        orders=Table(id=PrimaryKey(), channel=Categorical()),
+        events=Table(id=PrimaryKey(), order=ForeignKey(parent="orders"), state=Categorical()),
+    )
+    return RelationalData({"orders": orders, "events": events}, schema)
+
+
+def off_place(data: RelationalData) -> int:
+    """Events holding a start state past their order's first row, or an end state before its last."""
+    events = data["events"].sort_values("id")
+    k = events.groupby("order").cumcount()
+    n = events.groupby("order")["id"].transform("size")
+    state = events["state"].astype(str)
+    return int(((state == "created") & (k > 0)).sum() + (state.isin(["cancelled", "refunded"]) & (k < n - 1)).sum())
+
+
+def test_start_and_end_states_are_generated_at_their_place(tiny_size):
+    data = event_log()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    (rule,) = pre.stats["edge_labels"]
+    assert rule["only_first"] == ["created"] and sorted(rule["only_last"]) == ["cancelled", "delivered", "refunded"]
+    assert "created" in rule["never_last"] and "paid" in rule["never_first"]
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)  # untrained: states drawn at random
+    out = model.generate(300, seed=0)
+    first = out["events"].sort_values("id").groupby("order")["state"].first().astype(str)
+    assert off_place(out) == 0 and (first == "created").mean() > 0.95  # a single row is first and last
+    pre.stats["edge_labels"] = []  # without: the test can tell
+    assert off_place(model.generate(300, seed=0)) > 100
+
+
+def test_no_places_where_the_rows_are_stored_in_no_order_or_under_dp():
+    data = event_log(shuffle=True)
+    assert TabularPreproc.from_schema(data.schema).fit(data).stats["edge_labels"] == []
+    dp = TabularPreproc.from_schema(data.schema).fit(event_log(), dp=DpBudget(3.0, 1e-5))
+    assert dp.stats.get("edge_labels", []) == []
