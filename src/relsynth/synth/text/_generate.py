@@ -26,7 +26,7 @@ from relsynth.relational import RelationalData, Schema, Table, Text
 from relsynth.relational.progress import progress
 from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
-from relsynth.synth.text._json import is_document
+from relsynth.synth.text._json import is_document, write_document_numbers
 from relsynth.synth.text._nulls import row_null_rates
 from relsynth.synth.text._numbers import write_numbers
 from relsynth.synth.text._rare_words import RareWordReplacer
@@ -154,6 +154,9 @@ def generate(
             values[rows] = texts
             if stats.number_of:  # a lab value's text: its row's number as written
                 model.last_generation[col]["numbers_written"] = write_numbers(values, df, stats.number_of)
+            if stats.document_numbers:  # a payment event's amount: its order's total
+                written = write_document_numbers(values, preproc.number_frame(data), stats.document_numbers)
+                model.last_generation[col]["document_numbers_written"] = written
             out[col] = pd.array(values, dtype="string")
     finally:
         model.train(was_training)

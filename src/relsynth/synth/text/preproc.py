@@ -40,7 +40,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
 from relsynth.relational import Column, RelationalData, Schema
 from relsynth.synth.core.files import LoadError, atomic_dir, config_from_dict, fingerprint, read_config, write_config
-from relsynth.synth.text._json import all_documents
+from relsynth.synth.text._json import all_documents, document_numbers
 from relsynth.synth.text._nulls import null_by
 from relsynth.synth.text._numbers import number_written
 from relsynth.synth.text._utf8 import HAN, unusual_chars
@@ -118,6 +118,8 @@ class TextColumnStats:
     tokens: list[int] = field(default_factory=list)  # the BPE and word tokens the texts are written with: only these
     #                      are generated (not a context's `test_code=` or `mg`); [] (older saves): any
     number_of: str | None = None  # the number of its row the text writes wherever the row holds it (`_numbers`)
+    document_numbers: list = field(default_factory=list)  # [[key, column]]: a JSON key whose number is the row's
+    #                      (or its parent's, `parent.column`) number column in every document (`_json`)
     pair_share: float = 0.0  # share of the texts' adjacent word pairs that are word_pairs >= word_k other entities also
     #                      use: how often an unseen real text's pairs are word_pairs (leaving one entity out); the rate
     #                      replaced words aim at
@@ -297,8 +299,9 @@ class TextPreproc:
                 rare_word_rate=rare,
                 copy_rate=self._copy_rate(df[col], copies),
                 unique=len(values) >= UNIQUE_MIN_ROWS and len(set(values)) == len(values),
-                json=all_documents(values),
+                json=(json_docs := all_documents(values)),
                 number_of=number_written(df, col, self.null_columns()),
+                document_numbers=document_numbers(df[col].tolist(), self.number_frame(data)) if json_docs else [],
                 **(word_pairs(df[col], entity, self.config.word_k) if replaced else {}),
             )
         if max((st.copy_rate for st in self.config.stats.values()), default=0.0) < MIN_COPY_RATE:
@@ -592,6 +595,23 @@ class TextPreproc:
         return [
             c for c, k in t.columns.items() if k.kind not in skip and (k.kind is not Column.FOREIGN_KEY or c in lookups)
         ]
+
+    def number_frame(self, data: RelationalData) -> pd.DataFrame:
+        """The numbers of each row of the table (one row each): its own number columns, then its
+        parent row's as `parent.column` (missing where it has none)."""
+        df, numbers = self._table_frame(data), (Column.NUMERIC, Column.INTEGER)
+        out = {c: df[c].reset_index(drop=True) for c in self.schema.tables[self.table].cols_of(*numbers) if c in df}
+        edge = self.schema.parent(self.table)
+        if edge is not None:
+            pos, parent = self._parent_rows(data), data[edge.parent]
+            held = ~pd.isna(pos)
+            for c in self.schema.tables[edge.parent].cols_of(*numbers):
+                if c in parent:
+                    values = np.full(len(df), np.nan)
+                    number = pd.to_numeric(parent[c], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+                    values[held] = number[pos[held].astype(np.int64)]
+                    out[f"{edge.parent}.{c}"] = pd.Series(values)
+        return pd.DataFrame(out, index=range(len(df)))
 
     def null_columns(self) -> dict[str, Column]:
         """The columns of the table, not its texts, whose values may tell which texts are null, with their
