@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData, Schema
+from relsynth.relational.key_like import key_like_columns
 from relsynth.relational.orders import (
     ancestor_column,
     ancestor_ordered,
@@ -270,6 +271,8 @@ class TabularPreproc:
         if public is not None:
             raise ValueError("public= declares what a DP fit may use for free: give it with dp=DpBudget(...)")
         self._check_data(data)
+        for note in key_like_columns(data):  # keys modelled as numbers name no generated row
+            log.warning(note)
         # totals first: a sum is set after generation, so it may be neither an ordered column nor a base
         totals = find_totals(self, data)
         summed = {(t["table"], t["column"]) for t in totals}

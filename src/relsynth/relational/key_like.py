@@ -1,0 +1,79 @@
+"""Integer columns that hold another table's keys without being declared a key: an audit log's
+`entity_id`, naming an order where its `entity` is `order` and a customer where it is `customer`
+(a polymorphic reference), or a plain key the catalog does not declare. Modelled as numbers, the
+generated ones name no generated row (45 of 197 generated audit rows of orders named one, by
+chance), and nothing said so. `key_like_columns` finds them, for a warning that says what to do.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational.columns import Column
+
+MIN_KEYS = 20  # distinct values a column (or one label's rows) holds, at least
+MIN_COVER = 0.5  # share of the named table's keys the values hold, at least
+MIN_INSIDE = 0.7  # share of the values that are its keys, at least (a training part of 80 % holds ~80 % of them)
+MAX_LABELS = 10  # labels of a column a polymorphic reference is read by, at most
+
+
+def key_like_columns(data) -> list[str]:
+    """One note per integer column of a synthesised table whose values (all of them, or those of
+    each label of a categorical column of its row) are keys of one other synthesised table
+    (`MIN_INSIDE` of them, as in a split's part), covering `MIN_COVER` of its keys: what it names,
+    and how to declare it."""
+    schema, out = data.schema, []
+    keys = {
+        t: set(pd.to_numeric(data[t][pk], errors="coerce").dropna().astype(np.int64).tolist())
+        for t in schema.synth_tables
+        if (pk := schema.tables[t].primary_key) is not None
+    }
+    for table in schema.synth_tables:
+        columns = schema.tables[table].columns
+        labels = [c for c, k in columns.items() if k.kind is Column.CATEGORICAL]
+        others = {t: k for t, k in keys.items() if t != table}  # its own keys: as likely row numbers
+        for col in [c for c, k in columns.items() if k.kind is Column.INTEGER]:
+            values = pd.to_numeric(data[table][col], errors="coerce")
+            if (note := _polymorphic(data[table], table, col, values, labels, others)) is not None:
+                out.append(note)
+            elif (named := _named_table(values, others)) is not None:
+                out.append(
+                    f"{table}.{col} holds keys of {named} (every value one of its keys): modelled as a number, "
+                    f"its generated values name no generated row; declare it a foreign key to {named} "
+                    "(in a schema YAML or overrides: {foreign_key: ...}) if it names one"
+                )
+    return out
+
+
+def _polymorphic(frame: pd.DataFrame, table: str, col: str, values: pd.Series, labels: list[str], keys) -> str | None:
+    """The note on `col` where each label of one of `labels` has its values name rows of one
+    table, not all the same table; None where no label column does."""
+    for label in labels:
+        groups = values.groupby(frame[label].astype("string"), dropna=True)
+        if not 2 <= groups.ngroups <= MAX_LABELS:
+            continue
+        named = {str(v): _named_table(g, keys) for v, g in groups}
+        if all(named.values()) and len(set(named.values())) > 1:
+            pairs = ", ".join(f"{v} -> {t}" for v, t in named.items())
+            return (
+                f"{table}.{col} names a row of another table by {table}.{label} ({pairs}): a polymorphic "
+                "reference, modelled as a number, so its generated values name no generated row; write it as "
+                f"one nullable foreign key per table ({', '.join(sorted(set(named.values())))}), or leave it out"
+            )
+    return None
+
+
+def _named_table(values: pd.Series, keys: dict[str, set[int]]) -> str | None:
+    """The table whose keys hold nearly every value of `values` (`MIN_INSIDE`), covering most of
+    them (`MIN_COVER`) and the largest share of them; None where none does."""
+    held = values.dropna()
+    if held.nunique() < MIN_KEYS or (held % 1 != 0).any():
+        return None
+    distinct = set(held.astype(np.int64).tolist())
+    best, cover = None, MIN_COVER
+    for table, k in keys.items():
+        inside = len(distinct & k)
+        if k and inside >= MIN_INSIDE * len(distinct) and inside / len(k) >= cover:
+            best, cover = table, inside / len(k)
+    return best
