@@ -12,6 +12,7 @@ import pytest
 from relsynth.relational import (
     Boolean,
     Categorical,
+    Column,
     DataError,
     Date,
     Datetime,
@@ -537,11 +538,47 @@ def test_times_with_a_utc_offset_are_held_as_utc():
 def test_a_far_date_in_many_rows_is_named_as_an_open_end_to_make_null() -> None:
     """A warehouse's SCD2 customers end their current row on 9999-12-31: the hint said to declare
     valid_to categorical or text, which loses the date (and valid_from <= valid_to); one far value in
-    many rows is named as an open end, with the UPDATE that makes it null."""
+    many rows is named as an open end, with the UPDATE that makes it null, where the column holds
+    nulls too (which the far value would then be written back as: two meanings in one)."""
     schema = Schema(c=Table(id=PrimaryKey(), valid_to=Date()))
-    ends = ["2023-05-01", "9999-12-31", "9999-12-31", "2024-02-01", "9999-12-31"]
+    ends = ["2023-05-01", "9999-12-31", "9999-12-31", None, "9999-12-31"]
     with pytest.raises(DataError) as err:
         RelationalData({"c": pd.DataFrame({"id": range(5), "valid_to": ends})}, schema)
     said = str(err.value)
     assert "'9999-12-31' in 3 rows marks no date (an open end)" in said, said
     assert """UPDATE "c" SET "valid_to" = NULL WHERE "valid_to" = '9999-12-31'""" in said
+
+
+@pytest.mark.parametrize(
+    "ends",
+    [
+        ["2023-05-01", "9999-12-31", "9999-12-31", "2024-02-01", "9999-12-31"],  # SQLite's TEXT, a CSV
+        [dt.date(2023, 5, 1), dt.date(9999, 12, 31), dt.date(9999, 12, 31), dt.date(2024, 2, 1), dt.date(9999, 12, 31)],
+    ],
+    ids=["text", "date objects"],
+)
+def test_an_open_end_is_read_as_null_and_written_back(ends: list, tmp_path: Path) -> None:
+    """An SCD2 valid_to of 9999-12-31 in every current row stopped the read ('500 value(s) do not
+    fit the kind'), as text (SQLite, CSV) or as DuckDB's and parquet's dates: the one far date a
+    column holds in several rows, beside no null, is read as null (no end yet) and written back as
+    it was by to_source and to_dir, so the round trip is exact."""
+    schema = Schema(c=Table(id=PrimaryKey(), valid_from=Date(), valid_to=Date()))
+    starts = ["2022-01-01", "2023-05-02", "2021-03-04", "2023-01-01", "2024-02-02"]
+    frame = pd.DataFrame({"id": range(5), "valid_from": starts, "valid_to": ends})
+    data = RelationalData({"c": frame}, schema)
+    assert data["c"]["valid_to"].isna().tolist() == [False, True, True, False, True]
+    assert data["c"]["valid_to"].dtype == "datetime64[ns]"
+    assert data.to_source("c")["valid_to"].tolist() == ends
+    data.to_dir(tmp_path / "db")
+    back = RelationalData.from_dir(tmp_path / "db")
+    pd.testing.assert_frame_equal(back["c"], data["c"])
+    assert back.to_source("c")["valid_to"].tolist() == ends
+
+
+def test_an_open_end_is_inferred_as_a_date() -> None:
+    """Schema.infer called a valid_to holding 9999-12-31 labels ('3 value(s) read as no date'):
+    text, generated as free strings; the open end is now read as null and the column a date."""
+    ends = ["2020-01-31", "9999-12-31", "2020-12-31", "9999-12-31", "9999-12-31", "2021-01-01"]
+    schema = Schema.infer({"c": pd.DataFrame({"id": range(6), "valid_to": ends})}, primary_keys={"c": "id"})
+    assert schema.tables["c"].columns["valid_to"].kind is Column.DATE
+    assert "3 value(s) '9999-12-31' read as nulls (an open end)" in schema.inference["c"]["valid_to"]

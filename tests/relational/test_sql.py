@@ -1839,3 +1839,29 @@ def test_a_time_series_under_a_few_devices_nests_under_them(tmp_path: Path, engi
     # ts read as a label is no date: nothing tells a time series, the key a reference as before
     schema = RelationalData.from_sql(source, overrides={"reading": {"ts": "categorical"}}).schema
     assert schema.parent("reading") is None
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_open_end_goes_back_into_the_database(engine: str, tmp_path: Path) -> None:
+    """A dimension's valid_to DATE NOT NULL of 9999-12-31 in its current rows stopped from_sql (a
+    date past datetime64[ns]); read as null, it is written back by to_sql as 9999-12-31, not as a
+    NULL the NOT NULL column refuses, and read again as the same data."""
+    source = url(engine, tmp_path, "source")
+    with sa.create_engine(source).begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE dim (sk INTEGER PRIMARY KEY, valid_from DATE NOT NULL, valid_to DATE NOT NULL)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO dim VALUES (1, '2020-01-01', '2020-06-30'), (2, '2020-07-01', '9999-12-31'), "
+            "(3, '2021-01-01', '9999-12-31')"
+        )
+    data = RelationalData.from_sql(source)
+    assert data["dim"]["valid_to"].isna().tolist() == [False, True, True]
+    target = url(engine, tmp_path, "target")
+    data.to_sql(target)
+    assert [str(v) for (v,) in query(target, "SELECT valid_to FROM dim ORDER BY sk")] == [
+        "2020-06-30",
+        "9999-12-31",
+        "9999-12-31",
+    ]
+    pd.testing.assert_frame_equal(RelationalData.from_sql(target)["dim"], data["dim"])

@@ -335,6 +335,73 @@ def coerce(
     return out, bad.to_numpy(dtype=bool)
 
 
+# An open end: the one far date a validity column writes for "no end yet" (an SCD2 valid_to of
+# 9999-12-31), past what datetime64[ns] holds, in this many rows at least
+OPEN_END_MIN_ROWS = 2
+
+
+def open_end(s: pd.Series, bad: np.ndarray) -> tuple[pd.Series, dict] | None:
+    """(where, format) of a date column's open end: its values that did not read (`bad`) are one
+    date out of datetime64[ns]'s range in OPEN_END_MIN_ROWS rows or more, and the column holds no
+    null (which would then say two things). Read as nulls, written back as the value
+    (`source_format`'s "open_end", its ISO form; "open_end_text", as a text column spelled it)."""
+    if bad.sum() < OPEN_END_MIN_ROWS or s.isna().any():
+        return None
+    values = s[bad].map(lambda v: v.strip() if isinstance(v, str) else v)
+    if values.nunique() != 1:
+        return None
+    raw = values.iloc[0]
+    when = _far_date(raw)
+    if when is None:
+        return None
+    text = {"open_end_text": s[bad].iloc[0]} if isinstance(raw, str) else {}
+    return pd.Series(bad, index=s.index) & s.notna(), {"open_end": when.isoformat(), **text}
+
+
+def _far_date(v: object) -> dt.date | None:
+    """`v` as a date or datetime where it is one out of datetime64[ns]'s range, else None."""
+    if isinstance(v, str):
+        v = next((t for f in DATETIME_FORMATS if (t := _strptime(v, f)) is not None), None)
+    if isinstance(v, pd.Timestamp):
+        v = v.to_pydatetime()
+    if isinstance(v, np.datetime64):
+        v = v.astype("datetime64[us]").astype(object)
+    if not isinstance(v, dt.date) or _NS_MIN.year < v.year < _NS_MAX.year:
+        return None
+    return v
+
+
+def _strptime(v: str, fmt: str) -> dt.date | None:
+    """`v` read in `fmt`: a date where the pattern has no time of day."""
+    try:
+        when = dt.datetime.strptime(v, fmt)
+    except ValueError:
+        return None
+    return when if "%H" in fmt else when.date()
+
+
+def with_open_end(out: pd.Series, s: pd.Series, fmt: Mapping) -> pd.Series:
+    """`out` (column `s` in its source's representation) with `s`'s nulls written as the open end
+    the source wrote for them (`open_end`)."""
+    iso, empty = fmt["open_end"], s.isna()
+    if not empty.any():
+        return out
+    when = dt.datetime.fromisoformat(iso) if "T" in iso else dt.date.fromisoformat(iso)
+    if "open_end_text" in fmt or "strftime" in fmt:
+        value: object = fmt.get("open_end_text") or when.strftime(fmt["strftime"])
+    elif ptypes.is_datetime64_any_dtype(out.dtype) and out.dt.tz is None:  # a unit that holds it (datetime64[us])
+        out = out.astype("datetime64[us]")
+        value = np.datetime64(iso if "T" in iso else f"{iso}T00:00:00", "us")
+    elif isinstance(when, dt.datetime) or not fmt.get("date_objects"):
+        value = when if isinstance(when, dt.datetime) else dt.datetime.combine(when, dt.time())
+    else:
+        value = when
+    out = out.astype(object) if out.dtype != "datetime64[us]" else out
+    out = out.copy()
+    out[empty.to_numpy()] = value
+    return out
+
+
 # ---- the source's representation: detected on the way in, restored on the way out --------------
 # A format is a small JSON-able dict: {"dtype": the source's dtype} plus, for booleans written as
 # text or numbers, {"true": spelling, "false": spelling}, and for dates and times held as text,
@@ -521,6 +588,9 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
     """A canonical column back in its source's representation (unchanged when that cannot hold it)."""
     if not fmt:
         return s
+    if "open_end" in fmt:
+        rest = {k: v for k, v in fmt.items() if k not in ("open_end", "open_end_text")}
+        return with_open_end(to_source(s, rest or None), s, fmt)
     if "true" in fmt:
         out = s.astype(object).map({True: fmt["true"], False: fmt["false"]}, na_action="ignore")
         return _as_dtype(out.where(s.notna(), None), fmt["dtype"], s)

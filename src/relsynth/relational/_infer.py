@@ -8,7 +8,15 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from relsynth.relational._coerce import COERCERS, NUMBER_AS_CODE, blanks, coerce, text_datetime_format, to_numbers
+from relsynth.relational._coerce import (
+    COERCERS,
+    NUMBER_AS_CODE,
+    blanks,
+    coerce,
+    open_end,
+    text_datetime_format,
+    to_numbers,
+)
 from relsynth.relational._spelled_numbers import read_spelling
 from relsynth.relational.columns import Column
 from relsynth.relational.shapes import UUID, code_shapes, shared_share
@@ -74,7 +82,7 @@ def string_kind_and_reason(
     if in_lookup:
         return Column.CATEGORICAL, "a lookup table is copied as it is: categorical"
     text = s.astype(str).str.strip()
-    if (when := _time_or_date(text)) is not None:
+    if (when := _time_or_date(text, nulls=values.isna().any())) is not None:
         return when
     number, note = _spelled(text)
     if number is not None:
@@ -114,7 +122,7 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
     text = s.astype(str).str.strip()
     if text.str.lower().isin(_TRUE_FALSE).all() and text.str.lower().nunique() <= 2:
         return Column.BOOLEAN, f"values {sorted(text.unique())[:4]} spell true/false"
-    if (when := _time_or_date(text)) is not None:
+    if (when := _time_or_date(text, nulls=values.isna().any())) is not None:
         return when
     solid = text[~blanks(text)]  # blanks: how legacy files write a missing date or number
     blank = _blank_note(text)
@@ -164,18 +172,24 @@ def _spelled(text: pd.Series) -> tuple[Column | None, str]:
     return Column.NUMERIC, why
 
 
-def _time_or_date(text: pd.Series) -> tuple[Column, str] | None:
+def _time_or_date(text: pd.Series, nulls: bool = False) -> tuple[Column, str] | None:
     """Time, date or datetime where every value reads as one in one pattern, labels where nearly
-    every value looks like a date but some read as none; None for values that are not dates."""
+    every value looks like a date but some read as none; None for values that are not dates.
+    `text`: the column's values less its nulls, where `nulls` (then no far date is an open end)."""
     if text.str.match(_TIME_PATTERN).all():
         return Column.TIME, "every value is a time of day (HH:MM[:SS])"
+    ended = None if nulls else open_end(text, coerce(text, Column.DATETIME)[1])  # 9999-12-31: no end yet
+    note = (
+        f"; {int(ended[0].sum())} value(s) {ended[1]['open_end_text']!r} read as nulls (an open end)" if ended else ""
+    )
+    text = text.mask(ended[0]) if ended else text
     fmt = text_datetime_format(text)
     if fmt is None and text.str.match(_DATE_LIKE).mean() <= 0.99:
         return None
     parsed, bad = coerce(text, Column.DATETIME, fmt)  # the reading RelationalData will apply
     bad = pd.Series(bad, index=text.index)
     if not bad.any() and parsed.notna().any():
-        why = f"every value reads as a date ({fmt or 'ISO 8601'}){_blank_note(text)}"
+        why = f"every value reads as a date ({fmt or 'ISO 8601'}){_blank_note(text)}{note}"
         return _date_or_datetime(parsed.dropna(), why)
     return _labels(text, f"{int(bad.sum())} value(s) read as no date (e.g. {text[bad].iloc[0]!r}; as nulls: date)")
 

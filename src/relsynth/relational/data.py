@@ -20,6 +20,7 @@ from relsynth.relational._coerce import (
     coerce,
     day_first_too,
     leading_zeros,
+    open_end,
     source_format,
     text_datetime_format,
     to_numbers,
@@ -282,24 +283,26 @@ class RelationalData:
         for col, kind in table.columns.items():
             if col not in df.columns:
                 continue
-            date_format = text_datetime_format(df[col]) if kind.kind in (Column.DATE, Column.DATETIME) else None
-            if day_first_too(df[col], date_format):
+            values, ended = self._open_end(df[col], kind.kind)
+            date_format = text_datetime_format(values) if kind.kind in (Column.DATE, Column.DATETIME) else None
+            if day_first_too(values, date_format):
                 log.warning(
                     "table %r, column %r: every date reads both month first and day first (e.g. %r); read month "
                     "first: convert the column, or declare it categorical, if it is day first",
                     name,
                     col,
-                    df[col].dropna().iloc[0],
+                    values.dropna().iloc[0],
                 )
             if kind.kind in (Column.INTEGER, Column.NUMERIC):
                 _warn_lost_zeros(name, col, df[col])
-            series, bad = coerce(df[col], kind.kind, date_format, (formats.get(col) or {}).get("number"))
+            series, bad = coerce(values, kind.kind, date_format, (formats.get(col) or {}).get("number"))
             if bad.any():
                 problems.append(
                     f"table {name!r}, column {col!r} ({kind.kind.value}): {int(bad.sum())} value(s) do not "
                     f"fit the kind, e.g. {_examples(df[col][bad])}{_hint(kind.kind, df[col][bad], name, col)}"
                 )
-            fmt = source_format(df[col], kind.kind, date_format)
+            fmt = source_format(values, kind.kind, date_format)
+            fmt = {**(fmt or {"dtype": str(df[col].dtype)}), **ended} if ended else fmt
             precision = df.attrs.get(DECIMAL_PRECISION, {}).get(col)
             if fmt is not None and "decimal_places" in fmt and precision:
                 # the declared type: its scale is the places (public, like the schema: a DP fit keeps it)
@@ -309,6 +312,19 @@ class RelationalData:
                 self.formats.setdefault(name, {})[col] = fmt
             cols[col] = series.reset_index(drop=True)
         return pd.DataFrame(cols, index=pd.RangeIndex(len(df)))
+
+    @staticmethod
+    def _open_end(values: pd.Series, kind: Column) -> tuple[pd.Series, dict]:
+        """`values` with a date column's open end (`_coerce.open_end`: 9999-12-31 in every current
+        SCD2 row) made null, and its format; else `values` as they are and {}."""
+        if kind not in (Column.DATE, Column.DATETIME) or values.dtype == "datetime64[ns]":  # holds no far date
+            return values, {}
+        _, bad = coerce(values, kind)
+        found = open_end(values, bad)
+        if found is None:
+            return values, {}
+        where, fmt = found
+        return values.mask(where), fmt
 
     def _check_primary_key(self, name: str, problems: list[str]) -> None:
         df, pk = self.data[name], self.schema.tables[name].primary_key

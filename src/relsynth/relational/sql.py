@@ -2112,11 +2112,15 @@ CASE_BLIND = {"sqlite", "duckdb", "mysql", "mariadb", "mssql"}  # dialects whose
 def _as_stored(frames: Mapping[str, pd.DataFrame], formats: Formats, tables: list[sa.Table]) -> dict[str, pd.DataFrame]:
     """The tables with each column the target stores as a string in the source's spelling
     (`to_source`): a boolean read from a VARCHAR(3) as 'yes'/'no' goes back as 'yes'/'no', not
-    True; a date or a number written as text in its pattern. Other columns as they are."""
+    True; a date or a number written as text in its pattern; a date's open end. Other columns as they are."""
     out = dict(frames)
     for table in tables:
         fmts = formats.get(_name(table), {})
-        spelled = [c.name for c in table.columns if isinstance(c.type, sa.String | _StoredAsIs) and fmts.get(c.name)]
+        spelled = [
+            c.name
+            for c in table.columns
+            if fmts.get(c.name) and (isinstance(c.type, sa.String | _StoredAsIs) or "open_end" in fmts[c.name])
+        ]  # an open end (9999-12-31) is written as the source wrote it, whatever the type
         if spelled:
             df = out[_name(table)]
             out[_name(table)] = df.assign(**{c: to_source(df[c], fmts[c]) for c in spelled})
