@@ -1,0 +1,62 @@
+"""Versions of one entity (SCD type 2) nested under their business key, and put back."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from relsynth.relational import Column, Date, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table, Text
+from relsynth.relational.versions import entity_table, nest_versions, unnest_versions
+
+
+def scd() -> RelationalData:
+    """Two customers, one with three versions (moving city), one with one; sales of each version."""
+    customers = pd.DataFrame(
+        {
+            "customer_sk": [1, 2, 3, 4],
+            "customer_id": ["C001", "C001", "C001", "C002"],
+            "name": ["Ann Lee", "Ann Lee", "Ann Lee", "Bo Chen"],
+            "city": ["Lyon", "Paris", "Nice", "Lyon"],
+            "valid_from": ["2020-01-01", "2020-07-01", "2021-03-01", "2020-02-01"],
+            "valid_to": ["2020-06-30", "2021-02-28", "9999-12-31", "9999-12-31"],
+            "is_current": [0, 0, 1, 1],
+        }
+    )
+    sales = pd.DataFrame(
+        {"sale_id": [1, 2, 3], "customer_sk": [1, 3, 4], "sold": ["2020-03-01", "2021-05-05", "2020-02-02"]}
+    )
+    schema = Schema(
+        dim_customer=Table(
+            customer_sk=PrimaryKey(), customer_id=Text(), name=Text(), city=Column.CATEGORICAL,
+            valid_from=Date(), valid_to=Date(), is_current=Integer(),
+        ),
+        fact_sales=Table(sale_id=PrimaryKey(), customer_sk=ForeignKey(parent="dim_customer"), sold=Date()),
+    )  # fmt: skip
+    return RelationalData({"dim_customer": customers, "fact_sales": sales}, schema)
+
+
+def test_versions_nest_under_their_business_key_and_come_back() -> None:
+    """A dimension's customer_id repeating across versions was a column of rare labels (text): every
+    generated row a customer of its own, 0 of them with two versions. Nested, the versions are the
+    rows of a table of their business keys, which holds the columns no customer's versions change
+    (the name), and the facts stay under their version; unnest_versions gives back the source's table."""
+    data = scd()
+    nested = nest_versions(data, "dim_customer", "customer_id")
+    entity = entity_table("dim_customer", "customer_id")
+    assert nested.schema.parent("dim_customer").parent == entity
+    assert nested.schema.parent("fact_sales").parent == "dim_customer"
+    assert list(nested.schema.tables[entity].columns) == ["customer_id", "name"]
+    assert nested[entity]["customer_id"].tolist() == ["C001", "C002"]
+    assert "name" not in nested["dim_customer"]
+    back = unnest_versions(nested)
+    assert back.schema == data.schema
+    pd.testing.assert_frame_equal(back["dim_customer"], data["dim_customer"])
+    assert back.to_source("dim_customer")["valid_to"].tolist() == data.to_source("dim_customer")["valid_to"].tolist()
+
+
+def test_only_a_root_table_with_a_business_key_nests_as_versions() -> None:
+    data = scd()
+    with pytest.raises(ValueError, match="'fact_sales' nests under 'dim_customer'"):
+        nest_versions(data, "fact_sales", "sold")
+    with pytest.raises(ValueError, match="no column 'customer_sk' that is no key"):
+        nest_versions(data, "dim_customer", "customer_sk")
