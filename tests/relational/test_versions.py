@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from relsynth.relational import Column, Date, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table, Text
-from relsynth.relational.versions import entity_table, nest_versions, unnest_versions
+from relsynth.relational.versions import entity_table, nest_versions, unnest_versions, versioned_keys
 
 
 def scd() -> RelationalData:
@@ -60,3 +60,35 @@ def test_only_a_root_table_with_a_business_key_nests_as_versions() -> None:
         nest_versions(data, "fact_sales", "sold")
     with pytest.raises(ValueError, match="no column 'customer_sk' that is no key"):
         nest_versions(data, "dim_customer", "customer_sk")
+
+
+def many_versions(overlap: bool = False) -> RelationalData:
+    """25 customers of two versions each (the second open); `overlap`: the second starts before the first ends."""
+    starts = pd.Series(pd.date_range("2020-01-01", periods=25, freq="7D"))
+    ends = starts + pd.Timedelta(days=30)
+    frame = pd.DataFrame(
+        {
+            "sk": range(50),
+            "customer_id": [f"C{i:03d}" for i in range(25)] * 2,
+            "city": ["Lyon", "Paris"] * 25,
+            "valid_from": pd.concat([starts, ends - pd.Timedelta(days=5 if overlap else -1)], ignore_index=True),
+            "valid_to": pd.concat([ends, pd.Series([pd.NaT] * 25)], ignore_index=True),
+        }
+    )
+    schema = Schema(
+        c=Table(sk=PrimaryKey(), customer_id=Text(), city=Column.CATEGORICAL, valid_from=Date(), valid_to=Date())
+    )
+    return RelationalData({"c": frame}, schema)
+
+
+def test_a_business_key_of_versions_is_found() -> None:
+    """from_sql said nothing of a business key repeating across versions (read as text, every generated
+    row a customer of its own): a label repeating over rows whose validity ranges never overlap, the
+    open one last, is found (and from_sql names nest_versions); a label repeating over overlapping
+    ranges (a city) is not."""
+    assert versioned_keys(*_parts(many_versions())) == [("c", "customer_id", "valid_from", "valid_to")]
+    assert versioned_keys(*_parts(many_versions(overlap=True))) == []
+
+
+def _parts(data: RelationalData) -> tuple[Schema, dict[str, pd.DataFrame]]:
+    return data.schema, {t: data[t] for t in data}

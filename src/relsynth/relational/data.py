@@ -28,6 +28,7 @@ from relsynth.relational._coerce import (
     zero_padded_width,
 )
 from relsynth.relational._coerce import composite_references as composite_references  # read by generation
+from relsynth.relational._versioned import entity_table, versioned_keys
 from relsynth.relational.columns import Column
 from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.files import (
@@ -620,6 +621,13 @@ class RelationalData:
         data = cls(read.tables, read.schema, orphans=orphans)
         data._add_sql_types(read.sql_types)
         log.info("from_sql: read %s from %s", data.n_rows(), read.where)
+        for table, key, start, end in versioned_keys(data.schema, data.data):
+            log.warning(
+                "from_sql: %r.%r repeats across rows whose (%s, %s) never overlap: versions of one entity (a slowly "
+                "changing dimension), generated as rows of their own unless nested: nest_versions(data, %r, %r) "
+                "(relsynth.relational.versions) nests them under a table %r",
+                table, key, start, end, table, key, entity_table(table, key),
+            )  # fmt: skip
         return data
 
     def to_sql(

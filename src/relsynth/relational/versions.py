@@ -16,16 +16,13 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from relsynth.relational._versioned import entity_table as entity_table
+from relsynth.relational._versioned import versioned_keys as versioned_keys
 from relsynth.relational.columns import Column, ForeignKey, PrimaryKey
 from relsynth.relational.data import RelationalData
 from relsynth.relational.schema import Schema, Table
 
 VERSIONS_OF = "versions_of"  # in the format of an entity table's key: {table, columns, kind} to unnest
-
-
-def entity_table(table: str, key: str) -> str:
-    """The name of the table of `table`'s entities, one row per business key `key`."""
-    return f"{table}.{key}"
 
 
 def nest_versions(data: RelationalData, table: str, key: str) -> RelationalData:
