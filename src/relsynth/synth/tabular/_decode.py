@@ -35,6 +35,7 @@ from relsynth.synth.tabular._references import (
 from relsynth.synth.tabular._references.generate import row_null_shares
 from relsynth.synth.tabular._references.pairing import coarse_tokens, feature_fields
 from relsynth.synth.tabular._running_sums import apply_running_sums
+from relsynth.synth.tabular._sibling_spans import keep_sibling_spans
 from relsynth.synth.tabular._sign_labels import apply_sign_labels
 from relsynth.synth.tabular._tables import distinct_days, yyyymmdd
 from relsynth.synth.tabular._totals import apply_totals
@@ -207,6 +208,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     keep_composite_references(pre, out, rng)  # before the formulas that read the rows they name
     # values pairing left on the wrong side of the row their reference names (none in older models)
     keep_lookup_orders(pre.stats.get("reference_sides", []), out, schema, rng)
+    keep_sibling_spans(pre, pre.stats.get("sibling_spans", []), out, schema, rng)  # every table's dates written
     mirror_links(pre, out, rng)  # once the rows' values are kept on both rows' sides: the reverse copies them
     apply_formulas(formulas, out)  # again: an operand may be a value copied across a reference, or its row's
     apply_running_sums(pre.stats.get("running_sums", []), out)  # none in older models, nor under DP

@@ -73,6 +73,7 @@ from relsynth.synth.tabular._references import (
 from relsynth.synth.tabular._references.fit import null_by as reference_null_by
 from relsynth.synth.tabular._references.pairing import coarse_tokens, n_groups
 from relsynth.synth.tabular._running_sums import find_running_sums
+from relsynth.synth.tabular._sibling_spans import find_sibling_spans
 from relsynth.synth.tabular._sign_labels import find_sign_labels
 from relsynth.synth.tabular._tables import child_counts, key_date, pk_format, records
 from relsynth.synth.tabular._totals import find_totals
@@ -400,6 +401,8 @@ class TabularPreproc:
             "lookup_slots": find_lookup_slots(self, data),  # a lookup's teacher in one lesson a slot, any class
             "ordered_labels": find_ordered_labels(self, data, unique),  # labels whose order siblings follow
         }
+        # an alarm within its device's readings' span, once every rule above says what it reads or moves
+        self.stats["sibling_spans"] = find_sibling_spans(self, data, self._unmovable(summed))
         return self
 
     def _identifier_formats(self, data: RelationalData, table: str) -> dict[str, dict]:
@@ -505,6 +508,38 @@ class TabularPreproc:
                         ways.setdefault(where(col, from_parent), set()).add(0)
         # a total or formula is set after the moves: never moved
         return {key: way.pop() for key, way in ways.items() if len(way) == 1 and 0 not in way and key not in summed}
+
+    def _unmovable(self, summed: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """(table, column) that a move once every table is written would break (`_sibling_spans`):
+        totals and formulas (`summed`), what an order within rows reads, or writes otherwise than from a
+        base of one side, what an ancestor's range reads or moves, and what a lookup's or referenced row's
+        range or a reference's order reads but on the row itself (kept: `_sibling_spans` undoes a
+        move breaking it)."""
+        out, schema = set(summed), self.schema
+        for table, found in self.orderings.items():
+            for o in found.values():
+                if o.bound is not None or o.cap is not None or o.after_sibling or o.step_quantiles is not None:
+                    out.add((table, o.column))
+                reads = [(o.base, o.from_parent), (o.sibling_base, False), (o.bound, o.bound_from_parent)]
+                reads += [(o.cap, o.cap_from_parent), (o.fallback, o.fallback_from_parent)]
+                out |= {_read_at(schema, table, c, up) for c, up in reads if c is not None}
+        for table in schema.synth_tables:
+            for e in schema.references(table):
+                ref = self.stats["references"].get(f"{table}.{e.fk}") or {}
+                for o in ref.get("orders", []):  # [column, referenced column, sign(, "parent")]
+                    out.add((e.parent, o[1]))  # the row's own column: a move breaking it is undone
+                    if len(o) > 3:
+                        out.add((schema.parent(table).parent, o[0]))
+                if ref.get("after"):  # a row names earlier rows of its table by this date
+                    out.add((table, ref["after"][0]))
+        for rule in self.stats["lookup_orders"] + self.stats["reference_sides"]:
+            named = schema.tables[rule["table"]].columns[rule["fk"]].parent
+            out |= {
+                (named, rule[s]) for s in ("low", "high") if rule[s]
+            }  # the row's own column: as a reference's order
+        for rule in self.stats["ancestor_orders"]:
+            out |= {(rule["table"], rule["column"])} | {ancestor_column(schema, rule[s]) for s in ("low", "high") if rule[s]}  # fmt: skip
+        return out
 
     def _shiftable_sequences(self, summed: set[tuple[str, str]]) -> set[tuple[str, str]]:
         """(table, column) of the dates whose siblings follow one another from a constant origin

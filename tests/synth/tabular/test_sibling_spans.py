@@ -1,0 +1,68 @@
+"""Dates kept within the span of a sibling table's dates under the same row: a device's alarms
+between its first and its last reading, alarms nested under the device or referencing it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from relsynth.relational import Categorical, Datetime, ForeignKey, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import DpBudget, TabularModel, TabularPreproc
+
+
+def iot(seed: int = 0, n_devices: int = 60, nest: bool = True, within: bool = True) -> RelationalData:
+    """devices -> readings every 5 minutes from a start over a year, 10 to 30 a device; 2 alarms a
+    device at the time of one of its readings (`within`), else anywhere in the year; alarm ids
+    numbered in time order, as a database numbers inserted rows."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365 * 24, n_devices), "h")
+    devices = pd.DataFrame({"id": range(1, n_devices + 1), "model": rng.choice(["A", "B"], n_devices)})
+    n = rng.integers(10, 31, n_devices)
+    owner = np.repeat(np.arange(n_devices), n)
+    step = np.concatenate([np.arange(k) for k in n])
+    ts = start[owner] + pd.to_timedelta(5 * step, "min")
+    readings = pd.DataFrame({"id": range(1, len(owner) + 1), "device": owner + 1, "ts": ts})
+    pick = [int(rng.choice(np.flatnonzero(owner == d))) for d in range(n_devices) for _ in range(2)]
+    at = ts[pick] if within else pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365 * 24, len(pick)), "h")
+    alarms = pd.DataFrame({"device": owner[pick] + 1, "ts": at, "level": rng.choice(["warn", "crit"], len(pick))})
+    alarms = alarms.sort_values("ts").reset_index(drop=True)
+    alarms.insert(0, "id", range(1, len(alarms) + 1))
+    schema = Schema(
+        devices=Table(id=PrimaryKey(), model=Categorical()),
+        readings=Table(id=PrimaryKey(), device=ForeignKey("devices"), ts=Datetime()),
+        alarms=Table(id=PrimaryKey(), device=ForeignKey("devices", nest=nest), ts=Datetime(), level=Categorical()),
+    )
+    return RelationalData({"devices": devices, "readings": readings, "alarms": alarms}, schema)
+
+
+def in_span(synth: RelationalData) -> float:
+    """The share of generated alarms between their device's first and last reading."""
+    span = synth["readings"].groupby("device")["ts"].agg(["min", "max"])
+    rows = span.reindex(synth["alarms"]["device"].to_numpy())
+    ts = synth["alarms"]["ts"].to_numpy()
+    return float(((ts >= rows["min"].to_numpy()) & (ts <= rows["max"].to_numpy())).mean())
+
+
+@pytest.mark.parametrize("nest", [True, False])
+def test_alarms_stay_within_their_devices_readings(nest):
+    data = iot(nest=nest)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    rules = [(r["table"], r["column"], r["sibling"], r["low"], r["high"]) for r in pre.stats["sibling_spans"]]
+    assert rules == [("alarms", "ts", "readings", ["ts", "min"], ["ts", "max"])]
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size="small")  # untrained: alarm dates drawn apart from the readings
+    kept = model.generate(60, seed=0)
+    pre.stats["sibling_spans"] = []
+    unkept = model.generate(60, seed=0)
+    assert len(kept["alarms"]) > 20 and in_span(kept) == 1.0 and in_span(unkept) < 0.8, (in_span(kept), in_span(unkept))
+    alarms = kept["alarms"].sort_values("ts")  # the keys still rise with the moved dates
+    assert alarms["id"].is_monotonic_increasing and kept["alarms"]["id"].is_unique
+
+
+def test_no_span_where_the_data_keeps_none_or_under_dp():
+    assert TabularPreproc.from_schema((data := iot(within=False)).schema).fit(data).stats["sibling_spans"] == []
+    data = iot()
+    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon=3.0, delta=1e-5))
+    assert pre.stats.get("sibling_spans", []) == []
