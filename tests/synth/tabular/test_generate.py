@@ -9,7 +9,7 @@ import torch
 from shop_data import RARE_SEGMENTS
 from tabular_checks import check_valid, never_null
 
-from relsynth.relational import Categorical, Datetime, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import Categorical, Datetime, ForeignKey, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import CategoricalPreproc, TabularDataset, TabularModel, TabularPreproc
 from relsynth.synth.core.workers import can_fork
 from relsynth.synth.tabular import _generate as generation
@@ -66,6 +66,36 @@ def test_root_counts_follow_the_root_shares_on_average_whatever_the_table_order(
             counts[root] += 1
     for root, share in shares.items():  # 3 entities a time: the rounding remainder no longer all goes to the first root
         assert abs(counts[root] / 6_000 - share) < 0.02, (root, counts[root] / 6_000, share)
+
+
+def plants(seed: int = 0) -> RelationalData:
+    """sites (6) -> devices (20, nested), and 93 alarms, a root table referencing a device."""
+    rng = np.random.default_rng(seed)
+    sites = pd.DataFrame({"id": range(1, 7), "region": "north"})
+    devices = pd.DataFrame({"id": range(1, 21), "site": rng.integers(1, 7, 20), "model": rng.choice(["A", "B"], 20)})
+    alarms = pd.DataFrame({"id": range(1, 94), "device": rng.integers(1, 21, 93), "level": rng.choice(["w", "c"], 93)})
+    schema = Schema(
+        sites=Table(id=PrimaryKey(), region=Categorical()),
+        devices=Table(id=PrimaryKey(), site=ForeignKey("sites"), model=Categorical()),
+        alarms=Table(id=PrimaryKey(), device=ForeignKey("devices", nest=False), level=Categorical()),
+    )
+    return RelationalData({"sites": sites, "devices": devices, "alarms": alarms}, schema)
+
+
+def test_a_small_root_whose_rows_are_referenced_gets_an_entity_where_n_samples_allows():
+    # 6 entities by the shares (6 sites beside 93 alarms) gave 6 alarms and no site, so no device:
+    # every alarm's device key came out null
+    data = plants()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.schema.roots == ["sites", "alarms"]
+    torch.manual_seed(0)
+    synth = TabularModel.build(pre, size="small").generate(6, seed=0)  # untrained
+    assert len(synth["sites"]) == 1 and len(synth["alarms"]) == 5 and len(synth["devices"]) > 0
+    assert synth["alarms"]["device"].notna().all()
+    rng = np.random.default_rng(0)
+    assert generation.root_counts(np.array([6, 93]) / 99, 1, [0], rng).tolist() == [1, 0]  # one: the named first
+    assert generation.root_counts(np.array([6, 93]) / 99, 99, [0], rng).tolist() == [6, 93]  # the shares: unchanged
+    assert generation.root_counts(np.array([0.1, 0.9]), 3, [], rng).sum() == 3  # no named root: shares alone
 
 
 def test_masks_hold_against_a_model_that_prefers_forbidden_tokens(shop, shop_preproc, tiny_size):

@@ -347,12 +347,45 @@ def _plan(pre: TabularPreproc, n_samples, ctx, rng) -> tuple[list[str], list[dic
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
     shares = pre.stats.get("root_shares") or {r: 1 / len(schema.roots) for r in schema.roots}
     names = list(shares)
-    expected = np.array([shares[r] for r in names]) * n_samples
-    counts = np.floor(expected).astype(int)
-    left = n_samples - int(counts.sum())
-    if left:  # the rest drawn in proportion to what each root's share misses: right on average, in any table order
-        counts += rng.multinomial(left, (expected - counts) / (expected - counts).sum())
+    counts = root_counts(np.array([shares[r] for r in names]), n_samples, _first_roots(schema, names, shares), rng)
     return [r for r, c in zip(names, counts, strict=True) for _ in range(c)], None
+
+
+def root_counts(shares: np.ndarray, n: int, first: list[int], rng) -> np.ndarray:
+    """Entities per root table: one each to the roots `first` lists, in its order, where `n` allows
+    (a root of no share, an empty table, none), then the rest in proportion to what each root's
+    share of `n` still misses, right on average, in any table order. A small root's share alone
+    (sites, 6 rows beside 93 alarms: 0.36 of 6 entities) gave it none, so every key naming its rows
+    (or its devices') was null."""
+    counts = np.zeros(len(shares), dtype=int)
+    counts[[i for i in first if shares[i] > 0][:n]] = 1
+    miss = np.maximum(shares * n - counts, 0.0)
+    rest = n - int(counts.sum())
+    if rest <= 0:
+        return counts
+    wanted = miss * rest / miss.sum() if miss.sum() > 0 else shares * rest
+    counts += np.floor(wanted).astype(int)
+    if left := n - int(counts.sum()):  # drawn in proportion to what each misses: right on average
+        frac = wanted - np.floor(wanted)
+        counts += rng.multinomial(left, frac / frac.sum() if frac.sum() > 0 else shares / shares.sum())
+    return counts
+
+
+def _first_roots(schema, names: list[str], shares: dict[str, float]) -> list[int]:
+    """The roots whose tree a reference names rows of (their keys stay null without one), the
+    larger first: each gets one entity before the shares split the rest (`root_counts`)."""
+    named = {e.parent for t in schema.synth_tables for e in schema.references(t)}
+    named_roots = [i for i, r in enumerate(names) if _tree(schema, r) & named]
+    return sorted(named_roots, key=lambda i: -shares[names[i]])
+
+
+def _tree(schema, root: str) -> set[str]:
+    """`root` and the tables nested under it, at any depth."""
+    out, todo = set(), [root]
+    while todo:
+        out.add(t := todo.pop())
+        todo += schema.children(t)
+    return out
 
 
 class _Grammar:

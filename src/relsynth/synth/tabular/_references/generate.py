@@ -706,7 +706,8 @@ def warn_nothing_to_name(table: str, fk: str, parent: str, n_rows: int, null_sha
     (a few entities over several root tables can give a small root none)."""
     log.warning(
         "%s.%s: no %s row was generated, so all %d of its keys are null (%.0f%% in the data): generate more "
-        "entities so that %r gets rows (each root table gets its share of n_samples; ctx generates entities of "
+        "entities so that %r gets rows (each root table gets its share of n_samples, and one at least where "
+        "other tables reference its rows, as n_samples allows; ctx generates entities of "
         "the first root table only)",
         table,
         fk,
