@@ -1268,6 +1268,31 @@ def test_a_small_root_other_tables_nest_under_is_named_with_the_lookup_to_give(t
     assert not [r for r in caplog.records if r.levelno == logging.WARNING]
 
 
+def test_a_small_root_a_time_series_nests_under_is_not_advised_as_a_lookup(tmp_path: Path, caplog):
+    # an IoT database read with its 6 sites as a lookup: its 20 devices, referenced by the alarms and
+    # with their readings every 5 minutes nested under them, were advised lookups=['devices', 'sites'],
+    # which would have made each of the 1,200 readings an entity of its own
+    target = url("sqlite", tmp_path)
+    readings = [f"({d * 60 + i}, {d}, '2023-01-01 {i // 12:02d}:{5 * (i % 12):02d}:00', {i * 0.5})" for d in range(20) for i in range(60)]  # fmt: skip
+    run_sql(
+        target,
+        "CREATE TABLE sites (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
+        "CREATE TABLE devices (id INTEGER PRIMARY KEY, site INTEGER NOT NULL REFERENCES sites (id), model TEXT)",
+        "CREATE TABLE readings (id INTEGER PRIMARY KEY, device INTEGER NOT NULL REFERENCES devices (id), ts TIMESTAMP, v REAL)",  # fmt: skip
+        "CREATE TABLE alarms (id INTEGER PRIMARY KEY, device INTEGER NOT NULL REFERENCES devices (id), level TEXT)",
+        "INSERT INTO sites VALUES " + ", ".join(f"({i}, 'S{i}')" for i in range(6)),
+        "INSERT INTO devices VALUES " + ", ".join(f"({i}, {i % 6}, 'M{i % 3}')" for i in range(20)),
+        "INSERT INTO readings VALUES " + ", ".join(readings),
+        "INSERT INTO alarms VALUES " + ", ".join(f"({i}, {i % 20}, 'L{i % 2}')" for i in range(93)),
+    )
+    with caplog.at_level(logging.WARNING, logger="relsynth.relational.sql"):
+        data = RelationalData.from_sql(target, lookups=["sites"])
+    assert data.schema.roots == ["alarms", "devices"] and data.schema.parent("readings").parent == "devices"
+    [said] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "devices (20 rows) is a root table of fewer than 50 rows" in said and "lookups=" not in said
+    assert "devices is no lookup to give: readings nests under it as a time series" in said
+
+
 def test_a_text_column_left_empty_says_a_text_model_writes_it(tmp_path: Path) -> None:
     """An HR database's e-mails (SKING, NKOCHHAR: no digits, so text) came back all null from a
     tabular model alone, and to_sql said only "NOT NULL in the source, but 500 value(s) are null"."""
