@@ -90,3 +90,21 @@ def test_a_move_into_the_span_never_breaks_the_dates_own_order():
     synth = TabularModel.build(pre, size="small").generate(60, seed=0)
     installed = synth["devices"].set_index("id")["installed"].reindex(synth["alarms"]["device"]).to_numpy()
     assert (synth["alarms"]["ts"].to_numpy() >= installed).all() and in_span(synth) > 0.9, in_span(synth)
+
+
+def test_a_date_a_key_is_kept_unique_with_is_not_moved():
+    # alarms of every device from one start, a technician never in two alarms at one time: moving a
+    # date once the technicians are drawn could put one in two alarms at once again
+    data = iot()
+    start = data["readings"].groupby("device")["ts"].transform("min")
+    readings = data["readings"].assign(ts=pd.Timestamp("2023-03-01") + (data["readings"]["ts"] - start))
+    first = data["readings"].groupby("device")["ts"].min().reindex(data["alarms"]["device"]).to_numpy()
+    alarms = data["alarms"].assign(ts=pd.Timestamp("2023-03-01") + (data["alarms"]["ts"].to_numpy() - first))
+    alarms["tech"] = alarms.groupby("ts").cumcount() + 1
+    techs = pd.DataFrame({"id": range(1, 61), "team": "a"})
+    tables = dict(data.schema.tables)
+    tables["alarms"] = Table(columns={**tables["alarms"].columns, "tech": ForeignKey("techs")})
+    schema = Schema(techs=Table(id=PrimaryKey(), team=Categorical()), **tables)
+    data = RelationalData({"techs": techs, "devices": data["devices"], "readings": readings, "alarms": alarms}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert pre.stats["references"]["alarms.tech"]["unique_with"] == ["ts"] and pre.stats["sibling_spans"] == []

@@ -512,9 +512,9 @@ class TabularPreproc:
     def _unmovable(self, summed: set[tuple[str, str]]) -> set[tuple[str, str]]:
         """(table, column) that a move once every table is written would break (`_sibling_spans`):
         totals and formulas (`summed`), what an order within rows reads, or writes otherwise than from a
-        base of one side, what an ancestor's range reads or moves, and what a lookup's or referenced row's
-        range or a reference's order reads but on the row itself (kept: `_sibling_spans` undoes a
-        move breaking it)."""
+        base of one side, what an ancestor's range reads or moves, the values a key never repeats with,
+        and what a lookup's or referenced row's range or a reference's order reads but on the row
+        itself (kept: `_sibling_spans` undoes a move breaking it)."""
         out, schema = set(summed), self.schema
         for table, found in self.orderings.items():
             for o in found.values():
@@ -532,11 +532,11 @@ class TabularPreproc:
                         out.add((schema.parent(table).parent, o[0]))
                 if ref.get("after"):  # a row names earlier rows of its table by this date
                     out.add((table, ref["after"][0]))
-        for rule in self.stats["lookup_orders"] + self.stats["reference_sides"]:
+                out |= {(table, c) for c in ref.get("unique_with") or []}  # a teacher in one lesson a slot
+        out |= {(r["table"], c) for r in self.stats["lookup_slots"] for c in r["with"]}
+        for rule in self.stats["lookup_orders"] + self.stats["reference_sides"]:  # the row's own: as an order's
             named = schema.tables[rule["table"]].columns[rule["fk"]].parent
-            out |= {
-                (named, rule[s]) for s in ("low", "high") if rule[s]
-            }  # the row's own column: as a reference's order
+            out |= {(named, rule[s]) for s in ("low", "high") if rule[s]}
         for rule in self.stats["ancestor_orders"]:
             out |= {(rule["table"], rule["column"])} | {ancestor_column(schema, rule[s]) for s in ("low", "high") if rule[s]}  # fmt: skip
         return out
