@@ -295,3 +295,17 @@ def test_a_description_saved_before_log_intervals_still_loads_and_draws_linearly
     again = column_preproc_from_dict(old)
     assert again.log_sub == []
     assert again.decode(np.array([1, 2, 3]), np.random.default_rng(0)).notna().all()
+
+
+@pytest.mark.parametrize(("rare", "gap"), [(4, {3}), (10, set(range(3, 10))), (-6, set(range(-6, 0)))])
+def test_a_lone_rare_integer_keeps_the_range_in_a_bin_over_its_gap(rare, gap):
+    """Counts 0 ... 3 and three rows of one rarer value (min_count 5): no bin was made for a single
+    leftover value, which was encoded as the nearest exact value (three 10s came back as 3) and
+    fell outside the fitted range [0, 3], so a generation context of training rows was refused."""
+    values = pd.Series([0] * 100 + [1] * 80 + [2] * 40 + [3] * 20 + [rare] * 3, dtype="int64", name="t.x")
+    pre = NumericPreproc(kind="integer", min_count=5).fit(values)
+    assert pre.points == [0.0, 1.0, 2.0, 3.0] and min(pre.edges) <= rare <= max(pre.edges)
+    ids = pre.encode(values)
+    assert ids[-1] > len(pre.points)  # its own bin, not the token of 3 (or 0)
+    draws = pre.decode(np.repeat(ids[-1], 2_000), np.random.default_rng(0))
+    assert set(draws) == gap  # drawn across the gap to the exact values, not replayed above them

@@ -167,8 +167,8 @@ class NumericPreproc(ColumnPreproc):
     distinct values the column has, and where it has many a bin's share of the rows too, unless it
     is among the END_CODES lowest or highest (missing-value codes such as -9 or 98 and 99, a cap,
     which a bin would spread across the gap to the other values); a value one record holds (an outlier
-    salary) is binned with the other rare values, or, where they are too few to make a bin, written as the nearest
-    frequent value, so no single record's value is replayed.
+    salary) is binned with the other rare values, or, alone, in a bin over its gap to the exact values
+    beside it, drawn evenly there, so no single record's value is replayed.
 
     A value is decoded exactly for its own token, else within its bin: in one of `n_sub` quantile
     intervals of the bin, uniformly or, where the values inside were spread evenly on a log scale
@@ -227,6 +227,9 @@ class NumericPreproc(ColumnPreproc):
         self.edges = edges.tolist() if len(edges) >= 2 else []
         if not self.points and not self.edges:  # one value, in fewer than min_count rows (a tiny table's constant)
             self.points = np.unique(rest).tolist()  # its own token: nothing else could be written
+        elif len(rest) and not self.edges:  # one rare value beside exact ones: a bin over its gap to them
+            self.edges = _gap_around(float(rest[0]), self.points)
+            rest = rest[:0]  # drawn evenly across the gap: the bin's quantiles would sit on the value
         self.sub_edges = _within_bin_quantiles(rest, self.edges, self.n_sub)
         self.log_sub = log_scaled_intervals(self.sub_edges, rest)
         return self
@@ -515,6 +518,15 @@ def _end_codes(counts: np.ndarray, min_count: int) -> np.ndarray:
     out[:k] |= low
     out[len(counts) - k :] |= high[::-1]
     return out
+
+
+def _gap_around(value: float, points: list[float]) -> list[float]:
+    """The edges of a bin for a value too rare for a token of its own and alone outside the points:
+    from the nearest point below it to the nearest above (the value itself where none is), so the
+    value keeps the column's range and is drawn across its gap, not replaced by a point."""
+    p = np.asarray(points)
+    below, above = p[p < value], p[p > value]
+    return [float(below.max()) if len(below) else value, float(above.min()) if len(above) else value]
 
 
 def _within_bin_quantiles(x: np.ndarray, edges: list[float], n_sub: int) -> list[list[float]]:
