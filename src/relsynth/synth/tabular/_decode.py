@@ -36,7 +36,7 @@ from relsynth.synth.tabular._references.generate import row_null_shares
 from relsynth.synth.tabular._references.pairing import coarse_tokens, feature_fields
 from relsynth.synth.tabular._running_sums import apply_running_sums
 from relsynth.synth.tabular._sibling_spans import keep_sibling_spans
-from relsynth.synth.tabular._sign_labels import apply_sign_labels
+from relsynth.synth.tabular._sign_labels import apply_sign_labels, keep_sign_sides
 from relsynth.synth.tabular._tables import distinct_days, yyyymmdd
 from relsynth.synth.tabular._totals import apply_totals
 from relsynth.synth.tabular._unique_sets import keep_unique_sets
@@ -194,6 +194,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
             cols[edge.fk] = keys[edge.parent].iloc[np.asarray(parents[table], dtype=np.int64)].reset_index(drop=True)
         out[table] = _in_schema_order(schema, table, cols, n)
         keep_null_cuts(pre, pre.stats.get("null_cuts", []), table, out[table], rng)  # none in older models
+        keep_sign_sides(pre, pre.stats.get("sign_labels", []), table, out[table], rng)  # the label's side of 0
         if copies := pre.stats.get("parent_copies", {}).get(table):  # none in older models, nor under DP
             pk_parent = schema.tables[edge.parent].primary_key
             copy_values(copies, out[table], out[edge.parent], out[table][edge.fk], pk_parent, rng, top_up=True)

@@ -80,14 +80,14 @@ def keep_null_cuts(pre, rules: list[dict], table: str, frame: pd.DataFrame, rng:
         last, first = rule["cut"]
         low_side = missing if rule["below"] else ~missing  # rows whose number belongs at or below `last`
         fixed = x.copy()
-        ranged = _range_of(pre, table, rule["of"], frame)  # a lab value stays within its test's range
-        _redraw(p, fixed, low_side & (x > last), rng, top=last, ranged=ranged)
-        _redraw(p, fixed, ~low_side & (x < first), rng, bottom=first, ranged=ranged)
+        ranged = range_of(pre, table, rule["of"], frame)  # a lab value stays within its test's range
+        redraw_in_bins(p, fixed, low_side & (x > last), rng, top=last, ranged=ranged)
+        redraw_in_bins(p, fixed, ~low_side & (x < first), rng, bottom=first, ranged=ranged)
         if not np.array_equal(fixed, x, equal_nan=True):
             frame[rule["of"]] = pd.Series(fixed, index=frame.index).astype(frame[rule["of"]].dtype)
 
 
-def _range_of(pre, table: str, col: str, frame: pd.DataFrame) -> tuple[dict, pd.Series] | None:
+def range_of(pre, table: str, col: str, frame: pd.DataFrame) -> tuple[dict, pd.Series] | None:
     """(the `_category_ranges` rule of `table.col`, its rows' categories), None where it has none:
     a value drawn again keeps its category's range, as it was decoded (none in older models)."""
     for r in pre.stats.get("category_ranges", []):
@@ -96,7 +96,7 @@ def _range_of(pre, table: str, col: str, frame: pd.DataFrame) -> tuple[dict, pd.
     return None
 
 
-def _redraw(
+def redraw_in_bins(
     p: NumericPreproc,
     x: np.ndarray,
     rows: np.ndarray,
