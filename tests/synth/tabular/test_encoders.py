@@ -309,3 +309,16 @@ def test_a_lone_rare_integer_keeps_the_range_in_a_bin_over_its_gap(rare, gap):
     assert ids[-1] > len(pre.points)  # its own bin, not the token of 3 (or 0)
     draws = pre.decode(np.repeat(ids[-1], 2_000), np.random.default_rng(0))
     assert set(draws) == gap  # drawn across the gap to the exact values, not replayed above them
+
+
+def test_no_negative_zero_is_decoded():
+    """Signed amounts of 2 decimals with some zeros: a bin edge read as the ceiling of a small
+    negative quantile was -0.0, and 12 of the 12 zeros decoded were -0.0, written "-0.0" in a CSV."""
+    rng = np.random.default_rng(0)
+    values = (rng.lognormal(1, 1.5, 800) * np.where(rng.random(800) < 0.6, -1, 1)).round(2)
+    values[:10] = 0.0
+    pre = NumericPreproc().fit(pd.Series(values, name="t.amount"))
+    assert not np.signbit([v for v in pre.points + pre.edges if v == 0]).any()
+    back = pre.decode(pre.encode(pd.Series(values)), rng).to_numpy()
+    assert (back == 0).sum() > 5 and not np.signbit(back[back == 0]).any()
+    assert not np.signbit(pre.decode(pre.encode(pd.Series([-0.0] * 5)), rng)).any()  # nor one read from the data

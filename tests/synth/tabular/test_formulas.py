@@ -9,7 +9,7 @@ import pandas as pd
 
 from relsynth.relational import Date, Datetime, ForeignKey, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularPreproc
-from relsynth.synth.tabular._formulas import describe
+from relsynth.synth.tabular._formulas import apply_formulas, describe
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -346,3 +346,11 @@ def test_a_childs_number_stays_below_its_parents_formula():
     total = synth["line"].set_index("id")["total"].reindex(synth["ret"]["line"].to_numpy()).to_numpy(dtype=float)
     refund = synth["ret"]["refund"].to_numpy(dtype=float)
     assert len(refund) and (refund <= total + 1e-9).all(), f"{(refund > total).sum()} of {len(refund)} above"
+
+
+def test_a_formula_never_writes_negative_zero():
+    """A refund line's amount, its quantity times a negative price: a quantity of 0 gave -0.0."""
+    lines = pd.DataFrame({"qty": [0, 2, 0], "price": [-3.5, -3.5, 4.0], "amount": [1.0, 1.0, 1.0]})
+    formula = {"table": "l", "column": "amount", "of": ["qty", "price"], "op": "*", "factor": 1.0, "decimals": 2}
+    apply_formulas([{**formula, "span": None}], {"l": lines})
+    assert lines["amount"].tolist() == [0.0, -7.0, 0.0] and not np.signbit(lines["amount"]).iloc[[0, 2]].any()

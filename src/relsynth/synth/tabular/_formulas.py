@@ -339,7 +339,7 @@ def apply_formulas(formulas: list[dict], tables: dict[str, pd.DataFrame]) -> Non
             for c in f["of"]
         }
         v = float(f["factor"]) * _evaluate(values, f["of"], f["op"])
-        v = v if f["decimals"] is None else np.round(v, int(f["decimals"]))
+        v = (v if f["decimals"] is None else np.round(v, int(f["decimals"]))) + 0.0  # 0 times -3 is -0.0
         column = frame[f["column"]].copy()
         rows = np.flatnonzero(column.notna().to_numpy() & _signed_as_data(v, f.get("span")))
         if pd.api.types.is_integer_dtype(column.dtype):
@@ -355,7 +355,7 @@ def _set_dividend(frame: pd.DataFrame, f: dict, quotient: np.ndarray, divisor: n
     """Set (in place) `f`'s dividend at `rows` to the quotient times the divisor, to its decimals."""
     d = f["dividend"]
     back = quotient[rows] * divisor[rows] / float(f["factor"])
-    back = back if d is None else np.round(back, int(d))
+    back = (back if d is None else np.round(back, int(d))) + 0.0  # never -0.0
     column = frame[f["of"][0]].copy()
     column.iloc[rows] = back.astype(np.int64) if pd.api.types.is_integer_dtype(column.dtype) else back
     frame[f["of"][0]] = column

@@ -249,8 +249,8 @@ class NumericPreproc(ColumnPreproc):
         """The smallest multiples of the grid >= x."""
         if not self.grid:
             return x
-        out = np.ceil(x / self.grid - 1e-9) * self.grid
-        return np.round(out, self.decimals) if self.kind == "numeric" else out
+        out = np.ceil(x / self.grid - 1e-9) * self.grid + 0.0  # + 0.0: the ceiling of -0.3 is -0.0
+        return np.round(out, self.decimals) + 0.0 if self.kind == "numeric" else out
 
     # token layout: [<missing>, points..., bins...]
     @property
@@ -498,7 +498,7 @@ def _from_number(x: np.ndarray, kind: str, dtype: str, decimals: int = 0) -> pd.
         return micros.where(~np.isnan(x)).map(_time_of_day, na_action="ignore").astype(object).where(~np.isnan(x), None)
     if kind == "integer":  # float64 holds int64's ends as 2**63: kept inside the range (digits past 2**53 are float's)
         return pd.Series(np.clip(np.round(x), -(2.0**63), np.nextafter(2.0**63, 0))).astype("Int64")
-    return pd.Series(x, dtype="float64")
+    return pd.Series(x + 0.0, dtype="float64")  # never -0.0 (rounded from a small negative): written "-0.0"
 
 
 def _time_of_day(micros: float) -> dt.time:
