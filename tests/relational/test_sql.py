@@ -489,6 +489,21 @@ def test_to_sql_into_a_duckdb_schema_and_back(tmp_path: Path) -> None:
         pd.testing.assert_frame_equal(back[table], data[table])
 
 
+@pytest.mark.parametrize("arrow", [True, False])
+def test_a_stored_nan_is_named_not_read_as_null(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, arrow: bool) -> None:
+    """A DOUBLE's NaN was read as a null, silently (and written back as NULL); a NULL beside it is one."""
+    monkeypatch.setattr(sql, "ARROW_FETCH", arrow)
+    target = url("duckdb", tmp_path)
+    run_sql(
+        target,
+        "CREATE TABLE m (id INTEGER PRIMARY KEY, f DOUBLE, d DECIMAL(8, 2))",
+        "INSERT INTO m VALUES (1, 'NaN', 1), (2, 1.5, NULL), (3, NULL, 3)",
+    )
+    with pytest.raises(SchemaError, match=r"^m\.f holds NaN \(1 in the rows read first\).*exclude=\{'m': \['f'\]\}"):
+        RelationalData.from_sql(target)
+    assert RelationalData.from_sql(target, exclude={"m": ["f"]})["m"]["d"].isna().tolist() == [False, True, False]
+
+
 def test_a_schema_named_that_holds_no_table_is_named(tmp_path: Path) -> None:
     """schema_name=['shop', 'staf'] (a typo) read shop's tables alone, silently, and a key to staff
     then said to add 'staff' to schema_name; every schema listed must hold a table, as one does."""

@@ -1045,6 +1045,24 @@ def test_a_row_the_targets_own_ddl_refuses_is_named_and_nothing_is_written(
     assert rows(postgres_url, "SELECT id FROM mine.account") == [(100,)]
 
 
+def test_a_stored_nan_is_named_not_read_as_null(postgres_url: str) -> None:
+    """PostgreSQL's numeric and double 'NaN' were read as nulls, silently, and written back as NULL:
+    a value the data had became a missing one. The column is named, with the ways out."""
+    run_sql(
+        postgres_url,
+        "CREATE TABLE m (id integer PRIMARY KEY, n numeric, f float8)",
+        "INSERT INTO m VALUES (1, 'NaN', 1), (2, 1.5, 'NaN'), (3, NULL, NULL)",
+    )
+    for col, other in (("n", "f"), ("f", "n")):
+        with pytest.raises(SchemaError) as caught:
+            RelationalData.from_sql(postgres_url, exclude={"m": [other]})
+        said = str(caught.value)
+        assert said.startswith(f"m.{col} holds NaN (1 in the rows read first)"), said
+        assert f"""SET "{col}" = NULL WHERE "{col}" = 'NaN'""" in said and f"exclude={{'m': ['{col}']}}" in said
+    run_sql(postgres_url, "UPDATE m SET n = NULL, f = NULL WHERE n = 'NaN' OR f = 'NaN'")
+    assert RelationalData.from_sql(postgres_url)["m"]["n"].isna().tolist() == [True, True, True]
+
+
 def test_infinite_dates_are_named_with_the_way_out(postgres_url: str) -> None:
     """A slowly changing dimension's valid_to = 'infinity' (PostgreSQL's open end) stopped from_sql
     in psycopg's raw "date too large (after year 10K): 'infinity'", naming no table nor column (and

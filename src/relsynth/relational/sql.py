@@ -46,6 +46,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -1455,23 +1456,49 @@ def _arrow_frame(batch: Any, names: list[str], held: Mapping[str, Column | None]
     return pd.DataFrame(columns, columns=names)
 
 
+class StoredNaN(ValueError):
+    """A number column holds NaN ('NaN' in PostgreSQL, a DOUBLE's NaN in DuckDB): a value, not a
+    NULL, that float64 could only hold as a null (and `to_sql` would write back as NULL)."""
+
+    def __init__(self, column: str, n: int):
+        super().__init__(column, n)
+        self.column, self.n = column, n
+
+
+def _nan_count(values: Any) -> int:
+    """How many of a chunk's values (the driver's Python objects, or an Arrow array) are NaN, not NULL."""
+    if hasattr(values, "type"):  # Arrow: NaN and null are told apart by the validity bitmap
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        return int(pc.sum(pc.is_nan(values)).as_py() or 0) if pa.types.is_floating(values.type) else 0
+    return sum(1 for v in values if isinstance(v, float | Decimal) and v != v)  # NaN, alone, is not itself
+
+
+def _refuse_nan(names: list[str], columns: Iterable, held: Mapping[str, Column | None]) -> None:
+    for c, values in zip(names, columns, strict=True):
+        if held[c] is Column.NUMERIC and (n := _nan_count(values)):
+            raise StoredNaN(c, n)
+
+
 def fetch_frames(
     conn: sa.Connection, query: sa.Select, names: list[str], held: Mapping[str, Column | None], chunk_size: int
 ) -> Iterator[pd.DataFrame]:
     """The rows of `query`, `chunk_size` at a time: as Arrow record batches where the driver gives
-    them (DuckDB: columnar, no Python object a value), else row by row through `_held`."""
+    them (DuckDB: columnar, no Python object a value), else row by row through `_held`; `StoredNaN`
+    where a numeric column holds NaN."""
     if ARROW_FETCH and conn.dialect.name in _ARROW_DIALECTS:
         # not streamed through SQLAlchemy: its buffered strategy fetches a first row on execute,
         # and DuckDB would then drop the rest of that row's vector from the record batches
         for batch in conn.execute(query).cursor.fetch_record_batch(chunk_size):
+            _refuse_nan(names, batch.columns, held)
             yield _arrow_frame(batch, names, held)
         return
     result = conn.execution_options(stream_results=True, max_row_buffer=chunk_size).execute(query)
     for rows in result.partitions(chunk_size):
-        yield pd.DataFrame(
-            {c: _held(values, held[c]) for c, values in zip(names, zip(*rows, strict=True), strict=True)},
-            columns=names,
-        )
+        columns = list(zip(*rows, strict=True))
+        _refuse_nan(names, columns, held)
+        yield pd.DataFrame({c: _held(values, held[c]) for c, values in zip(names, columns, strict=True)}, columns=names)
 
 
 ARROW_FETCH = True  # tests switch it off to compare the two ways of reading
@@ -1503,6 +1530,15 @@ def _read_table(
             parts.append(part)
             if bar is not None:
                 bar.update(len(part))
+    except StoredNaN as e:
+        quoted = {n: '"' + n.replace('"', '""') + '"' for n in (table.schema or "", table.name, e.column)}
+        where_ = f"{quoted[table.schema]}.{quoted[table.name]}" if table.schema else quoted[table.name]
+        raise SchemaError(
+            f"{table.name}.{e.column} holds NaN ({e.n} in the rows read first), a value that is neither a number "
+            "nor NULL, which relsynth cannot hold apart from a null (it would come back as NULL); make them NULL "
+            f"(UPDATE {where_} SET {quoted[e.column]} = NULL WHERE {quoted[e.column]} = 'NaN'), or leave the "
+            f"column out (exclude={{{table.name!r}: [{e.column!r}]}})"
+        ) from None
     except _UNREADABLE as e:  # a result processor met a value its SQL type cannot hold
         raise _unreadable(conn, table, where, e) from e
     if not parts:
