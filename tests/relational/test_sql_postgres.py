@@ -1063,6 +1063,21 @@ def test_a_stored_nan_is_named_not_read_as_null(postgres_url: str) -> None:
     assert RelationalData.from_sql(postgres_url)["m"]["n"].isna().tolist() == [True, True, True]
 
 
+def test_an_unbounded_numeric_keeps_every_digit_it_was_read_with(postgres_url: str) -> None:
+    """An unbounded NUMERIC read as 0.09090909090909091 was bound as a float, which PostgreSQL casts
+    to numeric with 15 significant digits: written back as 0.0909090909090909, read as another number."""
+    run_sql(
+        postgres_url,
+        "CREATE TABLE r (id integer PRIMARY KEY, nu numeric, n2 numeric(30, 20))",
+        "INSERT INTO r SELECT g, g / 11.0, g / 7.0 FROM generate_series(1, 30) g",
+    )
+    data = RelationalData.from_sql(postgres_url)
+    data.to_sql(postgres_url, schema_name="copy")
+    back = RelationalData.from_sql(postgres_url, schema_name="copy")
+    assert back["r"]["nu"].tolist() == data["r"]["nu"].tolist()
+    assert back["r"]["n2"].tolist() == data["r"]["n2"].tolist()
+
+
 def test_infinite_dates_are_named_with_the_way_out(postgres_url: str) -> None:
     """A slowly changing dimension's valid_to = 'infinity' (PostgreSQL's open end) stopped from_sql
     in psycopg's raw "date too large (after year 10K): 'infinity'", naming no table nor column (and

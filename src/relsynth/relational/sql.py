@@ -2471,9 +2471,14 @@ def _native(values: pd.Series, typ: sa.types.TypeEngine) -> list:
     is_date = isinstance(typ, sa.Date) and not isinstance(typ, sa.DateTime)
     utc = isinstance(typ, sa.DateTime) and typ.timezone  # datetimes are held as naive UTC (see _coerce)
     utc_time = isinstance(typ, sa.Time) and typ.timezone  # so are times with a time zone
+    # a float bound for a NUMERIC as the decimal of its shortest spelling: PostgreSQL casts a float8
+    # to numeric with 15 significant digits (0.09090909090909091 stored as 0.0909090909090909)
+    exact = isinstance(typ, sa.Numeric) and not isinstance(typ, sa.Float)
     for v in values.tolist():
         if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
             out.append(None)
+        elif exact and isinstance(v, float):
+            out.append(Decimal(repr(v)))
         elif isinstance(v, pd.Timestamp):
             v = v.tz_localize("UTC") if utc and v.tzinfo is None else v
             # a driver binds microseconds: nanoseconds (parquet's) rounded, not cut with pandas' bare warning
