@@ -120,3 +120,21 @@ def test_given_scores_are_kept_and_give_the_goal_rows(tiny_size):
     out = TabularModel.build(pre, size=tiny_size).generate(ctx=given, seed=0)
     assert (out["match"][["home_goals", "away_goals"]].to_numpy() == given.to_numpy()).all()
     assert wrong_counts(out) == 0
+
+
+def test_a_count_follows_two_binned_scores(tiny_size):
+    """Scores of a high-scoring game (handball-like, about 9 and 8 a side): both have bins, and a
+    count of two binned scores was drawn freely, below the two in 6 of 300 untrained matches, which
+    no score could then be lowered to. Both are now drawn in their bins for the count."""
+    rng = np.random.default_rng(0)
+    home, away = rng.poisson(9.0, 300), rng.poisson(8.0, 300)
+    match = pd.DataFrame({"id": range(300), "home_goals": home, "away_goals": away})
+    goal = pd.DataFrame({"id": range(int((home + away).sum())), "match": np.repeat(np.arange(300), home + away)})
+    schema = Schema(
+        match=Table(id=PrimaryKey(), home_goals=Integer(), away_goals=Integer()),
+        goal=Table(id=PrimaryKey(), match=ForeignKey(parent="match")),
+    )
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"match": match, "goal": goal}, schema))
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(300, seed=0)
+    assert wrong_counts(out) == 0

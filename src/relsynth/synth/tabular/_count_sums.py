@@ -109,9 +109,10 @@ def force_count_sums(
     force: np.ndarray, header: np.ndarray, rows: np.ndarray, table, hpos, rules: dict, rng: np.random.Generator
 ) -> None:
     """Force (in place) the count token of each pool row of `rows` now at a count `rules` give, to
-    the sum of its numbers' exact values (`count_sum_positions`), one binned number's drawn in its
-    bin; a sum above every count seen, to the largest (`apply_count_sums` then lowers a number);
-    none where two are binned, one is missing, or the sum has no exact token."""
+    the sum of its numbers' exact values (`count_sum_positions`), binned numbers' drawn in their
+    bins (`apply_count_sums` then sets the first to the count less the others); a sum above every
+    count seen, to the largest (`apply_count_sums` then lowers a number); none where one is
+    missing, or the sum has no exact token."""
     for b in rows:
         rule = rules.get((int(table[b]), int(hpos[b])))
         if rule is None or force[b, hpos[b]] >= 0:
@@ -119,11 +120,10 @@ def force_count_sums(
         sources, value, span, offset, n_exact, top = rule
         tokens = header[b, sources]
         exact, binned = value[tokens], ~np.isnan(span[tokens, 0])
-        if np.isnan(exact).sum() != binned.sum() or binned.sum() > 1:
-            continue  # a missing number, or two binned
+        if np.isnan(exact).sum() != binned.sum():
+            continue  # a missing number
         total = float(np.nansum(exact))
-        if binned.any():
-            lo, hi = span[tokens[binned][0]]
+        for lo, hi in span[tokens[binned]]:
             total += float(rng.integers(int(lo), int(hi) + 1))
         if top >= 0 and total > top:
             force[b, hpos[b]] = offset + top
