@@ -161,7 +161,8 @@ class CategoricalPreproc(ColumnPreproc):
 # ---- numbers -----------------------------------------------------------------------------------
 @dataclass
 class NumericPreproc(ColumnPreproc):
-    """Frequent exact values get their own token; the rest fall in quantile bins.
+    """Frequent exact values get their own token; the rest fall in quantile bins, each holding
+    `min_count` rows at least (a small table's 20 salaries: 4 bins, not 32 of one value each).
 
     A value needs `min_count` rows for a token of its own (as a category does), however few
     distinct values the column has, and where it has many a bin's share of the rows too, unless it
@@ -211,7 +212,8 @@ class NumericPreproc(ColumnPreproc):
         frequent |= _end_codes(counts, self.min_count)
         self.points = uniq[frequent].tolist()
         rest = x[~np.isin(x, uniq[frequent])]
-        n_rest_bins = max(self.n_bins - len(self.points), 1)
+        # each bin min_count rows at least: a bin of one or two values has its quantiles on them, replayed
+        n_rest_bins = max(min(self.n_bins - len(self.points), len(rest) // max(self.min_count, 1)), 1)
         if self.kind == "numeric":
             self.decimals = _decimals(x)
         elif self.kind in _SUBSECOND:
