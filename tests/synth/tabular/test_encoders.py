@@ -337,3 +337,16 @@ def test_a_small_tables_values_are_not_replayed_by_narrow_bins(kind):
     draws = pre.decode(np.repeat(pre.encode(values), 10), np.random.default_rng(1))
     assert not draws.isin(values).any()
     assert draws.min() >= values.min() and draws.max() <= values.max()
+
+
+def test_numbers_that_share_a_step_of_decimals_decode_on_it():
+    """Shoe sizes in half sizes (36, 36.5 ... 47): binned sizes were drawn on the grid of their one
+    decimal, and 34 of 2,000 decoded sizes were 34.2 or 47.9, which no shoe has."""
+    rng = np.random.default_rng(0)
+    values = pd.Series(np.round(rng.normal(41, 3, 2_000) * 2) / 2, name="t.size")
+    pre = NumericPreproc(min_count=5).fit(values)
+    assert (pre.decimals, pre.step, pre.grid) == (1, 5, 0.5) and pre.n_bins_used > 0
+    back = pre.decode(pre.encode(values), rng).to_numpy()
+    assert (back * 2 % 1 == 0).all() and len(np.unique(back)) > 20
+    old = column_preproc_from_dict({k: v for k, v in pre.to_dict().items() if k != "step"})  # saved before
+    assert old.grid == 0.1

@@ -185,7 +185,8 @@ class NumericPreproc(ColumnPreproc):
     edges: list[float] = field(default_factory=list)  # bin edges of the other values
     decimals: int | None = 0  # the data's grid is 10**-decimals; None: no grid (values kept as drawn)
     # datetimes and times of whole seconds: their grid in seconds (60, 3600, 86400: minutes, hours, days);
-    # integers: the step every value is a multiple of (12: loan terms of 12, 24 ... 60 months)
+    # integers: the step every value is a multiple of (12: loan terms of 12, 24 ... 60 months); other
+    # numbers: the same in units of their last decimal (5 of 0.1: shoe sizes in half sizes)
     step: int = 1
     has_missing: bool = False
     dtype: str = "float64"
@@ -216,6 +217,8 @@ class NumericPreproc(ColumnPreproc):
         n_rest_bins = max(min(self.n_bins - len(self.points), len(rest) // max(self.min_count, 1)), 1)
         if self.kind == "numeric":
             self.decimals = _decimals(x)
+            if self.decimals is not None:  # the step every value is a multiple of, in units of the last decimal
+                self.step = _integer_step(np.round(x * 10.0**self.decimals))
         elif self.kind in _SUBSECOND:
             self.decimals, self.step = _time_grid(_exact_ns(values, x, self.kind), self.kind)
         else:  # integers, dates: their fixed grid
@@ -245,7 +248,7 @@ class NumericPreproc(ColumnPreproc):
             return float(self.step)
         if self.kind in _GRID:
             return _GRID[self.kind]
-        return 0.0 if self.decimals is None else 10.0**-self.decimals
+        return 0.0 if self.decimals is None else self.step * 10.0**-self.decimals
 
     def _on_grid(self, x: np.ndarray) -> np.ndarray:
         """The smallest multiples of the grid >= x."""
