@@ -1905,3 +1905,32 @@ def test_an_open_end_goes_back_into_the_database(engine: str, tmp_path: Path) ->
         "9999-12-31",
     ]
     pd.testing.assert_frame_equal(RelationalData.from_sql(target)["dim"], data["dim"])
+
+
+def test_single_column_checks_are_read_and_written_back(engine: str, tmp_path: Path) -> None:
+    """A source's CHECK (credit >= 0), CHECK (score BETWEEN 0 AND 100) and CHECK (tier IN (...))
+    were not read, so nothing kept generated values within them (a DP score of 115) and to_sql
+    created tables without them. They are read as declared domains, public like the schema, and
+    written back where to_sql creates the table; a check of other forms (an OR) is left alone."""
+    source, copy = url(engine, tmp_path, "source"), url(engine, tmp_path, "copy")
+    run_sql(
+        source,
+        "CREATE TABLE customer (id INTEGER PRIMARY KEY, credit DOUBLE CHECK (credit >= 0), "
+        "score INTEGER NOT NULL CHECK (score BETWEEN 0 AND 100), tier VARCHAR(10) CHECK (tier IN ('gold', 'silver')), "
+        "rate DOUBLE CHECK (rate > 0 AND rate < 1.5), note VARCHAR(10) CHECK (note IS NULL OR note <> 'x'))",
+        "INSERT INTO customer VALUES (1, 0, 100, 'gold', 0.5, 'a'), (2, 10.5, 0, 'silver', 1.2, NULL), "
+        "(3, 3, 50, NULL, NULL, 'b')",
+    )
+    expected = {
+        "credit": {"low": [0, False]},
+        "score": {"low": [0, False], "high": [100, False]},
+        "tier": {"in": ["gold", "silver"]},
+        "rate": {"low": [0, True], "high": [1.5, True]},
+    }
+    data = RelationalData.from_sql(source, overrides={"customer": {"tier": "categorical"}})
+    assert {c: f["sql"]["domain"] for c, f in data.formats["customer"].items() if "domain" in f["sql"]} == expected
+    data.to_sql(copy)
+    back = RelationalData.from_sql(copy, overrides={"customer": {"tier": "categorical"}})
+    assert {c: f["sql"]["domain"] for c, f in back.formats["customer"].items() if "domain" in f["sql"]} == expected
+    with pytest.raises(sa.exc.IntegrityError):  # the copy's DDL holds them: the database refuses a score of 101
+        run_sql(copy, "INSERT INTO customer VALUES (9, 1, 101, 'gold', 0.5, 'a')")

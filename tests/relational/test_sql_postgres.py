@@ -1022,7 +1022,7 @@ def test_a_row_the_targets_own_ddl_refuses_is_named_and_nothing_is_written(
     postgres_url: str, change: dict, reason: str
 ) -> None:
     """Appending into one's own tables, a row their DDL refuses beyond what relsynth checks first (a
-    CHECK (credit >= 0), which relsynth does not read; a partial unique index) stopped in the
+    CHECK (credit >= 0) broken by a value changed after reading; a partial unique index) stopped in the
     driver's raw error, thousands of characters listing every bound row. It is a DataError naming
     the table and the server's reason, and nothing is written."""
     table = (
@@ -1098,3 +1098,29 @@ def test_infinite_dates_are_named_with_the_way_out(postgres_url: str) -> None:
     assert "price.seen: a stored value cannot be read by the driver" in said and "exclude={'price': ['seen']}" in said
     data = RelationalData.from_sql(postgres_url, exclude={"price": ["valid_to", "seen"]})
     assert list(data["price"].columns) == ["id", "valid_from", "amount"]
+
+
+def test_single_column_checks_are_read_and_written_back(postgres_url: str) -> None:
+    """PostgreSQL's catalog spells CHECK (score BETWEEN 0 AND 100) as score >= 0 AND score <= 100
+    and tier IN ('gold', 'silver') as tier::text = ANY (ARRAY[...]::text[]), with casts on every
+    literal: each is read as its column's declared domain, and written back."""
+    run_sql(
+        postgres_url,
+        "CREATE TABLE customer (id integer PRIMARY KEY, credit numeric(10, 2) CHECK (credit >= 0), "
+        "score integer NOT NULL CHECK (score BETWEEN 0 AND 100), tier varchar(10) CHECK (tier IN ('gold', 'silver')), "
+        "rate double precision CHECK (rate > 0 AND rate < 1.5), delta integer CHECK (delta >= -5))",
+        "INSERT INTO customer VALUES (1, 0, 100, 'gold', 0.5, -5), (2, 10.5, 0, 'silver', 1.2, 3), (3, 3, 50, NULL, NULL, 0)",
+        "CREATE SCHEMA copy",
+    )
+    expected = {
+        "credit": {"low": [0, False]},
+        "score": {"low": [0, False], "high": [100, False]},
+        "tier": {"in": ["gold", "silver"]},
+        "rate": {"low": [0, True], "high": [1.5, True]},
+        "delta": {"low": [-5, False]},
+    }
+    data = RelationalData.from_sql(postgres_url, overrides={"customer": {"tier": "categorical"}})
+    assert {c: f["sql"]["domain"] for c, f in data.formats["customer"].items() if "domain" in f["sql"]} == expected
+    data.to_sql(postgres_url, schema_name="copy")
+    back = RelationalData.from_sql(postgres_url, schema_name="copy", overrides={"customer": {"tier": "categorical"}})
+    assert {c: f["sql"]["domain"] for c, f in back.formats["customer"].items() if "domain" in f["sql"]} == expected

@@ -56,6 +56,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from relsynth.relational._checks import DOMAIN, column_domains
 from relsynth.relational._coerce import (
     COMPOSITE_FK,
     DIFFERS_FROM,
@@ -382,6 +383,7 @@ class _Reflected:
     made: dict[str, dict] = field(default_factory=dict)  # column -> how the server makes it (`_made_by_server`)
     schema: str | None = None  # the database schema it is in (None: the default one)
     differs: list[tuple[str, str]] = field(default_factory=list)  # CHECK (a <> b) pairs (`_differing_pairs`)
+    domains: dict[str, dict] = field(default_factory=dict)  # column -> its single-column CHECKs (`_domains`)
 
 
 SchemaNames = str | Sequence[str] | None  # `schema_name` as from_sql takes it: one schema, several, or the default
@@ -540,6 +542,7 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
         made=_made_by_server(conn.dialect.name, cols, tuple(pk)),
         schema=schema_name,
         differs=_differing_pairs(conn, name, schema_name, [c["name"] for c in cols]),
+        domains=_domains(conn, name, schema_name, {c["name"]: c["type"] for c in cols}),
     )
 
 
@@ -638,8 +641,29 @@ _DIFFERS = re.compile(r'^"?([^"\s<>!=()]+)"?\s*(?:<>|!=)\s*"?([^"\s<>!=()]+)"?$'
 
 def _differing_pairs(conn: sa.Connection, name: str, schema_name: str | None, columns: Sequence[str]) -> list:
     """The pairs of a table's columns a CHECK (a <> b) keeps apart (follows: CHECK (follower_id <>
-    followee_id)), from the catalog: SQLAlchemy's (SQLite's CREATE TABLE text, PostgreSQL's
-    pg_constraint), DuckDB's duckdb_constraints(). Other checks are not read."""
+    followee_id)), from the catalog (`_check_texts`); single-column checks are `_domains`."""
+    out = []
+    for text in _check_texts(conn, name, schema_name):
+        inner = text.strip()
+        while inner.startswith("(") and inner.endswith(")"):  # PostgreSQL's ((a <> b))
+            inner = inner[1:-1].strip()
+        if (m := _DIFFERS.match(inner)) and m[1] in columns and m[2] in columns and m[1] != m[2]:
+            out.append((m[1], m[2]))
+    return out
+
+
+def _domains(
+    conn: sa.Connection, name: str, schema_name: str | None, types: Mapping[str, sa.types.TypeEngine]
+) -> dict[str, dict]:
+    """The bounds and lists of values a table's single-column CHECKs declare (`_checks`): credit >= 0,
+    score BETWEEN 0 AND 100, tier IN ('gold', 'silver')."""
+    numbers = [c for c, t in types.items() if isinstance(t, sa.Numeric | sa.Integer | sa.Float)]
+    return column_domains(_check_texts(conn, name, schema_name), list(types), numbers)
+
+
+def _check_texts(conn: sa.Connection, name: str, schema_name: str | None) -> list[str]:
+    """The texts of a table's CHECK constraints, from the catalog: SQLAlchemy's (SQLite's CREATE
+    TABLE text, PostgreSQL's pg_constraint), DuckDB's duckdb_constraints(); none where it has none."""
     try:
         if conn.dialect.name == "duckdb":
             texts = conn.execute(
@@ -651,17 +675,9 @@ def _differing_pairs(conn: sa.Connection, name: str, schema_name: str | None, co
             ).scalars()
         else:
             texts = (c["sqltext"] for c in sa.inspect(conn).get_check_constraints(name, schema=schema_name))
-        texts = [str(t) for t in texts]
+        return [str(t) for t in texts]
     except (NotImplementedError, sa.exc.SQLAlchemyError):
         return []
-    out = []
-    for text in texts:
-        inner = text.strip()
-        while inner.startswith("(") and inner.endswith(")"):  # PostgreSQL's ((a <> b))
-            inner = inner[1:-1].strip()
-        if (m := _DIFFERS.match(inner)) and m[1] in columns and m[2] in columns and m[1] != m[2]:
-            out.append((m[1], m[2]))
-    return out
 
 
 def _unique_columns(conn: sa.Connection, name: str, schema_name: str | None, pk: tuple[str, ...]) -> set[str]:
@@ -841,7 +857,8 @@ def _reflect_information_schema(conn: sa.Connection, name: str, schema: str) -> 
     not_null = {c for c, _, nullable, *_ in cols if nullable == "NO"}
     differs = _differing_pairs(conn, name, schema, list(types))
     sets = _unique_column_sets(conn, name, schema, pk)
-    return _Reflected(name, types, not_null, pk, fks, one, sets, schema=schema, differs=differs)
+    domains = _domains(conn, name, schema, types)
+    return _Reflected(name, types, not_null, pk, fks, one, sets, schema=schema, differs=differs, domains=domains)
 
 
 # ---- from the catalog to a schema ---------------------------------------------------------------
@@ -916,6 +933,7 @@ def _leave_out(reflected: dict[str, _Reflected], exclude: Mapping[str, list[str]
             made={c: m for c, m in r.made.items() if c not in cols},
             schema=r.schema,
             differs=[(a, b) for a, b in r.differs if a not in cols and b not in cols],
+            domains={c: d for c, d in r.domains.items() if c not in cols},
         )
     return out
 
@@ -1005,6 +1023,8 @@ def _plan(
         _note_composite_references(t, r, reflected, given.get(t, {}), specs[t], why[t], keys)
         for a, b in r.differs:  # public like the schema: kept in generation, written back by to_sql
             specs[t].setdefault(a, {}).setdefault(DIFFERS_FROM, []).append(b)
+        for c, domain in r.domains.items():  # public too: generated within, under DP too; written back
+            specs[t].setdefault(c, {})[DOMAIN] = domain
     for t, reason in why_lookup.items():
         why[t] = {c: f"{w}; the table is a lookup: {reason}" for c, w in why[t].items()}
     for k in keys:
@@ -2009,6 +2029,9 @@ def _target_tables(
             for b in others:  # the source's CHECK (a <> b), written back
                 if a in made[name].c and b in made[name].c:
                     made[name].append_constraint(sa.CheckConstraint(made[name].c[a] != made[name].c[b]))
+        for c, f in fmts.items():  # the source's single-column CHECKs, written back
+            if c in made[name].c and (domain := ((f or {}).get(SQL_FORMAT) or {}).get(DOMAIN)):
+                made[name].append_constraint(sa.CheckConstraint(_domain_clause(made[name].c[c], domain)))
         for col in own:
             made[name].append_constraint(
                 sa.ForeignKeyConstraint([made[name].c[col]], [made[name].c[table.primary_key]])
@@ -2384,6 +2407,18 @@ def _shifted_keys(
     if steps:
         log.info("to_sql: keys moved past the target's (shift_keys): %s", steps)
     return out
+
+
+def _domain_clause(col: sa.Column, domain: Mapping) -> sa.ColumnElement[bool]:
+    """The CHECK of a column's declared domain (`_checks`): its bounds and its list of values."""
+    parts = []
+    if low := domain.get("low"):
+        parts.append(col > low[0] if low[1] else col >= low[0])
+    if high := domain.get("high"):
+        parts.append(col < high[0] if high[1] else col <= high[0])
+    if "in" in domain:
+        parts.append(col.in_(domain["in"]))
+    return sa.and_(*parts)
 
 
 def _checked_pairs(table: sa.Table) -> list[tuple[str, str]]:

@@ -1,0 +1,161 @@
+"""Single-column CHECK constraints read as declared domains: bounds and lists of values.
+
+A source's `CHECK (credit >= 0)`, `CHECK (score BETWEEN 0 AND 100)` or `CHECK (tier IN ('gold',
+'silver'))` is public like the schema: `from_sql` keeps it in the column's SQL format (`DOMAIN`),
+generation keeps values within it (under DP noisy ranges crossed it: a score of 115 where the
+CHECK says 100, which the source's DDL refuses) and `to_sql` writes it back. Only what is read
+for sure is kept: the top-level AND-ed parts of a check that compare one column with a number,
+bound it BETWEEN two, or list its values (IN, PostgreSQL's `= ANY (ARRAY[...])`); any other part
+(an OR, a function, two columns) is left to the database.
+
+A domain is a small JSON dict: {"low": [value, strict], "high": [value, strict], "in": [values]}.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+DOMAIN = "domain"  # in a column's SQL format: its declared bounds and values (module doc)
+
+_NAME = r'"?([A-Za-z_][\w$]*)"?'
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_LITERAL = rf"(?:'(?:[^']|'')*'|{_NUMBER})"
+# PostgreSQL's casts in its catalog's text: 0::numeric, 'gold'::character varying, ARRAY[...]::text[]
+_CAST = re.compile(
+    r"::(?:double precision|character varying|bit varying|time(?:stamp)? with(?:out)? time zone|\"?\w+\"?)"
+    r"(?:\(\d+(?:,\s*\d+)?\))?(?:\[\])?"
+)
+_BETWEEN = re.compile(rf"(?<![\w\"]){_NAME}\s+BETWEEN\s+({_LITERAL})\s+AND\s+({_LITERAL})", re.IGNORECASE)
+_COMPARE = re.compile(rf"^{_NAME}\s*(>=|<=|>|<|=)\s*({_LITERAL})$")
+_COMPARED = re.compile(rf"^({_LITERAL})\s*(>=|<=|>|<|=)\s*{_NAME}$")
+_IN = re.compile(rf"^{_NAME}\s+IN\s*\((.*)\)$|^{_NAME}\s*=\s*ANY\s*\(+\s*ARRAY\s*\[(.*)\]\s*\)+$", re.IGNORECASE)
+_FLIPPED = {">=": "<=", "<=": ">=", ">": "<", "<": ">", "=": "="}
+
+
+def column_domains(texts: Iterable[str], columns: Iterable[str], numbers: Iterable[str] = ()) -> dict[str, dict]:
+    """Each of `columns`' declared domain, from the texts of a table's CHECK constraints (as the
+    catalog gives them: SQLite's, DuckDB's or PostgreSQL's spelling); columns with none left out.
+    `numbers`: the columns of numbers, whose listed values quoted as text ('-1'::integer) are numbers."""
+    names, numeric, out = set(columns), set(numbers), {}
+    for text in texts:
+        for name, domain in _parts(str(text)):
+            if name in names:
+                if "in" in domain and name in numeric:
+                    domain = {"in": [_number(v) if _is_number(v) else v for v in domain["in"]]}
+                out[name] = merged(out.get(name, {}), domain)
+    return out
+
+
+def merged(a: Mapping, b: Mapping) -> dict:
+    """Two domains of one column as one: the tighter bound on each side, the values both list."""
+    out = dict(a)
+    for side, tighter in (("low", max), ("high", min)):
+        if side in b:
+            # (value, strict): at one value the strict bound is the tighter one on both sides
+            key = (lambda d: (d[0], d[1])) if side == "low" else (lambda d: (d[0], -d[1]))
+            out[side] = list(tighter(b[side], out.get(side, b[side]), key=key))
+    if "in" in b:
+        out["in"] = [v for v in out["in"] if v in b["in"]] if "in" in out else list(b["in"])
+    return out
+
+
+def within(value: float, domain: Mapping) -> bool:
+    """Whether a number keeps `domain`'s bounds."""
+    low, high = domain.get("low"), domain.get("high")
+    if low is not None and (value < low[0] or (low[1] and value == low[0])):
+        return False
+    return high is None or not (value > high[0] or (high[1] and value == high[0]))
+
+
+def _parts(text: str) -> list[tuple[str, dict]]:
+    """(column, domain) of each top-level AND-ed part of one check that `_part` reads."""
+    text = _CAST.sub("", text)
+    text = re.sub(r"(?<![\w\"])\((\"?[A-Za-z_][\w$]*\"?|" + _LITERAL + r")\)", r"\1", text)  # (tier), (0)
+    text = _BETWEEN.sub(lambda m: f"{m[1]} >= {m[2]} AND {m[1]} <= {m[3]}", text)
+    return [found for part in _conjuncts(_unwrapped(text)) if (found := _part(_unwrapped(part)))]
+
+
+def _part(text: str) -> tuple[str, dict] | None:
+    if m := _COMPARE.match(text):
+        return _compared(m[1], m[2], m[3])
+    if m := _COMPARED.match(text):
+        return _compared(m[3], _FLIPPED[m[2]], m[1])
+    if m := _IN.match(text):
+        name, items = (m[1], m[2]) if m[1] else (m[3], m[4])
+        values = _literals(items)
+        return (name, {"in": values}) if values else None
+    return None
+
+
+def _compared(name: str, op: str, literal: str) -> tuple[str, dict] | None:
+    value = _value(literal)
+    if op == "=":
+        return name, {"in": [value]}
+    if isinstance(value, str) and not _is_number(value):  # a date or a text bound: not read
+        return None
+    return name, {"low" if op[0] == ">" else "high": [_number(str(value)), op in (">", "<")]}
+
+
+def _literals(items: str) -> list | None:
+    """The values of a list of literals ('a', 'b' or 1, 2), None where it holds anything else."""
+    found = re.findall(_LITERAL, items)
+    if not found or re.sub(r"[\s,]", "", "".join(found)) != re.sub(r"[\s,]", "", items):
+        return None
+    return [_value(v) for v in found]
+
+
+def _value(literal: str) -> str | int | float:
+    """A literal's value: text without its quotes (a number where the column is one: `column_domains`), or a number."""
+    return literal[1:-1].replace("''", "'") if literal.startswith("'") else _number(literal)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) or (isinstance(value, str) and re.fullmatch(_NUMBER, value) is not None)
+
+
+def _number(text: str | int | float) -> int | float:
+    if not isinstance(text, str):
+        return text
+    return int(text) if re.fullmatch(r"[-+]?\d+", text) else float(text)
+
+
+def _unwrapped(text: str) -> str:
+    """`text` without the parentheses around all of it: PostgreSQL's ((a >= 0)), DuckDB's (a >= 0)."""
+    text = text.strip()
+    while text.startswith("(") and text.endswith(")") and _closing(text) == len(text) - 1:
+        text = text[1:-1].strip()
+    return text
+
+
+def _closing(text: str) -> int:
+    """Where the parenthesis opening `text` closes (-1: never)."""
+    depth, quoted = 0, False
+    for i, ch in enumerate(text):
+        if ch == "'":
+            quoted = not quoted
+        elif not quoted and ch in "()":
+            depth += 1 if ch == "(" else -1
+            if depth == 0:
+                return i
+    return -1
+
+
+def _conjuncts(text: str) -> list[str]:
+    """`text` split at its top-level ANDs (outside parentheses and quotes); [] where it holds a
+    top-level OR (none of its parts holds on its own)."""
+    parts, depth, quoted, start = [], 0, False, 0
+    for m in re.finditer(r"'|\(|\)|\bAND\b|\bOR\b", text, re.IGNORECASE):
+        token = m[0].upper()
+        if token == "'":
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif token in "()":
+            depth += 1 if token == "(" else -1
+        elif depth == 0 and token == "OR":
+            return []
+        elif depth == 0:
+            parts.append(text[start : m.start()])
+            start = m.end()
+    return [*parts, text[start:]]
