@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from relsynth.relational._checks import DOMAIN, within  # noqa: F401 (a column's declared domain, for synth)
 from relsynth.relational._coerce import (
     DIFFERS_FROM,
     NUMBER_AS_CODE,

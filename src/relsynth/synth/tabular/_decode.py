@@ -16,6 +16,7 @@ from relsynth.synth.tabular._apart_values import keep_apart
 from relsynth.synth.tabular._category_ranges import keep_category_ranges
 from relsynth.synth.tabular._count_sums import apply_count_sums
 from relsynth.synth.tabular._date_parts import apply_date_parts
+from relsynth.synth.tabular._declared_domains import keep_domains
 from relsynth.synth.tabular._formulas import apply_formulas
 from relsynth.synth.tabular._identifiers import new_identifiers, uuids
 from relsynth.synth.tabular._last_labels import apply_last_labels
@@ -222,6 +223,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_count_sums(pre, pre.stats.get("count_sums", []), out, given)  # a binned score: the count less the other
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # from the numbers set (none in older models)
     apply_date_parts(pre, pre.stats.get("date_parts", []), out)  # from the dates set (none in older models)
+    keep_domains(schema, out, pre.stats.get("formats") or {}, rng, given)  # its single-column CHECKs
     keep_apart(schema, out, pre.stats.get("formats") or {}, rng, given)  # the source's CHECK (a <> b) of values
     keep_unique_sets(schema, out, rng, given)  # the source's UNIQUE sets, once every value is set (`Table.unique`)
     for table in schema.synth_tables:  # rows in key order: a row's earlier row is written before it

@@ -50,6 +50,10 @@ them share one noise scale sigma and one zCDP budget (`budget.preproc_part`):
   they are the DP preprocessor's own decimals (`_public_formats`).
 * Lookup foreign keys: categories are all keys of the lookup table (public), at no cost but
   the null share (one noisy cell).
+* A column's single-column CHECKs (`from_sql`, public like the schema): a list of values
+  (tier IN (...)) is its public domain, as if given by `public=` (the user's list wins); bounds
+  (score BETWEEN 0 AND 100, credit >= 0) cut the released range and points (`_fit_numeric(within=)`),
+  post-processing at no cost (`_declared_domains`).
 * A column the source declares NOT NULL (`from_sql`, public like the schema) is never generated
   missing: its rare values' token is forbidden rather than decoded as missing (`_never_missing`).
 * A column left generated all missing (nothing of it above the noise, or free text: no text model
@@ -88,6 +92,7 @@ from relsynth.relational.files import DECIMAL_PRECISION
 from relsynth.synth.core.training.accounting import zcdp_epsilon, zcdp_rho
 from relsynth.synth.core.training.dp import DpBudget
 from relsynth.synth.tabular._assemble import entity_lengths
+from relsynth.synth.tabular._declared_domains import closed_bounds, declared_domain, public_domains
 from relsynth.synth.tabular._references import declared_apart, declared_links
 from relsynth.synth.tabular._tables import child_counts, pk_format, records, root_order
 from relsynth.synth.tabular._unique_labels import declared_unique_labels
@@ -162,7 +167,11 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
         )
     n_entities = sum(len(data[r]) for r in pre.schema.roots)  # public (as for the auto share)
     budget.check_entities(n_entities)
-    public = _check_public(pre, public or {})
+    modelled = {
+        t: [c for c in pre.modelled_columns(t) if c not in pre.schema.lookup_fks(t)] for t in pre.schema.synth_tables
+    }
+    declared = public_domains(pre.schema, data.formats, modelled)  # the source's CHECKs: public like the schema
+    public = _check_public(pre, {**declared, **(public or {})})
     _check_children(data, pre.schema, budget.max_children)
     rng = np.random.default_rng()  # secret randomness: a known seed would let anyone remove the noise
     rows = _one_row_per_entity(data, pre.schema, rng)
@@ -202,6 +211,11 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
         p = pre._column_preproc(table, col)
         if f"{table}.{col}" in public:
             _fit_public(p, values, public[f"{table}.{col}"], noise)
+        elif isinstance(p, NumericPreproc) and not _is_public(p):
+            kind = pre.schema.tables[table].columns[col].kind
+            domain = declared_domain(data.formats, table, col)
+            within = closed_bounds(domain, kind) if domain else (-np.inf, np.inf)
+            _fit_numeric(p, values, noise, entities=n_entities, within=within)
         elif not _is_public(p):
             _fit_column(p, values, noise, n_entities)
         if col in not_null.get(table, ()):
@@ -632,12 +646,18 @@ def _check_public_types(values: pd.Series, known) -> None:
 
 
 def _fit_numeric(
-    p: NumericPreproc, values: pd.Series, noise: _Noise, bounds: tuple | None = None, entities: int = 0
+    p: NumericPreproc,
+    values: pd.Series,
+    noise: _Noise,
+    bounds: tuple | None = None,
+    entities: int = 0,
+    within: tuple[float, float] = (-np.inf, np.inf),
 ) -> None:
     """Range from a histogram on a public grid (sign-log for numbers; for dates and times a linear
     one as fine as the noise allows for `entities`, the public number of root entities, 0: the
     coarsest) or public `bounds`, exact points by thresholded counts, bins as DP quantiles of a fine
-    histogram over the range (evenly spaced when it is too noisy)."""
+    histogram over the range (evenly spaced when it is too noisy). `within`: public bounds (a CHECK
+    (score BETWEEN 0 AND 100); -inf, inf: none) the released range is cut to."""
     x = _to_number(values, p.kind)
     p.dtype = str(values.dtype)
     missing = np.isnan(x)
@@ -653,13 +673,19 @@ def _fit_numeric(
     else:
         x = np.clip(x, *bounds)
         lohi, total = bounds, None
-    if lohi is not None and p.kind == "integer" and bounds is None:
-        lohi = _integer_range(*lohi)
-        if lohi is not None and -INTEGER_DOMAIN <= lohi[0] and lohi[1] <= INTEGER_DOMAIN:
-            _fit_small_integers(p, x, lohi, total, noise)  # 2. and 3. on the public integers
-            return _missing_if_empty(p)
+    if lohi is not None and bounds is None:  # noise may pass a cell past a declared bound: post-processing
+        lohi = _cut(_integer_range(*lohi) if p.kind == "integer" else lohi, within)
+    if (
+        lohi is not None
+        and p.kind == "integer"
+        and bounds is None
+        and -INTEGER_DOMAIN <= lohi[0] <= lohi[1] <= INTEGER_DOMAIN
+    ):
+        _fit_small_integers(p, x, lohi, total, noise)  # 2. and 3. on the public integers
+        p.points = [v for v in p.points if within[0] <= v <= within[1]]
+        return _missing_if_empty(p)
     # 2. frequent exact values
-    p.points = _frequent_values(x, p.kind, noise, (total or 0.0) / p.n_bins)
+    p.points = [v for v in _frequent_values(x, p.kind, noise, (total or 0.0) / p.n_bins) if within[0] <= v <= within[1]]
     rest = x[~np.isin(x, p.points)]
     p.decimals = 0 if p.kind != "numeric" else (_decimals(np.asarray(p.points)) if p.points else 2)
     p.step = 1  # datetimes, times: whole seconds, no grid read from the private values
@@ -698,6 +724,15 @@ def _fit_numeric(
             # from the released edges only; never for times: their zero (1970, midnight) is no origin of a scale
             p.log_sub = [] if linear else log_scaled_intervals(p.sub_edges, None)
     _missing_if_empty(p)
+
+
+def _cut(lohi: tuple[float, float] | None, within: tuple[float, float]) -> tuple[float, float] | None:
+    """A released range cut to declared bounds (a score's noisy range to 115 to its CHECK's 100);
+    None where it lies wholly outside them (or none was released)."""
+    if lohi is None:
+        return None
+    lo, hi = max(lohi[0], within[0]), min(lohi[1], within[1])
+    return (lo, hi) if lo <= hi else None
 
 
 def _missing_if_empty(p: NumericPreproc) -> None:
