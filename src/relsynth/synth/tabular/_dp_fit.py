@@ -769,7 +769,8 @@ def _fit_small_integers(
     span = (public >= lo) & (public <= hi)
     rest = np.where(own, 0.0, mean)[span]  # the range's integers without a token of their own
     n_rest = int(np.count_nonzero(~own[span]))
-    if n_rest == 0 or (rest.sum() < FLOOR_Z * sd * math.sqrt(n_rest) and p.points):
+    left = total - mean[own & span].sum()  # the range's released total less the tokens'
+    if n_rest == 0 or (p.points and not _rest_held(rest, left, lohi, int(np.count_nonzero(own & span)), noise)):
         return  # the rest is noise: the points alone
     width = math.ceil(len(rest) / _n_cells(max(total, 0.0), noise.sigma))
     cells = np.add.reduceat(rest, np.arange(0, len(rest), width))
@@ -787,6 +788,20 @@ def _fit_small_integers(
         p.log_sub = log_scaled_intervals(p.sub_edges, None)
     elif lo not in p.points:  # a range of one integer: its token
         p.points = sorted([*p.points, lo])
+
+
+def _rest_held(rest: np.ndarray, left: float, lohi: tuple[float, float], n_own: int, noise: _Noise) -> bool:
+    """Whether a range's integers without a token of their own (`rest`: their mean noisy counts)
+    hold more than noise: by their own counts, or by the range's released total less the tokens'
+    (`left`), whose noise is that of the range's few sign-log cells and the tokens', not that of
+    every integer's. The sum of 80 ages' counts (2,100 of 3,000 respondents, the rest 98 and 99
+    codes) has noise 6.3 sigma, so 1 fit in 13 fell below its floor and every generated age was a
+    code. Post-processing of released counts: no privacy cost."""
+    sd = noise.sigma / math.sqrt(2)
+    if rest.sum() >= FLOOR_Z * sd * math.sqrt(len(rest)):
+        return True
+    n_cells = int(np.ptp(_log_cell(np.asarray(lohi, dtype=np.float64)))) + 1
+    return left >= FLOOR_Z * math.sqrt(noise.sigma**2 * n_cells + sd**2 * n_own)
 
 
 def _frequent_values(x: np.ndarray, kind: str, noise: _Noise, share: float) -> list[float]:
