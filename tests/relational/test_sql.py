@@ -1934,3 +1934,20 @@ def test_single_column_checks_are_read_and_written_back(engine: str, tmp_path: P
     assert {c: f["sql"]["domain"] for c, f in back.formats["customer"].items() if "domain" in f["sql"]} == expected
     with pytest.raises(sa.exc.IntegrityError):  # the copy's DDL holds them: the database refuses a score of 101
         run_sql(copy, "INSERT INTO customer VALUES (9, 1, 101, 'gold', 0.5, 'a')")
+
+
+def test_a_duckdb_enum_types_labels_are_a_declared_domain(tmp_path: Path) -> None:
+    """DuckDB's catalog names an enum column's type ENUM('sad', 'ok', 'happy'), read as an unknown
+    type: its labels, public like the schema, are the column's declared domain, and written back."""
+    source, copy = url("duckdb", tmp_path, "source"), url("duckdb", tmp_path, "copy")
+    run_sql(
+        source,
+        "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, mood mood NOT NULL)",
+        "INSERT INTO t VALUES (1, 'sad'), (2, 'ok'), (3, 'ok')",
+    )
+    data = RelationalData.from_sql(source, overrides={"t": {"mood": "categorical"}})
+    assert data.formats["t"]["mood"]["sql"]["domain"] == {"in": ["sad", "ok", "happy"]}
+    data.to_sql(copy)
+    with pytest.raises(sa.exc.IntegrityError):
+        run_sql(copy, "INSERT INTO t VALUES (9, 'angry')")

@@ -1124,3 +1124,22 @@ def test_single_column_checks_are_read_and_written_back(postgres_url: str) -> No
     data.to_sql(postgres_url, schema_name="copy")
     back = RelationalData.from_sql(postgres_url, schema_name="copy", overrides={"customer": {"tier": "categorical"}})
     assert {c: f["sql"]["domain"] for c, f in back.formats["customer"].items() if "domain" in f["sql"]} == expected
+
+
+def test_an_enum_types_labels_are_a_declared_domain(postgres_url: str) -> None:
+    """An enum column was read as VARCHAR(5) and its labels dropped: written back as VARCHAR it took
+    any text, and under DP a NOT NULL mood of labels each below the threshold came back all missing
+    (nothing said the labels were public). They are the column's declared domain, like a CHECK
+    (mood IN (...)), which to_sql writes back with the VARCHAR."""
+    run_sql(
+        postgres_url,
+        "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
+        "CREATE TABLE t (id integer PRIMARY KEY, mood mood NOT NULL)",
+        "INSERT INTO t VALUES (1, 'sad'), (2, 'ok'), (3, 'ok')",
+        "CREATE SCHEMA copy",
+    )
+    data = RelationalData.from_sql(postgres_url, overrides={"t": {"mood": "categorical"}})
+    assert data.formats["t"]["mood"]["sql"]["domain"] == {"in": ["sad", "ok", "happy"]}
+    data.to_sql(postgres_url, schema_name="copy")
+    with pytest.raises(sa.exc.IntegrityError, match="check constraint"):
+        run_sql(postgres_url, "INSERT INTO copy.t VALUES (9, 'angry')")

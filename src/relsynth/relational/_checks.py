@@ -47,6 +47,12 @@ def column_domains(texts: Iterable[str], columns: Iterable[str], numbers: Iterab
     return out
 
 
+def enum_labels(type_name: str) -> list[str]:
+    """The labels of an enum type as DuckDB's catalog names it (ENUM('sad', 'ok')); [] for any other."""
+    m = re.fullmatch(r"\s*ENUM\s*\((.*)\)\s*", type_name, re.IGNORECASE | re.DOTALL)
+    return [str(v) for v in (_literals(m[1]) or [])] if m else []
+
+
 def merged(a: Mapping, b: Mapping) -> dict:
     """Two domains of one column as one: the tighter bound on each side, the values both list."""
     out = dict(a)

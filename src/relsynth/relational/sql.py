@@ -56,7 +56,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from relsynth.relational._checks import DOMAIN, column_domains
+from relsynth.relational._checks import DOMAIN, column_domains, enum_labels, merged
 from relsynth.relational._coerce import (
     COMPOSITE_FK,
     DIFFERS_FROM,
@@ -656,9 +656,15 @@ def _domains(
     conn: sa.Connection, name: str, schema_name: str | None, types: Mapping[str, sa.types.TypeEngine]
 ) -> dict[str, dict]:
     """The bounds and lists of values a table's single-column CHECKs declare (`_checks`): credit >= 0,
-    score BETWEEN 0 AND 100, tier IN ('gold', 'silver')."""
+    score BETWEEN 0 AND 100, tier IN ('gold', 'silver'); and the labels of an enum type (PostgreSQL's,
+    DuckDB's: written back as VARCHAR, so its CHECK (mood IN (...)) keeps them)."""
     numbers = [c for c, t in types.items() if isinstance(t, sa.Numeric | sa.Integer | sa.Float)]
-    return column_domains(_check_texts(conn, name, schema_name), list(types), numbers)
+    out = column_domains(_check_texts(conn, name, schema_name), list(types), numbers)
+    for c, t in types.items():  # an enum type's labels: a list its values are one of, as IN (...) gives
+        labels = list(t.enums) if isinstance(t, sa.Enum) else enum_labels(str(getattr(t, "name", "")))
+        if labels:
+            out[c] = merged(out.get(c, {}), {"in": labels})
+    return out
 
 
 def _check_texts(conn: sa.Connection, name: str, schema_name: str | None) -> list[str]:
