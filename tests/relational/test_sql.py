@@ -1951,3 +1951,22 @@ def test_a_duckdb_enum_types_labels_are_a_declared_domain(tmp_path: Path) -> Non
     data.to_sql(copy)
     with pytest.raises(sa.exc.IntegrityError):
         run_sql(copy, "INSERT INTO t VALUES (9, 'angry')")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_string_column_whose_check_lists_its_values_is_read_as_labels(engine: str, tmp_path: Path) -> None:
+    """A column CHECK (code IN (...)) over 40 codes, 40 rows each a code of its own, was read as free
+    text by its values (they repeat little), so a text model would write made-up codes the CHECK
+    written back refuses: the list says it holds labels."""
+    codes = [f"code {i:02d}" for i in range(40)]
+    listed = ", ".join(f"'{c}'" for c in codes)
+    source = url(engine, tmp_path)
+    run_sql(
+        source,
+        f"CREATE TABLE t (id INTEGER PRIMARY KEY, code VARCHAR(20) CHECK (code IN ({listed})), free VARCHAR(20))",
+        "INSERT INTO t VALUES " + ", ".join(f"({i}, '{c}', '{c}')" for i, c in enumerate(codes)),
+    )
+    data = RelationalData.from_sql(source)
+    assert data.schema.tables["t"].columns["free"].kind is Column.TEXT  # the same values, no list: text
+    assert data.schema.tables["t"].columns["code"].kind is Column.CATEGORICAL
+    assert "listed by the source" in data.schema.inference["t"]["code"]

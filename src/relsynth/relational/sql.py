@@ -1662,7 +1662,12 @@ class Catalog:
             for n in self.names:
                 cols: dict[str, ColumnKind] = {}
                 for c, kind in plan.kinds[n].items():
-                    if kind is None:  # a string type: labels or free text, by the values
+                    if kind is None and "in" in self.reflected[n].domains.get(c, {}):
+                        # labels the source lists (CHECK (c IN (...)), an enum): free text would break the list
+                        kind = plan.kinds[n][c] = as_kind(Column.CATEGORICAL)
+                        plan.why[n][c] = f"{plan.why[n][c]}, its values listed by the source (a CHECK IN or an enum)"
+                        bar.update(1)
+                    elif kind is None:  # a string type: labels or free text, by the values
                         decided, reason = string_kind_and_reason(
                             later.get((n, c), frames[n][c]),
                             in_lookup=n in plan.lookups,
