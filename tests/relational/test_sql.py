@@ -1907,6 +1907,7 @@ def test_an_open_end_goes_back_into_the_database(engine: str, tmp_path: Path) ->
     pd.testing.assert_frame_equal(RelationalData.from_sql(target)["dim"], data["dim"])
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 def test_single_column_checks_are_read_and_written_back(engine: str, tmp_path: Path) -> None:
     """A source's CHECK (credit >= 0), CHECK (score BETWEEN 0 AND 100) and CHECK (tier IN (...))
     were not read, so nothing kept generated values within them (a DP score of 115) and to_sql
