@@ -142,8 +142,10 @@ def test_numbers_written_without_padding_count_on_as_one_number():
 def test_codes_without_a_shared_shape_are_numbered_and_a_format_without_room_warns(caplog):
     fmt = identifier_format(pd.Series([f"x{i}y{'z' * i}" for i in range(30)]), min_count=5)
     assert new_identifiers(3, fmt, "code", np.random.default_rng(0)).tolist() == ["code_1", "code_2", "code_3"]
-    counted = identifier_format(pd.Series([f"{c}{d}" for c in "AB" for d in range(10)] * 3), min_count=5)
+    counted = identifier_format(pd.Series([f"{c}{d:02d}" for c in "AB" for d in range(10)] * 3), min_count=5)
     assert new_identifiers(100, counted, "seat", np.random.default_rng(0)).is_unique  # a counter goes on: A10, B11...
+    digit = identifier_format(pd.Series([f"{c}{d}" for c in "AB" for d in range(10)] * 3), min_count=5)
+    assert new_identifiers(100, digit, "seat", np.random.default_rng(0)).str.fullmatch(r"[AB]\d").all()  # no counter
     small = identifier_format(pd.Series([a + b for a in "ABQX" for b in "ABQX"]), min_count=5)  # letters: no counter
     with caplog.at_level(logging.WARNING):
         out = new_identifiers(100, small, "seat", np.random.default_rng(0))
@@ -242,3 +244,18 @@ def test_an_exponent_past_32_bits_does_not_crash_inference_or_coercion():
     assert Schema.infer({"t": pd.DataFrame({"h": values})}).tables["t"].columns["h"].kind is not None
     with pytest.raises(DataError, match="column 'h'"):  # the hashes are no integers: said, not a crash
         RelationalData({"t": pd.DataFrame({"h": values})}, Schema(t=Table(h=Integer())))
+
+
+def test_a_single_digit_run_keeps_its_width():
+    # UK postcodes SW1A 1AA: each one-digit run was read as a number of any width, counted on past 9,
+    # and every one of 300 generated postcodes broke the shape (NW0C 199BD, NW5A 285AB)
+    rng = np.random.default_rng(0)
+    areas, letters, ends = (
+        rng.choice(["SW", "EC", "NW", "SE"], 300),
+        rng.choice(list("ABC"), 300),
+        rng.choice(["AA", "AB", "BD"], 300),
+    )
+    digits = rng.integers(0, 10, (300, 2))
+    codes = pd.Series([f"{a}{d}{b} {e}{c}" for a, b, c, (d, e) in zip(areas, letters, ends, digits, strict=True)])
+    out = new_identifiers(300, identifier_format(codes.drop_duplicates(), 5), "postcode", rng)
+    assert out.str.fullmatch(r"[A-Z]{2}\d[ABC] \d[A-Z]{2}").all(), out.head(3).tolist()

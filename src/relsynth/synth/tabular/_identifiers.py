@@ -5,7 +5,8 @@ generation draws fresh values in it (`new_identifiers`), unique where the source
 A format is the shapes the codes take (`relational.shapes`: `AAA-9999-99999`) that at least
 `min_count` values share, each as runs: a run all those values spell alike is kept as it is
 (`INV-`), a run of digits is drawn between the lowest and highest number the values hold there
-(one run of any width where no value pads it with zeros: `SKU-7`, `SKU-300`),
+(one run of any width where no value pads it with zeros and some write it with two digits or more:
+`SKU-7`, `SKU-300`),
 letters that spell a few labels (a course code's department, `MATH` in `MATH350`) among those
 labels, as often as in the data, other letters one by one among those seen. Where the codes fill much of the room their shape has (numbered rows:
 `ORD000017`), drawn codes would be real ones: the last digit run counts on after the highest, in
@@ -74,12 +75,14 @@ def _unpadded_numbers(values: pd.Series, shapes: pd.Series) -> pd.Series:
         return shapes
     runs = values.str.findall(r"[0-9]+")
     padded = runs.map(lambda r: tuple((len(d) > 1 and d[0] == "0") or len(d) > 18 for d in r))  # past int64: as is
+    wide = runs.map(lambda r: tuple(len(d) > 1 for d in r))
     collapsed = shapes.str.replace(_DIGITS, NUMBER, regex=True)
-    # a run is padded where any value of its collapsed shape pads it there
+    # a run keeps its width where any value of its collapsed shape pads it there, or none writes it wider
+    # than one digit (a postcode's `SW1A 1AA`: a digit, not a number of any width that counted on to `SW1A 10AA`)
     any_padded = padded.groupby(collapsed).agg(lambda p: tuple(map(any, zip(*p, strict=True))))
-    return pd.Series(
-        [_merged(shape, any_padded[c]) for shape, c in zip(shapes, collapsed, strict=True)], index=shapes.index
-    )
+    any_wide = wide.groupby(collapsed).agg(lambda w: tuple(map(any, zip(*w, strict=True))))
+    kept = {c: tuple(p or not w for p, w in zip(any_padded[c], any_wide[c], strict=True)) for c in any_padded.index}
+    return pd.Series([_merged(shape, kept[c]) for shape, c in zip(shapes, collapsed, strict=True)], index=shapes.index)
 
 
 def _merged(shape: str, padded: tuple[bool, ...]) -> str:
@@ -108,7 +111,8 @@ def _runs(
         else:
             runs.append(_letters(parts, length, min_count))
     digit_runs = [r for r in runs if "digits" in r]
-    if digit_runs and len(set(values)) >= DENSE * _room(runs):
+    # one digit never counts: 10 codes at most, a postcode's `SW1A 1AA` counted on to `SW1A 10AA`
+    if digit_runs and len(set(values)) >= DENSE * _room(runs) and digit_runs[-1]["digits"] != 1:
         digit_runs[-1]["counter"] = True
         digit_runs[-1]["follows_key"] = _rises_with(numbers, keys)
     return runs
