@@ -246,6 +246,68 @@ def test_an_exponent_past_32_bits_does_not_crash_inference_or_coercion():
         RelationalData({"t": pd.DataFrame({"h": values})}, Schema(t=Table(h=Integer())))
 
 
+def accounts(n: int = 400, seed: int = 0) -> RelationalData:
+    """customers of three countries whose IBAN, phone and postcode are written in their country's format."""
+    rng = np.random.default_rng(seed)
+    country = rng.choice(["DE", "FR", "GB"], n, p=[0.5, 0.3, 0.2])
+    digits = lambda k: "".join(rng.choice(list("0123456789"), k))  # noqa: E731
+    iban = {
+        "DE": lambda: f"DE{digits(20)}",
+        "FR": lambda: f"FR{digits(25)}",
+        "GB": lambda: f"GB{digits(2)}NWBK{digits(14)}",
+    }
+    phone = {
+        "DE": lambda: f"+49 {digits(2)} {digits(7)}",
+        "FR": lambda: f"+33 {digits(1)} {digits(2)} {digits(2)} {digits(2)}",
+        "GB": lambda: f"+44 20 {digits(4)} {digits(4)}",
+    }
+    post = {"DE": lambda: digits(5), "FR": lambda: digits(5), "GB": lambda: f"SW{digits(1)}A {digits(1)}AA"}
+    frame = pd.DataFrame(
+        {
+            "id": range(1, n + 1),
+            "country": country,
+            "segment": rng.choice(["retail", "business"], n),  # tells nothing of the codes
+            "iban": [iban[c]() for c in country],
+            "phone": [phone[c]() for c in country],
+            "postcode": [post[c]() for c in country],
+        }
+    )
+    schema = Schema.infer({"customer": frame}, primary_keys={"customer": "id"})
+    return RelationalData({"customer": frame}, schema)
+
+
+def test_codes_whose_format_a_label_of_the_row_tells_follow_the_generated_label():
+    # an IBAN's country, a phone's +49, a postcode's shape follow the customer's country: drawn in one format for
+    # every row, 113 of 300 generated IBANs began with their customer's country, 116 phones, 193 postcodes
+    data = accounts()
+    assert {c for c, k in data.schema.tables["customer"].columns.items() if k.kind is Column.IDENTIFIER} == {
+        "iban",
+        "phone",
+        "postcode",
+    }
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert {f.get("by") for f in pre.stats["identifiers"]["customer"].values()} == {"country"}
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["customer"]
+    synth["country"] = synth["country"].sample(frac=1.0, random_state=0).to_numpy()  # any country: a model's
+    from relsynth.synth.tabular._decode import _dependent_identifiers
+
+    _dependent_identifiers(pre, {"customer": synth}, np.random.default_rng(7))
+    prefix = {"DE": r"\+49 \d{2} \d{7}", "FR": r"\+33 \d \d{2} \d{2} \d{2}", "GB": r"\+44 20 \d{4} \d{4}"}
+    ibans = {"DE": r"DE\d{20}", "FR": r"FR\d{25}", "GB": r"GB\d{2}NWBK\d{14}"}
+    posts = {"DE": r"\d{5}", "FR": r"\d{5}", "GB": r"SW\dA \dAA"}
+    for col, shapes in (("phone", prefix), ("iban", ibans), ("postcode", posts)):
+        fits = [bool(re.fullmatch(shapes[c], v)) for c, v in zip(synth["country"], synth[col], strict=True)]
+        assert all(fits), (col, synth.loc[~np.array(fits), ["country", col]].head(3))
+    assert synth["iban"].is_unique and not synth["iban"].isin(set(data["customer"]["iban"])).any()
+
+
+def test_a_label_that_tells_nothing_of_the_codes_is_not_their_group():
+    rng = np.random.default_rng(0)
+    codes = pd.Series([f"INV-{i:05d}" for i in rng.permutation(500)])
+    labels = pd.DataFrame({"segment": rng.choice(["a", "b", "c"], 500), "flag": rng.choice(["x", "y"], 500)})
+    assert "by" not in identifier_format(codes, 5, labels=labels)
+
+
 def test_a_single_digit_run_keeps_its_width():
     # UK postcodes SW1A 1AA: each one-digit run was read as a number of any width, counted on past 9,
     # and every one of 300 generated postcodes broke the shape (NW0C 199BD, NW5A 285AB)
@@ -259,3 +321,14 @@ def test_a_single_digit_run_keeps_its_width():
     codes = pd.Series([f"{a}{d}{b} {e}{c}" for a, b, c, (d, e) in zip(areas, letters, ends, digits, strict=True)])
     out = new_identifiers(300, identifier_format(codes.drop_duplicates(), 5), "postcode", rng)
     assert out.str.fullmatch(r"[A-Z]{2}\d[ABC] \d[A-Z]{2}").all(), out.head(3).tolist()
+
+
+def test_counters_of_a_labels_groups_never_draw_one_code_twice():
+    # region N's codes N-00042 and rows of no region (N- too) counted each on from their own highest: N-00400 twice
+    rng = np.random.default_rng(0)
+    region = rng.choice(["N", "S", "E", None], 400)
+    codes = pd.Series([f"{r or 'N'}-{i:05d}" for i, r in zip(rng.permutation(400), region, strict=True)])
+    fmt = identifier_format(codes, 5, labels=pd.DataFrame({"region": region}))
+    assert fmt["by"] == "region"
+    out = new_identifiers(600, fmt, "code", np.random.default_rng(1), pd.Series(rng.choice(["N", "S", "E", None], 600)))
+    assert out.is_unique and not out.isin(set(codes)).any()

@@ -17,7 +17,7 @@ from relsynth.synth.tabular._category_ranges import keep_category_ranges
 from relsynth.synth.tabular._count_sums import apply_count_sums
 from relsynth.synth.tabular._date_parts import apply_date_parts
 from relsynth.synth.tabular._formulas import apply_formulas
-from relsynth.synth.tabular._identifiers import new_identifiers, uuids
+from relsynth.synth.tabular._identifiers import follows_row, new_identifiers, uuids
 from relsynth.synth.tabular._lookup_orders import keep_lookup_orders
 from relsynth.synth.tabular._null_cuts import keep_null_cuts
 from relsynth.synth.tabular._references import (
@@ -185,7 +185,9 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
                 keys[table] = keys[table].iloc[np.argsort(date_order(cols[dated]))].reset_index(drop=True)
             cols[pk] = keys[table]
         for col, fmt in pre.stats.get("identifiers", {}).get(table, {}).items():  # none in older models
-            cols[col] = new_identifiers(n, fmt, col, rng)
+            # codes that follow values of their row are drawn once those are final (`_dependent_identifiers`)
+            cols[col] = pd.Series(pd.NA, index=range(n), dtype="string") if follows_row(fmt) else None
+            cols[col] = new_identifiers(n, fmt, col, rng) if cols[col] is None else cols[col]
         if edge is not None:
             cols[edge.fk] = keys[edge.parent].iloc[np.asarray(parents[table], dtype=np.int64)].reset_index(drop=True)
         out[table] = _in_schema_order(schema, table, cols, n)
@@ -217,12 +219,23 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_date_parts(pre, pre.stats.get("date_parts", []), out)  # from the dates set (none in older models)
     keep_apart(schema, out, pre.stats.get("formats") or {}, rng, given)  # the source's CHECK (a <> b) of values
     keep_unique_sets(schema, out, rng, given)  # the source's UNIQUE sets, once every value is set (`Table.unique`)
+    _dependent_identifiers(pre, out, rng)  # once the values they follow are set
     for table in schema.synth_tables:  # rows in key order: a row's earlier row is written before it
         if ctx is not None and table == schema.roots[0] and own_date(pre, table) is None:
             continue  # the root rows stay in the order of the context rows they were given (keys still rise)
         if (dated := _keys_date(pre, table)) is not None:
             out[table] = out[table].iloc[date_order(out[table][dated])].reset_index(drop=True)
     return RelationalData({t: out[t] for t in schema.tables}, schema, formats=pre.stats.get("formats"))
+
+
+def _dependent_identifiers(pre, out: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
+    """Draw the codes whose format follows values of their row (`follows_row`), from those values."""
+    for table, formats in pre.stats.get("identifiers", {}).items():
+        for col, fmt in formats.items():
+            if follows_row(fmt) and table in out:
+                rows = out[table]
+                codes = new_identifiers(len(rows), fmt, col, rng, rows[fmt["by"]].reset_index(drop=True))
+                rows[col] = codes.set_axis(rows.index)
 
 
 def _dropped(

@@ -12,6 +12,11 @@ labels, as often as in the data, other letters one by one among those seen. Wher
 `ORD000017`), drawn codes would be real ones: the last digit run counts on after the highest, in
 the order of the rows' keys where the data's numbers rise with their row's key (TPC-H's
 `Customer#000000042` names customer 42), else in random order.
+
+Where a label of the row tells the codes' shapes or their constant parts (an IBAN's country and
+length, a phone number's `+49 ` or `+33 `, a VAT id's `DE`, a postcode's `99999` or `AA9A 9AA` by
+the customer's country), a format is fitted for each of its values of `min_count` rows at least
+(`"by"`, `"groups"`), and each generated row's code is drawn in its generated label's.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import uuid
 import numpy as np
 import pandas as pd
 
-from relsynth.relational.shapes import CLASSES, DIGIT, UUID, code_shapes
+from relsynth.relational.shapes import CLASSES, DIGIT, UUID, char_shapes, code_shapes
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +41,80 @@ MAX_SHAPES = 32  # the most common shapes kept
 DENSE = 0.01  # codes that fill this share of the codes their shape spells number their rows: the last digit run counts
 REDRAWS = 20  # rounds of drawing again the repeated codes of a unique column
 LABELLED = 0.95  # letters whose labels of min_count values hold this share of a shape's values are drawn as labels
+TOLD = 0.9  # share of the smaller entropy of a label and the codes' shapes their mutual information holds: one tells the other
 
 
-def identifier_format(values: pd.Series, min_count: int, keys: pd.Series | None = None) -> dict:
+def identifier_format(
+    values: pd.Series, min_count: int, keys: pd.Series | None = None, labels: pd.DataFrame | None = None
+) -> dict:
     """The format fresh codes of `values` are drawn in (see the module docstring); its shapes are
     empty when no shape has `min_count` values (the codes are then `<column>_1`, `<column>_2`...).
-    `keys`: the rows' primary key, which a counter's numbers may rise with."""
+    `keys`: the rows' primary key, which a counter's numbers may rise with; `labels`: the row's
+    categories, one of which may tell the codes' shapes (a format per value of it)."""
+    fmt = _format(values, min_count, keys)
+    by = None if labels is None or fmt.get("uuid") else telling_label(values, labels, min_count)
+    if by is None:
+        return fmt
+    groups = labels[by].astype("string")
+    counts = groups.value_counts()
+    return {
+        **fmt,
+        "by": by,
+        "groups": {
+            str(g): _format(values[groups == g], min_count, None if keys is None else keys[groups == g])
+            for g in counts[counts >= max(min_count, 1)].index
+        },
+    }
+
+
+def follows_row(fmt: dict) -> bool:
+    """Whether codes in `fmt` are drawn from values of their row (a label's groups)."""
+    return bool(fmt.get("groups"))
+
+
+def telling_label(values: pd.Series, labels: pd.DataFrame, min_count: int) -> str | None:
+    """The label column that best tells the codes' signatures (`_signatures`: their shapes, or
+    their letters) or is told by them, where their mutual information holds TOLD of the smaller
+    entropy of the two; None where none does."""
+    s = values.dropna().astype(str)
+    if len(s) < max(min_count, 2) or not len(labels.columns):
+        return None
+    best, best_score = None, TOLD
+    for sig in _signatures(s, min_count):
+        for col in labels.columns:
+            label = labels.loc[s.index, col].astype("string").fillna("\x00")
+            score = _told(sig, label)
+            if score >= best_score:
+                best, best_score = col, score
+    return best
+
+
+def _signatures(s: pd.Series, min_count: int) -> list[pd.Series]:
+    """The codes' shapes and their spellings with digits as `9` (`DE99...`), a signature that fewer
+    than `min_count` codes have lumped as one (random letters tell nothing)."""
+    out = []
+    for sig in (char_shapes(s), s.str.replace(r"[0-9]", DIGIT, regex=True)):
+        counts = sig.map(sig.value_counts())
+        out.append(sig.where(counts >= max(min_count, 1), "\x00"))
+    return out
+
+
+def _told(a: pd.Series, b: pd.Series) -> float:
+    """Mutual information of `a` and `b` over the smaller of their entropies (0 where one is constant)."""
+    h_a, h_b = _entropy(a.value_counts()), _entropy(b.value_counts())
+    if min(h_a, h_b) <= 0:
+        return 0.0
+    h_ab = _entropy(pd.DataFrame({"a": a.to_numpy(), "b": b.to_numpy()}).value_counts())
+    return (h_a + h_b - h_ab) / min(h_a, h_b)
+
+
+def _entropy(counts: pd.Series) -> float:
+    p = counts.to_numpy(dtype=float) / counts.sum()
+    return float(-(p * np.log(p)).sum())
+
+
+def _format(values: pd.Series, min_count: int, keys: pd.Series | None = None) -> dict:
+    """The format of one group of codes (`identifier_format` without labels)."""
     s = values.dropna().astype(str)
     keys = None if keys is None else keys[s.index].to_numpy(dtype=object)
     fmt = {"null_rate": float(values.isna().mean()) if len(values) else 0.0, "unique": bool(s.is_unique)}
@@ -167,22 +240,46 @@ def _run_room(run: dict) -> int:
     return len(run["labels"]) if "labels" in run else len(run["chars"]) ** run["length"]
 
 
-def new_identifiers(n: int, fmt: dict, column: str, rng: np.random.Generator) -> pd.Series:
+def new_identifiers(
+    n: int, fmt: dict, column: str, rng: np.random.Generator, labels: pd.Series | None = None
+) -> pd.Series:
     """`n` fresh codes in `fmt` (nulls at the source's rate); distinct when the source's are, as far
-    as the format has room."""
+    as the format has room. `labels`: the generated rows' values of the label the format is fitted
+    by (`"by"`), each row's code drawn in its value's format (the whole column's for other values)."""
+    if not fmt.get("groups") or labels is None:
+        return _new_codes(n, fmt, column, rng)
+    groups = labels.astype("string").reset_index(drop=True).fillna("\x00").to_numpy(dtype=object)
+    codes = pd.Series(pd.NA, index=range(n), dtype="string")
+    floors: dict[int, int] = {}  # counters go on across the groups: one group's never another's numbers
+    for g, sub in [*fmt["groups"].items(), (None, fmt)]:
+        rows = np.flatnonzero(groups == g) if g is not None else np.flatnonzero(~np.isin(groups, list(fmt["groups"])))
+        codes.iloc[rows] = _new_codes(len(rows), sub, column, rng, floors).to_numpy()
+    if fmt.get("unique") and codes.dropna().duplicated().any():  # groups of one shape drew one code twice
+        log.warning("identifier %s: %d codes repeat across its groups", column, codes.dropna().duplicated().sum())
+    return codes
+
+
+def _new_codes(
+    n: int, fmt: dict, column: str, rng: np.random.Generator, floors: dict[int, int] | None = None
+) -> pd.Series:
+    """`new_identifiers` in one format, its groups aside; `floors`: per counter width, the highest
+    number drawn in another format, counted on after (updated)."""
     out = np.empty(n, dtype=object)
     if fmt.get("uuid"):
         out[:] = uuids(n, rng)
     elif not fmt.get("shapes"):
-        out[:] = [f"{column}_{i}" for i in range(1, n + 1)]
+        start = 1 if floors is None else floors.get(-1, 0) + 1
+        out[:] = [f"{column}_{i}" for i in range(start, start + n)]
+        if floors is not None:
+            floors[-1] = start + n - 1
     else:
         shares = np.array([s["share"] for s in fmt["shapes"]], dtype=float)
         which = rng.choice(len(shares), size=n, p=shares / shares.sum())
         for k, shape in enumerate(fmt["shapes"]):
             rows = np.flatnonzero(which == k)
-            out[rows] = _draw(shape["runs"], len(rows), rng)
+            out[rows] = _draw(shape["runs"], len(rows), rng, floors)
         if fmt.get("unique"):
-            _redraw_repeats(out, which, fmt["shapes"], column, rng)
+            _redraw_repeats(out, which, fmt["shapes"], column, rng, floors)
     codes = pd.Series(out, dtype="string")
     codes[rng.random(n) < fmt.get("null_rate", 0.0)] = pd.NA
     return codes
@@ -204,14 +301,14 @@ def uuids(n: int, rng: np.random.Generator) -> list[str]:
     return out
 
 
-def _draw(runs: list[dict], n: int, rng: np.random.Generator) -> np.ndarray:
+def _draw(runs: list[dict], n: int, rng: np.random.Generator, floors: dict[int, int] | None = None) -> np.ndarray:
     parts = np.full(n, "", dtype=object)
     for run in runs:
         if "text" in run:
             piece = np.full(n, run["text"], dtype=object)
         elif "digits" in run:
             if run["counter"]:
-                sequence = _counted(run, n)
+                sequence = _counted(run, n, floors)
                 # in the order of the rows (their keys rise with them) where the data's rise with the keys
                 numbers = sequence if run.get("follows_key") else sequence[rng.permutation(n)]
             else:
@@ -228,10 +325,15 @@ def _draw(runs: list[dict], n: int, rng: np.random.Generator) -> np.ndarray:
     return parts
 
 
-def _counted(run: dict, n: int) -> np.ndarray:
-    """A counter's `n` fresh numbers, rising: after the highest, else before the lowest; where
-    neither side alone has room in the width, both sides' room, and past the width only when that
-    is full (a warning says how many)."""
+def _counted(run: dict, n: int, floors: dict[int, int] | None = None) -> np.ndarray:
+    """A counter's `n` fresh numbers, rising: after the highest (and `floors`' number of its width,
+    then raised to the last), else before the lowest; where neither side alone has room in the
+    width, both sides' room, and past the width only when that is full (a warning says how many)."""
+    if floors is not None:
+        hi = max(run["hi"], floors.get(run["digits"], -1))
+        numbers = _counted({**run, "hi": hi}, n)
+        floors[run["digits"]] = max(hi, int(numbers.max())) if n else hi
+        return numbers
     top, lo, hi = 10 ** (run["digits"] or 18) - 1, run["lo"], run["hi"]  # a NUMBER: any width
     if hi + n <= top:
         return np.arange(hi + 1, hi + n + 1)
@@ -252,7 +354,9 @@ def _counted(run: dict, n: int) -> np.ndarray:
     return np.concatenate([below, above, past])
 
 
-def _redraw_repeats(out: np.ndarray, which: np.ndarray, shapes: list[dict], column: str, rng) -> None:
+def _redraw_repeats(
+    out: np.ndarray, which: np.ndarray, shapes: list[dict], column: str, rng, floors: dict[int, int] | None = None
+) -> None:
     """Draw again, in place, the codes that repeat an earlier one (a format with little room)."""
     for _ in range(REDRAWS):
         repeated = np.flatnonzero(pd.Series(out).duplicated().to_numpy())
@@ -260,7 +364,7 @@ def _redraw_repeats(out: np.ndarray, which: np.ndarray, shapes: list[dict], colu
             return
         for k, shape in enumerate(shapes):
             rows = repeated[which[repeated] == k]
-            out[rows] = _draw(shape["runs"], len(rows), rng)
+            out[rows] = _draw(shape["runs"], len(rows), rng, floors)
     repeated = pd.Series(out).duplicated().to_numpy()
     log.warning(
         "identifier %s: its format has too little room for %d distinct codes; %d repeat",

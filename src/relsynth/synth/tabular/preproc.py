@@ -385,11 +385,13 @@ class TabularPreproc:
         return self
 
     def _identifier_formats(self, data: RelationalData, table: str) -> dict[str, dict]:
-        """Each identifier column's format (`identifier_format`), a counter read against the row's key."""
+        """Each identifier column's format (`identifier_format`), a counter read against the row's key,
+        shapes told by a category of the row (an IBAN's country) fitted per value of it."""
         pk = self.schema.tables[table].primary_key
         keys = None if pk is None else data[table][pk]
+        labels = data[table][self.schema.tables[table].cols_of(Column.CATEGORICAL)]
         return {
-            c: identifier_format(data[table][c], self.min_count, keys)
+            c: identifier_format(data[table][c], self.min_count, keys, labels)
             for c in self.schema.tables[table].cols_of(Column.IDENTIFIER)
         }
 
