@@ -234,7 +234,7 @@ def _dependent_identifiers(pre, out: dict[str, pd.DataFrame], rng: np.random.Gen
         for col, fmt in formats.items():
             if follows_row(fmt) and table in out:
                 rows = out[table]
-                codes = new_identifiers(len(rows), fmt, col, rng, rows[fmt["by"]].reset_index(drop=True))
+                codes = new_identifiers(len(rows), fmt, col, rng, rows)
                 rows[col] = codes.set_axis(rows.index)
 
 

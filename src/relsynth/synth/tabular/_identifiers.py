@@ -16,7 +16,9 @@ the order of the rows' keys where the data's numbers rise with their row's key (
 Where a label of the row tells the codes' shapes or their constant parts (an IBAN's country and
 length, a phone number's `+49 ` or `+33 `, a VAT id's `DE`, a postcode's `99999` or `AA9A 9AA` by
 the customer's country), a format is fitted for each of its values of `min_count` rows at least
-(`"by"`, `"groups"`), and each generated row's code is drawn in its generated label's.
+(`"by"`, `"groups"`), and each generated row's code is drawn in its generated label's. A digit run
+that is a part of a date of the row in every code (`INV-2023-000123`'s year, of the invoice's date;
+`DATE_PARTS`, at least `MIN_DATED` codes) is written from the generated date.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational.shapes import CLASSES, DIGIT, UUID, char_shapes, code_shapes
+from relsynth.synth.tabular._date_parts import PARTS
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +44,27 @@ MAX_SHAPES = 32  # the most common shapes kept
 DENSE = 0.01  # codes that fill this share of the codes their shape spells number their rows: the last digit run counts
 REDRAWS = 20  # rounds of drawing again the repeated codes of a unique column
 LABELLED = 0.95  # letters whose labels of min_count values hold this share of a shape's values are drawn as labels
+MIN_DATED = 20  # codes whose date part a digit run is, at least
+DATE_PARTS = {  # the parts of a date a run of digits may write (as numbers; zero-padded to the run's width)
+    **{p: PARTS[p] for p in ("yyyymmdd", "yyyymm", "year", "month", "day", "dayofyear", "quarter", "isoweek")},
+    "yy": lambda d: d.dt.year % 100,
+}
 TOLD = 0.9  # share of the smaller entropy of a label and the codes' shapes their mutual information holds: one tells the other
 
 
 def identifier_format(
-    values: pd.Series, min_count: int, keys: pd.Series | None = None, labels: pd.DataFrame | None = None
+    values: pd.Series,
+    min_count: int,
+    keys: pd.Series | None = None,
+    labels: pd.DataFrame | None = None,
+    dates: pd.DataFrame | None = None,
 ) -> dict:
     """The format fresh codes of `values` are drawn in (see the module docstring); its shapes are
     empty when no shape has `min_count` values (the codes are then `<column>_1`, `<column>_2`...).
     `keys`: the rows' primary key, which a counter's numbers may rise with; `labels`: the row's
-    categories, one of which may tell the codes' shapes (a format per value of it)."""
-    fmt = _format(values, min_count, keys)
+    categories, one of which may tell the codes' shapes (a format per value of it); `dates`: the
+    row's dates, a part of which a digit run may be."""
+    fmt = _format(values, min_count, keys, dates)
     by = None if labels is None or fmt.get("uuid") else telling_label(values, labels, min_count)
     if by is None:
         return fmt
@@ -61,15 +74,21 @@ def identifier_format(
         **fmt,
         "by": by,
         "groups": {
-            str(g): _format(values[groups == g], min_count, None if keys is None else keys[groups == g])
+            str(g): _format(
+                values[groups == g],
+                min_count,
+                None if keys is None else keys[groups == g],
+                None if dates is None else dates[groups == g],
+            )
             for g in counts[counts >= max(min_count, 1)].index
         },
     }
 
 
 def follows_row(fmt: dict) -> bool:
-    """Whether codes in `fmt` are drawn from values of their row (a label's groups)."""
-    return bool(fmt.get("groups"))
+    """Whether codes in `fmt` are drawn from values of their row (a label's groups, a date's part)."""
+    formats = [fmt, *(fmt.get("groups") or {}).values()]
+    return bool(fmt.get("groups")) or any("date" in r for f in formats for s in f.get("shapes", []) for r in s["runs"])
 
 
 def telling_label(values: pd.Series, labels: pd.DataFrame, min_count: int) -> str | None:
@@ -113,10 +132,13 @@ def _entropy(counts: pd.Series) -> float:
     return float(-(p * np.log(p)).sum())
 
 
-def _format(values: pd.Series, min_count: int, keys: pd.Series | None = None) -> dict:
+def _format(
+    values: pd.Series, min_count: int, keys: pd.Series | None = None, dates: pd.DataFrame | None = None
+) -> dict:
     """The format of one group of codes (`identifier_format` without labels)."""
     s = values.dropna().astype(str)
     keys = None if keys is None else keys[s.index].to_numpy(dtype=object)
+    dates = None if dates is None or not len(dates.columns) else dates.loc[s.index].reset_index(drop=True)
     fmt = {"null_rate": float(values.isna().mean()) if len(values) else 0.0, "unique": bool(s.is_unique)}
     if len(s) and s.str.match(UUID).all():
         return {**fmt, "uuid": True}
@@ -133,6 +155,7 @@ def _format(values: pd.Series, min_count: int, keys: pd.Series | None = None) ->
                 shape,
                 None if keys is None else keys[(shapes == shape).to_numpy()],
                 min_count,
+                None if dates is None else dates[(shapes == shape).to_numpy()],
             ),
         }
         for shape, n in kept.items()
@@ -164,11 +187,17 @@ def _merged(shape: str, padded: tuple[bool, ...]) -> str:
 
 
 def _runs(
-    values: np.ndarray, own: np.ndarray, shape: str, keys: np.ndarray | None = None, min_count: int = 1
+    values: np.ndarray,
+    own: np.ndarray,
+    shape: str,
+    keys: np.ndarray | None = None,
+    min_count: int = 1,
+    dates: pd.DataFrame | None = None,
 ) -> list[dict]:
     """The runs of one shape: `{"text": ...}` kept as it is, `{"digits": width, "lo", "hi", "counter"}`
-    (width 0: a NUMBER, written without padding; and `"follows_key"` where a counter rises with
-    `keys`), `{"labels": [...], "shares": [...]}` or `{"chars": alphabet, "length": n}` (`_letters`).
+    (width 0: a NUMBER, written without padding; `"follows_key"` where a counter rises with
+    `keys`; `"date": [column, part]` where it is a part of a date of `dates`, the row's),
+    `{"labels": [...], "shares": [...]}` or `{"chars": alphabet, "length": n}` (`_letters`).
     `own`: each value's own shape, whose runs cut it (a NUMBER's width varies)."""
     runs, numbers = [], np.zeros(0, dtype=np.int64)
     pieces = [_pieces(v, o) for v, o in zip(values, own, strict=True)]
@@ -178,17 +207,36 @@ def _runs(
         if cls == "" or len(set(parts)) == 1:
             runs.append({"text": str(parts[0])})
         elif cls in (DIGIT, NUMBER) and max(map(len, parts)) <= 18:  # past int64: drawn digit by digit
-            numbers = parts.astype(np.int64)  # the last digit run's are the counter's
-            width = length if cls == DIGIT else 0
-            runs.append({"digits": width, "lo": int(numbers.min()), "hi": int(numbers.max()), "counter": False})
+            width, held = length if cls == DIGIT else 0, parts.astype(np.int64)
+            runs.append({"digits": width, "lo": int(held.min()), "hi": int(held.max()), "counter": False})
+            if (dated := _date_part(held, dates)) is not None:
+                runs[-1]["date"] = dated
+            else:
+                numbers = held  # the last digit run's that no date writes are the counter's
         else:
             runs.append(_letters(parts, length, min_count))
-    digit_runs = [r for r in runs if "digits" in r]
+    digit_runs = [r for r in runs if "digits" in r and "date" not in r]
     # one digit never counts: 10 codes at most, a postcode's `SW1A 1AA` counted on to `SW1A 10AA`
     if digit_runs and len(set(values)) >= DENSE * _room(runs) and digit_runs[-1]["digits"] != 1:
         digit_runs[-1]["counter"] = True
         digit_runs[-1]["follows_key"] = _rises_with(numbers, keys)
     return runs
+
+
+def _date_part(numbers: np.ndarray, dates: pd.DataFrame | None) -> list[str] | None:
+    """[column, part] of the first date of `dates` and part (`DATE_PARTS`) that `numbers` equal in
+    every row holding the date, MIN_DATED rows at least; None where none does."""
+    if dates is None or len(set(numbers)) < 2:  # a constant is kept as text
+        return None
+    for col in dates.columns:
+        when = pd.to_datetime(dates[col]).reset_index(drop=True)
+        held = when.notna().to_numpy()
+        if held.sum() < MIN_DATED:
+            continue
+        for part, of in DATE_PARTS.items():
+            if (of(when[held]).to_numpy(dtype=np.int64) == numbers[held]).all():
+                return [str(col), part]
+    return None
 
 
 def _pieces(value: str, own: str) -> list[str]:
@@ -241,29 +289,37 @@ def _run_room(run: dict) -> int:
 
 
 def new_identifiers(
-    n: int, fmt: dict, column: str, rng: np.random.Generator, labels: pd.Series | None = None
+    n: int, fmt: dict, column: str, rng: np.random.Generator, rows: pd.DataFrame | None = None
 ) -> pd.Series:
     """`n` fresh codes in `fmt` (nulls at the source's rate); distinct when the source's are, as far
-    as the format has room. `labels`: the generated rows' values of the label the format is fitted
-    by (`"by"`), each row's code drawn in its value's format (the whole column's for other values)."""
-    if not fmt.get("groups") or labels is None:
-        return _new_codes(n, fmt, column, rng)
-    groups = labels.astype("string").reset_index(drop=True).fillna("\x00").to_numpy(dtype=object)
+    as the format has room. `rows`: the generated rows, whose label the format is fitted by (`"by"`)
+    draws each row's code in its value's format (the whole column's for other values), and whose
+    dates write the digit runs that are their parts."""
+    rows = None if rows is None else rows.reset_index(drop=True)
+    if not fmt.get("groups") or rows is None:
+        return _new_codes(n, fmt, column, rng, None, rows)
+    groups = rows[fmt["by"]].astype("string").fillna("\x00").to_numpy(dtype=object)
     codes = pd.Series(pd.NA, index=range(n), dtype="string")
     floors: dict[int, int] = {}  # counters go on across the groups: one group's never another's numbers
     for g, sub in [*fmt["groups"].items(), (None, fmt)]:
-        rows = np.flatnonzero(groups == g) if g is not None else np.flatnonzero(~np.isin(groups, list(fmt["groups"])))
-        codes.iloc[rows] = _new_codes(len(rows), sub, column, rng, floors).to_numpy()
+        at = np.flatnonzero(groups == g) if g is not None else np.flatnonzero(~np.isin(groups, list(fmt["groups"])))
+        codes.iloc[at] = _new_codes(len(at), sub, column, rng, floors, rows.iloc[at]).to_numpy()
     if fmt.get("unique") and codes.dropna().duplicated().any():  # groups of one shape drew one code twice
         log.warning("identifier %s: %d codes repeat across its groups", column, codes.dropna().duplicated().sum())
     return codes
 
 
 def _new_codes(
-    n: int, fmt: dict, column: str, rng: np.random.Generator, floors: dict[int, int] | None = None
+    n: int,
+    fmt: dict,
+    column: str,
+    rng: np.random.Generator,
+    floors: dict[int, int] | None = None,
+    rows: pd.DataFrame | None = None,
 ) -> pd.Series:
     """`new_identifiers` in one format, its groups aside; `floors`: per counter width, the highest
-    number drawn in another format, counted on after (updated)."""
+    number drawn in another format, counted on after (updated); `rows`: the generated rows."""
+    rows = None if rows is None else rows.reset_index(drop=True)
     out = np.empty(n, dtype=object)
     if fmt.get("uuid"):
         out[:] = uuids(n, rng)
@@ -276,10 +332,10 @@ def _new_codes(
         shares = np.array([s["share"] for s in fmt["shapes"]], dtype=float)
         which = rng.choice(len(shares), size=n, p=shares / shares.sum())
         for k, shape in enumerate(fmt["shapes"]):
-            rows = np.flatnonzero(which == k)
-            out[rows] = _draw(shape["runs"], len(rows), rng, floors)
+            at = np.flatnonzero(which == k)
+            out[at] = _draw(shape["runs"], len(at), rng, floors, None if rows is None else rows.iloc[at])
         if fmt.get("unique"):
-            _redraw_repeats(out, which, fmt["shapes"], column, rng, floors)
+            _redraw_repeats(out, which, fmt["shapes"], column, rng, floors, rows)
     codes = pd.Series(out, dtype="string")
     codes[rng.random(n) < fmt.get("null_rate", 0.0)] = pd.NA
     return codes
@@ -301,7 +357,13 @@ def uuids(n: int, rng: np.random.Generator) -> list[str]:
     return out
 
 
-def _draw(runs: list[dict], n: int, rng: np.random.Generator, floors: dict[int, int] | None = None) -> np.ndarray:
+def _draw(
+    runs: list[dict],
+    n: int,
+    rng: np.random.Generator,
+    floors: dict[int, int] | None = None,
+    rows: pd.DataFrame | None = None,
+) -> np.ndarray:
     parts = np.full(n, "", dtype=object)
     for run in runs:
         if "text" in run:
@@ -313,6 +375,9 @@ def _draw(runs: list[dict], n: int, rng: np.random.Generator, floors: dict[int, 
                 numbers = sequence if run.get("follows_key") else sequence[rng.permutation(n)]
             else:
                 numbers = rng.integers(run["lo"], run["hi"] + 1, size=n)
+                if "date" in run and rows is not None and run["date"][0] in rows:  # the row's date's part
+                    part = DATE_PARTS[run["date"][1]](pd.to_datetime(rows[run["date"][0]]).reset_index(drop=True))
+                    numbers = np.where(part.notna(), part.fillna(0).to_numpy(dtype=np.int64), numbers)
             piece = np.array([str(v).zfill(run["digits"]) for v in numbers], dtype=object)
         elif "labels" in run:
             shares = np.array(run["shares"], dtype=float)
@@ -355,7 +420,13 @@ def _counted(run: dict, n: int, floors: dict[int, int] | None = None) -> np.ndar
 
 
 def _redraw_repeats(
-    out: np.ndarray, which: np.ndarray, shapes: list[dict], column: str, rng, floors: dict[int, int] | None = None
+    out: np.ndarray,
+    which: np.ndarray,
+    shapes: list[dict],
+    column: str,
+    rng,
+    floors: dict[int, int] | None = None,
+    rows: pd.DataFrame | None = None,
 ) -> None:
     """Draw again, in place, the codes that repeat an earlier one (a format with little room)."""
     for _ in range(REDRAWS):
@@ -363,8 +434,8 @@ def _redraw_repeats(
         if not len(repeated):
             return
         for k, shape in enumerate(shapes):
-            rows = repeated[which[repeated] == k]
-            out[rows] = _draw(shape["runs"], len(rows), rng, floors)
+            at = repeated[which[repeated] == k]
+            out[at] = _draw(shape["runs"], len(at), rng, floors, None if rows is None else rows.iloc[at])
     repeated = pd.Series(out).duplicated().to_numpy()
     log.warning(
         "identifier %s: its format has too little room for %d distinct codes; %d repeat",

@@ -390,8 +390,9 @@ class TabularPreproc:
         pk = self.schema.tables[table].primary_key
         keys = None if pk is None else data[table][pk]
         labels = data[table][self.schema.tables[table].cols_of(Column.CATEGORICAL)]
+        dates = data[table][self.schema.tables[table].cols_of(Column.DATE, Column.DATETIME)]
         return {
-            c: identifier_format(data[table][c], self.min_count, keys, labels)
+            c: identifier_format(data[table][c], self.min_count, keys, labels, dates)
             for c in self.schema.tables[table].cols_of(Column.IDENTIFIER)
         }
 
