@@ -362,3 +362,47 @@ def test_a_digit_run_that_is_a_part_of_the_rows_date_is_written_from_it():
     assert (synth["invoice_no"].str[4:8] == years).all(), synth.head(3)
     assert (synth["ref"].str[1:9] == pd.to_datetime(synth["date"]).dt.strftime("%Y%m%d")).all(), synth.head(3)
     assert synth["invoice_no"].is_unique and not synth["invoice_no"].isin(set(frame["invoice_no"])).any()
+
+
+def _luhn_ok(code: str) -> bool:
+    digits = [int(c) for c in code if c.isdigit()][::-1]
+    return sum(d if i % 2 == 0 else (2 * d - 9 if d > 4 else 2 * d) for i, d in enumerate(digits)) % 10 == 0
+
+
+def _with_luhn(body: str) -> str:
+    return next(body + str(d) for d in range(10) if _luhn_ok(body + str(d)))
+
+
+def test_codes_that_all_pass_a_check_digit_come_back_passing_it():
+    # an untrained model's IBANs passed mod 97 in 6 of 300, card numbers Luhn in 24 of 300, ISBN-13s 99 of 861
+    rng = np.random.default_rng(0)
+    digits = lambda k: "".join(rng.choice(list("0123456789"), k))  # noqa: E731
+
+    def iban(cc: str) -> str:
+        bban = digits(18)
+        check = 98 - int("".join(str(int(c, 36)) for c in bban + cc + "00")) % 97
+        return f"{cc}{check:02d}{bban}"
+
+    def isbn() -> str:
+        body = "978" + digits(9)
+        return body + str(-sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body)) % 10)
+
+    cards = [_with_luhn("4" + digits(14)) for _ in range(200)]
+    columns = {
+        "iban": ([iban(c) for c in rng.choice(["DE", "AT"], 200)], "iban_mod97"),
+        "isbn": ([isbn() for _ in range(200)], "gtin"),
+        "card": ([" ".join(c[i : i + 4] for i in range(0, 16, 4)) for c in cards], "luhn"),
+    }
+    for col, (codes, check) in columns.items():
+        fmt = identifier_format(pd.Series(codes), 5)
+        assert fmt.get("check") == check, col
+        out = new_identifiers(300, fmt, col, np.random.default_rng(1))
+        assert not out.isin(set(codes)).any() and out.is_unique
+        assert out.str.fullmatch(r"[A-Z]{2}\d{20}|978\d{10}|4\d{3} \d{4} \d{4} \d{4}").all(), out.head(3).tolist()
+        if col == "iban":
+            assert out.map(lambda c: int("".join(str(int(x, 36)) for x in c[4:] + c[:4])) % 97 == 1).all()
+        elif col == "isbn":
+            assert out.map(lambda c: sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(c)) % 10 == 0).all()
+        else:
+            assert out.map(_luhn_ok).all(), out.head(3).tolist()
+    assert "check" not in identifier_format(pd.Series([digits(16) for _ in range(200)]), 5)  # random digits: none

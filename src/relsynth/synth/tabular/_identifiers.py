@@ -18,7 +18,9 @@ length, a phone number's `+49 ` or `+33 `, a VAT id's `DE`, a postcode's `99999`
 the customer's country), a format is fitted for each of its values of `min_count` rows at least
 (`"by"`, `"groups"`), and each generated row's code is drawn in its generated label's. A digit run
 that is a part of a date of the row in every code (`INV-2023-000123`'s year, of the invoice's date;
-`DATE_PARTS`, at least `MIN_DATED` codes) is written from the generated date.
+`DATE_PARTS`, at least `MIN_DATED` codes) is written from the generated date. Where every code
+passes a standard check digit (`_check_digits`: an IBAN's mod 97, an ISBN-13's, a card's Luhn),
+the drawn codes get theirs set (`"check"`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational.shapes import CLASSES, DIGIT, UUID, char_shapes, code_shapes
+from relsynth.synth.tabular._check_digits import find_check, with_check
 from relsynth.synth.tabular._date_parts import PARTS
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,8 @@ def identifier_format(
     categories, one of which may tell the codes' shapes (a format per value of it); `dates`: the
     row's dates, a part of which a digit run may be."""
     fmt = _format(values, min_count, keys, dates)
+    if (check := find_check(values)) is not None:
+        fmt["check"] = check
     by = None if labels is None or fmt.get("uuid") else telling_label(values, labels, min_count)
     if by is None:
         return fmt
@@ -295,7 +300,20 @@ def new_identifiers(
     as the format has room. `rows`: the generated rows, whose label the format is fitted by (`"by"`)
     draws each row's code in its value's format (the whole column's for other values), and whose
     dates write the digit runs that are their parts."""
-    rows = None if rows is None else rows.reset_index(drop=True)
+    codes = _new_grouped(n, fmt, column, rng, None if rows is None else rows.reset_index(drop=True))
+    if fmt.get("check"):
+        codes = with_check(codes, fmt["check"])
+        if fmt.get("unique") and codes.dropna().duplicated().any():  # codes one check digit apart
+            log.warning(
+                "identifier %s: %d codes repeat once their check digits are set",
+                column,
+                codes.dropna().duplicated().sum(),
+            )
+    return codes
+
+
+def _new_grouped(n: int, fmt: dict, column: str, rng: np.random.Generator, rows: pd.DataFrame | None) -> pd.Series:
+    """`new_identifiers` without their check digits: each row's in its label's format."""
     if not fmt.get("groups") or rows is None:
         return _new_codes(n, fmt, column, rng, None, rows)
     groups = rows[fmt["by"]].astype("string").fillna("\x00").to_numpy(dtype=object)
