@@ -21,7 +21,8 @@ MIN_IDENTIFIERS = 20  # fewer values than this are never read as identifiers (a 
 IDENTIFIER_UNIQUE = 0.9  # share of distinct values an identifier column has at least
 IDENTIFIER_SHAPED = 0.9  # share of its values whose shape at least MIN_COUNT values share
 MAX_IDENTIFIER_CHARS = 64
-_DIGIT_GROUPS = r"\S*\d\S*(?: \S*\d\S*)*"  # codes written in spaced groups, each with a digit (phone numbers)
+_GROUP = r"(?:\S*\d\S*|\*+|#+|•+|X{2,}|x{2,})"  # a group of a spaced code: one with a digit, or a mask (`****`)
+_DIGIT_GROUPS = rf"{_GROUP}(?: {_GROUP})*"  # codes written in spaced groups (phone numbers, masked cards)
 
 
 def infer_kind(values: pd.Series, in_lookup: bool = False) -> Column:
@@ -185,7 +186,7 @@ def _blank_note(text: pd.Series) -> str:
 def _identifier_shapes(text: pd.Series) -> str | None:
     """How codes that name their rows look (`'AAA-9999'`, `'UUID'`), or None when `text` (mostly
     unique strings) is not such codes: too few values, whitespace other than between groups that
-    each hold a digit (`+33 612 345 6789`, not `12 Main St`), too long, shapes that few values share
+    each hold a digit or mask one (`+33 612 345 6789`, `**** **** **** 1234`, not `12 Main St`), too long, shapes that few values share
     (e-mails, words), or values without digits (names)."""
     if len(text) < MIN_IDENTIFIERS or text.str.len().max() > MAX_IDENTIFIER_CHARS:
         return None

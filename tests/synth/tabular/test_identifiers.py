@@ -406,3 +406,26 @@ def test_codes_that_all_pass_a_check_digit_come_back_passing_it():
         else:
             assert out.map(_luhn_ok).all(), out.head(3).tolist()
     assert "check" not in identifier_format(pd.Series([digits(16) for _ in range(200)]), 5)  # random digits: none
+
+
+def test_masked_card_numbers_keep_their_mask_and_their_width():
+    # '**** **** **** 1234' was free text (a group without a digit); read as codes, its last four, filling their
+    # width (0003 to 9995), counted on past it: '**** **** **** 10026' in 242 of 300 generated rows
+    rng = np.random.default_rng(0)
+    last = rng.integers(0, 10_000, 600)
+    first = rng.integers(400_000, 500_000, 600)
+    frame = pd.DataFrame(
+        {
+            "id": range(1, 601),
+            "masked": [f"**** **** **** {v:04d}" for v in last],
+            "bin_masked": [f"{f // 100} {f % 100:02d}** **** {v:04d}" for f, v in zip(first, last, strict=True)],
+        }
+    )
+    data = RelationalData({"customer": frame}, Schema.infer({"customer": frame}, primary_keys={"customer": "id"}))
+    assert {k.kind for c, k in data.schema.tables["customer"].columns.items() if c != "id"} == {Column.IDENTIFIER}
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["customer"]
+    assert synth["masked"].str.fullmatch(r"\*{4} \*{4} \*{4} \d{4}").all(), synth["masked"].head(3).tolist()
+    assert synth["bin_masked"].str.fullmatch(r"4\d{3} \d{2}\*\* \*{4} \d{4}").all(), (
+        synth["bin_masked"].head(3).tolist()
+    )

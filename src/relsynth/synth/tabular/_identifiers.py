@@ -45,6 +45,7 @@ NUMBER = (
 _DIGITS = re.compile(f"{DIGIT}+")
 MAX_SHAPES = 32  # the most common shapes kept
 DENSE = 0.01  # codes that fill this share of the codes their shape spells number their rows: the last digit run counts
+COUNTED = 0.5  # ... where its width leaves room for this share of the codes' count to count on
 REDRAWS = 20  # rounds of drawing again the repeated codes of a unique column
 LABELLED = 0.95  # letters whose labels of min_count values hold this share of a shape's values are drawn as labels
 MIN_DATED = 20  # codes whose date part a digit run is, at least
@@ -221,11 +222,20 @@ def _runs(
         else:
             runs.append(_letters(parts, length, min_count))
     digit_runs = [r for r in runs if "digits" in r and "date" not in r]
-    # one digit never counts: 10 codes at most, a postcode's `SW1A 1AA` counted on to `SW1A 10AA`
-    if digit_runs and len(set(values)) >= DENSE * _room(runs) and digit_runs[-1]["digits"] != 1:
+    # one digit never counts: 10 codes at most, a postcode's `SW1A 1AA` counted on to `SW1A 10AA`; nor
+    # does a run whose width leaves no room to count on (a masked card's last four, 0003 to 9995)
+    if digit_runs and len(set(values)) >= DENSE * _room(runs) and _can_count(digit_runs[-1], len(set(values))):
         digit_runs[-1]["counter"] = True
         digit_runs[-1]["follows_key"] = _rises_with(numbers, keys)
     return runs
+
+
+def _can_count(run: dict, n_codes: int) -> bool:
+    """Whether a run's width leaves room below its lowest and above its highest number for
+    COUNTED of the source's `n_codes` codes (a NUMBER has any width)."""
+    if run["digits"] == 0:
+        return True
+    return run["digits"] > 1 and (10 ** run["digits"] - 1 - run["hi"]) + run["lo"] >= COUNTED * n_codes
 
 
 def _date_part(numbers: np.ndarray, dates: pd.DataFrame | None) -> list[str] | None:
