@@ -21,6 +21,15 @@ CHINOOK_FKS = {
 }
 
 
+def _with_check(body: str, luhn: bool) -> str:
+    """`body` and its check digit: Luhn's (card numbers) or GTIN's (ISBN-13, weights 1 and 3)."""
+    total = 0
+    for i, d in enumerate(reversed(body)):
+        v = int(d) * (2 if i % 2 == 0 else 1) if luhn else int(d) * (3 if i % 2 == 0 else 1)
+        total += v - 9 if luhn and v > 9 else v
+    return body + str(-total % 10)
+
+
 @pytest.fixture(scope="module")
 def chinook_frames() -> dict[str, pd.DataFrame]:
     return {t: pd.read_csv(CHINOOK / f"{t}.csv", keep_default_na=False, na_values=[""]) for t in CHINOOK_TABLES}
@@ -112,6 +121,11 @@ def test_inferred_schema_validates_its_own_data(chinook_frames: dict[str, pd.Dat
         (pd.Series([f"**** **** **** {1000 + i * 211 % 9000}" for i in range(40)]), Column.IDENTIFIER),
         (pd.Series([f"{4000 + i * 37} {10 + i}** **** {1000 + i * 91}" for i in range(40)]), Column.IDENTIFIER),
         (pd.Series([f"XXXX {i} Main St" for i in range(40)]), Column.TEXT),  # a mask, but words
+        # card numbers and ISBN-13s, whole numbers: integers, 9 in 10 generated ones failed their check digit
+        (pd.Series([_with_check(f"4{i * 7919 % 10**14:014d}", luhn=True) for i in range(40)]), Column.IDENTIFIER),
+        (pd.Series([int(_with_check(f"4{i * 7919 % 10**14:014d}", luhn=True)) for i in range(40)]), Column.IDENTIFIER),
+        (pd.Series([_with_check(f"978{i * 7919 % 10**9:09d}", luhn=False) for i in range(40)]), Column.IDENTIFIER),
+        (pd.Series([f"4{i * 7919 % 10**14:014d}{i % 10}" for i in range(40)]), Column.INTEGER),  # no check: numbers
         (pd.Series([f"a sentence number {10 + i} about things" for i in range(40)]), Column.TEXT),  # words, spaced
         (pd.Series([f"{i * 2654435761 % 2**64:016x}" for i in range(1, 30)]), Column.IDENTIFIER),  # hashes
         (pd.Series([f"{i:06d}" for i in range(40)]), Column.IDENTIFIER),  # unique codes with leading zeros

@@ -8,6 +8,7 @@ from pandas.api import types as ptypes
 
 from relsynth.relational._coerce import COERCERS, NUMBER_AS_CODE, blanks, coerce, text_datetime_format, to_numbers
 from relsynth.relational._spelled_numbers import read_spelling
+from relsynth.relational.check_digits import find_check
 from relsynth.relational.columns import Column
 from relsynth.relational.shapes import UUID, code_shapes, shared_share
 
@@ -103,6 +104,8 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
         x = s.astype(float)
         finite = x[np.isfinite(x)]
         if len(finite) and (finite % 1 == 0).all():
+            if len(finite) == len(x) and (checked := _checked_codes(x.astype(np.int64).astype(str))):
+                return Column.IDENTIFIER, f"dtype {values.dtype}, {checked}"
             return Column.INTEGER, f"dtype {values.dtype}, every value whole" + _number_notes(x, integer=True)
         why = ", some values fractional" if len(finite) else ", all null" if not len(s) else ""
         return Column.NUMERIC, f"dtype {values.dtype}{why}" + _number_notes(x, integer=False)
@@ -123,6 +126,8 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
         if (numbers % 1 == 0).all():
             if COERCERS[Column.INTEGER](solid)[1].any():
                 return _labels(text, "whole numbers past 64-bit integers (identifiers)")
+            if checked := _checked_codes(solid):
+                return Column.IDENTIFIER, f"whole numbers written as text, {checked}"
             return Column.INTEGER, "every value is a whole number written as text" + blank
         if not COERCERS[Column.NUMERIC](solid)[1].any():
             return Column.NUMERIC, "every value is a number written as text" + blank + _thousands_note(solid)
@@ -130,6 +135,18 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
     if number is not None:
         return number, note
     return _labels(text, note) if note else _categorical_or_text(text)
+
+
+def _checked_codes(digits: pd.Series) -> str:
+    """Why whole numbers are codes, not quantities (card numbers, ISBN-13s: modelled as integers,
+    9 in 10 generated ones failed their check digit), or "": mostly unique, MIN_IDENTIFIERS at
+    least, every one passing a standard check digit (`check_digits`)."""
+    if len(digits) < MIN_IDENTIFIERS or digits.nunique() < IDENTIFIER_UNIQUE * len(digits):
+        return ""
+    check = find_check(digits)
+    return (
+        f"each passing the {check} check digit: codes, an identifier (generated fresh in that format)" if check else ""
+    )
 
 
 def _thousands_note(solid: pd.Series) -> str:

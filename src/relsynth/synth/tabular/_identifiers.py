@@ -19,7 +19,7 @@ the customer's country), a format is fitted for each of its values of `min_count
 (`"by"`, `"groups"`), and each generated row's code is drawn in its generated label's. A digit run
 that is a part of a date of the row in every code (`INV-2023-000123`'s year, of the invoice's date;
 `DATE_PARTS`, at least `MIN_DATED` codes) is written from the generated date. Where every code
-passes a standard check digit (`_check_digits`: an IBAN's mod 97, an ISBN-13's, a card's Luhn),
+passes a standard check digit (`relational.check_digits`: an IBAN's mod 97, an ISBN-13's, a card's Luhn),
 the drawn codes get theirs set (`"check"`).
 """
 
@@ -33,8 +33,8 @@ import uuid
 import numpy as np
 import pandas as pd
 
+from relsynth.relational.check_digits import find_check, with_check
 from relsynth.relational.shapes import CLASSES, DIGIT, UUID, char_shapes, code_shapes
-from relsynth.synth.tabular._check_digits import find_check, with_check
 from relsynth.synth.tabular._date_parts import PARTS
 
 log = logging.getLogger(__name__)
