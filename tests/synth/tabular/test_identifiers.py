@@ -429,3 +429,13 @@ def test_masked_card_numbers_keep_their_mask_and_their_width():
     assert synth["bin_masked"].str.fullmatch(r"4\d{3} \d{2}\*\* \*{4} \d{4}").all(), (
         synth["bin_masked"].head(3).tolist()
     )
+
+
+def test_a_digit_part_that_takes_a_few_values_keeps_them():
+    # +49 30 1234567, +33 12 3456789, +39 ...: the calling code was drawn between 33 and 49, +41, +36 (no country's)
+    rng = np.random.default_rng(0)
+    calling = rng.choice(["49", "33", "39"], 400)
+    phones = pd.Series([f"+{c} {rng.integers(10, 99)} {rng.integers(10**6, 10**7)}" for c in calling])
+    out = new_identifiers(300, identifier_format(phones, 5), "phone", np.random.default_rng(1))
+    assert set(out.str[1:3]) == {"49", "33", "39"}, out.str[:3].value_counts().head().to_dict()
+    assert out.str.fullmatch(r"\+\d{2} \d{2} \d{7}").all() and not out.isin(set(phones)).any()

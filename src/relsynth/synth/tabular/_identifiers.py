@@ -7,8 +7,9 @@ A format is the shapes the codes take (`relational.shapes`: `AAA-9999-99999`) th
 (`INV-`), a run of digits is drawn between the lowest and highest number the values hold there
 (one run of any width where no value pads it with zeros and some write it with two digits or more:
 `SKU-7`, `SKU-300`),
-letters that spell a few labels (a course code's department, `MATH` in `MATH350`) among those
-labels, as often as in the data, other letters one by one among those seen. Where the codes fill much of the room their shape has (numbered rows:
+letters that spell a few labels (a course code's department, `MATH` in `MATH350`), and digits
+but the last run (which may count) that do (a phone's calling code, `+49`), among those labels, as
+often as in the data, other letters one by one among those seen. Where the codes fill much of the room their shape has (numbered rows:
 `ORD000017`), drawn codes would be real ones: the last digit run counts on after the highest, in
 the order of the rows' keys where the data's numbers rise with their row's key (TPC-H's
 `Customer#000000042` names customer 42), else in random order.
@@ -205,7 +206,7 @@ def _runs(
     `keys`; `"date": [column, part]` where it is a part of a date of `dates`, the row's),
     `{"labels": [...], "shares": [...]}` or `{"chars": alphabet, "length": n}` (`_letters`).
     `own`: each value's own shape, whose runs cut it (a NUMBER's width varies)."""
-    runs, numbers = [], np.zeros(0, dtype=np.int64)
+    runs, numbers, labelled_digits = [], np.zeros(0, dtype=np.int64), {}
     pieces = [_pieces(v, o) for v, o in zip(values, own, strict=True)]
     for i, (cls, group) in enumerate(itertools.groupby(shape, key=_run_class)):
         length = len(list(group))
@@ -218,9 +219,14 @@ def _runs(
             if (dated := _date_part(held, dates)) is not None:
                 runs[-1]["date"] = dated
             else:
+                if "labels" in (labelled := _letters(parts, length, min_count)):  # a calling code, +49
+                    labelled_digits[len(runs) - 1] = labelled
                 numbers = held  # the last digit run's that no date writes are the counter's
         else:
             runs.append(_letters(parts, length, min_count))
+    counting = max((i for i, r in enumerate(runs) if "digits" in r and "date" not in r), default=None)
+    for i, labelled in labelled_digits.items():  # digits taking a few values are those labels, but the last may count
+        runs[i] = labelled if i != counting else runs[i]
     digit_runs = [r for r in runs if "digits" in r and "date" not in r]
     # one digit never counts: 10 codes at most, a postcode's `SW1A 1AA` counted on to `SW1A 10AA`; nor
     # does a run whose width leaves no room to count on (a masked card's last four, 0003 to 9995)
@@ -270,9 +276,9 @@ def _run_class(c: str) -> str:
 
 
 def _letters(parts: np.ndarray, length: int, min_count: int) -> dict:
-    """A run of letters: the labels it spells with their shares where at most MAX_SHAPES labels of
-    `min_count` values at least hold LABELLED of the values (rarer labels are never written, as
-    rare shapes), else its alphabet, drawn letter by letter (random letters, hashes)."""
+    """A run of letters (or digits): the labels it spells with their shares where at most
+    MAX_SHAPES labels of `min_count` values at least hold LABELLED of the values (rarer labels are
+    never written, as rare shapes), else its alphabet, drawn letter by letter (random letters, hashes)."""
     counts = pd.Series(parts).value_counts()
     kept = counts[counts >= max(min_count, 1)]
     if 1 < len(kept) <= MAX_SHAPES and kept.sum() >= LABELLED * len(parts):
