@@ -439,3 +439,18 @@ def test_a_digit_part_that_takes_a_few_values_keeps_them():
     out = new_identifiers(300, identifier_format(phones, 5), "phone", np.random.default_rng(1))
     assert set(out.str[1:3]) == {"49", "33", "39"}, out.str[:3].value_counts().head().to_dict()
     assert out.str.fullmatch(r"\+\d{2} \d{2} \d{7}").all() and not out.isin(set(phones)).any()
+
+
+def test_a_digit_prefix_a_label_tells_follows_the_label():
+    # +49 30 1234567 of a German customer, +33 12 3456789 of a French one, one shape: drawn apart from the
+    # country, 15 of 300 generated phones called their customer's country
+    rng = np.random.default_rng(0)
+    country = rng.choice(["DE", "FR", "IT"], 400)
+    calling = {"DE": "+49", "FR": "+33", "IT": "+39"}
+    phones = pd.Series([f"{calling[c]} {rng.integers(10, 99)} {rng.integers(10**6, 10**7)}" for c in country])
+    labels = pd.DataFrame({"country": country, "segment": rng.choice(["a", "b"], 400)})
+    fmt = identifier_format(phones, 5, labels=labels)
+    assert fmt["by"] == "country"
+    rows = pd.DataFrame({"country": rng.choice(["DE", "FR", "IT"], 300)})
+    out = new_identifiers(300, fmt, "phone", np.random.default_rng(1), rows)
+    assert (out.str[:3] == rows["country"].map(calling)).all()

@@ -116,10 +116,12 @@ def telling_label(values: pd.Series, labels: pd.DataFrame, min_count: int) -> st
 
 
 def _signatures(s: pd.Series, min_count: int) -> list[pd.Series]:
-    """The codes' shapes and their spellings with digits as `9` (`DE99...`), a signature that fewer
-    than `min_count` codes have lumped as one (random letters tell nothing)."""
+    """The codes' shapes, their spellings with digits as `9` (`DE99...`) and their first groups
+    (`+49` of `+49 30 1234567`), a signature that fewer than `min_count` codes have lumped as one
+    (random letters tell nothing)."""
     out = []
-    for sig in (char_shapes(s), s.str.replace(r"[0-9]", DIGIT, regex=True)):
+    first = s.str.extract(r"^([^ \-/.]+)", expand=False).fillna("")
+    for sig in (char_shapes(s), s.str.replace(r"[0-9]", DIGIT, regex=True), first):
         counts = sig.map(sig.value_counts())
         out.append(sig.where(counts >= max(min_count, 1), "\x00"))
     return out
