@@ -386,10 +386,13 @@ class TabularPreproc:
 
     def _identifier_formats(self, data: RelationalData, table: str) -> dict[str, dict]:
         """Each identifier column's format (`identifier_format`), a counter read against the row's key,
-        shapes told by a category of the row (an IBAN's country) fitted per value of it."""
+        shapes told by a category or lookup key of the row (an IBAN's country) fitted per value of it."""
         pk = self.schema.tables[table].primary_key
         keys = None if pk is None else data[table][pk]
-        labels = data[table][self.schema.tables[table].cols_of(Column.CATEGORICAL)]
+        # categories and lookup keys (a customer's country, a row of a countries lookup)
+        labels = data[table][
+            self.schema.tables[table].cols_of(Column.CATEGORICAL) + list(self.schema.lookup_fks(table))
+        ]
         dates = data[table][self.schema.tables[table].cols_of(Column.DATE, Column.DATETIME)]
         return {
             c: identifier_format(data[table][c], self.min_count, keys, labels, dates)
