@@ -17,7 +17,7 @@ from relsynth.synth.tabular._category_ranges import keep_category_ranges
 from relsynth.synth.tabular._count_sums import apply_count_sums
 from relsynth.synth.tabular._date_parts import apply_date_parts
 from relsynth.synth.tabular._formulas import apply_formulas
-from relsynth.synth.tabular._identifiers import follows_row, new_identifiers, uuids
+from relsynth.synth.tabular._identifiers import PARENT, follows_row, new_identifiers, parent_labels, uuids
 from relsynth.synth.tabular._lookup_orders import keep_lookup_orders
 from relsynth.synth.tabular._null_cuts import keep_null_cuts
 from relsynth.synth.tabular._references import (
@@ -234,8 +234,12 @@ def _dependent_identifiers(pre, out: dict[str, pd.DataFrame], rng: np.random.Gen
         for col, fmt in formats.items():
             if follows_row(fmt) and table in out:
                 rows = out[table]
+                if str(fmt.get("by", "")).startswith(PARENT):  # a label of the parent row
+                    edge = pre.schema.parent(table)
+                    pk, by = pre.schema.tables[edge.parent].primary_key, fmt["by"][len(PARENT) :]
+                    rows = rows.join(parent_labels(rows[edge.fk], out[edge.parent], pk, [by]))
                 codes = new_identifiers(len(rows), fmt, col, rng, rows)
-                rows[col] = codes.set_axis(rows.index)
+                out[table][col] = codes.set_axis(out[table].index)
 
 
 def _dropped(

@@ -17,7 +17,8 @@ the order of the rows' keys where the data's numbers rise with their row's key (
 Where a label of the row tells the codes' shapes or their constant parts (an IBAN's country and
 length, a phone number's `+49 ` or `+33 `, a VAT id's `DE`, a postcode's `99999` or `AA9A 9AA` by
 the customer's country), a format is fitted for each of its values of `min_count` rows at least
-(`"by"`, `"groups"`), and each generated row's code is drawn in its generated label's. A digit run
+(`"by"`, `"groups"`; the label may be the parent row's, `PARENT`), and each generated row's code
+is drawn in its generated label's. A digit run
 that is a part of a date of the row in every code (`INV-2023-000123`'s year, of the invoice's date;
 `DATE_PARTS`, at least `MIN_DATED` codes) is written from the generated date. Where every code
 passes a standard check digit (`relational.check_digits`: an IBAN's mod 97, an ISBN-13's, a card's Luhn),
@@ -54,6 +55,7 @@ DATE_PARTS = {  # the parts of a date a run of digits may write (as numbers; zer
     **{p: PARTS[p] for p in ("yyyymmdd", "yyyymm", "year", "month", "day", "dayofyear", "quarter", "isoweek")},
     "yy": lambda d: d.dt.year % 100,
 }
+PARENT = "<parent>."  # a label of the parent row (`<` starts no column name: reserved)
 TOLD = 0.9  # share of the smaller entropy of a label and the codes' shapes their mutual information holds: one tells the other
 
 
@@ -90,6 +92,13 @@ def identifier_format(
             for g in counts[counts >= max(min_count, 1)].index
         },
     }
+
+
+def parent_labels(fks: pd.Series, parents: pd.DataFrame, pk: str, cols: list[str]) -> pd.DataFrame:
+    """The parent row's labels `cols` of each row (its parent key `fks`), named `PARENT` + column:
+    a label of the parent row may tell a child's codes (an invoice's payer IBAN, the customer's country)."""
+    out = parents.set_index(pk)[cols].reindex(fks.to_numpy())
+    return out.set_axis(fks.index).rename(columns=lambda c: PARENT + c)
 
 
 def follows_row(fmt: dict) -> bool:

@@ -52,7 +52,7 @@ from relsynth.synth.tabular._dependencies import (
     find_parent_dependencies,
 )
 from relsynth.synth.tabular._formulas import find_formulas, without_ordered_dividends
-from relsynth.synth.tabular._identifiers import identifier_format
+from relsynth.synth.tabular._identifiers import identifier_format, parent_labels
 from relsynth.synth.tabular._last_nulls import find_last_nulls
 from relsynth.synth.tabular._lookup_matches import find_lookup_matches
 from relsynth.synth.tabular._lookup_orders import find_lookup_orders, find_reference_sides
@@ -393,6 +393,10 @@ class TabularPreproc:
         labels = data[table][
             self.schema.tables[table].cols_of(Column.CATEGORICAL) + list(self.schema.lookup_fks(table))
         ]
+        if (edge := self.schema.parent(table)) is not None:  # ... or the parent row's (an invoice's customer's)
+            parent = self.schema.tables[edge.parent]
+            cols = parent.cols_of(Column.CATEGORICAL) + list(self.schema.lookup_fks(edge.parent))
+            labels = labels.join(parent_labels(data[table][edge.fk], data[edge.parent], parent.primary_key, cols))
         dates = data[table][self.schema.tables[table].cols_of(Column.DATE, Column.DATETIME)]
         return {
             c: identifier_format(data[table][c], self.min_count, keys, labels, dates)
