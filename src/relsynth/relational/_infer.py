@@ -18,6 +18,7 @@ from relsynth.relational._coerce import (
     to_numbers,
 )
 from relsynth.relational._spelled_numbers import read_spelling
+from relsynth.relational.check_digits import find_check
 from relsynth.relational.columns import Column
 from relsynth.relational.shapes import UUID, code_shapes, shared_share
 
@@ -33,7 +34,8 @@ IDENTIFIER_SHAPED = 0.9  # share of its values whose shape at least MIN_COUNT va
 MAX_IDENTIFIER_CHARS = 64
 RARE_DOCUMENTS = 0.05  # share of rows holding a rare JSON document above which the column is text
 JSON_CHECKED = 10_000  # values parsed to tell JSON documents (the others must open as one)
-_DIGIT_GROUPS = r"\S*\d\S*(?: \S*\d\S*)*"  # codes written in spaced groups, each with a digit (phone numbers)
+_GROUP = r"(?:\S*\d\S*|\*+|#+|•+|X{2,}|x{2,})"  # a group of a spaced code: one with a digit, or a mask (`****`)
+_DIGIT_GROUPS = rf"{_GROUP}(?: {_GROUP})*"  # codes written in spaced groups (phone numbers, masked cards)
 
 
 def infer_kind(values: pd.Series, in_lookup: bool = False) -> Column:
@@ -114,6 +116,8 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
         x = s.astype(float)
         finite = x[np.isfinite(x)]
         if len(finite) and (finite % 1 == 0).all():
+            if len(finite) == len(x) and (checked := _checked_codes(x.astype(np.int64).astype(str))):
+                return Column.IDENTIFIER, f"dtype {values.dtype}, {checked}"
             return Column.INTEGER, f"dtype {values.dtype}, every value whole" + _number_notes(x, integer=True)
         why = ", some values fractional" if len(finite) else ", all null" if not len(s) else ""
         return Column.NUMERIC, f"dtype {values.dtype}{why}" + _number_notes(x, integer=False)
@@ -134,6 +138,8 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
         if (numbers % 1 == 0).all():
             if COERCERS[Column.INTEGER](solid)[1].any():
                 return _labels(text, "whole numbers past 64-bit integers (identifiers)")
+            if checked := _checked_codes(solid):
+                return Column.IDENTIFIER, f"whole numbers written as text, {checked}"
             return Column.INTEGER, "every value is a whole number written as text" + blank
         if not COERCERS[Column.NUMERIC](solid)[1].any():
             return Column.NUMERIC, "every value is a number written as text" + blank + _thousands_note(solid)
@@ -141,6 +147,18 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
     if number is not None:
         return number, note
     return _labels(text, note) if note else _categorical_or_text(text)
+
+
+def _checked_codes(digits: pd.Series) -> str:
+    """Why whole numbers are codes, not quantities (card numbers, ISBN-13s: modelled as integers,
+    9 in 10 generated ones failed their check digit), or "": mostly unique, MIN_IDENTIFIERS at
+    least, every one passing a standard check digit (`check_digits`)."""
+    if len(digits) < MIN_IDENTIFIERS or digits.nunique() < IDENTIFIER_UNIQUE * len(digits):
+        return ""
+    check = find_check(digits)
+    return (
+        f"each passing the {check} check digit: codes, an identifier (generated fresh in that format)" if check else ""
+    )
 
 
 def _thousands_note(solid: pd.Series) -> str:
@@ -203,7 +221,7 @@ def _blank_note(text: pd.Series) -> str:
 def _identifier_shapes(text: pd.Series) -> str | None:
     """How codes that name their rows look (`'AAA-9999'`, `'UUID'`), or None when `text` (mostly
     unique strings) is not such codes: too few values, whitespace other than between groups that
-    each hold a digit (`+33 612 345 6789`, not `12 Main St`), too long, shapes that few values share
+    each hold a digit or mask one (`+33 612 345 6789`, `**** **** **** 1234`, not `12 Main St`), too long, shapes that few values share
     (e-mails, words), or values without digits (names)."""
     if len(text) < MIN_IDENTIFIERS or text.str.len().max() > MAX_IDENTIFIER_CHARS:
         return None

@@ -18,7 +18,7 @@ from relsynth.synth.tabular._count_sums import apply_count_sums
 from relsynth.synth.tabular._date_parts import apply_date_parts
 from relsynth.synth.tabular._declared_domains import keep_domains
 from relsynth.synth.tabular._formulas import apply_formulas
-from relsynth.synth.tabular._identifiers import new_identifiers, uuids
+from relsynth.synth.tabular._identifiers import PARENT, follows_row, new_identifiers, parent_labels, uuids
 from relsynth.synth.tabular._last_labels import apply_last_labels
 from relsynth.synth.tabular._lookup_orders import keep_lookup_orders
 from relsynth.synth.tabular._null_cuts import keep_null_cuts
@@ -190,7 +190,11 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
                 keys[table] = keys[table].iloc[np.argsort(date_order(cols[dated]))].reset_index(drop=True)
             cols[pk] = keys[table]
         for col, fmt in pre.stats.get("identifiers", {}).get(table, {}).items():  # none in older models
-            cols[col] = new_identifiers(n, fmt, col, rng, _identifier_null_rates(pre, table, fmt, mats[table]))
+            rates = _identifier_null_rates(pre, table, fmt, mats[table])
+            if follows_row(fmt):  # drawn once the values they follow are final (`_dependent_identifiers`)
+                cols[col] = _pending_codes(n, rates, rng)
+            else:
+                cols[col] = new_identifiers(n, fmt, col, rng, null_rates=rates)
         if edge is not None:
             cols[edge.fk] = keys[edge.parent].iloc[np.asarray(parents[table], dtype=np.int64)].reset_index(drop=True)
         out[table] = _in_schema_order(schema, table, cols, n)
@@ -226,12 +230,38 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     keep_domains(schema, out, pre.stats.get("formats") or {}, rng, given)  # its single-column CHECKs
     keep_apart(schema, out, pre.stats.get("formats") or {}, rng, given)  # the source's CHECK (a <> b) of values
     keep_unique_sets(schema, out, rng, given)  # the source's UNIQUE sets, once every value is set (`Table.unique`)
+    _dependent_identifiers(pre, out, rng)  # once the values they follow are set
     for table in schema.synth_tables:  # rows in key order: a row's earlier row is written before it
         if ctx is not None and table == schema.roots[0] and own_date(pre, table) is None:
             continue  # the root rows stay in the order of the context rows they were given (keys still rise)
         if (dated := _keys_date(pre, table)) is not None:
             out[table] = out[table].iloc[date_order(out[table][dated])].reset_index(drop=True)
     return RelationalData({t: out[t] for t in schema.tables}, schema, formats=pre.stats.get("formats"))
+
+
+def _dependent_identifiers(pre, out: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
+    """Draw the codes whose format follows values of their row (`follows_row`), from those values."""
+    for table, formats in pre.stats.get("identifiers", {}).items():
+        for col, fmt in formats.items():
+            if follows_row(fmt) and table in out:
+                rows = out[table]
+                if str(fmt.get("by", "")).startswith(PARENT):  # a label of the parent row
+                    edge = pre.schema.parent(table)
+                    pk, by = pre.schema.tables[edge.parent].primary_key, fmt["by"][len(PARENT) :]
+                    rows = rows.join(parent_labels(rows[edge.fk], out[edge.parent], pk, [by]))
+                pending = out[table][col]  # null where its row's null was drawn (`_pending_codes`)
+                rates = None if not fmt.get("null_by") else pending.isna().to_numpy(dtype=float)
+                codes = new_identifiers(len(rows), fmt, col, rng, rows, null_rates=rates)
+                out[table][col] = codes.set_axis(out[table].index)
+
+
+def _pending_codes(n: int, null_rates: np.ndarray | None, rng: np.random.Generator) -> pd.Series:
+    """The place of codes drawn later (`_dependent_identifiers`): null where each row's code is, by
+    its row's rate (`_identifier_null_rates`), drawn now from the row's tokens; all null without one."""
+    pending = pd.Series(pd.NA, index=range(n), dtype="string")
+    if null_rates is not None:
+        pending[rng.random(n) >= null_rates] = ""
+    return pending
 
 
 def _dropped(

@@ -5,9 +5,11 @@ generation draws fresh values in it (`new_identifiers`), unique where the source
 A format is the shapes the codes take (`relational.shapes`: `AAA-9999-99999`) that at least
 `min_count` values share, each as runs: a run all those values spell alike is kept as it is
 (`INV-`), a run of digits is drawn between the lowest and highest number the values hold there
-(one run of any width where no value pads it with zeros: `SKU-7`, `SKU-300`),
-letters that spell a few labels (a course code's department, `MATH` in `MATH350`) among those
-labels, as often as in the data, other letters one by one among those seen. The labels of a run are
+(one run of any width where no value pads it with zeros and some write it with two digits or more:
+`SKU-7`, `SKU-300`),
+letters that spell a few labels (a course code's department, `MATH` in `MATH350`), and digits
+but the last run (which may count) that do (a phone's calling code, `+49`), among those labels, as
+often as in the data, other letters one by one among those seen. The labels of a run are
 counted over every value whose shape differs only in the lengths of its runs, so the domains of
 e-mail addresses (`anna.weiss7@mail.example.com`, `bo.li12@web.example.net`: each address its own
 shape) are drawn among the real ones of the run's length, not letter by letter (`iops.example.gcc`). Where the codes fill much of the room their shape has (numbered rows:
@@ -18,6 +20,16 @@ the order of the rows' keys where the data's numbers rise with their row's key (
 A code is null where rows like it hold none (a tracking number on shipped events only): the fit
 keeps the null rate per token of the row's field that best tells, as a reference's null share is
 kept (`null_by`), and generation draws each row's null by its own token's rate.
+
+Where a label of the row tells the codes' shapes or their constant parts (an IBAN's country and
+length, a phone number's `+49 ` or `+33 `, a VAT id's `DE`, a postcode's `99999` or `AA9A 9AA` by
+the customer's country), a format is fitted for each of its values of `min_count` rows at least
+(`"by"`, `"groups"`; the label may be the parent row's, `PARENT`), and each generated row's code
+is drawn in its generated label's. A digit run
+that is a part of a date of the row in every code (`INV-2023-000123`'s year, of the invoice's date;
+`DATE_PARTS`, at least `MIN_DATED` codes) is written from the generated date. Where every code
+passes a standard check digit (`relational.check_digits`: an IBAN's mod 97, an ISBN-13's, a card's Luhn),
+the drawn codes get theirs set (`"check"`).
 """
 
 from __future__ import annotations
@@ -31,7 +43,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from relsynth.relational.shapes import CLASSES, DIGIT, UUID, code_shapes
+from relsynth.relational.check_digits import find_check, with_check
+from relsynth.relational.shapes import CLASSES, DIGIT, UUID, char_shapes, code_shapes
+from relsynth.synth.tabular._date_parts import PARTS
 
 log = logging.getLogger(__name__)
 
@@ -41,26 +55,128 @@ NUMBER = (
 _DIGITS = re.compile(f"{DIGIT}+")
 MAX_SHAPES = 32  # the most common shapes kept
 DENSE = 0.01  # codes that fill this share of the codes their shape spells number their rows: the last digit run counts
+COUNTED = 0.5  # ... where its width leaves room for this share of the codes' count to count on
 REDRAWS = 20  # rounds of drawing again the repeated codes of a unique column
 LABELLED = 0.95  # letters whose labels of min_count values hold this share of a shape's values are drawn as labels
+MIN_DATED = 20  # codes whose date part a digit run is, at least
+DATE_PARTS = {  # the parts of a date a run of digits may write (as numbers; zero-padded to the run's width)
+    **{p: PARTS[p] for p in ("yyyymmdd", "yyyymm", "year", "month", "day", "dayofyear", "quarter", "isoweek")},
+    "yy": lambda d: d.dt.year % 100,
+}
+PARENT = "<parent>."  # a label of the parent row (`<` starts no column name: reserved)
+TOLD = 0.9  # share of the smaller entropy of a label and the codes' shapes their mutual information holds: one tells the other
 
 
 def identifier_format(
     values: pd.Series,
     min_count: int,
     keys: pd.Series | None = None,
+    labels: pd.DataFrame | None = None,
+    dates: pd.DataFrame | None = None,
     ends: Sequence[str] = (),
     scale: float = 1.0,
 ) -> dict:
     """The format fresh codes of `values` are drawn in (see the module docstring); its shapes are
     empty when no shape has `min_count` values (the codes are then `<column>_1`, `<column>_2`...).
-    `keys`: the rows' primary key, which a counter's numbers may rise with. Where `values` are a
-    sample of a larger data (`relational.Whole`): `ends`, codes of the whole at the ends of its
-    range, whose numbers the runs' ranges take in, and `scale`, its rows per sample row, by which
-    the codes fill their room: fitted on the sample alone, a counter counted on past the sample's
-    highest number, over real codes the sample missed."""
+    `keys`: the rows' primary key, which a counter's numbers may rise with; `labels`: the row's
+    categories, one of which may tell the codes' shapes (a format per value of it); `dates`: the
+    row's dates, a part of which a digit run may be. Where `values` are a sample of a larger data
+    (`relational.Whole`): `ends`, codes of the whole at the ends of its range, whose numbers the
+    runs' ranges take in, and `scale`, its rows per sample row, by which the codes fill their room:
+    fitted on the sample alone, a counter counted on past the sample's highest number, over real
+    codes the sample missed."""
+    fmt = _format(values, min_count, keys, dates, ends, scale)
+    if (check := find_check(values)) is not None:
+        fmt["check"] = check
+    by = None if labels is None or fmt.get("uuid") else telling_label(values, labels, min_count)
+    if by is None:
+        return fmt
+    groups = labels[by].astype("string")
+    counts = groups.value_counts()
+    return {
+        **fmt,
+        "by": by,
+        "groups": {
+            str(g): _format(
+                values[groups == g],
+                min_count,
+                None if keys is None else keys[groups == g],
+                None if dates is None else dates[groups == g],
+                scale=scale,
+            )
+            for g in counts[counts >= max(min_count, 1)].index
+        },
+    }
+
+
+def parent_labels(fks: pd.Series, parents: pd.DataFrame, pk: str, cols: list[str]) -> pd.DataFrame:
+    """The parent row's labels `cols` of each row (its parent key `fks`), named `PARENT` + column:
+    a label of the parent row may tell a child's codes (an invoice's payer IBAN, the customer's country)."""
+    out = parents.set_index(pk)[cols].reindex(fks.to_numpy())
+    return out.set_axis(fks.index).rename(columns=lambda c: PARENT + c)
+
+
+def follows_row(fmt: dict) -> bool:
+    """Whether codes in `fmt` are drawn from values of their row (a label's groups, a date's part)."""
+    formats = [fmt, *(fmt.get("groups") or {}).values()]
+    return bool(fmt.get("groups")) or any("date" in r for f in formats for s in f.get("shapes", []) for r in s["runs"])
+
+
+def telling_label(values: pd.Series, labels: pd.DataFrame, min_count: int) -> str | None:
+    """The label column that best tells the codes' signatures (`_signatures`: their shapes, or
+    their letters) or is told by them, where their mutual information holds TOLD of the smaller
+    entropy of the two; None where none does."""
+    s = values.dropna().astype(str)
+    if len(s) < max(min_count, 2) or not len(labels.columns):
+        return None
+    best, best_score = None, TOLD
+    for sig in _signatures(s, min_count):
+        for col in labels.columns:
+            label = labels.loc[s.index, col].astype("string").fillna("\x00")
+            score = _told(sig, label)
+            if score >= best_score:
+                best, best_score = col, score
+    return best
+
+
+def _signatures(s: pd.Series, min_count: int) -> list[pd.Series]:
+    """The codes' shapes, their spellings with digits as `9` (`DE99...`) and their first groups
+    (`+49` of `+49 30 1234567`), a signature that fewer than `min_count` codes have lumped as one
+    (random letters tell nothing)."""
+    out = []
+    first = s.str.extract(r"^([^ \-/.]+)", expand=False).fillna("")
+    for sig in (char_shapes(s), s.str.replace(r"[0-9]", DIGIT, regex=True), first):
+        counts = sig.map(sig.value_counts())
+        out.append(sig.where(counts >= max(min_count, 1), "\x00"))
+    return out
+
+
+def _told(a: pd.Series, b: pd.Series) -> float:
+    """Mutual information of `a` and `b` over the smaller of their entropies (0 where one is constant)."""
+    h_a, h_b = _entropy(a.value_counts()), _entropy(b.value_counts())
+    if min(h_a, h_b) <= 0:
+        return 0.0
+    h_ab = _entropy(pd.DataFrame({"a": a.to_numpy(), "b": b.to_numpy()}).value_counts())
+    return (h_a + h_b - h_ab) / min(h_a, h_b)
+
+
+def _entropy(counts: pd.Series) -> float:
+    p = counts.to_numpy(dtype=float) / counts.sum()
+    return float(-(p * np.log(p)).sum())
+
+
+def _format(
+    values: pd.Series,
+    min_count: int,
+    keys: pd.Series | None = None,
+    dates: pd.DataFrame | None = None,
+    ends: Sequence[str] = (),
+    scale: float = 1.0,
+) -> dict:
+    """The format of one group of codes (`identifier_format` without labels)."""
     s = values.dropna().astype(str)
     keys = None if keys is None else keys[s.index].to_numpy(dtype=object)
+    dates = None if dates is None or not len(dates.columns) else dates.loc[s.index].reset_index(drop=True)
     fmt = {"null_rate": float(values.isna().mean()) if len(values) else 0.0, "unique": bool(s.is_unique)}
     if len(s) and s.str.match(UUID).all():
         return {**fmt, "uuid": True}
@@ -85,6 +201,7 @@ def identifier_format(
                 pools.get(_collapsed(shape)),
                 ends_of.get(shape, ((), ())),
                 scale,
+                None if dates is None else dates[(shapes == shape).to_numpy()],
             ),
         }
         for shape, n in kept.items()
@@ -100,12 +217,14 @@ def _unpadded_numbers(values: pd.Series, shapes: pd.Series) -> pd.Series:
         return shapes
     runs = values.str.findall(r"[0-9]+")
     padded = runs.map(lambda r: tuple((len(d) > 1 and d[0] == "0") or len(d) > 18 for d in r))  # past int64: as is
+    wide = runs.map(lambda r: tuple(len(d) > 1 for d in r))
     collapsed = shapes.str.replace(_DIGITS, NUMBER, regex=True)
-    # a run is padded where any value of its collapsed shape pads it there
+    # a run keeps its width where any value of its collapsed shape pads it there, or none writes it wider
+    # than one digit (a postcode's `SW1A 1AA`: a digit, not a number of any width that counted on to `SW1A 10AA`)
     any_padded = padded.groupby(collapsed).agg(lambda p: tuple(map(any, zip(*p, strict=True))))
-    return pd.Series(
-        [_merged(shape, any_padded[c]) for shape, c in zip(shapes, collapsed, strict=True)], index=shapes.index
-    )
+    any_wide = wide.groupby(collapsed).agg(lambda w: tuple(map(any, zip(*w, strict=True))))
+    kept = {c: tuple(p or not w for p, w in zip(any_padded[c], any_wide[c], strict=True)) for c in any_padded.index}
+    return pd.Series([_merged(shape, kept[c]) for shape, c in zip(shapes, collapsed, strict=True)], index=shapes.index)
 
 
 def _merged(shape: str, padded: tuple[bool, ...]) -> str:
@@ -137,14 +256,16 @@ def _runs(
     pools: list[pd.Series] | None = None,
     ends: tuple[Sequence[str], Sequence[str]] = ((), ()),
     scale: float = 1.0,
+    dates: pd.DataFrame | None = None,
 ) -> list[dict]:
     """The runs of one shape: `{"text": ...}` kept as it is, `{"digits": width, "lo", "hi", "counter"}`
-    (width 0: a NUMBER, written without padding; and `"follows_key"` where a counter rises with
-    `keys`), `{"labels": [...], "shares": [...]}` or `{"chars": alphabet, "length": n}` (`_letters`).
+    (width 0: a NUMBER, written without padding; `"follows_key"` where a counter rises with
+    `keys`; `"date": [column, part]` where it is a part of a date of `dates`, the row's),
+    `{"labels": [...], "shares": [...]}` or `{"chars": alphabet, "length": n}` (`_letters`).
     `own`: each value's own shape, whose runs cut it (a NUMBER's width varies); `pools`: per run, what it
     spells over the values of every shape that differs only in run lengths (`_run_pools`); `ends` (codes,
     own shapes) and `scale` as in `identifier_format`."""
-    runs, numbers = [], np.zeros(0, dtype=np.int64)
+    runs, numbers, labelled_digits = [], np.zeros(0, dtype=np.int64), {}
     pieces = [_pieces(v, o) for v, o in zip(values, own, strict=True)]
     for i, (cls, group) in enumerate(itertools.groupby(shape, key=_run_class)):
         length = len(list(group))
@@ -152,14 +273,25 @@ def _runs(
         if cls == "" or len(set(parts)) == 1:
             runs.append({"text": str(parts[0])})
         elif cls in (DIGIT, NUMBER) and max(map(len, parts)) <= 18:  # past int64: drawn digit by digit
-            numbers = parts.astype(np.int64)  # the last digit run's are the counter's
-            width = length if cls == DIGIT else 0
-            runs.append({"digits": width, "lo": int(numbers.min()), "hi": int(numbers.max()), "counter": False})
+            width, held = length if cls == DIGIT else 0, parts.astype(np.int64)
+            runs.append({"digits": width, "lo": int(held.min()), "hi": int(held.max()), "counter": False})
+            if (dated := _date_part(held, dates)) is not None:
+                runs[-1]["date"] = dated
+            else:
+                if "labels" in (labelled := _letters(parts, length, min_count)):  # a calling code, +49
+                    labelled_digits[len(runs) - 1] = labelled
+                numbers = held  # the last digit run's that no date writes are the counter's
         else:
             runs.append(_letters(parts, length, min_count, None if pools is None else pools[i]))
+    counting = max((i for i, r in enumerate(runs) if "digits" in r and "date" not in r), default=None)
+    for i, labelled in labelled_digits.items():  # digits taking a few values are those labels, but the last may count
+        runs[i] = labelled if i != counting else runs[i]
     _take_in([_pieces(v, o) for v, o in zip(*ends, strict=True)], runs)
-    digit_runs = [r for r in runs if "digits" in r]
-    if digit_runs and len(set(values)) * scale >= DENSE * _room(runs):
+    digit_runs = [r for r in runs if "digits" in r and "date" not in r]
+    n_codes = len(set(values)) * scale  # a sample's codes fill the room as the whole database's
+    # one digit never counts: 10 codes at most, a postcode's `SW1A 1AA` counted on to `SW1A 10AA`; nor
+    # does a run whose width leaves no room to count on (a masked card's last four, 0003 to 9995)
+    if digit_runs and n_codes >= DENSE * _room(runs) and _can_count(digit_runs[-1], n_codes):
         digit_runs[-1]["counter"] = True
         digit_runs[-1]["follows_key"] = _rises_with(numbers, keys)
     return runs
@@ -174,6 +306,30 @@ def _take_in(ends: list[list[str]], runs: list[dict]) -> None:
         for r, p in zip(runs, pieces, strict=True):
             if "digits" in r and len(p) <= 18:  # past int64 (a run the sample writes shorter)
                 r["lo"], r["hi"] = min(r["lo"], int(p)), max(r["hi"], int(p))
+
+
+def _can_count(run: dict, n_codes: int) -> bool:
+    """Whether a run's width leaves room below its lowest and above its highest number for
+    COUNTED of the source's `n_codes` codes (a NUMBER has any width)."""
+    if run["digits"] == 0:
+        return True
+    return run["digits"] > 1 and (10 ** run["digits"] - 1 - run["hi"]) + run["lo"] >= COUNTED * n_codes
+
+
+def _date_part(numbers: np.ndarray, dates: pd.DataFrame | None) -> list[str] | None:
+    """[column, part] of the first date of `dates` and part (`DATE_PARTS`) that `numbers` equal in
+    every row holding the date, MIN_DATED rows at least; None where none does."""
+    if dates is None or len(set(numbers)) < 2:  # a constant is kept as text
+        return None
+    for col in dates.columns:
+        when = pd.to_datetime(dates[col]).reset_index(drop=True)
+        held = when.notna().to_numpy()
+        if held.sum() < MIN_DATED:
+            continue
+        for part, of in DATE_PARTS.items():
+            if (of(when[held]).to_numpy(dtype=np.int64) == numbers[held]).all():
+                return [str(col), part]
+    return None
 
 
 def _pieces(value: str, own: str) -> list[str]:
@@ -192,11 +348,11 @@ def _run_class(c: str) -> str:
 
 
 def _letters(parts: np.ndarray, length: int, min_count: int, pool: pd.Series | None = None) -> dict:
-    """A run of letters: the labels it spells with their shares where at most MAX_SHAPES labels of
-    `min_count` values at least hold LABELLED of the values (rarer labels are never written, as
-    rare shapes), else the same over `pool` (the run's counts in the shapes differing only in run
-    lengths), among its labels of this run's length; else its alphabet, drawn letter by letter
-    (random letters, hashes)."""
+    """A run of letters (or digits): the labels it spells with their shares where at most
+    MAX_SHAPES labels of `min_count` values at least hold LABELLED of the values (rarer labels are
+    never written, as rare shapes), else the same over `pool` (the run's counts in the shapes
+    differing only in run lengths), among its labels of this run's length; else its alphabet,
+    drawn letter by letter (random letters, hashes)."""
     counts = pd.Series(parts).value_counts()
     kept = _labels(counts, min_count)
     if kept is None and pool is not None and (pooled := _labels(pool, min_count)) is not None:
@@ -237,23 +393,82 @@ def _run_room(run: dict) -> int:
 
 
 def new_identifiers(
-    n: int, fmt: dict, column: str, rng: np.random.Generator, null_rates: np.ndarray | None = None
+    n: int,
+    fmt: dict,
+    column: str,
+    rng: np.random.Generator,
+    rows: pd.DataFrame | None = None,
+    null_rates: np.ndarray | None = None,
 ) -> pd.Series:
-    """`n` fresh codes in `fmt` (nulls at the source's rate, or each row's of `null_rates`);
-    distinct when the source's are, as far as the format has room."""
+    """`n` fresh codes in `fmt` (nulls at the source's rate, or each row's of `null_rates`); distinct
+    when the source's are, as far as the format has room. `rows`: the generated rows, whose label the format is fitted by (`"by"`)
+    draws each row's code in its value's format (the whole column's for other values), and whose
+    dates write the digit runs that are their parts."""
+    codes = _new_grouped(n, fmt, column, rng, None if rows is None else rows.reset_index(drop=True), null_rates)
+    if fmt.get("check"):
+        codes = with_check(codes, fmt["check"])
+        if fmt.get("unique") and codes.dropna().duplicated().any():  # codes one check digit apart
+            log.warning(
+                "identifier %s: %d codes repeat once their check digits are set",
+                column,
+                codes.dropna().duplicated().sum(),
+            )
+    return codes
+
+
+def _new_grouped(
+    n: int,
+    fmt: dict,
+    column: str,
+    rng: np.random.Generator,
+    rows: pd.DataFrame | None,
+    null_rates: np.ndarray | None = None,
+) -> pd.Series:
+    """`new_identifiers` without their check digits: each row's in its label's format."""
+    if not fmt.get("groups") or rows is None:
+        return _new_codes(n, fmt, column, rng, None, rows, null_rates)
+    groups = rows[fmt["by"]].astype("string").fillna("\x00").to_numpy(dtype=object)
+    codes = pd.Series(pd.NA, index=range(n), dtype="string")
+    floors: dict[int, int] = {}  # counters go on across the groups: one group's never another's numbers
+    for g, sub in [*fmt["groups"].items(), (None, fmt)]:
+        at = np.flatnonzero(groups == g) if g is not None else np.flatnonzero(~np.isin(groups, list(fmt["groups"])))
+        codes.iloc[at] = _new_codes(
+            len(at), sub, column, rng, floors, rows.iloc[at], None if null_rates is None else null_rates[at]
+        ).to_numpy()
+    if fmt.get("unique") and codes.dropna().duplicated().any():  # groups of one shape drew one code twice
+        log.warning("identifier %s: %d codes repeat across its groups", column, codes.dropna().duplicated().sum())
+    return codes
+
+
+def _new_codes(
+    n: int,
+    fmt: dict,
+    column: str,
+    rng: np.random.Generator,
+    floors: dict[int, int] | None = None,
+    rows: pd.DataFrame | None = None,
+    null_rates: np.ndarray | None = None,
+) -> pd.Series:
+    """`new_identifiers` in one format, its groups aside; `floors`: per counter width, the highest
+    number drawn in another format, counted on after (updated); `rows`: the generated rows;
+    `null_rates`: each row's chance of a null (None: the format's rate)."""
+    rows = None if rows is None else rows.reset_index(drop=True)
     out = np.empty(n, dtype=object)
     if fmt.get("uuid"):
         out[:] = uuids(n, rng)
     elif not fmt.get("shapes"):
-        out[:] = [f"{column}_{i}" for i in range(1, n + 1)]
+        start = 1 if floors is None else floors.get(-1, 0) + 1
+        out[:] = [f"{column}_{i}" for i in range(start, start + n)]
+        if floors is not None:
+            floors[-1] = start + n - 1
     else:
         shares = np.array([s["share"] for s in fmt["shapes"]], dtype=float)
         which = rng.choice(len(shares), size=n, p=shares / shares.sum())
         for k, shape in enumerate(fmt["shapes"]):
-            rows = np.flatnonzero(which == k)
-            out[rows] = _draw(shape["runs"], len(rows), rng)
+            at = np.flatnonzero(which == k)
+            out[at] = _draw(shape["runs"], len(at), rng, floors, None if rows is None else rows.iloc[at])
         if fmt.get("unique"):
-            _redraw_repeats(out, which, fmt["shapes"], column, rng)
+            _redraw_repeats(out, which, fmt["shapes"], column, rng, floors, rows)
     codes = pd.Series(out, dtype="string")
     codes[rng.random(n) < (fmt.get("null_rate", 0.0) if null_rates is None else null_rates)] = pd.NA
     return codes
@@ -275,18 +490,27 @@ def uuids(n: int, rng: np.random.Generator) -> list[str]:
     return out
 
 
-def _draw(runs: list[dict], n: int, rng: np.random.Generator) -> np.ndarray:
+def _draw(
+    runs: list[dict],
+    n: int,
+    rng: np.random.Generator,
+    floors: dict[int, int] | None = None,
+    rows: pd.DataFrame | None = None,
+) -> np.ndarray:
     parts = np.full(n, "", dtype=object)
     for run in runs:
         if "text" in run:
             piece = np.full(n, run["text"], dtype=object)
         elif "digits" in run:
             if run["counter"]:
-                sequence = _counted(run, n)
+                sequence = _counted(run, n, floors)
                 # in the order of the rows (their keys rise with them) where the data's rise with the keys
                 numbers = sequence if run.get("follows_key") else sequence[rng.permutation(n)]
             else:
                 numbers = rng.integers(run["lo"], run["hi"] + 1, size=n)
+                if "date" in run and rows is not None and run["date"][0] in rows:  # the row's date's part
+                    part = DATE_PARTS[run["date"][1]](pd.to_datetime(rows[run["date"][0]]).reset_index(drop=True))
+                    numbers = np.where(part.notna(), part.fillna(0).to_numpy(dtype=np.int64), numbers)
             piece = np.array([str(v).zfill(run["digits"]) for v in numbers], dtype=object)
         elif "labels" in run:
             shares = np.array(run["shares"], dtype=float)
@@ -299,10 +523,15 @@ def _draw(runs: list[dict], n: int, rng: np.random.Generator) -> np.ndarray:
     return parts
 
 
-def _counted(run: dict, n: int) -> np.ndarray:
-    """A counter's `n` fresh numbers, rising: after the highest, else before the lowest; where
-    neither side alone has room in the width, both sides' room, and past the width only when that
-    is full (a warning says how many)."""
+def _counted(run: dict, n: int, floors: dict[int, int] | None = None) -> np.ndarray:
+    """A counter's `n` fresh numbers, rising: after the highest (and `floors`' number of its width,
+    then raised to the last), else before the lowest; where neither side alone has room in the
+    width, both sides' room, and past the width only when that is full (a warning says how many)."""
+    if floors is not None:
+        hi = max(run["hi"], floors.get(run["digits"], -1))
+        numbers = _counted({**run, "hi": hi}, n)
+        floors[run["digits"]] = max(hi, int(numbers.max())) if n else hi
+        return numbers
     top, lo, hi = 10 ** (run["digits"] or 18) - 1, run["lo"], run["hi"]  # a NUMBER: any width
     if hi + n <= top:
         return np.arange(hi + 1, hi + n + 1)
@@ -323,15 +552,23 @@ def _counted(run: dict, n: int) -> np.ndarray:
     return np.concatenate([below, above, past])
 
 
-def _redraw_repeats(out: np.ndarray, which: np.ndarray, shapes: list[dict], column: str, rng) -> None:
+def _redraw_repeats(
+    out: np.ndarray,
+    which: np.ndarray,
+    shapes: list[dict],
+    column: str,
+    rng,
+    floors: dict[int, int] | None = None,
+    rows: pd.DataFrame | None = None,
+) -> None:
     """Draw again, in place, the codes that repeat an earlier one (a format with little room)."""
     for _ in range(REDRAWS):
         repeated = np.flatnonzero(pd.Series(out).duplicated().to_numpy())
         if not len(repeated):
             return
         for k, shape in enumerate(shapes):
-            rows = repeated[which[repeated] == k]
-            out[rows] = _draw(shape["runs"], len(rows), rng)
+            at = repeated[which[repeated] == k]
+            out[at] = _draw(shape["runs"], len(at), rng, floors, None if rows is None else rows.iloc[at])
     repeated = pd.Series(out).duplicated().to_numpy()
     log.warning(
         "identifier %s: its format has too little room for %d distinct codes; %d repeat",

@@ -54,7 +54,7 @@ from relsynth.synth.tabular._dependencies import (
 )
 from relsynth.synth.tabular._edge_labels import find_edge_labels
 from relsynth.synth.tabular._formulas import find_formulas, without_ordered_dividends
-from relsynth.synth.tabular._identifiers import identifier_format
+from relsynth.synth.tabular._identifiers import identifier_format, parent_labels
 from relsynth.synth.tabular._last_labels import find_last_labels
 from relsynth.synth.tabular._last_nulls import find_last_nulls
 from relsynth.synth.tabular._lookup_matches import find_lookup_matches
@@ -406,10 +406,20 @@ class TabularPreproc:
         return self
 
     def _identifier_formats(self, data: RelationalData, table: str) -> dict[str, dict]:
-        """Each identifier column's format (`identifier_format`), a counter read against the row's key;
+        """Each identifier column's format (`identifier_format`), a counter read against the row's key,
+        shapes told by a category or lookup key of the row (an IBAN's country) fitted per value of it;
         on a sample (`SQLSource.sample`), its numbers' range and density those of the whole database."""
         pk = self.schema.tables[table].primary_key
         keys = None if pk is None else data[table][pk]
+        # categories and lookup keys (a customer's country, a row of a countries lookup)
+        labels = data[table][
+            self.schema.tables[table].cols_of(Column.CATEGORICAL) + list(self.schema.lookup_fks(table))
+        ]
+        if (edge := self.schema.parent(table)) is not None:  # ... or the parent row's (an invoice's customer's)
+            parent = self.schema.tables[edge.parent]
+            cols = parent.cols_of(Column.CATEGORICAL) + list(self.schema.lookup_fks(edge.parent))
+            labels = labels.join(parent_labels(data[table][edge.fk], data[edge.parent], parent.primary_key, cols))
+        dates = data[table][self.schema.tables[table].cols_of(Column.DATE, Column.DATETIME)]
         whole = data.whole
         scale = whole.rows[table] / len(data[table]) if whole and len(data[table]) else 1.0
         return {
@@ -418,6 +428,8 @@ class TabularPreproc:
                     data[table][c],
                     self.min_count,
                     keys,
+                    labels,
+                    dates,
                     ends=whole.code_ends[table].get(c, []) if whole else (),
                     scale=scale,
                 ),
