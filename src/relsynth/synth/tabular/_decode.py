@@ -20,6 +20,7 @@ from relsynth.synth.tabular._declared_domains import keep_domains
 from relsynth.synth.tabular._formulas import apply_formulas
 from relsynth.synth.tabular._identifiers import PARENT, follows_row, new_identifiers, parent_labels, uuids
 from relsynth.synth.tabular._last_labels import apply_last_labels
+from relsynth.synth.tabular._lookup_matches import match_scope
 from relsynth.synth.tabular._lookup_orders import keep_lookup_orders
 from relsynth.synth.tabular._null_cuts import keep_null_cuts
 from relsynth.synth.tabular._references import (
@@ -209,7 +210,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     assign_references(pre, out, keys, mats, rng)
     for rule in pre.stats.get("lookup_slots", []):  # once every entity is written (none in older models)
         t, col = out[rule["table"]], rule["column"]
-        t[col] = unique_with_rows(t, col, rule["with"], None, rng, f"{rule['table']}.{col}")
+        scope = match_scope(pre, out, rule["table"], col)  # swaps among keys of one subject keep the matches
+        t[col] = unique_with_rows(t, col, rule["with"], scope, rng, f"{rule['table']}.{col}")
     drop_repeated_links(pre, out)
     keep_composite_references(pre, out, rng)  # before the formulas that read the rows they name
     # values pairing left on the wrong side of the row their reference names (none in older models)

@@ -191,3 +191,24 @@ def lookup_match_bans(pre, rules: list[dict]) -> dict[str, dict[int, list[Lookup
         match = LookupMatch(r["level"], sources, allowed, np.asarray(sorted(ids.values()), dtype=np.int64))
         out.setdefault(r["table"], {}).setdefault(layout.fields.index(r["column"]), []).append(match)
     return out
+
+
+def match_scope(pre, tables: dict[str, pd.DataFrame], table: str, column: str) -> pd.Series | None:
+    """Each row's values, in the lookup row its key `column` names, of the lookup columns a rule
+    matches to the row (`find_lookup_matches`: a teacher's subject), as one text; None where no rule
+    does. Keys swapped only among rows of one such value keep every match (`_decode`'s lookup slots)."""
+    rules = [r for r in pre.stats.get("lookup_matches", []) if r["table"] == table and r["column"] == column]
+    if not rules or table not in tables:
+        return None
+    keys = _texts(tables[table][column])
+    parts = []
+    for r in rules:
+        rows = pd.DataFrame(pre.stats.get("lookups", {}).get(r["lookup"], []))
+        pk = pre.schema.tables[r["lookup"]].primary_key
+        if pk not in rows.columns or r["via"] not in rows.columns:
+            continue
+        via = dict(zip(_texts(rows[pk]), _texts(rows[r["via"]]), strict=True))
+        parts.append([str(via.get(k)) for k in keys])
+    if not parts:
+        return None
+    return pd.Series(["\x1f".join(p) for p in zip(*parts, strict=True)], index=tables[table].index)
