@@ -14,6 +14,7 @@ from relsynth.relational import (
     Date,
     ForeignKey,
     Integer,
+    Numeric,
     PrimaryKey,
     RelationalData,
     Schema,
@@ -117,3 +118,37 @@ def test_a_key_that_is_its_dates_yyyymmdd_is_generated_so_on_distinct_days(tiny_
     assert (gen["date_key"] == gen["full_date"].dt.strftime("%Y%m%d").astype(int)).all()
     assert out["sale"]["date_key"].isin(gen["date_key"]).all()
     assert (gen["quarter"] == gen["full_date"].dt.quarter).all()
+
+
+def test_a_date_moved_to_keep_a_unique_set_has_its_parts_set_again(tiny_size):
+    """A store's daily sales, UNIQUE (store_id, day), name the day's weekday: an untrained model
+    repeated days under a store and the unique sets moved 16 of 217 of them to another day once the
+    weekdays were set, so 16 rows named a weekday not their day's. The parts are set again from the
+    moved dates."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for s in range(40):
+        for d in np.sort(rng.choice(60, rng.integers(3, 9), replace=False)):
+            rows.append((s, pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(d)), float(rng.gamma(2, 100))))
+    sales = pd.DataFrame(rows, columns=["store_id", "day", "revenue"]).assign(weekday=lambda f: f["day"].dt.day_name())
+    schema = Schema(
+        store=Table(id=PrimaryKey(), region=Categorical()),
+        sales=Table(
+            id=PrimaryKey(),
+            store_id=ForeignKey(parent="store"),
+            day=Date(),
+            weekday=Categorical(),
+            revenue=Numeric(),
+            unique=[["store_id", "day"]],
+        ),
+    )
+    frames = {
+        "store": pd.DataFrame({"id": range(40), "region": rng.choice(["n", "s"], 40)}),
+        "sales": sales.assign(id=range(len(sales)))[list(schema.tables["sales"].columns)],
+    }
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData(frames, schema))
+    assert [r["column"] for r in pre.stats["date_parts"]] == ["weekday"]
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(40, seed=0)["sales"]
+    assert len(out) > 100 and not out.duplicated(["store_id", "day"]).any()
+    assert (out["day"].dt.day_name() == out["weekday"]).all()

@@ -22,6 +22,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import DATED
+from relsynth.synth.tabular._apart_values import apart_pairs
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows holding both the column and the date, at least
@@ -121,6 +122,19 @@ def apply_date_parts(pre, rules: list[dict], tables: dict[str, pd.DataFrame]) ->
         else:
             column[rows] = part.astype(object).to_numpy()
         frame[r["column"]] = pd.Series(column, index=frame.index).astype(frame[r["column"]].dtype)
+
+
+def moved_date_parts(schema, rules: list[dict], formats) -> list[dict]:
+    """The rules whose column no UNIQUE set nor CHECK (a <> b) of its table holds: set again once
+    those sets and checks may have moved a date (a store's repeated sales day), which they change
+    no such column of (a part they changed themselves stays, so the set stays free)."""
+    held = {
+        (t, c)
+        for t in schema.synth_tables
+        for group in [*schema.tables[t].unique, *apart_pairs(schema, formats, t)]
+        for c in group
+    }
+    return [r for r in rules if (r["table"], r["column"]) not in held]
 
 
 def _categories(pre, table: str, col: str) -> dict[str, object]:

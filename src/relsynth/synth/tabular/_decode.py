@@ -15,7 +15,7 @@ from relsynth.synth.tabular._ancestor_orders import keep_ancestor_orders
 from relsynth.synth.tabular._apart_values import keep_apart
 from relsynth.synth.tabular._category_ranges import keep_category_ranges
 from relsynth.synth.tabular._count_sums import apply_count_sums
-from relsynth.synth.tabular._date_parts import apply_date_parts
+from relsynth.synth.tabular._date_parts import apply_date_parts, moved_date_parts
 from relsynth.synth.tabular._declared_domains import keep_domains
 from relsynth.synth.tabular._formulas import apply_formulas
 from relsynth.synth.tabular._identifiers import PARENT, follows_row, new_identifiers, parent_labels, uuids
@@ -232,6 +232,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     keep_domains(schema, out, pre.stats.get("formats") or {}, rng, given)  # its single-column CHECKs
     keep_apart(schema, out, pre.stats.get("formats") or {}, rng, given)  # the source's CHECK (a <> b) of values
     keep_unique_sets(schema, out, rng, given)  # the source's UNIQUE sets, once every value is set (`Table.unique`)
+    parts = moved_date_parts(schema, pre.stats.get("date_parts", []), pre.stats.get("formats") or {})
+    apply_date_parts(pre, parts, out)  # again: a date the sets or checks moved
     _dependent_identifiers(pre, out, rng)  # once the values they follow are set
     for table in schema.synth_tables:  # rows in key order: a row's earlier row is written before it
         if ctx is not None and table == schema.roots[0] and own_date(pre, table) is None:
