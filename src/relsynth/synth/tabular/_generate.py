@@ -30,6 +30,7 @@ from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_e
 from relsynth.synth.tabular._dependencies import banning_tables, forcing_tables, null_tables, parent_forcing
 from relsynth.synth.tabular._dp_counts import uncalibrated_edges
 from relsynth.synth.tabular._edge_labels import banned_at, edge_label_bans
+from relsynth.synth.tabular._last_labels import last_label_forcing
 from relsynth.synth.tabular._last_nulls import last_null_positions
 from relsynth.synth.tabular._lookup_matches import lookup_match_bans
 from relsynth.synth.tabular._never_pairs import pair_bans
@@ -435,6 +436,7 @@ def _run_pool(
     allowed, bias = model.allowed_gen, model.count_bias
     follows, follow_token = forcing_tables(pre, pre.stats.get("dependencies", []))  # (n, vocab) each
     from_parent = parent_forcing(pre, pre.stats.get("parent_dependencies", []))  # none in older models
+    last_labels = last_label_forcing(pre, pre.stats.get("last_labels", []))  # none in older models, nor under DP
     bans, ban_token = banning_tables(pre, pre.stats.get("distinct", []))  # (pairs, vocab) each
     null_force, null_token, null_bans, null_ban_token = (
         np.concatenate(parts)
@@ -576,6 +578,8 @@ def _run_pool(
                 _mark_parent_counts(force[b], banned[b, :, -2], parent_counts.get(c.table, ()), c.parent_header())
                 _force_required(force[b], c, required.get(c.table, ()))
                 _force_from_parent(force[b], from_parent.get(c.table, ()), c.parent_header())
+                if c.is_last():  # the last child's label is its parent's (an order's status, as drawn)
+                    _force_from_parent(force[b], last_labels.get(c.table, ()), c.parent_header())
                 continue
             entity[b] = -1
             bar.update(1)

@@ -6,9 +6,10 @@ before it, so the two drift apart: 8 of 143 orders of a briefly trained model ha
 was not their last event's type. The fit keeps, per categorical column of a table with a primary
 key, the first categorical column of one of its child tables that the row's last child (in the
 encoded order: by the sibling key, `TabularPreproc.sibling_keys`, else as stored) holds in every
-row with children, `MIN_ROWS` of them at least and two values at least; generation sets the
-column, in every generated row with children, to its last generated child's value (a row without
-any keeps its own). Context columns, given at generation, are never set. Not fitted under DP.
+row with children, `MIN_ROWS` of them at least and two values at least; generation draws the
+last child row with its parent's label (`last_label_forcing`: the parent's columns that follow the
+label, drawn before the children, stay right), then sets the column, in every generated row with
+children, to its last generated child's value (a row without any keeps its own). Context columns, given at generation, are never set. Not fitted under DP.
 """
 
 from __future__ import annotations
@@ -62,6 +63,25 @@ def _same(a: pd.Series, b: pd.Series) -> bool:
     if pd.isna(x).any() or pd.isna(y).any() or pd.Series(x).nunique() < 2:
         return False
     return bool((pd.Series(x).astype(str).to_numpy() == pd.Series(y).astype(str).to_numpy()).all())
+
+
+def last_label_forcing(pre, rules: list[dict]) -> dict[str, list[tuple[int, int, np.ndarray]]]:
+    """child table -> [(the parent header position of `column`, the header position of `of`, (vocab,)
+    the token of the same label after each parent token, -1: none)]: a parent's last child row is
+    drawn with the parent's label, so the label the parent's other columns followed as drawn (a
+    refund held by refunded orders) stays; `apply_last_labels` then changes nothing."""
+    out: dict[str, list[tuple[int, int, np.ndarray]]] = {}
+    for r in rules:
+        above, layout = pre.layouts.get(r["table"]), pre.layouts.get(r["rows"])
+        if above is None or layout is None or r["column"] not in above.fields or r["of"] not in layout.fields:
+            continue
+        i, j = above.fields.index(r["column"]), layout.fields.index(r["of"])
+        ids = pre.slots[layout.slots[j]].category_tokens()
+        token = np.full(pre.vocab_size, -1, dtype=np.int64)
+        for label, t in pre.slots[above.slots[i]].category_tokens().items():
+            token[t] = ids.get(label, -1)
+        out.setdefault(r["rows"], []).append((i, j, token))
+    return out
 
 
 def apply_last_labels(rules: list[dict], tables: dict[str, pd.DataFrame], pre) -> None:
