@@ -685,3 +685,19 @@ def test_nesting_keys_ask_whether_a_table_is_a_time_series_only_where_its_root_i
     # fewer than 50 rows a device on average: no series, not asked
     assert nesting_keys(fks, {**rows, "reading": 999}, set(), {}, series)["reading"] is None
     assert asked == [("reading", "device")]
+
+
+def test_a_time_series_nests_under_a_few_parent_rows_only_where_no_key_is_large_enough():
+    """Sales naming their store (10 rows, listed first) and their customer (1,000), each sale at its
+    own second: nested under the customer before time series were read, they then nested under the
+    store, a series of 600 sales a store (10 examples), the 1,000 customers a reference. A key whose
+    root is large enough comes first; a time series only where no key's is."""
+    fks = {"sales": {"store_id": "store", "customer_id": "customer"}}
+    rows = {"store": 10, "customer": 1_000, "sales": 6_000}
+    why: dict = {}
+    assert nesting_keys(fks, rows, set(), why, lambda table, key: "sold_at") == {"sales": "customer_id"}
+    assert "examples to learn from" in why["sales", "store_id"]
+    # no large root: the series nests as before
+    fks = {"sales": {"store_id": "store", "region_id": "region"}}
+    rows = {"store": 10, "region": 3, "sales": 6_000}
+    assert nesting_keys(fks, rows, set(), why, lambda table, key: "sold_at") == {"sales": "store_id"}

@@ -19,7 +19,7 @@ a longer cycle (a department's head, a team's department, an employee's team): a
 nests under one with more rows that leads back to it. The key closing the cycle is a reference,
 deferred (`Schema.deferred_keys`).
 
-A time series nests under its key whatever the root's size: a table of at least `SERIES_LENGTH` rows
+Where no key's root is large enough, a time series nests under its key all the same: a table of at least `SERIES_LENGTH` rows
 a parent row on average, with a date or datetime no parent row repeats (a device's readings every 5
 minutes, under 20 devices). Its order in time is what a reference would lose: drawn among the
 synthetic rows, each reading on its own, a device got two readings at one time and a meter that
@@ -77,7 +77,7 @@ def nesting_keys(
         if table in chosen:
             return chosen[table]
         visiting.add(table)
-        best = None
+        best, few = None, []  # few: (key, table, root rows) of the keys whose root is too small
         for col, ref in fks.get(table, {}).items():
             if ref in lookups or ref not in rows:
                 continue
@@ -99,12 +99,6 @@ def nesting_keys(
             n = rows.get(fewest, 0)
             if large_enough(n, rows.get(table, 0)):
                 best = col
-            elif (date := _long_series(table, col, rows, rows.get(ref, 0), series)) is not None:
-                best = col
-                why[table, col] = (
-                    f"{table}'s rows are a time series under {ref} (about {rows.get(table, 0) // max(rows.get(ref, 0), 1)} "
-                    f"a {ref} row, no {ref} row repeating a {date}): nested, although {n} root rows are few examples"
-                )
             else:
                 above = "the root above" if fewest == path[-1] else "above"
                 whose = f"{fewest}'s rows" if fewest == ref else f"the rows of {fewest}, {above} {ref}"
@@ -112,6 +106,16 @@ def nesting_keys(
                     f"under {ref}, {table}'s {rows.get(table, 0)} rows would be {n} examples to learn from ({whose}: "
                     f"fewer than {MIN_ROOT_ROWS}, and than 1/{FANOUT} of {table}'s)"
                 )
+                few.append((col, ref, n))
+        # no key's root large enough: the first key the rows are a time series under (asked only then)
+        for col, ref, n in few if best is None else ():
+            if (date := _long_series(table, col, rows, rows.get(ref, 0), series)) is not None:
+                best = col
+                why[table, col] = (
+                    f"{table}'s rows are a time series under {ref} (about {rows.get(table, 0) // max(rows.get(ref, 0), 1)} "
+                    f"a {ref} row, no {ref} row repeating a {date}): nested, although {n} root rows are few examples"
+                )
+                break
         visiting.discard(table)
         chosen[table] = best
         return best
