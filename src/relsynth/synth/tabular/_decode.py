@@ -229,10 +229,12 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_count_sums(pre, pre.stats.get("count_sums", []), out, given)  # a binned score: the count less the other
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # from the numbers set (none in older models)
     apply_date_parts(pre, pre.stats.get("date_parts", []), out)  # from the dates set (none in older models)
-    keep_domains(schema, out, pre.stats.get("formats") or {}, rng, given)  # its single-column CHECKs
-    keep_apart(schema, out, pre.stats.get("formats") or {}, rng, given)  # the source's CHECK (a <> b) of values
-    keep_unique_sets(schema, out, rng, given)  # the source's UNIQUE sets, once every value is set (`Table.unique`)
-    parts = moved_date_parts(schema, pre.stats.get("date_parts", []), pre.stats.get("formats") or {})
+    formats = pre.stats.get("formats") or {}
+    keep_domains(schema, out, formats, rng, given)  # its single-column CHECKs
+    keep_apart(schema, out, formats, rng, given)  # the source's CHECK (a <> b) of values
+    # the source's UNIQUE sets, once every value is set (`Table.unique`), keeping the CHECK pairs
+    keep_unique_sets(schema, out, rng, given, formats)
+    parts = moved_date_parts(schema, pre.stats.get("date_parts", []), formats)
     apply_date_parts(pre, parts, out)  # again: a date the sets or checks moved
     _dependent_identifiers(pre, out, rng)  # once the values they follow are set
     for table in schema.synth_tables:  # rows in key order: a row's earlier row is written before it

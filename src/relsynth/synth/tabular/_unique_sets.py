@@ -22,12 +22,13 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, Schema
+from relsynth.synth.tabular._apart_values import apart_pairs
 
 log = logging.getLogger(__name__)
 MAX_TRIES = 200  # candidate values tried for one row and column
@@ -57,20 +58,30 @@ def keep_unique_sets(
     tables: dict[str, pd.DataFrame],
     rng: np.random.Generator,
     given: Mapping[str, list[str]] | None = None,
+    formats: Mapping | None = None,
 ) -> None:
     """Make, in place, the generated rows of every table hold each of its `unique` sets once (a row
     with a null in the set is free): later repeats get another value, or are dropped (module doc).
-    `given`: table -> columns whose values were given (a context's), never changed."""
+    `given`: table -> columns whose values were given (a context's), never changed; `formats`: the
+    source's, whose CHECK (a <> b) pairs a new value keeps (`_apart_values`: never its row's other one)."""
     named = {ref for t in schema.tables.values() for ref in t.foreign_keys.values()}
     for table in schema.synth_tables:
         for cols in schema.tables[table].unique:
             if table in tables and set(cols) <= set(tables[table].columns):
                 fixed = (given or {}).get(table, [])
-                tables[table] = _kept(schema, tables, table, list(cols), table not in named, fixed, rng)
+                apart = _partners(apart_pairs(schema, formats or {}, table))
+                tables[table] = _kept(schema, tables, table, list(cols), table not in named, fixed, rng, apart)
 
 
 def _kept(
-    schema: Schema, tables: dict[str, pd.DataFrame], table: str, cols: list[str], leaf: bool, fixed: list[str], rng
+    schema: Schema,
+    tables: dict[str, pd.DataFrame],
+    table: str,
+    cols: list[str],
+    leaf: bool,
+    fixed: list[str],
+    rng,
+    apart: Mapping[str, list[str]] | None = None,
 ) -> pd.DataFrame:
     """`tables[table]` with the rows repeating `cols` changed or dropped, and a warning saying so:
     one column changed where one frees the set, else every changeable one drawn again."""
@@ -89,12 +100,13 @@ def _kept(
     changed = dict.fromkeys(columns, 0)  # rows given another value of each column
     left = []
     for i in np.flatnonzero(repeated):
+        ok = _apart_from(df, i, apart or {})
         for c, pool in columns.items():
-            if (v := _free_value(values, cols, i, c, pool, used, rng)) is not None:
+            if (v := _free_value(values, cols, i, c, pool, used, rng, ok)) is not None:
                 new = {c: v}
                 break
         else:  # no one column frees it: draw them all again, else step a date or an integer off its values
-            new = _free_values(values, cols, i, columns, used, rng) or _stepped(values, cols, i, steps, used)
+            new = _free_values(values, cols, i, columns, used, rng, ok) or _stepped(values, cols, i, steps, used, ok)
         if not new:
             left.append(i)
             continue
@@ -146,19 +158,44 @@ def _pool(s: pd.Series, ordered: bool) -> tuple[list, np.ndarray | None]:
     return counts.index.tolist(), (counts.to_numpy(np.float64) / counts.sum()) if len(counts) else None
 
 
-def _free_value(values: dict[str, list], cols: list[str], i: int, c: str, pool: tuple, used: set, rng) -> object:
-    """A value of column `c` for row `i` that leaves its set unused, None where none of the tried is."""
+def _partners(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Column -> the columns a CHECK (a <> b) keeps it apart from, both ways."""
+    out: dict[str, list[str]] = {}
+    for a, b in pairs:
+        out.setdefault(a, []).append(b)
+        out.setdefault(b, []).append(a)
+    return out
+
+
+def _apart_from(df: pd.DataFrame, i: int, apart: Mapping[str, list[str]]) -> Callable[[dict], bool]:
+    """Whether new values {column: value} of row `i` leave no column equal to one a CHECK keeps it apart from."""
+
+    def ok(new: dict) -> bool:
+        def held(c: str) -> object:
+            return new[c] if c in new else df[c].iat[i]
+
+        return not any(pd.notna(held(c)) and held(c) == held(o) for c in new for o in apart.get(c, ()))
+
+    return ok
+
+
+def _free_value(
+    values: dict[str, list], cols: list[str], i: int, c: str, pool: tuple, used: set, rng, ok=lambda new: True
+) -> object:
+    """A value of column `c` for row `i` that leaves its set unused (and `ok`), None where none of the tried is."""
     ordered, (candidates, shares) = pool
     key = [values[k][i] for k in cols]
     at = cols.index(c)
     for v in _candidates(candidates, shares, values[c][i], ordered, rng):
         key[at] = v
-        if tuple(key) not in used:
+        if tuple(key) not in used and ok({c: v}):
             return v
     return None
 
 
-def _free_values(values: dict[str, list], cols: list[str], i: int, columns: dict, used: set, rng) -> dict:
+def _free_values(
+    values: dict[str, list], cols: list[str], i: int, columns: dict, used: set, rng, ok=lambda new: True
+) -> dict:
     """Values of all the `columns` for row `i`, each drawn among its pool (by share, or alike where
     ordered), that leave its set unused; {} where none of `MAX_TRIES` draws does."""
     if len(columns) < 2:
@@ -170,18 +207,20 @@ def _free_values(values: dict[str, list], cols: list[str], i: int, columns: dict
             if not candidates:
                 return {}
             new[c] = candidates[rng.choice(len(candidates), p=shares)]
-        if tuple(new.get(k, values[k][i]) for k in cols) not in used:
+        if tuple(new.get(k, values[k][i]) for k in cols) not in used and ok(new):
             return new
     return {}
 
 
-def _stepped(values: dict[str, list], cols: list[str], i: int, steps: dict[str, object], used: set) -> dict:
+def _stepped(
+    values: dict[str, list], cols: list[str], i: int, steps: dict[str, object], used: set, ok=lambda new: True
+) -> dict:
     """One of the `steps` columns (an integer, a date) of row `i` moved by the fewest steps that
     leave its set unused, where its generated values leave none free; {} where none does."""
     for k in range(1, MAX_TRIES + 1):
         for c, step in steps.items():
             for v in (values[c][i] + k * step, values[c][i] - k * step):
-                if tuple(v if x == c else values[x][i] for x in cols) not in used:
+                if tuple(v if x == c else values[x][i] for x in cols) not in used and ok({c: v}):
                     return {c: v}
     return {}
 
