@@ -15,9 +15,12 @@ import sqlalchemy as sa
 from sql_data import CHINOOK_SQLITE, CHINOOK_URL, MAIN_TABLES, ROOT, every_kind, run_sql, unstorable
 
 from relsynth.relational import (
+    Categorical,
     Column,
     DataError,
+    Date,
     ForeignKey,
+    Integer,
     PrimaryKey,
     RelationalData,
     Schema,
@@ -1971,3 +1974,31 @@ def test_a_string_column_whose_check_lists_its_values_is_read_as_labels(engine: 
     assert data.schema.tables["t"].columns["free"].kind is Column.TEXT  # the same values, no list: text
     assert data.schema.tables["t"].columns["code"].kind is Column.CATEGORICAL
     assert "listed by the source" in data.schema.inference["t"]["code"]
+
+
+def test_shifted_keys_leave_a_calendars_day_keys_their_days(tmp_path: Path) -> None:
+    """A calendar keyed by its day's yyyymmdd (date_key 20240105, as a warehouse's dim_date, and as
+    relsynth generates it) had its keys moved past the target's like counters by shift_keys: the
+    synthetic day 2024-01-05 was written as date_key 20240111 and its sales named it, a key saying
+    another day (11 of 11 days). Such keys are days: the rows of days the target holds are left out
+    (the sales name the target's), the others keep their key."""
+    schema = Schema(
+        day=Table(date_key=PrimaryKey(), full_date=Date(), promo=Categorical()),
+        sale=Table(id=PrimaryKey(), date_key=ForeignKey(parent="day"), qty=Integer()),
+    )
+
+    def shop(first: str, days: int) -> RelationalData:
+        d = pd.Series(pd.date_range(first, periods=days, freq="D"))
+        day = pd.DataFrame({"date_key": d.dt.strftime("%Y%m%d").astype(int), "full_date": d, "promo": "no"})
+        sale = pd.DataFrame({"id": range(1, 2 * days + 1), "date_key": np.repeat(day["date_key"], 2), "qty": 1})
+        return RelationalData({"day": day, "sale": sale}, schema)
+
+    target = url("sqlite", tmp_path)
+    shop("2024-01-01", 10).to_sql(target)
+    shop("2024-01-05", 11).to_sql(target, if_exists="append", shift_keys=True)
+    days = query(target, "SELECT date_key, full_date FROM day ORDER BY date_key")
+    assert [k for k, _ in days] == [int(f"202401{i:02d}") for i in range(1, 16)]
+    assert all(pd.Timestamp(d).strftime("%Y%m%d") == str(k) for k, d in days)
+    assert query(target, "SELECT COUNT(*), MIN(id), MIN(date_key), MAX(date_key) FROM sale WHERE id > 20") == [
+        (22, 21, 20240105, 20240115)
+    ]

@@ -657,7 +657,8 @@ class RelationalData:
         a row already there) are listed in a `DataError` before anything is written.
         `shift_keys=True` (with "append": into tables that hold rows, the source's own) moves each
         synthesised table's integer keys, and the foreign keys naming them, past the highest key
-        its target table holds, and leaves out the lookup rows whose key the target holds.
+        its target table holds, and leaves out the lookup rows whose key the target holds (and the
+        days the target holds of a calendar keyed by their yyyymmdd, whose keys stay).
         """
         from relsynth.relational.sql import write_sql
 

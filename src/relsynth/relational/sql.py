@@ -2393,17 +2393,18 @@ def _shifted_keys(
     """The frames with each synthesised table's integer primary key moved past the highest key its
     target table holds (the same step for every key, so the order and gaps stay), and every
     foreign key naming it by the same step; a lookup's rows whose key the target holds left out
-    (copied from the source, they are the rows the synthetic ones name). `shift_keys=True`."""
+    (copied from the source, they are the rows the synthetic ones name), and so a calendar's whose
+    keys are their days (`_day_keyed`: a key moved would say another day). `shift_keys=True`."""
     out, steps = dict(frames), {}
     for table in tables:
         name, df = _name(table), frames[_name(table)]
         pk = schema.tables[name].primary_key if name in schema.tables else None
         if pk is None or pk not in df.columns or not len(df) or not pd.api.types.is_integer_dtype(df[pk].dtype):
             continue
-        if name in schema.lookups:
+        if name in schema.lookups or _day_keyed(df, pk, schema.tables[name].cols_of(Column.DATE, Column.DATETIME)):
             held = _held_rows(conn, table, df, [pk])
             out[name] = df[~held].reset_index(drop=True)
-            log.info("to_sql: %s: %d lookup row(s) the target holds left out (shift_keys)", name, int(held.sum()))
+            log.info("to_sql: %s: %d row(s) whose key the target holds left out (shift_keys)", name, int(held.sum()))
             continue
         top = conn.execute(sa.select(sa.func.max(_into_own_table(conn, table)[0].c[pk]))).scalar()
         if top is not None and int(top) >= int(df[pk].min()):
@@ -2430,6 +2431,16 @@ def _domain_clause(col: sa.Column, domain: Mapping) -> sa.ColumnElement[bool]:
     if "in" in domain:
         parts.append(col.in_(domain["in"]))
     return sa.and_(*parts)
+
+
+def _day_keyed(df: pd.DataFrame, pk: str, dates: Sequence[str]) -> bool:
+    """Whether every row's integer key `pk` is the yyyymmdd of one of its `dates` (a calendar's date_key)."""
+    keys = df[pk].astype("Int64")
+    for c in dates:
+        d = pd.to_datetime(df[c], errors="coerce")
+        if d.notna().all() and ((d.dt.year * 10_000 + d.dt.month * 100 + d.dt.day).astype("Int64") == keys).all():
+            return True
+    return False
 
 
 def _checked_pairs(table: sa.Table) -> list[tuple[str, str]]:
