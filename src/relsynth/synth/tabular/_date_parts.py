@@ -58,17 +58,17 @@ CASES: dict[str, Callable[[str], str]] = {"as is": str, "upper": str.upper, "low
 def find_date_parts(pre, data: RelationalData) -> list[dict]:
     """[{"table", "column", "date", "part", "case"}]: `table.column` is `PARTS[part]` of `date`, as
     text in `case` (a categorical column) or as the number or flag. Not context columns (given at
-    generation)."""
+    generation), whose dates are read from all the same (a calendar of given days)."""
     out = []
     for table in data.schema.synth_tables:
         kinds = data.schema.tables[table].columns
         given = set(pre.ctx_cols) if table in pre.schema.roots else set()
-        modelled = [c for c in pre.modelled_columns(table) if c not in given]
+        modelled = pre.modelled_columns(table)
         dates = [c for c in modelled if kinds[c].kind in DATED]
         if not dates:
             continue
         frame = data[table]
-        for col in (c for c in modelled if kinds[c].kind in _KINDS):
+        for col in (c for c in modelled if c not in given and kinds[c].kind in _KINDS):
             found = _first_part(frame, dates, frame[col], kinds[col].kind)
             if found is not None:
                 out.append({"table": table, "column": col, **found})
