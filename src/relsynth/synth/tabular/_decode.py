@@ -221,11 +221,11 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_formulas(formulas, out)  # again: an operand may be a value copied across a reference, or its row's
     apply_running_sums(pre.stats.get("running_sums", []), out)  # none in older models, nor under DP
     apply_totals(pre.stats.get("totals", []), out)  # after the rows they sum are all there
-    apply_last_labels(pre.stats.get("last_labels", []), out, pre)  # none in older models, nor under DP
+    given = {schema.roots[0]: list(pre.ctx_cols)} if ctx is not None else {}  # the context's values stay
+    apply_last_labels(pre.stats.get("last_labels", []), out, pre, given)  # none in older models, nor under DP
     copy_totals(pre, out, rng)  # a copy of a total: of the total set
     apply_formulas(formulas, out)  # ... or a copy of a total
     apply_totals(pre.stats.get("totals", []), out)  # a total of such copies: set again
-    given = {schema.roots[0]: list(pre.ctx_cols)} if ctx is not None else {}  # the context's values stay
     apply_count_sums(pre, pre.stats.get("count_sums", []), out, given)  # a binned score: the count less the other
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # from the numbers set (none in older models)
     apply_date_parts(pre, pre.stats.get("date_parts", []), out)  # from the dates set (none in older models)

@@ -9,7 +9,8 @@ encoded order: by the sibling key, `TabularPreproc.sibling_keys`, else as stored
 row with children, `MIN_ROWS` of them at least and two values at least; generation draws the
 last child row with its parent's label (`last_label_forcing`: the parent's columns that follow the
 label, drawn before the children, stay right), then sets the column, in every generated row with
-children, to its last generated child's value (a row without any keeps its own). Context columns, given at generation, are never set. Not fitted under DP.
+children, to its last generated child's value (a row without any keeps its own). A context column, given at generation, is never set: its last child row is
+drawn with it. Not fitted under DP.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def find_last_labels(pre, data: RelationalData) -> list[dict]:
     schema, out = data.schema, []
     for table in schema.synth_tables:
         pk = schema.tables[table].primary_key
-        labels = _labels(pre, table)
+        labels = _labels(pre, table, with_given=True)
         if pk is None or not labels:
             continue
         for rows in schema.children(table):
@@ -50,9 +51,9 @@ def find_last_labels(pre, data: RelationalData) -> list[dict]:
     return out
 
 
-def _labels(pre, table: str) -> list[str]:
-    """`table`'s modelled categorical columns, not context columns (given at generation)."""
-    given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+def _labels(pre, table: str, with_given: bool = False) -> list[str]:
+    """`table`'s modelled categorical columns, context columns (given at generation) only `with_given`."""
+    given = set(pre.ctx_cols) if table in pre.schema.roots and not with_given else set()
     kinds = pre.schema.tables[table].columns
     return [c for c in pre.modelled_columns(table) if c not in given and kinds[c].kind is Column.CATEGORICAL]
 
@@ -84,10 +85,13 @@ def last_label_forcing(pre, rules: list[dict]) -> dict[str, list[tuple[int, int,
     return out
 
 
-def apply_last_labels(rules: list[dict], tables: dict[str, pd.DataFrame], pre) -> None:
+def apply_last_labels(rules: list[dict], tables: dict[str, pd.DataFrame], pre, given=None) -> None:
     """Set (in place) each rule's column of the generated rows with children to their last child's
-    value (in generated order, by the sibling key where the table has one)."""
+    value (in generated order, by the sibling key where the table has one); `given`: table ->
+    columns whose values were given (a context's), never set."""
     for r in rules:
+        if r["column"] in (given or {}).get(r["table"], ()):
+            continue
         frame, rows = tables[r["table"]], tables[r["rows"]]
         pk = pre.schema.tables[r["table"]].primary_key
         last = rows[last_rows(rows, r["fk"], pre.sibling_keys.get(r["rows"]))].set_index(r["fk"])[r["of"]]
