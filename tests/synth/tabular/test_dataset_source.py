@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from relsynth.relational import RelationalData
+from relsynth.relational import Column, RelationalData
 from relsynth.relational.sql_source import SQLSource
 from relsynth.synth.tabular.dataset import TabularDataset
 from relsynth.synth.tabular.encoders import CategoricalPreproc
@@ -225,3 +225,30 @@ def test_a_sample_fit_makes_categories_of_the_values_the_whole_database_holds(so
     assert ("track", "composer") in columns
     for table, column in columns:
         assert categories(pre, table, column) == categories(full, table, column), column
+
+
+def test_a_sample_fit_generates_the_identifier_nulls_the_sample_missed(tmp_path) -> None:
+    """An order's tracking code, null on the 30 orders of 10 of 300 customers, none of them in a
+    sample of 30: whether the other columns hold nulls was read from the whole database (Whole.nulls),
+    but a code's null rate from the sample only, so no generated order went without a code. Where
+    the sample holds none, the whole database's rate is kept, as a full fit's."""
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'shop.sqlite'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE customer (id INTEGER PRIMARY KEY, age INTEGER NOT NULL)")
+        conn.exec_driver_sql(
+            "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customer(id), "
+            "code VARCHAR(12))"
+        )
+        conn.exec_driver_sql("INSERT INTO customer VALUES " + ", ".join(f"({c}, {20 + c % 60})" for c in range(1, 301)))
+        orders = [(c, k) for c in range(1, 301) for k in range(3)]
+        values = [f"({i}, {c}, {'NULL' if c % 30 == 0 else repr(f'TR{i:06d}')})" for i, (c, k) in enumerate(orders, 1)]
+        conn.exec_driver_sql("INSERT INTO orders VALUES " + ", ".join(values))
+    engine.dispose()
+    sample = SQLSource(url).sample(30, seed=0)
+    assert sample.schema.tables["orders"].columns["code"].kind is Column.IDENTIFIER
+    assert not sample["orders"]["code"].isna().any()
+    pre = TabularPreproc.from_schema(sample.schema).fit(sample)
+    assert pre.stats["identifiers"]["orders"]["code"]["null_rate"] == pytest.approx(30 / 900)

@@ -408,7 +408,8 @@ class TabularPreproc:
     def _identifier_formats(self, data: RelationalData, table: str) -> dict[str, dict]:
         """Each identifier column's format (`identifier_format`), a counter read against the row's key,
         shapes told by a category or lookup key of the row (an IBAN's country) fitted per value of it;
-        on a sample (`SQLSource.sample`), its numbers' range and density those of the whole database."""
+        on a sample (`SQLSource.sample`), its numbers' range and density and its null rate those of the
+        whole database (a sample may hold none of its nulls)."""
         pk = self.schema.tables[table].primary_key
         keys = None if pk is None else data[table][pk]
         # categories and lookup keys (a customer's country, a row of a countries lookup)
@@ -434,6 +435,11 @@ class TabularPreproc:
                     scale=scale,
                 ),
                 **self._identifier_nulls(data, table, c),
+                **(
+                    {"null_rate": whole.nulls[table].get(c, 0) / whole.rows[table]}
+                    if whole and whole.rows[table]
+                    else {}
+                ),
             }
             for c in self.schema.tables[table].cols_of(Column.IDENTIFIER)
         }
