@@ -22,6 +22,7 @@ from relsynth.synth.tabular._identifiers import PARENT, follows_row, new_identif
 from relsynth.synth.tabular._last_labels import apply_last_labels
 from relsynth.synth.tabular._lookup_matches import match_scope
 from relsynth.synth.tabular._lookup_orders import keep_lookup_orders
+from relsynth.synth.tabular._never_pairs import pair_scope
 from relsynth.synth.tabular._null_cuts import keep_null_cuts
 from relsynth.synth.tabular._references import (
     assign_references,
@@ -210,7 +211,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     assign_references(pre, out, keys, mats, rng)
     for rule in pre.stats.get("lookup_slots", []):  # once every entity is written (none in older models)
         t, col = out[rule["table"]], rule["column"]
-        scope = match_scope(pre, out, rule["table"], col)  # swaps among keys of one subject keep the matches
+        scope = _swap_scope(pre, out, rule["table"], col)  # swaps among rows alike keep matches and pairs
         t[col] = unique_with_rows(t, col, rule["with"], scope, rng, f"{rule['table']}.{col}")
     drop_repeated_links(pre, out)
     keep_composite_references(pre, out, rng)  # before the formulas that read the rows they name
@@ -268,6 +269,15 @@ def _pending_codes(n: int, null_rates: np.ndarray | None, rng: np.random.Generat
     if null_rates is not None:
         pending[rng.random(n) >= null_rates] = ""
     return pending
+
+
+def _swap_scope(pre, tables: dict[str, pd.DataFrame], table: str, col: str) -> pd.Series | None:
+    """Each row's values that the lookup key `col` must keep matching (`match_scope`: a teacher's
+    subject) or keep off pairs with (`pair_scope`: a class's grade), as one text; None where none."""
+    parts = [p for p in [match_scope(pre, tables, table, col), *pair_scope(pre, tables, table, col)] if p is not None]
+    if not parts:
+        return None
+    return pd.concat(parts, axis=1).astype(str).agg("\x1f".join, axis=1)
 
 
 def _dropped(

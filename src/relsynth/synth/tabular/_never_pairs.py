@@ -147,3 +147,23 @@ def pair_bans(pre, rules: list[dict]) -> dict[str, dict[int, list[PairBan]]]:
         ban = PairBan(r["level"], i, {a: np.asarray(b, dtype=np.int64) for a, b in banned.items()})
         out.setdefault(r["table"], {}).setdefault(j, []).append(ban)
     return out
+
+
+def pair_scope(pre, tables: dict[str, pd.DataFrame], table: str, column: str) -> list[pd.Series]:
+    """Per never-pair rule between `column` and another column of its row or of an ancestor row
+    (`find_never_pairs`), each row's value of that other column as text: `column`'s values swapped
+    only among rows of one such value keep the pairs (`_decode`'s lookup slots: a teacher of the
+    lower grades stays in their classes)."""
+    out = []
+    for r in pre.stats.get("never_pairs", []):
+        if r["table"] != table or column not in (r["column"], r["of"]) or (r["of"] == column and r["level"]):
+            continue
+        if r["column"] == column and r["level"]:
+            above = _table_at(pre, table, r["level"])
+            keys = ancestor_keys(pre.schema, tables, table, above).to_numpy()
+            frame = tables[above].drop_duplicates(pre.schema.tables[above].primary_key)
+            values = frame.set_index(pre.schema.tables[above].primary_key)[r["of"]].reindex(keys)
+        else:
+            values = tables[table][r["of"] if r["column"] == column else r["column"]]
+        out.append(pd.Series(values.astype(str).to_numpy(), index=tables[table].index))
+    return out
