@@ -81,11 +81,9 @@ def edge_label_bans(pre, rules: list[dict]) -> dict[str, dict[int, dict[str, np.
     """table -> {header position of `column`: {place: the tokens of its labels}} (`PLACES`)."""
     out: dict[str, dict[int, dict[str, np.ndarray]]] = {}
     for r in rules:
-        layout = pre.layouts.get(r["table"])
-        if layout is None or r["column"] not in layout.fields:
+        if (found := pre.label_tokens(r["table"], r["column"])) is None:
             continue
-        j = layout.fields.index(r["column"])
-        ids = pre.slots[layout.slots[j]].category_tokens()
+        j, ids = found
         out.setdefault(r["table"], {})[j] = {
             p: np.asarray([ids[str(v)] for v in r.get(p, []) if str(v) in ids], dtype=np.int64) for p in PLACES
         }

@@ -90,11 +90,9 @@ def ordered_label_bans(pre, rules: list[dict]) -> dict[str, dict[int, dict[int, 
     which a later sibling may not take}} of `find_ordered_labels`' rules."""
     out: dict[str, dict[int, dict[int, np.ndarray]]] = {}
     for r in rules:
-        layout = pre.layouts.get(r["table"])
-        if layout is None or r["column"] not in layout.fields:
+        if (found := pre.label_tokens(r["table"], r["column"])) is None:
             continue
-        j = layout.fields.index(r["column"])
-        ids = pre.slots[layout.slots[j]].category_tokens()
+        j, ids = found
         earlier: dict[int, list[int]] = {}
         for a, b in r["before"]:
             if str(a) in ids and str(b) in ids:

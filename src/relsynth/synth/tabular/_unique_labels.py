@@ -315,11 +315,9 @@ def unique_positions(
         if t in pre.layouts:
             banned[t] = {pre.layouts[t].fields.index(c): None for c in cols if c in pre.layouts[t].fields}
     for rule in once:
-        layout = pre.layouts.get(rule["table"])
-        if layout is None or rule["column"] not in layout.fields:
+        if (found := pre.label_tokens(rule["table"], rule["column"])) is None:
             continue
-        j = layout.fields.index(rule["column"])
-        ids = pre.slots[layout.slots[j]].category_tokens()
+        j, ids = found
         banned.setdefault(rule["table"], {})[j] = frozenset(ids[v] for v in rule["once"] if v in ids)
         if tokens := [ids[v] for v in rule["exactly"] if v in ids]:
             required.setdefault(rule["table"], []).append((j, tokens))

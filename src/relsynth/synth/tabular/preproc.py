@@ -241,6 +241,16 @@ class TabularPreproc:
             if table in self.schema.synth_tables:
                 self.overrides.setdefault(table, {}).update(dict.fromkeys(cols))
 
+    def label_tokens(self, table: str, column: str) -> tuple[int, dict[str, int]] | None:
+        """The header position of a categorical `column` of `table` and its labels' tokens (label
+        text -> token id), what a rule masking its labels reads; None where it is no field (a fit
+        without it, an older model)."""
+        layout = self.layouts.get(table)
+        if layout is None or column not in layout.fields:
+            return None
+        j = layout.fields.index(column)
+        return j, self.slots[layout.slots[j]].category_tokens()
+
     def _column_preproc(self, table: str, col: str) -> ColumnPreproc:
         """A fresh preprocessor for a fit: a copy of the one given in `preprocessors` (never fitted in
         place, so a fit never turns it into a "public domain" for the next one: a DP fit keeps a given
