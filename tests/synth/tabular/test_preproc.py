@@ -235,3 +235,37 @@ def test_repr_names_the_tables_the_context_and_whether_it_is_fitted(shop, custom
         repr(pre)
         == f"TabularPreproc(tables={list(customers.schema.tables)}, ctx_cols=['segment'], vocab={pre.vocab_size})"
     )
+
+
+def test_lookup_keys_too_rare_for_a_category_come_back_as_the_lookups_other_keys(tmp_path):
+    """60 suppliers over 25 nations (a lookup), 2 or 3 each, NOT NULL: no key reached min_count, so every
+    generated supplier's nation was null and `to_sql` refused the column (TPC-H at a small scale). A
+    lookup key's <rare> is now one of the lookup's keys no category is (public, as the lookup is), drawn
+    evenly, and the model is saved with them."""
+    import sqlite3
+
+    import torch
+
+    source = tmp_path / "db.sqlite"
+    with sqlite3.connect(source) as con:
+        con.executescript(
+            "CREATE TABLE nation (n_id INTEGER PRIMARY KEY, n_name TEXT NOT NULL);"
+            "CREATE TABLE supplier (s_id INTEGER PRIMARY KEY,"
+            " s_nation INTEGER NOT NULL REFERENCES nation(n_id), s_bal REAL NOT NULL);"
+        )
+        con.executemany("INSERT INTO nation VALUES (?, ?)", [(i, f"N{i}") for i in range(25)])
+        con.executemany("INSERT INTO supplier VALUES (?, ?, ?)", [(i, i % 25, i / 7) for i in range(60)])
+    data = RelationalData.from_sql(f"sqlite:///{source}", lookups=["nation"])
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    torch.manual_seed(0)
+    synth = TabularModel.build(pre, size="small").generate(40, seed=0)
+    nations = synth["supplier"]["s_nation"]
+    assert nations.notna().all() and nations.isin(range(25)).all() and nations.nunique() > 5
+    synth.to_sql(f"sqlite:///{tmp_path / 'out.sqlite'}")  # refused before: 40 nulls in a NOT NULL column
+    pre.save(tmp_path / "pre")
+    loaded = TabularPreproc.load(tmp_path / "pre")
+    assert (
+        slot_of(loaded, "supplier", "s_nation")[1].preproc.rare_keys
+        == slot_of(pre, "supplier", "s_nation")[1].preproc.rare_keys
+    )
+    assert len(slot_of(pre, "supplier", "s_nation")[1].preproc.rare_keys) == 25

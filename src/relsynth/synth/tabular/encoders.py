@@ -71,6 +71,11 @@ class CategoricalPreproc(ColumnPreproc):
     dtype: str = "string"
     has_missing: bool = False
     rare_as_missing: bool = False  # generate <rare> and decode it as missing where nulls are (DP fit)
+    # a lookup key's where no key is a category: the lookup's keys (public, as the lookup table is), <rare>
+    # decoded as one of them, drawn evenly; given before the fit as all the lookup's keys (`TabularPreproc.fit`).
+    # Without them the column came back all null: TPC-H's 25 nations, 2 to 4 suppliers each at a small scale,
+    # a NOT NULL column which `to_sql` refused. Where some key is a category <rare> stays forbidden, as before
+    rare_keys: list | None = None
     ordered: bool = False  # a pandas category dtype's: its categories are in its order (`take_dtype`)
     name = "categorical"
 
@@ -92,8 +97,11 @@ class CategoricalPreproc(ColumnPreproc):
         self.categories = [_plain(v) for v in counts.index[counts >= self.min_count]]
         self.categories.sort(key=lambda v: (str(type(v)), v))
         self.take_dtype(values.dtype)
-        self.has_missing = nulls or not self.categories
-        if not self.categories and len(counts):
+        if self.rare_keys is not None:  # a lookup key none of whose keys is a category: <rare> is one of them
+            keys = [k for k in map(_plain, self.rare_keys) if isinstance(k, int | str)]  # saved as JSON
+            self.rare_keys = None if self.categories else keys or None
+        self.has_missing = nulls or not (self.categories or self.rare_keys)
+        if not self.categories and not self.rare_keys and len(counts):
             warnings.warn(
                 f"column {values.name!r}: no value appears {self.min_count}+ times, so it will be generated as "
                 "missing; lower min_count, or declare it text if it holds free text, or identifier if its values are "
@@ -118,6 +126,8 @@ class CategoricalPreproc(ColumnPreproc):
 
     @property
     def forbidden(self) -> list[int]:
+        if self.rare_keys:  # <rare>: one of the lookup's other keys
+            return [] if self.has_missing else [0]
         if not self.categories:  # nothing else to emit: missing stays allowed
             return [] if self.rare_as_missing else [1]
         if not self.has_missing:  # no nulls: neither <missing> nor <rare>, decoded as missing
@@ -131,8 +141,11 @@ class CategoricalPreproc(ColumnPreproc):
         return ids
 
     def decode(self, ids: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        ids = np.asarray(ids)
         cats = np.array([None, None, *self.categories], dtype=object)
-        out = pd.Series(cats[np.asarray(ids)], dtype=object)
+        out = pd.Series(cats[ids], dtype=object)
+        if self.rare_keys and (rare := ids == 1).any():  # a lookup's other keys, evenly
+            out[rare] = np.array(self.rare_keys, dtype=object)[rng.integers(len(self.rare_keys), size=int(rare.sum()))]
         if self.dtype == "category":  # astype("category") would sort them, unordered
             return out.astype(pd.CategoricalDtype(self.categories, ordered=self.ordered))
         return _restore_dtype(out, self.dtype)
@@ -154,6 +167,7 @@ class CategoricalPreproc(ColumnPreproc):
             "dtype": self.dtype,
             "has_missing": self.has_missing,
             "rare_as_missing": self.rare_as_missing,
+            "rare_keys": self.rare_keys,
             "ordered": self.ordered,
         }
 

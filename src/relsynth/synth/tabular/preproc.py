@@ -326,6 +326,8 @@ class TabularPreproc:
                 on_bound = (1.0,) if order.bound else ()  # a row ending on its bound (`_last_nulls` at_bound)
                 return pre.fit(offset_tables[table][col].rename(f"{table}.{col}"), keep=on_bound)
             pre = self._column_preproc(table, col)
+            if (lookup := self.schema.lookup_fks(table).get(col)) is not None and isinstance(pre, CategoricalPreproc):
+                pre.rare_keys = data[lookup][self.schema.tables[lookup].primary_key].dropna().tolist()  # public
             whole = data.whole and data.whole.value_counts.get(table, {}).get(col)  # a sample's (`SQLSource.sample`)
             if whole is not None and isinstance(pre, CategoricalPreproc):
                 return pre.fit(data[table][col].rename(f"{table}.{col}"), whole=whole)
