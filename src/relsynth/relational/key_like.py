@@ -16,6 +16,9 @@ MIN_KEYS = 20  # distinct values a column (or one label's rows) holds, at least
 MIN_COVER = 0.5  # share of the named table's keys the values hold, at least
 MIN_INSIDE = 0.7  # share of the values that are its keys, at least (a training part of 80 % holds ~80 % of them)
 MAX_LABELS = 10  # labels of a column a polymorphic reference is read by, at most
+TOP_KEYS = (
+    0.9  # quantile of a table's keys the values must reach: a count from 1 (quantity 1-30 of keys 1-50) stops short
+)
 
 
 def key_like_columns(data) -> list[str]:
@@ -66,7 +69,8 @@ def _polymorphic(frame: pd.DataFrame, table: str, col: str, values: pd.Series, l
 
 def _named_table(values: pd.Series, keys: dict[str, set[int]]) -> str | None:
     """The table whose keys hold nearly every value of `values` (`MIN_INSIDE`), covering most of
-    them (`MIN_COVER`) and the largest share of them; None where none does."""
+    them (`MIN_COVER`) and the largest share of them, up to its highest ones (`TOP_KEYS`); None
+    where none does."""
     held = values.dropna()
     if held.nunique() < MIN_KEYS or (held % 1 != 0).any():
         return None
@@ -74,6 +78,7 @@ def _named_table(values: pd.Series, keys: dict[str, set[int]]) -> str | None:
     best, cover = None, MIN_COVER
     for table, k in keys.items():
         inside = len(distinct & k)
-        if k and inside >= MIN_INSIDE * len(distinct) and inside / len(k) >= cover:
+        reaches_top = k and max(distinct) >= np.quantile(np.fromiter(k, dtype=np.int64), TOP_KEYS)
+        if reaches_top and inside >= MIN_INSIDE * len(distinct) and inside / len(k) >= cover:
             best, cover = table, inside / len(k)
     return best
