@@ -22,6 +22,7 @@ from relsynth.relational import Column, Schema
 from relsynth.relational.data import DIFFERS_FROM, SQL_FORMAT
 
 log = logging.getLogger(__name__)
+REDRAWS = 30  # rounds of drawing from the whole pool again before the values that differ are listed
 _SKIPPED = (Column.PRIMARY_KEY, Column.FOREIGN_KEY, Column.TEXT, Column.IDENTIFIER)  # keys: drawn apart; text later
 
 
@@ -61,14 +62,10 @@ def _apart(df: pd.DataFrame, table: str, pair: tuple[str, str], rng: np.random.G
     if not same.any():
         return df
     df = df.copy()
-    pool = df[change].dropna().to_numpy()
-    left = 0
-    for i in np.flatnonzero(same):
-        others = pool[pool != df[keep].iat[i]]
-        if len(others) == 0:
-            left += 1
-            continue
-        df.iloc[i, df.columns.get_loc(change)] = others[rng.integers(len(others))]
+    rows = np.flatnonzero(same)
+    drawn, found = _draw_other(df[change].dropna().to_numpy(), df[keep].to_numpy()[rows], rng)
+    df.iloc[rows[found], df.columns.get_loc(change)] = drawn[found]
+    left = int((~found).sum())
     log.warning(
         "%s: %d of %d generated row(s) held the same value in %s and %s, which the source's CHECK (%s <> %s) "
         "refuses: %d given another %s%s",
@@ -82,3 +79,27 @@ def _apart(df: pd.DataFrame, table: str, pair: tuple[str, str], rng: np.random.G
         f", {left} left so (the column holds no other value)" if left else "",
     )
     return df
+
+
+def _draw_other(pool: np.ndarray, avoid: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Per value of `avoid`, one of `pool` that differs from it, drawn by its share among those
+    (drawn from the whole pool again where it equals it: the same law, without a pass over the pool
+    per row, which took 3 s for 12,000 rows of 100,000), and whether one was found (none where the
+    pool holds no other value)."""
+    drawn = np.empty(len(avoid), dtype=pool.dtype)
+    todo = np.arange(len(avoid))
+    for _ in range(REDRAWS):
+        if not len(todo) or not len(pool):
+            break
+        pick = pool[rng.integers(len(pool), size=len(todo))]
+        fine = pick != avoid[todo]
+        drawn[todo[fine]] = pick[fine]
+        todo = todo[~fine]
+    found = np.ones(len(avoid), dtype=bool)
+    for i in todo:  # unlucky or impossible: the values that differ, counted once
+        others = pool[pool != avoid[i]]
+        if len(others):
+            drawn[i] = others[rng.integers(len(others))]
+        else:
+            found[i] = False
+    return drawn, found
