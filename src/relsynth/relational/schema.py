@@ -195,6 +195,9 @@ class Schema:
 
     def __init__(self, tables: Mapping[str, Table] | None = None, lookups: Iterable[str] = (), **kw: Table):
         self.inference: dict[str, dict[str, str]] = {}  # why each kind was chosen, when built by `infer`
+        # lookups `from_sql` chose itself, none named by the caller: copied as they are, so a DP fit
+        # refuses them until they are named (`lookups=[...]`, or this list left out of the YAML)
+        self.detected_lookups: tuple[str, ...] = ()
         self.tables = {**(tables or {}), **kw}
         self.lookups = (lookups,) if isinstance(lookups, str) else tuple(lookups)  # "genre" is one table
         self._validate()
@@ -370,7 +373,10 @@ class Schema:
 
     # ---- YAML ------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        return {"tables": {n: t.to_yaml() for n, t in self.tables.items()}, "lookups": list(self.lookups)}
+        out = {"tables": {n: t.to_yaml() for n, t in self.tables.items()}, "lookups": list(self.lookups)}
+        if detected := [t for t in self.detected_lookups if t in self.lookups]:  # kept through a saved copy
+            out["detected_lookups"] = detected
+        return out
 
     @classmethod
     def from_dict(cls, spec: Mapping) -> Schema:
@@ -384,7 +390,9 @@ class Schema:
                 tables[name] = Table(columns=tspec["columns"], unique=tspec.get("unique") or ())
             except SchemaError as exc:
                 raise SchemaError(f"table {name!r}: {exc}") from None
-        return cls(tables=tables, lookups=spec.get("lookups") or ())
+        schema = cls(tables=tables, lookups=spec.get("lookups") or ())
+        schema.detected_lookups = tuple(t for t in spec.get("detected_lookups") or () if t in schema.lookups)
+        return schema
 
     def to_yaml(self, path: str | Path | None = None) -> str:
         text = yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)  # names as written, not escaped

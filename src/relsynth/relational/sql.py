@@ -953,6 +953,7 @@ class _Plan:
     specs: dict[str, dict[str, dict]]  # table -> column -> SQL type spec (and nullable: False)
     lookups: list[str]
     row_keys: list[RowKey] = field(default_factory=list)  # keys added to nest tables under composite-key rows
+    detected: list[str] = field(default_factory=list)  # lookups chosen here, not named by the caller
 
 
 @dataclass(frozen=True)
@@ -1051,7 +1052,7 @@ def _plan(
             specs[t] = {
                 c: {**specs[t].get(c, {}), TABLE_SCHEMA: r.schema} for c in dict.fromkeys([*r.types, *specs[t]])
             }
-    return _Plan(kinds=kinds, why=why, specs=specs, lookups=chosen, row_keys=keys)
+    return _Plan(kinds=kinds, why=why, specs=specs, lookups=chosen, row_keys=keys, detected=list(why_lookup))
 
 
 def _nesting(
@@ -1684,6 +1685,7 @@ class Catalog:
                 tables_out[n] = Table(columns=_with_row_key_kinds(n, cols, plan.row_keys), unique=unique)
         schema = Schema(tables=tables_out, lookups=plan.lookups)
         schema.inference = plan.why
+        schema.detected_lookups = tuple(plan.detected)
         for n, table in schema.tables.items():
             for c, kind in table.columns.items():
                 log.info("from_sql: %s.%s is %s: %s", n, c, kind.kind.value, plan.why[n][c])

@@ -707,3 +707,43 @@ def test_a_declared_check_keeps_a_follow_from_naming_its_follower_under_dp(seede
     follows = synth["follows"]
     assert len(follows) > 20 and not (follows["follower_id"] == follows["followee_id"]).any()
     synth.to_sql(f"sqlite:///{tmp_path / 'target.sqlite'}", if_exists="append")
+
+
+def _hospital(path) -> str:
+    """30 doctors (no keys of their own) that labs under stays under patients name: from_sql takes
+    them for a lookup, copied as it is."""
+    import sqlite3
+
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE doctor (id INTEGER PRIMARY KEY, name TEXT, salary REAL)")
+        con.execute("CREATE TABLE patient (id INTEGER PRIMARY KEY, ward TEXT)")
+        con.execute("CREATE TABLE stay (id INTEGER PRIMARY KEY, patient_id INTEGER REFERENCES patient(id))")
+        con.execute(
+            "CREATE TABLE lab (id INTEGER PRIMARY KEY, stay_id INTEGER REFERENCES stay(id), "
+            "doctor_id INTEGER REFERENCES doctor(id))"
+        )
+        con.executemany("INSERT INTO doctor VALUES (?, ?, ?)", [(i, f"Dr {i}", 90_000 + 137 * i) for i in range(30)])
+        con.executemany("INSERT INTO patient VALUES (?, ?)", [(i, "AB"[i % 2]) for i in range(300)])
+        con.executemany("INSERT INTO stay VALUES (?, ?)", [(i, i % 300) for i in range(600)])
+        con.executemany("INSERT INTO lab VALUES (?, ?, ?)", [(i, i % 600, i % 30) for i in range(1200)])
+    return f"sqlite:///{path}"
+
+
+def test_a_lookup_from_sql_chose_itself_is_not_copied_under_dp(seeded, tmp_path):
+    # a DP synthetic database held all 30 doctors with their names and salaries: from_sql took the
+    # private table for a lookup, and a lookup is copied as it is (an INFO line said "public by declaration")
+    url = _hospital(tmp_path / "h.sqlite")
+    data = RelationalData.from_sql(url)
+    assert data.schema.lookups == ("doctor",) and data.schema.detected_lookups == ("doctor",)
+    budget = DpBudget(epsilon=3.0, delta=1e-5, max_children=4, preproc_share=0.2)
+    with pytest.raises(ValueError, match=r"lookup table\(s\) \['doctor'\] would be copied as they are"):
+        TabularPreproc.from_schema(data.schema).fit(data, dp=budget)
+    data.to_dir(tmp_path / "copy")  # a saved copy (the Kedro catalog's) remembers the lookup was not named
+    copy = RelationalData.from_dir(tmp_path / "copy")
+    assert copy.schema.detected_lookups == ("doctor",)
+    with pytest.raises(ValueError, match="from_sql chose them itself"):
+        TabularPreproc.from_schema(copy.schema).fit(copy, dp=budget)
+    named = RelationalData.from_sql(url, lookups=["doctor"])  # declared public: copied
+    assert named.schema.detected_lookups == ()
+    pre = TabularPreproc.from_schema(named.schema).fit(named, dp=budget)
+    assert len(pre.stats["lookups"]["doctor"]["id"]) == 30

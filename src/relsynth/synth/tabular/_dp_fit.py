@@ -41,7 +41,8 @@ them share one noise scale sigma and one zCDP budget (`budget.preproc_part`):
   above FLOOR_Z * sigma or above COUNT_FLOOR_Z * sigma next to a kept cell, the others 0: `stats["dp"]["child_counts"]`, the target the trainer
   calibrates the generated counts to (`_dp_counts`) instead of the model's near-uniform start. Entity length (generation buffer) and root shares: noisy
   histograms. Key formats: not read (integer keys, or "id_<n>"). Lookup tables are reference
-  data, copied as public.
+  data, copied as public: named by the user, never ones `from_sql` chose itself (refused:
+  `_check_detected_lookups`).
 * Source formats (`stats["formats"]`, how the synthetic database is written back): what the
   schema declares (dtypes, SQL types, a declared DECIMAL(p, s) or parquet decimal scale) and how
   the column is spelt (boolean words such as Y/N, a date pattern, text keys) are kept as public;
@@ -160,6 +161,7 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
     if budget.preproc_share == 0:
         raise ValueError("DpBudget(preproc_share=0) declares the preprocessor public: fit it without dp")
     pre._check_data(data)
+    _check_detected_lookups(pre.schema)  # the model's schema: one the user wrote declares its lookups
     if empty := [r for r in pre.schema.roots if len(data[r]) == 0]:  # a noisy share would generate its rows
         raise ValueError(
             f"root table(s) {empty} are empty: under DP their share of the entities is noisy, so rows of columns "
@@ -376,6 +378,21 @@ def _reference_dp(
     if apart := declared_apart(data, e):
         out["apart"] = apart
     return out
+
+
+def _check_detected_lookups(schema: Schema) -> None:
+    """Refuse lookups `from_sql` chose itself (`Schema.detected_lookups`): a lookup is copied as it
+    is, public by declaration, and a small table of people with no keys of its own passes for one
+    (30 doctors with their salaries came out whole in a DP synthetic database). Named by the user,
+    they are declared public."""
+    detected = sorted(t for t in getattr(schema, "detected_lookups", ()) if t in schema.lookups)
+    if detected:
+        raise ValueError(
+            f"under DP, lookup table(s) {detected} would be copied as they are, outside the guarantee, but from_sql "
+            f"chose them itself (small tables without keys of their own): none was named public. If they hold public "
+            f"codes, name them (from_sql(..., lookups={detected}), or the schema YAML's lookups without its "
+            "detected_lookups); if they hold private rows, have them synthesised (lookups=[] or without them)"
+        )
 
 
 def _check_children(data: RelationalData, schema: Schema, max_children: int) -> None:
