@@ -105,6 +105,16 @@ def test_noisy_validation_is_accounted_for(people, dp_preproc, dp_ds, tiny_size)
     assert with_valid.noise_multiplier > without.noise_multiplier  # validation took a share of the budget
 
 
+def test_the_training_loss_of_private_batches_is_not_released_under_dp(dp_preproc, dp_ds, tiny_size):
+    # the history (the JSON summary, MLflow's train_loss, TensorBoard) held each epoch's mean loss of
+    # the Poisson batches, read from the private entities without noise: outside the epsilon reported
+    trainer = TabularTrainer(_model(dp_preproc, tiny_size), dp_budget=BUDGET)
+    result = trainer.train(dp_ds, n_epochs=2, batch_size=256, lr=3e-3, dp_step=DpStep(noise_multiplier=None))
+    assert [h["epoch"] for h in result.history] == [1, 2]  # the steps and rates are still recorded
+    assert not any("train_loss" in h for h in result.history)
+    assert np.isnan(trainer.last_loss)
+
+
 @pytest.mark.slow  # measured > 5 s (pytest --durations)
 def test_virtual_steps_keep_the_privacy(dp_preproc, dp_ds, tiny_size):
     """accumulate_grad and max_batch_size change the physical batches, never q or the noise."""

@@ -220,6 +220,8 @@ class DpStrategy(Strategy):
     """
 
     per_sample_grads = True
+    # a step's loss is the mean over a private batch without noise, outside the epsilon: not recorded
+    releases_loss = False
 
     def __init__(
         self,

@@ -8,6 +8,7 @@ each `each` calls. Built-ins are hooks like any user's.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -75,7 +76,7 @@ class ProgressHook(TrainHook):
     def _hook(self, n: int) -> None:
         t = self.trainer
         self.bar.n = t.step
-        post = {"loss": f"{t.last_loss:.4f}"}
+        post = {"loss": f"{t.last_loss:.4f}"} if not math.isnan(t.last_loss) else {}  # none under DP
         if t.last_valid_loss is not None:
             post["valid"] = f"{t.last_valid_loss:.4f}"
         self.bar.set_postfix(post, refresh=True)

@@ -346,11 +346,13 @@ class Trainer:
             while self.batch_in_epoch < len(batches) and self.step < self.total_steps:
                 group = batches[self.batch_in_epoch : self.batch_in_epoch + per_step]
                 self._set_lr()
-                losses.append(self._step(dataset, group))
+                loss = self._step(dataset, group)
+                if self.strategy.releases_loss:  # under DP it would leave the guarantee (history, MLflow, logs)
+                    losses.append(loss)
+                    self.last_loss = loss
                 # the position moves with the step, so a stop inside one checkpoints the step before
                 self.batch_in_epoch += len(group)
                 self.step += 1
-                self.last_loss = losses[-1]
                 if valid is not None and valid.trigger == "step" and self.step % valid.each == 0:
                     self._record(losses, valid)
                     losses = []
@@ -361,7 +363,7 @@ class Trainer:
             if self.batch_in_epoch >= len(batches):
                 self.epoch, self.batch_in_epoch = self.epoch + 1, 0
                 run_valid = valid is not None and valid.trigger == "epoch" and self.epoch % valid.each == 0
-                if losses or run_valid:
+                if losses or run_valid or not self.strategy.releases_loss:  # DP, no loss: still its step and lr
                     self._record(losses, valid if run_valid else None)
                     losses = []
                 for h in epoch_hooks:

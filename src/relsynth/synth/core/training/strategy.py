@@ -30,6 +30,7 @@ class Strategy:
     rank, world_size = 0, 1
     precision: Precision = FP32  # the loop sets the run's (`train(precision=...)`); DP keeps float32
     per_sample_grads = False  # a step computes per-sample gradients (more memory: the batch-size search measures it)
+    releases_loss = True  # the loop records the training loss (DP's, of private batches without noise, it does not)
 
     def setup(
         self,
