@@ -747,3 +747,24 @@ def test_a_lookup_from_sql_chose_itself_is_not_copied_under_dp(seeded, tmp_path)
     assert named.schema.detected_lookups == ()
     pre = TabularPreproc.from_schema(named.schema).fit(named, dp=budget)
     assert len(pre.stats["lookups"]["doctor"]["id"]) == 30
+
+
+def test_a_public_list_spelt_unlike_the_data_is_warned(seeded, caplog):
+    # public={"t.tier": ["Gold", "Silver"]} for a column of gold and silver, [10, 20, 30] for sizes
+    # 1 to 3: every value became a listed one (or a null), the synthetic column garbage, without a word
+    rng = np.random.default_rng(0)
+    n = 2000
+    df = pd.DataFrame({"id": np.arange(n), "tier": rng.choice(["gold", "silver"], n), "size": rng.choice([1, 2, 3], n)})
+    data = RelationalData({"t": df}, Schema(t=Table(id=PrimaryKey(), tier=Categorical(), size=Integer())))
+    budget = DpBudget(epsilon=3.0, delta=1e-5)
+
+    def fit(public: dict) -> str:
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="relsynth.synth.tabular._dp_fit"):
+            TabularPreproc.from_schema(data.schema).fit(data, dp=budget, public=public)
+        return caplog.text
+
+    text = fit({"t.tier": ["Gold", "Silver"], "t.size": [10, 20, 30]})
+    assert "of t.tier's values are none of its public values" in text
+    assert "of t.size's values are none of its public values" in text
+    assert "public values" not in fit({"t.tier": ["gold", "silver", "bronze"], "t.size": [1, 2, 3, 4]})

@@ -32,7 +32,8 @@ them share one noise scale sigma and one zCDP budget (`budget.preproc_part`):
 * Public knowledge (`public=`, the user's declaration, spending nothing): a categorical column's
   list of categories (all kept, no threshold), a numeric column's bounds `(lo, hi)` (no range
   histogram) or its list of values (the points, no bins). Only the null share is then measured
-  (one noisy cell). The user answers for it being public: a list read off the private data is a
+  (one noisy histogram: null, outside the list, inside; rows outside above the noise are
+  warned of, `_public_cells`). The user answers for it being public: a list read off the private data is a
   leak no accountant can see.
 * Child counts: the vocabulary is the public bound `budget.max_children` (data above it is an
   error: `truncate_children`); per parent -> child edge one noisy histogram of the children of
@@ -619,7 +620,7 @@ def _fit_public(p: ColumnPreproc, values: pd.Series, known, noise: _Noise) -> No
         _check_public_types(values, known)
         p.categories = sorted({_plain(v) for v in known}, key=lambda v: (str(type(v)), v))
         p.take_dtype(values.dtype)
-        p.has_missing = _has_missing(values, noise)
+        p.has_missing = _public_cells(values, values.map(_plain, na_action="ignore").isin(p.categories), noise)
         p.rare_as_missing = True  # values outside the list are <rare>: decoded as missing (if nulls are)
         p._seen = None
     elif isinstance(p, NumericPreproc) and isinstance(known, tuple):
@@ -629,9 +630,27 @@ def _fit_public(p: ColumnPreproc, values: pd.Series, known, noise: _Noise) -> No
         p.points, p.edges, p.sub_edges, p.log_sub = pts[~np.isnan(pts)].tolist(), [], [], []
         p.decimals = 0 if p.kind != "numeric" else _decimals(np.asarray(p.points))
         p.step = 1  # whole seconds: a coarser grid is not read from the data, as the sub-second one is not
-        p.has_missing = _has_missing(values, noise) or not p.points
+        inside = pd.Series(np.isin(_to_number(values, p.kind), p.points), index=values.index)
+        p.has_missing = _public_cells(values, inside, noise) or not p.points
     else:
         raise TypeError(f"public: no public domain for {type(p).__name__} ({values.name})")
+
+
+def _public_cells(values: pd.Series, inside: pd.Series, noise: _Noise) -> bool:
+    """Whether a column of a public list has nulls worth generating, from one noisy histogram of
+    its rows (null, outside the list, inside it: one cell an entity, as the null cell alone), with
+    a warning where the rows outside stand above the noise: a list spelt unlike the data (Gold for
+    gold, 10 for 1) turned every value into a listed one or a null, without a word."""
+    null, outside, held = noise(np.array([values.isna().sum(), (values.notna() & ~inside).sum(), inside.sum()]))
+    if outside >= noise.floor:
+        log.warning(
+            "DP fit: ~%.0f %% of %s's values are none of its public values (noisy count ~%.0f): they are generated "
+            "as listed values or missing. Check the list's spelling and type against the data",
+            100 * outside / max(outside + max(held, 0.0), 1.0),
+            values.name,
+            outside,
+        )
+    return bool(null >= noise.floor)
 
 
 def _value_type(v) -> str:
