@@ -749,9 +749,9 @@ def test_a_lookup_from_sql_chose_itself_is_not_copied_under_dp(seeded, tmp_path)
     assert len(pre.stats["lookups"]["doctor"]["id"]) == 30
 
 
-def test_a_public_list_spelt_unlike_the_data_is_warned(seeded, caplog):
-    # public={"t.tier": ["Gold", "Silver"]} for a column of gold and silver, [10, 20, 30] for sizes
-    # 1 to 3: every value became a listed one (or a null), the synthetic column garbage, without a word
+def test_a_public_list_or_bounds_unlike_the_data_are_warned(seeded, caplog):
+    # public={"t.tier": ["Gold", "Silver"]} for a column of gold and silver, [10, 20, 30] or bounds
+    # (0, 0.9) for sizes 1 to 3: every value became a listed one, the bound or a null, without a word
     rng = np.random.default_rng(0)
     n = 2000
     df = pd.DataFrame({"id": np.arange(n), "tier": rng.choice(["gold", "silver"], n), "size": rng.choice([1, 2, 3], n)})
@@ -765,6 +765,8 @@ def test_a_public_list_spelt_unlike_the_data_is_warned(seeded, caplog):
         return caplog.text
 
     text = fit({"t.tier": ["Gold", "Silver"], "t.size": [10, 20, 30]})
-    assert "of t.tier's values are none of its public values" in text
-    assert "of t.size's values are none of its public values" in text
+    assert "of t.tier's values are outside its public values" in text
+    assert "of t.size's values are outside its public values" in text
     assert "public values" not in fit({"t.tier": ["gold", "silver", "bronze"], "t.size": [1, 2, 3, 4]})
+    assert "of t.size's values are outside its public bounds" in fit({"t.size": (0.0, 0.9)})
+    assert "public bounds" not in fit({"t.size": (0.0, 5.0)})

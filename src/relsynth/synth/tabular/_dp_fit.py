@@ -642,15 +642,24 @@ def _public_cells(values: pd.Series, inside: pd.Series, noise: _Noise) -> bool:
     a warning where the rows outside stand above the noise: a list spelt unlike the data (Gold for
     gold, 10 for 1) turned every value into a listed one or a null, without a word."""
     null, outside, held = noise(np.array([values.isna().sum(), (values.notna() & ~inside).sum(), inside.sum()]))
+    _warn_outside_public(values.name, outside, held, "values", noise)
+    return bool(null >= noise.floor)
+
+
+def _warn_outside_public(name: object, outside: float, inside: float, what: str, noise: _Noise) -> None:
+    """Warn where the noisy count of a column's rows outside its public values or bounds stands
+    above the noise (post-processing of a released cell)."""
     if outside >= noise.floor:
         log.warning(
-            "DP fit: ~%.0f %% of %s's values are none of its public values (noisy count ~%.0f): they are generated "
-            "as listed values or missing. Check the list's spelling and type against the data",
-            100 * outside / max(outside + max(held, 0.0), 1.0),
-            values.name,
+            "DP fit: ~%.0f %% of %s's values are outside its public %s (noisy count ~%.0f): they are generated as "
+            "values %s. Check the public %s against the data (spelling, type, unit)",
+            100 * outside / max(outside + max(inside, 0.0), 1.0),
+            name,
+            what,
             outside,
+            "of the list or missing" if what == "values" else "within them",
+            what,
         )
-    return bool(null >= noise.floor)
 
 
 def _value_type(v) -> str:
@@ -713,9 +722,9 @@ def _fit_numeric(
             lohi = within
         if lohi is None and p.kind == "time":  # too thin to narrow: the whole day (its fine histogram is paid for)
             lohi = (grid.bounds(0)[0], grid.bounds(grid.n - 1)[1])
-    else:
-        x = np.clip(x, *bounds)
+    else:  # values past them are left out of the points and bins, and counted (`_warn_outside_public`)
         lohi, total = bounds, None
+        within = (max(within[0], bounds[0]), min(within[1], bounds[1]))
     if lohi is not None and bounds is None:  # noise may pass a cell past a declared bound: post-processing
         lohi = _cut(_integer_range(*lohi) if p.kind == "integer" else lohi, within)
     if (
@@ -741,10 +750,12 @@ def _fit_numeric(
         grid = _fine_grid(lo, hi, FINE_CELLS, linear)  # the finest grid; merged below when fewer cells
         step = FINE_CELLS // n_cells
         cell = np.clip(np.searchsorted(grid, rest, side="right") - 1, 0, FINE_CELLS - 1) // step
-        counts = np.bincount(cell, minlength=n_cells)
-        fine, merged = noise(counts if bounds is None else np.append(counts, missing.sum())), 1
-        if bounds is not None:  # the missing cell rides with the fine histogram; its total sets the cells
-            p.has_missing, fine = bool(fine[-1] >= noise.floor), fine[:-1]
+        beyond = (rest < lo) | (rest > hi)  # none without public bounds: the range holds every value
+        counts = np.bincount(cell[~beyond], minlength=n_cells)
+        fine, merged = noise(counts if bounds is None else np.append(counts, [missing.sum(), beyond.sum()])), 1
+        if bounds is not None:  # the missing and outside cells ride with the fine histogram; its total sets the cells
+            p.has_missing, outside, fine = bool(fine[-2] >= noise.floor), fine[-1], fine[:-2]
+            _warn_outside_public(values.name, outside, fine[fine >= noise.floor].sum(), "bounds", noise)
             merged = FINE_CELLS // _n_cells(max(fine.sum(), 0.0), noise.sigma)
             fine = fine.reshape(-1, merged).sum(axis=1)
             n_cells = len(fine)
