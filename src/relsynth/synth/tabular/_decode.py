@@ -13,6 +13,7 @@ from relsynth.relational.orders import with_ancestors
 from relsynth.relational.shapes import CLASSES, char_class
 from relsynth.synth.tabular._ancestor_orders import keep_ancestor_orders
 from relsynth.synth.tabular._apart_values import keep_apart
+from relsynth.synth.tabular._category_decimals import keep_category_decimals
 from relsynth.synth.tabular._category_ranges import keep_category_ranges
 from relsynth.synth.tabular._count_sums import apply_count_sums
 from relsynth.synth.tabular._date_parts import apply_date_parts, moved_date_parts
@@ -157,6 +158,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     formulas = pre.stats.get("formulas", [])  # none in a model saved before formulas, nor under DP
     lookup_orders = pre.stats.get("lookup_orders", [])  # none in older models, nor under DP
     ancestor_orders = pre.stats.get("ancestor_orders", [])  # likewise
+    decimals = pre.stats.get("category_decimals", [])  # likewise
     for table, layout in pre.layouts.items():
         n = len(headers[table])
         mat = mats[table] = np.stack(headers[table]) if n else np.zeros((0, layout.header_len), dtype=np.int64)
@@ -207,6 +209,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
             copy_values(copies, out[table], out[edge.parent], out[table][edge.fk], pk_parent, rng, top_up=True)
         keep_lookup_orders([r for r in lookup_orders if r["table"] == table], out, schema, rng)  # before formulas
         keep_ancestor_orders([r for r in ancestor_orders if r["table"] == table], out, schema, rng)
+        keep_category_decimals(pre, decimals, out, {table})  # once its values are moved, before formulas read them
         apply_formulas([f for f in formulas if f["table"] == table], out)  # before references copy them
     assign_references(pre, out, keys, mats, rng)
     for rule in pre.stats.get("lookup_slots", []):  # once every entity is written (none in older models)
@@ -219,6 +222,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     keep_lookup_orders(pre.stats.get("reference_sides", []), out, schema, rng)
     keep_sibling_spans(pre, pre.stats.get("sibling_spans", []), out, schema, rng)  # every table's dates written
     mirror_links(pre, out, rng)  # once the rows' values are kept on both rows' sides: the reverse copies them
+    keep_category_decimals(pre, decimals, out, set(out))  # again: values moved or copied since
     apply_formulas(formulas, out)  # again: an operand may be a value copied across a reference, or its row's
     apply_running_sums(pre.stats.get("running_sums", []), out)  # none in older models, nor under DP
     apply_totals(pre.stats.get("totals", []), out)  # after the rows they sum are all there

@@ -41,6 +41,7 @@ from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_c
 from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._ancestor_orders import find_ancestor_orders
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
+from relsynth.synth.tabular._category_decimals import find_category_decimals
 from relsynth.synth.tabular._category_ranges import find_category_ranges
 from relsynth.synth.tabular._count_rules import find_count_rules
 from relsynth.synth.tabular._count_sums import find_count_sums
@@ -399,6 +400,8 @@ class TabularPreproc:
             "never_pairs": find_never_pairs(self, data),  # categories never beside an earlier one (a man's pregnancy)
             # numbers within the range of their row's category (a lab value within its test's)
             "category_ranges": find_category_ranges(self, data, summed | ordered),
+            # ... and written with their category's decimals (whole yen beside cents)
+            "category_decimals": find_category_decimals(self, data, summed),
             "null_rules": find_null_rules(self, data),  # columns missing exactly where an earlier category says
             "null_cuts": find_null_cuts(self, data),  # ... or on one side of a number of their row (`_null_cuts`)
             "last_nulls": find_last_nulls(self, data),  # columns missing only in their parent's last row

@@ -1,0 +1,119 @@
+"""Numbers written with fewer decimals where a category of their row, or of their parent row,
+says so (a statement's amounts in whole yen beside euros and dollars in cents, one column).
+
+A number is decoded on its column's grid (`NumericPreproc.decimals`: the most decimals any value
+needs), so a value whose currency has none came out with cents all the same: 98 % of a small
+model's generated JPY amounts (and every JPY opening balance, and the balances summed from them)
+held a fraction of a yen no source row holds.
+
+The fit keeps, per binned number column (decimals above 0) of a synthesised table, the
+categorical column of its row, or else of its parent row, whose categories written with fewer
+decimals (each in `MIN_ROWS` values at least) cover the most values, with those categories'
+decimals. Decoding rounds the values of such rows to their category's decimals, before the
+formulas, running sums and totals that read them; a category the rule does not name keeps the
+column's. Columns a total, a formula or a running sum sets are left to it (they follow their
+operands), and so are the root's context columns. Not under DP.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from relsynth.synth.tabular._dependencies import _categoricals, _codes
+from relsynth.synth.tabular.encoders import NumericPreproc, _decimals
+
+log = logging.getLogger(__name__)
+MIN_ROWS = 20  # a category's values needed to read its decimals
+
+
+def find_category_decimals(pre, data, skip: set[tuple[str, str]]) -> list[dict]:
+    """[{"table", "column", "by", "parent", "decimals": [[category, decimals], ...]}]: a number
+    column, the categorical column `by` of its row (`parent`: of its parent row) and the categories
+    written with fewer decimals than the column (`skip`: (table, column) set by another rule)."""
+    out = []
+    for table, layout in pre.layouts.items():
+        given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+        candidates = None  # the labels, read once a table holds a number to try them on
+        for col, s in zip(layout.fields, layout.slots, strict=False):
+            num = pre.slots[s].preproc
+            if (table, col) in skip or col in given or col not in data[table].columns:
+                continue
+            if not isinstance(num, NumericPreproc) or num.kind != "numeric" or not num.decimals:
+                continue
+            candidates = _candidates(pre, data, table) if candidates is None else candidates
+            x = pd.to_numeric(data[table][col], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+            rule = _best_rule(x, num.decimals, candidates)
+            if rule is not None:
+                where = f"its {pre.schema.parent(table).parent} row's" if rule["parent"] else "its"
+                log.info("%s.%s written with the decimals of %s %s: kept so", table, col, where, rule["by"])
+                out.append({"table": table, "column": col, **rule})
+    return out
+
+
+def _candidates(pre, data, table: str) -> list[tuple[str, bool, pd.Series]]:
+    """(column, of the parent row, its label in each of `table`'s rows): the row's categoricals,
+    then its parent row's."""
+    own = [(c, False, data[table][c]) for c, _ in _categoricals(pre, data, table)]
+    edge = pre.schema.parent(table)
+    if edge is None or edge.parent not in pre.layouts or edge.fk not in data[table].columns:
+        return own
+    parent = data[edge.parent].set_index(pre.schema.tables[edge.parent].primary_key)
+    rows = parent.index.get_indexer(data[table][edge.fk])
+    theirs = [
+        (c, True, pd.Series(np.where(rows >= 0, parent[c].to_numpy(object)[np.maximum(rows, 0)], None)))
+        for c, _ in _categoricals(pre, data, edge.parent)
+    ]
+    return own + theirs
+
+
+def _best_rule(x: np.ndarray, decimals: int, candidates: list[tuple[str, bool, pd.Series]]) -> dict | None:
+    """{"by", "parent", "decimals"} of the candidate whose categories with fewer decimals than
+    `decimals` hold the most values of `x`; None where no category has fewer."""
+    best: tuple[int, dict] | None = None
+    held = ~np.isnan(x)
+    for by, parent, labels in candidates:
+        codes, names = _codes(labels.reset_index(drop=True))
+        fewer, covered = [], 0
+        for k in range(len(names)):
+            v = x[held & (codes == k)]
+            if len(v) >= MIN_ROWS and (d := _decimals(v)) is not None and d < decimals:
+                fewer.append([names[k], int(d)])
+                covered += len(v)
+        if fewer and (best is None or covered > best[0]):
+            best = (covered, {"by": by, "parent": parent, "decimals": fewer})
+    return None if best is None else best[1]
+
+
+def keep_category_decimals(pre, rules: list[dict], out: dict[str, pd.DataFrame], tables: set[str]) -> None:
+    """Round (in place) the values of `rules`' columns in `tables` to their row's category's
+    decimals (`find_category_decimals`); rows of other categories, or missing ones, stay as drawn."""
+    for rule in rules:
+        table, col = rule["table"], rule["column"]
+        if table not in tables or table not in out or col not in out[table]:
+            continue
+        labels = _labels(pre, rule, out)
+        if labels is None:
+            continue
+        codes, names = _codes(labels)
+        places = dict(map(tuple, rule["decimals"]))
+        x = out[table][col].to_numpy(np.float64, na_value=np.nan).copy()
+        for k, name in enumerate(names):
+            if (d := places.get(name)) is not None:
+                rows = codes == k
+                x[rows] = np.round(x[rows], int(d)) + 0.0  # + 0.0: -0.4 rounds to -0.0
+        out[table][col] = pd.Series(x, index=out[table].index).astype(out[table][col].dtype)
+
+
+def _labels(pre, rule: dict, out: dict[str, pd.DataFrame]) -> pd.Series | None:
+    """The label of `rule`'s column in each generated row: its own, or its parent row's."""
+    frame, by = out[rule["table"]], rule["by"]
+    if not rule["parent"]:
+        return frame[by].reset_index(drop=True) if by in frame else None
+    edge = pre.schema.parent(rule["table"])
+    if edge is None or edge.parent not in out or by not in out[edge.parent] or edge.fk not in frame:
+        return None
+    parent = out[edge.parent].set_index(pre.schema.tables[edge.parent].primary_key)[by]
+    return parent.reindex(frame[edge.fk].to_numpy()).reset_index(drop=True)

@@ -1,0 +1,70 @@
+"""Numbers written with their category's decimals: whole yen beside cents in one amount column."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import Categorical, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import TabularPreproc
+
+
+def statements(n: int = 60, seed: int = 0, on_parent: bool = False, yen: bool = True) -> RelationalData:
+    """bank accounts -> statement lines, amounts in the account's currency: JPY in whole yen (`yen`,
+    else in cents as the others), EUR and USD in cents; the currency on each line, or on its
+    account only (`on_parent`)."""
+    rng = np.random.default_rng(seed)
+    currency = np.array(["EUR", "USD", "JPY"])[np.arange(n) % 3]
+    at = np.repeat(np.arange(n), rng.integers(5, 15, n))
+    cur = currency[at]
+    amount = np.where(cur == "JPY", 100 * rng.uniform(-500, 600, len(at)), rng.uniform(-500, 600, len(at)))
+    amount = np.where((cur == "JPY") & yen, amount.round(0), amount.round(2))
+    accounts = pd.DataFrame({"id": range(n), "currency": currency})
+    lines = pd.DataFrame({"id": range(len(at)), "account": at, "amount": amount})
+    line = Table(id=PrimaryKey(), account=ForeignKey(parent="account"), amount=Numeric())
+    if not on_parent:
+        lines.insert(2, "currency", cur)
+        line = Table(id=PrimaryKey(), account=ForeignKey(parent="account"), currency=Categorical(), amount=Numeric())
+    schema = Schema(account=Table(id=PrimaryKey(), currency=Categorical()), line=line)
+    return RelationalData({"account": accounts, "line": lines}, schema)
+
+
+def _fraction_share(frame: pd.DataFrame, currency: pd.Series) -> float:
+    """The share of JPY amounts holding a fraction of a yen."""
+    yen = frame["amount"][currency.to_numpy() == "JPY"]
+    return float((yen != yen.round(0)).mean())
+
+
+def test_a_number_keeps_its_rows_categorys_decimals():
+    """Statement amounts in EUR and USD to the cent and in JPY to the yen, one column: decoded on the
+    column's grid (2 decimals), 98 % of a small model's JPY amounts held a fraction of a yen (and so
+    did the balances summed from them). Rounded to the row's currency's decimals, none does; the
+    cents of the others stay."""
+    data = statements()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    rules = pre.stats["category_decimals"]
+    assert [(r["table"], r["column"], r["by"], r["parent"], r["decimals"]) for r in rules] == [
+        ("line", "amount", "currency", False, [["JPY", 0]])
+    ]
+    back = pre.inverse_transform(pre.transform(data), seed=0)["line"]
+    assert _fraction_share(back, back["currency"]) == 0.0
+    others = back["amount"][back["currency"] != "JPY"]
+    assert (others != others.round(0)).mean() > 0.9  # still in cents
+    assert (others == others.round(2)).all()
+
+
+def test_a_number_keeps_its_parent_rows_categorys_decimals():
+    """The currency on the account alone: the line's amount follows its account's."""
+    data = statements(on_parent=True)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    rules = pre.stats["category_decimals"]
+    assert [(r["column"], r["by"], r["parent"]) for r in rules] == [("amount", "currency", True)]
+    back = pre.inverse_transform(pre.transform(data), seed=0)
+    currency = back["account"].set_index("id")["currency"].reindex(back["line"]["account"])
+    assert _fraction_share(back["line"], currency) == 0.0
+
+
+def test_categories_written_alike_take_no_rule():
+    data = statements(yen=False)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["category_decimals"] == []
