@@ -13,6 +13,7 @@ from relsynth.relational.orders import with_ancestors
 from relsynth.relational.shapes import CLASSES, char_class
 from relsynth.synth.tabular._ancestor_orders import keep_ancestor_orders
 from relsynth.synth.tabular._apart_values import keep_apart
+from relsynth.synth.tabular._balanced_sums import apply_balanced_sums
 from relsynth.synth.tabular._category_decimals import keep_category_decimals
 from relsynth.synth.tabular._category_ranges import keep_category_ranges
 from relsynth.synth.tabular._count_sums import apply_count_sums
@@ -224,6 +225,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     mirror_links(pre, out, rng)  # once the rows' values are kept on both rows' sides: the reverse copies them
     keep_category_decimals(pre, decimals, out, set(out))  # again: values moved or copied since
     apply_formulas(formulas, out)  # again: an operand may be a value copied across a reference, or its row's
+    apply_balanced_sums(pre.stats.get("balanced_sums", []), out)  # before the totals and balances summing them
     apply_running_sums(pre.stats.get("running_sums", []), out)  # none in older models, nor under DP
     apply_totals(pre.stats.get("totals", []), out)  # after the rows they sum are all there
     given = {schema.roots[0]: list(pre.ctx_cols)} if ctx is not None else {}  # the context's values stay

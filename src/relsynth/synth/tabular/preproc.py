@@ -41,6 +41,7 @@ from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_c
 from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._ancestor_orders import find_ancestor_orders
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
+from relsynth.synth.tabular._balanced_sums import find_balanced_sums
 from relsynth.synth.tabular._category_decimals import find_category_decimals
 from relsynth.synth.tabular._category_ranges import find_category_ranges
 from relsynth.synth.tabular._count_rules import find_count_rules
@@ -381,6 +382,7 @@ class TabularPreproc:
             "sign_labels": find_sign_labels(self, data),  # labels that follow the sign of a number (DEBIT, CREDIT)
             "date_parts": find_date_parts(self, data),  # a calendar's day name, month, quarter of its date
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
+            "balanced_sums": find_balanced_sums(self, data, summed),  # an entry's debits sum to its credits
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
             "parent_dependencies": find_parent_dependencies(self, data),  # ... or of their parent row
             # within a lookup row's range; a base of orders within rows only moved the way that keeps them,

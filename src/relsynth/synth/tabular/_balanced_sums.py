@@ -1,0 +1,140 @@
+"""Balanced sums: two numbers of a table whose sums over the rows under one parent row are equal
+(a journal entry's lines: its debits sum to its credits), or one number whose sum there is zero
+(signed amounts of one entry).
+
+The model writes each value in bins, row after row, so the sums of a generated parent's rows
+never meet: not one of 273 generated journal entries balanced. The fit keeps, per table nested
+under a parent, the first pair of its numbers (or single number) whose sums agree, to the
+columns' decimals, under at least `MIN_SHARE` of at least `MIN_PARENTS` parent rows, where some
+value is not zero (a pair of columns equal in each row balances trivially and is left out), and
+whether each row holds one of the two at most (`exclusive`: a line is a debit or a credit, the
+other side zero or missing, `blank`).
+
+Generation first nets such a row holding both (the difference on the larger side: the row's
+balance unchanged, 0.4 % of generated lines held a debit and a credit), then closes each parent's
+gap on one row: added to the side that is short, on the row holding the most of it, so no value
+changes sign; where no row holds that side, the row holding the least of the other is turned
+over to it (its sibling rows then balance it). A parent of one row with a value cannot balance
+and is counted in a warning. Columns a total, a formula or a running sum sets are left to it, and
+so are context columns. Not under DP.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import Column, RelationalData
+from relsynth.synth.tabular._totals import decimals_of
+
+log = logging.getLogger(__name__)
+MIN_SHARE = 0.95  # sums agree under this share of the parent rows
+MIN_PARENTS = 20  # parent rows with rows the share is read from, at least
+_NUMBERS = (Column.NUMERIC, Column.INTEGER)
+
+
+def find_balanced_sums(pre, data: RelationalData, skip: set[tuple[str, str]]) -> list[dict]:
+    """[{"table", "fk", "of", "decimals", "exclusive", "blank"}]: `table`'s rows under one parent row
+    (`fk`) sum `of[0]` to `of[1]` (one column: to zero), to `decimals`; `exclusive`: no row holds
+    both, the other missing (`blank` "null") or zero. `skip`: (table, column) set by another rule."""
+    out = []
+    for table in data.schema.synth_tables:
+        edge = data.schema.parent(table)
+        if edge is None or edge.fk not in data[table].columns:
+            continue
+        given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+        kinds = data.schema.tables[table].columns
+        numbers = [
+            c
+            for c in pre.modelled_columns(table)
+            if kinds[c].kind in _NUMBERS and (table, c) not in skip and c not in given
+        ]
+        if not numbers:
+            continue
+        x = pd.DataFrame({c: pd.to_numeric(data[table][c], errors="coerce").astype(float) for c in numbers})
+        keys = data[table][edge.fk].to_numpy()
+        sums = x.fillna(0.0).groupby(keys, dropna=True).sum()  # once for every pair tried
+        sizes = x.abs().fillna(0.0).groupby(keys, dropna=True).sum()
+        for of in [list(p) for p in itertools.combinations(numbers, 2)] + [[c] for c in numbers]:
+            if (rule := _match(x[of], sums[of], sizes[of].sum(axis=1))) is not None:
+                shown = " = ".join(of if len(of) == 2 else [*of, "0"])
+                log.info("%s: %s under each %s row: kept so", table, shown, edge.parent)
+                out.append({"table": table, "fk": edge.fk, "of": of, **rule})
+                break
+    return out
+
+
+def _match(x: pd.DataFrame, sums: pd.DataFrame, sizes: pd.Series) -> dict | None:
+    """{"decimals", "exclusive", "blank"} where the sums of `x`'s one or two columns under each
+    parent row (`sums`; `sizes`: the sums of their absolute values) agree (see
+    `find_balanced_sums`), else None."""
+    if len(sums) < MIN_PARENTS or (sizes != 0).mean() < MIN_SHARE:
+        return None  # a parent's values all zero: nothing is balanced
+    values = x.to_numpy()
+    a, b = (np.nan_to_num(values[:, 0]), np.nan_to_num(values[:, 1]) if x.shape[1] == 2 else 0.0)
+    if x.shape[1] == 2 and np.isclose(a, b).mean() >= MIN_SHARE:
+        return None  # the same number twice: balanced in every row
+    d = decimals_of(values[~np.isnan(values)])
+    gap = sums.iloc[:, 0] - (sums.iloc[:, 1] if x.shape[1] == 2 else 0.0)
+    if (np.abs(gap) <= 0.5 * 10.0**-d + 1e-9 * sizes).mean() < MIN_SHARE:
+        return None
+    exclusive = x.shape[1] == 2 and bool((a >= 0).all() and (b >= 0).all() and ((a == 0) | (b == 0)).all())
+    blank = "null" if exclusive and np.isnan(values).any(axis=1).mean() >= 0.5 else "zero"
+    return {"decimals": d, "exclusive": exclusive, "blank": blank}
+
+
+def apply_balanced_sums(rules: list[dict], tables: dict[str, pd.DataFrame]) -> None:
+    """Balance (in place) each rule's rows under every parent row (see the module's docstring)."""
+    for rule in rules:
+        frame, of, d = tables[rule["table"]], rule["of"], int(rule["decimals"])
+        if not len(frame) or any(c not in frame for c in of):
+            continue
+        x = [frame[c].to_numpy(np.float64, na_value=np.nan) for c in of]
+        a, b = np.nan_to_num(x[0]), np.nan_to_num(x[1]) if len(of) == 2 else np.zeros(len(frame))
+        if rule["exclusive"] or len(of) == 1:  # one signed column: its positive and negative parts
+            a, b = np.maximum(a - b, 0), np.maximum(b - a, 0)  # a row holding both: netted, its balance kept
+        a, b, stuck = _balanced(a, b, frame[rule["fk"]].to_numpy(), d)
+        if stuck:
+            log.warning("%s: %d parent row(s) of one row cannot balance %s", rule["table"], stuck, " and ".join(of))
+        sides = [a - b] if len(of) == 1 else [a, b]
+        for c, v, old in zip(of, sides, x, strict=True):
+            v = np.round(v, d) + 0.0  # + 0.0: no -0.0
+            if rule["exclusive"] and rule["blank"] == "null":
+                v = np.where(v == 0, np.nan, v)  # the side a row does not hold: missing, as the data's
+            frame[c] = _written(np.where(np.isnan(old) & (v == 0), np.nan, v), frame[c].dtype, frame.index)
+
+
+def _balanced(a: np.ndarray, b: np.ndarray, keys: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """(a, b) with each key's sums equal, and the count of keys that could not be (one row)."""
+    a, b = a.copy(), b.copy()
+    codes = pd.factorize(keys, use_na_sentinel=True)[0]
+    gap = np.round(np.bincount(codes[codes >= 0], weights=(a - b)[codes >= 0]), d)
+    order = np.argsort(codes, kind="stable")  # each key's rows together, found once
+    starts = np.searchsorted(codes[order], np.arange(len(gap) + 1))
+    stuck = 0
+    for k in np.flatnonzero(gap != 0):
+        rows = order[starts[k] : starts[k + 1]]
+        short, other = (b, a) if gap[k] > 0 else (a, b)  # the side that is short of the other
+        need = abs(gap[k])
+        if short[rows].max() > 0:
+            short[rows[short[rows].argmax()]] += need  # on the row holding most of it: no sign changes
+        elif len(rows) > 1:
+            turned = rows[other[rows].argmin()]  # its siblings balance it once it is turned over
+            short[turned], other[turned] = need - other[turned], 0.0
+        else:
+            stuck += 1
+    return a, b, stuck
+
+
+def _written(v: np.ndarray, dtype, index: pd.Index) -> pd.Series:
+    """`v` in the column's dtype where it holds it (integers with missing values: nullable)."""
+    s = pd.Series(v, index=index)
+    if np.isnan(v).any() and pd.api.types.is_integer_dtype(dtype):
+        return s.astype("Int64")
+    try:
+        return s.astype(dtype)
+    except (TypeError, ValueError):
+        return s
