@@ -19,13 +19,15 @@ def statements(n: int = 60, seed: int = 0, on_parent: bool = False, yen: bool = 
     cur = currency[at]
     amount = np.where(cur == "JPY", 100 * rng.uniform(-500, 600, len(at)), rng.uniform(-500, 600, len(at)))
     amount = np.where((cur == "JPY") & yen, amount.round(0), amount.round(2))
-    accounts = pd.DataFrame({"id": range(n), "currency": currency})
+    opening = rng.uniform(0, 5000, n) * np.where(currency == "JPY", 100, 1)
+    opening = np.where((currency == "JPY") & yen, opening.round(0), opening.round(2))
+    accounts = pd.DataFrame({"id": range(n), "currency": currency, "opening": opening})
     lines = pd.DataFrame({"id": range(len(at)), "account": at, "amount": amount})
     line = Table(id=PrimaryKey(), account=ForeignKey(parent="account"), amount=Numeric())
     if not on_parent:
         lines.insert(2, "currency", cur)
         line = Table(id=PrimaryKey(), account=ForeignKey(parent="account"), currency=Categorical(), amount=Numeric())
-    schema = Schema(account=Table(id=PrimaryKey(), currency=Categorical()), line=line)
+    schema = Schema(account=Table(id=PrimaryKey(), currency=Categorical(), opening=Numeric()), line=line)
     return RelationalData({"account": accounts, "line": lines}, schema)
 
 
@@ -40,13 +42,16 @@ def test_a_number_keeps_its_rows_categorys_decimals():
     column's grid (2 decimals), 98 % of a small model's JPY amounts held a fraction of a yen (and so
     did the balances summed from them). Rounded to the row's currency's decimals, none does; the
     cents of the others stay."""
-    data = statements()
+    data = statements(n=45)  # 15 JPY accounts (a training split's): their opening balances in yen too
     pre = TabularPreproc.from_schema(data.schema).fit(data)
     rules = pre.stats["category_decimals"]
     assert [(r["table"], r["column"], r["by"], r["parent"], r["decimals"]) for r in rules] == [
-        ("line", "amount", "currency", False, [["JPY", 0]])
+        ("account", "opening", "currency", False, [["JPY", 0]]),
+        ("line", "amount", "currency", False, [["JPY", 0]]),
     ]
-    back = pre.inverse_transform(pre.transform(data), seed=0)["line"]
+    both = pre.inverse_transform(pre.transform(data), seed=0)
+    assert _fraction_share(both["account"].rename(columns={"opening": "amount"}), both["account"]["currency"]) == 0.0
+    back = both["line"]
     assert _fraction_share(back, back["currency"]) == 0.0
     others = back["amount"][back["currency"] != "JPY"]
     assert (others != others.round(0)).mean() > 0.9  # still in cents
@@ -58,7 +63,10 @@ def test_a_number_keeps_its_parent_rows_categorys_decimals():
     data = statements(on_parent=True)
     pre = TabularPreproc.from_schema(data.schema).fit(data)
     rules = pre.stats["category_decimals"]
-    assert [(r["column"], r["by"], r["parent"]) for r in rules] == [("amount", "currency", True)]
+    assert [(r["column"], r["by"], r["parent"]) for r in rules] == [
+        ("opening", "currency", False),
+        ("amount", "currency", True),
+    ]
     back = pre.inverse_transform(pre.transform(data), seed=0)
     currency = back["account"].set_index("id")["currency"].reindex(back["line"]["account"])
     assert _fraction_share(back["line"], currency) == 0.0
