@@ -93,3 +93,18 @@ def test_unrelated_numbers_take_no_rule():
     )
     data = RelationalData({"entry": pd.DataFrame({"id": range(200)}), "line": line}, schema)
     assert TabularPreproc.from_schema(schema).fit(data).stats["balanced_sums"] == []
+
+
+def test_a_row_holding_neither_side_takes_the_gap():
+    """A line generated with no debit and no credit (1 of 797): it takes its entry's gap."""
+    rule = {
+        "table": "line",
+        "fk": "entry",
+        "of": ["debit", "credit"],
+        "decimals": 2,
+        "exclusive": True,
+        "blank": "zero",
+    }
+    line = pd.DataFrame({"entry": [0, 0, 0], "debit": [5.0, 0.0, 0.0], "credit": [0.0, 0.0, 2.0]})
+    apply_balanced_sums([rule], {"line": line})
+    assert line["debit"].tolist() == [5.0, 0.0, 0.0] and line["credit"].tolist() == [0.0, 3.0, 2.0]

@@ -12,8 +12,8 @@ other side zero or missing, `blank`).
 
 Generation first nets such a row holding both (the difference on the larger side: the row's
 balance unchanged, 0.4 % of generated lines held a debit and a credit), then closes each parent's
-gap on one row: added to the side that is short, on the row holding the most of it, so no value
-changes sign; where no row holds that side, the row holding the least of the other is turned
+gap on one row: a row holding neither side takes it, else it is added to the side that is short,
+on the row holding the most of it, so no value changes sign; where no row holds that side, the row holding the least of the other is turned
 over to it (its sibling rows then balance it). A parent of one row with a value cannot balance
 and is counted in a warning. Columns a total, a formula or a running sum sets are left to it, and
 so are context columns. Not under DP.
@@ -119,7 +119,10 @@ def _balanced(a: np.ndarray, b: np.ndarray, keys: np.ndarray, d: int) -> tuple[n
         rows = order[starts[k] : starts[k + 1]]
         short, other = (b, a) if gap[k] > 0 else (a, b)  # the side that is short of the other
         need = abs(gap[k])
-        if short[rows].max() > 0:
+        empty = rows[(a[rows] == 0) & (b[rows] == 0)]
+        if len(empty):  # a row holding neither side (the data's hold one): it takes the gap
+            short[empty[0]] = need
+        elif short[rows].max() > 0:
             short[rows[short[rows].argmax()]] += need  # on the row holding most of it: no sign changes
         elif len(rows) > 1:
             turned = rows[other[rows].argmin()]  # its siblings balance it once it is turned over
