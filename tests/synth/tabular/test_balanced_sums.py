@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from relsynth.relational import ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import Categorical, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularPreproc
 from relsynth.synth.tabular._balanced_sums import apply_balanced_sums
 
@@ -108,3 +108,23 @@ def test_a_row_holding_neither_side_takes_the_gap():
     line = pd.DataFrame({"entry": [0, 0, 0], "debit": [5.0, 0.0, 0.0], "credit": [0.0, 0.0, 2.0]})
     apply_balanced_sums([rule], {"line": line})
     assert line["debit"].tolist() == [5.0, 0.0, 0.0] and line["credit"].tolist() == [0.0, 3.0, 2.0]
+
+
+def test_unsigned_amounts_balance_by_their_side_label():
+    """Lines of one unsigned amount and a side `D` or `C` (the common ledger layout): the debits
+    summed to the credits under no generated entry. Balanced by their side, each is; a line the
+    balance turns over gets the other side."""
+    signed = journal(signed=True)
+    line = signed["line"].assign(side=np.where(signed["line"]["amount"] > 0, "D", "C"))
+    line["amount"] = line["amount"].abs()
+    schema = Schema(
+        entry=Table(id=PrimaryKey()),
+        line=Table(id=PrimaryKey(), entry=ForeignKey(parent="entry"), amount=Numeric(), side=Categorical()),
+    )
+    pre, back = _round_trip(RelationalData({"entry": signed["entry"], "line": line}, schema))
+    assert [(r["of"], r["sign_by"], r["signs"]) for r in pre.stats["balanced_sums"]] == [
+        (["amount"], "side", {"C": 1.0, "D": -1.0})
+    ]
+    assert (back["amount"] > 0).all() and back["side"].isin(["D", "C"]).all()
+    net = back["amount"].where(back["side"] == "D", -back["amount"]).groupby(back["entry"]).sum()
+    assert net.abs().max() < 0.005

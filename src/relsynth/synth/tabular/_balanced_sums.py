@@ -1,6 +1,7 @@
 """Balanced sums: two numbers of a table whose sums over the rows under one parent row are equal
 (a journal entry's lines: its debits sum to its credits), or one number whose sum there is zero
-(signed amounts of one entry).
+(signed amounts of one entry, or unsigned ones whose side a two-label column of the row says:
+`D` or `C`).
 
 The model writes each value in bins, row after row, so the sums of a generated parent's rows
 never meet: not one of 273 generated journal entries balanced. The fit keeps, per table nested
@@ -28,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.synth.tabular._dependencies import _categoricals
 from relsynth.synth.tabular._totals import decimals_of
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,39 @@ def find_balanced_sums(pre, data: RelationalData, skip: set[tuple[str, str]]) ->
                 log.info("%s: %s under each %s row: kept so", table, shown, edge.parent)
                 out.append({"table": table, "fk": edge.fk, "of": of, **rule})
                 break
+        else:
+            if (rule := _signed_by_label(pre, data, table, x, keys)) is not None:
+                log.info(
+                    "%s: %s by its %s balance under each %s row: kept so",
+                    table,
+                    *rule["of"],
+                    rule["sign_by"],
+                    edge.parent,
+                )
+                out.append({"table": table, "fk": edge.fk, **rule})
     return out
+
+
+def _signed_by_label(pre, data: RelationalData, table: str, x: pd.DataFrame, keys: np.ndarray) -> dict | None:
+    """{"of", "sign_by", "signs", ...} of the first unsigned number that sums to zero under each
+    parent row when a two-label column of its row signs it (`signs`: label -> 1 or -1: a line's
+    amount, a debit or a credit as its side `D` or `C` says), else None."""
+    for by, _ in _categoricals(pre, data, table):
+        labels = data[table][by].astype(object).where(data[table][by].notna(), None).to_numpy()
+        names = sorted({str(v) for v in labels if v is not None})
+        if len(names) != 2:
+            continue
+        signs = {names[0]: 1.0, names[1]: -1.0}
+        sign = np.array([signs.get(str(v), 0.0) if v is not None else 0.0 for v in labels])
+        for col in x.columns:
+            if (x[col].dropna() < 0).any():
+                continue  # a signed number says its side itself
+            signed = (x[col] * sign).to_frame(col)
+            sums = signed.fillna(0.0).groupby(keys, dropna=True).sum()
+            sizes = signed.abs().fillna(0.0).groupby(keys, dropna=True).sum()[col]
+            if (rule := _match(signed, sums, sizes)) is not None:
+                return {"of": [col], "sign_by": by, "signs": signs, **rule}
+    return None
 
 
 def _match(x: pd.DataFrame, sums: pd.DataFrame, sizes: pd.Series) -> dict | None:
@@ -93,6 +127,9 @@ def apply_balanced_sums(rules: list[dict], tables: dict[str, pd.DataFrame]) -> N
         if not len(frame) or any(c not in frame for c in of):
             continue
         x = [frame[c].to_numpy(np.float64, na_value=np.nan) for c in of]
+        if "sign_by" in rule:
+            _balance_by_label(rule, frame, x[0])
+            continue
         a, b = np.nan_to_num(x[0]), np.nan_to_num(x[1]) if len(of) == 2 else np.zeros(len(frame))
         if rule["exclusive"] or len(of) == 1:  # one signed column: its positive and negative parts
             a, b = np.maximum(a - b, 0), np.maximum(b - a, 0)  # a row holding both: netted, its balance kept
@@ -105,6 +142,28 @@ def apply_balanced_sums(rules: list[dict], tables: dict[str, pd.DataFrame]) -> N
             if rule["exclusive"] and rule["blank"] == "null":
                 v = np.where(v == 0, np.nan, v)  # the side a row does not hold: missing, as the data's
             frame[c] = _written(np.where(np.isnan(old) & (v == 0), np.nan, v), frame[c].dtype, frame.index)
+
+
+def _balance_by_label(rule: dict, frame: pd.DataFrame, x: np.ndarray) -> None:
+    """Balance (in place) an unsigned number whose row's label says its side (`rule["signs"]`),
+    setting the label of a row the balance turns over to the other side."""
+    col, by, d = rule["of"][0], rule["sign_by"], int(rule["decimals"])
+    plus, minus = (next(k for k, v in rule["signs"].items() if v == s) for s in (1.0, -1.0))
+    label = frame[by].astype(object).where(frame[by].notna(), None).map(lambda v: None if v is None else str(v))
+    held = np.nan_to_num(x)
+    a, b = np.where(label == plus, held, 0.0), np.where(label == minus, held, 0.0)
+    a, b, stuck = _balanced(a, b, frame[rule["fk"]].to_numpy(), d)
+    if stuck:
+        log.warning("%s: %d parent row(s) of one row cannot balance %s", rule["table"], stuck, col)
+    sided = (label == plus).to_numpy() | (label == minus).to_numpy() | (a > 0) | (b > 0)
+    values = np.where(sided, np.round(a + b, d) + 0.0, x)
+    frame[col] = _written(values, frame[col].dtype, frame.index)
+    turned = np.where(a > 0, plus, np.where(b > 0, minus, None))
+    kept = frame[by].astype(object).to_numpy()
+    source = {str(v): v for v in kept if v is not None and not pd.isna(v)}  # the labels in their own type
+    frame[by] = pd.Series(
+        [source.get(t, t) if t is not None else k for t, k in zip(turned, kept, strict=True)], index=frame.index
+    ).astype(frame[by].dtype)
 
 
 def _balanced(a: np.ndarray, b: np.ndarray, keys: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray, int]:
