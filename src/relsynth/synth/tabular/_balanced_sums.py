@@ -84,6 +84,8 @@ def _signed_by_label(pre, data: RelationalData, table: str, x: pd.DataFrame, key
     parent row when a two-label column of its row signs it (`signs`: label -> 1 or -1: a line's
     amount, a debit or a credit as its side `D` or `C` says), else None."""
     for by, _ in _categoricals(pre, data, table):
+        if data[table][by].nunique() != 2:
+            continue  # no side label: read no further
         labels = data[table][by].astype(object).where(data[table][by].notna(), None).to_numpy()
         names = sorted({str(v) for v in labels if v is not None})
         if len(names) != 2:

@@ -78,9 +78,11 @@ def _best_rule(x: np.ndarray, decimals: int, candidates: list[tuple[str, bool, p
     held = ~np.isnan(x)
     for by, parent, labels in candidates:
         codes, names = _codes(labels.reset_index(drop=True))
+        rows = held & (codes >= 0)
+        order = np.argsort(codes[rows], kind="stable")  # each category's values together, split once
+        ks, starts = np.unique(codes[rows][order], return_index=True)
         fewer, covered = [], 0
-        for k in range(len(names)):
-            v = x[held & (codes == k)]
+        for k, v in zip(ks, np.split(x[rows][order], starts[1:]), strict=True):
             if len(v) >= MIN_ROWS and (d := _decimals(v)) is not None and d < decimals:
                 fewer.append([names[k], int(d)])
                 covered += len(v)
