@@ -83,7 +83,10 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
             same = same_label(pre, data, e, pos) if scope["within"] is None else None
             after = date_after(data, e, pos) if e.parent == table else None
             if same is not None:  # a label's first row names no earlier one of it: not of the null share
-                able &= ~first_of_label(data[table], same, after[0] if after else None)
+                able &= ~first_of_label(data[table][same], data[table][after[0]] if after else None)
+            elif e.parent == table and scope["within"] not in (None, table):  # nor a scope row's first row
+                firsts = ancestor_keys(schema, data, table, scope["within"])
+                able &= ~first_of_label(firsts, data[table][after[0]] if after else None)
             null = values.isna().to_numpy()[able]
             out[f"{table}.{e.fk}"] = {
                 "parent": e.parent,
@@ -299,14 +302,14 @@ def within(data: RelationalData, e: Edge, pos: np.ndarray) -> str | None:
     shipping address is one of its own customer's), when `e.child` and `e.parent` nest under a
     common table, or `e.parent` under `e.child` (a department's manager is one of its employees: a
     deferred key, `Schema.deferred_keys`), and at least `MIN_PAIRS` references were read (for such
-    a deferred key, `min_pairs`):
+    a deferred key, `min_pairs`), or, for a key to its own table, a table it nests under (an
+    employee's manager, one of the department's employees):
     generation then keeps each reference under its own row of that table. None otherwise. `pos`:
     `referenced_rows`."""
     schema = data.schema
-    if e.parent == e.child:
-        return None
-    above = set(nest_chain(schema, e.parent))
-    scope = next((t for t in nest_chain(schema, e.child) if t in above), None)
+    own = e.parent == e.child  # the table itself is no scope: every row would have to name itself
+    above = set(nest_chain(schema, e.parent)[own:])
+    scope = next((t for t in nest_chain(schema, e.child)[own:] if t in above), None)
     if scope is None:
         return None
     known = pos >= 0
@@ -337,12 +340,12 @@ def same_label(pre, data: RelationalData, e: Edge, pos: np.ndarray) -> str | Non
     return None
 
 
-def first_of_label(df: pd.DataFrame, label: str, date: str | None) -> np.ndarray:
-    """Per row, whether it is the first of its `label` in the order generation draws a key to the
-    row's own table in (by `date`, else as stored: `generate.date_order`)."""
-    order = np.arange(len(df)) if date is None else np.argsort(as_numbers(df[date], Column.DATETIME), kind="stable")
-    first = np.zeros(len(df), dtype=bool)
-    first[order] = ~df[label].iloc[order].duplicated().to_numpy()
+def first_of_label(labels: pd.Series, dates: pd.Series | None) -> np.ndarray:
+    """Per row, whether it is the first of its label (or scope row's key) in `labels` in the order
+    generation draws a key to the row's own table in (by `dates`, else as stored: `generate.date_order`)."""
+    order = np.arange(len(labels)) if dates is None else np.argsort(as_numbers(dates, Column.DATETIME), kind="stable")
+    first = np.zeros(len(labels), dtype=bool)
+    first[order] = ~labels.iloc[order].duplicated().to_numpy()
     return first
 
 

@@ -147,6 +147,11 @@ def assign_reference(
     orders = fitted.get("orders") or ([[*after, 1]] if after else [])
     own, own_orders, own_kinds = with_parent_columns(schema, tables, table, orders)
     room = degree_room(tables[e.parent], fitted.get("capped_by"), schema.tables[e.parent], len(tables[table]))
+    scope = fitted.get("within")
+    # a key to its own table names an earlier row, so no cycle forms, earlier by date where the data's
+    # always are (`own_date`); kept among the rows naming it back (a question's accepted answer): any
+    own_table = e.parent == table and scope != table
+    rows = date_order(dates[0]) if dates is not None and own_table else np.arange(len(tables[table]))
 
     def draw(rows: np.ndarray, targets: np.ndarray) -> pd.Series:
         """Keys for the generated rows `rows` among the referenced rows `targets` (positions)."""
@@ -156,7 +161,7 @@ def assign_reference(
             null_share=nulls[rows],
             degrees=np.asarray(fitted.get("degrees") or [1], dtype=np.float64),
             rng=rng,
-            own_table=e.parent == table and not fitted.get("within"),  # a row naming it back: any row
+            own_table=own_table,
             affinity=Affinity.of(cells, pick[0][rows], pick[1][targets]),
             parent_scores=scores[targets],
             unnamed=unnamed[targets],
@@ -172,9 +177,16 @@ def assign_reference(
         """Each of the generated rows `rows` names its one possible row `targets` (positions), or none."""
         out = pd.Series(keys[e.parent].iloc[targets].to_numpy(), dtype=keys[e.parent].dtype)
         out.iloc[np.flatnonzero(rng.random(len(rows)) < nulls[rows])] = pd.NA
+        if own_table:  # the one row of its scope row is the row itself: it names none
+            out.iloc[:] = pd.NA
         return out
 
-    if scope := fitted.get("within"):
+    if scope and own_table:  # an earlier row under the row's own scope row (a manager of its department)
+        mine = ancestor_keys(schema, tables, table, scope).iloc[rows].reset_index(drop=True)
+        dated = lambda f: lambda mine, theirs: f(rows[mine], rows[theirs])  # noqa: E731  positions in date order
+        drawn = draw_within(mine, mine, dated(draw), dated(only), f"{table}.{e.fk}", scope)
+        drawn = drawn.set_axis(rows).sort_index()
+    elif scope:
         mine = ancestor_keys(schema, tables, table, scope)
         if via := fitted.get("within_via"):  # the scope row the referenced row names (a rental's customer)
             theirs = tables[e.parent][via].reset_index(drop=True)
@@ -182,8 +194,6 @@ def assign_reference(
             theirs = ancestor_keys(schema, tables, e.parent, scope)
         drawn = draw_within(mine, theirs, draw, only, f"{table}.{e.fk}", scope, alone=scope == table)
     else:
-        # a row names one earlier in the order of its date where the data's always do (`own_date`)
-        rows = date_order(dates[0]) if dates is not None and e.parent == table else np.arange(len(tables[table]))
         if e.parent == table and (label := fitted.get("same")):  # an earlier row of its own label
             by_date = lambda mine, theirs: draw(rows[mine], rows[theirs])  # noqa: E731  positions in date order
             drawn = draw_by_label(tables[table][label].iloc[rows], by_date).set_axis(rows).sort_index()
