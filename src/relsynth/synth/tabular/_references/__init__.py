@@ -29,6 +29,7 @@ The package, one module a concern:
   `draw_references`, `draw_within`, `without_repeats`, `copy_totals`, `drop_repeated_links`,
   `mirror_links`, `keep_composite_references`).
 - `copies`: values a referencing row copies from the row it references.
+- `cycles`: links that close no cycle where the data's never do (a bill of materials).
 """
 
 from relsynth.synth.tabular._references.copies import copy_values

@@ -31,6 +31,7 @@ from relsynth.relational.row_keys import is_row_key, row_key_references
 from relsynth.relational.schema import Edge
 from relsynth.synth.core.nulls import telling_column
 from relsynth.synth.tabular._references.copies import chance, copied_columns
+from relsynth.synth.tabular._references.cycles import back_links
 from relsynth.synth.tabular._references.degrees import ranked
 from relsynth.synth.tabular._references.pairing import coarse_tokens, field_tokens, n_groups
 from relsynth.synth.tabular._unique_labels import met_across, never_repeated_with
@@ -101,6 +102,7 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "apart": apart(data, e),
                 "apart_named": apart_named(data, e, pos),
                 "apart_parent": apart_parent(data, e),
+                "acyclic_from": acyclic_from(data, e),
                 **scope,
                 "degree_effects": effects,
                 "never_named": never_named(pre, e.parent, data[e.parent], degrees, coarse),
@@ -181,6 +183,18 @@ def apart(data: RelationalData, e: Edge) -> list[str]:
     declared = declared_apart(data, e)
     others = [c for c in _same_table_keys(data.schema, e) if c not in declared]
     return declared + [c for c in others if never_same(data[e.child][c], data[e.child][e.fk])]
+
+
+def acyclic_from(data: RelationalData, e: Edge) -> str | None:
+    """The key of `e.child` to the table reference `e` names (its parent key, an earlier reference)
+    whose links to the row `e` names close no cycle in the data, in `MIN_PAIRS` rows at least (a bill
+    of materials' part and component: no part is its own component, however deep): generation then
+    closes none (`cycles.without_cycles`). None otherwise."""
+    for other in _same_table_keys(data.schema, e):
+        sources, targets = data[e.child][other], data[e.child][e.fk]
+        if (sources.notna() & targets.notna()).sum() >= MIN_PAIRS and len(back_links(sources, targets)) == 0:
+            return other
+    return None
 
 
 def _same_table_keys(schema, e: Edge) -> list[str]:

@@ -19,6 +19,7 @@ from relsynth.relational.data import composite_references, copy_row_keys
 from relsynth.relational.orders import ancestor_keys, as_numbers, parent_rows
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.copies import copy_values
+from relsynth.synth.tabular._references.cycles import without_cycles
 from relsynth.synth.tabular._references.degrees import deal, ranked, stratified
 from relsynth.synth.tabular._references.fit import effect_scores, unnamed
 from relsynth.synth.tabular._references.pairing import (
@@ -83,6 +84,10 @@ def assign_references(
                 through=through,
                 groups=groups,
             )
+    for e in edges:  # nor a link closing a cycle where the data's never do: no part is its own component
+        if other := (fitted.get(f"{e.child}.{e.fk}") or {}).get("acyclic_from"):
+            links = tables[e.child]
+            links[e.fk] = without_cycles(links[other], links[e.fk], keys[e.parent], rng, f"{e.child}.{e.fk}")
     for e in edges:  # keys no parent row names twice across two columns: a team plays once a round
         for other in (fitted.get(f"{e.child}.{e.fk}") or {}).get("unique_across") or []:
             if not any((fitted.get(f"{e.child}.{c}") or {}).get("within") for c in (e.fk, other)):
