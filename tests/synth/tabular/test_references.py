@@ -189,6 +189,44 @@ def test_a_manager_is_one_of_the_employees_of_the_department_they_nest_under():
         assert e["manager"].isna().sum() == e["dept"].nunique()  # one root a department
 
 
+def org_chart(seed: int = 0, n: int = 400) -> RelationalData:
+    """employee (id, hired, band, manager): one CEO of band A hired first, then each employee hired
+    under an earlier employee of the band above theirs (A > B > C > D), the most of band D."""
+    rng = np.random.default_rng(seed)
+    bands, managers = ["A"], [pd.NA]
+    for i in range(1, n):
+        boss = int(rng.choice([j for j in range(i) if bands[j] != "D"]))
+        bands.append("ABCD"[min("ABCD".index(bands[boss]) + 1, 3)])
+        managers.append(boss + 1)
+    hired = pd.Timestamp("2001-01-01") + pd.to_timedelta(np.arange(n) * 9, unit="D")
+    employees = pd.DataFrame({"id": np.arange(1, n + 1), "hired": hired, "band": bands, "manager": managers})
+    schema = Schema(
+        employee=Table(id=PrimaryKey(), hired=Column.DATE, band=Categorical(), manager=ForeignKey("employee"))
+    )
+    return RelationalData({"employee": employees.astype({"manager": "Int64"})}, schema)
+
+
+def test_a_manager_is_of_the_band_above_the_employees_as_in_the_data():
+    """Every employee of an org chart is managed by one of the band above theirs (a lead by a head,
+    staff by a lead), but a reference to its own table kept no affinity: managers were drawn among
+    all earlier rows, so 60 to 64 % of generated employees had a manager of the band above (staff
+    managing staff, the tree 9 to 11 levels deep where the data's is 3). The fit keeps the affinity
+    of a key to its own table as of any other: 91 to 93 %, 7 or 8 levels (the CEO's band, one row,
+    is rare and generated as another)."""
+    data = org_chart()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    for seed in range(3):
+        e = pre.inverse_transform(pre.transform(data), seed=seed)["employee"]
+        managed = e[e["manager"].notna()]
+        boss = e.set_index("id").loc[managed["manager"], "band"].to_numpy()
+        above = (
+            pd.Series(boss).astype(str).map({"A": "B", "B": "C", "C": "D"}).to_numpy()
+            == managed["band"].astype(str).to_numpy()
+        )
+        assert above.mean() > 0.85
+        assert (managed["manager"] < managed["id"]).all()  # still an earlier row: no cycle
+
+
 def test_deal_gives_every_row_its_share_and_never_more_rows_than_asked():
     rng = np.random.default_rng(0)
     targets = deal(4000, np.array([0.0, 1.0, 3.0, 0.0]), rng)

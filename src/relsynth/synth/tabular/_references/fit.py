@@ -107,7 +107,7 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "degree_effects": effects,
                 "never_named": never_named(pre, e.parent, data[e.parent], degrees, coarse),
                 "degree_copula": rho,
-                "affinity": [] if e.parent == table else affinity(pre, data, e, coarse, pos),
+                "affinity": affinity(pre, data, e, coarse, pos),
                 "copies": copied_columns(pre, data, e, pos),
                 "same": same,
                 "after": after,
