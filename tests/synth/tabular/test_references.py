@@ -1579,3 +1579,31 @@ def test_back_links_finds_a_link_in_each_cycle():
     back = back_links(sources, targets)
     assert len(back) == 2 and len(back_links(sources.drop(back), targets.drop(back))) == 0
     assert len(back_links(pd.Series([1, 1, 2]), pd.Series([2, 3, 3]))) == 0  # a diamond is no cycle
+
+
+def test_a_link_rows_reference_goes_with_the_row_it_nests_under():
+    """A bill of materials links each assembly to components and each component to raw parts (a
+    link row nested under its part, naming another), but the affinity read the link row's own
+    values only (a quantity), so the part it nests under told nothing: 62 to 67 % of the redrawn
+    links of a component named a raw part, 34 to 42 % of an assembly's a component. The affinity
+    reads the parent row's values too: 97 to 99 % and 81 to 86 %."""
+    rng = np.random.default_rng(0)
+    kind = np.repeat(["assembly", "component", "raw"], [40, 80, 80])
+    links = [(p, int(c)) for p in range(1, 41) for c in rng.choice(np.arange(41, 121), 3, replace=False)]
+    links += [(p, int(c)) for p in range(41, 121) for c in rng.choice(np.arange(121, 201), 2, replace=False)]
+    bom = pd.DataFrame(links, columns=["part", "component"]).assign(quantity=rng.integers(1, 9, len(links)))
+    parts = pd.DataFrame({"id": np.arange(1, 201), "kind": kind})
+    schema = Schema(
+        parts=Table(id=PrimaryKey(), kind=Categorical()),
+        bom=Table(part=ForeignKey("parts"), component=ForeignKey("parts", nest=False), quantity=Integer()),
+    )
+    data = RelationalData({"parts": parts, "bom": bom}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    for seed in range(3):
+        synth = pre.inverse_transform(pre.transform(data), seed=seed)
+        kinds = synth["parts"].set_index("id")["kind"]
+        pairs = pd.DataFrame(
+            {"of": kinds.loc[synth["bom"]["part"]].to_numpy(), "is": kinds.loc[synth["bom"]["component"]].to_numpy()}
+        )
+        assert (pairs["is"][pairs["of"] == "component"] == "raw").mean() > 0.9
+        assert (pairs["is"][pairs["of"] == "assembly"] == "component").mean() > 0.75

@@ -33,7 +33,12 @@ from relsynth.synth.core.nulls import telling_column
 from relsynth.synth.tabular._references.copies import chance, copied_columns
 from relsynth.synth.tabular._references.cycles import back_links
 from relsynth.synth.tabular._references.degrees import ranked
-from relsynth.synth.tabular._references.pairing import coarse_tokens, field_tokens, n_groups
+from relsynth.synth.tabular._references.pairing import (
+    coarse_tokens,
+    field_tokens,
+    n_groups,
+    with_parent_row,
+)
 from relsynth.synth.tabular._unique_labels import met_across, never_repeated_with
 from relsynth.synth.tabular._unique_sets import declared_pair
 
@@ -650,14 +655,23 @@ def effect_scores(effects: dict[int, float], tokens: np.ndarray) -> np.ndarray:
     return lookup(tokens).sum(axis=1) if tokens.size else np.zeros(len(tokens))
 
 
+def referencing_tokens(pre, data: RelationalData, table: str) -> np.ndarray:
+    """(rows, fields) the tokens of `table`'s rows and of their parent rows that an affinity reads
+    (`pairing.with_parent_row`)."""
+    own, nest = field_tokens(pre, table, data[table]), data.schema.parent(table)
+    if nest is None:
+        return own
+    at = referenced_rows(data, nest)
+    return with_parent_row(own, field_tokens(pre, nest.parent, data[nest.parent]), at)
+
+
 def affinity(pre, data: RelationalData, e: Edge, coarse: np.ndarray, pos: np.ndarray) -> list[list[float]]:
     """[[token of the referencing row, token of the referenced row, log ratio seen / expected]] for
     the pairs of values that meet more or less often than chance (see the package docstring);
     tokens as `coarse` reads them; `pos`: `referenced_rows`."""
-    child, parent = data[e.child], data[e.parent]
     known = pos >= 0  # not null, and in this part of the database
-    a = coarse[field_tokens(pre, e.child, child[known])]
-    b = coarse[field_tokens(pre, e.parent, parent)[pos[known]]]
+    a = coarse[referencing_tokens(pre, data, e.child)[known]]
+    b = coarse[field_tokens(pre, e.parent, data[e.parent])[pos[known]]]
     out: list[list[float]] = []
     if len(a) == 0:
         return out

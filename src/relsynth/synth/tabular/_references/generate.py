@@ -29,6 +29,7 @@ from relsynth.synth.tabular._references.pairing import (
     coarse_tokens,
     feature_fields,
     pair_up,
+    with_parent_row,
 )
 
 log = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ def assign_reference(
         warn_nothing_to_name(e.child, e.fk, e.parent, len(tables[table]), null_share)
     coarse = coarse_tokens(pre, int(fitted.get("groups", MAX_GROUPS)))
     pick = [
-        coarse[headers[table][:, feature_fields(pre, table)]],
+        coarse[referencing_headers(pre, tables, keys, headers, table)],
         coarse[headers[e.parent][:, feature_fields(pre, e.parent)]],
     ]
     cells = fitted.get("affinity") or []
@@ -211,6 +212,18 @@ def assign_reference(
     if room is not None:
         warn_over_room(drawn, keys[e.parent], room, f"{table}.{e.fk}", f"{e.parent}.{fitted['capped_by']}")
     return drawn
+
+
+def referencing_headers(
+    pre, tables: dict[str, pd.DataFrame], keys: dict[str, pd.Series], headers: dict[str, np.ndarray], table: str
+) -> np.ndarray:
+    """(rows, fields) the header tokens of the generated rows of `table` and of their parent rows
+    that an affinity reads (`fit.referencing_tokens`)."""
+    own, nest = headers[table][:, feature_fields(pre, table)], pre.schema.parent(table)
+    if nest is None:
+        return own
+    at = pd.Index(keys[nest.parent]).get_indexer(tables[table][nest.fk])
+    return with_parent_row(own, headers[nest.parent][:, feature_fields(pre, nest.parent)], at)
 
 
 def with_parent_columns(

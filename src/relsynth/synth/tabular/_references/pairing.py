@@ -12,7 +12,7 @@ from scipy.optimize import linear_sum_assignment
 from relsynth.relational import Column
 from relsynth.relational.orders import DATED, as_numbers
 from relsynth.synth.tabular.encoders import NumericPreproc
-from relsynth.synth.tabular.grammar import PLACEHOLDER
+from relsynth.synth.tabular.grammar import PAD, PLACEHOLDER
 
 BLOCK = 256  # referencing rows paired with slots per assignment
 MAX_GROUPS = 32  # a number's tokens are read in at most this many groups of neighbouring values
@@ -55,6 +55,19 @@ def field_tokens(pre, table: str, df: pd.DataFrame) -> np.ndarray:
         slot = pre.slots[layout.slots[j]]
         cols.append(slot.offset + np.asarray(slot.preproc.encode(df[layout.fields[j]]), dtype=np.int64))
     return np.stack(cols, axis=1) if cols else np.zeros((len(df), 0), dtype=np.int64)
+
+
+def with_parent_row(own: np.ndarray, parent: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """(rows, fields + parent fields): a referencing row's affinity tokens (`own`) and those of the
+    row it nests under (`parent`, at its position `at`; -1: none, read as PAD, in no affinity),
+    which a link row holds few of its own beside (a bill of materials' component goes with the
+    kind of the part it is nested under, not with its quantity)."""
+    theirs = (
+        np.where((at >= 0)[:, None], parent[np.maximum(at, 0)], PAD)
+        if len(parent)
+        else np.full((len(own), parent.shape[1]), PAD)
+    )
+    return np.concatenate([own, theirs], axis=1)
 
 
 class Affinity:
