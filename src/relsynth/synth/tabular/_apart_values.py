@@ -27,13 +27,18 @@ _SKIPPED = (Column.PRIMARY_KEY, Column.FOREIGN_KEY, Column.TEXT, Column.IDENTIFI
 
 
 def apart_pairs(schema: Schema, formats: Mapping, table: str) -> list[tuple[str, str]]:
-    """The (a, b) of `table`'s CHECK (a <> b) in `formats` over two columns of values (not keys, text or codes)."""
+    """The (a, b) of `table`'s CHECK (a <> b) in `formats` over two columns of values (not keys, text
+    or codes; a lookup's keys are values the model writes: a bill of materials' parts, a lookup)."""
     cols = schema.tables[table].columns
+
+    def value(c: str) -> bool:
+        return c in cols and (cols[c].kind not in _SKIPPED or getattr(cols[c], "parent", None) in schema.lookups)
+
     return [
         (a, b)
         for a, fmt in (formats.get(table) or {}).items()
         for b in ((fmt or {}).get(SQL_FORMAT) or {}).get(DIFFERS_FROM, [])
-        if a in cols and b in cols and cols[a].kind not in _SKIPPED and cols[b].kind not in _SKIPPED
+        if value(a) and value(b)
     ]
 
 
