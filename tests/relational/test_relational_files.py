@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -405,3 +406,17 @@ def test_from_dir_csv_keeps_identifier_codes_with_leading_zeros(tmp_path: Path):
     data.to_dir(tmp_path / "out")
     assert pd.read_parquet(tmp_path / "out" / "r.parquet")["zip"].tolist() == ["00501", "02134", "10001"]
     assert data.to_source("r")["phone"].tolist()[:2] == [5551234, 5559876]  # plain numbers as pandas reads them
+
+
+def test_whole_numbers_read_as_text_raise_no_pandas_warning(tmp_path: Path):
+    """An org chart's CSV read as text, as `Schema.infer` asks (`dtype=str`): every integer column
+    with no decimal point (a level `0`, a manager `12`) raised pandas' FutureWarning on downcasting
+    object arrays in fillna, a warning no user can act on, from the number's decimals being counted."""
+    (tmp_path / "employees.csv").write_text("id,manager_id,level\n1,,0\n2,1,1\n3,1,1\n4,2,2\n")
+    frame = pd.read_csv(tmp_path / "employees.csv", dtype=str, keep_default_na=False, na_values=[""])
+    schema = Schema.infer({"employees": frame}, {"employees": "id"}, {"employees": {"manager_id": "employees"}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        data = RelationalData({"employees": frame}, schema)
+        data.to_dir(tmp_path / "out")
+    assert RelationalData.from_dir(tmp_path / "out")["employees"]["level"].tolist() == [0, 1, 1, 2]

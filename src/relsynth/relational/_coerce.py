@@ -515,7 +515,8 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
     if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, str) and not s.dropna().str.contains("[eE]").any():
         # "12.50": written back as text with 2 decimals (1.5e-05: as numbers, its spelling is not kept)
         spelled = s.where(~blanks(s))
-        places = spelled.dropna().str.strip().str.extract(r"\.(\d*)$", expand=False).str.len().fillna(0)
+        # float: with no decimal point anywhere the lengths are an object column of NaN
+        places = spelled.dropna().str.strip().str.extract(r"\.(\d*)$", expand=False).str.len().astype(float).fillna(0)
         decimals = places.max()
         width = zero_padded_width(spelled)  # codes of one width ("00501"): their zeros come back
         return {
