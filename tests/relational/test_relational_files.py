@@ -420,3 +420,37 @@ def test_whole_numbers_read_as_text_raise_no_pandas_warning(tmp_path: Path):
         data = RelationalData({"employees": frame}, schema)
         data.to_dir(tmp_path / "out")
     assert RelationalData.from_dir(tmp_path / "out")["employees"]["level"].tolist() == [0, 1, 1, 2]
+
+
+def test_placeholders_for_missing_values_are_nulls_written_back_as_the_source_wrote_them(tmp_path: Path):
+    """A spreadsheet's export wrote a missing age, date, amount or flag as 'NULL', 'N/A' or '-': the
+    ages (72 distinct in 300 rows) were inferred as categories, and declared integer they were refused
+    ('-', 'NULL' do not fit). Such placeholders are nulls in a date, number or boolean column, written
+    back in the column's most frequent one."""
+    n = 40
+    frame = pd.DataFrame(
+        {
+            "id": [str(i) for i in range(n)],
+            "age": [str(20 + i) for i in range(n - 4)] + ["NULL", "-", "NULL", "N/A"],
+            "since": [f"{1 + i % 28:02d}/03/2021" for i in range(n - 3)] + ["N/A", "n/a", "N/A"],
+            "amount": [f"{i},5" for i in range(n - 1)] + ["NULL"],
+            "vip": ["Y", "N"] * (n // 2 - 1) + ["-", "Y"],
+        }
+    )
+    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
+    kinds = {c: type(k).__name__ for c, k in schema.tables["t"].columns.items()}
+    assert kinds == {"id": "PrimaryKey", "age": "Integer", "since": "Date", "amount": "Numeric", "vip": "Boolean"}
+    assert (
+        "4 blank or placeholder value(s) ('NULL', '-', 'N/A') read as nulls (written back 'NULL')"
+        in (schema.inference["t"]["age"])
+    )
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    data = RelationalData.from_dir(tmp_path, schema=schema)
+    assert data["t"]["age"].isna().sum() == 4 and data["t"]["age"].dtype == "Int64"
+    assert data["t"]["since"].isna().sum() == 3 and data["t"]["vip"].isna().sum() == 1
+    assert data["t"]["amount"].isna().sum() == 1
+    data.to_dir(tmp_path / "out")
+    back = pd.read_parquet(tmp_path / "out" / "t.parquet")
+    assert back["age"].tolist()[-4:] == ["NULL"] * 4 and back["age"].tolist()[:2] == ["20", "21"]
+    assert back["since"].tolist()[-3:] == ["N/A"] * 3 and back["since"].iloc[0] == "01/03/2021"
+    assert back["amount"].tolist()[-1] == "NULL" and back["vip"].tolist()[-2:] == ["-", "Y"]

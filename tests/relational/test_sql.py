@@ -634,14 +634,17 @@ def test_a_value_its_sql_type_cannot_hold_names_the_column_and_overrides_read_it
 def test_text_in_an_integer_column_names_the_override_that_keeps_it(tmp_path: Path) -> None:
     """SQLite keeps what an INTEGER column is given: a legacy 'group' column held 37 'n/a' and
     'unknown' among its numbers, and from_sql said only that they 'do not fit the kind'. The error
-    names the override that reads them as labels, which then keeps every value as spelled."""
+    names the override that reads them as labels, which then keeps every value as spelled ('n/a' alone
+    is now a missing value, as a blank is: see test_relational_files' placeholders)."""
     url = _sqlite(
         tmp_path,
         'CREATE TABLE "order" (id INTEGER PRIMARY KEY, "group" INTEGER);'
-        "INSERT INTO \"order\" VALUES (1, 5), (2, 'n/a'), (3, 7), (4, NULL);",
+        "INSERT INTO \"order\" VALUES (1, 5), (2, 'unknown'), (3, 7), (4, NULL);",
     )
     way_out = "overrides={'order': {'group': 'categorical'}}"
-    with pytest.raises(DataError, match=r"'group' \(integer\): 1 value\(s\) do not fit.*'n/a'.*" + re.escape(way_out)):
+    with pytest.raises(
+        DataError, match=r"'group' \(integer\): 1 value\(s\) do not fit.*'unknown'.*" + re.escape(way_out)
+    ):
         RelationalData.from_sql(url)
     data = RelationalData.from_sql(url, overrides={"order": {"group": "categorical"}})
     target = f"sqlite:///{tmp_path / 'out.sqlite'}"

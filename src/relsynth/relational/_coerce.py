@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from relsynth.relational._blanks import blank_format, blanks, missing_value
 from relsynth.relational._spelled_numbers import Reading, Spelling, read_in, read_spelling
 from relsynth.relational.columns import Column
 
@@ -31,17 +32,6 @@ _FALSE = {"false", "f", "no", "n", "0"}
 # pandas 2.3's number parser crashes the process on an exponent past 32 bits ("2669e72251418251", which a
 # hexadecimal hash may spell): such strings are read by Python's float instead (inf, or 0.0)
 _HUGE_EXPONENT = re.compile(r"[eE][+-]?\d{10,}")
-
-
-def blanks(s: pd.Series) -> pd.Series:
-    """Where a text column holds a blank string ('' or spaces): how legacy files and SQLite's TEXT
-    columns write a missing date or number. A date or number column reads them as nulls, and writes
-    its nulls back blank where the source had blanks and no null (`source_format`'s "blanks")."""
-    if not (ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype)):
-        return pd.Series(False, index=s.index)
-    return pd.Series(
-        [isinstance(v, str) and not v.strip() for v in s.to_numpy(dtype=object)], index=s.index, dtype=bool
-    )
 
 
 def to_numbers(s: pd.Series) -> pd.Series:
@@ -180,8 +170,7 @@ def text_datetime_format(s: pd.Series) -> str | None:
     vals = s.dropna()
     if vals.empty or not all(isinstance(v, str) for v in vals):
         return None
-    vals = vals.str.strip()
-    vals = vals[vals != ""]
+    vals = vals[~blanks(vals)].str.strip()
     if vals.empty:
         return None
     sample = vals.iloc[:: max(1, len(vals) // _FORMAT_SAMPLE)]
@@ -255,7 +244,7 @@ def _boolean(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     low = s.astype(STRING).str.strip().str.lower()
     out[low.isin(_TRUE).fillna(False).to_numpy(bool)] = True
     out[low.isin(_FALSE).fillna(False).to_numpy(bool)] = False
-    return out, s.notna() & out.isna()
+    return out, s.notna() & ~blanks(s) & out.isna()  # a blank or 'NULL' is a missing flag
 
 
 def _categorical(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -501,7 +490,7 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
         return (
             None
             if fmt is None
-            else {"dtype": dtype, "strftime": fmt, **_fraction_and_offset(spelled, fmt), **_blank(s)}
+            else {"dtype": dtype, "strftime": fmt, **_fraction_and_offset(spelled, fmt), **blank_format(s)}
         )
     if kind is Column.TIME and (ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype)):
         if _all_of(s, str):
@@ -511,7 +500,7 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
         return None
     if kind in (Column.NUMERIC, Column.INTEGER) and (spelled := spelled_numbers(s)) is not None:
         # "1.234,56", "$1,234.00": written back in that spelling, with as many decimals
-        return {"dtype": dtype, "decimals": spelled.decimals, "number": spelled.spelling.to_dict(), **_blank(s)}
+        return {"dtype": dtype, "decimals": spelled.decimals, "number": spelled.spelling.to_dict(), **blank_format(s)}
     if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, str) and not s.dropna().str.contains("[eE]").any():
         # "12.50": written back as text with 2 decimals (1.5e-05: as numbers, its spelling is not kept)
         spelled = s.where(~blanks(s))
@@ -524,7 +513,7 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
             "decimals": 0 if pd.isna(decimals) else int(decimals),
             **({"width": width} if width else {}),
             **({"trim": True} if _shortest(spelled.dropna().str.strip(), places) else {}),
-            **_blank(s),
+            **blank_format(s),
         }
     if kind in (Column.PRIMARY_KEY, Column.FOREIGN_KEY) and _all_of(s, str):
         # keys written as text ("10") are held as integers when they all read as one (`_key`): text again on the way out
@@ -542,12 +531,6 @@ def _shortest(values: pd.Series, places: pd.Series) -> bool:
     """Whether decimal numbers are written in their shortest form (100.2, 129.93, 12: as many
     decimals as each needs, none ending in 0), not all with the most decimals (100.20, 12.00)."""
     return places.nunique() > 1 and not values.str.contains(r"\.\d*0$|\.$").any()
-
-
-def _blank(s: pd.Series) -> dict:
-    """{"blanks": True} where a text date or number column writes its missing values blank: it
-    holds blanks and no null (one with both writes nulls, the blanks' spelling lost)."""
-    return {"blanks": True} if blanks(s).any() and not s.isna().any() else {}
 
 
 def leading_zeros(s: pd.Series) -> pd.Series:
@@ -582,7 +565,7 @@ def _bool_spelling(s: pd.Series) -> dict | None:
             partner = _PAIRS.get(spell[other].strip().lower(), side)
             word = spell[other]
             spell[side] = partner.upper() if word.isupper() else partner.title() if word.istitle() else partner
-    return {"dtype": str(s.dtype), **spell} if spell else None
+    return {"dtype": str(s.dtype), **spell, **blank_format(s)} if spell else None
 
 
 def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
@@ -594,7 +577,7 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
         return with_open_end(to_source(s, rest or None), s, fmt)
     if "true" in fmt:
         out = s.astype(object).map({True: fmt["true"], False: fmt["false"]}, na_action="ignore")
-        return _as_dtype(out.where(s.notna(), None), fmt["dtype"], s)
+        return _as_dtype(out.where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
     if "strftime" in fmt:
         if ptypes.is_datetime64_any_dtype(s.dtype):
             # values with a UTC offset were read as UTC: they are written in the one offset they all
@@ -610,7 +593,7 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
                 out = out.str.replace(r"\+0000$", "Z", regex=True)
         else:
             out = s.map(lambda t: t.strftime(fmt["strftime"]), na_action="ignore")
-        return _as_dtype(out.astype(object).where(s.notna(), "" if fmt.get("blanks") else None), fmt["dtype"], s)
+        return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
     if fmt.get("zoned_dates") and ptypes.is_datetime64_dtype(s.dtype):  # midnight in its zone, not in UTC
         zone = ptypes.pandas_dtype(fmt["dtype"]).tz
         local = s.dt.tz_localize(zone, ambiguous=np.ones(len(s), bool), nonexistent="shift_forward")
@@ -628,7 +611,7 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
         spelling, d = Spelling.from_dict(fmt["number"]), fmt["decimals"]
         whole = ptypes.is_integer_dtype(s.dtype)  # exact past 2**53, never through a float
         out = s.astype(object).map(lambda v: spelling.write(int(v) if whole else float(v), d), na_action="ignore")
-        return _as_dtype(out.astype(object).where(s.notna(), "" if fmt.get("blanks") else None), fmt["dtype"], s)
+        return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
     if "decimals" in fmt:
         if ptypes.is_integer_dtype(s.dtype):  # exact past 2**53, never through a float
             width = fmt.get("width") or 0
@@ -640,7 +623,7 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
             )
             if fmt.get("trim") and d:  # 100.2 and 12 as the source wrote them, not 100.20 and 12.00
                 out = out.map(lambda t: t.rstrip("0").rstrip("."), na_action="ignore")
-        return _as_dtype(out.astype(object).where(s.notna(), "" if fmt.get("blanks") else None), fmt["dtype"], s)
+        return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
     return _as_dtype(s, fmt["dtype"], s) if "dtype" in fmt else s  # e.g. only an SQL type (relational.sql)
 
 

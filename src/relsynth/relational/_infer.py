@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from relsynth.relational._blanks import missing_spellings
 from relsynth.relational._coerce import (
     COERCERS,
     NUMBER_AS_CODE,
@@ -86,7 +87,7 @@ def string_kind_and_reason(
     text = s.astype(str).str.strip()
     if (when := _time_or_date(text, nulls=values.isna().any())) is not None:
         return when
-    number, note = _spelled(text)
+    number, note = _spelled(text, nulls=values.isna().any())
     if number is not None:
         return number, note
     kind, why = _string_labels(text, unique, not_null)
@@ -123,13 +124,15 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
         return Column.NUMERIC, f"dtype {values.dtype}{why}" + _number_notes(x, integer=False)
     if len(s) == 0:
         return Column.CATEGORICAL, "all values null: nothing to read a kind from"
-    text = s.astype(str).str.strip()
-    if text.str.lower().isin(_TRUE_FALSE).all() and text.str.lower().nunique() <= 2:
-        return Column.BOOLEAN, f"values {sorted(text.unique())[:4]} spell true/false"
-    if (when := _time_or_date(text, nulls=values.isna().any())) is not None:
+    text, nulls = s.astype(str).str.strip(), bool(values.isna().any())
+    flags = text[~blanks(text)].str.lower()
+    if len(flags) and flags.isin(_TRUE_FALSE).all() and flags.nunique() <= 2:
+        spelled = sorted(text[~blanks(text)].unique())[:4]
+        return Column.BOOLEAN, f"values {spelled} spell true/false" + _blank_note(text, nulls)
+    if (when := _time_or_date(text, nulls=nulls)) is not None:
         return when
     solid = text[~blanks(text)]  # blanks: how legacy files write a missing date or number
-    blank = _blank_note(text)
+    blank = _blank_note(text, nulls)
     numbers = to_numbers(solid)
     if len(solid) and numbers.notna().all():
         if solid.str.contains(NUMBER_AS_CODE).any():
@@ -143,7 +146,7 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
             return Column.INTEGER, "every value is a whole number written as text" + blank
         if not COERCERS[Column.NUMERIC](solid)[1].any():
             return Column.NUMERIC, "every value is a number written as text" + blank + _thousands_note(solid)
-    number, note = _spelled(text)
+    number, note = _spelled(text, nulls)
     if number is not None:
         return number, note
     return _labels(text, note) if note else _categorical_or_text(text)
@@ -173,7 +176,7 @@ def _thousands_note(solid: pd.Series) -> str:
     )
 
 
-def _spelled(text: pd.Series) -> tuple[Column | None, str]:
+def _spelled(text: pd.Series, nulls: bool = False) -> tuple[Column | None, str]:
     """Integer or numeric, and why, for numbers in one locale's or report's spelling (`1.234,56`,
     `$1,234.00`, `12,5 %`); (None, why they are not read) for values that read as numbers two ways
     (`1,234`: 1234 or 1.234); (None, "") for values that are no such numbers."""
@@ -184,7 +187,7 @@ def _spelled(text: pd.Series) -> tuple[Column | None, str]:
     spelled = text[~blanks(text) & to_numbers(text).isna()]  # an example that is not written plainly
     example = spelled.iloc[0]
     why = f"{found.why} (e.g. {example!r}: {float(found.numbers[spelled.index[0]])!r}), written back so"
-    why += _blank_note(text)
+    why += _blank_note(text, nulls)
     if (numbers % 1 == 0).all() and numbers.abs().max() < 2**53:
         return Column.INTEGER, why
     return Column.NUMERIC, why
@@ -207,15 +210,23 @@ def _time_or_date(text: pd.Series, nulls: bool = False) -> tuple[Column, str] | 
     parsed, bad = coerce(text, Column.DATETIME, fmt)  # the reading RelationalData will apply
     bad = pd.Series(bad, index=text.index)
     if not bad.any() and parsed.notna().any():
-        why = f"every value reads as a date ({fmt or 'ISO 8601'}){_blank_note(text)}{note}"
+        why = f"every value reads as a date ({fmt or 'ISO 8601'}){_blank_note(text, nulls)}{note}"
         return _date_or_datetime(parsed.dropna(), why)
     return _labels(text, f"{int(bad.sum())} value(s) read as no date (e.g. {text[bad].iloc[0]!r}; as nulls: date)")
 
 
-def _blank_note(text: pd.Series) -> str:
-    """What the inference says of a date or number column's blank strings (`_coerce.blanks`)."""
+def _blank_note(text: pd.Series, nulls: bool = False) -> str:
+    """What the inference says of a date, number or flag column's blanks and placeholders
+    (`_blanks.blanks`); `nulls`: the column holds nulls too, which they are then written back as."""
     n = int(blanks(text).sum())
-    return f"; {n} blank value(s) read as nulls (written back blank)" if n else ""
+    if not n:
+        return ""
+    spellings = missing_spellings(text)
+    back = "as nulls, as the column's other missing values" if nulls else repr(spellings[0])
+    if spellings == [""]:
+        return f"; {n} blank value(s) read as nulls (written back {'blank' if not nulls else back})"
+    shown = ", ".join(repr(s) for s in spellings[:4]) + (", ..." if len(spellings) > 4 else "")
+    return f"; {n} blank or placeholder value(s) ({shown}) read as nulls (written back {back})"
 
 
 def _identifier_shapes(text: pd.Series) -> str | None:

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from relsynth.relational._blanks import blanks
+
 _CURRENCY = r"[$€£¥₹]|USD|EUR|GBP|CHF|JPY|CAD|AUD|SEK|NOK|DKK|PLN|CZK"
 _SPACE = "[ \u00a0\u202f]"  # a space, a no-break space, a narrow no-break space (French exports)
 _VALUE = re.compile(
@@ -94,8 +96,7 @@ def read_spelling(values: pd.Series) -> Reading:
     text = values.dropna()
     if text.empty or not all(isinstance(v, str) for v in text):
         return Reading(None)
-    text = text.str.strip()
-    text = text[text != ""]
+    text = text[~blanks(text)].str.strip()
     if text.empty:
         return Reading(None)
     parts = text.str.extract(_VALUE)
