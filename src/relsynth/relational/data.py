@@ -150,6 +150,27 @@ def _rows(mask: pd.Series) -> str:
     return ", ".join(str(r) for r in rows[:_N_EXAMPLES]) + more
 
 
+def _near_keys(orphans: pd.Series, known: pd.Series, ref: str) -> tuple[str, int]:
+    """What to say of orphan string keys that name a key of `ref` but for case or surrounding
+    spaces ('c0056 ' for 'C0056', as legacy exports and hand-typed sheets write them), and how many
+    they are: keys are matched exactly, so such rows would be dropped or lose their parent."""
+    if orphans.dtype != STRING or known.dtype != STRING:
+        return "", 0
+    folded = known.dropna().drop_duplicates()
+    parents = dict(zip(folded.str.strip().str.casefold(), folded, strict=True))
+    matches = orphans.str.strip().str.casefold().map(parents)
+    n = int(matches.notna().sum())
+    if not n:
+        return "", 0
+    pairs = pd.Series(list(zip(orphans[matches.notna()], matches.dropna(), strict=True))).drop_duplicates()
+    shown = ", ".join(f"{a!r} for {b!r}" for a, b in pairs[:3])
+    return (
+        f"; {n} of them name a key of {ref!r} but for case or surrounding spaces ({shown}): keys match "
+        "exactly, as in SQL; write each key as its parent row's (strip the spaces, one case) in both tables",
+        n,
+    )
+
+
 def _align_key(values: pd.Series, dtype: object) -> tuple[pd.Series, pd.Series]:
     """A foreign key in the dtype of the key it references, and where a value cannot be such a key.
 
@@ -378,9 +399,11 @@ class RelationalData:
                 )
             if orphan.any():
                 drop = "drops those rows with their descendants" if is_parent else "makes them null"
+                near, misspelt = _near_keys(values[orphan], known, ref)
+                way_out = "" if misspelt == int(orphan.sum()) else f" (orphans='drop' {drop})"
                 problems.append(
-                    f"{where}: {int(orphan.sum())} orphan value(s) not in {ref!r}, e.g. {_examples(values[orphan])} "
-                    f"(orphans='drop' {drop})"
+                    f"{where}: {int(orphan.sum())} orphan value(s) not in {ref!r}, e.g. {_examples(values[orphan])}"
+                    f"{way_out}{near}"
                 )
 
     def _null_parent_way_out(self, ref: str) -> str:
