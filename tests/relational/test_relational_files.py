@@ -374,6 +374,26 @@ def test_a_csv_separated_by_another_character_is_named_so(tmp_path: Path, sep: s
     ].shape == (1, 2)
 
 
+@pytest.mark.parametrize("sep, encoding", [(";", "utf-8-sig"), (",", "cp1252"), ("\t", "latin-1"), ("\t", "utf-16")])
+def test_the_conversion_an_unreadable_csv_error_gives_keeps_every_value(tmp_path: Path, sep: str, encoding: str):
+    """A spreadsheet's export (semicolons and decimal commas, or cp1252) was refused with the way
+    out `pd.read_csv(file, sep=';', decimal=...).to_csv(file, index=False)`, which read the zip code
+    '00501' as 501 and wrote it back so, and 'NA' (Namibia) as a null. The conversion the error
+    gives keeps every value as written; relsynth then reads the file as it would have."""
+    schema = Schema(t=Table(id=PrimaryKey(), zip=Categorical(), country=Categorical(), price=Numeric(), name=Text()))
+    rows = [("1", "00501", "NA", "2,5", "Müller"), ("2", "02134", "FR", "1.234,50", "Zoë")]
+    text = "\n".join(sep.join(f'"{v}"' if sep in v else v for v in row) for row in [schema.tables["t"].columns, *rows])
+    (tmp_path / "t.csv").write_bytes((text + "\n").encode(encoding))
+    with pytest.raises(LoadError) as refused:
+        RelationalData.from_dir(tmp_path, schema=schema)
+    conversion = re.search(r"pandas: (pd\.read_csv\(file.*?\)\.to_csv\(file, index=False\))", str(refused.value))
+    assert conversion, str(refused.value)
+    eval(conversion.group(1), {"pd": pd, "file": tmp_path / "t.csv"})  # as a user pastes it
+    t = RelationalData.from_dir(tmp_path, schema=schema)["t"]
+    assert t["zip"].tolist() == ["00501", "02134"] and t["country"].tolist() == ["NA", "FR"]
+    assert t["price"].tolist() == [2.5, 1234.5] and t["name"].tolist() == ["Müller", "Zoë"]
+
+
 def test_from_dir_prefers_parquet_over_csv(tmp_path: Path):
     schema = Schema(t=Table(id=PrimaryKey()))
     (tmp_path / "t.csv").write_text("id\n1\n")

@@ -175,24 +175,27 @@ def write_parquet(df: pd.DataFrame, file: Path, decimals: dict[str, tuple[int, i
 
 def read_csv(file: Path, what: str = "table", **kw) -> pd.DataFrame:
     """A CSV file; an unreadable one is a `LoadError` naming it, and so is one with a row of fewer
-    fields than its header (pandas would read the missing ones as nulls, as it refuses a row of more)."""
+    fields than its header (pandas would read the missing ones as nulls, as it refuses a row of more).
+    A file in another encoding or separated by another character is refused with the pandas line
+    that rewrites it, every value as written (`_conversion`)."""
     try:
         df = pd.read_csv(file, **kw)
     except FileNotFoundError:
         raise
-    except UnicodeDecodeError as e:  # a spreadsheet's export in latin-1 or cp1252 (São Paulo)
+    except UnicodeDecodeError as e:  # a spreadsheet's export in latin-1 or cp1252 (São Paulo), or UTF-16
+        encoding = _legacy_encoding(file)
         raise LoadError(
             f"{file}: not a readable CSV {what} ({type(e).__name__}: {e}); CSV files are read as UTF-8: save it "
-            "as UTF-8 (iconv -f latin1 -t utf-8, or pandas: pd.read_csv(file, encoding=...).to_csv(file, index=False))"
+            f"as UTF-8 (iconv -f {encoding} -t utf-8, or pandas: {_conversion(file, encoding)}), if {encoding} "
+            "is its encoding"
         ) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError) as e:
         raise LoadError(f"{file}: not a readable CSV {what} ({type(e).__name__}: {e})") from None
-    separator = None if "usecols" in kw else _other_separator(df)
+    separator = None if "usecols" in kw or len(df.columns) != 1 else _other_separator(str(df.columns[0]))
     if separator is not None:
         raise LoadError(
             f"{file}: not a comma-separated CSV {what}: its header is one field {df.columns[0]!r}, names separated "
-            f"by {separator!r}; write it with commas (pandas: pd.read_csv(file, sep={separator!r}, decimal=...)"
-            ".to_csv(file, index=False)) or as parquet"
+            f"by {separator!r}; write it with commas (pandas: {_conversion(file, 'utf-8-sig')}) or as parquet"
         )
     short, header = _short_rows(file)
     if (named := _header_problem(header)) and "usecols" not in kw:
@@ -207,12 +210,41 @@ def read_csv(file: Path, what: str = "table", **kw) -> pd.DataFrame:
     return df
 
 
-def _other_separator(df: pd.DataFrame) -> str | None:
-    """The separator a file read as one column seems to use instead of commas (`;`, as spreadsheets
-    write where the decimal mark is a comma; a tab; `|`), judged by its header; None if none."""
-    if len(df.columns) != 1:
-        return None
-    header = str(df.columns[0])
+def _conversion(file: Path, encoding: str) -> str:
+    """The pandas line that rewrites `file` (in `encoding`) as a comma-separated UTF-8 CSV keeping
+    every value as written: as text (a zip code's leading zero, 'NA', a decimal comma, which relsynth
+    reads as a number in its spelling), in the separator its header uses."""
+    import csv
+
+    with open(file, encoding=encoding, errors="replace", newline="") as f:
+        header = next(csv.reader(f), [])
+    separator = _other_separator(header[0]) if len(header) == 1 else None
+    how = "".join(
+        [
+            f", sep={separator!r}" if separator else "",
+            f", encoding={encoding!r}" if encoding not in ("utf-8", "utf-8-sig") else "",
+            ", dtype=str, keep_default_na=False",
+        ]
+    )
+    return f"pd.read_csv(file{how}).to_csv(file, index=False)"
+
+
+def _legacy_encoding(file: Path) -> str:
+    """The encoding a CSV that is not UTF-8 is most likely in: UTF-16 where it starts with its byte
+    order mark (a spreadsheet's "Unicode text"), else Windows' cp1252 where it decodes, else latin-1."""
+    data = Path(file).read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        data.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def _other_separator(header: str) -> str | None:
+    """The separator a header read as one comma-separated field seems to use instead of commas (`;`, as spreadsheets
+    write where the decimal mark is a comma; a tab; `|`); None if none."""
     for separator in (";", "\t", "|"):
         if len([name for name in header.split(separator) if name.strip()]) > 1:
             return separator
