@@ -474,3 +474,14 @@ def test_placeholders_for_missing_values_are_nulls_written_back_as_the_source_wr
     assert back["age"].tolist()[-4:] == ["NULL"] * 4 and back["age"].tolist()[:2] == ["20", "21"]
     assert back["since"].tolist()[-3:] == ["N/A"] * 3 and back["since"].iloc[0] == "01/03/2021"
     assert back["amount"].tolist()[-1] == "NULL" and back["vip"].tolist()[-2:] == ["-", "Y"]
+
+
+def test_whole_numbers_written_as_text_are_read_without_a_pandas_warning():
+    """Ages written as text ('34') made pandas warn of a deprecated downcast at every read and
+    write of the column: nine FutureWarnings in one `kedro run --env fast` log, where a warning
+    should be worth reading."""
+    frame = pd.DataFrame({"id": [1, 2, 3], "age": ["34", "35", None]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = RelationalData({"t": frame}, Schema(t=Table(id=PrimaryKey(), age=Integer())))
+        assert data.to_source("t")["age"].tolist() == ["34", "35", None]
