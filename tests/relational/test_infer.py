@@ -10,7 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from relsynth.relational import Column, ForeignKey, RelationalData, Schema, SchemaError
+from relsynth.relational import (
+    Column,
+    DataError,
+    Date,
+    ForeignKey,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    SchemaError,
+    Table,
+)
 from relsynth.relational._infer import infer_kind, infer_kind_and_reason
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -288,3 +298,19 @@ def test_json_documents_of_their_rows_own_values_are_text():
     assert kind is Column.TEXT and "JSON" in why
     repeated = pd.Series(['{"items": 1}', '{"items": 2}', "[1, 2]"] * 40)
     assert infer_kind(repeated) is Column.CATEGORICAL
+
+
+def test_excel_serial_dates_are_named_and_a_date_declared_so_says_how_to_convert_them():
+    """A spreadsheet's order dates exported as Excel serial days (44636 for 2022-03-15) were
+    inferred as integers without a word, modelled apart from the customers' sign-up dates, and
+    declared date they were refused with conversions for yyyymmdd and epoch seconds only."""
+    days = pd.Series([str(43466 + 7 * i) for i in range(60)])  # 2019-01-01, weekly
+    kind, why = infer_kind_and_reason(days)
+    assert kind is Column.INTEGER
+    assert "read as Excel's serial days they would be dates from 2019-01-01 to 2020-02-18" in why
+    assert "pd.to_datetime(df[col].astype(float), unit='D', origin='1899-12-30')" in why
+    assert "Excel" not in infer_kind_and_reason(pd.Series([str(30000 + 1000 * i) for i in range(60)]))[1]  # salaries
+    assert "Excel" not in infer_kind_and_reason(pd.Series([str(18 + i % 70) for i in range(60)]))[1]  # ages
+    frame = pd.DataFrame({"id": range(60), "ordered": days})
+    with pytest.raises(DataError, match=r"Excel's serial days.*origin='1899-12-30'"):
+        RelationalData({"t": frame}, Schema(t=Table(id=PrimaryKey(), ordered=Date())))

@@ -165,6 +165,23 @@ _FORMAT_SAMPLE = 500  # values a pattern is tried on before the whole column
 MONTH_FORMATS = {"%m/%y": r"(?:0[1-9]|1[0-2])/\d{2}", "%m/%Y": r"(?:0[1-9]|1[0-2])/\d{4}"}
 
 
+# Excel stores a date as its count of days since 1899-12-30 (44636: 2022-03-15); a spreadsheet's
+# export may write that number. Read so only by hand: a count of days is a number too.
+EXCEL_ORIGIN = "1899-12-30"
+EXCEL_CONVERSION = f"pd.to_datetime(df[col].astype(float), unit='D', origin='{EXCEL_ORIGIN}')"
+_EXCEL_SPAN = (25569, 73050)  # 1970-01-01 to 2099-12-31: the dates such a column would plausibly hold
+
+
+def excel_dates(numbers: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """(first, last) date that numbers would be as Excel's serial days, where they all could be
+    recent ones (1970 to 2099, more than 10 values, not all round tens as salaries are), else None."""
+    x = pd.to_numeric(numbers, errors="coerce").dropna().astype("float64")
+    if x.nunique() <= 10 or not x.between(*_EXCEL_SPAN).all() or (x % 10 == 0).all():
+        return None
+    first, last = (pd.Timestamp(EXCEL_ORIGIN) + pd.Timedelta(days=float(v)) for v in (x.min(), x.max()))
+    return first.normalize(), last.normalize()
+
+
 def text_datetime_format(s: pd.Series) -> str | None:
     """The first of `DATETIME_FORMATS` that reads every non-null, non-blank value of `s` (strings), else None."""
     vals = s.dropna()

@@ -11,9 +11,11 @@ from pandas.api import types as ptypes
 from relsynth.relational._blanks import missing_spellings
 from relsynth.relational._coerce import (
     COERCERS,
+    EXCEL_CONVERSION,
     NUMBER_AS_CODE,
     blanks,
     coerce,
+    excel_dates,
     open_end,
     text_datetime_format,
     to_numbers,
@@ -119,7 +121,8 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
         if len(finite) and (finite % 1 == 0).all():
             if len(finite) == len(x) and (checked := _checked_codes(x.astype(np.int64).astype(str))):
                 return Column.IDENTIFIER, f"dtype {values.dtype}, {checked}"
-            return Column.INTEGER, f"dtype {values.dtype}, every value whole" + _number_notes(x, integer=True)
+            notes = _number_notes(x, integer=True) + _excel_note(x)
+            return Column.INTEGER, f"dtype {values.dtype}, every value whole" + notes
         why = ", some values fractional" if len(finite) else ", all null" if not len(s) else ""
         return Column.NUMERIC, f"dtype {values.dtype}{why}" + _number_notes(x, integer=False)
     if len(s) == 0:
@@ -143,13 +146,24 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
                 return _labels(text, "whole numbers past 64-bit integers (identifiers)")
             if checked := _checked_codes(solid):
                 return Column.IDENTIFIER, f"whole numbers written as text, {checked}"
-            return Column.INTEGER, "every value is a whole number written as text" + blank
+            return Column.INTEGER, "every value is a whole number written as text" + blank + _excel_note(numbers)
         if not COERCERS[Column.NUMERIC](solid)[1].any():
             return Column.NUMERIC, "every value is a number written as text" + blank + _thousands_note(solid)
     number, note = _spelled(text, nulls)
     if number is not None:
         return number, note
     return _labels(text, note) if note else _categorical_or_text(text)
+
+
+def _excel_note(numbers: pd.Series) -> str:
+    """What the reason says of whole numbers that could be a spreadsheet's dates (`excel_dates`)."""
+    if (span := excel_dates(numbers)) is None:
+        return ""
+    first, last = (d.strftime("%Y-%m-%d") for d in span)
+    return (
+        f"; read as Excel's serial days they would be dates from {first} to {last}: if they are, convert the "
+        f"column first ({EXCEL_CONVERSION}) so that it is modelled as a date"
+    )
 
 
 def _checked_codes(digits: pd.Series) -> str:

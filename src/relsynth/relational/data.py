@@ -15,11 +15,13 @@ import pandas as pd
 from relsynth.relational._checks import DOMAIN, within  # noqa: F401 (a column's declared domain, for synth)
 from relsynth.relational._coerce import (
     DIFFERS_FROM,
+    EXCEL_CONVERSION,
     NUMBER_AS_CODE,
     SQL_FORMAT,
     STRING,
     coerce,
     day_first_too,
+    excel_dates,
     leading_zeros,
     open_end,
     source_format,
@@ -79,7 +81,7 @@ def _hint(kind: Column, bad: pd.Series, table: str, col: str) -> str:
         return (
             " (numbers are not read as dates: relsynth does not guess whether they are yyyymmdd, epoch seconds or "
             "days; convert the column first, e.g. pd.to_datetime(df[col].astype(str), format='%Y%m%d') or "
-            "pd.to_datetime(df[col], unit='s'), or declare it integer)"
+            f"pd.to_datetime(df[col], unit='s'){_excel_way(bad)}, or declare it integer)"
         )
     if kind in (Column.NUMERIC, Column.INTEGER) and pd.api.types.is_datetime64_any_dtype(bad.dtype):
         return " (datetimes are not numbers: declare the column datetime or date)"
@@ -125,6 +127,14 @@ def _hint(kind: Column, bad: pd.Series, table: str, col: str) -> str:
             f"(from_sql: overrides={{{table!r}: {{{col!r}: 'categorical'}}}}), or make them null)"
         )
     return ""
+
+
+def _excel_way(numbers: pd.Series) -> str:
+    """The conversion of numbers that could be Excel's serial days (`excel_dates`), said first."""
+    if (span := excel_dates(numbers)) is None:
+        return ""
+    first, last = (d.strftime("%Y-%m-%d") for d in span)
+    return f", or, as Excel's serial days ({first} to {last}), {EXCEL_CONVERSION}"
 
 
 def _warn_lost_zeros(table: str, col: str, values: pd.Series) -> None:
