@@ -237,6 +237,16 @@ def test_text_in_integer_foreign_key_is_named_not_every_row_an_orphan():
     )
 
 
+def test_a_placeholder_in_an_integer_foreign_key_is_a_null_key():
+    """A spreadsheet's export wrote a missing lookup key as 'NULL' or 'N/A' among integer keys: the
+    read stopped ("2 value(s) are not integers, as the keys of 'kind' are, e.g. 'NULL', 'N/A"),
+    though no integer key can be spelt so. They are null keys, as a blank is."""
+    frames = family_frames()
+    frames["child"] = frames["child"].assign(kind=["1", "NULL", "2", " n/a"])
+    kind = RelationalData(frames, family_schema())["child"]["kind"]
+    assert kind.dtype == "Int64" and kind.isna().tolist() == [False, True, False, True]
+
+
 def test_text_keys_keep_leading_zeros_and_match_their_references():
     schema = family_schema()
     frames = family_frames()

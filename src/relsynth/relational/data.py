@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from relsynth.relational._blanks import blanks
 from relsynth.relational._checks import DOMAIN, within  # noqa: F401 (a column's declared domain, for synth)
 from relsynth.relational._coerce import (
     DIFFERS_FROM,
@@ -185,7 +186,8 @@ def _align_key(values: pd.Series, dtype: object) -> tuple[pd.Series, pd.Series]:
     """A foreign key in the dtype of the key it references, and where a value cannot be such a key.
 
     Keys are Int64 or string (see _coerce._key); without this, text "7" would never match 7 and a
-    single typo in an integer FK would report every row as an orphan.
+    single typo in an integer FK would report every row as an orphan. A blank or placeholder ('NULL',
+    `_blanks`) among integer keys is a null key.
     """
     none = pd.Series(False, index=values.index)
     if values.dtype == dtype:
@@ -193,7 +195,7 @@ def _align_key(values: pd.Series, dtype: object) -> tuple[pd.Series, pd.Series]:
     if dtype == STRING:
         return values.astype(STRING), none
     numbers = to_numbers(values.astype(object)).astype("float64")
-    unfit = values.notna() & ~(numbers % 1 == 0)
+    unfit = values.notna() & ~blanks(values) & ~(numbers % 1 == 0)  # 'NULL' spells no integer key: a null one
     return numbers.where(~unfit).astype("Int64"), unfit
 
 
