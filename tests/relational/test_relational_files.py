@@ -418,6 +418,22 @@ def test_from_dir_errors(tmp_path: Path):
         RelationalData.from_dir(tmp_path, schema=Schema(t=Table(id=PrimaryKey())))
 
 
+@pytest.mark.parametrize(
+    "name, way_out",
+    [
+        ("t.xlsx", r"only <table>\.csv and <table>\.parquet are read: save t\.xlsx as t\.csv \(pandas: pd\.read_excel"),
+        ("T.CSV", r"names are matched exactly: rename T\.CSV to t\.csv"),
+        ("t.txt", r"only <table>\.csv and <table>\.parquet are read: rename or save t\.txt as t\.csv"),
+    ],
+)
+def test_a_table_in_a_file_of_another_name_or_format_is_named(tmp_path: Path, name: str, way_out: str):
+    """A table kept as t.xlsx (a spreadsheet), T.CSV or t.txt (a legacy export) was 'neither t.parquet
+    nor t.csv', as if there were none: the error names the file that is there and what to do."""
+    (tmp_path / name).write_text("id\n1\n")
+    with pytest.raises(FileNotFoundError, match=r"table 't': neither t\.parquet nor t\.csv .*" + way_out):
+        RelationalData.from_dir(tmp_path, schema=Schema(t=Table(id=PrimaryKey())))
+
+
 def test_from_dir_csv_keeps_identifier_codes_with_leading_zeros(tmp_path: Path):
     schema = Schema(r=Table(id=PrimaryKey(), zip=Identifier(), phone=Identifier()))
     (tmp_path / "r.csv").write_text("id,zip,phone\n1,00501,5551234\n2,02134,5559876\n3,10001,\n")

@@ -734,7 +734,24 @@ def read_table(
                 if as_text[c].dropna().str.contains(NUMBER_AS_CODE).any():
                     df[c] = as_text[c]
         return df
-    raise FileNotFoundError(f"table {name!r}: neither {parquet.name} nor {csv.name} in {directory}")
+    raise FileNotFoundError(
+        f"table {name!r}: neither {parquet.name} nor {csv.name} in {directory}{_other_files(directory, name)}"
+    )
+
+
+def _other_files(directory: Path, name: str) -> str:
+    """What to do with a file that holds table `name` under another name or format (a spreadsheet's
+    `name.xlsx`, a legacy export's `NAME.CSV` or `name.txt`), or "" where there is none."""
+    found = sorted(f for f in directory.glob("*") if f.stem.casefold() == name.casefold() and f.is_file())
+    if not found:
+        return ""
+    f = found[0]
+    if f.suffix.lower() in (".csv", ".parquet"):
+        return f"; {f.name} is there: names are matched exactly: rename {f.name} to {name}{f.suffix.lower()}"
+    if f.suffix.lower() in (".xlsx", ".xls", ".xlsm", ".ods"):
+        how = f"pd.read_excel(file, dtype=str).to_csv('{name}.csv', index=False)"  # as text: a code keeps its zeros
+        return f"; {f.name} is there: only <table>.csv and <table>.parquet are read: save {f.name} as {name}.csv (pandas: {how})"
+    return f"; {f.name} is there: only <table>.csv and <table>.parquet are read: rename or save {f.name} as {name}.csv"
 
 
 def _code_columns(table) -> list[str]:
