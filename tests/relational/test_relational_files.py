@@ -29,6 +29,8 @@ from relsynth.relational import (
     Text,
     Time,
 )
+from relsynth.relational._infer import infer_kind_and_reason
+from relsynth.relational.columns import Column
 from relsynth.relational.files import LoadError, write_parquet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -188,6 +190,22 @@ def test_text_dates_and_numbers_are_read_one_way_and_written_back_in_their_patte
         None,
         "2021-03-03T21:30:00+00:00",
     ]
+
+
+def test_dates_in_two_spellings_read_each_spelling_one_way(tmp_path: Path):
+    """A column merged from two exports held ISO dates and day-first ones: declared a date, it was
+    read value by value, '05/03/2021' as May 3 beside '25/03/2021' as March 25, and Schema.infer
+    called the dates labels ('5 distinct values ... labels that repeat'). Each spelling is read in one
+    pattern, as a column of one spelling is, and written back in the most frequent one."""
+    vals = ["05/03/2021", "25/03/2021", "2021-04-01", "07/04/2021", "2021-03-15"] * 10
+    kind, why = infer_kind_and_reason(pd.Series(vals))
+    assert kind is Column.DATE and "'%d/%m/%Y' or '%Y-%m-%d'" in why, why
+    data = RelationalData({"t": pd.DataFrame({"id": range(50), "d": vals})}, Schema(t=Table(id=PrimaryKey(), d=Date())))
+    assert data["t"]["d"].dt.strftime("%Y-%m-%d").tolist()[:5] == [
+        "2021-03-05", "2021-03-25", "2021-04-01", "2021-04-07", "2021-03-15"
+    ]  # fmt: skip
+    data.to_dir(tmp_path)
+    assert pd.read_parquet(tmp_path / "t.parquet")["d"].tolist()[:3] == ["05/03/2021", "25/03/2021", "01/04/2021"]
 
 
 def test_numbers_written_in_their_shortest_form_come_back_so(tmp_path: Path):

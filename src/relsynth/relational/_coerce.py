@@ -144,12 +144,69 @@ def _datetime(s: pd.Series, fmt: str | None | object = _FIND) -> tuple[pd.Series
         # a number has no date of its own (yyyymmdd? epoch seconds? days?): pandas would read nanoseconds
         blank = blanks(s)
         s = s.where(~_numbers(s) & ~blank)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = pd.to_datetime(s, errors="coerce", format=fmt or "mixed", utc=True).dt.tz_localize(None)
+        by_shape = shape_formats(s) if fmt is None else None
+        out = _read_dates(s, fmt) if by_shape is None else _read_by_shape(s, by_shape)
         s = original.where(~blank)  # a blank is a missing date
     out = out.astype("datetime64[ns]")
     return out, s.notna() & out.isna()
+
+
+def _read_dates(s: pd.Series, fmt: str | None) -> pd.Series:
+    """Text dates in pattern `fmt` (None: value by value), as naive UTC."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pd.to_datetime(s, errors="coerce", format=fmt or "mixed", utc=True).dt.tz_localize(None)
+
+
+def _read_by_shape(s: pd.Series, by_shape: dict[str, str]) -> pd.Series:
+    """Text dates, each in its shape's pattern (`shape_formats`)."""
+    shapes = date_shapes(s.astype(object).where(s.map(lambda v: isinstance(v, str)), ""))
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    for shape, fmt in by_shape.items():
+        mask = (shapes == shape).to_numpy(dtype=bool)
+        out.iloc[mask] = _read_dates(s[mask], fmt).astype("datetime64[ns]")
+    return out
+
+
+def date_shapes(s: pd.Series) -> pd.Series:
+    """Each text date's shape: its digits as `Y` (3 or more) or `d` (1 or 2) around its other
+    characters (`2021-03-15`: `Y-d-d`; `5/3/2021` and `05/03/2021`: `d/d/Y`)."""
+    return s.astype(str).str.strip().str.replace(r"\d{3,}", "Y", regex=True).str.replace(r"\d{1,2}", "d", regex=True)
+
+
+_DATE_START = r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}"  # a value shaped as a date, which shape_formats reads
+_MAX_SHAPES = 6  # more shapes than this: not a column of dates in a few spellings
+
+
+def shape_formats(s: pd.Series) -> dict[str, str] | None:
+    """Where no one pattern reads a text date column whole but each of its few shapes has one (a
+    column merged from two exports: `2021-03-15` beside `05/03/2021`): shape -> the first of
+    `DATETIME_FORMATS` that reads every value of that shape, so each spelling is read one way (its
+    `05/03` never May 3 beside a `25/03`); else None."""
+    vals = s.dropna()
+    if vals.empty or not all(isinstance(v, str) for v in vals):
+        return None
+    vals = vals[~blanks(vals)].str.strip()
+    if vals.empty or not vals.str.match(_DATE_START).all():
+        return None
+    shapes = date_shapes(vals)
+    if not 1 < shapes.nunique() <= _MAX_SHAPES:
+        return None
+    out = {}
+    for shape, group in vals.groupby(shapes, sort=False):
+        if (fmt := text_datetime_format(group)) is None:
+            return None
+        out[str(shape)] = fmt
+    return out
+
+
+def _main_shape(s: pd.Series, by_shape: dict[str, str]) -> tuple[str, pd.Series]:
+    """The pattern of the most frequent shape of a text date column, and its values."""
+    vals = s.dropna()
+    vals = vals[~blanks(vals)]
+    shapes = date_shapes(vals)
+    main = str(shapes.value_counts(sort=False).idxmax())
+    return by_shape[main], vals[shapes == main]
 
 
 # The patterns of dates and datetimes written as text, tried in this order: the first that reads every
@@ -504,6 +561,8 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
     if kind in (Column.DATE, Column.DATETIME) and (ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype)):
         fmt = text_datetime_format(s) if date_format is _FIND else date_format
         spelled = s.where(~blanks(s))
+        if fmt is None and (by_shape := shape_formats(s)) is not None:  # two spellings: the main one's
+            fmt, spelled = _main_shape(s, by_shape)
         return (
             None
             if fmt is None

@@ -17,6 +17,7 @@ from relsynth.relational._coerce import (
     coerce,
     excel_dates,
     open_end,
+    shape_formats,
     text_datetime_format,
     to_numbers,
 )
@@ -219,12 +220,14 @@ def _time_or_date(text: pd.Series, nulls: bool = False) -> tuple[Column, str] | 
     )
     text = text.mask(ended[0]) if ended else text
     fmt = text_datetime_format(text)
-    if fmt is None and text.str.match(_DATE_LIKE).mean() <= 0.99:
+    by_shape = shape_formats(text) if fmt is None else None
+    if fmt is None and by_shape is None and text.str.match(_DATE_LIKE).mean() <= 0.99:
         return None
     parsed, bad = coerce(text, Column.DATETIME, fmt)  # the reading RelationalData will apply
     bad = pd.Series(bad, index=text.index)
     if not bad.any() and parsed.notna().any():
-        why = f"every value reads as a date ({fmt or 'ISO 8601'}){_blank_note(text, nulls)}{note}"
+        how = " or ".join(repr(f) for f in by_shape.values()) + ", each spelling in one" if by_shape else None
+        why = f"every value reads as a date ({fmt or how or 'ISO 8601'}){_blank_note(text, nulls)}{note}"
         return _date_or_datetime(parsed.dropna(), why)
     return _labels(text, f"{int(bad.sum())} value(s) read as no date (e.g. {text[bad].iloc[0]!r}; as nulls: date)")
 
