@@ -126,6 +126,10 @@ def test_values_that_read_two_ways_are_left_as_they_were_saying_so():
         (["1,5", "1,250"], [1.5, 1.25]),  # a group of 1 digit: a decimal comma
         (["1.234", "1.234.567"], [1234, 1234567]),  # two separators: thousands
         (["$-5.00", "$1,000.00"], [-5, 1000]),
+        # some values grouped, some not (a sheet's cells formatted apart): labels, or free text, before
+        (["1,234.50", "2345.00", "12.00"], [1234.5, 2345, 12]),
+        (["1 234,50", "2345,00", "12,00"], [1234.5, 2345, 12]),
+        (["1.234.567", "2345678"], [1234567, 2345678]),
     ],
 )
 def test_the_column_as_a_whole_tells_what_a_separator_is(values, numbers):

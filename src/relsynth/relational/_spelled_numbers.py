@@ -73,7 +73,8 @@ def _shortest(v: float) -> str:
 
 
 def _body_pattern(thousands: str, decimal: str) -> re.Pattern:
-    whole = r"0|[1-9]\d*" if not thousands else rf"0|[1-9]\d{{0,2}}(?:{re.escape(thousands)}\d{{3}})*"
+    # grouped, or not at all (a sheet's cells formatted apart: `1,234.50` beside `2345.00`)
+    whole = r"0|[1-9]\d*" if not thousands else rf"0|[1-9]\d{{0,2}}(?:{re.escape(thousands)}\d{{3}})+|[1-9]\d*"
     return re.compile(rf"^(?:{whole})(?:{re.escape(decimal)}(\d+))?$")
 
 
