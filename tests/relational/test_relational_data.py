@@ -201,9 +201,13 @@ def test_orphan_keys_that_differ_from_their_parents_only_in_case_or_spaces_are_n
     msg = one_problem({"parent": parent, "child": child}, schema)
     assert msg.startswith("table 'child', foreign key 'parent' -> parent.id: 4 orphan value(s) not in 'parent'")
     assert (
-        "3 of them name a key of 'parent' but for case or surrounding spaces ('c01' for 'C01', 'C02 ' for 'C02', "
-        "'C03' for 'C03 '): keys match exactly, as in SQL; write each key as its parent row's" in msg
+        "3 of them name a key of 'parent' but for case, surrounding spaces or leading zeros ('c01' for 'C01', "
+        "'C02 ' for 'C02', 'C03' for 'C03 '): keys match exactly, as in SQL; write each key as its parent row's" in msg
     )
+    zeros = {"parent": parent.assign(id=["00123", "00456", "A1"]), "child": child.assign(parent=["123"] * 4 + ["A1"])}
+    assert "4 of them name a key of 'parent' but for case, surrounding spaces or leading zeros ('123' for '00123')" in (
+        one_problem(zeros, schema)
+    )  # a spreadsheet read the child's codes as numbers
     near = {"parent": parent, "child": child.assign(parent=["C01", "c01", "C02 ", "C03", "C02"])}
     assert "(orphans='drop'" not in one_problem(near, schema)  # every orphan is a key misspelt: dropping is no way out
 

@@ -162,24 +162,31 @@ def _rows(mask: pd.Series) -> str:
 
 
 def _near_keys(orphans: pd.Series, known: pd.Series, ref: str) -> tuple[str, int]:
-    """What to say of orphan string keys that name a key of `ref` but for case or surrounding
-    spaces ('c0056 ' for 'C0056', as legacy exports and hand-typed sheets write them), and how many
-    they are: keys are matched exactly, so such rows would be dropped or lose their parent."""
+    """What to say of orphan string keys that name a key of `ref` but for case, surrounding spaces or
+    leading zeros ('c0056 ' for 'C0056', as legacy exports and hand-typed sheets write them; '123' for
+    '00123', a spreadsheet's number), and how many they are: keys are matched exactly, so such rows
+    would be dropped or lose their parent."""
     if orphans.dtype != STRING or known.dtype != STRING:
         return "", 0
     folded = known.dropna().drop_duplicates()
-    parents = dict(zip(folded.str.strip().str.casefold(), folded, strict=True))
-    matches = orphans.str.strip().str.casefold().map(parents)
+    parents = dict(zip(_folded(folded), folded, strict=True))
+    matches = _folded(orphans).map(parents)
     n = int(matches.notna().sum())
     if not n:
         return "", 0
     pairs = pd.Series(list(zip(orphans[matches.notna()], matches.dropna(), strict=True))).drop_duplicates()
     shown = ", ".join(f"{a!r} for {b!r}" for a, b in pairs[:3])
     return (
-        f"; {n} of them name a key of {ref!r} but for case or surrounding spaces ({shown}): keys match "
-        "exactly, as in SQL; write each key as its parent row's (strip the spaces, one case) in both tables",
+        f"; {n} of them name a key of {ref!r} but for case, surrounding spaces or leading zeros ({shown}): keys "
+        "match exactly, as in SQL; write each key as its parent row's in both tables (strip the spaces, one case; "
+        "codes read as text keep their zeros: pd.read_csv(file, dtype=str))",
         n,
     )
+
+
+def _folded(keys: pd.Series) -> pd.Series:
+    """String keys as `_near_keys` compares them: stripped, case folded, without leading zeros."""
+    return keys.str.strip().str.casefold().str.replace(r"^0+(?=\d)", "", regex=True)
 
 
 def _align_key(values: pd.Series, dtype: object) -> tuple[pd.Series, pd.Series]:
