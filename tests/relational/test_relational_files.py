@@ -519,3 +519,17 @@ def test_whole_numbers_written_as_text_are_read_without_a_pandas_warning():
         warnings.simplefilter("error")
         data = RelationalData({"t": frame}, Schema(t=Table(id=PrimaryKey(), age=Integer())))
         assert data.to_source("t")["age"].tolist() == ["34", "35", None]
+
+
+def test_flags_from_a_csv_come_back_spelled_as_the_file_spells_them(tmp_path: Path):
+    """A CSV's flags written 'TRUE' and 'false' (a spreadsheet's export) were read by pandas as
+    booleans and written back as booleans, while 'Y'/'N' came back as 'Y'/'N': the file's spelling
+    was lost only where pandas recognised it. Every flag column of a CSV is read as text and keeps it."""
+    (tmp_path / "t.csv").write_text("id,paid,vip,ok\n1,TRUE,Y,1\n2,false,N,0\n3,TRUE,,1\n")
+    schema = Schema(t=Table(id=PrimaryKey(), paid=Boolean(), vip=Boolean(), ok=Boolean()))
+    data = RelationalData.from_dir(tmp_path, schema=schema)
+    assert data["t"]["paid"].tolist() == [True, False, True] and data["t"]["ok"].tolist() == [True, False, True]
+    data.to_dir(tmp_path / "out")
+    back = pd.read_parquet(tmp_path / "out" / "t.parquet")
+    assert back["paid"].tolist() == ["TRUE", "false", "TRUE"] and back["ok"].tolist() == ["1", "0", "1"]
+    assert back["vip"].tolist()[:2] == ["Y", "N"] and back["vip"].isna().tolist() == [False, False, True]

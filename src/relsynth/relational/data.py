@@ -579,7 +579,7 @@ class RelationalData:
                 raise SchemaError(f"no schema given and no {SCHEMA_FILE} in {path}")
             schema = Schema.from_yaml(path / SCHEMA_FILE)
         data = {
-            name: read_table(path, name, text_columns=t.text_columns, code_columns=_code_columns(t))
+            name: read_table(path, name, text_columns=_text_columns(t), code_columns=_code_columns(t))
             for name, t in schema.tables.items()
         }
         partial = (path / PART_FILE).is_file() and read_json(path / PART_FILE, "part file").get("partial") is True
@@ -759,6 +759,12 @@ def _other_files(directory: Path, name: str) -> str:
         how = f"pd.read_excel(file, dtype=str).to_csv('{name}.csv', index=False)"  # as text: a code keeps its zeros
         return f"; {f.name} is there: only <table>.csv and <table>.parquet are read: save {f.name} as {name}.csv (pandas: {how})"
     return f"; {f.name} is there: only <table>.csv and <table>.parquet are read: rename or save {f.name} as {name}.csv"
+
+
+def _text_columns(table) -> list[str]:
+    """The columns of a table read from a CSV as strings: text, and flags, whose spelling ('TRUE' and
+    'false', 'Y' and 'N', '1' and '0') comes back only if pandas does not read some of them as bools first."""
+    return [*table.text_columns, *(c for c, k in table.columns.items() if k.kind is Column.BOOLEAN)]
 
 
 def _code_columns(table) -> list[str]:
