@@ -173,7 +173,19 @@ def test_duplicated_primary_keys_give_count_and_examples():
     frames = family_frames()
     frames["parent"] = pd.DataFrame({"id": [1, 2, 2, 3, 3, 3], "name": list("abcdef")})
     msg = one_problem(frames, family_schema())
-    assert msg == "table 'parent', primary key 'id': 2 duplicated value(s) in 5 rows, e.g. 2, 3"
+    assert msg == (
+        "table 'parent', primary key 'id': 2 duplicated value(s) in 5 rows, e.g. 2, 3; rows under one key differ: "
+        "give each row a key of its own, or keep one row per key (pandas: df.drop_duplicates(subset=['id']))"
+    )
+
+
+def test_duplicated_primary_keys_of_whole_rows_repeated_say_to_drop_the_copies():
+    """A legacy export appended some customers twice: the error counted the duplicated keys and
+    said no more. Where every row repeating a key repeats a whole row, it says to drop the copies."""
+    frames = family_frames()
+    frames["parent"] = pd.DataFrame({"id": [1, 2, 2, 3, 3, 3], "name": ["a", "b", "b", "c", "c", "c"]})
+    msg = one_problem(frames, family_schema())
+    assert msg.endswith("e.g. 2, 3; 3 row(s) repeat another whole: drop the copies (pandas: df.drop_duplicates())")
 
 
 def test_orphan_foreign_keys_give_count_and_at_most_five_examples():

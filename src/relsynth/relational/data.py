@@ -149,6 +149,18 @@ def _warn_lost_zeros(table: str, col: str, values: pd.Series) -> None:
         )  # fmt: skip
 
 
+def _duplicates_way_out(rows: pd.DataFrame, pk: str) -> str:
+    """What to do with the rows that share a primary key: drop the copies where each repeats a
+    whole row (a legacy export appending some twice), else give them keys or keep one per key."""
+    copies = int(rows.astype(str).duplicated().sum())  # as text: a null equals a null
+    if copies == len(rows) - rows[pk].nunique():
+        return f"; {copies} row(s) repeat another whole: drop the copies (pandas: df.drop_duplicates())"
+    return (
+        "; rows under one key differ: give each row a key of its own, or keep one row per key "
+        f"(pandas: df.drop_duplicates(subset=[{pk!r}]))"
+    )
+
+
 def _examples(values: pd.Series | np.ndarray | list) -> str:
     vals = list(pd.Series(values).drop_duplicates()[:_N_EXAMPLES])
     return ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in vals)
@@ -381,7 +393,7 @@ class RelationalData:
         if len(dup):
             problems.append(
                 f"table {name!r}, primary key {pk!r}: {dup.nunique()} duplicated value(s) in {len(dup)} rows, "
-                f"e.g. {_examples(dup)}"
+                f"e.g. {_examples(dup)}{_duplicates_way_out(df[df[pk].isin(dup)], pk)}"
             )
 
     def _check_foreign_keys(self, name: str, problems: list[str], references: bool) -> None:
