@@ -208,6 +208,16 @@ def test_dates_in_two_spellings_read_each_spelling_one_way(tmp_path: Path):
     assert pd.read_parquet(tmp_path / "t.parquet")["d"].tolist()[:3] == ["05/03/2021", "25/03/2021", "01/04/2021"]
 
 
+def test_dates_with_and_without_a_time_read_day_first_together():
+    """A day-first column whose dates alone all had days up to 12 ('05/03/2021') beside dated times
+    that did not ('25/03/2021 11:00') read the dates month first (May 3) and the times day first."""
+    data = RelationalData(
+        {"t": pd.DataFrame({"id": range(3), "at": ["05/03/2021", "06/04/2021 10:00", "25/03/2021 11:00"]})},
+        Schema(t=Table(id=PrimaryKey(), at=Datetime())),
+    )
+    assert data["t"]["at"].dt.strftime("%m-%d").tolist() == ["03-05", "04-06", "03-25"]
+
+
 def test_numbers_written_in_their_shortest_form_come_back_so(tmp_path: Path):
     """A CSV's doses written with as many decimals as each needs (100.2, 129.93, 12) came back
     padded to the most (100.20, 12.00); a column written with fixed decimals (12.50, 7.00) keeps

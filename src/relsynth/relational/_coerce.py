@@ -192,12 +192,23 @@ def shape_formats(s: pd.Series) -> dict[str, str] | None:
     shapes = date_shapes(vals)
     if not 1 < shapes.nunique() <= _MAX_SHAPES:
         return None
-    out = {}
-    for shape, group in vals.groupby(shapes, sort=False):
+    out, groups = {}, dict(list(vals.groupby(shapes, sort=False)))
+    for shape, group in groups.items():
         if (fmt := text_datetime_format(group)) is None:
             return None
         out[str(shape)] = fmt
+    # a shape read month first only because its days are all 12 or less is read day first where
+    # another shape's dates, written in the same order, are (05/03/2021 beside 25/03/2021 11:00)
+    day_first = {_swapped(f)[:8] for f in out.values() if f.startswith("%d")}
+    for shape, fmt in out.items():
+        if fmt[:8] in day_first and _reads_all(groups[shape], _swapped(fmt)):
+            out[shape] = _swapped(fmt)
     return out
+
+
+def _swapped(fmt: str) -> str:
+    """A date pattern with its month and day exchanged."""
+    return fmt.replace("%m", "%M").replace("%d", "%m").replace("%M", "%d")
 
 
 def _main_shape(s: pd.Series, by_shape: dict[str, str]) -> tuple[str, pd.Series]:
