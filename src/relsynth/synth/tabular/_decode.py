@@ -42,6 +42,7 @@ from relsynth.synth.tabular._references.pairing import coarse_tokens, feature_fi
 from relsynth.synth.tabular._running_sums import apply_running_sums
 from relsynth.synth.tabular._sibling_spans import keep_sibling_spans
 from relsynth.synth.tabular._sign_labels import apply_sign_labels, keep_sign_sides
+from relsynth.synth.tabular._spelled_values import apply_spelled_values
 from relsynth.synth.tabular._tables import distinct_days, yyyymmdd
 from relsynth.synth.tabular._totals import apply_totals
 from relsynth.synth.tabular._unique_sets import keep_unique_sets
@@ -243,6 +244,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     keep_unique_sets(schema, out, rng, given, formats)
     parts = moved_date_parts(schema, pre.stats.get("date_parts", []), formats)
     apply_date_parts(pre, parts, out)  # again: a date the sets or checks moved
+    apply_spelled_values(pre.stats.get("spelled_values", []), out)  # from the numbers set (none in older models)
     _dependent_identifiers(pre, out, rng)  # once the values they follow are set
     for table in schema.synth_tables:  # rows in key order: a row's earlier row is written before it
         if ctx is not None and table == schema.roots[0] and own_date(pre, table) is None:

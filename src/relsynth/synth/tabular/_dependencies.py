@@ -200,7 +200,10 @@ def find_null_rules(pre, data: RelationalData) -> list[dict]:
                     log.info(
                         "%s.%s is missing exactly where %s.%s is one of %s: kept so", table, col, table, of, rule[0]
                     )
-                    out.append({"table": table, "column": col, "of": of, "missing": rule[0], "held": rule[1]})
+                    found = {"table": table, "column": col, "of": of, "missing": rule[0], "held": rule[1]}
+                    if of_pre.rare_spelled and not missing[of_pre.encode(data[table][of]) == 1].any():
+                        found["rare_held"] = True  # <rare> spells the number: held where it is drawn
+                    out.append(found)
                     break
     return out
 
@@ -354,4 +357,6 @@ def null_tables(pre, rules: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndar
             for v in values:
                 if str(v) in ids:
                     pos[n, ids[str(v)]], tok[n, ids[str(v)]] = j, slot.offset  # local id 0: <missing>
+        if r.get("rare_held"):  # a number spelt by `of`'s <rare> (`_spelled_values`), local id 1
+            ban_pos[n, of_slot.offset + 1], ban_tok[n, of_slot.offset + 1] = j, slot.offset
     return force_pos, force_tok, ban_pos, ban_tok

@@ -76,6 +76,9 @@ class CategoricalPreproc(ColumnPreproc):
     # Without them the column came back all null: TPC-H's 25 nations, 2 to 4 suppliers each at a small scale,
     # a NOT NULL column which `to_sql` refused. Where some key is a category <rare> stays forbidden, as before
     rare_keys: list | None = None
+    # <rare> stands for a number its row's number column spells (`_spelled_values`): generated, decoded as
+    # missing, then written from that number; a lab value's '141', '0.94' beside its labels '<0.5', 'POS'
+    rare_spelled: bool = False
     ordered: bool = False  # a pandas category dtype's: its categories are in its order (`take_dtype`)
     name = "categorical"
 
@@ -126,7 +129,7 @@ class CategoricalPreproc(ColumnPreproc):
 
     @property
     def forbidden(self) -> list[int]:
-        if self.rare_keys:  # <rare>: one of the lookup's other keys
+        if self.rare_keys or self.rare_spelled:  # <rare>: one of the lookup's other keys, or a number spelt
             return [] if self.has_missing else [0]
         if not self.categories:  # nothing else to emit: missing stays allowed
             return [] if self.rare_as_missing else [1]
@@ -168,6 +171,7 @@ class CategoricalPreproc(ColumnPreproc):
             "has_missing": self.has_missing,
             "rare_as_missing": self.rare_as_missing,
             "rare_keys": self.rare_keys,
+            "rare_spelled": self.rare_spelled,
             "ordered": self.ordered,
         }
 

@@ -77,6 +77,7 @@ from relsynth.synth.tabular._references.pairing import coarse_tokens, n_groups
 from relsynth.synth.tabular._running_sums import find_running_sums
 from relsynth.synth.tabular._sibling_spans import find_sibling_spans
 from relsynth.synth.tabular._sign_labels import find_sign_labels
+from relsynth.synth.tabular._spelled_values import find_spelled_values, spelled_columns
 from relsynth.synth.tabular._tables import child_counts, key_date, pk_format, records
 from relsynth.synth.tabular._totals import find_totals
 from relsynth.synth.tabular._unique_labels import (
@@ -309,6 +310,7 @@ class TabularPreproc:
             self._running_after_siblings(data, summed)
         ordered = self._ordered_columns()  # what the orders within rows set or read: others leave it be
         formulas = without_ordered_dividends(formulas, ordered)
+        spelled = find_spelled_values(self, data)  # a lab value's text spelling its number: <rare> generated
 
         offset_tables: dict[str, pd.DataFrame] = {}  # each table's offsets, computed once for all its ordered columns
 
@@ -316,6 +318,8 @@ class TabularPreproc:
             pre = fit_values(table, col)
             if data.whole and data.whole.nulls[table].get(col) and hasattr(pre, "has_missing"):
                 pre.has_missing = True  # nulls of the whole database the sample missed: generated too
+            if (table, col) in spelled_columns(spelled) and isinstance(pre, CategoricalPreproc):
+                pre.rare_spelled = True  # a rare value is a number of its row, written from it
             return pre
 
         def fit_values(table: str, col: str) -> ColumnPreproc:
@@ -381,6 +385,7 @@ class TabularPreproc:
             "running_sums": running,  # numbers that are the previous sibling's plus a number of their row
             "sign_labels": find_sign_labels(self, data),  # labels that follow the sign of a number (DEBIT, CREDIT)
             "date_parts": find_date_parts(self, data),  # a calendar's day name, month, quarter of its date
+            "spelled_values": spelled,  # texts spelling a number of their row (a lab value's '0.94')
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
             "balanced_sums": find_balanced_sums(self, data, summed),  # an entry's debits sum to its credits
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
