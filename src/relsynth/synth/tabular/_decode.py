@@ -26,6 +26,7 @@ from relsynth.synth.tabular._lookup_matches import match_scope
 from relsynth.synth.tabular._lookup_orders import keep_lookup_orders
 from relsynth.synth.tabular._never_pairs import pair_scope
 from relsynth.synth.tabular._null_cuts import keep_null_cuts
+from relsynth.synth.tabular._parent_ends import keep_parent_ends
 from relsynth.synth.tabular._references import (
     assign_references,
     copy_totals,
@@ -223,6 +224,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     # values pairing left on the wrong side of the row their reference names (none in older models)
     keep_lookup_orders(pre.stats.get("reference_sides", []), out, schema, rng)
     keep_sibling_spans(pre, pre.stats.get("sibling_spans", []), out, schema, rng)  # every table's dates written
+    keep_parent_ends(pre.stats.get("parent_ends", []), out, schema)  # a death after the stays (none in older models)
     mirror_links(pre, out, rng)  # once the rows' values are kept on both rows' sides: the reverse copies them
     keep_category_decimals(pre, decimals, out, set(out))  # again: values moved or copied since
     apply_formulas(formulas, out)  # again: an operand may be a value copied across a reference, or its row's

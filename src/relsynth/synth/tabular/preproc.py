@@ -64,6 +64,7 @@ from relsynth.synth.tabular._lookup_orders import find_lookup_orders, find_refer
 from relsynth.synth.tabular._never_pairs import find_never_pairs
 from relsynth.synth.tabular._null_cuts import find_null_cuts
 from relsynth.synth.tabular._ordered_labels import find_ordered_labels
+from relsynth.synth.tabular._parent_ends import find_parent_ends
 from relsynth.synth.tabular._references import (
     declared_links,
     mirrored_links,
@@ -425,6 +426,8 @@ class TabularPreproc:
         }
         # an alarm within its device's readings' span, once every rule above says what it reads or moves
         self.stats["sibling_spans"] = find_sibling_spans(self, data, self._unmovable(summed))
+        # a death on or after its patient's admissions and discharges
+        self.stats["parent_ends"] = find_parent_ends(self, data, self._counted_from(summed))
         return self
 
     def _identifier_formats(self, data: RelationalData, table: str) -> dict[str, dict]:
@@ -579,6 +582,23 @@ class TabularPreproc:
             out |= {(named, rule[s]) for s in ("low", "high") if rule[s]}
         for rule in self.stats["ancestor_orders"]:
             out |= {(rule["table"], rule["column"])} | {ancestor_column(schema, rule[s]) for s in ("low", "high") if rule[s]}  # fmt: skip
+        return out
+
+    def _counted_from(self, summed: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """(table, column) that a move later would break (`_parent_ends`): totals and formulas
+        (`summed`), a date with a bound or cap of its own, and the dates an order within rows keeps
+        another on or after (its base going forward, its bound or cap going back)."""
+        out = set(summed)
+        for table, found in self.orderings.items():
+            for o in found.values():
+                if o.bound is not None or o.cap is not None:
+                    out.add((table, o.column))
+                later = [(o.base, o.from_parent), (o.sibling_base, False), (o.fallback, o.fallback_from_parent)]
+                if o.sign < 0:
+                    later = [(o.bound, o.bound_from_parent), (o.cap, o.cap_from_parent)]
+                out |= {_read_at(self.schema, table, c, up) for c, up in later if c is not None and c != o.column}
+        for rule in self.stats["ancestor_orders"] + self.stats["lookup_orders"] + self.stats["reference_sides"]:
+            out.add((rule["table"], rule["column"]))
         return out
 
     def _shiftable_sequences(self, summed: set[tuple[str, str]]) -> set[tuple[str, str]]:
