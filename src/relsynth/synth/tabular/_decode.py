@@ -27,6 +27,7 @@ from relsynth.synth.tabular._lookup_orders import keep_lookup_orders
 from relsynth.synth.tabular._never_pairs import pair_scope
 from relsynth.synth.tabular._null_cuts import keep_null_cuts
 from relsynth.synth.tabular._parent_ends import keep_parent_ends
+from relsynth.synth.tabular._range_labels import apply_range_labels
 from relsynth.synth.tabular._references import (
     assign_references,
     copy_totals,
@@ -238,6 +239,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_totals(pre.stats.get("totals", []), out)  # a total of such copies: set again
     apply_count_sums(pre, pre.stats.get("count_sums", []), out, given)  # a binned score: the count less the other
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # from the numbers set (none in older models)
+    apply_range_labels(pre, pre.stats.get("range_labels", []), out)  # likewise: within a range or not
     apply_date_parts(pre, pre.stats.get("date_parts", []), out)  # from the dates set (none in older models)
     formats = pre.stats.get("formats") or {}
     keep_domains(schema, out, formats, rng, given)  # its single-column CHECKs

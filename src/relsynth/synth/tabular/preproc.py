@@ -65,6 +65,7 @@ from relsynth.synth.tabular._never_pairs import find_never_pairs
 from relsynth.synth.tabular._null_cuts import find_null_cuts
 from relsynth.synth.tabular._ordered_labels import find_ordered_labels
 from relsynth.synth.tabular._parent_ends import find_parent_ends
+from relsynth.synth.tabular._range_labels import find_range_labels
 from relsynth.synth.tabular._references import (
     declared_links,
     mirrored_links,
@@ -385,6 +386,7 @@ class TabularPreproc:
             "totals": totals,  # numbers that sum their rows' numbers (`_totals`)
             "running_sums": running,  # numbers that are the previous sibling's plus a number of their row
             "sign_labels": find_sign_labels(self, data),  # labels that follow the sign of a number (DEBIT, CREDIT)
+            "range_labels": find_range_labels(self, data),  # ... or whether it is within a range (a lab's flag)
             "date_parts": find_date_parts(self, data),  # a calendar's day name, month, quarter of its date
             "spelled_values": spelled,  # texts spelling a number of their row (a lab value's '0.94')
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
