@@ -14,21 +14,24 @@ from relsynth.synth import TabularModel, TabularPreproc
 
 
 def hospital(n: int = 300, seed: int = 0) -> RelationalData:
-    """Patients, a third dead, half of them on the day of their last discharge (in hospital), the others up to a year after it, with
-    1-4 stays each, one after another, at minutes of the day, each with 0-3 lab tests (rows nested
-    under a stay: it cannot be dropped where the death leaves it no room)."""
+    """Patients, a third dead, half of them in hospital (at their last discharge: the stay's
+    `death` time, the patient's `dod` its day), the others up to a year after it, with 1-4 stays
+    each, one after another, at minutes of the day, each with 0-3 lab tests (rows nested under a
+    stay: it cannot be dropped where the death leaves it no room)."""
     rng = np.random.default_rng(seed)
     patients, stays, labs = [], [], []
     for p in range(n):
         t = pd.Timestamp("2015-01-01") + pd.Timedelta(minutes=int(rng.integers(0, 60 * 24 * 900)))
         for _ in range(int(rng.integers(1, 5))):
             end = t + pd.Timedelta(minutes=int(rng.integers(600, 60 * 24 * 9)))
-            stays.append((len(stays), p, t, end, rng.choice(["EMERGENCY", "ELECTIVE"])))
+            stays.append([len(stays), p, t, end, pd.NaT, rng.choice(["EMERGENCY", "ELECTIVE"])])
             labs += [(len(labs) + k, len(stays) - 1, rng.choice(["GLU", "NA"])) for k in range(int(rng.integers(0, 4)))]
             t = end + pd.Timedelta(minutes=int(rng.integers(60 * 24 * 20, 60 * 24 * 400)))
         dead = rng.random() < 0.35
         days = int(rng.integers(1, 365)) if rng.random() < 0.5 else 0  # half of them in hospital: on its day
         death = (end + pd.Timedelta(days=days)).normalize() if dead else pd.NaT
+        if dead and not days:
+            stays[-1][4] = end
         patients.append((p, death, rng.choice(["F", "M"])))
     schema = Schema(
         patient=Table(id=PrimaryKey(), dod=Date(), sex=Categorical()),
@@ -37,13 +40,14 @@ def hospital(n: int = 300, seed: int = 0) -> RelationalData:
             patient_id=ForeignKey(parent="patient"),
             admit=Datetime(),
             disch=Datetime(),
+            death=Datetime(),
             kind=Categorical(),
         ),
         lab=Table(id=PrimaryKey(), stay_id=ForeignKey(parent="stay"), test=Categorical()),
     )
     frames = {
         "patient": pd.DataFrame(patients, columns=["id", "dod", "sex"]),
-        "stay": pd.DataFrame(stays, columns=["id", "patient_id", "admit", "disch", "kind"]),
+        "stay": pd.DataFrame(stays, columns=["id", "patient_id", "admit", "disch", "death", "kind"]),
         "lab": pd.DataFrame(labs, columns=["id", "stay_id", "test"]),
     }
     return RelationalData(frames, schema)
@@ -56,26 +60,41 @@ def after_death(data: RelationalData) -> int:
     return int(stay.loc[late, "patient_id"].nunique())
 
 
+def off_death_day(data: RelationalData) -> int:
+    """Stays with a death time whose patient has no date of death, or, for the patient's one death
+    time on its last stay, another day's (a model may write several: the latest one's day holds)."""
+    stay = data["stay"].merge(data["patient"], left_on="patient_id", right_on="id").sort_values("admit")
+    held = stay["death"].notna()
+    alone = (
+        held & ~stay["patient_id"].duplicated(keep="last") & (held.groupby(stay["patient_id"]).transform("sum") == 1)
+    )
+    return int((held & stay["dod"].isna()).sum() + (alone & (stay["death"].dt.normalize() != stay["dod"])).sum())
+
+
 def test_a_death_is_kept_on_or_after_its_patients_stays(tiny_size):
     data = hospital()
     assert after_death(data) == 0
     pre = TabularPreproc.from_schema(data.schema).fit(data)
-    assert [(r["table"], r["column"], r["child"], r["dates"]) for r in pre.stats["parent_ends"]] == [
-        ("patient", "dod", "stay", ["admit", "disch"])
+    assert off_death_day(data) == 0
+    assert [(r["table"], r["column"], r["child"], r["dates"], r["equal"]) for r in pre.stats["parent_ends"]] == [
+        ("patient", "dod", "stay", ["admit", "disch"], ["death"])
     ]
     torch.manual_seed(0)
     model = TabularModel.build(pre, size=tiny_size)
     out = model.generate(300, seed=0)
     assert after_death(out) == 0  # untrained: 144 of 300 patients without the rule
+    assert off_death_day(out) == 0  # 47 without "equal"
     dead = out["patient"]["dod"].notna()
     assert (out["patient"]["dod"][dead] == out["patient"]["dod"][dead].dt.normalize()).all()  # still days
     pre.stats["parent_ends"] = []
-    assert after_death(model.generate(300, seed=0)) > 10
+    plain = model.generate(300, seed=0)
+    assert after_death(plain) > 10 and off_death_day(plain) > 10
 
 
 def test_a_date_its_children_pass_in_the_data_is_no_end():
     data = hospital(n=200)
     patient = data["patient"].copy()
-    patient.loc[patient["dod"].notna().idxmax(), "dod"] = pd.Timestamp("2014-01-01")  # before every stay
+    died_in = data["stay"].loc[data["stay"]["death"].notna(), "patient_id"].iloc[0]
+    patient.loc[patient["id"] == died_in, "dod"] = pd.Timestamp("2014-01-01")  # before every stay and the death
     pre = TabularPreproc.from_schema(data.schema).fit(RelationalData({**data.data, "patient": patient}, data.schema))
     assert pre.stats["parent_ends"] == []

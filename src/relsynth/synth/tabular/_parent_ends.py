@@ -13,6 +13,11 @@ Generation moves each parent date that a child's date passes onto the latest of 
 once every table is written: the death on the day of the last discharge, the patient's rows as
 drawn. A date an order within rows counts forward from, or a total or formula reads, is left as
 it is. Not under DP.
+
+Where the parent's date is, in every child row holding one of the child's dates (`MIN_ROWS` at
+least), that date's day (a patient's death, the day of a stay's in-hospital death time: `equal`),
+it is set to the latest of them wherever a child row holds one, first: 20 of 722 generated stays
+had a death time and their patient no date of death, 32 another day's.
 """
 
 from __future__ import annotations
@@ -44,15 +49,14 @@ def find_parent_ends(pre, data: RelationalData, fixed: set[tuple[str, str]]) -> 
                 fk = schema.parent(child).fk
                 ends = data[table].set_index(pk)[column].reindex(data[child][fk]).to_numpy()
                 end = as_numbers(pd.Series(ends), kind.kind)
-                dates = [
-                    c
-                    for c, k in schema.tables[child].columns.items()
-                    if k.kind in DATED and _never_after(_day(data[child][c], k.kind, kind.kind), end)
-                ]
-                if dates:
-                    log.info("%s.%s on or after its %s rows' %s in every row: kept so", table, column, child, dates)
+                own = {c: _day(data[child][c], k.kind, kind.kind) for c, k in schema.tables[child].columns.items() if k.kind in DATED}  # fmt: skip
+                dates = [c for c, x in own.items() if _never_after(x, end)]
+                equal = [c for c, x in own.items() if _always_equal(x, end)]
+                if dates or equal:
+                    log.info("%s.%s on or after its %s rows' %s, on their %s, in every row: kept so", table, column, child, dates, equal)  # fmt: skip
                     day = kind.kind is Column.DATE
-                    out.append({"table": table, "column": column, "child": child, "fk": fk, "dates": dates, "day": day})
+                    rule = {"table": table, "column": column, "child": child, "fk": fk, "dates": dates, "day": day}
+                    out.append({**rule, "equal": equal})
     return out
 
 
@@ -71,6 +75,13 @@ def _never_after(x: np.ndarray, end: np.ndarray) -> bool:
     return found is not None and found[1] < 0
 
 
+def _always_equal(x: np.ndarray, end: np.ndarray) -> bool:
+    """Whether `end` is held and equal to `x` in every row holding `x` (`MIN_ROWS` at least): a
+    death on the day of the stay's in-hospital death time."""
+    held = ~np.isnan(x)
+    return bool(held.sum() >= MIN_ROWS and (x[held] == end[held]).all())
+
+
 def keep_parent_ends(rules: list[dict], tables: dict[str, pd.DataFrame], schema) -> None:
     """Move (in place) each rule's parent date that a child row's date passes onto the latest of
     them (its day, for a date); a missing parent date stays missing."""
@@ -78,23 +89,32 @@ def keep_parent_ends(rules: list[dict], tables: dict[str, pd.DataFrame], schema)
         parent, child = tables.get(r["table"]), tables.get(r["child"])
         if parent is None or child is None or not len(child) or not len(parent):
             continue
-        kinds = schema.tables[r["child"]].columns
         end_kind = schema.tables[r["table"]].columns[r["column"]].kind
-        latest = np.fmax.reduce([_day(child[c], kinds[c].kind, end_kind) for c in r["dates"]], axis=0)
-        per_parent = pd.Series(latest).groupby(child[r["fk"]].to_numpy()).max()
-        pk = schema.tables[r["table"]].primary_key
-        last = per_parent.reindex(parent[pk].to_numpy()).to_numpy(np.float64, na_value=np.nan)
-        end = as_numbers(parent[r["column"]], end_kind)
-        late = ~np.isnan(end) & ~np.isnan(last) & (last > end)
-        if late.any():
-            moved = parent[r["column"]].to_numpy(dtype="datetime64[ns]", copy=True)
-            moved[late] = last[late].astype(np.int64).view("datetime64[ns]")
-            parent[r["column"]] = pd.Series(moved, index=parent.index).astype(parent[r["column"]].dtype)
-            log.info(
-                "%s.%s: %d generated value(s) moved onto their latest %s row's %s",
-                r["table"],
-                r["column"],
-                int(late.sum()),
-                r["child"],
-                r["dates"],
-            )
+        if r.get("equal"):  # on its rows' day: set wherever one holds it (none in older models)
+            last = _latest(r, r["equal"], parent, child, schema, end_kind)
+            _move(r, parent, ~np.isnan(last), last, "set to")
+        if r["dates"]:
+            last = _latest(r, r["dates"], parent, child, schema, end_kind)
+            end = as_numbers(parent[r["column"]], end_kind)
+            _move(r, parent, ~np.isnan(end) & ~np.isnan(last) & (last > end), last, "moved onto")
+
+
+def _latest(
+    r: dict, dates: list[str], parent: pd.DataFrame, child: pd.DataFrame, schema, end_kind: Column
+) -> np.ndarray:
+    """Per parent row, the latest of its child rows' `dates` (their day, for a date; NaN: none)."""
+    kinds = schema.tables[r["child"]].columns
+    latest = np.fmax.reduce([_day(child[c], kinds[c].kind, end_kind) for c in dates], axis=0)
+    per_parent = pd.Series(latest).groupby(child[r["fk"]].to_numpy()).max()
+    pk = schema.tables[r["table"]].primary_key
+    return per_parent.reindex(parent[pk].to_numpy()).to_numpy(np.float64, na_value=np.nan)
+
+
+def _move(r: dict, parent: pd.DataFrame, rows: np.ndarray, last: np.ndarray, how: str) -> None:
+    """Set (in place) the rule's parent date of `rows` to `last`, logging how many."""
+    if not rows.any():
+        return
+    moved = parent[r["column"]].to_numpy(dtype="datetime64[ns]", copy=True)
+    moved[rows] = last[rows].astype(np.int64).view("datetime64[ns]")
+    parent[r["column"]] = pd.Series(moved, index=parent.index).astype(parent[r["column"]].dtype)
+    log.info("%s.%s: %d generated value(s) %s their latest %s row's", r["table"], r["column"], int(rows.sum()), how, r["child"])  # fmt: skip
