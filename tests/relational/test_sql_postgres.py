@@ -390,7 +390,9 @@ def test_inference_names_enum_and_zoned_types_as_the_catalog_has_them(postgres_u
         "INSERT INTO member VALUES (1, 'basic', now(), '09:00+02'), (2, 'premium', now(), NULL)",
     )
     why = RelationalData.from_sql(postgres_url).schema.inference["member"]
-    assert why["plan"] == "SQL type ENUM plan_t ('basic', 'premium'), written back as VARCHAR(7)"
+    assert why["plan"] == (
+        "SQL type ENUM plan_t ('basic', 'premium'), written back as such on PostgreSQL, elsewhere as VARCHAR(7)"
+    )
     assert why["joined"] == "SQL type TIMESTAMP WITH TIME ZONE" and why["at"] == "SQL type TIME WITH TIME ZONE"
 
 
@@ -1141,5 +1143,32 @@ def test_an_enum_types_labels_are_a_declared_domain(postgres_url: str) -> None:
     data = RelationalData.from_sql(postgres_url, overrides={"t": {"mood": "categorical"}})
     assert data.formats["t"]["mood"]["sql"]["domain"] == {"in": ["sad", "ok", "happy"]}
     data.to_sql(postgres_url, schema_name="copy")
-    with pytest.raises(sa.exc.IntegrityError, match="check constraint"):
+    with pytest.raises(sa.exc.DataError, match="invalid input value for enum"):
         run_sql(postgres_url, "INSERT INTO copy.t VALUES (9, 'angry')")
+
+
+def test_an_enum_column_is_written_back_with_its_enum_type(postgres_url: str) -> None:
+    """An enum column (CREATE TYPE mood AS ENUM ...) was written into a new schema as VARCHAR(5): the
+    copy lost the type, its order ('sad' < 'ok' < 'happy') and the labels no row held. The type is
+    created in the target schema where it is missing, and reused where it is there."""
+    run_sql(
+        postgres_url,
+        "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
+        "CREATE TABLE t (id integer PRIMARY KEY, mood mood NOT NULL, was mood)",
+        "INSERT INTO t VALUES (1, 'sad', NULL), (2, 'ok', 'sad'), (3, 'ok', 'ok')",
+    )
+    data = RelationalData.from_sql(postgres_url, overrides={"t": {"mood": "categorical", "was": "categorical"}})
+    data.to_sql(postgres_url, schema_name="copy")
+    data.to_sql(postgres_url, schema_name="copy", if_exists="replace")  # the type is there: reused
+    udt = "SELECT column_name, udt_schema, udt_name FROM information_schema.columns WHERE table_schema = 'copy' AND table_name = 't' ORDER BY ordinal_position"
+    assert rows(postgres_url, udt) == [("id", "pg_catalog", "int4"), ("mood", "copy", "mood"), ("was", "copy", "mood")]
+    labels = "SELECT enumlabel FROM pg_enum WHERE enumtypid = 'copy.mood'::regtype ORDER BY enumsortorder"
+    assert rows(postgres_url, labels) == [("sad",), ("ok",), ("happy",)]
+    assert rows(postgres_url, "SELECT id FROM copy.t WHERE mood > 'sad' ORDER BY id") == [(2,), (3,)]
+    checks = "SELECT count(*) FROM pg_constraint WHERE contype = 'c' AND connamespace = 'copy'::regnamespace"
+    assert rows(postgres_url, checks) == [(0,)]  # the type holds the labels: no CHECK beside it
+    back = RelationalData.from_sql(postgres_url, schema_name="copy", overrides=data.schema)
+    assert back.formats["t"]["mood"]["sql"] == data.formats["t"]["mood"]["sql"]
+    run_sql(postgres_url, "CREATE SCHEMA other", "CREATE TYPE other.mood AS ENUM ('sad', 'ok')")
+    with pytest.raises(ValueError, match=r"has a type 'mood' with labels \['sad', 'ok'\], lacking \['happy'\]"):
+        data.to_sql(postgres_url, schema_name="other")

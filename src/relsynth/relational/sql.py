@@ -143,6 +143,7 @@ def _begin(conn: sa.Connection) -> None:
 
 
 # ---- SQL types: kept as small JSON dicts, turned back into SQLAlchemy types -------------------------
+ENUM = "enum"  # in a varchar's type spec: the source's enum type ({"name", "labels"}), recreated on PostgreSQL
 _INTERVALS = (sa.Interval, postgresql.INTERVAL)  # the generic type; PostgreSQL's (and DuckDB's) reflected one
 
 
@@ -175,8 +176,9 @@ def type_spec(t: sa.types.TypeEngine) -> dict | None:
         return {"type": "double" if isinstance(t, sa.Double) else "real" if isinstance(t, sa.REAL) else "float"}
     if isinstance(t, sa.Numeric):
         return {"type": "numeric", "precision": t.precision, "scale": t.scale}
-    if isinstance(t, sa.Enum):  # written back as VARCHAR: a database enum type is not recreated
-        return {"type": "varchar", "length": max((len(e) for e in t.enums), default=None)}
+    if isinstance(t, sa.Enum):  # a VARCHAR where the target has no such type (`_enum_type`: PostgreSQL's)
+        enum = {ENUM: {"name": t.name, "labels": list(t.enums)}} if t.name else {}
+        return {"type": "varchar", "length": max((len(e) for e in t.enums), default=None), **enum}
     if isinstance(t, sa.Text):
         return {"type": "text"}
     if isinstance(t, sa.CHAR):
@@ -330,7 +332,8 @@ def _type_name(t: sa.types.TypeEngine, spec: Mapping[str, Any]) -> str:
         return f"{name}, written back as INTERVAL{digits}" if fields else name
     if isinstance(t, sa.Enum):
         name = f"ENUM {t.name}" if t.name else "ENUM"
-        return f"{name} ({', '.join(map(repr, t.enums))}), written back as {sql_type(spec)}"
+        back = f"as such on PostgreSQL, elsewhere as {sql_type(spec)}" if ENUM in spec else f"as {sql_type(spec)}"
+        return f"{name} ({', '.join(map(repr, t.enums))}), written back {back}"
     if isinstance(t, sa.DateTime | sa.Time) and t.timezone:
         return f"{'TIMESTAMP' if isinstance(t, sa.DateTime) else 'TIME'} WITH TIME ZONE"
     return str(t)
@@ -2032,6 +2035,7 @@ def _target_tables(
                 cols.append(sa.Column(_quoted(col), typ, *by_server, primary_key=True, **auto))
             else:
                 typ = sql_type(spec) if spec else _default_type(kind.kind, df[col], fmts.get(col))
+                typ = _enum_type(typ, spec, dialect, located[name][0])
                 typ = _whole_seconds_on_sqlite(typ, df[col])
                 typ = _as_stored_on_sqlite(typ, kind.kind, spec, fmts.get(col, {}), dialect)
                 by_server = _server_made(spec, dialect, expressions)
@@ -2044,7 +2048,8 @@ def _target_tables(
                     made[name].append_constraint(sa.CheckConstraint(made[name].c[a] != made[name].c[b]))
         for c, f in fmts.items():  # the source's single-column CHECKs, written back
             if c in made[name].c and (domain := ((f or {}).get(SQL_FORMAT) or {}).get(DOMAIN)):
-                made[name].append_constraint(sa.CheckConstraint(_domain_clause(made[name].c[c], domain)))
+                if domain != {"in": getattr(made[name].c[c].type, "enums", None)}:  # an enum type holds its own
+                    made[name].append_constraint(sa.CheckConstraint(_domain_clause(made[name].c[c], domain)))
         for col in own:
             made[name].append_constraint(
                 sa.ForeignKeyConstraint([made[name].c[col]], [made[name].c[table.primary_key]])
@@ -2088,6 +2093,47 @@ def _target_tables(
             ", ".join(unkeyed),
         )
     return metadata, [made[n] for n in order]
+
+
+def _enum_type(
+    typ: sa.types.TypeEngine, spec: Mapping[str, Any] | None, dialect: str, schema: str | None
+) -> sa.types.TypeEngine:
+    """The source's enum type, in the table's schema, where the target is PostgreSQL (created by
+    `_create_enum_types` where missing); elsewhere the VARCHAR `typ`, which a CHECK (c IN (...)) keeps."""
+    if dialect != "postgresql" or not spec or ENUM not in spec:
+        return typ
+    enum = spec[ENUM]
+    return postgresql.ENUM(*enum["labels"], name=enum["name"], schema=schema, create_type=False)
+
+
+def _create_enum_types(conn: sa.Connection, tables: Sequence[sa.Table], where: str) -> None:
+    """Create the enum types of `tables`' columns that the target's schemas lack; one there already
+    must list every label the source's did (else its rows could not be written)."""
+    made: set[tuple[str | None, str]] = set()
+    for table in tables:
+        for col in table.columns:
+            typ = col.type
+            if not isinstance(typ, postgresql.ENUM) or (typ.schema, typ.name) in made:
+                continue
+            made.add((typ.schema, typ.name))
+            found = conn.execute(
+                sa.text(
+                    "SELECT t.typtype, array_remove(array_agg(e.enumlabel::text ORDER BY e.enumsortorder), NULL) "
+                    "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+                    "LEFT JOIN pg_enum e ON e.enumtypid = t.oid "
+                    "WHERE t.typname = :name AND n.nspname = coalesce(:schema, current_schema()) GROUP BY t.typtype"
+                ),
+                {"name": typ.name, "schema": typ.schema},
+            ).first()
+            if found is None:
+                typ.create(conn, checkfirst=False)
+            elif found[0] != "e" or (missing := [v for v in typ.enums if v not in found[1]]):
+                has = f"with labels {found[1]}, lacking {missing}" if found[0] == "e" else "that is no enum"
+                raise ValueError(
+                    f"{where} has a type {typ.name!r} {has}, which {table.name}.{col.name} was read with "
+                    f"(ENUM {typ.enums}): nothing was written; add the labels (ALTER TYPE ... ADD VALUE), drop the "
+                    "type, or write to another schema (schema_name=...) or database"
+                )
 
 
 def _across_schemas(
@@ -2912,6 +2958,8 @@ def write_sql(
             _drop_closing_keys(conn, schema.deferred_keys(), existing)
             for table in reversed(existing):  # children before parents
                 _drop_table(conn, table, where)
+            if conn.dialect.name == "postgresql":
+                _create_enum_types(conn, tables, where)
             tables = _create_tables(
                 conn, metadata, tables, lambda: _target_tables(schema, frames, formats, located, dialect, False)
             )
