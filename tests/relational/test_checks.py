@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from relsynth.relational._checks import column_domains, merged, within
+from relsynth.relational._checks import column_domains, domain_check, merged, within
 
 COLUMNS = ["credit", "score", "tier", "rate", "a", "code"]
 
@@ -18,7 +18,7 @@ COLUMNS = ["credit", "score", "tier", "rate", "a", "code"]
             "tier IN ('gold','silver')",
             "rate > 0 AND rate < 1.5",
             "a <> credit",
-            "length(code) = 5",
+            "upper(code) = code",
         ],
         [  # DuckDB: duckdb_constraints()
             "(credit >= 0)",
@@ -55,7 +55,7 @@ def test_what_is_not_read_for_sure_is_left_to_the_database() -> None:
     texts = [
         "a >= 0 OR a IS NULL",  # an OR: neither part holds on its own
         "credit >= a",  # two columns
-        "length(code) = 5",  # a function
+        "upper(code) = 'A'",  # a function other than a length
         "other >= 0",  # not a column read
         "tier >= 'b'",  # a text bound
     ]
@@ -79,3 +79,41 @@ def test_quoted_numbers_are_numbers_only_in_a_number_column() -> None:
 def test_within_keeps_strict_bounds() -> None:
     domain = {"low": [0, True], "high": [100, False]}
     assert [within(v, domain) for v in (-1, 0, 0.5, 100, 100.5)] == [False, False, True, True, False]
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        [
+            "length(code) = 6",
+            "length(tier) BETWEEN 2 AND 9",
+            "opened >= '2000-01-01'",
+            "opened < '2030-01-01'",
+        ],  # SQLite
+        [  # PostgreSQL: pg_constraint
+            "(length((code)::text) = 6)",
+            "length(tier::text) >= 2 AND length(tier::text) <= 9",
+            "opened >= '2000-01-01'::date AND opened < '2030-01-01'::date",
+        ],
+        [  # PostgreSQL's domain types: pg_get_constraintdef of CREATE DOMAIN ... CHECK (VALUE ...)
+            domain_check("CHECK ((length((VALUE)::text) = 6))", "code"),
+            domain_check("CHECK ((char_length(VALUE) >= 2))", "tier"),
+            domain_check("CHECK ((character_length(VALUE) <= 9))", "tier"),
+            domain_check("CHECK ((VALUE >= '2000-01-01'::date) AND (VALUE < '2030-01-01'::date))", "opened"),
+        ],
+    ],
+)
+def test_lengths_and_dates_are_read_in_each_spelling(texts: list[str]) -> None:
+    """CHECK (length(code) = 6), date bounds and PostgreSQL's domain types were left to the database:
+    generated codes of 7 characters and dates before the bound were refused when written back."""
+    assert column_domains(texts, [*COLUMNS, "opened"], dates=["opened"]) == {
+        "code": {"length": {"low": [6, False], "high": [6, False]}},
+        "tier": {"length": {"low": [2, False], "high": [9, False]}},
+        "opened": {"low": ["2000-01-01 00:00:00", False], "high": ["2030-01-01 00:00:00", True]},
+    }
+
+
+def test_a_zoned_bound_is_held_as_naive_utc_and_a_text_bound_is_not_read() -> None:
+    texts = ["at >= '2000-01-01 02:00:00+02'::timestamp with time zone", "code >= '2000-01-01'", "length(code) > 'a'"]
+    assert column_domains(texts, ["at", "code"], dates=["at"]) == {"at": {"low": ["2000-01-01 00:00:00", False]}}
+    assert domain_check("CHECK (VALUE <> 'VALUE')", "a b") == " (\"a b\" <> 'VALUE')"

@@ -1172,3 +1172,39 @@ def test_an_enum_column_is_written_back_with_its_enum_type(postgres_url: str) ->
     run_sql(postgres_url, "CREATE SCHEMA other", "CREATE TYPE other.mood AS ENUM ('sad', 'ok')")
     with pytest.raises(ValueError, match=r"has a type 'mood' with labels \['sad', 'ok'\], lacking \['happy'\]"):
         data.to_sql(postgres_url, schema_name="other")
+
+
+def test_length_date_and_domain_type_checks_are_read_kept_and_written_back(postgres_url: str) -> None:
+    """CHECK (length(code) = 6), CHECK (opened >= '2000-01-01') and a domain type's CHECK (CREATE
+    DOMAIN pct AS numeric(5, 2) CHECK (VALUE <= 100)) were not read: generated percentages of 139.7
+    and dates before the bound were refused by the source's DDL, and the copy lost the checks."""
+    ddl = (
+        "(id integer PRIMARY KEY, code varchar(6) NOT NULL CHECK (length(code) = 6), p pct NOT NULL, "
+        "opened date NOT NULL CHECK (opened >= '2000-01-01'))"
+    )
+    run_sql(
+        postgres_url,
+        "CREATE DOMAIN pct AS numeric(5, 2) CONSTRAINT low CHECK (VALUE >= 0) CONSTRAINT high CHECK (VALUE <= 100)",
+        f"CREATE TABLE t {ddl}",
+        "INSERT INTO t SELECT i, lpad((mod(i, 7) * 1111)::text, 6, '0'), CASE WHEN mod(i, 3) = 0 THEN 100 ELSE "
+        "mod(i * 37, 100) END, date '2000-01-01' + mod(i * 13, 60) FROM generate_series(1, 200) i",
+        "CREATE SCHEMA same",
+        f"CREATE TABLE same.t {ddl}",
+    )
+    data = RelationalData.from_sql(postgres_url, overrides={"t": {"code": "categorical"}})
+    expected = {
+        "code": {"length": {"low": [6, False], "high": [6, False]}},
+        "p": {"low": [0, False], "high": [100, False]},
+        "opened": {"low": ["2000-01-01 00:00:00", False]},
+    }
+    assert {c: f["sql"]["domain"] for c, f in data.formats["t"].items() if "domain" in f["sql"]} == expected
+    data.to_sql(postgres_url, schema_name="copy")
+    back = RelationalData.from_sql(postgres_url, schema_name="copy", overrides={"t": {"code": "categorical"}})
+    assert {c: f["sql"]["domain"] for c, f in back.formats["t"].items() if "domain" in f["sql"]} == expected
+    with pytest.raises(sa.exc.IntegrityError, match="check constraint"):
+        run_sql(postgres_url, "INSERT INTO copy.t VALUES (999, '12345', 1, '2001-01-01')")
+    torch.manual_seed(0)
+    preproc = TabularPreproc.from_schema(data.schema).fit(data)  # an untrained model: values anywhere
+    synth = TabularModel.build(preproc, size=TabularModelSize(n_layers=1, h=2, d=16)).generate(n_samples=60, seed=0)
+    assert synth["t"]["p"].between(0, 100).all() and (synth["t"]["opened"] >= pd.Timestamp("2000-01-01")).all()
+    synth.to_sql(postgres_url, schema_name="same", if_exists="append")  # the source's own DDL takes every row

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational._blanks import blanks
-from relsynth.relational._checks import DOMAIN, within  # noqa: F401 (a column's declared domain, for synth)
+from relsynth.relational._checks import DOMAIN, bound, within  # noqa: F401 (a column's declared domain, for synth)
 from relsynth.relational._coerce import (
     DIFFERS_FROM,
     EXCEL_CONVERSION,

@@ -56,7 +56,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from relsynth.relational._checks import DOMAIN, column_domains, enum_labels, merged
+from relsynth.relational._checks import DOMAIN, bound, column_domains, domain_check, enum_labels, merged
 from relsynth.relational._coerce import (
     COMPOSITE_FK,
     DIFFERS_FROM,
@@ -659,15 +659,41 @@ def _domains(
     conn: sa.Connection, name: str, schema_name: str | None, types: Mapping[str, sa.types.TypeEngine]
 ) -> dict[str, dict]:
     """The bounds and lists of values a table's single-column CHECKs declare (`_checks`): credit >= 0,
-    score BETWEEN 0 AND 100, tier IN ('gold', 'silver'); and the labels of an enum type (PostgreSQL's,
-    DuckDB's: written back as VARCHAR, so its CHECK (mood IN (...)) keeps them)."""
-    numbers = [c for c, t in types.items() if isinstance(t, sa.Numeric | sa.Integer | sa.Float)]
-    out = column_domains(_check_texts(conn, name, schema_name), list(types), numbers)
+    score BETWEEN 0 AND 100, tier IN ('gold', 'silver'), length(code) = 6, d >= '2000-01-01'; those of
+    a column's domain type (PostgreSQL's CREATE DOMAIN ... CHECK); and the labels of an enum type
+    (PostgreSQL's, DuckDB's: a CHECK (mood IN (...)) keeps them where the type is not recreated)."""
+    base = {c: _base_type(t) for c, t in types.items()}
+    numbers = [c for c, t in base.items() if isinstance(t, sa.Numeric | sa.Integer | sa.Float)]
+    dates = [c for c, t in base.items() if isinstance(t, sa.Date | sa.DateTime)]
+    texts = _check_texts(conn, name, schema_name) + _domain_type_checks(conn, name, schema_name, types)
+    out = column_domains(texts, list(types), numbers, dates)
     for c, t in types.items():  # an enum type's labels: a list its values are one of, as IN (...) gives
         labels = list(t.enums) if isinstance(t, sa.Enum) else enum_labels(str(getattr(t, "name", "")))
         if labels:
             out[c] = merged(out.get(c, {}), {"in": labels})
     return out
+
+
+def _domain_type_checks(
+    conn: sa.Connection, name: str, schema_name: str | None, types: Mapping[str, sa.types.TypeEngine]
+) -> list[str]:
+    """The CHECKs of the columns' PostgreSQL domain types (those of the domains they are built on
+    too), each as a check of its column (`domain_check`: VALUE >= 0 as "pct" >= 0)."""
+    if conn.dialect.name != "postgresql" or not any(isinstance(t, postgresql.DOMAIN) for t in types.values()):
+        return []
+    found = conn.execute(
+        sa.text(
+            "WITH RECURSIVE d(col, oid) AS ("
+            " SELECT a.attname, a.atttypid FROM pg_attribute a JOIN pg_class r ON r.oid = a.attrelid"
+            " JOIN pg_namespace n ON n.oid = r.relnamespace WHERE r.relname = :t"
+            " AND n.nspname = coalesce(:s, current_schema()) AND a.attnum > 0 AND NOT a.attisdropped"
+            " UNION ALL SELECT d.col, t.typbasetype FROM d JOIN pg_type t ON t.oid = d.oid WHERE t.typtype = 'd')"
+            " SELECT d.col, pg_get_constraintdef(c.oid) FROM d JOIN pg_constraint c ON c.contypid = d.oid"
+            " WHERE c.contype = 'c'"
+        ),
+        {"t": name, "s": schema_name},
+    ).all()
+    return [domain_check(text, col) for col, text in found]
 
 
 def _check_texts(conn: sa.Connection, name: str, schema_name: str | None) -> list[str]:
@@ -2473,12 +2499,24 @@ def _domain_clause(col: sa.Column, domain: Mapping) -> sa.ColumnElement[bool]:
     """The CHECK of a column's declared domain (`_checks`): its bounds and its list of values."""
     parts = []
     if low := domain.get("low"):
-        parts.append(col > low[0] if low[1] else col >= low[0])
+        parts.append(col > _bound_of(col, low[0]) if low[1] else col >= _bound_of(col, low[0]))
     if high := domain.get("high"):
-        parts.append(col < high[0] if high[1] else col <= high[0])
+        parts.append(col < _bound_of(col, high[0]) if high[1] else col <= _bound_of(col, high[0]))
     if "in" in domain:
         parts.append(col.in_(domain["in"]))
+    if "length" in domain:  # the same of the text's length
+        parts.append(_domain_clause(sa.func.length(col), domain["length"]))
     return sa.and_(*parts)
+
+
+def _bound_of(col: sa.ColumnElement, value: Any) -> Any:
+    """A bound as the column's type writes it: a date's ISO text (naive UTC) as a date or timestamp."""
+    if not isinstance(value, str) or not isinstance(col.type, sa.Date | sa.DateTime):
+        return value
+    ts = bound(value)
+    if isinstance(col.type, sa.Date) and not isinstance(col.type, sa.DateTime):
+        return ts.date()
+    return ts.tz_localize("UTC").to_pydatetime() if col.type.timezone else ts.to_pydatetime()
 
 
 def _day_keyed(df: pd.DataFrame, pk: str, dates: Sequence[str]) -> bool:

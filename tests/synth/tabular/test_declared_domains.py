@@ -10,7 +10,17 @@ import numpy as np
 import pandas as pd
 from shop_data import TINY
 
-from relsynth.relational import Categorical, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import (
+    Categorical,
+    Date,
+    Datetime,
+    Integer,
+    Numeric,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    Table,
+)
 from relsynth.synth import DpBudget, TabularModel, TabularPreproc
 from relsynth.synth.tabular._declared_domains import keep_domains
 
@@ -99,3 +109,30 @@ def test_codes_a_check_lists_are_kept_under_dp(tmp_path: Path) -> None:
     pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon=3.0, delta=1e-5))
     p = next(s.preproc for s in pre.slots if s.column == "answer")
     assert p.points == [-9, 1, 2, 3, 4, 5, 99] and not p.edges and not p.has_missing
+
+
+def test_dates_and_lengths_outside_a_domain_are_drawn_again_inside_it() -> None:
+    """CHECK (opened >= '2000-01-01') and CHECK (length(code) = 6) were not kept: generated dates
+    before the bound and codes of other lengths were refused by the source's DDL."""
+    schema = Schema(t=Table(id=PrimaryKey(), opened=Date(), at=Datetime(), code=Categorical()))
+    formats = {
+        "t": {
+            "opened": {"sql": {"domain": {"low": ["2000-01-01 00:00:00", True]}}},
+            "at": {"sql": {"domain": {"high": ["2030-01-01 00:00:00", True]}}},
+            "code": {"sql": {"domain": {"length": {"low": [6, False], "high": [6, False]}}}},
+        }
+    }
+    frame = pd.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "opened": pd.to_datetime(["1999-05-01", "2000-01-01", None]),
+            "at": pd.to_datetime(["2031-01-01", "2030-01-01", "2031-06-01"]),
+            "code": ["000123", "12345", "AB0001"],
+        }
+    )
+    tables = {"t": frame}
+    keep_domains(schema, tables, formats, np.random.default_rng(0))
+    out = tables["t"]
+    assert out["opened"].iloc[:2].eq(pd.Timestamp("2000-01-02")).all() and pd.isna(out["opened"].iloc[2])
+    assert (out["at"] < pd.Timestamp("2030-01-01")).all() and str(out["at"].dtype) == "datetime64[ns]"
+    assert out["code"].str.len().eq(6).all()

@@ -1,7 +1,7 @@
 """Values within the domains a source's single-column CHECKs declare (`relational._checks`).
 
-`from_sql` reads CHECK (score BETWEEN 0 AND 100), CHECK (credit >= 0) and CHECK (tier IN (...))
-as public declarations, like the schema. The DP fit takes them as public domains (`public_domains`:
+`from_sql` reads CHECK (score BETWEEN 0 AND 100), CHECK (credit >= 0), CHECK (tier IN (...)),
+CHECK (length(code) = 6) and CHECK (d >= '2000-01-01') as public declarations, like the schema. The DP fit takes them as public domains (`public_domains`:
 a list of values; bounds cut the noisy range released), but a value the
 fit does not bound can still cross them (a bin of a one-sided range, a number set after
 generation), and to_sql into the source's DDL refuses a single such row. Once every value is
@@ -12,6 +12,7 @@ column holds none. A warning counts the values changed.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping
 
@@ -19,11 +20,12 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, Schema
-from relsynth.relational.data import DOMAIN, SQL_FORMAT, within
+from relsynth.relational.data import DOMAIN, SQL_FORMAT, bound, within
 
 log = logging.getLogger(__name__)
 _NUMBERS = (Column.NUMERIC, Column.INTEGER)
-_KEPT = (*_NUMBERS, Column.CATEGORICAL)  # keys are drawn fresh, text is written later
+_DATES = (Column.DATE, Column.DATETIME)
+_KEPT = (*_NUMBERS, *_DATES, Column.CATEGORICAL)  # keys are drawn fresh, text is written later
 
 
 def declared_domain(formats: Mapping, table: str, col: str) -> dict | None:
@@ -57,12 +59,17 @@ def closed_bounds(domain: Mapping, kind: Column) -> tuple[float, float]:
     """(lo, hi) a number keeps (-inf, inf where unbounded); an integer's strict bound moved to the
     next integer inside, a number's kept (`keep_domains` moves a value on it)."""
     lo, hi = domain.get("low"), domain.get("high")
-    low = -np.inf if lo is None else float(lo[0])
-    high = np.inf if hi is None else float(hi[0])
+    low = -np.inf if lo is None else _number(lo[0])
+    high = np.inf if hi is None else _number(hi[0])
     if kind is Column.INTEGER:
         low = np.floor(low) + 1 if lo and lo[1] else np.ceil(low)
         high = np.ceil(high) - 1 if hi and hi[1] else np.floor(high)
     return low, high
+
+
+def _number(value: float | str) -> float:
+    """A bound as its column is binned: a number, or a date's ISO text as epoch seconds (`NumericPreproc`)."""
+    return bound(value).value / 1e9 if isinstance(value, str) else float(value)
 
 
 def keep_domains(
@@ -118,7 +125,11 @@ def _within(
 def _allowed(value: object, domain: Mapping) -> bool:
     if "in" in domain and value not in domain["in"] and str(value) not in map(str, domain["in"]):
         return False
+    if "length" in domain and not (isinstance(value, str) and _allowed(len(value), domain["length"])):
+        return False
     if "low" in domain or "high" in domain:
+        if isinstance(value, dt.date | np.datetime64):  # pd.Timestamp too
+            return within(pd.Timestamp(value), domain)
         return isinstance(value, int | float | np.number) and within(float(value), domain)
     return True
 
@@ -127,6 +138,13 @@ def _nearest(value: object, domain: Mapping, kind: Column) -> object:
     """A value of `domain` near `value`: its bound (a strict one moved inside) or the list's first."""
     if "in" in domain:
         return domain["in"][0]
+    if "low" not in domain and "high" not in domain:  # a text's length: no value of its own to take
+        return value
+    if kind in _DATES:  # a strict bound moved inside by a day or a microsecond
+        low, high = domain.get("low"), domain.get("high")
+        side, step = (low, 1) if low and pd.Timestamp(value) <= bound(low[0]) else (high, -1)
+        inside = pd.Timedelta(days=step) if kind is Column.DATE else pd.Timedelta(step, "us")
+        return bound(side[0]) + inside * int(side[1])
     if kind is Column.INTEGER:
         return int(np.clip(float(value), *closed_bounds(domain, kind)))
     low, high = domain.get("low"), domain.get("high")
@@ -144,4 +162,6 @@ def describe(domain: Mapping) -> str:
         parts.append(f"{'<' if high[1] else '<='} {high[0]}")
     if "in" in domain:
         parts.append(f"IN ({', '.join(map(repr, domain['in']))})")
+    if "length" in domain:
+        parts.append(f"length {describe(domain['length'])}")
     return " AND ".join(parts)
