@@ -58,15 +58,16 @@ def infer_kind_and_reason(values: pd.Series, in_lookup: bool = False) -> tuple[C
 
 def _number_notes(x: pd.Series, integer: bool) -> str:
     """What the reason must say of numbers the kind does not keep as they are: ±inf (refused when
-    the data is read) and integers past 2**53 (modelled to float64's precision)."""
+    the data is read) and integers past 2**53 (binned: only frequent values exact)."""
     notes = ""
     infinite = int(np.isinf(x).sum())
     if infinite:
         notes += f"; {infinite} value(s) are ±inf, which the data refuses: replace them with null or a bound"
     if integer and len(x) and np.abs(x[np.isfinite(x)]).max() > 2**53:
         notes += (
-            "; values past 2**53 (9e15) are generated to float64's precision, 16 significant digits: "
-            "declare it identifier where it names its row (fresh codes of its shape), or categorical"
+            "; values past 2**53 (9e15) are binned as numbers (values several rows hold come back exact, others "
+            "are drawn in their bin past float64's precision): declare it identifier where it names its row "
+            "(fresh codes of its shape), or categorical"
         )
     return notes
 

@@ -193,7 +193,9 @@ class NumericPreproc(ColumnPreproc):
     intervals of the bin, uniformly or, where the values inside were spread evenly on a log scale
     (a heavy tail spanning decades), log-uniformly (`log_sub`); then rounded to the precision seen
     at fit (integers stay integers, on the step all the values share: 12, 24 ... 60 months). `kind`
-    converts dates and times to numbers.
+    converts dates and times to numbers. Integers are held exactly as int64 where it matters past
+    2**53 (float64 holds every other integer there): their values with a token of their own are
+    exact, a binned one's digits below float64's precision are drawn (`_exact_integers`).
     """
 
     n_bins: int = 32
@@ -224,13 +226,15 @@ class NumericPreproc(ColumnPreproc):
         if len(x) == 0:
             self.points, self.edges = [], []
             return self
-        uniq, counts = np.unique(x, return_counts=True)
+        # integers counted and compared as int64: past 2**53 two values can be one float
+        exact = _whole(values) if self.kind == "integer" else x
+        uniq, counts = np.unique(exact, return_counts=True)
         # few distinct values: each frequent one exactly; many: those holding a bin's share of the rows
         frequent = counts >= max(self.min_count, 1 if len(uniq) <= self.n_bins else len(x) / self.n_bins)
         frequent |= np.isin(uniq, keep) & (counts >= self.min_count)
         frequent |= _end_codes(counts, self.min_count)
         self.points = uniq[frequent].tolist()
-        rest = x[~np.isin(x, uniq[frequent])]
+        rest = exact[~np.isin(exact, uniq[frequent])].astype(np.float64)
         # each bin min_count rows at least: a bin of one or two values has its quantiles on them, replayed
         n_rest_bins = max(min(self.n_bins - len(self.points), len(rest) // max(self.min_count, 1)), 1)
         if self.kind == "numeric":
@@ -242,7 +246,7 @@ class NumericPreproc(ColumnPreproc):
         else:  # integers, dates: their fixed grid
             self.decimals = 0
         if self.kind == "integer":
-            self.step = _integer_step(x)
+            self.step = _integer_step(exact)
         # edges on the data's grid (whole units, seconds, days, decimals): the same bins for the
         # data, and a decoded value rounded down to the grid stays in its bin
         quantiles = np.quantile(rest, np.linspace(0, 1, n_rest_bins + 1)) if len(rest) else np.array([])
@@ -292,11 +296,13 @@ class NumericPreproc(ColumnPreproc):
         x = _to_number(values, self.kind)
         ids = np.zeros(len(x), dtype=np.int64)
         ok = ~np.isnan(x)
-        points = np.asarray(self.points)
+        integer = self.kind == "integer"
+        points = _int64(self.points) if integer else np.asarray(self.points)
         is_point = np.zeros(len(x), dtype=bool)
         if len(points):
-            pos = np.clip(np.searchsorted(points, x[ok]), 0, len(points) - 1)
-            hit = points[pos] == x[ok]
+            held = _whole(values) if integer else x[ok]  # integers compared exactly
+            pos = np.clip(np.searchsorted(points, held), 0, len(points) - 1)
+            hit = points[pos] == held
             is_point[np.flatnonzero(ok)[hit]] = True
             ids[np.flatnonzero(ok)[hit]] = 1 + pos[hit]
         binned = ok & ~is_point
@@ -325,7 +331,30 @@ class NumericPreproc(ColumnPreproc):
                 lo, hi = np.asarray(self.edges)[b], np.asarray(self.edges)[b + 1]
                 log = np.zeros(len(b), dtype=bool)
             x[is_bin] = self._down_to_grid(_draw_between(lo, hi, log, rng.random(len(b))), b)
+        if self.kind == "integer":
+            return self._exact_integers(x, ids, is_point, rng)
         return _from_number(x, self.kind, self.dtype, self.decimals if self.kind in _SUBSECOND else 0)
+
+    def _exact_integers(
+        self, x: np.ndarray, ids: np.ndarray, is_point: np.ndarray, rng: np.random.Generator
+    ) -> pd.Series:
+        """Decoded integers as int64: a point's exact value; a binned value past 2**53, where float64
+        holds only every 2nd, 4th ... integer, with its digits below that drawn evenly, kept on the
+        step and inside its bin (the bin's edges as integers)."""
+        out = _int64(np.nan_to_num(x))
+        if is_point.any():
+            out[is_point] = _int64(self.points)[ids[is_point] - 1]
+        big = np.flatnonzero((ids > len(self.points)) & (np.abs(np.nan_to_num(x)) > 2.0**53))
+        if len(big):
+            b = ids[big] - 1 - len(self.points)
+            low = np.floor(rng.random(len(big)) * np.spacing(np.abs(x[big]))).astype(np.int64)
+            drawn = np.where(out[big] <= np.iinfo(np.int64).max - low, out[big] + low, out[big])  # no wrap past int64
+            drawn -= drawn % self.step
+            edges = _int64(self.edges)
+            top = np.where(b < self.n_bins_used - 1, edges[b + 1] - self.step, edges[b + 1])
+            out[big] = np.clip(drawn, edges[b], np.maximum(top, edges[b]))
+        missing = np.isnan(x)
+        return pd.Series(pd.array(np.where(missing, 0, out), dtype="Int64").astype("Int64")).mask(missing)
 
     def _down_to_grid(self, x: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Round down to the grid, kept inside bin b (right-open but the last, whose top is the maximum)."""
@@ -468,13 +497,33 @@ def _time_grid(ns: np.ndarray, kind: str) -> tuple[int, int]:
 
 
 def _integer_step(x: np.ndarray) -> int:
-    """The greatest common divisor of the integers `x` (no missing values), where at least
-    `MIN_STEP_ROWS` rows show it (loan terms of 12 ... 60 months: 12; a rare term binned between two
-    others was decoded as 19 or 22 months), else 1; 1 beyond float64's exact integers."""
-    if len(x) < MIN_STEP_ROWS or not len(x) or np.abs(x).max() > 2**53:
+    """The greatest common divisor of the integers `x` (no missing values; int64, exact, or floats:
+    1 beyond float64's exact integers), where at least `MIN_STEP_ROWS` rows show it (loan terms of
+    12 ... 60 months: 12; a rare term binned between two others was decoded as 19 or 22 months), else 1."""
+    if len(x) < MIN_STEP_ROWS or not len(x) or (x.dtype.kind == "f" and np.abs(x).max() > 2**53):
         return 1
-    step = int(np.gcd.reduce(np.abs(x).astype(np.int64)))
-    return max(step, 1)
+    step = int(np.gcd.reduce(np.abs(x.astype(np.int64))))  # |int64's least| wraps to itself: gcd's sign
+    return max(abs(step), 1)
+
+
+def _whole(values: pd.Series) -> np.ndarray:
+    """The non-null values of an integer column as int64, exact past 2**53 (never through a float
+    where they are integers already)."""
+    s = pd.Series(values).dropna()
+    if pd.api.types.is_integer_dtype(s.dtype):
+        return s.to_numpy(dtype=np.int64)
+    return _int64(pd.to_numeric(s, errors="coerce").dropna().to_numpy(dtype=np.float64))
+
+
+def _int64(values: list | np.ndarray) -> np.ndarray:
+    """Integers (Python ints, exact) or floats (rounded, kept inside int64: float64 holds its ends as
+    2**63, past them) as int64."""
+    a = np.asarray(values)
+    if a.dtype.kind in "iu":
+        return a.astype(np.int64)
+    if a.dtype == object:  # Python ints past float64's precision
+        return np.array([int(v) for v in a], dtype=np.int64)
+    return np.clip(np.round(a.astype(np.float64)), -(2.0**63), np.nextafter(2.0**63, 0)).astype(np.int64)
 
 
 def _exact_ns(values: pd.Series, x: np.ndarray, kind: str) -> np.ndarray:
