@@ -1208,3 +1208,28 @@ def test_length_date_and_domain_type_checks_are_read_kept_and_written_back(postg
     synth = TabularModel.build(preproc, size=TabularModelSize(n_layers=1, h=2, d=16)).generate(n_samples=60, seed=0)
     assert synth["t"]["p"].between(0, 100).all() and (synth["t"]["opened"] >= pd.Timestamp("2000-01-01")).all()
     synth.to_sql(postgres_url, schema_name="same", if_exists="append")  # the source's own DDL takes every row
+
+
+def test_json_columns_read_as_text_are_written_back_as_json(postgres_url: str) -> None:
+    """A jsonb column given a kind in overrides (its documents held as JSON text) was written back
+    as TEXT: the copy's `meta->>'a'` failed ('operator does not exist: text ->> unknown'). It is
+    written as json or jsonb, each document as itself (not a JSON string of its text), a missing
+    value as NULL."""
+    run_sql(
+        postgres_url,
+        "CREATE TABLE doc (id integer PRIMARY KEY, meta jsonb NOT NULL, raw json)",
+        """INSERT INTO doc VALUES (1, '{"a": 1, "b": [1, 2]}', '{"x": "y"}'), (2, '"text"', NULL), """
+        """(3, '[]', '[1]'), (4, '{"a": 2}', '{"x": "z"}')""",
+    )
+    data = RelationalData.from_sql(postgres_url, overrides={"doc": {"meta": "categorical", "raw": "text"}})
+    data.to_sql(postgres_url, schema_name="copy")
+    types = "SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = 'copy' AND table_name = 'doc' ORDER BY ordinal_position"
+    assert rows(postgres_url, types) == [("id", "integer", "NO"), ("meta", "jsonb", "NO"), ("raw", "json", "YES")]
+    same = "SELECT d.id FROM doc d JOIN copy.doc c ON c.id = d.id AND c.meta = d.meta AND c.raw::text IS NOT DISTINCT FROM d.raw::text"
+    assert sorted(rows(postgres_url, same)) == [(1,), (2,), (3,), (4,)]
+    assert rows(postgres_url, "SELECT meta->>'a', raw IS NULL FROM copy.doc ORDER BY id") == [
+        ("1", False),
+        (None, True),
+        (None, False),
+        ("2", False),
+    ]

@@ -209,6 +209,7 @@ def sql_type(spec: Mapping[str, Any]) -> sa.types.TypeEngine:
         "uuid": lambda: sa.Uuid(as_uuid=False),  # keys are held as strings (see _coerce._key)
         "interval": lambda: IntervalSeconds(spec.get("precision")),
         "money": lambda: Money(),
+        "json": lambda: JsonText(bool(spec.get("binary"))),
     }
     if name not in makers:
         raise ValueError(f"unknown SQL type spec {dict(spec)!r}; expected one of {sorted(makers)}")
@@ -277,6 +278,33 @@ class Money(sa.types.TypeDecorator):
         return sa.cast(bindvalue, sa.Numeric)
 
 
+class JsonText(sa.types.TypeDecorator):
+    """A JSON column (given a kind in overrides: its documents held as JSON text) written back as
+    PostgreSQL's json or jsonb, each text bound as the document it holds (not as a JSON string of
+    it); as TEXT where there is no such type."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def __init__(self, binary: bool = False):
+        super().__init__()
+        self.binary = binary  # jsonb
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine:
+        if dialect.name == "postgresql":  # a missing value is SQL's NULL, the text 'null' JSON's
+            return postgresql.JSONB(none_as_null=True) if self.binary else postgresql.JSON(none_as_null=True)
+        return dialect.type_descriptor(sa.Text())
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if dialect.name != "postgresql" or not isinstance(value, str):
+            return value
+        try:
+            document = json.loads(value)
+        except ValueError:
+            return value  # no document: bound as a JSON string
+        return sa.JSON.NULL if document is None else document
+
+
 class ArrayText(sa.types.TypeDecorator):
     """A value bound, untyped, for an array column of a table the user created (if_exists='append'):
     an array is read as JSON text (`["a", "b2"]`, `as_strings`), which PostgreSQL's array input
@@ -341,7 +369,7 @@ def _type_name(t: sa.types.TypeEngine, spec: Mapping[str, Any]) -> str:
 
 def _kind_of_type(t: sa.types.TypeEngine, spec: dict | None) -> Column | None:
     """The kind an SQL type means; None for a string type (its values decide: categorical or text)."""
-    if spec is None or (spec["type"] in ("varchar", "char", "text") and not isinstance(t, sa.Enum)):
+    if spec is None or (spec["type"] in ("varchar", "char", "text", "json") and not isinstance(t, sa.Enum)):
         return None
     if isinstance(t, sa.Enum):
         return Column.CATEGORICAL
@@ -1345,6 +1373,9 @@ def _column_kinds(
             specs[col] = spec if col not in r.not_null or col in r.pk else {**spec, "nullable": False}
             if pks[t] is None and col in r.pk:  # a link table's key, read without it: written back with it
                 specs[col] = {**spec, "nullable": False, "primary_key": True}
+        elif col in own and isinstance(typ, sa.JSON):  # JSON documents read as text: written back as JSON
+            specs[col] = {"type": "json", "binary": isinstance(typ, postgresql.JSONB)}
+            specs[col] |= {"nullable": False} if col in r.not_null else {}
         elif col in own and col in r.not_null:  # no type to keep (an interval read as labels), but its NOT NULL
             specs[col] = {"nullable": False}
         if col in own:
