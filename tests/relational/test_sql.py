@@ -2005,3 +2005,34 @@ def test_shifted_keys_leave_a_calendars_day_keys_their_days(tmp_path: Path) -> N
     assert query(target, "SELECT COUNT(*), MIN(id), MIN(date_key), MAX(date_key) FROM sale WHERE id > 20") == [
         (22, 21, 20240105, 20240115)
     ]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_date_and_length_checks_are_read_and_written_back(engine: str, tmp_path: Path) -> None:
+    """CHECK (d >= '2000-01-01') and CHECK (length(code) = 3) were left to the database: generated
+    dates and codes could break them, and the copy lost them. Read as declared domains, they are
+    written back, a date's bound spelled as the column's values are stored (SQLite: as text)."""
+    source, copy = url(engine, tmp_path, "source"), url(engine, tmp_path, "copy")
+    run_sql(
+        source,
+        "CREATE TABLE c (id INTEGER PRIMARY KEY, d DATE NOT NULL CHECK (d >= '2000-01-01' AND d < '2001-01-01'), "
+        "ts TIMESTAMP CHECK (ts > '2000-01-01 10:00:00'), code VARCHAR(5) CHECK (length(code) = 3))",
+        "INSERT INTO c VALUES (1, '2000-01-01', '2000-01-01 10:00:01', 'abc'), (2, '2000-12-31', NULL, 'xyz')",
+    )
+    expected = {
+        "d": {"low": ["2000-01-01 00:00:00", False], "high": ["2001-01-01 00:00:00", True]},
+        "ts": {"low": ["2000-01-01 10:00:00", True]},
+        "code": {"length": {"low": [3, False], "high": [3, False]}},
+    }
+    data = RelationalData.from_sql(source, overrides={"c": {"code": "categorical"}})
+    assert {c: f["sql"]["domain"] for c, f in data.formats["c"].items() if "domain" in f["sql"]} == expected
+    data.to_sql(copy)  # the rows keep the checks written back, the bound's own day included
+    back = RelationalData.from_sql(copy, overrides={"c": {"code": "categorical"}})
+    assert {c: f["sql"]["domain"] for c, f in back.formats["c"].items() if "domain" in f["sql"]} == expected
+    for row in (
+        "(9, '1999-12-31', NULL, 'abc')",
+        "(9, '2000-05-05', '2000-01-01 10:00:00', 'abc')",
+        "(9, '2000-05-05', NULL, 'ab')",
+    ):
+        with pytest.raises(sa.exc.IntegrityError if engine == "sqlite" else sa.exc.DBAPIError):
+            run_sql(copy, f"INSERT INTO c VALUES {row}")

@@ -2106,7 +2106,8 @@ def _target_tables(
         for c, f in fmts.items():  # the source's single-column CHECKs, written back
             if c in made[name].c and (domain := ((f or {}).get(SQL_FORMAT) or {}).get(DOMAIN)):
                 if domain != {"in": getattr(made[name].c[c].type, "enums", None)}:  # an enum type holds its own
-                    made[name].append_constraint(sa.CheckConstraint(_domain_clause(made[name].c[c], domain)))
+                    clause = _domain_clause(made[name].c[c], domain, f or {})
+                    made[name].append_constraint(sa.CheckConstraint(clause))
         for col in own:
             made[name].append_constraint(
                 sa.ForeignKeyConstraint([made[name].c[col]], [made[name].c[table.primary_key]])
@@ -2526,25 +2527,32 @@ def _shifted_keys(
     return out
 
 
-def _domain_clause(col: sa.Column, domain: Mapping) -> sa.ColumnElement[bool]:
-    """The CHECK of a column's declared domain (`_checks`): its bounds and its list of values."""
+def _domain_clause(col: sa.ColumnElement, domain: Mapping, fmt: Mapping) -> sa.ColumnElement[bool]:
+    """The CHECK of a column's declared domain (`_checks`): its bounds and its list of values.
+    `fmt`: the column's format, which spells a date's bound as its values are stored."""
     parts = []
     if low := domain.get("low"):
-        parts.append(col > _bound_of(col, low[0]) if low[1] else col >= _bound_of(col, low[0]))
+        parts.append(col > _bound_of(col, low[0], fmt) if low[1] else col >= _bound_of(col, low[0], fmt))
     if high := domain.get("high"):
-        parts.append(col < _bound_of(col, high[0]) if high[1] else col <= _bound_of(col, high[0]))
+        parts.append(col < _bound_of(col, high[0], fmt) if high[1] else col <= _bound_of(col, high[0], fmt))
     if "in" in domain:
         parts.append(col.in_(domain["in"]))
     if "length" in domain:  # the same of the text's length
-        parts.append(_domain_clause(sa.func.length(col), domain["length"]))
+        parts.append(_domain_clause(sa.func.length(col), domain["length"], {}))
     return sa.and_(*parts)
 
 
-def _bound_of(col: sa.ColumnElement, value: Any) -> Any:
-    """A bound as the column's type writes it: a date's ISO text (naive UTC) as a date or timestamp."""
-    if not isinstance(value, str) or not isinstance(col.type, sa.Date | sa.DateTime):
+def _bound_of(col: sa.ColumnElement, value: Any, fmt: Mapping) -> Any:
+    """A bound as the column's type writes it: a date's ISO text (naive UTC) as a date or timestamp,
+    or, where the values are stored as text (SQLite's dates, `_as_stored_on_sqlite`), as a text
+    spelled as they are."""
+    if not isinstance(value, str):
         return value
     ts = bound(value)
+    if not isinstance(col.type, sa.Date | sa.DateTime):
+        date = ((fmt.get(SQL_FORMAT) or {}).get("type")) == "date"
+        spelled = fmt.get("strftime") or ("%Y-%m-%d" if date else "%Y-%m-%d %H:%M:%S")
+        return sa.literal(ts.strftime(spelled), sa.String())
     if isinstance(col.type, sa.Date) and not isinstance(col.type, sa.DateTime):
         return ts.date()
     return ts.tz_localize("UTC").to_pydatetime() if col.type.timezone else ts.to_pydatetime()
