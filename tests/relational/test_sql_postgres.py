@@ -1233,3 +1233,33 @@ def test_json_columns_read_as_text_are_written_back_as_json(postgres_url: str) -
         (None, False),
         ("2", False),
     ]
+
+
+def test_types_without_a_kind_given_one_are_written_back_as_their_type(postgres_url: str, tmp_path: Path) -> None:
+    """inet, macaddr, tsvector and point columns given a kind in overrides (their values read as
+    text) were written back as TEXT, so the copy's `ip << '10.0.0.0/24'` failed (operator does not
+    exist: text << unknown). PostgreSQL gets the type back, each value read by the server from its
+    text; other databases a TEXT column."""
+    run_sql(
+        postgres_url,
+        "CREATE TABLE host (id integer PRIMARY KEY, ip inet NOT NULL, mac macaddr, words tsvector, at point)",
+        "INSERT INTO host VALUES (1, '10.0.0.1', '08:00:2b:01:02:03', to_tsvector('the cat sat'), '(1,2)'), "
+        "(2, '10.0.1.7', NULL, NULL, NULL)",
+    )
+    given = {"host": {"ip": "categorical", "mac": "categorical", "words": "text", "at": "categorical"}}
+    data = RelationalData.from_sql(postgres_url, overrides=given)
+    data.to_sql(postgres_url, schema_name="copy")
+    types = "SELECT column_name, udt_name, is_nullable FROM information_schema.columns WHERE table_schema = 'copy' ORDER BY ordinal_position"
+    assert rows(postgres_url, types) == [
+        ("id", "int4", "NO"),
+        ("ip", "inet", "NO"),
+        ("mac", "macaddr", "YES"),
+        ("words", "tsvector", "YES"),
+        ("at", "point", "YES"),
+    ]
+    text = "SELECT id, ip::text, mac::text, words::text, at::text FROM {} ORDER BY id"
+    assert rows(postgres_url, text.format("copy.host")) == rows(postgres_url, text.format("host"))
+    assert rows(postgres_url, "SELECT id FROM copy.host WHERE ip << '10.0.0.0/24'") == [(1,)]
+    data.to_sql(f"sqlite:///{tmp_path / 'copy.sqlite'}")
+    back = RelationalData.from_sql(f"sqlite:///{tmp_path / 'copy.sqlite'}", overrides=given)
+    assert back["host"]["ip"].tolist() == ["10.0.0.1", "10.0.1.7"]

@@ -210,6 +210,7 @@ def sql_type(spec: Mapping[str, Any]) -> sa.types.TypeEngine:
         "interval": lambda: IntervalSeconds(spec.get("precision")),
         "money": lambda: Money(),
         "json": lambda: JsonText(bool(spec.get("binary"))),
+        "native": lambda: NativeText(spec["name"]),
     }
     if name not in makers:
         raise ValueError(f"unknown SQL type spec {dict(spec)!r}; expected one of {sorted(makers)}")
@@ -305,6 +306,36 @@ class JsonText(sa.types.TypeDecorator):
         return sa.JSON.NULL if document is None else document
 
 
+class NativeText(sa.types.TypeDecorator):
+    """A PostgreSQL type relsynth has no kind for (inet, macaddr, tsvector, ...), given one in
+    overrides (its values held as their text): written back as that type on PostgreSQL, each text
+    bound untyped so that the server reads it as the column's type; as TEXT elsewhere."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.name = name  # as PostgreSQL spells it: INET, MACADDR, TSVECTOR
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine:
+        if dialect.name == "postgresql":
+            return _StoredAsIs(self.name)
+        return dialect.type_descriptor(sa.Text())
+
+
+def _postgres_type_name(t: sa.types.TypeEngine) -> str | None:
+    """The name of a PostgreSQL type that `NativeText` writes back from its values' text; None for
+    any other (arrays, bytea, intervals: their values' text is not the type's input)."""
+    if isinstance(t, UnknownType):  # named by PostgreSQL's catalog (`_catalog_types`)
+        return t.name
+    if not type(t).__module__.startswith("sqlalchemy.dialects.postgresql") or isinstance(
+        t, sa.ARRAY | postgresql.BYTEA | sa.LargeBinary | postgresql.INTERVAL | sa.JSON
+    ):
+        return None
+    return t.compile(dialect=postgresql.dialect())
+
+
 class ArrayText(sa.types.TypeDecorator):
     """A value bound, untyped, for an array column of a table the user created (if_exists='append'):
     an array is read as JSON text (`["a", "b2"]`, `as_strings`), which PostgreSQL's array input
@@ -369,7 +400,7 @@ def _type_name(t: sa.types.TypeEngine, spec: Mapping[str, Any]) -> str:
 
 def _kind_of_type(t: sa.types.TypeEngine, spec: dict | None) -> Column | None:
     """The kind an SQL type means; None for a string type (its values decide: categorical or text)."""
-    if spec is None or (spec["type"] in ("varchar", "char", "text", "json") and not isinstance(t, sa.Enum)):
+    if spec is None or (spec["type"] in ("varchar", "char", "text", "json", "native") and not isinstance(t, sa.Enum)):
         return None
     if isinstance(t, sa.Enum):
         return Column.CATEGORICAL
@@ -1376,6 +1407,8 @@ def _column_kinds(
         elif col in own and isinstance(typ, sa.JSON):  # JSON documents read as text: written back as JSON
             specs[col] = {"type": "json", "binary": isinstance(typ, postgresql.JSONB)}
             specs[col] |= {"nullable": False} if col in r.not_null else {}
+        elif col in own and (native := _postgres_type_name(typ)):  # inet, macaddr, tsvector ... read as text
+            specs[col] = {"type": "native", "name": native} | ({"nullable": False} if col in r.not_null else {})
         elif col in own and col in r.not_null:  # no type to keep (an interval read as labels), but its NOT NULL
             specs[col] = {"nullable": False}
         if col in own:
