@@ -354,3 +354,28 @@ def test_a_formula_never_writes_negative_zero():
     formula = {"table": "l", "column": "amount", "of": ["qty", "price"], "op": "*", "factor": 1.0, "decimals": 2}
     apply_formulas([{**formula, "span": None}], {"l": lines})
     assert lines["amount"].tolist() == [0.0, -7.0, 0.0] and not np.signbit(lines["amount"]).iloc[[0, 2]].any()
+
+
+def test_a_total_and_a_mean_score_of_many_items_are_computed():
+    # a survey's total score, the sum of its 10 Likert items, held in 9 % of generated rows (no pair
+    # or triple of nearby numbers is a sum of 10); a mean score of a run of them, anywhere before it
+    rng = np.random.default_rng(6)
+    n = 400
+    latent = rng.normal(size=n)
+    df = pd.DataFrame({"id": range(1, n + 1), "age": rng.integers(18, 80, n)})
+    items = [f"item{i:02d}" for i in range(1, 11)]
+    for c in items:
+        df[c] = np.clip(np.round(3 + latent + rng.normal(0, 0.8, n)), 1, 5).astype(np.int64)
+    df["total"] = df[items].sum(axis=1)
+    df["mean"] = df[items[2:6]].mean(axis=1).round(2)
+    df["noisy"] = df[items].sum(axis=1) + rng.integers(-1, 2, n)  # the sum in a third of the rows: none
+    data = one_table(df, **dict.fromkeys(["age", *items, "total", "noisy"], Integer()))
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    found = {f["column"]: (f["of"], f["factor"]) for f in pre.stats["formulas"]}
+    assert found == {"total": (items, 1.0), "mean": (items[2:6], 0.25)}
+    assert describe(pre.stats["formulas"][1]) == "0.25 x (item03 + item04 + item05 + item06)"
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["line"]
+    x = synth.astype(float)
+    assert (x["total"] == x[items].sum(axis=1)).all()
+    assert np.allclose(x["mean"], x[items[2:6]].mean(axis=1).round(2), rtol=0, atol=1e-9)
+    assert synth["total"].dtype == data["line"]["total"].dtype

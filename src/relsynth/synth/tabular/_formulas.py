@@ -7,8 +7,9 @@ amount equals quantity x unit price to the cent in 12 % of generated rows, net =
 discount in none). The fit keeps, per number of a table, the first formula `factor x (a op b)`
 (or `factor x a`, then `a x b - c` or `a x b + c`: a line's quantity times its unit price less its
 discount, which no two of them give, a missing `c` counting 0, or `a x b x (1 - c)`: the same less a
-discount rate; `TRIPLE_WINDOW`) over earlier
-numbers of its row that it
+discount rate; `TRIPLE_WINDOW`), else the sum or the mean of a run of at least `MIN_RUN` numbers
+that follow one another in the row (a survey's total score, the sum of its 10 items; `_match_run`)
+over earlier numbers of its row that it
 equals, to its own decimals, in at least
 `MIN_SHARE` of at least `MIN_ROWS` rows holding the values (and of the rows where it is not its
 most common value: a column of zeros times anything is no formula), its operands among the
@@ -56,12 +57,16 @@ PAIR_WINDOW = 8  # a formula takes two columns among this many numbers before it
 TRIPLE_WINDOW = 6  # a product plus or minus a third number takes its three among this many
 # the third number of such a formula may be missing, as 0: a discount NULL on the lines without one
 # (70 % of them: no formula held before, and generated totals did not add up)
+MIN_RUN = 3  # a sum of the numbers of a run, at least this many (two: a pair's "+")
+# a scale's total or mean score of its items: 9 % of generated rows added up with 10 items, no window of 8 held it
+PRESCREEN = 20  # rows every run of numbers is screened on first (in 3 of 4 of them: a miss or two)
 SCREEN = 200  # rows holding the value each candidate is screened on first
 _NUMBERS = (Column.NUMERIC, Column.INTEGER)
 REF = "->"  # "fk->column": an operand read from the row the reference `fk` names
 MAX_REF_OPERANDS = 4  # referenced numbers a table's formulas may take (the first of its references)
 _OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 RATE = "*(1-)"  # a x b x (1 - c): a product less a rate of it (a sale's quantity x price x (1 - discount))
+_TRIPLE_OPS = ("*-", "*+", RATE)  # a product and a third number, which may be missing (0)
 # a difference of two dates in seconds, minutes, hours, days, milliseconds: exact factors, not read from the data
 DATE_FACTORS = (1.0, 1 / 60, 1 / 3_600, 1 / 86_400, 1_000.0)
 
@@ -87,7 +92,9 @@ def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> li
         for i, col in enumerate(numbers):
             if col in given or i == 0 and not refs and len(dates) < 2:
                 continue
-            found = _match(values, col, numbers[:i] + list(refs), sample)
+            found = _match(values, col, numbers[:i] + list(refs), sample) or _match_run(
+                values, col, numbers[:i], sample
+            )
             if found is None and len(dates) >= 2:
                 found = _match_dates(values, col, dates, sample)
             if found is not None:
@@ -226,6 +233,52 @@ def _match(values: dict[str, np.ndarray], col: str, operands: list[str], sample:
     return None
 
 
+def _match_run(values: dict[str, np.ndarray], col: str, operands: list[str], sample: np.ndarray) -> dict | None:
+    """The sum (factor 1) or the mean (1 / its length) of a run of at least `MIN_RUN` consecutive
+    `operands` that `col` equals, the run ending nearest the column first, then the shortest. Every
+    run is screened at once from cumulative sums over the row, on a few rows first (a table of 120
+    numbers has 7,000 runs before its last)."""
+    y = values[col]
+    if len(operands) < MIN_RUN or (target := _target(y, sample)) is None:
+        return None
+    d, screen = target
+    x = np.column_stack([values[c][screen] for c in operands])  # (rows, k)
+    zero = np.zeros((len(screen), 1))
+    sums = np.hstack([zero, np.cumsum(np.nan_to_num(x), axis=1)])  # sums[:, e] - sums[:, s]: operands s..e-1
+    gaps = np.hstack([zero, np.cumsum(np.isnan(x), axis=1)])
+    ends, starts = _runs(len(operands))
+    unit = 0.5 * 10.0**-d if d is not None else 0.0
+
+    def close(rows: slice, runs: np.ndarray, factor: np.ndarray) -> np.ndarray:
+        """The share of `rows` of the screen where y is each run's sum times its factor."""
+        e, s = ends[runs], starts[runs]
+        v = np.where(gaps[rows, e] > gaps[rows, s], np.nan, sums[rows, e] - sums[rows, s]) * factor
+        t = y[screen[rows], None]
+        return (np.abs(t - v) <= unit + 1e-9 * np.abs(t)).mean(axis=0)
+
+    every = np.arange(len(ends))
+    for_sum, for_mean = np.ones(len(ends)), 1.0 / (ends - starts)
+    first = slice(0, PRESCREEN)
+    kept = every[(close(first, every, for_sum) >= 0.75) | (close(first, every, for_mean) >= 0.75)]
+    for j in kept:
+        for factor in (1.0, float(f"{for_mean[j]:.4g}")):
+            if close(slice(None), np.array([j]), np.array([factor]))[0] < MIN_SHARE:
+                continue
+            of, op = operands[starts[j] : ends[j]], "+" * (ends[j] - starts[j] - 1)
+            if _holds(y[sample], factor * _evaluate(values, of, op, sample), d) and _holds(
+                y, factor * _evaluate(values, of, op), d
+            ):
+                return {"of": of, "op": op, "factor": factor, "decimals": d}
+    return None
+
+
+def _runs(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ends, starts) of the runs of at least `MIN_RUN` of `k` operands (operands start..end-1), in
+    order of preference: the nearest end first, then the shortest run."""
+    pairs = [(e, s) for e in range(k, MIN_RUN - 1, -1) for s in range(e - MIN_RUN, -1, -1)]
+    return np.array([e for e, _ in pairs]), np.array([s for _, s in pairs])
+
+
 def _match_dates(values: dict[str, np.ndarray], col: str, dates: list[str], sample: np.ndarray) -> dict | None:
     """The first difference of two `dates` (seconds) that `col` equals in one of `DATE_FACTORS`' units."""
     y = values[col]
@@ -275,7 +328,7 @@ def _evaluate(values: dict[str, np.ndarray], of: list[str], op: str, rows: np.nd
     term added to or taken from a product, or its rate (`RATE`), counts 0 (a line without a discount,
     `TRIPLE_WINDOW`)."""
     xs = [values[c] if rows is None else values[c][rows] for c in of]
-    if len(xs) == 3:
+    if len(xs) == 3 and op in _TRIPLE_OPS:
         xs[2] = np.nan_to_num(xs[2], nan=0.0)
     if op == RATE:
         v = xs[0] * xs[1] * (1 - xs[2])
