@@ -302,3 +302,30 @@ def test_an_older_preproc_without_ancestors_keeps_its_parent_only_context(tmp_pa
 def test_glued_words_are_the_spaced_strings_the_tokenizer_cuts_in_several_pieces():
     text = "Mail anna.weiss7@mail.example.com, order ORD-123456. Call +49 30 1234567 (kruger7) d'accord!"
     assert glued_words(text) == ["anna.weiss7@mail.example.com", "weiss7", "ORD-123456", "kruger7", "d'accord"]
+
+
+def test_a_lookup_whose_first_value_names_no_row_is_shown_with_its_key():
+    # answers in entity-attribute-value form: a question's type (likert, number) names 2 kinds of 4
+    # questions, and the text model saw `question=number` for ages (18-80) and incomes (100-900) alike
+    schema = Schema(
+        respondent=Table(id=PrimaryKey(), region=Categorical()),
+        answer=Table(
+            id=PrimaryKey(), respondent=ForeignKey("respondent"), question=ForeignKey("question"), value=Text()
+        ),
+        question=Table(id=PrimaryKey(), qtype=Categorical(), wording=Text()),
+        lookups=["question"],
+    )
+    questions = pd.DataFrame({"id": [1, 2, 3, 4], "qtype": ["likert", "likert", "number", "number"],
+                              "wording": ["Happy?", "Fair?", None, "Income?"]})  # fmt: skip
+    answers = pd.DataFrame({"id": range(1, 9), "respondent": [1] * 4 + [2] * 4, "question": [1, 2, 3, 4] * 2,
+                            "value": ["4", "2", "35", "450", "5", "3", "61", "800"]})  # fmt: skip
+    respondents = pd.DataFrame({"id": [1, 2], "region": ["north", "south"]})
+    db = RelationalData({"respondent": respondents, "answer": answers, "question": questions}, schema)
+    pre = TextPreproc.from_schema_table(db.schema, "answer", vocab_size=300).fit(db)
+    shown = [c.split(";")[0] for c in pre.contexts(db)[:4]]  # then the respondent's region
+    assert shown == ["question=likert 1", "question=likert 2", "question=number 3", "question=number 4"]
+    named = RelationalData(  # a column naming each question once is shown alone, as a genre's name
+        {**db.data, "question": questions.assign(wording=["Happy?", "Fair?", "Age?", "Income?"])}, schema
+    )
+    shown = [c.split(";")[0] for c in pre.contexts(named)[:4]]
+    assert shown == ["question=Happy?", "question=Fair?", "question=Age?", "question=Income?"]

@@ -5,7 +5,8 @@ parent row's values (the parent's text columns included), then the non-text valu
 the parent (a message's customer's language), e.g.
 `genre=Rock; milliseconds=340000; album.title=For Those About To Rock; artist.country=UK`. Numbers are rounded to
 `digits` significant digits so they tokenise short; a foreign key to a lookup table shows the
-lookup's first non-key value (the genre's name) instead of its key.
+lookup's first non-key value that names its row (the genre's name) instead of its key, or its first
+non-key value and the key where none does (a question's type: `likert 3`).
 
 Tokens: *words* first, then a byte-level BPE fallback. A string is cut into pieces (a word with
 its leading space, a number, a run of punctuation, whitespace); a piece that occurs in at least
@@ -683,13 +684,23 @@ class TextPreproc:
         return out
 
     def _lookup_names(self, data: RelationalData, lookup: str, keys: pd.Series) -> pd.Series:
-        """A lookup FK shown by the lookup table's first non-key column, else by the key."""
+        """A lookup FK shown by the lookup table's first non-key column that names each of its rows
+        once (the genre's name), else by its first non-key column and the key (`likert 3`: a
+        question's type alone tells 4 kinds of 12 questions apart, and an answer of 1 to 5 was
+        written for a number question of 100 to 900), else by the key."""
         t = self.schema.tables[lookup]
-        names = [c for c, k in t.columns.items() if not k.is_key]
-        if not names or lookup not in data.data or names[0] not in data[lookup].columns:
+        table = data.data.get(lookup)
+        names = [c for c, k in t.columns.items() if not k.is_key and table is not None and c in table.columns]
+        if not names:
             return keys.astype(object)
-        table = data[lookup]
-        mapping = pd.Series(table[names[0]].to_numpy(dtype=object), index=table[t.primary_key].to_numpy())
+        unique = [c for c in names if table[c].notna().all() and table[c].is_unique]
+        key, first = table[t.primary_key].to_numpy(), table[unique[0] if unique else names[0]]
+        shown = (
+            first.to_numpy(dtype=object)
+            if unique
+            else np.where(first.notna(), first.astype(str) + " ", "") + key.astype(str)
+        )
+        mapping = pd.Series(shown, index=key)
         mapped = keys.map(mapping).astype(object)
         return mapped.where(mapped.notna(), keys.astype(object))
 
