@@ -314,3 +314,41 @@ def test_excel_serial_dates_are_named_and_a_date_declared_so_says_how_to_convert
     frame = pd.DataFrame({"id": range(60), "ordered": days})
     with pytest.raises(DataError, match=r"Excel's serial days.*origin='1899-12-30'"):
         RelationalData({"t": frame}, Schema(t=Table(id=PrimaryKey(), ordered=Date())))
+
+
+def test_a_counter_of_the_rows_is_the_key_of_a_table_given_none():
+    # a survey of 300 respondents: respondent_id 1..300 inferred as an integer was generated as a
+    # number, repeated in 46 of 300 rows
+    rng = np.random.default_rng(0)
+    n = 300
+    survey = pd.DataFrame(
+        {
+            "respondent_id": rng.permutation(n) + 1,
+            "age": rng.integers(18, 80, n),
+            "income": rng.permutation(n) * 3 + 100,
+        }
+    )  # fmt: skip  (distinct, counts nothing)
+    schema = Schema.infer({"survey": survey})
+    assert schema.tables["survey"].primary_key == "respondent_id"
+    assert schema.inference["survey"]["respondent_id"].startswith("distinct whole numbers 1 to 300 in 300 rows")
+    as_text = {"survey": survey.astype(str)}  # a CSV read as text, as the README advises
+    assert Schema.infer(as_text).tables["survey"].primary_key == "respondent_id"
+    zero_padded = {"survey": survey.assign(respondent_id=survey["respondent_id"].map("{:04d}".format))}
+    assert Schema.infer(zero_padded).tables["survey"].primary_key is None  # codes
+    assert (
+        Schema.infer({"survey": survey.assign(respondent_id=survey["respondent_id"] + 1000)})
+        .tables["survey"]
+        .primary_key
+        is None
+    )  # 1001.. counts nothing from 1: a number
+    assert Schema.infer({"survey": survey}, primary_keys={"survey": "age"}).tables["survey"].primary_key == "age"
+    # a lookup of 4 rows has a key: the one a foreign key names
+    questions = pd.DataFrame({"question_id": [1, 2, 3, 4], "qtype": ["likert", "likert", "number", "text"]})
+    answers = pd.DataFrame({"answer_id": range(1, 13), "respondent_id": np.repeat([1, 2, 3], 4),
+                            "question_id": [1, 2, 3, 4] * 3, "value": ["3"] * 12})  # fmt: skip
+    frames = {"survey": survey, "questions": questions, "answers": answers}
+    schema = Schema.infer(frames, foreign_keys={"answers": {"respondent_id": "survey", "question_id": "questions"}},
+                          lookups=["questions"])  # fmt: skip
+    # answers: 12 rows that no key names, too few to tell a counter from a number
+    assert [schema.tables[t].primary_key for t in frames] == ["respondent_id", "question_id", None]
+    RelationalData(frames, schema)

@@ -36,10 +36,40 @@ MIN_IDENTIFIERS = 20  # fewer values than this are never read as identifiers (a 
 IDENTIFIER_UNIQUE = 0.9  # share of distinct values an identifier column has at least
 IDENTIFIER_SHAPED = 0.9  # share of its values whose shape at least MIN_COUNT values share
 MAX_IDENTIFIER_CHARS = 64
+MIN_KEY_ROWS = 20  # rows a table needs for a counter to be read as its key, unless keys or lookups say it has one
 RARE_DOCUMENTS = 0.05  # share of rows holding a rare JSON document above which the column is text
 JSON_CHECKED = 10_000  # values parsed to tell JSON documents (the others must open as one)
 _GROUP = r"(?:\S*\d\S*|\*+|#+|•+|X{2,}|x{2,})"  # a group of a spaced code: one with a digit, or a mask (`****`)
 _DIGIT_GROUPS = rf"{_GROUP}(?: {_GROUP})*"  # codes written in spaced groups (phone numbers, masked cards)
+
+
+def counter_key(df: pd.DataFrame, skip: set[str], min_rows: int = MIN_KEY_ROWS) -> tuple[str, str] | None:
+    """(column, reason) of a table given no primary key: its first column (not in `skip`) of distinct
+    whole numbers counting its rows from 0 or 1, at most twice as high as its rows (a few deleted),
+    in `min_rows` rows at least. Modelled as a number, a survey's respondent_id came back repeated
+    (46 of 300 generated rows); as the key, generated rows get fresh keys."""
+    if len(df) < max(min_rows, 2):
+        return None
+    for col in df.columns:
+        if col in skip or (values := _counter(df[col])) is None:
+            continue
+        lo, hi = int(values.min()), int(values.max())
+        if lo in (0, 1) and hi < 2 * len(df) and values.is_unique:
+            return col, f"distinct whole numbers {lo} to {hi} in {len(df)} rows: the table's key (primary_keys chooses)"
+    return None
+
+
+def _counter(values: pd.Series) -> pd.Series | None:
+    """The values as integers where every one is a whole number written plainly (no `007`); else None."""
+    if values.isna().any() or ptypes.is_bool_dtype(values.dtype):
+        return None
+    if ptypes.is_integer_dtype(values.dtype):
+        return values
+    if values.dtype != object or not values.map(lambda v: isinstance(v, str)).all():
+        return None
+    if not values.str.fullmatch(r"0|[1-9]\d{0,17}").all():
+        return None
+    return values.astype(np.int64)
 
 
 def infer_kind(values: pd.Series, in_lookup: bool = False) -> Column:

@@ -423,6 +423,9 @@ class Schema:
 
         `primary_keys`: table -> PK column; `foreign_keys`: child table -> {FK column: table};
         `lookups`: tables copied as they are; `overrides`: table -> {column: kind} to correct a guess.
+        A table given no primary key gets its first column of distinct whole numbers counting its
+        rows from 0 or 1 (`respondent_id` 1 to 800), in 20 rows at least, or 2 where a lookup or a
+        foreign key says it has a key; else none.
         A table nests under its first key in column order whose root is large enough
         (`relational.nesting`), as `RelationalData.from_sql` chooses; its other keys are references.
 
@@ -434,7 +437,7 @@ class Schema:
         codes, integers past 64 bits and dates with a placeholder are labels), so the schema reads
         the frames it was inferred from.
         """
-        from relsynth.relational._infer import infer_kind_and_reason
+        from relsynth.relational._infer import MIN_KEY_ROWS, counter_key, infer_kind_and_reason
 
         primary_keys, foreign_keys, overrides = primary_keys or {}, foreign_keys or {}, overrides or {}
         lookups = (lookups,) if isinstance(lookups, str) else tuple(lookups)
@@ -442,6 +445,18 @@ class Schema:
             unknown = [t for t in mapping if t not in data]
             if unknown:
                 raise SchemaError(f"{what} names table(s) {unknown} that are not in the data ({list(data)})")
+        keyed = set(lookups) | {t for fks in foreign_keys.values() for t in fks.values()}  # tables that need one
+        guessed = {
+            name: found
+            for name, df in data.items()
+            if name not in primary_keys
+            and (
+                found := counter_key(
+                    df, {*foreign_keys.get(name, {}), *overrides.get(name, {})}, 2 if name in keyed else MIN_KEY_ROWS
+                )
+            )
+        }
+        primary_keys = {**primary_keys, **{t: col for t, (col, _) in guessed.items()}}
         tables, report = {}, {}
         passed_over: dict[tuple[str, str], str] = {}
         in_column_order = {t: _in_column_order(fks, data[t].columns) for t, fks in foreign_keys.items()}
@@ -463,7 +478,10 @@ class Schema:
             why = report[name] = {}
             for col in df.columns:
                 if col == pk:
-                    cols[col], why[col] = Column.PRIMARY_KEY, "given in primary_keys"
+                    cols[col], why[col] = (
+                        Column.PRIMARY_KEY,
+                        guessed[name][1] if name in guessed else "given in primary_keys",
+                    )
                 elif col in fks:
                     cols[col], why[col] = key_kind(
                         col,
