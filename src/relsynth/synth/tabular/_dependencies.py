@@ -167,10 +167,10 @@ def find_distinct(pre, data: RelationalData) -> list[dict]:
             for c, s in zip(layout.fields, layout.slots, strict=False)
             if _exact(pre.slots[s].preproc) and c in data[table].columns and c not in pre.orderings.get(table, {})
         ]  # a column kept in order is modelled as its offset: its tokens name no value of its own
-        plain = {c: _exact_values(data[table][c], p) for c, p in fields}
+        codes, n_values = _shared_codes({c: _exact_values(data[table][c], p) for c, p in fields})
         for i, (col, p) in enumerate(fields):
             for of, of_p in fields[:i]:
-                if type(of_p) is type(p) and never_equal(plain[of], plain[col]):
+                if type(of_p) is type(p) and never_equal(codes[of], codes[col], n_values):
                     log.info("%s.%s never equals %s.%s: kept so", table, col, table, of)
                     out.append({"table": table, "column": col, "of": of})
     return out
@@ -237,15 +237,29 @@ def _exact_values(values: pd.Series, p) -> pd.Series:
     return values.astype("Float64").map(float, na_action="ignore").astype(object)
 
 
-def never_equal(a: pd.Series, b: pd.Series) -> bool:
-    """Whether no row holding both has one value in both, where chance (the two columns' value
-    shares, independent) would give `MIN_EQUAL` such rows at least."""
-    held = a.notna() & b.notna()
-    a, b = a[held].astype(str), b[held].astype(str)
-    if len(a) < MIN_ROWS or (a.to_numpy() == b.to_numpy()).any():
+def _shared_codes(columns: dict[str, pd.Series]) -> tuple[dict[str, np.ndarray], int]:
+    """Each column's values as codes of one vocabulary of their text across the columns (-1:
+    missing), and its size: read once per column, not once per pair (a survey of 120 columns has
+    7,000 pairs: 25 of a 35 s fit on 3,000 rows went to reading them again)."""
+    texts = {c: s.dropna().astype(str).to_numpy(dtype=object) for c, s in columns.items()}
+    vocab = pd.Index(pd.unique(np.concatenate([np.empty(0, dtype=object), *texts.values()])))
+    out = {}
+    for c, s in columns.items():
+        codes = np.full(len(s), -1, dtype=np.int64)
+        codes[s.notna().to_numpy()] = vocab.get_indexer(texts[c])
+        out[c] = codes
+    return out, len(vocab)
+
+
+def never_equal(a: np.ndarray, b: np.ndarray, n_values: int) -> bool:
+    """Whether no row holding both (codes of `_shared_codes`) has one value in both, where chance
+    (the two columns' value shares, independent) would give `MIN_EQUAL` such rows at least."""
+    held = (a >= 0) & (b >= 0)
+    a, b = a[held], b[held]
+    if len(a) < MIN_ROWS or (a == b).any():
         return False
-    shares = a.value_counts(normalize=True).mul(b.value_counts(normalize=True), fill_value=0.0)
-    return float(shares.sum()) * len(a) >= MIN_EQUAL
+    chance = np.bincount(a, minlength=n_values) @ np.bincount(b, minlength=n_values) / len(a)  # rows
+    return float(chance) >= MIN_EQUAL
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
