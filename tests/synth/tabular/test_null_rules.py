@@ -59,3 +59,34 @@ def test_no_rule_where_one_row_breaks_it():
     df.loc[df.index[df["cancelled"] == "Y"][0], "delay"] = 5  # one cancelled flight with a delay
     pre = TabularPreproc.from_schema(data.schema).fit(RelationalData({"flight": df}, data.schema))
     assert [r["column"] for r in pre.stats["null_rules"]] == ["actual_departure"]
+
+
+def test_columns_missing_where_a_score_says_are_generated_so(tmp_path, tiny_size):
+    """A survey's skip logic on a score 1 to 5 (an integer of exact values, no bins): the reason
+    and its rating asked at 1 or 2 only, a count after a 0/1 checkbox. Drawn one by one they were
+    answered, or not, against the score (4 of 1,000 generated respondents of a trained model;
+    an untrained one at random)."""
+    rng = np.random.default_rng(1)
+    n = 600
+    sat, other = rng.integers(1, 6, n), rng.integers(0, 2, n)
+    survey = pd.DataFrame({"id": range(n), "sat": sat, "why_low": np.where(sat <= 2, rng.choice(["price", "staff"], n), None),
+                           "rate_low": pd.array(np.where(sat <= 2, rng.integers(1, 11, n), None), dtype="Int64"),
+                           "other": other, "count": pd.array(np.where(other == 1, rng.integers(1, 4, n), None), dtype="Int64")})  # fmt: skip
+    schema = Schema(s=Table(id=PrimaryKey(), sat=Integer(), why_low=Categorical(), rate_low=Integer(), other=Integer(),
+                            count=Integer()))  # fmt: skip
+    data = RelationalData({"s": survey}, schema)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    rules = {(r["column"], r["of"]): (r["missing"], r["held"]) for r in pre.stats.get("null_rules", [])}
+    assert rules == {
+        ("why_low", "sat"): ([3.0, 4.0, 5.0], [1.0, 2.0]),
+        ("rate_low", "sat"): ([3.0, 4.0, 5.0], [1.0, 2.0]),
+        ("count", "other"): ([0.0], [1.0]),
+    }
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)
+    model.save(tmp_path / "model")
+    out = TabularModel.load(tmp_path / "model").generate(400, seed=0)["s"]
+    low = out["sat"].astype(float) <= 2
+    assert 0 < low.sum() < len(out)
+    assert (out["why_low"].notna() == low).all() and (out["rate_low"].notna() == low).all()
+    assert (out["count"].notna() == (out["other"].astype(float) == 1)).all()

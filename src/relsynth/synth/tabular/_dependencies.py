@@ -19,7 +19,8 @@ have paired them in `MIN_EQUAL` rows at least: the later column never takes the 
 value at generation (`banning_tables`), which a model drawing them one by one does (9 of 426
 generated flights landed where they took off).
 
-And a column that is missing exactly where an earlier category of its row holds some values
+And a column that is missing exactly where an earlier category of its row, or a number of exact
+values (a survey's score 1 to 5: a follow-up asked at 1 or 2 only), holds some values
 (a cancelled flight's delay and actual times, in every row, and only there): after such a value
 the column's `<missing>` token is forced, after any other frequent one it is banned
 (`null_tables`), where a model drawing them one by one gave 13 of 16 cancelled flights a delay
@@ -178,8 +179,10 @@ def find_distinct(pre, data: RelationalData) -> list[dict]:
 
 def find_null_rules(pre, data: RelationalData) -> list[dict]:
     """[{"table", "column", "of", "missing": [...], "held": [...]}]: `column` is missing in every
-    row of `table` whose earlier categorical column `of` holds a value of `missing`, and in no row
-    holding one of `held` (frequent categories, the tokens; `MIN_NULLS` rows each side at least).
+    row of `table` whose earlier categorical column (or number of exact values) `of` holds a value
+    of `missing`, and in no row holding one of `held` (frequent categories or points, the tokens;
+    `MIN_NULLS` rows each side at least). Modelled one by one, a follow-up asked below a score of 3
+    was answered, or not, against its score in 4 of 1,000 generated respondents.
     The first such `of` in the header, for each column that has a `<missing>` token."""
     out = []
     for table, layout in pre.layouts.items():
@@ -187,15 +190,14 @@ def find_null_rules(pre, data: RelationalData) -> list[dict]:
             (c, pre.slots[s].preproc)
             for c, s in zip(layout.fields, layout.slots, strict=False)
             if isinstance(pre.slots[s].preproc, (CategoricalPreproc, NumericPreproc)) and c in data[table].columns
-        ]
+        ]  # `of`: the exact ones only (`_exact`), whose tokens name values
         for i, (col, col_pre) in enumerate(fields):
             if not col_pre.has_missing:
                 continue
             missing = data[table][col].isna()
             for of, of_pre in fields[:i]:
-                rule = (
-                    _missing_with(data[table][of], missing, of_pre) if isinstance(of_pre, CategoricalPreproc) else None
-                )
+                exact = _exact(of_pre) and of not in pre.orderings.get(table, {})  # an order's: an offset
+                rule = _missing_with(data[table][of], missing, of_pre) if exact else None
                 if rule is not None:
                     log.info(
                         "%s.%s is missing exactly where %s.%s is one of %s: kept so", table, col, table, of, rule[0]
@@ -212,10 +214,10 @@ def _missing_with(of: pd.Series, missing: pd.Series, of_pre: CategoricalPreproc)
     """(values of `of` whose rows are all missing, values whose rows are none), frequent categories
     of `MIN_NULLS` rows each, where every row holding `of` is one or the other; None where not."""
     held = of.notna()
-    share = missing[held].groupby(of[held].map(_plain).astype(str)).agg(["mean", "size"])
+    share = missing[held].groupby(_exact_values(of[held], of_pre).astype(str)).agg(["mean", "size"])
     if not share["mean"].isin([0.0, 1.0]).all():
         return None
-    known = {str(v): v for v in of_pre.categories}
+    known = {str(v): v for v in _values_of(of_pre)}  # a number's points as `str(float)`, as `_exact_values`
     share = share[share.index.isin(list(known)) & (share["size"] >= MIN_NULLS)]
     ones, zeros = share.index[share["mean"] == 1.0], share.index[share["mean"] == 0.0]
     if not len(ones) or not len(zeros):
@@ -366,11 +368,12 @@ def null_tables(pre, rules: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndar
         if (found := _slots_of(pre, r)) is None:
             continue
         j, of_slot, slot = found
-        ids = of_slot.category_tokens()
+        ids = of_slot.value_tokens()  # a category's, or a number's points (`str(float)`)
+        text = str if hasattr(of_slot.preproc, "categories") else lambda v: str(float(v))
         for values, pos, tok in ((r["missing"], force_pos, force_tok), (r["held"], ban_pos, ban_tok)):
             for v in values:
-                if str(v) in ids:
-                    pos[n, ids[str(v)]], tok[n, ids[str(v)]] = j, slot.offset  # local id 0: <missing>
+                if text(v) in ids:
+                    pos[n, ids[text(v)]], tok[n, ids[text(v)]] = j, slot.offset  # local id 0: <missing>
         if r.get("rare_held"):  # a number spelt by `of`'s <rare> (`_spelled_values`), local id 1
             ban_pos[n, of_slot.offset + 1], ban_tok[n, of_slot.offset + 1] = j, slot.offset
     return force_pos, force_tok, ban_pos, ban_tok
