@@ -8,7 +8,8 @@ discount in none). The fit keeps, per number of a table, the first formula `fact
 (or `factor x a`, then `a x b - c` or `a x b + c`: a line's quantity times its unit price less its
 discount, which no two of them give, a missing `c` counting 0, or `a x b x (1 - c)`: the same less a
 discount rate; `TRIPLE_WINDOW`), else the sum or the mean of a run of at least `MIN_RUN` numbers
-that follow one another in the row (a survey's total score, the sum of its 10 items; `_match_run`)
+that follow one another among the `RUN_WINDOW` before it (a survey's total score, the sum of its 10
+items; `_match_run`)
 over earlier numbers of its row that it
 equals, to its own decimals, in at least
 `MIN_SHARE` of at least `MIN_ROWS` rows holding the values (and of the rows where it is not its
@@ -58,6 +59,7 @@ TRIPLE_WINDOW = 6  # a product plus or minus a third number takes its three amon
 # the third number of such a formula may be missing, as 0: a discount NULL on the lines without one
 # (70 % of them: no formula held before, and generated totals did not add up)
 MIN_RUN = 3  # a sum of the numbers of a run, at least this many (two: a pair's "+")
+RUN_WINDOW = 64  # ... among this many numbers before it: all of them, before each of 300 numbers, took 16 s
 # a scale's total or mean score of its items: 9 % of generated rows added up with 10 items, no window of 8 held it
 PRESCREEN = 20  # rows every run of numbers is screened on first (in 3 of 4 of them: a miss or two)
 SCREEN = 200  # rows holding the value each candidate is screened on first
@@ -92,9 +94,8 @@ def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> li
         for i, col in enumerate(numbers):
             if col in given or i == 0 and not refs and len(dates) < 2:
                 continue
-            found = _match(values, col, numbers[:i] + list(refs), sample) or _match_run(
-                values, col, numbers[:i], sample
-            )
+            found = _match(values, col, numbers[:i] + list(refs), sample)
+            found = found or _match_run(values, col, numbers[max(i - RUN_WINDOW, 0) : i], sample)
             if found is None and len(dates) >= 2:
                 found = _match_dates(values, col, dates, sample)
             if found is not None:
