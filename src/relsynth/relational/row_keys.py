@@ -30,6 +30,13 @@ def row_key_references(formats: Mapping) -> list[tuple[str, list[str], str, list
     ]
 
 
+def row_key_columns(formats: Mapping, table: str) -> set[str]:
+    """The columns of `table` its row keys copy from the row it nests under (tasks' tenant_id, of
+    (tenant_id, project_id)): the row's, not the table's own, so they group its rows as its parent
+    key does (a task id counts its tenant's tasks)."""
+    return {c for name, cols, _, _, _ in row_key_references(formats) if name == table for c in cols}
+
+
 def is_row_key(fmt: Mapping | None) -> bool:
     """Whether a column with this format is a row key, added when read and not written back."""
     return bool(((fmt or {}).get(SQL_FORMAT) or {}).get(ROW_KEY))

@@ -27,7 +27,7 @@ from relsynth.relational.orders import (
     referenced_ordered,
 )
 from relsynth.relational.orders import reference_orders as orders_across
-from relsynth.relational.row_keys import is_row_key, row_key_references
+from relsynth.relational.row_keys import is_row_key, row_key_columns, row_key_references
 from relsynth.relational.schema import Edge
 from relsynth.synth.core.nulls import telling_column
 from relsynth.synth.tabular._references.copies import chance, copied_columns
@@ -577,7 +577,8 @@ def row_numbers(data: RelationalData, links: dict[str, list[str]]) -> dict[str, 
     out = {}
     for table, cols in links.items():
         kinds = data.schema.tables[table]
-        numbered = [c for c in cols if c not in kinds.foreign_keys]
+        grouping = {*kinds.foreign_keys, *row_key_columns(data.formats, table)}  # a task id counts its tenant's
+        numbered = [c for c in cols if c not in grouping]
         if len(numbered) != 1 or kinds.columns[numbered[0]].kind is not Column.INTEGER:
             continue
         col, group = numbered[0], [c for c in cols if c != numbered[0]]

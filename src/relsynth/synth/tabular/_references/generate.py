@@ -17,6 +17,7 @@ import pandas as pd
 from relsynth.relational import Column
 from relsynth.relational.data import composite_references, copy_row_keys
 from relsynth.relational.orders import ancestor_keys, as_numbers, parent_rows
+from relsynth.relational.row_keys import row_key_columns
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.copies import copy_values
 from relsynth.synth.tabular._references.cycles import without_cycles
@@ -605,7 +606,10 @@ def drop_repeated_links(pre, tables: dict[str, pd.DataFrame]) -> None:
     a key whose one column not a foreign key is an integer (a line number under its order) gets
     the next free numbers in its group, else the generated rows repeating a key are dropped, with
     the rows nested under them where a row key (`RowKey`) nests a table under its rows. A number
-    that counts its group's rows in the data (`row_numbers`) counts them here too."""
+    that counts its group's rows in the data (`row_numbers`) counts them here too. The columns a
+    row key copies (a task's tenant_id, from its project) are copied first: they group the rows."""
+    formats = pre.stats.get("formats") or {}
+    tables.update(copy_row_keys(pre.schema, tables, formats))
     for table, cols in pre.stats.get("unique_links", {}).items():
         if table in (numbers := pre.stats.get("row_numbers", {})):
             df, col = tables[table], numbers[table]["column"]
@@ -623,7 +627,8 @@ def drop_repeated_links(pre, tables: dict[str, pd.DataFrame]) -> None:
         repeated = df.duplicated(subset=cols).to_numpy() & df[cols].notna().all(axis=1).to_numpy()
         if not repeated.any():
             continue
-        numbered = [c for c in cols if c not in pre.schema.tables[table].foreign_keys]
+        grouping = {*pre.schema.tables[table].foreign_keys, *row_key_columns(formats, table)}
+        numbered = [c for c in cols if c not in grouping]
         if len(numbered) == 1 and pre.schema.tables[table].columns[numbered[0]].kind is Column.INTEGER:
             tables[table] = _renumbered(df, repeated, [c for c in cols if c != numbered[0]], numbered[0])
             log.info("%s: %d generated row(s) repeating %s renumbered", table, int(repeated.sum()), cols)
