@@ -1085,6 +1085,29 @@ def test_a_composite_key_over_a_grandparents_key_is_kept_unique_across_its_paren
     assert query(target, "SELECT count(*) FROM tasks") == [(len(synth["tasks"]),)]
 
 
+def test_a_second_composite_reference_stays_within_the_row_a_table_nests_under(tmp_path: Path) -> None:
+    """tasks nest under their project by (tenant_id, project_id), and (tenant_id, assignee_id) names
+    a user of the same tenant. A generated tenant with no users had its tasks' and comments' pairs
+    drawn among every tenant's users, the tenant_id copied from the project overwritten: 7 of 442
+    generated comments named a task of another tenant (/tmp/tenant_dig.py). The tenant stays the
+    row's, the user is drawn among its tenant's, and left null where that tenant has none."""
+    source = url("sqlite", tmp_path, "source")
+    tenant_db(source)
+    synth = fitted_tenants(source, n_steps=3)
+
+    def named(table: str, cols: list[str], parent: str) -> pd.Series:
+        rows = synth[table][cols].dropna().set_axis(["tenant_id", "id"], axis=1)
+        return rows.merge(synth[parent][["tenant_id", "id"]], how="left", indicator=True)["_merge"] == "both"
+
+    assert named("tasks", ["tenant_id", "project_id"], "projects").all()
+    assert named("comments", ["tenant_id", "task_id"], "tasks").all()
+    assert named("tasks", ["tenant_id", "assignee_id"], "users").all()
+    assert named("comments", ["tenant_id", "author_id"], "users").all()
+    without_users = ~synth["comments"]["tenant_id"].isin(synth["users"]["tenant_id"])
+    assert without_users.any()  # a generated tenant without users: its comments name none
+    assert (synth["comments"]["author_id"].isna() == without_users).all()
+
+
 def test_a_table_of_people_that_nests_a_table_is_not_detected_as_a_lookup(tmp_path: Path) -> None:
     """patient (60 rows, no keys of its own) was detected as a lookup, copied as it is, because its
     referencing admission (patient_id first) also references doctor, which has a key to department:

@@ -679,8 +679,11 @@ def keep_composite_references(pre, tables: dict[str, pd.DataFrame], rng: np.rand
     """Make every generated pair of a composite key (lineitem's partkey, suppkey) the key of a
     generated row of the table it names (partsupp), in place: a pair that is none is replaced by
     one of that table's, drawn among those with the same first column where there are (a part's
-    suppliers), else among all. The columns keep their own kinds (each may be a key of its own);
-    read from the source's declarations (`from_sql`), at no privacy cost."""
+    suppliers), else among all. The columns a row key copies from the row the table nests under
+    (a task's tenant_id, from its project) are the row's and stay: the pair is drawn among the
+    rows holding them (a user of the task's tenant), its other columns left null where none does.
+    The columns keep their own kinds (each may be a key of its own); read from the source's
+    declarations (`from_sql`), at no privacy cost."""
     formats = pre.stats.get("formats") or {}
     tables.update(copy_row_keys(pre.schema, tables, formats))  # nested under the row: its pair
     for table, cols, parent, ref_cols in composite_references(formats):
@@ -695,10 +698,40 @@ def keep_composite_references(pre, tables: dict[str, pd.DataFrame], rng: np.rand
         if not len(pairs):
             log.warning("%s: no %s row was generated, so %d (%s) pair(s) name none", table, parent, len(wrong), cols)
             continue
-        chosen = _same_first(pairs, child[cols[0]].to_numpy()[wrong], rng)
-        for c in cols:
-            child.loc[child.index[wrong], c] = pairs[c].to_numpy()[chosen]
+        fixed = [c for c in cols if c in row_key_columns(formats, table)]
+        if fixed:
+            chosen = _matching(pairs, child[fixed].iloc[wrong], rng)
+        else:
+            chosen = _same_first(pairs, child[cols[0]].to_numpy()[wrong], rng)
+        found = chosen >= 0
+        for c in cols if not fixed else [c for c in cols if c not in fixed]:
+            values = pd.array(pairs[c].to_numpy()[chosen], dtype=child[c].dtype)
+            values[~found] = pd.NA
+            child.loc[child.index[wrong], c] = values
         log.info("%s: %d generated (%s) pair(s) made pairs of %s rows", table, len(wrong), ", ".join(cols), parent)
+        if not found.all():
+            log.warning(
+                "%s: %d generated (%s) pair(s) name no %s row holding their row's %s (copied from the row the "
+                "table nests under; none was generated): the other column(s) left null; generate more entities",
+                table,
+                int((~found).sum()),
+                ", ".join(cols),
+                parent,
+                ", ".join(fixed),
+            )
+
+
+def _matching(pairs: pd.DataFrame, wanted: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """For each row of `wanted`, a random row of `pairs` holding its values in `wanted`'s columns,
+    -1 where none does."""
+    cols = list(wanted.columns)
+    both = pd.concat([pairs[cols], wanted], ignore_index=True)
+    group = both.groupby(cols, dropna=False, sort=False).ngroup().to_numpy()
+    have, want = group[: len(pairs)], group[len(pairs) :]
+    order = np.argsort(have, kind="stable")
+    lo, hi = np.searchsorted(have[order], want, "left"), np.searchsorted(have[order], want, "right")
+    pick = lo + np.floor(rng.random(len(want)) * (hi - lo)).astype(np.int64)
+    return np.where(hi > lo, order[np.minimum(pick, len(order) - 1)], -1)
 
 
 def _same_first(pairs: pd.DataFrame, firsts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
