@@ -1108,6 +1108,21 @@ def test_a_second_composite_reference_stays_within_the_row_a_table_nests_under(t
     assert (synth["comments"]["author_id"].isna() == without_users).all()
 
 
+def test_a_composite_keys_columns_are_not_named_keys_not_declared(tmp_path: Path, caplog) -> None:
+    """Every fit of the tenant database warned 'tasks.tenant_id holds keys of tenants ...: modelled
+    as a number, its generated values name no generated row; declare it a foreign key to tenants':
+    the column is declared, in (tenant_id, project_id), copied from the task's project, and
+    declaring it a key of its own would break that. A composite key's columns are never named."""
+    from relsynth.synth import TabularPreproc
+
+    source = url("sqlite", tmp_path, "source")
+    tenant_db(source)
+    data = RelationalData.from_sql(source)
+    with caplog.at_level(logging.WARNING):
+        TabularPreproc.from_schema(data.schema).fit(data)
+    assert "holds keys of" not in caplog.text
+
+
 def test_a_table_of_people_that_nests_a_table_is_not_detected_as_a_lookup(tmp_path: Path) -> None:
     """patient (60 rows, no keys of its own) was detected as a lookup, copied as it is, because its
     referencing admission (patient_id first) also references doctor, which has a key to department:

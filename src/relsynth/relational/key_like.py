@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from relsynth.relational._coerce import composite_references
 from relsynth.relational.columns import Column
 
 MIN_KEYS = 20  # distinct values a column (or one label's rows) holds, at least
@@ -25,8 +26,10 @@ def key_like_columns(data) -> list[str]:
     """One note per integer column of a synthesised table whose values (all of them, or those of
     each label of a categorical column of its row) are keys of one other synthesised table
     (`MIN_INSIDE` of them, as in a split's part), covering `MIN_COVER` of its keys: what it names,
-    and how to declare it."""
+    and how to declare it. Not a column of a composite key the source declares (a task's
+    tenant_id, of (tenant_id, project_id)): declared, and copied from its row or paired so."""
     schema, out = data.schema, []
+    declared = {(t, c) for t, cols, _, _ in composite_references(data.formats) for c in cols}
     keys = {
         t: set(pd.to_numeric(data[t][pk], errors="coerce").dropna().astype(np.int64).tolist())
         for t in schema.synth_tables
@@ -36,7 +39,7 @@ def key_like_columns(data) -> list[str]:
         columns = schema.tables[table].columns
         labels = [c for c, k in columns.items() if k.kind is Column.CATEGORICAL]
         others = {t: k for t, k in keys.items() if t != table}  # its own keys: as likely row numbers
-        for col in [c for c, k in columns.items() if k.kind is Column.INTEGER]:
+        for col in [c for c, k in columns.items() if k.kind is Column.INTEGER and (table, c) not in declared]:
             values = pd.to_numeric(data[table][col], errors="coerce")
             if (note := _polymorphic(data[table], table, col, values, labels, others)) is not None:
                 out.append(note)
