@@ -1108,6 +1108,20 @@ def test_a_second_composite_reference_stays_within_the_row_a_table_nests_under(t
     assert (synth["comments"]["author_id"].isna() == without_users).all()
 
 
+def test_a_column_a_row_key_copies_implies_no_key_of_its_own(tmp_path: Path) -> None:
+    """comments nest under their task by (tenant_id, task_id); their (tenant_id, author_id) to users,
+    whose tenant_id is a key to tenants, made comments.tenant_id a reference to tenants of its own
+    ('a reference, not nested'): drawn among all tenants, then overwritten by the task's. It is
+    the task's tenant, copied from the row, as tasks.tenant_id is its project's."""
+    source = url("sqlite", tmp_path, "source")
+    tenant_db(source)
+    schema = RelationalData.from_sql(source).schema
+    for table in ["tasks", "comments"]:
+        assert schema.tables[table].columns["tenant_id"].kind is Column.INTEGER, table
+        assert "copied from the" in schema.inference[table]["tenant_id"]
+    assert [e.fk for e in schema.references("comments")] == []
+
+
 def test_a_composite_keys_columns_are_not_named_keys_not_declared(tmp_path: Path, caplog) -> None:
     """Every fit of the tenant database warned 'tasks.tenant_id holds keys of tenants ...: modelled
     as a number, its generated values name no generated row; declare it a foreign key to tenants':

@@ -1232,8 +1232,10 @@ def _implied_keys(
     own (column -> (referenced table, why)): deliveries' (order_id, line_no) to order_lines, whose
     order_id is a key to orders, makes deliveries.order_id one too (a delivery's order is its
     line's). Read without it, deliveries were entities of their own, unrelated to any order: half
-    of the generated ones were dated before their order, some under cancelled orders."""
+    of the generated ones were dated before their order, some under cancelled orders. Not a column
+    a row key copies (a comment's tenant_id, its task's): the row's, no key of its own."""
     out: dict[str, dict[str, tuple[str, str]]] = {t: {} for t in reflected}
+    copied = {(t, c) for t, cols in row_keys for c in cols}
     found = True
     while found:  # again with the keys just implied: parcels -> deliveries, whose order_id is implied
         found = False
@@ -1246,6 +1248,8 @@ def _implied_keys(
                 for col, ref_col in zip(fk.columns, fk.ref_columns, strict=True):
                     parent = fks[fk.table].get(ref_col) or out[fk.table].get(ref_col, (None,))[0]
                     if parent is None or parent == t or col in fks[t] or col in given.get(t, {}) or col in out[t]:
+                        continue
+                    if (t, col) in copied:
                         continue
                     why = (
                         f"a foreign key to {parent}.{{pk}}, implied by the catalog's key ({', '.join(fk.columns)}) "
