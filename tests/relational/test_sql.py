@@ -1013,11 +1013,12 @@ def test_a_table_nests_under_a_three_column_key_row_under_a_two_column_one(tmp_p
     assert described(target) == described(source)
 
 
-def tenant_db(source: str) -> None:
+def tenant_db(source: str, author_key_first: bool = False) -> None:
     """A multi-tenant database in SQLite at `source`: every table keyed (tenant_id, id), users
     UNIQUE (tenant_id, email), tasks nested under their project by (tenant_id, project_id), their
     assignee (tenant_id, assignee_id) a user of the same tenant; task ids count the tenant's tasks
-    across its projects, comments' its comments across its tasks."""
+    across its projects, comments' its comments across its tasks (`author_key_first`: comments
+    declare their key to users before the one to tasks)."""
     users, projects, tasks, comments = [], [], [], []
     for t in range(1, 61):
         n_users = 2 + t % 3
@@ -1033,6 +1034,10 @@ def tenant_db(source: str) -> None:
                     comments.append(
                         (t, sum(1 for row in comments if row[0] == t) + 1, task, author, 1 + len(comments) % 9)
                     )
+    keys = [
+        "FOREIGN KEY (tenant_id, task_id) REFERENCES tasks (tenant_id, id)",
+        "FOREIGN KEY (tenant_id, author_id) REFERENCES users (tenant_id, id)",
+    ]
     run_sql(
         source,
         "CREATE TABLE tenants (id INTEGER PRIMARY KEY, plan VARCHAR(10) NOT NULL)",
@@ -1046,8 +1051,8 @@ def tenant_db(source: str) -> None:
         "FOREIGN KEY (tenant_id, assignee_id) REFERENCES users (tenant_id, id))",
         "CREATE TABLE comments (tenant_id INTEGER NOT NULL, id INTEGER NOT NULL, task_id INTEGER NOT NULL, "
         "author_id INTEGER NOT NULL, words INTEGER NOT NULL, PRIMARY KEY (tenant_id, id), "
-        "FOREIGN KEY (tenant_id, task_id) REFERENCES tasks (tenant_id, id), "
-        "FOREIGN KEY (tenant_id, author_id) REFERENCES users (tenant_id, id))",
+        + ", ".join(keys if not author_key_first else keys[::-1])
+        + ")",
         "INSERT INTO tenants VALUES " + ", ".join(f"({t}, '{('free', 'pro')[t % 2]}')" for t in range(1, 61)),
         "INSERT INTO users VALUES " + ", ".join(f"({t}, {u}, '{e}', '{r}')" for t, u, e, r in users),
         "INSERT INTO projects VALUES " + ", ".join(f"({t}, {p}, '{s}')" for t, p, s in projects),
@@ -1106,6 +1111,19 @@ def test_a_second_composite_reference_stays_within_the_row_a_table_nests_under(t
     without_users = ~synth["comments"]["tenant_id"].isin(synth["users"]["tenant_id"])
     assert without_users.any()  # a generated tenant without users: its comments name none
     assert (synth["comments"]["author_id"].isna() == without_users).all()
+
+
+@pytest.mark.parametrize("author_key_first", [False, True])
+def test_composite_keys_sharing_their_first_column_nest_by_column_order(tmp_path: Path, author_key_first: bool) -> None:
+    """comments (tenant_id, id, task_id, author_id) with keys (tenant_id, task_id) to tasks and
+    (tenant_id, author_id) to users: the same database nested comments under their task read from
+    SQLite and under their author read from PostgreSQL, whose catalog lists the keys by name, so 10
+    of 516 generated comments named no task (/tmp/tenant_pg_nullid.py). Keys sharing their first
+    column are ordered by their next ones, as a table's columns are: task_id comes first."""
+    source = url("sqlite", tmp_path, "source")
+    tenant_db(source, author_key_first=author_key_first)
+    schema = RelationalData.from_sql(source).schema
+    assert schema.parent("comments") == Edge("comments", "(tenant_id, task_id)", "tasks")
 
 
 def test_a_column_a_row_key_copies_implies_no_key_of_its_own(tmp_path: Path) -> None:

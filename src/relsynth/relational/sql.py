@@ -1155,13 +1155,17 @@ def _nesting(
 ) -> tuple:
     """(keys, implied keys, lookups, why each lookup, nesting keys, why keys were passed over) with
     the row keys `keys`: each in its table's keys just before its first column, so that column
-    order decides as for any key; their columns imply no keys (they are copied from the row)."""
+    order decides as for any key, and among keys of one first column (a tenant_id) their next
+    columns' order, not the catalog's (PostgreSQL lists keys by name); their columns imply no keys
+    (they are copied from the row)."""
     implied = _implied_keys(reflected, given, own, {(k.child, k.columns) for k in keys})
     fks = {}
     for t, r in reflected.items():
         fks[t] = {}
+        position = {c: i for i, c in enumerate(r.types)}
+        ordered = sorted((k for k in keys if k.child == t), key=lambda k: [position[c] for c in k.columns])
         for c in r.types:
-            fks[t].update({k.child_column: k.parent for k in keys if k.child == t and k.columns[0] == c})
+            fks[t].update({k.child_column: k.parent for k in ordered if k.columns[0] == c})
             if c in own[t] or c in implied[t]:
                 fks[t][c] = own[t].get(c) or implied[t][c][0]
     chosen, why_lookup = _lookups(fks, lookups, list(reflected), problems, rows)
