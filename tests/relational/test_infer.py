@@ -352,3 +352,19 @@ def test_a_counter_of_the_rows_is_the_key_of_a_table_given_none():
     # answers: 12 rows that no key names, too few to tell a counter from a number
     assert [schema.tables[t].primary_key for t in frames] == ["respondent_id", "question_id", None]
     RelationalData(frames, schema)
+
+
+def test_composite_keys_given_to_infer_are_refused_with_the_way_that_reads_them():
+    """A multi-tenant table keyed (tenant_id, id): primary_keys={"users": ["tenant_id", "id"]} failed
+    with "TypeError: unhashable type: 'list'", and foreign_keys={"tasks": {("tenant_id", "project_id"):
+    "projects"}} with "table 'tasks' has no column(s) [('tenant_id', 'project_id')]". Both name the
+    keys and the way that reads composite keys (from_sql, from a database with them declared)."""
+    frames = {
+        "users": pd.DataFrame({"tenant_id": [1, 1, 2], "id": [1, 2, 1], "role": ["a", "b", "a"]}),
+        "tasks": pd.DataFrame({"tenant_id": [1, 2], "id": [1, 1], "project_id": [1, 1]}),
+        "projects": pd.DataFrame({"tenant_id": [1, 2], "id": [1, 1]}),
+    }
+    with pytest.raises(SchemaError, match=r"primary_keys\['users'\] = \['tenant_id', 'id'\] name several.*from_sql"):
+        Schema.infer(frames, primary_keys={"users": ["tenant_id", "id"]})
+    with pytest.raises(SchemaError, match=r"foreign_keys\['tasks'\]\[\('tenant_id', 'project_id'\)\] name several"):
+        Schema.infer(frames, foreign_keys={"tasks": {("tenant_id", "project_id"): "projects"}})

@@ -445,6 +445,14 @@ class Schema:
             unknown = [t for t in mapping if t not in data]
             if unknown:
                 raise SchemaError(f"{what} names table(s) {unknown} that are not in the data ({list(data)})")
+        if composite := _composite_keys(primary_keys, foreign_keys):
+            raise SchemaError(
+                f"Schema.infer takes keys of one column, but {'; '.join(composite)} name several: composite keys "
+                "are read from a database's catalog (RelationalData.from_sql: a table keyed (tenant_id, id) nests "
+                "under the row its (tenant_id, project_id) names and copies its tenant_id from it), so write the "
+                "frames into SQLite with their PRIMARY KEY and FOREIGN KEY constraints and read that; or give such "
+                "a table no key here (its columns are then modelled as plain values that name no generated row)"
+            )
         keyed = set(lookups) | {t for fks in foreign_keys.values() for t in fks.values()}  # tables that need one
         guessed = {
             name: found
@@ -552,6 +560,14 @@ def _dated(values: pd.Series, given: ColumnKind | Column | str | None) -> bool:
 
     kind = as_kind(given).kind if given is not None else infer_kind_and_reason(values)[0]
     return kind in (Column.DATE, Column.DATETIME)
+
+
+def _composite_keys(primary_keys: Mapping, foreign_keys: Mapping) -> list[str]:
+    """The keys given to `Schema.infer` as several columns, as the caller wrote them."""
+    out = [f"primary_keys[{t!r}] = {pk!r}" for t, pk in primary_keys.items() if isinstance(pk, list | tuple)]
+    return out + [
+        f"foreign_keys[{t!r}][{c!r}]" for t, fks in foreign_keys.items() for c in fks if isinstance(c, list | tuple)
+    ]
 
 
 def _in_column_order(fks: Mapping[str, str], columns: Iterable[str]) -> dict[str, str]:
