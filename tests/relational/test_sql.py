@@ -1126,6 +1126,30 @@ def test_composite_keys_sharing_their_first_column_nest_by_column_order(tmp_path
     assert schema.parent("comments") == Edge("comments", "(tenant_id, task_id)", "tasks")
 
 
+def test_a_composite_key_to_its_own_table_names_the_column_to_read_plain(tmp_path: Path) -> None:
+    """A sub-task's parent (tenant_id, parent_id) -> tasks (tenant_id, id) is refused; its way out
+    said overrides={'tasks': {'tenant_id': 'categorical'}}, which, followed, made the tenant a label
+    of its own and undid the nesting by (tenant_id, project_id) (its column given), and overriding
+    parent_id alone was refused again. The way out names parent_id, the column no other key shares,
+    and reads the key as plain columns while tasks still nest under their project."""
+    source = url("sqlite", tmp_path, "source")
+    tenant_db(source)
+    run_sql(
+        source,
+        "CREATE TABLE subtasks (tenant_id INTEGER NOT NULL, id INTEGER NOT NULL, project_id INTEGER NOT NULL, "
+        "parent_id INTEGER, PRIMARY KEY (tenant_id, id), "
+        "FOREIGN KEY (tenant_id, project_id) REFERENCES projects (tenant_id, id), "
+        "FOREIGN KEY (tenant_id, parent_id) REFERENCES subtasks (tenant_id, id))",
+        "INSERT INTO subtasks SELECT tenant_id, id, project_id, CASE WHEN id % 2 = 0 THEN id - 1 END FROM tasks",
+    )
+    way_out = "overrides={'subtasks': {'parent_id': 'categorical'}}"
+    with pytest.raises(SchemaError, match=re.escape(way_out)):
+        RelationalData.from_sql(source)
+    schema = RelationalData.from_sql(source, overrides={"subtasks": {"parent_id": "categorical"}}).schema
+    assert schema.parent("subtasks") == Edge("subtasks", "(tenant_id, project_id)", "projects")
+    assert schema.tables["subtasks"].columns["parent_id"].kind is Column.CATEGORICAL
+
+
 def test_a_column_a_row_key_copies_implies_no_key_of_its_own(tmp_path: Path) -> None:
     """comments nest under their task by (tenant_id, task_id); their (tenant_id, author_id) to users,
     whose tenant_id is a key to tenants, made comments.tenant_id a reference to tenants of its own

@@ -1356,9 +1356,9 @@ def _foreign_keys(
     each one it cannot take is a problem naming the ways out."""
     fks = {c: k.parent for c, k in own.items() if isinstance(k, ForeignKey)}
     for fk in r.fks:
-        if all(c in own for c in fk.columns) or (fk.table != t and composite_reference(fk, reflected)):
+        if all(c in own for c in _unshared_columns(fk, r)) or (fk.table != t and composite_reference(fk, reflected)):
             continue  # the overrides decide these columns; a composite reference keeps their own kinds
-        col = fk.columns[0]
+        col = _unshared_columns(fk, r)[0]
         what = f"{t}.{col}" if len(fk.columns) == 1 else f"{t}.({', '.join(fk.columns)})"
         plain = f"read the key as a plain column (overrides={{{t!r}: {{{col!r}: 'categorical'}}}})"
         if len(fk.columns) > 1:
@@ -1385,6 +1385,14 @@ def _foreign_keys(
         add = _other_schema_way_out(fk, schemas) if fk.ref_schema is not None and len(fk.columns) == 1 else add
         problems.append(f"{problem}: {add}{LEAVE_OUT}, or {plain}")
     return {c: fks[c] for c in r.types if c in fks}  # column order, not the catalog's: the first key nests
+
+
+def _unshared_columns(fk: _ForeignKey, r: _Reflected) -> tuple[str, ...]:
+    """The columns of `fk` that no other key of the table shares (a sub-task's parent_id of
+    (tenant_id, parent_id), not the tenant_id its other keys hold), or all of them where each is
+    shared: those that, given in overrides, read the key as plain columns and leave the others'."""
+    shared = {c for other in r.fks if other is not fk for c in other.columns}
+    return tuple(c for c in fk.columns if c not in shared) or tuple(fk.columns)
 
 
 def _column_kinds(
