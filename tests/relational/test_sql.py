@@ -12,7 +12,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from sql_data import CHINOOK_SQLITE, CHINOOK_URL, MAIN_TABLES, ROOT, every_kind, run_sql, unstorable
+from sql_data import (
+    CHINOOK_SQLITE,
+    CHINOOK_URL,
+    MAIN_TABLES,
+    ROOT,
+    every_kind,
+    fitted_tenants,
+    run_sql,
+    tenant_db,
+    unstorable,
+)
 
 from relsynth.relational import (
     Categorical,
@@ -1011,68 +1021,6 @@ def test_a_table_nests_under_a_three_column_key_row_under_a_two_column_one(tmp_p
     assert not synth["deliveries"].duplicated(key).any()
     synth.to_sql(target := url("sqlite", tmp_path, "target"))
     assert described(target) == described(source)
-
-
-def tenant_db(source: str, author_key_first: bool = False) -> None:
-    """A multi-tenant database in SQLite at `source`: every table keyed (tenant_id, id), users
-    UNIQUE (tenant_id, email), tasks nested under their project by (tenant_id, project_id), their
-    assignee (tenant_id, assignee_id) a user of the same tenant; task ids count the tenant's tasks
-    across its projects, comments' its comments across its tasks (`author_key_first`: comments
-    declare their key to users before the one to tasks)."""
-    users, projects, tasks, comments = [], [], [], []
-    for t in range(1, 61):
-        n_users = 2 + t % 3
-        users += [(t, u, f"u{u}@t{t % 7}.example", "admin" if u == 1 else "member") for u in range(1, n_users + 1)]
-        for p in range(1, 2 + t % 3):
-            projects.append((t, p, "active" if (t + p) % 3 else "archived"))
-            for _ in range(1 + (t + p) % 3):
-                task = sum(1 for row in tasks if row[0] == t) + 1
-                assignee = "NULL" if (t + task) % 5 == 0 else str(1 + (t * task) % n_users)
-                tasks.append((t, task, p, assignee, 1 + (t + task) % 4))
-                for _ in range((t + task) % 3):
-                    author = 1 + (t + task + len(comments)) % n_users
-                    comments.append(
-                        (t, sum(1 for row in comments if row[0] == t) + 1, task, author, 1 + len(comments) % 9)
-                    )
-    keys = [
-        "FOREIGN KEY (tenant_id, task_id) REFERENCES tasks (tenant_id, id)",
-        "FOREIGN KEY (tenant_id, author_id) REFERENCES users (tenant_id, id)",
-    ]
-    run_sql(
-        source,
-        "CREATE TABLE tenants (id INTEGER PRIMARY KEY, plan VARCHAR(10) NOT NULL)",
-        "CREATE TABLE users (tenant_id INTEGER NOT NULL REFERENCES tenants (id), id INTEGER NOT NULL, "
-        "email VARCHAR(40) NOT NULL, role VARCHAR(10) NOT NULL, PRIMARY KEY (tenant_id, id), UNIQUE (tenant_id, email))",
-        "CREATE TABLE projects (tenant_id INTEGER NOT NULL REFERENCES tenants (id), id INTEGER NOT NULL, "
-        "status VARCHAR(10) NOT NULL, PRIMARY KEY (tenant_id, id))",
-        "CREATE TABLE tasks (tenant_id INTEGER NOT NULL, id INTEGER NOT NULL, project_id INTEGER NOT NULL, "
-        "assignee_id INTEGER, priority INTEGER NOT NULL, PRIMARY KEY (tenant_id, id), "
-        "FOREIGN KEY (tenant_id, project_id) REFERENCES projects (tenant_id, id), "
-        "FOREIGN KEY (tenant_id, assignee_id) REFERENCES users (tenant_id, id))",
-        "CREATE TABLE comments (tenant_id INTEGER NOT NULL, id INTEGER NOT NULL, task_id INTEGER NOT NULL, "
-        "author_id INTEGER NOT NULL, words INTEGER NOT NULL, PRIMARY KEY (tenant_id, id), "
-        + ", ".join(keys if not author_key_first else keys[::-1])
-        + ")",
-        "INSERT INTO tenants VALUES " + ", ".join(f"({t}, '{('free', 'pro')[t % 2]}')" for t in range(1, 61)),
-        "INSERT INTO users VALUES " + ", ".join(f"({t}, {u}, '{e}', '{r}')" for t, u, e, r in users),
-        "INSERT INTO projects VALUES " + ", ".join(f"({t}, {p}, '{s}')" for t, p, s in projects),
-        "INSERT INTO tasks VALUES " + ", ".join(f"({t}, {i}, {p}, {a}, {q})" for t, i, p, a, q in tasks),
-        "INSERT INTO comments VALUES " + ", ".join(str(c) for c in comments),
-    )
-
-
-def fitted_tenants(source: str, n_steps: int = 30) -> RelationalData:
-    """The tenant database at `source` read, a tiny model fitted on it in `n_steps`, and 40 tenants
-    generated (after 30 steps each with users; after 3, some without)."""
-    from relsynth.synth import TabularDataset, TabularModel, TabularModelSize, TabularPreproc, TabularTrainer
-
-    data = RelationalData.from_sql(source)
-    pre = TabularPreproc.from_schema(data.schema).fit(data)
-    model = TabularModel.build(pre, size=TabularModelSize(n_layers=1, h=2, d=16), block_size=128)
-    TabularTrainer(model, calibrate_counts=False).train(
-        TabularDataset.from_data(data, pre, block_size=128), n_steps=n_steps, batch_size=8, progress=False
-    )
-    return model.generate(n_samples=40, seed=0)
 
 
 def test_a_composite_key_over_a_grandparents_key_is_kept_unique_across_its_parents(tmp_path: Path) -> None:

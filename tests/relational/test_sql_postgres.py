@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 import torch
-from sql_data import CHINOOK_URL, MAIN_TABLES, ROOT, every_kind, run_sql, unstorable
+from sql_data import CHINOOK_URL, MAIN_TABLES, ROOT, every_kind, fitted_tenants, run_sql, tenant_db, unstorable
 
 from relsynth.relational import (
     Column,
@@ -170,6 +170,29 @@ def test_chinook_round_trip_through_postgres(postgres_url: str, tmp_path: Path) 
     back = RelationalData.from_sql(postgres_url, MAIN_TABLES, schema_name="synth", overrides=synth.schema)
     for table in MAIN_TABLES:
         pd.testing.assert_frame_equal(back[table], synth[table])
+
+
+def test_a_multi_tenant_database_round_trips_through_postgres_with_its_composite_keys(postgres_url: str) -> None:
+    """Every table keyed (tenant_id, id), tasks nested under their project by (tenant_id, project_id),
+    their assignee and a comment's author users of the same tenant: read from PostgreSQL, generated,
+    and written back into PostgreSQL, which checks every composite key and UNIQUE (tenant_id, email)
+    as the rows go in. From PostgreSQL, whose catalog lists keys by name, comments nested under their
+    author, not their task, and 10 of 516 generated comments named no task (/tmp/tenant_pg_nullid.py)."""
+    tenant_db(postgres_url)
+    synth = fitted_tenants(postgres_url)
+    assert synth.schema.parent("comments").parent == "tasks"
+    synth.to_sql(postgres_url, schema_name="synth")
+    tables = ["tenants", "users", "projects", "tasks", "comments"]
+    assert {t: rows(postgres_url, f"SELECT count(*) FROM synth.{t}")[0][0] for t in tables} == synth.n_rows()
+    keys = ddl(postgres_url, "synth", tables)[1]
+    assert ("tasks", "f", "FOREIGN KEY (tenant_id, assignee_id) REFERENCES users(tenant_id, id)") in keys
+    assert keys == ddl(postgres_url, "public", tables)[1]
+    unique = "SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace"
+    assert rows(postgres_url, f"{unique} WHERE n.nspname = 'synth' AND c.contype = 'u'") == [
+        ("UNIQUE (tenant_id, email)",)
+    ]
+    with pytest.raises(sa.exc.IntegrityError, match="violates foreign key constraint"):
+        rows(postgres_url, "INSERT INTO synth.tasks VALUES (1, 999, 1, 999, 1)")
 
 
 def test_timestamps_with_time_zone_keep_their_instant(postgres_url: str) -> None:
