@@ -711,8 +711,10 @@ def keep_composite_references(pre, tables: dict[str, pd.DataFrame], rng: np.rand
         log.info("%s: %d generated (%s) pair(s) made pairs of %s rows", table, len(wrong), ", ".join(cols), parent)
         if not found.all():
             log.warning(
-                "%s: %d generated (%s) pair(s) name no %s row holding their row's %s (copied from the row the "
-                "table nests under; none was generated): the other column(s) left null; generate more entities",
+                "%s: %d generated (%s) pair(s) name no %s row holding their row's %s, copied from the row the "
+                "table nests under: the model generated none there (e.g. a tenant without users), so their other "
+                "column(s) are left null, which to_sql refuses where NOT NULL; a model trained longer generates "
+                "such rows, or drop these rows before to_sql",
                 table,
                 int((~found).sum()),
                 ", ".join(cols),
