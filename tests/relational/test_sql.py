@@ -1038,6 +1038,25 @@ def test_a_composite_key_over_a_grandparents_key_is_kept_unique_across_its_paren
     assert query(target, "SELECT count(*) FROM tasks") == [(len(synth["tasks"]),)]
 
 
+def test_a_tenant_database_appends_into_its_source_with_its_keys_shifted(tmp_path: Path) -> None:
+    """to_sql(if_exists='append', shift_keys=True) of the generated tenant database into its source
+    failed with "KeyError: '(tenant_id, id)'": the projects' row key, added when read and never
+    written, was taken for a key of the target table to move. Row keys are not moved; the tenant
+    ids are, and every table's tenant_id copied from its moved parent row."""
+    source = url("sqlite", tmp_path, "source")
+    tenant_db(source)
+    synth = fitted_tenants(source)
+    before = {t: query(source, f"SELECT count(*) FROM {t}")[0][0] for t in synth.schema.tables}
+    synth.to_sql(source, if_exists="append", shift_keys=True)
+    after = {t: query(source, f"SELECT count(*) FROM {t}")[0][0] for t in synth.schema.tables}
+    assert after == {t: before[t] + len(synth[t]) for t in before}
+    assert query(source, "PRAGMA foreign_key_check") == []
+    assert query(source, "SELECT min(tenant_id) FROM tasks WHERE tenant_id > 60") == [(61,)]
+    assert query(
+        source, "SELECT count(*) FROM tasks t JOIN projects p ON p.tenant_id = t.tenant_id AND p.id = t.project_id"
+    ) == [(after["tasks"],)]
+
+
 def test_a_second_composite_reference_stays_within_the_row_a_table_nests_under(tmp_path: Path, caplog) -> None:
     """tasks nest under their project by (tenant_id, project_id), and (tenant_id, assignee_id) names
     a user of the same tenant. A generated tenant with no users had its tasks' and comments' pairs

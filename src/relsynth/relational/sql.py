@@ -2549,12 +2549,14 @@ def _shifted_keys(
     target table holds (the same step for every key, so the order and gaps stay), and every
     foreign key naming it by the same step; a lookup's rows whose key the target holds left out
     (copied from the source, they are the rows the synthetic ones name), and so a calendar's whose
-    keys are their days (`_day_keyed`: a key moved would say another day). `shift_keys=True`."""
+    keys are their days (`_day_keyed`: a key moved would say another day). A row key (`RowKey`) is
+    not written, so not moved: the columns it copies are copied again from the moved rows (a task's
+    tenant_id, its project's). `shift_keys=True`."""
     out, steps = dict(frames), {}
     for table in tables:
         name, df = _name(table), frames[_name(table)]
         pk = schema.tables[name].primary_key if name in schema.tables else None
-        if pk is None or pk not in df.columns or not len(df) or not pd.api.types.is_integer_dtype(df[pk].dtype):
+        if pk is None or pk not in table.c or not len(df) or not pd.api.types.is_integer_dtype(df[pk].dtype):
             continue
         if name in schema.lookups or _day_keyed(df, pk, schema.tables[name].cols_of(Column.DATE, Column.DATETIME)):
             held = _held_rows(conn, table, df, [pk])
@@ -3076,7 +3078,7 @@ def write_sql(
             if missing:
                 raise ValueError(f"if_exists='append': {where} has no table(s) {missing}; nothing was written")
             if shift_keys:
-                frames = _shifted_keys(conn, schema, tables, frames)
+                frames = copy_row_keys(schema, _shifted_keys(conn, schema, tables, frames), formats)
             checks = (_repeated_unique, _equal_where_checked, _held_by_target)
             if repeats := [p for check in checks for p in check(conn, tables, frames)]:
                 raise DataError(repeats)
