@@ -530,3 +530,35 @@ def test_siblings_from_their_parents_date_keep_the_least_gaps_the_data_keeps(tin
         first, step = least_gaps(out, parent, child, fk, col, latest=data[child][col].max())
         assert first >= o.first_gap / 86_400 >= real[0], child
         assert step >= o.step_gap / 86_400 >= real[1], child
+
+
+def timed_stays_until_death() -> RelationalData:
+    """`stays_until_death` with admissions and discharges at a minute of the day (timestamps, never
+    at midnight), each patient's death (a date) 1-30 days after the last discharge's day."""
+    data = stays(n=90)
+    rng = np.random.default_rng(2)
+    stay = data["stay"].copy()
+    for c in ("admitted", "discharged"):
+        stay[c] = stay[c] + pd.to_timedelta(rng.integers(60, 23 * 60, len(stay)), "min")
+    last = stay.groupby("patient")["discharged"].max().dt.normalize().reindex(data["patient"]["id"]).to_numpy()
+    patient = data["patient"].assign(died=last + pd.to_timedelta(rng.integers(1, 31, len(last)), "D"))
+    schema = Schema(
+        patient=Table(id=PrimaryKey(), died=Date()),
+        stay=Table(id=PrimaryKey(), patient=ForeignKey(parent="patient"), admitted=Datetime(), discharged=Datetime()),
+    )
+    return RelationalData({"patient": patient, "stay": stay}, schema)
+
+
+def test_timestamps_capped_by_a_date_keep_their_time_of_day():
+    """An admission (a timestamp) never after the patient's death (a date): one the model drew
+    past the death was set onto it, its midnight, a time of day no admission of the data has (43
+    of 722 generated admissions at 00:00). It is moved back by whole days instead, keeping its time,
+    where the previous discharge leaves it a day."""
+    generated, died = stays_capped_by_death(timed_stays_until_death(), mean_gap_days=600)
+    admitted = generated["admitted"]
+    assert (admitted > died - pd.Timedelta("1D")).sum() > 10  # many drawn past the death
+    assert (admitted <= died).all() and overlaps(generated) == 0
+    s = generated.assign(died=died).sort_values(["patient", "admitted"], kind="stable")
+    previous = s.groupby("patient")["discharged"].shift(1)
+    room = previous.isna() | (previous < s["died"] - pd.Timedelta("1D"))  # a day before the death at least
+    assert room.sum() > 80 and (s["admitted"] != s["admitted"].dt.normalize())[room].all()  # none at midnight
