@@ -562,3 +562,51 @@ def test_timestamps_capped_by_a_date_keep_their_time_of_day():
     previous = s.groupby("patient")["discharged"].shift(1)
     room = previous.isna() | (previous < s["died"] - pd.Timedelta("1D"))  # a day before the death at least
     assert room.sum() > 80 and (s["admitted"] != s["admitted"].dt.normalize())[room].all()  # none at midnight
+
+
+def adults_until_death(n: int = 150) -> RelationalData:
+    """patients born 1925-1999 -> 1-4 stays each, the first 0-3 years after the later of the 18th
+    birthday and 2010, each 1-60 days after the previous discharge; a fifth die 1-300 days after the
+    last discharge (a date missing in most rows: the stays' cap)."""
+    rng = np.random.default_rng(4)
+    born = pd.Timestamp("1925-01-01") + pd.to_timedelta(rng.integers(0, 365 * 75, n), "D")
+    start = (born + pd.Timedelta(days=365 * 18 + 5)).where(born > "1992-01-01", pd.Timestamp("2010-01-01"))
+    pid = np.repeat(np.arange(n), rng.integers(1, 5, n))
+    los, gap = rng.integers(1, 13, len(pid)), rng.integers(1, 61, len(pid))
+    before = pd.Series(gap + los).groupby(pid).cumsum().to_numpy() - los - gap
+    first = start + pd.to_timedelta(rng.integers(0, 3 * 365, n), "D")
+    admitted = first[pid] + pd.to_timedelta(before, "D")
+    stay = pd.DataFrame({"id": range(len(pid)), "patient": pid, "admitted": admitted})
+    stay["discharged"] = stay["admitted"] + pd.to_timedelta(los, "D")
+    last = stay.groupby("patient")["discharged"].max().to_numpy()
+    died = pd.Series(last + pd.to_timedelta(rng.integers(1, 300, n), "D")).where(rng.random(n) < 0.2)
+    schema = Schema(
+        patient=Table(id=PrimaryKey(), born=Date(), died=Date()),
+        stay=Table(id=PrimaryKey(), patient=ForeignKey(parent="patient"), admitted=Date(), discharged=Date()),
+    )
+    return RelationalData({"patient": pd.DataFrame({"id": range(n), "born": born, "died": died}), "stay": stay}, schema)
+
+
+def test_a_sequence_capped_by_the_death_keeps_its_distance_from_the_birth():
+    """Stays, a sequence from the column's earliest admission capped by the patient's death, were
+    counted from no date of the patient but the death: a young patient's first stay, drawn from
+    2010 on, came before the 18th birthday (35 of 722 generated admissions; the data: none). The
+    birth is now the sequence's floor: the first stay counts from the later of the two."""
+    data = adults_until_death()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    admitted = pre.orderings["stay"]["admitted"]
+    assert admitted.after_sibling and admitted.origin is not None and admitted.cap == "died"
+    assert admitted.floor == "born" and admitted.floor_gap >= 18 * 365 * 86_400e9
+    rng = np.random.default_rng(0)  # any offsets, as a model may write them
+    siblings = np.repeat(np.arange(150), rng.integers(1, 5, 150))
+    cols = {
+        "admitted": pd.Series(rng.exponential(300 * 86_400, len(siblings))),
+        "discharged": pd.Series(rng.exponential(5 * 86_400, len(siblings))),
+    }
+    parent = data["patient"][["born", "died"]].iloc[siblings].reset_index(drop=True)
+    from_offsets(cols, pre.orderings["stay"], parent, siblings)
+    age = (cols["admitted"] - parent["born"]).dt.days
+    assert (age >= 18 * 365).all() and overlaps(pd.DataFrame({"patient": siblings, **cols})) == 0
+    back = pre.inverse_transform(pre.transform(data), seed=1)  # a round trip: 6 of 386 stays before 18
+    stay = back["stay"].merge(back["patient"], left_on="patient", right_on="id")
+    assert len(stay) > 350 and ((stay["admitted"] - stay["born"]).dt.days >= 18 * 365).all()

@@ -117,6 +117,10 @@ class Ordering(RowOrder):
     # first child's birth, 9 months between two children), in the offset's units, kept at decoding
     first_gap: float = 0.0
     step_gap: float = 0.0
+    floor: str | None = None  # with an `origin`: a date of the parent row the column follows at a distance
+    #                          (`relational.orders.apart_orders`: a stay after the patient's birth, 18 years
+    #                          at least): the first sibling's base is the later of `origin` and it + `floor_gap`
+    floor_gap: float = 0.0
 
     def to_dict(self) -> dict:
         """The fields, those added since orders were first saved left out at their defaults: an
@@ -145,6 +149,8 @@ _ADDED = {
     "min_gap": 0.0,
     "first_gap": 0.0,
     "step_gap": 0.0,
+    "floor": None,
+    "floor_gap": 0.0,
 }  # field -> its default
 
 
@@ -162,11 +168,9 @@ def find_orderings(
     the gap from its base that all rows but `min_count - 1` keep (`Ordering.min_gap`)."""
     found = row_orders(df, columns, kinds, parent, parent_kinds)
     capped = _capped_only(found, df, columns, kinds, parent, parent_kinds)
-    apart = {
-        c: o
-        for c, (o, _) in apart_orders(df, columns, kinds, parent, parent_kinds, min_count).items()
-        if c not in found and c not in capped
-    }
+    every_apart = apart_orders(df, columns, kinds, parent, parent_kinds, min_count)
+    apart = {c: o for c, (o, _) in every_apart.items() if c not in found and c not in capped}
+    floors = _floors(capped, every_apart)
     capped |= apart  # implied by the ranges, the gap not: decoded as itself, kept min_gap from its base
     found = {c: found.get(c) or capped[c] for c in columns if c in found or c in capped}  # in field order
     caps = _caps(found, df, columns, kinds, parent, parent_kinds)
@@ -187,8 +191,25 @@ def find_orderings(
             fallback=fallbacks[b][0] if fallbacks[b] else None,
             fallback_from_parent=bool(fallbacks[b] and fallbacks[b][1]),
             min_gap=_min_gap(o, df, parent, min_count) if b in capped or _is_loose(o, df, parent) else 0.0,
+            floor=floors[b][0].base if b in floors else None,
+            floor_gap=floors[b][1] if b in floors else 0.0,
         )
         for b, o in found.items()
+    }
+
+
+def _floors(
+    capped: Mapping[str, RowOrder], apart: Mapping[str, tuple[RowOrder, float]]
+) -> dict[str, tuple[RowOrder, float]]:
+    """Per date capped by a parent's later date (`_capped_only`: an admission before the death), the
+    parent's earlier date it follows at a distance (`apart_orders`: the birth, 18 years before at
+    least) and that gap: the capped order keeps one base, and a sequence of such dates
+    (`sequence_ordering`) counted from the column's least value put 35 of 722 generated admissions
+    before their patient's 18th birthday (the data: none)."""
+    return {
+        c: apart[c]
+        for c, o in capped.items()
+        if c in apart and o.sign < 0 and o.from_parent and apart[c][0].sign > 0 and apart[c][0].from_parent
     }
 
 
@@ -209,7 +230,8 @@ def sequence_ordering(df: pd.DataFrame, key: str, kind: Column, loose: Ordering 
     sibling's (`after_sibling`, set by the caller). `loose`: the key's own order this one replaces (a
     base too far to model, or a parent's date the key is on or before): the parent's column it never
     passes going forward (a base it is on or before, the patient's death; else its bound or cap)
-    stays its cap, so no stay follows the death."""
+    stays its cap, so no stay follows the death; a parent's date it follows at a distance (the
+    birth: `_floor_of`) its floor, so no first stay comes before the patient's 18th birthday."""
     cap: tuple[str | None, bool] = (None, False)
     if loose is not None and not loose.day_base:  # a date capped by a timestamp compares with its day
         if loose.sign < 0:
@@ -220,6 +242,7 @@ def sequence_ordering(df: pd.DataFrame, key: str, kind: Column, loose: Ordering 
             cap = (loose.cap, loose.cap_from_parent)
     if not cap[1]:  # a column of the row itself may be an offset still when the key, decoded first, is
         cap = (None, False)
+    floor = _floor_of(loose)
     origin = float(np.nanmin(as_numbers(df[key], kind)))
     dated, integer = kind in (Column.DATE, Column.DATETIME), kind is Column.INTEGER  # a number key: a time of its own
     return Ordering(
@@ -232,7 +255,19 @@ def sequence_ordering(df: pd.DataFrame, key: str, kind: Column, loose: Ordering 
         grid=_grid(df[key], kind),
         cap=cap[0],
         cap_from_parent=cap[1],
+        floor=floor[0],
+        floor_gap=floor[1],
     )
+
+
+def _floor_of(loose: Ordering | None) -> tuple[str | None, float]:
+    """The parent's date (and gap) a sequence's first sibling keeps after: the key's own order where
+    that is a loose one after a parent's date at a distance (a birth), else the floor it carries."""
+    if loose is None:
+        return None, 0.0
+    if loose.sign > 0 and loose.from_parent and loose.loose and loose.min_gap > 0 and loose.bound is None:
+        return loose.base, loose.min_gap
+    return loose.floor, loose.floor_gap
 
 
 def bound_as_cap(o: Ordering) -> Ordering:
@@ -478,7 +513,11 @@ def _previous_sibling(
 def _base_values(o: Ordering, own: Mapping[str, pd.Series] | pd.DataFrame, parent: pd.DataFrame | None) -> np.ndarray:
     """The base's values as numbers, a timestamp's day where a date follows it (`day_base`)."""
     if getattr(o, "origin", None) is not None:  # a bare RowOrder (measuring a bound's room) has none
-        return np.full(len(own[o.column]), o.origin)
+        origin = np.full(len(own[o.column]), o.origin)
+        if o.floor is None:
+            return origin
+        floor = as_numbers(_column_of(o.floor, True, own, parent), _kind(o)) + o.sign * o.floor_gap
+        return o.sign * np.fmax(o.sign * origin, o.sign * floor)  # no floor (NaN): the origin
     base = as_numbers(_base_of(o, own, parent), _kind(o))
     return day_values(base) if o.day_base else base
 

@@ -516,6 +516,8 @@ class TabularPreproc:
                     out.add((parent if o.cap_from_parent else table, o.cap))
                 if o.fallback is not None:
                     out.add((parent if o.fallback_from_parent else table, o.fallback))
+                if o.floor is not None:
+                    out.add((parent, o.floor))
         return out
 
     def _settled_formulas(self, formulas: list[dict]) -> set[tuple[str, str]]:
@@ -548,6 +550,7 @@ class TabularPreproc:
                     (o.sibling_base, False),
                     (o.bound, o.bound_from_parent),
                     (o.cap, o.cap_from_parent),
+                    (o.floor, True),
                 ):
                     if col is not None:
                         ways.setdefault(where(col, from_parent), set()).add(0)
@@ -566,7 +569,7 @@ class TabularPreproc:
                 if o.bound is not None or o.cap is not None or o.after_sibling or o.step_quantiles is not None:
                     out.add((table, o.column))
                 reads = [(o.base, o.from_parent), (o.sibling_base, False), (o.bound, o.bound_from_parent)]
-                reads += [(o.cap, o.cap_from_parent), (o.fallback, o.fallback_from_parent)]
+                reads += [(o.cap, o.cap_from_parent), (o.fallback, o.fallback_from_parent), (o.floor, True)]
                 out |= {_read_at(schema, table, c, up) for c, up in reads if c is not None}
         for table in schema.synth_tables:
             for e in schema.references(table):
@@ -596,6 +599,7 @@ class TabularPreproc:
                 if o.bound is not None or o.cap is not None:
                     out.add((table, o.column))
                 later = [(o.base, o.from_parent), (o.sibling_base, False), (o.fallback, o.fallback_from_parent)]
+                later.append((o.floor, True))
                 if o.sign < 0:
                     later = [(o.bound, o.bound_from_parent), (o.cap, o.cap_from_parent)]
                 out |= {_read_at(self.schema, table, c, up) for c, up in later if c is not None and c != o.column}
@@ -623,7 +627,14 @@ class TabularPreproc:
             }
             for o in found.values():
                 sequence = o.after_sibling and o.origin is not None and o.base == o.column and not o.from_parent
-                if sequence and o.dated and o.sibling_base is None and o.cap is None and o.column not in read:
+                if (
+                    sequence
+                    and o.dated
+                    and o.sibling_base is None
+                    and o.cap is None
+                    and o.floor is None
+                    and o.column not in read
+                ):
                     out.add((table, o.column))
         return out - summed
 
@@ -737,7 +748,7 @@ class TabularPreproc:
         """The parent's columns that `table`'s ordered columns follow (encoding needs their values)."""
         ordered = self.orderings.get(table, {}).values()
         bounds = {o.bound for o in ordered if o.bound_from_parent} | {o.cap for o in ordered if o.cap_from_parent}
-        fallbacks = {o.fallback for o in ordered if o.fallback_from_parent}
+        fallbacks = {o.fallback for o in ordered if o.fallback_from_parent} | {o.floor for o in ordered if o.floor}
         return sorted({o.base for o in ordered if o.from_parent} | bounds | fallbacks)
 
     def _build_layouts(
