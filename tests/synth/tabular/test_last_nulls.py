@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from relsynth.relational import Categorical, Datetime, ForeignKey, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import Categorical, Datetime, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularModel, TabularPreproc
 
 SCHEMA = Schema(
@@ -133,3 +133,22 @@ def test_a_last_row_on_its_bound_in_few_rows_of_many_still_gets_its_token():
     assert rule["parent"] == "left" and rule["at_bound"]
     layout = pre.layouts["sub"]
     assert 1.0 in pre.slots[layout.slots[layout.fields.index("end")]].preproc.points
+
+
+def test_a_column_held_only_in_the_last_sibling_is_missing_in_every_other(tiny_size):
+    """A stay's death time is on the patient's last stay only (where the patient died there): the
+    model, not knowing more stays follow, wrote death times on two stays of 11 of 300 generated
+    patients. A column held in no row but its parent's last is now missing in every other row."""
+    data = subscriptions(n=120)
+    sub = data["sub"].copy()
+    last = sub["start"] == sub.groupby("user")["start"].transform("max")
+    refunded = last & (np.random.default_rng(3).random(len(sub)) < 0.4)
+    sub["refund"] = np.where(refunded, np.random.default_rng(4).integers(5, 50, len(sub)), np.nan)
+    schema = Schema(user=SCHEMA.tables["user"], sub=Table(**SCHEMA.tables["sub"].columns, refund=Numeric()))
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"user": data["user"], "sub": sub}, schema))
+    assert {"table": "sub", "column": "refund", "always": False, "held_last": True} in pre.stats["last_nulls"]
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(120, seed=0)["sub"].sort_values(["user", "start"])
+    last = np.r_[out["user"].to_numpy()[1:] != out["user"].to_numpy()[:-1], True]
+    assert (~last).sum() > 50 and out["refund"][last].notna().sum() > 10
+    assert out["refund"][~last].isna().all()

@@ -603,9 +603,13 @@ def _mark_last(force: np.ndarray, banned: np.ndarray, rules, last: bool, parent:
     """Set (in place) a new row's forced and banned `<missing>` tokens (H,) each: a column missing
     only in its parent's last row (`_last_nulls`) is banned from it in any other row, and forced
     in the last where it is always missing there, or where its parent row's column that is
-    missing with it is (banned where that is not, and set on that bound where the last rows end there)."""
-    for j, missing, always, i, parent_missing, on_bound in rules:
-        if not last:
+    missing with it is (banned where that is not, and set on that bound where the last rows end there);
+    one held only in the last row (`held_last`) is forced missing in every other."""
+    for j, missing, always, i, parent_missing, on_bound, held_last in rules:
+        if held_last:
+            if not last:
+                force[j] = missing
+        elif not last:
             banned[j] = missing
         elif always:
             force[j] = missing

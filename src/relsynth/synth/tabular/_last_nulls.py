@@ -19,8 +19,12 @@ knowing a row is the last, left 255 of 433 active employees' current salary rows
 such a column is modelled between its base and that parent column as its bound (`orderings`) and
 every last row holding the bound ends on it (a terminated employee's last salary row ends on the
 termination date), generation writes it there in the last row (`at_bound`: that place, 1, has a
-token of its own wherever `min_count` rows hold it, `NumericPreproc.fit`'s `keep`). Not fitted
-under DP.
+token of its own wherever `min_count` rows hold it, `NumericPreproc.fit`'s `keep`).
+
+The other way round, a column held in no row but its parent's last (`held_last`: a stay's death
+time, on the patient's last stay only) is forced `<missing>` in every other row: the model, not
+knowing more stays follow, wrote death times on two stays of 11 of 300 generated patients. Not
+fitted under DP.
 """
 
 from __future__ import annotations
@@ -57,7 +61,13 @@ def find_last_nulls(pre, data: RelationalData) -> list[dict]:
             preproc = pre.slots[slot].preproc
             if not isinstance(preproc, (CategoricalPreproc, NumericPreproc)) or not preproc.has_missing:
                 continue
-            if col not in data[table].columns or not _only_last(data[table][col].isna().to_numpy(), last):
+            if col not in data[table].columns:
+                continue
+            if _only_last(data[table][col].notna().to_numpy(), last):
+                log.info("%s.%s is held only in its %s row's last row: kept so", table, col, edge.parent)
+                out.append({"table": table, "column": col, "always": False, "held_last": True})
+                continue
+            if not _only_last(data[table][col].isna().to_numpy(), last):
                 continue
             always = bool(data[table][col][last].isna().all())
             rule = {"table": table, "column": col, "always": always}
@@ -107,8 +117,8 @@ def last_rows(df: pd.DataFrame, fk: str, key: str | None) -> np.ndarray:
 
 
 def _only_last(missing: np.ndarray, last: np.ndarray) -> bool:
-    """Missing in `MIN_NULLS` last rows at least and in no other row, where nulls placed at random
-    would all have fallen on last rows `CHANCE` of the time at most."""
+    """Missing (or held) in `MIN_NULLS` last rows at least and in no other row, where nulls placed at
+    random would all have fallen on last rows `CHANCE` of the time at most."""
     k = int(missing.sum())
     if k < MIN_NULLS or missing[~last].any():
         return False
@@ -131,11 +141,12 @@ def _ends_on_bound(pre, data: RelationalData, edge, last: pd.DataFrame, col: str
     return bool(held.sum() >= MIN_NULLS and (mine[held] == theirs[held]).all())
 
 
-def last_null_positions(pre, rules: list[dict]) -> dict[str, list[tuple[int, int, bool, int, int, int]]]:
+def last_null_positions(pre, rules: list[dict]) -> dict[str, list[tuple[int, int, bool, int, int, int, bool]]]:
     """table -> [(header position, `<missing>` token, always, the parent row's header position of
     `parent` and its `<missing>` token (-1, -1: none), the token of the place 1, on the bound, where
-    the last row ends there (`at_bound`; -1: none))] of its `find_last_nulls` columns."""
-    out: dict[str, list[tuple[int, int, bool, int, int, int]]] = {}
+    the last row ends there (`at_bound`; -1: none), held only in the last row (`held_last`))] of its
+    `find_last_nulls` columns."""
+    out: dict[str, list[tuple[int, int, bool, int, int, int, bool]]] = {}
     for r in rules:
         layout = pre.layouts.get(r["table"])
         if layout is None or r["column"] not in layout.fields:
@@ -151,6 +162,6 @@ def last_null_positions(pre, rules: list[dict]) -> dict[str, list[tuple[int, int
         points = getattr(slot.preproc, "points", [])
         on_bound = slot.offset + 1 + points.index(1.0) if r.get("at_bound") and 1.0 in points else -1
         out.setdefault(r["table"], []).append(
-            (j, slot.offset, bool(r["always"]), i, parent_missing, on_bound)  # local 0: `<missing>`
+            (j, slot.offset, bool(r["always"]), i, parent_missing, on_bound, bool(r.get("held_last")))
         )
     return out
