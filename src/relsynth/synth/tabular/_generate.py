@@ -34,7 +34,7 @@ from relsynth.synth.tabular._last_labels import last_label_forcing
 from relsynth.synth.tabular._last_nulls import last_null_positions
 from relsynth.synth.tabular._lookup_matches import lookup_match_bans
 from relsynth.synth.tabular._never_pairs import pair_bans
-from relsynth.synth.tabular._ordered_labels import ordered_label_bans
+from relsynth.synth.tabular._ordered_labels import next_label_bans, ordered_label_bans
 from relsynth.synth.tabular._sign_labels import sign_label_bans
 from relsynth.synth.tabular._unique_labels import label_pair_positions, shared_label_bans, unique_positions
 from relsynth.synth.tabular.dataset import recent_siblings
@@ -472,11 +472,12 @@ def _run_pool(
         at_sum[t, j] = True
     ordered, recorded = {}, {t: dict(positions) for t, positions in unique.items()}  # a semester never goes back
     at_ordered = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label before a sibling's is masked
+    following = next_label_bans(pre, pre.stats.get("ordered_labels", []))  # created never right before shipped
     for t, rules in ordered_label_bans(pre, pre.stats.get("ordered_labels", [])).items():
         # the cursor records every label taken there: not where it records some only (`once_labels`)
         rules = {j: earlier for j, earlier in rules.items() if recorded.get(t, {}).get(j) is None}
         recorded.setdefault(t, {}).update(dict.fromkeys(rules))
-        ordered[g.index[t]] = rules
+        ordered[g.index[t]] = {j: (earlier, following[t][j]) for j, earlier in rules.items()}
         at_ordered[g.index[t], list(rules)] = True
     shared = {}  # a team playing home in one match of its round, away in none of the others
     at_shared = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label siblings took at another
@@ -701,13 +702,17 @@ def _never_paired(never, cursors: list, header: np.ndarray, active: np.ndarray, 
 
 def _before_siblings(ordered, cursors: list, active: np.ndarray, table: np.ndarray, hpos, at):
     """(batch rows, tokens) each batch row `at` an ordered label may not take: the labels before
-    one its earlier siblings took (`_ordered_labels`)."""
+    one its earlier siblings took, and those never directly after the last label they took
+    (`_ordered_labels`)."""
     rows, tokens = [], []
     for j in np.flatnonzero(at):
         b = active[j]
-        earlier = ordered[table[b]][int(hpos[b])]
-        taken = {t for t in cursors[b].sibling_tokens(int(hpos[b])) if t in earlier}
-        banned = np.unique(np.concatenate([earlier[t] for t in taken])).tolist() if taken else []
+        earlier, after = ordered[table[b]][int(hpos[b])]
+        siblings = cursors[b].sibling_tokens(int(hpos[b]))
+        taken = {t for t in siblings if t in earlier}
+        previous = next((t for t in reversed(siblings) if t in after), None)  # a null or rare label: skipped
+        parts = [earlier[t] for t in taken] + ([after[previous]] if previous is not None else [])
+        banned = np.unique(np.concatenate(parts)).tolist() if parts else []
         rows += [j] * len(banned)
         tokens += banned
     return rows, tokens

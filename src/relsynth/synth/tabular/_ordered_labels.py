@@ -9,7 +9,14 @@ labels that follow each other under one parent row, the rows in their encoded or
 key's, else as stored); where no two labels follow each other both ways (the order is the data's,
 whatever their text), from `MIN_STEPS` steps at least, the labels known to come before each
 other (through steps between them) are kept. Generation masks, at each row, the labels that come
-before one its earlier siblings took (`Cursor.sibling_tokens`). Not fitted under DP.
+before one its earlier siblings took (`Cursor.sibling_tokens`).
+
+Coming after is not following directly: an order's `created` is followed by `paid` or `cancelled`,
+never by `shipped`, though `shipped` comes after it (3 of 343 generated transitions skipped a
+state). Of such a column, the pairs of labels whose direct steps never go from a to b, where steps
+from a landing on b as often as steps land on b anywhere would have missed it `CHANCE` of the time
+at most, are kept too (`never_next`), and generation masks them after the previous labelled sibling's.
+Not fitted under DP.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ log = logging.getLogger(__name__)
 MIN_STEPS = 20  # steps between two different labels under one parent, at least
 MIN_LABELS = 3  # labels in the order, at least (two labels in order are as likely a habit)
 MAX_LABELS = 2000  # categories a column is read for, at most (the order's closure is a square of them)
+CHANCE = 0.001  # how likely steps from a label landing on another at random would all miss it, at most
 
 
 def find_ordered_labels(pre, data: RelationalData, unique: dict[str, list[str]]) -> list[dict]:
@@ -46,7 +54,8 @@ def find_ordered_labels(pre, data: RelationalData, unique: dict[str, list[str]])
         before = _order_of(parent, labels, list(known))
         if before is not None:
             pairs = [[known[a], known[b]] for a, b in before]
-            out.append({"table": table, "column": col, "before": pairs})
+            never = [[known[a], known[b]] for a, b in _never_next(parent, labels, list(known))]
+            out.append({"table": table, "column": col, "before": pairs, "never_next": never})
             log.info("%s.%s follows an order under each %s row: kept so", table, col, edge.parent)
     return out
 
@@ -57,17 +66,38 @@ def _encoded_order(frame: pd.DataFrame, fk: str, key: str | None) -> np.ndarray:
     return frame.reset_index(drop=True).sort_values(columns, kind="stable", na_position="last").index.to_numpy()
 
 
-def _order_of(parent: np.ndarray, labels: np.ndarray, categories: list[str]) -> list[tuple[str, str]] | None:
-    """(a, b) of every pair of `categories` where a comes before b through the steps between
-    consecutive labelled rows of one parent; None where two labels step both ways, the steps are
-    fewer than `MIN_STEPS` or the order holds fewer than `MIN_LABELS` labels."""
+def _steps(parent: np.ndarray, labels: np.ndarray, categories: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(from, to) category indices of the steps between consecutive labelled rows of one parent
+    (-1: a label not among `categories`), and whether each is a step between two categories."""
     index = {c: k for k, c in enumerate(categories)}
     held = pd.notna(labels)
     parent, labels = parent[held], labels[held]
     code = np.array([index.get(v, -1) for v in labels], dtype=np.int64)
     same_parent = parent[1:] == parent[:-1]
     a, b = code[:-1][same_parent], code[1:][same_parent]
-    step = (a != b) & (a >= 0) & (b >= 0)
+    return np.stack([a, b]), (a != b) & (a >= 0) & (b >= 0)
+
+
+def _never_next(parent: np.ndarray, labels: np.ndarray, categories: list[str]) -> list[tuple[str, str]]:
+    """(a, b) of the pairs of `categories` where no step goes from a to b directly, though steps
+    from a landing on b as often as all steps land on b would have missed it `CHANCE` of the time
+    at most (`created` -> `shipped`: `paid` between them)."""
+    (a, b), step = _steps(parent, labels, categories)
+    n = len(categories)
+    counts = np.zeros((n, n), dtype=np.int64)
+    np.add.at(counts, (a[step], b[step]), 1)
+    share = counts.sum(0) / max(int(counts.sum()), 1)  # how often a step lands on each label
+    with np.errstate(divide="ignore"):
+        missed = counts.sum(1)[:, None] * np.log1p(-np.minimum(share, 1 - 1e-12))[None, :]
+    never = (counts == 0) & (missed <= np.log(CHANCE)) & ~np.eye(n, dtype=bool)
+    return [(categories[i], categories[j]) for i, j in zip(*np.nonzero(never), strict=True)]
+
+
+def _order_of(parent: np.ndarray, labels: np.ndarray, categories: list[str]) -> list[tuple[str, str]] | None:
+    """(a, b) of every pair of `categories` where a comes before b through the steps between
+    consecutive labelled rows of one parent; None where two labels step both ways, the steps are
+    fewer than `MIN_STEPS` or the order holds fewer than `MIN_LABELS` labels."""
+    (a, b), step = _steps(parent, labels, categories)
     if step.sum() < MIN_STEPS:
         return None
     n = len(categories)
@@ -98,4 +128,21 @@ def ordered_label_bans(pre, rules: list[dict]) -> dict[str, dict[int, dict[int, 
             if str(a) in ids and str(b) in ids:
                 earlier.setdefault(ids[str(b)], []).append(ids[str(a)])
         out.setdefault(r["table"], {})[j] = {t: np.asarray(e, dtype=np.int64) for t, e in earlier.items()}
+    return out
+
+
+def next_label_bans(pre, rules: list[dict]) -> dict[str, dict[int, dict[int, np.ndarray]]]:
+    """table -> {header position of `column`: {a label's token: the tokens of the labels never
+    directly after it (`never_next`; none: empty), which the next labelled sibling may not take}}
+    of `find_ordered_labels`' rules, every label of the column a key."""
+    out: dict[str, dict[int, dict[int, np.ndarray]]] = {}
+    for r in rules:
+        if (found := pre.label_tokens(r["table"], r["column"])) is None:
+            continue
+        j, ids = found
+        after: dict[int, list[int]] = {t: [] for t in ids.values()}
+        for a, b in r.get("never_next", []):  # a model saved before: none
+            if str(a) in ids and str(b) in ids:
+                after[ids[str(a)]].append(ids[str(b)])
+        out.setdefault(r["table"], {})[j] = {t: np.asarray(e, dtype=np.int64) for t, e in after.items()}
     return out
