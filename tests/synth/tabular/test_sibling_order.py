@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from relsynth.relational import (
+    Categorical,
     Column,
     Date,
     Datetime,
@@ -610,3 +611,29 @@ def test_a_sequence_capped_by_the_death_keeps_its_distance_from_the_birth():
     back = pre.inverse_transform(pre.transform(data), seed=1)  # a round trip: 6 of 386 stays before 18
     stay = back["stay"].merge(back["patient"], left_on="patient", right_on="id")
     assert len(stay) > 350 and ((stay["admitted"] - stay["born"]).dt.days >= 18 * 365).all()
+
+
+def test_a_count_from_one_under_each_parent_is_generated_one_to_n():
+    """A diagnosis' seq_num, 1..n under each stay, is a sequence from its least value (1), each row
+    the previous one's plus its offset; offsets a model draws for the first row (0 in every
+    training row) or the steps (1 in every one) gave a stay's diagnoses 2, 3 (1 of 722 generated
+    stays). An offset every training row of its kind holds is now the one decoded."""
+    rng = np.random.default_rng(5)
+    stay = np.repeat(np.arange(200), rng.integers(1, 6, 200))
+    seq = pd.Series(stay).groupby(stay).cumcount().to_numpy() + 1
+    dx = pd.DataFrame(
+        {"id": range(len(stay)), "stay": stay, "seq_num": seq, "code": rng.choice(list("ABCDE"), len(stay))}
+    )
+    schema = Schema(
+        stay=Table(id=PrimaryKey()),
+        dx=Table(id=PrimaryKey(), stay=ForeignKey(parent="stay"), seq_num=Integer(), code=Categorical()),
+    )
+    data = RelationalData({"stay": pd.DataFrame({"id": range(200)}), "dx": dx}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    o = pre.orderings["dx"]["seq_num"]
+    assert o.after_sibling and (o.first_fixed, o.step_fixed) == (0.0, 1.0)
+    siblings = np.repeat(np.arange(50), rng.integers(1, 6, 50))
+    cols = {"seq_num": pd.Series(rng.choice([0.0, 1.0, 2.0], len(siblings), p=[0.4, 0.5, 0.1]))}  # as a model may
+    from_offsets(cols, pre.orderings["dx"], None, siblings)
+    expected = pd.Series(siblings).groupby(siblings).cumcount().to_numpy() + 1
+    assert (cols["seq_num"].to_numpy() == expected).all()

@@ -117,6 +117,10 @@ class Ordering(RowOrder):
     # first child's birth, 9 months between two children), in the offset's units, kept at decoding
     first_gap: float = 0.0
     step_gap: float = 0.0
+    # with after_sibling, a number: the one offset every first sibling (every later one) holds, from
+    # `MIN_GAP_ROWS` rows at least (`sibling_gaps`: a diagnosis' seq_num, 1 from the origin 1, then steps of 1)
+    first_fixed: float | None = None
+    step_fixed: float | None = None
     floor: str | None = None  # with an `origin`: a date of the parent row the column follows at a distance
     #                          (`relational.orders.apart_orders`: a stay after the patient's birth, 18 years
     #                          at least): the first sibling's base is the later of `origin` and it + `floor_gap`
@@ -151,6 +155,8 @@ _ADDED = {
     "step_gap": 0.0,
     "floor": None,
     "floor_gap": 0.0,
+    "first_fixed": None,
+    "step_fixed": None,
 }  # field -> its default
 
 
@@ -320,15 +326,32 @@ def sibling_gaps(
     `min_count`-th smallest (no single row's), from `MIN_GAP_ROWS` rows each at least; a first
     sibling's only from its parent's date (not from the column's least value, `origin`). The model
     draws both from one slot, so a first child could come months after its mother's birth, and two
-    children 171 days apart (the data's least: 17 years and 285 days)."""
+    children 171 days apart (the data's least: 17 years and 285 days). Of a number (a count: dates
+    keep the gaps their offsets' bins give), where every first sibling's offset (every later one's)
+    is one value, that value (`first_fixed`, `step_fixed`): a diagnosis' seq_num, 1..n under each
+    stay, began at 2 under 1 of 722 generated stays."""
     values = with_offsets(df, {o.column: o}, parent, siblings)[o.column].to_numpy(np.float64)
     first = _first_siblings(as_numbers(df[o.column], _kind(o)), _siblings(siblings, o.column))
     held = ~np.isnan(values)
     gaps = [_least(values[held & mine], min_count) for mine in (first, ~first)]
-    return replace(o, first_gap=gaps[0] if o.from_parent and o.origin is None else 0.0, step_gap=gaps[1])
+    fixed = [None if o.dated else _only_value(values[held & mine]) for mine in (first, ~first)]
+    return replace(
+        o,
+        first_gap=gaps[0] if o.from_parent and o.origin is None else 0.0,
+        step_gap=gaps[1],
+        first_fixed=fixed[0] if o.first_quantiles is None else None,  # quantiles: steps, not offsets
+        step_fixed=fixed[1],
+    )
 
 
 MIN_GAP_ROWS = 20  # rows an offset's least value (`sibling_gaps`) is read from
+
+
+def _only_value(values: np.ndarray) -> float | None:
+    """The one value of `values` where there are `MIN_GAP_ROWS` at least, all equal; else None."""
+    if len(values) < MIN_GAP_ROWS or values.min() != values.max():
+        return None
+    return float(values[0])
 
 
 def _least(values: np.ndarray, min_count: int) -> float:
@@ -342,10 +365,14 @@ def _least(values: np.ndarray, min_count: int) -> float:
 
 def _at_least_gaps(o: Ordering, own: np.ndarray, held: np.ndarray, first: np.ndarray) -> np.ndarray:
     """Decoded after_sibling offsets `own` (`held`: drawn, not missing) no shorter than the gaps the
-    training siblings keep (`first_gap` for a parent's `first` row, `step_gap` for the others)."""
-    if not (o.first_gap or o.step_gap):
-        return own
-    return np.where(held, np.maximum(own, np.where(first, o.first_gap, o.step_gap)), own)
+    training siblings keep (`first_gap` for a parent's `first` row, `step_gap` for the others), and
+    the one offset they all hold where they do (`first_fixed`, `step_fixed`)."""
+    if o.first_gap or o.step_gap:
+        own = np.where(held, np.maximum(own, np.where(first, o.first_gap, o.step_gap)), own)
+    for fixed, mine in ((o.first_fixed, first), (o.step_fixed, ~first)):
+        if fixed is not None:
+            own = np.where(held & mine, fixed, own)
+    return own
 
 
 _FIRST_LEVELS = 129  # quantiles mapping first siblings' offsets onto the steps (`running_ordering`)
