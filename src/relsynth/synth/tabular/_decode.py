@@ -22,6 +22,7 @@ from relsynth.synth.tabular._declared_domains import keep_domains
 from relsynth.synth.tabular._formulas import apply_formulas
 from relsynth.synth.tabular._identifiers import PARENT, follows_row, new_identifiers, parent_labels, uuids
 from relsynth.synth.tabular._last_labels import apply_last_labels
+from relsynth.synth.tabular._lookup_links import keep_lookup_links
 from relsynth.synth.tabular._lookup_matches import match_scope
 from relsynth.synth.tabular._lookup_orders import keep_lookup_orders
 from relsynth.synth.tabular._never_pairs import pair_scope
@@ -244,6 +245,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     formats = pre.stats.get("formats") or {}
     keep_domains(schema, out, formats, rng, given)  # its single-column CHECKs
     keep_apart(schema, out, formats, rng, given)  # the source's CHECK (a <> b) of values
+    keep_lookup_links(schema, pre.stats.get("lookup_links", []), out, rng, given)  # none in older models, nor DP
     # the source's UNIQUE sets, once every value is set (`Table.unique`), keeping the CHECK pairs
     keep_unique_sets(schema, out, rng, given, formats)
     parts = moved_date_parts(schema, pre.stats.get("date_parts", []), formats)

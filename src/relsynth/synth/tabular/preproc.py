@@ -59,6 +59,7 @@ from relsynth.synth.tabular._formulas import find_formulas, without_ordered_divi
 from relsynth.synth.tabular._identifiers import identifier_format, parent_labels
 from relsynth.synth.tabular._last_labels import find_last_labels
 from relsynth.synth.tabular._last_nulls import find_last_nulls
+from relsynth.synth.tabular._lookup_links import find_lookup_links
 from relsynth.synth.tabular._lookup_matches import find_lookup_matches
 from relsynth.synth.tabular._lookup_orders import find_lookup_orders, find_reference_sides
 from relsynth.synth.tabular._never_pairs import find_never_pairs
@@ -406,6 +407,7 @@ class TabularPreproc:
                 self, data, summed | ordered, self._movable_bases(summed), self._shiftable_sequences(summed)
             ),
             "distinct": find_distinct(self, data),  # categories never equal to an earlier one of their row
+            "lookup_links": find_lookup_links(data),  # two lookup keys never equal, repeated or in a cycle (parts)
             "lookup_matches": find_lookup_matches(self, data),  # a scorer of one of its match's two teams
             "never_pairs": find_never_pairs(self, data),  # categories never beside an earlier one (a man's pregnancy)
             # numbers within the range of their row's category (a lab value within its test's)
