@@ -1008,7 +1008,9 @@ def test_a_reference_null_by_its_rows_kind_stays_null_for_that_kind():
     questions have. The fit keeps the null share per value of the field that tells (`null_by`)."""
     data = forum()
     pre = TabularPreproc.from_schema(data.schema).fit(data)
-    assert pre.stats["references"]["post.parent"]["null_by"] is not None
+    fitted = pre.stats["references"]["post.parent"]
+    # an answer's parent is a question (`step`: kind 2 names kind 1), a question's none: the kind tells
+    assert fitted["null_by"] is not None or fitted["step"] == ["kind", [[2, 1]]]
     post = pre.inverse_transform(pre.transform(data), seed=0)["post"]
     questions, answers = post[post["kind"] == 1], post[post["kind"] == 2]
     assert questions["parent"].isna().all() and answers["parent"].notna().mean() > 0.99  # none before any question
@@ -1607,3 +1609,53 @@ def test_a_link_rows_reference_goes_with_the_row_it_nests_under():
         )
         assert (pairs["is"][pairs["of"] == "component"] == "raw").mean() > 0.9
         assert (pairs["is"][pairs["of"] == "assembly"] == "component").mean() > 0.75
+
+
+def org_chart_levels(n: int = 200, seed: int = 0) -> RelationalData:
+    """An org chart: the CEO (level 0, no manager, hired first), each other employee managed by an
+    earlier hire one level up (levels 1 to 4), a band per level."""
+    rng = np.random.default_rng(seed)
+    level, manager, hired = [0], [pd.NA], [0]
+    for i in range(1, n):
+        boss = int(rng.choice([j for j in range(i) if level[j] < 4]))
+        level.append(level[boss] + 1)
+        manager.append(boss + 1)
+        hired.append(max(hired[boss], hired[-1]) + int(rng.integers(0, 40)))
+    employees = pd.DataFrame(
+        {
+            "id": np.arange(1, n + 1),
+            "manager": pd.array(manager, dtype="Int64"),
+            "level": level,
+            "band": ["EDCBA"[v] for v in level],
+            "hired": pd.Timestamp("2000-01-03") + pd.to_timedelta(hired, unit="D"),
+        }
+    )
+    schema = Schema(
+        employee=Table(
+            id=PrimaryKey(), manager=ForeignKey("employee"), level=Integer(), band=Categorical(), hired=Column.DATE
+        )
+    )
+    return RelationalData({"employee": employees}, schema)
+
+
+def test_a_manager_is_one_level_above_and_only_the_top_level_has_none():
+    """Every employee's manager is one level above (level 4's of level 3 ... level 1's the CEO's 0)
+    and the CEO alone has none, a row too rare for the null share by field: the manager was drawn
+    among all earlier rows, so a trained model's org chart (200 employees) was 9 levels deep where
+    the data's is 4, 18 % of managers not one level above, and the one row without a manager the
+    earliest generated hire, not a level-0 row (here 84 % to 88 %, the root of level 1 or 2). The
+    fit keeps the label a row's level says its manager's is (`step`), and generation draws each
+    manager among the earlier rows of that level, none for a level no managed row holds: the CEO's,
+    whose dates are swapped with the earliest row's, as a level's first row's are with the levels'
+    below it (without the swaps 3 to 6 roots: rows hired before any row of the level above)."""
+    data = org_chart_levels()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["references"]["employee.manager"]["step"] == ["level", [[1, 0], [2, 1], [3, 2], [4, 3]]]
+    for seed in range(3):
+        e = pre.inverse_transform(pre.transform(data), seed=seed)["employee"]
+        managed = e[e["manager"].notna()]
+        boss = e.set_index("id").loc[managed["manager"]]
+        assert (boss["level"].to_numpy() == managed["level"].to_numpy() - 1).all()
+        assert e.loc[e["manager"].isna(), "level"].tolist() == [0]  # the CEO, hired first
+        assert (boss["hired"].to_numpy() <= managed["hired"].to_numpy()).all()
+        assert len(back_links(e["id"], e["manager"])) == 0

@@ -40,7 +40,7 @@ from relsynth.synth.tabular._references import (
     own_date,
     unique_with_rows,
 )
-from relsynth.synth.tabular._references.generate import row_null_shares
+from relsynth.synth.tabular._references.generate import row_null_shares, steps_dated_first
 from relsynth.synth.tabular._references.pairing import coarse_tokens, feature_fields
 from relsynth.synth.tabular._running_sums import apply_running_sums
 from relsynth.synth.tabular._sibling_spans import keep_sibling_spans
@@ -188,6 +188,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         gone = without_room(cols, orders, above, siblings) if not schema.children(table) else np.zeros(n, bool)
         if gone.any():  # nothing nests under the table, so its rows may go
             cols, parents[table], mats[table], n = _dropped(table, gone, cols, parents[table], mats[table])
+        steps_dated_first(pre, table, cols)  # before the keys rise with the dates: the CEO hired first
         pk = schema.tables[table].primary_key
         fmt = pre.stats.get("pk_formats", {}).get(table, {"type": "int", "start": 1})
         if pk is not None and fmt["type"] == "date" and fmt["column"] in cols:  # a calendar's date_key 20240131

@@ -41,6 +41,7 @@ from relsynth.synth.tabular._references.pairing import (
 )
 from relsynth.synth.tabular._unique_labels import met_across, never_repeated_with
 from relsynth.synth.tabular._unique_sets import declared_pair
+from relsynth.synth.tabular.encoders import _plain
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,10 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
             # a key naming a row that names it back can be set only where one does: the null share of those rows
             able = named_back(data, e, scope["within_via"]) if scope["within"] == table else np.ones(len(values), bool)
             same = same_label(pre, data, e, pos) if scope["within"] is None else None
+            step = label_step(pre, data, e, pos) if scope["within"] is None and same is None else None
             after = date_after(data, e, pos) if e.parent == table else None
+            if step is not None:  # a label the data never gives a key (the CEO's level) names none: not of the share
+                able &= data[table][step[0]].map(_plain).isin([m for m, _ in step[1]]).to_numpy()
             if same is not None:  # a label's first row names no earlier one of it: not of the null share
                 able &= ~first_of_label(data[table][same], data[table][after[0]] if after else None)
             elif e.parent == table and scope["within"] not in (None, table):  # nor a scope row's first row
@@ -115,6 +119,7 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "affinity": affinity(pre, data, e, coarse, pos),
                 "copies": copied_columns(pre, data, e, pos),
                 "same": same,
+                "step": step,
                 "after": after,
                 "orders": [] if e.parent == table else reference_orders(data, e, pos, skip),
             }
@@ -356,6 +361,33 @@ def same_label(pre, data: RelationalData, e: Edge, pos: np.ndarray) -> str | Non
         theirs = data[e.child][col].iloc[pos[known]].reset_index(drop=True)
         if mine.notna().all() and bool(mine.eq(theirs).fillna(False).all()) and chance(mine, theirs) <= 0.5:
             return col
+    return None
+
+
+def label_step(pre, data: RelationalData, e: Edge, pos: np.ndarray) -> list | None:
+    """[column, [[label, label of the row named], ...]]: a label of the row (a category, a lookup's
+    key, an integer) that fixes, in at least `MIN_PAIRS` rows and every row of the data, the label
+    of the row its key to its own table names, not always its own (`same_label`): an employee's
+    level 4, its manager's 3; where a row drawn at random would hold it at most half the time.
+    Generation draws each key among the rows of the label its own says, and none for a label no
+    data row with a key holds (the CEO's level 0). None otherwise, and for other references."""
+    known = pos >= 0
+    if e.parent != e.child or known.sum() < MIN_PAIRS:
+        return None
+    kinds = data.schema.tables[e.child].columns
+    labels = (Column.CATEGORICAL, Column.BOOLEAN, Column.FOREIGN_KEY, Column.INTEGER)
+    for col in (c for c in pre.modelled_columns(e.child) if kinds[c].kind in labels):
+        every = data[e.child][col].map(_plain, na_action="ignore")
+        mine, theirs = every[known].reset_index(drop=True), every.iloc[pos[known]].reset_index(drop=True)
+        if mine.isna().any() or theirs.isna().any() or mine.eq(theirs).all():
+            continue
+        pairs = pd.DataFrame({"mine": mine, "theirs": theirs}).drop_duplicates()
+        if pairs["mine"].duplicated().any() or mine.value_counts().min() < 2:  # one label each, of rows seen twice
+            continue
+        step = dict(zip(pairs["mine"], pairs["theirs"], strict=True))
+        share = every.value_counts(normalize=True)
+        if float(mine.map(step).map(share).fillna(0.0).mean()) <= 0.5:
+            return [col, [[m, t] for m, t in step.items()]]
     return None
 
 

@@ -32,6 +32,7 @@ from relsynth.synth.tabular._references.pairing import (
     pair_up,
     with_parent_row,
 )
+from relsynth.synth.tabular.encoders import _plain
 
 log = logging.getLogger(__name__)
 
@@ -160,15 +161,16 @@ def assign_reference(
     own_table = e.parent == table and scope != table
     rows = date_order(dates[0]) if dates is not None and own_table else np.arange(len(tables[table]))
 
-    def draw(rows: np.ndarray, targets: np.ndarray) -> pd.Series:
-        """Keys for the generated rows `rows` among the referenced rows `targets` (positions)."""
+    def draw(rows: np.ndarray, targets: np.ndarray, earlier_only: bool = own_table) -> pd.Series:
+        """Keys for the generated rows `rows` among the referenced rows `targets` (positions); `earlier_only`:
+        each names an earlier row of `targets`, the two one list."""
         return draw_references(
             len(rows),
             keys[e.parent].iloc[targets].reset_index(drop=True),
             null_share=nulls[rows],
             degrees=np.asarray(fitted.get("degrees") or [1], dtype=np.float64),
             rng=rng,
-            own_table=own_table,
+            own_table=earlier_only,
             affinity=Affinity.of(cells, pick[0][rows], pick[1][targets]),
             parent_scores=scores[targets],
             unnamed=unnamed[targets],
@@ -201,7 +203,12 @@ def assign_reference(
             theirs = ancestor_keys(schema, tables, e.parent, scope)
         drawn = draw_within(mine, theirs, draw, only, f"{table}.{e.fk}", scope, alone=scope == table)
     else:
-        if e.parent == table and (label := fitted.get("same")):  # an earlier row of its own label
+        if e.parent == table and (step := fitted.get("step")):  # a row of the label its own says (level - 1)
+            by_step = lambda mine, theirs: draw(rows[mine], rows[theirs], earlier_only=False)  # noqa: E731  in date order
+            labels = tables[table][step[0]].iloc[rows].reset_index(drop=True)
+            drawn = draw_by_step(labels, step[1], by_step, keys[table].iloc[rows], rng, f"{table}.{e.fk}")
+            drawn = drawn.set_axis(rows).sort_index()
+        elif e.parent == table and (label := fitted.get("same")):  # an earlier row of its own label
             by_date = lambda mine, theirs: draw(rows[mine], rows[theirs])  # noqa: E731  positions in date order
             drawn = draw_by_label(tables[table][label].iloc[rows], by_date).set_axis(rows).sort_index()
         elif e.parent == table:
@@ -296,6 +303,53 @@ def row_null_shares(null_by: list | None, tokens: np.ndarray, null_share: float)
     return out
 
 
+def steps_dated_first(pre, table: str, cols: dict[str, pd.Series]) -> None:
+    """Swap, in place, the dates of a few generated rows of `table` whose key to its own table names
+    an earlier row (by date: `after`) of the label its own says (`step`), so each label's earliest row
+    is no later than every row of the labels below it (a level 4's, 3's ... under a level 1): top
+    down, a label's earliest row takes the earliest date of its and the lower labels' rows. The one
+    CEO of an org chart (hired 2000, a year before the others) was generated 5 years in, as a model
+    writes a single row's date, and 12 rows hired before any row of the level above had no manager.
+    All the date columns of the two rows are swapped, keeping each row's own order."""
+    kinds = pre.schema.tables[table].columns
+    dated = [c for c in cols if c in kinds and kinds[c].kind in (Column.DATE, Column.DATETIME)]
+    for e in pre.schema.references(table):
+        fitted = pre.stats.get("references", {}).get(f"{table}.{e.fk}") or {}
+        step, after = fitted.get("step"), fitted.get("after")
+        if e.parent != table or not step or not after or step[0] not in cols or after[0] not in cols:
+            continue
+        names = {m: t for m, t in step[1]}
+        chains = {label: _chain(names, label) for label in {*names, *names.values()}}
+        if any(c is None for c in chains.values()):  # labels naming round in a circle: no top
+            continue
+        labels = cols[step[0]].astype(object).map(_plain, na_action="ignore")
+        for top in sorted(chains, key=lambda label: len(chains[label])):
+            under = labels.isin([label for label, chain in chains.items() if top in chain]).to_numpy(dtype=bool)
+            dates = as_numbers(cols[after[0]], Column.DATETIME)
+            mine = under & labels.eq(top).fillna(False).to_numpy(dtype=bool) & ~np.isnan(dates)
+            if not mine.any():
+                continue
+            first = np.flatnonzero(mine)[np.argmin(dates[mine])]
+            known = np.flatnonzero(under & ~np.isnan(dates))
+            other = known[np.argmin(dates[known])]
+            if dates[other] < dates[first]:
+                for c in dated:
+                    values = cols[c].copy()
+                    values.iloc[[first, other]] = cols[c].iloc[[other, first]].to_numpy()
+                    cols[c] = values
+
+
+def _chain(names: dict, label: object) -> list | None:
+    """`label` and the labels it names step after step (`names`), to one naming none; None where
+    they come back round."""
+    chain = [label]
+    while chain[-1] in names and names[chain[-1]] != chain[-1]:
+        if names[chain[-1]] in chain:
+            return None
+        chain.append(names[chain[-1]])
+    return chain
+
+
 def own_date(pre, table: str) -> str | None:
     """The date column of `table` by which its reference to its own table names earlier rows
     (`date_after`: a manager hired no later than the employees they manage), or None."""
@@ -322,6 +376,48 @@ def draw_by_label(labels: pd.Series, draw) -> pd.Series:
     if len(rows) or not pieces:
         pieces.append(draw(rows, rows).set_axis(rows))
     return pd.concat(pieces).sort_index().reset_index(drop=True)
+
+
+def draw_by_step(
+    labels: pd.Series, step: list, draw, keys: pd.Series, rng: np.random.Generator, name: str
+) -> pd.Series:
+    """Keys to a row's own table (`step`: [[label, label of the row named], ...], an employee's
+    level 4, its manager's 3) drawn, per label, among the rows of the label it names (`draw(rows,
+    targets)`, positions in `labels`' order, which is the rows' date order; `keys` theirs), each an
+    earlier row, as any key to its own table (a manager is inserted first); where none of that label
+    is, of the nearest label further up the steps (level 2) where one is, else none; none for a
+    label `step` does not hold (the CEO's level 0)."""
+    plain = labels.astype(object).map(_plain, na_action="ignore")
+
+    def rows_of(label: object) -> np.ndarray:
+        return np.flatnonzero(plain.eq(label).fillna(False).to_numpy(dtype=bool))
+
+    names = {m: t for m, t in step}
+    out = pd.Series([pd.NA] * len(labels), dtype=keys.dtype)
+    position = pd.Series(np.arange(len(keys)), index=keys.to_numpy())
+    skipped = 0
+    for label, target in names.items():
+        mine, theirs = rows_of(label), rows_of(target)
+        if not len(mine):
+            continue
+        got = draw(mine, theirs) if len(theirs) else pd.Series([pd.NA] * len(mine), dtype=keys.dtype)
+        held = got.notna().to_numpy()
+        at = np.full(len(mine), -1, dtype=np.int64)
+        at[held] = position.loc[got[held].to_numpy()].to_numpy()
+        late = held & (at >= mine)  # itself or a later row: an earlier one of the label, else further up
+        at[late] = earlier(mine[late], [theirs], rng)
+        seen, up = {label, target}, names.get(target)
+        while (late & (at < 0)).any() and up is not None and up not in seen:
+            left = late & (at < 0)
+            at[left] = earlier(mine[left], [rows_of(up)], rng)
+            skipped += int((left & (at >= 0)).sum())
+            seen.add(up)
+            up = names.get(up)
+        held &= at >= 0
+        out.iloc[mine[held]] = keys.to_numpy()[at[held]]
+    if skipped:
+        log.warning("%s: %d row(s) had no earlier row of the label theirs names: named one further up", name, skipped)
+    return out
 
 
 def draw_within(
