@@ -172,16 +172,18 @@ def test_codes_numbered_in_their_rows_key_order_count_on_in_that_order():
 
 
 def test_a_counter_near_the_top_of_its_width_stays_in_the_width(caplog):
-    # 5-digit zip prefixes 01014..99000, 1,800 codes: 1,600 generated ones counted on after the highest, 601 with 6
-    # digits (counted on after 99926) and to_sql refused them for the source's VARCHAR(5)
+    # 5-digit invoice numbers 01014..99000 (1,800 codes, rising with the rows' keys): 1,600 generated ones counted
+    # on after the highest, 601 with 6 digits (counted on after 99926) and to_sql refused them for the VARCHAR(5)
     rng = np.random.default_rng(0)
-    source = pd.Series([f"{z:05d}" for z in rng.choice(np.arange(1014, 99001), 1800, replace=False)])
-    fmt = identifier_format(source, min_count=5)
-    out = new_identifiers(1600, fmt, "zip", np.random.default_rng(0))
+    source = pd.Series([f"{z:05d}" for z in np.sort(rng.choice(np.arange(1014, 99001), 1800, replace=False))])
+    fmt = identifier_format(source, min_count=5, keys=pd.Series(range(1800)))
+    assert fmt["shapes"][0]["runs"][0]["counter"]
+    out = new_identifiers(1600, fmt, "account", np.random.default_rng(0))
     assert out.str.fullmatch(r"\d{5}").all() and out.is_unique and not out.isin(source).any()
     with caplog.at_level(logging.WARNING):
         codes = pd.Series([f"{i:04d}" for i in [*range(100, 300), 9950]])  # 149 free codes outside 0100..9950
-        over = new_identifiers(1100, identifier_format(codes, 1), "z", rng)
+        keys = pd.Series(range(len(codes)))  # they number the rows in the keys' order: a counter, though sparse
+        over = new_identifiers(1100, identifier_format(codes, 1, keys=keys), "z", rng)
     assert over.is_unique and (over.str.len() == 4).sum() == 149  # both sides' room first, then past the width
     assert any("pass the width" in r.getMessage() for r in caplog.records)
 
@@ -621,3 +623,20 @@ def test_codes_that_follow_their_rows_label_keep_the_nulls_another_field_tells()
     account = out["pays"] == "account"
     assert out.loc[account, "iban"].notna().all() and out.loc[~account, "iban"].isna().all()
     assert (out.loc[account, "iban"].str[:2] == out.loc[account, "country"]).all()
+
+
+def test_codes_drawn_from_a_range_are_drawn_in_it_not_counted_on():
+    """Zip codes drawn at random (293 distinct of 300 customers, 00526..09972) filled 1 % of their
+    room, so they were read as numbered rows: every generated zip counted on past the highest real one
+    (09973, 09974...). A counter now needs codes filling a fifth of their run's range, or rising with
+    the rows' keys; codes drawn from a range are drawn in it."""
+    rng = np.random.default_rng(0)
+    zips = pd.Series([f"{z:05d}" for z in rng.integers(500, 9999, 300)])
+    out = new_identifiers(300, identifier_format(zips, 5), "zip", np.random.default_rng(1)).astype(int)
+    real = zips.astype(int)
+    assert real.min() <= out.min() and out.max() <= real.max()
+    assert abs(out.median() - real.median()) < 1000, out.median()
+    # numbered rows a few apart (a fifth of them deleted) still count on, fresh
+    refs = pd.Series([f"ORD{i:06d}" for i in rng.permutation(np.arange(1, 1001))[:800]])
+    fresh = new_identifiers(300, identifier_format(refs, 5), "ref", np.random.default_rng(1))
+    assert not fresh.isin(set(refs)).any() and fresh.is_unique

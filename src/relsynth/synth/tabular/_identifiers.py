@@ -12,10 +12,12 @@ but the last run (which may count) that do (a phone's calling code, `+49`), amon
 often as in the data, other letters one by one among those seen. The labels of a run are
 counted over every value whose shape differs only in the lengths of its runs, so the domains of
 e-mail addresses (`anna.weiss7@mail.example.com`, `bo.li12@web.example.net`: each address its own
-shape) are drawn among the real ones of the run's length, not letter by letter (`iops.example.gcc`). Where the codes fill much of the room their shape has (numbered rows:
-`ORD000017`), drawn codes would be real ones: the last digit run counts on after the highest, in
+shape) are drawn among the real ones of the run's length, not letter by letter (`iops.example.gcc`). Where the codes number their rows
+(`ORD000017`: their last digit run holds much of its range's numbers, or rises with the rows' keys),
+drawn codes would be real ones: the last digit run counts on after the highest, in
 the order of the rows' keys where the data's numbers rise with their row's key (TPC-H's
-`Customer#000000042` names customer 42), else in random order.
+`Customer#000000042` names customer 42), else in random order. Codes drawn from a range (zip
+codes, a few % of theirs) are drawn in it.
 
 A code is null where rows like it hold none (a tracking number on shipped events only): the fit
 keeps the null rate per token of the row's field that best tells, as a reference's null share is
@@ -54,7 +56,9 @@ NUMBER = (
 )
 _DIGITS = re.compile(f"{DIGIT}+")
 MAX_SHAPES = 32  # the most common shapes kept
-DENSE = 0.01  # codes that fill this share of the codes their shape spells number their rows: the last digit run counts
+DENSE = 0.2  # codes whose last digit run holds this share of the numbers in its range number their rows: it counts
+# (drawn in the range, one in five would be a real row's); codes drawn from a range fill a few % of it (zip codes)
+MIN_RISING = 20  # ... or whose numbers rise with their row's key over this many rows at least (a counter with gaps)
 COUNTED = 0.5  # ... where its width leaves room for this share of the codes' count to count on
 REDRAWS = 20  # rounds of drawing again the repeated codes of a unique column
 LABELLED = 0.95  # letters whose labels of min_count values hold this share of a shape's values are drawn as labels
@@ -291,10 +295,24 @@ def _runs(
     n_codes = len(set(values)) * scale  # a sample's codes fill the room as the whole database's
     # one digit never counts: 10 codes at most, a postcode's `SW1A 1AA` counted on to `SW1A 10AA`; nor
     # does a run whose width leaves no room to count on (a masked card's last four, 0003 to 9995)
-    if digit_runs and n_codes >= DENSE * _room(runs) and _can_count(digit_runs[-1], n_codes):
-        digit_runs[-1]["counter"] = True
-        digit_runs[-1]["follows_key"] = _rises_with(numbers, keys)
+    if digit_runs and _can_count(digit_runs[-1], n_codes):
+        rising = _rises_with(numbers, keys)
+        pool = None if pools is None else pools[counting].index.to_numpy(dtype=object)
+        held = numbers if pool is None or max(map(len, pool)) > 18 else pool.astype(np.int64)
+        if rising and len(numbers) >= MIN_RISING or _fill(digit_runs[-1], held, scale) >= DENSE:
+            digit_runs[-1]["counter"] = True
+            digit_runs[-1]["follows_key"] = rising
     return runs
+
+
+def _fill(run: dict, numbers: np.ndarray, scale: float) -> float:
+    """The share of the numbers in a digit run's range (widened to the whole database's ends) that
+    `numbers` hold, `scale` times the sample's: numbered rows fill theirs, codes drawn from a range
+    (zip codes: 293 of 00526..09972) a few %. Per run, not over the codes' whole room: a year before
+    the number multiplies the room, not the codes' chance of being real ones; `numbers` are the run's
+    over the shapes differing only in run lengths (`CS101` and `MATH350` number courses in one range)."""
+    lo, hi = min(run["lo"], int(numbers.min())), max(run["hi"], int(numbers.max()))
+    return len(set(numbers.tolist())) * scale / (hi - lo + 1)
 
 
 def _take_in(ends: list[list[str]], runs: list[dict]) -> None:
@@ -378,18 +396,6 @@ def _rises_with(numbers: np.ndarray, keys: np.ndarray | None) -> bool:
     except TypeError:  # keys of mixed types: no order to follow
         return False
     return bool((np.diff(numbers[order]) > 0).all())
-
-
-def _room(runs: list[dict]) -> float:
-    """How many codes the runs can spell."""
-    sizes = [_run_room(r) for r in runs if "text" not in r]
-    return float(np.prod(np.array(sizes, dtype=float)))
-
-
-def _run_room(run: dict) -> int:
-    if "digits" in run:
-        return run["hi"] - run["lo"] + 1
-    return len(run["labels"]) if "labels" in run else len(run["chars"]) ** run["length"]
 
 
 def new_identifiers(
