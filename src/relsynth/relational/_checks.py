@@ -7,12 +7,16 @@ CHECK says 100, which the source's DDL refuses) and `to_sql` writes it back. Onl
 for sure is kept: the top-level AND-ed parts of a check that compare one column with a number,
 bound it BETWEEN two, or list its values (IN, PostgreSQL's `= ANY (ARRAY[...])`), the same of a
 text's length (`length(code) = 6`, char_length) and a date's or timestamp's bounds (`d >= '2000-01-01'`);
-any other part (an OR, another function, two columns) is left to the database. PostgreSQL's domain
+any other part (an OR, another function, two columns but an order, below) is left to the database. PostgreSQL's domain
 types (CREATE DOMAIN pct AS numeric CHECK (VALUE <= 100)) are read the same (`domain_check`).
 
 A domain is a small JSON dict: {"low": [value, strict], "high": [value, strict], "in": [values],
 "length": {"low": ..., "high": ..., "in": ...}}; a date's bounds are ISO texts, naive UTC
 ("2000-01-01 00:00:00": held as its column's values are).
+
+A part that orders two columns of a row (`CHECK (a < b)`, `(user_a <= user_b)`: an undirected
+edge stored once, its lower key first) is read apart (`column_orders`): (low, high, strict),
+kept in the low column's SQL format (`BELOW`), kept in generation and written back.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ _FLIPPED = {">=": "<=", "<=": ">=", ">": "<", "<": ">", "=": "="}
 _LENGTH_OF = "__length$"  # a text's length(col), read as a column of its own (`_parts`)
 _LENGTH = re.compile(rf"\b(?:char_length|character_length|length)\s*\(\s*{_NAME}\s*\)", re.IGNORECASE)
 _VALUE = re.compile(r"'(?:[^']|'')*'|\bVALUE\b")
+_ORDERED = re.compile(rf"^{_NAME}\s*(>=|<=|>|<)\s*{_NAME}$")
+BELOW = "below"  # in a column's SQL format: [[column, strict], ...] a CHECK (a < b) or (a <= b) keeps it below
 
 
 def column_domains(
@@ -73,6 +79,20 @@ def domain_check(text: str, column: str) -> str:
     text = re.sub(r"^\s*CHECK\b", "", text, flags=re.IGNORECASE)
     quoted = '"' + column.replace('"', '""') + '"'
     return _VALUE.sub(lambda m: quoted if m[0].upper() == "VALUE" else m[0], text)
+
+
+def column_orders(texts: Iterable[str], columns: Iterable[str]) -> list[tuple[str, str, bool]]:
+    """(low, high, strict) of each top-level AND-ed part of a table's CHECKs that orders two of
+    `columns` (`a < b`, `b >= a`: (a, b, True), (a, b, False)); a part of anything else left out."""
+    names, out = set(columns), []
+    for text in texts:
+        text = re.sub(r"(?<![\w\"])\((\"?[A-Za-z_][\w$]*\"?)\)", r"\1", _CAST.sub("", str(text)))  # (a) < (b)
+        for part in _conjuncts(_unwrapped(text)):
+            if (m := _ORDERED.match(_unwrapped(part))) and {m[1], m[3]} <= names and m[1] != m[3]:
+                low, high = (m[1], m[3]) if m[2][0] == "<" else (m[3], m[1])
+                if (found := (low, high, len(m[2]) == 1)) not in out:
+                    out.append(found)
+    return out
 
 
 def enum_labels(type_name: str) -> list[str]:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational._blanks import blanks
-from relsynth.relational._checks import DOMAIN, bound, within  # noqa: F401 (a column's declared domain, for synth)
+from relsynth.relational._checks import BELOW, DOMAIN, bound, within  # noqa: F401 (declared domains and orders, for synth)
 from relsynth.relational._coerce import (
     DIFFERS_FROM,
     EXCEL_CONVERSION,
@@ -607,13 +607,15 @@ class RelationalData:
         return [c for c, f in formats.items() if ((f or {}).get(SQL_FORMAT) or {}).get("nullable") is False]
 
     def differing_columns(self, table: str) -> list[tuple[str, str]]:
-        """The pairs of `table`'s columns its source database keeps apart by a CHECK (a <> b)
-        (`from_sql`; none for files): a follow's follower and followee."""
+        """The pairs of `table`'s columns its source database keeps apart by a CHECK (a <> b), or
+        a strict order, CHECK (a < b) (`from_sql`; none for files): a follow's follower and followee."""
         formats = self.formats.get(table, {})
+        sql = {c: (f or {}).get(SQL_FORMAT) or {} for c, f in formats.items()}
+        strict = {c: [b for b, is_strict in s.get(BELOW, []) if is_strict] for c, s in sql.items()}
         return [
             (c, other)
-            for c, f in formats.items()
-            for other in ((f or {}).get(SQL_FORMAT) or {}).get(DIFFERS_FROM, [])
+            for c, s in sql.items()
+            for other in [*s.get(DIFFERS_FROM, []), *strict[c]]
             if other in formats or other in self.data.get(table, {})
         ]
 

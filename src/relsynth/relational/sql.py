@@ -56,7 +56,16 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from relsynth.relational._checks import DOMAIN, bound, column_domains, domain_check, enum_labels, merged
+from relsynth.relational._checks import (
+    BELOW,
+    DOMAIN,
+    bound,
+    column_domains,
+    column_orders,
+    domain_check,
+    enum_labels,
+    merged,
+)
 from relsynth.relational._coerce import (
     COMPOSITE_FK,
     DIFFERS_FROM,
@@ -446,6 +455,7 @@ class _Reflected:
     schema: str | None = None  # the database schema it is in (None: the default one)
     differs: list[tuple[str, str]] = field(default_factory=list)  # CHECK (a <> b) pairs (`_differing_pairs`)
     domains: dict[str, dict] = field(default_factory=dict)  # column -> its single-column CHECKs (`_domains`)
+    orders: list[tuple[str, str, bool]] = field(default_factory=list)  # CHECK (a < b): (low, high, strict)
 
 
 SchemaNames = str | Sequence[str] | None  # `schema_name` as from_sql takes it: one schema, several, or the default
@@ -605,6 +615,7 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
         schema=schema_name,
         differs=_differing_pairs(conn, name, schema_name, [c["name"] for c in cols]),
         domains=_domains(conn, name, schema_name, {c["name"]: c["type"] for c in cols}),
+        orders=column_orders(_check_texts(conn, name, schema_name), [c["name"] for c in cols]),
     )
 
 
@@ -952,7 +963,10 @@ def _reflect_information_schema(conn: sa.Connection, name: str, schema: str) -> 
     differs = _differing_pairs(conn, name, schema, list(types))
     sets = _unique_column_sets(conn, name, schema, pk)
     domains = _domains(conn, name, schema, types)
-    return _Reflected(name, types, not_null, pk, fks, one, sets, schema=schema, differs=differs, domains=domains)
+    orders = column_orders(_check_texts(conn, name, schema), list(types))
+    return _Reflected(
+        name, types, not_null, pk, fks, one, sets, schema=schema, differs=differs, domains=domains, orders=orders
+    )
 
 
 # ---- from the catalog to a schema ---------------------------------------------------------------
@@ -1028,6 +1042,7 @@ def _leave_out(reflected: dict[str, _Reflected], exclude: Mapping[str, list[str]
             schema=r.schema,
             differs=[(a, b) for a, b in r.differs if a not in cols and b not in cols],
             domains={c: d for c, d in r.domains.items() if c not in cols},
+            orders=[o for o in r.orders if o[0] not in cols and o[1] not in cols],
         )
     return out
 
@@ -1120,6 +1135,8 @@ def _plan(
             specs[t].setdefault(a, {}).setdefault(DIFFERS_FROM, []).append(b)
         for c, domain in r.domains.items():  # public too: generated within, under DP too; written back
             specs[t].setdefault(c, {})[DOMAIN] = domain
+        for low, high, strict in r.orders:  # CHECK (a < b): kept in generation, written back
+            specs[t].setdefault(low, {}).setdefault(BELOW, []).append([high, strict])
     for t, reason in why_lookup.items():
         why[t] = {c: f"{w}; the table is a lookup: {reason}" for c, w in why[t].items()}
     for k in keys:
@@ -2152,6 +2169,11 @@ def _target_tables(
             for b in others:  # the source's CHECK (a <> b), written back
                 if a in made[name].c and b in made[name].c:
                     made[name].append_constraint(sa.CheckConstraint(made[name].c[a] != made[name].c[b]))
+        for a, below in ((c, (f.get(SQL_FORMAT) or {}).get(BELOW, [])) for c, f in fmts.items() if f):
+            for b, strict in below:  # the source's CHECK (a < b) or (a <= b), written back
+                if a in made[name].c and b in made[name].c:
+                    lo, hi = made[name].c[a], made[name].c[b]
+                    made[name].append_constraint(sa.CheckConstraint(lo < hi if strict else lo <= hi))
         for c, f in fmts.items():  # the source's single-column CHECKs, written back
             if c in made[name].c and (domain := ((f or {}).get(SQL_FORMAT) or {}).get(DOMAIN)):
                 if domain != {"in": getattr(made[name].c[c].type, "enums", None)}:  # an enum type holds its own

@@ -27,6 +27,7 @@ from relsynth.synth.tabular._lookup_matches import match_scope
 from relsynth.synth.tabular._lookup_orders import keep_lookup_orders
 from relsynth.synth.tabular._never_pairs import pair_scope
 from relsynth.synth.tabular._null_cuts import keep_null_cuts
+from relsynth.synth.tabular._pair_orders import keep_key_orders, keep_value_orders
 from relsynth.synth.tabular._parent_ends import keep_parent_ends
 from relsynth.synth.tabular._range_labels import apply_range_labels
 from relsynth.synth.tabular._references import (
@@ -222,6 +223,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         t, col = out[rule["table"]], rule["column"]
         scope = _swap_scope(pre, out, rule["table"], col)  # swaps among rows alike keep matches and pairs
         t[col] = unique_with_rows(t, col, rule["with"], scope, rng, f"{rule['table']}.{col}")
+    keep_key_orders(pre, out)  # a pair stored lower key first (a < b), before a swapped pair is dropped as a repeat
     drop_repeated_links(pre, out)
     keep_composite_references(pre, out, rng)  # before the formulas that read the rows they name
     # values pairing left on the wrong side of the row their reference names (none in older models)
@@ -247,6 +249,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     keep_domains(schema, out, formats, rng, given)  # its single-column CHECKs
     keep_apart(schema, out, formats, rng, given)  # the source's CHECK (a <> b) of values
     keep_lookup_links(schema, pre.stats.get("lookup_links", []), out, rng, given)  # none in older models, nor DP
+    keep_value_orders(schema, out, formats, given)  # ... and its CHECK (a < b) of values
     # the source's UNIQUE sets, once every value is set (`Table.unique`), keeping the CHECK pairs
     keep_unique_sets(schema, out, rng, given, formats)
     parts = moved_date_parts(schema, pre.stats.get("date_parts", []), formats)

@@ -65,6 +65,7 @@ from relsynth.synth.tabular._lookup_orders import find_lookup_orders, find_refer
 from relsynth.synth.tabular._never_pairs import find_never_pairs
 from relsynth.synth.tabular._null_cuts import find_null_cuts
 from relsynth.synth.tabular._ordered_labels import find_ordered_labels
+from relsynth.synth.tabular._pair_orders import key_orders
 from relsynth.synth.tabular._parent_ends import find_parent_ends
 from relsynth.synth.tabular._range_labels import find_range_labels
 from relsynth.synth.tabular._references import (
@@ -384,6 +385,7 @@ class TabularPreproc:
             "unique_links": (links := unique_links(data) | declared_links(data)),
             "row_numbers": row_numbers(data, links),  # a key's number counting its group's rows (1..n)
             "mirrored_links": mirrored_links(data, links),  # link tables storing each pair both ways (friends)
+            "key_orders": key_orders(data),  # two references to one table in order in every row (a < b)
             "totals": totals,  # numbers that sum their rows' numbers (`_totals`)
             "running_sums": running,  # numbers that are the previous sibling's plus a number of their row
             "sign_labels": find_sign_labels(self, data),  # labels that follow the sign of a number (DEBIT, CREDIT)

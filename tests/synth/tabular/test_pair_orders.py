@@ -1,0 +1,94 @@
+"""Two columns of a row kept in order (an undirected edge stored once, its lower key first): read
+from the data for two references to one table, or from the source's CHECK (a < b), kept in
+generation and written back."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from shop_data import TINY
+
+from relsynth.relational import Categorical, Column, ForeignKey, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import DpBudget, TabularModel, TabularPreproc
+from relsynth.synth.tabular._pair_orders import keep_value_orders
+
+
+def edges(n_users: int = 200, seed: int = 0) -> RelationalData:
+    """users -> friendships (a, b): 300 undirected friendships, each stored once, a < b."""
+    rng = np.random.default_rng(seed)
+    pairs = sorted({tuple(sorted(rng.choice(n_users, 2, replace=False) + 1)) for _ in range(300)})
+    links = pd.DataFrame(pairs, columns=["a", "b"])
+    links["since"] = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 365, len(links)), unit="D")
+    users = pd.DataFrame({"id": np.arange(1, n_users + 1), "country": rng.choice(["FR", "DE", "US"], n_users)})
+    schema = Schema(
+        users=Table(id=PrimaryKey(), country=Categorical()),
+        friendships=Table(a=ForeignKey("users"), b=ForeignKey("users"), since=Column.DATE),
+    )
+    return RelationalData({"users": users, "friendships": links}, schema)
+
+
+def test_references_in_order_in_every_row_are_generated_in_order():
+    """Friendships stored once, lower user first: drawn apart, only 62 % of generated rows kept
+    a < b (each pair stored either way round). The fit reads the order of two references to one
+    table that every row keeps (`key_orders`); generation swaps the rows holding it the wrong way."""
+    data = edges()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["key_orders"] == [{"table": "friendships", "low": "a", "high": "b", "strict": True}]
+    for seed in range(2):
+        links = pre.inverse_transform(pre.transform(data), seed=seed)["friendships"]
+        assert (links["a"] < links["b"]).all(), (links["a"] < links["b"]).mean()
+        assert not links.duplicated(["a", "b"]).any() and links["a"].is_monotonic_increasing
+        assert abs(len(links) - len(data["friendships"])) <= 0.1 * len(data["friendships"])
+
+
+DDL = (
+    "CREATE TABLE users (id INTEGER PRIMARY KEY, country TEXT NOT NULL);"
+    "CREATE TABLE friendships (a INTEGER NOT NULL REFERENCES users (id), b INTEGER NOT NULL REFERENCES users (id), "
+    "low_bid REAL NOT NULL, high_bid REAL NOT NULL, PRIMARY KEY (a, b), CHECK (a < b), CHECK (low_bid <= high_bid));"
+)
+
+
+def test_a_check_ordering_two_columns_is_read_kept_under_dp_and_written_back(tmp_path: Path):
+    """A source's CHECK (a < b) was not read: DP-generated friendships held b below a in a third
+    of the rows, and to_sql into the source's DDL refused them. It is read (public, so under DP
+    too), kept for references and for values (low_bid <= high_bid, swapped once set) and written back."""
+    for name in ("src", "target"):
+        with sqlite3.connect(tmp_path / f"{name}.sqlite") as con:
+            con.executescript(DDL)
+    data = edges()
+    rng = np.random.default_rng(1)
+    with sqlite3.connect(tmp_path / "src.sqlite") as con:
+        con.executemany("INSERT INTO users VALUES (?, ?)", [(int(i), c) for i, c in data["users"].to_numpy()])
+        bids = rng.uniform(0, 100, (len(data["friendships"]), 2))
+        con.executemany(
+            "INSERT INTO friendships VALUES (?, ?, ?, ?)",
+            [
+                (int(a), int(b), lo, lo + hi)
+                for (a, b), (lo, hi) in zip(data["friendships"][["a", "b"]].to_numpy(), bids, strict=True)
+            ],
+        )
+    source = RelationalData.from_sql(f"sqlite:///{tmp_path / 'src.sqlite'}")
+    assert source.formats["friendships"]["a"]["sql"]["below"] == [["b", True]]
+    pre = TabularPreproc.from_schema(source.schema).fit(source, dp=DpBudget(epsilon=3.0, delta=1e-5))
+    synth = TabularModel.build(pre, size=TINY).generate(n_samples=200, seed=0)
+    rows = synth["friendships"]
+    assert len(rows) > 50 and (rows["a"] < rows["b"]).all() and (rows["low_bid"] <= rows["high_bid"]).all()
+    synth.to_sql(f"sqlite:///{tmp_path / 'target.sqlite'}", if_exists="append")
+    synth.to_sql(f"sqlite:///{tmp_path / 'back.sqlite'}")
+    with sqlite3.connect(tmp_path / "back.sqlite") as con:
+        ddl = con.execute("SELECT sql FROM sqlite_master WHERE name = 'friendships'").fetchone()[0]
+    assert 'CHECK ("a" < "b")' in ddl and 'CHECK ("low_bid" <= "high_bid")' in ddl, ddl
+
+
+def test_values_breaking_a_declared_order_are_swapped_and_a_given_one_is_left():
+    schema = Schema(t=Table(id=PrimaryKey(), lo=Column.NUMERIC, hi=Column.NUMERIC))
+    formats = {"t": {"lo": {"sql": {"below": [["hi", False]]}}}}
+    tables = {"t": pd.DataFrame({"id": [1, 2, 3], "lo": [1.0, 5.0, None], "hi": [2.0, 3.0, 1.0]})}
+    keep_value_orders(schema, tables, formats)
+    assert tables["t"]["lo"].tolist()[:2] == [1.0, 3.0] and tables["t"]["hi"].tolist() == [2.0, 5.0, 1.0]
+    tables = {"t": pd.DataFrame({"id": [1], "lo": [5.0], "hi": [3.0]})}
+    keep_value_orders(schema, tables, formats, given={"t": ["lo"]})
+    assert tables["t"]["lo"].tolist() == [5.0]
