@@ -640,3 +640,33 @@ def test_codes_drawn_from_a_range_are_drawn_in_it_not_counted_on():
     refs = pd.Series([f"ORD{i:06d}" for i in rng.permutation(np.arange(1, 1001))[:800]])
     fresh = new_identifiers(300, identifier_format(refs, 5), "ref", np.random.default_rng(1))
     assert not fresh.isin(set(refs)).any() and fresh.is_unique
+
+
+@pytest.mark.parametrize("per_type", [6, 30])
+def test_account_codes_keep_their_types_leading_digit_and_their_step(per_type: int):
+    """A chart of accounts numbers each type's accounts by tens in its own thousand (assets 1000,
+    1010 ..., income 4000 ...). Declared identifier, the codes were drawn between 1000 and 5290
+    whatever the row's type (18-20 % in their type's thousand) and off the step (7-23 % multiples
+    of 10). A code's first character now tells a label too (a format per type), and a digit run
+    whose numbers all lie on a step from the lowest (5 at least) is drawn and counted on it."""
+    types = ["asset", "liability", "equity", "income", "expense"]
+    frame = pd.DataFrame(
+        {
+            "id": range(1, 5 * per_type + 1),
+            "code": [str(1000 * (t + 1) + 10 * k) for t in range(5) for k in range(per_type)],
+            "type": np.repeat(types, per_type),
+        }
+    )
+    schema = Schema(accounts=Table(id=PrimaryKey(), code=Identifier(), type=Categorical()))
+    data = RelationalData({"accounts": frame}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["accounts"]
+    codes = synth["code"].astype(int)
+    thousand = synth["type"].map({t: i + 1 for i, t in enumerate(types)})
+    assert (codes // 1000 == thousand).all(), synth.head(3)
+    assert (codes % 10 == 0).all() and codes.is_unique and not synth["code"].isin(set(frame["code"])).any()
+    # drawn in their range, not counted on (a twentieth of it), still on the step
+    rng = np.random.default_rng(0)
+    sparse = pd.Series([f"GL-{v:05d}" for v in 10 * rng.choice(1000, 50, replace=False) + 3])
+    drawn = new_identifiers(200, identifier_format(sparse, 5), "gl", rng).str[3:].astype(int)
+    assert (drawn % 10 == 3).all() and drawn.max() <= sparse.str[3:].astype(int).max()

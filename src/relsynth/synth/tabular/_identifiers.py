@@ -4,7 +4,8 @@ generation draws fresh values in it (`new_identifiers`), unique where the source
 
 A format is the shapes the codes take (`relational.shapes`: `AAA-9999-99999`) that at least
 `min_count` values share, each as runs: a run all those values spell alike is kept as it is
-(`INV-`), a run of digits is drawn between the lowest and highest number the values hold there
+(`INV-`), a run of digits is drawn between the lowest and highest number the values hold there,
+on the step they all lie on from the lowest (an account code's tens: 1000, 1010, ...; `"step"`)
 (one run of any width where no value pads it with zeros and some write it with two digits or more:
 `SKU-7`, `SKU-300`),
 letters that spell a few labels (a course code's department, `MATH` in `MATH350`), and digits
@@ -25,7 +26,7 @@ kept (`null_by`), and generation draws each row's null by its own token's rate.
 
 Where a label of the row tells the codes' shapes or their constant parts (an IBAN's country and
 length, a phone number's `+49 ` or `+33 `, a VAT id's `DE`, a postcode's `99999` or `AA9A 9AA` by
-the customer's country), a format is fitted for each of its values of `min_count` rows at least
+the customer's country, an account code's leading digit by the account's type), a format is fitted for each of its values of `min_count` rows at least
 (`"by"`, `"groups"`; the label may be the parent row's, `PARENT`), and each generated row's code
 is drawn in its generated label's. A digit run
 that is a part of a date of the row in every code (`INV-2023-000123`'s year, of the invoice's date;
@@ -58,6 +59,7 @@ _DIGITS = re.compile(f"{DIGIT}+")
 MAX_SHAPES = 32  # the most common shapes kept
 DENSE = 0.2  # codes whose last digit run holds this share of the numbers in its range number their rows: it counts
 # (drawn in the range, one in five would be a real row's); codes drawn from a range fill a few % of it (zip codes)
+MIN_STEPPED = 5  # distinct numbers a run's step is read from, at least (5 random ones share one 7 % of the time)
 MIN_RISING = 20  # ... or whose numbers rise with their row's key over this many rows at least (a counter with gaps)
 COUNTED = 0.5  # ... where its width leaves room for this share of the codes' count to count on
 REDRAWS = 20  # rounds of drawing again the repeated codes of a unique column
@@ -144,12 +146,13 @@ def telling_label(values: pd.Series, labels: pd.DataFrame, min_count: int) -> st
 
 
 def _signatures(s: pd.Series, min_count: int) -> list[pd.Series]:
-    """The codes' shapes, their spellings with digits as `9` (`DE99...`) and their first groups
-    (`+49` of `+49 30 1234567`), a signature that fewer than `min_count` codes have lumped as one
+    """The codes' shapes, their spellings with digits as `9` (`DE99...`), their first groups
+    (`+49` of `+49 30 1234567`) and first characters (an account code's leading digit, `1290` an
+    asset's, `4010` an income's), a signature that fewer than `min_count` codes have lumped as one
     (random letters tell nothing)."""
     out = []
     first = s.str.extract(r"^([^ \-/.]+)", expand=False).fillna("")
-    for sig in (char_shapes(s), s.str.replace(r"[0-9]", DIGIT, regex=True), first):
+    for sig in (char_shapes(s), s.str.replace(r"[0-9]", DIGIT, regex=True), first, s.str[:1]):
         counts = sig.map(sig.value_counts())
         out.append(sig.where(counts >= max(min_count, 1), "\x00"))
     return out
@@ -285,12 +288,17 @@ def _runs(
                 if "labels" in (labelled := _letters(parts, length, min_count)):  # a calling code, +49
                     labelled_digits[len(runs) - 1] = labelled
                 numbers = held  # the last digit run's that no date writes are the counter's
+                if (step := _step(held)) > 1:  # numbered by tens: 1000, 1010, 1020
+                    runs[-1]["step"] = step
         else:
             runs.append(_letters(parts, length, min_count, None if pools is None else pools[i]))
     counting = max((i for i, r in enumerate(runs) if "digits" in r and "date" not in r), default=None)
     for i, labelled in labelled_digits.items():  # digits taking a few values are those labels, but the last may count
         runs[i] = labelled if i != counting else runs[i]
     _take_in([_pieces(v, o) for v, o in zip(*ends, strict=True)], runs)
+    for r in runs:  # an end off the step: drawn on no step
+        if r.get("step") and (r["hi"] - r["lo"]) % r["step"]:
+            del r["step"]
     digit_runs = [r for r in runs if "digits" in r and "date" not in r]
     n_codes = len(set(values)) * scale  # a sample's codes fill the room as the whole database's
     # one digit never counts: 10 codes at most, a postcode's `SW1A 1AA` counted on to `SW1A 10AA`; nor
@@ -312,7 +320,16 @@ def _fill(run: dict, numbers: np.ndarray, scale: float) -> float:
     the number multiplies the room, not the codes' chance of being real ones; `numbers` are the run's
     over the shapes differing only in run lengths (`CS101` and `MATH350` number courses in one range)."""
     lo, hi = min(run["lo"], int(numbers.min())), max(run["hi"], int(numbers.max()))
-    return len(set(numbers.tolist())) * scale / (hi - lo + 1)
+    return len(set(numbers.tolist())) * scale / ((hi - lo) // run.get("step", 1) + 1)
+
+
+def _step(numbers: np.ndarray) -> int:
+    """The step every number of a run lies on from the lowest (their differences' greatest common
+    divisor), over MIN_STEPPED distinct numbers at least; 1 where fewer or none."""
+    distinct = np.unique(numbers)
+    if len(distinct) < MIN_STEPPED:
+        return 1
+    return int(np.gcd.reduce(distinct - distinct[0]))
 
 
 def _take_in(ends: list[list[str]], runs: list[dict]) -> None:
@@ -331,7 +348,8 @@ def _can_count(run: dict, n_codes: int) -> bool:
     COUNTED of the source's `n_codes` codes (a NUMBER has any width)."""
     if run["digits"] == 0:
         return True
-    return run["digits"] > 1 and (10 ** run["digits"] - 1 - run["hi"]) + run["lo"] >= COUNTED * n_codes
+    room = (10 ** run["digits"] - 1 - run["hi"]) // run.get("step", 1) + run["lo"] // run.get("step", 1)
+    return run["digits"] > 1 and room >= COUNTED * n_codes
 
 
 def _date_part(numbers: np.ndarray, dates: pd.DataFrame | None) -> list[str] | None:
@@ -513,7 +531,8 @@ def _draw(
                 # in the order of the rows (their keys rise with them) where the data's rise with the keys
                 numbers = sequence if run.get("follows_key") else sequence[rng.permutation(n)]
             else:
-                numbers = rng.integers(run["lo"], run["hi"] + 1, size=n)
+                step = run.get("step", 1)
+                numbers = run["lo"] + step * rng.integers(0, (run["hi"] - run["lo"]) // step + 1, size=n)
                 if "date" in run and rows is not None and run["date"][0] in rows:  # the row's date's part
                     part = DATE_PARTS[run["date"][1]](pd.to_datetime(rows[run["date"][0]]).reset_index(drop=True))
                     numbers = np.where(part.notna(), part.fillna(0).to_numpy(dtype=np.int64), numbers)
@@ -538,7 +557,14 @@ def _counted(run: dict, n: int, floors: dict[int, int] | None = None) -> np.ndar
         numbers = _counted({**run, "hi": hi}, n)
         floors[run["digits"]] = max(hi, int(numbers.max())) if n else hi
         return numbers
-    top, lo, hi = 10 ** (run["digits"] or 18) - 1, run["lo"], run["hi"]  # a NUMBER: any width
+    step, at = run.get("step", 1), run["lo"] % run.get("step", 1)  # on a step: counted in steps from `at`
+    top = (10 ** (run["digits"] or 18) - 1 - at) // step  # a NUMBER: any width
+    lo, hi = (run["lo"] - at) // step, -(-(run["hi"] - at) // step)
+    return at + step * _counted_steps(lo, hi, top, n, run)
+
+
+def _counted_steps(lo: int, hi: int, top: int, n: int, run: dict) -> np.ndarray:
+    """`_counted` in steps: `n` fresh numbers of 0..top outside lo..hi, rising."""
     if hi + n <= top:
         return np.arange(hi + 1, hi + n + 1)
     if lo - n >= 0:
@@ -550,8 +576,8 @@ def _counted(run: dict, n: int, floors: dict[int, int] | None = None) -> np.ndar
         log.warning(
             "identifier counter of %d digits between %d and %d: %d of %d fresh codes pass the width",
             run["digits"],
-            lo,
-            hi,
+            run["lo"],
+            run["hi"],
             len(past),
             n,
         )
