@@ -249,7 +249,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     keep_domains(schema, out, formats, rng, given)  # its single-column CHECKs
     keep_apart(schema, out, formats, rng, given)  # the source's CHECK (a <> b) of values
     keep_lookup_links(schema, pre.stats.get("lookup_links", []), out, rng, given)  # none in older models, nor DP
-    keep_value_orders(schema, out, formats, given)  # ... and its CHECK (a < b) of values
+    keep_value_orders(schema, out, formats, given)  # the source's CHECK (a < b), after lookup links are redrawn
     # the source's UNIQUE sets, once every value is set (`Table.unique`), keeping the CHECK pairs
     keep_unique_sets(schema, out, rng, given, formats)
     parts = moved_date_parts(schema, pre.stats.get("date_parts", []), formats)
