@@ -20,6 +20,11 @@ discharge, a close between the day's low and high): an earlier column `c` that `
 where both are present (`c` may be missing: a current stay has no discharge), that the gap from
 `a` alone would break: a gap drawn apart from the room `c - a` exceeds it at least `MIN_BREAK` of
 the time. Of several, the one with the least room.
+
+A number in no order may instead stay *near* a number of its parent row (`near_parent`: a
+customer's latitude within 0.2 degrees of its city's, in a column spanning 100): wherever `b` is
+present `a` is too, at least `MIN_ROWS` rows hold both, and the gap `b - a`, of either sign,
+spreads at most `NEAR_SHARE` of `b`'s own spread. Of several, the one with the narrowest gaps.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ _SAMPLE = 2_000  # values of each column that estimate how often independent dra
 DATED = (Column.DATE, Column.DATETIME)
 DAY_NS = 86_400 * 1_000_000_000
 ORDERED = (*DATED, Column.NUMERIC, Column.INTEGER)
+NEAR_SHARE = 0.05  # a number near its parent's: its gaps' spread at most this share of its own (`near_parent`)
 
 
 @dataclass(frozen=True)
@@ -55,9 +61,12 @@ class RowOrder:
     bound: str | None = None  # a column `column` never passes on the other side (sign -sign), if any
     bound_from_parent: bool = False  # `bound` is a column of the row's parent row
     day_base: bool = False  # a date after a timestamp: compared with the base's day (a review on its delivery day)
+    near: bool = False  # no order: `column` stays near `base`, on either side (`near_parent`)
 
     def describe(self, parent: str | None = None) -> str:
         base = f"{parent}.{self.base}" if self.from_parent else self.base
+        if self.near:
+            return f"{self.column} near {base}"
         text = f"{self.column} {'>=' if self.sign > 0 else '<='} {base}"
         if self.bound is None:
             return text
@@ -86,6 +95,41 @@ def row_orders(
         if best is not None:
             out[b] = _with_bound(best[1], best[2], values_b, candidates)
     return out
+
+
+def near_parent(
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    kinds: Mapping[str, Column],
+    parent: pd.DataFrame | None = None,
+    parent_kinds: Mapping[str, Column] | None = None,
+) -> dict[str, RowOrder]:
+    """Per number column among `columns`, the parent row's number it stays near (`NEAR_SHARE`; a
+    `RowOrder` with `near`), if any; arguments as `row_orders`. Drawn apart, a customer's latitude
+    fell anywhere in its column's bins, degrees from its city: 1,274 of 1,279 generated customers
+    more than 0.25 degrees away, in another country or the ocean."""
+    out: dict[str, RowOrder] = {}
+    for b, values_b, dated, candidates in _candidates(df, columns, kinds, parent, parent_kinds):
+        shares = [(near_share(base, values_b), a) for a, base, from_parent in candidates if from_parent and not dated]
+        shares = [(share, a) for share, a in shares if share is not None and share <= NEAR_SHARE]
+        if shares:
+            out[b] = RowOrder(b, min(shares)[1], 1, from_parent=True, dated=False, near=True)
+    return out
+
+
+def near_share(a: np.ndarray, b: np.ndarray) -> float | None:
+    """The spread (interquartile range, else standard deviation) of `b - a` over `b`'s own, where `a`
+    is present wherever `b` is and `MIN_ROWS` rows hold both; None otherwise, or where `b` does not spread."""
+    has_b = ~np.isnan(b)
+    if (has_b & np.isnan(a)).any() or has_b.sum() < MIN_ROWS:
+        return None
+    own, gap = _spread(b[has_b]), _spread(b[has_b] - a[has_b])
+    return None if own == 0 else gap / own
+
+
+def _spread(x: np.ndarray) -> float:
+    q1, q3 = np.quantile(x, [0.25, 0.75])
+    return float(q3 - q1) if q3 > q1 else float(np.std(x))
 
 
 def _with_bound(

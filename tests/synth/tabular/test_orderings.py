@@ -622,3 +622,59 @@ def test_a_generated_row_without_its_base_counts_its_offset_from_another_base():
     assert cols["delivered"].notna().all()
     assert (cols["delivered"] >= parent["ordered"]).all()
     assert (cols["delivered"][20:] == delivered[20:]).all()
+
+
+def places(n_cities: int = 40, per_city: int = 15, seed: int = 0) -> RelationalData:
+    """cities (worldwide lat/lon, 6 decimals) -> customers within 0.2 degrees of their city, with a
+    spend of no order; a population the customers' numbers are nowhere near."""
+    rng = np.random.default_rng(seed)
+    cities = pd.DataFrame(
+        {
+            "id": range(n_cities),
+            "lat": rng.uniform(-45, 60, n_cities).round(6),
+            "lon": rng.uniform(-125, 150, n_cities).round(6),
+            "population": rng.integers(10**5, 10**7, n_cities),
+        }
+    )
+    city = np.repeat(np.arange(n_cities), per_city)
+    customers = pd.DataFrame(
+        {
+            "id": range(len(city)),
+            "city": city,
+            "lat": (cities["lat"].to_numpy()[city] + rng.uniform(-0.2, 0.2, len(city))).round(6),
+            "lon": (cities["lon"].to_numpy()[city] + rng.uniform(-0.2, 0.2, len(city))).round(6),
+            "spend": rng.gamma(2, 30, len(city)).round(2),
+        }
+    )
+    schema = Schema(
+        city=Table(id=PrimaryKey(), lat=Numeric(), lon=Numeric(), population=Integer()),
+        customer=Table(id=PrimaryKey(), city=ForeignKey(parent="city"), lat=Numeric(), lon=Numeric(), spend=Numeric()),
+    )
+    return RelationalData({"city": cities, "customer": customers}, schema)
+
+
+def test_a_number_near_its_parents_stays_near_it_on_either_side(tmp_path):
+    """A customer's latitude and longitude lie within 0.2 degrees of its city's, on either side, in
+    columns spanning 100 degrees and more: drawn on their own, within quantile bins degrees wide, a
+    generated customer fell anywhere between the cities (in a round trip alone, most of them more
+    than 0.25 degrees from their city). Each is modelled as its signed gap from the city's, and
+    decoded on its grid (6 decimals, negative longitudes kept)."""
+    data = places()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    found = pre.orderings["customer"]
+    assert {b: (o.base, o.from_parent, o.near) for b, o in found.items()} == {
+        "lat": ("lat", True, True),
+        "lon": ("lon", True, True),
+    }  # not the spend, nowhere near the population
+    assert found["lat"].describe("city") == "lat near city.lat"
+    pre.save(tmp_path / "pre")
+    pre = TabularPreproc.load(tmp_path / "pre")
+    for seed in range(2):
+        out = pre.inverse_transform(pre.transform(data), seed=seed)
+        city = out["city"].set_index("id").reindex(out["customer"]["city"])
+        for axis in ("lat", "lon"):
+            gap = (out["customer"][axis].to_numpy() - city[axis].to_numpy()).astype(float)
+            assert np.abs(gap).max() <= 0.2 + 1e-6
+            assert (gap < 0).mean() > 0.3 and (gap > 0).mean() > 0.3  # both sides, not clipped to the city's
+        lon = out["customer"]["lon"].to_numpy(np.float64)
+        assert (lon < 0).any() and np.allclose(lon, np.round(lon, 6))

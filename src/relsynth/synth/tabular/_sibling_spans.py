@@ -131,7 +131,7 @@ def _keeps_own_orders(pre, tables: Mapping[str, pd.DataFrame], schema: Schema, t
     key of its names (missing values keep them)."""
     frame, ok = tables[table], np.ones(len(tables[table]), dtype=bool)
     kind = Column.DATETIME
-    for o in (o for o in pre.orderings.get(table, {}).values() if o.column == col):
+    for o in (o for o in pre.orderings.get(table, {}).values() if o.column == col and not o.near):
         if o.from_parent:
             edge = schema.parent(table)
             parent = tables[edge.parent]

@@ -49,6 +49,11 @@ A number that never goes down from one sibling to the next in the key's order (`
 a meter's cumulative energy, an odometer) is held the same way, as its increase over the previous
 sibling's value, the first sibling's over the column's least value (`origin`), and summed back in
 generated order: values drawn one by one went down in half the steps of every generated meter.
+
+A number in no order that stays near a number of its parent row (`RowOrder.near`: a customer's
+latitude, its city's, 0.2 degrees away in a column spanning 100) holds its signed gap from it, and
+decoding adds it back on the column's grid, on either side: drawn on its own, in bins a few degrees
+wide, it fell anywhere between the cities.
 """
 
 from __future__ import annotations
@@ -69,6 +74,7 @@ from relsynth.relational.orders import (
     fallback_base,
     min_gap,
     mostly_apart,
+    near_parent,
     row_bounds,
     row_orders,
 )
@@ -157,6 +163,7 @@ _ADDED = {
     "floor_gap": 0.0,
     "first_fixed": None,
     "step_fixed": None,
+    "near": False,
 }  # field -> its default
 
 
@@ -181,7 +188,7 @@ def find_orderings(
     found = {c: found.get(c) or capped[c] for c in columns if c in found or c in capped}  # in field order
     caps = _caps(found, df, columns, kinds, parent, parent_kinds)
     fallbacks = {b: fallback_base(df, o, columns, kinds, parent, parent_kinds) for b, o in found.items()}
-    return {
+    ordered = {
         b: Ordering(
             **asdict(o),
             grid=_grid(df[b], kinds[b]),
@@ -202,6 +209,12 @@ def find_orderings(
         )
         for b, o in found.items()
     }
+    near = {  # numbers in no order that stay near their parent row's: their signed gap
+        b: Ordering(**asdict(o), grid=_grid(df[b], kinds[b]), integer=kinds[b] is Column.INTEGER)
+        for b, o in near_parent(df, [c for c in columns if c not in found], kinds, parent, parent_kinds).items()
+    }
+    both = ordered | near
+    return {c: both[c] for c in columns if c in both}  # in field order
 
 
 def _floors(
@@ -655,6 +668,9 @@ def _decoded(
     and how many a number's offset carried past its extreme (`warn_past_extremes`)."""
     b = o.column
     base = _base_values(o, cols, parent)
+    if o.near:  # a signed gap: no side to keep
+        offset = pd.to_numeric(cols[b], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        return _near_numbers(base + offset, o), 0
     if o.fallback is not None and np.isnan(base).any():  # a row the model gave no base (an order not shipped)
         fallback = as_numbers(_column_of(o.fallback, o.fallback_from_parent, cols, parent), _kind(o))
         base = np.where(np.isnan(base), fallback, base)
@@ -801,9 +817,19 @@ def _numbers(target: np.ndarray, base: np.ndarray, bound: np.ndarray, o: Orderin
         np.where(missing, 0.0, target), np.where(missing, 0.0, base), np.where(missing, np.nan, bound), o
     )
     if o.grid:  # the grid's own decimals: 0.1 * 3 is 0.30000000000000004
-        snapped = np.round(snapped, max(0, int(round(-np.log10(o.grid)))))
+        snapped = np.round(snapped, _grid_decimals(o.grid))
     out = pd.Series(np.where(missing, np.nan, snapped))
     return out.round().astype("Int64") if o.integer else out
+
+
+def _near_numbers(target: np.ndarray, o: Ordering) -> pd.Series:
+    """A near number's values (`RowOrder.near`), rounded to the nearest step of the column's grid."""
+    out = pd.Series(target if not o.grid else np.round(np.round(target / o.grid) * o.grid, _grid_decimals(o.grid)))
+    return out.round().astype("Int64") if o.integer else out
+
+
+def _grid_decimals(grid: float) -> int:
+    return max(0, int(round(-np.log10(grid))))
 
 
 def orderings_from_dict(d: Mapping[str, Mapping[str, Mapping]]) -> dict[str, dict[str, Ordering]]:

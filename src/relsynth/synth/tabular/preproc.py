@@ -499,6 +499,7 @@ class TabularPreproc:
         edge = self.schema.parent(table)
         for o in found.values():
             how = "kept at decoding (its base is far)" if o.loose else "modelled as an offset"
+            how = "modelled as its signed gap from it" if o.near else how
             how += f", at least {_as_gap(o)} from it" if o.min_gap else ""
             how += f", never after {o.cap}" if o.cap and o.sign > 0 else f", never before {o.cap}" if o.cap else ""
             log.info("%s: %s in every row: %s", table, o.describe(edge.parent if edge else None), how)
@@ -545,8 +546,9 @@ class TabularPreproc:
             where = partial(_read_at, self.schema, table)
             for o in found.values():
                 one_side = o.bound is None and o.cap is None and not o.after_sibling and o.step_quantiles is None
+                one_side = one_side and not o.near  # a near number: neither way keeps its gap
                 ways.setdefault((table, o.column), set()).add(o.sign if written and one_side else 0)
-                base_way = 0 if o.after_sibling else -o.sign  # col >= base: a lower base keeps it
+                base_way = 0 if o.after_sibling or o.near else -o.sign  # col >= base: a lower base keeps it
                 ways.setdefault(where(o.base, o.from_parent), set()).add(base_way)
                 if o.fallback is not None:  # the base where a row lacks it: the same way keeps it
                     ways.setdefault(where(o.fallback, o.fallback_from_parent), set()).add(base_way)
@@ -570,7 +572,13 @@ class TabularPreproc:
         out, schema = set(summed), self.schema
         for table, found in self.orderings.items():
             for o in found.values():
-                if o.bound is not None or o.cap is not None or o.after_sibling or o.step_quantiles is not None:
+                if (
+                    o.bound is not None
+                    or o.cap is not None
+                    or o.after_sibling
+                    or o.step_quantiles is not None
+                    or o.near
+                ):
                     out.add((table, o.column))
                 reads = [(o.base, o.from_parent), (o.sibling_base, False), (o.bound, o.bound_from_parent)]
                 reads += [(o.cap, o.cap_from_parent), (o.fallback, o.fallback_from_parent), (o.floor, True)]
