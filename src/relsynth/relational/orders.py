@@ -21,6 +21,9 @@ where both are present (`c` may be missing: a current stay has no discharge), th
 `a` alone would break: a gap drawn apart from the room `c - a` exceeds it at least `MIN_BREAK` of
 the time. Of several, the one with the least room.
 
+Times of day (`Column.TIME`) are ordered among themselves, as seconds since midnight (a store's
+closing on or after its opening, where the two ranges overlap); `timed` marks their orders.
+
 A number in no order may instead stay *near* a number of its parent row (`near_parent`: a
 customer's latitude within 0.2 degrees of its city's, in a column spanning 100): wherever `b` is
 present `a` is too, at least `MIN_ROWS` rows hold both, and the gap `b - a`, of either sign,
@@ -29,6 +32,7 @@ spreads at most `NEAR_SHARE` of `b`'s own spread. Of several, the one with the n
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -62,6 +66,7 @@ class RowOrder:
     bound_from_parent: bool = False  # `bound` is a column of the row's parent row
     day_base: bool = False  # a date after a timestamp: compared with the base's day (a review on its delivery day)
     near: bool = False  # no order: `column` stays near `base`, on either side (`near_parent`)
+    timed: bool = False  # times of day (`Column.TIME`), compared in seconds since midnight
 
     def describe(self, parent: str | None = None) -> str:
         base = f"{parent}.{self.base}" if self.from_parent else self.base
@@ -91,7 +96,8 @@ def row_orders(
             found = order_between(base, values_b, dated)
             if found is not None and (best is None or found[0] < best[0]):
                 on_day = day_base(kinds[b], (parent_kinds or {}).get(a) if from_parent else kinds[a])
-                best = (found[0], RowOrder(b, a, found[1], from_parent, dated, day_base=on_day), base)
+                order = RowOrder(b, a, found[1], from_parent, dated, day_base=on_day, timed=kinds[b] is Column.TIME)
+                best = (found[0], order, base)
         if best is not None:
             out[b] = _with_bound(best[1], best[2], values_b, candidates)
     return out
@@ -113,7 +119,7 @@ def near_parent(
         shares = [(near_share(base, values_b), a) for a, base, from_parent in candidates if from_parent and not dated]
         shares = [(share, a) for share, a in shares if share is not None and share <= NEAR_SHARE]
         if shares:
-            out[b] = RowOrder(b, min(shares)[1], 1, from_parent=True, dated=False, near=True)
+            out[b] = RowOrder(b, min(shares)[1], 1, True, False, near=True, timed=kinds[b] is Column.TIME)
     return out
 
 
@@ -173,7 +179,8 @@ def row_bounds(
             found = order_between(base, values_b, dated, base_may_miss=True)
             if found is not None and (found[1] not in best or found[0] < best[found[1]][0]):
                 on_day = day_base(kinds[b], (parent_kinds or {}).get(a) if from_parent else kinds[a])
-                best[found[1]] = (found[0], RowOrder(b, a, found[1], from_parent, dated, day_base=on_day))
+                order = RowOrder(b, a, found[1], from_parent, dated, day_base=on_day, timed=kinds[b] is Column.TIME)
+                best[found[1]] = (found[0], order)
         out += [best[sign][1] for sign in (1, -1) if sign in best]
     return out
 
@@ -217,10 +224,11 @@ def _candidates(
     parent: pd.DataFrame | None,
     parent_kinds: Mapping[str, Column] | None,
 ) -> list[tuple[str, np.ndarray, bool, list[tuple[str, np.ndarray, bool]]]]:
-    """Per date or number column b: (b, its values, dated, [(base, its values, from_parent)]), the
-    bases being b's earlier columns and its parent row's, of b's family (dates or numbers). A
-    timestamp base of a date b is its day (`day_values`): a date on a timestamp's day is not before it."""
-    own = [c for c in columns if kinds[c] in ORDERED]
+    """Per date, time or number column b: (b, its values, dated, [(base, its values, from_parent)]),
+    the bases being b's earlier columns and its parent row's, of b's family (dates, times of day or
+    numbers). A timestamp base of a date b is its day (`day_values`): a date on a timestamp's day is
+    not before it."""
+    own = [c for c in columns if kinds[c] in ORDERED or kinds[c] is Column.TIME]
     values = {c: as_numbers(df[c], kinds[c]) for c in own}
     above = {c: (as_numbers(parent[c], parent_kinds[c]), parent_kinds[c]) for c in (parent_kinds or {})}
     out = []
@@ -230,10 +238,15 @@ def _candidates(
         def seen(v: np.ndarray, kind: Column, b=b) -> np.ndarray:
             return day_values(v) if day_base(kinds[b], kind) else v
 
-        bases = [(a, seen(values[a], kinds[a]), False) for a in own[:j] if (kinds[a] in DATED) == dated]
-        bases += [(a, seen(v, kind), True) for a, (v, kind) in above.items() if (kind in DATED) == dated]
+        bases = [(a, seen(values[a], kinds[a]), False) for a in own[:j] if _family(kinds[a]) == _family(kinds[b])]
+        bases += [(a, seen(v, kind), True) for a, (v, kind) in above.items() if _family(kind) == _family(kinds[b])]
         out.append((b, values[b], dated, bases))
     return out
+
+
+def _family(kind: Column) -> int:
+    """The columns an order compares: dates with dates, times of day with times, numbers with numbers."""
+    return 0 if kind in DATED else 1 if kind is Column.TIME else 2
 
 
 def day_base(column: Column, base: Column) -> bool:
@@ -340,13 +353,22 @@ def _break_rate(a: np.ndarray, b: np.ndarray, sign: int) -> float:
 
 
 def as_numbers(values: pd.Series, kind: Column) -> np.ndarray:
-    """float64, NaN where missing: dates as nanoseconds since the epoch (exact enough to compare)."""
+    """float64, NaN where missing: dates as nanoseconds since the epoch (exact enough to compare),
+    times of day (`datetime.time`) as seconds since midnight."""
+    if kind is Column.TIME:
+        return values.map(_seconds, na_action="ignore").to_numpy(dtype=np.float64, na_value=np.nan)
     if kind not in DATED:
         return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     ts = pd.to_datetime(values)
     out = ts.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
     out[ts.isna().to_numpy()] = np.nan
     return out
+
+
+def _seconds(t: object) -> float:
+    if not isinstance(t, dt.time):
+        return np.nan
+    return t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6
 
 
 def parent_rows(

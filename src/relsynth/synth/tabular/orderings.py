@@ -78,7 +78,7 @@ from relsynth.relational.orders import (
     row_bounds,
     row_orders,
 )
-from relsynth.synth.tabular.encoders import _decimals, _exact_ns, _integer_step, _time_grid
+from relsynth.synth.tabular.encoders import _decimals, _exact_ns, _integer_step, _time_grid, _time_of_day
 
 log = logging.getLogger(__name__)
 _NS_PER_S = 1_000_000_000
@@ -164,6 +164,7 @@ _ADDED = {
     "first_fixed": None,
     "step_fixed": None,
     "near": False,
+    "timed": False,
 }  # field -> its default
 
 
@@ -195,7 +196,7 @@ def find_orderings(
             integer=kinds[b] is Column.INTEGER,
             room=_median_room(o, df, parent) if o.bound else 0.0,
             extreme=_latest(as_numbers(df[b], _kind(o)), o.sign)
-            if o.dated
+            if o.dated or o.timed  # a time of day stops at the column's last (first) one: no 25:00
             else _extreme(as_numbers(df[b], Column.NUMERIC), o.sign),
             loose=b in capped or _is_loose(o, df, parent),
             cap=caps[b].base if b in caps else None,
@@ -480,6 +481,10 @@ def _median_room(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None) -> 
 
 
 def _grid(values: pd.Series, kind: Column) -> float:
+    if kind is Column.TIME:  # seconds since midnight, on the step they all share (half hours: 1,800)
+        x = as_numbers(values, kind)
+        x = x[~np.isnan(x)]
+        return float(_integer_step(x)) if len(x) and np.all(x == np.round(x)) else 0.0
     if kind is Column.DATE:
         return float(_DAY_NS)
     if kind is Column.DATETIME:
@@ -492,8 +497,8 @@ def _grid(values: pd.Series, kind: Column) -> float:
     return 0.0 if decimals is None else 10.0**-decimals
 
 
-def _kind(o: Ordering) -> Column:
-    return Column.DATETIME if o.dated else Column.NUMERIC
+def _kind(o: RowOrder) -> Column:
+    return Column.DATETIME if o.dated else Column.TIME if o.timed else Column.NUMERIC
 
 
 def with_offsets(
@@ -694,7 +699,9 @@ def _decoded(
         if o.after_sibling:  # each row decoded from its previous sibling's value (`_limit`)
             base = target - o.sign * own * (_NS_PER_S if o.dated else 1.0)
         bound = cap
-    past = 0 if o.dated or o.extreme is None else int((o.sign * (target - o.extreme) > 0).sum())  # NaN: False
+    past = (
+        0 if o.dated or o.timed or o.extreme is None else int((o.sign * (target - o.extreme) > 0).sum())
+    )  # NaN: False
     limit = _limit(o, base, bound)
     return (_dates(target, base, limit, o) if o.dated else _numbers(target, base, limit, o)), past
 
@@ -819,12 +826,23 @@ def _numbers(target: np.ndarray, base: np.ndarray, bound: np.ndarray, o: Orderin
     if o.grid:  # the grid's own decimals: 0.1 * 3 is 0.30000000000000004
         snapped = np.round(snapped, _grid_decimals(o.grid))
     out = pd.Series(np.where(missing, np.nan, snapped))
+    if o.timed:
+        return _times(out.to_numpy(np.float64))
     return out.round().astype("Int64") if o.integer else out
+
+
+def _times(seconds: np.ndarray) -> pd.Series:
+    """Seconds since midnight (NaN: missing) as `datetime.time` objects, as a time column holds them."""
+    micros = np.round(np.nan_to_num(seconds) * 1e6).astype(np.int64)
+    out = [None if np.isnan(x) else _time_of_day(m) for x, m in zip(seconds, micros, strict=True)]
+    return pd.Series(out, dtype=object)
 
 
 def _near_numbers(target: np.ndarray, o: Ordering) -> pd.Series:
     """A near number's values (`RowOrder.near`), rounded to the nearest step of the column's grid."""
     out = pd.Series(target if not o.grid else np.round(np.round(target / o.grid) * o.grid, _grid_decimals(o.grid)))
+    if o.timed:
+        return _times(out.to_numpy(np.float64))
     return out.round().astype("Int64") if o.integer else out
 
 
