@@ -15,6 +15,13 @@ orders within rows only read as their base, on the side moving it keeps them on 
 price at most its product's list price, the line's amount on or after the unit price: lowering the
 price keeps both; left alone, 35 % of generated lines were priced above their product's list
 price). Not under DP.
+
+A number in no such order that stays near a number of the lookup row (`relational.orders.near_share`:
+a customer's latitude within 0.2 degrees of its city's, where `cities` is a lookup) is kept within
+the signed gaps the training rows show (`near`; `low` names the lookup row's number): drawn as a
+number of its own, a third of the generated customers fell more than 0.25 degrees from their city
+and nine in ten stores, in another country. A value outside is moved to the lookup row's number
+plus a gap drawn from the gaps' quantiles.
 """
 
 from __future__ import annotations
@@ -25,7 +32,14 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
-from relsynth.relational.orders import ORDERED, as_numbers, reference_orders, referenced_ordered
+from relsynth.relational.orders import (
+    NEAR_SHARE,
+    ORDERED,
+    as_numbers,
+    near_share,
+    reference_orders,
+    referenced_ordered,
+)
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._formulas import _places
 from relsynth.synth.tabular.orderings import _grid
@@ -104,11 +118,43 @@ def side_rules(
         if len(where):
             rule["place"] = [float(q) for q in np.quantile(where, np.linspace(0, 1, N_QUANTILES))]
             out.append(rule)
+    free = [c for c in columns if c not in sides and (table, c) not in skip]
+    return out + near_rules(data[table], table, free, kinds, named, named_kinds)
+
+
+def near_rules(
+    frame: pd.DataFrame,
+    table: str,
+    columns: list[str],
+    kinds: dict[str, Column],
+    named: pd.DataFrame,
+    named_kinds: dict[str, Column],
+) -> list[dict]:
+    """[{"table", "column", "low", "high": None, "near": True, "place"}]: the numbers among `columns`
+    that stay near a number `low` of the named row (`near_share`), with the quantiles of their signed gap."""
+    out = []
+    for col in (c for c in columns if kinds[c] in (Column.NUMERIC, Column.INTEGER)):
+        mine = as_numbers(frame[col], kinds[col])
+        shares = [
+            (share, p)
+            for p, kind in named_kinds.items()
+            if kind in (Column.NUMERIC, Column.INTEGER)
+            and (share := near_share(as_numbers(named[p], kind), mine)) is not None
+            and share <= NEAR_SHARE
+        ]
+        if not shares:
+            continue
+        base = min(shares)[1]
+        gap = mine - as_numbers(named[base], named_kinds[base])
+        gap = gap[~np.isnan(gap)]
+        place = [float(q) for q in np.quantile(gap, np.linspace(0, 1, N_QUANTILES))]
+        out.append({"table": table, "column": col, "low": base, "high": None, "near": True, "place": place})
     return out
 
 
-def _sides(rule: dict) -> list[str]:
-    return [rule[s] for s in ("low", "high") if rule[s] is not None]
+def _sides(rule: dict) -> str:
+    sides = " and ".join(rule[s] for s in ("low", "high") if rule[s] is not None)
+    return f"gaps from {sides}" if rule.get("near") else sides
 
 
 def _positive(values: np.ndarray, side: pd.Series) -> bool:
@@ -161,6 +207,8 @@ def move_within(rule: dict, frame: pd.DataFrame, named: pd.DataFrame, schema, rn
     kind = schema.tables[rule["table"]].columns[col].kind
     as_kind = Column.DATETIME if kind in (Column.DATE, Column.DATETIME) else Column.NUMERIC
     values = as_numbers(frame[col], as_kind)
+    if rule.get("near"):
+        return _move_near(rule, frame, as_numbers(named[rule["low"]], as_kind), kind, rng)
     low = None if rule["low"] is None else as_numbers(named[rule["low"]], as_kind)
     high = None if rule["high"] is None else as_numbers(named[rule["high"]], as_kind)
     with np.errstate(invalid="ignore"):
@@ -184,6 +232,21 @@ def move_within(rule: dict, frame: pd.DataFrame, named: pd.DataFrame, schema, rn
     frame[col] = _set(
         frame[col], rows, moved, kind, None if low is None else low[rows], None if high is None else high[rows]
     )
+    return len(rows)
+
+
+def _move_near(rule: dict, frame: pd.DataFrame, base: np.ndarray, kind: Column, rng: np.random.Generator) -> int:
+    """Move (in place) each value of a `near` rule's column whose gap from `base` passes the training
+    rows' least or greatest gap to `base` plus a gap drawn from their quantiles; how many moved."""
+    col, place = rule["column"], rule["place"]
+    low, high = base + place[0], base + place[-1]
+    values = as_numbers(frame[col], kind)
+    with np.errstate(invalid="ignore"):
+        rows = np.flatnonzero((values < low) | (values > high))
+    if not len(rows):
+        return 0
+    moved = base[rows] + np.interp(rng.random(len(rows)), np.linspace(0, 1, len(place)), place)
+    frame[col] = _set(frame[col], rows, moved, kind, low[rows], high[rows])
     return len(rows)
 
 

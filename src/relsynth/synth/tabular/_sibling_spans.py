@@ -150,7 +150,7 @@ def _keeps_own_orders(pre, tables: Mapping[str, pd.DataFrame], schema: Schema, t
                 named = named.set_index(schema.tables[e.parent].primary_key)[o[1]]
                 ok &= _kept(frame[col], as_numbers(named.reindex(frame[e.fk].to_numpy()), kind), o[2])
     for rule in pre.stats.get("lookup_orders", []) + pre.stats.get("reference_sides", []):
-        if (rule["table"], rule["column"]) == (table, col):  # within its lookup's or referenced row's range
+        if (rule["table"], rule["column"]) == (table, col) and not rule.get("near"):  # within its row's range
             named = schema.tables[table].columns[rule["fk"]].parent
             rows = tables[named].drop_duplicates(schema.tables[named].primary_key)
             rows = rows.set_index(schema.tables[named].primary_key).reindex(frame[rule["fk"]].to_numpy())
