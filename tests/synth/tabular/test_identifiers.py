@@ -180,6 +180,12 @@ def test_a_counter_near_the_top_of_its_width_stays_in_the_width(caplog):
     assert fmt["shapes"][0]["runs"][0]["counter"]
     out = new_identifiers(1600, fmt, "account", np.random.default_rng(0))
     assert out.str.fullmatch(r"\d{5}").all() and out.is_unique and not out.isin(source).any()
+
+
+    source = pd.Series([f"{z:05d}" for z in rng.choice(np.arange(1014, 99001), 1800, replace=False)])
+    fmt = identifier_format(source, min_count=5)
+    out = new_identifiers(1600, fmt, "zip", np.random.default_rng(0))
+    assert out.str.fullmatch(r"\d{5}|\d{3}-\d{4}").all() and out.is_unique and not out.isin(source).any()
     with caplog.at_level(logging.WARNING):
         codes = pd.Series([f"{i:04d}" for i in [*range(100, 300), 9950]])  # 149 free codes outside 0100..9950
         keys = pd.Series(range(len(codes)))  # they number the rows in the keys' order: a counter, though sparse
@@ -670,3 +676,25 @@ def test_account_codes_keep_their_types_leading_digit_and_their_step(per_type: i
     sparse = pd.Series([f"GL-{v:05d}" for v in 10 * rng.choice(1000, 50, replace=False) + 3])
     drawn = new_identifiers(200, identifier_format(sparse, 5), "gl", rng).str[3:].astype(int)
     assert (drawn % 10 == 3).all() and drawn.max() <= sparse.str[3:].astype(int).max()
+
+
+def test_codes_of_a_labels_narrow_range_stay_in_it_where_the_column_counts_nothing():
+    # a city's 25 postcodes within 59037 to 59999 (its prefix 59) filled 3 % of their own range: read
+    # as a counter, counted on after every city's highest, Lille's generated postcodes read 94218, and
+    # 268 of 519 generated customers' postcodes lost their city's prefix
+    rng = np.random.default_rng(0)
+    prefixes = [f"{p:02d}" for p in rng.choice(np.arange(1, 96), 30, replace=False)]
+    city = rng.integers(0, 30, 750)
+    # half the cities write 59123, half 591-2345: the city tells the shape, so the codes are grouped by it
+    codes = pd.Series(
+        [f"{prefixes[c]}{rng.integers(0, 1000):03d}" if c < 15 else f"{prefixes[c]}1-{rng.integers(0, 10**4):04d}"
+         for c in city]
+    )  # fmt: skip
+    labels = pd.DataFrame({"city": [f"c{c}" for c in city]})
+    fmt = identifier_format(codes, 5, labels=labels)
+    assert fmt["by"] == "city"
+    rows = pd.DataFrame({"city": [f"c{c}" for c in rng.integers(0, 30, 600)]})
+    out = new_identifiers(600, fmt, "postcode", np.random.default_rng(1), rows)
+    expected = rows["city"].str[1:].astype(int).map(dict(enumerate(prefixes)))
+    assert (out.str[:2] == expected).all(), out[out.str[:2] != expected].head(3).tolist()
+    assert out.str.fullmatch(r"\d{5}|\d{3}-\d{4}").all()
