@@ -8,6 +8,8 @@ from scipy.stats import ks_2samp
 
 from relsynth.relational import Categorical, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularPreproc
+from relsynth.synth.tabular._category_ranges import keep_category_ranges
+from relsynth.synth.tabular.encoders import NumericPreproc
 
 TESTS = {"HBA1C": (4, 14), "GLU": (50, 400), "CRP": (0.1, 200), "NA": (125, 150), "TROP": (0.01, 5)}
 
@@ -78,3 +80,25 @@ def test_a_category_in_no_relation_to_a_long_tailed_number_leaves_it_as_drawn():
     with_rule = distance()
     pre.stats["category_ranges"] = []
     assert with_rule <= distance() + 0.002
+
+
+def test_a_category_holding_one_value_of_a_bin_is_decoded_on_it():
+    """A category whose values in a bin are that bin's lower edge only (JPY's top rate, 0.0064, in
+    the bin from 0.0064 up to USD's 0.88): the category's quantiles give the bin no width, and a
+    JPY value drawn across it was kept as drawn (0.82, a USD rate: its amount in euros 130 times
+    too large). Now it is the one value JPY holds there."""
+    rng = np.random.default_rng(0)
+    cur = np.repeat(["JPY", "USD"], 200)
+    rate = np.where(cur == "JPY", rng.choice([0.0062, 0.0064], 400), rng.uniform(0.88, 0.95, 400).round(4))
+    levels = np.linspace(0, 1, 21)
+    rule = {
+        "column": "rate",
+        "by": "cur",
+        "quantiles": {c: np.quantile(rate[cur == c], levels).tolist() for c in ("JPY", "USD")},
+    }
+    num = NumericPreproc(points=[0.0062], edges=[0.0064, 0.9, 0.95], decimals=4)  # 0.0064 up to 0.9: JPY's and USD's
+    cols = {"cur": pd.Series(["JPY", "JPY", "USD"]), "rate": pd.Series([0.82, 0.0064, 0.89])}
+    ids = {"rate": num.encode(cols["rate"])}
+    assert (ids["rate"] == 2).all()  # the first bin
+    keep_category_ranges([rule], cols, ids, {"rate": num}, np.random.default_rng(0))
+    assert cols["rate"].tolist() == [0.0064, 0.0064, 0.89]

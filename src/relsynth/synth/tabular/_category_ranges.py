@@ -164,9 +164,11 @@ def _drawn_in_bins(
 def _drawn_between(
     q: np.ndarray, low: np.ndarray, high: np.ndarray, drawn: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
-    """Values drawn from the quantiles `q` restricted to [low, high]; `drawn` kept where the
-    quantiles hold nothing there."""
+    """Values drawn from the quantiles `q` restricted to [low, high]; where the category holds one
+    value there only (its top on a bin's lower edge: a JPY rate of 0.0064 in the bin up to USD's
+    0.88), that value; `drawn` kept where the quantiles hold nothing there."""
     levels = np.linspace(0, 1, len(q))
     lo, hi = np.interp(low, q, levels), np.interp(high, q, levels)  # the interval's share of the category
     out = np.interp(lo + (hi - lo) * rng.random(len(low)), levels, q)
-    return np.where(hi > lo, out, drawn)
+    bottom, top = np.maximum(low, q[0]), np.minimum(high, q[-1])  # the category's span inside the interval
+    return np.where(hi > lo, out, np.where(bottom <= top, np.clip(drawn, bottom, top), drawn))
