@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from relsynth.relational import Categorical, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import Categorical, ForeignKey, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularModel, TabularPreproc
 from relsynth.synth.tabular._never_pairs import never_pairs
 
@@ -208,3 +208,43 @@ def test_swaps_keeping_a_lookup_key_off_a_slot_keep_its_never_pairs(tiny_size):
     assert len(lesson) > 50
     assert not any((g, str(t)) in banned for g, t in zip(grade, lesson["teacher"].astype(int), strict=True))
     assert lesson.duplicated(["teacher", "weekday", "period"]).sum() < 20  # swaps within a grade free most
+
+
+def test_numbers_of_another_category_are_not_generated(tmp_path, tiny_size):
+    """A number's exact values and bins are paired with an earlier category as categories are: a
+    prescription's dose is one of its drug's few (Aspirin 81 or 325, Heparin 5000, exact values),
+    a statement line's exchange rate lies in its currency's range (bins, JPY's at 0.006). An
+    untrained model draws the tokens at random: a dose of another drug, a JPY line at a USD rate
+    (its amount in euros 150 times too large). Now none, and each category keeps its own."""
+    rng = np.random.default_rng(0)
+    n = 1200
+    doses = {"aspirin": [81.0, 325.0], "heparin": [5000.0], "insulin": [4.0, 6.0, 10.0]}
+    rates = {"EUR": (1.0, 1.0), "USD": (0.88, 0.95), "GBP": (1.12, 1.2), "JPY": (0.0058, 0.0064)}
+    drug = rng.choice(list(doses), n)
+    currency = rng.choice(list(rates), n)
+    df = pd.DataFrame(
+        {
+            "id": range(n),
+            "drug": drug,
+            "dose": [float(rng.choice(doses[d])) for d in drug],
+            "currency": currency,
+            "fx_rate": [round(rng.uniform(*rates[c]), 4) for c in currency],
+        }
+    )
+    schema = Schema(
+        line=Table(id=PrimaryKey(), drug=Categorical(), dose=Numeric(), currency=Categorical(), fx_rate=Numeric())
+    )
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"line": df}, schema))
+    rules = {(r["column"], r["of"]): r for r in pre.stats["never_pairs"] if r.get("number")}
+    assert [5000.0, "heparin"] not in rules[("dose", "drug")]["pairs"]
+    assert ["aspirin", 5000.0] in rules[("dose", "drug")]["pairs"]
+    assert any(a == "JPY" and isinstance(b, list) for a, b in rules[("fx_rate", "currency")]["pairs"])
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)
+    model.save(tmp_path / "model")
+    out = TabularModel.load(tmp_path / "model").generate(400, seed=0)["line"]
+    dose_ok = [x in doses[d] for d, x in zip(out["drug"].astype(str), out["dose"], strict=True)]
+    lo, hi = (out["currency"].astype(str).map({c: r[i] for c, r in rates.items()}) for i in (0, 1))
+    assert len(out) == 400 and all(dose_ok)
+    assert out["fx_rate"].between(lo, hi).all()
+    assert out.groupby("drug")["dose"].nunique().to_dict() == {"aspirin": 2, "heparin": 1, "insulin": 3}

@@ -11,6 +11,12 @@ there at least (none of them: e^-5 by chance), the earlier column of `MAX_SOURCE
 categories at most. A column that decides the later one in every row is left to `_dependencies`,
 which forces its value. Generation masks the later value once the earlier one is written
 (`pair_bans`); a row left with nothing to draw keeps its logits. Not fitted under DP.
+
+A later number's tokens (its exact values and bins) are paired so too: a dose of another drug
+(Aspirin 5000, a heparin dose, 13 of 1,102 generated prescriptions), an exchange rate of another
+currency (a JPY line at a USD rate of 0.92: its amount in euros 150 times too large), each of a
+token of its own that the category range rule (`_category_ranges`, within a bin) cannot move. Not
+a number set after generation (a total, a formula) or written as an offset (`orderings`).
 """
 
 from __future__ import annotations
@@ -21,9 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from relsynth.relational import RelationalData
+from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import ancestor_keys
-from relsynth.synth.tabular.encoders import CategoricalPreproc
+from relsynth.synth.tabular.encoders import CategoricalPreproc, NumericPreproc
 
 log = logging.getLogger(__name__)
 # a column of more categories masks none: a small model draws it far from the data (Chinook's
@@ -33,38 +39,44 @@ MAX_SOURCE_CATEGORIES = 30
 MIN_EXPECTED = 5.0  # rows independent columns would have given the pair, at least (none: e^-5 by chance)
 
 
-def find_never_pairs(pre, data: RelationalData) -> list[dict]:
+def find_never_pairs(pre, data: RelationalData, summed: set[tuple[str, str]] = frozenset()) -> list[dict]:
     """[{"table", "column", "of", "level", "pairs": [[value of `of`, value of `column`], ...]}]:
     no row of `table` holds a pair's `column` value where `of` (of its own row at `level` 0, of
-    its parent row at 1, grandparent at 2 ...) holds the pair's first value. Not a root's
-    context columns (given at generation)."""
+    its parent row at 1, grandparent at 2 ...) holds the pair's first value; a number's value is
+    one of its exact values, or a bin as its [low, high] edges (`number`: true). Not a root's
+    context columns (given at generation), nor `summed` numbers (set after generation)."""
     out = []
     for table in pre.layouts:
         given = set(pre.ctx_cols) if table in pre.schema.roots else set()
-        own = list(_categories(pre, data, table, np.arange(len(data[table]))))
+        own = list(_values(pre, data, table, summed))
         above = _ancestor_sources(pre, data, table)
         for i, (col, col_pre, tokens) in enumerate(own):
             if col in given:
                 continue
-            # written before it: the earlier columns of its row, and every ancestor row's
-            for level, of, of_tokens in [(0, c, t) for c, p, t in own[:i] if _source(p)] + above:
-                pairs = never_pairs(of_tokens, tokens, len(col_pre.categories))
+            # written before it: the earlier categorical columns of its row, and every ancestor row's
+            earlier = [(0, c, t) for c, p, t in own[:i] if isinstance(p, CategoricalPreproc) and _source(p)]
+            names = _names(col_pre)
+            for level, of, of_tokens in earlier + above:
+                pairs = never_pairs(of_tokens, tokens, len(names), _order(col_pre))
                 if not pairs:
                     continue
                 of_pre = _preproc(pre, (above_table := _table_at(pre, table, level)), of)
-                named = [[of_pre.categories[a], col_pre.categories[b]] for a, b in pairs]
+                named = [[of_pre.categories[a], names[b]] for a, b in pairs]
                 log.info(
                     "%s.%s: %d value pair(s) with %s.%s no row holds, kept so", table, col, len(named), above_table, of
                 )
-                out.append({"table": table, "column": col, "of": of, "level": level, "pairs": named})
+                rule = {"table": table, "column": col, "of": of, "level": level, "pairs": named}
+                out.append(rule | ({"number": True} if isinstance(col_pre, NumericPreproc) else {}))
     return out
 
 
-def never_pairs(a: np.ndarray, b: np.ndarray, n_b: int) -> list[tuple[int, int]]:
+def never_pairs(a: np.ndarray, b: np.ndarray, n_b: int, order: np.ndarray | None = None) -> list[tuple[int, int]]:
     """(category index of `a`, of `b`) pairs no row holds, where independence would have given
     `MIN_EXPECTED` rows at least; from each row's local tokens (`<missing>`, `<rare>`, then the
     categories: rows holding a category in both only). None where `a` decides `b` in every row
-    (`_dependencies` forces it)."""
+    (`_dependencies` forces it). `order`: `b`'s values in their order on the number line (a
+    number's exact values and bins), where a run of neighbours no row of a category holds counts
+    as one pair (`_gaps`: a currency's rates, apart from another's by bins of 3 expected rows)."""
     held = (a >= 2) & (b >= 2)
     if held.sum() < MIN_EXPECTED:
         return []
@@ -74,7 +86,20 @@ def never_pairs(a: np.ndarray, b: np.ndarray, n_b: int) -> list[tuple[int, int]]
     if ((counts > 0).sum(1) <= 1).all():
         return []
     expected = np.outer(counts.sum(1), counts.sum(0)) / held.sum()
-    return [(int(i), int(j)) for i, j in zip(*np.nonzero((counts == 0) & (expected >= MIN_EXPECTED)), strict=True)]
+    never = (counts == 0) & (expected >= MIN_EXPECTED)
+    if order is not None:
+        never = np.zeros_like(never)
+        never[:, order] = [_gaps(counts[i, order] == 0, expected[i, order]) for i in range(n_a)]
+    return [(int(i), int(j)) for i, j in zip(*np.nonzero(never), strict=True)]
+
+
+def _gaps(empty: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """The values inside runs of neighbouring `empty` ones whose `expected` rows sum to `MIN_EXPECTED`."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], empty.astype(np.int8), [0]])))
+    out = np.zeros(len(empty), dtype=bool)
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        out[start:stop] = expected[start:stop].sum() >= MIN_EXPECTED
+    return out
 
 
 def _categories(pre, data: RelationalData, table: str, rows: np.ndarray):
@@ -86,6 +111,67 @@ def _categories(pre, data: RelationalData, table: str, rows: np.ndarray):
         if isinstance(col_pre, CategoricalPreproc) and col_pre.categories and col in data[table].columns:
             tokens = col_pre.encode(data[table][col])
             yield col, col_pre, np.where(rows >= 0, tokens[np.maximum(rows, 0)], -1)
+
+
+def _values(pre, data: RelationalData, table: str, summed: set[tuple[str, str]]):
+    """(column, preprocessor, local tokens) of `table`'s categorical columns (`_categories`) and of
+    its numbers written by their own value tokens, in header order; a number's tokens shifted by
+    one so its values start at 2 as categories do (`<missing>`: 1, never paired)."""
+    cats = {
+        col: (col_pre, tokens) for col, col_pre, tokens in _categories(pre, data, table, np.arange(len(data[table])))
+    }
+    layout = pre.layouts[table]
+    for col, slot in zip(layout.fields, layout.slots, strict=False):
+        col_pre = pre.slots[slot].preproc
+        if col in cats:
+            yield col, *cats[col]
+        elif col in data[table] and _written_as_value(pre, table, col, summed) and _names(col_pre):
+            yield col, col_pre, col_pre.encode(data[table][col]) + 1
+
+
+def _written_as_value(pre, table: str, col: str, summed: set[tuple[str, str]]) -> bool:
+    """Whether `table.col` is a number whose tokens are its values: not set after generation
+    (`summed`), nor an offset from another column (`orderings`)."""
+    kind = pre.schema.tables[table].columns[col].kind if col in pre.schema.tables[table].columns else None
+    return (
+        kind in (Column.NUMERIC, Column.INTEGER)
+        and (table, col) not in summed
+        and col not in pre.orderings.get(table, {})
+        and isinstance(_preproc(pre, table, col), NumericPreproc)
+    )
+
+
+def _names(col_pre) -> list:
+    """The value of each of a column's value tokens: its categories; a number's exact values, then
+    its bins as [low, high]."""
+    if isinstance(col_pre, CategoricalPreproc):
+        return list(col_pre.categories)
+    bins = [[float(lo), float(hi)] for lo, hi in zip(col_pre.edges, col_pre.edges[1:], strict=False)]
+    return [float(v) for v in col_pre.points] + bins
+
+
+def _order(col_pre) -> np.ndarray | None:
+    """A number's `_names` in their order on the number line (an exact value before a bin starting
+    on it); None for categories."""
+    if isinstance(col_pre, CategoricalPreproc):
+        return None
+    names = _names(col_pre)
+    starts = [v[0] if isinstance(v, list) else v for v in names]
+    return np.lexsort(([isinstance(v, list) for v in names], starts))
+
+
+def _value_ids(slot) -> dict[str, int]:
+    """A slot's global token id of each value `_names` gives, by `_key`."""
+    if isinstance(slot.preproc, CategoricalPreproc):
+        return slot.category_tokens()
+    return {_key(v, True): slot.offset + 1 + k for k, v in enumerate(_names(slot.preproc))}
+
+
+def _key(value, number: bool) -> str:
+    """A value's text as `_value_ids` keys it (a number's as float: 5000 and 5000.0 alike)."""
+    if not number:
+        return str(value)
+    return str([float(v) for v in value]) if isinstance(value, list) else str(float(value))
 
 
 def _ancestor_sources(pre, data: RelationalData, table: str) -> list[tuple[int, str, np.ndarray]]:
@@ -139,11 +225,11 @@ def pair_bans(pre, rules: list[dict]) -> dict[str, dict[int, list[PairBan]]]:
         if above is None or r["of"] not in above.fields:
             continue
         i, j = above.fields.index(r["of"]), layout.fields.index(r["column"])
-        of_ids, ids = pre.slots[above.slots[i]].category_tokens(), pre.slots[layout.slots[j]].category_tokens()
+        of_ids, ids = pre.slots[above.slots[i]].category_tokens(), _value_ids(pre.slots[layout.slots[j]])
         banned: dict[int, list[int]] = {}
         for a, b in r["pairs"]:
-            if str(a) in of_ids and str(b) in ids:
-                banned.setdefault(of_ids[str(a)], []).append(ids[str(b)])
+            if str(a) in of_ids and (b := _key(b, r.get("number", False))) in ids:
+                banned.setdefault(of_ids[str(a)], []).append(ids[b])
         ban = PairBan(r["level"], i, {a: np.asarray(b, dtype=np.int64) for a, b in banned.items()})
         out.setdefault(r["table"], {}).setdefault(j, []).append(ban)
     return out
@@ -157,6 +243,8 @@ def pair_scope(pre, tables: dict[str, pd.DataFrame], table: str, column: str) ->
     out = []
     for r in pre.stats.get("never_pairs", []):
         if r["table"] != table or column not in (r["column"], r["of"]) or (r["of"] == column and r["level"]):
+            continue
+        if r.get("number"):  # a number's values: no scope (each row's its own)
             continue
         if r["column"] == column and r["level"]:
             above = _table_at(pre, table, r["level"])

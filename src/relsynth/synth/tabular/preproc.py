@@ -411,7 +411,8 @@ class TabularPreproc:
             "distinct": find_distinct(self, data),  # categories never equal to an earlier one of their row
             "lookup_links": find_lookup_links(data),  # two lookup keys never equal, repeated or in a cycle (parts)
             "lookup_matches": find_lookup_matches(self, data),  # a scorer of one of its match's two teams
-            "never_pairs": find_never_pairs(self, data),  # categories never beside an earlier one (a man's pregnancy)
+            # categories and numbers never beside an earlier category (a man's pregnancy, another drug's dose)
+            "never_pairs": find_never_pairs(self, data, summed),
             # numbers within the range of their row's category (a lab value within its test's)
             "category_ranges": find_category_ranges(self, data, summed | ordered),
             # ... and written with their category's decimals (whole yen beside cents)
