@@ -248,3 +248,33 @@ def test_numbers_of_another_category_are_not_generated(tmp_path, tiny_size):
     assert len(out) == 400 and all(dose_ok)
     assert out["fx_rate"].between(lo, hi).all()
     assert out.groupby("drug")["dose"].nunique().to_dict() == {"aspirin": 2, "heparin": 1, "insulin": 3}
+
+
+def test_values_too_rare_to_tell_one_by_one_are_paired_together(tiny_size):
+    """A lab result's text spells its number ('141', '4.2'), or reads POS or NEG for a culture, which
+    has no number. Each number is a category of a few rows (or `<rare>`, written from the number),
+    none of which chance would have given the culture 5 rows of, so no pair was kept: an untrained
+    model gave 97 of 101 culture results a number's text ('151', its number missing, as every
+    culture's). The numbers too rare to tell one by one count as one value, `<rare>` with them: no
+    culture gets one, the other tests keep theirs."""
+    rng = np.random.default_rng(0)
+    n = 1500
+    item = rng.choice(["culture", "sodium", "glucose", "potassium"], n, p=[0.25, 0.25, 0.25, 0.25])
+    number = np.select(
+        [item == "sodium", item == "glucose", item == "potassium"],
+        [rng.integers(125, 155, n), rng.integers(60, 300, n), rng.integers(30, 55, n) / 10],
+        np.nan,
+    )
+    text = np.where(item == "culture", rng.choice(["POS", "NEG"], n), pd.Series(number).map("{:g}".format))
+    lab = pd.DataFrame({"id": range(n), "item": item, "value": text, "valuenum": number})
+    schema = Schema(lab=Table(id=PrimaryKey(), item=Categorical(), value=Categorical(), valuenum=Numeric()))
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"lab": lab}, schema))
+    [rule] = [r for r in pre.stats["never_pairs"] if r["column"] == "value"]
+    assert rule["rare"] == ["culture"]
+    assert ["culture", "141"] in rule["pairs"] and ["sodium", "141"] not in rule["pairs"]
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(400, seed=0)["lab"]
+    culture = out["item"].astype(str) == "culture"
+    assert 50 < culture.sum() < 150
+    assert out.loc[culture, "value"].isin(["POS", "NEG"]).all() and out.loc[culture, "valuenum"].isna().all()
+    assert out.loc[~culture, "valuenum"].notna().mean() > 0.9
