@@ -203,7 +203,8 @@ def find_null_rules(pre, data: RelationalData) -> list[dict]:
                         "%s.%s is missing exactly where %s.%s is one of %s: kept so", table, col, table, of, rule[0]
                     )
                     found = {"table": table, "column": col, "of": of, "missing": rule[0], "held": rule[1]}
-                    if of_pre.rare_spelled and not missing[of_pre.encode(data[table][of]) == 1].any():
+                    spelled = isinstance(of_pre, CategoricalPreproc) and of_pre.rare_spelled  # a number: no <rare>
+                    if spelled and not missing[of_pre.encode(data[table][of]) == 1].any():
                         found["rare_held"] = True  # <rare> spells the number: held where it is drawn
                     out.append(found)
                     break
