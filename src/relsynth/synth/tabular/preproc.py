@@ -434,7 +434,8 @@ class TabularPreproc:
         # an alarm within its device's readings' span, once every rule above says what it reads or moves
         self.stats["sibling_spans"] = find_sibling_spans(self, data, self._unmovable(summed))
         # a death on or after its patient's admissions and discharges
-        self.stats["parent_ends"] = find_parent_ends(self, data, self._counted_from(summed))
+        kept_missing = {(r["table"], r["column"]) for r in self.stats["null_rules"] + self.stats["null_cuts"]}
+        self.stats["parent_ends"] = find_parent_ends(self, data, self._counted_from(summed), kept_missing)
         return self
 
     def _identifier_formats(self, data: RelationalData, table: str) -> dict[str, dict]:
