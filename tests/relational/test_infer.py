@@ -333,6 +333,9 @@ def test_a_counter_of_the_rows_is_the_key_of_a_table_given_none():
     assert schema.inference["survey"]["respondent_id"].startswith("distinct whole numbers 1 to 300 in 300 rows")
     as_text = {"survey": survey.astype(str)}  # a CSV read as text, as the README advises
     assert Schema.infer(as_text).tables["survey"].primary_key == "respondent_id"
+    # read with dtype="string" (pandas' string dtype, whose kinds infer reads alike): the same key
+    as_strings = {"survey": survey.astype("string")}
+    assert Schema.infer(as_strings).tables["survey"].primary_key == "respondent_id"
     zero_padded = {"survey": survey.assign(respondent_id=survey["respondent_id"].map("{:04d}".format))}
     assert Schema.infer(zero_padded).tables["survey"].primary_key is None  # codes
     assert (

@@ -65,7 +65,7 @@ def _counter(values: pd.Series) -> pd.Series | None:
         return None
     if ptypes.is_integer_dtype(values.dtype):
         return values
-    if values.dtype != object or not values.map(lambda v: isinstance(v, str)).all():
+    if not ptypes.is_string_dtype(values.dtype) or not values.map(lambda v: isinstance(v, str)).all():
         return None
     if not values.str.fullmatch(r"0|[1-9]\d{0,17}").all():
         return None
