@@ -304,9 +304,9 @@ def test_glued_words_are_the_spaced_strings_the_tokenizer_cuts_in_several_pieces
     assert glued_words(text) == ["anna.weiss7@mail.example.com", "weiss7", "ORD-123456", "kruger7", "d'accord"]
 
 
-def test_a_lookup_whose_first_value_names_no_row_is_shown_with_its_key():
-    # answers in entity-attribute-value form: a question's type (likert, number) names 2 kinds of 4
-    # questions, and the text model saw `question=number` for ages (18-80) and incomes (100-900) alike
+def survey_answers() -> RelationalData:
+    """Answers in entity-attribute-value form under 2 respondents, to 4 questions (a lookup) whose
+    type (likert, number) names 2 kinds of them."""
     schema = Schema(
         respondent=Table(id=PrimaryKey(), region=Categorical()),
         answer=Table(
@@ -320,12 +320,32 @@ def test_a_lookup_whose_first_value_names_no_row_is_shown_with_its_key():
     answers = pd.DataFrame({"id": range(1, 9), "respondent": [1] * 4 + [2] * 4, "question": [1, 2, 3, 4] * 2,
                             "value": ["4", "2", "35", "450", "5", "3", "61", "800"]})  # fmt: skip
     respondents = pd.DataFrame({"id": [1, 2], "region": ["north", "south"]})
-    db = RelationalData({"respondent": respondents, "answer": answers, "question": questions}, schema)
+    return RelationalData({"respondent": respondents, "answer": answers, "question": questions}, schema)
+
+
+def test_a_lookup_whose_first_value_names_no_row_is_shown_with_its_key():
+    # the question's type (likert, number) names 2 kinds of 4 questions, and the text model saw
+    # `question=number` for ages (18-80) and incomes (100-900) alike
+    db = survey_answers()
+    questions = db["question"]
     pre = TextPreproc.from_schema_table(db.schema, "answer", vocab_size=300).fit(db)
     shown = [c.split(";")[0] for c in pre.contexts(db)[:4]]  # then the respondent's region
     assert shown == ["question=likert 1", "question=likert 2", "question=number 3", "question=number 4"]
     named = RelationalData(  # a column naming each question once is shown alone, as a genre's name
-        {**db.data, "question": questions.assign(wording=["Happy?", "Fair?", "Age?", "Income?"])}, schema
+        {**db.data, "question": questions.assign(wording=["Happy?", "Fair?", "Age?", "Income?"])}, db.schema
     )
     shown = [c.split(";")[0] for c in pre.contexts(named)[:4]]
     assert shown == ["question=Happy?", "question=Fair?", "question=Age?", "question=Income?"]
+
+
+def test_an_older_preproc_shows_a_lookup_by_its_first_column_alone(tmp_path):
+    # a text model saved before lookups were shown with their key was trained on `question=likert`:
+    # given `question=likert 1` it generated from contexts it never saw
+    db = survey_answers()
+    pre = TextPreproc.from_schema_table(db.schema, "answer", vocab_size=300).fit(db)
+    pre.save(tmp_path / "pre")
+    saved = json.loads((tmp_path / "pre" / "preproc.json").read_text())
+    del saved["config"]["lookup_keys"]  # as saved before the field existed
+    (tmp_path / "pre" / "preproc.json").write_text(json.dumps(saved))
+    shown = [c.split(";")[0] for c in TextPreproc.load(tmp_path / "pre").contexts(db)[:4]]
+    assert shown == ["question=likert", "question=likert", "question=number", "question=number"]

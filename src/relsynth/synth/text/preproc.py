@@ -146,6 +146,8 @@ class TextPreprocConfig:
     #                      a spelled number may be replaced by (context numbers are rounded, 5900: not text numbers);
     #                      None in older saves: every number word
     stats: dict[str, TextColumnStats] = field(default_factory=dict)  # per text column, set by fit
+    lookup_keys: bool = False  # a lookup named by no column of its own shows its key too (`likert 3`); False in
+    #                            older saves: their first column alone, as their model was trained on
 
 
 class TextPreproc:
@@ -229,6 +231,7 @@ class TextPreproc:
             max_subword_chars=max_subword_chars,
             copy_slots=copy_slots,
             ancestors=bool(ancestors),
+            lookup_keys=True,
         )
         return cls(config)
 
@@ -697,7 +700,7 @@ class TextPreproc:
         key, first = table[t.primary_key].to_numpy(), table[unique[0] if unique else names[0]]
         shown = (
             first.to_numpy(dtype=object)
-            if unique
+            if unique or not self.config.lookup_keys  # an older save: its first column alone
             else np.where(first.notna(), first.astype(str) + " ", "") + key.astype(str)
         )
         mapping = pd.Series(shown, index=key)
