@@ -92,3 +92,20 @@ def test_a_business_key_of_versions_is_found() -> None:
 
 def _parts(data: RelationalData) -> tuple[Schema, dict[str, pd.DataFrame]]:
     return data.schema, {t: data[t] for t in data}
+
+
+def test_lookups_from_sql_chose_itself_stay_so_through_nesting() -> None:
+    """from_sql marks the lookups it chose itself (no caller named them), which a DP fit refuses to
+    copy; nest_versions, as from_sql's warning advises, built a schema without the mark, and the DP
+    fit copied such a table (30 doctors with their salaries) as public."""
+    data = scd()
+    channel = pd.DataFrame({"channel_id": [1, 2], "name": ["web", "shop"]})
+    sales = data["fact_sales"].assign(channel_id=[1, 2, 1])
+    tables = {**data.schema.tables, "channel": Table(channel_id=PrimaryKey(), name=Column.CATEGORICAL)}
+    tables["fact_sales"] = tables["fact_sales"].with_columns({**tables["fact_sales"].columns, "channel_id": ForeignKey(parent="channel")})  # fmt: skip
+    schema = Schema(tables=tables, lookups=["channel"])
+    schema.detected_lookups = ("channel",)  # as from_sql leaves it
+    data = RelationalData({**data.data, "fact_sales": sales, "channel": channel}, schema)
+    nested = nest_versions(data, "dim_customer", "customer_id")
+    assert nested.schema.detected_lookups == ("channel",)
+    assert unnest_versions(nested).schema.detected_lookups == ("channel",)

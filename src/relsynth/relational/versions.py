@@ -49,6 +49,7 @@ def nest_versions(data: RelationalData, table: str, key: str) -> RelationalData:
     }
     fmts[table] = {c: f for c, f in own.items() if c in kept}
     nested = Schema(tables=tables, lookups=schema.lookups)
+    nested.detected_lookups = schema.detected_lookups  # still not named: a DP fit refuses them
     return RelationalData(frames, nested, formats=fmts, partial=data.partial)
 
 
@@ -122,4 +123,5 @@ def _unnest(data: RelationalData, entity: str, key: str, spec: Mapping) -> Relat
         **({key: key_fmt} if key_fmt else {}),
     }
     schema = Schema(tables=tables, lookups=data.schema.lookups)
+    schema.detected_lookups = data.schema.detected_lookups
     return RelationalData(frames, schema, formats=fmts, partial=data.partial)
