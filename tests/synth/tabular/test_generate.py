@@ -178,6 +178,13 @@ def test_a_context_date_that_is_no_date_is_listed_not_a_parser_error(customers, 
         _build(pre, tiny_size).generate(ctx=pd.DataFrame({"birth": ["1970-01-01", "soon"]}))
 
 
+def test_a_context_date_outside_the_fitted_range_is_shown_as_a_date(customers, tiny_size):
+    # a date given as a timestamp was listed as its nanoseconds: "such as -5364662400000000000"
+    pre = TabularPreproc.from_schema(customers.schema, ctx_cols=["birth"]).fit(customers)
+    with pytest.raises(ValueError, match=r"1 value\(s\) such as Timestamp\('1800-01-01 00:00:00'\); it takes date"):
+        _build(pre, tiny_size).generate(ctx=pd.DataFrame({"birth": pd.to_datetime(["1970-01-01", "1800-01-01"])}))
+
+
 def test_ctx_cols_on_a_schema_of_two_roots_names_them(shop):
     # Schema.infer left a store table of a deep shop unnested (too few regions above it): the error
     # said only "exactly one root table", not which tables were roots

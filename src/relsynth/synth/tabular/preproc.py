@@ -1088,6 +1088,8 @@ def _shown(x: float, pre: NumericPreproc):
 
 
 def _plain_value(v):
+    if isinstance(v, np.datetime64 | np.timedelta64):  # their .item() in nanoseconds is an int
+        return pd.Timestamp(v) if isinstance(v, np.datetime64) else pd.Timedelta(v)
     return v.item() if hasattr(v, "item") else v
 
 
