@@ -262,7 +262,7 @@ def _match_run(values: dict[str, np.ndarray], col: str, operands: list[str], sam
     first = slice(0, PRESCREEN)
     kept = every[(close(first, every, for_sum) >= 0.75) | (close(first, every, for_mean) >= 0.75)]
     for j in kept:
-        for factor in (1.0, float(f"{for_mean[j]:.4g}")):
+        for factor in (1.0, float(for_mean[j])):  # a mean's 1/n exactly (not read off the data as `_factor`)
             if close(slice(None), np.array([j]), np.array([factor]))[0] < MIN_SHARE:
                 continue
             of, op = operands[starts[j] : ends[j]], "+" * (ends[j] - starts[j] - 1)
