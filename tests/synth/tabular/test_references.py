@@ -1659,3 +1659,36 @@ def test_a_manager_is_one_level_above_and_only_the_top_level_has_none():
         assert e.loc[e["manager"].isna(), "level"].tolist() == [0]  # the CEO, hired first
         assert (boss["hired"].to_numpy() <= managed["hired"].to_numpy()).all()
         assert len(back_links(e["id"], e["manager"])) == 0
+
+
+def test_a_tenant_without_users_gets_one_where_its_rows_name_one() -> None:
+    """A comment's (tenant_id, author_id) names a user of its own tenant; a little-trained model
+    generated tenants without users, whose comments' NOT NULL author_id was left null (43 of 164).
+    Such a tenant gets a user: a generated user's values, numbered first in its tenant where ids
+    count the tenant's users; a table that cannot hold the tenant (nested elsewhere) gets none."""
+    from types import SimpleNamespace
+
+    from relsynth.synth.tabular._references.added_rows import add_missing_rows
+
+    schema = Schema(
+        tenants=Table(id=PrimaryKey(), plan=Column.CATEGORICAL),
+        users=Table(tenant_id=ForeignKey("tenants"), id=Column.INTEGER, role=Column.CATEGORICAL),
+    )
+    tables = {
+        "tenants": pd.DataFrame({"id": [1, 2, 3], "plan": ["free", "pro", "free"]}),
+        "users": pd.DataFrame({"tenant_id": [1, 1, 3], "id": [1, 2, 1], "role": ["admin", "member", "admin"]}),
+    }
+    pre = SimpleNamespace(schema=schema, stats={"row_numbers": {"users": {"column": "id", "start": 1}}})
+    wanted = pd.DataFrame({"tenant_id": [2, 2]})
+    assert add_missing_rows(pre, tables, "users", wanted, ["tenant_id", "id"], np.random.default_rng(0))
+    users = tables["users"]
+    assert users["tenant_id"].tolist() == [1, 1, 2, 3]  # under its tenant, in the tenants' order
+    assert users.loc[2, "id"] == 1 and users.loc[2, "role"] in {"admin", "member"}
+    pre.stats = {}  # ids not counting their tenant's: past every id
+    assert add_missing_rows(
+        pre, tables, "users", pd.DataFrame({"tenant_id": [3]}), ["tenant_id", "id"], np.random.default_rng(0)
+    )
+    assert tables["users"]["id"].iloc[-1] == 3
+    assert not add_missing_rows(
+        pre, tables, "users", pd.DataFrame({"tenant_id": [9]}), ["tenant_id", "id"], np.random.default_rng(0)
+    )

@@ -19,6 +19,7 @@ from relsynth.relational.data import composite_references, copy_row_keys
 from relsynth.relational.orders import ancestor_keys, as_numbers, parent_rows
 from relsynth.relational.row_keys import row_key_columns
 from relsynth.relational.schema import Edge
+from relsynth.synth.tabular._references.added_rows import add_missing_rows
 from relsynth.synth.tabular._references.copies import copy_values
 from relsynth.synth.tabular._references.cycles import without_cycles
 from relsynth.synth.tabular._references.degrees import deal, ranked, stratified
@@ -795,6 +796,8 @@ def keep_composite_references(pre, tables: dict[str, pd.DataFrame], rng: np.rand
             log.warning("%s: no %s row was generated, so %d (%s) pair(s) name none", table, parent, len(wrong), cols)
             continue
         fixed = [c for c in cols if c in row_key_columns(formats, table)]
+        if fixed and _added_where_none(pre, tables, table, cols, parent, ref_cols, fixed, wrong, rng):
+            pairs = tables[parent][ref_cols].dropna().drop_duplicates().set_axis(cols, axis=1)
         if fixed:
             chosen = _matching(pairs, child[fixed].iloc[wrong], rng)
         else:
@@ -817,6 +820,16 @@ def keep_composite_references(pre, tables: dict[str, pd.DataFrame], rng: np.rand
                 parent,
                 ", ".join(fixed),
             )
+
+
+def _added_where_none(pre, tables, table, cols, parent, ref_cols, fixed, wrong, rng) -> bool:
+    """Add a `parent` row for each group (a tenant) of `table`'s `wrong` rows holding none of its
+    rows (`add_missing_rows`): the rows name one of their group, never none; whether any was added."""
+    wanted = tables[table][fixed].iloc[wrong].dropna()
+    to_ref = dict(zip(cols, ref_cols, strict=True))
+    there = pd.MultiIndex.from_frame(tables[parent][[to_ref[c] for c in fixed]].dropna())
+    absent = wanted[~pd.MultiIndex.from_frame(wanted).isin(there)].rename(columns=to_ref)
+    return bool(len(absent)) and add_missing_rows(pre, tables, parent, absent, ref_cols, rng)
 
 
 def _matching(pairs: pd.DataFrame, wanted: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
