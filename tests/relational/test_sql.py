@@ -1098,13 +1098,9 @@ def test_composite_keys_sharing_their_first_column_nest_by_column_order(tmp_path
     assert schema.parent("comments") == Edge("comments", "(tenant_id, task_id)", "tasks")
 
 
-def test_a_composite_key_to_its_own_table_names_the_column_to_read_plain(tmp_path: Path) -> None:
-    """A sub-task's parent (tenant_id, parent_id) -> tasks (tenant_id, id) is refused; its way out
-    said overrides={'tasks': {'tenant_id': 'categorical'}}, which, followed, made the tenant a label
-    of its own and undid the nesting by (tenant_id, project_id) (its column given), and overriding
-    parent_id alone was refused again. The way out names parent_id, the column no other key shares,
-    and reads the key as plain columns while tasks still nest under their project."""
-    source = url("sqlite", tmp_path, "source")
+def subtasks_db(source: str) -> None:
+    """The tenant database with subtasks (tenant_id, id) under their project, each even one's parent
+    (tenant_id, parent_id) -> subtasks (tenant_id, id) the one before it, of the same tenant."""
     tenant_db(source)
     run_sql(
         source,
@@ -1114,9 +1110,39 @@ def test_a_composite_key_to_its_own_table_names_the_column_to_read_plain(tmp_pat
         "FOREIGN KEY (tenant_id, parent_id) REFERENCES subtasks (tenant_id, id))",
         "INSERT INTO subtasks SELECT tenant_id, id, project_id, CASE WHEN id % 2 = 0 THEN id - 1 END FROM tasks",
     )
-    way_out = "overrides={'subtasks': {'parent_id': 'categorical'}}"
-    with pytest.raises(SchemaError, match=re.escape(way_out)):
-        RelationalData.from_sql(source)
+
+
+def test_a_composite_key_to_its_own_table_names_an_earlier_row_of_its_tenant(tmp_path: Path) -> None:
+    """A sub-task's parent (tenant_id, parent_id) -> subtasks (tenant_id, id) was refused ("a
+    composite foreign key to subtasks, its own table"), the only way out reading parent_id as a
+    plain label, whose generated values named no sub-task. It is read as a composite reference:
+    each generated pair names an earlier sub-task of the row's own tenant (never itself, so no
+    cycle), and to_sql writes the key back."""
+    source, target = url("sqlite", tmp_path, "source"), url("sqlite", tmp_path, "target")
+    subtasks_db(source)
+    schema = RelationalData.from_sql(source).schema
+    assert schema.parent("subtasks") == Edge("subtasks", "(tenant_id, project_id)", "projects")
+    assert schema.tables["subtasks"].columns["parent_id"].kind is Column.INTEGER
+    synth = fitted_tenants(source)
+    sub = synth["subtasks"].reset_index(drop=True)
+    parents = sub[sub["parent_id"].notna()]
+    assert len(parents) and len(parents) < len(sub)
+    own = pd.MultiIndex.from_frame(sub[["tenant_id", "id"]].astype(object))
+    named = own.get_indexer(pd.MultiIndex.from_frame(parents[["tenant_id", "parent_id"]].astype(object)))
+    assert (named >= 0).all() and (named < parents.index.to_numpy()).all()  # an earlier row of its tenant
+    synth.to_sql(target)
+    assert query(target, "PRAGMA foreign_key_check") == []
+    ddl = query(target, "SELECT sql FROM sqlite_master WHERE name = 'subtasks'")[0][0]
+    assert "FOREIGN KEY(tenant_id, parent_id) REFERENCES subtasks(tenant_id, id)" in ddl.replace('"', "").replace(
+        " (", "("
+    )
+
+
+def test_a_composite_key_to_its_own_table_can_still_be_read_plain(tmp_path: Path) -> None:
+    """overrides={'subtasks': {'parent_id': 'categorical'}} (the column no other key shares) reads
+    the key as plain columns while subtasks still nest under their project."""
+    source = url("sqlite", tmp_path, "source")
+    subtasks_db(source)
     schema = RelationalData.from_sql(source, overrides={"subtasks": {"parent_id": "categorical"}}).schema
     assert schema.parent("subtasks") == Edge("subtasks", "(tenant_id, project_id)", "projects")
     assert schema.tables["subtasks"].columns["parent_id"].kind is Column.CATEGORICAL

@@ -485,6 +485,27 @@ def test_rows_naming_later_rows_of_their_own_table_are_written(postgres_url: str
         )
 
 
+def test_rows_naming_later_rows_by_a_composite_key_of_their_own_table_are_written(postgres_url: str) -> None:
+    """A sub-task names its parent by (tenant_id, parent_id) -> subtasks (tenant_id, id). Rows
+    naming a row not written yet were inserted as they were: PostgreSQL checks each row's keys, so
+    the copy failed with ForeignKeyViolation. Their parent_id (the column not in the primary key:
+    a null in it exempts the row) is inserted null and set once the table's rows are written."""
+    run_sql(
+        postgres_url,
+        "CREATE TABLE tenants (id integer PRIMARY KEY)",
+        "CREATE TABLE subtasks (tenant_id integer NOT NULL REFERENCES tenants(id), id integer NOT NULL, "
+        "parent_id integer, PRIMARY KEY (tenant_id, id), "
+        "FOREIGN KEY (tenant_id, parent_id) REFERENCES subtasks (tenant_id, id) DEFERRABLE INITIALLY DEFERRED)",
+        "INSERT INTO tenants VALUES (1), (2)",
+        "INSERT INTO subtasks VALUES (1, 1, 2), (1, 2, NULL), (2, 1, NULL), (2, 2, 1), (2, 3, 3)",
+    )
+    data = RelationalData.from_sql(postgres_url)
+    data.to_sql(postgres_url, schema_name="copy")
+    assert rows(postgres_url, "SELECT * FROM copy.subtasks ORDER BY tenant_id, id") == rows(
+        postgres_url, "SELECT * FROM subtasks ORDER BY tenant_id, id"
+    )
+
+
 def test_tables_naming_each_other_are_written(postgres_url: str) -> None:
     """Sakila's store names its manager, a staff member their store: from_sql refused the cycle.
     Now it is read (the manager a reference) and written back, into new tables (the manager's key

@@ -1293,8 +1293,8 @@ def _note_composite_references(
     generation and `to_sql`, and say so in the columns' reasons; one the table nests by names its
     row key (`RowKey`), whose row the columns are copied from."""
     for fk in r.fks:
-        if fk.table == t or all(c in own for c in fk.columns) or not composite_reference(fk, reflected):
-            continue
+        if all(c in own for c in fk.columns) or not composite_reference(fk, reflected):
+            continue  # one to its own table (a sub-task's parent) too: its pair is one of the table's rows
         spec = specs.setdefault(fk.columns[0], {})
         ref = {"columns": list(fk.columns), "table": fk.table, "ref_columns": list(fk.ref_columns)}
         key = next((k for k in row_keys if k.child == t and k.columns == tuple(fk.columns)), None)
@@ -1373,14 +1373,14 @@ def _foreign_keys(
     each one it cannot take is a problem naming the ways out."""
     fks = {c: k.parent for c, k in own.items() if isinstance(k, ForeignKey)}
     for fk in r.fks:
-        if all(c in own for c in _unshared_columns(fk, r)) or (fk.table != t and composite_reference(fk, reflected)):
+        if all(c in own for c in _unshared_columns(fk, r)) or composite_reference(fk, reflected):
             continue  # the overrides decide these columns; a composite reference keeps their own kinds
         col = _unshared_columns(fk, r)[0]
         what = f"{t}.{col}" if len(fk.columns) == 1 else f"{t}.({', '.join(fk.columns)})"
         plain = f"read the key as a plain column (overrides={{{t!r}: {{{col!r}: 'categorical'}}}})"
         if len(fk.columns) > 1:
             problem = f"{what} is a composite foreign key to {fk.table}, " + (
-                "its own table" if fk.table == t else "not to its whole primary key, or to a table not read"
+                "not to its whole primary key" + (", or to a table not read" if fk.table != t else "")
             )
         elif fk.ref_schema is not None:  # a schema not read: tables= cannot name this table
             read = schemas[0] if len(schemas) == 1 else list(schemas)
@@ -2753,19 +2753,25 @@ def _later_rows(table: sa.Table, df: pd.DataFrame, chunk_size: int) -> dict[str,
     statement's rows against the rows before it, any row of the same chunk): inserted as they are,
     they break the foreign key where the server checks it (PostgreSQL, DuckDB), and no order of
     the rows writes two rows naming each other. They are inserted null and set afterwards
-    (`_set_later_rows`)."""
+    (`_set_later_rows`). Of a composite key (a sub-task's (tenant_id, parent_id)), the column not
+    in the primary key is: a null in one column exempts the row (MATCH SIMPLE)."""
     pk = [c.name for c in table.primary_key.columns]
-    if len(pk) != 1:
+    if not pk:
         return {}
-    out, position = {}, pd.Index(df[pk[0]])
-    for fk in table.foreign_keys:
-        if fk.column.table is table and fk.column.name == pk[0] and fk.parent.nullable:
-            col = fk.parent.name
-            named = position.get_indexer(df[col])
-            written = np.arange(len(df)) // chunk_size * chunk_size  # rows written before each row's insert
-            later = pd.Series((named >= written) & df[col].notna().to_numpy(), index=df.index)
-            if later.any():
-                out[col] = later
+    out, position = {}, pd.MultiIndex.from_frame(df[pk].astype(object))
+    for fk in table.foreign_key_constraints:
+        naming = {e.column.name: e.parent.name for e in fk.elements}  # its column naming each key column
+        if fk.referred_table is not table or set(naming) != set(pk):
+            continue
+        cols = [naming[c] for c in pk]
+        nulled = [c for c in cols if c not in pk and table.c[c].nullable]
+        if len(nulled) != 1 or position.has_duplicates:
+            continue
+        named = position.get_indexer(pd.MultiIndex.from_frame(df[cols].astype(object)))
+        written = np.arange(len(df)) // chunk_size * chunk_size  # rows written before each row's insert
+        later = pd.Series((named >= written) & df[cols].notna().all(axis=1).to_numpy(), index=df.index)
+        if later.any():
+            out[nulled[0]] = later
     return out
 
 
@@ -2785,12 +2791,17 @@ def _set_later_rows(
     """Set the keys `_later_rows` left null, now that every row of the table is written."""
     if not later:  # nothing left null, and a table without a primary key (a log) has no row to name
         return
-    pk = table.primary_key.columns[0]
+    pk = list(table.primary_key.columns)  # one column, or a composite key's (tenant_id, id)
     for col, rows in later.items():
         part = df[rows.to_numpy()]
-        keys, values = _native(part[pk.name], pk.type), _native(part[col], table.c[col].type)
-        update = into.update().where(into.c[pk.name] == sa.bindparam("_h_key")).values({col: sa.bindparam("_h_value")})
-        pairs = [{"_h_key": k, "_h_value": v} for k, v in zip(keys, values, strict=True)]
+        keys = [_native(part[c.name], c.type) for c in pk]
+        values = _native(part[col], table.c[col].type)
+        where = sa.and_(*(into.c[c.name] == sa.bindparam(f"_h_key{i}") for i, c in enumerate(pk)))
+        update = into.update().where(where).values({col: sa.bindparam("_h_value")})
+        pairs = [
+            {**{f"_h_key{i}": k for i, k in enumerate(key)}, "_h_value": v}
+            for *key, v in zip(*keys, values, strict=True)
+        ]
         for start in range(0, len(pairs), chunk_size):
             conn.execute(update, pairs[start : start + chunk_size])
 

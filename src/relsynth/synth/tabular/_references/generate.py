@@ -779,12 +779,17 @@ def keep_composite_references(pre, tables: dict[str, pd.DataFrame], rng: np.rand
     suppliers), else among all. The columns a row key copies from the row the table nests under
     (a task's tenant_id, from its project) are the row's and stay: the pair is drawn among the
     rows holding them (a user of the task's tenant), its other columns left null where none does.
+    One to its own table (a sub-task's parent) names an earlier row of its tenant (`earlier_pairs`).
     The columns keep their own kinds (each may be a key of its own); read from the source's
     declarations (`from_sql`), at no privacy cost."""
     formats = pre.stats.get("formats") or {}
     tables.update(copy_row_keys(pre.schema, tables, formats))  # nested under the row: its pair
     for table, cols, parent, ref_cols in composite_references(formats):
         if table not in tables or parent not in tables:
+            continue
+        if table == parent:  # a sub-task's (tenant_id, parent_id): an earlier task of its tenant
+            fixed = [c for c in cols if c in row_key_columns(formats, table)] or cols[:1]
+            tables[table] = earlier_pairs(table, tables[table], cols, ref_cols, fixed, rng)
             continue
         child, pairs = tables[table], tables[parent][ref_cols].dropna().drop_duplicates().set_axis(cols, axis=1)
         full = child[cols].notna().all(axis=1).to_numpy()
@@ -820,6 +825,47 @@ def keep_composite_references(pre, tables: dict[str, pd.DataFrame], rng: np.rand
                 parent,
                 ", ".join(fixed),
             )
+
+
+def earlier_pairs(
+    name: str, df: pd.DataFrame, cols: list[str], ref_cols: list[str], group: list[str], rng
+) -> pd.DataFrame:
+    """`df` (table `name`) with each row's composite key to its own table (`cols` naming `ref_cols`: a sub-task's
+    (tenant_id, parent_id) naming (tenant_id, id)) the key of an earlier row of its `group` (its
+    tenant, copied from the row it nests under), as a one-column key to its own table names an
+    earlier row (no cycles, never itself): kept where it is one, else drawn among them; the other
+    columns null where the row is its group's first. Rows whose pair is null stay so."""
+    n, others = len(df), [c for c in cols if c not in group]
+    to_ref = dict(zip(cols, ref_cols, strict=True))
+    group = [c for c in group if to_ref[c] == c]  # a group column naming itself: its rows hold its value
+    own = pd.MultiIndex.from_frame(df[ref_cols].astype(object))
+    first = pd.Index(np.flatnonzero(~own.duplicated()))
+    named = own[first].get_indexer(pd.MultiIndex.from_frame(df[cols].astype(object)))
+    target = np.where(named >= 0, first.to_numpy()[np.maximum(named, 0)], -1)
+    full = df[cols].notna().all(axis=1).to_numpy()
+    wrong = np.flatnonzero(full & ~((target >= 0) & (target < np.arange(n))))
+    if not len(wrong):
+        return df
+    codes = df.groupby(group, dropna=False, sort=False).ngroup().to_numpy() if group else np.zeros(n, np.int64)
+    order = np.argsort(codes, kind="stable")  # each group's rows, in row order
+    start = np.searchsorted(codes[order], codes[wrong], "left")
+    before = pd.Series(codes).groupby(codes).cumcount().to_numpy()[wrong]  # earlier rows of the group
+    pick = start + np.floor(rng.random(len(wrong)) * before).astype(np.int64)
+    chosen = np.where(before > 0, order[np.minimum(pick, n - 1)], -1)
+    out = df.copy()
+    for c in others:
+        values = pd.array(df[to_ref[c]].to_numpy()[np.maximum(chosen, 0)], dtype=df[c].dtype)
+        values[chosen < 0] = pd.NA
+        out.loc[out.index[wrong], c] = values
+    log.info(
+        "%s: %d generated (%s) pair(s) made keys of earlier rows of their %s (%d left null: the first)",
+        name,
+        len(wrong),
+        ", ".join(cols),
+        ", ".join(group) or "table",
+        int((chosen < 0).sum()),
+    )
+    return out
 
 
 def _added_where_none(pre, tables, table, cols, parent, ref_cols, fixed, wrong, rng) -> bool:
