@@ -66,7 +66,9 @@ them share one noise scale sigma and one zCDP budget (`budget.preproc_part`):
   affinities are read from many entities at once, which no mechanism here bounds; a CHECK (a <> b)
   the source declares between two keys to one table (`declared_apart`, public) keeps them apart. A link table's
   composite primary key, where the source declares it (`from_sql`), is public like the schema: its
-  keys are never repeated together (`declared_links`; the data is not read for it).
+  keys are never repeated together (`declared_links`; the data is not read for it), and its one
+  integer column not a key (a user's id within its tenant) numbers each group's rows 1..n
+  (`declared_numbers`), whatever the model wrote there.
 * Column preprocessors given already fitted (categories or edges set) are public domains: they
   are kept as they are and cost nothing.
 
@@ -95,7 +97,7 @@ from relsynth.synth.core.training.accounting import zcdp_epsilon, zcdp_rho
 from relsynth.synth.core.training.dp import DpBudget
 from relsynth.synth.tabular._assemble import entity_lengths
 from relsynth.synth.tabular._declared_domains import closed_bounds, declared_domain, public_domains
-from relsynth.synth.tabular._references import declared_apart, declared_links
+from relsynth.synth.tabular._references import declared_apart, declared_links, declared_numbers
 from relsynth.synth.tabular._tables import child_counts, pk_format, records, root_order
 from relsynth.synth.tabular._unique_labels import declared_unique_labels
 from relsynth.synth.tabular._unique_sets import declared_pair
@@ -257,6 +259,7 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
             for e in references
         },
         "unique_links": links,  # declared by the source (public): a repeated pair would break its key
+        "row_numbers": declared_numbers(data, links),  # their numbers 1..n in each group (public)
         "unique_labels": declared_unique_labels(pre, data),  # UNIQUE (parent key, label) declared (public)
         "dp": {
             "epsilon": zcdp_epsilon(max(weight, 1) / (2 * sigma**2), delta / 2),
@@ -271,7 +274,8 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
         },
     }
     _log_left_out(pre.schema)
-    _warn_all_missing(pre.schema, fitted, not_null, n_entities, tau)
+    numbered = {(t, n["column"]) for t, n in pre.stats["row_numbers"].items()}  # set after generation
+    _warn_all_missing(pre.schema, {k: p for k, p in fitted.items() if k not in numbered}, not_null, n_entities, tau)
     log.info(
         "DP preproc fit (share %s): epsilon=%.3g delta=%.2g, noise sigma=%.2f, category threshold %.1f",
         budget.preproc_share,

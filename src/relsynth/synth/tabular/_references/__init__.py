@@ -39,6 +39,7 @@ from relsynth.synth.tabular._references.degrees import deal
 from relsynth.synth.tabular._references.fit import (
     declared_apart,
     declared_links,
+    declared_numbers,
     mirrored_links,
     parent_copies,
     reference_stats,
@@ -65,6 +66,7 @@ __all__ = [
     "deal",
     "declared_apart",
     "declared_links",
+    "declared_numbers",
     "draw_references",
     "drop_repeated_links",
     "keep_composite_references",

@@ -608,12 +608,9 @@ def row_numbers(data: RelationalData, links: dict[str, list[str]]) -> dict[str, 
     numbered up to 12 in orders of 7 lines at most)."""
     out = {}
     for table, cols in links.items():
-        kinds = data.schema.tables[table]
-        grouping = {*kinds.foreign_keys, *row_key_columns(data.formats, table)}  # a task id counts its tenant's
-        numbered = [c for c in cols if c not in grouping]
-        if len(numbered) != 1 or kinds.columns[numbered[0]].kind is not Column.INTEGER:
+        if (col := _number_column(data, table, cols)) is None:
             continue
-        col, group = numbered[0], [c for c in cols if c != numbered[0]]
+        group = [c for c in cols if c != col]
         df = data[table][cols].dropna()
         if len(df) < MIN_PAIRS or len(df) < len(data[table]):  # a null number: not a count of the rows
             continue
@@ -622,6 +619,25 @@ def row_numbers(data: RelationalData, links: dict[str, list[str]]) -> dict[str, 
         if (values - values.min() + 1 == ranks).all():
             out[table] = {"column": col, "start": int(values.min())}
     return out
+
+
+def declared_numbers(data: RelationalData, links: dict[str, list[str]]) -> dict[str, dict]:
+    """`row_numbers` under DP: the keys the source declares (`declared_links`) whose one column not a
+    foreign key is an integer (a user's id within its tenant) number each group's rows 1..n. Read
+    from the declarations alone, at no privacy cost: the model's numbers are noise there (all null
+    with 48 tenants), and a key's number needs only to be unique in its group."""
+    return {t: {"column": col, "start": 1} for t, cols in links.items() if (col := _number_column(data, t, cols))}
+
+
+def _number_column(data: RelationalData, table: str, cols: list[str]) -> str | None:
+    """The one column of the key `cols` that is neither a foreign key nor copied from the row the
+    table nests under, where it is an integer (a line number, a task id counting its tenant's)."""
+    kinds = data.schema.tables[table]
+    grouping = {*kinds.foreign_keys, *row_key_columns(data.formats, table)}  # a task id counts its tenant's
+    numbered = [c for c in cols if c not in grouping]
+    if len(numbered) != 1 or kinds.columns[numbered[0]].kind is not Column.INTEGER:
+        return None
+    return numbered[0]
 
 
 def degree_effects(

@@ -905,9 +905,10 @@ def _same_first(pairs: pd.DataFrame, firsts: np.ndarray, rng: np.random.Generato
 
 def number_rows(df: pd.DataFrame, cols: list[str], column: str, start: int) -> pd.DataFrame:
     """`df` with `column` numbering the rows of each group of the other `cols` start, start + 1, ...
-    in the order of their generated numbers (ties in row order), as every group of the data is."""
+    in the order of their generated numbers (ties and null numbers last, in row order), as every
+    group of the data is."""
     group = [df[c] for c in cols if c != column] or [pd.Series(0, index=df.index)]
-    numbers = df[column].groupby(group, dropna=False).rank(method="first") + (start - 1)
+    numbers = df[column].groupby(group, dropna=False).rank(method="first", na_option="bottom") + (start - 1)
     out = df.copy()
     out[column] = numbers.astype(out[column].dtype)
     return out
