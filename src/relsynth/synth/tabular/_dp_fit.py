@@ -91,13 +91,13 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData, Schema
-from relsynth.relational.data import SQL_FORMAT
+from relsynth.relational.data import SQL_FORMAT, composite_references
 from relsynth.relational.files import DECIMAL_PRECISION
 from relsynth.synth.core.training.accounting import zcdp_epsilon, zcdp_rho
 from relsynth.synth.core.training.dp import DpBudget
 from relsynth.synth.tabular._assemble import entity_lengths
 from relsynth.synth.tabular._declared_domains import closed_bounds, declared_domain, public_domains
-from relsynth.synth.tabular._references import declared_apart, declared_links, declared_numbers
+from relsynth.synth.tabular._references import declared_apart, declared_links, declared_not_null, declared_numbers
 from relsynth.synth.tabular._tables import child_counts, pk_format, records, root_order
 from relsynth.synth.tabular._unique_labels import declared_unique_labels
 from relsynth.synth.tabular._unique_sets import declared_pair
@@ -275,7 +275,14 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
     }
     _log_left_out(pre.schema)
     numbered = {(t, n["column"]) for t, n in pre.stats["row_numbers"].items()}  # set after generation
-    _warn_all_missing(pre.schema, {k: p for k, p in fitted.items() if k not in numbered}, not_null, n_entities, tau)
+    drawn = {  # a NOT NULL composite key's pair is drawn among the rows it names (`keep_composite_references`)
+        (t, c)
+        for t, cols, _, _ in composite_references(data.formats)
+        if declared_not_null(data.formats, t, cols)
+        for c in cols
+    }
+    kept = {k: p for k, p in fitted.items() if k not in numbered | drawn}
+    _warn_all_missing(pre.schema, kept, not_null, n_entities, tau)
     log.info(
         "DP preproc fit (share %s): epsilon=%.3g delta=%.2g, noise sigma=%.2f, category threshold %.1f",
         budget.preproc_share,

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column
-from relsynth.relational.data import composite_references, copy_row_keys
+from relsynth.relational.data import SQL_FORMAT, composite_references, copy_row_keys
 from relsynth.relational.orders import ancestor_keys, as_numbers, parent_rows
 from relsynth.relational.row_keys import row_key_columns
 from relsynth.relational.schema import Edge
@@ -792,7 +792,10 @@ def keep_composite_references(pre, tables: dict[str, pd.DataFrame], rng: np.rand
             tables[table] = earlier_pairs(table, tables[table], cols, ref_cols, fixed, rng)
             continue
         child, pairs = tables[table], tables[parent][ref_cols].dropna().drop_duplicates().set_axis(cols, axis=1)
+        fixed = [c for c in cols if c in row_key_columns(formats, table)]
         full = child[cols].notna().all(axis=1).to_numpy()
+        if declared_not_null(formats, table, cols):  # a null the model wrote (under DP, all): a pair all the same
+            full |= child[fixed].notna().all(axis=1).to_numpy()
         known = pd.MultiIndex.from_frame(child[cols]).isin(pd.MultiIndex.from_frame(pairs))
         wrong = np.flatnonzero(full & ~known)
         if not len(wrong):
@@ -800,7 +803,6 @@ def keep_composite_references(pre, tables: dict[str, pd.DataFrame], rng: np.rand
         if not len(pairs):
             log.warning("%s: no %s row was generated, so %d (%s) pair(s) name none", table, parent, len(wrong), cols)
             continue
-        fixed = [c for c in cols if c in row_key_columns(formats, table)]
         if fixed and _added_where_none(pre, tables, table, cols, parent, ref_cols, fixed, wrong, rng):
             pairs = tables[parent][ref_cols].dropna().drop_duplicates().set_axis(cols, axis=1)
         if fixed:
@@ -825,6 +827,12 @@ def keep_composite_references(pre, tables: dict[str, pd.DataFrame], rng: np.rand
                 parent,
                 ", ".join(fixed),
             )
+
+
+def declared_not_null(formats, table: str, cols: list[str]) -> bool:
+    """Whether the source declares every column of the key `cols` NOT NULL (comments' author)."""
+    specs = [((formats.get(table, {}).get(c) or {}).get(SQL_FORMAT) or {}) for c in cols]
+    return all(spec.get("nullable") is False for spec in specs)
 
 
 def earlier_pairs(
