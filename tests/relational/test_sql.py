@@ -1145,6 +1145,24 @@ def test_a_not_null_composite_reference_names_a_row_under_dp(tmp_path: Path, cap
     assert named["id_y"].notna().all()
 
 
+def test_a_schema_written_from_composite_keys_says_what_its_row_keys_are(tmp_path: Path) -> None:
+    """The tenant database's schema YAML (data.schema.to_yaml of from_sql) names the row keys
+    from_sql adds ('(tenant_id, id)'); given with the tables' own frames it failed with "column(s)
+    ['(tenant_id, id)'] are in the schema but not in the data", which the user cannot add. The error
+    says what they are and the ways out, and to_dir / from_dir keeps them with the keys."""
+    source = url("sqlite", tmp_path, "source")
+    tenant_db(source)
+    data = RelationalData.from_sql(source)
+    engine = sa.create_engine(source)
+    frames = {t: pd.read_sql_table(t, engine) for t in data.schema.tables}
+    engine.dispose()
+    with pytest.raises(DataError, match=r"\['\(tenant_id, id\)'\] name the rows of composite keys.*from_dir"):
+        RelationalData(frames, Schema.from_yaml(data.schema.to_yaml()))
+    data.to_dir(tmp_path / "dir")
+    back = RelationalData.from_dir(tmp_path / "dir")
+    assert back.schema == data.schema and back.formats["tasks"] == data.formats["tasks"]
+
+
 @pytest.mark.parametrize("author_key_first", [False, True])
 def test_composite_keys_sharing_their_first_column_nest_by_column_order(tmp_path: Path, author_key_first: bool) -> None:
     """comments (tenant_id, id, task_id, author_id) with keys (tenant_id, task_id) to tasks and

@@ -327,7 +327,9 @@ class RelationalData:
         absent = [c for c in table.columns if c not in df.columns]
         unknown = [c for c in df.columns if c not in table.columns]
         if absent:
-            problems.append(f"table {name!r}: column(s) {absent} are in the schema but not in the data")
+            problems.append(
+                f"table {name!r}: column(s) {absent} are in the schema but not in the data{_row_key_hint(absent, df)}"
+            )
         if unknown:
             problems.append(
                 f"table {name!r}: column(s) {unknown} are in the data but not in the schema: add them to the "
@@ -785,3 +787,20 @@ def _code_columns(table) -> list[str]:
     """The columns of a table read as codes from a CSV: categories, keys and identifiers (a zip code
     `00501` is generated in its padded shape only if read so)."""
     return [c for c, k in table.columns.items() if k.names_row or k.kind is Column.CATEGORICAL]
+
+
+def _row_key_hint(absent: list[str], df: pd.DataFrame) -> str:
+    """Where the columns missing are row keys `from_sql` adds for a composite key ('(tenant_id, id)',
+    named after the key's columns, which the frame holds: a schema it wrote, given plain frames), what
+    they are and the way out; else nothing."""
+    keys = [c for c in absent if c.startswith("(") and c.endswith(")")]
+    keys = [c for c in keys if all(part in df.columns for part in c[1:-1].split(", "))]
+    if not keys:
+        return ""
+    return (
+        f": {keys} name the rows of composite keys, columns RelationalData.from_sql adds when it reads the keys "
+        "from the database's catalog (tables nest by them, copying the keys' shared columns), not the frames' "
+        "own; a schema mapping or YAML cannot declare composite keys: read the data with from_sql (write the "
+        "frames into SQLite with their PRIMARY KEY and FOREIGN KEY constraints first), or with from_dir from "
+        "to_dir's output, which keeps them"
+    )
