@@ -188,6 +188,32 @@ def test_a_counter_near_the_top_of_its_width_stays_in_the_width(caplog):
     assert any("pass the width" in r.getMessage() for r in caplog.records)
 
 
+def test_a_counter_of_any_width_keeps_to_the_columns_declared_length(tmp_path, caplog):
+    # codes x900..x999 under CHECK (length(code) = 4) in a VARCHAR(10), and xxx900..xxx999 in a VARCHAR(6):
+    # fresh codes counted on to x1000 and xxx1000, and the source's database refused every one of them
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'src.sqlite'}"
+    with sa.create_engine(url).begin() as c:
+        c.exec_driver_sql(
+            "CREATE TABLE t (id int PRIMARY KEY, code varchar(10) CHECK (length(code) = 4), c6 varchar(6))"
+        )
+        for i in range(900, 1000):
+            c.exec_driver_sql(f"INSERT INTO t VALUES ({i}, 'x{i}', 'xxx{i}')")
+    data = RelationalData.from_sql(url)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    out = synth["t"]
+    assert out["code"].str.fullmatch(r"x[1-9]\d{2}").all() and out["code"].is_unique, out["code"].head(3).tolist()
+    assert out["c6"].str.fullmatch(r"xxx[1-9]\d{2}").all() and not out["c6"].isin(set(data["t"]["c6"])).any()
+    synth.to_sql(f"sqlite:///{tmp_path / 'out.sqlite'}")  # into the source's DDL, its CHECK and widths
+    # a declared length leaves no room for more codes: the counter says so, the codes as short as allowed
+    fmt = identifier_format(pd.Series([f"x{i}" for i in range(100, 1000)]), 5, lengths=(4, 4))
+    with caplog.at_level(logging.WARNING):
+        over = new_identifiers(50, fmt, "code", np.random.default_rng(0))
+    assert over.str.len().min() >= 4 and any("pass the width" in r.getMessage() for r in caplog.records)
+
+
 def test_identifiers_go_through_a_model_the_privacy_scores_and_sql(tmp_path):
     from relsynth.eval._common import Notes
     from relsynth.eval.privacy import table_privacy

@@ -33,6 +33,18 @@ def declared_domain(formats: Mapping, table: str, col: str) -> dict | None:
     return ((((formats.get(table) or {}).get(col) or {}).get(SQL_FORMAT) or {}).get(DOMAIN)) or None
 
 
+def declared_lengths(formats: Mapping, table: str, col: str) -> tuple[int, int | None]:
+    """(shortest, longest) a text of `col` may be by its source's type (VARCHAR(10)) and CHECKs
+    (length(code) = 4): (0, None) where neither says."""
+    sql = ((formats.get(table) or {}).get(col) or {}).get(SQL_FORMAT) or {}
+    low, high = 0.0, float(sql.get("length") or np.inf)
+    if length := (sql.get(DOMAIN) or {}).get("length"):
+        lo, hi = closed_bounds(length, Column.INTEGER)
+        listed = [float(v) for v in length.get("in", []) if _is_number(v)]
+        low, high = max(low, lo, min(listed, default=0)), min(high, hi, max(listed, default=np.inf))
+    return int(low), None if np.isinf(high) else int(high)
+
+
 def public_domains(schema: Schema, formats: Mapping, modelled: Mapping[str, list[str]]) -> dict:
     """ "table.column" -> the DP fit's public domain of each modelled column a CHECK lists the values
     of (tier IN ('gold', 'silver')). Bounds are not one: a public (lo, hi) spreads the fine

@@ -81,6 +81,7 @@ def identifier_format(
     dates: pd.DataFrame | None = None,
     ends: Sequence[str] = (),
     scale: float = 1.0,
+    lengths: tuple[int, int | None] = (0, None),
 ) -> dict:
     """The format fresh codes of `values` are drawn in (see the module docstring); its shapes are
     empty when no shape has `min_count` values (the codes are then `<column>_1`, `<column>_2`...).
@@ -90,8 +91,9 @@ def identifier_format(
     (`relational.Whole`): `ends`, codes of the whole at the ends of its range, whose numbers the
     runs' ranges take in, and `scale`, its rows per sample row, by which the codes fill their room:
     fitted on the sample alone, a counter counted on past the sample's highest number, over real
-    codes the sample missed."""
-    fmt = _format(values, min_count, keys, dates, ends, scale)
+    codes the sample missed. `lengths`: the shortest and longest code the column's type and CHECKs
+    allow (VARCHAR(6), length(code) = 4), within which a counter of any width counts."""
+    fmt = _format(values, min_count, keys, dates, ends, scale, lengths)
     if (check := find_check(values)) is not None:
         fmt["check"] = check
     by = None if labels is None or fmt.get("uuid") else telling_label(values, labels, min_count)
@@ -106,6 +108,7 @@ def identifier_format(
             None if keys is None else keys[groups == g],
             None if dates is None else dates[groups == g],
             scale=scale,
+            lengths=lengths,
         )
         for g in counts[counts >= max(min_count, 1)].index
     }
@@ -199,6 +202,7 @@ def _format(
     dates: pd.DataFrame | None = None,
     ends: Sequence[str] = (),
     scale: float = 1.0,
+    lengths: tuple[int, int | None] = (0, None),
 ) -> dict:
     """The format of one group of codes (`identifier_format` without labels)."""
     s = values.dropna().astype(str)
@@ -229,6 +233,7 @@ def _format(
                 ends_of.get(shape, ((), ())),
                 scale,
                 None if dates is None else dates[(shapes == shape).to_numpy()],
+                lengths,
             ),
         }
         for shape, n in kept.items()
@@ -284,6 +289,7 @@ def _runs(
     ends: tuple[Sequence[str], Sequence[str]] = ((), ()),
     scale: float = 1.0,
     dates: pd.DataFrame | None = None,
+    lengths: tuple[int, int | None] = (0, None),
 ) -> list[dict]:
     """The runs of one shape: `{"text": ...}` kept as it is, `{"digits": width, "lo", "hi", "counter"}`
     (width 0: a NUMBER, written without padding; `"follows_key"` where a counter rises with
@@ -291,7 +297,7 @@ def _runs(
     `{"labels": [...], "shares": [...]}` or `{"chars": alphabet, "length": n}` (`_letters`).
     `own`: each value's own shape, whose runs cut it (a NUMBER's width varies); `pools`: per run, what it
     spells over the values of every shape that differs only in run lengths (`_run_pools`); `ends` (codes,
-    own shapes) and `scale` as in `identifier_format`."""
+    own shapes), `scale` and `lengths` as in `identifier_format`."""
     runs, numbers, labelled_digits = [], np.zeros(0, dtype=np.int64), {}
     pieces = [_pieces(v, o) for v, o in zip(values, own, strict=True)]
     for i, (cls, group) in enumerate(itertools.groupby(shape, key=_run_class)):
@@ -330,6 +336,9 @@ def _runs(
         if rising and len(numbers) >= MIN_RISING or _fill(digit_runs[-1], held, scale) >= DENSE:
             digit_runs[-1]["counter"] = True
             digit_runs[-1]["follows_key"] = rising
+            if digit_runs[-1]["digits"] == 0:  # a NUMBER: as wide as the column's declared lengths leave room for
+                at = next(i for i, r in enumerate(runs) if r is digit_runs[-1])
+                digit_runs[-1].update(_number_widths([len(p[at]) for p in pieces], list(map(len, values)), lengths))
     return runs
 
 
@@ -350,6 +359,19 @@ def _step(numbers: np.ndarray) -> int:
     if len(distinct) < MIN_STEPPED:
         return 1
     return int(np.gcd.reduce(distinct - distinct[0]))
+
+
+def _number_widths(widths: list[int], codes: list[int], lengths: tuple[int, int | None]) -> dict:
+    """{"min_digits", "max_digits"} a counter of any width (NUMBER) keeps to, so that its codes, of
+    lengths `codes` where it is `widths` digits wide, stay within the declared `lengths` (x900 to
+    x999 under length(code) = 4 count on below x900, not to x1000); {} where none is declared."""
+    rest = [c - w for c, w in zip(codes, widths, strict=True)]  # the other runs' characters
+    out = {}
+    if lengths[0] > 0:
+        out["min_digits"] = max(min(min(widths), lengths[0] - min(rest)), 1)
+    if lengths[1] is not None:
+        out["max_digits"] = min(max(max(widths), lengths[1] - max(rest)), 18)
+    return out
 
 
 def _take_in(ends: list[list[str]], runs: list[dict]) -> None:
@@ -578,24 +600,29 @@ def _counted(run: dict, n: int, floors: dict[int, int] | None = None) -> np.ndar
         floors[run["digits"]] = max(hi, int(numbers.max())) if n else hi
         return numbers
     step, at = run.get("step", 1), run["lo"] % run.get("step", 1)  # on a step: counted in steps from `at`
-    top = (10 ** (run["digits"] or 18) - 1 - at) // step  # a NUMBER: any width
+    top = (10 ** (run["digits"] or run.get("max_digits", 18)) - 1 - at) // step  # a NUMBER: any width, or its declared
+    least = (
+        10 ** (run.get("min_digits", 1) - 1) if run.get("min_digits", 1) > 1 else 0
+    )  # ... lengths' (`_number_widths`)
+    floor = max(-(-(least - at) // step), 0)
     lo, hi = (run["lo"] - at) // step, -(-(run["hi"] - at) // step)
-    return at + step * _counted_steps(lo, hi, top, n, run)
+    return at + step * _counted_steps(lo, hi, top, n, run, floor)
 
 
-def _counted_steps(lo: int, hi: int, top: int, n: int, run: dict) -> np.ndarray:
-    """`_counted` in steps: `n` fresh numbers of 0..top outside lo..hi, rising."""
+def _counted_steps(lo: int, hi: int, top: int, n: int, run: dict, floor: int = 0) -> np.ndarray:
+    """`_counted` in steps: `n` fresh numbers of floor..top outside lo..hi, rising."""
     if hi + n <= top:
         return np.arange(hi + 1, hi + n + 1)
-    if lo - n >= 0:
+    if lo - n >= floor:
         return np.arange(lo - n, lo)
-    below = np.arange(max(lo - (n - (top - hi)), 0), lo)
+    below = np.arange(max(lo - (n - (top - hi)), floor), lo)
     above = np.arange(hi + 1, top + 1)
     past = np.arange(top + 1, top + 1 + n - len(below) - len(above))
     if len(past):
         log.warning(
-            "identifier counter of %d digits between %d and %d: %d of %d fresh codes pass the width",
-            run["digits"],
+            "identifier counter of %d digits between %d and %d: %d of %d fresh codes pass the width"
+            " (the column's declared length where it has one: a database refuses them)",
+            run["digits"] or run.get("max_digits", 18),
             run["lo"],
             run["hi"],
             len(past),

@@ -47,6 +47,7 @@ from relsynth.synth.tabular._category_ranges import find_category_ranges
 from relsynth.synth.tabular._count_rules import find_count_rules
 from relsynth.synth.tabular._count_sums import find_count_sums
 from relsynth.synth.tabular._date_parts import find_date_parts
+from relsynth.synth.tabular._declared_domains import declared_lengths
 from relsynth.synth.tabular._decode import decode_entities
 from relsynth.synth.tabular._dependencies import (
     find_dependencies,
@@ -466,6 +467,7 @@ class TabularPreproc:
                     dates,
                     ends=whole.code_ends[table].get(c, []) if whole else (),
                     scale=scale,
+                    lengths=declared_lengths(data.formats, table, c),
                 ),
                 **self._identifier_nulls(data, table, c),
                 **(
