@@ -28,14 +28,13 @@ import logging
 import numpy as np
 import pandas as pd
 
-from relsynth.relational import Column, RelationalData
+from relsynth.relational import RelationalData
 from relsynth.synth.tabular._dependencies import _categoricals
 from relsynth.synth.tabular._totals import decimals_of
 
 log = logging.getLogger(__name__)
 MIN_SHARE = 0.95  # sums agree under this share of the parent rows
 MIN_PARENTS = 20  # parent rows with rows the share is read from, at least
-_NUMBERS = (Column.NUMERIC, Column.INTEGER)
 
 
 def find_balanced_sums(pre, data: RelationalData, skip: set[tuple[str, str]]) -> list[dict]:
@@ -48,11 +47,10 @@ def find_balanced_sums(pre, data: RelationalData, skip: set[tuple[str, str]]) ->
         if edge is None or edge.fk not in data[table].columns:
             continue
         given = set(pre.ctx_cols) if table in pre.schema.roots else set()
-        kinds = data.schema.tables[table].columns
         numbers = [
             c
-            for c in pre.modelled_columns(table)
-            if kinds[c].kind in _NUMBERS and (table, c) not in skip and c not in given
+            for c in pre.float_numbers(table, pre.modelled_columns(table))
+            if (table, c) not in skip and c not in given
         ]
         if not numbers:
             continue

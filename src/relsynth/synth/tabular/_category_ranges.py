@@ -25,7 +25,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from relsynth.relational import Column, RelationalData
+from relsynth.relational import RelationalData
 from relsynth.synth.tabular._dependencies import _categoricals, _codes
 from relsynth.synth.tabular.encoders import NumericPreproc
 
@@ -45,8 +45,8 @@ def find_category_ranges(pre, data: RelationalData, skip: set[tuple[str, str]]) 
         cats = _categoricals(pre, data, table)
         for col, s in zip(layout.fields, layout.slots, strict=False):
             num = pre.slots[s].preproc
-            kind = pre.schema.tables[table].columns[col].kind if col in pre.schema.tables[table].columns else None
-            if (table, col) in skip or col in given or kind not in (Column.NUMERIC, Column.INTEGER):
+            known = col in pre.schema.tables[table].columns
+            if (table, col) in skip or col in given or not known or not pre.float_numbers(table, [col]):
                 continue
             if not isinstance(num, NumericPreproc) or not num.n_bins_used:
                 continue

@@ -43,7 +43,7 @@ def find_count_sums(pre, data: RelationalData, summed: set[tuple[str, str]]) -> 
         offsets = {c for c, o in pre.orderings.get(table, {}).items() if not o.loose}
         numbers = [
             c
-            for c in layout.fields
+            for c in pre.float_numbers(table, layout.fields)
             if kinds[c].kind is Column.INTEGER and c not in offsets and (table, c) not in summed
         ]
         values = {c: pd.to_numeric(data[table][c], errors="coerce").astype(float).to_numpy() for c in numbers}

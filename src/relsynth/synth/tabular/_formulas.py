@@ -63,7 +63,6 @@ RUN_WINDOW = 64  # ... among this many numbers before it: all of them, before ea
 # a scale's total or mean score of its items: 9 % of generated rows added up with 10 items, no window of 8 held it
 PRESCREEN = 20  # rows every run of numbers is screened on first (in 3 of 4 of them: a miss or two)
 SCREEN = 200  # rows holding the value each candidate is screened on first
-_NUMBERS = (Column.NUMERIC, Column.INTEGER)
 REF = "->"  # "fk->column": an operand read from the row the reference `fk` names
 MAX_REF_OPERANDS = 4  # referenced numbers a table's formulas may take (the first of its references)
 _OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
@@ -81,7 +80,7 @@ def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> li
     out = []
     for table in data.schema.synth_tables:
         kinds, modelled = data.schema.tables[table].columns, set(pre.modelled_columns(table))
-        numbers = [c for c, k in kinds.items() if c in modelled and k.kind in _NUMBERS and (table, c) not in totals]
+        numbers = [c for c in pre.float_numbers(table, kinds) if c in modelled and (table, c) not in totals]
         dates = [c for c, k in kinds.items() if c in modelled and k.kind in DATED]
         if not numbers or len(numbers) < 2 and len(dates) < 2:
             continue
@@ -152,8 +151,8 @@ def referenced_numbers(pre, data: RelationalData, table: str) -> dict[str, dict]
         if pk is None or parent not in data.data or parent == table:
             continue
         modelled = set(pre.modelled_columns(parent)) if parent in pre.layouts else set(data[parent].columns)
-        for c, k in schema.tables[parent].columns.items():
-            if k.kind in _NUMBERS and c in modelled and len(out) < MAX_REF_OPERANDS:
+        for c in pre.float_numbers(parent, schema.tables[parent].columns):
+            if c in modelled and len(out) < MAX_REF_OPERANDS:
                 out[f"{fk}{REF}{c}"] = {"fk": fk, "table": parent, "key": pk, "column": c}
     return out
 

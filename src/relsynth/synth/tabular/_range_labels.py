@@ -27,7 +27,6 @@ from relsynth.synth.tabular._sign_labels import _categories, _floats
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows inside and rows outside the range, each, at least
 MAX_LABELS = 3  # a flag's labels (missing counting as one), at most: a few, not a column of many to try
-_NUMBERS = (Column.NUMERIC, Column.INTEGER)
 
 
 def find_range_labels(pre, data: RelationalData) -> list[dict]:
@@ -40,8 +39,8 @@ def find_range_labels(pre, data: RelationalData) -> list[dict]:
         kinds = data.schema.tables[table].columns
         given = set(pre.ctx_cols) if table in pre.schema.roots else set()
         modelled = [c for c in pre.modelled_columns(table) if c not in given]
-        numbers = [c for c in modelled if kinds[c].kind in _NUMBERS]
-        bounds = _bound_pairs(data, table, numbers)
+        numbers = pre.float_numbers(table, modelled)
+        bounds = _bound_pairs(pre, data, table, numbers)
         for col in (c for c in modelled if kinds[c].kind is Column.CATEGORICAL):
             labels = data[table][col]
             if labels.nunique(dropna=False) > MAX_LABELS:
@@ -56,14 +55,14 @@ def find_range_labels(pre, data: RelationalData) -> list[dict]:
 
 
 def _bound_pairs(
-    data: RelationalData, table: str, numbers: list[str]
+    pre, data: RelationalData, table: str, numbers: list[str]
 ) -> list[tuple[list, list, np.ndarray, np.ndarray]]:
     """([fk, low], [fk, high], low's values, high's values per row of `table`): two numbers of the
     row, or of one lookup row it names, the first never above the second where both are held."""
     sources: list[tuple[str | None, list[str], pd.DataFrame]] = [(None, numbers, data[table])]
     for fk, lookup in data.schema.lookup_fks(table).items():
         lk = data.schema.tables[lookup]
-        cols = [c for c, k in lk.columns.items() if k.kind in _NUMBERS and c != lk.primary_key]
+        cols = [c for c in pre.float_numbers(lookup, lk.columns) if c != lk.primary_key]
         rows = data[lookup].set_index(lk.primary_key).reindex(data[table][fk].to_numpy())
         sources.append((fk, cols, rows.reset_index(drop=True)))
     out = []

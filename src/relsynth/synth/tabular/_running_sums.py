@@ -29,7 +29,6 @@ from relsynth.synth.tabular._totals import decimals_of
 log = logging.getLogger(__name__)
 MIN_SHARE = 0.95  # a column is a running sum when consecutive siblings keep it in this share of their pairs
 MIN_ROWS = 20  # pairs of siblings holding the values the share is read from, at least
-_NUMBERS = (Column.NUMERIC, Column.INTEGER)
 _SIGNS = {"+": 1.0, "-": -1.0}
 
 
@@ -48,7 +47,7 @@ def find_running_sums(pre, data: RelationalData, summed: set[tuple[str, str]]) -
         kinds = data.schema.tables[table].columns
         given = set(pre.ctx_cols) if table in pre.schema.roots else set()
         modelled = [c for c in pre.modelled_columns(table) if c not in given and (table, c) not in summed]
-        numbers = [c for c in modelled if kinds[c].kind in _NUMBERS]
+        numbers = pre.float_numbers(table, modelled)
         key = pre.sibling_keys.get(table)
         order, same = sibling_order(data[table], edge.fk, key)
         values = {c: _floats(data[table][c])[order] for c in numbers}
@@ -147,9 +146,9 @@ def _start(pre, data: RelationalData, parent: str, keys: np.ndarray, base: np.nd
     if held.sum() < MIN_ROWS:
         return out
     d = decimals_of(base[held])
-    frame, kinds = data[parent], data.schema.tables[parent].columns
-    for c in pre.modelled_columns(parent):
-        if kinds[c].kind not in _NUMBERS or (parent, c) in summed:
+    frame = data[parent]
+    for c in pre.float_numbers(parent, pre.modelled_columns(parent)):
+        if (parent, c) in summed:
             continue
         by_key = pd.Series(_floats(frame[c]), index=frame[data.schema.tables[parent].primary_key].to_numpy())
         if _holds(base[held], by_key.reindex(keys[held]).to_numpy(dtype=float), d):

@@ -29,7 +29,6 @@ from relsynth.synth.tabular._null_cuts import range_of, redraw_in_bins
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows of each sign a label must be read from, at least
-_NUMBERS = (Column.NUMERIC, Column.INTEGER)
 
 
 def find_sign_labels(pre, data: RelationalData) -> list[dict]:
@@ -42,7 +41,7 @@ def find_sign_labels(pre, data: RelationalData) -> list[dict]:
         kinds = data.schema.tables[table].columns
         given = set(pre.ctx_cols) if table in pre.schema.roots else set()
         modelled = [c for c in pre.modelled_columns(table) if c not in given]
-        numbers = [c for c in modelled if kinds[c].kind in _NUMBERS]
+        numbers = pre.float_numbers(table, modelled)
         for col in (c for c in modelled if kinds[c].kind is Column.CATEGORICAL):
             found = _first_sign_rule(data[table], numbers, data[table][col])
             if found is not None:

@@ -49,7 +49,7 @@ def find_spelled_values(pre, data: RelationalData) -> list[dict]:
         columns = data.schema.tables[table].columns
         given = set(pre.ctx_cols) if table in data.schema.roots else set()
         texts = [c for c, k in columns.items() if k.kind is Column.CATEGORICAL and c not in given]
-        numbers = [c for c, k in columns.items() if k.kind in (Column.NUMERIC, Column.INTEGER)]
+        numbers = pre.float_numbers(table, columns)
         for col in texts:
             for number in numbers:
                 if (spelling := _spelling(data[table][col], data[table][number])) is not None:

@@ -39,7 +39,11 @@ def find_totals(pre, data: RelationalData) -> list[dict]:
                 (
                     t
                     for rows, fk, by in summed_rows(schema, table)
-                    if (t := _match(data, table, col, rows, fk, by, set(pre.modelled_columns(rows))))
+                    if (
+                        t := _match(
+                            data, table, col, rows, fk, by, set(pre.float_numbers(rows, pre.modelled_columns(rows)))
+                        )
+                    )
                 ),
                 None,
             )
@@ -64,8 +68,7 @@ def summed_rows(schema, table: str) -> list[tuple[str, str, str]]:
 def total_candidates(pre, table: str) -> list[str]:
     """`table`'s modelled numbers that may be a total: not context columns (given at generation)."""
     given = set(pre.ctx_cols) if table in pre.schema.roots else set()
-    kinds = pre.schema.tables[table].columns
-    return [c for c in pre.modelled_columns(table) if c not in given and kinds[c].kind in _NUMBERS]
+    return [c for c in pre.float_numbers(table, pre.modelled_columns(table)) if c not in given]
 
 
 def _match(data: RelationalData, table: str, col: str, rows: str, fk: str, by: str, modelled: set[str]) -> dict | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import logging
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -154,6 +154,7 @@ class TabularPreproc:
         self.layouts: dict[str, TableLayout] = {}
         self.orderings: dict[str, dict[str, Ordering]] = {}  # table -> date column -> the column it follows
         self.sibling_keys: dict[str, str] = {}  # child table -> the date its siblings are encoded in order of
+        self.past_float: frozenset[tuple[str, str]] = frozenset()  # integers float64 cannot hold (`float_numbers`)
         self.slots: list[Slot] = []
         self.stats: dict = {}
         self.fitted = False
@@ -226,6 +227,18 @@ class TabularPreproc:
             out = self.ctx_cols + [c for c in out if c not in self.ctx_cols]
         return out
 
+    def float_numbers(self, table: str, columns: Iterable[str]) -> list[str]:
+        """The number columns among `columns` of `table` that the rules reading numbers as float64 may
+        take (sums, formulas, ranges, orders): not integers past 2**53, where two values can be one
+        float (9007199254740993 read as ...992, its rules' results written back ...992 and ...994);
+        those are left to NumericPreproc's exact int64 path."""
+        kinds = self.schema.tables[table].columns
+        return [
+            c
+            for c in columns
+            if kinds[c].kind in (Column.NUMERIC, Column.INTEGER) and (table, c) not in self.past_float
+        ]
+
     def _own_fields(self, table: str) -> list[str]:
         """The modelled columns in schema order, before the context columns are moved first."""
         t, lookups = self.schema.tables[table], self.schema.lookup_fks(table)
@@ -284,6 +297,7 @@ class TabularPreproc:
         `public` (DP only): what is known without the data, used at no cost, the caller's
         responsibility: {"table.column": [categories or values], "table.column": (lo, hi)}."""
         self.orderings, self.sibling_keys = {}, {}  # never under DP: read from private data at no cost
+        self.past_float = past_float(data)
         self._ignore_row_key_copies(data)
         if dp is not None:
             return _dp_fit.fit_dp(self, data, dp, public=public)
@@ -662,7 +676,7 @@ class TabularPreproc:
         return [
             c
             for c in self.modelled_columns(table)
-            if c not in given and c not in self.ctx_cols and (table, c) not in summed
+            if c not in given and c not in self.ctx_cols and (table, c) not in summed | self.past_float
         ]
 
     def _sibling_keys(self, data: RelationalData, summed: set[tuple[str, str]]) -> dict[str, str]:
@@ -751,7 +765,7 @@ class TabularPreproc:
         edge = self.schema.parent(table)
         if edge is None:
             return None, {}
-        columns = [c for c in self.modelled_columns(edge.parent) if (edge.parent, c) not in summed]
+        columns = [c for c in self.modelled_columns(edge.parent) if (edge.parent, c) not in summed | self.past_float]
         parent, kinds = parent_ordered(tables, self.schema, table, columns)
         up, up_kinds = ancestor_ordered(tables, self.schema, table)  # a date further up: an event's order's
         modelled = {n for n in up_kinds if (at := ancestor_column(self.schema, n))[1] in self.modelled_columns(at[0])}
@@ -1126,3 +1140,19 @@ def _as_gap(o: Ordering) -> str:
     """A loose date's `min_gap` as a log shows it: days (and years past one)."""
     days = o.min_gap / 86_400e9
     return f"{days:.0f} days" + (f" ({days / 365.25:.1f} years)" if days >= 365.25 else "")
+
+
+def past_float(data: RelationalData) -> frozenset[tuple[str, str]]:
+    """(table, column) of the integer columns holding a value past 2**53, which float64 cannot tell
+    from its neighbours (`TabularPreproc.float_numbers`)."""
+    out = set()
+    for name, table in data.schema.tables.items():
+        for col in table.cols_of(Column.INTEGER):
+            held = data[name][col].dropna() if col in data[name] else pd.Series(dtype="int64")
+            if (
+                len(held)
+                and pd.api.types.is_integer_dtype(held.dtype)
+                and max(int(held.max()), -int(held.min())) > 2**53
+            ):
+                out.add((name, col))
+    return frozenset(out)
