@@ -14,6 +14,7 @@ from relsynth.relational import (
     Column,
     DataError,
     Date,
+    Datetime,
     ForeignKey,
     PrimaryKey,
     RelationalData,
@@ -300,10 +301,10 @@ def test_json_documents_of_their_rows_own_values_are_text():
     assert infer_kind(repeated) is Column.CATEGORICAL
 
 
-def test_excel_serial_dates_are_named_and_a_date_declared_so_says_how_to_convert_them():
-    """A spreadsheet's order dates exported as Excel serial days (44636 for 2022-03-15) were
+def test_excel_serial_dates_are_named_and_a_date_declared_so_is_read_and_written_back_so():
+    """A spreadsheet's order dates exported as Excel serial days (44636 for 2022-03-16) were
     inferred as integers without a word, modelled apart from the customers' sign-up dates, and
-    declared date they were refused with conversions for yyyymmdd and epoch seconds only."""
+    declared date they were refused (with the conversion, which loses the file's spelling)."""
     days = pd.Series([str(43466 + 7 * i) for i in range(60)])  # 2019-01-01, weekly
     kind, why = infer_kind_and_reason(days)
     assert kind is Column.INTEGER
@@ -311,9 +312,16 @@ def test_excel_serial_dates_are_named_and_a_date_declared_so_says_how_to_convert
     assert "pd.to_datetime(df[col].astype(float), unit='D', origin='1899-12-30')" in why
     assert "Excel" not in infer_kind_and_reason(pd.Series([str(30000 + 1000 * i) for i in range(60)]))[1]  # salaries
     assert "Excel" not in infer_kind_and_reason(pd.Series([str(18 + i % 70) for i in range(60)]))[1]  # ages
-    frame = pd.DataFrame({"id": range(60), "ordered": days})
-    with pytest.raises(DataError, match=r"Excel's serial days.*origin='1899-12-30'"):
-        RelationalData({"t": frame}, Schema(t=Table(id=PrimaryKey(), ordered=Date())))
+    assert "declare the column date" in why
+    frame = pd.DataFrame({"id": range(60), "ordered": days, "paid": [float(d) + 0.5 for d in days]})
+    data = RelationalData({"t": frame}, Schema(t=Table(id=PrimaryKey(), ordered=Date(), paid=Datetime())))
+    assert data["t"]["ordered"].iloc[0] == pd.Timestamp("2019-01-01")
+    assert data["t"]["paid"].iloc[1] == pd.Timestamp("2019-01-08 12:00")
+    back = data.to_source("t")  # as the file wrote them: text serial days, and fractional ones as numbers
+    assert back["ordered"].tolist() == days.tolist() and back["paid"].tolist() == frame["paid"].tolist()
+    mixed = frame.assign(ordered=[*days[:59], "2019-03-04"])  # a text date among them: no spreadsheet's column
+    with pytest.raises(DataError, match=r"do not fit the kind"):
+        RelationalData({"t": mixed}, Schema(t=Table(id=PrimaryKey(), ordered=Date(), paid=Datetime())))
 
 
 def test_a_counter_of_the_rows_is_the_key_of_a_table_given_none():

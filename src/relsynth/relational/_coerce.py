@@ -138,6 +138,9 @@ def _datetime(s: pd.Series, fmt: str | None | object = _FIND) -> tuple[pd.Series
     if ptypes.is_datetime64_any_dtype(s.dtype):
         out = s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s
         out = out.where((out >= _NS_MIN) & (out <= _NS_MAX))  # beyond what datetime64[ns] holds
+    elif excel_serial(s):  # declared a date: its numbers are a spreadsheet's serial days
+        days = to_numbers(s.where(~blanks(s)).astype(object)).astype("float64")
+        out = pd.Timestamp(EXCEL_ORIGIN) + pd.to_timedelta(days, unit="D")
     else:
         fmt = text_datetime_format(s) if fmt is _FIND else fmt
         # utc=True reads values with different offsets into one column; naive values keep their wall time.
@@ -233,7 +236,7 @@ _FORMAT_SAMPLE = 500  # values a pattern is tried on before the whole column
 MONTH_FORMATS = {"%m/%y": r"(?:0[1-9]|1[0-2])/\d{2}", "%m/%Y": r"(?:0[1-9]|1[0-2])/\d{4}"}
 
 
-# Excel stores a date as its count of days since 1899-12-30 (44636: 2022-03-15); a spreadsheet's
+# Excel stores a date as its count of days since 1899-12-30 (44636: 2022-03-16); a spreadsheet's
 # export may write that number. Read so only by hand: a count of days is a number too.
 EXCEL_ORIGIN = "1899-12-30"
 EXCEL_CONVERSION = f"pd.to_datetime(df[col].astype(float), unit='D', origin='{EXCEL_ORIGIN}')"
@@ -248,6 +251,19 @@ def excel_dates(numbers: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp] | None:
         return None
     first, last = (pd.Timestamp(EXCEL_ORIGIN) + pd.Timedelta(days=float(v)) for v in (x.min(), x.max()))
     return first.normalize(), last.normalize()
+
+
+def excel_serial(s: pd.Series) -> bool:
+    """Whether a column holds numbers only (and blanks), all of them recent Excel serial days
+    (`excel_dates`): a column declared a date that holds them is read, and written back, so."""
+    held = s.where(~blanks(s)).dropna()
+    numbers = held if ptypes.is_numeric_dtype(held.dtype) else to_numbers(held.astype(object))
+    return (
+        bool(len(held))
+        and not ptypes.is_bool_dtype(held.dtype)
+        and numbers.notna().all()
+        and excel_dates(numbers) is not None
+    )
 
 
 def text_datetime_format(s: pd.Series) -> str | None:
@@ -569,6 +585,9 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
     if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, decimal.Decimal):  # parquet or SQL DECIMAL(p, s)
         places = [max(-v.as_tuple().exponent, 0) for v in s.dropna() if v.is_finite()]
         return {"dtype": dtype, "decimal_places": int(max(places, default=0))}
+    if kind in (Column.DATE, Column.DATETIME) and excel_serial(s):  # serial days, as a spreadsheet wrote them
+        whole = bool((to_numbers(s.where(~blanks(s)).dropna().astype(object)).astype("float64") % 1 == 0).all())
+        return {"dtype": dtype, "excel_days": "whole" if whole else "fraction", **blank_format(s)}
     if kind in (Column.DATE, Column.DATETIME) and (ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype)):
         fmt = text_datetime_format(s) if date_format is _FIND else date_format
         spelled = s.where(~blanks(s))
@@ -681,6 +700,12 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
         else:
             out = s.map(lambda t: t.strftime(fmt["strftime"]), na_action="ignore")
         return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
+    if "excel_days" in fmt and ptypes.is_datetime64_dtype(s.dtype):  # 44636, not 2022-03-15
+        days = (s - pd.Timestamp(EXCEL_ORIGIN)) / pd.Timedelta(days=1)
+        out = days.round().astype("Int64") if fmt["excel_days"] == "whole" else days
+        if not fmt["dtype"].lower().startswith(("int", "uint", "float")):  # text: '44636', as the file had it
+            out = out.map(str, na_action="ignore")
+        return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], out)
     if fmt.get("zoned_dates") and ptypes.is_datetime64_dtype(s.dtype):  # midnight in its zone, not in UTC
         zone = ptypes.pandas_dtype(fmt["dtype"]).tz
         local = s.dt.tz_localize(zone, ambiguous=np.ones(len(s), bool), nonexistent="shift_forward")

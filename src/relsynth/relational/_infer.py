@@ -193,8 +193,9 @@ def _excel_note(numbers: pd.Series) -> str:
         return ""
     first, last = (d.strftime("%Y-%m-%d") for d in span)
     return (
-        f"; read as Excel's serial days they would be dates from {first} to {last}: if they are, convert the "
-        f"column first ({EXCEL_CONVERSION}) so that it is modelled as a date"
+        f"; read as Excel's serial days they would be dates from {first} to {last}: if they are, declare the "
+        "column date (read as such and written back as serial days) or convert it first "
+        f"({EXCEL_CONVERSION}) so that it is modelled as a date"
     )
 
 
