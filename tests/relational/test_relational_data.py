@@ -155,6 +155,17 @@ def test_missing_and_extra_columns_are_named():
     ]
 
 
+def test_column_names_with_spaces_around_them_are_named_so():
+    # a CSV header 'id ,x': ['x '] in the data, ['x'] in the schema, with no word of the spaces
+    frames = family_frames()
+    frames["child"] = frames["child"].rename(columns={"x": "x "})
+    problems = problems_of(frames, family_schema())
+    assert problems == [
+        "table 'child': column name(s) ['x '] are the schema's ['x'] with spaces around them: strip them, "
+        "e.g. df.columns = df.columns.str.strip()"
+    ]
+
+
 def test_missing_key_column_does_not_crash_the_key_checks():
     frames = family_frames()
     frames["parent"] = frames["parent"].drop(columns="id")

@@ -130,6 +130,12 @@ def _hint(kind: Column, bad: pd.Series, table: str, col: str) -> str:
     return ""
 
 
+def _spaced_names(unknown: list, absent: list[str]) -> dict[str, str]:
+    """The data's column names among `unknown` that are a schema's name of `absent` but for spaces
+    around them, each with that name."""
+    return {c: c.strip() for c in unknown if isinstance(c, str) and c != c.strip() and c.strip() in absent}
+
+
 def _excel_way(numbers: pd.Series) -> str:
     """The conversion of numbers that could be Excel's serial days (`excel_dates`), said first."""
     if (span := excel_dates(numbers)) is None:
@@ -326,6 +332,14 @@ class RelationalData:
         table = self.schema.tables[name]
         absent = [c for c in table.columns if c not in df.columns]
         unknown = [c for c in df.columns if c not in table.columns]
+        spaced = _spaced_names(unknown, absent)  # a CSV header 'id ,x': the schema's names but for spaces
+        if spaced:
+            problems.append(
+                f"table {name!r}: column name(s) {list(spaced)} are the schema's {list(spaced.values())} with "
+                "spaces around them: strip them, e.g. df.columns = df.columns.str.strip()"
+            )
+            absent = [c for c in absent if c not in spaced.values()]
+            unknown = [c for c in unknown if c not in spaced]
         if absent:
             problems.append(
                 f"table {name!r}: column(s) {absent} are in the schema but not in the data{_row_key_hint(absent, df)}"
