@@ -99,6 +99,8 @@ def test_inferred_schema_validates_its_own_data(chinook_frames: dict[str, pd.Dat
         (pd.Series([True, False]), Column.BOOLEAN),
         (pd.Series(["yes", "No", None, "YES"]), Column.BOOLEAN),
         (pd.Series(["t", "f", "t"]), Column.BOOLEAN),
+        (pd.Series(["Y", "N", "Yes", "N", "no", "Y"]), Column.BOOLEAN),  # one pair's spellings, short and long
+        (pd.Series(["T", "F", "N", "T", "F", "N"]), Column.CATEGORICAL),  # two pairs' words: no flag
         (pd.Series([1, 2, 3]), Column.INTEGER),
         (pd.Series([1.0, np.nan, 3.0]), Column.INTEGER),  # integers with gaps arrive as floats
         (pd.Series([1, 2, None], dtype="Int64"), Column.INTEGER),

@@ -27,6 +27,9 @@ from relsynth.relational.columns import Column
 from relsynth.relational.shapes import UUID, code_shapes, shared_share
 
 _TRUE_FALSE = {"true", "false", "yes", "no", "t", "f", "y", "n"}
+# one pair's spellings, short or long, may mix in a column (a form's 'Y', 'N' beside a clerk's 'Yes');
+# words of two pairs ('T', 'F', 'N') are no flags
+_FLAG_PAIRS = ({"yes", "no", "y", "n"}, {"true", "false", "t", "f"})
 _TIME_PATTERN = r"^\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$"
 _DATE_LIKE = r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
 
@@ -161,7 +164,7 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
         return Column.CATEGORICAL, "all values null: nothing to read a kind from"
     text, nulls = s.astype(str).str.strip(), bool(values.isna().any())
     flags = text[~blanks(text)].str.lower()
-    if len(flags) and flags.isin(_TRUE_FALSE).all() and flags.nunique() <= 2:
+    if len(flags) and (flags.nunique() <= 2 and flags.isin(_TRUE_FALSE).all() or _one_pair(flags)):
         spelled = sorted(text[~blanks(text)].unique())[:4]
         return Column.BOOLEAN, f"values {spelled} spell true/false" + _blank_note(text, nulls)
     if (when := _time_or_date(text, nulls=nulls)) is not None:
@@ -185,6 +188,11 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
     if number is not None:
         return number, note
     return _labels(text, note) if note else _categorical_or_text(text)
+
+
+def _one_pair(flags: pd.Series) -> bool:
+    """Whether lower-cased values are all spellings of one true/false pair (`_FLAG_PAIRS`)."""
+    return any(flags.isin(pair).all() for pair in _FLAG_PAIRS)
 
 
 def _excel_note(numbers: pd.Series) -> str:
