@@ -46,7 +46,7 @@ def find_balanced_sums(pre, data: RelationalData, skip: set[tuple[str, str]]) ->
         edge = data.schema.parent(table)
         if edge is None or edge.fk not in data[table].columns:
             continue
-        given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+        given = pre.given_columns(table)
         numbers = [
             c
             for c in pre.float_numbers(table, pre.modelled_columns(table))

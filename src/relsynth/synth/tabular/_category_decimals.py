@@ -37,7 +37,7 @@ def find_category_decimals(pre, data, skip: set[tuple[str, str]]) -> list[dict]:
     written with fewer decimals than the column (`skip`: (table, column) set by another rule)."""
     out = []
     for table, layout in pre.layouts.items():
-        given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+        given = pre.given_columns(table)
         candidates = None  # the labels, read once a table holds a number to try them on
         for col, s in zip(layout.fields, layout.slots, strict=False):
             num = pre.slots[s].preproc

@@ -41,7 +41,7 @@ def find_category_ranges(pre, data: RelationalData, skip: set[tuple[str, str]]) 
     (`skip`: (table, column) set or read elsewhere)."""
     out = []
     for table, layout in pre.layouts.items():
-        given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+        given = pre.given_columns(table)
         cats = _categoricals(pre, data, table)
         for col, s in zip(layout.fields, layout.slots, strict=False):
             num = pre.slots[s].preproc

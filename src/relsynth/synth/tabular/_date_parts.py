@@ -62,7 +62,7 @@ def find_date_parts(pre, data: RelationalData) -> list[dict]:
     out = []
     for table in data.schema.synth_tables:
         kinds = data.schema.tables[table].columns
-        given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+        given = pre.given_columns(table)
         modelled = pre.modelled_columns(table)
         dates = [c for c in modelled if kinds[c].kind in DATED]
         if not dates:

@@ -56,7 +56,7 @@ def find_dependencies(pre, data: RelationalData) -> list[dict]:
     an earlier categorical field; not the root's context columns (given at generation)."""
     out = []
     for table, layout in pre.layouts.items():
-        given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+        given = pre.given_columns(table)
         cats = _categoricals(pre, data, table)
         codes = {c: _codes(data[table][c]) for c, _ in cats}  # once a column: pairs are many on a wide table
         for col, col_pre in _exact_numbers(pre, data, table):  # a grade's points: a number written exactly

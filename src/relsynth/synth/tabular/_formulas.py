@@ -84,7 +84,7 @@ def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> li
         dates = [c for c, k in kinds.items() if c in modelled and k.kind in DATED]
         if not numbers or len(numbers) < 2 and len(dates) < 2:
             continue
-        given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+        given = pre.given_columns(table)
         values = {c: pd.to_numeric(data[table][c], errors="coerce").astype(float).to_numpy() for c in numbers}
         values |= {c: _seconds(data[table][c]) for c in dates}
         refs = referenced_numbers(pre, data, table)

@@ -53,7 +53,7 @@ def find_last_labels(pre, data: RelationalData) -> list[dict]:
 
 def _labels(pre, table: str, with_given: bool = False) -> list[str]:
     """`table`'s modelled categorical columns, context columns (given at generation) only `with_given`."""
-    given = set(pre.ctx_cols) if table in pre.schema.roots and not with_given else set()
+    given = set() if with_given else pre.given_columns(table)
     kinds = pre.schema.tables[table].columns
     return [c for c in pre.modelled_columns(table) if c not in given and kinds[c].kind is Column.CATEGORICAL]
 

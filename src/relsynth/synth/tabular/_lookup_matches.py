@@ -36,7 +36,7 @@ def find_lookup_matches(pre, data: RelationalData) -> list[dict]:
     context columns (given at generation)."""
     out = []
     for table, layout in pre.layouts.items():
-        given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+        given = pre.given_columns(table)
         sources = None
         for col, lookup in pre.schema.lookup_fks(table).items():
             if (

@@ -53,7 +53,7 @@ def find_never_pairs(pre, data: RelationalData, summed: set[tuple[str, str]] = f
     context columns (given at generation), nor `summed` numbers (set after generation)."""
     out = []
     for table in pre.layouts:
-        given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+        given = pre.given_columns(table)
         own = list(_values(pre, data, table, summed))
         above = _ancestor_sources(pre, data, table)
         for i, (col, col_pre, tokens) in enumerate(own):

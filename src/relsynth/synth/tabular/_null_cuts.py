@@ -32,7 +32,7 @@ def find_null_cuts(pre, data: RelationalData) -> list[dict]:
     for table, layout in pre.layouts.items():
         frame = data[table]
         preprocs = {c: pre.slots[s].preproc for c, s in zip(layout.fields, layout.slots, strict=False)}
-        given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+        given = pre.given_columns(table)
         numbers = [
             c for c, p in preprocs.items() if _binned(p) and c not in pre.orderings.get(table, {}) and c not in given
         ]
@@ -69,7 +69,7 @@ def keep_null_cuts(pre, rules: list[dict], table: str, frame: pd.DataFrame, rng:
     """Draw again, in place, inside its bin and on its side, each number of `frame` (rows of
     `table`) that lies on the wrong side of a cut for its row's missing or held column; never a
     context column (a rule a model saved before `find_null_cuts` left them out may name one)."""
-    given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+    given = pre.given_columns(table)
     for rule in (r for r in rules if r["table"] == table and r["of"] in frame and r["column"] in frame):
         if rule["of"] in given:
             continue

@@ -45,7 +45,7 @@ def find_running_sums(pre, data: RelationalData, summed: set[tuple[str, str]]) -
         if edge is None:
             continue
         kinds = data.schema.tables[table].columns
-        given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+        given = pre.given_columns(table)
         modelled = [c for c in pre.modelled_columns(table) if c not in given and (table, c) not in summed]
         numbers = pre.float_numbers(table, modelled)
         key = pre.sibling_keys.get(table)

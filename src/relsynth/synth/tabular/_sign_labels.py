@@ -39,7 +39,7 @@ def find_sign_labels(pre, data: RelationalData) -> list[dict]:
     out = []
     for table in data.schema.synth_tables:
         kinds = data.schema.tables[table].columns
-        given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+        given = pre.given_columns(table)
         modelled = [c for c in pre.modelled_columns(table) if c not in given]
         numbers = pre.float_numbers(table, modelled)
         for col in (c for c in modelled if kinds[c].kind is Column.CATEGORICAL):

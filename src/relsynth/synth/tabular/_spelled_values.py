@@ -47,7 +47,7 @@ def find_spelled_values(pre, data: RelationalData) -> list[dict]:
     out = []
     for table in data.schema.synth_tables:
         columns = data.schema.tables[table].columns
-        given = set(pre.ctx_cols) if table in data.schema.roots else set()
+        given = pre.given_columns(table)
         texts = [c for c, k in columns.items() if k.kind is Column.CATEGORICAL and c not in given]
         numbers = pre.float_numbers(table, columns)
         for col in texts:

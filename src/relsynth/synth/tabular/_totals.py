@@ -67,7 +67,7 @@ def summed_rows(schema, table: str) -> list[tuple[str, str, str]]:
 
 def total_candidates(pre, table: str) -> list[str]:
     """`table`'s modelled numbers that may be a total: not context columns (given at generation)."""
-    given = set(pre.ctx_cols) if table in pre.schema.roots else set()
+    given = pre.given_columns(table)
     return [c for c in pre.float_numbers(table, pre.modelled_columns(table)) if c not in given]
 
 

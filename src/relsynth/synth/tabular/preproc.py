@@ -227,6 +227,11 @@ class TabularPreproc:
             out = self.ctx_cols + [c for c in out if c not in self.ctx_cols]
         return out
 
+    def given_columns(self, table: str) -> set[str]:
+        """The columns of `table` a generation's context gives (`ctx_cols`, root tables only): the
+        rules fitted on generated values leave them as given."""
+        return set(self.ctx_cols) if table in self.schema.roots else set()
+
     def float_numbers(self, table: str, columns: Iterable[str]) -> list[str]:
         """The number columns among `columns` of `table` that the rules reading numbers as float64 may
         take (sums, formulas, ranges, orders): not integers past 2**53, where two values can be one

@@ -65,7 +65,7 @@ def copy_targets(pre, table: str) -> list[str]:
     tables' orders follow)."""
     ordered = {c for o in pre.orderings.get(table, {}).values() for c in (o.column, o.base, o.bound, o.cap) if c}
     ordered |= {b for child in pre.schema.children(table) for b in pre.parent_bases(child)}
-    ordered |= set(pre.ctx_cols) if table in pre.schema.roots else set()
+    ordered |= pre.given_columns(table)
     kinds = pre.schema.tables[table].columns
     return [c for c in pre.modelled_columns(table) if c not in ordered and kinds[c].kind in _COPIED_KINDS]
 
