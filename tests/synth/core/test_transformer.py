@@ -34,6 +34,29 @@ def test_incremental_decoding_with_the_cache_equals_the_full_pass(kv_heads):
 
 
 @pytest.mark.parametrize("kv_heads", [None, 1])
+def test_a_decode_step_gives_the_forward_pass_numbers_and_cache(kv_heads):
+    """`step` (generation's lean decode step) after a left-padded prefill: the outputs and cache of
+    `forward` with one position, at positions beyond any table it kept before (1,000)."""
+    torch.manual_seed(0)
+    cfg = TransformerConfig(n_layers=2, h=4, d=16, d_ff=32, kv_heads=kv_heads)
+    model = Transformer(cfg).eval()
+    x, valid = torch.randn(2, 3, 16), torch.tensor([[False, True, True], [True, True, True]])
+    pos = torch.tensor([[0, 0, 1], [0, 1, 2]])
+    caches = [KVCache(cfg, batch=2, capacity=8) for _ in range(2)]
+    for cache in caches:
+        model(x, pos, cache=cache, valid=valid)
+    for t, start in enumerate([3, 4, 998]):
+        new, at = torch.randn(2, 16), torch.tensor([start - 1, start]) + 1
+        full = model(new[:, None], at[:, None], cache=caches[0])[:, 0]
+        torch.testing.assert_close(model.step(new, at, caches[1]), full, rtol=1e-5, atol=1e-5)
+        assert caches[1].length == caches[0].length == 4 + t
+    torch.testing.assert_close(caches[1].k[:, :, :, :6], caches[0].k[:, :, :, :6])
+    torch.testing.assert_close(caches[1].v[:, :, :, :6], caches[0].v[:, :, :, :6])
+    with pytest.raises(RuntimeError, match="eval"):
+        model.train().step(torch.randn(2, 16), torch.tensor([6, 6]), caches[1])
+
+
+@pytest.mark.parametrize("kv_heads", [None, 1])
 def test_left_padding_does_not_change_a_rows_output(kv_heads):
     torch.manual_seed(0)
     cfg = TransformerConfig(n_layers=1, h=2, d=8, d_ff=16, kv_heads=kv_heads)

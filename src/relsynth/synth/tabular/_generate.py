@@ -530,7 +530,7 @@ def _run_pool(
             ]
             logits, pos = _reprefix(model, contexts, slots_np, state)
         else:
-            logits = model.logits(inputs[:, None], slots[:, None], pos[:, None], state)[:, -1]
+            logits = model.step_logits(inputs, slots, pos, state)
         logits = (logits + bias).masked_fill(~allowed[slots], float("-inf"))
         logits = _ban(logits, banned[active, np.minimum(hpos[active], H - 1)])
         if at_unique.any():

@@ -532,8 +532,9 @@ class Sampler:
                 keep = np.flatnonzero(live)
                 cache.keep(torch.from_numpy(keep).to(self.device))
                 rows, live, feed = rows[keep], live[keep], feed[keep]
-            pos = torch.full((len(rows), 1), cache.length, device=self.device)
-            logits = self._logits(torch.from_numpy(feed).to(self.device)[:, None], pos, cache, None)
+            pos = torch.full((len(rows),), cache.length, device=self.device)
+            h = self.model.transformer.step(self.model.embed.weight[torch.from_numpy(feed).to(self.device)], pos, cache)
+            logits = self.model.head(h).float()  # (A, V)
             fed += 1
 
     def _keep(self, prefix_len: int) -> int:
