@@ -118,3 +118,16 @@ def test_a_death_a_flag_says_is_missing_is_not_set_from_a_stay(tiny_size):
     alive = out["patient"]["expire_flag"].astype(str) == "N"
     assert 0 < alive.sum() and out["patient"]["dod"][alive].isna().all()
     assert after_death(out) == 0
+
+
+def test_a_death_a_generation_is_given_stays_as_given(tiny_size):
+    """A root's date given in the context (ctx_cols=['dod']) was moved onto its stays' latest day
+    like a generated one: 53 of 80 given dates of death came back another (or set where none was
+    given). A given date is no parent end: it stays as given."""
+    data = hospital()
+    pre = TabularPreproc.from_schema(data.schema, ctx_cols=["dod"]).fit(data)
+    assert pre.stats["parent_ends"] == []
+    torch.manual_seed(0)
+    ctx = data["patient"][["dod"]].iloc[:80].reset_index(drop=True)
+    out = TabularModel.build(pre, size=tiny_size).generate(ctx={"patient": ctx}, seed=0)
+    pd.testing.assert_series_equal(out["patient"]["dod"].reset_index(drop=True), ctx["dod"], check_dtype=False)

@@ -12,7 +12,7 @@ or before its parent's (by day where the parent's is a date and the child's a ti
 Generation moves each parent date that a child's date passes onto the latest of them (its day),
 once every table is written: the death on the day of the last discharge, the patient's rows as
 drawn. A date an order within rows counts forward from, or a total or formula reads, is left as
-it is. Not under DP.
+it is, and so is a root's date a generation's context gives (`ctx_cols`). Not under DP.
 
 Where the parent's date is, in every child row holding one of the child's dates (`MIN_ROWS` at
 least), that date's day (a patient's death, the day of a stay's in-hospital death time: `equal`),
@@ -43,13 +43,14 @@ def find_parent_ends(
     """[{"table", "column", "child", "fk", "dates", "day", "equal", "fill"}]: `table.column` is on or
     after each of `child`'s `dates` of the rows nested under it (`fk`), in every training row holding
     both, and the day of its `equal` dates; `day`: compared with the child's day (a date after
-    timestamps). `fixed`: (table, column) that may not move; `kept_missing`: those whose missing
+    timestamps). `fixed`: (table, column) that may not move, as a root's context columns may not;
+    `kept_missing`: those whose missing
     values another rule sets (`fill` False: a missing one is not set from `equal`)."""
     schema, out = data.schema, []
     for table in schema.synth_tables:
-        pk = schema.tables[table].primary_key
+        pk, given = schema.tables[table].primary_key, pre.given_columns(table)  # a context's date stays as given
         for column, kind in schema.tables[table].columns.items():
-            if kind.kind not in DATED or (table, column) in fixed or pk is None:
+            if kind.kind not in DATED or (table, column) in fixed or column in given or pk is None:
                 continue
             for child in schema.children(table):
                 fk = schema.parent(child).fk
