@@ -76,3 +76,16 @@ def test_categories_written_alike_take_no_rule():
     data = statements(yen=False)
     pre = TabularPreproc.from_schema(data.schema).fit(data)
     assert pre.stats["category_decimals"] == []
+
+
+def test_a_category_missing_in_every_row_is_no_candidate():
+    """A category column never filled (all null) beside amounts in cents stopped the fit: its rows
+    holding a label were none, and reading their decimals split an empty column into one part for
+    no label (ValueError: zip() argument 2 is longer than argument 1). It is passed over now."""
+    data = statements(n=45)
+    lines = data["line"].assign(memo=pd.Series([None] * len(data["line"]), dtype="string"))
+    line = Table(columns={**data.schema.tables["line"].columns, "memo": Categorical()})
+    schema = Schema({**data.schema.tables, "line": line})
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({**data.data, "line": lines}, schema))
+    rules = [(r["table"], r["column"], r["by"]) for r in pre.stats["category_decimals"]]
+    assert rules == [("account", "opening", "currency"), ("line", "amount", "currency")]
