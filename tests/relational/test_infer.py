@@ -326,6 +326,22 @@ def test_excel_serial_dates_are_named_and_a_date_declared_so_is_read_and_written
         RelationalData({"t": mixed}, Schema(t=Table(id=PrimaryKey(), ordered=Date(), paid=Datetime())))
 
 
+def test_excel_serial_days_beside_missing_values_are_read_and_written_back_in_their_spelling():
+    """Serial days of a spreadsheet's export beside its missing values: 'NULL' (a placeholder, read
+    as a null in any other date column) was refused (9 value(s) do not fit the kind, e.g. 'NULL'),
+    and a text column of whole days holding a null was written back '43466.0' (an Int64 beside a
+    null maps as floats). Both now come back as the file spelt them."""
+    days = [str(43466 + 7 * i) for i in range(60)]
+    placeholders = pd.Series(["NULL" if i % 7 == 0 else d for i, d in enumerate(days)])
+    nulls = pd.Series([None if i % 7 == 0 else d for i, d in enumerate(days)], dtype=object)
+    frame = pd.DataFrame({"id": range(60), "ordered": placeholders, "shipped": nulls})
+    data = RelationalData({"t": frame}, Schema(t=Table(id=PrimaryKey(), ordered=Date(), shipped=Date())))
+    assert data["t"]["ordered"].isna().sum() == 9 and data["t"]["ordered"].iloc[1] == pd.Timestamp("2019-01-08")
+    back = data.to_source("t")
+    assert back["ordered"].tolist() == placeholders.tolist()
+    assert back["shipped"].where(nulls.notna(), None).tolist() == nulls.tolist()
+
+
 def test_a_counter_of_the_rows_is_the_key_of_a_table_given_none():
     # a survey of 300 respondents: respondent_id 1..300 inferred as an integer was generated as a
     # number, repeated in 46 of 300 rows

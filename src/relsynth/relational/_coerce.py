@@ -139,7 +139,8 @@ def _datetime(s: pd.Series, fmt: str | None | object = _FIND) -> tuple[pd.Series
         out = s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s
         out = out.where((out >= _NS_MIN) & (out <= _NS_MAX))  # beyond what datetime64[ns] holds
     elif excel_serial(s):  # declared a date: its numbers are a spreadsheet's serial days
-        days = to_numbers(s.where(~blanks(s)).astype(object)).astype("float64")
+        s = s.where(~blanks(s))  # a blank or placeholder ('NULL') is a missing date, not a bad one
+        days = to_numbers(s.astype(object)).astype("float64")
         out = pd.Timestamp(EXCEL_ORIGIN) + pd.to_timedelta(days, unit="D")
     else:
         fmt = text_datetime_format(s) if fmt is _FIND else fmt
@@ -704,7 +705,7 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
         days = (s - pd.Timestamp(EXCEL_ORIGIN)) / pd.Timedelta(days=1)
         out = days.round().astype("Int64") if fmt["excel_days"] == "whole" else days
         if not fmt["dtype"].lower().startswith(("int", "uint", "float")):  # text: '44636', as the file had it
-            out = out.map(str, na_action="ignore")
+            out = out.astype("string")  # not map(str): an Int64 beside a null maps as floats, '44636.0'
         return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], out)
     if fmt.get("zoned_dates") and ptypes.is_datetime64_dtype(s.dtype):  # midnight in its zone, not in UTC
         zone = ptypes.pandas_dtype(fmt["dtype"]).tz
