@@ -130,3 +130,16 @@ def test_states_are_generated_only_after_the_states_they_follow_directly(tiny_si
     assert skips(model) == 0
     rule["never_next"] = []  # without: the test can tell
     assert skips(model) > 30
+
+
+def test_an_order_of_coded_labels_beside_a_null_is_found():
+    """Semesters coded 1..6 (integers) with one missing: read as text through pandas' map they were
+    '1.0', '2.0' (an integer column beside a null maps as floats), no category's text, so no order
+    was found. Now the codes' order is."""
+    data = school()
+    codes = {s: i + 1 for i, s in enumerate(SEMESTERS)}
+    enr = data["enr"].assign(semester=data["enr"]["semester"].map(codes).astype("Int64"))
+    enr.loc[enr.index[5], "semester"] = pd.NA
+    coded = RelationalData({**data.data, "enr": enr}, data.schema)
+    rules = TabularPreproc.from_schema(coded.schema).fit(coded).stats["ordered_labels"]
+    assert [r["column"] for r in rules] == ["semester"] and [1, 2] in rules[0]["before"]

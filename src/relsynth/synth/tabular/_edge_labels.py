@@ -24,7 +24,7 @@ from relsynth.relational import RelationalData
 from relsynth.synth.tabular._assemble import sibling_order
 from relsynth.synth.tabular._last_nulls import last_rows
 from relsynth.synth.tabular._unique_labels import _nested_categories
-from relsynth.synth.tabular.encoders import _plain
+from relsynth.synth.tabular.encoders import label_texts
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows of a label, and rows at and off each place, at least
@@ -43,7 +43,7 @@ def find_edge_labels(pre, data: RelationalData) -> list[dict]:
         first = np.empty(len(frame), dtype=bool)
         first[order] = ~same
         last = last_rows(frame, edge.fk, key)
-        labels = frame[col].map(lambda v: str(_plain(v)), na_action="ignore").to_numpy(dtype=object)
+        labels = label_texts(frame[col])
         rule = {"table": table, "column": col}
         for name, at in (("first", first), ("last", last)):
             only, never = _kept_to(labels, at, [str(c) for c in preproc.categories])

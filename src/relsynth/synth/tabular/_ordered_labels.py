@@ -28,7 +28,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular._unique_labels import _nested_categories
-from relsynth.synth.tabular.encoders import _plain
+from relsynth.synth.tabular.encoders import label_texts
 
 log = logging.getLogger(__name__)
 MIN_STEPS = 20  # steps between two different labels under one parent, at least
@@ -49,7 +49,7 @@ def find_ordered_labels(pre, data: RelationalData, unique: dict[str, list[str]])
         frame = data[table]
         order = _encoded_order(frame, edge.fk, pre.sibling_keys.get(table))
         parent = frame[edge.fk].to_numpy()[order]
-        labels = frame[col].map(lambda v: str(_plain(v)), na_action="ignore").to_numpy(dtype=object)[order]
+        labels = label_texts(frame[col])[order]
         known = {str(v): v for v in preproc.categories}
         before = _order_of(parent, labels, list(known))
         if before is not None:

@@ -26,6 +26,7 @@ import pandas as pd
 from relsynth.relational import Column, RelationalData
 from relsynth.synth.tabular._never_pairs import PairBan
 from relsynth.synth.tabular._null_cuts import range_of, redraw_in_bins
+from relsynth.synth.tabular.encoders import label_texts
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows of each sign a label must be read from, at least
@@ -121,7 +122,7 @@ def keep_sign_sides(pre, rules: list[dict], table: str, frame: pd.DataFrame, rng
         if not getattr(p, "edges", None):
             continue
         x = frame[r["number"]].to_numpy(dtype=np.float64, na_value=np.nan)
-        labels = frame[r["column"]].map(str, na_action="ignore").to_numpy()
+        labels = label_texts(frame[r["column"]])
         eps = p.grid or np.nextafter(0.0, 1.0)  # the least step off zero the column can write
         fixed, ranged = x.copy(), range_of(pre, table, r["number"], frame)
         for label in {r[side] for side in ("negative", "positive", "zero") if r[side] is not None}:

@@ -694,6 +694,15 @@ def _plain(v):
     return v.item() if hasattr(v, "item") else v
 
 
+def label_texts(s: pd.Series) -> np.ndarray:
+    """Each value of a category column as text (`str` of its plain value; missing: None),
+    read through objects: an integer column beside a null maps its values as floats ('1.0' for 1),
+    which no category's text is. Missing as None: pd.NA compares to no bool."""
+    texts = s.astype(object).map(lambda v: str(_plain(v)), na_action="ignore").to_numpy(dtype=object)
+    texts[pd.isna(texts)] = None
+    return texts
+
+
 def _typed(values: pd.Index) -> set[tuple[type, object]]:
     """The values as (type, value) pairs, so that True and 1 differ."""
     return {(type(p), p) for p in map(_plain, values)}
