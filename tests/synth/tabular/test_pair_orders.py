@@ -11,7 +11,19 @@ import numpy as np
 import pandas as pd
 from shop_data import TINY
 
-from relsynth.relational import Categorical, Column, ForeignKey, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import (
+    Categorical,
+    Column,
+    Date,
+    Datetime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    Table,
+)
 from relsynth.synth import DpBudget, TabularModel, TabularPreproc
 from relsynth.synth.tabular._pair_orders import keep_value_orders
 
@@ -95,3 +107,37 @@ def test_values_breaking_a_declared_order_are_swapped_and_a_given_one_is_left():
     tables = {"t": pd.DataFrame({"id": [1], "lo": [5.0], "hi": [3.0]})}
     keep_value_orders(schema, tables, formats, given={"t": ["lo"]})
     assert tables["t"]["lo"].tolist() == [5.0]
+
+
+def test_values_swapped_between_two_kinds_take_their_new_columns_kind():
+    """A CHECK (qty <= cap) between an INTEGER and a REAL stopped a DP generation (the swap wrote
+    cap's 2.5 into qty: TypeError: cannot safely cast non-equivalent object to int64), and one of
+    (ordered <= shipped) between a DATE and a TIMESTAMP wrote shipped's time of day into the date.
+    A swapped value is rounded into its new column's kind, down into the low one and up into the
+    high one, so the order holds."""
+    schema = Schema(t=Table(id=PrimaryKey(), qty=Integer(), cap=Numeric(), day=Date(), at=Datetime()))
+    below = {"qty": {"sql": {"below": [["cap", True]]}}, "day": {"sql": {"below": [["at", False]]}}}
+    frame = pd.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "qty": pd.array([3, 5, 7], dtype="Int64"),
+            "cap": [4.5, 2.5, 7.0],
+            "day": pd.to_datetime(["2020-01-05", "2020-01-05", "2020-01-07"]),
+            "at": pd.to_datetime(["2020-01-06 10:00", "2020-01-04 15:30", "2020-01-06 23:59"]),
+        }
+    )
+    tables = {"t": frame}
+    keep_value_orders(schema, tables, {"t": below})
+    t = tables["t"]
+    assert t["qty"].tolist() == [3, 2, 7] and t["cap"].tolist() == [4.5, 5.0, 7.0]  # 7 < 7.0 left: equal
+    assert t["day"].tolist() == [pd.Timestamp("2020-01-05"), pd.Timestamp("2020-01-04"), pd.Timestamp("2020-01-06")]
+    assert t["at"].tolist() == [
+        pd.Timestamp("2020-01-06 10:00"),
+        pd.Timestamp("2020-01-05"),
+        pd.Timestamp("2020-01-07"),
+    ]
+    assert str(t["qty"].dtype) == "Int64" and str(t["day"].dtype) == "datetime64[ns]"
+    big = Schema(t=Table(id=PrimaryKey(), a=Integer(), b=Integer()))  # integers past 2**53 swapped exactly
+    tables = {"t": pd.DataFrame({"id": [1], "a": pd.array([2**60 + 3], "Int64"), "b": pd.array([2**60 + 1], "Int64")})}
+    keep_value_orders(big, tables, {"t": {"a": {"sql": {"below": [["b", True]]}}}})
+    assert tables["t"][["a", "b"]].iloc[0].tolist() == [2**60 + 1, 2**60 + 3]

@@ -85,7 +85,7 @@ def keep_value_orders(
             if table not in tables or not all(c in cols and cols[c].kind in _VALUES for c in pair):
                 continue
             if not set(pair) & set((given or {}).get(table, [])):
-                tables[table] = _swapped(tables[table], order)
+                tables[table] = _swapped(tables[table], order, kinds=(cols[pair[0]].kind, cols[pair[1]].kind))
 
 
 def _orders(pre) -> list[dict]:
@@ -94,9 +94,10 @@ def _orders(pre) -> list[dict]:
     return [*declared, *(o for o in pre.stats.get("key_orders", []) if o not in declared)]  # none in older models
 
 
-def _swapped(df: pd.DataFrame, order: Mapping) -> pd.DataFrame:
-    """`df` with `order`'s two columns swapped in each row holding them the wrong way round; a warning
-    counts the rows holding one value in a strict pair (left: no swap keeps them apart)."""
+def _swapped(df: pd.DataFrame, order: Mapping, kinds: tuple[Column, Column] | None = None) -> pd.DataFrame:
+    """`df` with `order`'s two columns swapped in each row holding them the wrong way round, each
+    value put in its new column's `kinds` (`_in_kind`); a warning counts the rows holding one value
+    in a strict pair (left: no swap keeps them apart)."""
     low, high = order["low"], order["high"]
     above = _below(df[high], df[low], strict=True)
     if above is None:
@@ -104,7 +105,10 @@ def _swapped(df: pd.DataFrame, order: Mapping) -> pd.DataFrame:
     if above.any():
         df = df.copy()
         rows = df.index[above]
-        df.loc[rows, [low, high]] = df.loc[rows, [high, low]].to_numpy()
+        to_low, to_high = df.loc[rows, high], df.loc[rows, low]
+        if kinds is not None:
+            to_low, to_high = _in_kind(to_low, kinds[0], down=True), _in_kind(to_high, kinds[1], down=False)
+        df.loc[rows, low], df.loc[rows, high] = to_low.to_numpy(), to_high.to_numpy()
         log.info(
             "%s: %d of %d generated row(s) held %s above %s: swapped", order["table"], above.sum(), len(df), low, high
         )
@@ -118,6 +122,19 @@ def _swapped(df: pd.DataFrame, order: Mapping) -> pd.DataFrame:
             high,
         )
     return df
+
+
+def _in_kind(values: pd.Series, kind: Column, down: bool) -> pd.Series:
+    """Values swapped into a column of `kind`: an integer's whole number, a date's day (a CHECK (qty
+    <= cap) between an INTEGER and a REAL, (ordered <= shipped) between a DATE and a TIMESTAMP),
+    rounded down into the low column and up into the high one, so the order still holds."""
+    if kind is Column.INTEGER and not pd.api.types.is_integer_dtype(values.dtype):  # integers stay exact past 2**53
+        x = pd.to_numeric(values).astype("float64")
+        return np.floor(x) if down else np.ceil(x)
+    if kind is Column.DATE:
+        days = pd.to_datetime(values)
+        return days.dt.floor("D") if down else days.dt.ceil("D")
+    return values
 
 
 def _below(a: pd.Series, b: pd.Series, strict: bool) -> np.ndarray | None:
