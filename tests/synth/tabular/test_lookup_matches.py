@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from relsynth.relational import Categorical, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import Categorical, ForeignKey, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularModel, TabularPreproc
 
 
@@ -119,3 +119,18 @@ def test_swaps_keeping_a_lookup_key_off_a_slot_keep_it_matching_its_row(tiny_siz
     subject = data["teacher"].set_index("id")["subject"].reindex(out["teacher"].astype(int)).to_numpy()
     assert len(out) > 50 and (subject == out["subject"].to_numpy()).all()
     assert out.duplicated(["teacher", "weekday", "period"]).sum() < 10  # swaps within a subject free most
+
+
+def test_an_empty_lookup_stops_no_fit():
+    """A lookup with no rows (a code table nothing uses yet) stopped the fit: reading each row's
+    lookup values took the first of none (IndexError: index 0 is out of bounds for axis 0 with
+    size 0). It names nothing now, and the fit goes on."""
+    reasons = pd.DataFrame({"id": pd.Series([], dtype="int64"), "name": pd.Series([], dtype=object)})
+    rows = pd.DataFrame({"id": range(60), "reason": pd.array([None] * 60, dtype="Int64"), "x": np.arange(60.0)})
+    schema = Schema(
+        reason=Table(id=PrimaryKey(), name=Categorical()),
+        t=Table(id=PrimaryKey(), reason=ForeignKey(parent="reason"), x=Numeric()),
+        lookups=["reason"],
+    )
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"reason": reasons, "t": rows}, schema))
+    assert pre.stats["lookup_matches"] == []

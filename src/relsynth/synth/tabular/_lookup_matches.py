@@ -94,7 +94,7 @@ def _lookup_columns(pre, data: RelationalData, table: str, col: str, lookup: str
     """(lookup column, each row's lookup value as text) of the lookup row each row of `table` names."""
     frame = data[lookup]
     pk = pre.schema.tables[lookup].primary_key
-    if pk is None:
+    if pk is None or not len(frame):  # an empty lookup (a code table no row uses yet) names nothing
         return
     at = pd.Index(_texts(frame[pk])).get_indexer(_texts(data[table][col]))
     for via in frame.columns:
