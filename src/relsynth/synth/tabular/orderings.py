@@ -12,7 +12,9 @@ column's own grid (whole days, minutes, cents, integers), never across the colum
 A column with a bound on its other side as well (`RowOrder.bound`: a lab between admission and
 discharge) holds instead where it lies between the two, `(b - a) / (bound - a)` in [0, 1], so a
 generated row keeps both; where a row lacks the bound (a stay not discharged yet), its gap over
-the training rows' median room (`room`), which may pass 1, and decoding reads it back the same way.
+the training rows' median room (`room`), which may pass 1, and decoding reads it back the same way;
+or, where such rows run up to the data's extraction time (calls of a subscription still open), its
+place from its base to the latest of them (`open_end`), in [0, 1] as a bounded row's is.
 
 A number's offset is counted away from its base, so it can carry the value past what the column
 ever holds on that side (a discount <= its price, most often 0: a price drawn a little lower than
@@ -96,6 +98,9 @@ class Ordering(RowOrder):
     )
     integer: bool = False  # the column holds integers
     room: float = 0.0  # with a bound: the median distance from base to bound (dates: nanoseconds)
+    # with a bound, a date: its last value in the rows lacking the bound (`_open_end`: the data's extraction
+    # time, a call of a subscription not terminated yet), the room of such a row is from its base to it
+    open_end: float | None = None
     after_sibling: bool = False  # the offset is from the previous sibling's value; the first's from `base`
     extreme: float | None = None  # a value never decoded past: a number's least (sign -1) or greatest (+1)
     #                               where the column never holds the other sign; a date's earliest or latest
@@ -143,6 +148,7 @@ _ADDED = {
     "bound": None,
     "bound_from_parent": False,
     "room": 0.0,
+    "open_end": None,
     "after_sibling": False,
     "extreme": None,
     "at_extreme": 0.0,
@@ -195,6 +201,7 @@ def find_orderings(
             grid=_grid(df[b], kinds[b]),
             integer=kinds[b] is Column.INTEGER,
             room=_median_room(o, df, parent) if o.bound else 0.0,
+            open_end=_open_end(o, df, parent, min_count) if o.bound and o.dated else None,
             extreme=_latest(as_numbers(df[b], _kind(o)), o.sign)
             if o.dated or o.timed  # a time of day stops at the column's last (first) one: no 25:00
             else _extreme(as_numbers(df[b], Column.NUMERIC), o.sign),
@@ -472,6 +479,50 @@ def _latest(x: np.ndarray, sign: int) -> float | None:
     return (float(x.max()) if sign > 0 else float(x.min())) if len(x) else None
 
 
+def _open_end(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None, min_count: int) -> float | None:
+    """A date's last value (on its offset's side) in the rows holding it but not its bound, where the
+    bound is missing because the interval is still open (a subscription not terminated yet): such
+    rows run from their base up to the data's extraction time, so their places over that room read
+    as the bounded rows' places do (closer to them, by the largest gap between the two shares
+    below a value, than their gaps over the median room: a lab of a stay whose discharge was not
+    recorded lies days after its admission, not anywhere up to the extraction). Over the median room,
+    a subscription still open held gaps of years, the slot's values passed 1 far and often, and a
+    model sharing it with the bounded rows put 27 % of a terminated subscription's calls past its
+    termination, set onto it at midnight. None with fewer than `min_count` such rows."""
+    kind = _kind(o)
+    values, base = as_numbers(df[o.column], kind), _base_values(o, df, parent)
+    bound = as_numbers(_bound_of(o, df, parent), kind)
+    closed = ~np.isnan(values) & ~np.isnan(bound) & (o.sign * (bound - base) > 0)
+    open_rows = ~np.isnan(values) & ~np.isnan(base) & np.isnan(bound)
+    end = _latest(values[open_rows], o.sign)
+    if open_rows.sum() < min_count or not closed.any() or end is None:
+        return None
+    places = o.sign * (values[closed] - base[closed]) / (o.sign * (bound[closed] - base[closed]))
+    gaps, room = o.sign * (values[open_rows] - base[open_rows]), o.sign * (end - base[open_rows])
+    over_end = np.divide(gaps, room, out=np.zeros_like(gaps), where=room > 0)
+    median = _median_room(o, df, parent)
+    over_median = gaps / median if median > 0 else np.full(len(gaps), np.inf)
+    return end if _ks_distance(over_end, places) < _ks_distance(over_median, places) else None
+
+
+def _ks_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """The largest gap between the shares of `a` and of `b` at or below a value."""
+    a, b = np.sort(a), np.sort(b)
+    at = np.concatenate([a, b])
+    return float(np.abs(np.searchsorted(a, at, "right") / len(a) - np.searchsorted(b, at, "right") / len(b)).max())
+
+
+def _rooms(o: Ordering, bound: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the room an ordering with a bound spreads its place over: to the row's bound, else to
+    the open end (`_open_end`) where that is past the base, else the median room; and whether it is
+    that median room, which a place may pass."""
+    room = o.sign * (bound - base)
+    to_open = np.full(len(base), np.nan) if o.open_end is None else o.sign * (o.open_end - base)
+    room = np.where(np.isnan(room) & (to_open > 0), to_open, room)
+    usual = np.isnan(room)
+    return np.where(usual, o.room, room), usual
+
+
 def _median_room(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None) -> float:
     """The median distance from base to bound over the rows holding the column and its bound."""
     kind = _kind(o)
@@ -527,9 +578,8 @@ def with_offsets(
         if o.first_quantiles is not None:
             first = _first_siblings(as_numbers(df[b], _kind(o)), _siblings(siblings, b))
             gap = np.where(first, _as_step(o, gap), gap)
-        if o.bound:  # where it lies between base and bound (no bound: its gap over the usual room)
-            room = o.sign * (as_numbers(_bound_of(o, df, parent), _kind(o)) - base)
-            room = np.where(np.isnan(room), o.room, room)
+        if o.bound:  # where it lies between base and bound (no bound: its gap over the room to the open end)
+            room, _ = _rooms(o, as_numbers(_bound_of(o, df, parent), _kind(o)), base)
             out[b] = np.divide(gap, room, out=np.zeros_like(gap), where=room > 0) + np.where(np.isnan(gap), np.nan, 0.0)
         else:
             out[b] = gap / _NS_PER_S if o.dated else gap
@@ -683,8 +733,8 @@ def _decoded(
     offset = pd.to_numeric(cols[b], errors="coerce").to_numpy(np.float64, na_value=np.nan)
     if o.bound:
         bound = as_numbers(_bound_of(o, cols, parent), _kind(o))
-        room = np.where(np.isnan(bound), o.room, o.sign * (bound - base))  # no bound: the usual room
-        place = np.where(np.isnan(bound), np.maximum(offset, 0.0), np.clip(offset, 0.0, 1.0))
+        room, usual = _rooms(o, bound, base)
+        place = np.where(usual, np.maximum(offset, 0.0), np.clip(offset, 0.0, 1.0))  # the usual room may pass 1
         target = base + o.sign * place * room
     else:
         if o.after_sibling:  # a missing value adds nothing
