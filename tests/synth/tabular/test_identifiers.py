@@ -570,6 +570,22 @@ def test_a_digit_prefix_a_label_tells_follows_the_label():
     assert (out.str[:3] == rows["country"].map(calling)).all()
 
 
+def test_a_shape_of_a_few_numbers_that_count_nothing_is_drawn_among_them():
+    # a call's destination: mobile numbers, and the short codes 150, 999, 111 and 123 (a tenth of the calls):
+    # the short codes' one digit run, not counting, was drawn anywhere in 111-999 (908, 379, ...: 395
+    # distinct short codes in 534 generated ones, none of them the source's four)
+    rng = np.random.default_rng(0)
+    mobiles = [f"+44 7{rng.integers(100, 1000):03d} {rng.integers(0, 10**6):06d}" for _ in range(2000)]
+    shorts = ["150", "999", "111", "123"]
+    values = pd.Series(mobiles + list(rng.choice(shorts, 200))).sample(frac=1, random_state=0)
+    out = new_identifiers(3000, identifier_format(values, 5), "destination", np.random.default_rng(1))
+    short = out[out.str.len() == 3]
+    assert len(short) > 150 and short.isin(shorts).all() and short.nunique() == 4
+    assert out[out.str.len() > 3].str.fullmatch(r"\+44 7\d{3} \d{6}").all()
+    counted = pd.Series([f"{n:03d}" for n in rng.permutation(900)[:400] + 100])  # many numbers: still a range
+    assert counted.isin(new_identifiers(400, identifier_format(counted, 5), "code", rng)).mean() < 0.9
+
+
 def test_codes_follow_a_lookup_key_that_tells_their_format():
     # customers naming a row of a countries lookup (country_id 1, 2, 3): no category told the IBANs, and 61 of
     # 200 generated customers (an untrained model) had an IBAN of their country

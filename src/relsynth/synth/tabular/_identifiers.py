@@ -339,6 +339,8 @@ def _runs(
             if digit_runs[-1]["digits"] == 0:  # a NUMBER: as wide as the column's declared lengths leave room for
                 at = next(i for i, r in enumerate(runs) if r is digit_runs[-1])
                 digit_runs[-1].update(_number_widths([len(p[at]) for p in pieces], list(map(len, values)), lengths))
+    if counting in labelled_digits and not runs[counting].get("counter"):
+        runs[counting] = labelled_digits[counting]  # a few numbers that count nothing: those labels (short codes)
     return runs
 
 
