@@ -46,6 +46,7 @@ from relsynth.synth.tabular._references.pairing import coarse_tokens, feature_fi
 from relsynth.synth.tabular._running_sums import apply_running_sums
 from relsynth.synth.tabular._sibling_spans import keep_sibling_spans
 from relsynth.synth.tabular._sign_labels import apply_sign_labels, keep_sign_sides
+from relsynth.synth.tabular._sorted_siblings import keep_sorted_siblings
 from relsynth.synth.tabular._spelled_values import apply_spelled_values
 from relsynth.synth.tabular._tables import distinct_days, yyyymmdd
 from relsynth.synth.tabular._totals import apply_totals
@@ -184,7 +185,9 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         above = None if above is None else above.iloc[np.asarray(parents[table], dtype=np.int64)]
         above = None if above is None else above.reset_index(drop=True)
         orders, siblings = pre.orderings.get(table, {}), np.asarray(parents[table], dtype=np.int64)
+        keep_sorted_siblings(pre, table, cols, siblings, offset=True)  # a date stored in order: its places
         past = from_offsets(cols, orders, above, siblings)
+        keep_sorted_siblings(pre, table, cols, siblings, offset=False)  # ... or its values
         warn_past_extremes(table, past, orders, n, edge.parent if edge is not None else None)
         gone = without_room(cols, orders, above, siblings) if not schema.children(table) else np.zeros(n, bool)
         if gone.any():  # nothing nests under the table, so its rows may go

@@ -82,6 +82,7 @@ from relsynth.synth.tabular._references.pairing import coarse_tokens, n_groups
 from relsynth.synth.tabular._running_sums import find_running_sums
 from relsynth.synth.tabular._sibling_spans import find_sibling_spans
 from relsynth.synth.tabular._sign_labels import find_sign_labels
+from relsynth.synth.tabular._sorted_siblings import find_sorted_siblings
 from relsynth.synth.tabular._spelled_values import find_spelled_values, spelled_columns
 from relsynth.synth.tabular._tables import child_counts, key_date, pk_format, records
 from relsynth.synth.tabular._totals import find_totals
@@ -442,6 +443,7 @@ class TabularPreproc:
             "last_nulls": find_last_nulls(self, data),  # columns missing only in their parent's last row
             "last_labels": find_last_labels(self, data),  # labels their last child row holds (a status)
             "edge_labels": find_edge_labels(self, data),  # labels kept to or off a parent's first and last rows
+            "sorted_siblings": find_sorted_siblings(self, data),  # a date the rows are stored in order of (calls)
             "count_rules": find_count_rules(self, data),  # child tables a category says a row has none of, or some
             "count_sums": find_count_sums(self, data, summed),  # child counts numbers of the row give (goals, scores)
             "unique_labels": (unique := find_unique_labels(self, data)),  # labels never repeated under one parent row

@@ -1,0 +1,95 @@
+"""A date a parent's rows are stored in order of, though drawn within a window rather than one after
+another: a subscription's calls, numbered as they were made, at any time between its activation
+and its termination (`relational.orders.sibling_key` finds no sequence: their spacing shrinks as a
+subscription has more of them, so it keeps the stored order and models the date by itself).
+
+The model writes each row's date from its place in the window, not from the previous row's, so the
+generated rows were in no order: in no generated subscription did the calls follow their time
+(call 2 before call 1), where every source subscription's do. The fit keeps, per table nested
+under a parent and without a sibling key, the first date column that never goes down from one of a
+parent's stored rows to the next and goes up in half the steps at least (`MIN_ROWS` steps), where
+decoding can sort it without moving another column of its row: modelled as itself and read by no
+order within its row, or as its place from its parent's dates (the same for every sibling, so the
+places sort as the dates do). Generation gives each parent's rows, in their generated order, its
+drawn dates sorted (missing ones stay where they are), so the rows and the keys numbered in their
+order follow the date, as the source's do; the rows keep their other values, and the labels of a
+parent's first or last row (`_edge_labels`), read in the stored order, stay there. Not under DP.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import RelationalData
+from relsynth.relational.orders import DATED, as_numbers
+from relsynth.synth.tabular._assemble import sibling_order
+from relsynth.synth.tabular.orderings import Ordering
+
+log = logging.getLogger(__name__)
+MIN_ROWS = 20  # steps from one sibling to the next holding the date, at least
+
+
+def find_sorted_siblings(pre, data: RelationalData) -> list[dict]:
+    """[{"table", "column", "offset"}]: `column` orders `table`'s rows under each parent row as they
+    are stored; `offset`: sorted as its place from the parent's dates (before they are decoded)."""
+    out = []
+    for table in pre.schema.synth_tables:
+        edge = pre.schema.parent(table)
+        if edge is None or table in pre.sibling_keys:
+            continue
+        orders, given = pre.orderings.get(table, {}), pre.given_columns(table)
+        kinds = {c: k.kind for c, k in pre.schema.tables[table].columns.items()}
+        dates = [c for c in pre.modelled_columns(table) if kinds.get(c) in DATED and c not in given]
+        for col in dates:
+            if _sortable(col, orders) and _stored_in_order(data[table], edge.fk, col, kinds[col]):
+                out.append({"table": table, "column": col, "offset": col in orders})
+                log.info("%s: each %s row's rows stored in order of %s, generated so", table, edge.parent, col)
+                break
+    return out
+
+
+def _sortable(col: str, orders: dict[str, Ordering]) -> bool:
+    """Whether sorting `col` among siblings moves nothing else of their rows: modelled as itself and
+    no base, bound, cap or fallback of its row's orders, or its place forward from its parent's dates."""
+    o = orders.get(col)
+    if o is None:
+        return not any(
+            col in (r.base, r.bound, r.cap, r.fallback, r.sibling_base) and not r.from_parent for r in orders.values()
+        )
+    from_parent = (o.bound is None or o.bound_from_parent) and (o.cap is None or o.cap_from_parent)
+    later = o.sign > 0  # a place counted forward: in the dates' order
+    return o.from_parent and from_parent and later and not (o.loose or o.after_sibling or o.near or o.first_quantiles)
+
+
+def _stored_in_order(df: pd.DataFrame, fk: str, col: str, kind) -> bool:
+    """Never down from one of a parent's stored rows to the next, up in half the steps at least."""
+    frame = df[df[fk].notna()]
+    order, same = sibling_order(frame, fk, None)
+    values = as_numbers(frame[col], kind)[order]
+    pairs = same[1:] & ~np.isnan(values[1:]) & ~np.isnan(values[:-1])
+    steps = values[1:][pairs] - values[:-1][pairs]
+    return len(steps) >= MIN_ROWS and bool((steps >= 0).all()) and float((steps > 0).mean()) >= 0.5
+
+
+def keep_sorted_siblings(pre, table: str, cols: dict[str, pd.Series], parents: np.ndarray, offset: bool) -> None:
+    """Sort, in place, each rule's column of `table` among each parent's rows (`parents`: each row's
+    parent position), in row order; `offset`: the rules sorted as their places, before decoding."""
+    for rule in pre.stats.get("sorted_siblings", []):  # none in older models, nor under DP
+        if rule["table"] == table and rule["offset"] == offset and rule["column"] in cols:
+            cols[rule["column"]] = sorted_within(cols[rule["column"]], parents)
+
+
+def sorted_within(values: pd.Series, parents: np.ndarray) -> pd.Series:
+    """`values` with each parent's held values sorted in row order, missing ones left in place."""
+    held = np.flatnonzero(values.notna().to_numpy())
+    if not len(held):
+        return values
+    slots = held[np.lexsort((held, parents[held]))]  # each parent's rows, in row order
+    numbers = pd.to_numeric(values.iloc[held]) if values.dtype == object else values.iloc[held]
+    ranked = held[np.lexsort((numbers.to_numpy(), parents[held]))]  # ... in order of their value
+    out = values.to_numpy().copy()
+    out[slots] = values.to_numpy()[ranked]
+    return pd.Series(out, index=values.index, dtype=values.dtype)

@@ -1,0 +1,71 @@
+"""A date a parent's rows are stored in order of, drawn within a window: a subscription's calls."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from relsynth.relational import Categorical, Date, Datetime, ForeignKey, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import TabularModel, TabularPreproc
+from relsynth.synth.tabular._sorted_siblings import sorted_within
+
+SCHEMA = Schema(
+    sub=Table(id=PrimaryKey(), activated=Date(), plan=Categorical()),
+    call=Table(id=PrimaryKey(), sub=ForeignKey(parent="sub"), start=Datetime(), kind=Categorical()),
+)
+
+
+def calls(n: int = 60, seed: int = 0, stored_in_order: bool = True, from_activation: bool = True) -> RelationalData:
+    """subscriptions -> 2-30 calls each, at uniform seconds of the 200 days after the activation
+    (as many calls in a window of any length: no sequence), numbered in the order they were made
+    within their subscription (or stored in random order); `from_activation` False: a calendar
+    window the activation does not start."""
+    rng = np.random.default_rng(seed)
+    activated = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 300, n), "D")
+    sub = pd.DataFrame({"id": range(n), "activated": activated, "plan": rng.choice(["S", "M", "L"], n)})
+    at = np.repeat(np.arange(n), rng.integers(2, 31, n))
+    start = pd.Series(activated[at] if from_activation else pd.Timestamp("2022-01-01"), index=range(len(at)))
+    start = start + pd.to_timedelta(rng.integers(0, 200 * 86_400, len(at)), "s")
+    call = pd.DataFrame({"sub": at, "start": start, "kind": rng.choice(["VOICE", "SMS"], len(at))})
+    call = call.sort_values(["sub", "start"]) if stored_in_order else call
+    call = call.reset_index(drop=True).rename_axis("id").reset_index()
+    return RelationalData({"sub": sub, "call": call}, SCHEMA)
+
+
+def follows_time(df: pd.DataFrame) -> float:
+    """The share of subscriptions whose calls, in key order, follow their start."""
+    return float(df.sort_values("id").groupby("sub")["start"].apply(lambda s: s.is_monotonic_increasing).mean())
+
+
+def test_siblings_stored_in_order_of_a_date_drawn_within_a_window_are_generated_in_it(tiny_size):
+    """No sibling key (calls drawn within a window): each date was drawn on its own, and in none
+    of the generated subscriptions did the calls follow their time (every source subscription's
+    do). Now each parent's drawn dates are given to its rows in order, so the rows and their keys
+    follow them, whether the date is held as its place from the activation or as itself."""
+    for from_activation in (True, False):
+        data = calls(from_activation=from_activation)
+        pre = TabularPreproc.from_schema(data.schema).fit(data)
+        assert pre.sibling_keys == {} and follows_time(data["call"]) == 1.0
+        offset = "start" in pre.orderings.get("call", {})
+        assert offset == from_activation
+        assert pre.stats["sorted_siblings"] == [{"table": "call", "column": "start", "offset": offset}]
+        torch.manual_seed(0)
+        model = TabularModel.build(pre, size=tiny_size)  # untrained: dates drawn in any order
+        out = model.generate(40, seed=0)
+        assert out["call"]["sub"].value_counts().gt(2).sum() >= 10 and follows_time(out["call"]) == 1.0
+        pre.stats["sorted_siblings"] = []
+        assert follows_time(model.generate(40, seed=0)["call"]) < 0.5
+
+
+def test_no_rule_where_the_stored_rows_follow_no_date():
+    data = calls(stored_in_order=False)
+    assert TabularPreproc.from_schema(data.schema).fit(data).stats["sorted_siblings"] == []
+
+
+def test_each_parents_held_values_are_sorted_in_row_order_missing_ones_in_place():
+    values = pd.Series([5.0, np.nan, 1.0, 9.0, 3.0, 2.0])
+    parents = np.array([0, 0, 1, 0, 1, 0])
+    assert sorted_within(values, parents).tolist()[::2] == [2.0, 1.0, 3.0]
+    out = sorted_within(values, parents)
+    assert np.isnan(out[1]) and out[[0, 3, 5]].tolist() == [2.0, 5.0, 9.0] and out[[2, 4]].tolist() == [1.0, 3.0]
