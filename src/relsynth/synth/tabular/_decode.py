@@ -48,6 +48,7 @@ from relsynth.synth.tabular._sibling_spans import keep_sibling_spans
 from relsynth.synth.tabular._sign_labels import apply_sign_labels, keep_sign_sides
 from relsynth.synth.tabular._sorted_siblings import keep_sorted_siblings
 from relsynth.synth.tabular._spelled_values import apply_spelled_values
+from relsynth.synth.tabular._split_sums import apply_split_sums
 from relsynth.synth.tabular._tables import distinct_days, yyyymmdd
 from relsynth.synth.tabular._totals import apply_totals
 from relsynth.synth.tabular._unique_sets import keep_unique_sets
@@ -236,6 +237,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     mirror_links(pre, out, rng)  # once the rows' values are kept on both rows' sides: the reverse copies them
     keep_category_decimals(pre, decimals, out, set(out))  # again: values moved or copied since
     apply_formulas(formulas, out)  # again: an operand may be a value copied across a reference, or its row's
+    # child values split their parent's number (none in older models, nor under DP), before totals sum them
+    apply_split_sums(pre.stats.get("split_sums", []), out, {t: schema.tables[t].primary_key for t in out})
     apply_balanced_sums(pre.stats.get("balanced_sums", []), out)  # before the totals and balances summing them
     apply_running_sums(pre.stats.get("running_sums", []), out)  # none in older models, nor under DP
     apply_totals(pre.stats.get("totals", []), out)  # after the rows they sum are all there

@@ -84,6 +84,7 @@ from relsynth.synth.tabular._sibling_spans import find_sibling_spans
 from relsynth.synth.tabular._sign_labels import find_sign_labels
 from relsynth.synth.tabular._sorted_siblings import find_sorted_siblings
 from relsynth.synth.tabular._spelled_values import find_spelled_values, spelled_columns
+from relsynth.synth.tabular._split_sums import find_split_sums
 from relsynth.synth.tabular._tables import child_counts, key_date, pk_format, records
 from relsynth.synth.tabular._totals import find_totals
 from relsynth.synth.tabular._unique_labels import (
@@ -415,6 +416,8 @@ class TabularPreproc:
             "spelled_values": spelled,  # texts spelling a number of their row (a lab value's '0.94')
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
             "balanced_sums": find_balanced_sums(self, data, summed),  # an entry's debits sum to its credits
+            # numbers their child rows split where they have any (an approved amount paid in parts)
+            "split_sums": find_split_sums(self, data, summed, self._ordered_reads()),
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
             "parent_dependencies": find_parent_dependencies(self, data),  # ... or of their parent row
             # within a lookup row's range; a base of orders within rows only moved the way that keeps them,
@@ -533,11 +536,17 @@ class TabularPreproc:
     def _ordered_columns(self) -> set[tuple[str, str]]:
         """(table, column) of every column an order within rows writes or reads (its base and bound,
         of the row or of its parent row)."""
+        written = {(table, o.column) for table, found in self.orderings.items() for o in found.values()}
+        return written | self._ordered_reads()
+
+    def _ordered_reads(self) -> set[tuple[str, str]]:
+        """(table, column) of every column an order within rows reads: its base, bound, cap, fallback
+        and floor, of the row or of its parent row, and the previous sibling's base."""
         out = set()
         for table, found in self.orderings.items():
             parent = edge.parent if (edge := self.schema.parent(table)) else table
             for o in found.values():
-                out |= {(table, o.column), (parent if o.from_parent else table, o.base)}
+                out.add((parent if o.from_parent else table, o.base))
                 if o.sibling_base is not None:  # the previous sibling's
                     out.add((table, o.sibling_base))
                 if o.bound is not None:
