@@ -25,6 +25,7 @@ from relsynth.synth.tabular._last_labels import apply_last_labels
 from relsynth.synth.tabular._lookup_links import keep_lookup_links
 from relsynth.synth.tabular._lookup_matches import match_scope
 from relsynth.synth.tabular._lookup_orders import keep_lookup_orders
+from relsynth.synth.tabular._month_steps import keep_month_steps
 from relsynth.synth.tabular._never_pairs import pair_scope
 from relsynth.synth.tabular._null_cuts import keep_null_cuts
 from relsynth.synth.tabular._pair_orders import keep_key_orders, keep_value_orders
@@ -193,6 +194,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         gone = without_room(cols, orders, above, siblings) if not schema.children(table) else np.zeros(n, bool)
         if gone.any():  # nothing nests under the table, so its rows may go
             cols, parents[table], mats[table], n = _dropped(table, gone, cols, parents[table], mats[table])
+        keep_month_steps(pre.stats.get("month_steps", []), table, cols)  # before the rows under it read them
         steps_dated_first(pre, table, cols)  # before the keys rise with the dates: the CEO hired first
         pk = schema.tables[table].primary_key
         fmt = pre.stats.get("pk_formats", {}).get(table, {"type": "int", "start": 1})

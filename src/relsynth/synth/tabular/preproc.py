@@ -63,6 +63,7 @@ from relsynth.synth.tabular._last_nulls import find_last_nulls
 from relsynth.synth.tabular._lookup_links import find_lookup_links
 from relsynth.synth.tabular._lookup_matches import find_lookup_matches
 from relsynth.synth.tabular._lookup_orders import find_lookup_orders, find_reference_sides
+from relsynth.synth.tabular._month_steps import find_month_steps
 from relsynth.synth.tabular._never_pairs import find_never_pairs
 from relsynth.synth.tabular._null_cuts import find_null_cuts
 from relsynth.synth.tabular._ordered_labels import find_ordered_labels
@@ -413,6 +414,7 @@ class TabularPreproc:
             "sign_labels": find_sign_labels(self, data),  # labels that follow the sign of a number (DEBIT, CREDIT)
             "range_labels": find_range_labels(self, data),  # ... or whether it is within a range (a lab's flag)
             "date_parts": find_date_parts(self, data),  # a calendar's day name, month, quarter of its date
+            "month_steps": find_month_steps(self, data),  # a policy's end, 12 months after its start less a day
             "spelled_values": spelled,  # texts spelling a number of their row (a lab value's '0.94')
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
             "balanced_sums": find_balanced_sums(self, data, summed),  # an entry's debits sum to its credits
