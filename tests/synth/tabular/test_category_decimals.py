@@ -89,3 +89,18 @@ def test_a_category_missing_in_every_row_is_no_candidate():
     pre = TabularPreproc.from_schema(schema).fit(RelationalData({**data.data, "line": lines}, schema))
     rules = [(r["table"], r["column"], r["by"]) for r in pre.stats["category_decimals"]]
     assert rules == [("account", "opening", "currency"), ("line", "amount", "currency")]
+def test_a_label_held_only_where_the_number_is_missing_is_no_candidate():
+    """A denial's reason, held only on claims without an approved amount, left no label beside any
+    value: the fit raised ValueError (zip() argument 2 is longer than argument 1). No rule now."""
+    rng = np.random.default_rng(0)
+    denied = rng.random(200) < 0.3
+    claim = pd.DataFrame(
+        {
+            "id": range(200),
+            "approved": np.where(denied, np.nan, rng.uniform(10, 1000, 200).round(2)),
+            "reason": np.where(denied, rng.choice(["FRAUD", "LATE"], 200), None),
+        }
+    )
+    schema = Schema(claim=Table(id=PrimaryKey(), approved=Numeric(), reason=Categorical()))
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"claim": claim}, schema))
+    assert pre.stats["category_decimals"] == []

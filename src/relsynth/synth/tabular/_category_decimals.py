@@ -79,7 +79,7 @@ def _best_rule(x: np.ndarray, decimals: int, candidates: list[tuple[str, bool, p
     for by, parent, labels in candidates:
         codes, names = _codes(labels.reset_index(drop=True))
         rows = held & (codes >= 0)
-        if not rows.any():  # a label missing in every row holding a number (an all-null column): none to read
+        if not rows.any():  # a label missing in every row holding a number (an all-null column, a denial's reason beside an approved amount): none to read
             continue
         order = np.argsort(codes[rows], kind="stable")  # each category's values together, split once
         ks, starts = np.unique(codes[rows][order], return_index=True)
