@@ -36,7 +36,8 @@ def test_a_policy_ends_a_whole_number_of_months_after_its_start_less_a_day():
     data = policies()
     pre = TabularPreproc.from_schema(data.schema).fit(data)
     assert pre.stats["month_steps"] == [
-        {"table": "policy", "column": "end", "base": "start", "shift": 1, "least": 6, "max_gap": 3}
+        {"table": "policy", "column": "end", "base": "start", "shift": 1, "least": 6, "max_gap": None}
+        | {"not_after": [], "not_before": []}
     ]
     back = pre.inverse_transform(pre.transform(data), seed=0)["policy"]
     assert _on_steps(back, 1).all()
@@ -52,6 +53,24 @@ def test_a_cancelled_policys_early_end_stays_where_it_was_drawn():
     days = (back["end"] - back["start"]).dt.days
     assert (days < 160).mean() > 0.02  # early ends generated and kept
     assert _on_steps(back[days >= 160], 0).mean() > 0.97
+
+
+def test_a_move_keeps_a_date_of_its_row_on_its_side():
+    """A policy's last active day, its end or a day up to 2 days before: an end moved back onto its
+    step left 6 of 300 last days after it. A move that would is not made; most ends still step."""
+    data = policies()
+    rng = np.random.default_rng(2)
+    frame = data["policy"]
+    frame["last_active"] = frame["end"] - pd.to_timedelta(rng.choice([0, 0, 1, 2], len(frame)), unit="D")
+    schema = Schema(
+        policy=Table(id=PrimaryKey(), product=Categorical(), start=Datetime(), end=Datetime(), last_active=Datetime())
+    )
+    data = RelationalData({"policy": frame}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert [(r["column"], r["not_after"]) for r in pre.stats["month_steps"]] == [("end", ["last_active"])]
+    back = pre.inverse_transform(pre.transform(data), seed=0)["policy"]
+    assert (back["last_active"] <= back["end"]).all()
+    assert _on_steps(back, 1).mean() > 0.9
 
 
 def test_dates_a_random_number_of_days_apart_or_a_dp_fit_take_no_step():

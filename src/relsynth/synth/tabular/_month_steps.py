@@ -7,12 +7,14 @@ month holds 28 to 31 days, so the offsets the data holds (364 and 365 days, 181 
 starts they do not fit: 64 % of a small model's generated policies ended on a month step of their
 start, 100 % in the data. The fit keeps, per pair of dates at midnight of a table, the later one
 that is a step of 1 month or more after the earlier, less `shift` days (0 or 1), in at least
-`MIN_SHARE` of at least `MIN_ROWS` rows holding both, and `max_gap` (`MAX_GAP` days at most) the
-largest gap between its other rows and their nearest step. Decoding moves a generated date within
-`max_gap` of a step onto it (never fewer months than the data's least), as soon as its table's
-dates are written, before the rows under it read them; a date an order within rows of its own
-row reads is left out (its reader is written from it before), as are context columns. Not fitted
-under DP.
+`MIN_SHARE` of at least `MIN_ROWS` rows holding both, and `max_gap`: where every row is on a step,
+none (a date the model drew far off, 2,000 days after a 12-month policy's start, is no end the
+data holds either); else `MAX_GAP` days, less where its other rows lie nearer a step (an early
+cancellation stays where it was drawn). Decoding moves a generated date within `max_gap` of a step
+onto it (never fewer months than the data's least), as soon as its table's
+dates are written, before the rows under it read them, unless the move would put another date
+of its row on the side of it the data's never are (a cancellation after its policy's end: the
+fit keeps `not_after` and `not_before`). Context columns are left as given. Not fitted under DP.
 """
 
 from __future__ import annotations
@@ -40,25 +42,26 @@ def find_month_steps(pre, data: RelationalData) -> list[dict]:
     for table in data.schema.synth_tables:
         kinds, given = data.schema.tables[table].columns, pre.given_columns(table)
         dates = [c for c in pre.modelled_columns(table) if kinds[c].kind in DATED]
-        read = _read_in_row(pre, table)
         for base, col in itertools.permutations(dates, 2):
-            if col in given or col in read or any(r["table"] == table and r["column"] == col for r in out):
+            if col in given or any(r["table"] == table and r["column"] == col for r in out):
                 continue
             if (rule := _steps(_days(data[table][base]), _days(data[table][col]))) is not None:
                 log.info("%s.%s is a whole number of months after %s: kept so", table, col, base)
-                out.append({"table": table, "column": col, "base": base, **rule})
+                sides = _sides(data[table], col, [d for d in dates if d not in (col, base)])
+                out.append({"table": table, "column": col, "base": base, **rule, **sides})
     return out
 
 
-def _read_in_row(pre, table: str) -> set[str]:
-    """The columns of `table` an order within rows of `table` reads from its own row."""
-    out = set()
-    for o in pre.orderings.get(table, {}).values():
-        out |= {o.base} if not o.from_parent else set()
-        out |= {o.bound} if o.bound is not None and not o.bound_from_parent else set()
-        out |= {o.cap} if o.cap is not None and not o.cap_from_parent else set()
-        out |= {o.fallback} if o.fallback is not None and not o.fallback_from_parent else set()
-        out |= {o.sibling_base} if o.sibling_base is not None else set()
+def _sides(frame: pd.DataFrame, col: str, others: list[str]) -> dict[str, list[str]]:
+    """{"not_after": [...], "not_before": [...]}: the row's other dates never after (before) `col`
+    in the rows holding both (a cancellation on or before the policy's end), which a move keeps."""
+    x, out = pd.to_datetime(frame[col], errors="coerce"), {"not_after": [], "not_before": []}
+    for other in others:
+        y = pd.to_datetime(frame[other], errors="coerce")
+        held = x.notna() & y.notna()
+        if held.any():
+            out["not_after"] += [other] if (y[held] <= x[held]).all() else []
+            out["not_before"] += [other] if (y[held] >= x[held]).all() else []
     return out
 
 
@@ -81,7 +84,9 @@ def _steps(base: pd.Series, later: pd.Series) -> dict | None:
         if on.mean() >= MIN_SHARE:
             least = int(months[on].min())
             off = nearest_steps(base[~on], later[~on], shift, least)[1]  # from the steps decoding moves onto
-            max_gap = int(min(MAX_GAP, off.min() - 1)) if len(off) else MAX_GAP  # the data's others stay off
+            if not len(off):
+                return {"shift": shift, "least": least, "max_gap": None}  # every row steps: so does every date
+            max_gap = int(min(MAX_GAP, off.min() - 1))  # the data's others stay off
             return {"shift": shift, "least": least, "max_gap": max_gap} if max_gap > 0 else None
     return None
 
@@ -109,7 +114,8 @@ def _stepped(base: pd.Series, months: np.ndarray, shift: int) -> pd.Series:
 
 
 def keep_month_steps(rules: list[dict], table: str, cols: dict[str, pd.Series]) -> None:
-    """Move (in place) each rule's generated dates of `table` within `max_gap` days of a month step onto it."""
+    """Move (in place) each rule's generated dates of `table` within `max_gap` days (None: any) of a
+    month step onto it."""
     for rule in (r for r in rules if r["table"] == table):
         if rule["column"] not in cols or rule["base"] not in cols:
             continue
@@ -118,9 +124,22 @@ def keep_month_steps(rules: list[dict], table: str, cols: dict[str, pd.Series]) 
         if not held.any():
             continue
         months, gap = nearest_steps(base[held], later[held], int(rule["shift"]), int(rule["least"]))
-        near = gap <= rule["max_gap"]
+        near = gap <= (np.inf if rule["max_gap"] is None else rule["max_gap"])
         stepped = _stepped(base[held], months, int(rule["shift"]))
         column = cols[rule["column"]].copy()
+        near &= _kept_sides(rule, cols, stepped, np.flatnonzero(held))
         rows = np.flatnonzero(held)[near]
         column.iloc[rows] = stepped.to_numpy()[near].astype(column.dtype) if column.dtype.kind == "M" else stepped[near]
         cols[rule["column"]] = column
+
+
+def _kept_sides(rule: dict, cols: dict[str, pd.Series], stepped: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """Whether each step (of `rows`) keeps the row's other dates on their side (`_sides`): a
+    cancellation drawn on the day of a policy's end stays on or before it."""
+    ok = np.ones(len(rows), dtype=bool)
+    for key, keeps in (("not_after", np.less_equal), ("not_before", np.greater_equal)):
+        for other in rule.get(key, []):  # none in older models
+            if other in cols:
+                y = pd.to_datetime(cols[other], errors="coerce").iloc[rows].reset_index(drop=True)
+                ok &= (y.isna() | pd.Series(keeps(y, stepped.reset_index(drop=True)))).to_numpy()
+    return ok
