@@ -10,7 +10,10 @@ table and child table, the first non-negative child number whose sum under each 
 row's number, to its decimals, in at least `MIN_SHARE` of at least `MIN_ROWS` rows holding both,
 some with two rows or more. Generation scales the rows' values to their parent's number, in
 whole units of its last decimal (the largest remainders take the units the rounding left), so
-each keeps its share and none passes the parent's number. Child columns another rule sets or an
+each keeps its share and none passes the parent's number. Where the sums are never more than the
+number but some less (a claim APPROVED and paid in part so far), the labels of a categorical of the
+parent row under which they are equal (PAID) name the rows scaled so; the others' values are cut
+to the number only where their sum passes it. Child columns another rule sets or an
 order within rows reads are left out, as are context columns. Not fitted under DP.
 """
 
@@ -22,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.synth.tabular._dependencies import _categoricals
 from relsynth.synth.tabular._totals import decimals_of, sum_over
 
 log = logging.getLogger(__name__)
@@ -30,8 +34,10 @@ MIN_ROWS = 20  # rows with a number and rows under them the share is read from, 
 
 
 def find_split_sums(pre, data: RelationalData, summed: set[tuple[str, str]], read: set[tuple[str, str]]) -> list[dict]:
-    """[{"table", "column", "child", "fk", "of", "decimals"}]: the `child` rows under each row of
-    `table` (by `fk`) that has any hold values of `of` summing to its `column`, to `decimals`.
+    """[{"table", "column", "child", "fk", "of", "decimals", "by", "full"}]: the `child` rows under
+    each row of `table` (by `fk`) that has any hold values of `of` summing to its `column`, to
+    `decimals`; or, where `full` is a list, those under a row whose label `by` is in `full` do, and
+    the others' sum to at most it (a claim PAID in full, one APPROVED partly paid so far).
     `summed`: (table, column) another rule sets; `read`: those an order within rows reads, which
     a part scaled would break (a part may read its parent's number: at most it, scaled or not)."""
     schema, out = data.schema, []
@@ -41,19 +47,29 @@ def find_split_sums(pre, data: RelationalData, summed: set[tuple[str, str]], rea
             continue
         given = pre.given_columns(table)
         numbers = [c for c in pre.float_numbers(table, pre.modelled_columns(table)) if (table, c) not in summed]
+        labels = [(c, data[table][c]) for c, _ in _categoricals(pre, data, table)]
         for col in [c for c in numbers if c not in given]:
             for child in schema.children(table):
                 fk = schema.parent(child).fk
                 parts = [
                     c for c in pre.float_numbers(child, pre.modelled_columns(child)) if (child, c) not in summed | read
                 ]
-                of = next((c for c in parts if _splits(data[table][col], data[table][pk], data[child], fk, c)), None)
-                if of is not None:
+                found = next(
+                    (
+                        (c, rule)
+                        for c in parts
+                        if (rule := _splits(data[table][col], data[table][pk], data[child], fk, c, labels)) is not None
+                    ),
+                    None,
+                )
+                if found is not None:
+                    of, rule = found
                     log.info("%s.%s is split among its %s rows' %s: kept so", table, col, child, of)
                     decimals = decimals_of(_numbers(data[child][of]).dropna().to_numpy())
                     out.append(
                         {"table": table, "column": col, "child": child, "fk": fk, "of": of, "decimals": decimals}
                     )
+                    out[-1].update(rule)
                     break
     return out
 
@@ -62,34 +78,60 @@ def _numbers(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values, errors="coerce").astype(float)
 
 
-def _splits(total: pd.Series, keys: pd.Series, rows: pd.DataFrame, fk: str, of: str) -> bool:
-    """Whether `rows`' non-negative `of` sum, under each row with some, to that row's `total`."""
+def _splits(
+    total: pd.Series, keys: pd.Series, rows: pd.DataFrame, fk: str, of: str, labels: list[tuple[str, pd.Series]]
+) -> dict | None:
+    """{"by", "full"} where `rows`' non-negative `of` sum, under each row with some, to that row's
+    `total` (`full` None), or to at most it, and to it under the rows of some labels of a column of
+    `labels` (see `find_split_sums`); else None."""
     x, parts = _numbers(total).to_numpy(), _numbers(rows[of])
     if (parts < 0).any() or (x < 0).any():
-        return False  # a signed part: no share of a whole
+        return None  # a signed part: no share of a whole
     counts = parts.notna().groupby(rows[fk].to_numpy()).sum().reindex(pd.Index(keys), fill_value=0).to_numpy()
     held = ~np.isnan(x) & (counts > 0)
     if held.sum() < MIN_ROWS or not (counts[held] > 1).any():
-        return False  # too few to read, or one row each: a copy, not a split
+        return None  # too few to read, or one row each: a copy, not a split
     sums = sum_over(rows, fk, [of], keys)
     tolerance = 0.5 * 10.0 ** -decimals_of(x[held])
-    return bool(np.isclose(x[held], sums[held], rtol=1e-6, atol=tolerance).mean() >= MIN_SHARE)
+    equal = np.isclose(x, sums, rtol=1e-6, atol=tolerance) & held
+    if equal[held].mean() >= MIN_SHARE:
+        return {"by": None, "full": None}
+    if (sums[held] > x[held] + tolerance).mean() > 1 - MIN_SHARE:
+        return None  # sums past the number: no share of it
+    return _full_labels(equal, held, labels)
+
+
+def _full_labels(equal: np.ndarray, held: np.ndarray, labels: list[tuple[str, pd.Series]]) -> dict | None:
+    """{"by", "full"}: the first label column whose labels under which the sums equal the number in
+    `MIN_SHARE` of the rows cover `MIN_ROWS` rows at least (a claim's status PAID), else None."""
+    for by, values in labels:
+        v = values.astype(object).where(values.notna(), None).to_numpy()[held]
+        frame = pd.DataFrame({"label": v, "equal": equal[held]}).dropna()
+        share = frame.groupby("label")["equal"].agg(["mean", "size"])
+        full = share[share["mean"] >= MIN_SHARE]
+        if full["size"].sum() >= MIN_ROWS and len(full) < len(share):
+            return {"by": by, "full": sorted(str(k) for k in full.index)}
+    return None
 
 
 def apply_split_sums(rules: list[dict], tables: dict[str, pd.DataFrame], pks: dict[str, str]) -> None:
-    """Scale (in place) each rule's child values under every row holding the number to sum to it
-    (`pks`: each table's primary key)."""
+    """Scale (in place) each rule's child values under every row holding the number to sum to it,
+    or, under a row whose label is not one paid in `full`, to at most it (`pks`: each table's
+    primary key)."""
     for rule in rules:
         parent, rows = tables[rule["table"]], tables[rule["child"]]
         if not len(rows) or rule["of"] not in rows or rule["column"] not in parent:
             continue
-        whole = parent.set_index(pks[rule["table"]])[rule["column"]]
-        total = _numbers(rows[rule["fk"]].map(whole)).to_numpy()
+        by_key = parent.set_index(pks[rule["table"]])
+        total = _numbers(rows[rule["fk"]].map(by_key[rule["column"]])).to_numpy()
         x = _numbers(rows[rule["of"]]).to_numpy()
         held = ~np.isnan(total) & ~np.isnan(x)
-        scaled = split_units(
-            np.maximum(x[held], 0.0), total[held], rows[rule["fk"]].to_numpy()[held], int(rule["decimals"])
-        )
+        groups = rows[rule["fk"]].to_numpy()
+        if rule.get("full") is not None:  # none in older models
+            label = rows[rule["fk"]].map(by_key[rule["by"]].astype(object)).astype(str).to_numpy()
+            sums = pd.Series(np.where(held, x, 0.0)).groupby(groups).transform("sum").to_numpy()
+            held &= np.isin(label, rule["full"]) | (sums > total)  # a partial sum past the number: cut to it
+        scaled = split_units(np.maximum(x[held], 0.0), total[held], groups[held], int(rule["decimals"]))
         column = rows[rule["of"]].astype(float)
         column.iloc[np.flatnonzero(held)] = scaled
         rows[rule["of"]] = column
