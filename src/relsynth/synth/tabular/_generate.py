@@ -27,7 +27,13 @@ from relsynth.synth.tabular import _sizes
 from relsynth.synth.tabular._count_rules import count_tables, parent_count_rules
 from relsynth.synth.tabular._count_sums import count_sum_positions, force_count_sums, given_count_tokens
 from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_entities, row_child_counts
-from relsynth.synth.tabular._dependencies import banning_tables, forcing_tables, null_tables, parent_forcing
+from relsynth.synth.tabular._dependencies import (
+    banning_tables,
+    forcing_tables,
+    later_null_bans,
+    null_tables,
+    parent_forcing,
+)
 from relsynth.synth.tabular._dp_counts import uncalibrated_edges
 from relsynth.synth.tabular._edge_labels import banned_at, edge_label_bans
 from relsynth.synth.tabular._last_labels import last_label_forcing
@@ -446,7 +452,9 @@ def _run_pool(
             strict=True,
         )
     )
-    bans, ban_token = np.concatenate([bans, null_bans]), np.concatenate([ban_token, null_ban_token])
+    later_bans, later_ban_token = later_null_bans(pre, pre.stats.get("later_null_rules", []))  # none in older models
+    bans = np.concatenate([bans, null_bans, later_bans])
+    ban_token = np.concatenate([ban_token, null_ban_token, later_ban_token])
     # per pool row and header position: a token it may not take (the last: `<missing>` before a last row;
     # the one before: a count 0 its parent row's category bans)
     banned = np.full((B, H, len(bans) + 2), -1, dtype=np.int64)

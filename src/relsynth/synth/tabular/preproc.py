@@ -52,6 +52,7 @@ from relsynth.synth.tabular._decode import decode_entities
 from relsynth.synth.tabular._dependencies import (
     find_dependencies,
     find_distinct,
+    find_later_null_rules,
     find_null_rules,
     find_parent_dependencies,
 )
@@ -444,6 +445,8 @@ class TabularPreproc:
             # ... and written with their category's decimals (whole yen beside cents)
             "category_decimals": find_category_decimals(self, data, summed),
             "null_rules": find_null_rules(self, data),  # columns missing exactly where an earlier category says
+            # ... or a later one (a claim's closed date, missing while its later status is OPEN)
+            "later_null_rules": find_later_null_rules(self, data),
             "null_cuts": find_null_cuts(self, data),  # ... or on one side of a number of their row (`_null_cuts`)
             "last_nulls": find_last_nulls(self, data),  # columns missing only in their parent's last row
             "last_labels": find_last_labels(self, data),  # labels their last child row holds (a status)
@@ -461,7 +464,8 @@ class TabularPreproc:
         # an alarm within its device's readings' span, once every rule above says what it reads or moves
         self.stats["sibling_spans"] = find_sibling_spans(self, data, self._unmovable(summed))
         # a death on or after its patient's admissions and discharges
-        kept_missing = {(r["table"], r["column"]) for r in self.stats["null_rules"] + self.stats["null_cuts"]}
+        null_ruled = self.stats["null_rules"] + self.stats["later_null_rules"] + self.stats["null_cuts"]
+        kept_missing = {(r["table"], r["column"]) for r in null_ruled}
         self.stats["parent_ends"] = find_parent_ends(self, data, self._counted_from(summed), kept_missing)
         return self
 
