@@ -70,12 +70,13 @@ def test_a_claim_partly_paid_stays_within_its_approved_amount():
     data = claims(partly=True)
     pre = TabularPreproc.from_schema(data.schema).fit(data)
     assert [(r["by"], r["full"]) for r in pre.stats["split_sums"]] == [("status", ["PAID"])]
+    assert 0.3 < pre.stats["split_sums"][0]["short"] < 0.9
     back = pre.inverse_transform(pre.transform(data), seed=0)
     sums = back["payment"].groupby("claim")["amount"].sum()
     claim = back["claim"].set_index("id").loc[sums.index]
     assert ((sums - claim["approved"]).abs() < 0.005)[claim["status"] == "PAID"].all()
     assert (sums <= claim["approved"] + 0.005).all()
-    assert ((sums - claim["approved"]).abs() > 0.005)[claim["status"] == "APPROVED"].mean() > 0.5
+    assert ((sums - claim["approved"]).abs() > 0.005)[claim["status"] == "APPROVED"].all()  # still partly paid
 
 
 def test_signed_parts_or_a_dp_fit_split_nothing():
