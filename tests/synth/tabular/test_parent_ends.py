@@ -11,6 +11,7 @@ import torch
 
 from relsynth.relational import Categorical, Date, Datetime, ForeignKey, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularModel, TabularPreproc
+from relsynth.synth.tabular._parent_ends import keep_parent_ends
 
 
 def hospital(n: int = 300, seed: int = 0) -> RelationalData:
@@ -131,3 +132,52 @@ def test_a_death_a_generation_is_given_stays_as_given(tiny_size):
     ctx = data["patient"][["dod"]].iloc[:80].reset_index(drop=True)
     out = TabularModel.build(pre, size=tiny_size).generate(ctx={"patient": ctx}, seed=0)
     pd.testing.assert_series_equal(out["patient"]["dod"].reset_index(drop=True), ctx["dod"], check_dtype=False)
+def policies(n: int = 300, seed: int = 0) -> RelationalData:
+    """Policies of a year (one in five for life: no end), one in four cancelled within its first
+    300 days; 0-3 claims each, filed before its end and, for a cancelled one, its cancellation."""
+    rng = np.random.default_rng(seed)
+    start = pd.Series(pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D"))
+    life = rng.random(n) < 0.2
+    end = (start + pd.Timedelta(days=364)).where(~life)
+    cancelled = (start + pd.to_timedelta(rng.integers(30, 300, n), unit="D")).where(rng.random(n) < 0.25)
+    last = cancelled.fillna(end).fillna(start + pd.Timedelta(days=2000))
+    claims = [
+        (p, start[p] + pd.Timedelta(days=int(rng.integers(0, (last[p] - start[p]).days + 1))))
+        for p in range(n)
+        for _ in range(int(rng.integers(0, 4)))
+    ]
+    claim = pd.DataFrame(claims, columns=["policy", "filed"]).reset_index(names="id")
+    policy = pd.DataFrame({"id": range(n), "start": start, "end": end, "cancelled": cancelled})
+    schema = Schema(
+        policy=Table(id=PrimaryKey(), start=Date(), end=Date(), cancelled=Date()),
+        claim=Table(id=PrimaryKey(), policy=ForeignKey(parent="policy"), filed=Date()),
+    )
+    return RelationalData({"policy": policy, "claim": claim}, schema)
+
+
+def test_a_cancellation_bounded_by_its_end_is_kept_after_its_claims_never_past_its_end():
+    """A cancellation, written between its policy's start and end, was left out as a date an order
+    keeps within a bound (no rule: 12 of 59 claims of a small model's cancelled insurance policies
+    filed after it). It is moved onto its latest claim now, and never past its policy's end."""
+    data = policies()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert {r["column"]: r.get("until") for r in pre.stats["parent_ends"]}.get("cancelled") == "end"
+    rule = next(r for r in pre.stats["parent_ends"] if r["column"] == "cancelled")
+    day = pd.Timestamp
+    policy = pd.DataFrame(
+        {
+            "id": [0, 1, 2],
+            "start": [day("2021-01-01")] * 3,
+            "end": [day("2021-12-31"), day("2021-12-31"), pd.NaT],
+            "cancelled": [day("2021-03-01"), day("2021-03-01"), day("2021-03-01")],
+        }
+    )
+    claim = pd.DataFrame(
+        {
+            "id": [0, 1, 2, 3],
+            "policy": [0, 0, 1, 2],
+            "filed": [day(d) for d in ["2021-02-01", "2021-05-10", "2022-02-01", "2021-04-01"]],
+        }  # fmt: skip
+    )
+    keep_parent_ends([rule], {"policy": policy, "claim": claim}, data.schema)
+    assert policy["cancelled"].tolist() == [day("2021-05-10"), day("2021-12-31"), day("2021-04-01")]

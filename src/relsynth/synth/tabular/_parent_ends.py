@@ -12,7 +12,9 @@ or before its parent's (by day where the parent's is a date and the child's a ti
 Generation moves each parent date that a child's date passes onto the latest of them (its day),
 once every table is written: the death on the day of the last discharge, the patient's rows as
 drawn. A date an order within rows counts forward from, or a total or formula reads, is left as
-it is, and so is a root's date a generation's context gives (`ctx_cols`). Not under DP.
+it is, and so is one an order keeps within a bound, unless its own row's bound alone (a policy's
+cancellation, before its end: moved onto its claims' latest date, never past the end,
+`until`), and a root's date a generation's context gives (`ctx_cols`). Not under DP.
 
 Where the parent's date is, in every child row holding one of the child's dates (`MIN_ROWS` at
 least), that date's day (a patient's death, the day of a stay's in-hospital death time: `equal`),
@@ -63,8 +65,20 @@ def find_parent_ends(
                     log.info("%s.%s on or after its %s rows' %s, on their %s, in every row: kept so", table, column, child, dates, equal)  # fmt: skip
                     day = kind.kind is Column.DATE
                     rule = {"table": table, "column": column, "child": child, "fk": fk, "dates": dates, "day": day}
-                    out.append({**rule, "equal": equal, "fill": (table, column) not in kept_missing})
+                    until = own_end(pre.orderings.get(table, {}).get(column))
+                    out.append({**rule, "equal": equal, "fill": (table, column) not in kept_missing, "until": until})
     return out
+
+
+def own_end(order) -> str | None:
+    """The column of its own row an order within rows keeps a date on or before (its only bound or
+    cap, the date counted forward: a cancellation before its policy's end), which a move keeps it
+    on or before too; None where it has none, another, or is counted back."""
+    if order is None or order.sign < 0 or (order.bound is None) == (order.cap is None):
+        return None
+    if order.bound is not None:
+        return None if order.bound_from_parent else order.bound
+    return None if order.cap_from_parent else order.cap
 
 
 def _day(values: pd.Series, kind: Column, end_kind: Column) -> np.ndarray:
@@ -104,6 +118,8 @@ def keep_parent_ends(rules: list[dict], tables: dict[str, pd.DataFrame], schema)
         if r["dates"]:
             last = _latest(r, r["dates"], parent, child, schema, end_kind)
             end = as_numbers(parent[r["column"]], end_kind)
+            if r.get("until") in parent:  # none in older models: kept on or before its row's bound
+                last = np.fmin(last, as_numbers(parent[r["until"]], schema.tables[r["table"]].columns[r["until"]].kind))
             _move(r, parent, ~np.isnan(end) & ~np.isnan(last) & (last > end), last, "moved onto")
 
 

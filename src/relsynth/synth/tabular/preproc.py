@@ -69,7 +69,7 @@ from relsynth.synth.tabular._never_pairs import find_never_pairs
 from relsynth.synth.tabular._null_cuts import find_null_cuts
 from relsynth.synth.tabular._ordered_labels import find_ordered_labels
 from relsynth.synth.tabular._pair_orders import key_orders
-from relsynth.synth.tabular._parent_ends import find_parent_ends
+from relsynth.synth.tabular._parent_ends import find_parent_ends, own_end
 from relsynth.synth.tabular._range_labels import find_range_labels
 from relsynth.synth.tabular._references import (
     declared_links,
@@ -643,13 +643,14 @@ class TabularPreproc:
 
     def _counted_from(self, summed: set[tuple[str, str]]) -> set[tuple[str, str]]:
         """(table, column) that a move later would break (`_parent_ends`): totals and formulas
-        (`summed`), a date with a bound or cap of its own, and the dates an order within rows keeps
+        (`summed`), a date with a bound or cap of its own (but one counted forward to a bound of its
+        own row: a cancellation before its policy's end, `own_end`), and the dates an order within rows keeps
         another on or after (its base going forward, its bound or cap going back)."""
         out = set(summed)
         for table, found in self.orderings.items():
             for o in found.values():
-                if o.bound is not None or o.cap is not None:
-                    out.add((table, o.column))
+                if (o.bound is not None or o.cap is not None) and own_end(o) is None:
+                    out.add((table, o.column))  # one bounded in its own row alone moves up to that bound
                 later = [(o.base, o.from_parent), (o.sibling_base, False), (o.fallback, o.fallback_from_parent)]
                 later.append((o.floor, True))
                 if o.sign < 0:
