@@ -1,6 +1,7 @@
 """Formulas within a row: a number computed from one to three earlier numbers of its row (an order
 line's amount is its quantity times its unit price; a tax, 0.2 times the net amount; a gross
-amount, net plus tax; a percentage, a part over a whole times 100).
+amount, net plus tax; a percentage, a part over a whole times 100; an unsigned copy of a signed
+number, its absolute value: a stock movement's quantity written -40 out and 40 unsigned).
 
 The model writes each value in bins, so a generated row almost never keeps such an identity (an
 amount equals quantity x unit price to the cent in 12 % of generated rows, net = amount -
@@ -67,6 +68,7 @@ REF = "->"  # "fk->column": an operand read from the row the reference `fk` name
 MAX_REF_OPERANDS = 4  # referenced numbers a table's formulas may take (the first of its references)
 _OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 RATE = "*(1-)"  # a x b x (1 - c): a product less a rate of it (a sale's quantity x price x (1 - discount))
+ABS = "abs"  # |a|: an unsigned copy of a signed number (a stock movement's quantity, -40 out, 25 in, written 40, 25)
 _TRIPLE_OPS = ("*-", "*+", RATE)  # a product and a third number, which may be missing (0)
 # a difference of two dates in seconds, minutes, hours, days, milliseconds: exact factors, not read from the data
 DATE_FACTORS = (1.0, 1 / 60, 1 / 3_600, 1 / 86_400, 1_000.0)
@@ -171,6 +173,8 @@ def describe(f: dict) -> str:
     """The formula as it reads: "0.2 x net", "quantity * unit_price", "end - start in seconds"."""
     if f["op"] == RATE:
         return "{} * {} * (1 - {})".format(*f["of"])
+    if f["op"] == ABS:
+        return f"|{f['of'][0]}|" if f["factor"] == 1 else f"{f['factor']:g} x |{f['of'][0]}|"
     ops = f["op"] * (len(f["of"]) - 1) if len(f["op"]) == 1 else f["op"]
     body = f["of"][0] + "".join(f" {o} {c}" for o, c in zip(ops, f["of"][1:], strict=True))
     if f.get("dates"):
@@ -194,6 +198,7 @@ def _candidates(operands: list[str]) -> list[tuple[list[str], str]]:
     earlier numbers (`PAIR_WINDOW`): a formula's operands sit near it, and every pair cost a
     table of 150 numbers minutes to fit (3,000 rows: 9 s with 12, where the fit took 0.6 s)."""
     out: list[tuple[list[str], str]] = [([a], "*") for a in operands[-2 * PAIR_WINDOW :]]
+    out += [([a], ABS) for a in operands[-2 * PAIR_WINDOW :]]  # after a itself: a never-negative a is a copy
     for a, b in itertools.combinations(operands[-PAIR_WINDOW:], 2):
         out += [([a, b], "+"), ([a, b], "-"), ([b, a], "-"), ([a, b], "*"), ([a, b], "/"), ([b, a], "/")]
     near = operands[-TRIPLE_WINDOW:]  # then a product plus or minus a third: qty x price - discount
@@ -333,6 +338,8 @@ def _evaluate(values: dict[str, np.ndarray], of: list[str], op: str, rows: np.nd
     if op == RATE:
         v = xs[0] * xs[1] * (1 - xs[2])
         return np.where(np.isfinite(v), v, np.nan)
+    if op == ABS:
+        return np.abs(xs[0])
     v = xs[0]
     with np.errstate(divide="ignore", invalid="ignore"):
         for o, x in zip(op, xs[1:], strict=False):  # one operand: op is the factor's "*", unused
