@@ -51,6 +51,7 @@ from relsynth.synth.tabular._sorted_siblings import keep_sorted_siblings
 from relsynth.synth.tabular._spelled_values import apply_spelled_values
 from relsynth.synth.tabular._split_sums import apply_split_sums
 from relsynth.synth.tabular._tables import distinct_days, yyyymmdd
+from relsynth.synth.tabular._times_of_day import keep_times_of_day
 from relsynth.synth.tabular._totals import apply_totals
 from relsynth.synth.tabular._unique_sets import keep_unique_sets
 from relsynth.synth.tabular.encoders import NumericPreproc
@@ -252,6 +253,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_count_sums(pre, pre.stats.get("count_sums", []), out, given)  # a binned score: the count less the other
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # from the numbers set (none in older models)
     apply_range_labels(pre, pre.stats.get("range_labels", []), out)  # likewise: within a range or not
+    keep_times_of_day(pre.stats.get("times_of_day", []), out)  # within hours, before the parts read them
     apply_date_parts(pre, pre.stats.get("date_parts", []), out)  # from the dates set (none in older models)
     formats = pre.stats.get("formats") or {}
     keep_domains(schema, out, formats, rng, given)  # its single-column CHECKs

@@ -346,7 +346,8 @@ def _log_left_out(schema: Schema) -> None:
     is not a surprise."""
     left_out = [
         "orders within rows (a date after another), totals (a number summing its rows'), formulas (a number computed "
-        "from its row's), running sums (a balance after each transaction), labels of a number's sign (DEBIT, CREDIT)"
+        "from its row's), running sums (a balance after each transaction), labels of a number's sign (DEBIT, CREDIT), times of day "
+        "within hours (07:00 to 18:00)"
     ]
     if any(schema.references(t) for t in schema.synth_tables):
         left_out.append("how often each row is referenced, which rows go together, values copied across references")

@@ -305,6 +305,13 @@ def bound_as_cap(o: Ordering) -> Ordering:
     return replace(o, bound=None, bound_from_parent=False, room=0.0, cap=o.bound, cap_from_parent=True)
 
 
+def after_itself(o: Ordering) -> bool:
+    """Whether `o` orders its column after its own previous sibling's value alone (a movement
+    after the one before), reading no other column of its row or its parent's."""
+    others = (o.sibling_base, o.bound, o.cap, o.fallback, o.floor)
+    return o.after_sibling and o.base == o.column and not o.from_parent and all(c is None for c in others)
+
+
 def running_ordering(df: pd.DataFrame, column: str, kind: Column, siblings: np.ndarray) -> Ordering:
     """The order of a number that never goes down from one sibling to the next
     (`relational.orders.running_numbers`): each sibling's increase over the previous one's value,

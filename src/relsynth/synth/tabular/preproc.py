@@ -88,6 +88,7 @@ from relsynth.synth.tabular._sorted_siblings import find_sorted_siblings
 from relsynth.synth.tabular._spelled_values import find_spelled_values, spelled_columns
 from relsynth.synth.tabular._split_sums import find_split_sums
 from relsynth.synth.tabular._tables import child_counts, key_date, pk_format, records
+from relsynth.synth.tabular._times_of_day import find_times_of_day, named_columns
 from relsynth.synth.tabular._totals import find_totals
 from relsynth.synth.tabular._unique_labels import (
     find_lookup_slots,
@@ -107,6 +108,7 @@ from relsynth.synth.tabular.encoders import (
 from relsynth.synth.tabular.grammar import N_SPECIAL, PLACEHOLDER, Encoded, Slot, TableLayout
 from relsynth.synth.tabular.orderings import (
     Ordering,
+    after_itself,
     bound_as_cap,
     find_orderings,
     orderings_from_dict,
@@ -467,7 +469,17 @@ class TabularPreproc:
         null_ruled = self.stats["null_rules"] + self.stats["later_null_rules"] + self.stats["null_cuts"]
         kept_missing = {(r["table"], r["column"]) for r in null_ruled}
         self.stats["parent_ends"] = find_parent_ends(self, data, self._counted_from(summed), kept_missing)
+        # times of day within hours (a warehouse's 07:00 to 18:00), where no rule orders or moves the column
+        self.stats["times_of_day"] = find_times_of_day(self, data, self._compared_dates())
         return self
+
+    def _compared_dates(self) -> set[tuple[str, str]]:
+        """(table, column) that an order within rows, or a rule moving dates across rows, reads or
+        writes with another column: a column ordered only after its own previous sibling's value
+        (a movement after the one before) is not."""
+        rules = ("ancestor_orders", "lookup_orders", "reference_sides", "sibling_spans", "parent_ends")
+        moved = named_columns(self.schema, [r for key in rules for r in self.stats.get(key, [])])
+        return self._ordered_columns(but_after_itself=True) | moved
 
     def _identifier_formats(self, data: RelationalData, table: str) -> dict[str, dict]:
         """Each identifier column's format (`identifier_format`), a counter read against the row's key,
@@ -539,19 +551,27 @@ class TabularPreproc:
             log.info("%s: %s in every row: %s", table, o.describe(edge.parent if edge else None), how)
         return found
 
-    def _ordered_columns(self) -> set[tuple[str, str]]:
+    def _ordered_columns(self, but_after_itself: bool = False) -> set[tuple[str, str]]:
         """(table, column) of every column an order within rows writes or reads (its base and bound,
-        of the row or of its parent row)."""
-        written = {(table, o.column) for table, found in self.orderings.items() for o in found.values()}
-        return written | self._ordered_reads()
+        of the row or of its parent row); `but_after_itself`: but the orders of a column after its own
+        previous sibling's value alone (`after_itself`)."""
+        written = {
+            (table, o.column)
+            for table, found in self.orderings.items()
+            for o in found.values()
+            if not (but_after_itself and after_itself(o))
+        }
+        return written | self._ordered_reads(but_after_itself)
 
-    def _ordered_reads(self) -> set[tuple[str, str]]:
+    def _ordered_reads(self, but_after_itself: bool = False) -> set[tuple[str, str]]:
         """(table, column) of every column an order within rows reads: its base, bound, cap, fallback
         and floor, of the row or of its parent row, and the previous sibling's base."""
         out = set()
         for table, found in self.orderings.items():
             parent = edge.parent if (edge := self.schema.parent(table)) else table
             for o in found.values():
+                if but_after_itself and after_itself(o):
+                    continue
                 out.add((parent if o.from_parent else table, o.base))
                 if o.sibling_base is not None:  # the previous sibling's
                     out.add((table, o.sibling_base))

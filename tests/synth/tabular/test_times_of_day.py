@@ -1,0 +1,89 @@
+"""Times of day within hours: timestamps the data holds between 07:00 and 18:00 only are generated there."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import Datetime, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import TabularPreproc
+from relsynth.synth.tabular._times_of_day import day_times
+
+
+def stamps(rng, n: int, first_hour: int = 7, last_hour: int = 17) -> pd.Series:
+    """`n` timestamps over two years, on whole minutes between `first_hour`:00 and `last_hour`:59."""
+    days = pd.to_timedelta(rng.integers(0, 700, n), "D")
+    minutes = pd.to_timedelta(rng.integers(first_hour * 60, (last_hour + 1) * 60, n), "min")
+    return pd.Series(pd.Timestamp("2023-01-01") + days + minutes)
+
+
+def outside(values: pd.Series, first_hour: int = 7, last_hour: int = 17) -> float:
+    hours = pd.to_datetime(values).dt.hour
+    return float(((hours < first_hour) | (hours > last_hour)).mean())
+
+
+def one_table(at: pd.Series, **more) -> RelationalData:
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"id": range(1, len(at) + 1), "at": at, "x": rng.normal(size=len(at)), **more})
+    kinds = {c: Datetime() for c in more}
+    return RelationalData({"t": df}, Schema(t=Table(id=PrimaryKey(), at=Datetime(), x=Numeric(), **kinds)))
+
+
+def test_timestamps_within_opening_hours_are_generated_within_them():
+    data = one_table(stamps(np.random.default_rng(0), 500))
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    [found] = pre.stats["times_of_day"]
+    first, last = pd.to_datetime(data["t"]["at"]).dt.time.agg(["min", "max"])
+    assert (found["column"], found["grid"]) == ("at", 60) and (first.hour, last.hour) == (7, 17)
+    assert found["quantiles"][0] == 7 * 3600 and found["quantiles"][-1] == last.hour * 3600 + last.minute * 60
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["t"]
+    assert outside(synth["at"]) == 0 and (pd.to_datetime(synth["at"]).dt.second == 0).all()
+    hours = pd.to_datetime(synth["at"]).dt.hour
+    assert hours.min() == 7 and hours.max() == 17 and hours.nunique() == 11  # spread over the hours, not piled up
+    pre.stats["times_of_day"] = []  # without: the test can tell
+    assert outside(pre.inverse_transform(pre.transform(data), seed=0)["t"]["at"]) > 0.3
+
+
+def test_movements_each_after_the_one_before_keep_their_order_and_hours():
+    rng = np.random.default_rng(2)
+    line = np.repeat(np.arange(1, 81), rng.integers(3, 12, 80))  # lines of 3 to 11 movements
+    start = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 2000, 80), "D")
+    days = pd.Series(rng.integers(0, 20, len(line))).groupby(line).cumsum().to_numpy()  # each after the one before
+    minutes = rng.integers(7 * 60, 18 * 60, len(line))
+    at = start[line - 1] + pd.to_timedelta(days, "D") + pd.to_timedelta(minutes, "min")
+    at = pd.Series(at).groupby(line).transform(lambda s: s.sort_values().to_numpy())
+    moves = pd.DataFrame({"id": range(1, len(line) + 1), "line": line, "at": at, "qty": rng.normal(size=len(line))})
+    schema = Schema(
+        line=Table(id=PrimaryKey()),
+        move=Table(id=PrimaryKey(), line=ForeignKey("line"), at=Datetime(), qty=Numeric()),
+    )
+    data = RelationalData({"line": pd.DataFrame({"id": range(1, 81)}), "move": moves}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert pre.orderings["move"]["at"].after_sibling and [f["column"] for f in pre.stats["times_of_day"]] == ["at"]
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["move"]
+    assert outside(synth["at"]) == 0
+    assert (synth.groupby("line")["at"].diff().dropna() >= pd.Timedelta(0)).all()
+    pre.stats["times_of_day"] = []  # without: summed from gaps, the times fall all over the day
+    assert outside(pre.inverse_transform(pre.transform(data), seed=0)["move"]["at"]) > 0.3
+
+
+def test_no_window_for_times_all_over_the_day_nor_for_a_timestamp_ordered_after_another():
+    rng = np.random.default_rng(3)
+    assert (
+        TabularPreproc.from_schema((d := one_table(stamps(rng, 300, 0, 23))).schema).fit(d).stats["times_of_day"] == []
+    )
+    placed = stamps(rng, 300)
+    data = one_table(placed, shipped=placed + pd.to_timedelta(rng.integers(60, 600, 300), "min"))
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.orderings["t"]["shipped"].base == "at" and pre.stats["times_of_day"] == []
+
+
+def test_a_time_moves_within_its_day_and_never_past_another():
+    values = pd.Series(
+        pd.to_datetime(["2024-01-01 00:00", "2024-01-01 12:00", "2024-01-01 23:59", None, "2024-01-02 06:00"])
+    )
+    moved = day_times(values, [25200.0, 36000.0, 64740.0], 60)
+    assert moved.dt.strftime("%H:%M").tolist()[:3] == ["07:00", "10:00", "17:58"] and moved.isna().tolist()[3]
+    assert (
+        moved.dropna().dt.normalize() == values.dropna().dt.normalize()
+    ).all() and moved.dropna().is_monotonic_increasing
