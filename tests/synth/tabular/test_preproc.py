@@ -269,6 +269,27 @@ def test_lookup_keys_too_rare_for_a_category_come_back_as_the_lookups_other_keys
     assert len(slot_of(pre, "supplier", "s_nation")[1].preproc.rare_keys) == 25
 
 
+def test_a_lookup_key_with_a_few_frequent_keys_still_comes_back_as_its_other_keys():
+    """220 stock lines over 79 products (a lookup), 4 of them in 5 lines or more: <rare> was forbidden
+    where any key was a category, so every generated line stocked one of the 4 (and the
+    (warehouse, product) pairs repeated: 190 of 214). It is now one of the lookup's other keys."""
+
+    products = pd.DataFrame({"id": range(1, 81), "sku": [f"SKU-{i:05d}" for i in range(1, 81)]})
+    ids = np.r_[np.repeat([1, 2, 3, 4], 6), np.repeat(np.arange(5, 80), 2), 80]
+    lines = pd.DataFrame({"id": range(1, len(ids) + 1), "product": ids, "qty": np.arange(len(ids)) % 7})
+    schema = Schema(
+        product=Table(id=PrimaryKey(), sku=Categorical()),
+        line=Table(id=PrimaryKey(), product=ForeignKey("product"), qty=Integer()),
+        lookups=["product"],
+    )
+    data = RelationalData({"product": products, "line": lines}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    preproc = slot_of(pre, "line", "product")[1].preproc
+    assert preproc.categories == [1, 2, 3, 4] and preproc.rare_keys == list(range(5, 81)) and 1 not in preproc.forbidden
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["line"]["product"]
+    assert synth.notna().all() and synth.nunique() > 40 and synth.isin(range(5, 81)).mean() > 0.8
+
+
 def test_integers_past_2_53_are_left_out_of_the_rules_that_read_numbers_as_floats():
     # v = 9007199254740993 + g (g = 1, 2, 3 of each account's events) was read as a running sum
     # starting at the float 9007199254740992.0: generated v came back ...992, ...994, ...996, never the
