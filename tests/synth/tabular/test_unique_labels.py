@@ -297,3 +297,43 @@ def test_a_lookup_key_never_repeated_with_values_of_its_row_across_entities_is_g
     out = TabularModel.build(pre, size=tiny_size).generate(12, seed=0)["lesson"]
     assert len(out) > 50 and out["teacher"].notna().all()
     assert not out.duplicated(["teacher", "weekday", "period"]).any()
+
+
+def stock_lines(seed: int = 0) -> RelationalData:
+    """12 warehouses; 96 stock lines, a root table referencing its warehouse, each stocking one of a
+    lookup's 10 products, never two lines of one product in one warehouse."""
+    rng = np.random.default_rng(seed)
+    pairs = [(w, int(p)) for w in range(1, 13) for p in rng.choice(np.arange(1, 11), 8, replace=False)]
+    line = pd.DataFrame(pairs, columns=["warehouse", "product"]).sample(frac=1.0, random_state=seed)
+    schema = Schema(
+        warehouse=Table(id=PrimaryKey(), city=Categorical()),
+        line=Table(
+            id=PrimaryKey(),
+            warehouse=ForeignKey("warehouse", nest=False),
+            product=ForeignKey("product"),
+            reorder=Integer(),
+        ),
+        product=Table(id=PrimaryKey(), uom=Categorical()),
+        lookups=["product"],
+    )
+    frames = {
+        "warehouse": pd.DataFrame({"id": range(1, 13), "city": rng.choice(["Lyon", "Graz"], 12)}),
+        "line": line.assign(id=range(1, len(line) + 1), reorder=rng.choice([10, 20, 50], len(line))),
+        "product": pd.DataFrame({"id": range(1, 11), "uom": rng.choice(["EA", "BOX", "KG"], 10)}),
+    }
+    return RelationalData(frames, schema)
+
+
+def test_a_lookup_key_never_repeated_with_a_reference_of_its_row_is_generated_so(tiny_size):
+    """A product stocked once in a warehouse, the stock lines a root table referencing their
+    warehouse: no mask sees the reference (drawn after generation), so generated lines repeated
+    (warehouse, product) pairs; now the products are swapped once the references are drawn."""
+    data = stock_lines()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["lookup_slots"] == [{"table": "line", "column": "product", "with": ["warehouse"]}]
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)
+    out = model.generate(96, seed=0)["line"]
+    assert len(out) > 60 and out["product"].notna().all() and not out.duplicated(["warehouse", "product"]).any()
+    pre.stats["lookup_slots"] = []  # without: the test can tell
+    assert model.generate(96, seed=0)["line"].duplicated(["warehouse", "product"]).sum() > 5
