@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from relsynth.relational import Categorical, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import Categorical, ForeignKey, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularPreproc
 
 
@@ -104,3 +104,22 @@ def test_a_label_held_only_where_the_number_is_missing_is_no_candidate():
     schema = Schema(claim=Table(id=PrimaryKey(), approved=Numeric(), reason=Categorical()))
     pre = TabularPreproc.from_schema(schema).fit(RelationalData({"claim": claim}, schema))
     assert pre.stats["category_decimals"] == []
+def test_a_whole_number_keeps_its_rows_categorys_tens():
+    """Goods received in tens (10 to 190) beside issues of any count (-1 to -99), one quantity
+    column on a step of 1: 12 % of a generated inventory's receipts were no multiple of 10."""
+    rng = np.random.default_rng(0)
+    kind = rng.choice(["IN", "OUT"], 400)
+    qty = np.where(kind == "IN", rng.integers(1, 20, 400) * 10, -rng.integers(1, 100, 400))
+    moves = pd.DataFrame({"id": range(400), "kind": kind, "qty": qty})
+    schema = Schema(move=Table(id=PrimaryKey(), kind=Categorical(), qty=Integer()))
+    data = RelationalData({"move": moves}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert [(r["column"], r["by"], r["decimals"]) for r in pre.stats["category_decimals"]] == [
+        ("qty", "kind", [["IN", -1]])
+    ]
+    back = pre.inverse_transform(pre.transform(data), seed=0)["move"]
+    received, issued = back["qty"][back["kind"] == "IN"], back["qty"][back["kind"] == "OUT"]
+    assert (received % 10 == 0).all() and (received > 0).all() and (issued % 10 != 0).mean() > 0.5
+    pre.stats["category_decimals"] = []  # without: the test can tell
+    plain = pre.inverse_transform(pre.transform(data), seed=0)["move"]
+    assert (plain["qty"][plain["kind"] == "IN"] % 10 != 0).mean() > 0.1  # 15 %: the values binned
