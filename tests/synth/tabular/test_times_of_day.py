@@ -87,3 +87,15 @@ def test_a_time_moves_within_its_day_and_never_past_another():
     assert (
         moved.dropna().dt.normalize() == values.dropna().dt.normalize()
     ).all() and moved.dropna().is_monotonic_increasing
+
+
+def test_shifts_starting_at_a_few_times_start_at_those_times_only():
+    rng = np.random.default_rng(4)
+    days = pd.to_timedelta(rng.integers(0, 700, 300), "D")
+    at = pd.Series(pd.Timestamp("2023-01-01") + days + pd.to_timedelta(rng.choice([6, 14, 20], 300), "h"))
+    data = one_table(at)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    [found] = pre.stats["times_of_day"]
+    assert found["steps"] and found["grid"] == 3600
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["t"]
+    assert set(pd.to_datetime(synth["at"]).dt.hour) == {6, 14, 20}

@@ -33,7 +33,7 @@ GRIDS_S = (3_600, 1_800, 900, 600, 300, 60, 1)  # the coarsest every time of day
 
 
 def find_times_of_day(pre, data: RelationalData, fixed: set[tuple[str, str]]) -> list[dict]:
-    """[{"table", "column", "quantiles": [seconds after midnight], "grid": seconds}]: `table.column`'s
+    """[{"table", "column", "quantiles": [seconds after midnight], "grid": seconds, "steps"}]: `table.column`'s
     times of day all within [quantiles[0], quantiles[-1]], a window leaving `MIN_GAP_HOURS` of the
     day empty. Not context columns, nor `fixed` ((table, column) other rules read or move)."""
     out = []
@@ -83,7 +83,11 @@ def _window(values: pd.Series) -> dict | None:
     grid = next((g for g in GRIDS_S if np.all(ns % (g * 10**9) == 0)), None)
     if grid is None:  # fractions of a second: the grid of whole seconds is kept by no one here
         return None
-    quantiles = np.quantile(ns / 1e9, np.linspace(0, 1, N_QUANTILES))
+    seconds = ns / 1e9
+    if len(np.unique(seconds)) <= N_QUANTILES:  # a few times (shifts at 06:00, 14:00, 22:00): those only
+        quantiles = np.quantile(seconds, np.linspace(0, 1, N_QUANTILES), method="lower")
+        return {"quantiles": [float(q) for q in quantiles], "grid": grid, "steps": True}
+    quantiles = np.quantile(seconds, np.linspace(0, 1, N_QUANTILES))
     return {"quantiles": [float(q) for q in quantiles], "grid": grid}
 
 
@@ -98,18 +102,23 @@ def keep_times_of_day(windows: list[dict], tables: dict[str, pd.DataFrame]) -> N
         frame = tables.get(w["table"])
         if frame is None or not len(frame) or w["column"] not in frame:
             continue
-        frame[w["column"]] = day_times(frame[w["column"]], w["quantiles"], int(w["grid"]))
+        frame[w["column"]] = day_times(frame[w["column"]], w["quantiles"], int(w["grid"]), w.get("steps", False))
 
 
-def day_times(values: pd.Series, quantiles: list[float], grid: int) -> pd.Series:
+def day_times(values: pd.Series, quantiles: list[float], grid: int, steps: bool = False) -> pd.Series:
     """`values` (timestamps) on their own days, each time of day `t` moved to the quantile at the
-    share `t / 24 h` of the day, floored onto the `grid` (seconds) but never below the first: a
-    map that never swaps two values. Missing values stay missing."""
+    share `t / 24 h` of the day (`steps`: the quantile below it, one of the data's times; else
+    between the two), floored onto the `grid` (seconds) but never below the first: a map that
+    never swaps two values. Missing values stay missing."""
     stamps = pd.to_datetime(values, errors="coerce")
     day = stamps.dt.normalize()
     share = (stamps - day).dt.total_seconds().to_numpy() / 86_400
     held = ~np.isnan(share)
-    seconds = np.interp(share[held], np.linspace(0, 1, len(quantiles)), quantiles)
+    if steps:
+        at = np.minimum((share[held] * len(quantiles)).astype(np.int64), len(quantiles) - 1)
+        seconds = np.asarray(quantiles, dtype=float)[at]
+    else:
+        seconds = np.interp(share[held], np.linspace(0, 1, len(quantiles)), quantiles)
     seconds = np.maximum(np.floor(seconds / grid) * grid, quantiles[0])
     out = stamps.copy()
     out.iloc[np.flatnonzero(held)] = day[held] + pd.to_timedelta(seconds, unit="s")
