@@ -42,11 +42,12 @@ def slot_of(pre: TabularPreproc, table: str, col: str):
 
 
 def expected_tokens(pre: TabularPreproc, table: str, tokens: np.ndarray) -> np.ndarray:
-    """Tokens of the original data with <rare> replaced by <missing>: what decoding gives back."""
+    """Tokens of the original data with <rare> replaced by <missing>: what decoding gives back; but
+    a lookup key's <rare>, decoded as one of the lookup's other keys (`rare_keys`), <rare> again."""
     out = tokens.copy()
     layout = pre.layouts[table]
     for j, slot_id in enumerate(layout.slots[: layout.n_fields]):
         slot = pre.slots[slot_id]
-        if isinstance(slot.preproc, CategoricalPreproc):
+        if isinstance(slot.preproc, CategoricalPreproc) and not slot.preproc.rare_keys:
             out[tokens[:, j] == slot.offset + 1, j] = slot.offset
     return out
