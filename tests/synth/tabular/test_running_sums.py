@@ -19,7 +19,7 @@ from relsynth.relational import (
     Table,
 )
 from relsynth.synth import TabularPreproc
-from relsynth.synth.tabular._running_sums import _kept_on_side, side_of_zero
+from relsynth.synth.tabular._running_sums import _kept_on_side, side_of_zero, without_floor_on_formulas
 
 
 def bank(n: int = 60, seed: int = 0, opening: bool = True) -> RelationalData:
@@ -200,3 +200,12 @@ def test_a_step_below_zero_takes_what_is_left_or_raises_the_largest_receipt_befo
     assert kept.tolist() == [7, -3, -2, -2, 6, -1, 0, 4]
     assert side_of_zero(np.array([0.0, 3, np.nan])) == 1 and side_of_zero(np.array([-2.0, 0])) == -1
     assert side_of_zero(np.array([-1.0, 1])) == 0
+
+
+def test_no_floor_where_the_amount_is_a_formula():
+    # an amount that is quantity x price is set again after the running sums: a shortened step
+    # would be undone and the chain broken, so its balance keeps no side of 0
+    sums = [{"table": "move", "column": "balance", "of": "amount", "side": 1}]
+    formulas = [{"table": "move", "column": "amount", "of": ["qty", "price"], "op": "*"}]
+    assert without_floor_on_formulas(sums, formulas)[0]["side"] == 0
+    assert without_floor_on_formulas(sums, [])[0]["side"] == 1

@@ -94,6 +94,14 @@ def find_running_sums(pre, data: RelationalData, summed: set[tuple[str, str]]) -
     return out
 
 
+def without_floor_on_formulas(sums: list[dict], formulas: list[dict]) -> list[dict]:
+    """`sums` with no side of 0 kept (`side` 0) where the number they add is a formula's column:
+    the formulas are set again after the running sums, and would undo a step shortened to what is
+    on hand, breaking the chain."""
+    computed = {(f["table"], f["column"]) for f in formulas}
+    return [s | {"side": 0} if (s["table"], s["of"]) in computed else s for s in sums]
+
+
 def side_of_zero(values: np.ndarray) -> int:
     """1 where the values are never negative (a stock on hand), -1 where never positive (a debt
     owed), 0 where they take both signs (or none is held)."""

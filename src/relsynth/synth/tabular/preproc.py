@@ -81,7 +81,7 @@ from relsynth.synth.tabular._references import (
 )
 from relsynth.synth.tabular._references.fit import null_by as reference_null_by
 from relsynth.synth.tabular._references.pairing import coarse_tokens, n_groups
-from relsynth.synth.tabular._running_sums import find_running_sums
+from relsynth.synth.tabular._running_sums import find_running_sums, without_floor_on_formulas
 from relsynth.synth.tabular._sibling_spans import find_sibling_spans
 from relsynth.synth.tabular._sign_labels import find_sign_labels
 from relsynth.synth.tabular._sorted_siblings import find_sorted_siblings
@@ -328,6 +328,7 @@ class TabularPreproc:
             summed |= {(r["table"], r["column"]) for r in running}
         formulas = find_formulas(self, data, summed)  # set after generation too: out of the orders as well
         summed |= {(f["table"], f["column"]) for f in formulas}
+        running = without_floor_on_formulas(running, formulas)  # a formula set again would undo a shortened step
         if self.keep_orders:
             unsettled = summed - self._settled_formulas(formulas)  # a child's date or number may follow those
             above = {t: self._parent_values(data, t, unsettled) for t in self.schema.synth_tables}
