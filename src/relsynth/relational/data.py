@@ -34,6 +34,7 @@ from relsynth.relational._coerce import (
 from relsynth.relational._coerce import composite_references as composite_references  # read by generation
 from relsynth.relational._versioned import entity_table, versioned_keys
 from relsynth.relational.columns import Column
+from relsynth.relational.composite import add_row_keys, composite_formats
 from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.files import (
     DECIMAL_PRECISION,
@@ -277,6 +278,8 @@ class RelationalData:
         # that is all there is (a split or subset of a sample is the data it encodes)
         self.whole: Whole | None = None
         problems: list[str] = []
+        # a composite key's row keys (relational/composite.py), which the frames lack unless written with them
+        data = add_row_keys(schema, data, problems if orphans == "error" else [])
         self.data = self._coerce_all(data, problems, formats or {})
         # Keys are checked even when columns failed, so one error lists every problem found;
         # parents first, so rows dropped as orphans take their descendants with them.
@@ -290,6 +293,12 @@ class RelationalData:
             warnings.warn(f"orphans dropped or nulled: {self.dropped}", stacklevel=2)
         if problems:
             raise DataError(problems)
+        for table, cols in composite_formats(schema).items():  # declared by the schema: kept by generation
+            for col, fmt in cols.items():
+                if table in self.data and col in self.data[table]:
+                    self.formats.setdefault(table, {}).setdefault(col, {}).setdefault(SQL_FORMAT, {}).update(
+                        fmt[SQL_FORMAT]
+                    )
         for table, cols in (formats or {}).items():
             if table in self.data:
                 self.formats.setdefault(table, {}).update(
@@ -397,6 +406,7 @@ class RelationalData:
         return values.mask(where), fmt
 
     def _check_primary_key(self, name: str, problems: list[str]) -> None:
+        self._check_composite_key(name, problems)
         df, pk = self.data[name], self.schema.tables[name].primary_key
         if pk is None or pk not in df.columns:
             return
@@ -410,6 +420,25 @@ class RelationalData:
             problems.append(
                 f"table {name!r}, primary key {pk!r}: {dup.nunique()} duplicated value(s) in {len(dup)} rows, "
                 f"e.g. {_examples(dup)}{_duplicates_way_out(df[df[pk].isin(dup)], pk)}"
+            )
+
+    def _check_composite_key(self, name: str, problems: list[str]) -> None:
+        """Table `name`'s composite primary key (`Table.composite_key`): no null, no pair repeated."""
+        df, key = self.data[name], list(self.schema.tables[name].composite_key)
+        if not key or not set(key) <= set(df.columns):
+            return
+        nulls = df[key].isna().any(axis=1)
+        if nulls.any():
+            problems.append(
+                f"table {name!r}, composite primary key {key}: {int(nulls.sum())} row(s) with a null in it, at row(s) "
+                f"{_rows(nulls)}"
+            )
+        dup = df.duplicated(key, keep=False) & ~nulls
+        if dup.any():
+            pairs = list(df.loc[dup, key].drop_duplicates().head(3).itertuples(index=False, name=None))
+            problems.append(
+                f"table {name!r}, composite primary key {key}: {int(dup.sum())} rows repeat a key, e.g. "
+                f"{', '.join(map(str, pairs))}: fix them, or declare a key that tells the rows apart"
             )
 
     def _check_foreign_keys(self, name: str, problems: list[str], references: bool) -> None:

@@ -23,6 +23,12 @@ from typing import TYPE_CHECKING
 import yaml
 
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, as_kind
+from relsynth.relational.composite import (
+    CompositeForeignKey,
+    check_key_columns,
+    composite_key_problems,
+    row_key_name,
+)
 from relsynth.relational.errors import SchemaError
 from relsynth.relational.files import write_text_atomic
 from relsynth.relational.nesting import key_kind, nesting_keys, reached, series_date
@@ -49,16 +55,26 @@ class Table:
     `unique`: the sets of columns whose values no two rows repeat together, beyond the primary key
     (UNIQUE (employee_id, valid_from), (store_id, sku)); a row with a null in one is free, as in SQL.
     Generation keeps them (`relsynth.synth.tabular._unique_sets`), `to_sql` declares them.
+    `composite_key`: a primary key of several columns (an order's lines, (order_id, line_no)), the
+    table then having no `PrimaryKey` column but the row key a table nesting under it names;
+    `composite_fks`: keys of several columns naming such rows (`CompositeForeignKey`, or
+    {columns: [...], table: t}); see relational/composite.py.
     """
 
     def __init__(
         self,
         columns: Mapping[str, ColumnKind | Column | str | dict] | None = None,
         unique: Iterable[Iterable[str]] = (),
+        composite_key: Iterable[str] = (),
+        composite_fks: Iterable[object] = (),
         **kw,
     ):
         if isinstance(unique, ColumnKind | Column | str | Mapping):  # a column named "unique"
             kw, unique = {"unique": unique, **kw}, ()
+        if isinstance(composite_key, ColumnKind | Column | str | Mapping):  # a column named "composite_key"
+            kw, composite_key = {"composite_key": composite_key, **kw}, ()
+        if isinstance(composite_fks, ColumnKind | Column | str | Mapping):  # a column named "composite_fks"
+            kw, composite_fks = {"composite_fks": composite_fks, **kw}, ()
         merged = {**(columns or {}), **kw}
         if not merged:
             raise SchemaError("a Table needs at least one column")
@@ -85,6 +101,24 @@ class Table:
                 )
             if cols not in self.unique:
                 self.unique.append(cols)
+        self.composite_key: tuple[str, ...] = tuple(str(c) for c in composite_key)
+        if self.composite_key:
+            check_key_columns(self.composite_key, self.columns, "composite_key")
+            if pks and pks != [row_key_name(self.composite_key)]:
+                raise SchemaError(
+                    f"a table with a composite_key {list(self.composite_key)} has no primary key column of its own "
+                    f"(got {pks}): its row key only, {row_key_name(self.composite_key)!r}, where a table nests under it"
+                )
+        self.composite_fks: list[CompositeForeignKey] = []
+        for spec in composite_fks:
+            fk = CompositeForeignKey.parse(spec)
+            check_key_columns(fk.columns, self.columns, "composite foreign key")
+            if fk.ref_columns and len(fk.ref_columns) != len(fk.columns):
+                raise SchemaError(
+                    f"composite foreign key {list(fk.columns)}: ref_columns {list(fk.ref_columns)} differ in length"
+                )
+            if fk not in self.composite_fks:
+                self.composite_fks.append(fk)
 
     def cols_of(self, *kinds: Column) -> list[str]:
         """Names of the columns of the given kinds, in table order."""
@@ -111,21 +145,38 @@ class Table:
         return tuple(self.columns)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Table) and self.columns == other.columns and self.unique == other.unique
+        return (
+            isinstance(other, Table)
+            and self.columns == other.columns
+            and self.unique == other.unique
+            and self.composite_key == other.composite_key
+            and self.composite_fks == other.composite_fks
+        )
 
     def __repr__(self) -> str:
         cols = ", ".join(f"{n}={k.kind.value}" for n, k in self.columns.items())
-        return f"Table({cols}{f', unique={self.unique}' if self.unique else ''})"
+        key = f", composite_key={list(self.composite_key)}" if self.composite_key else ""
+        fks = f", composite_fks={self.composite_fks}" if self.composite_fks else ""
+        return f"Table({cols}{f', unique={self.unique}' if self.unique else ''}{key}{fks})"
 
     def to_yaml(self) -> dict:
         out: dict = {"columns": {n: k.to_yaml() for n, k in self.columns.items()}}
         if self.unique:
             out["unique"] = [list(cols) for cols in self.unique]
+        if self.composite_key:
+            out["primary_key"] = list(self.composite_key)
+        if self.composite_fks:
+            out["foreign_keys"] = [fk.to_yaml() for fk in self.composite_fks]
         return out
 
     def with_columns(self, columns: Mapping[str, ColumnKind]) -> Table:
-        """A table of `columns` keeping the `unique` sets whose columns are all among them."""
-        return Table(columns=columns, unique=[u for u in self.unique if set(u) <= set(columns)])
+        """A table of `columns` keeping the `unique` sets and composite keys whose columns are all among them."""
+        return Table(
+            columns=columns,
+            unique=[u for u in self.unique if set(u) <= set(columns)],
+            composite_key=self.composite_key if set(self.composite_key) <= set(columns) else (),
+            composite_fks=[fk for fk in self.composite_fks if set(fk.columns) <= set(columns)],
+        )
 
 
 _logged: set[str] = set()
@@ -247,7 +298,17 @@ class Schema:
                         f"{_near_names([ref], list(self.tables))}"
                     )
                 if self.tables[ref].primary_key is None:
-                    raise SchemaError(f"{name}.{fk} references {ref!r}, which has no primary key")
+                    composite = self.tables[ref].composite_key
+                    raise SchemaError(
+                        f"{name}.{fk} references {ref!r}, which has no primary key"
+                        + (
+                            f" column: its key is composite, {list(composite)}; name its rows by as many columns "
+                            f"({name}: foreign_keys: [{{columns: [...], table: {ref}}}], or Schema.infer's "
+                            f"foreign_keys={{{name!r}: {{(...): {ref!r}}}}})"
+                            if composite
+                            else ""
+                        )
+                    )
             nested = [fk for fk, kind in self._synth_fks(name) if kind.nest and kind.parent != name]
             if len(nested) > 1:
                 _log_once(
@@ -255,6 +316,10 @@ class Schema:
                     f"synthesised table); {', '.join(f'{fk} -> {table.foreign_keys[fk]}' for fk in nested[1:])}: "
                     "references, drawn among the synthetic rows (mark a key nest: false to choose another)"
                 )
+        if problems := composite_key_problems(self):
+            raise SchemaError(
+                f"{len(problems)} composite key(s) the model cannot take:\n" + "\n".join(f"  - {p}" for p in problems)
+            )
         self._check_acyclic()
 
     def _synth_fks(self, table: str) -> list[tuple[str, ForeignKey]]:
@@ -387,7 +452,12 @@ class Schema:
             if not isinstance(tspec, Mapping) or "columns" not in tspec:
                 raise SchemaError(f"table {name!r} needs a 'columns' mapping")
             try:
-                tables[name] = Table(columns=tspec["columns"], unique=tspec.get("unique") or ())
+                tables[name] = Table(
+                    columns=tspec["columns"],
+                    unique=tspec.get("unique") or (),
+                    composite_key=_listed(tspec.get("primary_key"), "primary_key"),
+                    composite_fks=_listed(tspec.get("foreign_keys"), "foreign_keys"),
+                )
             except SchemaError as exc:
                 raise SchemaError(f"table {name!r}: {exc}") from None
         schema = cls(tables=tables, lookups=spec.get("lookups") or ())
@@ -445,31 +515,38 @@ class Schema:
             unknown = [t for t in mapping if t not in data]
             if unknown:
                 raise SchemaError(f"{what} names table(s) {unknown} that are not in the data ({list(data)})")
-        if composite := _composite_keys(primary_keys, foreign_keys):
-            raise SchemaError(
-                f"Schema.infer takes keys of one column, but {'; '.join(composite)} name several: composite keys "
-                "are read from a database's catalog (RelationalData.from_sql: a table keyed (tenant_id, id) nests "
-                "under the row its (tenant_id, project_id) names and copies its tenant_id from it), so write the "
-                "frames into SQLite with their PRIMARY KEY and FOREIGN KEY constraints and read that; or give such "
-                "a table no key here (its columns are then modelled as plain values that name no generated row)"
-            )
+        composite_pks, primary_keys = _composite_primary_keys(primary_keys)
+        composite_fks, foreign_keys = _composite_foreign_keys(foreign_keys)
         keyed = set(lookups) | {t for fks in foreign_keys.values() for t in fks.values()}  # tables that need one
         guessed = {
             name: found
             for name, df in data.items()
             if name not in primary_keys
+            and name not in composite_pks
             and (
                 found := counter_key(
-                    df, {*foreign_keys.get(name, {}), *overrides.get(name, {})}, 2 if name in keyed else MIN_KEY_ROWS
+                    df,
+                    {
+                        *foreign_keys.get(name, {}),
+                        *overrides.get(name, {}),
+                        *_composite_columns(composite_fks.get(name)),
+                    },
+                    2 if name in keyed else MIN_KEY_ROWS,
                 )
             )
         }
         primary_keys = {**primary_keys, **{t: col for t, (col, _) in guessed.items()}}
         tables, report = {}, {}
         passed_over: dict[tuple[str, str], str] = {}
-        in_column_order = {t: _in_column_order(fks, data[t].columns) for t, fks in foreign_keys.items()}
+        candidates = _row_key_candidates(data, composite_pks, composite_fks, lookups)
+        in_column_order = {
+            t: _in_column_order(foreign_keys.get(t, {}), data[t].columns, candidates.get(t, []))
+            for t in {*foreign_keys, *candidates}
+        }
 
         def series(table: str, key: str) -> str | None:
+            if key not in data[table].columns:
+                return None  # a row key (`_row_key_candidates`): not a column of the frame
             keys = {primary_keys.get(table), *foreign_keys.get(table, {})}
             given = overrides.get(table, {})
             dates = [c for c in data[table].columns if c not in keys and _dated(data[table][c], given.get(c))]
@@ -477,14 +554,38 @@ class Schema:
 
         rows = {n: len(df) for n, df in data.items()}
         nests = nesting_keys(in_column_order, rows, set(lookups), passed_over, series)
+        row_keys = [(t, fk) for t, fks in candidates.items() for fk in fks if nests.get(t) == row_key_name(fk.columns)]
         for name, df in data.items():
             pk, fks = primary_keys.get(name), dict(foreign_keys.get(name, {}))
-            missing = [c for c in [pk, *fks, *overrides.get(name, {})] if c is not None and c not in df.columns]
+            in_keys = [*composite_pks.get(name, ()), *_composite_columns(composite_fks.get(name))]
+            missing = [
+                c
+                for c in dict.fromkeys([pk, *fks, *overrides.get(name, {}), *in_keys])
+                if c is not None and c not in df
+            ]
             if missing:
                 raise SchemaError(f"table {name!r} has no column(s) {missing}; it has {list(df.columns)}")
             cols: dict[str, ColumnKind | Column | str] = {}
             why = report[name] = {}
+            if any(fk.table == name for _, fk in row_keys):
+                key = row_key_name(composite_pks[name])
+                cols[key], why[key] = (
+                    Column.PRIMARY_KEY,
+                    (
+                        f"numbers the rows of the composite primary key {key}, which a table nests under: added to the "
+                        "data by RelationalData, not written back"
+                    ),
+                )
             for col in df.columns:
+                for _, fk in (k for k in row_keys if k[0] == name and k[1].columns[0] == col):
+                    key = row_key_name(fk.columns)
+                    cols[key], why[key] = (
+                        ForeignKey(parent=fk.table),
+                        (
+                            f"the row of {fk.table} that the composite key {key} names (added to the data by "
+                            f"RelationalData, not written back): {name} nests under it, its columns copied from it"
+                        ),
+                    )
                 if col == pk:
                     cols[col], why[col] = (
                         Column.PRIMARY_KEY,
@@ -503,7 +604,11 @@ class Schema:
                     cols[col], why[col] = overrides[name][col], "given in overrides"
                 else:
                     cols[col], why[col] = infer_kind_and_reason(df[col], in_lookup=name in lookups)
-            tables[name] = Table(columns=cols)
+                    if col in in_keys and as_kind(cols[col]).kind is Column.TEXT:  # a key names, never free text
+                        cols[col], why[col] = Column.CATEGORICAL, f"{why[col]}; part of a composite key: a label"
+            tables[name] = Table(
+                columns=cols, composite_key=composite_pks.get(name, ()), composite_fks=composite_fks.get(name, ())
+            )
         schema = cls(tables=tables, lookups=lookups)
         for name, table in schema.tables.items():
             for col, kind in table.columns.items():
@@ -562,17 +667,76 @@ def _dated(values: pd.Series, given: ColumnKind | Column | str | None) -> bool:
     return kind in (Column.DATE, Column.DATETIME)
 
 
-def _composite_keys(primary_keys: Mapping, foreign_keys: Mapping) -> list[str]:
-    """The keys given to `Schema.infer` as several columns, as the caller wrote them."""
-    out = [f"primary_keys[{t!r}] = {pk!r}" for t, pk in primary_keys.items() if isinstance(pk, list | tuple)]
-    return out + [
-        f"foreign_keys[{t!r}][{c!r}]" for t, fks in foreign_keys.items() for c in fks if isinstance(c, list | tuple)
-    ]
+def _several(key: object) -> bool:
+    """Whether a key given to `Schema.infer` names several columns (a list or a tuple)."""
+    return isinstance(key, list | tuple)
 
 
-def _in_column_order(fks: Mapping[str, str], columns: Iterable[str]) -> dict[str, str]:
-    """`fks` (column -> table) in the table's column order (a key it lacks last: refused later)."""
-    ordered = {c: fks[c] for c in columns if c in fks}
+def _composite_primary_keys(primary_keys: Mapping) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """(table -> composite key, table -> key column) of `primary_keys`; a list of one column is that column."""
+    composite = {t: tuple(k) for t, k in primary_keys.items() if _several(k) and len(k) > 1}
+    single = {t: (k[0] if _several(k) else k) for t, k in primary_keys.items() if t not in composite}
+    return composite, single
+
+
+def _composite_foreign_keys(
+    foreign_keys: Mapping[str, Mapping],
+) -> tuple[dict[str, list[CompositeForeignKey]], dict[str, dict[str, str]]]:
+    """(table -> composite keys, table -> {key column: table}) of `foreign_keys`, whose keys of
+    several columns are tuples: {"shipment_line": {("order_id", "line_no"): "order_line"}}."""
+    composite: dict[str, list[CompositeForeignKey]] = {}
+    single: dict[str, dict[str, str]] = {}
+    for t, fks in foreign_keys.items():
+        for cols, ref in fks.items():
+            if _several(cols) and len(cols) > 1:
+                composite.setdefault(t, []).append(CompositeForeignKey(tuple(cols), ref))
+            else:
+                single.setdefault(t, {})[cols[0] if _several(cols) else cols] = ref
+    return composite, single
+
+
+def _composite_columns(fks: Iterable[CompositeForeignKey] | None) -> list[str]:
+    """The columns of composite foreign keys `fks`, each once."""
+    return list(dict.fromkeys(c for fk in fks or () for c in fk.columns))
+
+
+def _row_key_candidates(
+    data: Mapping[str, pd.DataFrame],
+    composite_pks: Mapping[str, tuple[str, ...]],
+    composite_fks: Mapping[str, list[CompositeForeignKey]],
+    lookups: Iterable[str],
+) -> dict[str, list[CompositeForeignKey]]:
+    """table -> the composite foreign keys it may nest by (a row key, as `from_sql` reads them): to
+    another synthesised table's whole composite key, never null (a null names no row to nest under)."""
+    out: dict[str, list[CompositeForeignKey]] = {}
+    for t, fks in composite_fks.items():
+        for fk in fks:
+            key = composite_pks.get(fk.table, ())
+            if fk.table == t or fk.table in lookups or t in lookups or len(key) != len(fk.columns):
+                continue
+            if set(fk.columns) <= set(data[t].columns) and data[t][list(fk.columns)].notna().all().all():
+                out.setdefault(t, []).append(fk)
+    return out
+
+
+def _listed(value: object, what: str) -> list:
+    """A table's YAML list (`primary_key: [a, b]`, `foreign_keys: [...]`); [] where absent."""
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, list):
+        raise SchemaError(f"{what}: a list (primary_key: [order_id, line_no]), got {value!r}")
+    return value
+
+
+def _in_column_order(
+    fks: Mapping[str, str], columns: Iterable[str], row_keys: Iterable[CompositeForeignKey] = ()
+) -> dict[str, str]:
+    """`fks` (column -> table) in the table's column order (a key it lacks last: refused later), each
+    composite key's row key (`row_keys`) just before its first column, as `from_sql` orders them."""
+    ordered: dict[str, str] = {}
+    for c in columns:
+        ordered |= {row_key_name(fk.columns): fk.table for fk in row_keys if fk.columns[0] == c}
+        ordered |= {c: fks[c]} if c in fks else {}
     return ordered | {c: t for c, t in fks.items() if c not in ordered}
 
 
