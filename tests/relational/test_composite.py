@@ -110,3 +110,51 @@ def test_a_repeated_composite_key_and_a_pair_naming_no_row_are_named_with_their_
         match=r"'product_tag', composite primary key \['sku', 'tag'\]: 2 rows repeat a key, e.g. \('a', 'eco'\)",
     ):
         RelationalData(frames, Schema.infer(frames, **KEYS))
+
+
+def test_a_hand_written_yaml_nests_by_the_row_key_it_names_or_keeps_the_pairing():
+    """A YAML declaring the keys without the row key columns pairs the shipments with generated
+    lines (a composite reference); naming '(order_id, line_no)' as the shipments' foreign key
+    nests them under their line, and a row key the referenced table lacks is named with the fix."""
+    frames = orders_db(10)
+    tables = {
+        "orders": {"columns": {"id": "primary_key", "region": "categorical"}},
+        "order_line": {
+            "columns": {"order_id": {"foreign_key": "orders"}, "line_no": "integer", "qty": "integer"},
+            "primary_key": ["order_id", "line_no"],
+        },
+        "shipment": {
+            "columns": {"id": "primary_key", "order_id": "integer", "line_no": "integer", "shipped_qty": "integer"},
+            "foreign_keys": [{"columns": ["order_id", "line_no"], "table": "order_line"}],
+        },
+        "product_tag": {"columns": {"sku": "categorical", "tag": "categorical"}, "primary_key": ["sku", "tag"]},
+    }
+    paired = RelationalData(frames, Schema.from_dict({"tables": tables}))
+    assert paired.schema.parent("shipment") is None and "(order_id, line_no)" not in paired["shipment"]
+    assert composite_references(paired.formats) == [
+        ("shipment", ["order_id", "line_no"], "order_line", ["order_id", "line_no"])
+    ]
+    tables["shipment"]["columns"] = {
+        "(order_id, line_no)": {"foreign_key": "order_line"},
+        **tables["shipment"]["columns"],
+    }
+    with pytest.raises(SchemaError, match=r"add '\(order_id, line_no\)': primary_key to its columns"):
+        Schema.from_dict({"tables": tables})
+    tables["order_line"]["columns"] = {"(order_id, line_no)": "primary_key", **tables["order_line"]["columns"]}
+    nested = RelationalData(frames, Schema.from_dict({"tables": tables}))
+    assert nested.schema.parent("shipment").parent == "order_line"
+    assert (nested["shipment"]["(order_id, line_no)"] == nested["order_line"]["(order_id, line_no)"]).all()
+
+
+def test_to_dir_writes_the_tables_without_the_row_keys_and_from_dir_adds_them(tmp_path):
+    """to_dir wrote '(order_id, line_no)' into order_line.parquet and shipment.parquet, a column
+    the source's files never had; the schema's declared keys stand for it, so it is left out and
+    from_dir adds it again."""
+    data = RelationalData(orders_db(10), Schema.infer(orders_db(10), **KEYS))
+    data.to_dir(tmp_path / "out")
+    written = pd.read_parquet(tmp_path / "out" / "shipment.parquet")
+    assert list(written.columns) == list(orders_db(10)["shipment"].columns)
+    back = RelationalData.from_dir(tmp_path / "out")
+    assert back.schema == data.schema and back.formats == data.formats
+    for t in data.schema.tables:
+        pd.testing.assert_frame_equal(back[t], data[t])

@@ -40,7 +40,7 @@ from relsynth.relational import (
     progress,
     sql,
 )
-from relsynth.relational.data import SQL_TYPES_FILE
+from relsynth.relational.data import SQL_TYPES_FILE, composite_references
 from relsynth.relational.schema import Edge
 from relsynth.relational.sql import type_spec
 
@@ -1145,19 +1145,28 @@ def test_a_not_null_composite_reference_names_a_row_under_dp(tmp_path: Path, cap
     assert named["id_y"].notna().all()
 
 
-def test_a_schema_written_from_composite_keys_says_what_its_row_keys_are(tmp_path: Path) -> None:
+def test_a_schema_written_from_composite_keys_reads_the_tables_own_frames(tmp_path: Path) -> None:
     """The tenant database's schema YAML (data.schema.to_yaml of from_sql) names the row keys
     from_sql adds ('(tenant_id, id)'); given with the tables' own frames it failed with "column(s)
-    ['(tenant_id, id)'] are in the schema but not in the data", which the user cannot add. The error
-    says what they are and the ways out, and to_dir / from_dir keeps them with the keys."""
+    ['(tenant_id, id)'] are in the schema but not in the data", which the user cannot add. The
+    schema declares the composite keys they stand for, so its YAML reads the frames (the row keys
+    added as from_sql adds them); a YAML without them says what they are and the ways out, and
+    to_dir / from_dir keeps them with the keys."""
     source = url("sqlite", tmp_path, "source")
     tenant_db(source)
     data = RelationalData.from_sql(source)
     engine = sa.create_engine(source)
     frames = {t: pd.read_sql_table(t, engine) for t in data.schema.tables}
     engine.dispose()
+    assert data.schema.tables["tasks"].composite_key == ("tenant_id", "id")
+    again = RelationalData(frames, Schema.from_yaml(data.schema.to_yaml()))
+    assert again.schema == data.schema
+    assert composite_references(again.formats) == composite_references(data.formats)
+    for t in data.schema.tables:
+        pd.testing.assert_frame_equal(again[t], data[t], check_dtype=False)
+    undeclared = {t: {"columns": table.to_yaml()["columns"]} for t, table in data.schema.tables.items()}
     with pytest.raises(DataError, match=r"\['\(tenant_id, id\)'\] name the rows of composite keys.*from_dir"):
-        RelationalData(frames, Schema.from_yaml(data.schema.to_yaml()))
+        RelationalData(frames, Schema.from_dict({"tables": undeclared}))
     data.to_dir(tmp_path / "dir")
     back = RelationalData.from_dir(tmp_path / "dir")
     assert back.schema == data.schema and back.formats["tasks"] == data.formats["tasks"]
@@ -1674,7 +1683,9 @@ def test_rows_repeating_a_link_tables_composite_key_are_listed_before_anything_i
     assert query(target, "SELECT COUNT(*) FROM users") == [(0,)]
     source = RelationalData.from_sql(target)
     assert source.schema.tables["follows"].primary_key is None  # read without it, written back with it
-    repeated = RelationalData({"users": users, "follows": follows}, source.schema, formats=source.formats)
+    with pytest.raises(DataError, match=r"composite primary key \['follower_id', 'followee_id'\]: 2 rows repeat a key"):
+        RelationalData({"users": users, "follows": follows}, source.schema)  # the schema declares it
+    repeated = RelationalData({"users": users, "follows": follows}, schema, formats=source.formats)
     with pytest.raises(DataError, match=r"which its composite PRIMARY KEY refuses \(e.g. \(1, 2\)\)"):
         repeated.to_sql(url(engine, tmp_path, "copy"), if_exists="replace")
     tables = "sqlite_master" if engine == "sqlite" else "information_schema.tables"

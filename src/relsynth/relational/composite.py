@@ -132,6 +132,17 @@ def row_key_fks(schema: Schema) -> list[tuple[str, CompositeForeignKey]]:
     ]
 
 
+def declared_row_keys(schema: Schema) -> dict[str, set[str]]:
+    """table -> its row key columns that declared composite keys stand for: `RelationalData` adds
+    them, so files need not hold them (the source's tables never had them)."""
+    out: dict[str, set[str]] = {}
+    for name, fk in row_key_fks(schema):
+        out.setdefault(name, set()).add(row_key_name(fk.columns))
+        if key := schema.tables[fk.table].composite_key:
+            out.setdefault(fk.table, set()).add(row_key_name(key))
+    return out
+
+
 def composite_formats(schema: Schema) -> dict[str, dict[str, dict]]:
     """table -> column -> format (its SQL format, as `from_sql` records it from a catalog) of the
     declared composite keys, which generation keeps and `to_sql` writes back: a composite primary
@@ -176,7 +187,7 @@ def add_row_keys(schema: Schema, frames: Mapping[str, pd.DataFrame], problems: l
         numbers = pd.Series(parent[parent_key].to_numpy()[rows], index=child.index, dtype="Int64").mask(rows < 0)
         out[name] = child.assign(**{key: numbers})
         if (orphan := rows < 0).any():
-            pairs = list(child[list(fk.columns)][orphan].head(3).itertuples(index=False, name=None))
+            pairs = [tuple(r) for r in child[list(fk.columns)][orphan].head(3).astype(object).to_numpy().tolist()]
             problems.append(
                 f"table {name!r}: {int(orphan.sum())} row(s) whose {key} names no row of {fk.table!r}, e.g. "
                 f"{', '.join(map(str, pairs))} at row(s) {', '.join(map(str, np.flatnonzero(orphan)[:3]))}: fix "

@@ -34,7 +34,7 @@ from relsynth.relational._coerce import (
 from relsynth.relational._coerce import composite_references as composite_references  # read by generation
 from relsynth.relational._versioned import entity_table, versioned_keys
 from relsynth.relational.columns import Column
-from relsynth.relational.composite import add_row_keys, composite_formats
+from relsynth.relational.composite import add_row_keys, composite_formats, declared_row_keys
 from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.files import (
     DECIMAL_PRECISION,
@@ -435,7 +435,7 @@ class RelationalData:
             )
         dup = df.duplicated(key, keep=False) & ~nulls
         if dup.any():
-            pairs = list(df.loc[dup, key].drop_duplicates().head(3).itertuples(index=False, name=None))
+            pairs = [tuple(r) for r in df.loc[dup, key].drop_duplicates().head(3).astype(object).to_numpy().tolist()]
             problems.append(
                 f"table {name!r}, composite primary key {key}: {int(dup.sum())} rows repeat a key, e.g. "
                 f"{', '.join(map(str, pairs))}: fix them, or declare a key that tells the rows apart"
@@ -595,8 +595,10 @@ class RelationalData:
 
         A non-empty `path` without a `schema.yaml` is refused (it was not written here)."""
         with atomic_dir(path, marker=SCHEMA_FILE) as tmp:
+            added = declared_row_keys(self.schema)  # the declared keys stand for them: read back, they are added
             for name in self.data:
-                write_parquet(self.to_source(name), tmp / f"{name}.parquet", self._decimal_types(name))
+                frame = self.to_source(name).drop(columns=sorted(added.get(name, ())))
+                write_parquet(frame, tmp / f"{name}.parquet", self._decimal_types(name))
             write_text_atomic(tmp / SCHEMA_FILE, self.schema.to_yaml())
             sql_types = {
                 t: {c: f[SQL_FORMAT] for c, f in cols.items() if SQL_FORMAT in f} for t, cols in self.formats.items()
@@ -843,7 +845,8 @@ def _row_key_hint(absent: list[str], df: pd.DataFrame) -> str:
     return (
         f": {keys} name the rows of composite keys, columns RelationalData.from_sql adds when it reads the keys "
         "from the database's catalog (tables nest by them, copying the keys' shared columns), not the frames' "
-        "own; a schema mapping or YAML cannot declare composite keys: read the data with from_sql (write the "
-        "frames into SQLite with their PRIMARY KEY and FOREIGN KEY constraints first), or with from_dir from "
-        "to_dir's output, which keeps them"
+        "own, and this schema does not declare the keys they stand for: declare them beside the table's columns "
+        "(primary_key: [tenant_id, id]; foreign_keys: [{columns: [tenant_id, project_id], table: projects}], as "
+        "the schema of from_sql's data writes them), read the data with from_sql, or with from_dir from to_dir's "
+        "output, which keeps them"
     )

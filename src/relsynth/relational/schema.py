@@ -299,6 +299,11 @@ class Schema:
                     )
                 if self.tables[ref].primary_key is None:
                     composite = self.tables[ref].composite_key
+                    if composite and fk == row_key_name(composite):  # a row key: the table's rows numbered
+                        raise SchemaError(
+                            f"{name}.{fk} names a row of {ref!r} by its composite key {list(composite)}, and {ref} "
+                            f"lacks the key numbering its rows: add {fk!r}: primary_key to its columns (first)"
+                        )
                     raise SchemaError(
                         f"{name}.{fk} references {ref!r}, which has no primary key"
                         + (
@@ -541,7 +546,7 @@ class Schema:
         candidates = _row_key_candidates(data, composite_pks, composite_fks, lookups)
         in_column_order = {
             t: _in_column_order(foreign_keys.get(t, {}), data[t].columns, candidates.get(t, []))
-            for t in {*foreign_keys, *candidates}
+            for t in dict.fromkeys([*foreign_keys, *candidates])
         }
 
         def series(table: str, key: str) -> str | None:

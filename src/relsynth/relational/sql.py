@@ -78,6 +78,7 @@ from relsynth.relational._coerce import (
 )
 from relsynth.relational._infer import string_kind_and_reason
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, PrimaryKey, as_kind
+from relsynth.relational.composite import CompositeForeignKey, row_key_name
 from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.nesting import MIN_ROOT_ROWS, SERIES_LENGTH, SeriesDate, key_kind, large_enough, nesting_keys
 from relsynth.relational.progress import LogProgress, progress
@@ -1293,11 +1294,13 @@ def _note_composite_references(
     generation and `to_sql`, and say so in the columns' reasons; one the table nests by names its
     row key (`RowKey`), whose row the columns are copied from."""
     for fk in r.fks:
-        if all(c in own for c in fk.columns) or not composite_reference(fk, reflected):
+        key = next((k for k in row_keys if k.child == t and k.columns == tuple(fk.columns)), None)
+        # columns given in overrides read the key as plain columns, unless the table nests by its row key
+        # (a schema written from one read so names it): its columns are then copied from the row
+        if (key is None and all(c in own for c in fk.columns)) or not composite_reference(fk, reflected):
             continue  # one to its own table (a sub-task's parent) too: its pair is one of the table's rows
         spec = specs.setdefault(fk.columns[0], {})
         ref = {"columns": list(fk.columns), "table": fk.table, "ref_columns": list(fk.ref_columns)}
-        key = next((k for k in row_keys if k.child == t and k.columns == tuple(fk.columns)), None)
         spec.setdefault(COMPOSITE_FK, []).append(ref if key is None else {**ref, ROW_KEY: key.child_column})
         for c in fk.columns:
             why[c] += f"; with ({', '.join(fk.columns)}) a key to {fk.table} " + (
@@ -1809,6 +1812,7 @@ class Catalog:
                     cols[c] = kind
                 unique = [u for u in self.reflected[n].unique_sets if set(u) <= set(cols)]  # none left out
                 tables_out[n] = Table(columns=_with_row_key_kinds(n, cols, plan.row_keys), unique=unique)
+        tables_out = _with_composite_keys(tables_out, self.reflected, plan.specs)
         schema = Schema(tables=tables_out, lookups=plan.lookups)
         schema.inference = plan.why
         schema.detected_lookups = tuple(plan.detected)
@@ -1818,6 +1822,35 @@ class Catalog:
         if small := small_referenced_roots(schema, {n: len(f) for n, f in frames.items()}):
             log.warning("from_sql: %s", small)
         return schema
+
+
+def _with_composite_keys(
+    tables: Mapping[str, Table], reflected: Mapping[str, _Reflected], specs: Mapping[str, Mapping[str, dict]]
+) -> dict[str, Table]:
+    """`tables` declaring the composite keys read (`Table.composite_key`, `composite_fks`): the
+    primary keys read without a key column, and the composite references to them. The schema then
+    says them, so that its YAML reads the tables' own frames again (`RelationalData` adds the row keys)."""
+    keyed = {
+        n: tuple(r.pk)
+        for n, r in reflected.items()
+        if len(r.pk) > 1
+        and set(r.pk) <= set(tables[n].columns)
+        and tables[n].cols_of(Column.PRIMARY_KEY) in ([], [row_key_name(r.pk)])
+    }
+    out = {}
+    for n, table in tables.items():
+        fks = [
+            CompositeForeignKey(
+                tuple(ref["columns"]),
+                ref["table"],
+                () if tuple(ref["ref_columns"]) == keyed[ref["table"]] else tuple(ref["ref_columns"]),
+            )
+            for spec in specs.get(n, {}).values()
+            for ref in spec.get(COMPOSITE_FK, [])
+            if ref["table"] in keyed and set(ref["columns"]) <= set(table.columns)
+        ]
+        out[n] = Table(columns=table.columns, unique=table.unique, composite_key=keyed.get(n, ()), composite_fks=fks)
+    return out
 
 
 def _with_row_key_kinds(name: str, cols: Mapping[str, ColumnKind], keys: Sequence[RowKey]) -> dict[str, ColumnKind]:

@@ -414,7 +414,10 @@ def test_a_link_table_is_read_without_its_composite_key_and_never_links_a_pair_t
         assert not links.duplicated().any() and len(links) == len(data["film_actor"])
     pre.stats["references"]["film_actor.film_id"]["unique_pairs"] = False  # the test can tell
     pre.stats["unique_links"] = {}  # (repeats left are dropped, too)
-    assert pre.inverse_transform(pre.transform(data), seed=0)["film_actor"].duplicated().any()
+    with pytest.raises(
+        DataError, match=r"'film_actor', composite primary key \['actor_id', 'film_id'\]: \d+ rows repeat"
+    ):
+        pre.inverse_transform(pre.transform(data), seed=0)  # the schema declares the key: repeats are refused
 
 
 def numbered_lines(tmp_path: Path) -> str:
@@ -551,9 +554,12 @@ def test_under_dp_a_declared_link_key_is_kept_and_the_database_writes_back(tmp_p
     synth = pre.inverse_transform(pre.transform(data), seed=0)
     assert not synth["film_actor"].duplicated().any()
     synth.to_sql(f"sqlite:///{tmp_path / 'synth.sqlite'}")
-    undeclared = RelationalData({t: data[t] for t in data.schema.tables}, data.schema)  # no source key
+    plain = {t: Table(columns=table.columns, unique=table.unique) for t, table in data.schema.tables.items()}
+    undeclared = RelationalData(  # no source key: the schema declares none, no SQL format says one
+        {t: data[t] for t in data.schema.tables}, Schema(tables=plain, lookups=data.schema.lookups)
+    )
     assert (
-        TabularPreproc.from_schema(data.schema)
+        TabularPreproc.from_schema(undeclared.schema)
         .fit(undeclared, dp=DpBudget(3.0, 1e-5, max_children=50))
         .stats["unique_links"]
         == {}
