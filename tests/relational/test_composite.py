@@ -158,3 +158,24 @@ def test_to_dir_writes_the_tables_without_the_row_keys_and_from_dir_adds_them(tm
     assert back.schema == data.schema and back.formats == data.formats
     for t in data.schema.tables:
         pd.testing.assert_frame_equal(back[t], data[t])
+
+
+def test_a_pair_of_a_key_that_does_not_nest_naming_no_row_is_named_or_made_null():
+    """A composite key with a null in the data keeps the pairing (no row key); its pair (1, 9),
+    which order 1 does not have, was read without a word and learnt as a pair generation replaces."""
+    frames = orders_db(10)
+    frames["shipment"]["line_no"] = frames["shipment"]["line_no"].astype("Int64")
+    frames["shipment"].loc[0, "line_no"] = pd.NA  # exempts the row, as SQL's MATCH SIMPLE
+    frames["shipment"].loc[1, "line_no"] = 9
+    schema = Schema.infer(frames, **KEYS)
+    assert schema.parent("shipment") is None
+    with pytest.raises(
+        DataError,
+        match=r"'shipment': 1 row\(s\) whose \(order_id, line_no\) names no row of 'order_line', e.g. \(1, 9\) at row\(s\) 1 ",
+    ):
+        RelationalData(frames, schema)
+    with pytest.warns(UserWarning, match="orphans dropped"):
+        dropped = RelationalData(frames, schema, orphans="drop")
+    assert dropped["shipment"].loc[1, ["order_id", "line_no"]].isna().all() and len(dropped["shipment"]) == len(
+        frames["shipment"]
+    )

@@ -132,6 +132,46 @@ def row_key_fks(schema: Schema) -> list[tuple[str, CompositeForeignKey]]:
     ]
 
 
+def unnamed_pairs(
+    schema: Schema, frames: Mapping[str, pd.DataFrame], table: str
+) -> list[tuple[CompositeForeignKey, pd.Series]]:
+    """(key, rows) of `table`'s composite foreign keys that no row key stands for, with the rows whose
+    values, none null (a null exempts the row, as SQL's MATCH SIMPLE), name no row of the referenced
+    table; keys whose tables or columns are missing, or whose referenced rows repeat a key, are left
+    to the other checks."""
+    out = []
+    nested = {fk for name, fk in row_key_fks(schema) if name == table}
+    for fk in schema.tables[table].composite_fks:
+        if fk in nested or table not in frames or fk.table not in frames:
+            continue
+        child, parent, ref_cols = frames[table], frames[fk.table], list(referenced_columns(schema, fk))
+        if parent.empty:  # no row to name (a generation that made none there says so: `keep_composite_references`)
+            continue
+        if not set(fk.columns) <= set(child) or not set(ref_cols) <= set(parent) or parent.duplicated(ref_cols).any():
+            continue
+        pairs = child[list(fk.columns)]
+        named = pd.MultiIndex.from_frame(_comparable(pairs)).isin(
+            pd.MultiIndex.from_frame(_comparable(parent[ref_cols]))
+        )
+        unnamed = pd.Series(~named, index=child.index) & pairs.notna().all(axis=1)
+        if unnamed.any():
+            out.append((fk, unnamed))
+    return out
+
+
+def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` as text, whole numbers without a decimal point: a key read as labels ('1', a column
+    given as categorical) names the rows whose key is the number 1."""
+    out = {}
+    for c in frame.columns:
+        values = frame[c]
+        if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+            if values.dropna().mod(1).eq(0).all():
+                values = values.astype("Int64")
+        out[c] = [None if pd.isna(v) else str(v) for v in values.astype(object)]
+    return pd.DataFrame(out, index=frame.index)
+
+
 def declared_row_keys(schema: Schema) -> dict[str, set[str]]:
     """table -> its row key columns that declared composite keys stand for: `RelationalData` adds
     them, so files need not hold them (the source's tables never had them)."""

@@ -34,7 +34,13 @@ from relsynth.relational._coerce import (
 from relsynth.relational._coerce import composite_references as composite_references  # read by generation
 from relsynth.relational._versioned import entity_table, versioned_keys
 from relsynth.relational.columns import Column
-from relsynth.relational.composite import add_row_keys, composite_formats, declared_row_keys
+from relsynth.relational.composite import (
+    add_row_keys,
+    composite_formats,
+    declared_row_keys,
+    row_key_name,
+    unnamed_pairs,
+)
 from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.files import (
     DECIMAL_PRECISION,
@@ -289,6 +295,7 @@ class RelationalData:
             self._check_foreign_keys(name, problems, references=False)
         for name in order:  # after every row dropped as an orphan is gone
             self._check_foreign_keys(name, problems, references=True)
+            self._check_composite_references(name, problems)
         if self.dropped:
             warnings.warn(f"orphans dropped or nulled: {self.dropped}", stacklevel=2)
         if problems:
@@ -481,6 +488,29 @@ class RelationalData:
                     f"{where}: {int(orphan.sum())} orphan value(s) not in {ref!r}, e.g. {_examples(values[orphan])}"
                     f"{way_out}{near}"
                 )
+
+    def _check_composite_references(self, name: str, problems: list[str]) -> None:
+        """Table `name`'s composite foreign keys that do not nest it (a line's (partkey, suppkey)):
+        pairs naming no row of the referenced table, which generation would learn as pairs it then
+        replaces; `orphans="drop"` makes the columns no other key holds null (a null exempts the row)."""
+        if self.partial:  # a row of another part of the database
+            return
+        for fk, unnamed in unnamed_pairs(self.schema, self.data, name):
+            keys = {*self.schema.tables[name].foreign_keys, *self.schema.tables[name].composite_key}
+            own = [c for c in fk.columns if c not in keys]
+            if self.orphans == "drop" and own:
+                self.data[name].loc[unnamed, own] = None
+                self.dropped[f"{name}.{row_key_name(fk.columns)}"] = int(unnamed.sum())
+                continue
+            pairs = [
+                tuple(r)
+                for r in self.data[name].loc[unnamed, list(fk.columns)].head(3).astype(object).to_numpy().tolist()
+            ]
+            way_out = f" (orphans='drop' makes {own} null)" if own else ""
+            problems.append(
+                f"table {name!r}: {int(unnamed.sum())} row(s) whose {row_key_name(fk.columns)} names no row of "
+                f"{fk.table!r}, e.g. {', '.join(map(str, pairs))} at row(s) {_rows(unnamed)}{way_out}"
+            )
 
     def _null_parent_way_out(self, ref: str) -> str:
         """The ways out of null parent keys: `ref` named a lookup when it can be one (no keys of its
