@@ -9,7 +9,17 @@ import pandas as pd
 import pytest
 import torch
 
-from relsynth.relational import Categorical, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import (
+    Boolean,
+    Categorical,
+    Datetime,
+    Integer,
+    Numeric,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    Table,
+)
 from relsynth.synth import TabularModel, TabularPreproc
 from relsynth.synth.tabular._sign_labels import apply_sign_labels
 
@@ -185,3 +195,49 @@ def test_a_coded_label_beside_a_null_keeps_its_side():
     synth = pre.inverse_transform(pre.transform(coded), seed=0)["tx"]
     held = tx["type"].notna().to_numpy()
     assert (synth["type"].to_numpy()[held] == tx["type"].to_numpy()[held]).all()
+
+
+def submissions(n: int = 400, seed: int = 0) -> RelationalData:
+    """Coursework submissions: `is_late` (a boolean) is true exactly where `submitted_at` is after
+    `due_at`, and `status` (a label) is 'late' there and 'on time' elsewhere; no date alone tells."""
+    rng = np.random.default_rng(seed)
+    due = pd.Timestamp("2024-01-15 23:59") + pd.to_timedelta(rng.integers(0, 120, n), unit="D")
+    late = rng.random(n) < 0.3
+    gap = pd.to_timedelta(rng.integers(1, 4000, n), unit="min")
+    submitted = due + np.where(late, 1, -1) * gap
+    frame = pd.DataFrame(
+        {
+            "id": range(1, n + 1),
+            "due_at": due,
+            "submitted_at": submitted,
+            "is_late": pd.array(late, dtype="boolean"),
+            "status": np.where(late, "late", "on time"),
+        }
+    )
+    schema = Schema(
+        s=Table(id=PrimaryKey(), due_at=Datetime(), submitted_at=Datetime(), is_late=Boolean(), status=Categorical())
+    )
+    return RelationalData({"s": frame}, schema)
+
+
+def test_a_flag_follows_the_order_of_two_dates_of_its_row():
+    """A submission's late flag, true exactly when it came after its due date: drawn as a token of
+    its own (a boolean, and dates were no numbers of the rule), 1,304 of 2,718 generated submissions
+    of an LMS database (48 %) were flagged against their dates. The sign of the difference of two
+    dates of the row now sets a label or a boolean as it does for two numbers."""
+    data = submissions()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    rules = {r["column"]: r for r in pre.stats["sign_labels"]}
+    assert {c: (r["number"], r.get("minus"), r["positive"]) for c, r in rules.items()} == {
+        "is_late": ("due_at", "submitted_at", "False"),
+        "status": ("due_at", "submitted_at", "on time"),
+    }
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["s"].copy()
+    synth["submitted_at"] = synth["submitted_at"].sample(frac=1, random_state=0).to_numpy()  # pairs drawn anew
+    after = synth["submitted_at"] > synth["due_at"]
+    assert ((synth["is_late"] != after).sum()) > 50
+    apply_sign_labels(pre, pre.stats["sign_labels"], tables := {"s": synth})
+    out = tables["s"]
+    assert out["is_late"].dtype == data["s"]["is_late"].dtype
+    assert (out["is_late"].to_numpy(dtype=bool) == after.to_numpy()).all()
+    assert (out["status"].to_numpy() == np.where(after, "late", "on time")).all()

@@ -262,6 +262,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     keep_value_orders(schema, out, formats, given)  # the source's CHECK (a < b), after lookup links are redrawn
     # the source's UNIQUE sets, once every value is set (`Table.unique`), keeping the CHECK pairs
     keep_unique_sets(schema, out, rng, given, formats)
+    apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # again: a date or number they moved
     parts = moved_date_parts(schema, pre.stats.get("date_parts", []), formats)
     apply_date_parts(pre, parts, out)  # again: a date the sets or checks moved
     apply_spelled_values(pre.stats.get("spelled_values", []), out)  # from the numbers set (none in older models)

@@ -14,6 +14,11 @@ Where no number alone tells, the sign of the difference of two numbers of the ro
 match's result is 'H', 'D' or 'A' as its home score is above, equal to or below its away score
 (`minus`: the number subtracted). Drawn as a token of its own, 427 of 888 generated matches of a
 briefly trained model had a result their scores contradict (a 0-2 home win).
+
+Two dates of the row are such a difference too, and a boolean such a label: a submission's late
+flag is true exactly when it came after its due date (`submitted_at` - `due_at` positive). Drawn as
+a token of its own, 1,304 of 2,718 generated submissions of an LMS database were flagged against
+their dates.
 """
 
 from __future__ import annotations
@@ -30,21 +35,24 @@ from relsynth.synth.tabular.encoders import label_texts
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows of each sign a label must be read from, at least
+LABEL_KINDS = (Column.CATEGORICAL, Column.BOOLEAN)  # a flag is a label of two values
+DATE_KINDS = (Column.DATE, Column.DATETIME)  # compared with one another, never with a number
 
 
 def find_sign_labels(pre, data: RelationalData) -> list[dict]:
     """[{"table", "column", "number", "negative", "positive", "zero"}]: `table.column` is the label
     `negative` where `number` is below 0, `positive` where above, `zero` (None: as generated) at 0;
     with "minus": the same of `number` - `minus` (two numbers of the row, the first in column order
-    first). Not context columns (given at generation)."""
+    first; or two dates of the row). Not context columns (given at generation)."""
     out = []
     for table in data.schema.synth_tables:
         kinds = data.schema.tables[table].columns
         given = pre.given_columns(table)
         modelled = [c for c in pre.modelled_columns(table) if c not in given]
         numbers = pre.float_numbers(table, modelled)
-        for col in (c for c in modelled if kinds[c].kind is Column.CATEGORICAL):
-            found = _first_sign_rule(data[table], numbers, data[table][col])
+        dates = [c for c in modelled if kinds[c].kind in DATE_KINDS]
+        for col in (c for c in modelled if kinds[c].kind in LABEL_KINDS):
+            found = _first_sign_rule(data[table], numbers, data[table][col], dates)
             if found is not None:
                 out.append({"table": table, "column": col, **found})
                 what = found["number"] + (f" - {found['minus']}" if "minus" in found else "")
@@ -52,9 +60,10 @@ def find_sign_labels(pre, data: RelationalData) -> list[dict]:
     return out
 
 
-def _first_sign_rule(frame: pd.DataFrame, numbers: list[str], labels: pd.Series) -> dict | None:
+def _first_sign_rule(frame: pd.DataFrame, numbers: list[str], labels: pd.Series, dates: list[str] = ()) -> dict | None:
     """{"number", ("minus"), "negative", "positive", "zero"} of the first number, else the first
-    difference of two numbers (labels of at most 3 values: one a sign), whose sign gives `labels`."""
+    difference of two numbers, else of two `dates` (labels of at most 3 values: one a sign), whose
+    sign gives `labels`."""
     codes, names = pd.factorize(labels)
     values = {n: _floats(frame[n]) for n in numbers}
     for n in numbers:
@@ -62,15 +71,24 @@ def _first_sign_rule(frame: pd.DataFrame, numbers: list[str], labels: pd.Series)
             return {"number": n, **rule}
     if len(names) > 3:
         return None
-    for i, a in enumerate(numbers):
-        for b in numbers[i + 1 :]:
-            if (rule := _labels_by_sign(values[a] - values[b], codes, names)) is not None:
-                return {"number": a, "minus": b, **rule}
+    for columns in (numbers, list(dates)):
+        for i, a in enumerate(columns):
+            for b in columns[i + 1 :]:
+                if (rule := _labels_by_sign(_difference(frame, a, b), codes, names)) is not None:
+                    return {"number": a, "minus": b, **rule}
     return None
 
 
 def _floats(number: pd.Series) -> np.ndarray:
     return pd.to_numeric(number, errors="coerce").astype(float).to_numpy()
+
+
+def _difference(frame: pd.DataFrame, a: str, b: str) -> np.ndarray:
+    """`a` - `b` as floats, NaN where either is missing: of two dates in seconds, subtracted as
+    datetimes (as nanosecond floats near 1.7e18, two dates a minute apart could compare equal)."""
+    if pd.api.types.is_datetime64_any_dtype(frame[a]) and pd.api.types.is_datetime64_any_dtype(frame[b]):
+        return ((frame[a] - frame[b]) / pd.Timedelta(seconds=1)).astype(float).to_numpy()
+    return _floats(frame[a]) - _floats(frame[b])
 
 
 def _labels_by_sign(x: np.ndarray, codes: np.ndarray, names: pd.Index) -> dict | None:
@@ -97,9 +115,8 @@ def apply_sign_labels(pre, rules: list[dict], tables: dict[str, pd.DataFrame]) -
     2, a flag True or False), in the column's dtype."""
     for r in rules:
         frame = tables[r["table"]]
-        x = _floats(frame[r["number"]])
-        if "minus" in r:  # the sign of a difference (a home score above the away one)
-            x = x - _floats(frame[r["minus"]])
+        # the sign of a difference (a home score above the away one, a submission after its due date)
+        x = _difference(frame, r["number"], r["minus"]) if "minus" in r else _floats(frame[r["number"]])
         as_category = _categories(pre, r["table"], r["column"])
         column = frame[r["column"]].astype(object).to_numpy().copy()
         for side, rows in (("negative", x < 0), ("positive", x > 0), ("zero", x == 0)):
