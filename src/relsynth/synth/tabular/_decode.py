@@ -21,6 +21,7 @@ from relsynth.synth.tabular._date_parts import apply_date_parts, moved_date_part
 from relsynth.synth.tabular._declared_domains import keep_domains
 from relsynth.synth.tabular._formulas import apply_formulas
 from relsynth.synth.tabular._identifiers import PARENT, follows_row, new_identifiers, parent_labels, uuids
+from relsynth.synth.tabular._interval_labels import apply_interval_labels
 from relsynth.synth.tabular._last_labels import apply_last_labels
 from relsynth.synth.tabular._lookup_links import keep_lookup_links
 from relsynth.synth.tabular._lookup_matches import match_scope
@@ -253,6 +254,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_count_sums(pre, pre.stats.get("count_sums", []), out, given)  # a binned score: the count less the other
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # from the numbers set (none in older models)
     apply_range_labels(pre, pre.stats.get("range_labels", []), out)  # likewise: within a range or not
+    apply_interval_labels(pre, pre.stats.get("interval_labels", []), out)  # ... or its interval (none in older models)
     keep_times_of_day(pre.stats.get("times_of_day", []), out)  # within hours, before the parts read them
     apply_date_parts(pre, pre.stats.get("date_parts", []), out)  # from the dates set (none in older models)
     formats = pre.stats.get("formats") or {}
@@ -263,6 +265,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     # the source's UNIQUE sets, once every value is set (`Table.unique`), keeping the CHECK pairs
     keep_unique_sets(schema, out, rng, given, formats)
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # again: a date or number they moved
+    apply_interval_labels(pre, pre.stats.get("interval_labels", []), out)
     parts = moved_date_parts(schema, pre.stats.get("date_parts", []), formats)
     apply_date_parts(pre, parts, out)  # again: a date the sets or checks moved
     apply_spelled_values(pre.stats.get("spelled_values", []), out)  # from the numbers set (none in older models)

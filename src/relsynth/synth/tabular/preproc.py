@@ -59,6 +59,7 @@ from relsynth.synth.tabular._dependencies import (
 from relsynth.synth.tabular._edge_labels import find_edge_labels
 from relsynth.synth.tabular._formulas import find_formulas, without_ordered_dividends
 from relsynth.synth.tabular._identifiers import identifier_format, parent_labels
+from relsynth.synth.tabular._interval_labels import find_interval_labels
 from relsynth.synth.tabular._last_labels import find_last_labels
 from relsynth.synth.tabular._last_nulls import find_last_nulls
 from relsynth.synth.tabular._lookup_links import find_lookup_links
@@ -381,6 +382,7 @@ class TabularPreproc:
         dependencies = find_dependencies(self, data)  # after the layouts: their categories are the tokens
         lengths = entity_lengths(self, data)  # not self.transform(data): fit stays light on large data
         rows = _table_rows(data, self.tables)
+        signs, ranges = find_sign_labels(self, data), find_range_labels(self, data)  # before the intervals: theirs
         self.stats = {
             "max_entity_len": int(lengths.max()) if len(lengths) else 0,
             "root_shares": {r: rows[r] / sum(rows[x] for x in self.schema.roots) for r in self.schema.roots},
@@ -415,8 +417,10 @@ class TabularPreproc:
             "key_orders": key_orders(data),  # two references to one table in order in every row (a < b)
             "totals": totals,  # numbers that sum their rows' numbers (`_totals`)
             "running_sums": running,  # numbers that are the previous sibling's plus a number of their row
-            "sign_labels": find_sign_labels(self, data),  # labels that follow the sign of a number (DEBIT, CREDIT)
-            "range_labels": find_range_labels(self, data),  # ... or whether it is within a range (a lab's flag)
+            "sign_labels": signs,  # labels that follow the sign of a number (DEBIT, CREDIT)
+            "range_labels": ranges,  # ... or whether it is within a range (a lab's flag)
+            # ... or which interval of a number or a share it lies in (a grade's A from 90 % of the maximum)
+            "interval_labels": find_interval_labels(self, data, {(r["table"], r["column"]) for r in signs + ranges}),
             "date_parts": find_date_parts(self, data),  # a calendar's day name, month, quarter of its date
             "month_steps": find_month_steps(self, data),  # a policy's end, 12 months after its start less a day
             "spelled_values": spelled,  # texts spelling a number of their row (a lab value's '0.94')

@@ -1,0 +1,114 @@
+"""Labels that say which interval of a number, or of a share of two numbers, their row lies in:
+a submission's letter grade is 'A' from 90 % of its maximum score, 'B' from 80 %, ... 'F' below
+60 % (the share `score` / `max_score`), an age group follows from the age.
+
+The model writes the label as a token of its own, beside the numbers' bins: a briefly trained
+model gave 464 of 2,718 generated submissions of an LMS database (17 %) a grade their score and
+maximum contradict. The fit keeps, per label column of a table (a category
+or a flag, `MAX_LABELS` labels at most), the first number of its row, else the first share `a / b`
+of two numbers of its row that is a part of its whole (0 <= a <= b, b > 0 in every row holding
+both), whose labels hold disjoint intervals in every training row holding the number and a label,
+`MIN_ROWS` rows of each label at least; a cut lies at the least value of the label above it.
+Generation sets the label from the generated number or share, once the numbers are set; a row
+without one keeps its label as generated. Labels that follow a sign or a range of their row
+(`_sign_labels`, `_range_labels`) are theirs. Not fitted under DP.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import RelationalData
+from relsynth.synth.tabular._sign_labels import LABEL_KINDS, _categories, _floats
+
+log = logging.getLogger(__name__)
+MIN_ROWS = 20  # rows of each label an interval is read from, at least
+MAX_LABELS = 12  # a grade's or a band's few labels, not a column of many to try
+
+
+def find_interval_labels(pre, data: RelationalData, taken: set[tuple[str, str]]) -> list[dict]:
+    """[{"table", "column", "number", ("of"), "cuts", "labels"}]: `table.column` is `labels[i]`
+    where `number` (divided by `of`) lies in [cuts[i - 1], cuts[i]) (no lower cut for the first,
+    no upper for the last). Not context columns (given at generation), nor the (table, column)
+    pairs of `taken` (labels another rule sets)."""
+    out = []
+    for table in data.schema.synth_tables:
+        kinds = data.schema.tables[table].columns
+        given = pre.given_columns(table)
+        modelled = [c for c in pre.modelled_columns(table) if c not in given]
+        numbers = pre.float_numbers(table, modelled)
+        frame = data[table]
+        labels = [c for c in modelled if kinds[c].kind in LABEL_KINDS and (table, c) not in taken]
+        candidates = [c for c in labels if 2 <= frame[c].nunique() <= MAX_LABELS]
+        if not candidates or not numbers:
+            continue
+        values = {n: _floats(frame[n]) for n in numbers}
+        scales = [({"number": n}, values[n]) for n in numbers] + _shares(numbers, values)
+        for col in candidates:
+            if (found := _first_interval_rule(scales, frame[col])) is not None:
+                out.append({"table": table, "column": col, **found})
+                what = found["number"] + (f" / {found['of']}" if "of" in found else "")
+                log.info("%s.%s follows the interval of %s in every row: kept so", table, col, what)
+    return out
+
+
+def _first_interval_rule(scales: list[tuple[dict, np.ndarray]], labels: pd.Series) -> dict | None:
+    """{"number", ("of"), "cuts", "labels"} of the first number or share whose intervals give `labels`."""
+    for what, x in scales:
+        if (rule := _intervals(x, labels)) is not None:
+            return {**what, **rule}
+    return None
+
+
+def _shares(numbers: list[str], values: dict[str, np.ndarray]) -> list[tuple[dict, np.ndarray]]:
+    """({"number": a, "of": b}, a / b) of each pair that is a part and its whole in every row
+    holding both (0 <= a <= b, b > 0; a score out of its maximum), NaN where either is missing."""
+    out = []
+    for a in numbers:
+        for b in numbers:
+            x, whole = values[a], values[b]
+            held = ~np.isnan(x) & ~np.isnan(whole)
+            if a == b or held.sum() < MIN_ROWS:
+                continue
+            if (x[held] >= 0).all() and (whole[held] > 0).all() and (x[held] <= whole[held]).all():
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    out.append(({"number": a, "of": b}, np.where(held, x / whole, np.nan)))
+    return out
+
+
+def _intervals(x: np.ndarray, labels: pd.Series) -> dict | None:
+    """{"cuts", "labels"} where each label of the rows holding `x` and a label holds an interval of
+    `x` apart from the others' (`MIN_ROWS` rows each at least); else None."""
+    held = ~np.isnan(x) & labels.notna().to_numpy()
+    if held.sum() < 2 * MIN_ROWS:
+        return None
+    spans = pd.Series(x[held]).groupby(labels[held].map(str).to_numpy()).agg(["min", "max", "size"])
+    if len(spans) < 2 or (spans["size"] < MIN_ROWS).any():
+        return None
+    spans = spans.sort_values("min")
+    if not (spans["max"].to_numpy()[:-1] < spans["min"].to_numpy()[1:]).all():
+        return None
+    return {"cuts": [float(v) for v in spans["min"].to_numpy()[1:]], "labels": [str(v) for v in spans.index]}
+
+
+def apply_interval_labels(pre, rules: list[dict], tables: dict[str, pd.DataFrame]) -> None:
+    """Set (in place) each fitted label from its row's number or share; a row without one keeps
+    its label as generated. Written as the column's category of the rule's text, in its dtype."""
+    for r in rules:
+        frame = tables.get(r["table"])
+        if frame is None or not len(frame):
+            continue
+        x = _floats(frame[r["number"]])
+        if "of" in r:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                x = x / _floats(frame[r["of"]])
+        held = np.isfinite(x)
+        at = np.searchsorted(np.asarray(r["cuts"], dtype=float), x[held], side="right")  # x >= a cut: above it
+        as_category = _categories(pre, r["table"], r["column"])
+        labels = np.asarray([as_category.get(v, v) for v in r["labels"]], dtype=object)
+        column = frame[r["column"]].astype(object).to_numpy().copy()
+        column[held] = labels[at]
+        frame[r["column"]] = pd.Series(column, index=frame.index).astype(frame[r["column"]].dtype)

@@ -1,0 +1,90 @@
+"""A label that says which interval of a number, or of a share of two numbers, its row lies in (a
+letter grade from the share of the maximum score) is set from the generated numbers: drawn as a
+token of its own, 464 of 2,718 generated submissions of an LMS database had a grade their score
+and maximum contradict."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import Categorical, Integer, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import TabularPreproc
+from relsynth.synth.tabular._interval_labels import apply_interval_labels
+
+CUTS = [(0.9, "A"), (0.8, "B"), (0.7, "C"), (0.6, "D"), (0.0, "F")]
+
+
+def letter(share: float) -> str:
+    return next(g for cut, g in CUTS if share >= cut)
+
+
+def submissions(n: int = 600, seed: int = 0) -> RelationalData:
+    """Scores out of a maximum of 10, 20, 50 or 100, their letter `grade` by the share, a `band`
+    by the score alone (low below 30, high from 30) and a `room` in no relation to either."""
+    rng = np.random.default_rng(seed)
+    top = rng.choice([10, 20, 50, 100], n)
+    score = np.clip(np.round(rng.uniform(0.3, 1.05, n) * top), 0, top).astype(int)
+    frame = pd.DataFrame(
+        {
+            "id": range(1, n + 1),
+            "score": score,
+            "max_score": top,
+            "grade": [letter(s / m) for s, m in zip(score, top, strict=True)],
+            "band": np.where(score < 30, "low", "high"),
+            "room": rng.choice(["r1", "r2", "r3"], n),
+        }
+    )
+    schema = Schema(
+        s=Table(
+            id=PrimaryKey(),
+            score=Integer(),
+            max_score=Integer(),
+            grade=Categorical(),
+            band=Categorical(),
+            room=Categorical(),
+        )
+    )
+    return RelationalData({"s": frame}, schema)
+
+
+def wrong(frame: pd.DataFrame) -> tuple[int, int]:
+    """(grades, bands) their numbers contradict."""
+    share = frame["score"].astype(float) / frame["max_score"].astype(float)
+    grades = (frame["grade"].astype(str).to_numpy() != np.array([letter(x) for x in share])).sum()
+    bands = (frame["band"].astype(str).to_numpy() != np.where(frame["score"] < 30, "low", "high")).sum()
+    return int(grades), int(bands)
+
+
+def test_a_grade_follows_the_interval_of_its_share_of_the_maximum():
+    data = submissions()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    rules = {r["column"]: r for r in pre.stats["interval_labels"]}
+    assert set(rules) == {"grade", "band"}  # not the room
+    assert (rules["grade"]["number"], rules["grade"]["of"], rules["grade"]["labels"]) == (
+        "score",
+        "max_score",
+        ["F", "D", "C", "B", "A"],
+    )
+    assert rules["grade"]["cuts"] == [0.6, 0.7, 0.8, 0.9]
+    assert (rules["band"]["number"], "of" in rules["band"], rules["band"]["labels"]) == (
+        "score",
+        False,
+        ["low", "high"],
+    )
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["s"].copy()
+    synth["score"] = np.minimum(synth["score"].sample(frac=1, random_state=0).to_numpy(), synth["max_score"])
+    assert min(wrong(synth)) > 50  # pairs drawn anew
+    apply_interval_labels(pre, pre.stats["interval_labels"], tables := {"s": synth})
+    assert wrong(tables["s"]) == (0, 0)
+    assert tables["s"]["grade"].dtype == data["s"]["grade"].dtype
+
+
+def test_labels_whose_intervals_overlap_or_are_too_few_are_left_as_generated():
+    data = submissions()
+    frame = data["s"].copy()
+    frame.loc[frame.index[frame["grade"] == "A"][:1], "grade"] = "C"  # one grade entered by hand
+    pre = TabularPreproc.from_schema(data.schema).fit(RelationalData({"s": frame}, data.schema))
+    assert "grade" not in {r["column"] for r in pre.stats["interval_labels"]}
+    few = submissions(n=60)  # grades of fewer than 20 rows each, bands of more
+    assert [r["column"] for r in TabularPreproc.from_schema(few.schema).fit(few).stats["interval_labels"]] == ["band"]
