@@ -755,3 +755,30 @@ def test_a_closing_time_after_the_opening_time_stays_after_it(tmp_path, tiny_siz
     assert (found.base, found.sign, found.timed, found.grid) == ("opens", 1, True, 1800.0)
     pre.save(tmp_path / "pre")
     assert TabularPreproc.load(tmp_path / "pre").orderings["store"]["closes"] == found
+
+
+def scores(n: int = 500, seed: int = 0) -> RelationalData:
+    """Scores out of a maximum of 10, 20, 50 or 100: the maximum, never below the score, is written
+    as its offset from it."""
+    rng = np.random.default_rng(seed)
+    top = rng.choice([10, 20, 50, 100], n)
+    frame = pd.DataFrame({"id": range(1, n + 1), "score": (rng.uniform(0, 1, n) * top).round().astype(int)})
+    frame["max_score"] = top
+    schema = Schema(s=Table(id=PrimaryKey(), score=Integer(), max_score=Integer()))
+    return RelationalData({"s": frame}, schema)
+
+
+def test_a_number_of_a_few_values_written_as_an_offset_keeps_them():
+    """A maximum score of 10, 20, 50 or 100 decoded from its offset past the score was any number
+    on its grid past it: 30, 40, 60, 70, 80, 90, 110, 120, 130 in an LMS database, values no
+    training row holds. It is now moved onto the nearest of its values on the order's side."""
+    data = scores()
+    pre = TabularPreproc.from_schema(data.schema, n_bins=4).fit(data)  # wide bins: the offsets drawn far apart
+    order = pre.orderings["s"]["max_score"]
+    assert (order.base, order.sign, tuple(order.levels)) == ("score", 1, (10.0, 20.0, 50.0, 100.0))
+    assert pre.orderings["s"]["max_score"].to_dict()["levels"] == (10.0, 20.0, 50.0, 100.0)
+    out = pre.inverse_transform(pre.transform(data), seed=0)["s"]
+    assert set(out["max_score"]) <= {10, 20, 50, 100}
+    assert (out["score"] <= out["max_score"]).all()
+    pre.orderings["s"]["max_score"] = replace(order, levels=None)  # without: the test can tell
+    assert not set(pre.inverse_transform(pre.transform(data), seed=0)["s"]["max_score"]) <= {10, 20, 50, 100}

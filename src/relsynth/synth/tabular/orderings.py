@@ -136,6 +136,9 @@ class Ordering(RowOrder):
     #                          (`relational.orders.apart_orders`: a stay after the patient's birth, 18 years
     #                          at least): the first sibling's base is the later of `origin` and it + `floor_gap`
     floor_gap: float = 0.0
+    # a number of a few values, each held by `min_count` rows at least (a maximum score's 10, 20, 50,
+    # 100): decoded offsets are moved onto the nearest of them on the order's side (`_levels`)
+    levels: tuple[float, ...] | None = None
 
     def to_dict(self) -> dict:
         """The fields, those added since orders were first saved left out at their defaults: an
@@ -144,6 +147,7 @@ class Ordering(RowOrder):
         return {k: v for k, v in d.items() if k not in _ADDED or v != _ADDED[k]}
 
 
+MAX_LEVELS = 12  # the values of a number held as a few levels (`Ordering.levels`), at most
 _ADDED = {
     "bound": None,
     "bound_from_parent": False,
@@ -171,6 +175,7 @@ _ADDED = {
     "step_fixed": None,
     "near": False,
     "timed": False,
+    "levels": None,
 }  # field -> its default
 
 
@@ -214,6 +219,7 @@ def find_orderings(
             min_gap=_min_gap(o, df, parent, min_count) if b in capped or _is_loose(o, df, parent) else 0.0,
             floor=floors[b][0].base if b in floors else None,
             floor_gap=floors[b][1] if b in floors else 0.0,
+            levels=None if o.dated else _levels(df[b], kinds[b], min_count),
         )
         for b, o in found.items()
     }
@@ -536,6 +542,19 @@ def _median_room(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None) -> 
     room = np.abs(as_numbers(_bound_of(o, df, parent), kind) - _base_values(o, df, parent))
     held = ~np.isnan(as_numbers(df[o.column], kind)) & ~np.isnan(room)
     return float(np.median(room[held])) if held.any() else 0.0
+
+
+def _levels(values: pd.Series, kind: Column, min_count: int) -> tuple[float, ...] | None:
+    """The few values a number column holds (`MAX_LEVELS` at most, each in `min_count` rows at least:
+    a maximum score's 10, 20, 50, 100), else None. Written as an offset from its base (the score),
+    a maximum was decoded on its grid anywhere past it: 30, 40, 60, 70, 80, 90, 110, 120 and 130
+    out of 10, 20, 50 and 100."""
+    if kind not in (Column.INTEGER, Column.NUMERIC):
+        return None
+    counts = pd.Series(as_numbers(values, kind)).dropna().value_counts()
+    if not 1 < len(counts) <= MAX_LEVELS or counts.min() < min_count:
+        return None
+    return tuple(float(v) for v in sorted(counts.index))
 
 
 def _grid(values: pd.Series, kind: Column) -> float:
@@ -877,6 +896,8 @@ def _on_grid_ns(ns: np.ndarray, grid: float) -> np.ndarray:
 
 def _numbers(target: np.ndarray, base: np.ndarray, bound: np.ndarray, o: Ordering) -> pd.Series:
     missing = np.isnan(target)
+    if o.levels and not o.after_sibling:  # a sibling's step (a sequence's 1, 2, 3) counts on past them
+        target = _on_levels(target, base, bound, o)
     snapped = _on_grid(
         np.where(missing, 0.0, target), np.where(missing, 0.0, base), np.where(missing, np.nan, bound), o
     )
@@ -886,6 +907,17 @@ def _numbers(target: np.ndarray, base: np.ndarray, bound: np.ndarray, o: Orderin
     if o.timed:
         return _times(out.to_numpy(np.float64))
     return out.round().astype("Int64") if o.integer else out
+
+
+def _on_levels(target: np.ndarray, base: np.ndarray, bound: np.ndarray, o: Ordering) -> np.ndarray:
+    """`target` moved onto the nearest of `o.levels` on the base's side (NaN base: any) and not past
+    `bound` (NaN: none); a row with no level there keeps its value."""
+    levels = np.asarray(o.levels, dtype=np.float64)[None, :]  # (1, k)
+    with np.errstate(invalid="ignore"):
+        fits = ~(o.sign * (levels - base[:, None]) < 0) & ~(o.sign * (bound[:, None] - levels) < 0)  # (n, k)
+    distance = np.where(fits, np.abs(levels - target[:, None]), np.inf)
+    nearest = levels[0, np.argmin(distance, axis=1)] if len(target) else target
+    return np.where(fits.any(axis=1) & ~np.isnan(target), nearest, target)
 
 
 def _times(seconds: np.ndarray) -> pd.Series:
