@@ -28,12 +28,14 @@ A number in no order may instead stay *near* a number of its parent row (`near_p
 customer's latitude within 0.2 degrees of its city's, in a column spanning 100): wherever `b` is
 present `a` is too, at least `MIN_ROWS` rows hold both, and the gap `b - a`, of either sign,
 spreads at most `NEAR_SHARE` of `b`'s own spread. Of several, the one with the narrowest gaps.
+So may a date near an earlier date of its own row (a submission within days of its due date, on
+either side, in a column spanning years).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -109,17 +111,25 @@ def near_parent(
     kinds: Mapping[str, Column],
     parent: pd.DataFrame | None = None,
     parent_kinds: Mapping[str, Column] | None = None,
+    ordered: Collection[str] = (),
 ) -> dict[str, RowOrder]:
     """Per number column among `columns`, the parent row's number it stays near (`NEAR_SHARE`; a
-    `RowOrder` with `near`), if any; arguments as `row_orders`. Drawn apart, a customer's latitude
-    fell anywhere in its column's bins, degrees from its city: 1,274 of 1,279 generated customers
-    more than 0.25 degrees away, in another country or the ocean."""
+    `RowOrder` with `near`), if any, and per date column, the earlier date of its row; arguments as
+    `row_orders`; `ordered`: columns in an order already, bases only (a due date after its
+    enrolment). Drawn apart, a customer's latitude fell anywhere in its column's bins, degrees from
+    its city: 1,274 of 1,279 generated customers more than 0.25 degrees away, in another country or
+    the ocean."""
     out: dict[str, RowOrder] = {}
     for b, values_b, dated, candidates in _candidates(df, columns, kinds, parent, parent_kinds):
-        shares = [(near_share(base, values_b), a) for a, base, from_parent in candidates if from_parent and not dated]
-        shares = [(share, a) for share, a in shares if share is not None and share <= NEAR_SHARE]
+        if b in ordered:
+            continue
+        # a parent's number (a city's latitude), or a date of the row (a due date)
+        near = [(a, base, up) for a, base, up in candidates if (up and not dated) or (dated and not up)]
+        shares = [(near_share(base, values_b), a, up) for a, base, up in near]
+        shares = [(share, a, up) for share, a, up in shares if share is not None and share <= NEAR_SHARE]
         if shares:
-            out[b] = RowOrder(b, min(shares)[1], 1, True, False, near=True, timed=kinds[b] is Column.TIME)
+            _, a, up = min(shares)
+            out[b] = RowOrder(b, a, 1, up, dated, near=True, timed=kinds[b] is Column.TIME)
     return out
 
 

@@ -55,7 +55,9 @@ generated order: values drawn one by one went down in half the steps of every ge
 A number in no order that stays near a number of its parent row (`RowOrder.near`: a customer's
 latitude, its city's, 0.2 degrees away in a column spanning 100) holds its signed gap from it, and
 decoding adds it back on the column's grid, on either side: drawn on its own, in bins a few degrees
-wide, it fell anywhere between the cities.
+wide, it fell anywhere between the cities. So does a date near an earlier date of its row (a
+submission within 3 days of its due date, either side), in seconds: drawn in bins months wide, 49 %
+of an LMS database's generated submissions came after their due date, 15 % of the source's.
 """
 
 from __future__ import annotations
@@ -225,7 +227,7 @@ def find_orderings(
     }
     near = {  # numbers in no order that stay near their parent row's: their signed gap
         b: Ordering(**asdict(o), grid=_grid(df[b], kinds[b]), integer=kinds[b] is Column.INTEGER)
-        for b, o in near_parent(df, [c for c in columns if c not in found], kinds, parent, parent_kinds).items()
+        for b, o in near_parent(df, columns, kinds, parent, parent_kinds, ordered=set(found)).items()
     }
     both = ordered | near
     return {c: both[c] for c in columns if c in both}  # in field order
@@ -751,6 +753,8 @@ def _decoded(
     base = _base_values(o, cols, parent)
     if o.near:  # a signed gap: no side to keep
         offset = pd.to_numeric(cols[b], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        if o.dated:  # seconds from a date of the row
+            return _near_dates(base + offset * _NS_PER_S, o), 0
         return _near_numbers(base + offset, o), 0
     if o.fallback is not None and np.isnan(base).any():  # a row the model gave no base (an order not shipped)
         fallback = as_numbers(_column_of(o.fallback, o.fallback_from_parent, cols, parent), _kind(o))
@@ -933,6 +937,15 @@ def _near_numbers(target: np.ndarray, o: Ordering) -> pd.Series:
     if o.timed:
         return _times(out.to_numpy(np.float64))
     return out.round().astype("Int64") if o.integer else out
+
+
+def _near_dates(target: np.ndarray, o: Ordering) -> pd.Series:
+    """A near date's values (nanoseconds, NaN: missing), on the nearest step of the column's grid."""
+    missing = np.isnan(target)
+    ns = np.where(missing, 0.0, target if not o.grid else np.round(target / o.grid) * o.grid)
+    out = pd.Series(_on_grid_ns(np.clip(ns, _FIRST_NS, _LAST_NS), o.grid).astype("datetime64[ns]"))
+    out[missing] = pd.NaT
+    return out
 
 
 def _grid_decimals(grid: float) -> int:
