@@ -27,6 +27,7 @@ from relsynth.synth.tabular._sign_labels import LABEL_KINDS, _categories, _float
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows of each label an interval is read from, at least
 MAX_LABELS = 12  # a grade's or a band's few labels, not a column of many to try
+SCREEN = 2_000  # rows each number is tried on first: a large table's columns are read whole only where they pass
 
 
 def find_interval_labels(pre, data: RelationalData, taken: set[tuple[str, str]]) -> list[dict]:
@@ -57,8 +58,11 @@ def find_interval_labels(pre, data: RelationalData, taken: set[tuple[str, str]])
 
 def _first_interval_rule(scales: list[tuple[dict, np.ndarray]], labels: pd.Series) -> dict | None:
     """{"number", ("of"), "cuts", "labels"} of the first number or share whose intervals give `labels`."""
+    codes, names = pd.factorize(labels.map(str, na_action="ignore"))  # -1: missing
     for what, x in scales:
-        if (rule := _intervals(x, labels)) is not None:
+        if _spans(x[:SCREEN], codes[:SCREEN]) is None:  # labels overlapping in a few rows overlap in all
+            continue
+        if (rule := _intervals(x, codes, names)) is not None:
             return {**what, **rule}
     return None
 
@@ -79,19 +83,21 @@ def _shares(numbers: list[str], values: dict[str, np.ndarray]) -> list[tuple[dic
     return out
 
 
-def _intervals(x: np.ndarray, labels: pd.Series) -> dict | None:
-    """{"cuts", "labels"} where each label of the rows holding `x` and a label holds an interval of
-    `x` apart from the others' (`MIN_ROWS` rows each at least); else None."""
-    held = ~np.isnan(x) & labels.notna().to_numpy()
-    if held.sum() < 2 * MIN_ROWS:
+def _spans(x: np.ndarray, codes: np.ndarray) -> pd.DataFrame | None:
+    """Per label code, the least and greatest `x` and its rows ("min", "max", "size"), by the least,
+    over the rows holding both; None where two labels' spans meet."""
+    held = ~np.isnan(x) & (codes >= 0)
+    spans = pd.Series(x[held]).groupby(codes[held]).agg(["min", "max", "size"]).sort_values("min")
+    return spans if (spans["max"].to_numpy()[:-1] < spans["min"].to_numpy()[1:]).all() else None
+
+
+def _intervals(x: np.ndarray, codes: np.ndarray, names: pd.Index) -> dict | None:
+    """{"cuts", "labels"} where each label (`names[codes]`, -1 missing) of the rows holding `x`
+    holds an interval of `x` apart from the others' (`MIN_ROWS` rows each at least); else None."""
+    spans = _spans(x, codes)
+    if spans is None or len(spans) < 2 or (spans["size"] < MIN_ROWS).any():
         return None
-    spans = pd.Series(x[held]).groupby(labels[held].map(str).to_numpy()).agg(["min", "max", "size"])
-    if len(spans) < 2 or (spans["size"] < MIN_ROWS).any():
-        return None
-    spans = spans.sort_values("min")
-    if not (spans["max"].to_numpy()[:-1] < spans["min"].to_numpy()[1:]).all():
-        return None
-    return {"cuts": [float(v) for v in spans["min"].to_numpy()[1:]], "labels": [str(v) for v in spans.index]}
+    return {"cuts": [float(v) for v in spans["min"].to_numpy()[1:]], "labels": [str(names[k]) for k in spans.index]}
 
 
 def apply_interval_labels(pre, rules: list[dict], tables: dict[str, pd.DataFrame]) -> None:
