@@ -701,3 +701,36 @@ def test_a_time_series_nests_under_a_few_parent_rows_only_where_no_key_is_large_
     fks = {"sales": {"store_id": "store", "region_id": "region"}}
     rows = {"store": 10, "region": 3, "sales": 6_000}
     assert nesting_keys(fks, rows, set(), why, lambda table, key: "sold_at") == {"sales": "store_id"}
+
+
+def test_infer_nests_a_key_where_overrides_declare_it_so():
+    """An LMS's enrolments under their course, 30 terms above: too few roots, so the key was read
+    as a reference, and `overrides={"enrollment": {"course_id": ForeignKey("course")}}` (nest=True)
+    was dropped without a word: the keys given in `foreign_keys` took no override. A foreign key
+    the overrides declare now nests, or not, as declared; the table's other keys are references."""
+    frames = {
+        "term": pd.DataFrame({"id": range(1, 31)}),
+        "course": pd.DataFrame({"id": range(1, 101), "term": [i % 30 + 1 for i in range(100)]}),
+        "room": pd.DataFrame({"id": range(1, 201)}),
+        "enrollment": pd.DataFrame(
+            {
+                "id": range(1, 801),
+                "course": [i % 100 + 1 for i in range(800)],
+                "room": [i % 200 + 1 for i in range(800)],
+            }
+        ),
+    }
+    fks = {"course": {"term": "term"}, "enrollment": {"course": "course", "room": "room"}}
+    keys = {t: "id" for t in frames}
+    inferred = Schema.infer(frames, primary_keys=keys, foreign_keys=fks)
+    assert inferred.parent("enrollment") == Edge("enrollment", "room", "room")  # 30 terms: too few above course
+    declared = Schema.infer(
+        frames, primary_keys=keys, foreign_keys=fks, overrides={"enrollment": {"course": ForeignKey("course")}}
+    )
+    assert declared.parent("enrollment") == Edge("enrollment", "course", "course")
+    assert declared.tables["enrollment"].columns["room"] == ForeignKey("room", nest=False)
+    assert declared.inference["enrollment"]["course"].startswith("given in overrides")
+    apart = Schema.infer(
+        frames, primary_keys=keys, foreign_keys=fks, overrides={"enrollment": {"room": ForeignKey("room", nest=False)}}
+    )
+    assert apart.parent("enrollment") is None and apart.tables["enrollment"].columns["room"].nest is False

@@ -558,7 +558,12 @@ class Schema:
             return series_date(data[table], key, dates)
 
         rows = {n: len(df) for n, df in data.items()}
-        nests = nesting_keys(in_column_order, rows, set(lookups), passed_over, series)
+        declared = _declared_keys(overrides, foreign_keys)  # the user's word on nesting wins over the sizes
+        undeclared = {
+            t: {c: r for c, r in fks.items() if c not in declared.get(t, {})} for t, fks in in_column_order.items()
+        }
+        nests = nesting_keys(undeclared, rows, set(lookups), passed_over, series)
+        nests |= {t: col for t, cols in declared.items() for col, nest in cols.items() if nest is True}
         row_keys = [(t, fk) for t, fks in candidates.items() for fk in fks if nests.get(t) == row_key_name(fk.columns)]
         for name, df in data.items():
             pk, fks = primary_keys.get(name), dict(foreign_keys.get(name, {}))
@@ -596,6 +601,8 @@ class Schema:
                         Column.PRIMARY_KEY,
                         guessed[name][1] if name in guessed else "given in primary_keys",
                     )
+                elif col in declared.get(name, {}):
+                    cols[col], why[col] = overrides[name][col], f"given in overrides (-> {fks[col]})"
                 elif col in fks:
                     cols[col], why[col] = key_kind(
                         col,
@@ -620,6 +627,27 @@ class Schema:
                 log.info("Schema.infer: %s.%s is %s: %s", name, col, kind.kind.value, report[name][col])
         schema.inference = report
         return schema
+
+
+def _declared_keys(
+    overrides: Mapping[str, Mapping[str, object]], foreign_keys: Mapping[str, Mapping[str, str]]
+) -> dict[str, dict[str, bool]]:
+    """table -> {column: nest} of the keys given in `foreign_keys` that `overrides` declares a
+    `ForeignKey` to the same table: nested, or not, as declared (`overrides={"enrollment":
+    {"course_id": ForeignKey("course")}}` was dropped for the key the sizes chose, 30 terms being
+    too few roots). A key declared to another table than `foreign_keys` says is refused."""
+    out: dict[str, dict[str, bool]] = {}
+    for table, kinds in overrides.items():
+        for col, kind in kinds.items():
+            if not isinstance(kind, ForeignKey) or col not in foreign_keys.get(table, {}):
+                continue
+            if kind.parent != foreign_keys[table][col]:
+                raise SchemaError(
+                    f"{table}.{col} names {foreign_keys[table][col]!r} in foreign_keys but {kind.parent!r} in "
+                    "overrides: give one table"
+                )
+            out.setdefault(table, {})[col] = kind.nest
+    return out
 
 
 @dataclass(frozen=True)
