@@ -88,3 +88,17 @@ def test_labels_whose_intervals_overlap_or_are_too_few_are_left_as_generated():
     assert "grade" not in {r["column"] for r in pre.stats["interval_labels"]}
     few = submissions(n=60)  # grades of fewer than 20 rows each, bands of more
     assert [r["column"] for r in TabularPreproc.from_schema(few.schema).fit(few).stats["interval_labels"]] == ["band"]
+
+
+def test_grades_coded_as_integers_beside_a_null_are_set_as_their_categories():
+    """Grades coded 0 (F) to 4 (A) with one missing: read through pandas' map, an integer column
+    beside a null reads '4.0', no category's text, and the rule's labels were written as such."""
+    data = submissions()
+    frame = data["s"].assign(grade=data["s"]["grade"].map(dict(zip("FDCBA", range(5), strict=True))).astype("Int64"))
+    frame.loc[frame.index[3], "grade"] = pd.NA
+    coded = RelationalData({"s": frame}, data.schema)
+    pre = TabularPreproc.from_schema(data.schema).fit(coded)
+    rule = next(r for r in pre.stats["interval_labels"] if r["column"] == "grade")
+    assert rule["labels"] == ["0", "1", "2", "3", "4"]
+    synth = pre.inverse_transform(pre.transform(coded), seed=0)["s"]
+    assert str(synth["grade"].dtype) == "Int64" and set(synth["grade"].dropna()) <= {0, 1, 2, 3, 4}

@@ -23,6 +23,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular._sign_labels import LABEL_KINDS, _categories, _floats
+from relsynth.synth.tabular.encoders import label_texts
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows of each label an interval is read from, at least
@@ -58,7 +59,7 @@ def find_interval_labels(pre, data: RelationalData, taken: set[tuple[str, str]])
 
 def _first_interval_rule(scales: list[tuple[dict, np.ndarray]], labels: pd.Series) -> dict | None:
     """{"number", ("of"), "cuts", "labels"} of the first number or share whose intervals give `labels`."""
-    codes, names = pd.factorize(labels.map(str, na_action="ignore"))  # -1: missing
+    codes, names = pd.factorize(label_texts(labels))  # -1: missing; an Int64's 1 as '1', not '1.0'
     for what, x in scales:
         if _spans(x[:SCREEN], codes[:SCREEN]) is None:  # labels overlapping in a few rows overlap in all
             continue
