@@ -638,3 +638,32 @@ def test_an_open_end_is_inferred_as_a_date() -> None:
     schema = Schema.infer({"c": pd.DataFrame({"id": range(6), "valid_to": ends})}, primary_keys={"c": "id"})
     assert schema.tables["c"].columns["valid_to"].kind is Column.DATE
     assert "3 value(s) '9999-12-31' read as nulls (an open end)" in schema.inference["c"]["valid_to"]
+
+
+def test_mysql_zero_dates_are_read_as_nulls_and_written_back(tmp_path: Path) -> None:
+    """A MySQL dump's DATETIME NOT NULL DEFAULT '0000-00-00 00:00:00' (an order not yet shipped)
+    stopped the read ('2 value(s) do not fit the kind'), and Schema.infer took the column for free
+    text. The zero date is read as null and written back as it by to_source and to_dir."""
+    shipped = ["2021-01-02 10:00:00", "0000-00-00 00:00:00", "2021-02-03 11:00:00", "0000-00-00 00:00:00"]
+    frame = pd.DataFrame({"id": range(4), "shipped_at": shipped})
+    schema = Schema.infer({"o": frame}, primary_keys={"o": "id"})
+    assert schema.tables["o"].columns["shipped_at"].kind is Column.DATETIME
+    assert "2 zero date(s) '0000-00-00 00:00:00' read as nulls (written back so)" in schema.inference["o"]["shipped_at"]
+    data = RelationalData({"o": frame}, schema)
+    assert data["o"]["shipped_at"].isna().tolist() == [False, True, False, True]
+    assert data.to_source("o")["shipped_at"].tolist() == shipped
+    data.to_dir(tmp_path / "db")
+    back = RelationalData.from_dir(tmp_path / "db")
+    pd.testing.assert_frame_equal(back["o"], data["o"])
+    assert back.to_source("o")["shipped_at"].tolist() == shipped
+
+
+def test_mysql_zero_dates_beside_nulls_come_back_as_nulls_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """A nullable DATE holding both NULL and '0000-00-00': one null cannot say both, so the zero
+    dates are read as nulls, written back as NULL, and a warning says so."""
+    births = ["1980-01-02", "0000-00-00", None, "1990-03-04"]
+    schema = Schema(c=Table(id=PrimaryKey(), birth=Date()))
+    with caplog.at_level("WARNING"):
+        data = RelationalData({"c": pd.DataFrame({"id": range(4), "birth": births})}, schema)
+    assert "1 zero date(s) '0000-00-00' read as nulls; the column holds 1 NULL(s) too" in caplog.text
+    assert data.to_source("c")["birth"].tolist() == ["1980-01-02", None, None, "1990-03-04"]

@@ -2166,6 +2166,33 @@ def test_an_open_end_goes_back_into_the_database(engine: str, tmp_path: Path) ->
     pd.testing.assert_frame_equal(RelationalData.from_sql(target)["dim"], data["dim"])
 
 
+def test_mysql_zero_dates_go_back_into_sqlite(tmp_path: Path) -> None:
+    """A MySQL schema moved into SQLite keeps its zero dates as text ('0000-00-00 00:00:00' in a
+    DATETIME NOT NULL, an order not yet shipped), which stopped from_sql. They are read as nulls and
+    to_sql writes them back as the zero date, not as a NULL the NOT NULL column refuses; into
+    DuckDB, whose TIMESTAMP cannot hold it, the error says so."""
+    source, target = url("sqlite", tmp_path, "source"), url("sqlite", tmp_path, "target")
+    run_sql(
+        source,
+        "CREATE TABLE orders (order_id INT UNSIGNED NOT NULL, ordered_at DATETIME NOT NULL, "
+        "shipped_at DATETIME NOT NULL DEFAULT '0000-00-00 00:00:00', PRIMARY KEY (order_id))",
+        "INSERT INTO orders VALUES (1, '2021-01-01 10:00:00', '2021-01-03 09:30:00'), "
+        "(2, '2021-01-02 11:00:00', '0000-00-00 00:00:00'), (3, '2021-01-04 08:00:00', '2021-01-05 12:00:00')",
+    )
+    data = RelationalData.from_sql(source)
+    assert data["orders"]["shipped_at"].isna().tolist() == [False, True, False]
+    data.to_sql(target)
+    assert [v for (v,) in query(target, "SELECT shipped_at FROM orders ORDER BY order_id")] == [
+        "2021-01-03 09:30:00",
+        "0000-00-00 00:00:00",
+        "2021-01-05 12:00:00",
+    ]
+    with pytest.raises(
+        DataError, match=r"shipped_at' is NOT NULL in the source, but 1 value\(s\) are null: the source's zero"
+    ):
+        data.to_sql(url("duckdb", tmp_path, "target"))  # no TIMESTAMP holds it: said, not a bare NULL refused
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_single_column_checks_are_read_and_written_back(engine: str, tmp_path: Path) -> None:
     """A source's CHECK (credit >= 0), CHECK (score BETWEEN 0 AND 100) and CHECK (tier IN (...))

@@ -449,6 +449,24 @@ def open_end(s: pd.Series, bad: np.ndarray) -> tuple[pd.Series, dict] | None:
     return pd.Series(bad, index=s.index) & s.notna(), {"open_end": when.isoformat(), **text}
 
 
+# MySQL's zero date, its "no date" (the default of a NOT NULL DATETIME), as a dump read as text holds
+# it: no calendar has it, so it is read as null and written back so where the column holds no NULL
+_ZERO_DATE = re.compile(r"0000-00-00(?:[ T]00:00:00(?:\.0+)?)?")
+
+
+def zero_dates(s: pd.Series, bad: np.ndarray) -> tuple[pd.Series, dict] | None:
+    """(where, format) of a date column's zero dates ('0000-00-00 00:00:00'): every value that did
+    not read (`bad`) is one spelling of it, in one row or more. The format, {"zero_date": spelling},
+    writes the column's nulls back as it (`with_open_end`); its caller drops it where the column
+    holds nulls too, which then say both (written back as NULL)."""
+    if not bad.any():
+        return None
+    values = s[bad]
+    if not _all_of(values, str) or values.nunique() != 1 or not _ZERO_DATE.fullmatch(values.iloc[0]):
+        return None
+    return pd.Series(bad, index=s.index) & s.notna(), {"zero_date": values.iloc[0]}
+
+
 def _far_date(v: object) -> dt.date | None:
     """`v` as a date or datetime where it is one out of datetime64[ns]'s range, else None."""
     if isinstance(v, str):
@@ -473,10 +491,13 @@ def _strptime(v: str, fmt: str) -> dt.date | None:
 
 def with_open_end(out: pd.Series, s: pd.Series, fmt: Mapping) -> pd.Series:
     """`out` (column `s` in its source's representation) with `s`'s nulls written as the open end
-    the source wrote for them (`open_end`)."""
-    iso, empty = fmt["open_end"], s.isna()
+    the source wrote for them (`open_end`), or its zero date (`zero_dates`)."""
+    empty = s.isna()
     if not empty.any():
         return out
+    if "zero_date" in fmt:  # MySQL's, as text: no date type holds it
+        return out.astype(object).where(~empty.to_numpy(), fmt["zero_date"])
+    iso = fmt["open_end"]
     when = dt.datetime.fromisoformat(iso) if "T" in iso else dt.date.fromisoformat(iso)
     if "open_end_text" in fmt or "strftime" in fmt:
         value: object = fmt.get("open_end_text") or when.strftime(fmt["strftime"])
@@ -679,8 +700,8 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
     """A canonical column back in its source's representation (unchanged when that cannot hold it)."""
     if not fmt:
         return s
-    if "open_end" in fmt:
-        rest = {k: v for k, v in fmt.items() if k not in ("open_end", "open_end_text")}
+    if "open_end" in fmt or "zero_date" in fmt:
+        rest = {k: v for k, v in fmt.items() if k not in ("open_end", "open_end_text", "zero_date")}
         return with_open_end(to_source(s, rest or None), s, fmt)
     if "true" in fmt:
         out = s.astype(object).map({True: fmt["true"], False: fmt["false"]}, na_action="ignore")

@@ -20,6 +20,7 @@ from relsynth.relational._coerce import (
     shape_formats,
     text_datetime_format,
     to_numbers,
+    zero_dates,
 )
 from relsynth.relational._spelled_numbers import read_spelling
 from relsynth.relational.check_digits import find_check
@@ -254,10 +255,18 @@ def _time_or_date(text: pd.Series, nulls: bool = False) -> tuple[Column, str] | 
     `text`: the column's values less its nulls, where `nulls` (then no far date is an open end)."""
     if text.str.match(_TIME_PATTERN).all():
         return Column.TIME, "every value is a time of day (HH:MM[:SS])"
-    ended = None if nulls else open_end(text, coerce(text, Column.DATETIME)[1])  # 9999-12-31: no end yet
-    note = (
-        f"; {int(ended[0].sum())} value(s) {ended[1]['open_end_text']!r} read as nulls (an open end)" if ended else ""
-    )
+    unread = coerce(text, Column.DATETIME)[1]
+    zeros = zero_dates(text, unread)  # MySQL's '0000-00-00': no date
+    ended = zeros or (None if nulls else open_end(text, unread))  # 9999-12-31: no end yet
+    if zeros:
+        back = "as NULL, as the column's other nulls" if nulls else "so"
+        note = f"; {int(zeros[0].sum())} zero date(s) {zeros[1]['zero_date']!r} read as nulls (written back {back})"
+    else:
+        note = (
+            f"; {int(ended[0].sum())} value(s) {ended[1]['open_end_text']!r} read as nulls (an open end)"
+            if ended
+            else ""
+        )
     text = text.mask(ended[0]) if ended else text
     fmt = text_datetime_format(text)
     by_shape = shape_formats(text) if fmt is None else None

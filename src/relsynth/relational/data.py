@@ -29,6 +29,7 @@ from relsynth.relational._coerce import (
     text_datetime_format,
     to_numbers,
     to_source,
+    zero_dates,
     zero_padded_width,
 )
 from relsynth.relational._coerce import composite_references as composite_references  # read by generation
@@ -369,7 +370,7 @@ class RelationalData:
         for col, kind in table.columns.items():
             if col not in df.columns:
                 continue
-            values, ended = self._open_end(df[col], kind.kind)
+            values, ended = self._open_end(df[col], kind.kind, name, col)
             date_format = text_datetime_format(values) if kind.kind in (Column.DATE, Column.DATETIME) else None
             if day_first_too(values, date_format):
                 log.warning(
@@ -400,16 +401,24 @@ class RelationalData:
         return pd.DataFrame(cols, index=pd.RangeIndex(len(df)))
 
     @staticmethod
-    def _open_end(values: pd.Series, kind: Column) -> tuple[pd.Series, dict]:
+    def _open_end(values: pd.Series, kind: Column, table: str, col: str) -> tuple[pd.Series, dict]:
         """`values` with a date column's open end (`_coerce.open_end`: 9999-12-31 in every current
-        SCD2 row) made null, and its format; else `values` as they are and {}."""
+        SCD2 row) or MySQL's zero dates (`_coerce.zero_dates`) made null, and its format; else
+        `values` as they are and {}."""
         if kind not in (Column.DATE, Column.DATETIME) or values.dtype == "datetime64[ns]":  # holds no far date
             return values, {}
         _, bad = coerce(values, kind)
-        found = open_end(values, bad)
+        found = zero_dates(values, bad) or open_end(values, bad)
         if found is None:
             return values, {}
         where, fmt = found
+        if "zero_date" in fmt and values.isna().any():  # one null for two things: both come back as NULL
+            log.warning(
+                "table %r, column %r: %d zero date(s) %r read as nulls; the column holds %d NULL(s) too, so they "
+                "come back as NULL (make them NULL, or the NULLs zero dates, to keep one meaning)",
+                table, col, int(where.sum()), fmt["zero_date"], int(values.isna().sum()),
+            )  # fmt: skip
+            fmt = {}
         return values.mask(where), fmt
 
     def _check_primary_key(self, name: str, problems: list[str]) -> None:

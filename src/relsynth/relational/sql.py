@@ -2437,8 +2437,23 @@ def _empty_text(schema: Schema, frames: Mapping[str, pd.DataFrame]) -> dict[str,
     return out
 
 
+def _zero_date_way(fmt: Mapping | None, dialect: str) -> str:
+    """Why a NOT NULL date column's nulls are null: the source's MySQL zero dates (`_coerce.zero_dates`),
+    which only a target storing dates as text (SQLite) writes back; "" for other nulls."""
+    if not fmt or "zero_date" not in fmt:
+        return ""
+    return (
+        f": the source's zero dates ({fmt['zero_date']!r}, no date), read as nulls, which a {dialect} date column "
+        "cannot hold; write to SQLite, or into tables you created with the column nullable (if_exists='append')"
+    )
+
+
 def _unfit(
-    frames: Mapping[str, pd.DataFrame], tables: list[sa.Table], schema: Schema | None = None, dialect: str = ""
+    frames: Mapping[str, pd.DataFrame],
+    tables: list[sa.Table],
+    schema: Schema | None = None,
+    dialect: str = "",
+    formats: Formats | None = None,
 ) -> list[str]:
     """Values the target's columns would refuse (nulls in NOT NULL, strings past a length, numbers
     past a NUMERIC(p, s) or a SMALLINT, rows repeating a composite primary key), found before
@@ -2462,9 +2477,10 @@ def _unfit(
                 continue
             if not col.nullable and (not col.primary_key or col.foreign_keys) and nulls:  # a link table's keys
                 unfilled = (name, col.name) in texts and nulls == len(s)
+                zeros = _zero_date_way((formats or {}).get(name, {}).get(col.name), dialect)
                 problems.append(
                     f"table {name!r}, column {col.name!r} is NOT NULL in the source, but {nulls} value(s) are null"
-                    + (_UNFILLED_TEXT if unfilled else "")
+                    + (_UNFILLED_TEXT if unfilled else zeros)
                 )
             if isinstance(col.type, sa.Integer | sa.Numeric) and (words := _not_numbers(s)).any():
                 problems.append(
@@ -3099,7 +3115,7 @@ def write_sql(
     frames = copy_row_keys(schema, frames, formats)  # a composite key names the row its table nests under
     metadata, tables = _target_tables(schema, frames, formats, located, dialect)
     frames = _as_stored(frames, formats, tables)
-    problems = _unfit(frames, tables, schema, dialect)
+    problems = _unfit(frames, tables, schema, dialect, formats)
     if problems:
         raise DataError(problems)
     if empty := _empty_text(schema, frames):
