@@ -907,6 +907,7 @@ _INFO_TYPES: dict[str, Any] = {
     **dict.fromkeys(["DECIMAL", "NUMERIC"], lambda n, p, s: sa.Numeric(p, s)),
     **dict.fromkeys(["BOOLEAN", "BOOL", "LOGICAL"], lambda n, p, s: sa.Boolean()),
     "DATE": lambda n, p, s: sa.Date(),
+    "YEAR": lambda n, p, s: sa.SmallInteger(),  # MySQL's YEAR(4), in a dump moved into SQLite: whole years
     **dict.fromkeys(["TIME", "TIME WITHOUT TIME ZONE"], lambda n, p, s: sa.Time()),
     **dict.fromkeys(["TIMESTAMP", "DATETIME", "TIMESTAMP WITHOUT TIME ZONE"], lambda n, p, s: sa.DateTime()),
     **dict.fromkeys(["TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"], lambda n, p, s: sa.DateTime(timezone=True)),
