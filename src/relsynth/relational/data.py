@@ -688,9 +688,15 @@ class RelationalData:
         return out
 
     def not_null_columns(self, table: str) -> list[str]:
-        """The columns of `table` its source database declares NOT NULL (none for files)."""
+        """The columns of `table` its source database declares NOT NULL (none for files), less those
+        whose 'no value' is held as null and written back as its own value (an open end, 9999-12-31;
+        MySQL's zero date): their nulls are to be generated."""
         formats = self.formats.get(table, {})
-        return [c for c, f in formats.items() if ((f or {}).get(SQL_FORMAT) or {}).get("nullable") is False]
+        return [
+            c
+            for c, f in formats.items()
+            if ((f or {}).get(SQL_FORMAT) or {}).get("nullable") is False and not {"open_end", "zero_date"} & set(f)
+        ]
 
     def differing_columns(self, table: str) -> list[tuple[str, str]]:
         """The pairs of `table`'s columns its source database keeps apart by a CHECK (a <> b), or
