@@ -658,6 +658,21 @@ def test_mysql_zero_dates_are_read_as_nulls_and_written_back(tmp_path: Path) -> 
     assert back.to_source("o")["shipped_at"].tolist() == shipped
 
 
+def test_mysql_durations_and_partial_zero_dates_are_named_with_a_way_out() -> None:
+    """MySQL's TIME holds durations ('838:59:59', '-01:00:00') and its DATE a zero month or day
+    ('2020-00-00', a year known only): both stopped the read with 'do not fit the kind' and no word
+    of why or what to do."""
+    schema = Schema(t=Table(id=PrimaryKey(), took=Time(), born=Date()))
+    frame = pd.DataFrame({"id": range(3), "took": ["10:00:00", "838:59:59", "-01:00:00"]})
+    frame["born"] = ["2020-01-01", "2020-00-00", "1999-05-00"]
+    with pytest.raises(DataError) as err:
+        RelationalData({"t": frame}, schema)
+    said = str(err.value)
+    assert "times past 24:00 or below 00:00 are durations" in said and "'took': 'categorical'" in said, said
+    assert """dates with a zero month or day, as MySQL keeps them""" in said
+    assert """UPDATE "t" SET "born" = NULL WHERE "born" LIKE '%-00%'""" in said
+
+
 def test_mysql_zero_dates_beside_nulls_come_back_as_nulls_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     """A nullable DATE holding both NULL and '0000-00-00': one null cannot say both, so the zero
     dates are read as nulls, written back as NULL, and a warning says so."""

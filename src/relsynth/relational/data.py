@@ -99,6 +99,21 @@ def _hint(kind: Column, bad: pd.Series, table: str, col: str) -> str:
             " (durations are not numbers until given a unit: convert the column, e.g. df[col].dt.total_seconds(), "
             "and declare it numeric)"
         )
+    if kind is Column.TIME and text.str.fullmatch(r"-?\d{1,3}:\d{2}(?::\d{2}(?:\.\d+)?)?").all():
+        # MySQL's TIME spans -838:59:59 to 838:59:59: a duration, which no time of day is
+        return (
+            " (times past 24:00 or below 00:00 are durations, not times of day (MySQL's TIME holds both): declare the "
+            f"column categorical to keep them as written (from_sql: overrides={{{table!r}: {{{col!r}: 'categorical'}}}}), "
+            "or convert them to seconds and declare it numeric)"
+        )
+    if kind in (Column.DATE, Column.DATETIME) and text.str.match(r"^\d{4}-(?:00-\d{2}|\d{2}-00)(?:$|[ t])").all():
+        # MySQL keeps a date with a zero month or day (a year or a month known only) unless NO_ZERO_IN_DATE
+        quoted = {n: '"' + n.replace('"', '""') + '"' for n in (table, col)}
+        return (
+            " (dates with a zero month or day, as MySQL keeps them, name no day: make them null (in a database: "
+            f"UPDATE {quoted[table]} SET {quoted[col]} = NULL WHERE {quoted[col]} LIKE '%-00%'), or declare the "
+            "column categorical or text to keep them as written)"
+        )
     # a date of another era: year-month-day with a real month and day (not a phone number, 25-989-741-2988)
     ymd = text.str.extract(r"^(-?\d{1,6})-(\d{1,2})-(\d{1,2})(?:$|[ t])").apply(pd.to_numeric, errors="coerce")
     real = ymd[1].between(1, 12) & ymd[2].between(1, 31)
