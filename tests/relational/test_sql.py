@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -1884,6 +1885,25 @@ def test_a_mysql_year_in_sqlite_is_read_as_an_integer(tmp_path: Path) -> None:
     data.to_sql(target)
     every = "SELECT signup_year, born FROM customer ORDER BY id"
     assert query(target, every) == query(url, every)
+
+
+def test_mysql_display_widths_in_sqlite_are_read_without_a_warning_each(tmp_path: Path) -> None:
+    """A MySQL dump moved into SQLite keeps INT(11), TINYINT(1), BIGINT(20): SQLAlchemy warned once
+    a column ('Could not instantiate type INTEGER with reflected arguments ['11']'), hundreds of
+    lines for a real schema, of a width that says nothing of the values. Read as integers, quietly."""
+    url = _sqlite(
+        tmp_path,
+        "CREATE TABLE t (id INT(11) PRIMARY KEY, active TINYINT(1) NOT NULL, big BIGINT(20));"
+        "INSERT INTO t VALUES (1, 1, 5), (2, 0, NULL);",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sa.exc.SAWarning)
+        data = RelationalData.from_sql(url)
+    assert {c: k.kind for c, k in data.schema.tables["t"].columns.items() if c != "id"} == {
+        "active": Column.INTEGER,
+        "big": Column.INTEGER,
+    }
+    assert data["t"]["active"].tolist() == [1, 0]
 
 
 def test_zoned_datetimes_never_read_from_a_database_are_written_with_their_zone(tmp_path: Path) -> None:

@@ -43,6 +43,7 @@ import datetime as dt
 import json
 import logging
 import re
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -585,7 +586,11 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
         found = _reflect_information_schema(conn, name, schema_name or sa.inspect(conn).default_schema_name)
         return replace(found, schema=schema_name)
     insp = sa.inspect(conn)
-    cols = insp.get_columns(name, schema=schema_name)
+    with warnings.catch_warnings():
+        # SQLite keeps MySQL's display widths (INT(11), TINYINT(1)), which SQLAlchemy warns of, one a
+        # column, and drops: they say nothing of the range, and the declared name is read again below
+        warnings.filterwarnings("ignore", "Could not instantiate type .* with reflected arguments", sa.exc.SAWarning)
+        cols = insp.get_columns(name, schema=schema_name)
     pk = insp.get_pk_constraint(name, schema=schema_name).get("constrained_columns") or []
     # SQLAlchemy names a referenced table's schema unless it is the default one (None), also when it is
     # `schema_name`; held here as None for the schema read, else its name (as _reflect_information_schema)
