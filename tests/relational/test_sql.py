@@ -1906,6 +1906,30 @@ def test_mysql_display_widths_in_sqlite_are_read_without_a_warning_each(tmp_path
     assert data["t"]["active"].tolist() == [1, 0]
 
 
+def test_mysql_type_names_in_sqlite_are_written_back_into_sqlite(tmp_path: Path) -> None:
+    """A MySQL dump moved into SQLite came back with its types renamed: TINYINT(1) (MySQL's flag) as
+    INTEGER, INT UNSIGNED as INTEGER, YEAR(4) as SMALLINT, TIMESTAMP as DATETIME. Into SQLite, where
+    a type is its declared name, an integer, date or time column keeps the name its source declared;
+    elsewhere the types are the engine's own."""
+    url = _sqlite(
+        tmp_path,
+        "CREATE TABLE t (id INT UNSIGNED NOT NULL PRIMARY KEY, active TINYINT(1) NOT NULL, year YEAR(4), "
+        "at TIMESTAMP NOT NULL, n INTEGER, price DECIMAL(10,2));"
+        "INSERT INTO t VALUES (1, 1, 2021, '2021-01-02 10:00:00', 3, 1.5), (2, 0, NULL, '2021-01-03 11:00:00', 4, 2);",
+    )
+    data = RelationalData.from_sql(url)
+    target = f"sqlite:///{tmp_path / 'out.sqlite'}"
+    data.to_sql(target)
+    names = "SELECT name, type FROM pragma_table_info('t') ORDER BY cid"
+    assert query(target, names) == query(url, names)[:5] + [("price", "NUMERIC(10, 2)")]
+    every = "SELECT * FROM t ORDER BY id"
+    assert query(target, every) == query(url, every)
+    duck = f"duckdb:///{tmp_path / 'out.duckdb'}"
+    data.to_sql(duck)
+    types = dict(query(duck, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 't'"))
+    assert types["active"] == "INTEGER" and types["at"] == "TIMESTAMP"
+
+
 def test_zoned_datetimes_never_read_from_a_database_are_written_with_their_zone(tmp_path: Path) -> None:
     """A frame's `booked_at` in Europe/Berlin (or a CSV's '2021-05-11T19:51:12+02:00') went into
     DuckDB as a TIMESTAMP without zone holding the UTC times: read back, 19:51+02:00 was 17:51,

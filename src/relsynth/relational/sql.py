@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
 
 from relsynth.relational._checks import (
     BELOW,
@@ -154,6 +155,7 @@ def _begin(conn: sa.Connection) -> None:
 
 
 # ---- SQL types: kept as small JSON dicts, turned back into SQLAlchemy types -------------------------
+SQLITE_TYPE = "sqlite_type"  # in a type spec: the type as an SQLite source declared it (`_sqlite_names`)
 ENUM = "enum"  # in a varchar's type spec: the source's enum type ({"name", "labels"}), recreated on PostgreSQL
 _INTERVALS = (sa.Interval, postgresql.INTERVAL)  # the generic type; PostgreSQL's (and DuckDB's) reflected one
 
@@ -458,6 +460,7 @@ class _Reflected:
     differs: list[tuple[str, str]] = field(default_factory=list)  # CHECK (a <> b) pairs (`_differing_pairs`)
     domains: dict[str, dict] = field(default_factory=dict)  # column -> its single-column CHECKs (`_domains`)
     orders: list[tuple[str, str, bool]] = field(default_factory=list)  # CHECK (a < b): (low, high, strict)
+    declared: dict[str, str] = field(default_factory=dict)  # column -> its type as SQLite declares it (`_sqlite_names`)
 
 
 SchemaNames = str | Sequence[str] | None  # `schema_name` as from_sql takes it: one schema, several, or the default
@@ -609,12 +612,14 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
     ]
     retyped = _catalog_types(conn, name, schema_name or default, unsure) if unsure else {}
     retyped |= _sqlite_declared_types(conn, name, schema_name, cols)
+    types = {c["name"]: _base_type(retyped.get(c["name"], c["type"])) for c in cols}
     return _Reflected(
         name=name,
-        types={c["name"]: _base_type(retyped.get(c["name"], c["type"])) for c in cols},
+        types=types,
         not_null={c["name"] for c in cols if not c.get("nullable", True)},
         pk=tuple(pk),
         fks=fks,
+        declared=_sqlite_names(conn, name, schema_name, types),
         unique=_unique_columns(conn, name, schema_name, tuple(pk)),
         unique_sets=_unique_column_sets(conn, name, schema_name, tuple(pk)),
         made=_made_by_server(conn.dialect.name, cols, tuple(pk)),
@@ -690,6 +695,32 @@ def _catalog_types(
     return out
 
 
+def _sqlite_pragma_types(conn: sa.Connection, name: str, schema_name: str | None) -> dict[str, str]:
+    """Column -> its type as SQLite's catalog holds the declaration (`TINYINT(1)`, `INT UNSIGNED`)."""
+    quote = conn.dialect.identifier_preparer.quote
+    prefix = f"{quote(schema_name)}." if schema_name else ""
+    return {r[1]: str(r[2]) for r in conn.exec_driver_sql(f"PRAGMA {prefix}table_info({quote(name)})")}
+
+
+def _sqlite_names(
+    conn: sa.Connection, name: str, schema_name: str | None, types: Mapping[str, sa.types.TypeEngine]
+) -> dict[str, str]:
+    """Column -> its declared type, on SQLite, for the integer, date and time columns whose name is
+    not the one relsynth writes (a MySQL dump's TINYINT(1), INT UNSIGNED, YEAR(4), TIMESTAMP): written
+    back so into SQLite (`_sqlite_declared`), where the name is all a type is, and MySQL's tools read
+    TINYINT(1) as a flag."""
+    if conn.dialect.name != "sqlite":
+        return {}
+    declared = _sqlite_pragma_types(conn, name, schema_name)
+    kept = (sa.Integer, sa.Date, sa.DateTime, sa.Time)
+    written = {c: sql_type(spec).compile(dialect=sqlite.dialect()) for c, t in types.items() if (spec := type_spec(t))}
+    return {
+        c: declared[c]
+        for c, t in types.items()
+        if isinstance(t, kept) and declared.get(c) and c in written and declared[c].upper() != written[c]
+    }
+
+
 def _sqlite_declared_types(
     conn: sa.Connection, name: str, schema_name: str | None, cols: list[dict]
 ) -> dict[str, sa.types.TypeEngine]:
@@ -699,11 +730,9 @@ def _sqlite_declared_types(
     for the zone (`TIMESTAMP(6)` as `timezone=6`)."""
     if conn.dialect.name != "sqlite":
         return {}
-    quote = conn.dialect.identifier_preparer.quote
-    prefix = f"{quote(schema_name)}." if schema_name else ""
     declared = {  # the name without its arguments: TIMESTAMP(6) WITH TIME ZONE as TIMESTAMP WITH TIME ZONE
-        r[1]: " ".join(re.sub(r"\(.*?\)", " ", str(r[2])).split()).upper()
-        for r in conn.exec_driver_sql(f"PRAGMA {prefix}table_info({quote(name)})")
+        c: " ".join(re.sub(r"\(.*?\)", " ", t).split()).upper()
+        for c, t in _sqlite_pragma_types(conn, name, schema_name).items()
     }
     out: dict[str, sa.types.TypeEngine] = {}
     for c in cols:
@@ -1442,7 +1471,7 @@ def _column_kinds(
         if spec is not None and spec["type"] == "interval" and col in own and own[col].kind is not Column.NUMERIC:
             spec = None  # not held as seconds (labels, given in overrides): only its NOT NULL is kept
         if spec is not None:  # a primary key is NOT NULL anyway (SQLite's catalog does not say so)
-            spec = {**spec, **r.made.get(col, {})}
+            spec = {**spec, **r.made.get(col, {}), **({SQLITE_TYPE: r.declared[col]} if col in r.declared else {})}
             specs[col] = spec if col not in r.not_null or col in r.pk else {**spec, "nullable": False}
             if pks[t] is None and col in r.pk:  # a link table's key, read without it: written back with it
                 specs[col] = {**spec, "nullable": False, "primary_key": True}
@@ -2185,13 +2214,13 @@ def _target_tables(
                 closing.append((name, col))
             elif isinstance(kind, ForeignKey):
                 parent = made[kind.parent].c[schema.tables[kind.parent].primary_key]
-                typ = sql_type(spec) if spec else parent.type
+                typ = _sqlite_declared(sql_type(spec), spec, dialect) if spec else parent.type
                 implied = bool(given and given.get(IMPLIED_KEY))  # the source had none
                 across = _across_schemas(dialect, located[name][0], parent.table.schema, name, col, unkeyed, implied)
                 key = [] if implied or across else [sa.ForeignKey(parent)]
                 cols.append(sa.Column(_quoted(col), typ, *key, nullable=nullable, primary_key=in_key))
             elif kind.kind is Column.PRIMARY_KEY:
-                typ = sql_type(spec) if spec else _default_type(kind.kind, df[col])
+                typ = _sqlite_declared(sql_type(spec), spec, dialect) if spec else _default_type(kind.kind, df[col])
                 by_server = _server_made(spec, dialect, expressions)
                 auto = {} if by_server else {"autoincrement": False}  # an identity is the key's only numbering
                 cols.append(sa.Column(_quoted(col), typ, *by_server, primary_key=True, **auto))
@@ -2200,6 +2229,7 @@ def _target_tables(
                 typ = _enum_type(typ, spec, dialect, located[name][0])
                 typ = _whole_seconds_on_sqlite(typ, df[col])
                 typ = _as_stored_on_sqlite(typ, kind.kind, spec, fmts.get(col, {}), dialect)
+                typ = _sqlite_declared(typ, spec, dialect)
                 by_server = _server_made(spec, dialect, expressions)
                 cols.append(sa.Column(_quoted(col), typ, *by_server, nullable=nullable, primary_key=in_key))
         into, as_name = located[name]
@@ -2367,6 +2397,33 @@ class _StoredAsIs(sa.types.UserDefinedType):
 
     def get_col_spec(self, **kw: Any) -> str:
         return self.ddl
+
+
+class _SqliteDeclaredInteger(sa.Integer):
+    """An integer column created in SQLite under the name its SQLite source declared (`TINYINT(1)`,
+    `INT UNSIGNED`): an Integer still, bound and checked as one."""
+
+    __visit_name__ = "sqlite_declared_integer"
+    cache_ok = True
+
+    def __init__(self, ddl: str) -> None:
+        self.ddl = ddl
+
+
+@compiles(_SqliteDeclaredInteger)
+def _declared_ddl(type_: _SqliteDeclaredInteger, compiler: Any, **kw: Any) -> str:
+    return type_.ddl
+
+
+def _sqlite_declared(typ: sa.types.TypeEngine, spec: Mapping[str, Any] | None, dialect: str) -> sa.types.TypeEngine:
+    """`typ` under the name its SQLite source declared it with (`_sqlite_names`: TINYINT(1),
+    TIMESTAMP), written into SQLite: the same values, the source's name."""
+    ddl = (spec or {}).get(SQLITE_TYPE)
+    if dialect != "sqlite" or not ddl:
+        return typ
+    if isinstance(typ, _StoredAsIs):  # dates and times as the source spelled them
+        return _StoredAsIs(ddl)
+    return _SqliteDeclaredInteger(ddl) if isinstance(typ, sa.Integer) else typ
 
 
 def _as_stored_on_sqlite(
