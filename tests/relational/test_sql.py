@@ -1930,6 +1930,23 @@ def test_mysql_type_names_in_sqlite_are_written_back_into_sqlite(tmp_path: Path)
     assert types["active"] == "INTEGER" and types["at"] == "TIMESTAMP"
 
 
+def test_mysql_enum_and_binary_names_in_sqlite_are_read_as_text_and_bytes(tmp_path: Path) -> None:
+    """SQLAlchemy's SQLite affinity read a dump's bare `ENUM` as NUMERIC ('new' stopped the read:
+    'cannot be read as its SQL type NUMERIC', the way out an override) and `VARBINARY(16)` too (its
+    bytes then said to be no number). ENUM is text, whose values decide (labels here); a binary
+    column is named as one relsynth has no kind for, with exclude as the way out."""
+    rows = ", ".join(f"({i}, '{'new' if i % 3 else 'used'}', x'0a0b')" for i in range(12))
+    url = _sqlite(
+        tmp_path,
+        f"CREATE TABLE item (id INTEGER PRIMARY KEY, condition ENUM NOT NULL, hash VARBINARY(16)); INSERT INTO item VALUES {rows};",
+    )
+    with pytest.raises(SchemaError, match=r"item.hash has SQL type LargeBinary\(\), which relsynth has no kind for"):
+        RelationalData.from_sql(url)
+    data = RelationalData.from_sql(url, exclude={"item": ["hash"]})
+    assert data.schema.tables["item"].columns["condition"].kind is Column.CATEGORICAL
+    assert data["item"]["condition"].value_counts().to_dict() == {"new": 8, "used": 4}
+
+
 def test_zoned_datetimes_never_read_from_a_database_are_written_with_their_zone(tmp_path: Path) -> None:
     """A frame's `booked_at` in Europe/Berlin (or a CSV's '2021-05-11T19:51:12+02:00') went into
     DuckDB as a TIMESTAMP without zone holding the UTC times: read back, 19:51+02:00 was 17:51,

@@ -736,7 +736,8 @@ def _sqlite_declared_types(
     }
     out: dict[str, sa.types.TypeEngine] = {}
     for c in cols:
-        t, make = c["type"], _INFO_TYPES.get(declared.get(c["name"], ""))
+        spelt = declared.get(c["name"], "")
+        t, make = c["type"], _INFO_TYPES.get(spelt) or _SQLITE_MYSQL_TYPES.get(spelt)
         fallback = type(t) is sa.NUMERIC and not declared.get(c["name"], "").startswith(("NUMERIC", "DECIMAL"))
         zone = isinstance(t, sa.DateTime | sa.Time) and not isinstance(t.timezone, bool)
         if make is not None and (fallback or zone):
@@ -949,6 +950,14 @@ _INFO_TYPES: dict[str, Any] = {
     "TEXT": lambda n, p, s: sa.Text(),
     "UUID": lambda n, p, s: sa.Uuid(),
     "INTERVAL": lambda n, p, s: sa.Interval(),
+}
+
+
+# Names SQLite's affinity reads as NUMERIC, in a MySQL dump moved into SQLite: ENUM and SET, their
+# labels left out, are text (whose values decide); BINARY and VARBINARY bytes, which have no kind (said so)
+_SQLITE_MYSQL_TYPES: dict[str, Any] = {
+    **dict.fromkeys(["ENUM", "SET"], lambda n, p, s: sa.String(n)),
+    **dict.fromkeys(["BINARY", "VARBINARY"], lambda n, p, s: sa.LargeBinary()),
 }
 
 
