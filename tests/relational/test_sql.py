@@ -1899,11 +1899,14 @@ def test_mysql_display_widths_in_sqlite_are_read_without_a_warning_each(tmp_path
     with warnings.catch_warnings():
         warnings.simplefilter("error", sa.exc.SAWarning)
         data = RelationalData.from_sql(url)
+        run_sql(url, "DELETE FROM t")
+        data.to_sql(url, if_exists="append")  # into the source's own tables, reflected again
     assert {c: k.kind for c, k in data.schema.tables["t"].columns.items() if c != "id"} == {
         "active": Column.INTEGER,
         "big": Column.INTEGER,
     }
     assert data["t"]["active"].tolist() == [1, 0]
+    assert query(url, "SELECT active FROM t ORDER BY id") == [(1,), (0,)]
 
 
 def test_mysql_type_names_in_sqlite_are_written_back_into_sqlite(tmp_path: Path) -> None:

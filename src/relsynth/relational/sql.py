@@ -48,7 +48,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from functools import partial
+from functools import partial, wraps
 from pathlib import Path
 from typing import Any
 
@@ -589,11 +589,7 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
         found = _reflect_information_schema(conn, name, schema_name or sa.inspect(conn).default_schema_name)
         return replace(found, schema=schema_name)
     insp = sa.inspect(conn)
-    with warnings.catch_warnings():
-        # SQLite keeps MySQL's display widths (INT(11), TINYINT(1)), which SQLAlchemy warns of, one a
-        # column, and drops: they say nothing of the range, and the declared name is read again below
-        warnings.filterwarnings("ignore", "Could not instantiate type .* with reflected arguments", sa.exc.SAWarning)
-        cols = insp.get_columns(name, schema=schema_name)
+    cols = insp.get_columns(name, schema=schema_name)
     pk = insp.get_pk_constraint(name, schema=schema_name).get("constrained_columns") or []
     # SQLAlchemy names a referenced table's schema unless it is the default one (None), also when it is
     # `schema_name`; held here as None for the schema read, else its name (as _reflect_information_schema)
@@ -628,6 +624,22 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
         domains=_domains(conn, name, schema_name, {c["name"]: c["type"] for c in cols}),
         orders=column_orders(_check_texts(conn, name, schema_name), [c["name"] for c in cols]),
     )
+
+
+def _quiet_display_widths(fn: Callable) -> Callable:
+    """`fn` without SQLAlchemy's warning of MySQL's display widths, one a column each time a table is
+    inspected, which SQLite keeps (INT(11), TINYINT(1)) and SQLAlchemy drops: they say nothing of the
+    range (the declared name is read again, `_sqlite_declared_types`)."""
+
+    @wraps(fn)
+    def quiet(*args: Any, **kwargs: Any) -> Any:
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", "Could not instantiate type .* with reflected arguments", sa.exc.SAWarning
+            )
+            return fn(*args, **kwargs)
+
+    return quiet
 
 
 def _made_by_server(dialect: str, cols: list[dict], pk: tuple[str, ...]) -> dict[str, dict]:
@@ -1992,6 +2004,7 @@ def _text_as_strings(frame: pd.DataFrame, column: str) -> None:
         frame[column] = held
 
 
+@_quiet_display_widths
 def reflect(
     conn: sa.Connection,
     tables: Sequence[str] | None,
@@ -3161,6 +3174,7 @@ def _create_tables(
     return tables
 
 
+@_quiet_display_widths
 def write_sql(
     schema: Schema,
     frames: Mapping[str, pd.DataFrame],
