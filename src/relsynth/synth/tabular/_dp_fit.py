@@ -345,7 +345,7 @@ def _log_left_out(schema: Schema) -> None:
     no mechanism here bounds), and what it copies as public, so a synthetic database without them
     is not a surprise."""
     left_out = [
-        "orders within rows (a date after another), totals (a number summing its rows'), formulas (a number computed "
+        "orders within rows (a date after another), totals (a number summing or averaging its rows'), formulas (a number computed "
         "from its row's), running sums (a balance after each transaction), labels of a number's sign (DEBIT, CREDIT), times of day "
         "within hours (07:00 to 18:00)"
     ]

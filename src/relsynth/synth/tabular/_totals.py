@@ -1,13 +1,15 @@
 """Totals: a number of a row that is the sum, over the rows under it or referencing it (or under
 its parent row, in another table), of one of their numbers or of the product of two (an
 invoice's total is the sum of its lines' unit price times quantity; a payment's amount, the sum
-of its order's items).
+of its order's items), or its mean, least or greatest (a listing's average rating, the mean of its
+reviews' ratings rounded to one decimal; an auction's winning bid, its greatest bid).
 
 The model writes each value in bins, and the rows a total sums are written after it (children)
 or dealt to it afterwards (references), so a generated total never matches its rows. The fit
 keeps, per number of a table, the first such sum it equals in at least `MIN_SHARE` of at least
-`MIN_ROWS` rows; generation sets it to that sum over the generated rows, rounded to the
-column's decimals. Totals are found before the orders within rows (`orderings`), which then leave
+`MIN_ROWS` rows (a sum first, then a mean, least or greatest of one number); generation sets it
+to that aggregate over the generated rows, rounded to the column's decimals, and a mean, least or
+greatest of no rows to null, as the data holds none. Totals are found before the orders within rows (`orderings`), which then leave
 them out (a total is set after generation: no offset may start from it, nor be it); context
 columns, given at generation, are never totals.
 """
@@ -26,12 +28,15 @@ log = logging.getLogger(__name__)
 MIN_SHARE = 0.95  # a column is a total when it equals the sum in this share of its rows
 MIN_ROWS = 20  # rows with a value the share is read from, at least
 _NUMBERS = (Column.NUMERIC, Column.INTEGER)
+# after the sum, what else a number may aggregate of one number of its rows (pandas' names)
+AGGREGATES = ("mean", "min", "max")
 
 
 def find_totals(pre, data: RelationalData) -> list[dict]:
-    """[{"table", "column", "rows", "fk", "by", "of"}]: `table.column` is the sum of the product of
-    the columns `of` (one or two) over the rows of `rows` whose key `fk` is the row's column `by`
-    (its primary key: rows under it or referencing it; its parent key: rows under its parent)."""
+    """[{"table", "column", "rows", "fk", "by", "of", "how"}]: `table.column` is the sum of the product
+    of the columns `of` (one or two), or the `how` (`AGGREGATES`) of the one column, over the rows of
+    `rows` whose key `fk` is the row's column `by` (its primary key: rows under it or referencing it;
+    its parent key: rows under its parent)."""
     schema, out = data.schema, []
     for table in schema.synth_tables:
         for col in total_candidates(pre, table):
@@ -48,7 +53,10 @@ def find_totals(pre, data: RelationalData) -> list[dict]:
                 None,
             )
             if found is not None:
-                log.info("%s.%s is the sum of %s over %s: kept so", table, col, " x ".join(found["of"]), found["rows"])
+                how = found.get("how", "sum")
+                log.info(
+                    "%s.%s is the %s of %s over %s: kept so", table, col, how, " x ".join(found["of"]), found["rows"]
+                )
                 out.append(found)
     return out
 
@@ -73,19 +81,34 @@ def total_candidates(pre, table: str) -> list[str]:
 
 def _match(data: RelationalData, table: str, col: str, rows: str, fk: str, by: str, modelled: set[str]) -> dict | None:
     """The first sum over `rows` (of one number, then of a product of two of its `modelled` columns:
-    another is not generated, or copied from elsewhere) that `table.col` equals."""
+    another is not generated, or copied from elsewhere) that `table.col` equals, else the first
+    mean, least or greatest of one number (`AGGREGATES`)."""
     schema = data.schema
     x = pd.to_numeric(data[table][col], errors="coerce").astype(float).to_numpy()
     present = ~np.isnan(x)
     if present.sum() < MIN_ROWS or np.nanstd(x) == 0:
         return None
     numbers = [c for c, k in schema.tables[rows].columns.items() if k.kind in _NUMBERS and c in modelled]
-    for of in [[c] for c in numbers] + [list(p) for p in itertools.combinations(numbers, 2)]:
-        sums = sum_over(data[rows], fk, of, data[table][by])
-        if np.isclose(x[present], sums[present], rtol=1e-6, atol=_tolerance(x[present])).mean() >= MIN_SHARE:
+    candidates = [(of, "sum") for of in [[c] for c in numbers] + [list(p) for p in itertools.combinations(numbers, 2)]]
+    for of, how in candidates + [([c], how) for how in AGGREGATES for c in numbers]:
+        values = aggregate_over(data[rows], fk, of, data[table][by], how)
+        if np.isclose(x[present], values[present], rtol=1e-6, atol=_tolerance(x[present])).mean() >= MIN_SHARE:
             found = {"table": table, "column": col, "rows": rows, "fk": fk, "by": by, "of": of}
-            return {**found, "decimals": decimals_of(x[present])}
+            found["decimals"] = decimals_of(x[present])
+            if how != "sum":  # held in every row that has rows: generated so too, where the model left it missing
+                found |= {"how": how, "held": bool(present[~np.isnan(values)].all())}
+            return found
     return None
+
+
+def aggregate_over(rows: pd.DataFrame, fk: str, of: list[str], keys: pd.Series, how: str = "sum") -> np.ndarray:
+    """Per value of `keys`, over `rows` naming it through `fk`, the sum of the product of columns `of`,
+    or the `how` (`AGGREGATES`) of its one column; a sum of no rows is 0, any other aggregate NaN."""
+    if how == "sum":
+        return sum_over(rows, fk, of, keys)
+    values = pd.to_numeric(rows[of[0]], errors="coerce").astype(float).to_numpy()
+    found = pd.Series(values).groupby(rows[fk].to_numpy(), dropna=True).agg(how)
+    return found.reindex(pd.Index(keys)).to_numpy(dtype=float)
 
 
 def sum_over(rows: pd.DataFrame, fk: str, of: list[str], keys: pd.Series) -> np.ndarray:
@@ -111,11 +134,16 @@ def _tolerance(x: np.ndarray) -> float:
 
 
 def apply_totals(totals: list[dict], tables: dict[str, pd.DataFrame]) -> None:
-    """Set (in place) every fitted total of the generated `tables` to its sum over their rows."""
+    """Set (in place) every fitted total of the generated `tables` to its sum (or mean, least or
+    greatest) over their rows."""
     for t in totals:
-        frame = tables[t["table"]]
-        sums = np.round(sum_over(tables[t["rows"]], t["fk"], t["of"], frame[t["by"]]), int(t["decimals"]))
+        frame, how = tables[t["table"]], t.get("how", "sum")
+        values = aggregate_over(tables[t["rows"]], t["fk"], t["of"], frame[t["by"]], how)
+        values = np.round(values, int(t["decimals"]))
         column = frame[t["column"]].copy()
         written = column.notna().to_numpy()  # a total the model left missing stays missing
-        column.iloc[np.flatnonzero(written)] = sums[written]
+        if how != "sum":  # a mean of no rows is none, whatever the model wrote
+            column.iloc[np.flatnonzero(np.isnan(values))] = np.nan
+            written = ~np.isnan(values) & (written | bool(t.get("held")))
+        column.iloc[np.flatnonzero(written)] = values[written]
         frame[t["column"]] = column
