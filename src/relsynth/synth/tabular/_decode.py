@@ -29,6 +29,7 @@ from relsynth.synth.tabular._lookup_orders import keep_lookup_orders
 from relsynth.synth.tabular._month_steps import keep_month_steps
 from relsynth.synth.tabular._never_pairs import pair_scope
 from relsynth.synth.tabular._null_cuts import keep_null_cuts
+from relsynth.synth.tabular._number_endings import keep_number_endings
 from relsynth.synth.tabular._pair_orders import keep_key_orders, keep_value_orders
 from relsynth.synth.tabular._parent_ends import keep_parent_ends
 from relsynth.synth.tabular._range_labels import apply_range_labels
@@ -181,6 +182,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
                 ids[col], preprocs[col] = mat[:, j] - slot.offset, slot.preproc
                 cols[col] = slot.preproc.decode(ids[col], rng).reset_index(drop=True)
         ranges = [r for r in pre.stats.get("category_ranges", []) if r["table"] == table]  # none in older models
+        endings = pre.stats.get("number_endings", [])  # none in older models, nor under DP
+        keep_number_endings(endings, table, cols, ids, preprocs, rng)  # before the ranges that may clip them
         keep_category_ranges(ranges, cols, ids, preprocs, rng)
         if ctx is not None and table == schema.roots[0]:
             _given_ctx(pre, table, cols, ctx)  # before the offsets and children that read them

@@ -68,6 +68,7 @@ from relsynth.synth.tabular._lookup_orders import find_lookup_orders, find_refer
 from relsynth.synth.tabular._month_steps import find_month_steps
 from relsynth.synth.tabular._never_pairs import find_never_pairs
 from relsynth.synth.tabular._null_cuts import find_null_cuts
+from relsynth.synth.tabular._number_endings import find_number_endings
 from relsynth.synth.tabular._ordered_labels import find_ordered_labels
 from relsynth.synth.tabular._pair_orders import key_orders
 from relsynth.synth.tabular._parent_ends import find_parent_ends, own_end
@@ -450,7 +451,9 @@ class TabularPreproc:
             # numbers within the range of their row's category (a lab value within its test's)
             "category_ranges": find_category_ranges(self, data, summed | ordered),
             # ... and written with their category's decimals (whole yen beside cents)
-            "category_decimals": find_category_decimals(self, data, summed),
+            "category_decimals": (decimals := find_category_decimals(self, data, summed)),
+            # ... and ending as the data's values mostly do (prices at .99 and .00)
+            "number_endings": find_number_endings(self, data, summed | ordered, decimals),
             "null_rules": find_null_rules(self, data),  # columns missing exactly where an earlier category says
             # ... or a later one (a claim's closed date, missing while its later status is OPEN)
             "later_null_rules": find_later_null_rules(self, data),
