@@ -26,6 +26,7 @@ from relsynth.relational import RelationalData, Schema, Table, Text
 from relsynth.relational.progress import progress
 from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
+from relsynth.synth.text._breaks import kept_breaks
 from relsynth.synth.text._json import is_document, write_document_numbers
 from relsynth.synth.text._nulls import row_null_rates
 from relsynth.synth.text._numbers import write_numbers
@@ -95,7 +96,9 @@ def generate(
                 lead_space=stats.lead_space_rate > 0,
                 tokens=stats.tokens,
             )
-            decode = _decoder(preproc, stats if spell == REPLACE else None, rng, numbers=spell is False)
+            decode = _decoder(
+                preproc, stats if spell == REPLACE else None, rng, numbers=spell is False, breaks=stats.breaks
+            )
             found = [RowWords(context_texts[r], copy_words[r]) for r in rows]
             ids = sampler.sample(prefixes, batch_size or DEFAULT_BATCH, desc=f"{preproc.table}.{col}", rows=found)
             texts, cut_at_limit = decode(ids, found), sampler.cut.copy()
@@ -223,7 +226,13 @@ class RowWords:
     copies: list[str]
 
 
-def _decoder(preproc, replace: TextColumnStats | None, rng: np.random.Generator, numbers: bool = False):
+def _decoder(
+    preproc,
+    replace: TextColumnStats | None,
+    rng: np.random.Generator,
+    numbers: bool = False,
+    breaks: list[str] | None = None,
+):
     """(token ids, their rows' words) -> texts, copy tokens written as the row's copy words, and
     spelled words replaced by word tokens of their shape when `replace` (the column's statistics)
     is given (a word of the row's context stays: see _rare_words). `numbers` (word tokens only:
@@ -231,7 +240,8 @@ def _decoder(preproc, replace: TextColumnStats | None, rng: np.random.Generator,
     phone or account number one entity wrote is not replayed. Nothing is replaced where the
     preproc has no word tokens by choice (`word_k=0`); with `word_k` >= 2 and none kept, every
     spelled word is left out (`RareWordReplacer`), never written as spelled. Unpaired bidi controls
-    are dropped (`paired_bidi`)."""
+    are dropped (`paired_bidi`), and line breaks the column never wrote are written as its own
+    (`breaks`: `kept_breaks`)."""
     replacer = None
     if preproc.config.word_k and (replace is not None or numbers):
         pairs, share = (replace.word_pairs, replace.pair_share) if replace is not None else (None, 0.0)
@@ -242,7 +252,7 @@ def _decoder(preproc, replace: TextColumnStats | None, rng: np.random.Generator,
         if replacer is not None:
             texts = [replacer(t, rng, r.context)[0] for t, r in zip(texts, rows, strict=True)]
         # bidi controls paired before texts are checked: one dropped later could leave a copy or a repeat
-        return [paired_bidi(t) for t in texts]
+        return [paired_bidi(kept_breaks(t, breaks or [])) for t in texts]
 
     return decode
 

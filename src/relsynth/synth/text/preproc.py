@@ -41,6 +41,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
 from relsynth.relational import Column, RelationalData, Schema
 from relsynth.synth.core.files import LoadError, atomic_dir, config_from_dict, fingerprint, read_config, write_config
+from relsynth.synth.text._breaks import line_breaks
 from relsynth.synth.text._json import all_documents, document_numbers
 from relsynth.synth.text._nulls import null_by
 from relsynth.synth.text._numbers import number_written
@@ -121,6 +122,9 @@ class TextColumnStats:
     number_of: str | None = None  # the number of its row the text writes wherever the row holds it (`_numbers`)
     document_numbers: list = field(default_factory=list)  # [[key, column]]: a JSON key whose number is the row's
     #                      (or its parent's, `parent.column`) number column in every document (`_json`)
+    breaks: list[str] = field(default_factory=list)  # runs of whitespace holding a line break the texts use, most
+    #                      used first ("\n\n"): a generated run that is none of them is written as the first; [] (no
+    #                      break, or older saves): left as written
     pair_share: float = 0.0  # share of the texts' adjacent word pairs that are word_pairs >= word_k other entities also
     #                      use: how often an unseen real text's pairs are word_pairs (leaving one entity out); the rate
     #                      replaced words aim at
@@ -298,6 +302,7 @@ class TextPreproc:
                 max_chars=max((len(v) for v in values), default=0),
                 mean_tokens=float(lengths.mean()) if len(lengths) else 0.0,
                 chars=unusual_chars(values),
+                breaks=line_breaks(values),
                 tokens=sorted({int(i) for ids in encoded for i in ids}),
                 lead_space_rate=float(np.mean([v[:1].isspace() for v in values])) if values else 0.0,
                 rare_word_rate=rare,
