@@ -44,6 +44,21 @@ def test_prices_keep_their_endings():
     assert (_cents(back["price"][back["currency"] == "JPY"]) == 0).all()
 
 
+def test_an_ending_keeps_its_value_in_its_bin():
+    """Prices from 2.45: a value 2.60 drawn in the lowest bin and given .00 was 2.00, below every
+    price of the data (2 of 600); moved a whole unit back into its bin, it is 3.00."""
+    rng = np.random.default_rng(0)
+    base, u = 2.45 + rng.gamma(1.5, 6, 600), rng.random(600)
+    price = np.where(u < 0.45, np.floor(base) + 0.99, np.where(u < 0.65, np.ceil(base), np.round(base, 2)))
+    price[0] = 2.45
+    schema = Schema(listing=Table(id=PrimaryKey(), price=Numeric()))
+    data = RelationalData({"listing": pd.DataFrame({"id": range(600), "price": price})}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert [e for e, _ in pre.stats["number_endings"][0]["endings"]] == [0, 99]
+    back = pre.inverse_transform(pre.transform(data), seed=0)["listing"]["price"]
+    assert back.min() >= 2.45 and back.max() <= price.max()
+
+
 def test_evenly_spread_cents_take_no_rule():
     data = listings(charm=False)
     assert TabularPreproc.from_schema(data.schema).fit(data).stats["number_endings"] == []

@@ -104,7 +104,21 @@ def keep_number_endings(
         endings = np.array([e for e, _ in rule["endings"]], dtype=np.float64)
         shares = np.array([s for _, s in rule["endings"]], dtype=np.float64)
         pick = np.searchsorted(np.cumsum(shares), rng.random(len(binned)), side="right")  # == len: as drawn
-        rows, unit = binned[pick < len(endings)], 10.0 ** int(rule["decimals"])
-        whole = np.floor(np.abs(x[rows]))
-        x[rows] = np.sign(x[rows]) * np.round(whole + endings[pick[pick < len(endings)]] / unit, int(rule["decimals"]))
+        rows, places = binned[pick < len(endings)], int(rule["decimals"])
+        ended = _with_endings(x[rows], endings[pick[pick < len(endings)]] / 10.0**places, places)
+        x[rows] = _within_bins(ended, x[rows], num, np.asarray(ids[col])[rows] - 1 - len(num.points))
         cols[col] = pd.Series(x, index=cols[col].index).astype(cols[col].dtype)
+
+
+def _with_endings(x: np.ndarray, fractions: np.ndarray, places: int) -> np.ndarray:
+    """`x` with its fraction replaced by `fractions`, its whole part and sign kept."""
+    return np.sign(x) * np.round(np.floor(np.abs(x)) + fractions, places)
+
+
+def _within_bins(ended: np.ndarray, drawn: np.ndarray, num: NumericPreproc, b: np.ndarray) -> np.ndarray:
+    """`ended` moved a whole unit back into its bin `b` where the ending took it out (a bin from 1.99:
+    1.45 ending in .00 is 1.00, below every value of the data), else the value `drawn`."""
+    edges = np.asarray(num.edges)
+    lo, hi = edges[b], edges[b + 1]
+    out = np.where(ended < lo, ended + 1.0, np.where(ended > hi, ended - 1.0, ended))
+    return np.where((out >= lo) & (out <= hi), out, drawn)
