@@ -153,6 +153,36 @@ def test_a_manager_is_of_the_employees_own_department():
     assert (managed["manager"] < managed["id"]).all()  # an earlier key: no cycle
 
 
+def test_a_manager_is_of_the_employees_own_department_a_reference_of_theirs():
+    """The same where the departments are a table of their own, too few (6) for the employees to
+    nest under: the department is a reference too, drawn after the manager where its column comes
+    later, and `same` read modelled labels only, so 258 of 296 generated managers were of another
+    department (a payroll's: 109 of 118). The row's other references are labels `same` may keep,
+    drawn first."""
+    rng = np.random.default_rng(0)
+    n = 300
+    hired = pd.Timestamp("2001-01-01") + pd.to_timedelta(np.sort(rng.integers(0, 8000, n)), unit="D")
+    dept = rng.integers(1, 7, n)
+    earlier = [np.flatnonzero(dept[:i] == dept[i]) for i in range(n)]
+    manager = pd.array([int(e[rng.integers(0, len(e))]) + 1 if len(e) else pd.NA for e in earlier], dtype="Int64")
+    employees = pd.DataFrame({"id": np.arange(1, n + 1), "manager": manager, "hired": hired, "dept": dept})
+    schema = Schema(
+        employee=Table(
+            id=PrimaryKey(), manager=ForeignKey("employee"), hired=Column.DATE, dept=ForeignKey("dept", nest=False)
+        ),  # a root, as Schema.infer makes it: six departments are too few examples
+        dept=Table(id=PrimaryKey(), budget=Integer()),
+    )
+    depts = pd.DataFrame({"id": range(1, 7), "budget": [100, 200, 100, 300, 200, 100]})
+    data = RelationalData({"employee": employees, "dept": depts}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert pre.stats["references"]["employee.manager"]["same"] == "dept"
+    e = pre.inverse_transform(pre.transform(data), seed=0)["employee"]
+    boss = e.set_index("id").loc[e["manager"].dropna()]
+    managed = e[e["manager"].notna()]
+    assert (boss["dept"].to_numpy() == managed["dept"].to_numpy()).all() and len(managed) >= n - 12
+    assert (managed["manager"] < managed["id"]).all()  # an earlier key: no cycle
+
+
 def test_a_manager_is_one_of_the_employees_of_the_department_they_nest_under():
     """Employees nest under 60 departments, each's manager an employee hired earlier in the same
     department (a tree a department): a key to its own table was never kept under the table it

@@ -345,7 +345,7 @@ def within(data: RelationalData, e: Edge, pos: np.ndarray) -> str | None:
 
 
 def same_label(pre, data: RelationalData, e: Edge, pos: np.ndarray) -> str | None:
-    """A label of the row (a category, a lookup's key) that the row its key to its own table
+    """A label of the row (a category, a lookup's key, a key to another table) that the row its key to its own table
     names holds too, in at least `MIN_PAIRS` rows and every row of the data, where two rows drawn
     at random would share it at most half the time (an employee's manager is of their
     department): generation then draws each key among the rows of the row's own label. A copy
@@ -356,12 +356,20 @@ def same_label(pre, data: RelationalData, e: Edge, pos: np.ndarray) -> str | Non
         return None
     kinds = data.schema.tables[e.child].columns
     labels = (Column.CATEGORICAL, Column.BOOLEAN, Column.FOREIGN_KEY)  # a modelled key: a lookup's
-    for col in (c for c in pre.modelled_columns(e.child) if kinds[c].kind in labels):
+    modelled = [c for c in pre.modelled_columns(e.child) if kinds[c].kind in labels]
+    for col in modelled + other_references(data.schema, e):
         mine = data[e.child][col][known].reset_index(drop=True)
         theirs = data[e.child][col].iloc[pos[known]].reset_index(drop=True)
         if mine.notna().all() and bool(mine.eq(theirs).fillna(False).all()) and chance(mine, theirs) <= 0.5:
             return col
     return None
+
+
+def other_references(schema, e: Edge) -> list[str]:
+    """The row's keys to other synthesised tables than its own, drawn before `e` (`assign_references`):
+    labels a key to its own table may keep too, an employee's manager of their department where the
+    employees are a root of their own (too few departments to nest under), not nested under it."""
+    return [r.fk for r in schema.references(e.child) if r.parent != e.child and r.fk != e.fk]
 
 
 def label_step(pre, data: RelationalData, e: Edge, pos: np.ndarray) -> list | None:

@@ -60,6 +60,10 @@ def assign_references(
     # payment's rental, one of its customer's) is drawn once those keys are, referenced tables first
     order = {t: i for i, t in enumerate(schema.referenced_first())}
     later = sorted((e for e in edges if via(e)), key=lambda e: order[e.child])
+    # a key to its own table drawn among the rows of another key of theirs (a manager of the employee's
+    # department, `same`) once that key is drawn, whichever column comes first
+    keyed = {(e.child, r) for e in edges for r in [(fitted.get(f"{e.child}.{e.fk}") or {}).get("same")]}
+    edges = sorted(edges, key=lambda e: (e.child, e.fk) not in keyed)
     for e in [e for e in edges if not via(e)] + later:
         tables[e.child][e.fk] = assign_reference(pre, tables, keys, headers, rng, e)
     for e in edges:  # once every key is drawn: a flight's destination, never its origin
