@@ -97,6 +97,8 @@ def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> li
             if col in given or i == 0 and not refs and len(dates) < 2:
                 continue
             found = _match(values, col, numbers[:i] + list(refs), sample)
+            if found is not None and _parent_copy(found, refs, data.schema.parent(table)):
+                found = None  # its parent's number as it is: a copy, which `parent_copies` keeps
             found = found or _match_run(values, col, numbers[max(i - RUN_WINDOW, 0) : i], sample)
             if found is None and len(dates) >= 2:
                 found = _match_dates(values, col, dates, sample)
@@ -108,6 +110,12 @@ def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> li
                 log.info("%s.%s is %s in nearly every row: kept so", table, col, describe(found))
                 out.append(found)
     return out
+
+
+def _parent_copy(found: dict, refs: dict[str, dict], nest) -> bool:
+    """Whether the formula `found` is its parent row's number as it is (factor 1)."""
+    of = found["of"]
+    return nest is not None and len(of) == 1 and found["factor"] == 1 and refs.get(of[0], {}).get("fk") == nest.fk
 
 
 def _exact_dividend(values: dict[str, np.ndarray], f: dict, earlier: list[dict]) -> dict:
@@ -149,6 +157,8 @@ def referenced_numbers(pre, data: RelationalData, table: str) -> dict[str, dict]
     may take (a line's part's price)."""
     schema, out = data.schema, {}
     keys = {e.fk: e.parent for e in schema.references(table)} | dict(schema.lookup_fks(table))
+    if (nest := schema.parent(table)) is not None:  # last: a payslip's base, its employee's salary / 12
+        keys.setdefault(nest.fk, nest.parent)
     for fk, parent in keys.items():
         pk = schema.tables[parent].primary_key
         if pk is None or parent not in data.data or parent == table:
@@ -326,11 +336,17 @@ def _places(x: np.ndarray) -> int | None:
 
 
 def _factor(y: np.ndarray, v: np.ndarray) -> float | None:
-    """The constant the data shows: the median ratio of y to v, to 4 significant digits."""
+    """The constant the data shows: the median ratio of y to v, to 4 significant digits, or one
+    over a whole number where it is that to them (a month's pay, a year's / 12: 0.08333 missed
+    the cent on salaries above 6,000)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = y / v
     ratio = ratio[np.isfinite(ratio) & (ratio != 0)]
-    return float(f"{np.median(ratio):.4g}") if len(ratio) else None
+    if not len(ratio):
+        return None
+    factor = float(f"{np.median(ratio):.4g}")
+    whole = round(1 / factor) if factor else 0
+    return 1 / whole if whole >= 2 and float(f"{1 / whole:.4g}") == factor else factor
 
 
 def _evaluate(values: dict[str, np.ndarray], of: list[str], op: str, rows: np.ndarray | None = None) -> np.ndarray:
