@@ -60,6 +60,7 @@ PAIR_WINDOW = 8  # a formula takes two columns among this many numbers before it
 TRIPLE_WINDOW = 6  # a product plus or minus a third number takes its three among this many
 # the third number of such a formula may be missing, as 0: a discount NULL on the lines without one
 # (70 % of them: no formula held before, and generated totals did not add up)
+MAX_BRACKETS = 6  # rates a number times a rate stepping with it takes (a tax's brackets), at most
 MIN_RUN = 3  # a sum of the numbers of a run, at least this many (two: a pair's "+")
 RUN_WINDOW = 64  # ... among this many numbers before it: all of them, before each of 300 numbers, took 16 s
 # a scale's total or mean score of its items: 9 % of generated rows added up with 10 items, no window of 8 held it
@@ -100,6 +101,7 @@ def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> li
             if found is not None and _parent_copy(found, refs, data.schema.parent(table)):
                 found = None  # its parent's number as it is: a copy, which `parent_copies` keeps
             found = found or _match_run(values, col, numbers[max(i - RUN_WINDOW, 0) : i], sample)
+            found = found or _match_brackets(values, col, numbers[:i][-PAIR_WINDOW:], sample)
             if found is None and len(dates) >= 2:
                 found = _match_dates(values, col, dates, sample)
             if found is not None:
@@ -191,6 +193,8 @@ def describe(f: dict) -> str:
     if f.get("dates"):
         units = dict(zip(DATE_FACTORS, ("seconds", "minutes", "hours", "days", "milliseconds"), strict=True))
         return f"{body} in {units.get(f['factor'], 'seconds x ' + format(f['factor'], 'g'))}"
+    if "brackets" in f:
+        return f"{body} x its bracket's rate ({', '.join(format(r, 'g') for r in f['brackets']['rates'])})"
     if f["factor"] == 1:
         return body
     return f"{f['factor']:g} x {body}" if len(f["of"]) == 1 else f"{f['factor']:g} x ({body})"
@@ -291,6 +295,53 @@ def _match_run(values: dict[str, np.ndarray], col: str, operands: list[str], sam
             ):
                 return {"of": of, "op": op, "factor": factor, "decimals": d}
     return None
+
+
+def _match_brackets(values: dict[str, np.ndarray], col: str, operands: list[str], sample: np.ndarray) -> dict | None:
+    """`x` times a rate that steps with `x` (a tax, 10 % of a gross pay below 3,000, 20 % below 6,000,
+    30 % above: no one factor gives it, and 4,946 of 4,953 generated payslips held no bracket's):
+    {"of": [x], "op": "*", "factor": 1, "decimals", "brackets": {"bounds", "rates"}}, the rates
+    the `MAX_BRACKETS` ratios most rows hold at most, each over one range of x, `bounds` between them."""
+    y = values[col]
+    if (target := _target(y, sample)) is None:
+        return None
+    d = target[0]
+    for x_col in reversed(operands):  # the nearest first
+        x = values[x_col]
+        held = ~np.isnan(y) & ~np.isnan(x) & (x > 0) & (y != 0)
+        rows = sample[held[sample]]
+        if len(rows) < MIN_ROWS:
+            continue
+        found = _brackets(x[rows], y[rows], d)
+        if found is not None and _holds(y, _bracketed(x, found), d):
+            return {"of": [x_col], "op": "*", "factor": 1.0, "decimals": d, "brackets": found}
+    return None
+
+
+def _brackets(x: np.ndarray, y: np.ndarray, d: int | None) -> dict | None:
+    """{"bounds", "rates"}: two to `MAX_BRACKETS` ratios y / x (to 3 digits: a cent of 10 is 0.1 %),
+    each held by at least `MIN_ROWS` rows, that x's rising order takes one after another, or None."""
+    r = y / x
+    scale = 10.0 ** (2 - np.floor(np.log10(np.abs(r))))
+    ratio = np.round(r * scale) / scale
+    rates, counts = np.unique(ratio, return_counts=True)
+    rates = rates[counts >= MIN_ROWS]
+    if not 2 <= len(rates) <= MAX_BRACKETS:
+        return None
+    order = np.argsort(x, kind="stable")
+    nearest = np.abs(ratio[order][:, None] - rates[None, :]).argmin(1)
+    steps = np.flatnonzero(np.diff(nearest) != 0)
+    if len(steps) != len(rates) - 1:  # each rate over one range of x, no rate twice
+        return None
+    xs = x[order]
+    bounds = [float((xs[i] + xs[i + 1]) / 2) for i in steps]
+    return {"bounds": bounds, "rates": [float(rates[k]) for k in nearest[np.r_[steps, len(xs) - 1]]]}
+
+
+def _bracketed(x: np.ndarray, brackets: dict) -> np.ndarray:
+    """x times the rate of the bracket it falls in."""
+    rates = np.asarray(brackets["rates"], dtype=float)
+    return x * rates[np.searchsorted(np.asarray(brackets["bounds"], dtype=float), x, side="right")]
 
 
 def _runs(k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -421,6 +472,8 @@ def apply_formulas(formulas: list[dict], tables: dict[str, pd.DataFrame]) -> Non
             for c in f["of"]
         }
         v = float(f["factor"]) * _evaluate(values, f["of"], f["op"])
+        if "brackets" in f:  # a rate that steps with its operand
+            v = _bracketed(v, f["brackets"])
         v = (v if f["decimals"] is None else np.round(v, int(f["decimals"]))) + 0.0  # 0 times -3 is -0.0
         column = frame[f["column"]].copy()
         rows = np.flatnonzero(column.notna().to_numpy() & _signed_as_data(v, f.get("span")))
