@@ -734,3 +734,24 @@ def test_codes_of_a_labels_narrow_range_stay_in_it_where_the_column_counts_nothi
     expected = rows["city"].str[1:].astype(int).map(dict(enumerate(prefixes)))
     assert (out.str[:2] == expected).all(), out[out.str[:2] != expected].head(3).tolist()
     assert out.str.fullmatch(r"\d{5}|\d{3}-\d{4}").all()
+
+
+@pytest.mark.parametrize("n_courses", [99, 600])
+def test_course_codes_whose_numbers_repeat_across_departments_stay_in_their_range(n_courses: int):
+    """Course codes CS-101, MATH-234 (department, level and number 101..498): 97 numbers in 99 courses
+    filled a fifth of 101..498, so the run was read as a counter and 62 % of an LMS's generated codes
+    were numbered past 498 (MATH-534, a level no course has). Numbers that the departments share name
+    no row by themselves: they count only where each department's fill half their room, as per-project
+    counters do (PROJ-1..137, WEB-1..42), which still count on."""
+    rng = np.random.default_rng(0)
+    depts = ["CS", "MATH", "PHYS", "ENG", "HIST", "BIO"]
+    numbers = rng.integers(1, 5, n_courses) * 100 + rng.integers(1, 99, n_courses)
+    codes = pd.Series([f"{d}-{n}" for d, n in zip(rng.choice(depts, n_courses), numbers, strict=True)])
+    out = new_identifiers(300, identifier_format(codes, 5), "code", np.random.default_rng(1))
+    drawn = out.str.extract(r"-(\d+)$")[0].astype(int)
+    assert drawn.min() >= numbers.min() and drawn.max() <= numbers.max(), drawn.max()
+    levels = (drawn // 100).value_counts(normalize=True)
+    assert sorted(levels.index) == [1, 2, 3, 4] and levels.min() > 0.15, levels.to_dict()
+    tickets = pd.Series([f"{p}-{i}" for p, k in [("PROJ", 137), ("WEB", 42), ("OPS", 30)] for i in range(1, k + 1)])
+    fresh = new_identifiers(100, identifier_format(tickets, 5), "key", np.random.default_rng(1))
+    assert fresh.is_unique and not fresh.isin(set(tickets)).any()

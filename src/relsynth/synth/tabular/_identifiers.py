@@ -14,7 +14,8 @@ often as in the data, other letters one by one among those seen. The labels of a
 counted over every value whose shape differs only in the lengths of its runs, so the domains of
 e-mail addresses (`anna.weiss7@mail.example.com`, `bo.li12@web.example.net`: each address its own
 shape) are drawn among the real ones of the run's length, not letter by letter (`iops.example.gcc`). Where the codes number their rows
-(`ORD000017`: their last digit run holds much of its range's numbers, or rises with the rows' keys),
+(`ORD000017`: their last digit run holds much of its range's numbers, or rises with the rows' keys;
+numbers that codes share, CS-101 and MATH-101, only where each prefix's codes hold much of their own),
 drawn codes would be real ones: the last digit run counts on after the highest, in
 the order of the rows' keys where the data's numbers rise with their row's key (TPC-H's
 `Customer#000000042` names customer 42), else in random order. Codes drawn from a range (zip
@@ -59,6 +60,10 @@ _DIGITS = re.compile(f"{DIGIT}+")
 MAX_SHAPES = 32  # the most common shapes kept
 DENSE = 0.2  # codes whose last digit run holds this share of the numbers in its range number their rows: it counts
 # (drawn in the range, one in five would be a real row's); codes drawn from a range fill a few % of it (zip codes)
+REPEATED = 0.02  # ... read per prefix where this share of the distinct codes repeat a number (CS-101, MATH-101):
+# a counter never does (a typo aside), while random numbers filling a fifth of their range repeat in 9 % of codes
+SHARED_DENSE = 0.5  # ... and there this share of each prefix's room from the lowest: PROJ-1..137, WEB-1..42 fill it,
+# while course numbers drawn in a department's 101..498 hold a fifth of it in a catalog of 600 courses
 MIN_STEPPED = 5  # distinct numbers a run's step is read from, at least (5 random ones share one 7 % of the time)
 MIN_RISING = 20  # ... or whose numbers rise with their row's key over this many rows at least (a counter with gaps)
 COUNTED = 0.5  # ... where its width leaves room for this share of the codes' count to count on
@@ -269,13 +274,12 @@ def _collapsed(shape: str) -> str:
     return "".join(cls or "".join(g) for cls, g in itertools.groupby(shape, key=_run_class))
 
 
-def _run_pools(values: pd.Series, own: pd.Series, shapes: pd.Series) -> dict[str, list[pd.Series]]:
-    """Per collapsed shape (`_collapsed`): the counts of what each of its runs spells over all its values."""
+def _run_pools(values: pd.Series, own: pd.Series, shapes: pd.Series) -> dict[str, pd.DataFrame]:
+    """Per collapsed shape (`_collapsed`): what each of its runs spells (column i: run i) in each of its values."""
     collapsed = shapes.map(_collapsed)
     pools = {}
     for key, rows in collapsed.groupby(collapsed).groups.items():
-        pieces = [_pieces(v, o) for v, o in zip(values[rows], own[rows], strict=True)]
-        pools[key] = [pd.Series([p[i] for p in pieces]).value_counts() for i in range(len(pieces[0]))]
+        pools[key] = pd.DataFrame([_pieces(v, o) for v, o in zip(values[rows], own[rows], strict=True)])
     return pools
 
 
@@ -285,7 +289,7 @@ def _runs(
     shape: str,
     keys: np.ndarray | None = None,
     min_count: int = 1,
-    pools: list[pd.Series] | None = None,
+    pools: pd.DataFrame | None = None,
     ends: tuple[Sequence[str], Sequence[str]] = ((), ()),
     scale: float = 1.0,
     dates: pd.DataFrame | None = None,
@@ -317,7 +321,7 @@ def _runs(
                 if (step := _step(held)) > 1:  # numbered by tens: 1000, 1010, 1020
                     runs[-1]["step"] = step
         else:
-            runs.append(_letters(parts, length, min_count, None if pools is None else pools[i]))
+            runs.append(_letters(parts, length, min_count, None if pools is None else pools[i].value_counts()))
     counting = max((i for i, r in enumerate(runs) if "digits" in r and "date" not in r), default=None)
     for i, labelled in labelled_digits.items():  # digits taking a few values are those labels, but the last may count
         runs[i] = labelled if i != counting else runs[i]
@@ -331,9 +335,9 @@ def _runs(
     # does a run whose width leaves no room to count on (a masked card's last four, 0003 to 9995)
     if digit_runs and _can_count(digit_runs[-1], n_codes):
         rising = _rises_with(numbers, keys)
-        pool = None if pools is None else pools[counting].index.to_numpy(dtype=object)
-        held = numbers if pool is None or max(map(len, pool)) > 18 else pool.astype(np.int64)
-        if rising and len(numbers) >= MIN_RISING or _fill(digit_runs[-1], held, scale) >= DENSE:
+        pooled = pools is not None and pools[counting].str.len().max() <= 18  # past int64: this shape's alone
+        held, rests = _numbered(pools if pooled else pd.DataFrame(pieces), counting)
+        if rising and len(numbers) >= MIN_RISING or _numbers_rows(digit_runs[-1], held, rests, scale):
             digit_runs[-1]["counter"] = True
             digit_runs[-1]["follows_key"] = rising
             if digit_runs[-1]["digits"] == 0:  # a NUMBER: as wide as the column's declared lengths leave room for
@@ -344,6 +348,24 @@ def _runs(
     return runs
 
 
+def _numbered(pieces: pd.DataFrame, at: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct codes of `pieces` (`_pieces`, a column per run) as their run `at`'s numbers and
+    their rests (the code but that run: `CS-` of `CS-101`)."""
+    codes = pieces.drop_duplicates()
+    rests = codes.drop(columns=at).astype(str).agg("\x00".join, axis=1) if codes.shape[1] > 1 else ""
+    return codes[at].to_numpy(dtype=np.int64), np.asarray(pd.Series(rests, index=codes.index), dtype=object)
+
+
+def _numbers_rows(run: dict, numbers: np.ndarray, rests: np.ndarray, scale: float) -> bool:
+    """Whether a digit run's distinct codes (their `numbers` and `rests`, `_numbered`) fill enough of
+    its room to number their rows: DENSE of its range (`_fill`), or, where they share their numbers
+    (REPEATED of them: CS-101 and MATH-101, so that a number names no row by itself), SHARED_DENSE of
+    the rooms their rests number from the run's lowest (`_rests_fill`)."""
+    if len(numbers) - len(set(numbers.tolist())) < REPEATED * len(numbers):
+        return _fill(run, numbers, scale) >= DENSE
+    return _rests_fill(run, numbers, rests, scale) >= SHARED_DENSE
+
+
 def _fill(run: dict, numbers: np.ndarray, scale: float) -> float:
     """The share of the numbers in a digit run's range (widened to the whole database's ends) that
     `numbers` hold, `scale` times the sample's: numbered rows fill theirs, codes drawn from a range
@@ -352,6 +374,16 @@ def _fill(run: dict, numbers: np.ndarray, scale: float) -> float:
     over the shapes differing only in run lengths (`CS101` and `MATH350` number courses in one range)."""
     lo, hi = min(run["lo"], int(numbers.min())), max(run["hi"], int(numbers.max()))
     return len(set(numbers.tolist())) * scale / ((hi - lo) // run.get("step", 1) + 1)
+
+
+def _rests_fill(run: dict, numbers: np.ndarray, rests: np.ndarray, scale: float) -> float:
+    """The share of the rooms each rest (`rests`: the code but the run, `PROJ-`) numbers from the
+    run's lowest to its own highest that the distinct codes (`numbers`) hold, `scale` times the
+    sample's: a counter per prefix (PROJ-1..137, WEB-1..42) fills them, course numbers 101..498
+    drawn in six departments a few % (99 courses) to a fifth (600)."""
+    lo, step = min(run["lo"], int(numbers.min())), run.get("step", 1)
+    tops = pd.Series(numbers).groupby(rests).max().to_numpy()
+    return len(numbers) * scale / float(((tops - lo) // step + 1).sum())
 
 
 def _step(numbers: np.ndarray) -> int:
