@@ -1,5 +1,7 @@
 """Split sums: a number of a row that the rows under it split among them wherever it has any (a
-claim's approved amount, paid in one to three payments; an approved claim not yet paid has none).
+claim's approved amount, paid in one to three payments; an approved claim not yet paid has none),
+or the rows referencing it from another table (an order line's quantity, shipped by shipment lines
+nested under their shipments).
 
 Such a number is no total (`_totals`): rows holding it without any row under them keep their own
 value, so it equals its rows' sum in too few rows to be set from them, and it is often bounded by
@@ -37,22 +39,21 @@ MIN_ROWS = 20  # rows with a number and rows under them the share is read from, 
 
 def find_split_sums(pre, data: RelationalData, summed: set[tuple[str, str]], read: set[tuple[str, str]]) -> list[dict]:
     """[{"table", "column", "child", "fk", "of", "decimals", "by", "full"}]: the `child` rows under
-    each row of `table` (by `fk`) that has any hold values of `of` summing to its `column`, to
-    `decimals`; or, where `full` is a list, those under a row whose label `by` is in `full` do, and
+    or referencing each row of `table` (by `fk`, `rows_naming`) that has any hold values of `of`
+    summing to its `column`, to `decimals`; or, where `full` is a list, those under a row whose label `by` is in `full` do, and
     the others' sum to at most it (a claim PAID in full, one APPROVED partly paid so far).
     `summed`: (table, column) another rule sets; `read`: those an order within rows reads, which
     a part scaled would break (a part may read its parent's number: at most it, scaled or not)."""
     schema, out = data.schema, []
     for table in schema.synth_tables:
         pk = schema.tables[table].primary_key
-        if pk is None or not schema.children(table):
+        if pk is None or not rows_naming(schema, table):
             continue
         given = pre.given_columns(table)
         numbers = [c for c in pre.float_numbers(table, pre.modelled_columns(table)) if (table, c) not in summed]
         labels = [(c, data[table][c]) for c, _ in _categoricals(pre, data, table)]
         for col in [c for c in numbers if c not in given]:
-            for child in schema.children(table):
-                fk = schema.parent(child).fk
+            for child, fk in rows_naming(schema, table):
                 parts = [
                     c for c in pre.float_numbers(child, pre.modelled_columns(child)) if (child, c) not in summed | read
                 ]
@@ -74,6 +75,17 @@ def find_split_sums(pre, data: RelationalData, summed: set[tuple[str, str]], rea
                     out[-1].update(rule)
                     break
     return out
+
+
+def rows_naming(schema, table: str) -> list[tuple[str, str]]:
+    """(table, its key naming a row of `table`) of the rows that may split a number of `table`: those
+    nested under it, then those referencing it from another table (a shipment's lines, nested under
+    the shipment, each naming the order line whose quantity they ship), not its own rows (a row
+    referencing another of its table: a part scaled there would be a number split again)."""
+    out = [(c, schema.parent(c).fk) for c in schema.children(table)]
+    return out + [
+        (e.child, e.fk) for t in schema.synth_tables if t != table for e in schema.references(t) if e.parent == table
+    ]
 
 
 def _numbers(values: pd.Series) -> pd.Series:
