@@ -167,3 +167,24 @@ def test_rows_referencing_a_row_split_its_number():
     assert _lines_shipped_in_full(pre.inverse_transform(encoded, seed=0)) == 1.0
     pre.stats["split_sums"] = []  # without: the test can tell
     assert _lines_shipped_in_full(pre.inverse_transform(encoded, seed=0)) < 0.5
+
+
+def test_a_number_its_rows_copy_is_not_split():
+    """A booking's price copied by each of its tickets: one ticket mostly, sums equal in 97 % of
+    bookings; the 1 in 40 with two tickets, each copying it, sum to twice it. Read as a split,
+    decoding halved those fares (7.6 % of tickets off their price, none in the data): a rule now
+    needs the rows of two or more to add up as well."""
+    rng = np.random.default_rng(0)
+    price = rng.gamma(2, 50, 300).round(2)
+    u = rng.random(300)
+    booking = np.repeat(np.arange(300), np.where(u < 0.025, 2, np.where(u < 0.2, 0, 1)))
+    schema = Schema(
+        booking=Table(id=PrimaryKey(), price=Numeric()),
+        ticket=Table(id=PrimaryKey(), booking=ForeignKey(parent="booking"), fare=Numeric()),
+    )
+    frames = {
+        "booking": pd.DataFrame({"id": range(300), "price": price}),
+        "ticket": pd.DataFrame({"id": range(len(booking)), "booking": booking, "fare": price[booking]}),
+    }
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData(frames, schema))
+    assert pre.stats["split_sums"] == []

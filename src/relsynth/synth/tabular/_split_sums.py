@@ -108,10 +108,11 @@ def _splits(
     sums = sum_over(rows, fk, [of], keys)
     tolerance = 0.5 * 10.0 ** -decimals_of(x[held])
     equal = np.isclose(x, sums, rtol=1e-6, atol=tolerance) & held
-    if equal[held].mean() >= MIN_SHARE:
+    split = held & (counts > 1)  # a number on one row is as much a copy as a share: read those of two or more
+    if equal[held].mean() >= MIN_SHARE and equal[split].mean() >= MIN_SHARE:
         return {"by": None, "full": None}
-    if (sums[held] > x[held] + tolerance).mean() > 1 - MIN_SHARE:
-        return None  # sums past the number: no share of it
+    if any((sums[h] > x[h] + tolerance).mean() > 1 - MIN_SHARE for h in (held, split)):
+        return None  # sums past the number (two rows each copying it): no share of it
     return _full_labels(equal, held, labels, sums / np.where(x > 0, x, np.nan))
 
 
