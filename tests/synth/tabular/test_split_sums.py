@@ -62,7 +62,7 @@ def test_a_claims_payments_add_up_to_its_approved_amount():
     pre = TabularPreproc.from_schema(data.schema).fit(data)
     assert pre.stats["split_sums"] == [
         {"table": "claim", "column": "approved", "child": "payment", "fk": "claim", "of": "amount", "decimals": 2}
-        | {"by": None, "full": None}
+        | {"least": 2.06, "by": None, "full": None}
     ]
     back = pre.inverse_transform(pre.transform(data), seed=0)
     assert _paid_in_full(back) == 1.0
@@ -188,3 +188,13 @@ def test_a_number_its_rows_copy_is_not_split():
     }
     pre = TabularPreproc.from_schema(schema).fit(RelationalData(frames, schema))
     assert pre.stats["split_sums"] == []
+
+
+def test_no_part_below_the_datas_least_where_the_total_allows():
+    """A line of 3 shipped in parts written 1 and 9 came out 0 and 3: no shipment of the data ships 0
+    (4 of 321 generated parts so, of lines with as many units as parts). Each part now gets the
+    data's least first (1 and 2); a line of 1 in two parts cannot, and splits as before."""
+    x, groups = np.array([1.0, 9.0, 1.0, 1.0]), np.array([0, 0, 1, 1])
+    total = np.array([3.0, 3.0, 1.0, 1.0])
+    assert split_units(x, total, groups, 0).tolist() == [0.0, 3.0, 1.0, 0.0]
+    assert split_units(x, total, groups, 0, least=1.0).tolist() == [1.0, 2.0, 1.0, 0.0]

@@ -68,9 +68,10 @@ def find_split_sums(pre, data: RelationalData, summed: set[tuple[str, str]], rea
                 if found is not None:
                     of, rule = found
                     log.info("%s.%s is split among its %s rows' %s: kept so", table, col, child, of)
-                    decimals = decimals_of(_numbers(data[child][of]).dropna().to_numpy())
+                    values = _numbers(data[child][of]).dropna().to_numpy()
                     out.append(
-                        {"table": table, "column": col, "child": child, "fk": fk, "of": of, "decimals": decimals}
+                        {"table": table, "column": col, "child": child, "fk": fk, "of": of}
+                        | {"decimals": decimals_of(values), "least": float(values.min())}
                     )
                     out[-1].update(rule)
                     break
@@ -154,15 +155,17 @@ def apply_split_sums(rules: list[dict], tables: dict[str, pd.DataFrame], pks: di
             unit = 0.5 * 10.0 ** -int(rule["decimals"])
             held &= full | (sums > total - unit)  # a partial sum reaching the number: cut to a part of it
             total = np.where(full, total, total * rule.get("short", 1.0))
-        scaled = split_units(np.maximum(x[held], 0.0), total[held], groups[held], int(rule["decimals"]))
+        least = float(rule.get("least", 0.0))  # none in older models
+        scaled = split_units(np.maximum(x[held], 0.0), total[held], groups[held], int(rule["decimals"]), least)
         column = rows[rule["of"]].astype(float)
         column.iloc[np.flatnonzero(held)] = scaled
         rows[rule["of"]] = column
 
 
-def split_units(x: np.ndarray, total: np.ndarray, groups: np.ndarray, decimals: int) -> np.ndarray:
+def split_units(x: np.ndarray, total: np.ndarray, groups: np.ndarray, decimals: int, least: float = 0.0) -> np.ndarray:
     """`x` scaled within each group to sum to its `total` (the same on each of its rows), in whole
-    units of `decimals`: each row its share's units rounded down, the largest remainders one more."""
+    units of `decimals`: each row `least` (the data's least part) where the total holds that many,
+    then its share of the rest's units rounded down, the largest remainders one more."""
     if not len(x):
         return x
     unit = 10.0**-decimals
@@ -170,8 +173,11 @@ def split_units(x: np.ndarray, total: np.ndarray, groups: np.ndarray, decimals: 
     sums = frame.groupby("g")["x"].transform("sum").to_numpy()
     sizes = frame.groupby("g")["x"].transform("size").to_numpy()
     share = np.where(sums > 0, x / np.where(sums > 0, sums, 1.0), 1.0 / sizes)  # nothing written: equal parts
-    units = np.round(total / unit) * share
+    whole = np.round(total / unit)
+    base = np.round(max(least, 0.0) / unit)
+    base = np.where(whole >= sizes * base, base, 0.0)  # a part the data never has (0 shipped) where avoidable
+    units = (whole - sizes * base) * share
     floor = np.floor(units + 1e-9)
-    left = np.round(np.round(total / unit) - pd.Series(floor).groupby(groups).transform("sum").to_numpy())
+    left = np.round(whole - sizes * base - pd.Series(floor).groupby(groups).transform("sum").to_numpy())
     rank = pd.Series(floor - units).groupby(groups).rank(method="first").to_numpy()  # largest remainder first
-    return np.round((floor + (rank <= left)) * unit, decimals)
+    return np.round((base + floor + (rank <= left)) * unit, decimals)
