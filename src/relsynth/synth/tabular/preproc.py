@@ -73,6 +73,7 @@ from relsynth.synth.tabular._ordered_labels import find_ordered_labels
 from relsynth.synth.tabular._pair_orders import key_orders
 from relsynth.synth.tabular._parent_ends import find_parent_ends, own_end
 from relsynth.synth.tabular._range_labels import find_range_labels
+from relsynth.synth.tabular._ratio_ranges import find_ratio_ranges
 from relsynth.synth.tabular._references import (
     declared_links,
     mirrored_links,
@@ -450,6 +451,8 @@ class TabularPreproc:
             "never_pairs": find_never_pairs(self, data, summed),
             # numbers within the range of their row's category (a lab value within its test's)
             "category_ranges": find_category_ranges(self, data, summed | ordered),
+            # ... or of their ratio to another number of their row (a premium's rate of its limit, per product)
+            "ratio_ranges": find_ratio_ranges(self, data, summed | ordered),
             # ... and written with their category's decimals (whole yen beside cents)
             "category_decimals": (decimals := find_category_decimals(self, data, summed)),
             # ... and ending as the data's values mostly do (prices at .99 and .00)

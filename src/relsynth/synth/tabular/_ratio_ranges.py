@@ -1,0 +1,226 @@
+"""Numbers kept within the range of their ratio to another number of their row, per category of the
+row where the ranges differ by category (a policy's premium, a rate of its coverage limit that its
+product sets: AUTO 1.08-1.32 %, HOME 0.36-0.44 %, LIFE 0.14-0.16 %).
+
+The model writes each number in bins of its own column, so a premium is drawn beside its limit
+with no tie to it: 4 % of an insurer's generated policies paid a rate past their product's (an
+AUTO one up to 5 %, a HOME one up to 1.07 %), though every policy of the data keeps its product's.
+
+The fit keeps, per synthesised table, pairs of positive numbers among `PAIR_WINDOW` near each
+other in field order whose ratio is tight beside the numbers themselves (the spread of the log of
+the ratio at most `TIGHT` times the moved number's, within the categories of the chosen column),
+with `N_QUANTILES` quantiles of the ratio per category of `MIN_ROWS` rows at least and over all
+rows. The categorical column of the row chosen is the one whose categories most narrow the
+ratio's spread, where it narrows it to `SPLIT` at most; else none. Of a pair, the number moved
+is a binned one, the later, unless the earlier holds `DISTINCT_FACTOR` times its distinct values
+(a premium, not the limit it reads: a limit of 25,137 would be a value the data never had); each
+number is in one pair at most, the tightest pairs first. Decoding
+draws a binned value whose ratio to the other is outside its category's range (the pooled one for
+a category without quantiles) again as the other times a ratio drawn from the category's
+quantiles, on its column's grid; a value inside stays as drawn. Columns a total, a formula or an
+order within rows sets or reads, and the root's context columns, are left alone. Not under DP.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import RelationalData
+from relsynth.synth.tabular._dependencies import _categoricals, _codes
+from relsynth.synth.tabular.encoders import NumericPreproc
+
+log = logging.getLogger(__name__)
+MIN_ROWS = 20  # rows a category needs for a range of its own (and a pair for a rule)
+MIN_POSITIVE = 0.95  # share of the rows holding both numbers where both are positive
+TIGHT = 0.25  # a ratio's spread (sd of its log) at most this share of the moved number's: a rule, not chance
+SPLIT = 0.5  # a category column is used where it narrows the ratio's spread to this share at most
+PAIR_WINDOW = 8  # a pair takes two numbers among this many in field order
+MAX_CATEGORIES = 64  # categories (of `MIN_ROWS` rows) a column may have to be a ratio's `by`
+DISTINCT_FACTOR = 2  # the earlier number of a pair is moved where it holds this many times the later's values
+SAMPLE = 5000  # rows the pairs are screened on before the quantiles are read from all
+N_QUANTILES = 21  # a category's ratios kept as this many quantiles
+POOLED = ""  # the quantiles of every row, for a category without its own
+
+
+def find_ratio_ranges(pre, data: RelationalData, skip: set[tuple[str, str]]) -> list[dict]:
+    """[{"table", "column", "of", "by", "quantiles": {category or POOLED: [N_QUANTILES ratios]}}]:
+    `table.column` / `table.of` stays within its row's category's (`by`'s; None: pooled only)
+    range. `skip`: (table, column) set or read elsewhere."""
+    out = []
+    for table, layout in pre.layouts.items():
+        given = pre.given_columns(table)
+        known = pre.schema.tables[table].columns
+        fields = [c for c in layout.fields if c in known and (table, c) not in skip]
+        numbers = pre.float_numbers(table, fields)
+        if len(numbers) < 2:
+            continue
+        preprocs = {c: pre.slots[s].preproc for c, s in zip(layout.fields, layout.slots, strict=False)}
+        frame = data[table].reset_index(drop=True)
+        sample = _sample_rows(len(frame))
+        groups = _groups(frame.iloc[sample], [c for c, _ in _categoricals(pre, data, table) if c in fields])
+        values = {c: _numbers(frame[c].iloc[sample]) for c in numbers}
+        found = []
+        for i, a in enumerate(numbers):
+            for b in numbers[max(i - PAIR_WINDOW + 1, 0) : i]:
+                moved = _moved(preprocs, frame, a, b, given)
+                if moved is None:
+                    continue
+                other = b if moved == a else a
+                fit = _tightest(values[moved], values[other], groups)
+                if fit is not None:
+                    found.append((fit[0], moved, other, fit[1]))
+        used: set[str] = set()
+        for _, col, of, by in sorted(found, key=lambda f: f[0]):
+            if col in used or of in used:
+                continue
+            used |= {col, of}
+            rule = {"table": table, "column": col, "of": of, "by": by, "quantiles": _quantiles(frame, col, of, by)}
+            log.info("%s.%s kept within its ratio to %s's range%s", table, col, of, f" per {by}" if by else "")
+            out.append(rule)
+    return out
+
+
+def _sample_rows(n: int) -> np.ndarray:
+    """At most `SAMPLE` row positions, the same on every fit of the same data."""
+    if n <= SAMPLE:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, SAMPLE, replace=False))
+
+
+def _numbers(values: pd.Series) -> np.ndarray:
+    """The values as float64, NaN where missing."""
+    return pd.to_numeric(values, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+
+
+def _groups(frame: pd.DataFrame, columns: list[str]) -> dict[str | None, np.ndarray]:
+    """None: every row in one group; each categorical column: its rows' codes, the categories of
+    fewer than `MIN_ROWS` rows (and missing) together in one (so many small ones narrow nothing by
+    chance), for those of 2 to `MAX_CATEGORIES` such categories."""
+    out: dict[str | None, np.ndarray] = {None: np.zeros(len(frame), np.int64)}
+    for c in columns:
+        codes, _ = _codes(frame[c])
+        sizes = np.bincount(codes[codes >= 0], minlength=1)
+        big = (codes >= 0) & (sizes[np.maximum(codes, 0)] >= MIN_ROWS)
+        if 2 <= int((sizes >= MIN_ROWS).sum()) <= MAX_CATEGORIES:
+            out[c] = np.where(big, codes + 1, 0)
+    return out
+
+
+def _moved(preprocs: Mapping, frame: pd.DataFrame, a: str, b: str, given: list[str]) -> str | None:
+    """Which of `a` and its earlier `b` a rule moves: a binned number the generation writes (not
+    given); where both are, the later, `a`, unless `b` holds `DISTINCT_FACTOR` times its distinct
+    values (a premium before the few limits it is a rate of); None where neither is."""
+    movable = [
+        c for c in (a, b) if c not in given and isinstance(p := preprocs.get(c), NumericPreproc) and p.n_bins_used
+    ]
+    if len(movable) < 2:
+        return movable[0] if movable else None
+    return b if frame[b].nunique() > DISTINCT_FACTOR * frame[a].nunique() else a
+
+
+def _tightest(
+    moved: np.ndarray, other: np.ndarray, groups: dict[str | None, np.ndarray]
+) -> tuple[float, str | None] | None:
+    """(the ratio's spread over the moved number's, the grouping column) of the grouping that
+    narrows the log of the ratio `moved / other` most, where the ratio is tight within it (`TIGHT`);
+    None where no grouping makes it so, or too few rows hold both numbers, positive."""
+    held = ~np.isnan(moved) & ~np.isnan(other)
+    both = held & (moved > 0) & (other > 0)
+    if both.sum() < MIN_ROWS or both.sum() < MIN_POSITIVE * held.sum():
+        return None
+    x = np.log(moved[both])
+    r = x - np.log(other[both])
+    pooled = _within_sd(r, groups[None][both])
+    best: tuple[float, str | None] | None = None
+    for by, codes in groups.items():
+        spread = _within_sd(r, codes[both])
+        if by is not None and spread > SPLIT * pooled:
+            continue
+        scale = _within_sd(x, codes[both])
+        if scale > 0 and spread <= TIGHT * scale and (best is None or spread / scale < best[0]):
+            best = (spread / scale, by)
+    return best
+
+
+def _within_sd(x: np.ndarray, codes: np.ndarray) -> float:
+    """The standard deviation of `x` about its group's mean (groups `codes`, 0 and up)."""
+    n = np.bincount(codes)
+    mean = np.bincount(codes, weights=x) / np.maximum(n, 1)
+    return float(np.sqrt(np.mean((x - mean[codes]) ** 2)))
+
+
+def _quantiles(frame: pd.DataFrame, col: str, of: str, by: str | None) -> dict[str, list[float]]:
+    """`N_QUANTILES` quantiles of `col` / `of` (rows with both positive) per category of `by` of
+    `MIN_ROWS` rows at least, and of every row (`POOLED`)."""
+    a, b = (pd.to_numeric(frame[c], errors="coerce").to_numpy(np.float64, na_value=np.nan) for c in (col, of))
+    rows = (a > 0) & (b > 0)
+    ratio = pd.Series(a[rows] / b[rows])
+    levels = np.linspace(0, 1, N_QUANTILES)
+    out = {POOLED: [float(q) for q in ratio.quantile(levels)]}
+    if by is not None:
+        codes, names = _codes(frame[by])
+        for k, part in ratio.groupby(codes[rows]):
+            if k >= 0 and len(part) >= MIN_ROWS:
+                out[names[k]] = [float(q) for q in part.quantile(levels)]
+    return out
+
+
+def keep_ratio_ranges(
+    rules: list[dict],
+    cols: dict[str, pd.Series],
+    ids: Mapping[str, np.ndarray],
+    preprocs: Mapping[str, NumericPreproc],
+    rng: np.random.Generator,
+) -> None:
+    """Redraw (in place) each binned value of `rules`' columns whose ratio to its row's `of` is
+    outside its category's range (`find_ratio_ranges`) as `of` times a ratio drawn from the
+    category's quantiles, on the column's grid. `ids`: each column's decoded tokens, `preprocs`: its
+    preprocessor."""
+    for rule in rules:
+        col, of, by = rule["column"], rule["of"], rule["by"]
+        if col not in cols or of not in cols or col not in ids or (by is not None and by not in cols):
+            continue
+        num = preprocs[col]
+        a = cols[col].to_numpy(np.float64, na_value=np.nan).copy()
+        b = pd.to_numeric(cols[of], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        binned = (np.asarray(ids[col]) - 1 - len(num.points) >= 0) & (a > 0) & (b > 0)
+        q = _row_quantiles(rule, cols[by] if by is not None else None, len(a))
+        lo, hi = q[:, 0], q[:, -1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rows = np.flatnonzero(binned & ((a / b < lo) | (a / b > hi)))
+        if not len(rows):
+            continue
+        levels = np.linspace(0, 1, q.shape[1])
+        u = rng.random(len(rows))
+        ratio = np.array([np.interp(u[k], levels, q[r]) for k, r in enumerate(rows)])
+        a[rows] = _on_grid(num, b[rows] * ratio, b[rows] * lo[rows], b[rows] * hi[rows])
+        cols[col] = pd.Series(a, index=cols[col].index).astype(cols[col].dtype)
+
+
+def _row_quantiles(rule: dict, by: pd.Series | None, n: int) -> np.ndarray:
+    """(n, quantiles): each row's category's ratio quantiles, the pooled ones where it has none."""
+    q = rule["quantiles"]
+    out = np.tile(np.asarray(q[POOLED], np.float64), (n, 1))
+    if by is None:
+        return out
+    codes, names = _codes(by.reset_index(drop=True))
+    for k, name in enumerate(names):
+        if name in q and name != POOLED:
+            out[codes == k] = q[name]
+    return out
+
+
+def _on_grid(num: NumericPreproc, x: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """`x` rounded to the column's grid, kept within [low, high] where a grid value lies there
+    (the nearest to the range's inside else: a rate of 1.2 % of 25 is 0.30, not 0.3 % off)."""
+    grid = num.grid
+    if not grid:
+        return x
+    up, down = np.ceil(low / grid - 1e-9) * grid, np.floor(high / grid + 1e-9) * grid
+    out = np.round(x / grid) * grid
+    out = np.where(up <= down, np.clip(out, up, down), out)
+    return np.round(out, num.decimals) if num.kind == "numeric" and num.decimals is not None else out
