@@ -117,7 +117,11 @@ def test_inferred_schema_validates_its_own_data(chinook_frames: dict[str, pd.Dat
         (pd.Series([f"a long sentence number {i} about things" for i in range(10)]), Column.TEXT),
         (pd.Series([f"id-{i:030d}" for i in range(10)]), Column.TEXT),  # unique, long single words
         (pd.Series([None, None], dtype=object), Column.CATEGORICAL),
-        (pd.Series([f"Clerk#{i % 900:09d}" for i in range(3000)] + ["Clerk#1"] * 400), Column.TEXT),  # mostly rare
+        # mostly rare codes of a clerk the database has no table of: as text, real clerks' codes were replayed
+        (pd.Series([f"Clerk#{i % 900:09d}" for i in range(3000)] + ["Clerk#1"] * 400), Column.IDENTIFIER),
+        (pd.Series([f"clerk {i % 900}" for i in range(3000)] + ["clerk one"] * 400), Column.TEXT),  # mostly rare words
+        # a student's code in each of a few enrollments (no students table): as text, real students' codes replayed
+        (pd.Series([f"S{1_000_000 + i * 7919 % 9_000_000:07d}" for i in range(60)] * 2), Column.IDENTIFIER),
         (pd.Series(["28/07/2020", "05/03/2020", "13/01/2021"]), Column.DATE),  # day first
         (pd.Series(["00501", "02134", "00501", "02134", "00501"] * 2), Column.CATEGORICAL),  # codes, not numbers
         (pd.Series([str(10**19 + i) for i in range(10)]), Column.TEXT),  # identifiers past int64

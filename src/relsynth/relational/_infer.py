@@ -360,9 +360,26 @@ def _categorical_or_text(text: pd.Series) -> tuple[Column, str]:
             f"{stats}; JSON documents, {rare_share:.0%} of the rows one seen fewer than {MIN_COUNT} times, which as "
             "categories would be written as another row's document: text, so each row's document is generated"
         )
+    if rare_share > 0.5 and (repeated := _repeated_codes(text)) is not None:
+        return Column.IDENTIFIER, (
+            f"{stats}; {rare_share:.0%} of the rows hold a value seen fewer than {MIN_COUNT} times, codes of the "
+            f"shape {repeated}: an identifier of something the database holds no table of (generated fresh in "
+            "that format, never a real row's code)"
+        )
     if rare_share > 0.5 and (unique_share > 0.5 or text.nunique() > 2 * MIN_COUNT):  # not a few labels of a small table
         return Column.TEXT, (
             f"{stats}; {rare_share:.0%} of the rows hold a value seen fewer than {MIN_COUNT} times, which as "
             "categories would be generated as missing: text, so the column is generated"
         )
     return Column.CATEGORICAL, f"{stats}: labels that repeat"
+
+
+def _repeated_codes(text: pd.Series) -> str | None:
+    """The shapes of codes that repeat across rows (an enrollment's student 'S1234567', 43 % distinct,
+    each in a few courses), or None: their distinct values read as identifiers (`_identifier_shapes`).
+    As text, the text model wrote 95 % of them as real training codes (a leak) and some a digit short;
+    as categories, rare ones would be generated missing. Dates beside a placeholder word (`unknown`)
+    are no codes: their digits are a date's, which fresh codes would not keep."""
+    if text.str.match(_DATE_LIKE).mean() > 0.5:
+        return None
+    return _identifier_shapes(pd.Series(text.unique()))
