@@ -755,3 +755,25 @@ def test_course_codes_whose_numbers_repeat_across_departments_stay_in_their_rang
     tickets = pd.Series([f"{p}-{i}" for p, k in [("PROJ", 137), ("WEB", 42), ("OPS", 30)] for i in range(1, k + 1)])
     fresh = new_identifiers(100, identifier_format(tickets, 5), "key", np.random.default_rng(1))
     assert fresh.is_unique and not fresh.isin(set(tickets)).any()
+def test_codes_that_repeat_across_rows_come_back_fresh_repeating_as_often_and_never_twice_in_a_parent():
+    # an enrollment's student 'S1234567' (no students table): as text, 95 % came back real training ids
+    rng = np.random.default_rng(0)
+    students = [f"S{n:07d}" for n in rng.choice(9_000_000, 150, replace=False) + 1_000_000]
+    course = pd.DataFrame({"course_id": range(1, 61), "credits": rng.integers(1, 5, 60)})
+    rows = [(c, s) for c in course.course_id for s in rng.choice(students, rng.integers(4, 11), replace=False)]
+    enrollment = pd.DataFrame(rows, columns=["course_id", "student_id"])
+    enrollment.insert(0, "enrollment_id", range(1, len(enrollment) + 1))
+    schema = Schema.infer(
+        {"course": course, "enrollment": enrollment},
+        primary_keys={"course": "course_id", "enrollment": "enrollment_id"},
+        foreign_keys={"enrollment": {"course_id": "course"}},
+    )
+    assert schema.tables["enrollment"].columns["student_id"].kind is Column.IDENTIFIER
+    data = RelationalData({"course": course, "enrollment": enrollment}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    fake = pre.inverse_transform(pre.transform(data), seed=0)["enrollment"]
+    assert fake.student_id.str.fullmatch(r"S\d{7}").all()
+    assert not fake.student_id.isin(set(students)).any()  # never a real student's code
+    share = enrollment.student_id.nunique() / len(enrollment)
+    assert fake.student_id.nunique() / len(fake) == pytest.approx(share, abs=0.08)  # each in a few courses
+    assert not fake.duplicated(["course_id", "student_id"]).any()  # never twice in one course

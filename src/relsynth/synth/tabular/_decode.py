@@ -20,7 +20,15 @@ from relsynth.synth.tabular._count_sums import apply_count_sums
 from relsynth.synth.tabular._date_parts import apply_date_parts, moved_date_parts
 from relsynth.synth.tabular._declared_domains import keep_domains
 from relsynth.synth.tabular._formulas import apply_formulas
-from relsynth.synth.tabular._identifiers import PARENT, follows_row, new_identifiers, parent_labels, uuids
+from relsynth.synth.tabular._identifiers import (
+    PARENT,
+    follows_row,
+    keep_codes_apart,
+    new_identifiers,
+    parent_labels,
+    repeat_codes,
+    uuids,
+)
 from relsynth.synth.tabular._interval_labels import apply_interval_labels
 from relsynth.synth.tabular._last_labels import apply_last_labels
 from relsynth.synth.tabular._lookup_links import keep_lookup_links
@@ -219,7 +227,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
             if follows_row(fmt):  # drawn once the values they follow are final (`_dependent_identifiers`)
                 cols[col] = _pending_codes(n, rates, rng)
             else:
-                cols[col] = new_identifiers(n, fmt, col, rng, null_rates=rates)
+                codes = new_identifiers(n, fmt, col, rng, null_rates=rates)
+                cols[col] = repeat_codes(codes, fmt, rng)
         if edge is not None:
             cols[edge.fk] = keys[edge.parent].iloc[np.asarray(parents[table], dtype=np.int64)].reset_index(drop=True)
         out[table] = _in_schema_order(schema, table, cols, n)
@@ -275,6 +284,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     parts = moved_date_parts(schema, pre.stats.get("date_parts", []), formats)
     apply_date_parts(pre, parts, out)  # again: a date the sets or checks moved
     apply_spelled_values(pre.stats.get("spelled_values", []), out)  # from the numbers set (none in older models)
+    _codes_apart(pre, out, rng)  # once every reference is drawn
     _dependent_identifiers(pre, out, rng)  # once the values they follow are set
     for table in schema.synth_tables:  # rows in key order: a row's earlier row is written before it
         if ctx is not None and table == schema.roots[0] and own_date(pre, table) is None:
@@ -282,6 +292,15 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         if (dated := _keys_date(pre, table)) is not None:
             out[table] = out[table].iloc[date_order(out[table][dated])].reset_index(drop=True)
     return RelationalData({t: out[t] for t in schema.tables}, schema, formats=pre.stats.get("formats"))
+
+
+def _codes_apart(pre, out: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
+    """Draw again the repeating codes paired twice with a foreign key the source never pairs them
+    twice with (`keep_codes_apart`: a student enrolled twice in one course)."""
+    for table, formats in pre.stats.get("identifiers", {}).items():
+        for col, fmt in formats.items():
+            for fk in fmt.get("apart_from", []) if table in out and not follows_row(fmt) else []:
+                out[table][col] = keep_codes_apart(out[table][col], out[table][fk], fmt, col, rng)
 
 
 def _dependent_identifiers(pre, out: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:

@@ -689,3 +689,48 @@ def _redraw_repeats(
         len(out),
         repeated.sum(),
     )
+
+
+def code_repeats(values: pd.Series, keys: pd.DataFrame) -> dict:
+    """{"repeats", "apart_from"} of codes that repeat across rows (an enrollment's student, each in
+    a few courses), {} of codes that do not: the share of codes held by each count of rows
+    ([[rows, share], ...]), and the foreign keys of the row (`keys`) with which no code pairs twice
+    (a student enrolled once in a course). Drawn fresh and distinct, each generated student was in
+    one course."""
+    s = values.dropna().astype(str)
+    if s.is_unique:
+        return {}
+    held = s.value_counts().value_counts(normalize=True).sort_index()
+    apart = [c for c in keys.columns if not pd.DataFrame({"k": keys.loc[s.index, c], "c": s}).duplicated().any()]
+    return {"repeats": [[int(k), float(v)] for k, v in held.items()], "apart_from": apart}
+
+
+def repeat_codes(codes: pd.Series, fmt: dict, rng: np.random.Generator) -> pd.Series:
+    """Fresh `codes` (distinct) made to repeat as the source's do (`code_repeats`): codes taken one
+    by one, each held by a count of rows drawn from the source's shares, dealt to random rows."""
+    if not fmt.get("repeats"):
+        return codes
+    at = np.flatnonzero(codes.notna().to_numpy())
+    fresh = codes.iloc[at].to_numpy(dtype=object)
+    held, shares = np.array(fmt["repeats"], dtype=float).T
+    counts = rng.choice(held.astype(np.int64), size=len(at), p=shares / shares.sum())
+    k = int(np.searchsorted(np.cumsum(counts), len(at))) + 1  # codes whose rows cover every row
+    out = codes.copy()
+    out.iloc[at] = rng.permutation(np.repeat(fresh[:k], counts[:k])[: len(at)])
+    return out
+
+
+def keep_codes_apart(codes: pd.Series, keys: pd.Series, fmt: dict, column: str, rng: np.random.Generator) -> pd.Series:
+    """`codes` less their repeats with one foreign key (`keys`), which the source never pairs twice
+    (`code_repeats`' "apart_from"): such a row takes a code drawn fresh, as a row whose code repeats
+    nowhere."""
+    twice = (
+        pd.DataFrame({"k": keys.to_numpy(), "c": codes.to_numpy()}).duplicated().to_numpy() & codes.notna().to_numpy()
+    )
+    if not twice.any():
+        return codes
+    out = codes.copy()
+    out.iloc[np.flatnonzero(twice)] = new_identifiers(
+        int(twice.sum()), {**fmt, "null_rate": 0.0}, column, rng
+    ).to_numpy()
+    return out

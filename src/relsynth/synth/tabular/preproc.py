@@ -58,7 +58,7 @@ from relsynth.synth.tabular._dependencies import (
 )
 from relsynth.synth.tabular._edge_labels import find_edge_labels
 from relsynth.synth.tabular._formulas import find_formulas, without_ordered_dividends
-from relsynth.synth.tabular._identifiers import identifier_format, parent_labels
+from relsynth.synth.tabular._identifiers import code_repeats, identifier_format, parent_labels
 from relsynth.synth.tabular._interval_labels import find_interval_labels
 from relsynth.synth.tabular._last_labels import find_last_labels
 from relsynth.synth.tabular._last_nulls import find_last_nulls
@@ -523,6 +523,7 @@ class TabularPreproc:
                     lengths=declared_lengths(data.formats, table, c),
                 ),
                 **self._identifier_nulls(data, table, c),
+                **code_repeats(data[table][c], data[table][self._single_fks(table)]),
                 **(
                     {"null_rate": whole.nulls[table].get(c, 0) / whole.rows[table]}
                     if whole and whole.rows[table]
@@ -531,6 +532,10 @@ class TabularPreproc:
             }
             for c in self.schema.tables[table].cols_of(Column.IDENTIFIER)
         }
+
+    def _single_fks(self, table: str) -> list[str]:
+        """`table`'s foreign keys of one column (its parent's, its references')."""
+        return [c for c in self.schema.tables[table].foreign_keys if c in self.schema.tables[table].columns]
 
     def _identifier_nulls(self, data: RelationalData, table: str, column: str) -> dict:
         """{"null_by", "null_groups"}: the null rate of an identifier per token of the row's field
