@@ -25,6 +25,15 @@ minutes, under 20 devices). Its order in time is what a reference would lose: dr
 synthetic rows, each reading on its own, a device got two readings at one time and a meter that
 went down; nested, long entities are learnt in windows of the model's block, so they are not
 few examples.
+
+Nor where the parent its key names has rows enough (`MIN_ROOT_ROWS`) but a small root above it
+(a stock line's movements, under 136 stock lines nested 3 or 4 a warehouse under 40 warehouses):
+its rows are learnt under each parent row, as many examples as the parent has rows, and as a root
+with a reference it was generated row by row (a running balance kept in 3 % of movements). So it
+nests there all the same, where no key's root is large enough, when a root entity would hold at
+most `ENTITY_ROWS` rows on average with the table and those that would nest under it
+(`entity_rows`): 40 warehouses of 33 rows each. Where a parent table is the small one (customers
+under 8 sales representatives), its rows stay few examples: not nested.
 """
 
 from __future__ import annotations
@@ -37,6 +46,9 @@ from relsynth.relational.columns import ForeignKey
 
 MIN_ROOT_ROWS, FANOUT = 50, 4
 SERIES_LENGTH = 50  # rows a parent row on average for a table to be a time series under it
+# rows a root entity may hold on average for a table to nest in fewer than MIN_ROOT_ROWS of them under
+# a parent of enough rows: about 4 times an entity of Chinook (an artist's, 55) or TPC-H (a customer's, 51)
+ENTITY_ROWS = 200
 
 # (table, key column) -> the date or datetime column by which the table's rows are a time series
 # under that key (`series_date`), or None
@@ -60,7 +72,8 @@ def nesting_keys(
     (table -> {FK column: referenced table}, in column order) that are not lookups; `rows`: each
     table's row count. A key that would close a cycle is never chosen. `why`, when given, gets
     (table, column) -> why that key does not nest, for each key to a synthesised table passed over,
-    and why a key nests under too few root rows, a time series (`series`, asked only then)."""
+    and why a key nests under too few root rows: a time series (`series`, asked only then), or a
+    parent of enough rows whose root entities stay short (`entity_rows`)."""
     why = {} if why is None else why
     chosen: dict[str, str | None] = {}
     mutual: list[tuple[str, str, str]] = []  # (table, column, ref): ref names table back and has more rows
@@ -116,6 +129,24 @@ def nesting_keys(
                     f"a {ref} row, no {ref} row repeating a {date}): nested, although {n} root rows are few examples"
                 )
                 break
+        # nor a time series: the first key to a parent of enough rows whose root entities stay short enough
+        for col, ref, n in few if best is None else ():
+            if rows.get(ref, 0) < MIN_ROOT_ROWS:
+                continue
+            held = entity_rows(fks, rows, lookups, table, path_up(ref), n)
+            if held > ENTITY_ROWS:
+                why[table, col] += (
+                    f"; nor a part of {ref}'s entities: each would hold about {held:.0f} rows (over {ENTITY_ROWS})"
+                )
+                continue
+            best = col
+            below = ", ".join(sorted(nested_below(fks, rows, lookups, table)))
+            why[table, col] = (
+                f"under {ref}, {table}'s {rows.get(table, 0)} rows fall in {n} root entities, fewer than {MIN_ROOT_ROWS}, but "
+                f"they are learnt under {ref}'s {rows.get(ref, 0)} rows, and each entity would hold about {held:.0f} rows "
+                f"(at most {ENTITY_ROWS}{f'; with {below}, nesting under it' if below else ''}): nested"
+            )
+            break
         visiting.discard(table)
         chosen[table] = best
         return best
@@ -124,6 +155,41 @@ def nesting_keys(
     for table, col, ref in mutual:
         why[table, col] = _mutual_why(table, ref, fks[ref].get(chosen.get(ref) or ""))
     return out
+
+
+def entity_rows(
+    fks: Mapping[str, Mapping[str, str]],
+    rows: Mapping[str, int],
+    lookups: set[str] | frozenset[str],
+    table: str,
+    path: Sequence[str],
+    entities: int,
+) -> float:
+    """The rows each of `entities` root entities would hold on average with `table` nested at the
+    foot of `path` (its parent up to the root): the path's, `table`'s and those of the tables that
+    would nest under `table` (`nested_below`; other branches of the tree are not counted)."""
+    held = {*path, table, *nested_below(fks, rows, lookups, table)}
+    return sum(rows.get(t, 0) for t in held) / max(entities, 1)
+
+
+def nested_below(
+    fks: Mapping[str, Mapping[str, str]], rows: Mapping[str, int], lookups: Iterable[str], table: str
+) -> set[str]:
+    """The tables whose first key to another synthesised table names `table`, and theirs, down the
+    tree: those that nest under `table` when it is large enough (counted before their own keys are chosen)."""
+    lookups = set(lookups)
+    first = {
+        t: next((r for r in cols.values() if r != t and r in rows and r not in lookups), None)
+        for t, cols in fks.items()
+    }
+    seen, todo = set(), [table]
+    while todo:
+        parent = todo.pop()
+        for child, ref in first.items():
+            if ref == parent and child not in seen and child != table:
+                seen.add(child)
+                todo.append(child)
+    return seen
 
 
 def _long_series(table: str, col: str, rows: Mapping[str, int], parents: int, series: SeriesDate | None) -> str | None:
