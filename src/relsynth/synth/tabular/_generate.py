@@ -64,12 +64,14 @@ class _Cursor:
         sibling_context: int = 0,
         unique: dict[str, dict[int, frozenset[int] | None]] | None = None,
         pairs: dict[str, list[tuple[int, int, frozenset[int], frozenset[int]]]] | None = None,
+        scopes: dict[str, dict[int, int]] | None = None,
     ):
         self.pre, self.table, self.rng = pre, root, rng  # rng: the number in a child count's range
         self.sibling_context = sibling_context  # tokens of the last children's headers kept per frame
         # table -> {header position: its labels never repeated under one parent row (None: all)}
         self.unique = unique or {}
         self.pairs = pairs or {}  # table -> [(position a, position b, their value tokens)] (`sibling_pairs`)
+        self.scopes = scopes or {}  # table -> {header position: levels up its labels are never repeated under}
         # [table, header, remaining counts per child, last children's headers, {(child, position): tokens},
         #  counts per child as drawn]
         self.frames: list[list] = []
@@ -82,7 +84,7 @@ class _Cursor:
             slots = self.pre.layouts[self.table].slots
             for pos, labels in self.unique.get(self.table, {}).items():
                 if header[pos] >= self.pre.slots[slots[pos]].offset + 2 and (labels is None or header[pos] in labels):
-                    self.frames[-1][4].setdefault((self.table, pos), []).append(header[pos])
+                    self._scope(pos)[4].setdefault((self.table, pos), []).append(header[pos])
             for a, b, values_a, values_b in self.pairs.get(self.table, ()):
                 if header[a] in values_a and header[b] in values_b:
                     self.frames[-1][4].setdefault((self.table, a, b), []).append((header[a], header[b]))
@@ -136,7 +138,13 @@ class _Cursor:
     def sibling_tokens(self, position: int) -> list[int]:
         """The tokens the earlier rows of this row's table under the same parent row took at
         header `position` (`_unique_labels`)."""
-        return self.frames[-1][4].get((self.table, position), []) if self.frames else []
+        return self._scope(position)[4].get((self.table, position), []) if self.frames else []
+
+    def _scope(self, position: int) -> list:
+        """The frame of the row whose rows below never repeat a label at header `position`: the parent
+        row's, or one further up (`_unique_labels.find_ancestor_unique_labels`)."""
+        level = self.scopes.get(self.table, {}).get(position, 1)
+        return self.frames[-min(level, len(self.frames))]
 
     def sibling_pairs(self, a: int, b: int) -> list[tuple[int, int]]:
         """The (token at `a`, token at `b`) pairs of values the earlier rows of this row's table under
@@ -460,7 +468,12 @@ def _run_pool(
     banned = np.full((B, H, len(bans) + 2), -1, dtype=np.int64)
     parent_counts = parent_count_rules(pre, pre.stats.get("count_rules", []))
     last_nulls = last_null_positions(pre, pre.stats.get("last_nulls", []))
-    unique, required = unique_positions(pre, pre.stats.get("unique_labels", {}), pre.stats.get("once_labels", []))
+    above = pre.stats.get("ancestor_unique_labels", {})  # a seat never twice in a flight (none in older models)
+    labels = {
+        t: list(dict.fromkeys([*pre.stats.get("unique_labels", {}).get(t, []), *above.get(t, {})])) for t in pre.layouts
+    }
+    unique, required = unique_positions(pre, labels, pre.stats.get("once_labels", []))
+    scopes = {t: {pre.layouts[t].fields.index(c): level for c, level in cols.items()} for t, cols in above.items()}
     at_unique = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label its siblings took is masked
     for t, positions in unique.items():
         at_unique[g.index[t], list(positions)] = True
@@ -512,7 +525,10 @@ def _run_pool(
         """Pool row b (batch index j) starts the next entity."""
         nonlocal next_entity
         e, next_entity = next_entity, next_entity + 1
-        cursors[b], entity[b] = _Cursor(pre, roots[e], counts_rng, model.config.sibling_context, recorded, pairs), e
+        cursors[b], entity[b] = (
+            _Cursor(pre, roots[e], counts_rng, model.config.sibling_context, recorded, pairs, scopes),
+            e,
+        )
         table[b], hpos[b] = g.index[roots[e]], 0
         force[b], banned[b] = -1, -1
         for k, t in (forced[e] if forced else {}).items():

@@ -57,6 +57,34 @@ def find_unique_labels(pre, data: RelationalData) -> dict[str, list[str]]:
     return out
 
 
+def find_ancestor_unique_labels(pre, data: RelationalData) -> dict[str, dict[str, int]]:
+    """table -> {categorical column: levels up (2: its grandparent)}: columns of a table nested under
+    a parent's parent that no row further up repeats among the rows under it, where chance would
+    have (`_never_repeated`): a seat, unique within its booking's flight and not only within the
+    booking (the highest such ancestor). Generation masks the labels taken under that row."""
+    out: dict[str, dict[str, int]] = {}
+    for table, edge, col, _ in _nested_categories(pre, data):
+        key, level, found = data[table][edge.fk], 1, None
+        while (up := pre.schema.parent(edge.parent)) is not None and (key := _up_key(pre, data, edge, key)) is not None:
+            edge, level = up, level + 1
+            if _never_repeated(key, data[table][col]):
+                found = level
+        if found is not None:
+            log.info("%s.%s is never repeated under one row %d levels up: kept so", table, col, found)
+            out.setdefault(table, {})[col] = found
+    return out
+
+
+def _up_key(pre, data: RelationalData, edge: Edge, key: pd.Series) -> pd.Series | None:
+    """`key` (values of `edge`'s parent key) as the keys of that parent row's own parent (None:
+    keys that are not one column)."""
+    pk, up = pre.schema.tables[edge.parent].primary_key, pre.schema.parent(edge.parent)
+    parent = data[edge.parent]
+    if not isinstance(pk, str) or pk not in parent.columns or up.fk not in parent.columns:
+        return None
+    return key.map(parent.drop_duplicates(pk).set_index(pk)[up.fk])
+
+
 def declared_unique_labels(pre, data: RelationalData) -> dict[str, list[str]]:
     """`find_unique_labels` from the declarations alone (UNIQUE (parent key, column) in the source;
     public like the schema, so under DP too)."""

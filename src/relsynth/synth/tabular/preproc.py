@@ -94,6 +94,7 @@ from relsynth.synth.tabular._tables import child_counts, key_date, pk_format, re
 from relsynth.synth.tabular._times_of_day import find_times_of_day, named_columns
 from relsynth.synth.tabular._totals import find_totals
 from relsynth.synth.tabular._unique_labels import (
+    find_ancestor_unique_labels,
     find_lookup_slots,
     find_once_labels,
     find_shared_labels,
@@ -468,6 +469,7 @@ class TabularPreproc:
             "count_rules": find_count_rules(self, data),  # child tables a category says a row has none of, or some
             "count_sums": find_count_sums(self, data, summed),  # child counts numbers of the row give (goals, scores)
             "unique_labels": (unique := find_unique_labels(self, data)),  # labels never repeated under one parent row
+            "ancestor_unique_labels": find_ancestor_unique_labels(self, data),  # ... under one row further up (a seat)
             "once_labels": (once := find_once_labels(self, data, unique)),  # single values of such a column (one owner)
             "shared_labels": find_shared_labels(self, data, once),  # ... never across two columns (home, away teams)
             "unique_label_pairs": find_unique_label_pairs(self, data, unique),  # one lesson a (weekday, period)
