@@ -62,3 +62,17 @@ def test_an_ending_keeps_its_value_in_its_bin():
 def test_evenly_spread_cents_take_no_rule():
     data = listings(charm=False)
     assert TabularPreproc.from_schema(data.schema).fit(data).stats["number_endings"] == []
+
+
+def test_numbers_read_to_significant_digits_have_no_habit_of_endings():
+    """Effects read to 3 significant digits from 1e-3 to 1e4 (8 decimals): every value from 100 up
+    is whole, so 'ending .00000000' passed as a habit of 15 % of the rows and decoding set the
+    fraction of drawn values to 0 (1325.42 -> 1325, 5 digits). Their endings follow from the digits."""
+    rng = np.random.default_rng(0)
+    effect = [float(f"{v:.2e}") for v in np.sign(rng.normal(size=800)) * 10 ** rng.uniform(-3, 4, 800)]
+    schema = Schema(m=Table(id=PrimaryKey(), effect=Numeric()))
+    data = RelationalData({"m": pd.DataFrame({"id": range(800), "effect": effect})}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert pre.stats["number_endings"] == []
+    back = pre.inverse_transform(pre.transform(data), seed=0)["m"]["effect"].to_numpy(float)
+    assert max(len(repr(abs(float(v))).split("e")[0].replace(".", "").strip("0")) for v in back) <= 3

@@ -46,7 +46,8 @@ def find_number_endings(pre, data, skip: set[tuple[str, str]], decimals: list[di
                 continue
             if not isinstance(num, NumericPreproc) or num.kind != "numeric" or not num.decimals:
                 continue
-            if not num.n_bins_used or not pre.float_numbers(table, [col]):
+            # read to significant digits (a large value whole, a small one not): their endings follow from it
+            if not num.n_bins_used or num.significant or not pre.float_numbers(table, [col]):
                 continue
             values = data[table][col].reset_index(drop=True)
             binned = (num.encode(values) > len(num.points)) & ~_fewer_decimals(pre, data, table, col, decimals)

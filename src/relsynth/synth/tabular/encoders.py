@@ -214,6 +214,9 @@ class NumericPreproc(ColumnPreproc):
     n_sub: int = 4  # within-bin quantiles: decoding follows a piecewise-linear CDF, not a flat one
     sub_edges: list[list[float]] = field(default_factory=list)
     log_sub: list[list[bool]] = field(default_factory=list)  # per bin and interval: decode log-uniformly
+    # numbers read to a fixed number of significant digits (3.21e-17, 4.05e+3): binned draws rounded to
+    # as many; 0: none such (the grid alone)
+    significant: int = 0
     name = "numeric"
 
     def fit(self, values: pd.Series, keep: tuple[float, ...] = ()) -> NumericPreproc:
@@ -242,6 +245,7 @@ class NumericPreproc(ColumnPreproc):
             self.decimals = _decimals(x)
             if self.decimals is not None:  # the step every value is a multiple of, in units of the last decimal
                 self.step = _integer_step(np.round(x * 10.0**self.decimals))
+            self.significant = _significant_digits(x, self.decimals)
         elif self.kind in _SUBSECOND:
             self.decimals, self.step = _time_grid(_exact_ns(values, x, self.kind), self.kind)
         else:  # integers, dates: their fixed grid
@@ -251,7 +255,10 @@ class NumericPreproc(ColumnPreproc):
         # edges on the data's grid (whole units, seconds, days, decimals): the same bins for the
         # data, and a decoded value rounded down to the grid stays in its bin
         quantiles = np.quantile(rest, np.linspace(0, 1, n_rest_bins + 1)) if len(rest) else np.array([])
-        edges = np.unique(self._on_grid(quantiles))
+        edges = self._on_grid(quantiles)
+        if self.significant:  # edges of the data's digits: a draw moved onto one keeps them
+            edges = round_significant(edges, self.significant)
+        edges = np.unique(edges)
         self.edges = edges.tolist() if len(edges) >= 2 else []
         if not self.points and not self.edges:  # one value, in fewer than min_count rows (a tiny table's constant)
             self.points = np.unique(rest).tolist()  # its own token: nothing else could be written
@@ -362,11 +369,17 @@ class NumericPreproc(ColumnPreproc):
         edges = np.asarray(self.edges)
         if not self.grid:  # continuous: inside the bin, right-open but the last
             top = np.where(b < self.n_bins_used - 1, np.nextafter(edges[b + 1], -np.inf), edges[b + 1])
-            return np.clip(x, edges[b], np.maximum(top, edges[b]))
+            return self._to_significant(np.clip(x, edges[b], np.maximum(top, edges[b])), b)
         x = np.floor(x / self.grid + 1e-9) * self.grid
         top = np.where(b < self.n_bins_used - 1, edges[b + 1] - self.grid, edges[b + 1])
         x = np.clip(x, edges[b], np.maximum(top, edges[b]))
-        return np.round(x, self.decimals) if self.kind == "numeric" else x
+        return self._to_significant(np.round(x, self.decimals), b) if self.kind == "numeric" else x
+
+    def _to_significant(self, x: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """`x` rounded to the data's significant digits where it has such a precision, kept in bin b."""
+        if not self.significant:
+            return x
+        return _keep_in_bin(round_significant(x, self.significant), x, self.edges, b)
 
     def to_dict(self) -> dict:
         return {
@@ -383,6 +396,7 @@ class NumericPreproc(ColumnPreproc):
             "n_sub": self.n_sub,
             "sub_edges": self.sub_edges,
             "log_sub": self.log_sub,
+            "significant": self.significant,
         }
 
 
@@ -696,6 +710,64 @@ def _decimals(x: np.ndarray, n_significant: int = 6) -> int | None:
             return d
     # no grid found: the scale-aware cap when float64 holds it, else none (a coarser one would zero small values)
     return most if most <= min(fits, 300) else None
+
+
+MAX_SIGNIFICANT = 6  # more digits than an instrument reads: the values' grid is their precision
+MIN_SIGNIFICANT_ROWS = 20  # non-zero values a significant-digit precision is read from
+MIN_SIGNIFICANT_DECADES = 3  # decades the values of all its digits lie in
+
+
+def _significant_digits(x: np.ndarray, decimals: int | None) -> int:
+    """The fewest significant digits (1 .. MAX_SIGNIFICANT) every non-zero value of `x` is written
+    with, where values of all n digits lie in MIN_SIGNIFICANT_DECADES decades at least (a relative
+    precision, not a grid: cents beside whole yen are two) and the decimal grid (`decimals`) would
+    let MIN_SIGNIFICANT_ROWS of them hold more; else 0 (prices in cents: the grid says it)."""
+    nonzero = np.abs(x[np.isfinite(x) & (x != 0)])[:10_000]
+    if len(nonzero) < MIN_SIGNIFICANT_ROWS:
+        return 0
+    for n in range(1, MAX_SIGNIFICANT + 1):
+        if np.allclose(round_significant(nonzero, n), nonzero, rtol=1e-9, atol=0):
+            decades = np.floor(np.log10(nonzero))
+            full = (
+                ~np.isclose(round_significant(nonzero, n - 1), nonzero, rtol=1e-9, atol=0)
+                if n > 1
+                else decades == decades
+            )
+            if len(np.unique(decades[full])) < MIN_SIGNIFICANT_DECADES:
+                return 0
+            if decimals is None:  # no grid: the digits are all there is
+                return n
+            grid_digits = decades + 1 + decimals  # the digits the grid lets each value hold
+            return n if np.count_nonzero(grid_digits > n) >= MIN_SIGNIFICANT_ROWS else 0
+    return 0
+
+
+def round_significant(x: np.ndarray, n: int) -> np.ndarray:
+    """`x` rounded to `n` significant digits, each the float nearest its decimal (1.23e-25, not
+    1.2300000000000001e-25): by exact powers of ten where they are exact, else through its text."""
+    x = np.asarray(x, dtype=np.float64)
+    out = x.copy()
+    ok = np.isfinite(x) & (x != 0)
+    k = np.zeros(len(x), dtype=np.int64)
+    k[ok] = n - 1 - np.floor(np.log10(np.abs(x[ok]))).astype(np.int64)  # decimals kept
+    up = ok & (k >= 0) & (k <= 22)  # 10**k exact in float64 up to 22
+    out[up] = np.round(x[up] * 10.0 ** k[up]) / 10.0 ** k[up]
+    down = ok & (k < 0) & (k >= -22)
+    out[down] = np.round(x[down] / 10.0 ** -k[down]) * 10.0 ** -k[down]
+    rest = ok & ~up & ~down
+    out[rest] = [float(f"{v:.{n - 1}e}") for v in x[rest]]
+    return out
+
+
+def _keep_in_bin(rounded: np.ndarray, drawn: np.ndarray, edges: list[float], b: np.ndarray) -> np.ndarray:
+    """`rounded` where it stays in its bin `b` (right-open but the last), else the bin's nearer edge
+    (a data value, of the data's digits): a re-encoded value keeps its token."""
+    e = np.asarray(edges)
+    lo, hi = e[b], e[b + 1]
+    last = b == len(e) - 2
+    inside = (rounded >= lo) & ((rounded < hi) | (last & (rounded <= hi)))
+    edge = np.where(np.abs(drawn - lo) <= np.abs(hi - drawn), lo, np.where(last, hi, lo))
+    return np.where(inside, rounded, edge)
 
 
 def _plain(v):
