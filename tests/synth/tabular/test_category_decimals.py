@@ -89,6 +89,8 @@ def test_a_category_missing_in_every_row_is_no_candidate():
     pre = TabularPreproc.from_schema(schema).fit(RelationalData({**data.data, "line": lines}, schema))
     rules = [(r["table"], r["column"], r["by"]) for r in pre.stats["category_decimals"]]
     assert rules == [("account", "opening", "currency"), ("line", "amount", "currency")]
+
+
 def test_a_label_held_only_where_the_number_is_missing_is_no_candidate():
     """A denial's reason, held only on claims without an approved amount, left no label beside any
     value: the fit raised ValueError (zip() argument 2 is longer than argument 1). No rule now."""
@@ -104,6 +106,8 @@ def test_a_label_held_only_where_the_number_is_missing_is_no_candidate():
     schema = Schema(claim=Table(id=PrimaryKey(), approved=Numeric(), reason=Categorical()))
     pre = TabularPreproc.from_schema(schema).fit(RelationalData({"claim": claim}, schema))
     assert pre.stats["category_decimals"] == []
+
+
 def test_a_whole_number_keeps_its_rows_categorys_tens():
     """Goods received in tens (10 to 190) beside issues of any count (-1 to -99), one quantity
     column on a step of 1: 12 % of a generated inventory's receipts were no multiple of 10."""
@@ -123,6 +127,8 @@ def test_a_whole_number_keeps_its_rows_categorys_tens():
     pre.stats["category_decimals"] = []  # without: the test can tell
     plain = pre.inverse_transform(pre.transform(data), seed=0)["move"]
     assert (plain["qty"][plain["kind"] == "IN"] % 10 != 0).mean() > 0.1  # 15 %: the values binned
+
+
 def test_a_number_keeps_its_categorys_whole_tens():
     """Yen prices in whole tens beside cents, one column: rounded to the yen alone, 93 % of a small
     model's generated yen prices were no multiple of 10 (all the data's are). Their category's
@@ -140,3 +146,17 @@ def test_a_number_keeps_its_categorys_whole_tens():
     assert ((yen % 10) == 0).all()
     others = back["price"][back["currency"] != "JPY"]
     assert (others != others.round(0)).mean() > 0.9
+
+
+def test_numbers_read_to_significant_digits_keep_them_whatever_their_category():
+    """Effects of 3 significant digits, those of one assay from 1e-5, the other's from 1e-2: the
+    other assay passed as 'written with 4 decimals' (the column 7), a rule of magnitudes, not of
+    the category; its generated 0.0000456 (3 digits, in the other's range too) would be 0 there.
+    The significant digits are the precision: no category rule."""
+    rng = np.random.default_rng(0)
+    assay = np.array(["a", "b"])[np.arange(800) % 2]
+    low = np.where(assay == "a", -5.0, -2.0)
+    effect = [float(f"{v:.2e}") for v in 10 ** rng.uniform(low, 3)]
+    schema = Schema(m=Table(id=PrimaryKey(), assay=Categorical(), effect=Numeric()))
+    data = RelationalData({"m": pd.DataFrame({"id": range(800), "assay": assay, "effect": effect})}, schema)
+    assert TabularPreproc.from_schema(schema).fit(data).stats["category_decimals"] == []

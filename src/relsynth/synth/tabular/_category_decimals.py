@@ -50,7 +50,8 @@ def find_category_decimals(pre, data, skip: set[tuple[str, str]]) -> list[dict]:
             num = pre.slots[s].preproc
             if (table, col) in skip or col in given or col not in data[table].columns:
                 continue
-            if not isinstance(num, NumericPreproc) or not _binned_grid(num):
+            # read to significant digits, a category's decimals follow its magnitudes, not the category
+            if not isinstance(num, NumericPreproc) or not _binned_grid(num) or num.significant:
                 continue
             candidates = _candidates(pre, data, table) if candidates is None else candidates
             x = pd.to_numeric(data[table][col], errors="coerce").to_numpy(np.float64, na_value=np.nan)
