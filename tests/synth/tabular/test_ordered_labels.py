@@ -192,3 +192,56 @@ def test_an_order_of_coded_labels_beside_a_null_is_found():
     coded = RelationalData({**data.data, "enr": enr}, data.schema)
     rules = TabularPreproc.from_schema(coded.schema).fit(coded).stats["ordered_labels"]
     assert [r["column"] for r in rules] == ["semester"] and [1, 2] in rules[0]["before"]
+
+
+FUNNEL = ["view", "cart", "checkout", "purchase"]
+
+
+def funnel_log(n: int = 300, seed: int = 0) -> RelationalData:
+    """sessions -> events: views repeated, then cart, checkout and purchase once each, in that order."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in range(n):
+        stage = int(rng.choice(4, p=[0.4, 0.2, 0.2, 0.2]))
+        rows += [(s, "view")] * int(rng.integers(1, 5)) + [(s, label) for label in FUNNEL[1 : stage + 1]]
+    events = pd.DataFrame(rows, columns=["session", "kind"])
+    events.insert(0, "id", range(len(events)))
+    sessions = pd.DataFrame({"id": range(n), "device": rng.choice(["mobile", "desktop"], n)})
+    schema = Schema(
+        sessions=Table(id=PrimaryKey(), device=Categorical()),
+        events=Table(id=PrimaryKey(), session=ForeignKey(parent="sessions"), kind=Categorical()),
+    )
+    return RelationalData({"sessions": sessions, "events": events}, schema)
+
+
+def test_an_order_holds_where_some_of_its_labels_are_held_once(tiny_size):
+    """A session's events view (many), then cart, checkout, purchase (once each): the labels held once
+    (`once_labels`) made the cursor record those only, and for that the order was dropped at that
+    column: 12.8 % of a briefly trained clickstream model's sessions stepped back (a view after the
+    cart), 2.5 % purchased with no checkout before. Every label is recorded now; only the once-held
+    are masked from repeating."""
+    data = funnel_log()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["once_labels"][0]["once"] == ["cart", "checkout", "purchase"]
+    (rule,) = pre.stats["ordered_labels"]
+    before, never = {tuple(p) for p in rule["before"]}, {tuple(p) for p in rule["never_next"]}
+
+    def back_steps(model: TabularModel) -> int:
+        """Rows taking a label before an earlier row's where a label the rules allow was left (the
+        child counts are drawn first: a row after a purchase has none)."""
+        kinds = model.generate(300, seed=0)["events"].sort_values("id").groupby("session")["kind"].agg(list)
+        assert all(len(set(k for k in ks if k != "view")) == sum(k != "view" for k in ks) for ks in kinds)
+        n = 0
+        for ks in kinds:
+            for k in range(1, len(ks)):
+                seen = set(ks[:k])
+                left = set(FUNNEL) - {a for a, b in before if b in seen} - (seen - {"view"})
+                left -= {b for a, b in never if a == ks[k - 1]}
+                n += bool(left) and any((ks[k], y) in before for y in seen)
+        return n
+
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)  # untrained: labels drawn at random
+    assert back_steps(model) == 0
+    pre.stats["ordered_labels"] = []  # without: the test can tell
+    assert back_steps(model) > 30

@@ -475,6 +475,7 @@ def _run_pool(
     unique, required = unique_positions(pre, labels, pre.stats.get("once_labels", []))
     scopes = {t: {pre.layouts[t].fields.index(c): level for c, level in cols.items()} for t, cols in above.items()}
     at_unique = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label its siblings took is masked
+    once_only = np.array([unique.get(t, {}) for t in g.tables], dtype=object)  # per table: {position: labels}
     for t, positions in unique.items():
         at_unique[g.index[t], list(positions)] = True
     never = {g.index[t]: rules for t, rules in pair_bans(pre, pre.stats.get("never_pairs", [])).items()}
@@ -495,8 +496,8 @@ def _run_pool(
     at_ordered = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label before a sibling's is masked
     following = next_label_bans(pre, pre.stats.get("ordered_labels", []))  # created never right before shipped
     for t, rules in ordered_label_bans(pre, pre.stats.get("ordered_labels", [])).items():
-        # the cursor records every label taken there: not where it records some only (`once_labels`)
-        rules = {j: earlier for j, earlier in rules.items() if recorded.get(t, {}).get(j) is None}
+        # the cursor records every label taken there, also where `once_labels` bans repeating some only
+        # (a session's add_to_cart once, its page_views before it): `_ban_siblings` masks those alone
         recorded.setdefault(t, {}).update(dict.fromkeys(rules))
         ordered[g.index[t]] = {j: (earlier, following[t][j]) for j, earlier in rules.items()}
         at_ordered[g.index[t], list(rules)] = True
@@ -559,7 +560,12 @@ def _run_pool(
         logits = _ban(logits, banned[active, np.minimum(hpos[active], H - 1)])
         if at_unique.any():
             logits = _ban_siblings(
-                logits, cursors, active, hpos, at_unique[table[active], np.minimum(hpos[active], H - 1)] & live
+                logits,
+                cursors,
+                active,
+                hpos,
+                at_unique[table[active], np.minimum(hpos[active], H - 1)] & live,
+                once_only[table[active]],
             )
         if at_shared.any() and (at := at_shared[table[active], np.minimum(hpos[active], H - 1)] & live).any():
             logits = _mask(logits, *_shared_siblings(shared, cursors, active, table, hpos, at))
@@ -697,14 +703,21 @@ def _ban(logits: torch.Tensor, banned: np.ndarray) -> torch.Tensor:
 
 
 def _ban_siblings(
-    logits: torch.Tensor, cursors: list, active: np.ndarray, hpos: np.ndarray, at: np.ndarray
+    logits: torch.Tensor,
+    cursors: list,
+    active: np.ndarray,
+    hpos: np.ndarray,
+    at: np.ndarray,
+    unique: np.ndarray | None = None,
 ) -> torch.Tensor:
     """`logits` with the labels each row's earlier siblings took masked, at the batch rows `at` of
-    a label never repeated under one parent; a row left with nothing to draw keeps its logits (more
-    siblings than labels)."""
+    a label never repeated under one parent (`unique`: per batch row, {header position: those labels,
+    None: all}; none: all everywhere); a row left with nothing to draw keeps its logits (more siblings than labels)."""
     rows, tokens = [], []
     for j in np.flatnonzero(at):
+        labels = None if unique is None else unique[j].get(int(hpos[active[j]]))
         taken = cursors[active[j]].sibling_tokens(int(hpos[active[j]]))
+        taken = taken if labels is None else [t for t in taken if t in labels]  # an ordered column records all
         rows += [j] * len(taken)
         tokens += taken
     return _mask(logits, rows, tokens)
