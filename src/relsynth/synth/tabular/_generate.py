@@ -40,7 +40,12 @@ from relsynth.synth.tabular._last_labels import last_label_forcing
 from relsynth.synth.tabular._last_nulls import last_null_positions
 from relsynth.synth.tabular._lookup_matches import lookup_match_bans
 from relsynth.synth.tabular._never_pairs import pair_bans
-from relsynth.synth.tabular._ordered_labels import next_label_bans, ordered_label_bans
+from relsynth.synth.tabular._ordered_labels import (
+    next_label_bans,
+    ordered_label_bans,
+    repeated_label_tokens,
+    rows_after,
+)
 from relsynth.synth.tabular._sign_labels import sign_label_bans
 from relsynth.synth.tabular._unique_labels import label_pair_positions, shared_label_bans, unique_positions
 from relsynth.synth.tabular.dataset import recent_siblings
@@ -495,11 +500,20 @@ def _run_pool(
     ordered, recorded = {}, {t: dict(positions) for t, positions in unique.items()}  # a semester never goes back
     at_ordered = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label before a sibling's is masked
     following = next_label_bans(pre, pre.stats.get("ordered_labels", []))  # created never right before shipped
+    repeated = repeated_label_tokens(pre, pre.stats.get("ordered_labels", []))
     for t, rules in ordered_label_bans(pre, pre.stats.get("ordered_labels", [])).items():
+        once, repeats = unique.get(t, {}), repeated.get(t, {})
         # the cursor records every label taken there, also where `once_labels` bans repeating some only
         # (a session's add_to_cart once, its page_views before it): `_ban_siblings` masks those alone
         recorded.setdefault(t, {}).update(dict.fromkeys(rules))
-        ordered[g.index[t]] = {j: (earlier, following[t][j]) for j, earlier in rules.items()}
+        ordered[g.index[t]] = {
+            j: (
+                earlier,
+                following[t][j],
+                rows_after(earlier, following[t][j], once.get(j, frozenset()), repeats.get(j)),
+            )
+            for j, earlier in rules.items()
+        }
         at_ordered[g.index[t], list(rules)] = True
     shared = {}  # a team playing home in one match of its round, away in none of the others
     at_shared = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label siblings took at another
@@ -573,6 +587,7 @@ def _run_pool(
             logits = _mask(logits, *_paired_siblings(by_later, cursors, header, active, table, hpos, at))
         if at_ordered.any() and (at := at_ordered[table[active], np.minimum(hpos[active], H - 1)] & live).any():
             logits = _mask(logits, *_before_siblings(ordered, cursors, active, table, hpos, at))
+            logits = _mask(logits, *_unfillable(ordered, cursors, active, table, hpos, at))
         if at_edge.any() and (at := at_edge[table[active], np.minimum(hpos[active], H - 1)] & live).any():
             logits = _mask(logits, *_off_place(edges, cursors, active, table, hpos, at))
         if at_never.any():
@@ -744,12 +759,27 @@ def _before_siblings(ordered, cursors: list, active: np.ndarray, table: np.ndarr
     rows, tokens = [], []
     for j in np.flatnonzero(at):
         b = active[j]
-        earlier, after = ordered[table[b]][int(hpos[b])]
+        earlier, after, _ = ordered[table[b]][int(hpos[b])]
         siblings = cursors[b].sibling_tokens(int(hpos[b]))
         taken = {t for t in siblings if t in earlier}
         previous = next((t for t in reversed(siblings) if t in after), None)  # a null or rare label: skipped
         parts = [earlier[t] for t in taken] + ([after[previous]] if previous is not None else [])
         banned = np.unique(np.concatenate(parts)).tolist() if parts else []
+        rows += [j] * len(banned)
+        tokens += banned
+    return rows, tokens
+
+
+def _unfillable(ordered, cursors: list, active: np.ndarray, table: np.ndarray, hpos, at):
+    """(batch rows, tokens) each batch row `at` an ordered label may not take: the labels fewer rows
+    can follow than its parent still has to write (`_ordered_labels.rows_after`: a purchase with
+    page views left), unless that leaves nothing (`_mask`)."""
+    rows, tokens = [], []
+    for j in np.flatnonzero(at):
+        b = active[j]
+        tails = ordered[table[b]][int(hpos[b])][2]
+        left = cursors[b].rows_left() - 1
+        banned = [t for t, n in tails.items() if n < left]
         rows += [j] * len(banned)
         tokens += banned
     return rows, tokens

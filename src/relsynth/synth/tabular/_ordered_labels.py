@@ -37,6 +37,7 @@ MIN_STEPS = 20  # steps between two different labels under one parent, at least
 MIN_LABELS = 3  # labels in the order, at least (two labels in order are as likely a habit)
 MAX_LABELS = 2000  # categories a column is read for, at most (the order's closure is a square of them)
 CHANCE = 0.001  # how likely steps from a label landing on another at random would all miss it, at most
+MAX_TAIL_LABELS = 200  # labels of a column whose rows after each label are bounded, at most (a square of them)
 
 
 def find_ordered_labels(pre, data: RelationalData, unique: dict[str, list[str]]) -> list[dict]:
@@ -57,7 +58,8 @@ def find_ordered_labels(pre, data: RelationalData, unique: dict[str, list[str]])
         if before is not None:
             pairs = [[known[a], known[b]] for a, b in before]
             never = [[known[a], known[b]] for a, b in _never_next(parent, labels, list(known))]
-            out.append({"table": table, "column": col, "before": pairs, "never_next": never})
+            repeated = [known[c] for c in _repeated(parent, labels, list(known))]
+            out.append({"table": table, "column": col, "before": pairs, "never_next": never, "repeated": repeated})
             log.info("%s.%s follows an order under each %s row: kept so", table, col, edge.parent)
     return out
 
@@ -78,6 +80,13 @@ def _steps(parent: np.ndarray, labels: np.ndarray, categories: list[str]) -> tup
     same_parent = parent[1:] == parent[:-1]
     a, b = code[:-1][same_parent], code[1:][same_parent]
     return np.stack([a, b]), (a != b) & (a >= 0) & (b >= 0)
+
+
+def _repeated(parent: np.ndarray, labels: np.ndarray, categories: list[str]) -> list[str]:
+    """The `categories` some row takes right after a sibling holding the same (a page view after a
+    page view), which can fill any number of rows (`rows_after`)."""
+    (a, b), _ = _steps(parent, labels, categories)
+    return [categories[k] for k in sorted(set(a[(a == b) & (a >= 0)].tolist()))]
 
 
 def _never_next(parent: np.ndarray, labels: np.ndarray, categories: list[str]) -> list[tuple[str, str]]:
@@ -161,3 +170,50 @@ def next_label_bans(pre, rules: list[dict]) -> dict[str, dict[int, dict[int, np.
                 after[ids[str(a)]].append(ids[str(b)])
         out.setdefault(r["table"], {})[j] = {t: np.asarray(e, dtype=np.int64) for t, e in after.items()}
     return out
+
+
+def repeated_label_tokens(pre, rules: list[dict]) -> dict[str, dict[int, frozenset[int] | None]]:
+    """table -> {header position: the tokens of the labels the data repeats right after themselves
+    (None: a model saved before, any)} of `find_ordered_labels`' rules."""
+    out: dict[str, dict[int, frozenset[int] | None]] = {}
+    for r in rules:
+        if (found := pre.label_tokens(r["table"], r["column"])) is not None:
+            j, ids = found
+            repeated = r.get("repeated")
+            out.setdefault(r["table"], {})[j] = (
+                None if repeated is None else frozenset(ids[str(v)] for v in repeated if str(v) in ids)
+            )
+    return out
+
+
+def rows_after(
+    earlier: dict[int, np.ndarray],
+    after: dict[int, np.ndarray],
+    once: frozenset[int] | None,
+    repeated: frozenset[int] | None = None,
+) -> dict[int, int]:
+    """{a label's token: the most rows the rules let follow it} of one ordered column, `earlier` and
+    `after` as `ordered_label_bans` and `next_label_bans` give them, `once` the labels never repeated
+    (None: all), `repeated` the labels the data repeats right after themselves (None: any not `once`);
+    a label that rows can follow without end (a page view repeated) is left out. The
+    parent's child count is drawn before its rows: a session of 5 events taking `add_to_cart` second
+    has 3 rows left and only checkout and purchase to fill them (13 of 100 generated sessions a
+    funnel step back, or 28 % purchases where nothing was left)."""
+    tokens = list(after)
+    n = len(tokens)
+    if not 0 < n <= MAX_TAIL_LABELS:
+        return {}
+    index = {t: k for k, t in enumerate(tokens)}
+    step = np.ones((n, n), dtype=bool)  # step[a, b]: b may come right after a
+    for b, before in earlier.items():  # nothing before b after it
+        step[index[b], [index[a] for a in before.tolist() if a in index]] = False
+    for a, never in after.items():
+        step[index[a], [index[b] for b in never.tolist() if b in index]] = False
+    for t in tokens if once is None else once & set(tokens):
+        step[index[t], index[t]] = False
+    for t in [] if repeated is None else set(tokens) - repeated:  # a purchase the data never repeats
+        step[index[t], index[t]] = False
+    longest = np.zeros(n, dtype=np.int64)
+    for _ in range(n + 1):  # a path longer than n labels goes round a circle: no bound
+        longest = np.where(step, 1 + longest[None, :], 0).max(1)
+    return {t: int(longest[k]) for k, t in enumerate(tokens) if longest[k] <= n}
