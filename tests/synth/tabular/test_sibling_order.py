@@ -637,3 +637,38 @@ def test_a_count_from_one_under_each_parent_is_generated_one_to_n():
     from_offsets(cols, pre.orderings["dx"], None, siblings)
     expected = pd.Series(siblings).groupby(siblings).cumcount().to_numpy() + 1
     assert (cols["seq_num"].to_numpy() == expected).all()
+
+
+def sessions(n: int = 200, seed: int = 0) -> RelationalData:
+    """sessions -> events, 1 to 6: the first at the session's start to the second, the others
+    1 second to 30 minutes after the previous one."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 90 * 86_400, n), "s")
+    session = np.repeat(np.arange(n), rng.integers(1, 7, n))
+    rank = pd.Series(session).groupby(session).cumcount().to_numpy()
+    steps = np.where(rank == 0, 0, rng.integers(1, 1800, len(session)))
+    seconds = pd.Series(steps).groupby(session).cumsum().to_numpy()
+    schema = Schema(
+        session=Table(id=PrimaryKey(), started=Datetime()),
+        event=Table(id=PrimaryKey(), session=ForeignKey("session"), at=Datetime()),
+    )
+    event = pd.DataFrame(
+        {"id": range(len(session)), "session": session, "at": start[session] + pd.to_timedelta(seconds, "s")}
+    )
+    return RelationalData({"session": pd.DataFrame({"id": range(n), "started": start}), "event": event}, schema)
+
+
+def test_first_siblings_all_on_their_parents_date_are_generated_there(tiny_size):
+    """A session starts at its first event: every first event's offset from its session's start is
+    0, but a date's offset is drawn from its bins, so a clickstream model put 4 of 365 sessions'
+    first events 31 s to 3 min after the start. A date's first siblings on one offset keep it
+    (`first_fixed`), as a number sequence's did."""
+    data = sessions()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    o = pre.orderings["event"]["at"]
+    assert o.after_sibling and o.from_parent and o.first_fixed == 0.0
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(300, seed=0)
+    first = out["event"].groupby("session")["at"].min()
+    assert (first == out["session"].set_index("id")["started"].reindex(first.index)).all()
+    assert out["event"].groupby("session")["at"].diff().dt.total_seconds().min() >= 1

@@ -408,7 +408,8 @@ def sibling_gaps(
     first = _first_siblings(as_numbers(df[o.column], _kind(o)), _siblings(siblings, o.column))
     held = ~np.isnan(values)
     gaps = [_least(values[held & mine], min_count) for mine in (first, ~first)]
-    fixed = [None if o.dated else _only_value(values[held & mine]) for mine in (first, ~first)]
+    # a date's first siblings on one offset too (a session starts at its first event): its bins missed 1 % of them
+    fixed = [_only_value(values[held & first]), None if o.dated else _only_value(values[held & ~first])]
     return replace(
         o,
         first_gap=gaps[0] if o.from_parent and o.origin is None else 0.0,
