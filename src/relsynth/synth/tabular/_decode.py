@@ -15,6 +15,7 @@ from relsynth.synth.tabular._ancestor_orders import keep_ancestor_orders
 from relsynth.synth.tabular._apart_values import keep_apart
 from relsynth.synth.tabular._balanced_sums import apply_balanced_sums
 from relsynth.synth.tabular._category_decimals import keep_category_decimals
+from relsynth.synth.tabular._category_gaps import keep_category_gaps
 from relsynth.synth.tabular._category_ranges import keep_category_ranges
 from relsynth.synth.tabular._count_sums import apply_count_sums
 from relsynth.synth.tabular._date_parts import apply_date_parts, moved_date_parts
@@ -240,6 +241,9 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         keep_lookup_orders([r for r in lookup_orders if r["table"] == table], out, schema, rng)  # before formulas
         keep_ancestor_orders([r for r in ancestor_orders if r["table"] == table], out, schema, rng)
         keep_category_decimals(pre, decimals, out, {table})  # once its values are moved, before formulas read them
+        gaps = [r for r in pre.stats.get("category_gaps", []) if r["table"] == table]  # none in older models, nor DP
+        above_rows = None if edge is None else np.asarray(parents[table], dtype=np.int64)
+        keep_category_gaps(gaps, out[table], None if edge is None else out.get(edge.parent), above_rows)
         apply_formulas([f for f in formulas if f["table"] == table], out)  # before references copy them
     assign_references(pre, out, keys, mats, rng)
     for rule in pre.stats.get("lookup_slots", []):  # once every entity is written (none in older models)

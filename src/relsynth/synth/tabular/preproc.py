@@ -43,6 +43,7 @@ from relsynth.synth.tabular._ancestor_orders import find_ancestor_orders
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
 from relsynth.synth.tabular._balanced_sums import find_balanced_sums
 from relsynth.synth.tabular._category_decimals import find_category_decimals
+from relsynth.synth.tabular._category_gaps import find_category_gaps
 from relsynth.synth.tabular._category_ranges import find_category_ranges
 from relsynth.synth.tabular._count_rules import find_count_rules
 from relsynth.synth.tabular._count_sums import find_count_sums
@@ -236,6 +237,16 @@ class TabularPreproc:
         if table in self.schema.roots and self.ctx_cols:
             out = self.ctx_cols + [c for c in out if c not in self.ctx_cols]
         return out
+
+    def _order_bases(self) -> set[tuple[str, str]]:
+        """(table, column) an order within rows reads (a base or a bound): moved, it would break it."""
+        return {
+            (t, c)
+            for t, found in self.orderings.items()
+            for o in found.values()
+            for c in (o.base, o.bound, o.sibling_base, o.fallback, o.cap)
+            if isinstance(c, str)
+        }
 
     def given_columns(self, table: str) -> set[str]:
         """The columns of `table` a generation's context gives (`ctx_cols`, root tables only): the
@@ -454,6 +465,8 @@ class TabularPreproc:
             "category_ranges": find_category_ranges(self, data, summed | ordered),
             # ... or of their ratio to another number of their row (a premium's rate of its limit, per product)
             "ratio_ranges": find_ratio_ranges(self, data, summed | ordered),
+            # dates a time after another that their row's or parent's category sets (a child's loan due in 21 days)
+            "category_gaps": find_category_gaps(self, data, summed | self._order_bases()),
             # ... and written with their category's decimals (whole yen beside cents)
             "category_decimals": (decimals := find_category_decimals(self, data, summed)),
             # ... and ending as the data's values mostly do (prices at .99 and .00)
