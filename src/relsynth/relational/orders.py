@@ -52,6 +52,7 @@ _SAMPLE = 2_000  # values of each column that estimate how often independent dra
 DATED = (Column.DATE, Column.DATETIME)
 DAY_NS = 86_400 * 1_000_000_000
 ORDERED = (*DATED, Column.NUMERIC, Column.INTEGER)
+WALK_SHARE = 0.1  # a number that walks: its steps between siblings spread at most this share of its own
 NEAR_SHARE = 0.05  # a number near its parent's: its gaps' spread at most this share of its own (`near_parent`)
 
 
@@ -555,6 +556,28 @@ def running_numbers(
         order, same = _in_key_order(df[fk], start, values)  # rows of one instant: any order that rises
         step = _sibling_steps(values[order], same)
         if len(step) >= MIN_ROWS and (step >= 0).all() and (step > 0).any():
+            out.append(c)
+    return out
+
+
+def walking_numbers(
+    df: pd.DataFrame, fk: str, key: str, columns: Sequence[str], kinds: Mapping[str, Column]
+) -> list[str]:
+    """The number columns among `columns` that change little from one of a parent's rows to the
+    next in order of their `key` date (a sensor's temperature, a battery's charge): the steps of at
+    least `MIN_ROWS` consecutive pairs holding both spread `WALK_SHARE` of the column's own spread at
+    most. Drawn row by row, a device's readings jumped across the column (lag-1 steps 20 times the
+    source's)."""
+    start = as_numbers(df[key], kinds[key])
+    out = []
+    for c in columns:
+        if c == key or kinds[c] not in (Column.NUMERIC, Column.INTEGER):
+            continue
+        values = as_numbers(df[c], kinds[c])
+        order, same = _in_key_order(df[fk], start)
+        step, own = _sibling_steps(values[order], same), _spread(values[~np.isnan(values)])
+        moves = len(step) >= MIN_ROWS and bool((step != 0).any())  # not a copy of the parent's
+        if moves and own > 0 and _spread(step) <= WALK_SHARE * own:
             out.append(c)
     return out
 

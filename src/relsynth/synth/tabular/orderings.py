@@ -145,6 +145,9 @@ class Ordering(RowOrder):
     # submission after its term's start, near its due date), never passed at decoding (`nearer_than_orders`)
     near_floor: str | None = None
     near_floor_from_parent: bool = False
+    # a number that walks (`walk_ordering`): its step from the previous held sibling in order of this
+    # date of its row (the first's from `origin`), decoded rank by rank within [origin, extreme]
+    walk_key: str | None = None
 
     def to_dict(self) -> dict:
         """The fields, those added since orders were first saved left out at their defaults: an
@@ -185,6 +188,7 @@ _ADDED = {
     "levels": None,
     "near_floor": None,
     "near_floor_from_parent": False,
+    "walk_key": None,
 }  # field -> its default
 
 
@@ -355,6 +359,8 @@ def after_itself(o: Ordering) -> bool:
     """Whether `o` orders its column after its own previous sibling's value alone (a movement
     after the one before), reading no other column of its row or its parent's."""
     others = (o.sibling_base, o.bound, o.cap, o.fallback, o.floor)
+    if o.walk_key is not None:
+        return True
     return o.after_sibling and o.base == o.column and not o.from_parent and all(c is None for c in others)
 
 
@@ -391,6 +397,81 @@ def running_ordering(df: pd.DataFrame, column: str, kind: Column, siblings: np.n
         first_quantiles=[float(v) for v in fq] if spread else None,
         step_quantiles=[float(v) for v in sq] if spread else None,
     )
+
+
+def walk_ordering(df: pd.DataFrame, column: str, kind: Column, key: str, siblings: np.ndarray) -> Ordering:
+    """The order of a number that changes little from one sibling to the next in `key` order
+    (`relational.orders.walking_numbers`): its signed step from the previous held sibling's value,
+    the first's from the column's least value (`origin`), held as the step of its quantile where the
+    steps spread (`first_quantiles`, as `running_ordering`'s), never decoded past its least or greatest."""
+    values = as_numbers(df[column], kind)
+    o = Ordering(
+        column,
+        column,
+        1,
+        dated=False,
+        grid=_grid(df[column], kind),
+        integer=kind is Column.INTEGER,
+        origin=float(np.nanmin(values)),
+        extreme=float(np.nanmax(values)),
+        walk_key=key,
+    )
+    steps, first = _walk_offsets(df, o, siblings)
+    levels = np.linspace(0.0, 1.0, _FIRST_LEVELS)
+    held = ~np.isnan(steps)
+    if not (first & held).any() or not (~first & held).any():
+        return o
+    fq, sq = np.quantile(steps[first & held], levels), np.quantile(steps[~first & held], levels)
+    ramp = levels * 1e-6 * max(float(sq[-1] - sq[0]), 1e-12)  # steps on a grid repeat: kept increasing
+    fq, sq = fq + ramp * max(float(fq[-1] - fq[0]), 1e-12) / max(float(sq[-1] - sq[0]), 1e-12), sq + ramp
+    if not (np.all(np.diff(fq) > 0) and np.all(np.diff(sq) > 0)):
+        return o
+    # a device's level (12 to 27 degrees) and its steps (tenths) in one slot: the levels fell in a
+    # bin or two, 20 generated devices' median 13.7 degrees (the source's 18.3)
+    return replace(o, first_quantiles=[float(v) for v in fq], step_quantiles=[float(v) for v in sq])
+
+
+def _walk_offsets(df: pd.DataFrame, o: Ordering, siblings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(each row's value less its previous held sibling's in `o.walk_key` order, rows of one
+    instant in stored order, NaN where the row holds none; whether no earlier sibling holds one,
+    the row's offset then from `o.origin`)."""
+    values = as_numbers(df[o.column], _kind(o))
+    key = pd.to_numeric(as_numbers(df[o.walk_key], _key_kind(df[o.walk_key])), errors="coerce")
+    order = np.lexsort((np.arange(len(values)), key, siblings))
+    held = pd.Series(values[order]).groupby(siblings[order]).ffill()
+    previous = held.groupby(siblings[order]).shift(1).to_numpy(np.float64, na_value=np.nan)
+    out, first = np.empty(len(values)), np.empty(len(values), dtype=bool)
+    out[order] = values[order] - np.where(np.isnan(previous), o.origin, previous)
+    first[order] = np.isnan(previous)
+    return out, first
+
+
+def _walk_steps(df: pd.DataFrame, o: Ordering, siblings: np.ndarray) -> np.ndarray:
+    """`_walk_offsets`' steps, a first held value's offset held as the step of its quantile (`_as_step`)."""
+    steps, first = _walk_offsets(df, o, siblings)
+    return np.where(first, _as_step(o, steps), steps)
+
+
+def _key_kind(s: pd.Series) -> Column:
+    return Column.DATETIME if pd.api.types.is_datetime64_any_dtype(s) else Column.NUMERIC
+
+
+def _walked(cols: Mapping[str, pd.Series], o: Ordering, siblings: np.ndarray) -> pd.Series:
+    """A walking number from its decoded steps, summed within each parent in generated order, rank
+    by rank, each value kept within [origin, extreme] before the next step is added (a battery
+    charged back to 100 drains from 100); a missing step: a missing value, the level carried on."""
+    step = pd.to_numeric(cols[o.column], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    n = len(step)
+    rank = pd.Series(siblings).groupby(siblings).cumcount().to_numpy()
+    previous = pd.Series(np.arange(n)).groupby(siblings).shift(1).to_numpy(np.float64, na_value=-1).astype(np.int64)
+    level = np.full(n, np.nan)
+    by_rank = np.argsort(rank, kind="stable")
+    for r, rows in enumerate(np.split(by_rank, np.flatnonzero(np.diff(rank[by_rank])) + 1) if n else []):
+        before = np.full(len(rows), np.nan) if r == 0 else level[previous[rows]]
+        own = np.where(np.isnan(before), _from_step(o, step[rows]), step[rows])  # no level yet: from the origin
+        walked = np.clip(np.where(np.isnan(before), o.origin, before) + np.nan_to_num(own), o.origin, o.extreme)
+        level[rows] = np.where(np.isnan(before) & np.isnan(own), np.nan, walked)  # a leading missing value: none yet
+    return _near_numbers(np.where(np.isnan(step), np.nan, level), o)
 
 
 def sibling_gaps(
@@ -637,6 +718,9 @@ def with_offsets(
         return df
     out = df.copy()
     for b, o in present.items():
+        if o.walk_key is not None:
+            out[b] = _walk_steps(df, o, _siblings(siblings, b))
+            continue
         base = _base_values(o, df, parent)
         if o.after_sibling:
             ends = None if o.sibling_base is None else as_numbers(df[o.sibling_base], _kind(o))
@@ -789,6 +873,8 @@ def _decoded(
     """Column `o.column`'s values from its decoded offsets in `cols` (its base decoded already),
     and how many a number's offset carried past its extreme (`warn_past_extremes`)."""
     b = o.column
+    if o.walk_key is not None:
+        return _walked(cols, o, _siblings(siblings, b)), 0
     base = _base_values(o, cols, parent)
     if o.near:  # a signed gap: no side to keep
         offset = pd.to_numeric(cols[b], errors="coerce").to_numpy(np.float64, na_value=np.nan)

@@ -35,6 +35,7 @@ from relsynth.relational.orders import (
     previous_end,
     running_numbers,
     sibling_key,
+    walking_numbers,
 )
 from relsynth.relational.row_keys import row_key_references
 from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_config, write_config
@@ -120,6 +121,7 @@ from relsynth.synth.tabular.orderings import (
     running_ordering,
     sequence_ordering,
     sibling_gaps,
+    walk_ordering,
     with_offsets,
 )
 
@@ -814,16 +816,22 @@ class TabularPreproc:
             found = self.orderings.get(table, {})
             columns = [c for c in self._orderable_columns(table, summed) if c not in found]
             kinds = {c: self.schema.tables[table].columns[c].kind for c in {*columns, key}}
-            running = running_numbers(data[table], self.schema.parent(table).fk, key, columns, kinds)
-            if not running:
+            fk = self.schema.parent(table).fk
+            running = running_numbers(data[table], fk, key, columns, kinds)
+            walking = walking_numbers(data[table], fk, key, [c for c in columns if c not in running], kinds)
+            if not running and not walking:
                 continue
             first = {key: found[key]} if key in found else {}
             parents = self._siblings(data[table], table)
             counters = {c: running_ordering(data[table], c, kinds[c], parents) for c in running}
-            self.orderings[table] = first | counters | {c: o for c, o in found.items() if c != key}
-            log.info(
-                "%s: %s never down from the previous sibling's: modelled as the increase", table, ", ".join(running)
-            )
+            walks = {c: walk_ordering(data[table], c, kinds[c], key, parents) for c in walking}
+            self.orderings[table] = first | counters | walks | {c: o for c, o in found.items() if c != key}
+            if running:
+                log.info(
+                    "%s: %s never down from the previous sibling's: modelled as the increase", table, ", ".join(running)
+                )
+            if walking:
+                log.info("%s: %s near the previous sibling's: modelled as the step from it", table, ", ".join(walking))
 
     def _siblings(self, df: pd.DataFrame, table: str) -> np.ndarray | None:
         """Each row's parent key (for `Ordering.after_sibling` offsets); None for a root table."""
