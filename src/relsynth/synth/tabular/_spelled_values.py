@@ -22,6 +22,7 @@ from relsynth.relational import Column, RelationalData
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows holding the number (and so its spelling), at least
+SCREEN = 200  # rows a spelling is tried on before the whole column (TPC-H sf 0.01's fit: 15.6 s of 38.6 s here)
 SPELLINGS = ["shortest", *(f"{d}f" for d in range(7))]  # '0.94' / '141'; or always 2 decimals: '141.00'
 
 
@@ -67,10 +68,17 @@ def _spelling(text: pd.Series, number: pd.Series) -> str | None:
     if held.sum() < MIN_ROWS or text[held].isna().any():
         return None
     words = text[held].astype("string").str.strip().to_numpy(dtype=object)
-    for spelling in SPELLINGS:
-        if (spell(number[held], spelling).to_numpy(dtype=object) == words).all():
+    numbers = number[held]
+    for (
+        spelling
+    ) in SPELLINGS:  # the first rows first: spelling every row of a column is slow, and most pairs differ at once
+        if _spelt(numbers.iloc[:SCREEN], words[:SCREEN], spelling) and _spelt(numbers, words, spelling):
             return spelling
     return None
+
+
+def _spelt(numbers: pd.Series, words, spelling: str) -> bool:
+    return bool((spell(numbers, spelling).to_numpy(dtype=object) == words).all())
 
 
 def spelled_columns(rules: list[dict]) -> set[tuple[str, str]]:
