@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -27,8 +27,12 @@ import pandas as pd
 from relsynth.relational._coerce import COMPOSITE_FK, ROW_KEY, SQL_FORMAT
 from relsynth.relational.errors import SchemaError
 
-if TYPE_CHECKING:
-    from relsynth.relational.schema import Schema
+
+class SchemaTables(Protocol):
+    """What this module reads of a `relational.schema.Schema` (which imports this module: no import back)."""
+
+    tables: Mapping[str, Any]
+    lookups: Any
 
 
 def row_key_name(columns: Iterable[str]) -> str:
@@ -82,12 +86,12 @@ def check_key_columns(columns: tuple[str, ...], table_columns: Iterable[str], wh
         raise SchemaError(f"{what} {list(columns)}: a composite key is two distinct columns or more (one: its kind)")
 
 
-def referenced_columns(schema: Schema, fk: CompositeForeignKey) -> tuple[str, ...]:
+def referenced_columns(schema: SchemaTables, fk: CompositeForeignKey) -> tuple[str, ...]:
     """The columns of `fk.table` that `fk` names, in the order of its columns."""
     return fk.ref_columns or schema.tables[fk.table].composite_key
 
 
-def composite_key_problems(schema: Schema) -> list[str]:
+def composite_key_problems(schema: SchemaTables) -> list[str]:
     """What the model cannot take among the schema's composite keys, each naming its table, its
     columns and the ways out: a composite foreign key to a table not in the schema, to a lookup,
     or to columns that are not the referenced table's whole composite primary key."""
@@ -121,7 +125,7 @@ def composite_key_problems(schema: Schema) -> list[str]:
     return problems
 
 
-def row_key_fks(schema: Schema) -> list[tuple[str, CompositeForeignKey]]:
+def row_key_fks(schema: SchemaTables) -> list[tuple[str, CompositeForeignKey]]:
     """(table, key) of the composite foreign keys that a row key stands for: the table holds a
     foreign key column named after the key's columns ('(order_id, line_no)')."""
     return [
@@ -133,7 +137,7 @@ def row_key_fks(schema: Schema) -> list[tuple[str, CompositeForeignKey]]:
 
 
 def unnamed_pairs(
-    schema: Schema, frames: Mapping[str, pd.DataFrame], table: str
+    schema: SchemaTables, frames: Mapping[str, pd.DataFrame], table: str
 ) -> list[tuple[CompositeForeignKey, pd.Series]]:
     """(key, rows) of `table`'s composite foreign keys that no row key stands for, with the rows whose
     values, none null (a null exempts the row, as SQL's MATCH SIMPLE), name no row of the referenced
@@ -172,7 +176,7 @@ def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
-def declared_row_keys(schema: Schema) -> dict[str, set[str]]:
+def declared_row_keys(schema: SchemaTables) -> dict[str, set[str]]:
     """table -> its row key columns that declared composite keys stand for: `RelationalData` adds
     them, so files need not hold them (the source's tables never had them)."""
     out: dict[str, set[str]] = {}
@@ -183,7 +187,7 @@ def declared_row_keys(schema: Schema) -> dict[str, set[str]]:
     return out
 
 
-def composite_formats(schema: Schema) -> dict[str, dict[str, dict]]:
+def composite_formats(schema: SchemaTables) -> dict[str, dict[str, dict]]:
     """table -> column -> format (its SQL format, as `from_sql` records it from a catalog) of the
     declared composite keys, which generation keeps and `to_sql` writes back: a composite primary
     key's columns (NOT NULL, `primary_key`), each composite foreign key on its first column
@@ -206,7 +210,9 @@ def composite_formats(schema: Schema) -> dict[str, dict[str, dict]]:
     return out
 
 
-def add_row_keys(schema: Schema, frames: Mapping[str, pd.DataFrame], problems: list[str]) -> dict[str, pd.DataFrame]:
+def add_row_keys(
+    schema: SchemaTables, frames: Mapping[str, pd.DataFrame], problems: list[str]
+) -> dict[str, pd.DataFrame]:
     """`frames` with the row keys the schema declares and they lack: each referenced row numbered
     from 1, each referencing row the number of the row its composite key names (null where none is:
     an orphan, which `problems` gets a line for, naming the key's values)."""

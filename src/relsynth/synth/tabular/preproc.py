@@ -259,12 +259,17 @@ class TabularPreproc:
         """The number columns among `columns` of `table` that the rules reading numbers as float64 may
         take (sums, formulas, ranges, orders): not integers past 2**53, where two values can be one
         float (9007199254740993 read as ...992, its rules' results written back ...992 and ...994);
-        those are left to NumericPreproc's exact int64 path."""
-        kinds = self.schema.tables[table].columns
+        those are left to NumericPreproc's exact int64 path. Nor a composite key's columns, which
+        name rows (a sub-task's (tenant_id, parent_id)): a bracket formula read parent_id as a rate of
+        id and wrote parents that were no earlier sub-task."""
+        t = self.schema.tables[table]
+        keys = set(t.composite_key or ()) | {c for fk in t.composite_fks for c in fk.columns}
         return [
             c
             for c in columns
-            if kinds[c].kind in (Column.NUMERIC, Column.INTEGER) and (table, c) not in self.past_float
+            if t.columns[c].kind in (Column.NUMERIC, Column.INTEGER)
+            and (table, c) not in self.past_float
+            and c not in keys
         ]
 
     def _own_fields(self, table: str) -> list[str]:
