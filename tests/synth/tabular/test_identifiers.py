@@ -755,6 +755,8 @@ def test_course_codes_whose_numbers_repeat_across_departments_stay_in_their_rang
     tickets = pd.Series([f"{p}-{i}" for p, k in [("PROJ", 137), ("WEB", 42), ("OPS", 30)] for i in range(1, k + 1)])
     fresh = new_identifiers(100, identifier_format(tickets, 5), "key", np.random.default_rng(1))
     assert fresh.is_unique and not fresh.isin(set(tickets)).any()
+
+
 def test_codes_that_repeat_across_rows_come_back_fresh_repeating_as_often_and_never_twice_in_a_parent():
     # an enrollment's student 'S1234567' (no students table): as text, 95 % came back real training ids
     rng = np.random.default_rng(0)

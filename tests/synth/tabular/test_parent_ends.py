@@ -132,6 +132,8 @@ def test_a_death_a_generation_is_given_stays_as_given(tiny_size):
     ctx = data["patient"][["dod"]].iloc[:80].reset_index(drop=True)
     out = TabularModel.build(pre, size=tiny_size).generate(ctx={"patient": ctx}, seed=0)
     pd.testing.assert_series_equal(out["patient"]["dod"].reset_index(drop=True), ctx["dod"], check_dtype=False)
+
+
 def policies(n: int = 300, seed: int = 0) -> RelationalData:
     """Policies of a year (one in five for life: no end), one in four cancelled within its first
     300 days; 0-3 claims each, filed before its end and, for a cancelled one, its cancellation."""
