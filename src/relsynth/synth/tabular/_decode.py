@@ -57,6 +57,7 @@ from relsynth.synth.tabular._references import (
 from relsynth.synth.tabular._references.generate import row_null_shares, steps_dated_first
 from relsynth.synth.tabular._references.pairing import coarse_tokens, feature_fields
 from relsynth.synth.tabular._running_sums import apply_running_sums
+from relsynth.synth.tabular._shared_values import keep_shared_values, shared_groups, sharing_offsets
 from relsynth.synth.tabular._sibling_spans import keep_sibling_spans
 from relsynth.synth.tabular._sign_labels import apply_sign_labels, keep_sign_sides
 from relsynth.synth.tabular._sorted_siblings import keep_sorted_siblings
@@ -205,7 +206,10 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         above = None if above is None else above.reset_index(drop=True)
         orders, siblings = pre.orderings.get(table, {}), np.asarray(parents[table], dtype=np.int64)
         keep_sorted_siblings(pre, table, cols, siblings, offset=True)  # a date stored in order: its places
-        past = from_offsets(cols, orders, above, siblings)
+        # a value its cousins share (none in older models, nor under DP): as itself now, as an offset once decoded
+        groups = shared_groups(pre, pre.stats.get("shared_values", []), table, mat, cols, parents)
+        keep_shared_values(groups, cols, [c for c in groups if c not in orders])
+        past = from_offsets(cols, orders, above, siblings, sharing_offsets(groups, cols, orders, above, siblings))
         keep_sorted_siblings(pre, table, cols, siblings, offset=False)  # ... or its values
         warn_past_extremes(table, past, orders, n, edge.parent if edge is not None else None)
         gone = without_room(cols, orders, above, siblings) if not schema.children(table) else np.zeros(n, bool)

@@ -46,6 +46,7 @@ from relsynth.synth.tabular._ordered_labels import (
     repeated_label_tokens,
     rows_after,
 )
+from relsynth.synth.tabular._shared_values import shared_positions
 from relsynth.synth.tabular._sign_labels import sign_label_bans
 from relsynth.synth.tabular._unique_labels import label_pair_positions, shared_label_bans, unique_positions
 from relsynth.synth.tabular.dataset import recent_siblings
@@ -70,6 +71,7 @@ class _Cursor:
         unique: dict[str, dict[int, frozenset[int] | None]] | None = None,
         pairs: dict[str, list[tuple[int, int, frozenset[int], frozenset[int]]]] | None = None,
         scopes: dict[str, dict[int, int]] | None = None,
+        shares: dict[str, list[tuple[int, int, int, frozenset[int]]]] | None = None,
     ):
         self.pre, self.table, self.rng = pre, root, rng  # rng: the number in a child count's range
         self.sibling_context = sibling_context  # tokens of the last children's headers kept per frame
@@ -77,6 +79,8 @@ class _Cursor:
         self.unique = unique or {}
         self.pairs = pairs or {}  # table -> [(position a, position b, their value tokens)] (`sibling_pairs`)
         self.scopes = scopes or {}  # table -> {header position: levels up its labels are never repeated under}
+        # table -> [(header position, levels up, label position, its tokens)]: a value cousins share (`shared_positions`)
+        self.shares = shares or {}
         # [table, header, remaining counts per child, last children's headers, {(child, position): tokens},
         #  counts per child as drawn]
         self.frames: list[list] = []
@@ -93,6 +97,10 @@ class _Cursor:
             for a, b, values_a, values_b in self.pairs.get(self.table, ()):
                 if header[a] in values_a and header[b] in values_b:
                     self.frames[-1][4].setdefault((self.table, a, b), []).append((header[a], header[b]))
+            for pos, level, label, tokens in self.shares.get(self.table, ()):  # the first row of its group sets it
+                if len(self.frames) >= level and (label < 0 or header[label] in tokens):
+                    key = ("shared", self.table, pos, header[label] if label >= 0 else -1)
+                    self.frames[-level][4].setdefault(key, header[pos])
         if self.frames and self.sibling_context:  # a sibling of the rows its parent writes next
             siblings = self.frames[-1][3]
             siblings.append((self.table, header))
@@ -150,6 +158,13 @@ class _Cursor:
         row's, or one further up (`_unique_labels.find_ancestor_unique_labels`)."""
         level = self.scopes.get(self.table, {}).get(position, 1)
         return self.frames[-min(level, len(self.frames))]
+
+    def shared_token(self, position: int, level: int, label: int) -> int | None:
+        """The token the first row of this row's table under the same row `level` levels up holding
+        label token `label` (-1: any) took at header `position` (`_shared_values`); None: no such row yet."""
+        if len(self.frames) < level:
+            return None
+        return self.frames[-level][4].get(("shared", self.table, position, label))
 
     def sibling_pairs(self, a: int, b: int) -> list[tuple[int, int]]:
         """The (token at `a`, token at `b`) pairs of values the earlier rows of this row's table under
@@ -533,6 +548,11 @@ def _run_pool(
     at_edge = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label its row's place rules out
     for t, rules in edges.items():
         at_edge[t, list(rules)] = True
+    shares = shared_positions(pre, pre.stats.get("shared_values", []))  # a due date per course and assignment
+    at_share = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): the value of its group's first row
+    sharing = {g.index[t]: {j: (level, k, tokens) for j, level, k, tokens in rules} for t, rules in shares.items()}
+    for t, rules in sharing.items():
+        at_share[t, list(rules)] = True
     active = np.arange(B)  # pool rows in the model's batch, in batch order
     next_entity = 0
 
@@ -541,7 +561,7 @@ def _run_pool(
         nonlocal next_entity
         e, next_entity = next_entity, next_entity + 1
         cursors[b], entity[b] = (
-            _Cursor(pre, roots[e], counts_rng, model.config.sibling_context, recorded, pairs, scopes),
+            _Cursor(pre, roots[e], counts_rng, model.config.sibling_context, recorded, pairs, scopes, shares),
             e,
         )
         table[b], hpos[b] = g.index[roots[e]], 0
@@ -597,6 +617,8 @@ def _run_pool(
         tokens = sample_tokens(logits, gen, temp=temp).cpu().numpy()
         if count_sums and (at := at_sum[table[active], np.minimum(hpos[active], H - 1)] & live).any():
             force_count_sums(force, header, active[at], table, hpos, count_sums, counts_rng)
+        if at_share.any() and (at := at_share[table[active], np.minimum(hpos[active], H - 1)] & live).any():
+            _force_shared(force, header, cursors, active[at], table, hpos, sharing)
         f = force[active, np.minimum(hpos[active], H - 1)]
         use_forced = f >= 0  # context tokens of a root row, categories following an earlier one
         tokens[use_forced] = f[use_forced]
@@ -695,6 +717,19 @@ def _force_required(force: np.ndarray, cursor: _Cursor, rules: list[tuple[int, l
         missing = [t for t in tokens if t not in cursor.sibling_tokens(j)]
         if len(missing) >= left and force[j] < 0:
             force[j] = missing[0]
+
+
+def _force_shared(force: np.ndarray, header: np.ndarray, cursors: list, rows: np.ndarray, table, hpos, sharing) -> None:
+    """Force (in place) at each pool row of `rows` the token the first row of its group took (a value
+    its cousins share, `_shared_values`), where it has one and nothing is forced there yet."""
+    for b in rows:
+        j = int(hpos[b])
+        level, label, tokens = sharing[table[b]][j]
+        held = -1 if label < 0 else int(header[b, label])
+        if force[b, j] < 0 and (label < 0 or held in tokens):
+            token = cursors[b].shared_token(j, level, held)
+            if token is not None:
+                force[b, j] = token
 
 
 def _force_followers(force: np.ndarray, rows: np.ndarray, position: np.ndarray, token: np.ndarray) -> None:

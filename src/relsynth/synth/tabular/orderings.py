@@ -63,7 +63,7 @@ of an LMS database's generated submissions came after their due date, 15 % of th
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -791,13 +791,15 @@ def from_offsets(
     orderings: Mapping[str, Ordering],
     parent: pd.DataFrame | None = None,
     siblings: np.ndarray | None = None,
+    after: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """Turn decoded offsets back into values, in place, in field order (a base may itself be
     ordered): base + offset, on the column's grid, never across its base; `parent` and `siblings`
     as in `with_offsets`, the parent rows decoded already; an `after_sibling` column: base + the
     offsets of the row and of its earlier siblings (in row order), or the previous sibling's end +
-    its offset (`sibling_base`). Returns, per number column with an extreme, how many values an
-    offset carried past it (set to it)."""
+    its offset (`sibling_base`). `after`: called with each column once it is decoded, before the
+    columns reading it (`_shared_values`: a value its cousins share). Returns, per number column
+    with an extreme, how many values an offset carried past it (set to it)."""
     past: dict[str, int] = {}
     for b, o in orderings.items():
         if b not in cols or (not o.from_parent and o.base not in cols):
@@ -808,6 +810,8 @@ def from_offsets(
             cols[b] = _kept_past(as_numbers(cols[b], _kind(o)), _base_values(o, cols, parent), cols, parent, o)
         else:
             cols[b], past[b] = _decoded(cols, o, parent, siblings)
+        if after is not None:
+            after(b)
     return past
 
 

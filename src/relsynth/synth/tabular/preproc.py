@@ -87,6 +87,7 @@ from relsynth.synth.tabular._references import (
 from relsynth.synth.tabular._references.fit import null_by as reference_null_by
 from relsynth.synth.tabular._references.pairing import coarse_tokens, n_groups
 from relsynth.synth.tabular._running_sums import find_running_sums, without_floor_on_formulas
+from relsynth.synth.tabular._shared_values import find_shared_values, set_columns
 from relsynth.synth.tabular._sibling_spans import find_sibling_spans
 from relsynth.synth.tabular._sign_labels import find_sign_labels
 from relsynth.synth.tabular._sorted_siblings import find_sorted_siblings
@@ -504,6 +505,8 @@ class TabularPreproc:
         self.stats["parent_ends"] = find_parent_ends(self, data, self._counted_from(summed), kept_missing)
         # times of day within hours (a warehouse's 07:00 to 18:00), where no rule orders or moves the column
         self.stats["times_of_day"] = find_times_of_day(self, data, self._compared_dates())
+        # values cousins share (a due date per course and assignment), where no other rule sets the column
+        self.stats["shared_values"] = find_shared_values(self, data, summed | set_columns(self.stats))
         return self
 
     def _compared_dates(self) -> set[tuple[str, str]]:
