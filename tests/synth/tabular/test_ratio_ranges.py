@@ -98,3 +98,50 @@ def test_numbers_drawn_apart_take_no_rule():
     data = policies(rated=False)
     pre = TabularPreproc.from_schema(data.schema).fit(data)
     assert pre.stats["ratio_ranges"] == []
+
+
+def listings(n: int = 300, seed: int = 0, rated: bool = True) -> RelationalData:
+    """listing -> viewing -> offer: each offer 85-105 % of the asking price of the listing its
+    viewing is of (`rated`), else drawn apart from it; the viewing between holds no price."""
+    rng = np.random.default_rng(seed)
+    price = (rng.lognormal(12.5, 0.6, n) / 1000).round() * 1000
+    listing = pd.DataFrame({"id": range(n), "kind": rng.choice(["flat", "house"], n), "price": price})
+    viewed = rng.integers(0, n, 3 * n)
+    viewing = pd.DataFrame({"id": range(3 * n), "listing": viewed, "visitors": rng.integers(1, 5, 3 * n)})
+    by = rng.integers(0, 3 * n, 2 * n)
+    base = price[viewed[by]] if rated else rng.lognormal(12.5, 0.6, 2 * n)
+    offer = pd.DataFrame({"id": range(2 * n), "viewing": by, "amount": (base * rng.uniform(0.85, 1.05, 2 * n)).round()})
+    schema = Schema(
+        listing=Table(id=PrimaryKey(), kind=Categorical(), price=Numeric()),
+        viewing=Table(id=PrimaryKey(), listing=ForeignKey(parent="listing"), visitors=Numeric()),
+        offer=Table(id=PrimaryKey(), viewing=ForeignKey(parent="viewing"), amount=Numeric()),
+    )
+    return RelationalData({"listing": listing, "viewing": viewing, "offer": offer}, schema)
+
+
+def _offer_ratios(data) -> pd.Series:
+    """Each offer's amount over its listing's price (through its viewing)."""
+    listing = data["viewing"].set_index("id")["listing"]
+    price = data["listing"].set_index("id")["price"]
+    return data["offer"]["amount"] / data["offer"]["viewing"].map(listing).map(price).to_numpy()
+
+
+def test_a_number_is_kept_within_its_ratio_to_a_number_further_up():
+    """An offer is 85-105 % of its listing's asking price, two levels up: drawn in its own bins, 17
+    to 20 % of a round trip's offers (88 % of a trained model's) fell outside, at 0.4 to 1.7 times
+    the price. The amount is drawn again from the ratio's quantiles where it leaves them."""
+    data = listings()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    rules = [(r["table"], r["column"], r["of"], r.get("above")) for r in pre.stats["ratio_ranges"]]
+    assert rules == [("offer", "amount", "listing.price", True)]
+    back = pre.inverse_transform(pre.transform(data), seed=0)
+    ratio = _offer_ratios(back)
+    assert ratio.between(0.85 - 1e-3, 1.05 + 1e-3).all()
+    assert ratio.quantile(0.1) < 0.88 and ratio.quantile(0.9) > 1.02  # the range, not one value of it
+    assert (back["offer"]["amount"] == back["offer"]["amount"].round()).all()
+
+
+def test_numbers_drawn_apart_from_the_rows_further_up_take_no_rule():
+    data = listings(rated=False)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["ratio_ranges"] == []

@@ -42,7 +42,7 @@ from relsynth.synth.tabular._number_endings import keep_number_endings
 from relsynth.synth.tabular._pair_orders import keep_key_orders, keep_value_orders
 from relsynth.synth.tabular._parent_ends import keep_parent_ends
 from relsynth.synth.tabular._range_labels import apply_range_labels
-from relsynth.synth.tabular._ratio_ranges import keep_ratio_ranges
+from relsynth.synth.tabular._ratio_ranges import ancestor_numbers, keep_ratio_ranges
 from relsynth.synth.tabular._references import (
     assign_references,
     copy_totals,
@@ -197,7 +197,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         keep_number_endings(endings, table, cols, ids, preprocs, rng)  # before the ranges that may clip them
         keep_category_ranges(ranges, cols, ids, preprocs, rng)
         ratios = [r for r in pre.stats.get("ratio_ranges", []) if r["table"] == table]  # none in older models, nor DP
-        keep_ratio_ranges(ratios, cols, ids, preprocs, rng)  # after the ranges: the other number's final value
+        up = ancestor_numbers(schema, out, table, parents[table], ratios)  # an offer's listing's price
+        keep_ratio_ranges(ratios, cols, ids, preprocs, rng, up)  # after the ranges: the other number's final value
         if ctx is not None and table == schema.roots[0]:
             _given_ctx(pre, table, cols, ctx)  # before the offsets and children that read them
         bases, edge = pre.parent_bases(table), schema.parent(table)

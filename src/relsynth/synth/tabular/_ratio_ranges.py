@@ -19,6 +19,12 @@ draws a binned value whose ratio to the other is outside its category's range (t
 a category without quantiles) again as the other times a ratio drawn from the category's
 quantiles, on its column's grid; a value inside stays as drawn. Columns a total, a formula or an
 order within rows sets or reads, and the root's context columns, are left alone. Not under DP.
+
+The other number may also be one of a row further up (`above`: `<ancestor>.<column>`, the parent's
+or higher): an offer's amount, 85-105 % of the asking price of the listing its viewing is of, was
+drawn in its own bins two levels below that price, and 88 % of a real-estate database's generated
+offers fell outside that range (0.16 to 8.5 times their listing's price). Only the row's own number
+moves; the ancestor's is read once its table is decoded (`ancestor_numbers`).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.relational.orders import ancestor_column, with_ancestors
 from relsynth.synth.tabular._dependencies import _categoricals, _codes
 from relsynth.synth.tabular.encoders import NumericPreproc
 
@@ -44,19 +51,21 @@ DISTINCT_FACTOR = 2  # the earlier number of a pair is moved where it holds this
 SAMPLE = 5000  # rows the pairs are screened on before the quantiles are read from all
 N_QUANTILES = 21  # a category's ratios kept as this many quantiles
 POOLED = ""  # the quantiles of every row, for a category without its own
+MAX_ABOVE = 16  # numbers of the rows further up a table's numbers are tried against, the nearest levels first
 
 
 def find_ratio_ranges(pre, data: RelationalData, skip: set[tuple[str, str]]) -> list[dict]:
     """[{"table", "column", "of", "by", "quantiles": {category or POOLED: [N_QUANTILES ratios]}}]:
     `table.column` / `table.of` stays within its row's category's (`by`'s; None: pooled only)
-    range. `skip`: (table, column) set or read elsewhere."""
+    range; with `"above": True`, `of` is `<ancestor>.<column>`, a number of the row `table`'s row
+    nests under. `skip`: (table, column) set or read elsewhere."""
     out = []
     for table, layout in pre.layouts.items():
         given = pre.given_columns(table)
         known = pre.schema.tables[table].columns
         fields = [c for c in layout.fields if c in known and (table, c) not in skip]
         numbers = pre.float_numbers(table, fields)
-        if len(numbers) < 2:
+        if len(numbers) < (2 if pre.schema.parent(table) is None else 1):  # one, to a number further up
             continue
         preprocs = {c: pre.slots[s].preproc for c, s in zip(layout.fields, layout.slots, strict=False)}
         frame = data[table].reset_index(drop=True)
@@ -72,16 +81,64 @@ def find_ratio_ranges(pre, data: RelationalData, skip: set[tuple[str, str]]) -> 
                 other = b if moved == a else a
                 fit = _tightest(values[moved], values[other], groups)
                 if fit is not None:
-                    found.append((fit[0], moved, other, fit[1]))
+                    found.append((_partial(values[moved], values[other]), fit[0], moved, other, fit[1]))
+        up = _above(pre, data, table, skip)
+        for a in (c for c in numbers if _moved(preprocs, frame, a, a, given) == a) if up is not None else ():
+            for of in up.columns:  # a number of a row further up, which stays as its table wrote it
+                other = _numbers(up[of].iloc[sample])
+                fit = _tightest(values[a], other, groups)
+                if fit is not None:
+                    found.append((_partial(values[a], other), fit[0], a, of, fit[1]))
         used: set[str] = set()
-        for _, col, of, by in sorted(found, key=lambda f: f[0]):
+        for _, _, col, of, by in sorted(found, key=lambda f: f[:2]):  # full pairs first, then the tightest
             if col in used or of in used:
                 continue
             used |= {col, of}
-            rule = {"table": table, "column": col, "of": of, "by": by, "quantiles": _quantiles(frame, col, of, by)}
+            above = up is not None and of in up.columns
+            rows = frame.assign(**{of: up[of].to_numpy()}) if above else frame
+            rule = {"table": table, "column": col, "of": of, "by": by, "quantiles": _quantiles(rows, col, of, by)}
+            out.append(rule | {"above": True} if above else rule)
             log.info("%s.%s kept within its ratio to %s's range%s", table, col, of, f" per {by}" if by else "")
-            out.append(rule)
     return out
+
+
+def _partial(moved: np.ndarray, other: np.ndarray) -> bool:
+    """Whether `other` is missing in more than 1 - `MIN_POSITIVE` of the rows holding `moved`: a pair
+    that would leave those rows free comes after one that holds every row (an offer's amount is
+    kept by its listing's asking price, not by a sale price only sold listings hold)."""
+    held = ~np.isnan(moved)
+    return bool((held & np.isnan(other)).sum() > (1 - MIN_POSITIVE) * max(held.sum(), 1))
+
+
+def _above(pre, data: RelationalData, table: str, skip: set[tuple[str, str]]) -> pd.DataFrame | None:
+    """The numbers (`MAX_ABOVE` at most) of the rows `table`'s rows nest under, parent first, one
+    row per row of `table`, named `<ancestor>.<column>`; None where it nests under none. A number
+    set or read elsewhere (`skip`), or given as context, is left out: it may move after the
+    table's rows are decoded."""
+    names, edge = [], pre.schema.parent(table)
+    while edge is not None and len(names) < MAX_ABOVE:
+        t, given = edge.parent, pre.given_columns(edge.parent)
+        columns = [c for c in pre.layouts[t].fields if c in pre.schema.tables[t].columns]
+        numbers = [c for c in pre.float_numbers(t, columns) if (t, c) not in skip and c not in given]
+        names += [f"{t}.{c}" for c in numbers]
+        edge = pre.schema.parent(t)
+    if not names:
+        return None
+    return with_ancestors(data, pre.schema, table, names[:MAX_ABOVE])
+
+
+def ancestor_numbers(
+    schema, out: Mapping[str, pd.DataFrame], table: str, parents: np.ndarray, rules: list[dict]
+) -> dict[str, pd.Series]:
+    """The numbers further up that `rules` of `table` read (`"above"`), one per row of `table`
+    being decoded: `out` holds the decoded tables above it, `parents` each row's parent row."""
+    names = sorted({r["of"] for r in rules if r.get("above")})
+    edge = schema.parent(table)
+    if not names or edge is None:
+        return {}
+    own = [ancestor_column(schema, n)[1] if ancestor_column(schema, n)[0] == edge.parent else n for n in names]
+    rows = with_ancestors(out, schema, edge.parent, own).iloc[np.asarray(parents, dtype=np.int64)]
+    return {n: rows[c].reset_index(drop=True) for n, c in zip(names, own, strict=True)}
 
 
 def _sample_rows(n: int) -> np.ndarray:
@@ -175,18 +232,20 @@ def keep_ratio_ranges(
     ids: Mapping[str, np.ndarray],
     preprocs: Mapping[str, NumericPreproc],
     rng: np.random.Generator,
+    above: Mapping[str, pd.Series] | None = None,
 ) -> None:
     """Redraw (in place) each binned value of `rules`' columns whose ratio to its row's `of` is
     outside its category's range (`find_ratio_ranges`) as `of` times a ratio drawn from the
     category's quantiles, on the column's grid. `ids`: each column's decoded tokens, `preprocs`: its
-    preprocessor."""
+    preprocessor, `above`: the numbers further up the rules read (`ancestor_numbers`)."""
     for rule in rules:
         col, of, by = rule["column"], rule["of"], rule["by"]
-        if col not in cols or of not in cols or col not in ids or (by is not None and by not in cols):
+        others = (above or {}) if rule.get("above") else cols
+        if col not in cols or of not in others or col not in ids or (by is not None and by not in cols):
             continue
         num = preprocs[col]
         a = cols[col].to_numpy(np.float64, na_value=np.nan).copy()
-        b = pd.to_numeric(cols[of], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        b = pd.to_numeric(others[of], errors="coerce").to_numpy(np.float64, na_value=np.nan)
         binned = (np.asarray(ids[col]) - 1 - len(num.points) >= 0) & (a > 0) & (b > 0)
         q = _row_quantiles(rule, cols[by] if by is not None else None, len(a))
         lo, hi = q[:, 0], q[:, -1]
