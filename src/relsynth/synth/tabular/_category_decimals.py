@@ -81,8 +81,11 @@ def _candidates(pre, data, table: str) -> list[tuple[str, bool, pd.Series]]:
 
 def _binned_grid(num: NumericPreproc) -> bool:
     """Whether a number column's grid is one a category may coarsen: decimals, or whole numbers on
-    a step of 1."""
-    return num.kind == "numeric" and bool(num.decimals) or num.kind == "integer" and num.step == 1
+    a step of 1, where some values are drawn in bins. A column of exact values only (postal codes,
+    `_code_values`) is written as the data's values: rounding one drawn beside another category
+    made a code no row holds (Bordeaux's in hundreds turned 13004 into 13000)."""
+    grid = num.kind == "numeric" and bool(num.decimals) or num.kind == "integer" and num.step == 1
+    return grid and num.n_bins_used > 0
 
 
 def _best_rule(x: np.ndarray, decimals: int, candidates: list[tuple[str, bool, pd.Series]]) -> dict | None:
