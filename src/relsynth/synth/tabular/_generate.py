@@ -708,12 +708,15 @@ def _force_from_parent(force: np.ndarray, rules, parent: list[int]) -> None:
             force[j] = token[parent[i]]
 
 
-def _force_required(force: np.ndarray, cursor: _Cursor, rules: list[tuple[int, list[int]]]) -> None:
+def _force_required(force: np.ndarray, cursor: _Cursor, rules: list[tuple[int, list[int], tuple | None]]) -> None:
     """Force (in place) into a new row (H,) a label its parent row must hold once
     (`_unique_labels.find_once_labels`) where its earlier siblings have not and no later row is
-    left for it: each missing label takes one of the rows left, the last ones."""
+    left for it: each missing label takes one of the rows left, the last ones; a rule with a
+    condition, only under a parent row holding one of its labels (a sold listing's accepted offer)."""
     left = cursor.rows_left()
-    for j, tokens in rules:
+    for j, tokens, under in rules:
+        if under is not None and (not (parent := cursor.parent_header()) or parent[under[0]] not in under[1]):
+            continue
         missing = [t for t in tokens if t not in cursor.sibling_tokens(j)]
         if len(missing) >= left and force[j] < 0:
             force[j] = missing[0]

@@ -37,7 +37,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.schema import Edge
-from relsynth.synth.tabular._dependencies import _exact, _exact_values
+from relsynth.synth.tabular._dependencies import _categoricals, _exact, _exact_values
 from relsynth.synth.tabular._unique_sets import declared_pair
 from relsynth.synth.tabular.encoders import CategoricalPreproc, _plain
 
@@ -306,7 +306,45 @@ def find_once_labels(pre, data: RelationalData, unique: dict[str, list[str]]) ->
     for table, edge, col, preproc in _nested_categories(pre, data):
         if col not in unique.get(table, ()) and (rule := _once_values(data[table][edge.fk], data[table][col], preproc)):
             log.info("%s.%s holds %s once at most under one %s row: kept so", table, col, rule["once"], edge.parent)
+            if by := _exactly_by(pre, data, edge, col, [v for v in rule["once"] if v not in rule["exactly"]]):
+                rule["exactly_by"] = by
+                log.info("%s.%s holds %s once under each %s row of those labels: kept so", table, col, by, edge.parent)
             out.append({"table": table, "column": col, **rule})
+    return out
+
+
+def _exactly_by(pre, data: RelationalData, edge: Edge, col: str, values: list[str]) -> dict[str, list]:
+    """{value: [parent column, [its labels]]}: of `values` (held once at most under a parent row),
+    those every parent row of some labels of one of its categorical columns holds and no other
+    parent row does, among the rows with rows under them, where chance would have left
+    `MIN_REPEATS` of the first without it and given it to as many of the others: a sold listing's
+    one accepted offer, which an active or withdrawn listing's offers never hold. The parent column
+    whose labels cover the most parent rows; none where no column splits them so."""
+    child = data[edge.child]
+    held = child[edge.fk].notna()
+    if not values or held.sum() < MIN_ROWS:
+        return {}
+    keys, p = np.unique(child.loc[held, edge.fk].to_numpy(), return_inverse=True)
+    sizes = np.bincount(p).astype(np.float64)
+    label = child.loc[held, col].map(_plain).astype(str).where(child.loc[held, col].notna()).to_numpy()
+    parent = data[edge.parent].drop_duplicates(pre.schema.tables[edge.parent].primary_key)
+    parent = parent.set_index(pre.schema.tables[edge.parent].primary_key).reindex(keys)
+    out = {}
+    for value in values:
+        has = np.bincount(p, weights=(label == value).astype(np.float64), minlength=len(keys)) > 0
+        share = float((label == value).mean())
+        best: tuple[int, list] | None = None
+        for by, preproc in _categoricals(pre, data, edge.parent):
+            groups = parent[by].map(_plain).astype(str).where(parent[by].notna()).to_numpy()
+            labels = [str(c) for c in preproc.categories if (rows := groups == str(c)).any() and has[rows].all()]
+            held = np.isin(groups, labels)
+            # the labels decide it: chance would have left some of theirs without it, given it to some others
+            missed = float(((1 - share) ** sizes[held]).sum())
+            given = float((1 - (1 - share) ** sizes[~held]).sum())
+            if not has[~held].any() and min(missed, given) >= MIN_REPEATS and (best is None or held.sum() > best[0]):
+                best = (int(held.sum()), [by, labels])
+        if best is not None:
+            out[value] = best[1]
     return out
 
 
@@ -344,7 +382,8 @@ def unique_positions(
     pre, unique: dict[str, list[str]], once: list[dict] = ()
 ) -> tuple[dict[str, dict[int, frozenset[int] | None]], dict[str, list[tuple[int, list[int]]]]]:
     """(table -> {header position: the tokens its siblings may not repeat, None: every label}, table
-    -> [(header position, the tokens one of its parent's rows must hold)]) for `unique` and `once`."""
+    -> [(header position, the tokens one of its parent's rows must hold, None or (the parent's header
+    position, its tokens): only under a parent row holding one of those)]) for `unique` and `once`."""
     banned: dict[str, dict[int, frozenset[int] | None]] = {}
     required: dict[str, list[tuple[int, list[int]]]] = {}
     for t, cols in unique.items():
@@ -356,5 +395,10 @@ def unique_positions(
         j, ids = found
         banned.setdefault(rule["table"], {})[j] = frozenset(ids[v] for v in rule["once"] if v in ids)
         if tokens := [ids[v] for v in rule["exactly"] if v in ids]:
-            required.setdefault(rule["table"], []).append((j, tokens))
+            required.setdefault(rule["table"], []).append((j, tokens, None))
+        for value, (by, labels) in rule.get("exactly_by", {}).items():  # none in older models
+            edge = pre.schema.parent(rule["table"])
+            if value in ids and (above := pre.label_tokens(edge.parent, by)) is not None:
+                under = frozenset(above[1][v] for v in labels if v in above[1])
+                required.setdefault(rule["table"], []).append((j, [ids[value]], (above[0], under)))
     return banned, required
