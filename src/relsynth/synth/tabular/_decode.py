@@ -20,6 +20,7 @@ from relsynth.synth.tabular._category_ranges import keep_category_ranges
 from relsynth.synth.tabular._count_sums import apply_count_sums
 from relsynth.synth.tabular._date_parts import apply_date_parts, moved_date_parts
 from relsynth.synth.tabular._declared_domains import keep_domains
+from relsynth.synth.tabular._flagged_copies import apply_flagged_copies
 from relsynth.synth.tabular._formulas import apply_formulas
 from relsynth.synth.tabular._identifiers import (
     PARENT,
@@ -264,6 +265,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     keep_parent_ends(pre.stats.get("parent_ends", []), out, schema)  # a death after the stays (none in older models)
     mirror_links(pre, out, rng)  # once the rows' values are kept on both rows' sides: the reverse copies them
     keep_category_decimals(pre, decimals, out, set(out))  # again: values moved or copied since
+    apply_flagged_copies(pre.stats.get("flagged_copies", []), out, schema)  # the accepted offer's, the sale price
     apply_formulas(formulas, out)  # again: an operand may be a value copied across a reference, or its row's
     # child values split their parent's number (none in older models, nor under DP), before totals sum them
     apply_split_sums(pre.stats.get("split_sums", []), out, {t: schema.tables[t].primary_key for t in out})

@@ -59,6 +59,7 @@ from relsynth.synth.tabular._dependencies import (
     find_parent_dependencies,
 )
 from relsynth.synth.tabular._edge_labels import find_edge_labels
+from relsynth.synth.tabular._flagged_copies import find_flagged_copies
 from relsynth.synth.tabular._formulas import find_formulas, without_ordered_dividends
 from relsynth.synth.tabular._identifiers import code_repeats, identifier_format, parent_labels
 from relsynth.synth.tabular._interval_labels import find_interval_labels
@@ -473,6 +474,8 @@ class TabularPreproc:
             "category_ranges": find_category_ranges(self, data, summed | ordered),
             # ... or of their ratio to another number of their row (a premium's rate of its limit, per product)
             "ratio_ranges": find_ratio_ranges(self, data, summed | ordered),
+            # ... or equal to a number further up in the rows a label marks (an accepted offer's, the sale price)
+            "flagged_copies": find_flagged_copies(self, data, summed | ordered),
             # dates a time after another that their row's or parent's category sets (a child's loan due in 21 days)
             "category_gaps": find_category_gaps(self, data, summed | self._order_bases()),
             # ... and written with their category's decimals (whole yen beside cents)
