@@ -11,6 +11,7 @@ import pandas as pd
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import with_ancestors
 from relsynth.relational.shapes import CLASSES, char_class
+from relsynth.synth.tabular._ancestor_once import apply_ancestor_once_labels
 from relsynth.synth.tabular._ancestor_orders import keep_ancestor_orders
 from relsynth.synth.tabular._apart_values import keep_apart
 from relsynth.synth.tabular._balanced_sums import apply_balanced_sums
@@ -265,6 +266,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     keep_parent_ends(pre.stats.get("parent_ends", []), out, schema)  # a death after the stays (none in older models)
     mirror_links(pre, out, rng)  # once the rows' values are kept on both rows' sides: the reverse copies them
     keep_category_decimals(pre, decimals, out, set(out))  # again: values moved or copied since
+    apply_ancestor_once_labels(pre, pre.stats.get("ancestor_once_labels", []), out)  # before the copies they mark
     apply_flagged_copies(pre.stats.get("flagged_copies", []), out, schema)  # the accepted offer's, the sale price
     apply_formulas(formulas, out)  # again: an operand may be a value copied across a reference, or its row's
     # child values split their parent's number (none in older models, nor under DP), before totals sum them

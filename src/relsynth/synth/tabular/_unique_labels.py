@@ -316,33 +316,47 @@ def find_once_labels(pre, data: RelationalData, unique: dict[str, list[str]]) ->
 def _exactly_by(pre, data: RelationalData, edge: Edge, col: str, values: list[str]) -> dict[str, list]:
     """{value: [parent column, [its labels]]}: of `values` (held once at most under a parent row),
     those every parent row of some labels of one of its categorical columns holds and no other
-    parent row does, among the rows with rows under them, where chance would have left
-    `MIN_REPEATS` of the first without it and given it to as many of the others: a sold listing's
-    one accepted offer, which an active or withdrawn listing's offers never hold. The parent column
-    whose labels cover the most parent rows; none where no column splits them so."""
+    parent row does (`split_by_labels`): a sold listing's one accepted offer, which an active or
+    withdrawn listing's offers never hold."""
     child = data[edge.child]
-    held = child[edge.fk].notna()
+    return split_by_labels(pre, data, edge.parent, child[edge.fk], child[col], values)
+
+
+def split_by_labels(
+    pre, data: RelationalData, parent_table: str, keys: pd.Series, label: pd.Series, values: list[str]
+) -> dict[str, list]:
+    """{value: [column of `parent_table`, [its labels]]}: of `values`, those every row of
+    `parent_table` of some labels of one of its categorical columns holds among the rows under it
+    (`keys`: each row's key of its `parent_table` row, `label`: its label) and no other row does,
+    among the rows with rows under them, where chance would have left `MIN_REPEATS` of the first
+    without it and given it to as many of the others. The column whose labels cover the most rows;
+    none where no column splits them so."""
+    held = keys.notna().to_numpy()
     if not values or held.sum() < MIN_ROWS:
         return {}
-    keys, p = np.unique(child.loc[held, edge.fk].to_numpy(), return_inverse=True)
+    keys_, p = np.unique(keys[held].to_numpy(), return_inverse=True)
     sizes = np.bincount(p).astype(np.float64)
-    label = child.loc[held, col].map(_plain).astype(str).where(child.loc[held, col].notna()).to_numpy()
-    parent = data[edge.parent].drop_duplicates(pre.schema.tables[edge.parent].primary_key)
-    parent = parent.set_index(pre.schema.tables[edge.parent].primary_key).reindex(keys)
+    text = label[held].map(_plain).astype(str).where(label[held].notna()).to_numpy()
+    pk = pre.schema.tables[parent_table].primary_key
+    parent = data[parent_table].drop_duplicates(pk).set_index(pk).reindex(keys_)
     out = {}
     for value in values:
-        has = np.bincount(p, weights=(label == value).astype(np.float64), minlength=len(keys)) > 0
-        share = float((label == value).mean())
+        has = np.bincount(p, weights=(text == value).astype(np.float64), minlength=len(keys_)) > 0
+        share = float((text == value).mean())
         best: tuple[int, list] | None = None
-        for by, preproc in _categoricals(pre, data, edge.parent):
+        for by, preproc in _categoricals(pre, data, parent_table):
             groups = parent[by].map(_plain).astype(str).where(parent[by].notna()).to_numpy()
             labels = [str(c) for c in preproc.categories if (rows := groups == str(c)).any() and has[rows].all()]
-            held = np.isin(groups, labels)
+            inside = np.isin(groups, labels)
             # the labels decide it: chance would have left some of theirs without it, given it to some others
-            missed = float(((1 - share) ** sizes[held]).sum())
-            given = float((1 - (1 - share) ** sizes[~held]).sum())
-            if not has[~held].any() and min(missed, given) >= MIN_REPEATS and (best is None or held.sum() > best[0]):
-                best = (int(held.sum()), [by, labels])
+            missed = float(((1 - share) ** sizes[inside]).sum())
+            given = float((1 - (1 - share) ** sizes[~inside]).sum())
+            if (
+                not has[~inside].any()
+                and min(missed, given) >= MIN_REPEATS
+                and (best is None or inside.sum() > best[0])
+            ):
+                best = (int(inside.sum()), [by, labels])
         if best is not None:
             out[value] = best[1]
     return out

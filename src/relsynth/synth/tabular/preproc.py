@@ -40,6 +40,7 @@ from relsynth.relational.orders import (
 from relsynth.relational.row_keys import row_key_references
 from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_config, write_config
 from relsynth.synth.tabular import _dp_fit
+from relsynth.synth.tabular._ancestor_once import find_ancestor_once_labels
 from relsynth.synth.tabular._ancestor_orders import find_ancestor_orders
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
 from relsynth.synth.tabular._balanced_sums import find_balanced_sums
@@ -495,6 +496,8 @@ class TabularPreproc:
             "unique_labels": (unique := find_unique_labels(self, data)),  # labels never repeated under one parent row
             "ancestor_unique_labels": find_ancestor_unique_labels(self, data),  # ... under one row further up (a seat)
             "once_labels": (once := find_once_labels(self, data, unique)),  # single values of such a column (one owner)
+            # ... or under a row further up (a sold listing's one accepted offer, under its viewings)
+            "ancestor_once_labels": find_ancestor_once_labels(self, data),
             "shared_labels": find_shared_labels(self, data, once),  # ... never across two columns (home, away teams)
             "unique_label_pairs": find_unique_label_pairs(self, data, unique),  # one lesson a (weekday, period)
             "lookup_slots": find_lookup_slots(self, data),  # a lookup's teacher in one lesson a slot, any class
