@@ -105,7 +105,11 @@ def assign_references(
         stats = fitted.get(f"{e.child}.{e.fk}") or {}
         if combo := stats.get("unique_with"):
             scope = ancestor_keys(schema, tables, e.child, stats["within"]) if stats.get("within") else None
-            tables[e.child][e.fk] = unique_with_rows(tables[e.child], e.fk, combo, scope, rng, f"{e.child}.{e.fk}")
+            # nor a swap undoing `apart` (a match's home team, never its away team, both a team once a date)
+            avoid = tables[e.child][apart_columns(fitted, e)]
+            tables[e.child][e.fk] = unique_with_rows(
+                tables[e.child], e.fk, combo, scope, rng, f"{e.child}.{e.fk}", avoid=avoid
+            )
     for table in schema.referenced_first():  # a row copies from rows whose own copies are made
         for e in schema.references(table):
             copy_across(pre, tables, e, rng, of_totals=False)
@@ -622,23 +626,44 @@ def unique_across_rows(groups: pd.Series, refs: pd.DataFrame, rng: np.random.Gen
     return pd.DataFrame(columns, index=refs.index)
 
 
+def apart_columns(fitted: dict, e: Edge) -> list[str]:
+    """The columns of `e.child` that reference `e` is never equal to (`apart`), its own and those
+    naming it in theirs: a match's away team is apart from its home team, and so the home team from it."""
+    own = (fitted.get(f"{e.child}.{e.fk}") or {}).get("apart") or []
+    theirs = [
+        name.split(".", 1)[1]
+        for name, stats in fitted.items()
+        if name.startswith(f"{e.child}.") and e.fk in ((stats or {}).get("apart") or [])
+    ]
+    return list(dict.fromkeys(c for c in [*own, *theirs] if c != e.fk))
+
+
 def unique_with_rows(
-    df: pd.DataFrame, fk: str, combo: list[str], scope: pd.Series | None, rng: np.random.Generator, name: str
+    df: pd.DataFrame,
+    fk: str,
+    combo: list[str],
+    scope: pd.Series | None,
+    rng: np.random.Generator,
+    name: str,
+    avoid: pd.DataFrame | None = None,
 ) -> pd.Series:
     """`df[fk]` with its keys swapped among the rows of one `scope` row (by position; None: all) so
     that no key repeats with the row's `combo` values (`unique_with`: a teacher in two lessons of one
     weekday and period); a row missing one of them repeats nothing. A repeat no swap frees (a teacher
     dealt more lessons than there are slots) takes a key its scope's rows name that its group does
-    not; what is left (more lessons in a slot than teachers) is counted in a warning."""
+    not; what is left (more lessons in a slot than teachers) is counted in a warning. `avoid`: columns
+    of `df`'s rows that no swap gives a row's key (`apart`: a match's other team)."""
     where = np.zeros(len(df), dtype=np.int64) if scope is None else pd.factorize(scope.to_numpy())[0]
     parts = pd.DataFrame({"_scope": where, **{c: df[c].to_numpy() for c in combo}})
     groups = parts.groupby(list(parts.columns), dropna=False, sort=False).ngroup().to_numpy()
     free = parts[combo].isna().any(axis=1).to_numpy()
     groups = np.where(free, groups.max(initial=0) + 1 + np.arange(len(df)), groups)
-    kept = without_repeats(pd.Series(groups), df[fk].reset_index(drop=True), rng, within=where)
+    avoid = None if avoid is None or not avoid.shape[1] else avoid.reset_index(drop=True)
+    kept = without_repeats(pd.Series(groups), df[fk].reset_index(drop=True), rng, within=where, avoid=avoid)
     for i in np.flatnonzero(pd.DataFrame({"g": groups, "r": kept}).duplicated().to_numpy() & kept.notna().to_numpy()):
         # no swap frees it (a teacher dealt more lessons than slots): a key its scope names that its group does not
         free = set(kept[where == where[i]].dropna()) - set(kept[groups == groups[i]].dropna())
+        free -= set() if avoid is None else set(avoid.iloc[i].dropna())
         if free:
             kept.iloc[i] = sorted(free)[int(rng.integers(len(free)))]
     left = int(pd.DataFrame({"g": groups, "r": kept.to_numpy()}).dropna().duplicated().sum())
@@ -650,15 +675,26 @@ def unique_with_rows(
 
 
 def without_repeats(
-    groups: pd.Series, refs: pd.Series, rng: np.random.Generator, passes: int = 20, within: np.ndarray | None = None
+    groups: pd.Series,
+    refs: pd.Series,
+    rng: np.random.Generator,
+    passes: int = 20,
+    within: np.ndarray | None = None,
+    avoid: pd.DataFrame | None = None,
 ) -> pd.Series:
     """`refs` with the references a group (a parent row) repeats swapped with those of random other
     rows where neither group then repeats one: the degrees stay as they were. Repeats that random
     partners leave (a row named by almost every group has few) are swapped with a partner searched
     among all rows. `within`: each row's code, a swap staying among the rows of one (a column of
-    several end to end, a scope row)."""
+    several end to end, a scope row). `avoid`: values (columns, by position) a row's reference may
+    not take by a swap (`apart`: a match's home team, for its away team)."""
     g, _ = pd.factorize(groups)
     r, uniques = pd.factorize(refs)  # null: -1, left alone
+    # each row's values to avoid, as codes of `refs`' values (-2: none, or a value `refs` never holds)
+    banned = np.full((len(r), 0), -2, dtype=np.int64)
+    if avoid is not None:
+        codes = [pd.Index(uniques).get_indexer(pd.Series(avoid[c].to_numpy(dtype=object))) for c in avoid.columns]
+        banned = np.where(np.stack(codes, axis=1) < 0, -2, np.stack(codes, axis=1))
     width = len(uniques) + 1
     block = np.zeros(len(r), dtype=np.int64) if within is None else pd.factorize(within)[0]
     by_block = np.argsort(block, kind="stable")  # each code's rows together, from `first`, `size` of them
@@ -673,6 +709,8 @@ def without_repeats(
     def swap(i: int, j: int) -> bool:
         a, b = key(g[i], r[j]), key(g[j], r[i])
         if r[j] < 0 or r[i] == r[j] or count.get(a, 0) or count.get(b, 0):
+            return False
+        if (banned[i] == r[j]).any() or (banned[j] == r[i]).any():
             return False
         for old, new in ((key(g[i], r[i]), a), (key(g[j], r[j]), b)):
             count[old] -= 1
@@ -696,7 +734,8 @@ def without_repeats(
         taken = np.array([count.get(k, 0) > 0 for k in key(g, r[i])]) | np.array(
             [count.get(k, 0) > 0 for k in key(g[i], r)]
         )
-        partners = np.flatnonzero(~taken & (r >= 0) & (block == block[i]))
+        fits = ~(banned == r[i]).any(axis=1) & ~np.isin(r, banned[i])  # neither row then takes a value it avoids
+        partners = np.flatnonzero(~taken & (r >= 0) & (block == block[i]) & fits)
         if len(partners):
             swap(i, int(rng.choice(partners)))
     return pd.Series(pd.array([uniques[k] if k >= 0 else pd.NA for k in r], dtype=refs.dtype), index=refs.index)
