@@ -52,6 +52,7 @@ from relsynth.synth.tabular._references import (
     date_order,
     drop_repeated_links,
     keep_composite_references,
+    keep_within_any,
     mirror_links,
     own_date,
     unique_with_rows,
@@ -292,6 +293,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     keep_value_orders(schema, out, formats, given)  # the source's CHECK (a < b), after lookup links are redrawn
     # the source's UNIQUE sets, once every value is set (`Table.unique`), keeping the CHECK pairs
     keep_unique_sets(schema, out, rng, given, formats)
+    keep_within_any(pre, out, rng)  # a scorer of the match's teams, once swaps of teams are done
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # again: a date or number they moved
     apply_interval_labels(pre, pre.stats.get("interval_labels", []), out)
     parts = moved_date_parts(schema, pre.stats.get("date_parts", []), formats)

@@ -54,6 +54,7 @@ MIN_PAIRS = 20  # rows a reference needs for "no parent references a row twice" 
 # a key closing a cycle of keys (a store's manager, its staff naming the store) is there to name one of
 # the rows naming its row back: every row of a few (Sakila's 2 stores) is evidence enough of that
 MIN_CYCLE_PAIRS = 2
+MIN_OFF = 5.0  # rows referenced rows drawn by their shares would have put off a `within_any`, at least
 
 
 def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, dict]:
@@ -113,6 +114,8 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "apart_parent": apart_parent(data, e),
                 "acyclic_from": acyclic_from(data, e),
                 **scope,
+                # a goal's scorer, a player of its match's home or away team (`within_any`)
+                "within_any": None if scope["within"] else within_any(data, e, pos),
                 "degree_effects": effects,
                 "never_named": never_named(pre, e.parent, data[e.parent], degrees, coarse),
                 "degree_copula": rho,
@@ -426,6 +429,62 @@ def within_via(data: RelationalData, e: Edge, pos: np.ndarray) -> tuple[str, str
         theirs = data[e.parent][via.fk].iloc[pos[known]].reset_index(drop=True)
         if bool(mine.eq(theirs).fillna(False).all()):
             return via.parent, via.fk
+    return None
+
+
+def within_any(data: RelationalData, e: Edge, pos: np.ndarray) -> dict | None:
+    """Where no scope keeps `e`'s keys (`scope_of`): a key `via` of the referenced rows to a table
+    that, in at least `MIN_PAIRS` rows and every row of the data holding it, is one of one or two
+    keys `of` to that table of the referencing row (`level` 0) or of its parent row (1), where
+    referenced rows drawn by their shares would have broken it in `MIN_OFF` rows at least: a goal's
+    scorer, a player of its match's home or away team (players and teams synthesised, so no lookup
+    match). {"via", "of", "level", "shares"} (`shares`: how often each of `of` is the one matched).
+    Generation picks one of `of` per row by its share and draws the key among the rows naming its
+    value. None otherwise."""
+    schema = data.schema
+    known = pos >= 0
+    if e.parent == e.child or known.sum() < MIN_PAIRS:
+        return None
+    nest = schema.parent(e.child)
+    sources = [
+        (0, c, t, data[e.child][c])
+        for c, t in schema.tables[e.child].foreign_keys.items()
+        if c != e.fk and (nest is None or c != nest.fk)
+    ]
+    if nest is not None:
+        theirs = {c: t for c, t in schema.tables[nest.parent].foreign_keys.items() if t != e.child}
+        above = parent_rows(data, schema, e.child, list(theirs))
+        sources += [] if above is None else [(1, c, t, above[c]) for c, t in theirs.items()]
+    pk = schema.tables[e.parent].primary_key
+    for via, target in schema.tables[e.parent].foreign_keys.items():
+        if via == pk or target == e.parent:
+            continue
+        named = data[e.parent][via].map(_plain, na_action="ignore").to_numpy(dtype=object)
+        held = known & pd.notna(named[np.maximum(pos, 0)])
+        if held.sum() < MIN_PAIRS:
+            continue
+        value = named[pos[held]]
+        share = pd.Series(named).value_counts(normalize=True)  # a referenced row drawn at random
+        for level in (0, 1):
+            columns = [
+                (c, v.map(_plain, na_action="ignore").to_numpy(dtype=object)[held])
+                for lv, c, t, v in sources
+                if lv == level and t == target
+            ]
+            for of in [[a] for a in columns] + [[a, b] for i, a in enumerate(columns) for b in columns[i + 1 :]]:
+                hits = [value == v for _, v in of]
+                if not np.logical_or.reduce(hits).all():
+                    continue
+                chance = sum(pd.Series(v).map(share).fillna(0.0).to_numpy() for _, v in of)
+                if float((1.0 - np.minimum(chance, 1.0)).sum()) < MIN_OFF:
+                    continue
+                counts = np.array([h.sum() for h in hits], dtype=np.float64)
+                return {
+                    "via": via,
+                    "of": [c for c, _ in of],
+                    "level": level,
+                    "shares": [round(float(x), 4) for x in counts / counts.sum()],
+                }
     return None
 
 

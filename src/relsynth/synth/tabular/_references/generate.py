@@ -64,8 +64,25 @@ def assign_references(
     # department, `same`) once that key is drawn, whichever column comes first
     keyed = {(e.child, r) for e in edges for r in [(fitted.get(f"{e.child}.{e.fk}") or {}).get("same")]}
     edges = sorted(edges, key=lambda e: (e.child, e.fk) not in keyed)
-    for e in [e for e in edges if not via(e)] + later:
-        tables[e.child][e.fk] = assign_reference(pre, tables, keys, headers, rng, e)
+    # a key drawn among the rows matching one of its row's keys (a goal's scorer, a player of the match's
+    # home or away team: `within_any`) once those keys are drawn and kept, their swaps done
+    last = [e for e in edges if (fitted.get(f"{e.child}.{e.fk}") or {}).get("within_any")]
+    first = [e for e in edges if e not in last]
+    for group in ([e for e in first if not via(e)] + [e for e in later if e in first], last):
+        for e in group:
+            tables[e.child][e.fk] = assign_reference(pre, tables, keys, headers, rng, e)
+        keep_references(pre, tables, keys, rng, group)
+    for table in schema.referenced_first():  # a row copies from rows whose own copies are made
+        for e in schema.references(table):
+            copy_across(pre, tables, e, rng, of_totals=False)
+
+
+def keep_references(
+    pre, tables: dict[str, pd.DataFrame], keys: dict[str, pd.Series], rng: np.random.Generator, edges: list[Edge]
+) -> None:
+    """The keys of the references `edges`, once drawn, swapped or redrawn (in place) to keep the
+    fitted rules across rows: apart, acyclic, unique across two columns or with values of the row."""
+    schema, fitted = pre.schema, pre.stats.get("references", {})
     for e in edges:  # once every key is drawn: a flight's destination, never its origin
         stats = fitted.get(f"{e.child}.{e.fk}") or {}
         # swapped only among the rows of one scope row: a match's away team stays one of its league's
@@ -110,9 +127,6 @@ def assign_references(
             tables[e.child][e.fk] = unique_with_rows(
                 tables[e.child], e.fk, combo, scope, rng, f"{e.child}.{e.fk}", avoid=avoid
             )
-    for table in schema.referenced_first():  # a row copies from rows whose own copies are made
-        for e in schema.references(table):
-            copy_across(pre, tables, e, rng, of_totals=False)
 
 
 def copy_totals(pre, tables: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
@@ -204,6 +218,10 @@ def assign_reference(
         dated = lambda f: lambda mine, theirs: f(rows[mine], rows[theirs])  # noqa: E731  positions in date order
         drawn = draw_within(mine, mine, dated(draw), dated(only), f"{table}.{e.fk}", scope)
         drawn = drawn.set_axis(rows).sort_index()
+    elif any_of := fitted.get("within_any"):  # a player of the match's home or away team
+        theirs = tables[e.parent][any_of["via"]].reset_index(drop=True)
+        mine = one_of_keys(schema, tables, table, any_of, theirs, rng)
+        drawn = draw_within(mine, theirs, draw, only, f"{table}.{e.fk}", f"{e.parent}.{any_of['via']}")
     elif scope:
         mine = ancestor_keys(schema, tables, table, scope)
         if via := fitted.get("within_via"):  # the scope row the referenced row names (a rental's customer)
@@ -427,6 +445,70 @@ def draw_by_step(
     if skipped:
         log.warning("%s: %d row(s) had no earlier row of the label theirs names: named one further up", name, skipped)
     return out
+
+
+def one_of_keys(
+    schema, tables: dict[str, pd.DataFrame], table: str, rule: dict, theirs: pd.Series, rng: np.random.Generator
+) -> pd.Series:
+    """Per generated row of `table` (by position), the value of one of the columns `rule["of"]` of
+    its own row or of its parent row (`within_any`: the home or the away team of a goal's match),
+    picked by the columns' shares among those whose value some referenced row names (`theirs`):
+    a team no generated player plays for is not picked while the other has one."""
+    of, n = rule["of"], len(tables[table])
+    if rule["level"] == 0:
+        values = tables[table][of].reset_index(drop=True)
+    else:
+        values = parent_rows(tables, schema, table, of)
+    named = values.isin(set(theirs.dropna())).to_numpy()
+    weights = np.where(named, np.asarray(rule["shares"], dtype=np.float64), 0.0)
+    weights[~named.any(axis=1)] = np.asarray(rule["shares"], dtype=np.float64)  # none named: any, as drawn
+    cumulative = np.cumsum(weights, axis=1)
+    pick = (rng.random(n)[:, None] * cumulative[:, -1:] >= cumulative).sum(axis=1)
+    pick = np.minimum(pick, len(of) - 1)
+    return pd.Series(values.to_numpy(dtype=object)[np.arange(n), pick])
+
+
+def keep_within_any(pre, tables: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
+    """Keys of a `within_any` reference whose referenced row no longer names one of its row's values
+    (in place), once every value is set: a goal's scorer, drawn among the players of its match's two
+    teams, then left with a team that swaps of lookup keys changed (a player's team kept apart from
+    another's shirt number, a match's teams kept once a date), is drawn again among the players of
+    one of the match's teams, by the columns' shares. How many is logged."""
+    schema = pre.schema
+    for name, fitted in (pre.stats.get("references") or {}).items():
+        rule = (fitted or {}).get("within_any")
+        table, fk = name.split(".", 1)
+        if not rule or table not in tables or fitted["parent"] not in tables:
+            continue
+        parent = tables[fitted["parent"]]
+        theirs = parent.set_index(schema.tables[fitted["parent"]].primary_key)[rule["via"]]
+        if rule["level"] == 0:
+            values = tables[table][rule["of"]].reset_index(drop=True)
+        else:
+            values = parent_rows(tables, schema, table, rule["of"])
+        named = pd.Series(tables[table][fk].map(theirs).to_numpy(dtype=object))
+        held = tables[table][fk].notna().to_numpy()
+        off = held & ~np.logical_or.reduce([named.eq(values[c]).fillna(False).to_numpy() for c in rule["of"]])
+        if not off.any():
+            continue
+        rows = np.flatnonzero(off)
+        mine = one_of_keys(
+            schema,
+            {table: tables[table].iloc[rows], **{t: tables[t] for t in tables if t != table}},
+            table,
+            rule,
+            theirs.reset_index(drop=True),
+            rng,
+        )
+        pool = pd.Series(theirs.index).groupby(theirs.to_numpy(dtype=object)).apply(list).to_dict()
+        new = [pool.get(k, [None]) for k in mine]
+        fixed = [v[int(rng.integers(len(v)))] if v[0] is not None else None for v in new]
+        keys = tables[table][fk].to_numpy(dtype=object)
+        keys[rows] = [f if f is not None else k for f, k in zip(fixed, keys[rows], strict=True)]
+        tables[table][fk] = pd.array(keys, dtype=tables[table][fk].dtype)
+        log.info(
+            "%s: %d key(s) drawn again among the rows of one of %s once swaps moved them", name, len(rows), rule["of"]
+        )
 
 
 def draw_within(
