@@ -479,12 +479,53 @@ def within_any(data: RelationalData, e: Edge, pos: np.ndarray) -> dict | None:
                 if float((1.0 - np.minimum(chance, 1.0)).sum()) < MIN_OFF:
                     continue
                 counts = np.array([h.sum() for h in hits], dtype=np.float64)
-                return {
+                rule = {
                     "via": via,
                     "of": [c for c, _ in of],
                     "level": level,
                     "shares": [round(float(x), 4) for x in counts / counts.sum()],
                 }
+                return {**rule, "counted": side_counts(data, e, rule, pos) if level == 1 and len(of) == 2 else None}
+    return None
+
+
+def side_counts(data: RelationalData, e: Edge, rule: dict, pos: np.ndarray) -> dict | None:
+    """For a `within_any` of two columns of the parent row: the parent's integer columns that count,
+    in every parent row (`MIN_PAIRS` at least, some counting rows), its rows matching each column,
+    the side a boolean of the row may flip (a match's home and away scores, its goals by a player of
+    the home or the away team, an own goal by one of the other's): {"numbers": [column per column of
+    `of`], "flip": the boolean column or None}. Generation then deals the sides as the numbers say.
+    None otherwise."""
+    schema = data.schema
+    nest = schema.parent(e.child)
+    parent = data[nest.parent]
+    if len(parent) < MIN_PAIRS:
+        return None
+    known = pos >= 0
+    named = np.where(known, data[e.parent][rule["via"]].to_numpy(dtype=object)[np.maximum(pos, 0)], None)
+    above = parent_rows(data, schema, e.child, rule["of"])
+    match = [pd.Series(named).eq(above[c]).fillna(False).to_numpy() for c in rule["of"]]
+    at = pd.Index(parent[schema.tables[nest.parent].primary_key]).get_indexer(data[e.child][nest.fk])
+    numbers = [c for c, k in schema.tables[nest.parent].columns.items() if k.kind == Column.INTEGER]
+    flags = [c for c, k in schema.tables[e.child].columns.items() if k.kind == Column.BOOLEAN]
+    for flip in [None, *flags]:
+        flipped = np.zeros(len(at), bool) if flip is None else data[e.child][flip].fillna(False).to_numpy(dtype=bool)
+        if flip is not None and not flipped.any():
+            continue
+        sides = [(match[0] & ~flipped) | (match[1] & flipped), (match[1] & ~flipped) | (match[0] & flipped)]
+        found = []
+        for side in sides:
+            counts = np.bincount(at[side & (at >= 0)], minlength=len(parent))
+            same = [
+                c
+                for c in numbers
+                if c not in found and parent[c].notna().all() and bool((parent[c].to_numpy(np.int64) == counts).all())
+            ]
+            if not same or not counts.any():
+                break
+            found.append(same[0])
+        if len(found) == 2:
+            return {"numbers": found, "flip": flip}
     return None
 
 

@@ -448,12 +448,18 @@ def draw_by_step(
 
 
 def one_of_keys(
-    schema, tables: dict[str, pd.DataFrame], table: str, rule: dict, theirs: pd.Series, rng: np.random.Generator
+    schema,
+    tables: dict[str, pd.DataFrame],
+    table: str,
+    rule: dict,
+    theirs: pd.Series,
+    rng: np.random.Generator,
 ) -> pd.Series:
     """Per generated row of `table` (by position), the value of one of the columns `rule["of"]` of
     its own row or of its parent row (`within_any`: the home or the away team of a goal's match),
     picked by the columns' shares among those whose value some referenced row names (`theirs`):
-    a team no generated player plays for is not picked while the other has one."""
+    a team no generated player plays for is not picked while the other has one. Where the parent's
+    numbers count each side's rows (`side_counts`: a match's scores), the sides are dealt so."""
     of, n = rule["of"], len(tables[table])
     if rule["level"] == 0:
         values = tables[table][of].reset_index(drop=True)
@@ -465,7 +471,35 @@ def one_of_keys(
     cumulative = np.cumsum(weights, axis=1)
     pick = (rng.random(n)[:, None] * cumulative[:, -1:] >= cumulative).sum(axis=1)
     pick = np.minimum(pick, len(of) - 1)
+    if counted := rule.get("counted"):  # none in older models
+        side = dealt_sides(schema, tables, table, counted, rng)
+        pick = np.where((side >= 0) & named[np.arange(n), np.maximum(side, 0)], side, pick)
     return pd.Series(values.to_numpy(dtype=object)[np.arange(n), pick])
+
+
+def dealt_sides(
+    schema, tables: dict[str, pd.DataFrame], table: str, counted: dict, rng: np.random.Generator
+) -> np.ndarray:
+    """Per generated row of `table`, the side (0 or 1) its parent row's numbers `counted["numbers"]`
+    deal it, in a random order under each parent (a 2-1 match: two goals of the home team, one of
+    the away team), swapped where its `counted["flip"]` holds (an own goal: by a player of the other
+    team); -1 under a parent whose numbers do not add up to its rows."""
+    nest = schema.parent(table)
+    parent = tables[nest.parent]
+    at = pd.Index(parent[schema.tables[nest.parent].primary_key]).get_indexer(tables[table][nest.fk])
+    numbers = parent[counted["numbers"]].astype("Float64").fillna(-1.0).to_numpy(dtype=np.float64)
+    rows = np.bincount(at[at >= 0], minlength=len(parent))
+    fits = (numbers >= 0).all(axis=1) & (numbers.sum(axis=1) == rows)
+    order = np.lexsort((rng.random(len(at)), at))  # each parent's rows together, in a random order
+    starts = np.r_[0, np.flatnonzero(np.diff(at[order])) + 1] if len(at) else np.zeros(0, dtype=np.int64)
+    rank = np.empty(len(at), dtype=np.int64)
+    rank[order] = np.arange(len(at)) - np.repeat(starts, np.diff(np.r_[starts, len(at)]))
+    side = np.where(rank < numbers[np.maximum(at, 0), 0], 0, 1) if len(parent) else np.full(len(at), -1)
+    side = np.where((at >= 0) & fits[np.maximum(at, 0)], side, -1) if len(parent) else side
+    if counted.get("flip") and counted["flip"] in tables[table].columns:
+        flipped = tables[table][counted["flip"]].fillna(False).to_numpy(dtype=bool)
+        side = np.where((side >= 0) & flipped, 1 - side, side)
+    return side
 
 
 def keep_within_any(pre, tables: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
@@ -473,7 +507,9 @@ def keep_within_any(pre, tables: dict[str, pd.DataFrame], rng: np.random.Generat
     (in place), once every value is set: a goal's scorer, drawn among the players of its match's two
     teams, then left with a team that swaps of lookup keys changed (a player's team kept apart from
     another's shirt number, a match's teams kept once a date), is drawn again among the players of
-    one of the match's teams, by the columns' shares. How many is logged."""
+    one of the match's teams, as often as the generated rows name each (a goalkeeper who never
+    scores stays so); under a parent whose numbers count the sides (`side_counts`) and no longer
+    do, every row is. How many is logged."""
     schema = pre.schema
     for name, fitted in (pre.stats.get("references") or {}).items():
         rule = (fitted or {}).get("within_any")
@@ -482,33 +518,51 @@ def keep_within_any(pre, tables: dict[str, pd.DataFrame], rng: np.random.Generat
             continue
         parent = tables[fitted["parent"]]
         theirs = parent.set_index(schema.tables[fitted["parent"]].primary_key)[rule["via"]]
-        if rule["level"] == 0:
-            values = tables[table][rule["of"]].reset_index(drop=True)
-        else:
-            values = parent_rows(tables, schema, table, rule["of"])
-        named = pd.Series(tables[table][fk].map(theirs).to_numpy(dtype=object))
-        held = tables[table][fk].notna().to_numpy()
-        off = held & ~np.logical_or.reduce([named.eq(values[c]).fillna(False).to_numpy() for c in rule["of"]])
-        if not off.any():
+        rows = np.flatnonzero(off_rows(schema, tables, table, fk, rule, theirs))
+        if not len(rows):
             continue
-        rows = np.flatnonzero(off)
-        mine = one_of_keys(
-            schema,
-            {table: tables[table].iloc[rows], **{t: tables[t] for t in tables if t != table}},
-            table,
-            rule,
-            theirs.reset_index(drop=True),
-            rng,
-        )
-        pool = pd.Series(theirs.index).groupby(theirs.to_numpy(dtype=object)).apply(list).to_dict()
-        new = [pool.get(k, [None]) for k in mine]
-        fixed = [v[int(rng.integers(len(v)))] if v[0] is not None else None for v in new]
+        mine = one_of_keys(schema, tables, table, rule, theirs.reset_index(drop=True), rng).iloc[rows]
+        named = tables[table][fk].value_counts()  # how often each referenced row is named
+        weight = pd.Series(theirs.index).map(named).fillna(0.0).to_numpy(dtype=np.float64)
+        pool = pd.Series(np.arange(len(theirs))).groupby(theirs.to_numpy(dtype=object)).indices
         keys = tables[table][fk].to_numpy(dtype=object)
-        keys[rows] = [f if f is not None else k for f, k in zip(fixed, keys[rows], strict=True)]
+        for row, value in zip(rows, mine, strict=True):
+            if (at := pool.get(value)) is None:
+                continue
+            w = weight[at] if weight[at].sum() > 0 else np.ones(len(at))
+            keys[row] = theirs.index[at[int(rng.choice(len(at), p=w / w.sum()))]]
         tables[table][fk] = pd.array(keys, dtype=tables[table][fk].dtype)
         log.info(
             "%s: %d key(s) drawn again among the rows of one of %s once swaps moved them", name, len(rows), rule["of"]
         )
+
+
+def off_rows(schema, tables: dict[str, pd.DataFrame], table: str, fk: str, rule: dict, theirs: pd.Series) -> np.ndarray:
+    """Per row of `table`, whether its key `fk` names a row (`theirs`: each referenced key's value)
+    of none of the values `rule["of"]` of its row, or is a row of a parent whose counting numbers
+    its rows' sides no longer follow (`side_counts`)."""
+    if rule["level"] == 0:
+        values = tables[table][rule["of"]].reset_index(drop=True)
+    else:
+        values = parent_rows(tables, schema, table, rule["of"])
+    named = pd.Series(tables[table][fk].map(theirs).to_numpy(dtype=object))
+    match = [named.eq(values[c]).fillna(False).to_numpy() for c in rule["of"]]
+    off = tables[table][fk].notna().to_numpy() & ~np.logical_or.reduce(match)
+    counted = rule.get("counted")
+    if not counted or rule["level"] != 1:
+        return off
+    nest = schema.parent(table)
+    parent = tables[nest.parent]
+    at = pd.Index(parent[schema.tables[nest.parent].primary_key]).get_indexer(tables[table][nest.fk])
+    flipped = tables[table][counted["flip"]].fillna(False).to_numpy(dtype=bool) if counted["flip"] else False
+    sides = [(match[0] & ~flipped) | (match[1] & flipped), (match[1] & ~flipped) | (match[0] & flipped)]
+    numbers = parent[counted["numbers"]].astype("Float64").fillna(-1.0).to_numpy(dtype=np.float64)
+    rows = np.bincount(at[at >= 0], minlength=len(parent))
+    dealt = (numbers >= 0).all(axis=1) & (numbers.sum(axis=1) == rows)  # parents whose sides were dealt
+    wrong = np.zeros(len(parent), dtype=bool)
+    for k, side in enumerate(sides):
+        wrong |= np.bincount(at[side & (at >= 0)], minlength=len(parent)) != numbers[:, k]
+    return off | ((at >= 0) & (dealt & wrong)[np.maximum(at, 0)])
 
 
 def draw_within(
