@@ -294,6 +294,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     # the source's UNIQUE sets, once every value is set (`Table.unique`), keeping the CHECK pairs
     keep_unique_sets(schema, out, rng, given, formats)
     keep_within_any(pre, out, rng)  # a scorer of the match's teams, once swaps of teams are done
+    keep_lookup_orders(lookup_orders, out, schema, rng)  # again: a lookup key swapped or redrawn since (a home team)
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # again: a date or number they moved
     apply_interval_labels(pre, pre.stats.get("interval_labels", []), out)
     parts = moved_date_parts(schema, pre.stats.get("date_parts", []), formats)
