@@ -35,7 +35,7 @@ from relsynth.synth.tabular._identifiers import (
 from relsynth.synth.tabular._interval_labels import apply_interval_labels
 from relsynth.synth.tabular._last_labels import apply_last_labels
 from relsynth.synth.tabular._lookup_links import keep_lookup_links
-from relsynth.synth.tabular._lookup_matches import match_scope
+from relsynth.synth.tabular._lookup_matches import keep_lookup_matches, match_scope
 from relsynth.synth.tabular._lookup_orders import keep_lookup_orders
 from relsynth.synth.tabular._month_steps import keep_month_steps
 from relsynth.synth.tabular._never_pairs import pair_scope
@@ -294,6 +294,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     # the source's UNIQUE sets, once every value is set (`Table.unique`), keeping the CHECK pairs
     keep_unique_sets(schema, out, rng, given, formats)
     keep_within_any(pre, out, rng)  # a scorer of the match's teams, once swaps of teams are done
+    keep_lookup_matches(pre, out, schema, rng)  # ... a lookup's: a `<rare>` key drawn blind to its row
     keep_lookup_orders(lookup_orders, out, schema, rng)  # again: a lookup key swapped or redrawn since (a home team)
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # again: a date or number they moved
     apply_interval_labels(pre, pre.stats.get("interval_labels", []), out)

@@ -21,9 +21,11 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.relational.orders import parent_rows
 from relsynth.synth.tabular.encoders import CategoricalPreproc, _plain
 
 log = logging.getLogger(__name__)
+RARE_KEYS = "\x00<rare>"  # `<rare>` among a key's tokens, where it stands for the lookup's other keys
 MIN_ROWS = 20  # rows holding the key and the columns, at least
 MIN_EXPECTED = 5.0  # rows keys drawn by their shares would have put off the rule, at least
 SCREEN = 2000  # rows a lookup column is tried on before all
@@ -178,11 +180,19 @@ def lookup_match_bans(pre, rules: list[dict]) -> dict[str, dict[int, list[Lookup
             continue
         if r["via"] not in rows.columns or pk not in rows.columns:
             continue
-        ids = pre.slots[layout.slots[layout.fields.index(r["column"])]].category_tokens()
+        slot = pre.slots[layout.slots[layout.fields.index(r["column"])]]
+        ids = slot.category_tokens()
         key_value = dict(zip(_texts(rows[pk]), _texts(rows[r["via"]]), strict=True))
         by_value: dict[str, list[int]] = {}
         for key, token in ids.items():
             by_value.setdefault(key_value.get(key), []).append(token)
+        # `<rare>`, one of the lookup's keys no category is (a player who scored a few goals), where
+        # one of those matches: kept apart from the others (`keep_lookup_matches` picks it)
+        rare_keys = getattr(slot.preproc, "rare_keys", None) or []
+        for value in {key_value.get(str(_plain(k))) for k in rare_keys}:
+            by_value.setdefault(value, []).append(slot.offset + 1)
+        if rare_keys:
+            ids = {**ids, RARE_KEYS: slot.offset + 1}
         allowed: dict[int, np.ndarray] = {}
         for c in r["of"]:
             for value, token in pre.slots[above.slots[above.fields.index(c)]].category_tokens().items():
@@ -212,3 +222,47 @@ def match_scope(pre, tables: dict[str, pd.DataFrame], table: str, column: str) -
     if not parts:
         return None
     return pd.Series(["\x1f".join(p) for p in zip(*parts, strict=True)], index=tables[table].index)
+
+
+def keep_lookup_matches(pre, tables: dict[str, pd.DataFrame], schema, rng: np.random.Generator) -> None:
+    """Lookup keys that match none of their row's values (in place), once every value is set: a
+    key decoded from `<rare>` is one of the lookup's keys no category is, drawn evenly, blind to the
+    row (a goal's scorer, a player of neither team), so it is drawn again among those keys whose
+    lookup row matches; a lookup key swapped since is too, among every matching key. How many is
+    logged."""
+    for r in pre.stats.get("lookup_matches", []):
+        table, col = r["table"], r["column"]
+        if table not in tables or col not in tables[table] or r["lookup"] not in tables:
+            continue
+        frame, lookup = tables[table], tables[r["lookup"]]
+        pk = schema.tables[r["lookup"]].primary_key
+        if r["level"] == 0:
+            values = frame[r["of"]].reset_index(drop=True)
+        else:
+            values = parent_rows(tables, schema, table, r["of"])
+        if values is None:
+            continue
+        via = dict(zip(_texts(lookup[pk]), _texts(lookup[r["via"]]), strict=True))
+        named = np.array([via.get(k) for k in _texts(frame[col])], dtype=object)
+        ok = np.logical_or.reduce([named == _texts(values[c]) for c in r["of"]]) | pd.isna(frame[col]).to_numpy()
+        rows = np.flatnonzero(~ok)
+        if not len(rows):
+            continue
+        slot = pre.slots[pre.layouts[table].slots[pre.layouts[table].fields.index(col)]]
+        rare = {str(_plain(k)) for k in getattr(slot.preproc, "rare_keys", None) or []}
+        keys = frame[col].to_numpy(dtype=object).copy()
+        by_value = pd.Series(_texts(lookup[pk])).groupby(_texts(lookup[r["via"]])).apply(list).to_dict()
+        fixed = 0
+        for i in rows:
+            wanted = {_texts(values[c].iloc[[i]])[0] for c in r["of"]} - {None}
+            pool = [k for v in sorted(wanted, key=str) for k in by_value.get(v, [])]
+            if str(_plain(keys[i])) in rare:
+                pool = [k for k in pool if k in rare] or pool
+            if pool:
+                keys[i] = pool[int(rng.integers(len(pool)))]
+                fixed += 1
+        texts = dict(zip(_texts(lookup[pk]), lookup[pk].to_numpy(dtype=object), strict=True))
+        frame[col] = pd.array([texts.get(k, k) if isinstance(k, str) else k for k in keys], dtype=frame[col].dtype)
+        log.info(
+            "%s.%s: %d lookup key(s) drawn again among the %s rows matching their row", table, col, fixed, r["lookup"]
+        )
