@@ -1610,6 +1610,28 @@ def test_a_team_once_a_date_never_plays_itself():
         assert not match.duplicated(["played_on", "home"]).any() and not match.duplicated(["played_on", "away"]).any()
 
 
+def test_a_team_home_on_a_date_is_away_in_none_of_its_other_matches():
+    """Each column kept once a date on its own (`unique_with`), a team was still home in one match
+    and away in another of the same date: 92 of 431 matches of a sports league generated after 6
+    epochs. The fit keeps two references never sharing a key across the rows of one such value
+    (`unique_with_across`) and generation swaps their keys so, never making a match's two teams one
+    (here half the matches postponed: swaps can then free every date; a date as full as its teams
+    allow may keep a few, counted in a warning)."""
+    full = double_round_robin()
+    kept = full["match"].sample(frac=0.5, random_state=0).sort_index()
+    data = RelationalData({"team": full["team"], "match": kept}, full.schema)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["references"]["match.away"]["unique_with_across"] == ["home"]
+    for seed in range(3):
+        match = pre.inverse_transform(pre.transform(data), seed=seed)["match"]
+        teams = pd.concat([match[["played_on", c]].set_axis(["on", "team"], axis=1) for c in ("home", "away")])
+        assert not teams.duplicated().any() and not (match["home"] == match["away"]).any(), seed
+    pre.stats["references"]["match.away"]["unique_with_across"] = []  # without: the test can tell
+    match = pre.inverse_transform(pre.transform(data), seed=0)["match"]
+    teams = pd.concat([match[["played_on", c]].set_axis(["on", "team"], axis=1) for c in ("home", "away")])
+    assert teams.duplicated().sum() > 10
+
+
 def scorers(
     n_teams: int = 10, n_matches: int = 200, seed: int = 0, lookups: tuple = (), scores: bool = False
 ) -> RelationalData:

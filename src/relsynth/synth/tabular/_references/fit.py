@@ -108,6 +108,7 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "unique_pairs": unique_pairs(data, e),
                 "unique_across": unique_across(data, e),
                 "unique_with": slot,
+                "unique_with_across": unique_with_across(data, e, scope["within"], slot),
                 "capped_by": None if e.parent == table else degree_cap(data, e, degrees, skip),
                 "apart": apart(data, e),
                 "apart_named": apart_named(data, e, pos),
@@ -626,6 +627,31 @@ def unique_with(data: RelationalData, e: Edge, scope: str | None) -> list[str] |
         return None
     where = None if scope is None else ancestor_keys(data.schema, data, e.child, scope).set_axis(data[e.child].index)
     return never_repeated_with(data.schema, e.child, data[e.child], e.fk, where)
+
+
+def unique_with_across(data: RelationalData, e: Edge, scope: str | None, slot: list[str] | None) -> list[str]:
+    """The earlier references of `e.child` to `e.parent` never repeated with the same columns `slot`
+    (`unique_with`) that share no key with `e` across their rows of one `slot` value (and scope row),
+    in `MIN_PAIRS` rows holding both: a team at home on a date is away in none of the date's other
+    matches (each column alone once a date). Generation keeps the two columns' keys unique together
+    within each such value."""
+    if not slot:
+        return []
+    child, out = data[e.child], []
+    where = None if scope is None else ancestor_keys(data.schema, data, e.child, scope).set_axis(child.index)
+    parts = child[slot].astype(str).agg("\x1f".join, axis=1) if len(child) else pd.Series([], dtype=object)
+    group = parts.where(child[slot].notna().all(axis=1)) if where is None else (where.astype(str) + "\x1e" + parts)
+    nest = data.schema.parent(e.child)
+    for c in _same_table_keys(data.schema, e):
+        if nest is not None and c == nest.fk:
+            continue
+        if unique_with(data, Edge(child=e.child, fk=c, parent=e.parent), scope) != slot:
+            continue
+        if int((child[c].notna() & child[e.fk].notna()).sum()) >= MIN_PAIRS and not met_across(
+            group, child[c], child[e.fk]
+        ):
+            out.append(c)
+    return out
 
 
 def unique_links(data: RelationalData) -> dict[str, list[str]]:

@@ -127,6 +127,16 @@ def keep_references(
             tables[e.child][e.fk] = unique_with_rows(
                 tables[e.child], e.fk, combo, scope, rng, f"{e.child}.{e.fk}", avoid=avoid
             )
+    for e in edges:  # nor across two columns: a team home or away in one match a date
+        stats = fitted.get(f"{e.child}.{e.fk}") or {}
+        for other in stats.get("unique_with_across") or []:
+            frame = tables[e.child]
+            scope = ancestor_keys(schema, tables, e.child, stats["within"]) if stats.get("within") else None
+            groups = slot_groups(frame, stats["unique_with"], scope)
+            both = [other, e.fk]
+            apart = other in apart_columns(fitted, e)
+            within = f"rows of one {', '.join(stats['unique_with'])}"
+            frame[both] = unique_across_rows(groups, frame[both], rng, e.child, apart=apart, within=within)
 
 
 def copy_totals(pre, tables: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
@@ -739,21 +749,44 @@ def kept_apart(
     return pd.Series(pd.array(r, dtype=refs.dtype), index=refs.index)
 
 
-def unique_across_rows(groups: pd.Series, refs: pd.DataFrame, rng: np.random.Generator, name: str) -> pd.DataFrame:
+def slot_groups(frame: pd.DataFrame, combo: list[str], scope: pd.Series | None) -> pd.Series:
+    """Each row's group of its `combo` values (and `scope` row, by position): a match's date; a row
+    missing one is a group of its own."""
+    parts = pd.DataFrame(
+        {"_scope": 0 if scope is None else scope.to_numpy(), **{c: frame[c].to_numpy() for c in combo}}
+    )
+    groups = parts.groupby(list(parts.columns), dropna=False, sort=False).ngroup().to_numpy()
+    free = parts[combo].isna().any(axis=1).to_numpy()
+    return pd.Series(np.where(free, groups.max(initial=0) + 1 + np.arange(len(frame)), groups))
+
+
+def unique_across_rows(
+    groups: pd.Series,
+    refs: pd.DataFrame,
+    rng: np.random.Generator,
+    name: str,
+    apart: bool = False,
+    within: str = "their parent row's rows",
+) -> pd.DataFrame:
     """`refs` (key columns to one table) with their keys swapped within each column so that no group
     (a parent row) names one row twice across the columns and its rows (`unique_across`: a team in
     one match of a round, home or away), nor a row one row in two columns; what swaps leave (more
-    rows under a parent than rows to name) is counted in a warning."""
+    rows under a parent than rows to name) is counted in a warning. `apart`: no swap gives a row's
+    two columns one key (a match's home and away teams); `within`: what the groups are, for it."""
     n, k = refs.shape
     keys = pd.concat([groups.reset_index(drop=True)] * k, ignore_index=True)
     columns = np.repeat(np.arange(k), n)  # a key swapped within its column
-    kept = without_repeats(keys, pd.concat([refs[c] for c in refs.columns], ignore_index=True), rng, within=columns)
+    # each position's place in the other column (two columns kept apart), else none
+    partner = np.r_[np.arange(n) + n, np.arange(n)] if apart and k == 2 else None
+    flat = pd.concat([refs[c] for c in refs.columns], ignore_index=True)
+    kept = without_repeats(keys, flat, rng, within=columns, partner=partner)
     left = int((pd.DataFrame({"g": keys, "r": kept}).dropna().duplicated()).sum())
     if left:
         log.warning(
-            "%s: %d generated key(s) name a row that another of their parent row's rows names in %s (the data's never do)",
+            "%s: %d generated key(s) name a row that another of %s names in %s (the data's never do)",
             name,
             left,
+            within,
             " or ".join(map(str, refs.columns)),
         )
     columns = {
@@ -817,13 +850,15 @@ def without_repeats(
     passes: int = 20,
     within: np.ndarray | None = None,
     avoid: pd.DataFrame | None = None,
+    partner: np.ndarray | None = None,
 ) -> pd.Series:
     """`refs` with the references a group (a parent row) repeats swapped with those of random other
     rows where neither group then repeats one: the degrees stay as they were. Repeats that random
     partners leave (a row named by almost every group has few) are swapped with a partner searched
     among all rows. `within`: each row's code, a swap staying among the rows of one (a column of
     several end to end, a scope row). `avoid`: values (columns, by position) a row's reference may
-    not take by a swap (`apart`: a match's home team, for its away team)."""
+    not take by a swap (`apart`: a match's home team, for its away team); `partner`: each row's
+    position whose key, as swaps leave it, the row's may not be (its other column's, kept apart)."""
     g, _ = pd.factorize(groups)
     r, uniques = pd.factorize(refs)  # null: -1, left alone
     # each row's values to avoid, as codes of `refs`' values (-2: none, or a value `refs` never holds)
@@ -848,6 +883,8 @@ def without_repeats(
             return False
         if (banned[i] == r[j]).any() or (banned[j] == r[i]).any():
             return False
+        if partner is not None and (r[partner[i]] == r[j] or r[partner[j]] == r[i]):
+            return False
         for old, new in ((key(g[i], r[i]), a), (key(g[j], r[j]), b)):
             count[old] -= 1
             count[new] = count.get(new, 0) + 1
@@ -871,6 +908,8 @@ def without_repeats(
             [count.get(k, 0) > 0 for k in key(g[i], r)]
         )
         fits = ~(banned == r[i]).any(axis=1) & ~np.isin(r, banned[i])  # neither row then takes a value it avoids
+        if partner is not None:
+            fits &= (r[partner] != r[i]) & (r != r[partner[i]])
         partners = np.flatnonzero(~taken & (r >= 0) & (block == block[i]) & fits)
         if len(partners):
             swap(i, int(rng.choice(partners)))
