@@ -95,6 +95,7 @@ def generate(
                 words_only=spell is False and bool(preproc.config.word_k),
                 lead_space=stats.lead_space_rate > 0,
                 tokens=stats.tokens,
+                scripts=stats.scripts,
             )
             decode = _decoder(
                 preproc, stats if spell == REPLACE else None, rng, numbers=spell is False, breaks=stats.breaks
@@ -405,6 +406,7 @@ class Sampler:
     """Samples the text tokens after each prompt (without `end`), valid UTF-8 by construction.
 
     `chars`: the control/format characters the column's texts held (any other is never written).
+    `scripts`: the sets of scripts the column's texts write together (`_utf8.text_scripts`; None: any).
     `tokens`: the BPE and word tokens the column's texts are written with (empty: any); no other is
     drawn, so a text never holds a piece only the contexts use (a lab value `dL.28`, from `unit=mg/dL`,
     written by a briefly trained model in 17 of 1,781 rows).
@@ -423,6 +425,7 @@ class Sampler:
         words_only: bool = False,
         lead_space: bool = True,
         tokens: Sequence[int] = (),
+        scripts: list[list[str]] | None = None,
     ):
         self.model, self.limit, self.temp, self.top_p, self.gen = model, limit, temp, top_p, gen
         self.allow_empty = allow_empty
@@ -435,7 +438,9 @@ class Sampler:
         banned = (set(pre.special_ids) | unused) - {self.end}
         self.banned = torch.tensor(sorted(banned), dtype=torch.long, device=self.device)
         words = frozenset(range(pre.n_bpe, pre.vocab_size)) if words_only else None
-        self.utf8 = Utf8Mask(pre.token_bytes(), chars, device=self.device, word_ids=words)
+        self.utf8 = Utf8Mask(
+            pre.token_bytes(), chars, device=self.device, word_ids=words, scripts=scripts, script_free=pre.copy_base
+        )
         spaced = [i for i, b in enumerate(pre.token_bytes()) if b[:1].isspace()]
         self.first_banned = torch.tensor([] if lead_space else spaced, dtype=torch.long, device=self.device)
         n_copy = pre.vocab_size - pre.copy_base

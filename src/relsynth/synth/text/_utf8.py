@@ -16,6 +16,10 @@ word may write no letter (nor a multi-byte character it does not complete), and 
 without a leading space may not follow a letter. Every generated word is then a vocabulary
 word (used by >= k entities), recombined, never a spelt-out fragment. The state also records
 whether the last character written was a letter a word would join (not a Han character, each a word).
+
+With `scripts` (the sets of writing systems the column's texts hold together, `text_scripts`), the state
+also records the scripts of the letters written so far, and a token may not add a script no training
+text holds with them: an Arabic review never takes a Hebrew or Cyrillic word, a Chinese one no Thai.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import numpy as np
 import torch
 
 REJECT = -1
+State = tuple[bytes, bool, bool, frozenset[str]]
 
 
 def forbidden_char(ch: str, allowed: str | frozenset[str] = "") -> bool:
@@ -84,6 +89,22 @@ HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"  # CJK unif
 _HAN = re.compile(f"[{HAN}]")
 
 
+def script(ch: str) -> str | None:
+    """The writing system of a letter, as the first word of its Unicode name (LATIN, CYRILLIC, ARABIC,
+    CJK, HIRAGANA, ...); None for anything else (digits, punctuation, emoji, marks: no script of their own)."""
+    if unicodedata.category(ch)[0] != "L":
+        return None
+    return unicodedata.name(ch, "").split(" ")[0] or None
+
+
+def text_scripts(texts) -> list[list[str]]:
+    """The sets of scripts `texts` write together, sorted, keeping only those no other set holds (a text
+    in Japanese holds CJK, HIRAGANA and KATAKANA; one of CJK alone fits in it)."""
+    found = {frozenset(s for s in map(script, t) if s) for t in texts}
+    widest = [s for s in found if s and not any(s < other for other in found)]
+    return sorted(sorted(s) for s in widest)
+
+
 def is_letter(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LM"
 
@@ -132,10 +153,17 @@ _LENGTH_OF_LEAD = ((0xC0, 2, 0x1F), (0xE0, 3, 0x0F), (0xF0, 4, 0x07))  # lead by
 
 
 @lru_cache(maxsize=256)
-def completable(pending: bytes, allowed: frozenset[str], mark_ok: bool = True) -> bool:
+def completable(
+    pending: bytes,
+    allowed: frozenset[str],
+    mark_ok: bool = True,
+    written: frozenset[str] = frozenset(),
+    held: tuple[frozenset[str], ...] | None = None,
+) -> bool:
     """Whether the unfinished character `pending` (a valid UTF-8 prefix) can end as a character
-    that is not forbidden (nor a combining mark unless `mark_ok`): one code point of the range it
-    begins must be allowed."""
+    that is not forbidden (nor a combining mark unless `mark_ok`, nor a letter of a script that no set
+    of `held` holds with the scripts `written`; None: any): one code point of the range it begins must
+    be allowed."""
     lead = pending[0]
     length, bits = next((n, b) for m, n, b in reversed(_LENGTH_OF_LEAD) if lead & m == m)
     value = lead & bits
@@ -144,10 +172,16 @@ def completable(pending: bytes, allowed: frozenset[str], mark_ok: bool = True) -
     missing = length - len(pending)
     lo, hi = value << 6 * missing, (value << 6 * missing) | ((1 << 6 * missing) - 1)
     return any(
-        not forbidden_char(chr(c), allowed) and (mark_ok or not is_mark(chr(c)))
+        not forbidden_char(chr(c), allowed) and (mark_ok or not is_mark(chr(c))) and _fits(chr(c), written, held)
         for c in range(lo, min(hi, 0x10FFFF) + 1)
         if not 0xD800 <= c <= 0xDFFF
     )
+
+
+def _fits(ch: str, written: frozenset[str], held: tuple[frozenset[str], ...] | None) -> bool:
+    """Whether `ch` may follow letters of the scripts `written` (`held`: the sets texts hold; None: any)."""
+    s = script(ch) if held is not None else None
+    return s is None or s in written or any(written | {s} <= h for h in held)
 
 
 class Utf8Mask:
@@ -157,8 +191,11 @@ class Utf8Mask:
     or handles itself). State 0 is "nothing pending", at a text's start.
 
     A state is (pending bytes, last character a letter a word would join, last character one a
-    combining mark may follow): a mark never starts a text nor follows whitespace (a lone accent or
-    vowel sign), neither written by one token nor completed from pending bytes.
+    combining mark may follow, scripts written): a mark never starts a text nor follows whitespace (a lone
+    accent or vowel sign), neither written by one token nor completed from pending bytes. `scripts` (the
+    column's `text_scripts`; None or empty: any) bans a token whose letters would make the text's scripts
+    a set no training text holds; tokens from `script_free` on (copy tokens: a word of the row's parent,
+    whatever its script) count none.
     """
 
     def __init__(
@@ -167,17 +204,28 @@ class Utf8Mask:
         allowed_chars: str = "",
         device: torch.device | str = "cpu",
         word_ids: frozenset[int] | None = None,
+        scripts: list[list[str]] | None = None,
+        script_free: int | None = None,
     ):
         self.token_bytes = token_bytes
         self.allowed = frozenset(allowed_chars)
         self.device = device
         self.word_ids = word_ids
-        self.states: list[tuple[bytes, bool, bool]] = [(b"", False, False)]  # (pending, after letter, after base)
-        self.ids: dict[tuple[bytes, bool, bool], int] = {(b"", False, False): 0}
+        # one set (a column in one script): every token its texts are written with keeps to it, nothing to mask
+        self.scripts = tuple(frozenset(s) for s in scripts) if scripts and len(scripts) > 1 else None
+        self.script_free = len(token_bytes) if script_free is None else script_free
+        start: State = (b"", False, False, frozenset())  # (pending, after letter, after base, scripts written)
+        self.states: list[State] = [start]
+        self.ids: dict[State, int] = {start: 0}
         self.next: list[np.ndarray | None] = [None]  # per state: next state of each token (REJECT: banned)
         self._table: torch.Tensor | None = None  # (built states, V) banned masks, stacked
+        self._move_cache: dict[tuple[bytes, bool, bool], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._keys: list[tuple[bytes, bool, bool]] = []  # (pending, after letter, after base) of the moves
+        self._key_ids: dict[tuple[bytes, bool, bool], int] = {}
+        self._sets: list[frozenset[str]] = [frozenset()]  # the scripts a token's letters are written in
+        self._set_ids: dict[frozenset[str], int] = {frozenset(): 0}
 
-    def _state(self, key: tuple[bytes, bool, bool]) -> int:
+    def _state(self, key: State) -> int:
         if key not in self.ids:
             self.ids[key] = len(self.states)
             self.states.append(key)
@@ -185,12 +233,39 @@ class Utf8Mask:
         return self.ids[key]
 
     def _build(self, s: int) -> None:
-        pending, after_letter, after_base = self.states[s]
+        """The next state of every token from state `s`: its moves without scripts (built once per
+        (pending, after letter, after base), `_moves`), then the scripts they add, checked per set."""
+        pending, after_letter, after_base, written = self.states[s]
+        ok, nxt3, added = self._moves((pending, after_letter, after_base))
         nxt = np.full(len(self.token_bytes), REJECT, dtype=np.int64)
+        pairs, where = np.unique(np.stack([nxt3[ok], added[ok]]), axis=1, return_inverse=True)
+        targets = np.array([self._target(self._keys[k], written, self._sets[a]) for k, a in pairs.T], dtype=np.int64)
+        nxt[ok] = targets[where.reshape(-1)]
+        self.next[s] = nxt
+
+    def _target(self, key: tuple[bytes, bool, bool], written: frozenset[str], added: frozenset[str]) -> int:
+        """The state after a move to `key` that writes letters of the scripts `added` (REJECT: no training
+        text holds them with those `written`, now or once the pending character completes)."""
+        scripts = written | added
+        if self.scripts is not None and added - written and not any(scripts <= held for held in self.scripts):
+            return REJECT
+        rest, base = key[0], key[2]
+        if rest and self.scripts is not None and not completable(rest, self.allowed, base, scripts, self.scripts):
+            return REJECT
+        return self._state((*key, scripts if self.scripts is not None else written))
+
+    def _moves(self, key: tuple[bytes, bool, bool]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per token from (pending, after letter, after base): allowed, the (pending, after letter, after
+        base) it leads to (index into `_keys`) and the scripts of the letters it writes (into `_sets`)."""
+        if key in self._move_cache:
+            return self._move_cache[key]
+        pending, after_letter, after_base = key
+        n = len(self.token_bytes)
+        ok, nxt3, added = np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
         words = self.word_ids
         for i, tb in enumerate(self.token_bytes):
             if not tb:
-                nxt[i] = s
+                ok[i], nxt3[i] = True, self._key_id(key)
                 continue
             res = step(pending, tb, self.allowed)
             if res is None:
@@ -205,8 +280,23 @@ class Utf8Mask:
                         continue
                 elif rest or any(is_letter(c) for c in text):
                     continue
-            nxt[i] = self._state((rest, joins_words(text[-1]) if text else after_letter, base))
-        self.next[s] = nxt
+            ok[i], nxt3[i] = True, self._key_id((rest, joins_words(text[-1]) if text else after_letter, base))
+            if i < self.script_free:  # a copy token writes its row's word: no script of its own
+                added[i] = self._set_id(frozenset(sc for sc in map(script, text) if sc))
+        self._move_cache[key] = ok, nxt3, added
+        return ok, nxt3, added
+
+    def _key_id(self, key: tuple[bytes, bool, bool]) -> int:
+        if key not in self._key_ids:
+            self._key_ids[key] = len(self._keys)
+            self._keys.append(key)
+        return self._key_ids[key]
+
+    def _set_id(self, scripts: frozenset[str]) -> int:
+        if scripts not in self._set_ids:
+            self._set_ids[scripts] = len(self._sets)
+            self._sets.append(scripts)
+        return self._set_ids[scripts]
 
     def _ready(self, states: np.ndarray) -> None:
         todo = [int(s) for s in np.unique(states) if self.next[int(s)] is None]

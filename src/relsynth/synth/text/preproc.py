@@ -45,7 +45,7 @@ from relsynth.synth.text._breaks import line_breaks
 from relsynth.synth.text._json import all_documents, document_numbers
 from relsynth.synth.text._nulls import null_by
 from relsynth.synth.text._numbers import number_written
-from relsynth.synth.text._utf8 import HAN, unusual_chars
+from relsynth.synth.text._utf8 import HAN, text_scripts, unusual_chars
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +125,9 @@ class TextColumnStats:
     breaks: list[str] = field(default_factory=list)  # runs of whitespace holding a line break the texts use, most
     #                      used first ("\n\n"): a generated run that is none of them is written as the first; [] (no
     #                      break, or older saves): left as written
+    scripts: list[list[str]] = field(default_factory=list)  # the sets of scripts (LATIN, ARABIC, CJK, ...) the
+    #                      texts write together, widest only (`_utf8.text_scripts`): a generated text's letters keep to
+    #                      one of them, so no Arabic review takes a Hebrew word; [] (older saves): any
     pair_share: float = 0.0  # share of the texts' adjacent word pairs that are word_pairs >= word_k other entities also
     #                      use: how often an unseen real text's pairs are word_pairs (leaving one entity out); the rate
     #                      replaced words aim at
@@ -302,6 +305,7 @@ class TextPreproc:
                 max_chars=max((len(v) for v in values), default=0),
                 mean_tokens=float(lengths.mean()) if len(lengths) else 0.0,
                 chars=unusual_chars(values),
+                scripts=text_scripts(values),
                 breaks=line_breaks(values),
                 tokens=sorted({int(i) for ids in encoded for i in ids}),
                 lead_space_rate=float(np.mean([v[:1].isspace() for v in values])) if values else 0.0,
