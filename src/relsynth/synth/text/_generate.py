@@ -27,7 +27,7 @@ from relsynth.relational.progress import progress
 from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.text._breaks import kept_breaks
-from relsynth.synth.text._json import is_document, write_document_numbers
+from relsynth.synth.text._json import escaped, is_document, write_document_numbers
 from relsynth.synth.text._nulls import row_null_rates
 from relsynth.synth.text._numbers import write_numbers
 from relsynth.synth.text._rare_words import RareWordReplacer
@@ -123,6 +123,8 @@ def generate(
             truncated = int(cut_at_limit.sum())  # of the texts kept (not of the ones sampled again)
             texts, cut = cut_to_length(texts, limit)
             texts = [paired_bidi(t) for t in texts]  # again: a text cut to length may have lost a closer
+            if stats.json_escapes:  # documents the source wrote with \\u escapes, in its share
+                texts = escape_documents(texts, stats.json_escapes, rng, declared_length(data, preproc.table, col))
             invalid = _invalid_json(texts, f"{preproc.table}.{col}") if stats.json else 0
             model.last_generation[col] = {
                 "texts": len(rows),
@@ -165,6 +167,19 @@ def generate(
     finally:
         model.train(was_training)
     return _with_texts(data, preproc, out)
+
+
+def escape_documents(texts: list[str], share: float, rng: np.random.Generator, limit: int | None) -> list[str]:
+    """The JSON documents `texts`, `share` of them (among those holding a non-ASCII letter or symbol) with
+    those characters written as \\u escapes, as the column's source wrote that share; a document the
+    escapes would make longer than `limit` characters (a declared SQL length) stays plain."""
+    out = []
+    for text in texts:
+        if rng.random() < share:
+            written = escaped(text)
+            text = written if limit is None or len(written) <= limit else text
+        out.append(text)
+    return out
 
 
 def _length_limit(longest: int, declared: int | None) -> int | None:
@@ -274,7 +289,7 @@ def _values(avoid: RelationalData | None, preproc: TextPreproc, col: str) -> set
     table, k = preproc.table, preproc.config.word_k
     if table not in avoid.data or col not in avoid[table].columns:
         return set()
-    values = avoid[table][col]
+    values = preproc.modelled(avoid[table][col], col)  # as generated texts are compared (JSON without escapes)
     held = values.notna().to_numpy()
     if k < 2:
         return set(values[held].astype(str))
@@ -290,7 +305,7 @@ def _rare_glued_words(avoid: RelationalData | None, preproc: TextPreproc, col: s
     k = preproc.config.word_k
     if avoid is None or k < 2 or preproc.table not in avoid.data or col not in avoid[preproc.table].columns:
         return frozenset()
-    values = avoid[preproc.table][col]
+    values = preproc.modelled(avoid[preproc.table][col], col)
     held = values.notna().to_numpy()
     entity = entity_ids(preproc.schema, avoid, preproc.table)[held]
     found = [(w, e) for v, e in zip(values[held].astype(str), entity, strict=True) for w in glued_words(v)]

@@ -261,7 +261,7 @@ def _encode_chunk(preproc: TextPreproc, df, contexts: list[str], copies: list[li
     end = preproc.end_id
     seqs, prefixes = [], []
     for col in preproc.text_columns:
-        values = df[col].iloc[rows]
+        values = preproc.modelled(df[col].iloc[rows], col)  # JSON documents without \\u escapes
         keep = np.flatnonzero(values.notna().to_numpy())
         texts = preproc.encode([str(values.iloc[k]) for k in keep], [copies[rows[k]] for k in keep])
         pre = sample_prefixes(preproc, [ctx[k] for k in keep], col)

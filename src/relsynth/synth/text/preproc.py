@@ -42,7 +42,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from relsynth.relational import Column, RelationalData, Schema
 from relsynth.synth.core.files import LoadError, atomic_dir, config_from_dict, fingerprint, read_config, write_config
 from relsynth.synth.text._breaks import line_breaks
-from relsynth.synth.text._json import all_documents, document_numbers
+from relsynth.synth.text._json import all_documents, document_numbers, escaped_share, unescaped
 from relsynth.synth.text._nulls import null_by
 from relsynth.synth.text._numbers import number_written
 from relsynth.synth.text._utf8 import HAN, text_scripts, unusual_chars
@@ -117,6 +117,9 @@ class TextColumnStats:
     )
     json: bool = False  # every non-empty value a JSON object or array: a generated text that does not parse is
     #                     sampled again (False in older saves)
+    json_escapes: float | None = None  # (JSON columns) share of the documents holding a non-ASCII letter or symbol that
+    #                     write it as a \\u escape: the model writes them plainly (`_json.unescaped`) and generation
+    #                     escapes that share again; None (older saves): the documents are modelled as written
     tokens: list[int] = field(default_factory=list)  # the BPE and word tokens the texts are written with: only these
     #                      are generated (not a context's `test_code=` or `mg`); [] (older saves): any
     number_of: str | None = None  # the number of its row the text writes wherever the row holds it (`_numbers`)
@@ -269,6 +272,10 @@ class TextPreproc:
         missing = [c for c in self.text_columns if c not in df.columns]
         if missing:
             raise ValueError(f"table {self.table!r} of the data has no text column(s) {missing} to fit on")
+        documents = [c for c in self.text_columns if all_documents(_text_values(df[c]))]
+        escapes = {c: escaped_share(_text_values(df[c])) for c in documents}
+        # JSON documents as the model writes them: escaped non-ASCII characters written plainly
+        df = df.assign(**{c: df[c].map(unescaped, na_action="ignore") for c in documents})
         texts = {c: _text_values(df[c]) for c in self.text_columns}
         contexts = self.contexts(data)
         corpus = [t for values in texts.values() for t in values if t] + list(contexts)
@@ -312,7 +319,8 @@ class TextPreproc:
                 rare_word_rate=rare,
                 copy_rate=self._copy_rate(df[col], copies),
                 unique=len(values) >= UNIQUE_MIN_ROWS and len(set(values)) == len(values),
-                json=(json_docs := all_documents(values)),
+                json=(json_docs := col in escapes),
+                json_escapes=escapes.get(col),
                 number_of=number_written(df, col, self.null_columns()),
                 document_numbers=document_numbers(df[col].tolist(), self.number_frame(data)) if json_docs else [],
                 **(word_pairs(df[col], entity, self.config.word_k) if replaced else {}),
@@ -498,6 +506,14 @@ class TextPreproc:
     def encode_contexts(self, contexts: Iterable[str]) -> list[list[int]]:
         """Token ids of each context string (from `contexts`); its field labels become single tokens."""
         return self._encode(contexts, context=True)
+
+    def modelled(self, values: pd.Series, column: str) -> pd.Series:
+        """A text column's values as the model writes them: a JSON column's documents with their escaped
+        non-ASCII characters written plainly (`_json.unescaped`); any other column's as they are."""
+        stats = self.config.stats.get(column)
+        if stats is None or stats.json_escapes is None:
+            return values
+        return values.map(unescaped, na_action="ignore")
 
     def _copy_rate(self, column: pd.Series, copies: list[list[str]] | None) -> float:
         if copies is None or not self.config.copy_slots:
