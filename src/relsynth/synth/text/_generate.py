@@ -31,7 +31,7 @@ from relsynth.synth.text._json import escaped, is_document, write_document_numbe
 from relsynth.synth.text._nulls import row_null_rates
 from relsynth.synth.text._numbers import write_numbers
 from relsynth.synth.text._rare_words import RareWordReplacer
-from relsynth.synth.text._utf8 import Utf8Mask, is_mark, paired_bidi
+from relsynth.synth.text._utf8 import Utf8Mask, is_mark, paired_bidi, whole_emoji
 from relsynth.synth.text.dataset import sample_prefixes
 from relsynth.synth.text.preproc import RARE_WORDS_REPLACE, TextColumnStats, TextPreproc, entity_ids, glued_words
 
@@ -256,7 +256,7 @@ def _decoder(
     phone or account number one entity wrote is not replayed. Nothing is replaced where the
     preproc has no word tokens by choice (`word_k=0`); with `word_k` >= 2 and none kept, every
     spelled word is left out (`RareWordReplacer`), never written as spelled. Unpaired bidi controls
-    are dropped (`paired_bidi`), and line breaks the column never wrote are written as its own
+    and the broken parts of emoji sequences are dropped (`paired_bidi`, `whole_emoji`), and line breaks the column never wrote are written as its own
     (`breaks`: `kept_breaks`)."""
     replacer = None
     if preproc.config.word_k and (replace is not None or numbers):
@@ -267,8 +267,9 @@ def _decoder(
         texts = preproc.decode_batch(ids, [r.copies for r in rows])
         if replacer is not None:
             texts = [replacer(t, rng, r.context)[0] for t, r in zip(texts, rows, strict=True)]
-        # bidi controls paired before texts are checked: one dropped later could leave a copy or a repeat
-        return [paired_bidi(kept_breaks(t, breaks or [])) for t in texts]
+        # bidi controls paired and emoji sequences made whole before texts are checked: a character dropped
+        # later could leave a copy or a repeat
+        return [whole_emoji(paired_bidi(kept_breaks(t, breaks or []))) for t in texts]
 
     return decode
 

@@ -330,3 +330,55 @@ class Utf8Mask:
             if s == REJECT:
                 return REJECT
         return s
+
+
+ZWJ = "\u200d"
+_SKIN_TONES = range(0x1F3FB, 0x1F400)
+_FLAGS = range(0x1F1E6, 0x1F200)  # regional indicators: a flag is two of them
+_TAGS = range(0xE0020, 0xE0080)  # a subdivision flag: black flag, tag letters, cancel tag (U+E007F)
+_BLACK_FLAG = "\U0001f3f4"
+
+
+def _pictograph(ch: str) -> bool:
+    """A character an emoji sequence joins (its Unicode category is a symbol: So)."""
+    return unicodedata.category(ch) == "So"
+
+
+def _joinable(ch: str) -> bool:
+    """What may stand before a joiner in an emoji sequence: a pictograph, its skin tone or its emoji
+    presentation selector (U+FE0F)."""
+    return _pictograph(ch) or ord(ch) in _SKIN_TONES or ch == "\ufe0f"
+
+
+def whole_emoji(text: str) -> str:
+    """`text` without the parts of emoji sequences the model left broken, one token at a time: a joiner
+    (U+200D) that joins no two pictographs (nor two letters, as in Indic and Arabic scripts), a skin tone
+    after no pictograph, the odd regional indicator of a run (half a flag), tags not closing a black
+    flag's subdivision. Each shows as a stray box or as nothing; dropping never makes a text longer."""
+    if not any(ch == ZWJ or ord(ch) in _SKIN_TONES or ord(ch) in _FLAGS or ord(ch) in _TAGS for ch in text):
+        return text
+    keep = [True] * len(text)
+    run = 0  # regional indicators in a row
+    for i, ch in enumerate(text):
+        prev, nxt, o = text[i - 1] if i else "", text[i + 1] if i + 1 < len(text) else "", ord(ch)
+        if ch == ZWJ:
+            emoji = bool(prev and nxt) and _joinable(prev) and _pictograph(nxt)
+            letters = bool(prev and nxt) and is_letter(prev) | is_mark(prev) and is_letter(nxt) | is_mark(nxt)
+            keep[i] = emoji or letters
+        elif o in _SKIN_TONES:
+            keep[i] = bool(prev) and _pictograph(prev)
+        run = run + 1 if o in _FLAGS else 0
+        if o in _FLAGS and run % 2 and not (nxt and ord(nxt) in _FLAGS):
+            keep[i] = False  # the last of an odd run
+    i = 0
+    while i < len(text):  # tag runs: after a black flag, ended by the cancel tag
+        if ord(text[i]) in _TAGS:
+            j = i
+            while j < len(text) and ord(text[j]) in _TAGS:
+                j += 1
+            if not (i and text[i - 1] == _BLACK_FLAG and text[j - 1] == "\U000e007f" and j - i > 1):
+                keep[i:j] = [False] * (j - i)
+            i = j
+        else:
+            i += 1
+    return "".join(ch for ch, k in zip(text, keep, strict=True) if k)
