@@ -65,7 +65,7 @@ def test_training_loss_and_gradients_are_those_of_the_full_head(songs, song_prep
     assert len(logits) == int((batch["target"] != IGNORE).sum())
     fast = torch.autograd.grad(loss, list(model.parameters()))
     pos = batch.get("pos", torch.arange(batch["input"].shape[1]).expand_as(batch["input"]))
-    full = model.head(model.transformer(model.embed(batch["input"]), pos, segments=batch.get("segments")))
+    full = model.head(model.transformer(model.embed_input(batch["input"]), pos, segments=batch.get("segments")))
     plain = F.cross_entropy(full.flatten(0, 1), batch["target"].flatten(), ignore_index=IGNORE)
     torch.testing.assert_close(loss, plain, rtol=1e-5, atol=1e-6)
     for a, b in zip(fast, torch.autograd.grad(plain, list(model.parameters())), strict=True):

@@ -574,7 +574,9 @@ class Sampler:
         return room - max(1, room // 2)
 
     def _logits(self, x, pos, cache, valid):
-        h = self.model.transformer(self.model.embed(x), pos, cache=cache, valid=valid, last_only=True)  # (A, 1, d)
+        h = self.model.transformer(
+            self.model.embed_input(x), pos, cache=cache, valid=valid, last_only=True
+        )  # (A, 1, d)
         return self.model.head(h[:, -1]).float()  # (A, V)
 
     def _pick(self, logits: torch.Tensor, first: torch.Tensor, state: np.ndarray, n_copies: np.ndarray) -> torch.Tensor:

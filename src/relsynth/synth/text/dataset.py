@@ -105,7 +105,7 @@ class TextDataset:
     def _write(cls, preproc, df, contexts, copies, chunks, path, block_size) -> TextDataset:
         temporary = path is None
         final = Path(tempfile.mkdtemp(prefix="relsynth-text-")) / "dataset" if temporary else Path(path)
-        dtypes = {"tokens": _token_dtype(preproc.vocab_size), "offsets": np.int64, "prefix": np.int32}
+        dtypes = {"tokens": _token_dtype(preproc.n_input_tokens), "offsets": np.int64, "prefix": np.int32}
         with write_arrays(final, KIND, dtypes) as w:
             w.append(offsets=np.zeros(1, dtype=np.int64))
             n_tokens = 0

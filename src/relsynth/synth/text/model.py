@@ -1,6 +1,7 @@
 """TextModel: a small GPT-style language model that writes a table's text columns.
 
-Token embedding -> the shared causal `Transformer` (RoPE, pre-LN) -> LM head (tied to the
+Token embedding (and an input-only embedding of the preproc's field tokens, ids from
+`vocab_size` on) -> the shared causal `Transformer` (RoPE, pre-LN) -> LM head (tied to the
 embedding by default). It reads `[bos] context [column marker]` and writes the text and `end`;
 see `relsynth.synth.text.dataset` for the sequences and `relsynth.synth.text._generate` for
 sampling.
@@ -54,6 +55,7 @@ class TextModelConfig:
     block_size: int = 256  # longest input window in tokens (context + text)
     tie_weights: bool = True  # the LM head shares the token embedding matrix
     kv_heads: int | None = None  # key/value heads shared by the query heads; None: h
+    field_values: int = 0  # the preproc's field tokens (context values read as one token); 0 in older saves
 
     def transformer(self) -> TransformerConfig:
         return TransformerConfig(self.n_layers, self.h, self.d, self.d_ff, self.dropout, self.kv_heads)
@@ -69,9 +71,14 @@ class TextModel(nn.Module):
             raise RuntimeError("the TextPreproc is not fitted: call preproc.fit(data) before building a TextModel")
         if preproc.vocab_size != config.vocab_size:
             raise ValueError(f"config.vocab_size={config.vocab_size} but the preproc has {preproc.vocab_size} tokens")
+        if preproc.n_field_values != config.field_values:
+            raise ValueError(
+                f"config.field_values={config.field_values} but the preproc has {preproc.n_field_values} field tokens"
+            )
         self.config = config
         self.preproc = preproc
         self.embed = nn.Embedding(config.vocab_size, config.d)
+        self.field_embed = nn.Embedding(config.field_values, config.d) if config.field_values else None
         self.transformer = Transformer(config.transformer())
         self.head = nn.Linear(config.d, config.vocab_size, bias=False)
         if config.tie_weights:
@@ -106,6 +113,7 @@ class TextModel(nn.Module):
             block_size=block_size,
             tie_weights=tie_weights,
             kv_heads=s.kv_heads,
+            field_values=preproc.n_field_values,
         )
         return cls(config, preproc)
 
@@ -124,12 +132,14 @@ class TextModel(nn.Module):
         if _hf.is_hf_dir(path):
             return cls._from_hf(preproc, path, block_size)
         old = cls.load(path)
-        config = TextModelConfig(**{**asdict(old.config), "vocab_size": preproc.vocab_size})
+        config = TextModelConfig(
+            **{**asdict(old.config), "vocab_size": preproc.vocab_size, "field_values": preproc.n_field_values}
+        )
         if block_size is not None:
             _check_block_size(block_size)
             config.block_size = block_size
         model = cls(config, preproc)
-        state = {k: v for k, v in old.state_dict().items() if not k.startswith(("embed.", "head."))}
+        state = {k: v for k, v in old.state_dict().items() if not k.startswith(("embed.", "head.", "field_embed."))}
         model.load_state_dict(state, strict=False)
         new_vocab, old_vocab = preproc.vocab(), old.preproc.vocab()
         pairs = [(i, old_vocab[t]) for t, i in new_vocab.items() if t in old_vocab]
@@ -139,7 +149,18 @@ class TextModel(nn.Module):
             model.embed.weight[new_ids] = old.embed.weight[old_ids]
             if not config.tie_weights:
                 model.head.weight[new_ids] = old.head.weight[old_ids]
-        log.info("text model from %s: %d of %d tokens carried over", path, len(pairs), preproc.vocab_size)
+            field_pairs = _field_pairs(preproc, old.preproc)
+            if field_pairs:
+                new_fields, old_fields = (torch.tensor(ids, dtype=torch.long) for ids in zip(*field_pairs, strict=True))
+                model.field_embed.weight[new_fields] = old.field_embed.weight[old_fields]
+        log.info(
+            "text model from %s: %d of %d tokens and %d of %d field tokens carried over",
+            path,
+            len(pairs),
+            preproc.vocab_size,
+            len(field_pairs),
+            preproc.n_field_values,
+        )
         model.trained = True  # a trained model's weights, to fine-tune or to generate from as they are
         return model
 
@@ -158,6 +179,7 @@ class TextModel(nn.Module):
             dropout=0.1,
             block_size=block,
             tie_weights=True,
+            field_values=preproc.n_field_values,
         )
         model = cls(config, preproc)
         _hf.copy_transformer(model, hf)
@@ -180,6 +202,15 @@ class TextModel(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
     # ---- forward ---------------------------------------------------------------------------
+    def embed_input(self, ids: Tensor) -> Tensor:
+        """Embeddings of input ids: tokens, and field tokens (ids from vocab_size on) where the preproc has them."""
+        if self.field_embed is None:
+            return self.embed(ids)
+        is_field = ids >= self.config.vocab_size
+        tokens = self.embed(ids.masked_fill(is_field, 0))
+        fields = self.field_embed((ids - self.config.vocab_size).clamp(min=0))
+        return torch.where(is_field[..., None], fields, tokens)
+
     supports_packing = True  # batches may pack several windows per row (`TextDataset.collate(pack=True)`)
 
     def forward(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
@@ -199,15 +230,15 @@ class TextModel(nn.Module):
         pos = torch.arange(T, device=device).expand(B, T) if pos is None else pos.to(device)  # (B, T)
         seg = None if batch.get("segments") is None else batch["segments"].to(device)
         if target is None:
-            return self.head(self.transformer(self.embed(x), pos, segments=seg)), torch.zeros((), device=device)
+            return self.head(self.transformer(self.embed_input(x), pos, segments=seg)), torch.zeros((), device=device)
         target = target.to(device)
         if self.training:  # outputs and head only where a token is scored (contexts are most positions): (N, V)
             scored = target != IGNORE
             at, kept = scored_positions(scored)
-            h = self.transformer(self.embed(x), pos, segments=seg, outputs=at)  # (B, S, d)
+            h = self.transformer(self.embed_input(x), pos, segments=seg, outputs=at)  # (B, S, d)
             logits = self.head(h[kept])  # (N, V), in the row-major order of target[scored]
             return logits, F.cross_entropy(logits, target[scored]) if len(logits) else logits.sum()
-        logits = self.head(self.transformer(self.embed(x), pos, segments=seg))  # (B, T, V)
+        logits = self.head(self.transformer(self.embed_input(x), pos, segments=seg))  # (B, T, V)
         loss = F.cross_entropy(logits.reshape(B * T, -1), target.reshape(B * T), ignore_index=IGNORE)
         return logits, loss
 
@@ -291,6 +322,13 @@ def scored_positions(scored: Tensor) -> tuple[Tensor, Tensor]:
     counts = scored.sum(1)
     at = torch.argsort((~scored).to(torch.int8), dim=1, stable=True)[:, : int(counts.max()) if len(counts) else 0]
     return at, torch.arange(at.shape[1], device=at.device) < counts[:, None]
+
+
+def _field_pairs(new: TextPreproc, old: TextPreproc) -> list[tuple[int, int]]:
+    """(new, old) field token index of each [label, value] both preprocs read as one token."""
+    old_index = {tuple(fv): i for i, fv in enumerate(old.config.field_values[: old.n_field_values])}
+    pairs = [(i, old_index.get(tuple(fv))) for i, fv in enumerate(new.config.field_values[: new.n_field_values])]
+    return [(i, j) for i, j in pairs if j is not None]
 
 
 def _check_block_size(block_size: int) -> None:

@@ -22,6 +22,13 @@ The first `copy_slots` distinct words of the parent row's text columns are the r
 words*; a rare piece of a text that is one of them is encoded as `<copy:i>` (`<copy: i>` with its
 leading space), the i-th copy word. The model learns where texts repeat their parent, not the
 words; generation writes the copy words of the row it fills, never a training text's word.
+
+*Field tokens*: a context field's value that at least `FIELD_MIN_ROWS` (2) rows hold (`genre=Rock`,
+`unit_price=0.99`) is read as one input-only token of its own, label included, instead of its label
+and the value's pieces: a Chinook track name's context falls from 32.5 to 17.0 tokens, and a table of
+100 columns fits a block of 256. A value one row held, and a parent's text (its words may be
+copied), are spelt as before. Field tokens have ids from `vocab_size` on: the model reads them and
+never writes one, so unlike a word token a rare value does not need `word_k` entities.
 """
 
 from __future__ import annotations
@@ -59,6 +66,8 @@ RARE_WORDS_REPLACE = 0.5  # a column whose fitted words are at least this share 
 MIN_COPY_RATE = 0.05  # copy tokens only where at least this share of a column's texts repeats its parent:
 # Chinook album titles 0.18 (titles sharing an artist word 0.03 -> 0.16, real 0.26, on the Kedro job); track
 # names 0.04, where they cost more than they bring (genre accuracy 0.32 -> 0.28, word pairs 0.23 -> 0.19, 3 seeds)
+FIELD_MIN_ROWS = 2  # a context value this many rows hold is a field token (input only: no entity count needed)
+MAX_FIELD_VALUES = 1000  # field tokens of one context field at most (the values most entities hold first)
 UNIQUE_MIN_ROWS = 20  # values a column holds, at least, for "every value distinct" to say it is a column of codes
 COPY_BYTES = (b"Aa", b" Aa")  # what the UTF-8 mask sees a copy token write: a word (a letter last), spaced or not
 
@@ -158,6 +167,8 @@ class TextPreprocConfig:
     stats: dict[str, TextColumnStats] = field(default_factory=dict)  # per text column, set by fit
     lookup_keys: bool = False  # a lookup named by no column of its own shows its key too (`likert 3`); False in
     #                            older saves: their first column alone, as their model was trained on
+    field_tokens: bool = False  # a context value FIELD_MIN_ROWS rows hold is one token (False in older saves)
+    field_values: list[list[str]] = field(default_factory=list)  # [label, value] of each field token, set by fit
 
 
 class TextPreproc:
@@ -179,6 +190,13 @@ class TextPreproc:
         self._bytes: list[bytes] | None = None
         self._word_ids = {w: i for i, w in enumerate(self.config.words)}
         self._label_re: re.Pattern | None = None
+        self._label_index = {label: i for i, label in enumerate(self.field_labels)}
+        labels = [label for label, _, _ in self.context_columns()]
+        self._field_ids = {  # (field label index, value) -> field token id
+            (labels.index(label), value): self.vocab_size + i
+            for i, (label, value) in enumerate(self.config.field_values)
+            if label in labels and self.config.field_tokens and self.is_fitted
+        }
 
     # ---- construction ----------------------------------------------------------------------
     @classmethod
@@ -196,6 +214,7 @@ class TextPreproc:
         max_subword_chars: int = 4,
         copy_slots: int = 8,
         ancestors: bool = True,
+        field_tokens: bool = True,
     ) -> TextPreproc:
         """An unfitted preprocessor for the text columns of `table`; call `fit(data)` next.
 
@@ -204,7 +223,8 @@ class TextPreproc:
         tokens, `max_subword_chars` the longest BPE token, `copy_slots` how many of the parent's
         text words a text may repeat through copy tokens (0: none; see the module docstring), `ancestors`
         whether a context shows the non-text values of the tables above the parent too (a message's
-        customer's language, the grandparent's: without it a message never sees it)."""
+        customer's language, the grandparent's: without it a message never sees it), `field_tokens` whether a
+        context value that several rows hold is read as one token (see the module docstring)."""
         if table not in schema.tables:
             raise ValueError(f"table {table!r} is not in the schema; tables: {list(schema.tables)}")
         if table in schema.lookups:
@@ -242,6 +262,7 @@ class TextPreproc:
             copy_slots=copy_slots,
             ancestors=bool(ancestors),
             lookup_keys=True,
+            field_tokens=bool(field_tokens),
         )
         return cls(config)
 
@@ -277,13 +298,15 @@ class TextPreproc:
         # JSON documents as the model writes them: escaped non-ASCII characters written plainly
         df = df.assign(**{c: df[c].map(unescaped, na_action="ignore") for c in documents})
         texts = {c: _text_values(df[c]) for c in self.text_columns}
-        contexts = self.contexts(data)
+        fields = self._context_values(data)
+        contexts = self._joined(fields, len(df))
         corpus = [t for values in texts.values() for t in values if t] + list(contexts)
         if not corpus:
             raise ValueError(f"table {self.table!r} has no text and no context to train a tokenizer on")
         self.tokenizer = self._train_tokenizer(corpus)
         entity = entity_ids(self.schema, data, self.table) if self.config.word_k else None
         self.config.words, self.config.text_numbers = self._fit_words(df, contexts, entity)
+        self.config.field_values = self._fit_field_values(fields) if self.config.field_tokens else []
         copies = self.copy_words(data) if self._parent_text_columns() else None
         self._reset_tables()
         if (
@@ -329,10 +352,11 @@ class TextPreproc:
             self.config.copy_slots = 0  # texts (almost) never repeat their parent: no copy tokens
             self._reset_tables()
         log.info(
-            "text preproc for %r: vocabulary %d (%d words), stats %s",
+            "text preproc for %r: vocabulary %d (%d words), %d field tokens, stats %s",
             self.table,
             self.vocab_size,
             len(self.config.words),
+            self.n_field_values,
             {
                 c: {**asdict(st), "word_pairs": len(st.word_pairs), "tokens": len(st.tokens)}
                 for c, st in self.config.stats.items()
@@ -364,6 +388,19 @@ class TextPreproc:
         words = [w for _, w in kept[: self.config.max_words]]
         return words, [w for w in words if len(in_texts.get(w, ())) >= k]
 
+    def _fit_field_values(self, fields: list[np.ndarray]) -> list[list[str]]:
+        """[label, value] of the context values that FIELD_MIN_ROWS rows hold, per field the most held
+        first (at most MAX_FIELD_VALUES); a parent's text is left out (spelt: its words are the ones a
+        text repeats)."""
+        out: list[list[str]] = []
+        for (label, table, col), values in zip(self.context_columns(), fields, strict=True):
+            if table != self.table and col in self.schema.tables[table].text_columns:
+                continue
+            held = pd.Series(values, dtype=object).value_counts(sort=False).sort_index()
+            held = held[held >= FIELD_MIN_ROWS].sort_values(ascending=False, kind="stable")
+            out += [[label, str(v)] for v in held.index[:MAX_FIELD_VALUES]]
+        return out
+
     def _train_tokenizer(self, corpus: list[str]) -> Tokenizer:
         tokenizer = Tokenizer(models.BPE())
         tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -393,6 +430,16 @@ class TextPreproc:
     @property
     def vocab_size(self) -> int:
         return self.n_bpe + len(self.config.words) + 2 * self.config.copy_slots
+
+    @property
+    def n_field_values(self) -> int:
+        """Field tokens (input only): ids vocab_size to vocab_size + n_field_values - 1."""
+        return len(self.config.field_values) if self.config.field_tokens else 0
+
+    @property
+    def n_input_tokens(self) -> int:
+        """Ids a sequence may hold: the vocabulary and the field tokens."""
+        return self.vocab_size + self.n_field_values
 
     @property
     def copy_base(self) -> int:
@@ -536,11 +583,16 @@ class TextPreproc:
         if self._label_re is None:
             return PIECES.findall(string)
         out: list[str | int] = []
-        for k, part in enumerate(self._label_re.split(string)):
-            if k % 2:
-                out.append(self.token_id(part))
-            elif part:
-                out += PIECES.findall(part)
+        parts = self._label_re.split(string)
+        if parts[0]:
+            out += PIECES.findall(parts[0])
+        for label, value in zip(parts[1::2], parts[2::2], strict=True):
+            field_id = self._field_ids.get((self._label_index[label], value))
+            if field_id is not None:
+                out.append(field_id)
+                continue
+            out.append(self.token_id(label))
+            out += PIECES.findall(value)
         return out
 
     def _encode(self, strings: Iterable[str], context: bool, copies: list[list[str]] | None = None) -> list[list[int]]:
@@ -651,6 +703,17 @@ class TextPreproc:
 
     def contexts(self, data: RelationalData) -> list[str]:
         """The context string of every row of the table, in row order."""
+        return self._joined(self._context_values(data), len(self._table_frame(data)))
+
+    def _joined(self, fields: list[np.ndarray], n_rows: int) -> list[str]:
+        """Each row's context string from its field values (`_context_values`)."""
+        out = np.full(n_rows, "", dtype=object)
+        for label, values in zip(self.field_labels, fields, strict=True):
+            out = out + label + values  # object arrays: elementwise str concatenation
+        return [str(v) for v in out]
+
+    def _context_values(self, data: RelationalData) -> list[np.ndarray]:
+        """Per context field (`context_columns` order), its value for every row of the table, formatted."""
         df = self._table_frame(data)
         rows_in = self._ancestor_rows(data)
         parts: list[np.ndarray] = []
@@ -678,10 +741,7 @@ class TextPreproc:
                 self.table,
                 self.schema.parent(self.table).parent,
             )
-        out = np.full(len(df), "", dtype=object)
-        for label, values in zip(self.field_labels, parts, strict=True):
-            out = out + label + values  # object arrays: elementwise str concatenation
-        return [str(v) for v in out]
+        return parts
 
     def _format(self, data: RelationalData, table: str, col: str, s: pd.Series) -> np.ndarray:
         """Short strings for one column's values (object array, nulls as `NULL_VALUE`)."""
@@ -766,7 +826,10 @@ class TextPreproc:
         """A short hash of the table and the tokenizer, to refuse a dataset encoded by another."""
         tokenizer = self._require_fitted().to_str()
         copies = {"copy_slots": self.config.copy_slots} if self.config.copy_slots else {}  # older saves: none
-        return fingerprint({"table": self.table, "tokenizer": tokenizer, "words": self.config.words, **copies})
+        fields = {"field_values": self.config.field_values} if self.n_field_values else {}  # older saves: none
+        return fingerprint(
+            {"table": self.table, "tokenizer": tokenizer, "words": self.config.words, **copies, **fields}
+        )
 
     def __repr__(self) -> str:
         state = f"vocab={self.vocab_size}" if self.is_fitted else "unfitted"
