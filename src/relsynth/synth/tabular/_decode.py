@@ -21,6 +21,7 @@ from relsynth.synth.tabular._category_ranges import keep_category_ranges
 from relsynth.synth.tabular._count_sums import apply_count_sums
 from relsynth.synth.tabular._date_parts import apply_date_parts, moved_date_parts
 from relsynth.synth.tabular._declared_domains import keep_domains
+from relsynth.synth.tabular._disjoint_intervals import keep_disjoint_intervals
 from relsynth.synth.tabular._flagged_copies import apply_flagged_copies
 from relsynth.synth.tabular._formulas import apply_formulas
 from relsynth.synth.tabular._identifiers import (
@@ -219,6 +220,10 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         gone = without_room(cols, orders, above, siblings) if not schema.children(table) else np.zeros(n, bool)
         if gone.any():  # nothing nests under the table, so its rows may go
             cols, parents[table], mats[table], n = _dropped(table, gone, cols, parents[table], mats[table])
+        # a room's bookings never overlapping (none in older models, nor under DP)
+        stuck = keep_disjoint_intervals(pre.stats.get("disjoint_intervals", []), table, cols, parents[table])
+        if stuck.any():
+            cols, parents[table], mats[table], n = _overlapping(schema, table, stuck, cols, parents[table], mats[table])
         keep_month_steps(pre.stats.get("month_steps", []), table, cols)  # before the rows under it read them
         steps_dated_first(pre, table, cols)  # before the keys rise with the dates: the CEO hired first
         pk = schema.tables[table].primary_key
@@ -368,6 +373,26 @@ def _dropped(
         int(gone.sum()),
         len(gone),
     )
+    kept = {c: v[keep].reset_index(drop=True) for c, v in cols.items()}
+    return kept, np.asarray(parents, dtype=np.int64)[keep].tolist(), mat[keep], int(keep.sum())
+
+
+def _overlapping(
+    schema, table: str, stuck: np.ndarray, cols: dict[str, pd.Series], parents: list, mat: np.ndarray
+) -> tuple[dict[str, pd.Series], list, np.ndarray, int]:
+    """`table`'s decoded rows but the `stuck` ones (`keep_disjoint_intervals`: overlapping a sibling,
+    with no free place to move to), where no table nests under it; else all of them, counted."""
+    if schema.children(table):
+        log.warning("%s: %d generated rows overlap a sibling and found no free place: left so", table, int(stuck.sum()))
+        return cols, parents, mat, len(stuck)
+    log.warning(
+        "%s: %d of %d generated rows dropped: each overlapped a sibling and found no free place within the data's "
+        "range (the data's siblings never overlap)",
+        table,
+        int(stuck.sum()),
+        len(stuck),
+    )
+    keep = ~stuck
     kept = {c: v[keep].reset_index(drop=True) for c, v in cols.items()}
     return kept, np.asarray(parents, dtype=np.int64)[keep].tolist(), mat[keep], int(keep.sum())
 

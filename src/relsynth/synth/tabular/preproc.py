@@ -59,6 +59,7 @@ from relsynth.synth.tabular._dependencies import (
     find_null_rules,
     find_parent_dependencies,
 )
+from relsynth.synth.tabular._disjoint_intervals import find_disjoint_intervals
 from relsynth.synth.tabular._edge_labels import find_edge_labels
 from relsynth.synth.tabular._flagged_copies import find_flagged_copies
 from relsynth.synth.tabular._formulas import find_formulas, without_ordered_dividends
@@ -509,6 +510,8 @@ class TabularPreproc:
         null_ruled = self.stats["null_rules"] + self.stats["later_null_rules"] + self.stats["null_cuts"]
         kept_missing = {(r["table"], r["column"]) for r in null_ruled}
         self.stats["parent_ends"] = find_parent_ends(self, data, self._counted_from(summed), kept_missing)
+        # a room's bookings, never two at once, where no rule above moves their dates across rows
+        self.stats["disjoint_intervals"] = find_disjoint_intervals(self, data)
         # times of day within hours (a warehouse's 07:00 to 18:00), where no rule orders or moves the column
         self.stats["times_of_day"] = find_times_of_day(self, data, self._compared_dates())
         # values cousins share (a due date per course and assignment), where no other rule sets the column
