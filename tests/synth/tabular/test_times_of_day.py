@@ -67,7 +67,9 @@ def test_movements_each_after_the_one_before_keep_their_order_and_hours():
     assert outside(pre.inverse_transform(pre.transform(data), seed=0)["move"]["at"]) > 0.3
 
 
-def test_no_window_for_times_all_over_the_day_nor_for_a_timestamp_ordered_after_another():
+def test_no_window_for_times_all_over_the_day_nor_for_a_timestamp_counted_from_one_in_hours():
+    """A shipment counted from its order, placed in hours, by a time: its times are the order's and
+    the offset's (the order's window is kept as the orders are decoded, before the shipment reads it)."""
     rng = np.random.default_rng(3)
     assert (
         TabularPreproc.from_schema((d := one_table(stamps(rng, 300, 0, 23))).schema).fit(d).stats["times_of_day"] == []
@@ -75,7 +77,45 @@ def test_no_window_for_times_all_over_the_day_nor_for_a_timestamp_ordered_after_
     placed = stamps(rng, 300)
     data = one_table(placed, shipped=placed + pd.to_timedelta(rng.integers(60, 600, 300), "min"))
     pre = TabularPreproc.from_schema(data.schema).fit(data)
-    assert pre.orderings["t"]["shipped"].base == "at" and pre.stats["times_of_day"] == []
+    assert pre.orderings["t"]["shipped"].base == "at"
+    assert [(f["column"], f.get("early")) for f in pre.stats["times_of_day"]] == [("at", True)]
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["t"]
+    assert outside(synth["at"]) == 0 and (synth["shipped"] >= synth["at"]).all()
+
+
+def bookings(n: int = 400, seed: int = 5) -> RelationalData:
+    """Bookings of a room on weekdays, starting on the quarter hour between 08:00 and 17:45, each
+    made 10 minutes to 10 days before it (any time of day or week) and lasting 15 minutes to 2 hours."""
+    rng = np.random.default_rng(seed)
+    days = pd.Timestamp("2025-01-06") + pd.to_timedelta(rng.integers(0, 26, n) // 5 * 7 + rng.integers(0, 5, n), "D")
+    start = pd.Series(days + pd.to_timedelta(15 * rng.integers(32, 72, n), "min"))
+    created = start - pd.to_timedelta(rng.integers(600, 864_000, n), "s")
+    end = start + pd.to_timedelta(15 * rng.integers(1, 9, n), "min")
+    df = pd.DataFrame({"id": range(1, n + 1), "created": created, "start": start, "end": end})
+    return RelationalData(
+        {"b": df}, Schema(b=Table(id=PrimaryKey(), created=Datetime(), start=Datetime(), end=Datetime()))
+    )
+
+
+def test_a_start_counted_from_its_creation_keeps_its_hours_and_weekdays():
+    """A booking's start, counted from its creation (any hour, any day) by a lead time in seconds,
+    had its times of day all over the day and fell on weekends (a round trip without the rule: 219 of
+    400 outside 08:00 to 17:59, 24 on a weekend); now kept within both as the orders are decoded,
+    before the end counted from it, and never before its creation."""
+    data = bookings()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.orderings["b"]["start"].base == "created" and pre.orderings["b"]["end"].base == "start"
+    [rule] = pre.stats["times_of_day"]
+    assert (rule["column"], rule["weekdays"], rule["early"]) == ("start", [0, 1, 2, 3, 4], True)
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["b"]
+    start = pd.to_datetime(synth["start"])
+    assert outside(start, 8, 17) == 0 and (start.dt.dayofweek < 5).all()
+    assert (synth["created"] <= synth["start"]).all() and (synth["start"] <= synth["end"]).all()
+    lengths = (synth["end"] - synth["start"]) / pd.Timedelta(minutes=15)
+    assert lengths.isin(range(1, 9)).all()  # the end still counted from the start kept
+    pre.stats["times_of_day"] = []  # without: the test can tell
+    start = pd.to_datetime(pre.inverse_transform(pre.transform(data), seed=0)["b"]["start"])
+    assert outside(start, 8, 17) > 0.3 and (start.dt.dayofweek >= 5).sum() > 10
 
 
 def test_a_time_moves_within_its_day_and_never_past_another():

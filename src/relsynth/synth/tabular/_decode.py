@@ -68,7 +68,7 @@ from relsynth.synth.tabular._sorted_siblings import keep_sorted_siblings
 from relsynth.synth.tabular._spelled_values import apply_spelled_values
 from relsynth.synth.tabular._split_sums import apply_split_sums
 from relsynth.synth.tabular._tables import distinct_days, yyyymmdd
-from relsynth.synth.tabular._times_of_day import keep_times_of_day
+from relsynth.synth.tabular._times_of_day import early_calendars, keep_times_of_day
 from relsynth.synth.tabular._totals import apply_totals
 from relsynth.synth.tabular._unique_sets import keep_unique_sets
 from relsynth.synth.tabular.encoders import NumericPreproc
@@ -214,7 +214,9 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         # a value its cousins share (none in older models, nor under DP): as itself now, as an offset once decoded
         groups = shared_groups(pre, pre.stats.get("shared_values", []), table, mat, cols, parents)
         keep_shared_values(groups, cols, [c for c in groups if c not in orders])
-        past = from_offsets(cols, orders, above, siblings, sharing_offsets(groups, cols, orders, above, siblings))
+        calendars = early_calendars(pre.stats.get("times_of_day", []), table)  # a booking's start within hours
+        sharing = sharing_offsets(groups, cols, orders, above, siblings)
+        past = from_offsets(cols, orders, above, siblings, after=sharing, calendars=calendars)
         keep_sorted_siblings(pre, table, cols, siblings, offset=False)  # ... or its values
         warn_past_extremes(table, past, orders, n, edge.parent if edge is not None else None)
         gone = without_room(cols, orders, above, siblings) if not schema.children(table) else np.zeros(n, bool)

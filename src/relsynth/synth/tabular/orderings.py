@@ -792,15 +792,21 @@ def from_offsets(
     parent: pd.DataFrame | None = None,
     siblings: np.ndarray | None = None,
     after: Callable[[str], None] | None = None,
+    calendars: Mapping[str, Callable[[pd.Series], pd.Series]] | None = None,
 ) -> dict[str, int]:
     """Turn decoded offsets back into values, in place, in field order (a base may itself be
     ordered): base + offset, on the column's grid, never across its base; `parent` and `siblings`
     as in `with_offsets`, the parent rows decoded already; an `after_sibling` column: base + the
     offsets of the row and of its earlier siblings (in row order), or the previous sibling's end +
-    its offset (`sibling_base`). `after`: called with each column once it is decoded, before the
-    columns reading it (`_shared_values`: a value its cousins share). Returns, per number column
-    with an extreme, how many values an offset carried past it (set to it)."""
+    its offset (`sibling_base`). `calendars`: per date column, a move onto its weekdays and hours
+    (`_times_of_day.early_calendars`), made before the columns counted from it read it. `after`: called
+    with each column once it is decoded (and moved onto its calendar), before the columns reading it
+    (`_shared_values`: a value its cousins share). Returns, per number column with an extreme, how many
+    values an offset carried past it (set to it)."""
     past: dict[str, int] = {}
+    calendars = calendars or {}
+    for c in (c for c in calendars if c not in orderings and c in cols):  # a base in no order of its own
+        cols[c] = calendars[c](cols[c])
     for b, o in orderings.items():
         if b not in cols or (not o.from_parent and o.base not in cols):
             continue
@@ -810,9 +816,41 @@ def from_offsets(
             cols[b] = _kept_past(as_numbers(cols[b], _kind(o)), _base_values(o, cols, parent), cols, parent, o)
         else:
             cols[b], past[b] = _decoded(cols, o, parent, siblings)
+        if b in calendars:
+            cols[b] = _kept_on_calendar(cols, o, parent, calendars[b])
         if after is not None:
             after(b)
     return past
+
+
+def _kept_on_calendar(
+    cols: Mapping[str, pd.Series], o: Ordering, parent: pd.DataFrame | None, move: Callable[[pd.Series], pd.Series]
+) -> pd.Series:
+    """`o`'s column moved by `move` (onto its weekdays and hours); where that crosses its base (a
+    booking's start moved to the morning, before its creation that day), moved from the next day away
+    from the base instead, and left as it was where that crosses its base, bound or cap too."""
+    before = cols[o.column]
+    moved = move(before)
+    crossed = ~_keeps_order(moved, cols, o, parent, base_only=True)
+    if crossed.any():
+        later = move(pd.to_datetime(before[crossed]) + pd.Timedelta(days=o.sign))
+        moved = moved.where(~crossed, later.reindex(moved.index))
+    kept = _keeps_order(moved, cols, o, parent, base_only=False)
+    return moved.where(kept, pd.to_datetime(before)).astype(before.dtype)
+
+
+def _keeps_order(
+    values: pd.Series, cols: Mapping[str, pd.Series], o: Ordering, parent: pd.DataFrame | None, base_only: bool
+) -> np.ndarray:
+    """Per row, whether `values` (as `o`'s column) keep their side of its base, and of its bound and cap
+    unless `base_only`; True where one is missing."""
+    x = as_numbers(values, Column.DATETIME)
+    with np.errstate(invalid="ignore"):
+        kept = ~(o.sign * (x - _base_values(o, cols, parent)) < 0)
+        for col, up in () if base_only else ((o.bound, o.bound_from_parent), (o.cap, o.cap_from_parent)):
+            if col is not None:
+                kept &= ~(o.sign * (x - as_numbers(_column_of(col, up, cols, parent), Column.DATETIME)) > 0)
+    return kept
 
 
 def without_room(

@@ -97,7 +97,7 @@ from relsynth.synth.tabular._sorted_siblings import find_sorted_siblings
 from relsynth.synth.tabular._spelled_values import find_spelled_values, spelled_columns
 from relsynth.synth.tabular._split_sums import find_split_sums
 from relsynth.synth.tabular._tables import child_counts, key_date, pk_format, records
-from relsynth.synth.tabular._times_of_day import find_times_of_day, named_columns
+from relsynth.synth.tabular._times_of_day import find_times_of_day, keeps_calendar, named_columns
 from relsynth.synth.tabular._totals import find_totals
 from relsynth.synth.tabular._unique_labels import (
     find_ancestor_unique_labels,
@@ -513,7 +513,8 @@ class TabularPreproc:
         # a room's bookings, never two at once, where no rule above moves their dates across rows
         self.stats["disjoint_intervals"] = find_disjoint_intervals(self, data)
         # times of day within hours (a warehouse's 07:00 to 18:00), where no rule orders or moves the column
-        self.stats["times_of_day"] = find_times_of_day(self, data, self._compared_dates())
+        compared = self._compared_dates()
+        self.stats["times_of_day"] = find_times_of_day(self, data, compared, self._calendar_first(data, compared))
         # values cousins share (a due date per course and assignment), where no other rule sets the column
         self.stats["shared_values"] = find_shared_values(self, data, summed | set_columns(self.stats))
         return self
@@ -525,6 +526,40 @@ class TabularPreproc:
         rules = ("ancestor_orders", "lookup_orders", "reference_sides", "sibling_spans", "parent_ends")
         moved = named_columns(self.schema, [r for key in rules for r in self.stats.get(key, [])])
         return self._ordered_columns(but_after_itself=True) | moved
+
+    def _calendar_first(self, data: RelationalData, compared: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """(table, column) of the `compared` dates kept on their weekdays and hours as their table's
+        orders are decoded (`_times_of_day` early): not moved by a rule across rows, not in or read by
+        a sequence of siblings or a near order, and counted from no base, or from one keeping no hours
+        or weekdays of its own (a booking's start from its creation, not its end from its start)."""
+        rules = ("ancestor_orders", "lookup_orders", "reference_sides", "sibling_spans", "parent_ends")
+        moved = named_columns(self.schema, [r for key in rules for r in self.stats.get(key, [])])
+        moved |= {(r["table"], r["column"]) for r in self.stats.get("category_gaps", [])}
+        for table, found in self.orderings.items():
+            parent = edge.parent if (edge := self.schema.parent(table)) else table
+            for o in found.values():
+                if o.after_sibling or o.near or o.loose or o.sibling_base is not None:
+                    moved |= {(table, o.column), (parent if o.from_parent else table, o.base)}
+                    moved |= {(table, o.sibling_base)} if o.sibling_base else set()
+        out = set()
+        for table, col in compared - moved:
+            o = self.orderings.get(table, {}).get(col)
+            if o is not None and o.origin is None:
+                base_table, base = self._base_column(table, o)
+                if keeps_calendar(data[base_table][base]):
+                    continue
+            out.add((table, col))
+        return out
+
+    def _base_column(self, table: str, o: Ordering) -> tuple[str, str]:
+        """(table, column) of an order's base: of the row, its parent row, or a row further up
+        (`<ancestor>.<column>`)."""
+        if not o.from_parent:
+            return table, o.base
+        parent = self.schema.parent(table).parent
+        if o.base in self.schema.tables[parent].columns:
+            return parent, o.base
+        return ancestor_column(self.schema, o.base)
 
     def _identifier_formats(self, data: RelationalData, table: str) -> dict[str, dict]:
         """Each identifier column's format (`identifier_format`), a counter read against the row's key,
