@@ -7,7 +7,7 @@ import pandas as pd
 
 from relsynth.relational import Datetime, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularPreproc
-from relsynth.synth.tabular._times_of_day import day_times
+from relsynth.synth.tabular._times_of_day import day_times, within_hours
 
 
 def stamps(rng, n: int, first_hour: int = 7, last_hour: int = 17) -> pd.Series:
@@ -105,8 +105,9 @@ def test_a_start_counted_from_its_creation_keeps_its_hours_and_weekdays():
     data = bookings()
     pre = TabularPreproc.from_schema(data.schema).fit(data)
     assert pre.orderings["b"]["start"].base == "created" and pre.orderings["b"]["end"].base == "start"
-    [rule] = pre.stats["times_of_day"]
+    rule, end = pre.stats["times_of_day"]
     assert (rule["column"], rule["weekdays"], rule["early"]) == ("start", [0, 1, 2, 3, 4], True)
+    assert (end["column"], end["clip"], "weekdays" in end) == ("end", True, False)  # counted from the start
     synth = pre.inverse_transform(pre.transform(data), seed=0)["b"]
     start = pd.to_datetime(synth["start"])
     assert outside(start, 8, 17) == 0 and (start.dt.dayofweek < 5).all()
@@ -139,3 +140,17 @@ def test_shifts_starting_at_a_few_times_start_at_those_times_only():
     assert found["steps"] and found["grid"] == 3600
     synth = pre.inverse_transform(pre.transform(data), seed=0)["t"]
     assert set(pd.to_datetime(synth["at"]).dt.hour) == {6, 14, 20}
+
+
+def test_an_end_counted_from_a_start_in_hours_is_clipped_into_its_own():
+    """A booking's end, counted from its start by a length the model writes without the start's hour,
+    ended past the data's last end (0.94 % of a booking database's generated bookings past 20:00):
+    clipped to it on its own day, the start and every end within hours left as they are."""
+    values = pd.Series(pd.to_datetime(["2025-01-06 19:00", "2025-01-06 21:15", "2025-01-07 07:00", None]))
+    clipped = within_hours(values, 8 * 3600 + 900, 20 * 3600)
+    assert clipped.dt.strftime("%Y-%m-%d %H:%M").tolist()[:3] == [
+        "2025-01-06 19:00",
+        "2025-01-06 20:00",
+        "2025-01-07 08:15",
+    ]
+    assert clipped.isna().tolist()[3]

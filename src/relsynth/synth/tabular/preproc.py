@@ -527,11 +527,12 @@ class TabularPreproc:
         moved = named_columns(self.schema, [r for key in rules for r in self.stats.get(key, [])])
         return self._ordered_columns(but_after_itself=True) | moved
 
-    def _calendar_first(self, data: RelationalData, compared: set[tuple[str, str]]) -> set[tuple[str, str]]:
-        """(table, column) of the `compared` dates kept on their weekdays and hours as their table's
-        orders are decoded (`_times_of_day` early): not moved by a rule across rows, not in or read by
-        a sequence of siblings or a near order, and counted from no base, or from one keeping no hours
-        or weekdays of its own (a booking's start from its creation, not its end from its start)."""
+    def _calendar_first(self, data: RelationalData, compared: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """(table, column) -> how the `compared` dates are kept on their hours as their table's orders
+        are decoded (`_times_of_day` early), where no rule across rows moves them and they are in or
+        read by no sequence of siblings or near order: "map" (weekdays and hours) where counted from no
+        base or from one keeping no hours or weekdays of its own (a booking's start from its creation),
+        else "clip" into its hours alone (its end, counted from the start by its length)."""
         rules = ("ancestor_orders", "lookup_orders", "reference_sides", "sibling_spans", "parent_ends")
         moved = named_columns(self.schema, [r for key in rules for r in self.stats.get(key, [])])
         moved |= {(r["table"], r["column"]) for r in self.stats.get("category_gaps", [])}
@@ -541,14 +542,16 @@ class TabularPreproc:
                 if o.after_sibling or o.near or o.loose or o.sibling_base is not None:
                     moved |= {(table, o.column), (parent if o.from_parent else table, o.base)}
                     moved |= {(table, o.sibling_base)} if o.sibling_base else set()
-        out = set()
+        out = {}
         for table, col in compared - moved:
             o = self.orderings.get(table, {}).get(col)
-            if o is not None and o.origin is None:
-                base_table, base = self._base_column(table, o)
-                if keeps_calendar(data[base_table][base]):
-                    continue
-            out.add((table, col))
+            out[(table, col)] = "map"
+            if (
+                o is not None
+                and o.origin is None
+                and keeps_calendar(data[(at := self._base_column(table, o))[0]][at[1]])
+            ):
+                out[(table, col)] = "clip"
         return out
 
     def _base_column(self, table: str, o: Ordering) -> tuple[str, str]:
