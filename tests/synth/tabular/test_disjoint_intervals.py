@@ -83,3 +83,39 @@ def test_bookings_the_data_overlaps_or_keeps_far_apart_keep_no_rule():
     for data in (rooms(overlapping=True), rooms(sparse=True)):
         pre = TabularPreproc.from_schema(data.schema).fit(data)
         assert pre.stats["disjoint_intervals"] == []
+
+
+def rebooked(data: RelationalData, seed: int = 0) -> RelationalData:
+    """`data` with a status: a fifth of the bookings cancelled, each one's slot booked again by a
+    confirmed booking made after it (overlapping it); confirmed bookings never overlap."""
+    rng = np.random.default_rng(seed)
+    booking = data["booking"].assign(status="confirmed")
+    cancelled = rng.random(len(booking)) < 0.2
+    booking.loc[cancelled, "status"] = "cancelled"
+    again = booking[cancelled].assign(
+        status="confirmed", created_at=booking["created_at"][cancelled] + pd.Timedelta("1h")
+    )
+    booking = pd.concat([booking, again[again["created_at"] < again["start_at"]]], ignore_index=True)
+    booking["id"] = range(len(booking))
+    columns = {**data.schema.tables["booking"].columns, "status": Categorical()}
+    schema = Schema(room=data.schema.tables["room"], booking=Table(**columns))
+    return RelationalData({"room": data["room"], "booking": booking}, schema)
+
+
+def test_a_rooms_confirmed_bookings_never_overlap_where_cancelled_ones_do(tiny_size):
+    """A cancelled booking's slot booked again: the rows overlap, the confirmed ones never do. An
+    untrained model overlapped 66 of 640 confirmed bookings (all the rows overlapping, no rule fitted);
+    now kept apart among the confirmed ones alone."""
+    data = rebooked(rooms())
+    confirmed = data["booking"]["status"] == "confirmed"
+    assert overlaps(data["booking"]) > 0 and overlaps(data["booking"][confirmed]) == 0
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    (rule,) = pre.stats["disjoint_intervals"]
+    assert rule["where"] == ["status", "confirmed"]
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)
+    out = model.generate(60, seed=0)["booking"]
+    assert overlaps(out[out["status"] == "confirmed"]) == 0 and overlaps(out) > 0  # the cancelled ones may
+    model.preproc.stats["disjoint_intervals"] = []  # as before the rule
+    out = model.generate(60, seed=0)["booking"]
+    assert overlaps(out[out["status"] == "confirmed"]) > 20

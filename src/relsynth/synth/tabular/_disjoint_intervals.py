@@ -11,7 +11,9 @@ The fit keeps, per child table, the first pair (start, end) of an order within r
 after another date of its row) whose intervals, sorted by start under each parent, never overlap
 over at least `MIN_ROWS` consecutive pairs, where the same starts with the durations of other rows
 would (`MIN_CHANCE` overlaps at least: short events far apart, which nothing could overlap, keep no
-rule). Generation, once the table's dates are decoded, takes each parent's rows in order of start and
+rule); where all the rows do overlap, the rows of the categorical label, of most rows, that never do
+(`where`: a room's confirmed bookings, a cancelled booking's slot booked again: 665 of 3,172 generated
+confirmed bookings overlapped one). Generation, once the table's dates are decoded, takes each parent's rows in order of start and
 moves one overlapping a row kept before by the nearest whole number of days that puts it in a free
 place within the data's range, on a weekday the data's starts hold, whole weeks first where they
 leave a weekday out (a Monday booking stays a Monday where it can, at its hour; 45 of 3,200 generated
@@ -63,15 +65,40 @@ def find_disjoint_intervals(pre, data: RelationalData) -> list[dict]:
                 continue
             frame = data[table]
             start, end = as_numbers(frame[o.base], kinds[o.base]), as_numbers(frame[o.column], kinds[o.column])
-            if not _kept_apart(frame[edge.fk].to_numpy(), start, end):
+            parents = frame[edge.fk].to_numpy()
+            where = None if _kept_apart(parents, start, end) else _label_kept_apart(frame, kinds, parents, start, end)
+            if where is False:
                 continue
             days = sorted(int(d) for d in pd.to_datetime(frame[o.base]).dropna().dt.dayofweek.unique())
             rule = {"table": table, "start": o.base, "end": o.column, "moved": sorted(group), "weekdays": days}
             rule |= {"low": float(np.nanmin(start)), "high": float(np.nanmax(end))}
-            log.info("%s: %s to %s never overlap under one %s row: kept apart", table, o.base, o.column, edge.parent)
+            rule |= {} if where is None else {"where": where}
+            log.info(
+                "%s: %s to %s never overlap under one %s row%s: kept apart",
+                table,
+                o.base,
+                o.column,
+                edge.parent,
+                "" if where is None else f" among rows of {where[0]} {where[1]!r}",
+            )
             out.append(rule)
             break  # one pair a table: two could push one another's rows around
     return out
+
+
+def _label_kept_apart(
+    frame: pd.DataFrame, kinds: Mapping[str, Column], parents: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> list | bool:
+    """[column, label] of the categorical label whose rows alone never overlap (`_kept_apart`: a
+    room's confirmed bookings, a cancelled one's slot booked again), the one of most rows; False
+    without one."""
+    best, rows = False, 0
+    for c in (c for c, k in kinds.items() if k is Column.CATEGORICAL):
+        for label, n in frame[c].value_counts().items():
+            held = (frame[c] == label).to_numpy()
+            if n > rows and _kept_apart(parents[held], start[held], end[held]):
+                best, rows = [c, label.item() if hasattr(label, "item") else label], n
+    return best
 
 
 def _is_interval(o, kinds: Mapping[str, Column]) -> bool:
@@ -153,6 +180,9 @@ def keep_disjoint_intervals(rules: list[dict], table: str, cols: dict[str, pd.Se
     for rule in (r for r in rules if r["table"] == table and r["start"] in cols and r["end"] in cols):
         start = as_numbers(cols[rule["start"]], Column.DATETIME)
         end = as_numbers(cols[rule["end"]], Column.DATETIME)
+        if (where := rule.get("where")) is not None:  # rows of its label alone (a room's confirmed bookings)
+            other = ~(cols[where[0]].astype(str) == str(where[1])).to_numpy() if where[0] in cols else True
+            start, end = np.where(other, np.nan, start), np.where(other, np.nan, end)
         shift, lost = _shifts(rule, np.asarray(parents, dtype=np.int64), start, end)
         stuck |= lost
         if shift.any():
