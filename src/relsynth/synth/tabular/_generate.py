@@ -24,6 +24,7 @@ from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.core.workers import can_fork, run_forked
 from relsynth.synth.tabular import _sizes
+from relsynth.synth.tabular._changed_rows import changed_row_positions, repeated_token
 from relsynth.synth.tabular._count_rules import count_tables, parent_count_rules
 from relsynth.synth.tabular._count_sums import count_sum_positions, force_count_sums, given_count_tokens
 from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_entities, row_child_counts
@@ -101,6 +102,7 @@ class _Cursor:
                 if len(self.frames) >= level and (label < 0 or header[label] in tokens):
                     key = ("shared", self.table, pos, header[label] if label >= 0 else -1)
                     self.frames[-level][4].setdefault(key, header[pos])
+            self.frames[-1][4][(self.table, "previous")] = header  # what its next sibling changes (`_changed_rows`)
         if self.frames and self.sibling_context:  # a sibling of the rows its parent writes next
             siblings = self.frames[-1][3]
             siblings.append((self.table, header))
@@ -165,6 +167,10 @@ class _Cursor:
         if len(self.frames) < level:
             return None
         return self.frames[-level][4].get(("shared", self.table, position, label))
+
+    def previous_sibling(self) -> list[int] | None:
+        """The header of the row of this row's table written last under the same parent row (None: none)."""
+        return self.frames[-1][4].get((self.table, "previous")) if self.frames else None
 
     def sibling_pairs(self, a: int, b: int) -> list[tuple[int, int]]:
         """The (token at `a`, token at `b`) pairs of values the earlier rows of this row's table under
@@ -553,6 +559,11 @@ def _run_pool(
     sharing = {g.index[t]: {j: (level, k, tokens) for j, level, k, tokens in rules} for t, rules in shares.items()}
     for t, rules in sharing.items():
         at_share[t, list(rules)] = True
+
+    changed = {g.index[t]: rule for t, rule in changed_row_positions(pre, pre.stats.get("changed_rows", [])).items()}
+    at_changed = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a row's last chance to change
+    for t, (_, last) in changed.items():
+        at_changed[t, last] = True
     active = np.arange(B)  # pool rows in the model's batch, in batch order
     next_entity = 0
 
@@ -610,6 +621,8 @@ def _run_pool(
             logits = _mask(logits, *_unfillable(ordered, cursors, active, table, hpos, at))
         if at_edge.any() and (at := at_edge[table[active], np.minimum(hpos[active], H - 1)] & live).any():
             logits = _mask(logits, *_off_place(edges, cursors, active, table, hpos, at))
+        if at_changed.any() and (at := at_changed[table[active], np.minimum(hpos[active], H - 1)] & live).any():
+            logits = _mask(logits, *_unchanged(changed, cursors, header, active, table, at))
         if at_never.any():
             at = at_never[table[active], np.minimum(hpos[active], H - 1)] & live
             logits = _mask(logits, *_never_paired(never, cursors, header, active, table, hpos, at))
@@ -856,6 +869,18 @@ def _paired_siblings(pairs, cursors: list, header: np.ndarray, active: np.ndarra
                 continue
             rows += [j] * len(banned)
             tokens += banned
+    return rows, tokens
+
+
+def _unchanged(changed, cursors: list, header: np.ndarray, active: np.ndarray, table: np.ndarray, at):
+    """(batch rows, tokens) each batch row `at` the last column of a `_changed_rows` rule may not
+    take: its previous sibling's, where its earlier columns of the rule repeat that sibling's."""
+    rows, tokens = [], []
+    for j in np.flatnonzero(at):
+        b = active[j]
+        if (token := repeated_token(changed[table[b]], header[b], cursors[b].previous_sibling())) is not None:
+            rows.append(j)
+            tokens.append(token)
     return rows, tokens
 
 

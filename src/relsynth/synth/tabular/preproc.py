@@ -47,6 +47,7 @@ from relsynth.synth.tabular._balanced_sums import find_balanced_sums
 from relsynth.synth.tabular._category_decimals import find_category_decimals
 from relsynth.synth.tabular._category_gaps import find_category_gaps
 from relsynth.synth.tabular._category_ranges import find_category_ranges
+from relsynth.synth.tabular._changed_rows import find_changed_rows
 from relsynth.synth.tabular._count_rules import find_count_rules
 from relsynth.synth.tabular._count_sums import find_count_sums
 from relsynth.synth.tabular._date_parts import find_date_parts
@@ -503,6 +504,7 @@ class TabularPreproc:
             "unique_label_pairs": find_unique_label_pairs(self, data, unique),  # one lesson a (weekday, period)
             "lookup_slots": find_lookup_slots(self, data),  # a lookup's teacher in one lesson a slot, any class
             "ordered_labels": find_ordered_labels(self, data, unique),  # labels whose order siblings follow
+            "changed_rows": find_changed_rows(self, data),  # rows changing a label of the one before (a version)
         }
         # an alarm within its device's readings' span, once every rule above says what it reads or moves
         self.stats["sibling_spans"] = find_sibling_spans(self, data, self._unmovable(summed))

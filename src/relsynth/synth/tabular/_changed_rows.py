@@ -1,0 +1,93 @@
+"""Rows that always change something from the row before them: a customer's versions (a slowly
+changing dimension, type 2), each a new address or segment; a record's revisions, each a new state.
+
+The model writes each row's labels from the rows before it, but nothing tells it that a row
+repeating every label of the previous one is never seen: a small model gave 23 of 536 generated
+versions of a customer the city and segment of the version before (the source: none of 552).
+The fit keeps, per table nested under a parent, the fewest categorical columns that no row holds
+all the same as its previous sibling (in the encoded order: by the sibling key, else as stored),
+in `MIN_PAIRS` pairs of siblings at least and not by chance: pairs agreeing on each column as
+often as the data's do, each on its own, would have repeated them all in one pair at least but
+`CHANCE` of the time. Generation masks, at the last of those columns, the previous sibling's
+token where the row's earlier ones all repeat the previous sibling's (`_Cursor.previous_sibling`),
+unless that leaves nothing. Not fitted under DP.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from relsynth.relational import RelationalData
+from relsynth.synth.tabular._assemble import sibling_order
+from relsynth.synth.tabular._unique_labels import _nested_categories
+
+log = logging.getLogger(__name__)
+MIN_PAIRS = 20  # pairs of consecutive siblings, at least
+CHANCE = 0.001  # how likely pairs agreeing column by column would have all agreed in none, at most
+
+
+def find_changed_rows(pre, data: RelationalData) -> list[dict]:
+    """[{"table", "columns"}]: the fewest categorical columns of a nested table of which every
+    row changes one at least from its previous sibling (none where a row repeats them all)."""
+    tables: dict[str, dict[str, np.ndarray]] = {}
+    same: dict[str, np.ndarray] = {}
+    for table, edge, col, preproc in _nested_categories(pre, data):
+        frame = data[table]
+        if len(frame) < MIN_PAIRS:
+            continue
+        if table not in same:
+            order, follows = sibling_order(frame, edge.fk, pre.sibling_keys.get(table))
+            same[table] = order[follows]  # rows that follow a sibling, in encoded order
+            tables[table] = {"_previous": order[np.flatnonzero(follows) - 1]}
+        tokens = preproc.encode(frame[col])  # as generation compares them: two rare values are one token
+        tables[table][col] = tokens[same[table]] == tokens[tables[table]["_previous"]]
+    out = []
+    for table, equal in tables.items():
+        equal.pop("_previous")
+        if (columns := _fewest_changed(equal)) is not None:
+            log.info("%s rows always change one of %s from their previous sibling: kept so", table, columns)
+            out.append({"table": table, "columns": columns})
+    return out
+
+
+def _fewest_changed(equal: dict[str, np.ndarray]) -> list[str] | None:
+    """The fewest columns (dropping, one by one, those that change most often while the rest still
+    change in every pair) none of whose pairs (`equal`: column -> whether each pair agrees) agrees
+    on all, where agreeing each as often but independently would have; None where there are none."""
+    if not equal or len(next(iter(equal.values()))) < MIN_PAIRS:
+        return None
+    if np.logical_and.reduce(list(equal.values())).any():
+        return None  # a row repeats its previous sibling's every label
+    kept = list(equal)
+    for col in sorted(equal, key=lambda c: float(equal[c].mean())):  # the most changing first
+        rest = [c for c in kept if c != col]
+        if rest and not np.logical_and.reduce([equal[c] for c in rest]).any():
+            kept = rest
+    n = len(equal[kept[0]])
+    agree = float(np.prod([equal[c].mean() for c in kept]))  # a pair agreeing on all, by chance
+    if (1.0 - agree) ** n > CHANCE:
+        return None
+    return kept
+
+
+def changed_row_positions(pre, rules: list[dict]) -> dict[str, tuple[list[int], int]]:
+    """table -> (header positions of the rule's columns but the last, the last's position)."""
+    out: dict[str, tuple[list[int], int]] = {}
+    for r in rules:
+        layout = pre.layouts.get(r["table"])
+        if layout is None or not all(c in layout.fields for c in r["columns"]):
+            continue
+        positions = sorted(layout.fields.index(c) for c in r["columns"])
+        out[r["table"]] = (positions[:-1], positions[-1])
+    return out
+
+
+def repeated_token(rule: tuple[list[int], int], header: np.ndarray, previous: list[int] | None) -> int | None:
+    """The token the row may not take at the rule's last column: its previous sibling's, where the
+    row's other columns of the rule all repeat the previous sibling's (None: no ban)."""
+    earlier, last = rule
+    if previous is None or any(header[j] != previous[j] for j in earlier):
+        return None
+    return int(previous[last])

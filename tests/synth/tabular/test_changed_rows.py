@@ -1,0 +1,76 @@
+"""Rows that always change something from the row before: a customer's versions (SCD type 2),
+each a new city or a new segment; a small model repeated both in 23 of 536 generated versions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from relsynth.relational import Categorical, Date, ForeignKey, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import DpBudget, TabularModel, TabularPreproc
+
+CITIES = ["Berlin", "Hamburg", "Munich", "Cologne", "Leipzig"]
+SEGMENTS = ["consumer", "business", "vip"]
+
+
+def versions(n: int = 300, seed: int = 0, changing: bool = True) -> RelationalData:
+    """customers -> versions valid from a date, each changing the city or the segment of the one
+    before (`changing`), or drawn anew each time."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c in range(n):
+        city, segment = rng.choice(CITIES), rng.choice(SEGMENTS)
+        start = pd.Timestamp("2020-01-01") + pd.Timedelta(days=int(rng.integers(0, 300)))
+        for v in range(int(rng.integers(1, 5))):
+            if v and changing and rng.random() < 0.5:
+                city = rng.choice([x for x in CITIES if x != city])
+            elif v and changing:
+                segment = rng.choice([x for x in SEGMENTS if x != segment])
+            elif v:
+                city, segment = rng.choice(CITIES), rng.choice(SEGMENTS)
+            rows.append((c, start, city, segment))
+            start += pd.Timedelta(days=int(rng.integers(30, 300)))
+    frame = pd.DataFrame(rows, columns=["customer", "valid_from", "city", "segment"])
+    frame.insert(0, "id", range(len(frame)))
+    customers = pd.DataFrame({"id": range(n), "gender": rng.choice(["F", "M"], n)})
+    schema = Schema(
+        customers=Table(id=PrimaryKey(), gender=Categorical()),
+        versions=Table(
+            id=PrimaryKey(),
+            customer=ForeignKey(parent="customers"),
+            valid_from=Date(),
+            city=Categorical(),
+            segment=Categorical(),
+        ),
+    )
+    return RelationalData({"customers": customers, "versions": frame}, schema)
+
+
+def unchanged(data: RelationalData) -> int:
+    """Versions holding the city and the segment of their customer's version before."""
+    v = data["versions"].sort_values(["customer", "valid_from", "id"])
+    same = v["customer"].eq(v["customer"].shift())
+    for col in ("city", "segment"):
+        same &= v[col].astype(str).eq(v[col].astype(str).shift())
+    return int(same.sum())
+
+
+def test_a_version_changes_something_from_the_one_before(tiny_size):
+    data = versions()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["changed_rows"] == [{"table": "versions", "columns": ["city", "segment"]}]
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)  # untrained: labels drawn at random
+    assert unchanged(model.generate(300, seed=0)) == 0
+    pre.stats["changed_rows"] = []  # without: the test can tell
+    assert unchanged(model.generate(300, seed=0)) > 20
+
+
+def test_no_rule_where_versions_repeat_by_chance_or_under_dp():
+    assert (
+        TabularPreproc.from_schema(versions(changing=False).schema).fit(versions(changing=False)).stats["changed_rows"]
+        == []
+    )
+    dp = TabularPreproc.from_schema(versions().schema).fit(versions(), dp=DpBudget(3.0, 1e-5))
+    assert dp.stats.get("changed_rows", []) == []
