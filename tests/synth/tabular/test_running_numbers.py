@@ -5,8 +5,11 @@ went down."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
+import torch
 
 from relsynth.eval.orders import order_scores
 from relsynth.relational import (
@@ -21,7 +24,7 @@ from relsynth.relational import (
     Table,
 )
 from relsynth.relational.orders import running_numbers
-from relsynth.synth import TabularPreproc
+from relsynth.synth import TabularModel, TabularPreproc
 from relsynth.synth.tabular.orderings import from_offsets
 
 
@@ -173,3 +176,50 @@ def test_an_ordered_integer_is_decoded_on_the_step_its_values_share():
     }
     from_offsets(cols, pre.orderings["reading"], None, siblings)
     assert (cols["ts"] % 900 == 0).all()
+
+
+def numbered_versions(n: int = 300, seed: int = 0) -> RelationalData:
+    """customers -> 1-5 versions each, valid from a date, numbered 1..n in that order."""
+    rng = np.random.default_rng(seed)
+    cust = np.repeat(np.arange(n), rng.integers(1, 6, n))
+    rank = pd.Series(cust).groupby(cust).cumcount().to_numpy()
+    start = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, n), "D")
+    versions = pd.DataFrame(
+        {
+            "id": range(len(cust)),
+            "customer": cust,
+            "valid_from": start[cust] + pd.to_timedelta(90 * rank + rng.integers(0, 60, len(cust)), "D"),
+            "version_no": rank + 1,
+        }
+    )
+    schema = Schema(
+        customer=Table(id=PrimaryKey()),
+        version=Table(
+            id=PrimaryKey(), customer=ForeignKey(parent="customer"), valid_from=Datetime(), version_no=Integer()
+        ),
+    )
+    return RelationalData({"customer": pd.DataFrame({"id": range(n)}), "version": versions}, schema)
+
+
+def misnumbered(data: RelationalData) -> int:
+    """Customers whose versions, in order of their date, are not numbered 1, 2, ..., n."""
+    v = data["version"].sort_values(["customer", "valid_from", "id"])
+    expected = v.groupby("customer").cumcount() + 1
+    return int(v.loc[v["version_no"].to_numpy() != expected.to_numpy(), "customer"].nunique())
+
+
+def test_a_version_number_counts_its_rows_from_one(tiny_size):
+    data = numbered_versions()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    o = pre.orderings["version"]["version_no"]
+    assert (o.first_fixed, o.step_fixed) == (0.0, 1.0)  # from its origin 1, by ones
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)  # untrained: first offsets and steps drawn at random
+    assert misnumbered(model.generate(300, seed=0)) == 0
+    pre.orderings["version"]["version_no"] = replace(o, first_fixed=None, step_fixed=None)  # without: the test can tell
+    assert misnumbered(model.generate(300, seed=0)) > 50
+
+
+def test_a_meter_keeps_its_drawn_steps():
+    o = TabularPreproc.from_schema(meters().schema).fit(meters()).orderings["reading"]["energy"]
+    assert (o.first_fixed, o.step_fixed) == (None, None)

@@ -500,6 +500,19 @@ def sibling_gaps(
     )
 
 
+def counter_steps(df: pd.DataFrame, o: Ordering, siblings: np.ndarray) -> Ordering:
+    """`o` (a `running_ordering`) with the one offset every first sibling holds from the origin and
+    the one step every later sibling takes, where each is one value (`first_fixed`, `step_fixed`, as
+    `sibling_gaps` fixes a sibling key's): a version number, 1..n under each customer, drawn from one
+    slot with its first offsets (0) and its steps (1), came back 1, 2, 2 or 2, 3 under 2 of 400
+    generated customers. A meter's levels and steps, which spread, keep their draws."""
+    values = with_offsets(df[[o.column]], {o.column: o}, None, siblings)[o.column].to_numpy(np.float64)
+    first = _first_siblings(as_numbers(df[o.column], _kind(o)), _siblings(siblings, o.column))
+    held = ~np.isnan(values)
+    fixed = [_only_value(values[held & mine]) for mine in (first, ~first)]
+    return replace(o, first_fixed=fixed[0] if o.first_quantiles is None else None, step_fixed=fixed[1])
+
+
 MIN_GAP_ROWS = 20  # rows an offset's least value (`sibling_gaps`) is read from
 
 

@@ -121,6 +121,7 @@ from relsynth.synth.tabular.orderings import (
     Ordering,
     after_itself,
     bound_as_cap,
+    counter_steps,
     find_orderings,
     orderings_from_dict,
     running_ordering,
@@ -880,7 +881,10 @@ class TabularPreproc:
                 continue
             first = {key: found[key]} if key in found else {}
             parents = self._siblings(data[table], table)
-            counters = {c: running_ordering(data[table], c, kinds[c], parents) for c in running}
+            counters = {  # a version number's first 1 and steps of 1 kept so
+                c: counter_steps(data[table], running_ordering(data[table], c, kinds[c], parents), parents)
+                for c in running
+            }
             walks = {c: walk_ordering(data[table], c, kinds[c], key, parents) for c in walking}
             self.orderings[table] = first | counters | walks | {c: o for c, o in found.items() if c != key}
             if running:
