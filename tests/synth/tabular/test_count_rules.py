@@ -7,7 +7,7 @@ import pandas as pd
 import torch
 
 from relsynth.relational import Categorical, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
-from relsynth.synth import TabularModel, TabularPreproc
+from relsynth.synth import DpBudget, TabularModel, TabularPreproc
 from relsynth.synth.tabular._count_rules import decided_values
 from relsynth.synth.tabular.encoders import CategoricalPreproc
 
@@ -143,3 +143,41 @@ def test_a_parent_rows_category_decides_its_rows_children(tiny_size):
     boarded = out["booking"]["id"].isin(out["boarding"]["booking"])
     assert (status == "cancelled").any() and (status == "flown").any()
     assert (boarded == (status == "flown")).all()
+
+
+def histories(n: int = 300, seed: int = 0, per: tuple[int, int] = (2, 5), poisson: float = 0.0) -> RelationalData:
+    """orders -> their status events, `per` (low, high) each (every order created and then paid or
+    cancelled: two at least), or a Poisson number of mean `poisson`."""
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(poisson, n) if poisson else rng.integers(*per, n)
+    order = pd.DataFrame({"id": range(n), "channel": rng.choice(["web", "app"], n)})
+    event = pd.DataFrame({"id": range(int(counts.sum())), "order": np.repeat(np.arange(n), counts)})
+    event["state"] = rng.choice(["a", "b", "c"], len(event))
+    schema = Schema(
+        order=Table(id=PrimaryKey(), channel=Categorical()),
+        event=Table(id=PrimaryKey(), order=ForeignKey(parent="order"), state=Categorical()),
+    )
+    return RelationalData({"order": order, "event": event}, schema)
+
+
+def test_no_parent_gets_fewer_children_than_every_parent_has(tiny_size):
+    pre = TabularPreproc.from_schema(histories().schema).fit(histories())
+    count = next(s.preproc for s in pre.slots if s.is_count)
+    assert count.least == 2
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)  # untrained: counts drawn at random over 0..4
+
+    def too_few(out: RelationalData) -> int:
+        return int((out["order"]["id"].map(out["event"]["order"].value_counts()).fillna(0) < 2).sum())
+
+    assert too_few(model.generate(300, seed=0)) == 0
+    count.least = 0  # without: the test can tell
+    model = TabularModel.build(pre, size=tiny_size)
+    assert too_few(model.generate(300, seed=0)) > 50
+
+
+def test_counts_spread_down_to_a_few_parents_or_under_dp_keep_their_least_possible():
+    pre = TabularPreproc.from_schema(histories(poisson=10.0).schema).fit(histories(poisson=10.0))
+    assert next(s.preproc for s in pre.slots if s.is_count).least == 0  # 10 events at the mean, 1 or 2 at 3
+    dp = TabularPreproc.from_schema(histories().schema).fit(histories(), dp=DpBudget(3.0, 1e-5))
+    assert next(s.preproc for s in dp.slots if s.is_count).least == 0

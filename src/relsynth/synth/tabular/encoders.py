@@ -408,13 +408,17 @@ class CountPreproc(ColumnPreproc):
     """Children per parent: exact tokens for 0..max_exact, quantile bins for larger counts, each
     bin holding at least `min_count` parents (as a number's bin does), so no single parent's count
     is replayed: fewer larger counts than that (one parent with 3,000 children) share one bin from
-    max_exact + 1 up, and a generated count is drawn in it."""
+    max_exact + 1 up, and a generated count is drawn in it. Counts below the least every parent
+    holds, where `LEAST_PARENTS` parents hold that least (every customer has a version, every
+    order two events at least: not the tail of a spread), are never generated (`least`): a small
+    model gave 1 of 1,005 orders a single `delivered` event, 1 of 400 customers no version."""
 
     max_exact: int = 100
     n_bins: int = 16
     max_seen: int = 0
     edges: list[float] = field(default_factory=list)
     min_count: int = 5  # parents a bin of larger counts needs (read by fit)
+    least: int = 0  # the fewest children generated (fit; 0 in a DP fit, which never reads it, and in older models)
     name = "count"
 
     def fit(self, values: pd.Series, whole: pd.Series | None = None) -> CountPreproc:
@@ -424,10 +428,12 @@ class CountPreproc(ColumnPreproc):
         if whole is None:
             x = np.asarray(values, dtype=np.int64)
             self.max_seen = int(x.max()) if len(x) else 0
+            self.least = _least_count(pd.Series(x).value_counts())
             big = x[x > self.max_exact]
         else:
             held = whole[whole > 0]
             self.max_seen = int(held.index.max()) if len(held) else 0
+            self.least = _least_count(held)
             held = held[held.index > self.max_exact]
             big = np.repeat(held.index.to_numpy(np.int64), held.to_numpy(np.int64))  # the few large ones only
         self.edges = []
@@ -443,6 +449,11 @@ class CountPreproc(ColumnPreproc):
     @property
     def n_exact(self) -> int:
         return min(self.max_seen, self.max_exact) + 1
+
+    @property
+    def forbidden(self) -> list[int]:
+        """The exact counts below `least`."""
+        return list(range(min(self.least, self.n_exact - 1)))
 
     @property
     def n_tokens(self) -> int:
@@ -475,7 +486,22 @@ class CountPreproc(ColumnPreproc):
             "max_seen": self.max_seen,
             "edges": self.edges,
             "min_count": self.min_count,
+            "least": self.least,
         }
+
+
+LEAST_PARENTS = 20  # parents holding the least count, at least, for fewer children never to be generated
+
+
+def _least_count(parents: pd.Series) -> int:
+    """The least count of `parents` (count -> parents holding it) where `LEAST_PARENTS` parents hold
+    it (a floor, not the thin end of a spread: Poisson counts of mean 10 start with a parent or two),
+    else 0."""
+    held = parents[parents > 0]
+    if not len(held):
+        return 0
+    least = int(held.index.min())
+    return least if held.loc[least] >= LEAST_PARENTS else 0
 
 
 _TYPES = {"categorical": CategoricalPreproc, "numeric": NumericPreproc, "count": CountPreproc}
