@@ -15,6 +15,7 @@ from relsynth.synth.tabular._ancestor_once import apply_ancestor_once_labels
 from relsynth.synth.tabular._ancestor_orders import keep_ancestor_orders
 from relsynth.synth.tabular._apart_values import keep_apart
 from relsynth.synth.tabular._balanced_sums import apply_balanced_sums
+from relsynth.synth.tabular._carried_values import keep_carried_values
 from relsynth.synth.tabular._category_decimals import keep_category_decimals
 from relsynth.synth.tabular._category_gaps import keep_category_gaps
 from relsynth.synth.tabular._category_ranges import keep_category_ranges
@@ -210,6 +211,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         above = None if above is None else above.iloc[np.asarray(parents[table], dtype=np.int64)]
         above = None if above is None else above.reset_index(drop=True)
         orders, siblings = pre.orderings.get(table, {}), np.asarray(parents[table], dtype=np.int64)
+        keep_carried_values(pre.stats.get("carried_values", []), table, cols, ids, siblings)  # none in older models
         keep_sorted_siblings(pre, table, cols, siblings, offset=True)  # a date stored in order: its places
         # a value its cousins share (none in older models, nor under DP): as itself now, as an offset once decoded
         groups = shared_groups(pre, pre.stats.get("shared_values", []), table, mat, cols, parents)

@@ -44,6 +44,7 @@ from relsynth.synth.tabular._ancestor_once import find_ancestor_once_labels
 from relsynth.synth.tabular._ancestor_orders import find_ancestor_orders
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
 from relsynth.synth.tabular._balanced_sums import find_balanced_sums
+from relsynth.synth.tabular._carried_values import find_carried_values
 from relsynth.synth.tabular._category_decimals import find_category_decimals
 from relsynth.synth.tabular._category_gaps import find_category_gaps
 from relsynth.synth.tabular._category_ranges import find_category_ranges
@@ -505,7 +506,9 @@ class TabularPreproc:
             "unique_label_pairs": find_unique_label_pairs(self, data, unique),  # one lesson a (weekday, period)
             "lookup_slots": find_lookup_slots(self, data),  # a lookup's teacher in one lesson a slot, any class
             "ordered_labels": find_ordered_labels(self, data, unique),  # labels whose order siblings follow
-            "changed_rows": find_changed_rows(self, data),  # rows changing a label of the one before (a version)
+            "changed_rows": (changed := find_changed_rows(self, data)),  # rows changing a label of the one before
+            # ... and values kept from it while a label is (a version's credit limit, while its segment)
+            "carried_values": find_carried_values(self, data, summed | self.past_float, changed),
         }
         # an alarm within its device's readings' span, once every rule above says what it reads or moves
         self.stats["sibling_spans"] = find_sibling_spans(self, data, self._unmovable(summed))
