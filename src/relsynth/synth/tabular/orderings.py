@@ -484,13 +484,18 @@ def sibling_gaps(
     children 171 days apart (the data's least: 17 years and 285 days). Of a number (a count: dates
     keep the gaps their offsets' bins give), where every first sibling's offset (every later one's)
     is one value, that value (`first_fixed`, `step_fixed`): a diagnosis' seq_num, 1..n under each
-    stay, began at 2 under 1 of 722 generated stays."""
+    stay, began at 2 under 1 of 722 generated stays. Of a date too: a session's first event at its
+    start; and, after the previous sibling's end (`sibling_base`), a version valid from the second
+    the previous version ends, every step 0."""
     values = with_offsets(df, {o.column: o}, parent, siblings)[o.column].to_numpy(np.float64)
     first = _first_siblings(as_numbers(df[o.column], _kind(o)), _siblings(siblings, o.column))
     held = ~np.isnan(values)
     gaps = [_least(values[held & mine], min_count) for mine in (first, ~first)]
-    # a date's first siblings on one offset too (a session starts at its first event): its bins missed 1 % of them
-    fixed = [_only_value(values[held & first]), None if o.dated else _only_value(values[held & ~first])]
+    # a date's first siblings on one offset too (a session starts at its first event): its bins missed 1 % of them;
+    # and its later ones after the previous one's end (a version valid from it, to the second: 2 of 535 started
+    # hours later); a date's steps from the previous one's date keep their bins (weekly, or drawn past the data)
+    steps = not o.dated or o.sibling_base is not None
+    fixed = [_only_value(values[held & first]), _only_value(values[held & ~first]) if steps else None]
     return replace(
         o,
         first_gap=gaps[0] if o.from_parent and o.origin is None else 0.0,
