@@ -24,6 +24,7 @@ from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.core.workers import can_fork, run_forked
 from relsynth.synth.tabular import _sizes
+from relsynth.synth.tabular._carried_values import carried_token, carried_token_positions
 from relsynth.synth.tabular._changed_rows import changed_row_positions, repeated_token
 from relsynth.synth.tabular._count_rules import count_tables, parent_count_rules
 from relsynth.synth.tabular._count_sums import count_sum_positions, force_count_sums, given_count_tokens
@@ -564,6 +565,12 @@ def _run_pool(
     at_changed = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a row's last chance to change
     for t, (_, last) in changed.items():
         at_changed[t, last] = True
+    carried = {
+        g.index[t]: rules for t, rules in carried_token_positions(pre, pre.stats.get("carried_values", [])).items()
+    }
+    at_carried = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label kept while another changes
+    for t, rules in carried.items():
+        at_carried[t, [column for _, column in rules]] = True
     active = np.arange(B)  # pool rows in the model's batch, in batch order
     next_entity = 0
 
@@ -623,6 +630,8 @@ def _run_pool(
             logits = _mask(logits, *_off_place(edges, cursors, active, table, hpos, at))
         if at_changed.any() and (at := at_changed[table[active], np.minimum(hpos[active], H - 1)] & live).any():
             logits = _mask(logits, *_unchanged(changed, cursors, header, active, table, at))
+        if at_carried.any() and (at := at_carried[table[active], np.minimum(hpos[active], H - 1)] & live).any():
+            logits = _mask(logits, *_carried(carried, cursors, header, active, table, hpos, at, pre, g.slot))
         if at_never.any():
             at = at_never[table[active], np.minimum(hpos[active], H - 1)] & live
             logits = _mask(logits, *_never_paired(never, cursors, header, active, table, hpos, at))
@@ -881,6 +890,21 @@ def _unchanged(changed, cursors: list, header: np.ndarray, active: np.ndarray, t
         if (token := repeated_token(changed[table[b]], header[b], cursors[b].previous_sibling())) is not None:
             rows.append(j)
             tokens.append(token)
+    return rows, tokens
+
+
+def _carried(carried, cursors: list, header: np.ndarray, active: np.ndarray, table: np.ndarray, hpos, at, pre, slots):
+    """(batch rows, tokens) each batch row `at` a label carried while an earlier one changes
+    (`_carried_values`) may not take: every token of its slot but its previous sibling's."""
+    rows, tokens = [], []
+    for j in np.flatnonzero(at):
+        b = active[j]
+        token = carried_token(carried[table[b]], int(hpos[b]), header[b], cursors[b].previous_sibling())
+        if token is not None:
+            slot = pre.slots[int(slots[table[b], hpos[b]])]
+            others = [t for t in range(slot.offset, slot.offset + slot.preproc.n_tokens) if t != token]
+            rows += [j] * len(others)
+            tokens += others
     return rows, tokens
 
 
