@@ -30,6 +30,7 @@ from relsynth.relational.orders import reference_orders as orders_across
 from relsynth.relational.row_keys import is_row_key, row_key_columns, row_key_references
 from relsynth.relational.schema import Edge
 from relsynth.synth.core.nulls import telling_column
+from relsynth.synth.tabular._references.as_of import as_of
 from relsynth.synth.tabular._references.copies import chance, copied_columns
 from relsynth.synth.tabular._references.cycles import back_links
 from relsynth.synth.tabular._references.degrees import ranked
@@ -126,6 +127,7 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "step": step,
                 "after": after,
                 "orders": [] if e.parent == table else reference_orders(data, e, pos, skip),
+                "as_of": as_of(data, e, pos, scope, skip),  # the version valid at the row's date (an order's)
             }
     return out
 

@@ -20,6 +20,7 @@ from relsynth.relational.orders import ancestor_keys, as_numbers, parent_rows
 from relsynth.relational.row_keys import row_key_columns
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.added_rows import add_missing_rows
+from relsynth.synth.tabular._references.as_of import as_of_keys
 from relsynth.synth.tabular._references.copies import copy_values
 from relsynth.synth.tabular._references.cycles import without_cycles
 from relsynth.synth.tabular._references.degrees import deal, ranked, stratified
@@ -254,6 +255,8 @@ def assign_reference(
             drawn = draw(rows, np.arange(len(keys[e.parent])))
         if groups is not None:  # unscoped only: a swap could move a key out from under its scope row
             drawn = without_repeats(groups, drawn, rng)
+    if scope and fitted.get("as_of"):  # the version valid at the row's date (none in older models)
+        drawn = as_of_keys(schema, tables, keys[e.parent], e, fitted, drawn)
     if room is not None:
         warn_over_room(drawn, keys[e.parent], room, f"{table}.{e.fk}", f"{e.parent}.{fitted['capped_by']}")
     return drawn
