@@ -209,3 +209,35 @@ def test_no_floor_where_the_amount_is_a_formula():
     formulas = [{"table": "move", "column": "amount", "of": ["qty", "price"], "op": "*"}]
     assert without_floor_on_formulas(sums, formulas)[0]["side"] == 0
     assert without_floor_on_formulas(sums, [])[0]["side"] == 1
+
+
+def test_a_wide_table_reads_label_signs_only_for_numbers_a_step_can_be(monkeypatch):
+    """Beside many numbers and labels in no chain (a wide table), the labelled running sum is still
+    found, and the labels are read for the signs of the pair whose steps are its amounts alone: a
+    search of every label for every pair of numbers took 16 s of a 50-column table's 32 s fit."""
+    from relsynth.synth.tabular import _running_sums
+
+    unsigned = unsigned_bank("DEBIT", "CREDIT")
+    rng = np.random.default_rng(1)
+    tx = unsigned["tx"].copy()
+    n = len(tx)
+    extra = {f"x{i}": Numeric() for i in range(8)} | {f"k{i}": Categorical() for i in range(4)}
+    for name in extra:
+        tx[name] = rng.normal(100, 30, n).round(2) if name[0] == "x" else rng.choice(["a", "b", "c"], n)
+    schema = Schema(
+        account=unsigned.schema.tables["account"], tx=Table(**unsigned.schema.tables["tx"].columns, **extra)
+    )
+    wide = RelationalData({"account": unsigned["account"], "tx": tx}, schema)
+    calls = []
+    read = _running_sums._label_signs
+    monkeypatch.setattr(_running_sums, "_label_signs", lambda *a: calls.append(1) or read(*a))
+    pre = TabularPreproc.from_schema(schema)
+    pre.sibling_keys = {"tx": "booked"}  # what the fit finds first: the rows are stored shuffled
+    [found] = _running_sums.find_running_sums(pre, wide, set())
+    assert (found["column"], found["of"], found["sign_by"], found["signs"]) == (
+        "balance",
+        "amount",
+        "kind",
+        {"CREDIT": 1.0, "DEBIT": -1.0},
+    )
+    assert len(calls) <= 5  # the labels (kind and k0..k3) for (balance, amount), not for 12 x 11 pairs

@@ -144,12 +144,23 @@ def _match(
             if _holds(y[pairs], prev[pairs] + sign * a[pairs], d):
                 return {"op": op, "of": other}
         up = np.abs(y - prev - a) <= 0.5 * 10.0**-d + 1e-9 * np.abs(y)  # added here, taken away elsewhere
+        if not _signed_step(y[pairs], prev[pairs], a[pairs], d):
+            continue  # no label can sign it: screened once, not per label (wide tables have many)
         for name, lab in labels.items():
             if (signs := _label_signs(lab[pairs], np.where(up, 1.0, -1.0)[pairs])) is not None:
                 found = {"op": "label", "of": other, "sign_by": name, "signs": signs}
                 if _holds(y[pairs], prev[pairs] + (multipliers(found, lab, len(y)) * a)[pairs], d):
                     return found
     return None
+
+
+def _signed_step(y: np.ndarray, prev: np.ndarray, a: np.ndarray, decimals: int) -> bool:
+    """Whether `y` is `prev` plus, minus or 0 times `a` in MIN_SHARE of the rows: what any label's
+    signs (+1, -1, 0 for an unsigned label) would need, so a pair failing it is tried with none."""
+    tol = 2 * (0.5 * 10.0**-decimals + 1e-9 * np.abs(y))  # twice `_holds`'s: rounding never screens a match out
+    step = np.abs(y - prev)
+    near = (np.abs(step - np.abs(a)) <= tol) | (step <= tol)
+    return bool(near.mean() >= MIN_SHARE)
 
 
 def _label_signs(labels: np.ndarray, signs: np.ndarray) -> dict[str, float] | None:
