@@ -68,39 +68,87 @@ def find_date_parts(pre, data: RelationalData) -> list[dict]:
         if not dates:
             continue
         frame = data[table]
+        screens = _Screens(frame)  # one table's parts on its screened rows, shared by all its columns
         for col in (c for c in modelled if c not in given and kinds[c].kind in _KINDS):
-            found = _first_part(frame, dates, frame[col], kinds[col].kind)
+            found = _first_part(frame, dates, frame[col], kinds[col].kind, screens)
             if found is not None:
                 out.append({"table": table, "column": col, **found})
                 log.info("%s.%s is the %s of %s in every row: kept so", table, col, found["part"], found["date"])
     return out
 
 
-def _first_part(frame: pd.DataFrame, dates: list[str], values: pd.Series, kind: Column) -> dict | None:
+class _Screens:
+    """Each date of a table as datetimes, and its parts on the screened rows as `_equal` compares
+    them, read once for all the columns that hold the same rows (most do): a wide table read every
+    date's parts again for each of its columns. One screen a date is kept (a column holding other
+    rows replaces it), so memory stays a few hundred values a part."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self.dates: dict[str, pd.Series] = {}
+        self.parts: dict[str, tuple[bytes, dict[tuple[str, str | None], np.ndarray]]] = {}
+
+    def date(self, name: str) -> pd.Series:
+        if name not in self.dates:
+            self.dates[name] = pd.to_datetime(self.frame[name], errors="coerce")
+        return self.dates[name]
+
+    def part(self, date: str, part: str, case: str | None, rows: np.ndarray) -> np.ndarray:
+        screen = rows.tobytes()
+        if self.parts.get(date, (None,))[0] != screen:
+            self.parts[date] = (screen, {})
+        read = self.parts[date][1]
+        if (part, case) not in read:
+            read[part, case] = _part_values(PARTS[part](self.date(date).iloc[rows]), case)
+        return read[part, case]
+
+
+def _first_part(
+    frame: pd.DataFrame, dates: list[str], values: pd.Series, kind: Column, screens: _Screens | None = None
+) -> dict | None:
     """{"date", "part", "case"} of the first date and part that `values` equal wherever both are held."""
     if values.nunique(dropna=True) < 2:
         return None
+    screens = screens or _Screens(frame)
+    cases = CASES if kind is Column.CATEGORICAL else (None,)
     for date in dates:
-        d = pd.to_datetime(frame[date], errors="coerce")
+        d = screens.date(date)
         held = d.notna().to_numpy() & values.notna().to_numpy()
         if held.sum() < MIN_ROWS:
             continue
         screen = np.flatnonzero(held)[:SCREEN]  # most parts fail on a few rows already
+        screened = _own_values(values.iloc[screen], kind)
         for part, of in PARTS.items():
-            for case in CASES if kind is Column.CATEGORICAL else (None,):
-                if _equal(of(d.iloc[screen]), values.iloc[screen], case) and _equal(of(d[held]), values[held], case):
+            for case in cases:
+                if _equal(screens.part(date, part, case, screen), screened) and _equal(
+                    _part_values(of(d[held]), case), _own_values(values[held], kind)
+                ):
                     return {"date": date, "part": part, "case": case}
     return None
 
 
-def _equal(part: pd.Series, values: pd.Series, case: str | None) -> bool:
-    """Whether every value is its row's part: as text in `case` for labels, else as numbers or flags."""
+def _part_values(part: pd.Series, case: str | None) -> np.ndarray:
+    """A date's part as `_equal` compares it: as text in `case` (None: as numbers, NaN for none)."""
     if case is None:
-        a = pd.to_numeric(part.astype(object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        b = pd.to_numeric(values.astype(object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        return bool(np.array_equal(a, b))  # NaN (a part or a value that is no number) never equal
-    texts = part.astype(object).map(lambda v: CASES[case](str(v)))
-    return bool((texts.to_numpy() == values.astype(str).to_numpy()).all())
+        return _numbers(part)
+    return part.astype(object).map(lambda v: CASES[case](str(v))).to_numpy()
+
+
+def _own_values(values: pd.Series, kind: Column) -> np.ndarray:
+    """A column's values as `_equal` compares them: labels as text, numbers and flags as numbers."""
+    return values.astype(str).to_numpy() if kind is Column.CATEGORICAL else _numbers(values)
+
+
+def _numbers(x: pd.Series) -> np.ndarray:
+    return pd.to_numeric(x.astype(object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _equal(part: np.ndarray, values: np.ndarray) -> bool:
+    """Whether every value is its row's part (`_part_values`, `_own_values`): as text for labels,
+    else as numbers or flags (NaN, a part or a value that is no number, never equal)."""
+    if part.dtype.kind == "f":
+        return bool(np.array_equal(part, values))
+    return bool((part == values).all())
 
 
 def apply_date_parts(pre, rules: list[dict], tables: dict[str, pd.DataFrame]) -> None:
