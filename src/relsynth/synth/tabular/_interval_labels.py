@@ -48,29 +48,45 @@ def find_interval_labels(pre, data: RelationalData, taken: set[tuple[str, str]])
         if not candidates or not numbers:
             continue
         values = {n: _floats(frame[n]) for n in numbers}
-        scales = [({"number": n}, values[n]) for n in numbers] + _shares(numbers, values)
+        scales = [{"number": n} for n in numbers] + _shares(numbers, values)
+        screen = np.vstack([_scale(what, values, SCREEN) for what in scales])
         for col in candidates:
-            if (found := _first_interval_rule(scales, frame[col])) is not None:
+            if (found := _first_interval_rule(scales, values, screen, frame[col])) is not None:
                 out.append({"table": table, "column": col, **found})
                 what = found["number"] + (f" / {found['of']}" if "of" in found else "")
                 log.info("%s.%s follows the interval of %s in every row: kept so", table, col, what)
     return out
 
 
-def _first_interval_rule(scales: list[tuple[dict, np.ndarray]], labels: pd.Series) -> dict | None:
-    """{"number", ("of"), "cuts", "labels"} of the first number or share whose intervals give `labels`."""
+def _first_interval_rule(
+    scales: list[dict], values: dict[str, np.ndarray], screen: np.ndarray, labels: pd.Series
+) -> dict | None:
+    """{"number", ("of"), "cuts", "labels"} of the first number or share whose intervals give
+    `labels`; `screen`: each scale's first SCREEN values (a row per scale)."""
     codes, names = pd.factorize(label_texts(labels))  # -1: missing; an Int64's 1 as '1', not '1.0'
-    for what, x in scales:
-        if _spans(x[:SCREEN], codes[:SCREEN]) is None:  # labels overlapping in a few rows overlap in all
-            continue
-        if (rule := _intervals(x, codes, names)) is not None:
+    passed = _apart_on(screen, codes[:SCREEN])  # labels overlapping in a few rows overlap in all
+    for what in (what for what, ok in zip(scales, passed, strict=True) if ok):
+        if (rule := _intervals(_scale(what, values), codes, names)) is not None:
             return {**what, **rule}
     return None
 
 
-def _shares(numbers: list[str], values: dict[str, np.ndarray]) -> list[tuple[dict, np.ndarray]]:
-    """({"number": a, "of": b}, a / b) of each pair that is a part and its whole in every row
-    holding both (0 <= a <= b, b > 0; a score out of its maximum), NaN where either is missing."""
+def _scale(what: dict, values: dict[str, np.ndarray], rows: int | None = None) -> np.ndarray:
+    """A number's values, or a share's (`of`: the whole), NaN where either is missing; the first
+    `rows` only where given. Computed where needed: a wide table has thousands of shares, whole
+    columns of them all at once took gigabytes on a large table."""
+    x = values[what["number"]][:rows]
+    if "of" not in what:
+        return x
+    whole = values[what["of"]][:rows]
+    held = ~np.isnan(x) & ~np.isnan(whole)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(held, x / whole, np.nan)
+
+
+def _shares(numbers: list[str], values: dict[str, np.ndarray]) -> list[dict]:
+    """{"number": a, "of": b} of each pair that is a part and its whole in every row holding both
+    (0 <= a <= b, b > 0; a score out of its maximum)."""
     out = []
     for a in numbers:
         for b in numbers:
@@ -79,8 +95,29 @@ def _shares(numbers: list[str], values: dict[str, np.ndarray]) -> list[tuple[dic
             if a == b or held.sum() < MIN_ROWS:
                 continue
             if (x[held] >= 0).all() and (whole[held] > 0).all() and (x[held] <= whole[held]).all():
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    out.append(({"number": a, "of": b}, np.where(held, x / whole, np.nan)))
+                out.append({"number": a, "of": b})
+    return out
+
+
+def _apart_on(x: np.ndarray, codes: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """Per row of `x` (a scale's values on the screened rows), whether `_spans` finds its labels'
+    spans apart (not None), for all rows at once: a wide table's hundreds of numbers and thousands
+    of shares were read one pandas groupby each, for each label column."""
+    kept = np.unique(codes[codes >= 0])
+    out = np.ones(len(x), dtype=bool)
+    for start in range(0, len(x), chunk):  # a few MB of temporaries at a time
+        part = x[start : start + chunk]
+        lo = np.full((len(part), len(kept)), np.nan)
+        hi = lo.copy()
+        for j, k in enumerate(kept):
+            sub = part[:, codes == k]
+            held = ~np.isnan(sub)
+            some = held.any(axis=1)  # a label none of whose rows hold the number has no span
+            lo[some, j] = np.where(held, sub, np.inf).min(axis=1)[some]
+            hi[some, j] = np.where(held, sub, -np.inf).max(axis=1)[some]
+        order = np.argsort(lo, axis=1)  # by the least, spans without rows (NaN) last
+        lo, hi = np.take_along_axis(lo, order, axis=1), np.take_along_axis(hi, order, axis=1)
+        out[start : start + chunk] = ((hi[:, :-1] < lo[:, 1:]) | np.isnan(lo[:, 1:])).all(axis=1)
     return out
 
 
