@@ -34,6 +34,7 @@ from relsynth.synth.tabular._null_cuts import range_of, redraw_in_bins
 from relsynth.synth.tabular.encoders import label_texts
 
 log = logging.getLogger(__name__)
+SCREEN = 200  # rows each difference of two numbers is tried on before all rows
 MIN_ROWS = 20  # rows of each sign a label must be read from, at least
 LABEL_KINDS = (Column.CATEGORICAL, Column.BOOLEAN)  # a flag is a label of two values
 DATE_KINDS = (Column.DATE, Column.DATETIME)  # compared with one another, never with a number
@@ -51,8 +52,9 @@ def find_sign_labels(pre, data: RelationalData) -> list[dict]:
         modelled = [c for c in pre.modelled_columns(table) if c not in given]
         numbers = pre.float_numbers(table, modelled)
         dates = [c for c in modelled if kinds[c].kind in DATE_KINDS]
+        values = {n: _floats(data[table][n]) for n in numbers}  # read once for all the table's labels
         for col in (c for c in modelled if kinds[c].kind in LABEL_KINDS):
-            found = _first_sign_rule(data[table], numbers, data[table][col], dates)
+            found = _first_sign_rule(data[table], numbers, data[table][col], dates, values)
             if found is not None:
                 out.append({"table": table, "column": col, **found})
                 what = found["number"] + (f" - {found['minus']}" if "minus" in found else "")
@@ -60,23 +62,44 @@ def find_sign_labels(pre, data: RelationalData) -> list[dict]:
     return out
 
 
-def _first_sign_rule(frame: pd.DataFrame, numbers: list[str], labels: pd.Series, dates: list[str] = ()) -> dict | None:
+def _first_sign_rule(
+    frame: pd.DataFrame,
+    numbers: list[str],
+    labels: pd.Series,
+    dates: list[str] = (),
+    values: dict[str, np.ndarray] | None = None,
+) -> dict | None:
     """{"number", ("minus"), "negative", "positive", "zero"} of the first number, else the first
     difference of two numbers, else of two `dates` (labels of at most 3 values: one a sign), whose
-    sign gives `labels`."""
+    sign gives `labels`; `values`: the numbers as floats, where already read."""
     codes, names = pd.factorize(labels)
-    values = {n: _floats(frame[n]) for n in numbers}
+    values = values if values is not None else {n: _floats(frame[n]) for n in numbers}
     for n in numbers:
         if (rule := _labels_by_sign(values[n], codes, names)) is not None:
             return {"number": n, **rule}
     if len(names) > 3:
         return None
-    for columns in (numbers, list(dates)):
-        for i, a in enumerate(columns):
-            for b in columns[i + 1 :]:
-                if (rule := _labels_by_sign(_difference(frame, a, b), codes, names)) is not None:
-                    return {"number": a, "minus": b, **rule}
+    for i, a in enumerate(numbers):  # a wide table's pairs: most fail on a few rows already
+        for b in numbers[i + 1 :]:
+            if _signs_mixed(values[a][:SCREEN] - values[b][:SCREEN], codes[:SCREEN]):
+                continue
+            if (rule := _labels_by_sign(values[a] - values[b], codes, names)) is not None:
+                return {"number": a, "minus": b, **rule}
+    for i, a in enumerate(dates):
+        for b in dates[i + 1 :]:
+            if (rule := _labels_by_sign(_difference(frame, a, b), codes, names)) is not None:
+                return {"number": a, "minus": b, **rule}
     return None
+
+
+def _signs_mixed(x: np.ndarray, codes: np.ndarray) -> bool:
+    """Whether the rows given already break `_labels_by_sign`: two labels on one side of 0, or the
+    same one label on both sides."""
+    held = ~np.isnan(x) & (codes >= 0)
+    sides = [codes[held & (x < 0)], codes[held & (x > 0)]]
+    if any(len(c) and c.min() != c.max() for c in sides):
+        return True
+    return bool(all(len(c) for c in sides) and sides[0][0] == sides[1][0])
 
 
 def _floats(number: pd.Series) -> np.ndarray:
