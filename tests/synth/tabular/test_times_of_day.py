@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import torch
 
 from relsynth.relational import Datetime, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
-from relsynth.synth import TabularPreproc
+from relsynth.synth import TabularModel, TabularPreproc
 from relsynth.synth.tabular._times_of_day import day_times, within_hours
 
 
@@ -154,3 +155,17 @@ def test_an_end_counted_from_a_start_in_hours_is_clipped_into_its_own():
         "2025-01-07 08:15",
     ]
     assert clipped.isna().tolist()[3]
+
+
+def test_keys_numbered_by_a_weekday_timestamp_still_rise_with_it(tiny_size):
+    rng = np.random.default_rng(0)
+    at = stamps(rng, 600, 8, 17)
+    at = at[at.dt.dayofweek < 5].sort_values().reset_index(drop=True)  # orders numbered as placed, Monday to Friday
+    data = one_table(at)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["key_dates"] == {"t": "at"} and pre.stats["times_of_day"][0]["weekdays"] == [0, 1, 2, 3, 4]
+    torch.manual_seed(0)
+    synth = TabularModel.build(pre, size=tiny_size).generate(300, seed=0)["t"].sort_values("id")
+    stamps_ = pd.to_datetime(synth["at"])
+    assert (stamps_.dt.dayofweek < 5).all()
+    assert int((stamps_.diff() < pd.Timedelta(0)).sum()) == 0  # 16 before: moved to Monday once numbered

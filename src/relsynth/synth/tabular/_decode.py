@@ -69,7 +69,7 @@ from relsynth.synth.tabular._sorted_siblings import keep_sorted_siblings
 from relsynth.synth.tabular._spelled_values import apply_spelled_values
 from relsynth.synth.tabular._split_sums import apply_split_sums
 from relsynth.synth.tabular._tables import distinct_days, yyyymmdd
-from relsynth.synth.tabular._times_of_day import early_calendars, keep_times_of_day
+from relsynth.synth.tabular._times_of_day import early_calendars, keep_times_of_day, keep_weekdays_first
 from relsynth.synth.tabular._totals import apply_totals
 from relsynth.synth.tabular._unique_sets import keep_unique_sets
 from relsynth.synth.tabular.encoders import NumericPreproc
@@ -229,6 +229,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         if stuck.any():
             cols, parents[table], mats[table], n = _overlapping(schema, table, stuck, cols, parents[table], mats[table])
         keep_month_steps(pre.stats.get("month_steps", []), table, cols)  # before the rows under it read them
+        keep_weekdays_first(pre.stats.get("times_of_day", []), table, cols)  # on their weekdays before the keys rise
         steps_dated_first(pre, table, cols)  # before the keys rise with the dates: the CEO hired first
         pk = schema.tables[table].primary_key
         fmt = pre.stats.get("pk_formats", {}).get(table, {"type": "int", "start": 1})
