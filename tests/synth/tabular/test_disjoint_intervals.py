@@ -119,3 +119,19 @@ def test_a_rooms_confirmed_bookings_never_overlap_where_cancelled_ones_do(tiny_s
     model.preproc.stats["disjoint_intervals"] = []  # as before the rule
     out = model.generate(60, seed=0)["booking"]
     assert overlaps(out[out["status"] == "confirmed"]) > 20
+
+
+def test_a_status_held_as_a_nullable_code_keeps_its_confirmed_bookings_apart(tiny_size):
+    """The status an integer code (1 confirmed, 2 cancelled), missing on some cancelled bookings: the
+    fit failed (a nullable code's <NA> compared to a label is no boolean to index with)."""
+    data = rebooked(rooms())
+    booking = data["booking"]
+    code = booking["status"].map({"confirmed": 1, "cancelled": 2}).astype("Int64")
+    code[(booking["status"] == "cancelled").to_numpy() & (np.arange(len(booking)) % 3 == 0)] = pd.NA
+    data = RelationalData({"room": data["room"], "booking": booking.assign(status=code)}, data.schema)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    (rule,) = pre.stats["disjoint_intervals"]
+    assert rule["where"] == ["status", 1]
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(60, seed=0)["booking"]
+    assert overlaps(out[(out["status"] == 1).fillna(False)]) == 0

@@ -95,7 +95,7 @@ def _label_kept_apart(
     best, rows = False, 0
     for c in (c for c, k in kinds.items() if k is Column.CATEGORICAL):
         for label, n in frame[c].value_counts().items():
-            held = (frame[c] == label).to_numpy()
+            held = (frame[c] == label).fillna(False).to_numpy(dtype=bool)  # a nullable code's <NA>: not the label
             if n > rows and _kept_apart(parents[held], start[held], end[held]):
                 best, rows = [c, label.item() if hasattr(label, "item") else label], n
     return best
