@@ -135,3 +135,15 @@ def test_a_status_held_as_a_nullable_code_keeps_its_confirmed_bookings_apart(tin
     torch.manual_seed(0)
     out = TabularModel.build(pre, size=tiny_size).generate(60, seed=0)["booking"]
     assert overlaps(out[(out["status"] == 1).fillna(False)]) == 0
+
+
+def test_a_rule_saved_with_a_period_before_weekdays_still_generates(tiny_size):
+    """A model saved before the rule kept weekdays holds a `period` (a week, in nanoseconds) instead:
+    generating from it raised KeyError: 'weekdays'. Its rows still move by whole weeks to a free place."""
+    pre = TabularPreproc.from_schema(rooms().schema).fit(rooms())
+    (rule,) = pre.stats["disjoint_intervals"]
+    rule.pop("weekdays")
+    rule["period"] = float(7 * 86_400 * 10**9)
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(60, seed=0)["booking"]
+    assert len(out) > 300 and overlaps(out) == 0

@@ -157,12 +157,19 @@ def _overlaps(codes: np.ndarray, start: np.ndarray, end: np.ndarray) -> int:
         return int((start < latest).sum())
 
 
-def _candidates(weekdays: list[int]) -> np.ndarray:
+def _weekdays(rule: dict) -> list[int]:
+    """The weekdays a rule's rows may move onto: every one for a rule saved before they were kept
+    (its `period` instead: a week or a day), which then moves by whole weeks first where that was a week."""
+    return rule.get("weekdays", list(range(7)))
+
+
+def _candidates(weekdays: list[int], weeks_first: bool = False) -> np.ndarray:
     """The moves tried (nanoseconds), nearest first, later before earlier: whole weeks before other
-    days where the data's starts leave a weekday out (a move keeps the row's weekday where it can)."""
+    days where the data's starts leave a weekday out (a move keeps the row's weekday where it can),
+    or `weeks_first`."""
     steps = np.arange(1, MAX_DAYS + 1)
     days = np.stack([steps, -steps], axis=1).ravel()
-    if len(weekdays) < 7:
+    if len(weekdays) < 7 or weeks_first:
         days = np.concatenate([days[days % 7 == 0], days[days % 7 != 0]])
     return days.astype(np.float64) * _DAY_NS
 
@@ -197,7 +204,8 @@ def _shifts(rule: dict, siblings: np.ndarray, start: np.ndarray, end: np.ndarray
     """Per row, the shift (nanoseconds) that puts it where no sibling kept before it is, and whether
     none does within `MAX_DAYS` days each way, the rule's weekdays and range."""
     shift, lost = np.zeros(len(start)), np.zeros(len(start), dtype=bool)
-    candidates = _candidates(rule["weekdays"])
+    weekdays = _weekdays(rule)
+    candidates = _candidates(weekdays, weeks_first=rule.get("period", 0) >= 7 * _DAY_NS)  # a week: an older rule's
     held = np.flatnonzero(~np.isnan(start) & ~np.isnan(end))
     order = held[np.lexsort((end[held], start[held], siblings[held]))]
     for rows in np.split(order, np.flatnonzero(np.diff(siblings[order])) + 1):
@@ -208,7 +216,7 @@ def _shifts(rule: dict, siblings: np.ndarray, start: np.ndarray, end: np.ndarray
             if _clashes(s, e, taken_s[:k], taken_e[:k]).any():
                 s_c, e_c = s + candidates, e + candidates
                 free = ~_clashes(s_c, e_c, taken_s[:k], taken_e[:k]) & (s_c >= rule["low"]) & (e_c <= rule["high"])
-                free &= np.isin(_weekday(s_c), rule["weekdays"])
+                free &= np.isin(_weekday(s_c), weekdays)
                 if not free.any():
                     lost[i] = True
                     continue
