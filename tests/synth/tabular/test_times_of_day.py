@@ -8,7 +8,7 @@ import torch
 
 from relsynth.relational import Datetime, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularModel, TabularPreproc
-from relsynth.synth.tabular._times_of_day import day_times, within_hours
+from relsynth.synth.tabular._times_of_day import day_times, weekdays, within_hours
 
 
 def stamps(rng, n: int, first_hour: int = 7, last_hour: int = 17) -> pd.Series:
@@ -169,3 +169,16 @@ def test_keys_numbered_by_a_weekday_timestamp_still_rise_with_it(tiny_size):
     stamps_ = pd.to_datetime(synth["at"])
     assert (stamps_.dt.dayofweek < 5).all()
     assert int((stamps_.diff() < pd.Timedelta(0)).sum()) == 0  # 16 before: moved to Monday once numbered
+
+
+def test_weekdays_left_out_by_chance_are_not_kept():
+    """40 days drawn on any weekday happened to hold no Wednesday (as 2 % of such draws do): the values
+    were moved off Wednesdays. A weekend left out over 30 days is no chance and is kept."""
+    rng = np.random.default_rng(0)
+    days = pd.Series(pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.choice(2000, 400, replace=False), "D"))
+    days = days[days.dt.dayofweek != 2].iloc[:40].reset_index(drop=True)
+    at = days + pd.to_timedelta(rng.integers(0, 86_400, 40), "s")
+    assert weekdays(at) is None  # [0, 1, 3, 4, 5, 6] before
+    drawn = pd.Series(pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.choice(2000, 400, replace=False), "D"))
+    weekdays_only = drawn[drawn.dt.dayofweek < 5].iloc[:30].reset_index(drop=True)
+    assert weekdays(weekdays_only + pd.Timedelta("10h")) == [0, 1, 2, 3, 4]

@@ -38,6 +38,7 @@ are read from the rows at no cost).
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping
 from functools import partial
 
@@ -51,6 +52,7 @@ MIN_ROWS = 100  # timestamps held, at least, for their empty hours to be no chan
 MIN_GAP_HOURS = 4.0  # hours of the day no value falls in, at least (100 even times leave one of ~1 h)
 N_QUANTILES = 65  # quantiles of the times of day the map goes through
 MIN_DAYS = 30  # distinct days a column's weekdays are read from, at least
+WEEKDAY_CHANCE = 0.001  # how likely days on any weekday leave out as many weekdays as the column's, at most
 DAY_NS = 86_400 * 10**9
 GRIDS_S = (3_600, 1_800, 900, 600, 300, 60, 1)  # the coarsest every time of day lies on (seconds)
 
@@ -87,10 +89,16 @@ def find_times_of_day(
 
 def weekdays(values: pd.Series) -> list[int] | None:
     """The weekdays (Monday 0) the values of a timestamp column fall on, where they leave one out
-    over `MIN_DAYS` distinct days at least; None otherwise."""
+    over `MIN_DAYS` distinct days at least and days on any weekday would have left out as many but
+    `WEEKDAY_CHANCE` of the time (a weekend over 30 days; a single weekday over 58: 30 or 40 days on
+    any weekday left one out 6 % and 2 % of the time, and their values were moved off it); None
+    otherwise."""
     days = pd.to_datetime(values, errors="coerce").dropna().dt.normalize().drop_duplicates()
     held = sorted(int(d) for d in days.dt.dayofweek.unique())
-    return held if len(days) >= MIN_DAYS and len(held) < 7 else None
+    if len(days) < MIN_DAYS or len(held) == 7:
+        return None
+    chance = math.comb(7, 7 - len(held)) * (len(held) / 7) ** len(days)  # some such weekdays left out
+    return held if chance <= WEEKDAY_CHANCE else None
 
 
 def keeps_calendar(values: pd.Series) -> bool:
