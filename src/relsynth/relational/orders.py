@@ -347,6 +347,16 @@ def min_gap(base: np.ndarray, values: np.ndarray, sign: int, min_count: int = 5)
     return kept if crossed >= max(MIN_BREAK, GAP_FACTOR * k / len(gap)) else 0.0
 
 
+def held_gap(end: np.ndarray, values: np.ndarray, min_count: int = 5) -> float:
+    """The gap `end - values` every row holding both keeps, where `min_count` rows at least hold
+    it (`min_gap` counted back from `end`, and no row shorter: the least of many rows, no single
+    row's): a viewing 3 days before its listing's sale at least; 0 where some rows come closer."""
+    kept = min_gap(end, values, -1, min_count)
+    with np.errstate(invalid="ignore"):
+        shorter = (end - values < kept).any()  # NaN: False
+    return 0.0 if shorter else kept
+
+
 def mostly_apart(base: np.ndarray, values: np.ndarray, sign: int) -> bool:
     """Whether values drawn apart from their bases would keep the order all but `MIN_BREAK` of the
     time (an admission after the patient's birth, decades before): it follows mostly from the ranges."""

@@ -11,7 +11,8 @@ or before its parent's (by day where the parent's is a date and the child's a ti
 `MIN_ROWS` rows at least and not by the values' ranges alone (`relational.orders.order_between`).
 Generation moves each parent date that a child's date passes onto the latest of them (its day),
 once every table is written: the death on the day of the last discharge, the patient's rows as
-drawn. A date an order within rows counts forward from, or a total or formula reads, is left as
+drawn; or past it by the gap every training row keeps after its children's latest date (`gap`,
+`relational.orders.held_gap`: a listing sold 3 days after its last viewing at least). A date an order within rows counts forward from, or a total or formula reads, is left as
 it is, and so is one an order keeps within a bound, unless its own row's bound alone (a policy's
 cancellation, before its end: moved onto its claims' latest date, never past the end,
 `until`), and a root's date a generation's context gives (`ctx_cols`). Not under DP.
@@ -33,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
-from relsynth.relational.orders import DATED, as_numbers, day_values, order_between
+from relsynth.relational.orders import DATED, as_numbers, day_values, held_gap, order_between
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # child rows holding both dates, at least
@@ -42,9 +43,9 @@ MIN_ROWS = 20  # child rows holding both dates, at least
 def find_parent_ends(
     pre, data: RelationalData, fixed: set[tuple[str, str]], kept_missing: set[tuple[str, str]] = frozenset()
 ) -> list[dict]:
-    """[{"table", "column", "child", "fk", "dates", "day", "equal", "fill"}]: `table.column` is on or
-    after each of `child`'s `dates` of the rows nested under it (`fk`), in every training row holding
-    both, and the day of its `equal` dates; `day`: compared with the child's day (a date after
+    """[{"table", "column", "child", "fk", "dates", "day", "equal", "fill", "until", "gap"}]: `table.column`
+    is on or after each of `child`'s `dates` of the rows nested under it (`fk`), in every training row
+    holding both (`gap` after the latest of them at least), and the day of its `equal` dates; `day`: compared with the child's day (a date after
     timestamps). `fixed`: (table, column) that may not move, as a root's context columns may not;
     `kept_missing`: those whose missing
     values another rule sets (`fill` False: a missing one is not set from `equal`)."""
@@ -66,7 +67,8 @@ def find_parent_ends(
                     day = kind.kind is Column.DATE
                     rule = {"table": table, "column": column, "child": child, "fk": fk, "dates": dates, "day": day}
                     until = own_end(pre.orderings.get(table, {}).get(column))
-                    out.append({**rule, "equal": equal, "fill": (table, column) not in kept_missing, "until": until})
+                    gap = _least_gap([own[c] for c in dates], end, pre.min_count)
+                    out.append({**rule, "equal": equal, "fill": (table, column) not in kept_missing, "until": until, "gap": gap})  # fmt: skip
     return out
 
 
@@ -96,6 +98,14 @@ def _never_after(x: np.ndarray, end: np.ndarray) -> bool:
     return found is not None and found[1] < 0
 
 
+def _least_gap(dates: list[np.ndarray], end: np.ndarray, min_count: int) -> float:
+    """The gap every child row's latest date keeps before its parent's end (`held_gap`: a sale 3
+    days after its listing's last viewing at least), which a move keeps: moved onto the latest
+    viewing, 253 of 415 sold listings of the data, their sale drawn 30 days early, were sold on the
+    day of a viewing; 0 where there is none, or some rows come closer."""
+    return held_gap(end, np.fmax.reduce(dates, axis=0), min_count) if dates else 0.0
+
+
 def _always_equal(x: np.ndarray, end: np.ndarray) -> bool:
     """Whether `end` is held and equal to `x` in every row holding `x` (`MIN_ROWS` at least): a
     death on the day of the stay's in-hospital death time."""
@@ -116,7 +126,7 @@ def keep_parent_ends(rules: list[dict], tables: dict[str, pd.DataFrame], schema)
             held = parent[r["column"]].notna().to_numpy() | r.get("fill", True)  # a null rule's missing stays
             _move(r, parent, ~np.isnan(last) & held, last, "set to")
         if r["dates"]:
-            last = _latest(r, r["dates"], parent, child, schema, end_kind)
+            last = _latest(r, r["dates"], parent, child, schema, end_kind) + r.get("gap", 0.0)  # none in older models
             end = as_numbers(parent[r["column"]], end_kind)
             if r.get("until") in parent:  # none in older models: kept on or before its row's bound
                 last = np.fmin(last, as_numbers(parent[r["until"]], schema.tables[r["table"]].columns[r["until"]].kind))

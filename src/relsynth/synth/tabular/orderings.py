@@ -78,6 +78,7 @@ from relsynth.relational.orders import (
     as_numbers,
     day_values,
     fallback_base,
+    held_gap,
     min_gap,
     mostly_apart,
     near_parent,
@@ -314,10 +315,7 @@ def _bound_gap(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None, min_c
     no row holds a shorter one (the `min_count`-th shortest is then the least of many rows, no single
     row's): viewings up to the sale day, a few of 300 on it, keep none rather than a day."""
     bound, values = as_numbers(_bound_of(o, df, parent), _kind(o)), as_numbers(df[o.column], _kind(o))
-    kept = min_gap(bound, values, -o.sign, min_count)
-    with np.errstate(invalid="ignore"):
-        shorter = (-o.sign * (values - bound) < kept).any()  # NaN: False
-    return 0.0 if shorter else kept
+    return held_gap(o.sign * bound, o.sign * values, min_count)
 
 
 def sequence_ordering(df: pd.DataFrame, key: str, kind: Column, loose: Ordering | None = None) -> Ordering:
