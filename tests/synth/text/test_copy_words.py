@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from relsynth.relational import ForeignKey, PrimaryKey, RelationalData, Schema, Table, Text
+from relsynth.relational import ForeignKey, Identifier, PrimaryKey, RelationalData, Schema, Table, Text
 from relsynth.synth.text import TextDataset, TextModel, TextPreproc, TextTrainer
 
 SCHEMA = Schema(
@@ -127,3 +127,44 @@ def test_without_the_parents_text_no_copy_token_is_drawn(monkeypatch):
     drawn.clear()
     model.generate(data, seed=0, temp=1.5)
     assert any(i >= pre.copy_base for ids in drawn for i in ids)  # with the names there, the model copies
+
+
+CODES = Schema(
+    account=Table(id=PrimaryKey(), domain=Identifier()),
+    contact=Table(id=PrimaryKey(), account=ForeignKey(parent="account"), email=Text()),
+)
+
+
+def accounts_and_contacts(n_accounts: int, seed: int) -> RelationalData:
+    """Each account's domain is a code (`globex17.com`); its contacts' e-mails are `first.last@<domain>`."""
+    rng = np.random.default_rng(seed)
+    firsts, lasts = ["anna", "ben", "carla", "david"], ["smith", "jones", "brown", "lee"]
+    domains = [
+        f"{w}{rng.integers(10, 999)}.{t}"
+        for w, t in zip(
+            rng.choice(["globex", "acme", "hooli"], n_accounts), rng.choice(["com", "io"], n_accounts), strict=True
+        )
+    ]
+    emails = [(a + 1, f"{rng.choice(firsts)}.{rng.choice(lasts)}@{d}") for a, d in enumerate(domains) for _ in range(3)]
+    contacts = [(i + 1, a, e) for i, (a, e) in enumerate(emails)]
+    frames = {
+        "account": pd.DataFrame({"id": range(1, n_accounts + 1), "domain": domains}),
+        "contact": pd.DataFrame(contacts, columns=["id", "account", "email"]),
+    }
+    return RelationalData(frames, CODES)
+
+
+def test_an_email_repeats_its_parents_domain_code():
+    # the domain is an identifier (no text, no context field: its generated codes are fresh), so before copy_codes
+    # no e-mail could write its account's domain: 0 of 60 did (60 of 60 with it)
+    train = accounts_and_contacts(40, seed=1)
+    pre = TextPreproc.from_schema_table(CODES, "contact", vocab_size=300).fit(train)
+    torch.manual_seed(0)
+    model = TextModel.build(pre, size="small", block_size=64)
+    TextTrainer(model).train(TextDataset.from_data(train, pre, block_size=64), n_steps=80, batch_size=32)
+    new = accounts_and_contacts(20, seed=2)
+    out = model.generate(new, seed=0)
+    domains = new["account"].set_index("id")["domain"]
+    emails = out["contact"]
+    same = np.mean([str(e).endswith("@" + domains[a]) for e, a in zip(emails["email"], emails["account"], strict=True)])
+    assert same > 0.8

@@ -266,7 +266,8 @@ def _decoder(
     def decode(ids: list[list[int]], rows: list[RowWords]) -> list[str]:
         texts = preproc.decode_batch(ids, [r.copies for r in rows])
         if replacer is not None:
-            texts = [replacer(t, rng, r.context)[0] for t, r in zip(texts, rows, strict=True)]
+            # a copy word stays as the context's do: a parent's code (`copy_codes`) is in no context string
+            texts = [replacer(t, rng, " ".join([r.context, *r.copies]))[0] for t, r in zip(texts, rows, strict=True)]
         # bidi controls paired and emoji sequences made whole before texts are checked: a character dropped
         # later could leave a copy or a repeat
         return [whole_emoji(paired_bidi(kept_breaks(t, breaks or []))) for t in texts]

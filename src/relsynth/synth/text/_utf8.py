@@ -13,7 +13,8 @@ when nothing is pending. States are discovered lazily
 
 With `word_ids` (the word tokens), letters come from word tokens only: a token that is not a
 word may write no letter (nor a multi-byte character it does not complete), and a word token
-without a leading space may not follow a letter. Every generated word is then a vocabulary
+without a leading space may not follow a letter (a copy token may: it writes the row's parent's
+word, such as the pieces of its code, `acme` + `290`). Every generated word is then a vocabulary
 word (used by >= k entities), recombined, never a spelt-out fragment. The state also records
 whether the last character written was a letter a word would join (not a Han character, each a word).
 
@@ -276,7 +277,9 @@ class Utf8Mask:
                 continue
             if words is not None:
                 if i in words:
-                    if after_letter and joins_words(text[0]):
+                    # a copy token (from script_free on) may: it writes its row's parent's word, not a word token
+                    # recombined, and a parent's code glues its pieces (`acme` + `290` of `acme290.com`)
+                    if after_letter and joins_words(text[0]) and i < self.script_free:
                         continue
                 elif rest or any(is_letter(c) for c in text):
                     continue

@@ -22,6 +22,11 @@ The first `copy_slots` distinct words of the parent row's text columns are the r
 words*; a rare piece of a text that is one of them is encoded as `<copy:i>` (`<copy: i>` with its
 leading space), the i-th copy word. The model learns where texts repeat their parent, not the
 words; generation writes the copy words of the row it fills, never a training text's word.
+With `copy_codes`, the parent's identifier columns (`Column.IDENTIFIER`: an account's domain
+`acme.com`) give copy words too, after its text's: a contact's e-mail `anna.lee@acme.com` repeats
+them, and since an identifier is no context field (its generated codes are fresh) a copy is the only
+way a text can write them. Such a word is copied even where it is a word token (`com`, or `acme`
+where several accounts' domains hold it): the text repeats its parent's code, not a common word.
 
 *Field tokens*: a context field's value that at least `FIELD_MIN_ROWS` (2) rows hold (`genre=Rock`,
 `unit_price=0.99`) is read as one input-only token of its own, label included, instead of its label
@@ -97,6 +102,12 @@ WORD_PIECE = re.compile(rf" ?[{HAN}][{MARKS}]*| ?[^\W\d_{HAN}](?:[^\W\d_{HAN}]|[
 PIECES = re.compile(r"'(?:s|t|d|m|ll|ve|re)(?![^\W\d_])|" + WORD_PIECE.pattern + r"| ?(?:[^\w\s]|_)+|\s+(?!\S)|\s+")
 
 
+class CodeWord(str):
+    """A copy word from the parent's identifier column (`copy_codes`): copied even where it is a word token."""
+
+    __slots__ = ()
+
+
 def column_marker(column: str) -> str:
     """The special token that announces the text of `column`."""
     return f"<col:{column}>"
@@ -158,6 +169,8 @@ class TextPreprocConfig:
     max_subword_chars: int = 4  # longest BPE token (characters): rare words are spelt, never one token
     copy_slots: int = 0  # copy tokens: the parent's first text words a text may repeat (0: none, in older
     #                      saves, and after fit where fewer than MIN_COPY_RATE of the texts repeat their parent)
+    copy_codes: bool = False  # the parent's identifier columns give copy words too (copied even where a word token);
+    #                           False in older saves: its text columns alone
     ancestors: bool = False  # the context also shows the non-text values of the parent's ancestors (a message's
     #                          customer's language, two tables up); False in older saves: own and parent's only
     words: list[str] = field(default_factory=list)  # the word tokens, set by fit
@@ -213,6 +226,7 @@ class TextPreproc:
         max_words: int = 4096,
         max_subword_chars: int = 4,
         copy_slots: int = 8,
+        copy_codes: bool = True,
         ancestors: bool = True,
         field_tokens: bool = True,
     ) -> TextPreproc:
@@ -221,7 +235,8 @@ class TextPreproc:
         `vocab_size` is the BPE part; `word_k` (>= 2, or 0 for no word tokens) the number of
         distinct root entities a word must occur in to become a token, `max_words` the most word
         tokens, `max_subword_chars` the longest BPE token, `copy_slots` how many of the parent's
-        text words a text may repeat through copy tokens (0: none; see the module docstring), `ancestors`
+        text words a text may repeat through copy tokens (0: none; see the module docstring), `copy_codes`
+        whether the parent's identifier columns give copy words too (an e-mail's domain), `ancestors`
         whether a context shows the non-text values of the tables above the parent too (a message's
         customer's language, the grandparent's: without it a message never sees it), `field_tokens` whether a
         context value that several rows hold is read as one token (see the module docstring)."""
@@ -260,6 +275,7 @@ class TextPreproc:
             max_words=max_words,
             max_subword_chars=max_subword_chars,
             copy_slots=copy_slots,
+            copy_codes=bool(copy_codes),
             ancestors=bool(ancestors),
             lookup_keys=True,
             field_tokens=bool(field_tokens),
@@ -307,7 +323,7 @@ class TextPreproc:
         entity = entity_ids(self.schema, data, self.table) if self.config.word_k else None
         self.config.words, self.config.text_numbers = self._fit_words(df, contexts, entity)
         self.config.field_values = self._fit_field_values(fields) if self.config.field_tokens else []
-        copies = self.copy_words(data) if self._parent_text_columns() else None
+        copies = self.copy_words(data) if self._parent_copy_columns() else None
         self._reset_tables()
         if (
             entity is not None
@@ -500,14 +516,15 @@ class TextPreproc:
 
     def copy_words(self, data: RelationalData) -> list[list[str]]:
         """Per row of the table: the first `copy_slots` distinct words (letters or digits, without
-        their leading space) of its parent row's text columns; [] for every row without them."""
+        their leading space) of its parent row's text columns, then (`copy_codes`) identifiers; [] for every row
+        without them."""
         n = len(self._table_frame(data))
-        edge, columns = self.schema.parent(self.table), self._parent_text_columns()
+        edge, columns = self.schema.parent(self.table), self._parent_copy_columns()
         if not self.config.copy_slots or not columns or edge.parent not in data.data:
             return [[] for _ in range(n)]
         parent, rows = data[edge.parent], self._parent_rows(data)
         texts = [parent[c].to_numpy(dtype=object) if c in parent.columns else None for c in columns]
-        words_of_parent = [self._parent_words([t[i] for t in texts if t is not None]) for i in range(len(parent))]
+        words_of_parent = [self._parent_words([None if t is None else t[i] for t in texts]) for i in range(len(parent))]
         return [[] if pd.isna(r) else words_of_parent[int(r)] for r in rows]
 
     def _parent_rows(self, data: RelationalData) -> np.ndarray:
@@ -538,17 +555,26 @@ class TextPreproc:
             out[above], table = rows, above
         return out
 
-    def _parent_text_columns(self) -> list[str]:
+    def _parent_copy_columns(self) -> list[str]:
+        """The parent's columns whose words are copy words: its text columns, then (`copy_codes`) its identifiers."""
         edge = self.schema.parent(self.table)
-        return [] if edge is None else self.schema.tables[edge.parent].text_columns
+        if edge is None:
+            return []
+        parent = self.schema.tables[edge.parent]
+        codes = [c for c, k in parent.columns.items() if k.kind is Column.IDENTIFIER] if self.config.copy_codes else []
+        return parent.text_columns + codes
 
     def _parent_words(self, values: list) -> list[str]:
-        out: dict[str, None] = {}
-        for v in values:
+        """The first `copy_slots` distinct words of a parent row's `_parent_copy_columns` values (in that order),
+        those first found in an identifier as `CodeWord`s."""
+        n_text = len(self.schema.tables[self.schema.parent(self.table).parent].text_columns)
+        out: dict[str, str] = {}
+        for i, v in enumerate(values):
             if isinstance(v, str):
                 for piece in WORD_PIECE.findall(v):
-                    out.setdefault(piece.lstrip(" "), None)
-        return list(out)[: self.config.copy_slots]
+                    word = piece.lstrip(" ")
+                    out.setdefault(word, word if i < n_text else CodeWord(word))
+        return list(out.values())[: self.config.copy_slots]
 
     def encode_contexts(self, contexts: Iterable[str]) -> list[list[int]]:
         """Token ids of each context string (from `contexts`); its field labels become single tokens."""
@@ -620,8 +646,14 @@ class TextPreproc:
         slot = {w: i for i, w in enumerate(words)}
         out: list[str | int] = []
         for p in pieces:
-            if isinstance(p, str) and p not in self._word_ids and p.lstrip(" ") in slot and WORD_PIECE.fullmatch(p):
-                out.append(self.copy_base + 2 * slot[p.lstrip(" ")] + p.startswith(" "))
+            i = slot.get(p.lstrip(" ")) if isinstance(p, str) else None
+            # a parent's code is copied even where it is a word token: the text repeats that code, not a common word
+            if (
+                i is not None
+                and (p not in self._word_ids or isinstance(words[i], CodeWord))
+                and WORD_PIECE.fullmatch(p)
+            ):
+                out.append(self.copy_base + 2 * i + p.startswith(" "))
             else:
                 out.append(p)
         return out
@@ -826,6 +858,8 @@ class TextPreproc:
         """A short hash of the table and the tokenizer, to refuse a dataset encoded by another."""
         tokenizer = self._require_fitted().to_str()
         copies = {"copy_slots": self.config.copy_slots} if self.config.copy_slots else {}  # older saves: none
+        if self.config.copy_slots and self.config.copy_codes:
+            copies["copy_codes"] = True  # older saves: none
         fields = {"field_values": self.config.field_values} if self.n_field_values else {}  # older saves: none
         return fingerprint(
             {"table": self.table, "tokenizer": tokenizer, "words": self.config.words, **copies, **fields}
