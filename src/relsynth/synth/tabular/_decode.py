@@ -45,6 +45,7 @@ from relsynth.synth.tabular._null_cuts import keep_null_cuts
 from relsynth.synth.tabular._number_endings import keep_number_endings
 from relsynth.synth.tabular._pair_orders import keep_key_orders, keep_value_orders
 from relsynth.synth.tabular._parent_ends import keep_parent_ends
+from relsynth.synth.tabular._prefixed_codes import apply_prefixed_codes
 from relsynth.synth.tabular._range_labels import apply_range_labels
 from relsynth.synth.tabular._ratio_ranges import ancestor_numbers, keep_ratio_ranges
 from relsynth.synth.tabular._references import (
@@ -313,6 +314,9 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_spelled_values(pre.stats.get("spelled_values", []), out)  # from the numbers set (none in older models)
     _codes_apart(pre, out, rng)  # once every reference is drawn
     _dependent_identifiers(pre, out, rng)  # once the values they follow are set
+    for table, rules in pre.stats.get("prefixed_codes", {}).items():  # once the codes they extend are drawn
+        if table in out:
+            apply_prefixed_codes(rules, out[table], rng)
     for table in schema.synth_tables:  # rows in key order: a row's earlier row is written before it
         if ctx is not None and table == schema.roots[0] and own_date(pre, table) is None:
             continue  # the root rows stay in the order of the context rows they were given (keys still rise)

@@ -79,6 +79,7 @@ from relsynth.synth.tabular._number_endings import find_number_endings
 from relsynth.synth.tabular._ordered_labels import find_ordered_labels
 from relsynth.synth.tabular._pair_orders import key_orders
 from relsynth.synth.tabular._parent_ends import find_parent_ends, own_end
+from relsynth.synth.tabular._prefixed_codes import prefixed_codes
 from relsynth.synth.tabular._range_labels import find_range_labels
 from relsynth.synth.tabular._ratio_ranges import find_ratio_ranges
 from relsynth.synth.tabular._references import (
@@ -518,6 +519,12 @@ class TabularPreproc:
         self.stats["parent_ends"] = find_parent_ends(self, data, self._counted_from(summed), kept_missing)
         # a room's bookings, never two at once, where no rule above moves their dates across rows
         self.stats["disjoint_intervals"] = find_disjoint_intervals(self, data)
+        # a code that extends another of its row (a company's domain, its name and `.com`)
+        self.stats["prefixed_codes"] = {
+            t: found
+            for t in self.schema.synth_tables
+            if (found := prefixed_codes(data[t], self.schema.tables[t].cols_of(Column.IDENTIFIER), self.min_count))
+        }
         # times of day within hours (a warehouse's 07:00 to 18:00), where no rule orders or moves the column
         compared = self._compared_dates()
         self.stats["times_of_day"] = find_times_of_day(self, data, compared, self._calendar_first(data, compared))
