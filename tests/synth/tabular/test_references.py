@@ -1632,6 +1632,38 @@ def test_a_team_home_on_a_date_is_away_in_none_of_its_other_matches():
     assert teams.duplicated().sum() > 10
 
 
+def test_a_fixture_is_played_once_a_season_beside_a_team_once_a_date():
+    """A team once a date (`unique_with`) and, beside it, each home team once a season against each
+    away team (`unique_with_also`: a further set of columns the key never repeats with): a reference
+    kept only the first such rule, so keys redrawn put one fixture twice in a season, 21 to 33 of 132
+    round-tripped matches (half a double round robin's, 6 epochs of a league: 181 of 431). Now none,
+    the date, apart and across rules kept."""
+    full = double_round_robin(seasons=2)
+    kept = full["match"].sample(frac=0.5, random_state=0).sort_index()
+    schema = full.schema
+    schema.tables["match"].columns["season"] = Integer()
+    match = kept.assign(season=kept["played_on"].dt.year)
+    data = RelationalData({"team": full["team"], "match": match}, schema)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    fitted = pre.stats["references"]
+    assert fitted["match.home"]["unique_with"] == ["played_on"]
+    assert fitted["match.home"]["unique_with_also"] == [["season", "away"]]
+    for seed in range(3):
+        match = pre.inverse_transform(pre.transform(data), seed=seed)["match"]
+        teams = pd.concat([match[["played_on", c]].set_axis(["on", "team"], axis=1) for c in ("home", "away")])
+        assert not match.duplicated(["season", "home", "away"]).any(), seed
+        assert not teams.duplicated().any() and not (match["home"] == match["away"]).any(), seed
+
+
+def test_fixtures_repeated_across_seasons_keep_one_unique_with_rule():
+    """Three seasons of a round robin with no season column: each fixture played once a season, so
+    three times in the data, never repeated with any further set: a team once a date only."""
+    data = double_round_robin(seasons=3)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["references"]["match.home"]["unique_with"] == ["played_on"]
+    assert pre.stats["references"]["match.home"]["unique_with_also"] == []
+
+
 def scorers(
     n_teams: int = 10, n_matches: int = 200, seed: int = 0, lookups: tuple = (), scores: bool = False
 ) -> RelationalData:

@@ -214,6 +214,27 @@ def never_repeated_with(
     rows of one `where` value (a school; None: all rows) in `MIN_ROWS` rows holding them all, where
     keys drawn by their shares there would have in `MIN_REPEATS` pairs of rows at least (no teacher in
     two lessons at once). None: no such columns."""
+    columns = _slot_columns(schema, table, df, key, also)  # a wide table's pairs are not all tried
+    return next(_never_repeated_combos(df, key, where, columns), None)
+
+
+def never_repeated_sets(
+    schema, table: str, df: pd.DataFrame, key: str, where: pd.Series | None, also: tuple[str, ...] = ()
+) -> list[list[str]]:
+    """Every fewest set of columns (`never_repeated_with`'s, in its order; none holding all of an
+    earlier one) with which `key` never repeats among the rows of one `where` value, where chance
+    would have: a match's home team once a date, and once a season against each away team (`also`:
+    the match's away team). A key can be kept unique with several such sets at once."""
+    columns = _slot_columns(schema, table, df, key, also)
+    out: list[list[str]] = []
+    for combo in _never_repeated_combos(df, key, where, columns):
+        if not any(set(kept) <= set(combo) for kept in out):
+            out.append(combo)
+    return out
+
+
+def _slot_columns(schema, table: str, df: pd.DataFrame, key: str, also: tuple[str, ...]) -> list[str]:
+    """The columns `never_repeated_with` tries: values shared by rows (a slot), the fewest first."""
     columns = [
         c
         for c, k in schema.tables[table].columns.items()
@@ -221,14 +242,20 @@ def never_repeated_with(
         and c != key
         and c in df.columns
         and df[c].nunique() * 2 <= df[c].notna().sum()
-    ]  # values shared by rows (a slot), the fewest first: a wide table's pairs are not all tried
-    columns = sorted(columns, key=lambda c: df[c].nunique())[:MAX_SLOT_COLUMNS]
+    ]
+    return sorted(columns, key=lambda c: df[c].nunique())[:MAX_SLOT_COLUMNS]
+
+
+def _never_repeated_combos(
+    df: pd.DataFrame, key: str, where: pd.Series | None, columns: list[str]
+) -> Iterator[list[str]]:
+    """The columns, alone then in pairs, with which `key` never repeats under one `where` value in
+    `MIN_ROWS` rows holding them all, where keys drawn by their shares would have."""
     for combo in [[c] for c in columns] + [[a, b] for i, a in enumerate(columns) for b in columns[i + 1 :]]:
         frame = df[[*combo, key]].assign(_scope=0 if where is None else where)
         frame = frame[frame.notna().all(axis=1)]
         if len(frame) >= MIN_ROWS and not frame.duplicated().any() and _repeats_by_chance(frame, key, combo):
-            return combo
-    return None
+            yield combo
 
 
 def _repeats_by_chance(frame: pd.DataFrame, key: str, combo: list[str]) -> bool:

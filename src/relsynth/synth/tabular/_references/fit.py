@@ -40,7 +40,7 @@ from relsynth.synth.tabular._references.pairing import (
     n_groups,
     with_parent_row,
 )
-from relsynth.synth.tabular._unique_labels import met_across, never_repeated_with
+from relsynth.synth.tabular._unique_labels import met_across, never_repeated_sets, never_repeated_with
 from relsynth.synth.tabular._unique_sets import declared_pair
 from relsynth.synth.tabular.encoders import _plain
 
@@ -110,6 +110,8 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "unique_across": unique_across(data, e),
                 "unique_with": slot,
                 "unique_with_across": unique_with_across(data, e, scope["within"], slot),
+                # and a season's fixture: the home team once against each away team (`unique_with_also`)
+                "unique_with_also": unique_with_also(data, e, scope["within"], slot),
                 "capped_by": None if e.parent == table else degree_cap(data, e, degrees, skip),
                 "apart": apart(data, e),
                 "apart_named": apart_named(data, e, pos),
@@ -629,6 +631,21 @@ def unique_with(data: RelationalData, e: Edge, scope: str | None) -> list[str] |
         return None
     where = None if scope is None else ancestor_keys(data.schema, data, e.child, scope).set_axis(data[e.child].index)
     return never_repeated_with(data.schema, e.child, data[e.child], e.fk, where)
+
+
+def unique_with_also(data: RelationalData, e: Edge, scope: str | None, slot: list[str] | None) -> list[list[str]]:
+    """The further sets of columns of `e.child` (`_unique_labels.never_repeated_sets`: labels,
+    integers, dates, or the row's other references) with which the key `e` never repeats under one
+    row of its `scope` table, where chance would have, beside `slot` (`unique_with`) and none holding
+    it: a match's home team once a date and once a season against each away team. Generation keeps
+    each so."""
+    if not slot:
+        return []
+    child = data[e.child]
+    where = None if scope is None else ancestor_keys(data.schema, data, e.child, scope).set_axis(child.index)
+    refs = tuple(r.fk for r in data.schema.references(e.child) if r.fk != e.fk)
+    sets = never_repeated_sets(data.schema, e.child, child, e.fk, where, also=refs)
+    return [s for s in sets if not set(slot) <= set(s)]
 
 
 def unique_with_across(data: RelationalData, e: Edge, scope: str | None, slot: list[str] | None) -> list[str]:

@@ -125,8 +125,10 @@ def keep_references(
             scope = ancestor_keys(schema, tables, e.child, stats["within"]) if stats.get("within") else None
             # nor a swap undoing `apart` (a match's home team, never its away team, both a team once a date)
             avoid = tables[e.child][apart_columns(fitted, e)]
+            # and with each further set at once (a season's fixture): a swap for one never undoes another
+            more = [slot_groups(tables[e.child], c, scope).to_numpy() for c in stats.get("unique_with_also") or []]
             tables[e.child][e.fk] = unique_with_rows(
-                tables[e.child], e.fk, combo, scope, rng, f"{e.child}.{e.fk}", avoid=avoid
+                tables[e.child], e.fk, combo, scope, rng, f"{e.child}.{e.fk}", avoid=avoid, more=more
             )
     for e in edges:  # nor across two columns: a team home or away in one match a date
         stats = fitted.get(f"{e.child}.{e.fk}") or {}
@@ -137,7 +139,26 @@ def keep_references(
             both = [other, e.fk]
             apart = other in apart_columns(fitted, e)
             within = f"rows of one {', '.join(stats['unique_with'])}"
-            frame[both] = unique_across_rows(groups, frame[both], rng, e.child, apart=apart, within=within)
+            more = further_groups(fitted, frame, e.child, both, scope)
+            frame[both] = unique_across_rows(groups, frame[both], rng, e.child, apart=apart, within=within, more=more)
+
+
+def further_groups(
+    fitted: dict, frame: pd.DataFrame, table: str, columns: list[str], scope: pd.Series | None
+) -> list[np.ndarray]:
+    """Each key position of `columns` (end to end, as `unique_across_rows` holds them)'s group of its
+    own reference's further sets (`unique_with_also`, as the rows hold them now: a home team's season
+    and away team), so swaps across the columns keep them too; a column with fewer sets, or a row
+    missing a value, is a group of its own there."""
+    sets = [(fitted.get(f"{table}.{c}") or {}).get("unique_with_also") or [] for c in columns]
+    n, out = len(frame), []
+    for k in range(max(map(len, sets), default=0)):
+        parts = [
+            slot_groups(frame, s[k], scope).to_numpy() + i * (n + 1) * 2 if k < len(s) else -1 - np.arange(n) - i * n
+            for i, s in enumerate(sets)
+        ]
+        out.append(np.concatenate(parts))
+    return out
 
 
 def copy_totals(pre, tables: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
@@ -770,19 +791,21 @@ def unique_across_rows(
     name: str,
     apart: bool = False,
     within: str = "their parent row's rows",
+    more: list[np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """`refs` (key columns to one table) with their keys swapped within each column so that no group
     (a parent row) names one row twice across the columns and its rows (`unique_across`: a team in
     one match of a round, home or away), nor a row one row in two columns; what swaps leave (more
     rows under a parent than rows to name) is counted in a warning. `apart`: no swap gives a row's
-    two columns one key (a match's home and away teams); `within`: what the groups are, for it."""
+    two columns one key (a match's home and away teams); `within`: what the groups are, for it;
+    `more`: each position's groups of further sets its key is kept unique in (`further_groups`)."""
     n, k = refs.shape
     keys = pd.concat([groups.reset_index(drop=True)] * k, ignore_index=True)
     columns = np.repeat(np.arange(k), n)  # a key swapped within its column
     # each position's place in the other column (two columns kept apart), else none
     partner = np.r_[np.arange(n) + n, np.arange(n)] if apart and k == 2 else None
     flat = pd.concat([refs[c] for c in refs.columns], ignore_index=True)
-    kept = without_repeats(keys, flat, rng, within=columns, partner=partner)
+    kept = without_repeats(keys, flat, rng, within=columns, partner=partner, more=more)
     left = int((pd.DataFrame({"g": keys, "r": kept}).dropna().duplicated()).sum())
     if left:
         log.warning(
@@ -818,32 +841,47 @@ def unique_with_rows(
     rng: np.random.Generator,
     name: str,
     avoid: pd.DataFrame | None = None,
+    more: list[np.ndarray] | None = None,
 ) -> pd.Series:
     """`df[fk]` with its keys swapped among the rows of one `scope` row (by position; None: all) so
     that no key repeats with the row's `combo` values (`unique_with`: a teacher in two lessons of one
     weekday and period); a row missing one of them repeats nothing. A repeat no swap frees (a teacher
     dealt more lessons than there are slots) takes a key its scope's rows name that its group does
     not; what is left (more lessons in a slot than teachers) is counted in a warning. `avoid`: columns
-    of `df`'s rows that no swap gives a row's key (`apart`: a match's other team)."""
+    of `df`'s rows that no swap gives a row's key (`apart`: a match's other team); `more`: each row's
+    group of further sets the key is kept unique in too (`slot_groups`, `unique_with_also`)."""
     where = np.zeros(len(df), dtype=np.int64) if scope is None else pd.factorize(scope.to_numpy())[0]
-    parts = pd.DataFrame({"_scope": where, **{c: df[c].to_numpy() for c in combo}})
-    groups = parts.groupby(list(parts.columns), dropna=False, sort=False).ngroup().to_numpy()
-    free = parts[combo].isna().any(axis=1).to_numpy()
-    groups = np.where(free, groups.max(initial=0) + 1 + np.arange(len(df)), groups)
+    groups = slot_groups(df, combo, pd.Series(where)).to_numpy()
+    every = [groups, *(more or [])]
     avoid = None if avoid is None or not avoid.shape[1] else avoid.reset_index(drop=True)
-    kept = without_repeats(pd.Series(groups), df[fk].reset_index(drop=True), rng, within=where, avoid=avoid)
-    for i in np.flatnonzero(pd.DataFrame({"g": groups, "r": kept}).duplicated().to_numpy() & kept.notna().to_numpy()):
-        # no swap frees it (a teacher dealt more lessons than slots): a key its scope names that its group does not
-        free = set(kept[where == where[i]].dropna()) - set(kept[groups == groups[i]].dropna())
+    kept = without_repeats(pd.Series(groups), df[fk].reset_index(drop=True), rng, within=where, avoid=avoid, more=more)
+    for i in np.flatnonzero(_repeated_in([groups], kept)):  # further sets' repeats keep the degrees
+        # no swap frees it (a teacher dealt more lessons than slots): a key its scope names that its groups do not
+        free = set(kept[where == where[i]].dropna())
+        for g in every:
+            free -= set(kept[g == g[i]].dropna())
         free -= set() if avoid is None else set(avoid.iloc[i].dropna())
         if free:
             kept.iloc[i] = sorted(free)[int(rng.integers(len(free)))]
     left = int(pd.DataFrame({"g": groups, "r": kept.to_numpy()}).dropna().duplicated().sum())
+    if more and (extra := int(_repeated_in(more, kept).sum())):
+        log.warning(
+            "%s: %d generated key(s) repeat with a further set of their row's values (the data's never do)", name, extra
+        )
     if left:
         log.warning(
             "%s: %d generated key(s) repeat with their row's %s (the data's never do)", name, left, ", ".join(combo)
         )
     return kept.set_axis(df.index)
+
+
+def _repeated_in(groupings: list[np.ndarray], refs: pd.Series) -> np.ndarray:
+    """Whether each row's key (not null) repeats an earlier row's within one of its `groupings`."""
+    held = refs.notna().to_numpy()
+    out = np.zeros(len(refs), dtype=bool)
+    for g in groupings:
+        out |= pd.DataFrame({"g": g, "r": refs.to_numpy()}).duplicated().to_numpy() & held
+    return out
 
 
 def without_repeats(
@@ -854,6 +892,7 @@ def without_repeats(
     within: np.ndarray | None = None,
     avoid: pd.DataFrame | None = None,
     partner: np.ndarray | None = None,
+    more: list[np.ndarray] | None = None,
 ) -> pd.Series:
     """`refs` with the references a group (a parent row) repeats swapped with those of random other
     rows where neither group then repeats one: the degrees stay as they were. Repeats that random
@@ -861,8 +900,12 @@ def without_repeats(
     among all rows. `within`: each row's code, a swap staying among the rows of one (a column of
     several end to end, a scope row). `avoid`: values (columns, by position) a row's reference may
     not take by a swap (`apart`: a match's home team, for its away team); `partner`: each row's
-    position whose key, as swaps leave it, the row's may not be (its other column's, kept apart)."""
-    g, _ = pd.factorize(groups)
+    position whose key, as swaps leave it, the row's may not be (its other column's, kept apart);
+    `more`: each row's codes of further groupings no swap lets a key repeat in either (a season's
+    fixture, beside a date)."""
+    # (n, m): each row's group in each grouping, the groupings' codes kept apart
+    g = np.stack([pd.factorize(pd.Series(x))[0] for x in [groups, *(more or [])]], axis=1).astype(np.int64)
+    g = g + np.concatenate([[0], np.cumsum(g.max(axis=0, initial=0) + 1)[:-1]])
     r, uniques = pd.factorize(refs)  # null: -1, left alone
     # each row's values to avoid, as codes of `refs`' values (-2: none, or a value `refs` never holds)
     banned = np.full((len(r), 0), -2, dtype=np.int64)
@@ -876,46 +919,61 @@ def without_repeats(
     first = np.cumsum(size) - size
 
     def key(group, ref):
-        return group * width + ref + 1
+        return group * width + np.expand_dims(ref, -1) + 1
 
-    count = pd.Series(key(g, r)).value_counts().to_dict()
+    count = pd.Series(key(g, r).ravel()).value_counts().to_dict()
 
-    def swap(i: int, j: int) -> bool:
+    def held(keys: np.ndarray) -> np.ndarray:
+        return np.array([count.get(k, 0) > 0 for k in keys.ravel()], dtype=bool).reshape(keys.shape)
+
+    def swap(i: int, j: int, kept: int) -> bool:
+        # a grouping holding both rows in one group is left as it was (two matches of a date trading home teams)
+        moved = g[i] != g[j]
         a, b = key(g[i], r[j]), key(g[j], r[i])
-        if r[j] < 0 or r[i] == r[j] or count.get(a, 0) or count.get(b, 0):
+        checked = moved & (np.arange(len(moved)) < kept)
+        if r[j] < 0 or r[i] == r[j] or not checked.any() or (held(a) | held(b))[checked].any():
             return False
         if (banned[i] == r[j]).any() or (banned[j] == r[i]).any():
             return False
         if partner is not None and (r[partner[i]] == r[j] or r[partner[j]] == r[i]):
             return False
-        for old, new in ((key(g[i], r[i]), a), (key(g[j], r[j]), b)):
+        for old, new in zip((*key(g[i], r[i])[moved], *key(g[j], r[j])[moved]), (*a[moved], *b[moved]), strict=True):
             count[old] -= 1
             count[new] = count.get(new, 0) + 1
         r[i], r[j] = r[j], r[i]
         return True
 
-    def repeated() -> np.ndarray:
-        return np.flatnonzero(pd.Series(key(g, r)).duplicated().to_numpy() & (r >= 0))
+    def repeated(kept: int) -> np.ndarray:
+        keys = key(g, r)
+        dup = np.stack([pd.Series(keys[:, k]).duplicated().to_numpy() for k in range(kept)], axis=1)
+        return np.flatnonzero(dup.any(axis=1) & (r >= 0))
 
-    for _ in range(passes):
-        if not len(rows := repeated()):
-            break
-        if within is None:
-            partners = rng.integers(0, len(r), len(rows))
-        else:
-            partners = by_block[first[block[rows]] + rng.integers(0, size[block[rows]])]
-        for i, j in zip(rows, partners, strict=True):
-            swap(i, j)
-    for i in repeated():  # the few left: a partner whose group lacks this key, found among all rows
-        taken = np.array([count.get(k, 0) > 0 for k in key(g, r[i])]) | np.array(
-            [count.get(k, 0) > 0 for k in key(g[i], r)]
-        )
-        fits = ~(banned == r[i]).any(axis=1) & ~np.isin(r, banned[i])  # neither row then takes a value it avoids
-        if partner is not None:
-            fits &= (r[partner] != r[i]) & (r != r[partner[i]])
-        partners = np.flatnonzero(~taken & (r >= 0) & (block == block[i]) & fits)
-        if len(partners):
-            swap(i, int(rng.choice(partners)))
+    def settle(kept: int) -> None:
+        """Swaps freeing the repeats of the first `kept` groupings, making none of theirs."""
+        for _ in range(passes):
+            if not len(rows := repeated(kept)):
+                break
+            if within is None:
+                partners = rng.integers(0, len(r), len(rows))
+            else:
+                partners = by_block[first[block[rows]] + rng.integers(0, size[block[rows]])]
+            for i, j in zip(rows, partners, strict=True):
+                swap(i, j, kept)
+        for i in repeated(kept):  # the few left: a partner whose groups lack this key, found among all rows
+            checked = (g != g[i]) & (np.arange(g.shape[1]) < kept)
+            # a key repeated in its first group: a partner of that group frees nothing (as with one grouping)
+            checked[:, 0] |= count.get(int(key(g[i, 0], r[i])[0]), 0) > 1
+            taken = ((held(key(g, r[i])) | held(key(g[i], r))) & checked).any(axis=1)
+            fits = ~(banned == r[i]).any(axis=1) & ~np.isin(r, banned[i])  # neither row then takes a value it avoids
+            if partner is not None:
+                fits &= (r[partner] != r[i]) & (r != r[partner[i]])
+            partners = np.flatnonzero(~taken & (r >= 0) & (block == block[i]) & fits)
+            if len(partners):
+                swap(i, int(rng.choice(partners)), kept)
+
+    settle(g.shape[1])
+    if g.shape[1] > 1:  # the first grouping's repeats no swap keeping every one frees: the first alone, a swap
+        settle(1)  # may then repeat a further one's (a team once a date comes before a season's fixture)
     return pd.Series(pd.array([uniques[k] if k >= 0 else pd.NA for k in r], dtype=refs.dtype), index=refs.index)
 
 
