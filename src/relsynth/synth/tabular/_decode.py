@@ -58,6 +58,7 @@ from relsynth.synth.tabular._references import (
     keep_within_any,
     mirror_links,
     own_date,
+    slot_groups,
     unique_with_rows,
 )
 from relsynth.synth.tabular._references.generate import row_null_shares, steps_dated_first
@@ -268,7 +269,9 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     for rule in pre.stats.get("lookup_slots", []):  # once every entity is written (none in older models)
         t, col = out[rule["table"]], rule["column"]
         scope = _swap_scope(pre, out, rule["table"], col)  # swaps among rows alike keep matches and pairs
-        t[col] = unique_with_rows(t, col, rule["with"], scope, rng, f"{rule['table']}.{col}")
+        more = [slot_groups(t, c, scope).to_numpy() for c in rule.get("also") or []]  # none in older models
+        avoid = t[_apart_lookups(pre, rule["table"], col)]  # no swap linking a home team to itself
+        t[col] = unique_with_rows(t, col, rule["with"], scope, rng, f"{rule['table']}.{col}", avoid=avoid, more=more)
     keep_key_orders(pre, out)  # a pair stored lower key first (a < b), before a swapped pair is dropped as a repeat
     drop_repeated_links(pre, out)
     keep_composite_references(pre, out, rng)  # before the formulas that read the rows they name
@@ -357,6 +360,12 @@ def _pending_codes(n: int, null_rates: np.ndarray | None, rng: np.random.Generat
     if null_rates is not None:
         pending[rng.random(n) >= null_rates] = ""
     return pending
+
+
+def _apart_lookups(pre, table: str, col: str) -> list[str]:
+    """The lookup keys of `table` that its lookup key `col` is never equal to (`_lookup_links`' `apart`)."""
+    rules = [r for r in pre.stats.get("lookup_links", []) if r["table"] == table and r["apart"]]
+    return [r[side] for r in rules for side, other in (("source", "target"), ("target", "source")) if r[other] == col]
 
 
 def _swap_scope(pre, tables: dict[str, pd.DataFrame], table: str, col: str) -> pd.Series | None:

@@ -283,6 +283,11 @@ def find_lookup_slots(pre, data: RelationalData) -> list[dict]:
                 if combo := never_repeated_with(pre.schema, table, data[table], fk, None, also=refs):
                     log.info("%s.%s is never repeated with its row's %s: kept so", table, fk, combo)
                     out.append({"table": table, "column": fk, "with": combo})
+                    # and further sets, with the row's other lookup keys too (a home team once a season against each away team)
+                    others = (*refs, *(c for c in pre.schema.lookup_fks(table) if c != fk and c in layout.fields))
+                    sets = never_repeated_sets(pre.schema, table, data[table], fk, None, also=others)
+                    if also := [c for c in sets if not set(combo) <= set(c)]:
+                        out[-1]["also"] = also
     return out
 
 

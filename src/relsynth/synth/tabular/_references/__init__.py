@@ -57,6 +57,7 @@ from relsynth.synth.tabular._references.generate import (
     keep_within_any,
     mirror_links,
     own_date,
+    slot_groups,
     unique_with_rows,
 )
 
@@ -81,5 +82,6 @@ __all__ = [
     "reference_stats",
     "row_numbers",
     "unique_links",
+    "slot_groups",
     "unique_with_rows",
 ]
