@@ -65,6 +65,17 @@ def test_an_empty_child_table_stays_empty_and_an_empty_root_is_a_clear_error(sho
         TabularPreproc.from_schema(shop.schema).fit(RelationalData(roots, shop.schema, orphans="drop"))
 
 
+def test_an_empty_child_table_under_dp_is_a_clear_error_not_rows_of_columns_never_seen(shop):
+    """Under DP a child's counts are drawn over the public 0..max_children: an empty table's rows were
+    generated (a random database's three empty levels under 5 roots: minutes of rows nobody had, while
+    the fit said the table "stays empty"). Refused, as an empty root is, with the way out."""
+    tables = {t: shop[t] for t in shop.schema.tables}
+    tables["note"] = shop["note"].iloc[:0]
+    data = RelationalData(tables, shop.schema)
+    with pytest.raises(ValueError, match=r"\['note'\] are empty: under DP.*leave them out"):
+        TabularPreproc.from_schema(shop.schema).fit(data, dp=DpBudget(3.0, 1e-5, preproc_share=0.1))
+
+
 @pytest.mark.filterwarnings("ignore:orphans dropped")  # the empty root takes its tree with it
 def test_an_empty_root_beside_others_stays_empty(shop, tiny_size, caplog):
     """A legacy database's unused archive table, a root of its own: fit refused the whole database

@@ -170,6 +170,11 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
             f"root table(s) {empty} are empty: under DP their share of the entities is noisy, so rows of columns "
             "never seen would be generated; leave them out of the data (from_sql: tables=[...])"
         )
+    if empty := [t for t in pre.schema.synth_tables if pre.schema.parent(t) is not None and len(data[t]) == 0]:
+        raise ValueError(  # counts over the public 0..max_children: an empty shop's notes came back 535,299 rows
+            f"table(s) {empty} are empty: under DP a child's counts are drawn over the public 0..max_children, so "
+            "rows of columns never seen would be generated; leave them out of the data (from_sql: tables=[...])"
+        )
     n_entities = sum(len(data[r]) for r in pre.schema.roots)  # public (as for the auto share)
     budget.check_entities(n_entities)
     modelled = {
