@@ -441,8 +441,11 @@ def test_integer_codes_each_held_by_several_rows_come_back_as_the_datas_codes():
     assert all(p in codes[c] for c, p in zip(back["city"], back["postal_code"], strict=True))
 
 
-def test_integers_mostly_rare_or_too_many_stay_binned():
-    """Unique amounts, or 500 distinct values of 10 rows each, keep the quantile bins."""
+def test_integers_mostly_rare_or_too_many_or_dense_stay_binned():
+    """Unique amounts, 500 distinct values of 10 rows each, or ages 12 to 90 of ~40 rows each (every
+    integer between held: a value drawn in a bin is one rows hold), keep the quantile bins."""
+    ages = pd.Series(RNG.integers(12, 91, 3000), name="t.age")
+    assert NumericPreproc(kind="integer").fit(ages).n_bins_used > 20
     amounts = pd.Series(RNG.integers(0, 10**6, 1000), name="t.amount")
     assert NumericPreproc(kind="integer").fit(amounts).n_bins_used == 32
     many = pd.Series(np.repeat(np.arange(500) * 7, 10), name="t.many")

@@ -238,7 +238,7 @@ class NumericPreproc(ColumnPreproc):
         frequent |= np.isin(uniq, keep) & (counts >= self.min_count)
         frequent |= _end_codes(counts, self.min_count)
         if self.kind == "integer":
-            frequent |= _code_values(counts, self.min_count, self.n_bins)
+            frequent |= _code_values(uniq, counts, self.min_count, self.n_bins)
         self.points = uniq[frequent].tolist()
         rest = exact[~np.isin(exact, uniq[frequent])].astype(np.float64)
         # each bin min_count rows at least: a bin of one or two values has its quantiles on them, replayed
@@ -518,7 +518,8 @@ _NS_PER_S = 1_000_000_000
 _GRID = {"integer": 1.0, "datetime": 1.0, "time": 1.0, "date": 86_400.0}  # numeric: 10**-decimals
 END_CODES = 3  # the most values at either end of a number that get a token of their own (`_end_codes`)
 CODE_BINS = 4  # integers a token each: at most this many times n_bins distinct values (`_code_values`) ...
-RARE_CODES = 0.01  # ... the rows holding a value rarer than min_count at most this share
+RARE_CODES = 0.01  # ... the rows holding a value rarer than min_count at most this share ...
+CODE_SPARSITY = 4  # ... and the values at most 1/CODE_SPARSITY of the integers between the least and greatest
 MIN_STEP_ROWS = 20  # values an integer column needs before a step is read from them
 _SUBSECOND = ("datetime", "time")  # kinds whose grid follows the resolution seen (days ... microseconds)
 # the grids tried, coarsest first: (ns, decimals, step in seconds); times of day stop at hours
@@ -631,14 +632,22 @@ def _other_keys(keys: list, categories: list, rare_rows: bool) -> list | None:
     return others or None if rare_rows or not categories else None
 
 
-def _code_values(counts: np.ndarray, min_count: int, n_bins: int) -> np.ndarray:
-    """Which of the sorted distinct integers get a token each where the column is a set of codes:
-    at most `CODE_BINS` times `n_bins` values, nearly every row (all but `RARE_CODES`) holding one
-    of `min_count` rows at least (postal codes, 59 of them in 802 listings). Binned, a value was
+def _code_values(uniq: np.ndarray, counts: np.ndarray, min_count: int, n_bins: int) -> np.ndarray:
+    """Which of the sorted distinct integers `uniq` get a token each where the column is a set of
+    codes: at most `CODE_BINS` times `n_bins` values, nearly every row (all but `RARE_CODES`) holding
+    one of `min_count` rows at least (postal codes, 59 of them in 802 listings), spread apart (at
+    most 1 / `CODE_SPARSITY` of the integers between the least and the greatest). Binned, a value was
     drawn between two of them, a code no row holds: 59006 in Lille, whose codes are 59000, 59160,
-    59260, 59777 and 59800, and 13.9 % of generated listings had a code not of their city."""
+    59260, 59777 and 59800, and 13.9 % of generated listings had a code not of their city. Dense
+    integers (ages 12 to 90, quantities 1 to 50) stay binned: any value drawn is one rows hold, and
+    rules read their bins (a survey's skip logic below an age, `_null_cuts`)."""
     held = counts >= max(min_count, 1)
-    if len(counts) > CODE_BINS * n_bins or counts[~held].sum() > RARE_CODES * counts.sum():
+    span = float(uniq[-1]) - float(uniq[0]) + 1 if len(uniq) else 0.0
+    if (
+        len(counts) > CODE_BINS * n_bins
+        or counts[~held].sum() > RARE_CODES * counts.sum()
+        or len(uniq) * CODE_SPARSITY > span
+    ):
         return np.zeros(len(counts), dtype=bool)
     return held
 
