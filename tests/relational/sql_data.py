@@ -141,13 +141,18 @@ def tenant_db(source: str, author_key_first: bool = False) -> None:
     )
 
 
-def fitted_tenants(source: str, n_steps: int = 30) -> RelationalData:
+def fitted_tenants(source: str, n_steps: int = 30, least: bool = True) -> RelationalData:
     """The tenant database at `source` read, a tiny model fitted on it in `n_steps`, and 40 tenants
-    generated (after 30 steps each with users; after 3, some without)."""
+    generated (after 30 steps each with users; after 3 with `least=False`, some without: every
+    tenant of the data has users, so the fit's least counts (`CountPreproc.least`) give each one at
+    least one, and `least=False` sets them to 0, as an older model's or other data's)."""
     from relsynth.synth import TabularDataset, TabularModel, TabularModelSize, TabularPreproc, TabularTrainer
 
     data = RelationalData.from_sql(source)
     pre = TabularPreproc.from_schema(data.schema).fit(data)
+    for slot in pre.slots if not least else ():
+        if slot.is_count:
+            slot.preproc.least = 0
     model = TabularModel.build(pre, size=TabularModelSize(n_layers=1, h=2, d=16), block_size=128)
     TabularTrainer(model, calibrate_counts=False).train(
         TabularDataset.from_data(data, pre, block_size=128), n_steps=n_steps, batch_size=8, progress=False
