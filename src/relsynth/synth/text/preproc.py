@@ -203,12 +203,11 @@ class TextPreproc:
         self._bytes: list[bytes] | None = None
         self._word_ids = {w: i for i, w in enumerate(self.config.words)}
         self._label_re: re.Pattern | None = None
-        self._label_index = {label: i for i, label in enumerate(self.field_labels)}
-        labels = [label for label, _, _ in self.context_columns()]
-        self._field_ids = {  # (field label index, value) -> field token id
-            (labels.index(label), value): self.vocab_size + i
+        starts = {label: start for (label, _, _), start in zip(self.context_columns(), self.field_labels, strict=True)}
+        self._field_ids = {  # (field label token, value) -> field token id
+            (starts[label], value): self.vocab_size + i
             for i, (label, value) in enumerate(self.config.field_values)
-            if label in labels and self.config.field_tokens and self.is_fitted
+            if label in starts and self.config.field_tokens and self.is_fitted
         }
 
     # ---- construction ----------------------------------------------------------------------
@@ -613,7 +612,7 @@ class TextPreproc:
         if parts[0]:
             out += PIECES.findall(parts[0])
         for label, value in zip(parts[1::2], parts[2::2], strict=True):
-            field_id = self._field_ids.get((self._label_index[label], value))
+            field_id = self._field_ids.get((label, value))
             if field_id is not None:
                 out.append(field_id)
                 continue
