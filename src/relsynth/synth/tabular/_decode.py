@@ -19,6 +19,7 @@ from relsynth.synth.tabular._carried_values import keep_carried_values
 from relsynth.synth.tabular._category_decimals import keep_category_decimals
 from relsynth.synth.tabular._category_gaps import keep_category_gaps
 from relsynth.synth.tabular._category_ranges import keep_category_ranges
+from relsynth.synth.tabular._constant_sums import apply_constant_sums
 from relsynth.synth.tabular._count_sums import apply_count_sums
 from relsynth.synth.tabular._date_parts import apply_date_parts, moved_date_parts
 from relsynth.synth.tabular._declared_domains import keep_domains
@@ -286,6 +287,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_formulas(formulas, out)  # again: an operand may be a value copied across a reference, or its row's
     # child values split their parent's number (none in older models, nor under DP), before totals sum them
     apply_split_sums(pre.stats.get("split_sums", []), out, {t: schema.tables[t].primary_key for t in out})
+    apply_constant_sums(pre.stats.get("constant_sums", []), out)  # ... or a fixed whole (none in older models)
     apply_balanced_sums(pre.stats.get("balanced_sums", []), out)  # before the totals and balances summing them
     apply_running_sums(pre.stats.get("running_sums", []), out)  # none in older models, nor under DP
     apply_totals(pre.stats.get("totals", []), out)  # after the rows they sum are all there

@@ -49,6 +49,7 @@ from relsynth.synth.tabular._category_decimals import find_category_decimals
 from relsynth.synth.tabular._category_gaps import find_category_gaps
 from relsynth.synth.tabular._category_ranges import find_category_ranges
 from relsynth.synth.tabular._changed_rows import find_changed_rows
+from relsynth.synth.tabular._constant_sums import find_constant_sums
 from relsynth.synth.tabular._count_rules import find_count_rules
 from relsynth.synth.tabular._count_sums import find_count_sums
 from relsynth.synth.tabular._date_parts import find_date_parts
@@ -456,7 +457,9 @@ class TabularPreproc:
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
             "balanced_sums": find_balanced_sums(self, data, summed),  # an entry's debits sum to its credits
             # numbers their child rows split where they have any (an approved amount paid in parts)
-            "split_sums": find_split_sums(self, data, summed, self._ordered_reads()),
+            "split_sums": (split := find_split_sums(self, data, summed, self._ordered_reads())),
+            # ... or a fixed whole, where no number of the parent holds it (allocations adding up to 100 %)
+            "constant_sums": find_constant_sums(self, data, summed, self._ordered_reads(), split),
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
             "parent_dependencies": find_parent_dependencies(self, data),  # ... or of their parent row
             # within a lookup row's range; a base of orders within rows only moved the way that keeps them,
