@@ -120,3 +120,34 @@ def test_synthetic_database_reads_back_in_the_source_representation(tmp_path, se
         assert out["tiny"].notna().all()
     tiny = pd.read_parquet(tmp_path / "out" / "parent.parquet")["tiny"]
     assert tiny.notna().all() and (tiny > 0).mean() > 0.9  # 1e-8 values are not rounded to 0 or null
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_whole_floats_come_back_as_floats(tmp_path, fmt):
+    """A float64 column of whole numbers (balances in whole yen) is modelled as integers and was
+    written back Int64 (a parquet reader expecting float64 got another type); with no null it was
+    a float column in the source, so it comes back float64. Whole numbers with gaps read from a CSV
+    (pandas' floats) stay integers."""
+    rng = np.random.default_rng(0)
+    n = 60
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(1, n + 1),
+            "yen": np.round(rng.normal(0, 1e5, n)),
+            "children": np.where(rng.random(n) < 0.3, np.nan, rng.integers(0, 4, n).astype(float)),
+        }
+    )
+    src = tmp_path / "src"
+    src.mkdir()
+    frame.to_parquet(src / "account.parquet", index=False) if fmt == "parquet" else frame.to_csv(
+        src / "account.csv", index=False
+    )
+    raw = pd.read_parquet(src / "account.parquet") if fmt == "parquet" else pd.read_csv(src / "account.csv")
+    schema = Schema.infer({"account": raw}, primary_keys={"account": "id"})
+    assert schema.tables["account"].columns["yen"].kind.value == "integer"
+    data = RelationalData.from_dir(src, schema=schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    pre.inverse_transform(pre.transform(data), seed=0).to_dir(tmp_path / "out")
+    out = pd.read_parquet(tmp_path / "out" / "account.parquet")
+    assert out["yen"].dtype == "float64" and (out["yen"] % 1 == 0).all()
+    assert out["children"].dtype == "Int64"

@@ -651,7 +651,9 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
     if dtype in _CANONICAL[kind]:
         return None
     if dtype in ("float64", "float32") and kind in (Column.INTEGER, Column.PRIMARY_KEY, Column.FOREIGN_KEY):
-        return None  # integers with gaps, read from a CSV: they stay integers (Int64)
+        # integers with gaps, read from a CSV, stay integers (Int64); whole floats with none were floats
+        # in the source (a parquet float64 of whole yen, a CSV's `-141550.0`): written back as floats
+        return {"dtype": dtype} if kind is Column.INTEGER and len(s) and s.notna().all() else None
     return {"dtype": dtype}
 
 
