@@ -151,3 +151,33 @@ def test_whole_floats_come_back_as_floats(tmp_path, fmt):
     out = pd.read_parquet(tmp_path / "out" / "account.parquet")
     assert out["yen"].dtype == "float64" and (out["yen"] % 1 == 0).all()
     assert out["children"].dtype == "Int64"
+
+
+def test_text_timestamps_keep_their_zones_summer_time():
+    """Timestamps a CSV writes in New York's local time (-05:00 in winter, -04:00 in summer) were
+    written back all in UTC (+00:00: 400 of 400), their local hours lost; written in the zone whose
+    offsets they had, each gets its instant's offset, and a file of several zones' offsets a row
+    (each customer's own) still comes back in UTC."""
+    rng = np.random.default_rng(0)
+    n = 120
+    instants = pd.Timestamp("2022-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 365 * 86400, n), "s")
+
+    def spelled(zones: np.ndarray) -> list[str]:
+        return [t.tz_convert(z).isoformat(sep=" ") for t, z in zip(instants, zones, strict=True)]
+
+    for zones, expected in [
+        (np.full(n, "America/New_York"), "America/New_York"),
+        (rng.choice(["Europe/Paris", "Asia/Tokyo", "America/Chicago"], n), None),
+    ]:
+        frame = pd.DataFrame({"id": np.arange(1, n + 1), "booked_at": spelled(zones)})
+        schema = Schema.infer({"txn": frame}, primary_keys={"txn": "id"})
+        data = RelationalData({"txn": frame}, schema)
+        assert data.formats["txn"]["booked_at"].get("zone") == expected
+        pre = TabularPreproc.from_schema(schema).fit(data)
+        out = pre.inverse_transform(pre.transform(data), seed=0).to_source("txn")["booked_at"]
+        at = pd.to_datetime(out, utc=True)
+        if expected is None:
+            assert out.str.endswith("+00:00").all()
+            continue
+        assert set(out.str[-6:]) == {"-05:00", "-04:00"}
+        assert (out.str[-6:] == at.dt.tz_convert(expected).map(lambda t: t.isoformat()[-6:])).all()

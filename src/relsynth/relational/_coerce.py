@@ -536,7 +536,8 @@ def _all_of(s: pd.Series, cls: type) -> bool:
 def _fraction_and_offset(s: pd.Series, fmt: str) -> dict:
     """How a text datetime column writes what strftime cannot say alone: its digits of a second
     (`.%f` writes six), whether its UTC offsets have a colon (`%z` writes none), and the one offset
-    every value has, if any (`2021-03-15T12:00:00+02:00`), to write the values in (else UTC)."""
+    every value has, if any (`2021-03-15T12:00:00+02:00`), or else the zone whose offsets they have
+    (`zone`: -05:00 in winter, -04:00 in summer), to write the values in (else UTC)."""
     vals = s.dropna().astype(str).str.strip()
     out = {}
     if ".%f" in fmt:  # the most digits any value has: nothing is cut (a shorter one gets zeros)
@@ -550,7 +551,60 @@ def _fraction_and_offset(s: pd.Series, fmt: str) -> dict:
         offsets = (parts[0] + parts[1]).unique()
         if len(offsets) == 1 and isinstance(offsets[0], str) and offsets[0] not in ("+0000", "-0000"):
             out["offset"] = offsets[0]
+        elif len(offsets) > 1 and all(isinstance(o, str) for o in offsets):
+            zone = offsets_zone(vals, fmt, parts[0] + parts[1])
+            out |= {"zone": zone} if zone is not None else {}
     return out
+
+
+_NO_PLACES = ("Etc/", "SystemV/", "US/", "posix/", "right/")  # aliases and fixed offsets: a named place first
+# where several zones give the offsets (Africa/Ceuta, Europe/Berlin), the one users most likely meant first
+_MAIN_ZONES = (
+    "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Anchorage",
+    "America/Halifax", "America/St_Johns", "America/Mexico_City", "America/Santiago", "America/Sao_Paulo",
+    "America/Asuncion", "Europe/London", "Europe/Berlin", "Europe/Paris", "Europe/Athens", "Europe/Lisbon",
+    "Europe/Dublin", "Australia/Sydney", "Australia/Adelaide", "Australia/Lord_Howe", "Pacific/Auckland",
+    "Pacific/Chatham", "Asia/Jerusalem", "Asia/Beirut", "Africa/Cairo", "America/Havana", "Atlantic/Azores",
+)  # fmt: skip
+
+
+def offsets_zone(vals: pd.Series, fmt: str, offsets: pd.Series) -> str | None:
+    """The time zone whose UTC offset at each value's instant is the offset it is written with
+    (`2022-12-12 02:10:51-05:00` and `2022-07-01 09:00:00-04:00`: America/New_York's winter and
+    summer), so values written in it keep the source's local times; None where no zone gives them
+    all (each row in its own customer's offset). Of the zones that do, the first place by name."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+    instants = pd.to_datetime(vals, format=fmt, utc=True, errors="coerce")
+    minutes = offsets.str[0].map({"+": 1, "-": -1}) * (offsets.str[1:3].astype(int) * 60 + offsets.str[3:5].astype(int))
+    pairs = pd.DataFrame({"t": instants, "m": minutes}).dropna().drop_duplicates()
+    if pairs.empty:
+        return None
+    naive = pd.DatetimeIndex(pairs["t"]).tz_localize(None)
+    probe = pairs.drop_duplicates("m").index  # one value of each offset: most zones fail on these already
+    order = {z: i for i, z in enumerate(_MAIN_ZONES)}
+    for zone in sorted(
+        available_timezones(), key=lambda z: (order.get(z, len(order)), z.startswith(_NO_PLACES) or "/" not in z, z)
+    ):
+        try:
+            tz = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+        for rows in (pairs.index.isin(probe), slice(None)):
+            utc = pd.DatetimeIndex(pairs["t"][rows])
+            local = utc.tz_convert(tz).tz_localize(None)
+            if not ((local - naive[rows]) / pd.Timedelta(minutes=1) == pairs["m"][rows].to_numpy()).all():
+                break
+        else:
+            return zone
+    return None
+
+
+def _zone(name: str) -> dt.tzinfo:
+    """The IANA time zone `name` (a format's `zone`), as zoneinfo reads it."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
 
 
 def _fixed_zone(offset: str) -> dt.timezone:
@@ -711,9 +765,10 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
     if "strftime" in fmt:
         if ptypes.is_datetime64_any_dtype(s.dtype):
             # values with a UTC offset were read as UTC: they are written in the one offset they all
-            # had (+02:00), else in UTC (+00:00)
+            # had (+02:00), or in the zone whose offsets they had (`offsets_zone`), else in UTC (+00:00)
             zoned = s.dt.tz_localize("UTC") if fmt["strftime"].endswith("%z") else s
             zoned = zoned.dt.tz_convert(_fixed_zone(fmt["offset"])) if "offset" in fmt else zoned
+            zoned = zoned.dt.tz_convert(_zone(fmt["zone"])) if "zone" in fmt else zoned  # -05:00, -04:00 in summer
             out = zoned.dt.strftime(fmt["strftime"])
             if "fraction_digits" in fmt:
                 out = out.str.replace(rf"(:\d{{2}}\.\d{{{fmt['fraction_digits']}}})\d*", r"\1", n=1, regex=True)
