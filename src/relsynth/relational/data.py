@@ -39,6 +39,7 @@ from relsynth.relational.composite import (
     add_row_keys,
     composite_formats,
     declared_row_keys,
+    referenced_columns,
     row_key_name,
     unnamed_pairs,
 )
@@ -316,6 +317,8 @@ class RelationalData:
             warnings.warn(f"orphans dropped or nulled: {self.dropped}", stacklevel=2)
         if problems:
             raise DataError(problems)
+        if not partial and (roots := _unnested_composite_keys(schema, self.data)):
+            warnings.warn(_unnested_warning(schema, roots), stacklevel=2)
         for table, cols in composite_formats(schema).items():  # declared by the schema: kept by generation
             for col, fmt in cols.items():
                 if table in self.data and col in self.data[table]:
@@ -892,6 +895,42 @@ def _code_columns(table) -> list[str]:
     """The columns of a table read as codes from a CSV: categories, keys and identifiers (a zip code
     `00501` is generated in its padded shape only if read so)."""
     return [c for c, k in table.columns.items() if k.names_row or k.kind is Column.CATEGORICAL]
+
+
+def _unnested_composite_keys(schema: Schema, frames: Mapping[str, pd.DataFrame]) -> list[tuple[str, object]]:
+    """(table, key) of the root tables whose composite foreign key names a synthesised table's whole
+    composite key, in every row, with no row key standing for it (a hand-written YAML's
+    `foreign_keys`): nested under that row they would be one entity with it; as declared they are
+    roots of their own, their rows paired with generated ones, and `n_samples` counts them as entities."""
+    out = []
+    for name, table in schema.tables.items():
+        if name in schema.lookups or schema.parent(name) is not None or name not in frames:
+            continue
+        for fk in table.composite_fks:
+            ref = schema.tables.get(fk.table)
+            if (
+                ref is not None
+                and fk.table not in schema.lookups
+                and fk.table != name
+                and set(referenced_columns(schema, fk)) == set(ref.composite_key)
+                and row_key_name(fk.columns) not in table.foreign_keys
+                and frames[name][list(fk.columns)].notna().all().all()
+            ):
+                out.append((name, fk))
+                break
+    return out
+
+
+def _unnested_warning(schema: Schema, roots: list[tuple[str, object]]) -> str:
+    """The warning naming the root tables `_unnested_composite_keys` found and the lines that nest them."""
+    return "; ".join(
+        f"{name!r} is a root table of its own: its composite key {row_key_name(fk.columns)} pairs its generated rows "
+        f"with generated {fk.table!r} rows, not nested under them (n_samples counts its rows as entities beside the "
+        f"other roots'); to nest it, add {row_key_name(fk.columns)!r}: {{foreign_key: {fk.table}}} to its "
+        f"columns and {row_key_name(schema.tables[fk.table].composite_key)!r}: primary_key to {fk.table!r}'s "
+        "(Schema.infer chooses so)"
+        for name, fk in roots
+    )
 
 
 def _row_key_hint(absent: list[str], df: pd.DataFrame) -> str:
