@@ -27,6 +27,10 @@ With `copy_codes`, the parent's identifier columns (`Column.IDENTIFIER`: an acco
 them, and since an identifier is no context field (its generated codes are fresh) a copy is the only
 way a text can write them. Such a word is copied even where it is a word token (`com`, or `acme`
 where several accounts' domains hold it): the text repeats its parent's code, not a common word.
+A text column of a table further up (`ancestors`) whose words the texts repeat far more often than
+chance (`COPY_LIFT`; an agent's "Hi Anna," naming the ticket's customer, two tables up) gives copy
+words too, first (a greeting's name is always `<copy:0>`) and copied even where they are word tokens:
+its text is no context field, so without them a message could only name some customer.
 
 *Field tokens*: a context field's value that at least `FIELD_MIN_ROWS` (2) rows hold (`genre=Rock`,
 `unit_price=0.99`) is read as one input-only token of its own, label included, instead of its label
@@ -74,6 +78,9 @@ MIN_COPY_RATE = 0.05  # copy tokens only where at least this share of a column's
 FIELD_MIN_ROWS = 2  # a context value this many rows hold is a field token (input only: no entity count needed)
 MAX_FIELD_VALUES = 1000  # field tokens of one context field at most (the values most entities hold first)
 UNIQUE_MIN_ROWS = 20  # values a column holds, at least, for "every value distinct" to say it is a column of codes
+COPY_LIFT = 5.0  # an ancestor's text column gives copy words where its rows' texts repeat one of its words this many
+# times as often as texts paired with other rows' values do (a support database's agent greetings: 0.38 of the
+# messages name their customer, 0.01 another's); a column of common words (a description) repeats as often by chance
 COPY_BYTES = (b"Aa", b" Aa")  # what the UTF-8 mask sees a copy token write: a word (a letter last), spaced or not
 
 
@@ -103,7 +110,8 @@ PIECES = re.compile(r"'(?:s|t|d|m|ll|ve|re)(?![^\W\d_])|" + WORD_PIECE.pattern +
 
 
 class CodeWord(str):
-    """A copy word from the parent's identifier column (`copy_codes`): copied even where it is a word token."""
+    """A copy word copied even where it is a word token: from the parent's identifier columns (`copy_codes`), or
+    from an ancestor's text column the texts repeat (`ancestor_copies`)."""
 
     __slots__ = ()
 
@@ -171,6 +179,8 @@ class TextPreprocConfig:
     #                      saves, and after fit where fewer than MIN_COPY_RATE of the texts repeat their parent)
     copy_codes: bool = False  # the parent's identifier columns give copy words too (copied even where a word token);
     #                           False in older saves: its text columns alone
+    ancestor_copies: list[str] = field(default_factory=list)  # "table.column" of the text columns above the parent
+    #                      whose words are copy words (first), set by fit (COPY_LIFT); [] in older saves: none
     ancestors: bool = False  # the context also shows the non-text values of the parent's ancestors (a message's
     #                          customer's language, two tables up); False in older saves: own and parent's only
     words: list[str] = field(default_factory=list)  # the word tokens, set by fit
@@ -322,7 +332,8 @@ class TextPreproc:
         entity = entity_ids(self.schema, data, self.table) if self.config.word_k else None
         self.config.words, self.config.text_numbers = self._fit_words(df, contexts, entity)
         self.config.field_values = self._fit_field_values(fields) if self.config.field_tokens else []
-        copies = self.copy_words(data) if self._parent_copy_columns() else None
+        self.config.ancestor_copies = self._fit_ancestor_copies(data) if self.config.copy_slots else []
+        copies = self.copy_words(data) if self._parent_copy_columns() or self.config.ancestor_copies else None
         self._reset_tables()
         if (
             entity is not None
@@ -515,8 +526,15 @@ class TextPreproc:
 
     def copy_words(self, data: RelationalData) -> list[list[str]]:
         """Per row of the table: the first `copy_slots` distinct words (letters or digits, without
-        their leading space) of its parent row's text columns, then (`copy_codes`) identifiers; [] for every row
-        without them."""
+        their leading space) of its ancestors' copied text columns (`ancestor_copies`), then of its parent row's
+        text columns, then (`copy_codes`) identifiers; [] for every row without them."""
+        parents = self._parent_copy_words(data)
+        if not self.config.copy_slots or not self.config.ancestor_copies:
+            return parents
+        above = self._ancestor_copy_words(data)
+        return [list(dict.fromkeys([*a, *p]))[: self.config.copy_slots] for a, p in zip(above, parents, strict=True)]
+
+    def _parent_copy_words(self, data: RelationalData) -> list[list[str]]:
         n = len(self._table_frame(data))
         edge, columns = self.schema.parent(self.table), self._parent_copy_columns()
         if not self.config.copy_slots or not columns or edge.parent not in data.data:
@@ -525,6 +543,50 @@ class TextPreproc:
         texts = [parent[c].to_numpy(dtype=object) if c in parent.columns else None for c in columns]
         words_of_parent = [self._parent_words([None if t is None else t[i] for t in texts]) for i in range(len(parent))]
         return [[] if pd.isna(r) else words_of_parent[int(r)] for r in rows]
+
+    def _ancestor_copy_words(self, data: RelationalData, columns: list[str] | None = None) -> list[list[CodeWord]]:
+        """Per row of the table: the distinct words of its ancestors' `columns` ("table.column", default
+        `ancestor_copies`) as `CodeWord`s, in that order ([] where the table or its row is missing)."""
+        n = len(self._table_frame(data))
+        columns = self.config.ancestor_copies if columns is None else columns
+        if not columns or any(c.partition(".")[0] not in data.data for c in columns):
+            return [[] for _ in range(n)]  # the ancestors' text not generated yet: nothing to copy
+        rows = self._ancestor_rows(data)
+        out: list[dict[str, CodeWord]] = [{} for _ in range(n)]
+        for name in columns:
+            table, _, col = name.partition(".")
+            if col not in data[table].columns:
+                continue
+            values = _take_float(data[table][col].to_numpy(dtype=object), rows[table])
+            for words, v in zip(out, values, strict=True):
+                if isinstance(v, str):
+                    for piece in WORD_PIECE.findall(v):
+                        words.setdefault(piece.lstrip(" "), CodeWord(piece.lstrip(" ")))
+        return [list(w.values()) for w in out]
+
+    def _fit_ancestor_copies(self, data: RelationalData) -> list[str]:
+        """The text columns above the parent (`ancestors`) whose words the table's texts repeat in at least
+        MIN_COPY_RATE of the rows and COPY_LIFT times as often as texts paired with other rows' values do."""
+        candidates = [f"{t}.{c}" for t in self._ancestors()[1:] for c in self.schema.tables[t].text_columns]
+        if not candidates:
+            return []
+        df = self._table_frame(data)
+        texts = [
+            {p.lstrip(" ") for c in self.text_columns if isinstance(v := row[c], str) for p in WORD_PIECE.findall(v)}
+            for row in df[self.text_columns].to_dict("records")
+        ]
+        out = []
+        for name in candidates:
+            words = self._ancestor_copy_words(data, [name])
+            held = [r for r in range(len(df)) if words[r] and texts[r]]
+            if not held:
+                continue
+            other = np.random.default_rng(0).permutation(held)  # chance: each text beside another row's words
+            rate = np.mean([any(w in texts[r] for w in words[r]) for r in held])
+            chance = np.mean([any(w in texts[r] for w in words[o]) for r, o in zip(held, other, strict=True)])
+            if rate >= MIN_COPY_RATE and rate >= COPY_LIFT * chance:
+                out.append(name)
+        return out
 
     def _parent_rows(self, data: RelationalData) -> np.ndarray:
         """Per row of the table: its parent row's position in the parent table (NaN: none)."""
@@ -859,6 +921,8 @@ class TextPreproc:
         copies = {"copy_slots": self.config.copy_slots} if self.config.copy_slots else {}  # older saves: none
         if self.config.copy_slots and self.config.copy_codes:
             copies["copy_codes"] = True  # older saves: none
+        if self.config.copy_slots and self.config.ancestor_copies:
+            copies["ancestor_copies"] = self.config.ancestor_copies  # older saves: none
         fields = {"field_values": self.config.field_values} if self.n_field_values else {}  # older saves: none
         return fingerprint(
             {"table": self.table, "tokenizer": tokenizer, "words": self.config.words, **copies, **fields}
