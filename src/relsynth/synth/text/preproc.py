@@ -58,6 +58,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from relsynth.relational import Column, RelationalData, Schema
 from relsynth.synth.core.files import LoadError, atomic_dir, config_from_dict, fingerprint, read_config, write_config
 from relsynth.synth.text._breaks import line_breaks
+from relsynth.synth.text._first_rows import FIRST_LABEL, first_rows, first_value, texts_tell_first
 from relsynth.synth.text._json import all_documents, document_numbers, escaped_share, unescaped
 from relsynth.synth.text._nulls import null_by
 from relsynth.synth.text._numbers import number_written
@@ -191,6 +192,8 @@ class TextPreprocConfig:
     lookup_keys: bool = False  # a lookup named by no column of its own shows its key too (`likert 3`); False in
     #                            older saves: their first column alone, as their model was trained on
     field_tokens: bool = False  # a context value FIELD_MIN_ROWS rows hold is one token (False in older saves)
+    first_rows: bool = False  # the context shows whether the row is its parent's first (`_first_rows`), set by fit
+    #                           where the texts tell them apart; False in older saves
     field_values: list[list[str]] = field(default_factory=list)  # [label, value] of each field token, set by fit
 
 
@@ -318,6 +321,7 @@ class TextPreproc:
         missing = [c for c in self.text_columns if c not in df.columns]
         if missing:
             raise ValueError(f"table {self.table!r} of the data has no text column(s) {missing} to fit on")
+        self.config.first_rows = self._texts_tell_first(df)  # before the contexts: a field of theirs
         documents = [c for c in self.text_columns if all_documents(_text_values(df[c]))]
         escapes = {c: escaped_share(_text_values(df[c])) for c in documents}
         # JSON documents as the model writes them: escaped non-ASCII characters written plainly
@@ -564,6 +568,17 @@ class TextPreproc:
                         words.setdefault(piece.lstrip(" "), CodeWord(piece.lstrip(" ")))
         return [list(w.values()) for w in out]
 
+    def _texts_tell_first(self, df: pd.DataFrame) -> bool:
+        """Whether the context should show a row's being its parent's first: its texts tell it (`_first_rows`)."""
+        edge = self.schema.parent(self.table)
+        if edge is None or edge.fk not in df.columns or FIRST_LABEL in df.columns:
+            return False
+        words = [
+            {p.lstrip(" ") for c in self.text_columns if isinstance(v := row[c], str) for p in WORD_PIECE.findall(v)}
+            for row in df[self.text_columns].to_dict("records")
+        ]
+        return texts_tell_first(words, first_rows(df[edge.fk]))
+
     def _fit_ancestor_copies(self, data: RelationalData) -> list[str]:
         """The text columns above the parent (`ancestors`) whose words the table's texts repeat in at least
         MIN_COPY_RATE of the rows and COPY_LIFT times as often as texts paired with other rows' values do."""
@@ -746,8 +761,11 @@ class TextPreproc:
 
     def context_columns(self) -> list[tuple[str, str, str]]:
         """(label, table, column) of every context field, in order: own columns, the parent's, then (`ancestors`)
-        the non-text ones of each table above it, nearest first."""
+        the non-text ones of each table above it, nearest first; `first_rows` adds whether the row is its parent's
+        first after its own columns."""
         out = [(c, self.table, c) for c in self._value_columns(self.table, with_text=False)]
+        if self.config.first_rows:
+            out.append((FIRST_LABEL, self.table, FIRST_LABEL))
         for depth, table in enumerate(self._ancestors()):
             out += [(f"{table}.{c}", table, c) for c in self._value_columns(table, with_text=depth == 0)]
         return out
@@ -812,6 +830,9 @@ class TextPreproc:
         parts: list[np.ndarray] = []
         empty_parent_texts: list[str] = []
         for _, table, col in self.context_columns():
+            if col == FIRST_LABEL and table == self.table and self.config.first_rows:
+                parts.append(first_value(first_rows(df[self.schema.parent(self.table).fk])))
+                continue
             frame = df if table == self.table else data[table]
             parent_text = table != self.table and col in self.schema.tables[table].text_columns
             if col not in frame.columns and not parent_text:
