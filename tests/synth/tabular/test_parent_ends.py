@@ -220,3 +220,52 @@ def test_a_sale_its_viewings_pass_keeps_the_least_gap_the_data_keeps_after_them(
         keep_parent_ends([rule], {"listing": listing, "viewing": viewing}, data.schema)
         gap = pd.Timedelta(days=least)
         assert listing["sold"].tolist() == [day("2023-02-10") + gap, day("2023-02-01")]
+
+
+def support(n: int = 200, seed: int = 0) -> RelationalData:
+    """Tickets -> 1-5 messages each, the first up to 10 minutes after the ticket opened, the others
+    minutes to hours apart (by the second); 7 tickets in 10 closed, 5 minutes to days after their last
+    message, never at it."""
+    rng = np.random.default_rng(seed)
+    tickets, messages = [], []
+    for t in range(n):
+        opened = pd.Timestamp("2024-01-01") + pd.Timedelta(seconds=int(rng.integers(0, 300 * 86400)))
+        sent = opened + pd.Timedelta(seconds=int(rng.integers(0, 600)))
+        for _ in range(int(rng.integers(1, 6))):
+            messages.append((len(messages), t, sent))
+            sent += pd.Timedelta(seconds=int(rng.exponential(6 * 3600)) + 60)
+        closed = messages[-1][2] + pd.Timedelta(seconds=300 + int(rng.exponential(86400)))
+        tickets.append((t, opened, closed if rng.random() < 0.7 else pd.NaT))
+    schema = Schema(
+        ticket=Table(id=PrimaryKey(), opened=Datetime(), closed=Datetime()),
+        message=Table(id=PrimaryKey(), ticket=ForeignKey(parent="ticket"), sent=Datetime()),
+    )
+    frames = {
+        "ticket": pd.DataFrame(tickets, columns=["id", "opened", "closed"]),
+        "message": pd.DataFrame(messages, columns=["id", "ticket", "sent"]),
+    }
+    return RelationalData(frames, schema)
+
+
+def closed_at_a_message(data: RelationalData) -> int:
+    """Tickets closed at the second of one of their messages or before it."""
+    both = data["message"].merge(data["ticket"], left_on="ticket", right_on="id")
+    return int(both.loc[both["sent"] >= both["closed"], "ticket"].nunique())
+
+
+def test_a_close_its_messages_reach_moves_a_gap_the_data_keeps_past_them(tiny_size):
+    """No ticket is closed at its last message's second, but a message drawn past its ticket's close
+    was stopped on it (the cap of orders within rows), and the close stayed there: 72 of 370 generated
+    closed tickets of a support database. Such a close now goes a gap drawn from the data's past its
+    last message: 5 minutes at least here, on the second."""
+    data = support()
+    assert closed_at_a_message(data) == 0
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    rule = next(r for r in pre.stats["parent_ends"] if r["column"] == "closed")
+    assert rule["after"] is not None and rule["after"][0] >= 300e9
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(200, seed=0)
+    assert closed_at_a_message(out) == 0  # untrained: 37 of 200 before
+    last = out["message"].groupby("ticket")["sent"].max()
+    gap = (out["ticket"].set_index("id")["closed"].reindex(last.index) - last).dt.total_seconds()
+    assert (gap[gap.notna()] % 1 == 0).all()

@@ -279,7 +279,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     # values pairing left on the wrong side of the row their reference names (none in older models)
     keep_lookup_orders(pre.stats.get("reference_sides", []), out, schema, rng)
     keep_sibling_spans(pre, pre.stats.get("sibling_spans", []), out, schema, rng)  # every table's dates written
-    keep_parent_ends(pre.stats.get("parent_ends", []), out, schema)  # a death after the stays (none in older models)
+    # a death after the stays, a close a gap after the last message (none in older models)
+    keep_parent_ends(pre.stats.get("parent_ends", []), out, schema, rng)
     mirror_links(pre, out, rng)  # once the rows' values are kept on both rows' sides: the reverse copies them
     keep_category_decimals(pre, decimals, out, set(out))  # again: values moved or copied since
     apply_ancestor_once_labels(pre, pre.stats.get("ancestor_once_labels", []), out)  # before the copies they mark

@@ -12,7 +12,13 @@ or before its parent's (by day where the parent's is a date and the child's a ti
 Generation moves each parent date that a child's date passes onto the latest of them (its day),
 once every table is written: the death on the day of the last discharge, the patient's rows as
 drawn; or past it by the gap every training row keeps after its children's latest date (`gap`,
-`relational.orders.held_gap`: a listing sold 3 days after its last viewing at least). A date an order within rows counts forward from, or a total or formula reads, is left as
+`relational.orders.held_gap`: a listing sold 3 days after its last viewing at least). Where no
+training row's date lies at that least gap from its children's latest (a ticket closed 8 minutes to
+days after its last message, by the second), one there is a pile the data never has: the cap of
+orders within rows stops a message drawn past its ticket's close on it, and 72 of 370 generated
+closed tickets were closed at their last message's second. The fit keeps the gaps' quantiles then
+(`after`), and a date its children pass or reach goes a gap drawn from them past their latest, on
+its column's grid (`grid`). A date an order within rows counts forward from, or a total or formula reads, is left as
 it is, and so is one an order keeps within a bound, unless its own row's bound alone (a policy's
 cancellation, before its end: moved onto its claims' latest date, never past the end,
 `until`), and a root's date a generation's context gives (`ctx_cols`). Not under DP.
@@ -35,9 +41,11 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import DATED, as_numbers, day_values, held_gap, order_between
+from relsynth.synth.tabular.orderings import _grid
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # child rows holding both dates, at least
+N_GAPS = 21  # the gaps after the children's latest date kept as this many quantiles (`after`)
 
 
 def find_parent_ends(
@@ -68,7 +76,9 @@ def find_parent_ends(
                     rule = {"table": table, "column": column, "child": child, "fk": fk, "dates": dates, "day": day}
                     until = own_end(pre.orderings.get(table, {}).get(column))
                     gap = _least_gap([own[c] for c in dates], end, pre.min_count)
-                    out.append({**rule, "equal": equal, "fill": (table, column) not in kept_missing, "until": until, "gap": gap})  # fmt: skip
+                    after = _gaps_after([own[c] for c in dates], end, gap)
+                    grid = _grid(data[table][column], kind.kind) if after else 0.0
+                    out.append({**rule, "equal": equal, "fill": (table, column) not in kept_missing, "until": until, "gap": gap, "after": after, "grid": grid})  # fmt: skip
     return out
 
 
@@ -106,6 +116,28 @@ def _least_gap(dates: list[np.ndarray], end: np.ndarray, min_count: int) -> floa
     return held_gap(end, np.fmax.reduce(dates, axis=0), min_count) if dates else 0.0
 
 
+def _gaps_after(dates: list[np.ndarray], end: np.ndarray, gap: float) -> list[float] | None:
+    """N_GAPS quantiles of the gaps from the child rows' latest date to their parent's end, where
+    every one of them (MIN_ROWS at least) is longer than the least gap a move keeps (`gap`): no row
+    at it, so a date there is a pile the data never has; None where some row holds it (a death on
+    the day of the last discharge, a sale 3 days after the last viewing)."""
+    if not dates:
+        return None
+    gaps = end - np.fmax.reduce(dates, axis=0)
+    gaps = gaps[~np.isnan(gaps)]
+    if len(gaps) < MIN_ROWS or (gaps <= gap).any():
+        return None
+    return [float(q) for q in np.quantile(gaps, np.linspace(0.0, 1.0, N_GAPS))]
+
+
+def _drawn_gaps(r: dict, n: int, rng: np.random.Generator) -> np.ndarray:
+    """`n` gaps drawn from the rule's quantiles (`after`), up to its column's grid (never below them)."""
+    q = np.asarray(r["after"], dtype=np.float64)
+    gaps = np.interp(rng.random(n), np.linspace(0.0, 1.0, len(q)), q)
+    grid = r.get("grid") or 0.0
+    return np.ceil(gaps / grid) * grid if grid > 0 else gaps
+
+
 def _always_equal(x: np.ndarray, end: np.ndarray) -> bool:
     """Whether `end` is held and equal to `x` in every row holding `x` (`MIN_ROWS` at least): a
     death on the day of the stay's in-hospital death time."""
@@ -113,9 +145,12 @@ def _always_equal(x: np.ndarray, end: np.ndarray) -> bool:
     return bool(held.sum() >= MIN_ROWS and (x[held] == end[held]).all())
 
 
-def keep_parent_ends(rules: list[dict], tables: dict[str, pd.DataFrame], schema) -> None:
+def keep_parent_ends(
+    rules: list[dict], tables: dict[str, pd.DataFrame], schema, rng: np.random.Generator | None = None
+) -> None:
     """Move (in place) each rule's parent date that a child row's date passes onto the latest of
-    them (its day, for a date); a missing parent date stays missing."""
+    them (its day, for a date), or (`after`, with `rng`) one they pass or reach a gap drawn from the
+    data's past it; a missing parent date stays missing."""
     for r in rules:
         parent, child = tables.get(r["table"]), tables.get(r["child"])
         if parent is None or child is None or not len(child) or not len(parent):
@@ -126,11 +161,16 @@ def keep_parent_ends(rules: list[dict], tables: dict[str, pd.DataFrame], schema)
             held = parent[r["column"]].notna().to_numpy() | r.get("fill", True)  # a null rule's missing stays
             _move(r, parent, ~np.isnan(last) & held, last, "set to")
         if r["dates"]:
-            last = _latest(r, r["dates"], parent, child, schema, end_kind) + r.get("gap", 0.0)  # none in older models
+            latest = _latest(r, r["dates"], parent, child, schema, end_kind)
+            last = latest + r.get("gap", 0.0)  # none in older models
             end = as_numbers(parent[r["column"]], end_kind)
+            drawn = bool(r.get("after")) and rng is not None  # none in older models: onto the latest
+            to = latest + _drawn_gaps(r, len(latest), rng) if drawn else last
             if r.get("until") in parent:  # none in older models: kept on or before its row's bound
-                last = np.fmin(last, as_numbers(parent[r["until"]], schema.tables[r["table"]].columns[r["until"]].kind))
-            _move(r, parent, ~np.isnan(end) & ~np.isnan(last) & (last > end), last, "moved onto")
+                until = as_numbers(parent[r["until"]], schema.tables[r["table"]].columns[r["until"]].kind)
+                last, to = np.fmin(last, until), np.fmin(to, until)
+            passed = (last >= end) if drawn else (last > end)  # reached: a pile the data never has
+            _move(r, parent, ~np.isnan(end) & ~np.isnan(last) & passed & (to > end), to, "moved onto")
 
 
 def _latest(
