@@ -68,6 +68,7 @@ from relsynth.synth.tabular._flagged_copies import find_flagged_copies
 from relsynth.synth.tabular._formulas import find_formulas, without_ordered_dividends
 from relsynth.synth.tabular._identifiers import code_repeats, identifier_format, parent_labels
 from relsynth.synth.tabular._interval_labels import find_interval_labels
+from relsynth.synth.tabular._label_points import label_points
 from relsynth.synth.tabular._last_labels import find_last_labels
 from relsynth.synth.tabular._last_nulls import find_last_nulls
 from relsynth.synth.tabular._lookup_links import find_lookup_links
@@ -399,6 +400,12 @@ class TabularPreproc:
             whole = data.whole and data.whole.value_counts.get(table, {}).get(col)  # a sample's (`SQLSource.sample`)
             if whole is not None and isinstance(pre, CategoricalPreproc):
                 return pre.fit(data[table][col].rename(f"{table}.{col}"), whole=whole)
+            if isinstance(pre, NumericPreproc) and pre.kind in ("numeric", "integer"):
+                # a label's few values (a fee of 2.50, 5.00 or 10.00 among amounts of any size): tokens too
+                kinds = self.schema.tables[table].columns
+                labels = [c for c in self.modelled_columns(table) if kinds[c].kind is Column.CATEGORICAL]
+                keep = label_points(data[table], col, labels, self.min_count)
+                return pre.fit(data[table][col].rename(f"{table}.{col}"), keep=keep)
             return pre.fit(data[table][col].rename(f"{table}.{col}"))
 
         def fit_count(table: str, child: str) -> ColumnPreproc:
