@@ -26,6 +26,7 @@ from relsynth.synth.tabular._declared_domains import keep_domains
 from relsynth.synth.tabular._disjoint_intervals import keep_disjoint_intervals
 from relsynth.synth.tabular._flagged_copies import apply_flagged_copies
 from relsynth.synth.tabular._formulas import apply_formulas
+from relsynth.synth.tabular._held_first import keep_held_first
 from relsynth.synth.tabular._identifiers import (
     PARENT,
     follows_row,
@@ -323,6 +324,9 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     for table, rules in pre.stats.get("prefixed_codes", {}).items():  # once the codes they extend are drawn
         if table in out:
             apply_prefixed_codes(rules, out[table], rng)
+    dated = {t for t in schema.synth_tables if _keys_date(pre, t) is not None}  # their rows sorted next
+    # a parent's rows holding a value before the others (debit lines first), once every value is set
+    keep_held_first(pre.stats.get("held_first", []), out, schema, pre.stats.get("identifiers") or {}, dated)
     for table in schema.synth_tables:  # rows in key order: a row's earlier row is written before it
         if ctx is not None and table == schema.roots[0] and own_date(pre, table) is None:
             continue  # the root rows stay in the order of the context rows they were given (keys still rise)

@@ -66,6 +66,7 @@ from relsynth.synth.tabular._disjoint_intervals import find_disjoint_intervals
 from relsynth.synth.tabular._edge_labels import find_edge_labels
 from relsynth.synth.tabular._flagged_copies import find_flagged_copies
 from relsynth.synth.tabular._formulas import find_formulas, without_ordered_dividends
+from relsynth.synth.tabular._held_first import find_held_first
 from relsynth.synth.tabular._identifiers import code_repeats, identifier_format, parent_labels
 from relsynth.synth.tabular._interval_labels import find_interval_labels
 from relsynth.synth.tabular._label_points import label_points
@@ -540,6 +541,8 @@ class TabularPreproc:
         self.stats["times_of_day"] = find_times_of_day(self, data, compared, self._calendar_first(data, compared))
         # values cousins share (a due date per course and assignment), where no other rule sets the column
         self.stats["shared_values"] = find_shared_values(self, data, summed | set_columns(self.stats))
+        # a journal entry's debit lines before its credit lines, where no rule above reads the rows' order
+        self.stats["held_first"] = find_held_first(self, data)
         return self
 
     def _compared_dates(self) -> set[tuple[str, str]]:
