@@ -299,3 +299,21 @@ def test_no_limit_where_chance_would_keep_it():
     data = RelationalData({"account": data["account"].drop(columns="limit"), "tx": data["tx"]}, schema)
     pre = TabularPreproc.from_schema(schema).fit(data)
     assert [r["floor"] for r in pre.stats["running_sums"]] == [None]
+
+
+def test_a_debt_within_its_credit_line_stays_within_it_generated():
+    # the same accounts seen as owed: balances above 0 up to the limit, never past it
+    data = overdrawn()
+    tx = data["tx"].assign(amount=-data["tx"]["amount"], balance=-data["tx"]["balance"])
+    data = RelationalData({"account": data["account"], "tx": tx}, data.schema)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    [found] = pre.stats["running_sums"]
+    assert found["floor"] == {"column": "limit", "side": -1.0}
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    limit = synth["tx"]["account"].map(synth["account"].set_index("id")["limit"]).astype(float)
+    assert (synth["tx"]["balance"].astype(float) > limit + 0.005).sum() == 0
+    assert chain_breaks(synth, opening=False)[0] == 0
+    found["floor"] = None  # without: the test can tell
+    plain = pre.inverse_transform(pre.transform(data), seed=0)
+    limit = plain["tx"]["account"].map(plain["account"].set_index("id")["limit"]).astype(float)
+    assert (plain["tx"]["balance"].astype(float) > limit + 0.005).sum() > 10
