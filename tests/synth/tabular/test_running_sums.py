@@ -243,10 +243,10 @@ def test_a_wide_table_reads_label_signs_only_for_numbers_a_step_can_be(monkeypat
     assert len(calls) <= 5  # the labels (kind and k0..k3) for (balance, amount), not for 12 x 11 pairs
 
 
-def overdrawn(n: int = 80, seed: int = 0) -> RelationalData:
+def overdrawn(n: int = 80, seed: int = 0, taken: tuple[float, ...] = (0.5, 1.0)) -> RelationalData:
     """account (an overdraft `limit` of 0, 500 or 1,000, an `income` no balance comes near) ->
-    4-14 transactions from 0: deposits and withdrawals, a withdrawal taking up to all the room
-    left, so balances go below 0 down to minus the limit, and reach it."""
+    4-14 transactions from 0: deposits and withdrawals, a withdrawal taking a share of the room
+    left (`taken`), so balances go below 0 down to minus the limit, and reach it where a share is 1."""
     rng = np.random.default_rng(seed)
     limit = rng.choice([0, 500, 1000], n)
     rows = []
@@ -257,7 +257,7 @@ def overdrawn(n: int = 80, seed: int = 0) -> RelationalData:
             amount = (
                 round(float(rng.uniform(50, 800)), 2)
                 if k == 0 or room < 1 or rng.random() < 0.4
-                else -round(float(room * rng.choice([0.5, 1.0])), 2)
+                else -round(float(room * rng.choice(taken)), 2)
             )
             balance = round(balance + amount, 2)
             rows.append({"account": account + 1, "booked": k, "amount": amount, "balance": balance})
@@ -317,3 +317,24 @@ def test_a_debt_within_its_credit_line_stays_within_it_generated():
     plain = pre.inverse_transform(pre.transform(data), seed=0)
     limit = plain["tx"]["account"].map(plain["account"].set_index("id")["limit"]).astype(float)
     assert (plain["tx"]["balance"].astype(float) > limit + 0.005).sum() > 10
+
+
+def at_limit(data: RelationalData) -> int:
+    limit = data["tx"]["account"].map(data["account"].set_index("id")["limit"]).astype(float)
+    return int(np.isclose(data["tx"]["balance"].astype(float), -limit, rtol=0, atol=0.005).sum())
+
+
+def test_a_balance_the_data_never_draws_to_its_limit_is_not_drawn_to_it_generated():
+    """Withdrawals taking 30 to 90 % of the room: no balance sits on the limit. A withdrawal
+    shortened to all the room left put generated balances exactly on it; a share of it now."""
+    data = overdrawn(taken=(0.3, 0.6, 0.9))
+    assert at_limit(data) == 0 and at_limit(overdrawn()) > 20
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    [found] = pre.stats["running_sums"]
+    assert (found["floor"], found["reached"]) == ({"column": "limit", "side": 1.0}, False)
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    assert past_limit(synth) == 0 and chain_breaks(synth, opening=False)[0] == 0
+    assert at_limit(synth) <= 2  # a withdrawal with one cent of room left takes it
+    found["reached"] = True  # without: the test can tell
+    assert at_limit(pre.inverse_transform(pre.transform(data), seed=0)) > 10
+    assert TabularPreproc.from_schema(data.schema).fit(overdrawn()).stats["running_sums"][0]["reached"]

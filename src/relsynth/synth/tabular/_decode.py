@@ -291,7 +291,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_split_sums(pre.stats.get("split_sums", []), out, {t: schema.tables[t].primary_key for t in out})
     apply_constant_sums(pre.stats.get("constant_sums", []), out)  # ... or a fixed whole (none in older models)
     apply_balanced_sums(pre.stats.get("balanced_sums", []), out)  # before the totals and balances summing them
-    apply_running_sums(pre.stats.get("running_sums", []), out)  # none in older models, nor under DP
+    apply_running_sums(pre.stats.get("running_sums", []), out, rng)  # none in older models, nor under DP
     apply_totals(pre.stats.get("totals", []), out)  # after the rows they sum are all there
     given = {schema.roots[0]: list(pre.ctx_cols)} if ctx is not None else {}  # the context's values stay
     apply_last_labels(pre.stats.get("last_labels", []), out, pre, given)  # none in older models, nor under DP
