@@ -9,6 +9,12 @@ or a flag, `MAX_LABELS` labels at most), the first number of its row, else the f
 of two numbers of its row that is a part of its whole (0 <= a <= b, b > 0 in every row holding
 both), whose labels hold disjoint intervals in every training row holding the number and a label,
 `MIN_ROWS` rows of each label at least; a cut lies at the least value of the label above it.
+Where no number does so alone, the cuts may be a category's of the row (a lab result's flag is H
+above its test's upper reference bound, L below its lower one, N within, and each of 15 tests has
+bounds of its own: the model flagged 47 % of generated results against their value): the first
+number and categorical column `by` (`MAX_GROUPS` labels at most) whose rows of each `by` label hold
+the labels in disjoint intervals, in one order of the labels across them all, where labels drawn
+at random within each `by` label would have been so but `BY_CHANCE` of the time (`_by_chance`).
 Generation sets the label from the generated number or share, once the numbers are set; a row
 without one keeps its label as generated. Labels that follow a sign or a range of their row
 (`_sign_labels`, `_range_labels`) are theirs. Not fitted under DP.
@@ -17,9 +23,11 @@ without one keeps its label as generated. Labels that follow a sign or a range o
 from __future__ import annotations
 
 import logging
+import math
 
 import numpy as np
 import pandas as pd
+from scipy.special import gammaln
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular._sign_labels import LABEL_KINDS, _categories, _floats
@@ -29,6 +37,10 @@ log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows of each label an interval is read from, at least
 MAX_LABELS = 12  # a grade's or a band's few labels, not a column of many to try
 SCREEN = 2_000  # rows each number is tried on first: a large table's columns are read whole only where they pass
+MAX_GROUPS = 100  # a category whose labels have cuts of their own (a lab's tests), at most this many labels
+MIN_GROUP = 5  # rows of a `by` label its cuts are kept for, at least: a label seen once or twice keeps the model's
+BY_CHANCE = 1e-6  # tried over every (label, number, category): far stricter than one rule's 0.1 %
+BY_SCREEN = 200  # rows each (number, category) is tried on first
 
 
 def find_interval_labels(pre, data: RelationalData, taken: set[tuple[str, str]]) -> list[dict]:
@@ -50,12 +62,108 @@ def find_interval_labels(pre, data: RelationalData, taken: set[tuple[str, str]])
         values = {n: _floats(frame[n]) for n in numbers}
         scales = [{"number": n} for n in numbers] + _shares(numbers, values)
         screen = np.vstack([_scale(what, values, SCREEN) for what in scales])
+        factored: dict[str, tuple[np.ndarray, pd.Index]] = {}  # each label column read once, as codes
         for col in candidates:
             if (found := _first_interval_rule(scales, values, screen, frame[col])) is not None:
                 out.append({"table": table, "column": col, **found})
                 what = found["number"] + (f" / {found['of']}" if "of" in found else "")
                 log.info("%s.%s follows the interval of %s in every row: kept so", table, col, what)
+            elif (found := _first_by_rule(frame, col, [c for c in labels if c != col], values, factored)) is not None:
+                out.append({"table": table, "column": col, **found})
+                log.info("%s.%s follows the interval of %s by %s: kept so", table, col, found["number"], found["by"])
     return out
+
+
+def _first_by_rule(
+    frame: pd.DataFrame,
+    col: str,
+    others: list[str],
+    values: dict[str, np.ndarray],
+    factored: dict[str, tuple[np.ndarray, pd.Index]],
+) -> dict | None:
+    """{"number", "by", "groups": {by label: {"cuts", "labels"}}} of the first number and category
+    `by` (among `others`) within whose labels `col`'s labels hold disjoint intervals of the number,
+    in one order, where chance would not have given it (`BY_CHANCE`); None where none does.
+    `factored`: the label columns' codes and texts read so far, filled as read."""
+    for c in [col, *others]:
+        if c not in factored:
+            factored[c] = pd.factorize(label_texts(frame[c]))
+    codes, names = factored[col]
+    numbers = list(values)
+    whole = np.vstack([values[n] for n in numbers])
+    for by in (c for c in others if 2 <= len(factored[c][1]) <= MAX_GROUPS):
+        groups, group_names = factored[by]
+        passed = _apart_within(whole[:, :BY_SCREEN], codes[:BY_SCREEN], groups[:BY_SCREEN], chance=False)
+        if passed.any():  # then on all rows, still all numbers at once: a wide table's many pass a few rows
+            passed[passed] = _apart_within(whole[passed], codes, groups)
+        for number in (n for n, ok in zip(numbers, passed, strict=True) if ok):
+            if (rule := _by_intervals(values[number], codes, names, groups, group_names)) is not None:
+                return {"number": number, "by": by, "groups": rule}
+    return None
+
+
+def _apart_within(x: np.ndarray, codes: np.ndarray, groups: np.ndarray, chance: bool = True) -> np.ndarray:
+    """Per row of `x` (a number's values), whether no two labels' spans meet within a group and
+    (`chance`) chance would not have kept them so (`BY_CHANCE`), for all numbers at once: necessary conditions
+    of `_by_intervals`, which reads one number with pandas (a wide table's labels that follow a
+    category, one label a group, passed the spans alone for every number)."""
+    keep = (codes >= 0) & (groups >= 0)
+    if not keep.any():
+        return np.zeros(len(x), dtype=bool)
+    width = int(codes.max()) + 1
+    combos, inverse = np.unique(groups[keep] * width + codes[keep], return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(inverse[order]) != 0])
+    part = x[:, keep][:, order]
+    with np.errstate(invalid="ignore"):
+        lo, hi = np.fmin.reduceat(part, starts, axis=1), np.fmax.reduceat(part, starts, axis=1)
+    of = combos // width  # each (group, label)'s group, ascending
+    i, j = np.triu_indices(len(combos), k=1)
+    i, j = i[of[i] == of[j]], j[of[i] == of[j]]  # two labels of one group
+    meet = (lo[:, i] <= hi[:, j]) & (lo[:, j] <= hi[:, i])  # NaN (a label without the number): apart
+    if not chance:
+        return ~meet.any(axis=1)
+    sizes = np.add.reduceat(~np.isnan(part), starts, axis=1).astype(float)  # rows per (group, label)
+    labels = np.zeros((len(x), width))
+    np.add.at(labels.T, combos % width, sizes.T)
+    per_group = np.add.reduceat(sizes, np.flatnonzero(np.r_[True, np.diff(of) != 0]), axis=1)
+    odds = gammaln(sizes + 1).sum(axis=1) - gammaln(per_group + 1).sum(axis=1)  # log of `_by_chance`, summed
+    odds += gammaln((labels > 0).sum(axis=1) + 1.0)  # the one order of the labels, any
+    return ~meet.any(axis=1) & (odds <= np.log(BY_CHANCE))
+
+
+def _by_intervals(
+    x: np.ndarray, codes: np.ndarray, names: pd.Index, groups: np.ndarray, group_names: pd.Index
+) -> dict | None:
+    """Per group label, {"cuts", "labels"} of its rows (`MIN_GROUP` at least), where every group's
+    labels hold disjoint intervals of `x` in one order, each label `MIN_ROWS` rows at least in all,
+    and labels drawn at random within the groups would have done so but `BY_CHANCE` of the time."""
+    held = ~np.isnan(x) & (codes >= 0) & (groups >= 0)
+    out, before, sizes, chance = {}, set(), np.zeros(len(names), dtype=np.int64), 0.0
+    for g in np.unique(groups[held]):
+        rows = held & (groups == g)
+        spans = _spans(x[rows], codes[rows])
+        if spans is None:
+            return None
+        order = list(spans.index)
+        before |= {(a, b) for i, a in enumerate(order) for b in order[i + 1 :]}
+        sizes[order] += spans["size"].to_numpy()
+        chance += _by_chance(spans["size"].to_numpy())
+        if rows.sum() >= MIN_GROUP:
+            cuts = [float(v) for v in spans["min"].to_numpy()[1:]]
+            out[str(group_names[g])] = {"cuts": cuts, "labels": [str(names[k]) for k in order]}
+    if any((b, a) in before for a, b in before):
+        return None  # two groups order two labels apart both ways: not one scale's
+    kept = sizes[sizes > 0]
+    if len(kept) < 2 or (kept < MIN_ROWS).any() or chance + np.log(math.factorial(len(kept))) > np.log(BY_CHANCE):
+        return None
+    return out
+
+
+def _by_chance(sizes: np.ndarray) -> float:
+    """log of the chance that labels of these counts, drawn in random order over a group's sorted
+    values, come in one given order of runs: prod(n_i!) / n!."""
+    return float(sum(math.lgamma(n + 1) for n in sizes) - math.lgamma(sizes.sum() + 1))
 
 
 def _first_interval_rule(
@@ -145,6 +253,9 @@ def apply_interval_labels(pre, rules: list[dict], tables: dict[str, pd.DataFrame
         frame = tables.get(r["table"])
         if frame is None or not len(frame):
             continue
+        if "by" in r:
+            _apply_by(pre, r, frame)
+            continue
         x = _floats(frame[r["number"]])
         if "of" in r:
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -156,3 +267,17 @@ def apply_interval_labels(pre, rules: list[dict], tables: dict[str, pd.DataFrame
         column = frame[r["column"]].astype(object).to_numpy().copy()
         column[held] = labels[at]
         frame[r["column"]] = pd.Series(column, index=frame.index).astype(frame[r["column"]].dtype)
+
+
+def _apply_by(pre, r: dict, frame: pd.DataFrame) -> None:
+    """Set (in place) a rule's label from its row's number by the cuts of the row's `by` label; a
+    row of a `by` label without cuts (rare in the data), or without the number, keeps its label."""
+    x, groups = _floats(frame[r["number"]]), label_texts(frame[r["by"]])
+    as_category = _categories(pre, r["table"], r["column"])
+    column = frame[r["column"]].astype(object).to_numpy().copy()
+    for group, rule in r["groups"].items():
+        rows = np.flatnonzero((groups == group) & np.isfinite(x))
+        at = np.searchsorted(np.asarray(rule["cuts"], dtype=float), x[rows], side="right")
+        labels = np.asarray([as_category.get(v, v) for v in rule["labels"]], dtype=object)
+        column[rows] = labels[at]
+    frame[r["column"]] = pd.Series(column, index=frame.index).astype(frame[r["column"]].dtype)
