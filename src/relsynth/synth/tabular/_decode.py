@@ -76,6 +76,7 @@ from relsynth.synth.tabular._tables import distinct_days, yyyymmdd
 from relsynth.synth.tabular._times_of_day import early_calendars, keep_times_of_day, keep_weekdays_first
 from relsynth.synth.tabular._totals import apply_totals
 from relsynth.synth.tabular._unique_sets import keep_unique_sets
+from relsynth.synth.tabular._whole_years import apply_whole_years
 from relsynth.synth.tabular.encoders import NumericPreproc
 from relsynth.synth.tabular.orderings import from_offsets, warn_past_extremes, without_room
 
@@ -286,6 +287,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     keep_category_decimals(pre, decimals, out, set(out))  # again: values moved or copied since
     apply_ancestor_once_labels(pre, pre.stats.get("ancestor_once_labels", []), out)  # before the copies they mark
     apply_flagged_copies(pre.stats.get("flagged_copies", []), out, schema)  # the accepted offer's, the sale price
+    apply_whole_years(pre.stats.get("whole_years", []), out, schema)  # every date final (none in older models)
     apply_formulas(formulas, out)  # again: an operand may be a value copied across a reference, or its row's
     # child values split their parent's number (none in older models, nor under DP), before totals sum them
     apply_split_sums(pre.stats.get("split_sums", []), out, {t: schema.tables[t].primary_key for t in out})

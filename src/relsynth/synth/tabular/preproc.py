@@ -113,6 +113,7 @@ from relsynth.synth.tabular._unique_labels import (
     find_unique_label_pairs,
     find_unique_labels,
 )
+from relsynth.synth.tabular._whole_years import find_whole_years
 from relsynth.synth.tabular.encoders import (
     CategoricalPreproc,
     ColumnPreproc,
@@ -361,6 +362,8 @@ class TabularPreproc:
             summed |= {(r["table"], r["column"]) for r in running}
         formulas = find_formulas(self, data, summed)  # set after generation too: out of the orders as well
         summed |= {(f["table"], f["column"]) for f in formulas}
+        whole_years = find_whole_years(self, data, summed)  # an age on a date: set once the dates are final
+        summed |= {(r["table"], r["column"]) for r in whole_years}
         running = without_floor_on_formulas(running, formulas)  # a formula set again would undo a shortened step
         if self.keep_orders:
             unsettled = summed - self._settled_formulas(formulas)  # a child's date or number may follow those
@@ -463,6 +466,7 @@ class TabularPreproc:
             "month_steps": find_month_steps(self, data),  # a policy's end, 12 months after its start less a day
             "spelled_values": spelled,  # texts spelling a number of their row (a lab value's '0.94')
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
+            "whole_years": whole_years,  # whole years between two dates of the row or its parent (an age)
             "balanced_sums": find_balanced_sums(self, data, summed),  # an entry's debits sum to its credits
             # numbers their child rows split where they have any (an approved amount paid in parts)
             "split_sums": (split := find_split_sums(self, data, summed, self._ordered_reads())),
