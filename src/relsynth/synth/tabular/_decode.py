@@ -76,6 +76,7 @@ from relsynth.synth.tabular._tables import distinct_days, yyyymmdd
 from relsynth.synth.tabular._times_of_day import early_calendars, keep_times_of_day, keep_weekdays_first
 from relsynth.synth.tabular._totals import apply_totals
 from relsynth.synth.tabular._unique_sets import keep_unique_sets
+from relsynth.synth.tabular._whole_multiples import keep_whole_multiples
 from relsynth.synth.tabular._whole_years import apply_whole_years
 from relsynth.synth.tabular.encoders import NumericPreproc
 from relsynth.synth.tabular.orderings import from_offsets, warn_past_extremes, without_room
@@ -209,6 +210,9 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         ratios = [r for r in pre.stats.get("ratio_ranges", []) if r["table"] == table]  # none in older models, nor DP
         up = ancestor_numbers(schema, out, table, parents[table], ratios)  # an offer's listing's price
         keep_ratio_ranges(ratios, cols, ids, preprocs, rng, up)  # after the ranges: the other number's final value
+        multiples = [r for r in pre.stats.get("whole_multiples", []) if r["table"] == table]  # none in older models
+        up = ancestor_numbers(schema, out, table, parents[table], multiples)  # a payment's film's rental rate
+        keep_whole_multiples(multiples, cols, preprocs, up)
         if ctx is not None and table == schema.roots[0]:
             _given_ctx(pre, table, cols, ctx)  # before the offsets and children that read them
         bases, edge = pre.parent_bases(table), schema.parent(table)

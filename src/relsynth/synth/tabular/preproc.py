@@ -113,6 +113,7 @@ from relsynth.synth.tabular._unique_labels import (
     find_unique_label_pairs,
     find_unique_labels,
 )
+from relsynth.synth.tabular._whole_multiples import find_whole_multiples
 from relsynth.synth.tabular._whole_years import find_whole_years
 from relsynth.synth.tabular.encoders import (
     CategoricalPreproc,
@@ -495,6 +496,8 @@ class TabularPreproc:
             "category_ranges": find_category_ranges(self, data, summed | ordered),
             # ... or of their ratio to another number of their row (a premium's rate of its limit, per product)
             "ratio_ranges": find_ratio_ranges(self, data, summed | ordered),
+            # ... or a whole multiple of a number further up (a payment, its film's rental rate once or twice)
+            "whole_multiples": find_whole_multiples(self, data, summed | ordered),
             # ... or equal to a number further up in the rows a label marks (an accepted offer's, the sale price)
             "flagged_copies": find_flagged_copies(self, data, summed | ordered),
             # dates a time after another that their row's or parent's category sets (a child's loan due in 21 days)
