@@ -10,7 +10,10 @@ but the first (`only_first`), or in none (`never_first`), and the same of the la
 encoded order: by the sibling key, else as stored), each in `MIN_ROWS` rows at least and not by
 chance (labels placed at random would fall so `CHANCE` of the time at most). Generation bans, at
 each row, the labels its place rules out (`Cursor.is_first`, `Cursor.is_last`); a row left with
-nothing to draw keeps the model's choice. Not fitted under DP.
+nothing to draw keeps the model's choice. The model tells a first row (no sibling before it) but
+not a last one, so a label only the last row holds is drawn there at the data's share of last rows
+holding it (`last_shares`, `_last_shares`: `active` on 89-96 of 300 generated last subscriptions
+for 189 of 300). Not fitted under DP.
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ def find_edge_labels(pre, data: RelationalData) -> list[dict]:
         for name, at in (("first", first), ("last", last)):
             only, never = _kept_to(labels, at, [str(c) for c in preproc.categories])
             rule[f"only_{name}"], rule[f"never_{name}"] = only, never
+        if rule["only_last"]:  # the model does not tell a last row: drawn there at the data's share (`_last_shares`)
+            held = labels[last].astype(str)
+            rule["last_shares"] = {c: round(float((held == c).mean()), 6) for c in rule["only_last"]}
         if any(rule[p] for p in PLACES):
             log.info("%s.%s: labels kept to or off the first and last rows under their %s row", table, col, edge.parent)
             out.append(rule)

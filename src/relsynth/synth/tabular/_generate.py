@@ -39,7 +39,8 @@ from relsynth.synth.tabular._dependencies import (
 from relsynth.synth.tabular._dp_counts import uncalibrated_edges
 from relsynth.synth.tabular._edge_labels import banned_at, edge_label_bans
 from relsynth.synth.tabular._last_labels import last_label_forcing
-from relsynth.synth.tabular._last_nulls import LastNullShares, last_null_positions, last_null_shares
+from relsynth.synth.tabular._last_nulls import last_null_positions
+from relsynth.synth.tabular._last_shares import LastRowShares, last_row_shares
 from relsynth.synth.tabular._lookup_matches import lookup_match_bans
 from relsynth.synth.tabular._never_pairs import pair_bans
 from relsynth.synth.tabular._ordered_labels import (
@@ -495,8 +496,9 @@ def _run_pool(
     banned = np.full((B, H, len(bans) + 2), -1, dtype=np.int64)
     parent_counts = parent_count_rules(pre, pre.stats.get("count_rules", []))
     last_nulls = last_null_positions(pre, pre.stats.get("last_nulls", []))
-    open_shares = last_null_shares(pre, pre.stats.get("last_nulls", []))  # none in older models, nor under DP
-    decided = np.full((B, H), -1, dtype=np.int64)  # a last row's `<missing>` drawn at the data's share there
+    # tokens only a last row takes, drawn there at the data's share (none in older models, nor under DP)
+    last_shares = last_row_shares(pre, pre.stats.get("last_nulls", []), pre.stats.get("edge_labels", []))
+    decided = np.full((B, H), -1, dtype=np.int64)  # per pool row and header position: its `last_shares` group
     above = pre.stats.get("ancestor_unique_labels", {})  # a seat never twice in a flight (none in older models)
     labels = {
         t: list(dict.fromkeys([*pre.stats.get("unique_labels", {}).get(t, []), *above.get(t, {})])) for t in pre.layouts
@@ -638,9 +640,9 @@ def _run_pool(
             at = at_never[table[active], np.minimum(hpos[active], H - 1)] & live
             logits = _mask(logits, *_never_paired(never, cursors, header, active, table, hpos, at))
             logits = _mask(logits, *_lookup_matched(matches, cursors, header, active, table, hpos, at))
-        if open_shares.targets and (at := (decided[active, np.minimum(hpos[active], H - 1)] >= 0) & live).any():
-            logits = _decide_last_nulls(
-                logits, np.flatnonzero(at), active, hpos, decided, force, open_shares, temp, counts_rng
+        if last_shares.groups and (at := (decided[active, np.minimum(hpos[active], H - 1)] >= 0) & live).any():
+            logits = _decide_last_rows(
+                logits, np.flatnonzero(at), active, hpos, decided, force, last_shares, temp, counts_rng
             )
         tokens = sample_tokens(logits, gen, temp=temp).cpu().numpy()
         if count_sums and (at := at_sum[table[active], np.minimum(hpos[active], H - 1)] & live).any():
@@ -670,9 +672,9 @@ def _run_pool(
             force[b], banned[b], decided[b] = -1, -1, -1  # a row's forced and banned tokens are its own
             if not c.done:
                 table[b], hpos[b] = g.index[c.table], 0
-                _mark_last(
-                    force[b], banned[b, :, -1], decided[b], last_nulls.get(c.table, ()), c.is_last(), c.parent_header()
-                )
+                _mark_last(force[b], banned[b, :, -1], last_nulls.get(c.table, ()), c.is_last(), c.parent_header())
+                for j, group in last_shares.at.get(c.table, {}).items() if c.is_last() else ():
+                    decided[b, j] = group
                 _mark_parent_counts(force[b], banned[b, :, -2], parent_counts.get(c.table, ()), c.parent_header())
                 _force_required(force[b], c, required.get(c.table, ()))
                 _force_from_parent(force[b], from_parent.get(c.table, ()), c.parent_header())
@@ -697,16 +699,14 @@ def _run_pool(
     return _split_by_row(emitted_entities, emitted_tokens, len(roots))
 
 
-def _mark_last(
-    force: np.ndarray, banned: np.ndarray, decided: np.ndarray, rules, last: bool, parent: list[int]
-) -> None:
+def _mark_last(force: np.ndarray, banned: np.ndarray, rules, last: bool, parent: list[int]) -> None:
     """Set (in place) a new row's forced and banned `<missing>` tokens (H,) each: a column missing
     only in its parent's last row (`_last_nulls`) is banned from it in any other row, and forced
     in the last where it is always missing there, or where its parent row's column that is
     missing with it is (banned where that is not, and set on that bound where the last rows end there),
-    else drawn there at the data's share (`decided`: `_decide_last_nulls`); one held only in the
-    last row (`held_last`) is forced missing in every other."""
-    for j, missing, always, i, parent_missing, on_bound, held_last, share in rules:
+    else drawn there at the data's share (`_decide_last_rows`); one held only in the last row
+    (`held_last`) is forced missing in every other."""
+    for j, missing, always, i, parent_missing, on_bound, held_last in rules:
         if held_last:
             if not last:
                 force[j] = missing
@@ -721,38 +721,43 @@ def _mark_last(
                 force[j] = on_bound
             else:
                 banned[j] = missing
-        elif share:
-            decided[j] = missing
 
 
-def _decide_last_nulls(
+def _decide_last_rows(
     logits: torch.Tensor,
     at: np.ndarray,
     active: np.ndarray,
     hpos: np.ndarray,
     decided: np.ndarray,
     force: np.ndarray,
-    shares: LastNullShares,
+    shares: LastRowShares,
     temp: float,
     rng: np.random.Generator,
 ) -> torch.Tensor:
-    """`logits` with `<missing>` masked in the last rows (`at`: batch indices) that `shares` leaves
-    open, and forced (in `force`) in those it closes: the model's probability scaled to the data's
-    share of last rows missing it. Rows whose `<missing>` another rule masked or whose token one
-    forced are left as they are (and counted so), and greedy decoding (`temp` 0) to the model."""
+    """`logits` with the tokens only a last row takes (`_last_shares`: an open rental's `<missing>`
+    return date, an `active` status) masked in the last rows (`at`: batch indices) that `shares`
+    gives none of them, one of them forced (in `force`) in the others: the model's probabilities
+    scaled to the data's shares. Rows another rule masked them in or forced a token in are left as
+    they are (and counted so), and greedy decoding (`temp` 0) to the model."""
     if temp == 0:
         return logits
     b = active[at]
-    missing, forced = decided[b, hpos[b]], force[b, hpos[b]]
-    rows, tokens = (torch.as_tensor(x, device=logits.device) for x in (at, missing))
-    allowed = torch.isfinite(logits[rows, tokens]).cpu().numpy()
-    free = allowed & (forced < 0)
-    p = torch.softmax(logits[rows].float() / temp, dim=-1)[torch.arange(len(at), device=logits.device), tokens]
-    p = np.where(free, p.cpu().numpy().astype(np.float64), (forced == missing).astype(np.float64))
-    take = shares.decide(missing, p, free, rng)
-    force[b[take], hpos[b[take]]] = missing[take]
-    keep = free & ~take
-    return _mask(logits, at[keep], missing[keep])
+    group, forced = decided[b, hpos[b]], force[b, hpos[b]]
+    probs = torch.softmax(logits[torch.as_tensor(at, device=logits.device)].float() / temp, dim=-1)  # (n, V)
+    rows, tokens = [], []
+    for g in np.unique(group):
+        sel = np.flatnonzero(group == g)
+        ids = shares.groups[g][0]
+        p = probs[torch.as_tensor(sel, device=probs.device)][:, torch.as_tensor(ids, device=probs.device)]
+        p = p.cpu().numpy().astype(np.float64)  # (rows, k): 0 where a token is masked
+        free = (forced[sel] < 0) & (p.sum(1) > 0)
+        take = shares.decide(int(g), p, free, forced[sel], rng)
+        hit = take >= 0
+        force[b[sel[hit]], hpos[b[sel[hit]]]] = take[hit]
+        for k in sel[free & ~hit]:
+            rows += [at[k]] * len(ids)
+            tokens += ids.tolist()
+    return _mask(logits, rows, tokens)
 
 
 def _mark_parent_counts(force: np.ndarray, banned: np.ndarray, rules, parent: list[int]) -> None:

@@ -19,9 +19,10 @@ knowing a row is the last, left 255 of 433 active employees' current salary rows
 nothing of the parent row tells, the model decides the last row, but its `<missing>` probability
 was learned over all rows, most of them not last, where it is never missing: banned there and
 left as drawn in the last, it fell short (19 % of generated users' last subscription open for the
-data's 51 %; 47 of 3,049 generated rentals open for 84 of 3,100, now 95 of 3,064). Its probability in a last row is
-then scaled so that the last rows generated so far average the data's share there
-(`share`, `LastNullShares`): rows the model finds likelier to be open stay likelier. Where
+data's 51 %; 47 of 3,049 generated rentals open for 84 of 3,100, now 2.4-2.8 % of them, the
+data's 2.7 %). Its probability in a last row is then scaled so that the last rows generated so
+far average the data's share there (`share`, `_last_shares`): rows the model finds likelier to be
+open stay likelier. Where
 such a column is modelled between its base and that parent column as its bound (`orderings`) and
 every last row holding the bound ends on it (a terminated employee's last salary row ends on the
 termination date), generation writes it there in the last row (`at_bound`: that place, 1, has a
@@ -81,7 +82,7 @@ def find_last_nulls(pre, data: RelationalData) -> list[dict]:
                 rule["parent"] = with_parent
                 if _ends_on_bound(pre, data, edge, data[table][last], col, with_parent):
                     rule["at_bound"] = True
-            elif not always:  # the model decides the last row: at the data's share (`LastNullShares`)
+            elif not always:  # the model decides the last row: at the data's share (`_last_shares`)
                 rule["share"] = round(float(data[table][col][last].isna().mean()), 6)
             log.info(
                 "%s.%s is missing only in its %s row's last row%s: kept so",
@@ -149,12 +150,12 @@ def _ends_on_bound(pre, data: RelationalData, edge, last: pd.DataFrame, col: str
     return bool(held.sum() >= MIN_NULLS and (mine[held] == theirs[held]).all())
 
 
-def last_null_positions(pre, rules: list[dict]) -> dict[str, list[tuple[int, int, bool, int, int, int, bool, bool]]]:
+def last_null_positions(pre, rules: list[dict]) -> dict[str, list[tuple[int, int, bool, int, int, int, bool]]]:
     """table -> [(header position, `<missing>` token, always, the parent row's header position of
     `parent` and its `<missing>` token (-1, -1: none), the token of the place 1, on the bound, where
-    the last row ends there (`at_bound`; -1: none), held only in the last row (`held_last`), missing
-    in the last row at the data's `share` (`LastNullShares`))] of its `find_last_nulls` columns."""
-    out: dict[str, list[tuple[int, int, bool, int, int, int, bool, bool]]] = {}
+    the last row ends there (`at_bound`; -1: none), held only in the last row (`held_last`))] of its
+    `find_last_nulls` columns (one with a `share`: `_last_shares`)."""
+    out: dict[str, list[tuple[int, int, bool, int, int, int, bool]]] = {}
     for r in rules:
         layout = pre.layouts.get(r["table"])
         if layout is None or r["column"] not in layout.fields:
@@ -170,45 +171,6 @@ def last_null_positions(pre, rules: list[dict]) -> dict[str, list[tuple[int, int
         points = getattr(slot.preproc, "points", [])
         on_bound = slot.offset + 1 + points.index(1.0) if r.get("at_bound") and 1.0 in points else -1
         out.setdefault(r["table"], []).append(
-            (j, slot.offset, bool(r["always"]), i, parent_missing, on_bound, bool(r.get("held_last")), "share" in r)
+            (j, slot.offset, bool(r["always"]), i, parent_missing, on_bound, bool(r.get("held_last")))
         )
     return out
-
-
-def last_null_shares(pre, rules: list[dict]) -> LastNullShares:
-    """The `share` of each rule holding one (none in older models), by its column's `<missing>` token."""
-    shares = {}
-    for r in rules:
-        layout = pre.layouts.get(r["table"])
-        if "share" in r and layout is not None and r["column"] in layout.fields:
-            shares[pre.slots[layout.slots[layout.fields.index(r["column"])]].offset] = float(r["share"])
-    return LastNullShares(shares)
-
-
-class LastNullShares:
-    """Whether a parent's last row takes `<missing>`: the model's probability there, scaled so that
-    the last rows decided so far, these included, average the data's share (`targets`: by the
-    column's `<missing>` token), rows another rule decided counted as they went. The model learned
-    the probability over all rows, never missing but in the last, so it is low by about the share
-    of rows that are last; where the model does tell last rows (a date near the end of the data),
-    the scale is near 1."""
-
-    def __init__(self, targets: dict[int, float]):
-        self.targets = targets
-        self.sums = dict.fromkeys(targets, 0.0)  # the model's probabilities so far, where it decided
-        self.fixed = dict.fromkeys(targets, 0.0)  # last rows another rule made missing so far
-        self.rows = dict.fromkeys(targets, 0)
-
-    def decide(self, missing: np.ndarray, p: np.ndarray, free: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Per last row (its `<missing>` token; the model's probability of it where it is `free`,
-        else 1 where another rule made it missing, 0 where one ruled it out), whether it takes it
-        (never where not free)."""
-        scale = np.zeros(len(p))
-        for token in np.unique(missing):
-            at = missing == token
-            self.sums[token] += float(p[at & free].sum())
-            self.fixed[token] += float(p[at & ~free].sum())
-            self.rows[token] += int(at.sum())
-            wanted = self.targets[token] * self.rows[token] - self.fixed[token]
-            scale[at] = max(wanted, 0.0) / max(self.sums[token], 1e-12)
-        return free & (rng.random(len(p)) < np.minimum(p * scale, 1.0))
