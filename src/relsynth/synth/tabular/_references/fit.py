@@ -80,8 +80,7 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
             keys = data[e.parent][schema.tables[e.parent].primary_key]
             per_key = values.dropna().value_counts()
             degrees = per_key.reindex(pd.Index(keys), fill_value=0).to_numpy(dtype=np.int64)
-            levels = (np.arange(N_QUANTILES) + 0.5) / N_QUANTILES
-            quantiles = np.quantile(degrees, levels, method="inverted_cdf") if len(degrees) else np.zeros(0)
+            quantiles = degree_quantiles(degrees)
             groups = n_groups(int(values.notna().sum()), pre.min_count)
             coarse = coarse_tokens(pre, groups)
             effects, rho = degree_effects(pre, e.parent, data[e.parent], degrees, coarse)
@@ -127,10 +126,33 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "copies": copied_columns(pre, data, e, pos),
                 "same": same,
                 "step": step,
+                # how many rows name each row of a label the step names (a manager's engineers, a VP's directors)
+                "step_degrees": None if step is None else step_degrees(pre, data[e.parent][step[0]], step, degrees),
                 "after": after,
                 "orders": [] if e.parent == table else reference_orders(data, e, pos, skip),
                 "as_of": as_of(data, e, pos, scope, skip),  # the version valid at the row's date (an order's)
             }
+    return out
+
+
+def degree_quantiles(degrees: np.ndarray) -> np.ndarray:
+    """`N_QUANTILES` quantiles of the referenced rows' `degrees` (none where there are no rows)."""
+    levels = (np.arange(N_QUANTILES) + 0.5) / N_QUANTILES
+    return np.quantile(degrees, levels, method="inverted_cdf") if len(degrees) else np.zeros(0)
+
+
+def step_degrees(pre, labels: pd.Series, step: list, degrees: np.ndarray) -> list[list]:
+    """[[label, degree quantiles], ...]: per label a `step` names (a manager's), how many rows name
+    each referenced row of it, where `min_count` rows at least hold it. The degrees over all rows
+    are mostly the zeros of the rows no step names (an org chart's engineers, 70 % of it), so drawn
+    among the managers alone they left most managers without a report and gave a few up to 41
+    (the data's: 10 at most). Generation deals each label's rows these degrees instead."""
+    plain = labels.map(_plain, na_action="ignore")
+    out = []
+    for target in dict.fromkeys(t for _, t in step[1]):
+        mine = degrees[plain.eq(target).fillna(False).to_numpy(dtype=bool)]
+        if len(mine) >= pre.min_count:
+            out.append([target, [int(d) for d in degree_quantiles(mine)]])
     return out
 
 

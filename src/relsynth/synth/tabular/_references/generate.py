@@ -216,14 +216,14 @@ def assign_reference(
     own_table = e.parent == table and scope != table
     rows = date_order(dates[0]) if dates is not None and own_table else np.arange(len(tables[table]))
 
-    def draw(rows: np.ndarray, targets: np.ndarray, earlier_only: bool = own_table) -> pd.Series:
+    def draw(rows: np.ndarray, targets: np.ndarray, earlier_only: bool = own_table, degrees=None) -> pd.Series:
         """Keys for the generated rows `rows` among the referenced rows `targets` (positions); `earlier_only`:
-        each names an earlier row of `targets`, the two one list."""
+        each names an earlier row of `targets`, the two one list; `degrees`: the targets' quantiles, if not all rows'."""
         return draw_references(
             len(rows),
             keys[e.parent].iloc[targets].reset_index(drop=True),
             null_share=nulls[rows],
-            degrees=np.asarray(fitted.get("degrees") or [1], dtype=np.float64),
+            degrees=np.asarray(degrees or fitted.get("degrees") or [1], dtype=np.float64),
             rng=rng,
             own_table=earlier_only,
             affinity=Affinity.of(cells, pick[0][rows], pick[1][targets]),
@@ -263,7 +263,11 @@ def assign_reference(
         drawn = draw_within(mine, theirs, draw, only, f"{table}.{e.fk}", scope, alone=scope == table)
     else:
         if e.parent == table and (step := fitted.get("step")):  # a row of the label its own says (level - 1)
-            by_step = lambda mine, theirs: draw(rows[mine], rows[theirs], earlier_only=False)  # noqa: E731  in date order
+            # each label's rows dealt its own degrees where fitted (none in older models: all rows')
+            per_label = {_plain(label): d for label, d in fitted.get("step_degrees") or []}
+            by_step = lambda mine, theirs, target: draw(  # noqa: E731  in date order
+                rows[mine], rows[theirs], earlier_only=False, degrees=per_label.get(_plain(target))
+            )
             labels = tables[table][step[0]].iloc[rows].reset_index(drop=True)
             drawn = draw_by_step(labels, step[1], by_step, keys[table].iloc[rows], rng, f"{table}.{e.fk}")
             drawn = drawn.set_axis(rows).sort_index()
@@ -447,7 +451,7 @@ def draw_by_step(
     targets)`, positions in `labels`' order, which is the rows' date order; `keys` theirs), each an
     earlier row, as any key to its own table (a manager is inserted first); where none of that label
     is, of the nearest label further up the steps (level 2) where one is, else none; none for a
-    label `step` does not hold (the CEO's level 0)."""
+    label `step` does not hold (the CEO's level 0). `draw` also takes the label the rows name."""
     plain = labels.astype(object).map(_plain, na_action="ignore")
 
     def rows_of(label: object) -> np.ndarray:
@@ -461,7 +465,7 @@ def draw_by_step(
         mine, theirs = rows_of(label), rows_of(target)
         if not len(mine):
             continue
-        got = draw(mine, theirs) if len(theirs) else pd.Series([pd.NA] * len(mine), dtype=keys.dtype)
+        got = draw(mine, theirs, target) if len(theirs) else pd.Series([pd.NA] * len(mine), dtype=keys.dtype)
         held = got.notna().to_numpy()
         at = np.full(len(mine), -1, dtype=np.int64)
         at[held] = position.loc[got[held].to_numpy()].to_numpy()
