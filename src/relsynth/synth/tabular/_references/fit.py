@@ -121,6 +121,8 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "within_any": None if scope["within"] else within_any(data, e, pos),
                 "degree_effects": effects,
                 "never_named": never_named(pre, e.parent, data[e.parent], degrees, coarse),
+                # a category holding products is no category's parent: its own table's rows with child rows
+                "never_named_with": never_named_with(data, e, degrees),
                 "degree_copula": rho,
                 "affinity": affinity(pre, data, e, coarse, pos),
                 "copies": copied_columns(pre, data, e, pos),
@@ -859,6 +861,25 @@ def never_named(pre, table: str, rows: pd.DataFrame, degrees: np.ndarray, coarse
             if k == 0 and n >= pre.min_count and c < np.log(P_NEVER)
         )
     return sorted(out)
+
+
+def never_named_with(data: RelationalData, e: Edge, degrees: np.ndarray) -> list[str]:
+    """The tables nested under `e.parent` whose rows' parent row a key to its own table never names
+    (a product category tree: products only in the leaf categories, never in one that other
+    categories name as their parent), in `MIN_PAIRS` rows holding such rows at least and in too many
+    for chance (below `P_NEVER`, at the share of rows named overall): generation names no row
+    holding one."""
+    named = degrees > 0
+    if e.parent != e.child or named.sum() < MIN_PAIRS or named.all():
+        return []
+    keys = data[e.parent][data.schema.tables[e.parent].primary_key]
+    out = []
+    for child in data.schema.children(e.parent):
+        held = keys.isin(data[child][data.schema.parent(child).fk]).to_numpy()
+        rare = held.sum() * np.log(1 - named.mean()) < np.log(P_NEVER)  # all of them unnamed by chance
+        if held.sum() >= MIN_PAIRS and not (held & named).any() and rare:
+            out.append(child)
+    return out
 
 
 def copula_for(scores: np.ndarray, degrees: np.ndarray, rho: float) -> float:

@@ -202,6 +202,8 @@ def assign_reference(
     scores = effect_scores({int(t): m for t, m in fitted.get("degree_effects") or []}, pick[1])
     nulls = row_null_shares(fitted.get("null_by"), pick[0], null_share)
     unnamed = np.isin(pick[1], fitted.get("never_named") or []).any(axis=1)
+    for child in fitted.get("never_named_with") or []:  # a category holding products names no subcategory
+        unnamed |= keys[e.parent].isin(tables[child][schema.parent(child).fk]).to_numpy()
     nest = schema.parent(table)
     groups = tables[table][nest.fk] if fitted.get("unique_pairs") and nest is not None else None
     after = fitted.get("after")  # [child date, parent date] (`date_after`); none in older models
