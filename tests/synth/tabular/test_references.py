@@ -28,6 +28,7 @@ from relsynth.synth import DpBudget, TabularPreproc
 from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._references import deal, draw_references, drop_repeated_links
 from relsynth.synth.tabular._references.cycles import back_links
+from relsynth.synth.tabular._references.depths import max_depth, tree_depths
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -2071,3 +2072,28 @@ def test_a_tree_naming_categories_with_products_keeps_no_such_rule():
     )
     pre = TabularPreproc.from_schema(data.schema).fit(data)
     assert pre.stats["references"]["categories.parent"]["never_named_with"] == []
+
+
+def test_a_category_tree_is_generated_no_deeper_than_the_data():
+    """The data's category tree is 4 deep (52 of 120 categories at depth 4), but each parent key
+    drawn among earlier categories built chains as deep as chance made them: 7 to 9 deep. The fit
+    keeps the depth (`max_depth`), and generation moves a category named at it up, with the
+    categories naming it, so none passes it; products stay in leaf categories."""
+    data = category_tree()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["references"]["categories.parent"]["max_depth"] == 4
+    for seed in range(3):
+        synth = pre.inverse_transform(pre.transform(data), seed=seed)
+        cats = synth["categories"]
+        assert tree_depths(cats["id"], cats["parent"]).max() <= 4
+        assert not synth["products"]["category"].isin(cats["parent"].dropna()).any()
+
+
+def test_a_tree_depth_reached_by_a_row_or_two_is_no_rule():
+    """A depth only a few rows reach (a reply chain 5 deep twice) is no bound: one row's chain."""
+    keys = pd.Series(np.arange(1, 61))
+    parents = pd.Series([pd.NA] * 20 + list(range(1, 41)), dtype="Int64")  # 3 deep, 20 rows at depth 3
+    assert max_depth(keys, parents, 5, 20) == 3
+    chain = pd.Series([pd.NA] * 20 + list(range(1, 39)) + [58, 59], dtype="Int64")  # two rows at depth 4, 5
+    assert max_depth(keys, chain, 5, 20) is None
+    assert tree_depths(pd.Series([1, 2]), pd.Series([2, 1])) is None  # a cycle

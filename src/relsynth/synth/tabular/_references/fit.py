@@ -34,6 +34,7 @@ from relsynth.synth.tabular._references.as_of import as_of
 from relsynth.synth.tabular._references.copies import chance, copied_columns
 from relsynth.synth.tabular._references.cycles import back_links
 from relsynth.synth.tabular._references.degrees import ranked
+from relsynth.synth.tabular._references.depths import max_depth
 from relsynth.synth.tabular._references.pairing import (
     coarse_tokens,
     field_tokens,
@@ -123,6 +124,8 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "never_named": never_named(pre, e.parent, data[e.parent], degrees, coarse),
                 # a category holding products is no category's parent: its own table's rows with child rows
                 "never_named_with": never_named_with(data, e, degrees),
+                # a category tree 4 deep stays so (`depths`); a step's labels keep their own depth
+                "max_depth": tree_depth(pre, data, e) if step is None else None,
                 "degree_copula": rho,
                 "affinity": affinity(pre, data, e, coarse, pos),
                 "copies": copied_columns(pre, data, e, pos),
@@ -861,6 +864,15 @@ def never_named(pre, table: str, rows: pd.DataFrame, degrees: np.ndarray, coarse
             if k == 0 and n >= pre.min_count and c < np.log(P_NEVER)
         )
     return sorted(out)
+
+
+def tree_depth(pre, data: RelationalData, e: Edge) -> int | None:
+    """The depth no row of the tree a key to its own table makes passes (`depths.max_depth`), where
+    `min_count` rows reach it and `MIN_PAIRS` rows name a row; None otherwise, and for other references."""
+    if e.parent != e.child:
+        return None
+    keys = data[e.child][data.schema.tables[e.child].primary_key]
+    return max_depth(keys, data[e.child][e.fk], pre.min_count, MIN_PAIRS)
 
 
 def never_named_with(data: RelationalData, e: Edge, degrees: np.ndarray) -> list[str]:

@@ -24,6 +24,7 @@ from relsynth.synth.tabular._references.as_of import as_of_keys
 from relsynth.synth.tabular._references.copies import copy_values
 from relsynth.synth.tabular._references.cycles import without_cycles
 from relsynth.synth.tabular._references.degrees import deal, ranked, stratified
+from relsynth.synth.tabular._references.depths import within_depth
 from relsynth.synth.tabular._references.fit import effect_scores, unnamed
 from relsynth.synth.tabular._references.pairing import (
     MAX_GROUPS,
@@ -282,6 +283,13 @@ def assign_reference(
             drawn = draw(rows, np.arange(len(keys[e.parent])))
         if groups is not None:  # unscoped only: a swap could move a key out from under its scope row
             drawn = without_repeats(groups, drawn, rng)
+    if own_table and (cap := fitted.get("max_depth")):  # no deeper than the data's tree (none in older models)
+        label = fitted.get("same")  # each row moved within its scope row, and to a row of its label
+        groups = ancestor_keys(schema, tables, table, scope).reset_index(drop=True) if scope else None
+        if label:
+            labels = tables[table][label].reset_index(drop=True).astype(object)
+            groups = labels if groups is None else groups.astype(str) + "\x00" + labels.astype(str)
+        drawn = within_depth(drawn, keys[table], rows, int(cap), rng, f"{table}.{e.fk}", groups, unnamed)
     if scope and fitted.get("as_of"):  # the version valid at the row's date (none in older models)
         drawn = as_of_keys(schema, tables, keys[e.parent], e, fitted, drawn)
     if room is not None:
