@@ -64,7 +64,12 @@ def assign_references(
     later = sorted((e for e in edges if via(e)), key=lambda e: order[e.child])
     # a key to its own table drawn among the rows of another key of theirs (a manager of the employee's
     # department, `same`) once that key is drawn, whichever column comes first
-    keyed = {(e.child, r) for e in edges for r in [(fitted.get(f"{e.child}.{e.fk}") or {}).get("same")]}
+    keyed = {
+        (e.child, r)
+        for e in edges
+        for stats in [fitted.get(f"{e.child}.{e.fk}") or {}]
+        for r in [stats.get("same"), (stats.get("step_same") or [None])[0]]
+    }
     edges = sorted(edges, key=lambda e: (e.child, e.fk) not in keyed)
     # a key drawn among the rows matching one of its row's keys (a goal's scorer, a player of the match's
     # home or away team: `within_any`) once those keys are drawn and kept, their swaps done
@@ -268,11 +273,17 @@ def assign_reference(
         if e.parent == table and (step := fitted.get("step")):  # a row of the label its own says (level - 1)
             # each label's rows dealt its own degrees where fitted (none in older models: all rows')
             per_label = {_plain(label): d for label, d in fitted.get("step_degrees") or []}
-            by_step = lambda mine, theirs, target: draw(  # noqa: E731  in date order
-                rows[mine], rows[theirs], earlier_only=False, degrees=per_label.get(_plain(target))
-            )
+
+            def by_step(mine: np.ndarray, theirs: np.ndarray, target: object) -> pd.Series:  # in date order
+                return draw(rows[mine], rows[theirs], earlier_only=False, degrees=per_label.get(_plain(target)))
+
+            # and of the row's own department below the top (none in older models)
+            shared = fitted.get("step_same") or [None, []]
+            same = tables[table][shared[0]].iloc[rows].reset_index(drop=True) if shared[0] else None
             labels = tables[table][step[0]].iloc[rows].reset_index(drop=True)
-            drawn = draw_by_step(labels, step[1], by_step, keys[table].iloc[rows], rng, f"{table}.{e.fk}")
+            drawn = draw_by_step(
+                labels, step[1], by_step, keys[table].iloc[rows], rng, f"{table}.{e.fk}", same, shared[1]
+            )
             drawn = drawn.set_axis(rows).sort_index()
         elif e.parent == table and (label := fitted.get("same")):  # an earlier row of its own label
             by_date = lambda mine, theirs: draw(rows[mine], rows[theirs])  # noqa: E731  positions in date order
@@ -454,42 +465,59 @@ def draw_by_label(labels: pd.Series, draw) -> pd.Series:
 
 
 def draw_by_step(
-    labels: pd.Series, step: list, draw, keys: pd.Series, rng: np.random.Generator, name: str
+    labels: pd.Series,
+    step: list,
+    draw,
+    keys: pd.Series,
+    rng: np.random.Generator,
+    name: str,
+    same: pd.Series | None = None,
+    free: list | None = None,
 ) -> pd.Series:
     """Keys to a row's own table (`step`: [[label, label of the row named], ...], an employee's
     level 4, its manager's 3) drawn, per label, among the rows of the label it names (`draw(rows,
-    targets)`, positions in `labels`' order, which is the rows' date order; `keys` theirs), each an
-    earlier row, as any key to its own table (a manager is inserted first); where none of that label
-    is, of the nearest label further up the steps (level 2) where one is, else none; none for a
-    label `step` does not hold (the CEO's level 0). `draw` also takes the label the rows name."""
+    targets, label named)`, positions in `labels`' order, which is the rows' date order; `keys`
+    theirs), each an earlier row, as any key to its own table (a manager is inserted first); where
+    none of that label is, of the nearest label further up the steps (level 2) where one is, else
+    none; none for a label `step` does not hold (the CEO's level 0). `same`: each row's label it
+    shares with the row it names (`step_same`: a director's VP, of their department), unless that
+    row's label is one of `free` (the VPs' CEO); a row with no earlier row of its own names one of any."""
     plain = labels.astype(object).map(_plain, na_action="ignore")
+    groups = None if same is None else pd.factorize(same.astype(object).map(_plain, na_action="ignore"))[0]
+    free_labels = {_plain(label) for label in free or []}
 
     def rows_of(label: object) -> np.ndarray:
         return np.flatnonzero(plain.eq(label).fillna(False).to_numpy(dtype=bool))
+
+    def parts(mine: np.ndarray, theirs: np.ndarray, target: object) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`mine` and `theirs` split by their `same` label, or whole where none is kept."""
+        if groups is None or _plain(target) in free_labels:
+            return [(mine, theirs)]
+        return [(mine[groups[mine] == g], theirs[groups[theirs] == g]) for g in np.unique(groups[mine])]
 
     names = {m: t for m, t in step}
     out = pd.Series([pd.NA] * len(labels), dtype=keys.dtype)
     position = pd.Series(np.arange(len(keys)), index=keys.to_numpy())
     skipped = 0
     for label, target in names.items():
-        mine, theirs = rows_of(label), rows_of(target)
-        if not len(mine):
-            continue
-        got = draw(mine, theirs, target) if len(theirs) else pd.Series([pd.NA] * len(mine), dtype=keys.dtype)
-        held = got.notna().to_numpy()
-        at = np.full(len(mine), -1, dtype=np.int64)
-        at[held] = position.loc[got[held].to_numpy()].to_numpy()
-        late = held & (at >= mine)  # itself or a later row: an earlier one of the label, else further up
-        at[late] = earlier(mine[late], [theirs], rng)
-        seen, up = {label, target}, names.get(target)
-        while (late & (at < 0)).any() and up is not None and up not in seen:
-            left = late & (at < 0)
-            at[left] = earlier(mine[left], [rows_of(up)], rng)
-            skipped += int((left & (at >= 0)).sum())
-            seen.add(up)
-            up = names.get(up)
-        held &= at >= 0
-        out.iloc[mine[held]] = keys.to_numpy()[at[held]]
+        every, every_theirs = rows_of(label), rows_of(target)
+        for mine, theirs in parts(every, every_theirs, target) if len(every) else []:
+            got = draw(mine, theirs, target) if len(theirs) else pd.Series([pd.NA] * len(mine), dtype=keys.dtype)
+            held = got.notna().to_numpy()
+            at = np.full(len(mine), -1, dtype=np.int64)
+            at[held] = position.loc[got[held].to_numpy()].to_numpy()
+            # itself or a later row (or none of its own label left to draw among): an earlier one of the label
+            late = (held & (at >= mine)) | (not len(theirs) and len(every_theirs) > 0)
+            at[late] = earlier(mine[late], [theirs, every_theirs], rng)  # of its own group first
+            seen, up = {label, target}, names.get(target)
+            while (late & (at < 0)).any() and up is not None and up not in seen:
+                left = late & (at < 0)
+                at[left] = earlier(mine[left], [rows_of(up)], rng)
+                skipped += int((left & (at >= 0)).sum())
+                seen.add(up)
+                up = names.get(up)
+            held = (held | late) & (at >= 0)
+            out.iloc[mine[held]] = keys.to_numpy()[at[held]]
     if skipped:
         log.warning("%s: %d row(s) had no earlier row of the label theirs names: named one further up", name, skipped)
     return out
