@@ -2145,3 +2145,22 @@ def test_a_manager_below_the_top_is_of_the_employees_own_department():
         assert (boss["level"].to_numpy() == managed["level"].to_numpy() - 1).all()
         assert e["manager"].isna().sum() == 1
     assert pre.stats["references"]["employee.manager"]["step_same"] == ["dept", []]  # the office: 1 row, not kept
+
+
+def test_a_step_to_a_label_too_rare_to_generate_says_so(caplog):
+    """An org chart's one CEO holds a title of one row, protected as rare and never generated, so
+    its VPs were generated without a manager in silence (8 roots where the data has 1). The fit
+    says so, without naming the label."""
+    data = org_chart_levels()
+    employees = data["employee"].assign(title=lambda e: e["band"].map({"E": "chief"}).fillna(e["band"]))
+    schema = Schema(
+        employee=Table(
+            id=PrimaryKey(), manager=ForeignKey("employee"), title=Categorical(), band=Categorical(), hired=Column.DATE
+        )
+    )
+    data = RelationalData({"employee": employees.drop(columns="level")}, schema)
+    with caplog.at_level(logging.WARNING):
+        pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["references"]["employee.manager"]["step"][0] == "title"
+    assert "employee.manager: " in caplog.text and "too rare to be generated" in caplog.text
+    assert "chief" not in caplog.text

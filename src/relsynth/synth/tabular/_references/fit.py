@@ -92,6 +92,8 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
             same = same_label(pre, data, e, pos) if scope["within"] is None else None
             step = label_step(pre, data, e, pos) if scope["within"] is None and same is None else None
             after = date_after(data, e, pos) if e.parent == table else None
+            if step is not None:
+                warn_rare_step(pre, data, e, step)
             if step is not None:  # a label the data never gives a key (the CEO's level) names none: not of the share
                 able &= data[table][step[0]].map(_plain).isin([m for m, _ in step[1]]).to_numpy()
             if same is not None:  # a label's first row names no earlier one of it: not of the null share
@@ -400,6 +402,33 @@ def same_label(pre, data: RelationalData, e: Edge, pos: np.ndarray) -> str | Non
         if mine.notna().all() and bool(mine.eq(theirs).fillna(False).all()) and chance(mine, theirs) <= 0.5:
             return col
     return None
+
+
+def warn_rare_step(pre, data: RelationalData, e: Edge, step: list) -> None:
+    """Warns where a `step` names a category too rare to be generated (fewer than `min_count`
+    rows: the protected `<rare>`), whose rows are then generated without a key: an org chart's one
+    CEO, of a title of one row, left its 6 VPs without a manager, 7 roots where the data has 1.
+    The label is not named (it is what `<rare>` protects)."""
+    kind = data.schema.tables[e.child].columns[step[0]].kind
+    if kind not in (Column.CATEGORICAL, Column.BOOLEAN):
+        return
+    counts = data[e.child][step[0]].map(_plain, na_action="ignore").value_counts()
+    rare = {t for _, t in step[1] if counts.get(t, 0) < pre.min_count}
+    if not rare:
+        return
+    mine = data[e.child][step[0]].map(_plain, na_action="ignore").isin([m for m, t in step[1] if t in rare])
+    log.warning(
+        "%s.%s: %d row(s) name a row of a %s label held by fewer than min_count=%d rows, too rare to be "
+        "generated (its values are protected): such generated rows get no %s, so the tree has more roots than the "
+        "data's %d (a lower min_count generates such a label, protecting it less)",
+        e.child,
+        e.fk,
+        int(mine.sum()),
+        step[0],
+        pre.min_count,
+        e.fk,
+        int(data[e.child][e.fk].isna().sum()),
+    )
 
 
 def step_label(pre, data: RelationalData, e: Edge, pos: np.ndarray) -> list | None:
