@@ -208,3 +208,21 @@ def test_dropout_drops_whole_head_outputs_in_training_only():
     assert not torch.allclose(attention(x, rot, None, 0, None), attention(x, rot, None, 0, None))  # regularised
     attention.eval()
     assert torch.equal(attention(x, rot, None, 0, None), attention(x, rot, None, 0, None))
+
+
+def test_step_weights_taken_once_give_the_steps_numbers_and_follow_weights_changed_in_place():
+    """Generation takes the tensors a decode step reads once (`step_weights`): the same numbers as
+    reading them through the modules each step, bit for bit, and still the same after the weights
+    change in place (a further training epoch, `load_state_dict`), as they are the modules' own."""
+    torch.manual_seed(0)
+    cfg = TransformerConfig(n_layers=2, h=4, d=16, d_ff=32, kv_heads=1)
+    model = Transformer(cfg).eval()
+    weights = model.step_weights()
+    caches = [KVCache(cfg, batch=3, capacity=8) for _ in range(2)]
+    for t in range(5):
+        if t == 3:
+            with torch.no_grad():
+                model.load_state_dict(Transformer(cfg).state_dict())  # other weights, copied in place
+        x, pos = torch.randn(3, 16), torch.full((3,), t)
+        assert torch.equal(model.step(x, pos, caches[0], weights), model.step(x, pos, caches[1]))
+    assert torch.equal(caches[0].k, caches[1].k) and torch.equal(caches[0].v, caches[1].v)

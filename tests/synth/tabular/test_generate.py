@@ -371,3 +371,15 @@ def test_a_restart_keeps_the_context_a_training_window_had(shop, shop_preproc, b
             cursor.end_row(a["tokens"][start : start + int(ds.header_len[a["row_table"][r]])].tolist())
         tokens, slots, n_prefix = ds.sample_tokens(int(i))
         assert cursor.context([], block_size) == (tokens[:n_prefix].tolist(), slots[:n_prefix].tolist())
+
+
+def test_a_generation_reads_the_weights_the_model_holds_then(shop_preproc, tiny_size):
+    """The decode step's tensors are taken anew by each generation (`Transformer.step_weights`): a
+    model whose weights were replaced since its last generation draws what a model built with those
+    weights draws, the same seed the same database."""
+    model, other = _build(shop_preproc, tiny_size), TabularModel.build(shop_preproc, size=tiny_size)
+    model.generate(N, seed=0)
+    model.load_state_dict(other.state_dict())
+    ours, theirs = model.generate(N, seed=1), other.generate(N, seed=1)
+    for t in shop_preproc.tables:
+        pd.testing.assert_frame_equal(ours[t], theirs[t])

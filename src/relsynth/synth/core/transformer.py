@@ -169,22 +169,6 @@ class Attention(nn.Module):
                 y = F.scaled_dot_product_attention(q, k_all, v_all, attn_mask=mask, enable_gqa=gqa)
         return self.proj(y.transpose(1, 2).reshape(B, q.shape[2], d))  # (B, T or S, d)
 
-    def step(self, x: Tensor, rot: Tensor, cache: KVCache, layer: int, mask: Tensor | None) -> Tensor:
-        """One new position per row, in eval mode: `x` (B, d), `rot` (B, 1, hd/2) in, (B, d) out. The
-        numbers of `forward` with T=1, in fewer and flatter calls: a decode step at a small batch is
-        all call overhead (see `Transformer.step`)."""
-        B, d = x.shape
-        H, KV = self.n_heads, self.n_kv
-        heads = torch.view_as_complex(F.linear(x, self.qkv.weight, self.qkv.bias).view(B, H + 2 * KV, -1, 2))
-        qk = torch.view_as_real(heads[:, : H + KV] * rot).flatten(-2)  # rotated queries and keys (B, H + KV, hd)
-        at = cache.length
-        cache.k[layer, :, :, at] = qk[:, H:]
-        cache.v[layer, :, :, at] = torch.view_as_real(heads[:, H + KV :]).flatten(-2)
-        k_all, v_all = cache.k[layer, :, :, : at + 1], cache.v[layer, :, :, : at + 1]  # (B, KV, S, hd)
-        # a key head's query heads as its queries: one pass over its cache
-        y = F.scaled_dot_product_attention(qk[:, :H].reshape(B, KV, H // KV, -1), k_all, v_all, attn_mask=mask)
-        return F.linear(y.reshape(B, d), self.proj.weight, self.proj.bias)
-
 
 def pick(t: Tensor, at: Tensor) -> Tensor:
     """`t` (B, X, T, Y) at the positions `at` (B, S) of its third dimension: (B, X, S, Y)."""
@@ -225,16 +209,30 @@ class Block(nn.Module):
         x = (x if at is None else x.gather(1, at[..., None].expand(-1, -1, x.shape[2]))) + self.drop(y)
         return x + self.drop(self.mlp(self.ln2(x)))
 
-    def step(self, x: Tensor, rot: Tensor, cache: KVCache, layer: int, mask: Tensor | None) -> Tensor:
-        """(B, d) in and out: one new position per row, in eval mode (no dropout); functional calls on
-        the modules' parameters, a module call costing more than its arithmetic here."""
-        x = x + self.attn.step(layer_norm(self.ln1, x), rot, cache, layer, mask)
-        up, down = self.mlp[0], self.mlp[2]
-        return x + F.linear(F.gelu(F.linear(layer_norm(self.ln2, x), up.weight, up.bias)), down.weight, down.bias)
 
-
-def layer_norm(ln: nn.LayerNorm, x: Tensor) -> Tensor:
-    return torch.layer_norm(x, ln.normalized_shape, ln.weight, ln.bias, ln.eps)
+def _block_step(
+    x: Tensor, rot: Tensor, cache: KVCache, layer: int, mask: Tensor | None, w: tuple, eps: tuple, cfg
+) -> Tensor:
+    """One new position per row through a block, in eval mode (no dropout): `x` (B, d), `rot`
+    (B, 1, hd/2) in, (B, d) out, on the tensors `w` of one `StepWeights` layer. The numbers of
+    `Block.forward` with T=1, in fewer and flatter calls: a decode step at a small batch is all call
+    overhead. A key head's query heads are its queries: one pass over its cache."""
+    ln1_w, ln1_b, qkv_w, qkv_b, proj_w, proj_b, ln2_w, ln2_b, up_w, up_b, down_w, down_b = w
+    B, d = x.shape
+    H, KV = cfg.h, cfg.n_kv
+    heads = torch.view_as_complex(
+        F.linear(torch.layer_norm(x, (d,), ln1_w, ln1_b, eps[0]), qkv_w, qkv_b).view(B, H + 2 * KV, -1, 2)
+    )
+    qk = torch.view_as_real(heads[:, : H + KV] * rot).flatten(-2)  # rotated queries and keys (B, H + KV, hd)
+    at = cache.length
+    keys, values = cache.k[layer], cache.v[layer]
+    keys[:, :, at] = qk[:, H:]
+    values[:, :, at] = torch.view_as_real(heads[:, H + KV :]).flatten(-2)
+    y = F.scaled_dot_product_attention(
+        qk[:, :H].reshape(B, KV, H // KV, -1), keys[:, :, : at + 1], values[:, :, : at + 1], attn_mask=mask
+    )
+    x = x + F.linear(y.reshape(B, d), proj_w, proj_b)
+    return x + F.linear(F.gelu(F.linear(torch.layer_norm(x, (d,), ln2_w, ln2_b, eps[1]), up_w, up_b)), down_w, down_b)
 
 
 def segment_mask(segments: Tensor) -> Tensor:
@@ -243,6 +241,19 @@ def segment_mask(segments: Tensor) -> Tensor:
     T = segments.shape[1]
     causal = torch.ones(T, T, dtype=torch.bool, device=segments.device).tril()
     return (segments[:, None, :, None] == segments[:, None, None, :]) & causal
+
+
+@dataclass(frozen=True)
+class StepWeights:
+    """The tensors a decode step reads, taken from the modules once for a whole generation
+    (`Transformer.step_weights`): per layer (ln1 weight, bias, qkv weight, bias, proj weight, bias,
+    ln2 weight, bias, mlp up weight, bias, mlp down weight, bias), then the final LayerNorm's weight
+    and bias. They are the modules' own tensors, not copies: a step sees weights changed in place;
+    a module replaced after they were taken it does not, so take them anew for each generation."""
+
+    layers: tuple[tuple[Tensor, ...], ...]
+    final: tuple[Tensor, Tensor]
+    eps: tuple[float, ...]  # each layer's two LayerNorms', then the final one's
 
 
 class Transformer(nn.Module):
@@ -294,13 +305,15 @@ class Transformer(nn.Module):
             cache.length += T
         return self.ln_f(x)
 
-    def step(self, x: Tensor, pos: Tensor, cache: KVCache) -> Tensor:
+    def step(self, x: Tensor, pos: Tensor, cache: KVCache, weights: StepWeights | None = None) -> Tensor:
         """One decode step in eval mode: the embeddings (B, d) of each row's newest token at the
         positions `pos` (B,) in, (B, d) out (final LayerNorm applied), appended to `cache`. The
         numbers of `forward(x[:, None], pos[:, None], cache)[:, 0]`, at about half its time for a
         small batch, where a step is all Python and call overhead (Chinook 1x generation ends with
         one long entity, one row for a thousand steps): no T dimension, positions' rotations read
-        from a table, no dropout calls, no mask unless a row's cache holds padding."""
+        from a table, no dropout calls, no mask unless a row's cache holds padding. `weights`
+        (`step_weights`, taken once for a generation): the same numbers without reading two dozen
+        parameters through the modules each step, a fifth of a small batch's step."""
         if self.training:
             raise RuntimeError("Transformer.step is for generation: call eval() first (dropout is skipped)")
         if cache.length + 1 > cache.capacity:
@@ -308,10 +321,24 @@ class Transformer(nn.Module):
         cache.valid[:, cache.length] = True
         mask = cache.valid[:, None, None, : cache.length + 1] if cache.padded else None  # (B, 1, 1, S)
         rot = self._rotations(int(pos.max()) + 1, pos.device)[pos][:, None]  # (B, 1, hd/2)
-        for i, block in enumerate(self.blocks):
-            x = block.step(x, rot, cache, i, mask)
+        if weights is None:
+            weights = self.step_weights()
+        for i, layer in enumerate(weights.layers):
+            x = _block_step(x, rot, cache, i, mask, layer, weights.eps[2 * i : 2 * i + 2], self.cfg)
         cache.length += 1
-        return layer_norm(self.ln_f, x)
+        return torch.layer_norm(x, x.shape[-1:], *weights.final, weights.eps[-1])
+
+    def step_weights(self) -> StepWeights:
+        """The tensors `step` reads, from the modules as they are now (see `StepWeights`)."""
+        layers, eps = [], []
+        for block in self.blocks:
+            attn, up, down = block.attn, block.mlp[0], block.mlp[2]
+            layers.append(
+                (block.ln1.weight, block.ln1.bias, attn.qkv.weight, attn.qkv.bias, attn.proj.weight, attn.proj.bias)
+                + (block.ln2.weight, block.ln2.bias, up.weight, up.bias, down.weight, down.bias)
+            )
+            eps += [block.ln1.eps, block.ln2.eps]
+        return StepWeights(tuple(layers), (self.ln_f.weight, self.ln_f.bias), (*eps, self.ln_f.eps))
 
     def _rotations(self, n: int, device: torch.device) -> Tensor:
         """`rotary` of the positions 0..n-1 (at least), (n, hd/2), kept and grown by doubling."""

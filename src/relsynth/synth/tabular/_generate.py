@@ -473,6 +473,7 @@ def _run_pool(
     free = model.config.block == "free"
     device = model.head.weight.device
     state = KVCache(model.body.cfg, B, capacity, device=device) if free else {}
+    weights = model.body.step_weights() if free else None  # read once, not through the modules each step
     inputs = torch.full((B,), BOS, dtype=torch.long, device=device)
     pos = torch.zeros(B, dtype=torch.long, device=device)
     allowed, bias = model.allowed_gen, model.count_bias
@@ -611,7 +612,7 @@ def _run_pool(
             ]
             logits, pos = _reprefix(model, contexts, slots_np, state)
         else:
-            logits = model.step_logits(inputs, slots, pos, state)
+            logits = model.step_logits(inputs, slots, pos, state, weights)
         logits = (logits + bias).masked_fill(~allowed[slots], float("-inf"))
         logits = _ban(logits, banned[active, np.minimum(hpos[active], H - 1)])
         if at_unique.any():

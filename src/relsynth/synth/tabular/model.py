@@ -189,12 +189,13 @@ class TabularModel(nn.Module):
     def logits(self, inputs: Tensor, slots: Tensor, pos: Tensor, state=None, valid: Tensor | None = None) -> Tensor:
         return self.head(self.hidden(inputs, slots, pos, state, valid))  # (B, T, V)
 
-    def step_logits(self, inputs: Tensor, slots: Tensor, pos: Tensor, state) -> Tensor:
+    def step_logits(self, inputs: Tensor, slots: Tensor, pos: Tensor, state, weights=None) -> Tensor:
         """(B, V): `logits(inputs[:, None], slots[:, None], pos[:, None], state)[:, -1]` for one new
-        token per row (B,) in eval mode, through the free block's lean decode step."""
+        token per row (B,) in eval mode, through the free block's lean decode step (`weights`: the
+        body's `step_weights`, taken once for a generation)."""
         if self.config.block != "free" or self.training:
             return self.logits(inputs[:, None], slots[:, None], pos[:, None], state)[:, -1]
-        h = self.body.step(self.tok_emb.weight[inputs] + self.slot_emb.weight[slots], pos, state)
+        h = self.body.step(self.tok_emb.weight[inputs] + self.slot_emb.weight[slots], pos, state, weights)
         return F.linear(h, self.head.weight, self.head.bias)
 
     def forward(self, batch: dict[str, Tensor], reduction: str = "tokens") -> tuple[Tensor, Tensor]:
