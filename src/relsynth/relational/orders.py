@@ -145,6 +145,8 @@ def near_share(a: np.ndarray, b: np.ndarray) -> float | None:
 
 
 def _spread(x: np.ndarray) -> float:
+    if not len(x):
+        return 0.0  # no value held (a column missing in every row): no spread to compare with
     q1, q3 = np.quantile(x, [0.25, 0.75])
     return float(q3 - q1) if q3 > q1 else float(np.std(x))
 

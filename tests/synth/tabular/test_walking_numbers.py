@@ -84,3 +84,16 @@ def test_a_walking_number_is_its_step_and_keeps_its_level_and_range():
     assert walked.max() <= 100 and walked.min() >= source["battery"].min()
     after = np.flatnonzero((walked[:-1] == 100) & (siblings[:-1] == siblings[1:]) & (steps[1:] < 0)) + 1
     assert len(after) and np.allclose(walked[after], 100 + steps[after])  # drained from 100, not from past it
+
+
+def test_a_number_missing_in_every_row_is_no_walk_and_stays_missing():
+    """A column no row holds (a sensor's unused `noise` field) beside walking numbers: the fit read
+    its spread from no value and failed (IndexError from np.quantile); now it is left as it is."""
+    data = sensors()
+    frames = {"device": data["device"], "reading": data["reading"].assign(noise=np.nan)}
+    data = RelationalData(frames, data.schema)
+    kinds = {"ts": Column.DATETIME, "temp": Column.NUMERIC, "noise": Column.NUMERIC}
+    assert walking_numbers(data["reading"], "device", "ts", ["temp", "noise"], kinds) == ["temp"]
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    back = pre.inverse_transform(pre.transform(data), seed=0)
+    assert back["reading"]["noise"].isna().all() and back["reading"]["temp"].notna().any()
