@@ -59,3 +59,36 @@ def test_sums_that_vary_or_a_dp_fit_keep_no_whole():
     data = portfolios()
     dp = DpBudget(epsilon=10.0, delta=1e-5)
     assert not TabularPreproc.from_schema(data.schema).fit(data, dp=dp).stats.get("constant_sums")
+
+
+def halves(n: int = 150, seed: int = 0, step: float = 0.5) -> RelationalData:
+    """portfolio -> 2 to 5 allocations in multiples of `step` (halves of a percent: 12.5, 37.5)
+    adding up to 100."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for p in range(n):
+        k = int(rng.integers(2, 6))
+        units = rng.multinomial(int(100 / step) - k, np.ones(k) / k) + 1
+        for asset, u in zip(rng.choice(["EQ", "BOND", "CASH", "GOLD", "RE"], k, replace=False), units, strict=True):
+            rows.append((len(rows), p, str(asset), float(u * step)))
+    schema = Schema(
+        portfolio=Table(id=PrimaryKey()),
+        allocation=Table(id=PrimaryKey(), portfolio=ForeignKey(parent="portfolio"), asset=Categorical(), pct=Numeric()),
+    )
+    frames = {
+        "portfolio": pd.DataFrame({"id": range(n)}),
+        "allocation": pd.DataFrame(rows, columns=["id", "portfolio", "asset", "pct"]),
+    }
+    return RelationalData(frames, schema)
+
+
+def test_parts_on_a_grid_stay_on_it():
+    """Allocations in halves of a percent (or in fives) decode in halves (the numbers' grid), but
+    scaled to 100 in tenths only 0.21 of them were still halves (0.30 still fives): the whole is now
+    split in the data's steps."""
+    for step in (0.5, 5.0):
+        data = halves(step=step)
+        pre = TabularPreproc.from_schema(data.schema).fit(data)
+        back = pre.inverse_transform(pre.transform(data), seed=0)["allocation"]
+        assert _adding_up(back, 100.0) == 1.0
+        assert np.allclose(back["pct"] / step, np.round(back["pct"] / step)) and (back["pct"] >= step).all()

@@ -9,7 +9,10 @@ vary, the one whole its sum under each parent row holding any comes to, to the c
 in at least `MIN_SHARE` of at least `MIN_ROWS` parent rows, and of those with two rows or more
 (some must have them: one row holding the whole is a copy, not a split). Generation scales each
 parent's rows to it with `_split_sums.split_units` (whole units of the last decimal, the largest
-remainders taking those the rounding left, no part below the data's least where the whole allows).
+remainders taking those the rounding left, no part below the data's least where the whole allows),
+on the grid every value of the data keeps (`step`: halves of a percent, 12.5 and 37.5; fives, 25 and
+45), which the model's values keep too: split in units of the last decimal, 0.21 of the decoded parts
+of allocations in halves were still halves.
 Columns another rule sets or an order within rows reads are left out, as are context columns and
 those a parent's number already splits. Not fitted under DP.
 """
@@ -33,7 +36,7 @@ MIN_ROWS = 20  # parent rows holding a value the share is read from, at least
 def find_constant_sums(
     pre, data: RelationalData, summed: set[tuple[str, str]], read: set[tuple[str, str]], split: list[dict]
 ) -> list[dict]:
-    """[{"table", "fk", "of", "whole", "decimals", "least"}]: the rows of `table` under each row of
+    """[{"table", "fk", "of", "whole", "decimals", "least", "step"}]: the rows of `table` under each row of
     its parent holding any hold values of `of` (nested by `fk`) summing to `whole`, to `decimals`.
     `summed`: (table, column) another rule sets; `read`: those an order within rows reads; `split`:
     the `_split_sums` rules, whose parts a number of their parent row already sets."""
@@ -58,7 +61,7 @@ def _numbers(values: pd.Series) -> pd.Series:
 
 
 def _whole(values: pd.Series, parents: pd.Series) -> dict | None:
-    """{"whole", "decimals", "least"} where the non-negative `values`, which vary, sum under each
+    """{"whole", "decimals", "least", "step"} where the non-negative `values`, which vary, sum under each
     parent (`parents`, its key per row) holding any to one positive whole (see `find_constant_sums`)."""
     x = _numbers(values)
     held = x.notna() & parents.notna()
@@ -75,7 +78,16 @@ def _whole(values: pd.Series, parents: pd.Series) -> dict | None:
     several = (frame["size"] > 1).to_numpy()
     if whole <= 0 or equal.mean() < MIN_SHARE or equal[several].mean() < MIN_SHARE:
         return None
-    return {"whole": whole, "decimals": decimals, "least": float(x.min())}
+    return {"whole": whole, "decimals": decimals, "least": float(x.min()), "step": _step(x, decimals)}
+
+
+def _step(x: np.ndarray, decimals: int) -> float:
+    """The greatest step every value is a whole multiple of, in units of their last decimal (0.5 of
+    values in halves, 5 of percents in fives; one unit where no greater)."""
+    units = np.round(x[np.isfinite(x)] * 10.0**decimals)
+    units = units[(units > 0) & (units < 2.0**62)].astype(np.int64)
+    step = int(np.gcd.reduce(units)) if len(units) else 1
+    return round(max(step, 1) * 10.0**-decimals, decimals)
 
 
 def apply_constant_sums(rules: list[dict], tables: dict[str, pd.DataFrame]) -> None:
@@ -87,8 +99,11 @@ def apply_constant_sums(rules: list[dict], tables: dict[str, pd.DataFrame]) -> N
         x = _numbers(rows[rule["of"]]).to_numpy()
         held = ~np.isnan(x) & rows[rule["fk"]].notna().to_numpy()
         groups = rows[rule["fk"]].to_numpy()[held]
-        whole = np.full(int(held.sum()), float(rule["whole"]))
-        scaled = split_units(np.maximum(x[held], 0.0), whole, groups, int(rule["decimals"]), float(rule["least"]))
+        decimals = int(rule["decimals"])
+        step = float(rule.get("step") or 10.0**-decimals)  # the data's grid (none in older models: the decimal's)
+        whole = np.full(int(held.sum()), float(rule["whole"]) / step)
+        units = split_units(np.maximum(x[held], 0.0) / step, whole, groups, 0, float(rule["least"]) / step)
+        scaled = np.round(units * step, decimals)
         column = rows[rule["of"]].astype(float)
         column.iloc[np.flatnonzero(held)] = scaled
         rows[rule["of"]] = column
