@@ -36,6 +36,7 @@ from relsynth.synth.tabular._identifiers import (
     repeat_codes,
     uuids,
 )
+from relsynth.synth.tabular._inequalities import keep_inequalities
 from relsynth.synth.tabular._interval_labels import apply_interval_labels
 from relsynth.synth.tabular._last_labels import apply_last_labels
 from relsynth.synth.tabular._lookup_links import keep_lookup_links
@@ -267,6 +268,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
             copy_values(copies, out[table], out[edge.parent], out[table][edge.fk], pk_parent, rng, top_up=True)
         keep_lookup_orders([r for r in lookup_orders if r["table"] == table], out, schema, rng)  # before formulas
         keep_ancestor_orders([r for r in ancestor_orders if r["table"] == table], out, schema, rng)
+        # at most a difference, sum or share of others (none in older models, nor under DP), before formulas read it
+        keep_inequalities(pre, [r for r in pre.stats.get("inequalities", []) if r["table"] == table], out, rng)
         keep_category_decimals(pre, decimals, out, {table})  # once its values are moved, before formulas read them
         gaps = [r for r in pre.stats.get("category_gaps", []) if r["table"] == table]  # none in older models, nor DP
         above_rows = None if edge is None else np.asarray(parents[table], dtype=np.int64)

@@ -68,6 +68,7 @@ from relsynth.synth.tabular._flagged_copies import find_flagged_copies
 from relsynth.synth.tabular._formulas import find_formulas, without_ordered_dividends
 from relsynth.synth.tabular._held_first import find_held_first
 from relsynth.synth.tabular._identifiers import code_repeats, identifier_format, parent_labels
+from relsynth.synth.tabular._inequalities import find_inequalities
 from relsynth.synth.tabular._interval_labels import find_interval_labels
 from relsynth.synth.tabular._label_points import label_points
 from relsynth.synth.tabular._last_labels import find_last_labels
@@ -546,6 +547,15 @@ class TabularPreproc:
         # times of day within hours (a warehouse's 07:00 to 18:00), where no rule orders or moves the column
         compared = self._compared_dates()
         self.stats["times_of_day"] = find_times_of_day(self, data, compared, self._calendar_first(data, compared))
+        # numbers at most a difference, sum or share of others of their row or further up (approved <= claimed
+        # - deductible, a bonus <= 30 % of the salary), where no later rule sets or scales them (`_inequalities`)
+        scaled = {(r["child"], r["of"]) for r in self.stats["split_sums"]} | {
+            (r["table"], c)
+            for k in ("constant_sums", "balanced_sums")
+            for r in self.stats[k]
+            for c in _as_list(r["of"])
+        }
+        self.stats["inequalities"] = find_inequalities(self, data, summed | scaled)
         # values cousins share (a due date per course and assignment), where no other rule sets the column
         self.stats["shared_values"] = find_shared_values(self, data, summed | set_columns(self.stats))
         # a journal entry's debit lines before its credit lines, where no rule above reads the rows' order
@@ -1330,3 +1340,8 @@ def past_float(data: RelationalData) -> frozenset[tuple[str, str]]:
             ):
                 out.add((name, col))
     return frozenset(out)
+
+
+def _as_list(of: str | list[str]) -> list[str]:
+    """A rule's `of`, one column or several, as a list."""
+    return [of] if isinstance(of, str) else list(of)
