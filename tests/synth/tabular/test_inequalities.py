@@ -90,3 +90,37 @@ def test_numbers_stay_under_a_difference_a_share_and_a_grandparent_number(tiny_s
 def test_numbers_drawn_apart_keep_no_inequality():
     data = insured(kept=False)
     assert TabularPreproc.from_schema(data.schema).fit(data).stats["inequalities"] == []
+
+
+def staff(n: int = 300, seed: int = 0) -> RelationalData:
+    """30 jobs (a salary range each, too few to nest under: a reference) and employees whose salary is
+    within their job's range and whose bonus is 20-30 % of it."""
+    rng = np.random.default_rng(seed)
+    low = np.round(rng.uniform(30, 90, 30)) * 1000
+    high = low + np.round(rng.uniform(10, 60, 30)) * 1000
+    jobs = pd.DataFrame({"id": range(100, 130), "min_salary": low, "max_salary": high})
+    job = rng.integers(0, 30, n)
+    salary = np.round(low[job] + (high[job] - low[job]) * rng.uniform(0, 1, n))
+    bonus = np.round(salary * rng.uniform(0.2, 0.3, n))
+    employees = pd.DataFrame({"id": range(n), "job": job + 100, "salary": salary, "bonus": bonus})
+    schema = Schema.infer(
+        {"jobs": jobs, "employees": employees},
+        primary_keys={"jobs": "id", "employees": "id"},
+        foreign_keys={"employees": {"job": "jobs"}},
+    )
+    return RelationalData({"jobs": jobs, "employees": employees}, schema)
+
+
+def test_a_share_stays_under_its_number_moved_into_a_referenced_row_range(tiny_size):
+    data = staff()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert data.schema.parent("employees") is None  # a reference: the salary moved into its job's range at the end
+    outside = broken = 0
+    for seed in range(3):
+        torch.manual_seed(seed)
+        out = TabularModel.build(pre, size=tiny_size).generate(300, seed=seed)
+        e = out["employees"]
+        broken += int((e["bonus"] > 0.3 * e["salary"]).sum())
+        e = e.merge(out["jobs"], left_on="job", right_on="id")
+        outside += int(((e["salary"] < e["min_salary"]) | (e["salary"] > e["max_salary"])).sum())
+    assert broken == 0 and outside == 0

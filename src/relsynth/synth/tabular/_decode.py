@@ -287,6 +287,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     keep_composite_references(pre, out, rng)  # before the formulas that read the rows they name
     # values pairing left on the wrong side of the row their reference names (none in older models)
     keep_lookup_orders(pre.stats.get("reference_sides", []), out, schema, rng)
+    # again: a side moved an operand (a salary into its job's range, under its bonus; none in older models)
+    keep_inequalities(pre, pre.stats.get("inequalities", []), out, rng)
     keep_sibling_spans(pre, pre.stats.get("sibling_spans", []), out, schema, rng)  # every table's dates written
     # a death after the stays, a close a gap after the last message (none in older models)
     keep_parent_ends(pre.stats.get("parent_ends", []), out, schema, rng)

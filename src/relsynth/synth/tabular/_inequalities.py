@@ -19,7 +19,9 @@ bounds found, the one breaking most often by chance. Decoding moves each value p
 place between the column's least value and the bound drawn from the upper half of the data's places
 (`N_QUANTILES` quantiles: the value was drawn high), on its decimals' grid, below the bound: no pile
 on the bound where the data has none. A number of the same row kept at most the moved one (a claim's paid amount, at most
-approved) is scaled with it where it would pass it. A value within its bound stays as drawn.
+approved) is scaled with it where it would pass it. A value within its bound stays as drawn. It runs
+once its table is decoded, and again once references are drawn: a referenced row's range may lower
+an operand then (a salary moved into its job's range, which left 3 of 900 bonuses past 30 % of it).
 
 Columns a total, a formula or a running sum sets (they change later) are neither bounded nor read;
 a column other orders within rows read as more than a base (a bound, a cap, a sibling's base) is
