@@ -320,3 +320,45 @@ def test_doses_drawn_apart_from_the_drug_are_no_closed_set():
     assert [
         r for r in TabularPreproc.from_schema(data.schema).fit(data).stats["never_pairs"] if r["column"] == "dose"
     ] == []
+
+
+def test_an_allowed_code_keeps_its_rate_under_the_sex_that_holds_it(tiny_size):
+    """A model that draws a diagnosis as anyone's (each code at its share over all patients) put
+    a man's codes on women; masking them spread their probability over every other code, so a
+    woman's own codes came out at about half her rate (17 % where the data has 30 %); now each
+    sex keeps its own codes' rate and takes none of the other's."""
+    rng = np.random.default_rng(0)
+    n = 400
+    sex = rng.choice(["F", "M"], n)
+    visit_patient = np.repeat(np.arange(n), 2)
+    dx_visit = np.repeat(np.arange(len(visit_patient)), 2)
+    dx_sex = sex[visit_patient][dx_visit]
+    own = np.where(dx_sex == "F", rng.choice(["O80", "N95"], len(dx_visit)), rng.choice(["N40", "C61"], len(dx_visit)))
+    code = np.where(rng.random(len(dx_visit)) < 0.3, own, rng.choice(OTHER, len(dx_visit)))
+    tables = {
+        "patient": pd.DataFrame({"id": range(n), "sex": sex}),
+        "visit": pd.DataFrame({"id": range(len(visit_patient)), "patient": visit_patient}),
+        "diagnosis": pd.DataFrame({"id": range(len(dx_visit)), "visit": dx_visit, "code": code}),
+    }
+    schema = Schema(
+        patient=Table(id=PrimaryKey(), sex=Categorical()),
+        visit=Table(id=PrimaryKey(), patient=ForeignKey(parent="patient")),
+        diagnosis=Table(id=PrimaryKey(), visit=ForeignKey(parent="visit"), code=Categorical()),
+    )
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData(tables, schema))
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)
+    slot = pre.slots[pre.layouts["diagnosis"].slots[pre.layouts["diagnosis"].fields.index("code")]]
+    share = pd.Series(code).value_counts(normalize=True)
+    with torch.no_grad():  # the same logits at every position: each code at its share over all rows
+        model.head.weight.zero_()
+        for category, token in slot.category_tokens().items():
+            model.head.bias[token] = float(np.log(share[category]))
+    out = model.generate(300, seed=0)
+    visits = out["visit"].merge(out["patient"], left_on="patient", right_on="id", suffixes=("", "_p"))
+    dx = out["diagnosis"].merge(visits, left_on="visit", right_on="id", suffixes=("", "_v"))
+    codes, women = dx["code"].astype(str), dx["sex"].astype(str) == "F"
+    assert women.sum() > 100 and (~women).sum() > 100
+    assert not (women & codes.isin(["N40", "C61"])).any() and not (~women & codes.isin(["O80", "N95"])).any()
+    assert 0.24 < codes[women].isin(["O80", "N95"]).mean() < 0.36
+    assert 0.24 < codes[~women].isin(["N40", "C61"]).mean() < 0.36

@@ -42,7 +42,7 @@ from relsynth.synth.tabular._last_labels import last_label_forcing
 from relsynth.synth.tabular._last_nulls import last_null_positions
 from relsynth.synth.tabular._last_shares import LastRowShares, last_row_shares
 from relsynth.synth.tabular._lookup_matches import lookup_match_bans
-from relsynth.synth.tabular._never_pairs import pair_bans
+from relsynth.synth.tabular._never_pairs import pair_bans, reweigh
 from relsynth.synth.tabular._ordered_labels import (
     next_label_bans,
     ordered_label_bans,
@@ -639,6 +639,7 @@ def _run_pool(
             logits = _mask(logits, *_carried(carried, cursors, header, active, table, hpos, at, pre, g.slot))
         if at_never.any():
             at = at_never[table[active], np.minimum(hpos[active], H - 1)] & live
+            logits = _reweighed(logits, never, cursors, header, active, table, hpos, at, temp)
             logits = _mask(logits, *_never_paired(never, cursors, header, active, table, hpos, at))
             logits = _mask(logits, *_lookup_matched(matches, cursors, header, active, table, hpos, at))
         if last_shares.groups and (at := (decided[active, np.minimum(hpos[active], H - 1)] >= 0) & live).any():
@@ -845,6 +846,36 @@ def _ban_siblings(
         rows += [j] * len(taken)
         tokens += taken
     return _mask(logits, rows, tokens)
+
+
+def _reweighed(logits: torch.Tensor, never, cursors: list, header: np.ndarray, active, table, hpos, at, temp: float):
+    """`logits` with each value of a never-paired column weighted back to its share under the
+    values its row and ancestor rows hold (`_never_pairs.reweigh`), before the banned ones are
+    masked: a model that drew a woman's diagnosis as anyone's leaves her pregnancy codes at half
+    their rate once a man's codes are masked (sex-specific codes 140 generated, 271 in the data)."""
+    rows = [
+        j
+        for j in np.flatnonzero(at)
+        if any(b.shares for b in never.get(table[active[j]], {}).get(int(hpos[active[j]]), ()))
+    ]
+    if not rows or temp == 0:
+        return logits
+    probs = torch.softmax(logits[rows].float() / temp, dim=-1).cpu().numpy()  # one softmax for all rows
+    shift = np.zeros(probs.shape)
+    for k, j in enumerate(rows):
+        b = active[j]
+        for ban in never[table[b]][int(hpos[b])]:
+            held = header[b, ban.source] if ban.level == 0 else cursors[b].ancestor_header(ban.level)[ban.source]
+            shares = ban.shares.get(int(held)) if ban.shares else None
+            if shares is None or (banned := ban.banned.get(int(held))) is None:
+                continue
+            weights = reweigh(probs[k, ban.ids], np.isin(ban.ids, banned), shares, ban.marginal)
+            shift[k, ban.ids] += np.log(weights)
+            probs[k, ban.ids] *= weights  # a second rule at this position reads the first one's draw
+            probs[k] /= probs[k].sum()
+    out = logits.clone()
+    out[rows] = out[rows] + temp * torch.as_tensor(shift, dtype=out.dtype, device=out.device)
+    return out
 
 
 def _never_paired(never, cursors: list, header: np.ndarray, active: np.ndarray, table: np.ndarray, hpos, at):

@@ -22,6 +22,14 @@ And a later column's categories too rare to tell one by one (each fewer than `MI
 by chance), with its `<rare>`, count as one value (`_rare_pool`): a culture's lab result never
 holds one of the many numbers of a few rows each that a lab value's text spells, and got one
 (6 of 2,856 generated lab results, 97 of 101 cultures of an untrained model).
+
+Masking alone loses a conditional the model missed: drawing a woman's diagnosis as anyone's (her
+sex two tables up), it gave each sex-specific code its share over all patients, half hers, and the
+masked men's codes spread over all others, so a woman's own codes came out at half their rate
+(140 sex-specific diagnoses of 271). Where the earlier value is an ancestor row's, the fit keeps
+each category's share under each earlier value (`shares`, `marginal`), and generation weights the
+row's draw back to its value's shares, as far as the probability the model put on banned values
+says it ignored it (`reweigh`: a model that learnt the pairing is left as it is).
 """
 
 from __future__ import annotations
@@ -75,7 +83,12 @@ def find_never_pairs(pre, data: RelationalData, summed: set[tuple[str, str]] = f
                     "%s.%s: %d value pair(s) with %s.%s no row holds, kept so", table, col, len(pairs), above_table, of
                 )
                 rule = {"table": table, "column": col, "of": of, "level": level, "pairs": named}
-                out.append(rule | ({"number": True} if isinstance(col_pre, NumericPreproc) else {"rare": rare}))
+                if isinstance(col_pre, NumericPreproc):
+                    out.append(rule | {"number": True})
+                elif level:  # an ancestor row's value, far back in the sequence: the model may draw as if unseen
+                    out.append(rule | {"rare": rare} | _shares(of_tokens, tokens, of_pre, names))
+                else:  # its own row's, just before: the model sees it (Chinook's genre by media type: no better)
+                    out.append(rule | {"rare": rare})
     return out
 
 
@@ -110,6 +123,38 @@ def never_pairs(
     else:
         never = np.column_stack([np.zeros(n_a, dtype=bool), never]) | _rare_pool(a, b, n_a, n_b)
     return [(int(i), int(j) - (order is None)) for i, j in zip(*np.nonzero(never), strict=True)]
+
+
+def _shares(a: np.ndarray, b: np.ndarray, of_pre: CategoricalPreproc, names: list) -> dict:
+    """{"shares": {value of `a`: each category's share of `b` in its rows}, "marginal": each
+    category's share in all rows}, over the rows holding a category in both: what generation
+    restores where the model drew `b` without looking at `a` (`reweigh`)."""
+    held = (a >= 2) & (b >= 2)
+    n_a, n_b = len(of_pre.categories), len(names)
+    counts = np.bincount((a[held] - 2) * n_b + b[held] - 2, minlength=n_a * n_b).reshape(n_a, n_b)
+    rows = counts.sum(1)
+    shares = {str(of_pre.categories[i]): np.round(counts[i] / rows[i], 4).tolist() for i in np.flatnonzero(rows)}
+    return {"shares": shares, "marginal": np.round(counts.sum(0) / max(int(rows.sum()), 1), 4).tolist()}
+
+
+def reweigh(probs: np.ndarray, banned: np.ndarray, shares: np.ndarray, marginal: np.ndarray) -> np.ndarray:
+    """Per value of the later column, the weight that gives a row back its conditional share.
+
+    A model that drew the column as if the earlier value were unknown gives each value its
+    share over all rows (a woman's pregnancy code at half her rate: half the patients are men);
+    masking the values the earlier one bans then spreads their probability over all the others,
+    so an allowed value keeps the diluted rate (sex-specific diagnoses 140 of 271). The
+    probability the model put on banned values, over their share in all rows, says how far it
+    ignored the earlier value (`r`: 0 for a model that never draws them, nothing changes); its
+    draw is then read as the mixture (1 - r) * shares + r * marginal, and each value weighted by
+    shares / mixture. A value the row's category never held but does not ban keeps weight 1."""
+    expected = float(marginal[banned].sum())
+    r = min(float(probs[banned].sum()) / expected, 1.0) if expected > 0 else 0.0
+    mixture = (1 - r) * shares + r * marginal
+    out = np.ones(len(shares))
+    held = (shares > 0) & (mixture > 0)
+    out[held] = shares[held] / mixture[held]
+    return out
 
 
 def _closed_sets(counts: np.ndarray) -> np.ndarray:
@@ -263,6 +308,11 @@ class PairBan:
     level: int
     source: int
     banned: dict[int, np.ndarray]
+    # the later column's category tokens, and per earlier token their shares in its rows, with
+    # their shares in all rows (`reweigh`; none: older models, numbers, sign labels)
+    ids: np.ndarray | None = None
+    shares: dict[int, np.ndarray] | None = None
+    marginal: np.ndarray | None = None
 
 
 def pair_bans(pre, rules: list[dict]) -> dict[str, dict[int, list[PairBan]]]:
@@ -286,8 +336,25 @@ def pair_bans(pre, rules: list[dict]) -> dict[str, dict[int, list[PairBan]]]:
             if str(a) in of_ids:
                 banned.setdefault(of_ids[str(a)], []).append(pre.slots[layout.slots[j]].offset + 1)
         ban = PairBan(r["level"], i, {a: np.asarray(b, dtype=np.int64) for a, b in banned.items()})
-        out.setdefault(r["table"], {}).setdefault(j, []).append(ban)
+        out.setdefault(r["table"], {}).setdefault(j, []).append(_with_shares(ban, r, of_ids, ids))
     return out
+
+
+def _with_shares(ban: PairBan, rule: dict, of_ids: dict[str, int], ids: dict[str, int]) -> PairBan:
+    """`ban` with its rule's shares in global token ids (`reweigh`), where it keeps them and its
+    categories are still the column's."""
+    if "shares" not in rule or any(str(a) not in of_ids for a in rule["shares"]):
+        return ban
+    if len(ids) != len(rule["marginal"]):
+        return ban
+    return PairBan(
+        ban.level,
+        ban.source,
+        ban.banned,
+        np.fromiter(ids.values(), dtype=np.int64),
+        {of_ids[str(a)]: np.asarray(v, dtype=float) for a, v in rule["shares"].items()},
+        np.asarray(rule["marginal"], dtype=float),
+    )
 
 
 def pair_scope(pre, tables: dict[str, pd.DataFrame], table: str, column: str) -> list[pd.Series]:
