@@ -362,3 +362,42 @@ def test_an_allowed_code_keeps_its_rate_under_the_sex_that_holds_it(tiny_size):
     assert not (women & codes.isin(["N40", "C61"])).any() and not (~women & codes.isin(["O80", "N95"])).any()
     assert 0.24 < codes[women].isin(["O80", "N95"]).mean() < 0.36
     assert 0.24 < codes[~women].isin(["N40", "C61"]).mean() < 0.36
+
+
+def test_a_drug_of_men_only_keeps_its_rate_among_men(tiny_size):
+    """A man's sex bans no drug, so his draw had no banned value to tell how far the model ignored
+    it: a model drawing each drug at its share over all patients gave men a drug of men only at
+    half their rate (15 % where the data has 30 %); they now take how far women's draws ignored
+    it, and keep their rate."""
+    rng = np.random.default_rng(1)
+    n = 400
+    sex = rng.choice(["F", "M"], n)
+    visit_patient = np.repeat(np.arange(n), 2)
+    rx_visit = np.repeat(np.arange(len(visit_patient)), 2)
+    men = sex[visit_patient][rx_visit] == "M"
+    drug = np.where(men & (rng.random(len(rx_visit)) < 0.3), "tamsulosin", rng.choice(OTHER, len(rx_visit)))
+    tables = {
+        "patient": pd.DataFrame({"id": range(n), "sex": sex}),
+        "visit": pd.DataFrame({"id": range(len(visit_patient)), "patient": visit_patient}),
+        "prescription": pd.DataFrame({"id": range(len(rx_visit)), "visit": rx_visit, "drug": drug}),
+    }
+    schema = Schema(
+        patient=Table(id=PrimaryKey(), sex=Categorical()),
+        visit=Table(id=PrimaryKey(), patient=ForeignKey(parent="patient")),
+        prescription=Table(id=PrimaryKey(), visit=ForeignKey(parent="visit"), drug=Categorical()),
+    )
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData(tables, schema))
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)
+    slot = pre.slots[pre.layouts["prescription"].slots[pre.layouts["prescription"].fields.index("drug")]]
+    share = pd.Series(drug).value_counts(normalize=True)
+    with torch.no_grad():  # the same logits at every position: each drug at its share over all rows
+        model.head.weight.zero_()
+        for category, token in slot.category_tokens().items():
+            model.head.bias[token] = float(np.log(share[category]))
+    out = model.generate(300, seed=0)
+    visits = out["visit"].merge(out["patient"], left_on="patient", right_on="id", suffixes=("", "_p"))
+    rx = out["prescription"].merge(visits, left_on="visit", right_on="id", suffixes=("", "_v"))
+    drugs, men = rx["drug"].astype(str), rx["sex"].astype(str) == "M"
+    assert men.sum() > 100 and (~men).sum() > 100 and not (~men & (drugs == "tamsulosin")).any()
+    assert 0.24 < (drugs[men] == "tamsulosin").mean() < 0.36

@@ -42,7 +42,7 @@ from relsynth.synth.tabular._last_labels import last_label_forcing
 from relsynth.synth.tabular._last_nulls import last_null_positions
 from relsynth.synth.tabular._last_shares import LastRowShares, last_row_shares
 from relsynth.synth.tabular._lookup_matches import lookup_match_bans
-from relsynth.synth.tabular._never_pairs import pair_bans, reweigh
+from relsynth.synth.tabular._never_pairs import ignored, pair_bans, reweigh
 from relsynth.synth.tabular._ordered_labels import (
     next_label_bans,
     ordered_label_bans,
@@ -511,6 +511,7 @@ def _run_pool(
     for t, positions in unique.items():
         at_unique[g.index[t], list(positions)] = True
     never = {g.index[t]: rules for t, rules in pair_bans(pre, pre.stats.get("never_pairs", [])).items()}
+    ignoring: dict[int, list[float]] = {}  # per PairBan (id): [sum, count] of how far rows it banned in ignored it
     for t, rules in sign_label_bans(pre, pre.stats.get("sign_labels", [])).items():  # DEBIT where negative
         for j, signs in rules.items():
             never.setdefault(g.index[t], {}).setdefault(j, []).extend(signs)
@@ -639,7 +640,7 @@ def _run_pool(
             logits = _mask(logits, *_carried(carried, cursors, header, active, table, hpos, at, pre, g.slot))
         if at_never.any():
             at = at_never[table[active], np.minimum(hpos[active], H - 1)] & live
-            logits = _reweighed(logits, never, cursors, header, active, table, hpos, at, temp)
+            logits = _reweighed(logits, never, cursors, header, active, table, hpos, at, temp, ignoring)
             logits = _mask(logits, *_never_paired(never, cursors, header, active, table, hpos, at))
             logits = _mask(logits, *_lookup_matched(matches, cursors, header, active, table, hpos, at))
         if last_shares.groups and (at := (decided[active, np.minimum(hpos[active], H - 1)] >= 0) & live).any():
@@ -848,11 +849,13 @@ def _ban_siblings(
     return _mask(logits, rows, tokens)
 
 
-def _reweighed(logits: torch.Tensor, never, cursors: list, header: np.ndarray, active, table, hpos, at, temp: float):
+def _reweighed(logits: torch.Tensor, never, cursors: list, header, active, table, hpos, at, temp: float, ignoring):
     """`logits` with each value of a never-paired column weighted back to its share under the
     values its row and ancestor rows hold (`_never_pairs.reweigh`), before the banned ones are
     masked: a model that drew a woman's diagnosis as anyone's leaves her pregnancy codes at half
-    their rate once a man's codes are masked (sex-specific codes 140 generated, 271 in the data)."""
+    their rate once a man's codes are masked (sex-specific codes 140 generated, 271 in the data).
+    A row whose value bans nothing takes how far the rows it banned in so far ignored theirs
+    (`ignoring`, per rule): a man's drug of men only, else at half his rate too."""
     rows = [
         j
         for j in np.flatnonzero(at)
@@ -866,10 +869,18 @@ def _reweighed(logits: torch.Tensor, never, cursors: list, header: np.ndarray, a
         b = active[j]
         for ban in never[table[b]][int(hpos[b])]:
             held = header[b, ban.source] if ban.level == 0 else cursors[b].ancestor_header(ban.level)[ban.source]
-            shares = ban.shares.get(int(held)) if ban.shares else None
-            if shares is None or (banned := ban.banned.get(int(held))) is None:
+            if (shares := ban.shares.get(int(held)) if ban.shares else None) is None:
                 continue
-            weights = reweigh(probs[k, ban.ids], np.isin(ban.ids, banned), shares, ban.marginal)
+            seen = ignoring.setdefault(id(ban), [0.0, 0])
+            banned = ban.banned.get(int(held))
+            r = None if banned is None else ignored(probs[k, ban.ids], np.isin(ban.ids, banned), ban.marginal)
+            if r is not None:
+                seen[0], seen[1] = seen[0] + r, seen[1] + 1
+            elif seen[1]:
+                r = seen[0] / seen[1]
+            else:
+                continue
+            weights = reweigh(shares, ban.marginal, r)
             shift[k, ban.ids] += np.log(weights)
             probs[k, ban.ids] *= weights  # a second rule at this position reads the first one's draw
             probs[k] /= probs[k].sum()

@@ -29,7 +29,10 @@ masked men's codes spread over all others, so a woman's own codes came out at ha
 (140 sex-specific diagnoses of 271). Where the earlier value is an ancestor row's, the fit keeps
 each category's share under each earlier value (`shares`, `marginal`), and generation weights the
 row's draw back to its value's shares, as far as the probability the model put on banned values
-says it ignored it (`reweigh`: a model that learnt the pairing is left as it is).
+says it ignored it (`ignored`, `reweigh`: a model that learnt the pairing is left as it is). A
+row whose value bans nothing (a man's drugs, where a drug of men only is banned for women) takes
+how far the rule's rows that banned something ignored theirs so far: his drug of men only came
+out at half his rate too.
 """
 
 from __future__ import annotations
@@ -137,19 +140,24 @@ def _shares(a: np.ndarray, b: np.ndarray, of_pre: CategoricalPreproc, names: lis
     return {"shares": shares, "marginal": np.round(counts.sum(0) / max(int(rows.sum()), 1), 4).tolist()}
 
 
-def reweigh(probs: np.ndarray, banned: np.ndarray, shares: np.ndarray, marginal: np.ndarray) -> np.ndarray:
+def ignored(probs: np.ndarray, banned: np.ndarray, marginal: np.ndarray) -> float | None:
+    """How far a row's draw ignored the earlier value (0 to 1): the probability the model put on
+    the values it bans, over their share in all rows; None where it bans none."""
+    expected = float(marginal[banned].sum())
+    return min(float(probs[banned].sum()) / expected, 1.0) if expected > 0 else None
+
+
+def reweigh(shares: np.ndarray, marginal: np.ndarray, r: float) -> np.ndarray:
     """Per value of the later column, the weight that gives a row back its conditional share.
 
     A model that drew the column as if the earlier value were unknown gives each value its
     share over all rows (a woman's pregnancy code at half her rate: half the patients are men);
     masking the values the earlier one bans then spreads their probability over all the others,
-    so an allowed value keeps the diluted rate (sex-specific diagnoses 140 of 271). The
-    probability the model put on banned values, over their share in all rows, says how far it
-    ignored the earlier value (`r`: 0 for a model that never draws them, nothing changes); its
-    draw is then read as the mixture (1 - r) * shares + r * marginal, and each value weighted by
-    shares / mixture. A value the row's category never held but does not ban keeps weight 1."""
-    expected = float(marginal[banned].sum())
-    r = min(float(probs[banned].sum()) / expected, 1.0) if expected > 0 else 0.0
+    so an allowed value keeps the diluted rate (sex-specific diagnoses 140 of 271). With `r` how
+    far it ignored the earlier value (`ignored`: 0 for a model that never draws banned values,
+    nothing changes), its draw is read as the mixture (1 - r) * shares + r * marginal, and each
+    value weighted by shares / mixture. A value the row's category never held but does not ban
+    keeps weight 1."""
     mixture = (1 - r) * shares + r * marginal
     out = np.ones(len(shares))
     held = (shares > 0) & (mixture > 0)
