@@ -228,7 +228,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         keep_shared_values(groups, cols, [c for c in groups if c not in orders])
         calendars = early_calendars(pre.stats.get("times_of_day", []), table)  # a booking's start within hours
         sharing = sharing_offsets(groups, cols, orders, above, siblings)
-        past = from_offsets(cols, orders, above, siblings, after=sharing, calendars=calendars)
+        past = from_offsets(cols, orders, above, siblings, after=sharing, calendars=calendars, rng=rng)
         keep_sorted_siblings(pre, table, cols, siblings, offset=False)  # ... or its values
         warn_past_extremes(table, past, orders, n, edge.parent if edge is not None else None)
         gone = without_room(cols, orders, above, siblings) if not schema.children(table) else np.zeros(n, bool)

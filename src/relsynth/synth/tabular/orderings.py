@@ -154,6 +154,10 @@ class Ordering(RowOrder):
     # with a bound, a date: the least gap from it, kept by every training row and held by `min_count` at least
     # (`_bound_gap`: a viewing 3 days before its listing's sale at least), kept at decoding
     bound_gap: float = 0.0
+    # with a cap no training row lies on (`_cap_gaps`: a message 8 minutes to days before its ticket's
+    # close, by the second): the gaps from the cap at `N_CAP_GAPS` quantiles, a value drawn past the cap
+    # is drawn again within its room from them rather than stopped on it (`_within_cap`)
+    cap_gaps: list[float] | None = None
 
     def to_dict(self) -> dict:
         """The fields, those added since orders were first saved left out at their defaults: an
@@ -162,6 +166,8 @@ class Ordering(RowOrder):
         return {k: v for k, v in d.items() if k not in _ADDED or v != _ADDED[k]}
 
 
+N_CAP_GAPS = 21  # the gaps from a cap no training row lies on, kept as this many quantiles (`Ordering.cap_gaps`)
+MIN_CAP_ROWS = 20  # training rows holding the column and its cap, at least, for `cap_gaps`
 TIGHTER = 4  # a date near another this many times closer than to its order's base is modelled near it
 MAX_LEVELS = 12  # the values of a number held as a few levels (`Ordering.levels`), at most
 _ADDED = {
@@ -196,6 +202,7 @@ _ADDED = {
     "near_floor_from_parent": False,
     "walk_key": None,
     "bound_gap": 0.0,
+    "cap_gaps": None,
 }  # field -> its default
 
 
@@ -628,6 +635,24 @@ def _caps(
     return out
 
 
+def with_cap_gaps(found: Mapping[str, Ordering], df: pd.DataFrame, parent: pd.DataFrame | None) -> dict[str, Ordering]:
+    """`found` (a table's orders, final: a sibling key's cap comes from its bound), each with a cap
+    given its `cap_gaps` (`_cap_gaps`)."""
+    return {c: replace(o, cap_gaps=_cap_gaps(df[c], o, df, parent)) if o.cap else o for c, o in found.items()}
+
+
+def _cap_gaps(values: pd.Series, o: Ordering, df: pd.DataFrame, parent: pd.DataFrame | None) -> list[float] | None:
+    """The gaps from a column's cap (nanoseconds for dates) at `N_CAP_GAPS` quantiles, where
+    `MIN_CAP_ROWS` training rows hold both and none lies on the cap; None where one does (an offer on
+    its listing's sale day: stopped on the cap, as the data has them), or too few rows tell."""
+    cap = as_numbers(_column_of(o.cap, o.cap_from_parent, df, parent), _kind(o))
+    gap = o.sign * (cap - as_numbers(values, _kind(o)))
+    gap = gap[~np.isnan(gap)]
+    if len(gap) < MIN_CAP_ROWS or (gap <= 0).any():
+        return None
+    return [float(q) for q in np.quantile(gap, np.linspace(0, 1, N_CAP_GAPS))]
+
+
 def _extreme(x: np.ndarray, sign: int) -> float | None:
     """The value an offset counted away from the base (`sign`) must not pass: the least of a column
     never negative (sign -1), the greatest of one never positive (+1); None where it holds both signs."""
@@ -833,6 +858,7 @@ def from_offsets(
     siblings: np.ndarray | None = None,
     after: Callable[[str], None] | None = None,
     calendars: Mapping[str, Callable[[pd.Series], pd.Series]] | None = None,
+    rng: np.random.Generator | None = None,
 ) -> dict[str, int]:
     """Turn decoded offsets back into values, in place, in field order (a base may itself be
     ordered): base + offset, on the column's grid, never across its base; `parent` and `siblings`
@@ -842,7 +868,8 @@ def from_offsets(
     (`_times_of_day.early_calendars`), made before the columns counted from it read it. `after`: called
     with each column once it is decoded (and moved onto its calendar), before the columns reading it
     (`_shared_values`: a value its cousins share). Returns, per number column with an extreme, how many
-    values an offset carried past it (set to it)."""
+    values an offset carried past it (set to it). `rng`: draws a value past its cap again within its
+    room (`Ordering.cap_gaps`); None: stopped on the cap."""
     past: dict[str, int] = {}
     calendars = calendars or {}
     for c in (c for c in calendars if c not in orderings and c in cols):  # a base in no order of its own
@@ -855,7 +882,7 @@ def from_offsets(
         elif o.loose:
             cols[b] = _kept_past(as_numbers(cols[b], _kind(o)), _base_values(o, cols, parent), cols, parent, o)
         else:
-            cols[b], past[b] = _decoded(cols, o, parent, siblings)
+            cols[b], past[b] = _decoded(cols, o, parent, siblings, rng)
         if b in calendars:
             cols[b] = _kept_on_calendar(cols, o, parent, calendars[b])
         if after is not None:
@@ -950,7 +977,11 @@ def warn_past_extremes(
 
 
 def _decoded(
-    cols: Mapping[str, pd.Series], o: Ordering, parent: pd.DataFrame | None, siblings: np.ndarray | None
+    cols: Mapping[str, pd.Series],
+    o: Ordering,
+    parent: pd.DataFrame | None,
+    siblings: np.ndarray | None,
+    rng: np.random.Generator | None = None,
 ) -> tuple[pd.Series, int]:
     """Column `o.column`'s values from its decoded offsets in `cols` (its base decoded already),
     and how many a number's offset carried past its extreme (`warn_past_extremes`)."""
@@ -990,12 +1021,54 @@ def _decoded(
         target = base + o.sign * offset * (_NS_PER_S if o.dated else 1.0)
         if o.after_sibling:  # each row decoded from its previous sibling's value (`_limit`)
             base = target - o.sign * own * (_NS_PER_S if o.dated else 1.0)
+        if o.cap_gaps is not None and rng is not None:
+            target, base = _within_cap(target, base, cap, o, _siblings(siblings, b) if o.after_sibling else None, rng)
         bound = cap
     past = (
         0 if o.dated or o.timed or o.extreme is None else int((o.sign * (target - o.extreme) > 0).sum())
     )  # NaN: False
     limit = _limit(o, base, bound)
     return (_dates(target, base, limit, o) if o.dated else _numbers(target, base, limit, o)), past
+
+
+def _within_cap(
+    target: np.ndarray,
+    base: np.ndarray,
+    cap: np.ndarray,
+    o: Ordering,
+    siblings: np.ndarray | None,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`target` and `base`, each value on or past its cap (which no training row lies on) drawn again
+    a gap before it from `o.cap_gaps` restricted to its room from `base`: stopped on the cap, a
+    ticket's messages drawn past its close piled on its closing second. Siblings counted from one
+    another (`siblings`: a row's parent, else None) past the cap share the room from the last one
+    before it, their gaps dealt in decreasing order so they keep theirs; a room smaller than every
+    gap the data holds takes a share of it; no room (a base on the cap): left to be stopped there."""
+    with np.errstate(invalid="ignore"):
+        past = o.sign * (target - cap) >= 0  # NaN: False
+    if not past.any():
+        return target, base
+    rows = np.flatnonzero(past)
+    start = base[rows]
+    if siblings is not None:  # the later siblings' bases are past the cap too: the first one's base
+        start = pd.Series(start).groupby(siblings[rows]).transform("first").to_numpy()
+    room = o.sign * (cap[rows] - start)
+    q = np.asarray(o.cap_gaps)
+    levels = np.linspace(0, 1, len(q))
+    top = np.interp(room, q, levels)  # the share of the data's gaps within the room
+    u = rng.random(len(rows))
+    gap = np.where(top > 0, np.interp(u * top, levels, q), u * room)
+    if siblings is not None:  # in decreasing order within each parent: siblings keep their order
+        by_parent = np.lexsort((rows, siblings[rows]))
+        target_order = np.lexsort((-gap, siblings[rows]))
+        sorted_gap = np.empty_like(gap)
+        sorted_gap[by_parent] = gap[target_order]
+        gap = sorted_gap
+    ok = room > 0
+    target, base = target.copy(), base.copy()
+    target[rows[ok]], base[rows[ok]] = cap[rows[ok]] - o.sign * gap[ok], start[ok]
+    return target, base
 
 
 def _after_previous_ends(

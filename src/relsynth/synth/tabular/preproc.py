@@ -136,6 +136,7 @@ from relsynth.synth.tabular.orderings import (
     sequence_ordering,
     sibling_gaps,
     walk_ordering,
+    with_cap_gaps,
     with_offsets,
 )
 
@@ -376,6 +377,7 @@ class TabularPreproc:
             self.sibling_keys = self._sibling_keys(data, summed)
             running = [r for r in running if r["key"] == self.sibling_keys.get(r["table"])]  # summed in that order
             self._offsets_after_siblings(data, above)
+            self.orderings = {t: with_cap_gaps(f, data[t], above[t][0]) for t, f in self.orderings.items()}
             self._running_after_siblings(data, summed)
         ordered = self._ordered_columns()  # what the orders within rows set or read: others leave it be
         formulas = without_ordered_dividends(formulas, ordered)
