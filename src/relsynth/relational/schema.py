@@ -54,7 +54,7 @@ class Table:
     or `Table(columns={...})` when names are not Python identifiers (or named `columns` or `unique`).
     `unique`: the sets of columns whose values no two rows repeat together, beyond the primary key
     (UNIQUE (employee_id, valid_from), (store_id, sku)); a row with a null in one is free, as in SQL.
-    Generation keeps them (`relsynth.synth.tabular._unique_sets`), `to_sql` declares them.
+    Generation keeps them (`relsynth.synth.tabular.rules.unique_sets`), `to_sql` declares them.
     `composite_key`: a primary key of several columns (an order's lines, (order_id, line_no)), the
     table then having no `PrimaryKey` column but the row key a table nesting under it names;
     `composite_fks`: keys of several columns naming such rows (`CompositeForeignKey`, or

@@ -12,7 +12,7 @@ from shop_data import TINY
 
 from relsynth.relational import Categorical, Integer, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import DpBudget, TabularModel, TabularPreproc
-from relsynth.synth.tabular._apart_values import keep_apart
+from relsynth.synth.tabular.rules.apart_values import keep_apart
 
 DDL = (
     "CREATE TABLE shipment (id INTEGER PRIMARY KEY, ship_from SMALLINT NOT NULL, ship_to SMALLINT NOT NULL, "

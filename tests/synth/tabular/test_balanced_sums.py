@@ -9,7 +9,7 @@ import pandas as pd
 
 from relsynth.relational import Categorical, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularPreproc
-from relsynth.synth.tabular._balanced_sums import apply_balanced_sums
+from relsynth.synth.tabular.rules.balanced_sums import apply_balanced_sums
 
 
 def journal(n: int = 200, seed: int = 0, blank: float = 0.0, signed: bool = False) -> RelationalData:

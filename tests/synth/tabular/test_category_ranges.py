@@ -8,8 +8,8 @@ from scipy.stats import ks_2samp
 
 from relsynth.relational import Categorical, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularPreproc
-from relsynth.synth.tabular._category_ranges import keep_category_ranges
 from relsynth.synth.tabular.encoders import NumericPreproc
+from relsynth.synth.tabular.rules.category_ranges import keep_category_ranges
 
 TESTS = {"HBA1C": (4, 14), "GLU": (50, 400), "CRP": (0.1, 200), "NA": (125, 150), "TROP": (0.01, 5)}
 

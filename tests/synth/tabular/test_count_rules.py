@@ -8,8 +8,8 @@ import torch
 
 from relsynth.relational import Categorical, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import DpBudget, TabularModel, TabularPreproc
-from relsynth.synth.tabular._count_rules import decided_values
 from relsynth.synth.tabular.encoders import CategoricalPreproc
+from relsynth.synth.tabular.rules.count_rules import decided_values
 
 STATUSES = ["pending", "shipped", "delivered", "returned", "cancelled"]
 

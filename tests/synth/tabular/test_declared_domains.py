@@ -22,7 +22,7 @@ from relsynth.relational import (
     Table,
 )
 from relsynth.synth import DpBudget, TabularModel, TabularPreproc
-from relsynth.synth.tabular._declared_domains import keep_domains
+from relsynth.synth.tabular.rules.declared_domains import keep_domains
 
 TIERS = [f"tier_{i:02d}" for i in range(12)]
 DDL = (

@@ -9,7 +9,7 @@ import pandas as pd
 
 from relsynth.relational import Date, Datetime, ForeignKey, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularPreproc
-from relsynth.synth.tabular._formulas import apply_formulas, describe
+from relsynth.synth.tabular.rules.formulas import apply_formulas, describe
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -12,7 +12,7 @@ from shop_data import TINY
 
 from relsynth.relational import Categorical, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularModel, TabularPreproc
-from relsynth.synth.tabular._held_first import keep_held_first
+from relsynth.synth.tabular.rules.held_first import keep_held_first
 
 
 def journal(n: int = 60, seed: int = 0, shuffled: bool = False) -> RelationalData:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from relsynth.relational import Categorical, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularPreproc
-from relsynth.synth.tabular._interval_labels import apply_interval_labels
+from relsynth.synth.tabular.rules.interval_labels import apply_interval_labels
 
 CUTS = [(0.9, "A"), (0.8, "B"), (0.7, "C"), (0.6, "D"), (0.0, "F")]
 
@@ -110,7 +110,7 @@ def test_a_wide_table_screens_its_numbers_and_shares_at_once(monkeypatch):
     scale only for the few scales passing the screen, all screened at once: one pandas groupby for
     each label and each of thousands of shares took 9 s of a 100-column table's fit, and every
     share's whole column was held at once."""
-    from relsynth.synth.tabular import _interval_labels
+    from relsynth.synth.tabular.rules import interval_labels as _interval_labels
 
     data = submissions()
     rng = np.random.default_rng(1)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from relsynth.relational import Categorical, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularPreproc
-from relsynth.synth.tabular._label_points import label_points
+from relsynth.synth.tabular.rules.label_points import label_points
 
 FEES = (-2.5, -5.0, -10.0)
 

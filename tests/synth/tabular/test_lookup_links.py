@@ -11,8 +11,8 @@ from shop_data import TINY
 
 from relsynth.relational import Categorical, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularModel, TabularPreproc
-from relsynth.synth.tabular._lookup_links import keep_lookup_links
 from relsynth.synth.tabular._references.cycles import back_links
+from relsynth.synth.tabular.rules.lookup_links import keep_lookup_links
 
 
 def bill_of_materials() -> RelationalData:

@@ -7,7 +7,7 @@ import pandas as pd
 
 from relsynth.relational import Categorical, Datetime, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import DpBudget, TabularPreproc
-from relsynth.synth.tabular._month_steps import nearest_steps
+from relsynth.synth.tabular.rules.month_steps import nearest_steps
 
 
 def policies(n: int = 300, seed: int = 0, cancelled: float = 0.0, shift: int = 1) -> RelationalData:

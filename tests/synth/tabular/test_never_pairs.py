@@ -8,7 +8,7 @@ import torch
 
 from relsynth.relational import Categorical, ForeignKey, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularModel, TabularPreproc
-from relsynth.synth.tabular._never_pairs import never_pairs
+from relsynth.synth.tabular.rules.never_pairs import never_pairs
 
 PREGNANCY = ["O80", "O24", "O13"]
 OTHER = ["E11", "I10", "J45", "M54"]

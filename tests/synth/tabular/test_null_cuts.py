@@ -8,7 +8,7 @@ import torch
 
 from relsynth.relational import Categorical, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularModel, TabularPreproc
-from relsynth.synth.tabular._null_cuts import keep_null_cuts
+from relsynth.synth.tabular.rules.null_cuts import keep_null_cuts
 
 
 def survey(n: int = 3_000, seed: int = 0) -> RelationalData:

@@ -25,7 +25,7 @@ from relsynth.relational import (
     Table,
 )
 from relsynth.synth import DpBudget, TabularModel, TabularPreproc
-from relsynth.synth.tabular._pair_orders import keep_value_orders
+from relsynth.synth.tabular.rules.pair_orders import keep_value_orders
 
 
 def edges(n_users: int = 200, seed: int = 0) -> RelationalData:

@@ -11,7 +11,7 @@ import torch
 
 from relsynth.relational import Categorical, Date, Datetime, ForeignKey, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularModel, TabularPreproc
-from relsynth.synth.tabular._parent_ends import keep_parent_ends
+from relsynth.synth.tabular.rules.parent_ends import keep_parent_ends
 
 
 def hospital(n: int = 300, seed: int = 0) -> RelationalData:
@@ -287,6 +287,7 @@ def test_a_moved_close_goes_past_its_last_message_by_the_datas_gaps():
     assert (moved > 0).all() and len(moved) == len(real)
     for q in (0.1, 0.5, 0.9):  # 1.5 times the data's at the median before
         assert abs(moved.quantile(q) / real.quantile(q) - 1) < 0.2
+
 
 def test_a_message_drawn_past_a_given_close_is_drawn_again_before_it(tiny_size):
     """No message of the data is sent at its ticket's closing second, but one drawn past the close was

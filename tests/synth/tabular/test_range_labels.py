@@ -73,7 +73,7 @@ def test_a_wide_table_screens_every_pair_of_bounds_at_once(monkeypatch):
     them (a wide table), the lab flag is still found, and a pair's rows are read whole only where
     the pair passes a screen of all pairs at once: reading every flag x number x pair whole took
     70 s of a 100-column table's 256 s fit."""
-    from relsynth.synth.tabular import _range_labels
+    from relsynth.synth.tabular.rules import range_labels as _range_labels
 
     data = results()
     rng = np.random.default_rng(1)

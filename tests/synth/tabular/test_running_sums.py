@@ -19,7 +19,7 @@ from relsynth.relational import (
     Table,
 )
 from relsynth.synth import TabularPreproc
-from relsynth.synth.tabular._running_sums import _kept_on_side, side_of_zero, without_floor_on_formulas
+from relsynth.synth.tabular.rules.running_sums import _kept_on_side, side_of_zero, without_floor_on_formulas
 
 
 def bank(n: int = 60, seed: int = 0, opening: bool = True) -> RelationalData:
@@ -215,7 +215,7 @@ def test_a_wide_table_reads_label_signs_only_for_numbers_a_step_can_be(monkeypat
     """Beside many numbers and labels in no chain (a wide table), the labelled running sum is still
     found, and the labels are read for the signs of the pair whose steps are its amounts alone: a
     search of every label for every pair of numbers took 16 s of a 50-column table's 32 s fit."""
-    from relsynth.synth.tabular import _running_sums
+    from relsynth.synth.tabular.rules import running_sums as _running_sums
 
     unsigned = unsigned_bank("DEBIT", "CREDIT")
     rng = np.random.default_rng(1)

@@ -21,7 +21,7 @@ from relsynth.relational import (
     Table,
 )
 from relsynth.synth import TabularModel, TabularPreproc
-from relsynth.synth.tabular._sign_labels import apply_sign_labels
+from relsynth.synth.tabular.rules.sign_labels import apply_sign_labels
 
 
 def transactions(n: int = 800, seed: int = 0) -> RelationalData:
@@ -248,7 +248,7 @@ def test_a_wide_table_reads_differences_whole_only_where_a_few_rows_keep_the_sig
     result is still found from the difference of the scores, and a difference is read on all rows
     only where its first rows keep one label a side: each label read every pair's difference
     whole, converting both columns again (5.8 s of a 100-column table's fit)."""
-    from relsynth.synth.tabular import _sign_labels
+    from relsynth.synth.tabular.rules import sign_labels as _sign_labels
 
     data = matches()
     rng = np.random.default_rng(1)

@@ -18,7 +18,7 @@ from relsynth.relational import (
     Table,
 )
 from relsynth.synth import TabularModel, TabularPreproc
-from relsynth.synth.tabular._sorted_siblings import sorted_within
+from relsynth.synth.tabular.rules.sorted_siblings import sorted_within
 
 SCHEMA = Schema(
     sub=Table(id=PrimaryKey(), activated=Date(), plan=Categorical()),

@@ -11,7 +11,7 @@ import torch
 
 from relsynth.relational import Categorical, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularModel, TabularPreproc
-from relsynth.synth.tabular._spelled_values import spell
+from relsynth.synth.tabular.rules.spelled_values import spell
 
 
 def labs(n: int = 600, seed: int = 0) -> RelationalData:

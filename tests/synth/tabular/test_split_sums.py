@@ -16,7 +16,7 @@ from relsynth.relational import (
     Table,
 )
 from relsynth.synth import DpBudget, TabularPreproc
-from relsynth.synth.tabular._split_sums import split_units
+from relsynth.synth.tabular.rules.split_sums import split_units
 
 
 def claims(n: int = 200, seed: int = 0, signed: bool = False, partly: bool = False) -> RelationalData:

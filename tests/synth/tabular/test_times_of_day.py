@@ -8,7 +8,7 @@ import torch
 
 from relsynth.relational import Datetime, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularModel, TabularPreproc
-from relsynth.synth.tabular._times_of_day import day_times, weekdays, within_hours
+from relsynth.synth.tabular.rules.times_of_day import day_times, weekdays, within_hours
 
 
 def stamps(rng, n: int, first_hour: int = 7, last_hour: int = 17) -> pd.Series:

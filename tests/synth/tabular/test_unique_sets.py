@@ -10,7 +10,7 @@ import torch
 
 from relsynth.relational import Categorical, Date, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import DpBudget, TabularModel, TabularPreproc
-from relsynth.synth.tabular._unique_sets import keep_unique_sets
+from relsynth.synth.tabular.rules.unique_sets import keep_unique_sets
 
 FIRST, LAST = ["Ann", "Bob", "Cy", "Di"], ["Lee", "Ray", "Sun"]
 STARTS = pd.to_datetime([f"2020-0{m}-01" for m in range(1, 5)])  # 4 x 3 x 4 = 48 sets of names and start
@@ -147,7 +147,7 @@ def test_a_value_freeing_a_unique_set_keeps_a_check_apart():
     of 300 generated matches (random teams, as DP's) ended home = away, which to_sql into the
     source's DDL refuses. A value freeing a set is never the one its row's other column of a CHECK holds."""
     from relsynth.relational.data import DIFFERS_FROM, SQL_FORMAT
-    from relsynth.synth.tabular._apart_values import keep_apart
+    from relsynth.synth.tabular.rules.apart_values import keep_apart
 
     schema = Schema(
         rnd=Table(id=PrimaryKey()),

@@ -11,22 +11,6 @@ import pandas as pd
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import with_ancestors
 from relsynth.relational.shapes import CLASSES, char_class
-from relsynth.synth.tabular._ancestor_once import apply_ancestor_once_labels
-from relsynth.synth.tabular._ancestor_orders import keep_ancestor_orders
-from relsynth.synth.tabular._apart_values import keep_apart
-from relsynth.synth.tabular._balanced_sums import apply_balanced_sums
-from relsynth.synth.tabular._carried_values import keep_carried_values
-from relsynth.synth.tabular._category_decimals import keep_category_decimals
-from relsynth.synth.tabular._category_gaps import keep_category_gaps
-from relsynth.synth.tabular._category_ranges import keep_category_ranges
-from relsynth.synth.tabular._constant_sums import apply_constant_sums
-from relsynth.synth.tabular._count_sums import apply_count_sums
-from relsynth.synth.tabular._date_parts import apply_date_parts, moved_date_parts
-from relsynth.synth.tabular._declared_domains import keep_domains
-from relsynth.synth.tabular._disjoint_intervals import keep_disjoint_intervals
-from relsynth.synth.tabular._flagged_copies import apply_flagged_copies
-from relsynth.synth.tabular._formulas import apply_formulas
-from relsynth.synth.tabular._held_first import keep_held_first
 from relsynth.synth.tabular._identifiers import (
     PARENT,
     follows_row,
@@ -36,21 +20,6 @@ from relsynth.synth.tabular._identifiers import (
     repeat_codes,
     uuids,
 )
-from relsynth.synth.tabular._inequalities import keep_inequalities
-from relsynth.synth.tabular._interval_labels import apply_interval_labels
-from relsynth.synth.tabular._last_labels import apply_last_labels
-from relsynth.synth.tabular._lookup_links import keep_lookup_links
-from relsynth.synth.tabular._lookup_matches import keep_lookup_matches, match_scope
-from relsynth.synth.tabular._lookup_orders import keep_lookup_orders
-from relsynth.synth.tabular._month_steps import keep_month_steps
-from relsynth.synth.tabular._never_pairs import pair_scope
-from relsynth.synth.tabular._null_cuts import keep_null_cuts
-from relsynth.synth.tabular._number_endings import keep_number_endings
-from relsynth.synth.tabular._pair_orders import keep_key_orders, keep_value_orders
-from relsynth.synth.tabular._parent_ends import keep_parent_ends
-from relsynth.synth.tabular._prefixed_codes import apply_prefixed_codes
-from relsynth.synth.tabular._range_labels import apply_range_labels
-from relsynth.synth.tabular._ratio_ranges import ancestor_numbers, keep_ratio_ranges
 from relsynth.synth.tabular._references import (
     assign_references,
     copy_totals,
@@ -66,21 +35,52 @@ from relsynth.synth.tabular._references import (
 )
 from relsynth.synth.tabular._references.generate import row_null_shares, steps_dated_first
 from relsynth.synth.tabular._references.pairing import coarse_tokens, feature_fields
-from relsynth.synth.tabular._running_sums import apply_running_sums
-from relsynth.synth.tabular._shared_values import keep_shared_values, shared_groups, sharing_offsets
-from relsynth.synth.tabular._sibling_spans import keep_sibling_spans
-from relsynth.synth.tabular._sign_labels import apply_sign_labels, keep_sign_sides
-from relsynth.synth.tabular._sorted_siblings import keep_sorted_siblings
-from relsynth.synth.tabular._spelled_values import apply_spelled_values
-from relsynth.synth.tabular._split_sums import apply_split_sums
 from relsynth.synth.tabular._tables import distinct_days, yyyymmdd
-from relsynth.synth.tabular._times_of_day import early_calendars, keep_times_of_day, keep_weekdays_first
-from relsynth.synth.tabular._totals import apply_totals
-from relsynth.synth.tabular._unique_sets import keep_unique_sets
-from relsynth.synth.tabular._whole_multiples import keep_whole_multiples
-from relsynth.synth.tabular._whole_years import apply_whole_years
 from relsynth.synth.tabular.encoders import NumericPreproc
 from relsynth.synth.tabular.orderings import from_offsets, warn_past_extremes, without_room
+from relsynth.synth.tabular.rules.ancestor_once import apply_ancestor_once_labels
+from relsynth.synth.tabular.rules.ancestor_orders import keep_ancestor_orders
+from relsynth.synth.tabular.rules.apart_values import keep_apart
+from relsynth.synth.tabular.rules.balanced_sums import apply_balanced_sums
+from relsynth.synth.tabular.rules.carried_values import keep_carried_values
+from relsynth.synth.tabular.rules.category_decimals import keep_category_decimals
+from relsynth.synth.tabular.rules.category_gaps import keep_category_gaps
+from relsynth.synth.tabular.rules.category_ranges import keep_category_ranges
+from relsynth.synth.tabular.rules.constant_sums import apply_constant_sums
+from relsynth.synth.tabular.rules.count_sums import apply_count_sums
+from relsynth.synth.tabular.rules.date_parts import apply_date_parts, moved_date_parts
+from relsynth.synth.tabular.rules.declared_domains import keep_domains
+from relsynth.synth.tabular.rules.disjoint_intervals import keep_disjoint_intervals
+from relsynth.synth.tabular.rules.flagged_copies import apply_flagged_copies
+from relsynth.synth.tabular.rules.formulas import apply_formulas
+from relsynth.synth.tabular.rules.held_first import keep_held_first
+from relsynth.synth.tabular.rules.inequalities import keep_inequalities
+from relsynth.synth.tabular.rules.interval_labels import apply_interval_labels
+from relsynth.synth.tabular.rules.last_labels import apply_last_labels
+from relsynth.synth.tabular.rules.lookup_links import keep_lookup_links
+from relsynth.synth.tabular.rules.lookup_matches import keep_lookup_matches, match_scope
+from relsynth.synth.tabular.rules.lookup_orders import keep_lookup_orders
+from relsynth.synth.tabular.rules.month_steps import keep_month_steps
+from relsynth.synth.tabular.rules.never_pairs import pair_scope
+from relsynth.synth.tabular.rules.null_cuts import keep_null_cuts
+from relsynth.synth.tabular.rules.number_endings import keep_number_endings
+from relsynth.synth.tabular.rules.pair_orders import keep_key_orders, keep_value_orders
+from relsynth.synth.tabular.rules.parent_ends import keep_parent_ends
+from relsynth.synth.tabular.rules.prefixed_codes import apply_prefixed_codes
+from relsynth.synth.tabular.rules.range_labels import apply_range_labels
+from relsynth.synth.tabular.rules.ratio_ranges import ancestor_numbers, keep_ratio_ranges
+from relsynth.synth.tabular.rules.running_sums import apply_running_sums
+from relsynth.synth.tabular.rules.shared_values import keep_shared_values, shared_groups, sharing_offsets
+from relsynth.synth.tabular.rules.sibling_spans import keep_sibling_spans
+from relsynth.synth.tabular.rules.sign_labels import apply_sign_labels, keep_sign_sides
+from relsynth.synth.tabular.rules.sorted_siblings import keep_sorted_siblings
+from relsynth.synth.tabular.rules.spelled_values import apply_spelled_values
+from relsynth.synth.tabular.rules.split_sums import apply_split_sums
+from relsynth.synth.tabular.rules.times_of_day import early_calendars, keep_times_of_day, keep_weekdays_first
+from relsynth.synth.tabular.rules.totals import apply_totals
+from relsynth.synth.tabular.rules.unique_sets import keep_unique_sets
+from relsynth.synth.tabular.rules.whole_multiples import keep_whole_multiples
+from relsynth.synth.tabular.rules.whole_years import apply_whole_years
 
 log = logging.getLogger(__name__)
 

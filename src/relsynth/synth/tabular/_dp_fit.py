@@ -96,11 +96,8 @@ from relsynth.relational.files import DECIMAL_PRECISION
 from relsynth.synth.core.training.accounting import zcdp_epsilon, zcdp_rho
 from relsynth.synth.core.training.dp import DpBudget
 from relsynth.synth.tabular._assemble import entity_lengths
-from relsynth.synth.tabular._declared_domains import closed_bounds, declared_domain, public_domains
 from relsynth.synth.tabular._references import declared_apart, declared_links, declared_not_null, declared_numbers
 from relsynth.synth.tabular._tables import child_counts, pk_format, records, root_order
-from relsynth.synth.tabular._unique_labels import declared_unique_labels
-from relsynth.synth.tabular._unique_sets import declared_pair
 from relsynth.synth.tabular.encoders import (
     CategoricalPreproc,
     ColumnPreproc,
@@ -111,6 +108,9 @@ from relsynth.synth.tabular.encoders import (
     _to_number,
     log_scaled_intervals,
 )
+from relsynth.synth.tabular.rules.declared_domains import closed_bounds, declared_domain, public_domains
+from relsynth.synth.tabular.rules.unique_labels import declared_unique_labels
+from relsynth.synth.tabular.rules.unique_sets import declared_pair
 
 log = logging.getLogger(__name__)
 LOG_STEPS = 4  # sign-log grid: 4 cells per decade

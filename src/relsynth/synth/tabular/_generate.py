@@ -24,37 +24,37 @@ from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.core.workers import can_fork, run_forked
 from relsynth.synth.tabular import _sizes
-from relsynth.synth.tabular._carried_values import carried_token, carried_token_positions
-from relsynth.synth.tabular._changed_rows import changed_row_positions, repeated_token
-from relsynth.synth.tabular._count_rules import count_tables, parent_count_rules
-from relsynth.synth.tabular._count_sums import count_sum_positions, force_count_sums, given_count_tokens
 from relsynth.synth.tabular._decode import decode_parsed, keep_entities, parse_entities, row_child_counts
-from relsynth.synth.tabular._dependencies import (
+from relsynth.synth.tabular._dp_counts import uncalibrated_edges
+from relsynth.synth.tabular.dataset import recent_siblings
+from relsynth.synth.tabular.grammar import BOS, PAD
+from relsynth.synth.tabular.preproc import TabularPreproc
+from relsynth.synth.tabular.rules.carried_values import carried_token, carried_token_positions
+from relsynth.synth.tabular.rules.changed_rows import changed_row_positions, repeated_token
+from relsynth.synth.tabular.rules.count_rules import count_tables, parent_count_rules
+from relsynth.synth.tabular.rules.count_sums import count_sum_positions, force_count_sums, given_count_tokens
+from relsynth.synth.tabular.rules.dependencies import (
     banning_tables,
     forcing_tables,
     later_null_bans,
     null_tables,
     parent_forcing,
 )
-from relsynth.synth.tabular._dp_counts import uncalibrated_edges
-from relsynth.synth.tabular._edge_labels import banned_at, edge_label_bans
-from relsynth.synth.tabular._last_labels import last_label_forcing
-from relsynth.synth.tabular._last_nulls import last_null_positions
-from relsynth.synth.tabular._last_shares import LastRowShares, last_row_shares
-from relsynth.synth.tabular._lookup_matches import lookup_match_bans
-from relsynth.synth.tabular._never_pairs import ignored, pair_bans, reweigh
-from relsynth.synth.tabular._ordered_labels import (
+from relsynth.synth.tabular.rules.edge_labels import banned_at, edge_label_bans
+from relsynth.synth.tabular.rules.last_labels import last_label_forcing
+from relsynth.synth.tabular.rules.last_nulls import last_null_positions
+from relsynth.synth.tabular.rules.last_shares import LastRowShares, last_row_shares
+from relsynth.synth.tabular.rules.lookup_matches import lookup_match_bans
+from relsynth.synth.tabular.rules.never_pairs import ignored, pair_bans, reweigh
+from relsynth.synth.tabular.rules.ordered_labels import (
     next_label_bans,
     ordered_label_bans,
     repeated_label_tokens,
     rows_after,
 )
-from relsynth.synth.tabular._shared_values import shared_positions
-from relsynth.synth.tabular._sign_labels import sign_label_bans
-from relsynth.synth.tabular._unique_labels import label_pair_positions, shared_label_bans, unique_positions
-from relsynth.synth.tabular.dataset import recent_siblings
-from relsynth.synth.tabular.grammar import BOS, PAD
-from relsynth.synth.tabular.preproc import TabularPreproc
+from relsynth.synth.tabular.rules.shared_values import shared_positions
+from relsynth.synth.tabular.rules.sign_labels import sign_label_bans
+from relsynth.synth.tabular.rules.unique_labels import label_pair_positions, shared_label_bans, unique_positions
 
 log = logging.getLogger(__name__)
 _AUTO_BATCH = 256

@@ -49,7 +49,7 @@ import pandas as pd
 
 from relsynth.relational.check_digits import find_check, with_check
 from relsynth.relational.shapes import CLASSES, DIGIT, UUID, char_shapes, code_shapes
-from relsynth.synth.tabular._date_parts import PARTS
+from relsynth.synth.tabular.rules.date_parts import PARTS
 
 log = logging.getLogger(__name__)
 

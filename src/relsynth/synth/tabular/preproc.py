@@ -40,52 +40,9 @@ from relsynth.relational.orders import (
 from relsynth.relational.row_keys import row_key_references
 from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_config, write_config
 from relsynth.synth.tabular import _dp_fit
-from relsynth.synth.tabular._ancestor_once import find_ancestor_once_labels
-from relsynth.synth.tabular._ancestor_orders import find_ancestor_orders
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
-from relsynth.synth.tabular._balanced_sums import find_balanced_sums
-from relsynth.synth.tabular._carried_values import find_carried_values
-from relsynth.synth.tabular._category_decimals import find_category_decimals
-from relsynth.synth.tabular._category_gaps import find_category_gaps
-from relsynth.synth.tabular._category_ranges import find_category_ranges
-from relsynth.synth.tabular._changed_rows import find_changed_rows
-from relsynth.synth.tabular._constant_sums import find_constant_sums
-from relsynth.synth.tabular._count_rules import find_count_rules
-from relsynth.synth.tabular._count_sums import find_count_sums
-from relsynth.synth.tabular._date_parts import find_date_parts
-from relsynth.synth.tabular._declared_domains import declared_lengths
 from relsynth.synth.tabular._decode import decode_entities
-from relsynth.synth.tabular._dependencies import (
-    find_dependencies,
-    find_distinct,
-    find_later_null_rules,
-    find_null_rules,
-    find_parent_dependencies,
-)
-from relsynth.synth.tabular._disjoint_intervals import find_disjoint_intervals
-from relsynth.synth.tabular._edge_labels import find_edge_labels
-from relsynth.synth.tabular._flagged_copies import find_flagged_copies
-from relsynth.synth.tabular._formulas import find_formulas, without_ordered_dividends
-from relsynth.synth.tabular._held_first import find_held_first
 from relsynth.synth.tabular._identifiers import code_repeats, identifier_format, parent_labels
-from relsynth.synth.tabular._inequalities import find_inequalities
-from relsynth.synth.tabular._interval_labels import find_interval_labels
-from relsynth.synth.tabular._label_points import label_points
-from relsynth.synth.tabular._last_labels import find_last_labels
-from relsynth.synth.tabular._last_nulls import find_last_nulls
-from relsynth.synth.tabular._lookup_links import find_lookup_links
-from relsynth.synth.tabular._lookup_matches import find_lookup_matches
-from relsynth.synth.tabular._lookup_orders import find_lookup_orders, find_reference_sides
-from relsynth.synth.tabular._month_steps import find_month_steps
-from relsynth.synth.tabular._never_pairs import find_never_pairs
-from relsynth.synth.tabular._null_cuts import find_null_cuts
-from relsynth.synth.tabular._number_endings import find_number_endings
-from relsynth.synth.tabular._ordered_labels import find_ordered_labels
-from relsynth.synth.tabular._pair_orders import key_orders
-from relsynth.synth.tabular._parent_ends import find_parent_ends, own_end
-from relsynth.synth.tabular._prefixed_codes import prefixed_codes
-from relsynth.synth.tabular._range_labels import find_range_labels
-from relsynth.synth.tabular._ratio_ranges import find_ratio_ranges
 from relsynth.synth.tabular._references import (
     declared_links,
     mirrored_links,
@@ -96,26 +53,7 @@ from relsynth.synth.tabular._references import (
 )
 from relsynth.synth.tabular._references.fit import null_by as reference_null_by
 from relsynth.synth.tabular._references.pairing import coarse_tokens, n_groups
-from relsynth.synth.tabular._running_sums import find_running_sums, without_floor_on_formulas
-from relsynth.synth.tabular._shared_values import find_shared_values, set_columns
-from relsynth.synth.tabular._sibling_spans import find_sibling_spans
-from relsynth.synth.tabular._sign_labels import find_sign_labels
-from relsynth.synth.tabular._sorted_siblings import find_sorted_siblings
-from relsynth.synth.tabular._spelled_values import find_spelled_values, spelled_columns
-from relsynth.synth.tabular._split_sums import find_split_sums
 from relsynth.synth.tabular._tables import child_counts, key_date, pk_format, records
-from relsynth.synth.tabular._times_of_day import find_times_of_day, keeps_calendar, named_columns
-from relsynth.synth.tabular._totals import find_totals
-from relsynth.synth.tabular._unique_labels import (
-    find_ancestor_unique_labels,
-    find_lookup_slots,
-    find_once_labels,
-    find_shared_labels,
-    find_unique_label_pairs,
-    find_unique_labels,
-)
-from relsynth.synth.tabular._whole_multiples import find_whole_multiples
-from relsynth.synth.tabular._whole_years import find_whole_years
 from relsynth.synth.tabular.encoders import (
     CategoricalPreproc,
     ColumnPreproc,
@@ -139,6 +77,68 @@ from relsynth.synth.tabular.orderings import (
     with_cap_gaps,
     with_offsets,
 )
+from relsynth.synth.tabular.rules.ancestor_once import find_ancestor_once_labels
+from relsynth.synth.tabular.rules.ancestor_orders import find_ancestor_orders
+from relsynth.synth.tabular.rules.balanced_sums import find_balanced_sums
+from relsynth.synth.tabular.rules.carried_values import find_carried_values
+from relsynth.synth.tabular.rules.category_decimals import find_category_decimals
+from relsynth.synth.tabular.rules.category_gaps import find_category_gaps
+from relsynth.synth.tabular.rules.category_ranges import find_category_ranges
+from relsynth.synth.tabular.rules.changed_rows import find_changed_rows
+from relsynth.synth.tabular.rules.constant_sums import find_constant_sums
+from relsynth.synth.tabular.rules.count_rules import find_count_rules
+from relsynth.synth.tabular.rules.count_sums import find_count_sums
+from relsynth.synth.tabular.rules.date_parts import find_date_parts
+from relsynth.synth.tabular.rules.declared_domains import declared_lengths
+from relsynth.synth.tabular.rules.dependencies import (
+    find_dependencies,
+    find_distinct,
+    find_later_null_rules,
+    find_null_rules,
+    find_parent_dependencies,
+)
+from relsynth.synth.tabular.rules.disjoint_intervals import find_disjoint_intervals
+from relsynth.synth.tabular.rules.edge_labels import find_edge_labels
+from relsynth.synth.tabular.rules.flagged_copies import find_flagged_copies
+from relsynth.synth.tabular.rules.formulas import find_formulas, without_ordered_dividends
+from relsynth.synth.tabular.rules.held_first import find_held_first
+from relsynth.synth.tabular.rules.inequalities import find_inequalities
+from relsynth.synth.tabular.rules.interval_labels import find_interval_labels
+from relsynth.synth.tabular.rules.label_points import label_points
+from relsynth.synth.tabular.rules.last_labels import find_last_labels
+from relsynth.synth.tabular.rules.last_nulls import find_last_nulls
+from relsynth.synth.tabular.rules.lookup_links import find_lookup_links
+from relsynth.synth.tabular.rules.lookup_matches import find_lookup_matches
+from relsynth.synth.tabular.rules.lookup_orders import find_lookup_orders, find_reference_sides
+from relsynth.synth.tabular.rules.month_steps import find_month_steps
+from relsynth.synth.tabular.rules.never_pairs import find_never_pairs
+from relsynth.synth.tabular.rules.null_cuts import find_null_cuts
+from relsynth.synth.tabular.rules.number_endings import find_number_endings
+from relsynth.synth.tabular.rules.ordered_labels import find_ordered_labels
+from relsynth.synth.tabular.rules.pair_orders import key_orders
+from relsynth.synth.tabular.rules.parent_ends import find_parent_ends, own_end
+from relsynth.synth.tabular.rules.prefixed_codes import prefixed_codes
+from relsynth.synth.tabular.rules.range_labels import find_range_labels
+from relsynth.synth.tabular.rules.ratio_ranges import find_ratio_ranges
+from relsynth.synth.tabular.rules.running_sums import find_running_sums, without_floor_on_formulas
+from relsynth.synth.tabular.rules.shared_values import find_shared_values, set_columns
+from relsynth.synth.tabular.rules.sibling_spans import find_sibling_spans
+from relsynth.synth.tabular.rules.sign_labels import find_sign_labels
+from relsynth.synth.tabular.rules.sorted_siblings import find_sorted_siblings
+from relsynth.synth.tabular.rules.spelled_values import find_spelled_values, spelled_columns
+from relsynth.synth.tabular.rules.split_sums import find_split_sums
+from relsynth.synth.tabular.rules.times_of_day import find_times_of_day, keeps_calendar, named_columns
+from relsynth.synth.tabular.rules.totals import find_totals
+from relsynth.synth.tabular.rules.unique_labels import (
+    find_ancestor_unique_labels,
+    find_lookup_slots,
+    find_once_labels,
+    find_shared_labels,
+    find_unique_label_pairs,
+    find_unique_labels,
+)
+from relsynth.synth.tabular.rules.whole_multiples import find_whole_multiples
+from relsynth.synth.tabular.rules.whole_years import find_whole_years
 
 if TYPE_CHECKING:
     from relsynth.synth.core.training.dp import DpBudget

@@ -41,9 +41,9 @@ from relsynth.synth.tabular._references.pairing import (
     n_groups,
     with_parent_row,
 )
-from relsynth.synth.tabular._unique_labels import met_across, never_repeated_sets, never_repeated_with
-from relsynth.synth.tabular._unique_sets import declared_pair
 from relsynth.synth.tabular.encoders import _plain
+from relsynth.synth.tabular.rules.unique_labels import met_across, never_repeated_sets, never_repeated_with
+from relsynth.synth.tabular.rules.unique_sets import declared_pair
 
 log = logging.getLogger(__name__)
 

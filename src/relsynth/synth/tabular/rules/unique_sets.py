@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, Schema
-from relsynth.synth.tabular._apart_values import apart_pairs
+from relsynth.synth.tabular.rules.apart_values import apart_pairs
 
 log = logging.getLogger(__name__)
 MAX_TRIES = 200  # candidate values tried for one row and column

@@ -29,7 +29,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import ancestor_ordered, as_numbers
-from relsynth.synth.tabular._lookup_orders import move_within, side_rules
+from relsynth.synth.tabular.rules.lookup_orders import move_within, side_rules
 
 log = logging.getLogger(__name__)
 

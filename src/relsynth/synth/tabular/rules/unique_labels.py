@@ -37,9 +37,9 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.schema import Edge
-from relsynth.synth.tabular._dependencies import _categoricals, _exact, _exact_values
-from relsynth.synth.tabular._unique_sets import declared_pair
 from relsynth.synth.tabular.encoders import CategoricalPreproc, _plain
+from relsynth.synth.tabular.rules.dependencies import _categoricals, _exact, _exact_values
+from relsynth.synth.tabular.rules.unique_sets import declared_pair
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows under a parent holding the label, at least

@@ -37,8 +37,8 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.relational.orders import ancestor_column, with_ancestors
-from relsynth.synth.tabular._dependencies import _categoricals, _codes
 from relsynth.synth.tabular.encoders import NumericPreproc
+from relsynth.synth.tabular.rules.dependencies import _categoricals, _codes
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows a category needs for a range of its own (and a pair for a rule)

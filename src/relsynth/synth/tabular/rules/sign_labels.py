@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
-from relsynth.synth.tabular._never_pairs import PairBan
-from relsynth.synth.tabular._null_cuts import range_of, redraw_in_bins
 from relsynth.synth.tabular.encoders import label_texts
+from relsynth.synth.tabular.rules.never_pairs import PairBan
+from relsynth.synth.tabular.rules.null_cuts import range_of, redraw_in_bins
 
 log = logging.getLogger(__name__)
 SCREEN = 200  # rows each difference of two numbers is tried on before all rows

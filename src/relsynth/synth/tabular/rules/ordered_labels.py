@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
-from relsynth.synth.tabular._unique_labels import _nested_categories
 from relsynth.synth.tabular.encoders import label_texts
+from relsynth.synth.tabular.rules.unique_labels import _nested_categories
 
 log = logging.getLogger(__name__)
 MIN_STEPS = 20  # steps between two different labels under one parent, at least

@@ -26,9 +26,9 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.relational.orders import ancestor_keys
-from relsynth.synth.tabular._dependencies import _categoricals, _codes
-from relsynth.synth.tabular._unique_labels import MIN_REPEATS, MIN_ROWS, split_by_labels
 from relsynth.synth.tabular.encoders import _plain
+from relsynth.synth.tabular.rules.dependencies import _categoricals, _codes
+from relsynth.synth.tabular.rules.unique_labels import MIN_REPEATS, MIN_ROWS, split_by_labels
 
 log = logging.getLogger(__name__)
 LAST_SHARE = 0.9  # the rows above whose one such value is their last row's, at least, to write it there

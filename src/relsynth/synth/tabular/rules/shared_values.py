@@ -39,7 +39,6 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.relational.orders import as_numbers
-from relsynth.synth.tabular._dependencies import _exact
 from relsynth.synth.tabular.encoders import CategoricalPreproc, NumericPreproc
 from relsynth.synth.tabular.orderings import (
     Ordering,
@@ -50,6 +49,7 @@ from relsynth.synth.tabular.orderings import (
     after_itself,
     from_offsets,
 )
+from relsynth.synth.tabular.rules.dependencies import _exact
 
 log = logging.getLogger(__name__)
 MIN_GROUPS = 20  # groups of rows under two parent rows or more holding the value, at least

@@ -21,7 +21,7 @@ import numpy as np
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular._assemble import sibling_order
-from relsynth.synth.tabular._unique_labels import _nested_categories
+from relsynth.synth.tabular.rules.unique_labels import _nested_categories
 
 log = logging.getLogger(__name__)
 MIN_PAIRS = 20  # pairs of consecutive siblings, at least

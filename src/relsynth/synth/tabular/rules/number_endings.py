@@ -24,8 +24,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from relsynth.synth.tabular._category_decimals import _labels
 from relsynth.synth.tabular.encoders import NumericPreproc
+from relsynth.synth.tabular.rules.category_decimals import _labels
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # binned values an ending needs

@@ -21,7 +21,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.relational.orders import ancestor_column, with_ancestors
-from relsynth.synth.tabular._dependencies import _categoricals, _codes
+from relsynth.synth.tabular.rules.dependencies import _categoricals, _codes
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # marked rows holding both numbers, at least

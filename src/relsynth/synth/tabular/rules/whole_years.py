@@ -21,7 +21,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.relational.orders import DATED
-from relsynth.synth.tabular._formulas import _holds
+from relsynth.synth.tabular.rules.formulas import _holds
 
 log = logging.getLogger(__name__)
 Operand = tuple[str | None, str]  # (None, column): of the row; (fk, column): of the parent row its key names

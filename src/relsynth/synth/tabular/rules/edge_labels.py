@@ -25,9 +25,9 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular._assemble import sibling_order
-from relsynth.synth.tabular._last_nulls import last_rows
-from relsynth.synth.tabular._unique_labels import _nested_categories
 from relsynth.synth.tabular.encoders import label_texts
+from relsynth.synth.tabular.rules.last_nulls import last_rows
+from relsynth.synth.tabular.rules.unique_labels import _nested_categories
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows of a label, and rows at and off each place, at least

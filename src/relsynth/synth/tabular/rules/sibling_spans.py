@@ -29,7 +29,7 @@ import pandas as pd
 from relsynth.relational import Column, RelationalData, Schema
 from relsynth.relational.orders import DATED, as_numbers, with_ancestors
 from relsynth.relational.schema import Edge
-from relsynth.synth.tabular._lookup_orders import move_within, side_rules
+from relsynth.synth.tabular.rules.lookup_orders import move_within, side_rules
 
 log = logging.getLogger(__name__)
 AGGREGATES = ("min", "max")  # the span's sides: the first and the last of the sibling rows' dates

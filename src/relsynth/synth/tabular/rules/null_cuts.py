@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
-from relsynth.synth.tabular._category_ranges import within_category_ranges
 from relsynth.synth.tabular.encoders import NumericPreproc
+from relsynth.synth.tabular.rules.category_ranges import within_category_ranges
 
 MIN_NULLS = 5  # rows on each side, at least
 KINDS = ("numeric", "integer")  # numbers a cut is read on (dates: their own orders)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
-from relsynth.synth.tabular._last_nulls import last_rows
+from relsynth.synth.tabular.rules.last_nulls import last_rows
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows with children the match is read from, at least

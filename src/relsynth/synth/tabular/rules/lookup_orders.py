@@ -41,8 +41,8 @@ from relsynth.relational.orders import (
     referenced_ordered,
 )
 from relsynth.relational.schema import Edge
-from relsynth.synth.tabular._formulas import _places
 from relsynth.synth.tabular.orderings import _grid
+from relsynth.synth.tabular.rules.formulas import _places
 
 log = logging.getLogger(__name__)
 N_QUANTILES = 21  # where values lie, kept as this many quantiles: no single row's value is stored

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
-from relsynth.synth.tabular._dependencies import _categoricals, _codes
 from relsynth.synth.tabular.encoders import NumericPreproc
+from relsynth.synth.tabular.rules.dependencies import _categoricals, _codes
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # a category's values needed for its quantiles

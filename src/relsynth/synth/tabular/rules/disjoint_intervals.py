@@ -34,7 +34,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import DATED, as_numbers
-from relsynth.synth.tabular._times_of_day import named_columns
+from relsynth.synth.tabular.rules.times_of_day import named_columns
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # consecutive sibling pairs holding both dates, at least

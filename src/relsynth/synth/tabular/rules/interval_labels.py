@@ -30,8 +30,8 @@ import pandas as pd
 from scipy.special import gammaln
 
 from relsynth.relational import RelationalData
-from relsynth.synth.tabular._sign_labels import LABEL_KINDS, _categories, _floats
 from relsynth.synth.tabular.encoders import label_texts
+from relsynth.synth.tabular.rules.sign_labels import LABEL_KINDS, _categories, _floats
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows of each label an interval is read from, at least

@@ -28,8 +28,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from relsynth.synth.tabular._dependencies import _categoricals, _codes
 from relsynth.synth.tabular.encoders import NumericPreproc, _decimals
+from relsynth.synth.tabular.rules.dependencies import _categoricals, _codes
 
 log = logging.getLogger(__name__)
 # a category's values needed to read its decimals: cents whole in 10 values by chance once in 1e20;

@@ -20,7 +20,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.relational.orders import DATED
-from relsynth.synth.tabular._dependencies import _categoricals
+from relsynth.synth.tabular.rules.dependencies import _categoricals
 
 log = logging.getLogger(__name__)
 MAX_GAPS = 12  # distinct times a date keeps after its base, at most

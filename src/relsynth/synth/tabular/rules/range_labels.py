@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
-from relsynth.synth.tabular._sign_labels import _categories, _floats
+from relsynth.synth.tabular.rules.sign_labels import _categories, _floats
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows inside and rows outside the range, each, at least

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
-from relsynth.synth.tabular._ratio_ranges import _above, _numbers
 from relsynth.synth.tabular.encoders import NumericPreproc
+from relsynth.synth.tabular.rules.ratio_ranges import _above, _numbers
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows holding both numbers, the one above positive, at least

@@ -39,8 +39,8 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.relational.orders import with_ancestors
-from relsynth.synth.tabular._ratio_ranges import _above, _numbers, _sample_rows
 from relsynth.synth.tabular.encoders import _decimals
+from relsynth.synth.tabular.rules.ratio_ranges import _above, _numbers, _sample_rows
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import DATED
-from relsynth.synth.tabular._apart_values import apart_pairs
+from relsynth.synth.tabular.rules.apart_values import apart_pairs
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows holding both the column and the date, at least
