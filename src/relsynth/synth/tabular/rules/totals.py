@@ -9,7 +9,10 @@ or dealt to it afterwards (references), so a generated total never matches its r
 keeps, per number of a table, the first such sum it equals in at least `MIN_SHARE` of at least
 `MIN_ROWS` rows (a sum first, then a mean, least or greatest of one number); generation sets it
 to that aggregate over the generated rows, rounded to the column's decimals, and a mean, least or
-greatest of no rows to null, as the data holds none. Totals are found before the orders within rows (`orderings`), which then leave
+greatest of no rows to null, as the data holds none. A date or time of a row may likewise be the
+earliest or latest of its rows' dates (a customer's first and last order, kept on the customer):
+the model drew it apart from them, so 13 and 47 of 261 generated customers had their orders'
+(`DATE_AGGREGATES`, set as they are, no rounding). Totals are found before the orders within rows (`orderings`), which then leave
 them out (a total is set after generation: no offset may start from it, nor be it); context
 columns, given at generation, are never totals.
 """
@@ -30,6 +33,8 @@ MIN_ROWS = 20  # rows with a value the share is read from, at least
 _NUMBERS = (Column.NUMERIC, Column.INTEGER)
 # after the sum, what else a number may aggregate of one number of its rows (pandas' names)
 AGGREGATES = ("mean", "min", "max")
+_DATES = (Column.DATE, Column.DATETIME)
+DATE_AGGREGATES = ("min", "max")  # what a date may aggregate of one date of its rows
 
 
 def find_totals(pre, data: RelationalData) -> list[dict]:
@@ -39,6 +44,13 @@ def find_totals(pre, data: RelationalData) -> list[dict]:
     its parent key: rows under its parent)."""
     schema, out = data.schema, []
     for table in schema.synth_tables:
+        for col in date_candidates(pre, table):
+            found = next((t for rows, fk, by in summed_rows(schema, table) if (t := _match_dates(data, table, col, rows, fk, by, pre))), None)  # fmt: skip
+            if found is not None:
+                log.info(
+                    "%s.%s is the %s of %s over %s: kept so", table, col, found["how"], found["of"][0], found["rows"]
+                )
+                out.append(found)
         for col in total_candidates(pre, table):
             found = next(
                 (
@@ -77,6 +89,45 @@ def total_candidates(pre, table: str) -> list[str]:
     """`table`'s modelled numbers that may be a total: not context columns (given at generation)."""
     given = pre.given_columns(table)
     return [c for c in pre.float_numbers(table, pre.modelled_columns(table)) if c not in given]
+
+
+def date_candidates(pre, table: str) -> list[str]:
+    """`table`'s modelled dates and times that may be a first or last of its rows: not context columns."""
+    given, kinds = pre.given_columns(table), pre.schema.tables[table].columns
+    return [c for c in pre.modelled_columns(table) if kinds[c].kind in _DATES and c not in given]
+
+
+def _match_dates(data: RelationalData, table: str, col: str, rows: str, fk: str, by: str, pre) -> dict | None:
+    """The first earliest or latest (`DATE_AGGREGATES`) of one modelled date of `rows` that `table.col`
+    equals in `MIN_SHARE` of its `MIN_ROWS` rows at least, where the rows hold several values (a
+    constant is no first order)."""
+    x = instants(data[table][col])
+    present = x.notna().to_numpy()
+    if present.sum() < MIN_ROWS or x[present].nunique() < 2:
+        return None
+    kinds, modelled = data.schema.tables[rows].columns, set(pre.modelled_columns(rows))
+    dates = [c for c, k in kinds.items() if k.kind in _DATES and c in modelled]
+    for how, c in [(how, c) for how in DATE_AGGREGATES for c in dates]:
+        values = instants(aggregate_dates(data[rows], fk, c, data[table][by], how))
+        if (x[present].to_numpy() == values[present].to_numpy()).mean() >= MIN_SHARE:
+            held = bool(present[values.notna().to_numpy()].all())
+            return {"table": table, "column": col, "rows": rows, "fk": fk, "by": by, "of": [c], "how": how, "held": held, "dated": True}  # fmt: skip
+    return None
+
+
+def instants(values: pd.Series) -> pd.Series:
+    """`values` as naive datetime64[ns] (UTC where they carry a zone), NaT where none."""
+    x = pd.to_datetime(pd.Series(values).reset_index(drop=True), errors="coerce")
+    if getattr(x.dt, "tz", None) is not None:
+        x = x.dt.tz_convert("UTC").dt.tz_localize(None)
+    return x.astype("datetime64[ns]")
+
+
+def aggregate_dates(rows: pd.DataFrame, fk: str, of: str, keys: pd.Series, how: str) -> pd.Series:
+    """Per value of `keys`, the earliest or latest (`how`) date `of` of `rows` naming it through `fk`,
+    NaT where none, in the column's own dtype."""
+    found = rows[of].groupby(rows[fk].to_numpy(), dropna=True).agg(how)
+    return found.reindex(pd.Index(keys)).reset_index(drop=True)
 
 
 def _match(data: RelationalData, table: str, col: str, rows: str, fk: str, by: str, modelled: set[str]) -> dict | None:
@@ -137,6 +188,9 @@ def apply_totals(totals: list[dict], tables: dict[str, pd.DataFrame]) -> None:
     """Set (in place) every fitted total of the generated `tables` to its sum (or mean, least or
     greatest) over their rows."""
     for t in totals:
+        if t.get("dated"):
+            _apply_dates(t, tables)
+            continue
         frame, how = tables[t["table"]], t.get("how", "sum")
         values = aggregate_over(tables[t["rows"]], t["fk"], t["of"], frame[t["by"]], how)
         values = np.round(values, int(t["decimals"]))
@@ -147,3 +201,17 @@ def apply_totals(totals: list[dict], tables: dict[str, pd.DataFrame]) -> None:
             written = ~np.isnan(values) & (written | bool(t.get("held")))
         column.iloc[np.flatnonzero(written)] = values[written]
         frame[t["column"]] = column
+
+
+def _apply_dates(t: dict, tables: dict[str, pd.DataFrame]) -> None:
+    """Set (in place) a first or last date to the earliest or latest of its generated rows' dates, to
+    none where it has no rows; one the model left missing stays so unless the data held it in every
+    row with rows (`held`)."""
+    frame = tables[t["table"]]
+    values = aggregate_dates(tables[t["rows"]], t["fk"], t["of"][0], frame[t["by"]], t["how"])
+    column = frame[t["column"]].copy()
+    found = values.notna().to_numpy()
+    written = found & (column.notna().to_numpy() | bool(t["held"]))
+    column.iloc[np.flatnonzero(~found)] = pd.NaT
+    column.iloc[np.flatnonzero(written)] = values[written].astype(column.dtype).to_numpy()
+    frame[t["column"]] = column
