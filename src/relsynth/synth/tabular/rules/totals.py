@@ -12,7 +12,9 @@ to that aggregate over the generated rows, rounded to the column's decimals, and
 greatest of no rows to null, as the data holds none. A date or time of a row may likewise be the
 earliest or latest of its rows' dates (a customer's first and last order, kept on the customer):
 the model drew it apart from them, so 13 and 47 of 261 generated customers had their orders'
-(`DATE_AGGREGATES`, set as they are, no rounding). Totals are found before the orders within rows (`orderings`), which then leave
+(`DATE_AGGREGATES`, set as they are, no rounding). And a number may count the rows referencing its
+row (a product's review count): no count token of its own keeps it, as `_count_sums` keeps a
+child count, so 4 of 39 generated products had their reviews' number. Totals are found before the orders within rows (`orderings`), which then leave
 them out (a total is set after generation: no offset may start from it, nor be it); context
 columns, given at generation, are never totals.
 """
@@ -141,22 +143,46 @@ def _match(data: RelationalData, table: str, col: str, rows: str, fk: str, by: s
         return None
     numbers = [c for c, k in schema.tables[rows].columns.items() if k.kind in _NUMBERS and c in modelled]
     candidates = [(of, "sum") for of in [[c] for c in numbers] + [list(p) for p in itertools.combinations(numbers, 2)]]
+    if _referencing(schema, rows, fk):  # a product's review count: no count token keeps it (`_count_sums`)
+        candidates.append(([], "count"))
     for of, how in candidates + [([c], how) for how in AGGREGATES for c in numbers]:
         values = aggregate_over(data[rows], fk, of, data[table][by], how)
-        if np.isclose(x[present], values[present], rtol=1e-6, atol=_tolerance(x[present])).mean() >= MIN_SHARE:
+        equal = np.isclose(x[present], values[present], rtol=1e-6, atol=_tolerance(x[present]))
+        if equal.mean() >= MIN_SHARE and (how != "count" or _counted_apart(equal, values[present])):
             found = {"table": table, "column": col, "rows": rows, "fk": fk, "by": by, "of": of}
             found["decimals"] = decimals_of(x[present])
-            if how != "sum":  # held in every row that has rows: generated so too, where the model left it missing
+            if how == "count":
+                found["how"] = how
+            elif how != "sum":  # held in every row that has rows: generated so too, where the model left it missing
                 found |= {"how": how, "held": bool(present[~np.isnan(values)].all())}
             return found
     return None
 
 
+def _counted_apart(equal: np.ndarray, counts: np.ndarray) -> bool:
+    """Whether a number equals the rows' counts in `MIN_SHARE` of the rows whose count is not the
+    commonest too, `MIN_ROWS` of them at least: a column of zeros beside rows mostly unreferenced
+    counts nothing."""
+    values, n = np.unique(counts, return_counts=True)
+    apart = counts != values[np.argmax(n)]
+    return bool(apart.sum() >= MIN_ROWS and equal[apart].mean() >= MIN_SHARE)
+
+
+def _referencing(schema, rows: str, fk: str) -> bool:
+    """Whether `rows` name the row through `fk` as a reference, not the key nesting them."""
+    nest = schema.parent(rows)
+    return nest is None or nest.fk != fk
+
+
 def aggregate_over(rows: pd.DataFrame, fk: str, of: list[str], keys: pd.Series, how: str = "sum") -> np.ndarray:
     """Per value of `keys`, over `rows` naming it through `fk`, the sum of the product of columns `of`,
-    or the `how` (`AGGREGATES`) of its one column; a sum of no rows is 0, any other aggregate NaN."""
+    their number (`count`, `of` empty), or the `how` (`AGGREGATES`) of its one column; a sum or count
+    of no rows is 0, any other aggregate NaN."""
     if how == "sum":
         return sum_over(rows, fk, of, keys)
+    if how == "count":
+        counts = rows[fk].value_counts(dropna=True)
+        return counts.reindex(pd.Index(keys), fill_value=0).to_numpy(dtype=float)
     values = pd.to_numeric(rows[of[0]], errors="coerce").astype(float).to_numpy()
     found = pd.Series(values).groupby(rows[fk].to_numpy(), dropna=True).agg(how)
     return found.reindex(pd.Index(keys)).to_numpy(dtype=float)
@@ -196,7 +222,7 @@ def apply_totals(totals: list[dict], tables: dict[str, pd.DataFrame]) -> None:
         values = np.round(values, int(t["decimals"]))
         column = frame[t["column"]].copy()
         written = column.notna().to_numpy()  # a total the model left missing stays missing
-        if how != "sum":  # a mean of no rows is none, whatever the model wrote
+        if how not in ("sum", "count"):  # a mean of no rows is none, whatever the model wrote
             column.iloc[np.flatnonzero(np.isnan(values))] = np.nan
             written = ~np.isnan(values) & (written | bool(t.get("held")))
         column.iloc[np.flatnonzero(written)] = values[written]
