@@ -143,20 +143,45 @@ def _match(data: RelationalData, table: str, col: str, rows: str, fk: str, by: s
         return None
     numbers = [c for c, k in schema.tables[rows].columns.items() if k.kind in _NUMBERS and c in modelled]
     candidates = [(of, "sum") for of in [[c] for c in numbers] + [list(p) for p in itertools.combinations(numbers, 2)]]
+    via = looked_up(schema, rows)  # a course's credits, read through an enrollment's course: after the rows' own
+    frame = with_looked_up(data, rows, via)
+    candidates += [([v], "sum") for v in via] + [([c, v], "sum") for c in numbers for v in via]
     if _referencing(schema, rows, fk):  # a product's review count: no count token keeps it (`_count_sums`)
         candidates.append(([], "count"))
     for of, how in candidates + [([c], how) for how in AGGREGATES for c in numbers]:
-        values = aggregate_over(data[rows], fk, of, data[table][by], how)
+        values = aggregate_over(frame, fk, of, data[table][by], how)
         equal = np.isclose(x[present], values[present], rtol=1e-6, atol=_tolerance(x[present]))
         if equal.mean() >= MIN_SHARE and (how != "count" or _counted_apart(equal, values[present])):
             found = {"table": table, "column": col, "rows": rows, "fk": fk, "by": by, "of": of}
             found["decimals"] = decimals_of(x[present])
+            if read := {c: via[c] for c in of if c in via}:
+                found["via"] = read
             if how == "count":
                 found["how"] = how
             elif how != "sum":  # held in every row that has rows: generated so too, where the model left it missing
                 found |= {"how": how, "held": bool(present[~np.isnan(values)].all())}
             return found
     return None
+
+
+def looked_up(schema, rows: str) -> dict[str, list[str]]:
+    """ "fk.column" -> [fk, lookup, its key, column] for the numbers of the lookup rows that `rows`'
+    keys name (copied as they are, so a generated row reads the same value), none named as a column
+    of `rows` is."""
+    out, own = {}, schema.tables[rows].columns
+    for fk, ref in schema.tables[rows].foreign_keys.items():
+        key = schema.tables[ref].primary_key if ref in schema.lookups else None
+        if key is not None:
+            kinds = schema.tables[ref].columns.items()
+            out |= {f"{fk}.{c}": [fk, ref, key, c] for c, k in kinds if k.kind in _NUMBERS and f"{fk}.{c}" not in own}
+    return out
+
+
+def with_looked_up(tables, rows: str, via: dict[str, list[str]]) -> pd.DataFrame:
+    """`tables[rows]` with a column per entry of `via` (`looked_up`): the value of the lookup row each row names."""
+    frame = tables[rows]
+    read = {n: tables[ref].set_index(key)[c].reindex(frame[fk].to_numpy()).to_numpy() for n, (fk, ref, key, c) in via.items()}  # fmt: skip
+    return frame.assign(**read) if read else frame
 
 
 def _counted_apart(equal: np.ndarray, counts: np.ndarray) -> bool:
@@ -218,7 +243,8 @@ def apply_totals(totals: list[dict], tables: dict[str, pd.DataFrame]) -> None:
             _apply_dates(t, tables)
             continue
         frame, how = tables[t["table"]], t.get("how", "sum")
-        values = aggregate_over(tables[t["rows"]], t["fk"], t["of"], frame[t["by"]], how)
+        rows = with_looked_up(tables, t["rows"], t.get("via") or {})
+        values = aggregate_over(rows, t["fk"], t["of"], frame[t["by"]], how)
         values = np.round(values, int(t["decimals"]))
         column = frame[t["column"]].copy()
         written = column.notna().to_numpy()  # a total the model left missing stays missing
