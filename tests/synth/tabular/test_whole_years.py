@@ -8,7 +8,17 @@ import numpy as np
 import pandas as pd
 import torch
 
-from relsynth.relational import Categorical, Date, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import (
+    Categorical,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    Table,
+)
 from relsynth.synth import TabularModel, TabularPreproc
 
 
@@ -64,3 +74,26 @@ def test_an_age_is_the_whole_years_from_the_parent_birth_date(tiny_size):
 def test_a_number_drawn_apart_from_the_dates_is_no_age():
     data = visits(age=False)
     assert TabularPreproc.from_schema(data.schema).fit(data).stats["whole_years"] == []
+
+
+def test_a_rate_below_one_beside_dates_within_a_year_is_no_age(tiny_size):
+    """An order's discount (0 to 0.2) beside its customer's first order date, most orders within a
+    year of it, was within half a year of their whole years, 0: taken for an age, it was set to
+    whole years (-3 to 0), and 512 of 816 orders an untrained model generated had a discount the
+    data never holds."""
+    rng = np.random.default_rng(0)
+    first = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 700, 200), "D")
+    of = np.repeat(np.arange(200), rng.integers(1, 4, 200))
+    day = first[of] + pd.to_timedelta(rng.integers(0, 200, len(of)), "D")
+    discount = rng.choice([0.0, 0.05, 0.1, 0.15, 0.2], len(of))
+    orders = pd.DataFrame({"id": range(len(of)), "customer": of, "day": day, "discount": discount})
+    customers = pd.DataFrame({"id": range(200), "since": first})
+    schema = Schema(
+        customers=Table(id=PrimaryKey(), since=Date()),
+        orders=Table(id=PrimaryKey(), customer=ForeignKey(parent="customers"), day=Date(), discount=Numeric()),
+    )
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"customers": customers, "orders": orders}, schema))
+    assert pre.stats["whole_years"] == []
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(100, seed=0)
+    assert out["orders"]["discount"].astype(float).isin(set(discount)).all()

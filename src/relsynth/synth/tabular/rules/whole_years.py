@@ -44,7 +44,8 @@ def find_whole_years(pre, data: RelationalData, taken: set[tuple[str, str]]) -> 
         years = {(a, b): _years(parts[a], parts[b]) for a, b in itertools.permutations(dates, 2)}
         for col in numbers:
             y = pd.to_numeric(frame[col], errors="coerce").astype(float).to_numpy()
-            found = next(((a, b) for (a, b), v in years.items() if _holds(y, v, 0)), None)
+            # exactly (None): a rate within half a year of 0 (a discount of 0.05 to 0.2) is no age
+            found = next(((a, b) for (a, b), v in years.items() if _holds(y, v, None)), None)
             if found is not None:
                 later, earlier = found
                 out.append({"table": table, "column": col, "later": list(later), "earlier": list(earlier)})
