@@ -310,3 +310,32 @@ def test_a_number_beside_a_lookup_sum_is_no_total():
     data = school(summed=False)
     pre = TabularPreproc.from_schema(data.schema).fit(data)
     assert pre.stats["totals"] == []
+
+
+def last_amounts(data) -> int:
+    """Customers whose last amount is not their latest order's amount (null without orders)."""
+    orders = data["order"].assign(at=pd.to_datetime(data["order"]["at"])).sort_values("at", kind="stable")
+    last = orders.groupby("customer")["amount"].last()
+    kept = data["customer"].set_index("id")["last_amount"].astype(float)
+    found = last.reindex(kept.index).astype(float)
+    return int((~(np.isclose(kept, found) | (kept.isna() & found.isna()))).sum())
+
+
+def test_a_number_of_the_latest_row_is_its_generated_latest_rows():
+    """A customer's last order amount (its latest order's) had no rule: decoded from shuffled
+    amounts, 177 of 177 customers with orders had another. Set from the order with the latest date."""
+    data = customers()
+    tables = {t: data[t].copy() for t in data}
+    orders = tables["order"].sort_values("at", kind="stable")
+    last = orders.groupby("customer")["amount"].last()
+    tables["customer"]["last_amount"] = last.reindex(tables["customer"]["id"]).to_numpy()
+    schema = Schema.infer(tables, primary_keys={"customer": "id", "order": "id"}, foreign_keys={"order": {"customer": "customer"}})  # fmt: skip
+    data = RelationalData(tables, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    found = {(t["column"], tuple(t["of"]), t.get("how"), t.get("latest")) for t in pre.stats["totals"]}
+    assert ("last_amount", ("amount",), "last", "at") in found
+    tables["order"]["amount"] = np.random.default_rng(1).permutation(tables["order"]["amount"].to_numpy())
+    shuffled = RelationalData(tables, schema)
+    assert last_amounts(pre.inverse_transform(pre.transform(shuffled), seed=0)) == 0
+    pre.stats["totals"] = [t for t in pre.stats["totals"] if t["column"] != "last_amount"]
+    assert last_amounts(pre.inverse_transform(pre.transform(shuffled), seed=0)) > 50

@@ -14,7 +14,10 @@ earliest or latest of its rows' dates (a customer's first and last order, kept o
 the model drew it apart from them, so 13 and 47 of 261 generated customers had their orders'
 (`DATE_AGGREGATES`, set as they are, no rounding). And a number may count the rows referencing its
 row (a product's review count): no count token of its own keeps it, as `_count_sums` keeps a
-child count, so 4 of 39 generated products had their reviews' number. Totals are found before the orders within rows (`orderings`), which then leave
+child count, so 4 of 39 generated products had their reviews' number. A lookup's number read
+through the rows' keys may be summed (a student's credits, its enrolled courses'), and a number
+may be its latest row's (a customer's last order amount: `last`, by a date of the rows, where
+rows of 20 parents at least differ, so that neither a mean nor a greatest tells it). Totals are found before the orders within rows (`orderings`), which then leave
 them out (a total is set after generation: no offset may start from it, nor be it); context
 columns, given at generation, are never totals.
 """
@@ -60,7 +63,14 @@ def find_totals(pre, data: RelationalData) -> list[dict]:
                     for rows, fk, by in summed_rows(schema, table)
                     if (
                         t := _match(
-                            data, table, col, rows, fk, by, set(pre.float_numbers(rows, pre.modelled_columns(rows)))
+                            data,
+                            table,
+                            col,
+                            rows,
+                            fk,
+                            by,
+                            set(pre.float_numbers(rows, pre.modelled_columns(rows))),
+                            pre,
                         )
                     )
                 ),
@@ -132,10 +142,13 @@ def aggregate_dates(rows: pd.DataFrame, fk: str, of: str, keys: pd.Series, how: 
     return found.reindex(pd.Index(keys)).reset_index(drop=True)
 
 
-def _match(data: RelationalData, table: str, col: str, rows: str, fk: str, by: str, modelled: set[str]) -> dict | None:
+def _match(
+    data: RelationalData, table: str, col: str, rows: str, fk: str, by: str, modelled: set[str], pre
+) -> dict | None:
     """The first sum over `rows` (of one number, then of a product of two of its `modelled` columns:
     another is not generated, or copied from elsewhere) that `table.col` equals, else the first
-    mean, least or greatest of one number (`AGGREGATES`)."""
+    mean, least or greatest of one number (`AGGREGATES`), else one number of the row with the latest
+    of a date of `rows` (`last`)."""
     schema = data.schema
     x = pd.to_numeric(data[table][col], errors="coerce").astype(float).to_numpy()
     present = ~np.isnan(x)
@@ -148,20 +161,47 @@ def _match(data: RelationalData, table: str, col: str, rows: str, fk: str, by: s
     candidates += [([v], "sum") for v in via] + [([c, v], "sum") for c in numbers for v in via]
     if _referencing(schema, rows, fk):  # a product's review count: no count token keeps it (`_count_sums`)
         candidates.append(([], "count"))
-    for of, how in candidates + [([c], how) for how in AGGREGATES for c in numbers]:
-        values = aggregate_over(frame, fk, of, data[table][by], how)
+    tried = [(of, how, None) for of, how in candidates + [([c], how) for how in AGGREGATES for c in numbers]]
+    # then its latest row's number (a customer's last order amount), by one of the rows' dates
+    tried += [([c], "last", d) for d in date_candidates(pre, rows) for c in numbers]
+    for of, how, latest in tried:
+        values = aggregate_over(frame, fk, of, data[table][by], how, latest)
         equal = np.isclose(x[present], values[present], rtol=1e-6, atol=_tolerance(x[present]))
-        if equal.mean() >= MIN_SHARE and (how != "count" or _counted_apart(equal, values[present])):
-            found = {"table": table, "column": col, "rows": rows, "fk": fk, "by": by, "of": of}
-            found["decimals"] = decimals_of(x[present])
-            if read := {c: via[c] for c in of if c in via}:
-                found["via"] = read
-            if how == "count":
-                found["how"] = how
-            elif how != "sum":  # held in every row that has rows: generated so too, where the model left it missing
-                found |= {"how": how, "held": bool(present[~np.isnan(values)].all())}
-            return found
+        if equal.mean() < MIN_SHARE or (how == "count" and not _counted_apart(equal, values[present])):
+            continue
+        if how == "last" and not _last_apart(equal, frame, fk, of[0], data[table][by][present]):
+            continue
+        found = {"table": table, "column": col, "rows": rows, "fk": fk, "by": by, "of": of}
+        found["decimals"] = decimals_of(x[present])
+        if read := {c: via[c] for c in of if c in via}:
+            found["via"] = read
+        if how == "count":
+            found["how"] = how
+        elif how == "last":
+            found |= {"how": how, "latest": latest, "held": bool(present[~np.isnan(values)].all())}
+        elif how != "sum":  # held in every row that has rows: generated so too, where the model left it missing
+            found |= {"how": how, "held": bool(present[~np.isnan(values)].all())}
+        return found
     return None
+
+
+def _last_apart(equal: np.ndarray, rows: pd.DataFrame, fk: str, of: str, keys: pd.Series) -> bool:
+    """Whether a number equals its latest row's value in `MIN_SHARE` of the `MIN_ROWS` rows at least
+    whose rows' values differ (one row, or rows alike, tell no latest from a mean or greatest)."""
+    values = pd.to_numeric(rows[of], errors="coerce").astype(float)
+    spread = values.groupby(rows[fk].to_numpy(), dropna=True).nunique().reindex(pd.Index(keys), fill_value=0)
+    apart = spread.to_numpy() > 1
+    return bool(apart.sum() >= MIN_ROWS and equal[apart].mean() >= MIN_SHARE)
+
+
+def last_over(rows: pd.DataFrame, fk: str, of: str, by: str, keys: pd.Series) -> np.ndarray:
+    """Per value of `keys`, the number `of` of its row of `rows` with the latest date `by` (the last
+    written among ties), NaN where none."""
+    when = instants(rows[by]).to_numpy()
+    order = np.lexsort((np.arange(len(rows)), when))  # NaT sorts first: a dated row is the latest
+    values = pd.to_numeric(rows[of], errors="coerce").astype(float).to_numpy()[order]
+    found = pd.Series(values).groupby(rows[fk].to_numpy()[order], dropna=True).last()
+    return found.reindex(pd.Index(keys)).to_numpy(dtype=float)
 
 
 def looked_up(schema, rows: str) -> dict[str, list[str]]:
@@ -199,12 +239,16 @@ def _referencing(schema, rows: str, fk: str) -> bool:
     return nest is None or nest.fk != fk
 
 
-def aggregate_over(rows: pd.DataFrame, fk: str, of: list[str], keys: pd.Series, how: str = "sum") -> np.ndarray:
+def aggregate_over(
+    rows: pd.DataFrame, fk: str, of: list[str], keys: pd.Series, how: str = "sum", latest: str | None = None
+) -> np.ndarray:
     """Per value of `keys`, over `rows` naming it through `fk`, the sum of the product of columns `of`,
     their number (`count`, `of` empty), or the `how` (`AGGREGATES`) of its one column; a sum or count
     of no rows is 0, any other aggregate NaN."""
     if how == "sum":
         return sum_over(rows, fk, of, keys)
+    if how == "last":  # the value of the row with the latest date `latest`
+        return last_over(rows, fk, of[0], latest, keys)
     if how == "count":
         counts = rows[fk].value_counts(dropna=True)
         return counts.reindex(pd.Index(keys), fill_value=0).to_numpy(dtype=float)
@@ -244,7 +288,7 @@ def apply_totals(totals: list[dict], tables: dict[str, pd.DataFrame]) -> None:
             continue
         frame, how = tables[t["table"]], t.get("how", "sum")
         rows = with_looked_up(tables, t["rows"], t.get("via") or {})
-        values = aggregate_over(rows, t["fk"], t["of"], frame[t["by"]], how)
+        values = aggregate_over(rows, t["fk"], t["of"], frame[t["by"]], how, t.get("latest"))
         values = np.round(values, int(t["decimals"]))
         column = frame[t["column"]].copy()
         written = column.notna().to_numpy()  # a total the model left missing stays missing
