@@ -339,3 +339,21 @@ def test_a_number_of_the_latest_row_is_its_generated_latest_rows():
     assert last_amounts(pre.inverse_transform(pre.transform(shuffled), seed=0)) == 0
     pre.stats["totals"] = [t for t in pre.stats["totals"] if t["column"] != "last_amount"]
     assert last_amounts(pre.inverse_transform(pre.transform(shuffled), seed=0)) > 50
+
+
+def test_a_date_its_rows_copy_is_kept_on_a_row_without_rows():
+    """A project's start date, copied by its tasks, is their earliest: a project without tasks (3 %
+    of them) keeps the start the model wrote, as the data's do, rather than none."""
+    rng = np.random.default_rng(0)
+    start = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 500, 200), "D")
+    n = np.where(np.arange(200) % 33 == 0, 0, rng.integers(1, 4, 200))
+    of = np.repeat(np.arange(200), n)
+    task = pd.DataFrame({"id": range(len(of)), "project": of, "opened": start[of], "hours": rng.integers(1, 40, len(of))})  # fmt: skip
+    project = pd.DataFrame({"id": range(200), "start": start})
+    tables = {"project": project, "task": task}
+    schema = Schema.infer(tables, primary_keys={"project": "id", "task": "id"}, foreign_keys={"task": {"project": "project"}})  # fmt: skip
+    data = RelationalData(tables, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    alone = ~synth["project"]["id"].isin(synth["task"]["project"])
+    assert alone.sum() > 0 and synth["project"]["start"][alone].notna().all()

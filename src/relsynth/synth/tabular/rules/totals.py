@@ -123,7 +123,10 @@ def _match_dates(data: RelationalData, table: str, col: str, rows: str, fk: str,
         values = instants(aggregate_dates(data[rows], fk, c, data[table][by], how))
         if (x[present].to_numpy() == values[present].to_numpy()).mean() >= MIN_SHARE:
             held = bool(present[values.notna().to_numpy()].all())
-            return {"table": table, "column": col, "rows": rows, "fk": fk, "by": by, "of": [c], "how": how, "held": held, "dated": True}  # fmt: skip
+            alone = bool(
+                (present & values.isna().to_numpy()).any()
+            )  # a date on a row without rows: kept where none are
+            return {"table": table, "column": col, "rows": rows, "fk": fk, "by": by, "of": [c], "how": how, "held": held, "alone": alone, "dated": True}  # fmt: skip
     return None
 
 
@@ -301,13 +304,14 @@ def apply_totals(totals: list[dict], tables: dict[str, pd.DataFrame]) -> None:
 
 def _apply_dates(t: dict, tables: dict[str, pd.DataFrame]) -> None:
     """Set (in place) a first or last date to the earliest or latest of its generated rows' dates, to
-    none where it has no rows; one the model left missing stays so unless the data held it in every
+    none where it has no rows (unless the data held some there, `alone`); one the model left missing stays so unless the data held it in every
     row with rows (`held`)."""
     frame = tables[t["table"]]
     values = aggregate_dates(tables[t["rows"]], t["fk"], t["of"][0], frame[t["by"]], t["how"])
     column = frame[t["column"]].copy()
     found = values.notna().to_numpy()
     written = found & (column.notna().to_numpy() | bool(t["held"]))
-    column.iloc[np.flatnonzero(~found)] = pd.NaT
+    if not t.get("alone"):  # the data holds none without rows
+        column.iloc[np.flatnonzero(~found)] = pd.NaT
     column.iloc[np.flatnonzero(written)] = values[written].astype(column.dtype).to_numpy()
     frame[t["column"]] = column
