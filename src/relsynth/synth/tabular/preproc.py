@@ -557,6 +557,8 @@ class TabularPreproc:
             for r in self.stats[k]
             for c in _as_list(r["of"])
         }
+        # ... nor set to a value above them (a payment, its film's rate times 1 to 3; an accepted offer, the price)
+        scaled |= {(r["table"], r["column"]) for k in ("whole_multiples", "flagged_copies") for r in self.stats[k]}
         self.stats["inequalities"] = find_inequalities(self, data, summed | scaled)
         # values cousins share (a due date per course and assignment), where no other rule sets the column
         self.stats["shared_values"] = find_shared_values(self, data, summed | set_columns(self.stats))
