@@ -382,7 +382,8 @@ def as_numbers(values: pd.Series, kind: Column) -> np.ndarray:
         return values.map(_seconds, na_action="ignore").to_numpy(dtype=np.float64, na_value=np.nan)
     if kind not in DATED:
         return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    ts = pd.to_datetime(values)
+    # already datetimes: parsing them again maps each row through a cache of its distinct dates
+    ts = values if pd.api.types.is_datetime64_any_dtype(values) else pd.to_datetime(values)
     out = ts.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
     out[ts.isna().to_numpy()] = np.nan
     return out
