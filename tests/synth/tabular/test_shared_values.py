@@ -135,3 +135,23 @@ def test_values_cousins_do_not_share_keep_no_rule():
     assert not {"kind", "kind_code"} & {r["column"] for r in rules}
     dp = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon=1.0, delta=1e-5))
     assert not dp.stats.get("shared_values")
+
+
+def test_values_are_coded_by_their_text_as_before():
+    """The fit codes a column's distinct values as text, not each row's: the codes stay those of
+    every row's text, where values equal as text are not equal values or the reverse."""
+    from relsynth.synth.tabular._shared_values import text_codes
+
+    columns = [
+        pd.Series([0.0, -0.0, np.nan, 1.5, 0.0]),  # equal values, written apart
+        pd.Series(["<NA>", None, "a", None], dtype="string"),  # a missing value written as a value's text
+        pd.Series([1, None, 2, 1], dtype="Int64"),
+        pd.Series(pd.to_datetime(["2020-01-01", None, "2020-01-01 00:00:01"], format="mixed")),
+        pd.Series([True, None, False], dtype="boolean"),
+        pd.Series([1, "1", 1.0, None], dtype=object),  # mixed types: as every row's text
+        pd.Series(pd.Categorical(["b", None, "a", "b"])),
+        pd.Series([1, 2**60, 2**60 + 1, 1], index=[5, 3, 1, 0]),
+    ]
+    for values in columns:
+        expected = pd.factorize(values.astype(str).reset_index(drop=True))[0]
+        np.testing.assert_array_equal(text_codes(values), expected)
