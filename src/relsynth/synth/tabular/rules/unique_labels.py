@@ -148,24 +148,28 @@ def find_shared_labels(pre, data: RelationalData, once: list[dict] = ()) -> list
     out = []
     for table, cols in columns.items():
         fk = pre.schema.parent(table).fk
+        sides = {c: _side(data[table][fk], data[table][c]) for c in cols}  # each column's text once, not per pair
         for i, a in enumerate(cols):
             for b in cols[i + 1 :]:
-                if _never_across(data[table][fk], data[table][a], data[table][b]):
+                if _never_across(sides[a], sides[b]):
                     log.info("%s.%s and %s.%s never share a label under one parent row: kept so", table, a, table, b)
                     out.append({"table": table, "columns": [a, b]})
     return out
 
 
-def _never_across(parent: pd.Series, a: pd.Series, b: pd.Series) -> bool:
-    """Whether no row's `a` is another row's `b` under one parent key, where labels drawn by their
-    shares would have been so in `MIN_REPEATS` (ordered) pairs of siblings at least."""
-    rows = np.arange(len(parent))
-    sides = []
-    for label in (a, b):
-        held = parent.notna() & label.notna()
-        frame = pd.DataFrame({"p": parent[held].to_numpy(), "v": label[held].map(_plain).astype(str).to_numpy()})
-        frame["row"] = rows[held.to_numpy()]
-        sides.append(frame)
+def _side(parent: pd.Series, label: pd.Series) -> pd.DataFrame:
+    """The rows holding both a parent key and a label: their parent key ("p"), label as text ("v")
+    and row number ("row")."""
+    held = parent.notna() & label.notna()
+    frame = pd.DataFrame({"p": parent[held].to_numpy(), "v": label[held].map(_plain).astype(str).to_numpy()})
+    frame["row"] = np.arange(len(parent))[held.to_numpy()]
+    return frame
+
+
+def _never_across(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether no row's label `a` is another row's label `b` under one parent key (`_side`s), where
+    labels drawn by their shares would have been so in `MIN_REPEATS` (ordered) pairs of siblings at least."""
+    sides = [a, b]
     if min(len(s) for s in sides) < MIN_ROWS or _met(*sides):
         return False
     shares = [s["v"].value_counts(normalize=True) for s in sides]
