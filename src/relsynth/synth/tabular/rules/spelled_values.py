@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
@@ -65,16 +66,20 @@ def find_spelled_values(pre, data: RelationalData) -> list[dict]:
 def _spelling(text: pd.Series, number: pd.Series) -> str | None:
     """The first of `SPELLINGS` in which `text` is `number` in every row holding the number."""
     held = number.notna().to_numpy()
-    if held.sum() < MIN_ROWS or text[held].isna().any():
+    if held.sum() < MIN_ROWS or (text := text[held]).isna().any():
         return None
-    words = text[held].astype("string").str.strip().to_numpy(dtype=object)
-    numbers = number[held]
-    for (
-        spelling
-    ) in SPELLINGS:  # the first rows first: spelling every row of a column is slow, and most pairs differ at once
-        if _spelt(numbers.iloc[:SCREEN], words[:SCREEN], spelling) and _spelt(numbers, words, spelling):
-            return spelling
+    numbers, words = number[held], None
+    head = _words(text.iloc[:SCREEN])  # the first rows first: spelling (and stripping) every row is slow
+    for spelling in SPELLINGS:  # and most pairs differ at once
+        if _spelt(numbers.iloc[:SCREEN], head, spelling):
+            words = _words(text) if words is None else words
+            if _spelt(numbers, words, spelling):
+                return spelling
     return None
+
+
+def _words(text: pd.Series) -> np.ndarray:
+    return text.astype("string").str.strip().to_numpy(dtype=object)
 
 
 def _spelt(numbers: pd.Series, words, spelling: str) -> bool:
