@@ -40,18 +40,17 @@ def copied_columns(pre, data: RelationalData, e: Edge, pos: np.ndarray) -> list[
         return []
     out = []
     for col in copy_targets(pre, e.child):
-        best = None
+        best, mine = None, child[col][known].reset_index(drop=True)
         for source in same_kind(schema, e.child, col, e.parent):
-            mine, theirs = (
-                child[col][known].reset_index(drop=True),
-                parent[source].iloc[pos[known]].reset_index(drop=True),
-            )
+            theirs = parent[source].iloc[pos[known]].reset_index(drop=True)
             both = mine.notna() & theirs.notna()
             if both.sum() < MIN_ROWS:
                 continue
             share = float((mine[both].to_numpy() == theirs[both].to_numpy()).mean())
+            if share < MIN_SHARE:
+                continue  # no copy: the chance of agreeing (shares of every value) is not needed
             luck = chance(mine[both], theirs[both])
-            if share >= MIN_SHARE and luck < 1 and (share - luck) / (1 - luck) >= MIN_KAPPA:
+            if luck < 1 and (share - luck) / (1 - luck) >= MIN_KAPPA:
                 if best is None or share > best[2]:
                     best = [col, source, round(share, 4)]
         if best is not None:
