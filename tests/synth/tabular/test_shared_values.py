@@ -140,7 +140,7 @@ def test_values_cousins_do_not_share_keep_no_rule():
 def test_values_are_coded_by_their_text_as_before():
     """The fit codes a column's distinct values as text, not each row's: the codes stay those of
     every row's text, where values equal as text are not equal values or the reverse."""
-    from relsynth.synth.tabular._shared_values import text_codes
+    from relsynth.synth.tabular.rules.shared_values import text_codes
 
     columns = [
         pd.Series([0.0, -0.0, np.nan, 1.5, 0.0]),  # equal values, written apart
