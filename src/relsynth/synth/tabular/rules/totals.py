@@ -9,10 +9,7 @@ or dealt to it afterwards (references), so a generated total never matches its r
 keeps, per number of a table, the first such sum it equals in at least `MIN_SHARE` of at least
 `MIN_ROWS` rows (a sum first, then a mean, least or greatest of one number); generation sets it
 to that aggregate over the generated rows, rounded to the column's decimals, and a mean, least or
-greatest of no rows to null, as the data holds none. A date or time of a row may likewise be the
-earliest or latest of its rows' dates (a customer's first and last order, kept on the customer):
-the model drew it apart from them, so 13 and 47 of 261 generated customers had their orders'
-(`DATE_AGGREGATES`, set as they are, no rounding). And a number may count the rows referencing its
+greatest of no rows to null, as the data holds none. A number may count the rows referencing its
 row (a product's review count): no count token of its own keeps it, as `_count_sums` keeps a
 child count, so 4 of 39 generated products had their reviews' number. A lookup's number read
 through the rows' keys may be summed (a student's credits, its enrolled courses'), and a number
@@ -39,7 +36,6 @@ _NUMBERS = (Column.NUMERIC, Column.INTEGER)
 # after the sum, what else a number may aggregate of one number of its rows (pandas' names)
 AGGREGATES = ("mean", "min", "max")
 _DATES = (Column.DATE, Column.DATETIME)
-DATE_AGGREGATES = ("min", "max")  # what a date may aggregate of one date of its rows
 
 
 def find_totals(pre, data: RelationalData) -> list[dict]:
@@ -49,13 +45,6 @@ def find_totals(pre, data: RelationalData) -> list[dict]:
     its parent key: rows under its parent)."""
     schema, out = data.schema, []
     for table in schema.synth_tables:
-        for col in date_candidates(pre, table):
-            found = next((t for rows, fk, by in summed_rows(schema, table) if (t := _match_dates(data, table, col, rows, fk, by, pre))), None)  # fmt: skip
-            if found is not None:
-                log.info(
-                    "%s.%s is the %s of %s over %s: kept so", table, col, found["how"], found["of"][0], found["rows"]
-                )
-                out.append(found)
         for col in total_candidates(pre, table):
             found = next(
                 (
@@ -104,30 +93,9 @@ def total_candidates(pre, table: str) -> list[str]:
 
 
 def date_candidates(pre, table: str) -> list[str]:
-    """`table`'s modelled dates and times that may be a first or last of its rows: not context columns."""
+    """`table`'s modelled dates and times that may tell its latest row: not context columns."""
     given, kinds = pre.given_columns(table), pre.schema.tables[table].columns
     return [c for c in pre.modelled_columns(table) if kinds[c].kind in _DATES and c not in given]
-
-
-def _match_dates(data: RelationalData, table: str, col: str, rows: str, fk: str, by: str, pre) -> dict | None:
-    """The first earliest or latest (`DATE_AGGREGATES`) of one modelled date of `rows` that `table.col`
-    equals in `MIN_SHARE` of its `MIN_ROWS` rows at least, where the rows hold several values (a
-    constant is no first order)."""
-    x = instants(data[table][col])
-    present = x.notna().to_numpy()
-    if present.sum() < MIN_ROWS or x[present].nunique() < 2:
-        return None
-    kinds, modelled = data.schema.tables[rows].columns, set(pre.modelled_columns(rows))
-    dates = [c for c, k in kinds.items() if k.kind in _DATES and c in modelled]
-    for how, c in [(how, c) for how in DATE_AGGREGATES for c in dates]:
-        values = instants(aggregate_dates(data[rows], fk, c, data[table][by], how))
-        if (x[present].to_numpy() == values[present].to_numpy()).mean() >= MIN_SHARE:
-            held = bool(present[values.notna().to_numpy()].all())
-            alone = bool(
-                (present & values.isna().to_numpy()).any()
-            )  # a date on a row without rows: kept where none are
-            return {"table": table, "column": col, "rows": rows, "fk": fk, "by": by, "of": [c], "how": how, "held": held, "alone": alone, "dated": True}  # fmt: skip
-    return None
 
 
 def instants(values: pd.Series) -> pd.Series:
@@ -136,13 +104,6 @@ def instants(values: pd.Series) -> pd.Series:
     if getattr(x.dt, "tz", None) is not None:
         x = x.dt.tz_convert("UTC").dt.tz_localize(None)
     return x.astype("datetime64[ns]")
-
-
-def aggregate_dates(rows: pd.DataFrame, fk: str, of: str, keys: pd.Series, how: str) -> pd.Series:
-    """Per value of `keys`, the earliest or latest (`how`) date `of` of `rows` naming it through `fk`,
-    NaT where none, in the column's own dtype."""
-    found = rows[of].groupby(rows[fk].to_numpy(), dropna=True).agg(how)
-    return found.reindex(pd.Index(keys)).reset_index(drop=True)
 
 
 def _match(
@@ -286,9 +247,6 @@ def apply_totals(totals: list[dict], tables: dict[str, pd.DataFrame]) -> None:
     """Set (in place) every fitted total of the generated `tables` to its sum (or mean, least or
     greatest) over their rows."""
     for t in totals:
-        if t.get("dated"):
-            _apply_dates(t, tables)
-            continue
         frame, how = tables[t["table"]], t.get("how", "sum")
         rows = with_looked_up(tables, t["rows"], t.get("via") or {})
         values = aggregate_over(rows, t["fk"], t["of"], frame[t["by"]], how, t.get("latest"))
@@ -300,18 +258,3 @@ def apply_totals(totals: list[dict], tables: dict[str, pd.DataFrame]) -> None:
             written = ~np.isnan(values) & (written | bool(t.get("held")))
         column.iloc[np.flatnonzero(written)] = values[written]
         frame[t["column"]] = column
-
-
-def _apply_dates(t: dict, tables: dict[str, pd.DataFrame]) -> None:
-    """Set (in place) a first or last date to the earliest or latest of its generated rows' dates, to
-    none where it has no rows (unless the data held some there, `alone`); one the model left missing stays so unless the data held it in every
-    row with rows (`held`)."""
-    frame = tables[t["table"]]
-    values = aggregate_dates(tables[t["rows"]], t["fk"], t["of"][0], frame[t["by"]], t["how"])
-    column = frame[t["column"]].copy()
-    found = values.notna().to_numpy()
-    written = found & (column.notna().to_numpy() | bool(t["held"]))
-    if not t.get("alone"):  # the data holds none without rows
-        column.iloc[np.flatnonzero(~found)] = pd.NaT
-    column.iloc[np.flatnonzero(written)] = values[written].astype(column.dtype).to_numpy()
-    frame[t["column"]] = column
