@@ -287,6 +287,16 @@ class TabularPreproc:
             and c not in keys
         ]
 
+    def generated_columns(self, table: str) -> list[str]:
+        """The modelled columns of `table` that generation writes: not the context's (`given_columns`),
+        so the rules fitted on generated values may set them."""
+        given = self.given_columns(table)
+        return [c for c in self.modelled_columns(table) if c not in given]
+
+    def generated_numbers(self, table: str) -> list[str]:
+        """The `float_numbers` among `generated_columns(table)`: the numbers a rule may read and set."""
+        return self.float_numbers(table, self.generated_columns(table))
+
     def _own_fields(self, table: str) -> list[str]:
         """The modelled columns in schema order, before the context columns are moved first."""
         t, lookups = self.schema.tables[table], self.schema.lookup_fks(table)

@@ -51,8 +51,7 @@ def find_interval_labels(pre, data: RelationalData, taken: set[tuple[str, str]])
     out = []
     for table in data.schema.synth_tables:
         kinds = data.schema.tables[table].columns
-        given = pre.given_columns(table)
-        modelled = [c for c in pre.modelled_columns(table) if c not in given]
+        modelled = pre.generated_columns(table)
         numbers = pre.float_numbers(table, modelled)
         frame = data[table]
         labels = [c for c in modelled if kinds[c].kind in LABEL_KINDS and (table, c) not in taken]

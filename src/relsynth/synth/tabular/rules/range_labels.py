@@ -38,8 +38,7 @@ def find_range_labels(pre, data: RelationalData) -> list[dict]:
     out = []
     for table in data.schema.synth_tables:
         kinds = data.schema.tables[table].columns
-        given = pre.given_columns(table)
-        modelled = [c for c in pre.modelled_columns(table) if c not in given]
+        modelled = pre.generated_columns(table)
         numbers = pre.float_numbers(table, modelled)
         bounds = _bound_pairs(pre, data, table, numbers)
         if not bounds:

@@ -48,8 +48,7 @@ def find_sign_labels(pre, data: RelationalData) -> list[dict]:
     out = []
     for table in data.schema.synth_tables:
         kinds = data.schema.tables[table].columns
-        given = pre.given_columns(table)
-        modelled = [c for c in pre.modelled_columns(table) if c not in given]
+        modelled = pre.generated_columns(table)
         numbers = pre.float_numbers(table, modelled)
         dates = [c for c in modelled if kinds[c].kind in DATE_KINDS]
         values = {n: _floats(data[table][n]) for n in numbers}  # read once for all the table's labels

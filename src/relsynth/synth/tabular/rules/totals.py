@@ -45,7 +45,7 @@ def find_totals(pre, data: RelationalData) -> list[dict]:
     its parent key: rows under its parent)."""
     schema, out = data.schema, []
     for table in schema.synth_tables:
-        for col in total_candidates(pre, table):
+        for col in pre.generated_numbers(table):
             found = next(
                 (
                     t
@@ -84,12 +84,6 @@ def summed_rows(schema, table: str) -> list[tuple[str, str, str]]:
     if nest is not None:
         out += [(c, schema.parent(c).fk, nest.fk) for c in schema.children(nest.parent) if c != table]
     return out
-
-
-def total_candidates(pre, table: str) -> list[str]:
-    """`table`'s modelled numbers that may be a total: not context columns (given at generation)."""
-    given = pre.given_columns(table)
-    return [c for c in pre.float_numbers(table, pre.modelled_columns(table)) if c not in given]
 
 
 def date_candidates(pre, table: str) -> list[str]:
