@@ -175,7 +175,7 @@ def test_a_wide_table_reads_each_dates_parts_once_for_all_its_columns(monkeypatc
     """Beside 40 labels and numbers that are no part (a wide table), the calendar's parts are still
     found, and each part of each date is read once on the screened rows, not again for every
     column tried against it: that took 3 s of a 50-column table's fit, growing as columns x dates."""
-    from relsynth.synth.tabular.rules import date_parts as _date_parts
+    from relsynth.synth.tabular.rules import date_parts
 
     data = calendar()
     rng = np.random.default_rng(2)
@@ -189,9 +189,9 @@ def test_a_wide_table_reads_each_dates_parts_once_for_all_its_columns(monkeypatc
     def counting(part: str, of):
         return lambda d: reads.append(part) or of(d)
 
-    counted = {part: counting(part, of) for part, of in _date_parts.PARTS.items()}
-    monkeypatch.setattr(_date_parts, "PARTS", counted)
-    rules = _date_parts.find_date_parts(TabularPreproc.from_schema(schema), RelationalData({"day": day}, schema))
+    counted = {part: counting(part, of) for part, of in date_parts.PARTS.items()}
+    monkeypatch.setattr(date_parts, "PARTS", counted)
+    rules = date_parts.find_date_parts(TabularPreproc.from_schema(schema), RelationalData({"day": day}, schema))
     found = {r["column"]: (r["date"], r["part"]) for r in rules}
     assert found == {
         "day_of_week": ("full_date", "day_name"),

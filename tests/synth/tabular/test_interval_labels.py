@@ -110,7 +110,7 @@ def test_a_wide_table_screens_its_numbers_and_shares_at_once(monkeypatch):
     scale only for the few scales passing the screen, all screened at once: one pandas groupby for
     each label and each of thousands of shares took 9 s of a 100-column table's fit, and every
     share's whole column was held at once."""
-    from relsynth.synth.tabular.rules import interval_labels as _interval_labels
+    from relsynth.synth.tabular.rules import interval_labels
 
     data = submissions()
     rng = np.random.default_rng(1)
@@ -122,10 +122,10 @@ def test_a_wide_table_screens_its_numbers_and_shares_at_once(monkeypatch):
         frame[f"k{i}"] = rng.choice(["a", "b", "c"], len(frame))
     schema = Schema(s=Table(**data.schema.tables["s"].columns, **extra))
     calls = []
-    spans = _interval_labels._spans
-    monkeypatch.setattr(_interval_labels, "_spans", lambda *a: calls.append(1) or spans(*a))
+    spans = interval_labels._spans
+    monkeypatch.setattr(interval_labels, "_spans", lambda *a: calls.append(1) or spans(*a))
     pre = TabularPreproc.from_schema(schema)
-    rules = _interval_labels.find_interval_labels(pre, RelationalData({"s": frame}, schema), set())
+    rules = interval_labels.find_interval_labels(pre, RelationalData({"s": frame}, schema), set())
     assert {r["column"]: (r["number"], r.get("of")) for r in rules} == {
         "grade": ("score", "max_score"),
         "band": ("score", None),

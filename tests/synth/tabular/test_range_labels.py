@@ -73,7 +73,7 @@ def test_a_wide_table_screens_every_pair_of_bounds_at_once(monkeypatch):
     them (a wide table), the lab flag is still found, and a pair's rows are read whole only where
     the pair passes a screen of all pairs at once: reading every flag x number x pair whole took
     70 s of a 100-column table's 256 s fit."""
-    from relsynth.synth.tabular.rules import range_labels as _range_labels
+    from relsynth.synth.tabular.rules import range_labels
 
     data = results()
     rng = np.random.default_rng(1)
@@ -87,10 +87,10 @@ def test_a_wide_table_screens_every_pair_of_bounds_at_once(monkeypatch):
         test=data.schema.tables["test"], result=Table(**data.schema.tables["result"].columns, **extra), lookups=["test"]
     )
     calls = []
-    rule = _range_labels._rule
-    monkeypatch.setattr(_range_labels, "_rule", lambda *a: calls.append(1) or rule(*a))
+    rule = range_labels._rule
+    monkeypatch.setattr(range_labels, "_rule", lambda *a: calls.append(1) or rule(*a))
     pre = TabularPreproc.from_schema(schema)
-    found = _range_labels.find_range_labels(pre, RelationalData({"test": data["test"], "result": frame}, schema))
+    found = range_labels.find_range_labels(pre, RelationalData({"test": data["test"], "result": frame}, schema))
     assert [(r["column"], r["number"], r["low"], r["high"]) for r in found] == [
         ("flag", "value", ["test_id", "low"], ["test_id", "high"])
     ]

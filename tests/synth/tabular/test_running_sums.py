@@ -215,7 +215,7 @@ def test_a_wide_table_reads_label_signs_only_for_numbers_a_step_can_be(monkeypat
     """Beside many numbers and labels in no chain (a wide table), the labelled running sum is still
     found, and the labels are read for the signs of the pair whose steps are its amounts alone: a
     search of every label for every pair of numbers took 16 s of a 50-column table's 32 s fit."""
-    from relsynth.synth.tabular.rules import running_sums as _running_sums
+    from relsynth.synth.tabular.rules import running_sums
 
     unsigned = unsigned_bank("DEBIT", "CREDIT")
     rng = np.random.default_rng(1)
@@ -229,11 +229,11 @@ def test_a_wide_table_reads_label_signs_only_for_numbers_a_step_can_be(monkeypat
     )
     wide = RelationalData({"account": unsigned["account"], "tx": tx}, schema)
     calls = []
-    read = _running_sums._label_signs
-    monkeypatch.setattr(_running_sums, "_label_signs", lambda *a: calls.append(1) or read(*a))
+    read = running_sums._label_signs
+    monkeypatch.setattr(running_sums, "_label_signs", lambda *a: calls.append(1) or read(*a))
     pre = TabularPreproc.from_schema(schema)
     pre.sibling_keys = {"tx": "booked"}  # what the fit finds first: the rows are stored shuffled
-    [found] = _running_sums.find_running_sums(pre, wide, set())
+    [found] = running_sums.find_running_sums(pre, wide, set())
     assert (found["column"], found["of"], found["sign_by"], found["signs"]) == (
         "balance",
         "amount",

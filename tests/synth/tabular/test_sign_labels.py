@@ -248,7 +248,7 @@ def test_a_wide_table_reads_differences_whole_only_where_a_few_rows_keep_the_sig
     result is still found from the difference of the scores, and a difference is read on all rows
     only where its first rows keep one label a side: each label read every pair's difference
     whole, converting both columns again (5.8 s of a 100-column table's fit)."""
-    from relsynth.synth.tabular.rules import sign_labels as _sign_labels
+    from relsynth.synth.tabular.rules import sign_labels
 
     data = matches()
     rng = np.random.default_rng(1)
@@ -263,8 +263,8 @@ def test_a_wide_table_reads_differences_whole_only_where_a_few_rows_keep_the_sig
     columns = data.schema.tables["m"].columns
     schema = Schema(m=Table(id=PrimaryKey(), **extra, **{c: k for c, k in columns.items() if c != "id"}, **labels))
     calls = []
-    read = _sign_labels._labels_by_sign
-    monkeypatch.setattr(_sign_labels, "_labels_by_sign", lambda *a: calls.append(1) or read(*a))
-    found = _sign_labels.find_sign_labels(TabularPreproc.from_schema(schema), RelationalData({"m": frame}, schema))
+    read = sign_labels._labels_by_sign
+    monkeypatch.setattr(sign_labels, "_labels_by_sign", lambda *a: calls.append(1) or read(*a))
+    found = sign_labels.find_sign_labels(TabularPreproc.from_schema(schema), RelationalData({"m": frame}, schema))
     assert [(r["column"], r["number"], r.get("minus")) for r in found] == [("result", "home_goals", "away_goals")]
     assert len(calls) <= 7 * 22 + 10  # each number alone for each label, few of the 231 differences

@@ -308,8 +308,8 @@ def test_a_number_of_the_latest_row_is_its_generated_latest_rows():
 
 
 def test_a_date_its_rows_copy_is_kept_on_a_row_without_rows():
-    """A project's start date, copied by its tasks, is their earliest: a project without tasks (3 %
-    of them) keeps the start the model wrote, as the data's do, rather than none."""
+    """A project's start date, which its tasks copy: a project without tasks (3 % of them) keeps the
+    start the model wrote, as the data's do, rather than none."""
     rng = np.random.default_rng(0)
     start = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 500, 200), "D")
     n = np.where(np.arange(200) % 33 == 0, 0, rng.integers(1, 4, 200))
