@@ -80,6 +80,7 @@ from relsynth.synth.tabular.orderings import (
 from relsynth.synth.tabular.rules.ancestor_once import find_ancestor_once_labels
 from relsynth.synth.tabular.rules.ancestor_orders import find_ancestor_orders
 from relsynth.synth.tabular.rules.balanced_sums import find_balanced_sums
+from relsynth.synth.tabular.rules.calendar_labels import find_calendar_labels
 from relsynth.synth.tabular.rules.carried_values import find_carried_values
 from relsynth.synth.tabular.rules.category_decimals import find_category_decimals
 from relsynth.synth.tabular.rules.category_gaps import find_category_gaps
@@ -570,6 +571,8 @@ class TabularPreproc:
         # ... nor set to a value above them (a payment, its film's rate times 1 to 3; an accepted offer, the price)
         scaled |= {(r["table"], r["column"]) for k in ("whole_multiples", "flagged_copies") for r in self.stats[k]}
         self.stats["inequalities"] = find_inequalities(self, data, summed | scaled)
+        # labels a calendar sets (a holiday week, the same for every store), where no other rule sets the column
+        self.stats["calendar_labels"] = find_calendar_labels(self, data, summed | set_columns(self.stats))
         # values cousins share (a due date per course and assignment), where no other rule sets the column
         self.stats["shared_values"] = find_shared_values(self, data, summed | set_columns(self.stats))
         # a journal entry's debit lines before its credit lines, where no rule above reads the rows' order
