@@ -268,12 +268,28 @@ def test_a_lone_parents_count_past_max_exact_is_not_replayed():
     assert (loose.decode(loose.encode(np.full(200, 3000)), RNG) == 3000).all()
 
 
+def test_large_counts_many_parents_hold_are_generated_as_they_are():
+    """A panel's stores of 120 or 150 days (12 closed a month for a refit), one of 149: one bin from
+    120 to 150, and a small model's 40 generated stores held 20 different numbers of days, none 120
+    or 150, one ending on the data's last day. Each count `min_count` parents hold is a bin of its
+    own, the rare 149 is written as 150, and the bins between are never generated."""
+    counts = pd.Series([120] * 12 + [150] * 27 + [149])
+    pre = CountPreproc(max_exact=100).fit(counts)
+    drawn = pre.decode(pre.encode(counts.to_numpy()), RNG)
+    assert (drawn[:12] == 120).all() and (drawn[12:] == 150).all()
+    allowed = [i for i in range(pre.n_exact, pre.n_tokens) if i not in pre.forbidden]
+    assert sorted(set(pre.decode(np.repeat(allowed, 50), RNG).tolist())) == [120, 150]
+    spread = CountPreproc(max_exact=100).fit(pd.Series([120] * 12 + list(range(130, 140)) + [150] * 27))
+    assert len(spread.decode(spread.encode(np.full(100, 150)), RNG)) == 100 and not spread.empty  # 10 rare: bins
+
+
 @pytest.mark.parametrize(
     "pre",
     [
         CategoricalPreproc(min_count=1).fit(pd.Series(["u", "v"], name="t.c")),
         NumericPreproc(n_bins=4).fit(pd.Series(np.arange(100.0), name="t.x")),
         CountPreproc(max_exact=5).fit(pd.Series([0, 1, 2, 9])),
+        CountPreproc(max_exact=5).fit(pd.Series([0, 1] + [9] * 5 + [20] * 5)),
     ],
 )
 def test_saved_description_rebuilds_the_same_encoder(pre):

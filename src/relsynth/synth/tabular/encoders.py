@@ -411,7 +411,13 @@ class CountPreproc(ColumnPreproc):
     max_exact + 1 up, and a generated count is drawn in it. Counts below the least every parent
     holds, where `LEAST_PARENTS` parents hold that least (every customer has a version, every
     order two events at least: not the tail of a spread), are never generated (`least`): a small
-    model gave 1 of 1,005 orders a single `delivered` event, 1 of 400 customers no version."""
+    model gave 1 of 1,005 orders a single `delivered` event, 1 of 400 customers no version.
+
+    Larger counts that `min_count` parents each hold, with too few parents at other large counts for
+    a bin of their own, are a bin each (`_single_edges`): a panel's stores of 120 or 150 days, one bin
+    from 120 to 150, were generated with any number of days in it (a store of 137 days ends at a date
+    no store of the data ends at). A rare count among them is written as the nearest such count, as
+    a rare number is; the bins between them are held by no parent and never generated (`empty`)."""
 
     max_exact: int = 100
     n_bins: int = 16
@@ -419,6 +425,7 @@ class CountPreproc(ColumnPreproc):
     edges: list[float] = field(default_factory=list)
     min_count: int = 5  # parents a bin of larger counts needs (read by fit)
     least: int = 0  # the fewest children generated (fit; 0 in a DP fit, which never reads it, and in older models)
+    empty: list[int] = field(default_factory=list)  # bins between single counts, never generated (older: none)
     name = "count"
 
     def fit(self, values: pd.Series, whole: pd.Series | None = None) -> CountPreproc:
@@ -436,8 +443,10 @@ class CountPreproc(ColumnPreproc):
             self.least = _least_count(held)
             held = held[held.index > self.max_exact]
             big = np.repeat(held.index.to_numpy(np.int64), held.to_numpy(np.int64))  # the few large ones only
-        self.edges = []
-        if len(big) < self.min_count:  # too few to bin apart: one bin from the exact counts' end
+        self.edges, self.empty = [], []
+        if (singles := _single_edges(big, self.min_count, self.n_bins)) is not None:
+            self.edges, self.empty = singles
+        elif len(big) < self.min_count:  # too few to bin apart: one bin from the exact counts' end
             self.edges = [float(self.max_exact + 1), float(big.max() + 1)] if len(big) else []
         else:
             n_bins = min(self.n_bins, len(big) // max(self.min_count, 1))
@@ -452,8 +461,8 @@ class CountPreproc(ColumnPreproc):
 
     @property
     def forbidden(self) -> list[int]:
-        """The exact counts below `least`."""
-        return list(range(min(self.least, self.n_exact - 1)))
+        """The exact counts below `least`, and the bins no parent holds."""
+        return list(range(min(self.least, self.n_exact - 1))) + [self.n_exact + b for b in self.empty]
 
     @property
     def n_tokens(self) -> int:
@@ -465,6 +474,8 @@ class CountPreproc(ColumnPreproc):
         big = x > self.max_exact
         if big.any() and self.edges:
             b = np.clip(np.searchsorted(self.edges, x[big], side="right") - 1, 0, len(self.edges) - 2)
+            if self.empty:  # a rare count between single ones: the nearest single's
+                b = _nearest_single(x[big], b, self.edges, self.empty)
             ids[big] = self.n_exact + b
         return ids
 
@@ -487,7 +498,30 @@ class CountPreproc(ColumnPreproc):
             "edges": self.edges,
             "min_count": self.min_count,
             "least": self.least,
+            "empty": self.empty,
         }
+
+
+def _single_edges(big: np.ndarray, min_count: int, n_bins: int) -> tuple[list[float], list[int]] | None:
+    """(edges, empty bins) giving each large count `min_count` parents hold a bin of its own, where
+    there are `n_bins` such counts at most and the parents at other large counts are too few for a
+    bin (`min_count`); else None."""
+    values, parents = np.unique(big, return_counts=True)
+    frequent = values[parents >= min_count]
+    if not 0 < len(frequent) <= n_bins or parents[parents < min_count].sum() >= min_count:
+        return None
+    edges = sorted({float(v) for v in frequent} | {float(v) + 1 for v in frequent})
+    empty = [i for i in range(len(edges) - 1) if edges[i] not in frequent]
+    return edges, empty
+
+
+def _nearest_single(x: np.ndarray, b: np.ndarray, edges: list[float], empty: list[int]) -> np.ndarray:
+    """Bins `b` of counts `x`, those in an empty bin (or past the last) moved to the nearest single count's."""
+    singles = np.asarray([i for i in range(len(edges) - 1) if i not in set(empty)])
+    starts = np.asarray(edges)[singles]
+    nearest = singles[np.argmin(np.abs(x[:, None] - starts[None, :]), axis=1)]
+    off = np.isin(b, empty) | (x < edges[0]) | (x >= edges[-1])
+    return np.where(off, nearest, b)
 
 
 LEAST_PARENTS = 20  # parents holding the least count, at least, for fewer children never to be generated
