@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
-from relsynth.relational.orders import DATED
+from relsynth.relational.orders import DATED, as_numbers
 from relsynth.synth.tabular.rules.shared_values import _ancestor_keys, text_codes
 
 log = logging.getLogger(__name__)
@@ -37,20 +37,24 @@ def find_calendar_labels(pre, data: RelationalData, skip: set[tuple[str, str]]) 
     for table in data.schema.synth_tables:
         kinds = data.schema.tables[table].columns
         modelled = [c for c in pre.modelled_columns(table) if c in data[table].columns]
-        dates = [c for c in modelled if kinds[c].kind in DATED]
-        if not dates:
-            continue
         frame = data[table].reset_index(drop=True)
-        roots = _root_codes(pre, data, table)
         given = pre.given_columns(table)
-        for col in modelled:
-            if kinds[col].kind not in _KINDS or col in given or (table, col) in skip:
-                continue
-            for date in dates:
-                found = _calendar(frame[date], frame[col], roots, pre.min_count)
+        labels = [c for c in modelled if kinds[c].kind in _KINDS and c not in given and (table, c) not in skip]
+        if not labels:
+            continue
+        roots = _root_codes(pre, data, table)
+        days = [
+            d
+            for c in modelled
+            if kinds[c].kind in DATED and (d := _Days.of(frame[c], kinds[c].kind, roots, pre.min_count)) is not None
+        ]
+        for col in labels:
+            codes = text_codes(frame[col])
+            for d in days:
+                found = d.calendar(codes, frame[col])
                 if found is not None:
-                    out.append({"table": table, "column": col, "date": date, **found})
-                    log.info("%s.%s holds one value on each date of %s across entities: kept so", table, col, date)
+                    out.append({"table": table, "column": col, "date": d.name, **found})
+                    log.info("%s.%s holds one value on each date of %s across entities: kept so", table, col, d.name)
                     break
     return out
 
@@ -61,30 +65,49 @@ def _root_codes(pre, data: RelationalData, table: str) -> np.ndarray:
     return above[-1][2] if above else np.arange(len(data[table]))
 
 
-def _calendar(dates: pd.Series, values: pd.Series, roots: np.ndarray, min_count: int) -> dict | None:
-    """{"dates", "values"} where every row of each date of `min_count` entities at least holds one
-    value, in `MIN_DATES` such dates breaking `MIN_BREAKS` by chance, else None."""
-    day = pd.to_datetime(dates, errors="coerce")
-    held = day.notna().to_numpy()
-    if held.sum() < 2 * MIN_DATES:
-        return None
-    frame = pd.DataFrame(
-        {"d": day[held].to_numpy(), "r": roots[held], "v": text_codes(values)[held], "i": np.flatnonzero(held)}
-    )
-    groups = frame.groupby("d", sort=True).agg(n=("v", "size"), values=("v", "nunique"), roots=("r", "nunique"))
-    shared = groups[groups["roots"] >= max(min_count, 2)]
-    if len(shared) < MIN_DATES or (shared["values"] > 1).any():
-        return None
-    rows = frame[frame["d"].isin(shared.index)]
-    first = rows.groupby("d", sort=True)[["v", "i"]].first()
-    if first["v"].nunique() < 2:
-        return None  # one value on every date: nothing the calendar sets
-    shares = rows["v"].value_counts(normalize=True).to_numpy()
-    same = (shares[None, :] ** shared["n"].to_numpy()[:, None]).sum(axis=1)  # chance a date's rows all agree
-    if float((1.0 - same).sum()) < MIN_BREAKS:
-        return None
-    ns = first.index.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    return {"dates": [int(d) for d in ns], "values": [_plain(values.iloc[i]) for i in first["i"]]}
+class _Days:
+    """A date column's rows sorted by date, cut where the date changes, and which dates `min_count`
+    entities share: read once for every label of its table (a wide table's labels each grouped
+    600k line items by each date again)."""
+
+    def __init__(self, name: str, order: np.ndarray, starts: np.ndarray, shared: np.ndarray, ns: np.ndarray):
+        self.name, self.order, self.starts, self.shared, self.ns = name, order, starts, shared, ns
+        self.sizes = np.diff(np.append(starts, len(order)))
+
+    @classmethod
+    def of(cls, dates: pd.Series, kind: Column, roots: np.ndarray, min_count: int) -> _Days | None:
+        x = as_numbers(dates, kind)  # ns since the epoch, NaN where missing (datetimes taken as they are)
+        held = np.flatnonzero(~np.isnan(x))
+        if len(held) < 2 * MIN_DATES:
+            return None
+        by_date = np.argsort(x[held], kind="stable")
+        order, ns = held[by_date], x[held][by_date].astype(np.int64)
+        starts = np.flatnonzero(np.r_[True, ns[1:] != ns[:-1]])
+        sizes = np.diff(np.append(starts, len(order)))
+        entities = pd.DataFrame({"d": np.repeat(np.arange(len(starts)), sizes), "r": roots[order]})
+        shared = entities.drop_duplicates().groupby("d").size().to_numpy() >= max(min_count, 2)
+        if shared.sum() < MIN_DATES:
+            return None
+        return cls(str(dates.name), order, starts, shared, ns[starts])
+
+    def calendar(self, codes: np.ndarray, values: pd.Series) -> dict | None:
+        """{"dates", "values"} where every row of each shared date holds one value (`codes`, missing
+        one of them), on `MIN_DATES` dates breaking `MIN_BREAKS` by chance, else None."""
+        v = codes[self.order]
+        low, high = np.minimum.reduceat(v, self.starts), np.maximum.reduceat(v, self.starts)
+        if (low != high)[self.shared].any():
+            return None
+        first = low[self.shared]
+        if len(np.unique(first)) < 2:
+            return None  # one value on every date: nothing the calendar sets
+        n = self.sizes[self.shared]
+        _, shares = np.unique(np.repeat(first, n), return_counts=True)
+        shares = shares / n.sum()
+        same = (shares[None, :] ** n[:, None]).sum(axis=1)  # chance a date's rows all agree
+        if float((1.0 - same).sum()) < MIN_BREAKS:
+            return None
+        rows = self.order[self.starts[self.shared]]  # each date's first row, to read its value
+        return {"dates": [int(d) for d in self.ns[self.shared]], "values": [_plain(v) for v in values.iloc[rows]]}
 
 
 def _plain(v):
@@ -101,7 +124,8 @@ def apply_calendar_labels(rules: list[dict], tables: dict[str, pd.DataFrame]) ->
         frame = tables.get(r["table"])
         if frame is None or not len(frame) or r["column"] not in frame.columns:
             continue
-        day = pd.to_datetime(frame[r["date"]], errors="coerce")
+        day = frame[r["date"]]
+        day = day if pd.api.types.is_datetime64_any_dtype(day) else pd.to_datetime(day, errors="coerce")
         ns = day.to_numpy(dtype="datetime64[ns]").astype(np.int64)
         where = pd.Index(np.asarray(r["dates"], dtype=np.int64)).get_indexer(ns)
         on = (where >= 0) & day.notna().to_numpy()
