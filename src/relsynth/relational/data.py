@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import warnings
@@ -919,6 +920,20 @@ def _unnested_composite_keys(schema: Schema, frames: Mapping[str, pd.DataFrame])
                 out.append((name, fk))
                 break
     return out
+
+
+# the schema's own warning (`_unnested_warning`): said where the user's data is read, not again for
+# each database generated from it (`generated_data`)
+UNNESTED_MESSAGE = r"'[^']*' is a root table of its own"
+
+
+@contextlib.contextmanager
+def generated_data() -> Iterator[None]:
+    """Within it, a RelationalData built of generated tables does not repeat the warnings its
+    schema gave when the source data was read (a YAML composite key leaving a table a root)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=UNNESTED_MESSAGE, category=UserWarning)
+        yield
 
 
 def _unnested_warning(schema: Schema, roots: list[tuple[str, object]]) -> str:

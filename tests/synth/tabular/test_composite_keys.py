@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import sqlalchemy as sa
+import torch
 
 from relsynth.relational import RelationalData, Schema
 from relsynth.synth import TabularDataset, TabularModel, TabularModelSize, TabularPreproc, TabularTrainer
@@ -77,3 +80,33 @@ def test_composite_keys_from_infer_name_generated_rows_and_are_written_back(tmp_
         columns = [c["name"] for c in inspected.get_columns("shipment")]
     engine.dispose()
     assert fks == [(["order_id", "line_no"], "order_line")] and "(order_id, line_no)" not in columns
+
+
+def test_a_yaml_composite_key_left_a_root_is_warned_of_once_not_again_at_generation() -> None:
+    """A YAML's composite key that leaves shipments a root table of their own is warned of when the
+    data is read; generation built its output with the same schema and said it again (2 warnings for
+    one fit and one generation, gaps repro composite_warn.py): now once."""
+    frames = parts_db(40)
+    tables = {
+        "orders": {"columns": {"id": "primary_key", "region": "categorical"}},
+        "partsupp": {"columns": {"partkey": "integer", "suppkey": "integer", "cost": "numeric"}},
+        "order_line": {
+            "columns": {"order_id": {"foreign_key": "orders"}, "line_no": "integer", "qty": "integer"},
+            "primary_key": ["order_id", "line_no"],
+        },
+        "shipment": {
+            "columns": {"id": "primary_key", "order_id": "integer", "line_no": "integer", "shipped_qty": "integer"},
+            "foreign_keys": [{"columns": ["order_id", "line_no"], "table": "order_line"}],
+        },
+    }
+    frames["order_line"] = frames["order_line"].drop(columns=["partkey", "suppkey"])
+    with pytest.warns(UserWarning, match="'shipment' is a root table of its own"):
+        data = RelationalData(frames, Schema.from_dict({"tables": tables}))
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=TabularModelSize(n_layers=1, h=2, d=16))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = model.generate(n_samples=10, seed=0)
+    assert len(out["shipment"]) > 0
+    assert not [w for w in caught if "root table of its own" in str(w.message)]

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.data import generated_data
 from relsynth.relational.orders import with_ancestors
 from relsynth.relational.shapes import CLASSES, char_class
 from relsynth.synth.tabular._identifiers import (
@@ -346,7 +347,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
             continue  # the root rows stay in the order of the context rows they were given (keys still rise)
         if (dated := _keys_date(pre, table)) is not None:
             out[table] = out[table].iloc[date_order(out[table][dated])].reset_index(drop=True)
-    return RelationalData({t: out[t] for t in schema.tables}, schema, formats=pre.stats.get("formats"))
+    with generated_data():  # the schema's warnings were said when the source was read
+        return RelationalData({t: out[t] for t in schema.tables}, schema, formats=pre.stats.get("formats"))
 
 
 def _codes_apart(pre, out: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:

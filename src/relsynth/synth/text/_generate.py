@@ -23,6 +23,7 @@ import pandas as pd
 import torch
 
 from relsynth.relational import RelationalData, Schema, Table, Text
+from relsynth.relational.data import generated_data
 from relsynth.relational.progress import progress
 from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
@@ -629,4 +630,5 @@ def _with_texts(data: RelationalData, preproc, df: pd.DataFrame) -> RelationalDa
     schema = Schema(tables=tables, lookups=data.schema.lookups)
     frames = dict(data.data)
     frames[table] = df[order].reset_index(drop=True)
-    return RelationalData(frames, schema, formats=data.formats, partial=data.partial)  # the source's spellings survive
+    with generated_data():  # the schema's warnings were said when the source was read
+        return RelationalData(frames, schema, formats=data.formats, partial=data.partial)  # the source's spellings
