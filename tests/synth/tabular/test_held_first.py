@@ -87,3 +87,33 @@ def test_no_order_where_lines_come_in_any_order():
     data = journal(shuffled=True)
     pre = TabularPreproc.from_schema(data.schema).fit(data)
     assert pre.stats["held_first"] == []
+
+
+def test_lines_numbered_under_their_entry_list_their_debit_lines_first():
+    """Lines keyed (entry, line_no), numbered 1..n under their entry: the line number ordered the
+    rows (a sibling key), and the rule was skipped as for any table in another order: 16 of 200
+    entries of an untrained model had a debit line numbered after a credit line (gaps repro
+    held_lineno.py). Now the rows are read in line-number order, the debit rows move before the
+    credit rows and take the lowest line numbers, which stay in their places."""
+    data = journal()
+    lines = data["line"].drop(columns="id")
+    lines.insert(1, "line_no", lines.groupby("entry").cumcount() + 1)
+    frames = {"entry": data["entry"], "line": lines}
+    keys = {"primary_keys": {"entry": "id", "line": ["entry", "line_no"]}, "foreign_keys": {"line": {"entry": "entry"}}}
+    numbered = RelationalData(frames, Schema.infer(frames, **keys))
+    pre = TabularPreproc.from_schema(numbered.schema).fit(numbered)
+    assert [(r["column"], r["first"], r.get("number")) for r in pre.stats["held_first"]] == [
+        ("debit", "held", "line_no")
+    ]
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=TINY)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an untrained model
+        out = model.generate(n_samples=200, seed=0)["line"]
+    assert debits_after_credits(out.sort_values(["entry", "line_no"]).assign(id=range(len(out)))) == 0
+    assert (out.groupby("entry")["line_no"].transform(lambda n: n.is_monotonic_increasing)).all()
+    pre.stats["held_first"] = []  # without: the test can tell
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = model.generate(n_samples=200, seed=0)["line"]
+    assert debits_after_credits(out.sort_values(["entry", "line_no"]).assign(id=range(len(out)))) > 5

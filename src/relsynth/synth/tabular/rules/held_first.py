@@ -4,13 +4,15 @@ credit held), an order's priced lines before its free ones.
 
 The model writes each row from the rows before it and may write a debit line after a credit line:
 32 of 200 generated journal entries of a ledger (small model, 6 epochs) had one, none of the data's
-200. The fit keeps, per table nested under a parent and stored in no other order (no sibling key,
-no order within rows, no rule reading its rows' order: `ORDER_RULES`), with no table under it or
+200. The fit keeps, per table nested under a parent and stored in no other order (no sibling key but a line number
+counting its rows 1..n under each parent, `row_numbers`, in whose order its rows are then read; no
+order within rows, no rule reading its rows' order: `ORDER_RULES`), with no table under it or
 referencing it, the first column whose held rows come before its blank ones (missing, or 0 for a
 number) under every parent row (`first`: "held"), or after them ("blank"), in `MIN_PARENTS` parent
 rows holding both at least (rows in a random order would keep it by chance under (1/2)**MIN_PARENTS
 of the time). Generation moves, within each generated parent row, the rows holding it before the
-others (stably), the keys and codes staying in their places, so the keys still rise with the rows.
+others (stably), the keys, line numbers and codes staying in their places, so the keys still rise
+with the rows (the held rows taking the lowest line numbers).
 Not fitted under DP.
 """
 
@@ -52,19 +54,21 @@ def find_held_first(pre, data: RelationalData) -> list[dict]:
         edge = schema.parent(table)
         if edge is None or schema.children(table) or table in referenced | read:
             continue
-        if pre.sibling_keys.get(table) is not None or pre.orderings.get(table):
+        number = (pre.stats.get("row_numbers") or {}).get(table, {}).get("column")
+        if pre.sibling_keys.get(table) not in (None, number) or set(pre.orderings.get(table, {})) - {number}:
             continue
         frame = data[table][data[table][edge.fk].notna()]
         if len(frame) < 2 * MIN_PARENTS:  # too few rows for MIN_PARENTS parents holding both
             continue
-        order, same = sibling_order(frame, edge.fk, None)
+        order, same = sibling_order(frame, edge.fk, number)  # a line number's order, else as stored
         group = np.cumsum(~same)
         kinds = schema.tables[table].columns
-        for col in pre.modelled_columns(table):
+        for col in [c for c in pre.modelled_columns(table) if c != number]:
             first = _first(blank_rows(frame[col], kinds[col].kind in NUMBERS)[order], group)
             if first is not None:
                 log.info("%s: rows %s %s first under each %s row: kept so", table, first, col, edge.parent)
-                out.append({"table": table, "fk": edge.fk, "column": col, "first": first})
+                numbered = {"number": number} if number is not None else {}
+                out.append({"table": table, "fk": edge.fk, "column": col, "first": first, **numbered})
                 break  # one order per table: a second could contradict it
     return out
 
@@ -107,13 +111,17 @@ def keep_held_first(rules: list[dict], out: dict[str, pd.DataFrame], schema, ide
         blank = blank_rows(frame[r["column"]], schema.tables[table].columns[r["column"]].kind in NUMBERS)
         rank = np.where(group < 0, 0, blank if r["first"] == "held" else ~blank).astype(np.int8)
         at = np.arange(n)
-        src = np.lexsort((at, rank, group))  # each group's rows, held first, else as they were
-        dst = np.lexsort((at, group))  # each group's places, in order
+        number = r.get("number")  # the rows' line numbers (1..n), which stay in their places: their order
+        places = at if number is None else np.lexsort((at, frame[number].to_numpy(dtype=float, na_value=np.inf)))
+        place = np.empty(n, dtype=np.int64)
+        place[places] = at
+        src = np.lexsort((place, rank, group))  # each group's rows, held first, else as they were
+        dst = np.lexsort((place, group))  # each group's places, in order
         perm = np.empty(n, dtype=np.int64)
         perm[dst] = src
         if (perm == at).all():
             continue
-        fixed = {schema.tables[table].primary_key, r["fk"], *identifiers.get(table, {})}
+        fixed = {schema.tables[table].primary_key, r["fk"], number, *identifiers.get(table, {})}
         for col in [c for c in frame.columns if c not in fixed]:
             moved = frame[col].iloc[perm]
             moved.index = frame.index
