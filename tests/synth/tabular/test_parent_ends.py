@@ -319,3 +319,12 @@ def test_messages_the_data_sends_at_their_close_keep_no_gaps():
     pre = TabularPreproc.from_schema(tied.schema, ctx_cols=["opened", "closed"]).fit(tied)
     assert pre.orderings["message"]["sent"].cap == "closed"
     assert pre.orderings["message"]["sent"].cap_gaps is None
+
+
+def test_no_close_is_kept_after_messages_left_out_of_the_model():
+    """The messages' dates left out of the model (generated null) gave a rule keeping each close
+    after its last message, which then read nulls: the fit now reads them as generated, null."""
+    data = support()
+    pre = TabularPreproc.from_schema(data.schema, preprocessors={"message": {"sent": None}}).fit(data)
+    assert pre.stats["parent_ends"] == []
+    assert TabularPreproc.from_schema(data.schema).fit(data).stats["parent_ends"]  # with them: kept

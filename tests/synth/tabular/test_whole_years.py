@@ -97,3 +97,18 @@ def test_a_rate_below_one_beside_dates_within_a_year_is_no_age(tiny_size):
     torch.manual_seed(0)
     out = TabularModel.build(pre, size=tiny_size).generate(100, seed=0)
     assert out["orders"]["discount"].astype(float).isin(set(discount)).all()
+
+
+def test_no_age_is_set_from_a_birth_date_left_out_of_the_model(tiny_size):
+    """A birth date left out of the model (preprocessors={...: None}) is generated null; the rule
+    was fitted on its values all the same and then set nothing (gaps repro ignored3.py: whole_years
+    and parent_ends fitted on a column left out). The fit now reads it as generation writes it:
+    no rule, the age modelled, and the data given to the fit unchanged."""
+    data = visits()
+    births = data["patients"]["birth_date"].copy()
+    pre = TabularPreproc.from_schema(data.schema, preprocessors={"patients": {"birth_date": None}}).fit(data)
+    assert pre.stats["whole_years"] == [] and "age" in pre.modelled_columns("visits")
+    assert data["patients"]["birth_date"].equals(births)
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(50, seed=0)
+    assert out["patients"]["birth_date"].isna().all() and out["visits"]["age"].notna().all()

@@ -321,6 +321,27 @@ class TabularPreproc:
             if table in self.schema.synth_tables:
                 self.overrides.setdefault(table, {}).update(dict.fromkeys(cols))
 
+    def _as_generated(self, data: RelationalData) -> RelationalData:
+        """`data` with the columns left out of the model (`preprocessors={...: None}`) null, as
+        generation writes them, so no rule is fitted on their values: an age in whole years from a
+        patient's birth date left out, a balance floored at an account's limit left out, each set
+        from nulls then, did nothing. The key columns a row key copies (`_ignore_row_key_copies`)
+        are generated, copied: they stay."""
+        copies = {(t, c) for t, cols, *_ in row_key_references(data.formats) for c in cols}
+        left = {
+            t: cols
+            for t, given in self.overrides.items()
+            if (cols := [c for c, p in given.items() if p is None and (t, c) not in copies and c in data[t]])
+        }
+        if not left:
+            return data
+        out = copy.copy(data)  # a shallow copy: the frames of the other tables shared, not validated again
+        out.data = dict(data.data)
+        for table, cols in left.items():
+            frame = data[table]
+            out.data[table] = frame.assign(**{c: frame[c].where(np.zeros(len(frame), dtype=bool)) for c in cols})
+        return out
+
     def label_tokens(self, table: str, column: str) -> tuple[int, dict[str, int]] | None:
         """The header position of a categorical `column` of `table` and its labels' tokens (label
         text -> token id), what a rule masking its labels reads; None where it is no field (a fit
@@ -363,6 +384,7 @@ class TabularPreproc:
         if public is not None:
             raise ValueError("public= declares what a DP fit may use for free: give it with dp=DpBudget(...)")
         self._check_data(data)
+        data = self._as_generated(data)  # the rules below read what generation writes
         for note in key_like_columns(data):  # keys modelled as numbers name no generated row
             log.warning(note)
         # totals first: a sum is set after generation, so it may be neither an ordered column nor a base
