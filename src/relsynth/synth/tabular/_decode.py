@@ -68,6 +68,7 @@ from relsynth.synth.tabular.rules.null_cuts import keep_null_cuts
 from relsynth.synth.tabular.rules.number_endings import keep_number_endings
 from relsynth.synth.tabular.rules.pair_orders import keep_key_orders, keep_value_orders
 from relsynth.synth.tabular.rules.parent_ends import keep_parent_ends
+from relsynth.synth.tabular.rules.period_counts import keep_period_counts
 from relsynth.synth.tabular.rules.prefixed_codes import apply_prefixed_codes
 from relsynth.synth.tabular.rules.range_labels import apply_range_labels
 from relsynth.synth.tabular.rules.ratio_ranges import ancestor_numbers, keep_ratio_ranges
@@ -342,6 +343,10 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     dated = {t for t in schema.synth_tables if _keys_date(pre, t) is not None}  # their rows sorted next
     # a parent's rows holding a value before the others (debit lines first), once every value is set
     keep_held_first(pre.stats.get("held_first", []), out, schema, pre.stats.get("identifiers") or {}, dated)
+    counts = pre.stats.get("period_counts", [])  # none in older models, nor under DP
+    keep_period_counts(
+        counts, out, schema, {(r["table"], r["column"]): _slot_preproc(pre, r["table"], r["column"]) for r in counts}
+    )
     for table in schema.synth_tables:  # rows in key order: a row's earlier row is written before it
         if ctx is not None and table == schema.roots[0] and own_date(pre, table) is None:
             continue  # the root rows stay in the order of the context rows they were given (keys still rise)
@@ -349,6 +354,14 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
             out[table] = out[table].iloc[date_order(out[table][dated])].reset_index(drop=True)
     with generated_data():  # the schema's warnings were said when the source was read
         return RelationalData({t: out[t] for t in schema.tables}, schema, formats=pre.stats.get("formats"))
+
+
+def _slot_preproc(pre, table: str, col: str):
+    """The fitted preprocessor of `table`'s modelled `col`, None where it is no field."""
+    layout = pre.layouts.get(table)
+    if layout is None or col not in layout.fields:
+        return None
+    return pre.slots[layout.slots[layout.fields.index(col)]].preproc
 
 
 def _codes_apart(pre, out: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:

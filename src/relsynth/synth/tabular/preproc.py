@@ -118,6 +118,7 @@ from relsynth.synth.tabular.rules.number_endings import find_number_endings
 from relsynth.synth.tabular.rules.ordered_labels import find_ordered_labels
 from relsynth.synth.tabular.rules.pair_orders import key_orders
 from relsynth.synth.tabular.rules.parent_ends import find_parent_ends, own_end
+from relsynth.synth.tabular.rules.period_counts import find_period_counts
 from relsynth.synth.tabular.rules.prefixed_codes import prefixed_codes
 from relsynth.synth.tabular.rules.range_labels import find_range_labels
 from relsynth.synth.tabular.rules.ratio_ranges import find_ratio_ranges
@@ -599,6 +600,8 @@ class TabularPreproc:
         self.stats["shared_values"] = find_shared_values(self, data, summed | set_columns(self.stats))
         # a journal entry's debit lines before its credit lines, where no rule above reads the rows' order
         self.stats["held_first"] = find_held_first(self, data)
+        # a payment's multiple of its film's rate counting the rental periods its rental began
+        self.stats["period_counts"] = find_period_counts(self, data, self.stats["whole_multiples"])
         return self
 
     def _compared_dates(self) -> set[tuple[str, str]]:
