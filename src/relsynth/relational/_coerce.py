@@ -656,6 +656,8 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
         return _bool_spelling(s)
     if kind is Column.DATE and _all_of(s, dt.date) and not _all_of(s, dt.datetime):  # parquet date32, SQL DATE
         return {"dtype": dtype, "date_objects": True}
+    if kind is Column.IDENTIFIER and _all_of(s, dt.date) and not _all_of(s, dt.datetime):
+        return {"dtype": dtype, "date_objects": True}  # parquet date32 past datetime64[ns]'s range: held as text
     if kind is Column.DATE and isinstance(s.dtype, pd.DatetimeTZDtype):  # held as its zone's dates (`_date`)
         return {"dtype": dtype, "zoned_dates": True}
     if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, decimal.Decimal):  # parquet or SQL DECIMAL(p, s)
@@ -791,6 +793,8 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
         return _as_dtype(local, fmt["dtype"], s)
     if fmt.get("date_objects") and ptypes.is_datetime64_any_dtype(s.dtype):
         return s.dt.date.astype(object).where(s.notna(), None)
+    if fmt.get("date_objects") and (ptypes.is_string_dtype(s.dtype) or ptypes.is_object_dtype(s.dtype)):
+        return s.astype(object).map(_date_object, na_action="ignore").where(s.notna(), None)  # 2500-01-01, as text
     if "decimal_places" in fmt:
         step, wide = decimal.Decimal(1).scaleb(-fmt["decimal_places"]), decimal.Context(prec=80)  # DECIMAL(38, 18)
         out = s.astype(object).map(lambda v: decimal.Decimal(str(v)).quantize(step, context=wide), na_action="ignore")
@@ -816,6 +820,15 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
                 out = out.map(lambda t: t.rstrip("0").rstrip("."), na_action="ignore")
         return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
     return _as_dtype(s, fmt["dtype"], s) if "dtype" in fmt else s  # e.g. only an SQL type (relational.sql)
+
+
+def _date_object(text: object) -> object:
+    """A date written yyyy-mm-dd as a date object (of any year: an identifier holds days out of
+    datetime64[ns]'s range as text); anything else as it is."""
+    try:
+        return dt.date.fromisoformat(text) if isinstance(text, str) else text
+    except ValueError:
+        return text
 
 
 def _as_dtype(out: pd.Series, dtype: str, fallback: pd.Series) -> pd.Series:

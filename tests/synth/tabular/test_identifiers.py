@@ -3,12 +3,15 @@ fresh, in the source's format, unique where the source's are, and never as a rea
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import uuid
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from relsynth.relational import (
@@ -779,3 +782,27 @@ def test_codes_that_repeat_across_rows_come_back_fresh_repeating_as_often_and_ne
     share = enrollment.student_id.nunique() / len(enrollment)
     assert fake.student_id.nunique() / len(fake) == pytest.approx(share, abs=0.08)  # each in a few courses
     assert not fake.duplicated(["course_id", "student_id"]).any()  # never twice in one course
+
+
+def test_dates_past_the_range_of_pandas_come_back_as_real_days_in_their_spelling(tmp_path):
+    """Days before 1677 or after 2262 (a battle's 1066-10-14, a lease's 2300s) do not fit
+    datetime64[ns]: Schema.infer reads them as identifiers, and fresh ones were drawn digit by digit,
+    6 of 200 no real day (2301-09-31, 1609-02-29), and a parquet date32 column came back as text
+    (gaps repro far_dates.py). Now they are real days within the source's range, yyyy-mm-dd, date32
+    where the source's were."""
+    rng = np.random.default_rng(0)
+    far = [dt.date(2300, 1, 1) + dt.timedelta(days=int(x)) for x in rng.integers(0, 3650, 200)]
+    old = [(dt.date(1600, 1, 1) + dt.timedelta(days=int(x))).isoformat() for x in rng.integers(0, 3650, 200)]
+    pq.write_table(
+        pa.table({"id": np.arange(200), "far": pa.array(far, pa.date32()), "old": old}), tmp_path / "t.parquet"
+    )
+    raw = pd.read_parquet(tmp_path / "t.parquet")
+    data = RelationalData.from_dir(tmp_path, schema=Schema.infer({"t": raw}, primary_keys={"t": "id"}))
+    assert data.schema.tables["t"].columns["far"] == Identifier()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    pre.inverse_transform(pre.transform(data), seed=0).to_dir(tmp_path / "out")
+    assert pq.read_schema(tmp_path / "out" / "t.parquet").field("far").type == pa.date32()
+    back = pd.read_parquet(tmp_path / "out" / "t.parquet")
+    assert all(isinstance(d, dt.date) and dt.date(2300, 1, 1) <= d <= max(far) for d in back["far"])
+    days = [dt.date.fromisoformat(d) for d in back["old"]]  # raises on a day no calendar has
+    assert min(old) <= min(days).isoformat() and max(days).isoformat() <= max(old)

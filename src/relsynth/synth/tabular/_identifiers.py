@@ -34,10 +34,17 @@ that is a part of a date of the row in every code (`INV-2023-000123`'s year, of 
 `DATE_PARTS`, at least `MIN_DATED` codes) is written from the generated date. Where every code
 passes a standard check digit (`relational.check_digits`: an IBAN's mod 97, an ISBN-13's, a card's Luhn),
 the drawn codes get theirs set (`"check"`).
+
+Codes that are all real calendar dates written yyyy-mm-dd are dates out of the range pandas holds
+(before 1677, after 2262: `Schema.infer` reads them as identifiers, a date column could not hold
+them): drawn digit by digit they gave days no calendar has (2301-09-31, 1609-02-29: 6 of 200).
+Their format keeps the days' quantiles (`"dates"`), and fresh ones are real days drawn between them,
+written as the source writes them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import logging
 import re
@@ -75,6 +82,8 @@ DATE_PARTS = {  # the parts of a date a run of digits may write (as numbers; zer
     "yy": lambda d: d.dt.year % 100,
 }
 PARENT = "<parent>."  # a label of the parent row (`<` starts no column name: reserved)
+ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"  # a calendar date as codes may write it (1066-10-14, 2500-01-01)
+DATE_QUANTILES = 33  # quantiles of the days of codes that are dates, fresh ones drawn between two neighbours
 TOLD = 0.9  # share of the smaller entropy of a label and the codes' shapes their mutual information holds: one tells the other
 
 
@@ -99,6 +108,8 @@ def identifier_format(
     codes the sample missed. `lengths`: the shortest and longest code the column's type and CHECKs
     allow (VARCHAR(6), length(code) = 4), within which a counter of any width counts."""
     fmt = _format(values, min_count, keys, dates, ends, scale, lengths)
+    if "dates" in fmt:  # real days: no check digit, no shape a label tells
+        return fmt
     if (check := find_check(values)) is not None:
         fmt["check"] = check
     by = None if labels is None or fmt.get("uuid") else telling_label(values, labels, min_count)
@@ -216,6 +227,8 @@ def _format(
     fmt = {"null_rate": float(values.isna().mean()) if len(values) else 0.0, "unique": bool(s.is_unique)}
     if len(s) and s.str.match(UUID).all():
         return {**fmt, "uuid": True}
+    if len(s) >= max(min_count, 2) and (days := _days(s)) is not None:
+        return {**fmt, "dates": np.quantile(days, np.linspace(0, 1, DATE_QUANTILES)).round().astype(int).tolist()}
     both = pd.concat([s, pd.Series(list(ends), dtype=object).astype(str)], ignore_index=True)
     own, hex_digits = code_shapes(both, min_count)  # the ends read alike: an unpadded SKU-300 one NUMBER
     shapes = own if hex_digits else _unpadded_numbers(both, own)
@@ -244,6 +257,34 @@ def _format(
         for shape, n in kept.items()
     ]
     return fmt
+
+
+def _days(codes: pd.Series) -> np.ndarray | None:
+    """The codes as day numbers (`datetime.date.toordinal`) where each is a real date written
+    yyyy-mm-dd (years 1 to 9999); else None."""
+    if not codes.str.fullmatch(ISO_DATE).all():
+        return None
+    try:
+        return np.array([dt.date.fromisoformat(c).toordinal() for c in codes], dtype=np.int64)
+    except ValueError:  # a month or day no calendar has: codes of that shape, not dates
+        return None
+
+
+def _new_dates(n: int, edges: list[int], unique: bool, rng: np.random.Generator) -> list[str]:
+    """`n` real days between two neighbouring quantiles of the source's (`_days`), yyyy-mm-dd;
+    distinct where the source's are, as far as the range has room."""
+    lo, hi = np.asarray(edges[:-1], dtype=np.float64), np.asarray(edges[1:], dtype=np.float64)
+    days = np.zeros(n, dtype=np.int64)
+    todo = np.arange(n)
+    for _ in range(REDRAWS if unique else 1):
+        at = rng.integers(0, len(lo), len(todo))
+        days[todo] = np.round(lo[at] + rng.random(len(todo)) * (hi[at] - lo[at])).astype(np.int64)
+        if not unique:
+            break
+        todo = np.flatnonzero(pd.Series(days).duplicated().to_numpy())
+        if not len(todo):
+            break
+    return [dt.date.fromordinal(int(d)).isoformat() for d in days]
 
 
 def _unpadded_numbers(values: pd.Series, shapes: pd.Series) -> pd.Series:
@@ -556,6 +597,8 @@ def _new_codes(
     out = np.empty(n, dtype=object)
     if fmt.get("uuid"):
         out[:] = uuids(n, rng)
+    elif fmt.get("dates"):
+        out[:] = _new_dates(n, fmt["dates"], bool(fmt.get("unique")), rng)
     elif not fmt.get("shapes"):
         start = 1 if floors is None else floors.get(-1, 0) + 1
         out[:] = [f"{column}_{i}" for i in range(start, start + n)]
