@@ -76,7 +76,7 @@ def find_never_pairs(pre, data: RelationalData, summed: set[tuple[str, str]] = f
             names = _names(col_pre)
             for level, of, of_tokens in earlier + above:
                 points = len(col_pre.points) if isinstance(col_pre, NumericPreproc) else 0
-                pairs = never_pairs(of_tokens, tokens, len(names), _order(col_pre), points)
+                pairs = never_pairs(of_tokens, tokens, len(names), _order(col_pre), points, closed=level > 0)
                 if not pairs:
                     continue
                 of_pre = _preproc(pre, (above_table := _table_at(pre, table, level)), of)
@@ -96,7 +96,7 @@ def find_never_pairs(pre, data: RelationalData, summed: set[tuple[str, str]] = f
 
 
 def never_pairs(
-    a: np.ndarray, b: np.ndarray, n_b: int, order: np.ndarray | None = None, points: int = 0
+    a: np.ndarray, b: np.ndarray, n_b: int, order: np.ndarray | None = None, points: int = 0, closed: bool = False
 ) -> list[tuple[int, int]]:
     """(category index of `a`, of `b`; -1: `b`'s `<rare>`) pairs no row holds, where independence
     would have given `MIN_EXPECTED` rows at least; from each row's local tokens (`<missing>`,
@@ -107,7 +107,9 @@ def never_pairs(
     expected rows); else the values too rare to tell one by one count as one, `<rare>` with them
     (`_rare_pool`: a culture's lab item, never one of the many lab numbers of a few rows each).
     `points`: a number's exact values, `b`'s first ones: a category whose values are a closed set
-    (`_closed_sets`) never holds any exact value it does not hold."""
+    (`_closed_sets`) never holds any exact value it does not hold; so too, where `closed`, any category
+    it does not hold (an ancestor row's value, far back in the sequence: a country whose accounts are
+    in its currency or USD only, 37 and 3 rows, never CHF, 4.4 rows by chance)."""
     held = (a >= 2) & (b >= 2)
     if held.sum() < MIN_EXPECTED:
         return []
@@ -124,6 +126,8 @@ def never_pairs(
         if points:  # a drug's few doses: an unseen one apart from any run of them is one too
             never[:, :points] |= _closed_sets(counts)[:, None] & (counts[:, :points] == 0) & (expected[:, :points] > 0)
     else:
+        if closed:  # a country's accounts in its own currency or USD only: no CHF, though 4.4 expected
+            never |= _closed_sets(counts)[:, None] & (counts == 0) & (expected > 0)
         never = np.column_stack([np.zeros(n_a, dtype=bool), never]) | _rare_pool(a, b, n_a, n_b)
     return [(int(i), int(j) - (order is None)) for i, j in zip(*np.nonzero(never), strict=True)]
 
