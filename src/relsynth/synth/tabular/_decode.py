@@ -44,6 +44,8 @@ from relsynth.synth.tabular.rules.ancestor_orders import keep_ancestor_orders
 from relsynth.synth.tabular.rules.apart_values import keep_apart
 from relsynth.synth.tabular.rules.balanced_sums import apply_balanced_sums
 from relsynth.synth.tabular.rules.calendar_labels import apply_calendar_labels
+
+from relsynth.synth.tabular.rules.capped_sums import apply_capped_sums
 from relsynth.synth.tabular.rules.carried_values import keep_carried_values
 from relsynth.synth.tabular.rules.category_decimals import keep_category_decimals
 from relsynth.synth.tabular.rules.category_gaps import keep_category_gaps
@@ -304,6 +306,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     # child values split their parent's number (none in older models, nor under DP), before totals sum them
     apply_split_sums(pre.stats.get("split_sums", []), out, {t: schema.tables[t].primary_key for t in out})
     apply_constant_sums(pre.stats.get("constant_sums", []), out)  # ... or a fixed whole (none in older models)
+    apply_capped_sums(pre.stats.get("capped_sums", []), out, rng)  # ... or at most one (none in older models)
     apply_balanced_sums(pre.stats.get("balanced_sums", []), out)  # before the totals and balances summing them
     apply_running_sums(pre.stats.get("running_sums", []), out, rng)  # none in older models, nor under DP
     apply_totals(pre.stats.get("totals", []), out)  # after the rows they sum are all there

@@ -81,6 +81,8 @@ from relsynth.synth.tabular.rules.ancestor_once import find_ancestor_once_labels
 from relsynth.synth.tabular.rules.ancestor_orders import find_ancestor_orders
 from relsynth.synth.tabular.rules.balanced_sums import find_balanced_sums
 from relsynth.synth.tabular.rules.calendar_labels import find_calendar_labels
+
+from relsynth.synth.tabular.rules.capped_sums import find_capped_sums
 from relsynth.synth.tabular.rules.carried_values import find_carried_values
 from relsynth.synth.tabular.rules.category_decimals import find_category_decimals
 from relsynth.synth.tabular.rules.category_gaps import find_category_gaps
@@ -509,7 +511,11 @@ class TabularPreproc:
             # numbers their child rows split where they have any (an approved amount paid in parts)
             "split_sums": (split := find_split_sums(self, data, summed, self._ordered_reads())),
             # ... or a fixed whole, where no number of the parent holds it (allocations adding up to 100 %)
-            "constant_sums": find_constant_sums(self, data, summed, self._ordered_reads(), split),
+            "constant_sums": (constant := find_constant_sums(self, data, summed, self._ordered_reads(), split)),
+            # ... or at most a fixed whole, piled under it (a country's languages: at most 100 % of its people)
+            "capped_sums": find_capped_sums(
+                self, data, summed | self._ordered_reads() | {(r["child"], r["of"]) for r in split}, constant
+            ),
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
             "parent_dependencies": find_parent_dependencies(self, data),  # ... or of their parent row
             # within a lookup row's range; a base of orders within rows only moved the way that keeps them,
@@ -587,7 +593,7 @@ class TabularPreproc:
         # - deductible, a bonus <= 30 % of the salary), where no later rule sets or scales them (`_inequalities`)
         scaled = {(r["child"], r["of"]) for r in self.stats["split_sums"]} | {
             (r["table"], c)
-            for k in ("constant_sums", "balanced_sums")
+            for k in ("constant_sums", "capped_sums", "balanced_sums")
             for r in self.stats[k]
             for c in _as_list(r["of"])
         }
