@@ -30,7 +30,7 @@ from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.text._breaks import kept_breaks
 from relsynth.synth.text._json import escaped, is_document, write_document_numbers
 from relsynth.synth.text._nulls import row_null_rates
-from relsynth.synth.text._numbers import write_numbers
+from relsynth.synth.text._numbers import write_embedded, write_numbers
 from relsynth.synth.text._rare_words import RareWordReplacer
 from relsynth.synth.text._utf8 import Utf8Mask, is_mark, paired_bidi, whole_emoji
 from relsynth.synth.text.dataset import sample_prefixes
@@ -161,6 +161,8 @@ def generate(
             values[rows] = texts
             if stats.number_of:  # a lab value's text: its row's number as written
                 model.last_generation[col]["numbers_written"] = write_numbers(values, df, stats.number_of)
+            if stats.embedded:  # a title's year: its row's year column
+                model.last_generation[col]["numbers_embedded"] = write_embedded(values, df, stats.embedded)
             if stats.document_numbers:  # a payment event's amount: its order's total
                 written = write_document_numbers(values, preproc.number_frame(data), stats.document_numbers)
                 model.last_generation[col]["document_numbers_written"] = written
