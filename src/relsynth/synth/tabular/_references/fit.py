@@ -41,6 +41,7 @@ from relsynth.synth.tabular._references.pairing import (
     n_groups,
     with_parent_row,
 )
+from relsynth.synth.tabular._references.siblings import named_by_sibling
 from relsynth.synth.tabular.encoders import _plain
 from relsynth.synth.tabular.rules.unique_labels import met_across, never_repeated_sets, never_repeated_with
 from relsynth.synth.tabular.rules.unique_sets import declared_pair
@@ -63,6 +64,7 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
     """ "table.fk" -> {"parent", "null_share", "degrees", "affinity", ...} for every reference of the
     schema; `skip`: columns set after generation, as (table, column) (`reference_orders`)."""
     schema, out = data.schema, {}
+    fixed = set(skip) | pre._ordered_reads() | {(t, c) for t, found in pre.orderings.items() for c in found}
     for table in schema.synth_tables:
         for e in schema.references(table):
             values = data[table][e.fk]
@@ -140,6 +142,9 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "after": after,
                 "orders": [] if e.parent == table else reference_orders(data, e, pos, skip),
                 "as_of": as_of(data, e, pos, scope, skip),  # the version valid at the row's date (an order's)
+                # a key one of its parent row's rows of another table names too (a tag's movie, one its user rated)
+                # its date after that row's, moved so where nothing else reads or orders it (a tag after the rating)
+                "named_by": named_by_sibling(data, e, fixed),
             }
     return out
 

@@ -35,6 +35,7 @@ from relsynth.synth.tabular._references.pairing import (
     pair_up,
     with_parent_row,
 )
+from relsynth.synth.tabular._references.siblings import keep_sibling_named
 from relsynth.synth.tabular.encoders import _plain
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ def assign_references(
         for e in group:
             tables[e.child][e.fk] = assign_reference(pre, tables, keys, headers, rng, e)
         keep_references(pre, tables, keys, rng, group)
+    keep_sibling_named(pre, tables, rng)  # a tag's movie, one its user rated: once every key is drawn
     for table in schema.referenced_first():  # a row copies from rows whose own copies are made
         for e in schema.references(table):
             copy_across(pre, tables, e, rng, of_totals=False)
