@@ -29,6 +29,7 @@ from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.text._breaks import kept_breaks
 from relsynth.synth.text._json import escaped, is_document, write_document_numbers
+from relsynth.synth.text._lists import write_label_lists
 from relsynth.synth.text._nulls import row_null_rates
 from relsynth.synth.text._numbers import write_embedded, write_numbers
 from relsynth.synth.text._rare_words import RareWordReplacer
@@ -161,6 +162,8 @@ def generate(
             values[rows] = texts
             if stats.number_of:  # a lab value's text: its row's number as written
                 model.last_generation[col]["numbers_written"] = write_numbers(values, df, stats.number_of)
+            if stats.label_list:  # a movie's genres, 'Action|Comedy': labels kept, each once, in order
+                model.last_generation[col]["label_lists_written"] = write_label_lists(values, stats.label_list)
             if stats.embedded:  # a title's year: its row's year column
                 model.last_generation[col]["numbers_embedded"] = write_embedded(values, df, stats.embedded)
             if stats.document_numbers:  # a payment event's amount: its order's total

@@ -60,6 +60,7 @@ from relsynth.synth.core.files import LoadError, atomic_dir, config_from_dict, f
 from relsynth.synth.text._breaks import line_breaks
 from relsynth.synth.text._first_rows import FIRST_LABEL, first_rows, first_value, texts_tell_first
 from relsynth.synth.text._json import all_documents, document_numbers, escaped_share, unescaped
+from relsynth.synth.text._lists import label_list
 from relsynth.synth.text._nulls import null_by
 from relsynth.synth.text._numbers import number_embedded, number_written
 from relsynth.synth.text._utf8 import HAN, text_scripts, unusual_chars
@@ -152,6 +153,8 @@ class TextColumnStats:
     tokens: list[int] = field(default_factory=list)  # the BPE and word tokens the texts are written with: only these
     #                      are generated (not a context's `test_code=` or `mg`); [] (older saves): any
     number_of: str | None = None  # the number of its row the text writes wherever the row holds it (`_numbers`)
+    label_list: dict | None = None  # {"separator", "joiner", "labels", "distinct", "sorted"}: texts that list labels
+    #                   ('Action|Comedy'), rewritten so by generation (`_lists.label_list`); None: none
     embedded: dict | None = None  # {"column", "at", "end"}: the number of its row the text holds among its words (a
     #                   title's year, 'Heat (1995)'), written in by generation (`_numbers.number_embedded`); None: none
     document_numbers: list = field(default_factory=list)  # [[key, column]]: a JSON key whose number is the row's
@@ -378,6 +381,7 @@ class TextPreproc:
                 json_escapes=escapes.get(col),
                 number_of=number_written(df, col, self.null_columns()),
                 embedded=number_embedded(df, col, self.null_columns()),
+                label_list=label_list(values),
                 document_numbers=document_numbers(df[col].tolist(), self.number_frame(data)) if json_docs else [],
                 **(word_pairs(df[col], entity, self.config.word_k) if replaced else {}),
             )
