@@ -449,6 +449,7 @@ def test_currencies_drawn_apart_from_the_country_are_no_closed_set():
         r for r in TabularPreproc.from_schema(data.schema).fit(data).stats["never_pairs"] if r["column"] == "currency"
     ] == []
 
+
 REGIONS = {c: [f"{c} {i}" for i in range(1, 5)] for c in ["Asia", "Europe", "Africa", "Oceania", "Americas", "Arctic"]}
 
 

@@ -44,7 +44,6 @@ from relsynth.synth.tabular.rules.ancestor_orders import keep_ancestor_orders
 from relsynth.synth.tabular.rules.apart_values import keep_apart
 from relsynth.synth.tabular.rules.balanced_sums import apply_balanced_sums
 from relsynth.synth.tabular.rules.calendar_labels import apply_calendar_labels
-
 from relsynth.synth.tabular.rules.capped_sums import apply_capped_sums
 from relsynth.synth.tabular.rules.carried_values import keep_carried_values
 from relsynth.synth.tabular.rules.category_decimals import keep_category_decimals

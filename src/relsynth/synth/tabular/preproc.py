@@ -81,7 +81,6 @@ from relsynth.synth.tabular.rules.ancestor_once import find_ancestor_once_labels
 from relsynth.synth.tabular.rules.ancestor_orders import find_ancestor_orders
 from relsynth.synth.tabular.rules.balanced_sums import find_balanced_sums
 from relsynth.synth.tabular.rules.calendar_labels import find_calendar_labels
-
 from relsynth.synth.tabular.rules.capped_sums import find_capped_sums
 from relsynth.synth.tabular.rules.carried_values import find_carried_values
 from relsynth.synth.tabular.rules.category_decimals import find_category_decimals
