@@ -42,11 +42,19 @@ def back_links(sources: pd.Series, targets: pd.Series) -> np.ndarray:
 
 
 def without_cycles(
-    sources: pd.Series, targets: pd.Series, keys: pd.Series, rng: np.random.Generator, name: str
+    sources: pd.Series,
+    targets: pd.Series,
+    keys: pd.Series,
+    rng: np.random.Generator,
+    name: str,
+    scopes: tuple[pd.Series, pd.Series] | None = None,
 ) -> pd.Series:
     """`targets` (keys among `keys`) with each link `sources[i] -> targets[i]` that closes a cycle
     named instead a row drawn among those with no path back to its source and not linked from it
-    already (so no row names itself, nor a pair twice); one with no such row is left and counted."""
+    already (so no row names itself, nor a pair twice); one with no such row is left and counted.
+    `scopes`: each link's scope row and each key's (by position, `within`: a bond's molecule and each
+    atom's), the row drawn among the keys of the link's own scope row only, as the keys were drawn:
+    a bond moved off a ring names an atom of its own molecule, never another's."""
     back = back_links(sources, targets)
     if len(back) == 0:
         return targets
@@ -57,11 +65,15 @@ def without_cycles(
     for s, t in zip(sources.iloc[kept], targets.iloc[kept], strict=True):
         into[t].add(s)
         linked[s].add(t)
-    pool, left = keys.dropna().to_numpy(), 0
+    named = keys.notna().to_numpy()
+    pool, left = keys[named].to_numpy(), 0
+    own, theirs = scope_codes(scopes, len(targets), len(keys))
+    theirs = theirs[named]
     for i in back:
         source = sources.iloc[i]
         barred = upstream(source, into) | linked[source]
-        free = pool[~pd.Series(pool).isin(barred).to_numpy()]
+        # a link without a scope row (its own got no key to name) draws among all, as it was drawn
+        free = pool[~pd.Series(pool).isin(barred).to_numpy() & ((theirs == own[i]) | (own[i] < 0))]
         if len(free) == 0:
             left += 1
             continue
@@ -75,9 +87,17 @@ def without_cycles(
         len(back),
         int(targets.notna().sum()),
         len(back) - left,
-        f", {left} left (no row without a path back)" if left else "",
+        f", {left} left (no row without a path back{' in its scope row' if scopes else ''})" if left else "",
     )
     return out
+
+
+def scope_codes(scopes: tuple[pd.Series, pd.Series] | None, n_links: int, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each link's and each key's scope row as one integer code (-1: none); all 0 without scopes."""
+    if scopes is None:
+        return np.zeros(n_links, np.int64), np.zeros(n_keys, np.int64)
+    codes, _ = pd.factorize(pd.concat([scopes[0], scopes[1]], ignore_index=True))
+    return codes[:n_links], codes[n_links:]
 
 
 def upstream(row: object, into: dict) -> set:

@@ -121,7 +121,8 @@ def keep_references(
     for e in edges:  # nor a link closing a cycle where the data's never do: no part is its own component
         if other := (fitted.get(f"{e.child}.{e.fk}") or {}).get("acyclic_from"):
             links = tables[e.child]
-            links[e.fk] = without_cycles(links[other], links[e.fk], keys[e.parent], rng, f"{e.child}.{e.fk}")
+            scopes = link_scopes(pre, tables, e)
+            links[e.fk] = without_cycles(links[other], links[e.fk], keys[e.parent], rng, f"{e.child}.{e.fk}", scopes)
     for e in edges:  # keys no parent row names twice across two columns: a team plays once a round
         for other in (fitted.get(f"{e.child}.{e.fk}") or {}).get("unique_across") or []:
             if not any((fitted.get(f"{e.child}.{c}") or {}).get("within") for c in (e.fk, other)):
@@ -149,6 +150,18 @@ def keep_references(
             within = f"rows of one {', '.join(stats['unique_with'])}"
             more = further_groups(fitted, frame, e.child, both, scope)
             frame[both] = unique_across_rows(groups, frame[both], rng, e.child, apart=apart, within=within, more=more)
+
+
+def link_scopes(pre, tables: dict[str, pd.DataFrame], e: Edge) -> tuple[pd.Series, pd.Series] | None:
+    """Reference `e`'s rows' scope rows and its referenced rows' (`within`, by position, as
+    `assign_reference` draws them), or None where it has no scope."""
+    stats = pre.stats.get("references", {}).get(f"{e.child}.{e.fk}") or {}
+    if not (scope := stats.get("within")) or stats.get("within_any"):
+        return None
+    mine = ancestor_keys(pre.schema, tables, e.child, scope)
+    if via := stats.get("within_via"):
+        return mine, tables[e.parent][via].reset_index(drop=True)
+    return mine, ancestor_keys(pre.schema, tables, e.parent, scope)
 
 
 def further_groups(
