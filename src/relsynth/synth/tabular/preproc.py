@@ -824,10 +824,10 @@ class TabularPreproc:
         for table in schema.synth_tables:
             for e in schema.references(table):
                 ref = self.stats["references"].get(f"{table}.{e.fk}") or {}
-                for o in ref.get("orders", []):  # [column, referenced column, sign(, "parent")]
+                for o in ref.get("orders", []):  # [column, referenced column, sign(, "parent" | "child", table)]
                     out.add((e.parent, o[1]))  # the row's own column: a move breaking it is undone
                     if len(o) > 3:
-                        out.add((schema.parent(table).parent, o[0]))
+                        out.add((o[4], o[0]) if o[3] == "child" else (schema.parent(table).parent, o[0]))
                 if ref.get("after"):  # a row names earlier rows of its table by this date
                     out.add((table, ref["after"][0]))
                 out |= {(table, c) for c in ref.get("unique_with") or []}  # a teacher in one lesson a slot

@@ -19,6 +19,7 @@ import pandas as pd
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.data import SQL_FORMAT
 from relsynth.relational.orders import (
+    ORDERED,
     ancestor_keys,
     as_numbers,
     order_between,
@@ -185,6 +186,7 @@ def reference_orders(data: RelationalData, e: Edge, pos: np.ndarray, skip=frozen
     theirs = [c for c in schema.tables[e.parent].columns if (e.parent, c) not in skip]
     found = orders_across(data[e.child], list(kinds), kinds, *referenced_ordered(data.data, schema, e, theirs))
     out = [[o.column, o.base, o.sign] for o in found]
+    out += child_orders(data, e, theirs, skip)  # its children's too: a card issued after its account opened
     nest = schema.parent(e.child)
     if nest is None:
         return out
@@ -198,6 +200,36 @@ def reference_orders(data: RelationalData, e: Edge, pos: np.ndarray, skip=frozen
     named, named_kinds = referenced_ordered(data.data, schema, e, theirs)
     found = orders_across(above, list(above_kinds), above_kinds, named, named_kinds, pool=data[e.parent])
     return out + [[o.column, o.base, o.sign, "parent"] for o in found]
+
+
+def child_orders(data: RelationalData, e: Edge, theirs: list[str], skip=frozenset()) -> list[list]:
+    """[column, referenced column, sign, "child", child table] of each order between the dates or
+    numbers of the rows nested under a referencing row and its referenced row's (a card issued after
+    its disposition's account was opened, the card nested under the disposition): every child row
+    on or after the named row's value (its earliest, sign 1) or on or before it (its latest, sign -1).
+    Generation pairs each row with a named row its children's values keep (`pair_up`), as its own."""
+    named, named_kinds = referenced_ordered(data.data, data.schema, e, theirs)
+    out = []
+    for child in data.schema.children(e.child):
+        kinds = {
+            c: k.kind
+            for c, k in data.schema.tables[child].columns.items()
+            if k.kind in ORDERED and (child, c) not in skip
+        }
+        for sign, how in ((1, "min"), (-1, "max")):
+            below = child_extremes(data.data, data.schema, e.child, child, list(kinds), how)
+            found = orders_across(below, list(kinds), kinds, named, named_kinds, pool=data[e.parent])
+            out += [[o.column, o.base, o.sign, "child", child] for o in found if o.sign == sign]
+    return out
+
+
+def child_extremes(tables, schema, table: str, child: str, columns: list[str], how: str) -> pd.DataFrame:
+    """Per row of `tables[table]` (by position), the least (`how` "min") or greatest ("max") value of
+    each of `columns` over its rows in the table `child` nested under it; missing without any."""
+    fk, pk = schema.parent(child).fk, schema.tables[table].primary_key
+    rows = tables[child][[fk, *columns]]
+    by_row = rows.groupby(fk)[columns].agg(how) if len(rows) else rows.set_index(fk)[columns]
+    return by_row.reindex(tables[table][pk].to_numpy()).reset_index(drop=True)
 
 
 def degree_cap(data: RelationalData, e: Edge, degrees: np.ndarray, skip=frozenset()) -> str | None:

@@ -25,7 +25,7 @@ from relsynth.synth.tabular._references.copies import copy_values
 from relsynth.synth.tabular._references.cycles import without_cycles
 from relsynth.synth.tabular._references.degrees import deal, ranked, stratified
 from relsynth.synth.tabular._references.depths import within_depth
-from relsynth.synth.tabular._references.fit import effect_scores, unnamed
+from relsynth.synth.tabular._references.fit import child_extremes, effect_scores, unnamed
 from relsynth.synth.tabular._references.pairing import (
     MAX_GROUPS,
     Affinity,
@@ -339,18 +339,33 @@ def with_parent_columns(
     schema, tables: dict[str, pd.DataFrame], table: str, orders: list
 ) -> tuple[pd.DataFrame, list, dict[str, Column]]:
     """`table`'s rows with the columns of their parent row that `orders` name ([column, referenced
-    column, sign, "parent"]: a course's level above its prerequisites') added under names of their
-    own, the orders naming them so, and the columns' kinds."""
+    column, sign, "parent"]: a course's level above its prerequisites') and the least or greatest
+    value of their child rows' ([column, referenced column, sign, "child", child table]: the earliest
+    card issued under a disposition) added under names of their own, the orders naming them so, and
+    the columns' kinds."""
     kinds = {c: k.kind for c, k in schema.tables[table].columns.items()}
-    wanted = list(dict.fromkeys(o[0] for o in orders if len(o) > 3))
-    if not wanted:
+    wanted = list(dict.fromkeys(o[0] for o in orders if len(o) > 3 and o[3] == "parent"))
+    below = list(dict.fromkeys((o[4], o[0], o[2]) for o in orders if len(o) > 3 and o[3] == "child"))
+    if not wanted and not below:
         return tables[table], orders, kinds
-    nest = schema.parent(table)
-    names = {c: f"#parent {c}" for c in wanted}  # "#" starts no column name (reserved)
-    above = parent_rows(tables, schema, table, wanted).set_axis(tables[table].index)
-    frame = tables[table].assign(**{names[c]: above[c] for c in wanted})
-    kinds |= {names[c]: schema.tables[nest.parent].columns[c].kind for c in wanted}
-    return frame, [[names[o[0]], *o[1:3]] if len(o) > 3 else o for o in orders], kinds
+    frame = tables[table]
+    if wanted:
+        nest = schema.parent(table)
+        above = parent_rows(tables, schema, table, wanted).set_axis(frame.index)
+        frame = frame.assign(**{f"#parent {c}": above[c] for c in wanted})  # "#" starts no column name (reserved)
+        kinds |= {f"#parent {c}": schema.tables[nest.parent].columns[c].kind for c in wanted}
+    for child, c, sign in below:  # on or after the named row's: its earliest; on or before: its latest
+        name = f"#child {child}.{c} {sign}"
+        extremes = child_extremes(tables, schema, table, child, [c], "min" if sign > 0 else "max")
+        frame = frame.assign(**{name: extremes[c].set_axis(frame.index)})
+        kinds[name] = schema.tables[child].columns[c].kind
+
+    def renamed(o: list) -> list:
+        if len(o) > 3 and o[3] == "child":
+            return [f"#child {o[4]}.{o[0]} {o[2]}", *o[1:3]]
+        return [f"#parent {o[0]}", *o[1:3]] if len(o) > 3 else o
+
+    return frame, [renamed(o) for o in orders], kinds
 
 
 def degree_room(parent: pd.DataFrame, column: str | None, spec, n_rows: int) -> np.ndarray | None:
