@@ -239,9 +239,15 @@ def assign_reference(
     own_table = e.parent == table and scope != table
     rows = date_order(dates[0]) if dates is not None and own_table else np.arange(len(tables[table]))
 
-    def draw(rows: np.ndarray, targets: np.ndarray, earlier_only: bool = own_table, degrees=None) -> pd.Series:
+    def draw(
+        rows: np.ndarray, targets: np.ndarray, earlier_only: bool = own_table, degrees=None, cap: int | None = None
+    ) -> pd.Series:
         """Keys for the generated rows `rows` among the referenced rows `targets` (positions); `earlier_only`:
-        each names an earlier row of `targets`, the two one list; `degrees`: the targets' quantiles, if not all rows'."""
+        each names an earlier row of `targets`, the two one list; `degrees`: the targets' quantiles, if not all rows';
+        `cap`: no target named more often where others have room."""
+        # a row can be linked once per parent row at most: never a degree above their number
+        most = None if groups is None else int(groups.iloc[rows].nunique())
+        most = cap if most is None else most if cap is None else min(most, cap)
         return draw_references(
             len(rows),
             keys[e.parent].iloc[targets].reset_index(drop=True),
@@ -253,8 +259,7 @@ def assign_reference(
             parent_scores=scores[targets],
             unnamed=unnamed[targets],
             copula=float(fitted.get("degree_copula", 0.0)),
-            # a row can be linked once per parent row at most: never a degree above their number
-            max_degree=lowest(None if groups is None else int(groups.iloc[rows].nunique()), room, targets),
+            max_degree=lowest(most, room, targets),
             order=ReferenceOrders.of(own.iloc[rows], tables[e.parent].iloc[targets], own_orders, own_kinds)
             if orders
             else None,
@@ -305,6 +310,17 @@ def assign_reference(
             drawn = draw_by_label(tables[table][label].iloc[rows], by_date).set_axis(rows).sort_index()
         elif e.parent == table:
             drawn = draw(rows, rows).set_axis(rows).sort_index()
+        elif one := fitted.get("one_each"):  # one OWNER an account: those rows deal each account once
+            once, rest = once_rows(
+                tables[table][one["column"]].iloc[rows], len(keys[e.parent]), one, rng, f"{table}.{e.fk}"
+            )
+            everyone = np.arange(len(keys[e.parent]))
+            drawn = pd.concat(
+                [
+                    draw(rows[once], everyone, degrees=[1], cap=1).set_axis(rows[once]),
+                    draw(rows[rest], everyone, degrees=one["degrees"]).set_axis(rows[rest]),
+                ]
+            ).sort_index()
         else:
             drawn = draw(rows, np.arange(len(keys[e.parent])))
         if groups is not None:  # unscoped only: a swap could move a key out from under its scope row
@@ -321,6 +337,28 @@ def assign_reference(
     if room is not None:
         warn_over_room(drawn, keys[e.parent], room, f"{table}.{e.fk}", f"{e.parent}.{fitted['capped_by']}")
     return drawn
+
+
+def once_rows(labels: pd.Series, n_targets: int, one: dict, rng: np.random.Generator, name: str):
+    """The positions of the rows of `labels` holding one of `one`'s labels (`one_each`: an OWNER
+    disposition), at most `n_targets` of them, each to name its own referenced row, and of the
+    others, drawn by the other rows' degrees: the model's surplus of such rows (314 OWNERs for 300
+    accounts) among them, as spread as a DISPONENT, counted in a warning."""
+    held = labels.map(_plain, na_action="ignore").isin(one["labels"]).to_numpy()
+    once = rng.permutation(np.flatnonzero(held))
+    if len(once) > n_targets:
+        log.warning(
+            "%s: %d generated row(s) of %s %s for %d rows to name once each: %d name one named already",
+            name,
+            len(once),
+            one["column"],
+            "/".join(map(str, one["labels"])),
+            n_targets,
+            len(once) - n_targets,
+        )
+    rest = np.ones(len(labels), bool)
+    rest[once[:n_targets]] = False
+    return np.sort(once[:n_targets]), np.flatnonzero(rest)
 
 
 def referencing_headers(
