@@ -32,6 +32,8 @@ The package, one module a concern:
   and the model generated none there.
 - `copies`: values a referencing row copies from the row it references.
 - `cycles`: links that close no cycle where the data's never do (a bill of materials).
+- `same_values`: labels a row shares with the row it names far above chance (a client's district,
+  its account's), weighing the pairing.
 """
 
 from relsynth.synth.tabular._references.copies import copy_values

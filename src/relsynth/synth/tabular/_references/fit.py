@@ -42,6 +42,7 @@ from relsynth.synth.tabular._references.pairing import (
     n_groups,
     with_parent_row,
 )
+from relsynth.synth.tabular._references.same_values import same_values
 from relsynth.synth.tabular._references.siblings import named_by_sibling
 from relsynth.synth.tabular.encoders import _plain
 from relsynth.synth.tabular.rules.unique_labels import met_across, never_repeated_sets, never_repeated_with
@@ -114,6 +115,8 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "unique_pairs": unique_pairs(data, e),
                 "unique_across": unique_across(data, e),
                 "unique_with": slot,
+                # a client's district, its account's (`same_values`), where not drawn within a scope row
+                "same_values": same_values(data, e, pos) if scope["within"] is None else [],
                 # one OWNER disposition for every account (`one_each`): those rows deal each row once
                 "one_each": one_each(data, e, pos, slot) if scope["within"] is None else None,
                 "unique_with_across": unique_with_across(data, e, scope["within"], slot),

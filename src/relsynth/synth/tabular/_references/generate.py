@@ -35,6 +35,7 @@ from relsynth.synth.tabular._references.pairing import (
     pair_up,
     with_parent_row,
 )
+from relsynth.synth.tabular._references.same_values import SameValues, Summed
 from relsynth.synth.tabular._references.siblings import keep_sibling_named
 from relsynth.synth.tabular.encoders import _plain
 
@@ -255,7 +256,10 @@ def assign_reference(
             degrees=np.asarray(degrees or fitted.get("degrees") or [1], dtype=np.float64),
             rng=rng,
             own_table=earlier_only,
-            affinity=Affinity.of(cells, pick[0][rows], pick[1][targets]),
+            affinity=Summed.of(
+                Affinity.of(cells, pick[0][rows], pick[1][targets]),
+                SameValues.of(fitted.get("same_values") or [], tables, schema, e, rows, targets),
+            ),
             parent_scores=scores[targets],
             unnamed=unnamed[targets],
             copula=float(fitted.get("degree_copula", 0.0)),
