@@ -45,6 +45,7 @@ from relsynth.synth.tabular._decode import decode_entities
 from relsynth.synth.tabular._identifiers import code_repeats, identifier_format, parent_labels
 from relsynth.synth.tabular._references import (
     declared_links,
+    keyed_links,
     mirrored_links,
     parent_copies,
     reference_stats,
@@ -491,7 +492,8 @@ class TabularPreproc:
             "references": reference_stats(self, data, summed),  # keys that do not nest their rows (`_references`)
             "parent_copies": parent_copies(self, data),  # values a row copies from its parent row (a ship city)
             # link tables whose keys never repeat together, and the composite keys the source declares
-            "unique_links": (links := unique_links(data) | declared_links(data)),
+            # ... and tables keyed by a surrogate nothing names, linking rows (a bond's atoms: `keyed_links`)
+            "unique_links": (links := unique_links(data) | declared_links(data)) | keyed_links(data),
             "row_numbers": row_numbers(data, links),  # a key's number counting its group's rows (1..n)
             "mirrored_links": mirrored_links(data, links),  # link tables storing each pair both ways (friends)
             "key_orders": key_orders(data),  # two references to one table in order in every row (a < b)
