@@ -127,6 +127,7 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "apart_named": apart_named(data, e, pos),
                 "apart_parent": apart_parent(data, e),
                 "acyclic_from": acyclic_from(data, e),
+                "covered_with": covered_with(data, e),  # every atom in a bond, as atom1 or atom2
                 **scope,
                 # a goal's scorer, a player of its match's home or away team (`within_any`)
                 "within_any": None if scope["within"] else within_any(data, e, pos),
@@ -284,6 +285,25 @@ def acyclic_from(data: RelationalData, e: Edge) -> str | None:
     for other in _same_table_keys(data.schema, e):
         sources, targets = data[e.child][other], data[e.child][e.fk]
         if (sources.notna() & targets.notna()).sum() >= MIN_PAIRS and len(back_links(sources, targets)) == 0:
+            return other
+    return None
+
+
+def covered_with(data: RelationalData, e: Edge) -> str | None:
+    """The earlier reference of `e.child` to the table `e` names with which every referenced row is
+    named by one of the two, in `MIN_PAIRS` rows at least, though each alone leaves some unnamed (a
+    bond's atom1 and atom2: every atom bonded, the first atom of a chain never an atom2, its last
+    never an atom1): generation then names the rows neither names (`cover`). None otherwise."""
+    if len(data[e.child]) < MIN_PAIRS or e.parent == e.child:
+        return None
+    nest = data.schema.parent(e.child)
+    keys = data[e.parent][data.schema.tables[e.parent].primary_key]
+    mine = keys.isin(data[e.child][e.fk].dropna())
+    for other in _same_table_keys(data.schema, e):
+        if nest is not None and other == nest.fk:
+            continue
+        theirs = keys.isin(data[e.child][other].dropna())
+        if (mine | theirs).all() and not mine.all() and not theirs.all():
             return other
     return None
 

@@ -22,7 +22,7 @@ from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.added_rows import add_missing_rows
 from relsynth.synth.tabular._references.as_of import as_of_keys
 from relsynth.synth.tabular._references.copies import copy_values
-from relsynth.synth.tabular._references.cycles import without_cycles
+from relsynth.synth.tabular._references.cycles import scope_codes, without_cycles
 from relsynth.synth.tabular._references.degrees import deal, ranked, stratified
 from relsynth.synth.tabular._references.depths import within_depth
 from relsynth.synth.tabular._references.fit import child_extremes, effect_scores, unnamed
@@ -124,6 +124,10 @@ def keep_references(
             links = tables[e.child]
             scopes = link_scopes(pre, tables, e)
             links[e.fk] = without_cycles(links[other], links[e.fk], keys[e.parent], rng, f"{e.child}.{e.fk}", scopes)
+    for e in edges:  # every atom in a bond, where the data's are: as atom2 or atom1 of a bond of its molecule
+        if other := (fitted.get(f"{e.child}.{e.fk}") or {}).get("covered_with"):
+            links = tables[e.child]
+            links[[other, e.fk]] = cover(links[[other, e.fk]], keys[e.parent], link_scopes(pre, tables, e), rng)
     for e in edges:  # keys no parent row names twice across two columns: a team plays once a round
         for other in (fitted.get(f"{e.child}.{e.fk}") or {}).get("unique_across") or []:
             if not any((fitted.get(f"{e.child}.{c}") or {}).get("within") for c in (e.fk, other)):
@@ -163,6 +167,51 @@ def link_scopes(pre, tables: dict[str, pd.DataFrame], e: Edge) -> tuple[pd.Serie
     if via := stats.get("within_via"):
         return mine, tables[e.parent][via].reset_index(drop=True)
     return mine, ancestor_keys(pre.schema, tables, e.parent, scope)
+
+
+def cover(
+    links: pd.DataFrame, keys: pd.Series, scopes: tuple[pd.Series, pd.Series] | None, rng: np.random.Generator
+) -> pd.DataFrame:
+    """`links` (two key columns to the rows `keys`) with each row of `keys` that neither names put in
+    place of a key some row names at least twice, in the second column, else the first, of a link
+    under its own scope row (`scopes`: each link's and each key's, by position; None: one for all):
+    the degrees move from a row named often to one named by none, as the data's rows are all named
+    (`covered_with`). A row named by none holds no link, so none closes a cycle, names itself or
+    repeats a pair. A row whose scope has no such link stays unnamed, counted in a warning."""
+    out = links.copy()
+    values = [out.iloc[:, k].to_numpy(dtype=object).copy() for k in (0, 1)]
+    counts = Counter(v for col in values for v in col if not pd.isna(v))
+    own, theirs = scope_codes(scopes, len(out), len(keys))
+    unnamed = [i for i, k in enumerate(keys.to_numpy(dtype=object)) if not pd.isna(k) and counts[k] == 0]
+    by_scope: dict[int, list[int]] = {}
+    for i in rng.permutation(len(out)):
+        by_scope.setdefault(int(own[i]), []).append(int(i))
+    left = 0
+    for i in unnamed:
+        k = keys.iloc[i]
+        rows = by_scope.get(int(theirs[i]), []) if scopes is not None else by_scope.get(0, [])
+        placed = False
+        for col in (1, 0):
+            for j in rows:
+                old = values[col][j]
+                if not pd.isna(old) and counts[old] >= 2:
+                    values[col][j], placed = k, True
+                    counts[old] -= 1
+                    counts[k] += 1
+                    break
+            if placed:
+                break
+        left += not placed
+    if unnamed:
+        log.info(
+            "%s: %d generated row(s) named by no link given one, %d left",
+            "/".join(links.columns),
+            len(unnamed) - left,
+            left,
+        )
+    for k, col in enumerate(out.columns):
+        out[col] = pd.array(values[k], dtype=links[col].dtype)
+    return out
 
 
 def further_groups(
