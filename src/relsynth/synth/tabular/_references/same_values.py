@@ -59,6 +59,8 @@ def same_values(data: RelationalData, e: Edge, pos: np.ndarray) -> list[list]:
         for other, their_domain in theirs.items():
             if their_domain != domain:
                 continue
+            if not set(x.dropna().unique()) & set(data[e.parent][other].dropna().unique()):
+                continue  # labels of two categories that share no value (a ship mode, a brand): no rule, read fast
             y = data[e.parent][other].iloc[pos[known]].reset_index(drop=True)
             both = (x.notna() & y.notna()).to_numpy()
             if both.sum() < MIN_ROWS:
