@@ -2376,3 +2376,18 @@ def test_rows_every_link_names_by_one_of_two_keys_are_all_named():
             bond["atom2"].map(home) == bond["molecule"]
         ).all()
         assert (bond["atom1"] < bond["atom2"]).all() and not bond.duplicated(["atom1", "atom2"]).any()
+
+
+def test_a_date_kept_once_an_account_deals_no_row_once():
+    """Only labels are roles (an OWNER): a date every account holds once (a disposition's start,
+    one date for all owners, another for the rest) is no `one_each` rule, whose labels are saved as JSON."""
+    data = owners(n=300, share=0.1)
+    since = np.where(data["disp"]["type"] == "OWNER", pd.Timestamp("2020-01-01"), pd.Timestamp("2021-01-01"))
+    schema = Schema(
+        **{t: data.schema.tables[t] for t in ("client", "account")},
+        disp=Table(id=PrimaryKey(), client=ForeignKey("client"), account=ForeignKey("account"), since=Date()),
+    )
+    disp = data["disp"].drop(columns="type").assign(since=pd.to_datetime(since))
+    dated = RelationalData({**data.data, "disp": disp}, schema)
+    fitted = TabularPreproc.from_schema(schema).fit(dated).stats["references"]["disp.account"]
+    assert fitted["unique_with"] == ["since"] and fitted["one_each"] is None

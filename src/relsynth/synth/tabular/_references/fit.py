@@ -792,6 +792,8 @@ def one_each(data: RelationalData, e: Edge, pos: np.ndarray, slot: list[str] | N
     their own degrees. None where no label does."""
     if not slot or len(slot) != 1 or not len(data[e.parent]):
         return None
+    if data.schema.tables[e.child].columns[slot[0]].kind not in (Column.CATEGORICAL, Column.BOOLEAN):
+        return None  # a date or number kept once (a version's start) names no role, and its values no JSON label
     labels = data[e.child][slot[0]].map(_plain, na_action="ignore")
     known = (pos >= 0) & labels.notna().to_numpy()
     n = len(data[e.parent])
