@@ -467,3 +467,36 @@ def test_integers_mostly_rare_or_too_many_or_dense_stay_binned():
     many = pd.Series(np.repeat(np.arange(500) * 7, 10), name="t.many")
     binned = NumericPreproc(kind="integer").fit(many)
     assert binned.n_bins_used > 20 and len(binned.points) <= 6  # the end codes at most
+
+
+def test_labels_written_once_per_distinct_value_as_row_by_row():
+    """The fit writes, codes and encodes a column's distinct labels once each, not every row: texts,
+    codes and tokens stay every row's own, where equal values are written apart (-0.0, 1 and
+    True), a missing value changes how the others are written (an Int64's 1 mapped as 1.0) or is
+    written as a value's text."""
+    from relsynth.synth.tabular.encoders import _plain, label_texts, plain_texts
+    from relsynth.synth.tabular.rules.dependencies import _codes
+
+    columns = [
+        pd.Series([0.0, -0.0, np.nan, 1.5, 0.0]),
+        pd.Series(["<NA>", None, "a", "nan", None], dtype="string"),
+        pd.Series([1, None, 2, 1], dtype="Int64"),
+        pd.Series([2**60 + 1, 2**60, 1], dtype="Int64"),
+        pd.Series([True, None, False], dtype="boolean"),
+        pd.Series([1, "1", 1.0, True, None], dtype=object),
+        pd.Series(["a", None, np.nan, "b", "a"], dtype=object),
+        pd.Series(pd.Categorical(["b", None, "a", "b"])),
+        pd.Series(pd.to_datetime(["2020-01-01", None, "2020-01-01"])),
+        pd.Series(["x", "y", "x", "y", "x", "x", "z"], index=[9, 7, 5, 3, 1, 0, 2]),
+    ]
+    for values in columns:
+        pd.testing.assert_series_equal(plain_texts(values), values.map(_plain).astype(str).where(values.notna()))
+        texts = values.astype(object).map(lambda v: str(_plain(v)), na_action="ignore").to_numpy(dtype=object)
+        assert [None if pd.isna(t) else t for t in texts] == list(label_texts(values))
+        codes, uniques = pd.factorize(values.map(_plain, na_action="ignore").astype(object), use_na_sentinel=True)
+        assert _codes(values)[1] == [str(v) for v in uniques]
+        np.testing.assert_array_equal(_codes(values)[0], codes)
+        pre = CategoricalPreproc(min_count=1).fit(values)
+        expected = pd.Categorical(values.map(_plain, na_action="ignore"), categories=pre.categories).codes
+        expected = np.where(values.isna(), 0, np.where(expected >= 0, expected + 2, 1))
+        np.testing.assert_array_equal(pre.encode(values), expected)

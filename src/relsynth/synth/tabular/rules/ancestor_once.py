@@ -26,7 +26,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.relational.orders import ancestor_keys
-from relsynth.synth.tabular.encoders import _plain
+from relsynth.synth.tabular.encoders import _plain, plain_texts
 from relsynth.synth.tabular.rules.dependencies import _categoricals, _codes
 from relsynth.synth.tabular.rules.unique_labels import MIN_REPEATS, MIN_ROWS, split_by_labels
 
@@ -44,7 +44,7 @@ def find_ancestor_once_labels(pre, data: RelationalData) -> list[dict]:
             continue
         for col, preproc in _categoricals(pre, data, table):
             label = data[table][col].reset_index(drop=True)
-            text = label.map(_plain).astype(str).where(label.notna())
+            text = plain_texts(label)
             counts = text.value_counts()
             for value in (str(c) for c in preproc.categories):
                 if value not in counts or len(counts) < 2:

@@ -37,7 +37,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.schema import Edge
-from relsynth.synth.tabular.encoders import CategoricalPreproc, _plain
+from relsynth.synth.tabular.encoders import CategoricalPreproc, distinct_rows, plain_texts
 from relsynth.synth.tabular.rules.dependencies import _categoricals, _exact, _exact_values
 from relsynth.synth.tabular.rules.unique_sets import declared_pair
 
@@ -114,7 +114,7 @@ def _never_repeated(parent: pd.Series, label: pd.Series) -> bool:
     held = parent.notna() & label.notna()
     if held.sum() < MIN_ROWS:
         return False
-    frame = pd.DataFrame({"p": parent[held].to_numpy(), "v": label[held].map(_plain).astype(str).to_numpy()})
+    frame = pd.DataFrame({"p": parent[held].to_numpy(), "v": plain_texts(label)[held].to_numpy()})
     if frame.duplicated().any():
         return False
     sizes = frame.groupby("p").size().to_numpy(dtype=np.float64)
@@ -161,7 +161,7 @@ def _side(parent: pd.Series, label: pd.Series) -> pd.DataFrame:
     """The rows holding both a parent key and a label: their parent key ("p"), label as text ("v")
     and row number ("row")."""
     held = parent.notna() & label.notna()
-    frame = pd.DataFrame({"p": parent[held].to_numpy(), "v": label[held].map(_plain).astype(str).to_numpy()})
+    frame = pd.DataFrame({"p": parent[held].to_numpy(), "v": plain_texts(label)[held].to_numpy()})
     frame["row"] = np.arange(len(parent))[held.to_numpy()]
     return frame
 
@@ -195,7 +195,7 @@ def find_unique_label_pairs(pre, data: RelationalData, unique: dict[str, list[st
             for c, s in zip(layout.fields, layout.slots, strict=False)
             if c not in skip and c in data[table].columns and _exact(pre.slots[s].preproc)
         ]
-        plain = {c: _exact_values(data[table][c], p).astype(str).where(data[table][c].notna()) for c, p in fields}
+        plain = {c: _exact_texts(data[table][c], p) for c, p in fields}
         parent, codes = pd.factorize(data[table][edge.fk])[0], {c: pd.factorize(v)[0] for c, v in plain.items()}
         for i, (a, _) in enumerate(fields):
             for b, _ in fields[i + 1 :]:
@@ -205,6 +205,15 @@ def find_unique_label_pairs(pre, data: RelationalData, unique: dict[str, list[st
                     log.info("%s: (%s, %s) is never repeated under one %s row: kept so", table, a, b, edge.parent)
                     out.append({"table": table, "columns": [a, b]})
     return out
+
+
+def _exact_texts(values: pd.Series, p) -> pd.Series:
+    """`_exact_values(values, p)` as text, NaN where missing; each distinct value written once where
+    that writes every row (`distinct_rows`)."""
+    at, rows = distinct_rows(values) or (slice(None), slice(None))
+    sample = values.iloc[rows]
+    texts = _exact_values(sample, p).astype(str).where(sample.notna()).to_numpy(dtype=object)[at]
+    return pd.Series(texts, index=values.index, name=values.name, dtype=object)
 
 
 def label_pair_positions(pre, rules: list[dict]) -> dict[str, list[tuple[int, int, frozenset[int], frozenset[int]]]]:
@@ -387,7 +396,7 @@ def split_by_labels(
         return {}
     keys_, p = np.unique(keys[held].to_numpy(), return_inverse=True)
     sizes = np.bincount(p).astype(np.float64)
-    text = label[held].map(_plain).astype(str).where(label[held].notna()).to_numpy()
+    text = plain_texts(label)[held].to_numpy()
     pk = pre.schema.tables[parent_table].primary_key
     parent = data[parent_table].drop_duplicates(pk).set_index(pk).reindex(keys_)
     out = {}
@@ -396,7 +405,7 @@ def split_by_labels(
         share = float((text == value).mean())
         best: tuple[int, list] | None = None
         for by, preproc in _categoricals(pre, data, parent_table):
-            groups = parent[by].map(_plain).astype(str).where(parent[by].notna()).to_numpy()
+            groups = plain_texts(parent[by]).to_numpy()
             labels = [str(c) for c in preproc.categories if (rows := groups == str(c)).any() and has[rows].all()]
             inside = np.isin(groups, labels)
             # the labels decide it: chance would have left some of theirs without it, given it to some others
@@ -421,7 +430,7 @@ def _once_values(parent: pd.Series, label: pd.Series, preproc: CategoricalPrepro
     if held.sum() < MIN_ROWS:
         return None
     p = pd.factorize(parent[held])[0]
-    codes, uniques = pd.factorize(label[held].map(_plain).astype(str).where(label[held].notna()))
+    codes, uniques = pd.factorize(plain_texts(label)[held])
     sizes = np.bincount(p).astype(np.float64)
     known = codes >= 0
     pairs, per_pair = np.unique(p[known].astype(np.int64) * len(uniques) + codes[known], return_counts=True)
