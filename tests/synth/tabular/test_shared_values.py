@@ -155,3 +155,18 @@ def test_values_are_coded_by_their_text_as_before():
     for values in columns:
         expected = pd.factorize(values.astype(str).reset_index(drop=True))[0]
         np.testing.assert_array_equal(text_codes(values), expected)
+
+
+def test_groups_holding_one_value_as_hashed():
+    """Each label's groups are read once and a column checked against them by its groups' first
+    rows: the same answer as hashing every (group, value) pair, on groups and values in any order."""
+    from relsynth.synth.tabular.rules.shared_values import _constant_within, _grouped
+
+    rng = np.random.default_rng(0)
+    for n_groups, n_values in ((1, 1), (3, 2), (50, 3), (400, 40)):
+        codes = rng.integers(-1, n_groups, 2_000)
+        for value in (rng.integers(0, n_values, 2_000), np.maximum(codes, 0) % n_values):
+            held, first = _grouped(codes)
+            g = pd.factorize(codes[held])[0]
+            hashed = len(pd.unique(g * (int(value.max()) + 1) + value[held])) == int(g.max()) + 1
+            assert _constant_within(first, value[held]) == hashed
