@@ -429,3 +429,19 @@ def test_a_value_held_once_by_every_parent_of_some_labels_is_generated_once_in_e
     )
     (rule,) = pre.stats["once_labels"]
     assert rule["once"] == ["True"] and "exactly_by" not in rule
+
+
+def test_labels_met_across_columns_as_grouped_by_text():
+    """Two columns' (parent, label) pairs are coded once per column and compared as integers: they
+    meet (a row's label is another row's under one parent, or repeated) exactly where grouping the
+    rows by their text says so, labels the columns share or not."""
+    from relsynth.synth.tabular.rules.unique_labels import _held_pairs, _met, _met_pairs, _side
+
+    rng = np.random.default_rng(0)
+    for n, parents, labels in ((60, 30, ["a", "b"]), (200, 20, ["a", "b", "c"]), (200, 200, list("abcdefgh"))):
+        parent = pd.Series(rng.integers(0, parents, n)).where(rng.random(n) > 0.1)
+        a, b = (pd.Series(rng.choice(labels, n)).where(rng.random(n) > 0.1) for _ in range(2))
+        for other in (b, b.map({"a": "x", "b": "y", "c": "z"}), a):  # shared labels, none, the same column
+            sides = {"a": _side(parent, a), "b": _side(parent, other)}
+            pairs = _held_pairs(sides)
+            assert _met_pairs(pairs["a"], pairs["b"]) == _met(sides["a"], sides["b"])
