@@ -100,3 +100,23 @@ def test_a_label_only_the_last_row_holds_is_drawn_there_at_the_datas_share(tiny_
             assert abs((last == label).mean() - share) < 0.1, (seed, label)
         before = subs[subs.duplicated("user", keep="last")]["status"].astype(str)
         assert before.isin(["closed"]).all()  # still never before the last
+
+
+def test_labels_counted_at_a_place_as_crosstab():
+    """A column's labels are coded once for both places and counted on and off each: the labels
+    kept to and off a place are those a crosstab of the labels' text and the place gives."""
+    from relsynth.synth.tabular.encoders import label_texts
+    from relsynth.synth.tabular.rules.edge_labels import CHANCE, MIN_ROWS, _coded, _kept_to
+
+    rng = np.random.default_rng(0)
+    at = rng.random(3_000) < 0.3
+    values = pd.Series(np.where(at, rng.choice(["start", "both"], 3_000), rng.choice(["mid", "both", "7"], 3_000)))
+    values[rng.random(3_000) < 0.05] = None
+    labels = label_texts(values)
+    held = pd.notna(labels)
+    counts = pd.crosstab(pd.Series(labels[held].astype(str)), pd.Series(at[held]))
+    share = float(at[held].mean())
+    only = [c for c in counts.index if counts.at[c, False] == 0 and counts.at[c, True] >= MIN_ROWS and share ** counts.at[c, True] < CHANCE]  # fmt: skip
+    never = [c for c in counts.index if counts.at[c, True] == 0 and counts.at[c, False] >= MIN_ROWS and (1 - share) ** counts.at[c, False] < CHANCE]  # fmt: skip
+    assert (only, never) == (["start"], ["7", "mid"])
+    assert _kept_to(_coded(labels), at, ["7", "both", "mid", "start", "unseen"]) == (only, never)
