@@ -375,6 +375,15 @@ def _break_rate(a: np.ndarray, b: np.ndarray, sign: int) -> float:
     return float(np.searchsorted(a, b, side="left").mean() / len(a))  # b > a
 
 
+def datetimes(values: pd.Series, **options) -> pd.Series:
+    """`pd.to_datetime(values, **options)`, taken as they are where they are datetimes already:
+    parsing them again maps every row through a cache of their distinct dates (TPC-H sf 0.1's 600k
+    line items' dates, read by a dozen rules). A new Series over the same values, as it gives."""
+    if isinstance(values, pd.Series) and pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return values.copy(deep=False)
+    return pd.to_datetime(values, **options)
+
+
 def as_numbers(values: pd.Series, kind: Column) -> np.ndarray:
     """float64, NaN where missing: dates as nanoseconds since the epoch (exact enough to compare),
     times of day (`datetime.time`) as seconds since midnight."""

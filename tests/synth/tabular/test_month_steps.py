@@ -80,3 +80,21 @@ def test_dates_a_random_number_of_days_apart_or_a_dp_fit_take_no_step():
     assert TabularPreproc.from_schema(data.schema).fit(data).stats["month_steps"] == []
     dp = DpBudget(epsilon=3.0, delta=1e-5)
     assert not TabularPreproc.from_schema(data.schema).fit(policies(), dp=dp).stats.get("month_steps")
+
+
+def test_dates_already_datetimes_taken_as_they_are():
+    """A date column already of datetimes is taken as it is, not parsed again (which maps every row
+    through a cache of its distinct dates): the same values, dtype, index and name as pd.to_datetime
+    gives, in any unit or zone; other columns are parsed as before."""
+    from relsynth.relational.orders import datetimes
+
+    columns = [
+        pd.Series(
+            pd.to_datetime(["2020-01-01", None, "2020-01-02 03:04:05"], format="mixed"), index=[4, 2, 0], name="at"
+        ),
+        pd.Series(np.array(["2020-01-01", "NaT"], dtype="datetime64[s]")),
+        pd.Series(pd.to_datetime(["2020-01-01", None])).dt.tz_localize("UTC"),
+        pd.Series(["2020-01-01", "not a date", None]),
+    ]
+    for values in columns:
+        pd.testing.assert_series_equal(datetimes(values, errors="coerce"), pd.to_datetime(values, errors="coerce"))

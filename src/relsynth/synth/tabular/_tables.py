@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData, Schema
+from relsynth.relational.orders import datetimes
 from relsynth.relational.shapes import CLASSES, UUID, char_shapes, hex_case
 
 
@@ -35,7 +36,7 @@ def key_date(df: pd.DataFrame, pk: str, dates: list[str]) -> str | None:
         held = numbers.notna() & df[d].notna()
         if held.sum() < 20 or numbers[held].nunique() < 20 or df[d][held].nunique() < 2:  # a constant: no order
             continue
-        rho = numbers[held].rank().corr(pd.to_datetime(df[d][held]).rank())
+        rho = numbers[held].rank().corr(datetimes(df[d][held]).rank())
         if rho >= best_rho:
             best, best_rho = d, rho
     return best
@@ -84,7 +85,7 @@ def _day_of_key(keys: pd.Series, dates: pd.DataFrame) -> str | None:
 
 def yyyymmdd(dates: pd.Series) -> pd.Series:
     """Each date as the integer yyyymmdd (missing where the date is)."""
-    d = pd.to_datetime(dates, errors="coerce")
+    d = datetimes(dates, errors="coerce")
     return (d.dt.year * 10_000 + d.dt.month * 100 + d.dt.day).astype("Int64")
 
 

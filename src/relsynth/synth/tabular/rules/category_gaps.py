@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
-from relsynth.relational.orders import DATED
+from relsynth.relational.orders import DATED, datetimes
 from relsynth.synth.tabular.rules.dependencies import _categoricals
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def find_category_gaps(pre, data: RelationalData, skip: set[tuple[str, str]]) ->
             if col in given or (table, col) in skip:
                 continue
             for base in dates[:i]:
-                gap = (pd.to_datetime(frame[col]) - pd.to_datetime(frame[base])).dt.total_seconds().to_numpy()
+                gap = (datetimes(frame[col]) - datetimes(frame[base])).dt.total_seconds().to_numpy()
                 rule = _gap_rule(gap, labels)
                 if rule is not None:
                     by, from_parent, gaps = rule

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
-from relsynth.relational.orders import DATED
+from relsynth.relational.orders import DATED, datetimes
 
 log = logging.getLogger(__name__)
 MIN_SHARE = 0.9  # rows on a month step of the earlier date, at least
@@ -58,9 +58,9 @@ def find_month_steps(pre, data: RelationalData) -> list[dict]:
 def _sides(frame: pd.DataFrame, col: str, others: list[str]) -> dict[str, list[str]]:
     """{"not_after": [...], "not_before": [...]}: the row's other dates never after (before) `col`
     in the rows holding both (a cancellation on or before the policy's end), which a move keeps."""
-    x, out = pd.to_datetime(frame[col], errors="coerce"), {"not_after": [], "not_before": []}
+    x, out = datetimes(frame[col], errors="coerce"), {"not_after": [], "not_before": []}
     for other in others:
-        y = pd.to_datetime(frame[other], errors="coerce")
+        y = datetimes(frame[other], errors="coerce")
         held = x.notna() & y.notna()
         if held.any():
             out["not_after"] += [other] if (y[held] <= x[held]).all() else []
@@ -70,7 +70,7 @@ def _sides(frame: pd.DataFrame, col: str, others: list[str]) -> dict[str, list[s
 
 def _days(values: pd.Series) -> pd.Series:
     """The values as datetime64, NaT where not a date at midnight (a time of day steps by no month)."""
-    d = pd.to_datetime(values, errors="coerce")
+    d = datetimes(values, errors="coerce")
     return d.where(d == d.dt.normalize())
 
 

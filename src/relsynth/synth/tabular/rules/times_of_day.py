@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.orders import datetimes
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 100  # timestamps held, at least, for their empty hours to be no chance
@@ -93,7 +94,7 @@ def weekdays(values: pd.Series) -> list[int] | None:
     `WEEKDAY_CHANCE` of the time (a weekend over 30 days; a single weekday over 58: 30 or 40 days on
     any weekday left one out 6 % and 2 % of the time, and their values were moved off it); None
     otherwise."""
-    days = pd.to_datetime(values, errors="coerce").dropna().dt.normalize().drop_duplicates()
+    days = datetimes(values, errors="coerce").dropna().dt.normalize().drop_duplicates()
     held = sorted(int(d) for d in days.dt.dayofweek.unique())
     if len(days) < MIN_DAYS or len(held) == 7:
         return None
@@ -136,7 +137,7 @@ def _texts(value) -> list[str]:
 def _window(values: pd.Series) -> dict | None:
     """{"quantiles", "grid"} of the times of day of `values` where enough are held and they leave
     `MIN_GAP_HOURS` of the day empty; None otherwise."""
-    stamps = pd.to_datetime(values, errors="coerce").dropna()
+    stamps = datetimes(values, errors="coerce").dropna()
     if len(stamps) < MIN_ROWS:
         return None
     ns = (stamps - stamps.dt.normalize()).to_numpy().astype("timedelta64[ns]").astype(np.int64)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.orders import datetimes
 
 log = logging.getLogger(__name__)
 MIN_SHARE = 0.95  # a column is a total when it equals the sum in this share of its rows
@@ -94,7 +95,7 @@ def date_candidates(pre, table: str) -> list[str]:
 
 def instants(values: pd.Series) -> pd.Series:
     """`values` as naive datetime64[ns] (UTC where they carry a zone), NaT where none."""
-    x = pd.to_datetime(pd.Series(values).reset_index(drop=True), errors="coerce")
+    x = datetimes(pd.Series(values).reset_index(drop=True), errors="coerce")
     if getattr(x.dt, "tz", None) is not None:
         x = x.dt.tz_convert("UTC").dt.tz_localize(None)
     return x.astype("datetime64[ns]")

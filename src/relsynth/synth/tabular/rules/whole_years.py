@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
-from relsynth.relational.orders import DATED
+from relsynth.relational.orders import DATED, datetimes
 from relsynth.synth.tabular.rules.formulas import _holds
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def _values(frame: pd.DataFrame, parents: dict[str, tuple[pd.DataFrame, str]], o
 
 def _parts(dates: pd.Series) -> np.ndarray:
     """(year, month x 100 + day) per row as floats, NaN where missing: 3 x rows."""
-    d = pd.to_datetime(dates, errors="coerce")
+    d = datetimes(dates, errors="coerce")
     d = pd.Series(d.dt.tz_localize(None) if getattr(d.dt, "tz", None) is not None else d)
     return np.vstack([d.dt.year.astype(float).to_numpy(), (d.dt.month * 100 + d.dt.day).astype(float).to_numpy()])
 
