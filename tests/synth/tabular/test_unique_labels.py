@@ -445,3 +445,24 @@ def test_labels_met_across_columns_as_grouped_by_text():
             sides = {"a": _side(parent, a), "b": _side(parent, other)}
             pairs = _held_pairs(sides)
             assert _met_pairs(pairs["a"], pairs["b"]) == _met(sides["a"], sides["b"])
+
+
+def test_label_pairs_never_repeated_as_their_joined_text():
+    """A pair of columns is checked on integer codes, its texts joined once per distinct pair: the
+    same answer as joining every row's texts, where parents repeat a pair or not, labels hold the
+    separator (two pairs joined alike) or are missing."""
+    from relsynth.synth.tabular.rules.unique_labels import _joined_codes, _never_repeated, _never_repeated_codes
+
+    rng = np.random.default_rng(0)
+    parent = pd.Series(np.repeat(np.arange(100), 3)).where(rng.random(300) > 0.05)
+    a = pd.Series(np.tile(["x", "x\x1fy", "x"], 100))
+    cases = [
+        ((a, pd.Series(np.tile(["y\x1fz", "z", "w"], 100))), False),  # each parent's first two rows joined alike
+        ((a, pd.Series(np.tile(["y", "z", "w"], 100))), True),
+        ((a, pd.Series(np.tile(["y", "z", "y"], 100))), False),  # (x, y) twice under each parent
+        ((a.where(rng.random(300) > 0.1), pd.Series(rng.choice(["y", "z"], 300))), False),
+    ]
+    for (x, y), expected in cases:
+        assert _never_repeated(parent, x + "\x1f" + y) == expected
+        codes = [pd.factorize(t)[0] for t in (x, y)]
+        assert _never_repeated_codes(pd.factorize(parent)[0], _joined_codes(x, y, *codes)) == expected

@@ -123,6 +123,34 @@ def _never_repeated(parent: pd.Series, label: pd.Series) -> bool:
     return float((sizes * (sizes - 1) / 2).sum()) * same >= MIN_REPEATS
 
 
+def _never_repeated_codes(parent: np.ndarray, label: np.ndarray) -> bool:
+    """`_never_repeated` of codes (-1: missing) of the parent keys and of the labels' texts: the same
+    answer, on integers (the joined texts of a line item's pairs of 600k rows took 0.3 s a pair)."""
+    held = (parent >= 0) & (label >= 0)
+    if held.sum() < MIN_ROWS:
+        return False
+    p, v = parent[held].astype(np.int64), label[held].astype(np.int64)
+    if pd.Series(p * (int(v.max()) + 1) + v).duplicated().any():
+        return False
+    sizes = np.bincount(p).astype(np.float64)
+    sizes = sizes[sizes > 0]  # the parents' numbers of rows (whole: summed exactly in any order)
+    # the labels' shares in decreasing order, as the texts' value_counts (ties are equal shares)
+    same = float((pd.Series(v).value_counts(normalize=True) ** 2).sum())  # chance two siblings share a label
+    return float((sizes * (sizes - 1) / 2).sum()) * same >= MIN_REPEATS
+
+
+def _joined_codes(a_text: pd.Series, b_text: pd.Series, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Each row's two texts joined by a unit separator (U+001F) as a code (-1: either missing; `a`,
+    `b`: the texts' codes), each distinct pair's joined once (texts holding it may join alike)."""
+    held, out = (a >= 0) & (b >= 0), np.full(len(a), -1, dtype=np.int64)
+    pair = pd.factorize(a[held].astype(np.int64) * (int(b.max(initial=0)) + 1) + b[held])[0]
+    before = np.maximum.accumulate(np.concatenate([[-1], pair[:-1]])) if len(pair) else pair
+    rows = np.flatnonzero(held)[np.flatnonzero(pair > before)]  # each pair's first row
+    joined = (a_text.iloc[rows] + "\x1f" + b_text.iloc[rows]).to_numpy(dtype=object)
+    out[held] = pd.factorize(joined)[0][pair]
+    return out
+
+
 def _repeated_codes(parent: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
     """Whether a parent row holds one (a, b) pair of codes (-1: missing) twice: `_never_repeated`
     then holds no rule, found on integers once per pair (a line item's pairs of 600k rows: their text
@@ -237,7 +265,7 @@ def find_unique_label_pairs(pre, data: RelationalData, unique: dict[str, list[st
             for b, _ in fields[i + 1 :]:
                 if _repeated_codes(parent, codes[a], codes[b]):
                     continue  # a parent row holding the pair twice: no rule, known without its text
-                if _never_repeated(data[table][edge.fk], plain[a] + "\x1f" + plain[b]):
+                if _never_repeated_codes(parent, _joined_codes(plain[a], plain[b], codes[a], codes[b])):
                     log.info("%s: (%s, %s) is never repeated under one %s row: kept so", table, a, b, edge.parent)
                     out.append({"table": table, "columns": [a, b]})
     return out
