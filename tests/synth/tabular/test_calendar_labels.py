@@ -8,6 +8,7 @@ import torch
 
 from relsynth.relational import (
     Boolean,
+    Categorical,
     Date,
     ForeignKey,
     Numeric,
@@ -80,3 +81,49 @@ def test_a_date_few_stores_share_keeps_no_calendar():
     """Each week held by 3 stores (fewer than `min_count` entities): no store's week is kept."""
     data = weekly(n_stores=3, n_weeks=200)
     assert TabularPreproc.from_schema(data.schema).fit(data).stats["calendar_labels"] == []
+
+
+def promoted(n_stores: int = 25, n_weeks: int = 60, seed: int = 0) -> RelationalData:
+    """`weekly` with each row's promotion written before its holiday flag: `holiday_sale` or `regular`
+    on the holiday weeks, `regular` or `clearance` on the others."""
+    data = weekly(n_stores, n_weeks, seed)
+    rows = data["week"].copy()
+    rng = np.random.default_rng(seed + 1)
+    half = rng.random(len(rows)) < 0.5
+    rows.insert(3, "promo", np.where(half, "regular", np.where(rows["is_holiday"], "holiday_sale", "clearance")))
+    schema = Schema(
+        store=Table(id=PrimaryKey()),
+        week=Table(
+            id=PrimaryKey(),
+            store=ForeignKey(parent="store"),
+            date=Date(),
+            promo=Categorical(),
+            is_holiday=Boolean(),
+            sales=Numeric(),
+        ),
+    )
+    return RelationalData({"store": data["store"], "week": rows}, schema)
+
+
+def _unseen_pairs(weeks: pd.DataFrame) -> int:
+    """Rows holding a promotion beside a holiday flag no row of the data holds it with."""
+    holiday = weeks["is_holiday"].astype(bool)
+    return int((((weeks["promo"] == "holiday_sale") & ~holiday) | ((weeks["promo"] == "clearance") & holiday)).sum())
+
+
+def test_a_calendar_label_makes_no_pair_the_data_never_holds():
+    """The flag set from the date ignored the promotion the model drew before it, which never_pairs
+    kept to the flag the model drew: an untrained model's rows held a promotion beside a flag no row
+    of the data holds it with in 820 of 1,500 rows (none before the flag was set). Where the date's
+    value would make such a pair, the row keeps the model's."""
+    data = promoted()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [r["column"] for r in pre.stats["calendar_labels"]] == ["is_holiday"]
+    assert any(r["column"] == "is_holiday" and r["of"] == "promo" for r in pre.stats["never_pairs"])
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=ModelSize(n_layers=1, h=2, d=16), block_size=128)
+    weeks = model.generate(n_samples=25, seed=0)["week"]
+    assert _unseen_pairs(weeks) == 0
+    real = data["week"].groupby("date")["is_holiday"].first().reindex(weeks["date"]).to_numpy()
+    free = (weeks["promo"] == "regular").to_numpy()  # beside either flag: the date's
+    assert free.sum() > 300 and (weeks["is_holiday"].to_numpy()[free] == real[free]).all()

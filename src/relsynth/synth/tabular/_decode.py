@@ -320,7 +320,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_interval_labels(pre, pre.stats.get("interval_labels", []), out)  # ... or its interval (none in older models)
     keep_times_of_day(pre.stats.get("times_of_day", []), out)  # within hours, before the parts read them
     apply_date_parts(pre, pre.stats.get("date_parts", []), out)  # from the dates set (none in older models)
-    apply_calendar_labels(pre.stats.get("calendar_labels", []), out)  # a holiday week (none in older models)
+    bans = pre.stats.get("never_pairs", [])  # a calendar's value makes no pair the data never holds
+    apply_calendar_labels(pre.stats.get("calendar_labels", []), out, bans, schema)  # a holiday week (none in older)
     formats = pre.stats.get("formats") or {}
     keep_domains(schema, out, formats, rng, given)  # its single-column CHECKs
     keep_apart(schema, out, formats, rng, given)  # the source's CHECK (a <> b) of values
@@ -335,7 +336,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_interval_labels(pre, pre.stats.get("interval_labels", []), out)
     parts = moved_date_parts(schema, pre.stats.get("date_parts", []), formats)
     apply_date_parts(pre, parts, out)  # again: a date the sets or checks moved
-    apply_calendar_labels(moved_date_parts(schema, pre.stats.get("calendar_labels", []), formats), out)
+    apply_calendar_labels(moved_date_parts(schema, pre.stats.get("calendar_labels", []), formats), out, bans, schema)
     apply_spelled_values(pre.stats.get("spelled_values", []), out)  # from the numbers set (none in older models)
     _codes_apart(pre, out, rng)  # once every reference is drawn
     _dependent_identifiers(pre, out, rng)  # once the values they follow are set
