@@ -43,7 +43,7 @@ from relsynth.synth.tabular.rules.ancestor_once import apply_ancestor_once_label
 from relsynth.synth.tabular.rules.ancestor_orders import keep_ancestor_orders
 from relsynth.synth.tabular.rules.apart_values import keep_apart
 from relsynth.synth.tabular.rules.balanced_sums import apply_balanced_sums
-from relsynth.synth.tabular.rules.calendar_labels import apply_calendar_labels
+from relsynth.synth.tabular.rules.calendar_labels import apply_calendar_labels, pair_rules
 from relsynth.synth.tabular.rules.capped_sums import apply_capped_sums
 from relsynth.synth.tabular.rules.carried_values import keep_carried_values
 from relsynth.synth.tabular.rules.category_decimals import keep_category_decimals
@@ -320,7 +320,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_interval_labels(pre, pre.stats.get("interval_labels", []), out)  # ... or its interval (none in older models)
     keep_times_of_day(pre.stats.get("times_of_day", []), out)  # within hours, before the parts read them
     apply_date_parts(pre, pre.stats.get("date_parts", []), out)  # from the dates set (none in older models)
-    bans = pre.stats.get("never_pairs", [])  # a calendar's value makes no pair the data never holds
+    bans = pair_rules(pre.stats)  # a calendar's value makes no pair the data never holds, breaks no dependency
     apply_calendar_labels(pre.stats.get("calendar_labels", []), out, bans, schema)  # a holiday week (none in older)
     formats = pre.stats.get("formats") or {}
     keep_domains(schema, out, formats, rng, given)  # its single-column CHECKs

@@ -13,7 +13,8 @@ dates, once every date is set; a row on another date keeps the model's value, an
 the date's value would make a pair of values no row of the data holds (`never_pairs`: TPC-H's line
 status, set from the ship date, beside the return flag the model drew for its own status: 30 % of a
 small model's line items returned 'R' or 'A' while still open, 11 % without the rule, none in the
-data). Not fitted under DP.
+data), or break a value following from another (a holiday flag from a promotion drawn before it:
+`dependencies`). Not fitted under DP.
 """
 
 from __future__ import annotations
@@ -126,8 +127,7 @@ def apply_calendar_labels(
 ) -> None:
     """Set (in place) each fitted column of the generated `tables` on the rule's dates to their value;
     rows on other dates or without one keep theirs, and so do rows where it would make a pair `bans`
-    (the `never_pairs` rules; `schema` reads an ancestor row's value) holds no row has. Written in
-    the column's dtype."""
+    (`pair_rules`; `schema` reads an ancestor row's value) says no row has. Written in the column's dtype."""
     for r in rules:
         frame = tables.get(r["table"])
         if frame is None or not len(frame) or r["column"] not in frame.columns:
@@ -148,20 +148,37 @@ def apply_calendar_labels(
 
 def _banned(rule: dict, value: np.ndarray, tables: dict[str, pd.DataFrame], bans, schema) -> np.ndarray:
     """Per row of the rule's table, whether `value` in its column would make a pair of categories a
-    `never_pairs` rule bans: beside an earlier column of its row or an ancestor row's (the rule's column
-    the later one), or beside a later column of its row (the rule's column the earlier one)."""
+    `never_pairs` rule bans (`bans` with "level"), or break a value that follows from another
+    (`dependencies`, its own row's: level 0; `parent_dependencies`, its parent row's: "level" 1):
+    beside an earlier column of its row or an ancestor row's (the rule's column the later one), or
+    beside a later column of its row (the rule's column the earlier one)."""
     table, col = rule["table"], rule["column"]
     frame, out = tables[table], np.zeros(len(tables[table]), dtype=bool)
     for ban in bans:
         if ban["table"] != table or ban.get("number") or not ban["pairs"]:
             continue
+        level, follows = int(ban.get("level", 0)), "follows" in ban
+        allowed = {str(a): str(b) for a, b in ban["pairs"]} if follows else None
         pairs = {(str(a), str(b)) for a, b in ban["pairs"]}
         if ban["column"] == col:
-            other = _values_at(tables, schema, table, ban["of"], int(ban["level"]))
-            out |= [(a, b) in pairs for a, b in zip(_texts(other), _texts(value), strict=True)]
-        elif ban["of"] == col and ban["level"] == 0 and ban["column"] in frame:
-            out |= [(a, b) in pairs for a, b in zip(_texts(value), _texts(frame[ban["column"]]), strict=True)]
+            earlier, later = _texts(_values_at(tables, schema, table, ban["of"], level)), _texts(value)
+        elif ban["of"] == col and level == 0 and ban["column"] in frame:
+            earlier, later = _texts(value), _texts(frame[ban["column"]])
+        else:
+            continue
+        if follows:  # the later value is the one its earlier value gives, where it gives one
+            out |= [a in allowed and b is not None and allowed[a] != b for a, b in zip(earlier, later, strict=True)]
+        else:
+            out |= [(a, b) in pairs for a, b in zip(earlier, later, strict=True)]
     return out
+
+
+def pair_rules(stats: dict) -> list[dict]:
+    """The rules a calendar's value must keep to (`_banned`): `never_pairs`, and the `dependencies`
+    (own row) and `parent_dependencies` (parent row) marked "follows" (none in older models)."""
+    follows = [r | {"follows": True, "level": 0} for r in stats.get("dependencies", [])]
+    follows += [r | {"follows": True, "level": 1} for r in stats.get("parent_dependencies", [])]
+    return list(stats.get("never_pairs", [])) + follows
 
 
 def _values_at(tables: dict[str, pd.DataFrame], schema: Schema | None, table: str, col: str, level: int) -> np.ndarray:
