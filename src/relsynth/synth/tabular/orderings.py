@@ -1125,10 +1125,11 @@ def _kept_past(
     """A `loose` date decoded as itself, moved onto its base (or bound, or cap) where it falls past it,
     its base counted `min_gap` further (a hire at 19 at least): the gap is kept first, past the column's
     latest date if need be (a birth drawn late), as an order is (`_limit`). A loose number likewise,
-    on its grid and its levels (`_numbers`)."""
+    on its grid and its levels (`_numbers`). A missing value stays missing (fmax took the base for it: a
+    shop's unrecorded customers came back as its sales)."""
     bound = as_numbers(_bound_of(o, cols, parent), _kind(o)) if o.bound else _cap_values(o, cols, parent, len(base))
     base = base + o.sign * o.min_gap
-    target = np.where(np.isnan(base), values, o.sign * np.fmax(o.sign * values, o.sign * base))
+    target = np.where(np.isnan(base), values, o.sign * np.maximum(o.sign * values, o.sign * base))
     return (_dates if o.dated else _numbers)(target, base, _limit(o, base, bound), o)
 
 
