@@ -14,7 +14,9 @@ the date's value would make a pair of values no row of the data holds (`never_pa
 status, set from the ship date, beside the return flag the model drew for its own status: 30 % of a
 small model's line items returned 'R' or 'A' while still open, 11 % without the rule, none in the
 data), or break a value following from another (a holiday flag from a promotion drawn before it:
-`dependencies`). Not fitted under DP.
+`dependencies`), or contradict the child rows drawn for the model's value (`count_rules`: a day
+closed on a holiday, every store's, set so where the model drew it open, with its sales). Not fitted
+under DP.
 """
 
 from __future__ import annotations
@@ -155,7 +157,9 @@ def _banned(rule: dict, value: np.ndarray, tables: dict[str, pd.DataFrame], bans
     table, col = rule["table"], rule["column"]
     frame, out = tables[table], np.zeros(len(tables[table]), dtype=bool)
     for ban in bans:
-        if ban["table"] != table or ban.get("number") or not ban["pairs"]:
+        if ban.get("counts"):
+            out |= _count_banned(ban, rule, value, tables, schema)
+        if ban["table"] != table or ban.get("number") or not ban.get("pairs"):
             continue
         level, follows = int(ban.get("level", 0)), "follows" in ban
         allowed = {str(a): str(b) for a, b in ban["pairs"]} if follows else None
@@ -173,12 +177,32 @@ def _banned(rule: dict, value: np.ndarray, tables: dict[str, pd.DataFrame], bans
     return out
 
 
+def _count_banned(ban: dict, rule: dict, value: np.ndarray, tables: dict[str, pd.DataFrame], schema) -> np.ndarray:
+    """Per row of the rule's table, whether `value` in its column says it has no row of a child table
+    (`count_rules`' "none") where it has some, or some where it has none (the children drawn for the
+    model's value: a store's day closed on a holiday, generated with sales)."""
+    table, n = rule["table"], len(tables[rule["table"]])
+    edge = schema.parent(ban["child"]) if schema is not None and ban["child"] in tables else None
+    if ban["table"] != table or ban["column"] != rule["column"] or ban.get("parent") or edge is None:
+        return np.zeros(n, dtype=bool)
+    pk = schema.tables[table].primary_key
+    has = tables[table][pk].isin(tables[ban["child"]][edge.fk]).to_numpy() if pk in tables[table] else None
+    if has is None:
+        return np.zeros(n, dtype=bool)
+    texts = _texts(value)
+    none = np.array([t in {str(v) for v in ban["none"]} for t in texts], dtype=bool)
+    some = np.array([t in {str(v) for v in ban["some"]} for t in texts], dtype=bool)
+    return (none & has) | (some & ~has)
+
+
 def pair_rules(stats: dict) -> list[dict]:
-    """The rules a calendar's value must keep to (`_banned`): `never_pairs`, and the `dependencies`
-    (own row) and `parent_dependencies` (parent row) marked "follows" (none in older models)."""
+    """The rules a calendar's value must keep to (`_banned`): `never_pairs`, the `dependencies` (own
+    row) and `parent_dependencies` (parent row) marked "follows", and the `count_rules` marked
+    "counts" (none in older models)."""
     follows = [r | {"follows": True, "level": 0} for r in stats.get("dependencies", [])]
     follows += [r | {"follows": True, "level": 1} for r in stats.get("parent_dependencies", [])]
-    return list(stats.get("never_pairs", [])) + follows
+    counts = [r | {"counts": True} for r in stats.get("count_rules", [])]
+    return list(stats.get("never_pairs", [])) + follows + counts
 
 
 def _values_at(tables: dict[str, pd.DataFrame], schema: Schema | None, table: str, col: str, level: int) -> np.ndarray:
