@@ -151,6 +151,13 @@ def _joined_codes(a_text: pd.Series, b_text: pd.Series, a: np.ndarray, b: np.nda
     return out
 
 
+def _repeated_alone(parent: np.ndarray, codes: np.ndarray) -> bool:
+    """Whether a parent row holds one code (-1: missing) of a column twice."""
+    held = (parent >= 0) & (codes >= 0)
+    key = parent[held].astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes[held]
+    return bool(pd.Series(key).duplicated().any())
+
+
 def _repeated_codes(parent: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
     """Whether a parent row holds one (a, b) pair of codes (-1: missing) twice: `_never_repeated`
     then holds no rule, found on integers once per pair (a line item's pairs of 600k rows: their text
@@ -245,9 +252,10 @@ def _never_across(
 
 def find_unique_label_pairs(pre, data: RelationalData, unique: dict[str, list[str]]) -> list[dict]:
     """[{"table", "columns": [a, b]}]: pairs of exact columns (categories, numbers of points only) of
-    a table nested under a parent, neither kept whole by `unique`, that no parent row repeats
-    together among its rows, where pairs drawn by their shares would have (`_never_repeated`): a
-    class's lessons never two in one (weekday, period). Not the columns kept in order (offsets)."""
+    a table nested under a parent, neither kept whole by `unique` nor never repeated alone (its
+    pairs then never repeat either: no rule of their own), that no parent row repeats together
+    among its rows, where pairs drawn by their shares would have (`_never_repeated`): a class's
+    lessons never two in one (weekday, period). Not the columns kept in order (offsets)."""
     out = []
     for table, layout in pre.layouts.items():
         edge = pre.schema.parent(table)
@@ -261,6 +269,10 @@ def find_unique_label_pairs(pre, data: RelationalData, unique: dict[str, list[st
         ]
         plain = {c: _exact_texts(data[table][c], p) for c, p in fields}
         parent, codes = pd.factorize(data[table][edge.fk])[0], {c: pd.factorize(v)[0] for c, v in plain.items()}
+        # a column never repeated alone (a line number, 1 to n an order, an integer no label rule keeps)
+        # never repeats any pair: no rule of its own. Kept, it masked at the other column the values of
+        # the siblings the model gave the same number, and left a row no value a `never_pairs` ban allows
+        fields = [(c, p) for c, p in fields if _repeated_alone(parent, codes[c])]
         for i, (a, _) in enumerate(fields):
             for b, _ in fields[i + 1 :]:
                 if _repeated_codes(parent, codes[a], codes[b]):
