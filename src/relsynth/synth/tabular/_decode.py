@@ -269,7 +269,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         keep_sign_sides(pre, pre.stats.get("sign_labels", []), table, out[table], rng)  # the label's side of 0
         if copies := pre.stats.get("parent_copies", {}).get(table):  # none in older models, nor under DP
             pk_parent = schema.tables[edge.parent].primary_key
-            copy_values(copies, out[table], out[edge.parent], out[table][edge.fk], pk_parent, rng, top_up=True)
+            held = {col: pre.column_categories(table, col) for col, _, _ in copies}
+            copy_values(copies, out[table], out[edge.parent], out[table][edge.fk], pk_parent, rng, True, held)
         keep_lookup_orders([r for r in lookup_orders if r["table"] == table], out, schema, rng)  # before formulas
         keep_ancestor_orders([r for r in ancestor_orders if r["table"] == table], out, schema, rng)
         # at most a difference, sum or share of others (none in older models, nor under DP), before formulas read it

@@ -301,6 +301,14 @@ class TabularPreproc:
         """The `float_numbers` among `generated_columns(table)`: the numbers a rule may read and set."""
         return self.float_numbers(table, self.generated_columns(table))
 
+    def column_categories(self, table: str, col: str) -> list:
+        """The categories a generated categorical column holds (plain values; a rare value is none of
+        them); [] where the column is no modelled category."""
+        layout = self.layouts.get(table)
+        if layout is None or col not in layout.fields:
+            return []
+        return list(getattr(self.slots[layout.slots[layout.fields.index(col)]].preproc, "categories", None) or [])
+
     def _own_fields(self, table: str) -> list[str]:
         """The modelled columns in schema order, before the context columns are moved first."""
         t, lookups = self.schema.tables[table], self.schema.lookup_fks(table)

@@ -17,6 +17,8 @@ parent's value into as many more rows as the share asks beyond those the model a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -90,23 +92,28 @@ def copy_values(
     parent_pk: str,
     rng: np.random.Generator,
     top_up: bool = False,
+    held: Mapping[str, list] | None = None,
 ) -> None:
     """Copy (in place) into `child` the referenced rows' values of each fitted copy: a share of the
     rows whose reference `refs` names a row of `parent` with a value to copy (the fit reads the
     share where both rows have one), drawn at random; `top_up`: the rows already equal to it count
-    toward that share (a parent row the model read), the others copied to make it up."""
+    toward that share (a parent row the model read), the others copied to make it up. `held`:
+    column -> the only values it may take (a category's); a parent value outside them is not copied
+    (an order's status P, which its lines' status, O or F, never holds)."""
     pos = pd.Index(parent[parent_pk]).get_indexer(refs)
     named = np.flatnonzero(pos >= 0)  # none where the parent table got no rows (a small root)
     for col, source, share in copies:
         known = np.zeros(len(pos), dtype=bool)
         known[named] = parent[source].notna().to_numpy()[pos[named]]
-        odds = share
+        wanted = share * known.sum()  # rows equal to their parent's value, as in the data
+        if values := (held or {}).get(col):  # the rows a copy may reach make them up
+            known[named] &= parent[source].isin(values).to_numpy()[pos[named]]
         if top_up and known.any():
             same = np.zeros(len(pos), dtype=bool)
             same[known] = child[col].to_numpy()[known] == parent[source].to_numpy()[pos[known]]
-            done = same.sum() / known.sum()
+            wanted -= same.sum()
             known &= ~same
-            odds = 0.0 if done >= share else (share - done) / (1.0 - done)
+        odds = min(1.0, max(0.0, wanted / known.sum())) if known.any() else 0.0
         rows = np.flatnonzero(known & (rng.random(len(pos)) < odds))
         if len(rows):
             column = child[col].copy()

@@ -187,7 +187,4 @@ def moved_date_parts(schema, rules: list[dict], formats) -> list[dict]:
 
 def _categories(pre, table: str, col: str) -> dict[str, object]:
     """The categories of a generated column, by their text (a rule keeps the text)."""
-    layout = pre.layouts.get(table)
-    if layout is None or col not in layout.fields:
-        return {}
-    return {str(c): c for c in getattr(pre.slots[layout.slots[layout.fields.index(col)]].preproc, "categories", [])}
+    return {str(c): c for c in pre.column_categories(table, col)}

@@ -237,7 +237,4 @@ def _signs(lo: float, hi: float) -> set[str]:
 
 def _categories(pre, table: str, col: str) -> dict[str, object]:
     """The categories of a generated column, by their text (`_labels_by_sign` keeps the text)."""
-    layout = pre.layouts.get(table)
-    if layout is None or col not in layout.fields:
-        return {}
-    return {str(c): c for c in getattr(pre.slots[layout.slots[layout.fields.index(col)]].preproc, "categories", [])}
+    return {str(c): c for c in pre.column_categories(table, col)}
