@@ -46,12 +46,7 @@ def find_balanced_sums(pre, data: RelationalData, skip: set[tuple[str, str]]) ->
         edge = data.schema.parent(table)
         if edge is None or edge.fk not in data[table].columns:
             continue
-        given = pre.given_columns(table)
-        numbers = [
-            c
-            for c in pre.float_numbers(table, pre.modelled_columns(table))
-            if (table, c) not in skip and c not in given
-        ]
+        numbers = [c for c in pre.generated_numbers(table) if (table, c) not in skip]
         if not numbers:
             continue
         x = pd.DataFrame({c: pd.to_numeric(data[table][c], errors="coerce").astype(float) for c in numbers})

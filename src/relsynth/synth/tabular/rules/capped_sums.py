@@ -48,9 +48,7 @@ def find_capped_sums(pre, data: RelationalData, taken: set[tuple[str, str]], con
         edge = schema.parent(table)
         if edge is None:
             continue
-        given = set(pre.given_columns(table))
-        numbers = [c for c in pre.float_numbers(table, pre.modelled_columns(table)) if c not in given]
-        for of in [c for c in numbers if (table, c) not in taken]:
+        for of in [c for c in pre.generated_numbers(table) if (table, c) not in taken]:
             rule = _cap(data[table][of], data[table][edge.fk])
             if rule is not None:
                 log.info("%s.%s sums to %s at most under each %s row: kept so", table, of, rule["cap"], edge.parent)
