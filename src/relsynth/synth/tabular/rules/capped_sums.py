@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
-from relsynth.synth.tabular.rules.constant_sums import _step
+from relsynth.synth.tabular.rules.constant_sums import _step, nested_sum_rules
 from relsynth.synth.tabular.rules.split_sums import split_units
 from relsynth.synth.tabular.rules.totals import decimals_of
 
@@ -42,17 +42,10 @@ def find_capped_sums(pre, data: RelationalData, taken: set[tuple[str, str]], con
     each row of its parent hold values of `of` (nested by `fk`) summing to `cap` at most, their sums
     piled under it (`near`: quantiles of those within `BAND` of it). `taken`: (table, column) other
     rules set or an order within rows reads; `constant`: the `constant_sums` rules, left to them."""
-    schema, out = data.schema, []
-    taken = taken | {(r["table"], r["of"]) for r in constant}
-    for table in schema.synth_tables:
-        edge = schema.parent(table)
-        if edge is None:
-            continue
-        for of in [c for c in pre.generated_numbers(table) if (table, c) not in taken]:
-            rule = _cap(data[table][of], data[table][edge.fk])
-            if rule is not None:
-                log.info("%s.%s sums to %s at most under each %s row: kept so", table, of, rule["cap"], edge.parent)
-                out.append({"table": table, "fk": edge.fk, "of": of} | rule)
+    out = []
+    for parent, rule in nested_sum_rules(pre, data, taken | {(r["table"], r["of"]) for r in constant}, _cap):
+        log.info("%s.%s sums to %s at most under each %s row: kept so", rule["table"], rule["of"], rule["cap"], parent)
+        out.append(rule)
     return out
 
 

@@ -20,6 +20,7 @@ those a parent's number already splits. Not fitted under DP.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -40,18 +41,27 @@ def find_constant_sums(
     its parent holding any hold values of `of` (nested by `fk`) summing to `whole`, to `decimals`.
     `summed`: (table, column) another rule sets; `read`: those an order within rows reads; `split`:
     the `_split_sums` rules, whose parts a number of their parent row already sets."""
-    schema, out = data.schema, []
-    taken = summed | read | {(r["child"], r["of"]) for r in split}
-    for table in schema.synth_tables:
-        edge = schema.parent(table)
+    out = []
+    for parent, rule in nested_sum_rules(pre, data, summed | read | {(r["child"], r["of"]) for r in split}, _whole):
+        log.info("%s.%s sums to %s under each %s row: kept so", rule["table"], rule["of"], rule["whole"], parent)
+        out.append(rule)
+    return out
+
+
+def nested_sum_rules(
+    pre, data: RelationalData, taken: set[tuple[str, str]], fit: Callable[[pd.Series, pd.Series], dict | None]
+) -> Iterator[tuple[str, dict]]:
+    """(parent table, {"table", "fk", "of", **rule}) for each generated number `of` of a table nested under a parent
+    (by `fk`), not in `taken`, where `fit(values, parent keys)` finds a rule on its sums (`_whole`,
+    `capped_sums._cap`)."""
+    for table in data.schema.synth_tables:
+        edge = data.schema.parent(table)
         if edge is None:
             continue
         for of in [c for c in pre.generated_numbers(table) if (table, c) not in taken]:
-            rule = _whole(data[table][of], data[table][edge.fk])
+            rule = fit(data[table][of], data[table][edge.fk])
             if rule is not None:
-                log.info("%s.%s sums to %s under each %s row: kept so", table, of, rule["whole"], edge.parent)
-                out.append({"table": table, "fk": edge.fk, "of": of} | rule)
-    return out
+                yield edge.parent, {"table": table, "fk": edge.fk, "of": of} | rule
 
 
 def _numbers(values: pd.Series) -> pd.Series:
