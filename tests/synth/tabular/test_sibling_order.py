@@ -712,3 +712,32 @@ def test_versions_valid_from_the_previous_end_are_generated_contiguous(tiny_size
     assert gaps(model.generate(300, seed=0)) == 0
     pre.orderings["version"]["valid_from"] = replace(o, step_fixed=None)  # without: the test can tell
     assert gaps(model.generate(300, seed=0)) > 50
+
+
+def test_unix_epoch_seconds_summed_past_the_datas_latest_are_drawn_again_within_it():
+    """Users' ratings by their unix-epoch second (an integer, not read as a date), each user's from
+    the previous one's: steps a weak model drew long, summed over a long user, ran past the data's
+    latest second (23 of 2,510 generated MovieLens ratings); now drawn again within the room the
+    user's earlier ratings left, still integers, in order, none past the latest."""
+    rng = np.random.default_rng(0)
+    n = 60
+    user = np.repeat(np.arange(n), rng.integers(3, 9, n))
+    start = rng.integers(1_000_000_000, 1_500_000_000, n)
+    steps = rng.exponential(86_400 * 30, len(user)).astype(np.int64)
+    ts = start[user] + pd.Series(steps).groupby(user).cumsum().to_numpy()
+    ratings = pd.DataFrame({"user": user, "ts": ts, "stars": rng.integers(1, 6, len(user))})
+    schema = Schema(
+        users=Table(id=PrimaryKey()), ratings=Table(user=ForeignKey("users"), ts=Integer(), stars=Integer())
+    )
+    data = RelationalData({"users": pd.DataFrame({"id": range(n)}), "ratings": ratings}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    o = pre.orderings["ratings"]["ts"]
+    assert o.after_sibling and o.origin is not None
+    siblings = np.repeat(np.arange(20), 8)
+    steps = rng.uniform(300, 900, len(siblings)) * 86_400  # 8 steps of 300-900 days: past the latest
+    cols = {"ts": pd.Series(steps)}
+    from_offsets(cols, {"ts": o}, None, siblings, rng=np.random.default_rng(0))
+    out = cols["ts"]
+    assert out.max() <= ts.max() and out.min() >= ts.min() and (out == ts.max()).sum() <= 1
+    assert (out == out.round()).all() and out.groupby(siblings).is_monotonic_increasing.all()
+    assert out.nunique() > len(out) // 2  # spread within the room, not piled on the latest second

@@ -362,7 +362,7 @@ def sequence_ordering(df: pd.DataFrame, key: str, kind: Column, loose: Ordering 
     if not cap[1]:  # a column of the row itself may be an offset still when the key, decoded first, is
         cap = (None, False)
     floor = _floor_of(loose)
-    origin = float(np.nanmin(as_numbers(df[key], kind)))
+    values = as_numbers(df[key], kind)
     dated, integer = kind in (Column.DATE, Column.DATETIME), kind is Column.INTEGER  # a number key: a time of its own
     return Ordering(
         key,
@@ -370,7 +370,8 @@ def sequence_ordering(df: pd.DataFrame, key: str, kind: Column, loose: Ordering 
         1,
         dated=dated,
         integer=integer,
-        origin=origin,
+        origin=float(np.nanmin(values)),
+        extreme=_latest(values, 1),  # the data's end (its extraction): steps summed past it are drawn again
         grid=_grid(df[key], kind),
         cap=cap[0],
         cap_from_parent=cap[1],
@@ -1040,6 +1041,8 @@ def _decoded(
             base = target - o.sign * own * (_NS_PER_S if o.dated else 1.0)
         if o.cap_gaps is not None and rng is not None:
             target, base = _within_cap(target, base, cap, o, _siblings(siblings, b) if o.after_sibling else None, rng)
+        if o.after_sibling and o.origin is not None and o.extreme is not None and rng is not None:
+            target, base = _within_latest(target, base, o, _siblings(siblings, b), rng)
         bound = cap
     past = (
         0 if o.dated or o.timed or o.extreme is None else int((o.sign * (target - o.extreme) > 0).sum())
@@ -1064,18 +1067,47 @@ def _within_cap(
     gap the data holds takes a share of it; no room (a base on the cap): left to be stopped there."""
     with np.errstate(invalid="ignore"):
         past = o.sign * (target - cap) >= 0  # NaN: False
+    return _drawn_within(target, base, cap, past, np.asarray(o.cap_gaps), o.sign, siblings, rng)
+
+
+def _within_latest(
+    target: np.ndarray, base: np.ndarray, o: Ordering, siblings: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """`target` and `base` of a sequence from a constant origin (`sequence_ordering`: a user's
+    ratings by their unix-epoch second), each value summed past the column's latest (`extreme`, the
+    data's end: no training row passes it) drawn again within the room its siblings left before it,
+    as past a cap (`_within_cap`, no gaps known: uniformly). Without it a weak model's steps, summed
+    over a long entity, ran past the data's latest in 23 of 2,510 generated ratings; stopped on it, they
+    would pile up at one instant."""
+    latest = np.full(len(target), o.extreme)
+    with np.errstate(invalid="ignore"):
+        past = o.sign * (target - latest) > 0  # NaN: False; on the latest is a value the data holds
+    return _drawn_within(target, base, latest, past, np.empty(0), o.sign, siblings, rng)
+
+
+def _drawn_within(
+    target: np.ndarray,
+    base: np.ndarray,
+    cap: np.ndarray,
+    past: np.ndarray,
+    q: np.ndarray,
+    sign: int,
+    siblings: np.ndarray | None,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`target` and `base`, the `past` rows drawn again a gap before their `cap` (from the gaps at
+    quantiles `q` within their room where some fit, else a share of the room: `_within_cap`)."""
     if not past.any():
         return target, base
     rows = np.flatnonzero(past)
     start = base[rows]
     if siblings is not None:  # the later siblings' bases are past the cap too: the first one's base
         start = pd.Series(start).groupby(siblings[rows]).transform("first").to_numpy()
-    room = o.sign * (cap[rows] - start)
-    q = np.asarray(o.cap_gaps)
+    room = sign * (cap[rows] - start)
     levels = np.linspace(0, 1, len(q))
-    top = np.interp(room, q, levels)  # the share of the data's gaps within the room
+    top = np.interp(room, q, levels) if len(q) else np.zeros(len(rows))  # the share of the data's gaps in the room
     u = rng.random(len(rows))
-    gap = np.where(top > 0, np.interp(u * top, levels, q), u * room)
+    gap = np.where(top > 0, np.interp(u * top, levels, q), u * room) if len(q) else u * room
     if siblings is not None:  # in decreasing order within each parent: siblings keep their order
         by_parent = np.lexsort((rows, siblings[rows]))
         target_order = np.lexsort((-gap, siblings[rows]))
@@ -1084,7 +1116,7 @@ def _within_cap(
         gap = sorted_gap
     ok = room > 0
     target, base = target.copy(), base.copy()
-    target[rows[ok]], base[rows[ok]] = cap[rows[ok]] - o.sign * gap[ok], start[ok]
+    target[rows[ok]], base[rows[ok]] = cap[rows[ok]] - sign * gap[ok], start[ok]
     return target, base
 
 
