@@ -1383,6 +1383,21 @@ def test_values_of_another_kind_stored_in_string_columns_are_written_back_as_spe
     assert RelationalData.from_sql(target, overrides=overrides)["pupil"].equals(data["pupil"])
 
 
+def test_flags_a_frame_spells_as_text_are_written_as_text_in_their_spelling(tmp_path: Path) -> None:
+    """MySQL world's countrylanguage.is_official, 'T'/'F' in a frame (no SQL type recorded): read as a
+    boolean, it was written as a BOOLEAN of 1 and 0, where the source's `is_official = 'T'` finds
+    nothing. A flag spelled as text goes back as text in its spelling; a frame's own booleans stay BOOLEAN."""
+    df = pd.DataFrame({"id": [1, 2, 3], "is_official": ["T", "F", None], "ok": [True, False, True]})
+    schema = Schema.infer({"lang": df}, primary_keys={"lang": "id"})
+    target = f"sqlite:///{tmp_path / 'out.sqlite'}"
+    RelationalData({"lang": df}, schema).to_sql(target)
+    with sa.create_engine(target).connect() as conn:
+        rows = conn.exec_driver_sql("SELECT is_official, typeof(is_official), ok FROM lang ORDER BY id").fetchall()
+        types = {c["name"]: str(c["type"]) for c in sa.inspect(conn).get_columns("lang")}
+    assert [tuple(r) for r in rows] == [("T", "text", 1), ("F", "text", 0), (None, "null", 1)]
+    assert types["is_official"].startswith("VARCHAR") and types["ok"] == "BOOLEAN"
+
+
 def test_dates_sqlite_keeps_as_text_are_read_as_dates_and_written_back_as_spelled(tmp_path: Path) -> None:
     """SQLite has no date type: a legacy database keeps its dates in TEXT columns. from_sql read
     them as labels by their values: 628 distinct order dates in 1,500 rows (`03/15/2021`) were free

@@ -2112,6 +2112,8 @@ def _default_type(kind: Column, s: pd.Series, fmt: Mapping | None = None) -> sa.
     `fmt`: its source format, whose zone a datetime keeps (`_zoned`)."""
     if kind is Column.DATETIME:
         return sa.DateTime(timezone=_zoned(fmt or {}))
+    if kind is Column.BOOLEAN and (spelled := _spelled_flag(fmt or {})):
+        return sa.String(spelled)
     if kind in (Column.PRIMARY_KEY, Column.FOREIGN_KEY):
         if pd.api.types.is_integer_dtype(s.dtype):
             return sa.BigInteger()
@@ -2134,6 +2136,18 @@ def _default_type(kind: Column, s: pd.Series, fmt: Mapping | None = None) -> sa.
         Column.TEXT: sa.Text,
         Column.IDENTIFIER: sa.Text,
     }[kind]()
+
+
+def _spelled_flag(fmt: Mapping) -> int:
+    """The length of a boolean's longer spelling where its source held it as text ('T'/'F', 'Y'/'N':
+    written back as text in that spelling, by `_as_stored`, not as a BOOLEAN of 1 and 0, which a
+    reader of the source's `is_official = 'T'` finds nothing in); 0 where it held booleans or numbers.
+    'True'/'False' is how an object column of Python's own booleans (with None for nulls) is spelled
+    (`_coerce._bool_spelling` reads their text): booleans, written as BOOLEAN."""
+    spellings = [fmt.get("true"), fmt.get("false")]
+    if not all(isinstance(v, str) for v in spellings) or spellings == ["True", "False"]:
+        return 0
+    return max(len(v) for v in spellings)
 
 
 def _zoned(fmt: Mapping) -> bool:
