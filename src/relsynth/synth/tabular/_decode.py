@@ -75,6 +75,7 @@ from relsynth.synth.tabular.rules.range_labels import apply_range_labels
 from relsynth.synth.tabular.rules.ratio_ranges import ancestor_numbers, keep_ratio_ranges
 from relsynth.synth.tabular.rules.running_sums import apply_running_sums
 from relsynth.synth.tabular.rules.shared_values import keep_shared_values, shared_groups, sharing_offsets
+from relsynth.synth.tabular.rules.sibling_numbers import keep_sibling_numbers
 from relsynth.synth.tabular.rules.sibling_spans import keep_sibling_spans
 from relsynth.synth.tabular.rules.sign_labels import apply_sign_labels, keep_sign_sides
 from relsynth.synth.tabular.rules.sorted_siblings import keep_sorted_siblings
@@ -234,6 +235,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         sharing = sharing_offsets(groups, cols, orders, above, siblings)
         past = from_offsets(cols, orders, above, siblings, after=sharing, calendars=calendars, rng=rng)
         keep_sorted_siblings(pre, table, cols, siblings, offset=False)  # ... or its values
+        keep_sibling_numbers(pre.stats.get("sibling_numbers", []), table, cols, siblings)  # 1..n (none in older models)
         warn_past_extremes(table, past, orders, n, edge.parent if edge is not None else None)
         gone = without_room(cols, orders, above, siblings) if not schema.children(table) else np.zeros(n, bool)
         if gone.any():  # nothing nests under the table, so its rows may go

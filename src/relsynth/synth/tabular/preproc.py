@@ -126,6 +126,7 @@ from relsynth.synth.tabular.rules.range_labels import find_range_labels
 from relsynth.synth.tabular.rules.ratio_ranges import find_ratio_ranges
 from relsynth.synth.tabular.rules.running_sums import find_running_sums, without_floor_on_formulas
 from relsynth.synth.tabular.rules.shared_values import find_shared_values, set_columns
+from relsynth.synth.tabular.rules.sibling_numbers import find_sibling_numbers
 from relsynth.synth.tabular.rules.sibling_spans import find_sibling_spans
 from relsynth.synth.tabular.rules.sign_labels import find_sign_labels
 from relsynth.synth.tabular.rules.sorted_siblings import find_sorted_siblings
@@ -566,6 +567,7 @@ class TabularPreproc:
             "last_labels": find_last_labels(self, data),  # labels their last child row holds (a status)
             "edge_labels": find_edge_labels(self, data),  # labels kept to or off a parent's first and last rows
             "sorted_siblings": find_sorted_siblings(self, data),  # a date the rows are stored in order of (calls)
+            "sibling_numbers": find_sibling_numbers(self, data, summed),  # an integer numbering them 1..n (a line's)
             "count_rules": find_count_rules(self, data),  # child tables a category says a row has none of, or some
             "count_sums": find_count_sums(self, data, summed),  # child counts numbers of the row give (goals, scores)
             "unique_labels": (unique := find_unique_labels(self, data)),  # labels never repeated under one parent row

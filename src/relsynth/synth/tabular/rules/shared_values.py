@@ -58,7 +58,7 @@ MIN_BREAKS = 5.0  # groups that values drawn by their shares would have broken, 
 # or move or sort it row by row: a value copied to a group would not stay the group's
 SET_BY = ("category_gaps", "month_steps", "date_parts", "sign_labels", "range_labels", "interval_labels",
           "spelled_values", "last_labels", "sorted_siblings", "null_cuts", "ancestor_orders", "lookup_orders",
-          "reference_sides", "sibling_spans", "parent_ends", "times_of_day", "inequalities",
+          "reference_sides", "sibling_spans", "parent_ends", "times_of_day", "inequalities", "sibling_numbers",
           "calendar_labels")  # fmt: skip
 
 

@@ -1,0 +1,82 @@
+"""An integer that numbers a parent's rows 1..n (an order's line numbers), declared by no key."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from relsynth.relational import (
+    Categorical,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    Table,
+)
+from relsynth.synth import TabularModel, TabularPreproc
+
+SCHEMA = Schema(
+    order=Table(id=PrimaryKey(), priority=Categorical()),
+    line=Table(
+        id=PrimaryKey(),
+        order=ForeignKey(parent="order"),
+        number=Integer(),
+        qty=Numeric(),
+        shipped=Date(),
+        flag=Categorical(),
+    ),
+)
+
+
+def order_lines(n: int = 300, seed: int = 0, shuffled: bool = False, gap: bool = False) -> RelationalData:
+    """orders -> 1-7 lines each, numbered 1..k under their order (stored in that order, or
+    `shuffled`), shipped on any day of a year (as TPC-H's lines: no sequence in time); `gap`: one
+    order's numbers skip one (no numbering then)."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 8, n)
+    m = int(sizes.sum())
+    number = np.concatenate([(rng.permutation(k) if shuffled else np.arange(k)) + 1 for k in sizes])
+    if gap:
+        number[np.argmax(number)] += 1
+    line = pd.DataFrame(
+        {
+            "id": range(m),
+            "order": np.repeat(np.arange(n), sizes),
+            "number": number,
+            "qty": rng.integers(1, 50, m).astype(float),
+            "shipped": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, m), "D"),
+            "flag": rng.choice(["A", "N", "R"], m),
+        }
+    )
+    order = pd.DataFrame({"id": range(n), "priority": rng.choice(["1-URGENT", "2-HIGH"], n)})
+    return RelationalData({"order": order, "line": line}, SCHEMA)
+
+
+def numbered_share(df: pd.DataFrame) -> float:
+    """The share of orders whose lines' numbers are 1..n, each once."""
+    g = df.groupby("order")["number"]
+    return float(g.apply(lambda s: sorted(s.tolist()) == list(range(1, len(s) + 1))).mean())
+
+
+def test_line_numbers_counting_each_orders_lines_are_generated_one_to_one(tiny_size):
+    """The model drew each line's number on its own: an untrained model repeated one of its order's
+    in 187 of 818 generated lines, and 2.5 % of the orders held 1..n. The numbers now count each
+    order's lines from 1, each once, as every order's in the data, whether stored in their order
+    or not."""
+    for shuffled in (False, True):
+        data = order_lines(shuffled=shuffled)
+        pre = TabularPreproc.from_schema(data.schema).fit(data)
+        assert pre.stats["sibling_numbers"] == [{"table": "line", "column": "number", "start": 1}]
+        torch.manual_seed(0)
+        out = TabularModel.build(pre, size=tiny_size).generate(200, seed=0)["line"]
+        assert len(out) > 100 and numbered_share(out) == 1.0
+
+
+def test_a_number_that_skips_one_under_one_parent_numbers_nothing():
+    """One order's numbers skipping one: no numbering, no rule (the model's numbers are kept)."""
+    pre = TabularPreproc.from_schema(SCHEMA).fit(order_lines(gap=True))
+    assert pre.stats["sibling_numbers"] == []
