@@ -364,6 +364,7 @@ def assign_reference(
         elif e.parent == table:
             drawn = draw(rows, rows).set_axis(rows).sort_index()
         elif one := fitted.get("one_each"):  # one OWNER an account: those rows deal each account once
+            even_once_labels(schema, tables, keys, table, rows, len(keys[e.parent]), one, rng, f"{table}.{e.fk}")
             once, rest = once_rows(
                 tables[table][one["column"]].iloc[rows], len(keys[e.parent]), one, rng, f"{table}.{e.fk}"
             )
@@ -390,6 +391,55 @@ def assign_reference(
     if room is not None:
         warn_over_room(drawn, keys[e.parent], room, f"{table}.{e.fk}", f"{e.parent}.{fitted['capped_by']}")
     return drawn
+
+
+def even_once_labels(
+    schema, tables, keys, table: str, rows: np.ndarray, n_targets: int, one: dict, rng: np.random.Generator, name: str
+) -> None:
+    """Relabel (in place) rows of `table` (positions `rows`) so that as many hold one of `one`'s labels
+    (`one_each`: an OWNER disposition) as there are rows to name once each (`n_targets`): the
+    model labels each row on its own, so it wrote 314 OWNERs for 300 accounts and 14 accounts kept
+    two, where every account of the data has one. A surplus takes the label the other rows hold
+    most often (a DISPONENT), a shortfall takes the row's once label from other rows; rows nothing
+    is nested under or references first (a card was drawn for its OWNER), then at random. Left as
+    drawn where no other label was generated (`once_rows` warns of the surplus)."""
+    column = one["column"]
+    labels = tables[table][column].iloc[rows].reset_index(drop=True)
+    plain = labels.map(_plain, na_action="ignore")
+    held, other = plain.isin(one["labels"]).to_numpy(), (plain.notna() & ~plain.isin(one["labels"])).to_numpy()
+    surplus = int(held.sum()) - n_targets
+    if surplus == 0 or not other.any() or not held.any():  # no label to give, or none to take
+        return
+    source, target = (held, other) if surplus > 0 else (other, held)
+    new = labels[target].value_counts().index[0]  # the label the receiving side holds most often
+    free = ~_named_rows(schema, tables, keys, table)[rows]
+    candidates = np.flatnonzero(source)
+    candidates = candidates[np.lexsort((rng.random(len(candidates)), ~free[candidates]))]  # free rows first
+    moved = rows[candidates[: abs(surplus)]]
+    tables[table].iloc[moved, tables[table].columns.get_loc(column)] = new
+    log.info(
+        "%s: %d generated %s row(s) relabelled %s, so that %d of %s name each of %d rows once, as the data's do",
+        name,
+        len(moved),
+        column,
+        new,
+        n_targets,
+        "/".join(map(str, one["labels"])),
+        n_targets,
+    )
+
+
+def _named_rows(schema, tables, keys, table: str) -> np.ndarray:
+    """Whether each generated row of `table` has a row nested under it or a reference naming it."""
+    named = np.zeros(len(tables[table]), dtype=bool)
+    if table not in keys:
+        return named
+    for t in schema.synth_tables:
+        fks = [e.fk for e in [schema.parent(t), *schema.references(t)] if e is not None and e.parent == table]
+        for fk in fks:
+            if fk in tables.get(t, {}):
+                named |= keys[table].isin(tables[t][fk].dropna()).to_numpy()
+    return named
 
 
 def once_rows(labels: pd.Series, n_targets: int, one: dict, rng: np.random.Generator, name: str):
