@@ -58,6 +58,30 @@ from relsynth.synth.tabular.rules.unique_labels import label_pair_positions, sha
 
 log = logging.getLogger(__name__)
 _AUTO_BATCH = 256
+# The masks a generated token is drawn under, in the order they take precedence where together they would leave
+# a row nothing to draw: a mask is applied where some value is left after every mask before it, else dropped
+# for that row and counted (`_report_clashes`). The grammar first (never dropped); then the row's own bans (a
+# value an earlier column of the row rules out, a null or count rule); then the value pairs the row and its
+# ancestor rows never hold in the data (`never_pairs`, and a lookup key matching its row's values): facts about
+# the row itself; then what the row's siblings took or its place allows, which a repeated or misplaced label
+# only bends (unique, shared and paired labels, ordered labels, a first or last row's labels, changed and
+# carried rows); last, what keeps a later position of the row from such a clash (an earlier value whose every
+# later value a never-pair allows the siblings took), which yields to every mask on the position itself.
+# Before, a never-pair came last and was dropped wherever a sibling mask left only the values it bans: a
+# flight's fifth business booking, row 1's four seats taken, got a row 2 seat no business fare holds in the data.
+MASK_PRECEDENCE = (
+    "row_bans",
+    "never_pairs",
+    "lookup_matches",
+    "unique_labels",
+    "shared_labels",
+    "unique_label_pairs",
+    "ordered_labels",
+    "edge_labels",
+    "changed_rows",
+    "carried_values",
+    "unique_labels_ahead",
+)
 
 
 class _Cursor:
@@ -512,6 +536,7 @@ def _run_pool(
         at_unique[g.index[t], list(positions)] = True
     never = {g.index[t]: rules for t, rules in pair_bans(pre, pre.stats.get("never_pairs", [])).items()}
     ignoring: dict[int, list[float]] = {}  # per PairBan (id): [sum, count] of how far rows it banned in ignored it
+    clashes: Counter = Counter()  # per mask kind: the tokens drawn where it was dropped (`MASK_PRECEDENCE`)
     for t, rules in sign_label_bans(pre, pre.stats.get("sign_labels", [])).items():  # DEBIT where negative
         for j, signs in rules.items():
             never.setdefault(g.index[t], {}).setdefault(j, []).extend(signs)
@@ -521,6 +546,11 @@ def _run_pool(
     matches = {g.index[t]: rules for t, rules in lookup_match_bans(pre, pre.stats.get("lookup_matches", [])).items()}
     for t, rules in matches.items():  # a lookup key matching its row's columns (a scorer of one of the teams)
         at_never[t, list(rules)] = True
+    # an earlier value whose every later value a never-pair allows its siblings took (a fifth business fare)
+    ahead = _unique_ahead(never, at_unique, g.slot, allowed.cpu().numpy())
+    at_ahead = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): such a value is masked
+    for t, rules in ahead.items():
+        at_ahead[t, list(rules)] = True
     count_sums = count_sum_positions(pre, pre.stats.get("count_sums", []), g.tables)  # goal rows = the scores
     at_sum = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a count its row's numbers give
     for t, j in count_sums:
@@ -615,7 +645,16 @@ def _run_pool(
         else:
             logits = model.step_logits(inputs, slots, pos, state, weights)
         logits = (logits + bias).masked_fill(~allowed[slots], float("-inf"))
-        logits = _ban(logits, banned[active, np.minimum(hpos[active], H - 1)])
+        # the masks in their precedence (`MASK_PRECEDENCE`): one that would leave a row nothing is dropped there
+        logits = _ban(logits, banned[active, np.minimum(hpos[active], H - 1)], clashes)
+        if at_never.any():
+            at = at_never[table[active], np.minimum(hpos[active], H - 1)] & live
+            logits = _reweighed(logits, never, cursors, header, active, table, hpos, at, temp, ignoring)
+            logits = _mask(
+                logits, *_never_paired(never, cursors, header, active, table, hpos, at), clashes, "never_pairs"
+            )
+            matched = _lookup_matched(matches, cursors, header, active, table, hpos, at)
+            logits = _mask(logits, *matched, clashes, "lookup_matches")
         if at_unique.any():
             logits = _ban_siblings(
                 logits,
@@ -624,25 +663,30 @@ def _run_pool(
                 hpos,
                 at_unique[table[active], np.minimum(hpos[active], H - 1)] & live,
                 once_only[table[active]],
+                clashes,
             )
         if at_shared.any() and (at := at_shared[table[active], np.minimum(hpos[active], H - 1)] & live).any():
-            logits = _mask(logits, *_shared_siblings(shared, cursors, active, table, hpos, at))
+            logits = _mask(
+                logits, *_shared_siblings(shared, cursors, active, table, hpos, at), clashes, "shared_labels"
+            )
         if at_pair.any() and (at := at_pair[table[active], np.minimum(hpos[active], H - 1)] & live).any():
-            logits = _mask(logits, *_paired_siblings(by_later, cursors, header, active, table, hpos, at))
+            paired = _paired_siblings(by_later, cursors, header, active, table, hpos, at)
+            logits = _mask(logits, *paired, clashes, "unique_label_pairs")
         if at_ordered.any() and (at := at_ordered[table[active], np.minimum(hpos[active], H - 1)] & live).any():
-            logits = _mask(logits, *_before_siblings(ordered, cursors, active, table, hpos, at))
-            logits = _mask(logits, *_unfillable(ordered, cursors, active, table, hpos, at))
+            logits = _mask(
+                logits, *_before_siblings(ordered, cursors, active, table, hpos, at), clashes, "ordered_labels"
+            )
+            logits = _mask(logits, *_unfillable(ordered, cursors, active, table, hpos, at), clashes, "ordered_labels")
         if at_edge.any() and (at := at_edge[table[active], np.minimum(hpos[active], H - 1)] & live).any():
-            logits = _mask(logits, *_off_place(edges, cursors, active, table, hpos, at))
+            logits = _mask(logits, *_off_place(edges, cursors, active, table, hpos, at), clashes, "edge_labels")
         if at_changed.any() and (at := at_changed[table[active], np.minimum(hpos[active], H - 1)] & live).any():
-            logits = _mask(logits, *_unchanged(changed, cursors, header, active, table, at))
+            logits = _mask(logits, *_unchanged(changed, cursors, header, active, table, at), clashes, "changed_rows")
         if at_carried.any() and (at := at_carried[table[active], np.minimum(hpos[active], H - 1)] & live).any():
-            logits = _mask(logits, *_carried(carried, cursors, header, active, table, hpos, at, pre, g.slot))
-        if at_never.any():
-            at = at_never[table[active], np.minimum(hpos[active], H - 1)] & live
-            logits = _reweighed(logits, never, cursors, header, active, table, hpos, at, temp, ignoring)
-            logits = _mask(logits, *_never_paired(never, cursors, header, active, table, hpos, at))
-            logits = _mask(logits, *_lookup_matched(matches, cursors, header, active, table, hpos, at))
+            carry = _carried(carried, cursors, header, active, table, hpos, at, pre, g.slot)
+            logits = _mask(logits, *carry, clashes, "carried_values")
+        if at_ahead.any() and (at := at_ahead[table[active], np.minimum(hpos[active], H - 1)] & live).any():
+            left = _none_left(ahead, cursors, active, table, hpos, at, once_only)
+            logits = _mask(logits, *left, clashes, "unique_labels_ahead")
         if last_shares.groups and (at := (decided[active, np.minimum(hpos[active], H - 1)] >= 0) & live).any():
             logits = _decide_last_rows(
                 logits, np.flatnonzero(at), active, hpos, decided, force, last_shares, temp, counts_rng
@@ -699,6 +743,7 @@ def _run_pool(
                 state.keep(k)
             elif "hc" in state:
                 state["hc"] = tuple(s_[:, k] for s_ in state["hc"])
+    _report_clashes(clashes)
     return _split_by_row(emitted_entities, emitted_tokens, len(roots))
 
 
@@ -817,7 +862,7 @@ def _force_followers(force: np.ndarray, rows: np.ndarray, position: np.ndarray, 
     force[r[open_], p[open_]] = t[open_]
 
 
-def _ban(logits: torch.Tensor, banned: np.ndarray) -> torch.Tensor:
+def _ban(logits: torch.Tensor, banned: np.ndarray, clashes: Counter | None = None) -> torch.Tensor:
     """`logits` with each row's `banned` tokens (B, n; -1: none) at -inf: a value its row's
     earlier column holds, which the data never repeats there (`_dependencies.find_distinct`), a
     `<missing>` a null rule bans, or one before its parent's last row (`_last_nulls`), a child
@@ -825,7 +870,7 @@ def _ban(logits: torch.Tensor, banned: np.ndarray) -> torch.Tensor:
     with nothing to draw keeps its logits (a column whose one frequent value is banned, its others
     all rare)."""
     rows, cols = np.nonzero(banned >= 0)
-    return _mask(logits, rows, banned[rows, cols])
+    return _mask(logits, rows, banned[rows, cols], clashes, "row_bans")
 
 
 def _ban_siblings(
@@ -835,6 +880,7 @@ def _ban_siblings(
     hpos: np.ndarray,
     at: np.ndarray,
     unique: np.ndarray | None = None,
+    clashes: Counter | None = None,
 ) -> torch.Tensor:
     """`logits` with the labels each row's earlier siblings took masked, at the batch rows `at` of
     a label never repeated under one parent (`unique`: per batch row, {header position: those labels,
@@ -846,7 +892,7 @@ def _ban_siblings(
         taken = taken if labels is None else [t for t in taken if t in labels]  # an ordered column records all
         rows += [j] * len(taken)
         tokens += taken
-    return _mask(logits, rows, tokens)
+    return _mask(logits, rows, tokens, clashes, "unique_labels")
 
 
 def _reweighed(logits: torch.Tensor, never, cursors: list, header, active, table, hpos, at, temp: float, ignoring):
@@ -900,6 +946,44 @@ def _never_paired(never, cursors: list, header: np.ndarray, active: np.ndarray, 
             if (banned := ban.banned.get(int(held))) is not None:
                 rows += [j] * len(banned)
                 tokens += banned.tolist()
+    return rows, tokens
+
+
+def _unique_ahead(never, at_unique: np.ndarray, slots: np.ndarray, allowed: np.ndarray) -> dict:
+    """{table: {header position of an earlier column: [(position of a later one never repeated under
+    its parent, {earlier token: the later tokens the grammar and the never-pair leave it})]}} for
+    each never-pair (`_never_pairs`) within one row whose later column is a unique label
+    (`_unique_labels`): where the siblings took all those later tokens, the earlier one is masked."""
+    out: dict[int, dict[int, list]] = {}
+    for t, rules in never.items():
+        for later, bans in rules.items():
+            if not at_unique[t, later]:
+                continue
+            universe = np.flatnonzero(allowed[slots[t, later]])
+            for ban in bans:
+                if ban.level != 0 or ban.source >= later:
+                    continue
+                left = {v: np.setdiff1d(universe, banned) for v, banned in ban.banned.items()}
+                out.setdefault(t, {}).setdefault(ban.source, []).append((later, left))
+    return out
+
+
+def _none_left(ahead, cursors: list, active: np.ndarray, table: np.ndarray, hpos, at, once_only):
+    """(batch rows, tokens) each batch row `at` an earlier column may not take: the values whose every
+    later value a never-pair leaves them its earlier siblings took at a unique label (`_unique_ahead`),
+    so that the later column keeps both rules (with 4 business seats taken, no fifth business fare)."""
+    rows, tokens = [], []
+    for j in np.flatnonzero(at):
+        b = active[j]
+        for later, left in ahead[table[b]][int(hpos[b])]:
+            taken = cursors[b].sibling_tokens(later)
+            labels = once_only[table[b]].get(later)
+            taken = np.asarray(taken if labels is None else [t for t in taken if t in labels], dtype=np.int64)
+            if not len(taken):
+                continue
+            banned = [v for v, free in left.items() if np.isin(free, taken).all()]
+            rows += [j] * len(banned)
+            tokens += banned
     return rows, tokens
 
 
@@ -1025,15 +1109,42 @@ def _lookup_matched(matches, cursors: list, header: np.ndarray, active: np.ndarr
     return rows, tokens
 
 
-def _mask(logits: torch.Tensor, rows: Sequence[int], tokens: Sequence[int]) -> torch.Tensor:
-    """`logits` with each (row, token) at -inf; a row left with nothing to draw keeps its logits."""
+def _mask(
+    logits: torch.Tensor,
+    rows: Sequence[int],
+    tokens: Sequence[int],
+    clashes: Counter | None = None,
+    kind: str = "",
+) -> torch.Tensor:
+    """`logits` with each (row, token) at -inf; a row left with nothing to draw keeps its logits:
+    the masks applied before, which take precedence (`MASK_PRECEDENCE`), hold there and this one
+    is dropped, counted in `clashes[kind]`."""
     if not len(rows):
         return logits
     out = logits.clone()
     at = (torch.as_tensor(np.asarray(rows, dtype=np.int64)), torch.as_tensor(np.asarray(tokens, dtype=np.int64)))
     out[at[0].to(logits.device), at[1].to(logits.device)] = float("-inf")
     empty = out.amax(-1) == float("-inf")
+    if clashes is not None and (n := int(empty.sum())):
+        clashes[kind] += n
     return torch.where(empty[:, None], logits, out)
+
+
+def _report_clashes(clashes: Counter) -> None:
+    """Say how often a rule's mask was dropped because the masks before it (`MASK_PRECEDENCE`)
+    left its row only values it bans: a warning where a never-pair was (a pair the data never
+    holds may then be generated), else at info level."""
+    if not clashes:
+        return
+    said = ", ".join(f"{kind} {n}" for kind, n in sorted(clashes.items(), key=lambda kv: MASK_PRECEDENCE.index(kv[0])))
+    level = logging.WARNING if clashes.keys() & {"row_bans", "never_pairs", "lookup_matches"} else logging.INFO
+    log.log(
+        level,
+        "masks dropped where the masks before them left only values they ban (tokens drawn so, by rule): %s; the "
+        "order they hold in: %s",
+        said,
+        " > ".join(MASK_PRECEDENCE),
+    )
 
 
 def _split_by_row(rows: list[np.ndarray], tokens: list[np.ndarray], n: int) -> list[np.ndarray]:
