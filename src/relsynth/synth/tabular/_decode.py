@@ -235,7 +235,6 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         sharing = sharing_offsets(groups, cols, orders, above, siblings)
         past = from_offsets(cols, orders, above, siblings, after=sharing, calendars=calendars, rng=rng)
         keep_sorted_siblings(pre, table, cols, siblings, offset=False)  # ... or its values
-        keep_sibling_numbers(pre.stats.get("sibling_numbers", []), table, cols, siblings)  # 1..n (none in older models)
         warn_past_extremes(table, past, orders, n, edge.parent if edge is not None else None)
         gone = without_room(cols, orders, above, siblings) if not schema.children(table) else np.zeros(n, bool)
         if gone.any():  # nothing nests under the table, so its rows may go
@@ -244,6 +243,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         stuck = keep_disjoint_intervals(pre.stats.get("disjoint_intervals", []), table, cols, parents[table])
         if stuck.any():
             cols, parents[table], mats[table], n = _overlapping(schema, table, stuck, cols, parents[table], mats[table])
+        # 1..n under each parent once no row of it goes (none in older models, nor under DP)
+        keep_sibling_numbers(pre.stats.get("sibling_numbers", []), table, cols, np.asarray(parents[table], np.int64))
         keep_month_steps(pre.stats.get("month_steps", []), table, cols)  # before the rows under it read them
         keep_weekdays_first(pre.stats.get("times_of_day", []), table, cols)  # on their weekdays before the keys rise
         steps_dated_first(pre, table, cols)  # before the keys rise with the dates: the CEO hired first
