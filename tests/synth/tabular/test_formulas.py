@@ -376,6 +376,37 @@ def test_a_sale_amount_that_is_quantity_times_price_less_a_discount_rate_is_comp
     assert np.allclose(x["amount"], expected, rtol=0, atol=1e-6)
 
 
+def test_a_line_total_is_found_beside_the_numbers_of_its_product_and_order():
+    """An AdventureWorks-like order line: LineTotal = OrderQty x UnitPrice x (1 - UnitPriceDiscount),
+    the line naming a product (a cost and a list price) and nested under an order (two numbers).
+    The referenced numbers took four of the six places next to the total, leaving the quantity
+    out: no formula was found, and 3 of 2,698 generated lines held it."""
+    rng = np.random.default_rng(0)
+    products = pd.DataFrame({"id": range(1, 41), "list_price": rng.gamma(2, 200, 40).round(2)})
+    products["cost"] = (products["list_price"] * rng.uniform(0.4, 0.65, 40)).round(2)
+    orders = pd.DataFrame({"id": range(1, 201), "revision": rng.integers(1, 9, 200), "status": rng.integers(1, 6, 200)})
+    n = 900
+    lines = pd.DataFrame({"id": range(1, n + 1), "order": rng.integers(1, 201, n), "product": rng.integers(1, 41, n),
+                          "qty": rng.integers(1, 9, n)})  # fmt: skip
+    lines["price"] = (lines["product"].map(products.set_index("id")["list_price"]) * 0.6).round(2)
+    lines["discount"] = np.where(rng.random(n) < 0.3, rng.choice([0.02, 0.05, 0.1], n), 0.0)
+    lines["amount"] = (lines["qty"] * lines["price"] * (1 - lines["discount"])).round(4)
+    schema = Schema(
+        product=Table(id=PrimaryKey(), list_price=Numeric(), cost=Numeric()),
+        order=Table(id=PrimaryKey(), revision=Integer(), status=Integer()),
+        line=Table(id=PrimaryKey(), order=ForeignKey("order"), product=ForeignKey("product", nest=False),
+                   qty=Integer(), price=Numeric(), discount=Numeric(), amount=Numeric()),
+    )  # fmt: skip
+    data = RelationalData({"product": products, "order": orders, "line": lines}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert [(f["op"], f["of"]) for f in pre.stats["formulas"] if f["column"] == "amount"] == [
+        ("*(1-)", ["qty", "price", "discount"])
+    ]
+    x = pre.inverse_transform(pre.transform(data), seed=0)["line"].astype(float)
+    expected = (x["qty"] * x["price"] * (1 - x["discount"])).round(4)
+    assert np.allclose(x["amount"], expected, rtol=0, atol=1e-6)
+
+
 def test_a_discount_missing_on_most_lines_counts_zero_in_the_total():
     """A discount NULL on the 70 % of lines without one: qty x price - discount held on the 30 % only,
     so no formula was found and generated totals did not add up; a missing term counts 0."""

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -99,7 +100,7 @@ def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> li
         for i, col in enumerate(numbers):
             if col in given or i == 0 and not refs and len(dates) < 2:
                 continue
-            found = _match(values, col, numbers[:i] + list(refs), sample)
+            found = _match(values, col, numbers[:i], sample, list(refs))
             if found is not None and _parent_copy(found, refs, data.schema.parent(table)):
                 found = None  # its parent's number as it is: a copy, which `parent_copies` keeps
             found = found or _match_run(values, col, numbers[max(i - RUN_WINDOW, 0) : i], sample)
@@ -213,16 +214,20 @@ def _sample_rows(n: int) -> np.ndarray:
     return np.sort(np.random.default_rng(0).choice(n, SAMPLE, replace=False))
 
 
-def _candidates(operands: list[str]) -> list[tuple[list[str], str]]:
+def _candidates(operands: list[str], refs: Sequence[str] = ()) -> list[tuple[list[str], str]]:
     """(columns, operation) to try: one column (times a factor), then sums, differences,
     products and quotients of two (both orders where the order matters), among the nearest
     earlier numbers (`PAIR_WINDOW`): a formula's operands sit near it, and every pair cost a
-    table of 150 numbers minutes to fit (3,000 rows: 9 s with 12, where the fit took 0.6 s)."""
-    out: list[tuple[list[str], str]] = [([a], "*") for a in operands[-2 * PAIR_WINDOW :]]
-    out += [([a], ABS) for a in operands[-2 * PAIR_WINDOW :]]  # after a itself: a never-negative a is a copy
-    for a, b in itertools.combinations(operands[-PAIR_WINDOW:], 2):
+    table of 150 numbers minutes to fit (3,000 rows: 9 s with 12, where the fit took 0.6 s).
+    The numbers of referenced rows (`refs`) come after each window's own numbers, not in place of
+    them: four of a line's product and order in the last six left a line's quantity out of
+    quantity x unit price x (1 - discount)."""
+    refs = list(refs)
+    out: list[tuple[list[str], str]] = [([a], "*") for a in operands[-2 * PAIR_WINDOW :] + refs]
+    out += [([a], ABS) for a in operands[-2 * PAIR_WINDOW :] + refs]  # after a itself: a never-negative a is a copy
+    for a, b in itertools.combinations(operands[-PAIR_WINDOW:] + refs, 2):
         out += [([a, b], "+"), ([a, b], "-"), ([b, a], "-"), ([a, b], "*"), ([a, b], "/"), ([b, a], "/")]
-    near = operands[-TRIPLE_WINDOW:]  # then a product plus or minus a third: qty x price - discount
+    near = operands[-TRIPLE_WINDOW:] + refs  # then a product plus or minus a third: qty x price - discount
     for (a, b), c in itertools.product(itertools.combinations(near, 2), near):
         if c not in (a, b):
             out += [([a, b, c], "*-"), ([a, b, c], "*+"), ([a, b, c], RATE)]
@@ -243,14 +248,17 @@ def _target(y: np.ndarray, sample: np.ndarray) -> tuple[int | None, np.ndarray] 
     return _places(y[present]), sample[present[sample]][:SCREEN]  # most candidates fail on a few rows already
 
 
-def _match(values: dict[str, np.ndarray], col: str, operands: list[str], sample: np.ndarray) -> dict | None:
-    """The first formula over `operands` that `col` equals (factor 1 before any other factor)."""
+def _match(
+    values: dict[str, np.ndarray], col: str, operands: list[str], sample: np.ndarray, refs: Sequence[str] = ()
+) -> dict | None:
+    """The first formula over `operands` and the referenced numbers `refs` that `col` equals
+    (factor 1 before any other factor)."""
     y = values[col]
     if (target := _target(y, sample)) is None:
         return None
     d, screen = target
     for any_factor in (False, True):  # factor 1 first: a sum is a sum, not 0.99 x one column
-        for of, op in _candidates(operands):  # evaluated again in each pass: a wide table has many
+        for of, op in _candidates(operands, refs):  # evaluated again in each pass: a wide table has many
             if any_factor and len(of) > 2:  # a product and a third number: as it is, not scaled
                 continue
             v = _evaluate(values, of, op, screen)
