@@ -148,6 +148,7 @@ class Ordering(RowOrder):
     # submission after its term's start, near its due date), never passed at decoding (`nearer_than_orders`)
     near_floor: str | None = None
     near_floor_from_parent: bool = False
+    near_floor_sign: int = 1  # the order's side of `near_floor`: 1, never before it; -1, never after it (a deadline)
     # a number that walks (`walk_ordering`): its step from the previous held sibling in order of this
     # date of its row (the first's from `origin`), decoded rank by rank within [origin, extreme]
     walk_key: str | None = None
@@ -201,6 +202,7 @@ _ADDED = {
     "levels": None,
     "near_floor": None,
     "near_floor_from_parent": False,
+    "near_floor_sign": 1,
     "walk_key": None,
     "bound_gap": 0.0,
     "cap_gaps": None,
@@ -268,17 +270,21 @@ def nearer_than_orders(
     than to its order's base, the near one, the order's base kept as its `near_floor`: a submission
     after its term's start (gaps spreading over 40 days), within 3 days of its due date. Written
     from the term's start, 45 % of an LMS database's generated submissions were late (the source's
-    15 %)."""
+    15 %). Not a near date from the order's own base: its gap is the order's, no tighter (a ship date
+    5 days before its due date in every row, then kept on or after it: every generated order shipped
+    on its due date)."""
     out = {}
     for b, o in ordered.items():
         n = near.get(b)
         if n is None or not (o.dated and n.dated) or o.bound is not None or o.origin is not None:
             continue
+        if (n.base, n.from_parent) == (o.base, o.from_parent):
+            continue
         values = as_numbers(df[b], _kind(o))
         gap_order = _spread_of(values - _base_values(o, df, parent))
         gap_near = _spread_of(values - _base_values(n, df, parent))
         if gap_near * TIGHTER <= gap_order:
-            out[b] = replace(n, near_floor=o.base, near_floor_from_parent=o.from_parent)
+            out[b] = replace(n, near_floor=o.base, near_floor_from_parent=o.from_parent, near_floor_sign=o.sign)
     return out
 
 
@@ -1013,7 +1019,8 @@ def _decoded(
             target = base + offset * _NS_PER_S
             if o.near_floor is not None:
                 floor = as_numbers(_column_of(o.near_floor, o.near_floor_from_parent, cols, parent), _kind(o))
-                target = np.where(target < floor, floor, target)  # NaN floor: False, kept
+                past = target < floor if o.near_floor_sign > 0 else target > floor  # NaN floor: False, kept
+                target = np.where(past, floor, target)
             return _near_dates(target, o), 0
         return _near_numbers(base + offset, o), 0
     if o.fallback is not None and np.isnan(base).any():  # a row the model gave no base (an order not shipped)
