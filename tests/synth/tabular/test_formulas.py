@@ -407,6 +407,38 @@ def test_a_line_total_is_found_beside_the_numbers_of_its_product_and_order():
     assert np.allclose(x["amount"], expected, rtol=0, atol=1e-6)
 
 
+def test_a_tax_and_a_total_due_of_an_orders_subtotal_the_sum_of_its_lines_are_computed():
+    """AdventureWorks' SalesOrderHeader: SubTotal the sum of its lines' LineTotal (a total, set after
+    generation), TaxAmt 8 % of it, Freight 2.5 %, TotalDue their sum. A total was no operand, so none
+    of the three was found: 771 of 772 generated orders off each."""
+    rng = np.random.default_rng(0)
+    orders = pd.DataFrame({"id": range(1, 301), "revision": rng.integers(1, 9, 300)})
+    n = 1200
+    lines = pd.DataFrame({"id": range(1, n + 1), "order": rng.integers(1, 301, n), "qty": rng.integers(1, 9, n),
+                          "price": rng.gamma(2, 40, n).round(2)})  # fmt: skip
+    lines["amount"] = (lines["qty"] * lines["price"]).round(2)
+    orders = orders[orders["id"].isin(lines["order"])].reset_index(drop=True)
+    orders["subtotal"] = orders["id"].map(lines.groupby("order")["amount"].sum()).round(2)
+    orders["tax"] = (orders["subtotal"] * 0.08).round(2)
+    orders["freight"] = (orders["subtotal"] * 0.025).round(2)
+    orders["due"] = (orders["subtotal"] + orders["tax"] + orders["freight"]).round(2)
+    schema = Schema(
+        order=Table(id=PrimaryKey(), revision=Integer(), subtotal=Numeric(), tax=Numeric(), freight=Numeric(),
+                    due=Numeric()),
+        line=Table(id=PrimaryKey(), order=ForeignKey("order"), qty=Integer(), price=Numeric(), amount=Numeric()),
+    )  # fmt: skip
+    data = RelationalData({"order": orders, "line": lines}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    found = {f["column"]: describe(f) for f in pre.stats["formulas"] if f["table"] == "order"}
+    assert found == {"tax": "0.08 x subtotal", "freight": "0.025 x subtotal", "due": "subtotal + tax + freight"}
+    out = pre.inverse_transform(pre.transform(data), seed=0)
+    o, line = out["order"].astype(float), out["line"]
+    sums = line.groupby("order")["amount"].sum().reindex(out["order"]["id"]).to_numpy(dtype=float)
+    assert np.allclose(o["subtotal"], sums, atol=0.006)
+    assert np.allclose(o["tax"], (o["subtotal"] * 0.08).round(2), atol=1e-6)
+    assert np.allclose(o["due"], (o["subtotal"] + o["tax"] + o["freight"]).round(2), atol=1e-6)
+
+
 def test_a_discount_missing_on_most_lines_counts_zero_in_the_total():
     """A discount NULL on the 70 % of lines without one: qty x price - discount held on the 30 % only,
     so no formula was found and generated totals did not add up; a missing term counts 0."""

@@ -25,7 +25,8 @@ are that product (`_exact_dividend`: amount = duration x payments, with payments
 value the model left missing, whose operands are missing, or whose formula has a sign the column
 never has (`span`, its least and greatest value: no training row held the formula there, as a
 detection limit that is 0.01 x a value but never negative where a value is), is left as written. Totals (`_totals`,
-set later) are neither formulas nor operands; formulas are left out of the orders within rows
+set later) are no formulas, but operands (a tax, 8 % of its order's subtotal, the sum of its lines,
+computed again once the totals are set); formulas are left out of the orders within rows
 (`orderings`) as totals are, but for a child row's base: a formula set once and for all when its
 table is decoded (no referenced operand, no reference copying into its row) may be the base a
 child's number follows (a refund at most its line's total). Not fitted under DP.
@@ -83,11 +84,14 @@ def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> li
     """[{"table", "column", "of", "op", "factor", "decimals", "span"}] in field order: `table.column` is
     `factor x (of[0] op of[1])` (or `factor x of[0]`), rounded to `decimals`, where that has a sign
     the column's values have (`span`: their least and greatest). Not context columns
-    (given at generation) nor `totals` ((table, column), set after generation)."""
+    (given at generation) nor `totals` ((table, column), set after generation), which may be
+    operands: a tax 8 % of its order's subtotal, the sum of its lines, computed again once the
+    totals are set (`_decode`'s last formulas), the total never set back from it (a dividend)."""
     out = []
     for table in data.schema.synth_tables:
         kinds, modelled = data.schema.tables[table].columns, set(pre.modelled_columns(table))
-        numbers = [c for c in pre.float_numbers(table, kinds) if c in modelled and (table, c) not in totals]
+        numbers = [c for c in pre.float_numbers(table, kinds) if c in modelled]  # totals: operands, not targets
+        summed = {c for c in numbers if (table, c) in totals}
         dates = [c for c, k in kinds.items() if c in modelled and k.kind in DATED]
         if not numbers or len(numbers) < 2 and len(dates) < 2:
             continue
@@ -98,7 +102,7 @@ def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> li
         values |= {name: _referenced(data[table], data[r["table"]], r) for name, r in refs.items()}
         sample = _sample_rows(len(data[table]))
         for i, col in enumerate(numbers):
-            if col in given or i == 0 and not refs and len(dates) < 2:
+            if col in given or col in summed or i == 0 and not refs and len(dates) < 2:
                 continue
             found = _match(values, col, numbers[:i], sample, list(refs))
             if found is not None and _parent_copy(found, refs, data.schema.parent(table)):
@@ -111,7 +115,7 @@ def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> li
                 span = [float(np.nanmin(values[col])), float(np.nanmax(values[col]))]
                 used = {name: refs[name] for name in found["of"] if name in refs}
                 found = {"table": table, "column": col, **found, "span": span, **({"refs": used} if used else {})}
-                found |= _exact_dividend(values, found, out)
+                found |= {} if found["of"][0] in summed else _exact_dividend(values, found, out)  # a total stays one
                 log.info("%s.%s is %s in nearly every row: kept so", table, col, describe(found))
                 out.append(found)
     return out
