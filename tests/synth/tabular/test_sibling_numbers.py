@@ -18,6 +18,7 @@ from relsynth.relational import (
     Table,
 )
 from relsynth.synth import TabularModel, TabularPreproc
+from relsynth.synth.tabular._references import drop_repeated_links
 
 SCHEMA = Schema(
     order=Table(id=PrimaryKey(), priority=Categorical()),
@@ -80,3 +81,36 @@ def test_a_number_that_skips_one_under_one_parent_numbers_nothing():
     """One order's numbers skipping one: no numbering, no rule (the model's numbers are kept)."""
     pre = TabularPreproc.from_schema(SCHEMA).fit(order_lines(gap=True))
     assert pre.stats["sibling_numbers"] == []
+
+
+def test_line_numbers_outside_the_key_count_the_lines_left_after_a_repeat_is_dropped():
+    """classicmodels' orderdetails (the shapes helper's case): keyed by (orderNumber, productCode),
+    each order's lines numbered 1..n by orderLineNumber, read as a sibling key. A generated line
+    naming its order's product again is dropped and left a gap (an order of 9 lines numbered 1, 2,
+    4, ..., 10: 2 of 64 orders of a Kedro run); the lines left are numbered again, in their order."""
+    rng = np.random.default_rng(0)
+    products = pd.DataFrame({"code": [f"S{i:02d}_{rng.integers(1000, 9999)}" for i in range(30)],
+                             "msrp": rng.gamma(2, 40, 30).round(2)})  # fmt: skip
+    orders = pd.DataFrame({"id": range(1, 121), "status": rng.choice(["Shipped", "On Hold"], 120)})
+    lines = []
+    for o in orders["id"]:
+        for k, p in enumerate(rng.choice(products["code"], rng.integers(1, 8), replace=False), 1):
+            lines.append((o, p, int(rng.integers(20, 50)), k))
+    lines = pd.DataFrame(lines, columns=["order_id", "product", "qty", "line_no"])
+    frames = {"product": products, "order": orders, "line": lines}
+    schema = Schema.infer(frames, primary_keys={"product": "code", "order": "id", "line": ["order_id", "product"]},
+                          foreign_keys={"line": {"order_id": "order", "product": "product"}})  # fmt: skip
+    data = RelationalData(frames, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert pre.stats["sibling_numbers"] == [{"table": "line", "column": "line_no", "start": 1}]
+    tables = dict(pre.inverse_transform(pre.transform(data), seed=0).data)
+    out = tables["line"]
+    sizes = out["order_id"].value_counts()
+    first = sizes.index[sizes >= 3][0]
+    rows = np.flatnonzero(out["order_id"].to_numpy() == first)
+    out.loc[rows[1], "product"] = out.loc[rows[0], "product"]  # its second line names its first's product
+    drop_repeated_links(pre, tables)
+    left = tables["line"]
+    assert len(left) == len(out) - 1
+    numbers = left.groupby("order_id")["line_no"].agg(sorted)
+    assert (numbers == left.groupby("order_id")["line_no"].agg(lambda s: list(range(1, len(s) + 1)))).all()

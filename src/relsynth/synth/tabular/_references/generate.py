@@ -38,6 +38,7 @@ from relsynth.synth.tabular._references.pairing import (
 from relsynth.synth.tabular._references.same_values import SameValues, Summed
 from relsynth.synth.tabular._references.siblings import keep_sibling_named
 from relsynth.synth.tabular.encoders import _plain
+from relsynth.synth.tabular.rules.sibling_numbers import renumber_siblings
 
 log = logging.getLogger(__name__)
 
@@ -1195,7 +1196,8 @@ def drop_repeated_links(pre, tables: dict[str, pd.DataFrame]) -> None:
     a key whose one column not a foreign key is an integer (a line number under its order) gets
     the next free numbers in its group, else the generated rows repeating a key are dropped, with
     the rows nested under them where a row key (`RowKey`) nests a table under its rows. A number
-    that counts its group's rows in the data (`row_numbers`) counts them here too. The columns a
+    that counts its group's rows in the data (`row_numbers`) counts them here too, and so, once rows
+    are dropped, does one outside the key counting its parent's rows (`sibling_numbers`). The columns a
     row key copies (a task's tenant_id, from its project) are copied first: they group the rows."""
     formats = pre.stats.get("formats") or {}
     tables.update(copy_row_keys(pre.schema, tables, formats))
@@ -1225,6 +1227,7 @@ def drop_repeated_links(pre, tables: dict[str, pd.DataFrame]) -> None:
         log.info("%s: %d generated row(s) repeating %s dropped (the data never does)", table, int(repeated.sum()), cols)
         tables[table] = df[~repeated].reset_index(drop=True)
         _drop_orphaned(pre.schema, tables, table)
+    renumber_siblings(pre, tables)  # the lines left after a drop count their order's rows again
 
 
 def _drop_orphaned(schema, tables: dict[str, pd.DataFrame], table: str) -> None:

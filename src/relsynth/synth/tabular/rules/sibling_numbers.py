@@ -36,7 +36,8 @@ def find_sibling_numbers(pre, data: RelationalData, summed: set[tuple[str, str]]
         if edge is None or edge.fk not in data[table].columns:
             continue
         df, kinds = data[table], pre.schema.tables[table].columns
-        skip = {*pre.orderings.get(table, {}), *pre.given_columns(table), declared.get(table, {}).get("column")}
+        # an ordered column (a sibling key in steps of one) is numbered again too: its places keep its order
+        skip = {*pre.given_columns(table), declared.get(table, {}).get("column")}
         for col in pre.modelled_columns(table):
             if kinds[col].kind is not Column.INTEGER or col in skip or (table, col) in summed:
                 continue
@@ -72,3 +73,17 @@ def keep_sibling_numbers(rules: list[dict], table: str, cols: dict[str, pd.Serie
         places = drawn.groupby(parents).rank(method="first", na_option="bottom").to_numpy()
         numbered = pd.Series(places + (rule["start"] - 1), index=col.index)
         cols[rule["column"]] = numbered.astype(col.dtype) if col.dtype != object else numbered.astype("int64")
+
+
+def renumber_siblings(pre, tables: dict[str, pd.DataFrame]) -> None:
+    """Number each rule's column again (in place) in the tables as they now stand: a row dropped
+    after decoding (a line naming its order's product again, `drop_repeated_links`) leaves no gap
+    (classicmodels' orderLineNumber: an order of 9 lines numbered 1, 2, 4, ..., 10)."""
+    for rule in pre.stats.get("sibling_numbers", []):
+        table, edge = rule["table"], pre.schema.parent(rule["table"])
+        df = tables.get(table)
+        if df is None or edge is None or rule["column"] not in df.columns or edge.fk not in df.columns:
+            continue
+        cols = {rule["column"]: df[rule["column"]]}
+        keep_sibling_numbers([rule], table, cols, pd.factorize(df[edge.fk])[0])
+        tables[table] = df.assign(**cols)
