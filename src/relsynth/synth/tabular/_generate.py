@@ -33,6 +33,7 @@ from relsynth.synth.tabular.rules.carried_values import carried_token, carried_t
 from relsynth.synth.tabular.rules.changed_rows import changed_row_positions, repeated_token
 from relsynth.synth.tabular.rules.count_rules import count_tables, parent_count_rules
 from relsynth.synth.tabular.rules.count_sums import count_sum_positions, force_count_sums, given_count_tokens
+from relsynth.synth.tabular.rules.date_parts import SteppedParts, part_token, stepped_date, stepped_parts
 from relsynth.synth.tabular.rules.dependencies import (
     banning_tables,
     forcing_tables,
@@ -607,6 +608,11 @@ def _run_pool(
     at_carried = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label kept while another changes
     for t, rules in carried.items():
         at_carried[t, [column for _, column in rules]] = True
+    # a store's weekday set from its day's step token, before the row's other columns read it (none in older models)
+    dated = stepped_parts(pre, pre.stats.get("date_parts", []))
+    at_dated = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a stepped date with parts
+    for t, rules in dated.at.items():
+        at_dated[g.index[t], list(rules)] = True
     active = np.arange(B)  # pool rows in the model's batch, in batch order
     next_entity = 0
 
@@ -703,6 +709,8 @@ def _run_pool(
         emitted_entities.append(entity[rows])
         emitted_tokens.append(toks)
         header[rows, hpos[rows]] = toks
+        if at_dated.any() and (at := at_dated[table[rows], hpos[rows]]).any():
+            _force_date_parts(force, pre, dated, cursors, rows[at], g.tables, table, hpos, header)
         for n in range(len(follows)):  # each category following from an earlier one (a city's region, its country)
             _force_followers(force, rows, follows[n, toks], follow_token[n, toks])
         for n in range(len(null_force)):  # a value's missing column (a cancelled flight's delay), or no child row
@@ -860,6 +868,25 @@ def _force_followers(force: np.ndarray, rows: np.ndarray, position: np.ndarray, 
     r, p, t = rows[hit], position[hit], token[hit]
     open_ = force[r, p] < 0
     force[r[open_], p[open_]] = t[open_]
+
+
+def _force_date_parts(force, pre, dated: SteppedParts, cursors: list, rows, tables, table, hpos, header) -> None:
+    """Force the date parts of the rows that just drew their stepped date's token (`stepped_parts`),
+    the date kept under the parent row for the next sibling's step (None once a step was a bin's)."""
+    for b in rows:
+        c, name, p = cursors[b], tables[table[b]], int(hpos[b])
+        key = (name, "stepped date", p)
+        previous = None if c.is_first() or not c.frames else c.frames[-1][4].get(key, None)
+        if previous is None and not c.is_first():
+            continue  # an earlier step was a bin's: the date is not known here
+        ns = stepped_date(pre, dated, name, p, int(header[b, p]), previous)
+        if c.frames:
+            c.frames[-1][4][key] = ns
+        if ns is None:
+            continue
+        for at, rule in dated.at[name][p]:
+            if (token := part_token(dated, name, rule, ns)) is not None:
+                force[b, at] = token
 
 
 def _ban(logits: torch.Tensor, banned: np.ndarray, clashes: Counter | None = None) -> torch.Tensor:

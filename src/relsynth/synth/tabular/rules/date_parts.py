@@ -8,14 +8,17 @@ quarter in 73 %. The fit keeps, per categorical, integer or boolean column of a 
 date (or timestamp) of its row and the first part of it (`PARTS`: numbers, English names and
 their 3-letter abbreviations, as written or in upper or lower case) that it equals in every
 training row holding both, with at least `MIN_ROWS` such rows and two values at least (a constant
-is no evidence). Generation sets the column from the generated date, once every date is set.
-Not fitted under DP.
+is no evidence). Generation sets the column from the generated date, once every date is set; and,
+where the date is a series' step from the previous sibling's (a store's days: the model never sees
+the date itself), as soon as the step's token is drawn, so the row's other columns read the date's
+part, not the model's own (`stepped_parts`). Not fitted under DP.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -188,3 +191,91 @@ def moved_date_parts(schema, rules: list[dict], formats) -> list[dict]:
 def _categories(pre, table: str, col: str) -> dict[str, object]:
     """The categories of a generated column, by their text (a rule keeps the text)."""
     return {str(c): c for c in pre.column_categories(table, col)}
+
+
+# ---- at generation: a part of a stepped date, set as soon as the date's token is drawn ------------
+@dataclass
+class SteppedParts:
+    """Per table, where generation knows a row's date from its token: a date each row writes as
+    its step from the previous sibling's (the first's from a fixed origin: a store's days, a
+    station's weeks), the step one exact token (`stepped_parts`). `at[table][date position]`: the
+    positions of its parts later in the row, the rule of each."""
+
+    at: dict[str, dict[int, list[tuple[int, dict]]]] = field(default_factory=dict)
+    orders: dict[str, object] = field(default_factory=dict)  # table -> the date's Ordering
+    tokens: dict[tuple[str, str], dict[object, int]] = field(default_factory=dict)  # (table, column) -> value -> token
+    seen: dict[tuple[str, str, int], int | None] = field(default_factory=dict)  # (table, column, ns) -> token, as found
+
+
+def stepped_parts(pre, rules: list[dict]) -> SteppedParts:
+    """The date parts generation sets from the date the row's step token gives, before the row's
+    other columns are written: the model wrote its own part, which its rows then read (a store's
+    weekday, which its Sunday closing follows), and a small model's own weekday was the date's in
+    52 % of a panel's generated days (`apply_date_parts` set it right once the rows were written,
+    too late for them). None in older models nor under DP (no rules, no orders)."""
+    out = SteppedParts()
+    for r in rules:
+        table, layout = r["table"], pre.layouts.get(r["table"])
+        o = pre.orderings.get(table, {}).get(r["date"])
+        if layout is None or o is None or not _stepped(o) or r["column"] not in layout.fields:
+            continue
+        d, p = layout.fields.index(r["date"]), layout.fields.index(r["column"])
+        if p < d or not (values := _part_tokens(pre, table, r["column"])):
+            continue  # written before its date: nothing to set it from
+        out.at.setdefault(table, {}).setdefault(d, []).append((p, r))
+        out.orders[table], out.tokens[table, r["column"]] = o, values
+    return out
+
+
+def _stepped(o) -> bool:
+    """Whether a date's value is its previous sibling's plus its own offset, the first's from the
+    order's origin, in seconds (`orderings.with_offsets`): nothing else moves its base."""
+    plain = o.bound is None and o.floor is None and o.first_quantiles is None and o.walk_key is None
+    sequence = o.after_sibling and o.origin is not None and o.base == o.column and not o.from_parent
+    return bool(plain and sequence and o.dated and o.sibling_base is None)
+
+
+def _part_tokens(pre, table: str, col: str) -> dict[object, int]:
+    """A part column's values with a token of their own (categories by their text, numbers' exact
+    points) -> that token: only those are set (a part rare in the data keeps the model's token)."""
+    slot = pre.slots[pre.layouts[table].slots[pre.layouts[table].fields.index(col)]]
+    p = slot.preproc
+    if hasattr(p, "categories"):
+        return {str(c): slot.offset + 2 + i for i, c in enumerate(p.categories)}
+    return {float(v): slot.offset + 1 + i for i, v in enumerate(getattr(p, "points", []))}
+
+
+def stepped_date(pre, parts: SteppedParts, table: str, date_pos: int, token: int, previous: int | None) -> int | None:
+    """The date (ns) a row's step token gives after its previous sibling's (`previous`; None: the
+    first row, from the origin), or None where the step is a bin's (its value drawn at decoding)."""
+    o = parts.orders[table]
+    slot = pre.slots[pre.layouts[table].slots[date_pos]]
+    local, points = token - slot.offset, slot.preproc.points
+    if not 1 <= local <= len(points):
+        return None
+    first = previous is None
+    step = max(points[local - 1], o.first_gap if first else o.step_gap)  # as decoded (`orderings._at_least_gaps`)
+    if (fixed := o.first_fixed if first else o.step_fixed) is not None:
+        step = fixed
+    return (int(round(o.origin)) if first else previous) + o.sign * int(round(step * 1e9))
+
+
+def part_token(parts: SteppedParts, table: str, rule: dict, ns: int) -> int | None:
+    """The token of `rule`'s part of the date `ns` in its column; None: a value with no token of its own.
+    Each date looked up once (a panel's stores share their days)."""
+    key = (table, rule["column"], ns)
+    if key not in parts.seen:
+        parts.seen[key] = _part_token(parts, table, rule, ns)
+    return parts.seen[key]
+
+
+def _part_token(parts: SteppedParts, table: str, rule: dict, ns: int) -> int | None:
+    value = PARTS[rule["part"]](pd.Series(pd.to_datetime([ns]))).iloc[0]
+    if pd.isna(value):
+        return None
+    values = parts.tokens[table, rule["column"]]
+    if rule["case"] is not None:  # a label of that text
+        return values.get(CASES[rule["case"]](str(value)))
+    if isinstance(value, (bool, np.bool_)):  # a flag: its category
+        return values.get(str(bool(value)))
+    return values.get(float(value), values.get(str(value)))  # a number's point, or an integer label
