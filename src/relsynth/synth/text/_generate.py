@@ -30,6 +30,7 @@ from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.text._breaks import kept_breaks
 from relsynth.synth.text._json import escaped, is_document, write_document_numbers
 from relsynth.synth.text._lists import write_label_lists
+from relsynth.synth.text._markup import balanced
 from relsynth.synth.text._nulls import row_null_rates
 from relsynth.synth.text._numbers import write_embedded, write_numbers
 from relsynth.synth.text._rare_words import RareWordReplacer
@@ -121,6 +122,7 @@ def generate(
                 distinct=stats.unique,
                 json=stats.json,
                 rare=rare,
+                markup=stats.markup,
             )
             truncated = int(cut_at_limit.sum())  # of the texts kept (not of the ones sampled again)
             texts, cut = cut_to_length(texts, limit)
@@ -128,6 +130,7 @@ def generate(
             if stats.json_escapes:  # documents the source wrote with \\u escapes, in its share
                 texts = escape_documents(texts, stats.json_escapes, rng, declared_length(data, preproc.table, col))
             invalid = _invalid_json(texts, f"{preproc.table}.{col}") if stats.json else 0
+            unbalanced = _unbalanced(texts, f"{preproc.table}.{col}") if stats.markup else 0
             model.last_generation[col] = {
                 "texts": len(rows),
                 "truncated": truncated,
@@ -135,6 +138,7 @@ def generate(
                 "rare_words": rare_left,
                 "repeats": repeats,
                 "invalid_json": invalid,
+                "unbalanced_markup": unbalanced,
                 "cut_to_length": cut,
             }
             if cut:
@@ -337,13 +341,15 @@ def _resample_unwanted(
     distinct: bool = False,
     json: bool = False,
     rare: frozenset[str] = frozenset(),
+    markup: bool = False,
 ) -> tuple[int, int, int]:
     """Sample again, in place, the texts found in `avoid` or holding a glued word of `rare` (one entity's
     e-mail address), longer than `max_chars`, where `distinct` (a column of codes, every value distinct at
-    fit) equal to an earlier text, or where `json` (every value a JSON document at fit) not one (and their
-    flags `cut`: reached the length limit); returns how many copies, repeats and texts with rare words are left."""
+    fit) equal to an earlier text, where `json` (every value a JSON document at fit) not one, or where `markup`
+    (HTML whose tags nest at fit) one whose tags do not (and their flags `cut`: reached the length limit); returns
+    how many copies, repeats and texts with rare words are left."""
     for _ in range(COPY_RETRIES):
-        again = _unwanted(texts, avoid, max_chars, distinct, json, rare)
+        again = _unwanted(texts, avoid, max_chars, distinct, json, rare, markup)
         if not again:
             return 0, 0, 0
         found = [rows[i] for i in again]
@@ -403,6 +409,22 @@ def _invalid_json(texts: list[str], where: str) -> int:
     return invalid
 
 
+def _unbalanced(texts: list[str], where: str) -> int:
+    """How many texts' tags do not nest (still, after resampling, or cut to length), logged."""
+    unbalanced = sum(not balanced(t) for t in texts)
+    if unbalanced:
+        log.warning(
+            "%s: the column's texts are markup whose tags nest in the data, but %d of %d generated texts leave a tag "
+            "open or close one not open after %d resamplings (counted in last_generation[column]['unbalanced_markup']); "
+            "train longer",
+            where,
+            unbalanced,
+            len(texts),
+            COPY_RETRIES,
+        )
+    return unbalanced
+
+
 def _unwanted(
     texts: list[str],
     avoid: set[str],
@@ -410,15 +432,16 @@ def _unwanted(
     distinct: bool,
     json: bool = False,
     rare: frozenset[str] = frozenset(),
+    markup: bool = False,
 ) -> list[int]:
     """Positions of the texts to sample again: in `avoid`, holding a glued word of `rare`, too long,
-    (`distinct`) a repeat of an earlier one, or (`json`) not a JSON document (an empty text is left to the
-    column's empty share)."""
+    (`distinct`) a repeat of an earlier one, (`json`) not a JSON document (an empty text is left to the
+    column's empty share), or (`markup`) one whose tags do not nest."""
     seen: set[str] = set()
     out = []
     for i, t in enumerate(texts):
         too_long = max_chars is not None and len(t) > max_chars
-        broken = json and t != "" and not is_document(t)
+        broken = (json and t != "" and not is_document(t)) or (markup and not balanced(t))
         if t in avoid or _holds_rare(t, rare) or too_long or (distinct and t in seen) or broken:
             out.append(i)
         seen.add(t)

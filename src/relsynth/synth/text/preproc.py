@@ -61,6 +61,7 @@ from relsynth.synth.text._breaks import line_breaks
 from relsynth.synth.text._first_rows import FIRST_LABEL, first_rows, first_value, texts_tell_first
 from relsynth.synth.text._json import all_documents, document_numbers, escaped_share, unescaped
 from relsynth.synth.text._lists import label_list
+from relsynth.synth.text._markup import is_markup
 from relsynth.synth.text._nulls import null_by
 from relsynth.synth.text._numbers import number_embedded, number_written
 from relsynth.synth.text._utf8 import HAN, text_scripts, unusual_chars
@@ -150,6 +151,8 @@ class TextColumnStats:
     json_escapes: float | None = None  # (JSON columns) share of the documents holding a non-ASCII letter or symbol that
     #                     write it as a \\u escape: the model writes them plainly (`_json.unescaped`) and generation
     #                     escapes that share again; None (older saves): the documents are modelled as written
+    markup: bool = False  # HTML or XML whose tags nest (`_markup`): a generated text whose tags do not is sampled
+    #                       again (False in older saves)
     tokens: list[int] = field(default_factory=list)  # the BPE and word tokens the texts are written with: only these
     #                      are generated (not a context's `test_code=` or `mg`); [] (older saves): any
     number_of: str | None = None  # the number of its row the text writes wherever the row holds it (`_numbers`)
@@ -379,6 +382,7 @@ class TextPreproc:
                 unique=len(values) >= UNIQUE_MIN_ROWS and len(set(values)) == len(values),
                 json=(json_docs := col in escapes),
                 json_escapes=escapes.get(col),
+                markup=is_markup(values),
                 number_of=number_written(df, col, self.null_columns()),
                 embedded=number_embedded(df, col, self.null_columns()),
                 label_list=label_list(values),
