@@ -176,6 +176,7 @@ def test_only_texts_the_model_did_not_end_at_the_limit_are_counted_cut(tiny_size
         "repeats": 0,
         "invalid_json": 0,
         "unbalanced_markup": 0,
+        "off_shape": 0,
         "cut_to_length": 0,
     }
     assert f"t.x: {n} of {n} texts still equal a value" in caplog.text

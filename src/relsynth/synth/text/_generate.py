@@ -34,6 +34,7 @@ from relsynth.synth.text._markup import balanced
 from relsynth.synth.text._nulls import row_null_rates
 from relsynth.synth.text._numbers import write_embedded, write_numbers
 from relsynth.synth.text._rare_words import RareWordReplacer
+from relsynth.synth.text._shapes import shape
 from relsynth.synth.text._utf8 import Utf8Mask, is_mark, paired_bidi, whole_emoji
 from relsynth.synth.text.dataset import sample_prefixes
 from relsynth.synth.text.preproc import RARE_WORDS_REPLACE, TextColumnStats, TextPreproc, entity_ids, glued_words
@@ -123,6 +124,7 @@ def generate(
                 json=stats.json,
                 rare=rare,
                 markup=stats.markup,
+                shapes=frozenset(stats.shapes),
             )
             truncated = int(cut_at_limit.sum())  # of the texts kept (not of the ones sampled again)
             texts, cut = cut_to_length(texts, limit)
@@ -131,6 +133,7 @@ def generate(
                 texts = escape_documents(texts, stats.json_escapes, rng, declared_length(data, preproc.table, col))
             invalid = _invalid_json(texts, f"{preproc.table}.{col}") if stats.json else 0
             unbalanced = _unbalanced(texts, f"{preproc.table}.{col}") if stats.markup else 0
+            off_shape = _off_shape(texts, frozenset(stats.shapes), f"{preproc.table}.{col}") if stats.shapes else 0
             model.last_generation[col] = {
                 "texts": len(rows),
                 "truncated": truncated,
@@ -139,6 +142,7 @@ def generate(
                 "repeats": repeats,
                 "invalid_json": invalid,
                 "unbalanced_markup": unbalanced,
+                "off_shape": off_shape,
                 "cut_to_length": cut,
             }
             if cut:
@@ -342,14 +346,16 @@ def _resample_unwanted(
     json: bool = False,
     rare: frozenset[str] = frozenset(),
     markup: bool = False,
+    shapes: frozenset[str] = frozenset(),
 ) -> tuple[int, int, int]:
     """Sample again, in place, the texts found in `avoid` or holding a glued word of `rare` (one entity's
     e-mail address), longer than `max_chars`, where `distinct` (a column of codes, every value distinct at
     fit) equal to an earlier text, where `json` (every value a JSON document at fit) not one, or where `markup`
-    (HTML whose tags nest at fit) one whose tags do not (and their flags `cut`: reached the length limit); returns
-    how many copies, repeats and texts with rare words are left."""
+    (HTML whose tags nest at fit) one whose tags do not, or of none of `shapes` (the few a column's texts have at
+    fit) (and their flags `cut`: reached the length limit); returns how many copies, repeats and texts with rare
+    words are left."""
     for _ in range(COPY_RETRIES):
-        again = _unwanted(texts, avoid, max_chars, distinct, json, rare, markup)
+        again = _unwanted(texts, avoid, max_chars, distinct, json, rare, markup, shapes)
         if not again:
             return 0, 0, 0
         found = [rows[i] for i in again]
@@ -425,6 +431,23 @@ def _unbalanced(texts: list[str], where: str) -> int:
     return unbalanced
 
 
+def _off_shape(texts: list[str], shapes: frozenset[str], where: str) -> int:
+    """How many non-empty texts have none of the column's `shapes` (still, after resampling, or cut to length), logged."""
+    off = sum(t != "" and shape(t) not in shapes for t in texts)
+    if off:
+        log.warning(
+            "%s: nearly every text of the column has one of %d shapes in the data (%s), but %d of %d generated texts "
+            "have another after %d resamplings (counted in last_generation[column]['off_shape']); train longer",
+            where,
+            len(shapes),
+            ", ".join(sorted(shapes)[:3]),
+            off,
+            len(texts),
+            COPY_RETRIES,
+        )
+    return off
+
+
 def _unwanted(
     texts: list[str],
     avoid: set[str],
@@ -433,15 +456,17 @@ def _unwanted(
     json: bool = False,
     rare: frozenset[str] = frozenset(),
     markup: bool = False,
+    shapes: frozenset[str] = frozenset(),
 ) -> list[int]:
     """Positions of the texts to sample again: in `avoid`, holding a glued word of `rare`, too long,
     (`distinct`) a repeat of an earlier one, (`json`) not a JSON document (an empty text is left to the
-    column's empty share), or (`markup`) one whose tags do not nest."""
+    column's empty share), (`markup`) one whose tags do not nest, or one of none of `shapes` (where given)."""
     seen: set[str] = set()
     out = []
     for i, t in enumerate(texts):
         too_long = max_chars is not None and len(t) > max_chars
         broken = (json and t != "" and not is_document(t)) or (markup and not balanced(t))
+        broken = broken or (bool(shapes) and t != "" and shape(t) not in shapes)
         if t in avoid or _holds_rare(t, rare) or too_long or (distinct and t in seen) or broken:
             out.append(i)
         seen.add(t)

@@ -64,6 +64,7 @@ from relsynth.synth.text._lists import label_list
 from relsynth.synth.text._markup import is_markup
 from relsynth.synth.text._nulls import null_by
 from relsynth.synth.text._numbers import number_embedded, number_written
+from relsynth.synth.text._shapes import text_shapes
 from relsynth.synth.text._utf8 import HAN, text_scripts, unusual_chars
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,9 @@ class TextColumnStats:
     #                     escapes that share again; None (older saves): the documents are modelled as written
     markup: bool = False  # HTML or XML whose tags nest (`_markup`): a generated text whose tags do not is sampled
     #                       again (False in older saves)
+    shapes: list[str] = field(default_factory=list)  # the few shapes (digits 9, letters a / A) nearly every text has
+    #                      (`_shapes`: phone numbers declared text): a generated text of another is sampled again; []
+    #                      (any other column, or older saves): any
     tokens: list[int] = field(default_factory=list)  # the BPE and word tokens the texts are written with: only these
     #                      are generated (not a context's `test_code=` or `mg`); [] (older saves): any
     number_of: str | None = None  # the number of its row the text writes wherever the row holds it (`_numbers`)
@@ -383,6 +387,7 @@ class TextPreproc:
                 json=(json_docs := col in escapes),
                 json_escapes=escapes.get(col),
                 markup=is_markup(values),
+                shapes=text_shapes(values),
                 number_of=number_written(df, col, self.null_columns()),
                 embedded=number_embedded(df, col, self.null_columns()),
                 label_list=label_list(values),
