@@ -86,6 +86,7 @@ def generate(
                 raise RuntimeError(f"the preproc has no statistics for column {col!r}: fit it before generating")
             nulls = row_null_rates(stats.null_by, df, preproc.null_columns(), stats.null_rate)
             rows = np.flatnonzero(rng.random(len(df)) >= nulls)  # null where rows like it are (`_nulls`)
+            empty, rows = _empty_rows(stats, df, rows, preproc.null_columns(), rng)
             spell = spelling_mode(spell_words, stats.rare_word_rate)
             prefixes = sample_prefixes(preproc, [contexts[r] for r in rows], col)
             sampler = Sampler(
@@ -94,7 +95,7 @@ def generate(
                 temp,
                 top_p,
                 gen,
-                allow_empty=stats.empty_rate > 0,
+                allow_empty=stats.empty_rate > 0 and stats.empty_by is None,  # else drawn apart (`_empty_rows`)
                 chars=stats.chars,
                 words_only=spell is False and bool(preproc.config.word_k),
                 lead_space=stats.lead_space_rate > 0,
@@ -135,7 +136,7 @@ def generate(
             unbalanced = _unbalanced(texts, f"{preproc.table}.{col}") if stats.markup else 0
             off_shape = _off_shape(texts, frozenset(stats.shapes), f"{preproc.table}.{col}") if stats.shapes else 0
             model.last_generation[col] = {
-                "texts": len(rows),
+                "texts": len(rows) + len(empty),
                 "truncated": truncated,
                 "copies": copies,
                 "rare_words": rare_left,
@@ -168,6 +169,7 @@ def generate(
                 )
             values = np.full(len(df), None, dtype=object)
             values[rows] = texts
+            values[empty] = ""
             if stats.number_of:  # a lab value's text: its row's number as written
                 model.last_generation[col]["numbers_written"] = write_numbers(values, df, stats.number_of)
             if stats.label_list:  # a movie's genres, 'Action|Comedy': labels kept, each once, in order
@@ -181,6 +183,17 @@ def generate(
     finally:
         model.train(was_training)
     return _with_texts(data, preproc, out)
+
+
+def _empty_rows(
+    stats: TextColumnStats, df: pd.DataFrame, rows: np.ndarray, kinds: dict, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Of the rows given a text, those whose text is "" (at the rate rows like it hold one, `stats.empty_by`) and
+    those whose text is sampled, never empty; older saves (no `empty_by`): none, the model decides."""
+    if stats.empty_by is None or stats.empty_rate <= 0:
+        return rows[:0], rows
+    empty = rng.random(len(rows)) < row_null_rates(stats.empty_by, df.iloc[rows], kinds, stats.empty_rate)
+    return rows[empty], rows[~empty]
 
 
 def escape_documents(texts: list[str], share: float, rng: np.random.Generator, limit: int | None) -> list[str]:

@@ -134,6 +134,8 @@ class TextColumnStats:
     null_by: list = field(default_factory=list)  # [column, [[value, null rate], ...]]: the rate per value of the
     #                      row's column that best tells which texts are null (`_nulls`); [] (older saves): null_rate
     empty_rate: float = 0.0  # share of empty strings among non-null values (0: never generate "")
+    empty_by: list | None = None  # as null_by, for the empty strings among the non-null values: generation writes ""
+    #                      at those rates and samples the other texts never empty; None (older saves): the model decides
     max_tokens: int = 0  # longest text in tokens (without markers): the default generation limit
     max_chars: int = 0  # longest text in characters: a longer one is sampled again, then cut (0: saved before)
     mean_tokens: float = 0.0  # mean text length in tokens
@@ -373,6 +375,7 @@ class TextPreproc:
                 null_rate=float(df[col].isna().mean()) if len(df) else 0.0,
                 null_by=null_by(df, self.null_columns(), df[col].isna().to_numpy()),
                 empty_rate=float(np.mean([v == "" for v in values])) if values else 0.0,
+                empty_by=_empty_by(df, col, self.null_columns()),
                 max_tokens=int(lengths.max()) if len(lengths) else 0,
                 max_chars=max((len(v) for v in values), default=0),
                 mean_tokens=float(lengths.mean()) if len(lengths) else 0.0,
@@ -1043,6 +1046,14 @@ def word_pairs(texts: pd.Series, entity: np.ndarray, k: int) -> dict:
     # an occurrence of a kept pair that k entities besides the text's own use: what replaced words can match
     share = float(((found["pair"].map(users) > k) & found["pair"].isin(kept.index)).mean())
     return {"word_pairs": {p: int(n) for p, n in kept.items()}, "pair_share": share}
+
+
+def _empty_by(df: pd.DataFrame, col: str, kinds: dict) -> list:
+    """`null_by` of the empty strings among the rows whose `col` is not null: an undertrained model ends a text at
+    once far more often than the data does (a column of notes, a third "" and a third words: 0.56 of the rows "",
+    after 300 steps of a tiny model), so which rows hold "" is drawn as which hold a null is."""
+    filled = df[col].notna().to_numpy()
+    return null_by(df[filled], kinds, (df.loc[filled, col] == "").to_numpy(dtype=bool))
 
 
 def _text_values(s: pd.Series) -> list[str]:
