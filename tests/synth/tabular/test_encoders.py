@@ -119,6 +119,26 @@ def test_a_value_fewer_than_min_count_rows_hold_is_never_decoded_exactly(n_commo
     assert not (draws == 987_654.32).any()
 
 
+def test_junk_values_binned_with_a_real_one_are_never_drawn_in_the_empty_gap_between_them():
+    """Ages 18 to 90 with junk 105, 105, 1995, 2014, 2014: the top bin holds them with the ages 79 to 90, and
+    its quantile intervals (79, 81, 87, 105, 2014) put a quarter of its draws between 105 and 1995, where
+    no value is (315, 1530). Drawn beside the values instead, never on a single record's value alone."""
+    rng = np.random.default_rng(0)
+    common = np.repeat(np.arange(18, 64), 10)  # a token each
+    ages = pd.Series(np.concatenate([common, rng.integers(65, 91, 20), [64, 105, 105, 1995, 2014, 2014]]), name="u.age")
+    pre = NumericPreproc(min_count=5).fit(ages)
+    top = pre.encode(pd.Series([2014]))[0]
+    draws = pre.decode(np.repeat(top, 4_000), np.random.default_rng(1)).to_numpy(float)
+    assert not ((draws > 105) & (draws < 1995)).any()  # before: about half
+    assert 0.05 < np.mean(draws >= 1995) < 0.5 and len(np.unique(draws[draws >= 1995])) > 5
+    plain = NumericPreproc(min_count=5).fit(pd.Series(np.concatenate([common, rng.integers(65, 91, 26)])))
+    assert plain.gaps == []  # values spread evenly: no gap, drawn as before
+    narrow = NumericPreproc(min_count=5).fit(pd.Series(np.concatenate([ages[:-3], [1995, 1996, 1996]])))
+    assert narrow.gaps == []  # 1995 and 1996 alone beyond the gap: drawn there, they would be replayed
+    older = {k: v for k, v in pre.to_dict().items() if k != "gaps"}  # a model saved before
+    assert column_preproc_from_dict(older).gaps == []
+
+
 def test_milliseconds_and_microseconds_are_kept_and_whole_seconds_stay_whole():
     import datetime as dt
 

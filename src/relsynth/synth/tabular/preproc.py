@@ -1285,6 +1285,8 @@ class TabularPreproc:
                     return f"slot {i} ({slot.table}.{slot.column}): {len(pre.sub_edges)} sub-bins for {pre.n_bins_used} bins"
                 if pre.log_sub and np.shape(pre.log_sub) != np.shape(pre.sub_edges)[:1] + (pre.n_sub,):
                     return f"slot {i} ({slot.table}.{slot.column}): log_sub does not match the sub-bins"
+                if pre.gaps and len(pre.gaps) != pre.n_bins_used:
+                    return f"slot {i} ({slot.table}.{slot.column}): empty gaps for {len(pre.gaps)} bins, not {pre.n_bins_used}"
         for layout in self.layouts.values():
             ids = layout.slots
             if len(ids) != layout.n_fields + len(layout.children) or any(not 0 <= j < len(self.slots) for j in ids):
