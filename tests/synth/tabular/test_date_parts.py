@@ -21,6 +21,7 @@ from relsynth.relational import (
     Table,
 )
 from relsynth.synth import TabularModel, TabularPreproc
+from relsynth.synth.tabular.rules.date_parts import stepped_date, stepped_parts
 
 
 def calendar(n: int = 400, seed: int = 0) -> RelationalData:
@@ -252,3 +253,23 @@ def test_a_stepped_days_weekday_is_set_before_the_rows_other_columns_read_it(tin
     sunday = out["day"].dt.dayofweek == 6
     assert len(out) > 100 and sunday.any()
     assert (out.loc[sunday, "open"] == "closed").all() and (out.loc[~sunday, "open"] == "open").all()
+
+
+def test_no_part_is_set_from_a_stepped_day_drawn_again_past_the_datas_last_day():
+    """A series' steps summed past the data's last day, with room left before it, are drawn again
+    at decoding (`orderings._within_latest`): a weekday set from the day the steps gave is not the
+    day decoded (an untrained model's two-week panel of days a day or two apart: 5 of 286 rows
+    closed on the Friday a Sunday was drawn again on). Such a day sets no part; past a last day
+    left no room the rows keep their days (they are not drawn again), so their parts."""
+    data = _daily_stores()
+    sales = data["sales"]
+    data = RelationalData({"store": data["store"], "sales": sales[sales["day"] != "2015-03-05"]}, data.schema)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    parts = stepped_parts(pre, pre.stats["date_parts"])
+    (position,) = parts.at["sales"]
+    slot = pre.slots[pre.layouts["sales"].slots[position]]
+    one, two = (slot.offset + 1 + list(slot.preproc.points).index(d * 86400.0) for d in (1, 2))
+    day, last = 86400 * 10**9, pd.Timestamp("2015-03-14").value
+    assert stepped_date(pre, parts, "sales", position, one, last - day) == last
+    assert stepped_date(pre, parts, "sales", position, two, last - day) is None  # drawn again within its day of room
+    assert stepped_date(pre, parts, "sales", position, one, last) == last + day  # no room: kept past it

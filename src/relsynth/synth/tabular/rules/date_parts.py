@@ -247,7 +247,8 @@ def _part_tokens(pre, table: str, col: str) -> dict[object, int]:
 
 def stepped_date(pre, parts: SteppedParts, table: str, date_pos: int, token: int, previous: int | None) -> int | None:
     """The date (ns) a row's step token gives after its previous sibling's (`previous`; None: the
-    first row, from the origin), or None where the step is a bin's (its value drawn at decoding)."""
+    first row, from the origin), or None where the step is a bin's (its value drawn at decoding) or
+    the date is drawn again at decoding (`_drawn_again`)."""
     o = parts.orders[table]
     slot = pre.slots[pre.layouts[table].slots[date_pos]]
     local, points = token - slot.offset, slot.preproc.points
@@ -257,7 +258,20 @@ def stepped_date(pre, parts: SteppedParts, table: str, date_pos: int, token: int
     step = max(points[local - 1], o.first_gap if first else o.step_gap)  # as decoded (`orderings._at_least_gaps`)
     if (fixed := o.first_fixed if first else o.step_fixed) is not None:
         step = fixed
-    return (int(round(o.origin)) if first else previous) + o.sign * int(round(step * 1e9))
+    since = int(round(o.origin)) if first else previous
+    ns = since + o.sign * int(round(step * 1e9))
+    return None if _drawn_again(o, since, ns) else ns
+
+
+def _drawn_again(o, since: int, ns: int) -> bool:
+    """Whether decoding draws the date `ns` again, before the column's latest value (`extreme`, the
+    data's end; `orderings._within_latest`): summed past it with room left from the row before
+    (`since`), a part set from `ns` would not be the date's (a Sunday's closing written on the Friday
+    it was drawn on: 5 of 286 rows of an untrained model's two-week panel). With no room (the row
+    before on the latest) the rows past it keep their dates."""
+    if o.extreme is None:
+        return False
+    return o.sign * (float(ns) - o.extreme) > 0 and o.sign * (o.extreme - float(since)) > 0
 
 
 def part_token(parts: SteppedParts, table: str, rule: dict, ns: int) -> int | None:
