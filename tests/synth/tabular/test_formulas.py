@@ -583,3 +583,33 @@ def test_a_number_that_is_a_rate_of_the_time_a_date_passes_another_is_computed()
     closed = synth["returned_on"].notna()
     days_late = (synth["returned_on"] - synth["due_on"]).dt.days.clip(lower=0)
     assert (synth["fine"][closed] == days_late[closed] * 0.25).all()
+
+
+def test_a_total_due_of_a_subtotal_its_payments_stay_under_is_left_to_the_model():
+    """An order's total due, its subtotal (the sum of its lines, set after generation) plus 8 % tax, is
+    the cap of its payments. As a formula of a total it is set again once the totals are, after the
+    payments were drawn under its first value: 20 of 456 payments of a like round trip passed their
+    order's final total due. It is left to the model where an order reads it."""
+    rng = np.random.default_rng(0)
+    orders = pd.DataFrame({"id": range(300), "customer": np.repeat(range(150), 2)})
+    n_lines, n_pay = rng.integers(1, 5, 300), rng.integers(1, 3, 300)
+    lines = pd.DataFrame({"id": range(n_lines.sum()), "order": np.repeat(orders["id"], n_lines).to_numpy(),
+                          "amount": np.round(rng.lognormal(3, 1, n_lines.sum()), 2)})  # fmt: skip
+    orders["subtotal"] = lines.groupby("order")["amount"].sum().round(2).to_numpy()
+    orders["tax"] = (orders["subtotal"] * 0.08).round(2)
+    orders["due"] = (orders["subtotal"] + orders["tax"]).round(2)
+    pay = pd.DataFrame({"id": range(n_pay.sum()), "order": np.repeat(orders["id"], n_pay).to_numpy()})
+    pay["amount"] = np.round(orders["due"].to_numpy()[pay["order"]] * rng.uniform(0.05, 1, len(pay)), 2)
+    schema = Schema(
+        customer=Table(id=PrimaryKey()),
+        order=Table(id=PrimaryKey(), customer=ForeignKey("customer"), subtotal=Numeric(), tax=Numeric(), due=Numeric()),
+        line=Table(id=PrimaryKey(), order=ForeignKey("order"), amount=Numeric()),
+        payment=Table(id=PrimaryKey(), order=ForeignKey("order"), amount=Numeric()),
+    )
+    data = RelationalData(
+        {"customer": pd.DataFrame({"id": range(150)}), "order": orders, "line": lines, "payment": pay}, schema
+    )
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    out = pre.inverse_transform(pre.transform(data), seed=0)
+    due = out["order"].set_index("id")["due"].astype(float)
+    assert (out["payment"]["amount"].astype(float).to_numpy() <= due[out["payment"]["order"]].to_numpy()).all()

@@ -103,7 +103,11 @@ from relsynth.synth.tabular.rules.dependencies import (
 from relsynth.synth.tabular.rules.disjoint_intervals import find_disjoint_intervals
 from relsynth.synth.tabular.rules.edge_labels import find_edge_labels
 from relsynth.synth.tabular.rules.flagged_copies import find_flagged_copies
-from relsynth.synth.tabular.rules.formulas import find_formulas, without_ordered_dividends
+from relsynth.synth.tabular.rules.formulas import (
+    find_formulas,
+    without_ordered_dividends,
+    without_ordered_late_formulas,
+)
 from relsynth.synth.tabular.rules.held_first import find_held_first
 from relsynth.synth.tabular.rules.inequalities import find_inequalities
 from relsynth.synth.tabular.rules.interval_labels import find_interval_labels
@@ -408,6 +412,7 @@ class TabularPreproc:
             self.sibling_keys = self._sibling_keys(data, summed)
             running = find_running_sums(self, data, summed)
             summed |= {(r["table"], r["column"]) for r in running}
+        later = set(summed)  # set after generation: a formula reading one is set again then
         formulas = find_formulas(self, data, summed)  # set after generation too: out of the orders as well
         summed |= {(f["table"], f["column"]) for f in formulas}
         whole_years = find_whole_years(self, data, summed)  # an age on a date: set once the dates are final
@@ -426,6 +431,7 @@ class TabularPreproc:
             self._running_after_siblings(data, summed)
         ordered = self._ordered_columns()  # what the orders within rows set or read: others leave it be
         formulas = without_ordered_dividends(formulas, ordered)
+        formulas = without_ordered_late_formulas(formulas, ordered, later)  # a payment under its order's total due
         spelled = find_spelled_values(self, data)  # a lab value's text spelling its number: <rare> generated
 
         offset_tables: dict[str, pd.DataFrame] = {}  # each table's offsets, computed once for all its ordered columns

@@ -142,6 +142,35 @@ def _exact_dividend(values: dict[str, np.ndarray], f: dict, earlier: list[dict])
     return {"dividend": d} if _holds(values[a], back if d is None else np.round(back, d), d) else {}
 
 
+def without_ordered_late_formulas(
+    formulas: list[dict], ordered: set[tuple[str, str]], later: set[tuple[str, str]]
+) -> list[dict]:
+    """`formulas` but those an order within rows reads (`ordered`: (table, column)) that read a number
+    set after generation (`later`: a total, a running sum) or a formula that does: such a formula is
+    set again once the totals are, after the rows reading it were drawn (`_decode`), so it is left
+    to the model, as before totals were operands. An order's total due of its subtotal (the sum of
+    its lines) read as the cap of its payments: 130 of 465 payments past the final total due."""
+    changed = set(later)
+    while grown := {
+        (f["table"], f["column"])
+        for f in formulas
+        if (f["table"], f["column"]) not in changed and any((f["table"], c) in changed for c in f["of"])
+    }:
+        changed |= grown
+    out = []
+    for f in formulas:
+        if (f["table"], f["column"]) in changed and (f["table"], f["column"]) in ordered:
+            log.info(
+                "%s.%s: left to the model, not set from %s: an order within rows reads it",
+                f["table"],
+                f["column"],
+                f["of"],
+            )
+            continue
+        out.append(f)
+    return out
+
+
 def without_ordered_dividends(formulas: list[dict], ordered: set[tuple[str, str]]) -> list[dict]:
     """`formulas` with no dividend set (`_exact_dividend`) that an order within rows reads or
     writes (`ordered`: (table, column)): setting it from the rounded quotient after decoding could
