@@ -964,3 +964,29 @@ def test_a_date_before_its_bound_keeps_the_least_gap_the_data_keeps_from_it():
         gaps = parent["sold"] - near["viewed"]
         assert (gaps >= least * DAY).all() and (near["viewed"] >= parent["listed"]).all()
         assert gaps.min() == least * DAY
+
+
+def test_a_stores_days_never_run_past_the_datas_last_day(tiny_size):
+    """A store's days, one or two apart from the first day on, are steps from the previous one, and
+    the data's last day is the extraction's: a sequence summed past it is drawn again within the room
+    its earlier days left, but a store whose last day already lay on it had none, and its further
+    days stayed past the data's end (10 of 286 days of an untrained model, a like panel). Such days go, as a row
+    without room before its parent's cap does."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for store in range(40):
+        day = 0
+        while day < 14:
+            rows.append((store, pd.Timestamp("2015-03-01") + pd.Timedelta(days=day)))
+            day += int(rng.choice([1, 2], p=[0.6, 0.4]))
+    sales = pd.DataFrame(rows, columns=["store_id", "day"]).sample(frac=1, random_state=0).reset_index(drop=True)
+    sales.insert(0, "id", range(len(sales)))
+    schema = Schema(
+        store=Table(id=PrimaryKey(), region=Categorical()),
+        sales=Table(id=PrimaryKey(), store_id=ForeignKey(parent="store"), day=Date()),
+    )
+    store = pd.DataFrame({"id": range(40), "region": rng.choice(["n", "s"], 40)})
+    data = RelationalData({"store": store, "sales": sales}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    out = TabularModel.build(pre, size=tiny_size).generate(40, seed=0)["sales"]
+    assert len(out) > 100 and (out["day"] <= sales["day"].max()).all()

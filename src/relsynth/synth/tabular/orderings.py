@@ -955,10 +955,15 @@ def without_room(
     sibling already ended on the cap, so it was stopped there too, a row of no length repeating
     the previous one's start (the model gave an employee more rows than the tenure holds: 47 of
     2,455 generated salary rows repeated their employee's start at the termination date, which the
-    source's UNIQUE (employee_id, valid_from) refuses)."""
+    source's UNIQUE (employee_id, valid_from) refuses). Likewise a sequence from a constant origin
+    summed past the column's latest value (the data's end) after a sibling on or past it, which
+    `_within_latest` leaves no room before it: a store's days after its last one on the data's last
+    day (10 of 286 generated days of an untrained model's two-week panel past the data's end)."""
     n = len(next(iter(cols.values()))) if cols else 0
     out = np.zeros(n, dtype=bool)
     for b, o in orderings.items():
+        if o.after_sibling and o.origin is not None and o.extreme is not None and b in cols and siblings is not None:
+            out |= _past_latest(as_numbers(cols[b], _kind(o)), o, _siblings(siblings, b))
         if not (o.after_sibling and o.cap and o.cap_from_parent and o.dated) or b not in cols or siblings is None:
             continue
         start, cap = as_numbers(cols[b], _kind(o)), _cap_values(o, cols, parent, n)
@@ -968,6 +973,13 @@ def without_room(
         with np.errstate(invalid="ignore"):
             out |= (o.sign * (start - cap) >= 0) & (o.sign * (previous - cap) >= 0)
     return out
+
+
+def _past_latest(values: np.ndarray, o: Ordering, siblings: np.ndarray) -> np.ndarray:
+    """Whether each value is past the column's latest (`o.extreme`) after a previous sibling on or past it."""
+    previous = pd.Series(values).groupby(siblings).shift(1).to_numpy(np.float64, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        return (o.sign * (values - o.extreme) > 0) & (o.sign * (previous - o.extreme) >= 0)
 
 
 def warn_past_extremes(
