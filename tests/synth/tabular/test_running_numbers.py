@@ -217,6 +217,9 @@ def test_a_version_number_counts_its_rows_from_one(tiny_size):
     model = TabularModel.build(pre, size=tiny_size)  # untrained: first offsets and steps drawn at random
     assert misnumbered(model.generate(300, seed=0)) == 0
     pre.orderings["version"]["version_no"] = replace(o, first_fixed=None, step_fixed=None)  # without: the test can tell
+    # ... nor the numbering of siblings 1..n (`sibling_numbers`), which sets such a column too since cbef409
+    assert [r["column"] for r in pre.stats["sibling_numbers"]] == ["version_no"]
+    pre.stats["sibling_numbers"] = []
     assert misnumbered(model.generate(300, seed=0)) > 50
 
 
