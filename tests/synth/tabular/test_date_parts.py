@@ -260,7 +260,7 @@ def test_no_part_is_set_from_a_stepped_day_drawn_again_past_the_datas_last_day()
     at decoding (`orderings._within_latest`): a weekday set from the day the steps gave is not the
     day decoded (an untrained model's two-week panel of days a day or two apart: 5 of 286 rows
     closed on the Friday a Sunday was drawn again on). Such a day sets no part; past a last day
-    left no room the rows keep their days (they are not drawn again), so their parts."""
+    left no room the rows keep their days (they are not drawn again, or go: `without_room`), so their parts."""
     data = _daily_stores()
     sales = data["sales"]
     data = RelationalData({"store": data["store"], "sales": sales[sales["day"] != "2015-03-05"]}, data.schema)

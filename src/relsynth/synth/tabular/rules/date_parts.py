@@ -268,7 +268,8 @@ def _drawn_again(o, since: int, ns: int) -> bool:
     data's end; `orderings._within_latest`): summed past it with room left from the row before
     (`since`), a part set from `ns` would not be the date's (a Sunday's closing written on the Friday
     it was drawn on: 5 of 286 rows of an untrained model's two-week panel). With no room (the row
-    before on the latest) the rows past it keep their dates."""
+    before on the latest) the rows past it keep their dates, or go where nothing nests under them
+    (`orderings.without_room`)."""
     if o.extreme is None:
         return False
     return o.sign * (float(ns) - o.extreme) > 0 and o.sign * (o.extreme - float(since)) > 0
