@@ -270,6 +270,73 @@ def test_avoid_resamples_texts_equal_to_one_entitys_training_value(songs, traine
         trained.generate(songs, avoid=songs["song"])
 
 
+class SureToEnd(torch.nn.Module):
+    """An LM head that puts nearly all the mass on `end` wherever it may come (a one-word album title the
+    artist's context makes certain: Chinook's `Acústico`, 98 % on `end` after its word)."""
+
+    def __init__(self, head: torch.nn.Module, end: int):
+        super().__init__()
+        self.inner, self.end = head, end
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        logits = self.inner(h).clone()
+        logits[..., self.end] += 30.0
+        return logits
+
+
+def test_avoid_never_ends_a_text_where_it_spells_one_entitys_value(tiny_size):
+    """A model sure to end after one word wrote a training title at every retry, at top_p 0.95 as at 1:
+    resampling at the same settings cannot leave a nucleus of `end` alone. Retries may not end a text
+    where it spells a value to avoid, so none is written while another token may follow; the texts
+    are still the column's words."""
+    words = ["Live", "Acoustic", "Rome", "Blues", "Night", "Gold", "River", "Storm", "Dance", "Dream"]
+    pairs = [f"{a} {b}" for k in (1, 2) for a, b in zip(words, words[k:] + words[:k], strict=True)]
+    # each held by one entity; each word, first or after a space, by two at least: word tokens; texts up to 5 words
+    titles = [*words, *pairs, " ".join(words[:5])]
+    data = RelationalData(
+        {"t": pd.DataFrame({"id": range(1, len(titles) + 1), "title": titles})},
+        Schema(t=Table(id=PrimaryKey(), title=Text())),
+    )
+    preproc = TextPreproc.from_schema_table(data.schema, "t", vocab_size=300).fit(data)
+    torch.manual_seed(0)
+    model = TextModel.build(preproc, size=tiny_size, block_size=32)
+    model.head = SureToEnd(model.head, preproc.end_id)
+    model.trained = True
+    for top_p in (0.95, 1.0):
+        out = model.generate(data, seed=0, top_p=top_p, avoid=data)["t"]["title"]
+        assert model.last_generation["title"]["copies"] == 0 and not out.isin(titles).any()
+        assert all(w in words for t in out for w in t.split())  # words of the column, two or more
+        assert (out.str.split().str.len() >= 2).all() and out.nunique() > 5
+
+
+def test_avoid_draws_again_replacement_words_that_write_one_entitys_value(tiny_size):
+    """In a column of mostly rare words (names), the model spells and each spelled word is replaced by a
+    vocabulary word of its shape: a spelled one-word name became `Acoustics`, one entity's whole name,
+    as often as the words that are some entity's whole name outnumber the others, at every retry.
+    Retries draw such replacements again, so none is left while another word of the shape is not one."""
+    rng = np.random.default_rng(0)
+    made_up = [
+        "".join(rng.choice(list("bdfgklmnprstvz")) + rng.choice(list("aeiou")) for _ in range(3)).title()
+        for _ in range(110)
+    ]
+    solo = ["Acoustics", "Serenade", "Nocturne"]  # one entity's whole name each
+    names = [*solo, *(f"{w} Vrank" for w in [*solo, "Symphony", "Symphony"])]
+    names += [f"{a} {b}" for a, b in zip(made_up[::2], made_up[1::2], strict=True)]
+    data = RelationalData(
+        {"t": pd.DataFrame({"id": range(1, len(names) + 1), "name": names})},
+        Schema(t=Table(id=PrimaryKey(), name=Text())),
+    )
+    preproc = TextPreproc.from_schema_table(data.schema, "t", vocab_size=300).fit(data)
+    assert {*solo, "Symphony"} <= set(preproc.config.words) and preproc.config.stats["name"].rare_word_rate > 0.5
+    torch.manual_seed(0)
+    model = TextModel.build(preproc, size=tiny_size, block_size=32)
+    model.head = SureToEnd(model.head, preproc.end_id)  # one spelled piece, then the end: one word
+    model.trained = True
+    out = model.generate(data, seed=0, top_p=0.95, avoid=data)["t"]["name"]
+    assert model.last_generation["name"]["copies"] == 0 and not out.isin(solo).any()  # 5 of 63 before
+    assert (out == "Symphony").mean() > 0.9  # the one word of that shape no entity holds alone
+
+
 def support_mails(n: int = 48) -> RelationalData:
     """Each customer writes its own address, glued from words every customer uses: 4 x 4 x 10 addresses."""
     rng = np.random.default_rng(0)

@@ -10,6 +10,7 @@ no split character, no lone combining mark, no control character the column neve
 character. A text that reaches `max_text_len` tokens without `end` is cut at its last whole
 character and counted: `model.last_generation[column]["truncated"]`, with a logged warning.
 A copy token is drawn only where its row has that copy word (its parent's text, see `TextPreproc`).
+Texts sampled again for being a training value are never ended where they spell one (`Sampler.sample(avoid=...)`).
 """
 
 from __future__ import annotations
@@ -284,17 +285,28 @@ def _decoder(
     preproc has no word tokens by choice (`word_k=0`); with `word_k` >= 2 and none kept, every
     spelled word is left out (`RareWordReplacer`), never written as spelled. Unpaired bidi controls
     and the broken parts of emoji sequences are dropped (`paired_bidi`, `whole_emoji`), and line breaks the column never wrote are written as its own
-    (`breaks`: `kept_breaks`)."""
+    (`breaks`: `kept_breaks`). `avoid` (texts sampled again for being a training value): a replacement that
+    writes one of them is drawn again, up to `REPLACE_RETRIES` times (a spelled one-word album title
+    replaced by a word of its shape that is itself one album's whole title)."""
     replacer = None
     if preproc.config.word_k and (replace is not None or numbers):
         pairs, share = (replace.word_pairs, replace.pair_share) if replace is not None else (None, 0.0)
         replacer = RareWordReplacer(preproc.config.words, pairs, share, numbers=preproc.config.text_numbers)
 
-    def decode(ids: list[list[int]], rows: list[RowWords]) -> list[str]:
+    def replaced(text: str, row: RowWords, avoid: set[str] | frozenset[str]) -> str:
+        # a copy word stays as the context's do: a parent's code (`copy_codes`) is in no context string
+        given = " ".join([row.context, *row.copies])
+        out, n = replacer(text, rng, given)
+        for _ in range(REPLACE_RETRIES if n else 0):  # nothing replaced: the same text at every draw
+            if out not in avoid:
+                break
+            out = replacer(text, rng, given)[0]
+        return out
+
+    def decode(ids: list[list[int]], rows: list[RowWords], avoid: set[str] | frozenset[str] = frozenset()) -> list[str]:
         texts = preproc.decode_batch(ids, [r.copies for r in rows])
         if replacer is not None:
-            # a copy word stays as the context's do: a parent's code (`copy_codes`) is in no context string
-            texts = [replacer(t, rng, " ".join([r.context, *r.copies]))[0] for t, r in zip(texts, rows, strict=True)]
+            texts = [replaced(t, r, avoid) for t, r in zip(texts, rows, strict=True)]
         # bidi controls paired and emoji sequences made whole before texts are checked: a character dropped
         # later could leave a copy or a repeat
         return [whole_emoji(paired_bidi(kept_breaks(t, breaks or []))) for t in texts]
@@ -303,6 +315,7 @@ def _decoder(
 
 
 COPY_RETRIES = 5  # rounds of resampling the texts that equal a value to avoid
+REPLACE_RETRIES = 16  # draws of a resampled text's replacement words while they write a value to avoid
 
 
 def _values(avoid: RelationalData | None, preproc: TextPreproc, col: str) -> set[str]:
@@ -367,12 +380,17 @@ def _resample_unwanted(
     (HTML whose tags nest at fit) one whose tags do not, or of none of `shapes` (the few a column's texts have at
     fit) (and their flags `cut`: reached the length limit); returns how many copies, repeats and texts with rare
     words are left."""
+    # where the model all but ends a text that spells a training value (after the word `Acústico`, an album
+    # title's context put 97 % on `end`: at top_p 0.95 the nucleus held `end` alone), a retry that draws the
+    # word writes the whole title again: retries may not end a text there
+    spelt = frozenset(v.encode("utf-8").strip() for v in avoid if v.strip())  # "" is left to the empty share
     for _ in range(COPY_RETRIES):
         again = _unwanted(texts, avoid, max_chars, distinct, json, rare, markup, shapes)
         if not again:
             return 0, 0, 0
         found = [rows[i] for i in again]
-        new = decode(sampler.sample([prefixes[i] for i in again], batch_size or DEFAULT_BATCH, rows=found), found)
+        ids = sampler.sample([prefixes[i] for i in again], batch_size or DEFAULT_BATCH, rows=found, avoid=spelt)
+        new = decode(ids, found, avoid)
         for i, t in zip(again, new, strict=True):
             texts[i] = t
         cut[again] = sampler.cut
@@ -495,7 +513,10 @@ class Sampler:
     drawn, so a text never holds a piece only the contexts use (a lab value `dL.28`, from `unit=mg/dL`,
     written by a briefly trained model in 17 of 1,781 rows).
     `cut` flags, per prompt of the last `sample`, the texts cut at `limit` tokens: those whose next
-    token after `limit` was not `end` (a text of exactly `limit` tokens that ends there is whole)."""
+    token after `limit` was not `end` (a text of exactly `limit` tokens that ends there is whole).
+    `sample(avoid=...)`: UTF-8 strings no text may end as (unless no other token may follow): `end` is
+    banned wherever the bytes a text's tokens spell so far (copy tokens as their row's words), without the
+    whitespace around them, are one."""
 
     def __init__(
         self,
@@ -533,12 +554,23 @@ class Sampler:
         self.n_copies: np.ndarray = np.zeros(0, dtype=np.int64)  # per prompt of the batch: its copy words
         self.state: np.ndarray = np.zeros(0, dtype=np.int64)  # per prompt of the batch: pending UTF-8 state
         self.whole: np.ndarray = np.zeros(0, dtype=np.int64)  # per prompt: text tokens up to its last whole char
+        self.token_bytes = pre.token_bytes()
+        self.avoid: frozenset[bytes] = frozenset()  # texts not to end as (`sample`)
+        self.copies: list[list[str]] = []  # per prompt of the batch: its copy words (spelt only under `avoid`)
+        self.spelt: list[bytearray] = []  # per prompt of the batch: the bytes its text spells (only under `avoid`)
 
     def sample(
-        self, prompts: list[list[int]], batch_size: int, desc: str = "", rows: list[RowWords] | None = None
+        self,
+        prompts: list[list[int]],
+        batch_size: int,
+        desc: str = "",
+        rows: list[RowWords] | None = None,
+        avoid: frozenset[bytes] = frozenset(),
     ) -> list[list[int]]:
-        """The text tokens after each prompt; `rows[i].copies`: the copy words prompt i may write."""
+        """The text tokens after each prompt; `rows[i].copies`: the copy words prompt i may write; `avoid`:
+        the UTF-8 texts none may end as (while another token may follow)."""
         prompts = self._fitted(prompts, desc)
+        self.avoid = avoid
         order = np.argsort([len(p) for p in prompts], kind="stable")  # similar lengths share a batch
         out: list[list[int]] = [[] for _ in prompts]
         self.cut = np.zeros(len(prompts), dtype=bool)
@@ -547,6 +579,7 @@ class Sampler:
         n_copies = np.array([len(r.copies) for r in rows] if rows is not None else [0] * len(prompts), dtype=np.int64)
         for idx in batches:
             self.n_copies = n_copies[idx]
+            self.copies = [rows[i].copies for i in idx] if rows is not None else [[] for _ in idx]
             texts, cut = self._batch([prompts[i] for i in idx])
             for i, text in zip(idx, texts, strict=True):
                 out[i] = text
@@ -581,6 +614,7 @@ class Sampler:
         texts: list[list[int]] = [[] for _ in prompts]
         self.state = np.zeros(len(prompts), dtype=np.int64)
         self.whole = np.zeros(len(prompts), dtype=np.int64)
+        self.spelt = [bytearray() for _ in prompts]
         cut = np.zeros(len(prompts), dtype=bool)
         active = np.arange(len(prompts))
         while len(active):
@@ -609,7 +643,8 @@ class Sampler:
             act = rows[r_live]
             first = torch.tensor([not texts[b] for b in act], device=self.device)
             live_logits = logits[torch.from_numpy(r_live).to(self.device)]
-            tok = self._pick(live_logits, first, self.state[act], self.n_copies[act]).cpu().numpy()
+            no_end = self._spells_avoided(act, texts) if self.avoid else None
+            tok = self._pick(live_logits, first, self.state[act], self.n_copies[act], no_end).cpu().numpy()
             done = tok == self.end
             self.state[act] = self.utf8.advance(self.state[act], tok)
             for r, b in enumerate(act):
@@ -620,6 +655,8 @@ class Sampler:
                     del texts[b][self.whole[b] :]  # never a split character
                 else:
                     texts[b].append(int(tok[r]))
+                    if self.avoid:
+                        self.spelt[b] += self._bytes(b, int(tok[r]))
                     if not self.utf8.states[self.state[b]][0]:
                         self.whole[b] = len(texts[b])
             live[r_live[done]] = False
@@ -636,6 +673,21 @@ class Sampler:
             logits = self.model.head(h).float()  # (A, V)
             fed += 1
 
+    def _bytes(self, b: int, tok: int) -> bytes:
+        """What token `tok` writes in batch row `b`'s text (a copy token: its row's word, as `decode`)."""
+        if tok < self.model.preproc.copy_base:
+            return self.token_bytes[tok]
+        slot, spaced = divmod(tok - self.model.preproc.copy_base, 2)
+        words = self.copies[b]
+        return ((" " if spaced else "") + words[slot]).encode("utf-8") if slot < len(words) else b""
+
+    def _spells_avoided(self, act: np.ndarray, texts: list[list[int]]) -> torch.Tensor:
+        """Per row of `act`: whether its text so far spells a text to avoid (so `end` may not come next),
+        short of the limit (a text there can only end, or be cut as it is)."""
+        # spaces around it too ("Gold " reads as "Gold"): the end of a text to avoid is then a word or mark away
+        spells = [len(texts[b]) < self.limit and bytes(self.spelt[b].strip()) in self.avoid for b in act]
+        return torch.tensor(spells, dtype=torch.bool, device=self.device)
+
     def _keep(self, prefix_len: int) -> int:
         """Text tokens kept when a window slides: those a later training window scores after."""
         room = self.block - prefix_len + 1
@@ -647,7 +699,14 @@ class Sampler:
         )  # (A, 1, d)
         return self.model.head(h[:, -1]).float()  # (A, V)
 
-    def _pick(self, logits: torch.Tensor, first: torch.Tensor, state: np.ndarray, n_copies: np.ndarray) -> torch.Tensor:
+    def _pick(
+        self,
+        logits: torch.Tensor,
+        first: torch.Tensor,
+        state: np.ndarray,
+        n_copies: np.ndarray,
+        no_end: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         logits = logits.clone()
         logits[:, self.banned] = -torch.inf
         if len(self.copy_ids):  # a copy token only where the row has that copy word
@@ -661,6 +720,8 @@ class Sampler:
             logits[rows[:, None], self.first_banned[None, :]] = -torch.inf
         if not self.allow_empty:
             logits[first, self.end] = -torch.inf
+        if no_end is not None:  # a text to avoid: only where nothing else may follow (below)
+            logits[no_end, self.end] = -torch.inf
         dead = logits.amax(-1) == -torch.inf
         if dead.any():  # no token may follow (the masks should prevent it): end the text rather than fail
             logits[dead, self.end] = 0.0

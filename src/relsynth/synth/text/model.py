@@ -273,7 +273,9 @@ class TextModel(nn.Module):
         are counted in `self.last_generation[column]["truncated"]` (and logged).
 
         `avoid` (the training data): a text equal to one of that column's values there is sampled
-        again (up to `COPY_RETRIES` times), so whole training values are not replayed; copies
+        again (up to `COPY_RETRIES` times), so whole training values are not replayed: a text sampled
+        again is never ended where it spells one while another token may follow, and its replaced words
+        (`spell_words="replace"`) are drawn again while they write one; copies
         left are counted in `self.last_generation[column]["copies"]` (and logged); so is a text
         writing whole a string between spaces that fewer than `word_k` entities wrote there and the
         tokenizer cuts in pieces (an e-mail address, `ORD-123456`: each piece a common word token),
