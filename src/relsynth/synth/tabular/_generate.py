@@ -609,7 +609,8 @@ def _run_pool(
     for t, rules in carried.items():
         at_carried[t, [column for _, column in rules]] = True
     # a store's weekday set from its day's step token, before the row's other columns read it (none in older models)
-    dated = stepped_parts(pre, pre.stats.get("date_parts", []))
+    # ... and a series' calendar label (`series_calendars`: none in older models)
+    dated = stepped_parts(pre, pre.stats.get("date_parts", []) + pre.stats.get("series_calendars", []))
     at_dated = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a stepped date with parts
     for t, rules in dated.at.items():
         at_dated[g.index[t], list(rules)] = True

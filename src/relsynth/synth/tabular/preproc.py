@@ -129,6 +129,7 @@ from relsynth.synth.tabular.rules.prefixed_codes import prefixed_codes
 from relsynth.synth.tabular.rules.range_labels import find_range_labels
 from relsynth.synth.tabular.rules.ratio_ranges import find_ratio_ranges
 from relsynth.synth.tabular.rules.running_sums import find_running_sums, without_floor_on_formulas
+from relsynth.synth.tabular.rules.series_calendars import calendar_label, find_series_calendars, with_calendars
 from relsynth.synth.tabular.rules.shared_values import find_shared_values, set_columns
 from relsynth.synth.tabular.rules.sibling_numbers import find_sibling_numbers
 from relsynth.synth.tabular.rules.sibling_spans import find_sibling_spans
@@ -285,13 +286,15 @@ class TabularPreproc:
         float (9007199254740993 read as ...992, its rules' results written back ...992 and ...994);
         those are left to NumericPreproc's exact int64 path. Nor a composite key's columns, which
         name rows (a sub-task's (tenant_id, parent_id)): a bracket formula read parent_id as a rate of
-        id and wrote parents that were no earlier sub-task."""
+        id and wrote parents that were no earlier sub-task. Nor a field outside the schema (a series'
+        calendar label, `series_calendars`)."""
         t = self.schema.tables[table]
         keys = set(t.composite_key or ()) | {c for fk in t.composite_fks for c in fk.columns}
         return [
             c
             for c in columns
-            if t.columns[c].kind in (Column.NUMERIC, Column.INTEGER)
+            if c in t.columns
+            and t.columns[c].kind in (Column.NUMERIC, Column.INTEGER)
             and (table, c) not in self.past_float
             and c not in keys
         ]
@@ -436,7 +439,14 @@ class TabularPreproc:
 
         offset_tables: dict[str, pd.DataFrame] = {}  # each table's offsets, computed once for all its ordered columns
 
+        # a series' stepped date's month, a field the model reads beside it (`series_calendars`)
+        calendars = find_series_calendars(self, data) if self.keep_orders else []
+        derived = {(r["table"], r["column"]): r for r in calendars}
+
         def fit_column(table: str, col: str) -> ColumnPreproc:
+            if (rule := derived.get((table, col))) is not None:
+                label = calendar_label(data[table][rule["date"]], rule["part"])
+                return CategoricalPreproc(min_count=self.min_count).fit(label.rename(f"{table}.{col}"))
             pre = fit_values(table, col)
             if data.whole and data.whole.nulls[table].get(col) and hasattr(pre, "has_missing"):
                 pre.has_missing = True  # nulls of the whole database the sample missed: generated too
@@ -473,7 +483,7 @@ class TabularPreproc:
                 pd.Series(child_counts(data, self.schema, child)), whole=whole
             )
 
-        self._build_layouts(data, fit_column, fit_count)
+        self._build_layouts(data, fit_column, fit_count, calendars)
         self.fitted = True
         dependencies = find_dependencies(self, data)  # after the layouts: their categories are the tokens
         lengths = entity_lengths(self, data)  # not self.transform(data): fit stays light on large data
@@ -519,6 +529,7 @@ class TabularPreproc:
             # ... or which interval of a number or a share it lies in (a grade's A from 90 % of the maximum)
             "interval_labels": find_interval_labels(self, data, {(r["table"], r["column"]) for r in signs + ranges}),
             "date_parts": find_date_parts(self, data),  # a calendar's day name, month, quarter of its date
+            "series_calendars": calendars,  # ... or a field outside the schema: a stepped date's month
             "month_steps": find_month_steps(self, data),  # a policy's end, 12 months after its start less a day
             "spelled_values": spelled,  # texts spelling a number of their row (a lab value's '0.94')
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
@@ -1037,11 +1048,13 @@ class TabularPreproc:
         data: RelationalData,
         fit_column: Callable[[str, str], ColumnPreproc],
         fit_count: Callable[[str, str], ColumnPreproc],
+        calendars: Sequence[dict] = (),
     ) -> None:
         """The grammar: per table, depth first, its field slots then one count slot per child table.
 
         `fit_column(table, col)` and `fit_count(table, child)` return each slot's fitted
-        preprocessor (plainly here, with DP mechanisms in `_dp_fit`)."""
+        preprocessor (plainly here, with DP mechanisms in `_dp_fit`); `calendars`: fields outside
+        the schema, each right after its date (`series_calendars`)."""
         self.layouts, self.slots = {}, []
         offset = N_SPECIAL
         if all(len(data[r]) == 0 for r in self.schema.roots):
@@ -1052,6 +1065,8 @@ class TabularPreproc:
             if len(data[table]) == 0:
                 log.warning("table %r is empty: it stays empty in the synthetic database", table)
             fields, children = self.modelled_columns(table), self.schema.children(table)
+            for r in (r for r in calendars if r["table"] == table):
+                fields.insert(fields.index(r["date"]) + 1, r["column"])
             layout = TableLayout(table, fields or ([PLACEHOLDER] if not children else []), children)
             for col in layout.fields:
                 pre = _placeholder() if col == PLACEHOLDER else fit_column(table, col)
@@ -1126,6 +1141,7 @@ class TabularPreproc:
         `siblings`: each row's parent (any labels; offsets from the previous sibling need it)."""
         layout = self.layouts[table]
         fields = layout.fields[: layout.n_fields if n_fields is None else n_fields]
+        df = with_calendars(df, self.stats.get("series_calendars", []), table)  # none in older models
         df = with_offsets(df, self.orderings.get(table, {}), parent, siblings)
         out = np.empty((len(df), len(fields)), dtype=np.int64)
         for j, (col, slot_id) in enumerate(zip(fields, layout.slots, strict=False)):

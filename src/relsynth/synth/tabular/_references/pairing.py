@@ -12,7 +12,7 @@ from scipy.optimize import linear_sum_assignment
 from relsynth.relational import Column
 from relsynth.relational.orders import DATED, as_numbers
 from relsynth.synth.tabular.encoders import NumericPreproc
-from relsynth.synth.tabular.grammar import PAD, PLACEHOLDER
+from relsynth.synth.tabular.grammar import PAD
 
 BLOCK = 256  # referencing rows paired with slots per assignment
 MAX_GROUPS = 32  # a number's tokens are read in at most this many groups of neighbouring values
@@ -44,7 +44,8 @@ def feature_fields(pre, table: str) -> list[int]:
     """Positions in `table`'s header of the fields an affinity reads: its modelled columns, not
     those modelled as offsets (`orderings`: their tokens mean something else in each row)."""
     offsets = {b for b, o in pre.orderings.get(table, {}).items() if not o.loose}  # a loose one holds its value
-    return [j for j, col in enumerate(pre.layouts[table].fields) if col != PLACEHOLDER and col not in offsets]
+    columns = pre.schema.tables[table].columns  # not a field outside the schema (a series' calendar label)
+    return [j for j, col in enumerate(pre.layouts[table].fields) if col in columns and col not in offsets]
 
 
 def field_tokens(pre, table: str, df: pd.DataFrame) -> np.ndarray:

@@ -217,7 +217,7 @@ def stepped_parts(pre, rules: list[dict]) -> SteppedParts:
     for r in rules:
         table, layout = r["table"], pre.layouts.get(r["table"])
         o = pre.orderings.get(table, {}).get(r["date"])
-        if layout is None or o is None or not _stepped(o) or r["column"] not in layout.fields:
+        if layout is None or o is None or not is_stepped(o) or r["column"] not in layout.fields:
             continue
         d, p = layout.fields.index(r["date"]), layout.fields.index(r["column"])
         if p < d or not (values := _part_tokens(pre, table, r["column"])):
@@ -227,7 +227,7 @@ def stepped_parts(pre, rules: list[dict]) -> SteppedParts:
     return out
 
 
-def _stepped(o) -> bool:
+def is_stepped(o) -> bool:
     """Whether a date's value is its previous sibling's plus its own offset, the first's from the
     order's origin, in seconds (`orderings.with_offsets`): nothing else moves its base."""
     plain = o.bound is None and o.floor is None and o.first_quantiles is None and o.walk_key is None
