@@ -544,5 +544,6 @@ def _identifier_null_rates(pre, table: str, fmt: dict, mat: np.ndarray) -> np.nd
     models, DP fits: the overall rate)."""
     if not fmt.get("null_by"):
         return None
-    tokens = coarse_tokens(pre, int(fmt["null_groups"]))[mat[:, feature_fields(pre, table)]]
-    return row_null_shares(fmt["null_by"], tokens, float(fmt.get("null_rate", 0.0)))
+    raw = mat[:, feature_fields(pre, table)]
+    tokens = coarse_tokens(pre, int(fmt["null_groups"]))[raw]
+    return row_null_shares(fmt["null_by"], tokens, float(fmt.get("null_rate", 0.0)), raw)

@@ -38,13 +38,15 @@ from relsynth.synth.tabular._references.degrees import ranked
 from relsynth.synth.tabular._references.depths import max_depth
 from relsynth.synth.tabular._references.pairing import (
     coarse_tokens,
+    feature_fields,
     field_tokens,
     n_groups,
     with_parent_row,
+    with_points_apart,
 )
 from relsynth.synth.tabular._references.same_values import same_values
 from relsynth.synth.tabular._references.siblings import named_by_sibling
-from relsynth.synth.tabular.encoders import _plain
+from relsynth.synth.tabular.encoders import NumericPreproc, _plain
 from relsynth.synth.tabular.rules.unique_labels import met_across, never_repeated_sets, never_repeated_with
 from relsynth.synth.tabular.rules.unique_sets import declared_pair
 
@@ -260,9 +262,36 @@ def null_by(pre, table: str, rows: pd.DataFrame, null: np.ndarray, coarse: np.nd
     post, an answer always one; `core.nulls.telling_column`), with the null share of each of its
     tokens seen in `min_count` rows at least; None where none does. Generation then draws each
     row's key null by its own token's share, not every row by the overall one."""
-    tokens = coarse[field_tokens(pre, table, rows)]
+    raw = field_tokens(pre, table, rows)
+    tokens = with_points_apart(coarse[raw], raw, pure_points(pre, table, raw, coarse, null))
     found = telling_column(((j, tokens[:, j]) for j in range(tokens.shape[1])), null, pre.min_count)
     return None if found is None else [found[0], [[int(t), share] for t, share in found[1]]]
+
+
+def pure_points(pre, table: str, raw: np.ndarray, coarse: np.ndarray, null: np.ndarray) -> list[int]:
+    """The exact points of `table`'s numbers (`NumericPreproc.points`) read in a group with other
+    tokens (`coarse`) whose `min_count` rows at least are all null or none, while the rest of the
+    group is not so (a customer with credit limit exactly 0 never has a sales rep; the lowest limits
+    beside it always one): read apart from their group, so the null share of the point is its own
+    (1.0, not the group's 0.438)."""
+    layout, out = pre.layouts[table], []
+    for j, field in enumerate(feature_fields(pre, table)):
+        slot = pre.slots[layout.slots[field]]
+        if not isinstance(slot.preproc, NumericPreproc):
+            continue
+        for t in _grouped_points(slot, coarse):
+            held = raw[:, j] == t
+            mine, rest = null[held], null[(coarse[raw[:, j]] == coarse[t]) & ~held]
+            if len(mine) >= pre.min_count and len(rest) and mine.min() == mine.max() and (rest != mine[0]).any():
+                out.append(t)
+    return out
+
+
+def _grouped_points(slot, coarse: np.ndarray) -> list[int]:
+    """The global tokens of `slot`'s exact points that `coarse` reads in a group with other tokens."""
+    ids = np.arange(slot.offset + 1, slot.offset + 1 + len(slot.preproc.points))
+    ranged = coarse[slot.offset + 1 : slot.offset + slot.preproc.n_tokens]
+    return [int(t) for t in ids if (ranged == coarse[t]).sum() > 1]
 
 
 def apart(data: RelationalData, e: Edge) -> list[str]:

@@ -30,10 +30,12 @@ from relsynth.synth.tabular._references.pairing import (
     MAX_GROUPS,
     Affinity,
     ReferenceOrders,
+    apart_points,
     coarse_tokens,
     feature_fields,
     pair_up,
     with_parent_row,
+    with_points_apart,
 )
 from relsynth.synth.tabular._references.same_values import SameValues, Summed
 from relsynth.synth.tabular._references.siblings import keep_sibling_named
@@ -266,13 +268,11 @@ def assign_reference(
     if len(keys[e.parent]) == 0 and len(tables[table]) and null_share < 1.0:
         warn_nothing_to_name(e.child, e.fk, e.parent, len(tables[table]), null_share)
     coarse = coarse_tokens(pre, int(fitted.get("groups", MAX_GROUPS)))
-    pick = [
-        coarse[referencing_headers(pre, tables, keys, headers, table)],
-        coarse[headers[e.parent][:, feature_fields(pre, e.parent)]],
-    ]
+    raw = referencing_headers(pre, tables, keys, headers, table)
+    pick = [coarse[raw], coarse[headers[e.parent][:, feature_fields(pre, e.parent)]]]
     cells = fitted.get("affinity") or []
     scores = effect_scores({int(t): m for t, m in fitted.get("degree_effects") or []}, pick[1])
-    nulls = row_null_shares(fitted.get("null_by"), pick[0], null_share)
+    nulls = row_null_shares(fitted.get("null_by"), pick[0], null_share, raw)
     unnamed = np.isin(pick[1], fitted.get("never_named") or []).any(axis=1)
     for child in fitted.get("never_named_with") or []:  # a category holding products names no subcategory
         unnamed |= keys[e.parent].isin(tables[child][schema.parent(child).fk]).to_numpy()
@@ -547,15 +547,20 @@ def warn_over_room(drawn: pd.Series, keys: pd.Series, room: np.ndarray, name: st
         )
 
 
-def row_null_shares(null_by: list | None, tokens: np.ndarray, null_share: float) -> np.ndarray:
+def row_null_shares(
+    null_by: list | None, tokens: np.ndarray, null_share: float, raw: np.ndarray | None = None
+) -> np.ndarray:
     """Each generated row's chance that its key is null: its token's share in the field that tells
     (`null_by`: a question's parent post never, an answer's always), else the overall `null_share`;
-    `tokens`: the rows' `feature_fields` tokens, as the fit read them."""
+    `tokens`: the rows' `feature_fields` tokens, as the fit read them (coarse), `raw` the same
+    before grouping, for the exact points fitted apart (`fit.pure_points`: a credit limit of 0)."""
     out = np.full(len(tokens), null_share, dtype=np.float64)
     if null_by:
         field, shares = null_by
         lookup = dict((int(t), float(x)) for t, x in shares)
         column = tokens[:, int(field)]
+        if raw is not None:
+            column = with_points_apart(column, raw[:, int(field)], apart_points(shares))
         known = np.isin(column, list(lookup))
         out[known] = [lookup[int(t)] for t in column[known]]
     return out

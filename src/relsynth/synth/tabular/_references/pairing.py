@@ -40,6 +40,20 @@ def coarse_tokens(pre, groups: int) -> np.ndarray:
     return out
 
 
+def with_points_apart(tokens: np.ndarray, raw: np.ndarray, points) -> np.ndarray:
+    """`tokens` (coarse) with each of `raw`'s exact `points` read apart from its group, as -1 - its
+    token (no token id is negative): a null share then holds for the point alone."""
+    points = np.asarray(list(points), dtype=np.int64)
+    if not len(points):
+        return tokens
+    return np.where(np.isin(raw, points), -1 - raw, tokens)
+
+
+def apart_points(shares) -> list[int]:
+    """The exact points a null share was fitted for apart from their group (`with_points_apart`)."""
+    return [-1 - int(t) for t, _ in shares if int(t) < 0]
+
+
 def feature_fields(pre, table: str) -> list[int]:
     """Positions in `table`'s header of the fields an affinity reads: its modelled columns, not
     those modelled as offsets (`orderings`: their tokens mean something else in each row)."""
