@@ -35,7 +35,7 @@ from relsynth.synth.tabular._references import (
     unique_with_rows,
 )
 from relsynth.synth.tabular._references.generate import row_null_shares, steps_dated_first
-from relsynth.synth.tabular._references.pairing import coarse_tokens, feature_fields
+from relsynth.synth.tabular._references.pairing import coarse_tokens, feature_fields, with_parent_row
 from relsynth.synth.tabular._tables import distinct_days, yyyymmdd
 from relsynth.synth.tabular.encoders import NumericPreproc
 from relsynth.synth.tabular.orderings import from_offsets, warn_past_extremes, without_room
@@ -259,7 +259,9 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
                 keys[table] = keys[table].iloc[np.argsort(date_order(cols[dated]))].reset_index(drop=True)
             cols[pk] = keys[table]
         for col, fmt in pre.stats.get("identifiers", {}).get(table, {}).items():  # none in older models
-            rates = _identifier_null_rates(pre, table, fmt, mats[table])
+            rates = _identifier_null_rates(
+                pre, table, fmt, mats, None if edge is None else np.asarray(parents[table], np.int64)
+            )
             if follows_row(fmt):  # drawn once the values they follow are final (`_dependent_identifiers`)
                 cols[col] = _pending_codes(n, rates, rng)
             else:
@@ -538,12 +540,17 @@ def _shaped_keys(n: int, alphabets: list[str]) -> list[str]:
     return out
 
 
-def _identifier_null_rates(pre, table: str, fmt: dict, mat: np.ndarray) -> np.ndarray | None:
+def _identifier_null_rates(
+    pre, table: str, fmt: dict, mats: dict[str, np.ndarray], at: np.ndarray | None
+) -> np.ndarray | None:
     """Each generated row's chance that its code is null, by its token in the field that tells
-    (`fmt["null_by"]`: a tracking number on shipped events only); None where none does (older
-    models, DP fits: the overall rate)."""
+    (`fmt["null_by"]`: a tracking number on shipped events only), its own row's or its parent row's
+    (`at`: each row's position among the parent's rows; an order line's on offline orders only);
+    None where none does (older models, DP fits: the overall rate)."""
     if not fmt.get("null_by"):
         return None
-    raw = mat[:, feature_fields(pre, table)]
+    raw, nest = mats[table][:, feature_fields(pre, table)], pre.schema.parent(table)
+    if nest is not None and at is not None and nest.parent in mats:
+        raw = with_parent_row(raw, mats[nest.parent][:, feature_fields(pre, nest.parent)], at)
     tokens = coarse_tokens(pre, int(fmt["null_groups"]))[raw]
     return row_null_shares(fmt["null_by"], tokens, float(fmt.get("null_rate", 0.0)), raw)

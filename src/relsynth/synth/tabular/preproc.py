@@ -53,6 +53,7 @@ from relsynth.synth.tabular._references import (
     unique_links,
 )
 from relsynth.synth.tabular._references.fit import null_by as reference_null_by
+from relsynth.synth.tabular._references.fit import referencing_tokens
 from relsynth.synth.tabular._references.pairing import coarse_tokens, n_groups
 from relsynth.synth.tabular._tables import child_counts, key_date, pk_format, records
 from relsynth.synth.tabular.encoders import (
@@ -730,11 +731,13 @@ class TabularPreproc:
 
     def _identifier_nulls(self, data: RelationalData, table: str, column: str) -> dict:
         """{"null_by", "null_groups"}: the null rate of an identifier per token of the row's field
-        that best tells (a shipment's tracking number, null on every other event), read as a
-        reference's null share is (`_references.fit.null_by`); {} where no field tells."""
+        that best tells (a shipment's tracking number, null on every other event), or of its parent
+        row's (an order line's tracking number, null on online orders), read as a reference's null
+        share is (`_references.fit.null_by`); {} where no field tells."""
         groups = n_groups(len(data[table]), self.min_count)
         null = data[table][column].isna().to_numpy()
-        found = reference_null_by(self, table, data[table], null, coarse_tokens(self, groups))
+        raw = referencing_tokens(self, data, table)
+        found = reference_null_by(self, table, data[table], null, coarse_tokens(self, groups), raw)
         return {} if found is None else {"null_by": found, "null_groups": groups}
 
     def _find_orderings(

@@ -256,13 +256,17 @@ def degree_cap(data: RelationalData, e: Edge, degrees: np.ndarray, skip=frozense
     return None if best is None else best[1]
 
 
-def null_by(pre, table: str, rows: pd.DataFrame, null: np.ndarray, coarse: np.ndarray) -> list | None:
+def null_by(
+    pre, table: str, rows: pd.DataFrame, null: np.ndarray, coarse: np.ndarray, raw: np.ndarray | None = None
+) -> list | None:
     """[field, [[token, null share], ...]]: the one field of `table`'s rows (a position in
     `feature_fields`) whose tokens best tell which rows' keys are `null` (a question has no parent
     post, an answer always one; `core.nulls.telling_column`), with the null share of each of its
     tokens seen in `min_count` rows at least; None where none does. Generation then draws each
-    row's key null by its own token's share, not every row by the overall one."""
-    raw = field_tokens(pre, table, rows)
+    row's key null by its own token's share, not every row by the overall one. `raw`: the rows'
+    tokens where they are read with more fields than their own (`referencing_tokens`: their parent
+    row's after them)."""
+    raw = field_tokens(pre, table, rows) if raw is None else raw
     tokens = with_points_apart(coarse[raw], raw, pure_points(pre, table, raw, coarse, null))
     found = telling_column(((j, tokens[:, j]) for j in range(tokens.shape[1])), null, pre.min_count)
     return None if found is None else [found[0], [[int(t), share] for t, share in found[1]]]
