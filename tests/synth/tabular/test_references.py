@@ -2430,3 +2430,54 @@ def test_a_reference_null_exactly_at_one_value_of_a_number_stays_null_there_alon
     for seed in range(3):
         customer = pre.inverse_transform(pre.transform(data), seed=seed)["customer"]
         assert ((customer["credit"] == 0) == customer["rep"].isna()).all()
+
+
+def dated_lines(seed: int = 0, n_orders: int = 300, n_products: int = 60) -> RelationalData:
+    """order -> line (nested), line -> product (a reference): each order's lines name distinct products
+    already on sale at the order's date (each product's `since`, spread over two years)."""
+    rng = np.random.default_rng(seed)
+    since = pd.Timestamp("2020-01-01") + pd.to_timedelta(np.sort(rng.integers(0, 600, n_products)), unit="D")
+    dates = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 730, n_orders), unit="D")
+    rows = []
+    for i, day in enumerate(dates):
+        sold = np.flatnonzero(since <= day)
+        for p in rng.choice(sold, min(len(sold), int(rng.integers(1, 7))), replace=False):
+            rows.append((i + 1, int(p) + 1, int(rng.integers(1, 5))))
+    lines = pd.DataFrame(rows, columns=["order", "product", "qty"])
+    lines.insert(0, "id", np.arange(1, len(lines) + 1))
+    tables = {
+        "order": pd.DataFrame({"id": np.arange(1, n_orders + 1), "day": dates}),
+        "line": lines,
+        "product": pd.DataFrame({"id": np.arange(1, n_products + 1), "since": since}),
+    }
+    schema = Schema(
+        order=Table(id=PrimaryKey(), day=Date()),
+        line=Table(
+            id=PrimaryKey(), order=ForeignKey("order"), product=ForeignKey("product", nest=False), qty=Integer()
+        ),
+        product=Table(id=PrimaryKey(), since=Date()),
+    )
+    return RelationalData(tables, schema)
+
+
+def test_a_line_names_a_product_already_on_sale_at_its_parents_date():
+    """An order line names a product whose first day on sale is not after its order's date, in every
+    row of the data, but pairing in blocks and the swaps keeping an order's products distinct left
+    157 of 2,696 lines of an AdventureWorks-like database dated before their product (here 52 of
+    1,103). Generation now swaps the keys of rows breaking such an order with other rows' where both
+    then keep it (`kept_in_order`), degrees and distinct keys kept."""
+    data = dated_lines()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert ["day", "since", 1, "parent"] in pre.stats["references"]["line.product"]["orders"]
+    for seed in range(3):
+        out = pre.inverse_transform(pre.transform(data), seed=seed)
+        line = out["line"]
+        day = line["order"].map(out["order"].set_index("id")["day"])
+        since = line["product"].map(out["product"].set_index("id")["since"])
+        starts = np.sort(out["product"]["since"].to_numpy())
+        on_sale = pd.Series(np.searchsorted(starts, day.to_numpy(), side="right"), index=day.index)
+        lines = line.groupby("order")["id"].transform("size")
+        # none left but where its order (dated by its own bin's draw) has more lines than products on sale
+        assert ((day >= since) | (lines > on_sale)).all(), int((day < since).sum())
+        assert (day < since).sum() <= 5  # 52 to 55 before
+        assert not line.duplicated(["order", "product"]).any()

@@ -141,6 +141,12 @@ class ReferenceOrders:
             broken = (self.signs[:, None, None] * gap < 0).sum(axis=0)
         return -self.BROKEN * broken
 
+    def broken(self, children: np.ndarray, parents: np.ndarray) -> np.ndarray:
+        """(len(children),) whether child k paired with parent k breaks an order."""
+        gap = self.child[:, children] - self.parent[:, parents]
+        with np.errstate(invalid="ignore"):
+            return (self.signs[:, None] * gap < 0).any(axis=0)
+
 
 def pair_up(
     rows: np.ndarray,
