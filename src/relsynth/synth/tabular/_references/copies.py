@@ -81,7 +81,8 @@ def chance(a: pd.Series, b: pd.Series) -> float:
     """How often two independent draws, one from each column, are equal."""
     pa, pb = a.value_counts(normalize=True), b.value_counts(normalize=True)
     common = pa.index.intersection(pb.index)
-    return float((pa[common] * pb[common]).sum())
+    # reindex, not pa[common]: an index of flags (False, True) would be read as a mask
+    return float((pa.reindex(common) * pb.reindex(common)).sum())
 
 
 def copy_values(
