@@ -2307,6 +2307,43 @@ def test_a_surplus_or_shortfall_of_rows_naming_every_row_once_is_relabelled():
         assert len(out["disp"]) == len(disp) and out["disp"].groupby("account").size().max() == 2
 
 
+def test_relabelled_rows_take_the_columns_that_follow_their_new_label():
+    """A disposition's rights follow its type (OWNER: full, DISPONENT: view) and its limit is
+    missing for a DISPONENT only. Relabelling the 10 OWNER rows too many (or the 10 too few) changed
+    the type alone: 10 of 288 rows kept the rights and limit of their old type. They now take those
+    of a row of their new type."""
+    base, rng = owners(), np.random.default_rng(1)
+    owner = base["disp"]["type"] == "OWNER"
+    disp = base["disp"].assign(
+        rights=np.where(owner, "full", "view"),
+        limit=np.where(owner, np.round(rng.lognormal(7, 1, len(owner)), 2), np.nan),
+    )
+    schema = Schema(
+        client=base.schema.tables["client"],
+        account=base.schema.tables["account"],
+        disp=Table(
+            id=PrimaryKey(),
+            client=ForeignKey("client"),
+            account=ForeignKey("account"),
+            type=Categorical(),
+            rights=Categorical(),
+            limit=Numeric(),
+        ),
+    )
+    data = RelationalData({**base.data, "disp": disp}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    for drawn, label in (("DISPONENT", "OWNER"), ("OWNER", "DISPONENT")):
+        d = disp.copy()
+        idx = d.index[d["type"] == drawn][:10]
+        d.loc[idx, ["type", "rights", "limit"]] = (
+            [label, "full", 1000.0] if label == "OWNER" else [label, "view", np.nan]
+        )
+        out = pre.inverse_transform(pre.transform(RelationalData({**data.data, "disp": d}, schema)), seed=0)["disp"]
+        owns = out["type"] == "OWNER"
+        assert (owns == (out["rights"] == "full")).all() and (owns == out["limit"].notna()).all()
+        assert (out[owns].groupby("account").size().reindex(out["account"].unique(), fill_value=0) == 1).all()
+
+
 def districts(seed: int = 0, n: int = 400, same: float = 0.8) -> RelationalData:
     """district (a lookup of 25); client (its district) -> disp (nested, one a client) naming an
     account (a reference, one a client) of the client's own district in a share `same` of rows."""

@@ -365,7 +365,7 @@ def assign_reference(
         elif e.parent == table:
             drawn = draw(rows, rows).set_axis(rows).sort_index()
         elif one := fitted.get("one_each"):  # one OWNER an account: those rows deal each account once
-            even_once_labels(schema, tables, keys, table, rows, len(keys[e.parent]), one, rng, f"{table}.{e.fk}")
+            even_once_labels(pre, tables, keys, table, rows, len(keys[e.parent]), one, rng, f"{table}.{e.fk}")
             once, rest = once_rows(
                 tables[table][one["column"]].iloc[rows], len(keys[e.parent]), one, rng, f"{table}.{e.fk}"
             )
@@ -398,7 +398,7 @@ def assign_reference(
 
 
 def even_once_labels(
-    schema, tables, keys, table: str, rows: np.ndarray, n_targets: int, one: dict, rng: np.random.Generator, name: str
+    pre, tables, keys, table: str, rows: np.ndarray, n_targets: int, one: dict, rng: np.random.Generator, name: str
 ) -> None:
     """Relabel (in place) rows of `table` (positions `rows`) so that as many hold one of `one`'s labels
     (`one_each`: an OWNER disposition) as there are rows to name once each (`n_targets`): the
@@ -406,8 +406,9 @@ def even_once_labels(
     two, where every account of the data has one. A surplus takes the label the other rows hold
     most often (a DISPONENT), a shortfall takes the row's once label from other rows; rows nothing
     is nested under or references first (a card was drawn for its OWNER), then at random. Left as
-    drawn where no other label was generated (`once_rows` warns of the surplus)."""
-    column = one["column"]
+    drawn where no other label was generated (`once_rows` warns of the surplus). The columns that
+    follow the label in the row (`label_followers`: a disposition's rights and limit) follow it."""
+    schema, column = pre.schema, one["column"]
     labels = tables[table][column].iloc[rows].reset_index(drop=True)
     plain = labels.map(_plain, na_action="ignore")
     held, other = plain.isin(one["labels"]).to_numpy(), (plain.notna() & ~plain.isin(one["labels"])).to_numpy()
@@ -421,6 +422,8 @@ def even_once_labels(
     candidates = candidates[np.lexsort((rng.random(len(candidates)), ~free[candidates]))]  # free rows first
     moved = rows[candidates[: abs(surplus)]]
     tables[table].iloc[moved, tables[table].columns.get_loc(column)] = new
+    donors = rows[np.flatnonzero(labels.eq(new).fillna(False).to_numpy(dtype=bool))]  # not moved: the other side
+    follow_label(tables[table], label_followers(pre.stats, table, column), moved, donors, rng)
     log.info(
         "%s: %d generated %s row(s) relabelled %s, so that %d of %s name each of %d rows once, as the data's do",
         name,
@@ -431,6 +434,52 @@ def even_once_labels(
         "/".join(map(str, one["labels"])),
         n_targets,
     )
+
+
+# rules by which a column of a row follows a label of the same row (`level` 0)
+FOLLOWING = ("dependencies", "null_rules", "later_null_rules", "never_pairs")
+
+
+def label_followers(stats: dict, table: str, column: str) -> list[str]:
+    """The columns of `table` that the fitted rules make follow `column` of their own row (a
+    disposition's rights by its type: `dependencies`; its limit, missing for a DISPONENT: null
+    rules; values never beside it: `never_pairs`), and those that follow them in turn."""
+    rules = [r for kind in FOLLOWING for r in stats.get(kind) or [] if r["table"] == table and not r.get("level")]
+    out, todo = [], [column]
+    while todo:
+        of = todo.pop()
+        for r in rules:
+            if r["of"] == of and r["column"] not in (column, *out):
+                out.append(r["column"])
+                todo.append(r["column"])
+    return out
+
+
+def follow_label(
+    frame: pd.DataFrame, followers: list[str], moved: np.ndarray, donors: np.ndarray, rng: np.random.Generator
+) -> None:
+    """Set (in place) each of the `followers` columns of the relabelled rows `moved` whose value no
+    row of their new label holds (`donors`) to the value of a donor row, one drawn per row: an OWNER
+    relabelled DISPONENT kept its full rights and limit, which no DISPONENT has (10 of 288 rows)."""
+    if not followers or not len(moved) or not len(donors):
+        return
+    drawn = donors[rng.integers(0, len(donors), len(moved))]
+    for col in followers:
+        values, loc = frame[col], frame.columns.get_loc(col)
+        off = moved[~_held_by(values.iloc[moved], values.iloc[donors])]
+        frame.iloc[off, loc] = values.iloc[drawn[np.isin(moved, off)]].to_numpy()
+
+
+def _held_by(values: pd.Series, held: pd.Series) -> np.ndarray:
+    """Whether each of `values` is one `held` holds: a category among them; a number or date missing
+    where some of them are, else within their range."""
+    missing, present = values.isna().to_numpy(), held.dropna()
+    ordered = pd.api.types.is_numeric_dtype(held) or pd.api.types.is_datetime64_any_dtype(held)
+    if not ordered or pd.api.types.is_bool_dtype(held) or present.empty:
+        inside = values.isin(present).to_numpy(dtype=bool)
+    else:
+        inside = values.between(present.min(), present.max()).fillna(False).to_numpy(dtype=bool)
+    return np.where(missing, bool(held.isna().any()), inside)
 
 
 def _named_rows(schema, tables, keys, table: str) -> np.ndarray:
