@@ -868,6 +868,52 @@ def test_a_value_the_referencing_row_copies_from_the_referenced_row_is_copied_as
     assert TabularPreproc.from_schema(data.schema).fit(store()).stats["references"]["order.product"]["copies"] == []
 
 
+def priced(factor) -> RelationalData:
+    """`store` with an order's amount `factor(rng, n)` times its product's price (none without a product)."""
+    data = store(n_customers=600)
+    rng = np.random.default_rng(1)
+    tables = {t: data[t].copy() for t in data}
+    price = tables["order"]["product"].map(tables["product"].set_index("id")["price"]).astype(float)
+    tables["order"]["amount"] = (price * factor(rng, len(price))).round(2).where(price.notna(), 5.0)
+    return RelationalData(tables, data.schema)
+
+
+def off_ratio(d: RelationalData, low: float, high: float, factors=()) -> float:
+    """The share of orders with a product whose amount is outside `low`..`high` times its price, or
+    (with `factors`) not one of those times it (to the cent)."""
+    joined = d["order"].merge(d["product"], left_on="product", right_on="id", suffixes=("", "_p"))
+    amount, price = joined["amount"].astype(float).to_numpy(), joined["price"].astype(float).to_numpy()
+    if factors:
+        return float((~np.isclose(amount[:, None], price[:, None] * np.array(factors), atol=0.011).any(1)).mean())
+    return float(((amount < low * price - 0.011) | (amount > high * price + 0.011)).mean())
+
+
+def test_an_amount_a_fixed_ratio_of_its_referenced_rows_number_keeps_the_ratio():
+    """An AdventureWorks-like line's unit price is its product's list price (online) or 0.6 of it
+    (a reseller): the model writes the price in bins and the product is drawn after it, so 2,142 of
+    2,696 generated lines held neither; each keeps one of the data's ratios, the one nearest its own."""
+    data = priced(lambda rng, n: np.where(rng.random(n) < 0.5, 1.0, 0.6))
+    assert off_ratio(data, 0, 0, (1.0, 0.6)) == 0
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    (fitted,) = pre.stats["references"]["order.product"]["ratios"]
+    assert fitted["column"] == "amount" and sorted(fitted["factors"]) == [0.6, 1.0]
+    made = pre.inverse_transform(pre.transform(data), seed=0)
+    assert off_ratio(made, 0, 0, (1.0, 0.6)) < 0.02
+    share_low = made["order"]["amount"] < made["order"]["product"].map(made["product"].set_index("id")["price"]) * 0.8
+    assert 0.4 < share_low[made["order"]["product"].notna()].mean() < 0.6  # the model's value picks the ratio
+
+
+def test_an_amount_within_a_ratio_range_of_its_referenced_rows_number_stays_in_it():
+    """classicmodels: a price paid within 0.8 to 1.0 of the product's suggested price (644 of 2,464
+    generated lines outside); each line keeps a ratio within the data's range."""
+    data = priced(lambda rng, n: rng.uniform(0.8, 1.0, n))
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    (fitted,) = pre.stats["references"]["order.product"]["ratios"]
+    assert fitted["factors"] == [] and 0.79 < fitted["low"] < 0.81 and 0.99 < fitted["high"] < 1.01
+    assert off_ratio(pre.inverse_transform(pre.transform(data), seed=0), 0.8, 1.0) < 0.01
+    assert TabularPreproc.from_schema(data.schema).fit(store()).stats["references"]["order.product"]["ratios"] == []
+
+
 def test_a_copied_value_with_no_generated_row_to_copy_from_keeps_the_rows_own(caplog):
     """Northwind with suppliers -> products a root: the MLflow model's 2-entity input example gave no
     product, and the copy of a line's unit price from its product's failed (IndexError: index 0 is

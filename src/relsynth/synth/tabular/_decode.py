@@ -320,6 +320,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     copy_totals(pre, out, rng)  # a copy of a total: of the total set
     apply_formulas(formulas, out)  # ... or a copy of a total
     apply_totals(pre.stats.get("totals", []), out)  # a total of such copies: set again
+    apply_formulas(formulas, out)  # ... and a formula of that total (a tax, 8 % of a subtotal of scaled prices)
     apply_count_sums(pre, pre.stats.get("count_sums", []), out, given)  # a binned score: the count less the other
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # from the numbers set (none in older models)
     apply_range_labels(pre, pre.stats.get("range_labels", []), out)  # likewise: within a range or not

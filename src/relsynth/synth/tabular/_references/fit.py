@@ -44,6 +44,7 @@ from relsynth.synth.tabular._references.pairing import (
     with_parent_row,
     with_points_apart,
 )
+from relsynth.synth.tabular._references.ratios import ratio_columns
 from relsynth.synth.tabular._references.same_values import same_values
 from relsynth.synth.tabular._references.siblings import named_by_sibling
 from relsynth.synth.tabular.encoders import NumericPreproc, _plain
@@ -141,7 +142,9 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "max_depth": tree_depth(pre, data, e) if step is None else None,
                 "degree_copula": rho,
                 "affinity": affinity(pre, data, e, coarse, pos),
-                "copies": copied_columns(pre, data, e, pos),
+                "copies": (copies := copied_columns(pre, data, e, pos)),
+                # a number a fixed ratio of the referenced row's (a reseller's price, 0.6 of the list price)
+                "ratios": ratio_columns(pre, data, e, pos, copies),
                 "same": same,
                 "step": step,
                 # and of the row's own department below the top (a VP's, not the CEO's): [column, free labels]

@@ -37,6 +37,7 @@ from relsynth.synth.tabular._references.pairing import (
     with_parent_row,
     with_points_apart,
 )
+from relsynth.synth.tabular._references.ratios import scale_values
 from relsynth.synth.tabular._references.same_values import SameValues, Summed
 from relsynth.synth.tabular._references.siblings import keep_sibling_named
 from relsynth.synth.tabular.encoders import _plain
@@ -247,10 +248,13 @@ def copy_totals(pre, tables: dict[str, pd.DataFrame], rng: np.random.Generator) 
 def copy_across(pre, tables: dict[str, pd.DataFrame], e: Edge, rng: np.random.Generator, of_totals: bool) -> None:
     """The fitted copies of reference `e` (`copies`) whose referenced column is a total or is not (`of_totals`)."""
     totals = {(t["table"], t["column"]) for t in pre.stats.get("totals", [])}
-    fitted = (pre.stats.get("references", {}).get(f"{e.child}.{e.fk}") or {}).get("copies") or []
-    copies = [c for c in fitted if ((e.parent, c[1]) in totals) is of_totals]
+    ref = pre.stats.get("references", {}).get(f"{e.child}.{e.fk}") or {}
+    copies = [c for c in ref.get("copies") or [] if ((e.parent, c[1]) in totals) is of_totals]
     pk = pre.schema.tables[e.parent].primary_key
     copy_values(copies, tables[e.child], tables[e.parent], tables[e.child][e.fk], pk, rng)
+    # none in older models, nor under DP
+    ratios = [r for r in ref.get("ratios") or [] if ((e.parent, r["source"]) in totals) is of_totals]
+    scale_values(ratios, tables[e.child], tables[e.parent], tables[e.child][e.fk], pk, rng)
 
 
 def assign_reference(
