@@ -144,7 +144,7 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "affinity": affinity(pre, data, e, coarse, pos),
                 "copies": (copies := copied_columns(pre, data, e, pos)),
                 # a number a fixed ratio of the referenced row's (a reseller's price, 0.6 of the list price)
-                "ratios": ratio_columns(pre, data, e, pos, copies),
+                "ratios": (ratios := ratio_columns(pre, data, e, pos, copies)),
                 "same": same,
                 "step": step,
                 # and of the row's own department below the top (a VP's, not the CEO's): [column, free labels]
@@ -152,7 +152,8 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 # how many rows name each row of a label the step names (a manager's engineers, a VP's directors)
                 "step_degrees": None if step is None else step_degrees(pre, data[e.parent][step[0]], step, degrees),
                 "after": after,
-                "orders": [] if e.parent == table else reference_orders(data, e, pos, skip),
+                # not a number's order to the number it is a ratio of: the ratio, set after, keeps it
+                "orders": [] if e.parent == table else unscaled(reference_orders(data, e, pos, skip), ratios),
                 "as_of": as_of(data, e, pos, scope, skip),  # the version valid at the row's date (an order's)
                 # a key one of its parent row's rows of another table names too (a tag's movie, one its user rated)
                 # its date after that row's, moved so where nothing else reads or orders it (a tag after the rating)
@@ -1153,3 +1154,11 @@ def affinity(pre, data: RelationalData, e: Edge, coarse: np.ndarray, pos: np.nda
             for x, y in zip(*np.nonzero(wide & clear), strict=True):
                 out.append([int(ca[x]), int(cb[y]), round(float(ratio[x, y]), 4)])
     return out
+
+
+def unscaled(orders: list[list], ratios: list[dict]) -> list[list]:
+    """`orders` less those of a number to the referenced number it is a ratio of (`ratios`): its range,
+    on one side of 1 where the order holds, keeps it, and drawing the references to keep it too
+    competes with their other orders (a line after its product's first sale date)."""
+    scaled = {(r["column"], r["source"]) for r in ratios}
+    return [o for o in orders if (o[0], o[1]) not in scaled or len(o) > 3]  # 4th: a column of the parent row

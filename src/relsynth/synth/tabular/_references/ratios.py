@@ -24,6 +24,7 @@ from relsynth.synth.tabular._references.copies import MIN_ROWS, copy_targets, sa
 MAX_SPAN = 0.2  # the ratios' log span, at most this share of the shuffled pairs' (1 % to 99 %)
 MIN_FACTOR = 0.1  # a factor: a ratio (to 4 decimals) that this share of the rows hold
 MAX_FACTORS = 4  # ... at most this many, the most held
+MIN_FIXED = 0.95  # rows holding one of the exact ratios, for the ratios to explain a greatest (`fixed_ratios`)
 QUANTILES = 21  # the ratio's quantiles kept (0, 5, ..., 100 %): a ratio outside the range is drawn from them
 
 
@@ -79,6 +80,14 @@ def _ratio(mine: np.ndarray, theirs: np.ndarray) -> dict | None:
         "decimals": places,
         "span": span / spread,
     }
+
+
+def fixed_ratios(mine: np.ndarray, theirs: np.ndarray) -> bool:
+    """Whether `mine` is, in `MIN_FIXED` of the paired rows, one of at least two exact ratios of
+    `theirs` (a line's price, its product's list price or 0.6 of it): the greatest or least of such
+    rows is the ratios' doing, not a total to set from them (`totals`)."""
+    fit = _ratio(mine, theirs)
+    return fit is not None and len(fit["factors"]) >= 2 and sum(fit["shares"]) >= MIN_FIXED
 
 
 def decimals(values: np.ndarray, most: int = 6) -> int:

@@ -29,6 +29,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import datetimes
+from relsynth.synth.tabular._references.ratios import fixed_ratios
 
 log = logging.getLogger(__name__)
 MIN_SHARE = 0.95  # a column is a total when it equals the sum in this share of its rows
@@ -128,6 +129,8 @@ def _match(
         equal = np.isclose(x[present], values[present], rtol=1e-6, atol=_tolerance(x[present]))
         if equal.mean() < MIN_SHARE or (how == "count" and not _counted_apart(equal, values[present])):
             continue
+        if how in ("min", "max") and _referencing(schema, rows, fk) and _scaled(frame, fk, of[0], data[table], by, x):
+            continue  # the rows are fixed ratios of this number (`_references.ratios`), its greatest one of them
         if how == "last" and not _last_apart(equal, frame, fk, of[0], data[table][by][present]):
             continue
         found = {"table": table, "column": col, "rows": rows, "fk": fk, "by": by, "of": of}
@@ -190,6 +193,12 @@ def _counted_apart(equal: np.ndarray, counts: np.ndarray) -> bool:
     values, n = np.unique(counts, return_counts=True)
     apart = counts != values[np.argmax(n)]
     return bool(apart.sum() >= MIN_ROWS and equal[apart].mean() >= MIN_SHARE)
+
+
+def _scaled(rows: pd.DataFrame, fk: str, of: str, table: pd.DataFrame, by: str, x: np.ndarray) -> bool:
+    """Whether `rows.of` is a few exact ratios of the number `x` of the row each names (`fixed_ratios`)."""
+    theirs = pd.Series(x, index=pd.Index(table[by])).reindex(pd.Index(rows[fk])).to_numpy(dtype=float)
+    return fixed_ratios(pd.to_numeric(rows[of], errors="coerce").to_numpy(dtype=float), theirs)
 
 
 def _referencing(schema, rows: str, fk: str) -> bool:
