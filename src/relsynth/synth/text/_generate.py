@@ -16,7 +16,7 @@ Texts sampled again for being a training value are never ended where they spell 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,6 +89,7 @@ def generate(
             rows = np.flatnonzero(rng.random(len(df)) >= nulls)  # null where rows like it are (`_nulls`)
             empty, rows = _empty_rows(stats, df, rows, preproc.null_columns(), rng)
             spell = spelling_mode(spell_words, stats.rare_word_rate)
+            checks = form_checks(stats)
             prefixes = sample_prefixes(preproc, [contexts[r] for r in rows], col)
             sampler = Sampler(
                 model,
@@ -123,28 +124,22 @@ def generate(
                 f"{preproc.table}.{col}",
                 limit,
                 distinct=stats.unique,
-                json=stats.json,
                 rare=rare,
-                markup=stats.markup,
-                shapes=frozenset(stats.shapes),
+                checks=checks,
             )
             truncated = int(cut_at_limit.sum())  # of the texts kept (not of the ones sampled again)
             texts, cut = cut_to_length(texts, limit)
             texts = [paired_bidi(t) for t in texts]  # again: a text cut to length may have lost a closer
             if stats.json_escapes:  # documents the source wrote with \\u escapes, in its share
                 texts = escape_documents(texts, stats.json_escapes, rng, declared_length(data, preproc.table, col))
-            invalid = _invalid_json(texts, f"{preproc.table}.{col}") if stats.json else 0
-            unbalanced = _unbalanced(texts, f"{preproc.table}.{col}") if stats.markup else 0
-            off_shape = _off_shape(texts, frozenset(stats.shapes), f"{preproc.table}.{col}") if stats.shapes else 0
+            broken = {c.key: _left_broken(texts, c, f"{preproc.table}.{col}") for c in checks}
             model.last_generation[col] = {
                 "texts": len(rows) + len(empty),
                 "truncated": truncated,
                 "copies": copies,
                 "rare_words": rare_left,
                 "repeats": repeats,
-                "invalid_json": invalid,
-                "unbalanced_markup": unbalanced,
-                "off_shape": off_shape,
+                **{key: broken.get(key, 0) for key in FORM_KEYS},
                 "cut_to_length": cut,
             }
             if cut:
@@ -369,23 +364,20 @@ def _resample_unwanted(
     where: str = "text",
     max_chars: int | None = None,
     distinct: bool = False,
-    json: bool = False,
     rare: frozenset[str] = frozenset(),
-    markup: bool = False,
-    shapes: frozenset[str] = frozenset(),
+    checks: Sequence[FormCheck] = (),
 ) -> tuple[int, int, int]:
     """Sample again, in place, the texts found in `avoid` or holding a glued word of `rare` (one entity's
     e-mail address), longer than `max_chars`, where `distinct` (a column of codes, every value distinct at
-    fit) equal to an earlier text, where `json` (every value a JSON document at fit) not one, or where `markup`
-    (HTML whose tags nest at fit) one whose tags do not, or of none of `shapes` (the few a column's texts have at
-    fit) (and their flags `cut`: reached the length limit); returns how many copies, repeats and texts with rare
-    words are left."""
+    fit) equal to an earlier text, or without a form every text of the column has at fit (`checks`: a JSON
+    document, tags that nest, one of a few shapes) (and their flags `cut`: reached the length limit); returns
+    how many copies, repeats and texts with rare words are left."""
     # where the model all but ends a text that spells a training value (after the word `Acústico`, an album
     # title's context put 97 % on `end`: at top_p 0.95 the nucleus held `end` alone), a retry that draws the
     # word writes the whole title again: retries may not end a text there
     spelt = frozenset(v.encode("utf-8").strip() for v in avoid if v.strip())  # "" is left to the empty share
     for _ in range(COPY_RETRIES):
-        again = _unwanted(texts, avoid, max_chars, distinct, json, rare, markup, shapes)
+        again = _unwanted(texts, avoid, max_chars, distinct, rare, checks)
         if not again:
             return 0, 0, 0
         found = [rows[i] for i in again]
@@ -431,52 +423,74 @@ def _holds_rare(text: str, rare: frozenset[str]) -> bool:
     return bool(rare) and any(w in rare for w in glued_words(text))
 
 
-def _invalid_json(texts: list[str], where: str) -> int:
-    """How many non-empty texts are no JSON document (still, after resampling, or cut to length), logged."""
-    invalid = sum(t != "" and not is_document(t) for t in texts)
-    if invalid:
-        log.warning(
-            "%s: every value of the column is a JSON object or array in the data, but %d of %d generated texts do not "
-            "parse as one after %d resamplings (counted in last_generation[column]['invalid_json']); train longer",
-            where,
-            invalid,
-            len(texts),
-            COPY_RETRIES,
+@dataclass(frozen=True)
+class FormCheck:
+    """A form every text of a column has in the data: a generated text without it (`broken`) is sampled
+    again (`_resample_unwanted`), and those still without it are counted in `last_generation[column][key]`
+    and logged: the data's texts are `fact`, the generated ones left `fault`."""
+
+    key: str
+    broken: Callable[[str], bool]
+    fact: str
+    fault: str
+
+
+FORM_KEYS = ("invalid_json", "unbalanced_markup", "off_shape")  # every column's counts: 0 where no check applies
+
+
+def form_checks(stats: TextColumnStats) -> list[FormCheck]:
+    """The forms the column's texts all have at fit: JSON documents (`stats.json`), markup whose tags nest
+    (`stats.markup`, `_markup`), a few fixed shapes (`stats.shapes`, `_shapes`: phone numbers declared text).
+    An empty text is left to the column's empty share."""
+    checks = []
+    if stats.json:
+        checks.append(
+            FormCheck(
+                "invalid_json",
+                lambda t: t != "" and not is_document(t),
+                "every value of the column is a JSON object or array in the data",
+                "do not parse as one",
+            )
         )
-    return invalid
+    if stats.markup:
+        checks.append(
+            FormCheck(
+                "unbalanced_markup",
+                lambda t: not balanced(t),
+                "the column's texts are markup whose tags nest in the data",
+                "leave a tag open or close one not open",
+            )
+        )
+    if stats.shapes:
+        shapes = frozenset(stats.shapes)
+        checks.append(
+            FormCheck(
+                "off_shape",
+                lambda t: t != "" and shape(t) not in shapes,
+                f"nearly every text of the column has one of {len(shapes)} shapes in the data "
+                f"({', '.join(sorted(shapes)[:3])})",
+                "have another",
+            )
+        )
+    return checks
 
 
-def _unbalanced(texts: list[str], where: str) -> int:
-    """How many texts' tags do not nest (still, after resampling, or cut to length), logged."""
-    unbalanced = sum(not balanced(t) for t in texts)
-    if unbalanced:
+def _left_broken(texts: list[str], check: FormCheck, where: str) -> int:
+    """How many texts lack the `check`'s form (still, after resampling, or cut to length), logged."""
+    left = sum(map(check.broken, texts))
+    if left:
         log.warning(
-            "%s: the column's texts are markup whose tags nest in the data, but %d of %d generated texts leave a tag "
-            "open or close one not open after %d resamplings (counted in last_generation[column]['unbalanced_markup']); "
+            "%s: %s, but %d of %d generated texts %s after %d resamplings (counted in last_generation[column][%r]); "
             "train longer",
             where,
-            unbalanced,
+            check.fact,
+            left,
             len(texts),
+            check.fault,
             COPY_RETRIES,
+            check.key,
         )
-    return unbalanced
-
-
-def _off_shape(texts: list[str], shapes: frozenset[str], where: str) -> int:
-    """How many non-empty texts have none of the column's `shapes` (still, after resampling, or cut to length), logged."""
-    off = sum(t != "" and shape(t) not in shapes for t in texts)
-    if off:
-        log.warning(
-            "%s: nearly every text of the column has one of %d shapes in the data (%s), but %d of %d generated texts "
-            "have another after %d resamplings (counted in last_generation[column]['off_shape']); train longer",
-            where,
-            len(shapes),
-            ", ".join(sorted(shapes)[:3]),
-            off,
-            len(texts),
-            COPY_RETRIES,
-        )
-    return off
+    return left
 
 
 def _unwanted(
@@ -484,20 +498,16 @@ def _unwanted(
     avoid: set[str],
     max_chars: int | None,
     distinct: bool,
-    json: bool = False,
     rare: frozenset[str] = frozenset(),
-    markup: bool = False,
-    shapes: frozenset[str] = frozenset(),
+    checks: Sequence[FormCheck] = (),
 ) -> list[int]:
     """Positions of the texts to sample again: in `avoid`, holding a glued word of `rare`, too long,
-    (`distinct`) a repeat of an earlier one, (`json`) not a JSON document (an empty text is left to the
-    column's empty share), (`markup`) one whose tags do not nest, or one of none of `shapes` (where given)."""
+    (`distinct`) a repeat of an earlier one, or without a form of `checks` (`form_checks`)."""
     seen: set[str] = set()
     out = []
     for i, t in enumerate(texts):
         too_long = max_chars is not None and len(t) > max_chars
-        broken = (json and t != "" and not is_document(t)) or (markup and not balanced(t))
-        broken = broken or (bool(shapes) and t != "" and shape(t) not in shapes)
+        broken = any(c.broken(t) for c in checks)
         if t in avoid or _holds_rare(t, rare) or too_long or (distinct and t in seen) or broken:
             out.append(i)
         seen.add(t)
