@@ -83,6 +83,7 @@ MASK_PRECEDENCE = (
     "carried_values",
     "unique_labels_ahead",
 )
+ROW_FACTS = MASK_PRECEDENCE[:3]  # the masks of what the row itself may hold: a drop of one may break a fact of the data
 CLASH_WARN_SHARE = 0.001  # row bans, never-pairs or lookup matches dropped for more tokens than this share: a warning
 
 
@@ -1168,7 +1169,7 @@ def _report_clashes(clashes: Counter, n_tokens: int) -> None:
     if not clashes:
         return
     said = ", ".join(f"{kind} {n}" for kind, n in sorted(clashes.items(), key=lambda kv: MASK_PRECEDENCE.index(kv[0])))
-    held = sum(n for kind, n in clashes.items() if kind in ("row_bans", "never_pairs", "lookup_matches"))
+    held = sum(n for kind, n in clashes.items() if kind in ROW_FACTS)
     level = logging.WARNING if held > CLASH_WARN_SHARE * max(n_tokens, 1) else logging.INFO
     log.log(
         level,

@@ -318,6 +318,10 @@ class TabularPreproc:
             return []
         return list(getattr(self.slots[layout.slots[layout.fields.index(col)]].preproc, "categories", None) or [])
 
+    def category_texts(self, table: str, col: str) -> dict[str, object]:
+        """`column_categories` by their text: a rule that sets a label from a value writes its text."""
+        return {str(c): c for c in self.column_categories(table, col)}
+
     def _own_fields(self, table: str) -> list[str]:
         """The modelled columns in schema order, before the context columns are moved first."""
         t, lookups = self.schema.tables[table], self.schema.lookup_fks(table)

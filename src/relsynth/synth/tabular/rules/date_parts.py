@@ -157,7 +157,7 @@ def _equal(part: np.ndarray, values: np.ndarray) -> bool:
 def apply_date_parts(pre, rules: list[dict], tables: dict[str, pd.DataFrame]) -> None:
     """Set (in place) each fitted column of the generated `tables` from its row's generated date;
     a missing date leaves the value as generated. A label is written as the column's category of
-    that text (`_categories`), a number or flag in the column's dtype."""
+    that text (`TabularPreproc.category_texts`), a number or flag in the column's dtype."""
     for r in rules:
         frame = tables.get(r["table"])
         if frame is None or not len(frame):
@@ -167,7 +167,7 @@ def apply_date_parts(pre, rules: list[dict], tables: dict[str, pd.DataFrame]) ->
         part = PARTS[r["part"]](d[rows])
         column = frame[r["column"]].astype(object).to_numpy().copy()
         if r["case"] is not None:
-            as_category = _categories(pre, r["table"], r["column"])
+            as_category = pre.category_texts(r["table"], r["column"])
             texts = [CASES[r["case"]](str(v)) for v in part]
             column[rows] = [as_category.get(t, t) for t in texts]
         else:
@@ -186,11 +186,6 @@ def moved_date_parts(schema, rules: list[dict], formats) -> list[dict]:
         for c in group
     }
     return [r for r in rules if (r["table"], r["column"]) not in held]
-
-
-def _categories(pre, table: str, col: str) -> dict[str, object]:
-    """The categories of a generated column, by their text (a rule keeps the text)."""
-    return {str(c): c for c in pre.column_categories(table, col)}
 
 
 # ---- at generation: a part of a stepped date, set as soon as the date's token is drawn ------------

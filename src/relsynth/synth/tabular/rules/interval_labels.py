@@ -31,7 +31,7 @@ from scipy.special import gammaln
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular.encoders import label_texts
-from relsynth.synth.tabular.rules.sign_labels import LABEL_KINDS, _categories, _floats
+from relsynth.synth.tabular.rules.sign_labels import LABEL_KINDS, _floats
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows of each label an interval is read from, at least
@@ -261,7 +261,7 @@ def apply_interval_labels(pre, rules: list[dict], tables: dict[str, pd.DataFrame
                 x = x / _floats(frame[r["of"]])
         held = np.isfinite(x)
         at = np.searchsorted(np.asarray(r["cuts"], dtype=float), x[held], side="right")  # x >= a cut: above it
-        as_category = _categories(pre, r["table"], r["column"])
+        as_category = pre.category_texts(r["table"], r["column"])
         labels = np.asarray([as_category.get(v, v) for v in r["labels"]], dtype=object)
         column = frame[r["column"]].astype(object).to_numpy().copy()
         column[held] = labels[at]
@@ -272,7 +272,7 @@ def _apply_by(pre, r: dict, frame: pd.DataFrame) -> None:
     """Set (in place) a rule's label from its row's number by the cuts of the row's `by` label; a
     row of a `by` label without cuts (rare in the data), or without the number, keeps its label."""
     x, groups = _floats(frame[r["number"]]), label_texts(frame[r["by"]])
-    as_category = _categories(pre, r["table"], r["column"])
+    as_category = pre.category_texts(r["table"], r["column"])
     column = frame[r["column"]].astype(object).to_numpy().copy()
     for group, rule in r["groups"].items():
         rows = np.flatnonzero((groups == group) & np.isfinite(x))

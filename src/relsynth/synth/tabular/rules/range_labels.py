@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
-from relsynth.synth.tabular.rules.sign_labels import _categories, _floats
+from relsynth.synth.tabular.rules.sign_labels import _floats
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows inside and rows outside the range, each, at least
@@ -129,7 +129,7 @@ def apply_range_labels(pre, rules: list[dict], tables: dict[str, pd.DataFrame]) 
         lo, hi = (_bound(tables, pre.schema, r["table"], frame, r[s]) for s in ("low", "high"))
         held = ~np.isnan(x) & ~np.isnan(lo) & ~np.isnan(hi)
         outside = held & ((x < lo) | (x > hi))
-        as_category = _categories(pre, r["table"], r["column"])
+        as_category = pre.category_texts(r["table"], r["column"])
         column = frame[r["column"]].astype(object).to_numpy().copy()
         for side, rows in (("outside", outside), ("inside", held & ~outside)):
             label = r[side]

@@ -139,7 +139,7 @@ def apply_sign_labels(pre, rules: list[dict], tables: dict[str, pd.DataFrame]) -
         frame = tables[r["table"]]
         # the sign of a difference (a home score above the away one, a submission after its due date)
         x = _difference(frame, r["number"], r["minus"]) if "minus" in r else _floats(frame[r["number"]])
-        as_category = _categories(pre, r["table"], r["column"])
+        as_category = pre.category_texts(r["table"], r["column"])
         column = frame[r["column"]].astype(object).to_numpy().copy()
         for side, rows in (("negative", x < 0), ("positive", x > 0), ("zero", x == 0)):
             if r[side] is not None and rows.any():
@@ -233,8 +233,3 @@ def _token_signs(slot) -> list[tuple[int, set[str]]]:
 def _signs(lo: float, hi: float) -> set[str]:
     """The signs of the values between `lo` and `hi`."""
     return {s for s, holds in (("negative", lo < 0), ("zero", lo <= 0 <= hi), ("positive", hi > 0)) if holds}
-
-
-def _categories(pre, table: str, col: str) -> dict[str, object]:
-    """The categories of a generated column, by their text (`_labels_by_sign` keeps the text)."""
-    return {str(c): c for c in pre.column_categories(table, col)}
