@@ -869,6 +869,15 @@ def _check_range(x: np.ndarray, name: object) -> None:
         )
 
 
+def decimals_of(x: np.ndarray) -> int:
+    """The decimals the values are written with (0 to 6; 2: prices in cents): what a sum, total or
+    ratio of them is rounded to."""
+    for d in range(7):
+        if np.allclose(x, np.round(x, d), rtol=0, atol=1e-9):
+            return d
+    return 6
+
+
 def _decimals(x: np.ndarray, n_significant: int = 6) -> int | None:
     """The fewest decimals that hold the values (relative error 1e-9), scale-aware: up to
     `n_significant` digits past the smallest non-zero magnitude, so 1e-8 is not rounded to 0.

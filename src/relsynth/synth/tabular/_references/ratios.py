@@ -20,6 +20,7 @@ import pandas as pd
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.copies import MIN_ROWS, copy_targets, same_kind
+from relsynth.synth.tabular.encoders import decimals_of
 
 MAX_SPAN = 0.2  # the ratios' log span, at most this share of the shuffled pairs' (1 % to 99 %)
 MIN_FACTOR = 0.1  # a factor: a ratio (to 4 decimals) that this share of the rows hold
@@ -65,7 +66,7 @@ def _ratio(mine: np.ndarray, theirs: np.ndarray) -> dict | None:
     span = float(logs.max() - logs.min())
     if spread <= 0 or span > MAX_SPAN * spread:
         return None
-    places = decimals(a)
+    places = decimals_of(a)
     # a candidate to 3 decimals (0.6 from 0.5997: a price rounded to the cent), kept where the rows
     # hold it to their own decimals
     candidates = pd.Series(np.round(a / b, 3)).value_counts().index[: 4 * MAX_FACTORS]
@@ -88,11 +89,6 @@ def fixed_ratios(mine: np.ndarray, theirs: np.ndarray) -> bool:
     rows is the ratios' doing, not a total to set from them (`totals`)."""
     fit = _ratio(mine, theirs)
     return fit is not None and len(fit["factors"]) >= 2 and sum(fit["shares"]) >= MIN_FIXED
-
-
-def decimals(values: np.ndarray, most: int = 6) -> int:
-    """The fewest decimals (up to `most`) every value is written with (2: prices in cents)."""
-    return next((k for k in range(most) if np.allclose(values, np.round(values, k), rtol=0, atol=1e-9)), most)
 
 
 def scale_values(

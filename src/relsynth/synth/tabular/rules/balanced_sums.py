@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.synth.tabular.encoders import decimals_of
 from relsynth.synth.tabular.rules.dependencies import _categoricals
-from relsynth.synth.tabular.rules.totals import decimals_of
 
 log = logging.getLogger(__name__)
 MIN_SHARE = 0.95  # sums agree under this share of the parent rows

@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.synth.tabular.encoders import decimals_of
 from relsynth.synth.tabular.rules.constant_sums import _step, nested_sum_rules
 from relsynth.synth.tabular.rules.split_sums import split_units
-from relsynth.synth.tabular.rules.totals import decimals_of
 
 log = logging.getLogger(__name__)
 BAND = 0.1  # share of the cap under it that the piled sums lie within

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.synth.tabular.encoders import decimals_of
 from relsynth.synth.tabular.rules.split_sums import split_units
-from relsynth.synth.tabular.rules.totals import decimals_of
 
 log = logging.getLogger(__name__)
 MIN_SHARE = 0.95  # the rows' sum comes to the whole under this share of the parent rows holding any

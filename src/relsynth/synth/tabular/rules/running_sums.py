@@ -50,7 +50,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.synth.tabular._assemble import sibling_order
-from relsynth.synth.tabular.rules.totals import decimals_of
+from relsynth.synth.tabular.encoders import decimals_of
 
 log = logging.getLogger(__name__)
 MIN_SHARE = 0.95  # a column is a running sum when consecutive siblings keep it in this share of their pairs

@@ -29,8 +29,9 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.synth.tabular.encoders import decimals_of
 from relsynth.synth.tabular.rules.dependencies import _categoricals
-from relsynth.synth.tabular.rules.totals import decimals_of, sum_over
+from relsynth.synth.tabular.rules.totals import sum_over
 
 log = logging.getLogger(__name__)
 MIN_SHARE = 0.95  # the number equals its rows' sum in this share of the rows holding both

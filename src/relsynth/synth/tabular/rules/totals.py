@@ -30,6 +30,7 @@ import pandas as pd
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import datetimes
 from relsynth.synth.tabular._references.ratios import fixed_ratios
+from relsynth.synth.tabular.encoders import decimals_of
 
 log = logging.getLogger(__name__)
 MIN_SHARE = 0.95  # a column is a total when it equals the sum in this share of its rows
@@ -232,14 +233,6 @@ def sum_over(rows: pd.DataFrame, fk: str, of: list[str], keys: pd.Series) -> np.
         product = product * pd.to_numeric(rows[c], errors="coerce").astype(float).fillna(0.0).to_numpy()
     sums = pd.Series(product).groupby(rows[fk].to_numpy(), dropna=True).sum()
     return sums.reindex(pd.Index(keys), fill_value=0.0).to_numpy(dtype=float)
-
-
-def decimals_of(x: np.ndarray) -> int:
-    """The decimals the values are written with (0 to 6)."""
-    for d in range(7):
-        if np.allclose(x, np.round(x, d), rtol=0, atol=1e-9):
-            return d
-    return 6
 
 
 def _tolerance(x: np.ndarray) -> float:
