@@ -68,6 +68,7 @@ from relsynth.synth.tabular.rules.never_pairs import pair_scope
 from relsynth.synth.tabular.rules.null_cuts import keep_null_cuts
 from relsynth.synth.tabular.rules.number_endings import keep_number_endings
 from relsynth.synth.tabular.rules.pair_orders import keep_key_orders, keep_value_orders
+from relsynth.synth.tabular.rules.pair_values import keep_pair_values
 from relsynth.synth.tabular.rules.parent_ends import keep_parent_ends
 from relsynth.synth.tabular.rules.period_counts import keep_period_counts
 from relsynth.synth.tabular.rules.prefixed_codes import apply_prefixed_codes
@@ -219,6 +220,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         multiples = [r for r in pre.stats.get("whole_multiples", []) if r["table"] == table]  # none in older models
         up = ancestor_numbers(schema, out, table, parents[table], multiples)  # a payment's film's rental rate
         keep_whole_multiples(multiples, cols, preprocs, up)
+        keep_pair_values(pre.stats.get("pair_values", []), table, cols)  # none in older models, nor under DP
         if ctx is not None and table == schema.roots[0]:
             _given_ctx(pre, table, cols, ctx)  # before the offsets and children that read them
         bases, edge = pre.parent_bases(table), schema.parent(table)

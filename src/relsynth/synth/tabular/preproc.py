@@ -124,6 +124,7 @@ from relsynth.synth.tabular.rules.null_cuts import find_null_cuts
 from relsynth.synth.tabular.rules.number_endings import find_number_endings
 from relsynth.synth.tabular.rules.ordered_labels import find_ordered_labels
 from relsynth.synth.tabular.rules.pair_orders import key_orders
+from relsynth.synth.tabular.rules.pair_values import find_pair_values
 from relsynth.synth.tabular.rules.parent_ends import find_parent_ends, own_end
 from relsynth.synth.tabular.rules.period_counts import find_period_counts
 from relsynth.synth.tabular.rules.prefixed_codes import prefixed_codes
@@ -573,6 +574,8 @@ class TabularPreproc:
             "ratio_ranges": find_ratio_ranges(self, data, summed | ordered),
             # ... or a whole multiple of a number further up (a payment, its film's rental rate once or twice)
             "whole_multiples": find_whole_multiples(self, data, summed | ordered),
+            # ... or one value per pair of categories of its row (a leg's distance, per origin and destination)
+            "pair_values": find_pair_values(self, data, summed | ordered),
             # ... or equal to a number further up in the rows a label marks (an accepted offer's, the sale price)
             "flagged_copies": find_flagged_copies(self, data, summed | ordered),
             # dates a time after another that their row's or parent's category sets (a child's loan due in 21 days)
