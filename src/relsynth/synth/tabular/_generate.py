@@ -30,6 +30,7 @@ from relsynth.synth.tabular.dataset import recent_siblings
 from relsynth.synth.tabular.grammar import BOS, PAD
 from relsynth.synth.tabular.preproc import TabularPreproc
 from relsynth.synth.tabular.rules.carried_values import carried_token, carried_token_positions
+from relsynth.synth.tabular.rules.chained_labels import chained_positions, chained_token
 from relsynth.synth.tabular.rules.changed_rows import changed_row_positions, repeated_token
 from relsynth.synth.tabular.rules.count_rules import count_tables, parent_count_rules
 from relsynth.synth.tabular.rules.count_sums import count_sum_positions, force_count_sums, given_count_tokens
@@ -81,6 +82,7 @@ MASK_PRECEDENCE = (
     "edge_labels",
     "changed_rows",
     "carried_values",
+    "chained_labels",
     "unique_labels_ahead",
 )
 ROW_FACTS = MASK_PRECEDENCE[:3]  # the masks of what the row itself may hold: a drop of one may break a fact of the data
@@ -610,6 +612,10 @@ def _run_pool(
     at_carried = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label kept while another changes
     for t, rules in carried.items():
         at_carried[t, [column for _, column in rules]] = True
+    chains = {g.index[t]: rules for t, rules in chained_positions(pre, pre.stats.get("chained_labels", [])).items()}
+    at_chained = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): the previous sibling's other label
+    for t, rules in chains.items():
+        at_chained[t, [column for column, _, _ in rules]] = True
     # a store's weekday set from its day's step token, before the row's other columns read it (none in older models)
     # ... and a series' calendar label (`series_calendars`: none in older models)
     dated = stepped_parts(pre, pre.stats.get("date_parts", []) + pre.stats.get("series_calendars", []))
@@ -693,6 +699,9 @@ def _run_pool(
         if at_carried.any() and (at := at_carried[table[active], np.minimum(hpos[active], H - 1)] & live).any():
             carry = _carried(carried, cursors, header, active, table, hpos, at, pre, g.slot)
             logits = _mask(logits, *carry, clashes, "carried_values")
+        if at_chained.any() and (at := at_chained[table[active], np.minimum(hpos[active], H - 1)] & live).any():
+            chain = _chained(chains, cursors, active, table, hpos, at, pre, g.slot)
+            logits = _mask(logits, *chain, clashes, "chained_labels")
         if at_ahead.any() and (at := at_ahead[table[active], np.minimum(hpos[active], H - 1)] & live).any():
             left = _none_left(ahead, cursors, active, table, hpos, at, once_only)
             logits = _mask(logits, *left, clashes, "unique_labels_ahead")
@@ -1105,6 +1114,21 @@ def _carried(carried, cursors: list, header: np.ndarray, active: np.ndarray, tab
     for j in np.flatnonzero(at):
         b = active[j]
         token = carried_token(carried[table[b]], int(hpos[b]), header[b], cursors[b].previous_sibling())
+        if token is not None:
+            slot = pre.slots[int(slots[table[b], hpos[b]])]
+            others = [t for t in range(slot.offset, slot.offset + slot.preproc.n_tokens) if t != token]
+            rows += [j] * len(others)
+            tokens += others
+    return rows, tokens
+
+
+def _chained(chains, cursors: list, active: np.ndarray, table: np.ndarray, hpos, at, pre, slots):
+    """(batch rows, tokens) each batch row `at` a label its previous sibling holds at another column
+    (`_chained_labels`) may not take: every token of its slot but that label's."""
+    rows, tokens = [], []
+    for j in np.flatnonzero(at):
+        b = active[j]
+        token = chained_token(chains[table[b]], int(hpos[b]), cursors[b].previous_sibling())
         if token is not None:
             slot = pre.slots[int(slots[table[b], hpos[b]])]
             others = [t for t in range(slot.offset, slot.offset + slot.preproc.n_tokens) if t != token]

@@ -88,6 +88,7 @@ from relsynth.synth.tabular.rules.carried_values import find_carried_values
 from relsynth.synth.tabular.rules.category_decimals import find_category_decimals
 from relsynth.synth.tabular.rules.category_gaps import find_category_gaps
 from relsynth.synth.tabular.rules.category_ranges import find_category_ranges
+from relsynth.synth.tabular.rules.chained_labels import find_chained_labels
 from relsynth.synth.tabular.rules.changed_rows import find_changed_rows
 from relsynth.synth.tabular.rules.constant_sums import find_constant_sums
 from relsynth.synth.tabular.rules.count_rules import find_count_rules
@@ -607,6 +608,8 @@ class TabularPreproc:
             "changed_rows": (changed := find_changed_rows(self, data)),  # rows changing a label of the one before
             # ... and values kept from it while a label is (a version's credit limit, while its segment)
             "carried_values": find_carried_values(self, data, summed | self.past_float, changed),
+            # ... or a label of it at another column (a leg's origin, the previous leg's destination)
+            "chained_labels": find_chained_labels(self, data, summed),
         }
         # an alarm within its device's readings' span, once every rule above says what it reads or moves
         self.stats["sibling_spans"] = find_sibling_spans(self, data, self._unmovable(summed))
