@@ -116,3 +116,31 @@ def test_a_status_given_as_context_is_its_last_events_type(tiny_size):
     out = TabularModel.build(pre, size=tiny_size).generate(ctx=ctx, seed=0)
     assert (out["orders"]["status"].astype(str).to_numpy() == ctx["status"].astype(str).to_numpy()).all()
     assert len(out["events"]) > 100 and mismatched(out) == 0
+
+
+def test_a_status_set_from_its_last_event_clears_what_its_null_rule_says_it_lacks(tiny_size):
+    """Orders stopped at any step of their path (status: the last event's type), a delivery date
+    held by delivered orders only (a null rule) and no event after it (a cap on the events' dates).
+    An untrained model's last event, drawn as its order's status, was dropped where the date left
+    it no room, and the status set from the event before: 40 of 300 orders kept a delivery date
+    with another status. The date is cleared where the status set lacks it."""
+    data = shop()
+    rng = np.random.default_rng(1)
+    events = data["events"].sort_values(["order", "at"])
+    events = events[events.groupby("order").cumcount() < rng.integers(1, 5, 300)[events["order"]]]
+    last = events.groupby("order").last()
+    orders = data["orders"].assign(
+        status=last["kind"].to_numpy(), delivered_at=last["at"].where(last["kind"] == "delivered").to_numpy()
+    )
+    schema = Schema(
+        orders=Table(id=PrimaryKey(), status=Categorical(), total=Numeric(), delivered_at=Datetime()),
+        events=data.schema.tables["events"],
+    )
+    data = RelationalData({"orders": orders, "events": events}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert [r["column"] for r in pre.stats["null_rules"]] == ["delivered_at"]
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(300, seed=0)
+    o = out["orders"]
+    assert len(out["events"]) > 300 and mismatched(out) == 0
+    assert ((o["status"] == "delivered") | o["delivered_at"].isna()).all()
