@@ -30,6 +30,15 @@ had a death time and their patient no date of death, 32 another day's. Where an 
 the parent row says when that date is missing (a null rule or cut: `expire_flag` 'N', no date of
 death), a missing one stays missing (`fill` False): filled, 138 of 159 generated living patients
 of an untrained model got a date of death.
+
+Where the parent's date is the latest of its child rows' date in every parent row holding both
+(`MIN_ROWS` at least: a shipment's delivery, the time of its last event, `delivered`), that child
+date being one no other order of its row reads (`latest`), the latest child row of each generated
+parent holding the date is moved onto it once every rule above moved the date: capped at the
+delivery, the events need not reach it, and 76 % of a small model's delivered shipments had their
+last event earlier. The move is forward only (the date is on or after its child rows by then), so
+the rows keep their order; a first row that lies at a fixed offset from its base in every training
+row (`Ordering.first_fixed`: a lone event at its shipment's creation) stays (`fixed_first`).
 """
 
 from __future__ import annotations
@@ -78,7 +87,9 @@ def find_parent_ends(
                     gap = _least_gap([own[c] for c in dates], end, pre.min_count)
                     after = _gaps_after([own[c] for c in dates], end, gap, data[child][fk].to_numpy())
                     grid = _grid(data[table][column], kind.kind) if after else 0.0
-                    out.append({**rule, "equal": equal, "fill": (table, column) not in kept_missing, "until": until, "gap": gap, "after": after, "grid": grid})  # fmt: skip
+                    free = _unread(pre, child)  # a child's date no order of its row counts from or stops at
+                    latest = [c for c in dates if c in free and c not in equal and not day and _is_latest(own[c], end, data[child][fk])]  # fmt: skip
+                    out.append({**rule, "equal": equal, "fill": (table, column) not in kept_missing, "until": until, "gap": gap, "after": after, "grid": grid, "latest": latest, "fixed_first": _fixed_first(pre, child, latest)})  # fmt: skip
     return out
 
 
@@ -142,6 +153,28 @@ def _drawn_gaps(r: dict, n: int, rng: np.random.Generator) -> np.ndarray:
     return np.ceil(gaps / grid) * grid if grid > 0 else gaps
 
 
+def _is_latest(x: np.ndarray, end: np.ndarray, parents: np.ndarray) -> bool:
+    """Whether `end` is the latest `x` of its child rows (`parents`: each row's parent key) in every
+    parent holding both (`MIN_ROWS` at least): a shipment's delivery, its last event's time."""
+    frame = pd.DataFrame({"x": x, "end": end, "parent": parents}).dropna(subset=["x"])
+    per_parent = frame.groupby("parent").agg(x=("x", "max"), end=("end", "first")).dropna()
+    return bool(len(per_parent) >= MIN_ROWS and (per_parent["x"] == per_parent["end"]).all())
+
+
+def _fixed_first(pre, table: str, columns: list[str]) -> list[str]:
+    """The `columns` whose first row under each parent lies at one offset from its base in every
+    training row (`Ordering.first_fixed`: a shipment's first event at its creation), which stays."""
+    orders = pre.orderings.get(table, {})
+    return [c for c in columns if c in orders and orders[c].first_fixed is not None]
+
+
+def _unread(pre, table: str) -> set[str]:
+    """`table`'s columns that no order within its rows counts from, stops at or follows as a sibling's end."""
+    orders = pre.orderings.get(table, {}).items()  # a date counted from its own previous sibling's reads no other
+    read = {c for b, o in orders for c in (o.base, o.bound, o.cap, o.sibling_base) if c != b}
+    return set(pre.schema.tables[table].columns) - read
+
+
 def _always_equal(x: np.ndarray, end: np.ndarray) -> bool:
     """Whether `end` is held and equal to `x` in every row holding `x` (`MIN_ROWS` at least): a
     death on the day of the stay's in-hospital death time."""
@@ -175,6 +208,30 @@ def keep_parent_ends(
                 last, to = np.fmin(last, until), np.fmin(to, until)
             passed = (last >= end) if drawn else (last > end)  # reached: a pile the data never has
             _move(r, parent, ~np.isnan(end) & ~np.isnan(last) & passed & (to > end), to, "moved onto")
+    for r in rules:  # once every rule moved its date: the latest child row's onto it (none in older models)
+        if r.get("latest") and r["table"] in tables and len(tables.get(r["child"], ())):
+            _latest_onto(r, tables[r["table"]], tables[r["child"]], schema)
+
+
+def _latest_onto(r: dict, parent: pd.DataFrame, child: pd.DataFrame, schema) -> None:
+    """Move (in place) each parent's latest child row's `latest` dates onto the parent's date, where
+    it is held and not before them: a delivery's last event at its time."""
+    pk = schema.tables[r["table"]].primary_key
+    end_kind = schema.tables[r["table"]].columns[r["column"]].kind
+    ends = as_numbers(parent.set_index(pk)[r["column"]].reindex(child[r["fk"]]).reset_index(drop=True), end_kind)
+    for c in r["latest"]:
+        x = as_numbers(child[c], schema.tables[r["child"]].columns[c].kind)
+        frame = pd.DataFrame({"x": x, "parent": child[r["fk"]].to_numpy()})
+        top = frame["x"].to_numpy() == frame.groupby("parent")["x"].transform("max").to_numpy()
+        first = top & ~pd.Series(top).groupby(frame["parent"].to_numpy()).cumsum().gt(1).to_numpy()  # one row a parent
+        rows = first & ~np.isnan(ends) & (ends >= x)
+        if c in r.get("fixed_first", ()):  # a lone event at its creation stays there (none in older models)
+            rows &= frame["x"].to_numpy() > frame.groupby("parent")["x"].transform("min").to_numpy()
+        if rows.any():
+            moved = child[c].to_numpy(dtype="datetime64[ns]", copy=True)
+            moved[rows] = ends[rows].astype(np.int64).view("datetime64[ns]")
+            child[c] = pd.Series(moved, index=child.index).astype(child[c].dtype)
+            log.info("%s.%s: %d latest generated value(s) set to their %s row's %s", r["child"], c, int(rows.sum()), r["table"], r["column"])  # fmt: skip
 
 
 def _latest(
