@@ -60,6 +60,7 @@ from relsynth.synth.tabular.rules.held_first import keep_held_first
 from relsynth.synth.tabular.rules.inequalities import keep_inequalities
 from relsynth.synth.tabular.rules.interval_labels import apply_interval_labels
 from relsynth.synth.tabular.rules.last_labels import apply_last_labels
+from relsynth.synth.tabular.rules.lookup_capacities import keep_lookup_capacities
 from relsynth.synth.tabular.rules.lookup_links import keep_lookup_links
 from relsynth.synth.tabular.rules.lookup_matches import keep_lookup_matches, match_scope
 from relsynth.synth.tabular.rules.lookup_orders import keep_lookup_orders
@@ -278,6 +279,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
             pk_parent = schema.tables[edge.parent].primary_key
             held = {col: pre.column_categories(table, col) for col, _, _ in copies}
             copy_values(copies, out[table], out[edge.parent], out[table][edge.fk], pk_parent, rng, True, held)
+        capacities = [r for r in pre.stats.get("lookup_capacities", []) if r["table"] == table]  # none in older models
+        keep_lookup_capacities(capacities, out, schema, rng)  # a key moved before the orders that read its row
         keep_lookup_orders([r for r in lookup_orders if r["table"] == table], out, schema, rng)  # before formulas
         keep_ancestor_orders([r for r in ancestor_orders if r["table"] == table], out, schema, rng)
         # at most a difference, sum or share of others (none in older models, nor under DP), before formulas read it

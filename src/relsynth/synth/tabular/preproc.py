@@ -116,6 +116,7 @@ from relsynth.synth.tabular.rules.interval_labels import find_interval_labels
 from relsynth.synth.tabular.rules.label_points import label_points
 from relsynth.synth.tabular.rules.last_labels import find_last_labels
 from relsynth.synth.tabular.rules.last_nulls import find_last_nulls
+from relsynth.synth.tabular.rules.lookup_capacities import find_lookup_capacities
 from relsynth.synth.tabular.rules.lookup_links import find_lookup_links
 from relsynth.synth.tabular.rules.lookup_matches import find_lookup_matches
 from relsynth.synth.tabular.rules.lookup_orders import find_lookup_orders, find_reference_sides
@@ -554,6 +555,7 @@ class TabularPreproc:
             "parent_dependencies": find_parent_dependencies(self, data),  # ... or of their parent row
             # within a lookup row's range; a base of orders within rows only moved the way that keeps them,
             # and a date an order writes from its user's signup moved later (a lookup row is no base of it)
+            "lookup_capacities": find_lookup_capacities(self, data),  # a leg's vehicle carries its shipment's weight
             "lookup_orders": find_lookup_orders(
                 self, data, summed | ordered, movable := self._movable_bases(summed, True)
             ),
