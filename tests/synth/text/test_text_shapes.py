@@ -41,6 +41,9 @@ def test_phones_declared_text_keep_their_shape(tiny_size, caplog):
     data = contacts()
     pre = TextPreproc.from_schema_table(data.schema, "contact", vocab_size=300).fit(data)
     assert pre.config.stats["phone"].shapes == ["+9 (999) 999-9999"] and pre.config.stats["note"].shapes == []
+    # each text from its context alone: the notes' samples then hold no phone, and this tiny model's training draws
+    # the phones the guard is shown on (with the phone before each note, 8 of 200 came out off shape unguarded)
+    pre.config.row_texts, pre.config.row_copies = [], {}
     torch.manual_seed(0)
     model = TextModel.build(pre, size=tiny_size, block_size=64)
     TextTrainer(model).train(TextDataset.from_data(data, pre, block_size=64), n_steps=400, batch_size=32, lr=1e-2)

@@ -11,6 +11,8 @@ character. A text that reaches `max_text_len` tokens without `end` is cut at its
 character and counted: `model.last_generation[column]["truncated"]`, with a logged warning.
 A copy token is drawn only where its row has that copy word (its parent's text, see `TextPreproc`).
 Texts sampled again for being a training value are never ended where they spell one (`Sampler.sample(avoid=...)`).
+A table's text columns are written in `TextPreproc.text_order`, each text seeing its row's texts written before it,
+as they were finally written (`TextDataset`'s prefixes: a post's body sees its generated tags and title).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from relsynth.synth.text._numbers import write_embedded, write_numbers
 from relsynth.synth.text._rare_words import RareWordReplacer
 from relsynth.synth.text._shapes import shape
 from relsynth.synth.text._utf8 import Utf8Mask, is_mark, paired_bidi, whole_emoji
-from relsynth.synth.text.dataset import sample_prefixes
+from relsynth.synth.text.dataset import encoded_texts, sample_prefixes
 from relsynth.synth.text.preproc import RARE_WORDS_REPLACE, TextColumnStats, TextPreproc, entity_ids, glued_words
 
 log = logging.getLogger(__name__)
@@ -80,8 +82,9 @@ def generate(
     model.eval()
     out = df.copy()
     model.last_generation = {}
+    written: dict[str, dict[int, list[int]]] = {}  # per column written, its rows' texts as tokens (`earlier`)
     try:
-        for col in preproc.text_columns:
+        for col in preproc.text_order:  # a row's texts in the order each was trained seeing the ones before it
             stats = preproc.config.stats.get(col)
             if stats is None:
                 raise RuntimeError(f"the preproc has no statistics for column {col!r}: fit it before generating")
@@ -90,7 +93,8 @@ def generate(
             empty, rows = _empty_rows(stats, df, rows, preproc.null_columns(), rng)
             spell = spelling_mode(spell_words, stats.rare_word_rate)
             checks = form_checks(stats)
-            prefixes = sample_prefixes(preproc, [contexts[r] for r in rows], col)
+            earlier = [{c: written[c][r] for c in preproc.earlier_texts(col) if r in written[c]} for r in rows]
+            prefixes = sample_prefixes(preproc, [contexts[r] for r in rows], col, earlier, model.config.block_size)
             sampler = Sampler(
                 model,
                 max_text_len or max(stats.max_tokens, 1),
@@ -107,7 +111,10 @@ def generate(
             decode = _decoder(
                 preproc, stats if spell == REPLACE else None, rng, numbers=spell is False, breaks=stats.breaks
             )
-            found = [RowWords(context_texts[r], copy_words[r]) for r in rows]
+            copies_of = preproc.column_copies(
+                col, copy_words, preproc.row_words(out, preproc.config.row_copies.get(col, []))
+            )
+            found = [RowWords(context_texts[r], copies_of[r]) for r in rows]
             ids = sampler.sample(prefixes, batch_size or DEFAULT_BATCH, desc=f"{preproc.table}.{col}", rows=found)
             texts, cut_at_limit = decode(ids, found), sampler.cut.copy()
             avoid_values, rare = _values(avoid, preproc, col), _rare_glued_words(avoid, preproc, col)
@@ -176,6 +183,8 @@ def generate(
                 written = write_document_numbers(values, preproc.number_frame(data), stats.document_numbers)
                 model.last_generation[col]["document_numbers_written"] = written
             out[col] = pd.array(values, dtype="string")
+            if any(col in preproc.earlier_texts(c) for c in preproc.text_columns):
+                written[col] = encoded_texts(preproc, pd.Series(values, dtype=object), col, copies_of)
     finally:
         model.train(was_training)
     return _with_texts(data, preproc, out)

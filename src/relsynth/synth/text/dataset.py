@@ -1,10 +1,13 @@
 """TextDataset: the token sequences of one table's texts, in memory or memory-mapped on disk.
 
-One sample per row and non-null text column: `[bos] context [column marker] text [end]`.
-The loss covers the text tokens and `end`. A sample whose input (all tokens but the last) is
-longer than `block_size` is cut into windows that each repeat the context as a prefix; the
-windows overlap by half their text, and a window after the first only scores the tokens the
-previous one did not, each seen after at least half a window of text. Nothing is dropped.
+One sample per row and non-null text column: `[bos] context [column marker] text [end]`; where a table has
+several text columns, `[bos] context [marker] earlier text ... [column marker] text [end]`: each text sees the
+non-null texts of its row written before it (`TextPreproc.row_texts`: a post's body its tags and title), each
+cut to `row_text_tokens` (ROW_TEXT_TOKENS, less where the block is short). The loss covers the text tokens and
+`end`. A sample whose input (all tokens but the last) is longer than `block_size` is cut into windows that each
+repeat the context (with the earlier texts) as a prefix; the windows overlap by half their text, and a window
+after the first only scores the tokens the previous one did not, each seen after at least half a window of
+text. Nothing is dropped.
 """
 
 from __future__ import annotations
@@ -24,16 +27,41 @@ from relsynth.relational.progress import progress
 from relsynth.synth.core.arrays import ARRAYS_FILE, open_arrays, save_arrays, write_arrays
 from relsynth.synth.core.files import LoadError
 from relsynth.synth.core.packing import pack_rows
-from relsynth.synth.text.preproc import TextPreproc
+from relsynth.synth.text.preproc import ROW_TEXT_TOKENS, TextPreproc
 
 IGNORE = -100  # target of a position without loss (context, marker, padding)
 KIND = "TextDataset"
 
 
-def sample_prefixes(preproc: TextPreproc, contexts: list[list[int]], column: str) -> list[list[int]]:
-    """`[bos] context [column marker]` for each context."""
+def sample_prefixes(
+    preproc: TextPreproc,
+    contexts: list[list[int]],
+    column: str,
+    earlier: list[dict[str, list[int]]] | None = None,
+    block_size: int | None = None,
+) -> list[list[int]]:
+    """`[bos] context [column marker]` for each context; with `earlier` (per row, the token ids of its non-null
+    texts of `preproc.earlier_texts(column)`), `[bos] context [marker] text ... [column marker]`, each earlier
+    text cut to `row_text_tokens(...)` tokens."""
     bos, marker = preproc.bos_id, preproc.column_id(column)
-    return [[bos, *ctx, marker] for ctx in contexts]
+    before = preproc.earlier_texts(column)
+    if not before or earlier is None:
+        return [[bos, *ctx, marker] for ctx in contexts]
+    out = []
+    for ctx, texts in zip(contexts, earlier, strict=True):
+        cap = row_text_tokens(len(ctx), len(before), block_size)
+        shown = [[preproc.column_id(c), *texts[c][:cap]] for c in before if c in texts] if cap else []
+        out.append([bos, *ctx, *(t for part in shown for t in part), marker])
+    return out
+
+
+def row_text_tokens(context_len: int, n_earlier: int, block_size: int | None) -> int:
+    """Tokens of each earlier text of the row a text sees: ROW_TEXT_TOKENS, less where the prefix would pass half
+    the block (the text keeps half a window at least), 0 where not even one token each fits."""
+    if block_size is None:
+        return ROW_TEXT_TOKENS
+    room = block_size // 2 - context_len - 2 - n_earlier  # bos, column marker and a marker per earlier text
+    return max(0, min(ROW_TEXT_TOKENS, room // max(n_earlier, 1)))
 
 
 class TextDataset:
@@ -95,7 +123,7 @@ class TextDataset:
         copies = preproc.copy_words(data)
         chunks = _counted(_chunks(len(df), chunk_size or len(df) or 1), len(df), f"encode {preproc.table}")
         if not on_disk:
-            parts = [_encode_chunk(preproc, df, contexts, copies, rows) for rows in chunks]
+            parts = [_encode_chunk(preproc, df, contexts, copies, rows, block_size) for rows in chunks]
             tokens, lengths, prefix = _concat(parts)
             offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
             return cls(preproc, tokens, offsets, prefix, block_size=block_size)
@@ -110,7 +138,7 @@ class TextDataset:
             w.append(offsets=np.zeros(1, dtype=np.int64))
             n_tokens = 0
             for rows in chunks:
-                toks, lens, pre = _encode_chunk(preproc, df, contexts, copies, rows)
+                toks, lens, pre = _encode_chunk(preproc, df, contexts, copies, rows, block_size)
                 w.append(tokens=toks, offsets=n_tokens + np.cumsum(lens), prefix=pre)
                 n_tokens += len(toks)
             w.meta = {"table": preproc.table, "preproc": preproc.fingerprint()}
@@ -254,22 +282,38 @@ def _token_dtype(vocab_size: int) -> type:
     return np.uint16 if vocab_size <= np.iinfo(np.uint16).max else np.int32
 
 
-def _encode_chunk(preproc: TextPreproc, df, contexts: list[str], copies: list[list[str]], rows: np.ndarray):
+def _encode_chunk(
+    preproc: TextPreproc, df, contexts: list[str], copies: list[list[str]], rows: np.ndarray, block_size: int
+):
     """(flat tokens, sample lengths, prefix lengths) of the non-null texts of these rows (`copies`:
     each row's copy words)."""
     ctx = preproc.encode_contexts([contexts[r] for r in rows])
     end = preproc.end_id
     seqs, prefixes = [], []
+    frame, given = df.iloc[rows], [copies[r] for r in rows]
+    words = preproc.row_words(frame) if preproc.config.row_copies else {}  # a text may copy its row's earlier texts
+    encoded = {
+        col: encoded_texts(preproc, frame[col], col, preproc.column_copies(col, given, words))
+        for col in preproc.text_columns
+    }
     for col in preproc.text_columns:
-        values = preproc.modelled(df[col].iloc[rows], col)  # JSON documents without \\u escapes
-        keep = np.flatnonzero(values.notna().to_numpy())
-        texts = preproc.encode([str(values.iloc[k]) for k in keep], [copies[rows[k]] for k in keep])
-        pre = sample_prefixes(preproc, [ctx[k] for k in keep], col)
+        keep = np.array(sorted(encoded[col]), dtype=np.int64)
+        texts = [encoded[col][k] for k in keep]
+        earlier = [{c: encoded[c][k] for c in preproc.earlier_texts(col) if k in encoded[c]} for k in keep]
+        pre = sample_prefixes(preproc, [ctx[k] for k in keep], col, earlier, block_size)
         seqs += [p + t + [end] for p, t in zip(pre, texts, strict=True)]
         prefixes += [len(p) for p in pre]
     lengths = np.array([len(s) for s in seqs], dtype=np.int64)
     flat = np.fromiter((t for s in seqs for t in s), dtype=np.int64, count=int(lengths.sum()))
     return flat, lengths, np.array(prefixes, dtype=np.int32)
+
+
+def encoded_texts(preproc: TextPreproc, values, col: str, copies: list[list[str]]) -> dict[int, list[int]]:
+    """The token ids of each non-null text of `values` (one column's, a chunk's rows), by its position there."""
+    values = preproc.modelled(values, col)  # JSON documents without \\u escapes
+    keep = np.flatnonzero(values.notna().to_numpy())
+    texts = preproc.encode([str(values.iloc[k]) for k in keep], [copies[k] for k in keep])
+    return dict(zip(keep.tolist(), texts, strict=True))
 
 
 def _concat(parts):

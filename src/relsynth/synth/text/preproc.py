@@ -31,6 +31,9 @@ A text column of a table further up (`ancestors`) whose words the texts repeat f
 chance (`COPY_LIFT`; an agent's "Hi Anna," naming the ticket's customer, two tables up) gives copy
 words too, first (a greeting's name is always `<copy:0>`) and copied even where they are word tokens:
 its text is no context field, so without them a message could only name some customer.
+Where a table has several text columns, a text sees its row's texts written before it (`row_texts`, the shortest
+column first: a post's tags, title, body; see `TextDataset`), and an earlier column whose words it repeats far more
+often than chance (`ROW_COPY_LIFT`; a title's language, its first tag) gives its first copy words (`row_copies`).
 
 *Field tokens*: a context field's value that at least `FIELD_MIN_ROWS` (2) rows hold (`genre=Rock`,
 `unit_price=0.99`) is read as one input-only token of its own, label included, instead of its label
@@ -81,6 +84,10 @@ MIN_COPY_RATE = 0.05  # copy tokens only where at least this share of a column's
 # names 0.04, where they cost more than they bring (genre accuracy 0.32 -> 0.28, word pairs 0.23 -> 0.19, 3 seeds)
 FIELD_MIN_ROWS = 2  # a context value this many rows hold is a field token (input only: no entity count needed)
 MAX_FIELD_VALUES = 1000  # field tokens of one context field at most (the values most entities hold first)
+ROW_COPY_LIFT = 2.0  # an earlier text of the row gives a text copy words where the text repeats one of its words
+#                      this many times as often as beside another row's (posts: tags -> title 7.6, tags -> body 3.5,
+#                      title -> body 1.6: "a", "the"); within a row chance is high, few labels share the rows (4: 4.0)
+ROW_TEXT_TOKENS = 32  # tokens of each earlier text of its row a text sees at most (tags whole, a title's start)
 UNIQUE_MIN_ROWS = 20  # values a column holds, at least, for "every value distinct" to say it is a column of codes
 COPY_LIFT = 5.0  # an ancestor's text column gives copy words where its rows' texts repeat one of its words this many
 # times as often as texts paired with other rows' values do (a support database's agent greetings: 0.38 of the
@@ -114,8 +121,8 @@ PIECES = re.compile(r"'(?:s|t|d|m|ll|ve|re)(?![^\W\d_])|" + WORD_PIECE.pattern +
 
 
 class CodeWord(str):
-    """A copy word copied even where it is a word token: from the parent's identifier columns (`copy_codes`), or
-    from an ancestor's text column the texts repeat (`ancestor_copies`)."""
+    """A copy word copied even where it is a word token: from the parent's identifier columns (`copy_codes`), from
+    an ancestor's text column the texts repeat (`ancestor_copies`), or from an earlier text of the row (`row_copies`)."""
 
     __slots__ = ()
 
@@ -209,6 +216,12 @@ class TextPreprocConfig:
     first_rows: bool = False  # the context shows whether the row is its parent's first (`_first_rows`), set by fit
     #                           where the texts tell them apart; False in older saves
     field_values: list[list[str]] = field(default_factory=list)  # [label, value] of each field token, set by fit
+    row_texts: list[str] = field(default_factory=list)  # the order a row's text columns are written in, each seeing
+    #                      the ones before it (`earlier_texts`), set by fit where the table has several, the shortest
+    #                      first; [] in older saves and for one text column: each text sees the context alone
+    row_copies: dict[str, list[str]] = field(default_factory=dict)  # per text column, the earlier ones of its row
+    #                      whose words are its first copy words (ROW_COPY_LIFT: a title's language, its first tag), set
+    #                      by fit; {} in older saves: the parent's words alone
 
 
 class TextPreproc:
@@ -351,7 +364,12 @@ class TextPreproc:
         self.config.words, self.config.text_numbers = self._fit_words(df, contexts, entity)
         self.config.field_values = self._fit_field_values(fields) if self.config.field_tokens else []
         self.config.ancestor_copies = self._fit_ancestor_copies(data) if self.config.copy_slots else []
+        self.config.row_texts = self._row_order(texts)
+        self.config.row_copies = self._fit_row_copies(df) if self.config.copy_slots else {}
         copies = self.copy_words(data) if self._parent_copy_columns() or self.config.ancestor_copies else None
+        if self.config.row_copies:
+            rows = [[] for _ in range(len(df))] if copies is None else copies
+            copies = {c: self.column_copies(c, rows, self.row_words(df)) for c in self.text_columns}
         self._reset_tables()
         if (
             entity is not None
@@ -385,7 +403,7 @@ class TextPreproc:
                 tokens=sorted({int(i) for ids in encoded for i in ids}),
                 lead_space_rate=float(np.mean([v[:1].isspace() for v in values])) if values else 0.0,
                 rare_word_rate=rare,
-                copy_rate=self._copy_rate(df[col], copies),
+                copy_rate=self._copy_rate(df[col], copies[col] if isinstance(copies, dict) else copies),
                 unique=len(values) >= UNIQUE_MIN_ROWS and len(set(values)) == len(values),
                 json=(json_docs := col in escapes),
                 json_escapes=escapes.get(col),
@@ -399,6 +417,7 @@ class TextPreproc:
             )
         if max((st.copy_rate for st in self.config.stats.values()), default=0.0) < MIN_COPY_RATE:
             self.config.copy_slots = 0  # texts (almost) never repeat their parent: no copy tokens
+            self.config.row_copies = {}
             self._reset_tables()
         log.info(
             "text preproc for %r: vocabulary %d (%d words), %d field tokens, stats %s",
@@ -412,6 +431,69 @@ class TextPreproc:
             },
         )
         return self
+
+    def _row_order(self, texts: dict[str, list[str]]) -> list[str]:
+        """The text columns in the order a row's texts are written, the shortest (mean characters) first, ties in
+        schema order; [] for one column. A short text seen whole tells a long one most (a post's tags, then its
+        title, then its body that names them), while a long text cut to its start would tell a short one little."""
+        if len(texts) < 2:
+            return []
+        return sorted(texts, key=lambda c: np.mean([len(t) for t in texts[c]]) if texts[c] else 0.0)  # stable
+
+    def row_words(self, df: pd.DataFrame, columns: list[str] | None = None) -> dict[str, list[list[str]]]:
+        """Per text column of `df` (default: all; as the model writes them, `modelled`), each row's distinct words
+        (letters or digits, without their leading space): what `column_copies` reads."""
+        out = {}
+        for c in self.text_columns if columns is None else columns:
+            values = self.modelled(df[c], c)
+            out[c] = [
+                list(dict.fromkeys(p.lstrip(" ") for p in WORD_PIECE.findall(v))) if isinstance(v, str) else []
+                for v in values
+            ]
+        return out
+
+    def _fit_row_copies(self, df: pd.DataFrame) -> dict[str, list[str]]:
+        """Per text column, the earlier ones of its row (`row_texts`) whose words its texts repeat in at least
+        MIN_COPY_RATE of the rows and ROW_COPY_LIFT times as often as beside another row's (a title ends in its first
+        tag's language); a column whose words are common ones both write (a title's "a" in its body) is not."""
+        words = self.row_words(df)
+        out: dict[str, list[str]] = {}
+        for col in self.config.row_texts:
+            for before in self.earlier_texts(col):
+                held = [r for r in range(len(df)) if words[col][r] and words[before][r]]
+                if not held:
+                    continue
+                other = np.random.default_rng(0).permutation(held)  # chance: each text beside another row's words
+                mine = [set(words[col][r]) for r in held]
+                rate = np.mean([any(w in m for w in words[before][r]) for m, r in zip(mine, held, strict=True)])
+                chance = np.mean([any(w in m for w in words[before][o]) for m, o in zip(mine, other, strict=True)])
+                if rate >= MIN_COPY_RATE and rate >= ROW_COPY_LIFT * chance:
+                    out.setdefault(col, []).append(before)
+        return out
+
+    def column_copies(self, column: str, copies: list[list[str]], words: dict[str, list[list[str]]]) -> list[list[str]]:
+        """Per row, the copy words of a `column` text: the words of its row's earlier texts that it repeats
+        (`row_copies`, from `words`: per column, each row's words, as `row_words`), then `copies` (the row's
+        `copy_words`), the first `copy_slots` distinct; `copies` itself where the column copies none of its row."""
+        earlier = self.earlier_texts(column)  # a text sees only those written before it
+        sources = [c for c in self.config.row_copies.get(column, []) if c in earlier]
+        if not sources:
+            return copies
+        out = []
+        for r, given in enumerate(copies):
+            own = [CodeWord(w) for c in sources for w in words[c][r]]  # copied even where a word token: its row's own
+            out.append(list(dict.fromkeys([*own, *given]))[: self.config.copy_slots])
+        return out
+
+    def earlier_texts(self, column: str) -> list[str]:
+        """The text columns of the row that `column`'s texts see, written before it (`row_texts`)."""
+        order = self.config.row_texts
+        return order[: order.index(column)] if column in order else []
+
+    @property
+    def text_order(self) -> list[str]:
+        """The order generation writes a row's text columns in: `row_texts`, or the schema's (older saves)."""
+        return list(self.config.row_texts) or self.text_columns
 
     def _fit_words(
         self, df: pd.DataFrame, contexts: list[str], entity: np.ndarray | None
@@ -964,8 +1046,11 @@ class TextPreproc:
         if self.config.copy_slots and self.config.ancestor_copies:
             copies["ancestor_copies"] = self.config.ancestor_copies  # older saves: none
         fields = {"field_values": self.config.field_values} if self.n_field_values else {}  # older saves: none
+        rows = {"row_texts": self.config.row_texts} if self.config.row_texts else {}  # older saves, one column: none
+        if self.config.row_copies:
+            rows["row_copies"] = self.config.row_copies  # older saves: none
         return fingerprint(
-            {"table": self.table, "tokenizer": tokenizer, "words": self.config.words, **copies, **fields}
+            {"table": self.table, "tokenizer": tokenizer, "words": self.config.words, **copies, **fields, **rows}
         )
 
     def __repr__(self) -> str:
