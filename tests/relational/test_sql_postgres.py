@@ -1307,3 +1307,39 @@ def test_types_without_a_kind_given_one_are_written_back_as_their_type(postgres_
     data.to_sql(f"sqlite:///{tmp_path / 'copy.sqlite'}")
     back = RelationalData.from_sql(f"sqlite:///{tmp_path / 'copy.sqlite'}", overrides=given)
     assert back["host"]["ip"].tolist() == ["10.0.0.1", "10.0.1.7"]
+
+
+def test_array_columns_given_a_kind_are_written_back_as_arrays(postgres_url: str, tmp_path: Path) -> None:
+    """text[] and integer[] columns given a kind in overrides (their values read as JSON text) were
+    created as TEXT in a new schema, so the copy's `'b' = ANY(tags)` failed (op ANY/ALL (array)
+    requires array on right side). PostgreSQL gets the array type back, each value the array it was read as; other
+    databases (and arrays of an enum, a type the target may lack) keep the JSON text."""
+    table = (
+        "(id integer PRIMARY KEY, tags text[] NOT NULL, nums integer[], grid integer[][], days date[], moods mood[])"
+    )
+    run_sql(
+        postgres_url,
+        "CREATE TYPE mood AS ENUM ('ok', 'sad')",
+        f"CREATE TABLE item {table}",
+        """INSERT INTO item VALUES (1, ARRAY['a', 'b,c', 'say "hi"', NULL], ARRAY[1, NULL, 3], """
+        "ARRAY[[1, 2], [3, 4]], ARRAY[date '2020-02-29'], ARRAY['ok'::mood]), (2, '{}', NULL, NULL, NULL, NULL)",
+    )
+    kinds = {c: "categorical" for c in ("tags", "nums", "grid", "days", "moods")}
+    data = RelationalData.from_sql(postgres_url, tables=["item"], overrides={"item": kinds})
+    data.to_sql(postgres_url, schema_name="copy")
+    types = "SELECT column_name, udt_name, is_nullable FROM information_schema.columns WHERE table_schema = 'copy' ORDER BY ordinal_position"
+    assert rows(postgres_url, types) == [
+        ("id", "int4", "NO"),
+        ("tags", "_text", "NO"),
+        ("nums", "_int4", "YES"),
+        ("grid", "_int4", "YES"),
+        ("days", "_date", "YES"),
+        ("moods", "text", "YES"),
+    ]
+    every = "SELECT id, tags, nums, grid, days FROM {} ORDER BY id"
+    assert rows(postgres_url, every.format("copy.item")) == rows(postgres_url, every.format("item"))
+    assert rows(postgres_url, "SELECT moods FROM copy.item ORDER BY id") == [("{ok}",), (None,)]
+    assert rows(postgres_url, "SELECT id FROM copy.item WHERE 'b,c' = ANY(tags) AND nums[3] = 3") == [(1,)]
+    data.to_sql(f"sqlite:///{tmp_path / 'copy.sqlite'}")
+    back = RelationalData.from_sql(f"sqlite:///{tmp_path / 'copy.sqlite'}", overrides={"item": kinds})
+    assert back["item"]["nums"].tolist() == ["[1, null, 3]", pd.NA]

@@ -224,6 +224,7 @@ def sql_type(spec: Mapping[str, Any]) -> sa.types.TypeEngine:
         "money": lambda: Money(),
         "json": lambda: JsonText(bool(spec.get("binary"))),
         "native": lambda: NativeText(spec["name"]),
+        "array": lambda: ArrayOf(spec["name"]),
     }
     if name not in makers:
         raise ValueError(f"unknown SQL type spec {dict(spec)!r}; expected one of {sorted(makers)}")
@@ -359,13 +360,52 @@ class ArrayText(sa.types.TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
-        if not isinstance(value, str) or not value.lstrip().startswith("["):
-            return value
-        try:
-            items = json.loads(value)
-        except ValueError:
-            return value
-        return _array_literal(items) if isinstance(items, list) else value
+        return _as_array_text(value)
+
+
+class ArrayOf(sa.types.TypeDecorator):
+    """An array column given a kind in overrides (its values held as JSON text, `["a", "b2"]`):
+    written back as that array type on PostgreSQL (TEXT[], INTEGER[]), each value bound untyped in
+    the array's own text form, which the server reads as the column's type; as TEXT elsewhere,
+    holding the JSON text."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.name = name  # as PostgreSQL spells it: TEXT[], NUMERIC(12, 2)[]
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine:
+        if dialect.name == "postgresql":
+            return _StoredAsIs(self.name)
+        return dialect.type_descriptor(sa.Text())
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        return _as_array_text(value) if dialect.name == "postgresql" else value
+
+
+def _as_array_text(value: Any) -> Any:
+    """A JSON array's text (`["a", "b2"]`) in PostgreSQL's text form of arrays (`{"a","b2"}`); other
+    values as they are."""
+    if not isinstance(value, str) or not value.lstrip().startswith("["):
+        return value
+    try:
+        items = json.loads(value)
+    except ValueError:
+        return value
+    return _array_literal(items) if isinstance(items, list) else value
+
+
+def _array_type_name(t: sa.types.TypeEngine) -> str | None:
+    """PostgreSQL's name of an array type that `ArrayOf` writes back (TEXT[]); None for any other, and
+    for an array of an enum or of a type SQLAlchemy does not know, which the target may lack."""
+    if not isinstance(t, sa.ARRAY):
+        return None
+    item = t.item_type
+    if isinstance(item, sa.Enum | sa.types.NullType) or not type(item).__module__.startswith("sqlalchemy"):
+        return None
+    return t.compile(dialect=postgresql.dialect())
 
 
 def _array_literal(items: list) -> str:
@@ -413,7 +453,9 @@ def _type_name(t: sa.types.TypeEngine, spec: Mapping[str, Any]) -> str:
 
 def _kind_of_type(t: sa.types.TypeEngine, spec: dict | None) -> Column | None:
     """The kind an SQL type means; None for a string type (its values decide: categorical or text)."""
-    if spec is None or (spec["type"] in ("varchar", "char", "text", "json", "native") and not isinstance(t, sa.Enum)):
+    if spec is None or (
+        spec["type"] in ("varchar", "char", "text", "json", "native", "array") and not isinstance(t, sa.Enum)
+    ):
         return None
     if isinstance(t, sa.Enum):
         return Column.CATEGORICAL
@@ -1501,6 +1543,8 @@ def _column_kinds(
             specs[col] |= {"nullable": False} if col in r.not_null else {}
         elif col in own and (native := _postgres_type_name(typ)):  # inet, macaddr, tsvector ... read as text
             specs[col] = {"type": "native", "name": native} | ({"nullable": False} if col in r.not_null else {})
+        elif col in own and (array := _array_type_name(typ)):  # arrays read as JSON text: written back as arrays
+            specs[col] = {"type": "array", "name": array} | ({"nullable": False} if col in r.not_null else {})
         elif col in own and col in r.not_null:  # no type to keep (an interval read as labels), but its NOT NULL
             specs[col] = {"nullable": False}
         if col in own:
