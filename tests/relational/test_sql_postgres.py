@@ -1343,3 +1343,29 @@ def test_array_columns_given_a_kind_are_written_back_as_arrays(postgres_url: str
     data.to_sql(f"sqlite:///{tmp_path / 'copy.sqlite'}")
     back = RelationalData.from_sql(f"sqlite:///{tmp_path / 'copy.sqlite'}", overrides={"item": kinds})
     assert back["item"]["nums"].tolist() == ["[1, null, 3]", pd.NA]
+
+
+def test_a_type_the_target_lacks_is_written_as_text_with_a_warning(postgres_url: str, caplog) -> None:
+    """A column of a type of the source's own schema (a composite type; so an extension's type, such as
+    pgvector's, in another database) given a kind in overrides made the write fail at CREATE TABLE
+    (type "pair" does not exist), nothing written. Where the target lacks the type, the column is
+    written as TEXT holding the values' text, and a warning names it."""
+    run_sql(
+        postgres_url,
+        "CREATE SCHEMA src",
+        "CREATE TYPE src.pair AS (a integer, b text)",
+        "CREATE TABLE src.item (id integer PRIMARY KEY, p src.pair NOT NULL, ip inet)",
+        "INSERT INTO src.item VALUES (1, ROW(1, 'x'), '10.0.0.1'), (2, ROW(2, 'y z'), NULL)",
+    )
+    data = RelationalData.from_sql(
+        postgres_url, schema_name="src", overrides={"item": {"p": "categorical", "ip": "categorical"}}
+    )
+    with caplog.at_level("WARNING"):
+        data.to_sql(postgres_url, schema_name="copy")
+    types = "SELECT column_name, udt_name, is_nullable FROM information_schema.columns WHERE table_schema = 'copy' ORDER BY ordinal_position"
+    assert rows(postgres_url, types) == [("id", "int4", "NO"), ("p", "text", "NO"), ("ip", "inet", "YES")]
+    assert rows(postgres_url, "SELECT id, p, ip::text FROM copy.item ORDER BY id") == [
+        (1, "(1,x)", "10.0.0.1/32"),
+        (2, '(2,"y z")', None),
+    ]
+    assert "item.p" in caplog.text and "pair" in caplog.text

@@ -2384,6 +2384,29 @@ def _enum_type(
     return postgresql.ENUM(*enum["labels"], name=enum["name"], schema=schema, create_type=False)
 
 
+def _as_text_where_lacked(conn: sa.Connection, tables: Sequence[sa.Table]) -> None:
+    """Columns of a type named by the source's catalog (`NativeText`, `ArrayOf`) that the target does
+    not know (an extension's type, pgvector's, where it is not installed; a composite type of the
+    source's own schema) are made TEXT, holding the values' text, with a warning: CREATE TABLE would
+    refuse the whole database for one column."""
+    lacked: dict[str, list[str]] = {}
+    for table in tables:
+        for col in table.columns:
+            if not isinstance(col.type, NativeText | ArrayOf):
+                continue
+            found = conn.execute(sa.text("SELECT to_regtype(:name)"), {"name": col.type.name}).scalar()
+            if found is None:
+                lacked.setdefault(col.type.name, []).append(f"{_name(table)}.{col.name}")
+                col.type = sa.Text()
+    if lacked:
+        log.warning(
+            "to_sql: the target has no type %s: %s written as TEXT holding the values' text (create the type, or "
+            "its extension: CREATE EXTENSION, in the target first to keep it)",
+            ", ".join(map(repr, lacked)),
+            "; ".join(f"{', '.join(cols)} ({name})" for name, cols in lacked.items()),
+        )
+
+
 def _create_enum_types(conn: sa.Connection, tables: Sequence[sa.Table], where: str) -> None:
     """Create the enum types of `tables`' columns that the target's schemas lack; one there already
     must list every label the source's did (else its rows could not be written)."""
@@ -3313,6 +3336,7 @@ def write_sql(
             for table in reversed(existing):  # children before parents
                 _drop_table(conn, table, where)
             if conn.dialect.name == "postgresql":
+                _as_text_where_lacked(conn, tables)
                 _create_enum_types(conn, tables, where)
             tables = _create_tables(
                 conn, metadata, tables, lambda: _target_tables(schema, frames, formats, located, dialect, False)
