@@ -1346,9 +1346,9 @@ def test_array_columns_given_a_kind_are_written_back_as_arrays(postgres_url: str
 
 
 def test_a_type_the_target_lacks_is_written_as_text_with_a_warning(postgres_url: str, caplog) -> None:
-    """A column of a type of the source's own schema (a composite type; so an extension's type, such as
-    pgvector's, in another database) given a kind in overrides made the write fail at CREATE TABLE
-    (type "pair" does not exist), nothing written. Where the target lacks the type, the column is
+    """A column of a type the target lacks (an extension's, such as pgvector's, not installed there; here
+    a composite type dropped after the read) given a kind in overrides made the write fail at CREATE
+    TABLE (type "pair" does not exist), nothing written. Where the target lacks the type, the column is
     written as TEXT holding the values' text, and a warning names it."""
     run_sql(
         postgres_url,
@@ -1360,6 +1360,7 @@ def test_a_type_the_target_lacks_is_written_as_text_with_a_warning(postgres_url:
     data = RelationalData.from_sql(
         postgres_url, schema_name="src", overrides={"item": {"p": "categorical", "ip": "categorical"}}
     )
+    run_sql(postgres_url, "DROP SCHEMA src CASCADE")  # as in another database
     with caplog.at_level("WARNING"):
         data.to_sql(postgres_url, schema_name="copy")
     types = "SELECT column_name, udt_name, is_nullable FROM information_schema.columns WHERE table_schema = 'copy' ORDER BY ordinal_position"
@@ -1369,3 +1370,31 @@ def test_a_type_the_target_lacks_is_written_as_text_with_a_warning(postgres_url:
         (2, '(2,"y z")', None),
     ]
     assert "item.p" in caplog.text and "pair" in caplog.text
+
+
+def test_a_type_of_another_schema_is_written_back_with_its_schema_and_modifiers(postgres_url: str) -> None:
+    """A column of a type of the source's own schema (src.pair), given a kind in overrides, was
+    written back as `pair`, a type the target's search path does not see; an extension's type lost
+    its modifiers (pgvector's vector(3) written as vector, any length taken). The type is named as
+    the catalog formats it: its schema where the search path does not see it, its modifiers."""
+    vector = bool(rows(postgres_url, "SELECT 1 FROM pg_available_extensions WHERE name = 'vector'"))
+    column, values = (", v vector(3)", ("'[1, 2, 3]'", "NULL")) if vector else ("", ("", ""))
+    run_sql(
+        postgres_url,
+        *(["CREATE EXTENSION vector"] if vector else []),
+        "CREATE SCHEMA src",
+        "CREATE TYPE src.pair AS (a integer, b text)",
+        f"CREATE TABLE src.item (id integer PRIMARY KEY, p src.pair NOT NULL{column})",
+        "INSERT INTO src.item VALUES "
+        + ", ".join(
+            f"({i}, ROW({i}, '{b}'){', ' + v if v else ''})" for i, b, v in ((1, "x", values[0]), (2, "y z", values[1]))
+        ),
+    )
+    given = {"p": "categorical", "v": "categorical"} if vector else {"p": "categorical"}
+    data = RelationalData.from_sql(postgres_url, schema_name="src", overrides={"item": given})
+    data.to_sql(postgres_url, schema_name="copy")
+    types = "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'copy.item'::regclass AND attnum > 0 ORDER BY attnum"
+    assert rows(postgres_url, types) == [("id", "integer"), ("p", "src.pair")] + (
+        [("v", "vector(3)")] if vector else []
+    )
+    assert rows(postgres_url, "SELECT (p).b FROM copy.item ORDER BY id") == [("x",), ("y z",)]

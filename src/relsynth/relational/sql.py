@@ -727,15 +727,21 @@ def _catalog_types(
     conn: sa.Connection, name: str, schema: str | None, columns: list[str]
 ) -> dict[str, sa.types.TypeEngine]:
     """Column -> its type from PostgreSQL's information_schema, for the columns SQLAlchemy did not
-    recognise (named as the catalog names them) and those of a domain (the base type with its
+    recognise (named as the catalog names them, with their modifiers: pgvector's vector(3), PostGIS'
+    geometry(Point,4326), which a bare `vector` would lose when written back; qualified by its schema
+    where the connection's search path does not see it) and those of a domain (the base type with its
     length, precision and scale, which SQLAlchemy's DOMAIN leaves out: varchar(5) as VARCHAR)."""
     if conn.dialect.name != "postgresql":
         return {}
     found = conn.execute(
         sa.text(
-            "SELECT column_name, CASE WHEN data_type = 'USER-DEFINED' THEN udt_name ELSE data_type END, "
-            "domain_name IS NOT NULL, character_maximum_length, numeric_precision, numeric_scale "
-            "FROM information_schema.columns WHERE table_schema = :s AND table_name = :t AND column_name = ANY(:c)"
+            "SELECT c.column_name, CASE WHEN c.data_type <> 'USER-DEFINED' THEN c.data_type "
+            "WHEN c.domain_name IS NULL THEN format_type(a.atttypid, a.atttypmod) ELSE c.udt_name END, "
+            "c.domain_name IS NOT NULL, c.character_maximum_length, c.numeric_precision, c.numeric_scale "
+            "FROM information_schema.columns c JOIN pg_attribute a "
+            "ON a.attrelid = (quote_ident(c.table_schema) || '.' || quote_ident(c.table_name))::regclass "
+            "AND a.attname = c.column_name "
+            "WHERE c.table_schema = :s AND c.table_name = :t AND c.column_name = ANY(:c)"
         ),
         {"s": schema, "t": name, "c": columns},
     ).all()
