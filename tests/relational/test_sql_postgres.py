@@ -1398,3 +1398,27 @@ def test_a_type_of_another_schema_is_written_back_with_its_schema_and_modifiers(
         [("v", "vector(3)")] if vector else []
     )
     assert rows(postgres_url, "SELECT (p).b FROM copy.item ORDER BY id") == [("x",), ("y z",)]
+
+
+def test_values_a_type_held_as_text_refuses_are_named_before_anything_is_written(postgres_url: str) -> None:
+    """An inet column given the identifier kind is generated as fresh codes of the source's shape
+    (10.5.0.459), which inet refuses: to_sql failed at the first insert with the driver's error,
+    naming neither the column nor how many values. The server checks each such column's values
+    before anything is written, and the error names them with the way out."""
+    run_sql(
+        postgres_url,
+        "CREATE TABLE host (id integer PRIMARY KEY, ip inet NOT NULL, ports integer[], at int4range)",
+        "INSERT INTO host VALUES (1, '10.0.0.1', '{80, 443}', '[1,5)'), (2, '10.0.1.7', NULL, NULL)",
+    )
+    given = {"ip": "identifier", "ports": "categorical", "at": "categorical"}
+    data = RelationalData.from_sql(postgres_url, overrides={"host": given})
+    generated = data["host"].assign(
+        ip=["10.0.0.2", "10.0.1.459"], ports=['[80, "http"]', "[22]"], at=["[1,5)", "[9,2)"]
+    )
+    synth = RelationalData({"host": generated}, data.schema, formats=data.formats)
+    with pytest.raises(DataError) as err:
+        synth.to_sql(postgres_url, schema_name="copy")
+    problems = err.value.problems
+    assert len(problems) == 3 and "column 'ip' is INET in the source, but 1 distinct value(s)" in problems[0]
+    assert "'10.0.1.459'" in problems[0] and '\'{"80","http"}\'' in problems[1] and "'[9,2)'" in problems[2]
+    assert rows(postgres_url, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'copy'") == [(0,)]

@@ -2413,6 +2413,41 @@ def _as_text_where_lacked(conn: sa.Connection, tables: Sequence[sa.Table]) -> No
         )
 
 
+_CHECKED_AT_ONCE = 50_000  # distinct values a query sends the server to check (`_refused_by_types`)
+
+
+def _refused_by_types(conn: sa.Connection, tables: Sequence[sa.Table], frames: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Values of the columns written back as a type relsynth holds as text (`NativeText`, `ArrayOf`:
+    inet, a range, vector(3), an array) that the type's input refuses, found by the server
+    (pg_input_is_valid, PostgreSQL 16 and later) before anything is written: a generated code
+    (an identifier's 10.5.0.459 for an inet) or text would otherwise stop the inserts at the first,
+    named by the driver without its column."""
+    if (conn.dialect.server_version_info or (0,)) < (16,):
+        return []
+    problems = []
+    for table in tables:
+        df = frames[_name(table)]
+        for col in table.columns:
+            if not isinstance(col.type, NativeText | ArrayOf) or col.computed is not None:
+                continue
+            array = isinstance(col.type, ArrayOf)  # JSON text, bound in the array's own text form
+            values = [str(_as_array_text(v) if array else v) for v in df[col.name].dropna().unique()]
+            check = sa.text("SELECT v FROM unnest(CAST(:v AS text[])) AS v WHERE NOT pg_input_is_valid(v, :type)")
+            refused = [
+                v
+                for i in range(0, len(values), _CHECKED_AT_ONCE)
+                for v in conn.execute(check, {"v": values[i : i + _CHECKED_AT_ONCE], "type": col.type.name}).scalars()
+            ]
+            if refused:
+                problems.append(
+                    f"table {_name(table)!r}, column {col.name!r} is {col.type.name} in the source, but "
+                    f"{len(refused)} distinct value(s) are not one (e.g. {refused[0]!r}): nothing was written; give "
+                    "the column a kind whose values are the source's (overrides: categorical), or leave it out "
+                    "(exclude=)"
+                )
+    return problems
+
+
 def _create_enum_types(conn: sa.Connection, tables: Sequence[sa.Table], where: str) -> None:
     """Create the enum types of `tables`' columns that the target's schemas lack; one there already
     must list every label the source's did (else its rows could not be written)."""
@@ -3343,6 +3378,8 @@ def write_sql(
                 _drop_table(conn, table, where)
             if conn.dialect.name == "postgresql":
                 _as_text_where_lacked(conn, tables)
+                if refused := _refused_by_types(conn, tables, frames):
+                    raise DataError(refused)
                 _create_enum_types(conn, tables, where)
             tables = _create_tables(
                 conn, metadata, tables, lambda: _target_tables(schema, frames, formats, located, dialect, False)
