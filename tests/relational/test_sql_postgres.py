@@ -1422,3 +1422,26 @@ def test_values_a_type_held_as_text_refuses_are_named_before_anything_is_written
     assert len(problems) == 3 and "column 'ip' is INET in the source, but 1 distinct value(s)" in problems[0]
     assert "'10.0.1.459'" in problems[0] and '\'{"80","http"}\'' in problems[1] and "'[9,2)'" in problems[2]
     assert rows(postgres_url, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'copy'") == [(0,)]
+
+
+def test_a_sample_fits_array_json_and_inet_labels_by_their_counts_over_the_whole_database(postgres_url: str) -> None:
+    """SQLSource.sample counts a categorical column's values inside the database (`whole`), as the
+    driver returns them: lists for an array, dicts for jsonb, IPv4Address for an inet, where the
+    sample holds their text. A fit on the sample failed (TypeError: unhashable type: 'list'), or,
+    for an inet, took its categories from the sample alone. The counts are of the values as read."""
+    run_sql(
+        postgres_url,
+        "CREATE TABLE host (id integer PRIMARY KEY, tags text[], meta jsonb, ip inet)",
+        "INSERT INTO host SELECT i, ARRAY['t' || mod(i, 3)], jsonb_build_object('k', mod(i, 2)), "
+        "CASE WHEN mod(i, 10) = 0 THEN '10.0.0.9' ELSE '10.0.0.' || mod(i, 4) END::inet FROM generate_series(1, 200) i",
+    )
+    given = {"host": {"tags": "categorical", "meta": "categorical", "ip": "categorical"}}
+    sample = SQLSource(postgres_url, ["host"], overrides=given).sample(20, seed=0)
+    assert sample["host"]["tags"].iloc[0].startswith('["t')
+    counts = sample.whole.value_counts["host"]
+    assert counts["tags"].to_dict() == {'["t0"]': 66, '["t1"]': 67, '["t2"]': 67}
+    assert counts["meta"].to_dict() == {'{"k": 0}': 100, '{"k": 1}': 100}
+    assert counts["ip"].to_dict() == {"10.0.0.0": 40, "10.0.0.1": 50, "10.0.0.2": 40, "10.0.0.3": 50, "10.0.0.9": 20}
+    preproc = TabularPreproc.from_schema(sample.schema).fit(sample)
+    ip = next(slot.preproc for slot in preproc.slots if slot.column == "ip")
+    assert ip.categories == ["10.0.0.0", "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.9"]

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from relsynth.relational._coerce import as_strings
 from relsynth.relational.columns import Column, ForeignKey
 from relsynth.relational.data import RelationalData, Whole
 from relsynth.relational.errors import DataError, SchemaError
@@ -332,13 +333,27 @@ class SQLSource:
         out: dict[str, dict[str, pd.Series]] = {}
         for t in self.schema.synth_tables:
             table = self.catalog.tables[t]
-            for col in [*self.schema.tables[t].cols_of(Column.CATEGORICAL), *self.schema.lookup_fks(t)]:
+            labels = self.schema.tables[t].cols_of(Column.CATEGORICAL)
+            for col in [*labels, *self.schema.lookup_fks(t)]:
                 query = sa.select(table.c[col], sa.func.count()).group_by(table.c[col])
                 rows = conn.execute(self._entity_rows(t, query)).all()
-                out.setdefault(t, {})[col] = pd.Series(
+                counts = pd.Series(
                     [n for _, n in rows], index=pd.Index([k for k, _ in rows], dtype=object), dtype="int64"
                 )
+                out.setdefault(t, {})[col] = _as_read(counts) if col in labels else counts
         return out
+
+
+def _as_read(counts: pd.Series) -> pd.Series:
+    """A label column's counts per value as the driver returns them, keyed by the values as a read
+    holds them (RelationalData's categorical coercion): an array's list, a jsonb's dict or an inet's
+    IPv4Address as its text (`["a"]`, `10.0.0.1`), as the sample holds it. A key left as the driver's
+    object would match no value of the sample (the fit then ignores the counts), or fail as unhashable."""
+    values = pd.Series(counts.index, dtype=object).infer_objects()
+    if not pd.api.types.is_object_dtype(values.dtype):  # numbers, booleans: as read
+        return counts
+    held, _ = as_strings(values)
+    return counts.groupby(pd.Index(held, dtype=object), dropna=False).sum()
 
 
 def _together(frames: list[pd.DataFrame]) -> pd.DataFrame:
