@@ -2390,11 +2390,12 @@ def _enum_type(
     return postgresql.ENUM(*enum["labels"], name=enum["name"], schema=schema, create_type=False)
 
 
-def _as_text_where_lacked(conn: sa.Connection, tables: Sequence[sa.Table]) -> None:
+def _as_text_where_lacked(conn: sa.Connection, tables: Sequence[sa.Table], warn: bool = True) -> None:
     """Columns of a type named by the source's catalog (`NativeText`, `ArrayOf`) that the target does
     not know (an extension's type, pgvector's, where it is not installed; a composite type of the
-    source's own schema) are made TEXT, holding the values' text, with a warning: CREATE TABLE would
-    refuse the whole database for one column."""
+    source's own schema) are made TEXT, holding the values' text, with a warning (`warn`: not again
+    for the plain tables `_create_tables` makes instead): CREATE TABLE would refuse the whole
+    database for one column."""
     lacked: dict[str, list[str]] = {}
     for table in tables:
         for col in table.columns:
@@ -2404,7 +2405,7 @@ def _as_text_where_lacked(conn: sa.Connection, tables: Sequence[sa.Table]) -> No
             if found is None:
                 lacked.setdefault(col.type.name, []).append(f"{_name(table)}.{col.name}")
                 col.type = sa.Text()
-    if lacked:
+    if lacked and warn:
         log.warning(
             "to_sql: the target has no type %s: %s written as TEXT holding the values' text (create the type, or "
             "its extension: CREATE EXTENSION, in the target first to keep it)",
@@ -3381,9 +3382,14 @@ def write_sql(
                 if refused := _refused_by_types(conn, tables, frames):
                     raise DataError(refused)
                 _create_enum_types(conn, tables, where)
-            tables = _create_tables(
-                conn, metadata, tables, lambda: _target_tables(schema, frames, formats, located, dialect, False)
-            )
+
+            def plain() -> tuple[sa.MetaData, list[sa.Table]]:  # generated columns as plain ones
+                made = _target_tables(schema, frames, formats, located, dialect, False)
+                if conn.dialect.name == "postgresql":
+                    _as_text_where_lacked(conn, made[1], warn=False)
+                return made
+
+            tables = _create_tables(conn, metadata, tables, plain)
         deferred, ahead = schema.deferred_keys(), []
         with progress(sum(len(frames[_name(t)]) for t in tables), "to_sql: write", "rows") as bar:
             for table in tables:
