@@ -1,0 +1,54 @@
+"""train_text_models: several tables' text models trained side by side in worker processes come
+out exactly as one after another with one torch thread."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from relsynth.synth.core.workers import can_fork
+from relsynth.synth.text import TextDataset, TextModel, TextPreproc, TextTrainer
+from relsynth.synth.text.trainer import _shares, train_text_models
+
+OPTIONS = {"n_steps": 6, "n_epochs": None, "batch_size": 8, "progress": False}
+
+
+def _runs(data, size) -> list:
+    runs = []
+    for table in ("band", "song"):
+        preproc = TextPreproc.from_schema_table(data.schema, table, vocab_size=300).fit(data)
+        torch.manual_seed(0)
+        model = TextModel.build(preproc, size=size, block_size=64)
+        runs.append((model, TextDataset.from_data(data, preproc, block_size=64), dict(OPTIONS)))
+    return runs
+
+
+@pytest.mark.skipif(not can_fork(), reason="worker processes need Linux (fork)")
+def test_side_by_side_trains_the_models_one_after_another_would(make_songs, tiny_size) -> None:
+    data = make_songs()
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        alone = _runs(data, tiny_size)
+        expected = [TextTrainer(model).train(ds, **options) for model, ds, options in alone]
+    finally:
+        torch.set_num_threads(threads)
+    together = _runs(data, tiny_size)
+    results = train_text_models(together, workers=2)
+    assert [r.n_steps for r in results] == [r.n_steps for r in expected] == [6, 6]
+    assert [r.history for r in results] == [r.history for r in expected]
+    for (a, _, _), (b, _, _) in zip(alone, together, strict=True):
+        assert b.trained and not b.training
+        assert all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict())
+
+
+def test_hooks_are_refused_before_any_work(make_songs, tiny_size) -> None:
+    runs = _runs(make_songs(n_bands=4), tiny_size)
+    runs[0][2]["hooks"] = [object()]
+    with pytest.raises(ValueError, match="train without hooks and read the result's history"):
+        train_text_models(runs, workers=2)
+
+
+def test_runs_are_shared_out_longest_first() -> None:
+    assert _shares([5.0, 1.0, 2.0, 3.0], 2) == [[0, 1], [2, 3]]  # 5 + 1 beside 3 + 2
+    assert _shares([6.0, 1.0, 1.0, 1.0], 2) == [[0], [1, 2, 3]]
