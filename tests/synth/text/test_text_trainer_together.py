@@ -1,5 +1,5 @@
 """train_text_models: several tables' text models trained side by side in worker processes come
-out exactly as one after another with one torch thread."""
+out exactly as one after another with the run's threads shared out (two threads, two workers: one each)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,11 @@ def test_side_by_side_trains_the_models_one_after_another_would(make_songs, tiny
     finally:
         torch.set_num_threads(threads)
     together = _runs(data, tiny_size)
-    results = train_text_models(together, workers=2)
+    try:
+        torch.set_num_threads(2)  # shared out: one thread each of the two workers
+        results = train_text_models(together, workers=2)
+    finally:
+        torch.set_num_threads(threads)
     assert [r.n_steps for r in results] == [r.n_steps for r in expected] == [6, 6]
     assert [r.history for r in results] == [r.history for r in expected]
     for (a, _, _), (b, _, _) in zip(alone, together, strict=True):
@@ -52,3 +56,31 @@ def test_hooks_are_refused_before_any_work(make_songs, tiny_size) -> None:
 def test_runs_are_shared_out_longest_first() -> None:
     assert _shares([5.0, 1.0, 2.0, 3.0], 2) == [[0, 1], [2, 3]]  # 5 + 1 beside 3 + 2
     assert _shares([6.0, 1.0, 1.0, 1.0], 2) == [[0], [1, 2, 3]]
+
+
+class ThreadsSeen(TextDataset):
+    """A dataset that fails a batch collated at another torch thread count than `expected`."""
+
+    expected = 0
+
+    def collate(self, indices, pack=False):
+        if torch.get_num_threads() != self.expected:
+            raise AssertionError(f"trained at {torch.get_num_threads()} thread(s), not {self.expected}")
+        return super().collate(indices, pack)
+
+
+@pytest.mark.skipif(not can_fork(), reason="worker processes need Linux (fork)")
+def test_the_run_threads_are_shared_among_the_workers(make_songs, tiny_size) -> None:
+    """Four threads, two tables: each worker trains at two (a bigger model on a bigger machine
+    keeps the threads it had one table after another)."""
+    runs = _runs(make_songs(n_bands=4), tiny_size)
+    for _, dataset, options in runs:
+        dataset.__class__ = ThreadsSeen
+        dataset.expected = 2
+        options["n_steps"] = 2
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(4)
+        assert [r.n_steps for r in train_text_models(runs)] == [2, 2]
+    finally:
+        torch.set_num_threads(threads)

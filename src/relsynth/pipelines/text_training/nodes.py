@@ -73,12 +73,12 @@ def train_text_model(model: TextModel, dataset: TextDataset, text_training: dict
 
 def train_text_models(text_training: dict[str, Any], *models_and_datasets: TextModel | TextDataset) -> list[TextModel]:
     """Each table's model trained on its dataset (`models_and_datasets`: a table's untrained model,
-    then its dataset, for each table in turn), as `train_text_model` trains it with one torch
-    thread, the tables side by side in worker processes, one per torch thread of the run
-    (`relsynth.synth.text.train_text_models`): a text model's small steps gain little from a second
-    thread, another table's model on the second core runs beside it (Chinook: track on one worker,
-    artist then album on the other). Each run's losses go to MLflow as `train_text_model` sends
-    them, once every run has ended."""
+    then its dataset, for each table in turn), the tables side by side in worker processes, one per
+    torch thread of the run and at most one per table, the threads shared among them
+    (`relsynth.synth.text.train_text_models`); each model as `train_text_model` trains it at its
+    worker's threads. A text model's small steps gain little from a second thread; another table's
+    model on the second core runs beside it (Chinook: track on one worker, artist then album on the
+    other). Each run's losses go to MLflow as `train_text_model` sends them, once every run ended."""
     models, datasets = models_and_datasets[::2], models_and_datasets[1::2]
     options = check_params(TextTrainer(models[0]).train, "text_training", text_training, "dataset", "hooks")
     results = train_side_by_side(

@@ -66,11 +66,13 @@ def train_text_models(runs: Sequence[tuple[Any, Any, dict[str, Any]]], workers: 
     A text model's steps are too small for a second torch thread (Chinook's track names: 15.8 s at
     one thread, 15 at two), but a second process training another table's model runs beside it:
     the runs are shared out over `workers` forked processes (0: one per torch thread this process
-    was given, `torch.get_num_threads()`), longest first, each training its share one after another
-    with one thread. A model comes out exactly as `TextTrainer(model).train(dataset, **options)`
-    with one torch thread would train it. With one worker, one run or no fork (not Linux) they are
-    trained here, one after another. Hooks cannot reach into the workers: give none, and read
-    each result's `history` afterwards."""
+    was given, `torch.get_num_threads()`, at most one per run), longest first, each training its
+    share one after another with the threads shared out among the workers (one each on two cores;
+    a bigger model on a bigger machine keeps its share). A model comes out exactly as
+    `TextTrainer(model).train(dataset, **options)` at that many threads would train it. With one
+    worker, one run or no fork (not Linux) they are trained here, one after another, at this
+    process's threads. Hooks cannot reach into the workers: give none, and read each result's
+    `history` afterwards."""
     runs = list(runs)
     for model, _, options in runs:
         if options.get("hooks"):
@@ -78,12 +80,14 @@ def train_text_models(runs: Sequence[tuple[Any, Any, dict[str, Any]]], workers: 
                 f"train_text_models trains {model.preproc.table!r} in a worker process, where hooks would not "
                 "reach this one: train without hooks and read the result's history"
             )
-    n = min(len(runs), workers or torch.get_num_threads())
+    threads = torch.get_num_threads()
+    n = min(len(runs), workers or threads)
     if n <= 1 or not can_fork():
         return [TextTrainer(model).train(dataset, **options) for model, dataset, options in runs]
     shares = _shares([_cost(dataset, options) for _, dataset, options in runs], n)
 
     def train_share(i: int, bar) -> list[tuple[int, dict, TrainResult]]:
+        torch.set_num_threads(max(1, threads // n))  # run_forked starts each worker at one thread
         out = []
         for j in shares[i]:
             model, dataset, options = runs[j]
