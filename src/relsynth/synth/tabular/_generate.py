@@ -48,6 +48,7 @@ from relsynth.synth.tabular.rules.last_nulls import last_null_positions
 from relsynth.synth.tabular.rules.last_shares import LastRowShares, last_row_shares
 from relsynth.synth.tabular.rules.lookup_matches import lookup_match_bans
 from relsynth.synth.tabular.rules.never_pairs import ignored, pair_bans, reweigh
+from relsynth.synth.tabular.rules.null_cuts import cut_tables
 from relsynth.synth.tabular.rules.ordered_labels import (
     next_label_bans,
     ordered_label_bans,
@@ -514,6 +515,7 @@ def _run_pool(
         np.concatenate(parts)
         for parts in zip(
             null_tables(pre, pre.stats.get("null_rules", [])),
+            cut_tables(pre, pre.stats.get("null_cuts", [])),  # hours asked from 16 on, after an age's token
             count_tables(pre, pre.stats.get("count_rules", [])),  # no shipment of a pending order
             strict=True,
         )
