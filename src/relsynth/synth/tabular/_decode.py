@@ -67,6 +67,7 @@ from relsynth.synth.tabular.rules.lookup_matches import keep_lookup_matches, mat
 from relsynth.synth.tabular.rules.lookup_orders import keep_lookup_orders
 from relsynth.synth.tabular.rules.month_steps import keep_month_steps
 from relsynth.synth.tabular.rules.never_pairs import pair_scope
+from relsynth.synth.tabular.rules.none_boxes import keep_none_boxes
 from relsynth.synth.tabular.rules.null_cuts import keep_null_cuts
 from relsynth.synth.tabular.rules.number_endings import keep_number_endings
 from relsynth.synth.tabular.rules.pair_orders import keep_key_orders, keep_value_orders
@@ -276,6 +277,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         out[table] = _in_schema_order(schema, table, cols, n)
         keep_label_spans(pre, pre.stats.get("label_spans", []), table, out[table], rng)  # none in older models
         keep_null_cuts(pre, pre.stats.get("null_cuts", []), table, out[table], rng)  # none in older models
+        keep_none_boxes(pre.stats.get("none_boxes", []), table, out[table])  # none in older models, nor under DP
         keep_sign_sides(pre, pre.stats.get("sign_labels", []), table, out[table], rng)  # the label's side of 0
         if copies := pre.stats.get("parent_copies", {}).get(table):  # none in older models, nor under DP
             pk_parent = schema.tables[edge.parent].primary_key

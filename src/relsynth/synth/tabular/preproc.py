@@ -123,6 +123,7 @@ from relsynth.synth.tabular.rules.lookup_matches import find_lookup_matches
 from relsynth.synth.tabular.rules.lookup_orders import find_lookup_orders, find_reference_sides
 from relsynth.synth.tabular.rules.month_steps import find_month_steps
 from relsynth.synth.tabular.rules.never_pairs import find_never_pairs
+from relsynth.synth.tabular.rules.none_boxes import find_none_boxes
 from relsynth.synth.tabular.rules.null_cuts import find_null_cuts
 from relsynth.synth.tabular.rules.number_endings import find_number_endings
 from relsynth.synth.tabular.rules.ordered_labels import find_ordered_labels
@@ -619,6 +620,7 @@ class TabularPreproc:
         # where no rule above sets them from the number (a DEBIT from its amount's sign)
         labelled = {(r["table"], r["column"]) for k in LABELS_FROM_NUMBERS for r in self.stats[k]}
         self.stats["label_spans"] = find_label_spans(self, data, summed | ordered, labelled)
+        self.stats["none_boxes"] = find_none_boxes(self, data, summed | ordered)  # a survey's 'None of these'
         # an alarm within its device's readings' span, once every rule above says what it reads or moves
         self.stats["sibling_spans"] = find_sibling_spans(self, data, self._unmovable(summed))
         # a death on or after its patient's admissions and discharges

@@ -1,0 +1,73 @@
+"""A 'none of these' box: a 0/1 column of a row that is 1 exactly where a set of other 0/1 columns
+of the row are all 0 (a survey's multi-select question stored as one column per option, its last
+option 'None of these').
+
+The model writes each box as a token of its own, one after another, so a briefly trained one
+ticks 'None of these' beside an option, or nothing at all: a household survey's default small model
+did one or the other in 6 % of its generated questionnaires. The fit keeps, per 0/1 column of a
+table (0 and 1, or a flag, never missing), the other 0/1 columns of its row that are 0 in every row
+where it is 1, where every row where it is 0 has one of them at 1, two columns at least, none of
+them 1 in all those rows (a complement, female beside male, is no option of a set), and
+`MIN_ROWS` rows each way; decoding sets the box from them (`keep_none_boxes`), after the model
+drew them. Not a column a rule sets after generation, nor a context column. Not fitted under DP.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import RelationalData
+
+log = logging.getLogger(__name__)
+MIN_ROWS = 10  # rows with the box ticked, and rows without it, at least
+
+
+def find_none_boxes(pre, data: RelationalData, skip: set[tuple[str, str]] = frozenset()) -> list[dict]:
+    """[{"table", "column", "of": [columns]}]: `column` is 1 (or true) in exactly the rows of
+    `table` where every column of `of` is 0 (`skip`: (table, column) set or read elsewhere)."""
+    out = []
+    for table, layout in pre.layouts.items():
+        frame, given = data[table], pre.given_columns(table)
+        boxes = {
+            c: b
+            for c in layout.fields
+            if c in frame.columns and (table, c) not in skip and (b := _ticked(frame[c])) is not None
+        }
+        for col, ticked in boxes.items():
+            if col in given or ticked.sum() < MIN_ROWS or (~ticked).sum() < MIN_ROWS:
+                continue
+            of = [c for c, b in boxes.items() if c != col and not b[ticked].any()]
+            options = np.column_stack([boxes[c] for c in of])[~ticked] if of else np.zeros((0, 0), dtype=bool)
+            # one option ticked wherever the box is not is its complement (male, female): no set of options
+            if len(of) >= 2 and options.any(axis=1).all() and not options.all(axis=0).any():
+                log.info("%s.%s is 1 exactly where %s are all 0: kept so", table, col, of)
+                out.append({"table": table, "column": col, "of": of})
+    return out
+
+
+def _ticked(values: pd.Series) -> np.ndarray | None:
+    """Whether each row's box is ticked, for a column of 0 and 1 (or a flag) with no missing value
+    holding both; None for any other column."""
+    if values.isna().any() or not (pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values)):
+        return None
+    x = values.to_numpy(dtype=np.float64)
+    if not np.isin(x, (0.0, 1.0)).all() or len(np.unique(x)) < 2:
+        return None
+    return x == 1.0
+
+
+def keep_none_boxes(rules: list[dict], table: str, frame: pd.DataFrame) -> None:
+    """Set, in place, each rule's box of `frame` (rows of `table`) to whether its options are all
+    0: 1 (or true) there, 0 elsewhere, in the column's dtype. A row missing an option (none in
+    the data, but a model may write one) counts as not ticked there."""
+    for rule in (r for r in rules if r["table"] == table and r["column"] in frame):
+        if not all(c in frame for c in rule["of"]):
+            continue
+        options = np.column_stack([frame[c].to_numpy(dtype=np.float64, na_value=0.0) for c in rule["of"]])
+        none = ~(options == 1.0).any(axis=1)
+        dtype = frame[rule["column"]].dtype
+        values = none if pd.api.types.is_bool_dtype(dtype) else none.astype(np.int64)
+        frame[rule["column"]] = pd.Series(values, index=frame.index).astype(dtype)

@@ -1,0 +1,53 @@
+"""A 'None of these' box: 1 exactly where a multi-select question's options are all 0."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from relsynth.relational import Boolean, Integer, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import TabularModel, TabularPreproc
+
+OPTIONS = [f"opt_{i}" for i in range(1, 6)]
+
+
+def answers(n: int = 600, seed: int = 0) -> RelationalData:
+    """Five options ticked 0/1 and `none` ticked where none is (a fifth of the rows); a `male`
+    flag and its complement `female`, a `screened` flag of men only (female is 1 exactly where male
+    and screened are both 0: a complement, no set of options), and a `smoker` flag."""
+    rng = np.random.default_rng(seed)
+    none = rng.random(n) < 0.2
+    picks = (rng.random((n, 5)) < 0.35) & ~none[:, None]
+    picks[~none & ~picks.any(axis=1), 0] = True
+    male = rng.random(n) < 0.5
+    frame = pd.DataFrame({"id": range(n), **{c: picks[:, k].astype(int) for k, c in enumerate(OPTIONS)}})
+    frame = frame.assign(
+        none=none.astype(int),
+        male=male,
+        female=~male,
+        screened=male & (rng.random(n) < 0.3),
+        smoker=rng.random(n) < 0.3,
+    )
+    columns = {c: Integer() for c in [*OPTIONS, "none"]} | {
+        c: Boolean() for c in ("male", "female", "screened", "smoker")
+    }
+    return RelationalData({"answer": frame}, Schema(answer=Table(id=PrimaryKey(), **columns)))
+
+
+def test_the_none_box_is_found_and_no_complement():
+    data = answers()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["none_boxes"] == [{"table": "answer", "column": "none", "of": OPTIONS}]
+
+
+def test_an_untrained_models_none_box_agrees_with_its_options(tiny_size):
+    """The model's coin ticks 'None' beside an option, or nothing at all (before: most rows);
+    now the box is set from the options drawn."""
+    data = answers()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(300, seed=0)["answer"]
+    ticked = out[OPTIONS].astype(int).sum(axis=1) > 0
+    assert ((out["none"] == 1) == ~ticked).all() and out["none"].isin([0, 1]).all()
+    assert out["none"].dtype == data["answer"]["none"].dtype or str(out["none"].dtype) == "Int64"
