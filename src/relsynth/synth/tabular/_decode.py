@@ -79,7 +79,7 @@ from relsynth.synth.tabular.rules.range_labels import apply_range_labels
 from relsynth.synth.tabular.rules.ratio_ranges import ancestor_numbers, keep_ratio_ranges
 from relsynth.synth.tabular.rules.running_sums import apply_running_sums
 from relsynth.synth.tabular.rules.shared_values import keep_shared_values, shared_groups, sharing_offsets
-from relsynth.synth.tabular.rules.sibling_numbers import keep_sibling_numbers
+from relsynth.synth.tabular.rules.sibling_numbers import keep_sibling_numbers, renumber_siblings
 from relsynth.synth.tabular.rules.sibling_spans import keep_sibling_spans
 from relsynth.synth.tabular.rules.sign_labels import apply_sign_labels, keep_sign_sides
 from relsynth.synth.tabular.rules.sorted_siblings import keep_sorted_siblings
@@ -344,7 +344,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     keep_lookup_links(schema, pre.stats.get("lookup_links", []), out, rng, given)  # none in older models, nor DP
     keep_value_orders(schema, out, formats, given)  # the source's CHECK (a < b), after lookup links are redrawn
     # the source's UNIQUE sets, once every value is set (`Table.unique`), keeping the CHECK pairs
-    keep_unique_sets(schema, out, rng, given, formats)
+    dropped = keep_unique_sets(schema, out, rng, given, formats)
+    renumber_siblings(pre, out, dropped)  # a line dropped as a repeat leaves no gap in its order's 1..n
     keep_within_any(pre, out, rng)  # a scorer of the match's teams, once swaps of teams are done
     keep_lookup_matches(pre, out, schema, rng)  # ... a lookup's: a `<rare>` key drawn blind to its row
     keep_lookup_orders(lookup_orders, out, schema, rng)  # again: a lookup key swapped or redrawn since (a home team)

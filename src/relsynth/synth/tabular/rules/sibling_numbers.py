@@ -16,6 +16,7 @@ to its parent's rows' places in the order of the numbers drawn (ties in row orde
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -75,13 +76,14 @@ def keep_sibling_numbers(rules: list[dict], table: str, cols: dict[str, pd.Serie
         cols[rule["column"]] = numbered.astype(col.dtype) if col.dtype != object else numbered.astype("int64")
 
 
-def renumber_siblings(pre, tables: dict[str, pd.DataFrame]) -> None:
-    """Number each rule's column again (in place) in the tables as they now stand: a row dropped
-    after decoding (a line naming its order's product again, `drop_repeated_links`) leaves no gap
+def renumber_siblings(pre, tables: dict[str, pd.DataFrame], only: Collection[str] | None = None) -> None:
+    """Number each rule's column again (in place) in the tables as they now stand (`only`: in these
+    tables, None: in all): a row dropped after decoding (a line naming its order's product again,
+    `drop_repeated_links`; one repeating a UNIQUE set, `keep_unique_sets`) leaves no gap
     (classicmodels' orderLineNumber: an order of 9 lines numbered 1, 2, 4, ..., 10)."""
     for rule in pre.stats.get("sibling_numbers", []):
         table, edge = rule["table"], pre.schema.parent(rule["table"])
-        df = tables.get(table)
+        df = tables.get(table) if only is None or rule["table"] in only else None
         if df is None or edge is None or rule["column"] not in df.columns or edge.fk not in df.columns:
             continue
         cols = {rule["column"]: df[rule["column"]]}

@@ -59,18 +59,24 @@ def keep_unique_sets(
     rng: np.random.Generator,
     given: Mapping[str, list[str]] | None = None,
     formats: Mapping | None = None,
-) -> None:
+) -> set[str]:
     """Make, in place, the generated rows of every table hold each of its `unique` sets once (a row
     with a null in the set is free): later repeats get another value, or are dropped (module doc).
     `given`: table -> columns whose values were given (a context's), never changed; `formats`: the
-    source's, whose CHECK (a <> b) pairs a new value keeps (`_apart_values`: never its row's other one)."""
+    source's, whose CHECK (a <> b) pairs a new value keeps (`_apart_values`: never its row's other one).
+    Returns the tables it dropped rows of (their line numbers counted again, `renumber_siblings`)."""
     named = {ref for t in schema.tables.values() for ref in t.foreign_keys.values()}
+    dropped: set[str] = set()
     for table in schema.synth_tables:
         for cols in schema.tables[table].unique:
             if table in tables and set(cols) <= set(tables[table].columns):
                 fixed = (given or {}).get(table, [])
                 apart = _partners(apart_pairs(schema, formats or {}, table))
+                before = len(tables[table])
                 tables[table] = _kept(schema, tables, table, list(cols), table not in named, fixed, rng, apart)
+                if len(tables[table]) < before:
+                    dropped.add(table)
+    return dropped
 
 
 def _kept(
