@@ -426,6 +426,22 @@ def test_a_never_pair_holds_where_a_sibling_mask_leaves_only_the_values_it_bans(
     assert generation.MASK_PRECEDENCE.index("never_pairs") < generation.MASK_PRECEDENCE.index("unique_labels")
 
 
+def test_the_masks_hold_in_the_order_mask_precedence_names(tiny_size, caplog, monkeypatch):
+    """`MASK_PRECEDENCE` is the order the generation applies its masks in, not a comment kept in
+    step with it by hand: with the seats' sibling mask put before the fares' never-pair, the
+    never-pair is the one dropped at a flight's fifth business booking (business fares in row 2,
+    counted under never_pairs), where the order as shipped keeps every fare in its row."""
+    data = seated_flights()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    order = [k for k in generation.MASK_PRECEDENCE if k != "never_pairs"]
+    order.insert(order.index("unique_labels") + 1, "never_pairs")
+    monkeypatch.setattr(generation, "MASK_PRECEDENCE", tuple(order))
+    with caplog.at_level("INFO", logger="relsynth.synth.tabular._generate"):
+        out = _build(pre, tiny_size).generate(150, seed=0)["booking"]
+    assert ((out["fare"] == "business") != out["seat"].str.startswith("1")).sum() > 0
+    assert re.search(r"never_pairs \d+", caplog.text)
+
+
 def test_a_few_dropped_never_pairs_are_no_warning(caplog):
     """Chinook's main job dropped a never-pair where a row ban left only the values it bans for 1 to
     13 of some 30,000 tokens, and each run warned of it: a user cannot act on that. A warning is

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -62,17 +62,17 @@ from relsynth.synth.tabular.rules.unique_labels import label_pair_positions, sha
 
 log = logging.getLogger(__name__)
 _AUTO_BATCH = 256
-# The masks a generated token is drawn under, in the order they take precedence where together they would leave
-# a row nothing to draw: a mask is applied where some value is left after every mask before it, else dropped
-# for that row and counted (`_report_clashes`). The grammar first (never dropped); then the row's own bans (a
-# value an earlier column of the row rules out, a null or count rule); then the value pairs the row and its
-# ancestor rows never hold in the data (`never_pairs`, and a lookup key matching its row's values): facts about
-# the row itself; then what the row's siblings took or its place allows, which a repeated or misplaced label
-# only bends (unique, shared and paired labels, ordered labels, a first or last row's labels, changed and
-# carried rows); last, what keeps a later position of the row from such a clash (an earlier value whose every
-# later value a never-pair allows the siblings took), which yields to every mask on the position itself.
-# Before, a never-pair came last and was dropped wherever a sibling mask left only the values it bans: a
-# flight's fifth business booking, row 1's four seats taken, got a row 2 seat no business fare holds in the data.
+# The masks a generated token is drawn under, in the order they take precedence where together they would leave a row
+# nothing to draw: a mask is applied where some value is left after every mask before it, else dropped for that row
+# and counted (`_report_clashes`); `_run_pool` applies them in this order, one step each (`masks`). The grammar first
+# (never dropped); then the row's own bans (a value an earlier column of the row rules out, a null or count rule);
+# then the value pairs the row and its ancestor rows never hold in the data (`never_pairs`, and a lookup key matching
+# its row's values): facts about the row itself; then what the row's siblings took or its place allows, which a
+# repeated or misplaced label only bends (unique, shared and paired labels, ordered labels, a first or last row's
+# labels, changed and carried rows); last, what keeps a later position of the row from such a clash (an earlier value
+# whose every later value a never-pair allows the siblings took), which yields to every mask on the position itself.
+# Before, a never-pair came last and was dropped wherever a sibling mask left only the values it bans: a flight's
+# fifth business booking, row 1's four seats taken, got a row 2 seat no business fare holds in the data.
 MASK_PRECEDENCE = (
     "row_bans",
     "never_pairs",
@@ -626,6 +626,69 @@ def _run_pool(
     at_dated = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a stepped date with parts
     for t, rules in dated.at.items():
         at_dated[g.index[t], list(rules)] = True
+
+    def masking(*banned_by: Callable[[np.ndarray], tuple]) -> Callable:
+        """The step masking, at the batch rows `at`, the (rows, tokens) each of `banned_by` gives there, in turn."""
+
+        def step(logits: torch.Tensor, at: np.ndarray, kind: str) -> torch.Tensor:
+            for by in banned_by:
+                logits = _mask(logits, *by(at), clashes, kind)
+            return logits
+
+        return step
+
+    # each mask of `MASK_PRECEDENCE`: the (table, header position)s it applies at (None: every one) and its step,
+    # the logits it leaves given the batch rows there; applied in the constant's order, the one they hold in
+    masks = {
+        "row_bans": (None, lambda logits, at, kind: _ban(logits, banned[active, here], clashes)),
+        "never_pairs": (  # each value weighted back to its share under the row's values first
+            at_never,
+            lambda logits, at, kind: _mask(
+                _reweighed(logits, never, cursors, header, active, table, hpos, at, temp, ignoring),
+                *_never_paired(never, cursors, header, active, table, hpos, at),
+                clashes,
+                kind,
+            ),
+        ),
+        "lookup_matches": (
+            at_never,
+            masking(lambda at: _lookup_matched(matches, cursors, header, active, table, hpos, at)),
+        ),
+        "unique_labels": (
+            at_unique,
+            lambda logits, at, kind: _ban_siblings(
+                logits, cursors, active, hpos, at, once_only[table[active]], clashes
+            ),
+        ),
+        "shared_labels": (at_shared, masking(lambda at: _shared_siblings(shared, cursors, active, table, hpos, at))),
+        "unique_label_pairs": (
+            at_pair,
+            masking(lambda at: _paired_siblings(by_later, cursors, header, active, table, hpos, at)),
+        ),
+        "ordered_labels": (
+            at_ordered,
+            masking(
+                lambda at: _before_siblings(ordered, cursors, active, table, hpos, at),
+                lambda at: _unfillable(ordered, cursors, active, table, hpos, at),
+            ),
+        ),
+        "edge_labels": (at_edge, masking(lambda at: _off_place(edges, cursors, active, table, hpos, at))),
+        "changed_rows": (at_changed, masking(lambda at: _unchanged(changed, cursors, header, active, table, at))),
+        "carried_values": (
+            at_carried,
+            masking(lambda at: _carried(carried, cursors, header, active, table, hpos, at, pre, g.slot)),
+        ),
+        "chained_labels": (
+            at_chained,
+            masking(lambda at: _chained(chains, cursors, active, table, hpos, at, pre, g.slot)),
+        ),
+        "unique_labels_ahead": (
+            at_ahead,
+            masking(lambda at: _none_left(ahead, cursors, active, table, hpos, at, once_only)),
+        ),
+    }
+    # those with a position to apply at, in their precedence
+    applied = [(kind, *masks[kind]) for kind in MASK_PRECEDENCE if masks[kind][0] is None or masks[kind][0].any()]
     active = np.arange(B)  # pool rows in the model's batch, in batch order
     next_entity = 0
 
@@ -665,50 +728,12 @@ def _run_pool(
             logits = model.step_logits(inputs, slots, pos, state, weights)
         logits = (logits + bias).masked_fill(~allowed[slots], float("-inf"))
         # the masks in their precedence (`MASK_PRECEDENCE`): one that would leave a row nothing is dropped there
-        logits = _ban(logits, banned[active, np.minimum(hpos[active], H - 1)], clashes)
-        if at_never.any():
-            at = at_never[table[active], np.minimum(hpos[active], H - 1)] & live
-            logits = _reweighed(logits, never, cursors, header, active, table, hpos, at, temp, ignoring)
-            logits = _mask(
-                logits, *_never_paired(never, cursors, header, active, table, hpos, at), clashes, "never_pairs"
-            )
-            matched = _lookup_matched(matches, cursors, header, active, table, hpos, at)
-            logits = _mask(logits, *matched, clashes, "lookup_matches")
-        if at_unique.any():
-            logits = _ban_siblings(
-                logits,
-                cursors,
-                active,
-                hpos,
-                at_unique[table[active], np.minimum(hpos[active], H - 1)] & live,
-                once_only[table[active]],
-                clashes,
-            )
-        if at_shared.any() and (at := at_shared[table[active], np.minimum(hpos[active], H - 1)] & live).any():
-            logits = _mask(
-                logits, *_shared_siblings(shared, cursors, active, table, hpos, at), clashes, "shared_labels"
-            )
-        if at_pair.any() and (at := at_pair[table[active], np.minimum(hpos[active], H - 1)] & live).any():
-            paired = _paired_siblings(by_later, cursors, header, active, table, hpos, at)
-            logits = _mask(logits, *paired, clashes, "unique_label_pairs")
-        if at_ordered.any() and (at := at_ordered[table[active], np.minimum(hpos[active], H - 1)] & live).any():
-            logits = _mask(
-                logits, *_before_siblings(ordered, cursors, active, table, hpos, at), clashes, "ordered_labels"
-            )
-            logits = _mask(logits, *_unfillable(ordered, cursors, active, table, hpos, at), clashes, "ordered_labels")
-        if at_edge.any() and (at := at_edge[table[active], np.minimum(hpos[active], H - 1)] & live).any():
-            logits = _mask(logits, *_off_place(edges, cursors, active, table, hpos, at), clashes, "edge_labels")
-        if at_changed.any() and (at := at_changed[table[active], np.minimum(hpos[active], H - 1)] & live).any():
-            logits = _mask(logits, *_unchanged(changed, cursors, header, active, table, at), clashes, "changed_rows")
-        if at_carried.any() and (at := at_carried[table[active], np.minimum(hpos[active], H - 1)] & live).any():
-            carry = _carried(carried, cursors, header, active, table, hpos, at, pre, g.slot)
-            logits = _mask(logits, *carry, clashes, "carried_values")
-        if at_chained.any() and (at := at_chained[table[active], np.minimum(hpos[active], H - 1)] & live).any():
-            chain = _chained(chains, cursors, active, table, hpos, at, pre, g.slot)
-            logits = _mask(logits, *chain, clashes, "chained_labels")
-        if at_ahead.any() and (at := at_ahead[table[active], np.minimum(hpos[active], H - 1)] & live).any():
-            left = _none_left(ahead, cursors, active, table, hpos, at, once_only)
-            logits = _mask(logits, *left, clashes, "unique_labels_ahead")
+        here = np.minimum(hpos[active], H - 1)
+        for kind, where, step in applied:
+            if where is None:
+                logits = step(logits, live, kind)
+            elif (at := where[table[active], here] & live).any():
+                logits = step(logits, at, kind)
         if last_shares.groups and (at := (decided[active, np.minimum(hpos[active], H - 1)] >= 0) & live).any():
             logits = _decide_last_rows(
                 logits, np.flatnonzero(at), active, hpos, decided, force, last_shares, temp, counts_rng
