@@ -505,12 +505,13 @@ def test_integers_mostly_rare_or_too_many_or_dense_stay_binned():
 
 
 def test_labels_written_once_per_distinct_value_as_row_by_row():
-    """The fit writes, codes and encodes a column's distinct labels once each, not every row: texts,
-    codes and tokens stay every row's own, where equal values are written apart (-0.0, 1 and
-    True), a missing value changes how the others are written (an Int64's 1 mapped as 1.0) or is
-    written as a value's text."""
+    """The fit writes, codes and encodes a column's distinct labels once each, not every row
+    (`one_per_value`): texts, codes and tokens stay every row's own, where equal values are written
+    apart (-0.0, 1 and True), a missing value changes how the others are written (an Int64's 1
+    mapped as 1.0) or is written as a value's text."""
     from relsynth.synth.tabular.encoders import _plain, label_texts, plain_texts
-    from relsynth.synth.tabular.rules.dependencies import _codes
+    from relsynth.synth.tabular.rules.dependencies import _codes, _exact_values
+    from relsynth.synth.tabular.rules.unique_labels import _exact_texts
 
     columns = [
         pd.Series([0.0, -0.0, np.nan, 1.5, 0.0]),
@@ -535,3 +536,5 @@ def test_labels_written_once_per_distinct_value_as_row_by_row():
         expected = pd.Categorical(values.map(_plain, na_action="ignore"), categories=pre.categories).codes
         expected = np.where(values.isna(), 0, np.where(expected >= 0, expected + 2, 1))
         np.testing.assert_array_equal(pre.encode(values), expected)
+        exact = _exact_values(values, pre).astype(str).where(values.notna())  # as unique label pairs read them
+        pd.testing.assert_series_equal(_exact_texts(values, pre), exact.astype(object))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -139,8 +140,8 @@ class CategoricalPreproc(ColumnPreproc):
         return [] if self.rare_as_missing else [1]
 
     def encode(self, values: pd.Series) -> np.ndarray:
-        at, rows = distinct_rows(values) or (slice(None), slice(None))  # each distinct value looked up once
-        codes = pd.Categorical(values.iloc[rows].map(_plain, na_action="ignore"), categories=self.categories).codes[at]
+        sample, spread = one_per_value(values)  # each distinct value looked up once
+        codes = spread(pd.Categorical(sample.map(_plain, na_action="ignore"), categories=self.categories).codes)
         ids = np.where(codes >= 0, codes + 2, 1).astype(np.int64)
         ids[values.isna().to_numpy()] = 0
         return ids
@@ -962,21 +963,28 @@ def label_texts(s: pd.Series) -> np.ndarray:
     """Each value of a category column as text (`str` of its plain value; missing: None),
     read through objects: an integer column beside a null maps its values as floats ('1.0' for 1),
     which no category's text is. Missing as None: pd.NA compares to no bool."""
-    at, rows = distinct_rows(s) or (slice(None), slice(None))  # each distinct value written once where alike
-    texts = s.iloc[rows].astype(object).map(lambda v: str(_plain(v)), na_action="ignore").to_numpy(dtype=object)[at]
+    sample, spread = one_per_value(s)  # each distinct value written once where alike
+    texts = spread(sample.astype(object).map(lambda v: str(_plain(v)), na_action="ignore").to_numpy(dtype=object))
     texts[pd.isna(texts)] = None
     return texts
 
 
 def plain_texts(values: pd.Series) -> pd.Series:
     """`values.map(_plain).astype(str).where(values.notna())`: each value's plain value as text,
-    NaN where missing, written once per distinct value where that is the same (`distinct_rows`)."""
-    if (found := distinct_rows(values)) is None:
-        return values.map(_plain).astype(str).where(values.notna())
-    at, rows = found
-    sample = values.iloc[rows]
-    texts = sample.map(_plain).astype(str).where(sample.notna()).to_numpy(dtype=object)[at]
+    NaN where missing, written once per distinct value where that is the same (`one_per_value`)."""
+    sample, spread = one_per_value(values)
+    texts = spread(sample.map(_plain).astype(str).where(sample.notna()).to_numpy(dtype=object))
     return pd.Series(texts, index=values.index, name=values.name, dtype=object)
+
+
+def one_per_value(values: pd.Series) -> tuple[pd.Series, Callable[[np.ndarray], np.ndarray]]:
+    """(the rows of `values` to write, `spread`: what was written for them, an array of one item a
+    row, put back on every row of `values`): one row per distinct value where that writes every row
+    as writing each would (`distinct_rows`), else every row, so a costly map runs once a value."""
+    if (found := distinct_rows(values)) is None:
+        return values, np.asarray
+    at, rows = found
+    return values.iloc[rows], lambda written: np.asarray(written)[at]
 
 
 def distinct_rows(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:

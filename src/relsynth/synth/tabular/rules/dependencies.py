@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
-from relsynth.synth.tabular.encoders import CategoricalPreproc, NumericPreproc, _plain, distinct_rows
+from relsynth.synth.tabular.encoders import CategoricalPreproc, NumericPreproc, _plain, one_per_value
 from relsynth.synth.tabular.grammar import Slot
 
 log = logging.getLogger(__name__)
@@ -343,11 +343,9 @@ def never_equal(a: np.ndarray, b: np.ndarray, n_values: int) -> bool:
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Each row's value as a code (-1: missing) and the values as text, the code's index."""
-    at, rows = distinct_rows(values) or (slice(None), slice(None))  # each distinct value written once where alike
-    codes, uniques = pd.factorize(
-        values.iloc[rows].map(_plain, na_action="ignore").astype(object), use_na_sentinel=True
-    )
-    codes = codes[at]
+    sample, spread = one_per_value(values)  # each distinct value written once where alike
+    codes, uniques = pd.factorize(sample.map(_plain, na_action="ignore").astype(object), use_na_sentinel=True)
+    codes = spread(codes)
     return codes.astype(np.int64), [str(v) for v in uniques]
 
 

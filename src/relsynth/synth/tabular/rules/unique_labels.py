@@ -38,7 +38,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.schema import Edge
-from relsynth.synth.tabular.encoders import CategoricalPreproc, distinct_rows, plain_texts
+from relsynth.synth.tabular.encoders import CategoricalPreproc, one_per_value, plain_texts
 from relsynth.synth.tabular.rules.dependencies import _categoricals, _exact, _exact_values
 from relsynth.synth.tabular.rules.unique_sets import declared_pair
 
@@ -285,10 +285,9 @@ def find_unique_label_pairs(pre, data: RelationalData, unique: dict[str, list[st
 
 def _exact_texts(values: pd.Series, p) -> pd.Series:
     """`_exact_values(values, p)` as text, NaN where missing; each distinct value written once where
-    that writes every row (`distinct_rows`)."""
-    at, rows = distinct_rows(values) or (slice(None), slice(None))
-    sample = values.iloc[rows]
-    texts = _exact_values(sample, p).astype(str).where(sample.notna()).to_numpy(dtype=object)[at]
+    that writes every row (`one_per_value`)."""
+    sample, spread = one_per_value(values)
+    texts = spread(_exact_values(sample, p).astype(str).where(sample.notna()).to_numpy(dtype=object))
     return pd.Series(texts, index=values.index, name=values.name, dtype=object)
 
 
