@@ -29,6 +29,8 @@ from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._references import deal, draw_references, drop_repeated_links
 from relsynth.synth.tabular._references.cycles import back_links
 from relsynth.synth.tabular._references.depths import max_depth, tree_depths
+from relsynth.synth.tabular._references.generate import kept_in_order
+from relsynth.synth.tabular._references.pairing import ReferenceOrders
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -2587,6 +2589,35 @@ def test_a_line_names_a_product_already_on_sale_at_its_parents_date():
         assert ((day >= since) | (lines > on_sale)).all(), int((day < since).sum())
         assert (day < since).sum() <= 5  # 52 to 55 before
         assert not line.duplicated(["order", "product"]).any()
+
+
+def test_lines_before_their_product_are_mended_without_a_pass_over_every_line_each():
+    """Each line breaking its product's order tried every line as a swap partner: a pass over all
+    rows per broken row (200k lines with 5k broken took 272 s). Partners are now drawn among the
+    lines late enough for the product, the first that fits taken: every line mended, degrees kept,
+    and the pairs checked grow with the lines, not with lines times broken ones."""
+
+    class Counted(ReferenceOrders):
+        checked = 0
+
+        def broken(self, children, parents):
+            Counted.checked += len(children)
+            return super().broken(children, parents)
+
+    rng = np.random.default_rng(0)
+    n, p = 20_000, 200
+    since = np.sort(np.concatenate([rng.uniform(0, 50, 180), rng.uniform(50, 75, 20)]))  # on sale from
+    day = rng.uniform(50, 100, n)  # each line's order's date
+    at = np.where(rng.random(n) < 0.1, rng.integers(180, p, n), rng.integers(0, 180, n))  # a tenth a late product
+    keys = pd.Series(np.arange(1, p + 1) * 10)
+    order = Counted(day[None, :], since[None, :], np.array([1.0]))
+    before = int(order.broken(np.arange(n), at).sum())
+    Counted.checked = 0
+    out = kept_in_order(pd.Series(keys.to_numpy()[at]), keys, order, np.random.default_rng(1))
+    after = pd.Index(keys).get_indexer(out)
+    assert before > 200 and not order.broken(np.arange(n), after).any()
+    assert (np.bincount(after, minlength=p) == np.bincount(at, minlength=p)).all()
+    assert Counted.checked < 20 * n  # a pass each: over 2 * before * n
 
 
 def test_a_flag_equal_to_its_referenced_rows_by_chance_alone_is_not_copied():

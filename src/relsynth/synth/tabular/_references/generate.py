@@ -1529,18 +1529,74 @@ def kept_in_order(
     g = np.zeros(len(at), np.int64) if groups is None else pd.factorize(groups.reset_index(drop=True))[0]
     width = len(parent_keys) + 1
     pairs = g * width + at
+    held = Counter(pairs[rows].tolist())  # how many rows hold each code
+
+    def fits(k: int, others: np.ndarray) -> np.ndarray:
+        """Whether row `k` may swap keys with each row of `others`: both keep every order, and
+        neither parent row names a key twice."""
+        ok = ~order.broken(np.full(len(others), k), at[others]) & ~order.broken(others, np.full(len(others), at[k]))
+        ok &= at[others] != at[k]
+        if groups is not None:
+            codes = np.concatenate([g[k] * width + at[others], g[others] * width + at[k]])
+            taken = np.isin(codes, pairs[rows]) if len(others) > SWAP_DRAWS else _held(held, codes)
+            ok &= (g[others] == g[k]) | ~(taken[: len(others)] | taken[len(others) :])
+        return ok
+
+    late = LateRows.of(order, rows)
     for k in rng.permutation(broken):
         if not order.broken(np.array([k]), at[[k]])[0]:  # a swap before mended it
             continue
-        fits = ~order.broken(np.full(len(rows), k), at[rows]) & ~order.broken(rows, np.full(len(rows), at[k]))
-        fits &= at[rows] != at[k]
-        if groups is not None:  # neither parent row then names a key twice
-            held = np.isin(g[k] * width + at[rows], pairs[rows]) | np.isin(g[rows] * width + at[k], pairs[rows])
-            fits &= (g[rows] == g[k]) | ~held
-        if fits.any():
-            j = rows[rng.choice(np.flatnonzero(fits))]
+        if (j := _swap_partner(k, late.after(at[k]), fits, rng)) is not None:
+            held.subtract([pairs[k], pairs[j]])
             at[k], at[j] = at[j], at[k]
             pairs[k], pairs[j] = g[k] * width + at[k], g[j] * width + at[j]
+            held.update([pairs[k], pairs[j]])
     out = drawn.copy()
     out.iloc[rows] = parent_keys.to_numpy()[at[rows]]
     return out
+
+
+SWAP_DRAWS = 256  # rows drawn at once as a broken row's swap partners (`_swap_partner`)
+SWAP_ROUNDS = 4  # draws before every row is tried
+
+
+class LateRows:
+    """The rows that keep an order's first pair of columns with a referenced row, found by halving
+    rather than by a pass over every row: a row's own values never change as keys are swapped."""
+
+    def __init__(self, order: ReferenceOrders, rows: np.ndarray, values: np.ndarray, free: np.ndarray):
+        # `values`: the rows' first order column times its sign, ascending, at `rows` (those with one);
+        # `free`: the rows without one, which keep it with any row
+        self.order, self.rows, self.values, self.free = order, rows, values, free
+
+    @classmethod
+    def of(cls, order: ReferenceOrders, rows: np.ndarray) -> LateRows:
+        values = order.signs[0] * order.child[0, rows]
+        held = ~np.isnan(values)
+        by = np.argsort(values[held], kind="stable")
+        return cls(order, rows[held][by], values[held][by], rows[~held])
+
+    def after(self, parent: int) -> np.ndarray:
+        """The rows that keep the first order with referenced row `parent` (all where it has no value)."""
+        bound = self.order.signs[0] * self.order.parent[0, parent]
+        late = self.rows if np.isnan(bound) else self.rows[np.searchsorted(self.values, bound, side="left") :]
+        return np.concatenate([late, self.free]) if len(self.free) else late  # a view: no pass over the rows
+
+
+def _swap_partner(k: int, rows: np.ndarray, fits, rng: np.random.Generator) -> int | None:
+    """A row of `rows` drawn evenly among those that `fits` row `k` (None where none does): rows drawn
+    at random, the first that fits taken, so a broken row costs a few draws rather than a pass over
+    every row (200k lines, 5k of them broken: a pass each took 4.5 min); where `SWAP_ROUNDS` draws
+    find none, every row is tried (a line dated where few products were on sale yet)."""
+    if len(rows) > SWAP_DRAWS:
+        for _ in range(SWAP_ROUNDS):
+            others = rows[rng.integers(0, len(rows), SWAP_DRAWS)]
+            if len(hit := np.flatnonzero(fits(k, others))):
+                return int(others[hit[0]])
+    ok = np.flatnonzero(fits(k, rows))
+    return int(rows[rng.choice(ok)]) if len(ok) else None
+
+
+def _held(held: Counter, codes: np.ndarray) -> np.ndarray:
+    """Whether some row holds each of `codes` (`held`: rows a code)."""
+    return np.fromiter((held[c] > 0 for c in codes.tolist()), dtype=bool, count=len(codes))
