@@ -452,3 +452,19 @@ def test_a_few_dropped_never_pairs_are_no_warning(caplog):
     levels = [r.levelname for r in caplog.records if "masks dropped" in r.getMessage()]
     assert levels == ["INFO", "WARNING"]
     assert "never_pairs 13, unique_labels 400" in caplog.records[0].getMessage()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_a_mask_that_would_leave_a_row_nothing_is_dropped_in_that_row_only(dtype):
+    """A rule's (row, token) pairs are masked where each row keeps a token to draw; a row they would
+    empty keeps the logits the earlier masks left it, and the drop is counted. The same on the numpy
+    path a CPU float batch takes and on torch's (bfloat16 here, a GPU's batch)."""
+    ninf = float("-inf")
+    logits = torch.tensor([[0.5, 1.0, ninf], [2.0, ninf, ninf], [0.0, 0.0, 0.0]], dtype=dtype)
+    clashes = Counter()
+    out = generation._mask(logits, [0, 1, 2, 2], [1, 0, 0, 2], clashes, "never_pairs")
+    assert out.dtype == dtype
+    assert out.float().tolist() == [[0.5, ninf, ninf], [2.0, ninf, ninf], [ninf, 0.0, ninf]]
+    assert clashes == Counter({"never_pairs": 1})
+    assert logits.float().tolist() == [[0.5, 1.0, ninf], [2.0, ninf, ninf], [0.0, 0.0, 0.0]]  # not written in place
+    assert generation._mask(logits, [], [], clashes) is logits

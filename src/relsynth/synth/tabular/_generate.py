@@ -139,8 +139,9 @@ class _Cursor:
         if self.frames and self.sibling_context:  # a sibling of the rows its parent writes next
             siblings = self.frames[-1][3]
             siblings.append((self.table, header))
-            while sum(len(h) for _, h in siblings) > self.sibling_context:
-                siblings.pop(0)
+            kept = sum(len(h) for _, h in siblings)
+            while kept > self.sibling_context:
+                kept -= len(siblings.pop(0)[1])
         self.frames.append([self.table, header, counts, [], {}, list(counts)])
         while self.frames:
             table, _, remaining, *_ = self.frames[-1]
@@ -637,19 +638,18 @@ def _run_pool(
 
         return step
 
+    def never_paired(logits: torch.Tensor, at: np.ndarray, kind: str) -> torch.Tensor:
+        """Each value weighted back to its share under the row's values where a never-pair reweighs (`reweighs`),
+        then the values the row and its ancestor rows never hold with it masked."""
+        if (weighed := at & reweighs[tab, hp]).any():
+            logits = _reweighed(logits, never, cursors, header, active, table, hpos, weighed, temp, ignoring)
+        return _mask(logits, *_never_paired(never, cursors, header, active, table, hpos, at), clashes, kind)
+
     # each mask of `MASK_PRECEDENCE`: the (table, header position)s it applies at (None: every one) and its step,
     # the logits it leaves given the batch rows there; applied in the constant's order, the one they hold in
     masks = {
-        "row_bans": (None, lambda logits, at, kind: _ban(logits, banned[active, here], clashes)),
-        "never_pairs": (  # each value weighted back to its share under the row's values first
-            at_never,
-            lambda logits, at, kind: _mask(
-                _reweighed(logits, never, cursors, header, active, table, hpos, at, temp, ignoring),
-                *_never_paired(never, cursors, header, active, table, hpos, at),
-                clashes,
-                kind,
-            ),
-        ),
+        "row_bans": (None, lambda logits, at, kind: _ban(logits, banned[active, hp], clashes)),
+        "never_pairs": (at_never, never_paired),
         "lookup_matches": (
             at_never,
             masking(lambda at: _lookup_matched(matches, cursors, header, active, table, hpos, at)),
@@ -714,9 +714,18 @@ def _run_pool(
 
     for j in range(B):
         start(j, j)
+    # which forcing rules this model holds, fixed for the run: a step tests them once each, not over (table, position)
+    has_share, has_dated = bool(at_share.any()), bool(at_dated.any())  # the masks' own: `applied`
+    # (table, header position): a never-pair there reweighs its values (`_reweighed`); most mask only
+    reweighs = np.zeros(g.slot.shape, dtype=bool)
+    for t, rules in never.items():
+        reweighs[t, [j for j, bans in rules.items() if any(b.shares for b in bans)]] = True
+    # each slot's count bias, -inf off its vocabulary: one addition a step, as (logits + bias) masked off it
+    slot_bias = bias.masked_fill(~allowed, float("-inf"))  # (slots, V)
     while (entity[active] >= 0).any():
         live = entity[active] >= 0
-        slots_np = np.where(live, g.slot[table[active], np.minimum(hpos[active], H - 1)], 0)
+        tab, hp = table[active], np.minimum(hpos[active], H - 1)  # each batch row's table and header position
+        slots_np = np.where(live, g.slot[tab, hp], 0)
         slots = torch.from_numpy(slots_np).to(device)
         if free and state.length + 1 > capacity:
             contexts = [
@@ -726,31 +735,30 @@ def _run_pool(
             logits, pos = _reprefix(model, contexts, slots_np, state)
         else:
             logits = model.step_logits(inputs, slots, pos, state, weights)
-        logits = (logits + bias).masked_fill(~allowed[slots], float("-inf"))
+        logits = logits + slot_bias[slots]
         # the masks in their precedence (`MASK_PRECEDENCE`): one that would leave a row nothing is dropped there
-        here = np.minimum(hpos[active], H - 1)
         for kind, where, step in applied:
             if where is None:
                 logits = step(logits, live, kind)
-            elif (at := where[table[active], here] & live).any():
+            elif (at := where[tab, hp] & live).any():
                 logits = step(logits, at, kind)
-        if last_shares.groups and (at := (decided[active, np.minimum(hpos[active], H - 1)] >= 0) & live).any():
+        if last_shares.groups and (at := (decided[active, hp] >= 0) & live).any():
             logits = _decide_last_rows(
                 logits, np.flatnonzero(at), active, hpos, decided, force, last_shares, temp, counts_rng
             )
         tokens = sample_tokens(logits, gen, temp=temp).cpu().numpy()
-        if count_sums and (at := at_sum[table[active], np.minimum(hpos[active], H - 1)] & live).any():
+        if count_sums and (at := at_sum[tab, hp] & live).any():
             force_count_sums(force, header, active[at], table, hpos, count_sums, counts_rng)
-        if at_share.any() and (at := at_share[table[active], np.minimum(hpos[active], H - 1)] & live).any():
+        if has_share and (at := at_share[tab, hp] & live).any():
             _force_shared(force, header, cursors, active[at], table, hpos, sharing)
-        f = force[active, np.minimum(hpos[active], H - 1)]
+        f = force[active, hp]
         use_forced = f >= 0  # context tokens of a root row, categories following an earlier one
         tokens[use_forced] = f[use_forced]
         rows, toks = active[live], tokens[live]
         emitted_entities.append(entity[rows])
         emitted_tokens.append(toks)
         header[rows, hpos[rows]] = toks
-        if at_dated.any() and (at := at_dated[table[rows], hpos[rows]]).any():
+        if has_dated and (at := at_dated[table[rows], hpos[rows]]).any():
             _force_date_parts(force, pre, dated, cursors, rows[at], g.tables, table, hpos, header)
         for n in range(len(follows)):  # each category following from an earlier one (a city's region, its country)
             _force_followers(force, rows, follows[n, toks], follow_token[n, toks])
@@ -1204,13 +1212,24 @@ def _mask(
     is dropped, counted in `clashes[kind]`."""
     if not len(rows):
         return logits
-    out = logits.clone()
-    at = (torch.as_tensor(np.asarray(rows, dtype=np.int64)), torch.as_tensor(np.asarray(tokens, dtype=np.int64)))
-    out[at[0].to(logits.device), at[1].to(logits.device)] = float("-inf")
-    empty = out.amax(-1) == float("-inf")
-    if clashes is not None and (n := int(empty.sum())):
+    if logits.device.type == "cpu" and logits.dtype != torch.bfloat16:  # numpy's calls cost a fraction of torch's
+        out = logits.numpy().copy()
+        out[np.asarray(rows, dtype=np.int64), np.asarray(tokens, dtype=np.int64)] = float("-inf")
+        empty = out.max(-1) == float("-inf")
+        if not (n := int(empty.sum())):  # the common case: no row emptied, nothing to put back
+            return torch.from_numpy(out)
+        out[empty] = logits.numpy()[empty]
+        out = torch.from_numpy(out)
+    else:
+        out = logits.clone()
+        at = (torch.as_tensor(np.asarray(rows, dtype=np.int64)), torch.as_tensor(np.asarray(tokens, dtype=np.int64)))
+        out[at[0].to(logits.device), at[1].to(logits.device)] = float("-inf")
+        empty = out.amax(-1) == float("-inf")
+        if n := int(empty.sum()):
+            out = torch.where(empty[:, None], logits, out)
+    if clashes is not None:
         clashes[kind] += n
-    return torch.where(empty[:, None], logits, out)
+    return out
 
 
 def _report_clashes(clashes: Counter, n_tokens: int) -> None:
