@@ -116,7 +116,7 @@ class _Cursor:
         # table -> [(header position, levels up, label position, its tokens)]: a value cousins share (`shared_positions`)
         self.shares = shares or {}
         # [table, header, remaining counts per child, last children's headers, {(child, position): tokens},
-        #  counts per child as drawn]
+        #  counts per child as drawn, tokens in those last children's headers]
         self.frames: list[list] = []
         self.done = False
 
@@ -137,12 +137,12 @@ class _Cursor:
                     self.frames[-level][4].setdefault(key, header[pos])
             self.frames[-1][4][(self.table, "previous")] = header  # what its next sibling changes (`_changed_rows`)
         if self.frames and self.sibling_context:  # a sibling of the rows its parent writes next
-            siblings = self.frames[-1][3]
-            siblings.append((self.table, header))
-            kept = sum(len(h) for _, h in siblings)
-            while kept > self.sibling_context:
-                kept -= len(siblings.pop(0)[1])
-        self.frames.append([self.table, header, counts, [], {}, list(counts)])
+            frame = self.frames[-1]  # its tokens counted as they come and go, not summed again per row
+            frame[3].append((self.table, header))
+            frame[6] += len(header)
+            while frame[6] > self.sibling_context:
+                frame[6] -= len(frame[3].pop(0)[1])
+        self.frames.append([self.table, header, counts, [], {}, list(counts), 0])
         while self.frames:
             table, _, remaining, *_ = self.frames[-1]
             k = next((i for i, n in enumerate(remaining) if n > 0), None)
@@ -165,7 +165,7 @@ class _Cursor:
         """Whether the row being written is the first of its table under its parent row (a root row: True)."""
         if not self.frames:
             return True
-        parent, _, remaining, _, _, drawn = self.frames[-1]
+        parent, _, remaining, _, _, drawn, _ = self.frames[-1]
         k = self.pre.layouts[parent].children.index(self.table)
         return drawn[k] - remaining[k] == 1
 
