@@ -1152,11 +1152,17 @@ def _carried(carried, cursors: list, header: np.ndarray, active: np.ndarray, tab
         b = active[j]
         token = carried_token(carried[table[b]], int(hpos[b]), header[b], cursors[b].previous_sibling())
         if token is not None:
-            slot = pre.slots[int(slots[table[b], hpos[b]])]
-            others = [t for t in range(slot.offset, slot.offset + slot.preproc.n_tokens) if t != token]
+            others = _slot_tokens_but(pre, slots, table[b], hpos[b], token)
             rows += [j] * len(others)
             tokens += others
     return rows, tokens
+
+
+def _slot_tokens_but(pre, slots: np.ndarray, t: int, position: int, token: int) -> list[int]:
+    """Every token of the slot at header `position` of table `t` but `token`: the ones a row kept to
+    that token may not take."""
+    slot = pre.slots[int(slots[t, position])]
+    return [x for x in range(slot.offset, slot.offset + slot.preproc.n_tokens) if x != token]
 
 
 def _chained(chains, cursors: list, active: np.ndarray, table: np.ndarray, hpos, at, pre, slots):
@@ -1167,8 +1173,7 @@ def _chained(chains, cursors: list, active: np.ndarray, table: np.ndarray, hpos,
         b = active[j]
         token = chained_token(chains[table[b]], int(hpos[b]), cursors[b].previous_sibling())
         if token is not None:
-            slot = pre.slots[int(slots[table[b], hpos[b]])]
-            others = [t for t in range(slot.offset, slot.offset + slot.preproc.n_tokens) if t != token]
+            others = _slot_tokens_but(pre, slots, table[b], hpos[b], token)
             rows += [j] * len(others)
             tokens += others
     return rows, tokens
