@@ -338,3 +338,28 @@ def test_a_balance_the_data_never_draws_to_its_limit_is_not_drawn_to_it_generate
     found["reached"] = True  # without: the test can tell
     assert at_limit(pre.inverse_transform(pre.transform(data), seed=0)) > 10
     assert TabularPreproc.from_schema(data.schema).fit(overdrawn()).stats["running_sums"][0]["reached"]
+
+
+def test_a_line_number_is_no_running_sum_of_a_flag_it_steps_over():
+    """A line number 1..n steps by 1 whatever its row's 0/1 flag holds: where the flag is 1 it is the
+    previous line's plus the flag, where it is 0 it is not, so it is no running sum of it."""
+    rng = np.random.default_rng(0)
+    per = rng.integers(1, 7, 80)
+    order = pd.DataFrame({"id": range(1, 81)})
+    line = pd.DataFrame(
+        {
+            "id": range(1, per.sum() + 1),
+            "order_id": np.repeat(order["id"], per),
+            "line_no": np.concatenate([np.arange(1, k + 1) for k in per]),
+            "flag": rng.integers(0, 2, per.sum()),
+            "shipped": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, per.sum()), "D"),
+        }
+    )
+    schema = Schema(
+        order=Table(id=PrimaryKey()),
+        line=Table(
+            id=PrimaryKey(), order_id=ForeignKey("order"), line_no=Integer(), flag=Integer(), shipped=Datetime()
+        ),
+    )
+    pre = TabularPreproc.from_schema(schema=schema).fit(data=RelationalData({"order": order, "line": line}, schema))
+    assert pre.stats["running_sums"] == []

@@ -213,9 +213,10 @@ def _match(
     prev, d = np.r_[np.nan, y[:-1]], decimals_of(held)
     for other in others:
         a = values[other]
-        # pairs that move it: a column the same in every row of a parent follows any number mostly 0
-        pairs = same & ~np.isnan(y) & ~np.isnan(prev) & ~np.isnan(a) & (a != 0)
-        if pairs.sum() < MIN_ROWS:
+        # pairs that move it: a column the same in every row of a parent follows any number mostly 0;
+        # a step of 0 is read too, so a line number (always 1 on) never follows a 0/1 flag where it is 1
+        pairs = same & ~np.isnan(y) & ~np.isnan(prev) & ~np.isnan(a)
+        if (pairs & (a != 0)).sum() < MIN_ROWS:
             continue
         for op, sign in _SIGNS.items():
             if _holds(y[pairs], prev[pairs] + sign * a[pairs], d):
