@@ -9,7 +9,11 @@ their own tokens, 47 of 1,629 lab values of a clinical database (2.9 %) left the
 
 The fit keeps, per number column of a synthesised table, the categorical column of its row whose
 categories' ranges the pooled bins would break most (`_outside_share`), where they would break at
-least `MIN_OUTSIDE` of the values, with `N_QUANTILES` quantiles of each category's values (those of
+least `MIN_OUTSIDE` of the values and `BY_CHANCE` times what the categories dealt out at random
+among the values break (a category drawn apart from the number passes `MIN_OUTSIDE` by the outer
+bins' tails alone: 4 to 6 rules on each of 10 databases of independent random columns; a lab's
+tests break 5.5 times what dealt ones do, Chinook's genres a track's bytes 1.1 times, whose video
+genres `label_spans` keep apart), with `N_QUANTILES` quantiles of each category's values (those of
 `MIN_ROWS` rows at least). Decoding draws a binned value outside its category's range again from
 the category's quantiles restricted to the bin, where the category has values there; elsewhere (a bin the category never holds, a
 category without quantiles) it stays as drawn. Exact values (a dose's few, each a token of its own)
@@ -32,6 +36,8 @@ from relsynth.synth.tabular.rules.dependencies import _categoricals, _codes
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # a category's values needed for its quantiles
 MIN_OUTSIDE = 0.01  # share of a column's values the pooled bins would draw outside their category's range
+N_DEALS = 5  # seeded deals of the categories among the values: what their ranges break by chance
+BY_CHANCE = 2.0  # ... which the data's categories must break this many times over (the largest deal's)
 N_QUANTILES = 21  # a category's values kept as this many quantiles
 
 
@@ -69,7 +75,7 @@ def _best_rule(num: NumericPreproc, values: pd.Series, candidates: list[str], fr
         codes, names = _codes(frame[by])
         c = codes[binned]
         share = _outside_share(v, c, edges, b) / max(int((~np.isnan(x)).sum()), 1)
-        if share >= MIN_OUTSIDE and (best is None or share > best[0]):
+        if share >= MIN_OUTSIDE and (best is None or share > best[0]) and not _by_chance(share, v, c, edges, b, x):
             best = (share, by, c, names)
     if best is None:
         return None
@@ -78,6 +84,16 @@ def _best_rule(num: NumericPreproc, values: pd.Series, candidates: list[str], fr
     levels = np.linspace(0, 1, N_QUANTILES)
     table = pd.Series(v[rows]).groupby(c[rows]).quantile(levels).unstack()  # (categories, levels)
     return {"by": by, "quantiles": {names[k]: [float(q) for q in table.loc[k]] for k in table.index}}
+
+
+def _by_chance(share: float, v: np.ndarray, c: np.ndarray, edges: np.ndarray, b: np.ndarray, x: np.ndarray) -> bool:
+    """Whether categories dealt out among the values at random break their ranges nearly as much as
+    `share` (within `BY_CHANCE` times the largest of `N_DEALS` deals): the outer bins are wider than
+    the values a category of a few dozen rows reaches, so a category drawn apart from the number (a
+    0/1 answer beside an amount) passes `MIN_OUTSIDE` by its tails alone."""
+    total = max(int((~np.isnan(x)).sum()), 1)
+    dealt = max(_outside_share(v, np.random.default_rng(seed).permutation(c), edges, b) for seed in range(N_DEALS))
+    return share < BY_CHANCE * dealt / total
 
 
 def _counted(c: np.ndarray) -> np.ndarray:
