@@ -124,3 +124,33 @@ def test_a_share_stays_under_its_number_moved_into_a_referenced_row_range(tiny_s
         e = e.merge(out["jobs"], left_on="job", right_on="id")
         outside += int(((e["salary"] < e["min_salary"]) | (e["salary"] > e["max_salary"])).sum())
     assert broken == 0 and outside == 0
+
+
+def test_a_box_kept_off_by_its_none_box_takes_no_bound_on_a_line_number():
+    """A questionnaire's ticked boxes, all empty where its 'None of these' box is ticked, under a person
+    numbered 1..n in their household: every box is at most the person's line number less the 'None'
+    box, but only because a line number is 1 at least. The line number plays no part; the bound was
+    kept, and held a box to 0 only on first lines."""
+    rng = np.random.default_rng(0)
+    per = rng.integers(1, 6, 250)
+    n = int(per.sum())
+    none = rng.random(n) < 0.2
+    boxes = {f"q{i}": np.where(none, 0, (rng.random(n) < 0.4).astype(int)) for i in range(1, 4)}
+    homes = pd.DataFrame({"id": range(len(per))})
+    persons = pd.DataFrame(
+        {
+            "id": range(n),
+            "home": np.repeat(np.arange(len(per)), per),
+            "line_no": np.concatenate([np.arange(1, k + 1) for k in per]),
+            "age": rng.integers(0, 90, n),
+        }
+    )
+    answers = pd.DataFrame({"id": range(n), "person": range(n), **boxes, "q_none": none.astype(int)})
+    schema = Schema(
+        home=Table(id=PrimaryKey()),
+        person=Table(id=PrimaryKey(), home=ForeignKey("home"), line_no=Integer(), age=Integer()),
+        answer=Table(id=PrimaryKey(), person=ForeignKey("person"), **{c: Integer() for c in [*boxes, "q_none"]}),
+    )
+    data = RelationalData({"home": homes, "person": persons, "answer": answers}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert pre.stats["inequalities"] == []

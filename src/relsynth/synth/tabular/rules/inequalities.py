@@ -11,7 +11,9 @@ their aircraft lacks.
 The fit keeps, per number of a synthesised table, the bound `x`, `x - y`, `x + y` or `factor x x`
 (`factor`: the greatest ratio the data holds) over the numbers of its row and of the rows it nests
 under, that every training row holding both sides keeps (`MIN_ROWS` at least), that the orders
-within rows do not keep already, and that the data's values would break by chance but `BY_CHANCE`
+within rows do not keep already, each of whose operands matters (held at its loosest value, the
+bound breaks `MIN_BROKEN` rows at least: no line number, 1 at least, in a bound a 0/1 box keeps
+because of its floor alone), and that the data's values would break by chance but `BY_CHANCE`
 of the time: each row's bound paired with another row's value (`N_DEALS` seeded deals), among the
 pairs the column's own orders within rows allow, breaks in a share `p` of them, and `(1 - p) ** n`
 of `n` rows is at most `BY_CHANCE` (a column of small numbers beside large ones: no rule). Of the
@@ -158,9 +160,29 @@ def _best_bound(pre, table: str, col: str, values: Mapping[str, np.ndarray], ope
                 continue  # a share of the other number its rows come up to (not one extreme row's: a bitrate's floor)
             bound = bound * factor
         p = _chance_broken(b, bound, kept)
-        if p is not None and p > best_p:
+        if p is not None and p > best_p and _each_operand_binds(b, values, of, op, factor):
             best, best_p = (list(of), op, factor), p
     return best
+
+
+def _each_operand_binds(b: np.ndarray, values: Mapping[str, np.ndarray], of, op: str, factor: float) -> bool:
+    """Whether each operand of the bound matters: with it held at its loosest value (its least, or its
+    greatest where it is taken away) `MIN_BROKEN` rows at least break the bound. A questionnaire's
+    0/1 box is at most its person's line number less its 'None of these' box in every row, but only
+    because a line number is 1 at least: the box is at most 1 less the 'None' box, the line number
+    plays no part, and the rule would hold the box to 0 only on first lines."""
+    for i, name in enumerate(of):
+        x = values[name]
+        if np.isnan(x).all():
+            return False
+        loosest = np.nanmax(x) if op == "-" and i == 1 else np.nanmin(x)
+        held = {**values, name: np.where(np.isnan(x), np.nan, loosest)}
+        bound = _bound_values(held, of, op, factor)
+        with np.errstate(invalid="ignore"):
+            broken = b > bound + np.maximum(np.abs(b), np.abs(bound)) * SLACK
+        if int(broken.sum()) < MIN_BROKEN:
+            return False
+    return True
 
 
 def _candidates(operands: list[str]):
