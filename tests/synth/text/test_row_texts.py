@@ -60,3 +60,53 @@ def test_earlier_texts_are_cut_to_fit_the_block():
     assert short == [pre.bos_id, *ctx, tag, *long[: row_text_tokens(3, 1, 24)], body] and len(short) <= 12
     assert sample_prefixes(pre, [ctx], "body", [{}], block_size=256) == [[pre.bos_id, *ctx, body]]  # a null tag
     assert sample_prefixes(pre, [ctx], "tag", [{}], block_size=256) == [[pre.bos_id, *ctx, tag]]  # written first
+
+
+NOUNS = [f"{a}{b}" for a in ("zor", "mip", "tal", "vek", "dun", "sha") for b in ("ka", "lo", "ren", "ust", "im")]
+
+
+def questions(n: int = 300, seed: int = 0) -> RelationalData:
+    """A body repeats the two rare words of its title, and both texts hold "the" in every row (as titles and bodies
+    "a", "the" in nearly every row), so that the whole columns share a word beside any other row's too."""
+    rng = np.random.default_rng(seed)
+    pairs = [rng.choice(NOUNS, size=2, replace=False) for _ in range(n)]
+    title = [f"how do i fix the {a} of {b}" for a, b in pairs]
+    body = [f"the {b} is broken and the {a} fails every time" for a, b in pairs]
+    frame = pd.DataFrame({"id": range(n), "title": title, "body": body})
+    return RelationalData({"q": frame}, Schema(q=Table(id=PrimaryKey(), title=Text(), body=Text())))
+
+
+def repeats_title(df: pd.DataFrame) -> float:
+    """The share of rows whose body holds every rare word of its title."""
+    rows = df[df["title"].notna() & df["body"].notna()]
+    return float(
+        np.mean(
+            [
+                all(w in str(b).split() for w in str(t).split() if w in NOUNS)
+                and any(w in NOUNS for w in str(t).split())
+                for t, b in zip(rows["title"], rows["body"], strict=True)
+            ]
+        )
+    )
+
+
+def test_a_body_repeats_its_titles_rare_words_though_both_hold_common_ones(tiny_size):
+    data = questions()
+    pre = TextPreproc.from_schema_table(data.schema, "q", vocab_size=300).fit(data)
+    assert pre.config.row_copies == {"body": ["title"]}  # judged on the rare words: "the" is in every row of both
+    assert {"how", "the"} <= set(pre.config.row_copy_skip["body"]["title"])  # common words are never copy words
+    out = trained(data, pre, tiny_size).generate(data, seed=0)["q"]
+    assert repeats_title(data["q"]) == 1.0
+    assert repeats_title(out) > 0.8  # chance: 1 in 435
+
+
+def test_texts_sharing_only_common_words_do_not_copy():
+    """An email and a website hold "com" in every row and their other words at random: no copies between them."""
+    rng = np.random.default_rng(0)
+    n = 300
+    email = [f"{rng.choice(NOUNS)}{rng.integers(1, 99)}@mail.com" for _ in range(n)]
+    site = [f"https://www.{rng.choice(NOUNS)}.com/about" for _ in range(n)]
+    frame = pd.DataFrame({"id": range(n), "email": email, "site": site})
+    data = RelationalData({"c": frame}, Schema(c=Table(id=PrimaryKey(), email=Text(), site=Text())))
+    pre = TextPreproc.from_schema_table(data.schema, "c", vocab_size=300, copy_slots=8).fit(data)
+    assert pre.config.row_copies == {} and pre.config.row_copy_skip == {}

@@ -33,7 +33,9 @@ words too, first (a greeting's name is always `<copy:0>`) and copied even where 
 its text is no context field, so without them a message could only name some customer.
 Where a table has several text columns, a text sees its row's texts written before it (`row_texts`, the shortest
 column first: a post's tags, title, body; see `TextDataset`), and an earlier column whose words it repeats far more
-often than chance (`ROW_COPY_LIFT`; a title's language, its first tag) gives its first copy words (`row_copies`).
+often than chance (`ROW_COPY_LIFT`; a title's language, its first tag) gives its first copy words (`row_copies`),
+judged without the common words ("the", an email's "com": `ROW_COMMON_SHARE`) that do not beat chance themselves,
+and those it repeats no more than chance are no copy words (`row_copy_skip`: a title's "How").
 
 *Field tokens*: a context field's value that at least `FIELD_MIN_ROWS` (2) rows hold (`genre=Rock`,
 `unit_price=0.99`) is read as one input-only token of its own, label included, instead of its label
@@ -48,7 +50,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -85,8 +87,16 @@ MIN_COPY_RATE = 0.05  # copy tokens only where at least this share of a column's
 FIELD_MIN_ROWS = 2  # a context value this many rows hold is a field token (input only: no entity count needed)
 MAX_FIELD_VALUES = 1000  # field tokens of one context field at most (the values most entities hold first)
 ROW_COPY_LIFT = 2.0  # an earlier text of the row gives a text copy words where the text repeats one of its words
-#                      this many times as often as beside another row's (posts: tags -> title 7.6, tags -> body 3.5,
-#                      title -> body 1.6: "a", "the"); within a row chance is high, few labels share the rows (4: 4.0)
+#                      this many times as often as beside another row's (posts: tags -> title 7.6, tags -> body 7.0,
+#                      title -> body 3.6); within a row chance is high, few labels share the rows (4: 4.0)
+ROW_COMMON_SHARE = 0.1  # a word in this share of the rows of either text is common: judged on its own (its lift),
+#                      with the rare words only where its lift is ROW_COPY_LIFT (a tag's "css"; title -> body 1.6 with
+#                      "a", "the", "How", 3.6 without; email -> website 1.3 with "com", 14.8 without)
+ROW_WORD_LIFT = 1.25  # a common word is a copy word only where its text repeats it this many times as often as chance:
+#                      a word in every row of the source repeats exactly as often (a title's "How", "in": 0, 1.0; an
+#                      email's "com" 1.0), one the row tells more (a title's "the", in its body: 1.47, a tag's "python"
+#                      1.47) keeps its slot: skipping a tag shifts the next ones' copy slots ("import <copy:0>")
+ROW_WORD_MIN_ROWS = 5  # rows a common word must be repeated in, at least, to beat chance (a few rows prove nothing)
 ROW_TEXT_TOKENS = 32  # tokens of each earlier text of its row a text sees at most (tags whole, a title's start)
 UNIQUE_MIN_ROWS = 20  # values a column holds, at least, for "every value distinct" to say it is a column of codes
 COPY_LIFT = 5.0  # an ancestor's text column gives copy words where its rows' texts repeat one of its words this many
@@ -222,6 +232,10 @@ class TextPreprocConfig:
     row_copies: dict[str, list[str]] = field(default_factory=dict)  # per text column, the earlier ones of its row
     #                      whose words are its first copy words (ROW_COPY_LIFT: a title's language, its first tag), set
     #                      by fit; {} in older saves: the parent's words alone
+    row_copy_skip: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # per text column and column of
+    #                      row_copies, its common words (ROW_COMMON_SHARE, vocabulary words) the text does not repeat
+    #                      more than chance (ROW_WORD_LIFT: "How", "com"): never its copy words; {} in older saves:
+    #                      every word copied
 
 
 class TextPreproc:
@@ -365,7 +379,9 @@ class TextPreproc:
         self.config.field_values = self._fit_field_values(fields) if self.config.field_tokens else []
         self.config.ancestor_copies = self._fit_ancestor_copies(data) if self.config.copy_slots else []
         self.config.row_texts = self._row_order(texts)
-        self.config.row_copies = self._fit_row_copies(df) if self.config.copy_slots else {}
+        self.config.row_copies, self.config.row_copy_skip = (
+            self._fit_row_copies(df) if self.config.copy_slots else ({}, {})
+        )
         copies = self.copy_words(data) if self._parent_copy_columns() or self.config.ancestor_copies else None
         if self.config.row_copies:
             rows = [[] for _ in range(len(df))] if copies is None else copies
@@ -417,7 +433,7 @@ class TextPreproc:
             )
         if max((st.copy_rate for st in self.config.stats.values()), default=0.0) < MIN_COPY_RATE:
             self.config.copy_slots = 0  # texts (almost) never repeat their parent: no copy tokens
-            self.config.row_copies = {}
+            self.config.row_copies, self.config.row_copy_skip = {}, {}
             self._reset_tables()
         log.info(
             "text preproc for %r: vocabulary %d (%d words), %d field tokens, stats %s",
@@ -452,12 +468,16 @@ class TextPreproc:
             ]
         return out
 
-    def _fit_row_copies(self, df: pd.DataFrame) -> dict[str, list[str]]:
+    def _fit_row_copies(self, df: pd.DataFrame) -> tuple[dict[str, list[str]], dict[str, dict[str, list[str]]]]:
         """Per text column, the earlier ones of its row (`row_texts`) whose words its texts repeat in at least
         MIN_COPY_RATE of the rows and ROW_COPY_LIFT times as often as beside another row's (a title ends in its first
-        tag's language); a column whose words are common ones both write (a title's "a" in its body) is not."""
+        tag's language), and per such pair the earlier column's common words not copied (ROW_WORD_LIFT). The repeats
+        are counted without the common words under ROW_COPY_LIFT (`common_word_lifts`): a title's "a" in its body, an
+        email's "com" in a website, in (nearly) every row, hid the rare words a body or website does repeat."""
         words = self.row_words(df)
+        vocabulary = {w.lstrip(" ") for w in self.config.words}
         out: dict[str, list[str]] = {}
+        skips: dict[str, dict[str, list[str]]] = {}
         for col in self.config.row_texts:
             for before in self.earlier_texts(col):
                 held = [r for r in range(len(df)) if words[col][r] and words[before][r]]
@@ -465,11 +485,18 @@ class TextPreproc:
                     continue
                 other = np.random.default_rng(0).permutation(held)  # chance: each text beside another row's words
                 mine = [set(words[col][r]) for r in held]
-                rate = np.mean([any(w in m for w in words[before][r]) for m, r in zip(mine, held, strict=True)])
-                chance = np.mean([any(w in m for w in words[before][o]) for m, o in zip(mine, other, strict=True)])
+                source = [words[before][r] for r in held]
+                lifts = common_word_lifts(source, mine, vocabulary)
+                weak = {w for w, lift in lifts.items() if lift < ROW_COPY_LIFT}  # its repeats tell little of the row
+                rate = np.mean([any(w in m and w not in weak for w in s) for m, s in zip(mine, source, strict=True)])
+                chance = np.mean(
+                    [any(w in m and w not in weak for w in words[before][o]) for m, o in zip(mine, other, strict=True)]
+                )
                 if rate >= MIN_COPY_RATE and rate >= ROW_COPY_LIFT * chance:
                     out.setdefault(col, []).append(before)
-        return out
+                    if skip := sorted(w for w, lift in lifts.items() if lift < ROW_WORD_LIFT):
+                        skips.setdefault(col, {})[before] = skip
+        return out, skips
 
     def column_copies(self, column: str, copies: list[list[str]], words: dict[str, list[list[str]]]) -> list[list[str]]:
         """Per row, the copy words of a `column` text: the words of its row's earlier texts that it repeats
@@ -479,9 +506,11 @@ class TextPreproc:
         sources = [c for c in self.config.row_copies.get(column, []) if c in earlier]
         if not sources:
             return copies
+        skip = {c: set(self.config.row_copy_skip.get(column, {}).get(c, [])) for c in sources}  # "How", "com"
         out = []
         for r, given in enumerate(copies):
-            own = [CodeWord(w) for c in sources for w in words[c][r]]  # copied even where a word token: its row's own
+            # copied even where a word token: its row's own, but for common words it repeats no more than chance
+            own = [CodeWord(w) for c in sources for w in words[c][r] if w not in skip[c]]
             out.append(list(dict.fromkeys([*own, *given]))[: self.config.copy_slots])
         return out
 
@@ -1049,6 +1078,8 @@ class TextPreproc:
         rows = {"row_texts": self.config.row_texts} if self.config.row_texts else {}  # older saves, one column: none
         if self.config.row_copies:
             rows["row_copies"] = self.config.row_copies  # older saves: none
+        if self.config.row_copy_skip:
+            rows["row_copy_skip"] = self.config.row_copy_skip  # older saves: none
         return fingerprint(
             {"table": self.table, "tokenizer": tokenizer, "words": self.config.words, **copies, **fields, **rows}
         )
@@ -1139,6 +1170,25 @@ def _empty_by(df: pd.DataFrame, col: str, kinds: dict) -> list:
     after 300 steps of a tiny model), so which rows hold "" is drawn as which hold a null is."""
     filled = df[col].notna().to_numpy()
     return null_by(df[filled], kinds, (df.loc[filled, col] == "").to_numpy(dtype=bool))
+
+
+def common_word_lifts(source: list[list[str]], texts: list[set[str]], vocabulary: set[str]) -> dict[str, float]:
+    """Per common word of an earlier text column (`source`: per row, its distinct words; in ROW_COMMON_SHARE of its
+    rows or of the `texts`', per row a set of words), how many times as often a row's text holds it where its
+    source does than texts hold it at all (0 where repeated in fewer than ROW_WORD_MIN_ROWS rows). Only words of the
+    `vocabulary` (k-anonymous: saving them tells nothing); the others are judged as rare words. A tag's "css", in a
+    tenth of the tags and the titles of half of those (a fifteenth of all titles): 7.5; a title's "How", in every
+    title and no body: 0."""
+    n = len(texts)
+    in_source = Counter(w for words in source for w in words)
+    in_text = Counter(w for words in texts for w in words)
+    out = {}
+    for w, k in in_source.items():
+        if w not in vocabulary or max(k, in_text[w]) < ROW_COMMON_SHARE * n:
+            continue  # a rare word: judged with the rest, a repeat far likelier to be the row's
+        repeated = sum(w in t for words, t in zip(source, texts, strict=True) if w in words)
+        out[w] = repeated / k * n / in_text[w] if repeated >= ROW_WORD_MIN_ROWS else 0.0
+    return out
 
 
 def _text_values(s: pd.Series) -> list[str]:
