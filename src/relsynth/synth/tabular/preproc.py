@@ -129,7 +129,7 @@ from relsynth.synth.tabular.rules.number_endings import find_number_endings
 from relsynth.synth.tabular.rules.ordered_labels import find_ordered_labels
 from relsynth.synth.tabular.rules.pair_orders import key_orders
 from relsynth.synth.tabular.rules.pair_values import find_pair_values
-from relsynth.synth.tabular.rules.parent_ends import find_parent_ends, own_end
+from relsynth.synth.tabular.rules.parent_ends import find_parent_ends, own_end, without_moved_caps
 from relsynth.synth.tabular.rules.period_counts import find_period_counts
 from relsynth.synth.tabular.rules.prefixed_codes import prefixed_codes
 from relsynth.synth.tabular.rules.range_labels import find_range_labels
@@ -657,6 +657,8 @@ class TabularPreproc:
         self.stats["held_first"] = find_held_first(self, data)
         # a payment's multiple of its film's rate counting the rental periods its rental began
         self.stats["period_counts"] = find_period_counts(self, data, self.stats["whole_multiples"])
+        # last, so the rules above read the caps as they were: a cap a parent's end moves past is no cap
+        self.orderings = without_moved_caps(self.stats["parent_ends"], self.orderings)
         return self
 
     def _compared_dates(self) -> set[tuple[str, str]]:

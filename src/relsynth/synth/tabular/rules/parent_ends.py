@@ -23,6 +23,11 @@ it is, and so is one an order keeps within a bound, unless its own row's bound a
 cancellation, before its end: moved onto its claims' latest date, never past the end,
 `until`), and a root's date a generation's context gives (`ctx_cols`). Not under DP.
 
+A child's date capped at such a parent date (`Ordering.cap`: a leg's arrival, before its
+shipment's delivery) loses the cap once the rule is fitted (`without_moved_caps`), where the move
+goes by the date's own grid and to no bound of its row: the move keeps the order, where the cap
+stopped the child at a parent date drawn before it.
+
 Where the parent's date is, in every child row holding one of the child's dates (`MIN_ROWS` at
 least), that date's day (a patient's death, the day of a stay's in-hospital death time: `equal`),
 it is set to the latest of them wherever a child row holds one, first: 20 of 722 generated stays
@@ -44,6 +49,7 @@ row (`Ordering.first_fixed`: a lone event at its shipment's creation) stays (`fi
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -90,6 +96,28 @@ def find_parent_ends(
                     free = _unread(pre, child)  # a child's date no order of its row counts from or stops at
                     latest = [c for c in dates if c in free and c not in equal and not day and _is_latest(own[c], end, data[child][fk])]  # fmt: skip
                     out.append({**rule, "equal": equal, "fill": (table, column) not in kept_missing, "until": until, "gap": gap, "after": after, "grid": grid, "latest": latest, "fixed_first": _fixed_first(pre, child, latest)})  # fmt: skip
+    return out
+
+
+def without_moved_caps(rules: list[dict], orderings: dict[str, dict]) -> dict[str, dict]:
+    """`orderings` (per table, per column) without the caps that a rule's move keeps already: a
+    child's date capped at its parent's date (a leg's arrival, before its shipment's delivery) that
+    the rule moves past its children's latest date, on its own time grid (not by day) and up to no
+    bound (`until`). Drawn before the children, the parent's date (a delivery) left the later ones
+    no room: stopped on it, 5-7 % of a small model's legs arrived on or before their departure,
+    where the move would have carried the delivery past them. A sibling sequence's cap (rows until
+    a termination, which may leave a row no room: `orderings.without_room`) and a date decoded as
+    itself (`loose`) keep theirs."""
+    out = {t: dict(found) for t, found in orderings.items()}
+    for r in rules:
+        if r.get("until") is not None or r.get("day"):
+            continue
+        for c in r["dates"]:
+            o = out.get(r["child"], {}).get(c)
+            if o is None or (o.cap, o.cap_from_parent) != (r["column"], True) or o.after_sibling or o.loose:
+                continue
+            out[r["child"]][c] = replace(o, cap=None, cap_from_parent=False, cap_gaps=None)
+            log.info("%s.%s: no cap at its %s row's %s, moved past it instead", r["child"], c, r["table"], r["column"])
     return out
 
 
