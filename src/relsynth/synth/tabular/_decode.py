@@ -59,7 +59,6 @@ from relsynth.synth.tabular.rules.formulas import apply_formulas
 from relsynth.synth.tabular.rules.held_first import keep_held_first
 from relsynth.synth.tabular.rules.inequalities import keep_inequalities
 from relsynth.synth.tabular.rules.interval_labels import apply_interval_labels
-from relsynth.synth.tabular.rules.label_spans import keep_label_spans
 from relsynth.synth.tabular.rules.last_labels import apply_last_labels
 from relsynth.synth.tabular.rules.lookup_capacities import keep_lookup_capacities
 from relsynth.synth.tabular.rules.lookup_links import keep_lookup_links
@@ -275,7 +274,6 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         if edge is not None:
             cols[edge.fk] = keys[edge.parent].iloc[np.asarray(parents[table], dtype=np.int64)].reset_index(drop=True)
         out[table] = _in_schema_order(schema, table, cols, n)
-        keep_label_spans(pre, pre.stats.get("label_spans", []), table, out[table], rng)  # none in older models
         keep_null_cuts(pre, pre.stats.get("null_cuts", []), table, out[table], rng)  # none in older models
         keep_none_boxes(pre.stats.get("none_boxes", []), table, out[table])  # none in older models, nor under DP
         keep_sign_sides(pre, pre.stats.get("sign_labels", []), table, out[table], rng)  # the label's side of 0

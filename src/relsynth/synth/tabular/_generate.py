@@ -43,7 +43,6 @@ from relsynth.synth.tabular.rules.dependencies import (
     parent_forcing,
 )
 from relsynth.synth.tabular.rules.edge_labels import banned_at, edge_label_bans
-from relsynth.synth.tabular.rules.label_spans import span_bans
 from relsynth.synth.tabular.rules.last_labels import last_label_forcing
 from relsynth.synth.tabular.rules.last_nulls import last_null_positions
 from relsynth.synth.tabular.rules.last_shares import LastRowShares, last_row_shares
@@ -523,9 +522,8 @@ def _run_pool(
         )
     )
     later_bans, later_ban_token = later_null_bans(pre, pre.stats.get("later_null_rules", []))  # none in older models
-    spans, span_token = span_bans(pre, pre.stats.get("label_spans", []))  # none in older models, nor under DP
-    bans = np.concatenate([bans, null_bans, later_bans, spans])
-    ban_token = np.concatenate([ban_token, null_ban_token, later_ban_token, span_token])
+    bans = np.concatenate([bans, null_bans, later_bans])
+    ban_token = np.concatenate([ban_token, null_ban_token, later_ban_token])
     # per pool row and header position: a token it may not take (the last: `<missing>` before a last row;
     # the one before: a count 0 its parent row's category bans)
     banned = np.full((B, H, len(bans) + 2), -1, dtype=np.int64)

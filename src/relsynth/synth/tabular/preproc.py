@@ -114,7 +114,6 @@ from relsynth.synth.tabular.rules.held_first import find_held_first
 from relsynth.synth.tabular.rules.inequalities import find_inequalities
 from relsynth.synth.tabular.rules.interval_labels import find_interval_labels
 from relsynth.synth.tabular.rules.label_points import label_points
-from relsynth.synth.tabular.rules.label_spans import find_label_spans
 from relsynth.synth.tabular.rules.last_labels import find_last_labels
 from relsynth.synth.tabular.rules.last_nulls import find_last_nulls
 from relsynth.synth.tabular.rules.lookup_capacities import find_lookup_capacities
@@ -160,7 +159,6 @@ if TYPE_CHECKING:
     from relsynth.synth.core.training.dp import DpBudget
 
 log = logging.getLogger(__name__)
-LABELS_FROM_NUMBERS = ("sign_labels", "range_labels", "interval_labels")  # rules setting a label from a number
 CONFIG_FILE, KIND = "preproc.json", "TabularPreproc"
 _SAVED_KEYS = ("schema", "ctx_cols", "n_bins", "min_count", "max_exact_count", "ignored", "layouts", "slots", "stats")
 
@@ -616,10 +614,6 @@ class TabularPreproc:
             # ... or a label of it at another column (a leg's origin, the previous leg's destination)
             "chained_labels": find_chained_labels(self, data, summed),
         }
-        # categories held only within a span of an earlier number of their row (a tertiary education from 18),
-        # where no rule above sets them from the number (a DEBIT from its amount's sign)
-        labelled = {(r["table"], r["column"]) for k in LABELS_FROM_NUMBERS for r in self.stats[k]}
-        self.stats["label_spans"] = find_label_spans(self, data, summed | ordered, labelled)
         self.stats["none_boxes"] = find_none_boxes(self, data, summed | ordered)  # a survey's 'None of these'
         # an alarm within its device's readings' span, once every rule above says what it reads or moves
         self.stats["sibling_spans"] = find_sibling_spans(self, data, self._unmovable(summed))

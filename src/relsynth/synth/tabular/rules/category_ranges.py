@@ -12,8 +12,7 @@ categories' ranges the pooled bins would break most (`_outside_share`), where th
 least `MIN_OUTSIDE` of the values and `BY_CHANCE` times what the categories dealt out at random
 among the values break (a category drawn apart from the number passes `MIN_OUTSIDE` by the outer
 bins' tails alone: 4 to 6 rules on each of 10 databases of independent random columns; a lab's
-tests break 5.5 times what dealt ones do, Chinook's genres a track's bytes 1.1 times, whose video
-genres `label_spans` keep apart), with `N_QUANTILES` quantiles of each category's values (those of
+tests break 5.5 times what dealt ones do, Chinook's genres a track's bytes 1.1 times), with `N_QUANTILES` quantiles of each category's values (those of
 `MIN_ROWS` rows at least). Decoding draws a binned value outside its category's range again from
 the category's quantiles restricted to the bin, where the category has values there; elsewhere (a bin the category never holds, a
 category without quantiles) it stays as drawn. Exact values (a dose's few, each a token of its own)
