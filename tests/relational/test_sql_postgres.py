@@ -1470,3 +1470,23 @@ def test_a_type_the_target_lacks_beside_a_generated_column_it_cannot_compute(pos
         (1, "new", "(1,x)", False),
         (2, "paid", None, True),
     ]
+
+
+def test_a_keyless_log_is_sampled_by_its_rows_through_the_kedro_dataset(postgres_url: str) -> None:
+    """`load_args.sample_entities` on a database holding a log without a primary key (beside keyed
+    customers): the log's rows are drawn at random like entities, again with the same seed (the
+    dataset used to refuse the whole database with a SchemaError)."""
+    from relsynth.datasets import SQLDatabaseDataset
+
+    run_sql(
+        postgres_url,
+        "CREATE TABLE customer (id int PRIMARY KEY, name text)",
+        "INSERT INTO customer SELECT i, 'c' || (i %% 5) FROM generate_series(1, 100) i",
+        "CREATE TABLE audit_log (at timestamp NOT NULL, actor text, n int)",
+        "INSERT INTO audit_log SELECT timestamp '2024-01-01' + i * interval '1 hour', 'u' || (i %% 7), i "
+        "FROM generate_series(1, 200) i",
+    )
+    dataset = SQLDatabaseDataset(credentials={"con": postgres_url}, load_args={"sample_entities": 30})
+    data = dataset.load()
+    assert len(data["audit_log"]) == 20 and data["audit_log"]["n"].is_unique and len(data["customer"]) == 10
+    pd.testing.assert_frame_equal(dataset.load()["audit_log"], data["audit_log"])

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sql_data import CHINOOK_URL, MAIN_TABLES
 
-from relsynth.relational import DataError, RelationalData, SchemaError, SQLSource, sql
+from relsynth.relational import DataError, RelationalData, SQLSource, sql
 
 
 def sorted_by_key(data: RelationalData, table: str) -> pd.DataFrame:
@@ -122,19 +122,6 @@ def test_arguments_are_checked(call, message: str) -> None:
         call(source)
 
 
-def test_a_root_table_without_a_primary_key_is_named(tmp_path: Path) -> None:
-    import sqlalchemy as sa
-
-    target = f"sqlite:///{tmp_path / 'keyless.sqlite'}"
-    engine = sa.create_engine(target)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE reading (sensor TEXT, value REAL)")
-        conn.exec_driver_sql("INSERT INTO reading VALUES ('a', 1.5), ('b', 2.5)")
-    engine.dispose()
-    with pytest.raises(SchemaError, match=r"\['reading'\] have none: declare one in overrides"):
-        SQLSource(target)
-
-
 def sqlite_db(path: Path, *statements: str) -> str:
     import sqlalchemy as sa
 
@@ -145,6 +132,31 @@ def sqlite_db(path: Path, *statements: str) -> str:
             conn.exec_driver_sql(statement)
     engine.dispose()
     return target
+
+
+def test_a_root_table_without_a_primary_key_is_sampled_and_partitioned_by_its_rows(tmp_path: Path) -> None:
+    """A keyless root table (a log) beside keyed entities: each of its rows is an entity (none can
+    nest under it), so a sample draws its rows at random (again with the same seed) and the
+    partitions read every row once; it used to refuse the whole database with a SchemaError."""
+    rows = ", ".join(f"('u{i % 7}', {i})" for i in range(200))
+    target = sqlite_db(
+        tmp_path / "keyless.sqlite",
+        "CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT)",
+        "INSERT INTO customer VALUES " + ", ".join(f"({i}, 'c{i % 5}')" for i in range(100)),
+        "CREATE TABLE audit_log (actor TEXT, n INTEGER)",
+        f"INSERT INTO audit_log VALUES {rows}",
+    )
+    source = SQLSource(target)
+    assert set(source.schema.roots) == {"customer", "audit_log"}
+    sample = source.sample(30, seed=1)
+    logged = sample["audit_log"]["n"]
+    assert len(logged) == 20 and logged.is_unique and len(sample["customer"]) == 10  # shared by size
+    assert not logged.equals(pd.Series(range(20), name="n"))  # drawn, not the first rows
+    assert source.sample(30, seed=1)["audit_log"].equals(sample["audit_log"])
+    parts = [p for p in source.partitions(64) if p.root == "audit_log"]
+    assert [p.n_entities for p in parts] == [64, 64, 64, 8]
+    together = pd.concat([source.read(p)["audit_log"] for p in parts], ignore_index=True)
+    assert sorted(together["n"]) == list(range(200))
 
 
 def test_a_later_value_that_does_not_fit_a_kind_read_from_the_first_rows_says_how_to_give_it(tmp_path: Path) -> None:

@@ -1776,10 +1776,15 @@ def _read_table(
     where: sa.ColumnElement[bool] | None = None,
     limit: int | None = None,
     bar: LogProgress | None = None,
+    at_rows: Callable[[sa.ColumnElement[int]], sa.ColumnElement[bool]] | None = None,
 ) -> pd.DataFrame:
-    """`table`'s rows (those matching `where`, the first `limit`) in primary-key order, counted on `bar`."""
+    """`table`'s rows (those matching `where`, the first `limit`) in primary-key order, counted on `bar`.
+    `at_rows`: a condition on a row's 0-based position in that order, which picks the rows instead
+    of `where` (a table without a key: its rows have nothing else to be named by)."""
     order = [table.c[pk]] if pk else list(table.c)  # a fixed order: the same database reads the same
     query = sa.select(table).order_by(*order)
+    if at_rows is not None:
+        query = _at_rows(table, order, at_rows)
     if where is not None:
         query = query.where(where)
     if limit is not None:
@@ -1810,6 +1815,19 @@ def _read_table(
         if frame[c].dtype == "Int64" and not frame[c].isna().any():
             frame[c] = frame[c].astype("int64")  # as pandas reads whole integers: int64 unless there are nulls
     return frame
+
+
+def _at_rows(
+    table: sa.TableClause,
+    order: list[sa.ColumnElement],
+    at_rows: Callable[[sa.ColumnElement[int]], sa.ColumnElement[bool]],
+) -> sa.Select:
+    """`table`'s rows whose 0-based position in `order` meets `at_rows`, in that order (numbered by
+    the database with ROW_NUMBER(), so that only those rows travel)."""
+    position = (sa.func.row_number().over(order_by=order) - 1).label("relsynth_row_position")
+    numbered = sa.select(*table.c, position).subquery()
+    kept = numbered.c.relsynth_row_position
+    return sa.select(*(numbered.c[c.name] for c in table.c)).where(at_rows(kept)).order_by(kept)
 
 
 # a value a driver's converter cannot hold: SQLite's text in a NUMERIC column, PostgreSQL's date

@@ -3,7 +3,9 @@
 `SQLSource` reflects the schema as `RelationalData.from_sql` does (relsynth.relational.sql) but
 never reads a table whole:
 - `partitions(n)` cuts each root table's primary keys into ranges of at most n root entities,
-  streaming the keys once in order (memory: one key a partition);
+  streaming the keys once in order (memory: one key a partition); a root table without a primary
+  key (a log) has no descendants, each of its rows an entity: its ranges are of row positions in
+  the order `from_sql` reads it (by every column);
 - `read(partition)` reads one range's root rows, all their descendants (a child's rows chosen
   by its foreign key through its ancestors' keys, inside the database) and the lookups, as a
   validated `RelationalData`;
@@ -19,7 +21,7 @@ DuckDB file is then opened by several processes at once, which DuckDB allows rea
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,9 +30,9 @@ import pandas as pd
 import sqlalchemy as sa
 
 from relsynth.relational._coerce import as_strings
-from relsynth.relational.columns import Column, ForeignKey
+from relsynth.relational.columns import Column
 from relsynth.relational.data import RelationalData, Whole
-from relsynth.relational.errors import DataError, SchemaError
+from relsynth.relational.errors import DataError
 from relsynth.relational.schema import Edge, Schema
 from relsynth.relational.sql import CHUNK_SIZE, Catalog, Con, _engine, check_chunk_size, fetch_frames, reflect, safe_url
 
@@ -40,7 +42,8 @@ _IN_BATCH = 1_000  # root keys a sampled read names in one IN (...) list: within
 
 @dataclass(frozen=True)
 class Partition:
-    """Root entities of `root` whose keys are in [low, high): None leaves that side open."""
+    """Root entities of `root` whose keys are in [low, high): None leaves that side open. For a root
+    without a primary key, its rows at positions [low, high) of its fixed order (by every column)."""
 
     root: str
     low: Any
@@ -86,7 +89,6 @@ class SQLSource:
                 row_keys=False,  # rows are read by their parent's one-column key
             )
             self.where = safe_url(engine)
-            _check_root_keys(self.catalog)
             lookup_names = set(self.catalog.plan.lookups)
             first = {
                 n: self.catalog.read(conn, n, chunk_size, limit=None if n in lookup_names else infer_rows)
@@ -134,8 +136,14 @@ class SQLSource:
 
     # ---- root keys --------------------------------------------------------------------------
     def _root_keys(self, conn: sa.Connection, root: str) -> Iterator[np.ndarray]:
-        """The primary keys of `root` in order, `chunk_size` at a time."""
+        """The primary keys of `root` in order, `chunk_size` at a time; a root without one (no
+        descendant can name its rows) has its rows' positions in its fixed order instead."""
         table, pk = self.catalog.tables[root], self.catalog.primary_key(root)
+        if pk is None:
+            n = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            for start in range(0, n, self.chunk_size):
+                yield np.arange(start, min(start + self.chunk_size, n), dtype=object)
+            return
         query = sa.select(table.c[pk]).order_by(table.c[pk])
         for frame in fetch_frames(conn, query, [pk], {pk: Column.PRIMARY_KEY}, self.chunk_size):
             if frame[pk].isna().any():
@@ -190,6 +198,13 @@ class SQLSource:
     ) -> dict[str, pd.DataFrame]:
         """Every synthesised table's rows under the root entities `root_rows` picks (other roots'
         tables empty)."""
+        if self.catalog.primary_key(root) is None:  # no descendants: its rows by their positions
+            return {
+                t: self.catalog.read(
+                    conn, t, self.chunk_size, **({"at_rows": root_rows} if t == root else {"where": sa.false()})
+                )
+                for t in self.schema.synth_tables
+            }
         tree = set(self.schema.depth_first(root))
         return {
             t: self.catalog.read(conn, t, self.chunk_size, where=self._under(t, root_rows) if t in tree else sa.false())
@@ -223,11 +238,20 @@ class SQLSource:
 
     def read(self, partition: Partition) -> RelationalData:
         """The partition's root entities with all their descendants, and the lookups."""
-        key = self.catalog.tables[partition.root].c[self.catalog.primary_key(partition.root)]
-        bounds = [key >= partition.low] if partition.low is not None else []
-        bounds += [key < partition.high] if partition.high is not None else []
+        low, high = partition.low, partition.high
+
+        def between(key: sa.ColumnElement) -> sa.ColumnElement[bool]:
+            bounds = [key >= low] if low is not None else []
+            return sa.and_(sa.true(), *bounds, *([key < high] if high is not None else []))
+
         with _engine(self.con) as engine, engine.connect() as conn:
-            return self._data(self._entity_frames(conn, partition.root, sa.and_(sa.true(), *bounds)))
+            return self._data(self._entity_frames(conn, partition.root, self._root_rows(partition.root, between)))
+
+    def _root_rows(self, root: str, condition: Callable[[sa.ColumnElement], sa.ColumnElement[bool]]) -> Any:
+        """`condition` on `root`'s primary key, or, for a root without one, the function of its rows'
+        positions that `_entity_frames` reads them by."""
+        pk = self.catalog.primary_key(root)
+        return condition if pk is None else condition(self.catalog.tables[root].c[pk])
 
     def chunks(self, n_entities: int) -> Iterator[RelationalData]:
         """`read` of every partition of `partitions(n_entities)`, in order."""
@@ -252,13 +276,12 @@ class SQLSource:
                 k = shares[root]
                 chosen = np.sort(rng.choice(size, size=k, replace=False)) if k < size else np.arange(size)
                 keys = _keys_at(self._root_keys(conn, root), chosen)
-                key = self.catalog.tables[root].c[self.catalog.primary_key(root)]
-                reads += [
-                    self._entity_frames(conn, root, key.in_(keys[i : i + _IN_BATCH]))
-                    for i in range(0, len(keys), _IN_BATCH)
-                ]
+                for i in range(0, len(keys), _IN_BATCH):
+                    batch = keys[i : i + _IN_BATCH]  # keys, or a keyless root's row positions
+                    reads.append(self._entity_frames(conn, root, self._root_rows(root, _among(batch))))
             if not reads:  # no entity at all: the tables' empty frames
-                reads.append(self._entity_frames(conn, self.schema.roots[0], sa.false()))
+                first = self.schema.roots[0]
+                reads.append(self._entity_frames(conn, first, self._root_rows(first, lambda _: sa.false())))
             rows = self._rows(conn)
             whole = Whole(
                 self._value_counts(conn),
@@ -420,23 +443,9 @@ def _unknown_keys(conn: sa.Connection, catalog: Catalog, e: Edge, null_is_unknow
     return conn.execute(sa.select(sa.func.count()).select_from(child).where(where)).scalar_one()
 
 
-def _check_root_keys(catalog: Catalog) -> None:
-    """Partitions are ranges of a root table's primary key: a root without one is an error."""
-    lookups = set(catalog.plan.lookups)
-    keyless = [
-        n
-        for n in catalog.names
-        if n not in lookups and catalog.primary_key(n) is None and not _has_parent(catalog, n, lookups)
-    ]
-    if keyless:
-        raise SchemaError(
-            f"SQLSource reads whole entities by ranges of their root table's primary key; {keyless} have none: "
-            "declare one in overrides ({table: {column: 'primary_key'}}), or read them with RelationalData.from_sql"
-        )
-
-
-def _has_parent(catalog: Catalog, name: str, lookups: set[str]) -> bool:
-    return any(isinstance(k, ForeignKey) and k.parent not in lookups for k in catalog.plan.kinds[name].values())
+def _among(values: list) -> Callable[[sa.ColumnElement], sa.ColumnElement[bool]]:
+    """A condition that a key (or a row position) is one of `values`."""
+    return lambda key: key.in_(values)
 
 
 def _keys_at(keys: Iterable[np.ndarray], positions: np.ndarray) -> list:
