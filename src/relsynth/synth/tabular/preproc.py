@@ -326,6 +326,16 @@ class TabularPreproc:
         """`column_categories` by their text: a rule that sets a label from a value writes its text."""
         return {str(c): c for c in self.column_categories(table, col)}
 
+    def same_label_tokens(self, source: int, target: int) -> np.ndarray:
+        """(vocab,): for each token of slot `source`'s labels, the token of the same label in slot
+        `target`, -1 elsewhere (a label `target` lacks, or any other token): a rule copying a label
+        from one column to another (a leg's origin from the previous leg's destination)."""
+        ids = self.slots[target].category_tokens()
+        token = np.full(self.vocab_size, -1, dtype=np.int64)
+        for label, t in self.slots[source].category_tokens().items():
+            token[t] = ids.get(label, -1)
+        return token
+
     def _own_fields(self, table: str) -> list[str]:
         """The modelled columns in schema order, before the context columns are moved first."""
         t, lookups = self.schema.tables[table], self.schema.lookup_fks(table)

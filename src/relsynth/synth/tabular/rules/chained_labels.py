@@ -63,11 +63,7 @@ def chained_positions(pre, rules: list[dict]) -> dict[str, list[tuple[int, int, 
         if layout is None or not {r["column"], r["of"]} <= set(layout.fields):
             continue
         i, j = layout.fields.index(r["column"]), layout.fields.index(r["of"])
-        ids = pre.slots[layout.slots[i]].category_tokens()
-        token = np.full(pre.vocab_size, -1, dtype=np.int64)
-        for label, t in pre.slots[layout.slots[j]].category_tokens().items():
-            token[t] = ids.get(label, -1)
-        out.setdefault(r["table"], []).append((i, j, token))
+        out.setdefault(r["table"], []).append((i, j, pre.same_label_tokens(layout.slots[j], layout.slots[i])))
     return out
 
 

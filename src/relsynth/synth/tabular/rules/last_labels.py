@@ -80,11 +80,7 @@ def last_label_forcing(pre, rules: list[dict]) -> dict[str, list[tuple[int, int,
         if above is None or layout is None or r["column"] not in above.fields or r["of"] not in layout.fields:
             continue
         i, j = above.fields.index(r["column"]), layout.fields.index(r["of"])
-        ids = pre.slots[layout.slots[j]].category_tokens()
-        token = np.full(pre.vocab_size, -1, dtype=np.int64)
-        for label, t in pre.slots[above.slots[i]].category_tokens().items():
-            token[t] = ids.get(label, -1)
-        out.setdefault(r["rows"], []).append((i, j, token))
+        out.setdefault(r["rows"], []).append((i, j, pre.same_label_tokens(above.slots[i], layout.slots[j])))
     return out
 
 
