@@ -160,3 +160,20 @@ def test_a_spelling_writes_negatives_and_rounding_to_zero_as_the_source():
     assert Spelling(",", ".", prefix="$", parens=True).write(-0.001, 2) == "$0.00"
     assert Spelling(".", ",").write(2**60, 0) == f"{2**60:,}".replace(",", ".")
     assert Spelling(",", ".").write(1234.5, None) == "1,234.5"
+
+
+def test_numbers_spelt_with_as_few_decimals_as_each_needs_come_back_so(tmp_path: Path):
+    """Tax rates written `12.5%` beside `20%` and `0%` came back `20.0%` and `0.0%`: padded to the
+    column's most decimals, 3 of 5 values no longer in the source's spelling; a column whose
+    values all keep their decimals (`$5.00`) keeps padding them, and generated values are written
+    the source's way too."""
+    rates, prices = ["12.5%", "20%", "0%", "7.5%", None], ["$5.00", "$1,234.50", "$12.25", "$0.10", "$3.00"]
+    frame = pd.DataFrame({"id": range(5), "rate": rates, "price": prices})
+    data = RelationalData({"t": frame}, Schema.infer({"t": frame}, primary_keys={"t": "id"}))
+    data.to_dir(tmp_path / "out")
+    written = pd.read_parquet(tmp_path / "out" / "t.parquet")
+    assert written["rate"].tolist() == rates and written["price"].tolist() == prices
+    made = data["t"].assign(rate=[3.0, 17.5, 12.25, None, 100.0], price=[2.0, 1500.0, 0.5, 7.25, 10.0])
+    out = RelationalData({"t": made}, data.schema, formats=data.formats).to_source("t")
+    assert out["rate"].tolist() == ["3%", "17.5%", "12.2%", None, "100%"]  # at most the source's 1 decimal
+    assert out["price"].tolist() == ["$2.00", "$1,500.00", "$0.50", "$7.25", "$10.00"]

@@ -684,7 +684,14 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
         return None
     if kind in (Column.NUMERIC, Column.INTEGER) and (spelled := spelled_numbers(s)) is not None:
         # "1.234,56", "$1,234.00": written back in that spelling, with as many decimals
-        return {"dtype": dtype, "decimals": spelled.decimals, "number": spelled.spelling.to_dict(), **blank_format(s)}
+        trim = {"trim": True} if spelled.trim else {}  # 12.5% and 20%, not 20.0%
+        return {
+            "dtype": dtype,
+            "decimals": spelled.decimals,
+            "number": spelled.spelling.to_dict(),
+            **trim,
+            **blank_format(s),
+        }
     if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, str) and not s.dropna().str.contains("[eE]").any():
         # "12.50": written back as text with 2 decimals (1.5e-05: as numbers, its spelling is not kept)
         spelled = s.where(~blanks(s))
@@ -805,7 +812,8 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
     if "number" in fmt:  # a locale's or a report's spelling (`spelled_numbers`)
         spelling, d = Spelling.from_dict(fmt["number"]), fmt["decimals"]
         whole = ptypes.is_integer_dtype(s.dtype)  # exact past 2**53, never through a float
-        out = s.astype(object).map(lambda v: spelling.write(int(v) if whole else float(v), d), na_action="ignore")
+        trim = bool(fmt.get("trim"))
+        out = s.astype(object).map(lambda v: spelling.write(int(v) if whole else float(v), d, trim), na_action="ignore")
         return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
     if "decimals" in fmt:
         if ptypes.is_integer_dtype(s.dtype):  # exact past 2**53, never through a float

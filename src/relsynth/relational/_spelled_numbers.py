@@ -49,12 +49,15 @@ class Spelling:
         parts += ["negatives in parentheses"] * self.parens
         return ", ".join(parts)
 
-    def write(self, value: float | int, decimals: int | None) -> str:
-        """`value` spelled so, with `decimals` digits after the mark (None: as few as it needs)."""
+    def write(self, value: float | int, decimals: int | None, trim: bool = False) -> str:
+        """`value` spelled so, with `decimals` digits after the mark (None: as few as it needs;
+        `trim`: at most `decimals`, as few as it needs, as `12.5%` beside `20%`)."""
         if isinstance(value, int):
-            digits, negative = str(abs(value)) + ("." + "0" * decimals if decimals else ""), value < 0
+            pad = decimals and not trim
+            digits, negative = str(abs(value)) + ("." + "0" * decimals if pad else ""), value < 0
         else:
             digits = f"{abs(value):.{decimals}f}" if decimals is not None else _shortest(abs(value))
+            digits = digits.rstrip("0").rstrip(".") if trim and "." in digits else digits
             negative = value < 0 and float(digits) != 0
         whole, _, fraction = digits.partition(".")
         if self.thousands:
@@ -90,6 +93,7 @@ class Reading:
     why: str = ""
     numbers: pd.Series | None = None  # the values read (NaN where blank)
     decimals: int = 0  # the most digits after the mark
+    trim: bool = False  # each value with as few decimals as it needs (`12.5%` beside `20%`), not all with the most
 
 
 def read_spelling(values: pd.Series) -> Reading:
@@ -134,7 +138,11 @@ def read_spelling(values: pd.Series) -> Reading:
     numbers = body_numbers.where(~negative, -body_numbers)
     out = pd.Series(float("nan"), index=values.index, dtype="float64")
     out[numbers.index] = numbers
-    return Reading(spelling, f"every value is a number written with {spelling.describe()}", out, int(places.max()))
+    # a column written with as many decimals as each value needs (`12.5%`, `20%`) has no mark left
+    # with a 0 after it: written back padded to the most (`20.0%`) it would not read as the source
+    trim = places.nunique() > 1 and not parts["body"].str.contains(rf"{re.escape(decimal)}\d*0$").any()
+    why = f"every value is a number written with {spelling.describe()}"
+    return Reading(spelling, why, out, int(places.max()), bool(trim))
 
 
 def read_in(values: pd.Series, spelling: Spelling) -> pd.Series:
