@@ -236,6 +236,20 @@ def test_numbers_written_in_their_shortest_form_come_back_so(tmp_path: Path):
     assert out["dose"].tolist() == ["3.5", "40", "0.25", None]
 
 
+def test_times_with_a_fraction_of_a_second_come_back_in_their_digits(tmp_path: Path):
+    """Times of day written with milliseconds (`10:34:04.048`) had no spelling kept: every value,
+    read or generated, was written back as `str(time)`, `10:34:04.048000`, and to parquet as a
+    time, not as the text the source held."""
+    frame = pd.DataFrame({"id": [1, 2, 3], "at": ["10:34:04.048", "23:59:59.500", None]})
+    schema = Schema(t=Table(id=PrimaryKey(), at=Time()))
+    data = RelationalData({"t": frame}, schema)
+    data.to_dir(tmp_path / "out")
+    assert pd.read_parquet(tmp_path / "out" / "t.parquet")["at"].tolist() == ["10:34:04.048", "23:59:59.500", None]
+    made = data["t"].assign(at=[dt.time(8, 0, 1, 123456), dt.time(9, 30), None])
+    out = RelationalData({"t": made}, schema, formats=data.formats).to_source("t")
+    assert out["at"].tolist() == ["08:00:01.123", "09:30:00.000", None]
+
+
 @pytest.mark.parametrize("sep", ["/", "-"])
 def test_dates_that_read_both_ways_are_read_month_first_with_one_warning(sep, caplog):
     frame = pd.DataFrame({"id": [1, 2], "day": [f"05{sep}03{sep}2020", f"01{sep}02{sep}2021"]})

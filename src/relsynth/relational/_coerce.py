@@ -521,6 +521,7 @@ def with_open_end(out: pd.Series, s: pd.Series, fmt: Mapping) -> pd.Series:
 _PAIRS = {"y": "n", "yes": "no", "t": "f", "true": "false", "1": "0"}
 _PAIRS.update({v: k for k, v in _PAIRS.items()})
 _TIME_STRFTIME = [(r"^\d{2}:\d{2}:\d{2}$", "%H:%M:%S"), (r"^\d{2}:\d{2}$", "%H:%M")]
+_TIME_FRACTION = r"^\d{2}:\d{2}:\d{2}\.(\d{1,9})$"  # 10:34:04.048: its fraction's digits
 _FRACTION = re.compile(r":\d{2}\.(\d{1,9})")  # the fraction of the seconds (not the dots of 05.03.2020)
 _OFFSET = re.compile(r"[+-]\d{2}:\d{2}$")
 _ANY_OFFSET = r"([+-]\d{2}):?(\d{2})$"
@@ -681,6 +682,14 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
             for pattern, fmt in _TIME_STRFTIME:
                 if s.dropna().str.match(pattern).all():
                     return {"dtype": dtype, "strftime": fmt}
+            # 10:34:04.048 in as many digits as the longest fraction, not str(time)'s 10:34:04.048000
+            digits = s.dropna().str.extract(_TIME_FRACTION, expand=False)
+            if digits.notna().all():
+                return {
+                    "dtype": dtype,
+                    "strftime": "%H:%M:%S.%f",
+                    "fraction_digits": min(int(digits.str.len().max()), 6),
+                }
         return None
     if kind in (Column.NUMERIC, Column.INTEGER) and (spelled := spelled_numbers(s)) is not None:
         # "1.234,56", "$1,234.00": written back in that spelling, with as many decimals
@@ -787,6 +796,8 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
                 out = out.str.replace(r"\+0000$", "Z", regex=True)
         else:
             out = s.map(lambda t: t.strftime(fmt["strftime"]), na_action="ignore")
+            if "fraction_digits" in fmt:  # a time's .%f writes six digits
+                out = out.str.replace(rf"(:\d{{2}}\.\d{{{fmt['fraction_digits']}}})\d*", r"\1", n=1, regex=True)
         return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
     if "excel_days" in fmt and ptypes.is_datetime64_dtype(s.dtype):  # 44636, not 2022-03-15
         days = (s - pd.Timestamp(EXCEL_ORIGIN)) / pd.Timedelta(days=1)
