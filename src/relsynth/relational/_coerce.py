@@ -18,6 +18,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from relsynth.relational._blanks import blank_format, blanks, missing_value
+from relsynth.relational._durations import duration_units, iso_durations, write_duration
 from relsynth.relational._spelled_numbers import Reading, Spelling, read_in, read_spelling
 from relsynth.relational.columns import Column
 
@@ -420,6 +421,8 @@ def coerce(
     if kind in (Column.NUMERIC, Column.INTEGER) and spelling and _all_of(s, str):
         numbers = read_in(s, Spelling.from_dict(spelling))
         s = numbers.astype(object).where(numbers.notna() | blanks(s), s)  # what does not read: shown as it is
+    elif kind in (Column.NUMERIC, Column.INTEGER) and (seconds := iso_durations(s)) is not None:
+        s = seconds  # PT2H33M57S: 9237 seconds
     elif kind in (Column.NUMERIC, Column.INTEGER) and (spelled := spelled_numbers(s)) is not None:
         s = spelled.numbers
     out, bad = COERCERS[kind](s, date_format) if kind in (Column.DATE, Column.DATETIME) else COERCERS[kind](s)
@@ -691,6 +694,9 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
                     "fraction_digits": min(int(digits.str.len().max()), 6),
                 }
         return None
+    if kind in (Column.NUMERIC, Column.INTEGER) and iso_durations(s) is not None:
+        # "PT2H33M57S", held as seconds: written back so, in the units the column writes
+        return {"dtype": dtype, "duration": duration_units(s), **blank_format(s)}
     if kind in (Column.NUMERIC, Column.INTEGER) and (spelled := spelled_numbers(s)) is not None:
         # "1.234,56", "$1,234.00": written back in that spelling, with as many decimals
         trim = {"trim": True} if spelled.trim else {}  # 12.5% and 20%, not 20.0%
@@ -820,6 +826,9 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
     if fmt.get("text_keys") and ptypes.is_integer_dtype(s.dtype):
         out = s.astype(object).map(lambda v: str(int(v)), na_action="ignore")
         return _as_dtype(out.where(s.notna(), None), fmt["dtype"], s)
+    if "duration" in fmt:  # seconds written as ISO 8601 durations (`iso_durations`)
+        out = s.astype(object).map(lambda v: write_duration(float(v), fmt["duration"]), na_action="ignore")
+        return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
     if "number" in fmt:  # a locale's or a report's spelling (`spelled_numbers`)
         spelling, d = Spelling.from_dict(fmt["number"]), fmt["decimals"]
         whole = ptypes.is_integer_dtype(s.dtype)  # exact past 2**53, never through a float

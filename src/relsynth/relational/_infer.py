@@ -22,6 +22,7 @@ from relsynth.relational._coerce import (
     to_numbers,
     zero_dates,
 )
+from relsynth.relational._durations import iso_durations
 from relsynth.relational._spelled_numbers import read_spelling
 from relsynth.relational.check_digits import find_check
 from relsynth.relational.columns import Column
@@ -125,6 +126,8 @@ def string_kind_and_reason(
     text = s.astype(str).str.strip()
     if (when := _time_or_date(text, nulls=values.isna().any())) is not None:
         return when
+    if (lasting := _durations(text, nulls=values.isna().any())) is not None:
+        return lasting
     number, note = _spelled(text, nulls=values.isna().any())
     if number is not None:
         return number, note
@@ -170,6 +173,8 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
         return Column.BOOLEAN, f"values {spelled} spell true/false" + _blank_note(text, nulls)
     if (when := _time_or_date(text, nulls=nulls)) is not None:
         return when
+    if (lasting := _durations(text, nulls)) is not None:
+        return lasting
     solid = text[~blanks(text)]  # blanks: how legacy files write a missing date or number
     blank = _blank_note(text, nulls)
     numbers = to_numbers(solid)
@@ -230,6 +235,18 @@ def _thousands_note(solid: pd.Series) -> str:
         f"; read with '.' before decimals, though each such value (e.g. {example!r}) has 3 digits after it and "
         "reads as whole thousands too (European '.' between thousands): convert the column first if so"
     )
+
+
+def _durations(text: pd.Series, nulls: bool = False) -> tuple[Column, str] | None:
+    """Integer or numeric seconds, and why, for ISO 8601 durations (`PT5M`, `PT2H33M57S`): as codes
+    their generated values were no durations (`PT29M678S`); None for values that are not all one."""
+    if (seconds := iso_durations(text)) is None:
+        return None
+    example = text[seconds.notna()].iloc[0]
+    why = f"every value is an ISO 8601 duration (e.g. {example!r}: {seconds[text == example].iloc[0]:g} s): "
+    why += "seconds, written back so" + _blank_note(text, nulls)
+    whole = (seconds.dropna() % 1 == 0).all()
+    return (Column.INTEGER if whole else Column.NUMERIC), why
 
 
 def _spelled(text: pd.Series, nulls: bool = False) -> tuple[Column | None, str]:
