@@ -75,3 +75,17 @@ def test_a_count_within_the_first_keys_of_a_table_is_no_key():
     )
     notes = key_like_columns(RelationalData({"products": products, "orders": orders}, schema))
     assert [n.split(" ")[0] for n in notes] == ["orders.product"]
+
+
+def test_numbers_reaching_past_a_table_s_keys_are_no_keys():
+    """Durations in seconds, 60 to 3,599, held 84 % of 2,992 invoice keys and covered more than half of
+    them, so every fit of a SaaS database warned that events.duration_s held invoice keys, 'every value
+    one of its keys', though a sixth of its values lay past the highest invoice key."""
+    rng = np.random.default_rng(0)
+    invoices = pd.DataFrame({"id": range(1, 2993), "cat": rng.choice(["a", "b"], 2992)})
+    events = pd.DataFrame({"id": range(1, 2921), "duration_s": rng.integers(60, 3600, 2920)})
+    schema = Schema(
+        invoices=Table(id=PrimaryKey(), cat=Categorical()),
+        events=Table(id=PrimaryKey(), duration_s=Integer()),
+    )
+    assert key_like_columns(RelationalData({"invoices": invoices, "events": events}, schema)) == []
