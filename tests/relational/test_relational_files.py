@@ -250,6 +250,29 @@ def test_times_with_a_fraction_of_a_second_come_back_in_their_digits(tmp_path: P
     assert out["at"].tolist() == ["08:00:01.123", "09:30:00.000", None]
 
 
+def test_times_written_without_a_leading_zero_come_back_so(tmp_path: Path):
+    """Shop hours written `9:30` beside `14:05` had no spelling kept (only two-digit hours had one):
+    written back as `str(time)`, `09:30:00`, and to parquet as times. A column that writes `09:30`
+    keeps its zero."""
+    frame = pd.DataFrame(
+        {
+            "id": [1, 2, 3, 4],
+            "opens": ["9:30", "14:05", "0:15", None],
+            "at": ["9:30:05", "14:05:00", "7:00:59", "23:59:01"],
+        }
+    )
+    schema = Schema(t=Table(id=PrimaryKey(), opens=Time(), at=Time()))
+    data = RelationalData({"t": frame}, schema)
+    data.to_dir(tmp_path / "out")
+    back = pd.read_parquet(tmp_path / "out" / "t.parquet")
+    assert back["opens"].tolist() == frame["opens"].tolist() and back["at"].tolist() == frame["at"].tolist()
+    made = data["t"].assign(opens=[dt.time(8, 0), dt.time(10, 45), dt.time(0, 5), None])
+    out = RelationalData({"t": made}, schema, formats=data.formats).to_source("t")
+    assert out["opens"].tolist() == ["8:00", "10:45", "0:05", None]
+    padded = RelationalData({"t": frame.assign(opens=["09:30", "14:05", "00:15", None])}, schema)
+    assert padded.to_source("t")["opens"].tolist() == ["09:30", "14:05", "00:15", None]
+
+
 @pytest.mark.parametrize("sep", ["/", "-"])
 def test_dates_that_read_both_ways_are_read_month_first_with_one_warning(sep, caplog):
     frame = pd.DataFrame({"id": [1, 2], "day": [f"05{sep}03{sep}2020", f"01{sep}02{sep}2021"]})

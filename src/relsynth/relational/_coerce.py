@@ -525,6 +525,7 @@ _PAIRS = {"y": "n", "yes": "no", "t": "f", "true": "false", "1": "0"}
 _PAIRS.update({v: k for k, v in _PAIRS.items()})
 _TIME_STRFTIME = [(r"^\d{2}:\d{2}:\d{2}$", "%H:%M:%S"), (r"^\d{2}:\d{2}$", "%H:%M")]
 _TIME_FRACTION = r"^\d{2}:\d{2}:\d{2}\.(\d{1,9})$"  # 10:34:04.048: its fraction's digits
+_SHORT_HOURS = [(r"^\d{1,2}:\d{2}:\d{2}$", "%H:%M:%S"), (r"^\d{1,2}:\d{2}$", "%H:%M")]  # 9:30 beside 14:05
 _FRACTION = re.compile(r":\d{2}\.(\d{1,9})")  # the fraction of the seconds (not the dots of 05.03.2020)
 _OFFSET = re.compile(r"[+-]\d{2}:\d{2}$")
 _ANY_OFFSET = r"([+-]\d{2}):?(\d{2})$"
@@ -693,6 +694,11 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
                     "strftime": "%H:%M:%S.%f",
                     "fraction_digits": min(int(digits.str.len().max()), 6),
                 }
+            # 9:30 beside 14:05, no hour written 09: not str(time)'s 09:30:00
+            if s.dropna().str.match(r"^\d:").any() and not s.dropna().str.match(r"^0\d:").any():
+                for pattern, fmt in _SHORT_HOURS:
+                    if s.dropna().str.match(pattern).all():
+                        return {"dtype": dtype, "strftime": fmt, "short_hour": True}
         return None
     if kind in (Column.NUMERIC, Column.INTEGER) and iso_durations(s) is not None:
         # "PT2H33M57S", held as seconds: written back so, in the units the column writes
@@ -804,6 +810,8 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
             out = s.map(lambda t: t.strftime(fmt["strftime"]), na_action="ignore")
             if "fraction_digits" in fmt:  # a time's .%f writes six digits
                 out = out.str.replace(rf"(:\d{{2}}\.\d{{{fmt['fraction_digits']}}})\d*", r"\1", n=1, regex=True)
+            if fmt.get("short_hour"):  # %H writes 09: the source wrote 9
+                out = out.str.replace(r"^0(\d:)", r"\1", n=1, regex=True)
         return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
     if "excel_days" in fmt and ptypes.is_datetime64_dtype(s.dtype):  # 44636, not 2022-03-15
         days = (s - pd.Timestamp(EXCEL_ORIGIN)) / pd.Timedelta(days=1)
