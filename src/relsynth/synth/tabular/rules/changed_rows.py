@@ -8,7 +8,9 @@ The fit keeps, per table nested under a parent, the fewest categorical columns t
 all the same as its previous sibling (in the encoded order: by the sibling key, else as stored),
 in `MIN_PAIRS` pairs of siblings at least and not by chance: pairs agreeing on each column as
 often as the data's do, each on its own, would have repeated them all in one pair at least but
-`CHANCE` of the time. Generation masks, at the last of those columns, the previous sibling's
+`CHANCE` of the time; a single column that never repeats (a chess move's colour, w after b after w) is
+judged against its labels drawn at random by their shares, as the pairs' own agreement is then none.
+Generation masks, at the last of those columns, the previous sibling's
 token where the row's earlier ones all repeat the previous sibling's (`_Cursor.previous_sibling`),
 unless that leaves nothing. Not fitted under DP.
 """
@@ -32,6 +34,7 @@ def find_changed_rows(pre, data: RelationalData) -> list[dict]:
     """[{"table", "columns"}]: the fewest categorical columns of a nested table of which every
     row changes one at least from its previous sibling (none where a row repeats them all)."""
     tables: dict[str, dict[str, np.ndarray]] = {}
+    chances: dict[str, dict[str, float]] = {}
     same: dict[str, np.ndarray] = {}
     for table, edge, col, preproc in _nested_categories(pre, data):
         frame = data[table]
@@ -42,20 +45,33 @@ def find_changed_rows(pre, data: RelationalData) -> list[dict]:
             same[table] = order[follows]  # rows that follow a sibling, in encoded order
             tables[table] = {"_previous": order[np.flatnonzero(follows) - 1]}
         tokens = preproc.encode(frame[col])  # as generation compares them: two rare values are one token
-        tables[table][col] = tokens[same[table]] == tokens[tables[table]["_previous"]]
+        row, previous = tokens[same[table]], tokens[tables[table]["_previous"]]
+        tables[table][col] = row == previous
+        chances.setdefault(table, {})[col] = _chance_agreement(row, previous)
     out = []
     for table, equal in tables.items():
         equal.pop("_previous")
-        if (columns := _fewest_changed(equal)) is not None:
+        if (columns := _fewest_changed(equal, chances[table])) is not None:
             log.info("%s rows always change one of %s from their previous sibling: kept so", table, columns)
             out.append({"table": table, "columns": columns})
     return out
 
 
-def _fewest_changed(equal: dict[str, np.ndarray]) -> list[str] | None:
+def _chance_agreement(row: np.ndarray, previous: np.ndarray) -> float:
+    """How often a row's token would equal its previous sibling's, each drawn by its side's shares."""
+    n = len(row)
+    if not n:
+        return 1.0  # no pairs: nothing is told apart from chance
+    values, inverse = np.unique(np.concatenate([row, previous]), return_inverse=True)
+    rows, previous_rows = (np.bincount(side, minlength=len(values)) for side in (inverse[:n], inverse[n:]))
+    return float(rows @ previous_rows) / (n * n)
+
+
+def _fewest_changed(equal: dict[str, np.ndarray], chance: dict[str, float]) -> list[str] | None:
     """The fewest columns (dropping, one by one, those that change most often while the rest still
     change in every pair) none of whose pairs (`equal`: column -> whether each pair agrees) agrees
-    on all, where agreeing each as often but independently would have; None where there are none."""
+    on all, where agreeing each as often but independently would have; None where there are none.
+    One column left never agrees in any pair: its agreement by chance is its labels' (`chance`)."""
     if not equal or len(next(iter(equal.values()))) < MIN_PAIRS:
         return None
     if np.logical_and.reduce(list(equal.values())).any():
@@ -67,6 +83,8 @@ def _fewest_changed(equal: dict[str, np.ndarray]) -> list[str] | None:
             kept = rest
     n = len(equal[kept[0]])
     agree = float(np.prod([equal[c].mean() for c in kept]))  # a pair agreeing on all, by chance
+    if len(kept) == 1:  # never agreeing: its own agreement says nothing of chance, its labels' shares do
+        agree = chance[kept[0]]
     if (1.0 - agree) ** n > CHANCE:
         return None
     return kept
