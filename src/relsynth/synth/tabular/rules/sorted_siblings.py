@@ -6,12 +6,15 @@ subscription has more of them, so it keeps the stored order and models the date 
 The model writes each row's date from its place in the window, not from the previous row's, so the
 generated rows were in no order: in no generated subscription did the calls follow their time
 (call 2 before call 1), where every source subscription's do. The fit keeps, per table nested
-under a parent and without a sibling key, the first date column that never goes down from one of a
+under a parent and without a sibling key, each date column that never goes down from one of a
 parent's stored rows to the next and goes up in half the steps at least (`MIN_ROWS` steps), where
 decoding can sort it without moving another column of its row: modelled as itself and read by no
 order within its row, or as its place from its parent's dates (the same for every sibling, so the
-places sort as the dates do); where no date is, a number (a match's goals stored by their minute:
-in 30 to 38 % of a sports league's generated matches they were not). Generation gives each
+places sort as the dates do; a place counted back from the parent's end, a bid's time before its
+auction's end, sorts the other way: `descending`), then each number likewise (a match's goals stored
+by their minute: in 30 to 38 % of a sports league's generated matches they were not; an auction's
+bids by their amount and by their time: with the amount alone kept, a trained model's bids came
+after a later one in 66 to 76 % of its auctions). Generation gives each
 parent's rows, in their generated order, its drawn dates sorted (missing ones stay where they are), so the rows and the keys numbered in their
 order follow the date, as the source's do; the rows keep their other values, and the labels of a
 parent's first or last row (`_edge_labels`), read in the stored order, stay there. Not under DP.
@@ -35,8 +38,9 @@ NUMBERS = (Column.INTEGER, Column.NUMERIC)
 
 
 def find_sorted_siblings(pre, data: RelationalData) -> list[dict]:
-    """[{"table", "column", "offset"}]: `column` orders `table`'s rows under each parent row as they
-    are stored; `offset`: sorted as its place from the parent's dates (before they are decoded)."""
+    """[{"table", "column", "offset"[, "descending"]}]: `column` orders `table`'s rows under each
+    parent row as they are stored; `offset`: sorted as its place from the parent's dates (before they
+    are decoded), `descending` where that place is counted back from them."""
     out = []
     for table in pre.schema.synth_tables:
         edge = pre.schema.parent(table)
@@ -49,23 +53,23 @@ def find_sorted_siblings(pre, data: RelationalData) -> list[dict]:
         numbers = [c for c in pre.modelled_columns(table) if kinds.get(c) in NUMBERS and c not in given]
         for col in dates + numbers:
             if _sortable(col, orders) and _stored_in_order(data[table], edge.fk, col, kinds[col]):
-                out.append({"table": table, "column": col, "offset": col in orders})
+                back = {"descending": True} if col in orders and orders[col].sign < 0 else {}
+                out.append({"table": table, "column": col, "offset": col in orders, **back})
                 log.info("%s: each %s row's rows stored in order of %s, generated so", table, edge.parent, col)
-                break
     return out
 
 
 def _sortable(col: str, orders: dict[str, Ordering]) -> bool:
     """Whether sorting `col` among siblings moves nothing else of their rows: modelled as itself and
-    no base, bound, cap or fallback of its row's orders, or its place forward from its parent's dates."""
+    no base, bound, cap or fallback of its row's orders, or its place from its parent's dates (forward
+    or back: the same base and bound for every sibling, so the places keep the values' order)."""
     o = orders.get(col)
     if o is None:
         return not any(
             col in (r.base, r.bound, r.cap, r.fallback, r.sibling_base) and not r.from_parent for r in orders.values()
         )
     from_parent = (o.bound is None or o.bound_from_parent) and (o.cap is None or o.cap_from_parent)
-    later = o.sign > 0  # a place counted forward: in the dates' order
-    return o.from_parent and from_parent and later and not (o.loose or o.after_sibling or o.near or o.first_quantiles)
+    return o.from_parent and from_parent and not (o.loose or o.after_sibling or o.near or o.first_quantiles)
 
 
 def _stored_in_order(df: pd.DataFrame, fk: str, col: str, kind) -> bool:
@@ -83,17 +87,19 @@ def keep_sorted_siblings(pre, table: str, cols: dict[str, pd.Series], parents: n
     parent position), in row order; `offset`: the rules sorted as their places, before decoding."""
     for rule in pre.stats.get("sorted_siblings", []):  # none in older models, nor under DP
         if rule["table"] == table and rule["offset"] == offset and rule["column"] in cols:
-            cols[rule["column"]] = sorted_within(cols[rule["column"]], parents)
+            cols[rule["column"]] = sorted_within(cols[rule["column"]], parents, rule.get("descending", False))
 
 
-def sorted_within(values: pd.Series, parents: np.ndarray) -> pd.Series:
-    """`values` with each parent's held values sorted in row order, missing ones left in place."""
+def sorted_within(values: pd.Series, parents: np.ndarray, descending: bool = False) -> pd.Series:
+    """`values` with each parent's held values sorted in row order (largest first where
+    `descending`), missing ones left in place."""
     held = np.flatnonzero(values.notna().to_numpy())
     if not len(held):
         return values
     slots = held[np.lexsort((held, parents[held]))]  # each parent's rows, in row order
     numbers = pd.to_numeric(values.iloc[held]) if values.dtype == object else values.iloc[held]
-    ranked = held[np.lexsort((numbers.to_numpy(), parents[held]))]  # ... in order of their value
+    key = -numbers.to_numpy(dtype=float) if descending else numbers.to_numpy()
+    ranked = held[np.lexsort((key, parents[held]))]  # ... in order of their value
     out = values.to_numpy().copy()
     out[slots] = values.to_numpy()[ranked]
     return pd.Series(out, index=values.index, dtype=values.dtype)
