@@ -14,7 +14,10 @@ places sort as the dates do; a place counted back from the parent's end, a bid's
 auction's end, sorts the other way: `descending`), then each number likewise (a match's goals stored
 by their minute: in 30 to 38 % of a sports league's generated matches they were not; an auction's
 bids by their amount and by their time: with the amount alone kept, a trained model's bids came
-after a later one in 66 to 76 % of its auctions). Generation gives each
+after a later one in 66 to 76 % of its auctions). A number the rows keep in order only among the siblings
+sharing a label of theirs, a chess clock going down for each side's moves, the moves in order of the ply
+(`by`), is sorted within each parent's rows of each label, where none sorts it among them all; a
+number or date that never goes up from row to row is sorted largest first likewise (`descending`). Generation gives each
 parent's rows, in their generated order, its drawn dates sorted (missing ones stay where they are), so the rows and the keys numbered in their
 order follow the date, as the source's do; the rows keep their other values, and the labels of a
 parent's first or last row (`_edge_labels`), read in the stored order, stay there. Not under DP.
@@ -44,19 +47,61 @@ def find_sorted_siblings(pre, data: RelationalData) -> list[dict]:
     out = []
     for table in pre.schema.synth_tables:
         edge = pre.schema.parent(table)
-        if edge is None or table in pre.sibling_keys:
+        if edge is None:
             continue
         orders, given = pre.orderings.get(table, {}), pre.given_columns(table)
         kinds = {c: k.kind for c, k in pre.schema.tables[table].columns.items()}
         dates = [c for c in pre.modelled_columns(table) if kinds.get(c) in DATED and c not in given]
         # then a number stored in its order (a match's goals by their minute), where no date is
         numbers = [c for c in pre.modelled_columns(table) if kinds.get(c) in NUMBERS and c not in given]
+        labels = [c for c in pre.modelled_columns(table) if kinds.get(c) is Column.CATEGORICAL and c not in given]
+        key = pre.sibling_keys.get(table)
+        frame = data[table]
         for col in dates + numbers:
-            if _sortable(col, orders) and _stored_in_order(data[table], edge.fk, col, kinds[col]):
-                back = {"descending": True} if col in orders and orders[col].sign < 0 else {}
-                out.append({"table": table, "column": col, "offset": col in orders, **back})
-                log.info("%s: each %s row's rows stored in order of %s, generated so", table, edge.parent, col)
+            if col == key or not _sortable(col, orders):  # the key orders the rows itself
+                continue
+            found = _sorted_by(frame, edge.fk, key, col, kinds[col], labels)
+            if found is None:
+                continue
+            by, direction = found
+            back = (direction < 0) != (col in orders and orders[col].sign < 0)  # a place back from the end flips
+            out.append(
+                {"table": table, "column": col, "offset": col in orders}
+                | ({"descending": True} if back else {})
+                | ({"by": by} if by is not None else {})
+            )
+            within = "" if by is None else f" within each {by}"
+            log.info("%s: each %s row's rows stored in order of %s%s, generated so", table, edge.parent, col, within)
     return out
+
+
+def _sorted_by(
+    frame: pd.DataFrame, fk: str, key: str | None, col: str, kind, labels: list[str]
+) -> tuple[str | None, int] | None:
+    """(None or the label within whose rows, the direction) in which `col` keeps a parent's rows in
+    their order (as stored, or by the sibling key `key`): first up among them all (no key: a key
+    orders the rows itself), then down, then within each label of their own."""
+    if key is None and _stored_in_order(frame, fk, col, kind, key):
+        return None, 1
+    for by in [None, *labels]:
+        for direction in (-1,) if by is None else (1, -1):
+            if _stored_in_order(frame, fk, col, kind, key, by, direction):
+                return by, direction
+    return None
+
+
+def _stored_in_order(
+    df: pd.DataFrame, fk: str, col: str, kind, key: str | None = None, by: str | None = None, direction: int = 1
+) -> bool:
+    """Never down (`direction` -1: up) from one of a parent's rows to the next (of the same `by` label),
+    in their stored order or that of `key`; up (down) in half the steps at least."""
+    frame = df[df[fk].notna() & (df[by].notna() if by is not None else True)]
+    groups = frame[fk] if by is None else frame.groupby([fk, by], sort=False).ngroup()
+    order, same = sibling_order(frame.assign(_group=groups.to_numpy()), "_group", key)
+    values = direction * as_numbers(frame[col], kind)[order]
+    pairs = same[1:] & ~np.isnan(values[1:]) & ~np.isnan(values[:-1])
+    steps = values[1:][pairs] - values[:-1][pairs]
+    return len(steps) >= MIN_ROWS and bool((steps >= 0).all()) and float((steps > 0).mean()) >= 0.5
 
 
 def _sortable(col: str, orders: dict[str, Ordering]) -> bool:
@@ -72,22 +117,19 @@ def _sortable(col: str, orders: dict[str, Ordering]) -> bool:
     return o.from_parent and from_parent and not (o.loose or o.after_sibling or o.near or o.first_quantiles)
 
 
-def _stored_in_order(df: pd.DataFrame, fk: str, col: str, kind) -> bool:
-    """Never down from one of a parent's stored rows to the next, up in half the steps at least."""
-    frame = df[df[fk].notna()]
-    order, same = sibling_order(frame, fk, None)
-    values = as_numbers(frame[col], kind)[order]
-    pairs = same[1:] & ~np.isnan(values[1:]) & ~np.isnan(values[:-1])
-    steps = values[1:][pairs] - values[:-1][pairs]
-    return len(steps) >= MIN_ROWS and bool((steps >= 0).all()) and float((steps > 0).mean()) >= 0.5
-
-
 def keep_sorted_siblings(pre, table: str, cols: dict[str, pd.Series], parents: np.ndarray, offset: bool) -> None:
     """Sort, in place, each rule's column of `table` among each parent's rows (`parents`: each row's
     parent position), in row order; `offset`: the rules sorted as their places, before decoding."""
     for rule in pre.stats.get("sorted_siblings", []):  # none in older models, nor under DP
         if rule["table"] == table and rule["offset"] == offset and rule["column"] in cols:
-            cols[rule["column"]] = sorted_within(cols[rule["column"]], parents, rule.get("descending", False))
+            groups = parents if "by" not in rule else _label_groups(parents, cols[rule["by"]])
+            cols[rule["column"]] = sorted_within(cols[rule["column"]], groups, rule.get("descending", False))
+
+
+def _label_groups(parents: np.ndarray, labels: pd.Series) -> np.ndarray:
+    """One group per parent and label of its rows (a missing label one of its own)."""
+    codes = pd.factorize(labels)[0] + 1
+    return parents.astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes
 
 
 def sorted_within(values: pd.Series, parents: np.ndarray, descending: bool = False) -> pd.Series:
