@@ -839,3 +839,21 @@ def test_dates_past_the_range_of_pandas_come_back_as_real_days_in_their_spelling
     assert all(isinstance(d, dt.date) and dt.date(2300, 1, 1) <= d <= max(far) for d in back["far"])
     days = [dt.date.fromisoformat(d) for d in back["old"]]  # raises on a day no calendar has
     assert min(old) <= min(days).isoformat() and max(days).isoformat() <= max(old)
+
+
+def test_ipv4_addresses_stay_valid_addresses():
+    # 400 hosts' addresses 10.a.b.c: any 400 last octets fill 0..249, so that run counted and wrote 10.6.8.310
+    # and 10.2.2.519 (98.5 % of them), which no inet column holds; they are drawn octet by octet in range
+    rng = np.random.default_rng(0)
+    n = 400
+    octets = zip(rng.integers(0, 7, n), rng.integers(0, 13, n), rng.permutation(n) % 250, strict=True)
+    source = pd.Series([f"10.{a}.{b}.{c}" for a, b, c in octets])
+    out = new_identifiers(n, identifier_format(source, min_count=5), "ip", np.random.default_rng(0))
+    octet = r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+    assert out.str.fullmatch(rf"10\.[0-6]\.([0-9]|1[0-2])\.{octet}").all(), out.head(3).tolist()
+    assert out.is_unique
+    # hosts numbered in a block (10.0.0.1 to 10.0.1.244): fresh ones count on after the highest, as addresses
+    block = pd.Series([f"10.0.{i // 256}.{i % 256}" for i in range(1, 501)])
+    counted = new_identifiers(300, identifier_format(block, min_count=5), "ip", np.random.default_rng(1))
+    assert counted.str.fullmatch(rf"10\.0\.[1-3]\.{octet}").all() and counted.is_unique
+    assert not counted.isin(set(block)).any()

@@ -35,6 +35,10 @@ that is a part of a date of the row in every code (`INV-2023-000123`'s year, of 
 passes a standard check digit (`relational.check_digits`: an IBAN's mod 97, an ISBN-13's, a card's Luhn),
 the drawn codes get theirs set (`"check"`).
 
+IPv4 addresses (`IPV4`) are drawn octet by octet in their ranges, or, where they fill DENSE of their range
+as 32-bit numbers (hosts numbered in a block), counted on after the highest address (`_as_addresses`):
+a counter on the last octet alone wrote 10.0.3.300.
+
 Codes that are all real calendar dates written yyyy-mm-dd are dates out of the range pandas holds
 (before 1677, after 2262: `Schema.infer` reads them as identifiers, a date column could not hold
 them): drawn digit by digit they gave days no calendar has (2301-09-31, 1609-02-29: 6 of 200).
@@ -45,6 +49,7 @@ written as the source writes them.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import itertools
 import logging
 import re
@@ -84,6 +89,8 @@ DATE_PARTS = {  # the parts of a date a run of digits may write (as numbers; zer
 PARENT = "<parent>."  # a label of the parent row (`<` starts no column name: reserved)
 ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"  # a calendar date as codes may write it (1066-10-14, 2500-01-01)
 DATE_QUANTILES = 33  # quantiles of the days of codes that are dates, fresh ones drawn between two neighbours
+_OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+IPV4 = rf"{_OCTET}(\.{_OCTET}){{3}}"  # an IPv4 address, dotted, no octet zero-padded
 TOLD = 0.9  # share of the smaller entropy of a label and the codes' shapes their mutual information holds: one tells the other
 
 
@@ -256,7 +263,28 @@ def _format(
         }
         for shape, n in kept.items()
     ]
-    return fmt
+    return _as_addresses(fmt, s) if len(s) and s.str.fullmatch(IPV4).all() else fmt
+
+
+def _as_addresses(fmt: dict, codes: pd.Series) -> dict:
+    """The format of IPv4 addresses (`codes`): no octet drawn past 255. The last octet of any 300
+    addresses fills its range, so it counted, and wrote 10.0.3.300, which a database's inet refuses.
+    Addresses are numbered as 32-bit numbers: where they hold DENSE of their range (hosts numbered in
+    a block), fresh ones count on after the highest (`"ipv4_after"`: 10.0.3.255, 10.0.4.0); else each
+    octet is drawn in its range, as other digit runs are."""
+    numbers = np.unique([int(ipaddress.IPv4Address(c)) for c in codes])
+    shapes = [
+        {**shape, "runs": [{**r, "counter": False} if "digits" in r else r for r in shape["runs"]]}
+        for shape in fmt["shapes"]
+    ]
+    counted = len(numbers) >= MIN_STEPPED and len(numbers) >= DENSE * (numbers[-1] - numbers[0] + 1)
+    return {**fmt, "shapes": shapes} | ({"ipv4_after": int(numbers[-1])} if counted else {})
+
+
+def _new_addresses(n: int, after: int, rng: np.random.Generator) -> list[str]:
+    """`n` IPv4 addresses counted on after the address `after` (a 32-bit number), in random order."""
+    numbers = rng.permutation(np.arange(after + 1, after + n + 1, dtype=np.int64) % 2**32)
+    return [str(ipaddress.IPv4Address(int(v))) for v in numbers]
 
 
 def _days(codes: pd.Series) -> np.ndarray | None:
@@ -599,6 +627,8 @@ def _new_codes(
         out[:] = uuids(n, rng)
     elif fmt.get("dates"):
         out[:] = _new_dates(n, fmt["dates"], bool(fmt.get("unique")), rng)
+    elif fmt.get("ipv4_after") is not None:
+        out[:] = _new_addresses(n, fmt["ipv4_after"], rng)
     elif not fmt.get("shapes"):
         start = 1 if floors is None else floors.get(-1, 0) + 1
         out[:] = [f"{column}_{i}" for i in range(start, start + n)]
