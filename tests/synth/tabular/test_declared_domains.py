@@ -136,3 +136,18 @@ def test_dates_and_lengths_outside_a_domain_are_drawn_again_inside_it() -> None:
     assert out["opened"].iloc[:2].eq(pd.Timestamp("2000-01-02")).all() and pd.isna(out["opened"].iloc[2])
     assert (out["at"] < pd.Timestamp("2030-01-01")).all() and str(out["at"].dtype) == "datetime64[ns]"
     assert out["code"].str.len().eq(6).all()
+
+
+def test_a_listed_column_with_nulls_is_decoded(tmp_path: Path) -> None:
+    # a nullable tier of CHECK (tier IN (...)) holding nulls is read as text, its nulls pd.NA: the domain's test
+    # asked whether pd.NA was in the list, and decoding stopped on "boolean value of NA is ambiguous"
+    with sqlite3.connect(tmp_path / "src.sqlite") as con:
+        con.executescript(DDL.replace("tier TEXT NOT NULL", "tier TEXT"))
+        con.executemany(
+            "INSERT INTO customer VALUES (?, ?, ?, ?)",
+            [(i, i % 100, float(i), None if i % 7 == 0 else TIERS[i % 6]) for i in range(120)],
+        )
+    data = RelationalData.from_sql(f"sqlite:///{tmp_path / 'src.sqlite'}")
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    tier = pre.inverse_transform(pre.transform(data), seed=0)["customer"]["tier"]
+    assert tier.isna().sum() == data["customer"]["tier"].isna().sum() and tier.dropna().isin(TIERS[:6]).all()

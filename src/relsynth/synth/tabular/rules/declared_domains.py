@@ -109,7 +109,8 @@ def _within(
 ) -> pd.DataFrame:
     s = df[col]
     held = s.notna().to_numpy(dtype=bool)
-    inside = np.array([_allowed(v, domain) for v in s.to_numpy(dtype=object)], dtype=bool) | ~held
+    inside = ~held  # a null is no value to keep in the domain (pd.NA in a list test has no truth value)
+    inside[held] = [_allowed(v, domain) for v in s.to_numpy(dtype=object)[held]]
     if inside.all():
         return df
     pool = s[inside & held].to_numpy()
