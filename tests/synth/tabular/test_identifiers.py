@@ -857,3 +857,73 @@ def test_ipv4_addresses_stay_valid_addresses():
     counted = new_identifiers(300, identifier_format(block, min_count=5), "ip", np.random.default_rng(1))
     assert counted.str.fullmatch(rf"10\.0\.[1-3]\.{octet}").all() and counted.is_unique
     assert not counted.isin(set(block)).any()
+
+
+def hosts(n: int = 300, seed: int = 0) -> RelationalData:
+    """host (a name srv-web042 and an address 10.a.b.c, each held once, declared categorical; a kind; a load)."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "id": range(1, n + 1),
+            "name": [f"srv-{w}{i:03d}" for w, i in zip(rng.choice(["web", "db", "app"], n), rng.permutation(n), strict=True)],
+            "ip": [f"10.{a}.{b}.{c}" for a, b, c in zip(rng.integers(0, 7, n), rng.integers(0, 13, n), rng.permutation(n) % 250, strict=True)],
+            "kind": rng.choice(["a", "b"], n),
+            "load": rng.gamma(2, 1, n).round(2),
+        }
+    )  # fmt: skip
+    schema = Schema(
+        host=Table(id=PrimaryKey(), name=Categorical(), ip=Categorical(), kind=Categorical(), load=Numeric())
+    )
+    return RelationalData({"host": frame}, schema)
+
+
+def test_a_category_no_value_of_which_is_frequent_is_drawn_fresh_in_its_shapes(tmp_path, caplog):
+    # no host name or address appears 5 times: no category to write but <rare>, so both came back all missing
+    data = hosts()
+    with caplog.at_level(logging.WARNING):
+        pre = TabularPreproc.from_schema(data.schema).fit(data)
+    said = [r.getMessage() for r in caplog.records if "fresh codes in its values' shapes" in r.getMessage()]
+    assert [m.split(":")[0] for m in said] == ["host.name", "host.ip"]
+    assert pre.modelled_columns("host") == ["kind", "load"]
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["host"]
+    real = data["host"]
+    assert synth["name"].str.fullmatch(r"srv-(web|db|app)\d{3}").all() and synth["name"].is_unique
+    assert not synth["name"].isin(set(real["name"])).any()  # counted on: never a real host's name
+    assert synth["ip"].str.fullmatch(r"10\.[0-6]\.\d{1,2}\.\d{1,3}").all()
+    assert synth["ip"].str.split(".").map(lambda octets: max(map(int, octets))).max() <= 255
+    pre.save(tmp_path / "pre")
+    again = TabularPreproc.load(tmp_path / "pre").inverse_transform(pre.transform(data), seed=0)["host"]
+    assert again["name"].tolist() == synth["name"].tolist()
+    dp = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(3.0, 1e-5))  # read from the values: not so
+    assert "name" in dp.modelled_columns("host")
+
+
+def test_a_category_its_source_lists_with_no_frequent_value_is_drawn_among_the_list(tmp_path):
+    # 60 zones CHECK (zone IN (...)), each in 2 of 120 rows, NOT NULL: all missing, decoding stopped on the NOT NULL
+    import sqlalchemy as sa
+
+    zones = [f"zone{k:02d}" for k in range(60)]
+    url = f"sqlite:///{tmp_path / 'src.sqlite'}"
+    listed = ", ".join(f"'{z}'" for z in zones)
+    with sa.create_engine(url).begin() as c:
+        c.exec_driver_sql(
+            f"CREATE TABLE t (id int PRIMARY KEY, zone varchar(10) NOT NULL CHECK (zone IN ({listed})), x real)"
+        )
+        for i in range(120):
+            c.exec_driver_sql(f"INSERT INTO t VALUES ({i}, '{zones[i % 60]}', {i * 0.5})")
+    data = RelationalData.from_sql(url)
+    assert data.schema.tables["t"].columns["zone"].kind is Column.CATEGORICAL
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    zone = synth["t"]["zone"]
+    assert zone.notna().all() and zone.isin(zones).all() and zone.nunique() > 30
+    synth.to_sql(f"sqlite:///{tmp_path / 'out.sqlite'}")
+
+
+def test_a_category_whose_shape_would_write_its_rare_values_whole_stays_a_category():
+    # labels L0..L9, 3 rows each: drawn in their shape (L and a digit 0..9) every code would be a rare label
+    frame = pd.DataFrame({"id": range(30), "label": [f"L{i % 10}" for i in range(30)], "x": np.arange(30.0)})
+    schema = Schema(t=Table(id=PrimaryKey(), label=Categorical(), x=Numeric()))
+    with pytest.warns(UserWarning, match="generated as missing"):
+        pre = TabularPreproc.from_schema(schema).fit(RelationalData({"t": frame}, schema))
+    assert "label" in pre.modelled_columns("t") and not pre.stats["identifiers"]

@@ -139,6 +139,48 @@ def identifier_format(
     return {**fmt, "by": by, "groups": {g: _counting_only(f, widths) for g, f in fitted.items()}}
 
 
+def listed_format(values: pd.Series, labels: Sequence[str]) -> dict:
+    """A format drawing each code evenly among `labels`, the values its source lists (an enum type):
+    public as the schema is, and a value no shape of the data's can write (a shape drawn letter by
+    letter would be refused by the type)."""
+    s = values.dropna()
+    return {
+        "null_rate": float(values.isna().mean()) if len(values) else 0.0,
+        "unique": bool(s.is_unique) and len(s) <= len(labels),
+        "shapes": [{"share": 1.0, "runs": [{"labels": list(labels), "shares": [1 / len(labels)] * len(labels)}]}],
+    }
+
+
+def replay_share(fmt: dict, distinct: int) -> float:
+    """About the share of codes drawn in `fmt` (without its label groups) that fall on one of the
+    source's `distinct` values: per shape, its share of them over the codes it can write (`_room`),
+    none where a run counts on past them; 1 where no shape of theirs is written (`<column>_1`)."""
+    if fmt.get("uuid") or fmt.get("ipv4_after") is not None:
+        return 0.0
+    if fmt.get("dates"):
+        return min(1.0, distinct / (fmt["dates"][-1] - fmt["dates"][0] + 1))
+    if not fmt.get("shapes"):
+        return 1.0
+    return sum(
+        shape["share"] * min(1.0, distinct * shape["share"] / _room(shape["runs"]))
+        for shape in fmt["shapes"]
+        if not any(r.get("counter") for r in shape["runs"])
+    )
+
+
+def _room(runs: list[dict]) -> float:
+    """How many codes a shape's runs can write (`_runs`)."""
+    room = 1.0
+    for r in runs:
+        if "digits" in r:
+            room *= (r["hi"] - r["lo"]) // r.get("step", 1) + 1
+        elif "labels" in r:
+            room *= len(r["labels"])
+        elif "chars" in r:
+            room *= float(len(r["chars"])) ** r["length"]
+    return room
+
+
 def _counting_widths(fmt: dict) -> set[int]:
     """The widths of `fmt`'s counting digit runs (0: a number of any width)."""
     return {r["digits"] for shape in fmt.get("shapes", []) for r in shape["runs"] if r.get("counter")}

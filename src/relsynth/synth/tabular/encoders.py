@@ -58,7 +58,8 @@ class CategoricalPreproc(ColumnPreproc):
     """Categories seen at least `min_count` times; the rest share a protected `<rare>` token.
 
     `<rare>` is never generated while a frequent category exists, so no rare value can be
-    replayed; a column with no frequent category is generated as missing (with a warning at fit).
+    replayed; a column with no frequent category is generated as missing (with a warning at fit),
+    unless `TabularPreproc` draws it fresh as an identifier instead (`_shapeless_columns`).
     `rare_as_missing=True` (set by the DP fit, where most values may be rare): in a column with
     nulls, `<rare>` is generated like any token and decoded as missing, so the columns after it
     are conditioned on the value the row really had (not on "missing", which would skew them to

@@ -42,7 +42,13 @@ from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_c
 from relsynth.synth.tabular import _dp_fit
 from relsynth.synth.tabular._assemble import assemble, entity_lengths
 from relsynth.synth.tabular._decode import decode_entities
-from relsynth.synth.tabular._identifiers import code_repeats, identifier_format, parent_labels
+from relsynth.synth.tabular._identifiers import (
+    code_repeats,
+    identifier_format,
+    listed_format,
+    parent_labels,
+    replay_share,
+)
 from relsynth.synth.tabular._references import (
     declared_links,
     keyed_links,
@@ -94,7 +100,7 @@ from relsynth.synth.tabular.rules.constant_sums import find_constant_sums
 from relsynth.synth.tabular.rules.count_rules import find_count_rules
 from relsynth.synth.tabular.rules.count_sums import find_count_sums
 from relsynth.synth.tabular.rules.date_parts import find_date_parts
-from relsynth.synth.tabular.rules.declared_domains import declared_lengths
+from relsynth.synth.tabular.rules.declared_domains import declared_lengths, declared_list
 from relsynth.synth.tabular.rules.dependencies import (
     find_dependencies,
     find_distinct,
@@ -161,6 +167,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 CONFIG_FILE, KIND = "preproc.json", "TabularPreproc"
 _SAVED_KEYS = ("schema", "ctx_cols", "n_bins", "min_count", "max_exact_count", "ignored", "layouts", "slots", "stats")
+
+# a category no value of which min_count rows hold is drawn fresh as an identifier (`_shapeless_columns`) where
+# a drawn code falls on a value of the data this share of the time at most (IP addresses 10.a.b.c, 300 of 22,750: 1.3 %)
+REPLAY_SHARE = 0.02
 
 _NUMERIC_KINDS = {
     Column.NUMERIC: "numeric",
@@ -422,7 +432,10 @@ class TabularPreproc:
         if public is not None:
             raise ValueError("public= declares what a DP fit may use for free: give it with dp=DpBudget(...)")
         self._check_data(data)
-        data = self._as_generated(data)  # the rules below read what generation writes
+        shapeless = self._shapeless_columns(data)  # drawn fresh in their shapes: left out of the model
+        for table, cols in shapeless.items():
+            self.overrides.setdefault(table, {}).update(dict.fromkeys(cols))
+        raw, data = data, self._as_generated(data)  # the rules below read what generation writes
         for note in key_like_columns(data):  # keys modelled as numbers name no generated row
             log.warning(note)
         # totals first: a sum is set after generation, so it may be neither an ordered column nor a base
@@ -526,9 +539,9 @@ class TabularPreproc:
                 if (pk := self.schema.tables[t].primary_key) is not None
             },
             "identifiers": {  # codes drawn fresh in their format (`_identifiers`)
-                t: self._identifier_formats(data, t)
+                t: self._identifier_formats(data, t, raw[t][shapeless.get(t, [])])
                 for t in self.schema.synth_tables
-                if self.schema.tables[t].cols_of(Column.IDENTIFIER)
+                if self.schema.tables[t].cols_of(Column.IDENTIFIER) or t in shapeless
             },
             # lookups are copied as they are, so a saved model can generate on its own
             "lookups": {t: records(data[t]) for t in self.schema.lookups},
@@ -710,11 +723,76 @@ class TabularPreproc:
             return parent, o.base
         return ancestor_column(self.schema, o.base)
 
-    def _identifier_formats(self, data: RelationalData, table: str) -> dict[str, dict]:
+    def _shapeless_columns(self, data: RelationalData) -> dict[str, list[str]]:
+        """table -> its categorical columns of text that no value `min_count` rows hold (a host's IP
+        address declared categorical, a string part of a composite key, an SQL enum of hundreds of
+        labels): a category model has nothing to write there but the protected `<rare>`, so they
+        came back all null. They are drawn fresh instead, as identifiers are (`identifier_format`):
+        a shape, a constant run, a label of a run each held by `min_count` values, digits drawn in
+        their range or counted on past it, where a drawn code falls on a value of the data at most
+        REPLAY_SHARE of the time (`replay_share`: not L0..L9, 3 rows each, which it would write whole,
+        nor a tiny table's values, which no shape of `min_count` values holds); or, where the source
+        lists the labels (an enum, CHECK IN: public, as the schema), among those (`listed_format`).
+        Not a column given a preprocessor or left out, nor the context's, nor one that spells a
+        number of its row (written from it: `spelled_values`); never under DP (read from the values)."""
+        found: dict[str, dict[str, float]] = {}
+        for table in self.schema.synth_tables:
+            skipped = set(self.overrides.get(table, {})) | self.given_columns(table)
+            for col in self.schema.tables[table].cols_of(Column.CATEGORICAL):
+                if col not in skipped and self._no_category(data, table, col):
+                    if (share := self._replay_share(data, table, col)) <= REPLAY_SHARE:
+                        found.setdefault(table, {})[col] = share
+        if found:  # a lab value's texts ('141', '0.94') beside its number: those are written from it
+            spelled = spelled_columns(find_spelled_values(self, data))
+            found = {
+                t: kept
+                for t, cols in found.items()
+                if (kept := {c: v for c, v in cols.items() if (t, c) not in spelled})
+            }
+        for table, cols in found.items():
+            for col, share in cols.items():
+                log.warning(
+                    "%s.%s: no value appears %d+ times, so as a category it would be generated all missing: %s "
+                    "instead (as an identifier; declare it identifier to say so, or text if it holds free text)",
+                    table,
+                    col,
+                    self.min_count,
+                    "drawn among the labels its source lists"
+                    if declared_list(data.formats, table, col)
+                    else f"generated as fresh codes in its values' shapes (about {share:.1%} of them a value of "
+                    "the data by chance)",
+                )
+        return {t: list(cols) for t, cols in found.items()}
+
+    def _replay_share(self, data: RelationalData, table: str, col: str) -> float:
+        """About the share of codes drawn fresh for `table.col` that fall on a value of its (`replay_share`);
+        0 where its source lists its labels (public)."""
+        if declared_list(data.formats, table, col):
+            return 0.0
+        values = data[table][col]
+        fmt = identifier_format(values, self.min_count, lengths=declared_lengths(data.formats, table, col))
+        return replay_share(fmt, values.nunique())
+
+    def _no_category(self, data: RelationalData, table: str, col: str) -> bool:
+        """Whether `table.col`'s values are text of which no value `min_count` rows hold (of the whole
+        database, on a sample of it: `SQLSource.sample`)."""
+        values = data[table][col]
+        if not values.notna().any() or pd.api.types.infer_dtype(values, skipna=True) != "string":
+            return False
+        whole = data.whole and data.whole.value_counts.get(table, {}).get(col)
+        with warnings.catch_warnings():  # its warning says what this fit no longer does
+            warnings.simplefilter("ignore")
+            pre = CategoricalPreproc(min_count=self.min_count).fit(values, whole=whole)
+        return not pre.categories
+
+    def _identifier_formats(
+        self, data: RelationalData, table: str, fresh: pd.DataFrame | None = None
+    ) -> dict[str, dict]:
         """Each identifier column's format (`identifier_format`), a counter read against the row's key,
         shapes told by a category or lookup key of the row (an IBAN's country) fitted per value of it;
         on a sample (`SQLSource.sample`), its numbers' range and density and its null rate those of the
-        whole database (a sample may hold none of its nulls)."""
+        whole database (a sample may hold none of its nulls). `fresh`: the values of the categorical
+        columns drawn as identifiers (`_shapeless_columns`), null in `data` as generation writes them."""
         pk = self.schema.tables[table].primary_key
         keys = None if pk is None else data[table][pk]
         # categories and lookup keys (a customer's country, a row of a countries lookup)
@@ -728,40 +806,46 @@ class TabularPreproc:
         dates = data[table][self.schema.tables[table].cols_of(Column.DATE, Column.DATETIME)]
         whole = data.whole
         scale = whole.rows[table] / len(data[table]) if whole and len(data[table]) else 1.0
+        fresh = data[table][[]] if fresh is None else fresh
+        values = {c: data[table][c] for c in self.schema.tables[table].cols_of(Column.IDENTIFIER)} | dict(fresh.items())
         return {
             c: {
-                **identifier_format(
-                    data[table][c],
-                    self.min_count,
-                    keys,
-                    labels,
-                    dates,
-                    ends=whole.code_ends[table].get(c, []) if whole else (),
-                    scale=scale,
-                    lengths=declared_lengths(data.formats, table, c),
+                **(
+                    listed_format(v, listed)
+                    if c in fresh and (listed := declared_list(data.formats, table, c))
+                    else identifier_format(
+                        v,
+                        self.min_count,
+                        keys,
+                        labels,
+                        dates,
+                        ends=whole.code_ends[table].get(c, []) if whole else (),
+                        scale=scale,
+                        lengths=declared_lengths(data.formats, table, c),
+                    )
                 ),
-                **self._identifier_nulls(data, table, c),
-                **code_repeats(data[table][c], data[table][self._single_fks(table)]),
+                **self._identifier_nulls(data, table, v),
+                **code_repeats(v, data[table][self._single_fks(table)]),
                 **(
                     {"null_rate": whole.nulls[table].get(c, 0) / whole.rows[table]}
                     if whole and whole.rows[table]
                     else {}
                 ),
             }
-            for c in self.schema.tables[table].cols_of(Column.IDENTIFIER)
+            for c, v in values.items()
         }
 
     def _single_fks(self, table: str) -> list[str]:
         """`table`'s foreign keys of one column (its parent's, its references')."""
         return [c for c in self.schema.tables[table].foreign_keys if c in self.schema.tables[table].columns]
 
-    def _identifier_nulls(self, data: RelationalData, table: str, column: str) -> dict:
+    def _identifier_nulls(self, data: RelationalData, table: str, values: pd.Series) -> dict:
         """{"null_by", "null_groups"}: the null rate of an identifier per token of the row's field
         that best tells (a shipment's tracking number, null on every other event), or of its parent
         row's (an order line's tracking number, null on online orders), read as a reference's null
         share is (`_references.fit.null_by`); {} where no field tells."""
         groups = n_groups(len(data[table]), self.min_count)
-        null = data[table][column].isna().to_numpy()
+        null = values.isna().to_numpy()
         raw = referencing_tokens(self, data, table)
         found = reference_null_by(self, table, data[table], null, coarse_tokens(self, groups), raw)
         return {} if found is None else {"null_by": found, "null_groups": groups}

@@ -33,6 +33,13 @@ def declared_domain(formats: Mapping, table: str, col: str) -> dict | None:
     return ((((formats.get(table) or {}).get(col) or {}).get(SQL_FORMAT) or {}).get(DOMAIN)) or None
 
 
+def declared_list(formats: Mapping, table: str, col: str) -> list[str] | None:
+    """The labels `col`'s source lists as its only values (an enum type, CHECK (c IN (...))), where
+    they are text; None where it lists none."""
+    listed = (declared_domain(formats, table, col) or {}).get("in") or []
+    return [str(v) for v in listed] if listed and all(isinstance(v, str) for v in listed) else None
+
+
 def declared_lengths(formats: Mapping, table: str, col: str) -> tuple[int, int | None]:
     """(shortest, longest) a text of `col` may be by its source's type (VARCHAR(10)) and CHECKs
     (length(code) = 4): (0, None) where neither says."""
