@@ -1490,3 +1490,22 @@ def test_a_keyless_log_is_sampled_by_its_rows_through_the_kedro_dataset(postgres
     data = dataset.load()
     assert len(data["audit_log"]) == 20 and data["audit_log"]["n"].is_unique and len(data["customer"]) == 10
     pd.testing.assert_frame_equal(dataset.load()["audit_log"], data["audit_log"])
+
+
+def test_a_keyless_table_holding_json_is_read_and_sampled(postgres_url: str) -> None:
+    """A log without a primary key is read in the order of all its columns, and PostgreSQL has no
+    order for json ("could not identify an ordering operator for type json"): a log holding a json
+    payload could not be read at all, whole or sampled. Such columns order the rows by their text."""
+    run_sql(
+        postgres_url,
+        "CREATE TABLE customer (id int PRIMARY KEY, name text)",
+        "INSERT INTO customer SELECT i, 'c' || (i %% 5) FROM generate_series(1, 100) i",
+        "CREATE TABLE log (at timestamp NOT NULL, payload json, meta jsonb)",
+        "INSERT INTO log SELECT timestamp '2024-01-01' + i * interval '1 hour', json_build_object('n', i), "
+        "jsonb_build_object('u', 'u' || (i %% 7)) FROM generate_series(1, 200) i",
+    )
+    as_text = {"log": {"payload": "text", "meta": "text"}}
+    data = RelationalData.from_sql(postgres_url, overrides=as_text)
+    assert len(data["log"]) == 200 and data["log"]["payload"].iloc[0] == '{"n": 1}'
+    sample = SQLSource(postgres_url, overrides=as_text).sample(30, seed=0)
+    assert len(sample["log"]) == 20 and sample["log"]["payload"].is_unique

@@ -1777,11 +1777,15 @@ def _read_table(
     limit: int | None = None,
     bar: LogProgress | None = None,
     at_rows: Callable[[sa.ColumnElement[int]], sa.ColumnElement[bool]] | None = None,
+    as_text: Iterable[str] = (),
 ) -> pd.DataFrame:
     """`table`'s rows (those matching `where`, the first `limit`) in primary-key order, counted on `bar`.
     `at_rows`: a condition on a row's 0-based position in that order, which picks the rows instead
-    of `where` (a table without a key: its rows have nothing else to be named by)."""
-    order = [table.c[pk]] if pk else list(table.c)  # a fixed order: the same database reads the same
+    of `where` (a table without a key: its rows have nothing else to be named by). A table without a
+    key is read in the order of all its columns, the `as_text` ones (`_unordered`) as their text."""
+    as_text = set(as_text)
+    # a fixed order: the same database reads the same
+    order = [table.c[pk]] if pk else [sa.cast(c, sa.Text) if c.name in as_text else c for c in table.c]
     query = sa.select(table).order_by(*order)
     if at_rows is not None:
         query = _at_rows(table, order, at_rows)
@@ -1815,6 +1819,13 @@ def _read_table(
         if frame[c].dtype == "Int64" and not frame[c].isna().any():
             frame[c] = frame[c].astype("int64")  # as pandas reads whole integers: int64 unless there are nulls
     return frame
+
+
+def _unordered(r: _Reflected) -> list[str]:
+    """The columns of `r` a database may have no order for: PostgreSQL's json ("could not identify
+    an ordering operator for type json": a keyless log holding one could not be read at all), and
+    types SQLAlchemy does not know (point, xml). A keyless table is ordered by their text instead."""
+    return [c for c, t in r.types.items() if isinstance(t, sa.JSON | sa.types.NullType)]
 
 
 def _at_rows(
@@ -1896,7 +1907,8 @@ class Catalog:
         """Table `name`'s rows (`how`: `where=`, `limit=`, `bar=` as in `_read_table`), text columns as
         strings once `schema` has decided them (as `from_sql` holds them)."""
         kinds = self.plan.kinds[name]
-        frame = _read_table(conn, self.tables[name], kinds, self.primary_key(name), chunk_size, **how)
+        pk, reflected = self.primary_key(name), self.reflected[name]
+        frame = _read_table(conn, self.tables[name], kinds, pk, chunk_size, as_text=_unordered(reflected), **how)
         for c, kind in kinds.items():
             if kind is not None and kind.kind in _STRING_KINDS:
                 _text_as_strings(frame, c)
