@@ -927,3 +927,24 @@ def test_a_category_whose_shape_would_write_its_rare_values_whole_stays_a_catego
     with pytest.warns(UserWarning, match="generated as missing"):
         pre = TabularPreproc.from_schema(schema).fit(RelationalData({"t": frame}, schema))
     assert "label" in pre.modelled_columns("t") and not pre.stats["identifiers"]
+
+
+def test_a_category_drawn_fresh_on_a_sample_counts_on_past_the_whole_databases(tmp_path):
+    # 2,000 SKUs, each once, declared categorical, sampled 200: on the sample alone they filled a tenth of their range,
+    # so they were no counter, every draw in range a real one a tenth of the time, and the column stayed all null
+    import sqlalchemy as sa
+
+    from relsynth.relational import SQLSource
+
+    url = f"sqlite:///{tmp_path / 'src.sqlite'}"
+    with sa.create_engine(url).begin() as c:
+        c.exec_driver_sql("CREATE TABLE item (id int PRIMARY KEY, sku varchar(12) NOT NULL, w real)")
+        c.execute(
+            sa.text("INSERT INTO item VALUES (:i, :sku, :w)"),
+            [{"i": i, "sku": f"SKU-{100000 + i}", "w": i % 17 * 0.5} for i in range(2000)],
+        )
+    data = SQLSource(url, overrides={"item": {"sku": "categorical"}}).sample(200, seed=0)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    sku = pre.inverse_transform(pre.transform(data), seed=0)["item"]["sku"]
+    assert sku.notna().all() and sku.is_unique and sku.str.fullmatch(r"SKU-\d{6}").all()
+    assert not sku.isin({f"SKU-{100000 + i}" for i in range(2000)}).any()  # none of the whole database's

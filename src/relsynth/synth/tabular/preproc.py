@@ -162,6 +162,7 @@ from relsynth.synth.tabular.rules.whole_multiples import find_whole_multiples
 from relsynth.synth.tabular.rules.whole_years import find_whole_years
 
 if TYPE_CHECKING:
+    from relsynth.relational.data import Whole
     from relsynth.synth.core.training.dp import DpBudget
 
 log = logging.getLogger(__name__)
@@ -769,9 +770,13 @@ class TabularPreproc:
         0 where its source lists its labels (public)."""
         if declared_list(data.formats, table, col):
             return 0.0
-        values = data[table][col]
-        fmt = identifier_format(values, self.min_count, lengths=declared_lengths(data.formats, table, col))
-        return replay_share(fmt, values.nunique())
+        values, whole = data[table][col], data.whole
+        scale = whole.rows[table] / len(values) if whole and len(values) else 1.0
+        ends = _whole_ends(whole, table, col) if whole else ()
+        fmt = identifier_format(
+            values, self.min_count, ends=ends, scale=scale, lengths=declared_lengths(data.formats, table, col)
+        )
+        return replay_share(fmt, values.nunique() * scale)
 
     def _no_category(self, data: RelationalData, table: str, col: str) -> bool:
         """Whether `table.col`'s values are text of which no value `min_count` rows hold (of the whole
@@ -819,7 +824,7 @@ class TabularPreproc:
                         keys,
                         labels,
                         dates,
-                        ends=whole.code_ends[table].get(c, []) if whole else (),
+                        ends=_whole_ends(whole, table, c) if whole else (),
                         scale=scale,
                         lengths=declared_lengths(data.formats, table, c),
                     )
@@ -1508,6 +1513,18 @@ def _read_at(schema: Schema, table: str, col: str, from_parent: bool) -> tuple[s
         return ancestor_column(schema, col)
     except KeyError:
         return (parent, col)
+
+
+def _whole_ends(whole: Whole, table: str, col: str) -> list[str]:
+    """The whole database's codes at the ends of `table.col`'s range, of a sample (`SQLSource.sample`):
+    an identifier's (`code_ends`), or a category drawn fresh's (`_shapeless_columns`), its lowest and
+    highest value of each length from the whole's value counts: fitted on the sample alone, its codes
+    counted on past the sample's highest number, over real codes the sample missed."""
+    if col in whole.code_ends.get(table, {}):
+        return whole.code_ends[table][col]
+    counts = whole.value_counts.get(table, {}).get(col)
+    held = pd.Series([] if counts is None else [str(v) for v in counts.index if not pd.isna(v)], dtype=object)
+    return sorted(set(held.groupby(held.str.len()).agg(["min", "max"]).to_numpy().ravel().tolist()))
 
 
 def _table_rows(data: RelationalData, tables: Sequence[str]) -> dict[str, int]:
