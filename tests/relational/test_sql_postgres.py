@@ -422,7 +422,7 @@ def test_inference_names_enum_and_zoned_types_as_the_catalog_has_them(postgres_u
 def test_intervals_are_read_as_seconds_and_written_back_as_intervals(postgres_url: str) -> None:
     """An interval column (a stay's length) had no kind: from_sql refused it, and the kinds one
     could give refused its values or made them strings ('1 day, 1:00:00'). It is read as numeric
-    seconds (as psycopg counts them: a month 30 days, a year 365) and written back as an interval."""
+    seconds (as PostgreSQL compares them: a month 30 days, a year 12 months) and written back as an interval."""
     run_sql(
         postgres_url,
         "CREATE TABLE stay (id integer PRIMARY KEY, los interval NOT NULL, wait interval day to second(3), "
@@ -438,7 +438,7 @@ def test_intervals_are_read_as_seconds_and_written_back_as_intervals(postgres_ur
     assert why["term"] == "SQL type INTERVAL YEAR TO MONTH, read as seconds, written back as INTERVAL"
     assert data["stay"]["los"].tolist() == [90_000.0, 1_800.0, 40 * 86_400 + 0.25]
     assert data["stay"]["wait"].dtype == "float64" and data["stay"]["wait"].tolist()[1:] == [-1.5, 7_200.0]
-    assert data["stay"]["term"].iloc[[0, 2]].tolist() == [425 * 86_400.0, 30 * 86_400.0]
+    assert data["stay"]["term"].iloc[[0, 2]].tolist() == [420 * 86_400.0, 30 * 86_400.0]
     assert data["stay"]["wait"].isna().tolist() == [True, False, False] and data["stay"]["term"].isna().sum() == 1
     sample = SQLSource(postgres_url).sample(3, seed=0)
     pd.testing.assert_frame_equal(sample["stay"], data["stay"])
@@ -1509,3 +1509,29 @@ def test_a_keyless_table_holding_json_is_read_and_sampled(postgres_url: str) -> 
     assert len(data["log"]) == 200 and data["log"]["payload"].iloc[0] == '{"n": 1}'
     sample = SQLSource(postgres_url, overrides=as_text).sample(30, seed=0)
     assert len(sample["log"]) == 20 and sample["log"]["payload"].is_unique
+
+
+def test_intervals_of_months_come_back_as_months(postgres_url: str) -> None:
+    """psycopg counts a year as 365 days: '1 year 2 mons' was read as 425 days, which PostgreSQL's
+    own comparison says is not '1 year 2 mons' (420 days), and written back as '425 days', which an
+    INTERVAL YEAR TO MONTH column holds as 0. Intervals are read as PostgreSQL compares them, and a
+    column of months is written in months (the nearest, justify_days)."""
+    run_sql(
+        postgres_url,
+        "CREATE TABLE plan (id integer PRIMARY KEY, term interval year to month, span interval)",
+        "INSERT INTO plan SELECT i, (i %% 3) * interval '1 year' + (i %% 12) * interval '1 month', "
+        "(i %% 3) * interval '1 year' + i * interval '1 day 1 hour' FROM generate_series(1, 40) i",
+        "CREATE SCHEMA own",
+        "CREATE TABLE own.plan (LIKE public.plan INCLUDING ALL)",
+    )
+    data = RelationalData.from_sql(postgres_url)
+    assert data["plan"]["term"].iloc[0] == 13 * 30 * 86_400.0  # 1 year 1 mon
+    data.to_sql(postgres_url, schema_name="copy")
+    data.to_sql(postgres_url, schema_name="own", if_exists="append")  # into the source's DDL
+    for target in ("copy", "own"):
+        same = rows(
+            postgres_url,
+            f"SELECT count(*) FILTER (WHERE a.term::text = b.term::text), count(*) FILTER (WHERE a.span = b.span) "
+            f"FROM plan a JOIN {target}.plan b USING (id)",
+        )
+        assert same == [(40, 40)], target

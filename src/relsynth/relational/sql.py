@@ -158,6 +158,8 @@ def _begin(conn: sa.Connection) -> None:
 SQLITE_TYPE = "sqlite_type"  # in a type spec: the type as an SQLite source declared it (`_sqlite_names`)
 ENUM = "enum"  # in a varchar's type spec: the source's enum type ({"name", "labels"}), recreated on PostgreSQL
 _INTERVALS = (sa.Interval, postgresql.INTERVAL)  # the generic type; PostgreSQL's (and DuckDB's) reflected one
+_MONTH_FIELDS = {"YEAR", "MONTH", "YEAR TO MONTH"}  # an interval of whole months (INTERVAL YEAR TO MONTH)
+MONTH = 30 * 86_400  # a month's seconds, as PostgreSQL compares intervals (a year: 12 months, 360 days)
 
 
 def type_spec(t: sa.types.TypeEngine) -> dict | None:
@@ -170,7 +172,10 @@ def type_spec(t: sa.types.TypeEngine) -> dict | None:
         return {"type": "money"}
     if isinstance(t, _INTERVALS):
         precision = getattr(t, "precision", None) if isinstance(t, postgresql.INTERVAL) else t.second_precision
-        return {"type": "interval", **({"precision": precision} if precision is not None else {})}
+        months = str(getattr(t, "fields", None) or "").upper() in _MONTH_FIELDS
+        return {"type": "interval", **({"precision": precision} if precision is not None else {})} | (
+            {"months": True} if months else {}
+        )
     if isinstance(t, sa.Boolean):
         return {"type": "boolean"}
     if isinstance(t, sa.DateTime):
@@ -220,7 +225,7 @@ def sql_type(spec: Mapping[str, Any]) -> sa.types.TypeEngine:
         "char": lambda: sa.CHAR(spec.get("length")),
         "varchar": lambda: sa.String(spec.get("length")),
         "uuid": lambda: sa.Uuid(as_uuid=False),  # keys are held as strings (see _coerce._key)
-        "interval": lambda: IntervalSeconds(spec.get("precision")),
+        "interval": lambda: IntervalSeconds(spec.get("precision"), bool(spec.get("months"))),
         "money": lambda: Money(),
         "json": lambda: JsonText(bool(spec.get("binary"))),
         "native": lambda: NativeText(spec["name"]),
@@ -253,9 +258,15 @@ class IntervalSeconds(sa.types.TypeDecorator):
     impl = sa.Interval
     cache_ok = True
 
-    def __init__(self, precision: int | None = None):
+    def __init__(self, precision: int | None = None, months: bool = False):
         super().__init__()
         self.precision = precision  # digits of the seconds' fractions (PostgreSQL's INTERVAL(p))
+        # whole months (INTERVAL YEAR TO MONTH): bound as the nearest months ('1 year 2 mons', not '420 days',
+        # which such a column holds as 0), on PostgreSQL (`_Justified`)
+        self.months = months
+
+    def bind_expression(self, bindvalue: Any) -> Any:
+        return _Justified(bindvalue) if self.months else bindvalue
 
     @staticmethod
     def native(dialect: sa.Dialect) -> bool:
@@ -270,7 +281,63 @@ class IntervalSeconds(sa.types.TypeDecorator):
     def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
         if value is None or isinstance(value, dt.timedelta):
             return value
-        return dt.timedelta(seconds=float(value)) if self.native(dialect) else float(value)
+        seconds = round(float(value) / MONTH) * MONTH if self.months and dialect.name == "postgresql" else float(value)
+        return dt.timedelta(seconds=seconds) if self.native(dialect) else seconds
+
+
+class _Justified(sa.sql.functions.FunctionElement):
+    """An interval bound to a column of whole months: PostgreSQL's `justify_days` of it (its days as
+    months of 30: 420 days -> 1 year 2 mons); elsewhere the value as it is."""
+
+    inherit_cache = True
+
+    def __init__(self, value: Any) -> None:
+        super().__init__(value)
+        self.type = value.type
+
+
+@compiles(_Justified)
+def _justified(element: _Justified, compiler: Any, **kw: Any) -> str:
+    return compiler.process(next(iter(element.clauses)), **kw)
+
+
+@compiles(_Justified, "postgresql")
+def _justified_pg(element: _Justified, compiler: Any, **kw: Any) -> str:
+    return f"justify_days({compiler.process(next(iter(element.clauses)), **kw)})"
+
+
+class IntervalRead(sa.types.TypeDecorator):
+    """A reflected interval column as selected: on PostgreSQL its seconds as PostgreSQL compares
+    intervals (`_PgSeconds`: a month 30 days, a year 12 months); psycopg's durations count a year as
+    365 days, so '1 year 2 mons' came back as 425 days, which is not '1 year 2 mons' there."""
+
+    impl = postgresql.INTERVAL
+    cache_ok = True
+
+    def column_expression(self, col: Any) -> Any:
+        return _PgSeconds(col)
+
+
+class _PgSeconds(sa.sql.functions.FunctionElement):
+    """An interval column's value as read (`IntervalRead`)."""
+
+    inherit_cache = True
+
+    def __init__(self, col: Any) -> None:
+        super().__init__(col)
+        self.type = col.type
+
+
+@compiles(_PgSeconds)
+def _pg_seconds_any(element: _PgSeconds, compiler: Any, **kw: Any) -> str:
+    return compiler.process(next(iter(element.clauses)), **kw)
+
+
+@compiles(_PgSeconds, "postgresql")
+def _pg_seconds(element: _PgSeconds, compiler: Any, **kw: Any) -> str:
+    col = compiler.process(next(iter(element.clauses)), **kw)
+    # EXTRACT(EPOCH) counts a year as 365.25 days: 5.25 days (453,600 seconds) taken off each
+    return f"(EXTRACT(EPOCH FROM {col}) - EXTRACT(YEAR FROM {col}) * 453600)"
 
 
 class Money(sa.types.TypeDecorator):
@@ -424,6 +491,8 @@ def _array_literal(items: list) -> str:
 
 def _selected(t: sa.types.TypeEngine) -> sa.types.TypeEngine:
     """The type a reflected column is selected as (money as numbers, see `Money`)."""
+    if isinstance(t, postgresql.INTERVAL):
+        return IntervalRead()
     return Money() if isinstance(t, postgresql.MONEY) else t
 
 
@@ -438,7 +507,7 @@ def _seconds(v: Any) -> float:
 def _type_name(t: sa.types.TypeEngine, spec: Mapping[str, Any]) -> str:
     """An SQL type as the catalog has it, for `schema.inference` (`str` of an enum says VARCHAR and
     of a timestamptz TIMESTAMP, which would read as a lost type or zone)."""
-    if spec["type"] == "interval":  # fields (DAY TO SECOND) are not written back: '1 year' is held as 365 days
+    if spec["type"] == "interval":  # fields (DAY TO SECOND) are not written back; a column of months writes months
         fields, digits = getattr(t, "fields", None), f"({spec['precision']})" if "precision" in spec else ""
         name = f"INTERVAL{f' {fields.upper()}' if fields else ''}{digits}, read as seconds"
         return f"{name}, written back as INTERVAL{digits}" if fields else name
