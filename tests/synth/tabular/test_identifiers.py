@@ -857,6 +857,10 @@ def test_ipv4_addresses_stay_valid_addresses():
     counted = new_identifiers(300, identifier_format(block, min_count=5), "ip", np.random.default_rng(1))
     assert counted.str.fullmatch(rf"10\.0\.[1-3]\.{octet}").all() and counted.is_unique
     assert not counted.isin(set(block)).any()
+    # with their netmasks (an inet's 10.a.b.c/24 or /32): 98.5 % were 10.0.4.332/32 and the like
+    masked = source + pd.Series(rng.choice(["/24", "/32"], n))
+    drawn = new_identifiers(n, identifier_format(masked, min_count=5), "net", np.random.default_rng(2))
+    assert drawn.str.fullmatch(rf"10\.[0-6]\.([0-9]|1[0-2])\.{octet}/(2[4-9]|3[0-2])").all(), drawn.head(3).tolist()
 
 
 def hosts(n: int = 300, seed: int = 0) -> RelationalData:

@@ -90,7 +90,8 @@ PARENT = "<parent>."  # a label of the parent row (`<` starts no column name: re
 ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"  # a calendar date as codes may write it (1066-10-14, 2500-01-01)
 DATE_QUANTILES = 33  # quantiles of the days of codes that are dates, fresh ones drawn between two neighbours
 _OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-IPV4 = rf"{_OCTET}(\.{_OCTET}){{3}}"  # an IPv4 address, dotted, no octet zero-padded
+# an IPv4 address, dotted, no octet zero-padded, with or without a prefix length (an inet's netmask: 10.0.0.7/24)
+IPV4 = rf"{_OCTET}(\.{_OCTET}){{3}}(/(3[0-2]|[12]?[0-9]))?"
 TOLD = 0.9  # share of the smaller entropy of a label and the codes' shapes their mutual information holds: one tells the other
 
 
@@ -312,14 +313,16 @@ def _as_addresses(fmt: dict, codes: pd.Series) -> dict:
     """The format of IPv4 addresses (`codes`): no octet drawn past 255. The last octet of any 300
     addresses fills its range, so it counted, and wrote 10.0.3.300, which a database's inet refuses.
     Addresses are numbered as 32-bit numbers: where they hold DENSE of their range (hosts numbered in
-    a block), fresh ones count on after the highest (`"ipv4_after"`: 10.0.3.255, 10.0.4.0); else each
-    octet is drawn in its range, as other digit runs are."""
-    numbers = np.unique([int(ipaddress.IPv4Address(c)) for c in codes])
+    a block), fresh ones count on after the highest (`"ipv4_after"`: 10.0.3.255, 10.0.4.0); else, or
+    where they carry a prefix length (10.0.0.7/24, its run never counted past 32 either), each octet
+    is drawn in its range, as other digit runs are."""
+    numbers = np.unique([int(ipaddress.IPv4Interface(c).ip) for c in codes])
     shapes = [
         {**shape, "runs": [{**r, "counter": False} if "digits" in r else r for r in shape["runs"]]}
         for shape in fmt["shapes"]
     ]
-    counted = len(numbers) >= MIN_STEPPED and len(numbers) >= DENSE * (numbers[-1] - numbers[0] + 1)
+    dense = len(numbers) >= MIN_STEPPED and len(numbers) >= DENSE * (numbers[-1] - numbers[0] + 1)
+    counted = dense and not codes.str.contains("/", regex=False).any()  # a prefix length is drawn as a run
     return {**fmt, "shapes": shapes} | ({"ipv4_after": int(numbers[-1])} if counted else {})
 
 
