@@ -76,13 +76,21 @@ def test_bad_parameters_are_refused(tiny_database: RelationalData, text_params: 
 
 
 def test_one_namespaced_pipeline_per_table() -> None:
+    """Each table's tokenizer, dataset and model in its namespace; their models train in one node,
+    side by side (`train_text_models`)."""
     pipe = create_pipeline(text_tables=["artist", "album"])
-    assert {n.name for n in pipe.nodes} == {f"text_training.{t}.{n}" for t in ("artist", "album") for n in TABLE_NODES}
-    assert {n.namespace for n in pipe.nodes} == {"text_training.artist", "text_training.album"}
+    assert {n.name for n in pipe.nodes} == {
+        f"text_training.{t}.{n}" for t in ("artist", "album") for n in TABLE_NODES[:-1]
+    } | {"text_training.train_text_models"}
+    assert {n.namespace for n in pipe.nodes} == {"text_training.artist", "text_training.album", "text_training"}
     assert pipe.inputs() == {"database_train", *SHARED_PARAMS}  # parameters shared, not namespaced
     assert pipe.outputs() == {"text_model_artist", "text_model_album"}
     assert {"text_training.album.text_preproc", "text_training.album.text_dataset"} <= pipe.all_outputs()
     assert create_table_pipeline("album").outputs() == {"text_model_album"}
+    assert {n.name for n in create_table_pipeline("album").nodes} == {f"text_training.album.{n}" for n in TABLE_NODES}
+    assert {n.name for n in create_pipeline(text_tables=["album"]).nodes} == {
+        f"text_training.album.{n}" for n in TABLE_NODES
+    }
 
 
 def test_no_tables_no_pipeline() -> None:
@@ -117,6 +125,32 @@ def test_table_pipeline_runs_in_memory(tiny_database: RelationalData, text_param
     SequentialRunner().run(create_pipeline(text_tables=["artist"]), catalog)
     model = catalog.load("text_model_artist")
     assert isinstance(model, TextModel) and model.preproc.table == "artist"
+
+
+def test_two_tables_train_side_by_side_in_memory(tiny_database: RelationalData, text_params: dict) -> None:
+    """The models of several tables come out of one node as each table's own pipeline trains them at one thread."""
+    catalog = DataCatalog(
+        {
+            "database_train": MemoryDataset(tiny_database, copy_mode="assign"),
+            **{f"params:{group}": MemoryDataset(value) for group, value in text_params.items()},
+            "params:text_architecture.block_size": MemoryDataset(text_params["text_architecture"]["block_size"]),
+            "params:text_training.seed": MemoryDataset(text_params["text_training"]["seed"]),
+            **{f"text_model_{t}": KeptDataset(copy_mode="assign") for t in ("artist", "album")},
+        }
+    )
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)  # two workers, one thread each
+        SequentialRunner().run(create_pipeline(text_tables=["artist", "album"]), catalog)
+        together = {t: catalog.load(f"text_model_{t}") for t in ("artist", "album")}
+        torch.set_num_threads(1)
+        for table in ("artist", "album"):
+            SequentialRunner().run(create_pipeline(text_tables=[table]), catalog)
+            alone = catalog.load(f"text_model_{table}").state_dict()
+            assert together[table].trained and together[table].preproc.table == table
+            assert all(torch.equal(alone[k], together[table].state_dict()[k]) for k in alone)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_a_table_named_with_its_schema_gets_a_text_model(tiny_database: RelationalData, text_params: dict) -> None:

@@ -12,7 +12,8 @@ import time
 import pytest
 
 from relsynth.relational.progress import NoProgress
-from relsynth.synth.core.workers import can_fork, run_forked
+from relsynth.synth.core import workers
+from relsynth.synth.core.workers import WorkerHung, can_fork, can_spawn, run_forked, run_spawned
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="worker processes need fork")
 
@@ -147,3 +148,47 @@ def _alive(pid: int) -> bool:
         return False
     with open(f"/proc/{pid}/stat") as f:  # a zombie (ended, not yet reaped by init) is not alive
         return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_worker_blocked_on_a_lock_held_at_the_fork_raises_instead_of_hanging(monkeypatch):
+    """A lock another thread of this process holds when the workers are forked stays held in them,
+    with no thread to release it: the worker sleeps on it at zero CPU. The watchdog turns that into
+    WorkerHung after STALL_S, the other workers stopped."""
+    monkeypatch.setattr(workers, "STALL_S", 1.0)
+    lock, held, release = threading.Lock(), threading.Event(), threading.Event()
+
+    def holder():
+        with lock:
+            held.set()
+            release.wait()
+
+    thread = threading.Thread(target=holder, daemon=True)
+    thread.start()
+    held.wait()
+
+    def task(i, progress):
+        with lock:  # held by a thread the worker does not have
+            return i
+
+    try:
+        started = time.monotonic()
+        with pytest.raises(WorkerHung, match="used no CPU for 1 s without a result"):
+            run_forked(task, 2, silent())
+        assert time.monotonic() - started < 30
+    finally:
+        release.set()
+        thread.join()
+
+
+def _part_sum(a: int, b: int, progress) -> tuple[int, int]:
+    progress.update(1)
+    return a + b, os.getpid()
+
+
+@pytest.mark.skipif(not can_spawn(), reason="spawned workers need Linux")
+def test_spawned_parts_get_their_own_arguments():
+    bar = NoProgress(2, "t", "it", every=float("inf"))
+    out = run_spawned(_part_sum, [(1, 2), (10, 20)], bar)
+    assert [s for s, _ in out] == [3, 30]
+    assert len({pid for _, pid in out} | {os.getpid()}) == 3
+    assert bar.n == 2

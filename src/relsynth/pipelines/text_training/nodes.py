@@ -10,9 +10,11 @@ from typing import Any
 import torch
 
 from relsynth.hooks import MlflowMetricsHook
-from relsynth.pipelines._params import call, with_model_size
+from relsynth.pipelines._params import call, check_params, with_model_size
 from relsynth.relational import RelationalData, Schema
 from relsynth.synth import TextDataset, TextModel, TextPreproc, TextTrainer
+from relsynth.synth.core.training import TrainResult
+from relsynth.synth.text.trainer import train_text_models as train_side_by_side
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,32 @@ def train_text_model(model: TextModel, dataset: TextDataset, text_training: dict
         dataset=dataset,
         hooks=[MlflowMetricsHook(prefix=f"{METRICS_PREFIX}.{table}")],
     )
+    _log_trained(table, result)
+    return model
+
+
+def train_text_models(text_training: dict[str, Any], *models_and_datasets: TextModel | TextDataset) -> list[TextModel]:
+    """Each table's model trained on its dataset (`models_and_datasets`: a table's untrained model,
+    then its dataset, for each table in turn), the tables side by side in worker processes, one per
+    torch thread of the run and at most one per table, the threads shared among them
+    (`relsynth.synth.text.train_text_models`); each model as `train_text_model` trains it at its
+    worker's threads. A text model's small steps gain little from a second thread; another table's
+    model on the second core runs beside it (Chinook: track on one worker, artist then album on the
+    other). Each run's losses go to MLflow as `train_text_model` sends them, once every run ended."""
+    models, datasets = models_and_datasets[::2], models_and_datasets[1::2]
+    options = check_params(TextTrainer(models[0]).train, "text_training", text_training, "dataset", "hooks")
+    results = train_side_by_side(
+        [(model, dataset, dict(options)) for model, dataset in zip(models, datasets, strict=True)]
+    )
+    for model, result in zip(models, results, strict=True):
+        hook = MlflowMetricsHook(prefix=f"{METRICS_PREFIX}.{model.preproc.table}")
+        for record in result.history:
+            hook.log_record(record)
+        _log_trained(model.preproc.table, result)
+    return list(models)
+
+
+def _log_trained(table: str, result: TrainResult) -> None:
     log.info(
         "text model of %s: %d steps in %.0f s, last train loss %s",
         table,
@@ -72,7 +100,6 @@ def train_text_model(model: TextModel, dataset: TextDataset, text_training: dict
         result.seconds,
         result.history[-1].get("train_loss") if result.history else None,
     )
-    return model
 
 
 def check_text_table(schema: Schema, table: str) -> None:

@@ -1,6 +1,8 @@
 """The text_training pipeline: one modular pipeline per table of `text_tables`, namespaced
 `text_training.<table>` (its dots written `__`): `database_train` -> `text_training.<table>.text_preproc` ->
-`.text_dataset` -> `.untrained_text_model` -> `text_model_<table>`.
+`.text_dataset` -> `.untrained_text_model` -> `text_model_<table>`. With several tables, one node
+(`text_training.train_text_models`) trains their models side by side, one worker process per torch
+thread, instead of each table's `train_text_model` node one after another.
 
 The tables are known when the pipelines are created: `pipeline_registry` reads `text_tables`
 from the configuration and passes it here (Kedro's dynamic pipelines).
@@ -20,6 +22,7 @@ from relsynth.pipelines.text_training.nodes import (
     encode_text_dataset,
     fit_text_preproc,
     train_text_model,
+    train_text_models,
 )
 
 NAMESPACE = "text_training"
@@ -33,43 +36,71 @@ PARAMETERS = {
 
 
 def create_pipeline(text_tables: Sequence[str] = (), **kwargs) -> Pipeline:
-    """One text model per table of `text_tables`; empty without tables."""
-    return sum((create_table_pipeline(table) for table in check_tables(text_tables)), Pipeline([]))
+    """One text model per table of `text_tables`; empty without tables. Several tables' models
+    train in one node, side by side (a small model's steps leave a second core idle)."""
+    tables = check_tables(text_tables)
+    if len(tables) < 2:
+        return sum((create_table_pipeline(table) for table in tables), Pipeline([]))
+    prepared = sum((create_table_pipeline(table, train=False) for table in tables), Pipeline([]))
+    return prepared + Pipeline([_train_together(tables)], tags=NAMESPACE)
 
 
-def create_table_pipeline(table: str) -> Pipeline:
-    """The text model of `table`: fit the tokenizer, encode the texts, build and train the model."""
-    fit = update_wrapper(partial(fit_text_preproc, table=table), fit_text_preproc)  # keeps name and docs for viz
-    return Pipeline(
-        [
-            node(
-                fit,
-                inputs=["database_train", "params:text_preproc"],
-                outputs="text_preproc",
-                name="fit_text_preproc",
-            ),
-            node(
-                encode_text_dataset,
-                inputs=["database_train", "text_preproc", "params:text_architecture.block_size"],
-                outputs="text_dataset",
-                name="encode_text_dataset",
-            ),
-            node(
-                build_text_model,
-                inputs=["text_preproc", "params:text_architecture", "params:text_training.seed"],
-                outputs="untrained_text_model",
-                name="build_text_model",
-            ),
+def create_table_pipeline(table: str, train: bool = True) -> Pipeline:
+    """The text model of `table`: fit the tokenizer, encode the texts, build and train the model
+    (`train=False`: up to the untrained model and the dataset, `create_pipeline` trains them)."""
+    nodes = _prepare_nodes(table)
+    if train:
+        nodes.append(
             node(
                 train_text_model,
                 inputs=["untrained_text_model", "text_dataset", "params:text_training"],
                 outputs="text_model",
                 name="train_text_model",
-            ),
-        ],
+            )
+        )
+    return Pipeline(
+        nodes,
         namespace=f"{NAMESPACE}.{table_key(table)}",
         inputs="database_train",
-        outputs={"text_model": text_model_dataset(table)},
-        parameters=PARAMETERS,
+        outputs={"text_model": text_model_dataset(table)} if train else None,
+        parameters=PARAMETERS if train else PARAMETERS - {"params:text_training"},
         tags=NAMESPACE,
     )
+
+
+def _train_together(tables: Sequence[str]):
+    """One node training every table's model: its untrained model and dataset in, `text_model_<table>` out."""
+    spaces = [f"{NAMESPACE}.{table_key(table)}" for table in tables]
+    return node(
+        train_text_models,
+        inputs=["params:text_training"]
+        + [f"{space}.{name}" for space in spaces for name in ("untrained_text_model", "text_dataset")],
+        outputs=[text_model_dataset(table) for table in tables],
+        name="train_text_models",
+        namespace=NAMESPACE,
+    )
+
+
+def _prepare_nodes(table: str) -> list:
+    """Fit the tokenizer, encode the texts and build the model of `table` (names inside its namespace)."""
+    fit = update_wrapper(partial(fit_text_preproc, table=table), fit_text_preproc)  # keeps name and docs for viz
+    return [
+        node(
+            fit,
+            inputs=["database_train", "params:text_preproc"],
+            outputs="text_preproc",
+            name="fit_text_preproc",
+        ),
+        node(
+            encode_text_dataset,
+            inputs=["database_train", "text_preproc", "params:text_architecture.block_size"],
+            outputs="text_dataset",
+            name="encode_text_dataset",
+        ),
+        node(
+            build_text_model,
+            inputs=["text_preproc", "params:text_architecture", "params:text_training.seed"],
+            outputs="untrained_text_model",
+            name="build_text_model",
+        ),
+    ]

@@ -1,4 +1,4 @@
-"""Parts of one job in forked worker processes, one torch thread each (Linux).
+"""Parts of one job in worker processes, forked (one torch thread each) or spawned (Linux).
 
 Generation is one decode step after another over a pool of sequences; its matrices are small, so
 torch's threads gain little from a second core (TPC-H sf 0.01: 1.1x at 2 threads) while a second
@@ -7,9 +7,18 @@ in a process forked from this one (the model is shared copy-on-write, never pick
 the results in order, adds the units each worker counts to the caller's progress display, and
 raises in the parent what failed in a worker, naming it.
 
+A forked worker inherits every lock of this process as it was at the fork, held or not, but none
+of the threads that would release it: after this process ran an OpenMP team of several threads
+(libgomp's, under torch and MKL), a forked worker that starts a team of two waits forever at its
+barrier for pool threads it does not have (`gomp_team_barrier_wait_end`, zero CPU). A forked worker
+therefore runs at one torch thread, where no team starts. `run_spawned` starts fresh interpreters
+instead, safe whatever this process runs, at any thread count, for a start-up of an import of
+torch and the parts pickled (text training: models and datasets, small). Either way a worker that
+stops using the CPU for `STALL_S` raises `WorkerHung`, never a job that waits forever.
+
 Linux only: forking a process that has started threads is unsafe on macOS (Python spawns there),
-and a worker asks the kernel to end it when the parent dies (`PR_SET_PDEATHSIG`), so a killed
-parent leaves no worker blocked on a full pipe.
+a worker asks the kernel to end it when the parent dies (`PR_SET_PDEATHSIG`), so a killed parent
+leaves no worker blocked on a full pipe, and the watchdog reads a worker's CPU time in /proc.
 """
 
 from __future__ import annotations
@@ -22,8 +31,11 @@ import pickle
 import queue
 import signal
 import sys
+import time
 import traceback
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -31,14 +43,25 @@ import torch
 log = logging.getLogger(__name__)
 POLL_S = 0.2  # how often the parent updates the progress display and checks that workers live
 STOP_S = 5.0  # how long a stopped worker may take to end before it is killed
+STALL_S = 30.0  # a worker alive without a result that used no CPU this long is hung (a lock nobody releases)
 PR_SET_PDEATHSIG = 1  # prctl option: a signal for this process when its parent ends
 
 Task = Callable[[int, "WorkerProgress"], Any]
 
 
+class WorkerHung(RuntimeError):
+    """A worker used no CPU for `STALL_S` without a result: blocked for good (the caller may do its
+    part itself)."""
+
+
 def can_fork() -> bool:
     """Whether worker processes are available here: Linux, with the fork start method."""
     return sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods()
+
+
+def can_spawn() -> bool:
+    """Whether spawned worker processes are available here: Linux (the watchdog reads /proc)."""
+    return sys.platform.startswith("linux") and "spawn" in mp.get_all_start_methods()
 
 
 def run_forked(task: Task, n_parts: int, bar) -> list[Any]:
@@ -47,21 +70,47 @@ def run_forked(task: Task, n_parts: int, bar) -> list[Any]:
     `progress.update(k)` in a worker adds k units to `bar` (anything with `update(k)`) in the
     parent, so a loop that takes a progress display takes it as it is. A
     worker that raises or dies makes this raise RuntimeError with its part, its error and its
-    traceback; the other workers are stopped. Safe to call from several threads at once: the
-    task goes to its workers with their process, not through shared state.
+    traceback, one that hangs (no CPU for `STALL_S`) `WorkerHung`; the other workers are stopped.
+    Safe to call from several threads at once: the task goes to its workers with their process,
+    not through shared state. Each worker runs at one torch thread (see the module's docstring).
     """
     if not can_fork():
         raise RuntimeError("worker processes need Linux (the fork start method)")
-    ctx = mp.get_context("fork")
+    return _run(mp.get_context("fork"), task, [(i,) for i in range(n_parts)], bar)  # forked: inherited, not pickled
+
+
+def run_spawned(task: Callable[..., Any], parts: Sequence[tuple], bar) -> list[Any]:
+    """[task(*parts[0], progress), ..., task(*parts[-1], progress)], each part in a spawned process.
+
+    A fresh interpreter, not a copy of this one: safe whatever threads this process runs and
+    whatever locks they hold, at any torch thread count (`task` sets its own; the worker starts at
+    one). `task` must be a module-level function of an importable module (not the main script,
+    which the worker does not run again) and each part's arguments picklable; they are pickled
+    here, once, as the results are in the workers. Progress, failures, deaths and `WorkerHung` as
+    `run_forked`.
+    """
+    if not can_spawn():
+        raise RuntimeError("spawned worker processes need Linux")
+    # plain bytes: torch's reducers would move the caller's tensors to shared memory to send them
+    blobs = [pickle.dumps(tuple(part), protocol=pickle.HIGHEST_PROTOCOL) for part in parts]
+    return _run(mp.get_context("spawn"), task, blobs, bar)
+
+
+def _run(ctx, task: Callable[..., Any], parts: list, bar) -> list[Any]:
+    """Each part in a process of `ctx` (its arguments a tuple, or that tuple pickled), the results in order."""
+    n_parts = len(parts)
     done = ctx.Array("q", n_parts, lock=False)  # units counted per worker, each slot written by one
     results = ctx.Queue()
     procs: list[Any] = []
     out: dict[int, Any] = {}
     shown, exited = 0, set()
+    watch = _Watchdog(procs)
     try:
-        for i in range(n_parts):  # forked: the arguments are inherited, never pickled
-            procs.append(ctx.Process(target=_work, args=(task, i, done, results, os.getpid()), daemon=True))
-            procs[-1].start()
+        for i in range(n_parts):
+            proc = ctx.Process(target=_work, args=(task, parts[i], i, done, results, os.getpid()), daemon=True)
+            with _main_unseen(ctx):
+                proc.start()
+            procs.append(proc)
         while len(out) < n_parts:
             try:
                 i, ok, payload = results.get(timeout=POLL_S)
@@ -76,6 +125,7 @@ def run_forked(task: Task, n_parts: int, bar) -> list[Any]:
                     i = dead[0]
                     raise RuntimeError(f"worker {i} of {n_parts} died (exit code {procs[i].exitcode})") from None
                 exited = {i for i, p in enumerate(procs) if p.exitcode is not None}
+                watch.check(out)
             else:
                 if not ok:
                     raise RuntimeError(f"worker {i} of {n_parts} failed:\n{payload}")
@@ -85,6 +135,58 @@ def run_forked(task: Task, n_parts: int, bar) -> list[Any]:
         _stop(procs, finished=len(out) == n_parts)
     _show(bar, done, shown)
     return [out[i] for i in range(n_parts)]
+
+
+@contextmanager
+def _main_unseen(ctx):
+    """A spawned worker runs the parent's main script again (as `__mp_main__`, for functions defined
+    there) unless the main module has no file: its task and arguments come from relsynth, and a
+    script calling the library without an `if __name__ == "__main__"` guard would run again in each
+    worker. Its start sees an empty main module (the swap lasts the start: the prepared data is read then)."""
+    if ctx.get_start_method() == "fork":
+        yield
+        return
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
+class _Watchdog:
+    """Raises `WorkerHung` for a worker, alive and without a result, whose CPU time has not moved
+    for `STALL_S`: a worker waiting for a lock no thread will release sleeps on it at zero CPU, while
+    one that works, even on a loaded machine, is given some CPU every few seconds."""
+
+    def __init__(self, procs: list):
+        self.procs = procs
+        self.seen: dict[int, tuple[float, float]] = {}  # worker -> (CPU seconds, when they last moved)
+
+    def check(self, finished: dict) -> None:
+        now = time.monotonic()
+        for i, p in enumerate(self.procs):
+            cpu = _cpu_seconds(p.pid)
+            if i in finished or cpu is None:
+                continue
+            last = self.seen.get(i)
+            if last is None or cpu != last[0]:
+                self.seen[i] = (cpu, now)
+            elif now - last[1] > STALL_S:
+                raise WorkerHung(
+                    f"worker {i} of {len(self.procs)} used no CPU for {STALL_S:.0f} s without a result: it is "
+                    "blocked (a lock held when it started)"
+                )
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """The CPU time (user + system) process `pid` has used; None when it cannot be read (ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    except (OSError, IndexError, TypeError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14, 15)
 
 
 def _show(bar, done, shown: int) -> int:
@@ -108,7 +210,7 @@ def _stop(procs: list, finished: bool) -> None:
             p.join()
 
 
-def _work(task: Task, i: int, done, results, parent: int) -> None:
+def _work(task: Callable[..., Any], args: tuple | bytes, i: int, done, results, parent: int) -> None:
     _end_with(parent)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handlers are not this worker's
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
@@ -116,7 +218,8 @@ def _work(task: Task, i: int, done, results, parent: int) -> None:
 
     sent = False
     try:
-        results.put((i, True, pickle.dumps(task(i, WorkerProgress(done, i)), protocol=pickle.HIGHEST_PROTOCOL)))
+        args = pickle.loads(args) if isinstance(args, bytes) else args
+        results.put((i, True, pickle.dumps(task(*args, WorkerProgress(done, i)), protocol=pickle.HIGHEST_PROTOCOL)))
         sent = True
     except BaseException as e:  # noqa: BLE001 - whatever it was, the parent must hear of it
         results.put((i, False, f"{type(e).__name__}: {e}\n{traceback.format_exc()}"))

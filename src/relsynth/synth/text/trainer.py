@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+import torch
+
+from relsynth.relational.progress import progress as progress_display
 from relsynth.synth.core.training import AutoEpochs, Trainer, TrainResult
+from relsynth.synth.core.workers import WorkerHung, can_fork, can_spawn, run_forked, run_spawned
 
 log = logging.getLogger(__name__)
 DEFAULT_LR = 3e-3  # tuned on Chinook's names and titles (the range test chose rates that never end a text)
@@ -51,6 +57,98 @@ class TextTrainer(Trainer):
             f"DP-SGD on a language model does not protect well here; train the TextModel without {what}, or leave "
             "the text columns out of a DP release"
         )
+
+
+def train_text_models(runs: Sequence[tuple[Any, Any, dict[str, Any]]], workers: int = 0) -> list[TrainResult]:
+    """Train several text models (one per table) at once: `runs` holds (model, dataset, options of
+    `TextTrainer.train`) each; the results come in the same order, each model trained in place.
+
+    A text model's steps are too small for a second torch thread (Chinook's track names: 15.8 s at
+    one thread, 15 at two), but a second process training another table's model runs beside it:
+    the runs are shared out over `workers` processes (0: one per torch thread this process
+    was given, `torch.get_num_threads()`, at most one per run), longest first, each training its
+    share one after another with the threads shared out among the workers (one each on two cores;
+    a bigger model on a bigger machine keeps its share). A model comes out exactly as
+    `TextTrainer(model).train(dataset, **options)` at that many threads would train it. With one
+    worker, one run or off Linux they are trained here, one after another, at this process's
+    threads, as they are when a worker hangs (`WorkerHung`, logged). Workers of one thread are
+    forked, of several spawned (`_run_parts`: a forked worker's OpenMP team can hang). Hooks
+    cannot reach into the workers: give none, and read each result's `history` afterwards."""
+    runs = list(runs)
+    for model, _, options in runs:
+        if options.get("hooks"):
+            raise ValueError(
+                f"train_text_models trains {model.preproc.table!r} in a worker process, where hooks would not "
+                "reach this one: train without hooks and read the result's history"
+            )
+    threads = torch.get_num_threads()
+    n = min(len(runs), workers or threads)
+    if n <= 1 or not (can_fork() and can_spawn()):
+        return _one_after_another(runs)
+    shares = _shares([_cost(dataset, options) for _, dataset, options in runs], n)
+    parts = [([(j, *runs[j]) for j in share], max(1, threads // n)) for share in shares]
+    bar = progress_display(len(runs), "train text models", "models")
+    try:
+        trained = [item for share in _run_parts(parts, bar) for item in share]
+    except WorkerHung as e:
+        log.warning("%s; training the text models one after another in this process", e)
+        return _one_after_another(runs)
+    finally:
+        bar.close()
+    results: dict[int, TrainResult] = {}
+    for j, state, result in trained:
+        model = runs[j][0]
+        model.load_state_dict(state)
+        model.eval()
+        model.trained = True
+        results[j] = result
+    return [results[j] for j in range(len(runs))]
+
+
+def _one_after_another(runs: list[tuple[Any, Any, dict[str, Any]]]) -> list[TrainResult]:
+    return [TextTrainer(model).train(dataset, **options) for model, dataset, options in runs]
+
+
+def _run_parts(parts: list[tuple[list[tuple], int]], bar) -> list:
+    """Each worker's share trained in a forked worker where each trains at one thread (no pickling,
+    no start-up), else in a spawned one: a forked worker starting an OpenMP team of several threads
+    hangs after this process ran one (`core.workers`), a spawned one costs an import of torch and
+    relsynth (~4 CPU s) and the runs pickled, small beside a share worth several threads."""
+    if all(threads == 1 for _, threads in parts):
+        return run_forked(lambda i, bar: _train_share(parts[i][0], 1, bar), len(parts), bar)
+    return run_spawned(_train_share, parts, bar)
+
+
+def _train_share(share: list[tuple], threads: int, bar) -> list[tuple[int, dict, TrainResult]]:
+    """In a worker: train each (index, model, dataset, options) of `share` at `threads`
+    torch threads, one after another; their indices, weights and results back."""
+    torch.set_num_threads(threads)  # the worker starts at one thread
+    out = []
+    for j, model, dataset, options in share:
+        result = TextTrainer(model).train(dataset, **{"progress": False, **options})
+        out.append((j, model.state_dict(), result))
+        bar.update(1)
+    return out
+
+
+def _cost(dataset: Any, options: dict[str, Any]) -> float:
+    """A run's work, to share the runs out evenly: its tokens an epoch, or at least `min_steps`
+    batches of them (a small table trains for `min_steps`)."""
+    lengths = np.asarray(getattr(dataset, "lengths", np.ones(len(dataset))), dtype=np.float64)
+    batch = options.get("batch_size") or 32
+    return max(float(lengths.sum()), options.get("min_steps", MIN_STEPS) * batch * float(lengths.mean()))
+
+
+def _shares(costs: list[float], n: int) -> list[list[int]]:
+    """The run indices of each of `n` workers: the costliest run first, each to the least loaded
+    worker (longest processing time first)."""
+    shares: list[list[int]] = [[] for _ in range(n)]
+    load = [0.0] * n
+    for j in sorted(range(len(costs)), key=lambda j: -costs[j]):
+        w = load.index(min(load))
+        shares[w].append(j)
+        load[w] += costs[j]
+    return [sorted(share) for share in shares]
 
 
 def _check_windows_fit(dataset: Any, block_size: int) -> None:
