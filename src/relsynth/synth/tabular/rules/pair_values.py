@@ -40,10 +40,11 @@ def find_pair_values(pre, data: RelationalData, fixed: set[tuple[str, str]]) -> 
     for table in data.schema.synth_tables:
         given, frame = pre.given_columns(table), data[table]
         labels = {c: label_texts(frame[c]) for c in _categoricals(pre, table) if c in frame.columns}
+        codes = {c: pd.factorize(x, use_na_sentinel=True)[0] for c, x in labels.items()}  # -1: missing
         for column in _numbers(pre, table):
             if (table, column) in fixed or column in given or column not in frame.columns:
                 continue
-            rule = _first_pair(frame[column], labels)
+            rule = _first_pair(frame[column], labels, codes)
             if rule is not None:
                 log.info("%s.%s is one value per pair of %s in every row: set from the pair", table, column, rule[0])
                 out.append({"table": table, "column": column, "by": list(rule[0]), "values": rule[1]})
@@ -67,19 +68,41 @@ def keep_pair_values(rules: list[dict], table: str, cols: dict[str, pd.Series]) 
             cols[r["column"]] = pd.Series(column, index=cols[r["column"]].index).astype(cols[r["column"]].dtype)
 
 
-def _first_pair(values: pd.Series, labels: dict[str, np.ndarray]) -> tuple[tuple[str, str], list] | None:
-    """The first pair of `labels`' columns deciding `values`, with its [a, b, value] triples; else None."""
+def _first_pair(
+    values: pd.Series, labels: dict[str, np.ndarray], codes: dict[str, np.ndarray]
+) -> tuple[tuple[str, str], list] | None:
+    """The first pair of `labels`' columns deciding `values`, with its [a, b, value] triples; else None.
+    `codes`: each column's labels as integer codes, -1 where missing."""
     number = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     if pd.Series(number).nunique() < 3:  # a constant or a flag follows from anything
         return None
-    alone = {c for c, x in labels.items() if _decided(number, [x]) is not None}
+    # a wide table's pairs are many (80 categories: 3,160 a number), and most hold two values under
+    # some pair: integer codes rule those out in one sort each before _decided's groupby
+    held = ~np.isnan(number)
+    value = np.full(len(number), -1, dtype=np.int64)
+    value[held] = np.unique(number[held], return_inverse=True)[1].ravel()
+    alone = {c for c, x in labels.items() if _may_decide(value, [codes[c]]) and _decided(number, [x]) is not None}
     for a, b in combinations(labels, 2):
-        if a in alone or b in alone:
+        if a in alone or b in alone or not _may_decide(value, [codes[a], codes[b]]):
             continue
         found = _decided(number, [labels[a], labels[b]])
         if found is not None:
             return (a, b), found
     return None
+
+
+def _may_decide(value: np.ndarray, keys: list[np.ndarray]) -> bool:
+    """False where some combination of `keys`' codes (-1: missing) holds two of `value`'s codes
+    (-1: missing) in the rows holding all, which `_decided` refuses; True otherwise (it may accept)."""
+    held = value >= 0
+    for k in keys:
+        held &= k >= 0
+    combo = np.zeros(int(held.sum()), dtype=np.int64)
+    for k in keys:
+        combo = combo * (int(k.max()) + 1) + k[held]
+    order = np.lexsort((value[held], combo))  # by combination, then value: two values of one show side by side
+    combo, v = combo[order], value[held][order]
+    return not np.any((combo[1:] == combo[:-1]) & (v[1:] != v[:-1]))
 
 
 def _decided(number: np.ndarray, keys: list[np.ndarray]) -> list | None:
