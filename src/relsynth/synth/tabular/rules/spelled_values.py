@@ -52,9 +52,10 @@ def find_spelled_values(pre, data: RelationalData) -> list[dict]:
         given = pre.given_columns(table)
         texts = [c for c, k in columns.items() if k.kind is Column.CATEGORICAL and c not in given]
         numbers = pre.float_numbers(table, columns)
+        screens: dict[tuple[str, str], np.ndarray] = {}  # a wide table's numbers spelt once, not once a text column
         for col in texts:
             for number in numbers:
-                if (spelling := _spelling(data[table][col], data[table][number])) is not None:
+                if (spelling := _spelling(data[table][col], data[table][number], screens)) is not None:
                     log.info(
                         "%s.%s spells %s.%s (%s) where it is present: written so", table, col, table, number, spelling
                     )
@@ -63,15 +64,22 @@ def find_spelled_values(pre, data: RelationalData) -> list[dict]:
     return out
 
 
-def _spelling(text: pd.Series, number: pd.Series) -> str | None:
-    """The first of `SPELLINGS` in which `text` is `number` in every row holding the number."""
+def _spelling(
+    text: pd.Series, number: pd.Series, screens: dict[tuple[str, str], np.ndarray] | None = None
+) -> str | None:
+    """The first of `SPELLINGS` in which `text` is `number` in every row holding the number.
+    `screens`: (number's name, spelling) -> its first held rows spelt, kept across calls."""
     held = number.notna().to_numpy()
     if held.sum() < MIN_ROWS or (text := text[held]).isna().any():
         return None
     numbers, words = number[held], None
     head = _words(text.iloc[:SCREEN])  # the first rows first: spelling (and stripping) every row is slow
+    screens = {} if screens is None else screens
     for spelling in SPELLINGS:  # and most pairs differ at once
-        if _spelt(numbers.iloc[:SCREEN], head, spelling):
+        key = (str(number.name), spelling)
+        if key not in screens:
+            screens[key] = spell(numbers.iloc[:SCREEN], spelling).to_numpy(dtype=object)
+        if bool((screens[key] == head).all()):
             words = _words(text) if words is None else words
             if _spelt(numbers, words, spelling):
                 return spelling
