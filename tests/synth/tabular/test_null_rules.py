@@ -152,3 +152,35 @@ def test_a_column_missing_where_an_earlier_one_is_is_generated_so(tmp_path, tiny
     assert 0 < out["reply"].isna().sum() < len(out)
     assert (out["reply"].isna() == out["replied_at"].isna()).all()
     assert (out["replied_at"].dropna() >= out["created_at"][out["replied_at"].notna()]).all()
+
+
+def test_a_wide_table_reads_each_category_once_and_still_finds_the_rule(monkeypatch):
+    """Each column with nulls was asked against every earlier category, which read that category's
+    values again and grouped the nulls by them (~9 ms a pair): a 120-column table (30 columns with
+    nulls, 80 categories and flags) spent 22 s of its fit there. A category's values are read once
+    a table, a pair that mixes missing and held rows under one value is dropped in a bincount, and
+    the cancelled flights' rule is still found after 20 categories missing at random."""
+    from relsynth.synth.tabular.rules import dependencies
+
+    rng = np.random.default_rng(0)
+    flight = flights()["flight"]
+    n = len(flight)
+    noise = {f"c{j:02d}": np.where(rng.random(n) < 0.2, None, rng.choice(["a", "b", "c"], n)) for j in range(20)}
+    frame = pd.concat([pd.DataFrame(noise), flight], axis=1)
+    schema = Schema(
+        flight=Table(
+            id=PrimaryKey(),
+            **{c: Categorical() for c in noise},
+            cancelled=Categorical(),
+            gate=Categorical(),
+            delay=Integer(),
+            actual_departure=Datetime(),
+        )
+    )
+    calls = []
+    exact = dependencies._exact_values
+    monkeypatch.setattr(dependencies, "_exact_values", lambda v, p: calls.append(1) or exact(v, p))
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"flight": frame[list(schema.tables["flight"].columns)]}, schema))  # fmt: skip
+    rules = {(r["column"], r["of"]) for r in pre.stats["null_rules"]}
+    assert rules == {("delay", "cancelled"), ("actual_departure", "cancelled")}
+    assert len(calls) < 100  # 505 before: each category again for each column with nulls

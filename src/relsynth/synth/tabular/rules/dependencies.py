@@ -194,11 +194,12 @@ def find_null_rules(pre, data: RelationalData) -> list[dict]:
             for c, s in zip(layout.fields, layout.slots, strict=False)
             if isinstance(pre.slots[s].preproc, (CategoricalPreproc, NumericPreproc)) and c in data[table].columns
         ]  # `of`: the exact ones only (`_exact`), whose tokens name values
+        groups: dict = {}
         for i, (col, col_pre) in enumerate(fields):
             if not col_pre.has_missing:
                 continue
             missing = data[table][col].isna()
-            found = _missing_by_value(pre, data, table, col, missing, fields[:i])
+            found = _missing_by_value(pre, data, table, col, missing, fields[:i], groups)
             found = found or _missing_alike(data, table, col, missing, fields[:i])
             if found is not None:
                 out.append(found)
@@ -218,14 +219,14 @@ def find_later_null_rules(pre, data: RelationalData) -> list[dict]:
             for c, s in zip(layout.fields, layout.slots, strict=False)
             if c in data[table].columns and hasattr(pre.slots[s].preproc, "has_missing")
         ]
+        groups: dict = {}
         for i, (col, col_pre) in enumerate(fields):
             if not col_pre.has_missing:
                 continue
             missing = data[table][col].isna()
             for of, of_pre in fields[i + 1 :]:
-                rule = (
-                    _missing_with(data[table][of], missing, of_pre) if isinstance(of_pre, CategoricalPreproc) else None
-                )
+                categorical = isinstance(of_pre, CategoricalPreproc)
+                rule = _missing_with(data[table][of], missing, of_pre, groups) if categorical else None
                 if rule is not None:
                     log.info(
                         "%s.%s is one of %s exactly where %s.%s is missing: kept so", table, of, rule[0], table, col
@@ -259,12 +260,14 @@ def later_null_bans(pre, rules: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     return position, token
 
 
-def _missing_by_value(pre, data, table: str, col: str, missing: pd.Series, earlier: list) -> dict | None:
+def _missing_by_value(
+    pre, data, table: str, col: str, missing: pd.Series, earlier: list, groups: dict | None = None
+) -> dict | None:
     """The rule of the first `earlier` (column, preprocessor) some of whose values say where `col`
-    is `missing` (`_missing_with`), None where none."""
+    is `missing` (`_missing_with`, `groups` its cache), None where none."""
     for of, of_pre in earlier:
         exact = _exact(of_pre) and of not in pre.orderings.get(table, {})  # an order's: an offset
-        rule = _missing_with(data[table][of], missing, of_pre) if exact else None
+        rule = _missing_with(data[table][of], missing, of_pre, groups) if exact else None
         if rule is not None:
             log.info("%s.%s is missing exactly where %s.%s is one of %s: kept so", table, col, table, of, rule[0])
             found = {"table": table, "column": col, "of": of, "missing": rule[0], "held": rule[1]}
@@ -287,10 +290,20 @@ def _missing_alike(data, table: str, col: str, missing: pd.Series, earlier: list
     return None
 
 
-def _missing_with(of: pd.Series, missing: pd.Series, of_pre: CategoricalPreproc) -> tuple[list, list] | None:
+def _missing_with(
+    of: pd.Series, missing: pd.Series, of_pre: CategoricalPreproc, groups: dict | None = None
+) -> tuple[list, list] | None:
     """(values of `of` whose rows are all missing, values whose rows are none), frequent categories
-    of `MIN_NULLS` rows each, where every row holding `of` is one or the other; None where not."""
+    of `MIN_NULLS` rows each, where every row holding `of` is one or the other; None where not.
+    `groups`: `of`'s held rows' value codes by column name, kept across calls on one table."""
     held = of.notna()
+    if groups is not None:  # a wide table asks each column against every column with nulls: most mix at once
+        if of.name not in groups:
+            groups[of.name] = pd.factorize(_exact_values(of[held], of_pre).astype(str))[0]
+        size = np.bincount(groups[of.name])
+        nulls = np.bincount(groups[of.name], weights=missing[held].to_numpy(dtype=np.float64), minlength=len(size))
+        if not np.all((nulls == 0) | (nulls == size)):
+            return None
     share = missing[held].groupby(_exact_values(of[held], of_pre).astype(str)).agg(["mean", "size"])
     if not share["mean"].isin([0.0, 1.0]).all():
         return None
