@@ -160,3 +160,29 @@ def test_numbers_read_to_significant_digits_keep_them_whatever_their_category():
     schema = Schema(m=Table(id=PrimaryKey(), assay=Categorical(), effect=Numeric()))
     data = RelationalData({"m": pd.DataFrame({"id": range(800), "assay": assay, "effect": effect})}, schema)
     assert TabularPreproc.from_schema(schema).fit(data).stats["category_decimals"] == []
+
+
+def test_a_wide_table_codes_each_category_once_and_still_finds_the_currency(monkeypatch):
+    """Each number tried every category of its row and its parent's, coded again each time (~3 ms):
+    a 120-column table (40 numbers, 80 categories and flags) coded 3,200 times, 15 s of its fit.
+    Each category is coded once a table, and the yen amounts still keep the currency's decimals
+    beside 15 categories and 6 numbers that say nothing of them."""
+    from relsynth.synth.tabular.rules import category_decimals
+
+    rng = np.random.default_rng(0)
+    data = statements(n=45)
+    lines = data["line"]
+    n = len(lines)
+    extra = {f"c{j:02d}": rng.choice(["a", "b", "c"], n) for j in range(15)}
+    extra |= {f"x{j}": rng.uniform(0, 100, n).round(2) for j in range(6)}
+    frame = pd.concat([lines, pd.DataFrame(extra)], axis=1)
+    kinds = {c: Categorical() for c in extra if c.startswith("c")} | {c: Numeric() for c in extra if c.startswith("x")}
+    line = Table(id=PrimaryKey(), account=ForeignKey(parent="account"), currency=Categorical(), amount=Numeric(), **kinds)  # fmt: skip
+    schema = Schema(account=data.schema.tables["account"], line=line)
+    calls = []
+    codes = category_decimals._codes
+    monkeypatch.setattr(category_decimals, "_codes", lambda s: calls.append(1) or codes(s))
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"account": data["account"], "line": frame}, schema))
+    rules = [(r["table"], r["column"], r["by"], r["decimals"]) for r in pre.stats["category_decimals"]]
+    assert ("line", "amount", "currency", [["JPY", 0]]) in rules
+    assert len(calls) <= 1 + 18  # account's currency; line's 16 categories and its account's currency (120 before)

@@ -46,6 +46,7 @@ def find_category_decimals(pre, data, skip: set[tuple[str, str]]) -> list[dict]:
     for table, layout in pre.layouts.items():
         given = pre.given_columns(table)
         candidates = None  # the labels, read once a table holds a number to try them on
+        coded: dict[tuple[str, bool], tuple[np.ndarray, list[str]]] = {}  # ... and coded once a table
         for col, s in zip(layout.fields, layout.slots, strict=False):
             num = pre.slots[s].preproc
             if (table, col) in skip or col in given or col not in data[table].columns:
@@ -55,7 +56,7 @@ def find_category_decimals(pre, data, skip: set[tuple[str, str]]) -> list[dict]:
                 continue
             candidates = _candidates(pre, data, table) if candidates is None else candidates
             x = pd.to_numeric(data[table][col], errors="coerce").to_numpy(np.float64, na_value=np.nan)
-            rule = _best_rule(x, num.decimals, candidates)
+            rule = _best_rule(x, num.decimals, candidates, coded)
             if rule is not None:
                 where = f"its {pre.schema.parent(table).parent} row's" if rule["parent"] else "its"
                 log.info("%s.%s written with the decimals of %s %s: kept so", table, col, where, rule["by"])
@@ -88,13 +89,20 @@ def _binned_grid(num: NumericPreproc) -> bool:
     return grid and num.n_bins_used > 0
 
 
-def _best_rule(x: np.ndarray, decimals: int, candidates: list[tuple[str, bool, pd.Series]]) -> dict | None:
+def _best_rule(
+    x: np.ndarray, decimals: int, candidates: list[tuple[str, bool, pd.Series]], coded: dict | None = None
+) -> dict | None:
     """{"by", "parent", "decimals"} of the candidate whose categories with fewer decimals than
-    `decimals` hold the most values of `x`; None where no category has fewer."""
+    `decimals` hold the most values of `x`; None where no category has fewer. `coded`: each
+    candidate's `_codes` by (column, parent), kept across a table's numbers (a wide table has
+    thousands of pairs, ~3 ms a coding)."""
     best: tuple[int, dict] | None = None
     held = ~np.isnan(x)
+    coded = {} if coded is None else coded
     for by, parent, labels in candidates:
-        codes, names = _codes(labels.reset_index(drop=True))
+        if (by, parent) not in coded:
+            coded[by, parent] = _codes(labels.reset_index(drop=True))
+        codes, names = coded[by, parent]
         rows = held & (codes >= 0)
         if not rows.any():  # no label beside a number (an all-null column, a denial's reason): none to read
             continue
