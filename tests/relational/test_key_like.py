@@ -89,3 +89,24 @@ def test_numbers_reaching_past_a_table_s_keys_are_no_keys():
         events=Table(id=PrimaryKey(), duration_s=Integer()),
     )
     assert key_like_columns(RelationalData({"invoices": invoices, "events": events}, schema)) == []
+
+
+def test_a_key_is_said_to_name_the_table_holding_all_its_values_not_a_smaller_one_within_them():
+    """Keys counted from 1 in every table: a link's paper ids (1-300) hold every key of the 250
+    authors too, and covering all its keys, the authors table was the one named (a user declaring
+    that key as told would link each citation to an author). The table holding all the values wins."""
+    rng = np.random.default_rng(0)
+    papers = pd.DataFrame({"id": range(1, 301), "year": rng.integers(1990, 2024, 300)})
+    authors = pd.DataFrame({"id": range(1, 251), "country": rng.choice(["US", "DE"], 250)})
+    n = 900
+    links = pd.DataFrame(
+        {"id": range(1, n + 1), "paper_id": np.repeat(np.arange(1, 301), 3), "author_id": rng.integers(1, 251, n)}
+    )
+    schema = Schema(
+        papers=Table(id=PrimaryKey(), year=Integer()),
+        authors=Table(id=PrimaryKey(), country=Categorical()),
+        links=Table(id=PrimaryKey(), paper_id=Integer(), author_id=Integer()),
+    )
+    notes = key_like_columns(RelationalData({"papers": papers, "authors": authors, "links": links}, schema))
+    named = {note.split(" ")[0]: note.split(" ")[4] for note in notes}
+    assert named == {"links.paper_id": "papers", "links.author_id": "authors"}

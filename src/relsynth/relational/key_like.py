@@ -73,20 +73,25 @@ def _polymorphic(frame: pd.DataFrame, table: str, col: str, values: pd.Series, l
 
 def _named_table(values: pd.Series, keys: dict[str, set[int]]) -> str | None:
     """The table whose keys hold nearly every value of `values` (`MIN_INSIDE`), covering most of
-    them (`MIN_COVER`) and the largest share of them, up to its highest ones (`TOP_KEYS`) and
-    hardly past them (`MAX_PAST`); None where none does."""
+    them (`MIN_COVER`), up to its highest ones (`TOP_KEYS`) and hardly past them (`MAX_PAST`): of
+    those, the one holding the largest share of the values, then of its keys covered; None where
+    none does. Keys counted from 1 in every table make the smaller tables' keys a part of the
+    larger's: a paper's 800 ids hold all of its 600 authors' too, and covering was all that
+    counted, so a citation's paper id was said to name an author."""
     held = values.dropna()
     if held.nunique() < MIN_KEYS or (held % 1 != 0).any():
         return None
     distinct = set(held.astype(np.int64).tolist())
     values_at = np.fromiter(distinct, dtype=np.int64)
-    best, cover = None, MIN_COVER
+    best, score = None, (0.0, MIN_COVER)
     for table, k in keys.items():
         inside = len(distinct & k)
         reaches_top = k and max(distinct) >= np.quantile(np.fromiter(k, dtype=np.int64), TOP_KEYS)
         # a key names no row past the table's keys: durations in seconds, 60 to 3,599, held most of
         # 2,992 invoice keys, but a sixth of them lay past the highest
         past = k and np.mean((values_at < min(k)) | (values_at > max(k))) > MAX_PAST
-        if reaches_top and not past and inside >= MIN_INSIDE * len(distinct) and inside / len(k) >= cover:
-            best, cover = table, inside / len(k)
+        if not reaches_top or past or inside < MIN_INSIDE * len(distinct) or inside / len(k) < MIN_COVER:
+            continue
+        if (found := (inside / len(distinct), inside / len(k))) >= score:
+            best, score = table, found
     return best
