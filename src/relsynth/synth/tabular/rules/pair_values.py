@@ -82,8 +82,16 @@ def _first_pair(
     value = np.full(len(number), -1, dtype=np.int64)
     value[held] = np.unique(number[held], return_inverse=True)[1].ravel()
     alone = {c for c, x in labels.items() if _may_decide(value, [codes[c]]) and _decided(number, [x]) is not None}
+    # a pair holds one value a combination only where its combinations are as many as the values of
+    # the rows holding all three, of which the rows missing a label lose at most one each: a number of
+    # 600 values beside two categories of 7 labels is no pair's, whatever its rows
+    n_values = len(np.unique(value[held]))
+    n_labels = {c: int(k.max(initial=-1)) + 1 for c, k in codes.items()}
+    lost = {c: int((held & (k < 0)).sum()) for c, k in codes.items()}
     for a, b in combinations(labels, 2):
-        if a in alone or b in alone or not _may_decide(value, [codes[a], codes[b]]):
+        if a in alone or b in alone or n_values - lost[a] - lost[b] > n_labels[a] * n_labels[b]:
+            continue
+        if not _may_decide(value, [codes[a], codes[b]]):
             continue
         found = _decided(number, [labels[a], labels[b]])
         if found is not None:
