@@ -199,8 +199,6 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     out: dict[str, pd.DataFrame] = {lk: pd.DataFrame(pre.stats["lookups"][lk]) for lk in schema.lookups}
     mats: dict[str, np.ndarray] = {}
     formulas = pre.stats.get("formulas", [])  # none in a model saved before formulas, nor under DP
-    lookup_orders = pre.stats.get("lookup_orders", [])  # none in older models, nor under DP
-    ancestor_orders = pre.stats.get("ancestor_orders", [])  # likewise
     decimals = pre.stats.get("category_decimals", [])  # likewise
     for table, layout in pre.layouts.items():
         n = len(headers[table])
@@ -212,14 +210,14 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
             if col in schema.tables[table].columns:
                 ids[col], preprocs[col] = mat[:, j] - slot.offset, slot.preproc
                 cols[col] = slot.preproc.decode(ids[col], rng).reset_index(drop=True)
-        ranges = [r for r in pre.stats.get("category_ranges", []) if r["table"] == table]  # none in older models
+        ranges = pre.table_rules("category_ranges", table)
         endings = pre.stats.get("number_endings", [])  # none in older models, nor under DP
         keep_number_endings(endings, table, cols, ids, preprocs, rng)  # before the ranges that may clip them
         keep_category_ranges(ranges, cols, ids, preprocs, rng)
-        ratios = [r for r in pre.stats.get("ratio_ranges", []) if r["table"] == table]  # none in older models, nor DP
+        ratios = pre.table_rules("ratio_ranges", table)
         up = ancestor_numbers(schema, out, table, parents[table], ratios)  # an offer's listing's price
         keep_ratio_ranges(ratios, cols, ids, preprocs, rng, up)  # after the ranges: the other number's final value
-        multiples = [r for r in pre.stats.get("whole_multiples", []) if r["table"] == table]  # none in older models
+        multiples = pre.table_rules("whole_multiples", table)
         up = ancestor_numbers(schema, out, table, parents[table], multiples)  # a payment's film's rental rate
         keep_whole_multiples(multiples, cols, preprocs, up)
         keep_pair_values(pre.stats.get("pair_values", []), table, cols)  # none in older models, nor under DP
@@ -281,17 +279,17 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
             pk_parent = schema.tables[edge.parent].primary_key
             held = {col: pre.column_categories(table, col) for col, _, _ in copies}
             copy_values(copies, out[table], out[edge.parent], out[table][edge.fk], pk_parent, rng, True, held)
-        capacities = [r for r in pre.stats.get("lookup_capacities", []) if r["table"] == table]  # none in older models
+        capacities = pre.table_rules("lookup_capacities", table)
         keep_lookup_capacities(capacities, out, schema, rng)  # a key moved before the orders that read its row
-        keep_lookup_orders([r for r in lookup_orders if r["table"] == table], out, schema, rng)  # before formulas
-        keep_ancestor_orders([r for r in ancestor_orders if r["table"] == table], out, schema, rng)
+        keep_lookup_orders(pre.table_rules("lookup_orders", table), out, schema, rng)  # before formulas
+        keep_ancestor_orders(pre.table_rules("ancestor_orders", table), out, schema, rng)
         # at most a difference, sum or share of others (none in older models, nor under DP), before formulas read it
-        keep_inequalities(pre, [r for r in pre.stats.get("inequalities", []) if r["table"] == table], out, rng)
+        keep_inequalities(pre, pre.table_rules("inequalities", table), out, rng)
         keep_category_decimals(pre, decimals, out, {table})  # once its values are moved, before formulas read them
-        gaps = [r for r in pre.stats.get("category_gaps", []) if r["table"] == table]  # none in older models, nor DP
+        gaps = pre.table_rules("category_gaps", table)
         above_rows = None if edge is None else np.asarray(parents[table], dtype=np.int64)
         keep_category_gaps(gaps, out[table], None if edge is None else out.get(edge.parent), above_rows)
-        apply_formulas([f for f in formulas if f["table"] == table], out)  # before references copy them
+        apply_formulas(pre.table_rules("formulas", table), out)  # before references copy them
     assign_references(pre, out, keys, mats, rng)
     for rule in pre.stats.get("lookup_slots", []):  # once every entity is written (none in older models)
         t, col = out[rule["table"]], rule["column"]
@@ -346,7 +344,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     renumber_siblings(pre, out, dropped)  # a line dropped as a repeat leaves no gap in its order's 1..n
     keep_within_any(pre, out, rng)  # a scorer of the match's teams, once swaps of teams are done
     keep_lookup_matches(pre, out, schema, rng)  # ... a lookup's: a `<rare>` key drawn blind to its row
-    keep_lookup_orders(lookup_orders, out, schema, rng)  # again: a lookup key swapped or redrawn since (a home team)
+    # again: a lookup key swapped or redrawn since (a home team)
+    keep_lookup_orders(pre.stats.get("lookup_orders", []), out, schema, rng)
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # again: a date or number they moved
     apply_interval_labels(pre, pre.stats.get("interval_labels", []), out)
     parts = moved_date_parts(schema, pre.stats.get("date_parts", []), formats)

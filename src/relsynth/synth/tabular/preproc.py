@@ -325,6 +325,11 @@ class TabularPreproc:
         """The `float_numbers` among `generated_columns(table)`: the numbers a rule may read and set."""
         return self.float_numbers(table, self.generated_columns(table))
 
+    def table_rules(self, kind: str, table: str) -> list[dict]:
+        """The fitted rules of `kind` (a key of `stats`) on `table`: none in a model saved before that
+        kind was fitted, nor where the kind is not fitted under DP."""
+        return [r for r in self.stats.get(kind, []) if r["table"] == table]
+
     def column_categories(self, table: str, col: str) -> list:
         """The categories a generated categorical column holds (plain values; a rare value is none of
         them); [] where the column is no modelled category."""
