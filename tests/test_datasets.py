@@ -70,6 +70,19 @@ def test_load_csv_directory_with_schema_path(tmp_path: Path, tiny_database: Rela
     assert not RelationalDataDataset(path=str(raw)).exists()  # no schema.yaml of its own
 
 
+def test_save_keeps_the_decimals_a_csv_wrote(tmp_path: Path) -> None:
+    # a saved database's '5.00' came back as 5.0 once read from a CSV
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "t.csv").write_text("id,price\n1,5.00\n2,242.30\n3,\n4,0.10\n")
+    schema_path = tmp_path / "schema.yml"
+    Schema.from_dict({"tables": {"t": {"columns": {"id": "primary_key", "price": "numeric"}}}}).to_yaml(schema_path)
+    saved = RelationalDataDataset(path=str(tmp_path / "db"))
+    saved.save(RelationalDataDataset(path=str(raw), schema_path=str(schema_path)).load())
+    assert pd.read_parquet(tmp_path / "db" / "t.parquet")["price"].dtype == "float64"  # a number
+    assert saved.load().to_source("t")["price"].tolist() == ["5.00", "242.30", None, "0.10"]
+
+
 def test_load_of_a_missing_directory_says_where(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="no directory"):
         RelationalDataDataset(path=str(tmp_path / "missing")).load()

@@ -459,6 +459,29 @@ def test_the_conversion_an_unreadable_csv_error_gives_keeps_every_value(tmp_path
     assert t["price"].tolist() == [2.5, 1234.5] and t["name"].tolist() == ["Müller", "Zoë"]
 
 
+DECIMALS_CSV = (
+    "id,price,score,rate,measured\n"
+    "1,5.00,0.040,12.5,10.0\n2,242.30,0.512,20,4.547\n3,,0.300,0,\n4,10.00,0.001,7.5,0.25\n"
+)
+
+
+def test_csv_numbers_are_written_back_with_their_decimals(tmp_path: Path):
+    # '5.00' was read as 5.0 and written back so: only the from-frames path (read as text) kept it
+    (tmp_path / "t.csv").write_text(DECIMALS_CSV)
+    schema = Schema(t=Table(id=PrimaryKey(), price=Numeric(), score=Numeric(), rate=Numeric(), measured=Numeric()))
+    data = RelationalData.from_dir(tmp_path, schema=schema)
+    assert data["t"]["price"].dtype == "float64" and data["t"]["price"].tolist()[:2] == [5.0, 242.3]  # numbers
+    source = pd.read_csv(tmp_path / "t.csv", dtype=str, keep_default_na=False)
+    data.to_source("t").to_csv(tmp_path / "back.csv", index=False)
+    assert pd.read_csv(tmp_path / "back.csv", dtype=str, keep_default_na=False).equals(source)
+    assert "measured" not in data.formats.get("t", {})  # floats as pandas writes them ('10.0'): nothing to keep
+    data.to_dir(tmp_path / "out")  # parquet holds the numbers, and how to write them
+    assert pd.read_parquet(tmp_path / "out" / "t.parquet")["price"].dtype == "float64"
+    again = RelationalData.from_dir(tmp_path / "out")
+    assert again.to_source("t")["price"].tolist() == ["5.00", "242.30", None, "10.00"]
+    assert again.to_source("t")["rate"].tolist() == ["12.5", "20", "0", "7.5"]
+
+
 def test_from_dir_prefers_parquet_over_csv(tmp_path: Path):
     schema = Schema(t=Table(id=PrimaryKey()))
     (tmp_path / "t.csv").write_text("id\n1\n")

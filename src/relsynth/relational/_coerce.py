@@ -634,6 +634,9 @@ _CANONICAL = {
 
 
 SQL_FORMAT = "sql"  # a format's key for the column's SQL type, read from a database (relational/sql.py)
+# a format's key: a number a CSV wrote as text ('5.00') and reading guessed as a float: written as that text
+# (`to_source`), stored as the number (`RelationalData.to_dir`'s parquet)
+CSV_NUMBER = "csv_number"
 DIFFERS_FROM = "differs_from"  # in a column's SQL format: the columns a CHECK (a <> b) keeps it apart from
 COMPOSITE_FK = "foreign_keys"  # in the SQL format of a composite key's first column: [{columns, table, ref_columns}]
 # in a composite reference the table nests by: its row key column (relational/sql.py's RowKey); in the
@@ -739,6 +742,20 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
         # in the source (a parquet float64 of whole yen, a CSV's `-141550.0`): written back as floats
         return {"dtype": dtype} if kind is Column.INTEGER and len(s) and s.notna().all() else None
     return {"dtype": dtype}
+
+
+def csv_number_format(text: pd.Series, numbers: pd.Series) -> dict | None:
+    """The format of a numeric column a CSV wrote as `text` and reading guessed as the floats `numbers`:
+    its decimals ('5.00', '0.040'; as few as each needs where the CSV writes them so), which the floats
+    lose; None where a float writes every value as the CSV does (0.99, 10.0: a float column pandas
+    wrote, whose '10.0' beside '4.547' is no padding) or the text is no plain number (1.5e-05)."""
+    written = text.dropna().str.strip()
+    if written.eq(numbers[written.index].map(lambda v: repr(float(v)))).all():
+        return None
+    fmt = source_format(text, Column.NUMERIC)
+    if not fmt or "decimals" not in fmt or set(fmt) - {"dtype", "decimals", "trim"}:
+        return None
+    return {**fmt, "dtype": str(numbers.dtype), CSV_NUMBER: True}
 
 
 def _shortest(values: pd.Series, places: pd.Series) -> bool:
@@ -854,6 +871,8 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
             )
             if fmt.get("trim") and d:  # 100.2 and 12 as the source wrote them, not 100.20 and 12.00
                 out = out.map(lambda t: t.rstrip("0").rstrip("."), na_action="ignore")
+        if fmt.get(CSV_NUMBER):  # text, as the CSV wrote it (to_dir stores the number)
+            return out.astype(object).where(s.notna(), missing_value(fmt))
         return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
     return _as_dtype(s, fmt["dtype"], s) if "dtype" in fmt else s  # e.g. only an SQL type (relational.sql)
 

@@ -16,12 +16,14 @@ import pandas as pd
 from relsynth.relational._blanks import blanks
 from relsynth.relational._checks import BELOW, DOMAIN, bound, within  # noqa: F401 (declared domains and orders, for synth)
 from relsynth.relational._coerce import (
+    CSV_NUMBER,
     DIFFERS_FROM,
     EXCEL_CONVERSION,
     NUMBER_AS_CODE,
     SQL_FORMAT,
     STRING,
     coerce,
+    csv_number_format,
     day_first_too,
     excel_dates,
     leading_zeros,
@@ -60,7 +62,9 @@ from relsynth.relational.schema import Schema
 
 log = logging.getLogger(__name__)
 SCHEMA_FILE = "schema.yaml"
-SPELLINGS_FILE = "number_spellings.json"  # formats of numbers written as text in a locale's spelling ('1.234,56')
+# formats of numbers written as text in a locale's spelling ('1.234,56') or with a CSV's decimals ('5.00')
+SPELLINGS_FILE = "number_spellings.json"
+CSV_NUMBERS = "csv_numbers"  # a frame's attrs key: column -> format of the numbers a CSV wrote as text (`read_table`)
 SQL_TYPES_FILE = "sql_types.json"  # formats' SQL types (from a database), which parquet files cannot hold
 PART_FILE = "part.json"  # written for a part of a database (`partial`): its references may point outside it
 _N_EXAMPLES = 5
@@ -409,6 +413,7 @@ class RelationalData:
                 )
             fmt = source_format(values, kind.kind, date_format)
             fmt = {**(fmt or {"dtype": str(df[col].dtype)}), **ended} if ended else fmt
+            fmt = fmt or df.attrs.get(CSV_NUMBERS, {}).get(col)  # '5.00' read from a CSV as 5.0 (`read_table`)
             precision = df.attrs.get(DECIMAL_PRECISION, {}).get(col)
             if fmt is not None and "decimal_places" in fmt and precision:
                 # the declared type: its scale is the places (public, like the schema: a DP fit keeps it)
@@ -647,6 +652,14 @@ class RelationalData:
         df = self.data[table]
         return pd.DataFrame({c: to_source(df[c], fmts.get(c)) for c in df.columns}, index=df.index)
 
+    def _stored(self, table: str) -> pd.DataFrame:
+        """`to_source(table)` with a CSV's numbers as numbers ('5.00' as 5.0): a parquet file holds them
+        as the float they were read as, and its decimals file (`SPELLINGS_FILE`) how to write them."""
+        out = self.to_source(table)
+        fmts = self.formats.get(table, {})
+        numbers = [c for c in out.columns if (fmts.get(c) or {}).get(CSV_NUMBER)]
+        return out.assign(**{c: self.data[table][c] for c in numbers}) if numbers else out
+
     def to_dir(self, path: str | Path) -> None:
         """Write one parquet file per table, in the source's representation (`to_source`), and the
         schema as `schema.yaml`, atomically: `path` holds the whole database or its previous content.
@@ -655,14 +668,18 @@ class RelationalData:
         with atomic_dir(path, marker=SCHEMA_FILE) as tmp:
             added = declared_row_keys(self.schema)  # the declared keys stand for them: read back, they are added
             for name in self.data:
-                frame = self.to_source(name).drop(columns=sorted(added.get(name, ())))
+                frame = self._stored(name).drop(columns=sorted(added.get(name, ())))
                 write_parquet(frame, tmp / f"{name}.parquet", self._decimal_types(name))
             write_text_atomic(tmp / SCHEMA_FILE, self.schema.to_yaml())
             sql_types = {
                 t: {c: f[SQL_FORMAT] for c, f in cols.items() if SQL_FORMAT in f} for t, cols in self.formats.items()
             }
-            spellings = {  # read back in them: generated values may read two ways alone ('1,500')
-                t: {c: {k: v for k, v in f.items() if k != SQL_FORMAT} for c, f in cols.items() if f and "number" in f}
+            spellings = {  # read back in them: generated values may read two ways alone ('1,500'); a CSV's decimals
+                t: {
+                    c: {k: v for k, v in f.items() if k != SQL_FORMAT}
+                    for c, f in cols.items()
+                    if f and ("number" in f or f.get(CSV_NUMBER))
+                }
                 for t, cols in self.formats.items()
             }
             if any(spellings.values()):
@@ -696,7 +713,9 @@ class RelationalData:
                 raise SchemaError(f"no schema given and no {SCHEMA_FILE} in {path}")
             schema = Schema.from_yaml(path / SCHEMA_FILE)
         data = {
-            name: read_table(path, name, text_columns=_text_columns(t), code_columns=_code_columns(t))
+            name: read_table(
+                path, name, text_columns=_text_columns(t), code_columns=_code_columns(t), number_columns=_numbers(t)
+            )
             for name, t in schema.tables.items()
         }
         partial = (path / PART_FILE).is_file() and read_json(path / PART_FILE, "part file").get("partial") is True
@@ -846,12 +865,15 @@ def read_table(
     name: str,
     text_columns: list[str] | tuple[str, ...] = (),
     code_columns: list[str] | tuple[str, ...] = (),
+    number_columns: list[str] | tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """One table from `<name>.parquet` or `<name>.csv` (empty fields are nulls, "NA" is text).
 
     From a CSV, `text_columns` are read as strings: left to guessing, a text "007" would become 7.
     `code_columns` (categories, keys and identifiers) are read as guessing reads them, except where a value is
     a number written in a way its number loses (`NUMBER_AS_CODE`): the zip code "00501" stays "00501".
+    `number_columns` (numeric) are read as guessing reads them; where that gives floats, their decimals as
+    the CSV writes them ('5.00', '0.040') are kept in `df.attrs[CSV_NUMBERS]` (`csv_number_format`).
     """
     parquet, csv = directory / f"{name}.parquet", directory / f"{name}.csv"
     if parquet.is_file():
@@ -860,11 +882,14 @@ def read_table(
         how = {"what": f"table {name!r}", "keep_default_na": False, "na_values": [""]}
         df = read_csv(csv, dtype={c: STRING for c in text_columns}, **how)
         codes = [c for c in code_columns if c in df.columns and c not in text_columns]
-        if codes:  # as text too: where guessing would lose how a code is written, the text stays
-            as_text = read_csv(csv, dtype=str, usecols=codes, **how)
+        floats = [c for c in number_columns if c in df.columns and pd.api.types.is_float_dtype(df[c].dtype)]
+        if codes or floats:  # as text too: where guessing would lose how a value is written, the text stays
+            as_text = read_csv(csv, dtype=str, usecols=[*codes, *floats], **how)
             for c in codes:
                 if as_text[c].dropna().str.contains(NUMBER_AS_CODE).any():
                     df[c] = as_text[c]
+            written = {c: csv_number_format(as_text[c], df[c]) for c in floats}
+            df.attrs[CSV_NUMBERS] = {c: f for c, f in written.items() if f}
         return df
     raise FileNotFoundError(
         f"table {name!r}: neither {parquet.name} nor {csv.name} in {directory}{_other_files(directory, name)}"
@@ -896,6 +921,11 @@ def _code_columns(table) -> list[str]:
     """The columns of a table read as codes from a CSV: categories, keys and identifiers (a zip code
     `00501` is generated in its padded shape only if read so)."""
     return [c for c, k in table.columns.items() if k.names_row or k.kind is Column.CATEGORICAL]
+
+
+def _numbers(table) -> list[str]:
+    """The numeric columns of a table, whose decimals a CSV writes ('5.00') and a float loses."""
+    return [c for c, k in table.columns.items() if k.kind is Column.NUMERIC]
 
 
 def _unnested_composite_keys(schema: Schema, frames: Mapping[str, pd.DataFrame]) -> list[tuple[str, object]]:

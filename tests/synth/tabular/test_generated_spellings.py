@@ -37,3 +37,17 @@ def test_generated_numbers_are_written_in_the_source_spelling(tmp_path: Path, ti
         # they are the generated numbers, spread over the data's range (not codes)
         np.testing.assert_allclose(RelationalData.from_dir(tmp_path / "out")["t"][column], out["t"][column])
         assert out["t"][column].std() > 100
+
+
+def test_generated_numbers_of_a_csv_keep_its_decimals(tmp_path: Path, tiny_size):
+    # from_dir read '12.50' as 12.5: generated prices were written '7.3' and '12.0'
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"id": range(200), "price": [f"{x:.2f}" for x in rng.gamma(2, 10, 200).round(1)]})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
+    data = RelationalData.from_dir(tmp_path, schema)
+    torch.manual_seed(0)
+    out = TabularModel.build(TabularPreproc.from_schema(schema).fit(data), size=tiny_size).generate(50, seed=0)
+    out.to_source("t").to_csv(tmp_path / "synthetic.csv", index=False)
+    written = pd.read_csv(tmp_path / "synthetic.csv", dtype=str, keep_default_na=False)["price"]
+    assert len(written) > 0 and written.str.fullmatch(r"\d+\.\d0").all(), written.tolist()
