@@ -482,6 +482,16 @@ def test_csv_numbers_are_written_back_with_their_decimals(tmp_path: Path):
     assert again.to_source("t")["rate"].tolist() == ["12.5", "20", "0", "7.5"]
 
 
+def test_numbers_a_float_wrote_come_back_as_a_float_writes_them():
+    # read as text, a column pandas wrote from floats ('4.547' beside '10.0') was padded: '10.000', '2.380'
+    written = ["4.547", "10.0", "2.38", "0.5", None]
+    schema = Schema(t=Table(id=PrimaryKey(), v=Numeric()))
+    data = RelationalData({"t": pd.DataFrame({"id": range(5), "v": written})}, schema)
+    assert data.to_source("t")["v"].tolist() == written
+    drawn = RelationalData({"t": pd.DataFrame({"id": range(3), "v": [3.0, 12.25, 7.5]})}, schema, formats=data.formats)
+    assert drawn.to_source("t")["v"].tolist() == ["3.0", "12.25", "7.5"]
+
+
 def test_from_dir_prefers_parquet_over_csv(tmp_path: Path):
     schema = Schema(t=Table(id=PrimaryKey()))
     (tmp_path / "t.csv").write_text("id\n1\n")

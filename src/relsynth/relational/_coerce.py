@@ -723,11 +723,14 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
         places = spelled.dropna().str.strip().str.extract(r"\.(\d*)$", expand=False).str.len().astype(float).fillna(0)
         decimals = places.max()
         width = zero_padded_width(spelled)  # codes of one width ("00501"): their zeros come back
+        values = spelled.dropna().str.strip()
+        # 4.547 beside 10.0 (a float column pandas wrote): as few decimals as each needs, whole numbers with '.0'
+        point = {"trim": True, "whole_point": True} if _float_written(values, places) else {}
         return {
             "dtype": dtype,
             "decimals": 0 if pd.isna(decimals) else int(decimals),
             **({"width": width} if width else {}),
-            **({"trim": True} if _shortest(spelled.dropna().str.strip(), places) else {}),
+            **({"trim": True} if _shortest(values, places) else point),
             **blank_format(s),
         }
     if kind in (Column.PRIMARY_KEY, Column.FOREIGN_KEY) and _all_of(s, str):
@@ -744,6 +747,18 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
     return {"dtype": dtype}
 
 
+def _float_written(values: pd.Series, places: pd.Series) -> bool:
+    """Whether decimal numbers are written as a float writes them (4.547, 2.38, 10.0: as few decimals as
+    each needs, a whole number with '.0', its only trailing zero), not all with the most (10.000, 2.380)."""
+    whole = values.str.fullmatch(r"[+-]?\d+\.0")
+    return (
+        places.nunique() > 1
+        and bool(whole.any())
+        and values.str.contains(".", regex=False).all()
+        and not values[~whole].str.contains(r"\.\d*0$").any()
+    )
+
+
 def csv_number_format(text: pd.Series, numbers: pd.Series) -> dict | None:
     """The format of a numeric column a CSV wrote as `text` and reading guessed as the floats `numbers`:
     its decimals ('5.00', '0.040'; as few as each needs where the CSV writes them so), which the floats
@@ -753,7 +768,7 @@ def csv_number_format(text: pd.Series, numbers: pd.Series) -> dict | None:
     if written.eq(numbers[written.index].map(lambda v: repr(float(v)))).all():
         return None
     fmt = source_format(text, Column.NUMERIC)
-    if not fmt or "decimals" not in fmt or set(fmt) - {"dtype", "decimals", "trim"}:
+    if not fmt or "decimals" not in fmt or set(fmt) - {"dtype", "decimals", "trim", "whole_point"}:
         return None
     return {**fmt, "dtype": str(numbers.dtype), CSV_NUMBER: True}
 
@@ -871,6 +886,8 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
             )
             if fmt.get("trim") and d:  # 100.2 and 12 as the source wrote them, not 100.20 and 12.00
                 out = out.map(lambda t: t.rstrip("0").rstrip("."), na_action="ignore")
+            if fmt.get("whole_point") and d:  # 10.0, as a float writes it
+                out = out.map(lambda t: t if "." in t else f"{t}.0", na_action="ignore")
         if fmt.get(CSV_NUMBER):  # text, as the CSV wrote it (to_dir stores the number)
             return out.astype(object).where(s.notna(), missing_value(fmt))
         return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
