@@ -492,6 +492,15 @@ def test_numbers_a_float_wrote_come_back_as_a_float_writes_them():
     assert drawn.to_source("t")["v"].tolist() == ["3.0", "12.25", "7.5"]
 
 
+def test_integers_written_with_a_point_come_back_with_it():
+    # a float column's export of whole numbers ('12.0'), declared integer, was written back '12'
+    written = ["0.0", "12.0", "3.0", None]
+    schema = Schema(t=Table(id=PrimaryKey(), n=Integer()))
+    data = RelationalData({"t": pd.DataFrame({"id": range(4), "n": written})}, schema)
+    assert data["t"]["n"].dtype == "Int64"  # held as integers
+    assert data.to_source("t")["n"].tolist() == written
+
+
 def test_from_dir_prefers_parquet_over_csv(tmp_path: Path):
     schema = Schema(t=Table(id=PrimaryKey()))
     (tmp_path / "t.csv").write_text("id\n1\n")

@@ -877,8 +877,9 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
         return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
     if "decimals" in fmt:
         if ptypes.is_integer_dtype(s.dtype):  # exact past 2**53, never through a float
-            width = fmt.get("width") or 0
-            out = s.astype(object).map(lambda v: str(int(v)).zfill(width), na_action="ignore")
+            width, d = fmt.get("width") or 0, fmt.get("decimals") or 0
+            point = "." + "0" * d if d and not fmt.get("trim") else ""  # 12.0: whole numbers written with a point
+            out = s.astype(object).map(lambda v: str(int(v)).zfill(width) + point, na_action="ignore")
         else:
             d = fmt["decimals"]  # None (a DP fit's column with no grid): each value's shortest spelling
             out = s.astype("float64").map(
