@@ -30,6 +30,7 @@ from relsynth.relational import (
 )
 from relsynth.synth import DpBudget, TabularPreproc
 from relsynth.synth.tabular._identifiers import identifier_format, new_identifiers
+from relsynth.synth.tabular.encoders import NumericPreproc
 
 
 def customers(n: int = 300, seed: int = 0) -> RelationalData:
@@ -952,3 +953,51 @@ def test_a_category_drawn_fresh_on_a_sample_counts_on_past_the_whole_databases(t
     sku = pre.inverse_transform(pre.transform(data), seed=0)["item"]["sku"]
     assert sku.notna().all() and sku.is_unique and sku.str.fullmatch(r"SKU-\d{6}").all()
     assert not sku.isin({f"SKU-{100000 + i}" for i in range(2000)}).any()  # none of the whole database's
+
+
+def test_a_category_of_numbers_or_dates_no_value_of_which_is_frequent_is_binned_as_numbers(caplog):
+    # an all-distinct integer code, a score and a day declared categorical: all came back missing
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "id": range(300),
+            "code": rng.permutation(np.arange(100_000, 106_000, 20))[:300],
+            "score": rng.normal(50, 10, 300).round(3),
+            "day": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.permutation(2000)[:300], "D"),
+            "kind": rng.choice(["a", "b"], 300),
+        }
+    )
+    schema = Schema(
+        t=Table(id=PrimaryKey(), code=Categorical(), score=Categorical(), day=Categorical(), kind=Categorical())
+    )
+    data = RelationalData({"t": frame}, schema)
+    with caplog.at_level(logging.WARNING):
+        pre = TabularPreproc.from_schema(schema).fit(data)
+    said = [r.getMessage().split(":")[0] for r in caplog.records if "binned" in r.getMessage()]
+    assert said == ["t.code", "t.score", "t.day"]
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["t"]
+    for col in ("code", "score", "day"):
+        assert synth[col].notna().all() and synth[col].between(frame[col].min(), frame[col].max()).all()
+    assert (synth["code"] % 20 == 0).all()  # on the values' step
+    assert synth["score"].isin(set(frame["score"])).mean() < 0.05  # drawn within bins, not replayed
+    assert synth["kind"].isin(["a", "b"]).all()
+    dp = TabularPreproc.from_schema(schema).fit(data, dp=DpBudget(3.0, 1e-5))  # read from the values: not so
+    assert not any(isinstance(p, NumericPreproc) for p in dp.overrides.get("t", {}).values())
+
+
+def test_an_sql_integer_declared_categorical_no_value_of_which_is_frequent_is_binned_and_written_back(tmp_path):
+    # read as text ('2221'), every row a rare label: all missing, and its NOT NULL refused the write
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'src.sqlite'}"
+    codes = np.random.default_rng(0).permutation(5000)[:200]
+    with sa.create_engine(url).begin() as c:
+        c.exec_driver_sql("CREATE TABLE t (id int PRIMARY KEY, status int NOT NULL, x real)")
+        for i, code in enumerate(codes):
+            c.exec_driver_sql(f"INSERT INTO t VALUES ({i}, {code}, {i * 0.5})")
+    data = RelationalData.from_sql(url, overrides={"t": {"status": "categorical"}})
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    status = pre.inverse_transform(pre.transform(data), seed=0)["t"]["status"]
+    assert status.notna().all() and status.str.fullmatch(r"\d+").all()
+    assert status.astype(int).between(codes.min(), codes.max()).all()
+    pre.inverse_transform(pre.transform(data), seed=0).to_sql(f"sqlite:///{tmp_path / 'out.sqlite'}")

@@ -59,7 +59,8 @@ class CategoricalPreproc(ColumnPreproc):
 
     `<rare>` is never generated while a frequent category exists, so no rare value can be
     replayed; a column with no frequent category is generated as missing (with a warning at fit),
-    unless `TabularPreproc` draws it fresh as an identifier instead (`_shapeless_columns`).
+    unless `TabularPreproc` draws it fresh as an identifier instead (`_shapeless_columns`), or bins
+    it as numbers where its values are numbers or dates (`_binned_categories`).
     `rare_as_missing=True` (set by the DP fit, where most values may be rare): in a column with
     nulls, `<rare>` is generated like any token and decoded as missing, so the columns after it
     are conditioned on the value the row really had (not on "missing", which would skew them to
@@ -351,8 +352,9 @@ class NumericPreproc(ColumnPreproc):
                 log = np.zeros(len(b), dtype=bool)
             drawn = _draw_between(lo, hi, log, rng.random(len(b)))
             x[is_bin] = self._down_to_grid(_out_of_gaps(drawn, b, self.gaps, self.edges, rng), b)
-        if self.kind == "integer":
-            return self._exact_integers(x, ids, is_point, rng)
+        if self.kind == "integer":  # read as text (an SQL integer declared categorical): written back as text
+            out = self._exact_integers(x, ids, is_point, rng)
+            return out.astype("string") if self.dtype == "string" else out
         return _from_number(x, self.kind, self.dtype, self.decimals if self.kind in _SUBSECOND else 0)
 
     def _exact_integers(

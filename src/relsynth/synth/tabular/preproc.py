@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData, Schema
+from relsynth.relational.data import SQL_FORMAT
 from relsynth.relational.key_like import key_like_columns
 from relsynth.relational.orders import (
     ancestor_column,
@@ -438,6 +439,7 @@ class TabularPreproc:
         if public is not None:
             raise ValueError("public= declares what a DP fit may use for free: give it with dp=DpBudget(...)")
         self._check_data(data)
+        self._binned_categories(data)  # numbers and dates no value of which is frequent: binned as numbers
         shapeless = self._shapeless_columns(data)  # drawn fresh in their shapes: left out of the model
         for table, cols in shapeless.items():
             self.overrides.setdefault(table, {}).update(dict.fromkeys(cols))
@@ -770,6 +772,33 @@ class TabularPreproc:
                 )
         return {t: list(cols) for t, cols in found.items()}
 
+    def _binned_categories(self, data: RelationalData) -> None:
+        """Model as numbers (`NumericPreproc`: quantile bins, a rare value never replayed whole) the
+        categorical columns of numbers, dates or datetimes no value of which `min_count` rows hold
+        (an all-distinct integer code declared `Categorical()`, a score, a day): a category model has
+        nothing to write there but the protected `<rare>`, so they came back all null. Given as a
+        preprocessor (`overrides`), so no rule reads them as labels; not a column given one or left
+        out, nor the context's; never under DP (read from the values: `fit_dp` returns before)."""
+        for table in self.schema.synth_tables:
+            skipped = set(self.overrides.get(table, {})) | self.given_columns(table)
+            for col in self.schema.tables[table].cols_of(Column.CATEGORICAL):
+                if col in skipped or (kind := _number_kind(data[table][col], data.formats, table, col)) is None:
+                    continue
+                if not self._no_category(data, table, col, kind="number"):
+                    continue
+                self.overrides.setdefault(table, {})[col] = NumericPreproc(
+                    n_bins=self.n_bins, kind=kind, min_count=self.min_count
+                )
+                log.warning(
+                    "%s.%s: no value appears %d+ times, so as a category it would be generated all missing: "
+                    "modelled as %s values instead (binned; declare it %s to say so)",
+                    table,
+                    col,
+                    self.min_count,
+                    kind,
+                    "numeric" if kind == "numeric" else kind,
+                )
+
     def _replay_share(self, data: RelationalData, table: str, col: str) -> float:
         """About the share of codes drawn fresh for `table.col` that fall on a value of its (`replay_share`);
         0 where its source lists its labels (public)."""
@@ -783,11 +812,13 @@ class TabularPreproc:
         )
         return replay_share(fmt, values.nunique() * scale)
 
-    def _no_category(self, data: RelationalData, table: str, col: str) -> bool:
-        """Whether `table.col`'s values are text of which no value `min_count` rows hold (of the whole
-        database, on a sample of it: `SQLSource.sample`)."""
+    def _no_category(self, data: RelationalData, table: str, col: str, kind: str = "text") -> bool:
+        """Whether `table.col`'s values are text (`kind="number"`: numbers or dates, `_number_kind`) of
+        which no value `min_count` rows hold (of the whole database, on a sample of it: `SQLSource.sample`)."""
         values = data[table][col]
-        if not values.notna().any() or pd.api.types.infer_dtype(values, skipna=True) != "string":
+        if not values.notna().any():
+            return False
+        if kind == "text" and pd.api.types.infer_dtype(values, skipna=True) != "string":
             return False
         whole = data.whole and data.whole.value_counts.get(table, {}).get(col)
         with warnings.catch_warnings():  # its warning says what this fit no longer does
@@ -1565,3 +1596,24 @@ def past_float(data: RelationalData) -> frozenset[tuple[str, str]]:
 def _as_list(of: str | list[str]) -> list[str]:
     """A rule's `of`, one column or several, as a list."""
     return [of] if isinstance(of, str) else list(of)
+
+
+def _number_kind(values: pd.Series, formats: Mapping, table: str, col: str) -> str | None:
+    """The `NumericPreproc` kind of a categorical column's values where they are all numbers or all
+    dates (integer, numeric, date, datetime), or texts of whole numbers (`2221`, no leading zero)
+    its source stores as an SQL integer (`from_sql` reads a column declared categorical as text);
+    None for other texts, booleans, mixed or empty columns."""
+    found = pd.api.types.infer_dtype(values, skipna=True)
+    if found == "string":
+        sql = ((formats.get(table) or {}).get(col) or {}).get(SQL_FORMAT) or {}
+        whole = sql.get("type") == "integer" or (sql.get("type") == "numeric" and sql.get("scale") == 0)
+        return "integer" if whole and values.dropna().str.fullmatch(r"-?(0|[1-9]\d{0,17})").all() else None
+    if found == "integer":
+        return "integer"
+    if found in ("floating", "mixed-integer-float"):
+        return "numeric"
+    if found == "date":
+        return "date"
+    if found in ("datetime64", "datetime"):
+        return "datetime"
+    return None
