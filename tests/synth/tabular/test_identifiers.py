@@ -1001,3 +1001,16 @@ def test_an_sql_integer_declared_categorical_no_value_of_which_is_frequent_is_bi
     assert status.notna().all() and status.str.fullmatch(r"\d+").all()
     assert status.astype(int).between(codes.min(), codes.max()).all()
     pre.inverse_transform(pre.transform(data), seed=0).to_sql(f"sqlite:///{tmp_path / 'out.sqlite'}")
+
+
+def test_days_declared_categorical_no_value_of_which_is_frequent_are_binned_as_days():
+    # date objects in a categorical column are held as texts 2023-12-03: every row a rare label, all missing
+    rng = np.random.default_rng(0)
+    days = [dt.date(2020, 1, 1) + dt.timedelta(days=int(k)) for k in rng.permutation(3000)[:300]]
+    frame = pd.DataFrame({"id": range(300), "day": days, "kind": rng.choice(["a", "b"], 300)})
+    schema = Schema(t=Table(id=PrimaryKey(), day=Categorical(), kind=Categorical()))
+    data = RelationalData({"t": frame}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    day = pre.inverse_transform(pre.transform(data), seed=0)["t"]["day"]
+    assert day.notna().all() and day.str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
+    assert day.between(str(min(days)), str(max(days))).all() and day.nunique() > 100

@@ -355,7 +355,10 @@ class NumericPreproc(ColumnPreproc):
         if self.kind == "integer":  # read as text (an SQL integer declared categorical): written back as text
             out = self._exact_integers(x, ids, is_point, rng)
             return out.astype("string") if self.dtype == "string" else out
-        return _from_number(x, self.kind, self.dtype, self.decimals if self.kind in _SUBSECOND else 0)
+        out = _from_number(x, self.kind, self.dtype, self.decimals if self.kind in _SUBSECOND else 0)
+        if self.kind == "date" and self.dtype == "string":  # days held as texts (a categorical's): written so
+            return out.dt.strftime("%Y-%m-%d").astype("string")
+        return out
 
     def _exact_integers(
         self, x: np.ndarray, ids: np.ndarray, is_point: np.ndarray, rng: np.random.Generator

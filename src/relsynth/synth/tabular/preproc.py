@@ -1600,14 +1600,11 @@ def _as_list(of: str | list[str]) -> list[str]:
 
 def _number_kind(values: pd.Series, formats: Mapping, table: str, col: str) -> str | None:
     """The `NumericPreproc` kind of a categorical column's values where they are all numbers or all
-    dates (integer, numeric, date, datetime), or texts of whole numbers (`2221`, no leading zero)
-    its source stores as an SQL integer (`from_sql` reads a column declared categorical as text);
+    dates (integer, numeric, date, datetime), or texts of days or whole numbers (`_text_number_kind`);
     None for other texts, booleans, mixed or empty columns."""
     found = pd.api.types.infer_dtype(values, skipna=True)
     if found == "string":
-        sql = ((formats.get(table) or {}).get(col) or {}).get(SQL_FORMAT) or {}
-        whole = sql.get("type") == "integer" or (sql.get("type") == "numeric" and sql.get("scale") == 0)
-        return "integer" if whole and values.dropna().str.fullmatch(r"-?(0|[1-9]\d{0,17})").all() else None
+        return _text_number_kind(values.dropna(), formats, table, col)
     if found == "integer":
         return "integer"
     if found in ("floating", "mixed-integer-float"):
@@ -1617,3 +1614,14 @@ def _number_kind(values: pd.Series, formats: Mapping, table: str, col: str) -> s
     if found in ("datetime64", "datetime"):
         return "datetime"
     return None
+
+
+def _text_number_kind(texts: pd.Series, formats: Mapping, table: str, col: str) -> str | None:
+    """ "date" for texts that are all real days written yyyy-mm-dd (a categorical column's dates are
+    held as such texts); "integer" for whole numbers (`2221`, no leading zero: `007` is a code) its
+    source stores as an SQL integer (`from_sql` reads a column declared categorical as text)."""
+    if texts.str.fullmatch(r"\d{4}-\d{2}-\d{2}").all():
+        return "date" if pd.to_datetime(texts, format="%Y-%m-%d", errors="coerce").notna().all() else None
+    sql = ((formats.get(table) or {}).get(col) or {}).get(SQL_FORMAT) or {}
+    whole = sql.get("type") == "integer" or (sql.get("type") == "numeric" and sql.get("scale") == 0)
+    return "integer" if whole and texts.str.fullmatch(r"-?(0|[1-9]\d{0,17})").all() else None
