@@ -60,6 +60,7 @@ from relsynth.synth.tabular.rules.held_first import keep_held_first
 from relsynth.synth.tabular.rules.inequalities import keep_inequalities
 from relsynth.synth.tabular.rules.interval_labels import apply_interval_labels
 from relsynth.synth.tabular.rules.last_labels import apply_last_labels
+from relsynth.synth.tabular.rules.linear_pairs import keep_linear_pairs
 from relsynth.synth.tabular.rules.lookup_capacities import keep_lookup_capacities
 from relsynth.synth.tabular.rules.lookup_links import keep_lookup_links
 from relsynth.synth.tabular.rules.lookup_matches import keep_lookup_matches, match_scope
@@ -221,6 +222,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         up = ancestor_numbers(schema, out, table, parents[table], multiples)  # a payment's film's rental rate
         keep_whole_multiples(multiples, cols, preprocs, up)
         keep_pair_values(pre.stats.get("pair_values", []), table, cols)  # none in older models, nor under DP
+        keep_linear_pairs(pre.table_rules("linear_pairs", table), cols, ids, preprocs, rng)  # of no column above
         if ctx is not None and table == schema.roots[0]:
             _given_ctx(pre, table, cols, ctx)  # before the offsets and children that read them
         bases, edge = pre.parent_bases(table), schema.parent(table)

@@ -123,6 +123,7 @@ from relsynth.synth.tabular.rules.interval_labels import find_interval_labels
 from relsynth.synth.tabular.rules.label_points import label_points
 from relsynth.synth.tabular.rules.last_labels import find_last_labels
 from relsynth.synth.tabular.rules.last_nulls import find_last_nulls
+from relsynth.synth.tabular.rules.linear_pairs import find_linear_pairs
 from relsynth.synth.tabular.rules.lookup_capacities import find_lookup_capacities
 from relsynth.synth.tabular.rules.lookup_links import find_lookup_links
 from relsynth.synth.tabular.rules.lookup_matches import find_lookup_matches
@@ -645,6 +646,9 @@ class TabularPreproc:
             # ... or a label of it at another column (a leg's origin, the previous leg's destination)
             "chained_labels": find_chained_labels(self, data, summed),
         }
+        # numbers near the line another number of their row draws (a price with tax from the one without),
+        # where no rule above sets, clips or reads either
+        self.stats["linear_pairs"] = find_linear_pairs(self, data, summed | ordered | self._number_rule_columns())
         self.stats["none_boxes"] = find_none_boxes(self, data, summed | ordered)  # a survey's 'None of these'
         # an alarm within its device's readings' span, once every rule above says what it reads or moves
         self.stats["sibling_spans"] = find_sibling_spans(self, data, self._unmovable(summed))
@@ -685,6 +689,20 @@ class TabularPreproc:
         # last, so the rules above read the caps as they were: a cap a parent's end moves past is no cap
         self.orderings = without_moved_caps(self.stats["parent_ends"], self.orderings)
         return self
+
+    def _number_rule_columns(self) -> set[tuple[str, str]]:
+        """(table, column) that a rule keeping a number by its row's values clips, sets or reads
+        (`category_ranges`, `ratio_ranges`, `whole_multiples`, `pair_values`, `flagged_copies`):
+        a line moving one after them would undo them."""
+        kinds = ("category_ranges", "ratio_ranges", "whole_multiples", "pair_values", "flagged_copies")
+        return {
+            (r["table"], c)
+            for k in kinds
+            for r in self.stats.get(k, [])
+            for key in ("column", "of", "by")
+            if r.get(key) is not None
+            for c in _as_list(r[key])
+        }
 
     def _compared_dates(self) -> set[tuple[str, str]]:
         """(table, column) that an order within rows, or a rule moving dates across rows, reads or
