@@ -82,7 +82,7 @@ from relsynth.synth.tabular.rules.shared_values import keep_shared_values, share
 from relsynth.synth.tabular.rules.sibling_numbers import keep_sibling_numbers, renumber_siblings
 from relsynth.synth.tabular.rules.sibling_spans import keep_sibling_spans
 from relsynth.synth.tabular.rules.sign_labels import apply_sign_labels, keep_sign_sides
-from relsynth.synth.tabular.rules.sorted_siblings import keep_sorted_siblings
+from relsynth.synth.tabular.rules.sorted_siblings import keep_sorted_siblings, keep_strict_steps
 from relsynth.synth.tabular.rules.spelled_values import apply_spelled_values
 from relsynth.synth.tabular.rules.split_sums import apply_split_sums
 from relsynth.synth.tabular.rules.times_of_day import early_calendars, keep_times_of_day, keep_weekdays_first
@@ -239,6 +239,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         sharing = sharing_offsets(groups, cols, orders, above, siblings)
         past = from_offsets(cols, orders, above, siblings, after=sharing, calendars=calendars, rng=rng)
         keep_sorted_siblings(pre, table, cols, siblings, offset=False)  # ... or its values
+        keep_strict_steps(pre, table, cols, siblings, orders, above)  # ties of a column that never repeats
         warn_past_extremes(table, past, orders, n, edge.parent if edge is not None else None)
         gone = without_room(cols, orders, above, siblings) if not schema.children(table) else np.zeros(n, bool)
         if gone.any():  # nothing nests under the table, so its rows may go

@@ -20,7 +20,12 @@ sharing a label of theirs, a chess clock going down for each side's moves, the m
 number or date that never goes up from row to row is sorted largest first likewise (`descending`). Generation gives each
 parent's rows, in their generated order, its drawn dates sorted (missing ones stay where they are), so the rows and the keys numbered in their
 order follow the date, as the source's do; the rows keep their other values, and the labels of a
-parent's first or last row (`_edge_labels`), read in the stored order, stay there. Not under DP.
+parent's first or last row (`_edge_labels`), read in the stored order, stay there. A column that never
+repeats from one of a parent's rows to the next (an auction's bid amounts and times, each above the last)
+keeps its `step`, the column's grid: sorting left two equal consecutive values in 0.8 to 2.2 % of a trained
+model's auctions (two draws on one minute, or one cent), so once decoded each run of equal values is spread
+one step apart (`keep_strict_steps`), as far down as the previous value, its base and its bound allow (a bid
+time before its auction's end, which would otherwise move), or left as it is where no place fits. Not under DP.
 """
 
 from __future__ import annotations
@@ -65,10 +70,12 @@ def find_sorted_siblings(pre, data: RelationalData) -> list[dict]:
                 continue
             by, direction = found
             back = (direction < 0) != (col in orders and orders[col].sign < 0)  # a place back from the end flips
+            step = _strict_step(frame, edge.fk, key, col, kinds[col], by, direction, orders.get(col))
             out.append(
                 {"table": table, "column": col, "offset": col in orders}
                 | ({"descending": True} if back else {})
                 | ({"by": by} if by is not None else {})
+                | ({"step": step} if step else {})
             )
             within = "" if by is None else f" within each {by}"
             log.info("%s: each %s row's rows stored in order of %s%s, generated so", table, edge.parent, col, within)
@@ -95,13 +102,49 @@ def _stored_in_order(
 ) -> bool:
     """Never down (`direction` -1: up) from one of a parent's rows to the next (of the same `by` label),
     in their stored order or that of `key`; up (down) in half the steps at least."""
+    steps = _steps(df, fk, col, kind, key, by, direction)
+    return len(steps) >= MIN_ROWS and bool((steps >= 0).all()) and float((steps > 0).mean()) >= 0.5
+
+
+def _steps(
+    df: pd.DataFrame, fk: str, col: str, kind, key: str | None = None, by: str | None = None, direction: int = 1
+) -> np.ndarray:
+    """`col`'s steps (times `direction`) from each of a parent's held rows to the next held one (of the
+    same `by` label), in their stored order or that of `key`."""
     frame = df[df[fk].notna() & (df[by].notna() if by is not None else True)]
     groups = frame[fk] if by is None else frame.groupby([fk, by], sort=False).ngroup()
     order, same = sibling_order(frame.assign(_group=groups.to_numpy()), "_group", key)
     values = direction * as_numbers(frame[col], kind)[order]
     pairs = same[1:] & ~np.isnan(values[1:]) & ~np.isnan(values[:-1])
-    steps = values[1:][pairs] - values[:-1][pairs]
-    return len(steps) >= MIN_ROWS and bool((steps >= 0).all()) and float((steps > 0).mean()) >= 0.5
+    return values[1:][pairs] - values[:-1][pairs]
+
+
+def _strict_step(
+    df: pd.DataFrame, fk: str, key: str | None, col: str, kind, by: str | None, direction: int, o: Ordering | None
+) -> float | None:
+    """Where `col` never repeats from one of a parent's rows to the next, its signed step (+ where it goes
+    up): its order's grid, or the data's (`_grid`); None where a step repeats it, or no grid is found."""
+    steps = _steps(df, fk, col, kind, key, by, direction)
+    if len(steps) < MIN_ROWS or not bool((steps > 0).all()):
+        return None
+    grid = o.grid if o is not None and o.grid > 0 else _grid(as_numbers(df[col], kind), kind in DATED)
+    return None if grid is None else float(direction * grid)
+
+
+DATE_UNITS = (86_400e9, 3_600e9, 60e9, 1e9, 1e6, 1e3, 1.0)  # a day to a nanosecond
+MAX_DECIMALS = 6
+
+
+def _grid(values: np.ndarray, dated: bool) -> float | None:
+    """The coarsest unit every held value is a whole number of: of `DATE_UNITS` for dates (nanoseconds),
+    10**-d for numbers with d decimals at most (`MAX_DECIMALS`; None: finer)."""
+    x = values[~np.isnan(values)]
+    units = DATE_UNITS if dated else [10.0**-d for d in range(MAX_DECIMALS + 1)]
+    for unit in units:
+        scaled = x / unit
+        if np.allclose(scaled, np.round(scaled), rtol=0, atol=1e-6):
+            return unit
+    return None
 
 
 def _sortable(col: str, orders: dict[str, Ordering]) -> bool:
@@ -145,3 +188,85 @@ def sorted_within(values: pd.Series, parents: np.ndarray, descending: bool = Fal
     out = values.to_numpy().copy()
     out[slots] = values.to_numpy()[ranked]
     return pd.Series(out, index=values.index, dtype=values.dtype)
+
+
+def keep_strict_steps(
+    pre, table: str, cols: dict[str, pd.Series], parents: np.ndarray, orders: dict[str, Ordering], above
+) -> None:
+    """Spread, in place, each run of equal consecutive values of a rule's column with a `step` (sorted
+    already) among a parent's rows one step apart; `above`: the parent rows' values, one per row (the
+    order's base and bound)."""
+    for rule in pre.stats.get("sorted_siblings", []):  # none in older models, nor under DP
+        if rule["table"] != table or "step" not in rule or rule["column"] not in cols:
+            continue
+        col, step = rule["column"], rule["step"]
+        groups = parents if "by" not in rule else _label_groups(parents, cols[rule["by"]])
+        kind = pre.schema.tables[table].columns[col].kind
+        lo, hi = _order_room(cols, orders.get(col), above, len(parents))
+        values = as_numbers(cols[col], kind)
+        sign = 1.0 if step > 0 else -1.0  # in `sign * values` each parent's rows go up
+        room = (lo, hi) if sign > 0 else (-hi, -lo)
+        spread = sign * _spread(sign * values, groups, abs(step), *room)
+        moved = np.flatnonzero(~np.isnan(values) & (spread != values))
+        if len(moved):
+            cols[col] = _with_values(cols[col], moved, spread[moved], kind, abs(step))
+            log.debug("%s.%s: %d tied values moved a step apart", table, col, len(moved))
+
+
+def _order_room(cols: dict[str, pd.Series], o: Ordering | None, above, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the least and greatest value its order allows (its base and its bound or cap), +-inf
+    where it has none."""
+    lo, hi = np.full(n, -np.inf), np.full(n, np.inf)
+    if o is None:
+        return lo, hi
+    kind = Column.DATETIME if o.dated else Column.TIME if o.timed else Column.NUMERIC
+    sides = [(o.base, o.from_parent, 1), (o.bound, o.bound_from_parent, -1), (o.cap, o.cap_from_parent, -1)]
+    for col, up, side in sides:
+        where = above if up else cols
+        if col is None or where is None or col not in where:
+            continue
+        x = as_numbers(pd.Series(where[col]).reset_index(drop=True), kind)
+        if side * o.sign > 0:
+            lo = np.where(np.isnan(x), lo, np.fmax(lo, x))
+        else:
+            hi = np.where(np.isnan(x), hi, np.fmin(hi, x))
+    return lo, hi
+
+
+def _spread(values: np.ndarray, groups: np.ndarray, step: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """`values` (going up within each group in row order, NaN where missing) with each run of k equal ones
+    set `step` apart, above the previous value (and every row's `lo`) and below the next (and `hi`): ending
+    on the tie where that fits (a group's top value kept), else a step higher, and so on; a run no
+    placement fits stays as it is."""
+    out = values.copy()
+    held = np.flatnonzero(~np.isnan(values))
+    held = held[np.lexsort((held, groups[held]))]  # each group's held rows, in row order
+    x, g = values[held], groups[held]
+    tied = (g[1:] == g[:-1]) & (x[1:] == x[:-1])  # a row repeating the one before it
+    if not tied.any():
+        return out
+    edges = np.diff(np.concatenate([[0], tied.astype(np.int8), [0]]))
+    tol = step * 1e-6
+    for i, j in zip(np.flatnonzero(edges > 0), np.flatnonzero(edges < 0), strict=True):  # runs held[i..j]
+        run = held[i : j + 1]
+        below = out[held[i - 1]] if i > 0 and g[i - 1] == g[i] else -np.inf  # as the run before left it
+        after = x[j + 1] if j + 1 < len(x) and g[j + 1] == g[i] else np.inf
+        for top in range(len(run)):  # the run's last value `top` steps above the tie, the fewest first
+            placed = x[i] + step * (np.arange(len(run)) - (len(run) - 1) + top)
+            fits = placed[0] > below + tol and placed[-1] < after - tol
+            if fits and (placed >= lo[run] - tol).all() and (placed <= hi[run] + tol).all():
+                out[run] = placed
+                break
+    return out
+
+
+def _with_values(values: pd.Series, rows: np.ndarray, new: np.ndarray, kind, step: float) -> pd.Series:
+    """`values` with `rows` set to `new` (nanoseconds for dates), numbers rounded to the step's decimals."""
+    out = values.copy()
+    if kind in DATED:
+        out.iloc[rows] = pd.to_datetime(np.round(new).astype(np.int64))
+        return out
+    decimals = max(0, int(np.ceil(-np.log10(step) - 1e-9)))
+    x = np.round(new, decimals)
+    out.iloc[rows] = x.astype(np.int64) if pd.api.types.is_integer_dtype(out.dtype) else x
+    return out
