@@ -1064,3 +1064,53 @@ def test_a_stores_days_never_run_past_the_datas_last_day(tiny_size):
     pre = TabularPreproc.from_schema(schema).fit(data)
     out = TabularModel.build(pre, size=tiny_size).generate(40, seed=0)["sales"]
     assert len(out) > 100 and (out["day"] <= sales["day"].max()).all()
+
+
+def listings(n: int = 300, seed: int = 0, days=(1, 3, 5, 7)) -> RelationalData:
+    """listings starting at any minute of a month, ending a whole number of days later, one of `days`
+    (None: any minute of the week after), those ended by the month's end (the data's extraction)."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 30 * 1440, n), "min")
+    gap = pd.to_timedelta(rng.choice(days, n), "D") if days else pd.to_timedelta(rng.integers(1, 7 * 1440, n), "min")
+    listing = pd.DataFrame({"start": start, "end": start + gap, "kind": rng.choice(["a", "b"], n)})
+    listing = listing[listing["end"] < pd.Timestamp("2023-01-31")].reset_index(drop=True).rename_axis("id")
+    listing = listing.reset_index()
+    schema = Schema(listing=Table(id=PrimaryKey(), start=Datetime(), end=Datetime(), kind=Categorical()))
+    return RelationalData({"listing": listing}, schema)
+
+
+def test_a_date_a_few_whole_days_after_its_base_is_generated_on_one_of_them(tiny_size):
+    """An auction ends 1, 3, 5 or 7 days after its start in every training row: drawn as a gap of
+    minutes, the end fell off them in 0.3 to 1 % of a trained model's auctions (6.78 days: a 7-day end
+    stopped on the data's last end). The order keeps the few gaps (`gap_levels`), and a decoded gap is
+    moved onto the nearest one short of the column's last date (here 3.4 % of the ends were off before,
+    stopped on it); none under DP."""
+    data = listings()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    o = pre.orderings["listing"]["end"]
+    assert o.gap_levels == tuple(d * 86_400e9 for d in (1, 3, 5, 7))
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)  # untrained: any gap
+    out = model.generate(1000, seed=0)["listing"]
+    days = (out["end"] - out["start"]) / DAY
+    assert days.isin([1, 3, 5, 7]).all() and days.nunique() == 4
+    assert out["end"].max() <= data["listing"]["end"].max()
+    pre.orderings["listing"]["end"] = replace(o, gap_levels=None)
+    out = model.generate(1000, seed=0)["listing"]
+    off = ~((out["end"] - out["start"]) / DAY).isin([1, 3, 5, 7])
+    assert off.mean() > 0.02 and (out["end"][off] == data["listing"]["end"].max()).all()  # stopped on the last end
+    assert TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon=3.0, delta=1e-5)).orderings == {}
+
+
+def test_no_gap_levels_where_the_gaps_spread_or_lie_on_the_dates_own_grid():
+    """Gaps of any minute of a week, or of 1 to 6 days between dates by the day: no levels."""
+    assert find_orderings(*_listing_args(listings(days=None)))["end"].gap_levels is None
+    data = listings(days=(1, 2, 3, 4, 5, 6))
+    frame = data["listing"].assign(start=data["listing"]["start"].dt.floor("D"))
+    frame["end"] = frame["start"] + (data["listing"]["end"] - data["listing"]["start"]).dt.floor("D")
+    found = find_orderings(frame, ["start", "end"], {"start": Column.DATE, "end": Column.DATE})
+    assert found["end"].gap_levels is None
+
+
+def _listing_args(data: RelationalData) -> tuple:
+    return data["listing"], ["start", "end"], {"start": Column.DATETIME, "end": Column.DATETIME}
