@@ -2328,6 +2328,24 @@ def test_single_column_checks_are_read_and_written_back(engine: str, tmp_path: P
         run_sql(copy, "INSERT INTO customer VALUES (9, 1, 101, 'gold', 0.5, 'a')")
 
 
+def test_a_checked_integer_read_as_labels_is_written_back_with_its_check(tmp_path: Path) -> None:
+    """An SQLite INT with CHECK (status BETWEEN 0 AND 100000), declared categorical: its values are
+    written as stored (no integer converter), and SQLAlchemy had no way to write the CHECK's bounds
+    for such a column, so to_sql failed with a CompileError even on the source's own rows."""
+    source, copy = url("sqlite", tmp_path, "source"), url("sqlite", tmp_path, "copy")
+    run_sql(
+        source,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, status INT NOT NULL CHECK (status BETWEEN 0 AND 100000))",
+        "INSERT INTO t VALUES (1, 0), (2, 37), (3, 74)",
+    )
+    data = RelationalData.from_sql(source, overrides={"t": {"status": "categorical"}})
+    data.to_sql(copy)
+    back = RelationalData.from_sql(copy, overrides={"t": {"status": "categorical"}})
+    assert back["t"]["status"].astype(str).tolist() == ["0", "37", "74"]
+    with pytest.raises(sa.exc.IntegrityError):  # the copy's DDL holds the check
+        run_sql(copy, "INSERT INTO t VALUES (9, 100001)")
+
+
 def test_a_duckdb_enum_types_labels_are_a_declared_domain(tmp_path: Path) -> None:
     """DuckDB's catalog names an enum column's type ENUM('sad', 'ok', 'happy'), read as an unknown
     type: its labels, public like the schema, are the column's declared domain, and written back."""

@@ -2642,6 +2642,20 @@ class _StoredAsIs(sa.types.UserDefinedType):
     def get_col_spec(self, **kw: Any) -> str:
         return self.ddl
 
+    def literal_processor(self, dialect: sa.Dialect) -> Callable[[Any], str]:
+        """A value in the DDL (a CHECK's bound written back: `status BETWEEN 0 AND 100000` on an INT
+        read as labels): a number as itself, anything else as quoted text. Without it SQLAlchemy had
+        no way to write the bound and to_sql failed, even on the source's own rows (CompileError)."""
+
+        def literal(value: Any) -> str:
+            if isinstance(value, bool | np.bool_):
+                return str(int(value))
+            if isinstance(value, int | float | Decimal | np.integer | np.floating):
+                return str(value)
+            return "'" + str(value).replace("'", "''") + "'"
+
+        return literal
+
 
 class _SqliteDeclaredInteger(sa.Integer):
     """An integer column created in SQLite under the name its SQLite source declared (`TINYINT(1)`,
