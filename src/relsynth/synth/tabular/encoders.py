@@ -312,6 +312,10 @@ class NumericPreproc(ColumnPreproc):
     def forbidden(self) -> list[int]:
         return [] if self.has_missing else [0]
 
+    def token_bins(self, ids: np.ndarray) -> np.ndarray:
+        """The bin of each token of `ids` (0..n_bins_used - 1), negative for `<missing>` and points."""
+        return np.asarray(ids) - 1 - len(self.points)
+
     def encode(self, values: pd.Series) -> np.ndarray:
         x = _to_number(values, self.kind)
         ids = np.zeros(len(x), dtype=np.int64)

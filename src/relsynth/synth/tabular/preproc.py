@@ -814,7 +814,7 @@ class TabularPreproc:
                     col,
                     self.min_count,
                     kind,
-                    "numeric" if kind == "numeric" else kind,
+                    kind,
                 )
 
     def _replay_share(self, data: RelationalData, table: str, col: str) -> float:

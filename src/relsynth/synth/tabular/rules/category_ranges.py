@@ -148,7 +148,7 @@ def keep_category_ranges(
         if col not in cols or by not in cols or col not in ids:
             continue
         num = preprocs[col]
-        b = np.asarray(ids[col]) - 1 - len(num.points)  # the bin of a binned value, else < 0
+        b = num.token_bins(ids[col])  # the bin of a binned value, else < 0
         bins = b >= 0
         redrawn = cols[col].to_numpy(np.float64, na_value=np.nan).copy()
         codes, names = _codes(cols[by][bins])  # once over the rows, not once a category

@@ -132,7 +132,7 @@ def keep_linear_pairs(
         x = pd.to_numeric(cols[of], errors="coerce").to_numpy(np.float64, na_value=np.nan)
         q = np.asarray(rule["quantiles"], np.float64)
         line = rule["slope"] * x + rule["intercept"]
-        binned = (np.asarray(ids[col]) - 1 - len(num.points) >= 0) & ~np.isnan(y) & ~np.isnan(x)
+        binned = (num.token_bins(ids[col]) >= 0) & ~np.isnan(y) & ~np.isnan(x)
         rows = np.flatnonzero(binned & ((y - line < q[0]) | (y - line > q[-1])))
         if not len(rows):
             continue

@@ -107,7 +107,7 @@ def keep_number_endings(
         pick = np.searchsorted(np.cumsum(shares), rng.random(len(binned)), side="right")  # == len: as drawn
         rows, places = binned[pick < len(endings)], int(rule["decimals"])
         ended = _with_endings(x[rows], endings[pick[pick < len(endings)]] / 10.0**places, places)
-        x[rows] = _within_bins(ended, x[rows], num, np.asarray(ids[col])[rows] - 1 - len(num.points))
+        x[rows] = _within_bins(ended, x[rows], num, num.token_bins(np.asarray(ids[col])[rows]))
         cols[col] = pd.Series(x, index=cols[col].index).astype(cols[col].dtype)
 
 

@@ -246,7 +246,7 @@ def keep_ratio_ranges(
         num = preprocs[col]
         a = cols[col].to_numpy(np.float64, na_value=np.nan).copy()
         b = pd.to_numeric(others[of], errors="coerce").to_numpy(np.float64, na_value=np.nan)
-        binned = (np.asarray(ids[col]) - 1 - len(num.points) >= 0) & (a > 0) & (b > 0)
+        binned = (num.token_bins(ids[col]) >= 0) & (a > 0) & (b > 0)
         q = _row_quantiles(rule, cols[by] if by is not None else None, len(a))
         lo, hi = q[:, 0], q[:, -1]
         with np.errstate(divide="ignore", invalid="ignore"):
