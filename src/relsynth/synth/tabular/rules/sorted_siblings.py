@@ -163,10 +163,15 @@ def _sortable(col: str, orders: dict[str, Ordering]) -> bool:
 def keep_sorted_siblings(pre, table: str, cols: dict[str, pd.Series], parents: np.ndarray, offset: bool) -> None:
     """Sort, in place, each rule's column of `table` among each parent's rows (`parents`: each row's
     parent position), in row order; `offset`: the rules sorted as their places, before decoding."""
-    for rule in pre.stats.get("sorted_siblings", []):  # none in older models, nor under DP
-        if rule["table"] == table and rule["offset"] == offset and rule["column"] in cols:
-            groups = parents if "by" not in rule else _label_groups(parents, cols[rule["by"]])
+    for rule in pre.table_rules("sorted_siblings", table):
+        if rule["offset"] == offset and rule["column"] in cols:
+            groups = _rule_groups(rule, parents, cols)
             cols[rule["column"]] = sorted_within(cols[rule["column"]], groups, rule.get("descending", False))
+
+
+def _rule_groups(rule: dict, parents: np.ndarray, cols: dict[str, pd.Series]) -> np.ndarray:
+    """The groups a rule's column is sorted in: each row's parent, or its parent and `by` label."""
+    return parents if "by" not in rule else _label_groups(parents, cols[rule["by"]])
 
 
 def _label_groups(parents: np.ndarray, labels: pd.Series) -> np.ndarray:
@@ -196,11 +201,11 @@ def keep_strict_steps(
     """Spread, in place, each run of equal consecutive values of a rule's column with a `step` (sorted
     already) among a parent's rows one step apart; `above`: the parent rows' values, one per row (the
     order's base and bound)."""
-    for rule in pre.stats.get("sorted_siblings", []):  # none in older models, nor under DP
-        if rule["table"] != table or "step" not in rule or rule["column"] not in cols:
+    for rule in pre.table_rules("sorted_siblings", table):
+        if "step" not in rule or rule["column"] not in cols:
             continue
         col, step = rule["column"], rule["step"]
-        groups = parents if "by" not in rule else _label_groups(parents, cols[rule["by"]])
+        groups = _rule_groups(rule, parents, cols)
         kind = pre.schema.tables[table].columns[col].kind
         lo, hi = _order_room(cols, orders.get(col), above, len(parents))
         values = as_numbers(cols[col], kind)
