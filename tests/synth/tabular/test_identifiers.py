@@ -4,6 +4,7 @@ fresh, in the source's format, unique where the source's are, and never as a rea
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import logging
 import re
 import uuid
@@ -862,6 +863,23 @@ def test_ipv4_addresses_stay_valid_addresses():
     masked = source + pd.Series(rng.choice(["/24", "/32"], n))
     drawn = new_identifiers(n, identifier_format(masked, min_count=5), "net", np.random.default_rng(2))
     assert drawn.str.fullmatch(rf"10\.[0-6]\.([0-9]|1[0-2])\.{octet}/(2[4-9]|3[0-2])").all(), drawn.head(3).tolist()
+
+
+def test_networks_stay_networks():
+    # a cidr column's networks (10.a.b.c/p with no bit set past the prefix): drawn octet by octet and prefix
+    # apart, half of them were 10.3.177.192/25 or 10.6.37.0/23, which PostgreSQL's cidr refuses (to_sql failed)
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(20, 27, 400)
+    hosts = zip(rng.integers(0, 7, 400), rng.integers(0, 256, 400), rng.integers(0, 256, 400), lengths, strict=True)
+    source = pd.Series(
+        sorted({str(ipaddress.IPv4Network(f"10.{a}.{b}.{c}/{p}", strict=False)) for a, b, c, p in hosts})
+    )
+    drawn = new_identifiers(400, identifier_format(source, min_count=5), "net", np.random.default_rng(1))
+    assert [str(ipaddress.IPv4Network(code)) for code in drawn] == drawn.tolist()  # raises on a host bit set
+    assert drawn.str.fullmatch(r"10\.[0-6]\.\d{1,3}\.\d{1,3}/2[0-6]").all() and drawn.is_unique
+    # an inet's addresses with their netmask keep their host bits
+    inet = pd.Series([f"10.0.{i % 7}.{i}/24" for i in range(1, 200)])
+    assert not identifier_format(inet, min_count=5)["shapes"][0].get("network")
 
 
 def hosts(n: int = 300, seed: int = 0) -> RelationalData:

@@ -315,15 +315,29 @@ def _as_addresses(fmt: dict, codes: pd.Series) -> dict:
     Addresses are numbered as 32-bit numbers: where they hold DENSE of their range (hosts numbered in
     a block), fresh ones count on after the highest (`"ipv4_after"`: 10.0.3.255, 10.0.4.0); else, or
     where they carry a prefix length (10.0.0.7/24, its run never counted past 32 either), each octet
-    is drawn in its range, as other digit runs are."""
+    is drawn in its range, as other digit runs are. Networks (a cidr's 10.4.32.0/20: every code a
+    prefix length with no host bit set) stay networks (`"network"`): PostgreSQL refuses 10.4.37.0/20."""
     numbers = np.unique([int(ipaddress.IPv4Interface(c).ip) for c in codes])
+    network = {"network": True} if _all_networks(codes) else {}
     shapes = [
-        {**shape, "runs": [{**r, "counter": False} if "digits" in r else r for r in shape["runs"]]}
+        {**shape, "runs": [{**r, "counter": False} if "digits" in r else r for r in shape["runs"]]} | network
         for shape in fmt["shapes"]
     ]
     dense = len(numbers) >= MIN_STEPPED and len(numbers) >= DENSE * (numbers[-1] - numbers[0] + 1)
     counted = dense and not codes.str.contains("/", regex=False).any()  # a prefix length is drawn as a run
     return {**fmt, "shapes": shapes} | ({"ipv4_after": int(numbers[-1])} if counted else {})
+
+
+def _all_networks(codes: pd.Series) -> bool:
+    """Whether every address of `codes` is a network: a prefix length, no host bit set past it."""
+    if not codes.str.contains("/", regex=False).all():
+        return False
+    try:
+        for code in codes:
+            ipaddress.IPv4Network(code)  # strict: refuses an inet's 10.0.0.7/24
+    except ValueError:
+        return False
+    return True
 
 
 def _new_addresses(n: int, after: int, rng: np.random.Generator) -> list[str]:
@@ -684,7 +698,7 @@ def _new_codes(
         which = rng.choice(len(shares), size=n, p=shares / shares.sum())
         for k, shape in enumerate(fmt["shapes"]):
             at = np.flatnonzero(which == k)
-            out[at] = _draw(shape["runs"], len(at), rng, floors, None if rows is None else rows.iloc[at])
+            out[at] = _draw_shape(shape, len(at), rng, floors, None if rows is None else rows.iloc[at])
         if fmt.get("unique"):
             _redraw_repeats(out, which, fmt["shapes"], column, rng, floors, rows)
     codes = pd.Series(out, dtype="string")
@@ -706,6 +720,20 @@ def uuids(n: int, rng: np.random.Generator) -> list[str]:
                 seen.add(key)
                 out.append(key)
     return out
+
+
+def _draw_shape(
+    shape: dict,
+    n: int,
+    rng: np.random.Generator,
+    floors: dict[int, int] | None = None,
+    rows: pd.DataFrame | None = None,
+) -> np.ndarray:
+    """`n` codes of one shape; a network's host bits cleared (10.4.37.9/20 -> 10.4.32.0/20)."""
+    codes = _draw(shape["runs"], n, rng, floors, rows)
+    if shape.get("network"):
+        codes[:] = [str(ipaddress.IPv4Network(c, strict=False)) for c in codes]
+    return codes
 
 
 def _draw(
@@ -799,7 +827,7 @@ def _redraw_repeats(
             return
         for k, shape in enumerate(shapes):
             at = repeated[which[repeated] == k]
-            out[at] = _draw(shape["runs"], len(at), rng, floors, None if rows is None else rows.iloc[at])
+            out[at] = _draw_shape(shape, len(at), rng, floors, None if rows is None else rows.iloc[at])
     repeated = pd.Series(out).duplicated().to_numpy()
     log.warning(
         "identifier %s: its format has too little room for %d distinct codes; %d repeat",
