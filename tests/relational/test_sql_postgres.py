@@ -9,6 +9,7 @@ every foreign key holding (PostgreSQL checks each row as it is inserted, and an 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import torch
 from sql_data import CHINOOK_URL, MAIN_TABLES, ROOT, every_kind, fitted_tenants, run_sql, tenant_db, unstorable
 
 from relsynth.relational import (
+    Categorical,
     Column,
     DataError,
     Numeric,
@@ -1307,6 +1309,32 @@ def test_types_without_a_kind_given_one_are_written_back_as_their_type(postgres_
     data.to_sql(f"sqlite:///{tmp_path / 'copy.sqlite'}")
     back = RelationalData.from_sql(f"sqlite:///{tmp_path / 'copy.sqlite'}", overrides=given)
     assert back["host"]["ip"].tolist() == ["10.0.0.1", "10.0.1.7"]
+
+
+def test_address_columns_are_read_without_overrides_and_their_copy_written_back(postgres_url: str) -> None:
+    """An inet or cidr column (a log's client address, a subnet) stopped from_sql ('SQL type INET(), which
+    relsynth has no kind for') until the user gave it a kind. They are labels: a client seen often comes
+    back as itself; subnets, none of them repeated, come back as fresh networks of their shapes (host
+    bits clear, as cidr requires), and the synthetic database is written back with both types."""
+    run_sql(
+        postgres_url,
+        "CREATE TABLE subnet (id integer PRIMARY KEY, net cidr NOT NULL UNIQUE)",
+        "CREATE TABLE hit (id integer PRIMARY KEY, subnet integer NOT NULL REFERENCES subnet(id), client inet)",
+        "INSERT INTO subnet SELECT i, network(('10.' || mod(i, 7) || '.' || mod(i * 37, 256) || '.' || mod(i * 91, 256) "
+        "|| '/' || (20 + mod(i, 7)))::inet) FROM generate_series(1, 120) i ON CONFLICT DO NOTHING",
+        "INSERT INTO hit SELECT row_number() OVER (), s.id, ('192.168.0.' || i)::inet FROM generate_series(1, 3) i, subnet s",
+    )
+    data = RelationalData.from_sql(postgres_url)
+    assert data.schema.tables["subnet"].columns["net"] == Categorical()
+    assert set(data["hit"]["client"]) == {"192.168.0.1", "192.168.0.2", "192.168.0.3"}
+    synth = _tiny_generate(data, seed=0, n_samples=40)
+    assert (
+        synth["subnet"]["net"].map(lambda n: str(ipaddress.IPv4Network(n))).tolist() == synth["subnet"]["net"].tolist()
+    )
+    assert set(synth["hit"]["client"].dropna()) <= set(data["hit"]["client"])
+    synth.to_sql(postgres_url, schema_name="copy")
+    types = "SELECT column_name, udt_name FROM information_schema.columns WHERE table_schema = 'copy' ORDER BY table_name, ordinal_position"
+    assert [t for t in rows(postgres_url, types) if t[0] in ("net", "client")] == [("client", "inet"), ("net", "cidr")]
 
 
 def test_array_columns_given_a_kind_are_written_back_as_arrays(postgres_url: str, tmp_path: Path) -> None:

@@ -405,6 +405,11 @@ class NativeText(sa.types.TypeDecorator):
         return dialect.type_descriptor(sa.Text())
 
 
+def _is_address(t: sa.types.TypeEngine) -> bool:
+    """Whether `t` is PostgreSQL's inet or cidr: a host's or network's address, read as its text."""
+    return isinstance(t, postgresql.INET | postgresql.CIDR)
+
+
 def _postgres_type_name(t: sa.types.TypeEngine) -> str | None:
     """The name of a PostgreSQL type that `NativeText` writes back from its values' text; None for
     any other (arrays, bytea, intervals: their values' text is not the type's input)."""
@@ -1616,7 +1621,7 @@ def _column_kinds(
         elif col in own and isinstance(typ, sa.JSON):  # JSON documents read as text: written back as JSON
             specs[col] = {"type": "json", "binary": isinstance(typ, postgresql.JSONB)}
             specs[col] |= {"nullable": False} if col in r.not_null else {}
-        elif col in own and (native := _postgres_type_name(typ)):  # inet, macaddr, tsvector ... read as text
+        elif (col in own or _is_address(typ)) and (native := _postgres_type_name(typ)):  # inet, tsvector ... as text
             specs[col] = {"type": "native", "name": native} | ({"nullable": False} if col in r.not_null else {})
         elif col in own and (array := _array_type_name(typ)):  # arrays read as JSON text: written back as arrays
             specs[col] = {"type": "array", "name": array} | ({"nullable": False} if col in r.not_null else {})
@@ -1638,6 +1643,8 @@ def _column_kinds(
                 why[col] += _key_part(r, fks)
         elif spec is not None and spec["type"] == "uuid":  # a random code naming its row: generated fresh
             kinds[col], why[col] = as_kind(Column.IDENTIFIER), "SQL type uuid: an identifier"
+        elif _is_address(typ):  # labels; where none repeats, fresh addresses in the values' shapes
+            kinds[col], why[col] = as_kind(Column.CATEGORICAL), f"SQL type {_postgres_type_name(typ)}: labels"
         elif spec is None:
             problems.append(
                 f"{t}.{col} has SQL type {typ!r}, which relsynth has no kind for: leave the column out "
