@@ -334,3 +334,34 @@ def test_integers_past_2_53_are_left_out_of_the_rules_that_read_numbers_as_float
     assert set(back["ev"]["v"]) <= set(ev["v"]), sorted(set(back["ev"]["v"]))
     assert back["acct"]["amt"].astype("int64").mod(256).nunique() > 10  # not float64's spacing
     assert pre.float_numbers("ev", ["n", "v"]) == ["n"]
+
+
+def _labelled(distinct: bool, n: int = 300) -> RelationalData:
+    """A name (text) and a code (numbers) declared categorical: each value once (`distinct`: no category,
+    so the fit draws the names fresh and bins the codes), or three labels each."""
+    rng = np.random.default_rng(0)
+    if distinct:
+        name = [f"srv-{w}{i:03d}" for w, i in zip(rng.choice(["web", "db"], n), rng.permutation(n), strict=True)]
+        code = rng.permutation(np.arange(100_000, 106_000, 20))[:n]
+    else:
+        name, code = rng.choice(["web", "db", "app"], n), rng.choice([100_000, 100_020, 100_040], n)
+    frame = pd.DataFrame({"id": range(n), "name": name, "code": code, "kind": rng.choice(["a", "b"], n)})
+    schema = Schema(t=Table(id=PrimaryKey(), name=Categorical(), code=Categorical(), kind=Categorical()))
+    return RelationalData({"t": frame}, schema)
+
+
+def test_a_fit_is_a_function_of_its_data_not_of_an_earlier_fit(tmp_path):
+    # fitted on all-distinct names and codes, then on labels: the names stayed left out (all missing) and
+    # the codes binned, the first fit's choices, where a fresh fit on the labels keeps both as categories
+    first, labels = _labelled(distinct=True), _labelled(distinct=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fresh = TabularPreproc.from_schema(labels.schema, preprocessors={"t": {"kind": None}}).fit(labels)
+        again = TabularPreproc.from_schema(labels.schema, preprocessors={"t": {"kind": None}}).fit(first)
+        assert again.modelled_columns("t") == ["code"]  # the name drawn fresh, the code binned
+        again.save(tmp_path / "first")
+        loaded = TabularPreproc.load(tmp_path / "first")
+        for pre in (again, loaded):
+            pre.fit(labels)
+            assert pre.to_dict() == fresh.to_dict()
+            assert pre.inverse_transform(pre.transform(labels), seed=0)["t"]["name"].notna().all()

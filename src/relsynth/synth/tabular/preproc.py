@@ -201,7 +201,10 @@ class TabularPreproc:
         if isinstance(ctx_cols, str) or not isinstance(ctx_cols, Sequence | None):  # "rname" is no list of letters
             raise TypeError(f"ctx_cols must be a list of column names, got {ctx_cols!r}")
         self.ctx_cols = list(ctx_cols or [])
-        self.overrides = {t: dict(cols) for t, cols in (preprocessors or {}).items()}
+        # the user's word, never changed by a fit; `overrides` is what a fit uses: these and the columns it
+        # leaves out or bins itself (`_shapeless_columns`, `_binned_categories`), chosen afresh from its data
+        self.preprocessors = {t: dict(cols) for t, cols in (preprocessors or {}).items()}
+        self.overrides = {t: dict(cols) for t, cols in self.preprocessors.items()}
         self.n_bins, self.min_count, self.max_exact_count = n_bins, min_count, max_exact_count
         if not isinstance(keep_orders, bool):
             raise TypeError(f"keep_orders must be True or False, got {keep_orders!r}")
@@ -433,6 +436,8 @@ class TabularPreproc:
         `public` (DP only): what is known without the data, used at no cost, the caller's
         responsibility: {"table.column": [categories or values], "table.column": (lo, hi)}."""
         self.orderings, self.sibling_keys = {}, {}  # never under DP: read from private data at no cost
+        # the user's preprocessors alone: a previous fit's fallbacks were read from its data, not this one's
+        self.overrides = {t: dict(cols) for t, cols in self.preprocessors.items()}
         self.past_float = past_float(data)
         self._ignore_row_key_copies(data)
         if dp is not None:
@@ -1404,6 +1409,8 @@ class TabularPreproc:
             "max_exact_count": self.max_exact_count,
             "keep_orders": self.keep_orders,
             "ignored": {t: [c for c, p in cols.items() if p is None] for t, cols in self.overrides.items()},
+            # ... of which the user's (`preprocessors`): a fit of the loaded preprocessor starts from these
+            "given_ignored": {t: [c for c, p in cols.items() if p is None] for t, cols in self.preprocessors.items()},
             "layouts": [
                 {"name": lay.name, "fields": lay.fields, "children": lay.children, "slots": lay.slots}
                 for lay in self.layouts.values()
@@ -1420,11 +1427,11 @@ class TabularPreproc:
     @classmethod
     def from_dict(cls, d: dict) -> TabularPreproc:
         schema = Schema.from_dict(d["schema"])
-        ignored = {t: dict.fromkeys(cols) for t, cols in d.get("ignored", {}).items()}
+        given = d.get("given_ignored", d.get("ignored", {}))  # saved before the two were told apart: all given
         self = cls(
             schema,
             ctx_cols=d["ctx_cols"],
-            preprocessors=ignored,
+            preprocessors={t: dict.fromkeys(cols) for t, cols in given.items()},
             n_bins=d["n_bins"],
             min_count=d["min_count"],
             max_exact_count=d["max_exact_count"],
@@ -1434,6 +1441,7 @@ class TabularPreproc:
             Slot(s["table"], s["column"], column_preproc_from_dict(s["preproc"]), s["offset"]) for s in d["slots"]
         ]
         self.layouts = {x["name"]: TableLayout(x["name"], x["fields"], x["children"], x["slots"]) for x in d["layouts"]}
+        self.overrides = {t: dict.fromkeys(cols) for t, cols in d.get("ignored", {}).items()}  # as fitted
         self.stats, self.fitted = d["stats"], True
         self.orderings = orderings_from_dict(d.get("orderings", {}))  # saved before orderings: none
         self.sibling_keys = dict(d.get("sibling_keys", {}))  # saved before sibling orders: stored order
@@ -1451,7 +1459,9 @@ class TabularPreproc:
         """The fitted preprocessor `save` wrote at `path`; a missing, damaged or foreign file is an
         error naming it."""
         file = Path(path) / CONFIG_FILE
-        payload = read_config(file, KIND, keys=_SAVED_KEYS, optional=("orderings", "keep_orders", "sibling_keys"))
+        payload = read_config(
+            file, KIND, keys=_SAVED_KEYS, optional=("orderings", "keep_orders", "sibling_keys", "given_ignored")
+        )
         try:
             self = cls.from_dict(payload)
             problem = self._grammar_problem()
