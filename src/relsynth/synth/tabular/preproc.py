@@ -767,12 +767,9 @@ class TabularPreproc:
         Not a column given a preprocessor or left out, nor the context's, nor one that spells a
         number of its row (written from it: `spelled_values`); never under DP (read from the values)."""
         found: dict[str, dict[str, float]] = {}
-        for table in self.schema.synth_tables:
-            skipped = set(self.overrides.get(table, {})) | self.given_columns(table)
-            for col in self.schema.tables[table].cols_of(Column.CATEGORICAL):
-                if col not in skipped and self._no_category(data, table, col):
-                    if (share := self._replay_share(data, table, col)) <= REPLAY_SHARE:
-                        found.setdefault(table, {})[col] = share
+        for table, col in self._categories_without_one(data, kind="text"):
+            if (share := self._replay_share(data, table, col)) <= REPLAY_SHARE:
+                found.setdefault(table, {})[col] = share
         if found:  # a lab value's texts ('141', '0.94') beside its number: those are written from it
             spelled = spelled_columns(find_spelled_values(self, data))
             found = {
@@ -802,25 +799,32 @@ class TabularPreproc:
         nothing to write there but the protected `<rare>`, so they came back all null. Given as a
         preprocessor (`overrides`), so no rule reads them as labels; not a column given one or left
         out, nor the context's; never under DP (read from the values: `fit_dp` returns before)."""
+        for table, col in self._categories_without_one(data, kind="number"):
+            kind = _number_kind(data[table][col], data.formats, table, col)
+            self.overrides.setdefault(table, {})[col] = NumericPreproc(
+                n_bins=self.n_bins, kind=kind, min_count=self.min_count
+            )
+            log.warning(
+                "%s.%s: no value appears %d+ times, so as a category it would be generated all missing: "
+                "modelled as %s values instead (binned; declare it %s to say so)",
+                table,
+                col,
+                self.min_count,
+                kind,
+                kind,
+            )
+
+    def _categories_without_one(self, data: RelationalData, kind: str) -> list[tuple[str, str]]:
+        """(table, column) of the categorical columns of `kind` with no category to model (`_no_category`)
+        that the fit may model otherwise itself (`_binned_categories`, `_shapeless_columns`): not a
+        column given a preprocessor or left out (`overrides`, so not one an earlier of those took), nor
+        the context's."""
+        out = []
         for table in self.schema.synth_tables:
             skipped = set(self.overrides.get(table, {})) | self.given_columns(table)
-            for col in self.schema.tables[table].cols_of(Column.CATEGORICAL):
-                if col in skipped or (kind := _number_kind(data[table][col], data.formats, table, col)) is None:
-                    continue
-                if not self._no_category(data, table, col, kind="number"):
-                    continue
-                self.overrides.setdefault(table, {})[col] = NumericPreproc(
-                    n_bins=self.n_bins, kind=kind, min_count=self.min_count
-                )
-                log.warning(
-                    "%s.%s: no value appears %d+ times, so as a category it would be generated all missing: "
-                    "modelled as %s values instead (binned; declare it %s to say so)",
-                    table,
-                    col,
-                    self.min_count,
-                    kind,
-                    kind,
-                )
+            cols = self.schema.tables[table].cols_of(Column.CATEGORICAL)
+            out += [(table, c) for c in cols if c not in skipped and self._no_category(data, table, c, kind)]
+        return out
 
     def _replay_share(self, data: RelationalData, table: str, col: str) -> float:
         """About the share of codes drawn fresh for `table.col` that fall on a value of its (`replay_share`);
@@ -842,6 +846,8 @@ class TabularPreproc:
         if not values.notna().any():
             return False
         if kind == "text" and pd.api.types.infer_dtype(values, skipna=True) != "string":
+            return False
+        if kind == "number" and _number_kind(values, data.formats, table, col) is None:
             return False
         whole = data.whole and data.whole.value_counts.get(table, {}).get(col)
         with warnings.catch_warnings():  # its warning says what this fit no longer does
