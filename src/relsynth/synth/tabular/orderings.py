@@ -244,7 +244,7 @@ def find_orderings(
     ordered = {
         b: Ordering(
             **asdict(o),
-            grid=_grid(df[b], kinds[b]),
+            grid=column_grid(df[b], kinds[b]),
             integer=kinds[b] is Column.INTEGER,
             room=_median_room(o, df, parent) if o.bound else 0.0,
             open_end=_open_end(o, df, parent, min_count) if o.bound and o.dated else None,
@@ -267,7 +267,7 @@ def find_orderings(
         for b, o in found.items()
     }
     near = {  # numbers in no order that stay near their parent row's: their signed gap
-        b: Ordering(**asdict(o), grid=_grid(df[b], kinds[b]), integer=kinds[b] is Column.INTEGER)
+        b: Ordering(**asdict(o), grid=column_grid(df[b], kinds[b]), integer=kinds[b] is Column.INTEGER)
         for b, o in near_parent(df, columns, kinds, parent, parent_kinds).items()
     }
     ordered |= nearer_than_orders(df, ordered, near, parent)
@@ -422,7 +422,7 @@ def sequence_ordering(df: pd.DataFrame, key: str, kind: Column, loose: Ordering 
         integer=integer,
         origin=float(np.nanmin(values)),
         extreme=_latest(values, 1),  # the data's end (its extraction): steps summed past it are drawn again
-        grid=_grid(df[key], kind),
+        grid=column_grid(df[key], kind),
         cap=cap[0],
         cap_from_parent=cap[1],
         floor=floor[0],
@@ -482,7 +482,7 @@ def running_ordering(df: pd.DataFrame, column: str, kind: Column, siblings: np.n
         column,
         1,
         dated=False,
-        grid=_grid(df[column], kind),
+        grid=column_grid(df[column], kind),
         integer=kind is Column.INTEGER,
         after_sibling=True,
         origin=origin,
@@ -503,7 +503,7 @@ def walk_ordering(df: pd.DataFrame, column: str, kind: Column, key: str, sibling
         column,
         1,
         dated=False,
-        grid=_grid(df[column], kind),
+        grid=column_grid(df[column], kind),
         integer=kind is Column.INTEGER,
         origin=float(np.nanmin(values)),
         extreme=float(np.nanmax(values)),
@@ -821,7 +821,7 @@ def _gap_levels(
     Drawn as a gap of minutes, an auction's end fell 6.78 days after its start in 0.3 to 1 % of a
     trained model's auctions, where each of the data's is 1, 3, 5 or 7 days after it."""
     values, base = as_numbers(df[o.column], kind), _base_values(o, df, parent)
-    gaps, grid = o.sign * (values - base), _grid(df[o.column], kind)
+    gaps, grid = o.sign * (values - base), column_grid(df[o.column], kind)
     gaps = gaps[~np.isnan(gaps)]
     if grid <= 0 or not len(gaps):
         return None
@@ -850,7 +850,11 @@ def _on_gap_levels(target: np.ndarray, base: np.ndarray, cap: np.ndarray, o: Ord
     return np.where(fits.any(axis=1) & ~np.isnan(target), nearest, target)
 
 
-def _grid(values: pd.Series, kind: Column) -> float:
+def column_grid(values: pd.Series, kind: Column) -> float:
+    """The step a column's values lie on as its encoder reads it, in the unit of `as_numbers`: a day for
+    a date, a datetime's time grid, an integer's or a time's common step (epoch seconds every 300), a
+    number's 10**-decimals; 0 where none. An order's `grid`, what its decoded values are kept on.
+    (`sorted_siblings._whole_unit` is another thing: the coarsest of a few fixed units.)"""
     if kind is Column.TIME:  # seconds since midnight, on the step they all share (half hours: 1,800)
         x = as_numbers(values, kind)
         x = x[~np.isnan(x)]

@@ -41,7 +41,7 @@ from relsynth.relational.orders import (
     referenced_ordered,
 )
 from relsynth.relational.schema import Edge
-from relsynth.synth.tabular.orderings import _grid
+from relsynth.synth.tabular.orderings import column_grid
 from relsynth.synth.tabular.rules.formulas import _places
 
 log = logging.getLogger(__name__)
@@ -266,7 +266,7 @@ def _set(
         return out
     if kind is Column.DATETIME:  # on the seconds (or finer) the other values show, not to the nanosecond
         others = out.drop(out.index[rows]).dropna()
-        grid = _grid(others, kind) if len(others) else 0.0
+        grid = column_grid(others, kind) if len(others) else 0.0
         if grid > 0:
             on = np.round(moved / grid) * grid
             on = on if low is None else np.where(on < low, on + grid, on)

@@ -56,7 +56,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import DATED, as_numbers, day_values, held_gap, order_between
-from relsynth.synth.tabular.orderings import _grid
+from relsynth.synth.tabular.orderings import column_grid
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # child rows holding both dates, at least
@@ -92,7 +92,7 @@ def find_parent_ends(
                     until = own_end(pre.orderings.get(table, {}).get(column))
                     gap = _least_gap([own[c] for c in dates], end, pre.min_count)
                     after = _gaps_after([own[c] for c in dates], end, gap, data[child][fk].to_numpy())
-                    grid = _grid(data[table][column], kind.kind) if after else 0.0
+                    grid = column_grid(data[table][column], kind.kind) if after else 0.0
                     free = _unread(pre, child)  # a child's date no order of its row counts from or stops at
                     latest = [c for c in dates if c in free and c not in equal and not day and _is_latest(own[c], end, data[child][fk])]  # fmt: skip
                     out.append({**rule, "equal": equal, "fill": (table, column) not in kept_missing, "until": until, "gap": gap, "after": after, "grid": grid, "latest": latest, "fixed_first": _fixed_first(pre, child, latest)})  # fmt: skip

@@ -123,11 +123,11 @@ def _strict_step(
     df: pd.DataFrame, fk: str, key: str | None, col: str, kind, by: str | None, direction: int, o: Ordering | None
 ) -> float | None:
     """Where `col` never repeats from one of a parent's rows to the next, its signed step (+ where it goes
-    up): its order's grid, or the data's (`_grid`); None where a step repeats it, or no grid is found."""
+    up): its order's grid, or the data's (`_whole_unit`); None where a step repeats it, or no grid is found."""
     steps = _steps(df, fk, col, kind, key, by, direction)
     if len(steps) < MIN_ROWS or not bool((steps > 0).all()):
         return None
-    grid = o.grid if o is not None and o.grid > 0 else _grid(as_numbers(df[col], kind), kind in DATED)
+    grid = o.grid if o is not None and o.grid > 0 else _whole_unit(as_numbers(df[col], kind), kind in DATED)
     return None if grid is None else float(direction * grid)
 
 
@@ -135,9 +135,10 @@ DATE_UNITS = (86_400e9, 3_600e9, 60e9, 1e9, 1e6, 1e3, 1.0)  # a day to a nanosec
 MAX_DECIMALS = 6
 
 
-def _grid(values: np.ndarray, dated: bool) -> float | None:
+def _whole_unit(values: np.ndarray, dated: bool) -> float | None:
     """The coarsest unit every held value is a whole number of: of `DATE_UNITS` for dates (nanoseconds),
-    10**-d for numbers with d decimals at most (`MAX_DECIMALS`; None: finer)."""
+    10**-d for numbers with d decimals at most (`MAX_DECIMALS`; None: finer). A fixed unit, not the
+    values' own step as `orderings.column_grid` reads it (an integer counted in 20s has the unit 1)."""
     x = values[~np.isnan(values)]
     units = DATE_UNITS if dated else [10.0**-d for d in range(MAX_DECIMALS + 1)]
     for unit in units:
