@@ -22,11 +22,11 @@ import pandas as pd
 from relsynth.relational import RelationalData
 from relsynth.relational.orders import ancestor_column, with_ancestors
 from relsynth.synth.tabular.rules.dependencies import _categoricals, _codes
+from relsynth.synth.tabular.rules.numbers import as_floats, numbers_above
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # marked rows holding both numbers, at least
 OTHER_SHARE = 0.5  # the unmarked rows equal at most this share of theirs: the label marks the copy
-MAX_ABOVE = 16  # numbers of the rows further up tried, the nearest levels first
 
 
 def find_flagged_copies(pre, data: RelationalData, skip: set[tuple[str, str]]) -> list[dict]:
@@ -40,11 +40,11 @@ def find_flagged_copies(pre, data: RelationalData, skip: set[tuple[str, str]]) -
         fields = [c for c in layout.fields if c in data[table].columns and (table, c) not in skip]
         numbers = pre.float_numbers(table, fields)
         labels = [c for c, _ in _categoricals(pre, data, table) if c in fields]
-        above = _above(pre, data, table, skip) if numbers and labels else None
+        above = numbers_above(pre, data, table, skip, context=True) if numbers and labels else None
         if above is None:
             continue
         for col in numbers:
-            found = _marked_copy(_numbers(data[table][col]), above, data[table], labels)
+            found = _marked_copy(as_floats(data[table][col]), above, data[table], labels)
             if found is not None:
                 of, label, value = found
                 log.info("%s.%s equals %s where %s is %s: kept so", table, col, of, label, value)
@@ -52,28 +52,12 @@ def find_flagged_copies(pre, data: RelationalData, skip: set[tuple[str, str]]) -
     return out
 
 
-def _numbers(values: pd.Series) -> np.ndarray:
-    return pd.to_numeric(values, errors="coerce").to_numpy(np.float64, na_value=np.nan)
-
-
-def _above(pre, data: RelationalData, table: str, skip: set[tuple[str, str]]) -> pd.DataFrame | None:
-    """The numbers (`MAX_ABOVE` at most) of the rows `table`'s rows nest under, parent first, one
-    row per row of `table`, named `<ancestor>.<column>` (not those set or read elsewhere)."""
-    names, edge = [], pre.schema.parent(table)
-    while edge is not None and len(names) < MAX_ABOVE:
-        t = edge.parent
-        columns = [c for c in pre.layouts[t].fields if c in pre.schema.tables[t].columns]
-        names += [f"{t}.{c}" for c in pre.float_numbers(t, columns) if (t, c) not in skip]
-        edge = pre.schema.parent(t)
-    return with_ancestors(data, pre.schema, table, names[:MAX_ABOVE]) if names else None
-
-
 def _marked_copy(
     x: np.ndarray, above: pd.DataFrame, frame: pd.DataFrame, labels: list[str]
 ) -> tuple[str, str, str] | None:
     """(the number above, the label column, its value) that `x` equals in every marked row; None."""
     for of in above.columns:
-        y = _numbers(above[of])
+        y = as_floats(above[of])
         both = ~np.isnan(x) & ~np.isnan(y)
         equal = both & (np.abs(x - y) <= 1e-9 * np.maximum(np.abs(y), 1.0))
         if equal.sum() < MIN_ROWS:
@@ -105,9 +89,9 @@ def apply_flagged_copies(rules: list[dict], out: dict[str, pd.DataFrame], schema
         frame = out[table]
         codes, names = _codes(frame[rule["label"]].reset_index(drop=True))
         marked = codes == (names.index(rule["value"]) if rule["value"] in names else -2)
-        y = _numbers(with_ancestors(out, schema, table, [rule["of"]])[rule["of"]])
+        y = as_floats(with_ancestors(out, schema, table, [rule["of"]])[rule["of"]])
         rows = marked & ~np.isnan(y)
         if rows.any():
-            x = _numbers(frame[col]).copy()
+            x = as_floats(frame[col]).copy()
             x[rows] = y[rows]
             frame[col] = pd.Series(x, index=frame.index).astype(frame[col].dtype)

@@ -55,6 +55,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import DATED, as_numbers
+from relsynth.synth.tabular.rules.numbers import screen_rows
 
 log = logging.getLogger(__name__)
 MIN_SHARE = 0.95  # a column is a formula when it equals it in this share of the rows holding the values
@@ -100,7 +101,7 @@ def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> li
         values |= {c: _seconds(data[table][c]) for c in dates}
         refs = referenced_numbers(pre, data, table)
         values |= {name: _referenced(data[table], data[r["table"]], r) for name, r in refs.items()}
-        sample = _sample_rows(len(data[table]))
+        sample = screen_rows(len(data[table]), SAMPLE)
         for i, col in enumerate(numbers):
             if col in given or col in summed or i == 0 and not refs and len(dates) < 2:
                 continue
@@ -238,13 +239,6 @@ def describe(f: dict) -> str:
     if f["factor"] == 1:
         return body
     return f"{f['factor']:g} x {body}" if len(f["of"]) == 1 else f"{f['factor']:g} x ({body})"
-
-
-def _sample_rows(n: int) -> np.ndarray:
-    """At most `SAMPLE` row positions, the same on every fit of the same data."""
-    if n <= SAMPLE:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(0).choice(n, SAMPLE, replace=False))
 
 
 def _candidates(operands: list[str], refs: Sequence[str] = ()) -> list[tuple[list[str], str]]:

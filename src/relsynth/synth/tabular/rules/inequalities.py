@@ -42,7 +42,7 @@ import pandas as pd
 from relsynth.relational import RelationalData
 from relsynth.relational.orders import with_ancestors
 from relsynth.synth.tabular.encoders import _decimals
-from relsynth.synth.tabular.rules.ratio_ranges import _above, _numbers, _sample_rows
+from relsynth.synth.tabular.rules.numbers import as_floats, numbers_above, screen_rows
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +70,13 @@ def find_inequalities(pre, data: RelationalData, skip: set[tuple[str, str]]) -> 
         given, known = pre.given_columns(table), pre.schema.tables[table].columns
         fields = [c for c in pre.layouts[table].fields if c in known and (table, c) not in skip and c not in given]
         numbers = pre.float_numbers(table, fields)
-        up = _above(pre, data, table, skip)
+        up = numbers_above(pre, data, table, skip)
         if not numbers or (len(numbers) < 2 and up is None):
             continue
         frame = data[table].reset_index(drop=True)
-        rows = _sample_rows(len(frame))
-        values = {c: _numbers(frame[c].iloc[rows]) for c in numbers}
-        values |= {c: _numbers(up[c].iloc[rows]) for c in (up.columns if up is not None else [])}
+        rows = screen_rows(len(frame))
+        values = {c: as_floats(frame[c].iloc[rows]) for c in numbers}
+        values |= {c: as_floats(up[c].iloc[rows]) for c in (up.columns if up is not None else [])}
         found = {}
         for i, col in enumerate(numbers):
             if not _movable(pre, table, col):
@@ -87,7 +87,7 @@ def find_inequalities(pre, data: RelationalData, skip: set[tuple[str, str]]) -> 
             if best is not None:
                 found[col] = best
         for col, (of, op, factor) in _one_way(found, frame).items():
-            rule = _rule(table, col, of, op, factor, _numbers(frame[col]), _with_operands(frame, up, of))
+            rule = _rule(table, col, of, op, factor, as_floats(frame[col]), _with_operands(frame, up, of))
             if rule is not None:
                 out.append(rule)
                 log.info("%s.%s at most %s in every row: kept so", table, col, _spelled(of, op, factor))
@@ -239,7 +239,7 @@ def _with_operands(frame: pd.DataFrame, up: pd.DataFrame | None, of: list[str]) 
 
 def _rule(table: str, col: str, of: list[str], op: str, factor: float, b: np.ndarray, frame: pd.DataFrame):
     """The rule's dict, with the data's places between the column's least value and the bound."""
-    values = {c: _numbers(frame[c]) for c in of}
+    values = {c: as_floats(frame[c]) for c in of}
     bound = _bound_values(values, of, op, factor)
     held = ~np.isnan(b)
     low = float(np.nanmin(b[held])) if held.any() else 0.0
@@ -278,9 +278,9 @@ def keep_inequalities(pre, rules: list[dict], tables: dict[str, pd.DataFrame], r
             continue
         frame = tables[table]
         named = with_ancestors(tables, pre.schema, table, rule["of"])
-        values = {c: _numbers(named[c]) for c in rule["of"]}
+        values = {c: as_floats(named[c]) for c in rule["of"]}
         bound = _bound_values(values, rule["of"], rule["op"], rule["factor"])
-        b = _numbers(frame[col])
+        b = as_floats(frame[col])
         scale = np.maximum(np.abs(b), np.abs(bound)) * SLACK
         with np.errstate(invalid="ignore"):
             rows = np.flatnonzero(~np.isnan(b) & ~np.isnan(bound) & (b > bound + scale))
@@ -331,7 +331,7 @@ def _scale_below(pre, table: str, col: str, frame: pd.DataFrame, rows: np.ndarra
     for o in pre.orderings.get(table, {}).values():
         if o.base != col or o.from_parent or o.sign != -1 or o.column not in frame.columns:
             continue
-        dep = _numbers(frame[o.column])
+        dep = as_floats(frame[o.column])
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(old > 0, new / old, 0.0)
         past = ~np.isnan(dep[rows]) & (dep[rows] > new)

@@ -29,7 +29,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular.encoders import NumericPreproc
-from relsynth.synth.tabular.rules.ratio_ranges import _numbers, _on_grid, _sample_rows
+from relsynth.synth.tabular.rules.numbers import as_floats, on_grid, screen_rows
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 50  # rows holding both numbers a pair needs: a line through fewer may fit by chance
@@ -52,8 +52,8 @@ def find_linear_pairs(pre, data: RelationalData, skip: set[tuple[str, str]]) -> 
             continue
         preprocs = {c: pre.slots[s].preproc for c, s in zip(layout.fields, layout.slots, strict=False)}
         frame = data[table].reset_index(drop=True)
-        sample = _sample_rows(len(frame))
-        values = {c: _numbers(frame[c].iloc[sample]) for c in numbers}
+        sample = screen_rows(len(frame))
+        values = {c: as_floats(frame[c].iloc[sample]) for c in numbers}
         numbers = [c for c in numbers if len(np.unique(values[c][~np.isnan(values[c])])) >= MIN_DISTINCT]
         found = []
         for i, a in enumerate(numbers):
@@ -102,7 +102,7 @@ def _r2(y: np.ndarray, x: np.ndarray) -> float:
 def _line(frame: pd.DataFrame, col: str, of: str) -> dict:
     """The least-squares line of `col` on `of` over every row holding both, and `N_QUANTILES`
     quantiles of its residuals."""
-    y, x = _numbers(frame[col]), _numbers(frame[of])
+    y, x = as_floats(frame[col]), as_floats(frame[of])
     both = ~np.isnan(y) & ~np.isnan(x)
     y, x = y[both], x[both]
     slope = float(((x - x.mean()) @ (y - y.mean())) / ((x - x.mean()) @ (x - x.mean())))
@@ -137,5 +137,5 @@ def keep_linear_pairs(
         if not len(rows):
             continue
         residual = np.interp(rng.random(len(rows)), np.linspace(0, 1, len(q)), q)
-        y[rows] = _on_grid(num, line[rows] + residual, line[rows] + q[0], line[rows] + q[-1])
+        y[rows] = on_grid(num, line[rows] + residual, line[rows] + q[0], line[rows] + q[-1])
         cols[col] = pd.Series(y, index=cols[col].index).astype(cols[col].dtype)

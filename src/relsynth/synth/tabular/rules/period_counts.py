@@ -24,6 +24,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import with_ancestors
+from relsynth.synth.tabular.rules.numbers import as_floats, screen_rows
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows holding the multiple, both dates and the period, at least
@@ -51,9 +52,9 @@ def find_period_counts(pre, data: RelationalData, multiples: list[dict]) -> list
         if len(dates) < 2 or not periods:
             continue
         frame = with_ancestors(data, pre.schema, table, [rule["column"], rule["of"], *dates, *periods])
-        if len(frame) > SAMPLE:  # the same rows on every fit of the same data
-            frame = frame.iloc[np.sort(np.random.default_rng(0).choice(len(frame), SAMPLE, replace=False))]
-        k = np.round(_numbers(frame[rule["column"]]) / _numbers(frame[rule["of"]]))
+        if len(frame) > SAMPLE:
+            frame = frame.iloc[screen_rows(len(frame), SAMPLE)]
+        k = np.round(as_floats(frame[rule["column"]]) / as_floats(frame[rule["of"]]))
         found = _count(frame, k, dates, periods)
         if found is not None:
             earlier, later, period = found
@@ -102,7 +103,7 @@ def _count(
         if held.sum() < MIN_ROWS or (span[held] < 0).any():
             continue
         for period in periods:
-            if _counts(span, _numbers(frame[period]), k):
+            if _counts(span, as_floats(frame[period]), k):
                 return earlier, later, period
     return None
 
@@ -136,9 +137,9 @@ def keep_period_counts(rules: list[dict], out: Mapping[str, pd.DataFrame], schem
             continue
         up = with_ancestors(out, schema, table, [rule["of"], rule["earlier"], rule["later"], rule["period"]])
         span = (_seconds(up[rule["later"]]) - _seconds(up[rule["earlier"]])) / DAY
-        of, period = _numbers(up[rule["of"]]), _numbers(up[rule["period"]])
+        of, period = as_floats(up[rule["of"]]), as_floats(up[rule["period"]])
         rows = np.flatnonzero(~np.isnan(span) & (span >= 0) & (period > 0) & ~np.isnan(of))
-        current = _numbers(frame[col])
+        current = as_floats(frame[col])
         rows = rows[~np.isnan(current[rows])]
         if not len(rows):
             continue
@@ -161,8 +162,3 @@ def _seconds(values: pd.Series) -> np.ndarray:
     out = when.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64) / 1e9
     out[when.isna().to_numpy()] = np.nan
     return out
-
-
-def _numbers(values: pd.Series) -> np.ndarray:
-    """The values as float64, NaN where missing."""
-    return pd.to_numeric(values, errors="coerce").to_numpy(np.float64, na_value=np.nan)

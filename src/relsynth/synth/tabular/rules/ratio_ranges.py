@@ -39,6 +39,7 @@ from relsynth.relational import RelationalData
 from relsynth.relational.orders import ancestor_column, with_ancestors
 from relsynth.synth.tabular.encoders import NumericPreproc
 from relsynth.synth.tabular.rules.dependencies import _categoricals, _codes
+from relsynth.synth.tabular.rules.numbers import as_floats, numbers_above, on_grid, screen_rows
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows a category needs for a range of its own (and a pair for a rule)
@@ -48,10 +49,8 @@ SPLIT = 0.5  # a category column is used where it narrows the ratio's spread to 
 PAIR_WINDOW = 8  # a pair takes two numbers among this many in field order
 MAX_CATEGORIES = 64  # categories (of `MIN_ROWS` rows) a column may have to be a ratio's `by`
 DISTINCT_FACTOR = 2  # the earlier number of a pair is moved where it holds this many times the later's values
-SAMPLE = 5000  # rows the pairs are screened on before the quantiles are read from all
 N_QUANTILES = 21  # a category's ratios kept as this many quantiles
 POOLED = ""  # the quantiles of every row, for a category without its own
-MAX_ABOVE = 16  # numbers of the rows further up a table's numbers are tried against, the nearest levels first
 
 
 def find_ratio_ranges(pre, data: RelationalData, skip: set[tuple[str, str]]) -> list[dict]:
@@ -69,9 +68,9 @@ def find_ratio_ranges(pre, data: RelationalData, skip: set[tuple[str, str]]) -> 
             continue
         preprocs = {c: pre.slots[s].preproc for c, s in zip(layout.fields, layout.slots, strict=False)}
         frame = data[table].reset_index(drop=True)
-        sample = _sample_rows(len(frame))
+        sample = screen_rows(len(frame))
         groups = _groups(frame.iloc[sample], [c for c, _ in _categoricals(pre, data, table) if c in fields])
-        values = {c: _numbers(frame[c].iloc[sample]) for c in numbers}
+        values = {c: as_floats(frame[c].iloc[sample]) for c in numbers}
         found = []
         for i, a in enumerate(numbers):
             for b in numbers[max(i - PAIR_WINDOW + 1, 0) : i]:
@@ -82,10 +81,10 @@ def find_ratio_ranges(pre, data: RelationalData, skip: set[tuple[str, str]]) -> 
                 fit = _tightest(values[moved], values[other], groups)
                 if fit is not None:
                     found.append((_partial(values[moved], values[other]), fit[0], moved, other, fit[1]))
-        up = _above(pre, data, table, skip)
+        up = numbers_above(pre, data, table, skip)
         for a in (c for c in numbers if _moved(preprocs, frame, a, a, given) == a) if up is not None else ():
             for of in up.columns:  # a number of a row further up, which stays as its table wrote it
-                other = _numbers(up[of].iloc[sample])
+                other = as_floats(up[of].iloc[sample])
                 fit = _tightest(values[a], other, groups)
                 if fit is not None:
                     found.append((_partial(values[a], other), fit[0], a, of, fit[1]))
@@ -110,23 +109,6 @@ def _partial(moved: np.ndarray, other: np.ndarray) -> bool:
     return bool((held & np.isnan(other)).sum() > (1 - MIN_POSITIVE) * max(held.sum(), 1))
 
 
-def _above(pre, data: RelationalData, table: str, skip: set[tuple[str, str]]) -> pd.DataFrame | None:
-    """The numbers (`MAX_ABOVE` at most) of the rows `table`'s rows nest under, parent first, one
-    row per row of `table`, named `<ancestor>.<column>`; None where it nests under none. A number
-    set or read elsewhere (`skip`), or given as context, is left out: it may move after the
-    table's rows are decoded."""
-    names, edge = [], pre.schema.parent(table)
-    while edge is not None and len(names) < MAX_ABOVE:
-        t, given = edge.parent, pre.given_columns(edge.parent)
-        columns = [c for c in pre.layouts[t].fields if c in pre.schema.tables[t].columns]
-        numbers = [c for c in pre.float_numbers(t, columns) if (t, c) not in skip and c not in given]
-        names += [f"{t}.{c}" for c in numbers]
-        edge = pre.schema.parent(t)
-    if not names:
-        return None
-    return with_ancestors(data, pre.schema, table, names[:MAX_ABOVE])
-
-
 def ancestor_numbers(
     schema, out: Mapping[str, pd.DataFrame], table: str, parents: np.ndarray, rules: list[dict]
 ) -> dict[str, pd.Series]:
@@ -139,18 +121,6 @@ def ancestor_numbers(
     own = [ancestor_column(schema, n)[1] if ancestor_column(schema, n)[0] == edge.parent else n for n in names]
     rows = with_ancestors(out, schema, edge.parent, own).iloc[np.asarray(parents, dtype=np.int64)]
     return {n: rows[c].reset_index(drop=True) for n, c in zip(names, own, strict=True)}
-
-
-def _sample_rows(n: int) -> np.ndarray:
-    """At most `SAMPLE` row positions, the same on every fit of the same data."""
-    if n <= SAMPLE:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(0).choice(n, SAMPLE, replace=False))
-
-
-def _numbers(values: pd.Series) -> np.ndarray:
-    """The values as float64, NaN where missing."""
-    return pd.to_numeric(values, errors="coerce").to_numpy(np.float64, na_value=np.nan)
 
 
 def _groups(frame: pd.DataFrame, columns: list[str]) -> dict[str | None, np.ndarray]:
@@ -256,7 +226,7 @@ def keep_ratio_ranges(
         levels = np.linspace(0, 1, q.shape[1])
         u = rng.random(len(rows))
         ratio = np.array([np.interp(u[k], levels, q[r]) for k, r in enumerate(rows)])
-        a[rows] = _on_grid(num, b[rows] * ratio, b[rows] * lo[rows], b[rows] * hi[rows])
+        a[rows] = on_grid(num, b[rows] * ratio, b[rows] * lo[rows], b[rows] * hi[rows])
         cols[col] = pd.Series(a, index=cols[col].index).astype(cols[col].dtype)
 
 
@@ -271,15 +241,3 @@ def _row_quantiles(rule: dict, by: pd.Series | None, n: int) -> np.ndarray:
         if name in q and name != POOLED:
             out[codes == k] = q[name]
     return out
-
-
-def _on_grid(num: NumericPreproc, x: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """`x` rounded to the column's grid, kept within [low, high] where a grid value lies there
-    (the nearest to the range's inside else: a rate of 1.2 % of 25 is 0.30, not 0.3 % off)."""
-    grid = num.grid
-    if not grid:
-        return x
-    up, down = np.ceil(low / grid - 1e-9) * grid, np.floor(high / grid + 1e-9) * grid
-    out = np.round(x / grid) * grid
-    out = np.where(up <= down, np.clip(out, up, down), out)
-    return np.round(out, num.decimals) if num.kind == "numeric" and num.decimals is not None else out

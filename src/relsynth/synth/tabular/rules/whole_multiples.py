@@ -6,7 +6,7 @@ The model writes the payment in its own bins, and the film's rate is a few hundr
 of 2,969 generated payments 66 were no multiple of their film's rate (2.99 for a 4.99 film, 0.59
 for a 0.99 one; 106 of 3,018 after 4 epochs), none in the data. The fit keeps, per synthesised
 table nested under a parent, the numbers that equal, to their decimals, a number of a row they
-nest under (the nearest level first: `_ratio_ranges._above`) times a whole number of 1 or more in
+nest under (the nearest level first: `numbers.numbers_above`) times a whole number of 1 or more in
 every row holding both (`MIN_ROWS` at least), where the same numbers beside other rows' would
 have been so in `MAX_CHANCE` of the rows at most (a multiple of 1 or of a small step: chance), and
 the multiples the data holds. Decoding, once the rows above are written, sets each row's number to
@@ -25,7 +25,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular.encoders import NumericPreproc
-from relsynth.synth.tabular.rules.ratio_ranges import _above, _numbers
+from relsynth.synth.tabular.rules.numbers import as_floats, numbers_above
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows holding both numbers, the one above positive, at least
@@ -46,14 +46,14 @@ def find_whole_multiples(pre, data: RelationalData, skip: set[tuple[str, str]]) 
         preprocs = {c: pre.slots[s].preproc for c, s in zip(layout.fields, layout.slots, strict=False)}
         fields = [c for c in layout.fields if c in known and (table, c) not in skip and c not in given]
         numbers = [c for c in pre.float_numbers(table, fields) if isinstance(preprocs.get(c), NumericPreproc)]
-        up = _above(pre, data, table, skip) if numbers else None
+        up = numbers_above(pre, data, table, skip) if numbers else None
         if up is None:
             continue
         frame = data[table].reset_index(drop=True)
         for col in numbers:
-            values, step = _numbers(frame[col]), _step(preprocs[col])
+            values, step = as_floats(frame[col]), _step(preprocs[col])
             for of in up.columns:
-                multiples = _multiples(values, _numbers(up[of]), step)
+                multiples = _multiples(values, as_floats(up[of]), step)
                 if multiples is not None:
                     out.append({"table": table, "column": col, "of": of, "multiples": multiples, "above": True})
                     log.info("%s.%s kept a whole multiple of %s (%s)", table, col, of, multiples)
@@ -88,7 +88,7 @@ def keep_whole_multiples(
     rules: list[dict], cols: dict[str, pd.Series], preprocs: Mapping, above: Mapping[str, pd.Series]
 ) -> None:
     """Set (in place) each generated value of `rules`' columns to its number above (`above`:
-    `_ratio_ranges.ancestor_numbers`) times the nearest of the data's multiples, on its decimals."""
+    `ratio_ranges.ancestor_numbers`) times the nearest of the data's multiples, on its decimals."""
     for rule in rules:
         col, of = rule["column"], rule["of"]
         if col not in cols or of not in above:
