@@ -174,6 +174,23 @@ def test_infer_kind(values: pd.Series, kind: Column):
     assert infer_kind(values) is kind
 
 
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        (pd.Series([f"{_MONTHS[i % 12]} {i % 28 + 1}, {2020 + i % 4}" for i in range(300)]), Column.DATE),
+        (pd.Series([f"{i % 28 + 1:02d}-{_MONTHS[i % 12]}-{1950 + i % 50}" for i in range(300)]), Column.DATE),
+        (pd.Series([f"{w} {i}" for i, w in enumerate(["Mar", "May", "Dec"] * 100)]), Column.TEXT),  # no year: words
+    ],
+)
+def test_dates_with_a_month_name_are_dates(values: pd.Series, kind: Column):
+    """Dates written `Mar 5, 2024` or `05-Mar-2024` were free text (generated empty by the tabular
+    model) or codes of the shape `99-Aaa-9999` (generated `23-Jct-1965`)."""
+    assert infer_kind(values) is kind
+
+
 def test_an_inferred_schema_reads_the_frames_it_was_inferred_from():
     frame = pd.DataFrame(
         {

@@ -273,6 +273,30 @@ def test_times_written_without_a_leading_zero_come_back_so(tmp_path: Path):
     assert padded.to_source("t")["opens"].tolist() == ["09:30", "14:05", "00:15", None]
 
 
+def test_dates_with_a_month_name_come_back_in_their_spelling(tmp_path: Path):
+    """`Mar 5, 2024` (a day without its zero) and `05-Mar-2024` are read as dates and written back
+    so, a generated day too: strftime's %d alone would write `Mar 05, 2024`."""
+    frame = pd.DataFrame(
+        {
+            "id": [1, 2, 3, 4],
+            "signup": ["Mar 5, 2024", "Dec 25, 2023", None, "Jan 10, 2022"],
+            "birth": ["05-Mar-1984", "25-Dec-1990", "01-Jan-2001", None],
+            "paid": ["5/3/2024", "12/25/2023", "1/15/2022", "11/2/2021"],
+        }
+    )
+    schema = Schema(t=Table(id=PrimaryKey(), signup=Date(), birth=Date(), paid=Date()))
+    data = RelationalData({"t": frame}, schema)
+    assert data["t"]["signup"].iloc[0] == pd.Timestamp("2024-03-05")
+    assert data["t"]["paid"].iloc[0] == pd.Timestamp("2024-05-03")
+    assert data.to_source("t").equals(frame)
+    data.to_dir(tmp_path / "out")
+    assert RelationalData.from_dir(tmp_path / "out").to_source("t").equals(frame)
+    day = pd.Timestamp("2024-07-08")
+    made = data["t"].assign(signup=day, birth=day, paid=day)
+    out = RelationalData({"t": made}, schema, formats=data.formats).to_source("t")
+    assert out.iloc[0, 1:].tolist() == ["Jul 8, 2024", "08-Jul-2024", "7/8/2024"]
+
+
 @pytest.mark.parametrize("sep", ["/", "-"])
 def test_dates_that_read_both_ways_are_read_month_first_with_one_warning(sep, caplog):
     frame = pd.DataFrame({"id": [1, 2], "day": [f"05{sep}03{sep}2020", f"01{sep}02{sep}2021"]})

@@ -230,8 +230,12 @@ def _main_shape(s: pd.Series, by_shape: dict[str, str]) -> tuple[str, pd.Series]
 # in one row and May 3 in the next) and to_dir writes them back in it. Month first before day first
 # where both read every value (as pandas does); a column that no pattern reads whole is read value by value.
 _DATE_PARTS = ["%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%m-%d-%Y", "%d-%m-%Y"]
+# dates a report or a spreadsheet writes with the month's English name: Mar 5, 2024, 05-Mar-2024, 5 March 2024
+_NAMED_MONTHS = ["%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d %b %Y", "%d %B %Y", "%d-%b-%y"]
+_DATE_PARTS += _NAMED_MONTHS
 _TIME_PARTS = ["", " %H:%M:%S", "T%H:%M:%S", " %H:%M", "T%H:%M", " %H:%M:%S.%f", "T%H:%M:%S.%f"]
 DATETIME_FORMATS = [d + t + z for d in _DATE_PARTS for t in _TIME_PARTS for z in ("", "%z") if t or not z]
+_MONTH_NAME = re.compile(r"(?i)\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b")
 _FORMAT_SAMPLE = 500  # values a pattern is tried on before the whole column
 # A month without its day, tried after those where every value has exactly this shape: a card's
 # expiry `03/27` (read as its month's first day; strptime alone would read `3/7` too)
@@ -277,7 +281,10 @@ def text_datetime_format(s: pd.Series) -> str | None:
     if vals.empty:
         return None
     sample = vals.iloc[:: max(1, len(vals) // _FORMAT_SAMPLE)]
+    named = bool(re.search(_MONTH_NAME, sample.iloc[0]))  # no text column of words tries a month's name
     for fmt in DATETIME_FORMATS:
+        if ("%b" in fmt or "%B" in fmt) and not named:
+            continue
         if _reads_all(sample, fmt) and (len(sample) == len(vals) or _reads_all(vals, fmt)):
             return fmt
     return next((fmt for fmt, shape in MONTH_FORMATS.items() if vals.str.fullmatch(shape).all()), None)
@@ -531,6 +538,50 @@ _OFFSET = re.compile(r"[+-]\d{2}:\d{2}$")
 _ANY_OFFSET = r"([+-]\d{2}):?(\d{2})$"
 
 
+_PADDED = ("%d", "%m", "%H", "%I")  # the fields strftime writes with a leading zero (05), a source may not (5)
+_MARK = "\x1f"  # put before a field written without its zero, to find it in strftime's text
+
+
+def _unpadded(s: pd.Series, fmt: str) -> dict:
+    """The fields of a text date pattern that the column writes without a leading zero
+    (`Mar 5, 2024`, `5/3/2024`: %d, %m), which strftime pads: some value writes the field in one
+    digit, none with a leading zero."""
+    vals = s.dropna().astype(str).str.strip()
+    vals = vals[~blanks(vals)]
+    parts = vals.str.extract(_field_regex(fmt))
+    if parts.empty or parts.isna().all(axis=None):
+        return {}
+    fields = []
+    for i, field in enumerate(_PADDED_IN.findall(fmt)):
+        if field in _PADDED and parts[i].str.len().eq(1).any() and not parts[i].str.match(r"0\d").any():
+            fields.append(field)
+    return {"unpadded": sorted(set(fields))} if fields else {}
+
+
+_PADDED_IN = re.compile(r"%[dmHI]")
+_FIELD_TEXT = {"%Y": r"\d{4}", "%y": r"\d{2}", "%b": r"[A-Za-z]+", "%B": r"[A-Za-z]+", "%M": r"\d{2}", "%S": r"\d{2}"}
+_FIELD_TEXT |= {"%f": r"\d+", "%z": r".*", "%p": r"[AaPp]\.?[Mm]\.?", "%%": "%"}
+
+
+def _field_regex(fmt: str) -> str:
+    """A regex of a strftime pattern's text, a group around each field that strftime pads (`_PADDED`)."""
+    pieces = re.split(r"(%.)", fmt)
+    out = []
+    for piece in pieces:
+        if piece in _PADDED:
+            out.append(r"(\d{1,2})")
+        elif piece.startswith("%") and len(piece) == 2:
+            out.append(f"(?:{_FIELD_TEXT.get(piece, '.*?')})")
+        else:
+            out.append(re.escape(piece))
+    return "^" + "".join(out) + "$"
+
+
+def _strip_zeros(text: pd.Series) -> pd.Series:
+    """strftime's text with the leading zero of each field marked by `_MARK` dropped (05 -> 5)."""
+    return text.str.replace(_MARK + "0", "", regex=False).str.replace(_MARK, "", regex=False)
+
+
 def _all_of(s: pd.Series, cls: type) -> bool:
     """Whether `s` holds values and every non-null one is a `cls` (strings, dates, decimals), as objects."""
     vals = s.dropna()
@@ -682,7 +733,13 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
         return (
             None
             if fmt is None
-            else {"dtype": dtype, "strftime": fmt, **_fraction_and_offset(spelled, fmt), **blank_format(s)}
+            else {
+                "dtype": dtype,
+                "strftime": fmt,
+                **_fraction_and_offset(spelled, fmt),
+                **_unpadded(spelled, fmt),
+                **blank_format(s),
+            }
         )
     if kind is Column.TIME and (ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype)):
         if _all_of(s, str):
@@ -831,7 +888,7 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
             zoned = s.dt.tz_localize("UTC") if fmt["strftime"].endswith("%z") else s
             zoned = zoned.dt.tz_convert(_fixed_zone(fmt["offset"])) if "offset" in fmt else zoned
             zoned = zoned.dt.tz_convert(_zone(fmt["zone"])) if "zone" in fmt else zoned  # -05:00, -04:00 in summer
-            out = zoned.dt.strftime(fmt["strftime"])
+            out = _strip_zeros(zoned.dt.strftime(_marked(fmt["strftime"], fmt.get("unpadded", []))))
             if "fraction_digits" in fmt:
                 out = out.str.replace(rf"(:\d{{2}}\.\d{{{fmt['fraction_digits']}}})\d*", r"\1", n=1, regex=True)
             if fmt.get("offset_colon"):
@@ -893,6 +950,13 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
             return out.astype(object).where(s.notna(), missing_value(fmt))
         return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
     return _as_dtype(s, fmt["dtype"], s) if "dtype" in fmt else s  # e.g. only an SQL type (relational.sql)
+
+
+def _marked(pattern: str, fields: list[str]) -> str:
+    """A strftime pattern whose `fields` (a format's "unpadded") are marked for `_strip_zeros`."""
+    for field in fields:
+        pattern = pattern.replace(field, _MARK + field)
+    return pattern
 
 
 def _date_object(text: object) -> object:
