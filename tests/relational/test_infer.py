@@ -182,12 +182,14 @@ _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
     [
         (pd.Series([f"{_MONTHS[i % 12]} {i % 28 + 1}, {2020 + i % 4}" for i in range(300)]), Column.DATE),
         (pd.Series([f"{i % 28 + 1:02d}-{_MONTHS[i % 12]}-{1950 + i % 50}" for i in range(300)]), Column.DATE),
+        (pd.Series([f"{i % 12 + 1}:{i * 7 % 60:02d} {'AM' if i % 3 else 'PM'}" for i in range(300)]), Column.TIME),
+        (pd.Series([f"{i % 12 + 1:02d}:{i * 7 % 60:02d}pm" for i in range(300)]), Column.TIME),
         (pd.Series([f"{w} {i}" for i, w in enumerate(["Mar", "May", "Dec"] * 100)]), Column.TEXT),  # no year: words
     ],
 )
-def test_dates_with_a_month_name_are_dates(values: pd.Series, kind: Column):
-    """Dates written `Mar 5, 2024` or `05-Mar-2024` were free text (generated empty by the tabular
-    model) or codes of the shape `99-Aaa-9999` (generated `23-Jct-1965`)."""
+def test_dates_with_a_month_name_and_12_hour_times_are_dates_and_times(values: pd.Series, kind: Column):
+    """Dates written `Mar 5, 2024` or `05-Mar-2024` and times `3:45 PM` were free text (generated
+    empty by the tabular model) or codes of the shape `99-Aaa-9999` (generated `23-Jct-1965`)."""
     assert infer_kind(values) is kind
 
 

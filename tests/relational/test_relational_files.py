@@ -297,6 +297,24 @@ def test_dates_with_a_month_name_come_back_in_their_spelling(tmp_path: Path):
     assert out.iloc[0, 1:].tolist() == ["Jul 8, 2024", "08-Jul-2024", "7/8/2024"]
 
 
+def test_12_hour_times_come_back_in_their_spelling(tmp_path: Path):
+    """Pickup times `3:45 PM` were read as no time (free text, generated empty): they are times of
+    day (`12:05 AM` is 00:05) written back with the half of the day, the hour's zero as the source."""
+    frame = pd.DataFrame(
+        {"id": [1, 2, 3], "pickup": ["3:45 PM", "12:05 AM", None], "lower": ["03:45:10pm", "12:00:00pm", "11:59:59am"]}
+    )
+    schema = Schema(t=Table(id=PrimaryKey(), pickup=Time(), lower=Time()))
+    data = RelationalData({"t": frame}, schema)
+    assert data["t"]["pickup"].tolist()[:2] == [dt.time(15, 45), dt.time(0, 5)]
+    assert data["t"]["lower"].tolist()[1] == dt.time(12, 0)
+    assert data.to_source("t").equals(frame)
+    data.to_dir(tmp_path / "out")
+    assert RelationalData.from_dir(tmp_path / "out").to_source("t").equals(frame)
+    made = data["t"].assign(pickup=[dt.time(9, 5), dt.time(23, 0), None], lower=dt.time(9, 5))
+    out = RelationalData({"t": made}, schema, formats=data.formats).to_source("t")
+    assert out["pickup"].tolist() == ["9:05 AM", "11:00 PM", None] and out["lower"].iloc[0] == "09:05:00am"
+
+
 @pytest.mark.parametrize("sep", ["/", "-"])
 def test_dates_that_read_both_ways_are_read_month_first_with_one_warning(sep, caplog):
     frame = pd.DataFrame({"id": [1, 2], "day": [f"05{sep}03{sep}2020", f"01{sep}02{sep}2021"]})

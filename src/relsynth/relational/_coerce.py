@@ -313,6 +313,9 @@ def _date(s: pd.Series, fmt: str | None | object = _FIND) -> tuple[pd.Series, pd
 
 
 _SHORT_HOUR = re.compile(r"^\d:\d\d")
+# a 12-hour time of day (3:45 PM, 11:05:30am): its hour, the rest, and which half of the day
+MERIDIEM = r"(?P<hour>0?[1-9]|1[0-2]):(?P<rest>[0-5]\d(?::[0-5]\d)?)(?P<space> ?)(?P<half>[AaPp])[Mm]"
+_MERIDIEM = re.compile(MERIDIEM)
 
 
 def _parse_time(v: object) -> dt.time | None:
@@ -323,7 +326,10 @@ def _parse_time(v: object) -> dt.time | None:
         return v.time()
     if not isinstance(v, dt.time):
         text = str(v).strip()
-        if _SHORT_HOUR.match(text):  # fromisoformat wants two-digit hours; infer accepts one
+        if (half := _MERIDIEM.fullmatch(text)) is not None:  # 3:45 PM: 15:45
+            hour = int(half["hour"]) % 12 + (12 if half["half"].lower() == "p" else 0)
+            text = f"{hour:02d}:{half['rest']}"
+        elif _SHORT_HOUR.match(text):  # fromisoformat wants two-digit hours; infer accepts one
             text = "0" + text
         try:
             v = dt.time.fromisoformat(text)
@@ -754,6 +760,8 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
                     "strftime": "%H:%M:%S.%f",
                     "fraction_digits": min(int(digits.str.len().max()), 6),
                 }
+            if (twelve := _twelve_hours(s.dropna())) is not None:  # 3:45 PM, not 15:45:00
+                return {"dtype": dtype, **twelve}
             # 9:30 beside 14:05, no hour written 09: not str(time)'s 09:30:00
             if s.dropna().str.match(r"^\d:").any() and not s.dropna().str.match(r"^0\d:").any():
                 for pattern, fmt in _SHORT_HOURS:
@@ -814,6 +822,25 @@ def _float_written(values: pd.Series, places: pd.Series) -> bool:
         and values.str.contains(".", regex=False).all()
         and not values[~whole].str.contains(r"\.\d*0$").any()
     )
+
+
+def _twelve_hours(vals: pd.Series) -> dict | None:
+    """The format of 12-hour times of day (`3:45 PM`, `03:45:10pm`): strftime's %I and %p, the
+    hour's zero dropped (`short_hour`) where no value writes it, the half of the day in lower case
+    (`lower_half`) where every value writes it so; None where a value is no such time, or the
+    values mix spellings (with and without seconds, or a space)."""
+    parts = vals.astype(str).str.strip().str.extract(f"^{MERIDIEM}$")
+    if parts.empty or parts["hour"].isna().any():
+        return None
+    seconds, space = parts["rest"].str.len().gt(2), parts["space"]
+    if seconds.nunique() > 1 or space.nunique() > 1:
+        return None
+    out = {"strftime": f"%I:%M{':%S' if seconds.iloc[0] else ''}{space.iloc[0]}%p"}
+    if parts["half"].str.islower().all():
+        out["lower_half"] = True
+    if parts["hour"].str.len().eq(1).any() and not parts["hour"].str.startswith("0").any():
+        out["short_hour"] = True
+    return out
 
 
 def csv_number_format(text: pd.Series, numbers: pd.Series) -> dict | None:
@@ -901,6 +928,8 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
                 out = out.str.replace(rf"(:\d{{2}}\.\d{{{fmt['fraction_digits']}}})\d*", r"\1", n=1, regex=True)
             if fmt.get("short_hour"):  # %H writes 09: the source wrote 9
                 out = out.str.replace(r"^0(\d:)", r"\1", n=1, regex=True)
+            if fmt.get("lower_half"):  # %p writes PM: the source wrote pm
+                out = out.str.replace(r"([AP])M$", lambda m: m[1].lower() + "m", n=1, regex=True)
         return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
     if "excel_days" in fmt and ptypes.is_datetime64_dtype(s.dtype):  # 44636, not 2022-03-15
         days = (s - pd.Timestamp(EXCEL_ORIGIN)) / pd.Timedelta(days=1)

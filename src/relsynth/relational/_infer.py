@@ -12,6 +12,7 @@ from relsynth.relational._blanks import missing_spellings
 from relsynth.relational._coerce import (
     COERCERS,
     EXCEL_CONVERSION,
+    MERIDIEM,
     NUMBER_AS_CODE,
     blanks,
     coerce,
@@ -272,6 +273,8 @@ def _time_or_date(text: pd.Series, nulls: bool = False) -> tuple[Column, str] | 
     `text`: the column's values less its nulls, where `nulls` (then no far date is an open end)."""
     if text.str.match(_TIME_PATTERN).all():
         return Column.TIME, "every value is a time of day (HH:MM[:SS])"
+    if text.str.strip().str.fullmatch(MERIDIEM).all():
+        return Column.TIME, "every value is a 12-hour time of day (H:MM AM or PM), written back so"
     unread = coerce(text, Column.DATETIME)[1]
     zeros = zero_dates(text, unread)  # MySQL's '0000-00-00': no date
     ended = zeros or (None if nulls else open_end(text, unread))  # 9999-12-31: no end yet
