@@ -315,6 +315,32 @@ def test_12_hour_times_come_back_in_their_spelling(tmp_path: Path):
     assert out["pickup"].tolist() == ["9:05 AM", "11:00 PM", None] and out["lower"].iloc[0] == "09:05:00am"
 
 
+def test_fractions_of_a_second_written_as_short_as_each_needs_come_back_so():
+    """JavaScript's and JSON encoders' `10:00:00.5Z` beside `10:00:01.25Z` and `10:00:02Z`: the
+    fraction was padded to the longest's digits (`.500Z`) and a whole second written `.0Z`."""
+    frame = pd.DataFrame(
+        {
+            "id": [1, 2, 3, 4],
+            "at": [
+                "2024-03-05T10:00:00.5Z",
+                "2024-03-05T10:00:01.25Z",
+                "2024-03-05T10:00:02Z",
+                "2024-03-05T10:00:03.125Z",
+            ],
+        }
+    )
+    schema = Schema(t=Table(id=PrimaryKey(), at=Datetime()))
+    data = RelationalData({"t": frame}, schema)
+    assert data.to_source("t").equals(frame)
+    made = data["t"].assign(
+        at=pd.to_datetime(
+            ["2024-01-01 08:00:00.5", "2024-01-01 08:00:00", "2024-01-01 08:00:00.3", None], format="mixed"
+        )
+    )
+    out = RelationalData({"t": made}, schema, formats=data.formats).to_source("t")
+    assert out["at"].tolist() == ["2024-01-01T08:00:00.5Z", "2024-01-01T08:00:00Z", "2024-01-01T08:00:00.3Z", None]
+
+
 @pytest.mark.parametrize("sep", ["/", "-"])
 def test_dates_that_read_both_ways_are_read_month_first_with_one_warning(sep, caplog):
     frame = pd.DataFrame({"id": [1, 2], "day": [f"05{sep}03{sep}2020", f"01{sep}02{sep}2021"]})
@@ -344,7 +370,12 @@ def test_fractions_of_a_second_keep_their_digits_after_a_dotted_date(tmp_path: P
     )
     data.to_dir(tmp_path / "out")
     back = pd.read_parquet(tmp_path / "out" / "t.parquet")["at"].tolist()
-    assert back == ["05.03.2020 10:00:00.500", "06.03.2020 11:00:00.123", "07.03.2020 12:00:00.250"]  # nothing cut
+    assert back == values  # nothing cut, and each fraction as short as the source wrote it
+    padded = ["05.03.2020 10:00:00.500", "06.03.2020 11:00:00.123", "07.03.2020 12:00:00.250"]
+    data = RelationalData(
+        {"t": pd.DataFrame({"id": [1, 2, 3], "at": padded})}, Schema(t=Table(id=PrimaryKey(), at=Datetime()))
+    )
+    assert data.to_source("t")["at"].tolist() == padded
 
 
 def test_number_spellings_that_cannot_be_kept_stay_numbers(tmp_path: Path):

@@ -619,6 +619,22 @@ def _fraction_and_offset(s: pd.Series, fmt: str) -> dict:
     return out
 
 
+def _trimmed_fraction(s: pd.Series, fmt: str) -> dict:
+    """`trim_fraction` where a text datetime column writes its seconds' fraction as short as each
+    value needs (10:00:00.5Z beside 10:00:00.25Z and 10:00:00Z, as JavaScript and JSON encoders
+    do): fractions of several lengths, or some seconds written without one, none ending in 0."""
+    if ".%f" not in fmt:
+        return {}
+    vals = s.dropna().astype(str).str.strip()
+    fractions = vals.str.extract(_FRACTION, expand=False)
+    held = fractions.dropna()
+    varies = held.str.len().nunique() > 1 or fractions.isna().any()
+    if not len(held) or not varies or held.str.endswith("0").any():
+        return {}
+    # the digits of the longest fraction of any spelling (.125 is a shape of its own beside .5)
+    return {"trim_fraction": True, "fraction_digits": int(min(held.str.len().max(), 6))}
+
+
 _NO_PLACES = ("Etc/", "SystemV/", "US/", "posix/", "right/")  # aliases and fixed offsets: a named place first
 # where several zones give the offsets (Africa/Ceuta, Europe/Berlin), the one users most likely meant first
 _MAIN_ZONES = (
@@ -743,6 +759,7 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
                 "dtype": dtype,
                 "strftime": fmt,
                 **_fraction_and_offset(spelled, fmt),
+                **_trimmed_fraction(s.where(~blanks(s)), fmt),
                 **_unpadded(spelled, fmt),
                 **blank_format(s),
             }
@@ -918,6 +935,8 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
             out = _strip_zeros(zoned.dt.strftime(_marked(fmt["strftime"], fmt.get("unpadded", []))))
             if "fraction_digits" in fmt:
                 out = out.str.replace(rf"(:\d{{2}}\.\d{{{fmt['fraction_digits']}}})\d*", r"\1", n=1, regex=True)
+            if fmt.get("trim_fraction"):  # 10:00:00.5, 10:00:00: the fraction's trailing zeros dropped
+                out = out.str.replace(r"(:\d{2})(\.\d*?)0+(?!\d)", _fraction_kept, n=1, regex=True)
             if fmt.get("offset_colon"):
                 out = out.str.replace(r"([+-]\d{2})(\d{2})$", r"\1:\2", regex=True)
             if fmt.get("zulu"):
@@ -979,6 +998,11 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
             return out.astype(object).where(s.notna(), missing_value(fmt))
         return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
     return _as_dtype(s, fmt["dtype"], s) if "dtype" in fmt else s  # e.g. only an SQL type (relational.sql)
+
+
+def _fraction_kept(m: re.Match) -> str:
+    """The seconds and what is left of their fraction past its trailing zeros (none: no point)."""
+    return m[1] + (m[2] if len(m[2]) > 1 else "")
 
 
 def _marked(pattern: str, fields: list[str]) -> str:
