@@ -555,6 +555,33 @@ def test_csv_numbers_are_written_back_with_their_decimals(tmp_path: Path):
     assert again.to_source("t")["rate"].tolist() == ["12.5", "20", "0", "7.5"]
 
 
+def test_numbers_in_scientific_notation_come_back_so(tmp_path: Path):
+    """Rates written `1.2e-05` (a lab's, a sensor's export) came back as Python writes floats,
+    `4e-05` beside `0.0036`: read from a CSV or as text, a generated rate is written in the
+    column's notation, with its mantissa's digits and exponent."""
+    rates = ["1.2e-05", "3.0e-06", "5.5e-03", None]
+    (tmp_path / "t.csv").write_text(
+        "id,rate,big\n"
+        + "".join(
+            f"{i},{r or ''},{b}\n"
+            for i, (r, b) in enumerate(zip(rates, ["1.50E+02", "2.00E-01", "3.25E+10", "1.00E+00"], strict=True))
+        )
+    )
+    schema = Schema(t=Table(id=PrimaryKey(), rate=Numeric(), big=Numeric()))
+    source = pd.read_csv(tmp_path / "t.csv", dtype=str, keep_default_na=False, na_values=[""])
+    from_csv = RelationalData.from_dir(tmp_path, schema=schema)
+    from_text = RelationalData({"t": source}, schema)
+    for data in (from_csv, from_text):
+        assert data["t"]["rate"].tolist()[:2] == [1.2e-05, 3e-06]
+        assert data.to_source("t")["rate"].tolist() == rates
+        made = data["t"].assign(rate=[4e-05, 0.0036, 0.00011, None], big=[0.5, 1234.5, 2e-7, 1e12])
+        out = RelationalData({"t": made}, schema, formats=data.formats).to_source("t")
+        assert out["rate"].tolist() == ["4.0e-05", "3.6e-03", "1.1e-04", None]
+        assert out["big"].tolist() == ["5.00E-01", "1.23E+03", "2.00E-07", "1.00E+12"]
+    from_csv.to_dir(tmp_path / "out")
+    assert RelationalData.from_dir(tmp_path / "out").to_source("t")["rate"].tolist() == rates
+
+
 def test_numbers_a_float_wrote_come_back_as_a_float_writes_them():
     # read as text, a column pandas wrote from floats ('4.547' beside '10.0') was padded: '10.000', '2.380'
     written = ["4.547", "10.0", "2.38", "0.5", None]

@@ -798,6 +798,8 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
             **trim,
             **blank_format(s),
         }
+    if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, str) and (sci := _scientific(s.where(~blanks(s)))):
+        return {"dtype": dtype, **sci, **blank_format(s)}  # 1.2e-05, as a lab's or a sensor's export writes it
     if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, str) and not s.dropna().str.contains("[eE]").any():
         # "12.50": written back as text with 2 decimals (1.5e-05: as numbers, its spelling is not kept)
         spelled = s.where(~blanks(s))
@@ -827,6 +829,37 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
         # in the source (a parquet float64 of whole yen, a CSV's `-141550.0`): written back as floats
         return {"dtype": dtype} if kind is Column.INTEGER and len(s) and s.notna().all() else None
     return {"dtype": dtype}
+
+
+_SCIENTIFIC = re.compile(r"[+-]?\d(?:\.(?P<digits>\d+))?(?P<e>[eE])(?P<sign>[+-]?)(?P<power>\d+)")
+
+
+def _scientific(s: pd.Series) -> dict | None:
+    """The spelling of numbers every one of which is written in scientific notation with one digit
+    before the point (`1.2e-05`, `3.40E+02`): the mantissa's decimals (`scientific`), the exponent's
+    letter, digits at least and '+' on a positive one; None where a value is written otherwise (a
+    float column's repr writes 4e-05 beside 0.0036: as numbers)."""
+    vals = s.dropna().astype(str).str.strip()
+    parts = vals.str.extract(f"^{_SCIENTIFIC.pattern}$")
+    if vals.empty or parts["e"].isna().any():
+        return None
+    places = parts["digits"].str.len().fillna(0)
+    positive = parts["power"].astype(int).gt(0) & parts["sign"].ne("-")
+    return {
+        "scientific": int(places.max()),
+        "exponent": str(parts["e"].mode().iloc[0]),
+        "exponent_digits": int(parts["power"].str.len().min()),
+        **({"exponent_plus": True} if positive.any() and parts["sign"][positive].eq("+").all() else {}),
+        **({"trim": True} if _shortest(parts["digits"].fillna(""), places) else {}),  # 1e5 beside 2.5e10
+    }
+
+
+def write_scientific(v: float, fmt: Mapping) -> str:
+    """A number in a column's scientific spelling (`_scientific`): 1.6e-06, 3.40E+02."""
+    mantissa, power = f"{v:.{fmt['scientific']}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".") if fmt.get("trim") and "." in mantissa else mantissa
+    sign = "-" if power.startswith("-") else "+" if fmt.get("exponent_plus") else ""
+    return f"{mantissa}{fmt['exponent']}{sign}{str(abs(int(power))).zfill(fmt['exponent_digits'])}"
 
 
 def _float_written(values: pd.Series, places: pd.Series) -> bool:
@@ -869,6 +902,8 @@ def csv_number_format(text: pd.Series, numbers: pd.Series) -> dict | None:
     if written.eq(numbers[written.index].map(lambda v: repr(float(v)))).all():
         return None
     fmt = source_format(text, Column.NUMERIC)
+    if fmt and "scientific" in fmt:  # 1.2e-05: its mantissa's digits, which 1.2e-05 read as a float keeps not
+        return {**fmt, "dtype": str(numbers.dtype), CSV_NUMBER: True}
     if not fmt or "decimals" not in fmt or set(fmt) - {"dtype", "decimals", "trim", "whole_point"}:
         return None
     return {**fmt, "dtype": str(numbers.dtype), CSV_NUMBER: True}
@@ -974,6 +1009,10 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
     if "duration" in fmt:  # seconds written as ISO 8601 durations (`iso_durations`)
         out = s.astype(object).map(lambda v: write_duration(float(v), fmt["duration"]), na_action="ignore")
         return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
+    if "scientific" in fmt:  # 1.2e-05 (`_scientific`)
+        out = s.astype(object).map(lambda v: write_scientific(float(v), fmt), na_action="ignore")
+        out = out.astype(object).where(s.notna(), missing_value(fmt))
+        return out if fmt.get(CSV_NUMBER) else _as_dtype(out, fmt["dtype"], s)
     if "number" in fmt:  # a locale's or a report's spelling (`spelled_numbers`)
         spelling, d = Spelling.from_dict(fmt["number"]), fmt["decimals"]
         whole = ptypes.is_integer_dtype(s.dtype)  # exact past 2**53, never through a float
