@@ -297,6 +297,32 @@ def test_dates_with_a_month_name_come_back_in_their_spelling(tmp_path: Path):
     assert out.iloc[0, 1:].tolist() == ["Jul 8, 2024", "08-Jul-2024", "7/8/2024"]
 
 
+def test_dates_written_as_numbers_yyyymmdd_are_dates_written_back_so(tmp_path: Path):
+    """A warehouse's date key 20240305 was an integer: 4 in 100 generated values were no day
+    (20240444). Inferred a date (as an int64 or as text), read as one and written back as the number."""
+    days = pd.date_range("2024-01-25", periods=40, freq="3D")
+    frame = pd.DataFrame(
+        {"id": range(40), "day": [int(d.strftime("%Y%m%d")) for d in days], "n": range(20240101, 20240141)}
+    )
+    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
+    assert isinstance(schema.tables["t"].columns["day"], Date)
+    assert isinstance(schema.tables["t"].columns["n"], Integer)  # counting past the 31st: no dates
+    text = frame.astype({"day": str})
+    assert isinstance(Schema.infer({"t": text}, primary_keys={"t": "id"}).tables["t"].columns["day"], Date)
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    for data in (
+        RelationalData({"t": frame}, schema),
+        RelationalData({"t": text}, schema),
+        RelationalData.from_dir(tmp_path, schema),
+    ):
+        assert data["t"]["day"].iloc[0] == pd.Timestamp("2024-01-25")
+        made = data["t"].assign(day=pd.Timestamp("2024-02-29"))
+        out = RelationalData({"t": made}, schema, formats=data.formats).to_source("t")
+        assert out["day"].iloc[0] in (20240229, "20240229")
+    assert RelationalData({"t": frame}, schema).to_source("t").equals(frame)
+    assert RelationalData({"t": text}, schema).to_source("t").equals(text)
+
+
 def test_12_hour_times_come_back_in_their_spelling(tmp_path: Path):
     """Pickup times `3:45 PM` were read as no time (free text, generated empty): they are times of
     day (`12:05 AM` is 00:05) written back with the half of the day, the hour's zero as the source."""

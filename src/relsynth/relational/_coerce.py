@@ -139,6 +139,9 @@ def _datetime(s: pd.Series, fmt: str | None | object = _FIND) -> tuple[pd.Series
     if ptypes.is_datetime64_any_dtype(s.dtype):
         out = s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s
         out = out.where((out >= _NS_MIN) & (out <= _NS_MAX))  # beyond what datetime64[ns] holds
+    elif compact_dates(s):  # 20240305
+        out = _compact(s)
+        s = s.where(~blanks(s))
     elif excel_serial(s):  # declared a date: its numbers are a spreadsheet's serial days
         s = s.where(~blanks(s))  # a blank or placeholder ('NULL') is a missing date, not a bad one
         days = to_numbers(s.astype(object)).astype("float64")
@@ -257,6 +260,41 @@ def excel_dates(numbers: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp] | None:
         return None
     first, last = (pd.Timestamp(EXCEL_ORIGIN) + pd.Timedelta(days=float(v)) for v in (x.min(), x.max()))
     return first.normalize(), last.normalize()
+
+
+# A date written as the number yyyymmdd (20240305: a data warehouse's date key, a legacy system's
+# date field): read so where every value is one, of years 1900 to 2099, in MIN_COMPACT distinct
+# values at least (counters and amounts of 8 digits fall off the calendar within a month's days)
+COMPACT_DATE = "%Y%m%d"
+MIN_COMPACT = 20
+_COMPACT = r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+
+
+def compact_dates(s: pd.Series) -> bool:
+    """Whether a column's values are all whole numbers (or their text) that read as dates yyyymmdd."""
+    if ptypes.is_bool_dtype(s.dtype) or ptypes.is_datetime64_any_dtype(s.dtype):
+        return False
+    held = s.where(~blanks(s)).dropna()
+    if ptypes.is_float_dtype(held.dtype) and not (held % 1 == 0).all():
+        return False
+    if ptypes.is_numeric_dtype(held.dtype):
+        digits = held.astype("int64").astype(str)
+    elif _all_of(held, str):
+        digits = held.str.strip()
+    else:
+        return False
+    if held.nunique() < MIN_COMPACT or not digits.str.fullmatch(_COMPACT).all():
+        return False
+    return bool(pd.to_datetime(digits, format=COMPACT_DATE, errors="coerce").notna().all())
+
+
+def _compact(s: pd.Series) -> pd.Series:
+    """Dates written yyyymmdd (`compact_dates`), blanks as missing."""
+    held = s.where(~blanks(s))
+    digits = held.map(
+        lambda v: str(int(v)) if isinstance(v, int | float | np.number) else str(v).strip(), na_action="ignore"
+    )
+    return pd.to_datetime(digits, format=COMPACT_DATE, errors="coerce")
 
 
 def excel_serial(s: pd.Series) -> bool:
@@ -744,6 +782,8 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
     if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, decimal.Decimal):  # parquet or SQL DECIMAL(p, s)
         places = [max(-v.as_tuple().exponent, 0) for v in s.dropna() if v.is_finite()]
         return {"dtype": dtype, "decimal_places": int(max(places, default=0))}
+    if kind in (Column.DATE, Column.DATETIME) and compact_dates(s):  # 20240305, in the source's dtype
+        return {"dtype": dtype, "strftime": COMPACT_DATE, **blank_format(s)}
     if kind in (Column.DATE, Column.DATETIME) and excel_serial(s):  # serial days, as a spreadsheet wrote them
         whole = bool((to_numbers(s.where(~blanks(s)).dropna().astype(object)).astype("float64") % 1 == 0).all())
         return {"dtype": dtype, "excel_days": "whole" if whole else "fraction", **blank_format(s)}
