@@ -25,6 +25,7 @@ from relsynth.relational._coerce import (
     zero_dates,
 )
 from relsynth.relational._durations import iso_durations
+from relsynth.relational._magnitudes import magnitude_numbers
 from relsynth.relational._spelled_numbers import read_spelling
 from relsynth.relational.check_digits import find_check
 from relsynth.relational.columns import Column
@@ -199,6 +200,8 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
     number, note = _spelled(text, nulls)
     if number is not None:
         return number, note
+    if (counts := _magnitudes(text, nulls)) is not None:
+        return counts
     return _labels(text, note) if note else _categorical_or_text(text)
 
 
@@ -259,6 +262,19 @@ def _durations(text: pd.Series, nulls: bool = False) -> tuple[Column, str] | Non
     why += "seconds, written back so" + _blank_note(text, nulls)
     whole = (seconds.dropna() % 1 == 0).all()
     return (Column.INTEGER if whole else Column.NUMERIC), why
+
+
+def _magnitudes(text: pd.Series, nulls: bool = False) -> tuple[Column, str] | None:
+    """Integer or numeric, and why, for counts written with a magnitude suffix (`666` beside `1.2k`):
+    as labels, most of them rare, their distribution was lost (KS 0.34 of 4,220 page views)."""
+    if (counts := magnitude_numbers(text)) is None:
+        return None
+    example = text[~blanks(text) & to_numbers(text).isna()].iloc[0]
+    why = (
+        f"every value is a number, some with a magnitude suffix (e.g. {example!r}: {counts[example == text].iloc[0]:g})"
+    )
+    whole = (counts.dropna() % 1 == 0).all()
+    return (Column.INTEGER if whole else Column.NUMERIC), why + ", written back so" + _blank_note(text, nulls)
 
 
 def _spelled(text: pd.Series, nulls: bool = False) -> tuple[Column | None, str]:
