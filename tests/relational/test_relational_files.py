@@ -626,6 +626,21 @@ def test_counts_with_a_magnitude_suffix_are_numbers_written_back_so():
     assert out["views"].tolist()[:4] == ["5", "999", "1.2k", "2500.0k"]  # the units the column writes
 
 
+def test_whole_numbers_mostly_written_without_a_point_come_back_without_one(tmp_path: Path):
+    """Quantities `5` beside a few `5.0` (an integer column merged from a float export) came back
+    all `5.0`; written as most values are, `5`, they are the source's text in most rows. A column
+    mostly written `5.0` keeps its point."""
+    qty = ["5", "7", "5.0", "12", "3", None]
+    frame = pd.DataFrame({"id": range(6), "qty": qty})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    schema = Schema(t=Table(id=PrimaryKey(), qty=Integer()))
+    for data in (RelationalData({"t": frame}, schema), RelationalData.from_dir(tmp_path, schema)):
+        written = [None if pd.isna(v) else str(v) for v in data.to_source("t")["qty"]]  # as a CSV writes them
+        assert written == ["5", "7", "5", "12", "3", None]
+    pointed = frame.assign(qty=["5.0", "7.0", "5", "12.0", "3.0", None])
+    assert RelationalData({"t": pointed}, schema).to_source("t")["qty"].tolist()[:3] == ["5.0", "7.0", "5.0"]
+
+
 def test_numbers_a_float_wrote_come_back_as_a_float_writes_them():
     # read as text, a column pandas wrote from floats ('4.547' beside '10.0') was padded: '10.000', '2.380'
     written = ["4.547", "10.0", "2.38", "0.5", None]

@@ -853,6 +853,8 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
         decimals = places.max()
         width = zero_padded_width(spelled)  # codes of one width ("00501"): their zeros come back
         values = spelled.dropna().str.strip()
+        if _mostly_without_point(values):  # 5 beside 5.0: written as most values are, not all 5.0
+            decimals = 0
         # 4.547 beside 10.0 (a float column pandas wrote): as few decimals as each needs, whole numbers with '.0'
         point = {"trim": True, "whole_point": True} if _float_written(values, places) else {}
         return {
@@ -905,6 +907,14 @@ def write_scientific(v: float, fmt: Mapping) -> str:
     mantissa = mantissa.rstrip("0").rstrip(".") if fmt.get("trim") and "." in mantissa else mantissa
     sign = "-" if power.startswith("-") else "+" if fmt.get("exponent_plus") else ""
     return f"{mantissa}{fmt['exponent']}{sign}{str(abs(int(power))).zfill(fmt['exponent_digits'])}"
+
+
+def _mostly_without_point(values: pd.Series) -> bool:
+    """Whether whole numbers are written mostly without a point and some with one (`5` beside
+    `5.0`, an integer column merged from a float export), whose one spelling is the most values'."""
+    whole = values.str.fullmatch(r"[+-]?\d+(?:\.0+)?")
+    pointed = values.str.contains(".", regex=False)
+    return bool(len(values)) and bool(whole.all()) and bool(pointed.any()) and pointed.mean() < 0.5
 
 
 def _float_written(values: pd.Series, places: pd.Series) -> bool:
