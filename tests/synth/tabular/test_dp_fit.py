@@ -257,16 +257,18 @@ def _digits_data(outlier: bool) -> RelationalData:
     n = 400
     text, when = [f"{v}.50" for v in range(n)], [f"2020-01-01 10:00:{v % 60:02d}.5" for v in range(n)]
     dec, declared = [decimal.Decimal(f"{v}.5") for v in range(n)], [decimal.Decimal(f"{v}.25") for v in range(n)]
+    rate, views = [f"{v % 9 + 1}.5e-05" for v in range(n)], [str(v) if v < 100 else f"{v / 100:.1f}k" for v in range(n)]
     if outlier:  # one entity's digits
-        text[0], when[0], dec[0], declared[0] = (
+        text[0], when[0], dec[0], declared[0], rate[0], views[0] = (
             "12.34567",
             "2020-01-01 10:00:00.123456",
             *[decimal.Decimal("1.2345")] * 2,
+            "1.23456e-05",
+            "1.23456k",
         )
-    df = pd.DataFrame({"id": range(n), "x": text, "w": when, "d": dec, "s": declared})
-    data = RelationalData(
-        {"t": df}, Schema(t=Table(id=PrimaryKey(), x=Numeric(), w=Datetime(), d=Numeric(), s=Numeric()))
-    )
+    df = pd.DataFrame({"id": range(n), "x": text, "w": when, "d": dec, "s": declared, "e": rate, "k": views})
+    columns = {"x": Numeric(), "w": Datetime(), "d": Numeric(), "s": Numeric(), "e": Numeric(), "k": Numeric()}
+    data = RelationalData({"t": df}, Schema(t=Table(id=PrimaryKey(), **columns)))
     data._add_sql_types({"t": {"s": {"type": "numeric", "precision": 10, "scale": 2}}})  # DECIMAL(10, 2): public
     return data
 
@@ -278,6 +280,7 @@ def test_formats_under_dp_hold_no_digits_read_from_the_values(seeded):
     decimals, or a declared scale, and the same with or without that entity."""
     plain = TabularPreproc.from_schema(_digits_data(True).schema).fit(_digits_data(True)).stats["formats"]["t"]
     assert (plain["x"]["decimals"], plain["w"]["fraction_digits"], plain["d"]["decimal_places"]) == (5, 6, 4)
+    assert (plain["w"]["trim_fraction"], plain["e"]["scientific"], plain["k"]["magnitude"]["decimals"]) == (True, 5, 5)
 
     def dp_formats(outlier: bool) -> dict:
         data = _digits_data(outlier)

@@ -1205,11 +1205,16 @@ def _public_digits(fmt: dict, decimals: int | None) -> None:
     """`fmt`'s digit counts in place from `decimals` (the DP fit's, None: none, values as drawn)."""
     if "decimals" in fmt:  # a number written as text: text again, on the generated values' grid
         fmt["decimals"] = decimals
+    fmt.pop("trim_fraction", None)  # whether fractions vary in length: read from the values' digits
     if "fraction_digits" in fmt:  # a text datetime's digits of a second (at least one: ".%f" needs it)
         if decimals is None:
             del fmt["fraction_digits"]  # ".%f" writes six
         else:
             fmt["fraction_digits"] = min(max(decimals, 1), 6)
+    if "scientific" in fmt:  # a mantissa's digits (1.23456e-05): as few as each needs, up to 6
+        fmt.update(scientific=6, trim=True)
+    if "magnitude" in fmt:  # 1.2k: one decimal to a unit, as few as each needs; plain values on the DP grid
+        fmt["magnitude"] |= {"decimals": 1, "plain_decimals": decimals or 0, "trim": True}
     if "decimal_places" in fmt:
         scale = (fmt.get(SQL_FORMAT) or {}).get("scale")
         if isinstance(scale, int):  # DECIMAL(p, s) declared by the database
