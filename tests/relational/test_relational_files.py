@@ -637,6 +637,9 @@ def test_whole_numbers_mostly_written_without_a_point_come_back_without_one(tmp_
     for data in (RelationalData({"t": frame}, schema), RelationalData.from_dir(tmp_path, schema)):
         written = [None if pd.isna(v) else str(v) for v in data.to_source("t")["qty"]]  # as a CSV writes them
         assert written == ["5", "7", "5", "12", "3", None]
+    full = frame.assign(qty=["5", "7", "5.0", "12", "3", "4"])  # no gap: read from the CSV as floats, not Int64
+    full.to_csv(tmp_path / "t.csv", index=False)
+    assert RelationalData.from_dir(tmp_path, schema).to_source("t")["qty"].tolist() == ["5", "7", "5", "12", "3", "4"]
     pointed = frame.assign(qty=["5.0", "7.0", "5", "12.0", "3.0", None])
     assert RelationalData({"t": pointed}, schema).to_source("t")["qty"].tolist()[:3] == ["5.0", "7.0", "5.0"]
 

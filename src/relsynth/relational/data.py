@@ -413,7 +413,9 @@ class RelationalData:
                 )
             fmt = source_format(values, kind.kind, date_format)
             fmt = {**(fmt or {"dtype": str(df[col].dtype)}), **ended} if ended else fmt
-            fmt = fmt or df.attrs.get(CSV_NUMBERS, {}).get(col)  # '5.00' read from a CSV as 5.0 (`read_table`)
+            written = df.attrs.get(CSV_NUMBERS, {}).get(col)  # '5.00' read from a CSV as 5.0 (`read_table`)
+            # whole numbers guessed floats ('5' beside '5.0', '5.00'): as the CSV wrote them, not as 5.0
+            fmt = written if written and (not fmt or fmt == {"dtype": str(df[col].dtype)}) else fmt
             precision = df.attrs.get(DECIMAL_PRECISION, {}).get(col)
             if fmt is not None and "decimal_places" in fmt and precision:
                 # the declared type: its scale is the places (public, like the schema: a DP fit keeps it)
@@ -714,7 +716,12 @@ class RelationalData:
             schema = Schema.from_yaml(path / SCHEMA_FILE)
         data = {
             name: read_table(
-                path, name, text_columns=_text_columns(t), code_columns=_code_columns(t), number_columns=_numbers(t)
+                path,
+                name,
+                text_columns=_text_columns(t),
+                code_columns=_code_columns(t),
+                number_columns=_numbers(t),
+                whole_columns=_wholes(t),
             )
             for name, t in schema.tables.items()
         }
@@ -866,6 +873,7 @@ def read_table(
     text_columns: list[str] | tuple[str, ...] = (),
     code_columns: list[str] | tuple[str, ...] = (),
     number_columns: list[str] | tuple[str, ...] = (),
+    whole_columns: list[str] | tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """One table from `<name>.parquet` or `<name>.csv` (empty fields are nulls, "NA" is text).
 
@@ -873,7 +881,8 @@ def read_table(
     `code_columns` (categories, keys and identifiers) are read as guessing reads them, except where a value is
     a number written in a way its number loses (`NUMBER_AS_CODE`): the zip code "00501" stays "00501".
     `number_columns` (numeric) are read as guessing reads them; where that gives floats, their decimals as
-    the CSV writes them ('5.00', '0.040') are kept in `df.attrs[CSV_NUMBERS]` (`csv_number_format`).
+    the CSV writes them ('5.00', '0.040') are kept in `df.attrs[CSV_NUMBERS]` (`csv_number_format`), as
+    they are for `whole_columns` (integer) that some value writes with a point ('5' beside '5.0').
     """
     parquet, csv = directory / f"{name}.parquet", directory / f"{name}.csv"
     if parquet.is_file():
@@ -882,12 +891,16 @@ def read_table(
         how = {"what": f"table {name!r}", "keep_default_na": False, "na_values": [""]}
         df = read_csv(csv, dtype={c: STRING for c in text_columns}, **how)
         codes = [c for c in code_columns if c in df.columns and c not in text_columns]
-        floats = [c for c in number_columns if c in df.columns and pd.api.types.is_float_dtype(df[c].dtype)]
+        floats = [
+            c for c in [*number_columns, *whole_columns] if c in df.columns and pd.api.types.is_float_dtype(df[c].dtype)
+        ]
         if codes or floats:  # as text too: where guessing would lose how a value is written, the text stays
             as_text = read_csv(csv, dtype=str, usecols=[*codes, *floats], **how)
             for c in codes:
                 if as_text[c].dropna().str.contains(NUMBER_AS_CODE).any():
                     df[c] = as_text[c]
+            pointed = {c for c in whole_columns if c in floats and as_text[c].str.contains(".", regex=False).any()}
+            floats = [c for c in floats if c not in whole_columns or c in pointed]
             written = {c: csv_number_format(as_text[c], df[c]) for c in floats}
             df.attrs[CSV_NUMBERS] = {c: f for c, f in written.items() if f}
         return df
@@ -926,6 +939,11 @@ def _code_columns(table) -> list[str]:
 def _numbers(table) -> list[str]:
     """The numeric columns of a table, whose decimals a CSV writes ('5.00') and a float loses."""
     return [c for c, k in table.columns.items() if k.kind is Column.NUMERIC]
+
+
+def _wholes(table) -> list[str]:
+    """The integer columns of a table, which a CSV may write with a point ('5.0') a float loses."""
+    return [c for c, k in table.columns.items() if k.kind is Column.INTEGER]
 
 
 def _unnested_composite_keys(schema: Schema, frames: Mapping[str, pd.DataFrame]) -> list[tuple[str, object]]:
