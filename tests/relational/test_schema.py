@@ -20,6 +20,7 @@ from relsynth.relational import (
     Integer,
     Numeric,
     PrimaryKey,
+    RelationalData,
     Schema,
     SchemaError,
     Table,
@@ -806,3 +807,41 @@ def test_a_table_nests_under_a_small_root_only_where_no_key_is_large_enough_and_
     chosen = nesting_keys(fks, {**rows, "movement_line": 9_000}, set(), why)
     assert chosen == {"stock_line": "warehouse", "movement": None, "movement_line": "movement"}
     assert why["movement", "stock_line"].endswith("each would hold about 258 rows (over 200)")
+
+
+def _journal(n_entries: int = 200, seed: int = 0) -> dict[str, pd.DataFrame]:
+    """customers -> journal entries (a customer for a third of them, none for an internal entry) ->
+    their lines."""
+    rng = np.random.default_rng(seed)
+    customer = rng.integers(1, 101, n_entries).astype(float)
+    customer[rng.random(n_entries) < 0.35] = np.nan
+    entries = pd.DataFrame({"id": np.arange(1, n_entries + 1), "customer_id": pd.array(customer, dtype="Int64")})
+    lines = pd.DataFrame({"id": np.arange(1, 2 * n_entries + 1), "entry_id": np.repeat(entries["id"], 2)})
+    customers = pd.DataFrame({"id": np.arange(1, 101), "country": rng.choice(["US", "DE"], 100)})
+    return {"customers": customers, "entries": entries, "lines": lines}
+
+
+def test_a_key_null_in_some_rows_is_a_reference_not_the_key_its_table_nests_under():
+    """A journal entry names its customer, or none (an internal entry): nested under customers, the
+    entries with a null key were orphans, and RelationalData refused the data Schema.infer had just
+    read ('725 null value(s)... every row must belong to a parent row'). A key holding nulls never
+    nests: the entries are a root, their customer a reference keeping its nulls."""
+    frames = _journal()
+    schema = Schema.infer(
+        frames,
+        primary_keys={"customers": "id", "entries": "id", "lines": "id"},
+        foreign_keys={"entries": {"customer_id": "customers"}, "lines": {"entry_id": "entries"}},
+    )
+    assert schema.parent("entries") is None and schema.parent("lines") == Edge("lines", "entry_id", "entries")
+    assert schema.references("entries") == [Edge("entries", "customer_id", "customers")]
+    assert "null in some rows" in schema.inference["entries"]["customer_id"]
+    data = RelationalData(frames, schema)
+    assert data["entries"]["customer_id"].isna().sum() == frames["entries"]["customer_id"].isna().sum()
+    # a key of the same table never null nests as before
+    frames["entries"]["customer_id"] = frames["entries"]["customer_id"].fillna(1)
+    nested = Schema.infer(
+        frames,
+        primary_keys={"customers": "id", "entries": "id", "lines": "id"},
+        foreign_keys={"entries": {"customer_id": "customers"}, "lines": {"entry_id": "entries"}},
+    )
+    assert nested.parent("entries") == Edge("entries", "customer_id", "customers")

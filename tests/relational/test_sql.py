@@ -749,9 +749,11 @@ def test_binary_columns_given_in_overrides_are_read_as_utf8_text_or_named(tmp_pa
         RelationalData.from_sql(url, overrides={"doc": {"body": "text"}})
 
 
-def test_null_keys_to_a_code_table_name_the_lookup_way_out(tmp_path: Path) -> None:
+def test_null_keys_to_a_code_table_name_the_lookup_way_out(tmp_path: Path, caplog) -> None:
     """A nullable key to a code table made it the parent, and reading failed after everything was read
-    with 'every row must belong to a parent row', without naming lookups=[...]."""
+    with 'every row must belong to a parent row', without naming lookups=[...]. A key null in some
+    rows now never nests: read as a reference, its nulls kept, the code table a small root whose
+    warning names lookups=[...]."""
     url = _sqlite(
         tmp_path,
         "CREATE TABLE country (code CHAR(2) PRIMARY KEY, name VARCHAR(20) NOT NULL);"
@@ -759,10 +761,10 @@ def test_null_keys_to_a_code_table_name_the_lookup_way_out(tmp_path: Path) -> No
         "INSERT INTO country VALUES ('FR', 'France'), ('DE', 'Germany');"
         "INSERT INTO customer VALUES (1, 'FR', 20), (2, NULL, 30), (3, 'DE', 40);",
     )
-    with pytest.raises(
-        DataError, match=r"every row must belong to a parent row: .*lookups=\['country'\].*orphans='drop'"
-    ):
-        RelationalData.from_sql(url)
+    with caplog.at_level(logging.WARNING, logger="relsynth"):
+        read = RelationalData.from_sql(url)
+    assert read.schema.parent("customer") is None and read["customer"]["country"].isna().sum() == 1
+    assert "lookups=['country']" in caplog.text
     assert RelationalData.from_sql(url, lookups=["country"])["customer"]["country"].isna().sum() == 1
 
 
@@ -2439,3 +2441,29 @@ def test_date_and_length_checks_are_read_and_written_back(engine: str, tmp_path:
     ):
         with pytest.raises(sa.exc.IntegrityError if engine == "sqlite" else sa.exc.DBAPIError):
             run_sql(copy, f"INSERT INTO c VALUES {row}")
+
+
+def test_a_catalog_key_null_in_some_rows_is_read_as_a_reference(tmp_path: Path) -> None:
+    """A journal entry's customer_id REFERENCES customers but is null for internal entries: from_sql
+    nested the entries under it and refused its own read ('every row must belong to a parent row').
+    A key null in some rows (asked of the data: a nullable key never null, as Chinook's track album,
+    still nests) is a reference."""
+    import sqlite3
+
+    path = tmp_path / "ledger.sqlite"
+    rng = np.random.default_rng(0)
+    with sqlite3.connect(path) as con:
+        con.executescript(
+            """CREATE TABLE customers (id INTEGER PRIMARY KEY, country TEXT NOT NULL);
+            CREATE TABLE entries (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id));
+            CREATE TABLE lines (id INTEGER PRIMARY KEY, entry_id INTEGER REFERENCES entries(id));"""
+        )
+        con.executemany("INSERT INTO customers VALUES (?, ?)", [(i, ["US", "DE"][i % 2]) for i in range(1, 101)])
+        customers = [None if rng.random() < 0.35 else int(rng.integers(1, 101)) for _ in range(200)]
+        con.executemany("INSERT INTO entries VALUES (?, ?)", list(enumerate(customers, start=1)))
+        con.executemany("INSERT INTO lines VALUES (?, ?)", [(i, (i + 1) // 2) for i in range(1, 401)])
+    data = RelationalData.from_sql(f"sqlite:///{path}")
+    assert data.schema.parent("entries") is None
+    assert data.schema.parent("lines") == Edge("lines", "entry_id", "entries")  # nullable, never null: nested
+    assert data.schema.references("entries") == [Edge("entries", "customer_id", "customers")]
+    assert data["entries"]["customer_id"].isna().sum() == sum(c is None for c in customers)

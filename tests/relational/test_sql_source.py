@@ -220,19 +220,30 @@ def test_a_sample_of_several_roots_holds_exactly_n_entities(tmp_path: Path) -> N
 
 
 def test_rows_without_a_parent_are_reported_not_left_out(tmp_path: Path) -> None:
-    """An order of no known customer (or of none) is in no entity: from_sql reports it, and so
-    does the source, where partitions and samples would silently never read it."""
+    """An order of no known customer is in no entity: from_sql reports it, and so does the source,
+    where partitions and samples would silently never read it. An order of none (a null key) no
+    longer is: a key null in some rows is a reference, its orders roots of their own, all read."""
     target = sqlite_db(
         tmp_path / "orphans.sqlite",
         "CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT)",
         "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer INTEGER REFERENCES customer(id), total REAL)",
         "INSERT INTO customer VALUES (1, 'a'), (2, 'b')",
-        "INSERT INTO orders VALUES (1, 1, 1.5), (2, 2, 2.5), (3, 7, 3.5), (4, NULL, 4.5)",
+        "INSERT INTO orders VALUES (1, 1, 1.5), (2, 2, 2.5), (3, 7, 3.5)",
     )
-    with pytest.raises(DataError, match=r"'orders', foreign key 'customer' -> customer.id: 2 row\(s\) with a null"):
+    with pytest.raises(DataError, match=r"'orders', foreign key 'customer' -> customer.id: 1 row\(s\)"):
         SQLSource(target)
     dropped = SQLSource(target, orphans="drop")
     assert sorted(dropped.read(dropped.partitions(1)[1])["orders"]["id"]) == [2]
+    nulls = sqlite_db(
+        tmp_path / "nulls.sqlite",
+        "CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT)",
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer INTEGER REFERENCES customer(id), total REAL)",
+        "INSERT INTO customer VALUES (1, 'a'), (2, 'b')",
+        "INSERT INTO orders VALUES (1, 1, 1.5), (2, 2, 2.5), (4, NULL, 4.5)",
+    )
+    source = SQLSource(nulls)
+    assert source.schema.parent("orders") is None
+    assert sorted(i for part in source.partitions(1) for i in source.read(part)["orders"]["id"]) == [1, 2, 4]
 
 
 def test_partitions_keep_references_to_rows_of_other_partitions_and_unknown_ones_are_reported(

@@ -26,6 +26,10 @@ synthetic rows, each reading on its own, a device got two readings at one time a
 went down; nested, long entities are learnt in windows of the model's block, so they are not
 few examples.
 
+A key null in some rows never nests (a journal entry's customer, none for an internal entry): such a
+row names no parent row to be learnt under, and nested it was refused as an orphan; as a reference
+it keeps its share of nulls. `nulls` says which keys hold any.
+
 Nor where the parent its key names has rows enough (`MIN_ROOT_ROWS`) but a small root above it
 (a stock line's movements, under 136 stock lines nested 3 or 4 a warehouse under 40 warehouses):
 its rows are learnt under each parent row, as many examples as the parent has rows, and as a root
@@ -53,6 +57,8 @@ ENTITY_ROWS = 200
 # (table, key column) -> the date or datetime column by which the table's rows are a time series
 # under that key (`series_date`), or None
 SeriesDate = Callable[[str, str], str | None]
+# (table, key column) -> whether some row's key is null (a row naming no parent row)
+NullKey = Callable[[str, str], bool]
 
 
 def large_enough(examples: int, table_rows: int) -> bool:
@@ -67,13 +73,15 @@ def nesting_keys(
     lookups: set[str] | frozenset[str],
     why: dict[tuple[str, str], str] | None = None,
     series: SeriesDate | None = None,
+    nulls: NullKey | None = None,
 ) -> dict[str, str | None]:
     """table -> the foreign-key column it nests under (None: a root), for the tables of `fks`
     (table -> {FK column: referenced table}, in column order) that are not lookups; `rows`: each
     table's row count. A key that would close a cycle is never chosen. `why`, when given, gets
     (table, column) -> why that key does not nest, for each key to a synthesised table passed over,
     and why a key nests under too few root rows: a time series (`series`, asked only then), or a
-    parent of enough rows whose root entities stay short (`entity_rows`)."""
+    parent of enough rows whose root entities stay short (`entity_rows`). `nulls`, when given, says
+    which keys hold nulls: never nested (asked only for a key that would otherwise be weighed)."""
     why = {} if why is None else why
     chosen: dict[str, str | None] = {}
     mutual: list[tuple[str, str, str]] = []  # (table, column, ref): ref names table back and has more rows
@@ -99,6 +107,9 @@ def nesting_keys(
                 continue
             if ref == table:
                 why[table, col] = "a key to its own table"
+                continue
+            if nulls is not None and nulls(table, col):
+                why[table, col] = f"null in some rows, which name no {ref} row to nest under"
                 continue
             if ref in visiting:
                 why[table, col] = f"nesting {table} under {ref} would close a cycle"

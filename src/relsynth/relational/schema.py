@@ -562,7 +562,11 @@ class Schema:
         undeclared = {
             t: {c: r for c, r in fks.items() if c not in declared.get(t, {})} for t, fks in in_column_order.items()
         }
-        nests = nesting_keys(undeclared, rows, set(lookups), passed_over, series)
+
+        def nulls(table: str, key: str) -> bool:
+            return key in data[table].columns and bool(data[table][key].isna().any())
+
+        nests = nesting_keys(undeclared, rows, set(lookups), passed_over, series, nulls)
         nests |= {t: col for t, cols in declared.items() for col, nest in cols.items() if nest is True}
         row_keys = [(t, fk) for t, fks in candidates.items() for fk in fks if nests.get(t) == row_key_name(fk.columns)]
         for name, df in data.items():

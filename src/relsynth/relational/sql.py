@@ -82,7 +82,15 @@ from relsynth.relational._infer import string_kind_and_reason
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, PrimaryKey, as_kind
 from relsynth.relational.composite import CompositeForeignKey, row_key_name
 from relsynth.relational.errors import DataError, SchemaError
-from relsynth.relational.nesting import MIN_ROOT_ROWS, SERIES_LENGTH, SeriesDate, key_kind, large_enough, nesting_keys
+from relsynth.relational.nesting import (
+    MIN_ROOT_ROWS,
+    SERIES_LENGTH,
+    NullKey,
+    SeriesDate,
+    key_kind,
+    large_enough,
+    nesting_keys,
+)
 from relsynth.relational.progress import LogProgress, progress
 from relsynth.relational.row_keys import copy_row_keys, is_row_key
 from relsynth.relational.schema import KeyCycle, Schema, Table, read_yaml, referenced_order
@@ -1280,10 +1288,11 @@ def _plan(
     rows: Mapping[str, int],
     row_keys: bool = True,
     series: SeriesDate | None = None,
+    nulls: NullKey | None = None,
 ) -> _Plan:
     """Every column's kind (or None for strings) and the lookups; one `SchemaError` lists every problem.
     `row_keys`: whether a table may nest under a composite key's rows (`RowKey`); `series`: by which
-    date a table's rows are a time series under a key (`nesting_keys`)."""
+    date a table's rows are a time series under a key, `nulls`: which keys hold nulls (`nesting_keys`)."""
     given, named = _row_keys_given(reflected, given)
     problems = _override_problems(reflected, given)
     pks = {t: _primary_key(r, given.get(t, {})) for t, r in reflected.items()}
@@ -1292,7 +1301,7 @@ def _plan(
     while True:  # again without the row keys nesting did not choose: their columns then imply keys
         found = list(problems)
         fks, implied, chosen, why_lookup, nests, passed_over = _nesting(
-            reflected, given, own, keys, lookups, rows, found, series
+            reflected, given, own, keys, lookups, rows, found, series, nulls
         )
         nesting = [k for k in keys if nests.get(k.child) == k.child_column]
         if nesting == keys:
@@ -1348,6 +1357,7 @@ def _nesting(
     rows: Mapping[str, int],
     problems: list[str],
     series: SeriesDate | None = None,
+    nulls: NullKey | None = None,
 ) -> tuple:
     """(keys, implied keys, lookups, why each lookup, nesting keys, why keys were passed over) with
     the row keys `keys`: each in its table's keys just before its first column, so that column
@@ -1373,6 +1383,7 @@ def _nesting(
         set(chosen),
         passed_over,
         series,
+        nulls,
     )
     return fks, implied, chosen, why_lookup, nests, passed_over
 
@@ -2183,7 +2194,14 @@ def reflect(
     named = [s or sa.inspect(conn).default_schema_name for s in schemas]  # as the ways out name them
     rows = {n: _row_count(conn, t, s) for n, (s, t) in located.items()}
     plan = _plan(
-        reflected, given, lookups, named, rows, row_keys, partial(_series_date, conn, located, reflected, given)
+        reflected,
+        given,
+        lookups,
+        named,
+        rows,
+        row_keys,
+        partial(_series_date, conn, located, reflected, given),
+        partial(_null_key, conn, located, reflected),
     )
     dialect = conn.dialect.name
     tables_sa = {n: _sa_table(r, _raw_columns(dialect, r, given.get(n, {}))) for n, r in reflected.items()}
@@ -2221,6 +2239,23 @@ def _series_date(
         if conn.execute(repeats).first() is None:
             return date
     return None
+
+
+def _null_key(
+    conn: sa.Connection,
+    located: Mapping[str, tuple[str | None, str]],
+    reflected: Mapping[str, _Reflected],
+    table: str,
+    key: str,
+) -> bool:
+    """Whether some row of `table` holds a null `key` (asked of the data: a key the catalog leaves
+    nullable is often never null, Chinook's track album; NOT NULL, or a composite key's, never is)."""
+    if key in reflected[table].not_null or key not in reflected[table].types:
+        return False
+    schema_name, name = located[table]
+    k = sa.column(_quoted(key))
+    found = sa.select(k).select_from(sa.table(_quoted(name), k, schema=schema_name)).where(k.is_(None)).limit(1)
+    return conn.execute(found).first() is not None
 
 
 def _row_count(conn: sa.Connection, name: str, schema_name: str | None) -> int:
