@@ -2647,3 +2647,47 @@ def test_a_flag_equal_to_its_referenced_rows_by_chance_alone_is_not_copied():
     for seed in range(3):
         order = pre.inverse_transform(pre.transform(data), seed=seed)["order"]
         assert not (order["online"].astype(bool) & order["rep"].notna()).any()
+
+
+def chart_transfers(seed: int = 0) -> RelationalData:
+    """A chart of accounts 3 levels deep (a root's parent_account_id null, held as Int64) and
+    transfers between its leaves, nested under their from account: a transfer's to account is a
+    leaf, never its from account's parent (a mid-level account), which the fit keeps apart."""
+    rng = np.random.default_rng(seed)
+    rows, leaves = [], []
+    for _ in range(5):  # roots
+        rows.append((len(rows) + 1, None))
+        top = len(rows)
+        for _ in range(5):
+            rows.append((len(rows) + 1, top))
+            mid = len(rows)
+            for _ in range(4):
+                rows.append((len(rows) + 1, mid))
+                leaves.append(len(rows))
+    accounts = pd.DataFrame(rows, columns=["account_id", "parent_account_id"]).astype("Int64")
+    accounts["kind"] = rng.choice(["asset", "income"], len(accounts))
+    pairs = np.array([rng.choice(leaves, 2, replace=False) for _ in range(300)])
+    transfers = pd.DataFrame({"transfer_id": np.arange(1, 301), "from_account": pairs[:, 0], "to_account": pairs[:, 1]})
+    schema = Schema(
+        accounts=Table(account_id=PrimaryKey(), parent_account_id=ForeignKey("accounts"), kind=Categorical()),
+        transfers=Table(
+            transfer_id=PrimaryKey(), from_account=ForeignKey("accounts"), to_account=ForeignKey("accounts")
+        ),
+    )
+    return RelationalData({"accounts": accounts, "transfers": transfers}, schema)
+
+
+def test_a_transfer_kept_off_its_from_accounts_parent_where_a_root_has_none():
+    """The to account is kept apart from its from account's parent (`apart_parent`), which a root
+    account, its parent_account_id a null Int64, lacks: comparing with that pd.NA raised
+    'boolean value of NA is ambiguous' and generation crashed (a double-entry ledger's transfers).
+    Nulls are now never equal to a key."""
+    data = chart_transfers()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert "parent_account_id" in pre.stats["references"]["transfers.to_account"]["apart_parent"]
+    for seed in range(3):
+        synth = pre.inverse_transform(pre.transform(data), seed=seed)
+        accounts, transfers = synth["accounts"].set_index("account_id"), synth["transfers"]
+        parent = accounts["parent_account_id"].reindex(transfers["from_account"]).to_numpy()
+        assert not (pd.notna(parent) & (parent == transfers["to_account"].to_numpy())).any(), seed
+        assert len(transfers) == len(data["transfers"])

@@ -1044,10 +1044,14 @@ def kept_apart(
     first = np.cumsum(size) - size
 
     def equal(i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        return held[i] & held[j] & (seen(r[i]) == o[j])
+        # compared where both are held: a nullable integer's pd.NA (a root account's parent) has no truth value
+        out = held[i] & held[j]
+        both = np.flatnonzero(out)
+        out[both] = np.asarray(seen(r[i[both]]) == o[j[both]], dtype=bool)
+        return out
 
     def swapped(i: int, j: int) -> bool:  # rows i and j swapped where neither then names its `others`
-        if pd.isna(r[j]) or seen(r[j]) == o[i] or (held[j] and seen(r[i]) == o[j]) or repeats(i, j):
+        if pd.isna(r[j]) or (held[i] and seen(r[j]) == o[i]) or (held[j] and seen(r[i]) == o[j]) or repeats(i, j):
             return False
         if keeps is not None and not keeps(i, j, r[i], r[j]):
             return False
