@@ -87,6 +87,7 @@ from relsynth.synth.tabular.rules.spelled_values import apply_spelled_values
 from relsynth.synth.tabular.rules.split_sums import apply_split_sums
 from relsynth.synth.tabular.rules.times_of_day import early_calendars, keep_times_of_day, keep_weekdays_first
 from relsynth.synth.tabular.rules.totals import apply_totals
+from relsynth.synth.tabular.rules.unique_numbers import keep_unique_numbers
 from relsynth.synth.tabular.rules.unique_sets import keep_unique_sets
 from relsynth.synth.tabular.rules.whole_multiples import keep_whole_multiples
 from relsynth.synth.tabular.rules.whole_years import apply_whole_years
@@ -344,6 +345,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     keep_value_orders(schema, out, formats, given)  # the source's CHECK (a < b), after lookup links are redrawn
     # the source's UNIQUE sets, once every value is set (`Table.unique`), keeping the CHECK pairs
     dropped = keep_unique_sets(schema, out, rng, given, formats)
+    keep_unique_numbers(pre.stats.get("unique_numbers", []), out)  # ... and the data's (none in older models)
     renumber_siblings(pre, out, dropped)  # a line dropped as a repeat leaves no gap in its order's 1..n
     keep_within_any(pre, out, rng)  # a scorer of the match's teams, once swaps of teams are done
     keep_lookup_matches(pre, out, schema, rng)  # ... a lookup's: a `<rare>` key drawn blind to its row

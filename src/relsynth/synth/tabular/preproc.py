@@ -160,6 +160,7 @@ from relsynth.synth.tabular.rules.unique_labels import (
     find_unique_label_pairs,
     find_unique_labels,
 )
+from relsynth.synth.tabular.rules.unique_numbers import find_unique_numbers
 from relsynth.synth.tabular.rules.whole_multiples import find_whole_multiples
 from relsynth.synth.tabular.rules.whole_years import find_whole_years
 
@@ -687,6 +688,14 @@ class TabularPreproc:
         self.stats["calendar_labels"] = find_calendar_labels(self, data, summed | set_columns(self.stats))
         # values cousins share (a due date per course and assignment), where no other rule sets the column
         self.stats["shared_values"] = find_shared_values(self, data, summed | set_columns(self.stats))
+        # numbers no two rows of a table share (a chart's account codes), where no other rule sets, moves or reads them
+        # (within their category's range where they keep one: an asset's code among the 1000s)
+        self.stats["unique_numbers"] = find_unique_numbers(
+            self,
+            data,
+            summed | ordered | scaled | self._number_rule_columns(but="category_ranges") | set_columns(self.stats),
+            self.stats["category_ranges"],
+        )
         # a journal entry's debit lines before its credit lines, where no rule above reads the rows' order
         self.stats["held_first"] = find_held_first(self, data)
         # a payment's multiple of its film's rate counting the rental periods its rental began
@@ -695,11 +704,12 @@ class TabularPreproc:
         self.orderings = without_moved_caps(self.stats["parent_ends"], self.orderings)
         return self
 
-    def _number_rule_columns(self) -> set[tuple[str, str]]:
+    def _number_rule_columns(self, but: str | None = None) -> set[tuple[str, str]]:
         """(table, column) that a rule keeping a number by its row's values clips, sets or reads
         (`category_ranges`, `ratio_ranges`, `whole_multiples`, `pair_values`, `flagged_copies`):
-        a line moving one after them would undo them."""
+        a line moving one after them would undo them. `but`: a kind left out (one the caller keeps)."""
         kinds = ("category_ranges", "ratio_ranges", "whole_multiples", "pair_values", "flagged_copies")
+        kinds = tuple(k for k in kinds if k != but)
         return {
             (r["table"], c)
             for k in kinds
