@@ -2691,3 +2691,20 @@ def test_a_transfer_kept_off_its_from_accounts_parent_where_a_root_has_none():
         parent = accounts["parent_account_id"].reindex(transfers["from_account"]).to_numpy()
         assert not (pd.notna(parent) & (parent == transfers["to_account"].to_numpy())).any(), seed
         assert len(transfers) == len(data["transfers"])
+
+
+def test_a_reference_names_no_row_its_tables_own_key_names():
+    """Transfers are between leaf accounts, never one that other accounts name as their parent (a
+    ledger's lines post to leaves only): drawn among every account, 10-20 % of generated transfers
+    named a parent account. The fit finds the key to the table's own rows whose named rows the
+    reference never names (`never_named_by`); generation draws it after that key, among the others."""
+    data = chart_transfers()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["references"]["transfers.to_account"]["never_named_by"] == ["parent_account_id"]
+    for seed in range(3):
+        synth = pre.inverse_transform(pre.transform(data), seed=seed)
+        parents = set(synth["accounts"]["parent_account_id"].dropna())
+        assert not synth["transfers"]["to_account"].isin(parents).any(), seed
+    pre.stats["references"]["transfers.to_account"]["never_named_by"] = []
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    assert synth["transfers"]["to_account"].isin(set(synth["accounts"]["parent_account_id"].dropna())).any()

@@ -138,6 +138,8 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "never_named": never_named(pre, e.parent, data[e.parent], degrees, coarse),
                 # a category holding products is no category's parent: its own table's rows with child rows
                 "never_named_with": never_named_with(data, e, degrees),
+                # ... and a ledger's line posts to no account its own table's key names (a parent account)
+                "never_named_by": never_named_by(data, e, degrees),
                 # a category tree 4 deep stays so (`depths`); a step's labels keep their own depth
                 "max_depth": tree_depth(pre, data, e) if step is None else None,
                 "degree_copula": rho,
@@ -1099,6 +1101,26 @@ def never_named_with(data: RelationalData, e: Edge, degrees: np.ndarray) -> list
         rare = held.sum() * np.log(1 - named.mean()) < np.log(P_NEVER)  # all of them unnamed by chance
         if held.sum() >= MIN_PAIRS and not (held & named).any() and rare:
             out.append(child)
+    return out
+
+
+def never_named_by(data: RelationalData, e: Edge, degrees: np.ndarray) -> list[str]:
+    """The keys of `e.parent` to its own table whose named rows `e` never names (a journal line's
+    account, a leaf of the chart: never one that other accounts name as their parent), in
+    `MIN_PAIRS` such rows at least and in too many for chance (below `P_NEVER`, at the share of rows
+    `e` names overall): generation names no row such a key names, drawn before (`assign_references`)."""
+    named = degrees > 0
+    if e.parent == e.child or named.sum() < MIN_PAIRS or named.all():
+        return []
+    keys = data[e.parent][data.schema.tables[e.parent].primary_key]
+    out = []
+    for own in data.schema.references(e.parent):
+        if own.parent != e.parent:
+            continue
+        held = keys.isin(data[e.parent][own.fk].dropna()).to_numpy()
+        rare = held.sum() * np.log(1 - named.mean()) < np.log(P_NEVER)  # all of them unnamed by chance
+        if held.sum() >= MIN_PAIRS and not (held & named).any() and rare:
+            out.append(own.fk)
     return out
 
 

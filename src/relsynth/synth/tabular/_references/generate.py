@@ -77,6 +77,8 @@ def assign_references(
         for r in [stats.get("same"), (stats.get("step_same") or [None])[0]]
     }
     edges = sorted(edges, key=lambda e: (e.child, e.fk) not in keyed)
+    # a key naming no row its table's own key names (a line's account, no parent account) once that key is drawn
+    edges = sorted(edges, key=lambda e: bool((fitted.get(f"{e.child}.{e.fk}") or {}).get("never_named_by")))
     # a key drawn among the rows matching one of its row's keys (a goal's scorer, a player of the match's
     # home or away team: `within_any`) once those keys are drawn and kept, their swaps done
     last = [e for e in edges if (fitted.get(f"{e.child}.{e.fk}") or {}).get("within_any")]
@@ -304,6 +306,8 @@ def assign_reference(
     unnamed = np.isin(pick[1], fitted.get("never_named") or []).any(axis=1)
     for child in fitted.get("never_named_with") or []:  # a category holding products names no subcategory
         unnamed |= keys[e.parent].isin(tables[child][schema.parent(child).fk]).to_numpy()
+    for own in fitted.get("never_named_by") or []:  # a line's account, no parent account (none in older models)
+        unnamed |= keys[e.parent].isin(tables[e.parent][own].dropna()).to_numpy()
     nest = schema.parent(table)
     groups = tables[table][nest.fk] if fitted.get("unique_pairs") and nest is not None else None
     after = fitted.get("after")  # [child date, parent date] (`date_after`); none in older models
