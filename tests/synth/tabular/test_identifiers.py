@@ -752,6 +752,47 @@ def test_account_codes_keep_their_types_leading_digit_and_their_step(per_type: i
     assert (drawn % 10 == 3).all() and drawn.max() <= sparse.str[3:].astype(int).max()
 
 
+def test_account_codes_count_on_in_their_types_thousand_whatever_order_the_types_come_in():
+    """The types' groups are counted in the order the fit lists them, and each counted on after the
+    highest code of the groups before: with more equity accounts than any other type (3000-3290), the
+    assets were counted on from 3300, the liabilities from 3600 ... (41 % of a ledger's generated
+    codes in their type's thousand). Groups whose numbers lie apart, with room for their fresh codes
+    below the next group's, each count on after their own highest."""
+    types = ["asset", "liability", "equity", "income", "expense"]
+    sizes = [10, 12, 30, 14, 16]
+    frame = pd.DataFrame(
+        {
+            "id": range(1, sum(sizes) + 1),
+            "code": [str(1000 * (t + 1) + 10 * k) for t in range(5) for k in range(sizes[t])],
+            "type": np.repeat(types, sizes),
+        }
+    )
+    schema = Schema(accounts=Table(id=PrimaryKey(), code=Identifier(), type=Categorical()))
+    data = RelationalData({"accounts": frame}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert list(pre.stats["identifiers"]["accounts"]["code"]["groups"])[0] == "equity"
+    for seed in range(2):
+        synth = pre.inverse_transform(pre.transform(data), seed=seed)["accounts"]
+        codes = synth["code"].astype(int)
+        assert (codes // 1000 == synth["type"].map({t: i + 1 for i, t in enumerate(types)})).all(), seed
+        assert codes.is_unique and not synth["code"].isin(set(frame["code"])).any()
+    # assets at the top of their thousand (1900-1990) have no room for fresh codes below 2000: they count
+    # on after every group's highest, the other types still in their own thousand
+    full = frame.assign(
+        code=[str(int(c) + 900) if t == "asset" else c for c, t in zip(frame["code"], frame["type"], strict=True)]
+    )
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"accounts": full}, schema))
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["accounts"]
+    codes, others = synth["code"].astype(int), synth["type"] != "asset"
+    assert (codes[others] // 1000 == synth["type"][others].map({t: i + 1 for i, t in enumerate(types)})).all()
+    assert codes.is_unique and not synth["code"].isin(set(full["code"])).any()
+    # groups whose fresh codes would meet count on across the groups, as before: never one code twice
+    crowded = frame.assign(code=[str(1000 + 10 * i) for i in range(len(frame))])
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"accounts": crowded}, schema))
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["accounts"]
+    assert synth["code"].is_unique and not synth["code"].isin(set(crowded["code"])).any()
+
+
 def test_codes_of_a_labels_narrow_range_stay_in_it_where_the_column_counts_nothing():
     # a city's 25 postcodes within 59037 to 59999 (its prefix 59) filled 3 % of their own range: read
     # as a counter, counted on after every city's highest, Lille's generated postcodes read 94218, and

@@ -658,14 +658,47 @@ def _new_grouped(
     groups = rows[fmt["by"]].astype("string").fillna("\x00").to_numpy(dtype=object)
     codes = pd.Series(pd.NA, index=range(n), dtype="string")
     floors: dict[int, int] = {}  # counters go on across the groups: one group's never another's numbers
+    # ... unless a group counts on after its own highest, below the next group's (an account code's thousands)
+    apart = _apart_counters(fmt["groups"], {g: int((groups == g).sum()) for g in fmt["groups"]})
+    if apart is not None:  # the other groups, and the rows of no group's label, count on after them all
+        floors.update(apart[1])
     for g, sub in [*fmt["groups"].items(), (None, fmt)]:
         at = np.flatnonzero(groups == g) if g is not None else np.flatnonzero(~np.isin(groups, list(fmt["groups"])))
+        own = None if apart is not None and g in apart[0] else floors
         codes.iloc[at] = _new_codes(
-            len(at), sub, column, rng, floors, rows.iloc[at], None if null_rates is None else null_rates[at]
+            len(at), sub, column, rng, own, rows.iloc[at], None if null_rates is None else null_rates[at]
         ).to_numpy()
     if fmt.get("unique") and codes.dropna().duplicated().any():  # groups of one shape drew one code twice
         log.warning("identifier %s: %d codes repeat across its groups", column, codes.dropna().duplicated().sum())
     return codes
+
+
+def _apart_counters(groups: dict[str, dict], sizes: dict[str, int]) -> tuple[set[str], dict[int, int]] | None:
+    """(the groups whose counter may count on after their own highest codes and never meet another
+    group's, {width: the highest number any group reaches}), or None: every group of one shape
+    holding one counter, of one width, the groups' numbers apart, and a group's `sizes` fresh ones
+    (the rows drawn in it) below the next group's lowest; the others count on after them all. An
+    account code's leading digit follows its type (assets 1000-1630, liabilities 2000-2460):
+    counted on after every earlier group's highest, an asset's fresh codes were 3560, 3570 ...,
+    60 % of a generated chart off its type's thousand."""
+    spans = []
+    for g, sub in groups.items():
+        shapes = sub.get("shapes") or []
+        counters = [r for shape in shapes for r in shape["runs"] if r.get("counter")]
+        if len(shapes) != 1 or len(counters) != 1:
+            return None
+        run = counters[0]
+        spans.append((run["lo"], run["hi"], run.get("step", 1) * sizes.get(g, 0), run["digits"], g))
+    spans.sort(key=lambda span: span[:2])
+    if len({span[3] for span in spans}) != 1 or any(a[1] >= b[0] for a, b in zip(spans, spans[1:], strict=False)):
+        return None
+    own, tops = set(), []
+    for (_, hi, room, _, g), after in zip(spans, [*spans[1:], None], strict=True):
+        if after is None or hi + room < after[0]:
+            own.add(g)
+            hi += room
+        tops.append(hi)
+    return (own, {spans[0][3]: max(tops)}) if own else None
 
 
 def _new_codes(
