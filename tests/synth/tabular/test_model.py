@@ -11,6 +11,7 @@ import torch
 
 from relsynth.synth import TabularDataset, TabularModel, TabularPreproc, TabularTrainer
 from relsynth.synth.core.files import LoadError
+from relsynth.synth.core.transformer import KVCache
 
 N = 40
 
@@ -38,6 +39,31 @@ def test_save_load_generates_the_same_with_the_same_seed(tmp_path, shop, shop_pr
     a, b = model.generate(20, seed=5), loaded.generate(20, seed=5)
     for t in shop.schema.tables:
         pd.testing.assert_frame_equal(a[t], b[t])
+
+
+def test_a_prefill_of_the_last_position_alone_gives_its_numbers_and_the_whole_cache(shop_preproc, tiny_size):
+    """Generation's re-prefix asks for the next token's logits alone (`last_only`): the last
+    position's logits of the full pass, every position's keys and values cached as by it, so the
+    decode steps after it see the same context."""
+    model = _build(shop_preproc, tiny_size).eval()
+    torch.manual_seed(1)
+    V, S = model.config.vocab_size, model.config.n_slots
+    inputs, slots = torch.randint(0, V, (3, 6)), torch.randint(0, S, (3, 6))
+    valid = torch.ones(3, 6, dtype=torch.bool)
+    valid[0, :2] = valid[2, :4] = False  # left padding, as the re-prefix's contexts of several lengths
+    pos = (valid.cumsum(1) - 1).clamp_min(0)
+    caches = [KVCache(model.body.cfg, 3, 16) for _ in range(2)]
+    with torch.inference_mode():
+        full = model.logits(inputs, slots, pos, caches[0], valid=valid)
+        last = model.logits(inputs, slots, pos, caches[1], valid=valid, last_only=True)
+        assert last.shape == (3, 1, V)
+        torch.testing.assert_close(last, full[:, -1:], rtol=1e-5, atol=1e-5)
+        assert caches[0].length == caches[1].length == 6
+        torch.testing.assert_close(caches[1].k[:, :, :, :6], caches[0].k[:, :, :, :6])
+        torch.testing.assert_close(caches[1].v[:, :, :, :6], caches[0].v[:, :, :, :6])
+        new, at = torch.randint(0, V, (3,)), pos[:, -1] + 1
+        after = [model.step_logits(new, slots[:, 0], at, cache) for cache in caches]
+    torch.testing.assert_close(after[1], after[0], rtol=1e-5, atol=1e-5)
 
 
 def test_shared_key_value_heads_save_load_and_old_saves_keep_theirs(tmp_path, shop, shop_preproc, tiny_size):

@@ -1275,5 +1275,5 @@ def _reprefix(model, contexts: list[tuple[list[int], list[int]]], slots: np.ndar
     device = model.head.weight.device
     cache.clear()
     inputs, slot_in, pos, valid = inputs.to(device), slot_in.to(device), pos.to(device), valid.to(device)
-    logits = model.logits(inputs, slot_in, pos, cache, valid=valid)[:, -1]
+    logits = model.logits(inputs, slot_in, pos, cache, valid=valid, last_only=True)[:, -1]
     return logits, pos[:, -1] + 1

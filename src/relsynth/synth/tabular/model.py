@@ -179,15 +179,29 @@ class TabularModel(nn.Module):
         state=None,
         valid: Tensor | None = None,
         segments: Tensor | None = None,
+        last_only: bool = False,
     ) -> Tensor:
-        """The body's output (B, T, d) for the previous tokens and the slots of the tokens to predict."""
+        """The body's output (B, T, d) for the previous tokens and the slots of the tokens to predict;
+        `last_only`: the last position's alone (B, 1, d), the others' keys and values still cached."""
         x = self.tok_emb(inputs) + self.slot_emb(slots)  # (B, T, d)
         if self.config.block == "free":
-            return self.body(x, pos, cache=state, valid=valid, segments=segments)
-        return self.body(x, state)
+            return self.body(x, pos, cache=state, valid=valid, segments=segments, last_only=last_only)
+        h = self.body(x, state)
+        return h[:, -1:] if last_only else h
 
-    def logits(self, inputs: Tensor, slots: Tensor, pos: Tensor, state=None, valid: Tensor | None = None) -> Tensor:
-        return self.head(self.hidden(inputs, slots, pos, state, valid))  # (B, T, V)
+    def logits(
+        self,
+        inputs: Tensor,
+        slots: Tensor,
+        pos: Tensor,
+        state=None,
+        valid: Tensor | None = None,
+        last_only: bool = False,
+    ) -> Tensor:
+        """(B, T, V), or (B, 1, V) for the last position alone (`last_only`: a prefill wants the next
+        token's only, so its last block and the head skip the others: half of generation's re-prefix
+        time, the same numbers)."""
+        return self.head(self.hidden(inputs, slots, pos, state, valid, last_only=last_only))
 
     def step_logits(self, inputs: Tensor, slots: Tensor, pos: Tensor, state, weights=None) -> Tensor:
         """(B, V): `logits(inputs[:, None], slots[:, None], pos[:, None], state)[:, -1]` for one new
