@@ -468,3 +468,24 @@ def test_a_mask_that_would_leave_a_row_nothing_is_dropped_in_that_row_only(dtype
     assert clashes == Counter({"never_pairs": 1})
     assert logits.float().tolist() == [[0.5, 1.0, ninf], [2.0, ninf, ninf], [0.0, 0.0, 0.0]]  # not written in place
     assert generation._mask(logits, [], [], clashes) is logits
+
+
+def test_a_mask_no_rule_of_the_model_sets_is_not_run(tiny_size, monkeypatch):
+    """A decode step runs the masks of the rules the model holds only: a drug's doses (a never-pair),
+    with no row bans nor lookup matches fitted, never asks for them (each a few dozen microseconds
+    of every step at a few rows, a Chinook 1x generation's tail), and generates the same rows."""
+    from test_never_pairs import prescriptions
+
+    data = prescriptions(n=120)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["never_pairs"] and not pre.stats.get("distinct") and not pre.stats.get("lookup_matches")
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)
+    before = model.generate(40, seed=0)["rx"]
+
+    def not_asked(*args, **kwargs):
+        raise AssertionError("a mask of a rule the model does not hold was run")
+
+    monkeypatch.setattr(generation, "_ban", not_asked)
+    monkeypatch.setattr(generation, "_lookup_matched", not_asked)
+    pd.testing.assert_frame_equal(model.generate(40, seed=0)["rx"], before)

@@ -552,8 +552,9 @@ def _run_pool(
     for t, rules in never.items():
         at_never[t, list(rules)] = True
     matches = {g.index[t]: rules for t, rules in lookup_match_bans(pre, pre.stats.get("lookup_matches", [])).items()}
-    for t, rules in matches.items():  # a lookup key matching its row's columns (a scorer of one of the teams)
-        at_never[t, list(rules)] = True
+    at_match = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a lookup key matching its row's columns
+    for t, rules in matches.items():  # (a scorer of one of the teams)
+        at_match[t, list(rules)] = True
     # an earlier value whose every later value a never-pair allows its siblings took (a fifth business fare)
     ahead = _unique_ahead(never, at_unique, g.slot, allowed.cpu().numpy())
     at_ahead = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): such a value is masked
@@ -643,13 +644,20 @@ def _run_pool(
             logits = _reweighed(logits, never, cursors, header, active, table, hpos, weighed, temp, ignoring)
         return _mask(logits, *_never_paired(never, cursors, header, active, table, hpos, at), clashes, kind)
 
+    # a row's bans are set by these rules alone: without any, the mask is left out rather than run to find
+    # nothing each step (like a mask whose positions are `nowhere`; a Chinook step at a few rows: 20-30 us each)
+    bans_rows = len(bans) > 0 or any(last_nulls.values()) or any(parent_counts.values())
+    nowhere = np.zeros(g.slot.shape, dtype=bool)
     # each mask of `MASK_PRECEDENCE`: the (table, header position)s it applies at (None: every one) and its step,
     # the logits it leaves given the batch rows there; applied in the constant's order, the one they hold in
     masks = {
-        "row_bans": (None, lambda logits, at, kind: _ban(logits, banned[active, hp], clashes)),
+        "row_bans": (
+            None if bans_rows else nowhere,
+            lambda logits, at, kind: _ban(logits, banned[active, hp], clashes),
+        ),
         "never_pairs": (at_never, never_paired),
         "lookup_matches": (
-            at_never,
+            at_match,
             masking(lambda at: _lookup_matched(matches, cursors, header, active, table, hpos, at)),
         ),
         "unique_labels": (
