@@ -95,3 +95,25 @@ def test_a_wide_table_screens_every_pair_of_bounds_at_once(monkeypatch):
         ("flag", "value", ["test_id", "low"], ["test_id", "high"])
     ]
     assert len(calls) <= 5  # not 7 flags x 21 numbers x 191 pairs
+
+
+def test_a_result_without_a_number_keeps_the_label_every_such_row_holds(tiny_size):
+    """A result written '<0.5' has no number and is never flagged in the data; its flag was left
+    as drawn, so an untrained model flagged some of them 'H'. It is now missing as in the data."""
+    data = results()
+    result = data["result"].copy()
+    censored = np.random.default_rng(2).random(len(result)) < 0.15
+    result.loc[censored, ["value", "flag"]] = [np.nan, pd.NA]
+    data = RelationalData({"test": data["test"], "result": result}, data.schema)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    (rule,) = pre.stats["range_labels"]
+    assert "absent" in rule and rule["absent"] is None
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(300, seed=0)["result"]
+    assert out["value"].isna().sum() > 10
+    assert out.loc[out["value"].isna(), "flag"].isna().all()  # untrained, without `absent`: 14 of 26 flagged
+    result.loc[np.flatnonzero(censored)[0], "flag"] = "H"  # one such row flagged: the label is left to the model
+    pre = TabularPreproc.from_schema(data.schema).fit(
+        RelationalData({"test": data["test"], "result": result}, data.schema)
+    )
+    assert "absent" not in pre.stats["range_labels"][0]
