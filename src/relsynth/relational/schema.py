@@ -501,6 +501,9 @@ class Schema:
         A table given no primary key gets its first column of distinct whole numbers counting its
         rows from 0 or 1 (`respondent_id` 1 to 800), in 20 rows at least, or 2 where a lookup or a
         foreign key says it has a key; else none.
+        Given no `foreign_keys` (None; `{}` says there are none), a column whose name names a table
+        (`artist`, `artist_id`, `ArtistId`) and whose values are all that table's keys is read as a
+        foreign key to it (`relational/_infer_links.py`), its reason in `inference` and the log.
         A table nests under its first key in column order whose root is large enough
         (`relational.nesting`), as `RelationalData.from_sql` chooses; its other keys are references.
 
@@ -514,6 +517,7 @@ class Schema:
         """
         from relsynth.relational._infer import MIN_KEY_ROWS, counter_key, infer_kind_and_reason
 
+        inferring = foreign_keys is None  # `{}`: the caller's word that there are none
         primary_keys, foreign_keys, overrides = primary_keys or {}, foreign_keys or {}, overrides or {}
         lookups = (lookups,) if isinstance(lookups, str) else tuple(lookups)
         for what, mapping in (("primary_keys", primary_keys), ("foreign_keys", foreign_keys), ("overrides", overrides)):
@@ -522,6 +526,8 @@ class Schema:
                 raise SchemaError(f"{what} names table(s) {unknown} that are not in the data ({list(data)})")
         composite_pks, primary_keys = _composite_primary_keys(primary_keys)
         composite_fks, foreign_keys = _composite_foreign_keys(foreign_keys)
+        links = _inferred_links(data, primary_keys, composite_pks, overrides, lookups) if inferring else {}
+        foreign_keys |= {t: {c: ref for c, (ref, _) in cols.items()} for t, cols in links.items()}
         keyed = set(lookups) | {t for fks in foreign_keys.values() for t in fks.values()}  # tables that need one
         guessed = {
             name: found
@@ -613,7 +619,7 @@ class Schema:
                         fks[col],
                         nests.get(name),
                         lookups,
-                        f"given in foreign_keys (-> {fks[col]})",
+                        links[name][col][1] if col in links.get(name, {}) else f"given in foreign_keys (-> {fks[col]})",
                         passed_over.get((name, col), ""),
                     )
                 elif col in overrides.get(name, {}):
@@ -631,6 +637,35 @@ class Schema:
                 log.info("Schema.infer: %s.%s is %s: %s", name, col, kind.kind.value, report[name][col])
         schema.inference = report
         return schema
+
+
+def _inferred_links(
+    data: Mapping[str, pd.DataFrame],
+    primary_keys: Mapping[str, str],
+    composite_pks: Mapping[str, tuple[str, ...]],
+    overrides: Mapping[str, Mapping[str, object]],
+    lookups: Iterable[str],
+) -> dict[str, dict[str, tuple[str, str]]]:
+    """table -> {column: (table, why)} of the foreign keys `Schema.infer` reads from names and values
+    (`relational/_infer_links.py`) when given none. A table's key may be its counter in as few as 2
+    rows here: a small code table (5 media types) is keyed when a column names it, as a declared key does."""
+    from relsynth.relational._infer import counter_key
+    from relsynth.relational._infer_links import infer_links
+
+    keys = dict(primary_keys)
+    for name, df in data.items():
+        if (
+            name not in keys
+            and name not in composite_pks
+            and (found := counter_key(df, set(overrides.get(name, {})), 2))
+        ):
+            keys[name] = found[0]
+    skip = {t: set(cols) for t, cols in overrides.items()}  # the caller's kinds win
+    links = infer_links(data, keys, skip, set(lookups))
+    for table, cols in links.items():
+        for col, (ref, why) in cols.items():
+            log.info("Schema.infer: %s.%s -> %s: %s", table, col, ref, why)
+    return links
 
 
 def _declared_keys(

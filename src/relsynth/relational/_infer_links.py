@@ -1,0 +1,118 @@
+"""Foreign keys `Schema.infer` finds itself when the caller gives none (`foreign_keys=None`).
+
+CSVs loaded without declared keys were read as unrelated root tables: no relational structure
+learnt, only the fit's `key_like` notes saying "declare it a foreign key". A column is read as a
+key to table P when both its name and its values say so:
+
+- its name, case- and underscore-insensitive, with a key suffix (`_id`, `Id`, `_fk`, `_key`,
+  `_code`) or none removed, names P, singular or plural (`artist`, `artist_id`, `ArtistId`,
+  `categories_id` -> `category`), or equals P's primary key's name where that name says
+  more than `id` (`ArtistId` in both tables);
+- P has a single-column primary key, given or guessed (a small table's counter, kept as its key
+  because this column names it), and every non-null value of the column is one of its keys,
+  of the same type (whole numbers with whole numbers, else the same strings).
+
+Never a table's own key, nor a key to its own table (a `parent_id` as often names another table's
+rows as its own), nor a column whose name fits two tables: a wrong key would bind unrelated rows,
+worse than a missed one, which the fit's `key_like` notes still report.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+KEY_SUFFIXES = ("id", "fk", "key", "code")  # removed from a column's name to find the table it names
+GENERIC_KEYS = {"", *KEY_SUFFIXES}  # primary key names that say nothing of their table (`id`)
+_WHOLE = re.compile(r"-?(?:0|[1-9]\d{0,17})")
+
+
+def infer_links(
+    data: Mapping[str, pd.DataFrame],
+    keys: Mapping[str, str],
+    skip: Mapping[str, set[str]],
+    lookups: set[str],
+) -> dict[str, dict[str, tuple[str, str]]]:
+    """table -> {column: (table it names, why)} of the columns read as foreign keys; `keys`: each
+    table's primary key column (given or guessed), `skip`: table -> columns declared otherwise."""
+    key_values = {
+        t: held
+        for t, k in keys.items()
+        if k in data[t].columns and (held := _comparable(data[t][k])) is not None  # a missing key: refused later
+    }
+    out: dict[str, dict[str, tuple[str, str]]] = {}
+    for table, df in data.items():
+        for col in df.columns:
+            if col == keys.get(table) or col in skip.get(table, set()):
+                continue
+            named = [(ref, how) for ref in key_values if ref != table and (how := _names(col, ref, keys[ref]))]
+            if len(named) != 1 or (table in lookups and named[0][0] not in lookups):
+                continue  # none, or a name fitting two tables; a lookup's keys name lookups only
+            ref, how = named[0]
+            if (why := _held_by(df[col], key_values[ref], ref, keys[ref])) is not None:
+                out.setdefault(table, {})[col] = (ref, f"inferred foreign key (-> {ref}): {how}, {why}")
+    return out
+
+
+def _plain(name: str) -> str:
+    """A name lowercased, without `_`, `-`, spaces or dots: `Artist_Id` and `artistid` alike."""
+    return re.sub(r"[\s_.\-]", "", str(name)).lower()
+
+
+def _singulars(name: str) -> set[str]:
+    """A plain name and its possible singulars (`categories` -> `category`, `boxes` -> `box`)."""
+    out = {name}
+    if name.endswith("ies") and len(name) > 3:
+        out.add(name[:-3] + "y")
+    if name.endswith("es") and len(name) > 2:
+        out.add(name[:-2])
+    if name.endswith("s") and len(name) > 1:
+        out.add(name[:-1])
+    return out
+
+
+def _stems(col: str) -> set[str]:
+    """A column's plain name, and that name less one key suffix (`artist_id` -> `artist`)."""
+    plain = _plain(col)
+    return {plain} | {plain[: -len(s)] for s in KEY_SUFFIXES if plain.endswith(s) and len(plain) > len(s)}
+
+
+def _names(col: str, table: str, key: str) -> str:
+    """How `col`'s name names `table` (whose primary key is `key`); "" where it does not."""
+    if _plain(col) == _plain(key) and _plain(key) not in GENERIC_KEYS:
+        return f"named as {table}'s primary key {key}"
+    wanted = _singulars(_plain(table))
+    if any(_singulars(stem) & wanted for stem in _stems(col)):
+        return f"its name names {table}"
+    return ""
+
+
+def _comparable(values: pd.Series) -> pd.Series | None:
+    """The non-null values as whole numbers where every one is one (as integers, whole floats or
+    plain digits), else as strings; None for booleans or decimals, which name no row."""
+    held = values.dropna()
+    if ptypes.is_bool_dtype(held.dtype) or held.map(lambda v: isinstance(v, bool | np.bool_)).any():
+        return None
+    if ptypes.is_numeric_dtype(held.dtype):
+        return held.astype(np.int64) if (held % 1 == 0).all() else None
+    if held.map(lambda v: isinstance(v, str)).all():
+        if len(held) and held.str.fullmatch(_WHOLE.pattern).all():
+            return held.astype(np.int64)
+        return held.astype(str)
+    if held.map(lambda v: isinstance(v, int | np.integer)).all():
+        return held.astype(np.int64)
+    return None
+
+
+def _held_by(values: pd.Series, keys: pd.Series, table: str, key: str) -> str | None:
+    """Why `values` name rows of `table` (every non-null value one of its keys), or None."""
+    held = _comparable(values)
+    if held is None or held.empty or ptypes.is_integer_dtype(held.dtype) != ptypes.is_integer_dtype(keys.dtype):
+        return None
+    if not held.isin(set(keys.tolist())).all():
+        return None
+    return f"each of its {held.nunique()} distinct values one of {table}.{key}'s {keys.nunique()}"

@@ -1,0 +1,101 @@
+"""Schema.infer given no foreign keys: the keys it reads from the columns' names and values."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from relsynth.relational import Column, ForeignKey, RelationalData, Schema
+
+ROOT = Path(__file__).resolve().parents[2]
+CHINOOK = ROOT / "data" / "01_raw" / "chinook"
+MAIN_JOB = ["artist", "album", "track", "genre", "media_type"]
+
+
+def _chinook(tables: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    names = tables or sorted(p.stem for p in CHINOOK.glob("*.csv"))
+    return {t: pd.read_csv(CHINOOK / f"{t}.csv", dtype=str, keep_default_na=False, na_values=[""]) for t in names}
+
+
+def _links(schema: Schema) -> dict[str, dict[str, str]]:
+    return {t: table.foreign_keys for t, table in schema.tables.items() if table.foreign_keys}
+
+
+def _shop(**renames: str) -> dict[str, pd.DataFrame]:
+    """Categories (5 rows, fewer than a counter needs to be read as a key unless named), products, orders."""
+    categories = pd.DataFrame({"id": range(1, 6), "label": list("abcde")})
+    products = pd.DataFrame({"ProductId": range(1, 41), "category_id": [i % 5 + 1 for i in range(40)]})
+    orders = pd.DataFrame({"id": range(1, 61), "ProductId": [i % 40 + 1 for i in range(60)], "qty": [1, 2, 3] * 20})
+    frames = {"categories": categories, "products": products, "orders": orders}
+    return {t: f.rename(columns=renames) for t, f in frames.items()}
+
+
+def test_chinook_main_job_tree_without_declared_keys():
+    schema = Schema.infer(_chinook(MAIN_JOB), lookups=["genre", "media_type"])
+    assert _links(schema) == {
+        "album": {"artist": "artist"},
+        "track": {"album": "album", "mediatype": "media_type", "genre": "genre"},
+    }
+    assert schema.roots == ["artist"]
+    assert schema.depth_first() == ["artist", "album", "track"]
+    assert schema.tables["media_type"].primary_key == "id"  # 5 rows: keyed because track names it
+    assert schema.inference["album"]["artist"].startswith("inferred foreign key (-> artist): its name names artist")
+
+
+@pytest.mark.slow
+def test_chinook_all_tables_give_a_valid_schema():
+    frames = _chinook()
+    schema = Schema.infer(frames)
+    RelationalData(frames, schema)  # every inferred key's values among its table's keys
+    assert _links(schema) == {
+        "album": {"artist": "artist"},
+        "invoice": {"customer": "customer"},
+        "invoice_line": {"track": "track", "invoice": "invoice"},
+        "playlist_track": {"track": "track", "playlist": "playlist"},
+        "track": {"album": "album", "mediatype": "media_type", "genre": "genre"},
+    }  # support_rep and reports_to name their table by a role: left as they are
+
+
+def test_names_singular_plural_and_primary_key_name(caplog: pytest.LogCaptureFixture):
+    with caplog.at_level(logging.INFO, logger="relsynth.relational.schema"):
+        schema = Schema.infer(_shop())
+    assert _links(schema) == {"products": {"category_id": "categories"}, "orders": {"ProductId": "products"}}
+    assert "named as products's primary key ProductId" in schema.inference["orders"]["ProductId"]
+    assert "Schema.infer: products.category_id -> categories" in caplog.text
+
+
+def test_explicit_empty_foreign_keys_infers_none():
+    schema = Schema.infer(_shop(), foreign_keys={})
+    assert _links(schema) == {}
+    assert schema.tables["products"].columns["category_id"].kind is Column.INTEGER
+
+
+def test_a_value_outside_the_named_tables_keys_is_no_key():
+    frames = _shop()
+    frames["products"].loc[3, "category_id"] = 9  # no category 9
+    assert _links(Schema.infer(frames)) == {"orders": {"ProductId": "products"}}
+
+
+def test_a_column_named_like_a_table_holding_other_values_is_no_key():
+    frames = _shop()
+    frames["orders"]["categories"] = ["a", "b", "c"] * 20  # labels, not category keys
+    frames["orders"]["category_code"] = ["1", "2", "007"] * 20  # zero-padded codes are labels, not the whole numbers
+    assert "orders" not in {t for t, fks in _links(Schema.infer(frames)).items() if set(fks) - {"ProductId"}}
+
+
+def test_a_plain_id_names_no_table_and_overrides_win():
+    frames = _shop()  # orders.id names a product by its primary key's name, but that name is only `id`
+    frames["products"] = frames["products"].rename(columns={"ProductId": "id"})
+    frames["orders"] = frames["orders"].drop(columns="id").rename(columns={"ProductId": "id"})
+    assert _links(Schema.infer(frames)) == {"products": {"category_id": "categories"}}
+    schema = Schema.infer(_shop(), overrides={"products": {"category_id": Column.CATEGORICAL}})
+    assert schema.tables["products"].columns["category_id"].kind is Column.CATEGORICAL
+    assert schema.tables["orders"].columns["ProductId"] == ForeignKey("products")
+
+
+def test_no_key_to_its_own_table():
+    people = pd.DataFrame({"id": range(1, 31), "people_id": [None, *range(1, 30)]})
+    assert _links(Schema.infer({"people": people})) == {}
