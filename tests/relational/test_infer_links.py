@@ -99,3 +99,10 @@ def test_a_plain_id_names_no_table_and_overrides_win():
 def test_no_key_to_its_own_table():
     people = pd.DataFrame({"id": range(1, 31), "people_id": [None, *range(1, 30)]})
     assert _links(Schema.infer({"people": people})) == {}
+
+
+def test_small_code_tables_named_by_inferred_keys_are_advised_as_lookups(caplog: pytest.LogCaptureFixture):
+    with caplog.at_level(logging.WARNING, logger="relsynth.relational.schema"):
+        schema = Schema.infer(_chinook(MAIN_JOB))
+    assert schema.lookups == ()  # never chosen for the caller: a lookup is copied as it is
+    assert "lookups=['genre', 'media_type']" in caplog.text

@@ -636,6 +636,8 @@ class Schema:
             for col, kind in table.columns.items():
                 log.info("Schema.infer: %s.%s is %s: %s", name, col, kind.kind.value, report[name][col])
         schema.inference = report
+        if links:
+            _warn_small_roots(schema, rows)
         return schema
 
 
@@ -666,6 +668,16 @@ def _inferred_links(
         for col, (ref, why) in cols.items():
             log.info("Schema.infer: %s.%s -> %s: %s", table, col, ref, why)
     return links
+
+
+def _warn_small_roots(schema: Schema, rows: Mapping[str, int]) -> None:
+    """Warn, as `from_sql` does, of the small root tables that inferred keys name (Chinook's 5
+    media types, 25 genres, read from CSVs without lookups): synthesised as entities of their own,
+    where code tables would be named lookups and copied."""
+    from relsynth.relational.sql import small_referenced_roots  # sql.py builds on this module
+
+    if small := small_referenced_roots(schema, rows):
+        log.warning("Schema.infer: %s", small)
 
 
 def _declared_keys(
