@@ -106,3 +106,20 @@ def test_small_code_tables_named_by_inferred_keys_are_advised_as_lookups(caplog:
         schema = Schema.infer(_chinook(MAIN_JOB))
     assert schema.lookups == ()  # never chosen for the caller: a lookup is copied as it is
     assert "lookups=['genre', 'media_type']" in caplog.text
+
+
+def test_a_named_id_keys_a_table_whose_ids_count_nothing():
+    teams = pd.DataFrame({"id": [7, 14, 21, 28], "name": list("abcd")})  # no counter: no key guessed alone
+    players = pd.DataFrame({"id": range(1, 5), "team_id": [7, 14, 21, 28]})  # team_id counts no rows, id does
+    schema = Schema.infer({"teams": teams, "players": players})
+    assert _links(schema) == {"players": {"team_id": "teams"}}
+    assert schema.tables["teams"].primary_key == "id"
+    assert schema.inference["teams"]["id"].startswith("named as teams's key")
+
+
+def test_a_one_to_one_key_counting_its_rows_is_a_key_to_its_table():
+    users = pd.DataFrame({"id": range(1, 31), "name": [f"u{i}" for i in range(30)]})
+    profiles = pd.DataFrame({"user_id": range(1, 31), "bio": ["x"] * 30})  # counts its rows, but names a user
+    schema = Schema.infer({"users": users, "profiles": profiles})
+    assert _links(schema) == {"profiles": {"user_id": "users"}}
+    assert schema.tables["profiles"].primary_key is None

@@ -8,9 +8,10 @@ key to table P when both its name and its values say so:
   `_code`) or none removed, names P, singular or plural (`artist`, `artist_id`, `ArtistId`,
   `categories_id` -> `category`), or equals P's primary key's name where that name says
   more than `id` (`ArtistId` in both tables);
-- P has a single-column primary key, given or guessed (a small table's counter, kept as its key
-  because this column names it), and every non-null value of the column is one of its keys,
-  of the same type (whole numbers with whole numbers, else the same strings).
+- P has a single-column primary key, given or guessed (a small table's counter, or else its
+  column named `id` or `<P>_id` of distinct values, kept as its key because this column names
+  it), and every non-null value of the column is one of its keys, of the same type (whole
+  numbers with whole numbers, else the same strings).
 
 Never a table's own key, nor a key to its own table (a `parent_id` as often names another table's
 rows as its own), nor a column whose name fits two tables: a wrong key would bind unrelated rows,
@@ -56,6 +57,27 @@ def infer_links(
             if (why := _held_by(df[col], key_values[ref], ref, keys[ref])) is not None:
                 out.setdefault(table, {})[col] = (ref, f"inferred foreign key (-> {ref}): {how}, {why}")
     return out
+
+
+def named_key(df: pd.DataFrame, table: str, skip: set[str]) -> tuple[str, str] | None:
+    """(column, why) of a table's first column named as its key (`id`, `artist_id` in `artist`)
+    whose values are distinct, none null, whole numbers or strings: a key where no counter is one
+    (ids 7, 14, 21..., a table of one row), to be kept only where another table's column names it."""
+    for col in df.columns:
+        plain = _plain(col)
+        named = plain == "id" or any(
+            _singulars(stem) & _singulars(_plain(table)) for stem in _stems(col) - {plain}
+        )  # a key suffix needed: a column `artist` in artist is its name
+        if col in skip or not named or df[col].isna().any() or not df[col].is_unique:
+            continue
+        if _comparable(df[col]) is not None:
+            return col, f"named as {table}'s key, its {len(df)} values distinct"
+    return None
+
+
+def names_another(col: str, table: str, data: Mapping[str, pd.DataFrame]) -> bool:
+    """Whether `col` of `table` is named as a key to another table of `data` (by name only)."""
+    return any(other != table and _names(col, other, "") for other in data)
 
 
 def _plain(name: str) -> str:

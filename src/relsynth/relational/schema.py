@@ -526,7 +526,10 @@ class Schema:
                 raise SchemaError(f"{what} names table(s) {unknown} that are not in the data ({list(data)})")
         composite_pks, primary_keys = _composite_primary_keys(primary_keys)
         composite_fks, foreign_keys = _composite_foreign_keys(foreign_keys)
-        links = _inferred_links(data, primary_keys, composite_pks, overrides, lookups) if inferring else {}
+        links, link_keys = (
+            _inferred_links(data, primary_keys, composite_pks, overrides, lookups) if inferring else ({}, {})
+        )
+        primary_keys = {**primary_keys, **{t: col for t, (col, _) in link_keys.items()}}
         foreign_keys |= {t: {c: ref for c, (ref, _) in cols.items()} for t, cols in links.items()}
         keyed = set(lookups) | {t for fks in foreign_keys.values() for t in fks.values()}  # tables that need one
         guessed = {
@@ -609,7 +612,11 @@ class Schema:
                 if col == pk:
                     cols[col], why[col] = (
                         Column.PRIMARY_KEY,
-                        guessed[name][1] if name in guessed else "given in primary_keys",
+                        guessed[name][1]
+                        if name in guessed
+                        else link_keys[name][1]
+                        if name in link_keys
+                        else "given in primary_keys",
                     )
                 elif col in declared.get(name, {}):
                     cols[col], why[col] = overrides[name][col], f"given in overrides (-> {fks[col]})"
@@ -647,27 +654,30 @@ def _inferred_links(
     composite_pks: Mapping[str, tuple[str, ...]],
     overrides: Mapping[str, Mapping[str, object]],
     lookups: Iterable[str],
-) -> dict[str, dict[str, tuple[str, str]]]:
-    """table -> {column: (table, why)} of the foreign keys `Schema.infer` reads from names and values
-    (`relational/_infer_links.py`) when given none. A table's key may be its counter in as few as 2
-    rows here: a small code table (5 media types) is keyed when a column names it, as a declared key does."""
+) -> tuple[dict[str, dict[str, tuple[str, str]]], dict[str, tuple[str, str]]]:
+    """(table -> {column: (table, why)} of the foreign keys `Schema.infer` reads from names and values
+    (`relational/_infer_links.py`) when given none; table -> (key column, why) of the tables they
+    name that were given no key: the keys their values were checked against). Such a key may be a
+    counter in as few as 2 rows (5 media types), as where a declared key names the table, or else
+    a column named as the key (`id`: 7, 14, 21...; a table of one row). Neither is a column whose
+    name names another table: an `album_id` counting a track's 1:1 rows is a key to album."""
     from relsynth.relational._infer import counter_key
-    from relsynth.relational._infer_links import infer_links
+    from relsynth.relational._infer_links import infer_links, named_key, names_another
 
-    keys = dict(primary_keys)
-    for name, df in data.items():
-        if (
-            name not in keys
-            and name not in composite_pks
-            and (found := counter_key(df, set(overrides.get(name, {})), 2))
-        ):
-            keys[name] = found[0]
     skip = {t: set(cols) for t, cols in overrides.items()}  # the caller's kinds win
+    keys, found = dict(primary_keys), {}
+    for name, df in data.items():
+        if name in keys or name in composite_pks:
+            continue
+        other = skip.get(name, set()) | {c for c in df.columns if names_another(c, name, data)}
+        if key := counter_key(df, other, 2) or named_key(df, name, other):
+            keys[name], found[name] = key[0], key
     links = infer_links(data, keys, skip, set(lookups))
     for table, cols in links.items():
         for col, (ref, why) in cols.items():
             log.info("Schema.infer: %s.%s -> %s: %s", table, col, ref, why)
-    return links
+    named_by = {ref for cols in links.values() for ref, _ in cols.values()}
+    return links, {t: key for t, key in found.items() if t in named_by}
 
 
 def _warn_small_roots(schema: Schema, rows: Mapping[str, int]) -> None:
