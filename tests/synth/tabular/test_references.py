@@ -2160,6 +2160,50 @@ def test_a_category_tree_is_generated_no_deeper_than_the_data():
         assert not synth["products"]["category"].isin(cats["parent"].dropna()).any()
 
 
+def chart_of_accounts(seed: int = 0) -> RelationalData:
+    """accounts (id, parent, type) 3 levels deep, one root of each of 5 types and its children of
+    its type; transfers (id, account, amount) nested under the leaf accounts, 1 to 3 each."""
+    rng = np.random.default_rng(seed)
+    parent, kind, leaves = [], [], []
+    for t in ["asset", "liability", "equity", "income", "expense"]:
+        parent.append(pd.NA), kind.append(t)
+        root = len(parent)
+        for _ in range(int(rng.integers(4, 7))):
+            parent.append(root), kind.append(t)
+            mid = len(parent)
+            for _ in range(int(rng.integers(3, 7))):
+                parent.append(mid), kind.append(t)
+                leaves.append(len(parent))
+    n = len(parent)
+    accounts = pd.DataFrame({"id": np.arange(1, n + 1), "parent": pd.array(parent, dtype="Int64"), "type": kind})
+    account = np.repeat(leaves, rng.integers(1, 4, len(leaves)))
+    transfers = pd.DataFrame(
+        {"id": np.arange(1, len(account) + 1), "account": account, "amount": rng.gamma(2, 50, len(account))}
+    )
+    schema = Schema(
+        accounts=Table(id=PrimaryKey(), parent=ForeignKey("accounts"), type=Categorical()),
+        transfers=Table(id=PrimaryKey(), account=ForeignKey("accounts"), amount=Numeric()),
+    )
+    return RelationalData({"accounts": accounts, "transfers": transfers}, schema)
+
+
+def test_a_tree_keeps_its_roots_where_the_model_writes_leaves_before_their_parents():
+    """A chart of accounts has 5 roots, one a type, and the accounts holding transfers are never a
+    parent. The model writes its rows in no order, and each names an earlier account of its type
+    that holds none: 9 to 14 roots, as a row whose earlier rows were all such leaves named none.
+    Generation now draws the rows that may be named first: 5 roots, each type under one."""
+    data = chart_of_accounts()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["references"]["accounts.parent"]["never_named_with"] == ["transfers"]
+    for seed in range(3):
+        accounts = data["accounts"].sample(frac=1.0, random_state=seed).reset_index(drop=True)
+        shuffled = RelationalData({"accounts": accounts, "transfers": data["transfers"]}, data.schema)
+        synth = pre.inverse_transform(pre.transform(shuffled), seed=seed)["accounts"]
+        assert synth["parent"].isna().sum() == 5, seed
+        assert tree_depths(synth["id"], synth["parent"]).max() <= 3
+        assert len(back_links(synth["id"], synth["parent"])) == 0
+
+
 def test_a_tree_depth_reached_by_a_row_or_two_is_no_rule():
     """A depth only a few rows reach (a reply chain 5 deep twice) is no bound: one row's chain."""
     keys = pd.Series(np.arange(1, 61))

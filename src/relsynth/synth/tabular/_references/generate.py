@@ -321,6 +321,8 @@ def assign_reference(
     # always are (`own_date`); kept among the rows naming it back (a question's accepted answer): any
     own_table = e.parent == table and scope != table
     rows = date_order(dates[0]) if dates is not None and own_table else np.arange(len(tables[table]))
+    if own_table and dates is None:  # the model's rows come in no order: the ones that may be named first
+        rows = named_rows_first(rows, unnamed)
 
     def draw(
         rows: np.ndarray, targets: np.ndarray, earlier_only: bool = own_table, degrees=None, cap: int | None = None
@@ -705,6 +707,14 @@ def own_date(pre, table: str) -> str | None:
         if e.parent == table and after:
             return after[0]
     return None
+
+
+def named_rows_first(rows: np.ndarray, unnamed: np.ndarray) -> np.ndarray:
+    """`rows` (positions, the order a key to the row's own table names earlier rows in) with the
+    rows never named (`unnamed`: an account holding transfers, a category with products) last, each
+    part in its order: the model writes rows in no order, and a row whose earlier rows of its label
+    are all such leaves named none, 9 to 14 roots in a chart of accounts with 5."""
+    return np.concatenate([rows[~unnamed[rows]], rows[unnamed[rows]]])
 
 
 def date_order(dates: pd.Series) -> np.ndarray:
