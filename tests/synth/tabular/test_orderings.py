@@ -457,6 +457,39 @@ def test_a_generated_row_without_its_bound_lies_within_the_usual_room():
     assert (cols["taken"][100:] == data["lab"]["taken"][100:]).all()
 
 
+def deaths(n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """stays (admit, discharge up to 20 days later) and each stay's patient (deceased, missing for the
+    85 % alive): a fifth of the deaths in the stay (discharged on it), the others 100-400 days after."""
+    rng = np.random.default_rng(seed)
+    admit = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 10**6, n), "min")
+    stay = pd.to_timedelta(rng.integers(60, 20 * 1440, n), "min")
+    died = rng.random(n) < 0.15
+    in_stay = died & (rng.random(n) < 0.2)
+    deceased = pd.Series(admit + stay + pd.to_timedelta(rng.integers(100, 400, n), "D")).where(died)
+    deceased[in_stay] = (admit + stay * 0.5)[in_stay]
+    stays = pd.DataFrame({"admit": admit, "discharge": pd.Series(admit + stay).where(~in_stay, deceased)})
+    return stays, pd.DataFrame({"deceased": deceased})
+
+
+def test_a_row_without_its_bound_stays_within_the_gaps_of_such_rows():
+    """A discharge never passes the patient's death, held as its place between admission and death;
+    a patient alive reads it over the median room (240 days). A place of 1 (a death in the stay) drawn
+    for a patient alive decoded to a stay of exactly that room, past the 20 days of every such stay:
+    it is drawn again from the gaps of the rows lacking the bound."""
+    stays, parent = deaths()
+    kinds = {"admit": Column.DATETIME, "discharge": Column.DATETIME}
+    found = find_orderings(stays, ["admit", "discharge"], kinds, parent, {"deceased": Column.DATETIME})
+    assert (found["discharge"].base, found["discharge"].bound) == ("admit", "deceased")
+    alive = parent["deceased"].isna().to_numpy()
+    cols = dict(with_offsets(stays, found, parent).items())
+    cols["discharge"] = pd.Series(np.where(alive, 1.0, cols["discharge"]))  # on the bound, as a death in the stay
+    from_offsets(cols, found, parent, rng=np.random.default_rng(0))
+    longest = (stays["discharge"] - stays["admit"])[alive].max()
+    gaps = (cols["discharge"] - stays["admit"])[alive]
+    assert gaps.max() <= longest and gaps.nunique() > len(gaps) / 2  # not piled on one length
+    assert (cols["discharge"][~alive] == stays["discharge"][~alive]).all()  # the bounded rows as they were
+
+
 def subscriptions(n: int = 300, seed: int = 0) -> RelationalData:
     """subscriptions (activated, terminated 30-900 days later, most not yet) -> calls, each at a
     uniform second from the activation to the termination, or to the extraction time where the

@@ -166,6 +166,10 @@ class Ordering(RowOrder):
     # or 7 days after its start), each by `min_count` rows and all whole multiples of a step of two grid
     # steps at least (`_gap_levels`; nanoseconds): decoded gaps are moved onto the nearest of them (`_on_gap_levels`)
     gap_levels: tuple[float, ...] | None = None
+    # with a bound and no `open_end`: the gaps from the base of the training rows lacking the bound (a stay of a
+    # patient alive) at `N_CAP_GAPS` quantiles (`_open_gaps`); a place over the median room that decodes past
+    # the last of them is drawn again from them (`_within_open_gaps`)
+    open_gaps: list[float] | None = None
 
     def to_dict(self) -> dict:
         """The fields, those added since orders were first saved left out at their defaults: an
@@ -215,6 +219,7 @@ _ADDED = {
     "bound_gap": 0.0,
     "cap_gaps": None,
     "gap_levels": None,
+    "open_gaps": None,
 }  # field -> its default
 
 
@@ -270,6 +275,7 @@ def find_orderings(
         b: Ordering(**asdict(o), grid=column_grid(df[b], kinds[b]), integer=kinds[b] is Column.INTEGER)
         for b, o in near_parent(df, columns, kinds, parent, parent_kinds).items()
     }
+    ordered = {b: _with_open_gaps(o, df, parent) for b, o in ordered.items()}
     ordered |= nearer_than_orders(df, ordered, near, parent)
     both = {c: o for c, o in near.items() if c not in found} | ordered
     return {c: both[c] for c in columns if c in both}  # in field order
@@ -445,7 +451,7 @@ def bound_as_cap(o: Ordering) -> Ordering:
     as a sequence from the previous sibling: its parent's bound becomes its cap. Held as its place
     between base and bound, the key would be counted from its parent's date, not from the previous
     sibling's end, and siblings would overlap or leave gaps (`after_sibling` takes no bound)."""
-    return replace(o, bound=None, bound_from_parent=False, room=0.0, cap=o.bound, cap_from_parent=True)
+    return replace(o, bound=None, bound_from_parent=False, room=0.0, open_gaps=None, cap=o.bound, cap_from_parent=True)
 
 
 def after_itself(o: Ordering) -> bool:
@@ -767,6 +773,26 @@ def _open_end(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None, min_co
     median = _median_room(o, df, parent)
     over_median = gaps / median if median > 0 else np.full(len(gaps), np.inf)
     return end if _ks_distance(over_end, places) < _ks_distance(over_median, places) else None
+
+
+def _with_open_gaps(o: Ordering, df: pd.DataFrame, parent: pd.DataFrame | None) -> Ordering:
+    """`o` with its `open_gaps` where it has a bound that some rows lack and no `open_end` (`_open_gaps`)."""
+    return replace(o, open_gaps=_open_gaps(o, df, parent)) if o.bound and o.open_end is None else o
+
+
+def _open_gaps(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None) -> list[float] | None:
+    """The gaps from the base (nanoseconds for dates) of the training rows holding the column but not
+    its bound, at `N_CAP_GAPS` quantiles; None with fewer than `MIN_CAP_ROWS` such rows. Such a row's
+    place is read over the median room (`_rooms`), but the slot is shared with the bounded rows, whose
+    places pile on 1 (a discharge on the patient's death): drawn for a patient alive, such a place
+    decoded to a stay of exactly the median room (209 days, the data's longest 60)."""
+    kind = _kind(o)
+    base, bound = _base_values(o, df, parent), as_numbers(_bound_of(o, df, parent), kind)
+    gap = o.sign * (as_numbers(df[o.column], kind) - base)
+    gap = gap[np.isnan(bound) & ~np.isnan(gap)]
+    if len(gap) < MIN_CAP_ROWS:
+        return None
+    return [float(q) for q in np.quantile(gap, np.linspace(0, 1, N_CAP_GAPS))]
 
 
 def _ks_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -1131,6 +1157,8 @@ def _decoded(
         room, usual = _rooms(o, bound, base)
         place = np.where(usual, np.maximum(offset, 0.0), np.clip(offset, 0.0, 1.0))  # the usual room may pass 1
         target = base + o.sign * place * room
+        if o.open_gaps is not None and rng is not None:
+            target = _within_open_gaps(target, base, usual, o, rng)
         bound = bound - o.sign * o.bound_gap  # the least gap the data keeps from it (none: 0)
     else:
         if o.after_sibling:  # a missing value adds nothing
@@ -1175,6 +1203,23 @@ def _within_cap(
     with np.errstate(invalid="ignore"):
         past = o.sign * (target - cap) >= 0  # NaN: False
     return _drawn_within(target, base, cap, past, np.asarray(o.cap_gaps), o.sign, siblings, rng)
+
+
+def _within_open_gaps(
+    target: np.ndarray, base: np.ndarray, usual: np.ndarray, o: Ordering, rng: np.random.Generator
+) -> np.ndarray:
+    """`target`, each row lacking its bound (`usual`: its place read over the median room) whose gap
+    from `base` passes every such training row's (`o.open_gaps`) drawn again from their gaps: its
+    place came from the bounded rows' share of the slot (1: on the bound), meaningless without one."""
+    q = np.asarray(o.open_gaps)
+    with np.errstate(invalid="ignore"):
+        past = usual & (o.sign * (target - base) > q[-1])  # NaN: False
+    if not past.any():  # no draw: the generator's stream is left as it was
+        return target
+    gap = np.interp(rng.random(int(past.sum())), np.linspace(0, 1, len(q)), q)
+    target = target.copy()
+    target[past] = base[past] + o.sign * gap
+    return target
 
 
 def _within_latest(
