@@ -426,6 +426,48 @@ def test_intervals_until_a_termination_follow_the_previous_interval_and_never_pa
     assert not (cols["valid_to"] > left).any() and (cols["valid_to"].dropna() >= cols["valid_from"]).all()
 
 
+def admissions(n: int = 150, seed: int = 0) -> RelationalData:
+    """patients (registered; 30 % deceased, 1-300 days after their last discharge) -> 1-4 stays of
+    1 hour to 20 days each, 1-300 days after the previous discharge (the first: after registering)."""
+    rng = np.random.default_rng(seed)
+    registered = pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 1000, n), "D")
+    pid = np.repeat(np.arange(n), rng.integers(1, 5, n))
+    stays = pd.to_timedelta(rng.integers(60, 20 * 1440, len(pid)), "min")
+    ends = pd.Series(pd.to_timedelta(rng.integers(1, 300, len(pid)), "D") + stays).groupby(pid).cumsum()
+    discharge = registered[pid] + pd.to_timedelta(ends.to_numpy())
+    last = pd.Series(discharge).groupby(pid).max().to_numpy()
+    deceased = pd.Series(last + pd.to_timedelta(rng.integers(1, 300, n), "D")).where(rng.random(n) < 0.3)
+    patient = pd.DataFrame({"id": range(n), "registered": registered, "deceased": deceased})
+    stay = pd.DataFrame({"id": range(len(pid)), "patient": pid, "admit": discharge - stays, "discharge": discharge})
+    schema = Schema(
+        patient=Table(id=PrimaryKey(), registered=Date(), deceased=Datetime()),
+        stay=Table(id=PrimaryKey(), patient=ForeignKey(parent="patient"), admit=Datetime(), discharge=Datetime()),
+    )
+    return RelationalData({"patient": patient, "stay": stay}, schema)
+
+
+def test_a_stay_drawn_past_the_death_with_room_before_it_is_drawn_again_within_it():
+    """A patient's second stay drawn past the death, with room between the first discharge and the
+    death: stopped on the death, it was admitted there, of no length, as no stay of the data is (13
+    of 1,193 stays a trained model generated for an EHR). It is drawn again a gap before the death,
+    from the gaps the data's stays keep from it (`Ordering.cap_gaps`)."""
+    data = admissions()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    admit = pre.orderings["stay"]["admit"]
+    assert (admit.sibling_base, admit.cap) == ("discharge", "deceased") and admit.cap_gaps is not None
+    dead = data["patient"][data["patient"]["deceased"].notna()].reset_index(drop=True)
+    siblings = np.repeat(np.arange(len(dead)), 2)  # two stays each, a day apart, a day long
+    parent = dead.iloc[siblings].reset_index(drop=True)
+    cols = {
+        "admit": pd.Series(np.tile([86_400.0, 10_000 * 86_400.0], len(dead))),  # the second: 27 years on
+        "discharge": pd.Series(np.full(len(siblings), 86_400.0)),
+    }
+    from_offsets(cols, pre.orderings["stay"], parent, siblings, rng=np.random.default_rng(0))
+    second = pd.DataFrame(cols).iloc[1::2]
+    assert (second["admit"] < parent["deceased"].iloc[1::2]).all()
+    assert (second["admit"] > pd.DataFrame(cols)["discharge"].iloc[::2].to_numpy()).all()
+
+
 def test_rows_a_termination_leaves_no_room_for_are_dropped(caplog, tiny_size):
     """An employee given more salary rows than the tenure holds: each row past the termination
     was stopped on it, rows of no length repeating the previous start (47 of 2,455 generated

@@ -1014,7 +1014,7 @@ def from_offsets(
         if b not in cols or (not o.from_parent and o.base not in cols):
             continue
         if o.sibling_base is not None and o.sibling_base in cols and o.sibling_base in orderings:
-            cols[b] = _after_previous_ends(cols, o, orderings[o.sibling_base], parent, _siblings(siblings, b))
+            cols[b] = _after_previous_ends(cols, o, orderings[o.sibling_base], parent, _siblings(siblings, b), rng)
         elif o.loose:
             cols[b] = _kept_past(as_numbers(cols[b], _kind(o)), _base_values(o, cols, parent), cols, parent, o)
         else:
@@ -1273,12 +1273,20 @@ def _drawn_within(
 
 
 def _after_previous_ends(
-    cols: Mapping[str, pd.Series], o: Ordering, end: Ordering, parent: pd.DataFrame | None, siblings: np.ndarray
+    cols: Mapping[str, pd.Series],
+    o: Ordering,
+    end: Ordering,
+    parent: pd.DataFrame | None,
+    siblings: np.ndarray,
+    rng: np.random.Generator | None = None,
 ) -> pd.Series:
     """Dates `o.column` that each start after the previous sibling's `end` column (`sibling_base`;
     the first sibling: after its base, its parent's date or the column's `origin`), sibling by
     sibling in row order: each rank's starts from the previous rank's ends, decoded from their
-    offsets (`end`, based on the start) just as `from_offsets` decodes them next."""
+    offsets (`end`, based on the start) just as `from_offsets` decodes them next. `rng`: a start
+    drawn past its cap is drawn again within the room the previous end left before it (`_within_cap`):
+    stopped on it, a stay after the previous one's discharge was admitted on the patient's death,
+    of no length (13 of 1,193 stays a trained model generated)."""
     n = len(siblings)
     offset = pd.to_numeric(cols[o.column], errors="coerce").to_numpy(np.float64, na_value=np.nan)
     first = _base_values(o, cols, parent)
@@ -1293,7 +1301,10 @@ def _after_previous_ends(
     for r, rows in enumerate(np.split(by_rank, np.flatnonzero(np.diff(rank[by_rank])) + 1) if n else []):
         base = first[rows] if r == 0 else last[previous[rows]]
         drawn = _at_least_gaps(o, offset[rows], ~np.isnan(offset[rows]), np.full(len(rows), r == 0))
-        decoded = _dates(base + drawn * _NS_PER_S, base, _limit(o, base, cap[rows]), o)
+        target = base + drawn * _NS_PER_S
+        if o.cap_gaps is not None and rng is not None:  # each row its own room: from its previous end
+            target, _ = _within_cap(target, base, cap[rows], o, None, rng)
+        decoded = _dates(target, base, _limit(o, base, cap[rows]), o)
         out.iloc[rows], starts[rows] = decoded.to_numpy(), as_numbers(decoded, _kind(o))
         mine = {c: cols[c].iloc[rows].reset_index(drop=True) for c in needed}
         mine[o.column] = decoded
