@@ -12,7 +12,9 @@ column's own grid (whole days, minutes, cents, integers), never across the colum
 A column with a bound on its other side as well (`RowOrder.bound`: a lab between admission and
 discharge) holds instead where it lies between the two, `(b - a) / (bound - a)` in [0, 1], so a
 generated row keeps both; where a row lacks the bound (a stay not discharged yet), its gap over
-the training rows' median room (`room`), which may pass 1, and decoding reads it back the same way;
+the training rows' median room (`room`), which may pass 1, and decoding reads it back the same way
+(a gap past every such training row's drawn again from theirs, `open_gaps`: the slot's places of 1
+are the bounded rows' own);
 or, where such rows run up to the data's extraction time (calls of a subscription still open), its
 place from its base to the latest of them (`open_end`), in [0, 1] as a bounded row's is. Where
 every row of the data keeps a gap from its bound (`bound_gap`: a viewing 3 days before its
