@@ -31,7 +31,7 @@ from relsynth.relational.composite import (
 )
 from relsynth.relational.errors import SchemaError
 from relsynth.relational.files import write_text_atomic
-from relsynth.relational.nesting import key_kind, nesting_keys, reached, series_date
+from relsynth.relational.nesting import MIN_ROOT_ROWS, SERIES_LENGTH, key_kind, nesting_keys, reached, series_date
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -680,12 +680,59 @@ def _inferred_links(
     return links, {t: key for t, key in found.items() if t in named_by}
 
 
+def small_referenced_roots(schema: Schema, rows: Mapping[str, int]) -> str:
+    """What to say of the root tables of fewer than `MIN_ROOT_ROWS` rows that other tables reference
+    or nest under (TPC-H's region and nation, a bank's 41 districts with its accounts and clients
+    under them, read without `lookups`), or "": each is synthesised as entities of its own and gets
+    its share of the generated ones (5 regions among 3,530 roots; at least one where referenced), and
+    the tables under it are learnt from its few rows as examples, where a code table would be copied
+    as a lookup. Not advised as a lookup: a root a time series nests under (a device's readings every
+    5 minutes), which a lookup would take apart into rows of their own."""
+    referenced = {e.parent for t in schema.synth_tables for e in schema.references(t)}
+    under = {p: [t for t in schema.synth_tables if (e := schema.parent(t)) and e.parent == p] for p in schema.roots}
+    small = [t for t in schema.roots if (t in referenced or under[t]) and rows.get(t, 0) < MIN_ROOT_ROWS]
+    if not small:
+        return ""
+    nested = "; ".join(
+        f"{', '.join(under[t])} {'nests' if len(under[t]) == 1 else 'nest'} under {t}: "
+        f"learnt from its {rows.get(t, 0)} rows as examples"
+        for t in small
+        if under[t]
+    )
+    series = {t: s for t in small if (s := [c for c in under[t] if rows.get(c, 0) >= SERIES_LENGTH * rows.get(t, 1)])}
+    # the whole list to pass: lookups= replaces the detected ones, which would otherwise be synthesised
+    lookups, todo = set(schema.lookups), [t for t in small if t not in series]
+    while todo:  # a lookup's keys name lookups only: the tables the small ones reference come too
+        if (t := todo.pop()) not in lookups:
+            lookups.add(t)
+            todo += schema.tables[t].foreign_keys.values()
+    share = sum(rows.get(t, 0) for t in small) / max(sum(rows.get(r, 0) for r in schema.roots), 1)
+    listed = ", ".join(f"{t} ({rows.get(t, 0)} rows)" for t in small)
+    advice = (
+        f" If {'they hold' if len(small) - len(series) > 1 else 'it holds'} codes (countries, categories) rather "
+        f"than people or other private records, name {'them' if len(small) - len(series) > 1 else 'it'} "
+        f"lookups={sorted(lookups)!r} (copied as they are)"
+        if len(lookups) > len(schema.lookups)
+        else ""
+    )
+    kept = "; ".join(
+        f"{t} is no lookup to give: {', '.join(s)} {'nests' if len(s) == 1 else 'nest'} under it as a time series, "
+        f"which a lookup would take apart into rows of their own"
+        for t, s in series.items()
+    )
+    return (
+        f"{listed} {'is a root table' if len(small) == 1 else 'are root tables'} of fewer than {MIN_ROOT_ROWS} "
+        f"rows that other tables reference{f' ({nested})' if nested else ''}, synthesised as entities of their "
+        f"own: generation gives them their share of the entities ({share:.1%}), at least one to each table "
+        f"whose rows are referenced where n_samples allows (a key naming a table that got no rows stays null)."
+        f"{advice}{'; ' if advice and kept else ' ' if kept else ''}{kept}{'.' if kept else ''}"
+    )
+
+
 def _warn_small_roots(schema: Schema, rows: Mapping[str, int]) -> None:
     """Warn, as `from_sql` does, of the small root tables that inferred keys name (Chinook's 5
     media types, 25 genres, read from CSVs without lookups): synthesised as entities of their own,
     where code tables would be named lookups and copied."""
-    from relsynth.relational.sql import small_referenced_roots  # sql.py builds on this module
-
     if small := small_referenced_roots(schema, rows):
         log.warning("Schema.infer: %s", small)
 
