@@ -177,3 +177,64 @@ def test_numbers_spelt_with_as_few_decimals_as_each_needs_come_back_so(tmp_path:
     out = RelationalData({"t": made}, data.schema, formats=data.formats).to_source("t")
     assert out["rate"].tolist() == ["3%", "17.5%", "12.2%", None, "100%"]  # at most the source's 1 decimal
     assert out["price"].tolist() == ["$2.00", "$1,500.00", "$0.50", "$7.25", "$10.00"]
+
+
+UNIT_VALUES = np.random.default_rng(1).gamma(3, 4, 60).round(1)
+UNITS = {  # column -> (values as written, kind, the numbers)
+    "weight": ([f"{x:.1f} kg" for x in UNIT_VALUES], Column.NUMERIC, UNIT_VALUES),
+    "temp": ([f"{x - 10:.1f}°C" for x in UNIT_VALUES], Column.NUMERIC, UNIT_VALUES - 10),
+    "volume": ([f"{int(x * 100):,} ml" for x in UNIT_VALUES], Column.INTEGER, (UNIT_VALUES * 100).astype(int)),
+    "wait": ([f"{int(x)}min" for x in UNIT_VALUES * 3], Column.INTEGER, (UNIT_VALUES * 3).astype(int)),
+    "age": ([f"{int(x)} yrs" for x in UNIT_VALUES * 2], Column.INTEGER, (UNIT_VALUES * 2).astype(int)),
+}
+
+
+def test_numbers_with_a_unit_are_numbers_written_back_in_their_unit(tmp_path: Path):
+    """`12.3 kg` in 288 distinct values of 1,500 was inferred categorical: its rare values came back
+    as a few frequent labels or missing. A unit after every number makes them numbers of the
+    unit's spelling, read, written back (to_dir, CSV) and generated in it, blanks as they were."""
+    frame = pd.DataFrame({"id": range(len(UNIT_VALUES)), **{c: v for c, (v, _, _) in UNITS.items()}})
+    frame.loc[[3, 7], "weight"] = "n/a"
+    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
+    (tmp_path / "in").mkdir()
+    frame.to_csv(tmp_path / "in" / "t.csv", index=False)
+    for data in (RelationalData({"t": frame}, schema), RelationalData.from_dir(tmp_path / "in", schema)):
+        for column, (_, kind, numbers) in UNITS.items():
+            assert schema.tables["t"].columns[column].kind is kind, schema.inference["t"][column]
+            held = frame[column].str.contains(r"\d")
+            np.testing.assert_allclose(data["t"][column][held].astype(float), numbers[held])
+        written = data.to_source("t")
+        for column in UNITS:
+            assert written[column].tolist() == frame[column].tolist(), column
+    made = data["t"].assign(
+        weight=[0.5, 123.45, None] + [1.0] * (len(frame) - 3), volume=range(1000, 1000 + len(frame))
+    )
+    out = RelationalData({"t": made}, data.schema, formats=data.formats).to_source("t")
+    assert out["weight"].tolist()[:3] == ["0.5 kg", "123.5 kg", "n/a"] and out["volume"][0] == "1,000 ml"
+    data.to_dir(tmp_path / "out")
+    back = RelationalData.from_dir(tmp_path / "out")
+    pd.testing.assert_frame_equal(back["t"], data["t"])
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "A{}",  # codes with a letter before the number
+        "PROJ-{}",
+        "v{}.2",
+        "{}A",  # a letter after the number, which is no known unit
+        "{}-20",  # a range
+        "{} Jan",  # a day of a month
+        "{}th",  # an ordinal
+        "{} pm",  # an hour
+    ],
+)
+def test_codes_ranges_and_dates_are_not_numbers_with_a_unit(shape):
+    values = pd.Series([shape.format(i) for i in range(1, 41)] * 3)
+    assert read_spelling(values).spelling is None
+
+
+def test_a_few_sizes_with_a_unit_stay_labels():
+    """`5 kg`, `10 kg`, `25 kg` bags: labels users expect as categories (fewer than 20 numbers, as magnitudes)."""
+    values = pd.Series([f"{v} kg" for v in np.random.default_rng(0).choice([5, 10, 25], 200)])
+    assert Schema.infer({"t": pd.DataFrame({"x": values})}).tables["t"].columns["x"].kind is Column.CATEGORICAL

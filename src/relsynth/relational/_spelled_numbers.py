@@ -2,23 +2,44 @@
 `$1,234.00`, `(1,234.00)`, `12,5 %`. A column is read so only where every value is a number in
 one spelling (one thousands separator, one decimal mark, one prefix and suffix, one way to write
 a negative); where its values read as different numbers in two spellings (`1,234` alone: 1234 or
-1.234) and nothing in the column tells which, it is not read as numbers.
+1.234) and nothing in the column tells which, it is not read as numbers. A unit written after
+every number is such a suffix (`12.3 kg`, `25°C`, `5 yrs`: `read_units`), in MIN_DISTINCT
+distinct numbers at least, as magnitudes: as labels its rare values were lost.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import pandas as pd
 
 from relsynth.relational._blanks import blanks
+from relsynth.relational._magnitudes import MIN_DISTINCT
 
 _CURRENCY = r"[$€£¥₹]|USD|EUR|GBP|CHF|JPY|CAD|AUD|SEK|NOK|DKK|PLN|CZK"
 _SPACE = "[ \u00a0\u202f]"  # a space, a no-break space, a narrow no-break space (French exports)
 _VALUE = re.compile(
     rf"^(?P<open>\()?(?P<sign>-)?(?P<prefix>(?:{_CURRENCY}){_SPACE}?)?(?P<inner>-)?"
     rf"(?P<body>\d(?:[\d.,'\u00a0\u202f ]*\d)?)(?P<suffix>{_SPACE}?(?:%|{_CURRENCY}))?(?P<close>\))?$"
+)
+_AFFIX = re.compile(rf"^{_SPACE}?(?:%|{_CURRENCY})$")  # what _VALUE reads after a number: no unit
+# A unit after every number: a word of letters, perhaps with a degree, a power, a '/' or a second
+# word (`kg`, `°C`, `m²`, `km/h`, `mg/dL`, `sq ft`, `yrs.`). Written with a space, any such word of
+# two letters or more is one (`5 yrs`, `3 pcs`); written against the number, or of one letter, only
+# a unit of KNOWN_UNITS is (`12A`, `12 B` are codes' shapes; k, M, B... are magnitudes' suffixes)
+_WORD = r"(?:°[A-Za-z]?|[µμ]?[A-Za-z]+(?:[/.]?[A-Za-z]+)*[²³]?(?:/[A-Za-z]+[²³]?)?\.?)"
+_UNIT = re.compile(rf"^(?P<number>.*\d)(?P<space>{_SPACE}?)(?P<unit>{_WORD}(?: {_WORD})?)$")
+KNOWN_UNITS = frozenset(
+    "mg g kg lb lbs oz ct µg μg t mm cm m km µm μm nm in ft yd mi ml mL cl cL dl dL l L gal "
+    "kB KB MB GB TB PB Kb Mb Gb kbps Mbps Gbps Hz kHz MHz GHz W kW MW Wh kWh MWh V mV kV mA mAh "
+    "°C °F ° s ms µs ns sec secs min mins h hr hrs d yr yrs y mo wk px pt rpm bpm psi bar Pa kPa hPa mmHg "
+    "cal kcal J kJ dB mph kph km/h m/s m² m³ cm² cm³ km² ft² sqft ha ac x".split()
+)
+# words after a number that do not make it a quantity: times of day, days of a month, ordinals
+NOT_UNITS = frozenset(
+    "am pm AM PM a.m. p.m. st nd rd th jan feb mar apr may jun jul aug sep sept oct nov dec "
+    "january february march april june july august september october november december".split()
 )
 THOUSANDS = ["", ",", ".", " ", "\u00a0", "\u202f", "'"]
 DECIMAL_MARKS = [".", ","]
@@ -104,12 +125,17 @@ def read_spelling(values: pd.Series) -> Reading:
     text = text[~blanks(text)].str.strip()
     if text.empty:
         return Reading(None)
-    parts = text.str.extract(_VALUE)
+    parts, unit = text.str.extract(_VALUE), ""
+    if parts["body"].isna().any() and (unit := read_units(text)):  # 12.3 kg: the number before the unit
+        parts = text.str.slice(0, -len(unit)).str.extract(_VALUE)
     if parts["body"].isna().any():
         return Reading(None)
     affixes = _affixes(parts)
-    if affixes is None:
+    if affixes is None or unit and (affixes["prefix"] or affixes["suffix"]):
         return Reading(None)
+    if unit and parts["body"].nunique() < MIN_DISTINCT:
+        return Reading(None)  # a few sizes (`5 kg`, `10 kg`, `25 kg`): labels, as users expect them
+    affixes["suffix"] = affixes["suffix"] or unit
     readings = _readings(parts["body"])
     if not readings:
         return Reading(None)
@@ -145,9 +171,31 @@ def read_spelling(values: pd.Series) -> Reading:
     return Reading(spelling, why, out, int(places.max()), bool(trim))
 
 
+def read_units(text: pd.Series) -> str:
+    """The unit every value of `text` (stripped strings, none blank) writes after its number, with
+    the space before it (`" kg"` of `12.3 kg`, `"°C"` of `25°C`), else ""."""
+    found = text.str.extract(_UNIT)
+    if found["unit"].isna().any() or found["space"].nunique() > 1 or found["unit"].nunique() > 1:
+        return ""
+    space, unit = found["space"].iloc[0], found["unit"].iloc[0]
+    if unit in NOT_UNITS or unit.lower() in NOT_UNITS or unit.rstrip(".").lower() in NOT_UNITS:
+        return ""
+    if unit not in KNOWN_UNITS and (not space or len(unit.rstrip(".")) < 2):
+        return ""
+    return space + unit
+
+
+def _unit(spelling: Spelling) -> str:
+    """The unit `spelling` writes after its numbers (`read_units`), else "" (none, or % or a currency)."""
+    return spelling.suffix if spelling.suffix and not _AFFIX.match(spelling.suffix) else ""
+
+
 def read_in(values: pd.Series, spelling: Spelling) -> pd.Series:
     """`values` (strings) read in `spelling`: floats, NaN where a value is blank or not so written."""
     text = values.where(values.map(lambda v: isinstance(v, str)).astype(bool)).astype(object).str.strip()
+    if unit := _unit(spelling):  # 12.3 kg: the number before the unit, read as one without it
+        text = text.where(text.str.endswith(unit, na=False)).str.slice(0, -len(unit))
+        spelling = replace(spelling, suffix="")
     parts = text.str.extract(_VALUE)
     bodies = parts["body"].fillna("")
     fits = (
