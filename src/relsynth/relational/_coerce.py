@@ -21,6 +21,7 @@ from relsynth.relational._blanks import blank_format, blanks, missing_value
 from relsynth.relational._durations import duration_units, iso_durations, write_duration
 from relsynth.relational._magnitudes import magnitude_format, magnitude_numbers, write_magnitude
 from relsynth.relational._spelled_numbers import Reading, Spelling, read_in, read_spelling
+from relsynth.relational._unit_scales import scale_format, scaled_numbers, write_scaled
 from relsynth.relational.columns import Column
 
 STRING = pd.StringDtype()
@@ -479,6 +480,8 @@ def coerce(
         s = spelled.numbers
     elif kind in (Column.NUMERIC, Column.INTEGER) and (counts := magnitude_numbers(s)) is not None:
         s = counts  # 1.2k: 1200
+    elif kind in (Column.NUMERIC, Column.INTEGER) and (scaled := scaled_numbers(s)) is not None:
+        s = scaled  # 1.2 GB beside 500 MB: 1200 (MB)
     out, bad = COERCERS[kind](s, date_format) if kind in (Column.DATE, Column.DATETIME) else COERCERS[kind](s)
     return out, bad.to_numpy(dtype=bool)
 
@@ -843,6 +846,8 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
         }
     if kind in (Column.NUMERIC, Column.INTEGER) and magnitude_numbers(s) is not None:  # 666 beside 1.2k
         return {"dtype": dtype, "magnitude": magnitude_format(s), **blank_format(s)}
+    if kind in (Column.NUMERIC, Column.INTEGER) and scaled_numbers(s) is not None:  # 500 MB beside 1.2 GB
+        return {"dtype": dtype, "scale": scale_format(s), **blank_format(s)}
     if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, str) and (sci := _scientific(s.where(~blanks(s)))):
         return {"dtype": dtype, **sci, **blank_format(s)}  # 1.2e-05, as a lab's or a sensor's export writes it
     if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, str) and not s.dropna().str.contains("[eE]").any():
@@ -1066,6 +1071,9 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
         return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
     if "magnitude" in fmt:  # 1.2k (`magnitude_numbers`)
         out = s.astype(object).map(lambda v: write_magnitude(float(v), fmt["magnitude"]), na_action="ignore")
+        return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
+    if "scale" in fmt:  # 1.2 GB beside 500 MB (`scaled_numbers`)
+        out = s.astype(object).map(lambda v: write_scaled(float(v), fmt["scale"]), na_action="ignore")
         return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
     if "scientific" in fmt:  # 1.2e-05 (`_scientific`)
         out = s.astype(object).map(lambda v: write_scientific(float(v), fmt), na_action="ignore")

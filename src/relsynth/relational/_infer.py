@@ -27,6 +27,7 @@ from relsynth.relational._coerce import (
 from relsynth.relational._durations import iso_durations
 from relsynth.relational._magnitudes import magnitude_numbers
 from relsynth.relational._spelled_numbers import read_spelling
+from relsynth.relational._unit_scales import scale_format, scaled_numbers
 from relsynth.relational.check_digits import find_check
 from relsynth.relational.columns import Column
 from relsynth.relational.shapes import UUID, code_shapes, shared_share
@@ -202,6 +203,8 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
         return number, note
     if (counts := _magnitudes(text, nulls)) is not None:
         return counts
+    if (scaled := _scaled(text, nulls)) is not None:
+        return scaled
     return _labels(text, note) if note else _categorical_or_text(text)
 
 
@@ -274,6 +277,18 @@ def _magnitudes(text: pd.Series, nulls: bool = False) -> tuple[Column, str] | No
         f"every value is a number, some with a magnitude suffix (e.g. {example!r}: {counts[example == text].iloc[0]:g})"
     )
     whole = (counts.dropna() % 1 == 0).all()
+    return (Column.INTEGER if whole else Column.NUMERIC), why + ", written back so" + _blank_note(text, nulls)
+
+
+def _scaled(text: pd.Series, nulls: bool = False) -> tuple[Column, str] | None:
+    """Integer or numeric, and why, for numbers in a few units of one scale (`500 MB` beside
+    `1.2 GB`): as labels, most of them rare, their distribution was lost."""
+    if (numbers := scaled_numbers(text)) is None:
+        return None
+    example = text[~blanks(text)].iloc[0]
+    unit = next(iter(scale_format(text)["units"]))  # the smallest, the numbers'
+    why = f"every value is a number in a unit of one scale (e.g. {example!r}: {numbers[example == text].iloc[0]:g} {unit})"
+    whole = (numbers.dropna() % 1 == 0).all()
     return (Column.INTEGER if whole else Column.NUMERIC), why + ", written back so" + _blank_note(text, nulls)
 
 

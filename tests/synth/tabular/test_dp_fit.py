@@ -258,16 +258,21 @@ def _digits_data(outlier: bool) -> RelationalData:
     text, when = [f"{v}.50" for v in range(n)], [f"2020-01-01 10:00:{v % 60:02d}.5" for v in range(n)]
     dec, declared = [decimal.Decimal(f"{v}.5") for v in range(n)], [decimal.Decimal(f"{v}.25") for v in range(n)]
     rate, views = [f"{v % 9 + 1}.5e-05" for v in range(n)], [str(v) if v < 100 else f"{v / 100:.1f}k" for v in range(n)]
+    sizes = [f"{v * 5} MB" if v < 200 else f"{v / 200:.1f} GB" for v in range(n)]
     if outlier:  # one entity's digits
-        text[0], when[0], dec[0], declared[0], rate[0], views[0] = (
+        text[0], when[0], dec[0], declared[0], rate[0], views[0], sizes[-1] = (
             "12.34567",
             "2020-01-01 10:00:00.123456",
             *[decimal.Decimal("1.2345")] * 2,
             "1.23456e-05",
             "1.23456k",
+            "1.23456 GB",
         )
-    df = pd.DataFrame({"id": range(n), "x": text, "w": when, "d": dec, "s": declared, "e": rate, "k": views})
+    df = pd.DataFrame(
+        {"id": range(n), "x": text, "w": when, "d": dec, "s": declared, "e": rate, "k": views, "m": sizes}
+    )
     columns = {"x": Numeric(), "w": Datetime(), "d": Numeric(), "s": Numeric(), "e": Numeric(), "k": Numeric()}
+    columns["m"] = Numeric()
     data = RelationalData({"t": df}, Schema(t=Table(id=PrimaryKey(), **columns)))
     data._add_sql_types({"t": {"s": {"type": "numeric", "precision": 10, "scale": 2}}})  # DECIMAL(10, 2): public
     return data
@@ -281,6 +286,7 @@ def test_formats_under_dp_hold_no_digits_read_from_the_values(seeded):
     plain = TabularPreproc.from_schema(_digits_data(True).schema).fit(_digits_data(True)).stats["formats"]["t"]
     assert (plain["x"]["decimals"], plain["w"]["fraction_digits"], plain["d"]["decimal_places"]) == (5, 6, 4)
     assert (plain["w"]["trim_fraction"], plain["e"]["scientific"], plain["k"]["magnitude"]["decimals"]) == (True, 5, 5)
+    assert plain["m"]["scale"]["decimals"] == {"MB": 0, "GB": 5}
 
     def dp_formats(outlier: bool) -> dict:
         data = _digits_data(outlier)

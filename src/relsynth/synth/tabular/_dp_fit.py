@@ -1215,6 +1215,8 @@ def _public_digits(fmt: dict, decimals: int | None) -> None:
         fmt.update(scientific=6, trim=True)
     if "magnitude" in fmt:  # 1.2k: one decimal to a unit, as few as each needs; plain values on the DP grid
         fmt["magnitude"] |= {"decimals": 1, "plain_decimals": decimals or 0, "trim": True}
+    if "scale" in fmt:  # 1.2 GB: one decimal to a unit, as few as each needs
+        fmt["scale"] |= {"decimals": dict.fromkeys(fmt["scale"]["decimals"], 1), "trim": True}
     if "decimal_places" in fmt:
         scale = (fmt.get(SQL_FORMAT) or {}).get("scale")
         if isinstance(scale, int):  # DECIMAL(p, s) declared by the database
