@@ -43,10 +43,15 @@ def magnitude_numbers(values: pd.Series) -> pd.Series | None:
         return None
     if parts["space"][suffixed].nunique() > 1:
         return None
-    powers = parts["unit"].map(lambda u: _POWERS.get(u, 0)).astype(str)
-    numbers = (parts["digits"] + "e" + powers).astype("float64")  # 1.2e3: 1200 exactly, not 1.2 * 1000
+    return signed_numbers(parts, parts["unit"].map(lambda u: _POWERS.get(u, 0)).astype(str), values.index)
+
+
+def signed_numbers(parts: pd.DataFrame, powers: pd.Series, index: pd.Index) -> pd.Series:
+    """The number of each value's `parts` (its "sign" and "digits") times ten to its `powers` (text),
+    on `index`, NaN where a value has no parts (a blank): 1.2e3 reads 1200 exactly, not 1.2 * 1000."""
+    numbers = (parts["digits"] + "e" + powers).astype("float64")
     numbers = numbers.where(parts["sign"] != "-", -numbers)
-    out = pd.Series(float("nan"), index=values.index, dtype="float64")
+    out = pd.Series(float("nan"), index=index, dtype="float64")
     out[numbers.index] = numbers
     return out
 

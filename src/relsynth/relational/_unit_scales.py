@@ -15,7 +15,7 @@ import re
 import pandas as pd
 
 from relsynth.relational._blanks import blanks
-from relsynth.relational._magnitudes import MIN_DISTINCT
+from relsynth.relational._magnitudes import MIN_DISTINCT, signed_numbers
 
 # the size of each unit in the scale's smallest, exact in decimal (1 KB = 1000 B: a binary 1024
 # writes 1010 MB below 1 GB, which breaks the rule, so such a column stays text)
@@ -68,11 +68,7 @@ def scaled_numbers(values: pd.Series) -> pd.Series | None:
         if low != used[0] and (held < 1).any() or high and (held >= scale[high] / scale[low]).any():
             return None
     powers = parts["unit"].map(lambda u: str(round(math.log10(scale[u] / scale[used[0]]))))
-    numbers = (parts["digits"] + "e" + powers).astype("float64")  # 1.2e9: 1200000000 exactly, not 1.2 * 1e9
-    numbers = numbers.where(parts["sign"] != "-", -numbers)
-    out = pd.Series(float("nan"), index=values.index, dtype="float64")
-    out[numbers.index] = numbers
-    return out
+    return signed_numbers(parts, powers, values.index)  # in the smallest unit the column writes
 
 
 def scale_format(values: pd.Series) -> dict:
