@@ -484,9 +484,9 @@ def running_ordering(df: pd.DataFrame, column: str, kind: Column, siblings: np.n
     levels = np.linspace(0.0, 1.0, _FIRST_LEVELS)
     fq = np.quantile(values[first & held] - origin, levels) if (first & held).any() else None
     sq = np.quantile(steps[~first & held], levels) if (~first & held).any() else None
-    spread = fq is not None and sq is not None and bool(np.all(np.diff(fq) > 0)) and bool(sq[-1] > sq[0])
+    spread = fq is not None and sq is not None and bool(fq[-1] > fq[0]) and bool(sq[-1] > sq[0])
     if spread:
-        sq = _untied(sq)
+        fq, sq = _untied(fq), _untied(sq)
     return Ordering(
         column,
         column,
@@ -504,11 +504,12 @@ def running_ordering(df: pd.DataFrame, column: str, kind: Column, siblings: np.n
 
 def _untied(quantiles: np.ndarray) -> np.ndarray:
     """`quantiles` that spread with each run of ties spread evenly up to the next value (the last
-    run a millionth of the spread per level), so that first siblings' offsets map onto them and back
-    (`_as_step`, `_from_step`): a meter's steps on a grid of 0.001 kWh repeat at some of 129 levels,
-    and the levels were left in one slot with the steps, falling in its top bin (median 0.5 kWh
-    generated, 22 real). Between two steps on the grid, they are binned apart from the steps' own
-    tokens, not rounded onto one of them."""
+    run a millionth of the spread per level), so that first siblings' offsets map onto the steps
+    and back (`_as_step`, `_from_step`): a meter's steps on a grid of 0.001 kWh repeat at some of
+    129 levels, and new meters' first readings at 0 at many, and the levels were left in one slot
+    with the steps, falling in its top bin (median 0.5 kWh generated, 22 real). Between two steps
+    on the grid, they are binned apart from the steps' own tokens, not rounded onto one of them;
+    a tie's own value maps to its run's first level and back to itself (a new meter's 0)."""
     out = quantiles.astype(np.float64)
     starts = np.flatnonzero(np.r_[True, np.diff(out) > 0])
     ends = np.r_[starts[1:], len(out)]  # each run's end (exclusive), where the next value starts
