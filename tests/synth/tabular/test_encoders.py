@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -54,6 +55,20 @@ def test_a_column_without_frequent_values_warns_and_can_only_be_missing():
     with pytest.warns(UserWarning, match="no value appears 5\\+ times.*or identifier if its values are codes"):
         pre = CategoricalPreproc(min_count=5).fit(pd.Series(["x", "y", "z"], name="t.c"))
     assert pre.categories == [] and pre.forbidden == [1]
+
+
+def test_a_column_mostly_of_rare_values_warns_that_they_will_not_be_generated():
+    """30 sites in 10 time zones, 4 or fewer each but Europe/Paris: every generated site was in
+    Europe/Paris and nothing said why. The fit warns where rare values hold most of the rows, and
+    not where they are a few (a long tail of 4 rows in 30)."""
+    zones = ["Europe/Paris"] * 6 + [f"Europe/Zone{i}" for i in range(8) for _ in range(3)]
+    with pytest.warns(UserWarning, match="'sites.timezone': 24 of 30 rows .* take the 1 frequent value.*min_count"):
+        pre = CategoricalPreproc(min_count=5).fit(pd.Series(zones, name="sites.timezone"))
+    assert pre.categories == ["Europe/Paris"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tail = pd.Series(["a"] * 14 + ["b"] * 12 + ["c", "d", "e", "f"], name="t.c")
+        assert CategoricalPreproc(min_count=5).fit(tail).categories == ["a", "b"]
 
 
 def test_a_samples_categories_are_the_whole_datas_where_it_holds_the_values_as_read():

@@ -53,6 +53,25 @@ class ColumnPreproc(ABC):
 
 
 # ---- categories --------------------------------------------------------------------------------
+MAX_RARE_SHARE = 0.5  # rows of rare values, at most, before the fit says the column will lose them
+
+
+def _warn_mostly_rare(name: object, counts: pd.Series, min_count: int, kept: int) -> None:
+    """Warn where values rarer than `min_count` hold most of a column's rows: protected as `<rare>`,
+    they are generated as the few frequent ones (30 sites' 10 time zones, 4 or fewer sites each but
+    Europe/Paris: every generated site in Europe/Paris), which nothing else would tell the user."""
+    rare = int(counts[counts < min_count].sum())
+    if rare <= MAX_RARE_SHARE * counts.sum():
+        return
+    warnings.warn(
+        f"column {name!r}: {rare} of {int(counts.sum())} rows hold values fewer than {min_count} rows hold; "
+        f"they are protected (never generated), so the generated rows take the {kept} frequent value(s) "
+        "instead; lower min_count where these values may be repeated (public labels), or declare the column "
+        "text if it holds free text",
+        stacklevel=3,
+    )
+
+
 @dataclass
 class CategoricalPreproc(ColumnPreproc):
     """Categories seen at least `min_count` times; the rest share a protected `<rare>` token.
@@ -115,6 +134,8 @@ class CategoricalPreproc(ColumnPreproc):
                 "codes that name their rows (postal codes, phone numbers: generated fresh in their shapes)",
                 stacklevel=2,
             )
+        elif self.categories and not self.rare_keys:
+            _warn_mostly_rare(values.name, counts, self.min_count, len(self.categories))
         return self
 
     def take_dtype(self, dtype: object) -> None:
