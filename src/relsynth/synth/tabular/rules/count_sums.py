@@ -27,6 +27,7 @@ import pandas as pd
 from relsynth.relational import Column, RelationalData
 from relsynth.synth.tabular._tables import child_counts
 from relsynth.synth.tabular.encoders import CountPreproc, NumericPreproc
+from relsynth.synth.tabular.rules.numbers import as_floats
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # parent rows a rule is read from, at least
@@ -144,7 +145,7 @@ def given_count_tokens(pre, rules: list[dict], table: str, given: pd.DataFrame) 
         count = pre.slots[layout.slots[j]]
         if not isinstance(count.preproc, CountPreproc):
             continue
-        total = sum(_floats(given[c]) for c in r["of"])
+        total = sum(as_floats(given[c]) for c in r["of"])
         exact = ~np.isnan(total) & (total >= 0) & (total < count.preproc.n_exact) & (total == np.floor(total))
         for i in np.flatnonzero(exact):
             out[i][j] = count.offset + int(total[i])
@@ -165,20 +166,16 @@ def apply_count_sums(
         fk = pre.schema.parent(r["child"]).fk
         counts = frame[pk].map(tables[r["child"]][fk].value_counts()).fillna(0).to_numpy(dtype=float)
         fixed = set((given or {}).get(r["table"], []))
-        binned = {c: ~_is_point(pre, r["table"], c, _floats(frame[c])) for c in r["of"]}
+        binned = {c: ~_is_point(pre, r["table"], c, as_floats(frame[c])) for c in r["of"]}
         changeable = [c for c in r["of"] if c not in fixed]
         for c, which in [(c, binned[c]) for c in changeable] + [(c, True) for c in reversed(changeable)]:
-            total = sum(_floats(frame[k]) for k in r["of"])
-            rest = total - _floats(frame[c])
+            total = sum(as_floats(frame[k]) for k in r["of"])
+            rest = total - as_floats(frame[c])
             rows = (total != counts) & ~np.isnan(total) & (counts - rest >= 0) & which
             if rows.any():
                 column = frame[c].copy()
                 column.iloc[np.flatnonzero(rows)] = (counts - rest)[rows]
                 frame[c] = column
-
-
-def _floats(values: pd.Series) -> np.ndarray:
-    return pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
 
 
 def _is_point(pre, table: str, column: str, x: np.ndarray) -> np.ndarray:

@@ -31,7 +31,8 @@ from scipy.special import gammaln
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular.encoders import label_texts
-from relsynth.synth.tabular.rules.sign_labels import LABEL_KINDS, _floats
+from relsynth.synth.tabular.rules.numbers import as_floats
+from relsynth.synth.tabular.rules.sign_labels import LABEL_KINDS
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows of each label an interval is read from, at least
@@ -58,7 +59,7 @@ def find_interval_labels(pre, data: RelationalData, taken: set[tuple[str, str]])
         candidates = [c for c in labels if 2 <= frame[c].nunique() <= MAX_LABELS]
         if not candidates or not numbers:
             continue
-        values = {n: _floats(frame[n]) for n in numbers}
+        values = {n: as_floats(frame[n]) for n in numbers}
         scales = [{"number": n} for n in numbers] + _shares(numbers, values)
         screen = np.vstack([_scale(what, values, SCREEN) for what in scales])
         factored: dict[str, tuple[np.ndarray, pd.Index]] = {}  # each label column read once, as codes
@@ -255,10 +256,10 @@ def apply_interval_labels(pre, rules: list[dict], tables: dict[str, pd.DataFrame
         if "by" in r:
             _apply_by(pre, r, frame)
             continue
-        x = _floats(frame[r["number"]])
+        x = as_floats(frame[r["number"]])
         if "of" in r:
             with np.errstate(divide="ignore", invalid="ignore"):
-                x = x / _floats(frame[r["of"]])
+                x = x / as_floats(frame[r["of"]])
         held = np.isfinite(x)
         at = np.searchsorted(np.asarray(r["cuts"], dtype=float), x[held], side="right")  # x >= a cut: above it
         as_category = pre.category_texts(r["table"], r["column"])
@@ -271,7 +272,7 @@ def apply_interval_labels(pre, rules: list[dict], tables: dict[str, pd.DataFrame
 def _apply_by(pre, r: dict, frame: pd.DataFrame) -> None:
     """Set (in place) a rule's label from its row's number by the cuts of the row's `by` label; a
     row of a `by` label without cuts (rare in the data), or without the number, keeps its label."""
-    x, groups = _floats(frame[r["number"]]), label_texts(frame[r["by"]])
+    x, groups = as_floats(frame[r["number"]]), label_texts(frame[r["by"]])
     as_category = pre.category_texts(r["table"], r["column"])
     column = frame[r["column"]].astype(object).to_numpy().copy()
     for group, rule in r["groups"].items():

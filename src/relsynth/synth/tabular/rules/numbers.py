@@ -1,8 +1,9 @@
 """Not a rule: how the rules relating a row's numbers read them, in one place. A table's numbers as
 floats (`as_floats`), the rows a fit screens candidates on (`screen_rows`), the numbers of the rows a
 table nests under (`numbers_above`), and a moved number put back on its column's grid (`on_grid`).
-`ratio_ranges`, `linear_pairs`, `inequalities`, `whole_multiples`, `flagged_copies`, `formulas` and
-`period_counts` read them from here, so a rule added beside them reads its numbers as they do."""
+`ratio_ranges`, `linear_pairs`, `inequalities`, `whole_multiples`, `flagged_copies`, `formulas`,
+`period_counts`, `running_sums`, `count_sums`, `sign_labels`, `interval_labels` and `range_labels` read
+them from here, so a rule added beside them reads its numbers as they do."""
 
 from __future__ import annotations
 

@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
-from relsynth.synth.tabular.rules.sign_labels import DATE_KINDS, LABEL_KINDS, _floats
+from relsynth.synth.tabular.rules.numbers import as_floats
+from relsynth.synth.tabular.rules.sign_labels import DATE_KINDS, LABEL_KINDS
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows inside and rows outside the range, each, at least
@@ -63,7 +64,7 @@ def find_range_labels(pre, data: RelationalData) -> list[dict]:
             text = labels.astype("string").fillna("\x00").to_numpy(dtype=object)  # missing: a label of its own
             codes = pd.factorize(text)[0]
             for number in numbers:
-                x = _floats(data[table][number])
+                x = as_floats(data[table][number])
                 passed = _sides_apart(x[:SCREEN], lows, highs, codes[:SCREEN])  # most pairs fail on a few rows
                 tried = (b for b, ok in zip(bounds, passed, strict=True) if ok)
                 found = next((r for low, high, lo, hi in tried if (r := _rule(text, number, low, high, lo, hi, x))), None)  # fmt: skip
@@ -142,7 +143,7 @@ def _bound_pairs(
         sources.append((fk, cols, rows.reset_index(drop=True)))
     out = []
     for fk, cols, frame in sources:
-        values = {c: _floats(frame[c]) for c in cols}
+        values = {c: as_floats(frame[c]) for c in cols}
         for low in cols:
             for high in cols:
                 a, b = values[low], values[high]
@@ -201,7 +202,7 @@ def apply_range_labels(pre, rules: list[dict], tables: dict[str, pd.DataFrame]) 
             x = _times(_parent_values(tables, pre.schema, r["table"], frame, r["number"]))
             lo, hi = (_times(frame[r[s][1]].reset_index(drop=True)) for s in ("low", "high"))
         else:
-            x = _floats(frame[r["number"]])
+            x = as_floats(frame[r["number"]])
             lo, hi = (_bound(tables, pre.schema, r["table"], frame, r[s]) for s in ("low", "high"))
         held = ~np.isnan(x) & ~np.isnan(lo) & ~np.isnan(hi)
         outside = held & ((x < lo) | (x > hi))
@@ -235,7 +236,7 @@ def _bound(tables: dict[str, pd.DataFrame], schema, table: str, frame: pd.DataFr
     """A bound's values per row of `frame`: its own column, or the column of the lookup row its key names."""
     fk, col = where
     if fk is None:
-        return _floats(frame[col])
+        return as_floats(frame[col])
     lookup = schema.tables[table].columns[fk].parent
     rows = tables[lookup].set_index(schema.tables[lookup].primary_key)[col]
-    return _floats(rows.reindex(frame[fk].to_numpy()).reset_index(drop=True))
+    return as_floats(rows.reindex(frame[fk].to_numpy()).reset_index(drop=True))

@@ -51,6 +51,7 @@ import pandas as pd
 from relsynth.relational import Column, RelationalData
 from relsynth.synth.tabular._assemble import sibling_order
 from relsynth.synth.tabular.encoders import decimals_of
+from relsynth.synth.tabular.rules.numbers import as_floats
 
 log = logging.getLogger(__name__)
 MIN_SHARE = 0.95  # a column is a running sum when consecutive siblings keep it in this share of their pairs
@@ -79,7 +80,7 @@ def find_running_sums(pre, data: RelationalData, summed: set[tuple[str, str]]) -
         numbers = pre.float_numbers(table, modelled)
         key = pre.sibling_keys.get(table)
         order, same = sibling_order(data[table], edge.fk, key)
-        values = {c: _floats(data[table][c])[order] for c in numbers}
+        values = {c: as_floats(data[table][c])[order] for c in numbers}
         labels = {
             c: data[table][c].astype(object).to_numpy()[order] for c in modelled if kinds[c].kind is Column.CATEGORICAL
         }
@@ -147,7 +148,7 @@ def _floor(pre, data: RelationalData, parent: str, parents: np.ndarray, y: np.nd
     held = ~np.isnan(y)
     tol = 0.5 * 10.0 ** -decimals_of(y[held]) if held.any() else 0.0
     for c in pre.float_numbers(parent, pre.modelled_columns(parent)):
-        limits = pd.Series(_floats(frame[c]), index=keys)
+        limits = pd.Series(as_floats(frame[c]), index=keys)
         if (parent, c) in summed or not limits.index.is_unique:
             continue
         rows = held & ~np.isnan(limits.reindex(parents).to_numpy(dtype=float))
@@ -174,7 +175,7 @@ def _reached(
     if floor:
         frame = data[parent]
         keys = frame[data.schema.tables[parent].primary_key].to_numpy()
-        limits = pd.Series(_floats(frame[floor["column"]]), index=keys).reindex(parents).to_numpy(dtype=float)
+        limits = pd.Series(as_floats(frame[floor["column"]]), index=keys).reindex(parents).to_numpy(dtype=float)
         bound = -floor["side"] * limits
     held = ~np.isnan(y) & ~np.isnan(bound)
     tol = 0.5 * 10.0 ** -decimals_of(y[held]) if held.any() else 0.0
@@ -195,10 +196,6 @@ def multipliers(found: dict, labels: np.ndarray, n: int) -> np.ndarray:
     if "sign_by" not in found:
         return np.full(n, _SIGNS[found["op"]])
     return pd.Series(labels, dtype=object).astype(str).map(found["signs"]).astype(float).fillna(0.0).to_numpy()
-
-
-def _floats(s: pd.Series) -> np.ndarray:
-    return pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
 
 
 def _match(
@@ -266,7 +263,7 @@ def _start(pre, data: RelationalData, parent: str, keys: np.ndarray, base: np.nd
     for c in pre.float_numbers(parent, pre.modelled_columns(parent)):
         if (parent, c) in summed:
             continue
-        by_key = pd.Series(_floats(frame[c]), index=frame[data.schema.tables[parent].primary_key].to_numpy())
+        by_key = pd.Series(as_floats(frame[c]), index=frame[data.schema.tables[parent].primary_key].to_numpy())
         if _holds(base[held], by_key.reindex(keys[held]).to_numpy(dtype=float), d):
             return {**out, "start": c}
     constant = float(np.round(np.median(base[held]), d))
@@ -293,7 +290,7 @@ def apply_running_sums(
         order, same = sibling_order(frame, s["fk"], s["key"])
         unit = 10.0 ** int(s["decimals"])
         labels = frame[s["sign_by"]].astype(object).to_numpy()[order] if "sign_by" in s else np.empty(0)
-        steps = np.round(np.nan_to_num(_floats(frame[s["of"]])[order]) * unit) * multipliers(s, labels, len(order))
+        steps = np.round(np.nan_to_num(as_floats(frame[s["of"]])[order]) * unit) * multipliers(s, labels, len(order))
         group = np.cumsum(~same)  # one number per parent row, in sibling order
         first = _first_values(s, tables, frame, order, same, steps / unit)
         starts = np.round(first * unit)
@@ -323,7 +320,7 @@ def _room(s: dict, tables, frame: pd.DataFrame, order, same, unit: float) -> tup
     if not (floor := s.get("floor")):  # none in older models
         return 0.0, np.zeros(n)
     parent = tables[s["parent"]]
-    limits = pd.Series(_floats(parent[floor["column"]]), index=parent[s["parent_key"]].to_numpy())
+    limits = pd.Series(as_floats(parent[floor["column"]]), index=parent[s["parent_key"]].to_numpy())
     room = limits.reindex(frame[s["fk"]].to_numpy()[order[~same]]).to_numpy(dtype=float)
     return float(floor["side"]), np.where(np.isnan(room), np.inf, np.round(np.maximum(room, 0.0) * unit))
 
@@ -381,8 +378,8 @@ def _first_values(s: dict, tables, frame: pd.DataFrame, order, same, steps: np.n
     firsts = order[~same]
     if s["start"] is not None:
         parent = tables[s["parent"]]
-        by_key = pd.Series(_floats(parent[s["start"]]), index=parent[s["parent_key"]].to_numpy())
+        by_key = pd.Series(as_floats(parent[s["start"]]), index=parent[s["parent_key"]].to_numpy())
         return by_key.reindex(frame[s["fk"]].to_numpy()[firsts]).to_numpy(dtype=float)
     if s["constant"] is not None:
         return np.full(len(firsts), float(s["constant"]))
-    return _floats(frame[s["column"]])[firsts] - steps[~same]
+    return as_floats(frame[s["column"]])[firsts] - steps[~same]

@@ -38,6 +38,7 @@ from relsynth.relational import Column, RelationalData
 from relsynth.synth.tabular.encoders import label_texts
 from relsynth.synth.tabular.rules.never_pairs import PairBan
 from relsynth.synth.tabular.rules.null_cuts import range_of, redraw_in_bins
+from relsynth.synth.tabular.rules.numbers import as_floats
 
 log = logging.getLogger(__name__)
 SCREEN = 200  # rows each difference of two numbers is tried on before all rows
@@ -58,7 +59,7 @@ def find_sign_labels(pre, data: RelationalData) -> list[dict]:
         modelled = pre.generated_columns(table)
         numbers = pre.float_numbers(table, modelled)
         dates = [c for c in modelled if kinds[c].kind in DATE_KINDS]
-        values = {n: _floats(data[table][n]) for n in numbers}  # read once for all the table's labels
+        values = {n: as_floats(data[table][n]) for n in numbers}  # read once for all the table's labels
         for col in (c for c in modelled if kinds[c].kind in LABEL_KINDS):
             found = _first_sign_rule(data[table], numbers, data[table][col], dates, values)
             if found is not None:
@@ -80,7 +81,7 @@ def _first_sign_rule(
     difference of two numbers, else of two `dates` (labels of at most 3 values: one a sign), whose
     sign gives `labels`; `values`: the numbers as floats, where already read."""
     codes, names = pd.factorize(labels)
-    values = values if values is not None else {n: _floats(frame[n]) for n in numbers}
+    values = values if values is not None else {n: as_floats(frame[n]) for n in numbers}
     for n in numbers:
         if (rule := _labels_by_sign(values[n], codes, names)) is not None:
             return {"number": n, **rule}
@@ -128,16 +129,12 @@ def _signs_mixed(x: np.ndarray, codes: np.ndarray) -> bool:
     return bool(all(len(c) for c in sides) and sides[0][0] == sides[1][0])
 
 
-def _floats(number: pd.Series) -> np.ndarray:
-    return pd.to_numeric(number, errors="coerce").astype(float).to_numpy()
-
-
 def _difference(frame: pd.DataFrame, a: str, b: str) -> np.ndarray:
     """`a` - `b` as floats, NaN where either is missing: of two dates in seconds, subtracted as
     datetimes (as nanosecond floats near 1.7e18, two dates a minute apart could compare equal)."""
     if pd.api.types.is_datetime64_any_dtype(frame[a]) and pd.api.types.is_datetime64_any_dtype(frame[b]):
         return ((frame[a] - frame[b]) / pd.Timedelta(seconds=1)).astype(float).to_numpy()
-    return _floats(frame[a]) - _floats(frame[b])
+    return as_floats(frame[a]) - as_floats(frame[b])
 
 
 def _labels_by_sign(x: np.ndarray, codes: np.ndarray, names: pd.Index) -> dict | None:
@@ -165,7 +162,7 @@ def apply_sign_labels(pre, rules: list[dict], tables: dict[str, pd.DataFrame]) -
     for r in rules:
         frame = tables[r["table"]]
         # the sign of a difference (a home score above the away one, a submission after its due date)
-        x = _difference(frame, r["number"], r["minus"]) if "minus" in r else _floats(frame[r["number"]])
+        x = _difference(frame, r["number"], r["minus"]) if "minus" in r else as_floats(frame[r["number"]])
         as_category = pre.category_texts(r["table"], r["column"])
         column = frame[r["column"]].astype(object).to_numpy().copy()
         for side, rows in (("negative", x < 0), ("positive", x > 0), ("zero", x == 0)):
