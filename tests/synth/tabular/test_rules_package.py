@@ -63,7 +63,6 @@ def test_the_checks_see_a_copy_and_a_private_import(tmp_path):
 
 
 KNOWN_REPEATS = [  # still to fold, one commit each; none may be added
-    ["constant_sums:_numbers", "split_sums:_numbers"],
     ["lookup_matches:_preproc", "never_pairs:_preproc"],
 ]
 

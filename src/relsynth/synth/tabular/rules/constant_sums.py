@@ -27,6 +27,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular.encoders import decimals_of
+from relsynth.synth.tabular.rules.numbers import as_float_series
 from relsynth.synth.tabular.rules.split_sums import split_units
 
 log = logging.getLogger(__name__)
@@ -64,14 +65,10 @@ def nested_sum_rules(
                 yield edge.parent, {"table": table, "fk": edge.fk, "of": of} | rule
 
 
-def _numbers(values: pd.Series) -> pd.Series:
-    return pd.to_numeric(values, errors="coerce").astype(float)
-
-
 def _whole(values: pd.Series, parents: pd.Series) -> dict | None:
     """{"whole", "decimals", "least", "step"} where the non-negative `values`, which vary, sum under each
     parent (`parents`, its key per row) holding any to one positive whole (see `find_constant_sums`)."""
-    x = _numbers(values)
+    x = as_float_series(values)
     held = x.notna() & parents.notna()
     x, groups = x[held].to_numpy(), parents[held].to_numpy()
     if not len(x) or (x < 0).any() or np.unique(x).size < 2:
@@ -104,7 +101,7 @@ def apply_constant_sums(rules: list[dict], tables: dict[str, pd.DataFrame]) -> N
         rows = tables.get(rule["table"])
         if rows is None or not len(rows) or rule["of"] not in rows or rule["fk"] not in rows:
             continue
-        x = _numbers(rows[rule["of"]]).to_numpy()
+        x = as_float_series(rows[rule["of"]]).to_numpy()
         held = ~np.isnan(x) & rows[rule["fk"]].notna().to_numpy()
         groups = rows[rule["fk"]].to_numpy()[held]
         decimals = int(rule["decimals"])

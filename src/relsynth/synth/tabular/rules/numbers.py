@@ -1,9 +1,10 @@
 """Not a rule: how the rules relating a row's numbers read them, in one place. A table's numbers as
-floats (`as_floats`), the rows a fit screens candidates on (`screen_rows`), the numbers of the rows a
-table nests under (`numbers_above`), and a moved number put back on its column's grid (`on_grid`).
-`ratio_ranges`, `linear_pairs`, `inequalities`, `whole_multiples`, `flagged_copies`, `formulas`,
-`period_counts`, `running_sums`, `count_sums`, `sign_labels`, `interval_labels` and `range_labels` read
-them from here, so a rule added beside them reads its numbers as they do."""
+floats (`as_floats`; on their index: `as_float_series`), the rows a fit screens candidates on
+(`screen_rows`), the numbers of the rows a table nests under (`numbers_above`), and a moved number put
+back on its column's grid (`on_grid`). `ratio_ranges`, `linear_pairs`, `inequalities`,
+`whole_multiples`, `flagged_copies`, `formulas`, `period_counts`, `running_sums`, `count_sums`,
+`sign_labels`, `interval_labels`, `range_labels`, `constant_sums` and `split_sums` read them from here,
+so a rule added beside them reads its numbers as they do."""
 
 from __future__ import annotations
 
@@ -21,6 +22,12 @@ MAX_ABOVE = 16  # numbers of the rows further up a table's numbers are tried aga
 def as_floats(values: pd.Series) -> np.ndarray:
     """The values as float64, NaN where missing."""
     return pd.to_numeric(values, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+
+
+def as_float_series(values: pd.Series) -> pd.Series:
+    """The values as float64 on their own index, NaN where missing: `as_floats` where a rule still
+    groups or aligns them by row."""
+    return pd.to_numeric(values, errors="coerce").astype(float)
 
 
 def screen_rows(n: int, most: int = SAMPLE) -> np.ndarray:

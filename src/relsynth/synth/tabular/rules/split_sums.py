@@ -31,6 +31,7 @@ import pandas as pd
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular.encoders import decimals_of
 from relsynth.synth.tabular.rules.dependencies import _categoricals
+from relsynth.synth.tabular.rules.numbers import as_float_series
 from relsynth.synth.tabular.rules.totals import sum_over
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def find_split_sums(pre, data: RelationalData, summed: set[tuple[str, str]], rea
                 if found is not None:
                     of, rule = found
                     log.info("%s.%s is split among its %s rows' %s: kept so", table, col, child, of)
-                    values = _numbers(data[child][of]).dropna().to_numpy()
+                    values = as_float_series(data[child][of]).dropna().to_numpy()
                     out.append(
                         {"table": table, "column": col, "child": child, "fk": fk, "of": of}
                         | {"decimals": decimals_of(values), "least": float(values.min())}
@@ -90,17 +91,13 @@ def rows_naming(schema, table: str) -> list[tuple[str, str]]:
     ]
 
 
-def _numbers(values: pd.Series) -> pd.Series:
-    return pd.to_numeric(values, errors="coerce").astype(float)
-
-
 def _splits(
     total: pd.Series, keys: pd.Series, rows: pd.DataFrame, fk: str, of: str, labels: list[tuple[str, pd.Series]]
 ) -> dict | None:
     """{"by", "full"} where `rows`' non-negative `of` sum, under each row with some, to that row's
     `total` (`full` None), or to at most it, and to it under the rows of some labels of a column of
     `labels` (see `find_split_sums`); else None."""
-    x, parts = _numbers(total).to_numpy(), _numbers(rows[of])
+    x, parts = as_float_series(total).to_numpy(), as_float_series(rows[of])
     if (parts < 0).any() or (x < 0).any():
         return None  # a signed part: no share of a whole
     counts = parts.notna().groupby(rows[fk].to_numpy()).sum().reindex(pd.Index(keys), fill_value=0).to_numpy()
@@ -145,8 +142,8 @@ def apply_split_sums(rules: list[dict], tables: dict[str, pd.DataFrame], pks: di
         if not len(rows) or rule["of"] not in rows or rule["column"] not in parent:
             continue
         by_key = parent.set_index(pks[rule["table"]])
-        total = _numbers(rows[rule["fk"]].map(by_key[rule["column"]])).to_numpy()
-        x = _numbers(rows[rule["of"]]).to_numpy()
+        total = as_float_series(rows[rule["fk"]].map(by_key[rule["column"]])).to_numpy()
+        x = as_float_series(rows[rule["of"]]).to_numpy()
         held = ~np.isnan(total) & ~np.isnan(x)
         groups = rows[rule["fk"]].to_numpy()
         if rule.get("full") is not None:  # none in older models
