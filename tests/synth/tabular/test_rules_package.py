@@ -62,13 +62,10 @@ def test_the_checks_see_a_copy_and_a_private_import(tmp_path):
     assert private_imports(tmp_path) == ["a: _hidden from relsynth.x"]
 
 
-KNOWN_REPEATS = [  # still to fold, one commit each; none may be added
-    ["lookup_matches:_preproc", "never_pairs:_preproc"],
-]
-
-
 def test_no_two_rule_modules_define_one_function():
-    assert repeated_functions(RULES) == KNOWN_REPEATS, "fold each group into one helper (numbers.py: numbers)"
+    assert repeated_functions(RULES) == [], (
+        "fold each group into one helper (numbers.py: numbers; columns.py: fitted columns)"
+    )
 
 
 KNOWN_PRIVATE_IMPORTS = [  # still to make public, one commit each; none may be added

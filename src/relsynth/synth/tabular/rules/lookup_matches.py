@@ -23,6 +23,7 @@ import pandas as pd
 from relsynth.relational import RelationalData
 from relsynth.relational.orders import parent_rows
 from relsynth.synth.tabular.encoders import CategoricalPreproc, _plain
+from relsynth.synth.tabular.rules.columns import field_preproc
 
 log = logging.getLogger(__name__)
 RARE_KEYS = "\x00<rare>"  # `<rare>` among a key's tokens, where it stands for the lookup's other keys
@@ -44,7 +45,7 @@ def find_lookup_matches(pre, data: RelationalData) -> list[dict]:
             if (
                 col in given
                 or col not in layout.fields
-                or not isinstance(_preproc(pre, table, col), CategoricalPreproc)
+                or not isinstance(field_preproc(pre, table, col), CategoricalPreproc)
             ):
                 continue
             sources = _sources(pre, data, table) if sources is None else sources
@@ -69,24 +70,19 @@ def _texts(values: pd.Series) -> np.ndarray:
     return out
 
 
-def _preproc(pre, table: str, col: str):
-    layout = pre.layouts[table]
-    return pre.slots[layout.slots[layout.fields.index(col)]].preproc
-
-
 def _sources(pre, data: RelationalData, table: str) -> list[tuple[int, str, np.ndarray]]:
     """(level, column, each row's value as text) of the categorical columns of `table`'s own row and
     of its parent row."""
     out = []
     for c in pre.layouts[table].fields:
-        if isinstance(_preproc(pre, table, c), CategoricalPreproc) and c in data[table].columns:
+        if isinstance(field_preproc(pre, table, c), CategoricalPreproc) and c in data[table].columns:
             out.append((0, c, _texts(data[table][c])))
     edge = pre.schema.parent(table)
     if edge is not None and edge.parent in pre.layouts and edge.fk in data[table].columns:
         pk = pre.schema.tables[edge.parent].primary_key
         at = pd.Index(data[edge.parent][pk]).get_indexer(data[table][edge.fk])
         for c in pre.layouts[edge.parent].fields:
-            if isinstance(_preproc(pre, edge.parent, c), CategoricalPreproc) and c in data[edge.parent].columns:
+            if isinstance(field_preproc(pre, edge.parent, c), CategoricalPreproc) and c in data[edge.parent].columns:
                 values = _texts(data[edge.parent][c])
                 out.append((1, c, np.where(at >= 0, values[np.maximum(at, 0)], None)))
     return out

@@ -49,6 +49,7 @@ import pandas as pd
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import ancestor_keys
 from relsynth.synth.tabular.encoders import CategoricalPreproc, NumericPreproc
+from relsynth.synth.tabular.rules.columns import field_preproc
 
 log = logging.getLogger(__name__)
 # a column of more categories masks none: a small model draws it far from the data (Chinook's
@@ -81,7 +82,7 @@ def find_never_pairs(pre, data: RelationalData, summed: set[tuple[str, str]] = f
                 pairs = never_pairs(of_tokens, tokens, len(names), _order(col_pre), points, closed=level > 0)
                 if not pairs:
                     continue
-                of_pre = _preproc(pre, (above_table := _table_at(pre, table, level)), of)
+                of_pre = field_preproc(pre, (above_table := _table_at(pre, table, level)), of)
                 named = [[of_pre.categories[a], names[b]] for a, b in pairs if b >= 0]
                 rare = [of_pre.categories[a] for a, b in pairs if b < 0]  # its <rare>: a value too rare to name
                 log.info(
@@ -276,7 +277,7 @@ def _written_as_value(pre, table: str, col: str, summed: set[tuple[str, str]]) -
         kind in (Column.NUMERIC, Column.INTEGER)
         and (table, col) not in summed
         and col not in pre.orderings.get(table, {})
-        and isinstance(_preproc(pre, table, col), NumericPreproc)
+        and isinstance(field_preproc(pre, table, col), NumericPreproc)
     )
 
 
@@ -335,11 +336,6 @@ def _table_at(pre, table: str, level: int) -> str:
     for _ in range(level):
         table = pre.schema.parent(table).parent
     return table
-
-
-def _preproc(pre, table: str, col: str) -> CategoricalPreproc:
-    layout = pre.layouts[table]
-    return pre.slots[layout.slots[layout.fields.index(col)]].preproc
 
 
 @dataclass(frozen=True)
