@@ -104,9 +104,9 @@ from relsynth.synth.tabular.encoders import (
     CountPreproc,
     NumericPreproc,
     _decimals,
-    _plain,
     _to_number,
     log_scaled_intervals,
+    plain_scalar,
 )
 from relsynth.synth.tabular.rules.declared_domains import closed_bounds, declared_domain, public_domains
 from relsynth.synth.tabular.rules.unique_labels import declared_unique_labels
@@ -570,7 +570,7 @@ def _lookup_categories(data: RelationalData, schema: Schema, table: str, col: st
     """A lookup foreign key: every key of the (public) lookup table is a category, at no cost."""
     lookup = schema.lookup_fks(table)[col]
     keys = data[lookup][schema.tables[lookup].primary_key].dropna()
-    cats = sorted((_plain(v) for v in keys.unique()), key=lambda v: (str(type(v)), v))
+    cats = sorted((plain_scalar(v) for v in keys.unique()), key=lambda v: (str(type(v)), v))
     return CategoricalPreproc(categories=cats, dtype=str(data[table][col].dtype), has_missing=True)
 
 
@@ -610,7 +610,7 @@ def _fit_categorical(p: CategoricalPreproc, values: pd.Series, noise: _Noise) ->
     counts = values.dropna().value_counts()
     noisy = noise(np.append(counts.to_numpy(), values.isna().sum()))
     keep = noisy[:-1] >= max(noise.tau, p.min_count)
-    p.categories = sorted((_plain(v) for v in counts.index[keep]), key=lambda v: (str(type(v)), v))
+    p.categories = sorted((plain_scalar(v) for v in counts.index[keep]), key=lambda v: (str(type(v)), v))
     p.take_dtype(values.dtype)
     p.has_missing = bool(noisy[-1] >= noise.floor) or not p.categories
     p.rare_as_missing = True
@@ -640,9 +640,9 @@ def _fit_public(p: ColumnPreproc, values: pd.Series, known, noise: _Noise) -> No
     p.dtype = str(values.dtype)
     if isinstance(p, CategoricalPreproc):
         _check_public_types(values, known)
-        p.categories = sorted({_plain(v) for v in known}, key=lambda v: (str(type(v)), v))
+        p.categories = sorted({plain_scalar(v) for v in known}, key=lambda v: (str(type(v)), v))
         p.take_dtype(values.dtype)
-        p.has_missing = _public_cells(values, values.map(_plain, na_action="ignore").isin(p.categories), noise)
+        p.has_missing = _public_cells(values, values.map(plain_scalar, na_action="ignore").isin(p.categories), noise)
         p.rare_as_missing = True  # values outside the list are <rare>: decoded as missing (if nulls are)
         p._seen = None
     elif isinstance(p, NumericPreproc) and isinstance(known, tuple):

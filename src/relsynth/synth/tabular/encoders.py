@@ -118,10 +118,10 @@ class CategoricalPreproc(ColumnPreproc):
         if held is not None and _typed(counts.index) <= _typed(held.index):
             nulls |= bool(whole[whole.index.isna()].sum())
             counts = held
-            self._seen = {_plain(v) for v in counts.index} | {_plain(v) for v in values.dropna().unique()}
+            self._seen = {plain_scalar(v) for v in counts.index} | {plain_scalar(v) for v in values.dropna().unique()}
         else:
-            self._seen = {_plain(v) for v in counts.index}
-        self.categories = [_plain(v) for v in counts.index[counts >= self.min_count]]
+            self._seen = {plain_scalar(v) for v in counts.index}
+        self.categories = [plain_scalar(v) for v in counts.index[counts >= self.min_count]]
         self.categories.sort(key=lambda v: (str(type(v)), v))
         self.take_dtype(values.dtype)
         if self.rare_keys is not None:  # a lookup key's <rare>: one of its keys no category is
@@ -143,7 +143,7 @@ class CategoricalPreproc(ColumnPreproc):
         `ordered` are kept, for the categories kept (its rare and unused ones would reveal values)."""
         self.dtype = str(dtype)
         if isinstance(dtype, pd.CategoricalDtype):
-            rank = {_plain(v): i for i, v in enumerate(dtype.categories)}
+            rank = {plain_scalar(v): i for i, v in enumerate(dtype.categories)}
             self.categories.sort(key=lambda v: rank.get(v, len(rank)))
             self.ordered = bool(dtype.ordered)
 
@@ -164,7 +164,7 @@ class CategoricalPreproc(ColumnPreproc):
 
     def encode(self, values: pd.Series) -> np.ndarray:
         sample, spread = one_per_value(values)  # each distinct value looked up once
-        codes = spread(pd.Categorical(sample.map(_plain, na_action="ignore"), categories=self.categories).codes)
+        codes = spread(pd.Categorical(sample.map(plain_scalar, na_action="ignore"), categories=self.categories).codes)
         ids = np.where(codes >= 0, codes + 2, 1).astype(np.int64)
         ids[values.isna().to_numpy()] = 0
         return ids
@@ -186,7 +186,7 @@ class CategoricalPreproc(ColumnPreproc):
         if seen is None:
             return values[:0]
         v = values.dropna()
-        return v[~v.map(_plain).isin(seen)]
+        return v[~v.map(plain_scalar).isin(seen)]
 
     def to_dict(self) -> dict:
         return {
@@ -721,7 +721,7 @@ def _other_keys(keys: list, categories: list, rare_rows: bool) -> list | None:
     """A lookup's keys (`keys`, saved as JSON: ints and texts) that no category is, where there
     are no categories or some row holds a rare key (`rare_rows`); else None."""
     taken = set(categories)
-    others = [k for k in map(_plain, keys) if isinstance(k, int | str) and k not in taken]
+    others = [k for k in map(plain_scalar, keys) if isinstance(k, int | str) and k not in taken]
     return others or None if rare_rows or not categories else None
 
 
@@ -985,7 +985,7 @@ def _keep_in_bin(rounded: np.ndarray, drawn: np.ndarray, edges: list[float], b: 
     return np.where(inside, rounded, edge)
 
 
-def _plain(v):
+def plain_scalar(v):
     """A JSON-able Python scalar for a category value."""
     return v.item() if hasattr(v, "item") else v
 
@@ -995,16 +995,16 @@ def label_texts(s: pd.Series) -> np.ndarray:
     read through objects: an integer column beside a null maps its values as floats ('1.0' for 1),
     which no category's text is. Missing as None: pd.NA compares to no bool."""
     sample, spread = one_per_value(s)  # each distinct value written once where alike
-    texts = spread(sample.astype(object).map(lambda v: str(_plain(v)), na_action="ignore").to_numpy(dtype=object))
+    texts = spread(sample.astype(object).map(lambda v: str(plain_scalar(v)), na_action="ignore").to_numpy(dtype=object))
     texts[pd.isna(texts)] = None
     return texts
 
 
 def plain_texts(values: pd.Series) -> pd.Series:
-    """`values.map(_plain).astype(str).where(values.notna())`: each value's plain value as text,
+    """`values.map(plain_scalar).astype(str).where(values.notna())`: each value's plain value as text,
     NaN where missing, written once per distinct value where that is the same (`one_per_value`)."""
     sample, spread = one_per_value(values)
-    texts = spread(sample.map(_plain).astype(str).where(sample.notna()).to_numpy(dtype=object))
+    texts = spread(sample.map(plain_scalar).astype(str).where(sample.notna()).to_numpy(dtype=object))
     return pd.Series(texts, index=values.index, name=values.name, dtype=object)
 
 
@@ -1022,7 +1022,7 @@ def distinct_rows(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     """(per row, the position in `rows` of a row holding its value; `rows`: the first row of each
     distinct value, then the first missing row if any), so that mapping `values.iloc[rows]` maps
     every row as mapping the rows one by one would (600k line items' labels took 0.3 s a column,
-    `_plain` called per row): equal values are written alike, and the missing row keeps what a
+    `plain_scalar` called per row): equal values are written alike, and the missing row keeps what a
     missing value changes in the map (an Int64 column with one maps its values as floats). None
     where equal values may be written apart: objects other than text (1, 1.0 and True are equal), a
     float column holding -0.0, dates, pandas categories."""
@@ -1061,7 +1061,7 @@ def _has_negative_zero(values: pd.Series) -> bool:
 
 def _typed(values: pd.Index) -> set[tuple[type, object]]:
     """The values as (type, value) pairs, so that True and 1 differ."""
-    return {(type(p), p) for p in map(_plain, values)}
+    return {(type(p), p) for p in map(plain_scalar, values)}
 
 
 def _restore_dtype(s: pd.Series, dtype: str) -> pd.Series:

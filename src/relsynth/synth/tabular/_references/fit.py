@@ -47,7 +47,7 @@ from relsynth.synth.tabular._references.pairing import (
 from relsynth.synth.tabular._references.ratios import ratio_columns
 from relsynth.synth.tabular._references.same_values import same_values
 from relsynth.synth.tabular._references.siblings import named_by_sibling
-from relsynth.synth.tabular.encoders import NumericPreproc, _plain
+from relsynth.synth.tabular.encoders import NumericPreproc, plain_scalar
 from relsynth.synth.tabular.rules.unique_labels import met_across, never_repeated_sets, never_repeated_with
 from relsynth.synth.tabular.rules.unique_sets import declared_pair
 
@@ -102,7 +102,7 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
             if step is not None:
                 warn_rare_step(pre, data, e, step)
             if step is not None:  # a label the data never gives a key (the CEO's level) names none: not of the share
-                able &= data[table][step[0]].map(_plain).isin([m for m, _ in step[1]]).to_numpy()
+                able &= data[table][step[0]].map(plain_scalar).isin([m for m, _ in step[1]]).to_numpy()
             if same is not None:  # a label's first row names no earlier one of it: not of the null share
                 able &= ~first_of_label(data[table][same], data[table][after[0]] if after else None)
             elif e.parent == table and scope["within"] not in (None, table):  # nor a scope row's first row
@@ -176,7 +176,7 @@ def step_degrees(pre, labels: pd.Series, step: list, degrees: np.ndarray) -> lis
     are mostly the zeros of the rows no step names (an org chart's engineers, 70 % of it), so drawn
     among the managers alone they left most managers without a report and gave a few up to 41
     (the data's: 10 at most). Generation deals each label's rows these degrees instead."""
-    plain = labels.map(_plain, na_action="ignore")
+    plain = labels.map(plain_scalar, na_action="ignore")
     out = []
     for target in dict.fromkeys(t for _, t in step[1]):
         mine = degrees[plain.eq(target).fillna(False).to_numpy(dtype=bool)]
@@ -513,11 +513,11 @@ def warn_rare_step(pre, data: RelationalData, e: Edge, step: list) -> None:
     kind = data.schema.tables[e.child].columns[step[0]].kind
     if kind not in (Column.CATEGORICAL, Column.BOOLEAN):
         return
-    counts = data[e.child][step[0]].map(_plain, na_action="ignore").value_counts()
+    counts = data[e.child][step[0]].map(plain_scalar, na_action="ignore").value_counts()
     rare = {t for _, t in step[1] if counts.get(t, 0) < pre.min_count}
     if not rare:
         return
-    mine = data[e.child][step[0]].map(_plain, na_action="ignore").isin([m for m, t in step[1] if t in rare])
+    mine = data[e.child][step[0]].map(plain_scalar, na_action="ignore").isin([m for m, t in step[1] if t in rare])
     log.warning(
         "%s.%s: %d row(s) name a row of a %s label held by fewer than min_count=%d rows, too rare to be "
         "generated (its values are protected): such generated rows get no %s, so the tree has more roots than the "
@@ -545,7 +545,7 @@ def step_label(pre, data: RelationalData, e: Edge, pos: np.ndarray) -> list | No
     labels = (Column.CATEGORICAL, Column.BOOLEAN, Column.FOREIGN_KEY)
     modelled = [c for c in pre.modelled_columns(e.child) if kinds[c].kind in labels]
     for col in modelled + other_references(data.schema, e):
-        every = data[e.child][col].map(_plain, na_action="ignore")
+        every = data[e.child][col].map(plain_scalar, na_action="ignore")
         mine = every[known].reset_index(drop=True)
         theirs = every.iloc[pos[known]].reset_index(drop=True)
         if mine.isna().any() or theirs.isna().any():
@@ -581,7 +581,7 @@ def label_step(pre, data: RelationalData, e: Edge, pos: np.ndarray) -> list | No
     kinds = data.schema.tables[e.child].columns
     labels = (Column.CATEGORICAL, Column.BOOLEAN, Column.FOREIGN_KEY, Column.INTEGER)
     for col in (c for c in pre.modelled_columns(e.child) if kinds[c].kind in labels):
-        every = data[e.child][col].map(_plain, na_action="ignore")
+        every = data[e.child][col].map(plain_scalar, na_action="ignore")
         mine, theirs = every[known].reset_index(drop=True), every.iloc[pos[known]].reset_index(drop=True)
         if mine.isna().any() or theirs.isna().any() or mine.eq(theirs).all():
             continue
@@ -652,7 +652,7 @@ def within_any(data: RelationalData, e: Edge, pos: np.ndarray) -> dict | None:
     for via, target in schema.tables[e.parent].foreign_keys.items():
         if via == pk or target == e.parent:
             continue
-        named = data[e.parent][via].map(_plain, na_action="ignore").to_numpy(dtype=object)
+        named = data[e.parent][via].map(plain_scalar, na_action="ignore").to_numpy(dtype=object)
         held = known & pd.notna(named[np.maximum(pos, 0)])
         if held.sum() < MIN_PAIRS:
             continue
@@ -660,7 +660,7 @@ def within_any(data: RelationalData, e: Edge, pos: np.ndarray) -> dict | None:
         share = pd.Series(named).value_counts(normalize=True)  # a referenced row drawn at random
         for level in (0, 1):
             columns = [
-                (c, v.map(_plain, na_action="ignore").to_numpy(dtype=object)[held])
+                (c, v.map(plain_scalar, na_action="ignore").to_numpy(dtype=object)[held])
                 for lv, c, t, v in sources
                 if lv == level and t == target
             ]
@@ -833,7 +833,7 @@ def one_each(data: RelationalData, e: Edge, pos: np.ndarray, slot: list[str] | N
         return None
     if data.schema.tables[e.child].columns[slot[0]].kind not in (Column.CATEGORICAL, Column.BOOLEAN):
         return None  # a date or number kept once (a version's start) names no role, and its values no JSON label
-    labels = data[e.child][slot[0]].map(_plain, na_action="ignore")
+    labels = data[e.child][slot[0]].map(plain_scalar, na_action="ignore")
     known = (pos >= 0) & labels.notna().to_numpy()
     n = len(data[e.parent])
     found = [

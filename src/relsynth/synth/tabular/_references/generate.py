@@ -40,7 +40,7 @@ from relsynth.synth.tabular._references.pairing import (
 from relsynth.synth.tabular._references.ratios import scale_values
 from relsynth.synth.tabular._references.same_values import SameValues, Summed
 from relsynth.synth.tabular._references.siblings import keep_sibling_named
-from relsynth.synth.tabular.encoders import _plain
+from relsynth.synth.tabular.encoders import plain_scalar
 from relsynth.synth.tabular.rules.sibling_numbers import renumber_siblings
 
 log = logging.getLogger(__name__)
@@ -380,10 +380,10 @@ def assign_reference(
     else:
         if e.parent == table and (step := fitted.get("step")):  # a row of the label its own says (level - 1)
             # each label's rows dealt its own degrees where fitted (none in older models: all rows')
-            per_label = {_plain(label): d for label, d in fitted.get("step_degrees") or []}
+            per_label = {plain_scalar(label): d for label, d in fitted.get("step_degrees") or []}
 
             def by_step(mine: np.ndarray, theirs: np.ndarray, target: object) -> pd.Series:  # in date order
-                return draw(rows[mine], rows[theirs], earlier_only=False, degrees=per_label.get(_plain(target)))
+                return draw(rows[mine], rows[theirs], earlier_only=False, degrees=per_label.get(plain_scalar(target)))
 
             # and of the row's own department below the top (none in older models)
             shared = fitted.get("step_same") or [None, []]
@@ -444,7 +444,7 @@ def even_once_labels(
     follow the label in the row (`label_followers`: a disposition's rights and limit) follow it."""
     schema, column = pre.schema, one["column"]
     labels = tables[table][column].iloc[rows].reset_index(drop=True)
-    plain = labels.map(_plain, na_action="ignore")
+    plain = labels.map(plain_scalar, na_action="ignore")
     held, other = plain.isin(one["labels"]).to_numpy(), (plain.notna() & ~plain.isin(one["labels"])).to_numpy()
     surplus = int(held.sum()) - n_targets
     if surplus == 0 or not other.any() or not held.any():  # no label to give, or none to take
@@ -534,7 +534,7 @@ def once_rows(labels: pd.Series, n_targets: int, one: dict, rng: np.random.Gener
     disposition), at most `n_targets` of them, each to name its own referenced row, and of the
     others, drawn by the other rows' degrees: the model's surplus of such rows (314 OWNERs for 300
     accounts) among them, as spread as a DISPONENT, counted in a warning."""
-    held = labels.map(_plain, na_action="ignore").isin(one["labels"]).to_numpy()
+    held = labels.map(plain_scalar, na_action="ignore").isin(one["labels"]).to_numpy()
     once = rng.permutation(np.flatnonzero(held))
     if len(once) > n_targets:
         log.warning(
@@ -671,7 +671,7 @@ def steps_dated_first(pre, table: str, cols: dict[str, pd.Series]) -> None:
         chains = {label: _chain(names, label) for label in {*names, *names.values()}}
         if any(c is None for c in chains.values()):  # labels naming round in a circle: no top
             continue
-        labels = cols[step[0]].astype(object).map(_plain, na_action="ignore")
+        labels = cols[step[0]].astype(object).map(plain_scalar, na_action="ignore")
         for top in sorted(chains, key=lambda label: len(chains[label])):
             under = labels.isin([label for label, chain in chains.items() if top in chain]).to_numpy(dtype=bool)
             dates = as_numbers(cols[after[0]], Column.DATETIME)
@@ -753,16 +753,16 @@ def draw_by_step(
     none; none for a label `step` does not hold (the CEO's level 0). `same`: each row's label it
     shares with the row it names (`step_same`: a director's VP, of their department), unless that
     row's label is one of `free` (the VPs' CEO); a row with no earlier row of its own names one of any."""
-    plain = labels.astype(object).map(_plain, na_action="ignore")
-    groups = None if same is None else pd.factorize(same.astype(object).map(_plain, na_action="ignore"))[0]
-    free_labels = {_plain(label) for label in free or []}
+    plain = labels.astype(object).map(plain_scalar, na_action="ignore")
+    groups = None if same is None else pd.factorize(same.astype(object).map(plain_scalar, na_action="ignore"))[0]
+    free_labels = {plain_scalar(label) for label in free or []}
 
     def rows_of(label: object) -> np.ndarray:
         return np.flatnonzero(plain.eq(label).fillna(False).to_numpy(dtype=bool))
 
     def parts(mine: np.ndarray, theirs: np.ndarray, target: object) -> list[tuple[np.ndarray, np.ndarray]]:
         """`mine` and `theirs` split by their `same` label, or whole where none is kept."""
-        if groups is None or _plain(target) in free_labels:
+        if groups is None or plain_scalar(target) in free_labels:
             return [(mine, theirs)]
         return [(mine[groups[mine] == g], theirs[groups[theirs] == g]) for g in np.unique(groups[mine])]
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.relational.orders import ancestor_keys
-from relsynth.synth.tabular.encoders import _plain, plain_texts
+from relsynth.synth.tabular.encoders import plain_scalar, plain_texts
 from relsynth.synth.tabular.rules.dependencies import _categoricals, _codes
 from relsynth.synth.tabular.rules.unique_labels import MIN_REPEATS, MIN_ROWS, split_by_labels
 
@@ -123,7 +123,7 @@ def apply_ancestor_once_labels(pre, rules: list[dict], out: dict[str, pd.DataFra
         value, other = _category(pre, table, col, rule["value"]), _category(pre, table, col, rule["other"])
         keys = ancestor_keys(pre.schema, out, table, ancestor)
         frame = out[table]
-        text = frame[col].map(_plain).astype(str).where(frame[col].notna()).to_numpy()
+        text = frame[col].map(plain_scalar).astype(str).where(frame[col].notna()).to_numpy()
         groups, _ = _codes(keys)
         want = _wanted(pre, rule, out, keys)  # 1: once, 0: never, -1: at most once
         labels = frame[col].to_numpy(dtype=object).copy()
@@ -142,7 +142,7 @@ def apply_ancestor_once_labels(pre, rules: list[dict], out: dict[str, pd.DataFra
 def _category(pre, table: str, col: str, text: str):
     """The category of `table.col` written `text` (a flag's True for 'True')."""
     slot = pre.slots[pre.layouts[table].slots[pre.layouts[table].fields.index(col)]]
-    return next((c for c in slot.preproc.categories if str(_plain(c)) == text), text)
+    return next((c for c in slot.preproc.categories if str(plain_scalar(c)) == text), text)
 
 
 def _wanted(pre, rule: dict, out: dict[str, pd.DataFrame], keys: pd.Series) -> np.ndarray:
@@ -152,5 +152,5 @@ def _wanted(pre, rule: dict, out: dict[str, pd.DataFrame], keys: pd.Series) -> n
     by, labels = rule["exactly_by"]
     pk = pre.schema.tables[rule["ancestor"]].primary_key
     above = out[rule["ancestor"]].drop_duplicates(pk).set_index(pk)[by].reindex(keys.to_numpy())
-    text = above.map(_plain, na_action="ignore").astype(str).to_numpy()
+    text = above.map(plain_scalar, na_action="ignore").astype(str).to_numpy()
     return np.where(np.isin(text, labels), 1, 0)

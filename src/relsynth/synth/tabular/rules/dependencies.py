@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
-from relsynth.synth.tabular.encoders import CategoricalPreproc, NumericPreproc, _plain, one_per_value
+from relsynth.synth.tabular.encoders import CategoricalPreproc, NumericPreproc, one_per_value, plain_scalar
 from relsynth.synth.tabular.grammar import Slot
 
 log = logging.getLogger(__name__)
@@ -325,7 +325,7 @@ def _exact(p) -> bool:
 def _exact_values(values: pd.Series, p) -> pd.Series:
     """The values as their tokens name them (`Slot.value_tokens`): categories, or numbers as floats."""
     if isinstance(p, CategoricalPreproc):
-        return values.map(_plain, na_action="ignore").astype(object)
+        return values.map(plain_scalar, na_action="ignore").astype(object)
     return values.astype("Float64").map(float, na_action="ignore").astype(object)
 
 
@@ -357,7 +357,7 @@ def never_equal(a: np.ndarray, b: np.ndarray, n_values: int) -> bool:
 def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Each row's value as a code (-1: missing) and the values as text, the code's index."""
     sample, spread = one_per_value(values)  # each distinct value written once where alike
-    codes, uniques = pd.factorize(sample.map(_plain, na_action="ignore").astype(object), use_na_sentinel=True)
+    codes, uniques = pd.factorize(sample.map(plain_scalar, na_action="ignore").astype(object), use_na_sentinel=True)
     codes = spread(codes)
     return codes.astype(np.int64), [str(v) for v in uniques]
 

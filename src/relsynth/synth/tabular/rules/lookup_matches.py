@@ -22,7 +22,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.relational.orders import parent_rows
-from relsynth.synth.tabular.encoders import CategoricalPreproc, _plain
+from relsynth.synth.tabular.encoders import CategoricalPreproc, plain_scalar
 from relsynth.synth.tabular.rules.columns import field_preproc
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def _texts(values: pd.Series) -> np.ndarray:
     """Values as text (None where missing), as categories compare."""
     held = values.notna().to_numpy()
     out = np.full(len(values), None, dtype=object)
-    out[held] = [str(_plain(v)) for v in values.to_numpy(dtype=object)[held]]
+    out[held] = [str(plain_scalar(v)) for v in values.to_numpy(dtype=object)[held]]
     return out
 
 
@@ -185,7 +185,7 @@ def lookup_match_bans(pre, rules: list[dict]) -> dict[str, dict[int, list[Lookup
         # `<rare>`, one of the lookup's keys no category is (a player who scored a few goals), where
         # one of those matches: kept apart from the others (`keep_lookup_matches` picks it)
         rare_keys = getattr(slot.preproc, "rare_keys", None) or []
-        for value in {key_value.get(str(_plain(k))) for k in rare_keys}:
+        for value in {key_value.get(str(plain_scalar(k))) for k in rare_keys}:
             by_value.setdefault(value, []).append(slot.offset + 1)
         if rare_keys:
             ids = {**ids, RARE_KEYS: slot.offset + 1}
@@ -245,14 +245,14 @@ def keep_lookup_matches(pre, tables: dict[str, pd.DataFrame], schema, rng: np.ra
         if not len(rows):
             continue
         slot = pre.slots[pre.layouts[table].slots[pre.layouts[table].fields.index(col)]]
-        rare = {str(_plain(k)) for k in getattr(slot.preproc, "rare_keys", None) or []}
+        rare = {str(plain_scalar(k)) for k in getattr(slot.preproc, "rare_keys", None) or []}
         keys = frame[col].to_numpy(dtype=object).copy()
         by_value = pd.Series(_texts(lookup[pk])).groupby(_texts(lookup[r["via"]])).apply(list).to_dict()
         fixed = 0
         for i in rows:
             wanted = {_texts(values[c].iloc[[i]])[0] for c in r["of"]} - {None}
             pool = [k for v in sorted(wanted, key=str) for k in by_value.get(v, [])]
-            if str(_plain(keys[i])) in rare:
+            if str(plain_scalar(keys[i])) in rare:
                 pool = [k for k in pool if k in rare] or pool
             if pool:
                 keys[i] = pool[int(rng.integers(len(pool)))]
