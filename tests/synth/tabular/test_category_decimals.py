@@ -180,8 +180,8 @@ def test_a_wide_table_codes_each_category_once_and_still_finds_the_currency(monk
     line = Table(id=PrimaryKey(), account=ForeignKey(parent="account"), currency=Categorical(), amount=Numeric(), **kinds)  # fmt: skip
     schema = Schema(account=data.schema.tables["account"], line=line)
     calls = []
-    codes = category_decimals._codes
-    monkeypatch.setattr(category_decimals, "_codes", lambda s: calls.append(1) or codes(s))
+    codes = category_decimals.value_codes
+    monkeypatch.setattr(category_decimals, "value_codes", lambda s: calls.append(1) or codes(s))
     pre = TabularPreproc.from_schema(schema).fit(RelationalData({"account": data["account"], "line": frame}, schema))
     rules = [(r["table"], r["column"], r["by"], r["decimals"]) for r in pre.stats["category_decimals"]]
     assert ("line", "amount", "currency", [["JPY", 0]]) in rules

@@ -144,8 +144,8 @@ def test_a_wide_table_codes_each_category_once_and_still_finds_the_ranging_one(m
     frame = pd.concat([lab.drop(columns="stay"), pd.DataFrame(extra)], axis=1)[["id", *extra, "test", "value"]]
     data = RelationalData({"lab": frame}, Schema.infer({"lab": frame}, primary_keys={"lab": "id"}))
     calls = []
-    codes = category_ranges._codes
-    monkeypatch.setattr(category_ranges, "_codes", lambda s: calls.append(s.name) or codes(s))
+    codes = category_ranges.value_codes
+    monkeypatch.setattr(category_ranges, "value_codes", lambda s: calls.append(s.name) or codes(s))
     rules = TabularPreproc.from_schema(data.schema).fit(data).stats["category_ranges"]
     assert ("lab", "value", "test") in [(r["table"], r["column"], r["by"]) for r in rules]
     assert len(calls) == len(set(calls)) == 30  # 360 before: each category once a number

@@ -525,7 +525,7 @@ def test_labels_written_once_per_distinct_value_as_row_by_row():
     apart (-0.0, 1 and True), a missing value changes how the others are written (an Int64's 1
     mapped as 1.0) or is written as a value's text."""
     from relsynth.synth.tabular.encoders import label_texts, plain_scalar, plain_texts
-    from relsynth.synth.tabular.rules.dependencies import _codes, _exact_values
+    from relsynth.synth.tabular.rules.columns import exact_values, value_codes
     from relsynth.synth.tabular.rules.unique_labels import _exact_texts
 
     columns = [
@@ -545,11 +545,11 @@ def test_labels_written_once_per_distinct_value_as_row_by_row():
         texts = values.astype(object).map(lambda v: str(plain_scalar(v)), na_action="ignore").to_numpy(dtype=object)
         assert [None if pd.isna(t) else t for t in texts] == list(label_texts(values))
         codes, uniques = pd.factorize(values.map(plain_scalar, na_action="ignore").astype(object), use_na_sentinel=True)
-        assert _codes(values)[1] == [str(v) for v in uniques]
-        np.testing.assert_array_equal(_codes(values)[0], codes)
+        assert value_codes(values)[1] == [str(v) for v in uniques]
+        np.testing.assert_array_equal(value_codes(values)[0], codes)
         pre = CategoricalPreproc(min_count=1).fit(values)
         expected = pd.Categorical(values.map(plain_scalar, na_action="ignore"), categories=pre.categories).codes
         expected = np.where(values.isna(), 0, np.where(expected >= 0, expected + 2, 1))
         np.testing.assert_array_equal(pre.encode(values), expected)
-        exact = _exact_values(values, pre).astype(str).where(values.notna())  # as unique label pairs read them
+        exact = exact_values(values, pre).astype(str).where(values.notna())  # as unique label pairs read them
         pd.testing.assert_series_equal(_exact_texts(values, pre), exact.astype(object))

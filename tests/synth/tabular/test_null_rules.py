@@ -178,8 +178,8 @@ def test_a_wide_table_reads_each_category_once_and_still_finds_the_rule(monkeypa
         )
     )
     calls = []
-    exact = dependencies._exact_values
-    monkeypatch.setattr(dependencies, "_exact_values", lambda v, p: calls.append(1) or exact(v, p))
+    exact = dependencies.exact_values
+    monkeypatch.setattr(dependencies, "exact_values", lambda v, p: calls.append(1) or exact(v, p))
     pre = TabularPreproc.from_schema(schema).fit(RelationalData({"flight": frame[list(schema.tables["flight"].columns)]}, schema))  # fmt: skip
     rules = {(r["column"], r["of"]) for r in pre.stats["null_rules"]}
     assert rules == {("delay", "cancelled"), ("actual_departure", "cancelled")}

@@ -27,7 +27,7 @@ import pandas as pd
 from relsynth.relational import RelationalData
 from relsynth.relational.orders import ancestor_keys
 from relsynth.synth.tabular.encoders import plain_scalar, plain_texts
-from relsynth.synth.tabular.rules.dependencies import _categoricals, _codes
+from relsynth.synth.tabular.rules.columns import categoricals, value_codes
 from relsynth.synth.tabular.rules.unique_labels import MIN_REPEATS, MIN_ROWS, split_by_labels
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def find_ancestor_once_labels(pre, data: RelationalData) -> list[dict]:
         if edge is None or pre.schema.parent(edge.parent) is None:
             continue
         above: dict[str, tuple] = {}  # each row above's rows, once a table, not once a value (`_under`)
-        for col, preproc in _categoricals(pre, data, table):
+        for col, preproc in categoricals(pre, data, table):
             label = data[table][col].reset_index(drop=True)
             text = plain_texts(label)
             counts = text.value_counts()
@@ -124,7 +124,7 @@ def apply_ancestor_once_labels(pre, rules: list[dict], out: dict[str, pd.DataFra
         keys = ancestor_keys(pre.schema, out, table, ancestor)
         frame = out[table]
         text = frame[col].map(plain_scalar).astype(str).where(frame[col].notna()).to_numpy()
-        groups, _ = _codes(keys)
+        groups, _ = value_codes(keys)
         want = _wanted(pre, rule, out, keys)  # 1: once, 0: never, -1: at most once
         labels = frame[col].to_numpy(dtype=object).copy()
         for g in np.unique(groups[groups >= 0]):

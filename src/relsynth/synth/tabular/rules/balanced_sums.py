@@ -30,7 +30,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular.encoders import decimals_of
-from relsynth.synth.tabular.rules.dependencies import _categoricals
+from relsynth.synth.tabular.rules.columns import categoricals
 
 log = logging.getLogger(__name__)
 MIN_SHARE = 0.95  # sums agree under this share of the parent rows
@@ -76,7 +76,7 @@ def _signed_by_label(pre, data: RelationalData, table: str, x: pd.DataFrame, key
     """{"of", "sign_by", "signs", ...} of the first unsigned number that sums to zero under each
     parent row when a two-label column of its row signs it (`signs`: label -> 1 or -1: a line's
     amount, a debit or a credit as its side `D` or `C` says), else None."""
-    for by, _ in _categoricals(pre, data, table):
+    for by, _ in categoricals(pre, data, table):
         if data[table][by].nunique() != 2:
             continue  # no side label: read no further
         labels = data[table][by].astype(object).where(data[table][by].notna(), None).to_numpy()

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.synth.tabular.encoders import NumericPreproc, _decimals
-from relsynth.synth.tabular.rules.dependencies import _categoricals, _codes
+from relsynth.synth.tabular.rules.columns import categoricals, value_codes
 
 log = logging.getLogger(__name__)
 # a category's values needed to read its decimals: cents whole in 10 values by chance once in 1e20;
@@ -67,7 +67,7 @@ def find_category_decimals(pre, data, skip: set[tuple[str, str]]) -> list[dict]:
 def _candidates(pre, data, table: str) -> list[tuple[str, bool, pd.Series]]:
     """(column, of the parent row, its label in each of `table`'s rows): the row's categoricals,
     then its parent row's."""
-    own = [(c, False, data[table][c]) for c, _ in _categoricals(pre, data, table)]
+    own = [(c, False, data[table][c]) for c, _ in categoricals(pre, data, table)]
     edge = pre.schema.parent(table)
     if edge is None or edge.parent not in pre.layouts or edge.fk not in data[table].columns:
         return own
@@ -75,7 +75,7 @@ def _candidates(pre, data, table: str) -> list[tuple[str, bool, pd.Series]]:
     rows = parent.index.get_indexer(data[table][edge.fk])
     theirs = [
         (c, True, pd.Series(np.where(rows >= 0, parent[c].to_numpy(object)[np.maximum(rows, 0)], None)))
-        for c, _ in _categoricals(pre, data, edge.parent)
+        for c, _ in categoricals(pre, data, edge.parent)
     ]
     return own + theirs
 
@@ -94,14 +94,14 @@ def _best_rule(
 ) -> dict | None:
     """{"by", "parent", "decimals"} of the candidate whose categories with fewer decimals than
     `decimals` hold the most values of `x`; None where no category has fewer. `coded`: each
-    candidate's `_codes` by (column, parent), kept across a table's numbers (a wide table has
+    candidate's `value_codes` by (column, parent), kept across a table's numbers (a wide table has
     thousands of pairs, ~3 ms a coding)."""
     best: tuple[int, dict] | None = None
     held = ~np.isnan(x)
     coded = {} if coded is None else coded
     for by, parent, labels in candidates:
         if (by, parent) not in coded:
-            coded[by, parent] = _codes(labels.reset_index(drop=True))
+            coded[by, parent] = value_codes(labels.reset_index(drop=True))
         codes, names = coded[by, parent]
         rows = held & (codes >= 0)
         if not rows.any():  # no label beside a number (an all-null column, a denial's reason): none to read
@@ -140,7 +140,7 @@ def keep_category_decimals(pre, rules: list[dict], out: dict[str, pd.DataFrame],
         labels = _labels(pre, rule, out)
         if labels is None:
             continue
-        codes, names = _codes(labels)
+        codes, names = value_codes(labels)
         places = dict(map(tuple, rule["decimals"]))
         x = out[table][col].to_numpy(np.float64, na_value=np.nan).copy()
         for k, name in enumerate(names):

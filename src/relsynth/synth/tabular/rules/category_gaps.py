@@ -20,7 +20,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.relational.orders import DATED, datetimes
-from relsynth.synth.tabular.rules.dependencies import _categoricals
+from relsynth.synth.tabular.rules.columns import categoricals
 
 log = logging.getLogger(__name__)
 MAX_GAPS = 12  # distinct times a date keeps after its base, at most
@@ -55,11 +55,11 @@ def find_category_gaps(pre, data: RelationalData, skip: set[tuple[str, str]]) ->
 def _labels(pre, data: RelationalData, table: str, frame: pd.DataFrame) -> list[tuple[str, bool, pd.Series]]:
     """(column, from its parent row, its value per row of `frame`): the row's categories, then its
     parent row's."""
-    out = [(c, False, frame[c].reset_index(drop=True)) for c, _ in _categoricals(pre, data, table)]
+    out = [(c, False, frame[c].reset_index(drop=True)) for c, _ in categoricals(pre, data, table)]
     edge = data.schema.parent(table)
     if edge is not None and edge.parent in pre.layouts:
         parent = data[edge.parent].set_index(data.schema.tables[edge.parent].primary_key)
-        for c, _ in _categoricals(pre, data, edge.parent):
+        for c, _ in categoricals(pre, data, edge.parent):
             out.append((c, True, parent[c].reindex(frame[edge.fk].to_numpy()).reset_index(drop=True)))
     return out
 

@@ -36,7 +36,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular.encoders import NumericPreproc
-from relsynth.synth.tabular.rules.dependencies import _categoricals, _codes
+from relsynth.synth.tabular.rules.columns import categoricals, value_codes
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # a category's values needed for its quantiles
@@ -53,7 +53,7 @@ def find_category_ranges(pre, data: RelationalData, skip: set[tuple[str, str]]) 
     out = []
     for table, layout in pre.layouts.items():
         given = pre.given_columns(table)
-        cats = _categoricals(pre, data, table)
+        cats = categoricals(pre, data, table)
         coded: dict[str, tuple[np.ndarray, list]] = {}  # each category column's codes, once a table
         for col, s in zip(layout.fields, layout.slots, strict=False):
             num = pre.slots[s].preproc
@@ -63,7 +63,7 @@ def find_category_ranges(pre, data: RelationalData, skip: set[tuple[str, str]]) 
             if not isinstance(num, NumericPreproc) or not num.n_bins_used:
                 continue
             candidates = [c for c, _ in cats if c not in given]
-            coded.update({by: _codes(data[table][by]) for by in candidates if by not in coded})
+            coded.update({by: value_codes(data[table][by]) for by in candidates if by not in coded})
             rule = _best_rule(num, data[table][col], {by: coded[by] for by in candidates})
             if rule is not None:
                 log.info("%s.%s decoded within the range of its %s: kept so", table, col, rule["by"])
@@ -74,7 +74,7 @@ def find_category_ranges(pre, data: RelationalData, skip: set[tuple[str, str]]) 
 def _best_rule(num: NumericPreproc, values: pd.Series, candidates: dict[str, tuple[np.ndarray, list]]) -> dict | None:
     """{"by", "quantiles"} of the candidate whose categories' ranges `num`'s bins break most, if at
     least `MIN_OUTSIDE` of the values; else None. `candidates`: column -> its (codes, names), as
-    `_codes` gives them. One pass over the rows per candidate."""
+    `value_codes` gives them. One pass over the rows per candidate."""
     x = pd.to_numeric(values, errors="coerce").to_numpy(np.float64, na_value=np.nan)
     binned = ~np.isnan(x) & ~np.isin(x, num.points)
     v, edges = x[binned], np.asarray(num.edges)
@@ -163,7 +163,7 @@ def keep_category_ranges(
         b = num.token_bins(ids[col])  # the bin of a binned value, else < 0
         bins = b >= 0
         redrawn = cols[col].to_numpy(np.float64, na_value=np.nan).copy()
-        codes, names = _codes(cols[by][bins])  # once over the rows, not once a category
+        codes, names = value_codes(cols[by][bins])  # once over the rows, not once a category
         for k in np.unique(codes[codes >= 0]):
             if (q := rule["quantiles"].get(names[k])) is not None:
                 rows = np.flatnonzero(bins)[codes == k]
@@ -182,7 +182,7 @@ def _points_within(
     category's values (`values`: their quantiles, exact ones included) from those quantiles, on the
     column's decimals: a sodium of 2.0, a pH of 44.0, another test's frequent values, 87-90 % of the
     3.6-4.4 % of a trained model's lab values of an EHR outside their test's range."""
-    codes, names = _codes(by[points].reset_index(drop=True))
+    codes, names = value_codes(by[points].reset_index(drop=True))
     at = np.flatnonzero(points)
     for k in np.unique(codes[codes >= 0]):
         if (q := values.get(names[k])) is None:
@@ -208,7 +208,7 @@ def within_category_ranges(
     if rule is None:
         return drawn
     out = drawn.copy()
-    codes, names = _codes(by)
+    codes, names = value_codes(by)
     for k in np.unique(codes[codes >= 0]):
         if (q := rule["quantiles"].get(names[k])) is not None:
             rows = codes == k

@@ -41,8 +41,9 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
-from relsynth.synth.tabular.encoders import CategoricalPreproc, NumericPreproc, one_per_value, plain_scalar
+from relsynth.synth.tabular.encoders import CategoricalPreproc, NumericPreproc
 from relsynth.synth.tabular.grammar import Slot
+from relsynth.synth.tabular.rules.columns import categoricals, exact_values, is_exact, value_codes
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows away from the later column's most common value, at least
@@ -60,10 +61,10 @@ def find_dependencies(pre, data: RelationalData) -> list[dict]:
     out = []
     for table, layout in pre.layouts.items():
         given = pre.given_columns(table)
-        cats = _categoricals(pre, data, table)
-        codes = {c: _codes(data[table][c]) for c, _ in cats}  # once a column: pairs are many on a wide table
+        cats = categoricals(pre, data, table)
+        codes = {c: value_codes(data[table][c]) for c, _ in cats}  # once a column: pairs are many on a wide table
         for col, col_pre in _exact_numbers(pre, data, table):  # a grade's points: a number written exactly
-            codes[col] = _codes(_exact_values(data[table][col], col_pre))
+            codes[col] = value_codes(exact_values(data[table][col], col_pre))
         at = {c: k for k, c in enumerate(layout.fields)}
         targets = sorted(cats + _exact_numbers(pre, data, table), key=lambda f: at[f[0]])  # in header order
         for col, col_pre in targets:
@@ -90,17 +91,17 @@ def find_parent_dependencies(pre, data: RelationalData) -> list[dict]:
         edge = pre.schema.parent(table)
         if edge is None or edge.fk not in data[table].columns or edge.parent not in pre.layouts:
             continue
-        mine, theirs = _categoricals(pre, data, table), _categoricals(pre, data, edge.parent)
+        mine, theirs = categoricals(pre, data, table), categoricals(pre, data, edge.parent)
         if not mine or not theirs:
             continue
         pk = pre.schema.tables[edge.parent].primary_key
         pos = pd.Index(data[edge.parent][pk]).get_indexer(data[table][edge.fk])
         above = {}
         for of, _ in theirs:
-            codes, text = _codes(data[edge.parent][of])
+            codes, text = value_codes(data[edge.parent][of])
             above[of] = (np.where(pos >= 0, codes[np.maximum(pos, 0)], -1), text)
         for col, col_pre in mine:
-            codes = _codes(data[table][col])
+            codes = value_codes(data[table][col])
             if not col_pre.categories or not _varied(codes[0]):
                 continue
             for of, of_pre in theirs:
@@ -111,24 +112,14 @@ def find_parent_dependencies(pre, data: RelationalData) -> list[dict]:
     return out
 
 
-def _categoricals(pre, data: RelationalData, table: str) -> list[tuple[str, CategoricalPreproc]]:
-    """`table`'s modelled categorical columns in header order, with their preprocessors."""
-    layout = pre.layouts[table]
-    return [
-        (c, pre.slots[s].preproc)
-        for c, s in zip(layout.fields, layout.slots, strict=False)
-        if isinstance(pre.slots[s].preproc, CategoricalPreproc) and c in data[table].columns
-    ]
-
-
 def _exact_numbers(pre, data: RelationalData, table: str) -> list[tuple[str, NumericPreproc]]:
-    """`table`'s modelled numbers of exact values only (`_exact`), not modelled as an offset."""
+    """`table`'s modelled numbers of exact values only (`is_exact`), not modelled as an offset."""
     layout = pre.layouts[table]
     return [
         (c, pre.slots[s].preproc)
         for c, s in zip(layout.fields, layout.slots, strict=False)
         if isinstance(pre.slots[s].preproc, NumericPreproc)
-        and _exact(pre.slots[s].preproc)
+        and is_exact(pre.slots[s].preproc)
         and c in data[table].columns
         and c not in pre.orderings.get(table, {})
     ]
@@ -169,9 +160,9 @@ def find_distinct(pre, data: RelationalData) -> list[dict]:
         fields = [
             (c, pre.slots[s].preproc)
             for c, s in zip(layout.fields, layout.slots, strict=False)
-            if _exact(pre.slots[s].preproc) and c in data[table].columns and c not in pre.orderings.get(table, {})
+            if is_exact(pre.slots[s].preproc) and c in data[table].columns and c not in pre.orderings.get(table, {})
         ]  # a column kept in order is modelled as its offset: its tokens name no value of its own
-        codes, n_values = _shared_codes({c: _exact_values(data[table][c], p) for c, p in fields})
+        codes, n_values = _shared_codes({c: exact_values(data[table][c], p) for c, p in fields})
         for i, (col, p) in enumerate(fields):
             for of, of_p in fields[:i]:
                 if type(of_p) is type(p) and never_equal(codes[of], codes[col], n_values):
@@ -193,7 +184,7 @@ def find_null_rules(pre, data: RelationalData) -> list[dict]:
             (c, pre.slots[s].preproc)
             for c, s in zip(layout.fields, layout.slots, strict=False)
             if isinstance(pre.slots[s].preproc, (CategoricalPreproc, NumericPreproc)) and c in data[table].columns
-        ]  # `of`: the exact ones only (`_exact`), whose tokens name values
+        ]  # `of`: the exact ones only (`is_exact`), whose tokens name values
         groups: dict = {}
         for i, (col, col_pre) in enumerate(fields):
             if not col_pre.has_missing:
@@ -266,7 +257,7 @@ def _missing_by_value(
     """The rule of the first `earlier` (column, preprocessor) some of whose values say where `col`
     is `missing` (`_missing_with`, `groups` its cache), None where none."""
     for of, of_pre in earlier:
-        exact = _exact(of_pre) and of not in pre.orderings.get(table, {})  # an order's: an offset
+        exact = is_exact(of_pre) and of not in pre.orderings.get(table, {})  # an order's: an offset
         rule = _missing_with(data[table][of], missing, of_pre, groups) if exact else None
         if rule is not None:
             log.info("%s.%s is missing exactly where %s.%s is one of %s: kept so", table, col, table, of, rule[0])
@@ -299,34 +290,20 @@ def _missing_with(
     held = of.notna()
     if groups is not None:  # a wide table asks each column against every column with nulls: most mix at once
         if of.name not in groups:
-            groups[of.name] = pd.factorize(_exact_values(of[held], of_pre).astype(str))[0]
+            groups[of.name] = pd.factorize(exact_values(of[held], of_pre).astype(str))[0]
         size = np.bincount(groups[of.name])
         nulls = np.bincount(groups[of.name], weights=missing[held].to_numpy(dtype=np.float64), minlength=len(size))
         if not np.all((nulls == 0) | (nulls == size)):
             return None
-    share = missing[held].groupby(_exact_values(of[held], of_pre).astype(str)).agg(["mean", "size"])
+    share = missing[held].groupby(exact_values(of[held], of_pre).astype(str)).agg(["mean", "size"])
     if not share["mean"].isin([0.0, 1.0]).all():
         return None
-    known = {str(v): v for v in _values_of(of_pre)}  # a number's points as `str(float)`, as `_exact_values`
+    known = {str(v): v for v in _values_of(of_pre)}  # a number's points as `str(float)`, as `exact_values`
     share = share[share.index.isin(list(known)) & (share["size"] >= MIN_NULLS)]
     ones, zeros = share.index[share["mean"] == 1.0], share.index[share["mean"] == 0.0]
     if not len(ones) or not len(zeros):
         return None
     return [known[v] for v in ones], [known[v] for v in zeros]
-
-
-def _exact(p) -> bool:
-    """A categorical column, or a number of exact values only (points, no bins)."""
-    if isinstance(p, NumericPreproc):
-        return p.kind in ("numeric", "integer") and bool(p.points) and not p.edges
-    return isinstance(p, CategoricalPreproc)
-
-
-def _exact_values(values: pd.Series, p) -> pd.Series:
-    """The values as their tokens name them (`Slot.value_tokens`): categories, or numbers as floats."""
-    if isinstance(p, CategoricalPreproc):
-        return values.map(plain_scalar, na_action="ignore").astype(object)
-    return values.astype("Float64").map(float, na_action="ignore").astype(object)
 
 
 def _shared_codes(columns: dict[str, pd.Series]) -> tuple[dict[str, np.ndarray], int]:
@@ -352,14 +329,6 @@ def never_equal(a: np.ndarray, b: np.ndarray, n_values: int) -> bool:
         return False
     chance = np.bincount(a, minlength=n_values) @ np.bincount(b, minlength=n_values) / len(a)  # rows
     return float(chance) >= MIN_EQUAL
-
-
-def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Each row's value as a code (-1: missing) and the values as text, the code's index."""
-    sample, spread = one_per_value(values)  # each distinct value written once where alike
-    codes, uniques = pd.factorize(sample.map(plain_scalar, na_action="ignore").astype(object), use_na_sentinel=True)
-    codes = spread(codes)
-    return codes.astype(np.int64), [str(v) for v in uniques]
 
 
 def _varied(b: np.ndarray) -> bool:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.relational.orders import ancestor_column, with_ancestors
-from relsynth.synth.tabular.rules.dependencies import _categoricals, _codes
+from relsynth.synth.tabular.rules.columns import categoricals, value_codes
 from relsynth.synth.tabular.rules.numbers import as_floats, numbers_above
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def find_flagged_copies(pre, data: RelationalData, skip: set[tuple[str, str]]) -
             continue
         fields = [c for c in layout.fields if c in data[table].columns and (table, c) not in skip]
         numbers = pre.float_numbers(table, fields)
-        labels = [c for c, _ in _categoricals(pre, data, table) if c in fields]
+        labels = [c for c, _ in categoricals(pre, data, table) if c in fields]
         above = numbers_above(pre, data, table, skip, context=True) if numbers and labels else None
         if above is None:
             continue
@@ -63,7 +63,7 @@ def _marked_copy(
         if equal.sum() < MIN_ROWS:
             continue
         for label in labels:
-            codes, names = _codes(frame[label].reset_index(drop=True))
+            codes, names = value_codes(frame[label].reset_index(drop=True))
             for k, name in enumerate(names):
                 marked = both & (codes == k)
                 rest = both & (codes != k)
@@ -87,7 +87,7 @@ def apply_flagged_copies(rules: list[dict], out: dict[str, pd.DataFrame], schema
         if ancestor not in out or column not in out[ancestor]:
             continue
         frame = out[table]
-        codes, names = _codes(frame[rule["label"]].reset_index(drop=True))
+        codes, names = value_codes(frame[rule["label"]].reset_index(drop=True))
         marked = codes == (names.index(rule["value"]) if rule["value"] in names else -2)
         y = as_floats(with_ancestors(out, schema, table, [rule["of"]])[rule["of"]])
         rows = marked & ~np.isnan(y)

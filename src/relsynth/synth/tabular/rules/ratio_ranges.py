@@ -38,7 +38,7 @@ import pandas as pd
 from relsynth.relational import RelationalData
 from relsynth.relational.orders import ancestor_column, with_ancestors
 from relsynth.synth.tabular.encoders import NumericPreproc
-from relsynth.synth.tabular.rules.dependencies import _categoricals, _codes
+from relsynth.synth.tabular.rules.columns import categoricals, value_codes
 from relsynth.synth.tabular.rules.numbers import as_floats, numbers_above, on_grid, screen_rows
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def find_ratio_ranges(pre, data: RelationalData, skip: set[tuple[str, str]]) -> 
         preprocs = {c: pre.slots[s].preproc for c, s in zip(layout.fields, layout.slots, strict=False)}
         frame = data[table].reset_index(drop=True)
         sample = screen_rows(len(frame))
-        groups = _groups(frame.iloc[sample], [c for c, _ in _categoricals(pre, data, table) if c in fields])
+        groups = _groups(frame.iloc[sample], [c for c, _ in categoricals(pre, data, table) if c in fields])
         values = {c: as_floats(frame[c].iloc[sample]) for c in numbers}
         found = []
         for i, a in enumerate(numbers):
@@ -129,7 +129,7 @@ def _groups(frame: pd.DataFrame, columns: list[str]) -> dict[str | None, np.ndar
     chance), for those of 2 to `MAX_CATEGORIES` such categories."""
     out: dict[str | None, np.ndarray] = {None: np.zeros(len(frame), np.int64)}
     for c in columns:
-        codes, _ = _codes(frame[c])
+        codes, _ = value_codes(frame[c])
         sizes = np.bincount(codes[codes >= 0], minlength=1)
         big = (codes >= 0) & (sizes[np.maximum(codes, 0)] >= MIN_ROWS)
         if 2 <= int((sizes >= MIN_ROWS).sum()) <= MAX_CATEGORIES:
@@ -189,7 +189,7 @@ def _quantiles(frame: pd.DataFrame, col: str, of: str, by: str | None) -> dict[s
     levels = np.linspace(0, 1, N_QUANTILES)
     out = {POOLED: [float(q) for q in ratio.quantile(levels)]}
     if by is not None:
-        codes, names = _codes(frame[by])
+        codes, names = value_codes(frame[by])
         for k, part in ratio.groupby(codes[rows]):
             if k >= 0 and len(part) >= MIN_ROWS:
                 out[names[k]] = [float(q) for q in part.quantile(levels)]
@@ -236,7 +236,7 @@ def _row_quantiles(rule: dict, by: pd.Series | None, n: int) -> np.ndarray:
     out = np.tile(np.asarray(q[POOLED], np.float64), (n, 1))
     if by is None:
         return out
-    codes, names = _codes(by.reset_index(drop=True))
+    codes, names = value_codes(by.reset_index(drop=True))
     for k, name in enumerate(names):
         if name in q and name != POOLED:
             out[codes == k] = q[name]

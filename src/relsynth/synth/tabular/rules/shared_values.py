@@ -49,7 +49,7 @@ from relsynth.synth.tabular.orderings import (
     after_itself,
     from_offsets,
 )
-from relsynth.synth.tabular.rules.dependencies import _exact
+from relsynth.synth.tabular.rules.columns import is_exact
 
 log = logging.getLogger(__name__)
 MIN_GROUPS = 20  # groups of rows under two parent rows or more holding the value, at least
@@ -73,7 +73,7 @@ def find_shared_values(pre, data: RelationalData, skip: set[tuple[str, str]]) ->
         orders = pre.orderings.get(table, {})
         fields = {c: pre.slots[s].preproc for c, s in zip(layout.fields, layout.slots, strict=False)}
         fields = {c: p for c, p in fields.items() if c in data[table].columns and c != above[0][1]}
-        exact = {c: _label_codes(p, data[table][c]) for c, p in fields.items() if _exact(p) and c not in orders}
+        exact = {c: _label_codes(p, data[table][c]) for c, p in fields.items() if is_exact(p) and c not in orders}
         ranks = {c: _rank_codes(data[table][c]) for c in fields if c in orders and _ranked(orders[c])}
         labels = {**exact, **{c: v for c, v in ranks.items() if v is not None}}
         values = {c: text_codes(data[table][c]) for c in fields}

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
-from relsynth.synth.tabular.rules.dependencies import _codes
+from relsynth.synth.tabular.rules.columns import value_codes
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows holding the number (and so its spelling), at least
@@ -110,7 +110,7 @@ def _label_spelling(text: pd.Series, number: pd.Series, labels: list[tuple[str, 
     if (counts := _counts(numbers, _words(text[held]))) is None:
         return None
     for by, values in labels:
-        codes, names = _codes(values[held].reset_index(drop=True))
+        codes, names = value_codes(values[held].reset_index(drop=True))
         if (codes < 0).any() or not 2 <= len(names) <= len(codes) / LABEL_ROWS:
             continue  # a label of a row or two holds one count whatever it is
         low = np.full(len(names), np.iinfo(np.int64).max)
@@ -198,7 +198,7 @@ def _spell_by(rule: dict, frame: pd.DataFrame) -> pd.Series:
     if rule["by"] not in frame:
         return text
     x = pd.to_numeric(frame[rule["number"]], errors="coerce").to_numpy(np.float64, na_value=np.nan)
-    codes, names = _codes(frame[rule["by"]].reset_index(drop=True))
+    codes, names = value_codes(frame[rule["by"]].reset_index(drop=True))
     for k, name in enumerate(names):
         if (d := counts.get(name)) is None:
             continue

@@ -30,7 +30,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular.encoders import decimals_of
-from relsynth.synth.tabular.rules.dependencies import _categoricals
+from relsynth.synth.tabular.rules.columns import categoricals
 from relsynth.synth.tabular.rules.numbers import as_float_series
 from relsynth.synth.tabular.rules.totals import sum_over
 
@@ -53,7 +53,7 @@ def find_split_sums(pre, data: RelationalData, summed: set[tuple[str, str]], rea
             continue
         given = pre.given_columns(table)
         numbers = [c for c in pre.float_numbers(table, pre.modelled_columns(table)) if (table, c) not in summed]
-        labels = [(c, data[table][c]) for c, _ in _categoricals(pre, data, table)]
+        labels = [(c, data[table][c]) for c, _ in categoricals(pre, data, table)]
         for col in [c for c in numbers if c not in given]:
             for child, fk in rows_naming(schema, table):
                 parts = [

@@ -39,7 +39,7 @@ import pandas as pd
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular.encoders import CategoricalPreproc, one_per_value, plain_texts
-from relsynth.synth.tabular.rules.dependencies import _categoricals, _exact, _exact_values
+from relsynth.synth.tabular.rules.columns import categoricals, exact_values, is_exact
 from relsynth.synth.tabular.rules.unique_sets import declared_pair
 
 log = logging.getLogger(__name__)
@@ -265,7 +265,7 @@ def find_unique_label_pairs(pre, data: RelationalData, unique: dict[str, list[st
         fields = [
             (c, pre.slots[s].preproc)
             for c, s in zip(layout.fields, layout.slots, strict=False)
-            if c not in skip and c in data[table].columns and _exact(pre.slots[s].preproc)
+            if c not in skip and c in data[table].columns and is_exact(pre.slots[s].preproc)
         ]
         plain = {c: _exact_texts(data[table][c], p) for c, p in fields}
         parent, codes = pd.factorize(data[table][edge.fk])[0], {c: pd.factorize(v)[0] for c, v in plain.items()}
@@ -284,10 +284,10 @@ def find_unique_label_pairs(pre, data: RelationalData, unique: dict[str, list[st
 
 
 def _exact_texts(values: pd.Series, p) -> pd.Series:
-    """`_exact_values(values, p)` as text, NaN where missing; each distinct value written once where
+    """`exact_values(values, p)` as text, NaN where missing; each distinct value written once where
     that writes every row (`one_per_value`)."""
     sample, spread = one_per_value(values)
-    texts = spread(_exact_values(sample, p).astype(str).where(sample.notna()).to_numpy(dtype=object))
+    texts = spread(exact_values(sample, p).astype(str).where(sample.notna()).to_numpy(dtype=object))
     return pd.Series(texts, index=values.index, name=values.name, dtype=object)
 
 
@@ -479,7 +479,7 @@ def split_by_labels(
         has = np.bincount(p, weights=(text == value).astype(np.float64), minlength=len(keys_)) > 0
         share = float((text == value).mean())
         best: tuple[int, list] | None = None
-        for by, preproc in _categoricals(pre, data, parent_table):
+        for by, preproc in categoricals(pre, data, parent_table):
             groups = plain_texts(parent[by]).to_numpy()
             labels = [str(c) for c in preproc.categories if (rows := groups == str(c)).any() and has[rows].all()]
             inside = np.isin(groups, labels)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular.encoders import NumericPreproc
-from relsynth.synth.tabular.rules.dependencies import _codes
+from relsynth.synth.tabular.rules.columns import value_codes
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 50  # rows holding a value, at least
@@ -87,7 +87,7 @@ def keep_unique_numbers(rules: list[dict], out: dict[str, pd.DataFrame]) -> None
         if not len(repeated):
             continue
         # each row's category as category_ranges names it (its range's key), None where missing
-        codes, names = _codes(df[rule["by"]]) if rule.get("by") in df.columns else (None, [])
+        codes, names = value_codes(df[rule["by"]]) if rule.get("by") in df.columns else (None, [])
         by = None if codes is None else [names[k] if k >= 0 else None for k in codes]
         used = set(np.round(x[~np.isnan(x)] / grid).astype(np.int64).tolist())  # in grid units
         left = 0
