@@ -23,7 +23,7 @@ import numpy as np
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular._assemble import sibling_order
-from relsynth.synth.tabular.rules.unique_labels import _nested_categories
+from relsynth.synth.tabular.rules.columns import nested_categories
 
 log = logging.getLogger(__name__)
 MIN_PAIRS = 20  # pairs of consecutive siblings, at least
@@ -36,7 +36,7 @@ def find_changed_rows(pre, data: RelationalData) -> list[dict]:
     tables: dict[str, dict[str, np.ndarray]] = {}
     chances: dict[str, dict[str, float]] = {}
     same: dict[str, np.ndarray] = {}
-    for table, edge, col, preproc in _nested_categories(pre, data):
+    for table, edge, col, preproc in nested_categories(pre, data):
         frame = data[table]
         if len(frame) < MIN_PAIRS:
             continue

@@ -1,16 +1,20 @@
 """Not a rule: how the rules read a table's fitted columns, in one place: a modelled field's fitted
-preprocessor (`field_preproc`), a table's categorical columns (`categoricals`), whether a column's
-tokens are its values (`is_exact`), the values as those tokens name them (`exact_values`), and a
-column's values as codes (`value_codes`). `dependencies`, `lookup_matches`, `never_pairs` and the
-rules reading categories beside them read them from here, so a rule added beside them reads its
-columns as they do."""
+preprocessor (`field_preproc`), a table's categorical columns (`categoricals`; those of every table
+nested under a parent: `nested_categories`), whether a column's tokens are its values (`is_exact`),
+the values as those tokens name them (`exact_values`), and a column's values as codes
+(`value_codes`). `dependencies`, `unique_labels`, `lookup_matches`, `never_pairs` and the rules
+reading categories beside them read them from here, so a rule added beside them reads its columns
+as they do."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.relational.schema import Edge
 from relsynth.synth.tabular.encoders import (
     CategoricalPreproc,
     ColumnPreproc,
@@ -56,3 +60,16 @@ def value_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     codes, uniques = pd.factorize(sample.map(plain_scalar, na_action="ignore").astype(object), use_na_sentinel=True)
     codes = spread(codes)
     return codes.astype(np.int64), [str(v) for v in uniques]
+
+
+def nested_categories(pre, data: RelationalData) -> Iterator[tuple[str, Edge, str, CategoricalPreproc]]:
+    """(table, its parent edge, column, its preprocessor) of each categorical column of `data`
+    modelled in a table nested under a parent (not the parent key)."""
+    for table, layout in pre.layouts.items():
+        edge = pre.schema.parent(table)
+        if edge is None or edge.fk not in data[table].columns:
+            continue
+        for col, slot in zip(layout.fields, layout.slots, strict=False):
+            preproc = pre.slots[slot].preproc
+            if col != edge.fk and isinstance(preproc, CategoricalPreproc) and col in data[table].columns:
+                yield table, edge, col, preproc

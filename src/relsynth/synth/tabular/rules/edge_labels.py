@@ -26,8 +26,8 @@ import pandas as pd
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular._assemble import sibling_order
 from relsynth.synth.tabular.encoders import label_texts
+from relsynth.synth.tabular.rules.columns import nested_categories
 from relsynth.synth.tabular.rules.last_nulls import last_rows
-from relsynth.synth.tabular.rules.unique_labels import _nested_categories
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows of a label, and rows at and off each place, at least
@@ -39,7 +39,7 @@ def find_edge_labels(pre, data: RelationalData) -> list[dict]:
     """[{"table", "column", "only_first", "never_first", "only_last", "never_last"}]: the labels of
     `column` held by no row but its parent's first (or last), or by no first (or last) row."""
     out, places = [], {}
-    for table, edge, col, preproc in _nested_categories(pre, data):
+    for table, edge, col, preproc in nested_categories(pre, data):
         if table not in places:  # once a table, not once a column
             places[table] = _places(data[table], edge.fk, pre.sibling_keys.get(table))
         under, first, last = places[table]

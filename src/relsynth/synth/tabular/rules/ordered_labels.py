@@ -30,7 +30,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular.encoders import label_texts
-from relsynth.synth.tabular.rules.unique_labels import _nested_categories
+from relsynth.synth.tabular.rules.columns import nested_categories
 
 log = logging.getLogger(__name__)
 MIN_STEPS = 20  # steps between two different labels under one parent, at least
@@ -46,7 +46,7 @@ def find_ordered_labels(pre, data: RelationalData, unique: dict[str, list[str]])
     The columns `unique` keeps too: a label never repeated may still follow an order (an order's
     states, created, paid, shipped, each once), which not repeating it does not keep."""
     out = []
-    for table, edge, col, preproc in _nested_categories(pre, data):
+    for table, edge, col, preproc in nested_categories(pre, data):
         if not MIN_LABELS <= len(preproc.categories) <= MAX_LABELS:
             continue
         frame = data[table]

@@ -39,7 +39,7 @@ import pandas as pd
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular.encoders import CategoricalPreproc, one_per_value, plain_texts
-from relsynth.synth.tabular.rules.columns import categoricals, exact_values, is_exact
+from relsynth.synth.tabular.rules.columns import categoricals, exact_values, is_exact, nested_categories
 from relsynth.synth.tabular.rules.unique_sets import declared_pair
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def find_unique_labels(pre, data: RelationalData) -> dict[str, list[str]]:
     """table -> its categorical columns that no row of its parent repeats among its rows (and
     that chance would have repeated)."""
     out: dict[str, list[str]] = {}
-    for table, edge, col, _ in _nested_categories(pre, data):
+    for table, edge, col, _ in nested_categories(pre, data):
         if declared_pair(pre.schema, table, edge.fk, col) or _never_repeated(data[table][edge.fk], data[table][col]):
             log.info("%s.%s is never repeated under one %s row: kept so", table, col, edge.parent)
             out.setdefault(table, []).append(col)
@@ -64,7 +64,7 @@ def find_ancestor_unique_labels(pre, data: RelationalData) -> dict[str, dict[str
     have (`_never_repeated`): a seat, unique within its booking's flight and not only within the
     booking (the highest such ancestor). Generation masks the labels taken under that row."""
     out: dict[str, dict[str, int]] = {}
-    for table, edge, col, _ in _nested_categories(pre, data):
+    for table, edge, col, _ in nested_categories(pre, data):
         key, level, found = data[table][edge.fk], 1, None
         while (up := pre.schema.parent(edge.parent)) is not None and (key := _up_key(pre, data, edge, key)) is not None:
             edge, level = up, level + 1
@@ -90,23 +90,10 @@ def declared_unique_labels(pre, data: RelationalData) -> dict[str, list[str]]:
     """`find_unique_labels` from the declarations alone (UNIQUE (parent key, column) in the source;
     public like the schema, so under DP too)."""
     out: dict[str, list[str]] = {}
-    for table, edge, col, _ in _nested_categories(pre, data):
+    for table, edge, col, _ in nested_categories(pre, data):
         if declared_pair(pre.schema, table, edge.fk, col):
             out.setdefault(table, []).append(col)
     return out
-
-
-def _nested_categories(pre, data: RelationalData) -> Iterator[tuple[str, Edge, str, CategoricalPreproc]]:
-    """(table, its parent edge, column, its preprocessor) of each categorical column of `data`
-    modelled in a table nested under a parent (not the parent key)."""
-    for table, layout in pre.layouts.items():
-        edge = pre.schema.parent(table)
-        if edge is None or edge.fk not in data[table].columns:
-            continue
-        for col, slot in zip(layout.fields, layout.slots, strict=False):
-            preproc = pre.slots[slot].preproc
-            if col != edge.fk and isinstance(preproc, CategoricalPreproc) and col in data[table].columns:
-                yield table, edge, col, preproc
 
 
 def _never_repeated(parent: pd.Series, label: pd.Series) -> bool:
@@ -178,7 +165,7 @@ def find_shared_labels(pre, data: RelationalData, once: list[dict] = ()) -> list
     are kept (`once`: their siblings' labels are recorded value by value)."""
     partial = {(r["table"], r["column"]) for r in once}
     columns: dict[str, list[str]] = {}
-    for table, _edge, col, _ in _nested_categories(pre, data):
+    for table, _edge, col, _ in nested_categories(pre, data):
         if (table, col) not in partial:
             columns.setdefault(table, []).append(col)
     out = []
@@ -438,7 +425,7 @@ def find_once_labels(pre, data: RelationalData, unique: dict[str, list[str]]) ->
     `exactly`: those of them every parent row with rows holds, where chance would have left
     `MIN_REPEATS` parent rows without them."""
     out = []
-    for table, edge, col, preproc in _nested_categories(pre, data):
+    for table, edge, col, preproc in nested_categories(pre, data):
         if col not in unique.get(table, ()) and (rule := _once_values(data[table][edge.fk], data[table][col], preproc)):
             log.info("%s.%s holds %s once at most under one %s row: kept so", table, col, rule["once"], edge.parent)
             if by := _exactly_by(pre, data, edge, col, [v for v in rule["once"] if v not in rule["exactly"]]):
