@@ -103,8 +103,8 @@ from relsynth.synth.tabular.encoders import (
     ColumnPreproc,
     CountPreproc,
     NumericPreproc,
-    _decimals,
     _to_number,
+    fewest_decimals,
     log_scaled_intervals,
     plain_scalar,
 )
@@ -650,7 +650,7 @@ def _fit_public(p: ColumnPreproc, values: pd.Series, known, noise: _Noise) -> No
     elif isinstance(p, NumericPreproc):
         pts = np.unique(_to_number(pd.Series(list(known)), p.kind))
         p.points, p.edges, p.sub_edges, p.log_sub = pts[~np.isnan(pts)].tolist(), [], [], []
-        p.decimals = 0 if p.kind != "numeric" else _decimals(np.asarray(p.points))
+        p.decimals = 0 if p.kind != "numeric" else fewest_decimals(np.asarray(p.points))
         p.step = 1  # whole seconds: a coarser grid is not read from the data, as the sub-second one is not
         inside = pd.Series(np.isin(_to_number(values, p.kind), p.points), index=values.index)
         p.has_missing = _public_cells(values, inside, noise) or not p.points
@@ -761,7 +761,7 @@ def _fit_numeric(
     # 2. frequent exact values
     p.points = [v for v in _frequent_values(x, p.kind, noise, (total or 0.0) / p.n_bins) if within[0] <= v <= within[1]]
     rest = x[~np.isin(x, p.points)]
-    p.decimals = 0 if p.kind != "numeric" else (_decimals(np.asarray(p.points)) if p.points else 2)
+    p.decimals = 0 if p.kind != "numeric" else (fewest_decimals(np.asarray(p.points)) if p.points else 2)
     p.step = 1  # datetimes, times: whole seconds, no grid read from the private values
     # 3. a fine noisy histogram over the range: DP quantiles
     n_rest_bins = max(p.n_bins - len(p.points), 1)

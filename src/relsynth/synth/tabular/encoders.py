@@ -274,7 +274,7 @@ class NumericPreproc(ColumnPreproc):
         # each bin min_count rows at least: a bin of one or two values has its quantiles on them, replayed
         n_rest_bins = max(min(self.n_bins - len(self.points), len(rest) // max(self.min_count, 1)), 1)
         if self.kind == "numeric":
-            self.decimals = _decimals(x)
+            self.decimals = fewest_decimals(x)
             if self.decimals is not None:  # the step every value is a multiple of, in units of the last decimal
                 self.step = _integer_step(np.round(x * 10.0**self.decimals))
             self.significant = _significant_digits(x, self.decimals)
@@ -910,7 +910,7 @@ def decimals_of(x: np.ndarray) -> int:
     return 6
 
 
-def _decimals(x: np.ndarray, n_significant: int = 6) -> int | None:
+def fewest_decimals(x: np.ndarray, n_significant: int = 6) -> int | None:
     """The fewest decimals that hold the values (relative error 1e-9), scale-aware: up to
     `n_significant` digits past the smallest non-zero magnitude, so 1e-8 is not rounded to 0.
     None when no such grid fits float64's 53 bits beside the largest value (keep values as drawn)."""

@@ -90,7 +90,7 @@ from relsynth.relational.orders import (
     row_bounds,
     row_orders,
 )
-from relsynth.synth.tabular.encoders import _decimals, _exact_ns, _integer_step, _time_grid, _time_of_day
+from relsynth.synth.tabular.encoders import _exact_ns, _integer_step, _time_grid, _time_of_day, fewest_decimals
 
 log = logging.getLogger(__name__)
 _NS_PER_S = 1_000_000_000
@@ -915,7 +915,7 @@ def column_grid(values: pd.Series, kind: Column) -> float:
     if kind is Column.INTEGER:  # the step every value lies on (epoch seconds every 300), as its encoder's
         x = as_numbers(values, kind)
         return float(_integer_step(x[~np.isnan(x)]))
-    decimals = _decimals(as_numbers(values, kind))
+    decimals = fewest_decimals(as_numbers(values, kind))
     return 0.0 if decimals is None else 10.0**-decimals
 
 

@@ -28,7 +28,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from relsynth.synth.tabular.encoders import NumericPreproc, _decimals
+from relsynth.synth.tabular.encoders import NumericPreproc, fewest_decimals
 from relsynth.synth.tabular.rules.columns import categoricals, value_codes
 
 log = logging.getLogger(__name__)
@@ -119,9 +119,9 @@ def _best_rule(
 
 
 def places(v: np.ndarray) -> int | None:
-    """The decimals `v` is written with (`_decimals`), negative for whole tens, hundreds, ... as
+    """The decimals `v` is written with (`fewest_decimals`), negative for whole tens, hundreds, ... as
     `np.round` reads them (prices in tens of yen: -1); None where no grid fits."""
-    d = _decimals(v)
+    d = fewest_decimals(v)
     if d != 0:
         return d
     top = float(np.max(np.abs(v))) if len(v) else 0.0

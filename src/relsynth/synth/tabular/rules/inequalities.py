@@ -41,7 +41,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.relational.orders import with_ancestors
-from relsynth.synth.tabular.encoders import _decimals
+from relsynth.synth.tabular.encoders import fewest_decimals
 from relsynth.synth.tabular.rules.numbers import as_floats, numbers_above, screen_rows
 
 log = logging.getLogger(__name__)
@@ -248,7 +248,7 @@ def _rule(table: str, col: str, of: list[str], op: str, factor: float, b: np.nda
         return None
     places = np.clip((b[room] - low) / (bound[room] - low), 0.0, 1.0)
     levels = np.linspace(0, 1, N_QUANTILES)
-    decimals = _decimals(b[held])
+    decimals = fewest_decimals(b[held])
     return {
         "table": table,
         "column": col,
