@@ -73,10 +73,6 @@ KNOWN_PRIVATE_IMPORTS = [  # still to make public, one commit each; none may be 
     "capped_sums: _step from relsynth.synth.tabular.rules.constant_sums",
     "lookup_orders: _places from relsynth.synth.tabular.rules.formulas",
     "number_endings: _labels from relsynth.synth.tabular.rules.category_decimals",
-    "shared_values: _base_values from relsynth.synth.tabular.orderings",
-    "shared_values: _bound_of from relsynth.synth.tabular.orderings",
-    "shared_values: _cap_values from relsynth.synth.tabular.orderings",
-    "shared_values: _kind from relsynth.synth.tabular.orderings",
     "whole_years: _holds from relsynth.synth.tabular.rules.formulas",
 ]
 

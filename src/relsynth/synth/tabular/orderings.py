@@ -255,7 +255,7 @@ def find_orderings(
             integer=kinds[b] is Column.INTEGER,
             room=_median_room(o, df, parent) if o.bound else 0.0,
             open_end=_open_end(o, df, parent, min_count) if o.bound and o.dated else None,
-            extreme=_latest(as_numbers(df[b], _kind(o)), o.sign)
+            extreme=_latest(as_numbers(df[b], order_kind(o)), o.sign)
             if o.dated or o.timed  # a time of day stops at the column's last (first) one: no 25:00
             else _extreme(as_numbers(df[b], Column.NUMERIC), o.sign),
             loose=b in capped or _is_loose(o, df, parent),
@@ -303,8 +303,8 @@ def _place_wider(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None, min
     salary's last row ends on its employee's termination): their place, 1, is what the gap misses
     (held as the gap and stopped at the cap, 31-45 % of a model's terminated employees' last rows
     ended before the termination)."""
-    values, base = as_numbers(df[o.column], _kind(o)), _base_values(o, df, parent)
-    gap, room = o.sign * (values - base), o.sign * (as_numbers(_bound_of(o, df, parent), _kind(o)) - base)
+    values, base = as_numbers(df[o.column], order_kind(o)), base_values(o, df, parent)
+    gap, room = o.sign * (values - base), o.sign * (as_numbers(bound_of(o, df, parent), order_kind(o)) - base)
     with np.errstate(invalid="ignore"):
         held = (gap > 0) & (room > 0)  # NaN: False
         on_bound = int((gap == room).sum())
@@ -332,9 +332,9 @@ def nearer_than_orders(
             continue
         if (n.base, n.from_parent) == (o.base, o.from_parent):
             continue
-        values = as_numbers(df[b], _kind(o))
-        gap_order = _spread_of(values - _base_values(o, df, parent))
-        gap_near = _spread_of(values - _base_values(n, df, parent))
+        values = as_numbers(df[b], order_kind(o))
+        gap_order = _spread_of(values - base_values(o, df, parent))
+        gap_near = _spread_of(values - base_values(n, df, parent))
         if gap_near * TIGHTER <= gap_order:
             out[b] = replace(n, near_floor=o.base, near_floor_from_parent=o.from_parent, near_floor_sign=o.sign)
     return out
@@ -367,10 +367,10 @@ def _floors(
 def _is_loose(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None) -> bool:
     """A date whose base is so far that the ranges keep the order (`mostly_apart`), or a number whose
     offset from its base spreads wider than the number itself (`_offset_wider`)."""
-    values = as_numbers(df[o.column], _kind(o))
+    values = as_numbers(df[o.column], order_kind(o))
     if o.dated:
-        return mostly_apart(_base_values(o, df, parent), values, o.sign)
-    return not o.timed and o.bound is None and _offset_wider(values - _base_values(o, df, parent), values)
+        return mostly_apart(base_values(o, df, parent), values, o.sign)
+    return not o.timed and o.bound is None and _offset_wider(values - base_values(o, df, parent), values)
 
 
 def _offset_wider(gap: np.ndarray, values: np.ndarray) -> bool:
@@ -387,7 +387,7 @@ def _offset_wider(gap: np.ndarray, values: np.ndarray) -> bool:
 
 def _min_gap(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None, min_count: int) -> float:
     """The gap from its base a loose date keeps (`relational.orders.min_gap`), on the column's grid."""
-    return min_gap(_base_values(o, df, parent), as_numbers(df[o.column], _kind(o)), o.sign, min_count)
+    return min_gap(base_values(o, df, parent), as_numbers(df[o.column], order_kind(o)), o.sign, min_count)
 
 
 def _bound_gap(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None, min_count: int) -> float:
@@ -396,7 +396,7 @@ def _bound_gap(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None, min_c
     fell on the sale day, where every viewing of the data is 3 days before it at least. Only where
     no row holds a shorter one (the `min_count`-th shortest is then the least of many rows, no single
     row's): viewings up to the sale day, a few of 300 on it, keep none rather than a day."""
-    bound, values = as_numbers(_bound_of(o, df, parent), _kind(o)), as_numbers(df[o.column], _kind(o))
+    bound, values = as_numbers(bound_of(o, df, parent), order_kind(o)), as_numbers(df[o.column], order_kind(o))
     return held_gap(o.sign * bound, o.sign * values, min_count)
 
 
@@ -556,7 +556,7 @@ def _walk_offsets(df: pd.DataFrame, o: Ordering, siblings: np.ndarray) -> tuple[
     """(each row's value less its previous held sibling's in `o.walk_key` order, rows of one
     instant in stored order, NaN where the row holds none; whether no earlier sibling holds one,
     the row's offset then from `o.origin`)."""
-    values = as_numbers(df[o.column], _kind(o))
+    values = as_numbers(df[o.column], order_kind(o))
     key = pd.to_numeric(as_numbers(df[o.walk_key], _key_kind(df[o.walk_key])), errors="coerce")
     order = np.lexsort((np.arange(len(values)), key, siblings))
     held = pd.Series(values[order]).groupby(siblings[order]).ffill()
@@ -609,7 +609,7 @@ def sibling_gaps(
     start; and, after the previous sibling's end (`sibling_base`), a version valid from the second
     the previous version ends, every step 0."""
     values = with_offsets(df, {o.column: o}, parent, siblings)[o.column].to_numpy(np.float64)
-    first = _first_siblings(as_numbers(df[o.column], _kind(o)), _siblings(siblings, o.column))
+    first = _first_siblings(as_numbers(df[o.column], order_kind(o)), _siblings(siblings, o.column))
     held = ~np.isnan(values)
     gaps = [_least(values[held & mine], min_count) for mine in (first, ~first)]
     # a date's first siblings on one offset too (a session starts at its first event): its bins missed 1 % of them;
@@ -633,7 +633,7 @@ def counter_steps(df: pd.DataFrame, o: Ordering, siblings: np.ndarray) -> Orderi
     slot with its first offsets (0) and its steps (1), came back 1, 2, 2 or 2, 3 under 2 of 400
     generated customers. A meter's levels and steps, which spread, keep their draws."""
     values = with_offsets(df[[o.column]], {o.column: o}, None, siblings)[o.column].to_numpy(np.float64)
-    first = _first_siblings(as_numbers(df[o.column], _kind(o)), _siblings(siblings, o.column))
+    first = _first_siblings(as_numbers(df[o.column], order_kind(o)), _siblings(siblings, o.column))
     held = ~np.isnan(values)
     fixed = [_only_value(values[held & mine]) for mine in (first, ~first)]
     return replace(o, first_fixed=fixed[0] if o.first_quantiles is None else None, step_fixed=fixed[1])
@@ -741,8 +741,8 @@ def _cap_gaps(values: pd.Series, o: Ordering, df: pd.DataFrame, parent: pd.DataF
     """The gaps from a column's cap (nanoseconds for dates) at `N_CAP_GAPS` quantiles, where
     `MIN_CAP_ROWS` training rows hold both and none lies on the cap; None where one does (an offer on
     its listing's sale day: stopped on the cap, as the data has them), or too few rows tell."""
-    cap = as_numbers(_column_of(o.cap, o.cap_from_parent, df, parent), _kind(o))
-    gap = o.sign * (cap - as_numbers(values, _kind(o)))
+    cap = as_numbers(_column_of(o.cap, o.cap_from_parent, df, parent), order_kind(o))
+    gap = o.sign * (cap - as_numbers(values, order_kind(o)))
     gap = gap[~np.isnan(gap)]
     if len(gap) < MIN_CAP_ROWS or (gap <= 0).any():
         return None
@@ -781,9 +781,9 @@ def _open_end(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None, min_co
     a subscription still open held gaps of years, the slot's values passed 1 far and often, and a
     model sharing it with the bounded rows put 27 % of a terminated subscription's calls past its
     termination, set onto it at midnight. None with fewer than `min_count` such rows."""
-    kind = _kind(o)
-    values, base = as_numbers(df[o.column], kind), _base_values(o, df, parent)
-    bound = as_numbers(_bound_of(o, df, parent), kind)
+    kind = order_kind(o)
+    values, base = as_numbers(df[o.column], kind), base_values(o, df, parent)
+    bound = as_numbers(bound_of(o, df, parent), kind)
     closed = ~np.isnan(values) & ~np.isnan(bound) & (o.sign * (bound - base) > 0)
     open_rows = ~np.isnan(values) & ~np.isnan(base) & np.isnan(bound)
     end = _latest(values[open_rows], o.sign)
@@ -808,8 +808,8 @@ def _open_gaps(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None) -> li
     place is read over the median room (`_rooms`), but the slot is shared with the bounded rows, whose
     places pile on 1 (a discharge on the patient's death): drawn for a patient alive, such a place
     decoded to a stay of exactly the median room (209 days, the data's longest 60)."""
-    kind = _kind(o)
-    base, bound = _base_values(o, df, parent), as_numbers(_bound_of(o, df, parent), kind)
+    kind = order_kind(o)
+    base, bound = base_values(o, df, parent), as_numbers(bound_of(o, df, parent), kind)
     gap = o.sign * (as_numbers(df[o.column], kind) - base)
     gap = gap[np.isnan(bound) & ~np.isnan(gap)]
     if len(gap) < MIN_CAP_ROWS:
@@ -841,8 +841,8 @@ def _rooms(o: Ordering, bound: np.ndarray, base: np.ndarray) -> tuple[np.ndarray
 
 def _median_room(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None) -> float:
     """The median distance from base to bound over the rows holding the column and its bound."""
-    kind = _kind(o)
-    room = np.abs(as_numbers(_bound_of(o, df, parent), kind) - _base_values(o, df, parent))
+    kind = order_kind(o)
+    room = np.abs(as_numbers(bound_of(o, df, parent), kind) - base_values(o, df, parent))
     held = ~np.isnan(as_numbers(df[o.column], kind)) & ~np.isnan(room)
     return float(np.median(room[held])) if held.any() else 0.0
 
@@ -868,7 +868,7 @@ def _gap_levels(
     grid steps at least (a whole day for a date by the minute: not a few values by chance), else None.
     Drawn as a gap of minutes, an auction's end fell 6.78 days after its start in 0.3 to 1 % of a
     trained model's auctions, where each of the data's is 1, 3, 5 or 7 days after it."""
-    values, base = as_numbers(df[o.column], kind), _base_values(o, df, parent)
+    values, base = as_numbers(df[o.column], kind), base_values(o, df, parent)
     gaps, grid = o.sign * (values - base), column_grid(df[o.column], kind)
     gaps = gaps[~np.isnan(gaps)]
     if grid <= 0 or not len(gaps):
@@ -919,7 +919,8 @@ def column_grid(values: pd.Series, kind: Column) -> float:
     return 0.0 if decimals is None else 10.0**-decimals
 
 
-def _kind(o: RowOrder) -> Column:
+def order_kind(o: RowOrder) -> Column:
+    """The kind an order's values are read as numbers in (`as_numbers`): a date's, a time's or a number's."""
     return Column.DATETIME if o.dated else Column.TIME if o.timed else Column.NUMERIC
 
 
@@ -944,16 +945,16 @@ def with_offsets(
         if o.walk_key is not None:
             out[b] = _walk_steps(df, o, _siblings(siblings, b))
             continue
-        base = _base_values(o, df, parent)
+        base = base_values(o, df, parent)
         if o.after_sibling:
-            ends = None if o.sibling_base is None else as_numbers(df[o.sibling_base], _kind(o))
-            base = _previous_sibling(as_numbers(df[b], _kind(o)), base, _siblings(siblings, b), ends)
-        gap = o.sign * (as_numbers(df[b], _kind(o)) - base)
+            ends = None if o.sibling_base is None else as_numbers(df[o.sibling_base], order_kind(o))
+            base = _previous_sibling(as_numbers(df[b], order_kind(o)), base, _siblings(siblings, b), ends)
+        gap = o.sign * (as_numbers(df[b], order_kind(o)) - base)
         if o.first_quantiles is not None:
-            first = _first_siblings(as_numbers(df[b], _kind(o)), _siblings(siblings, b))
+            first = _first_siblings(as_numbers(df[b], order_kind(o)), _siblings(siblings, b))
             gap = np.where(first, _as_step(o, gap), gap)
         if o.bound:  # where it lies between base and bound (no bound: its gap over the room to the open end)
-            room, _ = _rooms(o, as_numbers(_bound_of(o, df, parent), _kind(o)), base)
+            room, _ = _rooms(o, as_numbers(bound_of(o, df, parent), order_kind(o)), base)
             out[b] = np.divide(gap, room, out=np.zeros_like(gap), where=room > 0) + np.where(np.isnan(gap), np.nan, 0.0)
         else:
             out[b] = gap / _NS_PER_S if o.dated else gap
@@ -979,15 +980,15 @@ def _previous_sibling(
     return np.where(np.isnan(out), base, out)
 
 
-def _base_values(o: Ordering, own: Mapping[str, pd.Series] | pd.DataFrame, parent: pd.DataFrame | None) -> np.ndarray:
+def base_values(o: Ordering, own: Mapping[str, pd.Series] | pd.DataFrame, parent: pd.DataFrame | None) -> np.ndarray:
     """The base's values as numbers, a timestamp's day where a date follows it (`day_base`)."""
     if getattr(o, "origin", None) is not None:  # a bare RowOrder (measuring a bound's room) has none
         origin = np.full(len(own[o.column]), o.origin)
         if o.floor is None:
             return origin
-        floor = as_numbers(_column_of(o.floor, True, own, parent), _kind(o)) + o.sign * o.floor_gap
+        floor = as_numbers(_column_of(o.floor, True, own, parent), order_kind(o)) + o.sign * o.floor_gap
         return o.sign * np.fmax(o.sign * origin, o.sign * floor)  # no floor (NaN): the origin
-    base = as_numbers(_base_of(o, own, parent), _kind(o))
+    base = as_numbers(_base_of(o, own, parent), order_kind(o))
     return day_values(base) if o.day_base else base
 
 
@@ -995,7 +996,8 @@ def _base_of(o: Ordering, own: Mapping[str, pd.Series] | pd.DataFrame, parent: p
     return _column_of(o.base, o.from_parent, own, parent)
 
 
-def _bound_of(o: RowOrder, own: Mapping[str, pd.Series] | pd.DataFrame, parent: pd.DataFrame | None) -> pd.Series:
+def bound_of(o: RowOrder, own: Mapping[str, pd.Series] | pd.DataFrame, parent: pd.DataFrame | None) -> pd.Series:
+    """The row's `bound` column: its own, or its parent row's."""
     return _column_of(o.bound, o.bound_from_parent, own, parent)
 
 
@@ -1038,7 +1040,7 @@ def from_offsets(
         if o.sibling_base is not None and o.sibling_base in cols and o.sibling_base in orderings:
             cols[b] = _after_previous_ends(cols, o, orderings[o.sibling_base], parent, _siblings(siblings, b), rng)
         elif o.loose:
-            cols[b] = _kept_past(as_numbers(cols[b], _kind(o)), _base_values(o, cols, parent), cols, parent, o)
+            cols[b] = _kept_past(as_numbers(cols[b], order_kind(o)), base_values(o, cols, parent), cols, parent, o)
         else:
             cols[b], past[b] = _decoded(cols, o, parent, siblings, rng)
         if b in calendars:
@@ -1071,7 +1073,7 @@ def _keeps_order(
     unless `base_only`; True where one is missing."""
     x = as_numbers(values, Column.DATETIME)
     with np.errstate(invalid="ignore"):
-        kept = ~(o.sign * (x - _base_values(o, cols, parent)) < 0)
+        kept = ~(o.sign * (x - base_values(o, cols, parent)) < 0)
         for col, up in () if base_only else ((o.bound, o.bound_from_parent), (o.cap, o.cap_from_parent)):
             if col is not None:
                 kept &= ~(o.sign * (x - as_numbers(_column_of(col, up, cols, parent), Column.DATETIME)) > 0)
@@ -1097,11 +1099,11 @@ def without_room(
     out = np.zeros(n, dtype=bool)
     for b, o in orderings.items():
         if o.after_sibling and o.origin is not None and o.extreme is not None and b in cols and siblings is not None:
-            out |= _past_latest(as_numbers(cols[b], _kind(o)), o, _siblings(siblings, b))
+            out |= _past_latest(as_numbers(cols[b], order_kind(o)), o, _siblings(siblings, b))
         if not (o.after_sibling and o.cap and o.cap_from_parent and o.dated) or b not in cols or siblings is None:
             continue
-        start, cap = as_numbers(cols[b], _kind(o)), _cap_values(o, cols, parent, n)
-        end = start if o.sibling_base not in cols else as_numbers(cols[o.sibling_base], _kind(o))
+        start, cap = as_numbers(cols[b], order_kind(o)), cap_values(o, cols, parent, n)
+        end = start if o.sibling_base not in cols else as_numbers(cols[o.sibling_base], order_kind(o))
         end = np.where(np.isnan(end), start, end)
         previous = pd.Series(end).groupby(_siblings(siblings, b)).shift(1).to_numpy(np.float64, na_value=np.nan)
         with np.errstate(invalid="ignore"):
@@ -1158,24 +1160,24 @@ def _decoded(
     b = o.column
     if o.walk_key is not None:
         return _walked(cols, o, _siblings(siblings, b)), 0
-    base = _base_values(o, cols, parent)
+    base = base_values(o, cols, parent)
     if o.near:  # a signed gap: no side to keep
         offset = pd.to_numeric(cols[b], errors="coerce").to_numpy(np.float64, na_value=np.nan)
         if o.dated:  # seconds from a date of the row, never before the base of the order it was in
             target = base + offset * _NS_PER_S
             if o.near_floor is not None:
-                floor = as_numbers(_column_of(o.near_floor, o.near_floor_from_parent, cols, parent), _kind(o))
+                floor = as_numbers(_column_of(o.near_floor, o.near_floor_from_parent, cols, parent), order_kind(o))
                 past = target < floor if o.near_floor_sign > 0 else target > floor  # NaN floor: False, kept
                 target = np.where(past, floor, target)
             return _near_dates(target, o), 0
         return _near_numbers(base + offset, o), 0
     if o.fallback is not None and np.isnan(base).any():  # a row the model gave no base (an order not shipped)
-        fallback = as_numbers(_column_of(o.fallback, o.fallback_from_parent, cols, parent), _kind(o))
+        fallback = as_numbers(_column_of(o.fallback, o.fallback_from_parent, cols, parent), order_kind(o))
         base = np.where(np.isnan(base), fallback, base)
-    cap = _cap_values(o, cols, parent, len(base))
+    cap = cap_values(o, cols, parent, len(base))
     offset = pd.to_numeric(cols[b], errors="coerce").to_numpy(np.float64, na_value=np.nan)
     if o.bound:
-        bound = as_numbers(_bound_of(o, cols, parent), _kind(o))
+        bound = as_numbers(bound_of(o, cols, parent), order_kind(o))
         room, usual = _rooms(o, bound, base)
         place = np.where(usual, np.maximum(offset, 0.0), np.clip(offset, 0.0, 1.0))  # the usual room may pass 1
         target = base + o.sign * place * room
@@ -1311,8 +1313,8 @@ def _after_previous_ends(
     of no length (13 of 1,193 stays a trained model generated)."""
     n = len(siblings)
     offset = pd.to_numeric(cols[o.column], errors="coerce").to_numpy(np.float64, na_value=np.nan)
-    first = _base_values(o, cols, parent)
-    cap = _cap_values(o, cols, parent, n)
+    first = base_values(o, cols, parent)
+    cap = cap_values(o, cols, parent, n)
     rank = pd.Series(siblings).groupby(siblings).cumcount().to_numpy()
     previous = pd.Series(np.arange(n)).groupby(siblings).shift(1).to_numpy(np.float64, na_value=-1).astype(np.int64)
     own = (end.column, None if end.bound_from_parent else end.bound, None if end.cap_from_parent else end.cap)
@@ -1327,11 +1329,11 @@ def _after_previous_ends(
         if o.cap_gaps is not None and rng is not None:  # each row its own room: from its previous end
             target, _ = _within_cap(target, base, cap[rows], o, None, rng)
         decoded = _dates(target, base, _limit(o, base, cap[rows]), o)
-        out.iloc[rows], starts[rows] = decoded.to_numpy(), as_numbers(decoded, _kind(o))
+        out.iloc[rows], starts[rows] = decoded.to_numpy(), as_numbers(decoded, order_kind(o))
         mine = {c: cols[c].iloc[rows].reset_index(drop=True) for c in needed}
         mine[o.column] = decoded
         above = None if parent is None else parent.iloc[rows].reset_index(drop=True)
-        ends = as_numbers(_decoded(mine, end, above, siblings[rows])[0], _kind(end))
+        ends = as_numbers(_decoded(mine, end, above, siblings[rows])[0], order_kind(end))
         last[rows] = np.where(np.isnan(ends), np.where(np.isnan(starts[rows]), base, starts[rows]), ends)
     return out
 
@@ -1344,17 +1346,17 @@ def _kept_past(
     latest date if need be (a birth drawn late), as an order is (`_limit`). A loose number likewise,
     on its grid and its levels (`_numbers`). A missing value stays missing (fmax took the base for it: a
     shop's unrecorded customers came back as its sales)."""
-    bound = as_numbers(_bound_of(o, cols, parent), _kind(o)) if o.bound else _cap_values(o, cols, parent, len(base))
+    bound = as_numbers(bound_of(o, cols, parent), order_kind(o)) if o.bound else cap_values(o, cols, parent, len(base))
     base = base + o.sign * o.min_gap
     target = np.where(np.isnan(base), values, o.sign * np.maximum(o.sign * values, o.sign * base))
     return (_dates if o.dated else _numbers)(target, base, _limit(o, base, bound), o)
 
 
-def _cap_values(o: Ordering, cols: Mapping[str, pd.Series], parent: pd.DataFrame | None, n: int) -> np.ndarray:
+def cap_values(o: Ordering, cols: Mapping[str, pd.Series], parent: pd.DataFrame | None, n: int) -> np.ndarray:
     """The row's `cap` values as numbers (NaN: none)."""
     if o.cap is None:
         return np.full(n, np.nan)
-    return as_numbers(_column_of(o.cap, o.cap_from_parent, cols, parent), _kind(o))
+    return as_numbers(_column_of(o.cap, o.cap_from_parent, cols, parent), order_kind(o))
 
 
 def _limit(o: Ordering, base: np.ndarray, stop: np.ndarray) -> np.ndarray:

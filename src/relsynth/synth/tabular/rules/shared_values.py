@@ -42,12 +42,12 @@ from relsynth.relational.orders import as_numbers
 from relsynth.synth.tabular.encoders import CategoricalPreproc, NumericPreproc
 from relsynth.synth.tabular.orderings import (
     Ordering,
-    _base_values,
-    _bound_of,
-    _cap_values,
-    _kind,
     after_itself,
+    base_values,
+    bound_of,
+    cap_values,
     from_offsets,
+    order_kind,
 )
 from relsynth.synth.tabular.rules.columns import is_exact
 
@@ -358,7 +358,7 @@ def sharing_offsets(
         if not o.after_sibling:
             cols[col] = cols[col].iloc[take].reset_index(drop=True)
             return
-        source, add = _sibling_shifts(as_numbers(cols[col], _kind(o)), take, siblings)
+        source, add = _sibling_shifts(as_numbers(cols[col], order_kind(o)), take, siblings)
         values = cols[col].iloc[source].reset_index(drop=True)
         if o.dated:
             cols[col] = values + pd.to_timedelta(np.round(add).astype(np.int64), unit="ns")
@@ -392,7 +392,7 @@ def _first_kept(o: Ordering, group: np.ndarray, cols: Mapping[str, pd.Series], p
     """Each row's group's first row whose value keeps `o` in every row of the group (a due date on or
     after each cousin's own enrolment, the cousins' own dates being drawn after their own); the first
     row where none does (`_keeps_order` then refuses it where it breaks)."""
-    x = o.sign * as_numbers(cols[o.column], _kind(o))
+    x = o.sign * as_numbers(cols[o.column], order_kind(o))
     low, high = _sides(o, cols, parent, siblings)
     held = (group >= 0) & ~np.isnan(x)
     frame = pd.DataFrame({"g": group[held], "low": low[held], "high": high[held]})
@@ -414,18 +414,18 @@ def _sides(o: Ordering, cols: Mapping[str, pd.Series], parent, siblings: np.ndar
     n = len(siblings)
     if o.near:
         return np.full(n, np.nan), np.full(n, np.nan)
-    low = o.sign * _base_values(o, cols, parent)
+    low = o.sign * base_values(o, cols, parent)
     if o.after_sibling:
         low[pd.Series(siblings).groupby(siblings).cumcount().to_numpy() > 0] = np.nan
-    high = o.sign * _cap_values(o, cols, parent, n)
+    high = o.sign * cap_values(o, cols, parent, n)
     if o.bound is not None:
-        high = np.fmin(high, o.sign * as_numbers(_bound_of(o, cols, parent), _kind(o)))
+        high = np.fmin(high, o.sign * as_numbers(bound_of(o, cols, parent), order_kind(o)))
     return low, high
 
 
 def _keeps_order(o: Ordering, values: pd.Series, cols: Mapping[str, pd.Series], parent, siblings: np.ndarray) -> np.ndarray:  # fmt: skip
     """Whether each row's `values` keep `o` with the row's base, bound and cap (`_sides`)."""
-    x = o.sign * as_numbers(values, _kind(o))
+    x = o.sign * as_numbers(values, order_kind(o))
     low, high = _sides(o, cols, parent, siblings)
     with np.errstate(invalid="ignore"):
         return ~(x < low) & ~(x > high)
