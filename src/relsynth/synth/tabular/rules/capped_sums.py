@@ -26,7 +26,8 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular.encoders import decimals_of
-from relsynth.synth.tabular.rules.constant_sums import _step, nested_sum_rules
+from relsynth.synth.tabular.rules.constant_sums import nested_sum_rules
+from relsynth.synth.tabular.rules.numbers import common_step
 from relsynth.synth.tabular.rules.split_sums import split_units
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def _cap(values: pd.Series, parents: pd.Series) -> dict | None:
         "near": np.round(np.quantile(near, np.linspace(0, 1, N_QUANTILES)), decimals).tolist(),
         "decimals": decimals,
         "least": float(x.min()),
-        "step": _step(x, decimals),
+        "step": common_step(x, decimals),
     }
 
 

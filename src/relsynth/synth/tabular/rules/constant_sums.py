@@ -27,7 +27,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular.encoders import decimals_of
-from relsynth.synth.tabular.rules.numbers import as_float_series
+from relsynth.synth.tabular.rules.numbers import as_float_series, common_step
 from relsynth.synth.tabular.rules.split_sums import split_units
 
 log = logging.getLogger(__name__)
@@ -83,16 +83,7 @@ def _whole(values: pd.Series, parents: pd.Series) -> dict | None:
     several = (frame["size"] > 1).to_numpy()
     if whole <= 0 or equal.mean() < MIN_SHARE or equal[several].mean() < MIN_SHARE:
         return None
-    return {"whole": whole, "decimals": decimals, "least": float(x.min()), "step": _step(x, decimals)}
-
-
-def _step(x: np.ndarray, decimals: int) -> float:
-    """The greatest step every value is a whole multiple of, in units of their last decimal (0.5 of
-    values in halves, 5 of percents in fives; one unit where no greater)."""
-    units = np.round(x[np.isfinite(x)] * 10.0**decimals)
-    units = units[(units > 0) & (units < 2.0**62)].astype(np.int64)
-    step = int(np.gcd.reduce(units)) if len(units) else 1
-    return round(max(step, 1) * 10.0**-decimals, decimals)
+    return {"whole": whole, "decimals": decimals, "least": float(x.min()), "step": common_step(x, decimals)}
 
 
 def apply_constant_sums(rules: list[dict], tables: dict[str, pd.DataFrame]) -> None:

@@ -1,10 +1,11 @@
 """Not a rule: how the rules relating a row's numbers read them, in one place. A table's numbers as
-floats (`as_floats`; on their index: `as_float_series`), the rows a fit screens candidates on
-(`screen_rows`), the numbers of the rows a table nests under (`numbers_above`), and a moved number put
-back on its column's grid (`on_grid`). `ratio_ranges`, `linear_pairs`, `inequalities`,
-`whole_multiples`, `flagged_copies`, `formulas`, `period_counts`, `running_sums`, `count_sums`,
-`sign_labels`, `interval_labels`, `range_labels`, `constant_sums` and `split_sums` read them from here,
-so a rule added beside them reads its numbers as they do."""
+floats (`as_floats`; on their index: `as_float_series`), the greatest step they are all multiples
+of (`common_step`), the rows a fit screens candidates on (`screen_rows`), the numbers of the rows a
+table nests under (`numbers_above`), and a moved number put back on its column's grid (`on_grid`).
+`ratio_ranges`, `linear_pairs`, `inequalities`, `whole_multiples`, `flagged_copies`, `formulas`,
+`period_counts`, `running_sums`, `count_sums`, `sign_labels`, `interval_labels`, `range_labels`,
+`constant_sums`, `capped_sums` and `split_sums` read them from here, so a rule added beside them
+reads its numbers as they do."""
 
 from __future__ import annotations
 
@@ -28,6 +29,15 @@ def as_float_series(values: pd.Series) -> pd.Series:
     """The values as float64 on their own index, NaN where missing: `as_floats` where a rule still
     groups or aligns them by row."""
     return pd.to_numeric(values, errors="coerce").astype(float)
+
+
+def common_step(x: np.ndarray, decimals: int) -> float:
+    """The greatest step every value is a whole multiple of, in units of their last decimal (0.5 of
+    values in halves, 5 of percents in fives; one unit where no greater)."""
+    units = np.round(x[np.isfinite(x)] * 10.0**decimals)
+    units = units[(units > 0) & (units < 2.0**62)].astype(np.int64)
+    step = int(np.gcd.reduce(units)) if len(units) else 1
+    return round(max(step, 1) * 10.0**-decimals, decimals)
 
 
 def screen_rows(n: int, most: int = SAMPLE) -> np.ndarray:
