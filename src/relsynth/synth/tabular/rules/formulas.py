@@ -55,7 +55,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import DATED, as_numbers
-from relsynth.synth.tabular.rules.numbers import screen_rows
+from relsynth.synth.tabular.rules.numbers import screen_rows, written_decimals
 
 log = logging.getLogger(__name__)
 MIN_SHARE = 0.95  # a column is a formula when it equals it in this share of the rows holding the values
@@ -138,7 +138,7 @@ def _exact_dividend(values: dict[str, np.ndarray], f: dict, earlier: list[dict])
     a, b = f["of"]
     if any(a == g["column"] or a in g["of"] for g in earlier if g["table"] == f["table"]):
         return {}  # changing it would break the formula that reads or sets it
-    d = _places(values[a][~np.isnan(values[a])])
+    d = written_decimals(values[a][~np.isnan(values[a])])
     back = values[f["column"]] * values[b] / float(f["factor"])
     return {"dividend": d} if _holds(values[a], back if d is None else np.round(back, d), d) else {}
 
@@ -272,7 +272,7 @@ def _target(y: np.ndarray, sample: np.ndarray) -> tuple[int | None, np.ndarray] 
     present = ~np.isnan(y)
     if present.sum() < MIN_ROWS or np.nanstd(y) == 0:
         return None
-    return _places(y[present]), sample[present[sample]][:SCREEN]  # most candidates fail on a few rows already
+    return written_decimals(y[present]), sample[present[sample]][:SCREEN]  # most candidates fail on a few rows already
 
 
 def _match(
@@ -448,15 +448,6 @@ def _close(y: np.ndarray, v: np.ndarray, d: int | None) -> bool:
     """The screen: y is v to d decimals in `MIN_SHARE` of these rows (all holding y)."""
     unit = 0.5 * 10.0**-d if d is not None else 0.0
     return bool((np.abs(y - v) <= unit + 1e-9 * np.abs(y)).mean() >= MIN_SHARE)
-
-
-def _places(x: np.ndarray) -> int | None:
-    """The decimals the values are written with (0 to 6); None: more (1e-8, a third), compared
-    and set unrounded."""
-    for d in range(7):
-        if np.allclose(x, np.round(x, d), rtol=0, atol=1e-9):
-            return d
-    return None
 
 
 def _factor(y: np.ndarray, v: np.ndarray) -> float | None:

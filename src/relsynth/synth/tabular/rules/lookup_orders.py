@@ -42,7 +42,7 @@ from relsynth.relational.orders import (
 )
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular.orderings import column_grid
-from relsynth.synth.tabular.rules.formulas import _places
+from relsynth.synth.tabular.rules.numbers import written_decimals
 
 log = logging.getLogger(__name__)
 N_QUANTILES = 21  # where values lie, kept as this many quantiles: no single row's value is stored
@@ -275,7 +275,7 @@ def _set(
         return out
     integer = pd.api.types.is_integer_dtype(out.dtype) or kind is Column.INTEGER
     present = out.dropna().to_numpy(dtype=np.float64)
-    shown = _places(present) if len(present) and not integer else None  # the decimals the values show
+    shown = written_decimals(present) if len(present) and not integer else None  # the decimals the values show
     decimals = 0 if integer else (6 if shown is None else shown)
     step = 10.0**-decimals
     snapped = np.round(moved, decimals)

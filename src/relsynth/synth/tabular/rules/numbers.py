@@ -1,10 +1,11 @@
 """Not a rule: how the rules relating a row's numbers read them, in one place. A table's numbers as
-floats (`as_floats`; on their index: `as_float_series`), the greatest step they are all multiples
-of (`common_step`), the rows a fit screens candidates on (`screen_rows`), the numbers of the rows a
-table nests under (`numbers_above`), and a moved number put back on its column's grid (`on_grid`).
-`ratio_ranges`, `linear_pairs`, `inequalities`, `whole_multiples`, `flagged_copies`, `formulas`,
-`period_counts`, `running_sums`, `count_sums`, `sign_labels`, `interval_labels`, `range_labels`,
-`constant_sums`, `capped_sums` and `split_sums` read them from here, so a rule added beside them
+floats (`as_floats`; on their index: `as_float_series`), the decimals they are written with
+(`written_decimals`), the greatest step they are all multiples of (`common_step`), the rows a fit
+screens candidates on (`screen_rows`), the numbers of the rows a table nests under
+(`numbers_above`), and a moved number put back on its column's grid (`on_grid`). `ratio_ranges`,
+`linear_pairs`, `inequalities`, `whole_multiples`, `flagged_copies`, `formulas`, `period_counts`,
+`running_sums`, `count_sums`, `sign_labels`, `interval_labels`, `range_labels`, `constant_sums`,
+`capped_sums`, `split_sums` and `lookup_orders` read them from here, so a rule added beside them
 reads its numbers as they do."""
 
 from __future__ import annotations
@@ -38,6 +39,15 @@ def common_step(x: np.ndarray, decimals: int) -> float:
     units = units[(units > 0) & (units < 2.0**62)].astype(np.int64)
     step = int(np.gcd.reduce(units)) if len(units) else 1
     return round(max(step, 1) * 10.0**-decimals, decimals)
+
+
+def written_decimals(x: np.ndarray) -> int | None:
+    """The decimals the values are written with (0 to 6); None: more (1e-8, a third), compared
+    and set unrounded (`encoders.decimals_of` says 6 there: what a sum is rounded to)."""
+    for d in range(7):
+        if np.allclose(x, np.round(x, d), rtol=0, atol=1e-9):
+            return d
+    return None
 
 
 def screen_rows(n: int, most: int = SAMPLE) -> np.ndarray:
