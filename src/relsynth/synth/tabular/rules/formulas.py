@@ -140,7 +140,7 @@ def _exact_dividend(values: dict[str, np.ndarray], f: dict, earlier: list[dict])
         return {}  # changing it would break the formula that reads or sets it
     d = written_decimals(values[a][~np.isnan(values[a])])
     back = values[f["column"]] * values[b] / float(f["factor"])
-    return {"dividend": d} if _holds(values[a], back if d is None else np.round(back, d), d) else {}
+    return {"dividend": d} if formula_holds(values[a], back if d is None else np.round(back, d), d) else {}
 
 
 def without_ordered_late_formulas(
@@ -292,7 +292,7 @@ def _match(
             factor = _factor(y[screen], v) if any_factor else 1.0
             if factor is None or (any_factor and factor == 1) or not _close(y[screen], factor * v, d):
                 continue
-            if _holds(y[sample], factor * _evaluate(values, of, op, sample), d) and _holds(
+            if formula_holds(y[sample], factor * _evaluate(values, of, op, sample), d) and formula_holds(
                 y, factor * _evaluate(values, of, op), d
             ):
                 return {"of": of, "op": op, "factor": factor, "decimals": d}
@@ -331,7 +331,7 @@ def _match_run(values: dict[str, np.ndarray], col: str, operands: list[str], sam
             if close(slice(None), np.array([j]), np.array([factor]))[0] < MIN_SHARE:
                 continue
             of, op = operands[starts[j] : ends[j]], "+" * (ends[j] - starts[j] - 1)
-            if _holds(y[sample], factor * _evaluate(values, of, op, sample), d) and _holds(
+            if formula_holds(y[sample], factor * _evaluate(values, of, op, sample), d) and formula_holds(
                 y, factor * _evaluate(values, of, op), d
             ):
                 return {"of": of, "op": op, "factor": factor, "decimals": d}
@@ -354,7 +354,7 @@ def _match_brackets(values: dict[str, np.ndarray], col: str, operands: list[str]
         if len(rows) < MIN_ROWS:
             continue
         found = _brackets(x[rows], y[rows], d)
-        if found is not None and _holds(y, _bracketed(x, found), d):
+        if found is not None and formula_holds(y, _bracketed(x, found), d):
             return {"of": [x_col], "op": "*", "factor": 1.0, "decimals": d, "brackets": found}
     return None
 
@@ -400,7 +400,7 @@ def _match_dates(values: dict[str, np.ndarray], col: str, dates: list[str], samp
     d, screen = target
     for of in itertools.permutations(dates, 2):
         for factor in DATE_FACTORS:
-            if _close(y[screen], factor * _evaluate(values, list(of), "-", screen), d) and _holds(
+            if _close(y[screen], factor * _evaluate(values, list(of), "-", screen), d) and formula_holds(
                 y, factor * _evaluate(values, list(of), "-"), d
             ):
                 return {"of": list(of), "op": "-", "factor": factor, "decimals": d, "dates": True}
@@ -412,7 +412,7 @@ def _match_late_dates(values: dict[str, np.ndarray], col: str, dates: list[str],
     does not (a loan's fine, 0.25 per day returned past its due date, 0 when on time: no exact
     difference gives it, and 5 % of a library's generated fines were off): {"of", "op": "-", "factor":
     rate x unit, "rate", "decimals", "dates", "late": True}. Read on the rows holding both dates (an
-    open loan's fine, its return date missing, is left as the model writes it); `_holds` asks it of
+    open loan's fine, its return date missing, is left as the model writes it); `formula_holds` asks it of
     the rows that are not 0 too."""
     for of in itertools.permutations(dates, 2):
         dated = ~np.isnan(values[of[0]]) & ~np.isnan(values[of[1]])
@@ -425,7 +425,7 @@ def _match_late_dates(values: dict[str, np.ndarray], col: str, dates: list[str],
             late = np.maximum(unit * _evaluate(values, list(of), "-", screen), 0.0)
             if (rate := _factor(y[screen], late)) is None or not _close(y[screen], rate * late, d):
                 continue
-            if _holds(y, rate * np.maximum(unit * _evaluate(values, list(of), "-"), 0.0), d):
+            if formula_holds(y, rate * np.maximum(unit * _evaluate(values, list(of), "-"), 0.0), d):
                 found.append((_digits(rate), rate, unit))
         if found:  # the unit the rate is roundest in: 0.25 a day, not 2.894e-06 a second
             _, rate, unit = min(found, key=lambda f: f[0])
@@ -484,7 +484,7 @@ def _evaluate(values: dict[str, np.ndarray], of: list[str], op: str, rows: np.nd
     return np.where(np.isfinite(v), v, np.nan)
 
 
-def _holds(y: np.ndarray, v: np.ndarray, d: int | None) -> bool:
+def formula_holds(y: np.ndarray, v: np.ndarray, d: int | None) -> bool:
     """Whether y is v to d decimals (None: to 1e-9 of its size) in `MIN_SHARE` of at least
     `MIN_ROWS` rows holding y, and also of the rows where y is not its most common value (zeros
     times anything are zeros)."""

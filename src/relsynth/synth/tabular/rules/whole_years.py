@@ -21,7 +21,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.relational.orders import DATED, datetimes
-from relsynth.synth.tabular.rules.formulas import _holds
+from relsynth.synth.tabular.rules.formulas import formula_holds
 
 log = logging.getLogger(__name__)
 Operand = tuple[str | None, str]  # (None, column): of the row; (fk, column): of the parent row its key names
@@ -45,7 +45,7 @@ def find_whole_years(pre, data: RelationalData, taken: set[tuple[str, str]]) -> 
         for col in numbers:
             y = pd.to_numeric(frame[col], errors="coerce").astype(float).to_numpy()
             # exactly (None): a rate within half a year of 0 (a discount of 0.05 to 0.2) is no age
-            found = next(((a, b) for (a, b), v in years.items() if _holds(y, v, None)), None)
+            found = next(((a, b) for (a, b), v in years.items() if formula_holds(y, v, None)), None)
             if found is not None:
                 later, earlier = found
                 out.append({"table": table, "column": col, "later": list(later), "earlier": list(earlier)})
