@@ -137,7 +137,7 @@ def keep_category_decimals(pre, rules: list[dict], out: dict[str, pd.DataFrame],
         table, col = rule["table"], rule["column"]
         if table not in tables or table not in out or col not in out[table]:
             continue
-        labels = _labels(pre, rule, out)
+        labels = rule_labels(pre, rule, out)
         if labels is None:
             continue
         codes, names = value_codes(labels)
@@ -159,8 +159,10 @@ def _rounded(x: np.ndarray, decimals: int) -> np.ndarray:
     return out
 
 
-def _labels(pre, rule: dict, out: dict[str, pd.DataFrame]) -> pd.Series | None:
-    """The label of `rule`'s column in each generated row: its own, or its parent row's."""
+def rule_labels(pre, rule: dict, out: dict[str, pd.DataFrame]) -> pd.Series | None:
+    """The label a rule reads (`by`: of the row, or of its parent row where `parent`) in each
+    generated row of its table; None where the tables lack it. Also `number_endings`' (its rules
+    name their label alike)."""
     frame, by = out[rule["table"]], rule["by"]
     if not rule["parent"]:
         return frame[by].reset_index(drop=True) if by in frame else None

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.synth.tabular.encoders import NumericPreproc
-from relsynth.synth.tabular.rules.category_decimals import _labels
+from relsynth.synth.tabular.rules.category_decimals import rule_labels
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # binned values an ending needs
@@ -65,7 +65,7 @@ def _fewer_decimals(pre, data, table: str, col: str, decimals: list[dict]) -> np
     for rule in decimals:
         if rule["table"] == table and rule["column"] == col:
             frames = {t: data[t] for t in (table, *(e.parent for e in [pre.schema.parent(table)] if e))}
-            labels = _labels(pre, rule, frames)
+            labels = rule_labels(pre, rule, frames)
             if labels is not None:
                 out |= labels.isin([c for c, _ in rule["decimals"]]).to_numpy()
     return out
