@@ -68,10 +68,5 @@ def test_no_two_rule_modules_define_one_function():
     )
 
 
-KNOWN_PRIVATE_IMPORTS = [  # still to make public, one commit each; none may be added
-    "calendar_labels: _ancestor_keys from relsynth.synth.tabular.rules.shared_values",
-]
-
-
 def test_rule_modules_import_no_private_name():
-    assert private_imports(RULES) == KNOWN_PRIVATE_IMPORTS
+    assert private_imports(RULES) == [], "give each helper other modules use a public name, in its one home"

@@ -28,7 +28,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData, Schema
 from relsynth.relational.orders import DATED, ancestor_keys, as_numbers
-from relsynth.synth.tabular.rules.shared_values import _ancestor_keys, text_codes
+from relsynth.synth.tabular.rules.shared_values import ancestor_row_codes, text_codes
 
 log = logging.getLogger(__name__)
 MIN_DATES = 20  # dates shared by `min_count` entities at least, at least
@@ -68,7 +68,7 @@ def find_calendar_labels(pre, data: RelationalData, skip: set[tuple[str, str]]) 
 
 def _root_codes(pre, data: RelationalData, table: str) -> np.ndarray:
     """Per row of `table`, a code of the highest row above it its keys reach (itself for a root)."""
-    above = _ancestor_keys(pre, data, table)
+    above = ancestor_row_codes(pre, data, table)
     return above[-1][2] if above else np.arange(len(data[table]))
 
 

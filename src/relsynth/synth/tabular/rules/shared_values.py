@@ -67,7 +67,7 @@ def find_shared_values(pre, data: RelationalData, skip: set[tuple[str, str]]) ->
     rows under one row `level` levels up (2: the grandparent) holding one `label` (None: any)."""
     out = []
     for table, layout in pre.layouts.items():
-        above = _ancestor_keys(pre, data, table)
+        above = ancestor_row_codes(pre, data, table)
         if len(above) < 2:
             continue
         orders = pre.orderings.get(table, {})
@@ -121,7 +121,7 @@ def _negative_zero(values: pd.Series) -> bool:
     return bool(((x == 0) & np.signbit(x)).any())
 
 
-def _ancestor_keys(pre, data: RelationalData, table: str) -> list[tuple[str, str, np.ndarray]]:
+def ancestor_row_codes(pre, data: RelationalData, table: str) -> list[tuple[str, str, np.ndarray]]:
     """(ancestor table, `table`'s parent key, per row of `table`: the code of its row there, -1
     missing) of each level up, its parent's first; up to a key of more than one column."""
     edge = pre.schema.parent(table)
