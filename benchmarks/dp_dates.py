@@ -27,7 +27,7 @@ import pandas as pd
 from relsynth.relational import Column, Date, Datetime, Numeric, PrimaryKey, RelationalData, Schema, Table, Time
 from relsynth.synth import DpBudget, TabularPreproc
 from relsynth.synth.tabular import _dp_fit
-from relsynth.synth.tabular.encoders import _to_number
+from relsynth.synth.tabular.encoders import to_number
 
 Draw = Callable[[np.random.Generator, int], pd.Series]
 
@@ -107,15 +107,15 @@ def run(name: str, rows: int, epsilon: float, fits: int, train: bool) -> dict:
     data = RelationalData(
         {"t": pd.DataFrame({"id": np.arange(rows), "v": values})}, Schema(t=Table(id=PrimaryKey(), v=kind_cls()))
     )
-    real = _to_number(data["t"]["v"], kind)
+    real = to_number(data["t"]["v"], kind)
     missing, ks = [], []
     for seed in range(fits):
         pre = dp_fit(data, epsilon, seed)
         if train:
-            back = _to_number(trained_sample(pre, data, epsilon, seed), kind)
+            back = to_number(trained_sample(pre, data, epsilon, seed), kind)
         else:
             p = next(s.preproc for s in pre.slots if s.column == "v")
-            back = _to_number(p.decode(p.encode(data["t"]["v"]), np.random.default_rng(seed)), kind)
+            back = to_number(p.decode(p.encode(data["t"]["v"]), np.random.default_rng(seed)), kind)
         missing.append(float(np.isnan(back).mean()))
         ks.append(ks_complement(real, back[~np.isnan(back)]))
     return {

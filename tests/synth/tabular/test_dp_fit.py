@@ -28,7 +28,7 @@ from relsynth.relational import (
 from relsynth.relational._coerce import to_source
 from relsynth.synth import CategoricalPreproc, DpBudget, NumericPreproc, TabularPreproc
 from relsynth.synth.tabular import _decode, _dp_fit
-from relsynth.synth.tabular.encoders import _to_number
+from relsynth.synth.tabular.encoders import to_number
 
 
 @pytest.fixture
@@ -333,7 +333,7 @@ def _days(first: str, last: str, n: int, seed: int = 0) -> pd.Series:
 
 def _round_trip(p: NumericPreproc, values: pd.Series) -> np.ndarray:
     """The values encoded and decoded by `p`, as numbers (epoch seconds, seconds of the day)."""
-    return _to_number(p.decode(p.encode(values), np.random.default_rng(0)), p.kind)
+    return to_number(p.decode(p.encode(values), np.random.default_rng(0)), p.kind)
 
 
 def test_dates_before_and_after_1970_are_binned_on_a_linear_calendar(seeded):
@@ -360,8 +360,8 @@ def test_dates_before_and_after_1970_are_binned_on_a_linear_calendar(seeded):
     old = pd.to_datetime(np.array(_slot(pre, "old").edges) * 1e9)
     assert pd.Timestamp("1935-01-01") <= old[0] <= pd.Timestamp("1940-06-01") and old[-1] >= pd.Timestamp("1967-06-01")
     for col in ("born", "old", "joined"):
-        p, real = _slot(pre, col), _to_number(data["t"][col], "date")
-        every_bin = _to_number(p.decode(np.arange(1 + len(p.points), p.n_tokens), np.random.default_rng(0)), p.kind)
+        p, real = _slot(pre, col), to_number(data["t"][col], "date")
+        every_bin = to_number(p.decode(np.arange(1 + len(p.points), p.n_tokens), np.random.default_rng(0)), p.kind)
         assert real.min() - 5 * 365 * 86_400 <= every_bin.min() and every_bin.max() <= real.max() + 5 * 365 * 86_400
         back = _round_trip(p, data["t"][col])
         assert not p.has_missing and not np.isnan(back).any(), col
@@ -396,7 +396,7 @@ def test_birth_dates_around_1970_are_not_lost_in_the_noise(monkeypatch):
     fits = _dp_fits(monkeypatch, values, 1.0, 40)
     found = [p for p in fits if p.edges or p.points]
     assert len(fits) - len(found) <= 2  # none now
-    ks = [_ks_complement(_to_number(values, "datetime"), _round_trip(p, values)) for p in found]
+    ks = [_ks_complement(to_number(values, "datetime"), _round_trip(p, values)) for p in found]
     assert np.median(ks) > 0.85
 
 
@@ -410,7 +410,7 @@ def test_dates_within_a_month_stay_near_their_month(monkeypatch):
     backs = [_round_trip(p, values) for p in _dp_fits(monkeypatch, values, 3.0, 10)]
     near = [np.mean((back >= lo - 15 * 86_400) & (back < hi + 15 * 86_400)) for back in backs]
     assert np.median(near) > 0.97  # within a fortnight of March
-    assert np.median([_ks_complement(_to_number(values, "datetime"), back) for back in backs]) > 0.75
+    assert np.median([_ks_complement(to_number(values, "datetime"), back) for back in backs]) > 0.75
 
 
 @pytest.mark.parametrize(("n", "epsilon"), [(1000, 1.0), (5000, 3.0)])
@@ -422,7 +422,7 @@ def test_times_of_day_keep_their_small_hours(seeded, n, epsilon):
     df = pd.DataFrame({"id": np.arange(n), "at": [dt.time(s // 3600, s // 60 % 60, s % 60) for s in secs]})
     data = RelationalData({"t": df}, Schema(t=Table(id=PrimaryKey(), at=Time())))
     p = _slot(TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(epsilon, 1e-5, preproc_share=0.1)), "at")
-    real, back = _to_number(df["at"], "time"), _round_trip(p, df["at"])
+    real, back = to_number(df["at"], "time"), _round_trip(p, df["at"])
     assert not np.isnan(back).any()
     assert abs(np.mean(back < 3 * 3600) - np.mean(real < 3 * 3600)) < 0.03
     assert _ks_complement(real, back) > (0.75 if n == 1000 else 0.95)
@@ -567,7 +567,7 @@ def test_dates_of_a_few_years_get_a_range_of_a_few_years():
     rng = np.random.default_rng(0)
     noise = _dp_fit._Noise(21.0, 1e9, rng)
     grid = _dp_fit._linear_grid("date", 600, noise)
-    x = _to_number(_days("2021-02-01", "2023-12-01", 600), "date")
+    x = to_number(_days("2021-02-01", "2023-12-01", 600), "date")
     years = []
     for _ in range(200):
         coarse = noise(np.bincount(grid.cell(x), minlength=grid.n))

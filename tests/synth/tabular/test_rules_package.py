@@ -1,6 +1,7 @@
 """The rules package keeps each shared helper in one home: no two rule modules define a function
-of one body (a copy drifts: a fix to one reader of floats misses the others), and no module of it
-imports a name another module keeps private (a helper others use is public, where its role says).
+of one body (a copy drifts: a fix to one reader of floats misses the others), and no module of it,
+nor of the tabular package around it, imports a name another module keeps private (a helper others
+use is public, where its role says).
 """
 
 from __future__ import annotations
@@ -70,3 +71,7 @@ def test_no_two_rule_modules_define_one_function():
 
 def test_rule_modules_import_no_private_name():
     assert private_imports(RULES) == [], "give each helper other modules use a public name, in its one home"
+
+
+def test_the_tabular_modules_beside_the_rules_import_no_private_name():
+    assert private_imports(RULES.parent) == [], "give each helper other modules use a public name, in its one home"

@@ -103,10 +103,10 @@ from relsynth.synth.tabular.encoders import (
     ColumnPreproc,
     CountPreproc,
     NumericPreproc,
-    _to_number,
     fewest_decimals,
     log_scaled_intervals,
     plain_scalar,
+    to_number,
 )
 from relsynth.synth.tabular.rules.declared_domains import closed_bounds, declared_domain, public_domains
 from relsynth.synth.tabular.rules.unique_labels import declared_unique_labels
@@ -553,7 +553,7 @@ def _check_public(pre, public: Public) -> dict:
         if isinstance(known, tuple):
             if not isinstance(p, NumericPreproc) or len(known) != 2:
                 raise ValueError(f"public[{key!r}]: a tuple is (lo, hi) bounds of a numeric column; give a list")
-            lo, hi = _to_number(pd.Series(list(known)), p.kind)
+            lo, hi = to_number(pd.Series(list(known)), p.kind)
             if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
                 raise ValueError(f"public[{key!r}]: bounds {known} must be finite with lo < hi")
             out[key] = (float(lo), float(hi))
@@ -648,11 +648,11 @@ def _fit_public(p: ColumnPreproc, values: pd.Series, known, noise: _Noise) -> No
     elif isinstance(p, NumericPreproc) and isinstance(known, tuple):
         _fit_numeric(p, values, noise, bounds=known)
     elif isinstance(p, NumericPreproc):
-        pts = np.unique(_to_number(pd.Series(list(known)), p.kind))
+        pts = np.unique(to_number(pd.Series(list(known)), p.kind))
         p.points, p.edges, p.sub_edges, p.log_sub = pts[~np.isnan(pts)].tolist(), [], [], []
         p.decimals = 0 if p.kind != "numeric" else fewest_decimals(np.asarray(p.points))
         p.step = 1  # whole seconds: a coarser grid is not read from the data, as the sub-second one is not
-        inside = pd.Series(np.isin(_to_number(values, p.kind), p.points), index=values.index)
+        inside = pd.Series(np.isin(to_number(values, p.kind), p.points), index=values.index)
         p.has_missing = _public_cells(values, inside, noise) or not p.points
     else:
         raise TypeError(f"public: no public domain for {type(p).__name__} ({values.name})")
@@ -730,7 +730,7 @@ def _fit_numeric(
     declares the column NOT NULL, so where no range stands above the noise, `within` is the range
     (a speakers.n of 0-6 over 150 countries, CHECK (n BETWEEN 0 AND 6), came back all missing in 3
     DP fits of 30 at epsilon 5, which to_sql refused)."""
-    x = _to_number(values, p.kind)
+    x = to_number(values, p.kind)
     p.dtype = str(values.dtype)
     missing = np.isnan(x)
     x = x[~missing]

@@ -252,7 +252,7 @@ class NumericPreproc(ColumnPreproc):
     def fit(self, values: pd.Series, keep: tuple[float, ...] = ()) -> NumericPreproc:
         """`keep`: values that get a token of their own wherever `min_count` rows hold them, however
         many rows the column has (an ordered column's place on its bound, `orderings`)."""
-        x = _to_number(values, self.kind)
+        x = to_number(values, self.kind)
         _check_range(x, values.name)
         self.dtype = str(values.dtype)
         self.has_missing = bool(np.isnan(x).any()) or bool(np.isnan(x).all())
@@ -276,14 +276,14 @@ class NumericPreproc(ColumnPreproc):
         if self.kind == "numeric":
             self.decimals = fewest_decimals(x)
             if self.decimals is not None:  # the step every value is a multiple of, in units of the last decimal
-                self.step = _integer_step(np.round(x * 10.0**self.decimals))
+                self.step = integer_step(np.round(x * 10.0**self.decimals))
             self.significant = _significant_digits(x, self.decimals)
         elif self.kind in _SUBSECOND:
-            self.decimals, self.step = _time_grid(_exact_ns(values, x, self.kind), self.kind)
+            self.decimals, self.step = time_grid(exact_ns(values, x, self.kind), self.kind)
         else:  # integers, dates: their fixed grid
             self.decimals = 0
         if self.kind == "integer":
-            self.step = _integer_step(exact)
+            self.step = integer_step(exact)
         # edges on the data's grid (whole units, seconds, days, decimals): the same bins for the
         # data, and a decoded value rounded down to the grid stays in its bin
         quantiles = np.quantile(rest, np.linspace(0, 1, n_rest_bins + 1)) if len(rest) else np.array([])
@@ -338,7 +338,7 @@ class NumericPreproc(ColumnPreproc):
         return np.asarray(ids) - 1 - len(self.points)
 
     def encode(self, values: pd.Series) -> np.ndarray:
-        x = _to_number(values, self.kind)
+        x = to_number(values, self.kind)
         ids = np.zeros(len(x), dtype=np.int64)
         ok = ~np.isnan(x)
         integer = self.kind == "integer"
@@ -625,7 +625,7 @@ _STEPS = {
 _FINE = ((_NS_PER_S, 0, 1), (1_000_000, 3, 1))  # whole seconds, milliseconds (else microseconds)
 
 
-def _time_grid(ns: np.ndarray, kind: str) -> tuple[int, int]:
+def time_grid(ns: np.ndarray, kind: str) -> tuple[int, int]:
     """(decimals, step): the coarsest grid every value (`ns`: exact integer nanoseconds) lies on:
     whole days, hours, 30/15/10/5 minutes, minutes or seconds (decimals 0, `step` in seconds), milli- or microseconds
     (decimals 3 or 6). Saved encoders without them hold (0, 1): whole seconds, as before."""
@@ -635,7 +635,7 @@ def _time_grid(ns: np.ndarray, kind: str) -> tuple[int, int]:
     return 6, 1
 
 
-def _integer_step(x: np.ndarray) -> int:
+def integer_step(x: np.ndarray) -> int:
     """The greatest common divisor of the integers `x` (no missing values; int64, exact, or floats:
     1 beyond float64's exact integers), where at least `MIN_STEP_ROWS` rows show it (loan terms of
     12 ... 60 months: 12; a rare term binned between two others was decoded as 19 or 22 months), else 1."""
@@ -665,7 +665,7 @@ def _int64(values: list | np.ndarray) -> np.ndarray:
     return np.clip(np.round(a.astype(np.float64)), -(2.0**63), np.nextafter(2.0**63, 0)).astype(np.int64)
 
 
-def _exact_ns(values: pd.Series, x: np.ndarray, kind: str) -> np.ndarray:
+def exact_ns(values: pd.Series, x: np.ndarray, kind: str) -> np.ndarray:
     """The non-null values as integer nanoseconds (since the epoch; times: since midnight), read from
     the values themselves where float epoch seconds (`x`) lose them."""
     if kind == "datetime":
@@ -674,7 +674,7 @@ def _exact_ns(values: pd.Series, x: np.ndarray, kind: str) -> np.ndarray:
     return np.round(x[~np.isnan(x)] * 1e6).astype(np.int64) * 1_000  # seconds of a day hold microseconds exactly
 
 
-def _to_number(values: pd.Series, kind: str) -> np.ndarray:
+def to_number(values: pd.Series, kind: str) -> np.ndarray:
     """Numbers for binning: epoch seconds for datetimes, seconds since midnight for times."""
     if kind in ("datetime", "date"):
         ts = pd.to_datetime(values)
@@ -706,13 +706,14 @@ def _from_number(x: np.ndarray, kind: str, dtype: str, decimals: int = 0) -> pd.
         return out.dt.normalize() if kind == "date" else out
     if kind == "time":
         micros = pd.Series(np.round(np.nan_to_num(x) * 1e6 / 10 ** (6 - decimals)) * 10 ** (6 - decimals))
-        return micros.where(~np.isnan(x)).map(_time_of_day, na_action="ignore").astype(object).where(~np.isnan(x), None)
+        return micros.where(~np.isnan(x)).map(time_of_day, na_action="ignore").astype(object).where(~np.isnan(x), None)
     if kind == "integer":  # float64 holds int64's ends as 2**63: kept inside the range (digits past 2**53 are float's)
         return pd.Series(np.clip(np.round(x), -(2.0**63), np.nextafter(2.0**63, 0))).astype("Int64")
     return pd.Series(x + 0.0, dtype="float64")  # never -0.0 (rounded from a small negative): written "-0.0"
 
 
-def _time_of_day(micros: float) -> dt.time:
+def time_of_day(micros: float) -> dt.time:
+    """Microseconds since midnight (any day's: taken modulo a day) as a time of day."""
     us = int(micros) % (86_400 * 10**6)
     return dt.time(us // 3_600_000_000, us // 60_000_000 % 60, us // 1_000_000 % 60, us % 1_000_000)
 

@@ -90,7 +90,7 @@ from relsynth.relational.orders import (
     row_bounds,
     row_orders,
 )
-from relsynth.synth.tabular.encoders import _exact_ns, _integer_step, _time_grid, _time_of_day, fewest_decimals
+from relsynth.synth.tabular.encoders import exact_ns, fewest_decimals, integer_step, time_grid, time_of_day
 
 log = logging.getLogger(__name__)
 _NS_PER_S = 1_000_000_000
@@ -906,15 +906,15 @@ def column_grid(values: pd.Series, kind: Column) -> float:
     if kind is Column.TIME:  # seconds since midnight, on the step they all share (half hours: 1,800)
         x = as_numbers(values, kind)
         x = x[~np.isnan(x)]
-        return float(_integer_step(x)) if len(x) and np.all(x == np.round(x)) else 0.0
+        return float(integer_step(x)) if len(x) and np.all(x == np.round(x)) else 0.0
     if kind is Column.DATE:
         return float(_DAY_NS)
     if kind is Column.DATETIME:
-        decimals, step = _time_grid(_exact_ns(values, np.array([]), "datetime"), "datetime")
+        decimals, step = time_grid(exact_ns(values, np.array([]), "datetime"), "datetime")
         return float(10 ** (9 - decimals) if decimals else step * _NS_PER_S)
     if kind is Column.INTEGER:  # the step every value lies on (epoch seconds every 300), as its encoder's
         x = as_numbers(values, kind)
-        return float(_integer_step(x[~np.isnan(x)]))
+        return float(integer_step(x[~np.isnan(x)]))
     decimals = fewest_decimals(as_numbers(values, kind))
     return 0.0 if decimals is None else 10.0**-decimals
 
@@ -1450,7 +1450,7 @@ def _on_levels(target: np.ndarray, base: np.ndarray, bound: np.ndarray, o: Order
 def _times(seconds: np.ndarray) -> pd.Series:
     """Seconds since midnight (NaN: missing) as `datetime.time` objects, as a time column holds them."""
     micros = np.round(np.nan_to_num(seconds) * 1e6).astype(np.int64)
-    out = [None if np.isnan(x) else _time_of_day(m) for x, m in zip(seconds, micros, strict=True)]
+    out = [None if np.isnan(x) else time_of_day(m) for x, m in zip(seconds, micros, strict=True)]
     return pd.Series(out, dtype=object)
 
 

@@ -68,8 +68,8 @@ from relsynth.synth.tabular.encoders import (
     ColumnPreproc,
     CountPreproc,
     NumericPreproc,
-    _to_number,
     column_preproc_from_dict,
+    to_number,
 )
 from relsynth.synth.tabular.grammar import N_SPECIAL, PLACEHOLDER, Encoded, Slot, TableLayout
 from relsynth.synth.tabular.orderings import (
@@ -1533,7 +1533,7 @@ def _ctx_outside(pre: ColumnPreproc, values: pd.Series) -> tuple[pd.Series, str]
         plain = values.reset_index(drop=True)
         if pre.kind in ("datetime", "date"):  # a value that is no date is listed below, not a parser's error
             plain = pd.to_datetime(plain, errors="coerce", format="mixed")
-        x = _to_number(plain, pre.kind) if len(values) else np.array([])
+        x = to_number(plain, pre.kind) if len(values) else np.array([])
         known = [v for v in (pre.points + pre.edges) if np.isfinite(v)]
         lo, hi = (min(known), max(known)) if known else (np.nan, np.nan)
         nulls = values.isna().to_numpy()
