@@ -31,7 +31,11 @@ the customer's country, an account code's leading digit by the account's type), 
 (`"by"`, `"groups"`; the label may be the parent row's, `PARENT`), and each generated row's code
 is drawn in its generated label's. A digit run
 that is a part of a date of the row in every code (`INV-2023-000123`'s year, of the invoice's date;
-`DATE_PARTS`, at least `MIN_DATED` codes) is written from the generated date. Where every code
+`DATE_PARTS`, at least `MIN_DATED` codes) is written from the generated date, and one whose leading
+digits are an integer of the row in every code (a course code's hundreds, its level: `CS301`, level 3)
+is written from the generated integer, its other digits drawn in the range the data's take
+(`"integer"`); a whole run equal to an integer (an order number beside its code) stays drawn as it
+was, as the code would repeat wherever the generated number does. Where every code
 passes a standard check digit (`relational.check_digits`: an IBAN's mod 97, an ISBN-13's, a card's Luhn),
 the drawn codes get theirs set (`"check"`).
 
@@ -81,7 +85,7 @@ MIN_RISING = 20  # ... or whose numbers rise with their row's key over this many
 COUNTED = 0.5  # ... where its width leaves room for this share of the codes' count to count on
 REDRAWS = 20  # rounds of drawing again the repeated codes of a unique column
 LABELLED = 0.95  # letters whose labels of min_count values hold this share of a shape's values are drawn as labels
-MIN_DATED = 20  # codes whose date part a digit run is, at least
+MIN_DATED = 20  # codes whose date part a digit run is, at least (and whose integer's leading digits it is)
 DATE_PARTS = {  # the parts of a date a run of digits may write (as numbers; zero-padded to the run's width)
     **{p: PARTS[p] for p in ("yyyymmdd", "yyyymm", "year", "month", "day", "dayofyear", "quarter", "isoweek")},
     "yy": lambda d: d.dt.year % 100,
@@ -104,6 +108,7 @@ def identifier_format(
     ends: Sequence[str] = (),
     scale: float = 1.0,
     lengths: tuple[int, int | None] = (0, None),
+    integers: pd.DataFrame | None = None,
 ) -> dict:
     """The format fresh codes of `values` are drawn in (see the module docstring); its shapes are
     empty when no shape has `min_count` values (the codes are then `<column>_1`, `<column>_2`...).
@@ -114,8 +119,14 @@ def identifier_format(
     runs' ranges take in, and `scale`, its rows per sample row, by which the codes fill their room:
     fitted on the sample alone, a counter counted on past the sample's highest number, over real
     codes the sample missed. `lengths`: the shortest and longest code the column's type and CHECKs
-    allow (VARCHAR(6), length(code) = 4), within which a counter of any width counts."""
-    fmt = _format(values, min_count, keys, dates, ends, scale, lengths)
+    allow (VARCHAR(6), length(code) = 4), within which a counter of any width counts. `integers`: the
+    row's whole numbers, whose value a digit run's leading digits may be (a course's level)."""
+    fmt = _format(values, min_count, keys, dates, ends, scale, lengths, integers)
+    if integers is not None and (written := _integer_columns(fmt)):  # shapes and groups too few to tell alone
+        integers = integers[written]
+        fmt = _format(values, min_count, keys, dates, ends, scale, lengths, integers, established=True)
+    else:
+        integers = None
     if "dates" in fmt:  # real days: no check digit, no shape a label tells
         return fmt
     if (check := find_check(values)) is not None:
@@ -133,6 +144,8 @@ def identifier_format(
             None if dates is None else dates[groups == g],
             scale=scale,
             lengths=lengths,
+            integers=None if integers is None else integers[groups == g],
+            established=True,
         )
         for g in counts[counts >= max(min_count, 1)].index
     }
@@ -211,10 +224,21 @@ def parent_labels(fks: pd.Series, parents: pd.DataFrame, pk: str, cols: list[str
     return out.set_axis(fks.index).rename(columns=lambda c: PARENT + c)
 
 
+def _integer_columns(fmt: dict) -> list[str]:
+    """The integer columns some digit run of `fmt` is written from (`"integer"`)."""
+    runs = [r for shape in fmt.get("shapes", []) for r in shape["runs"]]
+    return list(dict.fromkeys(r["integer"][0] for r in runs if "integer" in r))
+
+
 def follows_row(fmt: dict) -> bool:
-    """Whether codes in `fmt` are drawn from values of their row (a label's groups, a date's part)."""
+    """Whether codes in `fmt` are drawn from values of their row (a label's groups, a date's part, an integer)."""
     formats = [fmt, *(fmt.get("groups") or {}).values()]
-    return bool(fmt.get("groups")) or any("date" in r for f in formats for s in f.get("shapes", []) for r in s["runs"])
+    return bool(fmt.get("groups")) or any(_from_row(r) for f in formats for s in f.get("shapes", []) for r in s["runs"])
+
+
+def _from_row(run: dict) -> bool:
+    """Whether a run is written from a value of its row (a date's part, an integer), never counted."""
+    return "date" in run or "integer" in run
 
 
 def telling_label(values: pd.Series, labels: pd.DataFrame, min_count: int) -> str | None:
@@ -269,11 +293,15 @@ def _format(
     ends: Sequence[str] = (),
     scale: float = 1.0,
     lengths: tuple[int, int | None] = (0, None),
+    integers: pd.DataFrame | None = None,
+    established: bool = False,
 ) -> dict:
-    """The format of one group of codes (`identifier_format` without labels)."""
+    """The format of one group of codes (`identifier_format` without labels); `established`: the
+    whole column's codes were found written from `integers`, so a few codes that agree are too."""
     s = values.dropna().astype(str)
     keys = None if keys is None else keys[s.index].to_numpy(dtype=object)
     dates = None if dates is None or not len(dates.columns) else dates.loc[s.index].reset_index(drop=True)
+    integers = None if integers is None or not len(integers.columns) else integers.loc[s.index].reset_index(drop=True)
     fmt = {"null_rate": float(values.isna().mean()) if len(values) else 0.0, "unique": bool(s.is_unique)}
     if len(s) and s.str.match(UUID).all():
         return {**fmt, "uuid": True}
@@ -302,6 +330,8 @@ def _format(
                 scale,
                 None if dates is None else dates[(shapes == shape).to_numpy()],
                 lengths,
+                None if integers is None else integers[(shapes == shape).to_numpy()],
+                established,
             ),
         }
         for shape, n in kept.items()
@@ -422,10 +452,14 @@ def _runs(
     scale: float = 1.0,
     dates: pd.DataFrame | None = None,
     lengths: tuple[int, int | None] = (0, None),
+    integers: pd.DataFrame | None = None,
+    established: bool = False,
 ) -> list[dict]:
     """The runs of one shape: `{"text": ...}` kept as it is, `{"digits": width, "lo", "hi", "counter"}`
     (width 0: a NUMBER, written without padding; `"follows_key"` where a counter rises with
-    `keys`; `"date": [column, part]` where it is a part of a date of `dates`, the row's),
+    `keys`; `"date": [column, part]` where it is a part of a date of `dates`, the row's; `"integer":
+    [column, scale]` and `"rest": [lo, hi]` where the run over `scale` is an integer of `integers`, the rest
+    within lo..hi),
     `{"labels": [...], "shares": [...]}` or `{"chars": alphabet, "length": n}` (`_letters`).
     `own`: each value's own shape, whose runs cut it (a NUMBER's width varies); `pools`: per run, what it
     spells over the values of every shape that differs only in run lengths (`_run_pools`); `ends` (codes,
@@ -442,6 +476,8 @@ def _runs(
             runs.append({"digits": width, "lo": int(held.min()), "hi": int(held.max()), "counter": False})
             if (dated := _date_part(held, dates)) is not None:
                 runs[-1]["date"] = dated
+            elif (whole := _integer_part(held, width, integers, established)) is not None:
+                runs[-1].update(whole)
             else:
                 if "labels" in (labelled := _letters(parts, length, min_count)):  # a calling code, +49
                     labelled_digits[len(runs) - 1] = labelled
@@ -450,14 +486,14 @@ def _runs(
                     runs[-1]["step"] = step
         else:
             runs.append(_letters(parts, length, min_count, None if pools is None else pools[i].value_counts()))
-    counting = max((i for i, r in enumerate(runs) if "digits" in r and "date" not in r), default=None)
+    counting = max((i for i, r in enumerate(runs) if "digits" in r and not _from_row(r)), default=None)
     for i, labelled in labelled_digits.items():  # digits taking a few values are those labels, but the last may count
         runs[i] = labelled if i != counting else runs[i]
     _take_in([_pieces(v, o) for v, o in zip(*ends, strict=True)], runs)
     for r in runs:  # an end off the step: drawn on no step
         if r.get("step") and (r["hi"] - r["lo"]) % r["step"]:
             del r["step"]
-    digit_runs = [r for r in runs if "digits" in r and "date" not in r]
+    digit_runs = [r for r in runs if "digits" in r and not _from_row(r)]
     n_codes = len(set(values)) * scale  # a sample's codes fill the room as the whole database's
     # one digit never counts: 10 codes at most, a postcode's `SW1A 1AA` counted on to `SW1A 10AA`; nor
     # does a run whose width leaves no room to count on (a masked card's last four, 0003 to 9995)
@@ -569,6 +605,32 @@ def _date_part(numbers: np.ndarray, dates: pd.DataFrame | None) -> list[str] | N
         for part, of in DATE_PARTS.items():
             if (of(when[held]).to_numpy(dtype=np.int64) == numbers[held]).all():
                 return [str(col), part]
+    return None
+
+
+def _integer_part(
+    numbers: np.ndarray, width: int, integers: pd.DataFrame | None, established: bool = False
+) -> dict | None:
+    """{"integer": [column, scale], "rest": [lo, hi]} of the first integer of `integers` that `numbers`
+    over `scale` equal in every row holding it (MIN_DATED rows at least and two values of both, unless
+    `established`: one row): its leading digits (`CS301`'s 3, level 3; never the whole run), of a run of
+    `width` digits or of numbers all as wide (width 0); `rest`: the range of the digits that follow;
+    `within`: the numbers of that width, which a written one stays among. None where none does."""
+    if integers is None or not len(numbers) or (len(set(numbers)) < 2 and not established):
+        return None
+    wide = width or (len(str(numbers.min())) if len(str(numbers.min())) == len(str(numbers.max())) else 1)
+    scales = [10**k for k in range(wide - 1, 0, -1)]  # its first digit, its first two, ...
+    for col in integers.columns:
+        value = pd.to_numeric(integers[col], errors="coerce").reset_index(drop=True)
+        held = value.notna().to_numpy()
+        if held.sum() < (1 if established else MIN_DATED) or (value[held].nunique() < 2 and not established):
+            continue
+        whole = value[held].to_numpy(dtype=np.float64)
+        for scale in scales:
+            if (numbers[held] // scale == whole).all():
+                rest = numbers[held] % scale
+                within = [0 if width else 10 ** (wide - 1), 10**wide - 1]
+                return {"integer": [str(col), scale], "rest": [int(rest.min()), int(rest.max())], "within": within}
     return None
 
 
@@ -791,6 +853,8 @@ def _draw(
                 if "date" in run and rows is not None and run["date"][0] in rows:  # the row's date's part
                     part = DATE_PARTS[run["date"][1]](pd.to_datetime(rows[run["date"][0]]).reset_index(drop=True))
                     numbers = np.where(part.notna(), part.fillna(0).to_numpy(dtype=np.int64), numbers)
+                if "integer" in run and rows is not None and run["integer"][0] in rows:
+                    numbers = _with_integer(run, rows[run["integer"][0]], numbers, rng)
             piece = np.array([str(v).zfill(run["digits"]) for v in numbers], dtype=object)
         elif "labels" in run:
             shares = np.array(run["shares"], dtype=float)
@@ -801,6 +865,17 @@ def _draw(
             piece = np.array(["".join(row) for row in chars], dtype=object)
         parts = parts + piece
     return parts
+
+
+def _with_integer(run: dict, values: pd.Series, numbers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`numbers` written from the row's integer (`"integer"`: its value times the scale, the rest drawn in
+    the data's range), where the integer is held and the number keeps the run's width (`"within"`); else
+    as drawn."""
+    scale, (lo, hi) = run["integer"][1], run["rest"]
+    value = pd.to_numeric(values, errors="coerce").reset_index(drop=True).to_numpy(dtype=np.float64)
+    written = np.nan_to_num(value, nan=-1).astype(np.int64) * scale + rng.integers(lo, hi + 1, size=len(numbers))
+    fits = ~np.isnan(value) & (value == np.round(value)) & (written >= run["within"][0]) & (written <= run["within"][1])
+    return np.where(fits, written, numbers)
 
 
 def _counted(run: dict, n: int, floors: dict[int, int] | None = None) -> np.ndarray:

@@ -902,6 +902,7 @@ class TabularPreproc:
                         ends=_whole_ends(whole, table, c) if whole else (),
                         scale=scale,
                         lengths=declared_lengths(data.formats, table, c),
+                        integers=data[table][self.schema.tables[table].cols_of(Column.INTEGER)],
                     )
                 ),
                 **self._identifier_nulls(data, table, v),
