@@ -1054,6 +1054,7 @@ class TabularPreproc:
                 if ref.get("after"):  # a row names earlier rows of its table by this date
                     out.add((table, ref["after"][0]))
                 out |= {(table, c) for c in ref.get("unique_with") or []}  # a teacher in one lesson a slot
+                out |= {(table, c) for c in ref.get("unique_under") or []}  # a student in a course once a semester
                 out |= {(table, c) for combo in ref.get("unique_with_also") or [] for c in combo}
         out |= {(r["table"], c) for r in self.stats["lookup_slots"] for c in r["with"]}
         for rule in self.stats["lookup_orders"] + self.stats["reference_sides"]:  # the row's own: as an order's

@@ -118,6 +118,8 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "unique_pairs": unique_pairs(data, e),
                 "unique_across": unique_across(data, e),
                 "unique_with": slot,
+                # a student in a course once a semester, but in it again in a later one (`unique_under`)
+                "unique_under": unique_under(data, e) if scope["within"] is None and not slot else None,
                 # a client's district, its account's (`same_values`), where not drawn within a scope row
                 "same_values": same_values(data, e, pos) if scope["within"] is None else [],
                 # one OWNER disposition for every account (`one_each`): those rows deal each row once
@@ -819,6 +821,18 @@ def unique_with(data: RelationalData, e: Edge, scope: str | None) -> list[str] |
         return None
     where = None if scope is None else ancestor_keys(data.schema, data, e.child, scope).set_axis(data[e.child].index)
     return never_repeated_with(data.schema, e.child, data[e.child], e.fk, where)
+
+
+def unique_under(data: RelationalData, e: Edge) -> list[str] | None:
+    """The fewest columns of `e.child` (one or two labels, integers or dates: an enrollment's semester)
+    with which the key `e` never repeats under one row of the table `e.child` nests under, where chance
+    would have (`never_repeated_with`), though a parent row names one row twice (a student takes a course
+    again, in another semester; where none does, `unique_pairs` keeps every key once). Generation swaps
+    keys among the parent row's rows to keep it so. None: no such columns, or no parent."""
+    nest = data.schema.parent(e.child)
+    if nest is None or e.parent == e.child or unique_pairs(data, e):
+        return None
+    return never_repeated_with(data.schema, e.child, data[e.child], e.fk, data[e.child][nest.fk])
 
 
 def one_each(data: RelationalData, e: Edge, pos: np.ndarray, slot: list[str] | None) -> dict | None:

@@ -152,6 +152,12 @@ def keep_references(
             tables[e.child][e.fk] = unique_with_rows(
                 tables[e.child], e.fk, combo, scope, rng, f"{e.child}.{e.fk}", avoid=avoid, more=more
             )
+    for e in edges:  # nor under its parent row with values of its row: a student in a course once a semester
+        if combo := (fitted.get(f"{e.child}.{e.fk}") or {}).get("unique_under"):
+            avoid, parents = tables[e.child][apart_columns(fitted, e)], tables[e.child][schema.parent(e.child).fk]
+            tables[e.child][e.fk] = unique_with_rows(
+                tables[e.child], e.fk, combo, parents, rng, f"{e.child}.{e.fk}", avoid=avoid
+            )
     for e in edges:  # nor across two columns: a team home or away in one match a date
         stats = fitted.get(f"{e.child}.{e.fk}") or {}
         for other in stats.get("unique_with_across") or []:
