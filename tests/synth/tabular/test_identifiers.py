@@ -562,6 +562,24 @@ def test_a_digit_run_an_integer_of_the_row_never_tells_stays_drawn():
     assert not any("integer" in r for r in runs), runs
 
 
+def test_unique_codes_whose_shape_has_no_room_left_take_another_shape():
+    # e-mails first.last@uni.edu of 24 first and 22 last names: each pair of name lengths its own
+    # shape, some of a few pairs only (ben.hall: 3 and 4 letters), so redrawn in their own shape 0 to
+    # 5 of 300 fresh addresses (seeds 0-9: 9 in all) still repeated, in a column the source declares UNIQUE
+    rng = np.random.default_rng(0)
+    first = ["anna", "ben", "carla", "david", "emma", "felix", "grace", "hugo", "ines", "jack", "kate", "liam"]
+    first += ["maya", "noah", "olga", "paul", "rosa", "sam", "tara", "victor", "wendy", "yusuf", "zoe", "omar"]
+    last = ["smith", "jones", "garcia", "miller", "davis", "lopez", "wilson", "clark", "lewis", "young", "hall"]
+    last += ["allen", "king", "wright", "scott", "green", "baker", "adams", "nelson", "hill", "ramirez", "campbell"]
+    pairs = rng.permutation([f"{a}.{b}" for a in first for b in last])[:300]
+    fmt = identifier_format(pd.Series([f"{p}@uni.edu" for p in pairs]), 5)
+    assert fmt["unique"]
+    for seed in range(10):
+        out = new_identifiers(300, fmt, "email", np.random.default_rng(seed))
+        assert out.is_unique, (seed, out[out.duplicated()].tolist())
+        assert out.str.fullmatch(r"[a-z]+\.[a-z]+@uni\.edu").all()
+
+
 def _luhn_ok(code: str) -> bool:
     digits = [int(c) for c in code if c.isdigit()][::-1]
     return sum(d if i % 2 == 0 else (2 * d - 9 if d > 4 else 2 * d) for i, d in enumerate(digits)) % 10 == 0
