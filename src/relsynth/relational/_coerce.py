@@ -22,6 +22,7 @@ from relsynth.relational._durations import duration_units, iso_durations, write_
 from relsynth.relational._magnitudes import magnitude_format, magnitude_numbers, write_magnitude
 from relsynth.relational._spelled_numbers import Reading, Spelling, read_in, read_spelling
 from relsynth.relational._unit_scales import scale_format, scaled_numbers, write_scaled
+from relsynth.relational._worded_durations import worded_format, worded_seconds, write_worded
 from relsynth.relational.columns import Column
 
 STRING = pd.StringDtype()
@@ -482,6 +483,8 @@ def coerce(
         s = counts  # 1.2k: 1200
     elif kind in (Column.NUMERIC, Column.INTEGER) and (scaled := scaled_numbers(s)) is not None:
         s = scaled  # 1.2 GB beside 500 MB: 1200 (MB)
+    elif kind in (Column.NUMERIC, Column.INTEGER) and (seconds := worded_seconds(s)) is not None:
+        s = seconds  # 1h 30m: 5400 seconds
     out, bad = COERCERS[kind](s, date_format) if kind in (Column.DATE, Column.DATETIME) else COERCERS[kind](s)
     return out, bad.to_numpy(dtype=bool)
 
@@ -848,6 +851,8 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
         return {"dtype": dtype, "magnitude": magnitude_format(s), **blank_format(s)}
     if kind in (Column.NUMERIC, Column.INTEGER) and scaled_numbers(s) is not None:  # 500 MB beside 1.2 GB
         return {"dtype": dtype, "scale": scale_format(s), **blank_format(s)}
+    if kind in (Column.NUMERIC, Column.INTEGER) and worded_seconds(s) is not None:  # 1 day beside 5 days, 1h 30m
+        return {"dtype": dtype, "worded_duration": worded_format(s), **blank_format(s)}
     if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, str) and (sci := _scientific(s.where(~blanks(s)))):
         return {"dtype": dtype, **sci, **blank_format(s)}  # 1.2e-05, as a lab's or a sensor's export writes it
     if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, str) and not s.dropna().str.contains("[eE]").any():
@@ -1074,6 +1079,9 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
         return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
     if "scale" in fmt:  # 1.2 GB beside 500 MB (`scaled_numbers`)
         out = s.astype(object).map(lambda v: write_scaled(float(v), fmt["scale"]), na_action="ignore")
+        return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
+    if "worded_duration" in fmt:  # 1h 30m (`worded_seconds`)
+        out = s.astype(object).map(lambda v: write_worded(float(v), fmt["worded_duration"]), na_action="ignore")
         return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
     if "scientific" in fmt:  # 1.2e-05 (`_scientific`)
         out = s.astype(object).map(lambda v: write_scientific(float(v), fmt), na_action="ignore")

@@ -28,6 +28,7 @@ from relsynth.relational._durations import iso_durations
 from relsynth.relational._magnitudes import magnitude_numbers
 from relsynth.relational._spelled_numbers import read_spelling
 from relsynth.relational._unit_scales import scale_format, scaled_numbers
+from relsynth.relational._worded_durations import worded_seconds
 from relsynth.relational.check_digits import find_check
 from relsynth.relational.columns import Column
 from relsynth.relational.shapes import UUID, code_shapes, shared_share
@@ -135,6 +136,8 @@ def string_kind_and_reason(
     number, note = _spelled(text, nulls=values.isna().any())
     if number is not None:
         return number, note
+    if (lasting := _worded(text, nulls=values.isna().any())) is not None:
+        return lasting
     kind, why = _string_labels(text, unique, not_null)
     return kind, f"{note}: {why}" if note else why
 
@@ -205,6 +208,8 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
         return counts
     if (scaled := _scaled(text, nulls)) is not None:
         return scaled
+    if (lasting := _worded(text, nulls)) is not None:
+        return lasting
     return _labels(text, note) if note else _categorical_or_text(text)
 
 
@@ -290,6 +295,18 @@ def _scaled(text: pd.Series, nulls: bool = False) -> tuple[Column, str] | None:
     why = f"every value is a number in a unit of one scale (e.g. {example!r}: {numbers[example == text].iloc[0]:g} {unit})"
     whole = (numbers.dropna() % 1 == 0).all()
     return (Column.INTEGER if whole else Column.NUMERIC), why + ", written back so" + _blank_note(text, nulls)
+
+
+def _worded(text: pd.Series, nulls: bool = False) -> tuple[Column, str] | None:
+    """Integer or numeric seconds, and why, for durations written in words (`1 day` beside `5 days`,
+    `1h 30m`, `45 min` beside `2 h`): as labels, each distinct duration was a category."""
+    if (seconds := worded_seconds(text)) is None:
+        return None
+    example = text[seconds.notna()].iloc[0]
+    why = f"every value is a duration in words (e.g. {example!r}: {seconds[text == example].iloc[0]:g} s): "
+    why += "seconds, written back so" + _blank_note(text, nulls)
+    whole = (seconds.dropna() % 1 == 0).all()
+    return (Column.INTEGER if whole else Column.NUMERIC), why
 
 
 def _spelled(text: pd.Series, nulls: bool = False) -> tuple[Column | None, str]:

@@ -259,20 +259,22 @@ def _digits_data(outlier: bool) -> RelationalData:
     dec, declared = [decimal.Decimal(f"{v}.5") for v in range(n)], [decimal.Decimal(f"{v}.25") for v in range(n)]
     rate, views = [f"{v % 9 + 1}.5e-05" for v in range(n)], [str(v) if v < 100 else f"{v / 100:.1f}k" for v in range(n)]
     sizes = [f"{v * 5} MB" if v < 200 else f"{v / 200:.1f} GB" for v in range(n)]
+    waits = [f"{v % 59 + 1} min" if v < 200 else f"{v / 100:.1f} h" for v in range(n)]
     if outlier:  # one entity's digits
-        text[0], when[0], dec[0], declared[0], rate[0], views[0], sizes[-1] = (
+        text[0], when[0], dec[0], declared[0], rate[0], views[0], sizes[-1], waits[-1] = (
             "12.34567",
             "2020-01-01 10:00:00.123456",
             *[decimal.Decimal("1.2345")] * 2,
             "1.23456e-05",
             "1.23456k",
             "1.23456 GB",
+            "1.23456 h",
         )
     df = pd.DataFrame(
-        {"id": range(n), "x": text, "w": when, "d": dec, "s": declared, "e": rate, "k": views, "m": sizes}
+        {"id": range(n), "x": text, "w": when, "d": dec, "s": declared, "e": rate, "k": views, "m": sizes, "h": waits}
     )
     columns = {"x": Numeric(), "w": Datetime(), "d": Numeric(), "s": Numeric(), "e": Numeric(), "k": Numeric()}
-    columns["m"] = Numeric()
+    columns["m"] = columns["h"] = Numeric()
     data = RelationalData({"t": df}, Schema(t=Table(id=PrimaryKey(), **columns)))
     data._add_sql_types({"t": {"s": {"type": "numeric", "precision": 10, "scale": 2}}})  # DECIMAL(10, 2): public
     return data
@@ -287,6 +289,7 @@ def test_formats_under_dp_hold_no_digits_read_from_the_values(seeded):
     assert (plain["x"]["decimals"], plain["w"]["fraction_digits"], plain["d"]["decimal_places"]) == (5, 6, 4)
     assert (plain["w"]["trim_fraction"], plain["e"]["scientific"], plain["k"]["magnitude"]["decimals"]) == (True, 5, 5)
     assert plain["m"]["scale"]["decimals"] == {"MB": 0, "GB": 5}
+    assert plain["h"]["worded_duration"]["decimals"] == {"h": 5, "m": 0}
 
     def dp_formats(outlier: bool) -> dict:
         data = _digits_data(outlier)
@@ -299,6 +302,7 @@ def test_formats_under_dp_hold_no_digits_read_from_the_values(seeded):
     assert fmts["w"]["strftime"] == "%Y-%m-%d %H:%M:%S.%f" and fmts["w"]["fraction_digits"] == 1  # whole seconds
     assert fmts["d"]["decimal_places"] == _slot(pre, "d").decimals
     assert fmts["s"]["decimal_places"] == 2 and fmts["s"]["sql"]["scale"] == 2  # the declared scale
+    assert fmts["h"]["worded_duration"]["decimals"] == {"h": 1, "m": 1} and fmts["h"]["worded_duration"]["trim"]
     x = to_source(pd.Series([3.5, np.nan]), fmts["x"])
     assert x.iloc[0] == f"{3.5:.{fmts['x']['decimals']}f}" and x.isna().iloc[1]
     w = to_source(pd.Series(pd.to_datetime(["2021-05-06 07:08:09"])), fmts["w"])

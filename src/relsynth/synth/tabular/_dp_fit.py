@@ -1217,6 +1217,10 @@ def _public_digits(fmt: dict, decimals: int | None) -> None:
         fmt["magnitude"] |= {"decimals": 1, "plain_decimals": decimals or 0, "trim": True}
     if "scale" in fmt:  # 1.2 GB: one decimal to a unit, as few as each needs
         fmt["scale"] |= {"decimals": dict.fromkeys(fmt["scale"]["decimals"], 1), "trim": True}
+    if "worded_duration" in fmt:  # 1.5 h: one decimal to a unit, as few as each needs; 1h 30m: whole minutes
+        worded = fmt["worded_duration"]
+        places = 1 if worded["parts"] == "one" else 0
+        worded |= {"decimals": dict.fromkeys(worded["decimals"], places), "trim": True}
     if "decimal_places" in fmt:
         scale = (fmt.get(SQL_FORMAT) or {}).get("scale")
         if isinstance(scale, int):  # DECIMAL(p, s) declared by the database
