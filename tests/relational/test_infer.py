@@ -182,6 +182,8 @@ _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
     [
         (pd.Series([f"{_MONTHS[i % 12]} {i % 28 + 1}, {2020 + i % 4}" for i in range(300)]), Column.DATE),
         (pd.Series([f"{i % 28 + 1:02d}-{_MONTHS[i % 12]}-{1950 + i % 50}" for i in range(300)]), Column.DATE),
+        (pd.Series([f"{_MONTHS[i % 12]} {i % 28 + 1} {2020 + i % 4}" for i in range(300)]), Column.DATE),  # no comma
+        (pd.Series([f"{1950 + i % 50}-{_MONTHS[i % 12]}-{i % 28 + 1:02d}" for i in range(300)]), Column.DATE),
         (pd.Series([f"{i % 12 + 1}:{i * 7 % 60:02d} {'AM' if i % 3 else 'PM'}" for i in range(300)]), Column.TIME),
         (pd.Series([f"{i % 12 + 1:02d}:{i * 7 % 60:02d}pm" for i in range(300)]), Column.TIME),
         (pd.Series([f"{w} {i}" for i, w in enumerate(["Mar", "May", "Dec"] * 100)]), Column.TEXT),  # no year: words

@@ -298,6 +298,33 @@ def test_dates_with_a_month_name_come_back_in_their_spelling(tmp_path: Path):
     assert out.iloc[0, 1:].tolist() == ["Jul 8, 2024", "08-Jul-2024", "7/8/2024"]
 
 
+def test_dates_with_a_month_name_in_other_orders_are_inferred_and_come_back_in_their_spelling(tmp_path: Path):
+    """`Mar 5 2024` (no comma) and `2024-Mar-05` were inferred free text (every generated value
+    missing) and codes (fresh codes of the shape `9999-Aaa-99`, no dates); read as dates, from
+    frames or a CSV, they come back as written and a generated day is written so."""
+    days = pd.date_range("2021-01-03", periods=60, freq="5D")
+    frame = pd.DataFrame(
+        {
+            "id": range(60),
+            "signup": [f"{d:%b} {d.day} {d:%Y}" for d in days],
+            "birth": [f"{d:%Y-%b-%d}" for d in days],
+            "joined": [f"{d:%B} {d.day} {d:%Y}" for d in days],
+        }
+    )
+    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
+    for c in ("signup", "birth", "joined"):
+        assert isinstance(schema.tables["t"].columns[c], Date), schema.inference["t"][c]
+    (tmp_path / "in").mkdir()
+    frame.to_csv(tmp_path / "in" / "t.csv", index=False)
+    for data in (RelationalData({"t": frame}, schema), RelationalData.from_dir(tmp_path / "in", schema)):
+        assert data["t"]["birth"].iloc[0] == pd.Timestamp("2021-01-03")
+        assert data.to_source("t").equals(frame)
+    day = pd.Timestamp("2024-07-08")
+    made = data["t"].assign(signup=day, birth=day, joined=day)
+    out = RelationalData({"t": made}, schema, formats=data.formats).to_source("t")
+    assert out.iloc[0, 1:].tolist() == ["Jul 8 2024", "2024-Jul-08", "July 8 2024"]
+
+
 def test_dates_written_as_numbers_yyyymmdd_are_dates_written_back_so(tmp_path: Path):
     """A warehouse's date key 20240305 was an integer: 4 in 100 generated values were no day
     (20240444). Inferred a date (as an int64 or as text), read as one and written back as the number."""

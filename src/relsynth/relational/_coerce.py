@@ -236,8 +236,19 @@ def _main_shape(s: pd.Series, by_shape: dict[str, str]) -> tuple[str, pd.Series]
 # in one row and May 3 in the next) and to_dir writes them back in it. Month first before day first
 # where both read every value (as pandas does); a column that no pattern reads whole is read value by value.
 _DATE_PARTS = ["%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%m-%d-%Y", "%d-%m-%Y"]
-# dates a report or a spreadsheet writes with the month's English name: Mar 5, 2024, 05-Mar-2024, 5 March 2024
-_NAMED_MONTHS = ["%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d %b %Y", "%d %B %Y", "%d-%b-%y"]
+# dates a report or a spreadsheet writes with the month's English name: Mar 5, 2024, 05-Mar-2024, 5 March 2024,
+# Mar 5 2024 (a log's or JavaScript's toDateString, no comma), 2024-Mar-05 (Oracle's and some exports' year first)
+_NAMED_MONTHS = [
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d-%b-%Y",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%d-%b-%y",
+    "%b %d %Y",
+    "%B %d %Y",
+    "%Y-%b-%d",
+]
 _DATE_PARTS += _NAMED_MONTHS
 _TIME_PARTS = ["", " %H:%M:%S", "T%H:%M:%S", " %H:%M", "T%H:%M", " %H:%M:%S.%f", "T%H:%M:%S.%f"]
 DATETIME_FORMATS = [d + t + z for d in _DATE_PARTS for t in _TIME_PARTS for z in ("", "%z") if t or not z]
