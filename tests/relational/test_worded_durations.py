@@ -117,9 +117,19 @@ def test_a_column_of_parts_keeps_its_zeros_and_padding():
     assert [write_worded(v, fmt) for v in (7200, 3900, 30)] == ["2h 00m", "1h 05m", "0h 00m"]
 
 
+def test_unit_words_keep_their_case():
+    """`1 Day` beside `5 Days`, `2 HRS 5 MINS`: read as `day` and `hours`, written back in their case."""
+    days = pd.Series([f"{d} Day" + "s" * (d != 1) for d in range(1, 40)])
+    assert worded_seconds(days).tolist() == [d * 86400.0 for d in range(1, 40)]
+    assert [write_worded(v, worded_format(days)) for v in (86400, 3 * 86400)] == ["1 Day", "3 Days"]
+    long = pd.Series([f"{h} HRS {m} MINS" for h in range(2, 6) for m in range(2, 12)])
+    assert [write_worded(v, worded_format(long)) for v in (3600 + 60, 7500)] == ["1 HR 1 MIN", "2 HRS 5 MINS"]
+
+
 @pytest.mark.parametrize(
     "values",
     [
+        [f"{m} M" for m in range(1, 40)] + ["2 H"],  # one capital letter: a magnitude's or a code's
         [f"{d} days in Paris" for d in range(1, 40)],  # titles holding a duration
         ["90 min", "2 h"] + [f"{m} min" for m in range(1, 40)],  # 90 min beside 2 h: no one rule tells the unit
         ["1h 75m"] + [f"{h}h {m}m" for h in range(1, 5) for m in range(1, 10)],  # a part past its next unit

@@ -6,7 +6,8 @@ merged away, the distribution one of labels).
 
 A column is read so only where every non-blank value is one or more (amount, unit) parts, units
 of weeks, days, hours, minutes or seconds in descending order, each unit written in one word for
-1 and one for other amounts, one spacing and one joint, and in MIN_DISTINCT distinct durations at
+1 and one for other amounts (in any case, `Days`, `HRS`, but a letter alone in lower case: an `M`
+is a magnitude's), one spacing and one joint, and in MIN_DISTINCT distinct durations at
 least, as magnitudes. Values in one unit each (`45 min` beside `2 h`) are each in the largest unit
 they reach (`90 min` beside `2 h`: no one rule tells the unit, labels); values of several parts
 leave parts of 0 out (`2h`, `1h 5m`) or write every unit (`2h 0m`), and no part reaches its next
@@ -35,15 +36,21 @@ _WORDS = {
 }
 UNIT_OF = {w: u for u, words in _WORDS.items() for one, many in words.items() for w in (one, many)}
 _SINGULAR = {many: one for words in _WORDS.values() for one, many in words.items()}
-_PART = r"(\d+(?:\.\d+)?)( ?)([a-z]+)"
+_PART = r"(\d+(?:\.\d+)?)( ?)([A-Za-z]+)"
 _JOINTS = r"(, | and | |)"
 _VALUE = re.compile(
     rf"^(-?){_PART}(?:{_JOINTS}{_PART})?(?:{_JOINTS}{_PART})?(?:{_JOINTS}{_PART})?(?:{_JOINTS}{_PART})?$"
 )
 
 
+def _unit_of(word: str) -> str | None:
+    """The unit (a SECONDS key) a word names, in any case but one letter's (`Days`, `HRS`; an `M` or
+    `H` alone is a magnitude's or a code's letter), else None."""
+    return UNIT_OF.get(word.lower() if len(word) > 1 else word)
+
+
 def _parse(text: str) -> tuple[str, list[tuple[str, str, str]], set[str]] | None:
-    """(sign, [(amount, space, unit key)...], joints) of one value, None where it is no such duration."""
+    """(sign, [(amount, space, unit word)...], joints) of one value, None where it is no such duration."""
     m = _VALUE.match(text)
     if m is None:
         return None
@@ -55,7 +62,7 @@ def _parse(text: str) -> tuple[str, list[tuple[str, str, str]], set[str]] | None
             break
         if k:
             joints.add(groups[4 * k])
-        if word not in UNIT_OF:
+        if _unit_of(word) is None:
             return None
         parts.append((amount, space, word))
     return sign, parts, joints
@@ -84,14 +91,14 @@ def _spelling(parsed: list[tuple]) -> dict | None:
     spaces, joints, counts, fractions = set(), set(), set(), []
     words = {u: (set(), set()) for u in SECONDS}  # unit: (its words for 1, for other amounts)
     for _, parts, joined in parsed:
-        units = [UNIT_OF[w] for _, _, w in parts]
+        units = [_unit_of(w) for _, _, w in parts]
         if any(order.index(a) >= order.index(b) for a, b in zip(units, units[1:], strict=False)):
             return None  # units out of order, or one twice: no duration
         joints |= joined
         counts.add(len(parts))
         for amount, space, word in parts:
             spaces.add(space)
-            words[UNIT_OF[word]][amount != "1"].add(word)
+            words[_unit_of(word)][amount != "1"].add(word)
             fractions.append(amount.partition(".")[2])
     if len(spaces) > 1 or len(joints) > 1 or any(len(w) > 1 for pair in words.values() for w in pair):
         return None
@@ -101,7 +108,7 @@ def _spelling(parsed: list[tuple]) -> dict | None:
     places = {u: 0 for u in used}
     for _, parts, _ in parsed:
         for amount, _, word in parts:
-            places[UNIT_OF[word]] = max(places[UNIT_OF[word]], len(amount.partition(".")[2]))
+            places[_unit_of(word)] = max(places[_unit_of(word)], len(amount.partition(".")[2]))
     return {
         "units": used,
         "words": {u: _word_pair(*words[u]) for u in used},
@@ -117,21 +124,27 @@ def _spelling(parsed: list[tuple]) -> dict | None:
 
 def _word_pair(one: set[str], other: set[str]) -> list[str]:
     """[word for 1, word for other amounts] of a unit from the words the column writes with each."""
-    many = next(iter(other), None)
-    single = next(iter(one), None) or _SINGULAR.get(many, many)
-    return [single, many or _WORDS[UNIT_OF[single]].get(single, single)]
+    many, single = next(iter(other), None), next(iter(one), None)
+    if many is None:
+        return [single, _cased(_WORDS[_unit_of(single)].get(single.lower(), single.lower()), single)]
+    return [single or _cased(_SINGULAR.get(many.lower(), many.lower()), many), many]
+
+
+def _cased(word: str, like: str) -> str:
+    """`word` (lower case) in the case `like` is written in (`Days`: `Day`, `HRS`: `HR`)."""
+    return word.upper() if like.isupper() and len(like) > 1 else word.capitalize() if like[0].isupper() else word
 
 
 def _seconds(parsed: tuple, fmt: dict) -> float | None:
     """The seconds of one parsed value, None where it breaks the column's rule (`_read`)."""
     sign, parts, _ = parsed
     used, total = fmt["units"], Decimal(0)
-    if fmt["parts"] != "one" and any("." in a for a, _, w in parts if UNIT_OF[w] != used[-1]):
+    if fmt["parts"] != "one" and any("." in a for a, _, w in parts if _unit_of(w) != used[-1]):
         return None  # a fraction before the last unit (`1.5h 30m`)
     if any(re.match(r"0\d", a) for a, _, _ in parts[:1]):
         return None  # `007 days`: a code
     for k, (amount, _, word) in enumerate(parts):
-        u, n = UNIT_OF[word], float(amount)
+        u, n = _unit_of(word), float(amount)
         above = used[used.index(u) - 1] if u != used[0] else None
         if above and n * SECONDS[u] >= SECONDS[above]:
             return None  # `90 min` beside `2 h`, `1h 75m`: no one rule tells the unit
