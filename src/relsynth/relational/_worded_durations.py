@@ -76,8 +76,14 @@ def _read(values: pd.Series) -> tuple[pd.Series, dict] | None:
     text = text[~blanks(text)].str.strip()
     if text.empty:
         return None
-    parsed = {v: _parse(v) for v in text.unique()}
-    if any(p is None for p in parsed.values()) or (fmt := _spelling(list(parsed.values()))) is None:
+    if not text.str.match(r"-?\d").all():  # most text columns: no value read one by one
+        return None
+    parsed = {}
+    for v in text.unique():
+        if (found := _parse(v)) is None:
+            return None
+        parsed[v] = found
+    if (fmt := _spelling(list(parsed.values()))) is None:
         return None
     seconds = {v: _seconds(p, fmt) for v, p in parsed.items()}
     if any(s is None for s in seconds.values()) or len(set(seconds.values())) < MIN_DISTINCT:
