@@ -1137,3 +1137,17 @@ def test_days_declared_categorical_no_value_of_which_is_frequent_are_binned_as_d
     day = pre.inverse_transform(pre.transform(data), seed=0)["t"]["day"]
     assert day.notna().all() and day.str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
     assert day.between(str(min(days)), str(max(days))).all() and day.nunique() > 100
+
+
+def test_handles_whose_numbers_repeat_across_names_keep_their_two_digits():
+    """Handles `@ana_92` (a name and two digits, the numbers shared between names): their prefixes
+    `@`, name, `_` were joined on NUL, which pandas hashes only up to, so every handle had the one
+    prefix `@`, its 86 numbers in 10..99 filled that prefix's room and were read as a counter, and 95 %
+    of a social network's generated handles counted on past 99 (`@gus_146`)."""
+    rng = np.random.default_rng(0)
+    names = ["ana", "ben", "carla", "dev", "eli", "fatima", "gus", "hana", "ivan", "jo", "kai", "lena"]
+    handles = pd.Series([f"@{n}_{k}" for n, k in zip(rng.choice(names, 600), rng.integers(10, 100, 600), strict=True)])
+    handles = handles.drop_duplicates().iloc[:300]
+    out = new_identifiers(300, identifier_format(handles, 5), "handle", np.random.default_rng(1))
+    assert out.is_unique
+    assert out.str.fullmatch(r"@[a-z]+_\d{2}").all(), out[~out.str.fullmatch(r"@[a-z]+_\d{2}")].head(3).tolist()

@@ -96,6 +96,7 @@ DATE_QUANTILES = 33  # quantiles of the days of codes that are dates, fresh ones
 _OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 # an IPv4 address, dotted, no octet zero-padded, with or without a prefix length (an inet's netmask: 10.0.0.7/24)
 IPV4 = rf"{_OCTET}(\.{_OCTET}){{3}}(/(3[0-2]|[12]?[0-9]))?"
+UNIT_SEPARATOR = "\x1f"  # joins a code's pieces into one string (ASCII's separator: in no code)
 TOLD = 0.9  # share of the smaller entropy of a label and the codes' shapes their mutual information holds: one tells the other
 
 
@@ -516,7 +517,9 @@ def _numbered(pieces: pd.DataFrame, at: int) -> tuple[np.ndarray, np.ndarray]:
     """The distinct codes of `pieces` (`_pieces`, a column per run) as their run `at`'s numbers and
     their rests (the code but that run: `CS-` of `CS-101`)."""
     codes = pieces.drop_duplicates()
-    rests = codes.drop(columns=at).astype(str).agg("\x00".join, axis=1) if codes.shape[1] > 1 else ""
+    # joined on the unit separator, not NUL: pandas hashes strings up to their first NUL, so `@\0ana\0_`
+    # and `@\0ben\0_` were one rest (every handle `@ana_12` one prefix, its numbers read as one counter)
+    rests = codes.drop(columns=at).astype(str).agg(UNIT_SEPARATOR.join, axis=1) if codes.shape[1] > 1 else ""
     return codes[at].to_numpy(dtype=np.int64), np.asarray(pd.Series(rests, index=codes.index), dtype=object)
 
 
