@@ -628,6 +628,37 @@ def test_degrees_go_to_the_referenced_rows_whose_values_go_with_them():
     assert min(made) > hits_share(data) - 0.1 and max(random) < hits_share(data) - 0.2, (made, random)
 
 
+def test_degrees_go_to_the_referenced_rows_whose_child_counts_go_with_them():
+    """A social network's users who post often are followed often, though no column of theirs says so:
+    the degree effects read only the row's own fields, so generated followers went to users at random
+    (rank correlation of followers and posts 0.66 in the data, -0.07 generated). They now read the
+    row's child counts too, as its header holds them."""
+    rng = np.random.default_rng(0)
+    popularity = rng.pareto(1.2, 300) + 0.05
+    users = pd.DataFrame({"id": range(1, 301), "country": rng.choice(["US", "BR", "DE"], 300)})
+    n_posts = rng.poisson(0.5 + 2.5 * np.sqrt(popularity))
+    posts = pd.DataFrame({"id": range(1, n_posts.sum() + 1), "user_id": np.repeat(users["id"], n_posts)})
+    followee = rng.choice(users["id"], 2500, p=popularity / popularity.sum())
+    follows = pd.DataFrame(
+        {"id": range(1, 2501), "follower_id": rng.choice(users["id"], 2500), "followee_id": followee}
+    )
+    schema = Schema(
+        users=Table(id=PrimaryKey(), country="categorical"),
+        posts=Table(id=PrimaryKey(), user_id=ForeignKey("users")),
+        follows=Table(id=PrimaryKey(), follower_id=ForeignKey("users"), followee_id=ForeignKey("users")),
+    )
+    data = RelationalData({"users": users, "posts": posts, "follows": follows}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+
+    def followers_by_posts(d: RelationalData) -> float:  # rank correlation of a user's followers and posts
+        ids = d["users"]["id"]
+        followers = d["follows"].groupby("followee_id").size().reindex(ids, fill_value=0)
+        return float(followers.corr(d["posts"].groupby("user_id").size().reindex(ids, fill_value=0), "spearman"))
+
+    made = [followers_by_posts(pre.inverse_transform(pre.transform(data), seed=s)) for s in range(2)]
+    assert followers_by_posts(data) > 0.6 and min(made) > 0.3, (followers_by_posts(data), made)
+
+
 def test_a_reference_with_no_generated_row_to_name_says_so_rather_than_nulling_in_silence(caplog):
     # a few entities over several roots can leave a referenced table without rows (Chinook, 40
     # entities: no employee, so every customer's sales representative came out null)

@@ -38,6 +38,7 @@ from relsynth.synth.tabular._references.degrees import ranked
 from relsynth.synth.tabular._references.depths import max_depth
 from relsynth.synth.tabular._references.pairing import (
     coarse_tokens,
+    count_tokens,
     feature_fields,
     field_tokens,
     n_groups,
@@ -91,7 +92,8 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
             quantiles = degree_quantiles(degrees)
             groups = n_groups(int(values.notna().sum()), pre.min_count)
             coarse = coarse_tokens(pre, groups)
-            effects, rho = degree_effects(pre, e.parent, data[e.parent], degrees, coarse)
+            counts = count_tokens(pre, data, e.parent)
+            effects, rho = degree_effects(pre, e.parent, data[e.parent], degrees, coarse, counts)
             scope = scope_of(data, e, pos)
             slot = unique_with(data, e, scope["within"])  # a teacher in one lesson a (weekday, period)
             # a key naming a row that names it back can be set only where one does: the null share of those rows
@@ -1045,16 +1047,18 @@ def _number_column(data: RelationalData, table: str, cols: list[str]) -> str | N
 
 
 def degree_effects(
-    pre, table: str, rows: pd.DataFrame, degrees: np.ndarray, coarse: np.ndarray
+    pre, table: str, rows: pd.DataFrame, degrees: np.ndarray, coarse: np.ndarray, counts: np.ndarray | None = None
 ) -> tuple[list[list[float]], float]:
     """Which values of a referenced row go with being referenced more or less often (an invoice's
-    total with its number of lines): per token seen in `min_count` rows at least, the shrunk mean of
-    log(1 + degree) of its rows above the overall mean; and the copula correlation at which
+    total with its number of lines), and which of its child counts (`counts`, `count_tokens`: a user
+    who posts often is followed often): per token seen in `min_count` rows at least, the shrunk mean
+    of log(1 + degree) of its rows above the overall mean; and the copula correlation at which
     generation (`ranked`) reproduces the rank correlation between a row's summed effects and its
     degree."""
     if len(rows) < 2:
         return [], 0.0
-    tokens = coarse[field_tokens(pre, table, rows)]
+    own = field_tokens(pre, table, rows)
+    tokens = coarse[own if counts is None else np.concatenate([own, counts], axis=1)]
     y = np.log1p(degrees) - np.log1p(degrees).mean()
     effects: dict[int, float] = {}
     for j in range(tokens.shape[1]):

@@ -32,6 +32,7 @@ from relsynth.synth.tabular._references.pairing import (
     ReferenceOrders,
     apart_points,
     coarse_tokens,
+    count_fields,
     feature_fields,
     pair_up,
     with_parent_row,
@@ -307,7 +308,9 @@ def assign_reference(
     raw = referencing_headers(pre, tables, keys, headers, table)
     pick = [coarse[raw], coarse[headers[e.parent][:, feature_fields(pre, e.parent)]]]
     cells = fitted.get("affinity") or []
-    scores = effect_scores({int(t): m for t, m in fitted.get("degree_effects") or []}, pick[1])
+    # the referenced rows' child counts too (a user who posts often is followed often): none in older models' effects
+    scored = coarse[headers[e.parent][:, feature_fields(pre, e.parent) + count_fields(pre, e.parent)]]
+    scores = effect_scores({int(t): m for t, m in fitted.get("degree_effects") or []}, scored)
     nulls = row_null_shares(fitted.get("null_by"), pick[0], null_share, raw)
     unnamed = np.isin(pick[1], fitted.get("never_named") or []).any(axis=1)
     for child in fitted.get("never_named_with") or []:  # a category holding products names no subcategory

@@ -11,7 +11,8 @@ from scipy.optimize import linear_sum_assignment
 
 from relsynth.relational import Column
 from relsynth.relational.orders import DATED, as_numbers
-from relsynth.synth.tabular.encoders import NumericPreproc
+from relsynth.synth.tabular._tables import child_counts
+from relsynth.synth.tabular.encoders import CountPreproc, NumericPreproc
 from relsynth.synth.tabular.grammar import PAD
 
 BLOCK = 256  # referencing rows paired with slots per assignment
@@ -27,10 +28,14 @@ def n_groups(n_pairs: int, min_count: int) -> int:
 def coarse_tokens(pre, groups: int) -> np.ndarray:
     """Global token -> the token standing for it in an affinity: a number's value tokens (exact
     points and bins, in value order) fall in `groups` groups of neighbours, each read as its
-    first token's id; every other token stands for itself."""
+    first token's id, a child count's in its powers of two (`count_groups`); every other token
+    stands for itself."""
     out = np.arange(pre.vocab_size, dtype=np.int64)
     for slot in pre.slots:
         p = slot.preproc
+        if isinstance(p, CountPreproc):
+            out[slot.offset : slot.offset + p.n_tokens] = slot.offset + count_groups(p)
+            continue
         if not isinstance(p, NumericPreproc) or p.n_tokens - 1 <= groups:
             continue
         edges = np.asarray(p.edges, dtype=np.float64)
@@ -38,6 +43,14 @@ def coarse_tokens(pre, groups: int) -> np.ndarray:
         rank = np.argsort(np.argsort(values, kind="stable"), kind="stable")
         out[slot.offset + 1 : slot.offset + p.n_tokens] = slot.offset + 1 + (rank * groups) // len(values)
     return out
+
+
+def count_groups(p: CountPreproc) -> np.ndarray:
+    """Per token of a child count, its group: the count's power of two (0; 1; 2-3; 4-7; ...; a bin by
+    its lowest count), so the few rows of a heavy tail's large counts are read together, not one by one
+    nor in even slices of the counts, where nearly every row falls in the first."""
+    lowest = np.concatenate([np.arange(p.n_exact), np.asarray(p.edges[:-1], dtype=np.float64)])[: p.n_tokens]
+    return np.floor(np.log2(1 + lowest)).astype(np.int64)
 
 
 def with_points_apart(tokens: np.ndarray, raw: np.ndarray, points) -> np.ndarray:
@@ -70,6 +83,24 @@ def field_tokens(pre, table: str, df: pd.DataFrame) -> np.ndarray:
         slot = pre.slots[layout.slots[j]]
         cols.append(slot.offset + np.asarray(slot.preproc.encode(df[layout.fields[j]]), dtype=np.int64))
     return np.stack(cols, axis=1) if cols else np.zeros((len(df), 0), dtype=np.int64)
+
+
+def count_fields(pre, table: str) -> list[int]:
+    """Positions in `table`'s header of its child counts (one per child table, after its fields)."""
+    layout = pre.layouts[table]
+    return list(range(layout.n_fields, layout.header_len))
+
+
+def count_tokens(pre, data, table: str) -> np.ndarray:
+    """(rows, `count_fields`) global token ids of `table`'s rows' child counts in `data`, as a header holds them."""
+    layout = pre.layouts[table]
+    cols = []
+    for j, child in zip(count_fields(pre, table), layout.children, strict=True):
+        slot = pre.slots[layout.slots[j]]
+        cols.append(
+            slot.offset + np.asarray(slot.preproc.encode(child_counts(data, data.schema, child)), dtype=np.int64)
+        )
+    return np.stack(cols, axis=1) if cols else np.zeros((len(data[table]), 0), dtype=np.int64)
 
 
 def with_parent_row(own: np.ndarray, parent: np.ndarray, at: np.ndarray) -> np.ndarray:
