@@ -92,8 +92,7 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
             quantiles = degree_quantiles(degrees)
             groups = n_groups(int(values.notna().sum()), pre.min_count)
             coarse = coarse_tokens(pre, groups)
-            counts = count_tokens(pre, data, e.parent)
-            effects, rho = degree_effects(pre, e.parent, data[e.parent], degrees, coarse, counts)
+            effects, rho = degree_effects(pre, degree_tokens(pre, data, e.parent), degrees, coarse)
             scope = scope_of(data, e, pos)
             slot = unique_with(data, e, scope["within"])  # a teacher in one lesson a (weekday, period)
             # a key naming a row that names it back can be set only where one does: the null share of those rows
@@ -1046,19 +1045,16 @@ def _number_column(data: RelationalData, table: str, cols: list[str]) -> str | N
     return numbered[0]
 
 
-def degree_effects(
-    pre, table: str, rows: pd.DataFrame, degrees: np.ndarray, coarse: np.ndarray, counts: np.ndarray | None = None
-) -> tuple[list[list[float]], float]:
+def degree_effects(pre, raw: np.ndarray, degrees: np.ndarray, coarse: np.ndarray) -> tuple[list[list[float]], float]:
     """Which values of a referenced row go with being referenced more or less often (an invoice's
-    total with its number of lines), and which of its child counts (`counts`, `count_tokens`: a user
-    who posts often is followed often): per token seen in `min_count` rows at least, the shrunk mean
-    of log(1 + degree) of its rows above the overall mean; and the copula correlation at which
-    generation (`ranked`) reproduces the rank correlation between a row's summed effects and its
-    degree."""
-    if len(rows) < 2:
+    total with its number of lines), and which of its child counts and its parent row's (`raw`,
+    `degree_tokens`: a user who posts often is followed often, and so are the user's posts): per
+    token seen in `min_count` rows at least, the shrunk mean of log(1 + degree) of its rows above the
+    overall mean; and the copula correlation at which generation (`ranked`) reproduces the rank
+    correlation between a row's summed effects and its degree."""
+    if len(raw) < 2:
         return [], 0.0
-    own = field_tokens(pre, table, rows)
-    tokens = coarse[own if counts is None else np.concatenate([own, counts], axis=1)]
+    tokens = coarse[raw]
     y = np.log1p(degrees) - np.log1p(degrees).mean()
     effects: dict[int, float] = {}
     for j in range(tokens.shape[1]):
@@ -1158,6 +1154,19 @@ def effect_scores(effects: dict[int, float], tokens: np.ndarray) -> np.ndarray:
     """Each row's summed degree effects (`degree_effects`) over its tokens."""
     lookup = np.vectorize(lambda t: effects.get(int(t), 0.0), otypes=[float])
     return lookup(tokens).sum(axis=1) if tokens.size else np.zeros(len(tokens))
+
+
+def degree_tokens(pre, data: RelationalData, table: str) -> np.ndarray:
+    """(rows, fields) the tokens of `table`'s rows that its degree effects read: its fields and child
+    counts, and those of the row it nests under (`pairing.with_parent_row`)."""
+    own = np.concatenate([field_tokens(pre, table, data[table]), count_tokens(pre, data, table)], axis=1)
+    nest = data.schema.parent(table)
+    if nest is None:
+        return own
+    theirs = np.concatenate(
+        [field_tokens(pre, nest.parent, data[nest.parent]), count_tokens(pre, data, nest.parent)], axis=1
+    )
+    return with_parent_row(own, theirs, referenced_rows(data, nest))
 
 
 def referencing_tokens(pre, data: RelationalData, table: str) -> np.ndarray:

@@ -308,8 +308,7 @@ def assign_reference(
     raw = referencing_headers(pre, tables, keys, headers, table)
     pick = [coarse[raw], coarse[headers[e.parent][:, feature_fields(pre, e.parent)]]]
     cells = fitted.get("affinity") or []
-    # the referenced rows' child counts too (a user who posts often is followed often): none in older models' effects
-    scored = coarse[headers[e.parent][:, feature_fields(pre, e.parent) + count_fields(pre, e.parent)]]
+    scored = coarse[degree_headers(pre, tables, keys, headers, e.parent)]
     scores = effect_scores({int(t): m for t, m in fitted.get("degree_effects") or []}, scored)
     nulls = row_null_shares(fitted.get("null_by"), pick[0], null_share, raw)
     unnamed = np.isin(pick[1], fitted.get("never_named") or []).any(axis=1)
@@ -570,6 +569,21 @@ def referencing_headers(
         return own
     at = pd.Index(keys[nest.parent]).get_indexer(tables[table][nest.fk])
     return with_parent_row(own, headers[nest.parent][:, feature_fields(pre, nest.parent)], at)
+
+
+def degree_headers(
+    pre, tables: dict[str, pd.DataFrame], keys: dict[str, pd.Series], headers: dict[str, np.ndarray], table: str
+) -> np.ndarray:
+    """(rows, fields) the header tokens of the generated rows of `table` and of their parent rows
+    that degree effects read (`fit.degree_tokens`: fields and child counts); older models hold no
+    effects of child counts nor of parent rows, so they score as before."""
+    own, nest = headers[table][:, feature_fields(pre, table) + count_fields(pre, table)], pre.schema.parent(table)
+    if nest is None:
+        return own
+    at = pd.Index(keys[nest.parent]).get_indexer(tables[table][nest.fk])
+    return with_parent_row(
+        own, headers[nest.parent][:, feature_fields(pre, nest.parent) + count_fields(pre, nest.parent)], at
+    )
 
 
 def with_parent_columns(
