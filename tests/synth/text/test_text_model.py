@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from relsynth.relational import PrimaryKey, RelationalData, Schema, Table, Text
-from relsynth.synth.text import TextDataset, TextModel, TextModelSize, TextPreproc, TextTrainer
+from relsynth.synth.text import TextDataset, TextModel, TextModelSize, TextPreproc, TextTrainer, _generate
 from relsynth.synth.text._generate import cut_to_length
 from relsynth.synth.text.dataset import IGNORE
 from relsynth.synth.text.trainer import MIN_STEPS, TEXT_AUTO_EPOCHS
@@ -268,6 +268,18 @@ def test_avoid_resamples_texts_equal_to_one_entitys_training_value(songs, traine
     assert again.tolist() == plain.tolist() and trained.last_generation["title"]["copies"] == 0
     with pytest.raises(TypeError, match="avoid must be a RelationalData"):
         trained.generate(songs, avoid=songs["song"])
+
+
+def test_a_text_cut_to_length_into_a_value_to_avoid_is_counted_as_a_copy(songs, trained: TextModel, monkeypatch):
+    """A text still too long after its resamplings is cut to length; where the cut leaves one entity's
+    training value ('Night Night Night' -> 'Night Night'), `last_generation` counts it among the copies."""
+    value = trained.generate(songs, seed=1, temp=0.5)["song"]["title"].dropna().iloc[0]
+    song = songs["song"]
+    one = song["title"].where(song.index == 0, "a title every entity has").where(song.index != 0, value)
+    avoid = RelationalData({**songs.data, "song": song.assign(title=one)}, songs.schema)  # one song holds it
+    monkeypatch.setattr(_generate, "cut_to_length", lambda texts, length: ([value] * len(texts), len(texts)))
+    out = trained.generate(songs, seed=1, temp=0.5, avoid=avoid)["song"]["title"]
+    assert trained.last_generation["title"]["copies"] == int((out == value).sum()) > 0
 
 
 class SureToEnd(torch.nn.Module):

@@ -137,6 +137,8 @@ def generate(
             truncated = int(cut_at_limit.sum())  # of the texts kept (not of the ones sampled again)
             texts, cut = cut_to_length(texts, limit)
             texts = [paired_bidi(t) for t in texts]  # again: a text cut to length may have lost a closer
+            if cut:  # a cut may leave a value to avoid ('Night Night Night' -> one entity's 'Night Night')
+                copies = sum(t in avoid_values for t in texts)
             if stats.json_escapes:  # documents the source wrote with \\u escapes, in its share
                 texts = escape_documents(texts, stats.json_escapes, rng, declared_length(data, preproc.table, col))
             broken = {c.key: _left_broken(texts, c, f"{preproc.table}.{col}") for c in checks}
