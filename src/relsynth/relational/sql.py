@@ -108,7 +108,7 @@ _INFO_SCHEMA_DIALECTS = {"duckdb"}
 
 # ---- connections ----------------------------------------------------------------------------------
 @contextmanager
-def _engine(con: Con) -> Iterator[sa.Engine]:
+def open_engine(con: Con) -> Iterator[sa.Engine]:
     """The engine for `con`; one made here from a URL is disposed of (its pool closed) at the end."""
     if isinstance(con, sa.Engine):
         yield con
@@ -135,7 +135,7 @@ def _dialect_name(con: Con) -> str:
     try:
         return sa.make_url(con).get_backend_name()
     except (sa.exc.ArgumentError, TypeError):
-        return ""  # `_engine` says what is wrong with it
+        return ""  # `open_engine` says what is wrong with it
 
 
 def safe_url(con: Con) -> str:
@@ -2232,7 +2232,7 @@ def read_sql(
 ) -> Read:
     """The tables, schema and SQL types behind `RelationalData.from_sql` (see there), not yet validated."""
     check_chunk_size(chunk_size)
-    with _engine(con) as engine, engine.connect() as conn:
+    with open_engine(con) as engine, engine.connect() as conn:
         catalog = reflect(conn, tables, schema_name=schema_name, lookups=lookups, overrides=overrides, exclude=exclude)
         orphans: list[str] = []
         frames = {}
@@ -3438,7 +3438,7 @@ def write_sql(
             "or the Kedro project's text_tables); they are written as NULL",
             empty,
         )
-    with _engine(con) as engine:
+    with open_engine(con) as engine:
         clashes = case_clashes(tables) if engine.dialect.name in CASE_BLIND else []
         if clashes:
             raise SchemaError(
@@ -3446,7 +3446,7 @@ def write_sql(
                 f"{'; '.join(clashes)}: nothing was written; rename one of each (a new RelationalData with the frames' "
                 "columns renamed, or another schema), or write to a database that tells them apart (PostgreSQL)"
             )
-    with _engine(con) as engine, engine.begin() as conn:  # one transaction: all of it or nothing
+    with open_engine(con) as engine, engine.begin() as conn:  # one transaction: all of it or nothing
         _begin(conn)
         schemas = list(dict.fromkeys(t.schema for t in tables))
         if conn.dialect.name != "sqlite":

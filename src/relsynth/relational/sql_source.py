@@ -34,7 +34,16 @@ from relsynth.relational.columns import Column
 from relsynth.relational.data import RelationalData, Whole
 from relsynth.relational.errors import DataError
 from relsynth.relational.schema import Edge, Schema
-from relsynth.relational.sql import CHUNK_SIZE, Catalog, Con, _engine, check_chunk_size, fetch_frames, reflect, safe_url
+from relsynth.relational.sql import (
+    CHUNK_SIZE,
+    Catalog,
+    Con,
+    check_chunk_size,
+    fetch_frames,
+    open_engine,
+    reflect,
+    safe_url,
+)
 
 log = logging.getLogger(__name__)
 _IN_BATCH = 1_000  # root keys a sampled read names in one IN (...) list: within every driver's limits
@@ -78,7 +87,7 @@ class SQLSource:
         if isinstance(infer_rows, bool) or not isinstance(infer_rows, int) or infer_rows < 1:
             raise ValueError(f"infer_rows must be a positive integer, got {infer_rows!r}")
         self.con, self.chunk_size, self.orphans = con, chunk_size, orphans
-        with _engine(con) as engine, engine.connect() as conn:
+        with open_engine(con) as engine, engine.connect() as conn:
             self.catalog: Catalog = reflect(
                 conn,
                 tables,
@@ -109,7 +118,7 @@ class SQLSource:
         self.schema: Schema = self.catalog.schema(first, later)  # string kinds from the first rows; lookups whole
         self.lookups = {n: first[n] for n in self.schema.lookups}
         if orphans == "error":
-            with _engine(con) as engine, engine.connect() as conn:
+            with open_engine(con) as engine, engine.connect() as conn:
                 _check_orphans(conn, self.catalog, self.schema)
         log.info("SQLSource: %s, roots %s", self.where, self.schema.roots)
 
@@ -158,7 +167,7 @@ class SQLSource:
 
     def n_entities(self) -> dict[str, int]:
         """Rows of each root table: the entities there are to read."""
-        with _engine(self.con) as engine, engine.connect() as conn:
+        with open_engine(self.con) as engine, engine.connect() as conn:
             return {
                 r: conn.execute(sa.select(sa.func.count()).select_from(self.catalog.tables[r])).scalar_one()
                 for r in self.schema.roots
@@ -168,7 +177,7 @@ class SQLSource:
         """Every root entity exactly once, in key order, at most `n_entities` a partition."""
         n_entities = _positive(n_entities)
         parts: list[Partition] = []
-        with _engine(self.con) as engine, engine.connect() as conn:
+        with open_engine(self.con) as engine, engine.connect() as conn:
             for root in self.schema.roots:
                 starts, seen = [], 0
                 for keys in self._root_keys(conn, root):
@@ -244,7 +253,7 @@ class SQLSource:
             bounds = [key >= low] if low is not None else []
             return sa.and_(sa.true(), *bounds, *([key < high] if high is not None else []))
 
-        with _engine(self.con) as engine, engine.connect() as conn:
+        with open_engine(self.con) as engine, engine.connect() as conn:
             return self._data(self._entity_frames(conn, partition.root, self._root_rows(partition.root, between)))
 
     def _root_rows(self, root: str, condition: Callable[[sa.ColumnElement], sa.ColumnElement[bool]]) -> Any:
@@ -271,7 +280,7 @@ class SQLSource:
         sizes = self.n_entities()
         shares = _shares(n_entities, sizes)
         reads: list[dict[str, pd.DataFrame]] = []
-        with _engine(self.con) as engine, engine.connect() as conn:
+        with open_engine(self.con) as engine, engine.connect() as conn:
             for root, size in sizes.items():
                 k = shares[root]
                 chosen = np.sort(rng.choice(size, size=k, replace=False)) if k < size else np.arange(size)

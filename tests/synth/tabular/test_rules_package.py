@@ -73,5 +73,5 @@ def test_rule_modules_import_no_private_name():
     assert private_imports(RULES) == [], "give each helper other modules use a public name, in its one home"
 
 
-def test_the_tabular_modules_beside_the_rules_import_no_private_name():
-    assert private_imports(RULES.parent) == [], "give each helper other modules use a public name, in its one home"
+def test_no_module_of_relsynth_imports_a_private_name():
+    assert private_imports(RULES.parents[2]) == [], "give each helper other modules use a public name, in its one home"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from relsynth.synth.text.preproc import _bytes_to_unicode
+from relsynth.synth.text.preproc import bytes_to_unicode
 
 log = logging.getLogger(__name__)
 SUPPORTED = ("gpt2",)
@@ -81,7 +81,7 @@ def copy_transformer(model, hf) -> None:
 def copy_embeddings(model, hf, tokenizer) -> int:
     """Token rows from GPT-2's embedding (by byte string, else the mean over its tokenization); returns
     how many tokens were carried over exactly."""
-    to_char = _bytes_to_unicode()
+    to_char = bytes_to_unicode()
     wte = hf.get_input_embeddings().weight
     vocab = tokenizer.get_vocab()
     exact = 0
