@@ -56,7 +56,9 @@ def test_chinook_all_tables_give_a_valid_schema():
         "invoice_line": {"track": "track", "invoice": "invoice"},
         "playlist_track": {"track": "track", "playlist": "playlist"},
         "track": {"album": "album", "mediatype": "media_type", "genre": "genre"},
-    }  # support_rep and reports_to name their table by a role: left as they are
+        "employee": {"reports_to": "employee"},  # a tree of whom each reports to
+    }  # support_rep names employee by a role, its 3 values (3, 4, 5) keys of every table: left as it is
+    assert schema.references("employee")[0].parent == "employee"
 
 
 def test_names_singular_plural_and_primary_key_name(caplog: pytest.LogCaptureFixture):
@@ -123,3 +125,37 @@ def test_a_one_to_one_key_counting_its_rows_is_a_key_to_its_table():
     schema = Schema.infer({"users": users, "profiles": profiles})
     assert _links(schema) == {"profiles": {"user_id": "users"}}
     assert schema.tables["profiles"].primary_key is None
+
+
+def _tree(parents: list[int | None], **columns: list) -> pd.DataFrame:
+    return pd.DataFrame({"id": range(1, len(parents) + 1), **columns}).assign(**{"parent_id": parents})
+
+
+TREE = [None, None, 1, 1, 2, 3, 3, 4, 6, 6] * 3  # three trees of ten: row 10 k + i under row 10 k + parent
+TREE = [p if p is None else p + 10 * (i // 10) for i, p in enumerate(TREE)]
+
+
+def test_a_parent_key_forming_a_tree_names_its_own_table():
+    categories = _tree(TREE, label=[f"c{i}" for i in range(30)])
+    products = pd.DataFrame({"id": range(1, 61), "category_id": [i % 30 + 1 for i in range(60)]})
+    schema = Schema.infer({"categories": categories, "products": products})
+    assert _links(schema) == {"categories": {"parent_id": "categories"}, "products": {"category_id": "categories"}}
+    assert "following them from any row ends at a row with none" in schema.inference["categories"]["parent_id"]
+    assert schema.roots == ["categories"] and schema.references("categories")[0].fk == "parent_id"
+    RelationalData({"categories": categories, "products": products}, schema)
+
+
+def test_a_parent_key_round_a_cycle_or_naming_another_tables_rows_is_no_key():
+    cycle = _tree([2, 3, 1] + TREE[3:])  # rows 1 -> 2 -> 3 -> 1
+    assert _links(Schema.infer({"categories": cycle})) == {}
+    looped = _tree([1] + TREE[1:])  # a root naming itself
+    assert _links(Schema.infer({"categories": looped})) == {}
+    projects = pd.DataFrame({"id": range(1, 6), "title": list("abcde")})
+    tasks = _tree([None] * 5 + [i % 5 + 1 for i in range(45)])  # ids 1-5 under 50 tasks: the 5 projects'
+    assert "tasks" not in _links(Schema.infer({"projects": projects, "tasks": tasks}))
+
+
+def test_a_role_word_alone_names_no_row_of_its_own_table():
+    stores = pd.DataFrame({"id": range(1, 13), "manager_id": [None, 3, None, 5, None, 2, 6, None, 1, None, 4, None]})
+    employees = pd.DataFrame({"id": range(1, 41), "name": [f"e{i}" for i in range(40)]})
+    assert _links(Schema.infer({"stores": stores, "employees": employees})) == {}  # a tree by chance, of employees

@@ -13,9 +13,14 @@ key to table P when both its name and its values say so:
   it), and every non-null value of the column is one of its keys, of the same type (whole
   numbers with whole numbers, else the same strings).
 
-Never a table's own key, nor a key to its own table (a `parent_id` as often names another table's
-rows as its own), nor a column whose name fits two tables: a wrong key would bind unrelated rows,
-worse than a missed one, which the fit's `key_like` notes still report.
+A key to its own table (an employee's `reports_to`, a category's `parent_id`) is read only where its
+name says it names a row of the same kind (`SELF_ROLES`, or the table's name after a role word:
+`parent_category_id`), every non-null value is one of the table's keys and fits them better than
+any other table's (`_spread`), and following them from any row never comes back round: a tree, so
+a `parent_id` naming another table's rows, with no nulls or a row twice up its chain, is none.
+
+Never a table's own key, nor a column whose name fits two tables: a wrong key would bind unrelated
+rows, worse than a missed one, which the fit's `key_like` notes still report.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ from pandas.api import types as ptypes
 KEY_SUFFIXES = ("id", "fk", "key", "code")  # removed from a column's name to find the table it names
 GENERIC_KEYS = {"", *KEY_SUFFIXES}  # primary key names that say nothing of their table (`id`)
 _WHOLE = re.compile(r"-?(?:0|[1-9]\d{0,17})")
+# words that name a row of a column's own table: a tree's parent, the person one reports to. Not
+# `manager`: a store's manager_id names employees, and a few stores' values can chance to form a tree
+SELF_ROLES = (("parent",), ("reports", "to"), ("report", "to"))
 
 
 def infer_links(
@@ -51,6 +59,10 @@ def infer_links(
             if col == keys.get(table) or col in skip.get(table, set()):
                 continue
             named = [(ref, how) for ref in key_values if ref != table and (how := _names(col, ref, keys[ref]))]
+            if not named and table in key_values and (how := _self_named(col, table)):
+                if (why := _self_held(df, col, table, keys[table], key_values)) is not None:
+                    out.setdefault(table, {})[col] = (table, f"inferred foreign key (-> {table}): {how}, {why}")
+                continue
             if len(named) != 1 or (table in lookups and named[0][0] not in lookups):
                 continue  # none, or a name fitting two tables; a lookup's keys name lookups only
             ref, how = named[0]
@@ -97,6 +109,26 @@ def _singulars(name: str) -> set[str]:
     return out
 
 
+def _words(name: str) -> list[str]:
+    """A name's words, lowercased: `ReportsTo`, `reports_to` and `REPORTS TO` -> ["reports", "to"]."""
+    return [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", str(name))]
+
+
+def _self_named(col: str, table: str) -> str:
+    """How `col`'s name says it names a row of its own `table` (a role of `SELF_ROLES`, or the
+    table's name after another word: `parent_category_id`, `MasterAccountId`); "" where it does not."""
+    words = _words(col)
+    if words and words[-1] in KEY_SUFFIXES:
+        words = words[:-1]
+    for role in SELF_ROLES:
+        if any(tuple(words[i : i + len(role)]) == role for i in range(len(words))):
+            return f"its name names a role ({' '.join(role)}) of a row of its own table"
+    own = _words(table)
+    if len(words) > len(own) and _singulars("".join(words[-len(own) :])) & _singulars(_plain(table)):
+        return f"its name names its own table {table} after a role"
+    return ""
+
+
 def _stems(col: str) -> set[str]:
     """A column's plain name, and that name less one key suffix (`artist_id` -> `artist`)."""
     plain = _plain(col)
@@ -138,3 +170,37 @@ def _held_by(values: pd.Series, keys: pd.Series, table: str, key: str) -> str | 
     if not held.isin(set(keys.tolist())).all():
         return None
     return f"each of its {held.nunique()} distinct values one of {table}.{key}'s {keys.nunique()}"
+
+
+def _self_held(df: pd.DataFrame, col: str, table: str, key: str, key_values: Mapping[str, pd.Series]) -> str | None:
+    """Why `col` names rows of its own `table` (whose keys are `key_values[table]`), or None: every
+    non-null value one of its keys, the values fitting them better than any other table's keys
+    (`_spread`: the ids 1 to 5 under 50 tasks name the 5 projects), and following them from any
+    row ends at a row with none, never round a cycle."""
+    keys = key_values[table]
+    if not keys.is_unique or (why := _held_by(df[col], keys, table, key)) is None:
+        return None
+    refs = _comparable(df[col])
+    own = _spread(refs, keys)
+    if any(_spread(refs, other) >= own for t, other in key_values.items() if t != table):
+        return None  # another table's keys hold them as well or better: whose rows they name is unsaid
+    key_rows = np.flatnonzero(df[key].notna().to_numpy())  # `keys` and `refs` hold the non-null values in row order
+    up = np.full(len(df), -1, dtype=np.int64)  # each row's referenced row, -1 for none
+    up[np.flatnonzero(df[col].notna().to_numpy())] = key_rows[pd.Index(keys.to_numpy()).get_indexer(refs.to_numpy())]
+    for _ in range(len(df).bit_length()):  # pointer doubling: after k steps, each row's 2**k-th ancestor
+        up = np.where(up >= 0, up[up], -1)
+    if (up >= 0).any():
+        return None  # a row whose chain never ends: round a cycle
+    return f"{why}, fitting them better than another table's, and following them from any row ends at a row with none"
+
+
+def _spread(values: pd.Series, keys: pd.Series) -> float:
+    """How likely `values`' distinct values, drawn at random among `keys`, would lie as low among
+    them as they do: (share of the keys up to the highest value) ** (distinct values); 1 for strings
+    (no order to weigh), 0 where a value is no key (or of another type)."""
+    same_type = ptypes.is_integer_dtype(values.dtype) == ptypes.is_integer_dtype(keys.dtype)
+    if not same_type or not values.isin(set(keys.tolist())).all():
+        return 0.0
+    if not ptypes.is_integer_dtype(keys.dtype):
+        return 1.0
+    return float((keys <= values.max()).mean() ** values.nunique())

@@ -503,7 +503,8 @@ class Schema:
         foreign key says it has a key; else none.
         Given no `foreign_keys` (None; `{}` says there are none), a column whose name names a table
         (`artist`, `artist_id`, `ArtistId`) and whose values are all that table's keys is read as a
-        foreign key to it (`relational/_infer_links.py`), its reason in `inference` and the log.
+        foreign key to it (`relational/_infer_links.py`), its reason in `inference` and the log; one
+        to its own table where its name says so (`parent_id`, `reports_to`) and its values form a tree.
         A table nests under its first key in column order whose root is large enough
         (`relational.nesting`), as `RelationalData.from_sql` chooses; its other keys are references.
 
