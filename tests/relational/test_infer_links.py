@@ -159,3 +159,30 @@ def test_a_role_word_alone_names_no_row_of_its_own_table():
     stores = pd.DataFrame({"id": range(1, 13), "manager_id": [None, 3, None, 5, None, 2, 6, None, 1, None, 4, None]})
     employees = pd.DataFrame({"id": range(1, 41), "name": [f"e{i}" for i in range(40)]})
     assert _links(Schema.infer({"stores": stores, "employees": employees})) == {}  # a tree by chance, of employees
+
+
+def test_a_tables_name_after_a_role_word_names_it():
+    teams = pd.DataFrame({"id": range(1, 21), "name": [f"t{i}" for i in range(20)]})
+    matches = pd.DataFrame(
+        {
+            "id": range(1, 101),
+            "HomeTeamId": [i % 20 + 1 for i in range(100)],
+            "away_team_id": [(i + 3) % 20 + 1 for i in range(100)],
+        }
+    )
+    schema = Schema.infer({"teams": teams, "matches": matches})
+    assert _links(schema) == {"matches": {"HomeTeamId": "teams", "away_team_id": "teams"}}
+    assert schema.inference["matches"]["away_team_id"].startswith(
+        "inferred foreign key (-> teams): its name names teams in a role (away)"
+    )
+    assert "away_team_id" in [e.fk for e in schema.references("matches")]  # never a second parent: a reference
+    RelationalData({"teams": teams, "matches": matches}, schema)
+
+
+def test_a_role_names_the_longest_table_name_and_never_without_a_key_suffix():
+    types = pd.DataFrame({"id": range(1, 4), "label": list("abc")})
+    media_types = pd.DataFrame({"id": range(1, 6), "label": list("abcde")})
+    tracks = pd.DataFrame({"id": range(1, 31), "preferred_media_type_id": [i % 3 + 1 for i in range(30)]})
+    tracks["billing_media_type"] = tracks["preferred_media_type_id"]  # no key suffix: a label as well
+    schema = Schema.infer({"type": types, "media_type": media_types, "tracks": tracks})
+    assert _links(schema) == {"tracks": {"preferred_media_type_id": "media_type"}}

@@ -7,7 +7,8 @@ key to table P when both its name and its values say so:
 - its name, case- and underscore-insensitive, with a key suffix (`_id`, `Id`, `_fk`, `_key`,
   `_code`) or none removed, names P, singular or plural (`artist`, `artist_id`, `ArtistId`,
   `categories_id` -> `category`), or equals P's primary key's name where that name says
-  more than `id` (`ArtistId` in both tables);
+  more than `id` (`ArtistId` in both tables); or, where it names no table so, it ends with P's
+  name after a role word and before a key suffix (`home_team_id`, `billing_address_id`);
 - P has a single-column primary key, given or guessed (a small table's counter, or else its
   column named `id` or `<P>_id` of distinct values, kept as its key because this column names
   it), and every non-null value of the column is one of its keys, of the same type (whole
@@ -58,7 +59,7 @@ def infer_links(
         for col in df.columns:
             if col == keys.get(table) or col in skip.get(table, set()):
                 continue
-            named = [(ref, how) for ref in key_values if ref != table and (how := _names(col, ref, keys[ref]))]
+            named = _best_named(col, [ref for ref in key_values if ref != table], keys)
             if not named and table in key_values and (how := _self_named(col, table)):
                 if (why := _self_held(df, col, table, keys[table], key_values)) is not None:
                     out.setdefault(table, {})[col] = (table, f"inferred foreign key (-> {table}): {how}, {why}")
@@ -143,6 +144,30 @@ def _names(col: str, table: str, key: str) -> str:
     if any(_singulars(stem) & wanted for stem in _stems(col)):
         return f"its name names {table}"
     return ""
+
+
+def _names_in_role(col: str, table: str) -> str:
+    """How `col`'s name names `table` after a role word and before a key suffix (`home_team_id`,
+    `billing_address_id`, `ParentMediaTypeId` -> team, address, media_type); "" where it does not."""
+    words, own = _words(col), _words(table)
+    if len(words) < len(own) + 2 or words[-1] not in KEY_SUFFIXES:
+        return ""  # a role, the table's name and a key suffix: `billing_address` alone may be an address
+    stem = words[:-1]
+    if not _singulars("".join(stem[-len(own) :])) & _singulars(_plain(table)):
+        return ""
+    return f"its name names {table} in a role ({' '.join(stem[: -len(own)])})"
+
+
+def _best_named(col: str, tables: list[str], keys: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(table, how) of the tables `col`'s name names most closely: by name or primary key name
+    (`_names`), else after a role word, the longest name first (`away_media_type_id`: media_type,
+    not type)."""
+    named = [(ref, how) for ref in tables if (how := _names(col, ref, keys[ref]))]
+    if named:
+        return named
+    in_role = [(ref, how, len(_words(ref))) for ref in tables if (how := _names_in_role(col, ref))]
+    longest = max((n for *_, n in in_role), default=0)
+    return [(ref, how) for ref, how, n in in_role if n == longest]
 
 
 def _comparable(values: pd.Series) -> pd.Series | None:
