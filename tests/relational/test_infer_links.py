@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -186,3 +187,49 @@ def test_a_role_names_the_longest_table_name_and_never_without_a_key_suffix():
     tracks["billing_media_type"] = tracks["preferred_media_type_id"]  # no key suffix: a label as well
     schema = Schema.infer({"type": types, "media_type": media_types, "tracks": tracks})
     assert _links(schema) == {"tracks": {"preferred_media_type_id": "media_type"}}
+
+
+def _uuids(n: int, seed: int = 0) -> list[str]:
+    rng = np.random.default_rng(seed)
+    return [
+        f"{int(x):08x}-{int(y):04x}" for x, y in zip(rng.integers(0, 2**32, n), rng.integers(0, 2**16, n), strict=True)
+    ]
+
+
+def test_a_roles_values_name_the_one_table_whose_keys_hold_them_beyond_chance():
+    users = pd.DataFrame({"id": _uuids(40), "name": [f"u{i}" for i in range(40)]})
+    members = pd.DataFrame({"id": 1000 + 7 * np.arange(50), "name": [f"m{i}" for i in range(50)]})  # no counter
+    posts = pd.DataFrame(
+        {
+            "id": range(1, 201),
+            "created_by": [users.id[i % 40] for i in range(200)],  # strings of one table's keys
+            "borrower_id": [int(members.id[i % 30]) for i in range(200)],  # 30 of ids 7 apart: 1 in 7 each
+        }
+    )
+    schema = Schema.infer({"users": users, "members": members, "posts": posts})
+    assert _links(schema) == {"posts": {"created_by": "users", "borrower_id": "members"}}
+    assert "40 distinct strings" in schema.inference["posts"]["created_by"]
+    assert "all by chance at most" in schema.inference["posts"]["borrower_id"]
+    RelationalData({"users": users, "members": members, "posts": posts}, schema)
+
+
+def test_a_roles_values_a_counter_or_a_few_labels_hold_by_chance_name_no_table():
+    users = pd.DataFrame({"id": range(1, 51), "name": [f"u{i}" for i in range(50)]})
+    genres = pd.DataFrame({"id": range(1, 26), "name": [f"g{i}" for i in range(25)]})
+    grades = pd.DataFrame({"code": list("ABCDE"), "points": [5, 4, 3, 2, 1]})
+    tags = pd.DataFrame({"id": _uuids(30), "label": [f"t{i}" for i in range(30)]})
+    labels = pd.DataFrame({"id": _uuids(30), "colour": ["red"] * 30})  # the same strings as tags' keys
+    messages = pd.DataFrame(
+        {
+            "id": range(1, 501),
+            "sender_id": [i % 50 + 1 for i in range(500)],  # users', but any counter of 50 rows or more holds them
+            "store_id": [i % 25 + 1 for i in range(500)],  # no stores table: genres' ids by chance
+            "grade_code": list("ABCDE") * 100,  # 5 labels
+            "topic_id": [tags.id[i % 30] for i in range(500)],  # two tables' keys
+        }
+    )
+    frames = {"users": users, "genres": genres, "grades": grades, "tags": tags, "labels": labels, "messages": messages}
+    assert _links(Schema.infer(frames)) == {}
+    nodes = pd.DataFrame({"id": 7 * np.arange(1, 41), "parent_id": [7 * ((i + 1) % 40 + 1) for i in range(40)]})
+    mirror = pd.DataFrame({"id": 7 * np.arange(1, 41), "size": [5] * 40})  # the same keys as nodes'
+    assert _links(Schema.infer({"nodes": nodes, "mirror": mirror})) == {}  # its own rows round a cycle, no mirror's

@@ -8,7 +8,11 @@ key to table P when both its name and its values say so:
   `_code`) or none removed, names P, singular or plural (`artist`, `artist_id`, `ArtistId`,
   `categories_id` -> `category`), or equals P's primary key's name where that name says
   more than `id` (`ArtistId` in both tables); or, where it names no table so, it ends with P's
-  name after a role word and before a key suffix (`home_team_id`, `billing_address_id`);
+  name after a role word and before a key suffix (`home_team_id`, `billing_address_id`); or,
+  where its name is a role's key naming no table (`sender_id`, `created_by`), P is the one table
+  whose keys hold all its values, and chance is ruled out (`_chance`: 20 distinct strings, or whole
+  numbers that as many random ones would all be keys of at most one time in a million: ids
+  7, 14, 21..., never a dense counter's 1 to 50, which any table of 50 rows or more holds);
 - P has a single-column primary key, given or guessed (a small table's counter, or else its
   column named `id` or `<P>_id` of distinct values, kept as its key because this column names
   it), and every non-null value of the column is one of its keys, of the same type (whole
@@ -36,6 +40,9 @@ from pandas.api import types as ptypes
 KEY_SUFFIXES = ("id", "fk", "key", "code")  # removed from a column's name to find the table it names
 GENERIC_KEYS = {"", *KEY_SUFFIXES}  # primary key names that say nothing of their table (`id`)
 _WHOLE = re.compile(r"-?(?:0|[1-9]\d{0,17})")
+ROLE_ENDINGS = (*KEY_SUFFIXES, "by", "to")  # a role's key, after a role word: sender_id, created_by, assigned_to
+MIN_ROLE_CODES = 20  # distinct strings a role's key holds before its values alone name a table
+MAX_CHANCE = 1e-6  # the chance, at most, that a role's whole numbers would all be one table's keys unrelated
 # words that name a row of a column's own table: a tree's parent, the person one reports to. Not
 # `manager`: a store's manager_id names employees, and a few stores' values can chance to form a tree
 SELF_ROLES = (("parent",), ("reports", "to"), ("report", "to"))
@@ -63,6 +70,10 @@ def infer_links(
             if not named and table in key_values and (how := _self_named(col, table)):
                 if (why := _self_held(df, col, table, keys[table], key_values)) is not None:
                     out.setdefault(table, {})[col] = (table, f"inferred foreign key (-> {table}): {how}, {why}")
+                    continue
+            if not named and _role_named(col) and (found := _named_by_values(df[col], table, keys, key_values)):
+                if table not in lookups or found[0] in lookups:
+                    out.setdefault(table, {})[col] = (found[0], f"inferred foreign key (-> {found[0]}): {found[1]}")
                 continue
             if len(named) != 1 or (table in lookups and named[0][0] not in lookups):
                 continue  # none, or a name fitting two tables; a lookup's keys name lookups only
@@ -229,3 +240,45 @@ def _spread(values: pd.Series, keys: pd.Series) -> float:
     if not ptypes.is_integer_dtype(keys.dtype):
         return 1.0
     return float((keys <= values.max()).mean() ** values.nunique())
+
+
+def _role_named(col: str) -> bool:
+    """Whether `col` is named as a role's key: a role word and a key suffix, `by` or `to`
+    (`sender_id`, `created_by`, `assigned_to`), naming no table itself."""
+    words = _words(col)
+    return len(words) >= 2 and words[-1] in ROLE_ENDINGS
+
+
+def _named_by_values(
+    values: pd.Series, table: str, keys: Mapping[str, str], key_values: Mapping[str, pd.Series]
+) -> tuple[str, str] | None:
+    """(table, why) of the one table whose keys hold all of a role's `values`, not `table` itself,
+    where chance is ruled out (`_chance`), or None: where two tables' keys hold them (`table`'s own
+    keys among them: a parent_id of its own rows that forms no tree names no other table), or where ids
+    1 to 50 would be any dense counter's (a sender_id among 50 users and 500 messages, a store_id
+    naming stores the database lacks), whose rows they name is not said by the values."""
+    held = _comparable(values)
+    if held is None or held.empty:
+        return None
+    holders = [t for t, k in key_values.items() if _spread(held, k) > 0]  # `table` too: a parent_id of its rows
+    if len(holders) != 1 or (ref := holders[0]) == table or (chance := _chance(held, key_values[ref])) is None:
+        return None
+    return ref, (
+        f"its name a role's, each of its {held.nunique()} distinct values one of {ref}.{keys[ref]}'s "
+        f"{key_values[ref].nunique()} and of no other table's keys, {chance}"
+    )
+
+
+def _chance(held: pd.Series, keys: pd.Series) -> str | None:
+    """Why `held`'s values (all `keys`) would not all be keys by chance, or None: whole numbers
+    where as many drawn at random between their lowest and highest would all be keys at most
+    `MAX_CHANCE` of the time (ids 7, 14, 21...: 1 in 7 each; a dense counter's: always); strings
+    in `MIN_ROLE_CODES` distinct values at least (`A` to `E` may be grades as well as codes)."""
+    distinct = held.nunique()
+    if not ptypes.is_integer_dtype(held.dtype):
+        return f"{distinct} distinct strings (at least {MIN_ROLE_CODES})" if distinct >= MIN_ROLE_CODES else None
+    lo, hi = int(held.min()), int(held.max())
+    share = float(keys.between(lo, hi).sum()) / (hi - lo + 1)  # the keys' share of the whole numbers they span
+    if share**distinct > MAX_CHANCE:
+        return None
+    return f"{share:.2g} of the whole numbers from {lo} to {hi} keys: all by chance at most {share**distinct:.1g}"
