@@ -233,3 +233,11 @@ def test_a_roles_values_a_counter_or_a_few_labels_hold_by_chance_name_no_table()
     nodes = pd.DataFrame({"id": 7 * np.arange(1, 41), "parent_id": [7 * ((i + 1) % 40 + 1) for i in range(40)]})
     mirror = pd.DataFrame({"id": 7 * np.arange(1, 41), "size": [5] * 40})  # the same keys as nodes'
     assert _links(Schema.infer({"nodes": nodes, "mirror": mirror})) == {}  # its own rows round a cycle, no mirror's
+
+
+def test_a_roles_key_by_or_to_is_never_its_own_tables_key():
+    projects = pd.DataFrame({"code": ["x", "y", "z"], "created_by": [1, 2, 3]})  # a counter in 3 rows, but a role's
+    tasks = pd.DataFrame({"id": range(1, 31), "created_by": [1, 2] * 15})
+    schema = Schema.infer({"projects": projects, "tasks": tasks})
+    assert _links(schema) == {}  # both name users the data lacks, not projects
+    assert schema.tables["projects"].primary_key is None

@@ -100,8 +100,10 @@ def named_key(df: pd.DataFrame, table: str, skip: set[str]) -> tuple[str, str] |
 
 
 def names_another(col: str, table: str, data: Mapping[str, pd.DataFrame]) -> bool:
-    """Whether `col` of `table` is named as a key to another table of `data` (by name only)."""
-    return any(other != table and _names(col, other, "") for other in data)
+    """Whether `col` of `table` is named as a key to another table of `data` (by name only), or
+    as a role's by `by` or `to` (`created_by`, `assigned_to`: a row it names, never its own key,
+    though a 3-row table's created_by may count 1 to 3)."""
+    return _words(col)[-1:] in (["by"], ["to"]) or any(other != table and _names(col, other, "") for other in data)
 
 
 def _plain(name: str) -> str:
