@@ -73,6 +73,7 @@ from relsynth.synth.tabular.rules.number_endings import keep_number_endings
 from relsynth.synth.tabular.rules.pair_orders import keep_key_orders, keep_value_orders
 from relsynth.synth.tabular.rules.pair_values import keep_pair_values
 from relsynth.synth.tabular.rules.parent_ends import keep_parent_ends
+from relsynth.synth.tabular.rules.parent_lookup_ranges import keep_parent_lookup_ranges
 from relsynth.synth.tabular.rules.period_counts import keep_period_counts
 from relsynth.synth.tabular.rules.prefixed_codes import apply_prefixed_codes
 from relsynth.synth.tabular.rules.range_labels import apply_range_labels
@@ -288,6 +289,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         capacities = pre.table_rules("lookup_capacities", table)
         keep_lookup_capacities(capacities, out, schema, rng)  # a key moved before the orders that read its row
         keep_lookup_orders(pre.table_rules("lookup_orders", table), out, schema, rng)  # before formulas
+        keep_parent_lookup_ranges(pre.table_rules("parent_lookup_ranges", table), out, schema)  # ... its parent's
         keep_ancestor_orders(pre.table_rules("ancestor_orders", table), out, schema, rng)
         # at most a difference, sum or share of others (none in older models, nor under DP), before formulas read it
         keep_inequalities(pre, pre.table_rules("inequalities", table), out, rng)

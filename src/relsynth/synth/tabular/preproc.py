@@ -137,6 +137,7 @@ from relsynth.synth.tabular.rules.ordered_labels import find_ordered_labels
 from relsynth.synth.tabular.rules.pair_orders import key_orders
 from relsynth.synth.tabular.rules.pair_values import find_pair_values
 from relsynth.synth.tabular.rules.parent_ends import find_parent_ends, own_end, without_moved_caps
+from relsynth.synth.tabular.rules.parent_lookup_ranges import find_parent_lookup_ranges
 from relsynth.synth.tabular.rules.period_counts import find_period_counts
 from relsynth.synth.tabular.rules.prefixed_codes import prefixed_codes
 from relsynth.synth.tabular.rules.range_labels import find_range_labels
@@ -597,6 +598,11 @@ class TabularPreproc:
             "lookup_capacities": find_lookup_capacities(self, data),  # a leg's vehicle carries its shipment's weight
             "lookup_orders": find_lookup_orders(
                 self, data, summed | ordered, movable := self._movable_bases(summed, True)
+            ),
+            # within the range of the lookup row their parent names, clipped: an amount rising from the last one
+            # stays so (a salary history within its employee's grade); none in older models
+            "parent_lookup_ranges": find_parent_lookup_ranges(
+                self, data, summed | self._ordered_columns(but_after_itself=True)
             ),
             # on their side of the row a reference names where pairing could not keep it (a payment after its rental)
             "reference_sides": find_reference_sides(self, data, summed | ordered, movable),
