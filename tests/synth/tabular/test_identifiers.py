@@ -30,7 +30,7 @@ from relsynth.relational import (
     Table,
 )
 from relsynth.synth import DpBudget, TabularPreproc
-from relsynth.synth.tabular._identifiers import identifier_format, new_identifiers
+from relsynth.synth.tabular._identifiers import identifier_format, known_codes, new_identifiers
 from relsynth.synth.tabular.encoders import NumericPreproc
 
 
@@ -1151,3 +1151,48 @@ def test_handles_whose_numbers_repeat_across_names_keep_their_two_digits():
     out = new_identifiers(300, identifier_format(handles, 5), "handle", np.random.default_rng(1))
     assert out.is_unique
     assert out.str.fullmatch(r"@[a-z]+_\d{2}").all(), out[~out.str.fullmatch(r"@[a-z]+_\d{2}")].head(3).tolist()
+
+
+def students(n: int = 200, seed: int = 0) -> RelationalData:
+    """student (an e-mail first.last@uni.edu of 24 first and 22 last names, unique): 200 of 528 name pairs."""
+    rng = np.random.default_rng(seed)
+    first = "anna ben carla david emma felix grace hugo ines jack kate liam maya noah olga paul rosa sam tara".split()
+    first += "victor wendy yusuf zoe omar".split()
+    last = "smith jones garcia miller davis lopez wilson clark lewis young hall allen king wright scott green".split()
+    last += "baker adams nelson hill ramirez campbell".split()
+    pairs = rng.permutation([f"{a}.{b}@uni.edu" for a in first for b in last])[:n]
+    frame = pd.DataFrame({"student_id": np.arange(1, n + 1), "email": pairs, "year": rng.integers(2018, 2024, n)})
+    schema = Schema(student=Table(student_id=PrimaryKey(), email=Identifier(), year=Integer()))
+    return RelationalData({"student": frame}, schema)
+
+
+def test_fresh_codes_are_never_a_real_persons_and_the_fit_keeps_none_in_clear():
+    data = students()
+    real = set(data["student"]["email"])
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    fmt = pre.stats["identifiers"]["student"]["email"]
+    assert not any(code in str(pre.stats) for code in real)  # hashes only
+    for seed in range(3):
+        out = new_identifiers(200, fmt, "email", np.random.default_rng(seed))
+        assert out.str.fullmatch(r"[a-z]+\.[a-z]+@uni\.edu").all() and out.is_unique
+        assert not out.isin(real).any()  # drawn piece by piece, a third of them were real students'
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    assert not synth["student"]["email"].isin(real).any()
+
+
+def test_a_format_with_no_code_left_that_is_none_of_the_datas_writes_numbered_ones_and_warns(caplog):
+    codes = pd.Series([a + b for a in "ABQX" for b in "ABQX"] * 2)  # every code of the format is a real one
+    fmt = {**identifier_format(codes, min_count=2), **known_codes(codes)}
+    with caplog.at_level(logging.WARNING):
+        out = new_identifiers(20, fmt, "seat", np.random.default_rng(0))
+    assert out.str.fullmatch(r"seat_\d+").all() and not out.isin(set(codes)).any()
+    assert any("none of the data's" in r.getMessage() for r in caplog.records)
+
+
+def test_uuids_keep_no_hashes_and_a_counter_past_the_real_range_is_left_as_drawn():
+    assert known_codes(pd.Series([str(uuid.UUID(int=i)) for i in range(1, 50)])) == {}
+    codes = pd.Series([f"INV-{i:06d}" for i in range(1, 301)])
+    fmt = identifier_format(codes, min_count=5)
+    plain = new_identifiers(50, fmt, "invoice", np.random.default_rng(0))
+    checked = new_identifiers(50, {**fmt, **known_codes(codes)}, "invoice", np.random.default_rng(0))
+    assert checked.tolist() == plain.tolist() and plain.str[4:].astype(int).min() > 300

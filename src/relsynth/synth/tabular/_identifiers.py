@@ -43,6 +43,17 @@ IPv4 addresses (`IPV4`) are drawn octet by octet in their ranges, or, where they
 as 32-bit numbers (hosts numbered in a block), counted on after the highest address (`_as_addresses`):
 a counter on the last octet alone wrote 10.0.3.300.
 
+A fresh code is never a value of the column's data (a real student's `anna.smith@uni.edu`, a real
+account's handle or phone number: few first and last names drawn piece by piece made 37 % of a
+school's generated e-mails real ones). The fit keeps keyed hashes of the column's distinct values
+(`known_codes`: blake2b under a random key of its own), never the values; generation draws again,
+KNOWN_REDRAWS rounds at most, each code whose hash is among them (`_without_known`), and writes
+`<column>_<n>` where the format has no room left (a warning says how many). Whoever holds the
+fitted model can test whether a value they guess was in the data (hash it under the kept key); no
+value can be read back from it, which a generated copy of it would hand to every reader of the
+output. Not UUIDs (a repeat of 2**122 values does not happen), nor the labels a source lists
+(public), nor under DP (`_public_identifier_format`: no value read, codes `<column>_<n>` or UUIDs).
+
 Codes that are all real calendar dates written yyyy-mm-dd are dates out of the range pandas holds
 (before 1677, after 2262: `Schema.infer` reads them as identifiers, a date column could not hold
 them): drawn digit by digit they gave days no calendar has (2301-09-31, 1609-02-29: 6 of 200).
@@ -53,10 +64,12 @@ written as the source writes them.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import ipaddress
 import itertools
 import logging
 import re
+import secrets
 import uuid
 from collections.abc import Sequence
 
@@ -84,6 +97,8 @@ MIN_STEPPED = 5  # distinct numbers a run's step is read from, at least (5 rando
 MIN_RISING = 20  # ... or whose numbers rise with their row's key over this many rows at least (a counter with gaps)
 COUNTED = 0.5  # ... where its width leaves room for this share of the codes' count to count on
 REDRAWS = 20  # rounds of drawing again the repeated codes of a unique column
+KNOWN_REDRAWS = 100  # ... and the codes that are the data's (`_without_known`: only those, so cheap); where a
+# quarter of a format's room is left (200 e-mails of 528 name pairs, 200 more drawn), 1 in 10**12 is still one
 LABELLED = 0.95  # letters whose labels of min_count values hold this share of a shape's values are drawn as labels
 MIN_DATED = 20  # codes whose date part a digit run is, at least (and whose integer's leading digits it is)
 DATE_PARTS = {  # the parts of a date a run of digits may write (as numbers; zero-padded to the run's width)
@@ -97,6 +112,8 @@ _OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 # an IPv4 address, dotted, no octet zero-padded, with or without a prefix length (an inet's netmask: 10.0.0.7/24)
 IPV4 = rf"{_OCTET}(\.{_OCTET}){{3}}(/(3[0-2]|[12]?[0-9]))?"
 UNIT_SEPARATOR = "\x1f"  # joins a code's pieces into one string (ASCII's separator: in no code)
+DIGEST_BYTES = 8  # a known code's keyed hash: 2**64 values, a fresh code among 1M hashes by chance 1 in 2**44
+KEY_BYTES = 16  # the random key of a fit's hashes (`known_codes`)
 TOLD = 0.9  # share of the smaller entropy of a label and the codes' shapes their mutual information holds: one tells the other
 
 
@@ -152,6 +169,22 @@ def identifier_format(
     }
     widths = _counting_widths(fmt)
     return {**fmt, "by": by, "groups": {g: _counting_only(f, widths) for g, f in fitted.items()}}
+
+
+def known_codes(values: pd.Series) -> dict:
+    """{"known": {"key", "digests"}}: keyed hashes (`_digests`, under a random key of this fit) of
+    the distinct values of a column whose codes are drawn fresh, so that generation never writes
+    one (`_without_known`); the values themselves are not kept. {} for UUIDs (never repeated)."""
+    codes = values.dropna().astype(str).unique()
+    if len(codes) and pd.Series(codes).str.match(UUID).all():
+        return {}
+    key = secrets.token_bytes(KEY_BYTES)
+    return {"known": {"key": key.hex(), "digests": sorted(set(_digests(codes, key)))}}
+
+
+def _digests(codes: Sequence[str], key: bytes) -> list[str]:
+    """Each code's blake2b hash under `key`, DIGEST_BYTES long, in hex."""
+    return [hashlib.blake2b(c.encode(), key=key, digest_size=DIGEST_BYTES).hexdigest() for c in codes]
 
 
 def listed_format(values: pd.Series, labels: Sequence[str]) -> dict:
@@ -706,7 +739,51 @@ def new_identifiers(
                 column,
                 codes.dropna().duplicated().sum(),
             )
+    if fmt.get("known"):  # none in older models, nor under DP: drawn as before
+        codes = _without_known(codes, fmt, column, rng, rows)
     return codes
+
+
+def _known_at(codes: pd.Series, known: dict) -> np.ndarray:
+    """Where `codes` are values of the data: their hashes among `known`'s (`known_codes`)."""
+    digests, key = set(known["digests"]), bytes.fromhex(known["key"])
+    held = codes.notna().to_numpy()
+    out = np.zeros(len(codes), dtype=bool)
+    out[held] = [d in digests for d in _digests(codes[held].astype(str).tolist(), key)]
+    return out
+
+
+def _without_known(
+    codes: pd.Series, fmt: dict, column: str, rng: np.random.Generator, rows: pd.DataFrame | None
+) -> pd.Series:
+    """`codes` with each value of the data (`_known_at`) drawn again in `fmt`, KNOWN_REDRAWS rounds at
+    most (with the codes it then repeats, in a unique column), and then, where the format has no room
+    left, written `<column>_<n>` (a warning says how many); as they are where none is a real one."""
+    known = _known_at(codes, fmt["known"])
+    if not known.any():
+        return codes
+    out, again = codes.copy(), known
+    for _ in range(KNOWN_REDRAWS):
+        at = np.flatnonzero(again)
+        drawn = _new_grouped(len(at), fmt, column, rng, None if rows is None else rows.iloc[at], np.zeros(len(at)))
+        out.iloc[at] = (with_check(drawn, fmt["check"]) if fmt.get("check") else drawn).to_numpy()
+        known = _known_at(out, fmt["known"])
+        again = known | (out.duplicated().to_numpy() & out.notna().to_numpy() if fmt.get("unique") else False)
+        if not again.any():
+            return out
+    if known.any():
+        log.warning(
+            "identifier %s: its format has too little room for codes that are none of the data's;"
+            " %d of %d written %s_<n> instead",
+            column,
+            known.sum(),
+            len(out),
+            column,
+        )
+        out.iloc[np.flatnonzero(known)] = [f"{column}_{i}" for i in range(1, int(known.sum()) + 1)]
+    if fmt.get("unique") and (repeats := out.dropna().duplicated().sum()):
+        log.warning("identifier %s: %d codes repeat once the data's are drawn again", column, repeats)
+    return out
 
 
 def _new_grouped(

@@ -46,6 +46,7 @@ from relsynth.synth.tabular._decode import decode_entities
 from relsynth.synth.tabular._identifiers import (
     code_repeats,
     identifier_format,
+    known_codes,
     listed_format,
     parent_labels,
     replay_share,
@@ -911,6 +912,7 @@ class TabularPreproc:
                         integers=data[table][self.schema.tables[table].cols_of(Column.INTEGER)],
                     )
                 ),
+                **({} if c in fresh and declared_list(data.formats, table, c) else known_codes(v)),
                 **self._identifier_nulls(data, table, v),
                 **code_repeats(v, data[table][self._single_fks(table)]),
                 **(
