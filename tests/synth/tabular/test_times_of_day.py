@@ -182,3 +182,35 @@ def test_weekdays_left_out_by_chance_are_not_kept():
     drawn = pd.Series(pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.choice(2000, 400, replace=False), "D"))
     weekdays_only = drawn[drawn.dt.dayofweek < 5].iloc[:30].reset_index(drop=True)
     assert weekdays(weekdays_only + pd.Timedelta("10h")) == [0, 1, 2, 3, 4]
+
+
+def test_a_sale_kept_after_its_shops_opening_day_keeps_its_hours_too():
+    """A sale on or after its shop's opening day (a date), the shop a reference: a rule moving it
+    after that day reads it, yet a map within its day keeps it on the day and so after the opening."""
+    rng = np.random.default_rng(4)
+    opened = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, 10), "D")
+    shop = rng.integers(0, 10, 400)
+    at = (
+        opened[shop]
+        + pd.to_timedelta(rng.integers(0, 700, 400), "D")
+        + pd.to_timedelta(rng.integers(480, 1320, 400), "min")
+    )
+    frames = {
+        "shop": pd.DataFrame({"shop_id": range(1, 11), "opened_on": opened.strftime("%Y-%m-%d")}),
+        "sale": pd.DataFrame(
+            {"sale_id": range(1, 401), "shop_id": shop + 1, "at": at, "amount": rng.gamma(2, 10, 400)}
+        ),
+    }
+    keys = {"shop": "shop_id", "sale": "sale_id"}
+    schema = Schema.infer(frames, primary_keys=keys, foreign_keys={"sale": {"shop_id": "shop"}})
+    data = RelationalData(frames, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert [(r["column"], r["low"]) for r in pre.stats["reference_sides"]] == [("at", "opened_on")]
+    [found] = pre.stats["times_of_day"]
+    assert found["column"] == "at" and "weekdays" not in found  # a move by days could pass the opening
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    sale = synth["sale"].merge(synth["shop"], on="shop_id")
+    assert outside(sale["at"], 8, 21) == 0
+    assert (pd.to_datetime(sale["at"]) >= pd.to_datetime(sale["opened_on"])).all()
+    pre.stats["times_of_day"] = []  # without: the times fall all over the day
+    assert outside(pre.inverse_transform(pre.transform(data), seed=0)["sale"]["at"], 8, 21) > 0.3

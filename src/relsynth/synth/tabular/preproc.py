@@ -152,7 +152,12 @@ from relsynth.synth.tabular.rules.sign_labels import find_sign_labels
 from relsynth.synth.tabular.rules.sorted_siblings import find_sorted_siblings
 from relsynth.synth.tabular.rules.spelled_values import find_spelled_values, spelled_columns
 from relsynth.synth.tabular.rules.split_sums import find_split_sums
-from relsynth.synth.tabular.rules.times_of_day import find_times_of_day, keeps_calendar, named_columns
+from relsynth.synth.tabular.rules.times_of_day import (
+    after_whole_days,
+    find_times_of_day,
+    keeps_calendar,
+    named_columns,
+)
 from relsynth.synth.tabular.rules.totals import find_totals
 from relsynth.synth.tabular.rules.unique_labels import (
     find_ancestor_unique_labels,
@@ -678,8 +683,10 @@ class TabularPreproc:
             if (found := prefixed_codes(data[t], self.schema.tables[t].cols_of(Column.IDENTIFIER), self.min_count))
         }
         # times of day within hours (a warehouse's 07:00 to 18:00), where no rule orders or moves the column
-        compared = self._compared_dates()
-        self.stats["times_of_day"] = find_times_of_day(self, data, compared, self._calendar_first(data, compared))
+        hours_only = after_whole_days(data, self._date_moving_rules())  # a receipt after its store's opening day
+        compared = self._compared_dates() - hours_only
+        early = self._calendar_first(data, compared)
+        self.stats["times_of_day"] = find_times_of_day(self, data, compared, early, hours_only)
         # numbers at most a difference, sum or share of others of their row or further up (approved <= claimed
         # - deductible, a bonus <= 30 % of the salary), where no later rule sets or scales them (`_inequalities`)
         scaled = {(r["child"], r["of"]) for r in self.stats["split_sums"]} | {
@@ -730,9 +737,13 @@ class TabularPreproc:
         """(table, column) that an order within rows, or a rule moving dates across rows, reads or
         writes with another column: a column ordered only after its own previous sibling's value
         (a movement after the one before) is not."""
-        rules = ("ancestor_orders", "lookup_orders", "reference_sides", "sibling_spans", "parent_ends")
-        moved = named_columns(self.schema, [r for key in rules for r in self.stats.get(key, [])])
+        moved = named_columns(self.schema, self._date_moving_rules())
         return self._ordered_columns(but_after_itself=True) | moved
+
+    def _date_moving_rules(self) -> list[dict]:
+        """The fitted rules that move dates across rows (a receipt after its store's opening)."""
+        rules = ("ancestor_orders", "lookup_orders", "reference_sides", "sibling_spans", "parent_ends")
+        return [r for key in rules for r in self.stats.get(key, [])]
 
     def _calendar_first(self, data: RelationalData, compared: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
         """(table, column) -> how the `compared` dates are kept on their hours as their table's orders
