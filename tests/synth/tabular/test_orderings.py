@@ -1147,3 +1147,50 @@ def test_no_gap_levels_where_the_gaps_spread_or_lie_on_the_dates_own_grid():
 
 def _listing_args(data: RelationalData) -> tuple:
     return data["listing"], ["start", "end"], {"start": Column.DATETIME, "end": Column.DATETIME}
+
+
+def ages_at_hire(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    """Employees hired 2008-2023 at 19 to 60 years old (uniform): every hire after every birth; the
+    least gap too near the ages drawn apart for `min_gap` at 300 rows, the range of ages not."""
+    rng = np.random.default_rng(seed)
+    hire = pd.Timestamp("2008-01-01") + pd.to_timedelta(rng.integers(0, 5800, n), "D")
+    age = (rng.uniform(19, 60, n) * 365.25).astype(int)
+    return pd.DataFrame({"birth": hire - pd.to_timedelta(age, "D"), "hire": hire})
+
+
+def test_a_date_keeps_the_range_of_gaps_from_its_base_every_row_keeps():
+    """HR: 300 employees hired 19 to 60 years after their birth: no least gap was kept (`min_gap`
+    declines at 300 rows), birth and hire were drawn apart, and 3-5 % of a model's employees were
+    hired under 18, up to 1 % over 65. The hire is now kept within the range of ages every row
+    keeps, a gap past it drawn again from the rows' gaps: none on the bounds."""
+    df = ages_at_hire()
+    kinds = {"birth": Column.DATE, "hire": Column.DATE}
+    found = find_orderings(df, ["birth", "hire"], kinds, min_count=5)["hire"]
+    gaps = (df["hire"] - df["birth"]).to_numpy().astype("int64")
+    assert found.loose and (found.base, found.sign) == ("birth", 1)
+    assert (found.gap_low, found.gap_high) == (gaps.min(), gaps.max())
+    drawn = pd.Series(df["hire"].sample(frac=1, random_state=0).to_numpy())  # drawn apart from the births
+    age = (drawn - df["birth"]).to_numpy().astype("int64")
+    outside = (age < max(gaps.min(), found.min_gap)) | (age > gaps.max())  # the least gap kept too, if any
+    assert outside.sum() > 20
+    cols = {"birth": df["birth"], "hire": drawn.copy()}
+    from_offsets(cols, {"hire": found}, rng=np.random.default_rng(0))
+    kept = (cols["hire"] - df["birth"]).to_numpy().astype("int64")
+    assert ((kept >= gaps.min()) & (kept <= gaps.max())).all()
+    assert (kept == age)[~outside].all()  # only those outside move
+    on_bounds = np.minimum(kept - gaps.min(), gaps.max() - kept) <= 30 * 86_400 * 10**9  # within a month
+    assert on_bounds[outside].mean() < 0.1  # drawn again, not stopped on a bound
+    saved = Ordering(**{"column": "hire", **json.loads(json.dumps(found.to_dict()))})
+    assert saved == found
+
+
+def test_no_range_of_gaps_where_a_row_breaks_it_rows_are_few_or_dates_unrelated():
+    kinds = {"birth": Column.DATE, "hire": Column.DATE}
+    df = ages_at_hire()
+    apart = df.assign(birth=df["birth"].sample(frac=1, random_state=1).to_numpy())  # births unrelated to hires
+    assert "hire" not in find_orderings(apart, ["birth", "hire"], kinds, min_count=5)
+    broken = df.copy()
+    broken.loc[0, "birth"] = broken.loc[0, "hire"] + DAY  # one birth after its hire: no order, no range
+    assert "hire" not in find_orderings(broken, ["birth", "hire"], kinds, min_count=5)
+    few = ages_at_hire(n=40)  # about 5 % of pairs drawn apart fall past each side: 40 rows are too few
+    assert "hire" not in find_orderings(few, ["birth", "hire"], kinds, min_count=5)

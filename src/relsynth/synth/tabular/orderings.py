@@ -39,7 +39,10 @@ are births shifted 210 years back) is modelled as itself: its offset, decades wi
 another birth put 14 % of admissions and 20 % of labs past any date the column holds. Decoding only
 moves it onto its base or bound where it falls past one. So is a date in no other order that never
 passes a date missing in some rows (an admission never after its patient's death, most patients
-alive: no offset counts from a missing date), its base that date.
+alive: no offset counts from a missing date), its base that date. Where every training row keeps
+its gap from the base within a range the ranges alone do not explain (`Ordering.gap_low`,
+`gap_high`: a hire 19 to 60 years after the birth), a decoded gap past it is drawn again from the
+training rows' gaps within it (`_within_gap_range`), not moved onto it.
 
 Where a generated row lacks its base (a delivery the model put under an order never shipped), the
 offset is counted from `Ordering.fallback`, another column held in every training row that the
@@ -83,6 +86,7 @@ from relsynth.relational.orders import (
     as_numbers,
     day_values,
     fallback_base,
+    gap_range,
     held_gap,
     min_gap,
     mostly_apart,
@@ -172,6 +176,13 @@ class Ordering(RowOrder):
     # patient alive) at `N_CAP_GAPS` quantiles (`_open_gaps`); a place over the median room that decodes past
     # the last of them is drawn again from them (`_within_open_gaps`)
     open_gaps: list[float] | None = None
+    # a loose date: the least and most gap from its base every training row keeps, where the ranges alone
+    # do not explain it (`relational.orders.gap_range`: a hire 19 to 60 years after the birth; None, a side
+    # not kept), and all rows' gaps at `N_CAP_GAPS` quantiles: a decoded gap past a kept side is drawn
+    # again from them (`_within_gap_range`), not moved onto the side (which would pile values on it)
+    gap_low: float | None = None
+    gap_high: float | None = None
+    range_gaps: list[float] | None = None
 
     def to_dict(self) -> dict:
         """The fields, those added since orders were first saved left out at their defaults: an
@@ -222,6 +233,9 @@ _ADDED = {
     "cap_gaps": None,
     "gap_levels": None,
     "open_gaps": None,
+    "gap_low": None,
+    "gap_high": None,
+    "range_gaps": None,
 }  # field -> its default
 
 
@@ -243,7 +257,9 @@ def find_orderings(
     capped = _capped_only(found, df, columns, kinds, parent, parent_kinds)
     every_apart = apart_orders(df, columns, kinds, parent, parent_kinds, min_count)
     apart = {c: o for c, (o, _) in every_apart.items() if c not in found and c not in capped}
-    floors = _floors(capped, every_apart)
+    floors = _floors(
+        capped, {c: apart_gap for c, apart_gap in every_apart.items() if apart_gap[1] > 0}
+    )  # a gap to keep
     capped |= apart  # implied by the ranges, the gap not: decoded as itself, kept min_gap from its base
     found = {c: found.get(c) or capped[c] for c in columns if c in found or c in capped}  # in field order
     caps = _caps(found, df, columns, kinds, parent, parent_kinds)
@@ -278,6 +294,7 @@ def find_orderings(
         for b, o in near_parent(df, columns, kinds, parent, parent_kinds).items()
     }
     ordered = {b: _with_open_gaps(o, df, parent) for b, o in ordered.items()}
+    ordered = {b: _with_gap_range(o, df, parent) for b, o in ordered.items()}
     ordered |= nearer_than_orders(df, ordered, near, parent)
     both = {c: o for c, o in near.items() if c not in found} | ordered
     return {c: both[c] for c in columns if c in both}  # in field order
@@ -797,6 +814,47 @@ def _open_end(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None, min_co
     return end if _ks_distance(over_end, places) < _ks_distance(over_median, places) else None
 
 
+def _with_gap_range(o: Ordering, df: pd.DataFrame, parent: pd.DataFrame | None) -> Ordering:
+    """`o` with the range of gaps from its base its training rows keep (`Ordering.gap_low`, `gap_high`,
+    `range_gaps`), where it is a loose date and either side is kept (`relational.orders.gap_range`).
+    Decoded as itself and only kept on its base's side, 3-5 % of a model's employees were born
+    under 18 years before their hire, and up to 1 % over 65, where the 300 training rows hold 19 to 60."""
+    if not (o.loose and o.dated) or o.timed:
+        return o
+    base, values = base_values(o, df, parent), as_numbers(df[o.column], order_kind(o))
+    low, high = gap_range(base, values, o.sign)
+    if low is None and high is None:
+        return o
+    gap = o.sign * (values - base)
+    quantiles = np.quantile(gap[~np.isnan(gap)], np.linspace(0, 1, N_CAP_GAPS))
+    return replace(o, gap_low=low, gap_high=high, range_gaps=[float(q) for q in quantiles])
+
+
+def _within_gap_range(
+    values: np.ndarray, base: np.ndarray, stop: np.ndarray, o: Ordering, rng: np.random.Generator
+) -> np.ndarray:
+    """`values`, each whose gap from `base` falls past a kept side of `o`'s range (`gap_low`, or its
+    `min_gap` where greater; `gap_high`) drawn again from the training rows' gaps (`range_gaps`) within
+    that range and short of the row's `stop` (`_limit`; NaN: none), so none piles on a side or on the
+    column's last date (a birth drawn late, its hire counted 40 years on)."""
+    low = max(-np.inf if o.gap_low is None else o.gap_low, o.min_gap if o.min_gap > 0 else -np.inf)
+    high = np.inf if o.gap_high is None else o.gap_high
+    gap = o.sign * (values - base)
+    with np.errstate(invalid="ignore"):
+        past = (gap < low) | (gap > high)  # NaN: False
+    if not past.any():  # no draw: the generator's stream is left as it was
+        return values
+    q = np.asarray(o.range_gaps)
+    share = np.linspace(0, 1, len(q))
+    room = o.sign * (stop[past] - base[past])
+    room = np.where(np.isnan(room), np.inf, room)
+    least, most = np.interp(low, q, share), np.interp(np.minimum(high, room), q, share)  # shares of rows below
+    drawn = least + rng.random(int(past.sum())) * np.maximum(most - least, 0.0)
+    values = values.copy()
+    values[past] = base[past] + o.sign * np.interp(drawn, share, q)
+    return values
+
+
 def _with_open_gaps(o: Ordering, df: pd.DataFrame, parent: pd.DataFrame | None) -> Ordering:
     """`o` with its `open_gaps` where it has a bound that some rows lack and no `open_end` (`_open_gaps`)."""
     return replace(o, open_gaps=_open_gaps(o, df, parent)) if o.bound and o.open_end is None else o
@@ -1040,7 +1098,7 @@ def from_offsets(
         if o.sibling_base is not None and o.sibling_base in cols and o.sibling_base in orderings:
             cols[b] = _after_previous_ends(cols, o, orderings[o.sibling_base], parent, _siblings(siblings, b), rng)
         elif o.loose:
-            cols[b] = _kept_past(as_numbers(cols[b], order_kind(o)), base_values(o, cols, parent), cols, parent, o)
+            cols[b] = _kept_past(as_numbers(cols[b], order_kind(o)), base_values(o, cols, parent), cols, parent, o, rng)
         else:
             cols[b], past[b] = _decoded(cols, o, parent, siblings, rng)
         if b in calendars:
@@ -1339,14 +1397,22 @@ def _after_previous_ends(
 
 
 def _kept_past(
-    values: np.ndarray, base: np.ndarray, cols: Mapping[str, pd.Series], parent: pd.DataFrame | None, o: Ordering
+    values: np.ndarray,
+    base: np.ndarray,
+    cols: Mapping[str, pd.Series],
+    parent: pd.DataFrame | None,
+    o: Ordering,
+    rng: np.random.Generator | None = None,
 ) -> pd.Series:
     """A `loose` date decoded as itself, moved onto its base (or bound, or cap) where it falls past it,
     its base counted `min_gap` further (a hire at 19 at least): the gap is kept first, past the column's
     latest date if need be (a birth drawn late), as an order is (`_limit`). A loose number likewise,
     on its grid and its levels (`_numbers`). A missing value stays missing (fmax took the base for it: a
-    shop's unrecorded customers came back as its sales)."""
+    shop's unrecorded customers came back as its sales). `rng`: a gap past the range the training rows
+    keep is drawn again within it first (`_within_gap_range`)."""
     bound = as_numbers(bound_of(o, cols, parent), order_kind(o)) if o.bound else cap_values(o, cols, parent, len(base))
+    if o.range_gaps is not None and rng is not None:
+        values = _within_gap_range(values, base, _limit(o, base, bound), o, rng)
     base = base + o.sign * o.min_gap
     target = np.where(np.isnan(base), values, o.sign * np.maximum(o.sign * values, o.sign * base))
     return (_dates if o.dated else _numbers)(target, base, _limit(o, base, bound), o)

@@ -966,7 +966,9 @@ class TabularPreproc:
         for o in found.values():
             how = "kept at decoding (its base is far)" if o.loose else "modelled as an offset"
             how = "modelled as its signed gap from it" if o.near else how
-            how += f", at least {_as_gap(o)} from it" if o.min_gap else ""
+            how += f", at least {_as_gap(o.min_gap)} from it" if o.min_gap else ""
+            how += f", at least {_as_gap(o.gap_low)} apart" if o.gap_low is not None else ""
+            how += f", at most {_as_gap(o.gap_high)} apart" if o.gap_high is not None else ""
             how += f", never after {o.cap}" if o.cap and o.sign > 0 else f", never before {o.cap}" if o.cap else ""
             log.info("%s: %s in every row: %s", table, o.describe(edge.parent if edge else None), how)
         return found
@@ -1636,9 +1638,9 @@ def _table_rows(data: RelationalData, tables: Sequence[str]) -> dict[str, int]:
     return {t: len(data[t]) for t in tables}
 
 
-def _as_gap(o: Ordering) -> str:
-    """A loose date's `min_gap` as a log shows it: days (and years past one)."""
-    days = o.min_gap / 86_400e9
+def _as_gap(ns: float) -> str:
+    """A loose date's gap (`min_gap`, `gap_low`, `gap_high`; nanoseconds) as a log shows it: days (and years past one)."""
+    days = ns / 86_400e9
     return f"{days:.0f} days" + (f" ({days / 365.25:.1f} years)" if days >= 365.25 else "")
 
 
