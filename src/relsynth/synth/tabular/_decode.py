@@ -48,7 +48,7 @@ from relsynth.synth.tabular.rules.capped_sums import apply_capped_sums
 from relsynth.synth.tabular.rules.carried_values import keep_carried_values
 from relsynth.synth.tabular.rules.category_decimals import keep_category_decimals
 from relsynth.synth.tabular.rules.category_gaps import keep_category_gaps
-from relsynth.synth.tabular.rules.category_ranges import keep_category_ranges
+from relsynth.synth.tabular.rules.category_ranges import keep_category_ranges, keep_relabelled_ranges
 from relsynth.synth.tabular.rules.constant_sums import apply_constant_sums
 from relsynth.synth.tabular.rules.count_sums import apply_count_sums
 from relsynth.synth.tabular.rules.date_parts import apply_date_parts, moved_date_parts
@@ -357,6 +357,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     keep_lookup_orders(pre.stats.get("lookup_orders", []), out, schema, rng)
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # again: a date or number they moved
     apply_interval_labels(pre, pre.stats.get("interval_labels", []), out)
+    _keep_relabelled_ranges(pre, out, rng)  # a number within the range of the label it was drawn beside
     parts = moved_date_parts(schema, pre.stats.get("date_parts", []), formats)
     apply_date_parts(pre, parts, out)  # again: a date the sets or checks moved
     apply_calendar_labels(moved_date_parts(schema, pre.stats.get("calendar_labels", []), formats), out, bans, schema)
@@ -380,6 +381,21 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
             out[table] = out[table].iloc[date_order(out[table][dated])].reset_index(drop=True)
     with generated_data():  # the schema's warnings were said when the source was read
         return RelationalData({t: out[t] for t in schema.tables}, schema, formats=pre.stats.get("formats"))
+
+
+def _keep_relabelled_ranges(pre, out: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
+    """Numbers of `category_ranges` drawn again within the range of their row's category where a
+    sign, range or interval label set that category after the number was decoded beside another."""
+    label_rules = [r for kind in ("sign_labels", "range_labels", "interval_labels") for r in pre.stats.get(kind, [])]
+    labelled = {(r["table"], r["column"]) for r in label_rules}
+    # a number a label is set from stays: drawn again, it could leave the label's side or interval
+    read = {(r["table"], v) for r in label_rules for v in r.values() if isinstance(v, str)}
+    rules = [r for r in pre.stats.get("category_ranges", []) if (r["table"], r["column"]) not in read]
+    grids = {}
+    for r in rules:
+        preproc = _slot_preproc(pre, r["table"], r["column"])
+        grids[(r["table"], r["column"])] = getattr(preproc, "decimals", None)
+    keep_relabelled_ranges(rules, labelled, out, grids, rng)
 
 
 def _slot_preproc(pre, table: str, col: str):
