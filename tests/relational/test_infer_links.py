@@ -241,3 +241,43 @@ def test_a_roles_key_by_or_to_is_never_its_own_tables_key():
     schema = Schema.infer({"projects": projects, "tasks": tasks})
     assert _links(schema) == {}  # both name users the data lacks, not projects
     assert schema.tables["projects"].primary_key is None
+
+
+def _codes(n: int, seed: int = 0) -> list[str]:
+    """n distinct three-letter codes (`LHR`)."""
+    rng = np.random.default_rng(seed)
+    letters = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    codes: set[str] = set()
+    while len(codes) < n:
+        codes.add("".join(rng.choice(letters, 3)))
+    return sorted(codes)
+
+
+def test_codes_named_as_no_key_name_the_table_whose_one_distinct_column_holds_them():
+    """An airport's IATA code, its natural key, and a flight's origin and destination among them:
+    read as unrelated columns, the flights' airports were drawn as labels apart from the airports."""
+    codes = _codes(40)
+    airports = pd.DataFrame({"iata": codes, "city": [f"c{i // 2}" for i in range(40)], "lat": np.linspace(0, 60, 40)})
+    flights = pd.DataFrame(
+        {
+            "id": range(1, 201),
+            "origin": [codes[i % 40] for i in range(200)],
+            "destination": [codes[(i * 7 + 3) % 40] for i in range(200)],
+            "gate": [f"G{i % 12}" for i in range(200)],  # 12 strings: labels, no table's
+        }
+    )
+    schema = Schema.infer({"airports": airports, "flights": flights})
+    assert schema.tables["airports"].primary_key == "iata"
+    assert _links(schema) == {"flights": {"origin": "airports", "destination": "airports"}}
+    assert "40 distinct values" in schema.inference["flights"]["origin"]
+    RelationalData({"airports": airports, "flights": flights}, schema)
+
+
+def test_codes_of_a_few_strings_or_of_two_distinct_columns_name_no_table():
+    codes = _codes(40)
+    few = pd.DataFrame({"code": codes[:10], "label": [f"l{i}" for i in range(10)]})  # 10 codes: chance
+    flights = pd.DataFrame({"id": range(1, 101), "origin": [codes[i % 10] for i in range(100)]})
+    assert _links(Schema.infer({"few": few, "flights": flights})) == {}
+    twins = pd.DataFrame({"code": codes, "copy": codes})  # which one is the key is unsaid
+    flights = pd.DataFrame({"id": range(1, 101), "origin": [codes[i % 40] for i in range(100)]})
+    assert _links(Schema.infer({"twins": twins, "flights": flights})) == {}

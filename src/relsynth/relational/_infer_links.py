@@ -12,11 +12,13 @@ key to table P when both its name and its values say so:
   where its name is a role's key naming no table (`sender_id`, `created_by`), P is the one table
   whose keys hold all its values, and chance is ruled out (`_chance`: 20 distinct strings, or whole
   numbers that as many random ones would all be keys of at most one time in a million: ids
-  7, 14, 21..., never a dense counter's 1 to 50, which any table of 50 rows or more holds);
+  7, 14, 21..., never a dense counter's 1 to 50, which any table of 50 rows or more holds); a
+  column of strings (codes, not ids) is read so whatever its name (a flight's `origin`, IATA codes);
 - P has a single-column primary key, given or guessed (a small table's counter, or else its
-  column named `id` or `<P>_id` of distinct values, kept as its key because this column names
-  it), and every non-null value of the column is one of its keys, of the same type (whole
-  numbers with whole numbers, else the same strings).
+  column named `id` or `<P>_id` of distinct values, or else its one column of 20 distinct
+  strings at least holding every value of another table's column of 20 at least: `airports.iata`;
+  kept as its key because this column names it), and every non-null value of the column is one
+  of its keys, of the same type (whole numbers with whole numbers, else the same strings).
 
 A key to its own table (an employee's `reports_to`, a category's `parent_id`) is read only where its
 name says it names a row of the same kind (`SELF_ROLES`, or the table's name after a role word:
@@ -71,7 +73,9 @@ def infer_links(
                 if (why := _self_held(df, col, table, keys[table], key_values)) is not None:
                     out.setdefault(table, {})[col] = (table, f"inferred foreign key (-> {table}): {how}, {why}")
                     continue
-            if not named and _role_named(col) and (found := _named_by_values(df[col], table, keys, key_values)):
+            # a role's key (`sender_id`), or codes named as no key (`origin`: an airport's IATA code)
+            by_values = not named and (_role_named(col) or _strings(df[col]))
+            if by_values and (found := _named_by_values(df[col], table, keys, key_values)):
                 if table not in lookups or found[0] in lookups:
                     out.setdefault(table, {})[col] = (found[0], f"inferred foreign key (-> {found[0]}): {found[1]}")
                 continue
@@ -97,6 +101,41 @@ def named_key(df: pd.DataFrame, table: str, skip: set[str]) -> tuple[str, str] |
         if _comparable(df[col]) is not None:
             return col, f"named as {table}'s key, its {len(df)} values distinct"
     return None
+
+
+def held_key(df: pd.DataFrame, table: str, data: Mapping[str, pd.DataFrame], skip: set[str]) -> tuple[str, str] | None:
+    """(column, why) of a keyless table's one column of distinct strings, none null, holding every
+    value of a column of another table, each in `MIN_ROLE_CODES` distinct strings at least (an
+    airport's IATA code `LHR`, every flight's origin one of them): a natural key its name does not
+    say, to be kept only where such a column is read as a key to it. None where no column, or two,
+    hold one."""
+    found = []
+    for col in df.columns:
+        keys = _comparable(df[col]) if col not in skip and df[col].notna().all() and df[col].is_unique else None
+        if keys is None or ptypes.is_integer_dtype(keys.dtype) or len(keys) < MIN_ROLE_CODES:
+            continue
+        if (holder := _held_column(set(keys.tolist()), table, data)) is not None:
+            found.append((col, f"its {len(keys)} distinct strings hold each value of {holder}"))
+    return found[0] if len(found) == 1 else None
+
+
+def _held_column(keys: set[str], table: str, data: Mapping[str, pd.DataFrame]) -> str | None:
+    """`table.column` of the first column of another table whose values, strings in
+    `MIN_ROLE_CODES` distinct values at least, are all among `keys`; None where none is."""
+    for other, frame in data.items():
+        for col in frame.columns if other != table else []:
+            held = _comparable(frame[col].drop_duplicates())
+            if held is None or ptypes.is_integer_dtype(held.dtype) or held.nunique() < MIN_ROLE_CODES:
+                continue
+            if held.isin(keys).all():
+                return f"{other}.{col}"
+    return None
+
+
+def _strings(values: pd.Series) -> bool:
+    """Whether `values`' non-null values are strings that are not whole numbers (codes, not ids)."""
+    held = _comparable(values)
+    return held is not None and not held.empty and not ptypes.is_integer_dtype(held.dtype)
 
 
 def names_another(col: str, table: str, data: Mapping[str, pd.DataFrame]) -> bool:
@@ -266,7 +305,7 @@ def _named_by_values(
     if len(holders) != 1 or (ref := holders[0]) == table or (chance := _chance(held, key_values[ref])) is None:
         return None
     return ref, (
-        f"its name a role's, each of its {held.nunique()} distinct values one of {ref}.{keys[ref]}'s "
+        f"each of its {held.nunique()} distinct values one of {ref}.{keys[ref]}'s "
         f"{key_values[ref].nunique()} and of no other table's keys, {chance}"
     )
 

@@ -663,7 +663,7 @@ def _inferred_links(
     a column named as the key (`id`: 7, 14, 21...; a table of one row). Neither is a column whose
     name names another table: an `album_id` counting a track's 1:1 rows is a key to album."""
     from relsynth.relational._infer import counter_key
-    from relsynth.relational._infer_links import infer_links, named_key, names_another
+    from relsynth.relational._infer_links import held_key, infer_links, named_key, names_another
 
     skip = {t: set(cols) for t, cols in overrides.items()}  # the caller's kinds win
     keys, found = dict(primary_keys), {}
@@ -671,7 +671,7 @@ def _inferred_links(
         if name in keys or name in composite_pks:
             continue
         other = skip.get(name, set()) | {c for c in df.columns if names_another(c, name, data)}
-        if key := counter_key(df, other, 2) or named_key(df, name, other):
+        if key := counter_key(df, other, 2) or named_key(df, name, other) or held_key(df, name, data, other):
             keys[name], found[name] = key[0], key
     links = infer_links(data, keys, skip, set(lookups))
     for table, cols in links.items():
