@@ -14,6 +14,7 @@ from tabular_checks import slot_of
 
 from relsynth.relational import Categorical, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import DpBudget, NumericPreproc, TabularModel, TabularPreproc
+from relsynth.synth.tabular import _decode
 from relsynth.synth.tabular._tables import pk_format
 
 
@@ -191,10 +192,23 @@ def test_fit_stats_match_the_encoding(shop, shop_preproc):
         (["INV0001", "INV0002", "INV0150"], {"type": "pattern", "prefix": "INV", "width": 4}),  # zero-padded
         (["u-0", "u-7", "u-49"], {"type": "pattern", "prefix": "u-", "width": 1}),  # not padded: as they come
         (["A001", "A999", "A1000"], {"type": "pattern", "prefix": "A", "width": 3}),  # padded, then past the pad
+        (
+            ["NCT95041446", "NCT43896025", "NCT37905875", "NCT36479338", "NCT30663767"],  # every number 8 digits
+            {"type": "pattern", "prefix": "NCT", "width": 8},
+        ),
+        (["K10", "K27", "K35"], {"type": "pattern", "prefix": "K", "width": 1}),  # too few keys to tell a fixed width
     ],
 )
 def test_string_keys_are_regenerated_padded_as_the_source_pads_them(keys, expected):
     assert pk_format(pd.Series(keys, dtype="string")) == expected
+
+
+def test_fixed_width_string_keys_are_regenerated_at_their_width():
+    """Trial ids NCT + 8 digits (none starting with 0) came back as NCT1, NCT2, ...: a key a registry
+    lookup or a format check refuses. Every generated key now has the source's 8 digits."""
+    keys = pd.Series([f"NCT{n}" for n in np.random.default_rng(0).integers(10**7, 10**8, 12)], dtype="string")
+    generated = _decode._new_keys(30, pk_format(keys), np.random.default_rng(0))
+    assert generated.str.fullmatch(r"NCT\d{8}").all() and generated.is_unique
 
 
 def test_hash_keys_are_regenerated_as_fresh_hashes_of_their_length_and_case():

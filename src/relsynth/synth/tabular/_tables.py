@@ -57,13 +57,8 @@ def pk_format(keys: pd.Series, dates: pd.DataFrame | None = None) -> dict:
     m = s.str.extract(r"^(\D*)(\d+)$")
     if len(s) and m[0].notna().all():
         prefixes = m[0].unique()
-        if len(prefixes) == 1:  # zero-padded (INV0001) to the width of the padded ones; else as they come (u-7, u-49)
-            padded = m[1][m[1].str.match(r"^0\d")]
-            return {
-                "type": "pattern",
-                "prefix": str(prefixes[0]),
-                "width": int(padded.str.len().max()) if len(padded) else 1,
-            }
+        if len(prefixes) == 1:
+            return {"type": "pattern", "prefix": str(prefixes[0]), "width": _digits_width(m[1])}
     shape = key_shape(s)
     if shape is not None:
         return {"type": "shape", "alphabets": shape}
@@ -71,6 +66,22 @@ def pk_format(keys: pd.Series, dates: pd.DataFrame | None = None) -> dict:
     if hex_digits is not None and s.str.len().nunique() == 1:  # a hash's letters and digits change places
         return {"type": "hex", "alphabet": CLASSES[hex_digits], "length": int(s.str.len().iloc[0])}
     return {"type": "pattern", "prefix": "id_", "width": 1}
+
+
+MIN_FIXED_WIDTH_KEYS = 5  # keys that must all have one number of digits to be read as a fixed width
+
+
+def _digits_width(digits: pd.Series) -> int:
+    """The width a key's number is zero-padded to: the widest padded one (INV0001); else the one
+    length every number has where at least `MIN_FIXED_WIDTH_KEYS` keys agree (NCT + 8 digits, none
+    starting with 0: NCT1 is no trial id); else 1, numbers as they come (u-7, u-49)."""
+    padded = digits[digits.str.match(r"^0\d")]
+    if len(padded):
+        return int(padded.str.len().max())
+    lengths = digits.str.len()
+    if len(digits) >= MIN_FIXED_WIDTH_KEYS and lengths.nunique() == 1:
+        return int(lengths.iloc[0])
+    return 1
 
 
 def _day_of_key(keys: pd.Series, dates: pd.DataFrame) -> str | None:
