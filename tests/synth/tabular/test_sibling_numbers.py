@@ -143,3 +143,33 @@ def test_line_numbers_count_the_lines_left_after_a_repeat_of_a_unique_set_is_dro
         out = TabularModel.build(pre, size=tiny_size).generate(200, seed=0)["line"]
     assert "dropped" in caplog.text  # lines repeating their order's side went
     assert not out[["order", "side"]].duplicated().any() and numbered_share(out) == 1.0
+
+
+def test_site_codes_counting_each_trials_sites_are_generated_one_to_one(tiny_size):
+    """Sites numbered S-01, S-02, ... under their trial, few trials with many sites: the codes were
+    drawn as labels, the rarer high ones never, so a trial's later sites repeated a code (none
+    numbered 1..n, and to_sql refused a UNIQUE (trial, site number)). They now count each trial's
+    sites, written in the data's prefix and padding."""
+    rng = np.random.default_rng(0)
+    sizes = rng.choice([1, 2, 3, 4, 5, 6], 120, p=[0.3, 0.3, 0.2, 0.1, 0.06, 0.04])
+    site = pd.DataFrame(
+        {
+            "id": range(int(sizes.sum())),
+            "trial": np.repeat(np.arange(len(sizes)), sizes),
+            "number": [f"S-{i + 1:02d}" for k in sizes for i in range(k)],
+            "country": rng.choice(["US", "DE", "JP"], int(sizes.sum())),
+        }
+    )
+    trial = pd.DataFrame({"id": range(len(sizes)), "phase": rng.choice(["I", "II", "III"], len(sizes))})
+    schema = Schema(
+        trial=Table(id=PrimaryKey(), phase=Categorical()),
+        site=Table(id=PrimaryKey(), trial=ForeignKey(parent="trial"), number=Categorical(), country=Categorical()),
+    )
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"trial": trial, "site": site}, schema))
+    assert pre.stats["sibling_numbers"] == [
+        {"table": "site", "column": "number", "start": 1, "prefix": "S-", "width": 2}
+    ]
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(300, seed=0)["site"]
+    numbers = out["number"].str.extract(r"^S-(\d\d)$")[0].astype(int)
+    assert len(out) > 100 and numbered_share(out.assign(order=out["trial"], number=numbers)) == 1.0

@@ -58,7 +58,7 @@ def pk_format(keys: pd.Series, dates: pd.DataFrame | None = None) -> dict:
     if len(s) and m[0].notna().all():
         prefixes = m[0].unique()
         if len(prefixes) == 1:
-            return {"type": "pattern", "prefix": str(prefixes[0]), "width": _digits_width(m[1])}
+            return {"type": "pattern", "prefix": str(prefixes[0]), "width": digits_width(m[1])}
     shape = key_shape(s)
     if shape is not None:
         return {"type": "shape", "alphabets": shape}
@@ -71,7 +71,7 @@ def pk_format(keys: pd.Series, dates: pd.DataFrame | None = None) -> dict:
 MIN_FIXED_WIDTH_KEYS = 5  # keys that must all have one number of digits to be read as a fixed width
 
 
-def _digits_width(digits: pd.Series) -> int:
+def digits_width(digits: pd.Series) -> int:
     """The width a key's number is zero-padded to: the widest padded one (INV0001); else the one
     length every number has where at least `MIN_FIXED_WIDTH_KEYS` keys agree (NCT + 8 digits, none
     starting with 0: NCT1 is no trial id); else 1, numbers as they come (u-7, u-49)."""

@@ -11,6 +11,12 @@ formula sets them), never missing, whose values under every parent are exactly s
 at least (so not by chance: a parent of two rows holding 1 and 2). Generation sets each such column
 to its parent's rows' places in the order of the numbers drawn (ties in row order), from `start`:
 1..n by construction, in the order the model gave them. Not under DP.
+
+A categorical code of one prefix and a number (a trial's sites S-01, S-02, ...) numbers them the
+same way: it is drawn as one of the data's labels, and a label fewer than `min_count` rows hold
+is never generated (S-04 of the few trials with 4 sites), so a fourth generated site repeated one,
+which the source's UNIQUE (trial, site number) refuses. The rule then also keeps the prefix and
+the width the numbers are zero-padded to, and writes the code from the row's place.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.synth.tabular._tables import digits_width
 
 log = logging.getLogger(__name__)
 MIN_PAIRS = 20  # pairs of siblings (rows after their parent's first) the numbering is seen in, at least
@@ -40,12 +47,24 @@ def find_sibling_numbers(pre, data: RelationalData, summed: set[tuple[str, str]]
         # an ordered column (a sibling key in steps of one) is numbered again too: its places keep its order
         skip = {*pre.given_columns(table), declared.get(table, {}).get("column")}
         for col in pre.modelled_columns(table):
-            if kinds[col].kind is not Column.INTEGER or col in skip or (table, col) in summed:
+            if col in skip or (table, col) in summed:
                 continue
-            if (start := _numbering_start(df[edge.fk], df[col])) is not None:
-                out.append({"table": table, "column": col, "start": start})
+            code = _prefixed_numbers(df[col]) if kinds[col].kind is Column.CATEGORICAL else None
+            if kinds[col].kind is not Column.INTEGER and code is None:
+                continue
+            numbers = df[col] if code is None else code.pop("numbers")
+            if (start := _numbering_start(df[edge.fk], numbers)) is not None:
+                out.append({"table": table, "column": col, "start": start, **(code or {})})
                 log.info("%s.%s numbers each %s row's rows from %d: generated so", table, col, edge.parent, start)
     return out
+
+
+def _prefixed_numbers(values: pd.Series) -> dict | None:
+    """{"prefix", "width", "numbers"} where every value is one prefix and a number (S-01, S-12), else None."""
+    parts = values.astype("string").str.extract(r"^(\D*)(\d+)$")
+    if values.isna().any() or parts[0].isna().any() or parts[0].nunique() != 1:
+        return None
+    return {"prefix": str(parts[0].iloc[0]), "width": digits_width(parts[1]), "numbers": parts[1].astype("int64")}
 
 
 def _numbering_start(parents: pd.Series, values: pd.Series) -> int | None:
@@ -70,10 +89,16 @@ def keep_sibling_numbers(rules: list[dict], table: str, cols: dict[str, pd.Serie
         if rule["table"] != table or rule["column"] not in cols or not len(parents):
             continue
         col = cols[rule["column"]]
-        drawn = pd.to_numeric(col, errors="coerce").reset_index(drop=True)
+        prefix = rule.get("prefix")  # a code's number follows its prefix; older rules hold integers only
+        digits = col if prefix is None else col.astype("string").str.extract(r"(\d+)$")[0]
+        drawn = pd.to_numeric(digits, errors="coerce").reset_index(drop=True)
         places = drawn.groupby(parents).rank(method="first", na_option="bottom").to_numpy()
         numbered = pd.Series(places + (rule["start"] - 1), index=col.index)
-        cols[rule["column"]] = numbered.astype(col.dtype) if col.dtype != object else numbered.astype("int64")
+        if prefix is not None:
+            codes = [f"{prefix}{n:0{rule['width']}d}" for n in numbered.astype("int64")]
+            cols[rule["column"]] = pd.Series(codes, index=col.index, dtype=col.dtype)
+        else:
+            cols[rule["column"]] = numbered.astype(col.dtype) if col.dtype != object else numbered.astype("int64")
 
 
 def renumber_siblings(pre, tables: dict[str, pd.DataFrame], only: Collection[str] | None = None) -> None:
