@@ -267,9 +267,7 @@ def _durations(text: pd.Series, nulls: bool = False) -> tuple[Column, str] | Non
         return None
     example = text[seconds.notna()].iloc[0]
     why = f"every value is an ISO 8601 duration (e.g. {example!r}: {seconds[text == example].iloc[0]:g} s): "
-    why += "seconds, written back so" + _blank_note(text, nulls)
-    whole = (seconds.dropna() % 1 == 0).all()
-    return (Column.INTEGER if whole else Column.NUMERIC), why
+    return _number_kind(seconds, why + "seconds, written back so", text, nulls)
 
 
 def _magnitudes(text: pd.Series, nulls: bool = False) -> tuple[Column, str] | None:
@@ -281,8 +279,7 @@ def _magnitudes(text: pd.Series, nulls: bool = False) -> tuple[Column, str] | No
     why = (
         f"every value is a number, some with a magnitude suffix (e.g. {example!r}: {counts[example == text].iloc[0]:g})"
     )
-    whole = (counts.dropna() % 1 == 0).all()
-    return (Column.INTEGER if whole else Column.NUMERIC), why + ", written back so" + _blank_note(text, nulls)
+    return _number_kind(counts, why + ", written back so", text, nulls)
 
 
 def _scaled(text: pd.Series, nulls: bool = False) -> tuple[Column, str] | None:
@@ -293,8 +290,7 @@ def _scaled(text: pd.Series, nulls: bool = False) -> tuple[Column, str] | None:
     example = text[~blanks(text)].iloc[0]
     unit = next(iter(scale_format(text)["units"]))  # the smallest, the numbers'
     why = f"every value is a number in a unit of one scale (e.g. {example!r}: {numbers[example == text].iloc[0]:g} {unit})"
-    whole = (numbers.dropna() % 1 == 0).all()
-    return (Column.INTEGER if whole else Column.NUMERIC), why + ", written back so" + _blank_note(text, nulls)
+    return _number_kind(numbers, why + ", written back so", text, nulls)
 
 
 def _worded(text: pd.Series, nulls: bool = False) -> tuple[Column, str] | None:
@@ -304,9 +300,14 @@ def _worded(text: pd.Series, nulls: bool = False) -> tuple[Column, str] | None:
         return None
     example = text[seconds.notna()].iloc[0]
     why = f"every value is a duration in words (e.g. {example!r}: {seconds[text == example].iloc[0]:g} s): "
-    why += "seconds, written back so" + _blank_note(text, nulls)
-    whole = (seconds.dropna() % 1 == 0).all()
-    return (Column.INTEGER if whole else Column.NUMERIC), why
+    return _number_kind(seconds, why + "seconds, written back so", text, nulls)
+
+
+def _number_kind(numbers: pd.Series, why: str, text: pd.Series, nulls: bool) -> tuple[Column, str]:
+    """Integer where every one of `numbers` (read from `text`) is whole, else numeric, and `why` with
+    what the blanks of `text` become: the ending of every reader of numbers written as text."""
+    whole = (numbers.dropna() % 1 == 0).all()
+    return (Column.INTEGER if whole else Column.NUMERIC), why + _blank_note(text, nulls)
 
 
 def _spelled(text: pd.Series, nulls: bool = False) -> tuple[Column | None, str]:
