@@ -10,7 +10,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.data import generated_data
-from relsynth.relational.orders import with_ancestors
+from relsynth.relational.orders import DATED, with_ancestors
 from relsynth.relational.shapes import CLASSES, char_class
 from relsynth.synth.tabular._identifiers import (
     PARENT,
@@ -66,6 +66,7 @@ from relsynth.synth.tabular.rules.lookup_links import keep_lookup_links
 from relsynth.synth.tabular.rules.lookup_matches import keep_lookup_matches, match_scope
 from relsynth.synth.tabular.rules.lookup_orders import keep_lookup_orders
 from relsynth.synth.tabular.rules.month_steps import keep_month_steps
+from relsynth.synth.tabular.rules.moved_bases import shift_ordered_from
 from relsynth.synth.tabular.rules.never_pairs import pair_scope
 from relsynth.synth.tabular.rules.none_boxes import keep_none_boxes
 from relsynth.synth.tabular.rules.null_cuts import keep_null_cuts
@@ -309,7 +310,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     drop_repeated_links(pre, out)
     keep_composite_references(pre, out, rng)  # before the formulas that read the rows they name
     # values pairing left on the wrong side of the row their reference names (none in older models)
-    keep_lookup_orders(pre.stats.get("reference_sides", []), out, schema, rng)
+    _keep_sides_moving_ordered(pre, pre.stats.get("reference_sides", []), out, schema, rng)
     # again: a side moved an operand (a salary into its job's range, under its bonus; none in older models)
     keep_inequalities(pre, pre.stats.get("inequalities", []), out, rng)
     keep_sibling_spans(pre, pre.stats.get("sibling_spans", []), out, schema, rng)  # every table's dates written
@@ -354,7 +355,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     keep_within_any(pre, out, rng)  # a scorer of the match's teams, once swaps of teams are done
     keep_lookup_matches(pre, out, schema, rng)  # ... a lookup's: a `<rare>` key drawn blind to its row
     # again: a lookup key swapped or redrawn since (a home team)
-    keep_lookup_orders(pre.stats.get("lookup_orders", []), out, schema, rng)
+    _keep_sides_moving_ordered(pre, pre.stats.get("lookup_orders", []), out, schema, rng)
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # again: a date or number they moved
     apply_interval_labels(pre, pre.stats.get("interval_labels", []), out)
     _keep_relabelled_ranges(pre, out, rng)  # a number within the range of the label it was drawn beside
@@ -601,3 +602,18 @@ def _identifier_null_rates(
         raw = with_parent_row(raw, mats[nest.parent][:, feature_fields(pre, nest.parent)], at)
     tokens = coarse_tokens(pre, int(fmt["null_groups"]))[raw]
     return row_null_shares(fmt["null_by"], tokens, float(fmt.get("null_rate", 0.0)), raw)
+
+
+def _keep_sides_moving_ordered(pre, rules: list[dict], out: dict[str, pd.DataFrame], schema, rng) -> None:
+    """`keep_lookup_orders` once every table is written, the dates ordered from a value it moved
+    (a return after its receipt) shifted with it: they were drawn from its old value."""
+    before = {(r["table"], r["column"]): out[r["table"]][r["column"]].copy() for r in rules if _dated(out, schema, r)}
+    keep_lookup_orders(rules, out, schema, rng)
+    for (table, column), values in before.items():
+        shift_ordered_from(pre.orderings, out, schema, table, column, values)
+
+
+def _dated(out: dict[str, pd.DataFrame], schema, rule: dict) -> bool:
+    """Whether `rule`'s column is a written date column (the only bases `shift_ordered_from` follows)."""
+    table, column = rule["table"], rule["column"]
+    return table in out and column in out[table] and schema.tables[table].columns[column].kind in DATED
