@@ -27,6 +27,17 @@ def blanks(s: pd.Series) -> pd.Series:
     return pd.Series([is_blank(v) for v in s.to_numpy(dtype=object)], index=s.index, dtype=bool)
 
 
+def filled_strings(values: pd.Series) -> pd.Series | None:
+    """The values of a text column that write one, stripped (nulls, blanks and placeholders left
+    out), where every non-null value is a string and one at least writes a value; else None: what
+    each reader of a spelling (dates, durations, numbers with units) reads."""
+    text = values.dropna()
+    if text.empty or not all(isinstance(v, str) for v in text):
+        return None
+    text = text[~blanks(text)].str.strip()
+    return None if text.empty else text
+
+
 def missing_spellings(s: pd.Series) -> list[str]:
     """The column's blanks and placeholders as written (stripped: '' for spaces), the most frequent
     first (ties in the order they first appear)."""

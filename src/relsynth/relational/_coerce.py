@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from relsynth.relational._blanks import blank_format, blanks, missing_value
+from relsynth.relational._blanks import blank_format, blanks, filled_strings, missing_value
 from relsynth.relational._durations import duration_units, iso_durations, write_duration
 from relsynth.relational._magnitudes import magnitude_format, magnitude_numbers, write_magnitude
 from relsynth.relational._spelled_numbers import Reading, Spelling, read_in, read_spelling
@@ -194,11 +194,7 @@ def shape_formats(s: pd.Series) -> dict[str, str] | None:
     column merged from two exports: `2021-03-15` beside `05/03/2021`): shape -> the first of
     `DATETIME_FORMATS` that reads every value of that shape, so each spelling is read one way (its
     `05/03` never May 3 beside a `25/03`); else None."""
-    vals = s.dropna()
-    if vals.empty or not all(isinstance(v, str) for v in vals):
-        return None
-    vals = vals[~blanks(vals)].str.strip()
-    if vals.empty or not vals.str.match(_DATE_START).all():
+    if (vals := filled_strings(s)) is None or not vals.str.match(_DATE_START).all():
         return None
     shapes = date_shapes(vals)
     if not 1 < shapes.nunique() <= _MAX_SHAPES:
@@ -326,11 +322,7 @@ def excel_serial(s: pd.Series) -> bool:
 
 def text_datetime_format(s: pd.Series) -> str | None:
     """The first of `DATETIME_FORMATS` that reads every non-null, non-blank value of `s` (strings), else None."""
-    vals = s.dropna()
-    if vals.empty or not all(isinstance(v, str) for v in vals):
-        return None
-    vals = vals[~blanks(vals)].str.strip()
-    if vals.empty:
+    if (vals := filled_strings(s)) is None:
         return None
     sample = vals.iloc[:: max(1, len(vals) // _FORMAT_SAMPLE)]
     named = bool(re.search(_MONTH_NAME, sample.iloc[0]))  # no text column of words tries a month's name

@@ -12,7 +12,7 @@ import re
 
 import pandas as pd
 
-from relsynth.relational._blanks import blanks
+from relsynth.relational._blanks import blanks, filled_strings
 
 _DURATION = re.compile(r"^P(?!$)(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
 UNITS = {"D": 86400, "H": 3600, "M": 60, "S": 1}
@@ -31,11 +31,7 @@ def _parts(text: pd.Series) -> pd.DataFrame | None:
 def iso_durations(values: pd.Series) -> pd.Series | None:
     """`values` in seconds (floats, NaN where blank) where every non-blank value is an ISO 8601
     duration of days, hours, minutes and seconds (strings, one at least); else None."""
-    if values.dropna().empty or not all(isinstance(v, str) for v in values.dropna()):
-        return None
-    text = values.dropna()
-    text = text[~blanks(text)].str.strip()
-    if text.empty or (parts := _parts(text)) is None:
+    if (text := filled_strings(values)) is None or (parts := _parts(text)) is None:
         return None
     seconds = sum(parts[u].astype(float).fillna(0.0) * n for u, n in UNITS.items())
     out = pd.Series(float("nan"), index=values.index, dtype="float64")

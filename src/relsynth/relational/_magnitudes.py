@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from relsynth.relational._blanks import blanks
+from relsynth.relational._blanks import filled_strings
 
 _POWERS = {"k": 3, "K": 3, "M": 6, "B": 9, "G": 9, "T": 12}
 UNITS = {u: 10.0**p for u, p in _POWERS.items()}
@@ -20,12 +20,10 @@ _VALUE = re.compile(r"^(?P<sign>-?)(?P<digits>\d+(?:\.(?P<places>\d+))?)(?P<spac
 
 
 def _parts(values: pd.Series) -> pd.DataFrame | None:
-    text = values.dropna()
-    if text.empty or not all(isinstance(v, str) for v in text):
+    if (text := filled_strings(values)) is None:
         return None
-    text = text[~blanks(text)].str.strip()
     parts = text.str.extract(_VALUE)
-    if text.empty or parts["digits"].isna().any():
+    if parts["digits"].isna().any():
         return None
     return parts
 

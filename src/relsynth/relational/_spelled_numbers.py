@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, replace
 
 import pandas as pd
 
-from relsynth.relational._blanks import blanks
+from relsynth.relational._blanks import filled_strings
 from relsynth.relational._magnitudes import MIN_DISTINCT
 
 _CURRENCY = r"[$€£¥₹]|USD|EUR|GBP|CHF|JPY|CAD|AUD|SEK|NOK|DKK|PLN|CZK"
@@ -119,11 +119,7 @@ class Reading:
 
 def read_spelling(values: pd.Series) -> Reading:
     """The one spelling every non-blank value of `values` (strings) is a number in."""
-    text = values.dropna()
-    if text.empty or not all(isinstance(v, str) for v in text):
-        return Reading(None)
-    text = text[~blanks(text)].str.strip()
-    if text.empty:
+    if (text := filled_strings(values)) is None:
         return Reading(None)
     parts, unit = text.str.extract(_VALUE), ""
     if parts["body"].isna().any() and (unit := read_units(text)):  # 12.3 kg: the number before the unit

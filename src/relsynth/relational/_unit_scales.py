@@ -14,7 +14,7 @@ import re
 
 import pandas as pd
 
-from relsynth.relational._blanks import blanks
+from relsynth.relational._blanks import filled_strings
 from relsynth.relational._magnitudes import MIN_DISTINCT, signed_numbers
 
 # the size of each unit in the scale's smallest, exact in decimal (1 KB = 1000 B: a binary 1024
@@ -36,12 +36,10 @@ _VALUE = re.compile(r"^(?P<sign>-?)(?P<digits>\d+(?:\.(?P<places>\d+))?)(?P<spac
 
 def _parts(values: pd.Series) -> tuple[pd.DataFrame, dict] | None:
     """Each non-blank value's parts and the scale its units belong to, else None."""
-    text = values.dropna()
-    if text.empty or not all(isinstance(v, str) for v in text):
+    if (text := filled_strings(values)) is None:
         return None
-    text = text[~blanks(text)].str.strip()
     parts = text.str.extract(_VALUE)
-    if text.empty or parts["digits"].isna().any() or parts["space"].nunique() > 1:
+    if parts["digits"].isna().any() or parts["space"].nunique() > 1:
         return None
     units = set(parts["unit"])
     scale = next((s for s in SCALES if units <= s.keys()), None)

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from relsynth.relational._blanks import blanks
+from relsynth.relational._blanks import filled_strings
 from relsynth.relational._magnitudes import MIN_DISTINCT
 
 SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}  # the units, largest first
@@ -70,11 +70,7 @@ def _parse(text: str) -> tuple[str, list[tuple[str, str, str]], set[str]] | None
 
 def _read(values: pd.Series) -> tuple[pd.Series, dict] | None:
     """(each non-blank value's seconds, the column's spelling), else None."""
-    text = values.dropna()
-    if text.empty or not all(isinstance(v, str) for v in text):
-        return None
-    text = text[~blanks(text)].str.strip()
-    if text.empty:
+    if (text := filled_strings(values)) is None:
         return None
     if not text.str.match(r"-?\d").all():  # most text columns: no value read one by one
         return None
