@@ -130,6 +130,7 @@ from relsynth.synth.tabular.rules.lookup_links import find_lookup_links
 from relsynth.synth.tabular.rules.lookup_matches import find_lookup_matches
 from relsynth.synth.tabular.rules.lookup_orders import find_lookup_orders, find_reference_sides
 from relsynth.synth.tabular.rules.month_steps import find_month_steps
+from relsynth.synth.tabular.rules.moved_bases import base_of
 from relsynth.synth.tabular.rules.never_pairs import find_never_pairs
 from relsynth.synth.tabular.rules.none_boxes import find_none_boxes
 from relsynth.synth.tabular.rules.null_cuts import find_null_cuts
@@ -767,20 +768,10 @@ class TabularPreproc:
             if (
                 o is not None
                 and o.origin is None
-                and keeps_calendar(data[(at := self._base_column(table, o))[0]][at[1]])
+                and keeps_calendar(data[(at := base_of(self.schema, table, o))[0]][at[1]])
             ):
                 out[(table, col)] = "clip"
         return out
-
-    def _base_column(self, table: str, o: Ordering) -> tuple[str, str]:
-        """(table, column) of an order's base: of the row, its parent row, or a row further up
-        (`<ancestor>.<column>`)."""
-        if not o.from_parent:
-            return table, o.base
-        parent = self.schema.parent(table).parent
-        if o.base in self.schema.tables[parent].columns:
-            return parent, o.base
-        return ancestor_column(self.schema, o.base)
 
     def _shapeless_columns(self, data: RelationalData) -> dict[str, list[str]]:
         """table -> its categorical columns of text that no value `min_count` rows hold (a host's IP
