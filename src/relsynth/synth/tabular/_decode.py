@@ -49,6 +49,7 @@ from relsynth.synth.tabular.rules.carried_values import keep_carried_values
 from relsynth.synth.tabular.rules.category_decimals import keep_category_decimals
 from relsynth.synth.tabular.rules.category_gaps import keep_category_gaps
 from relsynth.synth.tabular.rules.category_ranges import keep_category_ranges, keep_relabelled_ranges
+from relsynth.synth.tabular.rules.code_numbers import apply_code_numbers
 from relsynth.synth.tabular.rules.constant_sums import apply_constant_sums
 from relsynth.synth.tabular.rules.count_sums import apply_count_sums
 from relsynth.synth.tabular.rules.date_parts import apply_date_parts, moved_date_parts
@@ -295,6 +296,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         # at most a difference, sum or share of others (none in older models, nor under DP), before formulas read it
         keep_inequalities(pre, pre.table_rules("inequalities", table), out, rng)
         keep_category_decimals(pre, decimals, out, {table})  # once its values are moved, before formulas read them
+        apply_code_numbers(pre.stats.get("code_numbers", []), table, out[table])  # a seat's row (none in older models)
         gaps = pre.table_rules("category_gaps", table)
         above_rows = None if edge is None else np.asarray(parents[table], dtype=np.int64)
         keep_category_gaps(gaps, out[table], None if edge is None else out.get(edge.parent), above_rows)

@@ -98,6 +98,7 @@ from relsynth.synth.tabular.rules.category_gaps import find_category_gaps
 from relsynth.synth.tabular.rules.category_ranges import find_category_ranges
 from relsynth.synth.tabular.rules.chained_labels import find_chained_labels
 from relsynth.synth.tabular.rules.changed_rows import find_changed_rows
+from relsynth.synth.tabular.rules.code_numbers import find_code_numbers
 from relsynth.synth.tabular.rules.constant_sums import find_constant_sums
 from relsynth.synth.tabular.rules.count_rules import find_count_rules
 from relsynth.synth.tabular.rules.count_sums import find_count_sums
@@ -677,6 +678,9 @@ class TabularPreproc:
         self.stats["parent_ends"] = find_parent_ends(self, data, self._counted_from(summed), kept_missing)
         # a room's bookings, never two at once, where no rule above moves their dates across rows
         self.stats["disjoint_intervals"] = find_disjoint_intervals(self, data)
+        # an integer written inside a code of its row (a seat 12C's row 12), where no rule above sets or numbers it
+        numbered = {(r["table"], r["column"]) for r in self.stats["sibling_numbers"]}
+        self.stats["code_numbers"] = find_code_numbers(self, data, summed | numbered)
         # a code that extends another of its row (a company's domain, its name and `.com`)
         self.stats["prefixed_codes"] = {
             t: found
