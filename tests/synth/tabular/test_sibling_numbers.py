@@ -173,3 +173,53 @@ def test_site_codes_counting_each_trials_sites_are_generated_one_to_one(tiny_siz
     out = TabularModel.build(pre, size=tiny_size).generate(300, seed=0)["site"]
     numbers = out["number"].str.extract(r"^S-(\d\d)$")[0].astype(int)
     assert len(out) > 100 and numbered_share(out.assign(order=out["trial"], number=numbers)) == 1.0
+
+
+STORES = Schema(store=Table(id=PrimaryKey(), region=Categorical()))
+
+
+def store_receipts(padded: bool = False, repeat: bool = False) -> RelationalData:
+    """12 stores (roots) and 15-40 receipts each, numbered 1..k per store in the receipts' order: the
+    store is a reference, not the receipts' parent (`padded`: written 000001; `repeat`: each store's
+    second receipt numbered 1 again)."""
+    rng = np.random.default_rng(0)
+    sizes = rng.integers(15, 40, 12)
+    stores = rng.permutation(np.repeat(np.arange(12), sizes))
+    number = pd.Series(stores).groupby(stores).cumcount().to_numpy() + 1
+    number[number == 2] = 1 if repeat else 2
+    receipt = pd.DataFrame(
+        {
+            "id": range(len(stores)),
+            "store": stores,
+            "number": [f"{n:06d}" for n in number] if padded else number,
+            "pay": rng.choice(["cash", "card"], len(stores)),
+        }
+    )
+    store = pd.DataFrame({"id": range(12), "region": rng.choice(["N", "S"], 12)})
+    kind = Categorical() if padded else Integer()
+    receipts = Table(id=PrimaryKey(), store=ForeignKey(parent="store", nest=False), number=kind, pay=Categorical())
+    return RelationalData({"store": store, "receipt": receipt}, Schema(store=STORES.tables["store"], receipt=receipts))
+
+
+def test_receipt_numbers_counting_each_stores_receipts_are_generated_one_to_one(tiny_size):
+    """A store's receipts numbered 1..n where the store is a reference, not the receipt's parent:
+    the number was drawn on its own and the store dealt after, so an untrained model's numbers
+    repeated and skipped within a store (UNIQUE (store, number) would refuse them). Now each
+    store's generated receipts count 1..n, as plain integers and as padded codes."""
+    for padded in (False, True):
+        data = store_receipts(padded=padded)
+        pre = TabularPreproc.from_schema(data.schema).fit(data)
+        rule = [r for r in pre.stats["sibling_numbers"] if r["table"] == "receipt"]
+        assert [(r["column"], r["start"], r.get("by")) for r in rule] == [("number", 1, "store")]
+        torch.manual_seed(0)
+        out = TabularModel.build(pre, size=tiny_size).generate(300, seed=0)["receipt"]
+        numbers = pd.to_numeric(out["number"]).astype(int)
+        counted = numbers.groupby(out["store"].to_numpy()).apply(lambda s: sorted(s) == list(range(1, len(s) + 1)))
+        assert len(out) > 50 and counted.all()
+        if padded:
+            assert out["number"].str.fullmatch(r"\d{6}").all()
+
+
+def test_a_number_repeated_within_one_referenced_row_numbers_nothing():
+    data = store_receipts(repeat=True)
+    assert TabularPreproc.from_schema(data.schema).fit(data).stats["sibling_numbers"] == []

@@ -350,6 +350,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     keep_apart(schema, out, formats, rng, given)  # the source's CHECK (a <> b) of values
     keep_lookup_links(schema, pre.stats.get("lookup_links", []), out, rng, given)  # none in older models, nor DP
     keep_value_orders(schema, out, formats, given)  # the source's CHECK (a < b), after lookup links are redrawn
+    renumber_siblings(pre, out, referenced=True)  # a store's receipts 1..n, its keys dealt (none in older models)
     # the source's UNIQUE sets, once every value is set (`Table.unique`), keeping the CHECK pairs
     dropped = keep_unique_sets(schema, out, rng, given, formats)
     keep_unique_numbers(pre.stats.get("unique_numbers", []), out)  # ... and the data's (none in older models)

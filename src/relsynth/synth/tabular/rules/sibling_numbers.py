@@ -17,6 +17,12 @@ same way: it is drawn as one of the data's labels, and a label fewer than `min_c
 is never generated (S-04 of the few trials with 4 sites), so a fourth generated site repeated one,
 which the source's UNIQUE (trial, site number) refuses. The rule then also keeps the prefix and
 the width the numbers are zero-padded to, and writes the code from the row's place.
+
+A number may count the rows a reference names rather than the row a table nests under (a store's
+receipts 1..n, the store a reference of the receipt: a small model repeated a store's receipt number
+in 28 to 43 of 347 generated receipts). Where no parent numbering holds, the fit tries each reference
+key the same way and keeps it as the rule's `by`; such a column is numbered once the keys are dealt
+(`renumber_siblings(..., referenced=True)`), in the order of the numbers drawn.
 """
 
 from __future__ import annotations
@@ -36,26 +42,30 @@ MIN_PAIRS = 20  # pairs of siblings (rows after their parent's first) the number
 
 def find_sibling_numbers(pre, data: RelationalData, summed: set[tuple[str, str]]) -> list[dict]:
     """[{"table", "column", "start"}]: `column` numbers `table`'s rows under each parent row from
-    `start`, one to one, in the data; `summed`: the columns another rule sets (not modelled)."""
+    `start`, one to one, in the data, or (with "by": the key) under each row a reference names;
+    `summed`: the columns another rule sets (not modelled)."""
     out = []
     declared = pre.stats.get("row_numbers") or {}
     for table in pre.schema.synth_tables:
         edge = pre.schema.parent(table)
-        if edge is None or edge.fk not in data[table].columns:
-            continue
+        groupings = [e for e in [edge, *pre.schema.references(table)] if e is not None and e.fk in data[table].columns]
         df, kinds = data[table], pre.schema.tables[table].columns
         # an ordered column (a sibling key in steps of one) is numbered again too: its places keep its order
         skip = {*pre.given_columns(table), declared.get(table, {}).get("column")}
-        for col in pre.modelled_columns(table):
+        for col in pre.modelled_columns(table) if groupings else []:
             if col in skip or (table, col) in summed:
                 continue
             code = _prefixed_numbers(df[col]) if kinds[col].kind is Column.CATEGORICAL else None
             if kinds[col].kind is not Column.INTEGER and code is None:
                 continue
             numbers = df[col] if code is None else code.pop("numbers")
-            if (start := _numbering_start(df[edge.fk], numbers)) is not None:
-                out.append({"table": table, "column": col, "start": start, **(code or {})})
-                log.info("%s.%s numbers each %s row's rows from %d: generated so", table, col, edge.parent, start)
+            for grouping in groupings:
+                if (start := _numbering_start(df[grouping.fk], numbers)) is None:
+                    continue
+                by = {} if grouping == edge else {"by": grouping.fk}  # a reference: numbered once it is dealt
+                out.append({"table": table, "column": col, "start": start, **(code or {}), **by})
+                log.info("%s.%s numbers each %s row's rows from %d: generated so", table, col, grouping.parent, start)
+                break
     return out
 
 
@@ -86,7 +96,7 @@ def keep_sibling_numbers(rules: list[dict], table: str, cols: dict[str, pd.Serie
     """Set (in place) each rule's column of `table` to its rows' places under their parent
     (`parents`: each row's parent position), in the order of the numbers drawn, from the rule's start."""
     for rule in rules:
-        if rule["table"] != table or rule["column"] not in cols or not len(parents):
+        if rule["table"] != table or rule["column"] not in cols or not len(parents) or "by" in rule:
             continue
         col = cols[rule["column"]]
         prefix = rule.get("prefix")  # a code's number follows its prefix; older rules hold integers only
@@ -101,16 +111,22 @@ def keep_sibling_numbers(rules: list[dict], table: str, cols: dict[str, pd.Serie
             cols[rule["column"]] = numbered.astype(col.dtype) if col.dtype != object else numbered.astype("int64")
 
 
-def renumber_siblings(pre, tables: dict[str, pd.DataFrame], only: Collection[str] | None = None) -> None:
+def renumber_siblings(
+    pre, tables: dict[str, pd.DataFrame], only: Collection[str] | None = None, referenced: bool = False
+) -> None:
     """Number each rule's column again (in place) in the tables as they now stand (`only`: in these
     tables, None: in all): a row dropped after decoding (a line naming its order's product again,
     `drop_repeated_links`; one repeating a UNIQUE set, `keep_unique_sets`) leaves no gap
-    (classicmodels' orderLineNumber: an order of 9 lines numbered 1, 2, 4, ..., 10)."""
+    (classicmodels' orderLineNumber: an order of 9 lines numbered 1, 2, 4, ..., 10). `referenced`:
+    the rules numbering the rows a reference names only (a store's receipts), once the keys are dealt."""
     for rule in pre.stats.get("sibling_numbers", []):
         table, edge = rule["table"], pre.schema.parent(rule["table"])
+        fk = rule.get("by", None if edge is None else edge.fk)
         df = tables.get(table) if only is None or rule["table"] in only else None
-        if df is None or edge is None or rule["column"] not in df.columns or edge.fk not in df.columns:
+        if df is None or fk is None or rule["column"] not in df.columns or fk not in df.columns:
+            continue
+        if referenced and "by" not in rule:
             continue
         cols = {rule["column"]: df[rule["column"]]}
-        keep_sibling_numbers([rule], table, cols, pd.factorize(df[edge.fk])[0])
+        keep_sibling_numbers([{k: v for k, v in rule.items() if k != "by"}], table, cols, pd.factorize(df[fk])[0])
         tables[table] = df.assign(**cols)
