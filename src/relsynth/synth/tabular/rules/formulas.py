@@ -8,7 +8,8 @@ amount equals quantity x unit price to the cent in 12 % of generated rows, net =
 discount in none). The fit keeps, per number of a table, the first formula `factor x (a op b)`
 (or `factor x a`, then `a x b - c` or `a x b + c`: a line's quantity times its unit price less its
 discount, which no two of them give, a missing `c` counting 0, or `a x b x (1 - c)`: the same less a
-discount rate, or `a - b - c` and `a + b - c`: a net pay, its gross less tax and deductions;
+discount rate; among pairs also `a x (1 - b)` and `a x (1 - b / 100)`: a list price less a discount
+rate or percentage, a missing `b` counting 0, or `a - b - c` and `a + b - c`: a net pay, its gross less tax and deductions;
 `TRIPLE_WINDOW`), else the sum or the mean of a run of at least `MIN_RUN` numbers
 that follow one another among the `RUN_WINDOW` before it (a survey's total score, the sum of its 10
 items; `_match_run`)
@@ -75,8 +76,10 @@ REF = "->"  # "fk->column": an operand read from the row the reference `fk` name
 MAX_REF_OPERANDS = 4  # referenced numbers a table's formulas may take (the first of its references)
 _OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 RATE = "*(1-)"  # a x b x (1 - c): a product less a rate of it (a sale's quantity x price x (1 - discount))
+PERCENT_OFF = "*(1-%)"  # a x (1 - b / 100): a number less a percentage of it (a list price less a 20 % discount)
 ABS = "abs"  # |a|: an unsigned copy of a signed number (a stock movement's quantity, -40 out, 25 in, written 40, 25)
 _TRIPLE_OPS = ("*-", "*+", RATE)  # a product and a third number, which may be missing (0)
+_OFF_OPS = (RATE, PERCENT_OFF)  # with two operands: a number less a rate or percentage of it, which may be missing (0)
 # a difference of two dates in seconds, minutes, hours, days, milliseconds: exact factors, not read from the data
 DATE_FACTORS = (1.0, 1 / 60, 1 / 3_600, 1 / 86_400, 1_000.0)
 
@@ -221,8 +224,9 @@ def _referenced(frame: pd.DataFrame, parent: pd.DataFrame, ref: dict) -> np.ndar
 
 def describe(f: dict) -> str:
     """The formula as it reads: "0.2 x net", "quantity * unit_price", "end - start in seconds"."""
-    if f["op"] == RATE:
-        return "{} * {} * (1 - {})".format(*f["of"])
+    if f["op"] in _OFF_OPS:
+        rate = f"{f['of'][-1]} / 100" if f["op"] == PERCENT_OFF else f["of"][-1]
+        return f"{' * '.join(f['of'][:-1])} * (1 - {rate})"
     if f["op"] == ABS:
         return f"|{f['of'][0]}|" if f["factor"] == 1 else f"{f['factor']:g} x |{f['of'][0]}|"
     ops = f["op"] * (len(f["of"]) - 1) if len(f["op"]) == 1 else f["op"]
@@ -254,6 +258,7 @@ def _candidates(operands: list[str], refs: Sequence[str] = ()) -> list[tuple[lis
     out += [([a], ABS) for a in operands[-2 * PAIR_WINDOW :] + refs]  # after a itself: a never-negative a is a copy
     for a, b in itertools.combinations(operands[-PAIR_WINDOW:] + refs, 2):
         out += [([a, b], "+"), ([a, b], "-"), ([b, a], "-"), ([a, b], "*"), ([a, b], "/"), ([b, a], "/")]
+        out += [([a, b], op) for op in _OFF_OPS] + [([b, a], op) for op in _OFF_OPS]  # a price less its discount
     near = operands[-TRIPLE_WINDOW:] + refs  # then a product plus or minus a third: qty x price - discount
     for (a, b), c in itertools.product(itertools.combinations(near, 2), near):
         if c not in (a, b):
@@ -470,10 +475,10 @@ def _evaluate(values: dict[str, np.ndarray], of: list[str], op: str, rows: np.nd
     term added to or taken from a product, or its rate (`RATE`), counts 0 (a line without a discount,
     `TRIPLE_WINDOW`)."""
     xs = [values[c] if rows is None else values[c][rows] for c in of]
-    if len(xs) == 3 and op in _TRIPLE_OPS:
-        xs[2] = np.nan_to_num(xs[2], nan=0.0)
-    if op == RATE:
-        v = xs[0] * xs[1] * (1 - xs[2])
+    if len(xs) == 3 and op in _TRIPLE_OPS or len(xs) == 2 and op in _OFF_OPS:
+        xs[-1] = np.nan_to_num(xs[-1], nan=0.0)
+    if op in _OFF_OPS:  # a x b x (1 - c), or a x (1 - b), or a x (1 - b / 100)
+        v = np.prod(xs[:-1], axis=0) * (1 - xs[-1] / (100.0 if op == PERCENT_OFF else 1.0))
         return np.where(np.isfinite(v), v, np.nan)
     if op == ABS:
         return np.abs(xs[0])
