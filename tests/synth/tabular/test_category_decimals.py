@@ -186,3 +186,16 @@ def test_a_wide_table_codes_each_category_once_and_still_finds_the_currency(monk
     rules = [(r["table"], r["column"], r["by"], r["decimals"]) for r in pre.stats["category_decimals"]]
     assert ("line", "amount", "currency", [["JPY", 0]]) in rules
     assert len(calls) <= 1 + 18  # account's currency; line's 16 categories and its account's currency (120 before)
+
+
+def test_a_category_holding_one_value_shows_no_grid():
+    """A booking's row number (1 to 80, in bins) is one value per seat (20 beside every 20B): the
+    seats of rows 10 to 80 read as numbers "in tens", a rule that rounded a row drawn 25 beside 20B
+    to 30, a row no such seat has. A category's values all one value say nothing of its decimals."""
+    rng = np.random.default_rng(0)
+    row = rng.integers(1, 81, 4000)
+    seat = [f"{r}{c}" for r, c in zip(row, rng.choice(list("AB"), 4000), strict=True)]
+    frame = pd.DataFrame({"id": range(4000), "seat": seat, "row_number": row})
+    schema = Schema(booking=Table(id=PrimaryKey(), seat=Categorical(), row_number=Integer()))
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"booking": frame}, schema))
+    assert pre.stats["category_decimals"] == []

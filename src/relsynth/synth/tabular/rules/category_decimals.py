@@ -8,7 +8,7 @@ held a fraction of a yen no source row holds.
 
 The fit keeps, per binned number column (decimals above 0) of a synthesised table, the
 categorical column of its row, or else of its parent row, whose categories written with fewer
-decimals (each in `MIN_ROWS` values at least) cover the most values, with those categories'
+decimals (each in `MIN_ROWS` values at least, not all one value) cover the most values, with those categories'
 decimals: negative ones, as `np.round` reads them, for whole tens or hundreds (yen prices in tens
 beside cents: -1; a small model wrote 7 % of such prices in tens, all the data's are). Decoding rounds the values of such rows to their category's decimals, before the
 formulas, running sums and totals that read them; a category the rule does not name keeps the
@@ -110,7 +110,8 @@ def _best_rule(
         ks, starts = np.unique(codes[rows][order], return_index=True)
         fewer, covered = [], 0
         for k, v in zip(ks, np.split(x[rows][order], starts[1:]), strict=True):
-            if len(v) >= MIN_ROWS and (d := places(v)) is not None and d < decimals:
+            # one value only shows no grid: a seat 20B's row, 20 in every booking, is no number in tens
+            if len(v) >= MIN_ROWS and np.ptp(v) > 0 and (d := places(v)) is not None and d < decimals:
                 fewer.append([names[k], int(d)])
                 covered += len(v)
         if fewer and (best is None or covered > best[0]):
