@@ -81,6 +81,7 @@ ABS = "abs"  # |a|: an unsigned copy of a signed number (a stock movement's quan
 _TRIPLE_OPS = ("*-", "*+", RATE)  # a product and a third number, which may be missing (0)
 _OFF_OPS = (RATE, PERCENT_OFF)  # with two operands: a number less a rate or percentage of it, which may be missing (0)
 # a difference of two dates in seconds, minutes, hours, days, milliseconds: exact factors, not read from the data
+TIE_NOISE = 1e-9  # relative: a computed value this near a half of its last decimal is that half
 DATE_FACTORS = (1.0, 1 / 60, 1 / 3_600, 1 / 86_400, 1_000.0)
 
 
@@ -120,6 +121,7 @@ def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> li
                 used = {name: refs[name] for name in found["of"] if name in refs}
                 found = {"table": table, "column": col, **found, "span": span, **({"refs": used} if used else {})}
                 found |= {} if found["of"][0] in summed else _exact_dividend(values, found, out)  # a total stays one
+                found |= tie_rounding(values[col], formula_value(found, values), found["decimals"])
                 log.info("%s.%s is %s in nearly every row: kept so", table, col, describe(found))
                 out.append(found)
     return out
@@ -505,6 +507,54 @@ def formula_holds(y: np.ndarray, v: np.ndarray, d: int | None) -> bool:
     return equal.mean() >= MIN_SHARE and other.sum() >= MIN_ROWS and equal[other].mean() >= MIN_SHARE
 
 
+def rounded(v: np.ndarray, d: int, ties: str | None = None) -> np.ndarray:
+    """v rounded to d decimals as float arithmetic does (`ties` None), or with a value within float
+    noise (`TIE_NOISE`) of a half taken as that half and rounded to even ("even") or away from 0
+    ("up"), as `tie_rounding` found the data's ties (63 days over 42, in seconds times 1 / 3600 / 1008,
+    is 1.4999999, 1 as floats round it, where the data's 1.5 is 2)."""
+    if ties is None:
+        return np.round(v, d)
+    scaled = np.asarray(v, dtype=np.float64) * 10.0**d
+    half = np.floor(scaled) + 0.5
+    with np.errstate(invalid="ignore"):
+        tie = np.abs(scaled - half) <= TIE_NOISE * np.maximum(1.0, np.abs(scaled))
+    snapped = np.where(tie, half, scaled)
+    whole = np.round(snapped) if ties == "even" else np.sign(snapped) * np.floor(np.abs(snapped) + 0.5)
+    return whole / 10.0**d
+
+
+def tie_rounding(y: np.ndarray, v: np.ndarray, d: int | None) -> dict:
+    """{"ties": "even" | "up"}: how the data rounds the values its formula puts within float noise of
+    a half of their last decimal, where that matches `MIN_SHARE` of such rows and rounding the floats
+    as they are matches fewer (a half ruled by noise: 21 days over 42 is 0.5, 63 days 1.4999999);
+    {} otherwise, the floats rounded as they are."""
+    if d is None:
+        return {}
+    scaled = v * 10.0**d
+    with np.errstate(invalid="ignore"):
+        near = np.abs(scaled - np.floor(scaled) - 0.5) <= TIE_NOISE * np.maximum(1.0, np.abs(scaled))
+    near &= ~np.isnan(y)
+    if not near.any():
+        return {}
+    unit = 0.5 * 10.0**-d
+
+    def matched(ties: str | None) -> float:
+        return float((np.abs(rounded(v[near], d, ties) - y[near]) < unit).mean())
+
+    plain, best = matched(None), max(("even", "up"), key=matched)
+    return {"ties": best} if matched(best) >= MIN_SHARE and matched(best) > plain else {}
+
+
+def formula_value(f: dict, values: dict[str, np.ndarray]) -> np.ndarray:
+    """The formula `f` per row of its operands' `values`, before rounding."""
+    v = float(f["factor"]) * _evaluate(values, f["of"], f["op"])
+    if f.get("late"):  # the time past a date, 0 before it (NaN stays: an operand missing)
+        v = np.maximum(v, 0.0)
+    if "brackets" in f:  # a rate that steps with its operand
+        v = _bracketed(v, f["brackets"])
+    return v
+
+
 def _signed_as_data(v: np.ndarray, span: list[float] | None) -> np.ndarray:
     """Where v is a number of a sign the column's values (`span`: least, greatest) have: a
     negative (or zero) value where they are never negative (positive), or never zero, is one no row
@@ -540,12 +590,8 @@ def apply_formulas(formulas: list[dict], tables: dict[str, pd.DataFrame]) -> Non
             else pd.to_numeric(frame[c], errors="coerce").astype(float).to_numpy()
             for c in f["of"]
         }
-        v = float(f["factor"]) * _evaluate(values, f["of"], f["op"])
-        if f.get("late"):  # the time past a date, 0 before it (NaN stays: an operand missing)
-            v = np.maximum(v, 0.0)
-        if "brackets" in f:  # a rate that steps with its operand
-            v = _bracketed(v, f["brackets"])
-        v = (v if f["decimals"] is None else np.round(v, int(f["decimals"]))) + 0.0  # 0 times -3 is -0.0
+        v = formula_value(f, values)
+        v = (v if f["decimals"] is None else rounded(v, int(f["decimals"]), f.get("ties"))) + 0.0  # 0 times -3 is -0.0
         column = frame[f["column"]].copy()
         rows = np.flatnonzero(column.notna().to_numpy() & _signed_as_data(v, f.get("span")))
         if pd.api.types.is_integer_dtype(column.dtype):
