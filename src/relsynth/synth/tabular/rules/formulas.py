@@ -38,6 +38,9 @@ sessions before, the model drawing the duration apart from the two timestamps): 
 operands are dates, read as seconds since the epoch; only such differences of two dates are tried.
 Or a rate per unit of the time one date passes another, 0 where it does not (a loan's fine, 0.25 a
 day returned past its due date: `_match_late_dates`), on the rows holding both dates.
+Where a formula is undefined (an operand missing) in at least `MIN_ROWS` rows that all hold one
+value, the column takes it there too (`undefined_as`: an open loan's fine, 0); a value computed
+within float noise of a half of its last decimal is rounded as the data's are (`ties`).
 
 An operand may also be a number of the row a reference names (`"l_partkey->p_retailprice"`: a
 line's amount is its quantity times its part's price, the part named by the line's reference,
@@ -122,6 +125,7 @@ def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> li
                 found = {"table": table, "column": col, **found, "span": span, **({"refs": used} if used else {})}
                 found |= {} if found["of"][0] in summed else _exact_dividend(values, found, out)  # a total stays one
                 found |= tie_rounding(values[col], formula_value(found, values), found["decimals"])
+                found |= value_where_undefined(values[col], formula_value(found, values))
                 log.info("%s.%s is %s in nearly every row: kept so", table, col, describe(found))
                 out.append(found)
     return out
@@ -545,6 +549,17 @@ def tie_rounding(y: np.ndarray, v: np.ndarray, d: int | None) -> dict:
     return {"ties": best} if matched(best) >= MIN_SHARE and matched(best) > plain else {}
 
 
+def value_where_undefined(y: np.ndarray, v: np.ndarray) -> dict:
+    """{"undefined_as": value}: the one value the column holds in every one of at least `MIN_ROWS`
+    rows where its formula is undefined (an operand missing: an open loan's fine, 0 while its return
+    date is missing, where 1 % to 12 % of a library's generated open loans were charged one); {}
+    where such rows are fewer, miss the column or differ."""
+    rows = np.isnan(v)
+    if rows.sum() < MIN_ROWS or np.isnan(y[rows]).any() or len(np.unique(y[rows])) != 1:
+        return {}
+    return {"undefined_as": float(y[rows][0])}
+
+
 def formula_value(f: dict, values: dict[str, np.ndarray]) -> np.ndarray:
     """The formula `f` per row of its operands' `values`, before rounding."""
     v = float(f["factor"]) * _evaluate(values, f["of"], f["op"])
@@ -592,6 +607,8 @@ def apply_formulas(formulas: list[dict], tables: dict[str, pd.DataFrame]) -> Non
         }
         v = formula_value(f, values)
         v = (v if f["decimals"] is None else rounded(v, int(f["decimals"]), f.get("ties"))) + 0.0  # 0 times -3 is -0.0
+        if "undefined_as" in f:  # the data's one value where the formula is undefined (an open loan's fine)
+            v = np.where(np.isnan(v), float(f["undefined_as"]), v)
         column = frame[f["column"]].copy()
         rows = np.flatnonzero(column.notna().to_numpy() & _signed_as_data(v, f.get("span")))
         if pd.api.types.is_integer_dtype(column.dtype):
