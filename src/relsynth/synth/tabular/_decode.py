@@ -94,6 +94,7 @@ from relsynth.synth.tabular.rules.unique_numbers import keep_unique_numbers
 from relsynth.synth.tabular.rules.unique_sets import keep_unique_sets
 from relsynth.synth.tabular.rules.whole_multiples import keep_whole_multiples
 from relsynth.synth.tabular.rules.whole_years import apply_whole_years
+from relsynth.synth.tabular.rules.year_sides import keep_year_sides
 
 log = logging.getLogger(__name__)
 
@@ -292,6 +293,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         keep_lookup_capacities(capacities, out, schema, rng)  # a key moved before the orders that read its row
         keep_lookup_orders(pre.table_rules("lookup_orders", table), out, schema, rng)  # before formulas
         keep_parent_lookup_ranges(pre.table_rules("parent_lookup_ranges", table), out, schema)  # ... its parent's
+        keep_year_sides(pre.table_rules("year_sides", table), out, schema, rng)  # a copy after its book's year
         keep_ancestor_orders(pre.table_rules("ancestor_orders", table), out, schema, rng)
         # at most a difference, sum or share of others (none in older models, nor under DP), before formulas read it
         keep_inequalities(pre, pre.table_rules("inequalities", table), out, rng)

@@ -172,6 +172,7 @@ from relsynth.synth.tabular.rules.unique_labels import (
 from relsynth.synth.tabular.rules.unique_numbers import find_unique_numbers
 from relsynth.synth.tabular.rules.whole_multiples import find_whole_multiples
 from relsynth.synth.tabular.rules.whole_years import find_whole_years
+from relsynth.synth.tabular.rules.year_sides import find_year_sides
 
 if TYPE_CHECKING:
     from relsynth.relational.data import Whole
@@ -612,6 +613,9 @@ class TabularPreproc:
             "parent_lookup_ranges": find_parent_lookup_ranges(
                 self, data, summed | self._ordered_columns(but_after_itself=True)
             ),
+            # on their side of a year a whole number of their row or parent row holds (a copy acquired no earlier
+            # than its book's publication year); none in older models
+            "year_sides": find_year_sides(self, data, summed),
             # on their side of the row a reference names where pairing could not keep it (a payment after its rental)
             "reference_sides": find_reference_sides(self, data, summed | ordered, movable),
             # dates on their side of a date further up than their parent's row (a return after its order); a
