@@ -704,17 +704,39 @@ def reference_orders(
 
 
 def referenced_ordered(
-    tables: Mapping[str, pd.DataFrame], schema: Schema, e: Edge, columns: Sequence[str] | None = None
+    tables: Mapping[str, pd.DataFrame],
+    schema: Schema,
+    e: Edge,
+    columns: Sequence[str] | None = None,
+    above: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, Column]]:
     """The date and number columns (those among `columns`, when given) of the row each row of
     `e.child` names by the reference `e`, one row per row of `e.child` (missing where it names none,
-    or a row not in `tables`), and their kinds (as `parent_ordered` for a nesting key)."""
+    or a row not in `tables`), and their kinds (as `parent_ordered` for a nesting key). `above`:
+    with the dates of the rows the named row nests under, `<ancestor>.<column>` (`nested_dates`;
+    those among `columns`, when given): a participant's consent after its site's trial started,
+    the site holding no date."""
     kinds = {c: k.kind for c, k in schema.tables[e.parent].columns.items() if k.kind in ORDERED}
     if columns is not None:
         kinds = {c: k for c, k in kinds.items() if c in columns}
-    pk = schema.tables[e.parent].primary_key
-    rows = tables[e.parent].drop_duplicates(pk).set_index(pk)[list(kinds)]
+    pk, frame = schema.tables[e.parent].primary_key, tables[e.parent]
+    dates = {c: k for c, k in nested_dates(schema, e.parent).items() if columns is None or c in columns}
+    if above and dates:
+        frame = pd.concat([frame.reset_index(drop=True), with_ancestors(tables, schema, e.parent, list(dates))], axis=1)
+        kinds |= dates
+    rows = frame.drop_duplicates(pk).set_index(pk)[list(kinds)]
     return rows.reindex(tables[e.child][e.fk].to_numpy()).reset_index(drop=True), kinds
+
+
+def nested_dates(schema: Schema, table: str) -> dict[str, Column]:
+    """The date columns of the tables `table` nests under (its parent and up), named
+    `<ancestor>.<column>` (as `with_ancestors` reads them), and their kinds."""
+    out, edge = {}, schema.parent(table)
+    while edge is not None:
+        dated = {c: k.kind for c, k in schema.tables[edge.parent].columns.items() if k.kind in DATED}
+        out |= {f"{edge.parent}.{c}": kind for c, kind in dated.items()}
+        edge = schema.parent(edge.parent)
+    return out
 
 
 def _in_sequence(values: np.ndarray, codes: np.ndarray) -> bool:

@@ -67,7 +67,7 @@ from relsynth.synth.tabular.rules.lookup_links import keep_lookup_links
 from relsynth.synth.tabular.rules.lookup_matches import keep_lookup_matches, match_scope
 from relsynth.synth.tabular.rules.lookup_orders import keep_lookup_orders
 from relsynth.synth.tabular.rules.month_steps import keep_month_steps
-from relsynth.synth.tabular.rules.moved_bases import shift_ordered_from
+from relsynth.synth.tabular.rules.moved_bases import shift_followers, shift_ordered_from
 from relsynth.synth.tabular.rules.never_pairs import pair_scope
 from relsynth.synth.tabular.rules.none_boxes import keep_none_boxes
 from relsynth.synth.tabular.rules.null_cuts import keep_null_cuts
@@ -611,11 +611,17 @@ def _identifier_null_rates(
 
 def _keep_sides_moving_ordered(pre, rules: list[dict], out: dict[str, pd.DataFrame], schema, rng) -> None:
     """`keep_lookup_orders` once every table is written, the dates ordered from a value it moved
-    (a return after its receipt) shifted with it: they were drawn from its old value."""
+    (a return after its receipt) and those tracking it below its row (its `followers`: a consent's
+    visits) shifted with it: they were drawn from its old value."""
     before = {(r["table"], r["column"]): out[r["table"]][r["column"]].copy() for r in rules if _dated(out, schema, r)}
     keep_lookup_orders(rules, out, schema, rng)
     for (table, column), values in before.items():
         shift_ordered_from(pre.orderings, out, schema, table, column, values)
+        # the dates under its row tracking it (a consent's visits; none in older models)
+        found = {
+            tuple(f) for r in rules if (r["table"], r["column"]) == (table, column) for f in r.get("followers") or []
+        }
+        shift_followers(sorted(found), pre.orderings, out, schema, table, column, values)
 
 
 def _dated(out: dict[str, pd.DataFrame], schema, rule: dict) -> bool:

@@ -1068,7 +1068,7 @@ class TabularPreproc:
             for e in schema.references(table):
                 ref = self.stats["references"].get(f"{table}.{e.fk}") or {}
                 for o in ref.get("orders", []):  # [column, referenced column, sign(, "parent" | "child", table)]
-                    out.add((e.parent, o[1]))  # the row's own column: a move breaking it is undone
+                    out.add(_named_at(schema, e.parent, o[1]))  # the row's own column: a move breaking it is undone
                     if len(o) > 3:
                         out.add((o[4], o[0]) if o[3] == "child" else (schema.parent(table).parent, o[0]))
                 if ref.get("after"):  # a row names earlier rows of its table by this date
@@ -1079,7 +1079,7 @@ class TabularPreproc:
         out |= {(r["table"], c) for r in self.stats["lookup_slots"] for c in r["with"]}
         for rule in self.stats["lookup_orders"] + self.stats["reference_sides"]:  # the row's own: as an order's
             named = schema.tables[rule["table"]].columns[rule["fk"]].parent
-            out |= {(named, rule[s]) for s in ("low", "high") if rule[s]}
+            out |= {_named_at(schema, named, rule[s]) for s in ("low", "high") if rule[s]}
         for rule in self.stats["ancestor_orders"]:
             out |= {(rule["table"], rule["column"])} | {ancestor_column(schema, rule[s]) for s in ("low", "high") if rule[s]}  # fmt: skip
         return out
@@ -1601,6 +1601,12 @@ def _plain_value(v):
 def _placeholder() -> CategoricalPreproc:
     """The one-token field of a table with neither modelled columns nor children."""
     return CategoricalPreproc(min_count=1, categories=["row"], dtype="object")
+
+
+def _named_at(schema: Schema, table: str, col: str) -> tuple[str, str]:
+    """(table, column) of a column a reference's order reads of the row it names: the named row's own,
+    or a date of a row it nests under (`<ancestor>.<column>`: a site's trial's start)."""
+    return (table, col) if col in schema.tables[table].columns else ancestor_column(schema, col)
 
 
 def _read_at(schema: Schema, table: str, col: str, from_parent: bool) -> tuple[str, str]:

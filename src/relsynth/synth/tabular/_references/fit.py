@@ -20,8 +20,10 @@ from relsynth.relational import Column, RelationalData
 from relsynth.relational.data import SQL_FORMAT
 from relsynth.relational.orders import (
     ORDERED,
+    ancestor_column,
     ancestor_keys,
     as_numbers,
+    nested_dates,
     order_between,
     parent_ordered,
     parent_rows,
@@ -191,7 +193,8 @@ def step_degrees(pre, labels: pd.Series, step: list, degrees: np.ndarray) -> lis
 def reference_orders(data: RelationalData, e: Edge, pos: np.ndarray, skip=frozenset()) -> list[list]:
     """[child column, parent column, sign] of each order between a referencing row's dates or
     numbers and its referenced row's that the data keep (`relational.orders.reference_orders`: a
-    payment after its rental, a salary within its job's range), and [column, parent column, sign,
+    payment after its rental, a salary within its job's range; a parent column `<ancestor>.<column>`:
+    a date of a row the referenced row nests under, a consent after its site's trial started), and [column, parent column, sign,
     "parent"] of those of the referencing row's parent row (a course's level above its
     prerequisites'). Generation pairs rows so
     (`pair_up`). Columns set after generation (`skip`: totals and formulas, as (table, column))
@@ -201,7 +204,10 @@ def reference_orders(data: RelationalData, e: Edge, pos: np.ndarray, skip=frozen
     schema = data.schema
     kinds = {c: k.kind for c, k in schema.tables[e.child].columns.items() if (e.child, c) not in skip}
     theirs = [c for c in schema.tables[e.parent].columns if (e.parent, c) not in skip]
-    found = orders_across(data[e.child], list(kinds), kinds, *referenced_ordered(data.data, schema, e, theirs))
+    # and the dates of the rows it nests under: a participant consents after its site's trial started
+    above = [c for c in nested_dates(schema, e.parent) if ancestor_column(schema, c) not in skip]
+    named = referenced_ordered(data.data, schema, e, theirs + above, above=True)
+    found = orders_across(data[e.child], list(kinds), kinds, *named)
     out = [[o.column, o.base, o.sign] for o in found]
     out += child_orders(data, e, theirs, skip)  # its children's too: a card issued after its account opened
     nest = schema.parent(e.child)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from relsynth.relational import Column
 from relsynth.relational.data import SQL_FORMAT, composite_references, copy_row_keys
-from relsynth.relational.orders import ancestor_keys, as_numbers, parent_rows
+from relsynth.relational.orders import ancestor_keys, as_numbers, parent_rows, with_ancestors
 from relsynth.relational.row_keys import row_key_columns
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.added_rows import add_missing_rows
@@ -182,7 +182,7 @@ def order_keeps(schema, tables: dict[str, pd.DataFrame], e: Edge, stats: dict):
     if not orders or e.parent == e.child:
         return None
     own, own_orders, own_kinds = with_parent_columns(schema, tables, e.child, orders)
-    order = ReferenceOrders.of(own, tables[e.parent], own_orders, own_kinds)
+    order = ReferenceOrders.of(own, with_ancestor_dates(schema, tables, e.parent, orders), own_orders, own_kinds)
     at = pd.Index(tables[e.parent][schema.tables[e.parent].primary_key])
 
     def keeps(i: int, j: int, key_i: object, key_j: object) -> bool:
@@ -323,6 +323,7 @@ def assign_reference(
     # [child column, parent column, sign] (`reference_orders`); a self-reference's or an older model's: its dates
     orders = fitted.get("orders") or ([[*after, 1]] if after else [])
     own, own_orders, own_kinds = with_parent_columns(schema, tables, table, orders)
+    named = with_ancestor_dates(schema, tables, e.parent, orders)  # a site's trial's start
     room = degree_room(tables[e.parent], fitted.get("capped_by"), schema.tables[e.parent], len(tables[table]))
     scope = fitted.get("within")
     # a key to its own table names an earlier row, so no cycle forms, earlier by date where the data's
@@ -356,9 +357,7 @@ def assign_reference(
             unnamed=unnamed[targets],
             copula=float(fitted.get("degree_copula", 0.0)),
             max_degree=lowest(most, room, targets),
-            order=ReferenceOrders.of(own.iloc[rows], tables[e.parent].iloc[targets], own_orders, own_kinds)
-            if orders
-            else None,
+            order=ReferenceOrders.of(own.iloc[rows], named.iloc[targets], own_orders, own_kinds) if orders else None,
         )
 
     def only(rows: np.ndarray, targets: np.ndarray) -> pd.Series:
@@ -423,7 +422,7 @@ def assign_reference(
         if groups is not None:  # unscoped only: a swap could move a key out from under its scope row
             drawn = without_repeats(groups, drawn, rng)
         if orders and e.parent != table:  # the swaps above, and pairings in blocks, break a few orders
-            order = ReferenceOrders.of(own, tables[e.parent], own_orders, own_kinds)
+            order = ReferenceOrders.of(own, named, own_orders, own_kinds)
             drawn = kept_in_order(drawn, keys[e.parent], order, rng, groups)
     if own_table and (cap := fitted.get("max_depth")):  # no deeper than the data's tree (none in older models)
         label = fitted.get("same")  # each row moved within its scope row, and to a row of its label
@@ -617,6 +616,17 @@ def with_parent_columns(
         return [f"#parent {o[0]}", *o[1:3]] if len(o) > 3 else o
 
     return frame, [renamed(o) for o in orders], kinds
+
+
+def with_ancestor_dates(schema, tables: dict[str, pd.DataFrame], table: str, orders: list) -> pd.DataFrame:
+    """`tables[table]`, the referenced rows, with the dates of the rows they nest under that `orders`
+    name as their referenced column (`<ancestor>.<column>`: a site's trial's start, for the
+    participants naming the site), by position."""
+    wanted = list(dict.fromkeys(o[1] for o in orders if o[1] not in tables[table].columns))
+    if not wanted:
+        return tables[table]
+    above = with_ancestors(tables, schema, table, wanted).set_axis(tables[table].index)
+    return tables[table].assign(**{c: above[c] for c in wanted})
 
 
 def degree_room(parent: pd.DataFrame, column: str | None, spec, n_rows: int) -> np.ndarray | None:

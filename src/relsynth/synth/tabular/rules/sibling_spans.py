@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData, Schema
-from relsynth.relational.orders import DATED, as_numbers, with_ancestors
+from relsynth.relational.orders import DATED, as_numbers, referenced_ordered, with_ancestors
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular.rules.lookup_orders import move_within, side_rules
 
@@ -146,14 +146,12 @@ def _keeps_own_orders(pre, tables: Mapping[str, pd.DataFrame], schema: Schema, t
     for e in schema.references(table):  # paired with rows dated no later: an alarm after its device's install
         for o in (pre.stats.get("references", {}).get(f"{table}.{e.fk}") or {}).get("orders", []):
             if len(o) == 3 and o[0] == col:  # [column, referenced column, sign]
-                named = tables[e.parent].drop_duplicates(schema.tables[e.parent].primary_key)
-                named = named.set_index(schema.tables[e.parent].primary_key)[o[1]]
-                ok &= _kept(frame[col], as_numbers(named.reindex(frame[e.fk].to_numpy()), kind), o[2])
+                named, _ = referenced_ordered(tables, schema, e, [o[1]], above=True)
+                ok &= _kept(frame[col], as_numbers(named[o[1]], kind), o[2])
     for rule in pre.stats.get("lookup_orders", []) + pre.stats.get("reference_sides", []):
         if (rule["table"], rule["column"]) == (table, col) and not rule.get("near"):  # within its row's range
             named = schema.tables[table].columns[rule["fk"]].parent
-            rows = tables[named].drop_duplicates(schema.tables[named].primary_key)
-            rows = rows.set_index(schema.tables[named].primary_key).reindex(frame[rule["fk"]].to_numpy())
+            rows, _ = referenced_ordered(tables, schema, Edge(table, rule["fk"], named), above=True)
             for side, sign in (("low", 1), ("high", -1)):
                 if rule[side] is not None:
                     ok &= _kept(frame[col], as_numbers(rows[rule[side]], kind), sign)
