@@ -376,13 +376,34 @@ def gap_range(base: np.ndarray, values: np.ndarray, sign: int) -> tuple[float | 
 
 
 def held_gap(end: np.ndarray, values: np.ndarray, min_count: int = 5) -> float:
-    """The gap `end - values` every row holding both keeps, where `min_count` rows at least hold
-    it (`min_gap` counted back from `end`, and no row shorter: the least of many rows, no single
-    row's): a viewing 3 days before its listing's sale at least; 0 where some rows come closer."""
+    """The gap `end - values` (dates, in nanoseconds) every row holding both keeps, where values
+    drawn apart would cross it (`min_gap` counted back from `end`): a viewing 3 days before its
+    listing's sale at least. Where some rows come closer than the `min_count`-th shortest gap, the
+    shortest rounded down to one significant digit of days (`_coarse_days`: no single row's value),
+    where it lies far from 0 for the spacing of the shortest gaps (the shortest of rows running up
+    to the end is about one spacing from it: `RANGE_EVIDENCE` of them, once in a thousand), 0 under
+    a day: an absence starting 23 days before its employee's termination at least, 4 of 896 rows
+    under 31 days, keeps 20 days (kept none, a model's absences of up to 20 days began 1 to 7 days
+    before the termination, ending past it); viewings up to the sale day, a few on it, keep none."""
     kept = min_gap(end, values, -1, min_count)
     with np.errstate(invalid="ignore"):
-        shorter = (end - values < kept).any()  # NaN: False
-    return 0.0 if shorter else kept
+        gaps = end - values
+    gaps = np.sort(gaps[~np.isnan(gaps)])
+    if kept <= 0 or gaps[0] >= kept:
+        return kept
+    # the shortest far from 0 for the spacing of the shortest few: rows running up to the end (claims
+    # up to a cancellation day: 2, 2, 3, 4, 4 days before it, the shortest by chance) keep no gap
+    spacing = (kept - gaps[0]) / (max(min_count, 2) - 1)
+    return _coarse_days(float(gaps[0])) if gaps[0] > RANGE_EVIDENCE * spacing else 0.0
+
+
+def _coarse_days(ns: float) -> float:
+    """`ns` rounded down to one significant digit of whole days (23 days: 20), 0 under a day."""
+    days = np.floor(ns / DAY_NS)
+    if days < 1:
+        return 0.0
+    step = 10.0 ** np.floor(np.log10(days))
+    return float(np.floor(days / step) * step * DAY_NS)
 
 
 def mostly_apart(base: np.ndarray, values: np.ndarray, sign: int) -> bool:

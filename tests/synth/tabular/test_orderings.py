@@ -1194,3 +1194,32 @@ def test_no_range_of_gaps_where_a_row_breaks_it_rows_are_few_or_dates_unrelated(
     assert "hire" not in find_orderings(broken, ["birth", "hire"], kinds, min_count=5)
     few = ages_at_hire(n=40)  # about 5 % of pairs drawn apart fall past each side: 40 rows are too few
     assert "hire" not in find_orderings(few, ["birth", "hire"], kinds, min_count=5)
+
+
+def test_an_absence_keeps_the_weeks_before_its_employees_termination_that_every_absence_keeps(tiny_size):
+    """Every absence starts 24 days or more before its employee's termination (its 1-20 days end
+    before it), a few rows under the fifth shortest (24, 25, 26, 28, 30): a gap of 20 days is kept,
+    where none was (the fifth shortest being no gap all rows keep), and an untrained model's absences
+    began days before the termination, ending past it."""
+    rng = np.random.default_rng(0)
+    hire = pd.Timestamp("2010-01-01") + pd.to_timedelta(rng.integers(0, 4000, 200), "D")
+    term = hire + pd.to_timedelta(rng.integers(400, 1200, 200), "D")
+    term = term.where(rng.random(200) < 0.6)  # the others still employed
+    who = np.repeat(np.arange(200), 5)
+    stop = term.fillna(pd.Timestamp("2022-06-30"))[who]
+    span = (stop - hire[who]).days.to_numpy()
+    start = hire[who] + pd.to_timedelta((rng.random(len(who)) * (span - 23)).astype(int), "D")
+    frames = {
+        "employees": pd.DataFrame({"id": range(200), "hire_date": hire, "termination_date": term}),
+        "absences": pd.DataFrame({"id": range(len(who)), "employee_id": who, "start_date": start}),
+    }
+    keys = {"employees": "id", "absences": "id"}
+    data = RelationalData(
+        frames, Schema.infer(frames, primary_keys=keys, foreign_keys={"absences": {"employee_id": "employees"}})
+    )
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.orderings["absences"]["start_date"].bound_gap == 20 * 86_400e9
+    synth = TabularModel.build(pre, size=tiny_size).generate(200, seed=0)
+    rows = synth["absences"].merge(synth["employees"], left_on="employee_id", right_on="id")
+    left = (pd.to_datetime(rows["termination_date"]) - pd.to_datetime(rows["start_date"])).dt.days.dropna()
+    assert len(left) and (left >= 20).all(), sorted(left)[:5]
