@@ -118,19 +118,28 @@ def _splits(
 def _full_labels(
     equal: np.ndarray, held: np.ndarray, labels: list[tuple[str, pd.Series]], ratio: np.ndarray
 ) -> dict | None:
-    """{"by", "full", "short"}: the first label column whose labels under which the sums equal the
-    number in `MIN_SHARE` of the rows cover `MIN_ROWS` rows at least (a claim's status PAID), and
-    the median share of the number the other labels' rows sum to (`ratio`: sum / number), else None."""
+    """{"by", "full", "short"}: of the label columns whose labels under which the sums equal the
+    number in `MIN_SHARE` of the rows cover `MIN_ROWS` rows at least (a claim's status PAID), the
+    one whose labels tell best which rows are equal, and the median share of the number the other
+    labels' rows sum to (`ratio`: sum / number), else None. Not the first such column: a rare claim
+    type whose few claims happen all to be paid in full would leave paid claims of the other types
+    cut short."""
+    best, best_told = None, -1.0
     for by, values in labels:
         v = values.astype(object).where(values.notna(), None).to_numpy()[held]
         frame = pd.DataFrame({"label": v, "equal": equal[held], "ratio": ratio[held]}).dropna(subset=["label"])
         share = frame.groupby("label")["equal"].agg(["mean", "size"])
         full = share[share["mean"] >= MIN_SHARE]
-        if full["size"].sum() >= MIN_ROWS and len(full) < len(share):
-            partial = frame.loc[~frame["label"].isin(full.index), "ratio"].dropna()
+        if full["size"].sum() < MIN_ROWS or len(full) == len(share):
+            continue
+        in_full = frame["label"].isin(full.index)
+        told = float((in_full == frame["equal"]).mean())  # rows whose label says whether they are equal
+        if told > best_told:
+            partial = frame.loc[~in_full, "ratio"].dropna()
             short = round(float(partial.median()), 3) if len(partial) else 1.0
-            return {"by": by, "full": sorted(str(k) for k in full.index), "short": min(short, 1.0)}
-    return None
+            best = {"by": by, "full": sorted(str(k) for k in full.index), "short": min(short, 1.0)}
+            best_told = told
+    return best
 
 
 def apply_split_sums(rules: list[dict], tables: dict[str, pd.DataFrame], pks: dict[str, str]) -> None:
