@@ -52,6 +52,7 @@ from relsynth.synth.tabular.rules.category_ranges import keep_category_ranges, k
 from relsynth.synth.tabular.rules.code_numbers import apply_code_numbers
 from relsynth.synth.tabular.rules.constant_sums import apply_constant_sums
 from relsynth.synth.tabular.rules.count_sums import apply_count_sums
+from relsynth.synth.tabular.rules.cut_labels import apply_cut_labels
 from relsynth.synth.tabular.rules.date_parts import apply_date_parts, moved_date_parts
 from relsynth.synth.tabular.rules.declared_domains import keep_domains
 from relsynth.synth.tabular.rules.disjoint_intervals import keep_disjoint_intervals
@@ -343,6 +344,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # from the numbers set (none in older models)
     apply_range_labels(pre, pre.stats.get("range_labels", []), out)  # likewise: within a range or not
     apply_interval_labels(pre, pre.stats.get("interval_labels", []), out)  # ... or its interval (none in older models)
+    apply_cut_labels(pre, pre.stats.get("cut_labels", []), out, rng)  # ... or a date's side of a cut (likewise)
     keep_times_of_day(pre.stats.get("times_of_day", []), out)  # within hours, before the parts read them
     apply_date_parts(pre, pre.stats.get("date_parts", []), out)  # from the dates set (none in older models)
     bans = pair_rules(pre.stats)  # a calendar's value makes no pair the data never holds, breaks no dependency
@@ -363,6 +365,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     _keep_sides_moving_ordered(pre, pre.stats.get("lookup_orders", []), out, schema, rng)
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # again: a date or number they moved
     apply_interval_labels(pre, pre.stats.get("interval_labels", []), out)
+    apply_cut_labels(pre, pre.stats.get("cut_labels", []), out, rng)
     _keep_relabelled_ranges(pre, out, rng)  # a number within the range of the label it was drawn beside
     parts = moved_date_parts(schema, pre.stats.get("date_parts", []), formats)
     apply_date_parts(pre, parts, out)  # again: a date the sets or checks moved
@@ -392,7 +395,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
 def _keep_relabelled_ranges(pre, out: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
     """Numbers of `category_ranges` drawn again within the range of their row's category where a
     sign, range or interval label set that category after the number was decoded beside another."""
-    label_rules = [r for kind in ("sign_labels", "range_labels", "interval_labels") for r in pre.stats.get(kind, [])]
+    kinds = ("sign_labels", "range_labels", "interval_labels", "cut_labels")
+    label_rules = [r for kind in kinds for r in pre.stats.get(kind, [])]
     labelled = {(r["table"], r["column"]) for r in label_rules}
     # a number a label is set from stays: drawn again, it could leave the label's side or interval
     read = {(r["table"], v) for r in label_rules for v in r.values() if isinstance(v, str)}

@@ -102,6 +102,7 @@ from relsynth.synth.tabular.rules.code_numbers import find_code_numbers
 from relsynth.synth.tabular.rules.constant_sums import find_constant_sums
 from relsynth.synth.tabular.rules.count_rules import find_count_rules
 from relsynth.synth.tabular.rules.count_sums import find_count_sums
+from relsynth.synth.tabular.rules.cut_labels import find_cut_labels
 from relsynth.synth.tabular.rules.date_parts import find_date_parts
 from relsynth.synth.tabular.rules.declared_domains import declared_lengths, declared_list
 from relsynth.synth.tabular.rules.dependencies import (
@@ -584,8 +585,14 @@ class TabularPreproc:
             "sign_labels": signs,  # labels that follow the sign of a number (DEBIT, CREDIT)
             "range_labels": ranges,  # ... or whether it is within a range (a lab's flag)
             # ... or which interval of a number or a share it lies in (a grade's A from 90 % of the maximum)
-            "interval_labels": find_interval_labels(self, data, {(r["table"], r["column"]) for r in signs + ranges}),
-            "date_parts": find_date_parts(self, data),  # a calendar's day name, month, quarter of its date
+            "interval_labels": (
+                intervals := find_interval_labels(self, data, {(r["table"], r["column"]) for r in signs + ranges})
+            ),
+            "date_parts": (parts := find_date_parts(self, data)),  # a calendar's day name, month, quarter of its date
+            # ... or which side of a cut of a date they lie on, several to a side (a policy expired, or active)
+            "cut_labels": find_cut_labels(
+                self, data, {(r["table"], r["column"]) for r in signs + ranges + intervals + parts}
+            ),
             "series_calendars": calendars,  # ... or a field outside the schema: a stepped date's month
             "month_steps": find_month_steps(self, data),  # a policy's end, 12 months after its start less a day
             "spelled_values": spelled,  # texts spelling a number of their row (a lab value's '0.94')

@@ -14,7 +14,7 @@ above its test's upper reference bound, L below its lower one, N within, and eac
 bounds of its own: the model flagged 47 % of generated results against their value): the first
 number and categorical column `by` (`MAX_GROUPS` labels at most) whose rows of each `by` label hold
 the labels in disjoint intervals, in one order of the labels across them all, where labels drawn
-at random within each `by` label would have been so but `BY_CHANCE` of the time (`_by_chance`).
+at random within each `by` label would have been so but `BY_CHANCE` of the time (`order_chance`).
 Generation sets the label from the generated number or share, once the numbers are set; a row
 without one keeps its label as generated. Labels that follow a sign or a range of their row
 (`_sign_labels`, `_range_labels`) are theirs. Not fitted under DP.
@@ -127,7 +127,7 @@ def _apart_within(x: np.ndarray, codes: np.ndarray, groups: np.ndarray, chance: 
     labels = np.zeros((len(x), width))
     np.add.at(labels.T, combos % width, sizes.T)
     per_group = np.add.reduceat(sizes, np.flatnonzero(np.r_[True, np.diff(of) != 0]), axis=1)
-    odds = gammaln(sizes + 1).sum(axis=1) - gammaln(per_group + 1).sum(axis=1)  # log of `_by_chance`, summed
+    odds = gammaln(sizes + 1).sum(axis=1) - gammaln(per_group + 1).sum(axis=1)  # log of `order_chance`, summed
     odds += gammaln((labels > 0).sum(axis=1) + 1.0)  # the one order of the labels, any
     return ~meet.any(axis=1) & (odds <= np.log(BY_CHANCE))
 
@@ -148,7 +148,7 @@ def _by_intervals(
         order = list(spans.index)
         before |= {(a, b) for i, a in enumerate(order) for b in order[i + 1 :]}
         sizes[order] += spans["size"].to_numpy()
-        chance += _by_chance(spans["size"].to_numpy())
+        chance += order_chance(spans["size"].to_numpy())
         if rows.sum() >= MIN_GROUP:
             cuts = [float(v) for v in spans["min"].to_numpy()[1:]]
             out[str(group_names[g])] = {"cuts": cuts, "labels": [str(names[k]) for k in order]}
@@ -160,7 +160,7 @@ def _by_intervals(
     return out
 
 
-def _by_chance(sizes: np.ndarray) -> float:
+def order_chance(sizes: np.ndarray) -> float:
     """log of the chance that labels of these counts, drawn in random order over a group's sorted
     values, come in one given order of runs: prod(n_i!) / n!."""
     return float(sum(math.lgamma(n + 1) for n in sizes) - math.lgamma(sizes.sum() + 1))
