@@ -10,12 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from relsynth.synth.core.workers import WorkerHung, can_spawn
 from relsynth.synth.text import TextDataset, TextModel, TextPreproc, TextTrainer, trainer
-from relsynth.synth.text.trainer import _shares, train_text_models
+from relsynth.synth.text.trainer import _cost, _shares, train_text_models
 
 OPTIONS = {"n_steps": 6, "n_epochs": None, "batch_size": 8, "progress": False}
 
@@ -63,6 +64,26 @@ def test_hooks_are_refused_before_any_work(make_songs, tiny_size) -> None:
 def test_runs_are_shared_out_longest_first() -> None:
     assert _shares([5.0, 1.0, 2.0, 3.0], 2) == [[0, 1], [2, 3]]  # 5 + 1 beside 3 + 2
     assert _shares([6.0, 1.0, 1.0, 1.0], 2) == [[0], [1, 2, 3]]
+
+
+class Windows:
+    """What `_cost` reads of a dataset: `n` windows of `length` tokens."""
+
+    def __init__(self, n: int, length: int) -> None:
+        self.lengths = np.full(n, length)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+
+def test_a_run_costs_the_steps_it_trains_so_the_longest_runs_go_to_different_workers() -> None:
+    auto = {"n_epochs": "auto", "n_steps": None, "batch_size": 32}
+    # 2,700 texts: 8 epochs of 85 steps; 8,000: 44,000 texts' worth (5.5 epochs of 250); 1,000: min_steps (300)
+    costs = [_cost(Windows(n, 20), auto) for n in (2_700, 8_000, 1_000, 1_000)]
+    assert costs == [680 * 32 * 20, 1_375 * 32 * 20, 300 * 32 * 20, 300 * 32 * 20]
+    assert _shares(costs, 2) == [[1], [0, 2, 3]]  # 1,375 steps beside 1,280, not 1,675 beside 980
+    assert _cost(Windows(100, 20), {"n_epochs": None, "n_steps": 50, "batch_size": 32}) == 50 * 32 * 20
+    assert _cost(Windows(1_000, 20), {"n_epochs": 12, "n_steps": None, "batch_size": 32}) == 12 * 32 * 32 * 20
 
 
 class ThreadsSeen(TextDataset):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -132,11 +133,25 @@ def _train_share(share: list[tuple], threads: int, bar) -> list[tuple[int, dict,
 
 
 def _cost(dataset: Any, options: dict[str, Any]) -> float:
-    """A run's work, to share the runs out evenly: its tokens an epoch, or at least `min_steps`
-    batches of them (a small table trains for `min_steps`)."""
+    """A run's work, to share the runs out evenly: the tokens of the steps it will train (`_planned_steps`
+    batches of its windows' mean length). One epoch's tokens would rank a table of 2,700 texts (8 epochs) with one
+    of 1,000 (300 steps), both under `min_steps` an epoch, and could put the two longest runs on one worker."""
     lengths = np.asarray(getattr(dataset, "lengths", np.ones(len(dataset))), dtype=np.float64)
-    batch = options.get("batch_size") or 32
-    return max(float(lengths.sum()), options.get("min_steps", MIN_STEPS) * batch * float(lengths.mean()))
+    if not len(lengths):
+        return 0.0
+    batch = (options.get("batch_size") or 32) * options.get("accumulate_grad", 1)  # memory given: a guess
+    return _planned_steps(len(lengths), batch, options) * batch * float(lengths.mean())
+
+
+def _planned_steps(n_windows: int, batch: int, options: dict[str, Any]) -> int:
+    """The optimizer steps `TextTrainer(model).train(dataset, **options)` plans for `n_windows` windows of batches of
+    `batch`: `n_steps`, else its epochs (`"auto"`: `TEXT_AUTO_EPOCHS`), at least `min_steps`."""
+    if options.get("n_steps") is not None:
+        return int(options["n_steps"])
+    per_epoch = max(1, math.ceil(n_windows / batch))
+    epochs = options.get("n_epochs") or 1
+    steps = TEXT_AUTO_EPOCHS.steps(n_windows, per_epoch) if epochs == "auto" else int(epochs) * per_epoch
+    return max(steps, options.get("min_steps", MIN_STEPS))
 
 
 def _shares(costs: list[float], n: int) -> list[list[int]]:
