@@ -1,8 +1,12 @@
-"""Fixtures shared by the whole test suite: a tiny database made in memory, a copy of the project."""
+"""Fixtures shared by the whole test suite: a tiny database made in memory, a copy of the project, one
+`kedro run` of the data_processing pipeline in such a copy."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -86,3 +90,21 @@ def copy_project() -> Callable[[Path], Path]:
         return root
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def data_processing_run(tmp_path_factory: pytest.TempPathFactory, copy_project) -> tuple[Path, str]:
+    """(a copy of the project, the run's whole output) after `kedro run --env fast --pipelines
+    data_processing --params threads=1` in it: the Kedro project tests go on from that copy, the log
+    tests read that output (one start of Kedro and kedro-mlflow, ~10 s of CPU, for both). Threads
+    given: with threads auto, a machine busy with other work rightly warns that cores are taken."""
+    root = copy_project(tmp_path_factory.mktemp("project"))
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true", "COLUMNS": "250"}
+    env.setdefault("OMP_NUM_THREADS", "1")  # torch's threads: the test machines' cores are shared
+    args = ["run", "--env", "fast", "--pipelines", "data_processing", "--params", "threads=1"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "kedro", *args], cwd=root, env=env, capture_output=True, text=True, timeout=300
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"kedro {' '.join(args)} failed ({proc.returncode}):\n{out[-3000:]}"
+    return root, out

@@ -55,28 +55,9 @@ def test_kedro_init_quietens_kedro_mlflow_s_untyped_model_and_not_ours():
 
 # ---- the log of a real `kedro run` --------------------------------------------------------------
 @pytest.fixture(scope="module")
-def run_log(tmp_path_factory, copy_project) -> str:
+def run_log(data_processing_run) -> str:
     """The whole output of `kedro run --env fast --pipelines data_processing` in a copy of the project."""
-    root = copy_project(tmp_path_factory.mktemp("project"))
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true", "COLUMNS": "250"}
-    env.setdefault("OMP_NUM_THREADS", "1")
-    # threads given: with threads auto, a machine busy with other work rightly warns that cores are taken
-    args = [
-        sys.executable,
-        "-m",
-        "kedro",
-        "run",
-        "--env",
-        "fast",
-        "--pipelines",
-        "data_processing",
-        "--params",
-        "threads=1",
-    ]
-    proc = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=300)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-3000:]
-    return out
+    return data_processing_run[1]
 
 
 @pytest.mark.slow  # starts Kedro and kedro-mlflow: ~30 s

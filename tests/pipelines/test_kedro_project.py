@@ -20,9 +20,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationW
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory, copy_project) -> Path:
-    """A copy of the project with its configuration, code and raw data; nothing from conf/local."""
-    return copy_project(tmp_path_factory.mktemp("project"))
+def project(data_processing_run: tuple[Path, str]) -> Path:
+    """A copy of the project with its configuration, code and raw data, nothing from conf/local, after
+    `kedro run --env fast --pipelines data_processing` (the shared run of tests/conftest.py)."""
+    return data_processing_run[0]
 
 
 def kedro(project: Path, *args: str, timeout: int = 600) -> str:
@@ -44,8 +45,7 @@ def kedro(project: Path, *args: str, timeout: int = 600) -> str:
 
 
 def test_kedro_run_data_processing(project: Path) -> None:
-    kedro(project, "run", "--pipelines", "data_processing", "--env", "fast")
-
+    """`kedro run --pipelines data_processing --env fast` (run by the fixture) wrote the three parts."""
     parts = {
         p: RelationalDataDataset(path=str(project / "data" / "02_intermediate" / f"database_{p}")) for p in SPLIT_PARTS
     }
