@@ -1,13 +1,16 @@
 """Fixtures shared by the whole test suite: a tiny database made in memory, a copy of the project, one
-`kedro run` of the data_processing pipeline in such a copy."""
+`kedro run` of the data_processing pipeline in such a copy, a Kedro CLI that imports its libraries once."""
 
 from __future__ import annotations
 
+import json
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -108,3 +111,46 @@ def data_processing_run(tmp_path_factory: pytest.TempPathFactory, copy_project) 
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"kedro {' '.join(args)} failed ({proc.returncode}):\n{out[-3000:]}"
     return root, out
+
+
+@pytest.fixture(scope="session")
+def kedro_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., tuple[int, str]]]:
+    """`kedro_cli(project, *args, env=..., timeout=...)`: (exit code, output) of `python -m kedro <args>`
+    run in `project`, each command a process of its own forked from one that imported Kedro, MLflow
+    and torch once (tests/kedro_forks.py): ~3 s of CPU a command instead of ~10. `timeout` is a hang
+    guard: past it the process and its command are killed, and later commands fail. Not for tests
+    of what a fresh interpreter prints while it imports (tests/test_log_noise.py)."""
+    logs = tmp_path_factory.mktemp("kedro_cli")
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+    env.setdefault("OMP_NUM_THREADS", "1")  # torch reads it on import
+    server_log = logs / "server.log"
+    with server_log.open("w") as errors:
+        server = subprocess.Popen(
+            [sys.executable, str(REPO / "tests" / "kedro_forks.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env=env,
+            text=True,
+            start_new_session=True,  # its own process group: a hung command is killed with it
+        )
+    count = 0
+
+    def run(project: Path, *args: str, env: dict[str, str], timeout: float = 300) -> tuple[int, str]:
+        nonlocal count
+        count += 1
+        out = logs / f"{count}.log"
+        server.stdin.write(json.dumps({"cwd": str(project), "args": list(args), "env": env, "out": str(out)}) + "\n")
+        server.stdin.flush()
+        ready, _, _ = select.select([server.stdout], [], [], timeout)
+        if not ready:
+            os.killpg(server.pid, signal.SIGKILL)
+            pytest.fail(f"kedro {' '.join(args)}: no exit within {timeout} s")
+        line = server.stdout.readline()
+        assert line, f"the Kedro CLI process ended:\n{server_log.read_text()[-3000:]}"
+        return int(line), out.read_text()
+
+    yield run
+    if server.poll() is None:
+        server.stdin.close()
+        server.wait(timeout=60)

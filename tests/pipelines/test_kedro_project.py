@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,22 +24,20 @@ def project(data_processing_run: tuple[Path, str]) -> Path:
     return data_processing_run[0]
 
 
-def kedro(project: Path, *args: str, timeout: int = 600) -> str:
-    """Run `python -m kedro <args>` in `project`; fail with its output unless it succeeds (`timeout`: a
-    hang guard, not a speed check: a text model's 300 steps passed 120 s on a loaded 2-core machine)."""
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true", "COLUMNS": "200"}
-    env.setdefault("OMP_NUM_THREADS", "1")  # torch's threads: the test machines' cores are shared
-    proc = subprocess.run(
-        [sys.executable, "-m", "kedro", *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, f"kedro {' '.join(args)} failed ({proc.returncode}):\n{output[-5000:]}"
-    return output
+@pytest.fixture
+def kedro(kedro_cli):
+    """`kedro(project, *args, timeout=600)`: the output of `python -m kedro <args>` run in `project`; fails
+    with it unless it succeeds (`timeout`: a hang guard, not a speed check: a text model's 300 steps
+    passed 120 s on a loaded 2-core machine)."""
+
+    def run(project: Path, *args: str, timeout: int = 600) -> str:
+        env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true", "COLUMNS": "200"}
+        env.setdefault("OMP_NUM_THREADS", "1")  # torch's threads: the test machines' cores are shared
+        rc, output = kedro_cli(project, *args, env=env, timeout=timeout)
+        assert rc == 0, f"kedro {' '.join(args)} failed ({rc}):\n{output[-5000:]}"
+        return output
+
+    return run
 
 
 def test_kedro_run_data_processing(project: Path) -> None:
@@ -71,7 +67,7 @@ def mlflow_run(project: Path, name: str):
     return runs.iloc[0]
 
 
-def test_kedro_run_fast_every_pipeline(project: Path) -> None:
+def test_kedro_run_fast_every_pipeline(project: Path, kedro) -> None:
     """`kedro run --env fast`: the whole default pipeline, from the raw tables to a synthetic database."""
     kedro(project, "run", "--env", "fast", timeout=600)  # ~100 s on 2 idle cores (the MLflow model ~10 s); a hang guard
 
@@ -123,7 +119,7 @@ def test_kedro_run_fast_every_pipeline(project: Path) -> None:
     assert sorted(model.unwrap_python_model().text) == sorted(TEXT_TABLES)
 
 
-def test_kedro_run_one_tables_text_model_with_a_params_override(project: Path) -> None:
+def test_kedro_run_one_tables_text_model_with_a_params_override(project: Path, kedro) -> None:
     """The README's `kedro run --pipelines text_training.<table>` (its input from the run above), with
     `--params` changing one key of a group while conf/local holds a parameters file: the group's
     other keys stay. (Kedro 1.7 refused the pipeline name; with a conf/local parameters file,
@@ -139,7 +135,7 @@ def test_kedro_run_one_tables_text_model_with_a_params_override(project: Path) -
     assert mlflow_run(project, "text_training.artist")["params.text_training.lr"] == "0.002"
 
 
-def test_kedro_registry_lists_the_pipelines(project: Path) -> None:
+def test_kedro_registry_lists_the_pipelines(project: Path, kedro) -> None:
     output = kedro(project, "registry", "list")
     for name in (
         "data_processing",
@@ -157,7 +153,7 @@ def test_kedro_registry_lists_the_pipelines(project: Path) -> None:
     assert "- __default__" in output
 
 
-def test_kedro_viz_build(project: Path) -> None:
+def test_kedro_viz_build(project: Path, kedro) -> None:
     kedro(project, "viz", "build")
     build = project / "build"
     assert (build / "index.html").is_file()
