@@ -2874,3 +2874,42 @@ def test_a_reference_repeated_with_a_value_under_its_parent_row_once_is_not_kept
         RelationalData({**data.data, "enrollment": enrollment}, data.schema)
     )
     assert pre.stats["references"]["enrollment.course"]["unique_under"] is None
+
+
+def families(seed: int = 0, n: int = 400) -> RelationalData:
+    """People naming an earlier person as mother and another as father, both or neither: 40 % have
+    no known parents (founders, people married in), whatever their other columns say."""
+    rng = np.random.default_rng(seed)
+    known = rng.random(n) >= 0.4
+    known[:10] = False  # the first people have no one earlier to name
+    earlier = lambda: pd.array([int(rng.integers(1, i + 1)) if k else pd.NA for i, k in enumerate(known)], "Int64")  # noqa: E731
+    people = pd.DataFrame(
+        {"id": np.arange(1, n + 1), "mother": earlier(), "father": earlier(), "height": rng.normal(170, 9, n).round()}
+    )
+    schema = Schema(
+        person=Table(id=PrimaryKey(), mother=ForeignKey("person"), father=ForeignKey("person"), height=Integer())
+    )
+    return RelationalData({"person": people}, schema)
+
+
+def test_two_keys_null_in_the_same_rows_are_drawn_null_together():
+    """A person's mother and father are both known or both unknown in a family history, but each
+    key was drawn null on its own: about half the generated people had one parent and not the
+    other. The fit keeps the earlier key whose nulls a key's are (`null_with`); generation nulls
+    it where that one was drawn null, and names a row where that one does."""
+    data = families()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["references"]["person.father"]["null_with"] == "mother"
+    assert pre.stats["references"]["person.mother"]["null_with"] is None
+    for seed in range(3):
+        person = pre.inverse_transform(pre.transform(data), seed=seed)["person"]
+        assert (person["mother"].isna() == person["father"].isna()).all()
+        assert abs(person["father"].isna().mean() - data["person"]["father"].isna().mean()) < 0.08
+
+
+def test_keys_null_in_different_rows_are_drawn_each_on_its_own():
+    """Where one person's father is unknown and the mother known, the keys' nulls differ: not tied."""
+    data = families()
+    data["person"].loc[data["person"]["mother"].notna().idxmax(), "father"] = pd.NA
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["references"]["person.father"]["null_with"] is None

@@ -116,6 +116,8 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "parent": e.parent,
                 "null_share": float(null.mean()) if len(null) else 0.0,
                 "null_by": null_by(pre, table, data[table][able], null, coarse),
+                # a father unknown where the mother is, and known where she is (`null_with`)
+                "null_with": null_with(pre, data, e),
                 "degrees": [int(d) for d in quantiles],
                 "groups": groups,
                 "unique_pairs": unique_pairs(data, e),
@@ -269,6 +271,23 @@ def degree_cap(data: RelationalData, e: Edge, degrees: np.ndarray, skip=frozense
         if found is not None and found[1] < 0 and (best is None or found[0] < best[0]):
             best = (found[0], c)
     return None if best is None else best[1]
+
+
+def null_with(pre, data: RelationalData, e: Edge) -> str | None:
+    """The table's earlier reference (in column order) whose key is null in exactly the rows `e`'s
+    is, each way in `min_count` rows at least (a person's mother and father, both known or both
+    unknown); None where no key's nulls are the same. Drawn each on its own, half the generated
+    people had one parent and not the other, which the data never has."""
+    rows = data[e.child]
+    null = rows[e.fk].isna().to_numpy()
+    if min(int(null.sum()), int((~null).sum())) < pre.min_count:
+        return None
+    for other in data.schema.references(e.child):
+        if other.fk == e.fk:
+            return None
+        if np.array_equal(rows[other.fk].isna().to_numpy(), null):
+            return other.fk
+    return None
 
 
 def null_by(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -84,9 +85,11 @@ def assign_references(
     # home or away team: `within_any`) once those keys are drawn and kept, their swaps done
     last = [e for e in edges if (fitted.get(f"{e.child}.{e.fk}") or {}).get("within_any")]
     first = [e for e in edges if e not in last]
+    drawn: set[tuple[str, str]] = set()
     for group in ([e for e in first if not via(e)] + [e for e in later if e in first], last):
         for e in group:
-            tables[e.child][e.fk] = assign_reference(pre, tables, keys, headers, rng, e)
+            tables[e.child][e.fk] = assign_reference(pre, tables, keys, headers, rng, e, drawn)
+            drawn.add((e.child, e.fk))
         keep_references(pre, tables, keys, rng, group)
     keep_sibling_named(pre, tables, rng)  # a tag's movie, one its user rated: once every key is drawn
     for table in schema.referenced_first():  # a row copies from rows whose own copies are made
@@ -297,8 +300,10 @@ def assign_reference(
     headers: dict[str, np.ndarray],
     rng: np.random.Generator,
     e: Edge,
+    drawn: Collection[tuple[str, str]] = (),
 ) -> pd.Series:
-    """The keys of reference `e` for the generated rows of `e.child` (`assign_references`)."""
+    """The keys of reference `e` for the generated rows of `e.child` (`assign_references`); `drawn`:
+    the (table, key) pairs already drawn, whose nulls a key null with one of them follows (`null_with`)."""
     schema, table = pre.schema, e.child
     fitted = pre.stats.get("references", {}).get(f"{table}.{e.fk}") or {}
     null_share = float(fitted.get("null_share", 0.0))
@@ -311,6 +316,8 @@ def assign_reference(
     scored = coarse[degree_headers(pre, tables, keys, headers, e.parent)]
     scores = effect_scores({int(t): m for t, m in fitted.get("degree_effects") or []}, scored)
     nulls = row_null_shares(fitted.get("null_by"), pick[0], null_share, raw)
+    if (table, fitted.get("null_with")) in drawn:  # null where that key was drawn null, named where it names a row
+        nulls = tables[table][fitted["null_with"]].isna().to_numpy(dtype=np.float64)
     unnamed = np.isin(pick[1], fitted.get("never_named") or []).any(axis=1)
     for child in fitted.get("never_named_with") or []:  # a category holding products names no subcategory
         unnamed |= keys[e.parent].isin(tables[child][schema.parent(child).fk]).to_numpy()
