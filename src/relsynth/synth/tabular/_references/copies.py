@@ -38,12 +38,14 @@ def copied_columns(pre, data: RelationalData, e: Edge, pos: np.ndarray) -> list[
     schema = data.schema
     child, parent = data[e.child], data[e.parent]
     known = pos >= 0
-    if known.sum() < MIN_ROWS or e.child == e.parent:
+    if known.sum() < MIN_ROWS:
         return []
     out = []
     for col in copy_targets(pre, e.child):
         best, mine = None, child[col][known].reset_index(drop=True)
-        for source in same_kind(schema, e.child, col, e.parent):
+        # a key to its own table copies a value down the tree (a child's family name, its father's): the same column
+        sources = [col] if e.child == e.parent else same_kind(schema, e.child, col, e.parent)
+        for source in sources:
             theirs = parent[source].iloc[pos[known]].reset_index(drop=True)
             both = mine.notna() & theirs.notna()
             if both.sum() < MIN_ROWS:
@@ -94,13 +96,16 @@ def copy_values(
     rng: np.random.Generator,
     top_up: bool = False,
     held: Mapping[str, list] | None = None,
+    own_table: bool = False,
 ) -> None:
     """Copy (in place) into `child` the referenced rows' values of each fitted copy: a share of the
     rows whose reference `refs` names a row of `parent` with a value to copy (the fit reads the
     share where both rows have one), drawn at random; `top_up`: the rows already equal to it count
     toward that share (a parent row the model read), the others copied to make it up. `held`:
     column -> the only values it may take (a category's); a parent value outside them is not copied
-    (an order's status P, which its lines' status, O or F, never holds)."""
+    (an order's status P, which its lines' status, O or F, never holds). `own_table`: `child` is
+    `parent` and each copy its own column: a row copies the value its named row holds once that row's
+    own copy is made, so a family name goes down every generation, not one."""
     pos = pd.Index(parent[parent_pk]).get_indexer(refs)
     named = np.flatnonzero(pos >= 0)  # none where the parent table got no rows (a small root)
     for col, source, share in copies:
@@ -119,4 +124,9 @@ def copy_values(
         if len(rows):
             column = child[col].copy()
             column.iloc[rows] = parent[source].iloc[pos[rows]].to_numpy()  # the same kind: the same dtype
+            for _ in range(len(rows) if own_table else 0):  # one round a generation down, until none changes
+                before = column.iloc[rows].reset_index(drop=True)
+                column.iloc[rows] = column.iloc[pos[rows]].to_numpy()
+                if column.iloc[rows].reset_index(drop=True).equals(before):
+                    break
             child[col] = column

@@ -287,7 +287,9 @@ def copy_across(pre, tables: dict[str, pd.DataFrame], e: Edge, rng: np.random.Ge
     ref = pre.stats.get("references", {}).get(f"{e.child}.{e.fk}") or {}
     copies = [c for c in ref.get("copies") or [] if ((e.parent, c[1]) in totals) is of_totals]
     pk = pre.schema.tables[e.parent].primary_key
-    copy_values(copies, tables[e.child], tables[e.parent], tables[e.child][e.fk], pk, rng)
+    copy_values(
+        copies, tables[e.child], tables[e.parent], tables[e.child][e.fk], pk, rng, own_table=e.child == e.parent
+    )
     # none in older models, nor under DP
     ratios = [r for r in ref.get("ratios") or [] if ((e.parent, r["source"]) in totals) is of_totals]
     scale_values(ratios, tables[e.child], tables[e.parent], tables[e.child][e.fk], pk, rng)
