@@ -124,7 +124,8 @@ def test_a_manager_is_hired_no_later_than_the_employees_they_manage():
         return float((e["hired"] >= boss)[e["manager"].notna()].mean())
 
     assert kept(pre.inverse_transform(pre.transform(data), seed=0)) == 1.0
-    pre.stats["references"]["employee.manager"]["after"] = None  # without: the test can tell
+    # without (nor its orders, which hold the same date's): the test can tell
+    pre.stats["references"]["employee.manager"].update(after=None, orders=[])
     assert kept(pre.inverse_transform(pre.transform(data), seed=0)) < 0.8
 
 
@@ -2945,3 +2946,35 @@ def test_a_value_a_row_copies_from_the_row_its_own_table_key_names_goes_down_eve
         fathers = person.dropna(subset=["father"])
         name = fathers["father"].map(person.set_index("id")["surname"])
         assert abs((fathers["surname"] == name).mean() - 0.95) < 0.05
+
+
+def mothers(seed: int = 0, n: int = 400) -> RelationalData:
+    """People born 30 days apart, each naming as mother an earlier person alive at their birth (or none)."""
+    rng = np.random.default_rng(seed)
+    born = pd.Timestamp("1800-01-01") + pd.to_timedelta(np.arange(n) * 30, "D")
+    died = born + pd.to_timedelta(rng.uniform(1, 25, n) * 365, "D")
+    mother = pd.array([pd.NA] * n, dtype="Int64")
+    for i in range(n):
+        alive = np.flatnonzero((died[:i] >= born[i]) & (born[:i] <= born[i] - pd.Timedelta(days=300)))
+        if len(alive) and rng.random() < 0.8:
+            mother[i] = int(rng.choice(alive)) + 1
+    people = pd.DataFrame({"id": np.arange(1, n + 1), "mother": mother, "born": born, "died": died})
+    schema = Schema(person=Table(id=PrimaryKey(), mother=ForeignKey("person"), born=Column.DATE, died=Column.DATE))
+    return RelationalData({"person": people}, schema)
+
+
+def test_a_key_to_its_own_table_keeps_every_date_order_the_data_keeps():
+    """A person is born before their mother dies in every row of a family history, but a key to its
+    own table kept only its one date's order (born after the mother): 16-20 % of generated people
+    were born after the mother they name had died. Its orders are fitted as any reference's are
+    (`reference_orders`: born on or before the named row's death) and pairing keeps them."""
+    data = mothers()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert ["born", "died", -1] in pre.stats["references"]["person.mother"]["orders"]
+    for seed in range(3):
+        person = pre.inverse_transform(pre.transform(data), seed=seed)["person"]
+        named = person.dropna(subset=["mother"])
+        died = named["mother"].map(person.set_index("id")["died"])
+        assert (named["born"] <= died).mean() > 0.97
+        assert (named["born"] >= named["mother"].map(person.set_index("id")["born"])).all()  # still after her birth
+        assert abs(person["mother"].notna().mean() - data["person"]["mother"].notna().mean()) < 0.06

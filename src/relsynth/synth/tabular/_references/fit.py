@@ -161,8 +161,11 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 # how many rows name each row of a label the step names (a manager's engineers, a VP's directors)
                 "step_degrees": None if step is None else step_degrees(pre, data[e.parent][step[0]], step, degrees),
                 "after": after,
-                # not a number's order to the number it is a ratio of: the ratio, set after, keeps it
-                "orders": [] if e.parent == table else unscaled(reference_orders(data, e, pos, skip), ratios),
+                # not a number's order to the number it is a ratio of: the ratio, set after, keeps it; a key
+                # to its own table, its row's own (born before the mother named died), not its parent row's
+                "orders": unscaled(
+                    [o for o in reference_orders(data, e, pos, skip) if e.parent != table or len(o) == 3], ratios
+                ),
                 "as_of": as_of(data, e, pos, scope, skip),  # the version valid at the row's date (an order's)
                 # a key one of its parent row's rows of another table names too (a tag's movie, one its user rated)
                 # its date after that row's, moved so where nothing else reads or orders it (a tag after the rating)

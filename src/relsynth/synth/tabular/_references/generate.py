@@ -330,7 +330,9 @@ def assign_reference(
     after = fitted.get("after")  # [child date, parent date] (`date_after`); none in older models
     dates = (tables[table][after[0]], tables[e.parent][after[1]]) if after else None
     # [child column, parent column, sign] (`reference_orders`); a self-reference's or an older model's: its dates
-    orders = fitted.get("orders") or ([[*after, 1]] if after else [])
+    orders = fitted.get("orders") or []
+    if after and [*after, 1] not in orders:  # a self-reference's one date, or an older model's date pair
+        orders = [[*after, 1], *orders]
     own, own_orders, own_kinds = with_parent_columns(schema, tables, table, orders)
     named = with_ancestor_dates(schema, tables, e.parent, orders)  # a site's trial's start
     room = degree_room(tables[e.parent], fitted.get("capped_by"), schema.tables[e.parent], len(tables[table]))
