@@ -705,3 +705,39 @@ def test_a_formula_column_of_several_values_where_an_operand_is_missing_keeps_th
     generated = df.assign(fine=3.0)
     apply_formulas(pre.stats["formulas"], {"line": generated})
     assert (generated["fine"][returned.isna()] == 3.0).all()
+
+
+def standings(seed: int, n: int = 300) -> pd.DataFrame:
+    """A league table's rows: points = 3 x won + drawn, no sum or product of two columns."""
+    rng = np.random.default_rng(seed)
+    d = pd.DataFrame({"id": range(1, n + 1), "won": rng.integers(0, 25, n), "drawn": rng.integers(0, 12, n)})
+    d["goals"] = rng.integers(10, 90, n)  # no formula
+    d["points"] = 3 * d["won"] + d["drawn"]
+    return d
+
+
+def test_points_that_are_whole_multiples_of_two_numbers_added_are_computed():
+    # a league's points, 3 x won + drawn: in about a third of generated rows before (no sum, product
+    # or factor of one or two columns gives it)
+    d = standings(0)
+    data = one_table(d, won=Integer(), drawn=Integer(), goals=Integer(), points=Integer())
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    found = [(f["column"], f["op"], f["of"], f.get("weights")) for f in pre.stats["formulas"]]
+    assert found == [("points", "w+", ["won", "drawn"], [3.0, 1.0])]
+    assert describe(pre.stats["formulas"][0]) == "3 x won + drawn"
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["line"]
+    assert (synth["points"] == 3 * synth["won"] + synth["drawn"]).all() and synth["points"].dtype.kind in "iu"
+
+
+def test_three_numbers_times_whole_weights_are_computed_and_near_weights_are_not():
+    # basketball points, 2 x twos + 3 x threes + free throws; a score near 2.5 x a is no formula
+    rng = np.random.default_rng(3)
+    n = 400
+    d = pd.DataFrame({"id": range(1, n + 1), "twos": rng.integers(5, 40, n), "threes": rng.integers(0, 15, n)})
+    d["frees"] = rng.integers(0, 25, n)
+    d["points"] = 2 * d["twos"] + 3 * d["threes"] + d["frees"]
+    d["near"] = (2.5 * d["twos"] + rng.normal(0, 2, n)).round()  # least squares near 2.5: not whole
+    data = one_table(d, **{c: Integer() for c in d.columns if c != "id"})
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    found = [(f["column"], f["of"], f.get("weights")) for f in pre.stats["formulas"]]
+    assert found == [("points", ["twos", "threes", "frees"], [2.0, 3.0, 1.0])]

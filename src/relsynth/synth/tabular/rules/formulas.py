@@ -80,6 +80,8 @@ MAX_REF_OPERANDS = 4  # referenced numbers a table's formulas may take (the firs
 _OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 RATE = "*(1-)"  # a x b x (1 - c): a product less a rate of it (a sale's quantity x price x (1 - discount))
 PERCENT_OFF = "*(1-%)"  # a x (1 - b / 100): a number less a percentage of it (a list price less a 20 % discount)
+WEIGHTED = "w+"  # w0 x a + w1 x b (+ w2 x c), whole weights: a league's points, 3 x won + drawn
+MAX_WEIGHT = 10  # a weighted sum's weights are whole numbers this large at most, none 0
 ABS = "abs"  # |a|: an unsigned copy of a signed number (a stock movement's quantity, -40 out, 25 in, written 40, 25)
 _TRIPLE_OPS = ("*-", "*+", RATE)  # a product and a third number, which may be missing (0)
 _OFF_OPS = (RATE, PERCENT_OFF)  # with two operands: a number less a rate or percentage of it, which may be missing (0)
@@ -117,6 +119,7 @@ def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> li
                 found = None  # its parent's number as it is: a copy, which `parent_copies` keeps
             found = found or _match_run(values, col, numbers[max(i - RUN_WINDOW, 0) : i], sample)
             found = found or _match_brackets(values, col, numbers[:i][-PAIR_WINDOW:], sample)
+            found = found or _match_weighted(values, col, numbers[:i][-TRIPLE_WINDOW:], sample)
             if found is None and len(dates) >= 2:
                 found = _match_dates(values, col, dates, sample)
             if found is not None:
@@ -233,6 +236,8 @@ def describe(f: dict) -> str:
     if f["op"] in _OFF_OPS:
         rate = f"{f['of'][-1]} / 100" if f["op"] == PERCENT_OFF else f["of"][-1]
         return f"{' * '.join(f['of'][:-1])} * (1 - {rate})"
+    if f["op"] == WEIGHTED:
+        return " + ".join(c if w == 1 else f"{w:g} x {c}" for w, c in zip(f["weights"], f["of"], strict=True))
     if f["op"] == ABS:
         return f"|{f['of'][0]}|" if f["factor"] == 1 else f"{f['factor']:g} x |{f['of'][0]}|"
     ops = f["op"] * (len(f["of"]) - 1) if len(f["op"]) == 1 else f["op"]
@@ -346,6 +351,35 @@ def _match_run(values: dict[str, np.ndarray], col: str, operands: list[str], sam
                 y, factor * _evaluate(values, of, op), d
             ):
                 return {"of": of, "op": op, "factor": factor, "decimals": d}
+    return None
+
+
+def _match_weighted(values: dict[str, np.ndarray], col: str, operands: list[str], sample: np.ndarray) -> dict | None:
+    """`col` as whole multiples of two or three of `operands` added (`WEIGHTED`: a league's points, 3
+    x won + drawn, which no sum or product of them gives): the weights read by least squares on the
+    screen's rows, each rounded to a whole number of at most `MAX_WEIGHT`, none 0, then checked on all
+    rows as any formula. Pairs first, then triples (basketball points, 2 x twos + 3 x threes + free throws)."""
+    y = values[col]
+    if (target := _target(y, sample)) is None:
+        return None
+    d, screen = target
+    for k in (2, 3):
+        for of in itertools.combinations(operands, k):
+            x = np.column_stack([values[c][screen] for c in of])  # (rows, k)
+            rows = np.isfinite(x).all(axis=1)
+            if rows.sum() < MIN_ROWS:
+                continue
+            fitted = np.linalg.lstsq(x[rows], y[screen][rows], rcond=None)[0]
+            weights = np.round(fitted)
+            if np.any(weights == 0) or np.any(np.abs(weights) > MAX_WEIGHT) or np.abs(fitted - weights).max() > 0.05:
+                continue
+            weights = [float(w) for w in weights]
+            if not _close(y[screen], _evaluate(values, list(of), WEIGHTED, screen, weights), d):
+                continue
+            if formula_holds(y[sample], _evaluate(values, list(of), WEIGHTED, sample, weights), d) and formula_holds(
+                y, _evaluate(values, list(of), WEIGHTED, weights=weights), d
+            ):
+                return {"of": list(of), "op": WEIGHTED, "factor": 1.0, "weights": weights, "decimals": d}
     return None
 
 
@@ -475,12 +509,20 @@ def _factor(y: np.ndarray, v: np.ndarray) -> float | None:
     return 1 / whole if whole >= 2 and float(f"{1 / whole:.4g}") == factor else factor
 
 
-def _evaluate(values: dict[str, np.ndarray], of: list[str], op: str, rows: np.ndarray | None = None) -> np.ndarray:
+def _evaluate(
+    values: dict[str, np.ndarray],
+    of: list[str],
+    op: str,
+    rows: np.ndarray | None = None,
+    weights: Sequence[float] | None = None,
+) -> np.ndarray:
     """`of[0] op of[1]` (or `of[0]`; `of[0] op[0] of[1] op[1] of[2]` from the left) per row (of
     `rows`); NaN where undefined (a missing operand, a division by 0). A missing third operand, the
     term added to or taken from a product, or its rate (`RATE`), counts 0 (a line without a discount,
-    `TRIPLE_WINDOW`)."""
+    `TRIPLE_WINDOW`). `WEIGHTED`: the operands times their `weights`, added."""
     xs = [values[c] if rows is None else values[c][rows] for c in of]
+    if op == WEIGHTED:
+        return np.sum([w * x for w, x in zip(weights, xs, strict=True)], axis=0)
     if len(xs) == 3 and op in _TRIPLE_OPS or len(xs) == 2 and op in _OFF_OPS:
         xs[-1] = np.nan_to_num(xs[-1], nan=0.0)
     if op in _OFF_OPS:  # a x b x (1 - c), or a x (1 - b), or a x (1 - b / 100)
@@ -562,7 +604,7 @@ def value_where_undefined(y: np.ndarray, v: np.ndarray) -> dict:
 
 def formula_value(f: dict, values: dict[str, np.ndarray]) -> np.ndarray:
     """The formula `f` per row of its operands' `values`, before rounding."""
-    v = float(f["factor"]) * _evaluate(values, f["of"], f["op"])
+    v = float(f["factor"]) * _evaluate(values, f["of"], f["op"], weights=f.get("weights"))
     if f.get("late"):  # the time past a date, 0 before it (NaN stays: an operand missing)
         v = np.maximum(v, 0.0)
     if "brackets" in f:  # a rate that steps with its operand
