@@ -121,6 +121,8 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "degrees": [int(d) for d in quantiles],
                 "groups": groups,
                 "unique_pairs": unique_pairs(data, e),
+                # a root table's team once a season: its key never repeats with an earlier reference's
+                "unique_beside": unique_beside(data, e),
                 "unique_across": unique_across(data, e),
                 "unique_with": slot,
                 # a student in a course once a semester, but in it again in a later one (`unique_under`)
@@ -820,6 +822,30 @@ def unique_pairs(data: RelationalData, e: Edge) -> bool:
         return True
     pairs = data[e.child][[nest.fk, e.fk]].dropna()
     return len(pairs) >= MIN_PAIRS and not pairs.duplicated().any()
+
+
+def unique_beside(data: RelationalData, e: Edge) -> str | None:
+    """The first earlier reference of a table nested under none (a league table's season, beside its
+    team) whose key never repeats together with `e`'s in `MIN_PAIRS` rows holding both, where some
+    key of each repeats on its own (a team in every season, a season holding every team): generation
+    keeps the pairs unique as `unique_pairs` keeps a parent row's. None: no such reference, or a parent."""
+    if data.schema.parent(e.child) is not None or e.parent == e.child:
+        return None
+    child = data[e.child]
+    for r in data.schema.references(e.child):
+        if r.fk == e.fk:
+            return None  # only references drawn before `e`
+        if r.parent == r.child:
+            continue
+        pairs = child[[r.fk, e.fk]].dropna()
+        if (
+            len(pairs) >= MIN_PAIRS
+            and pairs[r.fk].duplicated().any()
+            and pairs[e.fk].duplicated().any()
+            and not pairs.duplicated().any()
+        ):
+            return r.fk
+    return None
 
 
 def unique_across(data: RelationalData, e: Edge) -> list[str]:

@@ -327,6 +327,8 @@ def assign_reference(
         unnamed |= keys[e.parent].isin(tables[e.parent][own].dropna()).to_numpy()
     nest = schema.parent(table)
     groups = tables[table][nest.fk] if fitted.get("unique_pairs") and nest is not None else None
+    if (beside := fitted.get("unique_beside")) and tables[table][beside].notna().any():  # drawn before this one
+        groups = tables[table][beside].reset_index(drop=True)  # a team once a season (none in older models)
     after = fitted.get("after")  # [child date, parent date] (`date_after`); none in older models
     dates = (tables[table][after[0]], tables[e.parent][after[1]]) if after else None
     # [child column, parent column, sign] (`reference_orders`); a self-reference's or an older model's: its dates
