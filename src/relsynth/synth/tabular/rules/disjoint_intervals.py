@@ -33,7 +33,8 @@ always its parent's last (`_open_last`), a `sequence` rule lays each parent's ov
 again (`_relaid`): in order, the open one last, from the parent's first start to the data's last
 end (last start, with an open one), with their lengths and the spread of their starts; none went
 past the data's range, and only the rows of a parent whose lengths overrun the window are dropped
-(1 and 4 of 2,400 loans).
+(1 and 4 of 2,400 loans). An open row starting before the data's earliest open one (a loan out
+since long before: a fifth of the generated open loans) moves later, past it (`_open_recent`).
 """
 
 from __future__ import annotations
@@ -92,6 +93,8 @@ def find_disjoint_intervals(pre, data: RelationalData) -> list[dict]:
             if sequence:  # laid out again, not moved one by one: `_relaid`
                 rule |= {"sequence": True, "open": bool(np.isnan(end[~np.isnan(start)]).any()), "grid": float(o.grid)}
                 rule |= {"last_start": float(np.nanmax(start))}
+                opened = start[~np.isnan(start) & np.isnan(end)]
+                rule |= {"open_low": float(opened.min())} if len(opened) else {}
             log.info(
                 "%s: %s to %s never overlap under one %s row%s: kept apart",
                 table,
@@ -313,4 +316,21 @@ def _relaid(rule: dict, siblings: np.ndarray, start: np.ndarray, end: np.ndarray
         spread = np.maximum.accumulate(np.clip((s - low) / (high - low), 0.0, 1.0))
         laid = low + np.floor(spread * free / grid) * grid + np.cumsum(length) - length
         shift[rows] = laid - s
+    if "open_low" in rule:
+        shift[is_open] += _open_recent(rule, start[is_open] + shift[is_open])
     return shift, lost
+
+
+def _open_recent(rule: dict, start: np.ndarray) -> np.ndarray:
+    """The shift (nanoseconds) of each start of a row with no end that puts one earlier than every
+    open row of the data (a loan out since long before its latest ones: none in a library's data,
+    a quarter of the generated ones) between that and the data's last start, in the order it had
+    from the data's first start on; it stays its parent's last, later only."""
+    low, open_low, high = rule["low"], rule["open_low"], rule["last_start"]
+    early = start < open_low
+    if not early.any() or open_low <= low or high <= open_low:
+        return np.zeros(len(start))
+    grid = rule.get("grid") or 1.0
+    spread = np.clip((start - low) / (open_low - low), 0.0, 1.0)
+    moved = open_low + np.floor(spread * (high - open_low) / grid) * grid
+    return np.where(early, moved - start, 0.0)
