@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from relsynth.relational import (
     Boolean,
     Categorical,
     Column,
+    DataError,
     Date,
     Datetime,
     Edge,
@@ -456,6 +458,23 @@ def test_nesting_keys_choose_the_first_key_whose_root_is_large_enough():
     assert nesting_keys(fks, {**rows, "customer": 20}, lookups={"country"})["customer"] == "rep"
     assert nesting_keys(fks, {**rows, "customer": 20}, lookups={"country"})["order"] == "product"
     assert nesting_keys(fks, {**rows, "product": 5000}, lookups={"country"})["order"] == "customer"  # first, not most
+
+
+@pytest.mark.parametrize(
+    ("frame", "problem"),
+    [
+        # a frame built from an array is named 0, 1, 2: the schema would name its columns '0', '1', '2'
+        (pd.DataFrame([[1, 2.5], [2, 3.5]]), "column name(s) [0, 1] are not strings (int)"),
+        (pd.DataFrame([[1, 2.5, 3.5]], columns=["id", "x", "x"]), "column name(s) ['x'] appear more than once"),
+        ([{"id": 1}], "must be a DataFrame, got list"),
+    ],
+)
+def test_infer_names_a_frame_it_cannot_read_before_reading_it(frame: object, problem: str):
+    """Schema.infer on a frame of numbered or repeated column names stopped with pandas' KeyError or
+    AttributeError ('DataFrame' object has no attribute 'dtype') from deep inside; RelationalData
+    named them, so infer names them the same way."""
+    with pytest.raises(DataError, match=re.escape(problem)):
+        Schema.infer({"t": frame})
 
 
 def test_infer_reads_a_second_parent_key_as_a_reference():

@@ -58,7 +58,7 @@ from relsynth.relational.files import (
     write_text_atomic,
 )
 from relsynth.relational.row_keys import copy_row_keys as copy_row_keys  # read by generation
-from relsynth.relational.schema import Schema
+from relsynth.relational.schema import Schema, frame_problems
 
 log = logging.getLogger(__name__)
 SCHEMA_FILE = "schema.yaml"
@@ -362,12 +362,8 @@ class RelationalData:
     ) -> pd.DataFrame | None:
         """The table with every schema column in its kind's dtype; None when it cannot be read
         (`formats`: the given ones, whose number spellings read their columns: `to_dir`'s output)."""
-        if not isinstance(df, pd.DataFrame):
-            problems.append(f"table {name!r} must be a DataFrame, got {type(df).__name__}")
-            return None
-        dup = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
-        if dup:
-            problems.append(f"table {name!r}: column name(s) {dup} appear more than once")
+        if unreadable := frame_problems(name, df):
+            problems.extend(unreadable)
             return None
         table = self.schema.tables[name]
         absent = [c for c in table.columns if c not in df.columns]

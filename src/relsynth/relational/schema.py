@@ -18,8 +18,8 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import pandas as pd
 import yaml
 
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, as_kind
@@ -29,12 +29,9 @@ from relsynth.relational.composite import (
     composite_key_problems,
     row_key_name,
 )
-from relsynth.relational.errors import SchemaError
+from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.files import write_text_atomic
 from relsynth.relational.nesting import MIN_ROOT_ROWS, SERIES_LENGTH, key_kind, nesting_keys, reached, series_date
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +197,23 @@ def check_name(name: object, what: str) -> None:
             f"{what} name {name!r} is reserved: names starting with '#' or written '<...>' mark the "
             "serialisation's own slots; rename the " + what + " (e.g. to " + repr(name.strip("#<>") or "x") + ")"
         )
+
+
+def frame_problems(table: str, df: object) -> list[str]:
+    """What makes `df` no table to read, one line each: not a DataFrame, a column name twice (its
+    `df[name]` is a frame), or a name that is no string (a schema's names are: 5 would be '5', never
+    found in the frame again)."""
+    if not isinstance(df, pd.DataFrame):
+        return [f"table {table!r} must be a DataFrame, got {type(df).__name__}"]
+    problems = []
+    if dup := sorted({str(c) for c in df.columns[df.columns.duplicated()]}):
+        problems.append(f"table {table!r}: column name(s) {dup} appear more than once")
+    if named := [c for c in df.columns if not isinstance(c, str)]:
+        problems.append(
+            f"table {table!r}: column name(s) {named[:5]} are not strings ({type(named[0]).__name__}); name every "
+            "column with a string, e.g. df.columns = [str(c) for c in df.columns]"
+        )
+    return problems
 
 
 MAX_TABLE_NAME_BYTES = 200  # a file name holds 255 bytes; `.parquet` and a save's temporary suffix come on top
@@ -525,6 +539,8 @@ class Schema:
             unknown = [t for t in mapping if t not in data]
             if unknown:
                 raise SchemaError(f"{what} names table(s) {unknown} that are not in the data ({list(data)})")
+        if problems := [p for name, df in data.items() for p in frame_problems(name, df)]:
+            raise DataError(problems)
         composite_pks, primary_keys = _composite_primary_keys(primary_keys)
         composite_fks, foreign_keys = _composite_foreign_keys(foreign_keys)
         links, link_keys = (
