@@ -423,3 +423,18 @@ def test_composite_keys_given_to_infer_name_the_tables_they_cannot_take():
     assert users.composite_key == ("tenant_id", "id")
     with pytest.raises(SchemaError, match=r"tasks\.\(tenant_id, project_id\) -> projects: projects has no composite"):
         Schema.infer(frames, foreign_keys={"tasks": {("tenant_id", "project_id"): "projects"}})
+
+
+def test_binary_values_that_are_not_text_are_refused_by_the_data_not_by_a_decode_error():
+    """A column of bytes (a BLOB read into a frame) with values that are no UTF-8 made Schema.infer
+    stop with pandas' UnicodeDecodeError; it reads bytes as the data holds them, says so, and
+    RelationalData refuses them naming the column and what to do."""
+    frame = pd.DataFrame({"id": range(1, 5), "photo": [b"\xff\xd8\xff", b"\x89PNG", None, b"GIF8"]})
+    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
+    assert "binary value(s) that are not UTF-8 text" in schema.inference["t"]["photo"]
+    with pytest.raises(DataError, match=r"column 'photo'.*binary values that are not UTF-8 text"):
+        RelationalData({"t": frame}, schema)
+
+
+def test_bytes_that_are_utf8_text_are_read_as_that_text():
+    assert infer_kind(pd.Series([b"yes", b"no", None, b"yes"] * 5)) is Column.BOOLEAN

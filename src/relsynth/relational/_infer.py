@@ -14,6 +14,7 @@ from relsynth.relational._coerce import (
     EXCEL_CONVERSION,
     MERIDIEM,
     NUMBER_AS_CODE,
+    as_strings,
     blanks,
     coerce,
     compact_dates,
@@ -156,6 +157,16 @@ def _string_labels(text: pd.Series, unique: bool, not_null: bool) -> tuple[Colum
 
 
 def _guess(values: pd.Series) -> tuple[Column, str]:
+    if ptypes.is_object_dtype(values.dtype) and any(isinstance(v, bytes | bytearray | memoryview) for v in values):
+        # bytes are read as the data holds them (`as_strings`): UTF-8 text, or values it refuses
+        strings, undecodable = as_strings(values)
+        if undecodable.any():
+            return Column.CATEGORICAL, (
+                f"{int(undecodable.sum())} binary value(s) that are not UTF-8 text, e.g. "
+                f"{values[undecodable].iloc[0]!r}: relsynth has no kind for them and the data refuses them; "
+                "leave the column out"
+            )
+        values = strings.astype(object).where(strings.notna(), None)
     s = values.dropna()
     if ptypes.is_bool_dtype(values.dtype):
         return Column.BOOLEAN, f"dtype {values.dtype}"
