@@ -528,6 +528,16 @@ def test_keys_written_as_number_text_stay_text(tmp_path: Path):
     assert pd.read_parquet(tmp_path / "out" / "album.parquet")["genre"].tolist() == ["1", None, "2", "3"]
 
 
+def test_csv_rows_ending_in_a_separator_are_refused_not_read_a_column_to_the_left(tmp_path: Path):
+    """Rows of one field more than the header (a comma ending each row) were read without a word:
+    pandas took their first field as the index, so `id` held the names, `name` the cities and `city`
+    was null."""
+    schema = Schema(t=Table(id=PrimaryKey(), name=Categorical(), city=Categorical()))
+    (tmp_path / "t.csv").write_text("id,name,city\n1,ann,paris,\n2,bob,rome,\n")
+    with pytest.raises(LoadError, match=r"t.csv.*2 row\(s\) have more fields than the header's 3 \(line 2 has 4"):
+        RelationalData.from_dir(tmp_path, schema=schema)
+
+
 def test_a_csv_row_with_fewer_fields_than_the_header_is_refused(tmp_path: Path):
     schema = Schema(t=Table(id=PrimaryKey(), a=Integer(), b=Text()))
     (tmp_path / "t.csv").write_text('id,a,b\n1,2,"two\nlines"\n2,3\n3,,\n')  # line 4 lacks b; line 5 has it empty

@@ -175,7 +175,8 @@ def write_parquet(df: pd.DataFrame, file: Path, decimals: dict[str, tuple[int, i
 
 def read_csv(file: Path, what: str = "table", **kw) -> pd.DataFrame:
     """A CSV file; an unreadable one is a `LoadError` naming it, and so is one with a row of fewer
-    fields than its header (pandas would read the missing ones as nulls, as it refuses a row of more).
+    or more fields than its header (pandas would read the missing ones as nulls, and rows of one more
+    field each as shifted a column to the left; it refuses a row of more among others).
     A file in another encoding or separated by another character is refused with the pandas line
     that rewrites it, every value as written (`_conversion`)."""
     try:
@@ -197,10 +198,20 @@ def read_csv(file: Path, what: str = "table", **kw) -> pd.DataFrame:
             f"{file}: not a comma-separated CSV {what}: its header is one field {df.columns[0]!r}, names separated "
             f"by {separator!r}; write it with commas (pandas: {_conversion(file, 'utf-8-sig')}) or as parquet"
         )
-    short, header = _short_rows(file)
+    uneven, header = _uneven_rows(file)
     if (named := _header_problem(header)) and "usecols" not in kw:
         raise LoadError(f"{file}: not a readable CSV {what}: its header {named}; give every column one name of its own")
     width = len(header)
+    short, long = [(n, k) for n, k in uneven if k < width], [(n, k) for n, k in uneven if k > width]
+    if long:
+        # pandas reads rows of one field more than the header (a separator ending each row) without
+        # a word: their first field becomes the index and every value moves one column to the left
+        lines = ", ".join(f"line {n} has {k}" for n, k in long[:3])
+        raise LoadError(
+            f"{file}: not a readable CSV {what}: {len(long)} row(s) have more fields than the header's {width} "
+            f"({lines}); a separator at the end of each row? pandas would read every value one column to the "
+            "left of its name; remove it, or name the extra field in the header"
+        )
     if short:
         lines = ", ".join(f"line {n} has {k}" for n, k in short[:3])
         raise LoadError(
@@ -251,8 +262,8 @@ def _other_separator(header: str) -> str | None:
     return None
 
 
-def _short_rows(file: Path) -> tuple[list[tuple[int, int]], list[str]]:
-    """(line, fields) of each record with fewer fields than the header (blank lines aside), and the header."""
+def _uneven_rows(file: Path) -> tuple[list[tuple[int, int]], list[str]]:
+    """(line, fields) of each record with fewer or more fields than the header (blank lines aside), and the header."""
     import csv
 
     with open(file, newline="", encoding="utf-8-sig") as f:
@@ -260,7 +271,7 @@ def _short_rows(file: Path) -> tuple[list[tuple[int, int]], list[str]]:
         header = next(reader, None)
         if header is None:
             return [], []
-        return [(reader.line_num, len(r)) for r in reader if r and len(r) < len(header)], header
+        return [(reader.line_num, len(r)) for r in reader if r and len(r) != len(header)], header
 
 
 def _header_problem(header: list[str]) -> str | None:
