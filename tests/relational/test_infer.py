@@ -125,7 +125,8 @@ def test_inferred_schema_validates_its_own_data(chinook_frames: dict[str, pd.Dat
         (pd.Series(["28/07/2020", "05/03/2020", "13/01/2021"]), Column.DATE),  # day first
         (pd.Series(["00501", "02134", "00501", "02134", "00501"] * 2), Column.CATEGORICAL),  # codes, not numbers
         (pd.Series([str(10**19 + i) for i in range(10)]), Column.TEXT),  # identifiers past int64
-        (pd.Series([f"2020-01-{d:02d}" for d in range(1, 29)] * 4 + ["unknown"]), Column.TEXT),  # placeholder
+        (pd.Series([f"2020-01-{d:02d}" for d in range(1, 29)] * 4 + ["pending"]), Column.TEXT),  # a word, no date
+        (pd.Series([f"2020-01-{d:02d}" for d in range(1, 29)] * 4 + ["unknown"]), Column.DATE),  # a missing date
         (pd.Series([f"INV-{2015 + i % 7}-{i:05d}" for i in range(50)]), Column.IDENTIFIER),
         (pd.Series(["", *(f"2020-01-{d:02d}" for d in range(1, 29))] * 3), Column.DATE),  # blank: a missing date
         (pd.Series(["", " ", *(f"{i * 1.25:.2f}" for i in range(40))]), Column.NUMERIC),  # blank: a missing number

@@ -821,3 +821,23 @@ def test_flags_from_a_csv_come_back_spelled_as_the_file_spells_them(tmp_path: Pa
     back = pd.read_parquet(tmp_path / "out" / "t.parquet")
     assert back["paid"].tolist() == ["TRUE", "false", "TRUE"] and back["ok"].tolist() == ["1", "0", "1"]
     assert back["vip"].tolist()[:2] == ["Y", "N"] and back["vip"].isna().tolist() == [False, False, True]
+
+
+def test_unknown_in_a_column_of_numbers_is_a_missing_value_written_back_as_the_source_wrote_it(tmp_path: Path):
+    """A survey's ages held 'Unknown' in a quarter of the rows: the column was inferred an identifier
+    (codes of the shape '99' or 'aaaaaaa') and generated as fresh two-digit codes, no 'Unknown' left.
+    Such words are placeholders for a missing number, date or flag, as 'N/A' is."""
+    n = 40
+    ages = [str(18 + (7 * i) % 70) for i in range(n)]
+    ages[::4] = ["Unknown"] * 10
+    frame = pd.DataFrame({"id": [str(i) for i in range(n)], "age": ages, "seen": ["2021-03-04", "missing"] * 20})
+    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
+    assert isinstance(schema.tables["t"].columns["age"], Integer)
+    assert "10 blank or placeholder value(s) ('Unknown') read as nulls" in schema.inference["t"]["age"]
+    assert schema.tables["t"].columns["seen"].kind is Column.DATE
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    data = RelationalData.from_dir(tmp_path, schema=schema)
+    assert data["t"]["age"].isna().sum() == 10 and data["t"]["seen"].isna().sum() == 20
+    data.to_dir(tmp_path / "out")
+    back = pd.read_parquet(tmp_path / "out" / "t.parquet")
+    assert back["age"].tolist() == ages and back["seen"].tolist() == frame["seen"].tolist()

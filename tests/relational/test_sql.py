@@ -644,17 +644,17 @@ def test_a_value_its_sql_type_cannot_hold_names_the_column_and_overrides_read_it
 
 def test_text_in_an_integer_column_names_the_override_that_keeps_it(tmp_path: Path) -> None:
     """SQLite keeps what an INTEGER column is given: a legacy 'group' column held 37 'n/a' and
-    'unknown' among its numbers, and from_sql said only that they 'do not fit the kind'. The error
-    names the override that reads them as labels, which then keeps every value as spelled ('n/a' alone
-    is now a missing value, as a blank is: see test_relational_files' placeholders)."""
+    'pending' among its numbers, and from_sql said only that they 'do not fit the kind'. The error
+    names the override that reads them as labels, which then keeps every value as spelled ('n/a' and
+    'unknown' are now missing values, as a blank is: see test_relational_files' placeholders)."""
     url = _sqlite(
         tmp_path,
         'CREATE TABLE "order" (id INTEGER PRIMARY KEY, "group" INTEGER);'
-        "INSERT INTO \"order\" VALUES (1, 5), (2, 'unknown'), (3, 7), (4, NULL);",
+        "INSERT INTO \"order\" VALUES (1, 5), (2, 'pending'), (3, 7), (4, NULL);",
     )
     way_out = "overrides={'order': {'group': 'categorical'}}"
     with pytest.raises(
-        DataError, match=r"'group' \(integer\): 1 value\(s\) do not fit.*'unknown'.*" + re.escape(way_out)
+        DataError, match=r"'group' \(integer\): 1 value\(s\) do not fit.*'pending'.*" + re.escape(way_out)
     ):
         RelationalData.from_sql(url)
     data = RelationalData.from_sql(url, overrides={"order": {"group": "categorical"}})
@@ -1406,12 +1406,12 @@ def test_dates_sqlite_keeps_as_text_are_read_as_dates_and_written_back_as_spelle
     text, left empty without a text model; signup dates were identifiers, generated as fresh codes
     of the shape 99/99/9999 (`12/21/2050` for signups of 2015 to 2020). A string column whose every
     value reads as a date is a date or datetime, written back in its pattern; one value that reads
-    as none (`unknown`) keeps the column labels."""
+    as none (`pending`) keeps the column labels."""
     url = _sqlite(
         tmp_path,
         "CREATE TABLE ev (id INTEGER PRIMARY KEY, us TEXT, z TEXT, ts VARCHAR(19), hm TEXT, odd TEXT);"
         "INSERT INTO ev VALUES (1, '03/15/2021', '2021-03-15T10:00:00Z', '2021-03-15 10:00:00', '10:30', '03/15/2021'),"
-        " (2, '12/01/2020', '2020-12-01T23:59:30Z', '2020-12-01 23:59:30', '23:05', 'unknown'),"
+        " (2, '12/01/2020', '2020-12-01T23:59:30Z', '2020-12-01 23:59:30', '23:05', 'pending'),"
         " (3, NULL, NULL, NULL, NULL, NULL);",
     )
     data = RelationalData.from_sql(url)

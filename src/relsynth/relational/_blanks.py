@@ -11,8 +11,13 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 # Placeholders for "missing" (compared stripped and in lower case); only ever read so in a column
-# of dates, numbers or flags, where they can be no value (a country column's 'NA' stays Namibia)
-MISSING_WORDS = frozenset({"null", "n/a", "na", "#n/a", "none", "nan", "nil", "-", "--", "?"})
+# of dates, numbers or flags, where they can be no value (a country column's 'NA' stays Namibia).
+# The words as well as the marks: a survey's ages with 'Unknown' in a quarter of the rows were read
+# as identifiers, drawn as fresh two-digit codes with no 'Unknown' left.
+MISSING_WORDS = frozenset(
+    {"null", "n/a", "na", "#n/a", "none", "nan", "nil", "-", "--", "?"}
+    | {"unknown", "unk", "missing", "n.a.", "not available", "not applicable"}
+)
 
 
 def is_blank(v: object) -> bool:

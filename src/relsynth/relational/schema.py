@@ -527,7 +527,8 @@ class Schema:
         than 5 rows is inferred as text when it is mostly unique or has more than 10 distinct
         values, not categorical: as categories those rows would all be written as a few frequent
         values. A date or integer kind is chosen only when every value reads as one (zero-padded
-        codes, integers past 64 bits and dates with a placeholder are labels), so the schema reads
+        codes, integers past 64 bits and dates with a word such as 'pending' are labels;
+        a placeholder such as 'N/A' or 'unknown' is a missing value), so the schema reads
         the frames it was inferred from.
         """
         from relsynth.relational._infer import MIN_KEY_ROWS, counter_key, infer_kind_and_reason
