@@ -538,6 +538,21 @@ def test_csv_rows_ending_in_a_separator_are_refused_not_read_a_column_to_the_lef
         RelationalData.from_dir(tmp_path, schema=schema)
 
 
+@pytest.mark.parametrize("separator", [",", ";"])
+def test_a_spreadsheets_separator_line_is_named_with_the_line_that_removes_it(tmp_path: Path, separator: str):
+    """Excel writes (and reads) a first line 'sep=;' naming the separator: it was read as the header,
+    a trailing-comma error or pandas' 'Expected 2 fields in line 3, saw 3'. The error names it and
+    gives the pandas line that deletes it; the file that line writes reads."""
+    schema = Schema(t=Table(id=PrimaryKey(), name=Categorical(), city=Categorical()))
+    rows = ["id,name,city", "1,ann,paris", "2,bob,rome"]
+    (tmp_path / "t.csv").write_text("\n".join([f"sep={separator}", *(r.replace(",", separator) for r in rows)]) + "\n")
+    with pytest.raises(LoadError, match=rf"its first line 'sep={separator}' is a spreadsheet's note") as refused:
+        RelationalData.from_dir(tmp_path, schema=schema)
+    fix = re.search(r"pandas: (pd\.read_csv\(.*\)\.to_csv\(file, index=False\))\)", str(refused.value))[1]
+    eval(fix, {"pd": pd, "file": tmp_path / "t.csv"})  # the advice, as given
+    assert RelationalData.from_dir(tmp_path, schema=schema)["t"]["city"].tolist() == ["paris", "rome"]
+
+
 def test_a_csv_row_with_fewer_fields_than_the_header_is_refused(tmp_path: Path):
     schema = Schema(t=Table(id=PrimaryKey(), a=Integer(), b=Text()))
     (tmp_path / "t.csv").write_text('id,a,b\n1,2,"two\nlines"\n2,3\n3,,\n')  # line 4 lacks b; line 5 has it empty

@@ -179,6 +179,13 @@ def read_csv(file: Path, what: str = "table", **kw) -> pd.DataFrame:
     field each as shifted a column to the left; it refuses a row of more among others).
     A file in another encoding or separated by another character is refused with the pandas line
     that rewrites it, every value as written (`_conversion`)."""
+    if (hint := _separator_hint(file)) is not None:
+        sep = "" if hint == "," else f", sep={hint!r}"
+        raise LoadError(
+            f"{file}: not a readable CSV {what}: its first line 'sep={hint}' is a spreadsheet's note of its separator, "
+            f"not a header; delete that line (pandas: pd.read_csv(file, skiprows=1{sep}, dtype=str, "
+            "keep_default_na=False).to_csv(file, index=False))"
+        )
     try:
         df = pd.read_csv(file, **kw)
     except FileNotFoundError:
@@ -238,6 +245,17 @@ def _conversion(file: Path, encoding: str) -> str:
         ]
     )
     return f"pd.read_csv(file{how}).to_csv(file, index=False)"
+
+
+def _separator_hint(file: Path) -> str | None:
+    """The separator a first line `sep=;` names (Excel writes it, and reads the file by it), else None."""
+    try:
+        with open(file, encoding="utf-8-sig", errors="replace", newline="") as f:
+            first = f.readline(64).rstrip("\r\n")
+    except OSError:
+        return None  # pandas names what is wrong with the file
+    m = re.fullmatch(r"sep=(.)", first)
+    return m[1] if m else None
 
 
 def _legacy_encoding(file: Path) -> str:
