@@ -98,6 +98,29 @@ def test_a_shape_that_few_codes_have_is_never_written():
     assert out.str.fullmatch(r"AB-\d{4}").all() and not out.str.contains("SPECIAL").any()
 
 
+def test_numbers_past_int64_are_drawn_without_a_leading_zero_no_value_has():
+    """Whole numbers past 64 bits (uint64 ids, 20 to 22 digits, some negative) are identifiers drawn
+    digit by digit: 1 in 10 came out with a leading zero (-0030919144387224955670), a spelling no value has."""
+    rng = np.random.default_rng(0)
+    codes = pd.Series(
+        [
+            str(int(x) * 10**12 + int(y))
+            for x, y in zip(rng.integers(10**9, 10**10, 200), rng.integers(0, 10**12, 200), strict=True)
+        ]
+    )
+    codes = codes.where(rng.random(200) < 0.7, "-" + codes)  # 22 digits, some negative
+    out = new_identifiers(2000, identifier_format(codes, min_count=5), "id", np.random.default_rng(0))
+    assert out.str.fullmatch(r"-?\d{22}").all(), out.head(5).tolist()
+    assert not out.str.fullmatch(r"-?0\d*").any() and out.str.fullmatch(r"-?9\d*").any()
+    # a code whose digits some value starts with 0 keeps its leading zeros
+    padded = pd.Series([f"{int(x):020d}" for x in rng.integers(0, 10**18, 200)])
+    assert (
+        new_identifiers(2000, identifier_format(padded, min_count=5), "id", np.random.default_rng(0))
+        .str.startswith("0")
+        .any()
+    )
+
+
 def test_a_letter_part_that_takes_a_few_values_keeps_them():
     # course codes CS101, MATH350, PHYS418 (department, number): generated ones spelled the departments
     # with letters drawn one by one among those seen, EOTP248, BGO355, NON321

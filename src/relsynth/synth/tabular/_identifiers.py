@@ -690,14 +690,18 @@ def _letters(parts: np.ndarray, length: int, min_count: int, pool: pd.Series | N
     MAX_SHAPES labels of `min_count` values at least hold LABELLED of the values (rarer labels are
     never written, as rare shapes), else the same over `pool` (the run's counts in the shapes
     differing only in run lengths), among its labels of this run's length; else its alphabet,
-    drawn letter by letter (random letters, hashes)."""
+    drawn letter by letter (random letters, hashes), a number's first digit never 0 where no value's is
+    (a run of digits past int64's 18, as a uint64 id's 20)."""
     counts = pd.Series(parts).value_counts()
     kept = _labels(counts, min_count)
     if kept is None and pool is not None and (pooled := _labels(pool, min_count)) is not None:
         kept = pooled[pooled.index.str.len() == length]  # a shape's run has one length: mail or post, not web
     if kept is not None and len(kept):
         return {"labels": [str(v) for v in kept.index], "shares": [float(n / kept.sum()) for n in kept]}
-    return {"chars": "".join(sorted(set("".join(parts)))), "length": length}
+    chars = "".join(sorted(set("".join(parts))))
+    if chars.isdigit() and "0" in chars and not any(str(p).startswith("0") for p in parts):
+        return {"chars": chars, "length": length, "first": chars.replace("0", "")}
+    return {"chars": chars, "length": length}
 
 
 def _labels(counts: pd.Series, min_count: int) -> pd.Series | None:
@@ -942,6 +946,8 @@ def _draw(
         else:
             alphabet = np.array(list(run["chars"]), dtype=object)
             chars = alphabet[rng.integers(0, len(alphabet), size=(n, run["length"]))]
+            if "first" in run:  # a number that no value writes with a leading zero
+                chars[:, 0] = np.array(list(run["first"]), dtype=object)[rng.integers(0, len(run["first"]), size=n)]
             piece = np.array(["".join(row) for row in chars], dtype=object)
         parts = parts + piece
     return parts
