@@ -160,11 +160,11 @@ def test_a_root_table_without_a_primary_key_is_sampled_and_partitioned_by_its_ro
 
 
 def test_a_later_value_that_does_not_fit_a_kind_read_from_the_first_rows_says_how_to_give_it(tmp_path: Path) -> None:
-    """A text column of dates whose 'unknown' values start after the first 10,000 of 97,500 orders
+    """A text column of dates whose 'pending' values start after the first 10,000 of 97,500 orders
     was read as a date, and the partition holding them failed with '246 value(s) do not fit the
-    kind' on a kind the user never chose: the error now says where it came from and the way out."""
+    kind' on a kind the user never chose: the error now says where it came from and the way out. ('unknown' is a missing value now.)"""
     rows = ", ".join(
-        f"({i}, '{'unknown' if i >= 30 and i % 7 == 0 else f'2020-01-{i % 28 + 1:02d}'}')" for i in range(60)
+        f"({i}, '{'pending' if i >= 30 and i % 7 == 0 else f'2020-01-{i % 28 + 1:02d}'}')" for i in range(60)
     )
     target = sqlite_db(
         tmp_path / "late.sqlite",
@@ -177,10 +177,10 @@ def test_a_later_value_that_does_not_fit_a_kind_read_from_the_first_rows_says_ho
     with pytest.raises(DataError) as err:
         source.read(source.partitions(30)[1])
     message = str(err.value)
-    assert "do not fit the kind" in message and "'unknown'" in message
+    assert "do not fit the kind" in message and "'pending'" in message
     assert "first 20 rows" in message and "overrides={'orders': {'promised': " in message and "infer_rows" in message
     declared = SQLSource(target, infer_rows=20, overrides={"orders": {"promised": "categorical"}})
-    assert declared.read(declared.partitions(30)[1])["orders"]["promised"].eq("unknown").sum() == 4
+    assert declared.read(declared.partitions(30)[1])["orders"]["promised"].eq("pending").sum() == 4
 
 
 def test_a_column_null_in_the_first_rows_has_its_kind_read_from_its_later_values(tmp_path: Path) -> None:
