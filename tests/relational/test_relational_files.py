@@ -856,3 +856,19 @@ def test_unknown_in_a_column_of_numbers_is_a_missing_value_written_back_as_the_s
     data.to_dir(tmp_path / "out")
     back = pd.read_parquet(tmp_path / "out" / "t.parquet")
     assert back["age"].tolist() == ages and back["seen"].tolist() == frame["seen"].tolist()
+
+
+def test_one_spelling_of_dates_that_reads_both_ways_among_iso_dates_is_warned_of(caplog):
+    frame = pd.DataFrame({"id": [1, 2, 3], "day": ["2024-01-02", "03/02/2024", "2024-03-04"]})
+    with caplog.at_level(logging.WARNING):
+        data = RelationalData({"t": frame}, Schema(t=Table(id=PrimaryKey(), day=Date())))
+    assert data["t"]["day"].dt.strftime("%m-%d").tolist() == ["01-02", "03-02", "03-04"]
+    assert "column 'day'" in caplog.text and "'03/02/2024' reads both month first and day first" in caplog.text
+
+
+def test_a_spelling_whose_other_dates_show_the_day_first_is_read_so_without_a_warning(caplog):
+    frame = pd.DataFrame({"id": [1, 2, 3], "day": ["2024-01-02", "03/02/2024", "25/02/2024"]})
+    with caplog.at_level(logging.WARNING):
+        data = RelationalData({"t": frame}, Schema(t=Table(id=PrimaryKey(), day=Date())))
+    assert data["t"]["day"].dt.strftime("%m-%d").tolist() == ["01-02", "02-03", "02-25"]
+    assert "reads both month first" not in caplog.text

@@ -334,13 +334,28 @@ def text_datetime_format(s: pd.Series) -> str | None:
     return next((fmt for fmt, shape in MONTH_FORMATS.items() if vals.str.fullmatch(shape).all()), None)
 
 
-def day_first_too(s: pd.Series, fmt: str | None) -> bool:
-    """Whether a column read month first (`fmt`) reads day first as well: every day is 12 or less."""
-    if fmt is None or "%m" not in fmt:
+def day_first_too(s: pd.Series, fmt: str | None) -> str | None:
+    """A value of a text date column that is read month first but reads day first as well, where
+    every value of its spelling does (their days all 12 or less), else None. `fmt`: the column's
+    pattern (`text_datetime_format`); None: each spelling's (`shape_formats`), so one `03/02/2024`
+    among ISO dates is not read as 2 March without a word."""
+    if fmt is None:
+        by_shape = shape_formats(s) or {}
+        vals = filled_strings(s)
+        shapes = date_shapes(vals) if by_shape else None
+        groups = ((vals[shapes == shape], f) for shape, f in by_shape.items())
+    else:
+        groups = iter([(s.dropna().astype(str).str.strip(), fmt)])
+    return next((str(group.iloc[0]) for group, f in groups if _month_first_too(group, f)), None)
+
+
+def _month_first_too(vals: pd.Series, fmt: str) -> bool:
+    """Whether dates read month first (`fmt`) read day first as well: every day is 12 or less."""
+    if "%m" not in fmt:
         return False
-    swapped = fmt.replace("%m", "%M").replace("%d", "%m").replace("%M", "%d")
+    swapped = _swapped(fmt)
     later = swapped in DATETIME_FORMATS and DATETIME_FORMATS.index(swapped) > DATETIME_FORMATS.index(fmt)
-    return later and _reads_all(s.dropna().astype(str).str.strip(), swapped)
+    return later and _reads_all(vals, swapped)
 
 
 def _reads_all(vals: pd.Series, fmt: str) -> bool:

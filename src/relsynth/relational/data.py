@@ -391,13 +391,13 @@ class RelationalData:
                 continue
             values, ended = self._open_end(df[col], kind.kind, name, col)
             date_format = text_datetime_format(values) if kind.kind in (Column.DATE, Column.DATETIME) else None
-            if day_first_too(values, date_format):
+            if kind.kind in (Column.DATE, Column.DATETIME) and (both := day_first_too(values, date_format)):
                 log.warning(
-                    "table %r, column %r: every date reads both month first and day first (e.g. %r); read month "
-                    "first: convert the column, or declare it categorical, if it is day first",
+                    "table %r, column %r: every date written like %r reads both month first and day first; read "
+                    "month first: convert the column, or declare it categorical, if it is day first",
                     name,
                     col,
-                    values.dropna().iloc[0],
+                    both,
                 )
             if kind.kind in (Column.INTEGER, Column.NUMERIC):
                 _warn_lost_zeros(name, col, df[col])
