@@ -872,3 +872,30 @@ def test_a_spelling_whose_other_dates_show_the_day_first_is_read_so_without_a_wa
         data = RelationalData({"t": frame}, Schema(t=Table(id=PrimaryKey(), day=Date())))
     assert data["t"]["day"].dt.strftime("%m-%d").tolist() == ["01-02", "02-03", "02-25"]
     assert "reads both month first" not in caplog.text
+
+
+def test_numbers_beside_a_placeholder_as_read_from_a_spreadsheet_keep_the_placeholder_in_generated_rows():
+    """pd.read_excel gives Python ints (floats, datetimes) beside the 'N/A' a sheet wrote for a
+    missing one: the generated column wrote NaN there, where a column of the numbers' text kept 'N/A'."""
+    frame = pd.DataFrame(
+        {
+            "id": [1, 2, 3, 4],
+            "age": [31, "N/A", 45, 52],
+            "score": [1.5, 2.25, "N/A", 3.0],
+            "seen": [dt.datetime(2024, 1, 2), dt.datetime(2024, 3, 4), dt.datetime(2024, 5, 6), "N/A"],
+        }
+    )
+    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
+    data = RelationalData({"t": frame}, schema)
+    assert data["t"]["age"].dtype == "Int64" and data["t"]["age"].isna().sum() == 1
+    made = pd.DataFrame(
+        {
+            "id": [7, 8, 9],
+            "age": pd.array([None, 40, None], dtype="Int64"),
+            "score": [None, 2.5, 1.0],
+            "seen": pd.to_datetime(["2024-02-03", None, "2024-04-05"]),
+        }
+    )
+    out = RelationalData({"t": made}, schema, formats=data.formats).to_source("t")
+    assert out["age"].tolist() == ["N/A", 40, "N/A"] and out["score"].tolist() == ["N/A", 2.5, 1.0]
+    assert out["seen"].tolist() == [pd.Timestamp("2024-02-03"), "N/A", pd.Timestamp("2024-04-05")]

@@ -792,6 +792,10 @@ def composite_references(formats: Mapping) -> list[tuple[str, list[str], str, li
     ]
 
 
+# the kinds whose blanks and placeholders ('N/A') are read as nulls (`coerce`): written back so
+_READS_BLANKS = (Column.NUMERIC, Column.INTEGER, Column.BOOLEAN, Column.DATE, Column.DATETIME)
+
+
 def source_format(s: pd.Series, kind: Column, date_format: str | None | object = _FIND) -> dict | None:
     """How the source spells column `s` of this kind, when that differs from the canonical dtype
     (`date_format`: a text date column's pattern, when the caller found it already)."""
@@ -819,6 +823,8 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
         spelled = s.where(~blanks(s))
         if fmt is None and (by_shape := shape_formats(s)) is not None:  # two spellings: the main one's
             fmt, spelled = _main_shape(s, by_shape)
+        if fmt is None and not _all_of(spelled, str) and (blank := blank_format(s)):  # datetimes beside 'N/A'
+            return {"dtype": dtype, **blank}
         return (
             None
             if fmt is None
@@ -903,6 +909,8 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
         # integers with gaps, read from a CSV, stay integers (Int64); whole floats with none were floats
         # in the source (a parquet float64 of whole yen, a CSV's `-141550.0`): written back as floats
         return {"dtype": dtype} if kind is Column.INTEGER and len(s) and s.notna().all() else None
+    if kind in _READS_BLANKS:  # Python ints beside 'N/A' (pd.read_excel's): the 'N/A' comes back, not NaN
+        return {"dtype": dtype, **blank_format(s)}
     return {"dtype": dtype}
 
 
@@ -1128,6 +1136,8 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
         if fmt.get(CSV_NUMBER):  # text, as the CSV wrote it (to_dir stores the number)
             return out.astype(object).where(s.notna(), missing_value(fmt))
         return _as_dtype(out.astype(object).where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
+    if fmt.get("blanks"):  # values of their own type beside a placeholder ('N/A'): an object column
+        return s.astype(object).where(s.notna(), missing_value(fmt))
     return _as_dtype(s, fmt["dtype"], s) if "dtype" in fmt else s  # e.g. only an SQL type (relational.sql)
 
 
