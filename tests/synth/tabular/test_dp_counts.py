@@ -4,6 +4,7 @@ of an (untrained) model's counts to them on synthetic data."""
 from __future__ import annotations
 
 import re
+import time
 
 import numpy as np
 import pandas as pd
@@ -133,6 +134,23 @@ def test_the_fit_says_which_edges_released_no_child_counts(tree, caplog) -> None
     msg = " ".join(r.getMessage() for r in caplog.records if "were not released" in r.getMessage())
     assert "parent->child, child->grandchild, grandchild->great" in msg and "max_children=100" in msg
     assert "preproc_share='auto'" in msg
+
+
+def test_a_runaway_entity_stops_generation_and_says_what_to_change(tree, tiny_size) -> None:
+    """A model keeping its own, near uniform counts over 0..100 at every level (no histogram released,
+    untrained) draws one entity of ~50 ** 3 rows: before, generation ran on for minutes (random_db seed
+    1247: never ended); now it stops past the public bound with an error that names what to change."""
+    pre = _fit(tree, DpBudget(0.5, 1e-5, preproc_share=0.1))
+    model = TabularModel.build(pre, size=tiny_size)
+    limit = _generate.max_entity_tokens(pre)
+    assert limit == max(_generate.RUNAWAY_FACTOR * pre.stats["max_entity_len"], _generate.RUNAWAY_FLOOR)
+    start = time.perf_counter()
+    with pytest.raises(_generate.RunawayEntity) as stopped:
+        model.generate(n_samples=1, seed=0)
+    assert time.perf_counter() - start < 30
+    msg = str(stopped.value)
+    assert f"an entity of parent grew past {limit:,} tokens" in msg
+    assert "DpBudget(max_children=...)" in msg and "preproc_share" in msg and "more training" in msg
 
 
 def test_by_default_a_small_trees_fit_takes_the_share_its_counts_need(tree) -> None:

@@ -88,6 +88,37 @@ MASK_PRECEDENCE = (
 )
 ROW_FACTS = MASK_PRECEDENCE[:3]  # the masks of what the row itself may hold: a drop of one may break a fact of the data
 CLASH_WARN_SHARE = 0.001  # row bans, never-pairs or lookup matches dropped for more tokens than this share: a warning
+# An entity drawn longer than this many times the fit's longest entity (`max_entity_len`: exact, or released under DP)
+# stops generation (`RunawayEntity`): a sound model's longest came out at 0.6 to 1.14 times it (Chinook, random_db 0-20),
+# while a DP model little trained drew counts near uniform over 0..max_children at every level, 4 levels of 8 rows
+# still drawing after 60 s (24,000 tokens). The floor: a tiny training set's few tokens never make it fire alone.
+RUNAWAY_FACTOR = 32
+RUNAWAY_FLOOR = 1024
+
+
+class RunawayEntity(RuntimeError):
+    """Generation stopped: an entity grew far past the longest the model was fitted on (`max_entity_tokens`)."""
+
+
+def max_entity_tokens(pre: TabularPreproc) -> int:
+    """The tokens an entity may take before generation stops: public under DP, being `max_entity_len`."""
+    return max(RUNAWAY_FACTOR * int(pre.stats.get("max_entity_len", 0)), RUNAWAY_FLOOR)
+
+
+def _runaway_error(pre: TabularPreproc, root: str, limit: int) -> RunawayEntity:
+    """What stopped a runaway entity, and what to change."""
+    if "dp" in (pre.stats or {}):
+        advice = (
+            "under DP the children per row the fit did not release are the model's own, near uniform over "
+            "0..max_children after a short training, and multiply down the tree: a lower DpBudget(max_children=...), "
+            "a larger DpBudget(preproc_share=...) or epsilon (to release them), or more training"
+        )
+    else:
+        advice = "the model's child counts are far from the data's: train it longer, or generate with a lower temp"
+    return RunawayEntity(
+        f"generate: an entity of {root} grew past {limit:,} tokens ({RUNAWAY_FACTOR} times the longest entity of the "
+        f"fit, {pre.stats.get('max_entity_len', 0):,} tokens) and generation stopped rather than run on; {advice}"
+    )
 
 
 class _Cursor:
@@ -295,11 +326,12 @@ def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, prog
         roots = roots + _plan(pre, extra, None, rng)[0]
     batch_size = batch_size or min(max(len(roots), 1), _AUTO_BATCH)
     capacity = _capacity(model, max_block_size)
+    limit = max_entity_tokens(pre)
     model.eval()
     bar = progress_display(len(roots), "generate", "entities", show=progress)  # a bar on a terminal, else log lines
     parts = _worker_parts(model, len(roots), batch_size, workers)
     if len(parts) == 1:
-        sequences = _run_pool(model, roots, forced, batch_size, capacity, temp, gen, bar)
+        sequences = _run_pool(model, roots, forced, batch_size, capacity, temp, gen, bar, limit)
     else:
         seeds = [int(rng.integers(2**31)) for _ in parts]
 
@@ -308,7 +340,7 @@ def generate(model, n_samples, ctx, batch_size, max_block_size, temp, seed, prog
             part_forced = [forced[e] for e in idx] if forced else None
             part_gen = torch.Generator().manual_seed(seeds[i])
             return _run_pool(
-                model, [roots[e] for e in idx], part_forced, batch_size, capacity, temp, part_gen, worker_bar
+                model, [roots[e] for e in idx], part_forced, batch_size, capacity, temp, part_gen, worker_bar, limit
             )
 
         sequences = [s for out in run_forked(part, len(parts), bar) for s in out]
@@ -483,8 +515,10 @@ def _run_pool(
     temp: float,
     gen: torch.Generator,
     bar,
+    limit: int,
 ) -> list[np.ndarray]:
     """Generate every entity through a pool of `batch_size` rows; returns their token sequences.
+    An entity longer than `limit` tokens stops it (`RunawayEntity`).
 
     Continuous batching: a row whose entity is finished takes the next entity at once (its old
     cache entries are masked out), so one very long entity does not hold a whole batch back.
@@ -499,6 +533,7 @@ def _run_pool(
     table, hpos = np.zeros(B, dtype=np.int64), np.zeros(B, dtype=np.int64)
     header, force = np.zeros((B, H), dtype=np.int64), np.full((B, H), -1, dtype=np.int64)
     emitted_entities, emitted_tokens = [], []
+    drawn = np.zeros(B, dtype=np.int64)  # tokens of its entity each pool row has drawn
     counts_rng = np.random.default_rng(gen.initial_seed())  # child counts above max_exact: a number in the range
 
     free = model.config.block == "free"
@@ -706,7 +741,7 @@ def _run_pool(
             _Cursor(pre, roots[e], counts_rng, model.config.sibling_context, recorded, pairs, scopes, shares),
             e,
         )
-        table[b], hpos[b] = g.index[roots[e]], 0
+        table[b], hpos[b], drawn[b] = g.index[roots[e]], 0, 0
         force[b], banned[b], decided[b] = -1, -1, -1
         for k, t in (forced[e] if forced else {}).items():
             force[b, k] = t
@@ -764,6 +799,9 @@ def _run_pool(
         emitted_entities.append(entity[rows])
         emitted_tokens.append(toks)
         header[rows, hpos[rows]] = toks
+        drawn[rows] += 1
+        if (over := drawn[rows] > limit).any():
+            raise _runaway_error(pre, roots[entity[rows[over][0]]], limit)
         if has_dated and (at := at_dated[table[rows], hpos[rows]]).any():
             _force_date_parts(force, pre, dated, cursors, rows[at], g.tables, table, hpos, header)
         for n in range(len(follows)):  # each category following from an earlier one (a city's region, its country)
