@@ -7,14 +7,16 @@ five spellings, dates by day, hour or second (some in UTC), free text, codes, co
 and nulls from none to every row. `run(seed)` takes it through `Schema.infer`, the fit (a fifth
 of the seeds under DP), a tiny model's one epoch and a generation, and says how it ended.
 
-A longer sweep than the tests' (about 2-30 s a seed):
+A longer sweep than the tests' (about 2-30 s a seed), a seed past the limit in seconds (the third
+argument, SEED_SECONDS by default) reported as TIMEOUT and the sweep going on:
 
-    OMP_NUM_THREADS=1 python tests/robustness/random_db.py 0 100
+    OMP_NUM_THREADS=1 python tests/robustness/random_db.py 0 100 [seconds]
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import time
 import traceback
@@ -28,10 +30,12 @@ import torch
 from relsynth.relational import RelationalData, Schema
 from relsynth.relational.errors import DataError, SchemaError
 from relsynth.synth import DpBudget, DpStep, ModelSize, TabularDataset, TabularModel, TabularPreproc, TabularTrainer
+from relsynth.synth.tabular._generate import RunawayEntity
 
 TINY = ModelSize(n_layers=1, h=2, d=16)
 KINDS = ("int", "float", "cat", "flag", "date", "text", "code", "const")
 FLAG_SPELLINGS = (("Y", "N"), (True, False), ("yes", "no"), (1, 0), ("T", "F"))
+SEED_SECONDS = 300  # a sweep's seed still running after this long is a TIMEOUT (10x the slowest sound seed)
 
 
 def column(rng: np.random.Generator, n: int, kind: str) -> pd.Series:
@@ -107,10 +111,13 @@ def database(seed: int) -> RandomDatabase:
 
 def run(seed: int) -> tuple[str, str]:
     """("ok", "") once a generation of as many roots as the data has completes with every source
-    column; ("refused", message) for relsynth's own error on bad input; any other exception
-    propagates (an internal crash is a bug)."""
+    column; ("refused", message) for relsynth's own error on bad input; ("stopped", message) for a
+    generation relsynth stopped as running away (`RunawayEntity`: a model too little trained, under DP);
+    any other exception propagates (an internal crash is a bug)."""
     try:
         return _run(seed)
+    except RunawayEntity as e:
+        return "stopped", str(e)
     except ValueError as e:
         if isinstance(e, DataError | SchemaError) or _raised_by_relsynth(e):
             return "refused", str(e)
@@ -145,15 +152,38 @@ def _run(seed: int) -> tuple[str, str]:
     return "ok", ""
 
 
+class SeedTimeout(BaseException):
+    """A seed's time is up: a BaseException, so that no `except Exception` on the way swallows it."""
+
+
+def run_within(seed: int, seconds: int) -> tuple[str, str]:
+    """`run(seed)`, or ("TIMEOUT", ...) once it has run `seconds` (SIGALRM: the main thread, on Unix):
+    a generation that never ended (seed 1247 under DP) held the whole sweep."""
+
+    def stop(signum, frame):
+        raise SeedTimeout
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        return run(seed)
+    except SeedTimeout:
+        return "TIMEOUT", f"still running after {seconds} s"
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 if __name__ == "__main__":
     warnings.filterwarnings("ignore")
     logging.disable(logging.WARNING)
     torch.set_num_threads(1)
     first, last = int(sys.argv[1]), int(sys.argv[2])
+    seconds = int(sys.argv[3]) if len(sys.argv) > 3 else SEED_SECONDS
     for seed in range(first, last):
         start = time.time()
         try:
-            status, message = run(seed)
+            status, message = run_within(seed, seconds)
         except Exception:  # noqa: BLE001 - a sweep reports every crash and goes on
             status, message = "CRASH", traceback.format_exc()
         shapes = {t: f.shape for t, f in database(seed).frames.items()}
