@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from relsynth.relational import Datetime, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import Date, Datetime, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularModel, TabularPreproc
-from relsynth.synth.tabular.rules.times_of_day import day_times, weekdays, within_hours
+from relsynth.synth.tabular.rules.times_of_day import day_times, on_weekdays, weekdays, within_hours
 
 
 def stamps(rng, n: int, first_hour: int = 7, last_hour: int = 17) -> pd.Series:
@@ -214,3 +214,33 @@ def test_a_sale_kept_after_its_shops_opening_day_keeps_its_hours_too():
     assert (pd.to_datetime(sale["at"]) >= pd.to_datetime(sale["opened_on"])).all()
     pre.stats["times_of_day"] = []  # without: the times fall all over the day
     assert outside(pre.inverse_transform(pre.transform(data), seed=0)["sale"]["at"], 8, 21) > 0.3
+
+
+def test_a_date_column_on_weekends_only_keeps_its_weekdays():
+    # a league's match dates, Saturdays and Sundays (a DATE, no time of day): 29 % of a league's
+    # generated matches on a weekend before, the rule read timestamps only
+    rng = np.random.default_rng(0)
+    weeks = pd.Timestamp("2020-08-01") + pd.to_timedelta(7 * rng.integers(0, 200, 400), "D")  # Saturdays
+    played = pd.Series(weeks + pd.to_timedelta(rng.integers(0, 2, 400), "D"))
+    data = RelationalData(
+        {"m": pd.DataFrame({"id": range(1, 401), "played": played, "goals": rng.poisson(1.4, 400)})},
+        Schema(m=Table(id=PrimaryKey(), played=Date(), goals=Numeric())),
+    )
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    most = int(played.value_counts().max())  # a day's matches at most: a moved one goes to a day with room
+    assert pre.stats["times_of_day"] == [{"table": "m", "column": "played", "weekdays": [5, 6], "most": most}]
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["m"]
+    days = pd.to_datetime(synth["played"])
+    assert days.dt.dayofweek.isin([5, 6]).all() and (days == days.dt.normalize()).all()
+    assert synth["played"].dtype == data["m"]["played"].dtype
+
+
+def test_dates_moved_onto_their_weekdays_fill_a_day_no_fuller_than_the_data_did():
+    # a DATE's day is its whole value: three Friday matches moved to a Saturday holding two made it
+    # hold five, more than any day of the data (3): a team once a date then had too few teams
+    days = pd.Series(pd.to_datetime(["2024-05-03"] * 3 + ["2024-05-04"] * 2 + ["2024-05-06"]))  # Fri, Sat, Mon
+    moved = on_weekdays(days, [5, 6], most=3)
+    assert moved.dt.dayofweek.isin([5, 6]).all()
+    assert moved.value_counts().max() <= 3 and moved.iloc[3:5].eq(days.iloc[3:5]).all()
+    assert (moved.iloc[:3] >= days.iloc[:3]).all() and (moved - days).max() <= pd.Timedelta(days=7)
+    assert on_weekdays(days, [5, 6]).value_counts().max() == 5  # without: the next held weekday, however full

@@ -20,6 +20,13 @@ weekday it holds, at its time of day (a room booked for a Saturday, 20 % of a bo
 generated bookings, goes to the Monday). Not a column in a sequence of its siblings (a move of days
 could pass a later sibling).
 
+A DATE column keeps its weekdays so too (a league's matches on weekends: 29 % of a generated league's
+matches were). Its day is its whole value, so a date moved joins that day's rows: it goes to the
+first held day of the week ahead holding fewer rows than the data's fullest day (`most`), else to
+the one of them holding fewest; moved to the next held day, the Friday matches of 12 teams made a
+Saturday hold 7, and the references kept unique with the date (a team once a date) then repeated a
+fixture in a season.
+
 A column an order within rows reads or writes (a booking's start, counted from its creation by its
 lead time, and its end counted from the start) moved once every column is written would cross the
 other; such a column is kept within its hours and weekdays as its table's orders are decoded
@@ -77,9 +84,13 @@ def find_times_of_day(
         given = pre.given_columns(table)
         for col in pre.modelled_columns(table):
             in_order = (table, col) in early
-            if kinds[col].kind is not Column.DATETIME or col in given or ((table, col) in fixed and not in_order):
+            if (
+                kinds[col].kind not in (Column.DATETIME, Column.DATE)
+                or col in given
+                or ((table, col) in fixed and not in_order)
+            ):
                 continue
-            found = _window(data[table][col]) or {}
+            found = (_window(data[table][col]) if kinds[col].kind is Column.DATETIME else None) or {}
             clipped = early.get((table, col)) == "clip"  # counted from a base in hours: its hours alone
             in_sequence = col in pre.orderings.get(table, {}) and not in_order  # a sibling's successor
             days = None if in_sequence or clipped or (table, col) in hours_only else weekdays(data[table][col])
@@ -87,6 +98,8 @@ def find_times_of_day(
                 continue
             rule = {"table": table, "column": col, **found}
             rule |= ({"weekdays": days} if days is not None else {}) | ({"early": True} if in_order else {})
+            if days is not None and kinds[col].kind is Column.DATE:  # a day is its whole value: moves merge them
+                rule |= {"most": most_on_a_day(data[table][col])}
             rule |= {"clip": True} if clipped else {}
             log.info("%s.%s holds %s: kept so", table, col, _described(rule))
             out.append(rule)
@@ -143,6 +156,11 @@ def weekdays(values: pd.Series) -> list[int] | None:
         return None
     chance = math.comb(7, 7 - len(held)) * (len(held) / 7) ** len(days)  # some such weekdays left out
     return held if chance <= WEEKDAY_CHANCE else None
+
+
+def most_on_a_day(values: pd.Series) -> int:
+    """The most rows of `values` (dates) on one day."""
+    return int(datetimes(values, errors="coerce").dropna().dt.normalize().value_counts().max())
 
 
 def keeps_calendar(values: pd.Series) -> bool:
@@ -221,7 +239,8 @@ def keep_weekdays_first(windows: list[dict], table: str, cols: dict[str, pd.Seri
     none by days, within their day by their hours."""
     for w in windows:
         if w["table"] == table and "weekdays" in w and not w.get("early") and w["column"] in cols:
-            cols[w["column"]] = on_weekdays(cols[w["column"]], w["weekdays"]).astype(cols[w["column"]].dtype)
+            moved = on_weekdays(cols[w["column"]], w["weekdays"], w.get("most"))
+            cols[w["column"]] = moved.astype(cols[w["column"]].dtype)
 
 
 def early_calendars(windows: list[dict], table: str) -> dict[str, Callable[[pd.Series], pd.Series]]:
@@ -236,7 +255,7 @@ def on_calendar(values: pd.Series, rule: dict) -> pd.Series:
     if rule.get("clip"):
         return within_hours(values, rule["quantiles"][0], rule["quantiles"][-1])
     if "weekdays" in rule:
-        values = on_weekdays(values, rule["weekdays"])
+        values = on_weekdays(values, rule["weekdays"], rule.get("most"))
     if "quantiles" in rule:
         values = day_times(values, rule["quantiles"], int(rule["grid"]), rule.get("steps", False))
     return values
@@ -251,13 +270,36 @@ def within_hours(values: pd.Series, first: float, last: float) -> pd.Series:
     return day + pd.to_timedelta(seconds, unit="s")
 
 
-def on_weekdays(values: pd.Series, held: list[int]) -> pd.Series:
+def on_weekdays(values: pd.Series, held: list[int], most: int | None = None) -> pd.Series:
     """`values` (timestamps) on a weekday not `held` moved on to the next held one, at the same time
-    of day; missing values stay missing."""
+    of day; missing values stay missing. With `most` (a DATE column's most rows on one day), a value
+    goes to the first held day of the week ahead still holding fewer (`_days_with_room`)."""
     ahead = np.array([next(k for k in range(7) if (d + k) % 7 in held) for d in range(7)])
     stamps = pd.to_datetime(values, errors="coerce")
     days = ahead[stamps.dt.dayofweek.fillna(0).astype(np.int64).to_numpy()]
+    if most is not None:
+        days = _days_with_room(stamps, days, held, most)
     return stamps + pd.to_timedelta(days, unit="D")
+
+
+def _days_with_room(stamps: pd.Series, ahead: np.ndarray, held: list[int], most: int) -> np.ndarray:
+    """Days each value moves by: those to move (`ahead` > 0), earliest first, to the first held day
+    of the week ahead holding fewer than `most` rows, else to the one of them holding fewest. A day
+    moved onto takes that day's value: a date the data keep unique with a key (a team once a date)
+    held more rows than it had keys for (7 matches of 12 teams on one Saturday, a fixture then twice)."""
+    held_day = stamps.notna().to_numpy()
+    day = np.where(held_day, stamps.dt.normalize().to_numpy().astype("datetime64[D]").astype(np.int64), 0)
+    weekday = (day + 3) % 7  # day 0, 1970-01-01, a Thursday
+    staying, n_staying = np.unique(day[held_day & (ahead == 0)], return_counts=True)
+    counts = dict(zip(staying.tolist(), n_staying.tolist(), strict=True))  # rows per day (days since 1970)
+    out = ahead.copy()
+    moving = np.flatnonzero(held_day & (ahead > 0))
+    for i in moving[np.argsort(day[moving], kind="stable")]:
+        options = [k for k in range(1, 8) if (weekday[i] + k) % 7 in held]
+        past = [max(counts.get(day[i] + k, 0) + 1 - most, 0) for k in options]  # rows past `most` there
+        out[i] = options[int(np.argmin(past))]  # the first with room, else the least full
+        counts[day[i] + out[i]] = counts.get(day[i] + out[i], 0) + 1
+    return out
 
 
 def day_times(values: pd.Series, quantiles: list[float], grid: int, steps: bool = False) -> pd.Series:
