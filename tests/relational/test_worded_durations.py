@@ -145,3 +145,33 @@ def test_unit_words_keep_their_case():
 )
 def test_what_breaks_the_spelling_is_not_read_as_durations(values):
     assert worded_seconds(pd.Series(values)) is None
+
+
+def test_hours_and_bare_two_digit_minutes_are_durations_written_back_so():
+    """`2h30`, `1h05`, `0h45` beside `3h` (as timetables and French sites write them) were read as
+    codes of the shape '9a99': their generated values fresh codes such as `7h81`, no duration."""
+    minutes = [int(m) for m in MINUTES]
+    values = pd.Series([f"{m // 60}h{m % 60:02d}" if m % 60 else f"{m // 60}h" for m in minutes] + ["0h45"])
+    frame = pd.DataFrame({"id": range(len(values)), "run": values})
+    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
+    assert schema.tables["t"].columns["run"].kind is Column.INTEGER, schema.inference["t"]["run"]
+    assert RelationalData({"t": frame}, schema).to_source("t")["run"].tolist() == values.tolist()
+    assert worded_seconds(values).tolist() == [m * 60.0 for m in minutes] + [2700.0]
+    fmt = worded_format(values)
+    assert [write_worded(v, fmt) for v in (9000, 3900, 2700, 7200, 30)] == ["2h30", "1h05", "0h45", "2h", "0h"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [f"{h}h{m:02d}" for h in range(1, 5) for m in range(1, 10)] + ["3x40"],  # a code beside them
+        [f"{h}h{m:02d}" for h in range(1, 5) for m in range(50, 59)] + ["1h75"],  # past 60 minutes
+        [f"{h}h{m:02d}" for h in range(1, 5) for m in range(1, 10)] + ["1h5"],  # minutes unpadded
+        [f"{h}h{m:02d}" for h in range(1, 5) for m in range(1, 10)] + ["1h 5m"],  # minutes now bare, now worded
+        [f"{h}H{m:02d}" for h in range(1, 5) for m in range(1, 10)],  # a capital letter: a code's
+        [f"{h}a{m:02d}" for h in range(1, 5) for m in range(1, 10)],  # product codes
+        [f"{h}d{m:02d}" for h in range(1, 5) for m in range(1, 10)],  # no unit of 60 below days
+    ],
+)
+def test_bare_minutes_that_break_the_spelling_are_not_durations(values):
+    assert worded_seconds(pd.Series(values)) is None

@@ -39,14 +39,22 @@ _SINGULAR = {many: one for words in _WORDS.values() for one, many in words.items
 _PART = r"(\d+(?:\.\d+)?)( ?)([A-Za-z]+)"
 _JOINTS = r"(, | and | |)"
 _VALUE = re.compile(
-    rf"^(-?){_PART}(?:{_JOINTS}{_PART})?(?:{_JOINTS}{_PART})?(?:{_JOINTS}{_PART})?(?:{_JOINTS}{_PART})?$"
+    rf"^(-?){_PART}(?:{_JOINTS}{_PART})?(?:{_JOINTS}{_PART})?(?:{_JOINTS}{_PART})?(?:{_JOINTS}{_PART})?(\d\d)?$"
 )
+BARE = {"h": "m", "m": "s"}  # a unit and the one of 60 below it that `2h30`, `3m05` write bare
 
 
 def _unit_of(word: str) -> str | None:
     """The unit (a SECONDS key) a word names, in any case but one letter's (`Days`, `HRS`; an `M` or
     `H` alone is a magnitude's or a code's letter), else None."""
     return UNIT_OF.get(word.lower() if len(word) > 1 else word)
+
+
+def _units(parts: list[tuple[str, str, str]]) -> list[str]:
+    """The unit of each part of a parsed value: a bare last part's (`2h30`) is the one below its
+    neighbour's (`BARE`)."""
+    units = [_unit_of(w) for _, _, w in parts if w]
+    return units + [BARE[units[-1]]] if len(units) < len(parts) else units
 
 
 def _parse(text: str) -> tuple[str, list[tuple[str, str, str]], set[str]] | None:
@@ -65,6 +73,10 @@ def _parse(text: str) -> tuple[str, list[tuple[str, str, str]], set[str]] | None
         if _unit_of(word) is None:
             return None
         parts.append((amount, space, word))
+    if (tail := groups[-1]) is not None:  # `2h30`: minutes in two digits, no word, after hours alone
+        if len(parts) > 1 or _unit_of(parts[0][2]) not in BARE:
+            return None
+        parts.append((tail, "", ""))
     return sign, parts, joints
 
 
@@ -93,14 +105,15 @@ def _spelling(parsed: list[tuple]) -> dict | None:
     spaces, joints, counts, fractions = set(), set(), set(), []
     words = {u: (set(), set()) for u in SECONDS}  # unit: (its words for 1, for other amounts)
     for _, parts, joined in parsed:
-        units = [_unit_of(w) for _, _, w in parts]
+        units = _units(parts)
         if any(order.index(a) >= order.index(b) for a, b in zip(units, units[1:], strict=False)):
             return None  # units out of order, or one twice: no duration
         joints |= joined
         counts.add(len(parts))
-        for amount, space, word in parts:
-            spaces.add(space)
-            words[_unit_of(word)][amount != "1"].add(word)
+        for (amount, space, word), unit in zip(parts, units, strict=True):
+            if word:  # a bare part (`2h30`) writes no unit, so no space before one
+                spaces.add(space)
+            words[unit][amount != "1"].add(word)
             fractions.append(amount.partition(".")[2])
     if len(spaces) > 1 or len(joints) > 1 or any(len(w) > 1 for pair in words.values() for w in pair):
         return None
@@ -109,8 +122,8 @@ def _spelling(parsed: list[tuple]) -> dict | None:
         return None  # one word of one unit (`5 days`): a number with a unit, `read_units`'
     places = {u: 0 for u in used}
     for _, parts, _ in parsed:
-        for amount, _, word in parts:
-            places[_unit_of(word)] = max(places[_unit_of(word)], len(amount.partition(".")[2]))
+        for (amount, _, _), unit in zip(parts, _units(parts), strict=True):
+            places[unit] = max(places[unit], len(amount.partition(".")[2]))
     return {
         "units": used,
         "words": {u: _word_pair(*words[u]) for u in used},
@@ -120,13 +133,16 @@ def _spelling(parsed: list[tuple]) -> dict | None:
         "decimals": places,
         # each amount with as few decimals as it needs (`1.5 h` beside `2 h`), not all with the most
         "trim": len({len(f) for f in fractions}) > 1 and not any(f.endswith("0") for f in fractions),
-        "pad": any(re.match(r"0\d", a) for _, parts, _ in parsed for a, _, _ in parts[1:]),  # `1h 05m`
+        # `1h 05m` (a bare part, `2h05`, is in two digits anyway)
+        "pad": any(re.match(r"0\d", a) for _, parts, _ in parsed for a, _, w in parts[1:] if w),
     }
 
 
 def _word_pair(one: set[str], other: set[str]) -> list[str]:
     """[word for 1, word for other amounts] of a unit from the words the column writes with each."""
     many, single = next(iter(other), None), next(iter(one), None)
+    if "" in one | other:  # a bare unit (`2h30`)
+        return ["", ""]
     if many is None:
         return [single, _cased(_WORDS[_unit_of(single)].get(single.lower(), single.lower()), single)]
     return [single or _cased(_SINGULAR.get(many.lower(), many.lower()), many), many]
@@ -141,20 +157,22 @@ def _seconds(parsed: tuple, fmt: dict) -> float | None:
     """The seconds of one parsed value, None where it breaks the column's rule (`_read`)."""
     sign, parts, _ = parsed
     used, total = fmt["units"], Decimal(0)
-    if fmt["parts"] != "one" and any("." in a for a, _, w in parts if _unit_of(w) != used[-1]):
+    units = _units(parts)
+    if fmt["parts"] != "one" and any("." in a for (a, _, _), u in zip(parts, units, strict=True) if u != used[-1]):
         return None  # a fraction before the last unit (`1.5h 30m`)
     if any(re.match(r"0\d", a) for a, _, _ in parts[:1]):
         return None  # `007 days`: a code
-    for k, (amount, _, word) in enumerate(parts):
-        u, n = _unit_of(word), float(amount)
+    bare = fmt["words"][used[-1]] == ["", ""]
+    for k, ((amount, _, _), u) in enumerate(zip(parts, units, strict=True)):
+        n = float(amount)
         above = used[used.index(u) - 1] if u != used[0] else None
         if above and n * SECONDS[u] >= SECONDS[above]:
             return None  # `90 min` beside `2 h`, `1h 75m`: no one rule tells the unit
-        if fmt["parts"] == "nonzero" and n == 0 and len(parts) > 1:
-            return None
+        if fmt["parts"] == "nonzero" and n == 0 and len(parts) > 1 and not (bare and k == 0):
+            return None  # `1h 0m` beside `5m`; `0h45` is how bare minutes write less than an hour
         if fmt["parts"] == "one" and u != used[-1] and n < 1:
             return None  # `0.5 h` beside `20 min`: the smaller unit's
-        if k and fmt["pad"] and len(amount.partition(".")[0]) != 2:
+        if k and fmt["pad"] and len(amount.partition(".")[0]) != 2:  # a bare part is in two digits
             return None  # `1h 05m` beside `1h 5m`
         total += Decimal(amount) * SECONDS[u]  # exact: 1.1 h is 3960 s, not 3960.0000000000005
     return -float(total) if sign else float(total)
@@ -186,7 +204,10 @@ def write_worded(seconds: float, fmt: dict) -> str:
     if fmt["parts"] == "one":
         parts = [_one_unit(size, units, decimals)]
     else:
-        parts = _several_units(size, units, decimals[units[-1]], fmt["parts"] == "all")
+        bare = fmt["words"][units[-1]] == ["", ""]
+        parts = _several_units(size, units, decimals[units[-1]], fmt["parts"] == "all" or bare)
+        if bare and fmt["parts"] != "all":  # `0h45` and `2h`: the hours always, never a bare `45`
+            parts = parts[:1] + [(a, u) for a, u in parts[1:] if float(a) != 0]
     if all(float(a) == 0 for a, _ in parts):
         sign = ""
     if fmt.get("trim"):
@@ -195,7 +216,9 @@ def write_worded(seconds: float, fmt: dict) -> str:
         parts = parts[:1] + [
             (a.zfill(2) if "." not in a else a.zfill(len(a) + 2 - a.index(".")), u) for a, u in parts[1:]
         ]
-    return sign + fmt["joint"].join(f"{a}{fmt['space']}{fmt['words'][u][a != '1']}" for a, u in parts)
+    worded = [(a, u) for a, u in parts if fmt["words"][u][0]]
+    tail = "".join(a.zfill(2) for a, u in parts if not fmt["words"][u][0])  # `2h30`: bare, no joint
+    return sign + fmt["joint"].join(f"{a}{fmt['space']}{fmt['words'][u][a != '1']}" for a, u in worded) + tail
 
 
 def _one_unit(size: float, units: list[str], decimals: dict) -> tuple[str, str]:
