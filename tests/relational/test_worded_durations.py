@@ -175,3 +175,41 @@ def test_hours_and_bare_two_digit_minutes_are_durations_written_back_so():
 )
 def test_bare_minutes_that_break_the_spelling_are_not_durations(values):
     assert worded_seconds(pd.Series(values)) is None
+
+
+def test_clock_durations_with_a_unit_are_durations_written_back_so():
+    """`1:30 h`, `0:45 h` (hours and minutes on a clock face, then the unit) were read as free text:
+    every generated value a made-up phrase, no length. Read as seconds, written back as read."""
+    minutes = [int(m) for m in MINUTES]
+    values = pd.Series([f"{m // 60}:{m % 60:02d} h" for m in minutes])
+    frame = pd.DataFrame({"id": range(len(values)), "run": values})
+    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
+    assert schema.tables["t"].columns["run"].kind is Column.INTEGER, schema.inference["t"]["run"]
+    assert RelationalData({"t": frame}, schema).to_source("t")["run"].tolist() == values.tolist()
+    assert worded_seconds(values).tolist() == [m * 60.0 for m in minutes]
+    fmt = worded_format(values)
+    assert [write_worded(v, fmt) for v in (9000, 3900, 2700, 7200, 30)] == [
+        "2:30 h",
+        "1:05 h",
+        "0:45 h",
+        "2:00 h",
+        "0:00 h",
+    ]
+    laps = pd.Series([f"{s // 60}:{s % 60:02d}min" for s in range(30, 900, 17)])
+    assert [write_worded(v, worded_format(laps)) for v in (150, 61)] == ["2:30min", "1:01min"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [f"{h}:{m:02d} h" for h in range(1, 5) for m in range(1, 10)] + ["3:40 x"],  # no unit
+        [f"{h}:{m:02d} h" for h in range(1, 5) for m in range(50, 59)] + ["1:75 h"],  # past 60 minutes
+        [f"{h}:{m:02d} h" for h in range(1, 5) for m in range(1, 10)] + ["1:5 h"],  # minutes unpadded
+        [f"{h}:{m:02d} h" for h in range(1, 5) for m in range(1, 10)] + ["2h30"],  # two spellings
+        [f"{h}:{m:02d} h" for h in range(1, 5) for m in range(1, 10)] + ["2 h"],  # two spellings
+        [f"{h}:{m:02d} d" for h in range(1, 5) for m in range(1, 10)],  # no unit of 60 below days
+        [f"{h}:{m:02d}" for h in range(1, 5) for m in range(1, 10)],  # no unit: times of day
+    ],
+)
+def test_clock_values_that_break_the_spelling_are_not_durations(values):
+    assert worded_seconds(pd.Series(values)) is None

@@ -11,7 +11,9 @@ is a magnitude's), one spacing and one joint, and in MIN_DISTINCT distinct durat
 least, as magnitudes. Values in one unit each (`45 min` beside `2 h`) are each in the largest unit
 they reach (`90 min` beside `2 h`: no one rule tells the unit, labels); values of several parts
 leave parts of 0 out (`2h`, `1h 5m`) or write every unit (`2h 0m`), and no part reaches its next
-unit (`1h 75m`: labels). A column in one word of one unit (`5 days`) is a number with a unit
+unit (`1h 75m`: labels). Minutes (or seconds) after hours (or minutes) alone may be written bare in
+two digits, `2h30` beside `3h`, or on a clock face with the unit after both, `1:30 h`, `2:05 min`:
+every value of the column so. A column in one word of one unit (`5 days`) is a number with a unit
 (`read_units`), read before this. Months and years have no fixed length: not read.
 """
 
@@ -42,6 +44,7 @@ _VALUE = re.compile(
     rf"^(-?){_PART}(?:{_JOINTS}{_PART})?(?:{_JOINTS}{_PART})?(?:{_JOINTS}{_PART})?(?:{_JOINTS}{_PART})?(\d\d)?$"
 )
 BARE = {"h": "m", "m": "s"}  # a unit and the one of 60 below it that `2h30`, `3m05` write bare
+_CLOCK = re.compile(r"^(-?)(\d+):(\d\d)( ?)([A-Za-z]+)$")  # `1:30 h`, `2:05min`: the unit after both
 
 
 def _unit_of(word: str) -> str | None:
@@ -59,6 +62,9 @@ def _units(parts: list[tuple[str, str, str]]) -> list[str]:
 
 def _parse(text: str) -> tuple[str, list[tuple[str, str, str]], set[str]] | None:
     """(sign, [(amount, space, unit word)...], joints) of one value, None where it is no such duration."""
+    if (clock := _CLOCK.match(text)) is not None:  # `1:30 h`: hours, then bare minutes (a ":" joint)
+        sign, amount, tail, space, word = clock.groups()
+        return (sign, [(amount, space, word), (tail, "", "")], {":"}) if _unit_of(word) in BARE else None
     m = _VALUE.match(text)
     if m is None:
         return None
@@ -102,6 +108,8 @@ def _read(values: pd.Series) -> tuple[pd.Series, dict] | None:
 def _spelling(parsed: list[tuple]) -> dict | None:
     """The one spelling (`worded_format`) the parsed values share, else None."""
     order = list(SECONDS)
+    if len({":" in joined for _, _, joined in parsed}) > 1:
+        return None  # `1:30 h` beside `2h30` or `2 h`
     spaces, joints, counts, fractions = set(), set(), set(), []
     words = {u: (set(), set()) for u in SECONDS}  # unit: (its words for 1, for other amounts)
     for _, parts, joined in parsed:
@@ -113,7 +121,7 @@ def _spelling(parsed: list[tuple]) -> dict | None:
         for (amount, space, word), unit in zip(parts, units, strict=True):
             if word:  # a bare part (`2h30`) writes no unit, so no space before one
                 spaces.add(space)
-            words[unit][amount != "1"].add(word)
+            words[unit][amount != "1" or ":" in joined].add(word)  # `1:30 h`: more than 1 h
             fractions.append(amount.partition(".")[2])
     if len(spaces) > 1 or len(joints) > 1 or any(len(w) > 1 for pair in words.values() for w in pair):
         return None
@@ -216,6 +224,8 @@ def write_worded(seconds: float, fmt: dict) -> str:
         parts = parts[:1] + [
             (a.zfill(2) if "." not in a else a.zfill(len(a) + 2 - a.index(".")), u) for a, u in parts[1:]
         ]
+    if fmt["joint"] == ":":  # `1:30 h`: the unit after both
+        return sign + f"{parts[0][0]}:{parts[1][0].zfill(2)}{fmt['space']}{fmt['words'][units[0]][1]}"
     worded = [(a, u) for a, u in parts if fmt["words"][u][0]]
     tail = "".join(a.zfill(2) for a, u in parts if not fmt["words"][u][0])  # `2h30`: bare, no joint
     return sign + fmt["joint"].join(f"{a}{fmt['space']}{fmt['words'][u][a != '1']}" for a, u in worded) + tail
