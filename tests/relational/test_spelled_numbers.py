@@ -238,3 +238,25 @@ def test_a_few_sizes_with_a_unit_stay_labels():
     """`5 kg`, `10 kg`, `25 kg` bags: labels users expect as categories (fewer than 20 numbers, as magnitudes)."""
     values = pd.Series([f"{v} kg" for v in np.random.default_rng(0).choice([5, 10, 25], 200)])
     assert Schema.infer({"t": pd.DataFrame({"x": values})}).tables["t"].columns["x"].kind is Column.CATEGORICAL
+
+
+def test_numbers_with_a_prime_mark_are_numbers_written_back_so():
+    """`45'` (minutes of play, or feet), `12"` (seconds, or inches) were read as codes of the shape
+    "99'": generated values fresh codes, no amount. A prime after every number is a unit."""
+    minutes = [f"{int(x)}'" for x in UNIT_VALUES * 3]
+    inches = [f'{int(x)}"' for x in UNIT_VALUES * 2]
+    frame = pd.DataFrame({"id": range(len(UNIT_VALUES)), "minute": minutes, "inch": inches})
+    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
+    for column in ("minute", "inch"):
+        assert schema.tables["t"].columns[column].kind is Column.INTEGER, schema.inference["t"][column]
+    data = RelationalData({"t": frame}, schema)
+    assert data["t"]["minute"].tolist() == [int(x) for x in UNIT_VALUES * 3]
+    assert data.to_source("t")[["minute", "inch"]].to_dict("list") == {"minute": minutes, "inch": inches}
+    made = data["t"].assign(minute=[90] * len(frame))
+    assert RelationalData({"t": made}, data.schema, formats=data.formats).to_source("t")["minute"][0] == "90'"
+
+
+@pytest.mark.parametrize("shape", ["{}'11\"", "1'{}", "{}'5"])  # heights in feet and inches; Swiss thousands
+def test_feet_and_inches_are_no_numbers_with_a_prime(shape):
+    values = pd.Series([shape.format(i) for i in range(1, 41)] * 3)
+    assert read_spelling(values).spelling is None

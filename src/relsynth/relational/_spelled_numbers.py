@@ -27,14 +27,15 @@ _AFFIX = re.compile(rf"^{_SPACE}?(?:%|{_CURRENCY})$")  # what _VALUE reads after
 # A unit after every number: a word of letters, perhaps with a degree, a power, a '/' or a second
 # word (`kg`, `°C`, `m²`, `km/h`, `mg/dL`, `sq ft`, `yrs.`). Written with a space, any such word of
 # two letters or more is one (`5 yrs`, `3 pcs`); written against the number, or of one letter, only
-# a unit of KNOWN_UNITS is (`12A`, `12 B` are codes' shapes; k, M, B... are magnitudes' suffixes)
-_WORD = r"(?:°[A-Za-z]?|[µμ]?[A-Za-z]+(?:[/.]?[A-Za-z]+)*[²³]?(?:/[A-Za-z]+[²³]?)?\.?)"
+# a unit of KNOWN_UNITS is (`12A`, `12 B` are codes' shapes; k, M, B... are magnitudes' suffixes);
+# or a prime mark, minutes or feet (`45'`), seconds or inches (`12"`, `12''`)
+_WORD = r"(?:'{1,2}|\"|°[A-Za-z]?|[µμ]?[A-Za-z]+(?:[/.]?[A-Za-z]+)*[²³]?(?:/[A-Za-z]+[²³]?)?\.?)"
 _UNIT = re.compile(rf"^(?P<number>.*\d)(?P<space>{_SPACE}?)(?P<unit>{_WORD}(?: {_WORD})?)$")
 KNOWN_UNITS = frozenset(
     "mg g kg lb lbs oz ct µg μg t mm cm m km µm μm nm in ft yd mi ml mL cl cL dl dL l L gal "
     "kB KB MB GB TB PB Kb Mb Gb kbps Mbps Gbps Hz kHz MHz GHz W kW MW Wh kWh MWh V mV kV mA mAh "
     "°C °F ° s ms µs ns sec secs min mins h hr hrs d yr yrs y mo wk px pt rpm bpm psi bar Pa kPa hPa mmHg "
-    "cal kcal J kJ dB mph kph km/h m/s m² m³ cm² cm³ km² ft² sqft ha ac x".split()
+    "cal kcal J kJ dB mph kph km/h m/s m² m³ cm² cm³ km² ft² sqft ha ac x ' '' \"".split()
 )
 # words after a number that do not make it a quantity: times of day, days of a month, ordinals
 NOT_UNITS = frozenset(
