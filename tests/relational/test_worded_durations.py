@@ -213,3 +213,27 @@ def test_clock_durations_with_a_unit_are_durations_written_back_so():
 )
 def test_clock_values_that_break_the_spelling_are_not_durations(values):
     assert worded_seconds(pd.Series(values)) is None
+
+
+def test_minutes_and_seconds_in_prime_marks_are_durations_written_back_so():
+    """`1'30"`, `12'05"` (a race's or a track's time) were read as codes of the shape "9'99\"": their
+    generated values fresh codes, no time."""
+    seconds = [int(s) for s in MINUTES]
+    values = pd.Series([f"{s // 60}'{s % 60:02d}\"" for s in seconds])
+    frame = pd.DataFrame({"id": range(len(values)), "time": values})
+    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
+    assert schema.tables["t"].columns["time"].kind is Column.INTEGER, schema.inference["t"]["time"]
+    assert RelationalData({"t": frame}, schema).to_source("t")["time"].tolist() == values.tolist()
+    assert [write_worded(v, worded_format(values)) for v in (90, 725, 5)] == ["1'30\"", "12'05\"", "0'05\""]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [f"{f}'{i}\"" for f in range(4, 7) for i in range(12)],  # heights in feet and inches
+        [f"{f}'{i:02d}\"" for f in range(4, 7) for i in range(12)],  # heights, inches in two digits
+        [f"{m}'{s:02d}\"" for m in range(1, 5) for s in range(20, 59, 3)] + ["1'75\""],  # past 60 seconds
+    ],
+)
+def test_prime_marks_that_are_no_minutes_and_seconds_are_not_durations(values):
+    assert worded_seconds(pd.Series(values)) is None

@@ -13,7 +13,8 @@ they reach (`90 min` beside `2 h`: no one rule tells the unit, labels); values o
 leave parts of 0 out (`2h`, `1h 5m`) or write every unit (`2h 0m`), and no part reaches its next
 unit (`1h 75m`: labels). Minutes (or seconds) after hours (or minutes) alone may be written bare in
 two digits, `2h30` beside `3h`, or on a clock face with the unit after both, `1:30 h`, `2:05 min`:
-every value of the column so. A column in one word of one unit (`5 days`) is a number with a unit
+every value of the column so. Minutes and seconds may be prime marks, `1'30"`, but not where every
+value's seconds are below 12: feet and inches (`5'11"`). A column in one word of one unit (`5 days`) is a number with a unit
 (`read_units`), read before this. Months and years have no fixed length: not read.
 """
 
@@ -33,12 +34,15 @@ _WORDS = {
     "w": {"week": "weeks", "wk": "wks", "w": "w"},
     "d": {"day": "days", "d": "d"},
     "h": {"hour": "hours", "hr": "hrs", "h": "h"},
-    "m": {"minute": "minutes", "min": "mins", "m": "m"},
-    "s": {"second": "seconds", "sec": "secs", "s": "s"},
+    "m": {"minute": "minutes", "min": "mins", "m": "m", "'": "'"},
+    "s": {"second": "seconds", "sec": "secs", "s": "s", '"': '"', "''": "''"},
 }
 UNIT_OF = {w: u for u, words in _WORDS.items() for one, many in words.items() for w in (one, many)}
 _SINGULAR = {many: one for words in _WORDS.values() for one, many in words.items()}
-_PART = r"(\d+(?:\.\d+)?)( ?)([A-Za-z]+)"
+_PART = r"(\d+(?:\.\d+)?)( ?)([A-Za-z]+|'{1,2}|\")"  # a word or a prime mark: `1'30"`
+_PRIMES = {"'", "''", '"'}
+# inches below 12 in every value: feet and inches (`5'11"`), no minutes and seconds
+_FEET_INCHES = 12
 _JOINTS = r"(, | and | |)"
 _VALUE = re.compile(
     rf"^(-?){_PART}(?:{_JOINTS}{_PART})?(?:{_JOINTS}{_PART})?(?:{_JOINTS}{_PART})?(?:{_JOINTS}{_PART})?(\d\d)?$"
@@ -128,6 +132,9 @@ def _spelling(parsed: list[tuple]) -> dict | None:
     used = [u for u in SECONDS if any(words[u])]
     if max(counts) == 1 and len(used) == 1 and len(words[used[0]][0] | words[used[0]][1]) == 1:
         return None  # one word of one unit (`5 days`): a number with a unit, `read_units`'
+    inches = [float(a) for _, parts, _ in parsed for a, _, w in parts if w in _PRIMES and _unit_of(w) == "s"]
+    if inches and max(inches) < _FEET_INCHES and any(w in _PRIMES for w in words["m"][0] | words["m"][1]):
+        return None  # `5'11"`: a height
     places = {u: 0 for u in used}
     for _, parts, _ in parsed:
         for (amount, _, _), unit in zip(parts, _units(parts), strict=True):
