@@ -237,3 +237,34 @@ def test_minutes_and_seconds_in_prime_marks_are_durations_written_back_so():
 )
 def test_prime_marks_that_are_no_minutes_and_seconds_are_not_durations(values):
     assert worded_seconds(pd.Series(values)) is None
+
+
+def test_abbreviations_with_a_dot_are_durations_written_back_so():
+    """`45 min.` beside `1.5 hrs.`, `1 hr. 5 min.`: the dot of an abbreviation made the values free
+    text (a column in one unit, `90 min.`, was already a number with a unit)."""
+    minutes = [int(m) for m in MINUTES]
+    waits = pd.Series([_wait(m).replace(" min", " min.").replace(" h", " hrs.") for m in minutes])
+    waits = waits.replace("1 hrs.", "1 hr.")
+    calls = pd.Series([_short(m).replace("h", " hr.").replace("m", " min.") for m in minutes])
+    frame = pd.DataFrame({"id": range(len(minutes)), "wait": waits, "call": calls})
+    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
+    for column in ("wait", "call"):
+        assert schema.tables["t"].columns[column].kind is Column.INTEGER, schema.inference["t"][column]
+    assert RelationalData({"t": frame}, schema).to_source("t")[["wait", "call"]].to_dict("list") == {
+        "wait": waits.tolist(),
+        "call": calls.tolist(),
+    }
+    assert [write_worded(v, worded_format(waits)) for v in (5400, 3600, 120)] == ["1.5 hrs.", "1 hr.", "2 min."]
+    assert write_worded(3900, worded_format(calls)) == "1 hr. 5 min."
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [f"{m} min." for m in range(1, 40)] + ["2 hrs.", "3 hrs"],  # one word, now with a dot, now without
+        [f"{m} min." for m in range(1, 40)] + ["1 hr.", "3 hrs"],  # for 1 with a dot, for others without
+        [f"{m} min." for m in range(1, 40)] + ["2 h.", "3 h."],  # a letter and a dot: no unit (`5 m.`)
+    ],
+)
+def test_units_now_with_a_dot_now_without_are_not_durations(values):
+    assert worded_seconds(pd.Series(values)) is None

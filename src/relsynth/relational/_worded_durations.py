@@ -7,7 +7,8 @@ merged away, the distribution one of labels).
 A column is read so only where every non-blank value is one or more (amount, unit) parts, units
 of weeks, days, hours, minutes or seconds in descending order, each unit written in one word for
 1 and one for other amounts (in any case, `Days`, `HRS`, but a letter alone in lower case: an `M`
-is a magnitude's), one spacing and one joint, and in MIN_DISTINCT distinct durations at
+is a magnitude's; an abbreviation of two letters or more may end in a dot, `hrs.`, in every value
+of its unit), one spacing and one joint, and in MIN_DISTINCT distinct durations at
 least, as magnitudes. Values in one unit each (`45 min` beside `2 h`) are each in the largest unit
 they reach (`90 min` beside `2 h`: no one rule tells the unit, labels); values of several parts
 leave parts of 0 out (`2h`, `1h 5m`) or write every unit (`2h 0m`), and no part reaches its next
@@ -39,7 +40,8 @@ _WORDS = {
 }
 UNIT_OF = {w: u for u, words in _WORDS.items() for one, many in words.items() for w in (one, many)}
 _SINGULAR = {many: one for words in _WORDS.values() for one, many in words.items()}
-_PART = r"(\d+(?:\.\d+)?)( ?)([A-Za-z]+|'{1,2}|\")"  # a word or a prime mark: `1'30"`
+# a word, perhaps abbreviated with a dot (`min.`), or a prime mark (`1'30"`)
+_PART = r"(\d+(?:\.\d+)?)( ?)([A-Za-z]+\.?|'{1,2}|\")"
 _PRIMES = {"'", "''", '"'}
 # inches below 12 in every value: feet and inches (`5'11"`), no minutes and seconds
 _FEET_INCHES = 12
@@ -54,6 +56,7 @@ _CLOCK = re.compile(r"^(-?)(\d+):(\d\d)( ?)([A-Za-z]+)$")  # `1:30 h`, `2:05min`
 def _unit_of(word: str) -> str | None:
     """The unit (a SECONDS key) a word names, in any case but one letter's (`Days`, `HRS`; an `M` or
     `H` alone is a magnitude's or a code's letter), else None."""
+    word = word.removesuffix(".") if len(word) > 2 else word  # `min.`, `h.`; `m.` alone: no unit
     return UNIT_OF.get(word.lower() if len(word) > 1 else word)
 
 
@@ -129,6 +132,8 @@ def _spelling(parsed: list[tuple]) -> dict | None:
             fractions.append(amount.partition(".")[2])
     if len(spaces) > 1 or len(joints) > 1 or any(len(w) > 1 for pair in words.values() for w in pair):
         return None
+    if any(len({w.endswith(".") for w in one | other}) > 1 for one, other in words.values()):
+        return None  # `1 hr.` beside `2 hrs`: an abbreviation's dot now written, now not
     used = [u for u in SECONDS if any(words[u])]
     if max(counts) == 1 and len(used) == 1 and len(words[used[0]][0] | words[used[0]][1]) == 1:
         return None  # one word of one unit (`5 days`): a number with a unit, `read_units`'
@@ -154,7 +159,10 @@ def _spelling(parsed: list[tuple]) -> dict | None:
 
 
 def _word_pair(one: set[str], other: set[str]) -> list[str]:
-    """[word for 1, word for other amounts] of a unit from the words the column writes with each."""
+    """[word for 1, word for other amounts] of a unit from the words the column writes with each,
+    an abbreviation's dot kept on both (`hr.`, `hrs.`)."""
+    if any(w.endswith(".") for w in one | other):
+        return [w + "." for w in _word_pair({w[:-1] for w in one}, {w[:-1] for w in other})]
     many, single = next(iter(other), None), next(iter(one), None)
     if "" in one | other:  # a bare unit (`2h30`)
         return ["", ""]
