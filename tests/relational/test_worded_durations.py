@@ -19,6 +19,14 @@ DAYS = RNG.integers(1, 40, 80)
 MINUTES = RNG.integers(1, 600, 80)
 
 
+def assert_durations_round_trip(values: pd.Series, name: str) -> None:
+    """`values` as column `name` of a table are read as a number (seconds) and written back as read."""
+    frame = pd.DataFrame({"id": range(len(values)), name: values})
+    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
+    assert schema.tables["t"].columns[name].kind is Column.INTEGER, schema.inference["t"][name]
+    assert RelationalData({"t": frame}, schema).to_source("t")[name].tolist() == values.tolist()
+
+
 def _days(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
@@ -152,10 +160,7 @@ def test_hours_and_bare_two_digit_minutes_are_durations_written_back_so():
     codes of the shape '9a99': their generated values fresh codes such as `7h81`, no duration."""
     minutes = [int(m) for m in MINUTES]
     values = pd.Series([f"{m // 60}h{m % 60:02d}" if m % 60 else f"{m // 60}h" for m in minutes] + ["0h45"])
-    frame = pd.DataFrame({"id": range(len(values)), "run": values})
-    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
-    assert schema.tables["t"].columns["run"].kind is Column.INTEGER, schema.inference["t"]["run"]
-    assert RelationalData({"t": frame}, schema).to_source("t")["run"].tolist() == values.tolist()
+    assert_durations_round_trip(values, "run")
     assert worded_seconds(values).tolist() == [m * 60.0 for m in minutes] + [2700.0]
     fmt = worded_format(values)
     assert [write_worded(v, fmt) for v in (9000, 3900, 2700, 7200, 30)] == ["2h30", "1h05", "0h45", "2h", "0h"]
@@ -182,10 +187,7 @@ def test_clock_durations_with_a_unit_are_durations_written_back_so():
     every generated value a made-up phrase, no length. Read as seconds, written back as read."""
     minutes = [int(m) for m in MINUTES]
     values = pd.Series([f"{m // 60}:{m % 60:02d} h" for m in minutes])
-    frame = pd.DataFrame({"id": range(len(values)), "run": values})
-    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
-    assert schema.tables["t"].columns["run"].kind is Column.INTEGER, schema.inference["t"]["run"]
-    assert RelationalData({"t": frame}, schema).to_source("t")["run"].tolist() == values.tolist()
+    assert_durations_round_trip(values, "run")
     assert worded_seconds(values).tolist() == [m * 60.0 for m in minutes]
     fmt = worded_format(values)
     assert [write_worded(v, fmt) for v in (9000, 3900, 2700, 7200, 30)] == [
@@ -220,10 +222,7 @@ def test_minutes_and_seconds_in_prime_marks_are_durations_written_back_so():
     generated values fresh codes, no time."""
     seconds = [int(s) for s in MINUTES]
     values = pd.Series([f"{s // 60}'{s % 60:02d}\"" for s in seconds])
-    frame = pd.DataFrame({"id": range(len(values)), "time": values})
-    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
-    assert schema.tables["t"].columns["time"].kind is Column.INTEGER, schema.inference["t"]["time"]
-    assert RelationalData({"t": frame}, schema).to_source("t")["time"].tolist() == values.tolist()
+    assert_durations_round_trip(values, "time")
     assert [write_worded(v, worded_format(values)) for v in (90, 725, 5)] == ["1'30\"", "12'05\"", "0'05\""]
 
 
