@@ -156,6 +156,28 @@ def test_a_parent_key_round_a_cycle_or_naming_another_tables_rows_is_no_key():
     assert "tasks" not in _links(Schema.infer({"projects": projects, "tasks": tasks}))
 
 
+def test_a_persons_mother_and_father_name_rows_of_their_own_table():
+    # three generations of ten: the first parentless, each later person a child of two of the one before
+    mothers = [None] * 10 + [i % 5 + 1 for i in range(10)] + [i % 5 + 11 for i in range(10)]
+    fathers = [None] * 10 + [i % 5 + 6 for i in range(10)] + [i % 5 + 16 for i in range(10)]
+    persons = pd.DataFrame(
+        {
+            "id": range(1, 31),
+            "mother_id": pd.array(mothers, dtype="Int64"),
+            "FatherId": pd.array(fathers, dtype="Int64"),
+            "mother_tongue": ["English", "Welsh", "Gaelic"] * 10,  # a kin word, but no row's
+            "father_name": [f"name {i % 7}" for i in range(30)],
+        }
+    )
+    schema = Schema.infer({"persons": persons})
+    assert _links(schema) == {"persons": {"mother_id": "persons", "FatherId": "persons"}}
+    assert "kin role (mother)" in schema.inference["persons"]["mother_id"]
+    assert schema.tables["persons"].columns["mother_tongue"].kind == "categorical"
+    RelationalData({"persons": persons}, schema)
+    spouses = persons.assign(mother_id=pd.array([i + 2 if i % 2 == 0 else i for i in range(30)], dtype="Int64"))
+    assert "mother_id" not in _links(Schema.infer({"persons": spouses})).get("persons", {})  # pairs naming each other
+
+
 def test_a_role_word_alone_names_no_row_of_its_own_table():
     stores = pd.DataFrame({"id": range(1, 13), "manager_id": [None, 3, None, 5, None, 2, 6, None, 1, None, 4, None]})
     employees = pd.DataFrame({"id": range(1, 41), "name": [f"e{i}" for i in range(40)]})

@@ -20,9 +20,9 @@ key to table P when both its name and its values say so:
   kept as its key because this column names it), and every non-null value of the column is one
   of its keys, of the same type (whole numbers with whole numbers, else the same strings).
 
-A key to its own table (an employee's `reports_to`, a category's `parent_id`) is read only where its
-name says it names a row of the same kind (`SELF_ROLES`, or the table's name after a role word:
-`parent_category_id`), every non-null value is one of the table's keys and fits them better than
+A key to its own table (an employee's `reports_to`, a category's `parent_id`, a person's `mother_id`)
+is read only where its name says it names a row of the same kind (`SELF_ROLES`, `KIN_ROLES` ending
+it, or the table's name after a role word: `parent_category_id`), every non-null value is one of the table's keys and fits them better than
 any other table's (`_spread`), and following them from any row never comes back round: a tree, so
 a `parent_id` naming another table's rows, with no nulls or a row twice up its chain, is none.
 
@@ -48,6 +48,9 @@ MAX_CHANCE = 1e-6  # the chance, at most, that a role's whole numbers would all 
 # words that name a row of a column's own table: a tree's parent, the person one reports to. Not
 # `manager`: a store's manager_id names employees, and a few stores' values can chance to form a tree
 SELF_ROLES = (("parent",), ("reports", "to"), ("report", "to"))
+# a family tree's or a pedigree's parents: a person's mother_id, an animal's sire_id. Read only as the
+# name's last word before a key suffix: `mother_tongue` and `father_name` name no row
+KIN_ROLES = (("mother",), ("father",), ("sire",), ("dam",))
 
 
 def infer_links(
@@ -168,14 +171,17 @@ def _words(name: str) -> list[str]:
 
 
 def _self_named(col: str, table: str) -> str:
-    """How `col`'s name says it names a row of its own `table` (a role of `SELF_ROLES`, or the
-    table's name after another word: `parent_category_id`, `MasterAccountId`); "" where it does not."""
+    """How `col`'s name says it names a row of its own `table` (a role of `SELF_ROLES`, one of
+    `KIN_ROLES` ending it: `mother_id`, `BirthFatherId`, or the table's name after another word: `parent_category_id`, `MasterAccountId`); "" where it does not."""
     words = _words(col)
     if words and words[-1] in KEY_SUFFIXES:
         words = words[:-1]
     for role in SELF_ROLES:
         if any(tuple(words[i : i + len(role)]) == role for i in range(len(words))):
             return f"its name names a role ({' '.join(role)}) of a row of its own table"
+    for role in KIN_ROLES:
+        if tuple(words[-len(role) :]) == role:
+            return f"its name names a kin role ({' '.join(role)}) of a row of its own table"
     own = _words(table)
     if len(words) > len(own) and _singulars("".join(words[-len(own) :])) & _singulars(_plain(table)):
         return f"its name names its own table {table} after a role"
