@@ -899,3 +899,15 @@ def test_numbers_beside_a_placeholder_as_read_from_a_spreadsheet_keep_the_placeh
     out = RelationalData({"t": made}, schema, formats=data.formats).to_source("t")
     assert out["age"].tolist() == ["N/A", 40, "N/A"] and out["score"].tolist() == ["N/A", 2.5, 1.0]
     assert out["seen"].tolist() == [pd.Timestamp("2024-02-03"), "N/A", pd.Timestamp("2024-04-05")]
+
+
+def test_numbers_beside_a_placeholder_are_written_to_a_directory_and_read_back(tmp_path: Path):
+    """A column of Python ints and 'N/A' (pd.read_excel's) comes back from `to_source` as both: a
+    parquet column holds one type, so `to_dir` refused the whole database (ArrowInvalid)."""
+    frame = pd.DataFrame({"id": [1, 2, 3, 4], "age": [31, "N/A", 45, 52], "score": [1.5, 2.25, "N/A", 3.0]})
+    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
+    data = RelationalData({"t": frame}, schema)
+    data.to_dir(tmp_path / "db")
+    back = RelationalData.from_dir(tmp_path / "db")
+    assert back["t"]["age"].tolist() == [31, pd.NA, 45, 52]
+    assert back["t"]["score"].isna().tolist() == [False, False, True, False] and back["t"]["score"].sum() == 6.75

@@ -656,6 +656,8 @@ class RelationalData:
         out = self.to_source(table)
         fmts = self.formats.get(table, {})
         numbers = [c for c in out.columns if (fmts.get(c) or {}).get(CSV_NUMBER)]
+        # ints beside 'N/A' (pd.read_excel's): a parquet column holds one type, so the nulls stay nulls
+        numbers += [c for c in out.columns if (fmts.get(c) or {}).get("blanks") and _values_beside_text(out[c])]
         return out.assign(**{c: self.data[table][c] for c in numbers}) if numbers else out
 
     def to_dir(self, path: str | Path) -> None:
@@ -918,6 +920,12 @@ def _other_files(directory: Path, name: str) -> str:
         how = f"pd.read_excel(file, dtype=str).to_csv('{name}.csv', index=False)"  # as text: a code keeps its zeros
         return f"; {f.name} is there: only <table>.csv and <table>.parquet are read: save {f.name} as {name}.csv (pandas: {how})"
     return f"; {f.name} is there: only <table>.csv and <table>.parquet are read: rename or save {f.name} as {name}.csv"
+
+
+def _values_beside_text(s: pd.Series) -> bool:
+    """Whether an object column holds text (a placeholder, 'N/A') beside values of another type."""
+    kinds = {isinstance(v, str) for v in s.dropna()} if s.dtype == object else set()
+    return len(kinds) == 2
 
 
 def _text_columns(table) -> list[str]:
