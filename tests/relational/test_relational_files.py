@@ -911,3 +911,45 @@ def test_numbers_beside_a_placeholder_are_written_to_a_directory_and_read_back(t
     back = RelationalData.from_dir(tmp_path / "db")
     assert back["t"]["age"].tolist() == [31, pd.NA, 45, 52]
     assert back["t"]["score"].isna().tolist() == [False, False, True, False] and back["t"]["score"].sum() == 6.75
+
+
+def test_booleans_beside_a_placeholder_as_read_from_a_spreadsheet_are_written_back_as_booleans(tmp_path: Path):
+    """pd.read_excel gives Python booleans beside the 'N/A' a sheet wrote for a missing one (or None
+    for an empty cell): the generated column wrote the strings 'True' and 'False' where the source
+    held booleans, so a reader's `df[df.active == True]` found nothing in it."""
+    frame = pd.DataFrame(
+        {
+            "id": [1, 2, 3, 4],
+            "active": [True, "N/A", False, True],
+            "paid": pd.Series([False, True, None, True], dtype=object),
+        }
+    )
+    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
+    data = RelationalData({"t": frame}, schema)
+    assert data["t"]["active"].isna().sum() == 1 and data["t"]["active"].sum() == 2
+    made = pd.DataFrame(
+        {
+            "id": [7, 8, 9],
+            "active": pd.array([None, True, False], dtype="boolean"),
+            "paid": pd.array([True, None, False], dtype="boolean"),
+        }
+    )
+    out = RelationalData({"t": made}, schema, formats=data.formats).to_source("t")
+    assert [(v, type(v)) for v in out["active"]] == [("N/A", str), (True, bool), (False, bool)]
+    assert [(v, type(v)) for v in out["paid"]] == [(True, bool), (None, type(None)), (False, bool)]
+    data.to_dir(tmp_path / "db")  # a parquet column of booleans, the placeholder a null
+    assert RelationalData.from_dir(tmp_path / "db")["t"]["active"].tolist() == [True, pd.NA, False, True]
+
+
+def test_flags_spelled_as_text_beside_a_placeholder_keep_their_spelling():
+    """Text flags ('yes'/'no', and 'True'/'False' as text) stay text: only booleans are written back as booleans."""
+    frame = pd.DataFrame(
+        {"id": [1, 2, 3, 4], "ok": ["yes", "N/A", "no", "yes"], "on": ["True", "N/A", "False", "True"]}
+    )
+    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
+    data = RelationalData({"t": frame}, schema)
+    made = pd.DataFrame(
+        {"id": [7, 8], "ok": pd.array([None, True], dtype="boolean"), "on": pd.array([False, None], dtype="boolean")}
+    )
+    out = RelationalData({"t": made}, schema, formats=data.formats).to_source("t")
+    assert out["ok"].tolist() == ["N/A", "yes"] and out["on"].tolist() == ["False", "N/A"]

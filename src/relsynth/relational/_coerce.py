@@ -1024,6 +1024,8 @@ def zero_padded_width(s: pd.Series) -> int | None:
 def _bool_spelling(s: pd.Series) -> dict | None:
     if ptypes.is_numeric_dtype(s.dtype):
         return {"dtype": str(s.dtype), "true": 1, "false": 0}
+    if _all_of(s.where(~blanks(s)), (bool, np.bool_)):  # Python's booleans beside 'N/A' or None (pd.read_excel's)
+        return {"dtype": str(s.dtype), "true": True, "false": False, **blank_format(s)}  # not their text
     vals = s.dropna().astype(str)
     if vals.empty:
         return None

@@ -2283,8 +2283,8 @@ def _spelled_flag(fmt: Mapping) -> int:
     """The length of a boolean's longer spelling where its source held it as text ('T'/'F', 'Y'/'N':
     written back as text in that spelling, by `_as_stored`, not as a BOOLEAN of 1 and 0, which a
     reader of the source's `is_official = 'T'` finds nothing in); 0 where it held booleans or numbers.
-    'True'/'False' is how an object column of Python's own booleans (with None for nulls) is spelled
-    (`_coerce._bool_spelling` reads their text): booleans, written as BOOLEAN."""
+    An object column of Python's own booleans (with None for nulls) is spelled True/False, booleans
+    (`_coerce._bool_spelling`; as their text 'True'/'False' in formats stored before): written as BOOLEAN."""
     spellings = [fmt.get("true"), fmt.get("false")]
     if not all(isinstance(v, str) for v in spellings) or spellings == ["True", "False"]:
         return 0
