@@ -30,6 +30,14 @@ def test_every_public_name_and_its_public_methods_have_a_docstring(module, name)
             assert (inspect.getdoc(getattr(obj, attr)) or "").strip(), f"{name}.{attr} has no docstring"
 
 
+def test_the_error_generation_stops_with_can_be_caught_by_its_public_name():
+    """A caller catching a runaway generation had to import it from a private module."""
+    from relsynth.synth.tabular._generate import RunawayEntity
+
+    assert relsynth.synth.RunawayEntity is RunawayEntity and "RunawayEntity" in relsynth.synth.__all__
+    assert issubclass(RunawayEntity, RuntimeError)  # what callers catching RuntimeError caught before
+
+
 def test_import_relsynth_reaches_the_library_modules_lazily():
     # a fresh interpreter: `import relsynth` alone imports no torch, and relsynth.synth is there when asked for
     code = (

@@ -29,8 +29,16 @@ import torch
 
 from relsynth.relational import RelationalData, Schema
 from relsynth.relational.errors import DataError, SchemaError
-from relsynth.synth import DpBudget, DpStep, ModelSize, TabularDataset, TabularModel, TabularPreproc, TabularTrainer
-from relsynth.synth.tabular._generate import RunawayEntity
+from relsynth.synth import (
+    DpBudget,
+    DpStep,
+    ModelSize,
+    RunawayEntity,
+    TabularDataset,
+    TabularModel,
+    TabularPreproc,
+    TabularTrainer,
+)
 
 TINY = ModelSize(n_layers=1, h=2, d=16)
 KINDS = ("int", "float", "cat", "flag", "date", "text", "code", "const")

@@ -1,7 +1,9 @@
 """The tabular model: a database as token sequences (`TabularPreproc`, `TabularDataset`), the
-model over them (`TabularModel`), its trainer (`TabularTrainer`) and generation."""
+model over them (`TabularModel`), its trainer (`TabularTrainer`) and generation, which stops with
+`RunawayEntity` when an entity grows far past the longest of the fit."""
 
 from relsynth.synth.tabular._dp_fit import truncate_children
+from relsynth.synth.tabular._generate import RunawayEntity
 from relsynth.synth.tabular.dataset import TabularDataset
 from relsynth.synth.tabular.encoders import CategoricalPreproc, ColumnPreproc, CountPreproc, NumericPreproc
 from relsynth.synth.tabular.model import Size, TabularModel, TabularModelConfig, TabularModelSize
@@ -13,6 +15,7 @@ __all__ = [
     "ColumnPreproc",
     "CountPreproc",
     "NumericPreproc",
+    "RunawayEntity",
     "Size",
     "TabularDataset",
     "TabularModel",
