@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import time
 
 import pytest
 
+from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.progress import NoProgress
 from relsynth.synth.core import workers
 from relsynth.synth.core.workers import WorkerHung, can_fork, can_spawn, run_forked, run_spawned
@@ -43,6 +45,30 @@ def test_a_worker_that_raises_is_named_with_its_error():
 
     with pytest.raises(RuntimeError, match=r"(?s)worker 1 of 3 failed:\nValueError: bad part.*Traceback"):
         run_forked(task, 3, silent())
+
+
+def test_a_worker_that_raises_a_relsynth_error_raises_it_in_the_caller():
+    """A caller catches relsynth's own errors by type (`except DataError`) with workers as without."""
+
+    def task(i, progress):
+        if i == 1:
+            raise SchemaError("table t: no primary key")
+        return i
+
+    with pytest.raises(SchemaError, match=r"^table t: no primary key$") as raised:
+        run_forked(task, 3, silent())
+    assert re.match(r"(?s)worker 1 of 3 failed:\nSchemaError: table t.*Traceback", str(raised.value.__cause__))
+
+
+def test_a_relsynth_error_that_does_not_survive_pickling_is_named_with_its_text():
+    """An error pickled as its class called with `args` (DataError takes a list of problems) would come
+    back garbled (its message split into letters): the caller gets its text, as for other errors."""
+
+    def task(i, progress):
+        raise DataError(["table t: column c holds text"])
+
+    with pytest.raises(RuntimeError, match=r"(?s)worker 0 of 1 failed:\nDataError: 1 problem.*column c holds text"):
+        run_forked(task, 1, silent())
 
 
 def test_a_worker_that_dies_is_an_error_not_a_hang():

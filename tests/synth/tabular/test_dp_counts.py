@@ -13,6 +13,7 @@ import torch
 
 from relsynth.relational import ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import DpBudget, RunawayEntity, TabularModel, TabularPreproc
+from relsynth.synth.core.workers import can_fork
 from relsynth.synth.tabular import _dp_fit, _generate
 from relsynth.synth.tabular._dp_counts import calibrate_counts_dp, count_targets, uncalibrated_edges
 
@@ -151,6 +152,18 @@ def test_a_runaway_entity_stops_generation_and_says_what_to_change(tree, tiny_si
     msg = str(stopped.value)
     assert f"an entity of parent grew past {limit:,} tokens" in msg
     assert "DpBudget(max_children=...)" in msg and "preproc_share" in msg and "more training" in msg
+
+
+@pytest.mark.skipif(not can_fork(), reason="worker processes need fork")
+def test_a_runaway_entity_in_a_worker_stops_generation_with_the_same_error(tree, tiny_size) -> None:
+    """With workers=2 it reached the caller as a RuntimeError ("worker 0 of 2 failed: ...") that an
+    `except RunawayEntity` did not catch; now it is the same error, the worker named in its cause."""
+    model = TabularModel.build(_fit(tree, DpBudget(0.5, 1e-5, preproc_share=0.1)), size=tiny_size)
+    with pytest.raises(RunawayEntity) as stopped:
+        model.generate(n_samples=2, batch_size=1, seed=0, workers=2)  # one entity per worker
+    assert str(stopped.value).startswith("generate: an entity of parent grew past")
+    assert "DpBudget(max_children=...)" in str(stopped.value)
+    assert re.match(r"worker [01] of 2 failed:\nRunawayEntity: generate:", str(stopped.value.__cause__))
 
 
 def test_by_default_a_small_trees_fit_takes_the_share_its_counts_need(tree) -> None:

@@ -5,7 +5,8 @@ torch's threads gain little from a second core (TPC-H sf 0.01: 1.1x at 2 threads
 process generating other entities gains 1.7x. `run_forked` runs `task(i, progress)` for each part i
 in a process forked from this one (the model is shared copy-on-write, never pickled), collects
 the results in order, adds the units each worker counts to the caller's progress display, and
-raises in the parent what failed in a worker, naming it.
+raises in the parent what failed in a worker, naming it: relsynth's own errors (`RunawayEntity`,
+`SchemaError`, ...) as themselves, so a caller catches them by type as without workers.
 
 A forked worker inherits every lock of this process as it was at the fork, held or not, but none
 of the threads that would release it: after this process ran an OpenMP team of several threads
@@ -69,8 +70,10 @@ def run_forked(task: Task, n_parts: int, bar) -> list[Any]:
 
     `progress.update(k)` in a worker adds k units to `bar` (anything with `update(k)`) in the
     parent, so a loop that takes a progress display takes it as it is. A
-    worker that raises or dies makes this raise RuntimeError with its part, its error and its
-    traceback, one that hangs (no CPU for `STALL_S`) `WorkerHung`; the other workers are stopped.
+    worker that raises one of relsynth's own errors makes this raise that error (its type and
+    message; the cause, a RuntimeError, names the worker and holds its traceback), one that raises
+    another error or dies a RuntimeError with its part, its error and its traceback, one that hangs
+    (no CPU for `STALL_S`) `WorkerHung`; the other workers are stopped.
     Safe to call from several threads at once: the task goes to its workers with their process,
     not through shared state. Each worker runs at one torch thread (see the module's docstring).
     """
@@ -128,7 +131,7 @@ def _run(ctx, task: Callable[..., Any], parts: list, bar) -> list[Any]:
                 watch.check(out)
             else:
                 if not ok:
-                    raise RuntimeError(f"worker {i} of {n_parts} failed:\n{payload}")
+                    raise _failure(i, n_parts, *payload)
                 out[i] = pickle.loads(payload)
             shown = _show(bar, done, shown)
     finally:
@@ -222,12 +225,37 @@ def _work(task: Callable[..., Any], args: tuple | bytes, i: int, done, results, 
         results.put((i, True, pickle.dumps(task(*args, WorkerProgress(done, i)), protocol=pickle.HIGHEST_PROTOCOL)))
         sent = True
     except BaseException as e:  # noqa: BLE001 - whatever it was, the parent must hear of it
-        results.put((i, False, f"{type(e).__name__}: {e}\n{traceback.format_exc()}"))
+        results.put((i, False, (f"{type(e).__name__}: {e}\n{traceback.format_exc()}", _own_error(e))))
         sent = True
     finally:
         results.close()
         results.join_thread()  # the result is in the pipe before the process ends
         os._exit(0 if sent else 1)  # no atexit handlers or finalizers inherited from the parent
+
+
+def _own_error(e: BaseException) -> bytes | None:
+    """`e` pickled when it is one of relsynth's own errors, which callers catch by type, and comes back
+    from its pickle as it was; else None. An exception is pickled as its class called with `args`: one
+    whose `__init__` takes other arguments fails to come back or comes back garbled."""
+    if type(e).__module__.split(".")[0] != "relsynth":
+        return None
+    try:
+        blob = pickle.dumps(e, protocol=pickle.HIGHEST_PROTOCOL)
+        back = pickle.loads(blob)
+    except Exception:  # noqa: BLE001 - an error that cannot be pickled reaches the parent as text
+        return None
+    return blob if type(back) is type(e) and str(back) == str(e) else None
+
+
+def _failure(i: int, n_parts: int, text: str, own: bytes | None) -> BaseException:
+    """What the parent raises for worker i's error: relsynth's own as itself, caused by a RuntimeError
+    naming the worker with its traceback (as concurrent.futures does); any other that RuntimeError."""
+    failed = RuntimeError(f"worker {i} of {n_parts} failed:\n{text}")
+    if own is None:
+        return failed
+    error = pickle.loads(own)  # came back in the worker, which runs the same relsynth
+    error.__cause__ = failed
+    return error
 
 
 class WorkerProgress:
