@@ -28,13 +28,12 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
-from relsynth.relational.orders import DATED, as_numbers
+from relsynth.relational.orders import DATED, DAY_NS, as_numbers, parent_rows
 
 log = logging.getLogger(__name__)
 YEARS = (1000, 2999)  # an integer column whose values all lie within: calendar years
 MIN_ROWS = 20  # rows holding the date and the year, at least
 N_QUANTILES = 21  # quantiles of a date's place between its side and the column's end
-_DAY_NS = 86_400 * 10**9
 MIN_CHANCE = 10  # rows the years shuffled across rows put past the side, at least: else no evidence
 Operand = tuple[str | None, str]  # (None, column): of the row; (fk, column): of the parent row its key names
 
@@ -90,7 +89,7 @@ def _year_columns(data: RelationalData, table: str) -> dict[Operand, np.ndarray]
         parent = data[edge.parent]
         for col, kind in schema.tables[edge.parent].columns.items():
             if kind.kind is Column.INTEGER and _years(parent[col]):
-                out[(edge.fk, col)] = _per_row(parent, schema.tables[edge.parent].primary_key, col, frame[edge.fk])
+                out[(edge.fk, col)] = _parent_years(data.data, schema, table, col)
     return out
 
 
@@ -100,10 +99,10 @@ def _years(values: pd.Series) -> bool:
     return len(x) >= MIN_ROWS and bool(((x >= YEARS[0]) & (x <= YEARS[1]) & (x == np.round(x))).all())
 
 
-def _per_row(parent: pd.DataFrame, pk: str, col: str, keys: pd.Series) -> np.ndarray:
-    """The parent row's `col`, per key of `keys` (NaN where none)."""
-    values = pd.to_numeric(parent[col], errors="coerce").astype(np.float64)
-    return values.set_axis(parent[pk].to_numpy()).reindex(keys.to_numpy()).to_numpy(np.float64, na_value=np.nan)
+def _parent_years(tables, schema, table: str, col: str) -> np.ndarray:
+    """The parent row's year `col`, one per row of `table` (NaN where none: `parent_rows`)."""
+    values = parent_rows(tables, schema, table, [col])[col]
+    return pd.to_numeric(values, errors="coerce").to_numpy(np.float64, na_value=np.nan)
 
 
 def _places(dates: pd.Series, years: np.ndarray, sign: int) -> dict:
@@ -124,7 +123,7 @@ def _side_of(years: np.ndarray, sign: int) -> np.ndarray:
     held = ~np.isnan(years)
     out = np.full(len(years), np.nan)
     firsts = pd.to_datetime(pd.DataFrame({"year": years[held] + (sign < 0), "month": 1, "day": 1}))
-    out[held] = as_numbers(firsts, Column.DATETIME) - (sign < 0) * _DAY_NS
+    out[held] = as_numbers(firsts, Column.DATETIME) - (sign < 0) * DAY_NS
     return out
 
 
@@ -151,8 +150,7 @@ def keep_year_sides(rules: list[dict], tables: dict[str, pd.DataFrame], schema, 
         if fk is None:
             years = pd.to_numeric(frame[rule["year"]], errors="coerce").to_numpy(np.float64, na_value=np.nan)
         else:
-            parent = tables[edge.parent]
-            years = _per_row(parent, schema.tables[edge.parent].primary_key, rule["year"], frame[fk])
+            years = _parent_years(tables, schema, table, rule["year"])
         written = pd.to_datetime(frame[col], errors="coerce").dt.year.to_numpy(np.float64, na_value=np.nan)
         with np.errstate(invalid="ignore"):
             rows = np.flatnonzero(rule["sign"] * (written - years) < 0)  # NaN on either side: kept
@@ -161,7 +159,7 @@ def keep_year_sides(rules: list[dict], tables: dict[str, pd.DataFrame], schema, 
         side = _side_of(years[rows], rule["sign"])
         place = np.interp(rng.random(len(rows)), np.linspace(0, 1, len(rule["place"])), rule["place"])
         end = np.where(rule["sign"] * (rule["end"] - side) > 0, rule["end"], side)  # a year past the end: on it
-        moved = pd.Series(pd.to_datetime(np.floor((side + place * (end - side)) / _DAY_NS) * _DAY_NS))
+        moved = pd.Series(pd.to_datetime(np.floor((side + place * (end - side)) / DAY_NS) * DAY_NS))
         column = frame[col].copy()
         if column.dtype.kind == "M":  # the column's own unit and zone
             moved = moved.dt.tz_localize(column.dt.tz) if column.dt.tz is not None else moved
