@@ -18,9 +18,16 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column
-from relsynth.relational.orders import DATED, ancestor_column, ancestor_keys, as_numbers, near_share, with_ancestors
+from relsynth.relational.orders import (
+    DATED,
+    DAY_NS,
+    ancestor_column,
+    ancestor_keys,
+    as_numbers,
+    near_share,
+    with_ancestors,
+)
 
-_DAY = 86_400 * 10**9  # nanoseconds
 # a date under a moved row follows it where its gap from it spreads at most this share of its own spread: a visit
 # 0-100 days from its participant's consent, in a column spanning years (0.075); apart, about 1
 FOLLOW_SHARE = 0.1
@@ -43,12 +50,9 @@ def shift_ordered_from(
     """Shift (in place) each dated column ordered from `tables[table][column]` by how far its base
     row's value moved from `before` (the column's values by position before it moved), and on down
     the columns ordered from those; a day-based order by whole days, keeping its gap in days."""
-    pk = schema.tables[table].primary_key
-    old, new = as_numbers(before, Column.DATETIME), as_numbers(tables[table][column], Column.DATETIME)
-    if np.array_equal(old, new, equal_nan=True):
+    by_key = _moves_by_key(tables, schema, table, column, before)
+    if by_key is None:
         return
-    by_key = pd.DataFrame({"old": old, "new": new}, index=tables[table][pk].to_numpy())
-    by_key = by_key[~by_key.index.duplicated()]  # a key drawn twice: its first row, as `ancestor_keys` reads
     for child, found in orderings.items():
         for o in found.values():
             if child not in tables or not o.dated or o.column not in tables[child]:
@@ -58,7 +62,7 @@ def shift_ordered_from(
             keys = ancestor_keys(schema, tables, child, table).to_numpy()
             was, now = by_key["old"].reindex(keys).to_numpy(), by_key["new"].reindex(keys).to_numpy()
             if o.day_base:  # the gap counts days from the base's day
-                was, now = np.floor(was / _DAY) * _DAY, np.floor(now / _DAY) * _DAY
+                was, now = np.floor(was / DAY_NS) * DAY_NS, np.floor(now / DAY_NS) * DAY_NS
             shift = np.nan_to_num(now - was)
             if not shift.any():
                 continue
@@ -67,11 +71,22 @@ def shift_ordered_from(
             shift_ordered_from(orderings, tables, schema, child, o.column, dependant)
 
 
+def _moves_by_key(tables, schema, table: str, column: str, before: pd.Series) -> pd.DataFrame | None:
+    """{"old", "new"} nanoseconds of `tables[table][column]` before (`before`, by position) and after
+    it moved, indexed by the row's key (a key drawn twice: its first row, as `ancestor_keys` reads);
+    None where nothing moved."""
+    old, new = as_numbers(before, Column.DATETIME), as_numbers(tables[table][column], Column.DATETIME)
+    if np.array_equal(old, new, equal_nan=True):
+        return None
+    by_key = pd.DataFrame({"old": old, "new": new}, index=tables[table][schema.tables[table].primary_key].to_numpy())
+    return by_key[~by_key.index.duplicated()]
+
+
 def _shifted(values: pd.Series, shift: np.ndarray, kind: Column) -> pd.Series:
     """`values` (dates) each moved by `shift` nanoseconds (whole days for a date column: it shows
     no time), missing ones left missing."""
     if kind is Column.DATE:
-        shift = np.round(shift / _DAY) * _DAY
+        shift = np.round(shift / DAY_NS) * DAY_NS
     return pd.to_datetime(values) + pd.to_timedelta(shift.astype(np.int64), unit="ns")
 
 
@@ -106,12 +121,10 @@ def shift_followers(
 ) -> None:
     """Shift (in place) each date `found` (`followers` of `tables[table][column]`) by how far its
     row's value moved from `before` (by position), and on down the columns ordered from them."""
-    pk = schema.tables[table].primary_key
-    old, new = as_numbers(before, Column.DATETIME), as_numbers(tables[table][column], Column.DATETIME)
-    if np.array_equal(old, new, equal_nan=True):
+    by_key = _moves_by_key(tables, schema, table, column, before)
+    if by_key is None:
         return
-    moved = pd.Series(np.nan_to_num(new - old), index=tables[table][pk].to_numpy())
-    moved = moved[~moved.index.duplicated()]
+    moved = (by_key["new"] - by_key["old"]).fillna(0.0)
     for child, c in found:
         if child not in tables or c not in tables[child]:
             continue
