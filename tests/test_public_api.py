@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import os
+import pickle
+import pkgutil
 import subprocess
 import sys
 
@@ -36,6 +39,49 @@ def test_the_error_generation_stops_with_can_be_caught_by_its_public_name():
 
     assert relsynth.synth.RunawayEntity is RunawayEntity and "RunawayEntity" in relsynth.synth.__all__
     assert issubclass(RunawayEntity, RuntimeError)  # what callers catching RuntimeError caught before
+
+
+def _library_error_classes() -> set[type]:
+    """Every exception class defined in the library (relational, synth, eval), found by importing it."""
+    found = set()
+    for package in (relsynth.relational, relsynth.synth, relsynth.eval):
+        for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            for obj in vars(importlib.import_module(info.name)).values():
+                if inspect.isclass(obj) and issubclass(obj, BaseException) and obj.__module__.startswith("relsynth."):
+                    found.add(obj)
+    return found
+
+
+def _error_examples() -> list[BaseException]:
+    from relsynth.eval._common import EvalWarning
+    from relsynth.relational.errors import DataError, SchemaError
+    from relsynth.relational.files import LoadError
+    from relsynth.relational.sql import StoredNaN
+    from relsynth.synth.core.training.strategy import NonFiniteLoss
+    from relsynth.synth.core.workers import WorkerHung
+    from relsynth.synth.tabular._generate import RunawayEntity
+
+    return [
+        DataError(["table t: 3 orphan keys", "table u: column c holds text"]),
+        SchemaError("table t: no primary key"),
+        LoadError("model.json: not JSON"),
+        StoredNaN("price", 2),
+        NonFiniteLoss("the loss is nan"),
+        WorkerHung("worker 0 of 2 used no CPU for 30 s"),
+        RunawayEntity("generate: an entity of t grew past 1,024 tokens"),
+        EvalWarning("table t is empty"),
+    ]
+
+
+def test_every_library_error_comes_back_from_pickle_with_its_type_message_and_fields():
+    """Errors raised in worker processes reach the caller pickled; callers catch them by type and read
+    their fields (`DataError.problems`). A new error class must be added to the examples."""
+    examples = _error_examples()
+    assert {type(e) for e in examples} == _library_error_classes()
+    for error in examples:
+        back = pickle.loads(pickle.dumps(error, protocol=pickle.HIGHEST_PROTOCOL))
+        assert type(back) is type(error) and str(back) == str(error) and back.args == error.args
+        assert vars(back) == vars(error)
 
 
 def test_import_relsynth_reaches_the_library_modules_lazily():

@@ -12,3 +12,8 @@ class DataError(ValueError):
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"{len(self.problems)} problem(s) in the data:\n{lines}")
+
+    def __reduce__(self) -> tuple:
+        # an exception pickles as its class called with `args` (here the message, not the list): from a
+        # worker process it came back with its message split into letters
+        return type(self), (self.problems,), self.__dict__
