@@ -41,6 +41,14 @@ def test_the_error_generation_stops_with_can_be_caught_by_its_public_name():
     assert issubclass(RunawayEntity, RuntimeError)  # what callers catching RuntimeError caught before
 
 
+def test_the_error_a_non_finite_loss_stops_training_with_can_be_caught_by_its_public_name():
+    """Training stopped by a NaN loss raised a bare FloatingPointError; NonFiniteLoss lived in a private module."""
+    from relsynth.synth.core.training.strategy import NonFiniteLoss
+
+    assert relsynth.synth.NonFiniteLoss is NonFiniteLoss and "NonFiniteLoss" in relsynth.synth.__all__
+    assert issubclass(NonFiniteLoss, FloatingPointError)  # what callers catching FloatingPointError caught before
+
+
 def _library_error_classes() -> set[type]:
     """Every exception class defined in the library (relational, synth, eval), found by importing it."""
     found = set()

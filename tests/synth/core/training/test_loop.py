@@ -11,6 +11,7 @@ from train_helpers import BATCH, assert_same_state, state_of
 from relsynth.synth import (
     EarlyStop,
     LrSchedule,
+    NonFiniteLoss,
     TabularDataset,
     TabularPreproc,
     TabularTrainer,
@@ -187,8 +188,9 @@ def test_lr_schedule_reduces_the_rate_on_a_plateau(monkeypatch, ds, make_model):
 
 
 def test_a_non_finite_loss_stops_training_naming_the_step_and_keeps_the_weights(ds, make_model):
+    """The error is NonFiniteLoss, caught by its public name (and as the FloatingPointError it was)."""
     model = make_model()
-    with pytest.raises(FloatingPointError, match=r"training stopped at step \d+ .*the loss is (nan|inf)") as err:
+    with pytest.raises(NonFiniteLoss, match=r"training stopped at step \d+ .*the loss is (nan|inf)") as err:
         Trainer(model).train(ds, n_steps=20, batch_size=BATCH, lr=1e30, lr_decay="none")
     assert "Lower the learning rate" in str(err.value)
     assert all(torch.isfinite(p).all() for p in model.parameters())  # the step that failed was not applied

@@ -4,6 +4,7 @@ from relsynth.synth.core.training.config import AutoEpochs, EarlyStop, LrSchedul
 from relsynth.synth.core.training.dp import DpBudget, DpStep, DpValid
 from relsynth.synth.core.training.hooks import CheckpointHook, MetricsHook, ProgressHook, TrainHook
 from relsynth.synth.core.training.loop import Trainer
+from relsynth.synth.core.training.strategy import NonFiniteLoss
 
 __all__ = [
     "AutoEpochs",
@@ -14,6 +15,7 @@ __all__ = [
     "EarlyStop",
     "LrSchedule",
     "MetricsHook",
+    "NonFiniteLoss",
     "ProgressHook",
     "RunConfig",
     "TrainHook",

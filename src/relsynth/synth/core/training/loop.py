@@ -375,7 +375,7 @@ class Trainer:
         try:
             return self.strategy.step(dataset, group)
         except NonFiniteLoss as e:
-            raise FloatingPointError(
+            raise NonFiniteLoss(
                 f"training stopped at step {self.step + 1} (epoch {self.epoch + 1}): the loss is {e.args[0]}; the "
                 f"weights are those before this step (and the last checkpoint, if any, is intact). Lower the "
                 f"learning rate (lr={self.optimizer.param_groups[0]['lr']:.3g}) or check the data for extreme values"

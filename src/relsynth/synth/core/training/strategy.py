@@ -87,7 +87,7 @@ class Strategy:
 
 # ---- helpers every strategy and the loop use ------------------------------------------------
 class NonFiniteLoss(FloatingPointError):
-    """A step's loss was NaN or infinite; raised before the optimizer applies it."""
+    """Training stopped: a step's loss was NaN or infinite; raised before the optimizer applies it."""
 
 
 def check_finite(loss: float) -> None:
