@@ -141,3 +141,20 @@ def test_the_library_imports_neither_kedro_nor_mlflow(module):
     names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     assert not [n for n in names if n.split(".")[0] in ("kedro", "kedro_mlflow", "mlflow")]
+
+
+SHARED_CONSTANTS = {"DAY_NS": "relsynth.relational.orders"}  # defined in one module, imported by the others
+
+
+def _module_constants(module: str) -> set[str]:
+    """The names a module assigns at its top level, without a leading underscore."""
+    tree = ast.parse(MODULES[module].read_text())
+    targets = [t for n in tree.body if isinstance(n, ast.Assign) for t in n.targets]
+    targets += [n.target for n in tree.body if isinstance(n, ast.AnnAssign)]
+    return {t.id.lstrip("_") for t in targets if isinstance(t, ast.Name)}
+
+
+@pytest.mark.parametrize("name", sorted(SHARED_CONSTANTS))
+def test_a_shared_constant_is_defined_in_one_module(name):
+    """A private copy (`_DAY_NS = 86_400 * 10**9`) is one more place a unit can go wrong."""
+    assert sorted(m for m in MODULES if name in _module_constants(m)) == [SHARED_CONSTANTS[name]]

@@ -81,6 +81,7 @@ import pandas as pd
 
 from relsynth.relational import Column
 from relsynth.relational.orders import (
+    DAY_NS,
     RowOrder,
     apart_orders,
     as_numbers,
@@ -98,7 +99,6 @@ from relsynth.synth.tabular.encoders import exact_ns, fewest_decimals, integer_s
 
 log = logging.getLogger(__name__)
 _NS_PER_S = 1_000_000_000
-_DAY_NS = 86_400 * _NS_PER_S
 _FLOAT_SLACK = 4_096  # ns: float64's rounding of a date's nanoseconds up to 2262 (1,024) and then some
 _FIRST_NS, _LAST_NS = float(pd.Timestamp.min.value + 1024), float(pd.Timestamp.max.value - 1024)  # float-exact inside
 
@@ -966,7 +966,7 @@ def column_grid(values: pd.Series, kind: Column) -> float:
         x = x[~np.isnan(x)]
         return float(integer_step(x)) if len(x) and np.all(x == np.round(x)) else 0.0
     if kind is Column.DATE:
-        return float(_DAY_NS)
+        return float(DAY_NS)
     if kind is Column.DATETIME:
         decimals, step = time_grid(exact_ns(values, np.array([]), "datetime"), "datetime")
         return float(10 ** (9 - decimals) if decimals else step * _NS_PER_S)
@@ -1467,12 +1467,12 @@ def _back_by_days(target: np.ndarray, base: np.ndarray, stop: np.ndarray, o: Ord
     whole days onto the stop's side, keeping its time of day, where that keeps it on its base's side:
     set onto the stop, 43 of 722 generated admissions fell at midnight on the death's day, a time
     no admission of the data has. Elsewhere (no whole day of room, or a stop within a day) as before."""
-    if o.grid >= _DAY_NS:
+    if o.grid >= DAY_NS:
         return target
     with np.errstate(invalid="ignore"):
         past = o.sign * (target - stop)
-        moved = target - o.sign * (np.floor(past / _DAY_NS) + 1) * _DAY_NS
-        kept = (past > 0) & (stop % _DAY_NS == 0) & ~(o.sign * (moved - base) < 0)  # NaN base: kept
+        moved = target - o.sign * (np.floor(past / DAY_NS) + 1) * DAY_NS
+        kept = (past > 0) & (stop % DAY_NS == 0) & ~(o.sign * (moved - base) < 0)  # NaN base: kept
     return np.where(kept, moved, target)
 
 

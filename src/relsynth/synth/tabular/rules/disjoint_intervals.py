@@ -46,14 +46,13 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
-from relsynth.relational.orders import DATED, as_numbers
+from relsynth.relational.orders import DATED, DAY_NS, as_numbers
 from relsynth.synth.tabular.rules.times_of_day import named_columns
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # consecutive sibling pairs holding both dates, at least
 MIN_CHANCE = 10  # overlaps the same starts with shuffled durations give, at least: else no evidence
 MAX_DAYS = 366  # days a row is moved at most each way before it has no free place
-_DAY_NS = 86_400 * 10**9
 # rules that move dates across rows later in decoding: a group they read or move is left alone
 _MOVING = ("ancestor_orders", "lookup_orders", "reference_sides", "sibling_spans", "parent_ends", "category_gaps")
 
@@ -226,12 +225,12 @@ def _candidates(weekdays: list[int], weeks_first: bool = False) -> np.ndarray:
     days = np.stack([steps, -steps], axis=1).ravel()
     if len(weekdays) < 7 or weeks_first:
         days = np.concatenate([days[days % 7 == 0], days[days % 7 != 0]])
-    return days.astype(np.float64) * _DAY_NS
+    return days.astype(np.float64) * DAY_NS
 
 
 def _weekday(ns: np.ndarray) -> np.ndarray:
     """Monday 0 of nanoseconds since the epoch (a Thursday)."""
-    return (np.floor(ns / _DAY_NS).astype(np.int64) + 3) % 7
+    return (np.floor(ns / DAY_NS).astype(np.int64) + 3) % 7
 
 
 def keep_disjoint_intervals(rules: list[dict], table: str, cols: dict[str, pd.Series], parents: Sequence) -> np.ndarray:
@@ -261,7 +260,7 @@ def _shifts(rule: dict, siblings: np.ndarray, start: np.ndarray, end: np.ndarray
     none does within `MAX_DAYS` days each way, the rule's weekdays and range."""
     shift, lost = np.zeros(len(start)), np.zeros(len(start), dtype=bool)
     weekdays = _weekdays(rule)
-    candidates = _candidates(weekdays, weeks_first=rule.get("period", 0) >= 7 * _DAY_NS)  # a week: an older rule's
+    candidates = _candidates(weekdays, weeks_first=rule.get("period", 0) >= 7 * DAY_NS)  # a week: an older rule's
     held = np.flatnonzero(~np.isnan(start) & ~np.isnan(end))
     order = held[np.lexsort((end[held], start[held], siblings[held]))]
     for rows in np.split(order, np.flatnonzero(np.diff(siblings[order])) + 1):

@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
-from relsynth.relational.orders import datetimes
+from relsynth.relational.orders import DAY_NS, datetimes
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 100  # timestamps held, at least, for their empty hours to be no chance
@@ -61,7 +61,6 @@ MIN_GAP_HOURS = 4.0  # hours of the day no value falls in, at least (100 even ti
 N_QUANTILES = 65  # quantiles of the times of day the map goes through
 MIN_DAYS = 30  # distinct days a column's weekdays are read from, at least
 WEEKDAY_CHANCE = 0.001  # how likely days on any weekday leave out as many weekdays as the column's, at most
-DAY_NS = 86_400 * 10**9
 GRIDS_S = (3_600, 1_800, 900, 600, 300, 60, 1)  # the coarsest every time of day lies on (seconds)
 
 
