@@ -938,17 +938,15 @@ def unique_with_across(data: RelationalData, e: Edge, scope: str | None, slot: l
     (`unique_with`) that share no key with `e` across their rows of one `slot` value (and scope row),
     in `MIN_PAIRS` rows holding both: a team at home on a date is away in none of the date's other
     matches (each column alone once a date). Generation keeps the two columns' keys unique together
-    within each such value."""
+    within each such value. The parent key among them (a match nested under its home team) is read
+    too: generation then swaps `e`'s keys alone around it."""
     if not slot:
         return []
     child, out = data[e.child], []
     where = None if scope is None else ancestor_keys(data.schema, data, e.child, scope).set_axis(child.index)
     parts = child[slot].astype(str).agg("\x1f".join, axis=1) if len(child) else pd.Series([], dtype=object)
     group = parts.where(child[slot].notna().all(axis=1)) if where is None else (where.astype(str) + "\x1e" + parts)
-    nest = data.schema.parent(e.child)
     for c in _same_table_keys(data.schema, e):
-        if nest is not None and c == nest.fk:
-            continue
         if unique_with(data, Edge(child=e.child, fk=c, parent=e.parent), scope) != slot:
             continue
         if int((child[c].notna() & child[e.fk].notna()).sum()) >= MIN_PAIRS and not met_across(

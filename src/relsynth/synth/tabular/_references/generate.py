@@ -172,7 +172,11 @@ def keep_references(
             apart = other in apart_columns(fitted, e)
             within = f"rows of one {', '.join(stats['unique_with'])}"
             more = further_groups(fitted, frame, e.child, both, scope)
-            frame[both] = unique_across_rows(groups, frame[both], rng, e.child, apart=apart, within=within, more=more)
+            # a parent key stays: the rows generated under its row are its (a home team's matches)
+            fixed = [other] if other == getattr(schema.parent(e.child), "fk", None) else []
+            frame[both] = unique_across_rows(
+                groups, frame[both], rng, e.child, apart=apart, within=within, more=more, fixed=fixed
+            )
 
 
 def order_keeps(schema, tables: dict[str, pd.DataFrame], e: Edge, stats: dict):
@@ -1159,16 +1163,21 @@ def unique_across_rows(
     apart: bool = False,
     within: str = "their parent row's rows",
     more: list[np.ndarray] | None = None,
+    fixed: list[str] = (),
 ) -> pd.DataFrame:
     """`refs` (key columns to one table) with their keys swapped within each column so that no group
     (a parent row) names one row twice across the columns and its rows (`unique_across`: a team in
     one match of a round, home or away), nor a row one row in two columns; what swaps leave (more
     rows under a parent than rows to name) is counted in a warning. `apart`: no swap gives a row's
     two columns one key (a match's home and away teams); `within`: what the groups are, for it;
-    `more`: each position's groups of further sets its key is kept unique in (`further_groups`)."""
+    `more`: each position's groups of further sets its key is kept unique in (`further_groups`);
+    `fixed`: columns whose keys no swap moves (a parent key), the first of `refs` (so a repeat is
+    the other column's: `without_repeats` frees a group's later rows)."""
     n, k = refs.shape
     keys = pd.concat([groups.reset_index(drop=True)] * k, ignore_index=True)
     columns = np.repeat(np.arange(k), n)  # a key swapped within its column
+    for i in (i for i, c in enumerate(refs.columns) if c in fixed):
+        columns[i * n : (i + 1) * n] = k + i * n + np.arange(n)  # ... or, fixed, a block of its own
     # each position's place in the other column (two columns kept apart), else none
     partner = np.r_[np.arange(n) + n, np.arange(n)] if apart and k == 2 else None
     flat = pd.concat([refs[c] for c in refs.columns], ignore_index=True)
