@@ -25,7 +25,9 @@ repeats from one of a parent's rows to the next (an auction's bid amounts and ti
 keeps its `step`, the column's grid: sorting left two equal consecutive values in 0.8 to 2.2 % of a trained
 model's auctions (two draws on one minute, or one cent), so once decoded each run of equal values is spread
 one step apart (`keep_strict_steps`), as far down as the previous value, its base and its bound allow (a bid
-time before its auction's end, which would otherwise move), or left as it is where no place fits. Not under DP.
+time before its auction's end, which would otherwise move), or left as it is where no place fits. A date
+kept on some weekdays (`times_of_day`: a league's matches on weekends) is spread over those days alone, so
+the move onto them does not tie it again (a home team in two matches of a Saturday). Not under DP.
 """
 
 from __future__ import annotations
@@ -36,9 +38,10 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
-from relsynth.relational.orders import DATED, as_numbers
+from relsynth.relational.orders import DATED, DAY_NS, as_numbers
 from relsynth.synth.tabular._assemble import sibling_order
 from relsynth.synth.tabular.orderings import Ordering
+from relsynth.synth.tabular.rules.times_of_day import from_held_days, held_weekdays, on_held_days
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # steps from one sibling to the next holding the date, at least
@@ -201,7 +204,9 @@ def keep_strict_steps(
 ) -> None:
     """Spread, in place, each run of equal consecutive values of a rule's column with a `step` (sorted
     already) among a parent's rows one step apart; `above`: the parent rows' values, one per row (the
-    order's base and bound)."""
+    order's base and bound). A date kept on some weekdays (`times_of_day`) in steps of whole days is
+    spread over those days alone: a tie of two Saturdays spread to a Friday and that Saturday went back
+    to the Saturday once moved onto the weekend, a home team then in two matches of a date."""
     for rule in pre.table_rules("sorted_siblings", table):
         if "step" not in rule or rule["column"] not in cols:
             continue
@@ -210,12 +215,18 @@ def keep_strict_steps(
         kind = pre.schema.tables[table].columns[col].kind
         lo, hi = _order_room(cols, orders.get(col), above, len(parents))
         values = as_numbers(cols[col], kind)
+        held = held_weekdays(pre.stats.get("times_of_day", []), table, col) if kind in DATED else None
+        if held and abs(step) % DAY_NS == 0:  # on a calendar of the held days: each a day from the last
+            values, lo, hi = on_held_days(values, held), on_held_days(lo, held), on_held_days(hi, held, down=True)
+        else:
+            held = None
         sign = 1.0 if step > 0 else -1.0  # in `sign * values` each parent's rows go up
         room = (lo, hi) if sign > 0 else (-hi, -lo)
         spread = sign * _spread(sign * values, groups, abs(step), *room)
         moved = np.flatnonzero(~np.isnan(values) & (spread != values))
         if len(moved):
-            cols[col] = _with_values(cols[col], moved, spread[moved], kind, abs(step))
+            new = spread[moved] if held is None else from_held_days(spread[moved], held)
+            cols[col] = _with_values(cols[col], moved, new, kind, abs(step))
             log.debug("%s.%s: %d tied values moved a step apart", table, col, len(moved))
 
 

@@ -281,6 +281,47 @@ def on_weekdays(values: pd.Series, held: list[int], most: int | None = None) -> 
     return stamps + pd.to_timedelta(days, unit="D")
 
 
+def held_weekdays(windows: list[dict], table: str, column: str) -> list[int] | None:
+    """The weekdays `table.column`'s rule keeps it on (`weekdays`), None where it keeps none."""
+    return next(
+        (w["weekdays"] for w in windows if (w["table"], w["column"]) == (table, column) and "weekdays" in w), None
+    )
+
+
+def on_held_days(ns: np.ndarray, held: list[int], down: bool = False) -> np.ndarray:
+    """Timestamps (nanoseconds, NaN and +-inf kept) as places on a calendar of the `held` weekdays
+    alone, one `DAY_NS` a held day, the time of day kept: a day not held read as the next held one
+    (`on_weekdays`' move), or with `down`, as the last instant of the held day before it (a bound)."""
+    week = _held_week(held)
+    out = np.array(ns, dtype=np.float64)
+    ok = np.isfinite(out)
+    day = np.floor(out[ok] / DAY_NS)
+    offset = day % 7
+    place = np.floor(day / 7) * len(week) + np.searchsorted(week, offset)
+    rest = out[ok] - day * DAY_NS
+    if down:  # not held: the end of the held day before it
+        off = ~np.isin(offset, week)
+        place, rest = np.where(off, place - 1, place), np.where(off, DAY_NS - 1, rest)
+    out[ok] = place * DAY_NS + rest
+    return out
+
+
+def _held_week(held: list[int]) -> np.ndarray:
+    """The `held` weekdays' places in a week counted from a Thursday (day 0, 1970-01-01)."""
+    return np.array([k for k in range(7) if (k + 3) % 7 in held])
+
+
+def from_held_days(places: np.ndarray, held: list[int]) -> np.ndarray:
+    """Timestamps (nanoseconds) of places on the `held` weekdays' calendar (`on_held_days`)."""
+    week = _held_week(held)
+    out = np.array(places, dtype=np.float64)
+    ok = np.isfinite(out)
+    place = np.floor(out[ok] / DAY_NS)
+    day = np.floor(place / len(week)) * 7 + week[(place % len(week)).astype(np.int64)]
+    out[ok] = day * DAY_NS + (out[ok] - place * DAY_NS)
+    return out
+
+
 def _days_with_room(stamps: pd.Series, ahead: np.ndarray, held: list[int], most: int) -> np.ndarray:
     """Days each value moves by: those to move (`ahead` > 0), earliest first, to the first held day
     of the week ahead holding fewer than `most` rows, else to the one of them holding fewest. A day
