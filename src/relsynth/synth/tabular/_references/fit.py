@@ -131,9 +131,11 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "same_values": same_values(data, e, pos) if scope["within"] is None else [],
                 # one OWNER disposition for every account (`one_each`): those rows deal each row once
                 "one_each": one_each(data, e, pos, slot) if scope["within"] is None else None,
-                "unique_with_across": unique_with_across(data, e, scope["within"], slot),
+                "unique_with_across": (across := unique_with_across(data, e, scope["within"], slot)),
                 # and a season's fixture: the home team once against each away team (`unique_with_also`)
-                "unique_with_also": unique_with_also(data, e, scope["within"], slot),
+                "unique_with_also": (also := unique_with_also(data, e, scope["within"], slot)),
+                # ... and a team in one match a round, home or away (`unique_also_across`)
+                "unique_also_across": unique_also_across(data, e, scope["within"], also, across),
                 "capped_by": None if e.parent == table else degree_cap(data, e, degrees, skip),
                 "apart": apart(data, e),
                 "apart_named": apart_named(data, e, pos),
@@ -933,6 +935,30 @@ def unique_with_also(data: RelationalData, e: Edge, scope: str | None, slot: lis
     return [s for s in sets if not set(slot) <= set(s)]
 
 
+def value_groups(child: pd.DataFrame, columns: list[str], where: pd.Series | None) -> pd.Series:
+    """Each row's values of `columns` as one label (and its scope row's key, `where`); null where
+    one is missing and no scope row tells it apart."""
+    parts = child[columns].astype(str).agg("\x1f".join, axis=1) if len(child) else pd.Series([], dtype=object)
+    return parts.where(child[columns].notna().all(axis=1)) if where is None else (where.astype(str) + "\x1e" + parts)
+
+
+def unique_also_across(
+    data: RelationalData, e: Edge, scope: str | None, also: list[list[str]], across: list[str]
+) -> list[list]:
+    """[column, set] for each key of `across` (`unique_with_across`) that shares no key with `e` across
+    the rows of one value of a further set of `also` (`unique_with_also`) either, in `MIN_PAIRS` rows
+    holding both: a team at home in a match of a season's round is away in none of the round's others.
+    Generation keeps them so beside the slot."""
+    child = data[e.child]
+    where = None if scope is None else ancestor_keys(data.schema, data, e.child, scope).set_axis(child.index)
+    return [
+        [c, s]
+        for c in across
+        for s in also
+        if c not in s and not met_across(value_groups(child, s, where), child[c], child[e.fk])
+    ]
+
+
 def unique_with_across(data: RelationalData, e: Edge, scope: str | None, slot: list[str] | None) -> list[str]:
     """The earlier references of `e.child` to `e.parent` never repeated with the same columns `slot`
     (`unique_with`) that share no key with `e` across their rows of one `slot` value (and scope row),
@@ -944,8 +970,7 @@ def unique_with_across(data: RelationalData, e: Edge, scope: str | None, slot: l
         return []
     child, out = data[e.child], []
     where = None if scope is None else ancestor_keys(data.schema, data, e.child, scope).set_axis(child.index)
-    parts = child[slot].astype(str).agg("\x1f".join, axis=1) if len(child) else pd.Series([], dtype=object)
-    group = parts.where(child[slot].notna().all(axis=1)) if where is None else (where.astype(str) + "\x1e" + parts)
+    group = value_groups(child, slot, where)
     for c in _same_table_keys(data.schema, e):
         if unique_with(data, Edge(child=e.child, fk=c, parent=e.parent), scope) != slot:
             continue

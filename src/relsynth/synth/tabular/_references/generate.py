@@ -172,6 +172,9 @@ def keep_references(
             apart = other in apart_columns(fitted, e)
             within = f"rows of one {', '.join(stats['unique_with'])}"
             more = further_groups(fitted, frame, e.child, both, scope)
+            # a further set the two share no key across either (a season's round): one group for both columns
+            sets = [s for c, s in stats.get("unique_also_across") or [] if c == other]
+            more += [np.tile(slot_groups(frame, s, scope).to_numpy(), 2) for s in sets]
             # a parent key stays: the rows generated under its row are its (a home team's matches)
             fixed = [other] if other == getattr(schema.parent(e.child), "fk", None) else []
             frame[both] = unique_across_rows(
