@@ -5,6 +5,8 @@ generated row, so the fit warns, saying how to declare them."""
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -110,3 +112,21 @@ def test_a_key_is_said_to_name_the_table_holding_all_its_values_not_a_smaller_on
     notes = key_like_columns(RelationalData({"papers": papers, "authors": authors, "links": links}, schema))
     named = {note.split(" ")[0]: note.split(" ")[4] for note in notes}
     assert named == {"links.paper_id": "papers", "links.author_id": "authors"}
+
+
+def test_hexadecimal_text_keys_are_read_without_crashing_the_process():
+    """A commit's sha, "6991e59055083123824fa0...", is digits, an `e` and a 14-digit exponent to pandas'
+    number parser, whose exponent overflows and kills the process (pandas 2.3, a segfault): the fit's
+    look for key-like columns read every primary key that way. Run apart, so the crash fails one test."""
+    script = """
+import pandas as pd
+from relsynth.relational import Integer, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational.key_like import key_like_columns
+shas = ["6991e59055083123824fa0c016a64c8361d4dd15", "05d6816f80bc60d4e56c20cef225bed5e4161af1"]
+schema = Schema(commits=Table(sha=PrimaryKey(), additions=Integer()))
+data = RelationalData({"commits": pd.DataFrame({"sha": shas, "additions": [3, 5]})}, schema)
+print(key_like_columns(data))
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from relsynth.relational._coerce import composite_references
+from relsynth.relational._coerce import composite_references, to_numbers
 from relsynth.relational.columns import Column
 
 MIN_KEYS = 20  # distinct values a column (or one label's rows) holds, at least
@@ -32,16 +32,14 @@ def key_like_columns(data) -> list[str]:
     schema, out = data.schema, []
     declared = {(t, c) for t, cols, _, _ in composite_references(data.formats) for c in cols}
     keys = {
-        t: set(pd.to_numeric(data[t][pk], errors="coerce").dropna().astype(np.int64).tolist())
-        for t in schema.synth_tables
-        if (pk := schema.tables[t].primary_key) is not None
+        t: _integer_keys(data[t][pk]) for t in schema.synth_tables if (pk := schema.tables[t].primary_key) is not None
     }
     for table in schema.synth_tables:
         columns = schema.tables[table].columns
         labels = [c for c, k in columns.items() if k.kind is Column.CATEGORICAL]
         others = {t: k for t, k in keys.items() if t != table}  # its own keys: as likely row numbers
         for col in [c for c, k in columns.items() if k.kind is Column.INTEGER and (table, c) not in declared]:
-            values = pd.to_numeric(data[table][col], errors="coerce")
+            values = to_numbers(data[table][col])
             if (note := _polymorphic(data[table], table, col, values, labels, others)) is not None:
                 out.append(note)
             elif (named := _named_table(values, others)) is not None:
@@ -51,6 +49,15 @@ def key_like_columns(data) -> list[str]:
                     "(in a schema YAML or overrides: {foreign_key: ...}) if it names one"
                 )
     return out
+
+
+def _integer_keys(keys: pd.Series) -> set[int]:
+    """The keys that read as finite numbers, as integers. Through `to_numbers`: text keys such as
+    hexadecimal hashes ("6991e59055083123824fa0...") would crash pandas' own parser."""
+    numbers = to_numbers(keys).dropna()
+    if not pd.api.types.is_integer_dtype(numbers.dtype):  # integers as they are: a float loses digits past 2**53
+        numbers = numbers[np.isfinite(numbers.astype("float64"))]
+    return set(numbers.astype(np.int64).tolist())
 
 
 def _polymorphic(frame: pd.DataFrame, table: str, col: str, values: pd.Series, labels: list[str], keys) -> str | None:
