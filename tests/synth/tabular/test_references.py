@@ -16,6 +16,7 @@ from relsynth.relational import (
     Column,
     DataError,
     Date,
+    Datetime,
     ForeignKey,
     Integer,
     Numeric,
@@ -3089,3 +3090,52 @@ def test_a_team_home_in_a_round_is_away_in_none_of_the_rounds_other_matches():
         assert home_and_away(match) <= 25 and not (match["home"] == match["away"]).any(), seed
     fitted["unique_also_across"] = []  # without: the test can tell
     assert home_and_away(pre.inverse_transform(pre.transform(data), seed=0)["match"]) > 80
+
+
+def linear_history(seed: int = 0, n_repos: int = 60) -> RelationalData:
+    """repo -> commit (nested), each commit naming the repo's previous one (`parent`): a history that
+    never branches, every commit the parent of one commit at most, the first of its repo of none."""
+    rng = np.random.default_rng(seed)
+    sizes = 1 + rng.poisson(6, n_repos)
+    repo = np.repeat(np.arange(1, n_repos + 1), sizes)
+    first = np.r_[0, np.cumsum(sizes)[:-1]]
+    place = np.arange(len(repo)) - np.repeat(first, sizes)
+    sha = np.array([f"{k:040x}" for k in rng.choice(2**62, len(repo), replace=False)], dtype=object)
+    parent = np.where(place > 0, np.r_[None, sha[:-1]], None)
+    start = pd.Timestamp("2020-01-01") + pd.to_timedelta(np.repeat(rng.integers(0, 900, n_repos), sizes), "D")
+    tables = {
+        "repo": pd.DataFrame({"id": np.arange(1, n_repos + 1), "stars": rng.integers(0, 50, n_repos)}),
+        "commit": pd.DataFrame(
+            {"sha": sha, "repo": repo, "parent": parent, "at": start + pd.to_timedelta(place * 3 + 1, "h")}
+        ),
+    }
+    schema = Schema(
+        repo=Table(id=PrimaryKey(), stars=Integer()),
+        commit=Table(
+            sha=PrimaryKey(), repo=ForeignKey(parent="repo"), parent=ForeignKey(parent="commit"), at=Datetime()
+        ),
+    )
+    return RelationalData(tables, schema)
+
+
+def test_a_row_the_data_names_once_at_most_is_named_once_at_most_a_history_that_never_branches():
+    data = linear_history()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["references"]["commit.parent"]["named_once"]
+    for seed in range(2):
+        commits = pre.inverse_transform(pre.transform(data), seed=seed)["commit"]
+        named = commits["parent"].dropna()
+        assert named.is_unique, f"{named.duplicated().sum()} commits are the parent of two"
+        parents = commits.set_index("sha").loc[named.to_numpy()]
+        assert (parents["repo"].to_numpy() == commits.loc[named.index, "repo"].to_numpy()).all()
+        assert (parents["at"].to_numpy() < commits.loc[named.index, "at"].to_numpy()).all()
+        assert (commits.groupby("repo")["parent"].apply(lambda p: p.isna().sum()) == 1).all()  # one first commit
+
+
+def test_a_reference_whose_rows_are_named_twice_or_a_few_times_is_not_held_to_once():
+    store_data = store()
+    pre = TabularPreproc.from_schema(store_data.schema).fit(store_data)
+    assert not pre.stats["references"]["employee.manager"]["named_once"]  # a manager of several
+    assert not pre.stats["references"]["order.product"]["named_once"]
+    few = linear_history(n_repos=3)  # 3 repos' chains: too few references for chance to have repeated any
+    assert not TabularPreproc.from_schema(few.schema).fit(few).stats["references"]["commit.parent"]["named_once"]

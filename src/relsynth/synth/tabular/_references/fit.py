@@ -137,6 +137,8 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 # ... and a team in one match a round, home or away (`unique_also_across`)
                 "unique_also_across": unique_also_across(data, e, scope["within"], also, across),
                 "capped_by": None if e.parent == table else degree_cap(data, e, degrees, skip),
+                # a commit's parent in a history that never branches: no row named twice (`named_once`)
+                "named_once": named_once(degrees, pre.min_count),
                 "apart": apart(data, e),
                 "apart_named": apart_named(data, e, pos),
                 "apart_parent": apart_parent(data, e),
@@ -253,6 +255,17 @@ def child_orders(data: RelationalData, e: Edge, theirs: list[str], skip=frozense
             found = orders_across(below, list(kinds), kinds, named, named_kinds, pool=data[e.parent])
             out += [[o.column, o.base, o.sign, "child", child] for o in found if o.sign == sign]
     return out
+
+
+def named_once(degrees: np.ndarray, min_count: int) -> bool:
+    """Whether no referenced row is named twice in the data (a commit's parent, in a history that
+    never branches; a refund's payment) where as many references dealt at random among the rows would
+    have named one again `min_count` times at least (so a few references among many rows say nothing)."""
+    n, m = len(degrees), int(degrees.sum())
+    if n == 0 or degrees.max() > 1:
+        return False
+    again = m - n * (1.0 - (1.0 - 1.0 / n) ** m)  # expected references to a row already named
+    return bool(again >= min_count)
 
 
 def child_extremes(tables, schema, table: str, child: str, columns: list[str], how: str) -> pd.DataFrame:

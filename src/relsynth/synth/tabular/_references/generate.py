@@ -8,6 +8,7 @@ the pairs of a composite key made rows of the table it names (`keep_composite_re
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections import Counter
 from collections.abc import Collection
@@ -362,6 +363,8 @@ def assign_reference(
         # a row can be linked once per parent row at most: never a degree above their number
         most = None if groups is None else int(groups.iloc[rows].nunique())
         most = cap if most is None else most if cap is None else min(most, cap)
+        if fitted.get("named_once"):  # none in older models
+            most = 1
         return draw_references(
             len(rows),
             keys[e.parent].iloc[targets].reset_index(drop=True),
@@ -1043,6 +1046,8 @@ def draw_references(
         late = targets >= present  # (a question), else any it may name; none before it (row 0): none
         may = np.arange(len(parent_keys)) if unnamed is None else np.flatnonzero(~unnamed)
         targets[late] = earlier(present[late], [np.unique(targets), may], rng)
+        if max_degree is not None:  # the earlier rows drawn above took no account of it
+            targets = earlier_with_room(present, targets, max_degree, len(parent_keys), rng)
         present, targets = present[targets >= 0], targets[targets >= 0]
     out.iloc[present] = parent_keys.to_numpy()[targets]
     return out
@@ -1069,6 +1074,28 @@ def earlier(rows: np.ndarray, pools: list[np.ndarray], rng: np.random.Generator)
         n_before = np.searchsorted(pool, rows)  # the pool's rows before each row
         todo = (out < 0) & (n_before > 0)
         out[todo] = pool[(rng.random(int(todo.sum())) * n_before[todo]).astype(np.int64)]
+    return out
+
+
+def earlier_with_room(
+    rows: np.ndarray, targets: np.ndarray, cap: int | np.ndarray, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    """`targets` (each of `rows`' earlier row among `n`, by position; -1 none) with no row named more
+    than `cap` times (one for all, or one a row): in row order, a row whose target is full names a
+    random earlier row with room instead, else none (a commit's parent, each commit one child at most)."""
+    room = np.broadcast_to(np.asarray(cap, dtype=np.int64), (n,)).copy()
+    free = np.flatnonzero(room > 0).tolist()  # sorted positions with room left
+    out = targets.copy()
+    for i in np.argsort(rows, kind="stable"):
+        t = int(out[i])
+        if t >= 0 and room[t] <= 0:
+            k = bisect.bisect_left(free, int(rows[i]))  # the rows with room before this one
+            t = free[int(rng.integers(k))] if k else -1
+            out[i] = t
+        if t >= 0:
+            room[t] -= 1
+            if room[t] == 0:
+                del free[bisect.bisect_left(free, t)]
     return out
 
 
