@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -953,3 +955,19 @@ def test_flags_spelled_as_text_beside_a_placeholder_keep_their_spelling():
     )
     out = RelationalData({"t": made}, schema, formats=data.formats).to_source("t")
     assert out["ok"].tolist() == ["N/A", "yes"] and out["on"].tolist() == ["False", "N/A"]
+
+
+def test_csv_keys_that_are_hexadecimal_hashes_are_read_without_crashing_the_process(tmp_path: Path):
+    """A commit's sha "6991e59055083123824fa0..." is digits, an e and a 14-digit exponent to pandas' CSV
+    parser guessing the column's type, whose exponent overflows and kills the process (pandas 2.3, a
+    segfault) where no text comes before it in the column. Run apart, so the crash fails one test."""
+    shas = ["6991e59055083123824fa0c016a64c8361d4dd15", "05d6816f80bc60d4e56c20cef225bed5e4161af1"]
+    (tmp_path / "commits.csv").write_text("sha,additions\n" + "".join(f"{s},{i}\n" for i, s in enumerate(shas)))
+    script = f"""
+from relsynth.relational import Integer, PrimaryKey, RelationalData, Schema, Table
+data = RelationalData.from_dir({str(tmp_path)!r}, schema=Schema(commits=Table(sha=PrimaryKey(), additions=Integer())))
+print(data["commits"]["sha"].tolist(), data["commits"]["additions"].tolist())
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == f"{shas} [0, 1]"

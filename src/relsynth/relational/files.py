@@ -187,7 +187,7 @@ def read_csv(file: Path, what: str = "table", **kw) -> pd.DataFrame:
             "keep_default_na=False).to_csv(file, index=False))"
         )
     try:
-        df = pd.read_csv(file, **kw)
+        df = pd.read_csv(file, **_huge_exponents_as_text(file, kw))
     except FileNotFoundError:
         raise
     except UnicodeDecodeError as e:  # a spreadsheet's export in latin-1 or cp1252 (São Paulo), or UTF-16
@@ -278,6 +278,29 @@ def _other_separator(header: str) -> str | None:
         if len([name for name in header.split(separator) if name.strip()]) > 1:
             return separator
     return None
+
+
+# pandas 2.3's CSV parser crashes the process on a number whose exponent passes 32 bits, which a hexadecimal
+# hash may spell ("6991e59055083123824fa0...": digits, an e, 14 digits; pandas-dev/pandas#63089)
+_HUGE_EXPONENT = re.compile(r"[eE][+-]?\d{10,}")
+
+
+def _huge_exponents_as_text(file: Path, kw: dict) -> dict:
+    """`kw` with each column holding a field of such an exponent read as text (`dtype` str), where pandas
+    would guess its type: the coercion to the column's kind reads its numbers safely (`_coerce.to_numbers`)."""
+    dtype = kw.get("dtype")
+    if dtype is not None and not isinstance(dtype, dict):  # every column's type given: none guessed
+        return kw
+    with open(file, encoding="utf-8-sig", errors="replace") as f:
+        if not any(_HUGE_EXPONENT.search(line) for line in f):
+            return kw
+    import csv
+
+    with open(file, newline="", encoding="utf-8-sig", errors="replace") as f:
+        reader = csv.reader(f)
+        header = next(reader, [])
+        found = {header[i] for row in reader for i, v in enumerate(row[: len(header)]) if _HUGE_EXPONENT.search(v)}
+    return {**kw, "dtype": {**{c: str for c in found}, **(dtype or {})}}
 
 
 def _uneven_rows(file: Path) -> tuple[list[tuple[int, int]], list[str]]:
