@@ -24,7 +24,10 @@ a parent row on average, with a date or datetime no parent row repeats (a device
 minutes, under 20 devices). Its order in time is what a reference would lose: drawn among the
 synthetic rows, each reading on its own, a device got two readings at one time and a meter that
 went down; nested, long entities are learnt in windows of the model's block, so they are not
-few examples.
+few examples. Not a table other tables nest under where its root entities would then hold more
+than `ENTITY_ROWS` rows each (`_carried_by_series`): 400 shipments under 4 carriers, each at its own
+minute, nested so and left their 2,349 events a reference, each event drawn on its own; as a root,
+the shipments are 400 examples, their events nested under them.
 
 A key null in some rows never nests (a journal entry's customer, none for an internal entry): such a
 row names no parent row to be learnt under, and nested it was refused as an orphan; as a reference
@@ -134,6 +137,9 @@ def nesting_keys(
         # no key's root large enough: the first key the rows are a time series under (asked only then)
         for col, ref, n in few if best is None else ():
             if (date := _long_series(table, col, rows, rows.get(ref, 0), series)) is not None:
+                if (carried := _carried_by_series(fks, rows, lookups, table, path_up(ref), n)) is not None:
+                    why[table, col] += f"; nor a time series under {ref} by its {date}: {carried}"
+                    continue
                 best = col
                 why[table, col] = (
                     f"{table}'s rows are a time series under {ref} (about {rows.get(table, 0) // max(rows.get(ref, 0), 1)} "
@@ -201,6 +207,29 @@ def nested_below(
                 seen.add(child)
                 todo.append(child)
     return seen
+
+
+def _carried_by_series(
+    fks: Mapping[str, Mapping[str, str]],
+    rows: Mapping[str, int],
+    lookups: set[str] | frozenset[str],
+    table: str,
+    path: Sequence[str],
+    entities: int,
+) -> str | None:
+    """Why `table` must not nest as a time series at the foot of `path`, or None: the tables that
+    would nest under it (`nested_below`: a shipment's events) would fall with it in `entities` root
+    entities of more than `ENTITY_ROWS` rows each, too long to nest in, where as a root it gives them
+    one example a row (its 400 shipments, not their 4 carriers). A series of readings nothing
+    nests under is long all the same and is learnt in windows."""
+    below = nested_below(fks, rows, lookups, table)
+    held = entity_rows(fks, rows, lookups, table, path, entities)
+    if not below or held <= ENTITY_ROWS:
+        return None
+    return (
+        f"{', '.join(sorted(below))} would nest under {table} in {entities} root entities of about {held:.0f} rows "
+        f"(over {ENTITY_ROWS}), where as a root its {rows.get(table, 0)} rows are as many examples for them"
+    )
 
 
 def _long_series(table: str, col: str, rows: Mapping[str, int], parents: int, series: SeriesDate | None) -> str | None:
