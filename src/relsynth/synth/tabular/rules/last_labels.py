@@ -14,6 +14,17 @@ in a row whose label that changed, the columns a null rule says the new label la
 date drawn for a `delivered` status whose last event was dropped where the date left it no room
 (the status set to `in_transit` kept it in 46 of 300 shipments of a small model). A context column, given at generation, is never set: its last child row is
 drawn with it. Not fitted under DP.
+
+A label may also follow from its last child's by a fixed map rather than be it (a shipment's status
+`in_transit` while its last event is `picked_up`, `in_transit` or `out_for_delivery`; `delivered`,
+`exception` or `returned` as its last event): the child label whose every value, MIN_PER_VALUE rows
+at least each, is followed by one parent label in every row, where values drawn apart would agree
+so with a chance below CHANCE (`_label_map`, `"map"`), unless a label of its row set so decides it
+(an order's closed flag, its status's: a dependency keeps it). The column is set to the mapped value of its
+last generated child's (one no training row held leaves the row's own), and the last child row is
+drawn with the one label mapped to its parent's, where only one is: 37 % of a small model's
+delivered shipments held no `delivered` event, as the status and delivery date had been drawn
+before the events.
 """
 
 from __future__ import annotations
@@ -28,11 +39,14 @@ from relsynth.synth.tabular.rules.last_nulls import last_rows
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows with children the match is read from, at least
+MIN_PER_VALUE = 5  # rows holding each value of the last child's label that a map reads
+CHANCE = 1e-6  # a map agreeing with every row more likely than this for labels drawn apart is none
 
 
 def find_last_labels(pre, data: RelationalData) -> list[dict]:
-    """[{"table", "column", "rows", "fk", "of"}]: `table.column` is, in every row with rows of
-    `rows` under it (through their key `fk`), the value `of` of the last of them."""
+    """[{"table", "column", "rows", "fk", "of"[, "map"]}]: `table.column` is, in every row with rows of
+    `rows` under it (through their key `fk`), the value `of` of the last of them (mapped by `map`:
+    {child label: parent label}, where the labels are not the same)."""
     schema, out = data.schema, []
     for table in schema.synth_tables:
         pk = schema.tables[table].primary_key
@@ -47,10 +61,20 @@ def find_last_labels(pre, data: RelationalData) -> list[dict]:
                 continue
             parents = data[table][held]
             for col in labels:
+                if col in {r["column"] for r in out if r["table"] == table}:
+                    continue
                 of = next((c for c in _labels(pre, rows) if _same(parents[col], last[c].reindex(parents[pk]))), None)
-                if of is not None and col not in {r["column"] for r in out if r["table"] == table}:
+                if of is not None:
                     log.info("%s.%s is the %s of its last %s row: kept so", table, col, of, rows)
                     out.append({"table": table, "column": col, "rows": rows, "fk": fk, "of": of})
+                    continue
+                if any(_decides(parents[r["column"]], parents[col]) for r in out if r["table"] == table):
+                    continue  # a flag its row's status decides follows it (a dependency), not the events
+                for c in _labels(pre, rows):
+                    if (mapped := _label_map(parents[col], last[c].reindex(parents[pk]))) is not None:
+                        log.info("%s.%s follows from the %s of its last %s row by %s: kept so", table, col, c, rows, mapped)  # fmt: skip
+                        out.append({"table": table, "column": col, "rows": rows, "fk": fk, "of": c, "map": mapped})
+                        break
     return out
 
 
@@ -69,6 +93,32 @@ def _same(a: pd.Series, b: pd.Series) -> bool:
     return bool((pd.Series(x).astype(str).to_numpy() == pd.Series(y).astype(str).to_numpy()).all())
 
 
+def _label_map(parent: pd.Series, last: pd.Series) -> dict[str, str] | None:
+    """{last child's label: parent's label} where each value of `last` (MIN_PER_VALUE rows at least)
+    comes with one value of `parent` in every row, two at least, none missing, and labels drawn
+    apart would agree so with a chance below CHANCE (the product over the child's values of the
+    chance that all its rows draw one parent label); else None."""
+    x, y = parent.astype(object), last.astype(object)
+    if x.isna().any() or y.isna().any() or x.nunique() < 2:
+        return None
+    x, y = x.astype(str).to_numpy(), y.astype(str).to_numpy()
+    pairs = pd.DataFrame({"x": x, "y": y})
+    per_value = pairs.groupby("y")["x"].agg(["nunique", "first", "size"])
+    if (per_value["nunique"] > 1).any() or (per_value["size"] < MIN_PER_VALUE).any():
+        return None
+    shares = pairs["x"].value_counts(normalize=True).to_numpy()
+    log_chance = sum(np.log(np.sum(shares ** float(n))) for n in per_value["size"])
+    if log_chance >= np.log(CHANCE):
+        return None
+    return {str(k): str(v) for k, v in per_value["first"].items()}
+
+
+def _decides(label: pd.Series, other: pd.Series) -> bool:
+    """Whether each value of `label` comes with one value of `other` in every row (missing ones too)."""
+    pairs = pd.DataFrame({"a": label.astype(object).astype(str), "b": other.astype(object).astype(str)})
+    return bool((pairs.groupby("a")["b"].nunique() <= 1).all())
+
+
 def last_label_forcing(pre, rules: list[dict]) -> dict[str, list[tuple[int, int, np.ndarray]]]:
     """child table -> [(the parent header position of `column`, the header position of `of`, (vocab,)
     the token of the same label after each parent token, -1: none)]: a parent's last child row is
@@ -80,8 +130,21 @@ def last_label_forcing(pre, rules: list[dict]) -> dict[str, list[tuple[int, int,
         if above is None or layout is None or r["column"] not in above.fields or r["of"] not in layout.fields:
             continue
         i, j = above.fields.index(r["column"]), layout.fields.index(r["of"])
-        out.setdefault(r["rows"], []).append((i, j, pre.same_label_tokens(above.slots[i], layout.slots[j])))
+        tokens = _mapped_tokens(pre, above.slots[i], layout.slots[j], r["map"]) if "map" in r else None
+        out.setdefault(r["rows"], []).append((i, j, pre.same_label_tokens(above.slots[i], layout.slots[j]) if tokens is None else tokens))  # fmt: skip
     return out
+
+
+def _mapped_tokens(pre, source: int, target: int, mapped: dict[str, str]) -> np.ndarray:
+    """(vocab,): for each token of slot `source`'s labels, the token of the one label of slot
+    `target` that `mapped` takes to it, -1 where none or several do (`in_transit`, after three)."""
+    ids = pre.slots[target].category_tokens()
+    token = np.full(pre.vocab_size, -1, dtype=np.int64)
+    for label, t in pre.slots[source].category_tokens().items():
+        onto = [c for c, p in mapped.items() if p == label]
+        if len(onto) == 1:
+            token[t] = ids.get(onto[0], -1)
+    return token
 
 
 def apply_last_labels(rules: list[dict], tables: dict[str, pd.DataFrame], pre, given=None) -> None:
@@ -95,6 +158,9 @@ def apply_last_labels(rules: list[dict], tables: dict[str, pd.DataFrame], pre, g
         pk = pre.schema.tables[r["table"]].primary_key
         last = rows[last_rows(rows, r["fk"], pre.sibling_keys.get(r["rows"]))].set_index(r["fk"])[r["of"]]
         values = last.reindex(frame[pk]).to_numpy(dtype=object)
+        if "map" in r:  # a label no training row's last child held, or a rare one, leaves the row's own
+            texts = pre.category_texts(r["table"], r["column"])
+            values = np.array([texts.get(r["map"].get(str(v))) if not pd.isna(v) else None for v in values], dtype=object)  # fmt: skip
         held = ~pd.isna(values)
         if held.any():
             column = frame[r["column"]].astype(object)
