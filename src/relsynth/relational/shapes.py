@@ -8,13 +8,14 @@ import re
 
 import pandas as pd
 
-DIGIT, UPPER, LOWER, HEX, UPPER_HEX = "9", "A", "a", "x", "X"
+DIGIT, UPPER, LOWER, HEX, UPPER_HEX, ALNUM = "9", "A", "a", "x", "X", "N"
 CLASSES = {
     DIGIT: "0123456789",
     UPPER: "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
     LOWER: "abcdefghijklmnopqrstuvwxyz",
     HEX: "0123456789abcdef",
     UPPER_HEX: "0123456789ABCDEF",
+    ALNUM: "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
 }
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _HEX_LOWER = re.compile(r"^[0-9a-f]*$")
@@ -23,6 +24,7 @@ _HAS_HEX_LETTER = re.compile(r"[a-fA-F]")
 _TABLE = str.maketrans({**{c: DIGIT for c in CLASSES[DIGIT]}, **{c: UPPER for c in CLASSES[UPPER]}})
 _TABLE.update({ord(c): LOWER for c in CLASSES[LOWER]})
 _HEX_TABLES = {case: str.maketrans({c: case for c in CLASSES[case]}) for case in (HEX, UPPER_HEX)}
+_MIXED_RUN = re.compile(r"[0-9A-Z]*(?:[0-9][A-Z]|[A-Z][0-9])[0-9A-Z]*")  # capitals and digits mixed
 
 
 def hex_case(values: pd.Series) -> str | None:
@@ -43,9 +45,47 @@ def code_shapes(values: pd.Series, min_count: int) -> tuple[pd.Series, str | Non
     plain = char_shapes(values)
     hex_digits = hex_case(values)
     if hex_digits is None:
-        return plain, None
+        mixed = alnum_shapes(values, plain, min_count)
+        return (mixed if shared_share(mixed, min_count) > shared_share(plain, min_count) else plain), None
     as_hex = char_shapes(values, hex_digits)
     return (as_hex, hex_digits) if shared_share(as_hex, min_count) > shared_share(plain, min_count) else (plain, None)
+
+
+def alnum_shapes(values: pd.Series, plain: pd.Series, min_count: int) -> pd.Series:
+    """`plain` (the values' `char_shapes`), but for the values whose shape fewer than `min_count`
+    share: each run of capitals and digits mixed at random (a UPS tracking number's `1Z` and 16 of
+    either: each its own plain shape) read as ALNUM, a character every value of that reading holds
+    at its place kept as it is (the `1Z`), where `min_count` values share the reading; else plain."""
+    counts = plain.map(plain.value_counts())
+    rare = counts < max(min_count, 1)
+    if not rare.any():
+        return plain
+    masks = values[rare].map(lambda v: _MIXED_RUN.sub(lambda m: ALNUM * len(m.group()), v))
+    masks = pd.Series(
+        [_mixed_mask(v, m, p) for v, m, p in zip(values[rare], masks, plain[rare], strict=True)], index=masks.index
+    )
+    out = plain.copy()
+    for mask, rows in masks.groupby(masks).groups.items():
+        if len(rows) < max(min_count, 1) or ALNUM not in mask:
+            continue
+        group = values[rows]
+        out[rows] = "".join(_kept_char(group, i) if c == ALNUM else c for i, c in enumerate(mask))
+    return out
+
+
+def _mixed_mask(value: str, mask: str, plain: str) -> str:
+    """`plain` with the places `mask` reads as ALNUM (a mixed run of `value`) written so."""
+    return (
+        "".join(ALNUM if m == ALNUM else p for m, p in zip(mask, plain, strict=True))
+        if len(mask) == len(value)
+        else plain
+    )
+
+
+def _kept_char(group: pd.Series, i: int) -> str:
+    """The character every value of `group` holds at place `i`, where it is no class's letter; else ALNUM."""
+    chars = group.str[i].unique()
+    return str(chars[0]) if len(chars) == 1 and chars[0] not in CLASSES else ALNUM
 
 
 def shared_share(shapes: pd.Series, min_count: int) -> float:

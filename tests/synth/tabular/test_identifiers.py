@@ -29,6 +29,7 @@ from relsynth.relational import (
     Schema,
     Table,
 )
+from relsynth.relational.shapes import ALNUM, code_shapes
 from relsynth.synth import DpBudget, TabularPreproc
 from relsynth.synth.tabular._identifiers import identifier_format, known_codes, new_identifiers
 from relsynth.synth.tabular.encoders import NumericPreproc
@@ -1219,3 +1220,48 @@ def test_uuids_keep_no_hashes_and_a_counter_past_the_real_range_is_left_as_drawn
     plain = new_identifiers(50, fmt, "invoice", np.random.default_rng(0))
     checked = new_identifiers(50, {**fmt, **known_codes(codes)}, "invoice", np.random.default_rng(0))
     assert checked.tolist() == plain.tolist() and plain.str[4:].astype(int).min() > 300
+
+
+TRACKING = {"UPS": r"1Z[0-9A-Z]{16}", "DHL": r"\d{10}", "DPAG": r"[A-Z]{2}\d{9}DE"}
+
+
+def parcels(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    """Shipments with their carrier and its tracking number: UPS's `1Z` and 16 capitals and digits
+    mixed at random, DHL's 10 digits, Deutsche Post's 2 capitals, 9 digits and `DE`."""
+    rng = np.random.default_rng(seed)
+    carriers = rng.choice(list(TRACKING), n, p=[0.4, 0.35, 0.25])
+    alnum = list("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+    def number(carrier: str) -> str:
+        if carrier == "UPS":
+            return "1Z" + "".join(rng.choice(alnum, 16))
+        if carrier == "DHL":
+            return "".join(rng.choice(list("0123456789"), 10))
+        return "".join(rng.choice(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), 2)) + str(rng.integers(10**8, 10**9)) + "DE"
+
+    return pd.DataFrame({"id": range(1, n + 1), "carrier": carriers, "tracking": [number(c) for c in carriers]})
+
+
+def test_codes_of_capitals_and_digits_mixed_at_random_are_identifiers_in_their_format():
+    """Parcel tracking numbers: UPS's `1Z` + 16 capitals and digits mixed at random, each its own
+    plain shape, so the column (40 % of them UPS's) was read as free text, generated as missing
+    without a text model. Such a run is read as one class of capitals and digits (`ALNUM`, a place
+    every code holds alike kept: `1Z`), the column an identifier whose UPS codes are drawn so."""
+    frame = parcels()
+    shapes, _ = code_shapes(frame["tracking"], 5)
+    assert set(shapes) == {"1Z" + ALNUM * 16, "9" * 10, "AA" + "9" * 9 + "AA"}
+    schema = Schema.infer({"shipment": frame}, primary_keys={"shipment": "id"})
+    assert schema.tables["shipment"].columns["tracking"].kind is Column.IDENTIFIER
+    data = RelationalData({"shipment": frame}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert pre.stats["identifiers"]["shipment"]["tracking"]["by"] == "carrier"
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["shipment"]
+    fits = [bool(re.fullmatch(TRACKING[c], v)) for c, v in zip(synth["carrier"], synth["tracking"], strict=True)]
+    assert all(fits) and synth["tracking"].is_unique and not synth["tracking"].isin(set(frame["tracking"])).any()
+    assert (synth["carrier"] == "UPS").sum() > 50
+
+
+def test_codes_whose_plain_shapes_are_shared_are_read_plainly():
+    codes = pd.Series([f"AB{i:04d}" for i in range(100)] + [f"{i:03d}XY" for i in range(100)] + ["Q1W2E3"])
+    shapes, _ = code_shapes(codes, 5)
+    assert ALNUM not in "".join(shapes)  # the one rare mixed code alone is no shape of its own

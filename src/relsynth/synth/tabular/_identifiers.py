@@ -10,7 +10,8 @@ on the step they all lie on from the lowest (an account code's tens: 1000, 1010,
 `SKU-7`, `SKU-300`),
 letters that spell a few labels (a course code's department, `MATH` in `MATH350`), and digits
 but the last run (which may count) that do (a phone's calling code, `+49`), among those labels, as
-often as in the data, other letters one by one among those seen. The labels of a run are
+often as in the data, other letters one by one among those seen (capitals and digits mixed at
+random, a UPS tracking number's 16 after its `1Z`, one run of either: `ALNUM`, `relational.shapes.alnum_shapes`). The labels of a run are
 counted over every value whose shape differs only in the lengths of its runs, so the domains of
 e-mail addresses (`anna.weiss7@mail.example.com`, `bo.li12@web.example.net`: each address its own
 shape) are drawn among the real ones of the run's length, not letter by letter (`iops.example.gcc`). Where the codes number their rows
@@ -444,7 +445,11 @@ def _unpadded_numbers(values: pd.Series, shapes: pd.Series) -> pd.Series:
     counters, each past its width, wrote `SKU-01` and real rows' `SKU-100`."""
     if values.str.contains(NUMBER, regex=False).any():  # the marker would be read as a run: left as they are
         return shapes
-    runs = values.str.findall(r"[0-9]+")
+    # the digits under each digit run of the shape (a digit of an ALNUM run, `1Z...`, is none)
+    runs = pd.Series(
+        [[v[m.start() : m.end()] for m in _DIGITS.finditer(shape)] for v, shape in zip(values, shapes, strict=True)],
+        index=values.index,
+    )
     padded = runs.map(lambda r: tuple((len(d) > 1 and d[0] == "0") or len(d) > 18 for d in r))  # past int64: as is
     wide = runs.map(lambda r: tuple(len(d) > 1 for d in r))
     collapsed = shapes.str.replace(_DIGITS, NUMBER, regex=True)
