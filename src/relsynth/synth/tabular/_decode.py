@@ -59,6 +59,7 @@ from relsynth.synth.tabular.rules.disjoint_intervals import keep_disjoint_interv
 from relsynth.synth.tabular.rules.flagged_copies import apply_flagged_copies
 from relsynth.synth.tabular.rules.formulas import apply_formulas
 from relsynth.synth.tabular.rules.held_first import keep_held_first
+from relsynth.synth.tabular.rules.held_sides import keep_held_sides
 from relsynth.synth.tabular.rules.inequalities import keep_inequalities
 from relsynth.synth.tabular.rules.interval_labels import apply_interval_labels
 from relsynth.synth.tabular.rules.last_labels import apply_last_labels
@@ -284,6 +285,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
             cols[edge.fk] = keys[edge.parent].iloc[np.asarray(parents[table], dtype=np.int64)].reset_index(drop=True)
         out[table] = _in_schema_order(schema, table, cols, n)
         keep_null_cuts(pre, pre.stats.get("null_cuts", []), table, out[table], rng)  # none in older models
+        keep_held_sides(pre, pre.table_rules("held_sides", table), table, out[table], rng)  # snow only below 2 °C
         keep_none_boxes(pre.stats.get("none_boxes", []), table, out[table])  # none in older models, nor under DP
         keep_sign_sides(pre, pre.stats.get("sign_labels", []), table, out[table], rng)  # the label's side of 0
         if copies := pre.stats.get("parent_copies", {}).get(table):  # none in older models, nor under DP

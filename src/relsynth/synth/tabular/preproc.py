@@ -121,6 +121,7 @@ from relsynth.synth.tabular.rules.formulas import (
     without_ordered_late_formulas,
 )
 from relsynth.synth.tabular.rules.held_first import find_held_first
+from relsynth.synth.tabular.rules.held_sides import find_held_sides
 from relsynth.synth.tabular.rules.inequalities import find_inequalities
 from relsynth.synth.tabular.rules.interval_labels import find_interval_labels
 from relsynth.synth.tabular.rules.label_points import label_points
@@ -686,6 +687,9 @@ class TabularPreproc:
         # a death on or after its patient's admissions and discharges
         null_ruled = self.stats["null_rules"] + self.stats["later_null_rules"] + self.stats["null_cuts"]
         kept_missing = {(r["table"], r["column"]) for r in null_ruled}
+        # ... or held on one side of a number only, missing at will there (snow only below 2 °C)
+        last_missing = {(r["table"], r["column"]) for r in self.stats["last_nulls"]}
+        self.stats["held_sides"] = find_held_sides(self, data, kept_missing | last_missing)
         self.stats["parent_ends"] = find_parent_ends(self, data, self._counted_from(summed), kept_missing)
         # a room's bookings, never two at once, where no rule above moves their dates across rows
         self.stats["disjoint_intervals"] = find_disjoint_intervals(self, data)
