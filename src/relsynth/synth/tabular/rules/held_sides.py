@@ -25,6 +25,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.synth.tabular.encoders import NumericPreproc
+from relsynth.synth.tabular.rules.columns import field_preproc
 from relsynth.synth.tabular.rules.null_cuts import redraw_in_bins
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def keep_held_sides(pre, rules: list[dict], table: str, frame: pd.DataFrame, rng
         if _redrawable(pre, table, rule["of"]):
             side = {"top": rule["cut"]} if rule["below"] else {"bottom": rule["cut"]}
             fixed = x.copy()
-            redraw_in_bins(_preproc(pre, table, rule["of"]), fixed, held & _past(x, rule), rng, **side)
+            redraw_in_bins(field_preproc(pre, table, rule["of"]), fixed, held & _past(x, rule), rng, **side)
             if not np.array_equal(fixed, x, equal_nan=True):
                 frame[rule["of"]] = pd.Series(fixed, index=frame.index).astype(frame[rule["of"]].dtype)
                 x = fixed
@@ -96,15 +97,10 @@ def _past(x: np.ndarray, rule: dict) -> np.ndarray:
         return x > rule["cut"] if rule["below"] else x < rule["cut"]
 
 
-def _preproc(pre, table: str, col: str):
-    layout = pre.layouts[table]
-    return pre.slots[layout.slots[layout.fields.index(col)]].preproc
-
-
 def _redrawable(pre, table: str, col: str) -> bool:
     """Whether `col` is a binned number of `table` drawn as itself, in no order of its row or siblings."""
     orders = pre.orderings.get(table, {})
     if col in orders or any(o.base == col or o.bound == col or o.cap == col for o in orders.values()):
         return False
-    p = _preproc(pre, table, col)
+    p = field_preproc(pre, table, col)
     return isinstance(p, NumericPreproc) and p.n_bins_used > 0 and col not in pre.given_columns(table)
