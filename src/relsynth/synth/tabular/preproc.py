@@ -155,7 +155,7 @@ from relsynth.synth.tabular.rules.sibling_spans import find_sibling_spans
 from relsynth.synth.tabular.rules.sign_labels import find_sign_labels
 from relsynth.synth.tabular.rules.sorted_siblings import find_sorted_siblings
 from relsynth.synth.tabular.rules.spelled_values import find_spelled_values, spelled_columns
-from relsynth.synth.tabular.rules.split_sums import find_split_sums
+from relsynth.synth.tabular.rules.split_sums import find_split_sums, formula_totals
 from relsynth.synth.tabular.rules.times_of_day import (
     after_whole_days,
     find_times_of_day,
@@ -467,6 +467,9 @@ class TabularPreproc:
             log.warning(note)
         # totals first: a sum is set after generation, so it may be neither an ordered column nor a base
         totals = find_totals(self, data)
+        # ... but a sum its row's formula gives too (valid = cast - invalid ballots) is that formula, its rows split it
+        split_totals = formula_totals(self, data, totals)
+        totals = [t for t in totals if t not in split_totals]
         summed = {(t["table"], t["column"]) for t in totals}
         above: dict[str, tuple[pd.DataFrame | None, dict]] = {}
         running: list[dict] = []
@@ -601,7 +604,11 @@ class TabularPreproc:
             "whole_years": whole_years,  # whole years between two dates of the row or its parent (an age)
             "balanced_sums": find_balanced_sums(self, data, summed),  # an entry's debits sum to its credits
             # numbers their child rows split where they have any (an approved amount paid in parts)
-            "split_sums": (split := find_split_sums(self, data, summed, self._ordered_reads())),
+            "split_sums": (
+                split := find_split_sums(
+                    self, data, summed - {(t["table"], t["column"]) for t in split_totals}, self._ordered_reads()
+                )
+            ),
             # ... or a fixed whole, where no number of the parent holds it (allocations adding up to 100 %)
             "constant_sums": (constant := find_constant_sums(self, data, summed, self._ordered_reads(), split)),
             # ... or at most a fixed whole, piled under it (a country's languages: at most 100 % of its people)
@@ -680,6 +687,7 @@ class TabularPreproc:
         }
         # numbers near the line another number of their row draws (a price with tax from the one without),
         # where no rule above sets, clips or reads either
+        self._unsplit_totals_back(split_totals)
         self.stats["linear_pairs"] = find_linear_pairs(self, data, summed | ordered | self._number_rule_columns())
         self.stats["none_boxes"] = find_none_boxes(self, data, summed | ordered)  # a survey's 'None of these'
         # an alarm within its device's readings' span, once every rule above says what it reads or moves
@@ -1016,6 +1024,15 @@ class TabularPreproc:
                 if o.floor is not None:
                     out.add((parent, o.floor))
         return out
+
+    def _unsplit_totals_back(self, split_totals: list[dict]) -> None:
+        """The `split_totals` (`formula_totals`) whose rows no split sum scales (an order reads their
+        number): totals again, set from their rows as before, not formulas, which would undo them."""
+        split = {(r["table"], r["column"]) for r in self.stats["split_sums"]}
+        back = [t for t in split_totals if (t["table"], t["column"]) not in split]
+        cols = {(t["table"], t["column"]) for t in back}
+        self.stats["totals"] = self.stats["totals"] + back
+        self.stats["formulas"] = [f for f in self.stats["formulas"] if (f["table"], f["column"]) not in cols]
 
     def _settled_formulas(self, formulas: list[dict]) -> set[tuple[str, str]]:
         """(table, column) of the formulas set as soon as their table's rows are decoded, before its

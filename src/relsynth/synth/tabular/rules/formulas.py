@@ -90,15 +90,20 @@ TIE_NOISE = 1e-9  # relative: a computed value this near a half of its last deci
 DATE_FACTORS = (1.0, 1 / 60, 1 / 3_600, 1 / 86_400, 1_000.0)
 
 
-def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> list[dict]:
+def find_formulas(
+    pre, data: RelationalData, totals: set[tuple[str, str]], targets: set[tuple[str, str]] | None = None
+) -> list[dict]:
     """[{"table", "column", "of", "op", "factor", "decimals", "span"}] in field order: `table.column` is
     `factor x (of[0] op of[1])` (or `factor x of[0]`), rounded to `decimals`, where that has a sign
     the column's values have (`span`: their least and greatest). Not context columns
     (given at generation) nor `totals` ((table, column), set after generation), which may be
     operands: a tax 8 % of its order's subtotal, the sum of its lines, computed again once the
-    totals are set (`_decode`'s last formulas), the total never set back from it (a dividend)."""
+    totals are set (`_decode`'s last formulas), the total never set back from it (a dividend).
+    `targets`, when given: the only (table, column) tried as formulas."""
     out = []
     for table in data.schema.synth_tables:
+        if targets is not None and not any(t == table for t, _ in targets):
+            continue
         kinds, modelled = data.schema.tables[table].columns, set(pre.modelled_columns(table))
         numbers = [c for c in pre.float_numbers(table, kinds) if c in modelled]  # totals: operands, not targets
         summed = {c for c in numbers if (table, c) in totals}
@@ -113,6 +118,8 @@ def find_formulas(pre, data: RelationalData, totals: set[tuple[str, str]]) -> li
         sample = screen_rows(len(data[table]), SAMPLE)
         for i, col in enumerate(numbers):
             if col in given or col in summed or i == 0 and not refs and len(dates) < 2:
+                continue
+            if targets is not None and (table, col) not in targets:
                 continue
             found = _match(values, col, numbers[:i], sample, list(refs))
             if found is not None and _parent_copy(found, refs, data.schema.parent(table)):

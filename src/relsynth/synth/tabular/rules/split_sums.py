@@ -31,6 +31,7 @@ import pandas as pd
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular.encoders import decimals_of
 from relsynth.synth.tabular.rules.columns import categoricals
+from relsynth.synth.tabular.rules.formulas import find_formulas
 from relsynth.synth.tabular.rules.numbers import as_float_series
 from relsynth.synth.tabular.rules.totals import sum_over
 
@@ -78,6 +79,29 @@ def find_split_sums(pre, data: RelationalData, summed: set[tuple[str, str]], rea
                     out[-1].update(rule)
                     break
     return out
+
+
+def formula_totals(pre, data: RelationalData, totals: list[dict]) -> list[dict]:
+    """The `totals` that a formula of earlier numbers of their own row gives too (a precinct's valid
+    ballots: the sum of its parties' votes, and its ballots cast less the invalid ones): plain sums
+    of one number of the rows under or naming the row by its key, which those rows may split
+    instead. Set from the rows, such a total broke its row's formula (0 of 500 generated precincts
+    kept valid = cast - invalid: the votes the model wrote summed to 0.2 to 4 times it); as the
+    formula, with the rows scaled to it (`find_split_sums`), both hold."""
+    plain = [
+        t
+        for t in totals
+        if t.get("how", "sum") == "sum"
+        and len(t["of"]) == 1
+        and not t.get("via")
+        and t["by"] == data.schema.tables[t["table"]].primary_key
+    ]
+    if not plain:
+        return []
+    others = {(t["table"], t["column"]) for t in totals}
+    targets = {(t["table"], t["column"]) for t in plain}
+    given = {(f["table"], f["column"]) for f in find_formulas(pre, data, others - targets, targets)}
+    return [t for t in plain if (t["table"], t["column"]) in given]
 
 
 def rows_naming(schema, table: str) -> list[tuple[str, str]]:
