@@ -114,6 +114,7 @@ from relsynth.synth.tabular.rules.dependencies import (
 )
 from relsynth.synth.tabular.rules.disjoint_intervals import find_disjoint_intervals
 from relsynth.synth.tabular.rules.edge_labels import find_edge_labels
+from relsynth.synth.tabular.rules.extreme_labels import find_extreme_labels
 from relsynth.synth.tabular.rules.flagged_copies import find_flagged_copies
 from relsynth.synth.tabular.rules.formulas import (
     find_formulas,
@@ -688,6 +689,10 @@ class TabularPreproc:
         # numbers near the line another number of their row draws (a price with tax from the one without),
         # where no rule above sets, clips or reads either
         self._unsplit_totals_back(split_totals)
+        # a label on the row of the most of a number under its parent (a precinct's winner), where no rule sets it
+        # nor decides it from another column of its row (a swap would break that)
+        paired = {(r["table"], r[k]) for r in self.stats["dependencies"] for k in ("column", "of")}
+        self.stats["extreme_labels"] = find_extreme_labels(self, data, summed | set_columns(self.stats) | paired)
         self.stats["linear_pairs"] = find_linear_pairs(self, data, summed | ordered | self._number_rule_columns())
         self.stats["none_boxes"] = find_none_boxes(self, data, summed | ordered)  # a survey's 'None of these'
         # an alarm within its device's readings' span, once every rule above says what it reads or moves
