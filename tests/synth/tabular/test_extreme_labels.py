@@ -97,3 +97,31 @@ def test_a_swap_moves_the_label_only_where_its_row_is_off_the_extreme():
     assert tables["r"]["won"].tolist() == [False, True, False, True, False]
     assert tables["r"]["won"].dtype == bool
     assert tables["r"][["votes", "party"]].equals(rows[["votes", "party"]])
+
+
+def _with_winning_team(data: RelationalData, off: bool = False) -> RelationalData:
+    """`data` with each race's `winning_team`: its fastest entry's team (`off`: one race another)."""
+    entry = data["entry"]
+    fastest = entry.loc[entry.groupby("race")["seconds"].idxmin()].set_index("race")["team"]
+    race = data["race"].assign(winning_team=data["race"]["id"].map(fastest))
+    if off:
+        race.loc[0, "winning_team"] = next(t for t in ("red", "blue", "green") if t != race.loc[0, "winning_team"])
+    tables = dict(data.schema.tables) | {"race": Table(id=PrimaryKey(), length=Integer(), winning_team=Categorical())}
+    return RelationalData({"race": race, "entry": entry}, Schema(tables=tables))
+
+
+def test_a_races_winning_team_is_set_from_its_generated_fastest_entry():
+    """The race's team, drawn before its entries, named the fastest entry's team in 93 % of the
+    precincts decoded from their own tokens (a model's: 73 % and 69 %, seeds 0/1); set from the
+    generated entries, in every race; not found where one race names another team."""
+    data = _with_winning_team(races())
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [(r["table"], r["column"], r["label"], r["of"], r["how"]) for r in pre.stats["parent_extremes"]] == [
+        ("race", "winning_team", "team", "seconds", "min")
+    ]
+    back = pre.inverse_transform(pre.transform(data), seed=0)
+    entry = back["entry"]
+    fastest = entry.loc[entry.groupby("race")["seconds"].idxmin()].set_index("race")["team"]
+    assert (back["race"].set_index("id")["winning_team"].reindex(fastest.index) == fastest).all()
+    off = _with_winning_team(races(), off=True)
+    assert TabularPreproc.from_schema(off.schema).fit(off).stats["parent_extremes"] == []

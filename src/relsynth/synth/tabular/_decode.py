@@ -56,7 +56,7 @@ from relsynth.synth.tabular.rules.cut_labels import apply_cut_labels
 from relsynth.synth.tabular.rules.date_parts import apply_date_parts, moved_date_parts
 from relsynth.synth.tabular.rules.declared_domains import keep_domains
 from relsynth.synth.tabular.rules.disjoint_intervals import keep_disjoint_intervals
-from relsynth.synth.tabular.rules.extreme_labels import apply_extreme_labels
+from relsynth.synth.tabular.rules.extreme_labels import apply_extreme_labels, apply_parent_extremes
 from relsynth.synth.tabular.rules.flagged_copies import apply_flagged_copies
 from relsynth.synth.tabular.rules.formulas import apply_formulas
 from relsynth.synth.tabular.rules.held_first import keep_held_first
@@ -370,6 +370,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_interval_labels(pre, pre.stats.get("interval_labels", []), out)
     apply_cut_labels(pre, pre.stats.get("cut_labels", []), out, rng)
     apply_extreme_labels(pre.stats.get("extreme_labels", []), out)  # numbers final (none in older models, nor DP)
+    apply_parent_extremes(pre.stats.get("parent_extremes", []), out, {t: schema.tables[t].primary_key for t in out})
     _keep_relabelled_ranges(pre, out, rng)  # a number within the range of the label it was drawn beside
     parts = moved_date_parts(schema, pre.stats.get("date_parts", []), formats)
     apply_date_parts(pre, parts, out)  # again: a date the sets or checks moved

@@ -114,7 +114,7 @@ from relsynth.synth.tabular.rules.dependencies import (
 )
 from relsynth.synth.tabular.rules.disjoint_intervals import find_disjoint_intervals
 from relsynth.synth.tabular.rules.edge_labels import find_edge_labels
-from relsynth.synth.tabular.rules.extreme_labels import find_extreme_labels
+from relsynth.synth.tabular.rules.extreme_labels import find_extreme_labels, find_parent_extremes
 from relsynth.synth.tabular.rules.flagged_copies import find_flagged_copies
 from relsynth.synth.tabular.rules.formulas import (
     find_formulas,
@@ -693,6 +693,8 @@ class TabularPreproc:
         # nor decides it from another column of its row (a swap would break that)
         paired = {(r["table"], r[k]) for r in self.stats["dependencies"] for k in ("column", "of")}
         self.stats["extreme_labels"] = find_extreme_labels(self, data, summed | set_columns(self.stats) | paired)
+        # ... or on the parent row, the label of its row of the most (a precinct's winning party)
+        self.stats["parent_extremes"] = find_parent_extremes(self, data, summed | set_columns(self.stats) | paired)
         self.stats["linear_pairs"] = find_linear_pairs(self, data, summed | ordered | self._number_rule_columns())
         self.stats["none_boxes"] = find_none_boxes(self, data, summed | ordered)  # a survey's 'None of these'
         # an alarm within its device's readings' span, once every rule above says what it reads or moves

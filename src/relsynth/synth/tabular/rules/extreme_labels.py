@@ -11,7 +11,12 @@ the rows holding that value hold, in every parent row with such a row, where `MI
 at least hold it beside a row of another number (a parent row of one row, or of one number, tells
 nothing). Generation, once every number is final, swaps the label between a marked row not holding
 its parent row's extreme number and an unmarked row holding it, so the labels' counts under each
-parent row stay as drawn (one winner stays one) and no number moves. Not fitted under DP.
+parent row stay as drawn (one winner stays one) and no number moves.
+
+Likewise a label of the parent row that its extreme child row holds (a precinct's winning party, the
+party of its result of the most votes: `find_parent_extremes`): the model draws it before the child
+rows, so it is set from the generated child row of the extreme number, as `last_labels` sets an
+order's status from its last event. Not fitted under DP.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular.encoders import plain_texts
-from relsynth.synth.tabular.rules.columns import nested_categories
+from relsynth.synth.tabular.rules.columns import categoricals, nested_categories
 from relsynth.synth.tabular.rules.numbers import as_floats
 
 log = logging.getLogger(__name__)
@@ -61,6 +66,71 @@ def find_extreme_labels(pre, data: RelationalData, ruled: set[tuple[str, str]]) 
                 out.append({"table": table, "column": col, "value": str(value), "fk": edge.fk, "of": of, "how": how})
                 break
     return out
+
+
+def find_parent_extremes(pre, data: RelationalData, ruled: set[tuple[str, str]]) -> list[dict]:
+    """[{"table", "column", "child", "fk", "label", "of", "how"}]: each row of `table` with rows of
+    `child` under it (by `fk`) holds at `column` the `label` of a child row of the `how` of `of`,
+    where `MIN_ROWS` parent rows at least hold two numbers among their rows. `ruled`: (table,
+    column) another rule sets or a dependency decides, never a column set here."""
+    out, done = [], set()
+    for child, edge, label, _ in nested_categories(pre, data):
+        parent, frame = edge.parent, data[child]
+        pk = data.schema.tables[parent].primary_key
+        if pk is None or (child, label) in ruled:
+            continue
+        keys = frame[edge.fk]
+        numbers = [c for c in pre.generated_numbers(child) if c != edge.fk]
+        extremes = [(of, how, *_extreme(keys, as_floats(frame[of]), how)) for of in numbers for how in EXTREMES]
+        texts = plain_texts(frame[label]).to_numpy()
+        for column, _ in categoricals(pre, data, parent):
+            if (parent, column) in ruled or (parent, column) in done or column in pre.given_columns(parent):
+                continue
+            above = plain_texts(keys.map(data[parent].set_index(pk)[column])).to_numpy()
+            if len(pd.unique(above[pd.notna(above)])) < 2:
+                continue
+            for of, how, at, spread in extremes:
+                if _held_above(keys.to_numpy(), texts, above, at, spread):
+                    log.info("%s.%s is its %s row's %s of the %s %s: kept so", parent, column, child, label, how, of)
+                    out.append(
+                        {"table": parent, "column": column, "child": child, "fk": edge.fk}
+                        | {"label": label, "of": of, "how": how}
+                    )
+                    done.add((parent, column))
+                    break
+    return out
+
+
+def _held_above(keys: np.ndarray, texts: np.ndarray, above: np.ndarray, at: np.ndarray, spread: np.ndarray) -> bool:
+    """Whether, under every parent row with a value `above`, a row `at` its extreme holds it in
+    `texts`, `MIN_ROWS` such parent rows holding two numbers or more."""
+    held = pd.notna(above)
+    if not held.any():
+        return False
+    hit = pd.Series(at & held & (texts == above)).groupby(keys).any()
+    wanted = pd.Series(held).groupby(keys).any()
+    if not hit[wanted].all():
+        return False
+    return len(pd.unique(keys[held & spread])) >= MIN_ROWS
+
+
+def apply_parent_extremes(rules: list[dict], tables: dict[str, pd.DataFrame], pks: dict[str, str]) -> None:
+    """Set (in place) each rule's parent column, in every parent row with child rows holding the
+    number, to the label of its first child row of the extreme number."""
+    for rule in rules:
+        parent, rows = tables.get(rule["table"]), tables.get(rule["child"])
+        if parent is None or rows is None or not len(rows) or rule["of"] not in rows or rule["column"] not in parent:
+            continue
+        x = as_floats(rows[rule["of"]])
+        frame = pd.DataFrame({"key": rows[rule["fk"]].to_numpy(), "x": x})
+        extreme = frame.groupby("key", sort=False)["x"].transform(rule["how"]).to_numpy()
+        first = rows.loc[~np.isnan(x) & (x == extreme)].drop_duplicates(rule["fk"])
+        label = parent[pks[rule["table"]]].map(first.set_index(rule["fk"])[rule["label"]])
+        column = parent[rule["column"]].astype(object).where(label.isna(), label.astype(object))
+        try:
+            parent[rule["column"]] = column.astype(parent[rule["column"]].dtype)
+        except (TypeError, ValueError):
+            parent[rule["column"]] = column
 
 
 def _extreme(keys: pd.Series, x: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:

@@ -59,7 +59,8 @@ MIN_BREAKS = 5.0  # groups that values drawn by their shares would have broken, 
 SET_BY = ("category_gaps", "month_steps", "date_parts", "sign_labels", "range_labels", "interval_labels",
           "spelled_values", "last_labels", "sorted_siblings", "null_cuts", "ancestor_orders", "lookup_orders",
           "reference_sides", "sibling_spans", "parent_ends", "times_of_day", "inequalities", "sibling_numbers",
-          "calendar_labels", "linear_pairs", "cut_labels", "extreme_labels")  # fmt: skip
+          "calendar_labels", "linear_pairs", "cut_labels", "extreme_labels",
+          "parent_extremes")  # fmt: skip
 
 
 def find_shared_values(pre, data: RelationalData, skip: set[tuple[str, str]]) -> list[dict]:
