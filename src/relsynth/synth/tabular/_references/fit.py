@@ -19,10 +19,12 @@ import pandas as pd
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.data import SQL_FORMAT
 from relsynth.relational.orders import (
+    DATED,
     ORDERED,
     ancestor_column,
     ancestor_keys,
     as_numbers,
+    lag_window,
     nested_dates,
     order_between,
     parent_ordered,
@@ -169,9 +171,13 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "after": after,
                 # not a number's order to the number it is a ratio of: the ratio, set after, keeps it; a key
                 # to its own table, its row's own (born before the mother named died), not its parent row's
-                "orders": unscaled(
-                    [o for o in reference_orders(data, e, pos, skip) if e.parent != table or len(o) == 3], ratios
+                "orders": (
+                    orders := unscaled(
+                        [o for o in reference_orders(data, e, pos, skip) if e.parent != table or len(o) == 3], ratios
+                    )
                 ),
+                # the least and most gap of a date from the named row's (a mother 16 to 45 years older)
+                "windows": lag_windows(data, e, orders + ([[*after, 1]] if after else [])),
                 "as_of": as_of(data, e, pos, scope, skip),  # the version valid at the row's date (an order's)
                 # a key one of its parent row's rows of another table names too (a tag's movie, one its user rated)
                 # its date after that row's, moved so where nothing else reads or orders it (a tag after the rating)
@@ -234,6 +240,28 @@ def reference_orders(data: RelationalData, e: Edge, pos: np.ndarray, skip=frozen
     named, named_kinds = referenced_ordered(data.data, schema, e, theirs)
     found = orders_across(above, list(above_kinds), above_kinds, named, named_kinds, pool=data[e.parent])
     return out + [[o.column, o.base, o.sign, "parent"] for o in found]
+
+
+def lag_windows(data: RelationalData, e: Edge, orders: list[list]) -> list[list]:
+    """[child column, parent column, sign, least, most] of each plain order between a referencing
+    row's date and its named row's (`orders`, [column, parent column, sign]) whose gaps keep a window
+    the order alone does not (`relational.orders.lag_window`, nanoseconds; None, a side not kept): a
+    child born 16 to 45 years after the mother named (drawn among any earlier women, 66-73 % of them
+    were not). Generation pairs rows so where the block allows, as it keeps the orders themselves."""
+    kinds = data.schema.tables[e.child].columns
+    plain = {(o[0], o[1], o[2]): None for o in orders if len(o) == 3 and o[0] in kinds and kinds[o[0]].kind in DATED}
+    if not plain:
+        return []
+    named, named_kinds = referenced_ordered(data.data, data.schema, e, [p for _, p, _ in plain], above=True)
+    out = []
+    for c, p, sign in plain:
+        if p not in named_kinds or named_kinds[p] not in DATED:
+            continue
+        base, values = as_numbers(named[p], named_kinds[p]), as_numbers(data[e.child][c], kinds[c].kind)
+        low, high = lag_window(base, values, sign)
+        if low is not None or high is not None:
+            out.append([c, p, sign, low, high])
+    return out
 
 
 def child_orders(data: RelationalData, e: Edge, theirs: list[str], skip=frozenset()) -> list[list]:

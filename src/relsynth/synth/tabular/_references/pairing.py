@@ -145,38 +145,67 @@ class Affinity:
 class ReferenceOrders:
     """Dates and numbers of a referencing row on or after (or on or before) its referenced row's
     (`reference_orders`: a payment after its rental, a salary within its job's range; a manager
-    hired before their employees, `date_after`): a pairing that breaks one costs `BROKEN`, more
+    hired before their employees, `date_after`), some within a window of gaps (`lag_windows`: a
+    child born 16 to 45 years after its mother): a pairing that breaks one costs `BROKEN`, more
     than any affinity and noise weigh, so they are kept where the block allows."""
 
     BROKEN = 1e3
 
-    def __init__(self, child: np.ndarray, parent: np.ndarray, signs: np.ndarray):
-        # (orders, rows) float, dates in nanoseconds (`as_numbers`), NaN: no value; (orders,) +1 / -1
+    def __init__(
+        self,
+        child: np.ndarray,
+        parent: np.ndarray,
+        signs: np.ndarray,
+        low: np.ndarray | None = None,
+        high: np.ndarray | None = None,
+    ):
+        # (orders, rows) float, dates in nanoseconds (`as_numbers`), NaN: no value; (orders,) +1 / -1;
+        # (orders,) the least and most gap `sign * (child - parent)` kept: 0 and inf for an order alone
         self.child, self.parent, self.signs = child, parent, signs
+        self.low = np.zeros(len(signs)) if low is None else low
+        self.high = np.full(len(signs), np.inf) if high is None else high
 
     @classmethod
-    def of(cls, child: pd.DataFrame, parent: pd.DataFrame, orders: list, kinds: dict[str, Column]) -> ReferenceOrders:
+    def of(
+        cls,
+        child: pd.DataFrame,
+        parent: pd.DataFrame,
+        orders: list,
+        kinds: dict[str, Column],
+        windows: list | None = None,
+    ) -> ReferenceOrders:
         """`orders`: [child column, parent column, sign] of the columns of `child` and `parent`;
-        `kinds`: the child columns' kinds (a parent column is of the same family)."""
+        `kinds`: the child columns' kinds (a parent column is of the same family); `windows`:
+        [child column, parent column, sign, least, most] of the orders keeping a window of gaps."""
         kind = [Column.DATETIME if kinds[c] in DATED else Column.NUMERIC for c, _, _ in orders]
+        window = {(c, p, s): (lo, hi) for c, p, s, lo, hi in windows or []}
+        sides = [window.get((c, p, s), (None, None)) for c, p, s in orders]
         return cls(
             np.stack([as_numbers(child[c], k) for (c, _, _), k in zip(orders, kind, strict=True)]),
             np.stack([as_numbers(parent[p], k) for (_, p, _), k in zip(orders, kind, strict=True)]),
             np.array([s for _, _, s in orders], dtype=np.float64),
+            np.array([0.0 if lo is None else lo for lo, _ in sides], dtype=np.float64),
+            np.array([np.inf if hi is None else hi for _, hi in sides], dtype=np.float64),
         )
 
     def penalty(self, children: np.ndarray, parents: np.ndarray) -> np.ndarray:
         """(len(children), len(parents)): -BROKEN per order a pairing breaks."""
         gap = self.child[:, children][:, :, None] - self.parent[:, parents][:, None, :]
-        with np.errstate(invalid="ignore"):
-            broken = (self.signs[:, None, None] * gap < 0).sum(axis=0)
-        return -self.BROKEN * broken
+        return -self.BROKEN * self._outside(
+            gap, self.signs[:, None, None], self.low[:, None, None], self.high[:, None, None]
+        ).sum(axis=0)
 
     def broken(self, children: np.ndarray, parents: np.ndarray) -> np.ndarray:
         """(len(children),) whether child k paired with parent k breaks an order."""
         gap = self.child[:, children] - self.parent[:, parents]
+        return self._outside(gap, self.signs[:, None], self.low[:, None], self.high[:, None]).any(axis=0)
+
+    @staticmethod
+    def _outside(gap: np.ndarray, signs: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        """Whether each signed gap falls short of its order's least or past its most (NaN: neither)."""
         with np.errstate(invalid="ignore"):
-            return (self.signs[:, None] * gap < 0).any(axis=0)
+            signed = signs * gap
+            return (signed < low) | (signed > high)
 
 
 def pair_up(
