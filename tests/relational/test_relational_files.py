@@ -406,6 +406,15 @@ def test_dates_that_read_both_ways_are_read_month_first_with_one_warning(sep, ca
     assert caplog.text.count("reads both month first and day first") == 1 and "column 'day'" in caplog.text
 
 
+def test_datetimes_with_minutes_that_read_both_ways_are_warned_of(caplog):
+    """The month and day of a pattern with minutes (%M) were exchanged into %H:%d: a datetime column
+    whose days are all 12 or less was read month first without a word."""
+    frame = pd.DataFrame({"id": [1, 2], "at": ["05/03/2020 10:30", "01/02/2021 08:15"]})
+    with caplog.at_level(logging.WARNING):
+        RelationalData({"t": frame}, Schema(t=Table(id=PrimaryKey(), at=Datetime())))
+    assert "column 'at'" in caplog.text and "reads both month first and day first" in caplog.text
+
+
 def test_card_expiries_are_dates_of_their_month_written_back_so(tmp_path: Path):
     frame = pd.DataFrame({"id": [1, 2, 3, 4], "expiry": ["03/27", "12/25", None, "01/30"], "score": ["3/7"] * 4})
     schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})

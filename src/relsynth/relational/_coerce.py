@@ -214,8 +214,8 @@ def shape_formats(s: pd.Series) -> dict[str, str] | None:
 
 
 def _swapped(fmt: str) -> str:
-    """A date pattern with its month and day exchanged."""
-    return fmt.replace("%m", "%M").replace("%d", "%m").replace("%M", "%d")
+    """A date pattern with its month and day exchanged (its minutes, %M, kept)."""
+    return re.sub(r"%[md]", lambda field: "%d" if field[0] == "%m" else "%m", fmt)
 
 
 def _main_shape(s: pd.Series, by_shape: dict[str, str]) -> tuple[str, pd.Series]:
