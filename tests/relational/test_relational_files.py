@@ -415,6 +415,32 @@ def test_datetimes_with_minutes_that_read_both_ways_are_warned_of(caplog):
     assert "column 'at'" in caplog.text and "reads both month first and day first" in caplog.text
 
 
+@pytest.mark.parametrize(("kind", "written"), [(Date, "03/05/2021"), (Datetime, "03/05/2021 10:30")])
+def test_dates_declared_day_first_are_read_and_written_back_day_first_without_a_warning(
+    kind, written, tmp_path: Path, caplog
+):
+    """Dates whose days are all 12 or less read both ways: declared day first, 03/05/2021 is 3 May,
+    and a generated 25 December is written 25/12/2021, through to_dir and from_dir."""
+    frame = pd.DataFrame({"id": [1, 2, 3], "d": [written, written.replace("03/05", "11/02"), None]})
+    schema = Schema(t=Table(id=PrimaryKey(), d=kind(day_first=True)))
+    with caplog.at_level(logging.WARNING):
+        data = RelationalData({"t": frame}, schema)
+    assert "reads both month first" not in caplog.text
+    assert data["t"]["d"].dt.strftime("%Y-%m-%d").tolist()[:2] == ["2021-05-03", "2021-02-11"]
+    assert data.to_source("t")["d"].tolist() == frame["d"].tolist()
+    moments = pd.Series(pd.to_datetime(["2021-12-25 10:30", "2021-01-02 10:30", None]))
+    made = data["t"].assign(d=moments if kind is Datetime else moments.dt.normalize())
+    generated = RelationalData({"t": made}, schema, formats=data.formats)
+    generated.to_dir(tmp_path / "out")
+    back = RelationalData.from_dir(tmp_path / "out")
+    assert back.schema.tables["t"].columns["d"] == kind(day_first=True)
+    assert back.to_source("t")["d"].tolist()[:2] == [
+        written.replace("03/05", "25/12"),
+        written.replace("03/05", "02/01"),
+    ]
+    assert back["t"]["d"].tolist()[:2] == made["d"].tolist()[:2]
+
+
 def test_card_expiries_are_dates_of_their_month_written_back_so(tmp_path: Path):
     frame = pd.DataFrame({"id": [1, 2, 3, 4], "expiry": ["03/27", "12/25", None, "01/30"], "score": ["3/7"] * 4})
     schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})

@@ -354,6 +354,23 @@ def test_yaml_round_trip_of_every_kind(tmp_path: Path):
     assert list(back.tables["child"].columns) == list(schema.tables["child"].columns)  # order kept
 
 
+def test_yaml_declares_dates_written_day_first():
+    """A column of dates whose days are all 12 or less (03/05/2021) cannot say its order itself:
+    the schema YAML, where a user declares kinds, says it, and keeps saying it when written back."""
+    text = (
+        "tables:\n  t:\n    columns:\n      id: primary_key\n      d: {date: {day_first: true}}\n      at: datetime\n"
+    )
+    schema = Schema.from_yaml(text)
+    assert schema.tables["t"].columns["d"] == Date(day_first=True)
+    assert schema.tables["t"].columns["at"] == Datetime() != Datetime(day_first=True)
+    assert Schema.from_yaml(schema.to_yaml()) == schema
+    assert yaml.safe_load(schema.to_yaml())["tables"]["t"]["columns"]["d"] == {"date": {"day_first": True}}
+    with pytest.raises(ValueError, match="day_first"):
+        Schema.from_yaml(text.replace("day_first: true", "dayfirst: true"))
+    with pytest.raises(ValueError, match="true or false"):
+        Date(day_first="yes")  # type: ignore[arg-type]
+
+
 def test_yaml_round_trip_keeps_lookups():
     schema = chinook_schema_in_code()
     back = Schema.from_yaml(schema.to_yaml())

@@ -136,8 +136,9 @@ _NS_MIN, _NS_MAX = pd.Timestamp.min, pd.Timestamp.max
 _FIND = object()  # a text date column's pattern not given: `text_datetime_format` finds it
 
 
-def _datetime(s: pd.Series, fmt: str | None | object = _FIND) -> tuple[pd.Series, pd.Series]:
-    """`fmt`: the column's text pattern (`text_datetime_format`; None: none reads every value)."""
+def _datetime(s: pd.Series, fmt: str | None | object = _FIND, day_first: bool = False) -> tuple[pd.Series, pd.Series]:
+    """`fmt`: the column's text pattern (`text_datetime_format`; None: none reads every value);
+    `day_first`: the column is declared written day first (`columns.Date`)."""
     original = s
     if ptypes.is_datetime64_any_dtype(s.dtype):
         out = s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s
@@ -150,12 +151,12 @@ def _datetime(s: pd.Series, fmt: str | None | object = _FIND) -> tuple[pd.Series
         days = to_numbers(s.astype(object)).astype("float64")
         out = pd.Timestamp(EXCEL_ORIGIN) + pd.to_timedelta(days, unit="D")
     else:
-        fmt = text_datetime_format(s) if fmt is _FIND else fmt
+        fmt = text_datetime_format(s, day_first) if fmt is _FIND else fmt
         # utc=True reads values with different offsets into one column; naive values keep their wall time.
         # a number has no date of its own (yyyymmdd? epoch seconds? days?): pandas would read nanoseconds
         blank = blanks(s)
         s = s.where(~_numbers(s) & ~blank)
-        by_shape = shape_formats(s) if fmt is None else None
+        by_shape = shape_formats(s, day_first) if fmt is None else None
         out = _read_dates(s, fmt) if by_shape is None else _read_by_shape(s, by_shape)
         s = original.where(~blank)  # a blank is a missing date
     out = out.astype("datetime64[ns]")
@@ -189,11 +190,11 @@ _DATE_START = r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}"  # a value shaped as a date, w
 _MAX_SHAPES = 6  # more shapes than this: not a column of dates in a few spellings
 
 
-def shape_formats(s: pd.Series) -> dict[str, str] | None:
+def shape_formats(s: pd.Series, day_first: bool = False) -> dict[str, str] | None:
     """Where no one pattern reads a text date column whole but each of its few shapes has one (a
     column merged from two exports: `2021-03-15` beside `05/03/2021`): shape -> the first of
     `DATETIME_FORMATS` that reads every value of that shape, so each spelling is read one way (its
-    `05/03` never May 3 beside a `25/03`); else None."""
+    `05/03` never May 3 beside a `25/03`; each read day first where `day_first`); else None."""
     if (vals := filled_strings(s)) is None or not vals.str.match(_DATE_START).all():
         return None
     shapes = date_shapes(vals)
@@ -201,7 +202,7 @@ def shape_formats(s: pd.Series) -> dict[str, str] | None:
         return None
     out, groups = {}, dict(list(vals.groupby(shapes, sort=False)))
     for shape, group in groups.items():
-        if (fmt := text_datetime_format(group)) is None:
+        if (fmt := text_datetime_format(group, day_first)) is None:
             return None
         out[str(shape)] = fmt
     # a shape read month first only because its days are all 12 or less is read day first where
@@ -320,8 +321,9 @@ def excel_serial(s: pd.Series) -> bool:
     )
 
 
-def text_datetime_format(s: pd.Series) -> str | None:
-    """The first of `DATETIME_FORMATS` that reads every non-null, non-blank value of `s` (strings), else None."""
+def text_datetime_format(s: pd.Series, day_first: bool = False) -> str | None:
+    """The first of `DATETIME_FORMATS` that reads every non-null, non-blank value of `s` (strings), else
+    None; where `day_first` (the column declared so), its day-first twin where that reads them too."""
     if (vals := filled_strings(s)) is None:
         return None
     sample = vals.iloc[:: max(1, len(vals) // _FORMAT_SAMPLE)]
@@ -330,7 +332,7 @@ def text_datetime_format(s: pd.Series) -> str | None:
         if ("%b" in fmt or "%B" in fmt) and not named:
             continue
         if _reads_all(sample, fmt) and (len(sample) == len(vals) or _reads_all(vals, fmt)):
-            return fmt
+            return _swapped(fmt) if day_first and _month_first_too(vals, fmt) else fmt
     return next((fmt for fmt, shape in MONTH_FORMATS.items() if vals.str.fullmatch(shape).all()), None)
 
 
@@ -364,10 +366,10 @@ def _reads_all(vals: pd.Series, fmt: str) -> bool:
         return bool(pd.to_datetime(vals, errors="coerce", format=fmt, utc=True).notna().all())
 
 
-def _date(s: pd.Series, fmt: str | None | object = _FIND) -> tuple[pd.Series, pd.Series]:
+def _date(s: pd.Series, fmt: str | None | object = _FIND, day_first: bool = False) -> tuple[pd.Series, pd.Series]:
     if isinstance(s.dtype, pd.DatetimeTZDtype):  # a zoned date is its zone's (20:00 in New York: next day in UTC)
         s = s.dt.tz_localize(None)
-    out, bad = _datetime(s, fmt)
+    out, bad = _datetime(s, fmt, day_first)
     return out.dt.normalize(), bad
 
 
@@ -484,12 +486,17 @@ def spelled_numbers(s: pd.Series) -> Reading | None:
 
 
 def coerce(
-    s: pd.Series, kind: Column, date_format: str | None | object = _FIND, spelling: Mapping | None = None
+    s: pd.Series,
+    kind: Column,
+    date_format: str | None | object = _FIND,
+    spelling: Mapping | None = None,
+    day_first: bool = False,
 ) -> tuple[pd.Series, np.ndarray]:
     """(the column in its kind's dtype, where a non-null value does not fit); `date_format`: a text
     date column's pattern (`text_datetime_format`), found once for reading and writing back. A
     number column written in a locale's or a report's spelling (`spelled_numbers`) is read in it,
-    or in `spelling` (a format's "number", as `to_dir` wrote it) where given."""
+    or in `spelling` (a format's "number", as `to_dir` wrote it) where given. `day_first`: a date
+    column declared written day first (`columns.Date`), whose `03/05/2021` is 3 May."""
     if kind in (Column.NUMERIC, Column.INTEGER) and spelling and _all_of(s, str):
         numbers = read_in(s, Spelling.from_dict(spelling))
         s = numbers.astype(object).where(numbers.notna() | blanks(s), s)  # what does not read: shown as it is
@@ -503,7 +510,8 @@ def coerce(
         s = scaled  # 1.2 GB beside 500 MB: 1200 (MB)
     elif kind in (Column.NUMERIC, Column.INTEGER) and (seconds := worded_seconds(s)) is not None:
         s = seconds  # 1h 30m: 5400 seconds
-    out, bad = COERCERS[kind](s, date_format) if kind in (Column.DATE, Column.DATETIME) else COERCERS[kind](s)
+    dated = kind in (Column.DATE, Column.DATETIME)
+    out, bad = COERCERS[kind](s, date_format, day_first) if dated else COERCERS[kind](s)
     return out, bad.to_numpy(dtype=bool)
 
 
@@ -796,9 +804,12 @@ def composite_references(formats: Mapping) -> list[tuple[str, list[str], str, li
 _READS_BLANKS = (Column.NUMERIC, Column.INTEGER, Column.BOOLEAN, Column.DATE, Column.DATETIME)
 
 
-def source_format(s: pd.Series, kind: Column, date_format: str | None | object = _FIND) -> dict | None:
+def source_format(
+    s: pd.Series, kind: Column, date_format: str | None | object = _FIND, day_first: bool = False
+) -> dict | None:
     """How the source spells column `s` of this kind, when that differs from the canonical dtype
-    (`date_format`: a text date column's pattern, when the caller found it already)."""
+    (`date_format`: a text date column's pattern, when the caller found it already; `day_first`: a
+    date column declared written day first)."""
     dtype = str(s.dtype)
     if isinstance(s.dtype, pd.StringDtype) and dtype == "string" and s.dtype.storage == "pyarrow":
         dtype = "string[pyarrow]"  # held as "string" (python storage): its own name tells them apart
@@ -819,9 +830,9 @@ def source_format(s: pd.Series, kind: Column, date_format: str | None | object =
         whole = bool((to_numbers(s.where(~blanks(s)).dropna().astype(object)).astype("float64") % 1 == 0).all())
         return {"dtype": dtype, "excel_days": "whole" if whole else "fraction", **blank_format(s)}
     if kind in (Column.DATE, Column.DATETIME) and (ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype)):
-        fmt = text_datetime_format(s) if date_format is _FIND else date_format
+        fmt = text_datetime_format(s, day_first) if date_format is _FIND else date_format
         spelled = s.where(~blanks(s))
-        if fmt is None and (by_shape := shape_formats(s)) is not None:  # two spellings: the main one's
+        if fmt is None and (by_shape := shape_formats(s, day_first)) is not None:  # two spellings: the main one's
             fmt, spelled = _main_shape(s, by_shape)
         if fmt is None and not _all_of(spelled, str) and (blank := blank_format(s)):  # datetimes beside 'N/A'
             return {"dtype": dtype, **blank}

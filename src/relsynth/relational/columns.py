@@ -93,9 +93,24 @@ class Integer(ColumnKind):
     kind: Column = field(default=Column.INTEGER, init=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Date(ColumnKind):
+    """A calendar date. `day_first`: dates written as text with the day before the month
+    (`03/05/2021` is 3 May), which the values alone cannot say where every day is 12 or less
+    (read month first then, with a warning); read and written back so."""
+
+    day_first: bool = False
     kind: Column = field(default=Column.DATE, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.day_first, bool):
+            raise ValueError(f"{type(self).__name__} day_first must be true or false, got {self.day_first!r}")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(day_first=True)" if self.day_first else f"{type(self).__name__}()"
+
+    def to_yaml(self) -> str | dict:
+        return {self.kind.value: {"day_first": True}} if self.day_first else self.kind.value
 
 
 @dataclass(frozen=True)
@@ -103,8 +118,10 @@ class Time(ColumnKind):
     kind: Column = field(default=Column.TIME, init=False, repr=False)
 
 
-@dataclass(frozen=True)
-class Datetime(ColumnKind):
+@dataclass(frozen=True, repr=False)
+class Datetime(Date):
+    """A date with a time of day; `day_first` as `Date`'s."""
+
     kind: Column = field(default=Column.DATETIME, init=False, repr=False)
 
 
@@ -126,6 +143,14 @@ class Identifier(ColumnKind):
     kind: Column = field(default=Column.IDENTIFIER, init=False, repr=False)
 
 
+def day_first(kind: ColumnKind) -> bool:
+    """Whether a column's dates are declared written day first (`Date(day_first=True)`)."""
+    return bool(getattr(kind, "day_first", False))
+
+
+_DATED = ("date", "datetime")  # the kinds a YAML mapping may give options: {date: {day_first: true}}
+
+
 _KIND_CLASSES: dict[Column, type[ColumnKind]] = {
     Column.PRIMARY_KEY: PrimaryKey,
     Column.CATEGORICAL: Categorical,
@@ -144,6 +169,11 @@ def as_kind(value: ColumnKind | Column | str | dict) -> ColumnKind:
     """Normalise a kind given as an instance, a `Column` member, its name, or YAML mapping."""
     if isinstance(value, ColumnKind):
         return value
+    if isinstance(value, dict) and len(value) == 1 and (name := next(iter(value))) in _DATED:
+        options = value[name] or {}
+        if not isinstance(options, dict) or not set(options) <= {"day_first"}:
+            raise ValueError(f"a {name} column's options must be {{{name}: {{day_first: true}}}}, got {value!r}")
+        return _KIND_CLASSES[Column(name)](**options)
     if isinstance(value, dict):
         if "foreign_key" not in value or not set(value) <= {"foreign_key", "nest"}:
             raise ValueError(

@@ -37,7 +37,7 @@ from relsynth.relational._coerce import (
 )
 from relsynth.relational._coerce import composite_references as composite_references  # read by generation
 from relsynth.relational._versioned import entity_table, versioned_keys
-from relsynth.relational.columns import Column
+from relsynth.relational.columns import Column, day_first
 from relsynth.relational.composite import (
     add_row_keys,
     composite_formats,
@@ -390,24 +390,29 @@ class RelationalData:
             if col not in df.columns:
                 continue
             values, ended = self._open_end(df[col], kind.kind, name, col)
-            date_format = text_datetime_format(values) if kind.kind in (Column.DATE, Column.DATETIME) else None
-            if kind.kind in (Column.DATE, Column.DATETIME) and (both := day_first_too(values, date_format)):
+            first = day_first(kind)  # declared: 03/05/2021 is 3 May
+            date_format = text_datetime_format(values, first) if kind.kind in (Column.DATE, Column.DATETIME) else None
+            dated = kind.kind in (Column.DATE, Column.DATETIME)
+            if dated and not first and (both := day_first_too(values, date_format)):
                 log.warning(
                     "table %r, column %r: every date written like %r reads both month first and day first; read "
-                    "month first: convert the column, or declare it categorical, if it is day first",
+                    "month first: if it is day first, declare it so (%s(day_first=True), in a schema YAML "
+                    "{%s: {day_first: true}})",
                     name,
                     col,
                     both,
+                    type(kind).__name__,
+                    kind.kind.value,
                 )
             if kind.kind in (Column.INTEGER, Column.NUMERIC):
                 _warn_lost_zeros(name, col, df[col])
-            series, bad = coerce(values, kind.kind, date_format, (formats.get(col) or {}).get("number"))
+            series, bad = coerce(values, kind.kind, date_format, (formats.get(col) or {}).get("number"), first)
             if bad.any():
                 problems.append(
                     f"table {name!r}, column {col!r} ({kind.kind.value}): {int(bad.sum())} value(s) do not "
                     f"fit the kind, e.g. {_examples(df[col][bad])}{_hint(kind.kind, df[col][bad], name, col)}"
                 )
-            fmt = source_format(values, kind.kind, date_format)
+            fmt = source_format(values, kind.kind, date_format, first)
             fmt = {**(fmt or {"dtype": str(df[col].dtype)}), **ended} if ended else fmt
             written = df.attrs.get(CSV_NUMBERS, {}).get(col)  # '5.00' read from a CSV as 5.0 (`read_table`)
             # whole numbers guessed floats ('5' beside '5.0', '5.00'): as the CSV wrote them, not as 5.0
