@@ -219,6 +219,75 @@ def _swapped(fmt: str) -> str:
     return re.sub(r"%[md]", lambda field: "%d" if field[0] == "%m" else "%m", fmt)
 
 
+def _spellings(s: pd.Series, by_shape: dict[str, str]) -> dict:
+    """{"spellings": [...]} of a text date column written in several patterns (`shape_formats`):
+    each pattern's `_spelling` and "share" of the written values (shapes of one pattern together:
+    `5/3/2021` and `25/12/2021`), most frequent first; {} where one pattern writes them all."""
+    vals = s.dropna()
+    vals = vals[~blanks(vals)].astype(str).str.strip()
+    patterns = date_shapes(vals).map(by_shape)
+    if patterns.nunique() < 2:
+        return {}
+    counts = patterns.value_counts()
+    return {
+        "spellings": [
+            {**_spelling(vals[patterns == fmt], fmt), "share": round(int(n) / len(vals), 6)}
+            for fmt, n in counts.items()
+        ]
+    }
+
+
+def _spelling(vals: pd.Series, fmt: str) -> dict:
+    """How text dates written in pattern `fmt` are written: the pattern and what strftime cannot say alone."""
+    return {"strftime": fmt, **_fraction_and_offset(vals, fmt), **_trimmed_fraction(vals, fmt), **_unpadded(vals, fmt)}
+
+
+# a format's keys that say how one spelling of text dates is written (`_spelling`)
+_SPELLING_KEYS = ("strftime", "fraction_digits", "zulu", "offset_colon", "offset", "zone", "trim_fraction", "unpadded")
+_GOLDEN = (5**0.5 - 1) / 2
+
+
+def spelling_of_rows(s: pd.Series, spellings: list[dict]) -> np.ndarray:
+    """Which of a format's `spellings` writes each date of `s`: the k-th row's by the k-th point of
+    the golden-ratio sequence, so every run of rows holds each spelling in its share (within a few
+    rows) in no order a column follows; among the spellings that write all of its time of day
+    (`_resolution`: not a date alone for 10:30, nor minutes for 10:30:15), or else the finest."""
+    points = (np.arange(1, len(s) + 1) * _GOLDEN) % 1
+    shares = np.array([float(sp["share"]) for sp in spellings])
+    written = np.array([_spelled_resolution(sp["strftime"]) for sp in spellings])
+    needed = np.minimum(_resolution(s), written.max())
+    choice = np.zeros(len(s), dtype=np.int64)
+    for level in np.unique(needed):
+        rows, kept = needed == level, shares * (written >= level)
+        choice[rows] = np.searchsorted(np.cumsum(kept) / kept.sum(), points[rows], side="right")
+    return np.minimum(choice, len(spellings) - 1)
+
+
+def _resolution(s: pd.Series) -> np.ndarray:
+    """How much of its time of day each datetime needs written: 0 none (midnight), 1 minutes, 2 seconds, 3 a fraction."""
+    fraction = (s.dt.microsecond.fillna(0) + s.dt.nanosecond.fillna(0)) > 0
+    seconds, clock = s.dt.second.fillna(0) > 0, s.notna() & (s != s.dt.normalize())
+    return np.select([m.to_numpy(dtype=bool) for m in (fraction, seconds, clock)], [3, 2, 1], 0)
+
+
+def _spelled_resolution(fmt: str) -> int:
+    """How much of a time of day a date pattern writes (`_resolution`)."""
+    return 3 if "%f" in fmt else 2 if "%S" in fmt else 1 if "%H" in fmt else 0
+
+
+def _in_spellings(s: pd.Series, fmt: Mapping) -> pd.Series:
+    """Datetimes written as text in a format's several spellings (`_spellings`), each in its share."""
+    base = {k: v for k, v in fmt.items() if k not in _SPELLING_KEYS and k != "spellings"}
+    choice = spelling_of_rows(s, fmt["spellings"])
+    out = pd.Series(None, index=s.index, dtype=object)
+    for i, spelling in enumerate(fmt["spellings"]):
+        rows = (choice == i) & s.notna().to_numpy(dtype=bool)
+        if rows.any():
+            written = {k: v for k, v in spelling.items() if k != "share"}
+            out[rows] = to_source(s[rows], {**base, **written}).astype(object).to_numpy()
+    return _as_dtype(out.where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
+
+
 def _main_shape(s: pd.Series, by_shape: dict[str, str]) -> tuple[str, pd.Series]:
     """The pattern of the most frequent shape of a text date column, and its values."""
     vals = s.dropna()
@@ -832,8 +901,10 @@ def source_format(
     if kind in (Column.DATE, Column.DATETIME) and (ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype)):
         fmt = text_datetime_format(s, day_first) if date_format is _FIND else date_format
         spelled = s.where(~blanks(s))
+        mixed = {}
         if fmt is None and (by_shape := shape_formats(s, day_first)) is not None:  # two spellings: the main one's
             fmt, spelled = _main_shape(s, by_shape)
+            mixed = _spellings(s, by_shape)  # and each one's share, which generated rows keep
         if fmt is None and not _all_of(spelled, str) and (blank := blank_format(s)):  # datetimes beside 'N/A'
             return {"dtype": dtype, **blank}
         return (
@@ -846,6 +917,7 @@ def source_format(
                 **_trimmed_fraction(s.where(~blanks(s)), fmt),
                 **_unpadded(spelled, fmt),
                 **blank_format(s),
+                **mixed,
             }
         )
     if kind is Column.TIME and (ptypes.is_object_dtype(s.dtype) or ptypes.is_string_dtype(s.dtype)):
@@ -1064,6 +1136,8 @@ def to_source(s: pd.Series, fmt: dict | None) -> pd.Series:
     if "true" in fmt:
         out = s.astype(object).map({True: fmt["true"], False: fmt["false"]}, na_action="ignore")
         return _as_dtype(out.where(s.notna(), missing_value(fmt)), fmt["dtype"], s)
+    if "spellings" in fmt and ptypes.is_datetime64_any_dtype(s.dtype):  # 2021-03-05 beside 05/03/2021
+        return _in_spellings(s, fmt)
     if "strftime" in fmt:
         if ptypes.is_datetime64_any_dtype(s.dtype):
             # values with a UTC offset were read as UTC: they are written in the one offset they all
