@@ -280,6 +280,29 @@ def _digits_data(outlier: bool) -> RelationalData:
     return data
 
 
+def test_formats_under_dp_hold_no_share_of_spellings_read_from_the_values(seeded):
+    """A text date column in two patterns keeps each one's share of the rows in its format, a count
+    of rows read at no cost, and each pattern's digits of a second: under DP the patterns are kept
+    (how the column is spelt, public like the main one), written in even shares, without the digits."""
+    n = 400
+    when = [
+        f"2020-01-{v % 28 + 1:02d} 10:00:{v % 60:02d}.5" if v % 10 else f"{v % 28 + 1:02d}/01/2020" for v in range(n)
+    ]
+    when[1] = "2020-01-02 10:00:01.123456"  # one entity's digits
+    data = RelationalData(
+        {"t": pd.DataFrame({"id": range(n), "w": when})}, Schema(t=Table(id=PrimaryKey(), w=Datetime()))
+    )
+    plain = TabularPreproc.from_schema(data.schema).fit(data).stats["formats"]["t"]["w"]
+    assert [(s["strftime"], s["share"]) for s in plain["spellings"]] == [
+        ("%Y-%m-%d %H:%M:%S.%f", 0.9),
+        ("%d/%m/%Y", 0.1),
+    ]
+    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=DpBudget(3.0, 1e-5, preproc_share=0.1))
+    spellings = pre.stats["formats"]["t"]["w"]["spellings"]
+    assert [s["share"] for s in spellings] == [0.5, 0.5] and "trim_fraction" not in spellings[0]
+    assert spellings[0]["fraction_digits"] != 6
+
+
 def test_formats_under_dp_hold_no_digits_read_from_the_values(seeded):
     """The source's formats are saved with a DP preproc: the digits a value holds (decimals of
     numbers as text, fraction of text datetimes, places of Decimals) were read from every value at

@@ -49,7 +49,8 @@ them share one noise scale sigma and one zCDP budget (`budget.preproc_part`):
   the column is spelt (boolean words such as Y/N, a date pattern, text keys) are kept as public;
   the digits the values hold (the decimals of numbers written as text, the places of Decimal
   values without a declared scale, the digits of a second of text datetimes) are not read:
-  they are the DP preprocessor's own decimals (`_public_formats`).
+  they are the DP preprocessor's own decimals (`_public_formats`); a text date column's several
+  patterns are kept, each written in an even share (their shares are counts of rows).
 * Lookup foreign keys: categories are all keys of the lookup table (public), at no cost but
   the null share (one noisy cell).
 * A column's single-column CHECKs (`from_sql`, public like the schema): a list of values
@@ -1206,6 +1207,9 @@ def _public_digits(fmt: dict, decimals: int | None) -> None:
     if "decimals" in fmt:  # a number written as text: text again, on the generated values' grid
         fmt["decimals"] = decimals
     fmt.pop("trim_fraction", None)  # whether fractions vary in length: read from the values' digits
+    for spelling in fmt.get("spellings", []):  # text dates in several patterns: each one's digits alike,
+        _public_digits(spelling, decimals)
+        spelling["share"] = 1 / len(fmt["spellings"])  # and its share, a count of rows, even
     if "fraction_digits" in fmt:  # a text datetime's digits of a second (at least one: ".%f" needs it)
         if decimals is None:
             del fmt["fraction_digits"]  # ".%f" writes six
