@@ -235,6 +235,32 @@ def test_a_generated_date_column_keeps_the_share_of_each_spelling_the_source_mix
     assert (read == made["d"]).all()
 
 
+def test_dates_mixing_month_names_and_numbers_are_dates_keeping_each_spelling():
+    """`2021-03-05`, `05/03/2021`, `5 Mar 2021` and `March 5, 2021` in one column (exports merged)
+    were read as free text: no pattern reads them all and only numeric spellings were read each in
+    its own. A month's name is now a field of the shape, so each spelling is read in its pattern and
+    written back in its share; a May of the full names (`May 5, 2021`, which a short name's pattern
+    reads first) is of their spelling, so no generated March is written short."""
+    days = pd.date_range("2020-01-03", periods=160, freq="5D")
+    spellings = ["%Y-%m-%d", "%d/%m/%Y", "%d %b %Y", "%B %d, %Y"]
+    vals = [d.strftime(spellings[i % 4]) for i, d in enumerate(days)]
+    kind, why = infer_kind_and_reason(pd.Series(vals, name="order_date"))
+    assert kind is Column.DATE, why
+    schema = Schema(t=Table(id=PrimaryKey(), d=Date()))
+    data = RelationalData({"t": pd.DataFrame({"id": range(160), "d": vals})}, schema)
+    assert data["t"]["d"].equals(pd.Series(days, name="d"))
+    made = pd.DataFrame({"id": range(400), "d": pd.date_range("2022-01-01", periods=400, freq="D")})
+    out = RelationalData({"t": made}, schema, formats=data.formats).to_source("t")["d"]
+    for spelling, pattern in zip(
+        spellings[:3], [r"\d{4}-\d\d-\d\d", r"\d\d/\d\d/\d{4}", r"\d\d [A-Z][a-z]{2} \d{4}"], strict=True
+    ):
+        assert abs(out.str.fullmatch(pattern).mean() - 0.25) < 0.02, spelling
+    full = out[out.str.contains(",")]
+    months = "January|February|March|April|May|June|July|August|September|October|November|December"
+    assert abs(len(full) / 400 - 0.25) < 0.02 and full.str.match(rf"({months}) \d\d, \d{{4}}$").all()
+    assert pd.to_datetime(full, format="%B %d, %Y").equals(made["d"][full.index].rename("d"))
+
+
 def test_dates_with_and_without_a_time_read_day_first_together():
     """A day-first column whose dates alone all had days up to 12 ('05/03/2021') beside dated times
     that did not ('25/03/2021 11:00') read the dates month first (May 3) and the times day first."""

@@ -180,13 +180,32 @@ def _read_by_shape(s: pd.Series, by_shape: dict[str, str]) -> pd.Series:
     return out
 
 
+# month and weekday names as the field each writes in a date's shape (`date_shapes`); May, a full
+# name and an abbreviation both, is shaped as an abbreviation (`_may_in_full` joins it to its column's full names)
+_FULL_MONTH = r"\b(?:january|february|march|april|june|july|august|september|october|november|december)\b"
+_SHORT_MONTH = r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\b"
+_NAMED_FIELDS = (
+    (_FULL_MONTH, "B"),
+    (_SHORT_MONTH, "b"),
+    (r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", "A"),
+    (r"\b(?:mon|tue|wed|thu|fri|sat|sun)\b", "a"),
+)
+
+
 def date_shapes(s: pd.Series) -> pd.Series:
-    """Each text date's shape: its digits as `Y` (3 or more) or `d` (1 or 2) around its other
-    characters (`2021-03-15`: `Y-d-d`; `5/3/2021` and `05/03/2021`: `d/d/Y`)."""
-    return s.astype(str).str.strip().str.replace(r"\d{3,}", "Y", regex=True).str.replace(r"\d{1,2}", "d", regex=True)
+    """Each text date's shape: its digits as `Y` (3 or more) or `d` (1 or 2), its month and weekday
+    names as `B`, `b`, `A`, `a` (full, short), around its other characters (`2021-03-15`: `Y-d-d`;
+    `5/3/2021` and `05/03/2021`: `d/d/Y`; `5 Mar 2021`: `d b Y`)."""
+    text = s.astype(str).str.strip()
+    for pattern, field in _NAMED_FIELDS:
+        text = text.str.replace(pattern, field, regex=True, flags=re.IGNORECASE)
+    return text.str.replace(r"\d{3,}", "Y", regex=True).str.replace(r"\d{1,2}", "d", regex=True)
 
 
 _DATE_START = r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}"  # a value shaped as a date, which shape_formats reads
+_NAMED_DATE = (
+    rf"(?:{_FULL_MONTH}|{_SHORT_MONTH}).*\b\d{{4}}\b|\b\d{{4}}\b.*(?:{_FULL_MONTH}|{_SHORT_MONTH})"  # 5 Mar 2021
+)
 _MAX_SHAPES = 6  # more shapes than this: not a column of dates in a few spellings
 
 
@@ -195,7 +214,9 @@ def shape_formats(s: pd.Series, day_first: bool = False) -> dict[str, str] | Non
     column merged from two exports: `2021-03-15` beside `05/03/2021`): shape -> the first of
     `DATETIME_FORMATS` that reads every value of that shape, so each spelling is read one way (its
     `05/03` never May 3 beside a `25/03`; each read day first where `day_first`); else None."""
-    if (vals := filled_strings(s)) is None or not vals.str.match(_DATE_START).all():
+    if (vals := filled_strings(s)) is None or not (
+        vals.str.match(_DATE_START) | vals.str.contains(_NAMED_DATE, flags=re.IGNORECASE)
+    ).all():
         return None
     shapes = date_shapes(vals)
     if not 1 < shapes.nunique() <= _MAX_SHAPES:
@@ -225,7 +246,7 @@ def _spellings(s: pd.Series, by_shape: dict[str, str]) -> dict:
     `5/3/2021` and `25/12/2021`), most frequent first; {} where one pattern writes them all."""
     vals = s.dropna()
     vals = vals[~blanks(vals)].astype(str).str.strip()
-    patterns = date_shapes(vals).map(by_shape)
+    patterns = _may_in_full(vals, date_shapes(vals).map(by_shape))
     if patterns.nunique() < 2:
         return {}
     counts = patterns.value_counts()
@@ -235,6 +256,17 @@ def _spellings(s: pd.Series, by_shape: dict[str, str]) -> dict:
             for fmt, n in counts.items()
         ]
     }
+
+
+def _may_in_full(vals: pd.Series, patterns: pd.Series) -> pd.Series:
+    """Each text date's pattern, with dates of May read in a short-name pattern (`May 5, 2021`:
+    `%b %d, %Y`) given its full-name twin where the column writes other months in full (`March 5,
+    2021`): one spelling, whose other months a generated May must not write short."""
+    for fmt in patterns.unique():
+        full = fmt.replace("%b", "%B")
+        if full != fmt and full in set(patterns) and vals[patterns == fmt].str.contains(r"(?i)\bmay\b").all():
+            patterns = patterns.replace(fmt, full)
+    return patterns
 
 
 def _spelling(vals: pd.Series, fmt: str) -> dict:
