@@ -261,6 +261,35 @@ def test_dates_mixing_month_names_and_numbers_are_dates_keeping_each_spelling():
     assert pd.to_datetime(full, format="%B %d, %Y").equals(made["d"][full.index].rename("d"))
 
 
+@pytest.mark.parametrize(
+    "spelling", ["%a, %d %b %Y", "%A, %B %d, %Y", "%a %b %d %Y", "%A, %d %B %Y", "%G-W%V-%u", "%a, %d %b %Y %H:%M:%S"]
+)
+def test_dates_written_with_their_weekday_or_as_iso_weeks_are_dates_written_back_so(spelling):
+    """`Fri, 05 Mar 2021` (an e-mail's or HTTP's date), `Friday, March 5, 2021` (a report's) and
+    `2021-W09-5` (an ISO 8601 week date) were read as text or identifiers: now dates, read in their
+    pattern and written back in it, a generated date with its own weekday."""
+    days = pd.Series(pd.date_range("2021-01-01 10:30", periods=40, freq="9D"))
+    days = days if "%H" in spelling else days.dt.normalize()
+    vals = days.dt.strftime(spelling)
+    kind, why = infer_kind_and_reason(vals)
+    assert kind is (Column.DATETIME if "%H" in spelling else Column.DATE), why
+    schema = Schema(t=Table(id=PrimaryKey(), d=Datetime() if "%H" in spelling else Date()))
+    data = RelationalData({"t": pd.DataFrame({"id": range(40), "d": vals})}, schema)
+    assert data["t"]["d"].equals(days.rename("d")) and data.to_source("t")["d"].equals(vals.rename("d"))
+    made = data["t"].assign(d=days + pd.Timedelta(days=1))
+    out = RelationalData({"t": made}, schema, formats=data.formats).to_source("t")["d"]
+    assert out.equals(made["d"].dt.strftime(spelling))
+
+
+def test_dates_naming_another_weekday_than_their_own_are_left_as_text():
+    """strptime reads a weekday's name unchecked: `Mon, 05 Mar 2021` (a Friday) would be written
+    back `Fri, 05 Mar 2021`, a value changed; such a column is left as it is."""
+    vals = list(pd.date_range("2021-01-01", periods=40, freq="9D").strftime("%a, %d %b %Y"))
+    assert vals[0] == "Fri, 01 Jan 2021"
+    vals[0] = "Mon, 01 Jan 2021"
+    assert infer_kind_and_reason(pd.Series(vals))[0] not in (Column.DATE, Column.DATETIME)
+
+
 def test_dates_with_and_without_a_time_read_day_first_together():
     """A day-first column whose dates alone all had days up to 12 ('05/03/2021') beside dated times
     that did not ('25/03/2021 11:00') read the dates month first (May 3) and the times day first."""

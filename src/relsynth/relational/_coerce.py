@@ -347,10 +347,15 @@ _NAMED_MONTHS = [
     "%B %d %Y",
     "%Y-%b-%d",
 ]
+# with the weekday's name too: an e-mail's or HTTP's date (Fri, 05 Mar 2021), a report's long date
+# (Friday, March 5, 2021; Friday, 5 March 2021), JavaScript's toDateString (Fri Mar 05 2021)
+_NAMED_MONTHS += ["%a, %d %b %Y", "%a, %b %d, %Y", "%A, %B %d, %Y", "%A, %d %B %Y", "%a %b %d %Y"]
 _DATE_PARTS += _NAMED_MONTHS
+_DATE_PARTS += ["%G-W%V-%u"]  # an ISO 8601 week date: 2021-W09-5, the Friday of 2021's 9th week
 _TIME_PARTS = ["", " %H:%M:%S", "T%H:%M:%S", " %H:%M", "T%H:%M", " %H:%M:%S.%f", "T%H:%M:%S.%f"]
 DATETIME_FORMATS = [d + t + z for d in _DATE_PARTS for t in _TIME_PARTS for z in ("", "%z") if t or not z]
 _MONTH_NAME = re.compile(r"(?i)\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b")
+_WEEKDAY = re.compile(r"(?i)\b(mon|tue|wed|thu|fri|sat|sun)[a-z]*\b")
 _FORMAT_SAMPLE = 500  # values a pattern is tried on before the whole column
 # A month without its day, tried after those where every value has exactly this shape: a card's
 # expiry `03/27` (read as its month's first day; strptime alone would read `3/7` too)
@@ -429,8 +434,11 @@ def text_datetime_format(s: pd.Series, day_first: bool = False) -> str | None:
         return None
     sample = vals.iloc[:: max(1, len(vals) // _FORMAT_SAMPLE)]
     named = bool(re.search(_MONTH_NAME, sample.iloc[0]))  # no text column of words tries a month's name
+    weekday, week = bool(re.search(_WEEKDAY, sample.iloc[0])), "-W" in sample.iloc[0]
     for fmt in DATETIME_FORMATS:
-        if ("%b" in fmt or "%B" in fmt) and not named:
+        if ("%b" in fmt or "%B" in fmt) and not named or ("%a" in fmt or "%A" in fmt) and not weekday:
+            continue
+        if "%G" in fmt and not week:
             continue
         if _reads_all(sample, fmt) and (len(sample) == len(vals) or _reads_all(vals, fmt)):
             return _swapped(fmt) if day_first and _month_first_too(vals, fmt) else fmt
@@ -464,7 +472,17 @@ def _month_first_too(vals: pd.Series, fmt: str) -> bool:
 def _reads_all(vals: pd.Series, fmt: str) -> bool:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return bool(pd.to_datetime(vals, errors="coerce", format=fmt, utc=True).notna().all())
+        read = pd.to_datetime(vals, errors="coerce", format=fmt, utc=True)
+    return bool(read.notna().all()) and _own_weekdays(vals, fmt, read)
+
+
+def _own_weekdays(vals: pd.Series, fmt: str, read: pd.Series) -> bool:
+    """Whether dates written with a weekday's name (`Fri, 5 Mar 2021`) name their own: strptime
+    reads the name unchecked, and one naming another day is no date this column would write back."""
+    if "%a" not in fmt and "%A" not in fmt:
+        return True
+    named = vals.astype(str).str.extract(_WEEKDAY, expand=False).str.lower()
+    return bool(named.eq(read.dt.strftime("%a").str.lower()).all())
 
 
 def _date(s: pd.Series, fmt: str | None | object = _FIND, day_first: bool = False) -> tuple[pd.Series, pd.Series]:
@@ -726,6 +744,8 @@ def _unpadded(s: pd.Series, fmt: str) -> dict:
     """The fields of a text date pattern that the column writes without a leading zero
     (`Mar 5, 2024`, `5/3/2024`: %d, %m), which strftime pads: some value writes the field in one
     digit, none with a leading zero."""
+    if not _PADDED_IN.search(fmt):  # 2021-W09-5: no field strftime pads
+        return {}
     vals = s.dropna().astype(str).str.strip()
     vals = vals[~blanks(vals)]
     parts = vals.str.extract(_field_regex(fmt))
