@@ -281,6 +281,32 @@ def test_dates_written_with_their_weekday_or_as_iso_weeks_are_dates_written_back
     assert out.equals(made["d"].dt.strftime(spelling))
 
 
+@pytest.mark.parametrize(("spelling", "first"), [("%m/%d/%y", "01/01/99"), ("%d-%m-%y %H:%M", "01-01-99 10:30")])
+def test_dates_with_two_digit_years_of_a_plain_century_are_dates_written_back_so(spelling, first):
+    """`12/31/99` and `05/03/21` were identifiers (codes of one shape): where every year is 00-40
+    or 69-99, which strptime reads as 2000-2040 and 1969-1999 and no other reading would, they are
+    dates, read and written back in their pattern, month first before day first as with four digits."""
+    days = pd.Series(pd.date_range("1999-01-01 10:30", periods=40, freq="13D"))
+    days = days if "%H" in spelling else days.dt.normalize()
+    vals = days.dt.strftime(spelling)
+    assert vals[0] == first
+    kind, why = infer_kind_and_reason(vals)
+    assert kind in (Column.DATE, Column.DATETIME) and spelling in why, why
+    schema = Schema(t=Table(id=PrimaryKey(), d=Datetime() if "%H" in spelling else Date()))
+    data = RelationalData({"t": pd.DataFrame({"id": range(40), "d": vals})}, schema)
+    assert data["t"]["d"].equals(days.rename("d")) and data.to_source("t")["d"].equals(vals.rename("d"))
+
+
+@pytest.mark.parametrize("start", ["1952-01-01", "2045-01-01"])
+def test_dates_with_two_digit_years_of_either_century_are_left_as_they_are(start):
+    """A 1950s birth date written `03/05/52` would read as 2052 (strptime's %y), and `45` is 1945 as
+    well as 2045: such a column is left as it is, and so is one of too few distinct values."""
+    vals = pd.Series(pd.date_range(start, periods=40, freq="13D")).dt.strftime("%m/%d/%y")
+    assert infer_kind_and_reason(vals)[0] not in (Column.DATE, Column.DATETIME)
+    few = pd.Series(pd.date_range("2021-01-01", periods=10, freq="13D")).dt.strftime("%m/%d/%y")
+    assert infer_kind_and_reason(few)[0] not in (Column.DATE, Column.DATETIME)
+
+
 def test_dates_naming_another_weekday_than_their_own_are_left_as_text():
     """strptime reads a weekday's name unchecked: `Mon, 05 Mar 2021` (a Friday) would be written
     back `Fri, 05 Mar 2021`, a value changed; such a column is left as it is."""

@@ -352,6 +352,10 @@ _NAMED_MONTHS = [
 _NAMED_MONTHS += ["%a, %d %b %Y", "%a, %b %d, %Y", "%A, %B %d, %Y", "%A, %d %B %Y", "%a %b %d %Y"]
 _DATE_PARTS += _NAMED_MONTHS
 _DATE_PARTS += ["%G-W%V-%u"]  # an ISO 8601 week date: 2021-W09-5, the Friday of 2021's 9th week
+# a two-digit year (05/03/21), month first before day first as above: tried only where its century is
+# plain (`_plain_centuries`)
+_SHORT_YEARS = ["%m/%d/%y", "%d/%m/%y", "%m-%d-%y", "%d-%m-%y"]  # not 1.10.20: a version
+_DATE_PARTS += _SHORT_YEARS
 _TIME_PARTS = ["", " %H:%M:%S", "T%H:%M:%S", " %H:%M", "T%H:%M", " %H:%M:%S.%f", "T%H:%M:%S.%f"]
 DATETIME_FORMATS = [d + t + z for d in _DATE_PARTS for t in _TIME_PARTS for z in ("", "%z") if t or not z]
 _MONTH_NAME = re.compile(r"(?i)\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b")
@@ -435,7 +439,10 @@ def text_datetime_format(s: pd.Series, day_first: bool = False) -> str | None:
     sample = vals.iloc[:: max(1, len(vals) // _FORMAT_SAMPLE)]
     named = bool(re.search(_MONTH_NAME, sample.iloc[0]))  # no text column of words tries a month's name
     weekday, week = bool(re.search(_WEEKDAY, sample.iloc[0])), "-W" in sample.iloc[0]
+    short_years = _plain_centuries(vals)
     for fmt in DATETIME_FORMATS:
+        if fmt[:8] in _SHORT_YEARS and not short_years:
+            continue
         if ("%b" in fmt or "%B" in fmt) and not named or ("%a" in fmt or "%A" in fmt) and not weekday:
             continue
         if "%G" in fmt and not week:
@@ -443,6 +450,22 @@ def text_datetime_format(s: pd.Series, day_first: bool = False) -> str | None:
         if _reads_all(sample, fmt) and (len(sample) == len(vals) or _reads_all(vals, fmt)):
             return _swapped(fmt) if day_first and _month_first_too(vals, fmt) else fmt
     return next((fmt for fmt, shape in MONTH_FORMATS.items() if vals.str.fullmatch(shape).all()), None)
+
+
+# two-digit years strptime reads in a century no other reading would give: 00-40 as 2000-2040, 69-99 as
+# 1969-1999 (41-68 could be either: a birth date's 52 read as 2052), in MIN_COMPACT distinct values
+# at least (codes shaped 1/2/03 fall off the calendar within a few)
+_SHORT_YEAR = r"\d{1,2}([-/])\d{1,2}\1(\d{2})(?:[ T].*)?"
+_PLAIN_CENTURY = (40, 69)
+
+
+def _plain_centuries(vals: pd.Series) -> bool:
+    """Whether text dates written with a two-digit year (`_SHORT_YEAR`) plainly say their century."""
+    years = vals.str.extract(f"^{_SHORT_YEAR}$")[1]
+    if years.isna().any() or vals.nunique() < MIN_COMPACT:
+        return False
+    yy = years.astype(int)
+    return bool(((yy <= _PLAIN_CENTURY[0]) | (yy >= _PLAIN_CENTURY[1])).all())
 
 
 def day_first_too(s: pd.Series, fmt: str | None) -> str | None:
