@@ -458,6 +458,27 @@ def test_dates_written_as_numbers_yyyymmdd_are_dates_written_back_so(tmp_path: P
     assert RelationalData({"t": text}, schema).to_source("t").equals(text)
 
 
+def test_a_few_dates_yyyymmdd_are_dates_where_declared_or_named_so():
+    """Fewer than 20 distinct yyyymmdd numbers were no dates even in a column declared a date (every
+    value refused: 'numbers are not read as dates') or named `order_date`: the declaration, or the
+    name, says what the digits are, so they are read as dates and written back as the numbers; a
+    column named otherwise keeps its integers."""
+    values = [20210305, 20210306, 20220101, None]
+    frame = pd.DataFrame({"id": range(4), "order_date": values, "amount": values})
+    schema = Schema.infer({"t": frame}, primary_keys={"t": "id"})
+    assert schema.tables["t"].columns["order_date"] == Date() and schema.tables["t"].columns["amount"] == Integer()
+    declared = Schema(t=Table(id=PrimaryKey(), order_date=Date(), amount=Date()))
+    data = RelationalData({"t": frame}, declared)
+    assert data["t"]["amount"].tolist()[:3] == [
+        pd.Timestamp("2021-03-05"),
+        pd.Timestamp("2021-03-06"),
+        pd.Timestamp("2022-01-01"),
+    ]
+    assert data.to_source("t")["amount"].tolist()[:3] == values[:3]
+    made = data["t"].assign(amount=pd.Timestamp("2024-02-29"))
+    assert RelationalData({"t": made}, declared, formats=data.formats).to_source("t")["amount"].iloc[0] == 20240229
+
+
 def test_12_hour_times_come_back_in_their_spelling(tmp_path: Path):
     """Pickup times `3:45 PM` were read as no time (free text, generated empty): they are times of
     day (`12:05 AM` is 00:05) written back with the half of the day, the hour's zero as the source."""

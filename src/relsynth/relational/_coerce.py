@@ -143,7 +143,7 @@ def _datetime(s: pd.Series, fmt: str | None | object = _FIND, day_first: bool = 
     if ptypes.is_datetime64_any_dtype(s.dtype):
         out = s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s
         out = out.where((out >= _NS_MIN) & (out <= _NS_MAX))  # beyond what datetime64[ns] holds
-    elif compact_dates(s):  # 20240305
+    elif compact_dates(s, min_distinct=1):  # 20240305, in a column declared a date
         out = _compact(s)
         s = s.where(~blanks(s))
     elif excel_serial(s):  # declared a date: its numbers are a spreadsheet's serial days
@@ -385,14 +385,22 @@ def excel_dates(numbers: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp] | None:
 
 # A date written as the number yyyymmdd (20240305: a data warehouse's date key, a legacy system's
 # date field): read so where every value is one, of years 1900 to 2099, in MIN_COMPACT distinct
-# values at least (counters and amounts of 8 digits fall off the calendar within a month's days)
+# values at least (counters and amounts of 8 digits fall off the calendar within a month's days),
+# or in any number where the column is declared a date or named as one (`date_named`)
 COMPACT_DATE = "%Y%m%d"
 MIN_COMPACT = 20
+_DATE_NAME = re.compile(r"(?i)date|(?:^|_)dt$")  # order_date, OrderDate, dt, order_dt
 _COMPACT = r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
 
 
-def compact_dates(s: pd.Series) -> bool:
-    """Whether a column's values are all whole numbers (or their text) that read as dates yyyymmdd."""
+def date_named(name: object) -> bool:
+    """Whether a column's name says it holds dates (`order_date`, `OrderDate`, `order_dt`)."""
+    return isinstance(name, str) and _DATE_NAME.search(name) is not None
+
+
+def compact_dates(s: pd.Series, min_distinct: int = MIN_COMPACT) -> bool:
+    """Whether a column's values are all whole numbers (or their text) that read as dates yyyymmdd,
+    `min_distinct` of them at least (1: the column is declared a date)."""
     if ptypes.is_bool_dtype(s.dtype) or ptypes.is_datetime64_any_dtype(s.dtype):
         return False
     held = s.where(~blanks(s)).dropna()
@@ -404,7 +412,7 @@ def compact_dates(s: pd.Series) -> bool:
         digits = held.str.strip()
     else:
         return False
-    if held.nunique() < MIN_COMPACT or not digits.str.fullmatch(_COMPACT).all():
+    if held.nunique() < max(min_distinct, 1) or not digits.str.fullmatch(_COMPACT).all():
         return False
     return bool(pd.to_datetime(digits, format=COMPACT_DATE, errors="coerce").notna().all())
 
@@ -968,7 +976,7 @@ def source_format(
     if kind in (Column.NUMERIC, Column.INTEGER) and _all_of(s, decimal.Decimal):  # parquet or SQL DECIMAL(p, s)
         places = [max(-v.as_tuple().exponent, 0) for v in s.dropna() if v.is_finite()]
         return {"dtype": dtype, "decimal_places": int(max(places, default=0))}
-    if kind in (Column.DATE, Column.DATETIME) and compact_dates(s):  # 20240305, in the source's dtype
+    if kind in (Column.DATE, Column.DATETIME) and compact_dates(s, min_distinct=1):  # 20240305, in the source's dtype
         return {"dtype": dtype, "strftime": COMPACT_DATE, **blank_format(s)}
     if kind in (Column.DATE, Column.DATETIME) and excel_serial(s):  # serial days, as a spreadsheet wrote them
         whole = bool((to_numbers(s.where(~blanks(s)).dropna().astype(object)).astype("float64") % 1 == 0).all())

@@ -13,11 +13,13 @@ from relsynth.relational._coerce import (
     COERCERS,
     EXCEL_CONVERSION,
     MERIDIEM,
+    MIN_COMPACT,
     NUMBER_AS_CODE,
     as_strings,
     blanks,
     coerce,
     compact_dates,
+    date_named,
     excel_dates,
     open_end,
     shape_formats,
@@ -176,7 +178,7 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
         x = s.astype(float)
         finite = x[np.isfinite(x)]
         if len(finite) and (finite % 1 == 0).all():
-            if compact_dates(values):
+            if compact_dates(values, _compact_bar(values)):
                 return Column.DATE, f"dtype {values.dtype}, {_compact_why(values)}"
             if len(finite) == len(x) and (checked := _checked_codes(x.astype(np.int64).astype(str))):
                 return Column.IDENTIFIER, f"dtype {values.dtype}, {checked}"
@@ -207,7 +209,7 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
                 return _labels(text, "whole numbers past 64-bit integers (identifiers)")
             if checked := _checked_codes(solid):
                 return Column.IDENTIFIER, f"whole numbers written as text, {checked}"
-            if compact_dates(solid):
+            if compact_dates(solid, _compact_bar(values)):
                 return Column.DATE, f"whole numbers written as text, {_compact_why(solid)}" + blank
             return Column.INTEGER, "every value is a whole number written as text" + blank + _excel_note(numbers)
         if not COERCERS[Column.NUMERIC](solid)[1].any():
@@ -222,6 +224,12 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
     if (lasting := _worded(text, nulls)) is not None:
         return lasting
     return _labels(text, note) if note else _categorical_or_text(text)
+
+
+def _compact_bar(values: pd.Series) -> int:
+    """The distinct values whole numbers need to be read as dates yyyymmdd (`compact_dates`): 2 where
+    the column is named as dates (`order_date`), whose name says what its digits are, else MIN_COMPACT."""
+    return 2 if date_named(values.name) else MIN_COMPACT
 
 
 def _compact_why(values: pd.Series) -> str:
