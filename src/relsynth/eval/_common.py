@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData, Schema
+from relsynth.relational.numbers import to_numbers
 
 CONTINUOUS = "continuous"
 DISCRETE = "discrete"
@@ -105,7 +106,7 @@ def as_float(s: pd.Series) -> np.ndarray:
         return out
     if s.dtype == object and s.map(lambda v: isinstance(v, dt.time)).any():
         return s.map(_seconds).to_numpy(dtype="float64")
-    return pd.to_numeric(s, errors="coerce").astype("float64").to_numpy(dtype="float64", na_value=np.nan)
+    return to_numbers(s).astype("float64").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _seconds(v: object) -> float:

@@ -24,6 +24,7 @@ from relsynth.relational._spelled_numbers import Reading, Spelling, read_in, rea
 from relsynth.relational._unit_scales import scale_format, scaled_numbers, write_scaled
 from relsynth.relational._worded_durations import worded_format, worded_seconds, write_worded
 from relsynth.relational.columns import Column
+from relsynth.relational.numbers import to_numbers
 
 STRING = pd.StringDtype()
 # A number written in a way its value loses (a leading zero, a plus sign, a space): a code such as
@@ -31,30 +32,6 @@ STRING = pd.StringDtype()
 NUMBER_AS_CODE = re.compile(r"^\s|\s$|^[+-]?0\d|^\+")
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
-
-
-# pandas 2.3's number parser crashes the process on an exponent past 32 bits ("2669e72251418251", which a
-# hexadecimal hash may spell): such strings are read by Python's float instead (inf, or 0.0)
-_HUGE_EXPONENT = re.compile(r"[eE][+-]?\d{10,}")
-
-
-def to_numbers(s: pd.Series) -> pd.Series:
-    """`pd.to_numeric(s, errors="coerce")`, without pandas' crash on huge exponents."""
-    if ptypes.is_numeric_dtype(s.dtype) or ptypes.is_bool_dtype(s.dtype):
-        return pd.to_numeric(s, errors="coerce")
-    huge = s.map(lambda v: isinstance(v, str) and _HUGE_EXPONENT.search(v) is not None).to_numpy(dtype=bool)
-    if not huge.any():
-        return pd.to_numeric(s, errors="coerce")
-    out = pd.to_numeric(s.astype(object).mask(huge, None), errors="coerce").astype("float64")
-    out[huge] = [_python_float(v) for v in s[huge]]
-    return out
-
-
-def _python_float(v: str) -> float:
-    try:
-        return float(v)
-    except ValueError:
-        return np.nan
 
 
 def _none_bad(s: pd.Series) -> pd.Series:
@@ -376,7 +353,7 @@ _EXCEL_SPAN = (25569, 73050)  # 1970-01-01 to 2099-12-31: the dates such a colum
 def excel_dates(numbers: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """(first, last) date that numbers would be as Excel's serial days, where they all could be
     recent ones (1970 to 2099, more than 10 values, not all round tens as salaries are), else None."""
-    x = pd.to_numeric(numbers, errors="coerce").dropna().astype("float64")
+    x = to_numbers(numbers).dropna().astype("float64")
     if x.nunique() <= 10 or not x.between(*_EXCEL_SPAN).all() or (x % 10 == 0).all():
         return None
     first, last = (pd.Timestamp(EXCEL_ORIGIN) + pd.Timedelta(days=float(v)) for v in (x.min(), x.max()))

@@ -24,7 +24,6 @@ from relsynth.relational._coerce import (
     open_end,
     shape_formats,
     text_datetime_format,
-    to_numbers,
     zero_dates,
 )
 from relsynth.relational._durations import iso_durations
@@ -34,6 +33,7 @@ from relsynth.relational._unit_scales import scale_format, scaled_numbers
 from relsynth.relational._worded_durations import worded_seconds
 from relsynth.relational.check_digits import find_check
 from relsynth.relational.columns import Column
+from relsynth.relational.numbers import to_numbers
 from relsynth.relational.shapes import UUID, code_shapes, shared_share
 
 _TRUE_FALSE = {"true", "false", "yes", "no", "t", "f", "y", "n"}

@@ -16,6 +16,7 @@ import pandas as pd
 
 from relsynth.relational._blanks import filled_strings
 from relsynth.relational._magnitudes import MIN_DISTINCT
+from relsynth.relational.numbers import to_numbers
 
 _CURRENCY = r"[$€£¥₹]|USD|EUR|GBP|CHF|JPY|CAD|AUD|SEK|NOK|DKK|PLN|CZK"
 _SPACE = "[ \u00a0\u202f]"  # a space, a no-break space, a narrow no-break space (French exports)
@@ -202,7 +203,7 @@ def read_in(values: pd.Series, spelling: Spelling) -> pd.Series:
         & (parts["open"].isna() == parts["close"].isna())
     )
     plain = bodies.str.replace(spelling.thousands, "", regex=False) if spelling.thousands else bodies
-    numbers = pd.to_numeric(plain.str.replace(spelling.decimal, ".", regex=False), errors="coerce").astype("float64")
+    numbers = to_numbers(plain.str.replace(spelling.decimal, ".", regex=False)).astype("float64")
     negative = parts["open"].notna() | parts["sign"].notna() | parts["inner"].notna()
     return numbers.where(~negative, -numbers).where(fits)
 
@@ -231,7 +232,7 @@ def _readings(bodies: pd.Series) -> list[tuple[str, str, pd.Series, pd.Series]]:
             continue
         places = found[0].fillna("").str.len()
         plain = bodies.str.replace(t, "", regex=False) if t else bodies
-        numbers = pd.to_numeric(plain.str.replace(d, ".", regex=False), errors="coerce").astype("float64")
+        numbers = to_numbers(plain.str.replace(d, ".", regex=False)).astype("float64")
         used_t = bool(t) and bodies.str.contains(t, regex=False).any()
         key = tuple(numbers.round(12))
         if key not in out or (used_t and not out[key][4]):

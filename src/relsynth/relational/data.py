@@ -30,7 +30,6 @@ from relsynth.relational._coerce import (
     open_end,
     source_format,
     text_datetime_format,
-    to_numbers,
     to_source,
     zero_dates,
     zero_padded_width,
@@ -57,6 +56,7 @@ from relsynth.relational.files import (
     write_parquet,
     write_text_atomic,
 )
+from relsynth.relational.numbers import to_numbers
 from relsynth.relational.row_keys import copy_row_keys as copy_row_keys  # read by generation
 from relsynth.relational.schema import Schema, frame_problems
 
@@ -121,7 +121,7 @@ def _hint(kind: Column, bad: pd.Series, table: str, col: str) -> str:
             "column categorical or text to keep them as written)"
         )
     # a date of another era: year-month-day with a real month and day (not a phone number, 25-989-741-2988)
-    ymd = text.str.extract(r"^(-?\d{1,6})-(\d{1,2})-(\d{1,2})(?:$|[ t])").apply(pd.to_numeric, errors="coerce")
+    ymd = text.str.extract(r"^(-?\d{1,6})-(\d{1,2})-(\d{1,2})(?:$|[ t])").apply(to_numbers)
     real = ymd[1].between(1, 12) & ymd[2].between(1, 31)
     years = ymd[0].where(real)
     if kind in (Column.DATE, Column.DATETIME) and ((years < 1678) | (years > 2261)).any():

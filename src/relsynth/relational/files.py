@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from relsynth.relational.numbers import is_huge_exponent
+
 
 class LoadError(ValueError):
     """A saved file that cannot be read as what was expected; the message names the file."""
@@ -280,26 +282,22 @@ def _other_separator(header: str) -> str | None:
     return None
 
 
-# pandas 2.3's CSV parser crashes the process on a number whose exponent passes 32 bits, which a hexadecimal
-# hash may spell ("6991e59055083123824fa0...": digits, an e, 14 digits; pandas-dev/pandas#63089)
-_HUGE_EXPONENT = re.compile(r"[eE][+-]?\d{10,}")
-
-
 def _huge_exponents_as_text(file: Path, kw: dict) -> dict:
-    """`kw` with each column holding a field of such an exponent read as text (`dtype` str), where pandas
-    would guess its type: the coercion to the column's kind reads its numbers safely (`_coerce.to_numbers`)."""
+    """`kw` with each column holding a field of an exponent pandas' CSV parser would crash on (a hexadecimal
+    hash's, `numbers.is_huge_exponent`) read as text (`dtype` str), where pandas would guess its type: the
+    coercion to the column's kind reads its numbers safely (`numbers.to_numbers`)."""
     dtype = kw.get("dtype")
     if dtype is not None and not isinstance(dtype, dict):  # every column's type given: none guessed
         return kw
     with open(file, encoding="utf-8-sig", errors="replace") as f:
-        if not any(_HUGE_EXPONENT.search(line) for line in f):
+        if not any(is_huge_exponent(line) for line in f):
             return kw
     import csv
 
     with open(file, newline="", encoding="utf-8-sig", errors="replace") as f:
         reader = csv.reader(f)
         header = next(reader, [])
-        found = {header[i] for row in reader for i, v in enumerate(row[: len(header)]) if _HUGE_EXPONENT.search(v)}
+        found = {header[i] for row in reader for i, v in enumerate(row[: len(header)]) if is_huge_exponent(v)}
     return {**kw, "dtype": {**{c: str for c in found}, **(dtype or {})}}
 
 

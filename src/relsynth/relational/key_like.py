@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from relsynth.relational._coerce import composite_references, to_numbers
+from relsynth.relational._coerce import composite_references
 from relsynth.relational.columns import Column
+from relsynth.relational.numbers import to_numbers
 
 MIN_KEYS = 20  # distinct values a column (or one label's rows) holds, at least
 MIN_COVER = 0.5  # share of the named table's keys the values hold, at least

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational.columns import Column
+from relsynth.relational.numbers import to_numbers
 from relsynth.relational.schema import Edge, Schema
 
 MIN_ROWS = 20  # rows holding both values that an order needs before it is trusted
@@ -471,7 +472,7 @@ def as_numbers(values: pd.Series, kind: Column) -> np.ndarray:
     if kind is Column.TIME:
         return values.map(_seconds, na_action="ignore").to_numpy(dtype=np.float64, na_value=np.nan)
     if kind not in DATED:
-        return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        return to_numbers(values).to_numpy(dtype=np.float64, na_value=np.nan)
     # already datetimes: parsing them again maps each row through a cache of its distinct dates
     ts = values if pd.api.types.is_datetime64_any_dtype(values) else pd.to_datetime(values)
     out = ts.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)

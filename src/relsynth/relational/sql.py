@@ -75,7 +75,6 @@ from relsynth.relational._coerce import (
     SQL_FORMAT,
     as_strings,
     composite_references,
-    to_numbers,
     to_source,
 )
 from relsynth.relational._infer import string_kind_and_reason
@@ -90,6 +89,7 @@ from relsynth.relational.nesting import (
     large_enough,
     nesting_keys,
 )
+from relsynth.relational.numbers import to_numbers
 from relsynth.relational.progress import LogProgress, progress
 from relsynth.relational.row_keys import copy_row_keys, is_row_key
 from relsynth.relational.schema import KeyCycle, Schema, Table, read_yaml, referenced_order, small_referenced_roots
@@ -2830,7 +2830,7 @@ def _past_range(table: str, col: sa.Column, s: pd.Series) -> str | None:
     once rounded to its places; a SMALLINT: -32,768 to 32,767), which PostgreSQL and DuckDB refuse
     ('numeric field overflow') and a generated number may pass (a total of more lines than any
     source row's, a range widened by DP's noise); None where every value fits."""
-    typ, values = col.type, pd.to_numeric(s, errors="coerce").dropna().astype(float)
+    typ, values = col.type, to_numbers(s).dropna().astype(float)
     if not len(values) or isinstance(typ, sa.Float) or isinstance(typ, IntervalSeconds):
         return None
     if isinstance(typ, sa.Numeric) and not isinstance(typ, sa.Integer) and typ.precision is not None:

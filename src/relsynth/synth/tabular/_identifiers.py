@@ -78,6 +78,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational.check_digits import find_check, with_check
+from relsynth.relational.numbers import to_numbers
 from relsynth.relational.shapes import CLASSES, DIGIT, UUID, char_shapes, code_shapes
 from relsynth.synth.tabular.rules.date_parts import PARTS
 
@@ -662,7 +663,7 @@ def _integer_part(
     wide = width or (len(str(numbers.min())) if len(str(numbers.min())) == len(str(numbers.max())) else 1)
     scales = [10**k for k in range(wide - 1, 0, -1)]  # its first digit, its first two, ...
     for col in integers.columns:
-        value = pd.to_numeric(integers[col], errors="coerce").reset_index(drop=True)
+        value = to_numbers(integers[col]).reset_index(drop=True)
         held = value.notna().to_numpy()
         if held.sum() < (1 if established else MIN_DATED) or (value[held].nunique() < 2 and not established):
             continue
@@ -963,7 +964,7 @@ def _with_integer(run: dict, values: pd.Series, numbers: np.ndarray, rng: np.ran
     the data's range), where the integer is held and the number keeps the run's width (`"within"`); else
     as drawn."""
     scale, (lo, hi) = run["integer"][1], run["rest"]
-    value = pd.to_numeric(values, errors="coerce").reset_index(drop=True).to_numpy(dtype=np.float64)
+    value = to_numbers(values).reset_index(drop=True).to_numpy(dtype=np.float64)
     written = np.nan_to_num(value, nan=-1).astype(np.int64) * scale + rng.integers(lo, hi + 1, size=len(numbers))
     fits = ~np.isnan(value) & (value == np.round(value)) & (written >= run["within"][0]) & (written <= run["within"][1])
     return np.where(fits, written, numbers)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData, Schema
+from relsynth.relational.numbers import to_numbers
 from relsynth.relational.orders import datetimes
 from relsynth.relational.shapes import CLASSES, UUID, char_shapes, hex_case
 
@@ -30,7 +31,7 @@ def key_date(df: pd.DataFrame, pk: str, dates: list[str]) -> str | None:
     keys = df[pk]
     if not pd.api.types.is_integer_dtype(keys.dtype):
         keys = keys.astype("string").str.extract(r"(\d+)$")[0]
-    numbers = pd.to_numeric(keys, errors="coerce")
+    numbers = to_numbers(keys)
     best, best_rho = None, MIN_KEY_RHO
     for d in dates:
         held = numbers.notna() & df[d].notna()

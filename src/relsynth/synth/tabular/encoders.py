@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from relsynth.relational.numbers import to_numbers
+
 MISSING = "<missing>"
 RARE = "<rare>"
 
@@ -651,7 +653,7 @@ def _whole(values: pd.Series) -> np.ndarray:
     s = pd.Series(values).dropna()
     if pd.api.types.is_integer_dtype(s.dtype):
         return s.to_numpy(dtype=np.int64)
-    return _int64(pd.to_numeric(s, errors="coerce").dropna().to_numpy(dtype=np.float64))
+    return _int64(to_numbers(s).dropna().to_numpy(dtype=np.float64))
 
 
 def _int64(values: list | np.ndarray) -> np.ndarray:
@@ -692,7 +694,7 @@ def to_number(values: pd.Series, kind: str) -> np.ndarray:
             .astype(np.float64)
             .to_numpy()
         )
-    return pd.to_numeric(values, errors="coerce").astype(np.float64).to_numpy()
+    return to_numbers(values).astype(np.float64).to_numpy()
 
 
 def _from_number(x: np.ndarray, kind: str, dtype: str, decimals: int = 0) -> pd.Series:

@@ -80,6 +80,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column
+from relsynth.relational.numbers import to_numbers
 from relsynth.relational.orders import (
     DAY_NS,
     RowOrder,
@@ -574,7 +575,7 @@ def _walk_offsets(df: pd.DataFrame, o: Ordering, siblings: np.ndarray) -> tuple[
     instant in stored order, NaN where the row holds none; whether no earlier sibling holds one,
     the row's offset then from `o.origin`)."""
     values = as_numbers(df[o.column], order_kind(o))
-    key = pd.to_numeric(as_numbers(df[o.walk_key], _key_kind(df[o.walk_key])), errors="coerce")
+    key = to_numbers(as_numbers(df[o.walk_key], _key_kind(df[o.walk_key])))
     order = np.lexsort((np.arange(len(values)), key, siblings))
     held = pd.Series(values[order]).groupby(siblings[order]).ffill()
     previous = held.groupby(siblings[order]).shift(1).to_numpy(np.float64, na_value=np.nan)
@@ -598,7 +599,7 @@ def _walked(cols: Mapping[str, pd.Series], o: Ordering, siblings: np.ndarray) ->
     """A walking number from its decoded steps, summed within each parent in generated order, rank
     by rank, each value kept within [origin, extreme] before the next step is added (a battery
     charged back to 100 drains from 100); a missing step: a missing value, the level carried on."""
-    step = pd.to_numeric(cols[o.column], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    step = to_numbers(cols[o.column]).to_numpy(np.float64, na_value=np.nan)
     n = len(step)
     rank = pd.Series(siblings).groupby(siblings).cumcount().to_numpy()
     previous = pd.Series(np.arange(n)).groupby(siblings).shift(1).to_numpy(np.float64, na_value=-1).astype(np.int64)
@@ -1220,7 +1221,7 @@ def _decoded(
         return _walked(cols, o, _siblings(siblings, b)), 0
     base = base_values(o, cols, parent)
     if o.near:  # a signed gap: no side to keep
-        offset = pd.to_numeric(cols[b], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        offset = to_numbers(cols[b]).to_numpy(np.float64, na_value=np.nan)
         if o.dated:  # seconds from a date of the row, never before the base of the order it was in
             target = base + offset * _NS_PER_S
             if o.near_floor is not None:
@@ -1233,7 +1234,7 @@ def _decoded(
         fallback = as_numbers(_column_of(o.fallback, o.fallback_from_parent, cols, parent), order_kind(o))
         base = np.where(np.isnan(base), fallback, base)
     cap = cap_values(o, cols, parent, len(base))
-    offset = pd.to_numeric(cols[b], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    offset = to_numbers(cols[b]).to_numpy(np.float64, na_value=np.nan)
     if o.bound:
         bound = as_numbers(bound_of(o, cols, parent), order_kind(o))
         room, usual = _rooms(o, bound, base)
@@ -1370,7 +1371,7 @@ def _after_previous_ends(
     stopped on it, a stay after the previous one's discharge was admitted on the patient's death,
     of no length (13 of 1,193 stays a trained model generated)."""
     n = len(siblings)
-    offset = pd.to_numeric(cols[o.column], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    offset = to_numbers(cols[o.column]).to_numpy(np.float64, na_value=np.nan)
     first = base_values(o, cols, parent)
     cap = cap_values(o, cols, parent, n)
     rank = pd.Series(siblings).groupby(siblings).cumcount().to_numpy()

@@ -19,6 +19,8 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
+from relsynth.relational.numbers import to_numbers
+
 
 def is_document(text: str) -> bool:
     """Whether `text` parses as a JSON object or array (a bare number or string is no document)."""
@@ -112,7 +114,7 @@ def document_numbers(texts: list[str | None], numbers: pd.DataFrame) -> list[lis
             continue
         rows, values = np.array([r for r, _ in pairs]), np.array([v for _, v in pairs])
         for col in numbers.columns:
-            x = pd.to_numeric(numbers[col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)[rows]
+            x = to_numbers(numbers[col]).to_numpy(dtype=np.float64, na_value=np.nan)[rows]
             if np.isclose(values, x, rtol=1e-9, atol=1e-9).all():  # a missing number matches nothing
                 out.append([key, str(col)])
                 break

@@ -61,6 +61,7 @@ from pandas.api import types as ptypes
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
 from relsynth.relational import Column, RelationalData, Schema
+from relsynth.relational.numbers import to_numbers
 from relsynth.synth.core.files import LoadError, atomic_dir, config_from_dict, fingerprint, read_config, write_config
 from relsynth.synth.text._breaks import line_breaks
 from relsynth.synth.text._first_rows import FIRST_LABEL, first_rows, first_value, texts_tell_first
@@ -930,7 +931,7 @@ class TextPreproc:
             for c in self.schema.tables[edge.parent].cols_of(*numbers):
                 if c in parent:
                     values = np.full(len(df), np.nan)
-                    number = pd.to_numeric(parent[c], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+                    number = to_numbers(parent[c]).to_numpy(dtype=np.float64, na_value=np.nan)
                     values[held] = number[pos[held].astype(np.int64)]
                     out[f"{edge.parent}.{c}"] = pd.Series(values)
         return pd.DataFrame(out, index=range(len(df)))

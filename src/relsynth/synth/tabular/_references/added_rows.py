@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column
+from relsynth.relational.numbers import to_numbers
 
 log = logging.getLogger(__name__)
 
@@ -77,5 +78,5 @@ def _numbers(pre, table: str, df: pd.DataFrame, column: str, n: int) -> np.ndarr
     numbers = pre.stats.get("row_numbers", {}).get(table, {})
     if numbers.get("column") == column:
         return np.full(n, int(numbers["start"]), dtype=np.int64)
-    top = pd.to_numeric(df[column], errors="coerce").max()
+    top = to_numbers(df[column]).max()
     return int(0 if pd.isna(top) else top) + 1 + np.arange(n, dtype=np.int64)

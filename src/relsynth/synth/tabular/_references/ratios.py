@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.copies import MIN_ROWS, copy_targets, same_kind
 from relsynth.synth.tabular.encoders import decimals_of
@@ -42,11 +43,11 @@ def ratio_columns(pre, data: RelationalData, e: Edge, pos: np.ndarray, copies: l
     for col in copy_targets(pre, e.child):
         if col in copied or data.schema.tables[e.child].columns[col].kind is not Column.NUMERIC:
             continue
-        mine = pd.to_numeric(child[col][known], errors="coerce").to_numpy(float)
+        mine = to_numbers(child[col][known]).to_numpy(float)
         found = [
             {"column": col, "source": source, **fit}
             for source in same_kind(data.schema, e.child, col, e.parent)
-            if (fit := _ratio(mine, pd.to_numeric(parent[source], errors="coerce").to_numpy(float)[pos[known]]))
+            if (fit := _ratio(mine, to_numbers(parent[source]).to_numpy(float)[pos[known]]))
         ]
         if found:  # the narrowest
             best = min(found, key=lambda f: f["span"])
@@ -99,9 +100,9 @@ def scale_values(
     of rows that hold one (see the module docstring)."""
     pos = pd.Index(parent[parent_pk]).get_indexer(refs)
     for r in ratios:
-        mine = pd.to_numeric(child[r["column"]], errors="coerce").to_numpy(float)
+        mine = to_numbers(child[r["column"]]).to_numpy(float)
         theirs = np.full(len(pos), np.nan)
-        theirs[pos >= 0] = pd.to_numeric(parent[r["source"]], errors="coerce").to_numpy(float)[pos[pos >= 0]]
+        theirs[pos >= 0] = to_numbers(parent[r["source"]]).to_numpy(float)[pos[pos >= 0]]
         rows = np.flatnonzero((mine > 0) & (theirs > 0))
         if not len(rows):
             continue

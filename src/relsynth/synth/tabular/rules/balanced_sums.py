@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.synth.tabular.encoders import decimals_of
 from relsynth.synth.tabular.rules.columns import categoricals
 
@@ -49,7 +50,7 @@ def find_balanced_sums(pre, data: RelationalData, skip: set[tuple[str, str]]) ->
         numbers = [c for c in pre.generated_numbers(table) if (table, c) not in skip]
         if not numbers:
             continue
-        x = pd.DataFrame({c: pd.to_numeric(data[table][c], errors="coerce").astype(float) for c in numbers})
+        x = pd.DataFrame({c: to_numbers(data[table][c]).astype(float) for c in numbers})
         keys = data[table][edge.fk].to_numpy()
         sums = x.fillna(0.0).groupby(keys, dropna=True).sum()  # once for every pair tried
         sizes = x.abs().fillna(0.0).groupby(keys, dropna=True).sum()

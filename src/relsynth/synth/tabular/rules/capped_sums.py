@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.synth.tabular.encoders import decimals_of
 from relsynth.synth.tabular.rules.constant_sums import nested_sum_rules
 from relsynth.synth.tabular.rules.numbers import common_step
@@ -54,7 +55,7 @@ def _cap(values: pd.Series, parents: pd.Series) -> dict | None:
     """{"cap", "near", "decimals", "least", "step"} where the non-negative `values`, which vary, sum
     under each parent (`parents`, its key per row) to a power of ten at most, piled under it (see
     the module docstring)."""
-    x = pd.to_numeric(values, errors="coerce").astype(float)
+    x = to_numbers(values).astype(float)
     held = x.notna() & parents.notna()
     x, groups = x[held].to_numpy(), parents[held].to_numpy()
     if not len(x) or (x < 0).any() or np.unique(x).size < 2:
@@ -86,7 +87,7 @@ def apply_capped_sums(rules: list[dict], tables: dict[str, pd.DataFrame], rng: n
         rows = tables.get(rule["table"])
         if rows is None or not len(rows) or rule["of"] not in rows or rule["fk"] not in rows:
             continue
-        x = pd.to_numeric(rows[rule["of"]], errors="coerce").astype(float).to_numpy()
+        x = to_numbers(rows[rule["of"]]).astype(float).to_numpy()
         held = ~np.isnan(x) & rows[rule["fk"]].notna().to_numpy()
         groups = rows[rule["fk"]].to_numpy()
         sums = pd.Series(np.where(held, x, 0.0)).groupby(groups).transform("sum").to_numpy()

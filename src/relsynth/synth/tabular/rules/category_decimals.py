@@ -28,6 +28,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from relsynth.relational.numbers import to_numbers
 from relsynth.synth.tabular.encoders import NumericPreproc, fewest_decimals
 from relsynth.synth.tabular.rules.columns import categoricals, value_codes
 
@@ -55,7 +56,7 @@ def find_category_decimals(pre, data, skip: set[tuple[str, str]]) -> list[dict]:
             if not isinstance(num, NumericPreproc) or not _binned_grid(num) or num.significant:
                 continue
             candidates = _candidates(pre, data, table) if candidates is None else candidates
-            x = pd.to_numeric(data[table][col], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+            x = to_numbers(data[table][col]).to_numpy(np.float64, na_value=np.nan)
             rule = _best_rule(x, num.decimals, candidates, coded)
             if rule is not None:
                 where = f"its {pre.schema.parent(table).parent} row's" if rule["parent"] else "its"

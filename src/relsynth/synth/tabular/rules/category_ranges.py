@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.synth.tabular.encoders import NumericPreproc
 from relsynth.synth.tabular.rules.columns import categoricals, value_codes
 
@@ -75,7 +76,7 @@ def _best_rule(num: NumericPreproc, values: pd.Series, candidates: dict[str, tup
     """{"by", "quantiles"} of the candidate whose categories' ranges `num`'s bins break most, if at
     least `MIN_OUTSIDE` of the values; else None. `candidates`: column -> its (codes, names), as
     `value_codes` gives them. One pass over the rows per candidate."""
-    x = pd.to_numeric(values, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    x = to_numbers(values).to_numpy(np.float64, na_value=np.nan)
     binned = ~np.isnan(x) & ~np.isin(x, num.points)
     v, edges = x[binned], np.asarray(num.edges)
     b = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, len(edges) - 2)

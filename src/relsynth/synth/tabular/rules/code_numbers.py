@@ -19,6 +19,7 @@ import logging
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.numbers import to_numbers
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows holding the code the equality is seen in, at least
@@ -47,7 +48,7 @@ def find_code_numbers(pre, data: RelationalData, set_elsewhere: set[tuple[str, s
 def code_number(codes: pd.Series) -> pd.Series:
     """The number each code writes as its one run of digits (Int64; missing where it has none or two)."""
     digits = codes.astype("string").str.extract(DIGITS)[0]
-    return pd.to_numeric(digits, errors="coerce").astype("Int64")
+    return to_numbers(digits).astype("Int64")
 
 
 def _writes(codes: pd.Series, numbers: pd.Series) -> bool:
@@ -55,7 +56,7 @@ def _writes(codes: pd.Series, numbers: pd.Series) -> bool:
     held = codes.notna()
     if held.sum() < MIN_ROWS:
         return False
-    written, number = code_number(codes[held]), pd.to_numeric(numbers[held], errors="coerce")
+    written, number = code_number(codes[held]), to_numbers(numbers[held])
     if written.isna().any() or number.isna().any():
         return False
     return bool((written.to_numpy("int64") == number.to_numpy("float64")).all()) and number.nunique() >= MIN_VALUES

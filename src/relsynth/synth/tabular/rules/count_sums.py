@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.synth.tabular._tables import child_counts
 from relsynth.synth.tabular.encoders import CountPreproc, NumericPreproc
 from relsynth.synth.tabular.rules.numbers import as_floats
@@ -47,7 +48,7 @@ def find_count_sums(pre, data: RelationalData, summed: set[tuple[str, str]]) -> 
             for c in pre.float_numbers(table, layout.fields)
             if kinds[c].kind is Column.INTEGER and c not in offsets and (table, c) not in summed
         ]
-        values = {c: pd.to_numeric(data[table][c], errors="coerce").astype(float).to_numpy() for c in numbers}
+        values = {c: to_numbers(data[table][c]).astype(float).to_numpy() for c in numbers}
         for child in layout.children:
             counts = child_counts(data, pre.schema, child)
             if not counts.any():

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.relational.orders import DATED
 from relsynth.synth.tabular.rules.apart_values import apart_pairs
 
@@ -143,7 +144,7 @@ def _own_values(values: pd.Series, kind: Column) -> np.ndarray:
 
 
 def _numbers(x: pd.Series) -> np.ndarray:
-    return pd.to_numeric(x.astype(object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return to_numbers(x.astype(object)).to_numpy(dtype=float, na_value=np.nan)
 
 
 def _equal(part: np.ndarray, values: np.ndarray) -> bool:

@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.relational.orders import DATED, as_numbers
 from relsynth.synth.tabular.rules.numbers import screen_rows, written_decimals
 
@@ -111,7 +112,7 @@ def find_formulas(
         if not numbers or len(numbers) < 2 and len(dates) < 2:
             continue
         given = pre.given_columns(table)
-        values = {c: pd.to_numeric(data[table][c], errors="coerce").astype(float).to_numpy() for c in numbers}
+        values = {c: to_numbers(data[table][c]).astype(float).to_numpy() for c in numbers}
         values |= {c: _seconds(data[table][c]) for c in dates}
         refs = referenced_numbers(pre, data, table)
         values |= {name: _referenced(data[table], data[r["table"]], r) for name, r in refs.items()}
@@ -231,7 +232,7 @@ def referenced_numbers(pre, data: RelationalData, table: str) -> dict[str, dict]
 def _referenced(frame: pd.DataFrame, parent: pd.DataFrame, ref: dict) -> np.ndarray:
     """Each row's value of `ref["column"]` in the row of `parent` its key `ref["fk"]` names (NaN: none)."""
     by_key = pd.Series(
-        pd.to_numeric(parent[ref["column"]], errors="coerce").astype(float).to_numpy(),
+        to_numbers(parent[ref["column"]]).astype(float).to_numpy(),
         index=parent[ref["key"]].to_numpy(),
     )
     by_key = by_key[~by_key.index.duplicated()]
@@ -651,7 +652,7 @@ def apply_formulas(formulas: list[dict], tables: dict[str, pd.DataFrame]) -> Non
             if c in refs
             else _seconds(frame[c])
             if f.get("dates")
-            else pd.to_numeric(frame[c], errors="coerce").astype(float).to_numpy()
+            else to_numbers(frame[c]).astype(float).to_numpy()
             for c in f["of"]
         }
         v = formula_value(f, values)

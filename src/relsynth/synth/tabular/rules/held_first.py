@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.synth.tabular._assemble import sibling_order
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ def blank_rows(values: pd.Series, number: bool) -> np.ndarray:
     """Whether each value is blank: missing, or 0 for a number."""
     blank = values.isna().to_numpy()
     if number:
-        blank |= (pd.to_numeric(values, errors="coerce") == 0).fillna(False).to_numpy(dtype=bool)
+        blank |= (to_numbers(values) == 0).fillna(False).to_numpy(dtype=bool)
     return blank
 
 

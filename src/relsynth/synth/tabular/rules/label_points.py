@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from relsynth.relational.numbers import to_numbers
+
 MAX_POINTS = 5  # a label keeping to more values than this is binned as the column is
 MIN_SHARE = 0.95  # of a label's rows its few values hold, at least
 MIN_ROWS = 20  # rows of a label holding the number, at least
@@ -24,7 +26,7 @@ MIN_ROWS = 20  # rows of a label holding the number, at least
 
 def label_points(frame: pd.DataFrame, col: str, labels: list[str], min_count: int) -> tuple[float, ...]:
     """The values of `frame[col]` some label of a `labels` column keeps its rows to, sorted."""
-    x = pd.to_numeric(frame[col], errors="coerce").astype(float).to_numpy()
+    x = to_numbers(frame[col]).astype(float).to_numpy()
     held = ~np.isnan(x)
     if held.sum() < MIN_ROWS:
         return ()

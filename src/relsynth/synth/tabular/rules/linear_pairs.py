@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.synth.tabular.encoders import NumericPreproc
 from relsynth.synth.tabular.rules.numbers import as_floats, on_grid, screen_rows
 
@@ -129,7 +130,7 @@ def keep_linear_pairs(
             continue
         num = preprocs[col]
         y = cols[col].to_numpy(np.float64, na_value=np.nan).copy()
-        x = pd.to_numeric(cols[of], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        x = to_numbers(cols[of]).to_numpy(np.float64, na_value=np.nan)
         q = np.asarray(rule["quantiles"], np.float64)
         line = rule["slope"] * x + rule["intercept"]
         binned = (num.token_bins(ids[col]) >= 0) & ~np.isnan(y) & ~np.isnan(x)

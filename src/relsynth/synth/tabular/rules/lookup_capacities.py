@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.numbers import to_numbers
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # training rows holding the key and the parent's number, at least
@@ -44,9 +45,9 @@ def find_lookup_capacities(pre, data: RelationalData) -> list[dict]:
             rows = data[lookup].set_index(schema.tables[lookup].primary_key)
             named = data[table][key].to_numpy()
             for number in (c for c, k in schema.tables[edge.parent].columns.items() if k.kind in _NUMBERS):
-                need = pd.to_numeric(up[number], errors="coerce").reindex(data[table][edge.fk]).to_numpy(np.float64)
+                need = to_numbers(up[number]).reindex(data[table][edge.fk]).to_numpy(np.float64)
                 for capacity in (c for c, k in schema.tables[lookup].columns.items() if k.kind in _NUMBERS):
-                    have = pd.to_numeric(rows[capacity], errors="coerce")
+                    have = to_numbers(rows[capacity])
                     if _carries(have, named, need):
                         log.info("%s.%s names a %s row whose %s carries its parent's %s: kept so", table, key, lookup, capacity, number)  # fmt: skip
                         out.append({"table": table, "key": key, "lookup": lookup, "capacity": capacity, "number": number})  # fmt: skip
@@ -61,8 +62,8 @@ def keep_lookup_capacities(rules: list[dict], out: dict[str, pd.DataFrame], sche
         if table is None or not len(table) or edge is None or edge.parent not in out or r["lookup"] not in out:
             continue
         pk_up, pk_lookup = schema.tables[edge.parent].primary_key, schema.tables[r["lookup"]].primary_key
-        have = pd.to_numeric(out[r["lookup"]].set_index(pk_lookup)[r["capacity"]], errors="coerce")
-        need = pd.to_numeric(out[edge.parent].set_index(pk_up)[r["number"]], errors="coerce")
+        have = to_numbers(out[r["lookup"]].set_index(pk_lookup)[r["capacity"]])
+        need = to_numbers(out[edge.parent].set_index(pk_up)[r["number"]])
         need = need.reindex(table[edge.fk]).to_numpy(np.float64)
         keys = table[r["key"]]
         below = have.reindex(keys).to_numpy(np.float64) < need

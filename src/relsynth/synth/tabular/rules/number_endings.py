@@ -24,6 +24,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from relsynth.relational.numbers import to_numbers
 from relsynth.synth.tabular.encoders import NumericPreproc
 from relsynth.synth.tabular.rules.category_decimals import rule_labels
 
@@ -51,7 +52,7 @@ def find_number_endings(pre, data, skip: set[tuple[str, str]], decimals: list[di
                 continue
             values = data[table][col].reset_index(drop=True)
             binned = (num.encode(values) > len(num.points)) & ~_fewer_decimals(pre, data, table, col, decimals)
-            x = pd.to_numeric(values[binned], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+            x = to_numbers(values[binned]).to_numpy(np.float64, na_value=np.nan)
             endings = frequent_endings(x[~np.isnan(x)], int(num.decimals), int(num.step))
             if endings:
                 log.info("%s.%s ends in %s in most of its values: kept so", table, col, endings)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.relational.orders import with_ancestors
 from relsynth.synth.tabular.encoders import NumericPreproc
 
@@ -23,13 +24,13 @@ MAX_ABOVE = 16  # numbers of the rows further up a table's numbers are tried aga
 
 def as_floats(values: pd.Series) -> np.ndarray:
     """The values as float64, NaN where missing."""
-    return pd.to_numeric(values, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    return to_numbers(values).to_numpy(np.float64, na_value=np.nan)
 
 
 def as_float_series(values: pd.Series) -> pd.Series:
     """The values as float64 on their own index, NaN where missing: `as_floats` where a rule still
     groups or aligns them by row."""
-    return pd.to_numeric(values, errors="coerce").astype(float)
+    return to_numbers(values).astype(float)
 
 
 def common_step(x: np.ndarray, decimals: int) -> float:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from relsynth.relational import Column, Schema
 from relsynth.relational.data import BELOW, SQL_FORMAT, RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.synth.tabular._references.fit import unnamed
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ def _in_kind(values: pd.Series, kind: Column, down: bool) -> pd.Series:
     <= cap) between an INTEGER and a REAL, (ordered <= shipped) between a DATE and a TIMESTAMP),
     rounded down into the low column and up into the high one, so the order still holds."""
     if kind is Column.INTEGER and not pd.api.types.is_integer_dtype(values.dtype):  # integers stay exact past 2**53
-        x = pd.to_numeric(values).astype("float64")
+        x = to_numbers(values, errors="raise").astype("float64")
         return np.floor(x) if down else np.ceil(x)
     if kind is Column.DATE:
         days = pd.to_datetime(values)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.synth.tabular.encoders import CategoricalPreproc, NumericPreproc, label_texts
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def _first_pair(
 ) -> tuple[tuple[str, str], list] | None:
     """The first pair of `labels`' columns deciding `values`, with its [a, b, value] triples; else None.
     `codes`: each column's labels as integer codes, -1 where missing."""
-    number = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    number = to_numbers(values).to_numpy(dtype=np.float64, na_value=np.nan)
     if pd.Series(number).nunique() < 3:  # a constant or a flag follows from anything
         return None
     # a wide table's pairs are many (80 categories: 3,160 a number), and most hold two values under

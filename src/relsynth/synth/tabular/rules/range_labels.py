@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.synth.tabular.rules.numbers import as_floats
 from relsynth.synth.tabular.rules.sign_labels import DATE_KINDS, LABEL_KINDS
 
@@ -112,7 +113,7 @@ def _flag_like(kind, values: pd.Series) -> bool:
         return values.nunique(dropna=False) <= MAX_LABELS
     if kind is not Column.INTEGER:
         return False
-    held = pd.to_numeric(values, errors="coerce").dropna()
+    held = to_numbers(values).dropna()
     return len(held) > 0 and set(held.unique().tolist()) <= FLAGS
 
 
@@ -123,7 +124,7 @@ def _ordered(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _times(values: pd.Series) -> np.ndarray:
-    """Dates as float seconds, NaN where missing (pd.to_numeric reads NaT as -2**63)."""
+    """Dates as float seconds, NaN where missing (to_numbers reads NaT as -2**63)."""
     v = pd.to_datetime(values, errors="coerce")
     if getattr(v.dt, "tz", None) is not None:
         v = v.dt.tz_convert(None)

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.relational.orders import ancestor_column, with_ancestors
 from relsynth.synth.tabular.encoders import NumericPreproc
 from relsynth.synth.tabular.rules.columns import categoricals, value_codes
@@ -183,7 +184,7 @@ def _within_sd(x: np.ndarray, codes: np.ndarray) -> float:
 def _quantiles(frame: pd.DataFrame, col: str, of: str, by: str | None) -> dict[str, list[float]]:
     """`N_QUANTILES` quantiles of `col` / `of` (rows with both positive) per category of `by` of
     `MIN_ROWS` rows at least, and of every row (`POOLED`)."""
-    a, b = (pd.to_numeric(frame[c], errors="coerce").to_numpy(np.float64, na_value=np.nan) for c in (col, of))
+    a, b = (to_numbers(frame[c]).to_numpy(np.float64, na_value=np.nan) for c in (col, of))
     rows = (a > 0) & (b > 0)
     ratio = pd.Series(a[rows] / b[rows])
     levels = np.linspace(0, 1, N_QUANTILES)
@@ -215,7 +216,7 @@ def keep_ratio_ranges(
             continue
         num = preprocs[col]
         a = cols[col].to_numpy(np.float64, na_value=np.nan).copy()
-        b = pd.to_numeric(others[of], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        b = to_numbers(others[of]).to_numpy(np.float64, na_value=np.nan)
         binned = (num.token_bins(ids[col]) >= 0) & (a > 0) & (b > 0)
         q = _row_quantiles(rule, cols[by] if by is not None else None, len(a))
         lo, hi = q[:, 0], q[:, -1]

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.relational.orders import as_numbers
 from relsynth.synth.tabular.encoders import CategoricalPreproc, NumericPreproc
 from relsynth.synth.tabular.orderings import (
@@ -152,7 +153,7 @@ def _ranked(o: Ordering) -> bool:
 
 def _rank_codes(values: pd.Series) -> np.ndarray | None:
     """Each row's whole number as a code (-1: missing); None where a value is not whole."""
-    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    x = to_numbers(values).to_numpy(dtype=np.float64, na_value=np.nan)
     held = ~np.isnan(x)
     if not held.any() or (x[held] != np.round(x[held])).any():
         return None

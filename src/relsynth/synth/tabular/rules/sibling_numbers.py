@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.synth.tabular._tables import digits_width
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def keep_sibling_numbers(rules: list[dict], table: str, cols: dict[str, pd.Serie
         col = cols[rule["column"]]
         prefix = rule.get("prefix")  # a code's number follows its prefix; older rules hold integers only
         digits = col if prefix is None else col.astype("string").str.extract(r"(\d+)$")[0]
-        drawn = pd.to_numeric(digits, errors="coerce").reset_index(drop=True)
+        drawn = to_numbers(digits).reset_index(drop=True)
         places = drawn.groupby(parents).rank(method="first", na_option="bottom").to_numpy()
         numbered = pd.Series(places + (rule["start"] - 1), index=col.index)
         if prefix is not None:

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.relational.orders import DATED, DAY_NS, as_numbers
 from relsynth.synth.tabular._assemble import sibling_order
 from relsynth.synth.tabular.orderings import Ordering
@@ -191,7 +192,7 @@ def sorted_within(values: pd.Series, parents: np.ndarray, descending: bool = Fal
     if not len(held):
         return values
     slots = held[np.lexsort((held, parents[held]))]  # each parent's rows, in row order
-    numbers = pd.to_numeric(values.iloc[held]) if values.dtype == object else values.iloc[held]
+    numbers = to_numbers(values.iloc[held], errors="raise") if values.dtype == object else values.iloc[held]
     key = -numbers.to_numpy(dtype=float) if descending else numbers.to_numpy()
     ranked = held[np.lexsort((key, parents[held]))]  # ... in order of their value
     out = values.to_numpy().copy()

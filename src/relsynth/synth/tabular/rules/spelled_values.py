@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.synth.tabular.rules.columns import value_codes
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ _PLAIN = re.compile(r"-?\d+(?:\.(\d+))?")  # a number as a fixed count of decima
 
 def spell(x: pd.Series, spelling: str) -> pd.Series:
     """Numbers `x` as text in `spelling` (missing stays missing)."""
-    v = pd.to_numeric(x, errors="coerce").astype("float64")
+    v = to_numbers(x).astype("float64")
     if spelling == "shortest":  # repr's digits, a whole number without its '.0'
         text = v.map(lambda n: _shortest(n), na_action="ignore")
     else:
@@ -197,7 +198,7 @@ def _spell_by(rule: dict, frame: pd.DataFrame) -> pd.Series:
     text = spell(frame[rule["number"]], "shortest")
     if rule["by"] not in frame:
         return text
-    x = pd.to_numeric(frame[rule["number"]], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    x = to_numbers(frame[rule["number"]]).to_numpy(np.float64, na_value=np.nan)
     codes, names = value_codes(frame[rule["by"]].reset_index(drop=True))
     for k, name in enumerate(names):
         if (d := counts.get(name)) is None:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.relational.orders import datetimes
 from relsynth.synth.tabular._references.ratios import fixed_ratios
 from relsynth.synth.tabular.encoders import decimals_of
@@ -111,7 +112,7 @@ def _match(
     mean, least or greatest of one number (`AGGREGATES`), else one number of the row with the latest
     of a date of `rows` (`last`)."""
     schema = data.schema
-    x = pd.to_numeric(data[table][col], errors="coerce").astype(float).to_numpy()
+    x = to_numbers(data[table][col]).astype(float).to_numpy()
     present = ~np.isnan(x)
     if present.sum() < MIN_ROWS or np.nanstd(x) == 0:
         return None
@@ -151,7 +152,7 @@ def _match(
 def _last_apart(equal: np.ndarray, rows: pd.DataFrame, fk: str, of: str, keys: pd.Series) -> bool:
     """Whether a number equals its latest row's value in `MIN_SHARE` of the `MIN_ROWS` rows at least
     whose rows' values differ (one row, or rows alike, tell no latest from a mean or greatest)."""
-    values = pd.to_numeric(rows[of], errors="coerce").astype(float)
+    values = to_numbers(rows[of]).astype(float)
     spread = values.groupby(rows[fk].to_numpy(), dropna=True).nunique().reindex(pd.Index(keys), fill_value=0)
     apart = spread.to_numpy() > 1
     return bool(apart.sum() >= MIN_ROWS and equal[apart].mean() >= MIN_SHARE)
@@ -162,7 +163,7 @@ def last_over(rows: pd.DataFrame, fk: str, of: str, by: str, keys: pd.Series) ->
     written among ties), NaN where none."""
     when = instants(rows[by]).to_numpy()
     order = np.lexsort((np.arange(len(rows)), when))  # NaT sorts first: a dated row is the latest
-    values = pd.to_numeric(rows[of], errors="coerce").astype(float).to_numpy()[order]
+    values = to_numbers(rows[of]).astype(float).to_numpy()[order]
     found = pd.Series(values).groupby(rows[fk].to_numpy()[order], dropna=True).last()
     return found.reindex(pd.Index(keys)).to_numpy(dtype=float)
 
@@ -199,7 +200,7 @@ def _counted_apart(equal: np.ndarray, counts: np.ndarray) -> bool:
 def _scaled(rows: pd.DataFrame, fk: str, of: str, table: pd.DataFrame, by: str, x: np.ndarray) -> bool:
     """Whether `rows.of` is a few exact ratios of the number `x` of the row each names (`fixed_ratios`)."""
     theirs = pd.Series(x, index=pd.Index(table[by])).reindex(pd.Index(rows[fk])).to_numpy(dtype=float)
-    return fixed_ratios(pd.to_numeric(rows[of], errors="coerce").to_numpy(dtype=float), theirs)
+    return fixed_ratios(to_numbers(rows[of]).to_numpy(dtype=float), theirs)
 
 
 def _referencing(schema, rows: str, fk: str) -> bool:
@@ -221,7 +222,7 @@ def aggregate_over(
     if how == "count":
         counts = rows[fk].value_counts(dropna=True)
         return counts.reindex(pd.Index(keys), fill_value=0).to_numpy(dtype=float)
-    values = pd.to_numeric(rows[of[0]], errors="coerce").astype(float).to_numpy()
+    values = to_numbers(rows[of[0]]).astype(float).to_numpy()
     found = pd.Series(values).groupby(rows[fk].to_numpy(), dropna=True).agg(how)
     return found.reindex(pd.Index(keys)).to_numpy(dtype=float)
 
@@ -230,7 +231,7 @@ def sum_over(rows: pd.DataFrame, fk: str, of: list[str], keys: pd.Series) -> np.
     """Per value of `keys`, the sum over `rows` naming it through `fk` of the product of columns `of`."""
     product = np.ones(len(rows))
     for c in of:
-        product = product * pd.to_numeric(rows[c], errors="coerce").astype(float).fillna(0.0).to_numpy()
+        product = product * to_numbers(rows[c]).astype(float).fillna(0.0).to_numpy()
     sums = pd.Series(product).groupby(rows[fk].to_numpy(), dropna=True).sum()
     return sums.reindex(pd.Index(keys), fill_value=0.0).to_numpy(dtype=float)
 

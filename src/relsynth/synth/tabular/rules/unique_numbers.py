@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.synth.tabular.encoders import NumericPreproc
 from relsynth.synth.tabular.rules.columns import value_codes
 
@@ -48,7 +49,7 @@ def find_unique_numbers(
                 continue
             if not isinstance(p, NumericPreproc) or p.kind not in ("integer", "numeric") or not p.grid:
                 continue
-            x = pd.to_numeric(data[table][col], errors="coerce").dropna().to_numpy(np.float64)
+            x = to_numbers(data[table][col]).dropna().to_numpy(np.float64)
             if len(x) < MIN_ROWS or p.points or len(np.unique(x)) < len(x):
                 continue
             if _chance_repeats(x, np.asarray(p.edges, dtype=np.float64), p.grid) < MIN_REPEATS:
@@ -82,7 +83,7 @@ def keep_unique_numbers(rules: list[dict], out: dict[str, pd.DataFrame]) -> None
         if df is None or rule["column"] not in df.columns or df[rule["column"]].dtype == object:
             continue
         col, grid = rule["column"], rule["grid"]
-        x = pd.to_numeric(df[col], errors="coerce").to_numpy(np.float64)
+        x = to_numbers(df[col]).to_numpy(np.float64)
         repeated = np.flatnonzero(pd.Series(x).duplicated().to_numpy() & ~np.isnan(x))
         if not len(repeated):
             continue

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.synth.tabular.encoders import NumericPreproc
 from relsynth.synth.tabular.rules.numbers import as_floats, numbers_above
 
@@ -94,7 +95,7 @@ def keep_whole_multiples(
         if col not in cols or of not in above:
             continue
         a = cols[col].to_numpy(np.float64, na_value=np.nan).copy()
-        b = pd.to_numeric(above[of], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        b = to_numbers(above[of]).to_numpy(np.float64, na_value=np.nan)
         rows = np.flatnonzero(~np.isnan(a) & (b > 0))
         if not len(rows):
             continue

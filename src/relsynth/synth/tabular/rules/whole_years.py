@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.relational.orders import DATED, datetimes
 from relsynth.synth.tabular.rules.formulas import formula_holds
 
@@ -43,7 +44,7 @@ def find_whole_years(pre, data: RelationalData, taken: set[tuple[str, str]]) -> 
         parts = {d: _parts(_values(frame, parents, d)) for d in dates}
         years = {(a, b): _years(parts[a], parts[b]) for a, b in itertools.permutations(dates, 2)}
         for col in numbers:
-            y = pd.to_numeric(frame[col], errors="coerce").astype(float).to_numpy()
+            y = to_numbers(frame[col]).astype(float).to_numpy()
             # exactly (None): a rate within half a year of 0 (a discount of 0.05 to 0.2) is no age
             found = next(((a, b) for (a, b), v in years.items() if formula_holds(y, v, None)), None)
             if found is not None:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.relational.orders import DATED, DAY_NS, as_numbers, parent_rows
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def _year_columns(data: RelationalData, table: str) -> dict[Operand, np.ndarray]
     frame = data[table]
     for col, kind in schema.tables[table].columns.items():
         if kind.kind is Column.INTEGER and _years(frame[col]):
-            out[(None, col)] = pd.to_numeric(frame[col], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+            out[(None, col)] = to_numbers(frame[col]).to_numpy(np.float64, na_value=np.nan)
     edge = schema.parent(table)
     if edge is not None:
         parent = data[edge.parent]
@@ -95,14 +96,14 @@ def _year_columns(data: RelationalData, table: str) -> dict[Operand, np.ndarray]
 
 def _years(values: pd.Series) -> bool:
     """Whether every value held is a whole number within `YEARS`, `MIN_ROWS` of them at least."""
-    x = pd.to_numeric(values, errors="coerce").dropna()
+    x = to_numbers(values).dropna()
     return len(x) >= MIN_ROWS and bool(((x >= YEARS[0]) & (x <= YEARS[1]) & (x == np.round(x))).all())
 
 
 def _parent_years(tables, schema, table: str, col: str) -> np.ndarray:
     """The parent row's year `col`, one per row of `table` (NaN where none: `parent_rows`)."""
     values = parent_rows(tables, schema, table, [col])[col]
-    return pd.to_numeric(values, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    return to_numbers(values).to_numpy(np.float64, na_value=np.nan)
 
 
 def _places(dates: pd.Series, years: np.ndarray, sign: int) -> dict:
@@ -148,7 +149,7 @@ def keep_year_sides(rules: list[dict], tables: dict[str, pd.DataFrame], schema, 
         if frame is None or col not in frame or (fk is not None and (edge is None or edge.parent not in tables)):
             continue
         if fk is None:
-            years = pd.to_numeric(frame[rule["year"]], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+            years = to_numbers(frame[rule["year"]]).to_numpy(np.float64, na_value=np.nan)
         else:
             years = _parent_years(tables, schema, table, rule["year"])
         written = pd.to_datetime(frame[col], errors="coerce").dt.year.to_numpy(np.float64, na_value=np.nan)
