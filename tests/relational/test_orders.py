@@ -1,10 +1,10 @@
-"""relational.orders: the window of gaps a date keeps from another (`lag_window`)."""
+"""relational.orders: the window of gaps a date keeps from another (`lag_window`, `gap_range`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from relsynth.relational.orders import DAY_NS, lag_window
+from relsynth.relational.orders import DAY_NS, gap_range, lag_window
 
 
 def days(values) -> np.ndarray:
@@ -52,3 +52,26 @@ def test_no_window_from_fewer_rows_than_an_order_needs():
     assert lag_window(ordered, ship, 1) == (None, None)
     base = np.r_[ordered, np.full(30, np.nan)]  # rows without a base are no gap
     assert lag_window(base, np.r_[ship, days(np.arange(30))], 1) == (None, None)
+
+
+def hires(seed: int = 3, n: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    """Births over 60 years, each hired 19 to 60 years (6,940 to 21,915 days) after, those extremes held
+    by one row each."""
+    rng = np.random.default_rng(seed)
+    born = rng.integers(0, 60 * 365, n)
+    gap = np.r_[6940, 21915, rng.integers(6941, 21915, n - 2)]
+    return days(born), days(born + gap)
+
+
+def test_a_gap_range_stores_its_sides_rounded_outwards_not_a_rows_gap():
+    """The least and most hire gap are one row's each: the stored sides are the whole thousands of
+    days beyond them (a tenth of the width at most), and moving either row within its step stores the
+    same range. A gap that is itself a whole step is stored as it is."""
+    born, hired = hires()
+    assert gap_range(born, hired, 1) == (6000 * DAY_NS, 22000 * DAY_NS)
+    assert gap_range(hired, born, -1) == (6000 * DAY_NS, 22000 * DAY_NS)  # the birth, counted back from the hire
+    moved = hired.copy()
+    moved[:2] += days([50, 80])
+    assert gap_range(born, moved, 1) == (6000 * DAY_NS, 22000 * DAY_NS)
+    whole = born + np.clip(hired - born, days(7000), days(21000))  # 7,000 to 21,000 days, both whole steps
+    assert gap_range(born, whole, 1) == (7000 * DAY_NS, 21000 * DAY_NS)

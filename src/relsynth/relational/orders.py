@@ -355,24 +355,22 @@ def min_gap(base: np.ndarray, values: np.ndarray, sign: int, min_count: int = 5)
 
 
 def gap_range(base: np.ndarray, values: np.ndarray, sign: int) -> tuple[float | None, float | None]:
-    """(least, most) gap `sign * (values - base)` of the rows holding both, each None where the
-    ranges alone explain it: values drawn apart from their bases fall past a side so rarely that
-    `rows x that share` stays under `RANGE_EVIDENCE` (the rows' extreme of independent pairs gives
-    about 1 on average, over 6.9 once in a thousand; so 139 rows at least where 5 % of pairs fall
-    past it, 35 where 20 % do). 300 hires 19 to 60 years after the birth: 5.4 % of births and hires
-    drawn apart fall short of 19 years, 6.0 % past 60 (16 and 18): both kept. None, None with fewer
-    than `MIN_ROWS` rows."""
-    held = ~np.isnan(base) & ~np.isnan(values)
-    gap = sign * (values[held] - base[held])
-    if len(gap) < MIN_ROWS:
+    """(least, most) gap `sign * (values - base)` of dates (nanoseconds) the rows holding both keep,
+    rounded outwards as in `lag_window` (`_outward_gaps`: no single row's gap is stored), each None
+    where the ranges alone explain it: values drawn apart from their bases fall past that side so
+    rarely that `rows x that share` stays under `RANGE_EVIDENCE` (the rows' extreme of independent
+    pairs gives about 1 on average, over 6.9 once in a thousand; so 139 rows at least where 5 % of
+    pairs fall past it, 35 where 20 % do). 300 hires 19 to 60 years after the birth: 5.4 % of births
+    and hires drawn apart fall short of 19 years, 6.0 % past 60 (16 and 18): both kept, as 6,000 and
+    22,000 days. None, None with fewer than `MIN_ROWS` rows."""
+    gaps = _outward_gaps(base, values, sign)
+    if gaps is None:
         return None, None
-    least, most = float(gap.min()), float(gap.max())
-    bases, drawn = base[~np.isnan(base)], values[~np.isnan(values)]
-    short = _break_rate(bases + sign * least, drawn, sign)  # sign * (value - base) < least
-    past = _break_rate(bases + sign * most, drawn, -sign)  # sign * (value - base) > most
+    short = _break_rate(gaps.bases + sign * gaps.low, gaps.drawn, sign)  # sign * (value - base) < low
+    past = _break_rate(gaps.bases + sign * gaps.high, gaps.drawn, -sign)  # sign * (value - base) > high
     return (
-        least if len(gap) * short >= RANGE_EVIDENCE else None,
-        most if len(gap) * past >= RANGE_EVIDENCE else None,
+        gaps.low if gaps.rows * short >= RANGE_EVIDENCE else None,
+        gaps.high if gaps.rows * past >= RANGE_EVIDENCE else None,
     )
 
 
@@ -416,22 +414,46 @@ def lag_window(base: np.ndarray, values: np.ndarray, sign: int) -> tuple[float |
     side under `MIN_BREAK` of the time, or `rows x that share` stays under `RANGE_EVIDENCE` (as in
     `gap_range`). A ship date 1 to 30 days after its order, orders over years: (None, 30 days),
     since pairs drawn apart almost never fall within a day. None, None under `MIN_ROWS` rows."""
+    gaps = _outward_gaps(base, values, sign)
+    if gaps is None:
+        return None, None
+    kept = 1.0 - _break_rate(gaps.bases, gaps.drawn, sign)  # pairs drawn apart keeping the order
+    short = _break_rate(gaps.bases + sign * gaps.low, gaps.drawn, sign) - (1.0 - kept)  # 0 <= gap < low
+    past = _break_rate(gaps.bases + sign * gaps.high, gaps.drawn, -sign)  # gap > high
+
+    def meant(share: float) -> bool:
+        return share >= MIN_BREAK * kept and gaps.rows * share >= RANGE_EVIDENCE
+
+    return (gaps.low if gaps.low > 0 and meant(short) else None, gaps.high if meant(past) else None)
+
+
+@dataclass(frozen=True)
+class _OutwardGaps:
+    """The window of gaps `sign * (values - base)` the rows holding both keep, rounded outwards."""
+
+    rows: int  # rows holding both
+    low: float  # their least gap rounded down to `_window_step` of the window's width
+    high: float  # their most gap rounded up
+    bases: np.ndarray  # every base held, and every value held: drawn apart, they say how often
+    drawn: np.ndarray  # pairs fall past a side by chance (`_break_rate`)
+
+
+def _outward_gaps(base: np.ndarray, values: np.ndarray, sign: int) -> _OutwardGaps | None:
+    """The gaps' window (dates, nanoseconds) with each side rounded outwards, so no single row's gap
+    is stored, only the step it lies in (a least of 5,845 days: 5,000); None under `MIN_ROWS` rows."""
     held = ~np.isnan(base) & ~np.isnan(values)
     gap = sign * (values[held] - base[held])
     if len(gap) < MIN_ROWS:
-        return None, None
+        return None
     least, most = float(gap.min()), float(gap.max())
     step = _window_step(most - least)
-    low, high = np.floor(least / step) * step, np.ceil(most / step) * step
-    bases, drawn = base[~np.isnan(base)], values[~np.isnan(values)]
-    kept = 1.0 - _break_rate(bases, drawn, sign)  # pairs drawn apart keeping the order
-    short = _break_rate(bases + sign * low, drawn, sign) - (1.0 - kept)  # 0 <= gap < low
-    past = _break_rate(bases + sign * high, drawn, -sign)  # gap > high
-
-    def meant(share: float) -> bool:
-        return share >= MIN_BREAK * kept and len(gap) * share >= RANGE_EVIDENCE
-
-    return (float(low) if low > 0 and meant(short) else None, float(high) if meant(past) else None)
+    return _OutwardGaps(
+        rows=len(gap),
+        low=float(np.floor(least / step) * step),
+        high=float(np.ceil(most / step) * step),
+        bases=base[~np.isnan(base)],
+        drawn=values[~np.isnan(values)],
+    )
 
 
 def _window_step(width: float) -> float:

@@ -1162,21 +1162,27 @@ def test_a_date_keeps_the_range_of_gaps_from_its_base_every_row_keeps():
     """HR: 300 employees hired 19 to 60 years after their birth: no least gap was kept (`min_gap`
     declines at 300 rows), birth and hire were drawn apart, and 3-5 % of a model's employees were
     hired under 18, up to 1 % over 65. The hire is now kept within the range of ages every row
-    keeps, a gap past it drawn again from the rows' gaps: none on the bounds."""
+    keeps, a gap past it drawn again from the rows' gaps: none on the bounds. The range is stored
+    rounded outwards to whole thousands of days (a tenth of its width at most): the youngest and the
+    oldest hire's own ages are not in the model."""
     df = ages_at_hire()
     kinds = {"birth": Column.DATE, "hire": Column.DATE}
     found = find_orderings(df, ["birth", "hire"], kinds, min_count=5)["hire"]
     gaps = (df["hire"] - df["birth"]).to_numpy().astype("int64")
     assert found.loose and (found.base, found.sign) == ("birth", 1)
-    assert (found.gap_low, found.gap_high) == (gaps.min(), gaps.max())
+    thousand_days = 1000 * 86_400 * 10**9
+    assert (found.gap_low, found.gap_high) == (6000 * 86_400 * 10**9, 22000 * 86_400 * 10**9)
+    assert found.gap_low < gaps.min() < found.gap_low + thousand_days
+    assert found.gap_high - thousand_days < gaps.max() < found.gap_high
     drawn = pd.Series(df["hire"].sample(frac=1, random_state=0).to_numpy())  # drawn apart from the births
     age = (drawn - df["birth"]).to_numpy().astype("int64")
-    outside = (age < max(gaps.min(), found.min_gap)) | (age > gaps.max())  # the least gap kept too, if any
+    low = max(found.gap_low, found.min_gap)  # the least gap kept too, if any
+    outside = (age < low) | (age > found.gap_high)
     assert outside.sum() > 20
     cols = {"birth": df["birth"], "hire": drawn.copy()}
     from_offsets(cols, {"hire": found}, rng=np.random.default_rng(0))
     kept = (cols["hire"] - df["birth"]).to_numpy().astype("int64")
-    assert ((kept >= gaps.min()) & (kept <= gaps.max())).all()
+    assert ((kept >= low) & (kept <= found.gap_high)).all()
     assert (kept == age)[~outside].all()  # only those outside move
     on_bounds = np.minimum(kept - gaps.min(), gaps.max() - kept) <= 30 * 86_400 * 10**9  # within a month
     assert on_bounds[outside].mean() < 0.1  # drawn again, not stopped on a bound

@@ -178,9 +178,10 @@ class Ordering(RowOrder):
     # the last of them is drawn again from them (`_within_open_gaps`)
     open_gaps: list[float] | None = None
     # a loose date: the least and most gap from its base every training row keeps, where the ranges alone
-    # do not explain it (`relational.orders.gap_range`: a hire 19 to 60 years after the birth; None, a side
-    # not kept), and all rows' gaps at `N_CAP_GAPS` quantiles: a decoded gap past a kept side is drawn
-    # again from them (`_within_gap_range`), not moved onto the side (which would pile values on it)
+    # do not explain it, rounded outwards (`relational.orders.gap_range`: a hire 19 to 60 years after the birth
+    # stored as 6,000 to 22,000 days; None, a side not kept), and all rows' gaps at `N_CAP_GAPS` quantiles: a
+    # decoded gap past a kept side is drawn again from them (`_within_gap_range`), not moved onto the side
+    # (which would pile values on it)
     gap_low: float | None = None
     gap_high: float | None = None
     range_gaps: list[float] | None = None
