@@ -40,6 +40,7 @@ from relsynth.synth.tabular._references.copies import chance, copied_columns
 from relsynth.synth.tabular._references.cycles import back_links
 from relsynth.synth.tabular._references.degrees import ranked
 from relsynth.synth.tabular._references.depths import max_depth
+from relsynth.synth.tabular._references.grouped import free_of_rules, grouped_column
 from relsynth.synth.tabular._references.pairing import (
     coarse_tokens,
     count_tokens,
@@ -183,7 +184,20 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 # its date after that row's, moved so where nothing else reads or orders it (a tag after the rating)
                 "named_by": named_by_sibling(data, e, fixed),
             }
+            # a number whose rows the key groups (a city's listings, its price level), where no rule is in the way
+            fitted = out[f"{table}.{e.fk}"]
+            fitted["grouped"] = number_grouped(data, e, pos, fitted) if free_of_rules(fitted) else None
     return out
+
+
+def number_grouped(data: RelationalData, e: Edge, pos: np.ndarray, fitted: dict) -> list | None:
+    """`grouped.grouped_column` over the numbers of `e.child` the reference sets not itself (copies, ratios)."""
+    if e.parent == e.child:
+        return None
+    kinds = data.schema.tables[e.child].columns
+    numbers = [c for c, k in kinds.items() if k.kind in (Column.INTEGER, Column.NUMERIC)]
+    set_here = {c[0] for c in fitted.get("copies") or []} | {r["column"] for r in fitted.get("ratios") or []}
+    return grouped_column(data[e.child], numbers, pos, set_here)
 
 
 def degree_quantiles(degrees: np.ndarray) -> np.ndarray:

@@ -29,6 +29,7 @@ from relsynth.synth.tabular._references.cycles import scope_codes, without_cycle
 from relsynth.synth.tabular._references.degrees import deal, ranked, stratified
 from relsynth.synth.tabular._references.depths import within_depth
 from relsynth.synth.tabular._references.fit import child_extremes, effect_scores, unnamed
+from relsynth.synth.tabular._references.grouped import group_keys
 from relsynth.synth.tabular._references.pairing import (
     MAX_GROUPS,
     Affinity,
@@ -91,6 +92,9 @@ def assign_references(
     for group in ([e for e in first if not via(e)] + [e for e in later if e in first], last):
         for e in group:
             tables[e.child][e.fk] = assign_reference(pre, tables, keys, headers, rng, e, drawn)
+            if grouped := (fitted.get(f"{e.child}.{e.fk}") or {}).get("grouped"):  # none in older models
+                column, share = grouped
+                tables[e.child][e.fk] = group_keys(tables[e.child][e.fk], tables[e.child][column], share, rng)
             drawn.add((e.child, e.fk))
         keep_references(pre, tables, keys, rng, group)
     keep_sibling_named(pre, tables, rng)  # a tag's movie, one its user rated: once every key is drawn
