@@ -732,6 +732,14 @@ class TabularPreproc:
         }
         # ... nor set to a value above them (a payment, its film's rate times 1 to 3; an accepted offer, the price)
         scaled |= {(r["table"], r["column"]) for k in ("whole_multiples", "flagged_copies") for r in self.stats[k]}
+        # ... nor kept near a number of the row a key names (a listing's longitude, its city's): a bound of its
+        # own row's numbers holds of the referenced rows' values, and moving it breaks the gap
+        scaled |= {
+            (r["table"], r["column"])
+            for k in ("lookup_orders", "reference_sides")
+            for r in self.stats[k]
+            if r.get("near")
+        }
         self.stats["inequalities"] = find_inequalities(self, data, summed | scaled)
         # labels a calendar sets (a holiday week, the same for every store), where no other rule sets the column
         self.stats["calendar_labels"] = find_calendar_labels(self, data, summed | set_columns(self.stats))

@@ -25,7 +25,10 @@ approved) is scaled with it where it would pass it. A value within its bound sta
 once its table is decoded, and again once references are drawn: a referenced row's range may lower
 an operand then (a salary moved into its job's range, which left 3 of 900 bonuses past 30 % of it).
 
-Columns a total, a formula or a running sum sets (they change later) are neither bounded nor read;
+Columns a total, a formula or a running sum sets (they change later) are neither bounded nor read,
+nor a number kept near the number of the row a key names (`lookup_orders`' `near`: a listing's
+longitude under a fifth of its latitude held of 8 cities only, and moving it took 25 of 600 round-tripped
+listings over 0.2 degrees from their city);
 a column other orders within rows read as more than a base (a bound, a cap, a sibling's base) is
 not bounded. Not under DP (read from private data at no cost).
 """
