@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from relsynth.relational.numbers import to_numbers
+
 MIN_ROWS = 20  # referencing rows holding the number and a key, at least
 MIN_SHARE = 0.5  # the share of the ranks' variance the referenced rows explain, at least
 CHANCE_FACTOR = 5.0  # ... and this many times the share as many groups explain by chance
@@ -73,7 +75,7 @@ def grouped_column(child: pd.DataFrame, numbers: list[str], pos: np.ndarray, set
     for column in numbers:
         if column in set_here:
             continue
-        values = pd.to_numeric(child[column], errors="coerce").to_numpy(dtype=np.float64)
+        values = to_numbers(child[column]).to_numpy(dtype=np.float64)
         held = (pos >= 0) & np.isfinite(values)
         n, k = int(held.sum()), len(np.unique(pos[held]))
         if n < MIN_ROWS or k < 2 or n <= k:
@@ -94,7 +96,7 @@ def noise_scale(share: float) -> float:
 def group_keys(keys: pd.Series, values: pd.Series, share: float, rng: np.random.Generator) -> pd.Series:
     """`keys` dealt again over their rows so each key holds a run of rows of like `values` (see the
     module docstring); each key as often as before, rows with a null key or value as they were."""
-    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+    numbers = to_numbers(values).to_numpy(dtype=np.float64)
     rows = np.flatnonzero(keys.notna().to_numpy() & np.isfinite(numbers))
     if len(rows) < 2:
         return keys
