@@ -158,3 +158,15 @@ def _module_constants(module: str) -> set[str]:
 def test_a_shared_constant_is_defined_in_one_module(name):
     """A private copy (`_DAY_NS = 86_400 * 10**9`) is one more place a unit can go wrong."""
     assert sorted(m for m in MODULES if name in _module_constants(m)) == [SHARED_CONSTANTS[name]]
+
+
+def test_no_two_test_modules_outside_packages_share_a_file_name():
+    """pytest imports a test module outside a package by its file name alone, so two of one name
+    (tests/eval/test_orders.py beside tests/relational/test_orders.py) stop the whole suite at
+    collection ("import file mismatch"), though each passes run alone."""
+    tests = Path(__file__).resolve().parent
+    by_name: dict[str, list[str]] = {}
+    for path in tests.rglob("test_*.py"):
+        if not (path.parent / "__init__.py").exists():
+            by_name.setdefault(path.name, []).append(str(path.relative_to(tests)))
+    assert {n: p for n, p in by_name.items() if len(p) > 1} == {}, "rename one of each"

@@ -5,7 +5,7 @@ passes 32 bits, which a hexadecimal hash may spell: "6991e59055083123824fa0..." 
 14-digit exponent (pandas-dev/pandas#63089). `to_numeric` and `astype` of text go through that parser;
 Python's `float` does not. Every column a user's data may hold is read through `to_numbers`, which
 gives such strings to `float` (inf, or 0.0 for a negative exponent) and the rest to pandas, as before.
-`tests/relational/test_numbers.py` fails where `pd.to_numeric` is called anywhere else.
+`tests/relational/test_number_reader.py` fails where `pd.to_numeric` is called anywhere else.
 """
 
 from __future__ import annotations
