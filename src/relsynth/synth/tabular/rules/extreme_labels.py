@@ -121,16 +121,22 @@ def apply_parent_extremes(rules: list[dict], tables: dict[str, pd.DataFrame], pk
         parent, rows = tables.get(rule["table"]), tables.get(rule["child"])
         if parent is None or rows is None or not len(rows) or rule["of"] not in rows or rule["column"] not in parent:
             continue
-        x = as_floats(rows[rule["of"]])
-        frame = pd.DataFrame({"key": rows[rule["fk"]].to_numpy(), "x": x})
-        extreme = frame.groupby("key", sort=False)["x"].transform(rule["how"]).to_numpy()
-        first = rows.loc[~np.isnan(x) & (x == extreme)].drop_duplicates(rule["fk"])
+        first = rows.loc[_at_extreme(rows, rule)].drop_duplicates(rule["fk"])
         label = parent[pks[rule["table"]]].map(first.set_index(rule["fk"])[rule["label"]])
         column = parent[rule["column"]].astype(object).where(label.isna(), label.astype(object))
         try:
             parent[rule["column"]] = column.astype(parent[rule["column"]].dtype)
         except (TypeError, ValueError):
             parent[rule["column"]] = column
+
+
+def _at_extreme(rows: pd.DataFrame, rule: dict) -> np.ndarray:
+    """Per row of `rows`: whether its number `rule["of"]` is the `rule["how"]` of its parent row's
+    (by `rule["fk"]`; a row without a key or a number never is)."""
+    x = as_floats(rows[rule["of"]])
+    frame = pd.DataFrame({"key": rows[rule["fk"]].to_numpy(), "x": x})
+    extreme = frame.groupby("key", sort=False)["x"].transform(rule["how"]).to_numpy()
+    return ~np.isnan(x) & (x == extreme)
 
 
 def _extreme(keys: pd.Series, x: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
@@ -157,13 +163,10 @@ def apply_extreme_labels(rules: list[dict], tables: dict[str, pd.DataFrame]) -> 
         rows = tables.get(rule["table"])
         if rows is None or not len(rows) or rule["column"] not in rows or rule["of"] not in rows:
             continue
-        x = as_floats(rows[rule["of"]])
-        frame = pd.DataFrame({"key": rows[rule["fk"]].to_numpy(), "x": x})
-        extreme = frame.groupby("key", sort=False)["x"].transform(rule["how"]).to_numpy()
-        at = ~np.isnan(x) & (x == extreme)
+        at, keys = _at_extreme(rows, rule), rows[rule["fk"]].to_numpy()
         marked = (plain_texts(rows[rule["column"]]) == rule["value"]).to_numpy()
-        wrong = pd.Series(np.flatnonzero(marked & ~at)).groupby(frame["key"].to_numpy()[marked & ~at])
-        free = pd.Series(np.flatnonzero(~marked & at)).groupby(frame["key"].to_numpy()[~marked & at])
+        wrong = pd.Series(np.flatnonzero(marked & ~at)).groupby(keys[marked & ~at])
+        free = pd.Series(np.flatnonzero(~marked & at)).groupby(keys[~marked & at])
         free_at = {k: list(v) for k, v in free}
         labels = rows[rule["column"]].to_numpy(copy=True)
         for key, positions in wrong:
