@@ -8,7 +8,7 @@ import pandas as pd
 
 from relsynth.relational import ForeignKey, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularPreproc
-from relsynth.synth.tabular._references.grouped import explained, group_keys
+from relsynth.synth.tabular._references.grouped import BLOCKING, UNBLOCKING, explained, group_keys
 
 
 def listings(seed: int = 0, n_cities: int = 8, n_listings: int = 600, levelled: bool = True) -> RelationalData:
@@ -67,3 +67,11 @@ def test_dealing_keeps_each_key_as_often_as_drawn_and_nulls_where_they_were():
     assert out.value_counts().sort_index().equals(keys.value_counts().sort_index())
     held = out.dropna()
     assert explained(values[held.index].to_numpy(), held.to_numpy()) > 0.8  # runs of like values
+
+
+def test_every_fitted_reference_rule_is_known_to_block_the_grouped_deal_or_not():
+    """A rule fitted on a reference later must say whether moving its keys among rows breaks it;
+    left unlisted, grouping would run beside it unchecked."""
+    data = listings()
+    stats = TabularPreproc.from_schema(data.schema).fit(data).stats["references"]["listings.city_id"]
+    assert sorted(set(stats) - set(BLOCKING) - set(UNBLOCKING)) == []

@@ -186,7 +186,10 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
             }
             # a number whose rows the key groups (a city's listings, its price level), where no rule is in the way
             fitted = out[f"{table}.{e.fk}"]
-            fitted["grouped"] = number_grouped(data, e, pos, fitted) if free_of_rules(fitted) else None
+            # not a key to its own table: a row's key moved to a later row would break its tree
+            fitted["grouped"] = (
+                number_grouped(data, e, pos, fitted) if e.parent != table and free_of_rules(fitted) else None
+            )
     return out
 
 
