@@ -264,6 +264,44 @@ def test_a_number_that_is_the_difference_of_two_dates_of_its_row_is_computed():
     assert str(synth["duration_s"].dtype) == str(data["line"]["duration_s"].dtype)
 
 
+def stays(seed: int = 5, n: int = 400) -> pd.DataFrame:
+    """Hotel bookings: total = nights x nightly_rate, the nights the whole days from check-in to
+    check-out (no nights column); `booked_at` a timestamp with its hours, before check-in."""
+    rng = np.random.default_rng(seed)
+    check_in = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, n), "D")
+    nights = rng.integers(1, 15, n)
+    rate = rng.gamma(4, 30, n).round(2)
+    booked = check_in - pd.to_timedelta(rng.integers(60, 90 * 1_440, n), "min")
+    return pd.DataFrame({"id": range(1, n + 1), "booked_at": booked, "check_in": check_in,
+                         "check_out": check_in + pd.to_timedelta(nights, "D"), "adults": rng.integers(1, 5, n),
+                         "nightly_rate": rate, "total": (nights * rate).round(2)})  # fmt: skip
+
+
+def test_a_total_that_is_the_nights_between_two_dates_times_a_rate_is_computed():
+    """A booking's total is its nights (check-out less check-in, in days) times its nightly rate:
+    drawn apart from the dates and the rate, 7 % of a hotel's generated totals held it."""
+    data = one_table(stays(), booked_at=Datetime(), check_in=Date(), check_out=Date(), adults=Integer())
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    found = {f["column"]: describe(f) for f in pre.stats["formulas"]}
+    assert found == {"total": "nightly_rate * check_in..check_out"}  # not the booking's time: no whole days
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["line"]
+    nights = (synth["check_out"] - synth["check_in"]).dt.days
+    assert np.allclose(synth["total"], (nights * synth["nightly_rate"]).round(2), rtol=0, atol=1e-6)
+    pre.stats["formulas"] = []  # without: the test can tell
+    plain = pre.inverse_transform(pre.transform(data), seed=0)["line"]
+    nights = (plain["check_out"] - plain["check_in"]).dt.days
+    assert np.isclose(plain["total"], (nights * plain["nightly_rate"]).round(2), rtol=0, atol=1e-6).mean() < 0.5
+
+
+def test_a_total_beside_the_nights_times_a_rate_plus_a_fee_is_no_formula_of_the_nights():
+    """A total that is the nights times the rate plus a fee of its own keeps no formula of a span."""
+    df = stays()
+    df["total"] = (df["total"] + np.random.default_rng(1).gamma(2, 10, len(df))).round(2)
+    data = one_table(df, booked_at=Datetime(), check_in=Date(), check_out=Date(), adults=Integer())
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["formulas"] == []
+
+
 def test_a_line_total_that_is_quantity_times_price_less_a_discount_is_computed():
     """No two of its numbers give a line's total where a discount comes off some lines: it is
     qty x price - discount (a shop: 1,340 of 1,805 generated lines did not add up)."""

@@ -46,6 +46,12 @@ An operand may also be a number of the row a reference names (`"l_partkey->p_ret
 line's amount is its quantity times its part's price, the part named by the line's reference,
 not nested above it): `refs` says which table, key and column; generation sets such formulas
 once the references are drawn (the first pass, before them, leaves them as written).
+
+An operand may also be the whole days between two dates of its row (`"check_in..check_out"`: a
+booking's total is its nights times its nightly rate, in 7 % of generated bookings before, the
+model drawing the total apart from the dates): `spans` says which two dates. Only pairs of dates
+whose differences are whole days never negative are spans, and a span is only taken times a
+number (`_candidates`), a duration alone being `_match_dates`'s.
 """
 
 from __future__ import annotations
@@ -77,6 +83,8 @@ RUN_WINDOW = 64  # ... among this many numbers before it: all of them, before ea
 PRESCREEN = 20  # rows every run of numbers is screened on first (in 3 of 4 of them: a miss or two)
 SCREEN = 200  # rows holding the value each candidate is screened on first
 REF = "->"  # "fk->column": an operand read from the row the reference `fk` names
+SPAN = ".."  # "start..end": an operand that is the whole days from a date of the row to a later one
+DAY = 86_400.0  # seconds
 MAX_REF_OPERANDS = 4  # referenced numbers a table's formulas may take (the first of its references)
 _OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 RATE = "*(1-)"  # a x b x (1 - c): a product less a rate of it (a sale's quantity x price x (1 - discount))
@@ -116,13 +124,15 @@ def find_formulas(
         values |= {c: _seconds(data[table][c]) for c in dates}
         refs = referenced_numbers(pre, data, table)
         values |= {name: _referenced(data[table], data[r["table"]], r) for name, r in refs.items()}
+        spans = day_spans(values, dates)
+        values |= {name: _days(values[a], values[b]) for name, (a, b) in spans.items()}
         sample = screen_rows(len(data[table]), SAMPLE)
         for i, col in enumerate(numbers):
             if col in given or col in summed or i == 0 and not refs and len(dates) < 2:
                 continue
             if targets is not None and (table, col) not in targets:
                 continue
-            found = _match(values, col, numbers[:i], sample, list(refs))
+            found = _match(values, col, numbers[:i], sample, list(refs), list(spans))
             if found is not None and _parent_copy(found, refs, data.schema.parent(table)):
                 found = None  # its parent's number as it is: a copy, which `parent_copies` keeps
             found = found or _match_run(values, col, numbers[max(i - RUN_WINDOW, 0) : i], sample)
@@ -133,13 +143,33 @@ def find_formulas(
             if found is not None:
                 span = [float(np.nanmin(values[col])), float(np.nanmax(values[col]))]
                 used = {name: refs[name] for name in found["of"] if name in refs}
+                days = {name: spans[name] for name in found["of"] if name in spans}
                 found = {"table": table, "column": col, **found, "span": span, **({"refs": used} if used else {})}
+                found |= {"spans": days} if days else {}
                 found |= {} if found["of"][0] in summed else _exact_dividend(values, found, out)  # a total stays one
                 found |= tie_rounding(values[col], formula_value(found, values), found["decimals"])
                 found |= value_where_undefined(values[col], formula_value(found, values))
                 log.info("%s.%s is %s in nearly every row: kept so", table, col, describe(found))
                 out.append(found)
     return out
+
+
+def day_spans(values: dict[str, np.ndarray], dates: list[str]) -> dict[str, list[str]]:
+    """{"start..end": [start, end]}: the ordered pairs of `dates` (seconds) whose differences are
+    whole days, never negative, and not all 0, in every one of at least `MIN_ROWS` rows holding both (a
+    booking's nights); a timestamp with its hours (a booking's time) spans no whole days."""
+    out = {}
+    for a, b in itertools.permutations(dates, 2):
+        days = _days(values[a], values[b])
+        days = days[~np.isnan(days)]
+        if len(days) >= MIN_ROWS and (days >= 0).all() and (days > 0).any() and (days == np.round(days)).all():
+            out[f"{a}{SPAN}{b}"] = [a, b]
+    return out
+
+
+def _days(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The days from `start` to `end` (seconds since the epoch; NaN where either is missing)."""
+    return (end - start) / DAY
 
 
 def _parent_copy(found: dict, refs: dict[str, dict], nest) -> bool:
@@ -264,20 +294,24 @@ def describe(f: dict) -> str:
     return f"{f['factor']:g} x {body}" if len(f["of"]) == 1 else f"{f['factor']:g} x ({body})"
 
 
-def _candidates(operands: list[str], refs: Sequence[str] = ()) -> list[tuple[list[str], str]]:
+def _candidates(
+    operands: list[str], refs: Sequence[str] = (), spans: Sequence[str] = ()
+) -> list[tuple[list[str], str]]:
     """(columns, operation) to try: one column (times a factor), then sums, differences,
     products and quotients of two (both orders where the order matters), among the nearest
     earlier numbers (`PAIR_WINDOW`): a formula's operands sit near it, and every pair cost a
     table of 150 numbers minutes to fit (3,000 rows: 9 s with 12, where the fit took 0.6 s).
     The numbers of referenced rows (`refs`) come after each window's own numbers, not in place of
     them: four of a line's product and order in the last six left a line's quantity out of
-    quantity x unit price x (1 - discount)."""
+    quantity x unit price x (1 - discount). A span of days (`spans`) is taken times a number only,
+    after the pairs of numbers: a booking's nights times its nightly rate."""
     refs = list(refs)
     out: list[tuple[list[str], str]] = [([a], "*") for a in operands[-2 * PAIR_WINDOW :] + refs]
     out += [([a], ABS) for a in operands[-2 * PAIR_WINDOW :] + refs]  # after a itself: a never-negative a is a copy
     for a, b in itertools.combinations(operands[-PAIR_WINDOW:] + refs, 2):
         out += [([a, b], "+"), ([a, b], "-"), ([b, a], "-"), ([a, b], "*"), ([a, b], "/"), ([b, a], "/")]
         out += [([a, b], op) for op in _OFF_OPS] + [([b, a], op) for op in _OFF_OPS]  # a price less its discount
+    out += [([a, s], "*") for a in operands[-PAIR_WINDOW:] + refs for s in spans]
     near = operands[-TRIPLE_WINDOW:] + refs  # then a product plus or minus a third: qty x price - discount
     for (a, b), c in itertools.product(itertools.combinations(near, 2), near):
         if c not in (a, b):
@@ -300,16 +334,21 @@ def _target(y: np.ndarray, sample: np.ndarray) -> tuple[int | None, np.ndarray] 
 
 
 def _match(
-    values: dict[str, np.ndarray], col: str, operands: list[str], sample: np.ndarray, refs: Sequence[str] = ()
+    values: dict[str, np.ndarray],
+    col: str,
+    operands: list[str],
+    sample: np.ndarray,
+    refs: Sequence[str] = (),
+    spans: Sequence[str] = (),
 ) -> dict | None:
-    """The first formula over `operands` and the referenced numbers `refs` that `col` equals
-    (factor 1 before any other factor)."""
+    """The first formula over `operands`, the referenced numbers `refs` and the spans of days `spans`
+    that `col` equals (factor 1 before any other factor)."""
     y = values[col]
     if (target := _target(y, sample)) is None:
         return None
     d, screen = target
     for any_factor in (False, True):  # factor 1 first: a sum is a sum, not 0.99 x one column
-        for of, op in _candidates(operands, refs):  # evaluated again in each pass: a wide table has many
+        for of, op in _candidates(operands, refs, spans):  # evaluated again in each pass: a wide table has many
             if any_factor and len(of) > 2:  # a product and a third number: as it is, not scaled
                 continue
             v = _evaluate(values, of, op, screen)
@@ -644,12 +683,14 @@ def apply_formulas(formulas: list[dict], tables: dict[str, pd.DataFrame]) -> Non
         frame = tables.get(f["table"])
         if frame is None or not len(frame):
             continue
-        refs = f.get("refs") or {}
+        refs, spans = f.get("refs") or {}, f.get("spans") or {}
         if any(r["table"] not in tables for r in refs.values()):
             continue
         values = {
             c: _referenced(frame, tables[refs[c]["table"]], refs[c])
             if c in refs
+            else _days(_seconds(frame[spans[c][0]]), _seconds(frame[spans[c][1]]))
+            if c in spans
             else _seconds(frame[c])
             if f.get("dates")
             else to_numbers(frame[c]).astype(float).to_numpy()
