@@ -5,7 +5,8 @@ parent), each with 1 to 6 columns of random kinds and quirks: whole numbers up t
 negative ones, heavy-tailed decimals, categories with accents and one dominant label, flags in
 five spellings, dates by day, hour or second (some in UTC), free text, codes, constant columns,
 and nulls from none to every row. `run(seed)` takes it through `Schema.infer`, the fit (a fifth
-of the seeds under DP), a tiny model's one epoch and a generation, and says how it ended.
+of the seeds under DP, `DpBudget(seed=seed)`: the same run each time), a tiny model's one epoch and a
+generation, and says how it ended.
 
 A longer sweep than the tests' (about 2-30 s a seed), a seed past the limit in seconds (the third
 argument, SEED_SECONDS by default) reported as TIMEOUT and the sweep going on:
@@ -143,7 +144,8 @@ def _run(seed: int) -> tuple[str, str]:
     rng = np.random.default_rng(seed + 1)
     schema = Schema.infer(db.frames, primary_keys=db.primary_keys, foreign_keys=db.foreign_keys)
     data = RelationalData(data=db.frames, schema=schema)
-    dp = DpBudget(epsilon=float(rng.choice([1.0, 10.0])), delta=1e-5) if rng.random() < 0.2 else None
+    # seeded: a seed that failed under DP fails again (secret noise gave seed 10 three databases in three runs)
+    dp = DpBudget(epsilon=float(rng.choice([1.0, 10.0])), delta=1e-5, seed=seed) if rng.random() < 0.2 else None
     block = {} if dp or len(db.frames) == 1 else {"block_size": 128}
     pre = TabularPreproc.from_schema(schema=schema).fit(data=data, dp=dp)
     dataset = TabularDataset.from_data(data=data, preproc=pre, **block)

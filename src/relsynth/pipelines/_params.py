@@ -74,7 +74,7 @@ PRESET_TRAINING_KEYS = ("batch_size", "lr", "n_epochs", "n_steps", "memory")  # 
 def dp_settings(dp: Mapping[str, Any] | None) -> tuple[DpBudget | None, DpStep | None]:
     """`DpBudget` and `DpStep` from the `dp` group; (None, None) when it is null (no DP).
 
-    Budget keys: epsilon, delta, preproc_share, accountant, max_children; step keys:
+    Budget keys: epsilon, delta, preproc_share, accountant, max_children, seed; step keys:
     noise_multiplier (null: calibrated to spend the budget), max_grad_norm, max_batch_size; and
     `public` (`dp_public`) and `preset` (`dp_preset`). The preprocessing and the tabular_training
     pipelines both read this one group, so DP is on for both or for neither.

@@ -184,7 +184,7 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
     declared = public_domains(pre.schema, data.formats, modelled)  # the source's CHECKs: public like the schema
     public = _check_public(pre, {**declared, **(public or {})})
     _check_children(data, pre.schema, budget.max_children)
-    rng = np.random.default_rng()  # secret randomness: a known seed would let anyone remove the noise
+    rng = budget.random_stream("preproc")  # secret unless budget.seed: a known seed lets anyone remove the noise
     rows = _one_row_per_entity(data, pre.schema, rng)
     plan = _plan(pre, public)
     edges = [(t, child) for t in pre.schema.depth_first() for child in pre.schema.children(t)]

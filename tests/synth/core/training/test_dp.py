@@ -3,6 +3,8 @@ that never replays a value seen once."""
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -367,3 +369,38 @@ def test_a_validation_whose_noise_swamps_the_loss_is_warned(people, dp_preproc, 
             dp_ds, n_steps=2, batch_size=64, lr=1e-3, valid=Validation(few, dp=DpValid(noise_multiplier=40.0))
         )
     assert "measures the loss to about +-19 nats" in caplog.text
+
+
+def _dp_release(data: RelationalData, tiny_size, budget: DpBudget) -> tuple[TabularPreproc, dict, RelationalData]:
+    """The fitted preprocessor, trained weights and generated tables of one DP run, every seed fixed."""
+    pre = TabularPreproc.from_schema(data.schema).fit(data, dp=budget)
+    model = _model(pre, tiny_size)
+    TabularTrainer(model, dp_budget=budget).train(
+        TabularDataset.from_data(data, pre), n_steps=3, batch_size=16, lr=3e-3
+    )
+    return pre, model.state_dict(), model.generate(n_samples=30, seed=0)
+
+
+def _same_tables(a: RelationalData, b: RelationalData) -> bool:
+    return list(a) == list(b) and all(a[t].equals(b[t]) for t in a)
+
+
+@pytest.mark.slow  # measured > 5 s (pytest --durations)
+def test_a_dp_run_with_the_same_seeds_gives_the_same_database(tiny_size):
+    """Every seed fixed, a DP run gave another database each time (the fit's noise, DP-SGD's
+    sampling and noise were always secret): DpBudget(seed=) now fixes them; None stays secret."""
+    data = make_shop(n_customers=200, seed=5)
+    pre, weights, tables = _dp_release(data, tiny_size, DpBudget(20.0, 1e-5, max_children=10, seed=7))
+    pre2, weights2, tables2 = _dp_release(data, tiny_size, DpBudget(20.0, 1e-5, max_children=10, seed=7))
+    assert pickle.dumps(pre) == pickle.dumps(pre2) and all(torch.equal(weights[k], weights2[k]) for k in weights)
+    assert _same_tables(tables, tables2)
+    _, other_weights, other_tables = _dp_release(data, tiny_size, DpBudget(20.0, 1e-5, max_children=10, seed=8))
+    assert any(not torch.equal(weights[k], other_weights[k]) for k in weights)
+    assert not _same_tables(tables, other_tables)
+    secret = DpBudget(20.0, 1e-5, max_children=10)  # no seed: the noise differs from fit to fit
+    fits = [pickle.dumps(TabularPreproc.from_schema(data.schema).fit(data, dp=secret)) for _ in range(2)]
+    assert fits[0] != fits[1]
+    with pytest.raises(TypeError, match="seed must be an integer or None"):
+        DpBudget(20.0, 1e-5, seed="7")
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        DpBudget(20.0, 1e-5, seed=-1)

@@ -24,9 +24,9 @@ from __future__ import annotations
 import logging
 import math
 import numbers
-import secrets
 import warnings
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -56,6 +56,7 @@ class DpBudget:
     """An (epsilon, delta) budget for everything fitted on the private data.
 
     `DpBudget(epsilon=3, delta=1e-5)`; aindo.rdml's spelling `DpBudget(eps=3, delta=1e-5)` works too.
+    `seed=`: a reproducible release (see the field); none: secret randomness, never reproducible.
     """
 
     epsilon: float
@@ -67,6 +68,11 @@ class DpBudget:
     preproc_share: float | Literal["auto"] = "auto"
     accountant: Literal["rdp", "prv"] = "rdp"  # DP-SGD accountant (opacus)
     max_children: int = 100  # public bound on children per parent; counts above it are an error at fit
+    # the seed of the noise and of the sampling (the fit's and the training's, `random_stream`). None
+    # (default): secret randomness from the OS, a different release each run, never reproducible. An
+    # integer: the same seeds give the same preprocessor, weights and tables; it must then be kept as
+    # secret as the data, for whoever knows it can replay the batches and subtract the noise
+    seed: int | None = field(default=None, repr=False)  # not in logs or error messages
 
     def __init__(
         self,
@@ -77,6 +83,7 @@ class DpBudget:
         preproc_share: float | Literal["auto"] = "auto",
         accountant: Literal["rdp", "prv"] = "rdp",
         max_children: int = 100,
+        seed: int | None = None,
     ):
         if (epsilon is None) == (eps is None):
             raise ValueError("DpBudget needs epsilon (or its alias eps), exactly once")
@@ -88,6 +95,7 @@ class DpBudget:
             preproc_share=preproc_share,
             accountant=accountant,
             max_children=max_children,
+            seed=seed,
         )
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -106,6 +114,18 @@ class DpBudget:
             raise ValueError(f"DpBudget accountant must be one of {ACCOUNTANTS}, got {self.accountant!r}")
         if not isinstance(self.max_children, int) or self.max_children < 1:
             raise ValueError(f"DpBudget max_children must be an integer >= 1, got {self.max_children}")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral)):
+            raise TypeError(f"DpBudget seed must be an integer or None (secret randomness), got {self.seed!r}")
+        if self.seed is not None and self.seed < 0:  # numpy's seed sequence refuses it only at the fit
+            raise ValueError(f"DpBudget seed must be a non-negative integer or None, got {self.seed}")
+
+    def random_stream(self, mechanism: str) -> np.random.Generator:
+        """The random numbers of one DP mechanism ("preproc": the fit's noise; "training": DP-SGD's
+        sampling and noise): drawn from `seed` and the mechanism's name, so that the fit and the
+        training never share noise; without a seed, from the OS's secret randomness."""
+        if self.seed is None:
+            return np.random.default_rng()
+        return np.random.default_rng([int(self.seed), zlib.crc32(mechanism.encode())])
 
     def check_entities(self, n_entities: int) -> None:
         """A delta of 1/n or more, for n root entities, allows a mechanism that publishes one whole
@@ -304,10 +324,10 @@ class DpStrategy(Strategy):
                 n_steps,
             )
         self.params = [p for p in model.parameters() if p.requires_grad]
-        # secret randomness for sampling and noise: with a known seed, anyone could replay the
-        # batches (no amplification) and subtract the noise; `seed` fixes the initial weights only
-        self.rng = np.random.default_rng()
-        self.generator = torch.Generator(device=self.params[0].device).manual_seed(secrets.randbits(63))
+        # sampling and noise from the budget's seed, else secret: with a known seed, anyone could replay
+        # the batches (no amplification) and subtract the noise; the training's `seed` fixes the initial weights only
+        self.rng = self.budget.random_stream("training")
+        self.generator = torch.Generator(device=self.params[0].device).manual_seed(int(self.rng.integers(2**63)))
         self.gsm = GradSampleModule(model, batch_first=True, loss_reduction="mean", strict=True)
         self.dp_optimizer = DPOptimizer(
             optimizer,
