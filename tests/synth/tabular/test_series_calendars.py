@@ -103,3 +103,53 @@ def test_a_model_saved_with_or_without_labels_loads_and_generates_as_before(tiny
         again = TabularModel.load(tmp_path / name)
         assert ("week@yyyymm" in again.preproc.layouts["reading"].fields) == (name == "with")
         pd.testing.assert_frame_equal(model.generate(10, seed=0)["reading"], again.generate(10, seed=0)["reading"])
+
+
+def _opened_stations(n: int = 24, days: int = 90) -> RelationalData:
+    """Stations' daily readings, each station's from a few days after its own opening (a date of the
+    station row, over two years): the readings' dates are counted from the parent's date."""
+    rng = np.random.default_rng(1)
+    opened = pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 730, n), unit="D")
+    rows = []
+    for s in range(n):
+        start = opened[s] + pd.Timedelta(days=int(rng.integers(0, 12)))
+        day = pd.date_range(start, periods=days, freq="D")
+        rows.append(pd.DataFrame({"station_id": s, "day": day, "kind": _kinds(pd.Series(day))}))
+    readings = pd.concat(rows, ignore_index=True)
+    readings.insert(0, "id", range(len(readings)))
+    schema = Schema(
+        station=Table(id=PrimaryKey(), opened=Date()),
+        reading=Table(id=PrimaryKey(), station_id=ForeignKey(parent="station"), day=Date(), kind=Categorical()),
+    )
+    stations = pd.DataFrame({"id": range(n), "opened": opened})
+    return RelationalData({"station": stations, "reading": readings}, schema)
+
+
+def test_a_series_counted_from_its_parents_date_reads_its_month(tiny_size, monkeypatch):
+    """A station's days counted from its opening (a parent's date, binned: no token says where in
+    the year it lies) got no month label, so a model never saw the season (a weather series' July as
+    cold as its January). Now they get one: generation draws the opening within its token's bin and
+    sets the labels from it, and decoding draws the opening again where the labels put the first day."""
+    data = _opened_stations()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.layouts["reading"].fields[:2] == ["day", "day@yyyymm"]
+    parsed = {}
+    decode = _generate.decode_parsed
+
+    def spy(pre_, p, *args, **kwargs):
+        parsed["p"] = p
+        return decode(pre_, p, *args, **kwargs)
+
+    monkeypatch.setattr(_generate, "decode_parsed", spy)
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(24, seed=0)
+    days = out["reading"]
+    assert days.columns.tolist() == ["id", "station_id", "day", "kind"]  # the label stays inside
+    j, tokens = pre.label_tokens("reading", "day@yyyymm")
+    label = {t: text for text, t in tokens.items()}
+    headers = np.stack(parsed["p"].headers["reading"])
+    first = ~pd.Series(parsed["p"].parents["reading"]).duplicated().to_numpy()
+    assert len(days) == len(headers) and first.sum() > 10
+    written = [label.get(int(t)) for t in headers[first, j]]
+    decoded = days["day"][first].dt.strftime("%Y%m").tolist()
+    assert np.mean([w == d for w, d in zip(written, decoded, strict=True)]) > 0.9

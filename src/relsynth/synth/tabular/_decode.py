@@ -84,6 +84,7 @@ from relsynth.synth.tabular.rules.prefixed_codes import apply_prefixed_codes
 from relsynth.synth.tabular.rules.range_labels import apply_range_labels
 from relsynth.synth.tabular.rules.ratio_ranges import ancestor_numbers, keep_ratio_ranges
 from relsynth.synth.tabular.rules.running_sums import apply_running_sums
+from relsynth.synth.tabular.rules.series_calendars import pinned_bases
 from relsynth.synth.tabular.rules.shared_values import keep_shared_values, shared_groups, sharing_offsets
 from relsynth.synth.tabular.rules.sibling_numbers import keep_sibling_numbers, renumber_siblings
 from relsynth.synth.tabular.rules.sibling_spans import keep_sibling_spans
@@ -220,6 +221,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
             if col in schema.tables[table].columns:
                 ids[col], preprocs[col] = mat[:, j] - slot.offset, slot.preproc
                 cols[col] = slot.preproc.decode(ids[col], rng).reset_index(drop=True)
+        # a date its children's calendar labels place (`series_calendars`: none in older models)
+        pinned_bases(pre, table, cols, ids, headers, parents, rng)
         ranges = pre.table_rules("category_ranges", table)
         endings = pre.stats.get("number_endings", [])  # none in older models, nor under DP
         keep_number_endings(endings, table, cols, ids, preprocs, rng)  # before the ranges that may clip them

@@ -972,7 +972,7 @@ def _force_date_parts(force, pre, dated: SteppedParts, cursors: list, rows, tabl
         previous = None if c.is_first() or not c.frames else c.frames[-1][4].get(key, None)
         if previous is None and not c.is_first():
             continue  # an earlier step was a bin's: the date is not known here
-        ns = stepped_date(pre, dated, name, p, int(header[b, p]), previous)
+        ns = stepped_date(pre, dated, name, p, int(header[b, p]), previous, c.parent_header())
         if c.frames:
             c.frames[-1][4][key] = ns
         if ns is None:

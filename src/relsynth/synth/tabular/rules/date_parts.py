@@ -201,6 +201,9 @@ class SteppedParts:
     orders: dict[str, object] = field(default_factory=dict)  # table -> the date's Ordering
     tokens: dict[tuple[str, str], dict[object, int]] = field(default_factory=dict)  # (table, column) -> value -> token
     seen: dict[tuple[str, str, int], int | None] = field(default_factory=dict)  # (table, column, ns) -> token, as found
+    # table -> the parent row's header position of the date its first row is counted from (`is_parent_stepped`)
+    parent_bases: dict[str, int] = field(default_factory=dict)
+    rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))  # a first row's draws
 
 
 def stepped_parts(pre, rules: list[dict]) -> SteppedParts:
@@ -213,14 +216,29 @@ def stepped_parts(pre, rules: list[dict]) -> SteppedParts:
     for r in rules:
         table, layout = r["table"], pre.layouts.get(r["table"])
         o = pre.orderings.get(table, {}).get(r["date"])
-        if layout is None or o is None or not is_stepped(o) or r["column"] not in layout.fields:
+        if layout is None or o is None or r["column"] not in layout.fields:
+            continue
+        parent = _parent_base(pre, table, o)
+        if not is_stepped(o) and parent is None:
             continue
         d, p = layout.fields.index(r["date"]), layout.fields.index(r["column"])
         if p < d or not (values := _part_tokens(pre, table, r["column"])):
             continue  # written before its date: nothing to set it from
         out.at.setdefault(table, {}).setdefault(d, []).append((p, r))
         out.orders[table], out.tokens[table, r["column"]] = o, values
+        if parent is not None:
+            out.parent_bases[table] = parent
     return out
+
+
+def _parent_base(pre, table: str, o) -> int | None:
+    """The header position, in the parent's layout, of the date a parent-stepped `o` counts its first row from."""
+    edge = pre.schema.parent(table)
+    if edge is None or edge.parent not in pre.layouts:
+        return None
+    if not is_parent_stepped(o, pre.orderings.get(edge.parent, {})) or o.base not in pre.layouts[edge.parent].fields:
+        return None
+    return pre.layouts[edge.parent].fields.index(o.base)
 
 
 def is_stepped(o) -> bool:
@@ -228,6 +246,15 @@ def is_stepped(o) -> bool:
     order's origin, in seconds (`orderings.with_offsets`): nothing else moves its base."""
     plain = o.bound is None and o.floor is None and o.first_quantiles is None and o.walk_key is None
     sequence = o.after_sibling and o.origin is not None and o.base == o.column and not o.from_parent
+    return bool(plain and sequence and o.dated and o.sibling_base is None)
+
+
+def is_parent_stepped(o, parent_orders) -> bool:
+    """Whether a date steps as `is_stepped` but its first sibling's from a date of the parent row
+    (`o.base`: a station's days from its opening) that the parent writes as itself (no order of its
+    own, `parent_orders`: its token is its value)."""
+    plain = o.bound is None and o.floor is None and o.first_quantiles is None and o.walk_key is None
+    sequence = o.after_sibling and o.origin is None and o.from_parent and o.base not in parent_orders
     return bool(plain and sequence and o.dated and o.sibling_base is None)
 
 
@@ -241,22 +268,58 @@ def _part_tokens(pre, table: str, col: str) -> dict[object, int]:
     return {float(v): slot.offset + 1 + i for i, v in enumerate(getattr(p, "points", []))}
 
 
-def stepped_date(pre, parts: SteppedParts, table: str, date_pos: int, token: int, previous: int | None) -> int | None:
+def stepped_date(
+    pre, parts: SteppedParts, table: str, date_pos: int, token: int, previous: int | None, parent_header=None
+) -> int | None:
     """The date (ns) a row's step token gives after its previous sibling's (`previous`; None: the
-    first row, from the origin), or None where the step is a bin's (its value drawn at decoding) or
-    the date is drawn again at decoding (`_drawn_again`)."""
+    first row, from the origin or the parent's date in `parent_header`), or None where the step is a
+    bin's (its value drawn at decoding) or the date is drawn again at decoding (`_drawn_again`). A
+    first row counted from its parent's date draws that date and its step within their tokens' ranges
+    (bins): decoding draws the parent's date again where the row's calendar labels say (`pinned_bases`)."""
     o = parts.orders[table]
     slot = pre.slots[pre.layouts[table].slots[date_pos]]
     local, points = token - slot.offset, slot.preproc.points
-    if not 1 <= local <= len(points):
-        return None
     first = previous is None
-    step = max(points[local - 1], o.first_gap if first else o.step_gap)  # as decoded (`orderings._at_least_gaps`)
+    from_parent = first and table in parts.parent_bases
+    if from_parent and not 1 <= local < slot.preproc.n_tokens:
+        return None
+    if not from_parent and not 1 <= local <= len(points):
+        return None
+    drawn = _drawn(slot.preproc, local, parts.rng)
+    step = max(drawn, o.first_gap if first else o.step_gap)  # as decoded (`orderings._at_least_gaps`)
     if (fixed := o.first_fixed if first else o.step_fixed) is not None:
         step = fixed
-    since = int(round(o.origin)) if first else previous
+    if from_parent:
+        since = _parent_date(pre, table, parts, parent_header)
+        if since is None:
+            return None
+    else:
+        since = int(round(o.origin)) if first else previous
     ns = since + o.sign * int(round(step * 1e9))
     return None if _drawn_again(o, since, ns) else ns
+
+
+def _drawn(preproc, local: int, rng: np.random.Generator) -> float:
+    """A token's number as decoding draws it: a point's own, a bin's drawn within it."""
+    if local <= len(preproc.points):
+        return float(preproc.points[local - 1])
+    return float(to_numbers(pd.Series(preproc.decode(np.array([local]), rng).astype(object))).iloc[0])
+
+
+def _parent_date(pre, table: str, parts: SteppedParts, parent_header) -> int | None:
+    """The parent row's date (ns) the first row counts from, drawn within its token's range."""
+    if parent_header is None or not len(parent_header):
+        return None
+    parent = pre.schema.parent(table).parent
+    pos = parts.parent_bases[table]
+    slot = pre.slots[pre.layouts[parent].slots[pos]]
+    local = int(parent_header[pos]) - slot.offset
+    if not 1 <= local < slot.preproc.n_tokens:
+        return None
+    value = pd.Timestamp(slot.preproc.decode(np.array([local]), parts.rng).iloc[0])
+    if pd.isna(value):
+        return None
+    return int((value.tz_convert(None) if value.tzinfo else value).value)
 
 
 def _drawn_again(o, since: int, ns: int) -> bool:
