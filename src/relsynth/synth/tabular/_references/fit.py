@@ -50,6 +50,7 @@ from relsynth.synth.tabular._references.pairing import (
     with_parent_row,
     with_points_apart,
 )
+from relsynth.synth.tabular._references.periods import year_periods
 from relsynth.synth.tabular._references.ratios import ratio_columns
 from relsynth.synth.tabular._references.same_values import same_values
 from relsynth.synth.tabular._references.siblings import named_by_sibling
@@ -179,6 +180,8 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 ),
                 # the least and most gap of a date from the named row's (a mother 16 to 45 years older)
                 "windows": lag_windows(data, e, orders + ([[*after, 1]] if after else [])),
+                # a match's date within the season its year names (Aug. to May): kept as `windows` are
+                "year_periods": year_periods(data, e, pos, skip),
                 "as_of": as_of(data, e, pos, scope, skip),  # the version valid at the row's date (an order's)
                 # a key one of its parent row's rows of another table names too (a tag's movie, one its user rated)
                 # its date after that row's, moved so where nothing else reads or orders it (a tag after the rating)

@@ -42,6 +42,7 @@ from relsynth.synth.tabular._references.pairing import (
     with_parent_row,
     with_points_apart,
 )
+from relsynth.synth.tabular._references.periods import in_period_keys, period_scope, with_periods
 from relsynth.synth.tabular._references.ratios import scale_values
 from relsynth.synth.tabular._references.same_values import SameValues, Summed
 from relsynth.synth.tabular._references.siblings import keep_sibling_named
@@ -163,10 +164,12 @@ def keep_references(
                 tables[e.child], e.fk, combo, scope, rng, f"{e.child}.{e.fk}", avoid=avoid, more=more
             )
     for e in edges:  # nor under its parent row with values of its row: a student in a course once a semester
-        if combo := (fitted.get(f"{e.child}.{e.fk}") or {}).get("unique_under"):
+        if combo := (stats := fitted.get(f"{e.child}.{e.fk}") or {}).get("unique_under"):
             avoid, parents = tables[e.child][apart_columns(fitted, e)], tables[e.child][schema.parent(e.child).fk]
+            # and a swap keeps a match in its season (none in older models)
+            swaps = period_scope(schema, tables, e, stats, parents) if stats.get("year_periods") else None
             tables[e.child][e.fk] = unique_with_rows(
-                tables[e.child], e.fk, combo, parents, rng, f"{e.child}.{e.fk}", avoid=avoid
+                tables[e.child], e.fk, combo, parents, rng, f"{e.child}.{e.fk}", avoid=avoid, swaps=swaps
             )
     for e in edges:  # nor across two columns: a team home or away in one match a date
         stats = fitted.get(f"{e.child}.{e.fk}") or {}
@@ -195,11 +198,12 @@ def order_keeps(schema, tables: dict[str, pd.DataFrame], e: Edge, stats: dict):
     citation's paper broke the cited paper's year <= the citing paper's (19 of 1,336 citations)."""
     after = stats.get("after")
     orders = stats.get("orders") or ([[*after, 1]] if after else [])
-    if not orders or e.parent == e.child:
+    if not (orders or stats.get("year_periods")) or e.parent == e.child:
         return None
     own, own_orders, own_kinds = with_parent_columns(schema, tables, e.child, orders)
     named = with_ancestor_dates(schema, tables, e.parent, orders)
-    order = ReferenceOrders.of(own, named, own_orders, own_kinds, stats.get("windows"))
+    _, own_orders, windows, named = with_periods(tables, e, stats, orders, own_orders, stats.get("windows"), named)
+    order = ReferenceOrders.of(own, named, own_orders, own_kinds, windows)
     at = pd.Index(tables[e.parent][schema.tables[e.parent].primary_key])
 
     def keeps(i: int, j: int, key_i: object, key_j: object) -> bool:
@@ -352,6 +356,8 @@ def assign_reference(
     own, own_orders, own_kinds = with_parent_columns(schema, tables, table, orders)
     named = with_ancestor_dates(schema, tables, e.parent, orders)  # a site's trial's start
     windows = fitted.get("windows")  # the gaps some orders keep within (none in older models)
+    # a match's date within its season's year (none in older models)
+    orders, own_orders, windows, named = with_periods(tables, e, fitted, orders, own_orders, windows, named)
     room = degree_room(tables[e.parent], fitted.get("capped_by"), schema.tables[e.parent], len(tables[table]))
     scope = fitted.get("within")
     # a key to its own table names an earlier row, so no cycle forms, earlier by date where the data's
@@ -472,6 +478,12 @@ def assign_reference(
         drawn = within_depth(drawn, keys[table], rows, int(cap), rng, f"{table}.{e.fk}", groups, unnamed)
     if scope and fitted.get("as_of"):  # the version valid at the row's date (none in older models)
         drawn = as_of_keys(schema, tables, keys[e.parent], e, fitted, drawn)
+    # a match moved to the season holding its date (none in older models), where no cap on a row's degree
+    # forbids it nor the version valid at its date was named; the rows' groups kept as before
+    if fitted.get("year_periods") and not any(fitted.get(k) for k in ("named_once", "capped_by", "as_of")):
+        drawn = in_period_keys(schema, tables, e, keys[e.parent], fitted, drawn, rng)
+        if groups is not None and not scope:
+            drawn = without_repeats(groups, drawn, rng)
     if room is not None:
         warn_over_room(drawn, keys[e.parent], room, f"{table}.{e.fk}", f"{e.parent}.{fitted['capped_by']}")
     return drawn
@@ -1274,6 +1286,7 @@ def unique_with_rows(
     name: str,
     avoid: pd.DataFrame | None = None,
     more: list[np.ndarray] | None = None,
+    swaps: pd.Series | None = None,
 ) -> pd.Series:
     """`df[fk]` with its keys swapped among the rows of one `scope` row (by position; None: all) so
     that no key repeats with the row's `combo` values (`unique_with`: a teacher in two lessons of one
@@ -1281,12 +1294,19 @@ def unique_with_rows(
     dealt more lessons than there are slots) takes a key its scope's rows name that its group does
     not; what is left (more lessons in a slot than teachers) is counted in a warning. `avoid`: columns
     of `df`'s rows that no swap gives a row's key (`apart`: a match's other team); `more`: each row's
-    group of further sets the key is kept unique in too (`slot_groups`, `unique_with_also`)."""
+    group of further sets the key is kept unique in too (`slot_groups`, `unique_with_also`); `swaps`:
+    each row's code swaps stay within first, inside its scope (`period_scope`: a season), before any
+    swap of the scope frees the repeats left."""
     where = np.zeros(len(df), dtype=np.int64) if scope is None else pd.factorize(scope.to_numpy())[0]
     groups = slot_groups(df, combo, pd.Series(where)).to_numpy()
     every = [groups, *(more or [])]
     avoid = None if avoid is None or not avoid.shape[1] else avoid.reset_index(drop=True)
-    kept = without_repeats(pd.Series(groups), df[fk].reset_index(drop=True), rng, within=where, avoid=avoid, more=more)
+    kept = df[fk].reset_index(drop=True)
+    if swaps is not None:  # within them first; the repeats left, by any swap of the scope: the rule comes first
+        kept = without_repeats(
+            pd.Series(groups), kept, rng, within=pd.factorize(swaps.to_numpy())[0], avoid=avoid, more=more
+        )
+    kept = without_repeats(pd.Series(groups), kept, rng, within=where, avoid=avoid, more=more)
     for i in np.flatnonzero(_repeated_in([groups], kept)):  # further sets' repeats keep the degrees
         # no swap frees it (a teacher dealt more lessons than slots): a key its scope names that its groups do not
         free = set(kept[where == where[i]].dropna())

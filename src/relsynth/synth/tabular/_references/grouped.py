@@ -42,6 +42,7 @@ BLOCKING = (
     "orders",
     "after",
     "as_of",
+    "year_periods",
     "same",
     "step",
     "same_values",
