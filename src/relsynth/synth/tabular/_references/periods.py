@@ -52,7 +52,7 @@ def year_periods(data: RelationalData, e: Edge, pos: np.ndarray, skip=frozenset(
         at = as_numbers(data[e.child][c], schema.tables[e.child].columns[c].kind)
         for y in years:
             start = np.full(len(pos), np.nan)
-            start[held] = year_starts(to_numbers(data[e.parent][y]).to_numpy(np.float64, na_value=np.nan))[pos[held]]
+            start[held] = starts_of_years(data[e.parent][y])[pos[held]]
             window = period_window(at, start)
             if window is not None:
                 out.append([c, y, *window])
@@ -80,6 +80,11 @@ def year_starts(years: np.ndarray) -> np.ndarray:
     first = (years[ok].astype(np.int64) - 1970).astype("datetime64[Y]").astype("datetime64[ns]")
     out[ok] = first.astype(np.int64).astype(np.float64)
     return out
+
+
+def starts_of_years(years: pd.Series) -> np.ndarray:
+    """`year_starts` of a column of years as written (read as numbers; NaN: none)."""
+    return year_starts(to_numbers(years).to_numpy(np.float64, na_value=np.nan))
 
 
 def period_window(at: np.ndarray, start: np.ndarray) -> tuple[float, float] | None:
@@ -121,8 +126,7 @@ def with_periods(
     if not periods:
         return orders, own_orders, windows, named
     starts = {
-        f"#year {y}": pd.to_datetime(year_starts(to_numbers(named[y]).to_numpy(np.float64, na_value=np.nan)))
-        for y in dict.fromkeys(y for _, y, _, _ in periods)
+        f"#year {y}": pd.to_datetime(starts_of_years(named[y])) for y in dict.fromkeys(y for _, y, _, _ in periods)
     }
     named = named.assign(**{name: pd.Series(v, index=named.index) for name, v in starts.items()})
     added = [[c, f"#year {y}", 1] for c, y, _, _ in periods]
@@ -140,7 +144,7 @@ def in_period_keys(
     out = drawn.reindex(tables[e.child].index)  # by label, as the table takes it: positions are its rows'
     for c, y, low, high in [p for p in fitted.get("year_periods") or [] if p[1] in tables[e.parent].columns]:
         at = as_numbers(tables[e.child][c], schema.tables[e.child].columns[c].kind)
-        start = year_starts(to_numbers(tables[e.parent][y]).to_numpy(np.float64, na_value=np.nan))
+        start = starts_of_years(tables[e.parent][y])
         named = pd.Index(keys).get_indexer(out.to_numpy())
         gap = at - np.where(named >= 0, start[np.maximum(named, 0)], np.nan)
         broken = out.notna().to_numpy() & ~np.isnan(at) & ~((gap >= low) & (gap <= high))
