@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from relsynth.pipelines._params import (
+    DP_SEED_ENV,
     accepted_keys,
     call,
     dp_preset,
@@ -71,6 +72,23 @@ def test_dp_settings() -> None:
         dp_settings({"epsilonn": 1.0, "delta": 1e-5})
     with pytest.raises(ValueError, match=r"params:dp must be null"):
         dp_settings(3.0)
+
+
+def test_a_dp_seed_comes_from_the_environment_never_from_logged_parameters(monkeypatch) -> None:
+    """kedro-mlflow logs every parameter, and a known seed lets anyone subtract the noise: the seed of a
+    reproducible DP release is read from RELSYNTH_DP_SEED, and `dp.seed` in the parameters is refused."""
+    monkeypatch.delenv(DP_SEED_ENV, raising=False)
+    assert dp_settings({"epsilon": 3.0, "delta": 1e-5, "seed": None})[0].seed is None  # secret randomness
+    with pytest.raises(ValueError, match=r"params:dp.seed would be logged to MLflow.*RELSYNTH_DP_SEED"):
+        dp_settings({"epsilon": 3.0, "delta": 1e-5, "seed": 7})
+    monkeypatch.setenv(DP_SEED_ENV, " 7 ")
+    assert dp_settings({"epsilon": 3.0, "delta": 1e-5})[0] == DpBudget(3.0, 1e-5, seed=7)
+    monkeypatch.setenv(DP_SEED_ENV, "-7")
+    with pytest.raises(ValueError, match="RELSYNTH_DP_SEED must be a non-negative integer") as err:
+        dp_settings({"epsilon": 3.0, "delta": 1e-5})
+    assert "-7" not in str(err.value)  # the secret is never echoed
+    monkeypatch.setenv(DP_SEED_ENV, "")
+    assert dp_settings({"epsilon": 3.0, "delta": 1e-5})[0].seed is None
 
 
 def test_dp_public_and_preset_are_read_beside_the_budget() -> None:

@@ -10,6 +10,7 @@ pipeline imports another's nodes.
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -69,12 +70,14 @@ def check_params(func: Callable[..., Any], group: str, params: Mapping[str, Any]
 DP_STEP_KEYS = ("noise_multiplier", "max_grad_norm", "max_batch_size")  # the `dp` keys that go to DpStep
 DP_OTHER_KEYS = ("public", "preset")  # to TabularPreproc.fit(public=) and DpStep.preset (the training node)
 PRESET_TRAINING_KEYS = ("batch_size", "lr", "n_epochs", "n_steps", "memory")  # what `preset: true` sets
+DP_SEED_ENV = "RELSYNTH_DP_SEED"  # a reproducible DP release's seed: from the environment, never a logged parameter
 
 
 def dp_settings(dp: Mapping[str, Any] | None) -> tuple[DpBudget | None, DpStep | None]:
     """`DpBudget` and `DpStep` from the `dp` group; (None, None) when it is null (no DP).
 
-    Budget keys: epsilon, delta, preproc_share, accountant, max_children, seed; step keys:
+    Budget keys: epsilon, delta, preproc_share, accountant, max_children (the seed comes from the
+    environment variable `DP_SEED_ENV` only, `dp_seed_from_env`: a `seed` here is refused); step keys:
     noise_multiplier (null: calibrated to spend the budget), max_grad_norm, max_batch_size; and
     `public` (`dp_public`) and `preset` (`dp_preset`). The preprocessing and the tabular_training
     pipelines both read this one group, so DP is on for both or for neither.
@@ -85,7 +88,25 @@ def dp_settings(dp: Mapping[str, Any] | None) -> tuple[DpBudget | None, DpStep |
         raise ValueError(f"params:dp must be null (no DP) or a mapping of DpBudget and DpStep fields, got {dp!r}")
     budget = {k: v for k, v in dp.items() if k not in DP_STEP_KEYS + DP_OTHER_KEYS}
     step = {k: v for k, v in dp.items() if k in DP_STEP_KEYS}
+    if budget.get("seed") is not None:
+        raise ValueError(
+            "params:dp.seed would be logged to MLflow with the run's parameters, and whoever knows the seed can "
+            f"subtract the noise: leave it null and set the environment variable {DP_SEED_ENV}=<integer> for a "
+            "reproducible release (keep it as secret as the data)"
+        )
+    budget["seed"] = dp_seed_from_env()
     return call(DpBudget, "dp", budget), call(DpStep, "dp", step)
+
+
+def dp_seed_from_env() -> int | None:
+    """The DP noise's seed from the environment variable `DP_SEED_ENV`; None (secret randomness) when it is unset
+    or empty. Kedro parameters may not hold it: kedro-mlflow logs every parameter. The value is never echoed."""
+    raw = os.environ.get(DP_SEED_ENV, "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()):
+        raise ValueError(f"the environment variable {DP_SEED_ENV} must be a non-negative integer (the DP noise's seed)")
+    return int(raw)
 
 
 def dp_public(dp: Mapping[str, Any] | None) -> dict[str, list | tuple[float, float]] | None:
