@@ -356,14 +356,14 @@ def min_gap(base: np.ndarray, values: np.ndarray, sign: int, min_count: int = 5)
 
 def gap_range(base: np.ndarray, values: np.ndarray, sign: int) -> tuple[float | None, float | None]:
     """(least, most) gap `sign * (values - base)` of dates (nanoseconds) the rows holding both keep,
-    rounded outwards as in `lag_window` (`_outward_gaps`: no single row's gap is stored), each None
+    rounded outwards as in `lag_window` (`outward_gaps`: no single row's gap is stored), each None
     where the ranges alone explain it: values drawn apart from their bases fall past that side so
     rarely that `rows x that share` stays under `RANGE_EVIDENCE` (the rows' extreme of independent
     pairs gives about 1 on average, over 6.9 once in a thousand; so 139 rows at least where 5 % of
     pairs fall past it, 35 where 20 % do). 300 hires 19 to 60 years after the birth: 5.4 % of births
     and hires drawn apart fall short of 19 years, 6.0 % past 60 (16 and 18): both kept, as 6,000 and
     22,000 days. None, None with fewer than `MIN_ROWS` rows."""
-    gaps = _outward_gaps(base, values, sign)
+    gaps = outward_gaps(base, values, sign)
     if gaps is None:
         return None, None
     short = _break_rate(gaps.bases + sign * gaps.low, gaps.drawn, sign)  # sign * (value - base) < low
@@ -414,7 +414,7 @@ def lag_window(base: np.ndarray, values: np.ndarray, sign: int) -> tuple[float |
     side under `MIN_BREAK` of the time, or `rows x that share` stays under `RANGE_EVIDENCE` (as in
     `gap_range`). A ship date 1 to 30 days after its order, orders over years: (None, 30 days),
     since pairs drawn apart almost never fall within a day. None, None under `MIN_ROWS` rows."""
-    gaps = _outward_gaps(base, values, sign)
+    gaps = outward_gaps(base, values, sign)
     if gaps is None:
         return None, None
     kept = 1.0 - _break_rate(gaps.bases, gaps.drawn, sign)  # pairs drawn apart keeping the order
@@ -428,7 +428,7 @@ def lag_window(base: np.ndarray, values: np.ndarray, sign: int) -> tuple[float |
 
 
 @dataclass(frozen=True)
-class _OutwardGaps:
+class OutwardGaps:
     """The window of gaps `sign * (values - base)` the rows holding both keep, rounded outwards."""
 
     rows: int  # rows holding both
@@ -438,7 +438,7 @@ class _OutwardGaps:
     drawn: np.ndarray  # pairs fall past a side by chance (`_break_rate`)
 
 
-def _outward_gaps(base: np.ndarray, values: np.ndarray, sign: int) -> _OutwardGaps | None:
+def outward_gaps(base: np.ndarray, values: np.ndarray, sign: int) -> OutwardGaps | None:
     """The gaps' window (dates, nanoseconds) with each side rounded outwards, so no single row's gap
     is stored, only the step it lies in (a least of 5,845 days: 5,000); None under `MIN_ROWS` rows."""
     held = ~np.isnan(base) & ~np.isnan(values)
@@ -447,7 +447,7 @@ def _outward_gaps(base: np.ndarray, values: np.ndarray, sign: int) -> _OutwardGa
         return None
     least, most = float(gap.min()), float(gap.max())
     step = _window_step(most - least)
-    return _OutwardGaps(
+    return OutwardGaps(
         rows=len(gap),
         low=float(np.floor(least / step) * step),
         high=float(np.ceil(most / step) * step),

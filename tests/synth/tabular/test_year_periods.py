@@ -57,8 +57,9 @@ def test_a_match_names_the_season_its_date_lies_in(tiny_size):
     fitted = pre.stats["references"]["matches.season"]
     [[column, year, least, most]] = fitted["year_periods"]
     assert (column, year) == ("played", "year")
-    # 1 August (day 212 of a common year, 213 of a leap one), then up to 299 days on
-    assert pd.Timedelta(least, "ns").days == 212 and pd.Timedelta(most, "ns").days == 213 + 299
+    # 1 August (day 212 of a common year, 213 of a leap one), then up to 299 days on: 212 to 512 days,
+    # rounded outwards to 10 days (a tenth of the width, at most)
+    assert pd.Timedelta(least, "ns").days == 210 and pd.Timedelta(most, "ns").days == 520
     torch.manual_seed(0)
     model = TabularModel.build(pre, size=tiny_size)  # untrained: dates and degrees drawn at random
     share, held = in_named_season(model.generate(30, seed=0))  # 0.99 (339 matches)
@@ -66,6 +67,19 @@ def test_a_match_names_the_season_its_date_lies_in(tiny_size):
     fitted["year_periods"] = None  # without: the test can tell
     share, held = in_named_season(model.generate(30, seed=0))  # 0.17
     assert held > 200 and share < 0.5
+
+
+def test_the_window_stores_no_match_s_own_date():
+    """The stored window is rounded outwards: it holds every match's gap from 1 January of its
+    season's year, and neither side is one match's exact gap (one match's exact date)."""
+    data = league()
+    [[_, _, least, most]] = (
+        TabularPreproc.from_schema(data.schema).fit(data).stats["references"]["matches.season"]["year_periods"]
+    )
+    year = data["matches"]["season"].map(data["season"].set_index("id")["year"])
+    gap = (data["matches"]["played"] - pd.to_datetime(year.astype(str) + "-01-01")).to_numpy().astype(np.int64)
+    assert least <= gap.min() and most >= gap.max()
+    assert least not in set(gap.tolist()) and most not in set(gap.tolist())
 
 
 def test_no_period_where_a_match_names_any_season():

@@ -5,8 +5,8 @@ Orders across a reference compare a date with dates, a number with numbers (`ref
 `lag_windows`); a year written as a whole number is neither, so the key was dealt with no regard to
 the date: 10 % of a league's generated matches named the season their date lies in (all of the
 data's). The fit keeps, per date of the referencing row and integer column of the referenced row
-whose values are all calendar years, the least and most gap from 1 January of the year to the date
-(`year_periods`) where every one of at least `MIN_ROWS` rows lies within it, the window is one
+whose values are all calendar years, the least and most gap from 1 January of the year to the date,
+rounded outwards (`year_periods`; no training row's exact date is stored) where every one of at least `MIN_ROWS` rows lies within it, the window is one
 year long at most (the period a year names, not a lag of years: a hire 19 to 60 years after the
 birth year) and the years shuffled across the rows would put `MIN_CHANCE` rows outside at least.
 Generation pairs rows so, as a window of gaps of an order (`with_periods`: the year as its 1
@@ -26,7 +26,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.numbers import to_numbers
-from relsynth.relational.orders import DATED, DAY_NS, as_numbers
+from relsynth.relational.orders import DATED, DAY_NS, as_numbers, outward_gaps
 from relsynth.relational.schema import Edge
 
 YEARS = (1000, 2999)  # an integer column whose values all lie within: calendar years
@@ -88,15 +88,20 @@ def starts_of_years(years: pd.Series) -> np.ndarray:
 
 
 def period_window(at: np.ndarray, start: np.ndarray) -> tuple[float, float] | None:
-    """(least, most) of `at - start` where the rows holding both, `MIN_ROWS` at least, keep a window
-    one year long at most that the starts shuffled across the rows would leave `MIN_CHANCE` times."""
+    """(least, most) of `at - start`, rounded outwards as a loose date's gaps are (`outward_gaps`: a
+    least of 212 days is stored as 210, so no single row's date is), where the rows holding both,
+    `MIN_ROWS` at least, keep a window one year long at most (before rounding) that the starts
+    shuffled across the rows would leave `MIN_CHANCE` times (measured at the stored window)."""
     both = ~np.isnan(at) & ~np.isnan(start)
     if both.sum() < MIN_ROWS:
         return None
     gap = at[both] - start[both]
-    low, high = float(gap.min()), float(gap.max())
-    if high - low > MOST_DAYS * DAY_NS or len(np.unique(start[both])) < 2:
+    if float(gap.max() - gap.min()) > MOST_DAYS * DAY_NS or len(np.unique(start[both])) < 2:
         return None
+    window = outward_gaps(start[both], at[both], 1)
+    if window is None:
+        return None
+    low, high = window.low, window.high
     return (low, high) if shuffled_outside(at[both], start[both], low, high) >= MIN_CHANCE else None
 
 
