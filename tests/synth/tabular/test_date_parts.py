@@ -265,7 +265,7 @@ def test_no_part_is_set_from_a_stepped_day_drawn_again_past_the_datas_last_day()
     sales = data["sales"]
     data = RelationalData({"store": data["store"], "sales": sales[sales["day"] != "2015-03-05"]}, data.schema)
     pre = TabularPreproc.from_schema(data.schema).fit(data)
-    parts = stepped_parts(pre, pre.stats["date_parts"])
+    parts = stepped_parts(pre, pre.stats["date_parts"], np.random.default_rng(0))
     (position,) = parts.at["sales"]
     slot = pre.slots[pre.layouts["sales"].slots[position]]
     one, two = (slot.offset + 1 + list(slot.preproc.points).index(d * 86400.0) for d in (1, 2))

@@ -4,6 +4,8 @@ columns (a Walmart-like panel's temperature followed the season at 0.29, the dat
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import torch
@@ -153,3 +155,35 @@ def test_a_series_counted_from_its_parents_date_reads_its_month(tiny_size, monke
     written = [label.get(int(t)) for t in headers[first, j]]
     decoded = days["day"][first].dt.strftime("%Y%m").tolist()
     assert np.mean([w == d for w, d in zip(written, decoded, strict=True)]) > 0.9
+
+
+def test_a_first_day_counted_from_its_parents_date_is_drawn_from_the_generations_seed(tiny_size, monkeypatch):
+    """The opening a station's first day counts from is drawn within its token's bin: the draws came
+    from a generator seeded 0 whatever the generation's seed, so every generation put its k-th first
+    day at the same place in its bin. Now they follow the seed: other seeds draw other offsets, the
+    same seed the same tables."""
+    data = _opened_stations()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.layouts["reading"].fields[:2] == ["day", "day@yyyymm"]
+    first_draws = []
+    stepped_parts = _generate.stepped_parts
+
+    def spy(*args, **kwargs):
+        parts = stepped_parts(*args, **kwargs)
+        assert parts.parent_bases == {"reading": 0}  # the day counted from the station's opening
+        first_draws.append(copy.deepcopy(parts.rng).random(8))  # the draws this generation will make
+        return parts
+
+    monkeypatch.setattr(_generate, "stepped_parts", spy)
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)
+    a, b, again = (model.generate(24, seed=s) for s in (0, 1, 1))
+    assert len(first_draws) == 3
+    assert not np.array_equal(first_draws[0], first_draws[1])
+    np.testing.assert_array_equal(first_draws[1], first_draws[2])
+    for t in ("station", "reading"):
+        pd.testing.assert_frame_equal(b[t], again[t])
+    assert (
+        a["reading"].groupby("station_id")["day"].min().tolist()
+        != b["reading"].groupby("station_id")["day"].min().tolist()
+    )

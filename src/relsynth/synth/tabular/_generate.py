@@ -657,7 +657,10 @@ def _run_pool(
         at_chained[t, [column for column, _, _ in rules]] = True
     # a store's weekday set from its day's step token, before the row's other columns read it (none in older models)
     # ... and a series' calendar label (`series_calendars`: none in older models)
-    dated = stepped_parts(pre, pre.stats.get("date_parts", []) + pre.stats.get("series_calendars", []))
+    # (its own stream of the generation's seed: the child counts' draws stay as they were)
+    dated = stepped_parts(
+        pre, pre.stats.get("date_parts", []) + pre.stats.get("series_calendars", []), counts_rng.spawn(1)[0]
+    )
     at_dated = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a stepped date with parts
     for t, rules in dated.at.items():
         at_dated[g.index[t], list(rules)] = True

@@ -197,22 +197,25 @@ class SteppedParts:
     station's weeks), the step one exact token (`stepped_parts`). `at[table][date position]`: the
     positions of its parts later in the row, the rule of each."""
 
+    # a parent-stepped first row's draws within its tokens' bins: the generation's own stream, so that
+    # each seed draws other dates (a fixed one gave every generation the same offsets within the bins)
+    rng: np.random.Generator
     at: dict[str, dict[int, list[tuple[int, dict]]]] = field(default_factory=dict)
     orders: dict[str, object] = field(default_factory=dict)  # table -> the date's Ordering
     tokens: dict[tuple[str, str], dict[object, int]] = field(default_factory=dict)  # (table, column) -> value -> token
     seen: dict[tuple[str, str, int], int | None] = field(default_factory=dict)  # (table, column, ns) -> token, as found
     # table -> the parent row's header position of the date its first row is counted from (`is_parent_stepped`)
     parent_bases: dict[str, int] = field(default_factory=dict)
-    rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))  # a first row's draws
 
 
-def stepped_parts(pre, rules: list[dict]) -> SteppedParts:
+def stepped_parts(pre, rules: list[dict], rng: np.random.Generator) -> SteppedParts:
     """The date parts generation sets from the date the row's step token gives, before the row's
     other columns are written: the model wrote its own part, which its rows then read (a store's
     weekday, which its Sunday closing follows), and a small model's own weekday was the date's in
     52 % of a panel's generated days (`apply_date_parts` set it right once the rows were written,
-    too late for them). None in older models nor under DP (no rules, no orders)."""
-    out = SteppedParts()
+    too late for them). None in older models nor under DP (no rules, no orders). `rng`: the draws of a
+    first row counted from its parent's date (`stepped_date`)."""
+    out = SteppedParts(rng)
     for r in rules:
         table, layout = r["table"], pre.layouts.get(r["table"])
         o = pre.orderings.get(table, {}).get(r["date"])
