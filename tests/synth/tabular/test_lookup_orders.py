@@ -7,8 +7,19 @@ import numpy as np
 import pandas as pd
 import torch
 
-from relsynth.relational import Date, ForeignKey, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import (
+    Date,
+    Datetime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    Table,
+)
 from relsynth.synth import DpBudget, TabularModel, TabularPreproc
+from relsynth.synth.tabular.rules.lookup_orders import move_within
 
 
 def staff(seed: int = 0, n: int = 400) -> RelationalData:
@@ -290,3 +301,25 @@ def test_an_attendance_stays_within_the_capacity_of_a_home_team_swapped_after(ti
     out = TabularModel.build(pre, size=tiny_size).generate(len(data["match"]), seed=0)  # untrained: teams at random
     assert over_capacity(out) == 0
     assert not (out["match"]["home"] == out["match"]["away"]).any()
+
+
+def test_a_datetime_moved_into_a_span_shorter_than_an_hour_lands_inside_it():
+    """Alarms moved into their device's readings' span (08:15-08:55, every 5 minutes): the grid they
+    were put on was read from the one alarm left in place (09:00: an hour), and no hour lies in the
+    span, so every moved alarm landed on 08:00, outside it."""
+    schema = Schema(
+        device=Table(id=PrimaryKey()),
+        alarm=Table(id=PrimaryKey(), device=ForeignKey("device"), ts=Datetime()),
+    )
+    rule = {"table": "alarm", "column": "ts", "low": "first", "high": "last", "place": [0.0, 0.5, 1.0]}
+    day = pd.Timestamp("2023-04-22")
+    short = [day + pd.Timedelta("08:15:00"), day + pd.Timedelta("08:55:00")]
+    named = pd.DataFrame([[day + pd.Timedelta("08:00:00"), day + pd.Timedelta("10:00:00")]] + [short] * 30)
+    named.columns = ["first", "last"]
+    for drawn in ("12:05:00", "12:00:00"):  # drawn on 5 minutes; drawn on whole hours, as the one left
+        frame = pd.DataFrame({"ts": [day + pd.Timedelta("09:00:00")] + [day + pd.Timedelta(drawn)] * 30})
+        assert move_within(rule, frame, named, schema, np.random.default_rng(0)) == 30
+        ts = frame["ts"]
+        assert ((ts >= named["first"]) & (ts <= named["last"])).all(), ts.value_counts()
+        if drawn == "12:05:00":  # on the grid the drawn values show
+            assert (ts.dt.minute % 5 == 0).all(), ts.value_counts()
