@@ -290,15 +290,17 @@ def test_siblings_summed_past_the_columns_latest_date_are_not_pulled_back_onto_i
     assert ((cols["discharged"] - cols["admitted"]).dt.days.to_numpy() == days).all()
     step = cols["admitted"].groupby(siblings).diff().to_numpy()[np.arange(len(siblings)) % 6 > 0]
     assert (step == (400 + days.reshape(20, 6)[:, :5].ravel()) * np.timedelta64(1, "D")).all()  # gap + stay
-    tx = accounts(due=False)  # each transaction from the previous one's date, the first from the account's opening
+    tx = accounts(
+        due=False
+    )  # each transaction a week after the previous one's date, the first on the account's opening
     pre = TabularPreproc.from_schema(tx.schema).fit(tx)
-    siblings = np.repeat(np.arange(10), 8)
-    cols = {"date": pd.Series(np.full(len(siblings), 90.0 * 86_400))}
+    siblings = np.repeat(np.arange(10), 120)  # 119 weeks: past the latest date
+    cols = {"date": pd.Series(np.full(len(siblings), 7.0 * 86_400))}
     parent = pd.DataFrame({"opened": tx["acct"]["opened"].to_numpy()[siblings]})
     from_offsets(cols, pre.orderings["tx"], parent, siblings)
     assert (cols["date"] > tx["tx"]["date"].max()).any()
     step = cols["date"].groupby(siblings).diff().dropna()
-    assert (step > pd.Timedelta(0)).all() and (step == pd.Timedelta("90D")).mean() > 0.7  # one may stop at the latest
+    assert (step > pd.Timedelta(0)).all() and (step == pd.Timedelta("7D")).mean() > 0.7  # one may stop at the latest
 
 
 def test_stays_before_a_near_death_follow_one_another_and_never_pass_it():
@@ -807,3 +809,42 @@ def test_rows_a_termination_leaves_no_room_for_go_with_the_rows_under_them(caplo
     assert len(salary) > 100 and not salary.duplicated(["employee", "valid_from"]).any()
     assert "generated rows dropped" in caplog.text
     assert len(out["payslip"]) > 100 and out["payslip"]["salary"].isin(salary["id"]).all()
+
+
+def daily_readings(n: int = 12, seed: int = 0) -> RelationalData:
+    """stations (opened) -> one reading a day, with no gap, from 0-60 days after the opening: the
+    first offsets spread over two months, every later step one day."""
+    rng = np.random.default_rng(seed)
+    opened = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 700, n), "D")
+    station = np.repeat(np.arange(n), rng.integers(20, 40, n))
+    first = rng.integers(0, 60, n)
+    days = first[station] + pd.Series(station).groupby(station).cumcount().to_numpy()
+    daily = pd.DataFrame(
+        {
+            "station": station,
+            "day": opened[station] + pd.to_timedelta(days, "D"),
+            "tmax": rng.normal(15, 5, len(station)),
+        }
+    )
+    schema = Schema(
+        station=Table(id=PrimaryKey(), opened=Date()),
+        daily=Table(station=ForeignKey(parent="station"), day=Date(), tmax=Numeric()),
+    )
+    return RelationalData({"station": pd.DataFrame({"id": range(n), "opened": opened}), "daily": daily}, schema)
+
+
+def test_a_series_stepping_one_day_in_every_training_row_keeps_its_days_contiguous():
+    """A station's daily readings, every step one day, the first 0-60 days after the opening: the
+    steps were drawn from the bins they share with the first offsets, so 1 in 1,000 generated steps
+    skipped days or weeks (gaps of 4, 5, 45 and 52 days in two generated databases of 15 stations)."""
+    data = daily_readings()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    siblings = np.repeat(np.arange(4), 30)
+    drawn = np.where(np.arange(len(siblings)) % 30 == 7, 45.0, 1.0) * 86_400  # one step a station from a far bin
+    cols = {"day": pd.Series(drawn)}
+    parent = pd.DataFrame({"opened": data["station"]["opened"].to_numpy()[siblings]})
+    from_offsets(cols, pre.orderings["daily"], parent, siblings)
+    step = cols["day"].groupby(siblings).diff().dropna()
+    assert (step == pd.Timedelta("1D")).all()
+    first = cols["day"].groupby(siblings).first().to_numpy() - parent["opened"].groupby(siblings).first().to_numpy()
+    assert (first == pd.Timedelta("1D")).all()  # a first offset keeps its draw

@@ -633,9 +633,9 @@ def sibling_gaps(
     gaps = [_least(values[held & mine], min_count) for mine in (first, ~first)]
     # a date's first siblings on one offset too (a session starts at its first event): its bins missed 1 % of them;
     # and its later ones after the previous one's end (a version valid from it, to the second: 2 of 535 started
-    # hours later); a date's steps from the previous one's date keep their bins (weekly, or drawn past the data)
-    steps = not o.dated or o.sibling_base is not None
-    fixed = [_only_value(values[held & first]), _only_value(values[held & ~first]) if steps else None]
+    # hours later), or from the previous one's date (a station's days, every step one day: drawn from the first
+    # offsets' bins, 1 in 1,000 steps skipped days or months)
+    fixed = [_only_value(values[held & first]), _only_value(values[held & ~first])]
     return replace(
         o,
         first_gap=gaps[0] if o.from_parent and o.origin is None else 0.0,
