@@ -42,7 +42,7 @@ from relsynth.synth.tabular._references.pairing import (
     with_parent_row,
     with_points_apart,
 )
-from relsynth.synth.tabular._references.periods import in_period_keys, period_scope, with_periods
+from relsynth.synth.tabular._references.periods import cover_periods, in_period_keys, period_scope, with_periods
 from relsynth.synth.tabular._references.ratios import scale_values
 from relsynth.synth.tabular._references.same_values import SameValues, Summed
 from relsynth.synth.tabular._references.siblings import keep_sibling_named
@@ -65,6 +65,7 @@ def assign_references(
     header tokens, which the affinity scores. Then the values copied across them, referenced
     tables' copies first (a line copies its product's price, copied from its supplier's)."""
     schema, fitted = pre.schema, pre.stats.get("references", {})
+    cover_periods(pre, tables)  # a season's year one its matches' dates name, before keys are dealt by it
     edges = [e for table in schema.synth_tables for e in schema.references(table)]
 
     def via(e: Edge) -> bool:
