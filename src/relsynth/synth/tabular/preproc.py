@@ -1119,6 +1119,7 @@ class TabularPreproc:
                 out |= {(table, c) for c in ref.get("unique_with") or []}  # a teacher in one lesson a slot
                 out |= {(table, c) for c in ref.get("unique_under") or []}  # a student in a course once a semester
                 out |= {(e.parent, p[1]) for p in ref.get("year_periods") or []}  # a season's year: its dates'
+                out |= {(table, c) for pair in ref.get("ranked") or [] for c in pair}  # a round, in date order
                 out |= {(table, c) for combo in ref.get("unique_with_also") or [] for c in combo}
         out |= {(r["table"], c) for r in self.stats["lookup_slots"] for c in r["with"]}
         for rule in self.stats["lookup_orders"] + self.stats["reference_sides"]:  # the row's own: as an order's

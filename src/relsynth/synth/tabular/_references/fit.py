@@ -51,6 +51,7 @@ from relsynth.synth.tabular._references.pairing import (
     with_points_apart,
 )
 from relsynth.synth.tabular._references.periods import year_periods
+from relsynth.synth.tabular._references.ranked import ranked_labels
 from relsynth.synth.tabular._references.ratios import ratio_columns
 from relsynth.synth.tabular._references.same_values import same_values
 from relsynth.synth.tabular._references.siblings import named_by_sibling
@@ -182,6 +183,7 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "windows": lag_windows(data, e, orders + ([[*after, 1]] if after else [])),
                 # a match's date within the season its year names (Aug. to May): kept as `windows` are
                 "year_periods": year_periods(data, e, pos, skip),
+                "ranked": ranked_labels(data, e, pos, skip),  # a match's round in date order within its season
                 "as_of": as_of(data, e, pos, scope, skip),  # the version valid at the row's date (an order's)
                 # a key one of its parent row's rows of another table names too (a tag's movie, one its user rated)
                 # its date after that row's, moved so where nothing else reads or orders it (a tag after the rating)

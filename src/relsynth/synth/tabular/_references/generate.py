@@ -43,6 +43,7 @@ from relsynth.synth.tabular._references.pairing import (
     with_points_apart,
 )
 from relsynth.synth.tabular._references.periods import cover_periods, in_period_keys, period_scope, with_periods
+from relsynth.synth.tabular._references.ranked import rank_labels
 from relsynth.synth.tabular._references.ratios import scale_values
 from relsynth.synth.tabular._references.same_values import SameValues, Summed
 from relsynth.synth.tabular._references.siblings import keep_sibling_named
@@ -97,6 +98,7 @@ def assign_references(
             if grouped := (fitted.get(f"{e.child}.{e.fk}") or {}).get("grouped"):  # none in older models
                 column, share = grouped
                 tables[e.child][e.fk] = group_keys(tables[e.child][e.fk], tables[e.child][column], share, rng)
+            rank_labels(schema, tables, e, fitted.get(f"{e.child}.{e.fk}") or {})  # before the swaps reading them
             drawn.add((e.child, e.fk))
         keep_references(pre, tables, keys, rng, group)
     keep_sibling_named(pre, tables, rng)  # a tag's movie, one its user rated: once every key is drawn

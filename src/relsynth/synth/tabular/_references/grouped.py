@@ -43,6 +43,7 @@ BLOCKING = (
     "after",
     "as_of",
     "year_periods",
+    "ranked",
     "same",
     "step",
     "same_values",
