@@ -603,6 +603,7 @@ def _run_pool(
     at_ordered = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label before a sibling's is masked
     following = next_label_bans(pre, pre.stats.get("ordered_labels", []))  # created never right before shipped
     repeated = repeated_label_tokens(pre, pre.stats.get("ordered_labels", []))
+    places = edge_label_bans(pre, pre.stats.get("edge_labels", []))  # a process's end states: nothing after them
     for t, rules in ordered_label_bans(pre, pre.stats.get("ordered_labels", [])).items():
         once, repeats = unique.get(t, {}), repeated.get(t, {})
         # the cursor records every label taken there, also where `once_labels` bans repeating some only
@@ -612,7 +613,9 @@ def _run_pool(
             j: (
                 earlier,
                 following[t][j],
-                rows_after(earlier, following[t][j], once.get(j, frozenset()), repeats.get(j)),
+                rows_after(
+                    earlier, following[t][j], once.get(j, frozenset()), repeats.get(j), _only_last(places, t, j)
+                ),
             )
             for j, earlier in rules.items()
         }
@@ -1108,6 +1111,12 @@ def _none_left(ahead, cursors: list, active: np.ndarray, table: np.ndarray, hpos
             rows += [j] * len(banned)
             tokens += banned
     return rows, tokens
+
+
+def _only_last(places: dict[str, dict[int, dict[str, np.ndarray]]], table: str, j: int) -> frozenset[int]:
+    """The tokens of the labels only a parent's last row holds at `table`'s header position `j`
+    (`edge_label_bans`), none without such a rule."""
+    return frozenset(places.get(table, {}).get(j, {}).get("only_last", np.empty(0, np.int64)).tolist())
 
 
 def _before_siblings(ordered, cursors: list, active: np.ndarray, table: np.ndarray, hpos, at):
