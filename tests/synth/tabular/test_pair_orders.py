@@ -48,12 +48,51 @@ def test_references_in_order_in_every_row_are_generated_in_order():
     table that every row keeps (`key_orders`); generation swaps the rows holding it the wrong way."""
     data = edges()
     pre = TabularPreproc.from_schema(data.schema).fit(data)
-    assert pre.stats["key_orders"] == [{"table": "friendships", "low": "a", "high": "b", "strict": True}]
+    assert pre.stats["key_orders"] == [
+        {"table": "friendships", "low": "a", "high": "b", "strict": True, "directed": False}
+    ]
     for seed in range(2):
         links = pre.inverse_transform(pre.transform(data), seed=seed)["friendships"]
         assert (links["a"] < links["b"]).all(), (links["a"] < links["b"]).mean()
         assert not links.duplicated(["a", "b"]).any() and links["a"].is_monotonic_increasing
         assert abs(len(links) - len(data["friendships"])) <= 0.1 * len(data["friendships"])
+
+
+def bill_of_materials(seed: int = 0) -> RelationalData:
+    """parts (60 raw, then 40 assemblies: ids in that order, rows in none) -> bom_lines (part_id,
+    component_id): each assembly built of 2 to 4 raw parts, every line naming its component below its part."""
+    rng = np.random.default_rng(seed)
+    kinds = ["raw"] * 60 + ["assembly"] * 40
+    parts = pd.DataFrame({"id": np.arange(1, 101), "kind": kinds, "cost": rng.uniform(1, 50, 100).round(2)})
+    parts = parts.iloc[rng.permutation(100)].reset_index(drop=True)  # generated keys follow the rows' order
+    lines = [(p, c) for p in range(61, 101) for c in rng.choice(np.arange(1, 61), rng.integers(2, 5), replace=False)]
+    bom = pd.DataFrame(lines, columns=["part_id", "component_id"])
+    bom["quantity"] = rng.integers(1, 9, len(bom))
+    schema = Schema(
+        parts=Table(id=PrimaryKey(), kind=Categorical(), cost=Numeric()),
+        bom_lines=Table(part_id=ForeignKey("parts"), component_id=ForeignKey("parts"), quantity=Integer()),
+    )
+    return RelationalData({"parts": parts, "bom_lines": bom}, schema)
+
+
+def test_references_in_order_playing_different_roles_keep_them_through_new_keys():
+    """A bill of materials' lines name their component below their part, as the parts were numbered
+    raw first; a swap of the generated rows breaking it put 35 % of a BOM's lines under a raw part,
+    which the data's never are, the component an assembly. The roles differ (a raw part only ever a
+    component): the parts' keys are dealt again in an order putting each component first instead."""
+    data = bill_of_materials()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["key_orders"] == [
+        {"table": "bom_lines", "low": "component_id", "high": "part_id", "strict": True, "directed": True}
+    ]
+    for seed in range(2):
+        out = pre.inverse_transform(pre.transform(data), seed=seed)
+        parts, lines = out["parts"], out["bom_lines"]
+        kind = parts.set_index("id")["kind"]
+        assert (lines["part_id"].map(kind) == "assembly").all(), lines["part_id"].map(kind).value_counts()
+        assert (lines["component_id"].map(kind) == "raw").mean() > 0.9
+        assert (lines["component_id"] < lines["part_id"]).all()
+        assert parts["id"].is_monotonic_increasing and set(parts["id"]) == set(range(1, len(parts) + 1))
 
 
 DDL = (

@@ -6,7 +6,11 @@ public like the schema: kept under DP too and written back by to_sql), or, for t
 one table (not under DP), every training row holding both keeps it (`MIN_ROWS` at least). The
 references are drawn apart, each its own parent row, so only ~62 % of generated friendships kept
 a < b. Once the references are drawn, a row holding the pair the wrong way round has its two keys
-swapped (the same pair, stored the declared way), before repeated links are dropped; values
+swapped (the same pair, stored the declared way), before repeated links are dropped. Where the two
+references play different roles (a bill of materials' part and its component: a label of the rows
+they name, a raw part, held on one side only, `roles_differ`), a swap would make a component the
+part, so the named table's keys are dealt again instead, in an order putting each row's low key
+first (`renumbered_in_order`), where its keys follow no date and the links close no cycle. Values
 (numbers, dates) a declared order holds are swapped once every value is set, as the orders the
 data shows are kept by the model (`orderings`). A row holding one value in both of a strict
 pair is left, counted in a warning.
@@ -14,6 +18,7 @@ pair is left, counted in a warning.
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Mapping
 
@@ -24,9 +29,11 @@ from relsynth.relational import Column, Schema
 from relsynth.relational.data import BELOW, SQL_FORMAT, RelationalData
 from relsynth.relational.numbers import to_numbers
 from relsynth.synth.tabular._references.fit import unnamed
+from relsynth.synth.tabular._references.generate import own_date
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # training rows holding both keys an order between two references is read from, at least
+MIN_SIDE_ROWS = 10  # rows naming a label through one key, where the other never does, that say the roles differ
 _VALUES = (Column.NUMERIC, Column.INTEGER, Column.DATE, Column.DATETIME)
 
 
@@ -53,25 +60,106 @@ def key_orders(data: RelationalData) -> list[dict]:
                 below = _below(pair[low], pair[high], strict=False)
                 if below is not None and below.all():
                     strict = bool(_below(pair[low], pair[high], strict=True).all())
-                    out.append({"table": table, "low": low, "high": high, "strict": strict})
+                    directed = roles_differ(data, table, low, high)
+                    out.append({"table": table, "low": low, "high": high, "strict": strict, "directed": directed})
     return out
+
+
+def roles_differ(data: RelationalData, table: str, low: str, high: str) -> bool:
+    """Whether a label of the rows `low` and `high` both name (a category or flag of theirs) is named
+    by one of the two keys in MIN_SIDE_ROWS rows at least and never by the other: a bill of materials'
+    raw parts, only ever components, never the part built. A friendship's users, on either side by
+    their ids alone, share every label."""
+    named = data.schema.tables[table].foreign_keys[low]
+    rows = data[named].set_index(data.schema.tables[named].primary_key)
+    pair = data[table][[low, high]].dropna()
+    for col in data.schema.tables[named].cols_of(Column.CATEGORICAL, Column.BOOLEAN):
+        on_low, on_high = (pair[key].map(rows[col]).value_counts() for key in (low, high))
+        one_side = pd.concat([on_low[~on_low.index.isin(on_high.index)], on_high[~on_high.index.isin(on_low.index)]])
+        if (one_side >= MIN_SIDE_ROWS).any():
+            return True
+    return False
 
 
 def keep_key_orders(pre, tables: dict[str, pd.DataFrame]) -> None:
     """Swap, in place, the keys of each generated row holding a pair of references the wrong way
     round (`key_orders`, or declared between two references); a link table no table names is put
-    back in its parent rows' order."""
+    back in its parent rows' order. A pair whose keys play different roles (`directed`) is never
+    swapped: the named table's keys are dealt again (`renumbered_in_order`), or the rows left."""
     schema = pre.schema
     for order in _orders(pre):
         table = order["table"]
         fks = schema.tables[table].foreign_keys
         if table in tables and order["low"] in fks and order["high"] in fks:
+            if order.get("directed"):  # none in older models
+                if not renumbered_in_order(pre, tables, order):
+                    log.info("%s: keys of %s left out of order: a swap would turn their roles", table, order["low"])
+                continue
             tables[table] = _swapped(tables[table], order)
             nest = schema.parent(table)
             if nest is not None and nest.fk in (order["low"], order["high"]) and unnamed(schema, table):
                 keys = pd.Index(tables[nest.parent][schema.tables[nest.parent].primary_key])
                 order_rows = np.argsort(keys.get_indexer(tables[table][nest.fk]), kind="stable")
                 tables[table] = tables[table].iloc[order_rows].reset_index(drop=True)
+
+
+def renumbered_in_order(pre, tables: dict[str, pd.DataFrame], order: Mapping) -> bool:
+    """Deal the keys of the table `order`'s two references name again, in place, so that each row of
+    `order["table"]` holds its low key below its high key, every row keeping the rows it names: the
+    named rows in an order putting each row named low before the rows named high beside it (Kahn's,
+    the generated order kept where it allows: a component before the assemblies built of it), each
+    given the key of its place among the table's sorted keys; every key to the table follows. False,
+    nothing changed, where the links close a cycle or the table's keys follow a date of its own."""
+    schema = pre.schema
+    named = schema.tables[order["table"]].foreign_keys[order["low"]]
+    pk = schema.tables[named].primary_key
+    if pk is None or named not in tables or _keys_follow_date(pre, named):
+        return False
+    keys = pd.Index(tables[named][pk])
+    links = tables[order["table"]]
+    low, high = keys.get_indexer(links[order["low"]]), keys.get_indexer(links[order["high"]])
+    held = (low >= 0) & (high >= 0)
+    places = _topological(len(keys), low[held], high[held])
+    if places is None:
+        return False
+    new = tables[named][pk].sort_values(kind="stable").to_numpy()[places]  # each row its place's key
+    for table, frame in tables.items():
+        for col, target in schema.tables[table].foreign_keys.items() if table in schema.tables else ():
+            if target == named and col in frame:
+                at = keys.get_indexer(frame[col])
+                frame.loc[at >= 0, col] = new[at[at >= 0]]
+    tables[named][pk] = new
+    tables[named] = tables[named].sort_values(pk, kind="stable").reset_index(drop=True)
+    return True
+
+
+def _keys_follow_date(pre, table: str) -> bool:
+    """Whether `table`'s generated keys rise with a date (`stats["key_dates"]`, or its reference to
+    itself naming earlier rows by one), which dealing them again would break."""
+    return bool(pre.stats.get("key_dates", {}).get(table) or own_date(pre, table))
+
+
+def _topological(n: int, low: np.ndarray, high: np.ndarray) -> np.ndarray | None:
+    """The place of each of `n` rows in an order putting every `low[i]` before `high[i]`, the rows'
+    own order kept where the links allow (the lowest ready row first); None where they close a cycle."""
+    after = [[] for _ in range(n)]
+    waiting = np.zeros(n, dtype=np.int64)
+    for a, b in set(zip(low.tolist(), high.tolist(), strict=True)):
+        after[a].append(b)
+        waiting[b] += 1
+    ready = [i for i in range(n) if waiting[i] == 0]
+    heapq.heapify(ready)
+    places = np.full(n, -1, dtype=np.int64)
+    for place in range(n):
+        if not ready:
+            return None
+        row = heapq.heappop(ready)
+        places[row] = place
+        for b in after[row]:
+            waiting[b] -= 1
+            if waiting[b] == 0:
+                heapq.heappush(ready, b)
+    return places
 
 
 def keep_value_orders(
