@@ -5,7 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from relsynth.relational import Boolean, Categorical, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import (
+    Boolean,
+    Categorical,
+    Datetime,
+    ForeignKey,
+    Integer,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    Table,
+)
 from relsynth.synth import TabularPreproc
 from relsynth.synth.tabular.rules.extreme_labels import apply_extreme_labels
 
@@ -77,6 +87,50 @@ def test_generated_winners_are_moved_onto_their_races_fastest_rows():
     led = entry["laps_led"] == entry.groupby("race")["laps_led"].transform("max")
     assert (led[entry["top"].astype(bool)]).all()
     assert (entry.groupby("race")["place"].apply(lambda s: (s == "winner").sum()) == 1).all()
+
+
+def work_orders(n: int = 80, seed: int = 0) -> RelationalData:
+    """parts -> work orders: 2 to 5 a part, its first planned (nothing produced yet: the part's least
+    produced), the others in progress (some produced) or done (part 0's all done); completed_at held
+    exactly on the done ones."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for part in range(n):
+        for i in range(int(rng.integers(2, 6))):
+            status = "planned" if i == 0 else "done" if part == 0 or rng.random() < 0.7 else "in_progress"
+            produced = {"planned": 0, "in_progress": int(rng.integers(0, 50)), "done": int(rng.integers(5, 100))}
+            day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(0, 300)))
+            rows.append((len(rows), part, produced[status], status, day if status == "done" else pd.NaT))
+    frame = pd.DataFrame(rows, columns=["id", "part", "produced", "status", "completed_at"])
+    schema = Schema(
+        part=Table(id=PrimaryKey(), kind=Categorical()),
+        work_order=Table(
+            id=PrimaryKey(),
+            part=ForeignKey(parent="part"),
+            produced=Integer(),
+            status=Categorical(),
+            completed_at=Datetime(),
+        ),
+    )
+    part = pd.DataFrame({"id": range(n), "kind": rng.choice(["component", "assembly"], n)})
+    return RelationalData({"part": part, "work_order": frame}, schema)
+
+
+def test_a_label_deciding_which_columns_are_missing_is_never_swapped():
+    """A work order `planned` is its part's least produced, and only a `done` one has a completion
+    date (a null rule). A swap moving `planned` onto the least produced row, drawn beside more, left
+    the completion date behind: 7 % of a manufacturing database's generated work orders had a date
+    they must not (planned) or lacked one (done). The label stays: no extreme label on it."""
+    data = work_orders()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [(r["column"], r["of"]) for r in pre.stats["null_rules"]] == [("completed_at", "status")]
+    assert not [r for r in pre.stats["range_labels"] if r["column"] == "status"]  # nothing else sets it
+    drawn = data["work_order"].copy()  # as a model may draw it: part 0's planned order beside more produced
+    first = drawn.index[drawn["part"] == 0]
+    drawn.loc[first[0], "produced"] = drawn.loc[first, "produced"].max() + 1
+    back = pre.inverse_transform(pre.transform(RelationalData({**data.data, "work_order": drawn}, data.schema)), seed=0)
+    orders = back["work_order"]
+    assert (orders["completed_at"].isna() == (orders["status"] != "done")).all()
 
 
 def test_a_swap_moves_the_label_only_where_its_row_is_off_the_extreme():

@@ -690,8 +690,10 @@ class TabularPreproc:
         # where no rule above sets, clips or reads either
         self._unsplit_totals_back(split_totals)
         # a label on the row of the most of a number under its parent (a precinct's winner), where no rule sets it
-        # nor decides it from another column of its row (a swap would break that)
+        # nor decides it from another column of its row, nor which of its row's columns are missing (a
+        # work order's completion date, held when done only): a swap would break that
         paired = {(r["table"], r[k]) for r in self.stats["dependencies"] for k in ("column", "of")}
+        paired |= {(r["table"], r["of"]) for r in self.stats["null_rules"] + self.stats["later_null_rules"]}
         self.stats["extreme_labels"] = find_extreme_labels(self, data, summed | set_columns(self.stats) | paired)
         # ... or on the parent row, the label of its row of the most (a precinct's winning party)
         self.stats["parent_extremes"] = find_parent_extremes(self, data, summed | set_columns(self.stats) | paired)
