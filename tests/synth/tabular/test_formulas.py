@@ -7,7 +7,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from relsynth.relational import Date, Datetime, ForeignKey, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import (
+    Categorical,
+    Date,
+    Datetime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    Table,
+)
 from relsynth.synth import TabularPreproc
 from relsynth.synth.tabular.rules.formulas import apply_formulas, describe
 
@@ -779,3 +790,47 @@ def test_three_numbers_times_whole_weights_are_computed_and_near_weights_are_not
     pre = TabularPreproc.from_schema(data.schema).fit(data)
     found = [(f["column"], f["of"], f.get("weights")) for f in pre.stats["formulas"]]
     assert found == [("points", ["twos", "threes", "frees"], [2.0, 3.0, 1.0])]
+
+
+def work_orders(seed: int = 0, n: int = 400, apart: bool = False) -> pd.DataFrame:
+    """Work orders: scrap = planned - produced once done (70 %); planned ones (nothing produced,
+    nothing scrapped) and those in progress (some of what is produced scrapped) hold no formula.
+    `apart`: those in progress have made 10 % to 90 % of their plan, done ones more, so the share
+    made tells the status (`interval_labels` sets it)."""
+    rng = np.random.default_rng(seed)
+    status = rng.choice(["done", "in_progress", "planned"], n, p=[0.7, 0.15, 0.15])
+    planned = rng.integers(20, 2000, n)
+    lost = rng.binomial(planned, 0.05)
+    partial = (planned * (rng.uniform(0.1, 0.9, n) if apart else rng.uniform(0, 1, n))).astype(int)
+    produced = np.select([status == "done", status == "in_progress"], [planned - lost, partial], 0)
+    scrap = np.select([status == "done", status == "in_progress"], [lost, rng.binomial(partial, 0.05)], 0)
+    return pd.DataFrame(
+        {"id": range(1, n + 1), "planned": planned, "produced": produced, "scrap": scrap, "status": status}
+    )
+
+
+def test_a_formula_in_the_rows_of_some_labels_is_computed_there_only():
+    """A work order's scrap is planned less produced once it is done, not while planned or in
+    progress (70 % of the rows: no formula): 73 % of a manufacturing database's generated done
+    orders kept it. Found under the labels it holds in, set in their rows only; not found where
+    the labels do not tell the rows apart (shuffled), nor where a rule sets the label after it
+    (from the share produced), which would move the rows it holds on."""
+    orders = work_orders()
+    kinds = {c: Integer() for c in ("planned", "produced", "scrap")} | {"status": Categorical()}
+    data = one_table(orders, **kinds)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    found = [(f["column"], f["op"], f["of"], f.get("where")) for f in pre.stats["formulas"]]
+    assert found == [("scrap", "-", ["planned", "produced"], {"column": "status", "labels": ["done"]})]
+    for seed in range(2):
+        synth = pre.inverse_transform(pre.transform(data), seed=seed)["line"]
+        exact = synth["scrap"] == synth["planned"] - synth["produced"]
+        assert exact[synth["status"] == "done"].all()
+        assert synth.loc[synth["status"] == "planned", "scrap"].eq(0).all()  # left as drawn: no formula there
+    pre.stats["formulas"] = []  # without: the test can tell
+    plain = pre.inverse_transform(pre.transform(data), seed=0)["line"]
+    assert (plain["scrap"] == plain["planned"] - plain["produced"])[plain["status"] == "done"].mean() < 0.9
+    shuffled = orders.assign(status=np.random.default_rng(1).permutation(orders["status"]))
+    pre = TabularPreproc.from_schema(data.schema).fit(one_table(shuffled, **kinds))
+    assert pre.stats["formulas"] == []
+    pre = TabularPreproc.from_schema(data.schema).fit(one_table(work_orders(apart=True), **kinds))
+    assert [r["column"] for r in pre.stats["interval_labels"]] == ["status"] and pre.stats["formulas"] == []

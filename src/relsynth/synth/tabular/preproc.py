@@ -742,7 +742,9 @@ class TabularPreproc:
             for r in self.stats[k]
             if r.get("near")
         }
-        self.stats["inequalities"] = find_inequalities(self, data, summed | scaled)
+        # a formula on some labels' rows only (scrap once done) is drawn free on the others: kept below there too
+        labelled = {(f["table"], f["column"]) for f in self.stats["formulas"] if f.get("where")}
+        self.stats["inequalities"] = find_inequalities(self, data, (summed - labelled) | scaled)
         # labels a calendar sets (a holiday week, the same for every store), where no other rule sets the column
         self.stats["calendar_labels"] = find_calendar_labels(self, data, summed | set_columns(self.stats))
         # values cousins share (a due date per course and assignment), where no other rule sets the column
@@ -761,6 +763,12 @@ class TabularPreproc:
         self.stats["period_counts"] = find_period_counts(self, data, self.stats["whole_multiples"])
         # last, so the rules above read the caps as they were: a cap a parent's end moves past is no cap
         self.orderings = without_moved_caps(self.stats["parent_ends"], self.orderings)
+        # a formula on some labels' rows only where no rule sets the label once the formulas are set (a
+        # status from the share produced): the rows it holds on would change after it
+        relabelled = set_columns(self.stats)
+        self.stats["formulas"] = [
+            f for f in self.stats["formulas"] if (f["table"], (f.get("where") or {}).get("column")) not in relabelled
+        ]
         return self
 
     def _number_rule_columns(self, but: str | None = None) -> set[tuple[str, str]]:

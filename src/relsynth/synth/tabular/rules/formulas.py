@@ -47,6 +47,12 @@ line's amount is its quantity times its part's price, the part named by the line
 not nested above it): `refs` says which table, key and column; generation sets such formulas
 once the references are drawn (the first pass, before them, leaves them as written).
 
+A number that no formula gives in `MIN_SHARE` of the rows may give one in every row of some labels
+of a category of its row and in few of the others (a work order's scrap, planned less produced once
+done, while planned or in progress it counts what is scrapped so far): `where` says the category and
+the labels (`_match_under_labels`, of a category of `MAX_LABELS` at most, `MAX_OFF_SHARE` at most held
+elsewhere); generation sets it on the rows of those labels only (in 73 % of generated done orders before).
+
 An operand may also be the whole days between two dates of its row (`"check_in..check_out"`: a
 booking's total is its nights times its nightly rate, in 7 % of generated bookings before, the
 model drawing the total apart from the dates): `spans` says which two dates. Only pairs of dates
@@ -66,6 +72,7 @@ import pandas as pd
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.numbers import to_numbers
 from relsynth.relational.orders import DATED, as_numbers
+from relsynth.synth.tabular.encoders import plain_texts
 from relsynth.synth.tabular.rules.numbers import screen_rows, written_decimals
 
 log = logging.getLogger(__name__)
@@ -85,6 +92,8 @@ SCREEN = 200  # rows holding the value each candidate is screened on first
 REF = "->"  # "fk->column": an operand read from the row the reference `fk` names
 SPAN = ".."  # "start..end": an operand that is the whole days from a date of the row to a later one
 DAY = 86_400.0  # seconds
+MAX_LABELS = 8  # labels of a category a formula is sought under, at most
+MAX_OFF_SHARE = 0.5  # ... holding in at most this share of the rows of the other labels
 MAX_REF_OPERANDS = 4  # referenced numbers a table's formulas may take (the first of its references)
 _OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 RATE = "*(1-)"  # a x b x (1 - c): a product less a rate of it (a sale's quantity x price x (1 - discount))
@@ -140,18 +149,71 @@ def find_formulas(
             found = found or _match_weighted(values, col, numbers[:i][-TRIPLE_WINDOW:], sample)
             if found is None and len(dates) >= 2:
                 found = _match_dates(values, col, dates, sample)
+            under = None
+            if found is None:  # a formula in some labels' rows only: scrap once done
+                found, under = _match_under_labels(pre, data, table, values, col, numbers[:i], refs, spans)
             if found is not None:
+                held = under if under is not None else np.ones(len(data[table]), dtype=bool)
+                values_held = {c: v[held] for c, v in values.items()}
                 span = [float(np.nanmin(values[col])), float(np.nanmax(values[col]))]
                 used = {name: refs[name] for name in found["of"] if name in refs}
                 days = {name: spans[name] for name in found["of"] if name in spans}
                 found = {"table": table, "column": col, **found, "span": span, **({"refs": used} if used else {})}
                 found |= {"spans": days} if days else {}
-                found |= {} if found["of"][0] in summed else _exact_dividend(values, found, out)  # a total stays one
-                found |= tie_rounding(values[col], formula_value(found, values), found["decimals"])
-                found |= value_where_undefined(values[col], formula_value(found, values))
+                found |= (
+                    {} if found["of"][0] in summed else _exact_dividend(values_held, found, out)
+                )  # a total stays one
+                found |= tie_rounding(values_held[col], formula_value(found, values_held), found["decimals"])
+                found |= value_where_undefined(values_held[col], formula_value(found, values_held))
                 log.info("%s.%s is %s in nearly every row: kept so", table, col, describe(found))
                 out.append(found)
     return out
+
+
+def _match_under_labels(
+    pre,
+    data: RelationalData,
+    table: str,
+    values: dict[str, np.ndarray],
+    col: str,
+    operands: list[str],
+    refs: dict,
+    spans: dict,
+) -> tuple[dict | None, np.ndarray | None]:
+    """(the formula `_match` finds for `col` on the rows of one label of a categorical column of its
+    row, with "where": {"column", "labels"}: every label of the column under which it holds, in at
+    least `MIN_ROWS` rows each (`formula_holds`), while in the other labels' rows it holds in at most
+    `MAX_OFF_SHARE` of them; the rows of those labels), or (None, None)."""
+    y = values[col]
+    modelled, given = set(pre.modelled_columns(table)), pre.given_columns(table)
+    for label_col in data.schema.tables[table].cols_of(Column.CATEGORICAL):
+        if label_col not in modelled or label_col in given:
+            continue
+        labels = plain_texts(data[table][label_col])
+        frequent = labels.value_counts().index
+        if len(frequent) > MAX_LABELS:  # a status, not a city: few labels, each of many rows
+            continue
+        for label in frequent:
+            rows = (labels == label).to_numpy()
+            if rows.sum() < MIN_ROWS or rows.all():
+                continue
+            mine = {c: v[rows] for c, v in values.items()}
+            found = _match(mine, col, operands, screen_rows(int(rows.sum()), SAMPLE), list(refs), list(spans))
+            if found is None:
+                continue
+            v = float(found["factor"]) * _evaluate(values, found["of"], found["op"])
+            held = [
+                str(x)
+                for x in frequent
+                if formula_holds(y[(labels == x).to_numpy()], v[(labels == x).to_numpy()], found["decimals"])
+            ]
+            within = labels.isin(held).to_numpy()
+            off = ~within & ~np.isnan(y)
+            unit = 0.5 * 10.0 ** -found["decimals"] if found["decimals"] is not None else 0.0
+            if off.sum() and (np.abs(y[off] - v[off]) <= unit + 1e-9 * np.abs(y[off])).mean() > MAX_OFF_SHARE:
+                continue  # nearly a formula everywhere: not one a label tells
+            return {**found, "where": {"column": label_col, "labels": held}}, within
+    return None, None
 
 
 def day_spans(values: dict[str, np.ndarray], dates: list[str]) -> dict[str, list[str]]:
@@ -701,7 +763,10 @@ def apply_formulas(formulas: list[dict], tables: dict[str, pd.DataFrame]) -> Non
         if "undefined_as" in f:  # the data's one value where the formula is undefined (an open loan's fine)
             v = np.where(np.isnan(v), float(f["undefined_as"]), v)
         column = frame[f["column"]].copy()
-        rows = np.flatnonzero(column.notna().to_numpy() & _signed_as_data(v, f.get("span")))
+        held = column.notna().to_numpy() & _signed_as_data(v, f.get("span"))
+        if where := f.get("where"):  # only on the rows of its labels (none in older models)
+            held &= plain_texts(frame[where["column"]]).isin(where["labels"]).to_numpy()
+        rows = np.flatnonzero(held)
         if pd.api.types.is_integer_dtype(column.dtype):
             column.iloc[rows] = v[rows].astype(np.int64)
         else:
