@@ -180,3 +180,15 @@ def test_values_swapped_between_two_kinds_take_their_new_columns_kind():
     tables = {"t": pd.DataFrame({"id": [1], "a": pd.array([2**60 + 3], "Int64"), "b": pd.array([2**60 + 1], "Int64")})}
     keep_value_orders(big, tables, {"t": {"a": {"sql": {"below": [["b", True]]}}}})
     assert tables["t"][["a", "b"]].iloc[0].tolist() == [2**60 + 1, 2**60 + 3]
+
+
+def test_parts_given_as_context_keep_the_context_order_when_their_keys_are_dealt_again(tiny_size):
+    """Generated root rows stay in the order of the context rows they were given; the parts' keys
+    dealt again to keep each component below its part must not sort them into another order."""
+    data = bill_of_materials()
+    pre = TabularPreproc.from_schema(data.schema, ctx_cols=["kind"]).fit(data)
+    ctx = pre.select_ctx(data)
+    out = TabularModel.build(pre, size=tiny_size).generate(ctx=ctx, seed=0)
+    assert out["parts"]["kind"].tolist() == ctx["kind"].tolist()
+    lines = out["bom_lines"]
+    assert (lines["component_id"] < lines["part_id"]).all()

@@ -317,7 +317,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         more = [slot_groups(t, c, scope).to_numpy() for c in rule.get("also") or []]  # none in older models
         avoid = t[_apart_lookups(pre, rule["table"], col)]  # no swap linking a home team to itself
         t[col] = unique_with_rows(t, col, rule["with"], scope, rng, f"{rule['table']}.{col}", avoid=avoid, more=more)
-    keep_key_orders(pre, out)  # a pair stored lower key first (a < b), before a swapped pair is dropped as a repeat
+    given_order = {schema.roots[0]} if ctx is not None else set()  # root rows in their context rows' order
+    keep_key_orders(pre, out, given_order)  # a pair stored lower key first (a < b), before a swapped pair is dropped
     drop_repeated_links(pre, out)
     keep_composite_references(pre, out, rng)  # before the formulas that read the rows they name
     # values pairing left on the wrong side of the row their reference names (none in older models)

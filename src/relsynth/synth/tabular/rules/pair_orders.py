@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import numpy as np
 import pandas as pd
@@ -81,18 +81,19 @@ def roles_differ(data: RelationalData, table: str, low: str, high: str) -> bool:
     return False
 
 
-def keep_key_orders(pre, tables: dict[str, pd.DataFrame]) -> None:
+def keep_key_orders(pre, tables: dict[str, pd.DataFrame], in_place: Collection[str] = ()) -> None:
     """Swap, in place, the keys of each generated row holding a pair of references the wrong way
     round (`key_orders`, or declared between two references); a link table no table names is put
     back in its parent rows' order. A pair whose keys play different roles (`directed`) is never
-    swapped: the named table's keys are dealt again (`renumbered_in_order`), or the rows left."""
+    swapped: the named table's keys are dealt again (`renumbered_in_order`), or the rows left.
+    `in_place`: tables whose rows stay in their order (the root rows given as context)."""
     schema = pre.schema
     for order in _orders(pre):
         table = order["table"]
         fks = schema.tables[table].foreign_keys
         if table in tables and order["low"] in fks and order["high"] in fks:
             if order.get("directed"):  # none in older models
-                if not renumbered_in_order(pre, tables, order):
+                if not renumbered_in_order(pre, tables, order, in_place):
                     log.info("%s: keys of %s left out of order: a swap would turn their roles", table, order["low"])
                 continue
             tables[table] = _swapped(tables[table], order)
@@ -103,12 +104,13 @@ def keep_key_orders(pre, tables: dict[str, pd.DataFrame]) -> None:
                 tables[table] = tables[table].iloc[order_rows].reset_index(drop=True)
 
 
-def renumbered_in_order(pre, tables: dict[str, pd.DataFrame], order: Mapping) -> bool:
+def renumbered_in_order(pre, tables: dict[str, pd.DataFrame], order: Mapping, in_place: Collection[str] = ()) -> bool:
     """Deal the keys of the table `order`'s two references name again, in place, so that each row of
     `order["table"]` holds its low key below its high key, every row keeping the rows it names: the
     named rows in an order putting each row named low before the rows named high beside it (Kahn's,
     the generated order kept where it allows: a component before the assemblies built of it), each
-    given the key of its place among the table's sorted keys; every key to the table follows. False,
+    given the key of its place among the table's sorted keys; every key to the table follows; its rows
+    then sorted by key, unless the table is `in_place` (root rows in their context's order). False,
     nothing changed, where the links close a cycle or the table's keys follow a date of its own."""
     schema = pre.schema
     named = schema.tables[order["table"]].foreign_keys[order["low"]]
@@ -129,7 +131,8 @@ def renumbered_in_order(pre, tables: dict[str, pd.DataFrame], order: Mapping) ->
                 at = keys.get_indexer(frame[col])
                 frame.loc[at >= 0, col] = new[at[at >= 0]]
     tables[named][pk] = new
-    tables[named] = tables[named].sort_values(pk, kind="stable").reset_index(drop=True)
+    if named not in in_place:
+        tables[named] = tables[named].sort_values(pk, kind="stable").reset_index(drop=True)
     return True
 
 
