@@ -363,3 +363,76 @@ def test_a_line_number_is_no_running_sum_of_a_flag_it_steps_over():
     )
     pre = TabularPreproc.from_schema(schema=schema).fit(data=RelationalData({"order": order, "line": line}, schema))
     assert pre.stats["running_sums"] == []
+
+
+def fleet(n: int = 40, seed: int = 0) -> RelationalData:
+    """vehicle -> 4-15 trips each, in time order: `odometer_start` the previous trip's
+    `odometer_end` (the first the vehicle's reading when bought), `odometer_end` the start plus the
+    trip's `distance` (one decimal), the start column first as a user's table writes it."""
+    rng = np.random.default_rng(seed)
+    car = np.repeat(np.arange(1, n + 1), rng.integers(4, 16, n))
+    rank = pd.Series(car).groupby(car).cumcount().to_numpy()
+    distance = np.round(rng.lognormal(4, 0.7, len(car)), 1)
+    tenths = np.round(distance * 10).astype(np.int64)
+    first = np.round(rng.uniform(0, 80_000, n) * 10).astype(np.int64)
+    end = first[car - 1] + pd.Series(tenths).groupby(car).cumsum().to_numpy()
+    trips = pd.DataFrame(
+        {
+            "id": range(1, len(car) + 1),
+            "car": car,
+            "started": pd.Timestamp("2024-01-01") + pd.to_timedelta(rank * 2 + car % 3, "D"),
+            "odometer_start": (end - tenths) / 10,
+            "odometer_end": end / 10,
+            "distance": distance,
+        }
+    )
+    schema = Schema(
+        car=Table(id=PrimaryKey()),
+        trip=Table(
+            id=PrimaryKey(),
+            car=ForeignKey("car"),
+            started=Datetime(),
+            odometer_start=Numeric(),
+            odometer_end=Numeric(),
+            distance=Numeric(),
+        ),
+    )
+    return RelationalData({"car": pd.DataFrame({"id": range(1, n + 1)}), "trip": trips}, schema)
+
+
+def odometer_breaks(data: RelationalData) -> tuple[int, int, int]:
+    """(trips not starting at the previous trip's end reading, trips whose end is not their start
+    plus their distance, trips), to the tenth of a km."""
+    trips = data["trip"].sort_values(["car", "started", "id"])
+    previous = trips.groupby("car")["odometer_end"].shift(1).astype(float)
+    held = previous.notna()
+    start, end = trips["odometer_start"].astype(float), trips["odometer_end"].astype(float)
+    continued = np.isclose(start[held], previous[held], rtol=0, atol=0.05)
+    adds_up = np.isclose(end, start + trips["distance"].astype(float), rtol=0, atol=0.05)
+    return int((~continued).sum()), int((~adds_up).sum()), len(trips)
+
+
+def test_a_reading_before_each_step_is_the_previous_rows_running_sum():
+    """A trip's odometer_start is the previous trip's odometer_end: set with the running sum, the
+    distance kept as generated (no formula end - start undoes it), so readings continue exactly."""
+    data = fleet()
+    assert odometer_breaks(data)[:2] == (0, 0)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    found = [(r["column"], r["of"], r.get("before")) for r in pre.stats["running_sums"]]
+    assert found == [("odometer_end", "distance", "odometer_start")]
+    assert not [f for f in pre.stats["formulas"] if f["column"] == "distance"]  # the step is drawn, not computed
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    breaks, sums, n = odometer_breaks(synth)
+    assert breaks == 0 and sums == 0 and n > 300
+    distance = synth["trip"]["distance"].astype(float)
+    assert distance.min() > 0 and abs(distance.median() - data["trip"]["distance"].median()) < 10
+    pre.stats["running_sums"][0]["before"] = None  # without: the starts are drawn apart from the chain
+    plain = pre.inverse_transform(pre.transform(data), seed=0)
+    assert odometer_breaks(plain)[0] > 0.5 * n
+
+
+def test_a_column_before_no_step_is_not_read_as_the_sum_before_it():
+    """A fee that equals the previous balance by accident in a few rows is no reading before the step."""
+    data = bank()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [r.get("before") for r in pre.stats["running_sums"]] == [None]

@@ -148,7 +148,12 @@ from relsynth.synth.tabular.rules.period_counts import find_period_counts
 from relsynth.synth.tabular.rules.prefixed_codes import prefixed_codes
 from relsynth.synth.tabular.rules.range_labels import find_range_labels
 from relsynth.synth.tabular.rules.ratio_ranges import find_ratio_ranges
-from relsynth.synth.tabular.rules.running_sums import find_running_sums, without_floor_on_formulas
+from relsynth.synth.tabular.rules.running_sums import (
+    before_columns,
+    find_running_sums,
+    without_floor_on_formulas,
+    without_step_formulas,
+)
 from relsynth.synth.tabular.rules.series_calendars import calendar_label, find_series_calendars, with_calendars
 from relsynth.synth.tabular.rules.shared_values import find_shared_values, set_columns
 from relsynth.synth.tabular.rules.sibling_numbers import find_sibling_numbers
@@ -477,9 +482,10 @@ class TabularPreproc:
         if self.keep_orders:  # a balance after each transaction, its siblings in the sibling key's order
             self.sibling_keys = self._sibling_keys(data, summed)
             running = find_running_sums(self, data, summed)
-            summed |= {(r["table"], r["column"]) for r in running}
+            summed |= {(r["table"], r["column"]) for r in running} | before_columns(running)
         later = set(summed)  # set after generation: a formula reading one is set again then
         formulas = find_formulas(self, data, summed)  # set after generation too: out of the orders as well
+        formulas = without_step_formulas(formulas, running)  # a step of a running sum is generated, not computed
         summed |= {(f["table"], f["column"]) for f in formulas}
         whole_years = find_whole_years(self, data, summed)  # an age on a date: set once the dates are final
         summed |= {(r["table"], r["column"]) for r in whole_years}

@@ -14,6 +14,13 @@ row, to the start plus the cumulative sum of the generated numbers, counted in u
 column's decimals (no float drift over long chains). Found before the formulas and orders within
 rows, which then leave the column out, as they leave totals. Not fitted under DP.
 
+A row may also hold the sum before its step (a trip's odometer_start, the previous trip's
+odometer_end, beside odometer_end = odometer_start + distance): drawn apart from the chain, no
+generated trip continued its predecessor's reading, and the formula distance = end - start, set
+before the sum, counted the sum from two values drawn apart (a median trip of 6,709 km for 52).
+The fit keeps that column (`before`); generation sets it with the sum, and the step's formula from
+the sum is dropped (`without_step_formulas`): the step is generated, the sum and reading follow.
+
 A running sum the data never takes below 0 (a stock line's balance after each movement, an
 account that is never overdrawn; `side` 1, and -1 for one never above 0) stays on its side of 0:
 the amounts are drawn one by one, so a generated chain of issues took more than was on hand (302 of
@@ -99,6 +106,8 @@ def find_running_sums(pre, data: RelationalData, summed: set[tuple[str, str]]) -
             parents = data[table][edge.fk].to_numpy()[order]
             floor = None if side else _floor(pre, data, edge.parent, parents, values[col], summed)
             reached = _reached(data, edge.parent, parents, values[col], side, floor, pre.min_count)
+            rest = [c for c in numbers if c not in taken | {col, found["of"]}]
+            before = _before(values, col, values[col] - signs * values[found["of"]], rest)
             out.append(
                 {"table": table, "column": col, "fk": edge.fk, "key": key, **found}
                 | {
@@ -108,10 +117,11 @@ def find_running_sums(pre, data: RelationalData, summed: set[tuple[str, str]]) -
                     "side": side,
                     "floor": floor,  # None: no parent's limit (or a side of 0 kept)
                     "reached": reached,  # whether the data's sums reach their bound (0 or the limit)
+                    "before": before,  # the row's column holding the sum before its step (None: none)
                 }
                 | start
             )
-            taken |= {col, found["of"]}
+            taken |= {col, found["of"]} | ({before} if before else set())
             how = (
                 f"{found['op']} {found['of']}"
                 if "sign_by" not in found
@@ -119,6 +129,33 @@ def find_running_sums(pre, data: RelationalData, summed: set[tuple[str, str]]) -
             )
             log.info("%s.%s is the previous %s row's %s in nearly every row: kept so", table, col, edge.parent, how)
     return out
+
+
+def _before(values: dict[str, np.ndarray], col: str, previous: np.ndarray, others: list[str]) -> str | None:
+    """The first of `others` that holds the running sum `col` before its row's step (`previous`: the
+    sum less the signed step) in MIN_SHARE of at least MIN_ROWS rows that step: a trip's
+    odometer_start, the previous trip's odometer_end. None where no column does."""
+    moved = ~np.isnan(previous) & (np.abs(values[col] - previous) > 0)
+    d = decimals_of(values[col][~np.isnan(values[col])])
+    for other in others:
+        rows = moved & ~np.isnan(values[other])
+        if rows.sum() >= MIN_ROWS and _holds(values[other][rows], previous[rows], d):
+            return other
+    return None
+
+
+def before_columns(sums: list[dict]) -> set[tuple[str, str]]:
+    """(table, column) of each running sum's column before the step: set with the sum, after generation."""
+    return {(s["table"], s["before"]) for s in sums if s.get("before")}
+
+
+def without_step_formulas(formulas: list[dict], sums: list[dict]) -> list[dict]:
+    """`formulas` less those giving a running sum's step from the sum itself (distance = odometer_end -
+    odometer_start): the sum is counted from the generated steps, so such a formula, applied before it,
+    set each step from two values drawn apart and the sum counted those (a median trip of 6,709 km for
+    the data's 52), and after it read a chain it had made."""
+    steps = {(s["table"], s["of"]): s["column"] for s in sums}
+    return [f for f in formulas if steps.get((f["table"], f["column"])) not in f["of"]]
 
 
 def without_floor_on_formulas(sums: list[dict], formulas: list[dict]) -> list[dict]:
@@ -302,12 +339,20 @@ def apply_running_sums(
             _write_steps(frame, s["of"], order, kept, steps, int(s["decimals"]), multipliers(s, labels, len(order)))
             steps = kept
         running = pd.Series(steps).groupby(group).cumsum().to_numpy() + starts[group - 1]
-        column = frame[s["column"]].copy()
-        values = np.empty(len(frame))
-        values[order] = running / unit
-        written = column.notna().to_numpy() & ~np.isnan(values)
-        column.iloc[np.flatnonzero(written)] = np.round(values[written], int(s["decimals"]))
-        frame[s["column"]] = column
+        _write_running(frame, s["column"], order, running / unit, int(s["decimals"]))
+        if s.get("before"):  # none in older models: the sum before each row's step, the previous row's
+            _write_running(frame, s["before"], order, (running - steps) / unit, int(s["decimals"]))
+
+
+def _write_running(frame: pd.DataFrame, column: str, order: np.ndarray, running: np.ndarray, decimals: int) -> None:
+    """Write (in place) `running` (in sibling `order`) to `column`, rounded to `decimals`; a value the
+    model left missing stays missing."""
+    target = frame[column].copy()
+    values = np.empty(len(frame))
+    values[order] = running
+    written = target.notna().to_numpy() & ~np.isnan(values)
+    target.iloc[np.flatnonzero(written)] = np.round(values[written], decimals)
+    frame[column] = target
 
 
 def _room(s: dict, tables, frame: pd.DataFrame, order, same, unit: float) -> tuple[float, np.ndarray]:
