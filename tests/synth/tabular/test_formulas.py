@@ -834,3 +834,54 @@ def test_a_formula_in_the_rows_of_some_labels_is_computed_there_only():
     assert pre.stats["formulas"] == []
     pre = TabularPreproc.from_schema(data.schema).fit(one_table(work_orders(apart=True), **kinds))
     assert [r["column"] for r in pre.stats["interval_labels"]] == ["status"] and pre.stats["formulas"] == []
+
+
+def drives(seed: int = 3, n: int = 400) -> pd.DataFrame:
+    """Trips: a start and an end time to the minute, a distance (one decimal) and the average speed,
+    the distance over the hours between them to one decimal; a load in no formula."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 500_000, n), "min")
+    distance = rng.lognormal(4, 0.7, n).round(1)
+    minutes = np.maximum(5, np.round(distance / rng.uniform(30, 90, n) * 60)).astype(int)
+    return pd.DataFrame({"id": range(1, n + 1), "start": start, "end": start + pd.to_timedelta(minutes, "min"),
+                         "distance": distance, "speed": (distance / (minutes / 60)).round(1),
+                         "load": rng.gamma(2, 100, n).round(0)})  # fmt: skip
+
+
+def speeds(d: pd.DataFrame) -> pd.Series:
+    """Each row's distance over its hours, to one decimal."""
+    return (d["distance"] / ((d["end"] - d["start"]).dt.total_seconds() / 3600)).round(1)
+
+
+def test_a_speed_that_is_a_distance_over_the_hours_between_two_times_is_computed():
+    """A trip's speed is its distance over the hours from its start to its end: drawn apart, no
+    generated trip held it; computed, the distance is set from the drawn speed and the hours."""
+    data = one_table(drives(), start=Datetime(), end=Datetime())
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    (f,) = pre.stats["formulas"]
+    assert (f["column"], describe(f)) == ("speed", "0.0416667 x (distance / start..end)")  # km/day to km/h
+    assert np.isclose(f["factor"], 1 / 24) and f["dividend_decimals"] == 1
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["line"]
+    assert np.allclose(synth["speed"], speeds(synth), rtol=0, atol=1e-6)
+    assert synth["speed"].between(*f["span"]).all()
+    pre.stats["formulas"] = []  # without: the test can tell
+    plain = pre.inverse_transform(pre.transform(data), seed=0)["line"]
+    assert np.isclose(plain["speed"], speeds(plain), rtol=0, atol=1e-6).mean() < 0.5
+
+
+def test_a_speed_drawn_apart_from_its_distance_sets_the_distance_once():
+    """Where the drawn distance and hours give a speed the data never holds (500 km in 2 hours), the
+    distance follows from the drawn speed instead; a second pass changes nothing."""
+    f = {"table": "line", "column": "speed", "of": ["distance", "start..end"], "op": "/", "factor": 1 / 24,
+         "decimals": 1, "dividend_decimals": 1, "span": [20.0, 95.0], "spans": {"start..end": ["start", "end"]}}  # fmt: skip
+    start = pd.Timestamp("2024-03-01 08:00")
+    frame = pd.DataFrame({"start": [start] * 3, "end": start + pd.to_timedelta([120, 45, 30], "min"),
+                          "distance": [500.0, 40.0, 30.0], "speed": [50.0, 53.3, 300.0]})  # fmt: skip
+    tables = {"line": frame}
+    apply_formulas([f], tables)
+    # the first row's distance from its drawn speed; the second already held; the third's drawn speed
+    # lies outside the data's: its distance stays and the speed is computed
+    assert tables["line"]["distance"].tolist() == [100.0, 40.0, 30.0]
+    assert tables["line"]["speed"].tolist() == [50.0, 53.3, 60.0]
+    apply_formulas([f], tables)
+    assert tables["line"]["distance"].tolist() == [100.0, 40.0, 30.0]
