@@ -1229,3 +1229,46 @@ def test_an_absence_keeps_the_weeks_before_its_employees_termination_that_every_
     rows = synth["absences"].merge(synth["employees"], left_on="employee_id", right_on="id")
     left = (pd.to_datetime(rows["termination_date"]) - pd.to_datetime(rows["start_date"])).dt.days.dropna()
     assert len(left) and (left >= 20).all(), sorted(left)[:5]
+
+
+def extract(n: int = 80, seed: int = 0) -> RelationalData:
+    """accounts opened over 2005-2024, a quarter in 2024 -> their transactions of one extract, 2024 only: the first on or
+    after the opening and after 1 January 2024, the others a few days apart."""
+    rng = np.random.default_rng(seed)
+    opened = pd.Timestamp("2005-01-01") + pd.to_timedelta(rng.integers(0, 6_900, n), "D")
+    recent = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 150, n), "D")
+    opened = opened.where(rng.random(n) > 0.25, recent)  # a quarter opened in the extract's year
+    acc = np.repeat(np.arange(1, n + 1), rng.integers(5, 20, n))
+    first = opened.where(opened > pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-01"))
+    first = first + pd.to_timedelta(rng.integers(0, 20, n), "D")
+    steps = pd.Series(rng.integers(1, 10, len(acc))).groupby(acc).cumsum().to_numpy()
+    booked = first[acc - 1] + pd.to_timedelta(steps, "D")
+    tx = pd.DataFrame({"id": range(1, len(acc) + 1), "account": acc, "booked": booked, "amount": rng.gamma(2, 50, len(acc)).round(2)})  # fmt: skip
+    schema = Schema(
+        account=Table(id=PrimaryKey(), opened=Date()),
+        tx=Table(id=PrimaryKey(), account=ForeignKey("account"), booked=Date(), amount=Numeric()),
+    )
+    return RelationalData({"account": pd.DataFrame({"id": range(1, n + 1), "opened": opened}), "tx": tx}, schema)
+
+
+def test_a_series_in_a_calendar_window_is_counted_from_its_first_date_after_the_parents():
+    """A year's transactions of accounts opened over 19 years: counted from each account's opening, the
+    first transaction's offset spreads over years and the model, drawing it in bins years wide apart
+    from the opening, put the series anywhere from the opening on (15-22 % of a fleet's generated trips
+    in the data's months). Counted from the data's first date, the opening a floor, offsets drawn apart
+    keep the window."""
+    data = extract()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    o = pre.orderings["tx"]["booked"]
+    assert o.after_sibling and o.origin is not None and o.floor == "opened"
+    tx, accounts = data["tx"], data["account"].set_index("id")
+    parent = accounts.reindex(tx["account"]).reset_index(drop=True)
+    offsets = with_offsets(tx, {"booked": o}, parent, tx["account"].to_numpy())["booked"]
+    first = ~tx["account"].duplicated().to_numpy()  # rows stored in date order under each account
+    drawn = offsets.copy()
+    drawn[first] = np.random.default_rng(1).permutation(offsets[first].to_numpy())  # drawn apart from the opening
+    cols = {"booked": drawn}
+    from_offsets(cols, {"booked": o}, parent, tx["account"].to_numpy())
+    booked = pd.to_datetime(cols["booked"])
+    assert (booked >= parent["opened"]).all()  # never before the opening
+    assert booked.between(tx["booked"].min(), tx["booked"].max() + pd.Timedelta("31D")).mean() > 0.95

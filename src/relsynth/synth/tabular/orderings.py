@@ -55,7 +55,10 @@ decoding sums them within each parent in generated order, so the siblings keep t
 Where each sibling starts after the previous one ends (`Ordering.sibling_base`: a stay admitted
 after the previous stay's discharge), the offset is from the previous sibling's end, and decoding
 goes sibling by sibling (the first of every parent, then the second, ...), each start set from the
-previous sibling's end decoded just before, so generated stays never overlap.
+previous sibling's end decoded just before, so generated stays never overlap. Where the first
+siblings' offsets from the parent's date spread wider than their dates do (`in_calendar_window`: a
+year's trips of vehicles bought over 15 years), the first's offset is from the column's least value,
+the parent's date its floor (`sequence_ordering`), so the series stays in its window of the calendar.
 
 A number that never goes down from one sibling to the next in the key's order (`running_ordering`:
 a meter's cumulative energy, an odometer) is held the same way, as its increase over the previous
@@ -455,6 +458,18 @@ def sequence_ordering(df: pd.DataFrame, key: str, kind: Column, loose: Ordering 
         floor=floor[0],
         floor_gap=floor[1],
     )
+
+
+def in_calendar_window(df: pd.DataFrame, o: Ordering, parent: pd.DataFrame | None, siblings: np.ndarray) -> bool:
+    """Whether a sibling key counted from its parent's date (`o`: a trip after its vehicle's purchase)
+    has first siblings whose offsets from that date spread `WIDER` times wider than their own dates
+    (`_offset_wider`): the series lies in a window of the calendar (a year's trips of vehicles bought
+    over 15 years), which the offsets, drawn in bins years wide, do not hold. Counted from the
+    column's least value with the parent's date as its floor (`sequence_ordering`), 15-22 % of a fleet's
+    generated trips fell in the data's 18 months, spread over 2010-2059."""
+    values = as_numbers(df[o.column], order_kind(o))
+    first = _first_siblings(values, _siblings(siblings, o.column))
+    return _offset_wider((values - base_values(o, df, parent))[first], values[first])
 
 
 def _floor_of(loose: Ordering | None) -> tuple[str | None, float]:

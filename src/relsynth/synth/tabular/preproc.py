@@ -79,6 +79,7 @@ from relsynth.synth.tabular.orderings import (
     bound_as_cap,
     counter_steps,
     find_orderings,
+    in_calendar_window,
     orderings_from_dict,
     running_ordering,
     sequence_ordering,
@@ -1242,6 +1243,14 @@ class TabularPreproc:
                 o = sequence_ordering(data[table], key, kinds[key], o)
             elif o.from_parent and o.bound_from_parent and o.sign > 0:
                 o = bound_as_cap(o)  # rows until a termination: a sequence still, the termination its cap
+            elif (
+                o.from_parent
+                and o.sign > 0
+                and o.bound is None
+                and not o.day_base
+                and in_calendar_window(data[table], o, above[table][0], self._siblings(data[table], table))
+            ):  # a year's trips of vehicles bought over 15 years: from the least trip, after the purchase
+                o = sequence_ordering(data[table], key, kinds[key], replace(o, floor=o.base, floor_gap=0.0))
             if not (o.from_parent or o.origin is not None) or o.bound is not None or o.sign < 0:
                 continue
             ends = [
