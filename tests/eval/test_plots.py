@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from relsynth.eval._plots import _hist_continuous, _style, svg
+from relsynth.eval._plots import _bars, _hist_continuous, _style, svg
 from relsynth.relational import Column
 
 
@@ -83,3 +83,20 @@ def test_labels_in_scripts_the_font_lacks_are_svg_text_without_warnings():
         out = svg(fig, "labels")
     assert "台灯 复古" in out and "מנורה צמר" in out
     assert not [w for w in caught if "missing from font" in str(w.message)], [str(w.message) for w in caught]
+
+
+def test_bars_of_few_dates_and_whole_numbers_name_the_values():
+    """A hotels table's opening dates (12 rows, so drawn as bars) were labelled '-1.973376e+17',
+    their nanoseconds, and its star ratings '1.0', '4.0': a bar names its value as the column writes it."""
+    real = pd.Series(pd.to_datetime(["2004-09-15", "1975-03-20", "1975-03-20"]).astype("int64").astype(float))
+    synth = pd.Series(pd.to_datetime(["1966-02-24", "2004-09-15"]).astype("int64").astype(float))
+    ax = Figure().subplots()
+    _bars(ax, real, synth, {}, Column.DATE)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1966-02-24", "1975-03-20", "2004-09-15"]
+    ax = Figure().subplots()
+    _bars(ax, pd.Series([1.0, 4.0, 4.0]), pd.Series([4.0, 5.0, 2.5]), {}, Column.NUMERIC)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2.5", "4", "5"]
+    ax = Figure().subplots()
+    hours = pd.Series([9 * 3600.0, 17 * 3600.0 + 30 * 60])
+    _bars(ax, hours, hours, {}, Column.TIME)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["09:00", "17:30"]

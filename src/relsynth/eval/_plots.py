@@ -145,7 +145,8 @@ def _hist_continuous(ax, real: np.ndarray, synth: np.ndarray, kind: Column) -> b
     return log
 
 
-def _bars(ax, real: pd.Series, synth: pd.Series, labels: dict[str, str]) -> None:
+def _bars(ax, real: pd.Series, synth: pd.Series, labels: dict[str, str], kind: Column) -> None:
+    """Shares of the most frequent values, each bar named as the column writes its value."""
     p, q = real.value_counts(normalize=True), synth.value_counts(normalize=True)
     top = (p.add(q, fill_value=0.0)).sort_values(ascending=False).index[:TOP_CATEGORIES]
     if pd.api.types.is_numeric_dtype(top.dtype):
@@ -153,7 +154,7 @@ def _bars(ax, real: pd.Series, synth: pd.Series, labels: dict[str, str]) -> None
     x = np.arange(len(top))
     ax.bar(x - 0.2, p.reindex(top, fill_value=0.0), width=0.4, color=REAL, label="real")
     ax.bar(x + 0.2, q.reindex(top, fill_value=0.0), width=0.4, color=SYNTH, label="synthetic")
-    names = [_short("null" if c == NULL else labels.get(str(c), str(c))) for c in top]
+    names = [_short("null" if c == NULL else labels[str(c)] if str(c) in labels else _value_name(c, kind)) for c in top]
     if max(map(len, names), default=0) > 5:  # long names slant so they do not overlap
         ax.set_xticks(x, names, rotation=45, ha="right", rotation_mode="anchor", fontsize=7)
     else:
@@ -161,6 +162,23 @@ def _bars(ax, real: pd.Series, synth: pd.Series, labels: dict[str, str]) -> None
     n = len(p.index.union(q.index))
     if n > len(top):
         ax.set_xlabel(f"the {len(top)} most frequent of {n} values", fontsize=7)
+
+
+def _value_name(value: object, kind: Column) -> str:
+    """A bar's value as the column writes it: a continuous column with few values is drawn as bars
+    of its encoded floats (`as_float`), which would name a date by its nanoseconds (-1.97e+17) and
+    a star rating 4.0."""
+    if isinstance(value, str):
+        return value
+    if kind == Column.DATE:
+        return pd.Timestamp(int(value)).strftime("%Y-%m-%d")
+    if kind == Column.DATETIME:
+        stamp = pd.Timestamp(int(value))
+        return stamp.strftime("%Y-%m-%d" if stamp == stamp.normalize() else "%Y-%m-%d %H:%M")
+    if kind == Column.TIME:
+        minutes, seconds = divmod(round(float(value)), 60)
+        return f"{minutes // 60:02d}:{minutes % 60:02d}" + (f":{seconds:02d}" if seconds else "")
+    return str(int(value)) if float(value).is_integer() else f"{float(value):g}"
 
 
 def _short(text: str, n: int = 16) -> str:
@@ -185,7 +203,7 @@ def column_histograms(
                 if _hist_continuous(ax, r[col].to_numpy(float), s[col].to_numpy(float), kinds[col].kind):
                     logs.append(col)
             else:
-                _bars(ax, r[col], s[col], labels.get(col, {}))
+                _bars(ax, r[col], s[col], labels.get(col, {}), kinds[col].kind)
             ax.set_ylabel("share", fontsize=7)
             ax.set_title(col)
         axes[0].legend(fontsize=7)
