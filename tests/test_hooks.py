@@ -126,6 +126,22 @@ def test_a_run_that_does_not_read_the_raw_database_is_not_stopped_by_it(tmp_path
     RawDataLogHook().before_pipeline_run({}, Pipeline([node(len, "other", "n")]), _catalog(tmp_path, raw_database=raw))
 
 
+def test_the_mlflow_run_names_the_database_it_read(tmp_path, tracking: mlflow.MlflowClient) -> None:
+    """Runs on a hotel and an HR database were told apart in MLflow only by their metrics: the raw
+    database's address (password hidden) and rows are tags of a run that reads it, of no other run."""
+    con = f"sqlite:///{tmp_path / 'hotel.sqlite'}"
+    pd.DataFrame({"id": [1, 2, 3]}).to_sql("guests", con, index=False)
+    raw = {"type": "relsynth.datasets.SQLDatabaseDataset", "credentials": {"con": con}}
+    catalog = _catalog(tmp_path, raw_database=raw)
+    with mlflow.start_run() as run:
+        RawDataLogHook().before_pipeline_run({}, Pipeline([node(len, "raw_database", "n")]), catalog)
+    tags = tracking.get_run(run.info.run_id).data.tags
+    assert tags["raw_database.path"] == con and tags["raw_database.rows"] == '{"guests": 3}', tags
+    with mlflow.start_run() as run:
+        RawDataLogHook().before_pipeline_run({}, Pipeline([node(len, "database_train", "n")]), catalog)
+    assert not any(t.startswith("raw_database") for t in tracking.get_run(run.info.run_id).data.tags)
+
+
 def test_a_misspelt_catalog_entry_stops_the_command_in_one_line_naming_it(tmp_path) -> None:
     bad = {"type": "relsynth.datasets.RelationalDataDataset", "path": "x", "schema_pth": "s.yml"}
     with pytest.raises(SettingsError) as err:

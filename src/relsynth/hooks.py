@@ -4,7 +4,7 @@ project's own Kedro hook.
 The library never imports MLflow; a node that trains a model adds `MlflowMetricsHook` to the
 trainer's hooks, and each new training record (step, epoch, learning rate, train and valid
 loss) becomes MLflow metrics of the run that kedro-mlflow opened for `kedro run`.
-`RawDataLogHook` (registered in settings.py) logs which raw database a run reads,
+`RawDataLogHook` (registered in settings.py) logs which raw database a run reads (and tags its MLflow run with it),
 `ThreadsHook` sets torch's CPU threads, `NodeTimingHook` logs how long each node took, and
 `InterruptHook` closes the MLflow run of a run stopped by Ctrl-C or `kill` as KILLED.
 """
@@ -12,6 +12,7 @@ loss) becomes MLflow metrics of the run that kedro-mlflow opened for `kedro run`
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import math
 import os
@@ -91,6 +92,8 @@ class RawDataLogHook:
             info["schema_path"],
             info["rows"],
         )
+        if reads and mlflow.active_run():
+            mlflow.set_tags(raw_database_tags(info))
         if info.get("sample"):  # the rows above are the whole tables', not what the run reads
             log.info(
                 "raw database: the run reads a sample of %d root entities (sample_seed %d) of those rows, with all "
@@ -109,6 +112,23 @@ class RawDataLogHook:
                 f"{self.dataset}: {'; '.join(problems)}. Fix the {self.dataset} entry of the catalog "
                 "(conf/local/catalog.yml overrides conf/base/catalog.yml)"
             )
+
+
+MAX_TAG_CHARS = 5000  # MLflow refuses longer tag values (8,000 characters in mlflow 3)
+
+
+def raw_database_tags(info: dict) -> dict[str, str]:
+    """MLflow tags naming the raw database of `RawDataLogHook`'s summary (address with the password
+    hidden, schema file, rows per table, sample): runs on several databases share every parameter,
+    so without them the UI could not tell which database a run synthesised."""
+    tags = {"raw_database.path": info["path"], "raw_database.rows": json.dumps(info["rows"])}
+    if info.get("schema_path"):
+        tags["raw_database.schema_path"] = info["schema_path"]
+    if info.get("sample"):
+        tags["raw_database.sample"] = json.dumps(info["sample"])
+    return {
+        key: value if len(value) <= MAX_TAG_CHARS else value[: MAX_TAG_CHARS - 1] + "…" for key, value in tags.items()
+    }
 
 
 def refuse_run(message: str) -> None:
