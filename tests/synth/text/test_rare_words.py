@@ -295,3 +295,28 @@ def test_a_replacement_word_keeps_the_script_of_the_spelled_word():
         text, n = replacer("深 مكتبة", rng)
         assert n == 2 and text[:1] in "北京" and text[1:] in (" جديد", " سوق"), text
     assert replacer("दुकान", rng) == ("", 1)  # no Devanagari word at all
+
+
+def test_texts_left_empty_for_want_of_any_word_are_counted_and_named(tiny_size, caplog):
+    """A league's 8 teams, each name and city its own (the one word two teams use a number): every
+    generated team name and city was written "" into the synthetic SQLite, with no word of it in
+    the log. Such texts are now counted (`emptied`) and named in a warning."""
+    import pandas as pd
+    import torch
+
+    from relsynth.relational import PrimaryKey, RelationalData, Schema, Table, Text
+    from relsynth.synth.text import TextDataset, TextModel, TextPreproc, TextTrainer
+
+    names = ["Lyon Rovers", "Porto United", "Bremen Athletic", "Turin City", "Leeds 1900", "Ghent 1900"]
+    data = RelationalData(
+        {"t": pd.DataFrame({"id": range(1, 7), "x": names})}, Schema(t=Table(id=PrimaryKey(), x=Text()))
+    )
+    pre = TextPreproc.from_schema_table(data.schema, "t", vocab_size=300).fit(data)
+    torch.manual_seed(0)
+    model = TextModel.build(pre, size=tiny_size, block_size=64)
+    TextTrainer(model).train(TextDataset.from_data(data, pre, block_size=64), n_steps=60, batch_size=6, lr=1e-2)
+    out = model.generate(data, seed=0, spell_words="replace")["t"]["x"].tolist()
+    emptied = sum(not t.strip() for t in out)
+    assert emptied > 0, out  # the case itself: words of no shape the vocabulary holds are left out
+    assert model.last_generation["x"]["emptied"] == emptied
+    assert f"t.x: {emptied} of 6 generated texts are empty" in caplog.text

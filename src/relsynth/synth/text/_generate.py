@@ -95,13 +95,14 @@ def generate(
             checks = form_checks(stats)
             earlier = [{c: written[c][r] for c in preproc.earlier_texts(col) if r in written[c]} for r in rows]
             prefixes = sample_prefixes(preproc, [contexts[r] for r in rows], col, earlier, model.config.block_size)
+            allow_empty = stats.empty_rate > 0 and stats.empty_by is None  # else drawn apart (`_empty_rows`)
             sampler = Sampler(
                 model,
                 max_text_len or max(stats.max_tokens, 1),
                 temp,
                 top_p,
                 gen,
-                allow_empty=stats.empty_rate > 0 and stats.empty_by is None,  # else drawn apart (`_empty_rows`)
+                allow_empty=allow_empty,
                 chars=stats.chars,
                 words_only=spell is False and bool(preproc.config.word_k),
                 lead_space=stats.lead_space_rate > 0,
@@ -150,6 +151,7 @@ def generate(
                 "repeats": repeats,
                 **{key: broken.get(key, 0) for key in FORM_KEYS},
                 "cut_to_length": cut,
+                "emptied": 0 if allow_empty else _warn_emptied(texts, preproc, col),
             }
             if cut:
                 log.warning(
@@ -190,6 +192,28 @@ def generate(
     finally:
         model.train(was_training)
     return _with_texts(data, preproc, out)
+
+
+def _warn_emptied(texts: list[str], preproc, col: str) -> int:
+    """How many of `texts`, sampled never empty, came out blank, with a warning where any did: every
+    word written was one fewer than `word_k` entities use and the vocabulary held no word of its shape
+    to put in its place (`RareWordReplacer`), as in a table of a few rows whose every name is its own
+    (a league's 8 teams: every team name and city written ""), which no other check reports."""
+    emptied = sum(not t.strip() for t in texts)
+    if emptied:
+        log.warning(
+            "%s.%s: %d of %d generated texts are empty (the data's are not): their words are each used by fewer "
+            "than word_k=%d root entities (%d word tokens in the vocabulary), so they were left out with nothing "
+            "of their shape to replace them; fit on more rows, or give the column another kind (a lookup table, "
+            "an identifier) in the schema",
+            preproc.table,
+            col,
+            emptied,
+            len(texts),
+            preproc.config.word_k,
+            len(preproc.config.words),
+        )
+    return emptied
 
 
 def _empty_rows(

@@ -281,7 +281,10 @@ class TextModel(nn.Module):
         tokenizer cuts in pieces (an e-mail address, `ORD-123456`: each piece a common word token),
         those left counted in `["rare_words"]`. The values are read at the call only, never stored in the model. In a column whose values were all
         distinct at fit (codes: `stats.unique`), a text repeating another generated one is sampled
-        again the same way; repeats left are counted in `["repeats"]` (and logged).
+        again the same way; repeats left are counted in `["repeats"]` (and logged). A text sampled never
+        empty whose every word was left out (each used by fewer than `word_k` entities, with no word of
+        its shape to replace it: a table of a few rows whose every name is its own) is counted in
+        `["emptied"]` (and logged).
         """
         warn_untrained(self, "TextTrainer")
         return _generate.generate(self, data, batch_size, max_text_len, temp, top_p, seed, spell_words, avoid)
