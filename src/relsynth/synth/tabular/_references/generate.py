@@ -1432,6 +1432,9 @@ def without_repeats(
     return pd.Series(pd.array([uniques[k] if k >= 0 else pd.NA for k in r], dtype=refs.dtype), index=refs.index)
 
 
+DROPPED_WARN_SHARE = 0.05  # a drop of this share of a table's generated rows is a warning: its size is off
+
+
 def drop_repeated_links(pre, tables: dict[str, pd.DataFrame]) -> None:
     """Keep the keys `unique_links` found never repeated (or the source declares) unique, in place:
     a key whose one column not a foreign key is an integer (a line number under its order) gets
@@ -1465,7 +1468,17 @@ def drop_repeated_links(pre, tables: dict[str, pd.DataFrame]) -> None:
             tables[table] = _renumbered(df, repeated, [c for c in cols if c != numbered[0]], numbered[0])
             log.info("%s: %d generated row(s) repeating %s renumbered", table, int(repeated.sum()), cols)
             continue
-        log.info("%s: %d generated row(s) repeating %s dropped (the data never does)", table, int(repeated.sum()), cols)
+        dropped = int(repeated.sum())
+        many = dropped >= DROPPED_WARN_SHARE * len(df)
+        log.log(
+            logging.WARNING if many else logging.INFO,
+            "%s: %d of %d generated row(s) repeating %s dropped (the data never does)%s",
+            table,
+            dropped,
+            len(df),
+            cols,
+            f", so the synthetic {table} holds {len(df) - dropped} rows" if many else "",
+        )
         tables[table] = df[~repeated].reset_index(drop=True)
         _drop_orphaned(pre.schema, tables, table)
     renumber_siblings(pre, tables)  # the lines left after a drop count their order's rows again
