@@ -12,7 +12,7 @@ from kedro.io import DataCatalog, DatasetError
 
 from relsynth.datasets import RelationalDataDataset, SQLDatabaseDataset
 from relsynth.hooks import RawDataLogHook
-from relsynth.relational import RelationalData
+from relsynth.relational import PrimaryKey, RelationalData, Schema, Table
 
 ROOT = Path(__file__).resolve().parents[1]
 CHINOOK = ROOT / "data" / "01_raw" / "chinook"
@@ -53,6 +53,23 @@ def test_saves_in_one_transaction_and_reads_back(tmp_path: Path, tiny_database: 
         )
     with pytest.raises(DatasetError, match="expected a RelationalData"):
         ds.save({"artist": tiny_database["artist"]})
+
+
+def test_the_projects_sqlite_file_holds_the_last_runs_tables_only(tmp_path: Path, tiny_database) -> None:
+    """A run on a hotel database after one on an HR database left the synthetic SQLite holding both
+    databases' tables: `if_exists: replace` replaces the tables a run writes and keeps the others.
+    With `replace_file` the file is written whole beside the old one, then put in its place."""
+    target = tmp_path / "synthetic.sqlite"
+    entry = {"credentials": {"con": f"sqlite:///{target}"}, "save_args": {"if_exists": "replace"}}
+    other = RelationalData({"staff": pd.DataFrame({"id": [1, 2]})}, Schema(staff=Table(id=PrimaryKey())))
+    SQLDatabaseDataset(**entry).save(other)
+    SQLDatabaseDataset(**entry, replace_file=True).save(tiny_database)
+    assert sorted(sa.inspect(sa.create_engine(f"sqlite:///{target}")).get_table_names()) == sorted(tiny_database)
+    assert [p.name for p in tmp_path.iterdir()] == ["synthetic.sqlite"]  # nothing left beside it
+    with pytest.raises(DatasetError, match="replace_file"):  # a server has no file to replace
+        SQLDatabaseDataset(credentials={"con": "postgresql+psycopg://u@h/db"}, replace_file=True)
+    catalog = (ROOT / "conf" / "base" / "catalog.yml").read_text()
+    assert "replace_file: true" in catalog.split("synthetic_database_sql:")[1].split("\n\n")[0]
 
 
 def test_credentials_from_the_catalog_and_no_password_shown(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import inspect
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,14 @@ class RelationalDataDataset(AbstractDataset[RelationalData, RelationalData]):
         return {"path": str(self._path), "schema_path": schema_path, "orphans": self._orphans}
 
 
+def _sqlite_file(con: str) -> Path | None:
+    """The file of an SQLite URL, or None for a server or an in-memory database."""
+    url = sa.make_url(con)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database)
+    return None
+
+
 def _nowhere(setting: str, path: Path, what: str = "file") -> str:
     """One line: the setting, its value and that no such file or directory exists (and where that is)."""
     resolved = "" if path.is_absolute() else f" ({path.resolve()})"
@@ -165,7 +174,10 @@ class SQLDatabaseDataset(AbstractDataset[RelationalData, RelationalData]):
     exclude, chunk_size, orphans), `save_args` to `to_sql` (schema_name, if_exists, chunk_size).
     `load_args.sample_entities: N` reads N root entities drawn at random, each with all its rows
     in every table (`SQLSource.sample`, seeded by `sample_seed`, default 0), instead of every
-    table whole: a database larger than memory trains on a random part of it.
+    table whole: a database larger than memory trains on a random part of it. `replace_file: true`
+    (an SQLite file only) writes the whole file anew, beside the old one, then puts it in its place:
+    `if_exists: replace` alone replaces the tables written and keeps the file's others (a run on
+    another database's), right for a schema shared with other data, not for a run's own output file.
 
     Example catalog entries::
 
@@ -188,6 +200,7 @@ class SQLDatabaseDataset(AbstractDataset[RelationalData, RelationalData]):
         load_args: dict[str, Any] | None = None,
         save_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
+        replace_file: bool = False,
     ):
         con = (credentials or {}).get("con")
         if not isinstance(con, str) or not con:
@@ -207,6 +220,9 @@ class SQLDatabaseDataset(AbstractDataset[RelationalData, RelationalData]):
         self._load_args = _known_args(load_args, RelationalData.from_sql, "load_args", skip={"con", "overrides"})
         self._save_args = _known_args(save_args, RelationalData.to_sql, "save_args", skip={"con"})
         self.metadata = metadata
+        if replace_file and _sqlite_file(con) is None:
+            raise DatasetError(f"replace_file: true needs an SQLite file to replace, not {safe_url(con)}")
+        self._replace_file = replace_file
 
     def _load(self) -> RelationalData:
         _raise_problems(self.problems())
@@ -245,10 +261,19 @@ class SQLDatabaseDataset(AbstractDataset[RelationalData, RelationalData]):
     def _save(self, data: RelationalData) -> None:
         if not isinstance(data, RelationalData):
             raise DatasetError(f"{safe_url(self._con)}: expected a RelationalData to save, got {type(data).__name__}")
-        url = sa.make_url(self._con)
-        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)  # SQLite makes the file, not its folder
-        data.to_sql(self._con, **self._save_args)
+        file = _sqlite_file(self._con)
+        if file is not None:
+            file.parent.mkdir(parents=True, exist_ok=True)  # SQLite makes the file, not its folder
+        if not self._replace_file:
+            data.to_sql(self._con, **self._save_args)
+            return
+        partial = file.with_name(f".{file.name}.partial")  # beside it: os.replace stays on one file system
+        partial.unlink(missing_ok=True)
+        try:
+            data.to_sql(sa.make_url(self._con).set(database=str(partial)).render_as_string(False), **self._save_args)
+            os.replace(partial, file)
+        finally:
+            partial.unlink(missing_ok=True)
 
     def _tables(self) -> list[str] | None:
         """The tables this entry reads (all of its schema when `tables` is not given), or None when
@@ -313,6 +338,7 @@ class SQLDatabaseDataset(AbstractDataset[RelationalData, RelationalData]):
             "schema_path": schema_path,
             "load_args": self._load_args,
             "save_args": self._save_args,
+            "replace_file": self._replace_file,
         }
 
 
