@@ -117,3 +117,13 @@ def test_the_mlflow_block_logs_every_text_model_of_the_synthesis_loop():
     call = re.search(r"log_synthesizer\(model, (\w+)", code)
     assert call is not None, "the MLflow block passes the text models as a named list"
     assert re.search(rf"^\s+{call.group(1)}\.append\(text_model\)$", code, re.M)
+
+
+def test_the_sql_steps_say_where_text_tables_goes_and_how_an_sqlite_file_is_named():
+    """A user pointing raw_database at an SQLite file read 'set text_tables to your tables with free
+    text (above)': no file to put it in, no word of the four slashes of an absolute SQLite path, and
+    the catalog example's schema_name: public stopped an SQLite read with SQLAlchemy's 'unknown database'."""
+    text = README.read_text()
+    section = text.split("## Using your own database", 1)[1].split("\n## ", 1)[0]
+    assert "`conf/local/parameters_text_training.yml`" in section and "text_tables: [" in section
+    assert "sqlite:////absolute/path.sqlite" in section and "schema_name` out" in section
