@@ -176,3 +176,17 @@ def test_a_catalog_entry_reads_and_writes_several_schemas(tmp_path: Path) -> Non
     SQLDatabaseDataset(credentials={"con": target}).save(data)
     back = SQLDatabaseDataset(credentials={"con": target}, load_args={"schema_name": ["shop", "staff"]})
     assert back.load().n_rows() == data.n_rows() and back.load().schema == data.schema
+
+
+def test_a_schema_name_for_an_sqlite_file_is_refused_naming_the_setting(tmp_path: Path) -> None:
+    """The README's catalog example (schema_name: public) copied for an SQLite file stopped the read
+    with SQLAlchemy's '(sqlite3.OperationalError) unknown database public' and its SQL."""
+    con = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    pd.DataFrame({"id": [1, 2]}).to_sql("t", con, index=False)
+    for name in ("public", ["person", "hr"]):
+        ds = SQLDatabaseDataset(credentials={"con": con}, load_args={"schema_name": name})
+        (problem,) = ds.problems()
+        assert problem.startswith("load_args.schema_name:") and "leave it out" in problem, problem
+        with pytest.raises(DatasetError, match="load_args.schema_name"):
+            ds.load()
+    assert SQLDatabaseDataset(credentials={"con": con}, load_args={"schema_name": "main"}).problems() == []

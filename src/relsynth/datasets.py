@@ -254,6 +254,11 @@ class SQLDatabaseDataset(AbstractDataset[RelationalData, RelationalData]):
         if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
             if not Path(url.database).is_file():
                 problems.append(_nowhere("credentials con", Path(url.database), "SQLite file"))
+        if url.get_backend_name() == "sqlite" and self._load_args.get("schema_name") not in (None, "main"):
+            problems.append(
+                f"load_args.schema_name: {self._load_args['schema_name']!r}, but an SQLite file has no schemas "
+                "(its tables are in 'main'): leave it out"
+            )
         if self._schema_path is not None and not self._schema_path.is_file():
             problems.append(_nowhere("schema_path", self._schema_path))
         return problems
