@@ -71,3 +71,24 @@ def test_kedro_run_logs_each_node_s_time_and_no_carriage_return(run_log):
     assert "\r" not in run_log
     for node in ("data_processing.validate_database", "data_processing.split_database_by_root_entity"):
         assert f"{node} took " in run_log
+
+
+def test_a_warning_in_the_run_log_is_its_message_not_a_path_and_a_source_line(monkeypatch):
+    """On an IoT database the run log's warning of a rare-label column read
+    '/tmp/.../relsynth/synth/tabular/preproc.py:541: UserWarning: column ...' and ended with the
+    line of code that raised it ('return pre.fit(data.rename(...))'), wrapped over 15 log lines."""
+    from relsynth import log_noise
+
+    monkeypatch.setattr(warnings, "formatwarning", warnings.formatwarning)  # restored after the test
+    log_noise.quiet_kedro_run()
+    text = warnings.formatwarning(
+        UserWarning("column 'sites.timezone': 18 of 24 rows hold values fewer than 5 rows hold"),
+        UserWarning,
+        "/srv/project/src/relsynth/synth/tabular/preproc.py",
+        541,
+        "    return pre.fit(data.rename(f'{table}.{col}'))",
+    )
+    assert (
+        text
+        == "UserWarning: column 'sites.timezone': 18 of 24 rows hold values fewer than 5 rows hold (preproc.py:541)\n"
+    )

@@ -9,6 +9,8 @@ module, so that a warning left in a run's log means something and a log file has
   outranks any filter of ours, so `before_kedro_cli` (the `kedro.init` entry point in
   pyproject.toml, which Kedro calls before loading any plugin) imports that module recording its
   warnings and shows all but this one: an untyped model of our own still warns.
+- A warning captured into the log is its message and file:line (`short_warning`), not Python's
+  format with the whole path and the line of code that raised it.
 - mlflow draws tqdm bars while it copies a model's artifacts; off a terminal they are
   carriage-return lines in the log, so they are turned off there (MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR,
   unless the environment sets it).
@@ -31,8 +33,10 @@ MLFLOW_BARS = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
 
 
 def quiet_kedro_run() -> None:
-    """The filter of omegaconf's deprecation, and no mlflow artifact bars off a terminal."""
+    """The filter of omegaconf's deprecation, warnings logged as their message (`short_warning`),
+    and no mlflow artifact bars off a terminal."""
     filter_third_party_warnings()
+    warnings.formatwarning = short_warning
     if not sys.stderr.isatty():
         os.environ.setdefault(MLFLOW_BARS, "false")
 
@@ -40,6 +44,12 @@ def quiet_kedro_run() -> None:
 def filter_third_party_warnings() -> None:
     """Ignore omegaconf's deprecation of `register_new_resolver` where Kedro and kedro-mlflow call it."""
     warnings.filterwarnings("ignore", message=RESOLVER_DEPRECATION, category=UserWarning, module=RESOLVER_CALLERS)
+
+
+def short_warning(message, category, filename, lineno, line=None) -> str:  # noqa: ARG001 - the formatwarning signature
+    """A warning as Kedro's log captures it: its category, message and file:line, without the full
+    path and the source line of Python's format, which a log wraps over many lines and no user reads."""
+    return f"{category.__name__}: {message} ({os.path.basename(filename)}:{lineno})\n"
 
 
 def before_kedro_cli() -> None:
