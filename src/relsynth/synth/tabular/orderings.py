@@ -132,6 +132,7 @@ class Ordering(RowOrder):
     loose: bool = False  # a date far from its base (`relational.orders.mostly_apart`): modelled as itself,
     #                      decoding only keeps it on its base's side (and its bound's)
     at_extreme: float = 0.0  # the share of the training rows holding the column that hold its extreme
+    #                          (a date: only where `min_count` rows hold its latest, else 0: `_share_at`)
     # with after_sibling from an `origin`: the first siblings' offsets and the later ones' steps at
     # `_FIRST_LEVELS` quantiles; a first offset is held as the step of its quantile (`_as_step`)
     first_quantiles: list[float] | None = None
@@ -282,7 +283,7 @@ def find_orderings(
             loose=b in capped or _is_loose(o, df, parent),
             cap=caps[b].base if b in caps else None,
             cap_from_parent=b in caps and caps[b].from_parent,
-            at_extreme=_share_at(df[b], o),
+            at_extreme=_share_at(df[b], o, min_count),
             fallback=fallbacks[b][0] if fallbacks[b] else None,
             fallback_from_parent=bool(fallbacks[b] and fallbacks[b][1]),
             min_gap=_min_gap(o, df, parent, min_count) if b in capped or _is_loose(o, df, parent) else 0.0,
@@ -793,9 +794,16 @@ def _extreme(x: np.ndarray, sign: int) -> float | None:
     return end if sign * end <= 0 else None
 
 
-def _share_at(values: pd.Series, o: RowOrder) -> float:
-    """The share of a number column's values at its extreme (`_extreme`; 0 for dates or none)."""
-    end = None if o.dated else _extreme(as_numbers(values, Column.NUMERIC), o.sign)
+def _share_at(values: pd.Series, o: RowOrder, min_count: int) -> float:
+    """The share of a number column's values at its extreme (`_extreme`; 0 for none or a time), or of
+    a date column's at its latest where `min_count` rows hold it (a last visit on the extraction
+    day), else 0: the one row that is the latest is no pile (`_before_latest`)."""
+    if o.dated:
+        x = as_numbers(values, Column.DATETIME)
+        x = x[~np.isnan(x)]
+        at = int((x == _latest(x, o.sign)).sum()) if len(x) else 0
+        return at / len(x) if at >= max(min_count, 2) else 0.0
+    end = None if o.timed else _extreme(as_numbers(values, Column.NUMERIC), o.sign)
     return 0.0 if end is None else float((values.dropna() == end).mean())
 
 
@@ -1277,6 +1285,8 @@ def _decoded(
             target, base = _within_cap(target, base, cap, o, _siblings(siblings, b) if o.after_sibling else None, rng)
         if o.after_sibling and o.origin is not None and o.extreme is not None and rng is not None:
             target, base = _within_latest(target, base, o, _siblings(siblings, b), rng)
+        elif o.dated and not o.after_sibling and o.extreme is not None and not o.at_extreme and rng is not None:
+            target = _before_latest(target, base, cap, o, rng)
         bound = cap
     past = (
         0 if o.dated or o.timed or o.extreme is None else int((o.sign * (target - o.extreme) > 0).sum())
@@ -1334,6 +1344,20 @@ def _within_latest(
     with np.errstate(invalid="ignore"):
         past = o.sign * (target - latest) > 0  # NaN: False; on the latest is a value the data holds
     return _drawn_within(target, base, latest, past, np.empty(0), o.sign, siblings, rng)
+
+
+def _before_latest(
+    target: np.ndarray, base: np.ndarray, cap: np.ndarray, o: Ordering, rng: np.random.Generator
+) -> np.ndarray:
+    """`target`, each date without a cap that its offset carried past the column's latest (`extreme`,
+    the data's end: no pile of training rows on it, `at_extreme` 0) drawn again uniformly within the
+    room from its base to it. Stopped on it, a ticket's offset from its customer's signup, drawn with
+    no regard to how late the signup was, put 40 of 252 generated tickets on the data's last minute,
+    which one real ticket holds."""
+    latest = np.full(len(target), o.extreme)
+    with np.errstate(invalid="ignore"):
+        past = (o.sign * (target - latest) > 0) & np.isnan(cap)  # NaN target or base: False
+    return _drawn_within(target, base, latest, past, np.empty(0), o.sign, None, rng)[0]
 
 
 def _drawn_within(
