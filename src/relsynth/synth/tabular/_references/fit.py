@@ -123,6 +123,8 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 "null_by": null_by(pre, table, data[table][able], null, coarse),
                 # a father unknown where the mother is, and known where she is (`null_with`)
                 "null_with": null_with(pre, data, e),
+                # an agent unassigned where the ticket has no first response, and only there (`null_as`)
+                "null_as": null_as(pre, data, e),
                 "degrees": [int(d) for d in quantiles],
                 "groups": groups,
                 "unique_pairs": unique_pairs(data, e),
@@ -357,6 +359,22 @@ def null_with(pre, data: RelationalData, e: Edge) -> str | None:
             return None
         if np.array_equal(rows[other.fk].isna().to_numpy(), null):
             return other.fk
+    return None
+
+
+def null_as(pre, data: RelationalData, e: Edge) -> str | None:
+    """The modelled column of the table (decoded before any key is drawn) missing in exactly the
+    rows `e`'s key is null, each way in `min_count` rows at least (a ticket's first response, missing
+    where no agent is assigned and only there); None where none is, or where an earlier key's nulls
+    are the same (`null_with`). Drawn by the null share of the ticket's status, 12 to 15 % of a
+    trained model's tickets had an agent and no response, or a response and no agent."""
+    rows = data[e.child]
+    null = rows[e.fk].isna().to_numpy()
+    if min(int(null.sum()), int((~null).sum())) < pre.min_count or null_with(pre, data, e) is not None:
+        return None
+    for col in pre.modelled_columns(e.child):
+        if col != e.fk and np.array_equal(rows[col].isna().to_numpy(), null):
+            return col
     return None
 
 

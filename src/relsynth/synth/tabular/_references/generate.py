@@ -341,6 +341,8 @@ def assign_reference(
     nulls = row_null_shares(fitted.get("null_by"), pick[0], null_share, raw)
     if (table, fitted.get("null_with")) in drawn:  # null where that key was drawn null, named where it names a row
         nulls = tables[table][fitted["null_with"]].isna().to_numpy(dtype=np.float64)
+    if (missing := fitted.get("null_as")) is not None and missing in tables[table]:  # none in older models
+        nulls = tables[table][missing].isna().to_numpy(dtype=np.float64)  # null where that column is missing
     unnamed = np.isin(pick[1], fitted.get("never_named") or []).any(axis=1)
     for child in fitted.get("never_named_with") or []:  # a category holding products names no subcategory
         unnamed |= keys[e.parent].isin(tables[child][schema.parent(child).fk]).to_numpy()

@@ -65,6 +65,7 @@ UNBLOCKING = (
     "null_share",
     "null_by",
     "null_with",
+    "null_as",
     "degrees",
     "groups",
     "named_once",
