@@ -551,6 +551,7 @@ def _run_pool(
         np.concatenate(parts)
         for parts in zip(
             null_tables(pre, pre.stats.get("null_rules", [])),
+            null_tables(pre, pre.stats.get("held_rules", [])),  # a solved ticket's first response (none: older)
             cut_tables(pre, pre.stats.get("null_cuts", [])),  # hours asked from 16 on, after an age's token
             count_tables(pre, pre.stats.get("count_rules", [])),  # no shipment of a pending order
             strict=True,

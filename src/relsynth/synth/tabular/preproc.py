@@ -109,6 +109,7 @@ from relsynth.synth.tabular.rules.declared_domains import declared_lengths, decl
 from relsynth.synth.tabular.rules.dependencies import (
     find_dependencies,
     find_distinct,
+    find_held_rules,
     find_later_null_rules,
     find_null_rules,
     find_parent_dependencies,
@@ -711,6 +712,8 @@ class TabularPreproc:
         # a death on or after its patient's admissions and discharges
         null_ruled = self.stats["null_rules"] + self.stats["later_null_rules"] + self.stats["null_cuts"]
         kept_missing = {(r["table"], r["column"]) for r in null_ruled}
+        # ... or never missing under some labels of an earlier category, at will under others (a first response)
+        self.stats["held_rules"] = find_held_rules(self, data, kept_missing)
         # ... or held on one side of a number only, missing at will there (snow only below 2 °C)
         last_missing = {(r["table"], r["column"]) for r in self.stats["last_nulls"]}
         self.stats["held_sides"] = find_held_sides(self, data, kept_missing | last_missing)

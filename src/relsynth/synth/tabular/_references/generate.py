@@ -534,7 +534,7 @@ def even_once_labels(
 
 
 # rules by which a column of a row follows a label of the same row (`level` 0)
-FOLLOWING = ("dependencies", "null_rules", "later_null_rules", "never_pairs")
+FOLLOWING = ("dependencies", "null_rules", "held_rules", "later_null_rules", "never_pairs")
 
 
 def label_followers(stats: dict, table: str, column: str) -> list[str]:
