@@ -30,7 +30,7 @@ from relsynth.synth.tabular.dataset import recent_siblings
 from relsynth.synth.tabular.grammar import BOS, PAD
 from relsynth.synth.tabular.preproc import TabularPreproc
 from relsynth.synth.tabular.rules.carried_values import carried_token, carried_token_positions
-from relsynth.synth.tabular.rules.chained_labels import chained_positions, chained_token
+from relsynth.synth.tabular.rules.chained_labels import chained_ahead_bans, chained_positions, chained_token
 from relsynth.synth.tabular.rules.changed_rows import changed_row_positions, repeated_token
 from relsynth.synth.tabular.rules.count_rules import count_tables, parent_count_rules
 from relsynth.synth.tabular.rules.count_sums import count_sum_positions, force_count_sums, given_count_tokens
@@ -84,6 +84,7 @@ MASK_PRECEDENCE = (
     "changed_rows",
     "carried_values",
     "chained_labels",
+    "chained_ahead",
     "unique_labels_ahead",
 )
 ROW_FACTS = MASK_PRECEDENCE[:3]  # the masks of what the row itself may hold: a drop of one may break a fact of the data
@@ -659,6 +660,9 @@ def _run_pool(
     at_chained = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): the previous sibling's other label
     for t, rules in chains.items():
         at_chained[t, [column for column, _, _ in rules]] = True
+    at_ahead_chain = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a label the next row's place bans
+    for t, rules in chains.items():
+        at_ahead_chain[t, [of for column, of, _ in rules if column in edges.get(t, {})]] = True
     # a store's weekday set from its day's step token, before the row's other columns read it (none in older models)
     # ... and a series' calendar label (`series_calendars`: none in older models)
     # (its own stream of the generation's seed: the child counts' draws stay as they were)
@@ -729,6 +733,10 @@ def _run_pool(
         "chained_labels": (
             at_chained,
             masking(lambda at: _chained(chains, cursors, active, table, hpos, at, pre, g.slot)),
+        ),
+        "chained_ahead": (
+            at_ahead_chain,
+            masking(lambda at: _chained_ahead(chains, edges, cursors, active, table, hpos, at)),
         ),
         "unique_labels_ahead": (
             at_ahead,
@@ -1233,6 +1241,18 @@ def _chained(chains, cursors: list, active: np.ndarray, table: np.ndarray, hpos,
             others = _slot_tokens_but(pre, slots, table[b], hpos[b], token)
             rows += [j] * len(others)
             tokens += others
+    return rows, tokens
+
+
+def _chained_ahead(chains, edges, cursors: list, active: np.ndarray, table: np.ndarray, hpos, at):
+    """(batch rows, tokens) each batch row `at` a label a chain carries into its next sibling may not
+    take, where that sibling's place bans the label it would be chained to (`chained_ahead_bans`)."""
+    rows, tokens = [], []
+    for j in np.flatnonzero(at):
+        b = active[j]
+        banned = chained_ahead_bans(chains[table[b]], edges.get(table[b], {}), int(hpos[b]), cursors[b].rows_left())
+        rows += [j] * len(banned)
+        tokens += banned.tolist()
     return rows, tokens
 
 
