@@ -1036,38 +1036,73 @@ def _reweighed(logits: torch.Tensor, never, cursors: list, header, active, table
     masked: a model that drew a woman's diagnosis as anyone's leaves her pregnancy codes at half
     their rate once a man's codes are masked (sex-specific codes 140 generated, 271 in the data).
     A row whose value bans nothing takes how far the rows it banned in so far ignored theirs
-    (`ignoring`, per rule): a man's drug of men only, else at half his rate too."""
-    rows = [
-        j
-        for j in np.flatnonzero(at)
-        if any(b.shares for b in never.get(table[active[j]], {}).get(int(hpos[active[j]]), ()))
-    ]
-    if not rows or temp == 0:
+    (`ignoring`, per rule): a man's drug of men only, else at half his rate too. The batch rows
+    `at` (each where a rule reweighs: `reweighs`) are weighed together, a rule at a time."""
+    rows = np.flatnonzero(at)
+    if not len(rows) or temp == 0:
         return logits
     probs = torch.softmax(logits[rows].float() / temp, dim=-1).cpu().numpy()  # one softmax for all rows
     shift = np.zeros(probs.shape)
-    for k, j in enumerate(rows):
-        b = active[j]
-        for ban in never[table[b]][int(hpos[b])]:
-            held = header[b, ban.source] if ban.level == 0 else cursors[b].ancestor_header(ban.level)[ban.source]
-            if (shares := ban.shares.get(int(held)) if ban.shares else None) is None:
+    pool_rows = active[rows]
+    width = int(hpos[pool_rows].max()) + 1
+    places = table[pool_rows].astype(np.int64) * width + hpos[pool_rows]  # a (table, header position) as one number
+    for place in np.unique(places):  # each rule's rows: those at its (table, header position)
+        ks = np.flatnonzero(places == place)
+        bans = never[int(place) // width][int(place) % width]
+        for i, ban in enumerate(bans):
+            if not ban.shares:
                 continue
-            seen = ignoring.setdefault(id(ban), [0.0, 0])
-            banned = ban.banned.get(int(held))
-            r = None if banned is None else ignored(probs[k, ban.ids], np.isin(ban.ids, banned), ban.marginal)
-            if r is not None:
-                seen[0], seen[1] = seen[0] + r, seen[1] + 1
-            elif seen[1]:
-                r = seen[0] / seen[1]
-            else:
+            held = _held_tokens(ban, cursors, header, pool_rows[ks])
+            weighed, r = _ignoring_rows(probs, ks, held, ban, ignoring.setdefault(id(ban), [0.0, 0]))
+            if not len(weighed):
                 continue
-            weights = reweigh(shares, ban.marginal, r)
-            shift[k, ban.ids] += np.log(weights)
-            probs[k, ban.ids] *= weights  # a second rule at this position reads the first one's draw
-            probs[k] /= probs[k].sum()
+            shares = np.stack([ban.shares[int(token)] for token in held[weighed]])
+            weights = reweigh(shares, ban.marginal, r[:, None])
+            cells = np.ix_(ks[weighed], ban.ids)
+            shift[cells] += np.log(weights)
+            probs[cells] *= weights  # a second rule at this position reads the first one's draw
+            if i < len(bans) - 1:
+                probs[ks[weighed]] /= probs[ks[weighed]].sum(-1, keepdims=True)
     out = logits.clone()
     out[rows] = out[rows] + temp * torch.as_tensor(shift, dtype=out.dtype, device=out.device)
     return out
+
+
+def _held_tokens(ban, cursors: list, header: np.ndarray, pool_rows: np.ndarray) -> np.ndarray:
+    """Per pool row, the earlier column's token `ban` reads: its own row's, or an ancestor row's."""
+    if ban.level == 0:
+        return header[pool_rows, ban.source].astype(np.int64)
+    return np.array([cursors[b].ancestor_header(ban.level)[ban.source] for b in pool_rows], dtype=np.int64)
+
+
+def _ignoring_rows(probs: np.ndarray, ks: np.ndarray, held: np.ndarray, ban, seen: list) -> tuple:
+    """(positions in `ks` that `ban` weighs, how far each row ignored its earlier value): by the
+    probability it put on the values `held` bans (`ignored`); a row whose value bans none takes the
+    mean of `seen` ([sum, count] of the rule's rows before it, which those that ban some add to in
+    row order); a row whose value has no shares, or none to take, is left out."""
+    observed, ignores = np.zeros(len(ks)), np.zeros(len(ks), dtype=bool)
+    weighs = np.zeros(len(ks), dtype=bool)
+    for token in np.unique(held):
+        if ban.shares.get(int(token)) is None:
+            continue
+        these = held == token
+        weighs[these] = True
+        if (banned := ban.banned.get(int(token))) is None:
+            continue
+        if (r := ignored(probs[np.ix_(ks[these], ban.ids)], np.isin(ban.ids, banned), ban.marginal)) is not None:
+            observed[these], ignores[these] = r, True
+    taken, rs = [], []
+    for k in np.flatnonzero(weighs):  # in row order: the mean a row takes is of the rows before it
+        if ignores[k]:
+            r = float(observed[k])
+            seen[0], seen[1] = seen[0] + r, seen[1] + 1
+        elif seen[1]:
+            r = seen[0] / seen[1]
+        else:
+            continue
+        taken.append(k)
+        rs.append(r)
+    return np.asarray(taken, dtype=np.int64), np.asarray(rs, dtype=float)
 
 
 def _never_paired(never, cursors: list, header: np.ndarray, active: np.ndarray, table: np.ndarray, hpos, at):

@@ -149,15 +149,18 @@ def _shares(a: np.ndarray, b: np.ndarray, of_pre: CategoricalPreproc, names: lis
     return {"shares": shares, "marginal": np.round(counts.sum(0) / max(int(rows.sum()), 1), 4).tolist()}
 
 
-def ignored(probs: np.ndarray, banned: np.ndarray, marginal: np.ndarray) -> float | None:
-    """How far a row's draw ignored the earlier value (0 to 1): the probability the model put on
-    the values it bans, over their share in all rows; None where it bans none."""
+def ignored(probs: np.ndarray, banned: np.ndarray, marginal: np.ndarray) -> np.ndarray | None:
+    """How far each row of `probs` (rows, values) drew ignoring the earlier value (0 to 1): the
+    probability it put on the values it bans, over their share in all rows; None where it bans none."""
     expected = float(marginal[banned].sum())
-    return min(float(probs[banned].sum()) / expected, 1.0) if expected > 0 else None
+    if not expected > 0:
+        return None
+    return np.minimum(probs[..., banned].sum(-1).astype(np.float64) / expected, 1.0)
 
 
-def reweigh(shares: np.ndarray, marginal: np.ndarray, r: float) -> np.ndarray:
-    """Per value of the later column, the weight that gives a row back its conditional share.
+def reweigh(shares: np.ndarray, marginal: np.ndarray, r: float | np.ndarray) -> np.ndarray:
+    """Per value of the later column, the weight that gives a row back its conditional share
+    (per row, of (rows, values) `shares` and (rows, 1) `r`).
 
     A model that drew the column as if the earlier value were unknown gives each value its
     share over all rows (a woman's pregnancy code at half her rate: half the patients are men);
@@ -168,9 +171,9 @@ def reweigh(shares: np.ndarray, marginal: np.ndarray, r: float) -> np.ndarray:
     value weighted by shares / mixture. A value the row's category never held but does not ban
     keeps weight 1."""
     mixture = (1 - r) * shares + r * marginal
-    out = np.ones(len(shares))
+    out = np.ones(mixture.shape)
     held = (shares > 0) & (mixture > 0)
-    out[held] = shares[held] / mixture[held]
+    out[held] = np.broadcast_to(shares, mixture.shape)[held] / mixture[held]
     return out
 
 
