@@ -92,6 +92,7 @@ from relsynth.synth.tabular.rules.sign_labels import apply_sign_labels, keep_sig
 from relsynth.synth.tabular.rules.sorted_siblings import keep_sorted_siblings, keep_strict_steps
 from relsynth.synth.tabular.rules.spelled_values import apply_spelled_values
 from relsynth.synth.tabular.rules.split_sums import apply_split_sums
+from relsynth.synth.tabular.rules.step_numbers import keep_step_numbers
 from relsynth.synth.tabular.rules.times_of_day import early_calendars, keep_times_of_day, keep_weekdays_first
 from relsynth.synth.tabular.rules.totals import apply_totals
 from relsynth.synth.tabular.rules.unique_numbers import keep_unique_numbers
@@ -261,6 +262,11 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         stuck = keep_disjoint_intervals(pre.stats.get("disjoint_intervals", []), table, cols, parents[table])
         if stuck.any():
             cols, parents[table], mats[table], n = _overlapping(schema, table, stuck, cols, parents[table], mats[table])
+        # a refill its prescription's days_supply after the last (none in older models, nor under DP)
+        latest = {c: o.extreme if o.sign > 0 else None for c, o in orders.items()}
+        keep_step_numbers(
+            pre.stats.get("step_numbers", []), table, cols, np.asarray(parents[table], np.int64), out, latest, rng
+        )
         # 1..n under each parent once no row of it goes (none in older models, nor under DP)
         keep_sibling_numbers(pre.stats.get("sibling_numbers", []), table, cols, np.asarray(parents[table], np.int64))
         keep_month_steps(pre.stats.get("month_steps", []), table, cols)  # before the rows under it read them

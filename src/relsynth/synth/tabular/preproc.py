@@ -164,6 +164,7 @@ from relsynth.synth.tabular.rules.sign_labels import find_sign_labels
 from relsynth.synth.tabular.rules.sorted_siblings import find_sorted_siblings
 from relsynth.synth.tabular.rules.spelled_values import find_spelled_values, spelled_columns
 from relsynth.synth.tabular.rules.split_sums import find_split_sums, formula_totals
+from relsynth.synth.tabular.rules.step_numbers import find_step_numbers
 from relsynth.synth.tabular.rules.times_of_day import (
     after_whole_days,
     find_times_of_day,
@@ -720,6 +721,8 @@ class TabularPreproc:
         self.stats["parent_ends"] = find_parent_ends(self, data, self._counted_from(summed), kept_missing)
         # a room's bookings, never two at once, where no rule above moves their dates across rows
         self.stats["disjoint_intervals"] = find_disjoint_intervals(self, data)
+        # a refill its prescription's days_supply after the fill before, where no rule above sets the date
+        self.stats["step_numbers"] = find_step_numbers(self, data, summed | set_columns(self.stats))
         # an integer written inside a code of its row (a seat 12C's row 12), where no rule above sets or numbers it
         numbered = {(r["table"], r["column"]) for r in self.stats["sibling_numbers"]}
         self.stats["code_numbers"] = find_code_numbers(self, data, summed | numbered)
