@@ -9,6 +9,7 @@ import torch
 from relsynth.relational import (
     Categorical,
     Date,
+    Datetime,
     ForeignKey,
     Integer,
     Numeric,
@@ -19,6 +20,7 @@ from relsynth.relational import (
 )
 from relsynth.synth import TabularModel, TabularPreproc
 from relsynth.synth.tabular._references import drop_repeated_links
+from relsynth.synth.tabular.rules.sibling_numbers import keep_sibling_numbers
 
 SCHEMA = Schema(
     order=Table(id=PrimaryKey(), priority=Categorical()),
@@ -223,3 +225,39 @@ def test_receipt_numbers_counting_each_stores_receipts_are_generated_one_to_one(
 def test_a_number_repeated_within_one_referenced_row_numbers_nothing():
     data = store_receipts(repeat=True)
     assert TabularPreproc.from_schema(data.schema).fit(data).stats["sibling_numbers"] == []
+
+
+def numbered_fills(n: int = 120, seed: int = 0) -> RelationalData:
+    """prescriptions -> 1 to 6 fills a week or more apart, fill_number 0, 1, 2, ... by fill date."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for rx in range(1, n + 1):
+        day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(0, 365)))
+        for k in range(int(rng.integers(1, 7))):
+            rows.append({"rx": rx, "filled": day, "fill_number": k})
+            day += pd.Timedelta(days=int(rng.integers(7, 60)))
+    fills = pd.DataFrame(rows)
+    fills.insert(0, "id", range(1, len(fills) + 1))
+    schema = Schema(
+        prescriptions=Table(id=PrimaryKey()),
+        fills=Table(id=PrimaryKey(), rx=ForeignKey("prescriptions"), filled=Datetime(), fill_number=Integer()),
+    )
+    return RelationalData({"prescriptions": pd.DataFrame({"id": range(1, n + 1)}), "fills": fills}, schema)
+
+
+def test_fill_numbers_rising_with_the_fill_date_are_generated_in_date_order():
+    """Each prescription's fills were numbered 0..n-1 in the order of the numbers the model drew,
+    not of their dates: a small model trained on a pharmacy database numbered 1.5 % of the
+    prescriptions' fills 0, 1, 2, 4, 5, 3 by date. Where the data's numbers rise with a date of the
+    row, the rows are numbered in date order, ties in the order of the numbers drawn."""
+    data = numbered_fills()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    rules = pre.stats["sibling_numbers"]
+    assert rules == [{"table": "fills", "column": "fill_number", "start": 0, "dated": "filled"}]
+    days = [0, 30, 61, 90, 122, 150, 0, 7, 7]
+    cols = {
+        "filled": pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(days, "D")),
+        "fill_number": pd.Series([0, 1, 2, 4, 5, 3, 1, 2, 0]),  # as drawn, in row (date) order
+    }
+    keep_sibling_numbers(rules, "fills", cols, np.array([0, 0, 0, 0, 0, 0, 1, 1, 1]))
+    assert cols["fill_number"].tolist() == [0, 1, 2, 3, 4, 5, 0, 2, 1]  # the tie of day 7: by the numbers drawn

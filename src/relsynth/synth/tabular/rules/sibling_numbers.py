@@ -18,6 +18,12 @@ is never generated (S-04 of the few trials with 4 sites), so a fourth generated 
 which the source's UNIQUE (trial, site number) refuses. The rule then also keeps the prefix and
 the width the numbers are zero-padded to, and writes the code from the row's place.
 
+The model's order of the numbers need not be its order of the rows' dates: a small model numbered a
+prescription's fills 0, 1, 2, 4, 5, 3 by date (1.5 % of prescriptions; none in the data, where
+each refill's number follows its date). Where the numbers rise with a date of the row under every
+parent in the data (`dated`: its dates never fall as the numbers rise, over the same `MIN_PAIRS`),
+generation numbers the rows in the order of their dates, ties in the order of the numbers drawn.
+
 A number may count the rows a reference names rather than the row a table nests under (a store's
 receipts 1..n, the store a reference of the receipt: a small model repeated a store's receipt number
 in 28 to 43 of 347 generated receipts). Where no parent numbering holds, the fit tries each reference
@@ -35,6 +41,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.numbers import to_numbers
+from relsynth.relational.orders import DATED, as_numbers
 from relsynth.synth.tabular._tables import digits_width
 
 log = logging.getLogger(__name__)
@@ -64,10 +71,28 @@ def find_sibling_numbers(pre, data: RelationalData, summed: set[tuple[str, str]]
                 if (start := _numbering_start(df[grouping.fk], numbers)) is None:
                     continue
                 by = {} if grouping == edge else {"by": grouping.fk}  # a reference: numbered once it is dealt
+                dated = _rising_date(pre, table, df, grouping.fk, numbers) if not by else None
                 out.append({"table": table, "column": col, "start": start, **(code or {}), **by})
+                if dated is not None:  # numbered in date order (a refill's fill_number, by its fill_date)
+                    out[-1]["dated"] = dated
                 log.info("%s.%s numbers each %s row's rows from %d: generated so", table, col, grouping.parent, start)
                 break
     return out
+
+
+def _rising_date(pre, table: str, df: pd.DataFrame, fk: str, numbers: pd.Series) -> str | None:
+    """The first date column of `table`, never missing, whose dates never fall as `numbers` rise
+    under each parent (`fk`), else None."""
+    order = np.lexsort((numbers.to_numpy(np.float64), pd.factorize(df[fk])[0]))
+    same = pd.factorize(df[fk])[0][order]
+    same = same[1:] == same[:-1]
+    for col, kind in pre.schema.tables[table].columns.items():
+        if kind.kind not in DATED or col not in df.columns or df[col].isna().any():
+            continue
+        dates = as_numbers(df[col], kind.kind)[order]
+        if (np.diff(dates)[same] >= 0).all():
+            return col
+    return None
 
 
 def _prefixed_numbers(values: pd.Series) -> dict | None:
@@ -103,13 +128,25 @@ def keep_sibling_numbers(rules: list[dict], table: str, cols: dict[str, pd.Serie
         prefix = rule.get("prefix")  # a code's number follows its prefix; older rules hold integers only
         digits = col if prefix is None else col.astype("string").str.extract(r"(\d+)$")[0]
         drawn = to_numbers(digits).reset_index(drop=True)
-        places = drawn.groupby(parents).rank(method="first", na_option="bottom").to_numpy()
+        if rule.get("dated") in cols:  # in the order of the rows' dates, ties in that of the numbers drawn
+            places = _date_places(as_numbers(cols[rule["dated"]], Column.DATETIME), drawn.to_numpy(np.float64), parents)
+        else:
+            places = drawn.groupby(parents).rank(method="first", na_option="bottom").to_numpy()
         numbered = pd.Series(places + (rule["start"] - 1), index=col.index)
         if prefix is not None:
             codes = [f"{prefix}{n:0{rule['width']}d}" for n in numbered.astype("int64")]
             cols[rule["column"]] = pd.Series(codes, index=col.index, dtype=col.dtype)
         else:
             cols[rule["column"]] = numbered.astype(col.dtype) if col.dtype != object else numbered.astype("int64")
+
+
+def _date_places(dates: np.ndarray, drawn: np.ndarray, parents: np.ndarray) -> np.ndarray:
+    """Each row's place (1..n) under its parent in the order of its date, then of its number drawn
+    (NaN, a missing date or number: last)."""
+    order = np.lexsort((np.nan_to_num(drawn, nan=np.inf), np.nan_to_num(dates, nan=np.inf), parents))
+    places = np.empty(len(order))
+    places[order] = pd.Series(parents[order]).groupby(parents[order]).cumcount().to_numpy() + 1
+    return places
 
 
 def renumber_siblings(
@@ -128,6 +165,6 @@ def renumber_siblings(
             continue
         if referenced and "by" not in rule:
             continue
-        cols = {rule["column"]: df[rule["column"]]}
+        cols = {c: df[c] for c in (rule["column"], rule.get("dated")) if c in df.columns}
         keep_sibling_numbers([{k: v for k, v in rule.items() if k != "by"}], table, cols, pd.factorize(df[fk])[0])
         tables[table] = df.assign(**cols)
