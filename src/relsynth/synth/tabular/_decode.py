@@ -51,6 +51,7 @@ from relsynth.synth.tabular.rules.category_gaps import keep_category_gaps
 from relsynth.synth.tabular.rules.category_ranges import keep_category_ranges, keep_relabelled_ranges
 from relsynth.synth.tabular.rules.code_numbers import apply_code_numbers
 from relsynth.synth.tabular.rules.constant_sums import apply_constant_sums
+from relsynth.synth.tabular.rules.count_caps import past_count_caps
 from relsynth.synth.tabular.rules.count_sums import apply_count_sums
 from relsynth.synth.tabular.rules.cut_labels import apply_cut_labels
 from relsynth.synth.tabular.rules.date_parts import apply_date_parts, moved_date_parts
@@ -258,6 +259,11 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         if gone.any():  # with the rows nested under them, not decoded yet
             cols, parents[table], mats[table], n = _dropped(table, gone, cols, parents[table], mats[table])
             _without_descendants(schema, table, ~gone, headers, parents)
+        # a prescription's fills past its refills allowed + 1 (none in older models, nor under DP)
+        past = past_count_caps(pre.stats.get("count_caps", []), table, np.asarray(parents[table], np.int64), out)
+        if past.any():
+            cols, parents[table], mats[table], n = _dropped(table, past, cols, parents[table], mats[table], CAPPED)
+            _without_descendants(schema, table, ~past, headers, parents)
         # a room's bookings never overlapping (none in older models, nor under DP)
         stuck = keep_disjoint_intervals(pre.stats.get("disjoint_intervals", []), table, cols, parents[table])
         if stuck.any():
@@ -480,20 +486,21 @@ def _swap_scope(pre, tables: dict[str, pd.DataFrame], table: str, col: str) -> p
     return pd.concat(parts, axis=1).astype(str).agg("\x1f".join, axis=1)
 
 
+NO_ROOM = (
+    "each started where its parent row's date stops the rows, after the previous row had ended there "
+    "(more rows than that parent's span holds; the data's never are)"
+)
+CAPPED = "each past the count its parent row's number allows (`count_caps`; the data's never are)"
+
+
 def _dropped(
-    table: str, gone: np.ndarray, cols: dict[str, pd.Series], parents: list, mat: np.ndarray
+    table: str, gone: np.ndarray, cols: dict[str, pd.Series], parents: list, mat: np.ndarray, why: str | None = None
 ) -> tuple[dict[str, pd.Series], list, np.ndarray, int]:
     """`table`'s decoded rows but the `gone` ones (`orderings.without_room`: rows its parent's
     cap left no room for; the rows under them go too: `_without_descendants`): columns, parent rows,
     headers and the number of rows left."""
     keep = ~gone
-    log.info(
-        "%s: %d of %d generated rows dropped: each started where its parent row's date stops the rows, after "
-        "the previous row had ended there (more rows than that parent's span holds; the data's never are)",
-        table,
-        int(gone.sum()),
-        len(gone),
-    )
+    log.info("%s: %d of %d generated rows dropped: %s", table, int(gone.sum()), len(gone), why or NO_ROOM)
     kept = {c: v[keep].reset_index(drop=True) for c, v in cols.items()}
     return kept, np.asarray(parents, dtype=np.int64)[keep].tolist(), mat[keep], int(keep.sum())
 

@@ -101,6 +101,7 @@ from relsynth.synth.tabular.rules.chained_labels import find_chained_labels
 from relsynth.synth.tabular.rules.changed_rows import find_changed_rows
 from relsynth.synth.tabular.rules.code_numbers import find_code_numbers
 from relsynth.synth.tabular.rules.constant_sums import find_constant_sums
+from relsynth.synth.tabular.rules.count_caps import find_count_caps
 from relsynth.synth.tabular.rules.count_rules import find_count_rules
 from relsynth.synth.tabular.rules.count_sums import find_count_sums
 from relsynth.synth.tabular.rules.cut_labels import find_cut_labels
@@ -679,7 +680,10 @@ class TabularPreproc:
             "sorted_siblings": find_sorted_siblings(self, data),  # a date the rows are stored in order of (calls)
             "sibling_numbers": find_sibling_numbers(self, data, summed),  # an integer numbering them 1..n (a line's)
             "count_rules": find_count_rules(self, data),  # child tables a category says a row has none of, or some
-            "count_sums": find_count_sums(self, data, summed),  # child counts numbers of the row give (goals, scores)
+            # child counts numbers of the row give (goals, scores)
+            "count_sums": (count_sums := find_count_sums(self, data, summed)),
+            # ... or cap (a prescription's fills, its refills + 1), of numbers no rule sets
+            "count_caps": find_count_caps(self, data, summed | {(r["table"], c) for r in count_sums for c in r["of"]}),
             "unique_labels": (unique := find_unique_labels(self, data)),  # labels never repeated under one parent row
             "ancestor_unique_labels": find_ancestor_unique_labels(self, data),  # ... under one row further up (a seat)
             "once_labels": (once := find_once_labels(self, data, unique)),  # single values of such a column (one owner)
