@@ -183,12 +183,8 @@ def find_null_rules(pre, data: RelationalData) -> list[dict]:
     was answered, or not, against its score in 4 of 1,000 generated respondents.
     The first such `of` in the header, for each column that has a `<missing>` token."""
     out = []
-    for table, layout in pre.layouts.items():
-        fields = [
-            (c, pre.slots[s].preproc)
-            for c, s in zip(layout.fields, layout.slots, strict=False)
-            if isinstance(pre.slots[s].preproc, (CategoricalPreproc, NumericPreproc)) and c in data[table].columns
-        ]  # `of`: the exact ones only (`is_exact`), whose tokens name values
+    for table in pre.layouts:
+        fields = _token_fields(pre, data, table)  # `of`: the exact ones only (`is_exact`), whose tokens name values
         groups: dict = {}
         for i, (col, col_pre) in enumerate(fields):
             if not col_pre.has_missing:
@@ -201,6 +197,16 @@ def find_null_rules(pre, data: RelationalData) -> list[dict]:
     return out
 
 
+def _token_fields(pre, data: RelationalData, table: str) -> list[tuple[str, object]]:
+    """(column, its preproc) of `table`'s header fields in order, the categorical and numeric ones the data holds."""
+    layout = pre.layouts[table]
+    return [
+        (c, pre.slots[s].preproc)
+        for c, s in zip(layout.fields, layout.slots, strict=False)
+        if isinstance(pre.slots[s].preproc, (CategoricalPreproc, NumericPreproc)) and c in data[table].columns
+    ]
+
+
 def find_held_rules(pre, data: RelationalData, ruled: set[tuple[str, str]]) -> list[dict]:
     """[{"table", "column", "of", "missing": [], "held": [...]}] as `find_null_rules`, where `column`
     is missing at will under some values of its earlier category `of` but never under others
@@ -210,12 +216,8 @@ def find_held_rules(pre, data: RelationalData, ruled: set[tuple[str, str]]) -> l
     1 to 3 % of a trained model's solved and closed tickets had no first response. The first such
     `of` in the header, for each column with a `<missing>` token that no rule in `ruled` decides."""
     out = []
-    for table, layout in pre.layouts.items():
-        fields = [
-            (c, pre.slots[s].preproc)
-            for c, s in zip(layout.fields, layout.slots, strict=False)
-            if isinstance(pre.slots[s].preproc, (CategoricalPreproc, NumericPreproc)) and c in data[table].columns
-        ]
+    for table in pre.layouts:
+        fields = _token_fields(pre, data, table)
         for i, (col, col_pre) in enumerate(fields):
             if not col_pre.has_missing or (table, col) in ruled:
                 continue
