@@ -41,7 +41,7 @@ from relsynth.relational.orders import (
 from relsynth.relational.row_keys import row_key_references
 from relsynth.synth.core.files import LoadError, atomic_dir, fingerprint, read_config, write_config
 from relsynth.synth.tabular import _dp_fit
-from relsynth.synth.tabular._assemble import assemble, entity_lengths
+from relsynth.synth.tabular._assemble import assemble, entity_lengths, sibling_order
 from relsynth.synth.tabular._decode import decode_entities
 from relsynth.synth.tabular._identifiers import (
     code_repeats,
@@ -1021,7 +1021,8 @@ class TabularPreproc:
         (`orderings`), among `_orderable_columns`."""
         columns = self._orderable_columns(table, summed)
         kinds = {c: self.schema.tables[table].columns[c].kind for c in columns}
-        found = find_orderings(data[table], columns, kinds, *above[table], min_count=self.min_count)
+        previous = self._previous_siblings(data[table], table)
+        found = find_orderings(data[table], columns, kinds, *above[table], min_count=self.min_count, previous=previous)
         edge = self.schema.parent(table)
         for o in found.values():
             how = "kept at decoding (its base is far)" if o.loose else "modelled as an offset"
@@ -1307,6 +1308,17 @@ class TabularPreproc:
                 )
             if walking:
                 log.info("%s: %s near the previous sibling's: modelled as the step from it", table, ", ".join(walking))
+
+    def _previous_siblings(self, df: pd.DataFrame, table: str) -> np.ndarray | None:
+        """Each row's previous sibling's position in `df`, in order of the sibling key (-1 for a
+        parent's first row); None where the rows are no series (no parent or no sibling key)."""
+        edge, key = self.schema.parent(table), self.sibling_keys.get(table)
+        if edge is None or key is None:
+            return None
+        order, follows = sibling_order(df, edge.fk, key)
+        previous = np.full(len(df), -1, dtype=np.int64)
+        previous[order[follows]] = order[np.flatnonzero(follows) - 1]
+        return previous
 
     def _siblings(self, df: pd.DataFrame, table: str) -> np.ndarray | None:
         """Each row's parent key (for `Ordering.after_sibling` offsets); None for a root table."""
