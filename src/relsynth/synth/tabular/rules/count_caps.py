@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.numbers import to_numbers
 from relsynth.synth.tabular._tables import child_counts
 
 log = logging.getLogger(__name__)
@@ -39,9 +40,7 @@ def find_count_caps(pre, data: RelationalData, fixed: set[tuple[str, str]]) -> l
         for number, col in schema.tables[edge.parent].columns.items():
             if col.kind is not Column.INTEGER or (edge.parent, number) in fixed:
                 continue
-            extra = _cap(
-                pd.to_numeric(data[edge.parent][number], errors="coerce").to_numpy(float), counts, pre.min_count
-            )
+            extra = _cap(to_numbers(data[edge.parent][number]).to_numpy(float), counts, pre.min_count)
             if extra is not None:
                 log.info("%s rows under each %s row at most its %s + %d: kept so", table, edge.parent, number, extra)
                 out.append({"table": table, "parent": edge.parent, "number": number, "extra": extra})
