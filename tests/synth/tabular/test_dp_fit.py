@@ -431,6 +431,16 @@ def test_a_part_filled_end_cell_next_to_the_range_is_kept():
     assert _dp_fit._range(coarse, floor, grid, 1.0)[0] == (5.0, 13.0)  # numbers: a noise cell beside 1-5 would add 6-9
 
 
+def test_a_thin_fine_cell_next_to_kept_ones_is_kept():
+    """At the fewest fine cells (8) 1,000 times of day at epsilon 1 hold 1.3 sigma a 3-hour cell:
+    the cut at 1 sigma alone dropped the first cell (00:00-03:00) in 4 fits of 20 where the noise
+    left it above 0, and no time before 03:00 came back. A thin cell next to a kept one is kept
+    when above 0; a thin one apart from them, or one below 0, is not."""
+    fine = np.array([0.6, 1.4, 0.9, 1.7, -0.3, 0.0, 0.8, 0.0])  # sigma 1
+    kept = _dp_fit._kept_fine(fine, 1.0)
+    assert kept.tolist() == [0.6, 1.4, 0.9, 1.7, 0.0, 0.0, 0.0, 0.0]
+
+
 def _fit_dates(values: pd.Series, epsilon: float, seed: int) -> NumericPreproc:
     """A one-column table of `values` (Datetime) fitted with DP (its noise seeded `seed`); the column's preprocessor."""
     df = pd.DataFrame({"id": np.arange(len(values)), "at": values})
@@ -477,9 +487,10 @@ def test_times_of_day_keep_their_small_hours(n, epsilon):
     """A time of day is seconds since midnight: on the sign-log grid the hours before 02:46 (below
     10**4 s, in ever thinner cells) were cut off the range and written as 02:46 or later (1,000
     rows at epsilon 1: none of the 13 % before 03:00 came back). The day is now a linear grid. At
-    epsilon 1 a 3-hour cell of 125 rows is 1.3 sigma: in some fits the noise still cuts it off
-    (the share before 03:00 is off by 12 points at 8 of 20 seeds), so the fits are judged over 20
-    seeds: medians."""
+    epsilon 1 a 3-hour cell of 125 rows is 1.3 sigma: in some fits the noise draws it below 0 or
+    the range misses it (the share before 03:00 is off by 9-12 points at 6 of 20 seeds; 7 when a
+    thin cell was cut below 1 sigma even next to kept ones), so the fits are judged over 20 seeds:
+    medians."""
     secs = np.random.default_rng(0).integers(0, 86_400, n)
     df = pd.DataFrame({"id": np.arange(n), "at": [dt.time(s // 3600, s // 60 % 60, s % 60) for s in secs]})
     data = RelationalData({"t": df}, Schema(t=Table(id=PrimaryKey(), at=Time())))
@@ -492,7 +503,7 @@ def test_times_of_day_keep_their_small_hours(n, epsilon):
         small_hours.append(abs(np.mean(back < 3 * 3600) - np.mean(real < 3 * 3600)))
         ks.append(_ks_complement(real, back))
     assert np.median(small_hours) < 0.03
-    assert np.median(ks) > (0.8 if n == 1000 else 0.95)
+    assert np.median(ks) > (0.88 if n == 1000 else 0.95)  # 1,000 rows: 0.867 with thin end cells cut, 0.909 kept
 
 
 class _NoNoise:

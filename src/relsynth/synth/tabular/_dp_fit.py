@@ -22,8 +22,8 @@ them share one noise scale sigma and one zCDP budget (`budget.preproc_part`):
   single cell of the range grid passes, neighbouring cells are merged (2, 4, 8, ... at a time)
   until some do (a time of day then takes the whole day); a cell far from the others, that
   would more than double the range, is kept only above a floor of a 0.1 % false-positive rate
-  (`_drop_far`); when the fine histogram is too noisy,
-  the bins split the range evenly: a populated column with a range is never generated as missing.
+  (`_drop_far`); the fine histogram's cells count from 1 sigma, or above 0 next to a counted one
+  (`_kept_fine`); when it is too noisy, the bins split the range evenly: a populated column with a range is never generated as missing.
   Integers: -INTEGER_DOMAIN .. INTEGER_DOMAIN are a public domain, each with a noisy count whether
   held or not, a token of its own above a public floor (INTEGER_FALSE), not tau; a range is cut to
   the integers its cells hold, and one inside that domain has the points and the fine histogram
@@ -792,7 +792,7 @@ def _fit_numeric(
             merged = FINE_CELLS // _n_cells(max(fine.sum(), 0.0), noise.sigma)
             fine = fine.reshape(-1, merged).sum(axis=1)
             n_cells = len(fine)
-        fine = np.where(fine >= noise.sigma * math.sqrt(merged), fine, 0.0)  # mostly noise below
+        fine = _kept_fine(fine, noise.sigma * math.sqrt(merged))
         grid = grid[:: FINE_CELLS // n_cells]
         if fine.sum() >= noise.floor:
             cdf = np.append(0.0, np.cumsum(fine)) / fine.sum()
@@ -811,6 +811,15 @@ def _fit_numeric(
             # from the released edges only; never for times: their zero (1970, midnight) is no origin of a scale
             p.log_sub = [] if linear else log_scaled_intervals(p.sub_edges, None)
     _missing_if_empty(p)
+
+
+def _kept_fine(fine: np.ndarray, noise_sd: float) -> np.ndarray:
+    """The fine histogram's noisy counts, 0 where mostly noise: below one `noise_sd` (a cell's noise),
+    unless next to a kept cell and above 0. A cell of data beside others is mostly data however thin:
+    at the fewest cells (8) a 3-hour cell of 1,000 times of day at epsilon 1 holds 1.3 sigma, and the
+    cut at 1 sigma alone lost the hours before 03:00 or 06:00 in 7 fits of 20 (KS complement median
+    0.867, now 0.909). A lone thin cell apart from the kept ones is still left out."""
+    return np.where(_grown(fine >= noise_sd, fine > 0), fine, 0.0)
 
 
 def _cut(lohi: tuple[float, float] | None, within: tuple[float, float]) -> tuple[float, float] | None:
