@@ -184,7 +184,7 @@ def run_relsynth(train: RelationalData, valid: RelationalData, seed: int, quick:
     model, summary = train_tabular_model(model, ds_train, ds_valid, training, p["tabular_validation"], None)
     train_s = time.perf_counter() - started
     started = time.perf_counter()
-    synth = generate_synthetic_database(model, train, p["tabular_generation"] | {"seed": seed})
+    synth, _ = generate_synthetic_database(model, train, p["tabular_generation"] | {"seed": seed})
     gen_s = time.perf_counter() - started
     info = {k: summary[k] for k in ("n_epochs", "n_steps", "seconds", "best_valid_loss", "stopped_early")}
     return source_tables(synth), train_s, gen_s, info

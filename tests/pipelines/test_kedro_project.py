@@ -13,6 +13,7 @@ from relsynth.synth import TabularDataset, TextModel, TextPreproc
 
 SPLIT_PARTS = ("train", "valid", "test")
 TEXT_TABLES = ("artist", "album", "track")  # conf/base/parameters_text_training.yml
+GENERATION_STEPS = ("generation", "text_generation")  # each writes data/07_model_output/<step>_warnings.json
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning:mlflow.*")]
 
@@ -107,6 +108,8 @@ def test_kedro_run_fast_every_pipeline(project: Path, kedro) -> None:
     for path in ("08_reporting/report.html", "08_reporting/report.json"):
         assert (data / path).is_file(), path
     report = json.loads((data / "08_reporting" / "report.json").read_text())
+    logged = [json.loads((data / "07_model_output" / f"{step}_warnings.json").read_text()) for step in GENERATION_STEPS]
+    assert report["generation_warnings"] == [w for step in logged for w in step]  # what generating it warned
     assert run["metrics.evaluation.quality"] == pytest.approx(report["overall"]["quality"])
     assert "<html" in (data / "08_reporting" / "report.html").read_text(encoding="utf-8").lower()
     artifacts = [a.path for a in client.list_artifacts(run["run_id"])]

@@ -24,6 +24,7 @@ from relsynth.relational.numbers import to_numbers
 CONTINUOUS = "continuous"
 DISCRETE = "discrete"
 NULL = "<null>"  # the category a null becomes in discrete comparisons
+GENERATION = "generation"  # the part a generation warning is listed under in a report's `warnings`
 _CONTINUOUS_KINDS = {Column.NUMERIC, Column.INTEGER, Column.DATE, Column.DATETIME, Column.TIME}
 _DISCRETE_KINDS = {Column.CATEGORICAL, Column.BOOLEAN}
 

@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from relsynth.eval import _plots
-from relsynth.eval._common import column_roles, lookup_labels
+from relsynth.eval._common import GENERATION, column_roles, lookup_labels
 from relsynth.eval.quality import children_counts
 from relsynth.relational import Column, Edge, RelationalData
 
@@ -76,6 +76,8 @@ def render(result: dict, train: RelationalData, test: RelationalData, synth: Rel
         "text": _text(result, test, synth),
         "privacy": result["privacy"]["tables"],
         "lookups": list(train.schema.lookups),
+        # the generation's own warnings have their section beside the summary; the rest are the scoring's
+        "evaluation_warnings": [w for w in result["warnings"] if not w.startswith(f"{GENERATION}: ")],
     }
     return _environment().get_template("report.html.j2").render(**context)
 

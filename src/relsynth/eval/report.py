@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from relsynth.eval import _page
-from relsynth.eval._common import plain
+from relsynth.eval._common import GENERATION, plain
 from relsynth.eval.orders import order_scores
 from relsynth.eval.privacy import privacy_scores
 from relsynth.eval.quality import ceiling_noise, quality_scores
@@ -83,6 +83,7 @@ def report(
     n_resamples: int = 50,
     seed: int = 0,
     dp: Mapping[str, Any] | None = None,
+    generation_warnings: Sequence[str] = (),
     return_html: bool = False,
 ) -> dict:
     """Score `data_synth` against `data_test`, beside the ceiling `data_test` against `data_train`.
@@ -97,7 +98,10 @@ def report(
     resamples of the held-out root entities), and `n_rows`, `seconds` (time to score, plots not
     included), `warnings`, and `dp`: the differential privacy the generator was trained under, as
     given (`{epsilon, delta, accountant}`, e.g. the trainer's result), or None (not differentially
-    private; the page says so). Scores are 0–100, shares and rates 0–1, None where nothing could be compared.
+    private; the page says so). `generation_warnings`: what the generation of `data_synth` warned
+    (rows dropped, empty texts), kept as given under `generation_warnings` and listed in `warnings`
+    as `generation: ...`; the page shows them beside the scores. Scores are 0–100, shares and rates
+    0–1, None where nothing could be compared.
     With `path`, writes a self-contained HTML page there and the dict as JSON at `path` with `.json`.
     With `return_html`, the result also holds that page's text under `html` (nothing is written
     unless `path` is given; the JSON never holds it).
@@ -124,7 +128,8 @@ def report(
         "privacy": privacy,
         "ceiling_noise": noise,
         "n_rows": {"train": data_train.n_rows(), "test": data_test.n_rows(), "synth": data_synth.n_rows()},
-        "warnings": report_warnings({**parts, "privacy": privacy}),
+        "warnings": report_warnings({GENERATION: {"warnings": generation_warnings}, **parts, "privacy": privacy}),
+        "generation_warnings": list(generation_warnings),
         "dp": guarantee,
     }
     result = plain({**result, "seconds": round(time.perf_counter() - start, 3)})

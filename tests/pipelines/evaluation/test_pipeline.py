@@ -47,6 +47,19 @@ def test_the_page_shows_the_dp_guarantee_of_the_training_summary(
     assert scores["dp"] is None and "Not differentially private" in html
 
 
+def test_the_report_lists_the_generation_warnings(tiny_parts: tuple[RelationalData, RelationalData]) -> None:
+    train, test = tiny_parts
+    dropped, empty = "matches: 409 of 864 generated row(s) dropped", "teams.name: 8 of 8 generated texts are empty"
+    scores, html = evaluate_synthetic_database(train, test, train, NOT_DP, {"max_pairs": 5}, [dropped], [empty])
+    assert scores["generation_warnings"] == [dropped, empty]
+    assert scores["warnings"][:2] == [f"generation: {dropped}", f"generation: {empty}"]
+    assert "Generation warnings (2)" in html and "<h2>Generation warnings</h2>" in html
+    assert dropped in html and empty in html and f"generation: {dropped}" not in html  # once, in its own section
+    clean, html = evaluate_synthetic_database(train, test, train, NOT_DP, {"max_pairs": 5}, [], [])
+    assert clean["generation_warnings"] == [] and "Generation warnings" not in html
+    assert clean["warnings"] == scores["warnings"][2:]  # the scoring's own warnings, as before
+
+
 def test_evaluation_metrics_leave_out_missing() -> None:
     assert evaluation_metrics({"overall": {"quality": 80, "text": None}}) == {"quality": {"value": 80.0, "step": 0}}
 
@@ -67,6 +80,8 @@ def test_pipeline_interface() -> None:
         "synthetic_database",
         "tabular_training_summary",
         "params:evaluation",
+        "generation_warnings",
+        "text_generation_warnings",
     }
     assert pipe.outputs() == {"evaluation_report", "evaluation_metrics"}
     assert "evaluation_scores" in pipe.all_outputs()  # report.json, also read by select_evaluation_metrics

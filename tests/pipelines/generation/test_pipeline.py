@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+
 import pytest
 
 from relsynth.pipelines.generation import create_pipeline
@@ -30,7 +33,8 @@ def test_generate_as_many_roots_as_train(
     tiny_model: TabularModel, tiny_parts: tuple[RelationalData, RelationalData], params: dict
 ) -> None:
     train = tiny_parts[0]
-    synthetic = generate_synthetic_database(tiny_model, train, params["tabular_generation"])
+    synthetic, warnings = generate_synthetic_database(tiny_model, train, params["tabular_generation"])
+    assert warnings == []  # a clean generation: the report gets no generation warning
     assert_valid_synthetic(synthetic, train)
     assert len(synthetic["artist"]) == len(train["artist"])
     assert synthetic["artist"]["name"].isna().all()  # text columns are the text model's job
@@ -41,8 +45,8 @@ def test_generate_n_samples_reproducibly(
 ) -> None:
     train = tiny_parts[0]
     group = {**params["tabular_generation"], "n_samples": 13, "seed": 3}
-    first = generate_synthetic_database(tiny_model, train, group)
-    again = generate_synthetic_database(tiny_model, train, group)
+    first, _ = generate_synthetic_database(tiny_model, train, group)
+    again, _ = generate_synthetic_database(tiny_model, train, group)
     assert_valid_synthetic(first, train)
     assert len(first["artist"]) == 13
     assert first["track"].equals(again["track"])
@@ -62,5 +66,26 @@ def test_generate_rejects_bad_parameters(
 def test_pipeline_interface() -> None:
     pipe = create_pipeline()
     assert pipe.inputs() == {"tabular_model", "database_train", "params:tabular_generation"}
-    assert pipe.outputs() == {"synthetic_tabular"}
+    assert pipe.outputs() == {"synthetic_tabular", "generation_warnings"}
     assert {n.name for n in pipe.nodes} == {"generation.generate_synthetic_database"}
+
+
+def test_generation_returns_the_warnings_the_library_logged(
+    tiny_model: TabularModel, tiny_parts: tuple[RelationalData, RelationalData], params: dict, monkeypatch
+) -> None:
+    generate = tiny_model.generate
+
+    @functools.wraps(generate)  # the same signature: the node checks its parameters against it
+    def warning_generate(*args, **kwargs):
+        logging.getLogger("relsynth.synth.tabular._references.generate").warning(
+            "matches: %d of %d generated row(s) repeating a link dropped", 409, 864
+        )
+        logging.getLogger("relsynth.synth").info("not a warning")
+        logging.getLogger("torch").warning("not the library's")
+        return generate(*args, **kwargs)
+
+    monkeypatch.setattr(tiny_model, "generate", warning_generate)
+    synthetic, warnings = generate_synthetic_database(tiny_model, tiny_parts[0], params["tabular_generation"])
+    assert warnings == ["matches: 409 of 864 generated row(s) repeating a link dropped"]
+    logging.getLogger("relsynth.synth").warning("after the node")  # the handler went with the call
+    assert warnings == ["matches: 409 of 864 generated row(s) repeating a link dropped"]

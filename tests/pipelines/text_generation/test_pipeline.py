@@ -3,6 +3,7 @@ check of this run's `text_tables`; the pipeline created for a list of tables."""
 
 from __future__ import annotations
 
+import logging
 from types import SimpleNamespace
 
 import pandas as pd
@@ -26,7 +27,7 @@ def test_fill_texts_writes_the_text_columns(
     tiny_database: RelationalData, text_models: dict[str, TextModel], text_params: dict
 ) -> None:
     blank = blank_texts(tiny_database)
-    filled = fill_texts(
+    filled, _ = fill_texts(
         blank, tiny_database, text_params["text_generation"], ["artist", "album"], *text_models.values()
     )
     assert isinstance(filled, RelationalData) and filled.schema == tiny_database.schema
@@ -54,13 +55,29 @@ class FakeTextModel:
 def test_fill_texts_parents_first(tiny_database: RelationalData) -> None:
     calls: list = []
     album, artist = FakeTextModel("album", "title", calls), FakeTextModel("artist", "name", calls)
-    filled = fill_texts(blank_texts(tiny_database), tiny_database, {"temp": 1.0}, ["album", "artist"], album, artist)
+    filled, warnings = fill_texts(
+        blank_texts(tiny_database), tiny_database, {"temp": 1.0}, ["album", "artist"], album, artist
+    )
+    assert warnings == []  # nothing warned: the report gets no generation warning
     assert calls == [("artist", False), ("album", True)]  # the album titles were written seeing the artists' names
     assert (filled["album"]["title"] == "album text").all() and (filled["artist"]["name"] == "artist text").all()
 
 
+def test_fill_texts_returns_the_warnings_the_library_logged(tiny_database: RelationalData) -> None:
+    class EmptyTextModel(FakeTextModel):
+        def generate(self, data: RelationalData, **options) -> RelationalData:
+            logging.getLogger("relsynth.synth.text._generate").warning("artist.name: 8 of 8 generated texts are empty")
+            return super().generate(data, **options)
+
+    _, warnings = fill_texts(
+        blank_texts(tiny_database), tiny_database, {}, ["artist"], EmptyTextModel("artist", "name", [])
+    )
+    assert warnings == ["artist.name: 8 of 8 generated texts are empty"]
+
+
 def test_fill_texts_without_models_copies_the_tables(tiny_database: RelationalData) -> None:
-    filled = fill_texts(tiny_database, tiny_database, {}, [])
+    filled, warnings = fill_texts(tiny_database, tiny_database, {}, [])
+    assert warnings == []
     for table, df in tiny_database.items():
         pd.testing.assert_frame_equal(filled[table], df)
 
@@ -86,7 +103,7 @@ def test_pipeline_interface() -> None:
         "params:text_generation",
         "params:text_tables",
     }
-    assert pipe.all_outputs() == {"synthetic_database", "synthetic_database_sql"}
+    assert pipe.all_outputs() == {"synthetic_database", "synthetic_database_sql", "text_generation_warnings"}
     assert {n.name for n in pipe.nodes} == {"text_generation.fill_texts", "text_generation.export_database"}
     assert create_pipeline().inputs() == {
         "synthetic_tabular",

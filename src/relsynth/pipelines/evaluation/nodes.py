@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from relsynth.eval import report
@@ -18,11 +19,16 @@ def evaluate_synthetic_database(
     synthetic_database: RelationalData,
     tabular_training_summary: dict[str, Any],
     evaluation: dict[str, Any],
+    generation_warnings: Sequence[str] = (),
+    text_generation_warnings: Sequence[str] = (),
 ) -> tuple[dict[str, Any], str]:
     """Score `synthetic_database` against `database_test` (ceiling: test against train).
 
     `tabular_training_summary` (the trainer's result) tells whether the model was trained under
     DP: its epsilon, delta and accountant go on the page, or the page says it is not DP.
+
+    `generation_warnings` and `text_generation_warnings` (what the generation nodes logged as
+    warnings) go in the report's `warnings` and its section "Generation warnings".
 
     `evaluation` is the parameter group of `relsynth.eval.report`: max_pairs, max_rows,
     max_rows_privacy, n_resamples, seed. Returns every result (`overall`: the headline numbers quality,
@@ -39,6 +45,7 @@ def evaluate_synthetic_database(
         data_synth=synthetic_database,
         path=None,
         dp=dp_guarantee(tabular_training_summary),
+        generation_warnings=[*generation_warnings, *text_generation_warnings],
         return_html=True,
     )
     page = scores.pop("html")

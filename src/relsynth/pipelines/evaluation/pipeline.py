@@ -1,5 +1,6 @@
 """The evaluation pipeline: `database_train`, `database_test`, `synthetic_database`,
-`tabular_training_summary` (whether and how the model was trained under DP) ->
+`tabular_training_summary` (whether and how the model was trained under DP), `generation_warnings`
+and `text_generation_warnings` (what generating it warned: the report lists them) ->
 `evaluation_scores` (JSON), `evaluation_report` (HTML; both also MLflow artifacts),
 `evaluation_metrics` (MLflow metrics)."""
 
@@ -19,6 +20,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "synthetic_database",
                     "tabular_training_summary",
                     "params:evaluation",
+                    "generation_warnings",
+                    "text_generation_warnings",
                 ],
                 outputs=["evaluation_scores", "evaluation_report"],
                 name="evaluate_synthetic_database",
@@ -31,7 +34,14 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
         namespace="evaluation",
-        inputs={"database_train", "database_test", "synthetic_database", "tabular_training_summary"},
+        inputs={
+            "database_train",
+            "database_test",
+            "synthetic_database",
+            "tabular_training_summary",
+            "generation_warnings",
+            "text_generation_warnings",
+        },
         outputs={"evaluation_scores", "evaluation_report", "evaluation_metrics"},
         parameters={"params:evaluation"},
         tags="evaluation",

@@ -1,5 +1,5 @@
 """The generation pipeline: `tabular_model` -> `synthetic_tabular` (text columns empty: text_training
-fills them)."""
+fills them) and `generation_warnings` (what the library logged as warnings meanwhile, for the report)."""
 
 from kedro.pipeline import Pipeline, node
 
@@ -12,13 +12,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(
                 generate_synthetic_database,
                 inputs=["tabular_model", "database_train", "params:tabular_generation"],
-                outputs="synthetic_tabular",
+                outputs=["synthetic_tabular", "generation_warnings"],
                 name="generate_synthetic_database",
             ),
         ],
         namespace="generation",
         inputs={"tabular_model", "database_train"},
-        outputs="synthetic_tabular",
+        outputs={"synthetic_tabular", "generation_warnings"},
         parameters={"params:tabular_generation"},
         tags="generation",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from relsynth.pipelines._params import check_params
+from relsynth.pipelines._warnings import collect_warnings
 from relsynth.relational import RelationalData
 from relsynth.synth import TextModel
 from relsynth.synth import fill_texts as fill_database_texts
@@ -16,7 +17,7 @@ def fill_texts(
     text_generation: dict[str, Any],
     text_tables: list[str],
     *text_models: TextModel,
-) -> RelationalData:
+) -> tuple[RelationalData, list[str]]:
     """`synthetic_tabular` with the text columns of each model's table written, parents first (an
     album's title is sampled after, and conditioned on, its artist's generated name).
 
@@ -24,7 +25,8 @@ def fill_texts(
     max_text_len (0: the longest seen at fit), temp, top_p, seed. `text_tables` is this run's
     parameter of that name, checked against the models the pipeline was created with. Tables
     without a model keep their text columns as they are. A text equal to a training value
-    (`database_train`) is sampled again, so whole training texts are not replayed.
+    (`database_train`) is sampled again, so whole training texts are not replayed. Also returns the
+    warnings the library logged while writing them (`text_generation_warnings`), for the report.
     """
     models = {model.preproc.table: model for model in text_models}
     if sorted(models) != sorted(text_tables):
@@ -37,7 +39,9 @@ def fill_texts(
     options = {}
     for model in text_models:  # a misspelt key fails here, naming the group, before any text is written
         options = check_params(model.generate, "text_generation", text_generation, "data", "avoid")
-    return fill_database_texts(synthetic_tabular, text_models, avoid=database_train, **options)
+    with collect_warnings() as warnings:
+        synthetic = fill_database_texts(synthetic_tabular, text_models, avoid=database_train, **options)
+    return synthetic, warnings
 
 
 def export_database(synthetic_database: RelationalData) -> RelationalData:

@@ -1,6 +1,7 @@
 """The text_generation pipeline: `synthetic_tabular` and each table's `text_model_<table>`
 -> `synthetic_database` (the synthetic tables with their text columns written), also written as a
-database: `synthetic_database_sql`.
+database: `synthetic_database_sql`, and `text_generation_warnings` (what the library logged as warnings
+meanwhile, for the report).
 
 Like text_training, it is created for the tables of the `text_tables` parameter (see
 `pipeline_registry`); without tables it copies `synthetic_tabular` as it is.
@@ -24,7 +25,7 @@ def create_pipeline(text_tables: Sequence[str] = (), **kwargs) -> Pipeline:
             node(
                 fill_texts,
                 inputs=["synthetic_tabular", "database_train", "params:text_generation", "params:text_tables", *models],
-                outputs="synthetic_database",
+                outputs=["synthetic_database", "text_generation_warnings"],
                 name="fill_texts",
             ),
             node(
@@ -33,7 +34,7 @@ def create_pipeline(text_tables: Sequence[str] = (), **kwargs) -> Pipeline:
         ],
         namespace="text_generation",
         inputs={"synthetic_tabular", "database_train", *models},
-        outputs={"synthetic_database", "synthetic_database_sql"},
+        outputs={"synthetic_database", "synthetic_database_sql", "text_generation_warnings"},
         parameters={"params:text_generation", "params:text_tables"},
         tags="text_generation",
     )
