@@ -59,3 +59,40 @@ def test_no_rule_for_amounts_of_their_own_or_a_constant_above():
     payment = data["payment"].assign(amount=data["payment"]["amount"].round(0))
     same = RelationalData({**data.data, "film": film, "payment": payment}, SCHEMA)
     assert TabularPreproc.from_schema(SCHEMA).fit(same).stats["whole_multiples"] == []
+
+
+RX = Schema(rx=Table(id=PrimaryKey(), days=Integer(), quantity=Integer(), refills=Integer()))
+
+
+def prescriptions(n: int = 300, seed: int = 0, quantity=None, days=None) -> RelationalData:
+    """A prescription's supply of 7 to 90 days and its quantity, the days times 1 or 2 tablets a day
+    (or `quantity`, `days` of their own)."""
+    rng = np.random.default_rng(seed)
+    days = rng.choice([7, 10, 14, 30, 90], n) if days is None else days
+    quantity = days * rng.choice([1, 2], n) if quantity is None else quantity
+    frame = pd.DataFrame({"id": range(n), "days": days, "quantity": quantity, "refills": rng.integers(0, 6, n)})
+    return RelationalData({"rx": frame}, RX)
+
+
+def test_a_quantity_is_a_whole_multiple_of_its_rows_days_supply(tiny_size):
+    """The model wrote the quantity in its own bins beside the days' supply: an untrained model's
+    quantities were a multiple of their row's days in 180 of 300 rows. The fit finds the days and
+    their multiples in the row itself, and decoding sets the quantity to the nearest."""
+    pre = TabularPreproc.from_schema(RX).fit(prescriptions())
+    [rule] = pre.stats["whole_multiples"]
+    assert (rule["column"], rule["of"], rule["multiples"], rule["above"]) == ("quantity", "days", [1, 2], False)
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(300, seed=0)["rx"]
+    k = out["quantity"] / out["days"]
+    assert len(out) == 300 and (out["days"] > 0).all()
+    assert np.allclose(k, np.round(k)) and set(np.round(k).astype(int)) <= {1, 2}
+
+
+def test_no_row_rule_for_quantities_of_their_own_copies_or_multiples_of_chance():
+    rng = np.random.default_rng(1)
+    own = prescriptions(quantity=rng.integers(7, 200, 300))
+    copies = prescriptions(quantity=prescriptions()["rx"]["days"].to_numpy())  # a multiple of 1 alone
+    # days of 1 or 2, quantities all even: a multiple of any row's days, whatever the row
+    chance = prescriptions(days=rng.choice([1, 2], 300), quantity=2 * rng.integers(1, 50, 300))
+    for data in (own, copies, chance):
+        assert TabularPreproc.from_schema(RX).fit(data).stats["whole_multiples"] == []

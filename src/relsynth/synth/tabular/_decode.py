@@ -234,7 +234,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         keep_ratio_ranges(ratios, cols, ids, preprocs, rng, up)  # after the ranges: the other number's final value
         multiples = pre.table_rules("whole_multiples", table)
         up = ancestor_numbers(schema, out, table, parents[table], multiples)  # a payment's film's rental rate
-        keep_whole_multiples(multiples, cols, preprocs, up)
+        keep_whole_multiples([r for r in multiples if r.get("above", True)], cols, preprocs, up)
         keep_pair_values(pre.stats.get("pair_values", []), table, cols)  # none in older models, nor under DP
         keep_linear_pairs(pre.table_rules("linear_pairs", table), cols, ids, preprocs, rng)  # of no column above
         if ctx is not None and table == schema.roots[0]:
@@ -252,6 +252,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         calendars = early_calendars(pre.stats.get("times_of_day", []), table)  # a booking's start within hours
         sharing = sharing_offsets(groups, cols, orders, above, siblings)
         past = from_offsets(cols, orders, above, siblings, after=sharing, calendars=calendars, rng=rng)
+        # a quantity, its days' supply times 1 or 2, once an order writes the supply from it (a multiple keeps it)
+        keep_whole_multiples([r for r in multiples if not r.get("above", True)], cols, preprocs, {})
         keep_sorted_siblings(pre, table, cols, siblings, offset=False)  # ... or its values
         keep_strict_steps(pre, table, cols, siblings, orders, above)  # ties of a column that never repeats
         warn_past_extremes(table, past, orders, n, edge.parent if edge is not None else None)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import logging
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
@@ -659,7 +660,8 @@ class TabularPreproc:
             # ... or of their ratio to another number of their row (a premium's rate of its limit, per product)
             "ratio_ranges": find_ratio_ranges(self, data, summed | ordered),
             # ... or a whole multiple of a number further up (a payment, its film's rental rate once or twice)
-            "whole_multiples": find_whole_multiples(self, data, summed | ordered),
+            # (or of one of its row: a prescription's quantity, its days' supply times 1 or 2 tablets a day)
+            "whole_multiples": find_whole_multiples(self, data, summed, ordered, self._lone_orders()),
             # ... or one value per pair of categories of its row (a leg's distance, per origin and destination)
             "pair_values": find_pair_values(self, data, summed | ordered),
             # ... or equal to a number further up in the rows a label marks (an accepted offer's, the sale price)
@@ -751,6 +753,8 @@ class TabularPreproc:
         }
         # ... nor set to a value above them (a payment, its film's rate times 1 to 3; an accepted offer, the price)
         scaled |= {(r["table"], r["column"]) for k in ("whole_multiples", "flagged_copies") for r in self.stats[k]}
+        # ... nor the number of its row a multiple is set from (a quantity's days' supply): it moves after
+        scaled |= {(r["table"], r["of"]) for r in self.stats["whole_multiples"] if not r.get("above", True)}
         # ... nor kept near a number of the row a key names (a listing's longitude, its city's): a bound of its
         # own row's numbers holds of the referenced rows' values, and moving it breaks the gap
         scaled |= {
@@ -1049,24 +1053,46 @@ class TabularPreproc:
     def _ordered_reads(self, but_after_itself: bool = False) -> set[tuple[str, str]]:
         """(table, column) of every column an order within rows reads: its base, bound, cap, fallback
         and floor, of the row or of its parent row, and the previous sibling's base."""
-        out = set()
-        for table, found in self.orderings.items():
-            parent = edge.parent if (edge := self.schema.parent(table)) else table
-            for o in found.values():
-                if but_after_itself and after_itself(o):
-                    continue
-                out.add((parent if o.from_parent else table, o.base))
-                if o.sibling_base is not None:  # the previous sibling's
-                    out.add((table, o.sibling_base))
-                if o.bound is not None:
-                    out.add((parent if o.bound_from_parent else table, o.bound))
-                if o.cap is not None:
-                    out.add((parent if o.cap_from_parent else table, o.cap))
-                if o.fallback is not None:
-                    out.add((parent if o.fallback_from_parent else table, o.fallback))
-                if o.floor is not None:
-                    out.add((parent, o.floor))
+        return {
+            read
+            for table, found in self.orderings.items()
+            for o in found.values()
+            if not (but_after_itself and after_itself(o))
+            for read in self._order_reads(table, o)
+        }
+
+    def _order_reads(self, table: str, o: Ordering) -> set[tuple[str, str]]:
+        """(table, column) that one order of `table` reads (`_ordered_reads`)."""
+        parent = edge.parent if (edge := self.schema.parent(table)) else table
+        out = {(parent if o.from_parent else table, o.base)}
+        if o.sibling_base is not None:  # the previous sibling's
+            out.add((table, o.sibling_base))
+        if o.bound is not None:
+            out.add((parent if o.bound_from_parent else table, o.bound))
+        if o.cap is not None:
+            out.add((parent if o.cap_from_parent else table, o.cap))
+        if o.fallback is not None:
+            out.add((parent if o.fallback_from_parent else table, o.fallback))
+        if o.floor is not None:
+            out.add((parent, o.floor))
         return out
+
+    def _lone_orders(self) -> set[tuple[str, str, str]]:
+        """(table, column, base) of the orders within a row that read their base alone, where no other
+        order writes or reads either (a days' supply at most its quantity): a rule may set the column
+        after their offsets are decoded, keeping the order, without breaking another."""
+        touched: Counter = Counter()
+        for table, found in self.orderings.items():
+            for o in found.values():
+                touched.update({(table, o.column)} | self._order_reads(table, o))
+        return {
+            (table, o.column, o.base)
+            for table, found in self.orderings.items()
+            for o in found.values()
+            if self._order_reads(table, o) == {(table, o.base)}
+            and not o.from_parent
+            and touched[(table, o.column)] == touched[(table, o.base)] == 1
+        }
 
     def _unsplit_totals_back(self, split_totals: list[dict]) -> None:
         """The `split_totals` (`formula_totals`) whose rows no split sum scales (an order reads their
