@@ -184,22 +184,19 @@ def apply_last_labels(rules: list[dict], tables: dict[str, pd.DataFrame], pre, g
             values = np.array([texts.get(r["map"].get(str(v))) if not pd.isna(v) else None for v in values], dtype=object)  # fmt: skip
         held = ~pd.isna(values)
         if held.any():
-            column = frame[r["column"]].astype(object)
-            changed = held & (column.astype(str).to_numpy() != pd.Series(values, dtype=object).astype(str).to_numpy())
-            column.iloc[np.flatnonzero(held)] = values[held]
-            frame[r["column"]] = column.astype(frame[r["column"]].dtype)
-            _clear_missing(pre.stats.get("null_rules", []), r, frame, changed)
+            _set_rows(r, frame, held, values, pre)
         if (empty := pre.category_texts(r["table"], r["column"]).get(r.get("empty"))) is not None:
-            _set_childless(r, frame, ~frame[pk].isin(rows[r["fk"]]).to_numpy(), empty, pre)
+            # the one label every training row without children holds: a ticket with no status change is `open`
+            childless = ~frame[pk].isin(rows[r["fk"]]).to_numpy()
+            _set_rows(r, frame, childless, np.full(len(frame), empty, dtype=object), pre)
 
 
-def _set_childless(rule: dict, frame: pd.DataFrame, childless: np.ndarray, label, pre) -> None:
-    """Set (in place) the rule's column of the `childless` rows to `label` (the one every training row
-    without children holds: a ticket with no status change is `open`), the columns a null rule says it
-    lacks cleared where it changed."""
+def _set_rows(rule: dict, frame: pd.DataFrame, at: np.ndarray, values: np.ndarray, pre) -> None:
+    """Set (in place) the rule's column of the rows `at` to their `values` (one a row of `frame`), the
+    columns a null rule says it lacks cleared where it changed."""
     column = frame[rule["column"]].astype(object)
-    changed = childless & (column.astype(str).to_numpy() != str(label))
-    column.iloc[np.flatnonzero(childless)] = label
+    changed = at & (column.astype(str).to_numpy() != pd.Series(values, dtype=object).astype(str).to_numpy())
+    column.iloc[np.flatnonzero(at)] = values[at]
     frame[rule["column"]] = column.astype(frame[rule["column"]].dtype)
     _clear_missing(pre.stats.get("null_rules", []), rule, frame, changed)
 
