@@ -225,8 +225,7 @@ def _match_under_labels(
             ]
             within = labels.isin(held).to_numpy()
             off = ~within & ~np.isnan(y)
-            unit = 0.5 * 10.0 ** -found["decimals"] if found["decimals"] is not None else 0.0
-            if off.sum() and (np.abs(y[off] - v[off]) <= unit + 1e-9 * np.abs(y[off])).mean() > MAX_OFF_SHARE:
+            if off.sum() and to_decimals(y[off], v[off], found["decimals"]).mean() > MAX_OFF_SHARE:
                 continue  # nearly a formula everywhere: not one a label tells
             return {**found, "where": {"column": label_col, "labels": held}}, within
     return None, None
@@ -485,14 +484,13 @@ def _match_run(values: dict[str, np.ndarray], col: str, operands: list[str], sam
     sums = np.hstack([zero, np.cumsum(np.nan_to_num(x), axis=1)])  # sums[:, e] - sums[:, s]: operands s..e-1
     gaps = np.hstack([zero, np.cumsum(np.isnan(x), axis=1)])
     ends, starts = _runs(len(operands))
-    unit = 0.5 * 10.0**-d if d is not None else 0.0
 
     def close(rows: slice, runs: np.ndarray, factor: np.ndarray) -> np.ndarray:
         """The share of `rows` of the screen where y is each run's sum times its factor."""
         e, s = ends[runs], starts[runs]
         v = np.where(gaps[rows, e] > gaps[rows, s], np.nan, sums[rows, e] - sums[rows, s]) * factor
         t = y[screen[rows], None]
-        return (np.abs(t - v) <= unit + 1e-9 * np.abs(t)).mean(axis=0)
+        return to_decimals(t, v, d).mean(axis=0)
 
     every = np.arange(len(ends))
     for_sum, for_mean = np.ones(len(ends)), 1.0 / (ends - starts)
@@ -647,8 +645,7 @@ def _seconds(values: pd.Series) -> np.ndarray:
 
 def _close(y: np.ndarray, v: np.ndarray, d: int | None) -> bool:
     """The screen: y is v to d decimals in `MIN_SHARE` of these rows (all holding y)."""
-    unit = 0.5 * 10.0**-d if d is not None else 0.0
-    return bool((np.abs(y - v) <= unit + 1e-9 * np.abs(y)).mean() >= MIN_SHARE)
+    return bool(to_decimals(y, v, d).mean() >= MIN_SHARE)
 
 
 def _factor(y: np.ndarray, v: np.ndarray) -> float | None:
@@ -693,6 +690,13 @@ def _evaluate(
     return np.where(np.isfinite(v), v, np.nan)
 
 
+def to_decimals(y: np.ndarray, v: np.ndarray, d: int | None) -> np.ndarray:
+    """Whether each y is v to d decimals (within half a unit of the last; None: to 1e-9 of y's size);
+    a NaN on either side: not."""
+    unit = 0.5 * 10.0**-d if d is not None else 0.0
+    return np.abs(y - v) <= unit + 1e-9 * np.abs(y)
+
+
 def formula_holds(y: np.ndarray, v: np.ndarray, d: int | None) -> bool:
     """Whether y is v to d decimals (None: to 1e-9 of its size) in `MIN_SHARE` of at least
     `MIN_ROWS` rows holding y, and also of the rows where y is not its most common value (zeros
@@ -700,8 +704,7 @@ def formula_holds(y: np.ndarray, v: np.ndarray, d: int | None) -> bool:
     rows = ~np.isnan(y)
     if rows.sum() < MIN_ROWS:
         return False
-    unit = 0.5 * 10.0**-d if d is not None else 0.0
-    equal = np.abs(y[rows] - v[rows]) <= unit + 1e-9 * np.abs(y[rows])  # NaN v: not equal
+    equal = to_decimals(y[rows], v[rows], d)
     if equal.mean() < MIN_SHARE:  # most candidates: no need to find the most common value
         return False
     values, counts = np.unique(y[rows], return_counts=True)
@@ -836,9 +839,8 @@ def _dividend_from_quotient(frame: pd.DataFrame, f: dict, v: np.ndarray, values:
     lo, hi = f["span"]
     drawn = to_numbers(frame[f["column"]]).astype(float).to_numpy()
     divisor = values[f["of"][1]]
-    unit = 0.5 * 10.0 ** -int(f["decimals"]) if f["decimals"] is not None else 0.0
     with np.errstate(invalid="ignore"):
-        off = ~(np.abs(drawn - v) <= unit + 1e-9 * np.abs(drawn))  # NaN v: off
+        off = ~to_decimals(drawn, v, f["decimals"])
         rows = np.flatnonzero(off & (drawn >= lo) & (drawn <= hi) & (divisor > 0))
     if not len(rows):
         return v
