@@ -40,10 +40,12 @@ Where the parent's date is the latest of its child rows' date in every parent ro
 (`MIN_ROWS` at least: a shipment's delivery, the time of its last event, `delivered`), that child
 date being one no other order of its row reads (`latest`), the parent's date is a copy, not a
 bound: where generated, it is set to its latest child row's date first, earlier as well as later
-(the events, not capped at it, keep their own span). Once every rule above moved the date, the
+(the events, not capped at it, keep their own span); a date after timestamps to the latest one's day
+(a CRM's close date, the day of its last stage change: 46-54 % of a small model's closes were, moved
+only where a change passed them). Once every rule above moved the date, the
 latest child row of each generated parent holding it is moved onto it where still earlier (the
 date moved past another child date): capped at the delivery, the events need not reach it, and
-76 % of a small model's delivered shipments had their last event earlier. The move is forward
+76 % of a small model's delivered shipments had their last event earlier; not a day's date's (set to that row's day, the row keeps its time). The move is forward
 only (the date is on or after its child rows by then), so the rows keep their order; a first row
 that lies at a fixed offset from its base in every training row (`Ordering.first_fixed`: a lone
 event at its shipment's creation) stays (`fixed_first`).
@@ -97,7 +99,7 @@ def find_parent_ends(
                     after = _gaps_after([own[c] for c in dates], end, gap, data[child][fk].to_numpy())
                     grid = column_grid(data[table][column], kind.kind) if after else 0.0
                     free = _unread(pre, child)  # a child's date no order of its row counts from or stops at
-                    latest = [c for c in dates if c in free and c not in equal and not day and _is_latest(own[c], end, data[child][fk])]  # fmt: skip
+                    latest = [c for c in dates if c in free and c not in equal and _is_latest(own[c], end, data[child][fk])]  # fmt: skip
                     out.append({**rule, "equal": equal, "fill": (table, column) not in kept_missing, "until": until, "gap": gap, "after": after, "grid": grid, "latest": latest, "fixed_first": _fixed_first(pre, child, latest)})  # fmt: skip
     return out
 
@@ -247,7 +249,8 @@ def keep_parent_ends(
             passed = (last >= end) if drawn else (last > end)  # reached: a pile the data never has
             _move(r, parent, ~np.isnan(end) & ~np.isnan(last) & passed & (to > end), to, "moved onto")
     for r in rules:  # once every rule moved its date: the latest child row's onto it (none in older models)
-        if r.get("latest") and r["table"] in tables and len(tables.get(r["child"], ())):
+        # a day's date (`day`) was set to its latest child row's day: moved onto its midnight, the row would lose its time
+        if r.get("latest") and not r.get("day") and r["table"] in tables and len(tables.get(r["child"], ())):
             _latest_onto(r, tables[r["table"]], tables[r["child"]], schema)
 
 
