@@ -181,3 +181,57 @@ def test_counts_spread_down_to_a_few_parents_or_under_dp_keep_their_least_possib
     assert next(s.preproc for s in pre.slots if s.is_count).least == 0  # 10 events at the mean, 1 or 2 at 3
     dp = TabularPreproc.from_schema(histories().schema).fit(histories(), dp=DpBudget(3.0, 1e-5))
     assert next(s.preproc for s in dp.slots if s.is_count).least == 0
+
+
+def deals(n: int = 300, seed: int = 0) -> RelationalData:
+    """A sales CRM's opportunities -> stage changes: an opportunity in the funnel's k-th stage has
+    k changes (prospecting none, qualification one, ... closed_won four), a lost one 1 to 4."""
+    rng = np.random.default_rng(seed)
+    funnel = ["prospecting", "qualification", "proposal", "negotiation", "closed_won"]
+    stage = rng.choice([*funnel, "closed_lost"], n)
+    k = np.array([funnel.index(s) if s in funnel else int(rng.integers(1, 5)) for s in stage])
+    opp = pd.DataFrame({"id": range(n), "stage": stage})
+    change = pd.DataFrame({"id": range(int(k.sum())), "opp": np.repeat(np.arange(n), k)})
+    change["by"] = rng.choice(["rep", "manager"], len(change))
+    schema = Schema(
+        opp=Table(id=PrimaryKey(), stage=Categorical()),
+        change=Table(id=PrimaryKey(), opp=ForeignKey(parent="opp"), by=Categorical()),
+    )
+    return RelationalData({"opp": opp, "change": change}, schema)
+
+
+def off_count(data: RelationalData, counts: dict[str, int]) -> int:
+    """Opportunities whose number of changes is not the one their stage has in every training row."""
+    n = data["change"].groupby("opp").size().reindex(data["opp"]["id"]).fillna(0).to_numpy()
+    want = data["opp"]["stage"].astype(str).map(counts)
+    return int((want.notna() & (want.to_numpy() != n)).sum())
+
+
+def test_a_number_of_children_a_category_decides_is_generated_so(tiny_size):
+    """A CRM's opportunity in `proposal` has two stage changes in every training row, one in
+    `negotiation` three: the rules kept only none or some, and 2-3 of ~320 opportunities a small
+    model generated had another number (a `qualification` with four changes, its history broken).
+    Each such category's count is forced now; a lost one, 1 to 4, keeps `some` only."""
+    data = deals()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    [rule] = pre.stats["count_rules"]
+    counts = {"closed_won": 4, "negotiation": 3, "proposal": 2, "qualification": 1}
+    assert dict(rule["exact"]) == counts and rule["none"] == ["prospecting"] and "closed_lost" in rule["some"]
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)  # untrained: counts drawn at random
+    out = model.generate(300, seed=0)
+    assert off_count(out, counts) == 0
+    lost = out["opp"]["id"][out["opp"]["stage"] == "closed_lost"]
+    assert lost.isin(out["change"]["opp"]).all()  # still some, not one count
+    pre.stats["count_rules"] = [{k: v for k, v in rule.items() if k != "exact"}]  # without: the test can tell
+    assert off_count(model.generate(300, seed=0), counts) > 50
+
+
+def test_no_exact_count_where_the_rows_are_at_it_by_chance():
+    """Every order has one shipment whatever its status: no status decides that count (each
+    status's rows all at it, as every other row is), though a returned order's 1-2 returns keep `some`."""
+    data = shop()
+    shipment = pd.DataFrame({"id": range(300), "order": range(300), "carrier": "ups"})
+    ones = RelationalData({"order": data["order"], "shipment": shipment, "ret": data["ret"]}, data.schema)
+    rules = TabularPreproc.from_schema(data.schema).fit(ones).stats["count_rules"]
+    assert [(r["child"], r["some"], r.get("exact")) for r in rules] == [("ret", ["returned"], None)]

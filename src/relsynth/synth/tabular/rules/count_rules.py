@@ -15,6 +15,13 @@ it after a `some` one (`count_tables`), as `_dependencies.null_tables` does with
 Likewise a category of the parent row for its rows' children (a cancelled flight's bookings have
 no boarding, the status two levels above the boardings): read as each row starts, from its parent
 row's header (`parent_count_rules`). Not fitted under DP.
+
+A category whose every row has one number of that child's rows, 1 or more (a CRM's opportunity in
+`proposal` has two stage changes, one `closed_won` four), has that count forced (`exact`), where
+`MIN_EXACT_ROWS` rows hold it and the other rows' share of the count would have put them all there
+`CHANCE` of the time at most, over all the column's values tried (a composer's many): a small model
+gave 2-3 of ~320 opportunities another number, a `qualification` with four changes. Chinook's
+playlist memberships keep such counts too (its 93 TV-show tracks are each in two playlists).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from relsynth.synth.tabular.encoders import CategoricalPreproc
 log = logging.getLogger(__name__)
 MIN_ROWS = 5  # rows holding the value (and rows not holding it), at least
 CHANCE = 0.001  # how likely children independent of the column would have put the rows so, at most
+MIN_EXACT_ROWS = 20  # rows holding a value whose count is forced (`exact`), at least
 
 
 def find_count_rules(pre, data: RelationalData) -> list[dict]:
@@ -41,23 +49,52 @@ def find_count_rules(pre, data: RelationalData) -> list[dict]:
     for table, layout in pre.layouts.items():
         if not layout.children or len(data[table]) < 2 * MIN_ROWS:
             continue
-        has = {c: child_counts(data, pre.schema, c) > 0 for c in layout.children}
+        counts = {c: child_counts(data, pre.schema, c) for c in layout.children}
         for parent, col, categories, tokens, rows in _sources(pre, data, table):
-            for child, with_rows in has.items():
-                if (rule := decided_values(tokens, with_rows[rows], categories)) is None:
+            for child, n_rows in counts.items():
+                none, some = decided_values(tokens, n_rows[rows] > 0, categories) or ([], [])
+                # read from the parent row, the count is its rows' sum, never one number: none or some only
+                exact = [] if parent else exact_counts(tokens, n_rows[rows], categories, _n_exact(pre, table, child))
+                if not (none or some or exact):
                     continue
                 log.info(
-                    "%s rows with %s.%s in %s have no %s row, in %s at least one: kept so",
+                    "%s rows with %s.%s in %s have no %s row, in %s at least one, in %s exactly so many: kept so",
                     table,
                     parent or table,
                     col,
-                    rule[0],
+                    none,
                     child,
-                    rule[1],
+                    some,
+                    exact,
                 )
-                out.append(
-                    {"table": table, "column": col, "child": child, "none": rule[0], "some": rule[1], "parent": parent}
-                )
+                rule = {"table": table, "column": col, "child": child, "none": none, "some": some, "parent": parent}
+                out.append(rule | ({"exact": exact} if exact else {}))  # none: as before the key
+    return out
+
+
+def _n_exact(pre, table: str, child: str) -> int:
+    """The counts of `child` rows under a `table` row that have a token of their own (`CountPreproc.n_exact`)."""
+    layout = pre.layouts[table]
+    return pre.slots[layout.slots[layout.n_fields + layout.children.index(child)]].preproc.n_exact
+
+
+def exact_counts(tokens: np.ndarray, counts: np.ndarray, categories: list, n_exact: int) -> list[list]:
+    """[[category, count]]: the frequent categories whose every row has one number of child rows, 1
+    or more (a CRM's opportunity in `proposal` has two stage changes, one `closed_won` four), not by
+    chance: the other rows' share of that count would have put `MIN_ROWS` rows or more all at it
+    `CHANCE` of the time at most. Counts past `n_exact` (drawn in a bin) are left out."""
+    rows = np.bincount(tokens, minlength=len(categories) + 2)
+    tried = max(int((rows[2:] >= MIN_EXACT_ROWS).sum()), 1)  # one chance a category tried: a composer's many
+    out = []
+    for k, v in enumerate(categories, start=2):
+        held = tokens == k
+        if rows[k] < MIN_EXACT_ROWS or len(tokens) - rows[k] < MIN_ROWS:
+            continue
+        n = int(counts[held][0])
+        if n < 1 or n >= n_exact or (counts[held] != n).any():
+            continue
+        if float(np.mean(counts[~held] == n)) ** int(rows[k]) <= CHANCE / tried:
+            out.append([v, n])
     return out
 
 
@@ -110,7 +147,8 @@ def decided_values(tokens: np.ndarray, has: np.ndarray, categories: list) -> tup
 def count_tables(pre, rules: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(force position, force token, ban position, ban token), each (n, vocab) for the n rules of
     `find_count_rules`: after a token of `column`, the header position of `child`'s count and its
-    token 0 (no row), forced after a value of `none` and banned after one of `some` (-1: none)."""
+    token 0 (no row), forced after a value of `none` and banned after one of `some` (-1: none); the
+    token of its count forced after a value of `exact` (none in older models)."""
     shape = (len(rules), pre.vocab_size)
     force_pos, force_tok = np.full(shape, -1, dtype=np.int64), np.full(shape, -1, dtype=np.int64)
     ban_pos, ban_tok = np.full(shape, -1, dtype=np.int64), np.full(shape, -1, dtype=np.int64)
@@ -126,6 +164,10 @@ def count_tables(pre, rules: list[dict]) -> tuple[np.ndarray, np.ndarray, np.nda
             for v in values:
                 if str(v) in ids:
                     pos[n, ids[str(v)]], tok[n, ids[str(v)]] = j, zero
+        for v, count in r.get("exact", []):
+            if str(v) in ids:  # a count's local id is the count (`CountPreproc.encode`)
+                ban_pos[n, ids[str(v)]] = ban_tok[n, ids[str(v)]] = -1
+                force_pos[n, ids[str(v)]], force_tok[n, ids[str(v)]] = j, zero + int(count)
     return force_pos, force_tok, ban_pos, ban_tok
 
 
