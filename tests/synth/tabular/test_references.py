@@ -496,7 +496,7 @@ def test_a_declared_composite_key_stays_unique_numbers_renumbered_labels_dropped
     tables = dict(pre.inverse_transform(pre.transform(data), seed=0).data)
     tables["line"] = tables["line"].assign(line_no=tables["line"]["line_no"] * 0 + 1)  # every line numbered 1
     tables["spoken"] = tables["spoken"].assign(language="English")
-    drop_repeated_links(pre, tables)
+    drop_repeated_links(pre, tables, np.random.default_rng(0))
     lines = tables["line"]
     assert len(lines) == len(data["line"]) and not lines.duplicated(["order_id", "line_no"]).any()
     assert sorted(lines[lines["order_id"] == lines["order_id"].iloc[0]]["line_no"]) == list(
@@ -518,7 +518,7 @@ def test_dropping_many_rows_that_repeat_a_key_is_a_warning(tmp_path: Path, caplo
     n = len(tables["spoken"])
     tables["spoken"] = tables["spoken"].assign(language="English")  # every country's second language a repeat
     with caplog.at_level("INFO"):
-        drop_repeated_links(pre, tables)
+        drop_repeated_links(pre, tables, np.random.default_rng(0))
     left = len(tables["spoken"])
     (record,) = [r for r in caplog.records if r.getMessage().startswith("spoken:")]
     assert record.levelname == "WARNING" and f"{n - left} of {n} generated row(s)" in record.getMessage()
@@ -529,7 +529,7 @@ def test_dropping_many_rows_that_repeat_a_key_is_a_warning(tmp_path: Path, caplo
     first = spoken.iloc[:1].assign(id=None) if "id" in spoken else spoken.iloc[:1]
     tables["spoken"] = pd.concat([spoken, first], ignore_index=True)  # one repeat of 300: INFO
     with caplog.at_level("INFO"):
-        drop_repeated_links(pre, tables)
+        drop_repeated_links(pre, tables, np.random.default_rng(0))
     (record,) = [r for r in caplog.records if r.getMessage().startswith("spoken:")]
     assert record.levelname == "INFO" and "1 of" in record.getMessage()
 
@@ -558,7 +558,7 @@ def test_rows_nested_under_a_dropped_label_key_row_go_with_it(tmp_path: Path):
         assert "code" not in pre.modelled_columns("speakers")  # copied from the row, not modelled
     tables = dict(pre.inverse_transform(pre.transform(data), seed=0).data)
     tables["spoken"] = tables["spoken"].assign(language="English")
-    drop_repeated_links(pre, tables)
+    drop_repeated_links(pre, tables, np.random.default_rng(0))
     assert len(tables["spoken"]) == tables["spoken"]["code"].nunique()
     assert tables["speakers"]["(code, language)"].isin(tables["spoken"]["(code, language)"]).all()
     assert 0 < len(tables["speakers"]) < len(data["speakers"])
@@ -585,7 +585,7 @@ def test_numbers_that_count_their_orders_lines_count_the_generated_lines_too(tmp
     made = tables["line"]["line_no"] * 3  # 3, 6, 9...: gaps
     made[tables["line"]["order_id"] == first] = [9] + [4] * (n - 1)  # and repeats, out of order
     tables["line"] = tables["line"].assign(line_no=made.astype(tables["line"]["line_no"].dtype))
-    drop_repeated_links(pre, tables)
+    drop_repeated_links(pre, tables, np.random.default_rng(0))
     lines = tables["line"]
     assert (
         lines.groupby("order_id")["line_no"].agg(sorted)

@@ -107,11 +107,13 @@ def test_line_numbers_outside_the_key_count_the_lines_left_after_a_repeat_is_dro
     assert pre.stats["sibling_numbers"] == [{"table": "line", "column": "line_no", "start": 1}]
     tables = dict(pre.inverse_transform(pre.transform(data), seed=0).data)
     out = tables["line"]
-    sizes = out["order_id"].value_counts()
-    first = sizes.index[sizes >= 3][0]
-    rows = np.flatnonzero(out["order_id"].to_numpy() == first)
-    out.loc[rows[1], "product"] = out.loc[rows[0], "product"]  # its second line names its first's product
-    drop_repeated_links(pre, tables)
+    first = out["order_id"].iloc[0]
+    # an order naming every product, its second line its first's again: no product is left to give
+    # that line instead (`redeal_repeats`), so it is dropped
+    codes = [tables["product"]["code"].iloc[0], *tables["product"]["code"]]
+    every = out[out["order_id"] == first].iloc[[0] * len(codes)].assign(product=codes, line_no=range(1, len(codes) + 1))
+    tables["line"] = out = pd.concat([out[out["order_id"] != first], every], ignore_index=True)
+    drop_repeated_links(pre, tables, np.random.default_rng(0))
     left = tables["line"]
     assert len(left) == len(out) - 1
     numbers = left.groupby("order_id")["line_no"].agg(sorted)

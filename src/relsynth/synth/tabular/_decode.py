@@ -333,7 +333,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         t[col] = unique_with_rows(t, col, rule["with"], scope, rng, f"{rule['table']}.{col}", avoid=avoid, more=more)
     given_order = {schema.roots[0]} if ctx is not None else set()  # root rows in their context rows' order
     keep_key_orders(pre, out, given_order)  # a pair stored lower key first (a < b), before a swapped pair is dropped
-    drop_repeated_links(pre, out)
+    drop_repeated_links(pre, out, rng)
     keep_composite_references(pre, out, rng)  # before the formulas that read the rows they name
     # values pairing left on the wrong side of the row their reference names (none in older models)
     _keep_sides_moving_ordered(pre, pre.stats.get("reference_sides", []), out, schema, rng)

@@ -28,6 +28,8 @@ The package, one module a concern:
 - `generate`: filling the generated tables' reference columns (`assign_references`,
   `draw_references`, `draw_within`, `without_repeats`, `copy_totals`, `drop_repeated_links`,
   `mirror_links`, `keep_composite_references`).
+- `redeal`: a link row repeating its key given another key of one reference whose fitted rules
+  allow it, before `drop_repeated_links` drops it (`redeal_repeats`).
 - `added_rows`: a referenced row added to a group (a tenant) whose rows name one of its rows
   and the model generated none there.
 - `copies`: values a referencing row copies from the row it references.

@@ -45,6 +45,7 @@ from relsynth.synth.tabular._references.pairing import (
 from relsynth.synth.tabular._references.periods import cover_periods, in_period_keys, period_scope, with_periods
 from relsynth.synth.tabular._references.ranked import rank_labels
 from relsynth.synth.tabular._references.ratios import scale_values
+from relsynth.synth.tabular._references.redeal import redeal_repeats
 from relsynth.synth.tabular._references.same_values import SameValues, Summed
 from relsynth.synth.tabular._references.siblings import keep_sibling_named
 from relsynth.synth.tabular.encoders import plain_scalar
@@ -1437,10 +1438,12 @@ def without_repeats(
 DROPPED_WARN_SHARE = 0.05  # a drop of this share of a table's generated rows is a warning: its size is off
 
 
-def drop_repeated_links(pre, tables: dict[str, pd.DataFrame]) -> None:
+def drop_repeated_links(pre, tables: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
     """Keep the keys `unique_links` found never repeated (or the source declares) unique, in place:
     a key whose one column not a foreign key is an integer (a line number under its order) gets
-    the next free numbers in its group, else the generated rows repeating a key are dropped, with
+    the next free numbers in its group, else a generated row repeating a key gets another key in
+    one reference of it whose rules allow (`redeal_repeats`: a match's away team, one its home team
+    has not met that season), and the rows no key frees are dropped, with
     the rows nested under them where a row key (`RowKey`) nests a table under its rows. A number
     that counts its group's rows in the data (`row_numbers`) counts them here too, and so, once rows
     are dropped, does one outside the key counting its parent's rows (`sibling_numbers`). The columns a
@@ -1470,19 +1473,24 @@ def drop_repeated_links(pre, tables: dict[str, pd.DataFrame]) -> None:
             tables[table] = _renumbered(df, repeated, [c for c in cols if c != numbered[0]], numbered[0])
             log.info("%s: %d generated row(s) repeating %s renumbered", table, int(repeated.sum()), cols)
             continue
-        dropped = int(repeated.sum())
+        df, freed = redeal_repeats(pre, tables, table, cols, rng)
+        left = df.duplicated(subset=cols).to_numpy() & df[cols].notna().all(axis=1).to_numpy()
+        dropped = int(left.sum())
         many = dropped >= DROPPED_WARN_SHARE * len(df)
         log.log(
             logging.WARNING if many else logging.INFO,
-            "%s: %d of %d generated row(s) repeating %s dropped (the data never does)%s",
+            "%s: %d of %d generated row(s) repeating %s (the data never does): %s%d dropped%s",
             table,
-            dropped,
+            int(repeated.sum()),
             len(df),
             cols,
+            "".join(f"{n} given another {c} ({k} swapped with a row of its groups), " for c, (n, k) in freed.items()),
+            dropped,
             f", so the synthetic {table} holds {len(df) - dropped} rows" if many else "",
         )
-        tables[table] = df[~repeated].reset_index(drop=True)
-        _drop_orphaned(pre.schema, tables, table)
+        tables[table] = df[~left].reset_index(drop=True)
+        if dropped:
+            _drop_orphaned(pre.schema, tables, table)
     renumber_siblings(pre, tables)  # the lines left after a drop count their order's rows again
 
 
