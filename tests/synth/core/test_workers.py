@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -9,12 +10,15 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
+from types import SimpleNamespace
 
 import pytest
 
 from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.progress import NoProgress
 from relsynth.synth.core import workers
+from relsynth.synth.core.files import warn_untrained
 from relsynth.synth.core.workers import WorkerHung, can_fork, can_spawn, run_forked, run_spawned
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="worker processes need fork")
@@ -231,3 +235,49 @@ def test_spawned_parts_get_their_own_arguments():
     assert [s for s, _ in out] == [3, 30]
     assert len({pid for _, pid in out} | {os.getpid()}) == 3
     assert bar.n == 2
+
+
+def _warn_like_the_library(part: int, progress) -> int:
+    """A part that logs a warning on a relsynth logger and has relsynth's code raise a Python
+    warning (the untrained model's), the same in every worker, then an INFO line and a warning of
+    code outside relsynth, which stay the worker's."""
+    logging.getLogger("relsynth.synth.tabular.test").warning("rows dropped: %d", 3)
+    warn_untrained(SimpleNamespace(trained=False), "TabularTrainer")
+    logging.getLogger("relsynth.synth.tabular.test").info("part %d done", part)
+    warnings.warn("a warning of the caller's own code", UserWarning, stacklevel=1)
+    return part
+
+
+def _relayed(run, caplog) -> tuple[list[str], list[str]]:
+    """What `run()` (a job in workers) logged on relsynth's loggers at WARNING, and warned, in this process."""
+    with caplog.at_level(logging.INFO), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run()
+    logged = [r.getMessage() for r in caplog.records if r.name.startswith("relsynth") and r.levelno >= logging.WARNING]
+    return logged, [str(w.message) for w in caught]
+
+
+@pytest.mark.parametrize("start", ["forked", "spawned"])
+def test_relsynth_warnings_of_workers_reach_the_caller_once_per_job(start, caplog):
+    """What the library warns inside a worker reaches the caller's logging and warnings, where the
+    report's collector, a test's caplog or a user's filters see it: once, though two workers warned it."""
+    if start == "spawned" and not can_spawn():
+        pytest.skip("spawned workers need Linux")
+    if start == "forked":
+        job = lambda: run_forked(_warn_like_the_library, 2, silent())  # noqa: E731
+    else:
+        job = lambda: run_spawned(_warn_like_the_library, [(0,), (1,)], silent())  # noqa: E731
+    logged, warned = _relayed(job, caplog)
+    assert logged == ["rows dropped: 3"]
+    assert len(warned) == 1 and "SimpleNamespace was built but neither trained nor loaded" in warned[0]
+    assert not any("part 0 done" in r.getMessage() for r in caplog.records)  # INFO lines are not relayed
+
+
+def test_a_worker_that_fails_still_relays_what_it_warned_before(caplog):
+    def task(i, progress):
+        logging.getLogger("relsynth.synth.tabular.test").warning("runaway entity cut")
+        raise SchemaError("table t: no primary key")
+
+    with caplog.at_level(logging.WARNING), pytest.raises(SchemaError):
+        run_forked(task, 1, silent())
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("relsynth")] == ["runaway entity cut"]

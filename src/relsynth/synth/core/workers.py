@@ -6,7 +6,9 @@ process generating other entities gains 1.7x. `run_forked` runs `task(i, progres
 in a process forked from this one (the model is shared copy-on-write, never pickled), collects
 the results in order, adds the units each worker counts to the caller's progress display, and
 raises in the parent what failed in a worker, naming it: relsynth's own errors (`RunawayEntity`,
-`SchemaError`, ...) as themselves, so a caller catches them by type as without workers.
+`SchemaError`, ...) as themselves, so a caller catches them by type as without workers. What a
+worker warned through relsynth's loggers or `warnings.warn` is logged and warned again in the
+parent, once per job (`relay`), where the caller's handlers and filters see it.
 
 A forked worker inherits every lock of this process as it was at the fork, held or not, but none
 of the threads that would release it: after this process ran an OpenMP team of several threads
@@ -40,6 +42,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import torch
+
+from relsynth.synth.core.relay import caught_for_parent, replay
 
 log = logging.getLogger(__name__)
 POLL_S = 0.2  # how often the parent updates the progress display and checks that workers live
@@ -107,6 +111,7 @@ def _run(ctx, task: Callable[..., Any], parts: list, bar) -> list[Any]:
     procs: list[Any] = []
     out: dict[int, Any] = {}
     shown, exited = 0, set()
+    seen: set = set()  # the warnings the workers relayed, each replayed once (`relay.replay`)
     watch = _Watchdog(procs)
     try:
         for i in range(n_parts):
@@ -116,7 +121,7 @@ def _run(ctx, task: Callable[..., Any], parts: list, bar) -> list[Any]:
             procs.append(proc)
         while len(out) < n_parts:
             try:
-                i, ok, payload = results.get(timeout=POLL_S)
+                i, ok, payload, caught = results.get(timeout=POLL_S)
             except queue.Empty:
                 # ended without a result: killed (exit code < 0), or exited a poll ago and nothing came
                 dead = [
@@ -130,6 +135,7 @@ def _run(ctx, task: Callable[..., Any], parts: list, bar) -> list[Any]:
                 exited = {i for i, p in enumerate(procs) if p.exitcode is not None}
                 watch.check(out)
             else:
+                replay(pickle.loads(caught), seen)
                 if not ok:
                     raise _failure(i, n_parts, *payload)
                 out[i] = pickle.loads(payload)
@@ -220,12 +226,15 @@ def _work(task: Callable[..., Any], args: tuple | bytes, i: int, done, results, 
     torch.set_num_threads(1)  # one core each; also keeps the child out of the parent's thread pool
 
     sent = False
+    with caught_for_parent() as caught:  # relsynth's warnings go to the parent with the result
+        try:
+            args = pickle.loads(args) if isinstance(args, bytes) else args
+            result = pickle.dumps(task(*args, WorkerProgress(done, i)), protocol=pickle.HIGHEST_PROTOCOL)
+            ok, payload = True, result
+        except BaseException as e:  # noqa: BLE001 - whatever it was, the parent must hear of it
+            ok, payload = False, (f"{type(e).__name__}: {e}\n{traceback.format_exc()}", _own_error(e))
     try:
-        args = pickle.loads(args) if isinstance(args, bytes) else args
-        results.put((i, True, pickle.dumps(task(*args, WorkerProgress(done, i)), protocol=pickle.HIGHEST_PROTOCOL)))
-        sent = True
-    except BaseException as e:  # noqa: BLE001 - whatever it was, the parent must hear of it
-        results.put((i, False, (f"{type(e).__name__}: {e}\n{traceback.format_exc()}", _own_error(e))))
+        results.put((i, ok, payload, pickle.dumps(caught, protocol=pickle.HIGHEST_PROTOCOL)))
         sent = True
     finally:
         results.close()
