@@ -3,13 +3,20 @@
 A generation node logs what a user must read beside the scores (rows dropped, empty texts, a
 runaway entity); in a long run's log they scroll away, so the node returns them as a dataset and the
 evaluation node puts them in the report (`relsynth.eval.report(generation_warnings=...)`).
+Both ways the library warns count: a WARNING record of a `relsynth.*` logger and a `warnings.warn`
+of relsynth's code (an untrained model, a block size past the trained window); what a worker process
+warned counts too, as `relsynth.synth.core.relay` raises it again in this process.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from relsynth.synth.core.relay import raised_by_library
 
 LIBRARY_LOGGER = "relsynth"  # the parent of every relsynth.* logger; others' (Kedro's, torch's) are not ours to report
 
@@ -20,20 +27,34 @@ class _WarningCollector(logging.Handler):
         self.messages = messages
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if message not in self.messages:  # a warning once, as the report lists it
-            self.messages.append(message)
+        _keep(self.messages, record.getMessage())
+
+
+def _keep(messages: list[str], message: str) -> None:
+    if message not in messages:  # a warning once, as the report lists it
+        messages.append(message)
 
 
 @contextmanager
 def collect_warnings() -> Iterator[list[str]]:
-    """Inside the block, the messages of the WARNING (and worse) records of `relsynth.*` loggers,
-    each once, in the order logged; the handler is removed on leaving, so each call gets its own."""
+    """Inside the block, the messages of the WARNING (and worse) records of `relsynth.*` loggers and
+    of the warnings relsynth's code raises (those the filters show), each once, in the order raised;
+    they are printed as before. The handler and `showwarning` are put back on leaving, so each call
+    gets its own."""
     messages: list[str] = []
     handler = _WarningCollector(messages)
     logger = logging.getLogger(LIBRARY_LOGGER)
+    previous_show = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if raised_by_library(sys._getframe(1)):
+            _keep(messages, str(message))
+        previous_show(message, category, filename, lineno, file, line)
+
     logger.addHandler(handler)
+    warnings.showwarning = show
     try:
         yield messages
     finally:
+        warnings.showwarning = previous_show
         logger.removeHandler(handler)

@@ -11,6 +11,7 @@ from relsynth.pipelines.generation import create_pipeline
 from relsynth.pipelines.generation.nodes import generate_synthetic_database
 from relsynth.relational import RelationalData
 from relsynth.synth import TabularDataset, TabularModel, TabularModelSize, TabularPreproc, TabularTrainer
+from relsynth.synth.tabular import _generate
 
 
 @pytest.fixture
@@ -89,3 +90,23 @@ def test_generation_returns_the_warnings_the_library_logged(
     assert warnings == ["matches: 409 of 864 generated row(s) repeating a link dropped"]
     logging.getLogger("relsynth.synth").warning("after the node")  # the handler went with the call
     assert warnings == ["matches: 409 of 864 generated row(s) repeating a link dropped"]
+
+
+def test_generation_returns_what_workers_and_python_warnings_warned(
+    tiny_parts: tuple[RelationalData, RelationalData], tiny_preproc: TabularPreproc, params: dict, monkeypatch
+) -> None:
+    """Two ways the library warns that the report missed: a warning logged inside a worker process
+    (`workers=2`) and a `warnings.warn` of the library (the model was never trained)."""
+    untrained = TabularModel.build(tiny_preproc, size=TabularModelSize(n_layers=1, h=2, d=16))
+    run_pool = _generate._run_pool
+
+    def warning_pool(*args, **kwargs):  # runs in each worker
+        logging.getLogger("relsynth.synth.tabular._generate").warning("entity cut at %d tokens", 99)
+        return run_pool(*args, **kwargs)
+
+    monkeypatch.setattr(_generate, "_run_pool", warning_pool)
+    group = {**params["tabular_generation"], "batch_size": 2, "workers": 2}
+    with pytest.warns(UserWarning, match="neither trained nor loaded"):  # still shown as before
+        _, warnings = generate_synthetic_database(untrained, tiny_parts[0], group)
+    assert len(warnings) == 2 and "entity cut at 99 tokens" in warnings
+    assert any(w.startswith("this TabularModel was built but neither trained nor loaded") for w in warnings)
