@@ -353,8 +353,58 @@ def test_a_table_the_held_out_part_lacks_is_not_scored_and_does_not_sink_the_ove
     q = result["quality"]
     assert q["tables"]["small"]["column_shapes"] is None and q["edges"]["small->kid"]["cardinality"] is None
     assert result["overall"]["quality"] == q["tables"]["big"]["column_shapes"] > 50  # was ~7 with zeros
-    assert any("have no row in the held-out data" in w for w in q["warnings"])
-    assert sum("have no row in the held-out data" in w for w in result["warnings"]) == 1  # was twice: quality, ceiling
+    assert sum("too few held-out rows" in w for w in result["warnings"]) == 1  # was twice: quality, ceiling
+    assert "small (0)" in next(w for w in result["warnings"] if "too few held-out rows" in w)
+
+
+def _with_a_tiny_root() -> tuple[RelationalData, RelationalData]:
+    """(train, test) of a 300-row table and a 12-row one (a lookup-like root) split 10 % by root: the
+    small one keeps one or two held-out rows."""
+    from relsynth.relational import Categorical, Numeric, PrimaryKey, Table
+
+    rng = np.random.default_rng(0)
+    schema = Schema(
+        big=Table(id=PrimaryKey(), x=Numeric(), c=Categorical()),
+        tiny=Table(id=PrimaryKey(), stars=Numeric(), kind=Categorical()),
+    )
+    frames = {
+        "big": pd.DataFrame({"id": range(300), "x": rng.normal(size=300), "c": rng.choice(list("abc"), 300)}),
+        "tiny": pd.DataFrame({"id": range(12), "stars": rng.integers(1, 6, 12).astype(float), "kind": ["x", "y"] * 6}),
+    }
+    return RelationalData(frames, schema).split(ratio=0.1, seed=0)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_table_of_too_few_held_out_rows_is_shown_so_and_kept_out_of_the_averages():
+    """A one-row held-out table scored 0 or 100 and a DCR against that one row, and pulled the overall
+    scores with it; with fewer than min_test_rows held-out rows it is not judged."""
+    train, test = _with_a_tiny_root()
+    n_tiny = len(test["tiny"])
+    assert 1 <= n_tiny < 10 <= len(test["big"])
+    result = report(train, test, train, n_resamples=2, return_html=True)  # default min_test_rows: 10
+    assert result["too_few_held_out"] == {"tiny": n_tiny}
+    q, c, p = result["quality"]["tables"], result["quality_ceiling"]["tables"], result["privacy"]["tables"]
+    assert q["tiny"]["column_shapes"] is None and c["tiny"]["column_shapes"] is None
+    assert all(col["score"] is None for col in q["tiny"]["columns"].values())
+    assert p["tiny"]["dcr_share_train_closer"] is None and p["tiny"]["exact_copy_rate_test"] is None
+    assert p["tiny"]["exact_copy_rate"] == 1.0  # synthetic copies of training rows do not need held-out rows
+    overall = result["overall"]
+    assert overall["column_shapes"] == q["big"]["column_shapes"]  # the average is the judged table's
+    assert overall["column_shapes_ceiling"] == c["big"]["column_shapes"]
+    assert overall["dcr_share_train_closer"] == p["big"]["dcr_share_train_closer"]
+    assert result["ceiling_noise"]["column_shapes"]["score"] == c["big"]["column_shapes"]
+    assert sum(f"tiny ({n_tiny})" in w for w in result["warnings"]) == 1
+    assert result["html"].count(f"too few held-out rows ({n_tiny})") >= 4  # held-out sizes, shapes, pairs, privacy
+
+    judged = report(train, test, train, n_resamples=2, min_test_rows=1)  # the threshold is the caller's
+    assert judged["too_few_held_out"] == {} and judged["quality"]["tables"]["tiny"]["column_shapes"] is not None
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True])
+def test_min_test_rows_must_be_a_whole_number_of_rows(bad):
+    train, test = _with_a_tiny_root()
+    with pytest.raises(ValueError, match="min_test_rows must be a whole number >= 1"):
+        report(train, test, train, min_test_rows=bad)
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")

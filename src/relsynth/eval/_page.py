@@ -75,6 +75,7 @@ def render(result: dict, train: RelationalData, test: RelationalData, synth: Rel
         "edges": _edges(result, test, synth),
         "text": _text(result, test, synth),
         "privacy": result["privacy"]["tables"],
+        "too_few": result["too_few_held_out"],  # table -> its held-out rows, too few to judge: not scored
         "lookups": list(train.schema.lookups),
         # the generation's own warnings have their section beside the summary; the rest are the scoring's
         "evaluation_warnings": [w for w in result["warnings"] if not w.startswith(f"{GENERATION}: ")],
@@ -141,6 +142,7 @@ def _table(table: str, result: dict, test: RelationalData, synth: RelationalData
         "log_columns": log_columns,
         "heatmaps": _markup(_plots.heatmaps(test, synth, table, roles)),
         "samples": sample_rows(test, synth, table, seed=seed),
+        "too_few": result["too_few_held_out"].get(table),  # held-out rows, where too few to judge
     }
 
 
@@ -211,7 +213,11 @@ def _edges(result: dict, test: RelationalData, synth: RelationalData) -> list[di
         figure = None  # a reference's counts in a part of the database are not comparable (`edge_quality`)
         if not e.get("reference"):
             figure = _markup(_plots.children_histogram(children_counts(test, edge), children_counts(synth, edge), name))
-        out.append({"name": name, "e": e, "c": result["quality_ceiling"]["edges"][name], "figure": figure})
+        too_few = {t: n for t, n in result["too_few_held_out"].items() if t in (edge.parent, edge.child)}
+        note = ", ".join(f"{t}: {n}" for t, n in too_few.items())  # the edge's tables too small to judge
+        out.append(
+            {"name": name, "e": e, "c": result["quality_ceiling"]["edges"][name], "figure": figure, "too_few": note}
+        )
     return out
 
 

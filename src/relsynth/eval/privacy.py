@@ -15,6 +15,8 @@ row give the rate the data has by itself (`exact_copy_rate_test`), the ceiling o
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
@@ -96,8 +98,10 @@ def table_privacy(
     notes: Notes,
     max_rows: int,
     seed: int,
+    unscored: frozenset[str] = frozenset(),
 ) -> dict:
-    """DCR share and exact-copy rates of one table."""
+    """DCR share and exact-copy rates of one table; for an `unscored` one (too few held-out rows)
+    only the synthetic rows' exact copies, which do not depend on the held-out rows."""
     schema = train.schema
     lookups = schema.lookup_fks(table)  # a lookup key stands for its label: compared
     # other keys and identifiers name rows, and generated ones are fresh: a parent's number is no value
@@ -108,14 +112,14 @@ def table_privacy(
         "n_test": len(test[table]),
         "n_synth": len(synth[table]),
         "exact_copy_rate": _copy_rate(synth[table], train[table], copy_cols),
-        "exact_copy_rate_test": _copy_rate(test[table], train[table], copy_cols),
+        "exact_copy_rate_test": None if table in unscored else _copy_rate(test[table], train[table], copy_cols),
         "dcr_share_train_closer": None,
         "dcr_baseline": None,
         "dcr_synth_train_median": None,
         "dcr_test_train_median": None,
     }
     roles = column_roles(schema, table)
-    if not roles:
+    if not roles or table in unscored:
         return out  # only keys and text: no DCR (exact copies still cover the text)
     if not len(tr) or not len(te) or not len(sy):
         empty = [n for n, d in (("train", tr), ("test", te), ("synthetic", sy)) if not len(d)]
@@ -134,7 +138,13 @@ def table_privacy(
 
 
 def privacy_scores(
-    train: RelationalData, test: RelationalData, synth: RelationalData, *, max_rows: int = 5_000, seed: int = 0
+    train: RelationalData,
+    test: RelationalData,
+    synth: RelationalData,
+    *,
+    max_rows: int = 5_000,
+    seed: int = 0,
+    unscored: Iterable[str] = (),
 ) -> dict:
     """DCR and exact-copy rates (shares, 0–1) of `synth` against `train` with `test` as the reference.
 
@@ -143,12 +153,16 @@ def privacy_scores(
     dcr_test_train_median, exact_copy_rate, exact_copy_rate_test, n_train, n_test, n_synth}},
     "warnings": [...]}`. Each table is subsampled to at most `max_rows` rows with `seed`; `dcr_baseline`
     is the training share of the rows searched. A value is None where it cannot be computed (no
-    compared columns, an empty table); the overall values are means over tables.
+    compared columns, an empty table, a table of `unscored`: too few held-out rows to compare with,
+    whose synthetic exact copies still count); the overall values are means over tables.
     """
     check_same_schema(train, test, "the test data")
     check_same_schema(train, synth, "the synthetic data")
     notes = Notes()
-    tables = {t: table_privacy(train, test, synth, t, notes, max_rows, seed) for t in train.schema.synth_tables}
+    unscored = frozenset(unscored)
+    tables = {
+        t: table_privacy(train, test, synth, t, notes, max_rows, seed, unscored) for t in train.schema.synth_tables
+    }
     keys = ["dcr_share_train_closer", "dcr_baseline", "exact_copy_rate", "exact_copy_rate_test"]
     dcr_tables = [t for t in tables.values() if t["dcr_share_train_closer"] is not None]
     overall = {k: mean(t[k] for t in (dcr_tables if k.startswith("dcr") else tables.values())) for k in keys}

@@ -310,13 +310,11 @@ def quality_scores(
     A score is None where there is nothing to compare (no such columns); `overall.quality`, the mean of
     the four parts that have a score, is always a number. Pairs are sampled (at most `max_pairs` per
     table and per edge, rows at most `max_rows`) with `seed`. Tables of `unscored` (and their edges)
-    get None: `report` passes those the held-out data has no row of, which nothing can judge.
+    get None: `report` passes those with too few held-out rows to judge (and says so itself).
     """
     check_same_schema(real, synth, "the synthetic data")
     notes = Notes()
     unscored = frozenset(unscored)
-    if unscored:
-        notes.warn(f"table(s) {sorted(unscored)} have no row in the held-out data: not scored, nor their edges")
     tables = {
         t: table_quality(real, synth, t, notes, max_pairs, max_rows, seed, unscored) for t in real.schema.synth_tables
     }
@@ -396,17 +394,19 @@ def _shape_scorer(real: pd.Series, held_out: pd.Series, role: str):
     return lambda rows: float(1.0 - 0.5 * np.abs(p - np.bincount(h[rows], minlength=k) / len(rows)).sum())
 
 
-def _ceiling_scorers(train: RelationalData, test: RelationalData) -> tuple[list, list]:
+def _ceiling_scorers(train: RelationalData, test: RelationalData, unscored: frozenset[str]) -> tuple[list, list]:
     """(table, scorers) pairs: per table a scorer per compared column, per edge one of the held-out
-    children counts (its rows are the parent table's)."""
+    children counts (its rows are the parent table's); none for `unscored` tables and their edges."""
     shapes, cards = [], []
     for table in train.schema.synth_tables:
         roles = column_roles(train.schema, table)
+        if table in unscored:
+            continue
         if roles and len(train[table]) and len(test[table]):
             tr, te = encode(train[table], roles), encode(test[table], roles)
             shapes.append((table, [_shape_scorer(tr[c], te[c], role) for c, role in roles.items()]))
         edge = train.schema.parent(table)
-        if edge is not None and len(train[edge.parent]) and len(test[edge.parent]):
+        if edge is not None and edge.parent not in unscored and len(train[edge.parent]) and len(test[edge.parent]):
             real = np.sort(children_counts(train, edge).to_numpy(float))
             held_out = children_counts(test, edge).to_numpy(float)
             cards.append((edge.parent, [lambda rows, r=real, h=held_out: _ks_complement(r, h[rows])]))
@@ -419,7 +419,13 @@ def _score(scorers: list, rows: dict) -> float | None:
 
 
 def ceiling_noise(
-    train: RelationalData, test: RelationalData, *, n_resamples: int = 30, level: float = 0.9, seed: int = 0
+    train: RelationalData,
+    test: RelationalData,
+    *,
+    n_resamples: int = 30,
+    level: float = 0.9,
+    seed: int = 0,
+    unscored: Iterable[str] = (),
 ) -> dict:
     """How noisy the ceiling is: a bootstrap over the held-out root entities of two of its scores.
 
@@ -431,10 +437,11 @@ def ceiling_noise(
     percentile interval would sit below the score). Pair trends are not resampled (each pair takes
     milliseconds through sdmetrics, these take microseconds). Returns `{n_resamples, level, z,
     n_roots: {root table: n}, column_shapes, cardinality: {score, std, interval: [low, high]}, seconds}`
-    (`z` the normal quantile used), a part None where its score is.
+    (`z` the normal quantile used), a part None where its score is. Tables of `unscored` and their
+    edges are left out, as `quality_scores` leaves them.
     """
     start = time.perf_counter()
-    shapes, cards = _ceiling_scorers(train, test)
+    shapes, cards = _ceiling_scorers(train, test, frozenset(unscored))
     roots, rng = root_of_rows(test), np.random.default_rng(seed)
     samples = [_resample_rows(test, roots, rng) for _ in range(n_resamples)]
     z = float(norm.ppf(0.5 + level / 2.0))

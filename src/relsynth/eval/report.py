@@ -28,6 +28,29 @@ from relsynth.relational import RelationalData
 log = logging.getLogger(__name__)
 
 _QUALITY_KEYS = ["quality", "column_shapes", "column_pairs", "cardinality", "parent_child"]
+HELD_OUT = "held-out"  # the report's part that warns of tables too small in the held-out data to judge
+
+
+def too_few_held_out(data_test: RelationalData, min_test_rows: int) -> dict[str, int]:
+    """Synthesised tables with fewer than `min_test_rows` held-out rows -> that number. Against one
+    or a few real rows a score says nothing (a one-row table's column shapes are 0 or 100, its DCR
+    is the distance to that one row), so `report` leaves them and their edges out."""
+    if isinstance(min_test_rows, bool) or not isinstance(min_test_rows, int) or min_test_rows < 1:
+        raise ValueError(
+            f"min_test_rows must be a whole number >= 1 (held-out rows a table needs), got {min_test_rows!r}"
+        )
+    counts = {t: len(data_test[t]) for t in data_test.schema.synth_tables}
+    return {t: n for t, n in counts.items() if n < min_test_rows}
+
+
+def _too_few_warning(too_few: Mapping[str, int], min_test_rows: int) -> list[str]:
+    if not too_few:
+        return []
+    tables = ", ".join(f"{t} ({n})" for t, n in too_few.items())
+    return [
+        f"too few held-out rows (fewer than min_test_rows={min_test_rows}) to judge table(s) {tables}: their "
+        "quality, text and DCR scores and their edges' are left out of the scores and the averages"
+    ]
 
 
 def report_warnings(parts: dict[str, dict]) -> list[str]:
@@ -82,6 +105,7 @@ def report(
     max_rows_privacy: int = 5_000,
     n_resamples: int = 50,
     seed: int = 0,
+    min_test_rows: int = 10,
     dp: Mapping[str, Any] | None = None,
     generation_warnings: Sequence[str] = (),
     return_html: bool = False,
@@ -101,7 +125,10 @@ def report(
     private; the page says so). `generation_warnings`: what the generation of `data_synth` warned
     (rows dropped, empty texts), kept as given under `generation_warnings` and listed in `warnings`
     as `generation: ...`; the page shows them beside the scores. Scores are 0–100, shares and rates
-    0–1, None where nothing could be compared.
+    0–1, None where nothing could be compared. A table with fewer than `min_test_rows` held-out rows
+    (`too_few_held_out`: table -> its held-out rows) is not judged: its quality, text and DCR scores,
+    its held-out exact-copy rate and its edges' scores are None, out of every average, and the page
+    says "too few held-out rows (n)"; its synthetic rows' exact copies of training rows still count.
     With `path`, writes a self-contained HTML page there and the dict as JSON at `path` with `.json`.
     With `return_html`, the result also holds that page's text under `html` (nothing is written
     unless `path` is given; the JSON never holds it).
@@ -110,16 +137,16 @@ def report(
         raise ValueError(f"path is the HTML report's path (the JSON goes beside it), got a .json path: {path}")
     guarantee = _dp_guarantee(dp)
     start = time.perf_counter()
-    # a table the held-out part has no row of (a tiny root split away) can be judged neither way
-    unscored = [t for t in data_test.schema.synth_tables if len(data_test[t]) == 0]
+    # a table of none or a few held-out rows (a tiny root split away) can be judged neither way
+    unscored = too_few_held_out(data_test, min_test_rows)
     scored = {"max_pairs": max_pairs, "max_rows": max_rows, "seed": seed, "unscored": unscored}
     quality = quality_scores(data_test, data_synth, **scored)
     quality_ceiling = quality_scores(data_train, data_test, **scored)
-    text = text_scores(data_test, data_synth, train=data_train)
-    text_ceiling = text_scores(data_train, data_test, train=data_train)
+    text = text_scores(data_test, data_synth, train=data_train, unscored=unscored)
+    text_ceiling = text_scores(data_train, data_test, train=data_train, unscored=unscored)
     orders = order_scores(data_train, data_test, data_synth)
-    privacy = privacy_scores(data_train, data_test, data_synth, max_rows=max_rows_privacy, seed=seed)
-    noise = ceiling_noise(data_train, data_test, n_resamples=n_resamples, seed=seed)
+    privacy = privacy_scores(data_train, data_test, data_synth, max_rows=max_rows_privacy, seed=seed, unscored=unscored)
+    noise = ceiling_noise(data_train, data_test, n_resamples=n_resamples, seed=seed, unscored=unscored)
     parts = {"quality": quality, "quality_ceiling": quality_ceiling, "text": text, "text_ceiling": text_ceiling}
     result = {
         "overall": _headline(quality, quality_ceiling, text, text_ceiling, orders, privacy),
@@ -128,7 +155,15 @@ def report(
         "privacy": privacy,
         "ceiling_noise": noise,
         "n_rows": {"train": data_train.n_rows(), "test": data_test.n_rows(), "synth": data_synth.n_rows()},
-        "warnings": report_warnings({GENERATION: {"warnings": generation_warnings}, **parts, "privacy": privacy}),
+        "warnings": report_warnings(
+            {
+                GENERATION: {"warnings": generation_warnings},
+                HELD_OUT: {"warnings": _too_few_warning(unscored, min_test_rows)},
+                **parts,
+                "privacy": privacy,
+            }
+        ),
+        "too_few_held_out": unscored,
         "generation_warnings": list(generation_warnings),
         "dp": guarantee,
     }

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -180,7 +181,9 @@ def bigram_reused_share(data: RelationalData, table: str, col: str) -> float | N
     return rnd(float((pairs["pair"].map(users) >= 2).mean()))
 
 
-def text_scores(real: RelationalData, synth: RelationalData, train: RelationalData | None = None) -> dict:
+def text_scores(
+    real: RelationalData, synth: RelationalData, train: RelationalData | None = None, unscored: Iterable[str] = ()
+) -> dict:
     """Text scores of `synth` against `real` for every text column of every synthesised table.
 
     Returns `{"overall": {text, length, vocab_jaccard, vocab_seen_share, verbatim_share, null_rate_diff,
@@ -189,13 +192,16 @@ def text_scores(real: RelationalData, synth: RelationalData, train: RelationalDa
     consistency, consistency_target, parent_word_share, samples, length_mean_real, length_mean_synth, n_real,
     n_synth}}, "warnings": [...]}`; `overall.text` is the mean of `length` and `vocab_jaccard`
     (0–100), the others are means over columns. Novelty (`vocab_seen_share`, `verbatim_share`) is
-    measured against `train` when given, else `real`.
+    measured against `train` when given, else `real`. The text columns of `unscored` tables (too
+    few held-out rows to judge, `report`) are left out.
     """
     check_same_schema(real, synth, "the synthetic data")
     reference = train if train is not None else real
     notes = Notes()
     columns = {}
     for table in real.schema.synth_tables:
+        if table in unscored:
+            continue
         for col in real.schema.tables[table].text_columns:
             name = f"{table}.{col}"
             r, s = real[table][col], synth[table][col]
