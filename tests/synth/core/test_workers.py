@@ -281,3 +281,15 @@ def test_a_worker_that_fails_still_relays_what_it_warned_before(caplog):
     with caplog.at_level(logging.WARNING), pytest.raises(SchemaError):
         run_forked(task, 1, silent())
     assert [r.getMessage() for r in caplog.records if r.name.startswith("relsynth")] == ["runaway entity cut"]
+
+
+@pytest.mark.skipif(not can_spawn(), reason="spawned workers need Linux")
+def test_a_relayed_warning_obeys_the_callers_logger_level(caplog):
+    """A spawned worker starts with logging's defaults (WARNING passes); the caller that set relsynth's
+    loggers to ERROR does not get its warnings back."""
+    logging.getLogger("relsynth.synth.tabular.test").setLevel(logging.ERROR)
+    try:
+        logged, _ = _relayed(lambda: run_spawned(_warn_like_the_library, [(0,)], silent()), caplog)
+    finally:
+        logging.getLogger("relsynth.synth.tabular.test").setLevel(logging.NOTSET)
+    assert logged == []

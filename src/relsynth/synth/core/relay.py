@@ -89,7 +89,9 @@ def replay(caught: list, seen: set) -> None:
             continue
         seen.add(key)
         if isinstance(item, logging.LogRecord):
-            logging.getLogger(item.name).handle(item)
+            logger = logging.getLogger(item.name)
+            if logger.isEnabledFor(item.levelno):  # a spawned worker starts at logging's defaults, not ours
+                logger.handle(item)
         else:
             warnings.warn_explicit(item.text, item.category, item.filename, item.lineno, registry=REPLAYED)
 
