@@ -320,3 +320,89 @@ def test_texts_left_empty_for_want_of_any_word_are_counted_and_named(tiny_size, 
     assert emptied > 0, out  # the case itself: words of no shape the vocabulary holds are left out
     assert model.last_generation["x"]["emptied"] == emptied
     assert f"t.x: {emptied} of 6 generated texts are empty" in caplog.text
+
+
+# ---- a column of a dozen names, each its own: new spellings where the vocabulary has too few words ----------------
+DEPARTMENTS = ["Finance", "Sales", "Engineering", "Support", "Legal", "Marketing", "Operations", "Research"]
+DEPARTMENTS += ["Logistics", "Procurement", "Quality", "Facilities"]
+
+
+def test_a_spelled_name_that_copies_a_training_word_is_respelled_into_a_new_one():
+    """Every spelled name here is one of the training names or holds one ("Saleses"): each comes back
+    a new word of the column's case and lengths, joined from two of its names, copying none."""
+    from relsynth.synth.text._rare_words import NewSpellings
+
+    spellings = NewSpellings(DEPARTMENTS, DEPARTMENTS, ["CC", "-"])
+    rng = np.random.default_rng(0)
+    out = [spellings.spelling(w, rng) for w in ["Sales", "Saleses", "Financie", "Fi"] + DEPARTMENTS * 3]
+    assert all(w is not None and w[:1].isupper() and w[1:].islower() for w in out), out
+    assert not [w for w in out if spellings.copies(w) or any(d.lower() in w.lower() for d in DEPARTMENTS)], out
+    assert all(5 <= len(w) <= 11 for w in out), out  # the training names' lengths
+    assert len(set(out)) >= len(out) - 2  # names each their own: a spelling twice only where no fresh one is found
+    fresh = NewSpellings(DEPARTMENTS, DEPARTMENTS, ["CC", "-"])
+    assert fresh.spelling(" Operales", rng) == " Operales"  # new already: kept, leading space and all
+
+
+def test_spelled_words_with_too_few_vocabulary_words_of_their_case_stay_new_not_one_shared_word():
+    """The HR trial: a dozen departments, whose only word two entities use is the cost centres' "CC":
+    every department was named "CC". With the training words, the names are new words, distinct;
+    without them, "CC" as before, counted for the warning."""
+    from relsynth.synth.text._rare_words import NewSpellings
+
+    rng = np.random.default_rng(0)
+    replacer = RareWordReplacer(["CC", "-"], spellings=NewSpellings(DEPARTMENTS, DEPARTMENTS, ["CC", "-"]))
+    names = [replacer(name, rng)[0] for name in DEPARTMENTS * 2]
+    assert "CC" not in names and len(set(names)) == len(names) and not set(names) & set(DEPARTMENTS), names
+    assert replacer.thin == len(names) and replacer.thin_replaced == 0
+    blind = RareWordReplacer(["CC", "-"])
+    assert {blind(name, rng)[0] for name in DEPARTMENTS} == {"CC"} and blind.thin_replaced == len(DEPARTMENTS)
+
+
+def test_a_wide_vocabulary_still_replaces_with_real_words():
+    """Where the vocabulary holds enough words of the case (Chinook's names), spelled words are
+    replaced by them as before, training words given or not."""
+    from relsynth.synth.text._rare_words import MIN_SHAPE_WORDS, NewSpellings
+
+    words = [f"{a}{b}" for a in "BDFGKLMNPRST" for b in ("ane", "ore", "ite")][: MIN_SHAPE_WORDS + 2]
+    replacer = RareWordReplacer(words, spellings=NewSpellings(DEPARTMENTS, DEPARTMENTS, words))
+    out = [replacer(name, np.random.default_rng(i))[0] for i, name in enumerate(DEPARTMENTS)]
+    assert set(out) <= set(words) and replacer.thin == 0, out
+
+
+def test_a_dozen_department_names_come_back_distinct_new_and_never_one_shared_word(tiny_size, caplog):
+    """End to end, as the Kedro job generates them (avoid= the training data): a table of a dozen
+    departments, each name its own, beside a cost centre 'CC-1234' (the vocabulary: 'CC', '-'). The
+    names were all 'CC'; they are now new words, as distinct as the training names, none a training
+    name's word. Without the training data, generation warns that the texts repeat a few words."""
+    import pandas as pd
+    import torch
+
+    from relsynth.relational import PrimaryKey, RelationalData, Schema, Table, Text
+    from relsynth.synth.text import TextDataset, TextModel, TextPreproc, TextTrainer
+
+    frame = pd.DataFrame(
+        {"id": range(1, 13), "name": DEPARTMENTS, "cost_center": [f"CC-{1000 + 617 * i}" for i in range(12)]}
+    )
+    data = RelationalData({"d": frame}, Schema(d=Table(id=PrimaryKey(), name=Text(), cost_center=Text())))
+    pre = TextPreproc.from_schema_table(data.schema, "d", vocab_size=300).fit(data)
+    torch.manual_seed(0)
+    model = TextModel.build(pre, size=tiny_size, block_size=64)
+    TextTrainer(model).train(TextDataset.from_data(data, pre, block_size=64), n_steps=80, batch_size=12, lr=1e-2)
+    taken = {w.lower() for w in DEPARTMENTS}
+    for seed in (0, 1):
+        names = model.generate(data, seed=seed, avoid=data)["d"]["name"].tolist()
+        assert len(set(names)) >= 10 and names.count("CC") <= 1, names
+        assert not [n for n in names for w in _words(n) if w.lower() in taken], names
+    caplog.clear()
+    names = model.generate(data, seed=0)["d"]["name"].tolist()
+    assert "d.name:" in caplog.text and "spelled words were written as one of the few" in caplog.text, names
+
+
+def test_one_letter_training_words_are_never_joined():
+    """A column's one-letter word ("A", "X") has no start to keep and a letter to join at: joining it
+    stopped generation (Chinook's album titles)."""
+    from relsynth.synth.text._rare_words import NewSpellings
+
+    spellings = NewSpellings(["A", "X", "Tango", "Samba"], ["A", "X", "Tango", "Samba"], [])
+    rng = np.random.default_rng(0)
+    assert all(spellings.spelling("Tango", rng) not in ("Tango", "A", "X") for _ in range(50))

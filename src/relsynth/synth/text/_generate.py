@@ -36,11 +36,18 @@ from relsynth.synth.text._lists import write_label_lists
 from relsynth.synth.text._markup import balanced
 from relsynth.synth.text._nulls import row_null_rates
 from relsynth.synth.text._numbers import write_embedded, write_numbers
-from relsynth.synth.text._rare_words import RareWordReplacer
+from relsynth.synth.text._rare_words import NewSpellings, RareWordReplacer
 from relsynth.synth.text._shapes import shape
 from relsynth.synth.text._utf8 import Utf8Mask, is_mark, paired_bidi, whole_emoji
 from relsynth.synth.text.dataset import encoded_texts, sample_prefixes
-from relsynth.synth.text.preproc import RARE_WORDS_REPLACE, TextColumnStats, TextPreproc, entity_ids, glued_words
+from relsynth.synth.text.preproc import (
+    RARE_WORDS_REPLACE,
+    WORD_PIECE,
+    TextColumnStats,
+    TextPreproc,
+    entity_ids,
+    glued_words,
+)
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 512
@@ -109,9 +116,9 @@ def generate(
                 tokens=stats.tokens,
                 scripts=stats.scripts,
             )
-            decode = _decoder(
-                preproc, stats if spell == REPLACE else None, rng, numbers=spell is False, breaks=stats.breaks
-            )
+            spellings = _new_spellings(avoid, preproc, col) if spell == REPLACE else None
+            replacer = _replacer(preproc, stats if spell == REPLACE else None, spell is False, spellings)
+            decode = _decoder(preproc, None, rng, breaks=stats.breaks, replacer=replacer)
             copies_of = preproc.column_copies(
                 col, copy_words, preproc.row_words(out, preproc.config.row_copies.get(col, []))
             )
@@ -152,6 +159,7 @@ def generate(
                 **{key: broken.get(key, 0) for key in FORM_KEYS},
                 "cut_to_length": cut,
                 "emptied": 0 if allow_empty else _warn_emptied(texts, preproc, col),
+                "few_words": _warn_few_words(replacer, preproc, col, avoid is not None),
             }
             if cut:
                 log.warning(
@@ -214,6 +222,35 @@ def _warn_emptied(texts: list[str], preproc, col: str) -> int:
             len(preproc.config.words),
         )
     return emptied
+
+
+def _warn_few_words(replacer: RareWordReplacer | None, preproc, col: str, given_training: bool) -> int:
+    """How many spelled words were replaced by one of the fewer than MIN_SHAPE_WORDS vocabulary words of their
+    case (every department's name "CC"), with a warning where any were and no new spelling could be made (one
+    training word of that case to join), or, without `avoid` (none asked for), where they are half the
+    spelled words or more (not Chinook's few lower-case words in artist names)."""
+    if replacer is None or not replacer.thin_replaced:
+        return 0
+    if not given_training and replacer.thin_replaced * 2 < replacer.spelled:  # a few words of a rare case
+        return replacer.thin_replaced
+    why = (
+        "no new word could be spelt from the column's few training words of their case"
+        if given_training
+        else "without the training data (avoid=) a spelled word cannot be told new, so none is kept"
+    )
+    log.warning(
+        "%s.%s: %d of %d spelled words were written as one of the few vocabulary words of their case (%d word "
+        "tokens in all: each word must be used by word_k=%d root entities), so the texts repeat those few words: %s; "
+        "fit on more rows, or give the column another kind (a categorical, a lookup table) in the schema",
+        preproc.table,
+        col,
+        replacer.thin_replaced,
+        replacer.thin,
+        len(preproc.config.words),
+        preproc.config.word_k,
+        why,
+    )
+    return replacer.thin_replaced
 
 
 def _empty_rows(
@@ -300,12 +337,49 @@ class RowWords:
     copies: list[str]
 
 
+def _replacer(
+    preproc, replace: TextColumnStats | None, numbers: bool = False, spellings: NewSpellings | None = None
+) -> RareWordReplacer | None:
+    """The replacer of a column's spelled words where `replace` (its statistics: spell_words="replace") or its
+    spelled `numbers` (word tokens only) are replaced; None where nothing is (no word tokens by choice,
+    `word_k=0`). `spellings` keeps new spelled words where too few words of their case could replace them."""
+    if not preproc.config.word_k or (replace is None and not numbers):
+        return None
+    pairs, share = (replace.word_pairs, replace.pair_share) if replace is not None else (None, 0.0)
+    return RareWordReplacer(
+        preproc.config.words, pairs, share, numbers=preproc.config.text_numbers, spellings=spellings
+    )
+
+
+def _new_spellings(avoid: RelationalData | None, preproc: TextPreproc, col: str) -> NewSpellings | None:
+    """What tells a spelled word of `col` new (`NewSpellings`): the words of `avoid`'s texts (every text column
+    of every table) that the vocabulary lacks, and those of `col`'s to join; None without `avoid`."""
+    if not isinstance(avoid, RelationalData) or not preproc.config.word_k:  # a wrong type: `_values` says so
+        return None
+
+    def words(values: pd.Series) -> list[str]:  # as often as written
+        return [p.lstrip(" ") for v in values.dropna().astype(str) for p in WORD_PIECE.findall(v)]
+
+    texts = {
+        (table, c): frame[c]
+        for table, frame in avoid.data.items()
+        if table in avoid.schema.tables
+        for c in avoid.schema.tables[table].text_columns
+        if c in frame.columns
+    }
+    known = {w.lstrip(" ") for w in preproc.config.words}
+    column = words(texts[(preproc.table, col)]) if (preproc.table, col) in texts else []
+    lacking = {w for values in texts.values() for w in words(values)} - known
+    return NewSpellings(column, lacking, preproc.config.words)
+
+
 def _decoder(
     preproc,
     replace: TextColumnStats | None,
     rng: np.random.Generator,
     numbers: bool = False,
     breaks: list[str] | None = None,
+    replacer: RareWordReplacer | None = None,
 ):
     """(token ids, their rows' words) -> texts, copy tokens written as the row's copy words, and
     spelled words replaced by word tokens of their shape when `replace` (the column's statistics)
@@ -317,11 +391,10 @@ def _decoder(
     and the broken parts of emoji sequences are dropped (`paired_bidi`, `whole_emoji`), and line breaks the column never wrote are written as its own
     (`breaks`: `kept_breaks`). `avoid` (texts sampled again for being a training value): a replacement that
     writes one of them is drawn again, up to `REPLACE_RETRIES` times (a spelled one-word album title
-    replaced by a word of its shape that is itself one album's whole title)."""
-    replacer = None
-    if preproc.config.word_k and (replace is not None or numbers):
-        pairs, share = (replace.word_pairs, replace.pair_share) if replace is not None else (None, 0.0)
-        replacer = RareWordReplacer(preproc.config.words, pairs, share, numbers=preproc.config.text_numbers)
+    replaced by a word of its shape that is itself one album's whole title). `replacer`: one built by the
+    caller (`_replacer`, whose counts it reads), instead of the one `replace` and `numbers` make."""
+    if replacer is None:
+        replacer = _replacer(preproc, replace, numbers)
 
     def replaced(text: str, row: RowWords, avoid: set[str] | frozenset[str]) -> str:
         # a copy word stays as the context's do: a parent's code (`copy_codes`) is in no context string

@@ -22,16 +22,36 @@ word salad ("Frank of The One the"); pairs every time would stitch training phra
 A spelled word that its row's context holds (a parent's name the model copied: the album "Led
 Zeppelin IV" of the artist "Led Zeppelin") is kept: it repeats a value of the data being filled,
 not a word of the training texts, and real texts copy their parent's words that way.
+
+Where the vocabulary holds fewer than `MIN_SHAPE_WORDS` words of a spelled word's case and script (a table of
+a dozen departments, whose only word two entities use is the cost centres' "CC"), replacing would write those
+few words in every row ("CC" as every department's name). There, given the training texts (`avoid`, as the
+Kedro pipeline passes them: `NewSpellings`) and where the column's words of that case are mostly ones the
+vocabulary lacks, a spelled word that copies none of the training words is kept, and one that does is
+respelled from two of the column's words joined at a letter they share ("Rese|arch" and "Fin|ance" ->
+"Reseance") until it copies none: a new word, which no entity used (the k-anonymous rule holds: no word
+fewer than `word_k` entities used is written). Without the training texts a spelled word cannot be told
+new, so it is replaced as before, and generation warns where those few words stand for most spelled words.
 """
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
 
 import numpy as np
 
 from relsynth.synth.text.preproc import PIECES, WORD_PIECE
+
+MIN_SHAPE_WORDS = 8  # vocabulary words of a spelled word's case and script (any length) below which replacing it
+#                     would write a handful of words everywhere: a new spelling is kept there (`NewSpellings`)
+COPY_SHARE = 0.7  # a new spelling copies a training word where they share a run of this share of its letters
+MIN_COPY_LETTERS = 4  # ... or of this many letters, whichever is more (shorter runs: any two words share them)
+MOSTLY_SPELLED = 0.5  # share of a column's words of a case that the vocabulary lacks from which its spelled words
+#                      of that case get new spellings (the share auto replaces a column's words from, by column)
+SPLICE_TRIES = 100  # draws of two training words to join before a copied spelling is replaced as before
 
 
 def _case(word: str) -> str:
@@ -83,9 +103,11 @@ class RareWordReplacer:
         pairs: dict[str, int] | None = None,
         pair_share: float = 0.0,
         numbers: list[str] | None = None,
+        spellings: NewSpellings | None = None,
     ):
         """`numbers`: the number words a spelled number may become (`TextPreprocConfig.text_numbers`);
-        None: every number among `words`."""
+        None: every number among `words`. `spellings`: what tells a spelled word new (the training texts'
+        words), where the vocabulary holds too few words of its case to replace it with; None: replaced."""
         self.known = set(words)
         allowed_numbers = None if numbers is None else set(numbers)
         self.by_shape: dict[tuple, list[str]] = defaultdict(list)
@@ -110,6 +132,11 @@ class RareWordReplacer:
         self.pair_share = pair_share
         self.pairs_seen = self.pairs_total = 0  # adjacent word pairs written so far, and those in `pairs`
         self._candidates: dict[tuple, tuple[list[str], np.ndarray] | None] = {}  # memo of `_paired`
+        self.spellings = spellings
+        self.spelled = 0  # spelled words of letters given a replacement
+        self.thin = 0  # ... with fewer than MIN_SHAPE_WORDS vocabulary words of their case and script (and, given
+        #                `spellings`, a case whose words the vocabulary mostly lacks)
+        self.thin_replaced = 0  # ... replaced by one of those few (no new spelling could be made, or none asked)
 
     def __call__(self, text: str, rng: np.random.Generator, context: str = "") -> tuple[str, int]:
         """The text with its unknown words replaced, and how many were; words `context` holds stay."""
@@ -149,6 +176,14 @@ class RareWordReplacer:
             if paired is not None:
                 words, p = paired
                 return words[int(rng.choice(len(words), p=p))]
+        self.spelled += 1
+        few = len(self.by_coarse.get(s[:4], ())) < MIN_SHAPE_WORDS  # a handful of words would stand for every one
+        if few and (self.spellings is None or self.spellings.mostly_spelled(piece)):
+            self.thin += 1
+            new = self.spellings.spelling(piece, rng) if self.spellings is not None else None
+            if new is not None:
+                return new
+            self.thin_replaced += 1
         pool = self.by_shape.get(s) or self.by_coarse.get(s[:4]) or self.by_kind.get(s[:3])
         if pool:
             return pool[int(rng.integers(len(pool)))]
@@ -184,3 +219,94 @@ class RareWordReplacer:
                     self._candidates[memo] = (list(weight), p / p.sum())
                     break
         return self._candidates[memo]
+
+
+class NewSpellings:
+    """Spelled words that copy no word of the training texts: the spelled word itself where it copies none,
+    else two of the column's training words joined at a letter they share.
+
+    `column_words`: every word the column's training texts write, as written, as often as written; those
+    `vocabulary` lacks are what is joined, and where they are most of the words of a case and script
+    (`mostly_spelled`: a department's Title-case name, not Chinook's few lower-case "feat" or "von" among the
+    many "of" and "the") new spellings are given at all. `training_words`: every training text's words the
+    vocabulary lacks (what a spelling must not copy). A spelling copies a word where it equals it, holds it whole (of MIN_COPY_LETTERS letters at least), or they
+    share a run of letters of COPY_SHARE of the spelling's length (at least MIN_COPY_LETTERS): "Saleses",
+    "Financie" and "Salesering" copy "Sales" and "Finance", "Operales" none. A spelling shorter than the
+    column's words of its case and script ("Su" where the shortest is "Sales") is no name of it either: it
+    is respelled too, no longer than their longest. A spelling written before is respelled at the share of
+    the column's words that are distinct (a column of names each its own repeats none; the model, trained on
+    a dozen of them, wrote one new word several times)."""
+
+    def __init__(self, column_words: list[str], training_words: Iterable[str], vocabulary: Iterable[str]):
+        self.taken = frozenset(w.lower() for w in training_words)
+        known = {w.lstrip(" ") for w in vocabulary}
+        letters = [w for w in column_words if WORD_PIECE.fullmatch(w) and not w.isdigit()]
+        spelled = [w for w in letters if w not in known]
+        self.distinct_share = len(set(spelled)) / len(spelled) if spelled else 0.0
+        self.written: set[str] = set()  # the spellings given so far
+        by_case: dict[tuple, set[str]] = defaultdict(set)
+        counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])  # (script, case) -> [words, spelled words]
+        for w in letters:
+            case = shape(w)[2:4]
+            counts[case][0] += 1
+            if w not in known:
+                counts[case][1] += 1
+                by_case[case].add(w)
+        self.spelled_share = {case: n_spelled / n for case, (n, n_spelled) in counts.items()}
+        self.shortest = {case: min(map(len, ws)) for case, ws in by_case.items()}
+        self.longest = {case: max(map(len, ws)) for case, ws in by_case.items()}
+        # (script, case) -> the words to join: of two letters at least (a start, and a letter to join at)
+        self.by_case = {case: sorted(w for w in ws if len(w) > 1) for case, ws in by_case.items()}
+        self._runs: dict[int, frozenset[str]] = {}  # run length -> every run of letters of that length
+
+    def mostly_spelled(self, piece: str) -> bool:
+        """Whether most of the column's words of `piece`'s script and case are ones the vocabulary lacks (or the
+        column has none of them: no word of it known either)."""
+        return self.spelled_share.get(shape(piece)[2:4], 1.0) >= MOSTLY_SPELLED
+
+    def copies(self, word: str) -> bool:
+        """Whether `word` (without its leading space) copies a training word (see the class)."""
+        low = word.lower()
+        whole = (low[i:j] for i in range(len(low)) for j in range(i + MIN_COPY_LETTERS, len(low) + 1))
+        if low in self.taken or any(part in self.taken for part in whole):
+            return True
+        n = max(MIN_COPY_LETTERS, math.ceil(COPY_SHARE * len(low)))
+        if n > len(low):
+            return False
+        if n not in self._runs:
+            self._runs[n] = frozenset(w[i : i + n] for w in self.taken for i in range(len(w) - n + 1))
+        return any(low[i : i + n] in self._runs[n] for i in range(len(low) - n + 1))
+
+    def spelling(self, piece: str, rng: np.random.Generator) -> str | None:
+        """`piece` where its word copies no training word; else the start of one of the column's words of its
+        script and case and the end of another, joined at a letter they share, that copies none and has its
+        shape and a length of theirs; None where SPLICE_TRIES draws found none (one word of that case)."""
+        word = piece.lstrip(" ")
+        space, case = piece[: len(piece) - len(word)], shape(word)
+        repeat = None  # a spelling that copies no word but was written before: given where no fresh one is found
+        if len(word) >= self.shortest.get(case[2:4], 0) and not self.copies(word):
+            if self._fresh(word, rng):
+                return self._written(piece)
+            repeat = piece
+        sources = self.by_case.get(case[2:4], [])
+        for _ in range(SPLICE_TRIES if len(sources) > 1 else 0):
+            first, second = (sources[int(i)] for i in rng.choice(len(sources), 2, replace=False))
+            cut = int(rng.integers(1, len(first)))  # the first's start: at least one letter, never the whole word
+            joins = [j for j in range(1, len(second)) if second[j].lower() == first[cut].lower()]
+            if not joins:
+                continue
+            new = first[:cut] + second[joins[int(rng.integers(len(joins)))] :]
+            fits = self.shortest[case[2:4]] <= len(new) <= self.longest[case[2:4]]
+            if fits and shape(new)[2:4] == case[2:4] and not self.copies(new):
+                if self._fresh(new, rng):
+                    return self._written(space + new)
+                repeat = repeat or space + new
+        return repeat
+
+    def _fresh(self, word: str, rng: np.random.Generator) -> bool:
+        """Whether `word` may be written: one not written yet, or a repeat at the column's share of repeats."""
+        return word not in self.written or rng.random() >= self.distinct_share
+
+    def _written(self, piece: str) -> str:
+        self.written.add(piece.lstrip(" "))
+        return piece

@@ -284,7 +284,13 @@ class TextModel(nn.Module):
         again the same way; repeats left are counted in `["repeats"]` (and logged). A text sampled never
         empty whose every word was left out (each used by fewer than `word_k` entities, with no word of
         its shape to replace it: a table of a few rows whose every name is its own) is counted in
-        `["emptied"]` (and logged).
+        `["emptied"]` (and logged). Where the vocabulary holds fewer than `MIN_SHAPE_WORDS` words of a
+        spelled word's case (a dozen departments, whose only shared word is the cost centres' "CC"),
+        replacing would write those few in every row: with `avoid`, a spelled word that copies no
+        training word is kept, one that does is respelled from two of the column's words joined at a
+        letter they share ("Reseance"), a new word no entity used (`_rare_words.NewSpellings`); the
+        spelled words still written as one of those few (none could be made, or no `avoid`) are counted
+        in `["few_words"]` (and logged).
         """
         warn_untrained(self, "TextTrainer")
         return _generate.generate(self, data, batch_size, max_text_len, temp, top_p, seed, spell_words, avoid)
