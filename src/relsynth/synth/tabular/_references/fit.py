@@ -329,20 +329,35 @@ def child_extremes(tables, schema, table: str, child: str, columns: list[str], h
     return by_row.reindex(tables[table][pk].to_numpy()).reset_index(drop=True)
 
 
-def degree_cap(data: RelationalData, e: Edge, degrees: np.ndarray, skip=frozenset()) -> str | None:
-    """The number column of the referenced table that each row's degree through `e` never passes
-    in the data (a section's enrollments, at most its capacity), where degrees drawn apart from it
-    would (`order_between`), the one with the least room; None where none is. Generation then names
-    no row more often than it says. Columns set after generation (`skip`) take no part."""
-    kinds = {c: k.kind for c, k in data.schema.tables[e.parent].columns.items() if (e.parent, c) not in skip}
-    best: tuple[float, str] | None = None
-    for c, kind in kinds.items():
-        if kind not in (Column.INTEGER, Column.NUMERIC):
-            continue
-        found = order_between(as_numbers(data[e.parent][c], kind), degrees.astype(np.float64), dated=False)
+def degree_cap(data: RelationalData, e: Edge, degrees: np.ndarray, skip=frozenset()) -> str | list[str] | None:
+    """The number of the referenced row that each row's degree through `e` never passes in the data
+    (a section's enrollments, at most its capacity), where degrees drawn apart from it would
+    (`order_between`), the one with the least room: a column of the referenced table, or [key, column]
+    of the lookup row its key names (at most its room's capacity: ["room_id", "capacity"]); None
+    where none is. Generation then names no row more often than it says (`generate.degree_room`).
+    Columns set after generation (`skip`) take no part."""
+    best: tuple[float, str | list[str]] | None = None
+    for name, values in capping_numbers(data, e.parent, skip):
+        found = order_between(values, degrees.astype(np.float64), dated=False)
         if found is not None and found[1] < 0 and (best is None or found[0] < best[0]):
-            best = (found[0], c)
+            best = (found[0], name)
     return None if best is None else best[1]
+
+
+def capping_numbers(data: RelationalData, table: str, skip=frozenset()):
+    """(name, float values per row of `table`) of the numbers a row's degree may be capped by: its own
+    (a column name), then those of the lookup rows its keys name ([key, lookup column]; NaN where the
+    key names none)."""
+    spec = data.schema.tables[table]
+    for c, kind in spec.columns.items():
+        if kind.kind in (Column.INTEGER, Column.NUMERIC) and (table, c) not in skip:
+            yield c, as_numbers(data[table][c], kind.kind)
+    for fk, lookup in data.schema.lookup_fks(table).items():
+        rows = pd.Index(data[lookup][data.schema.tables[lookup].primary_key]).get_indexer(data[table][fk])
+        for c, kind in data.schema.tables[lookup].columns.items():
+            if kind.kind in (Column.INTEGER, Column.NUMERIC):
+                values = as_numbers(data[lookup][c], kind.kind)
+                yield [fk, c], np.where(rows >= 0, values[np.maximum(rows, 0)], np.nan)
 
 
 def null_with(pre, data: RelationalData, e: Edge) -> str | None:

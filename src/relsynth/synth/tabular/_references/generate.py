@@ -364,7 +364,7 @@ def assign_reference(
     windows = fitted.get("windows")  # the gaps some orders keep within (none in older models)
     # a match's date within its season's year (none in older models)
     orders, own_orders, windows, named = with_periods(tables, e, fitted, orders, own_orders, windows, named)
-    room = degree_room(tables[e.parent], fitted.get("capped_by"), schema.tables[e.parent], len(tables[table]))
+    room = degree_room(tables, schema, e.parent, fitted.get("capped_by"), len(tables[table]))
     scope = fitted.get("within")
     # a key to its own table names an earlier row, so no cycle forms, earlier by date where the data's
     # always are (`own_date`); kept among the rows naming it back (a question's accepted answer): any
@@ -491,7 +491,7 @@ def assign_reference(
         if groups is not None and not scope:
             drawn = without_repeats(groups, drawn, rng)
     if room is not None:
-        warn_over_room(drawn, keys[e.parent], room, f"{table}.{e.fk}", f"{e.parent}.{fitted['capped_by']}")
+        warn_over_room(drawn, keys[e.parent], room, f"{table}.{e.fk}", cap_name(e.parent, fitted["capped_by"]))
     return drawn
 
 
@@ -686,13 +686,31 @@ def with_ancestor_dates(schema, tables: dict[str, pd.DataFrame], table: str, ord
     return tables[table].assign(**{c: above[c] for c in wanted})
 
 
-def degree_room(parent: pd.DataFrame, column: str | None, spec, n_rows: int) -> np.ndarray | None:
-    """How often each generated row of `parent` may be named: its `column` (`capped_by`: a
-    section's capacity) as a whole number, `n_rows` where it is missing; None without a column."""
-    if column is None or column not in parent.columns:
+def degree_room(tables, schema, table: str, column: str | list[str] | None, n_rows: int) -> np.ndarray | None:
+    """How often each generated row of `table` may be named: its `column` (`capped_by`: a section's
+    capacity), or the [key, column] of the lookup row its key names (its room's capacity), as a whole
+    number, `n_rows` where it is missing; None without a column."""
+    if column is None:
         return None
-    values = np.floor(as_numbers(parent[column], spec.columns[column].kind))
+    rows = tables[table]
+    if isinstance(column, str):
+        if column not in rows.columns:
+            return None
+        values = as_numbers(rows[column], schema.tables[table].columns[column].kind)
+    else:
+        fk, col = column
+        lookup = schema.tables[table].columns[fk].parent
+        named = tables[lookup]
+        at = pd.Index(named[schema.tables[lookup].primary_key]).get_indexer(rows[fk])
+        numbers = as_numbers(named[col], schema.tables[lookup].columns[col].kind)
+        values = np.where(at >= 0, numbers[np.maximum(at, 0)], np.nan)
+    values = np.floor(values)
     return np.where(np.isnan(values), n_rows, np.clip(values, 0, n_rows)).astype(np.int64)
+
+
+def cap_name(table: str, column: str | list[str]) -> str:
+    """`capped_by` as the log names it: sections.capacity, sections.room_id.capacity."""
+    return ".".join([table, *([column] if isinstance(column, str) else column)])
 
 
 def lowest(cap: int | None, room: np.ndarray | None, targets: np.ndarray) -> int | np.ndarray | None:
