@@ -1358,7 +1358,8 @@ def affinity(pre, data: RelationalData, e: Edge, coarse: np.ndarray, pos: np.nda
     tokens as `coarse` reads them; `pos`: `referenced_rows`."""
     known = pos >= 0  # not null, and in this part of the database
     a = coarse[referencing_tokens(pre, data, e.child)[known]]
-    b = coarse[field_tokens(pre, e.parent, data[e.parent])[pos[known]]]
+    # the referenced row's parent row too: a student's grade year and the level of the course of the section named
+    b = coarse[referencing_tokens(pre, data, e.parent)[pos[known]]]
     out: list[list[float]] = []
     if len(a) == 0:
         return out

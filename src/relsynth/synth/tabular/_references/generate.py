@@ -337,6 +337,7 @@ def assign_reference(
     raw = referencing_headers(pre, tables, keys, headers, table)
     pick = [coarse[raw], coarse[headers[e.parent][:, feature_fields(pre, e.parent)]]]
     cells = fitted.get("affinity") or []
+    referenced = coarse[referencing_headers(pre, tables, keys, headers, e.parent)]  # its parent row's too, as fitted
     scored = coarse[degree_headers(pre, tables, keys, headers, e.parent)]
     scores = effect_scores({int(t): m for t, m in fitted.get("degree_effects") or []}, scored)
     nulls = row_null_shares(fitted.get("null_by"), pick[0], null_share, raw)
@@ -392,7 +393,7 @@ def assign_reference(
             rng=rng,
             own_table=earlier_only,
             affinity=Summed.of(
-                Affinity.of(cells, pick[0][rows], pick[1][targets]),
+                Affinity.of(cells, pick[0][rows], referenced[targets]),
                 SameValues.of(fitted.get("same_values") or [], tables, schema, e, rows, targets),
             ),
             parent_scores=scores[targets],
