@@ -81,6 +81,7 @@ from relsynth.synth.tabular.rules.pair_values import keep_pair_values
 from relsynth.synth.tabular.rules.parent_ends import keep_parent_ends
 from relsynth.synth.tabular.rules.parent_lookup_ranges import keep_parent_lookup_ranges
 from relsynth.synth.tabular.rules.period_counts import keep_period_counts
+from relsynth.synth.tabular.rules.place_values import apply_place_values, keep_place_values
 from relsynth.synth.tabular.rules.prefixed_codes import apply_prefixed_codes
 from relsynth.synth.tabular.rules.range_labels import apply_range_labels
 from relsynth.synth.tabular.rules.ratio_ranges import ancestor_numbers, keep_ratio_ranges
@@ -277,6 +278,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         )
         # 1..n under each parent once no row of it goes (none in older models, nor under DP)
         keep_sibling_numbers(pre.stats.get("sibling_numbers", []), table, cols, np.asarray(parents[table], np.int64))
+        # an assessment's weight, by its place among its enrolment's rows and their count (none in older models)
+        keep_place_values(pre.stats.get("place_values", []), table, cols, np.asarray(parents[table], np.int64))
         keep_month_steps(pre.stats.get("month_steps", []), table, cols)  # before the rows under it read them
         keep_weekdays_first(pre.stats.get("times_of_day", []), table, cols)  # on their weekdays before the keys rise
         steps_dated_first(pre, table, cols)  # before the keys rise with the dates: the CEO hired first
@@ -351,6 +354,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     # child values split their parent's number (none in older models, nor under DP), before totals sum them
     apply_split_sums(pre.stats.get("split_sums", []), out, {t: schema.tables[t].primary_key for t in out})
     apply_constant_sums(pre.stats.get("constant_sums", []), out)  # ... or a fixed whole (none in older models)
+    apply_place_values(pre, pre.stats.get("place_values", []), out)  # again: a constant sum rescaled them
     apply_capped_sums(pre.stats.get("capped_sums", []), out, rng)  # ... or at most one (none in older models)
     apply_balanced_sums(pre.stats.get("balanced_sums", []), out)  # before the totals and balances summing them
     apply_running_sums(pre.stats.get("running_sums", []), out, rng)  # none in older models, nor under DP

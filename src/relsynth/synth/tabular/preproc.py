@@ -149,6 +149,7 @@ from relsynth.synth.tabular.rules.pair_values import find_pair_values
 from relsynth.synth.tabular.rules.parent_ends import find_parent_ends, own_end, without_moved_caps
 from relsynth.synth.tabular.rules.parent_lookup_ranges import find_parent_lookup_ranges
 from relsynth.synth.tabular.rules.period_counts import find_period_counts
+from relsynth.synth.tabular.rules.place_values import find_place_values
 from relsynth.synth.tabular.rules.prefixed_codes import prefixed_codes
 from relsynth.synth.tabular.rules.range_labels import find_range_labels
 from relsynth.synth.tabular.rules.ratio_ranges import find_ratio_ranges
@@ -729,6 +730,8 @@ class TabularPreproc:
         self.stats["disjoint_intervals"] = find_disjoint_intervals(self, data)
         # a refill its prescription's days_supply after the fill before, where no rule above sets the date
         self.stats["step_numbers"] = find_step_numbers(self, data, summed | set_columns(self.stats))
+        # a value its row's place among its parent's rows and their count decide (an assessment's weight)
+        self.stats["place_values"] = find_place_values(self, data, summed | set_columns(self.stats))
         # an integer written inside a code of its row (a seat 12C's row 12), where no rule above sets or numbers it
         numbered = {(r["table"], r["column"]) for r in self.stats["sibling_numbers"]}
         self.stats["code_numbers"] = find_code_numbers(self, data, summed | numbered)
