@@ -488,3 +488,62 @@ def test_a_text_null_for_one_kind_of_row_stays_null_for_it(make_songs, tiny_size
     TextTrainer(model).train(TextDataset.from_data(songs, pre, block_size=64), n_steps=2, batch_size=16, min_steps=0)
     out = model.generate(songs, seed=0, max_text_len=8)["song"]
     assert out["title"].isna().eq(out["genre"] == 3).all()
+
+
+# ---- run-ons: texts that reached the token limit without their end -----------------------------
+class ScriptedSampler:
+    """A stand-in for `Sampler`: each `sample` call returns its next round of texts (one string per
+    prompt, as token "ids" the decoder below reads back), flagging in `cut` those given as run-ons."""
+
+    def __init__(self, rounds: list[list[tuple[str, bool]]]):
+        self.rounds, self.cut = list(rounds), np.zeros(0, dtype=bool)
+
+    def sample(self, prompts, batch_size, rows=None, avoid=frozenset()):
+        drawn = self.rounds.pop(0)
+        assert len(drawn) == len(prompts)
+        self.cut = np.array([run_on for _, run_on in drawn], dtype=bool)
+        return [[text] for text, _ in drawn]
+
+
+def _resampled(texts: list[str], cut: list[bool], rounds, avoid=frozenset(), max_chars=None) -> tuple[list[str], list]:
+    sampler = ScriptedSampler(rounds)
+    flags = np.array(cut, dtype=bool)
+    rows = [_generate.RowWords("", []) for _ in texts]
+    texts = list(texts)
+    _generate._resample_unwanted(
+        texts,
+        flags,
+        [[0]] * len(texts),
+        rows,
+        set(avoid),
+        sampler,
+        lambda ids, found, avoid=(): [i[0] for i in ids],
+        batch_size=8,
+        max_chars=max_chars,
+    )
+    return texts, flags.tolist()
+
+
+def test_a_text_cut_at_the_token_limit_is_drawn_again():
+    """A text that reached the token limit without its end ran on (under `avoid`, the end of a training
+    value is banned: 'Vertex Inc - new deal Ltd'); it is drawn again rather than kept cut."""
+    rounds = [[("Vertex Inc - renewal", False)]] + [[("unused", False)]] * (_generate.COPY_RETRIES - 1)
+    texts, cut = _resampled(["Stark LLC - new deal", "Vertex Inc - new deal Ltd"], [False, True], rounds)
+    assert texts == ["Stark LLC - new deal", "Vertex Inc - renewal"]
+    assert cut == [False, False]
+
+
+def test_a_run_on_is_kept_over_a_redraw_no_better():
+    """A redraw that runs on too, is a value to avoid or is too long (cut to length, it often reads as a
+    training value again) does not replace a run-on: copies do not rise for fewer cut texts."""
+    avoid = {"Vertex Inc - new deal"}
+    worse = [("Vertex Inc - new deal", False), ("Vertex Inc - new deal expansion", False), ("Vertex Inc - Labs", True)]
+    rounds = [[worse[k % len(worse)]] for k in range(_generate.COPY_RETRIES)]
+    texts, cut = _resampled(["Vertex Inc - new deal Ltd"], [True], rounds, avoid=avoid, max_chars=25)
+    assert texts == ["Vertex Inc - new deal Ltd"]
+    assert cut == [True]  # still counted as cut (`last_generation[column]["truncated"]`)
+
+    better = [[("Vertex Inc - new deal", False)], [("Vertex Inc - expansion", False)]]
+    texts, cut = _resampled(["Vertex Inc - new deal Ltd"], [True], better + rounds[2:], avoid=avoid, max_chars=25)
+    assert texts == ["Vertex Inc - expansion"]
+    assert cut == [False]

@@ -8,7 +8,8 @@ on (see `TextDataset`), so generation never reads more than `block_size` tokens.
 Every token is drawn among those that keep the text valid (`_utf8.Utf8Mask`): no broken UTF-8,
 no split character, no lone combining mark, no control character the column never had; `end` only after a whole
 character. A text that reaches `max_text_len` tokens without `end` is cut at its last whole
-character and counted: `model.last_generation[column]["truncated"]`, with a logged warning.
+character, drawn again (`_resample_unwanted`), and counted where no redraw did better:
+`model.last_generation[column]["truncated"]`, with a logged warning.
 A copy token is drawn only where its row has that copy word (its parent's text, see `TextPreproc`).
 Texts sampled again for being a training value are never ended where they spell one (`Sampler.sample(avoid=...)`).
 A table's text columns are written in `TextPreproc.text_order`, each text seeing its row's texts written before it,
@@ -477,23 +478,28 @@ def _resample_unwanted(
 ) -> tuple[int, int, int]:
     """Sample again, in place, the texts found in `avoid` or holding a glued word of `rare` (one entity's
     e-mail address), longer than `max_chars`, where `distinct` (a column of codes, every value distinct at
-    fit) equal to an earlier text, or without a form every text of the column has at fit (`checks`: a JSON
-    document, tags that nest, one of a few shapes) (and their flags `cut`: reached the length limit); returns
-    how many copies, repeats and texts with rare words are left."""
+    fit) equal to an earlier text, without a form every text of the column has at fit (`checks`: a JSON
+    document, tags that nest, one of a few shapes), or flagged `cut` (they reached the token limit without
+    their end: a run-on), and their flags `cut`; returns how many copies, repeats and texts with rare words
+    are left."""
     # where the model all but ends a text that spells a training value (after the word `Acústico`, an album
     # title's context put 97 % on `end`: at top_p 0.95 the nucleus held `end` alone), a retry that draws the
     # word writes the whole title again: retries may not end a text there
     spelt = frozenset(v.encode("utf-8").strip() for v in avoid if v.strip())  # "" is left to the empty share
     for _ in range(COPY_RETRIES):
-        again = _unwanted(texts, avoid, max_chars, distinct, rare, checks)
+        again = _unwanted(texts, avoid, max_chars, distinct, rare, checks, cut)
         if not again:
             return 0, 0, 0
         found = [rows[i] for i in again]
         ids = sampler.sample([prefixes[i] for i in again], batch_size or DEFAULT_BATCH, rows=found, avoid=spelt)
         new = decode(ids, found, avoid)
-        for i, t in zip(again, new, strict=True):
-            texts[i] = t
-        cut[again] = sampler.cut
+        for i, t, run_on in zip(again, new, sampler.cut, strict=True):
+            # a run-on is kept over a redraw no better: one that runs on too, or breaks a rule (a copy, too
+            # long: cut to length, it often reads as a training value again)
+            if cut[i] and not _faulty(texts[i], avoid, max_chars, rare, checks):
+                if run_on or _faulty(t, avoid, max_chars, rare, checks):
+                    continue
+            texts[i], cut[i] = t, run_on
     left = sum(t in avoid for t in texts)
     rare_left = sum(_holds_rare(t, rare) for t in texts)
     repeats = len(texts) - len(set(texts)) if distinct else 0
@@ -608,18 +614,28 @@ def _unwanted(
     distinct: bool,
     rare: frozenset[str] = frozenset(),
     checks: Sequence[FormCheck] = (),
+    cut: np.ndarray | None = None,
 ) -> list[int]:
     """Positions of the texts to sample again: in `avoid`, holding a glued word of `rare`, too long,
-    (`distinct`) a repeat of an earlier one, or without a form of `checks` (`form_checks`)."""
+    (`distinct`) a repeat of an earlier one, without a form of `checks` (`form_checks`), or `cut` at the
+    token limit: mostly a text whose `end` a value to avoid banned (`Sampler.sample(avoid=...)`), which then
+    ran on ('Vertex Inc - new deal Ltd'); another draw may end on a text of its own."""
     seen: set[str] = set()
     out = []
     for i, t in enumerate(texts):
-        too_long = max_chars is not None and len(t) > max_chars
-        broken = any(c.broken(t) for c in checks)
-        if t in avoid or _holds_rare(t, rare) or too_long or (distinct and t in seen) or broken:
+        run_on = cut is not None and bool(cut[i])
+        if _faulty(t, avoid, max_chars, rare, checks) or (distinct and t in seen) or run_on:
             out.append(i)
         seen.add(t)
     return out
+
+
+def _faulty(
+    text: str, avoid: set[str], max_chars: int | None, rare: frozenset[str], checks: Sequence[FormCheck]
+) -> bool:
+    """Whether `text` alone is one to sample again (`_unwanted`, less repeats and run-ons)."""
+    too_long = max_chars is not None and len(text) > max_chars
+    return text in avoid or _holds_rare(text, rare) or too_long or any(c.broken(text) for c in checks)
 
 
 class Sampler:
