@@ -547,3 +547,21 @@ def test_a_run_on_is_kept_over_a_redraw_no_better():
     texts, cut = _resampled(["Vertex Inc - new deal Ltd"], [True], better + rounds[2:], avoid=avoid, max_chars=25)
     assert texts == ["Vertex Inc - expansion"]
     assert cut == [False]
+
+
+# ---- texts longer than the longest training text ----------------------------------------------
+def test_a_name_a_little_past_the_longest_of_few_is_kept_whole():
+    """With 19 names seen, the longest 11 characters, a generated 12-character name still too long after
+    the resamplings is kept whole rather than cut to its first name; a declared SQL length stays a hard cap,
+    and with many texts seen the longest one is the cap again."""
+    from relsynth.synth.text.preproc import TextColumnStats
+
+    few = TextColumnStats(n_rows=19, max_chars=11)
+    resample, cut_above = _generate.length_limits(few, None)
+    assert resample == 11  # still sampled again past the longest training text
+    assert cut_to_length(["Chloe Moreau", "Ana Khan"], cut_above) == (["Chloe Moreau", "Ana Khan"], 0)
+    assert cut_to_length(["Chloe Moreau Khan Silva"], cut_above) == (["Chloe Moreau"], 1)  # a run-on is cut
+    _, declared = _generate.length_limits(few, 11)
+    assert cut_to_length(["Chloe Moreau"], declared) == (["Chloe"], 1)  # VARCHAR(11) holds no more
+    _, many = _generate.length_limits(TextColumnStats(n_rows=10_000, max_chars=11), None)
+    assert many == 11
