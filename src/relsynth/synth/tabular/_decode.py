@@ -73,6 +73,7 @@ from relsynth.synth.tabular.rules.lookup_orders import keep_lookup_orders
 from relsynth.synth.tabular.rules.month_steps import keep_month_steps
 from relsynth.synth.tabular.rules.moved_bases import shift_followers, shift_ordered_from
 from relsynth.synth.tabular.rules.never_pairs import pair_scope
+from relsynth.synth.tabular.rules.next_starts import keep_next_starts
 from relsynth.synth.tabular.rules.none_boxes import keep_none_boxes
 from relsynth.synth.tabular.rules.null_cuts import keep_null_cuts
 from relsynth.synth.tabular.rules.number_endings import keep_number_endings
@@ -271,6 +272,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         stuck = keep_disjoint_intervals(pre.stats.get("disjoint_intervals", []), table, cols, parents[table])
         if stuck.any():
             cols, parents[table], mats[table], n = _overlapping(schema, table, stuck, cols, parents[table], mats[table])
+        keep_next_starts(pre.stats.get("next_starts", []), table, cols, parents[table])  # laid apart, then joined
         # a refill its prescription's days_supply after the last (none in older models, nor under DP)
         latest = {c: o.extreme if o.sign > 0 else None for c, o in orders.items()}
         keep_step_numbers(

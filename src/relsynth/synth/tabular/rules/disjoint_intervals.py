@@ -57,7 +57,7 @@ MIN_ROWS = 20  # consecutive sibling pairs holding both dates, at least
 MIN_CHANCE = 10  # overlaps the same starts with shuffled durations give, at least: else no evidence
 MAX_DAYS = 366  # days a row is moved at most each way before it has no free place
 # rules that move dates across rows later in decoding: a group they read or move is left alone
-_MOVING = ("ancestor_orders", "lookup_orders", "reference_sides", "sibling_spans", "parent_ends", "category_gaps")
+MOVING = ("ancestor_orders", "lookup_orders", "reference_sides", "sibling_spans", "parent_ends", "category_gaps")
 
 
 def find_disjoint_intervals(pre, data: RelationalData) -> list[dict]:
@@ -65,9 +65,9 @@ def find_disjoint_intervals(pre, data: RelationalData) -> list[dict]:
     never overlap from `start` to `end`; `moved` the dates of a row that move with them, by whole
     days, onto the `weekdays` the starts hold (Monday 0), within [`low`, `high`] (the data's first
     start, last end)."""
-    moving = named_columns(data.schema, [r for key in _MOVING for r in pre.stats.get(key, [])])
+    moving = named_columns(data.schema, [r for key in MOVING for r in pre.stats.get(key, [])])
     # the same but for rules that only raise a date to another row's (`_raises`): a lay-out may keep them
-    breaking = named_columns(data.schema, [r for key in _MOVING for r in pre.stats.get(key, []) if not _raises(key, r)])
+    breaking = named_columns(data.schema, [r for key in MOVING for r in pre.stats.get(key, []) if not _raises(key, r)])
     out = []
     for table, found in pre.orderings.items():
         edge = data.schema.parent(table)

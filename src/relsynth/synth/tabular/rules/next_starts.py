@@ -1,0 +1,106 @@
+"""An end its next sibling starts on: a subscription's end_date, the next subscription's start_date.
+
+A history of plan changes, prices or employments holds one row per period, each ending the day the
+next one starts, the last one open. Orders within rows keep each row's end after its start, and
+`disjoint_intervals` keeps the periods apart, but nothing held them together: the model drew each
+end on its own, and 92 to 97 % of a streaming service's generated plan changes left a gap (or an
+overlap the lay-out moved apart) before the next period (none in the data).
+
+The fit keeps, per table nested under a parent, a pair of date columns of one kind (start, end) where,
+the parent's rows ordered by start, every row with a next sibling holding both ends on that
+sibling's start, in `MIN_PAIRS` pairs at least, the periods of some length (an end after its start
+in some row: two copies of one date are no period) and the shared dates not one date (`MIN_DATES`
+at least); of several, the first start in column order. Not where another rule sets or moves either
+date after decoding (`disjoint_intervals.MOVING`, `set_columns`, `step_numbers`; `sorted_siblings`
+only sorts them before) or an order within the row reads the end (a date counted from it would lose
+its gap). Generation, once the table's dates
+are decoded and laid apart, sets each row's end to its next sibling's start (by start), the parent's
+last row keeping its own (an open one missing). Not fitted under DP.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from relsynth.relational import RelationalData
+from relsynth.relational.orders import DATED, as_numbers
+from relsynth.synth.tabular._assemble import sibling_order
+from relsynth.synth.tabular.rules.disjoint_intervals import MOVING
+from relsynth.synth.tabular.rules.shared_values import set_columns
+from relsynth.synth.tabular.rules.times_of_day import named_columns
+
+log = logging.getLogger(__name__)
+MIN_PAIRS = 20  # consecutive siblings, the earlier holding its end and the later its start, at least
+MIN_DATES = 3  # distinct dates an end shares with its next sibling's start, at least
+
+
+def find_next_starts(pre, data: RelationalData) -> list[dict]:
+    """[{"table", "start", "end"}]: under each parent row, in order of `start`, each of `table`'s
+    rows with a next sibling ends (`end`) on that sibling's `start`."""
+    busy = named_columns(data.schema, [r for key in MOVING for r in pre.stats.get(key, [])])
+    busy |= set_columns({k: v for k, v in pre.stats.items() if k != "sorted_siblings"})  # sorted before: kept
+    busy |= {(r["table"], r["column"]) for r in pre.stats.get("step_numbers", [])}
+    out = []
+    for table in pre.schema.synth_tables:
+        edge, frame = pre.schema.parent(table), data[table]
+        if edge is None or edge.fk not in frame.columns or len(frame) <= MIN_PAIRS:
+            continue
+        kinds = {c: k.kind for c, k in pre.schema.tables[table].columns.items() if c in frame.columns}
+        read = _read_by_orders(pre.orderings.get(table, {}))
+        dates = [c for c, k in kinds.items() if k in DATED and (table, c) not in busy]
+        pairs = [(s, e) for s in dates for e in dates if s != e and kinds[s] is kinds[e] and e not in read]
+        found = next((p for p in pairs if _ends_on_next_start(frame, edge.fk, *p, kinds[p[0]])), None)
+        if found is not None:
+            log.info("%s.%s is its next sibling's %s in every row: kept so", table, found[1], found[0])
+            out.append({"table": table, "start": found[0], "end": found[1]})
+    return out
+
+
+def _read_by_orders(orderings: dict) -> set[str]:
+    """The columns of the table an order within its rows counts another of its columns from."""
+    read = set()
+    for name, o in orderings.items():
+        own = (o.base, not o.from_parent), (o.bound, not o.bound_from_parent), (o.cap, not o.cap_from_parent)
+        own += (
+            (o.fallback, not o.fallback_from_parent),
+            (o.sibling_base, True),
+            (o.near_floor, not o.near_floor_from_parent),
+        )
+        read |= {c for c, in_row in own if c is not None and in_row and c != name}
+    return read
+
+
+def _ends_on_next_start(frame: pd.DataFrame, fk: str, start: str, end: str, kind) -> bool:
+    """Whether, by `start` under each parent, each row's `end` is its next sibling's `start` wherever
+    both are held: in `MIN_PAIRS` pairs at least, over `MIN_DATES` dates, some row longer than nothing."""
+    s, e = as_numbers(frame[start], kind), as_numbers(frame[end], kind)
+    order, follows = sibling_order(frame, fk, start)
+    now, nxt = order[np.flatnonzero(follows) - 1], order[follows]
+    held = ~np.isnan(e[now]) & ~np.isnan(s[nxt])
+    if held.sum() < MIN_PAIRS or (e[now][held] != s[nxt][held]).any():
+        return False
+    length = e - s
+    return bool((length[~np.isnan(length)] > 0).any()) and len(np.unique(e[now][held])) >= MIN_DATES
+
+
+def keep_next_starts(rules: list[dict], table: str, cols: dict[str, pd.Series], parents: Sequence) -> None:
+    """Set (in place) each generated row's end to its next sibling's start, by start under each
+    parent row (`parents`: each row's parent row); a parent's last row keeps its own."""
+    siblings = np.asarray(parents, dtype=np.int64)
+    for rule in (r for r in rules if r["table"] == table and r["start"] in cols and r["end"] in cols):
+        start, end = cols[rule["start"]], cols[rule["end"]]
+        held = np.flatnonzero(start.notna().to_numpy())
+        order = held[np.lexsort((start.to_numpy()[held], siblings[held]))]
+        follows = siblings[order][1:] == siblings[order][:-1]
+        now, nxt = order[:-1][follows], order[1:][follows]
+        if not len(now):
+            continue
+        changed = int((end.iloc[now].to_numpy() != start.iloc[nxt].to_numpy()).sum())
+        values = end.copy()
+        values.iloc[now] = start.iloc[nxt].to_numpy()
+        cols[rule["end"]] = values.astype(end.dtype)
+        log.info("%s: %d generated rows' %s set to their next sibling's %s", table, changed, rule["end"], rule["start"])

@@ -1,0 +1,72 @@
+"""An end its next sibling starts on: a subscription's end_date, the next subscription's start_date."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from relsynth.relational import Categorical, Date, Datetime, ForeignKey, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import TabularModel, TabularPreproc
+
+NOW = pd.Timestamp("2025-01-01")
+
+
+def plan_history(n: int = 80, gaps: bool = False, seed: int = 0) -> RelationalData:
+    """users -> subscriptions: 1 to 4 periods a user from its signup day, each ending the day the next
+    starts (the change days drawn at random within the user's life), the last one open; `gaps`: a
+    period ends 1 to 30 days before the next starts."""
+    rng = np.random.default_rng(seed)
+    signup = NOW - pd.to_timedelta(rng.integers(60, 900, n), "D")
+    rows = []
+    for user, day in enumerate(signup):
+        k = int(rng.integers(1, 5))
+        starts = [day, *sorted(day + pd.to_timedelta(rng.choice(np.arange(1, (NOW - day).days), k - 1, False), "D"))]
+        for i, start in enumerate(starts):
+            end = starts[i + 1] if i + 1 < k else pd.NaT
+            if gaps and i + 1 < k:
+                end = max(start + pd.Timedelta(days=1), end - pd.Timedelta(days=int(rng.integers(1, 31))))
+            rows.append((user, start, end, "premium" if (i + user) % 2 else "free"))
+    subs = pd.DataFrame(rows, columns=["user_id", "start_date", "end_date", "plan"])
+    subs.insert(0, "id", range(len(subs)))
+    users = pd.DataFrame({"id": range(n), "signup_at": signup + pd.to_timedelta(rng.integers(0, 86_400, n), "s")})
+    schema = Schema(
+        users=Table(id=PrimaryKey(), signup_at=Datetime()),
+        subscriptions=Table(
+            id=PrimaryKey(), user_id=ForeignKey(parent="users"), start_date=Date(), end_date=Date(), plan=Categorical()
+        ),
+    )
+    return RelationalData({"users": users, "subscriptions": subs}, schema)
+
+
+def joined_share(subs: pd.DataFrame) -> float:
+    """The share of periods with a next one of their user that end on its start."""
+    x = subs.sort_values(["user_id", "start_date"], kind="stable")
+    following = x.groupby("user_id")["start_date"].shift(-1)
+    has_next = following.notna()
+    return float((x["end_date"][has_next] == following[has_next]).mean())
+
+
+def test_a_users_generated_subscriptions_end_on_the_next_ones_start(tiny_size):
+    """An untrained model drew each period's end on its own: 16 to 17 % of the periods with a next one
+    ended on its start (every one in the data). Now each ends there, the last one still open."""
+    data = plan_history()
+    assert joined_share(data["subscriptions"]) == 1.0
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["next_starts"] == [{"table": "subscriptions", "start": "start_date", "end": "end_date"}]
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)
+    out = model.generate(80, seed=0)["subscriptions"]
+    assert len(out) > 100 and joined_share(out) == 1.0
+    last = out.sort_values(["user_id", "start_date"], kind="stable").groupby("user_id").tail(1)
+    assert last["end_date"].isna().mean() == 1.0  # the open one stays open
+    model.preproc.stats["next_starts"] = []  # as before the rule
+    assert joined_share(model.generate(80, seed=0)["subscriptions"]) < 0.5
+
+
+def test_periods_with_gaps_between_them_keep_no_rule():
+    """A period ending days before the next starts is no chain: its end is drawn as the model says."""
+    data = plan_history(gaps=True)
+    assert joined_share(data["subscriptions"]) < 0.1
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["next_starts"] == []
