@@ -95,7 +95,7 @@ from relsynth.synth.tabular.rules.sign_labels import apply_sign_labels, keep_sig
 from relsynth.synth.tabular.rules.sorted_siblings import keep_sorted_siblings, keep_strict_steps
 from relsynth.synth.tabular.rules.spelled_values import apply_spelled_values
 from relsynth.synth.tabular.rules.split_sums import apply_split_sums
-from relsynth.synth.tabular.rules.step_numbers import keep_step_numbers
+from relsynth.synth.tabular.rules.step_numbers import keep_previous_steps, keep_step_numbers
 from relsynth.synth.tabular.rules.times_of_day import early_calendars, keep_times_of_day, keep_weekdays_first
 from relsynth.synth.tabular.rules.totals import apply_totals
 from relsynth.synth.tabular.rules.unique_numbers import keep_unique_numbers
@@ -367,6 +367,10 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_formulas(formulas, out)  # ... or a copy of a total
     apply_totals(pre.stats.get("totals", []), out)  # a total of such copies: set again
     apply_formulas(formulas, out)  # ... and a formula of that total (a tax, 8 % of a subtotal of scaled prices)
+    # a step of a previous sibling's number a reference or total copied since (a play after the one before, in
+    # full: its track's duration), its parent's end moved past the moved dates again (none in older models)
+    if stepped := keep_previous_steps(pre.stats.get("step_numbers", []), out, schema, pre.orderings, rng):
+        keep_parent_ends([r for r in pre.stats.get("parent_ends", []) if r["child"] in stepped], out, schema, rng)
     apply_count_sums(pre, pre.stats.get("count_sums", []), out, given)  # a binned score: the count less the other
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # from the numbers set (none in older models)
     apply_range_labels(pre, pre.stats.get("range_labels", []), out)  # likewise: within a range or not

@@ -168,7 +168,7 @@ from relsynth.synth.tabular.rules.sign_labels import find_sign_labels
 from relsynth.synth.tabular.rules.sorted_siblings import find_sorted_siblings
 from relsynth.synth.tabular.rules.spelled_values import find_spelled_values, spelled_columns
 from relsynth.synth.tabular.rules.split_sums import find_split_sums, formula_totals
-from relsynth.synth.tabular.rules.step_numbers import find_step_numbers
+from relsynth.synth.tabular.rules.step_numbers import find_step_numbers, only_lowering
 from relsynth.synth.tabular.rules.times_of_day import (
     after_whole_days,
     find_times_of_day,
@@ -730,7 +730,8 @@ class TabularPreproc:
         # a room's bookings, never two at once, where no rule above moves their dates across rows
         self.stats["disjoint_intervals"] = find_disjoint_intervals(self, data)
         # a refill its prescription's days_supply after the fill before, where no rule above sets the date
-        self.stats["step_numbers"] = find_step_numbers(self, data, summed | set_columns(self.stats))
+        fixed = summed | set_columns(self.stats)
+        self.stats["step_numbers"] = find_step_numbers(self, data, fixed, only_lowering(self.stats) - summed)
         # a value its row's place among its parent's rows and their count decide (an assessment's weight)
         self.stats["place_values"] = find_place_values(self, data, summed | set_columns(self.stats))
         # a subscription ending on the next one's start, where no rule above moves either date after decoding
