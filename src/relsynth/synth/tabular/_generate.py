@@ -31,7 +31,7 @@ from relsynth.synth.tabular.grammar import BOS, PAD
 from relsynth.synth.tabular.preproc import TabularPreproc
 from relsynth.synth.tabular.rules.carried_values import carried_token, carried_token_positions
 from relsynth.synth.tabular.rules.chained_labels import chained_ahead_bans, chained_positions, chained_token
-from relsynth.synth.tabular.rules.changed_rows import changed_row_positions, repeated_token
+from relsynth.synth.tabular.rules.changed_rows import ahead_bans, changed_ahead, changed_row_positions, repeated_token
 from relsynth.synth.tabular.rules.count_rules import count_tables, parent_count_rules
 from relsynth.synth.tabular.rules.count_sums import count_sum_positions, force_count_sums, given_count_tokens
 from relsynth.synth.tabular.rules.date_parts import SteppedParts, part_token, stepped_date, stepped_parts
@@ -647,6 +647,8 @@ def _run_pool(
         at_share[t, list(rules)] = True
 
     changed = {g.index[t]: rule for t, rule in changed_row_positions(pre, pre.stats.get("changed_rows", [])).items()}
+    # ... whose last row takes its parent's label: the labels it could no longer reach changing at every row
+    to_last = {g.index[t]: r for t, r in changed_ahead(pre, pre.stats.get("changed_rows", []), last_labels).items()}
     at_changed = np.zeros(g.slot.shape, dtype=bool)  # (table, header position): a row's last chance to change
     for t, (_, last) in changed.items():
         at_changed[t, last] = True
@@ -725,7 +727,10 @@ def _run_pool(
             ),
         ),
         "edge_labels": (at_edge, masking(lambda at: _off_place(edges, cursors, active, table, hpos, at))),
-        "changed_rows": (at_changed, masking(lambda at: _unchanged(changed, cursors, header, active, table, at))),
+        "changed_rows": (
+            at_changed,
+            masking(lambda at: _unchanged(changed, to_last, cursors, header, active, table, at)),
+        ),
         "carried_values": (
             at_carried,
             masking(lambda at: _carried(carried, cursors, header, active, table, hpos, at, pre, g.slot)),
@@ -1232,15 +1237,20 @@ def _paired_siblings(pairs, cursors: list, header: np.ndarray, active: np.ndarra
     return rows, tokens
 
 
-def _unchanged(changed, cursors: list, header: np.ndarray, active: np.ndarray, table: np.ndarray, at):
+def _unchanged(changed, to_last, cursors: list, header: np.ndarray, active: np.ndarray, table: np.ndarray, at):
     """(batch rows, tokens) each batch row `at` the last column of a `_changed_rows` rule may not
-    take: its previous sibling's, where its earlier columns of the rule repeat that sibling's."""
+    take: its previous sibling's, where its earlier columns of the rule repeat that sibling's, and
+    those from which its last sibling's label, its parent's, is out of reach (`ahead_bans`)."""
     rows, tokens = [], []
     for j in np.flatnonzero(at):
         b = active[j]
         if (token := repeated_token(changed[table[b]], header[b], cursors[b].previous_sibling())) is not None:
             rows.append(j)
             tokens.append(token)
+        if table[b] in to_last:
+            banned = ahead_bans(to_last[table[b]], cursors[b].parent_header(), cursors[b].rows_left())
+            rows += [j] * len(banned)
+            tokens += banned
     return rows, tokens
 
 
