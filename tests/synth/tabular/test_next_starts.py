@@ -8,6 +8,7 @@ import torch
 
 from relsynth.relational import Categorical, Date, Datetime, ForeignKey, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularModel, TabularPreproc
+from relsynth.synth.tabular.rules.disjoint_intervals import find_disjoint_intervals
 
 NOW = pd.Timestamp("2025-01-01")
 
@@ -53,13 +54,21 @@ def test_a_users_generated_subscriptions_end_on_the_next_ones_start(tiny_size):
     data = plan_history()
     assert joined_share(data["subscriptions"]) == 1.0
     pre = TabularPreproc.from_schema(data.schema).fit(data)
-    assert pre.stats["next_starts"] == [{"table": "subscriptions", "start": "start_date", "end": "end_date"}]
+    (rule,) = pre.stats["next_starts"]
+    assert (rule["table"], rule["start"], rule["end"], rule["grid"]) == (
+        "subscriptions",
+        "start_date",
+        "end_date",
+        864e11,
+    )
     torch.manual_seed(0)
     model = TabularModel.build(pre, size=tiny_size)
     out = model.generate(80, seed=0)["subscriptions"]
     assert len(out) > 100 and joined_share(out) == 1.0
     last = out.sort_values(["user_id", "start_date"], kind="stable").groupby("user_id").tail(1)
     assert last["end_date"].isna().mean() == 1.0  # the open one stays open
+    closed = out.dropna(subset=["end_date"])
+    assert (closed["end_date"] > closed["start_date"]).all()  # two starts on one day: the later moved a day on
     model.preproc.stats["next_starts"] = []  # as before the rule
     assert joined_share(model.generate(80, seed=0)["subscriptions"]) < 0.5
 
@@ -70,3 +79,19 @@ def test_periods_with_gaps_between_them_keep_no_rule():
     assert joined_share(data["subscriptions"]) < 0.1
     pre = TabularPreproc.from_schema(data.schema).fit(data)
     assert pre.stats["next_starts"] == []
+
+
+def test_joined_periods_are_not_laid_apart_nor_dropped(tiny_size):
+    """Joined, the periods cannot overlap: the lay-out keeping them apart dropped 2 and 6 of the
+    generated periods it found no room for, each leaving a gap in its user's history. It is no longer
+    fitted where the periods are joined, and no period is dropped."""
+    data = plan_history()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["disjoint_intervals"] == []
+    torch.manual_seed(0)
+    model = TabularModel.build(pre, size=tiny_size)
+    kept = model.generate(80, seed=0)["subscriptions"]
+    model.preproc.stats["disjoint_intervals"] = find_disjoint_intervals(model.preproc, data)  # as before
+    assert len(model.preproc.stats["disjoint_intervals"]) == 1
+    dropped = model.generate(80, seed=0)["subscriptions"]
+    assert len(dropped) < len(kept) and joined_share(kept) == 1.0

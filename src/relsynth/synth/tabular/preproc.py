@@ -140,7 +140,7 @@ from relsynth.synth.tabular.rules.lookup_orders import find_lookup_orders, find_
 from relsynth.synth.tabular.rules.month_steps import find_month_steps
 from relsynth.synth.tabular.rules.moved_bases import base_of
 from relsynth.synth.tabular.rules.never_pairs import find_never_pairs
-from relsynth.synth.tabular.rules.next_starts import find_next_starts
+from relsynth.synth.tabular.rules.next_starts import find_next_starts, without_joined
 from relsynth.synth.tabular.rules.none_boxes import find_none_boxes
 from relsynth.synth.tabular.rules.null_cuts import find_null_cuts
 from relsynth.synth.tabular.rules.number_endings import find_number_endings
@@ -736,6 +736,8 @@ class TabularPreproc:
         self.stats["place_values"] = find_place_values(self, data, summed | set_columns(self.stats))
         # a subscription ending on the next one's start, where no rule above moves either date after decoding
         self.stats["next_starts"] = find_next_starts(self, data)
+        # ... which no lay-out need keep apart: joined, they cannot overlap, and one drops rows it finds no room for
+        self.stats["disjoint_intervals"] = without_joined(self.stats["disjoint_intervals"], self.stats["next_starts"])
         # an integer written inside a code of its row (a seat 12C's row 12), where no rule above sets or numbers it
         numbered = {(r["table"], r["column"]) for r in self.stats["sibling_numbers"]}
         self.stats["code_numbers"] = find_code_numbers(self, data, summed | numbered)
