@@ -67,6 +67,9 @@ def test_a_users_generated_subscriptions_end_on_the_next_ones_start(tiny_size):
     assert len(out) > 100 and joined_share(out) == 1.0
     last = out.sort_values(["user_id", "start_date"], kind="stable").groupby("user_id").tail(1)
     assert last["end_date"].isna().mean() == 1.0  # the open one stays open
+    by_start = out.sort_values(["user_id", "start_date"], kind="stable")
+    before = by_start.groupby("user_id")["plan"].shift()
+    assert (by_start["plan"] != before)[before.notna()].all()  # the plans change in the order they were drawn
     closed = out.dropna(subset=["end_date"])
     assert (closed["end_date"] > closed["start_date"]).all()  # two starts on one day: the later moved a day on
     model.preproc.stats["next_starts"] = []  # as before the rule

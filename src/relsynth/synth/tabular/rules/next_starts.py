@@ -14,7 +14,9 @@ at least); of several, the first start in column order. Not where another rule s
 date after decoding (`disjoint_intervals.MOVING`, `set_columns`, `step_numbers`; `sorted_siblings`
 only sorts them before) or an order within the row reads either but the end's own (a date counted from
 them would lose its gap). Generation, once the table's dates are decoded, lays each parent's rows one after another: their starts, sorted, dealt to the rows in
-order of start with the open ones (no end) last, each row's end set to the next row's start, the
+the order they were generated with the open ones (no end) last (a plan changing from row to row, and
+the last row's plan its user's, hold in that order: dealt by the rows' own starts, 2 of 60 generated
+plan changes through SQL repeated the plan before), each row's end set to the next row's start, the
 parent's last row keeping its own (an open one missing). Not fitted under DP.
 
 Periods so laid cannot overlap (each ends where the next, later or on the same day, starts), so the
@@ -98,14 +100,15 @@ def _ends_on_next_start(frame: pd.DataFrame, fk: str, start: str, end: str, kind
 
 def keep_next_starts(rules: list[dict], table: str, cols: dict[str, pd.Series], parents: Sequence) -> None:
     """Lay (in place) each parent row's generated rows one after another (`parents`: each row's parent
-    row): their starts, sorted, dealt to the rows in order of start with the open ones (no end) last,
-    and each row's end set to the next row's start; the parent's last row keeps its own end."""
+    row): their starts, sorted, dealt to the rows in the order they were generated (which the labels
+    changing from row to row follow) with the open ones (no end) last, and each row's end set to the
+    next row's start; the parent's last row keeps its own end."""
     siblings = np.asarray(parents, dtype=np.int64)
     for rule in (r for r in rules if r["table"] == table and r["start"] in cols and r["end"] in cols):
         start, end = cols[rule["start"]], cols[rule["end"]]
         held = np.flatnonzero(start.notna().to_numpy())
         when, is_open = as_numbers(start, Column.DATETIME)[held], end.isna().to_numpy()[held]
-        rows = held[np.lexsort((when, is_open, siblings[held]))]  # by parent, the open ones last, by start
+        rows = held[np.lexsort((held, is_open, siblings[held]))]  # by parent, as generated, the open ones last
         starts = start.iloc[held[np.lexsort((when, siblings[held]))]].to_numpy()  # by parent, by start
         follows = siblings[rows][1:] == siblings[rows][:-1]
         now, nxt = rows[:-1][follows], rows[1:][follows]
