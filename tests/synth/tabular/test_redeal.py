@@ -129,3 +129,32 @@ def test_a_repeated_match_gets_another_away_club_never_another_season_nor_its_ho
     assert len(out) == len(rows) and not out.duplicated(["home", "away", "season"]).any()
     assert (out["season"].to_numpy() == rows["season"].to_numpy()).all()
     assert (out["home"] != out["away"]).all()
+
+
+def test_a_link_row_naming_no_course_keeps_its_null_and_gives_it_to_no_repeat():
+    """A nullable reference of the key (an audit names no course): its generated rows' nulls stay on
+    their rows. A swap with such a row compared a key with NA (a TypeError that stopped generation)
+    and, with a float NaN, handed the repeat the null: a row of a course became one of none."""
+    data = enrolments()
+    frames = {t: data[t] for t in data.schema.tables}
+    course = frames["enrolments"]["course_id"].astype("Float64")
+    frames["enrolments"] = frames["enrolments"].assign(course_id=course.mask(course.index % 7 == 0))
+    schema = Schema.infer(
+        frames,
+        primary_keys={t: "id" for t in frames},
+        foreign_keys={"enrolments": {"student_id": "students", "course_id": "courses", "term_id": "terms"}},
+    )
+    data = RelationalData(data=frames, schema=schema)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert redealable(pre, "enrolments", "course_id")
+    tables = dict(pre.inverse_transform(pre.transform(data), seed=0).data)  # raised here
+    rows = tables["enrolments"]
+    named = rows["course_id"].notna()
+    first = rows[named].groupby(["student_id", "term_id"])["course_id"].transform("first")
+    for course_id in (rows["course_id"].where(~named, first), rows["course_id"].astype(float).where(~named, first)):
+        tables["enrolments"] = rows.assign(course_id=course_id)
+        assert tables["enrolments"][named].duplicated(KEY).sum() > 200
+        drop_repeated_links(pre, tables, np.random.default_rng(0))
+        out = tables["enrolments"].set_index("id")["course_id"].reindex(rows["id"])
+        assert (out.isna().to_numpy() == ~named.to_numpy()).all()  # the same rows null, no other
+        assert not tables["enrolments"].dropna(subset=KEY).duplicated(KEY).any()

@@ -88,7 +88,14 @@ def redeal_repeats(
                 break
             for j in slots[c].partners(i, rng):  # a swap leaves every group holding the keys it held
                 a, b = values[c][i], values[c][j]
-                if a != b and not count[key(i, c, b)] and not count[key(j, c, a)] and slots[c].swaps(i, j, values):
+                # a partner missing a key keeps its null: swapped, row i would take it (and `a != b` fails on NA)
+                if (
+                    held[j]
+                    and a != b
+                    and not count[key(i, c, b)]
+                    and not count[key(j, c, a)]
+                    and slots[c].swaps(i, j, values)
+                ):
                     move(i, c, b)
                     move(j, c, a)
                     freed[c], swapped[c] = freed[c] + 1, swapped[c] + 1
