@@ -400,6 +400,56 @@ def test_a_table_of_too_few_held_out_rows_is_shown_so_and_kept_out_of_the_averag
     assert judged["too_few_held_out"] == {} and judged["quality"]["tables"]["tiny"]["column_shapes"] is not None
 
 
+def _tiny_named_tables() -> tuple[RelationalData, RelationalData]:
+    """(train, test): 40 departments with a unique name each, split 10 % by root (4 held out)."""
+    from relsynth.relational import Numeric, PrimaryKey, Table, Text
+
+    rng = np.random.default_rng(0)
+    schema = Schema(dept=Table(id=PrimaryKey(), name=Text(), budget=Numeric()))
+    names = [f"Department {w}" for w in "Alpha Bravo Delta Echo Golf Hotel India Juliet Kilo Lima".split()] * 4
+    frames = {
+        "dept": pd.DataFrame(
+            {"id": range(40), "name": [f"{n} {i}" for i, n in enumerate(names)], "budget": rng.normal(100, 10, 40)}
+        )
+    }
+    return RelationalData(frames, schema).split(ratio=0.1, seed=0)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_where_every_table_has_too_few_held_out_rows_each_is_judged_and_the_report_says_so():
+    """A small database (4 held-out rows in all) judged nothing under min_test_rows=10: its headline
+    quality read 0.0, as if the synthetic data were worthless. Each table is judged anyway, noisily,
+    and the warning says why."""
+    train, test = _tiny_named_tables()
+    assert 1 <= len(test["dept"]) < 10
+    result = report(train, test, train, n_resamples=2)
+    assert result["too_few_held_out"] == {}
+    assert result["overall"]["quality"] is not None and result["overall"]["quality"] > 0
+    assert sum("every table has fewer than min_test_rows=10" in w for w in result["warnings"]) == 1
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_the_text_copies_of_a_table_too_small_to_judge_still_count():
+    """A table with too few held-out rows lost its text scores, verbatim copies of training texts
+    included, though those need no held-out row: every name of it a training name read as no copies."""
+    from relsynth.relational import PrimaryKey, Table, Text
+
+    schema = Schema(big=Table(id=PrimaryKey(), label=Text()), tiny=Table(id=PrimaryKey(), label=Text()))
+    frames = {
+        n: pd.DataFrame({"id": range(k), "label": [f"{n} name {i}" for i in range(k)]})
+        for n, k in (("big", 300), ("tiny", 12))
+    }
+    train, test = RelationalData(frames, schema).split(ratio=0.1, seed=0)
+    assert 1 <= len(test["tiny"]) < 10 <= len(test["big"])
+    synth = RelationalData({"big": train["big"].assign(label="fresh words"), "tiny": train["tiny"]}, schema)
+    result = report(train, test, synth, n_resamples=2)
+    assert "tiny" in result["too_few_held_out"]
+    tiny = result["text"]["columns"]["tiny.label"]
+    assert tiny["verbatim_share"] == 1.0 and tiny["length"] is None  # copies counted; length needs held-out texts
+    assert result["overall"]["text_verbatim_share"] == 0.5  # big 0, tiny 1: the tiny table's copies show
+    assert "tiny.label" not in result["text_ceiling"]["columns"]
+
+
 @pytest.mark.parametrize("bad", [0, -1, 2.5, True])
 def test_min_test_rows_must_be_a_whole_number_of_rows(bad):
     train, test = _with_a_tiny_root()

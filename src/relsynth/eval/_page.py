@@ -230,11 +230,13 @@ def _text(result: dict, test: RelationalData, synth: RelationalData) -> dict | N
         {
             "label": label,
             "kind": kind,
-            "values": [(None if key in CEILING_ONLY else cols[n].get(key), ceiling[n].get(key)) for n in cols],
+            "values": [(None if key in CEILING_ONLY else cols[n].get(key), ceiling.get(n, {}).get(key)) for n in cols],
         }
         for key, label, kind in TEXT_MEASURES
     ]
-    samples = [{"name": n, "real": ceiling[n].get("samples", []), "synth": cols[n].get("samples", [])} for n in cols]
+    samples = [
+        {"name": n, "real": ceiling.get(n, {}).get("samples", []), "synth": cols[n].get("samples", [])} for n in cols
+    ]
     names = [text_column(test, n) for n in cols]
     return {
         "columns": list(cols),

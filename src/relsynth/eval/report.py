@@ -53,6 +53,14 @@ def _too_few_warning(too_few: Mapping[str, int], min_test_rows: int) -> list[str
     ]
 
 
+def _all_too_few_warning(data_test: RelationalData, min_test_rows: int) -> str:
+    rows = ", ".join(f"{t} ({len(data_test[t])})" for t in data_test.schema.synth_tables)
+    return (
+        f"every table has fewer than min_test_rows={min_test_rows} held-out rows ({rows}): each with any is "
+        "judged anyway, so the scores are noisy; hold out more rows (a larger test share) for a firm figure"
+    )
+
+
 def report_warnings(parts: dict[str, dict]) -> list[str]:
     """Each part's warnings as `part: warning`, a warning once: a ceiling's warning that its part
     gave word for word (a table the held-out data lacks, said of both) is not repeated."""
@@ -139,10 +147,14 @@ def report(
     start = time.perf_counter()
     # a table of none or a few held-out rows (a tiny root split away) can be judged neither way
     unscored = too_few_held_out(data_test, min_test_rows)
+    held_out_warnings = _too_few_warning(unscored, min_test_rows)
+    if unscored and len(unscored) == len(data_test.schema.synth_tables):  # none judged: a noisy score beats none
+        unscored = too_few_held_out(data_test, 1)
+        held_out_warnings = [_all_too_few_warning(data_test, min_test_rows), *_too_few_warning(unscored, 1)]
     scored = {"max_pairs": max_pairs, "max_rows": max_rows, "seed": seed, "unscored": unscored}
     quality = quality_scores(data_test, data_synth, **scored)
     quality_ceiling = quality_scores(data_train, data_test, **scored)
-    text = text_scores(data_test, data_synth, train=data_train, unscored=unscored)
+    text = text_scores(data_test, data_synth, train=data_train, unscored=unscored, novelty_of_unscored=True)
     text_ceiling = text_scores(data_train, data_test, train=data_train, unscored=unscored)
     orders = order_scores(data_train, data_test, data_synth)
     privacy = privacy_scores(data_train, data_test, data_synth, max_rows=max_rows_privacy, seed=seed, unscored=unscored)
@@ -158,7 +170,7 @@ def report(
         "warnings": report_warnings(
             {
                 GENERATION: {"warnings": generation_warnings},
-                HELD_OUT: {"warnings": _too_few_warning(unscored, min_test_rows)},
+                HELD_OUT: {"warnings": held_out_warnings},
                 **parts,
                 "privacy": privacy,
             }

@@ -181,8 +181,15 @@ def bigram_reused_share(data: RelationalData, table: str, col: str) -> float | N
     return rnd(float((pairs["pair"].map(users) >= 2).mean()))
 
 
+HELD_OUT_TEXT_KEYS = ["length", "vocab_jaccard", "null_rate_diff", "length_mean_real"]  # what needs the real side
+
+
 def text_scores(
-    real: RelationalData, synth: RelationalData, train: RelationalData | None = None, unscored: Iterable[str] = ()
+    real: RelationalData,
+    synth: RelationalData,
+    train: RelationalData | None = None,
+    unscored: Iterable[str] = (),
+    novelty_of_unscored: bool = False,
 ) -> dict:
     """Text scores of `synth` against `real` for every text column of every synthesised table.
 
@@ -193,7 +200,9 @@ def text_scores(
     n_synth}}, "warnings": [...]}`; `overall.text` is the mean of `length` and `vocab_jaccard`
     (0–100), the others are means over columns. Novelty (`vocab_seen_share`, `verbatim_share`) is
     measured against `train` when given, else `real`. The text columns of `unscored` tables (too
-    few held-out rows to judge, `report`) are left out.
+    few held-out rows to judge, `report`) are left out, unless `novelty_of_unscored` (and `train`):
+    then their novelty against `train` (verbatim copies, words and word pairs seen, invalid characters)
+    is kept, since it needs no held-out row: a tiny table is where whole names get copied.
     """
     check_same_schema(real, synth, "the synthetic data")
     reference = train if train is not None else real
@@ -201,6 +210,8 @@ def text_scores(
     columns = {}
     for table in real.schema.synth_tables:
         if table in unscored:
+            if novelty_of_unscored and train is not None:
+                columns.update(_novelty_only(synth, train, table))
             continue
         for col in real.schema.tables[table].text_columns:
             name = f"{table}.{col}"
@@ -218,3 +229,13 @@ def text_scores(
     overall = {k: mean(c[k] for c in columns.values()) for k in keys}
     overall = {"text": mean([overall["length"], overall["vocab_jaccard"]]), **overall}
     return plain({"overall": overall, "columns": columns, "warnings": notes.messages})
+
+
+def _novelty_only(synth: RelationalData, train: RelationalData, table: str) -> dict[str, dict]:
+    """`table`'s text columns scored for novelty against `train` alone: the scores that need held-out
+    texts (`HELD_OUT_TEXT_KEYS`, consistency) are None."""
+    out = {}
+    for col in train.schema.tables[table].text_columns:
+        scores = column_text_scores(train[table][col], synth[table][col], train[table][col])
+        out[f"{table}.{col}"] = {**scores, **dict.fromkeys(HELD_OUT_TEXT_KEYS), "consistency": None}
+    return out
