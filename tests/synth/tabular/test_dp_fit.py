@@ -187,6 +187,23 @@ def test_a_minor_value_beside_a_major_one_stays_in_the_range():
     assert np.mean(kept) >= 0.5
 
 
+def test_a_price_whose_range_is_its_one_value_gets_no_bins_of_prices_nobody_pays():
+    """Chinook's tree at epsilon 3 (234 artists, one track each, sigma 17): unit_price 0.99 got its
+    token, the 1.99s (14 artists) stayed under the floor, and the range, 0.99's sign-log cell
+    [0.56, 1.0), was binned all the same: most generated prices were 0.57 to 0.98 (KS complement
+    0.70). A range no more than its points' cells, holding no more than their counts within the
+    noise, gets no bins. Where the noise lets the 1.99s' cells into the range (a group of four
+    cells: 6 fits of 40 here) it is binned as before."""
+    price = pd.Series(np.where(np.arange(234) < 220, 0.99, 1.99), name="t.price")
+    nobody = []
+    for seed in range(40):
+        p = NumericPreproc(kind="numeric")
+        _dp_fit._fit_numeric(p, price, _dp_fit._Noise(16.9, 88.0, np.random.default_rng(seed)), entities=234)
+        assert p.points == [0.99], (seed, p.points)
+        nobody.append(bool(p.edges) and min(p.edges) < 0.985)  # a bin of prices below 0.99
+    assert sum(nobody) <= 8, sum(nobody)  # 31 of 40 before
+
+
 def test_auto_share_follows_the_need():
     """preproc_share="auto": fewer entities need a larger share for the same noise-to-data ratio;
     the share stays in its bounds and the trainer's part is what the fit did not spend."""

@@ -770,7 +770,9 @@ def _fit_numeric(
         p.points = [v for v in p.points if within[0] <= v <= within[1]]
         return _missing_if_empty(p)
     # 2. frequent exact values
-    p.points = [v for v in _frequent_values(x, p.kind, noise, (total or 0.0) / p.n_bins) if within[0] <= v <= within[1]]
+    found, found_counts = _frequent_values(x, p.kind, noise, (total or 0.0) / p.n_bins)
+    inside = (found >= within[0]) & (found <= within[1])
+    p.points, point_counts = found[inside].tolist(), found_counts[inside]
     rest = x[~np.isin(x, p.points)]
     p.decimals = 0 if p.kind != "numeric" else (fewest_decimals(np.asarray(p.points)) if p.points else 2)
     p.step = 1  # datetimes, times: whole seconds, no grid read from the private values
@@ -792,9 +794,17 @@ def _fit_numeric(
             merged = FINE_CELLS // _n_cells(max(fine.sum(), 0.0), noise.sigma)
             fine = fine.reshape(-1, merged).sum(axis=1)
             n_cells = len(fine)
+        rest_sum = fine.sum()  # every cell's noisy count, none left out yet: as much noise above 0 as below
         fine = _kept_fine(fine, noise.sigma * math.sqrt(merged))
         grid = grid[:: FINE_CELLS // n_cells]
-        if fine.sum() >= noise.floor:
+        rest_sd = noise.sigma * math.sqrt(n_cells)
+        if (
+            bounds is None
+            and not linear
+            and _only_points(lohi, p.points, point_counts, total, (rest_sum, rest_sd), noise)
+        ):
+            lohi = None  # a price of 0.99 binned over [0.56, 1.0): bins of values nobody holds
+        elif fine.sum() >= noise.floor:
             cdf = np.append(0.0, np.cumsum(fine)) / fine.sum()
         elif p.kind == "integer" and p.points:  # the rest is noise: the points alone, no bins of never-seen values
             lohi = None
@@ -866,7 +876,9 @@ def _fit_small_integers(
     rest = np.where(own, 0.0, mean)[span]  # the range's integers without a token of their own
     n_rest = int(np.count_nonzero(~own[span]))
     left = total - mean[own & span].sum()  # the range's released total less the tokens'
-    if n_rest == 0 or (p.points and not _rest_held(rest, left, lohi, int(np.count_nonzero(own & span)), noise)):
+    n_range = int(np.ptp(_log_cell(np.asarray(lohi, dtype=np.float64)))) + 1  # the range's sign-log cells
+    left_sd = math.sqrt(noise.sigma**2 * n_range + sd**2 * int(np.count_nonzero(own & span)))
+    if n_rest == 0 or (p.points and not _rest_held(rest.sum(), sd * math.sqrt(len(rest)), left, left_sd)):
         return  # the rest is noise: the points alone
     width = math.ceil(len(rest) / _n_cells(max(total, 0.0), noise.sigma))
     cells = np.add.reduceat(rest, np.arange(0, len(rest), width))
@@ -886,39 +898,74 @@ def _fit_small_integers(
         p.points = sorted([*p.points, lo])
 
 
-def _rest_held(rest: np.ndarray, left: float, lohi: tuple[float, float], n_own: int, noise: _Noise) -> bool:
-    """Whether a range's integers without a token of their own (`rest`: their mean noisy counts)
-    hold more than noise: by their own counts, or by the range's released total less the tokens'
-    (`left`), whose noise is that of the range's few sign-log cells and the tokens', not that of
-    every integer's. The sum of 80 ages' counts (2,100 of 3,000 respondents, the rest 98 and 99
+def _rest_held(rest: float, rest_sd: float, left: float, left_sd: float) -> bool:
+    """Whether a range's values without a token of their own hold more than noise: by their own
+    noisy counts (`rest`, noise `rest_sd`), or by the range's released total less the tokens'
+    (`left`, noise `left_sd`: that of the range's few sign-log cells and the tokens', not that of
+    every value's cell). The sum of 80 ages' counts (2,100 of 3,000 respondents, the rest 98 and 99
     codes) has noise 6.3 sigma, so 1 fit in 13 fell below its floor and every generated age was a
     code. Post-processing of released counts: no privacy cost."""
-    sd = noise.sigma / math.sqrt(2)
-    if rest.sum() >= FLOOR_Z * sd * math.sqrt(len(rest)):
-        return True
-    n_cells = int(np.ptp(_log_cell(np.asarray(lohi, dtype=np.float64)))) + 1
-    return left >= FLOOR_Z * math.sqrt(noise.sigma**2 * n_cells + sd**2 * n_own)
+    return rest >= FLOOR_Z * rest_sd or left >= FLOOR_Z * left_sd
 
 
-def _frequent_values(x: np.ndarray, kind: str, noise: _Noise, share: float) -> list[float]:
-    """The values with a token of their own: those whose noisy count reaches `share` (a bin's share
-    of the noisy total) and the threshold tau of a domain read from the data (the values seen),
-    except the integers of INTEGER_DOMAIN, a public domain: each has a noisy count, seen or not,
+def _only_points(
+    lohi: tuple[float, float],
+    points: list[float],
+    counts: np.ndarray,
+    total: float,
+    rest: tuple[float, float],
+    noise: _Noise,
+) -> bool:
+    """Whether a number's released range (on the sign-log grid) is no more than its points: every
+    cell of it holds a point, and neither the fine histogram's noisy total of the other values
+    (`rest`: it and its noise) nor the range's total less the points' noisy counts (`counts`)
+    stands above the noise (`_rest_held`). Chinook's unit_price at epsilon 3 (234 artists, sigma 17): 0.99 got its
+    token, the 1.99s' cell stayed under the floor, and the range [0.56, 1.0) of 0.99's cell was
+    binned all the same, so most generated prices were 0.57 to 0.98, which no track costs.
+    Post-processing of released counts: no privacy cost."""
+    if not points:
+        return False
+    cells = _range_cells(lohi)
+    if not set(cells.tolist()) <= set(_log_cell(np.asarray(points, dtype=np.float64)).tolist()):
+        return False  # a cell without a point was kept for values of its own
+    held = (lohi[0] <= np.asarray(points)) & (np.asarray(points) <= lohi[1])
+    left_sd = noise.sigma * math.sqrt(len(cells) + int(held.sum()))
+    return not _rest_held(*rest, total - float(counts[held].sum()), left_sd)
+
+
+def _range_cells(lohi: tuple[float, float]) -> np.ndarray:
+    """The sign-log cells a range (lo, hi) overlaps; one integer's range (lo == hi) is its cell's."""
+    lo, hi = lohi
+    first, last = _log_cell(np.array([lo, hi], dtype=np.float64))
+    if lo == hi:
+        return np.array([first])
+    return np.array([i for i in range(first, last + 1) if min(hi, _cell_bounds(i)[1]) > max(lo, _cell_bounds(i)[0])])
+
+
+def _frequent_values(x: np.ndarray, kind: str, noise: _Noise, share: float) -> tuple[np.ndarray, np.ndarray]:
+    """The values with a token of their own and their noisy counts: those whose noisy count
+    reaches `share` (a bin's share of the noisy total) and the threshold tau of a domain read from
+    the data (the values seen), except the integers of INTEGER_DOMAIN, a public domain: each has a noisy count, seen or not,
     kept at a public floor (INTEGER_FALSE: an integer nobody holds passes in that share of the
     columns at most), so flags, Likert answers and missing-value codes pass at ~4.4 sigma where
     a seen value needs tau (~5.7 sigma at delta 1e-5). One histogram of one row per entity
     (sensitivity 1) either way: the same cost and the same single thresholded release."""
     uniq, counts = np.unique(x, return_counts=True)
     if kind != "integer":
-        return uniq[noise(counts) >= max(noise.tau, share)].tolist()
+        noisy = noise(counts)
+        own = noisy >= max(noise.tau, share)
+        return uniq[own], noisy[own]
     public = np.arange(-INTEGER_DOMAIN, INTEGER_DOMAIN + 1, dtype=np.float64)
     inside = np.isin(uniq, public)
     on_public = np.zeros(len(public))
     on_public[np.searchsorted(public, uniq[inside])] = counts[inside]
     floor = noise.sigma * NormalDist().inv_cdf(1 - INTEGER_FALSE / len(public))
-    kept = public[noise(on_public) >= max(floor, share)]
-    seen = uniq[~inside][noise(counts[~inside]) >= max(noise.tau, share)]
-    return np.sort(np.concatenate([kept, seen])).tolist()
+    noisy_public, noisy_seen = noise(on_public), noise(counts[~inside])
+    kept = noisy_public >= max(floor, share)
+    seen = noisy_seen >= max(noise.tau, share)
+    values = np.concatenate([public[kept], uniq[~inside][seen]])
+    order = np.argsort(values)
+    return values[order], np.concatenate([noisy_public[kept], noisy_seen[seen]])[order]
 
 
 def _integer_range(lo: float, hi: float) -> tuple[float, float] | None:
