@@ -51,8 +51,11 @@ them share one noise scale sigma and one zCDP budget (`budget.preproc_part`):
   values without a declared scale, the digits of a second of text datetimes) are not read:
   they are the DP preprocessor's own decimals (`_public_formats`); a text date column's several
   patterns are kept, each written in an even share (their shares are counts of rows).
-* Lookup foreign keys: categories are all keys of the lookup table (public), at no cost but
-  the null share (one noisy cell).
+* Lookup foreign keys: categories are all keys of the lookup table (public); one histogram of
+  the keys and nulls over all of the table's rows, each entity's counts scaled to an L2 norm of
+  at most its table's rows per entity by the released child counts, the noise scaled with it
+  (`_lookup_marginal`: one histogram's cost): the null share and the target the generated keys
+  are calibrated to (`_dp_counts`).
 * A column's single-column CHECKs (`from_sql`, public like the schema): a list of values
   (tier IN (...)) is its public domain, as if given by `public=` (the user's list wins); bounds
   (score BETWEEN 0 AND 100, credit >= 0) cut the released range and points (`_fit_numeric(within=)`),
@@ -220,10 +223,8 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
 
     def _fit_one(table: str, col: str) -> ColumnPreproc:
         values = rows[table][col].rename(f"{table}.{col}")
-        if col in pre.schema.lookup_fks(table):  # public domain: the lookup's keys
-            p = _lookup_categories(data, pre.schema, table, col)
-            p.has_missing = _has_missing(values, noise) and col not in not_null.get(table, ())
-            return p
+        if col in pre.schema.lookup_fks(table):  # public domain: the lookup's keys; nulls by `_lookup_marginal`
+            return _lookup_categories(data, pre.schema, table, col)
         p = pre._column_preproc(table, col)
         if f"{table}.{col}" in public:
             _fit_public(p, values, public[f"{table}.{col}"], noise)
@@ -250,6 +251,7 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
         for t, child in edges
     }
     _warn_unreleased_counts(count_histograms, count_noise.sigma, n_entities, budget.max_children)
+    entity_rows = _rows_per_entity(pre.schema, count_histograms)  # released counts: the clip of lookup marginals
     pre.stats = {
         "max_entity_len": _entity_len(pre, entity_lengths(pre, data), noise),
         "root_shares": _root_shares(pre.schema, data, noise),
@@ -283,6 +285,12 @@ def fit_dp(pre, data: RelationalData, budget: DpBudget, public: Public | None = 
             "public": sorted(public),  # columns whose domain the user declared public
             "child_counts": count_histograms,
         },
+    }
+    pre.stats["dp"]["lookup_marginals"] = {
+        f"{t}.{c}": _lookup_marginal(data, pre.schema, fitted[t, c], t, c, noise, entity_rows[t], c in not_null[t])
+        for t in pre.schema.synth_tables
+        for c in pre.schema.lookup_fks(t)
+        if (t, c) in fitted
     }
     _log_left_out(pre.schema)
     numbered = {(t, n["column"]) for t, n in pre.stats["row_numbers"].items()}  # set after generation
@@ -407,6 +415,69 @@ def _reference_dp(
     if apart := declared_apart(data, e):
         out["apart"] = apart
     return out
+
+
+def _lookup_marginal(
+    data: RelationalData,
+    schema: Schema,
+    p: CategoricalPreproc,
+    table: str,
+    col: str,
+    noise: _Noise,
+    clip: float,
+    not_null: bool,
+) -> dict[str, list[float] | float]:
+    """A lookup key's noisy counts over all of its table's rows (each of the lookup's keys, `p`'s
+    categories, then missing), each root entity's counts scaled to an L2 norm of at most `clip`,
+    with noise `clip * sigma`: one entity added or removed moves the sum by `clip` at most, so it
+    costs one histogram at sigma, as the missing cell alone did. `clip` is the table's rows per
+    entity by the released child counts: one row per entity weighs entities, not rows (Chinook's
+    genres by artist: TV complement 0.47 against the tracks' at best, with no noise at all).
+    Sets `p.has_missing` (the missing cell above the floor, never where the source declares the
+    column NOT NULL); cells below one noise sd are 0 (the target the generated keys are calibrated
+    to, `_dp_counts`)."""
+    root = next(r for r in schema.roots if table in schema.depth_first(r))
+    entity = root_order(data, root)[table]
+    values = data[table][col]
+    code = np.where(
+        values.isna(),
+        len(p.categories),
+        pd.Index(p.categories).get_indexer(values.map(plain_scalar, na_action="ignore")),
+    )
+    rows = pd.DataFrame({"entity": entity, "code": code})[code >= 0].value_counts()  # (entity, code) -> rows
+    counts = rows.to_numpy(dtype=np.float64)
+    norm = np.sqrt(pd.Series(counts**2).groupby(rows.index.get_level_values(0).to_numpy()).transform("sum").to_numpy())
+    summed = np.bincount(
+        rows.index.get_level_values(1).to_numpy(),
+        weights=counts * np.minimum(1.0, clip / norm),
+        minlength=len(p.categories) + 1,
+    )
+    noisy = _Noise(noise.sigma * clip, noise.tau, noise.rng)(summed)
+    p.has_missing = bool(noisy[-1] >= noise.floor * clip) and not not_null
+    kept = np.where(noisy >= noise.sigma * clip, noisy, 0.0)
+    return {
+        "counts": [round(float(c), 3) for c in kept[:-1]],
+        "missing": round(float(kept[-1]), 3) if p.has_missing else 0.0,
+        "clip": round(clip, 3),
+    }
+
+
+def _rows_per_entity(schema: Schema, child_counts: Mapping[str, dict]) -> dict[str, float]:
+    """Each table's rows per root entity by the released children per parent (a cell's mass at
+    its middle count), at least 1; an edge that released nothing counts 1 child a parent row."""
+
+    def children(hist: dict | None) -> float:
+        counts = np.asarray((hist or {}).get("counts") or [0.0])
+        if counts.sum() <= 0:
+            return 1.0
+        grid = np.asarray(hist["grid"], dtype=np.float64)
+        return float((counts * (grid[:-1] + grid[1:] - 1) / 2).sum() / counts.sum())
+
+    out: dict[str, float] = {}
+    for table in schema.depth_first():
+        edge = schema.parent(table)
+        out[table] = 1.0 if edge is None else out[edge.parent] * children(child_counts.get(f"{edge.parent}->{table}"))
+    return {t: max(n, 1.0) for t, n in out.items()}
 
 
 def _check_detected_lookups(schema: Schema) -> None:
@@ -637,11 +708,6 @@ def _never_missing(p: ColumnPreproc) -> None:
     p.has_missing = False
     if isinstance(p, CategoricalPreproc):
         p.rare_as_missing = False
-
-
-def _has_missing(values: pd.Series, noise: _Noise) -> bool:
-    """One noisy cell: whether the column has nulls worth generating."""
-    return bool(noise(np.array([values.isna().sum()]))[0] >= noise.floor)
 
 
 def _fit_public(p: ColumnPreproc, values: pd.Series, known, noise: _Noise) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from pathlib import Path
@@ -113,7 +113,8 @@ class TabularModel(nn.Module):
         self.register_buffer("allowed_gen", torch.from_numpy(preproc.allowed_mask(generation=True)), persistent=False)
         weights = torch.tensor([cfg.count_weight if s.is_count else 1.0 for s in preproc.slots])
         self.register_buffer("slot_weight", weights, persistent=False)
-        # log-ratio added to child-count logits at generation (see calibrate_counts)
+        # log-ratio added to child-count logits at generation (see calibrate_counts); under DP to a
+        # lookup key's logits too (its released marginal, `_dp_counts`)
         self.register_buffer("count_bias", torch.zeros(cfg.vocab_size))
         self.trained = False  # set by a training run or a load; generate warns while it is False
 
@@ -277,20 +278,20 @@ class TabularModel(nn.Module):
         calibrate_counts=False)` skips it).
         `target` ("table->child": a distribution over that count slot's tokens) is matched instead
         of the dataset's counts; the slots it leaves out get no bias (under DP: the preprocessor's
-        noisy counts, matched on synthetic data, `_dp_counts`).
+        noisy counts, matched on synthetic data, `_dp_counts`). It may name field slots too
+        ("table.column": under DP a lookup key's released marginal), matched the same way.
         Returns, per count slot, the mean count predicted before calibration over the real one.
         `progress` as in `TabularTrainer.train`.
         """
         self.count_bias.zero_()
-        pred, real = self.count_sums(dataset, batch_size, max_samples, seed, progress, min_tokens)
+        slots = [s for s in self.preproc.slots if s.is_count or (target is not None and slot_name(s) in target)]
+        pred, real = self.count_sums(dataset, batch_size, max_samples, seed, progress, min_tokens, slots=slots)
         device = pred.device
         ratios = {}
-        for slot in self.preproc.slots:
-            if not slot.is_count:
-                continue
+        for slot in slots:
             lo, hi = slot.offset, slot.offset + slot.preproc.n_tokens
             p, r = pred[lo:hi], real[lo:hi]
-            name = f"{slot.table}->{slot.column[1:]}"
+            name = slot_name(slot)
             if target is not None:
                 if name not in target:
                     continue
@@ -300,8 +301,9 @@ class TabularModel(nn.Module):
                 continue
             p, r = p / p.sum(), (r + smoothing / len(r)) / (r.sum() + smoothing) if target is None else r / r.sum()
             self.count_bias[lo:hi] = (r.log() - p.clamp_min(1e-12).log()).float()
-            k = torch.arange(hi - lo, dtype=torch.float64, device=device)
-            ratios[name] = float((p * k).sum() / (r * k).sum().clamp_min(1e-12))
+            if slot.is_count:
+                k = torch.arange(hi - lo, dtype=torch.float64, device=device)
+                ratios[name] = float((p * k).sum() / (r * k).sum().clamp_min(1e-12))
         return ratios
 
     @torch.no_grad()
@@ -313,10 +315,11 @@ class TabularModel(nn.Module):
         seed: int = 0,
         progress: bool | None = None,
         min_tokens: int | None = None,
+        slots: Sequence | None = None,
     ) -> tuple[Tensor, Tensor]:
-        """Over the child-count tokens of `dataset` (samples in an order drawn with `seed`, at most
-        `max_samples`, and no more once every count slot has `min_tokens` tokens), under teacher
-        forcing and without `count_bias`: the sum of the model's predicted distributions and the
+        """Over the child-count tokens of `dataset` (or those of `slots`; samples in an order
+        drawn with `seed`, at most `max_samples`, and no more once every such slot has `min_tokens`
+        tokens), under teacher forcing and without `count_bias`: the sum of the model's predicted distributions and the
         tokens' counts, (vocab_size,) each (float64). `progress` as in `TabularTrainer.train`: a
         forward pass over up to 16,384 samples takes as long as many training steps, so it says so."""
         was_training = self.training
@@ -325,9 +328,11 @@ class TabularModel(nn.Module):
         device = self.head.weight.device
         pred = torch.zeros(V, dtype=torch.float64, device=device)
         real = torch.zeros(V, dtype=torch.float64, device=device)
-        is_count = torch.tensor([s.is_count for s in self.preproc.slots], device=device)
+        slots = [s for s in self.preproc.slots if s.is_count] if slots is None else slots
+        chosen = {id(s) for s in slots}
+        summed = torch.tensor([id(s) in chosen for s in self.preproc.slots], device=device)  # per slot
         samples = np.random.default_rng(seed).permutation(len(dataset))[:max_samples]  # a random part, any length
-        ranges = [(s.offset, s.offset + s.preproc.n_tokens) for s in self.preproc.slots if s.is_count]
+        ranges = [(s.offset, s.offset + s.preproc.n_tokens) for s in slots]
         with show_progress(len(samples), "calibrate counts", "samples", show=progress) as bar:
             for start in range(0, len(samples), batch_size):
                 if min_tokens is not None and ranges and all(real[lo:hi].sum() >= min_tokens for lo, hi in ranges):
@@ -336,7 +341,7 @@ class TabularModel(nn.Module):
                 batch = on_device(dataset.collate(np.sort(samples[start : start + batch_size])), self)
                 logits, _ = self(batch)  # (scored positions, V)
                 scored = batch["targets"] >= 0
-                sel = is_count[batch["slots"][scored]]
+                sel = summed[batch["slots"][scored]]
                 if sel.any():
                     pred += torch.softmax(logits[sel], dim=-1).sum(0).double()
                     real += torch.bincount(batch["targets"][scored][sel], minlength=V).double()
@@ -441,3 +446,8 @@ def _with_aliases(model: nn.Module, state: dict[str, Tensor]) -> dict[str, Tenso
             if present and k not in state:
                 state[k] = state[present[0]]
     return state
+
+
+def slot_name(slot) -> str:
+    """A slot's name in calibration targets: "table->child" for a child count, "table.column" for a field."""
+    return f"{slot.table}->{slot.column[1:]}" if slot.is_count else f"{slot.table}.{slot.column}"
