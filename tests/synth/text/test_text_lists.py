@@ -80,7 +80,9 @@ def test_generated_tag_lists_hold_known_tags_once(tiny_size):
     torch.manual_seed(0)
     out = TextModel.build(pre, size=tiny_size, block_size=64).generate(data)["post"]["tags"].dropna()
     tagged = [(t, items) for t in out if set(items := re.findall(r"<([^<>]*)>", t)) & set(TAGS)]
-    assert len(tagged) > 20  # 11 of 32 repeated a tag or held an unknown one before
+    # enough lists to judge: 11 of 32 repeated a tag or held an unknown one before; an untrained model's
+    # run-ons are drawn again since 0ca716d, and its redraws that end are short (24 lists -> 13)
+    assert len(tagged) > 10
     assert all(set(items) <= set(TAGS) and len(items) == len(set(items)) for _, items in tagged)
     assert all(t == "".join(f"<{x}>" for x in items) for t, items in tagged)  # nothing around them
 
