@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from relsynth.relational.data import DIFFERS_FROM, SQL_FORMAT
+from relsynth.relational.data import BELOW, DIFFERS_FROM, SQL_FORMAT
 from relsynth.relational.orders import ancestor_keys
 from relsynth.relational.row_keys import row_key_columns
 
@@ -125,7 +125,7 @@ def redealable(pre, table: str, column: str) -> bool:
     target = t.foreign_keys.get(column)
     if target is None or target == table or target in schema.lookups or (nest is not None and column == nest.fk):
         return False
-    if column in row_key_columns(pre.stats.get("formats") or {}, table):
+    if column in row_key_columns(pre.stats.get("formats") or {}, table) or _in_sql_order(pre, table, column):
         return False
     references = pre.stats.get("references") or {}
     fitted = references.get(f"{table}.{column}")
@@ -136,6 +136,14 @@ def redealable(pre, table: str, column: str) -> bool:
             if any(column in _leaves(v) for k, v in (other or {}).items() if k != "apart"):
                 return False
     return not _named_by_rules(pre.stats, table, column)
+
+
+def _in_sql_order(pre, table: str, column: str) -> bool:
+    """Whether a source's CHECK keeps `column` below another column of its row or another below it
+    (CHECK (a < b) on a friendship's two users): a key swapped or drawn anew would break it."""
+    formats = (pre.stats.get("formats") or {}).get(table) or {}
+    below = {c: [b[0] for b in ((f or {}).get(SQL_FORMAT) or {}).get(BELOW) or []] for c, f in formats.items()}
+    return bool(below.get(column)) or any(column in under for under in below.values())
 
 
 # fitted fields of no rule on a column's values: the bookkeeping, and what `redealable` reads itself
