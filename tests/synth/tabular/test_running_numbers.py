@@ -270,3 +270,35 @@ def test_a_version_number_counts_its_rows_from_one(tiny_size):
 def test_a_meter_keeps_its_drawn_steps():
     o = TabularPreproc.from_schema(meters().schema).fit(meters()).orderings["reading"]["energy"]
     assert (o.first_fixed, o.step_fixed) == (None, None)
+
+
+def test_a_running_number_on_a_decimal_grid_decodes_to_its_own_values():
+    """A level that never goes down (0.3, 0.3, 0.5, ...) is held as its step over the previous one, the
+    first as its offset over the least value (0.2): 0.3 - 0.2 is 0.09999999999999998, and back 0.2 +
+    that is 0.29999999999999993, which the grid's floor took to 0.2. A plain encode/decode (the school
+    database's assessment weights) turned every first 0.3 into 0.2."""
+    rng = np.random.default_rng(0)
+    sizes = rng.integers(3, 6, 120)
+    enrol = np.repeat(np.arange(120), sizes)
+    rank = pd.Series(enrol).groupby(enrol).cumcount().to_numpy() + 1
+    steps = np.where(rank == 1, rng.choice([0.2, 0.3], len(enrol)), rng.choice([0.0, 0.1, 0.2], len(enrol)))
+    weights = pd.Series(steps).groupby(enrol).cumsum().round(1).to_numpy()
+    schema = Schema(
+        enrolments=Table(id=PrimaryKey()),
+        grades=Table(
+            id=PrimaryKey(), enrolment_id=ForeignKey(parent="enrolments"), assessment=Integer(), weight=Numeric()
+        ),
+    )
+    data = RelationalData(
+        {
+            "enrolments": pd.DataFrame({"id": np.arange(120)}),
+            "grades": pd.DataFrame(
+                {"id": np.arange(len(enrol)), "enrolment_id": enrol, "assessment": rank, "weight": weights}
+            ),
+        },
+        schema,
+    )
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    assert pre.orderings["grades"]["weight"].after_sibling  # held as steps over the previous weight
+    back = pre.inverse_transform(pre.transform(data), seed=0)["grades"].sort_values("id")
+    assert np.allclose(back["weight"].to_numpy(float), weights)

@@ -1554,8 +1554,9 @@ def _numbers(target: np.ndarray, base: np.ndarray, bound: np.ndarray, o: Orderin
     missing = np.isnan(target)
     if o.levels and not o.after_sibling:  # a sibling's step (a sequence's 1, 2, 3) counts on past them
         target = _on_levels(target, base, bound, o)
+    target = np.where(missing, 0.0, target)
     snapped = _on_grid(
-        np.where(missing, 0.0, target), np.where(missing, 0.0, base), np.where(missing, np.nan, bound), o
+        target, np.where(missing, 0.0, base), np.where(missing, np.nan, bound), o, _number_slack(target, o)
     )
     if o.grid:  # the grid's own decimals: 0.1 * 3 is 0.30000000000000004
         snapped = np.round(snapped, _grid_decimals(o.grid))
@@ -1563,6 +1564,13 @@ def _numbers(target: np.ndarray, base: np.ndarray, bound: np.ndarray, o: Orderin
     if o.timed:
         return _times(out.to_numpy(np.float64))
     return out.round().astype("Int64") if o.integer else out
+
+
+def _number_slack(target: np.ndarray, o: Ordering) -> np.ndarray | float:
+    """How far float rounding may have moved a decoded number off its grid point: 0.2 + 0.1 is
+    0.30000000000000004 but 0.2 + (0.3 - 0.2) is 0.29999999999999993, which the grid's floor took to
+    0.2 (a first weight of 0.3 decoded 0.2 from its own exact offset)."""
+    return np.abs(target) * 1e-12 + o.grid * 1e-9 if o.grid else 0.0
 
 
 def _on_levels(target: np.ndarray, base: np.ndarray, bound: np.ndarray, o: Ordering) -> np.ndarray:
