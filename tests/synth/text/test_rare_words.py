@@ -406,3 +406,20 @@ def test_one_letter_training_words_are_never_joined():
     spellings = NewSpellings(["A", "X", "Tango", "Samba"], ["A", "X", "Tango", "Samba"], [])
     rng = np.random.default_rng(0)
     assert all(spellings.spelling("Tango", rng) not in ("Tango", "A", "X") for _ in range(50))
+
+
+def test_the_training_words_are_read_only_when_a_spelled_word_is_checked():
+    """Every replace-mode column read every text of the database again (100k texts: 5 s a column) to
+    build the words a new spelling must not copy, though most columns never check one."""
+    from relsynth.synth.text._rare_words import NewSpellings
+
+    calls = []
+
+    def training_words() -> list[str]:
+        calls.append(1)
+        return DEPARTMENTS
+
+    spellings = NewSpellings(DEPARTMENTS, training_words, ["CC", "-"])
+    assert calls == []  # built without reading them
+    assert spellings.copies("Sales") and not spellings.copies("Operales")
+    assert calls == [1]  # read once, at the first check

@@ -384,7 +384,10 @@ def _new_spellings(avoid: RelationalData | None, preproc: TextPreproc, col: str)
     }
     known = {w.lstrip(" ") for w in preproc.config.words}
     column = words(texts[(preproc.table, col)]) if (preproc.table, col) in texts else []
-    lacking = {w for values in texts.values() for w in words(values)} - known
+
+    def lacking() -> set[str]:  # every text of the database tokenised: only where a spelled word is checked
+        return {w for values in texts.values() for w in words(values)} - known
+
     return NewSpellings(column, lacking, preproc.config.words)
 
 

@@ -39,7 +39,8 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import cached_property
 
 import numpy as np
 
@@ -229,7 +230,7 @@ class NewSpellings:
     `vocabulary` lacks are what is joined, and where they are most of the words of a case and script
     (`mostly_spelled`: a department's Title-case name, not Chinook's few lower-case "feat" or "von" among the
     many "of" and "the") new spellings are given at all. `training_words`: every training text's words the
-    vocabulary lacks (what a spelling must not copy). A spelling copies a word where it equals it, holds it whole (of MIN_COPY_LETTERS letters at least), or they
+    vocabulary lacks (what a spelling must not copy), or a callable giving them, called at the first check. A spelling copies a word where it equals it, holds it whole (of MIN_COPY_LETTERS letters at least), or they
     share a run of letters of COPY_SHARE of the spelling's length (at least MIN_COPY_LETTERS): "Saleses",
     "Financie" and "Salesering" copy "Sales" and "Finance", "Operales" none. A spelling shorter than the
     column's words of its case and script ("Su" where the shortest is "Sales") is no name of it either: it
@@ -237,8 +238,13 @@ class NewSpellings:
     the column's words that are distinct (a column of names each its own repeats none; the model, trained on
     a dozen of them, wrote one new word several times)."""
 
-    def __init__(self, column_words: list[str], training_words: Iterable[str], vocabulary: Iterable[str]):
-        self.taken = frozenset(w.lower() for w in training_words)
+    def __init__(
+        self,
+        column_words: list[str],
+        training_words: Iterable[str] | Callable[[], Iterable[str]],
+        vocabulary: Iterable[str],
+    ):
+        self._training_words = training_words  # a callable: read at the first word checked (`taken`)
         known = {w.lstrip(" ") for w in vocabulary}
         letters = [w for w in column_words if WORD_PIECE.fullmatch(w) and not w.isdigit()]
         spelled = [w for w in letters if w not in known]
@@ -258,6 +264,13 @@ class NewSpellings:
         # (script, case) -> the words to join: of two letters at least (a start, and a letter to join at)
         self.by_case = {case: sorted(w for w in ws if len(w) > 1) for case, ws in by_case.items()}
         self._runs: dict[int, frozenset[str]] = {}  # run length -> every run of letters of that length
+
+    @cached_property
+    def taken(self) -> frozenset[str]:
+        """Every training word, lower-cased: read once, when a spelled word is first checked (most
+        columns never are: their vocabulary holds enough words of each case)."""
+        words = self._training_words() if callable(self._training_words) else self._training_words
+        return frozenset(w.lower() for w in words)
 
     def mostly_spelled(self, piece: str) -> bool:
         """Whether most of the column's words of `piece`'s script and case are ones the vocabulary lacks (or the
