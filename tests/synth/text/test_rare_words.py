@@ -423,3 +423,21 @@ def test_the_training_words_are_read_only_when_a_spelled_word_is_checked():
     assert calls == []  # built without reading them
     assert spellings.copies("Sales") and not spellings.copies("Operales")
     assert calls == [1]  # read once, at the first check
+
+
+def test_a_few_words_written_in_a_sliver_of_the_texts_raise_no_warning(caplog):
+    """The README's Kedro job warned that track.name's texts 'repeat those few words' and to 'fit on more
+    rows, or give the column another kind': 4 spelled words of 2,600 track names. Warned where such words
+    are 5 % of the texts or more (a dozen department names all "CC"), counted either way."""
+    import logging
+    from types import SimpleNamespace
+
+    from relsynth.synth.text._generate import _warn_few_words
+
+    replacer = SimpleNamespace(thin_replaced=4, spelled=4, thin=4)
+    preproc = SimpleNamespace(table="track", config=SimpleNamespace(words=["a"] * 1474, word_k=2))
+    with caplog.at_level(logging.WARNING, logger="relsynth"):
+        assert _warn_few_words(replacer, preproc, "name", True, 2_600) == 4
+        assert "few vocabulary words" not in caplog.text
+        assert _warn_few_words(replacer, preproc, "name", True, 12) == 4
+    assert "track.name: 4 of 4 spelled words were written as one of the few vocabulary words" in caplog.text

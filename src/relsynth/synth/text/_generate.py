@@ -53,6 +53,7 @@ from relsynth.synth.text.preproc import (
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 512
+FEW_WORDS_WARN_SHARE = 0.05  # of a column's texts, written with one of the few words of their case: warned
 REPLACE = "replace"  # spell_words mode: spell, then swap each spelled word for a word token of its shape
 AUTO = "auto"  # spell_words mode: REPLACE for a column whose words are mostly rare, else word tokens only
 
@@ -161,7 +162,7 @@ def generate(
                 **{key: broken.get(key, 0) for key in FORM_KEYS},
                 "cut_to_length": cut,
                 "emptied": 0 if allow_empty else _warn_emptied(texts, preproc, col),
-                "few_words": _warn_few_words(replacer, preproc, col, avoid is not None),
+                "few_words": _warn_few_words(replacer, preproc, col, avoid is not None, len(rows)),
             }
             if cut:
                 log.warning(
@@ -227,13 +228,16 @@ def _warn_emptied(texts: list[str], preproc, col: str) -> int:
     return emptied
 
 
-def _warn_few_words(replacer: RareWordReplacer | None, preproc, col: str, given_training: bool) -> int:
+def _warn_few_words(replacer: RareWordReplacer | None, preproc, col: str, given_training: bool, n_texts: int) -> int:
     """How many spelled words were replaced by one of the fewer than MIN_SHAPE_WORDS vocabulary words of their
-    case (every department's name "CC"), with a warning where any were and no new spelling could be made (one
-    training word of that case to join), or, without `avoid` (none asked for), where they are half the
-    spelled words or more (not Chinook's few lower-case words in artist names)."""
+    case (every department's name "CC"), with a warning where they are FEW_WORDS_WARN_SHARE of the texts or
+    more and no new spelling could be made (one training word of that case to join), or, without `avoid`
+    (none asked for), where they are also half the spelled words or more (not Chinook's few lower-case
+    words in artist names)."""
     if replacer is None or not replacer.thin_replaced:
         return 0
+    if replacer.thin_replaced < FEW_WORDS_WARN_SHARE * n_texts:  # Chinook's 4 track-name words of 2,600 texts
+        return replacer.thin_replaced
     if not given_training and replacer.thin_replaced * 2 < replacer.spelled:  # a few words of a rare case
         return replacer.thin_replaced
     why = (
