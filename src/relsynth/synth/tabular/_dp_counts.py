@@ -43,7 +43,7 @@ def count_targets(preproc) -> dict[str, np.ndarray]:
     hists = ((preproc.stats or {}).get("dp") or {}).get("child_counts") or {}
     out = {}
     for slot in preproc.slots:
-        hist = hists.get(_edge(slot)) if slot.is_count else None
+        hist = hists.get(slot.name) if slot.is_count else None
         if hist is None or sum(hist["counts"]) <= 0:
             continue
         target = np.zeros(slot.preproc.n_tokens)
@@ -52,7 +52,7 @@ def count_targets(preproc) -> dict[str, np.ndarray]:
             hi = min(hi, len(target))
             if hi > lo:
                 target[lo:hi] = mass / (hi - lo)
-        out[_edge(slot)] = target / target.sum()
+        out[slot.name] = target / target.sum()
     return out
 
 
@@ -62,11 +62,11 @@ def lookup_targets(preproc) -> dict[str, np.ndarray]:
     marginals = ((preproc.stats or {}).get("dp") or {}).get("lookup_marginals") or {}
     out = {}
     for slot in preproc.slots:
-        marginal = None if slot.is_count else marginals.get(f"{slot.table}.{slot.column}")
+        marginal = None if slot.is_count else marginals.get(slot.name)
         if marginal is None or sum(marginal["counts"]) <= 0:
             continue
         target = np.array([marginal["missing"], 0.0, *marginal["counts"]], dtype=np.float64)
-        out[f"{slot.table}.{slot.column}"] = target / target.sum()
+        out[slot.name] = target / target.sum()
     return out
 
 
@@ -86,7 +86,7 @@ def calibrate_counts_dp(model, n_samples: int, seed: int = 0) -> dict[str, float
     model.count_bias.zero_()
     for slot in counts:
         n = slot.preproc.n_tokens
-        target = targets.get(_edge(slot))
+        target = targets.get(slot.name)
         if target is None:  # the contexts only: a few children, whatever the model's own counts
             t = torch.zeros(n, dtype=torch.float64)
             t[: min(CONTEXT_CHILDREN, n)] = 1.0
@@ -104,7 +104,7 @@ def calibrate_counts_dp(model, n_samples: int, seed: int = 0) -> dict[str, float
         )
     elif not fields:
         model.count_bias.zero_()
-    missing = [s for s in counts if _edge(s) not in targets]
+    missing = [s for s in counts if s.name not in targets]
     if missing:
         _warn_uncalibrated(pre, targets, _mean_counts(model, dataset, missing))
     return ratios
@@ -117,16 +117,10 @@ def uncalibrated_edges(model) -> list[str]:
         return []
     targets = count_targets(model.preproc)
     return [
-        _edge(s)
+        s.name
         for s in model.preproc.slots
-        if s.is_count
-        and _edge(s) not in targets
-        and not model.count_bias[s.offset : s.offset + s.preproc.n_tokens].any()
+        if s.is_count and s.name not in targets and not model.count_bias[s.offset : s.offset + s.preproc.n_tokens].any()
     ]
-
-
-def _edge(slot) -> str:
-    return f"{slot.table}->{slot.column[1:]}"
 
 
 def _mean_counts(model, dataset, slots) -> dict[str, float]:
@@ -135,7 +129,7 @@ def _mean_counts(model, dataset, slots) -> dict[str, float]:
     out = {}
     for slot in slots:
         p = pred[slot.offset : slot.offset + slot.preproc.n_tokens]
-        out[_edge(slot)] = float((p * torch.arange(len(p), dtype=p.dtype)).sum() / p.sum()) if p.sum() > 0 else 0.0
+        out[slot.name] = float((p * torch.arange(len(p), dtype=p.dtype)).sum() / p.sum()) if p.sum() > 0 else 0.0
     return out
 
 

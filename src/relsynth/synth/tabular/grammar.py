@@ -27,6 +27,11 @@ class Slot:
     def is_count(self) -> bool:
         return self.column.startswith("#")
 
+    @property
+    def name(self) -> str:
+        """The slot's name in calibration targets: "table->child" for a child count, "table.column" for a field."""
+        return f"{self.table}->{self.column[1:]}" if self.is_count else f"{self.table}.{self.column}"
+
     def category_tokens(self) -> dict[str, int]:
         """A categorical slot's global token id of each of its categories, by the category's text
         (its local ids: `<missing>`, `<rare>`, then the categories)."""

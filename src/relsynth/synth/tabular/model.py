@@ -284,14 +284,14 @@ class TabularModel(nn.Module):
         `progress` as in `TabularTrainer.train`.
         """
         self.count_bias.zero_()
-        slots = [s for s in self.preproc.slots if s.is_count or (target is not None and slot_name(s) in target)]
+        slots = [s for s in self.preproc.slots if s.is_count or (target is not None and s.name in target)]
         pred, real = self.count_sums(dataset, batch_size, max_samples, seed, progress, min_tokens, slots=slots)
         device = pred.device
         ratios = {}
         for slot in slots:
             lo, hi = slot.offset, slot.offset + slot.preproc.n_tokens
             p, r = pred[lo:hi], real[lo:hi]
-            name = slot_name(slot)
+            name = slot.name
             if target is not None:
                 if name not in target:
                     continue
@@ -446,8 +446,3 @@ def _with_aliases(model: nn.Module, state: dict[str, Tensor]) -> dict[str, Tenso
             if present and k not in state:
                 state[k] = state[present[0]]
     return state
-
-
-def slot_name(slot) -> str:
-    """A slot's name in calibration targets: "table->child" for a child count, "table.column" for a field."""
-    return f"{slot.table}->{slot.column[1:]}" if slot.is_count else f"{slot.table}.{slot.column}"
