@@ -11,14 +11,10 @@ warned counts too, as `relsynth.synth.core.relay` raises it again in this proces
 from __future__ import annotations
 
 import logging
-import sys
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from relsynth.synth.core.relay import raised_by_library
-
-LIBRARY_LOGGER = "relsynth"  # the parent of every relsynth.* logger; others' (Kedro's, torch's) are not ours to report
+from relsynth.synth.core.relay import LIBRARY, library_warnings_to  # its loggers' and code's, not Kedro's or torch's
 
 
 class _WarningCollector(logging.Handler):
@@ -43,18 +39,15 @@ def collect_warnings() -> Iterator[list[str]]:
     gets its own."""
     messages: list[str] = []
     handler = _WarningCollector(messages)
-    logger = logging.getLogger(LIBRARY_LOGGER)
-    previous_show = warnings.showwarning
+    logger = logging.getLogger(LIBRARY)
 
-    def show(message, category, filename, lineno, file=None, line=None):
-        if raised_by_library(sys._getframe(1)):
-            _keep(messages, str(message))
-        previous_show(message, category, filename, lineno, file, line)
+    def keep(message, category, filename, lineno) -> bool:
+        _keep(messages, str(message))
+        return False  # printed as before
 
     logger.addHandler(handler)
-    warnings.showwarning = show
     try:
-        yield messages
+        with library_warnings_to(keep):
+            yield messages
     finally:
-        warnings.showwarning = previous_show
         logger.removeHandler(handler)

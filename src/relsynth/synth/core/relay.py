@@ -17,7 +17,7 @@ import pickle
 import sys
 import types
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -59,25 +59,40 @@ def caught_for_parent() -> Iterator[list]:
     catcher = _RecordCatcher(caught)
     library = logging.getLogger(LIBRARY)
     handlers = [h for h in _all_handlers() if h is not catcher]
-    previous_show = warnings.showwarning
 
-    def show(message, category, filename, lineno, file=None, line=None):
-        if raised_by_library(sys._getframe(1)):
-            caught.append(RaisedWarning(str(message), _sendable(category), filename, lineno))
-        else:
-            previous_show(message, category, filename, lineno, file, line)
+    def keep(message, category, filename, lineno) -> bool:
+        caught.append(RaisedWarning(str(message), _sendable(category), filename, lineno))
+        return True  # not printed here
 
     library.addHandler(catcher)
     for h in handlers:
         h.addFilter(_not_library_warning)
-    warnings.showwarning = show
     try:
-        yield caught
+        with library_warnings_to(keep):
+            yield caught
     finally:
-        warnings.showwarning = previous_show
         for h in handlers:
             h.removeFilter(_not_library_warning)
         library.removeHandler(catcher)
+
+
+@contextmanager
+def library_warnings_to(take: Callable[[Warning | str, type[Warning], str, int], bool]) -> Iterator[None]:
+    """Inside the block, each warning relsynth's code raises (those the filters show) is handed to
+    `take(message, category, filename, lineno)` first, and shown as before unless it returns True;
+    the previous `warnings.showwarning` is put back on leaving."""
+    previous_show = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if raised_by_library(sys._getframe(1)) and take(message, category, filename, lineno):
+            return
+        previous_show(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous_show
 
 
 def replay(caught: list, seen: set) -> None:
