@@ -144,13 +144,13 @@ def test_a_contraction_is_no_word_to_replace():
 
 
 def test_generation_passes_each_columns_word_pairs_to_its_replacer(trained, songs):
-    from relsynth.synth.text._generate import RowWords, _decoder
+    from relsynth.synth.text._generate import RowWords, _decoder, _replacer
 
     words = [w for w in trained.preproc.config.words if re.fullmatch(r" [A-Z][a-z]+", w)]  # " Rock", " Blue"
     a, b = words[0].strip().lower(), words[1].strip().lower()
     stats = replace(trained.preproc.config.stats["title"], word_pairs={f"{a} {b}": 2}, pair_share=1.0)  # a copy
     ids = trained.preproc.encode([f"{words[0]} Zq"])[0]
-    decode = _decoder(trained.preproc, stats, np.random.default_rng(0))
+    decode = _decoder(trained.preproc, _replacer(trained.preproc, stats), np.random.default_rng(0))
     texts = decode([ids] * 20, [RowWords("", [])] * 20)
     assert set(texts) == {words[0] + words[1]}  # every replaced word pairs with the one before
 

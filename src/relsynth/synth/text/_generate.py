@@ -121,7 +121,7 @@ def generate(
             )
             spellings = _new_spellings(avoid, preproc, col) if spell == REPLACE else None
             replacer = _replacer(preproc, stats if spell == REPLACE else None, spell is False, spellings)
-            decode = _decoder(preproc, None, rng, breaks=stats.breaks, replacer=replacer)
+            decode = _decoder(preproc, replacer, rng, breaks=stats.breaks)
             copies_of = preproc.column_copies(
                 col, copy_words, preproc.row_words(out, preproc.config.row_copies.get(col, []))
             )
@@ -360,8 +360,10 @@ def _replacer(
     preproc, replace: TextColumnStats | None, numbers: bool = False, spellings: NewSpellings | None = None
 ) -> RareWordReplacer | None:
     """The replacer of a column's spelled words where `replace` (its statistics: spell_words="replace") or its
-    spelled `numbers` (word tokens only) are replaced; None where nothing is (no word tokens by choice,
-    `word_k=0`). `spellings` keeps new spelled words where too few words of their case could replace them."""
+    spelled `numbers` (word tokens only: letters come from word tokens, digits may be spelled, so a phone or
+    account number one entity wrote is not replayed) are replaced; None where nothing is (no word tokens by
+    choice, `word_k=0`); with `word_k` >= 2 and none kept, every spelled word is left out, never written as
+    spelled. `spellings` keeps new spelled words where too few words of their case could replace them."""
     if not preproc.config.word_k or (replace is None and not numbers):
         return None
     pairs, share = (replace.word_pairs, replace.pair_share) if replace is not None else (None, 0.0)
@@ -397,26 +399,17 @@ def _new_spellings(avoid: RelationalData | None, preproc: TextPreproc, col: str)
 
 def _decoder(
     preproc,
-    replace: TextColumnStats | None,
+    replacer: RareWordReplacer | None,
     rng: np.random.Generator,
-    numbers: bool = False,
     breaks: list[str] | None = None,
-    replacer: RareWordReplacer | None = None,
 ):
     """(token ids, their rows' words) -> texts, copy tokens written as the row's copy words, and
-    spelled words replaced by word tokens of their shape when `replace` (the column's statistics)
-    is given (a word of the row's context stays: see _rare_words). `numbers` (word tokens only:
-    letters come from word tokens, digits may be spelled) replaces the spelled numbers alike, so a
-    phone or account number one entity wrote is not replayed. Nothing is replaced where the
-    preproc has no word tokens by choice (`word_k=0`); with `word_k` >= 2 and none kept, every
-    spelled word is left out (`RareWordReplacer`), never written as spelled. Unpaired bidi controls
-    and the broken parts of emoji sequences are dropped (`paired_bidi`, `whole_emoji`), and line breaks the column never wrote are written as its own
-    (`breaks`: `kept_breaks`). `avoid` (texts sampled again for being a training value): a replacement that
+    spelled words replaced by word tokens of their shape by `replacer` (`_replacer`: where the column
+    spells and replaces, or spells numbers only; None: nothing replaced), a word of the row's context
+    staying (see _rare_words). Unpaired bidi controls and the broken parts of emoji sequences are dropped
+    (`paired_bidi`, `whole_emoji`), and line breaks the column never wrote are written as its own (`breaks`: `kept_breaks`). `avoid` (texts sampled again for being a training value): a replacement that
     writes one of them is drawn again, up to `REPLACE_RETRIES` times (a spelled one-word album title
-    replaced by a word of its shape that is itself one album's whole title). `replacer`: one built by the
-    caller (`_replacer`, whose counts it reads), instead of the one `replace` and `numbers` make."""
-    if replacer is None:
-        replacer = _replacer(preproc, replace, numbers)
+    replaced by a word of its shape that is itself one album's whole title)."""
 
     def replaced(text: str, row: RowWords, avoid: set[str] | frozenset[str]) -> str:
         # a copy word stays as the context's do: a parent's code (`copy_codes`) is in no context string
