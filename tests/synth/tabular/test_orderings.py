@@ -828,6 +828,35 @@ def test_a_date_never_after_a_far_date_of_its_parent_stops_there():
     assert (out[~dead] == adm["discharged"][~dead]).all()  # the others as they were
 
 
+def test_a_date_never_after_its_parents_timestamp_day_stops_on_that_day():
+    """A prescription starts within its stay and ends on or before the discharge day, its end dated
+    (a DATE) and the discharge a TIMESTAMP: the end, counted from the start, was capped by no column
+    (a timestamp capping a date was refused), and 17 % of a small model's prescriptions of a hospital
+    database ended after their discharge day. The end is capped by the discharge's day
+    (`Ordering.cap_day`), on midnight, and the rows within it are left as they were."""
+    rng = np.random.default_rng(5)
+    n = 300
+    admitted = pd.Timestamp("2016-01-01") + pd.to_timedelta(rng.integers(0, 3 * 365 * 24 * 60, n), "min")
+    discharged = admitted + pd.to_timedelta(rng.integers(24 * 60, 30 * 24 * 60, n), "min")
+    start = admitted.normalize() + pd.to_timedelta(rng.integers(0, 2, n), "D")
+    end = np.minimum(start + pd.to_timedelta(rng.integers(0, 6, n), "D"), discharged.normalize())
+    parent = pd.DataFrame({"admitted": admitted, "discharged": discharged})
+    rx = pd.DataFrame({"start": start, "end": end})
+    kinds = {"start": Column.DATE, "end": Column.DATE}
+    found = find_orderings(rx, list(kinds), kinds, parent, {"admitted": Column.DATETIME, "discharged": Column.DATETIME})
+    o = found["end"]
+    assert (o.base, o.cap, o.cap_from_parent, o.cap_day) == ("start", "discharged", True, True)
+    assert Ordering(**o.to_dict()) == o  # saved and read back
+    cols = with_offsets(rx, found, parent)
+    cols = {c: cols[c] for c in kinds}
+    cols["end"] = cols["end"] + 40 * 86_400  # drawn 40 days too long: past every discharge
+    from_offsets(cols, found, parent)
+    day = discharged.normalize()
+    assert (cols["end"] <= day).all() and (cols["end"] >= cols["start"]).all()
+    assert (cols["end"] == cols["end"].dt.normalize()).all()  # a date, not the discharge's time
+    assert (cols["end"] == day).all()  # stopped on the discharge day
+
+
 @pytest.mark.parametrize("day", [False, True])
 def test_a_date_never_after_a_parent_date_most_rows_lack_is_kept_before_it(day):
     """Admissions follow their patient's birth by decades (the ranges keep that) and precede the

@@ -129,6 +129,7 @@ class Ordering(RowOrder):
     cap: str | None = None  # without a bound: a column never passed on the other side, too far to model
     #                         (a discharge before the patient's death): decoding stops there
     cap_from_parent: bool = False  # `cap` is a column of the row's parent row
+    cap_day: bool = False  # a date capped by a timestamp: by its day (a prescription's end, its stay's discharge day)
     loose: bool = False  # a date far from its base (`relational.orders.mostly_apart`): modelled as itself,
     #                      decoding only keeps it on its base's side (and its bound's)
     at_extreme: float = 0.0  # the share of the training rows holding the column that hold its extreme
@@ -217,6 +218,7 @@ _ADDED = {
     "loose": False,
     "cap": None,
     "cap_from_parent": False,
+    "cap_day": False,
     "first_quantiles": None,
     "step_quantiles": None,
     "fallback": None,
@@ -286,6 +288,7 @@ def find_orderings(
             loose=b in capped or _is_loose(o, df, parent, previous),
             cap=caps[b].base if b in caps else None,
             cap_from_parent=b in caps and caps[b].from_parent,
+            cap_day=b in caps and caps[b].day_base,
             at_extreme=_share_at(df[b], o, min_count),
             fallback=fallbacks[b][0] if fallbacks[b] else None,
             fallback_from_parent=bool(fallbacks[b] and fallbacks[b][1]),
@@ -455,13 +458,14 @@ def sequence_ordering(df: pd.DataFrame, key: str, kind: Column, loose: Ordering 
     stays its cap, so no stay follows the death; a parent's date it follows at a distance (the
     birth: `_floor_of`) its floor, so no first stay comes before the patient's 18th birthday."""
     cap: tuple[str | None, bool] = (None, False)
+    cap_day = False  # the loose order's own cap kept, by its day where it was so
     if loose is not None and not loose.day_base:  # a date capped by a timestamp compares with its day
         if loose.sign < 0:
             cap = (loose.base, loose.from_parent)
         elif loose.bound is not None:
             cap = (loose.bound, loose.bound_from_parent)
         else:
-            cap = (loose.cap, loose.cap_from_parent)
+            cap, cap_day = (loose.cap, loose.cap_from_parent), loose.cap_day
     if not cap[1]:  # a column of the row itself may be an offset still when the key, decoded first, is
         cap = (None, False)
     floor = _floor_of(loose)
@@ -478,6 +482,7 @@ def sequence_ordering(df: pd.DataFrame, key: str, kind: Column, loose: Ordering 
         grid=column_grid(df[key], kind),
         cap=cap[0],
         cap_from_parent=cap[1],
+        cap_day=cap_day and cap[1],
         floor=floor[0],
         floor_gap=floor[1],
     )
@@ -778,12 +783,13 @@ def _caps(
     parent_kinds: Mapping[str, Column] | None,
 ) -> dict[str, RowOrder]:
     """Per ordered column without a bound, the nearest column it never passes on the other side
-    (`relational.orders.row_bounds`): too far to be its bound (`Ordering.cap`); not a timestamp
-    capping a date (that compares with its day)."""
+    (`relational.orders.row_bounds`): too far to be its bound (`Ordering.cap`); a timestamp capping a
+    date caps it by its day (`Ordering.cap_day`: a prescription ending on its stay's discharge day,
+    uncapped, ended after it in 17 % of a small model's prescriptions)."""
     out = {}
     for r in row_bounds(df, columns, kinds, parent, parent_kinds):
         o = found.get(r.column)
-        if o is not None and o.bound is None and r.sign == -o.sign and not r.day_base:
+        if o is not None and o.bound is None and r.sign == -o.sign:
             out[r.column] = r
     return out
 
@@ -798,7 +804,7 @@ def _cap_gaps(values: pd.Series, o: Ordering, df: pd.DataFrame, parent: pd.DataF
     """The gaps from a column's cap (nanoseconds for dates) at `N_CAP_GAPS` quantiles, where
     `MIN_CAP_ROWS` training rows hold both and none lies on the cap; None where one does (an offer on
     its listing's sale day: stopped on the cap, as the data has them), or too few rows tell."""
-    cap = as_numbers(_column_of(o.cap, o.cap_from_parent, df, parent), order_kind(o))
+    cap = cap_values(o, df, parent, len(values))
     gap = o.sign * (cap - as_numbers(values, order_kind(o)))
     gap = gap[~np.isnan(gap)]
     if len(gap) < MIN_CAP_ROWS or (gap <= 0).any():
@@ -1179,9 +1185,10 @@ def _keeps_order(
     x = as_numbers(values, Column.DATETIME)
     with np.errstate(invalid="ignore"):
         kept = ~(o.sign * (x - base_values(o, cols, parent)) < 0)
-        for col, up in () if base_only else ((o.bound, o.bound_from_parent), (o.cap, o.cap_from_parent)):
-            if col is not None:
-                kept &= ~(o.sign * (x - as_numbers(_column_of(col, up, cols, parent), Column.DATETIME)) > 0)
+        if not base_only:  # a missing bound or cap (NaN) keeps every row
+            bound = as_numbers(bound_of(o, cols, parent), Column.DATETIME) if o.bound else np.full(len(x), np.nan)
+            for stop in (bound, cap_values(o, cols, parent, len(x))):
+                kept &= ~(o.sign * (x - stop) > 0)
     return kept
 
 
@@ -1482,10 +1489,11 @@ def _kept_past(
 
 
 def cap_values(o: Ordering, cols: Mapping[str, pd.Series], parent: pd.DataFrame | None, n: int) -> np.ndarray:
-    """The row's `cap` values as numbers (NaN: none)."""
+    """The row's `cap` values as numbers (NaN: none), a timestamp capping a date as its day (`cap_day`)."""
     if o.cap is None:
         return np.full(n, np.nan)
-    return as_numbers(_column_of(o.cap, o.cap_from_parent, cols, parent), order_kind(o))
+    cap = as_numbers(_column_of(o.cap, o.cap_from_parent, cols, parent), order_kind(o))
+    return day_values(cap) if o.cap_day else cap
 
 
 def _limit(o: Ordering, base: np.ndarray, stop: np.ndarray) -> np.ndarray:
