@@ -16,6 +16,11 @@ number (`MIN_ROWS` at least) holds one label (`absent`): a lab result written '<
 no number, is never flagged, yet a trained model of an EHR flagged 27 of 291 such results
 'abnormal'. Not fitted under DP.
 
+The outside may hold a label each side (`below`, `above`): a flag 'L' below the range, 'H' above it,
+'N' within, each side `MIN_ROWS` rows at least. The bounds were then left to `interval_labels`, whose
+cuts per test lie at the least 'H' value seen, not at the test's bound: 1 % of a small model's lab
+results of a hospital database were flagged against their value and their row's own range.
+
 Likewise a label that says whether a date of the parent row lies within two dates of the row (an
 admission's in-hospital death flag, 1 where the patient's death falls within the stay, 0 elsewhere
 and where the patient lives: `absent`), the label also a flag written 0 / 1 (`FLAGS`): the number
@@ -45,7 +50,7 @@ FLAGS = {0, 1}  # the values of a whole-number column read as a flag's labels (a
 def find_range_labels(pre, data: RelationalData) -> list[dict]:
     """[{"table", "column", "number", "low", "high", "outside", "inside"}]: `table.column` is the
     label `outside` (None: missing) where `number` is below `low` or above `high`, `inside` where
-    it is within; `low` and `high` are [fk, column]: a number of the lookup row the key `fk` names,
+    it is within; `below` and `above` in place of `outside` where the two sides hold two labels; `low` and `high` are [fk, column]: a number of the lookup row the key `fk` names,
     or of the row itself where `fk` is None; `number` [fk, date]: a date of the parent row, between
     two dates of the row (`_dated_rules`). Not context columns (given at generation)."""
     out = []
@@ -158,31 +163,37 @@ def _bound_pairs(
 
 def _sides_apart(x: np.ndarray, lows: np.ndarray, highs: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Per pair of bounds (a row of `lows` and `highs`), whether the rows given (`x`, label `codes`)
-    leave one label outside and another inside, as far as they hold any: what `_rule` needs of all
-    rows, read for every pair at once (a wide table has thousands of pairs)."""
+    leave one label below, one above and another inside, as far as they hold any: what `_rule`
+    needs of all rows, read for every pair at once (a wide table has thousands of pairs)."""
     held = ~np.isnan(x) & ~np.isnan(lows) & ~np.isnan(highs)
     sides = []
-    for rows in (held & ((x < lows) | (x > highs)), held & (x >= lows) & (x <= highs)):
+    for rows in (held & (x < lows), held & (x > highs), held & (x >= lows) & (x <= highs)):
         least = np.where(rows, codes, np.iinfo(np.int64).max).min(axis=1)
         most = np.where(rows, codes, -1).max(axis=1)
         sides.append((rows.any(axis=1), least, least == most))
-    (out_any, out_label, out_one), (in_any, in_label, in_one) = sides
-    return (out_one | ~out_any) & (in_one | ~in_any) & ~(out_any & in_any & (out_label == in_label))
+    (lo_any, lo_label, lo_one), (hi_any, hi_label, hi_one), (in_any, in_label, in_one) = sides
+    apart = ~(lo_any & in_any & (lo_label == in_label)) & ~(hi_any & in_any & (hi_label == in_label))
+    return (lo_one | ~lo_any) & (hi_one | ~hi_any) & (in_one | ~in_any) & apart
 
 
 def _rule(text: np.ndarray, number: str, low: list, high: list, lo, hi, x: np.ndarray) -> dict | None:
     """{"low", "high", "outside", "inside"} where one label (`text`, missing as "\x00") goes with
-    each side of the range in every row holding the number (`x`) and both bounds; else None."""
+    each side of the range in every row holding the number (`x`) and both bounds, or {"low", "high",
+    "below", "above", "inside"} where the outside holds one label below and another above; else None."""
     if number in (low[1], high[1]) and low[0] is None:
         return None
     held = ~np.isnan(x) & ~np.isnan(lo) & ~np.isnan(hi)
+    below, above = held & (x < lo), held & (x > hi)
+    split = {"below": below, "above": above, "inside": held & ~below & ~above}
+    if len({label for rows in (below, above) for label in set(text[rows])}) < 2:  # one label outside
+        split = {"outside": below | above, "inside": split["inside"]}
     sides = {}
-    for side, rows in (("outside", held & ((x < lo) | (x > hi))), ("inside", held & (x >= lo) & (x <= hi))):
+    for side, rows in split.items():
         seen = set(text[rows])
         if rows.sum() < MIN_ROWS or len(seen) != 1:
             return None
         sides[side] = next(iter(seen))
-    if sides["outside"] == sides["inside"]:
+    if len(set(sides.values())) < len(sides):
         return None
     if (gone := np.isnan(x)).sum() >= MIN_ROWS and len(seen := set(text[gone])) == 1:  # '<0.5': never flagged
         sides["absent"] = next(iter(seen))
@@ -206,10 +217,11 @@ def apply_range_labels(pre, rules: list[dict], tables: dict[str, pd.DataFrame]) 
             x = as_floats(frame[r["number"]])
             lo, hi = (_bound(tables, pre.schema, r["table"], frame, r[s]) for s in ("low", "high"))
         held = ~np.isnan(x) & ~np.isnan(lo) & ~np.isnan(hi)
-        outside = held & ((x < lo) | (x > hi))
+        below, above = held & (x < lo), held & (x > hi)
         as_category = _labels_of(pre, r["table"], r["column"], frame[r["column"]])
         column = frame[r["column"]].astype(object).to_numpy().copy()
-        sides = [("outside", outside), ("inside", held & ~outside)] + [("absent", np.isnan(x))] * ("absent" in r)
+        outside = [("below", below), ("above", above)] if "below" in r else [("outside", below | above)]
+        sides = outside + [("inside", held & ~below & ~above)] + [("absent", np.isnan(x))] * ("absent" in r)
         for side, rows in sides:
             label = r[side]
             column[rows] = None if label is None else as_category.get(label, label)
