@@ -53,6 +53,7 @@ _SAMPLE = 2_000  # values of each column that estimate how often independent dra
 DATED = (Column.DATE, Column.DATETIME)
 DAY_NS = 86_400 * 1_000_000_000
 ORDERED = (*DATED, Column.NUMERIC, Column.INTEGER)
+LAST_RISE_CHANCE = 1e-3  # rises all on a parent's last row: how likely at most, were they dealt to any row
 WALK_SHARE = 0.1  # a number that walks: its steps between siblings spread at most this share of its own
 NEAR_SHARE = 0.05  # a number near its parent's: its gaps' spread at most this share of its own (`near_parent`)
 # `gap_range`: rows x the share of drawn-apart pairs past the rows' extreme gap, at least; under independence
@@ -672,7 +673,7 @@ def running_numbers(
     """The number columns among `columns` that never go down from one of a parent's rows to the
     next, the rows in order of their `key` date (a meter's cumulative energy, an odometer, a count
     of events so far): in every one of at least `MIN_ROWS` consecutive pairs holding both, up in
-    some (not a constant)."""
+    some (not a constant), and not only on a parent's last row (`_rises_end_series`)."""
     start = as_numbers(df[key], kinds[key])
     out = []
     for c in columns:
@@ -681,9 +682,27 @@ def running_numbers(
         values = as_numbers(df[c], kinds[c])
         order, same = _in_key_order(df[fk], start, values)  # rows of one instant: any order that rises
         step = _sibling_steps(values[order], same)
-        if len(step) >= MIN_ROWS and (step >= 0).all() and (step > 0).any():
+        if (
+            len(step) >= MIN_ROWS
+            and (step >= 0).all()
+            and (step > 0).any()
+            and not _rises_end_series(values[order], same)
+        ):
             out.append(c)
     return out
+
+
+def _rises_end_series(values: np.ndarray, same: np.ndarray) -> bool:
+    """Whether every rise from one sibling to the next lands on the parent's last row, far beyond
+    chance (`LAST_RISE_CHANCE`, were the rises dealt to any pair): a stay's died flag, 1 on the
+    patient's last stay only, is a label of the last row, not a count so far; read as one, the
+    model's first 1 was carried to every later stay (8 deaths in a row of one generated patient)."""
+    pairs = same & ~np.isnan(values[1:]) & ~np.isnan(values[:-1])
+    rises = pairs & (values[1:] > values[:-1])
+    last = pairs & ~np.append(same[1:], False)  # the pair's second row has no sibling after it
+    if rises.sum() == 0 or (rises & ~last).any():
+        return False
+    return float(last.sum() / pairs.sum()) ** int(rises.sum()) < LAST_RISE_CHANCE
 
 
 def walking_numbers(

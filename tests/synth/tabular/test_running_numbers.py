@@ -64,6 +64,31 @@ def meters(n: int = 40, seed: int = 0, dips: int = 0) -> RelationalData:
     return RelationalData({"device": pd.DataFrame({"id": range(n)}), "reading": shuffled}, schema)
 
 
+def stays(sticky: bool, n: int = 200, seed: int = 0) -> pd.DataFrame:
+    """patients -> 1-5 stays a month apart; `died` 1 on the last stay of 30 % of patients only, or
+    (`sticky`) a flag that stays 1 from a random stay on (a diagnosis so far)."""
+    rng = np.random.default_rng(seed)
+    patient = np.repeat(np.arange(n), rng.integers(1, 6, n))
+    rank = pd.Series(patient).groupby(patient).cumcount().to_numpy()
+    last = np.append(patient[1:] != patient[:-1], True)
+    if sticky:
+        died = pd.Series((rng.random(len(patient)) < 0.2).astype(int)).groupby(patient).cummax().to_numpy()
+    else:
+        died = (last & (rng.random(len(patient)) < 0.3)).astype(int)
+    admitted = pd.Timestamp("2020-01-01") + pd.to_timedelta(30 * rank + patient, "D")
+    return pd.DataFrame({"patient": patient, "admitted": admitted, "died": died})
+
+
+def test_a_flag_that_rises_on_a_parents_last_row_only_is_no_running_number():
+    """A stay's died flag is 0, then 1 on the patient's last stay only: it never goes down, but each
+    rise ends the series, a label of the last row, not a count so far. Modelled as the increase, a
+    small model's first 1 was carried to every later stay (8 deaths in a row of one generated patient
+    of a hospital database). A flag that stays 1 from a stay on rises mid-series too, and runs."""
+    kinds = {"admitted": Column.DATETIME, "died": Column.INTEGER}
+    assert running_numbers(stays(sticky=False), "patient", "admitted", ["died"], kinds) == []
+    assert running_numbers(stays(sticky=True), "patient", "admitted", ["died"], kinds) == ["died"]
+
+
 def downs(reading: pd.DataFrame, column: str) -> int:
     """Steps of `column` that go down from one reading of a device to the next, in time order."""
     s = reading.sort_values(["device", "ts"], kind="stable")
