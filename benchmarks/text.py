@@ -12,6 +12,7 @@ every held-out row and compare with the real held-out texts (in brackets in the 
   `loo` beside the held-out share is what held-out texts reuse on average: the share of the
   training texts' pairs that another root entity's texts also use (a held-out set of ~30 names
   swings by +-0.09 from split to split; this estimate uses every training text);
+- stray: share of texts starting or ending with whitespace or doubling a space (no line break);
 - invalid: share of texts holding U+FFFD or a control/format character the training texts never had;
 - copies: share of texts equal to a training text; sent8: share holding a training sentence of
   >= 8 words verbatim (long texts);
@@ -227,6 +228,11 @@ def unusual(c: str) -> bool:
     return c == "\ufffd" or unicodedata.category(c).startswith("C")
 
 
+def stray_space(text: str) -> bool:
+    """Starts or ends with whitespace, or holds two whitespace characters in a row (no line break)."""
+    return text[:1].isspace() or text[-1:].isspace() or bool(re.search(r"[^\S\n\r]{2}", text))
+
+
 def text_measures(train: list[str], texts: list[str]) -> dict:
     train_words = {w for t in train for w in words(t)}
     train_bigrams = {b for t in train for b in bigrams(t)}
@@ -241,6 +247,7 @@ def text_measures(train: list[str], texts: list[str]) -> dict:
         "copies": float(np.mean([t in set(train) for t in texts])),
         "sent8": float(np.mean([any(s in train_sent for s in sentences8(t)) for t in texts])),
         "mean_chars": float(np.mean([len(t) for t in texts])),
+        "stray_space": float(np.mean([stray_space(t) for t in texts])),
     }
 
 
@@ -355,6 +362,7 @@ def table(before: dict | None, after: dict) -> pd.DataFrame:
                     "invalid": f"{100 * s['invalid']:.1f}% [{100 * h['invalid']:.1f}%]",
                     "copies": f"{s['copies']:.2f} [{h['copies']:.2f}]",
                     "sent8": f"{s['sent8']:.2f} [{h['sent8']:.2f}]",
+                    "stray": f"{100 * _number(s.get('stray_space')):.1f}% [{100 * _number(h.get('stray_space')):.1f}%]",
                     "KS": f"{r['ks']:.2f}",
                     "chars": f"{s['mean_chars']:.0f} [{h['mean_chars']:.0f}]",
                     "cut": "n/a" if r["cut"] is None else str(r["cut"]),

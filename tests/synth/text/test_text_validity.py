@@ -178,6 +178,7 @@ def test_only_texts_the_model_did_not_end_at_the_limit_are_counted_cut(tiny_size
         "unbalanced_markup": 0,
         "off_shape": 0,
         "cut_to_length": 0,
+        "spaces_trimmed": 0,
         "emptied": 0,
         "few_words": 0,
     }

@@ -40,6 +40,7 @@ from relsynth.synth.text._nulls import row_null_rates
 from relsynth.synth.text._numbers import write_embedded, write_numbers
 from relsynth.synth.text._rare_words import NewSpellings, RareWordReplacer
 from relsynth.synth.text._shapes import shape
+from relsynth.synth.text._spaces import Spacing
 from relsynth.synth.text._utf8 import Utf8Mask, is_mark, paired_bidi, whole_emoji
 from relsynth.synth.text.dataset import encoded_texts, sample_prefixes
 from relsynth.synth.text.preproc import (
@@ -121,7 +122,9 @@ def generate(
             )
             spellings = _new_spellings(avoid, preproc, col) if spell == REPLACE else None
             replacer = _replacer(preproc, stats if spell == REPLACE else None, spell is False, spellings)
-            decode = _decoder(preproc, replacer, rng, breaks=stats.breaks)
+            trimmed: list[int] = []  # texts of every draw whose whitespace the column never shows was trimmed
+            spacing = Spacing(stats.lead_space_rate > 0, stats.end_space, stats.double_space)
+            decode = _decoder(preproc, replacer, rng, breaks=stats.breaks, spacing=spacing, trimmed=trimmed)
             copies_of = preproc.column_copies(
                 col, copy_words, preproc.row_words(out, preproc.config.row_copies.get(col, []))
             )
@@ -161,6 +164,7 @@ def generate(
                 "repeats": repeats,
                 **{key: broken.get(key, 0) for key in FORM_KEYS},
                 "cut_to_length": cut,
+                "spaces_trimmed": sum(trimmed),
                 "emptied": 0 if allow_empty else _warn_emptied(texts, preproc, col),
                 "few_words": _warn_few_words(replacer, preproc, col, avoid is not None, len(rows)),
             }
@@ -402,12 +406,16 @@ def _decoder(
     replacer: RareWordReplacer | None,
     rng: np.random.Generator,
     breaks: list[str] | None = None,
+    spacing: Spacing | None = None,
+    trimmed: list[int] | None = None,
 ):
     """(token ids, their rows' words) -> texts, copy tokens written as the row's copy words, and
     spelled words replaced by word tokens of their shape by `replacer` (`_replacer`: where the column
     spells and replaces, or spells numbers only; None: nothing replaced), a word of the row's context
     staying (see _rare_words). Unpaired bidi controls and the broken parts of emoji sequences are dropped
-    (`paired_bidi`, `whole_emoji`), and line breaks the column never wrote are written as its own (`breaks`: `kept_breaks`). `avoid` (texts sampled again for being a training value): a replacement that
+    (`paired_bidi`, `whole_emoji`), and line breaks the column never wrote are written as its own (`breaks`: `kept_breaks`), and leading, trailing or doubled
+    spaces it never shows are trimmed (`spacing`: `_spaces`; how many texts of each call, appended to `trimmed`),
+    before the texts are checked for being a training value. `avoid` (texts sampled again for being a training value): a replacement that
     writes one of them is drawn again, up to `REPLACE_RETRIES` times (a spelled one-word album title
     replaced by a word of its shape that is itself one album's whole title)."""
 
@@ -427,7 +435,13 @@ def _decoder(
             texts = [replaced(t, r, avoid) for t, r in zip(texts, rows, strict=True)]
         # bidi controls paired and emoji sequences made whole before texts are checked: a character dropped
         # later could leave a copy or a repeat
-        return [whole_emoji(paired_bidi(kept_breaks(t, breaks or []))) for t in texts]
+        texts = [whole_emoji(paired_bidi(kept_breaks(t, breaks or []))) for t in texts]
+        if spacing is None:
+            return texts
+        kept = [spacing.kept(t) for t in texts]
+        if trimmed is not None:
+            trimmed.append(sum(a != b for a, b in zip(texts, kept, strict=True)))
+        return kept
 
     return decode
 

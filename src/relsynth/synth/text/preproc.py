@@ -71,6 +71,7 @@ from relsynth.synth.text._markup import is_markup
 from relsynth.synth.text._nulls import null_by
 from relsynth.synth.text._numbers import number_embedded, number_written
 from relsynth.synth.text._shapes import text_shapes
+from relsynth.synth.text._spaces import doubles_space, ends_on_space
 from relsynth.synth.text._utf8 import HAN, text_scripts, unusual_chars
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,11 @@ class TextColumnStats:
     mean_tokens: float = 0.0  # mean text length in tokens
     chars: str = ""  # control/format/private characters (or U+FFFD) the texts hold: only these may be generated
     lead_space_rate: float = 0.0  # share of texts starting with whitespace (0: a text never starts with one)
+    end_space: bool = (
+        True  # some text ends with whitespace (False: generation trims it, `_spaces`); True in older saves
+    )
+    double_space: bool = True  # some text holds two whitespace characters in a row, no line break (False: generation
+    #                            writes such a run as its first character); True in older saves
     rare_word_rate: float = 0.0  # share of the letter/number pieces that are no word token (spelled)
     copy_rate: float = 0.0  # share of the texts repeating a rare word of their parent's text (a copy token)
     word_pairs: dict[str, int] = field(default_factory=dict)  # "a b": adjacent lower-cased words used by >= word_k
@@ -419,6 +425,8 @@ class TextPreproc:
                 breaks=line_breaks(values),
                 tokens=sorted({int(i) for ids in encoded for i in ids}),
                 lead_space_rate=float(np.mean([v[:1].isspace() for v in values])) if values else 0.0,
+                end_space=ends_on_space(values),
+                double_space=doubles_space(values),
                 rare_word_rate=rare,
                 copy_rate=self._copy_rate(df[col], copies[col] if isinstance(copies, dict) else copies),
                 unique=len(values) >= UNIQUE_MIN_ROWS and len(set(values)) == len(values),
