@@ -25,6 +25,7 @@ CONTINUOUS = "continuous"
 DISCRETE = "discrete"
 NULL = "<null>"  # the category a null becomes in discrete comparisons
 GENERATION = "generation"  # the part a generation warning is listed under in a report's `warnings`
+TRAINING = "training"  # the part a warning of the models' fit or training is listed under
 _CONTINUOUS_KINDS = {Column.NUMERIC, Column.INTEGER, Column.DATE, Column.DATETIME, Column.TIME}
 _DISCRETE_KINDS = {Column.CATEGORICAL, Column.BOOLEAN}
 

@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from relsynth.eval import _plots
-from relsynth.eval._common import GENERATION, column_roles, lookup_labels
+from relsynth.eval._common import GENERATION, TRAINING, column_roles, lookup_labels
 from relsynth.eval.quality import children_counts
 from relsynth.relational import Column, Edge, RelationalData
 
@@ -77,8 +77,11 @@ def render(result: dict, train: RelationalData, test: RelationalData, synth: Rel
         "privacy": result["privacy"]["tables"],
         "too_few": result["too_few_held_out"],  # table -> its held-out rows, too few to judge: not scored
         "lookups": list(train.schema.lookups),
-        # the generation's own warnings have their section beside the summary; the rest are the scoring's
-        "evaluation_warnings": [w for w in result["warnings"] if not w.startswith(f"{GENERATION}: ")],
+        # the training's and the generation's own warnings have their sections beside the summary; the rest are
+        # the scoring's
+        "evaluation_warnings": [
+            w for w in result["warnings"] if not w.startswith((f"{GENERATION}: ", f"{TRAINING}: "))
+        ],
     }
     return _environment().get_template("report.html.j2").render(**context)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from relsynth.eval import _page
-from relsynth.eval._common import GENERATION, plain
+from relsynth.eval._common import GENERATION, TRAINING, plain
 from relsynth.eval.orders import order_scores
 from relsynth.eval.privacy import privacy_scores
 from relsynth.eval.quality import ceiling_noise, quality_scores
@@ -116,6 +116,7 @@ def report(
     min_test_rows: int = 10,
     dp: Mapping[str, Any] | None = None,
     generation_warnings: Sequence[str] = (),
+    training_warnings: Sequence[str] = (),
     return_html: bool = False,
 ) -> dict:
     """Score `data_synth` against `data_test`, beside the ceiling `data_test` against `data_train`.
@@ -132,7 +133,9 @@ def report(
     given (`{epsilon, delta, accountant}`, e.g. the trainer's result), or None (not differentially
     private; the page says so). `generation_warnings`: what the generation of `data_synth` warned
     (rows dropped, empty texts), kept as given under `generation_warnings` and listed in `warnings`
-    as `generation: ...`; the page shows them beside the scores. Scores are 0–100, shares and rates
+    as `generation: ...`; the page shows them beside the scores. `training_warnings`: what fitting and training
+    the models warned (a text column left without word tokens), kept so under `training_warnings`, listed as
+    `training: ...` and shown in a section of their own. Scores are 0–100, shares and rates
     0–1, None where nothing could be compared. A table with fewer than `min_test_rows` held-out rows
     (`too_few_held_out`: table -> its held-out rows) is not judged: its quality, text and DCR scores,
     its held-out exact-copy rate and its edges' scores are None, out of every average, and the page
@@ -169,6 +172,7 @@ def report(
         "n_rows": {"train": data_train.n_rows(), "test": data_test.n_rows(), "synth": data_synth.n_rows()},
         "warnings": report_warnings(
             {
+                TRAINING: {"warnings": training_warnings},
                 GENERATION: {"warnings": generation_warnings},
                 HELD_OUT: {"warnings": held_out_warnings},
                 **parts,
@@ -177,6 +181,7 @@ def report(
         ),
         "too_few_held_out": unscored,
         "generation_warnings": list(generation_warnings),
+        "training_warnings": list(training_warnings),
         "dp": guarantee,
     }
     result = plain({**result, "seconds": round(time.perf_counter() - start, 3)})

@@ -60,6 +60,22 @@ def test_the_report_lists_the_generation_warnings(tiny_parts: tuple[RelationalDa
     assert clean["warnings"] == scores["warnings"][2:]  # the scoring's own warnings, as before
 
 
+def test_the_report_lists_the_text_training_warnings_apart(tiny_parts: tuple[RelationalData, RelationalData]) -> None:
+    """What fitting and training the text models warned was only printed: it is in the report's `warnings`,
+    under its own heading on the page, once each, apart from what generating warned."""
+    train, test = tiny_parts
+    no_words = "table teams: no word of its texts is used by word_k=2 distinct root entities"
+    empty = "teams.name: 8 of 8 generated texts are empty"
+    warnings = ([], [empty], [no_words])
+    scores, html = evaluate_synthetic_database(train, test, train, NOT_DP, {"max_pairs": 5}, *warnings)
+    assert scores["training_warnings"] == [no_words] and scores["generation_warnings"] == [empty]
+    assert scores["warnings"][:2] == [f"training: {no_words}", f"generation: {empty}"]
+    assert "<h2>Training warnings</h2>" in html and "Training warnings (1)" in html
+    assert html.count(no_words) == 1 and "<h2>Generation warnings</h2>" in html  # once, in its own section
+    clean, html = evaluate_synthetic_database(train, test, train, NOT_DP, {"max_pairs": 5}, [], [], [])
+    assert clean["training_warnings"] == [] and "Training warnings" not in html
+
+
 def test_evaluation_metrics_leave_out_missing() -> None:
     assert evaluation_metrics({"overall": {"quality": 80, "text": None}}) == {"quality": {"value": 80.0, "step": 0}}
 
@@ -82,6 +98,7 @@ def test_pipeline_interface() -> None:
         "params:evaluation",
         "generation_warnings",
         "text_generation_warnings",
+        "text_training_warnings",
     }
     assert pipe.outputs() == {"evaluation_report", "evaluation_metrics"}
     assert "evaluation_scores" in pipe.all_outputs()  # report.json, also read by select_evaluation_metrics

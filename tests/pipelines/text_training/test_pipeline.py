@@ -3,6 +3,8 @@ tables (namespaces, interface), a run in memory, and the errors for tables that 
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import torch
 from kedro.io import DataCatalog, MemoryDataset
@@ -14,6 +16,7 @@ from relsynth.relational import ForeignKey, RelationalData, Schema, Table
 from relsynth.synth import TextDataset, TextModel, TextPreproc
 
 TABLE_NODES = ("fit_text_preproc", "encode_text_dataset", "build_text_model", "train_text_model")
+COLLECT = "text_training.collect_text_training_warnings"
 SHARED_PARAMS = {
     "params:text_preproc",
     "params:text_architecture",
@@ -81,21 +84,30 @@ def test_one_namespaced_pipeline_per_table() -> None:
     pipe = create_pipeline(text_tables=["artist", "album"])
     assert {n.name for n in pipe.nodes} == {
         f"text_training.{t}.{n}" for t in ("artist", "album") for n in TABLE_NODES[:-1]
-    } | {"text_training.train_text_models"}
+    } | {"text_training.train_text_models", COLLECT}
     assert {n.namespace for n in pipe.nodes} == {"text_training.artist", "text_training.album", "text_training"}
     assert pipe.inputs() == {"database_train", *SHARED_PARAMS}  # parameters shared, not namespaced
-    assert pipe.outputs() == {"text_model_artist", "text_model_album"}
+    assert pipe.outputs() == {"text_model_artist", "text_model_album", "text_training_warnings"}
     assert {"text_training.album.text_preproc", "text_training.album.text_dataset"} <= pipe.all_outputs()
-    assert create_table_pipeline("album").outputs() == {"text_model_album"}
+    assert create_table_pipeline("album").outputs() == {
+        "text_model_album",
+        "text_training.album.fit_warnings",
+        "text_training.album.train_warnings",
+    }
     assert {n.name for n in create_table_pipeline("album").nodes} == {f"text_training.album.{n}" for n in TABLE_NODES}
     assert {n.name for n in create_pipeline(text_tables=["album"]).nodes} == {
         f"text_training.album.{n}" for n in TABLE_NODES
-    }
+    } | {COLLECT}
+    assert create_pipeline(text_tables=["album"]).outputs() == {"text_model_album", "text_training_warnings"}
 
 
-def test_no_tables_no_pipeline() -> None:
-    assert not create_pipeline().nodes
-    assert not create_pipeline(text_tables=[]).nodes
+def test_no_tables_no_model_and_no_training_warnings() -> None:
+    """Without tables only the (empty) list of training warnings is written: the report reads it."""
+    for pipe in (create_pipeline(), create_pipeline(text_tables=[])):
+        assert {n.name for n in pipe.nodes} == {COLLECT} and pipe.outputs() == {"text_training_warnings"}
+        catalog = DataCatalog({"text_training_warnings": KeptDataset()})
+        SequentialRunner().run(pipe, catalog)
+        assert catalog.load("text_training_warnings") == []
 
 
 def test_creation_checks_the_list_of_tables() -> None:
@@ -169,8 +181,8 @@ def test_a_table_named_with_its_schema_gets_a_text_model(tiny_database: Relation
     )
     dotted = RelationalData({named[t]: df for t, df in tiny_database.data.items()}, schema)
     pipe = create_pipeline(text_tables=["music.album"])
-    assert {n.namespace for n in pipe.nodes} == {"text_training.music__album"}
-    assert pipe.outputs() == {"text_model_music__album"}
+    assert {n.namespace for n in pipe.nodes} == {"text_training.music__album", "text_training"}
+    assert pipe.outputs() == {"text_model_music__album", "text_training_warnings"}
     catalog = DataCatalog(
         {
             "database_train": MemoryDataset(dotted, copy_mode="assign"),
@@ -186,3 +198,47 @@ def test_a_table_named_with_its_schema_gets_a_text_model(tiny_database: Relation
         ValueError, match=r"\['music.album', 'music__album'\] would share the text model text_model_music__album"
     ):
         create_pipeline(text_tables=["music.album", "music__album"])
+
+
+def _catalog(database: RelationalData, params: dict, tables: tuple[str, ...]) -> DataCatalog:
+    return DataCatalog(
+        {
+            "database_train": MemoryDataset(database, copy_mode="assign"),
+            **{f"params:{group}": MemoryDataset(value) for group, value in params.items()},
+            "params:text_architecture.block_size": MemoryDataset(params["text_architecture"]["block_size"]),
+            "params:text_training.seed": MemoryDataset(params["text_training"]["seed"]),
+            **{f"text_model_{t}": KeptDataset(copy_mode="assign") for t in tables},
+            "text_training_warnings": KeptDataset(),
+        }
+    )
+
+
+def test_what_fitting_and_training_warned_reaches_text_training_warnings_once(
+    tiny_database: RelationalData, text_params: dict, monkeypatch
+) -> None:
+    """A text model's fit and training warnings (a column left without word tokens, a worker's warning) were
+    only printed: the report never showed them. They come out as `text_training_warnings`, each once, from one
+    table's nodes in this process and from several tables' models trained in worker processes."""
+    from relsynth.synth.text import trainer
+
+    train = trainer.TextTrainer.train
+
+    def warned_train(self, *args, **kwargs):  # what any worker warns while training, the same for each table
+        logging.getLogger("relsynth.synth.text.trainer").warning("a training warning")
+        return train(self, *args, **kwargs)
+
+    monkeypatch.setattr(trainer.TextTrainer, "train", warned_train)
+    params = {**text_params, "text_preproc": {**text_params["text_preproc"], "word_k": 10_000}}
+    threads = torch.get_num_threads()
+    try:
+        for tables in (("artist",), ("artist", "album")):
+            torch.set_num_threads(len(tables))  # two tables: two workers
+            catalog = _catalog(tiny_database, params, tables)
+            SequentialRunner().run(create_pipeline(text_tables=list(tables)), catalog)
+            warned = catalog.load("text_training_warnings")
+            no_words = [w for w in warned if "has no word tokens" in w]
+            assert [w.split("'")[1] for w in no_words] == list(tables)  # each table's fit warning
+            assert warned.count("a training warning") == 1  # both workers warned it: once
+            assert len(warned) == len(set(warned)) == len(tables) + 1
+    finally:
+        torch.set_num_threads(threads)

@@ -21,6 +21,7 @@ def evaluate_synthetic_database(
     evaluation: dict[str, Any],
     generation_warnings: Sequence[str] = (),
     text_generation_warnings: Sequence[str] = (),
+    text_training_warnings: Sequence[str] = (),
 ) -> tuple[dict[str, Any], str]:
     """Score `synthetic_database` against `database_test` (ceiling: test against train).
 
@@ -28,7 +29,8 @@ def evaluate_synthetic_database(
     DP: its epsilon, delta and accountant go on the page, or the page says it is not DP.
 
     `generation_warnings` and `text_generation_warnings` (what the generation nodes logged as
-    warnings) go in the report's `warnings` and its section "Generation warnings".
+    warnings) go in the report's `warnings` and its section "Generation warnings"; `text_training_warnings`
+    (what fitting and training the text models warned) in `warnings` and the section "Training warnings".
 
     `evaluation` is the parameter group of `relsynth.eval.report`: max_pairs, max_rows,
     max_rows_privacy, n_resamples, seed. Returns every result (`overall`: the headline numbers quality,
@@ -46,6 +48,7 @@ def evaluate_synthetic_database(
         path=None,
         dp=dp_guarantee(tabular_training_summary),
         generation_warnings=[*generation_warnings, *text_generation_warnings],
+        training_warnings=list(text_training_warnings),
         return_html=True,
     )
     page = scores.pop("html")

@@ -1,6 +1,7 @@
 """The evaluation pipeline: `database_train`, `database_test`, `synthetic_database`,
 `tabular_training_summary` (whether and how the model was trained under DP), `generation_warnings`
-and `text_generation_warnings` (what generating it warned: the report lists them) ->
+and `text_generation_warnings` (what generating it warned: the report lists them), `text_training_warnings`
+(what fitting and training the text models warned: listed apart) ->
 `evaluation_scores` (JSON), `evaluation_report` (HTML; both also MLflow artifacts),
 `evaluation_metrics` (MLflow metrics)."""
 
@@ -22,6 +23,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:evaluation",
                     "generation_warnings",
                     "text_generation_warnings",
+                    "text_training_warnings",
                 ],
                 outputs=["evaluation_scores", "evaluation_report"],
                 name="evaluate_synthetic_database",
@@ -41,6 +43,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             "tabular_training_summary",
             "generation_warnings",
             "text_generation_warnings",
+            "text_training_warnings",
         },
         outputs={"evaluation_scores", "evaluation_report", "evaluation_metrics"},
         parameters={"params:evaluation"},
