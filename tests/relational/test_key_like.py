@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pandas as pd
 
-from relsynth.relational import Categorical, Integer, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import Categorical, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
 from relsynth.relational.key_like import key_like_columns
 from relsynth.synth import TabularPreproc
 
@@ -130,3 +130,30 @@ print(key_like_columns(data))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == "[]"
+
+
+def test_a_number_counting_its_parent_s_rows_is_no_key():
+    """A repository's issues numbered 1..n (one repository of 148 issues), beside 150 users keyed from 1:
+    every value one of the users' keys, reaching the top of them, so every fit warned that issues.number
+    held user keys. Numbers that count each parent row's rows from one start are a counter, not a key;
+    a key of the same values, not counting its rows, still is one."""
+    rng = np.random.default_rng(0)
+    users = pd.DataFrame({"id": range(1, 151), "cat": rng.choice(["a", "b"], 150)})
+    repos = pd.DataFrame({"id": range(1, 11), "stars": rng.integers(0, 50, 10)})
+    sizes = [148, 40, 30, 20, 10, 5, 3, 2, 1, 1]
+    repo_of = np.repeat(np.arange(1, 11), sizes)
+    issues = pd.DataFrame(
+        {
+            "id": range(1, len(repo_of) + 1),
+            "repo": repo_of,
+            "number": np.concatenate([np.arange(1, n + 1) for n in sizes]),
+            "author": rng.integers(1, 151, len(repo_of)),
+        }
+    )
+    schema = Schema(
+        users=Table(id=PrimaryKey(), cat=Categorical()),
+        repos=Table(id=PrimaryKey(), stars=Integer()),
+        issues=Table(id=PrimaryKey(), repo=ForeignKey(parent="repos"), number=Integer(), author=Integer()),
+    )
+    notes = key_like_columns(RelationalData({"users": users, "repos": repos, "issues": issues}, schema))
+    assert [n.split(" ")[0] for n in notes] == ["issues.author"]

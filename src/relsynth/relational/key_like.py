@@ -12,6 +12,7 @@ import pandas as pd
 
 from relsynth.relational._coerce import composite_references
 from relsynth.relational.columns import Column
+from relsynth.relational.numbering import numbering_start
 from relsynth.relational.numbers import to_numbers
 
 MIN_KEYS = 20  # distinct values a column (or one label's rows) holds, at least
@@ -29,7 +30,8 @@ def key_like_columns(data) -> list[str]:
     each label of a categorical column of its row) are keys of one other synthesised table
     (`MIN_INSIDE` of them, as in a split's part), covering `MIN_COVER` of its keys: what it names,
     and how to declare it. Not a column of a composite key the source declares (a task's
-    tenant_id, of (tenant_id, project_id)): declared, and copied from its row or paired so."""
+    tenant_id, of (tenant_id, project_id)): declared, and copied from its row or paired so. Nor
+    one numbering its parent row's rows from one start (a repository's issues 1..n): a counter."""
     schema, out = data.schema, []
     declared = {(t, c) for t, cols, _, _ in composite_references(data.formats) for c in cols}
     keys = {
@@ -39,8 +41,15 @@ def key_like_columns(data) -> list[str]:
         columns = schema.tables[table].columns
         labels = [c for c, k in columns.items() if k.kind is Column.CATEGORICAL]
         others = {t: k for t, k in keys.items() if t != table}  # its own keys: as likely row numbers
+        edge = schema.parent(table)
         for col in [c for c, k in columns.items() if k.kind is Column.INTEGER and (table, c) not in declared]:
             values = to_numbers(data[table][col])
+            if (
+                edge is not None
+                and edge.fk in data[table]
+                and numbering_start(data[table][edge.fk], values) is not None
+            ):
+                continue  # issue numbers 1..148 of a repository lay among 150 user keys
             if (note := _polymorphic(data[table], table, col, values, labels, others)) is not None:
                 out.append(note)
             elif (named := _named_table(values, others)) is not None:

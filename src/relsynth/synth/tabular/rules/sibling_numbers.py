@@ -40,12 +40,12 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.numbering import numbering_start
 from relsynth.relational.numbers import to_numbers
 from relsynth.relational.orders import DATED, as_numbers
 from relsynth.synth.tabular._tables import digits_width
 
 log = logging.getLogger(__name__)
-MIN_PAIRS = 20  # pairs of siblings (rows after their parent's first) the numbering is seen in, at least
 
 
 def find_sibling_numbers(pre, data: RelationalData, summed: set[tuple[str, str]]) -> list[dict]:
@@ -68,7 +68,7 @@ def find_sibling_numbers(pre, data: RelationalData, summed: set[tuple[str, str]]
                 continue
             numbers = df[col] if code is None else code.pop("numbers")
             for grouping in groupings:
-                if (start := _numbering_start(df[grouping.fk], numbers)) is None:
+                if (start := numbering_start(df[grouping.fk], numbers)) is None:
                     continue
                 by = {} if grouping == edge else {"by": grouping.fk}  # a reference: numbered once it is dealt
                 dated = _rising_date(pre, table, df, grouping.fk, numbers) if not by else None
@@ -101,21 +101,6 @@ def _prefixed_numbers(values: pd.Series) -> dict | None:
     if values.isna().any() or parts[0].isna().any() or parts[0].nunique() != 1:
         return None
     return {"prefix": str(parts[0].iloc[0]), "width": digits_width(parts[1]), "numbers": parts[1].astype("int64")}
-
-
-def _numbering_start(parents: pd.Series, values: pd.Series) -> int | None:
-    """The one start from which `values` number the rows of each parent (`parents`) one to one, else
-    None (a missing value or parent, a gap, a repeat, two starts, fewer than `MIN_PAIRS` pairs)."""
-    if values.isna().any() or parents.isna().any() or len(values) - parents.nunique() < MIN_PAIRS:
-        return None
-    numbers = values.to_numpy(np.float64)
-    if not np.array_equal(numbers, np.round(numbers)):
-        return None
-    lowest = pd.Series(numbers).groupby(parents.to_numpy()).transform("min").to_numpy()
-    if lowest.min() != lowest.max():
-        return None
-    places = pd.Series(numbers).groupby(parents.to_numpy()).rank(method="first").to_numpy()
-    return int(lowest[0]) if np.array_equal(numbers - lowest + 1, places) else None
 
 
 def keep_sibling_numbers(rules: list[dict], table: str, cols: dict[str, pd.Series], parents: np.ndarray) -> None:
