@@ -410,6 +410,44 @@ def test_a_column_of_distinct_values_is_generated_without_repeats(songs, make_so
     assert out.nunique() > plain.nunique() and "repeat another" in caplog.text
 
 
+def test_a_text_declared_unique_with_its_parent_key_is_not_repeated_under_one_parent(songs, trained: TextModel, caplog):
+    """A repository's name is UNIQUE with its owner (owner_id, name), repeated across owners: the tabular
+    model keeps such sets but leaves the text column, written later, to the text model, which kept only
+    columns distinct throughout, so a generated owner held two repositories of one name, which the
+    source's DDL refuses. The texts repeating one of their group are sampled again, the rest counted."""
+    plain = trained.generate(songs, seed=1, temp=0.5)["song"]
+    assert plain.dropna(subset="title").duplicated(["band", "title"]).sum() > 0  # few words: repeats in a band
+    tables = {
+        **songs.schema.tables,
+        "song": Table(columns=songs.schema.tables["song"].columns, unique=[("band", "title")]),
+    }
+    declared = RelationalData(songs.data, Schema(tables=tables, lookups=songs.schema.lookups), formats=songs.formats)
+    with caplog.at_level(logging.WARNING):
+        out = trained.generate(declared, seed=1, temp=0.5)["song"]
+    repeats = int(out.dropna(subset="title").duplicated(["band", "title"]).sum())
+    assert repeats == trained.last_generation["title"]["repeats"]
+    assert repeats < plain.dropna(subset="title").duplicated(["band", "title"]).sum() / 4
+    assert out["title"].dropna().duplicated().any()  # across bands they still repeat
+    assert _generate.unique_groups(declared.schema, "song", "title", out) == [
+        list(zip(out["band"].tolist(), strict=True))
+    ]
+    assert _generate.unique_groups(declared.schema, "song", "seconds", out) == []  # no set of that column
+
+
+def test_a_text_the_fit_found_unique_under_its_parent_is_not_repeated_under_one_parent(songs, trained: TextModel):
+    """The same kept where no UNIQUE is declared (a schema inferred from frames) but the fit found the
+    values never repeating under their parent where chance would (`ColumnStats.unique_under`)."""
+    plain = trained.generate(songs, seed=1, temp=0.5)["song"].dropna(subset="title")
+    stats = trained.preproc.config.stats
+    trained.preproc.config.stats = {**stats, "title": dataclasses.replace(stats["title"], unique_under="band")}
+    try:
+        out = trained.generate(songs, seed=1, temp=0.5)["song"].dropna(subset="title")
+    finally:
+        trained.preproc.config.stats = stats
+    repeats = int(out.duplicated(["band", "title"]).sum())
+    assert repeats == trained.last_generation["title"]["repeats"] < plain.duplicated(["band", "title"]).sum()
+
+
 def test_texts_fit_the_columns_declared_sql_length(songs, trained: TextModel):
     """A VARCHAR(n) text column gets texts of at most n characters (sampled again, then cut at a
     space, and counted): the database the synthetic data is written back to would refuse a longer

@@ -4,13 +4,14 @@ import json
 import logging
 import unicodedata
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from relsynth.relational import Categorical, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table, Text
 from relsynth.synth.core.files import LoadError
 from relsynth.synth.text import TextPreproc
-from relsynth.synth.text.preproc import column_marker, glued_words
+from relsynth.synth.text.preproc import column_marker, glued_words, never_repeated_under
 
 UNICODE = [
     "Café naïve façade",
@@ -350,3 +351,31 @@ def test_an_older_preproc_shows_a_lookup_by_its_first_column_alone(tmp_path):
     (tmp_path / "pre" / "preproc.json").write_text(json.dumps(saved))
     shown = [c.split(";")[0] for c in TextPreproc.load(tmp_path / "pre").contexts(db)[:4]]
     assert shown == ["question=likert", "question=likert", "question=number", "question=number"]
+
+
+def repos_with_names(seed: int = 0, per_owner_distinct: bool = True) -> RelationalData:
+    """12 owners of 10 repositories each, named from 20 names: never one twice under an owner, or drawn freely."""
+    rng = np.random.default_rng(seed)
+    names = [f"{a}-{b}" for a in ("fast", "tiny", "open", "async", "deep") for b in ("parser", "cli", "bot", "api")]
+    owners = pd.DataFrame({"id": range(1, 13), "plan": rng.choice(["free", "pro"], 12)})
+    drawn = [rng.choice(names, 10, replace=not per_owner_distinct) for _ in range(12)]
+    repos = pd.DataFrame({"id": range(1, 121), "owner": np.repeat(owners["id"], 10), "name": np.concatenate(drawn)})
+    schema = Schema(
+        owners=Table(id=PrimaryKey(), plan=Categorical()),
+        repos=Table(id=PrimaryKey(), owner=ForeignKey(parent="owners"), name=Text()),
+    )
+    return RelationalData({"owners": owners, "repos": repos}, schema)
+
+
+def test_a_text_never_repeated_under_its_parent_where_chance_would_is_kept_so():
+    """A repository's name never repeats under its owner though names repeat across owners (no UNIQUE
+    declared, a schema inferred from frames): 12 owners of 10 names drawn from 20 would repeat ~27
+    pairs by chance. The fit says so (`unique_under`), and generation keeps it; names drawn freely
+    do repeat under an owner, and no such rule is kept for them."""
+    kept = TextPreproc.from_schema_table(repos_with_names().schema, "repos").fit(repos_with_names())
+    assert kept.config.stats["name"].unique_under == "owner" and not kept.config.stats["name"].unique
+    free = repos_with_names(per_owner_distinct=False)
+    assert TextPreproc.from_schema_table(free.schema, "repos").fit(free).config.stats["name"].unique_under is None
+    parents, few = pd.Series([1, 1, 2, 2, 3]), pd.Series(["a", "b", "a", "b", "a"])
+    assert not never_repeated_under(parents, few)  # 2 pairs of siblings, 1 repeat expected: proves nothing
+    assert never_repeated_under(pd.Series([1] * 8 + [2] * 8), pd.Series(list("abcdefgh") * 2))

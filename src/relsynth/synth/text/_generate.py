@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -147,6 +147,7 @@ def generate(
                 distinct=stats.unique,
                 rare=rare,
                 checks=checks,
+                groups=unique_groups(data.schema, preproc.table, col, out.iloc[rows], under=stats.unique_under),
             )
             truncated = int(cut_at_limit.sum())  # of the texts kept (not of the ones sampled again)
             texts, cut = cut_to_length(texts, cut_limit)
@@ -503,10 +504,11 @@ def _resample_unwanted(
     distinct: bool = False,
     rare: frozenset[str] = frozenset(),
     checks: Sequence[FormCheck] = (),
+    groups: Sequence[Sequence[Hashable]] = (),
 ) -> tuple[int, int, int]:
     """Sample again, in place, the texts found in `avoid` or holding a glued word of `rare` (one entity's
     e-mail address), longer than `max_chars`, where `distinct` (a column of codes, every value distinct at
-    fit) equal to an earlier text, without a form every text of the column has at fit (`checks`: a JSON
+    fit) equal to an earlier text, or to an earlier one of its group in one of `groups` (`unique_groups`), without a form every text of the column has at fit (`checks`: a JSON
     document, tags that nest, one of a few shapes), or flagged `cut` (they reached the token limit without
     their end: a run-on), and their flags `cut`; returns how many copies, repeats and texts with rare words
     are left."""
@@ -515,7 +517,7 @@ def _resample_unwanted(
     # word writes the whole title again: retries may not end a text there
     spelt = frozenset(v.encode("utf-8").strip() for v in avoid if v.strip())  # "" is left to the empty share
     for _ in range(COPY_RETRIES):
-        again = _unwanted(texts, avoid, max_chars, distinct, rare, checks, cut)
+        again = _unwanted(texts, avoid, max_chars, distinct, rare, checks, cut, groups)
         if not again:
             return 0, 0, 0
         found = [rows[i] for i in again]
@@ -530,7 +532,7 @@ def _resample_unwanted(
             texts[i], cut[i] = t, run_on
     left = sum(t in avoid for t in texts)
     rare_left = sum(_holds_rare(t, rare) for t in texts)
-    repeats = len(texts) - len(set(texts)) if distinct else 0
+    repeats = len(_repeats(texts, distinct, groups))
     if left:
         log.warning(
             "%s: %d of %d texts still equal a value of that column in the data to avoid after %d resamplings "
@@ -551,8 +553,9 @@ def _resample_unwanted(
         )
     if repeats:
         log.warning(
-            "%s: every value of the column is distinct in the data, but %d of %d generated texts still repeat "
-            "another after %d resamplings (counted in last_generation[column]['repeats']); train longer",
+            "%s: every value of the column is distinct in the data (or within the column sets declared UNIQUE), "
+            "but %d of %d generated texts still repeat another after %d resamplings (counted in "
+            "last_generation[column]['repeats']); train longer",
             where,
             repeats,
             len(texts),
@@ -643,18 +646,50 @@ def _unwanted(
     rare: frozenset[str] = frozenset(),
     checks: Sequence[FormCheck] = (),
     cut: np.ndarray | None = None,
+    groups: Sequence[Sequence[Hashable]] = (),
 ) -> list[int]:
     """Positions of the texts to sample again: in `avoid`, holding a glued word of `rare`, too long,
     (`distinct`) a repeat of an earlier one, without a form of `checks` (`form_checks`), or `cut` at the
     token limit: mostly a text whose `end` a value to avoid banned (`Sampler.sample(avoid=...)`), which then
     ran on ('Vertex Inc - new deal Ltd'); another draw may end on a text of its own."""
-    seen: set[str] = set()
+    repeated = set(_repeats(texts, distinct, groups))
     out = []
     for i, t in enumerate(texts):
         run_on = cut is not None and bool(cut[i])
-        if _faulty(t, avoid, max_chars, rare, checks) or (distinct and t in seen) or run_on:
+        if _faulty(t, avoid, max_chars, rare, checks) or i in repeated or run_on:
             out.append(i)
-        seen.add(t)
+    return out
+
+
+def _repeats(texts: list[str], distinct: bool, groups: Sequence[Sequence[Hashable]]) -> list[int]:
+    """Positions of the texts equal to an earlier one (`distinct`), or to an earlier one of the same group
+    in one of `groups` (each text's group: a repository's owner, where (owner_id, name) is declared UNIQUE)."""
+    keyed = [[None] * len(texts)] if distinct else []
+    seen: list[set] = [set() for _ in [*keyed, *groups]]
+    out = []
+    for i, t in enumerate(texts):
+        keys = [(g[i], t) for g in [*keyed, *groups]]
+        if any(k in s for k, s in zip(keys, seen, strict=True)):
+            out.append(i)
+        for k, s in zip(keys, seen, strict=True):
+            s.add(k)
+    return out
+
+
+def unique_groups(
+    schema: Schema, table: str, col: str, frame: pd.DataFrame, under: str | None = None
+) -> list[list[Hashable]]:
+    """Per set of columns the schema declares UNIQUE holding `col` (`Table.unique`: a repository's (owner_id,
+    name)), each row of `frame`'s group: its values of the set's other columns, where each is held in every row
+    (a text column not yet written is not); a set of `col` alone, one group. The tabular model keeps such sets
+    (`rules/unique_sets`) but leaves the text columns, written later, to the text model. `under`: the parent key
+    under which the fit found the values never repeat (`ColumnStats.unique_under`), a set declared or not."""
+    out = []
+    for unique in [*schema.tables[table].unique, *([(under, col)] if under is not None else [])]:
+        others = [c for c in unique if c != col]
+        if col not in unique or any(c not in frame.columns or frame[c].isna().any() for c in others):
+            continue
+        out.append(list(zip(*(frame[c].tolist() for c in others), strict=True)) if others else [()] * len(frame))
     return out
 
 

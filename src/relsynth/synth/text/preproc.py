@@ -101,6 +101,8 @@ ROW_WORD_LIFT = 1.25  # a common word is a copy word only where its text repeats
 ROW_WORD_MIN_ROWS = 5  # rows a common word must be repeated in, at least, to beat chance (a few rows prove nothing)
 ROW_TEXT_TOKENS = 32  # tokens of each earlier text of its row a text sees at most (tags whole, a title's start)
 UNIQUE_MIN_ROWS = 20  # values a column holds, at least, for "every value distinct" to say it is a column of codes
+MIN_CHANCE_REPEATS = 5.0  # pairs of siblings drawing one value that chance expects, at least, for siblings that never
+#                           do to say the column is unique under its parent (a repository's name, per owner)
 COPY_LIFT = 5.0  # an ancestor's text column gives copy words where its rows' texts repeat one of its words this many
 # times as often as texts paired with other rows' values do (a support database's agent greetings: 0.38 of the
 # messages name their customer, 0.01 another's); a column of common words (a description) repeats as often by chance
@@ -173,6 +175,8 @@ class TextColumnStats:
     unique: bool = (
         False  # every value distinct (at least UNIQUE_MIN_ROWS of them: codes, identifiers): so are the generated
     )
+    unique_under: str | None = None  # the parent key under which no two values repeat at fit where chance would have
+    #                     repeated MIN_CHANCE_REPEATS pairs (a repository's name, per owner): nor do the generated ones
     json: bool = False  # every non-empty value a JSON object or array: a generated text that does not parse is
     #                     sampled again (False in older saves)
     json_escapes: float | None = None  # (JSON columns) share of the documents holding a non-ASCII letter or symbol that
@@ -429,7 +433,8 @@ class TextPreproc:
                 double_space=doubles_space(values),
                 rare_word_rate=rare,
                 copy_rate=self._copy_rate(df[col], copies[col] if isinstance(copies, dict) else copies),
-                unique=len(values) >= UNIQUE_MIN_ROWS and len(set(values)) == len(values),
+                unique=(unique := len(values) >= UNIQUE_MIN_ROWS and len(set(values)) == len(values)),
+                unique_under=None if unique else self._unique_under(df, col),
                 json=(json_docs := col in escapes),
                 json_escapes=escapes.get(col),
                 markup=is_markup(values),
@@ -891,6 +896,14 @@ class TextPreproc:
         return [self.decode(b, None if copies is None else copies[k]) for k, b in enumerate(batch)]
 
     # ---- contexts --------------------------------------------------------------------------
+    def _unique_under(self, df: pd.DataFrame, col: str) -> str | None:
+        """The parent key under which `col`'s values never repeat (`never_repeated_under`), else None."""
+        edge = self.schema.parent(self.table)
+        if edge is None or edge.fk not in df.columns:
+            return None
+        held = df[[edge.fk, col]].dropna()
+        return edge.fk if never_repeated_under(held[edge.fk], held[col].astype(str)) else None
+
     def _table_frame(self, data: RelationalData) -> pd.DataFrame:
         if not isinstance(data, RelationalData):
             raise TypeError(f"data must be a RelationalData, got {type(data).__name__}")
@@ -1198,6 +1211,18 @@ def common_word_lifts(source: list[list[str]], texts: list[set[str]], vocabulary
         repeated = sum(w in t for words, t in zip(source, texts, strict=True) if w in words)
         out[w] = repeated / k * n / in_text[w] if repeated >= ROW_WORD_MIN_ROWS else 0.0
     return out
+
+
+def never_repeated_under(parents: pd.Series, values: pd.Series) -> bool:
+    """Whether no parent's rows repeat a value where values drawn at their shares would have repeated
+    `MIN_CHANCE_REPEATS` pairs of siblings at least: a repository's name, never twice under its owner though
+    names repeat across owners (an owner of 79 repositories, 20 pairs expected), not a comment's body that
+    repeats rarely anyway (free text: hardly any pair expected)."""
+    if values.empty or pd.DataFrame({"p": parents.to_numpy(), "v": values.to_numpy()}).duplicated().any():
+        return False
+    sizes = parents.value_counts().to_numpy(np.float64)
+    same = float((values.value_counts(normalize=True).to_numpy(np.float64) ** 2).sum())  # two draws, one value
+    return float((sizes * (sizes - 1) / 2).sum()) * same >= MIN_CHANCE_REPEATS
 
 
 def _text_values(s: pd.Series) -> list[str]:
