@@ -448,6 +448,26 @@ def test_a_text_the_fit_found_unique_under_its_parent_is_not_repeated_under_one_
     assert repeats == trained.last_generation["title"]["repeats"] < plain.duplicated(["band", "title"]).sum()
 
 
+def test_texts_still_repeating_their_group_trade_places_with_other_rows(songs, trained: TextModel):
+    """Where the model draws few texts (a cold temperature here; a 3-token repository name, most of whose
+    values avoid= bans), resampling left 4 of 57 titles repeating their band (37 of 221 repository names
+    their owner). Such a text trades places with another band's text that neither band then repeats: the
+    texts drawn are kept, each title count as it was."""
+    stats = trained.preproc.config.stats
+    trained.preproc.config.stats = {**stats, "title": dataclasses.replace(stats["title"], unique_under="band")}
+    try:
+        out = trained.generate(songs, seed=1, temp=0.1)["song"].dropna(subset="title")
+    finally:
+        trained.preproc.config.stats = stats
+    assert out.duplicated(["band", "title"]).sum() == trained.last_generation["title"]["repeats"] == 0
+    bands, rows, cut = [1, 1, 1, 2, 2], [_generate.RowWords("", [])] * 5, np.zeros(5, dtype=bool)
+    texts = ["a", "a", "b", "c", "d"]
+    assert _generate._swap_repeats(texts, cut, rows, [bands], np.random.default_rng(0)) == 1
+    assert sorted(texts) == ["a", "a", "b", "c", "d"] and texts[:3].count("a") == texts[3:].count("a") == 1
+    texts = ["a", "a", "b", "c", "a"]  # band 2 holds an "a" already: no trade frees band 1's
+    assert _generate._swap_repeats(texts, cut, rows, [bands], np.random.default_rng(0)) == 0
+
+
 def test_texts_fit_the_columns_declared_sql_length(songs, trained: TextModel):
     """A VARCHAR(n) text column gets texts of at most n characters (sampled again, then cut at a
     space, and counted): the database the synthetic data is written back to would refuse a longer

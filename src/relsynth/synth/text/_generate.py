@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
@@ -148,6 +149,7 @@ def generate(
                 rare=rare,
                 checks=checks,
                 groups=unique_groups(data.schema, preproc.table, col, out.iloc[rows], under=stats.unique_under),
+                rng=rng,
             )
             truncated = int(cut_at_limit.sum())  # of the texts kept (not of the ones sampled again)
             texts, cut = cut_to_length(texts, cut_limit)
@@ -448,6 +450,7 @@ def _decoder(
 
 
 COPY_RETRIES = 5  # rounds of resampling the texts that equal a value to avoid
+MAX_SWAP_TRIES = 200  # rows tried for a text still repeating one of its group, to trade places with
 REPLACE_RETRIES = 16  # draws of a resampled text's replacement words while they write a value to avoid
 
 
@@ -505,13 +508,15 @@ def _resample_unwanted(
     rare: frozenset[str] = frozenset(),
     checks: Sequence[FormCheck] = (),
     groups: Sequence[Sequence[Hashable]] = (),
+    rng: np.random.Generator | None = None,
 ) -> tuple[int, int, int]:
     """Sample again, in place, the texts found in `avoid` or holding a glued word of `rare` (one entity's
     e-mail address), longer than `max_chars`, where `distinct` (a column of codes, every value distinct at
     fit) equal to an earlier text, or to an earlier one of its group in one of `groups` (`unique_groups`), without a form every text of the column has at fit (`checks`: a JSON
     document, tags that nest, one of a few shapes), or flagged `cut` (they reached the token limit without
-    their end: a run-on), and their flags `cut`; returns how many copies, repeats and texts with rare words
-    are left."""
+    their end: a run-on), and their flags `cut`; a text still repeating one of its group then trades places
+    with another row's (`_swap_repeats`, given `rng`); returns how many copies, repeats and texts with rare
+    words are left."""
     # where the model all but ends a text that spells a training value (after the word `Acústico`, an album
     # title's context put 97 % on `end`: at top_p 0.95 the nucleus held `end` alone), a retry that draws the
     # word writes the whole title again: retries may not end a text there
@@ -530,6 +535,8 @@ def _resample_unwanted(
                 if run_on or _faulty(t, avoid, max_chars, rare, checks):
                     continue
             texts[i], cut[i] = t, run_on
+    if rng is not None:
+        _swap_repeats(texts, cut, rows, groups, rng)
     left = sum(t in avoid for t in texts)
     rare_left = sum(_holds_rare(t, rare) for t in texts)
     repeats = len(_repeats(texts, distinct, groups))
@@ -674,6 +681,50 @@ def _repeats(texts: list[str], distinct: bool, groups: Sequence[Sequence[Hashabl
         for k, s in zip(keys, seen, strict=True):
             s.add(k)
     return out
+
+
+def _swap_repeats(
+    texts: list[str],
+    cut: np.ndarray,
+    rows: list[RowWords],
+    groups: Sequence[Sequence[Hashable]],
+    rng: np.random.Generator,
+) -> int:
+    """Swap, in place, each text repeating one of its group in `groups` with the text of another row (up to
+    `MAX_SWAP_TRIES` drawn at random) where neither then repeats one of its new group's, neither row copying
+    words of its own (`RowWords.copies`): the texts stay those drawn, only their rows change. Resampling
+    alone left 37 of 221 repository names repeated under their owner, the few names of a large owner's
+    model all drawn; a name moved to another owner is one that owner lacks. Returns the swaps made."""
+    if not groups:
+        return 0
+    held = [Counter(zip(g, texts, strict=True)) for g in groups]
+    swaps = 0
+    for i in _repeats(texts, False, groups):
+        if rows[i].copies or all(h[(g[i], texts[i])] < 2 for g, h in zip(groups, held, strict=True)):
+            continue  # copying its row's words, or freed by an earlier swap
+        for j in rng.permutation(len(texts))[:MAX_SWAP_TRIES]:
+            if texts[j] != texts[i] and not rows[j].copies and _swapped_apart(texts, groups, held, i, int(j)):
+                texts[i], texts[j] = texts[j], texts[i]
+                cut[i], cut[j] = cut[j], cut[i]
+                swaps += 1
+                break
+    return swaps
+
+
+def _swapped_apart(texts: list[str], groups, held: list[Counter], i: int, j: int) -> bool:
+    """Whether rows `i` and `j`, their texts swapped, each hold a text no other row of its group holds, in
+    every grouping where their groups differ (within one group a swap changes nothing): if so the counts
+    `held` are updated for the swap."""
+    t, u = texts[i], texts[j]
+    moved = [(g, h) for g, h in zip(groups, held, strict=True) if g[i] != g[j]]
+    if not moved or any(h[(g[i], u)] > 0 or h[(g[j], t)] > 0 for g, h in moved):
+        return False
+    for g, h in moved:
+        h[(g[i], t)] -= 1
+        h[(g[j], u)] -= 1
+        h[(g[i], u)] += 1
+        h[(g[j], t)] += 1
+    return True
 
 
 def unique_groups(
