@@ -468,6 +468,26 @@ def test_texts_still_repeating_their_group_trade_places_with_other_rows(songs, t
     assert _generate._swap_repeats(texts, cut, rows, [bands], np.random.default_rng(0)) == 0
 
 
+def test_texts_still_repeating_their_group_after_trades_get_a_number(songs, trained: TextModel):
+    """Where neither redraws nor trades free a text (nearly greedy decoding here; the few names of a large
+    owner's model), it gets the first free number after its own separator: a declared UNIQUE (owner_id, name)
+    broken by 1-3 names made to_sql refuse the whole database."""
+    stats = trained.preproc.config.stats
+    trained.preproc.config.stats = {**stats, "title": dataclasses.replace(stats["title"], unique_under="band")}
+    try:
+        out = trained.generate(songs, seed=1, temp=0.01)["song"].dropna(subset="title")
+    finally:
+        trained.preproc.config.stats = stats
+    assert out.duplicated(["band", "title"]).sum() == 0
+    texts = ["blue sky", "blue sky", "blue sky 2", "fast-parser", "fast-parser", "abc", "abc", "abc"]
+    group = [1, 1, 1, 1, 1, 2, 2, 2]
+    assert _generate._number_repeats(texts, [group], avoid={"abc2"}, max_chars=None) == 4
+    assert texts == ["blue sky", "blue sky 3", "blue sky 2", "fast-parser", "fast-parser-2", "abc", "abc3", "abc4"]
+    texts = ["abcdef", "abcdef"]
+    assert _generate._number_repeats(texts, [[(), ()]], avoid=set(), max_chars=6) == 1
+    assert texts == ["abcdef", "abcde2"]  # within the column's length
+
+
 def test_texts_fit_the_columns_declared_sql_length(songs, trained: TextModel):
     """A VARCHAR(n) text column gets texts of at most n characters (sampled again, then cut at a
     space, and counted): the database the synthetic data is written back to would refuse a longer

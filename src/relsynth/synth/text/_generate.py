@@ -18,6 +18,7 @@ as they were finally written (`TextDataset`'s prefixes: a post's body sees its g
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections import Counter
@@ -537,6 +538,15 @@ def _resample_unwanted(
             texts[i], cut[i] = t, run_on
     if rng is not None:
         _swap_repeats(texts, cut, rows, groups, rng)
+    if numbered := _number_repeats(texts, groups, avoid, max_chars):
+        log.warning(
+            "%s: %d of %d texts still repeated another of their UNIQUE group after %d resamplings and trades of "
+            "place; each got a number ('name 2') so that the database they are written to takes them; train longer",
+            where,
+            numbered,
+            len(texts),
+            COPY_RETRIES,
+        )
     left = sum(t in avoid for t in texts)
     rare_left = sum(_holds_rare(t, rare) for t in texts)
     repeats = len(_repeats(texts, distinct, groups))
@@ -709,6 +719,32 @@ def _swap_repeats(
                 swaps += 1
                 break
     return swaps
+
+
+def _number_repeats(
+    texts: list[str], groups: Sequence[Sequence[Hashable]], avoid: set[str], max_chars: int | None
+) -> int:
+    """Give, in place, each text still repeating an earlier one of its group in `groups` the first number from
+    2 that no text of its groups holds ('fast-parser' -> 'fast-parser-2', after the text's own separator: a
+    space, '-' or '_', else none), cutting the text where the number would pass `max_chars`: a declared
+    UNIQUE (owner_id, name) that a few repeats break makes the database refuse the whole write. Returns how
+    many were numbered."""
+    if not groups:
+        return 0
+    held = [set(zip(g, texts, strict=True)) for g in groups]
+    repeated = _repeats(texts, False, groups)
+    for i in repeated:
+        sep = next((c for c in " -_" if c in texts[i]), "")
+        for n in itertools.count(2):
+            suffix = f"{sep}{n}"
+            base = texts[i] if max_chars is None else texts[i][: max(max_chars - len(suffix), 1)]
+            text = base.rstrip() + suffix
+            if text not in avoid and all((g[i], text) not in h for g, h in zip(groups, held, strict=True)):
+                break
+        texts[i] = text
+        for g, h in zip(groups, held, strict=True):
+            h.add((g[i], text))
+    return len(repeated)
 
 
 def _swapped_apart(texts: list[str], groups, held: list[Counter], i: int, j: int) -> bool:
