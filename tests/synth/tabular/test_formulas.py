@@ -20,6 +20,7 @@ from relsynth.relational import (
     Table,
 )
 from relsynth.synth import TabularPreproc
+from relsynth.synth.tabular.rules import formulas
 from relsynth.synth.tabular.rules.formulas import apply_formulas, describe
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -885,3 +886,63 @@ def test_a_speed_drawn_apart_from_its_distance_sets_the_distance_once():
     assert tables["line"]["speed"].tolist() == [50.0, 53.3, 60.0]
     apply_formulas([f], tables)
     assert tables["line"]["distance"].tolist() == [100.0, 40.0, 30.0]
+
+
+def answers(n: int = 300, label_columns: int = 0) -> pd.DataFrame:
+    """A survey's row: twelve items scored 1 to 5 that no formula gives, and `label_columns`
+    categories of six labels each (an age band, a region)."""
+    rng = np.random.default_rng(4)
+    items = {f"item{k}": rng.integers(1, 6, n) for k in range(12)}
+    labels = {f"group{j}": rng.choice(list("abcdef"), n) for j in range(label_columns)}
+    return pd.DataFrame({"id": range(1, n + 1), **items, **labels})
+
+
+def counted(function, calls: list):
+    """`function`, appending to `calls` at each call."""
+
+    def wrapper(*args, **kwargs):
+        calls.append(1)
+        return function(*args, **kwargs)
+
+    return wrapper
+
+
+def test_a_wide_tables_formulas_under_labels_cost_one_evaluation_per_label_column(monkeypatch):
+    """Each number of a wide table is sought as a formula under every label of each category of few
+    labels: 34 numbers under 5 such columns (25 labels) spent 90 s of a survey's 120 s fit evaluating
+    every candidate again in every label's rows (620,000 evaluations), as the table widens a cost of
+    its numbers times its categories. Each candidate is now evaluated once per category on its
+    labels' screen rows: the categories add at most one main search's evaluations each."""
+    evaluations = {}
+    for label_columns in (0, 3):
+        df = answers(label_columns=label_columns)
+        kinds = {c: Integer() for c in df.columns if c.startswith("item")}
+        kinds |= {c: Categorical() for c in df.columns if c.startswith("group")}
+        data = one_table(df, **kinds)
+        pre = TabularPreproc.from_schema(data.schema).fit(data)
+        monkeypatch.setattr(formulas, "_evaluate", counted(formulas._evaluate, calls := []))
+        assert formulas.find_formulas(pre, data, set()) == []
+        monkeypatch.undo()
+        evaluations[label_columns] = len(calls)
+    assert evaluations[3] - evaluations[0] <= 3 * evaluations[0], evaluations
+
+
+def test_the_factors_of_many_candidates_are_each_ones_factor():
+    """`_factors` reads every candidate's factor at once as `_factor` reads one: the median of the
+    finite ratios not 0 (odd and even counts), a whole fraction kept (1 / 12), None (NaN) without one."""
+    rng = np.random.default_rng(0)
+    y = rng.gamma(2, 50, 40).round(2)
+    v = np.vstack(
+        [
+            y / 12,
+            y * rng.uniform(0.5, 2, 40),
+            np.where(rng.random(40) < 0.5, np.nan, y / 3),  # some rows without a value
+            np.full(40, np.nan),
+            np.zeros(40),
+            np.r_[y[:39] * 2, np.nan],  # an odd count
+        ]
+    )
+    got = formulas._factors(y, v)
+    for k, row in enumerate(v):
+        one = formulas._factor(y, row)
+        assert np.isnan(got[k]) if one is None else got[k] == one, (k, got[k], one)

@@ -202,6 +202,7 @@ def _match_under_labels(
     `MAX_OFF_SHARE` of them; the rows of those labels), or (None, None)."""
     y = values[col]
     modelled, given = set(pre.modelled_columns(table)), pre.given_columns(table)
+    candidates = _candidates(operands, list(refs), list(spans))
     for label_col in data.schema.tables[table].cols_of(Column.CATEGORICAL):
         if label_col not in modelled or label_col in given:
             continue
@@ -209,12 +210,25 @@ def _match_under_labels(
         frequent = labels.value_counts().index
         if len(frequent) > MAX_LABELS:  # a status, not a city: few labels, each of many rows
             continue
+        # each label's screen rows, in the table's positions, and every candidate evaluated once on
+        # them all: per label it cost a wide table's fit (34 numbers, 5 such columns) 90 s of 120
+        screens = {}
         for label in frequent:
             rows = (labels == label).to_numpy()
             if rows.sum() < MIN_ROWS or rows.all():
                 continue
+            sample = screen_rows(int(rows.sum()), SAMPLE)
+            target = _target(y[rows], sample)
+            screens[label] = (rows, sample, target, None if target is None else np.flatnonzero(rows)[target[1]])
+        held_rows = [at for *_, at in screens.values() if at is not None]
+        union = np.unique(np.concatenate(held_rows)) if held_rows else np.zeros(0, dtype=int)
+        evaluated = _evaluated(values, candidates, union)
+        for rows, sample, target, at in screens.values():
+            if target is None:
+                continue
             mine = {c: v[rows] for c, v in values.items()}
-            found = _match(mine, col, operands, screen_rows(int(rows.sum()), SAMPLE), list(refs), list(spans))
+            on_screen = evaluated[:, np.searchsorted(union, at)]
+            found = _first_screened(mine, col, candidates, on_screen, sample, target)
             if found is None:
                 continue
             v = float(found["factor"]) * _evaluate(values, found["of"], found["op"])
@@ -449,20 +463,50 @@ def _match_durations(
 
 
 def _first_match(values: dict[str, np.ndarray], col: str, candidates, sample: np.ndarray) -> dict | None:
-    """The first of `candidates()` ((operands, operation), made again in each pass) that `col`
-    equals (factor 1 before any other factor)."""
-    y = values[col]
-    if (target := _target(y, sample)) is None:
+    """The first of `candidates()` ((operands, operation)) that `col` equals (factor 1 before any
+    other factor)."""
+    if (target := _target(values[col], sample)) is None:
         return None
+    found = candidates()
+    return _first_screened(values, col, found, _evaluated(values, found, target[1]), sample, target)
+
+
+def _evaluated(values: dict[str, np.ndarray], candidates: list[tuple[list[str], str]], rows: np.ndarray) -> np.ndarray:
+    """(candidates, rows): each candidate's value on `rows`, all screened at once (`_first_screened`)."""
+    out = np.empty((len(candidates), len(rows)))
+    for k, (of, op) in enumerate(candidates):
+        out[k] = _evaluate(values, of, op, rows)
+    return out
+
+
+def _first_screened(
+    values: dict[str, np.ndarray],
+    col: str,
+    candidates: list[tuple[list[str], str]],
+    on_screen: np.ndarray,
+    sample: np.ndarray,
+    target: tuple[int | None, np.ndarray],
+) -> dict | None:
+    """The first of `candidates` that `col` equals (factor 1 before any other factor), screened on the
+    rows of `target` (`_target`: the decimals, the screen rows) from `on_screen`, their values there
+    (candidates, screen rows), then checked on `sample` and on all rows one by one. The screen is one
+    array operation for every candidate: one `_evaluate` and `_factor` each cost a wide table's fit 90 s of
+    120 (34 numbers under 25 labels: 620,000 calls)."""
+    y = values[col]
     d, screen = target
+    if not len(screen):  # no row of the sample holds it: no screen passes
+        return None
+    y_screen = y[screen]
+    triple = np.array([len(of) > 2 for of, _ in candidates], dtype=bool)
     for any_factor in (False, True):  # factor 1 first: a sum is a sum, not 0.99 x one column
-        for of, op in candidates():  # evaluated again in each pass: a wide table has many
-            if any_factor and len(of) > 2:  # a product and a third number: as it is, not scaled
-                continue
-            v = _evaluate(values, of, op, screen)
-            factor = _factor(y[screen], v) if any_factor else 1.0
-            if factor is None or (any_factor and factor == 1) or not _close(y[screen], factor * v, d):
-                continue
+        if any_factor:  # a product and a third number: as it is, not scaled
+            factors = _factors(y_screen, on_screen)
+            usable = ~triple & ~np.isnan(factors) & (factors != 1)
+        else:
+            factors, usable = np.ones(len(candidates)), np.ones(len(candidates), dtype=bool)
+        close = to_decimals(y_screen[None, :], factors[:, None] * on_screen, d).mean(axis=1) >= MIN_SHARE
+        for k in np.flatnonzero(usable & close):
+            (of, op), factor = candidates[k], float(factors[k])
             if formula_holds(y[sample], factor * _evaluate(values, of, op, sample), d) and formula_holds(
                 y, factor * _evaluate(values, of, op), d
             ):
@@ -657,7 +701,25 @@ def _factor(y: np.ndarray, v: np.ndarray) -> float | None:
     ratio = ratio[np.isfinite(ratio) & (ratio != 0)]
     if not len(ratio):
         return None
-    factor = float(f"{np.median(ratio):.4g}")
+    return _round_factor(float(np.median(ratio)))
+
+
+def _factors(y: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """`_factor(y, v[k])` for each row k of `v` (candidates, rows), NaN for None: the median as
+    np.median takes it (the middle value, or the mean of the two middle ones), without a call per row."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = y[None, :] / v
+    ratio = np.sort(np.where(np.isfinite(ratio) & (ratio != 0), ratio, np.nan), axis=1)  # NaN last
+    n = (~np.isnan(ratio)).sum(axis=1)
+    k = np.arange(len(v))
+    upper, lower = ratio[k, n // 2], ratio[k, np.maximum(n - 1, 0) // 2]
+    median = np.where(n % 2 == 1, upper, (lower + upper) / 2)
+    return np.array([_round_factor(float(m)) if c else np.nan for m, c in zip(median, n, strict=True)])
+
+
+def _round_factor(median: float) -> float:
+    """A median ratio to 4 significant digits, or one over a whole number where it is that to them."""
+    factor = float(f"{median:.4g}")
     whole = round(1 / factor) if factor else 0
     return 1 / whole if whole >= 2 and float(f"{1 / whole:.4g}") == factor else factor
 
