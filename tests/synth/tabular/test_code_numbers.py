@@ -10,6 +10,7 @@ from shop_data import TINY
 
 from relsynth.relational import Categorical, Identifier, Integer, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularModel, TabularPreproc
+from relsynth.synth.tabular.rules import code_numbers
 from relsynth.synth.tabular.rules.code_numbers import code_number
 
 SCHEMA = Schema(booking=Table(id=PrimaryKey(), seat=Categorical(), row_number=Integer(), fare=Integer()))
@@ -56,3 +57,31 @@ def test_no_rule_where_the_integer_takes_two_values():
 
 def test_codes_of_two_runs_of_digits_write_no_number():
     assert code_number(pd.Series(["12C", "BA0042", "A-1-2", "C", None])).tolist() == [12, 42, pd.NA, pd.NA, pd.NA]
+
+
+def test_each_code_is_read_once_however_many_integers_sit_beside_it(monkeypatch):
+    """A wide table's integers were each compared with every label's digits, read again for each
+    (a survey's 34 integers beside 7 labels: 232 readings, 0.8 CPU s, 2.7 s at 127 columns):
+    each label is read once, and the seat still gives its row number among ten other integers."""
+    frame = bookings(400, seed=1, rows=30)
+    rng = np.random.default_rng(2)
+    frame = frame.assign(**{f"score{k}": rng.integers(1, 6, len(frame)) for k in range(10)}, cabin="C1")
+    frame = frame.assign(region=rng.choice(["north", "south"], len(frame)))
+    schema = Schema(
+        booking=Table(
+            id=PrimaryKey(),
+            seat=Categorical(),
+            row_number=Integer(),
+            fare=Integer(),
+            **{f"score{k}": Integer() for k in range(10)},
+            cabin=Categorical(),
+            region=Categorical(),
+        )
+    )
+    pre = fitted(frame, schema)
+    assert pre.stats["code_numbers"] == [{"table": "booking", "column": "row_number", "code": "seat"}]
+    calls = []
+    monkeypatch.setattr(code_numbers, "code_number", lambda codes: calls.append(codes.name) or code_number(codes))
+    data = RelationalData({"booking": frame}, schema)
+    assert code_numbers.find_code_numbers(pre, data, set()) == pre.stats["code_numbers"]
+    assert sorted(calls) == ["cabin", "region", "seat"]
