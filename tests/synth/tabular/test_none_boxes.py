@@ -8,6 +8,7 @@ import torch
 
 from relsynth.relational import Boolean, Integer, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularModel, TabularPreproc
+from relsynth.synth.tabular.rules.none_boxes import keep_none_boxes
 
 OPTIONS = [f"opt_{i}" for i in range(1, 6)]
 
@@ -70,16 +71,33 @@ def gated(n: int = 600, seed: int = 0, strays: int = 0) -> RelationalData:
 def test_an_any_gate_is_found_and_set_from_its_options(tiny_size):
     """A gate 'Y' exactly where one option at least is ticked, asked before them: a survey's briefly
     trained model left the options all 0 under 'Y' in 202 of 1,766 generated rows (the data: none),
-    an untrained one in 1 of 300 here. The gate is found ("when": "any") and set from the options drawn,
+    an untrained one in 1 of 300 here. The gate is found ("when": "any") and kept agreeing with the options,
     spelt 'Y'/'N' as the source; a gate with a few 'Y' rows of no option is none."""
     data = gated()
     pre = TabularPreproc.from_schema(data.schema).fit(data)
-    assert pre.stats["none_boxes"] == [{"table": "answer", "column": "used_any", "of": OPTIONS, "when": "any"}]
+    (rule,) = pre.stats["none_boxes"]
+    assert {k: v for k, v in rule.items() if k != "shares"} == {
+        "table": "answer",
+        "column": "used_any",
+        "of": OPTIONS,
+        "when": "any",
+    }
+    assert max(rule["shares"]) == rule["shares"][1]  # the option ticked where no other was
     torch.manual_seed(0)
     synth = TabularModel.build(pre, size=tiny_size).generate(300, seed=0)
     out = synth.to_source("answer")
     ticked = out[OPTIONS].astype(int).sum(axis=1) > 0
     assert out["used_any"].isin(["Y", "N"]).all() and ((out["used_any"] == "Y") == ticked).all()
     assert ticked.any() and not ticked.all()
+
+
+def test_an_any_gate_drawn_without_options_ticks_one_and_keeps_its_share():
+    """Decoding keeps a gate as drawn (its share, the nulls of the questions it skips): a 'Y' of no
+    option ticks one, drawn by the options' shares; an option ticked under 'N' ticks the gate."""
+    rule = {"table": "t", "column": "gate", "of": ["a", "b"], "when": "any", "shares": [0.0, 1.0]}
+    frame = pd.DataFrame({"gate": [True, True, False, False], "a": [1, 0, 0, 1], "b": [0, 0, 0, 0]})
+    keep_none_boxes([rule], "t", frame, np.random.default_rng(0))
+    assert frame["gate"].tolist() == [True, True, False, True]
+    assert frame["a"].tolist() == [1, 0, 0, 1] and frame["b"].tolist() == [0, 1, 0, 0]
     strays = gated(strays=3)
     assert TabularPreproc.from_schema(strays.schema).fit(strays).stats["none_boxes"] == []

@@ -309,7 +309,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         out[table] = _in_schema_order(schema, table, cols, n)
         keep_null_cuts(pre, pre.stats.get("null_cuts", []), table, out[table], rng)  # none in older models
         keep_held_sides(pre, pre.table_rules("held_sides", table), table, out[table], rng)  # snow only below 2 °C
-        keep_none_boxes(pre.stats.get("none_boxes", []), table, out[table])  # none in older models, nor under DP
+        keep_none_boxes(pre.stats.get("none_boxes", []), table, out[table], rng)  # none in older models, nor under DP
         keep_sign_sides(pre, pre.stats.get("sign_labels", []), table, out[table], rng)  # the label's side of 0
         if copies := pre.stats.get("parent_copies", {}).get(table):  # none in older models, nor under DP
             pk_parent = schema.tables[edge.parent].primary_key
