@@ -1268,12 +1268,30 @@ class RowKey:
         return f"({', '.join(self.pk)})"
 
 
-def _primary_key(r: _Reflected, given: Mapping[str, ColumnKind]) -> str | None:
+def _primary_key(t: str, given: Mapping[str, ColumnKind], reflected: Mapping[str, _Reflected]) -> str | None:
+    r = reflected[t]
     over = [c for c, k in given.items() if k.kind is Column.PRIMARY_KEY]
     if over:
         return over[0]
     kept = [c for c in r.pk if c not in given]
-    return kept[0] if len(r.pk) == 1 and kept else None
+    return kept[0] if len(r.pk) == 1 and kept and not one_to_one(t, reflected) else None
+
+
+def one_to_one(t: str, reflected: Mapping[str, _Reflected]) -> bool:
+    """Whether the table's primary key is one column that is also its key to another table read,
+    and no table read names its rows (film_category's film_id, a film's one category row): it is
+    read without a primary key, as a link table is, the column a foreign key nesting it under the
+    table it names, and generation gives a parent row no more rows than one (the key kept unique)."""
+    r = reflected[t]
+    if len(r.pk) != 1:
+        return False
+    parents = [fk.table for fk in r.fks if fk.columns == r.pk and fk.ref_schema is None]
+    return (
+        len(parents) == 1
+        and parents[0] != t
+        and parents[0] in reflected
+        and not any(fk.table == t and fk.ref_schema is None for o in reflected.values() for fk in o.fks)
+    )
 
 
 LEAVE_OUT = "leave the table out (tables=[...] without it)"
@@ -1294,7 +1312,7 @@ def _plan(
     date a table's rows are a time series under a key, `nulls`: which keys hold nulls (`nesting_keys`)."""
     given, named = _row_keys_given(reflected, given)
     problems = _override_problems(reflected, given)
-    pks = {t: _primary_key(r, given.get(t, {})) for t, r in reflected.items()}
+    pks = {t: _primary_key(t, given.get(t, {}), reflected) for t in reflected}
     own = {t: _foreign_keys(t, r, given.get(t, {}), reflected, pks, schemas, problems) for t, r in reflected.items()}
     keys = _row_key_candidates(reflected, given, pks, named) if row_keys else []
     while True:  # again without the row keys nesting did not choose: their columns then imply keys
@@ -1649,7 +1667,7 @@ def _column_kinds(
             kinds[col], why[col] = key_kind(col, fks[col], nest, lookups, catalog, passed_over.get((t, col), ""))
             if fks[col] in lookups:
                 why[col] += f" ({fks[col]} is a lookup)"
-            if len(r.pk) > 1 and col in r.pk:
+            if col in r.pk and (len(r.pk) > 1 or pks[t] is None):
                 why[col] += _key_part(r, fks)
         elif spec is not None and spec["type"] == "uuid":  # a random code naming its row: generated fresh
             kinds[col], why[col] = as_kind(Column.IDENTIFIER), "SQL type uuid: an identifier"
@@ -1673,6 +1691,8 @@ def _column_kinds(
 
 
 def _key_part(r: _Reflected, fks: Mapping[str, str]) -> str:
+    if len(r.pk) == 1:  # `one_to_one`
+        return f"; also the primary key ({r.pk[0]}): one row at most a {fks.get(r.pk[0])} row, read without one"
     link = " of a link table" if set(r.pk) <= set(fks) else ""
     return f"; part of the composite primary key ({', '.join(r.pk)}){link}, read without one"
 
