@@ -29,7 +29,7 @@ from relsynth.synth import DpBudget, TabularPreproc
 from relsynth.synth.tabular._references import deal, draw_references, drop_repeated_links
 from relsynth.synth.tabular._references.cycles import back_links
 from relsynth.synth.tabular._references.depths import max_depth, tree_depths
-from relsynth.synth.tabular._references.generate import kept_in_order
+from relsynth.synth.tabular._references.generate import keep_within_any, kept_in_order
 from relsynth.synth.tabular._references.pairing import ReferenceOrders
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -2053,6 +2053,23 @@ def test_a_matchs_goals_by_each_teams_players_are_its_scores():
         TabularPreproc.from_schema(data.schema).fit(broken).stats["references"]["goal.player"]["within_any"]["counted"]
         is None
     )
+
+
+def test_a_scorer_whose_player_has_no_team_is_drawn_again_not_a_crash():
+    """A referenced row's key left null in generation (a staff member's store, where the generated
+    stores were fewer than the data's) stopped generation with pandas' 'boolean value of NA is
+    ambiguous' when a rental's staff was checked against its inventory's store (`within_any`).
+    A key naming a row of no value names none of the row's values: drawn again among those that do."""
+    data = scorers()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    out = pre.inverse_transform(pre.transform(data), seed=0)
+    player = out["player"].copy()
+    scorers_of_goals = out["goal"]["player"].drop_duplicates().head(5)
+    player["team"] = player["team"].astype("Int64").mask(player["id"].isin(scorers_of_goals))
+    tables = {**out.data, "player": player}
+    keep_within_any(pre, tables, np.random.default_rng(0))
+    assert not tables["goal"]["player"].isin(scorers_of_goals).any()
+    assert strangers(RelationalData(tables, data.schema, partial=True)) == 0
 
 
 def test_a_scorer_of_a_third_team_once_is_no_rule():

@@ -1003,6 +1003,16 @@ def keep_within_any(pre, tables: dict[str, pd.DataFrame], rng: np.random.Generat
         )
 
 
+def same_values(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Per position, whether both values are set and equal: a null equals nothing (a referenced row
+    whose key generation left null names none of its row's values), and comparing a nullable column
+    with pd.NA among objects raises instead."""
+    both = a.notna().to_numpy() & b.notna().to_numpy()
+    out = np.zeros(len(a), dtype=bool)
+    out[both] = a.to_numpy(dtype=object)[both] == b.to_numpy(dtype=object)[both]
+    return out
+
+
 def off_rows(schema, tables: dict[str, pd.DataFrame], table: str, fk: str, rule: dict, theirs: pd.Series) -> np.ndarray:
     """Per row of `table`, whether its key `fk` names a row (`theirs`: each referenced key's value)
     of none of the values `rule["of"]` of its row, or is a row of a parent whose counting numbers
@@ -1011,8 +1021,8 @@ def off_rows(schema, tables: dict[str, pd.DataFrame], table: str, fk: str, rule:
         values = tables[table][rule["of"]].reset_index(drop=True)
     else:
         values = parent_rows(tables, schema, table, rule["of"])
-    named = pd.Series(tables[table][fk].map(theirs).to_numpy(dtype=object))
-    match = [named.eq(values[c]).fillna(False).to_numpy() for c in rule["of"]]
+    named = tables[table][fk].map(theirs)
+    match = [same_values(named, values[c]) for c in rule["of"]]
     off = tables[table][fk].notna().to_numpy() & ~np.logical_or.reduce(match)
     counted = rule.get("counted")
     if not counted or rule["level"] != 1:
