@@ -1540,6 +1540,24 @@ def test_a_cycle_of_keys_is_read_and_written_its_reference_deferred(engine: str,
         assert "store.manager written without their FOREIGN KEY" in caplog.text
 
 
+def test_a_cycle_of_keys_between_two_lookups_is_read_and_written_its_key_deferred(tmp_path: Path) -> None:
+    """from_sql advised naming Sakila's tiny store and staff lookups (2 rows each, 'copied as they
+    are'); so named, the schema refused them: 'foreign keys form a cycle: store -> staff -> store'.
+    Both tables are copied as they are, so the key that closes the cycle is deferred, as a reference's
+    is, and to_sql writes it checked at commit."""
+    data = RelationalData.from_sql(_sqlite(tmp_path, STORES), lookups=["store", "staff"])
+    assert set(data.schema.lookups) == {"store", "staff"}
+    assert data.schema.deferred_keys() == {"store": {"manager": "staff"}}
+    target = url("sqlite", tmp_path, "copy")
+    data.to_sql(target)
+    back = RelationalData.from_sql(target, lookups=["store", "staff"])
+    assert back["store"].equals(data["store"]) and back["staff"].equals(data["staff"])
+    assert (
+        'REFERENCES "staff" ("staff_id") DEFERRABLE INITIALLY DEFERRED'
+        in query(target, "SELECT sql FROM sqlite_master WHERE name = 'store'")[0][0]
+    )
+
+
 def test_nanoseconds_are_rounded_to_the_microseconds_a_database_holds(tmp_path: Path) -> None:
     """Datetimes read from parquet with nanoseconds made to_sql print pandas' bare "Discarding nonzero
     nanoseconds in conversion", naming no column, and cut them: they are rounded, silently."""

@@ -363,9 +363,13 @@ class Schema:
     def deferred_keys(self) -> dict[str, dict[str, str]]:
         """table -> {reference column: referenced table} of the references that would close a cycle
         of keys (a department's manager among the employees nested under it), in table and column
-        order: each reference is kept in the order unless the tables it reaches lead back to it."""
+        order: each reference is kept in the order unless the tables it reaches lead back to it. A key
+        between two lookups (a store's manager among the staff, each staff member's store) is deferred
+        likewise: both tables are copied as they are, so its cycle holds in the copy as in the data."""
         fks = {t: {c: r for c, r in table.foreign_keys.items() if r != t} for t, table in self.tables.items()}
         refs = {t: {e.fk for e in self.references(t)} for t in self.tables}
+        for t in self.lookups:
+            refs[t] = {c for c, r in fks.get(t, {}).items() if r in self.lookups}
         kept = {t: {c: r for c, r in cols.items() if c not in refs[t]} for t, cols in fks.items()}
         out: dict[str, dict[str, str]] = {}
         for t, cols in fks.items():
