@@ -2072,6 +2072,56 @@ def test_a_scorer_whose_player_has_no_team_is_drawn_again_not_a_crash():
     assert strangers(RelationalData(tables, data.schema, partial=True)) == 0
 
 
+def store_rentals(seed: int = 0) -> RelationalData:
+    """Stores (a lookup); copies and customers of a store; a copy's rentals, each by a customer of the
+    copy's store (`within_any`); a customer's payments, one a rental of the customer's (`within_via`)."""
+    rng = np.random.default_rng(seed)
+    store = pd.DataFrame({"id": [1, 2, 3]})
+    copy = pd.DataFrame({"id": range(90), "store": rng.integers(1, 4, 90), "cost": rng.integers(10, 30, 90)})
+    customer = pd.DataFrame({"id": range(120), "store": rng.integers(1, 4, 120), "age": rng.integers(18, 80, 120)})
+    at = np.repeat(np.arange(90), rng.integers(1, 8, 90))
+    by_store = {s: customer["id"][customer["store"] == s].to_numpy() for s in (1, 2, 3)}
+    renter = [int(rng.choice(by_store[int(copy["store"][c])])) for c in at]
+    rental = pd.DataFrame({"id": range(len(at)), "copy": at, "customer": renter, "days": rng.integers(1, 9, len(at))})
+    payment = pd.DataFrame(
+        {"id": range(len(at)), "customer": renter, "rental": rental["id"], "amount": rng.integers(1, 6, len(at))}
+    ).sort_values("customer", kind="stable")
+    schema = Schema(
+        store=Table(id=PrimaryKey()),
+        copy=Table(id=PrimaryKey(), store=ForeignKey("store"), cost=Integer()),
+        customer=Table(id=PrimaryKey(), store=ForeignKey("store"), age=Integer()),
+        rental=Table(
+            id=PrimaryKey(), copy=ForeignKey("copy"), customer=ForeignKey("customer", nest=False), days=Integer()
+        ),
+        payment=Table(
+            id=PrimaryKey(), customer=ForeignKey("customer"), rental=ForeignKey("rental", nest=False), amount=Integer()
+        ),
+        lookups=["store"],
+    )
+    return RelationalData(
+        {"store": store, "copy": copy, "customer": customer, "rental": rental, "payment": payment}, schema
+    )
+
+
+def test_a_payments_rental_is_its_customers_where_the_rentals_customer_is_of_the_copys_store():
+    """A payment's rental, kept among its customer's rentals (`within_via`), was drawn before the
+    rentals' customers, which are drawn last, among the customers of the copy's store (`within_any`):
+    every payment's customer then had no rental to name ('1835 of 1835 rows' customer row got no row
+    to name'), and 1 % of a Sakila-like database's generated payments were their rental's customer's
+    (all in the data). The payment's rental is drawn once the rentals' customers are, and kept: here
+    4 % before, 99 % now (a customer's payments and rentals are counted apart, so not all)."""
+    data = store_rentals()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["references"]["rental.customer"]["within_any"]["via"] == "store"
+    assert pre.stats["references"]["payment.rental"]["within_via"] == "customer"
+    for seed in range(2):
+        out = pre.inverse_transform(pre.transform(data), seed=seed)
+        renter = out["payment"]["rental"].map(out["rental"].set_index("id")["customer"])
+        assert (renter == out["payment"]["customer"]).mean() > 0.95, seed  # 0.04 before: customers count apart
+        store = out["rental"]["customer"].map(out["customer"].set_index("id")["store"])
+        assert (store == out["rental"]["copy"].map(out["copy"].set_index("id")["store"])).all(), seed
+
+
 def test_a_scorer_of_a_third_team_once_is_no_rule():
     data = scorers()
     goal = data["goal"].copy()

@@ -91,9 +91,13 @@ def assign_references(
     # a key drawn among the rows matching one of its row's keys (a goal's scorer, a player of the match's
     # home or away team: `within_any`) once those keys are drawn and kept, their swaps done
     last = [e for e in edges if (fitted.get(f"{e.child}.{e.fk}") or {}).get("within_any")]
-    first = [e for e in edges if e not in last]
+    # and a reference kept under the row such a key names (a payment's rental, one of its customer's,
+    # the rental's customer drawn among its store's) once that key is drawn and kept
+    drawn_last = {(e.child, e.fk) for e in last}
+    after_last = [e for e in later if (e.parent, fitted[f"{e.child}.{e.fk}"]["within_via"]) in drawn_last]
+    first = [e for e in edges if e not in last and e not in after_last]
     drawn: set[tuple[str, str]] = set()
-    for group in ([e for e in first if not via(e)] + [e for e in later if e in first], last):
+    for group in ([e for e in first if not via(e)] + [e for e in later if e in first], last, after_last):
         for e in group:
             tables[e.child][e.fk] = assign_reference(pre, tables, keys, headers, rng, e, drawn)
             if grouped := (fitted.get(f"{e.child}.{e.fk}") or {}).get("grouped"):  # none in older models
