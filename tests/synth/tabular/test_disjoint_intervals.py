@@ -315,3 +315,22 @@ def test_bookings_stay_apart_where_a_rule_of_another_table_only_reads_their_date
     torch.manual_seed(0)
     out = TabularModel.build(pre, size=tiny_size).generate(60, seed=0)
     assert len(out["booking"]) > 300 and overlaps(out["booking"]) == 0
+
+
+def test_rows_not_ended_yet_stay_their_parents_last_where_no_parent_date_floors_them(tiny_size):
+    """A copy's loans with no acquisition date (a rental store's copies: no date on the parent) were
+    kept apart only as bookings are, each moved to a free place, and a loan not returned yet could
+    stay before later ones: 56 of 500 generated loans overlapped another of their copy (none in the
+    data; 0.3 % of a Sakila-like database's rentals, its open rentals their copy's last in 81-85 %).
+    Where each open row is its parent's last in the data, the rows are laid out as a sequence."""
+    lent = lending()
+    data = RelationalData(
+        {"copy": lent["copy"][["id"]], "loan": lent["loan"]},
+        Schema(copy=Table(id=PrimaryKey()), loan=lent.schema.tables["loan"]),
+    )
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    (rule,) = pre.stats["disjoint_intervals"]
+    assert (rule["sequence"], rule["open"]) == (True, True)
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(150, seed=0)["loan"]
+    assert len(out) > 400 and out["returned_date"].isna().sum() > 10 and loan_overlaps(out) == 0

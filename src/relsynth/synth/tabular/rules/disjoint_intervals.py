@@ -86,6 +86,8 @@ def find_disjoint_intervals(pre, data: RelationalData) -> list[dict]:
             start, end = as_numbers(frame[o.base], kinds[o.base]), as_numbers(frame[o.column], kinds[o.column])
             parents = frame[edge.fk].to_numpy()
             where = None if _kept_apart(parents, start, end) else _label_kept_apart(frame, kinds, parents, start, end)
+            if where is None and _has_open(start, end) and _open_last(parents, start, end):
+                sequence = True  # rows with no end, each its parent's last (a copy rented out now): laid out in order
             if where is False or (sequence and (where is not None or not _open_last(parents, start, end))):
                 continue
             days = sorted(int(d) for d in pd.to_datetime(frame[o.base]).dropna().dt.dayofweek.unique())
@@ -225,6 +227,11 @@ def _raises(key: str, rule: dict) -> bool:
     high side: a loan's due date on or after its member's joining), which a later lay-out may break
     and the rule then mends."""
     return key == "reference_sides" and rule.get("high") is None and rule.get("low") is not None
+
+
+def _has_open(start: np.ndarray, end: np.ndarray) -> bool:
+    """Whether a row has a start and no end (a rental not returned yet)."""
+    return bool((~np.isnan(start) & np.isnan(end)).any())
 
 
 def _open_last(parents: np.ndarray, start: np.ndarray, end: np.ndarray) -> bool:
