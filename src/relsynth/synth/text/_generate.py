@@ -712,7 +712,8 @@ def _swap_repeats(
     for i in _repeats(texts, False, groups):
         if rows[i].copies or all(h[(g[i], texts[i])] < 2 for g, h in zip(groups, held, strict=True)):
             continue  # copying its row's words, or freed by an earlier swap
-        for j in rng.permutation(len(texts))[:MAX_SWAP_TRIES]:
+        tried = rng.choice(len(texts), size=min(len(texts), MAX_SWAP_TRIES), replace=False)  # no permutation of all
+        for j in tried:
             if texts[j] != texts[i] and not rows[j].copies and _swapped_apart(texts, groups, held, i, int(j)):
                 texts[i], texts[j] = texts[j], texts[i]
                 cut[i], cut[j] = cut[j], cut[i]
