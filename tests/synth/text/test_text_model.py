@@ -434,16 +434,21 @@ def test_a_text_declared_unique_with_its_parent_key_is_not_repeated_under_one_pa
     assert _generate.unique_groups(declared.schema, "song", "seconds", out) == []  # no set of that column
 
 
+def _titles_unique_under_band(trained: TextModel, songs, temp: float) -> pd.DataFrame:
+    """The generated songs with a title, the fit having found titles never repeating under their band."""
+    stats = trained.preproc.config.stats
+    trained.preproc.config.stats = {**stats, "title": dataclasses.replace(stats["title"], unique_under="band")}
+    try:
+        return trained.generate(songs, seed=1, temp=temp)["song"].dropna(subset="title")
+    finally:
+        trained.preproc.config.stats = stats
+
+
 def test_a_text_the_fit_found_unique_under_its_parent_is_not_repeated_under_one_parent(songs, trained: TextModel):
     """The same kept where no UNIQUE is declared (a schema inferred from frames) but the fit found the
     values never repeating under their parent where chance would (`ColumnStats.unique_under`)."""
     plain = trained.generate(songs, seed=1, temp=0.5)["song"].dropna(subset="title")
-    stats = trained.preproc.config.stats
-    trained.preproc.config.stats = {**stats, "title": dataclasses.replace(stats["title"], unique_under="band")}
-    try:
-        out = trained.generate(songs, seed=1, temp=0.5)["song"].dropna(subset="title")
-    finally:
-        trained.preproc.config.stats = stats
+    out = _titles_unique_under_band(trained, songs, temp=0.5)
     repeats = int(out.duplicated(["band", "title"]).sum())
     assert repeats == trained.last_generation["title"]["repeats"] < plain.duplicated(["band", "title"]).sum()
 
@@ -453,12 +458,7 @@ def test_texts_still_repeating_their_group_trade_places_with_other_rows(songs, t
     values avoid= bans), resampling left 4 of 57 titles repeating their band (37 of 221 repository names
     their owner). Such a text trades places with another band's text that neither band then repeats: the
     texts drawn are kept, each title count as it was."""
-    stats = trained.preproc.config.stats
-    trained.preproc.config.stats = {**stats, "title": dataclasses.replace(stats["title"], unique_under="band")}
-    try:
-        out = trained.generate(songs, seed=1, temp=0.1)["song"].dropna(subset="title")
-    finally:
-        trained.preproc.config.stats = stats
+    out = _titles_unique_under_band(trained, songs, temp=0.1)
     assert out.duplicated(["band", "title"]).sum() == trained.last_generation["title"]["repeats"] == 0
     bands, rows, cut = [1, 1, 1, 2, 2], [_generate.RowWords("", [])] * 5, np.zeros(5, dtype=bool)
     texts = ["a", "a", "b", "c", "d"]
@@ -472,12 +472,7 @@ def test_texts_still_repeating_their_group_after_trades_get_a_number(songs, trai
     """Where neither redraws nor trades free a text (nearly greedy decoding here; the few names of a large
     owner's model), it gets the first free number after its own separator: a declared UNIQUE (owner_id, name)
     broken by 1-3 names made to_sql refuse the whole database."""
-    stats = trained.preproc.config.stats
-    trained.preproc.config.stats = {**stats, "title": dataclasses.replace(stats["title"], unique_under="band")}
-    try:
-        out = trained.generate(songs, seed=1, temp=0.01)["song"].dropna(subset="title")
-    finally:
-        trained.preproc.config.stats = stats
+    out = _titles_unique_under_band(trained, songs, temp=0.01)
     assert out.duplicated(["band", "title"]).sum() == 0
     texts = ["blue sky", "blue sky", "blue sky 2", "fast-parser", "fast-parser", "abc", "abc", "abc"]
     group = [1, 1, 1, 1, 1, 2, 2, 2]
