@@ -468,6 +468,24 @@ def test_texts_still_repeating_their_group_trade_places_with_other_rows(songs, t
     assert _generate._swap_repeats(texts, cut, rows, [bands], np.random.default_rng(0)) == 0
 
 
+def test_a_repeat_spelling_its_rows_context_trades_only_with_a_row_whose_context_holds_it():
+    """A repository name spelling its owner's login ("alice-site": the rare-word replacer keeps a spelled word
+    of the row's context) moved to carol's row named the wrong owner; it stays with a row holding that word
+    and is left to the number (`_number_repeats`). A word of the vocabulary is no tie: it may move."""
+    owners = [1, 1, 2, 3]
+    rows = [_generate.RowWords(f"login {name}", []) for name in ["alice", "alice", "bob", "carol"]]
+    texts, cut = ["alice-site", "alice-site", "bob-notes", "new-app"], np.zeros(4, dtype=bool)
+    assert _generate._swap_repeats(texts, cut, rows, [owners], np.random.default_rng(0)) == 0  # no vocabulary
+    assert texts == ["alice-site", "alice-site", "bob-notes", "new-app"]
+    rows[3] = _generate.RowWords("login carol alice", [])  # carol's row names alice too: the name may go there
+    assert _generate._swap_repeats(texts, cut, rows, [owners], np.random.default_rng(0), {"site"}) == 1
+    assert texts[3] == "alice-site" and texts[:2].count("alice-site") == 1
+    texts = ["alice-site", "alice-site", "bob-notes", "new-app"]
+    rows[3] = _generate.RowWords("login carol", [])
+    assert _generate._swap_repeats(texts, cut, rows, [owners], np.random.default_rng(0), {"alice", "site"}) == 1
+    assert texts[:2].count("alice-site") == 1 and texts[2] == "bob-notes"  # "bob" spelled: it stays with bob
+
+
 def test_texts_still_repeating_their_group_after_trades_get_a_number(songs, trained: TextModel):
     """Where neither redraws nor trades free a text (nearly greedy decoding here; the few names of a large
     owner's model), it gets the first free number after its own separator: a declared UNIQUE (owner_id, name)

@@ -40,7 +40,7 @@ from relsynth.synth.text._lists import write_label_lists
 from relsynth.synth.text._markup import balanced
 from relsynth.synth.text._nulls import row_null_rates
 from relsynth.synth.text._numbers import write_embedded, write_numbers
-from relsynth.synth.text._rare_words import NewSpellings, RareWordReplacer
+from relsynth.synth.text._rare_words import NewSpellings, RareWordReplacer, context_spelled, context_words
 from relsynth.synth.text._shapes import shape
 from relsynth.synth.text._spaces import Spacing
 from relsynth.synth.text._utf8 import Utf8Mask, is_mark, paired_bidi, whole_emoji
@@ -151,6 +151,7 @@ def generate(
                 checks=checks,
                 groups=unique_groups(data.schema, preproc.table, col, out.iloc[rows], under=stats.unique_under),
                 rng=rng,
+                known=frozenset(preproc.config.words),
             )
             truncated = int(cut_at_limit.sum())  # of the texts kept (not of the ones sampled again)
             texts, cut = cut_to_length(texts, cut_limit)
@@ -510,13 +511,14 @@ def _resample_unwanted(
     checks: Sequence[FormCheck] = (),
     groups: Sequence[Sequence[Hashable]] = (),
     rng: np.random.Generator | None = None,
+    known: frozenset[str] = frozenset(),
 ) -> tuple[int, int, int]:
     """Sample again, in place, the texts found in `avoid` or holding a glued word of `rare` (one entity's
     e-mail address), longer than `max_chars`, where `distinct` (a column of codes, every value distinct at
     fit) equal to an earlier text, or to an earlier one of its group in one of `groups` (`unique_groups`), without a form every text of the column has at fit (`checks`: a JSON
     document, tags that nest, one of a few shapes), or flagged `cut` (they reached the token limit without
     their end: a run-on), and their flags `cut`; a text still repeating one of its group then trades places
-    with another row's (`_swap_repeats`, given `rng`); returns how many copies, repeats and texts with rare
+    with another row's (`_swap_repeats`, given `rng` and the vocabulary `known`); returns how many copies, repeats and texts with rare
     words are left."""
     # where the model all but ends a text that spells a training value (after the word `Acústico`, an album
     # title's context put 97 % on `end`: at top_p 0.95 the nucleus held `end` alone), a retry that draws the
@@ -537,7 +539,7 @@ def _resample_unwanted(
                     continue
             texts[i], cut[i] = t, run_on
     if rng is not None:
-        _swap_repeats(texts, cut, rows, groups, rng)
+        _swap_repeats(texts, cut, rows, groups, rng, known)
     if numbered := _number_repeats(texts, groups, avoid, max_chars):
         log.warning(
             "%s: %d of %d texts still repeated another of their UNIQUE group after %d resamplings and trades of "
@@ -699,22 +701,36 @@ def _swap_repeats(
     rows: list[RowWords],
     groups: Sequence[Sequence[Hashable]],
     rng: np.random.Generator,
+    known: set[str] | frozenset[str] = frozenset(),
 ) -> int:
     """Swap, in place, each text repeating one of its group in `groups` with the text of another row (up to
     `MAX_SWAP_TRIES` drawn at random) where neither then repeats one of its new group's, neither row copying
-    words of its own (`RowWords.copies`): the texts stay those drawn, only their rows change. Resampling
-    alone left 37 of 221 repository names repeated under their owner, the few names of a large owner's
-    model all drawn; a name moved to another owner is one that owner lacks. Returns the swaps made."""
+    words of its own (`RowWords.copies`), and each new row's context holds the words its text spelled from
+    its old row's (`context_spelled`, `known`: the vocabulary; empty: every context word a text holds):
+    the texts stay those drawn, only their rows change. Resampling alone left 37 of 221 repository names
+    repeated under their owner, the few names of a large owner's model all drawn; a name moved to another
+    owner is one that owner lacks, but "alice-site" moved to carol's row names the wrong owner. Returns the
+    swaps made."""
     if not groups:
         return 0
     held = [Counter(zip(g, texts, strict=True)) for g in groups]
+    spelled: dict[tuple[str, str], frozenset[str]] = {}  # (text, context) -> its words spelled from the context
+
+    def fits(a: int, b: int) -> bool:  # row a's text may move to row b
+        key = (texts[a], rows[a].context)
+        if key not in spelled:
+            spelled[key] = context_spelled(*key, known)
+        return not spelled[key] or spelled[key] <= context_words(rows[b].context)
+
     swaps = 0
     for i in _repeats(texts, False, groups):
         if rows[i].copies or all(h[(g[i], texts[i])] < 2 for g, h in zip(groups, held, strict=True)):
             continue  # copying its row's words, or freed by an earlier swap
         tried = rng.choice(len(texts), size=min(len(texts), MAX_SWAP_TRIES), replace=False)  # no permutation of all
         for j in tried:
-            if texts[j] != texts[i] and not rows[j].copies and _swapped_apart(texts, groups, held, i, int(j)):
+            if texts[j] == texts[i] or rows[j].copies or not (fits(i, int(j)) and fits(int(j), i)):
+                continue
+            if _swapped_apart(texts, groups, held, i, int(j)):
                 texts[i], texts[j] = texts[j], texts[i]
                 cut[i], cut[j] = cut[j], cut[i]
                 swaps += 1

@@ -86,6 +86,17 @@ def context_words(context: str) -> frozenset[str]:
     return frozenset(p.lstrip(" ") for p in WORD_PIECE.findall(context)) if context else frozenset()
 
 
+def context_spelled(text: str, context: str, known: set[str] | frozenset[str]) -> frozenset[str]:
+    """The words of `text` that are no vocabulary word (`known`, as `RareWordReplacer.known`) but a word of its
+    row's `context`: kept as spelled from the row's own data (a repository name spelling its owner's login,
+    "alice-site"), so the text names that row's parent and no other's."""
+    unknown = [p for p in PIECES.findall(text) if p not in known and WORD_PIECE.fullmatch(p)] if context else []
+    if not unknown:  # most texts: no context to read
+        return frozenset()
+    given = context_words(context)
+    return frozenset(w for p in unknown if (w := p.lstrip(" ")) in given)
+
+
 def _key(piece: str) -> str:
     """How a word pair names a piece: lower-cased, without its leading space (as `preproc.text_words`)."""
     return piece.lstrip(" ").lower()
