@@ -12,7 +12,7 @@ import pytest
 from shop_data import RARE_SEGMENTS
 from tabular_checks import slot_of
 
-from relsynth.relational import Categorical, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import Boolean, Categorical, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import DpBudget, NumericPreproc, TabularModel, TabularPreproc
 from relsynth.synth.tabular import _decode
 from relsynth.synth.tabular._tables import pk_format
@@ -313,6 +313,24 @@ def test_a_lookup_key_with_a_few_frequent_keys_still_comes_back_as_its_other_key
     assert preproc.categories == [1, 2, 3, 4] and preproc.rare_keys == list(range(5, 81)) and 1 not in preproc.forbidden
     synth = pre.inverse_transform(pre.transform(data), seed=0)["line"]["product"]
     assert synth.notna().all() and synth.nunique() > 40 and synth.isin(range(5, 81)).mean() > 0.8
+
+
+def test_a_boolean_never_null_with_no_frequent_value_is_generated_as_a_boolean():
+    """A staff table's `active` (NOT NULL), true in its 2 rows: fewer rows than `min_count`, so its
+    value was protected as `<rare>` and generated as missing, and `to_sql` refused the database.
+    A boolean's two values are public as its type is: `<rare>` is one of them, drawn evenly (no
+    row's value is learnt from fewer than `min_count` rows), and a column with nulls keeps them."""
+    staff = pd.DataFrame({"id": [1, 2], "active": [True, True], "on_leave": pd.array([True, None], "boolean")})
+    schema = Schema(staff=Table(id=PrimaryKey(), active=Boolean(), on_leave=Boolean()))
+    data = RelationalData({"staff": staff}, schema)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nor a warning that it will be generated as missing
+        pre = TabularPreproc.from_schema(schema).fit(data)
+    active = slot_of(pre, "staff", "active")[1].preproc
+    assert active.categories == [] and 0 in active.forbidden and 1 not in active.forbidden
+    synth = pd.concat([pre.inverse_transform(pre.transform(data), seed=s)["staff"] for s in range(20)])
+    assert synth["active"].notna().all() and set(synth["active"]) == {False, True}
+    assert synth["on_leave"].isna().any() and synth["on_leave"].notna().any()
 
 
 def test_integers_past_2_53_are_left_out_of_the_rules_that_read_numbers_as_floats():

@@ -105,6 +105,10 @@ class CategoricalPreproc(ColumnPreproc):
     # <rare> stands for a number its row's number column spells (`_spelled_values`): generated, decoded as
     # missing, then written from that number; a lab value's '141', '0.94' beside its labels '<0.5', 'POS'
     rare_spelled: bool = False
+    # the values the column's type allows, public as the schema is (a boolean's False, True): where no value
+    # is frequent, <rare> is one of them drawn evenly (as `rare_keys`), not missing. Without them a
+    # staff table's NOT NULL `active`, 1 in both its rows, came back null and `to_sql` refused the database
+    type_values: list | None = None
     ordered: bool = False  # a pandas category dtype's: its categories are in its order (`take_dtype`)
     name = "categorical"
 
@@ -128,6 +132,8 @@ class CategoricalPreproc(ColumnPreproc):
         self.take_dtype(values.dtype)
         if self.rare_keys is not None:  # a lookup key's <rare>: one of its keys no category is
             self.rare_keys = _other_keys(self.rare_keys, self.categories, bool((counts < self.min_count).any()))
+        elif self.type_values is not None and not self.categories and len(counts):
+            self.rare_keys = [plain_scalar(v) for v in self.type_values]  # none frequent: one of the type's
         self.has_missing = nulls or not (self.categories or self.rare_keys)
         if not self.categories and not self.rare_keys and len(counts):
             warnings.warn(
@@ -200,6 +206,7 @@ class CategoricalPreproc(ColumnPreproc):
             "rare_as_missing": self.rare_as_missing,
             "rare_keys": self.rare_keys,
             "rare_spelled": self.rare_spelled,
+            "type_values": self.type_values,
             "ordered": self.ordered,
         }
 

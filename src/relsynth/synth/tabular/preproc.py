@@ -448,6 +448,8 @@ class TabularPreproc:
         kind = self.schema.tables[table].columns[col].kind
         if kind in _NUMERIC_KINDS:
             return NumericPreproc(n_bins=self.n_bins, kind=_NUMERIC_KINDS[kind], min_count=self.min_count)
+        if kind is Column.BOOLEAN:  # its two values are public: one stands for <rare> where neither is frequent
+            return CategoricalPreproc(min_count=self.min_count, type_values=[False, True])
         return CategoricalPreproc(min_count=self.min_count)
 
     # ---- fit -------------------------------------------------------------------------------
