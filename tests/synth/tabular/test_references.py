@@ -3432,3 +3432,28 @@ def test_a_reference_whose_rows_are_named_twice_or_a_few_times_is_not_held_to_on
     assert not pre.stats["references"]["order.product"]["named_once"]
     few = linear_history(n_repos=3)  # 3 repos' chains: too few references for chance to have repeated any
     assert not TabularPreproc.from_schema(few.schema).fit(few).stats["references"]["commit.parent"]["named_once"]
+
+
+def test_a_key_never_null_names_a_row_where_its_own_row_got_none_to_name():
+    """Each staff row names its own store (store.manager nests the store under the staff), a key
+    never null (sakila's staff.store_id, NOT NULL); where generation gave a staff row no store, the
+    key stayed null as a question without an answer leaves its accepted answer, and `to_sql`
+    refused the database. A key the data never leaves null names a row under another staff row."""
+    n = 60
+    rng = np.random.default_rng(0)
+    staff = pd.DataFrame({"id": np.arange(1, n + 1), "store": np.arange(1, n + 1), "age": rng.integers(20, 60, n)})
+    store = pd.DataFrame({"id": np.arange(1, n + 1), "manager": np.arange(1, n + 1), "size": rng.integers(1, 9, n)})
+    schema = Schema(
+        staff=Table(id=PrimaryKey(), store=ForeignKey("store", nest=False), age=Integer()),
+        store=Table(id=PrimaryKey(), manager=ForeignKey("staff"), size=Integer()),
+    )
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"staff": staff, "store": store}, schema))
+    assert pre.stats["references"]["staff.store"]["within"] == "staff"
+    # ten staff rows with no store of their own, as a briefly trained model's counts gave
+    fewer = RelationalData({"staff": staff.assign(store=staff["store"].clip(lower=11)), "store": store[10:]}, schema)
+    out = pre.inverse_transform(pre.transform(fewer), seed=0)
+    assert len(out["store"]) == n - 10 and out["staff"]["store"].notna().all()
+    assert out["staff"]["store"].isin(out["store"]["id"]).all()
+    own = out["store"].set_index("manager")["id"]  # the others still name their own
+    mine = out["staff"][out["staff"]["id"].isin(own.index)]
+    assert (mine["store"].to_numpy() == mine["id"].map(own).to_numpy()).all()

@@ -120,6 +120,8 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
             out[f"{table}.{e.fk}"] = {
                 "parent": e.parent,
                 "null_share": float(null.mean()) if len(null) else 0.0,
+                # null in no row, those that name nothing back too: named wherever generated (a staff's store)
+                "never_null": bool(values.notna().all()),
                 "null_by": null_by(pre, table, data[table][able], null, coarse),
                 # a father unknown where the mother is, and known where she is (`null_with`)
                 "null_with": null_with(pre, data, e),

@@ -432,7 +432,10 @@ def assign_reference(
             theirs = tables[e.parent][via].reset_index(drop=True)
         else:
             theirs = ancestor_keys(schema, tables, e.parent, scope)
-        drawn = draw_within(mine, theirs, draw, only, f"{table}.{e.fk}", scope, alone=scope == table)
+        # null where its own row got no row to name only where the data's key is ever null (an accepted answer,
+        # older models); one never null names another row's: a staff's store, its store not generated, was null
+        alone = scope == table and not fitted.get("never_null")
+        drawn = draw_within(mine, theirs, draw, only, f"{table}.{e.fk}", scope, alone=alone)
     else:
         if e.parent == table and (step := fitted.get("step")):  # a row of the label its own says (level - 1)
             # each label's rows dealt its own degrees where fitted (none in older models: all rows')
