@@ -25,7 +25,7 @@ from relsynth.relational import (
     Schema,
     Table,
 )
-from relsynth.synth import DpBudget, TabularPreproc
+from relsynth.synth import DpBudget, TabularModel, TabularPreproc
 from relsynth.synth.tabular._references import deal, draw_references, drop_repeated_links
 from relsynth.synth.tabular._references.cycles import back_links
 from relsynth.synth.tabular._references.depths import max_depth, tree_depths
@@ -3434,12 +3434,9 @@ def test_a_reference_whose_rows_are_named_twice_or_a_few_times_is_not_held_to_on
     assert not TabularPreproc.from_schema(few.schema).fit(few).stats["references"]["commit.parent"]["named_once"]
 
 
-def test_a_key_never_null_names_a_row_where_its_own_row_got_none_to_name():
-    """Each staff row names its own store (store.manager nests the store under the staff), a key
-    never null (sakila's staff.store_id, NOT NULL); where generation gave a staff row no store, the
-    key stayed null as a question without an answer leaves its accepted answer, and `to_sql`
-    refused the database. A key the data never leaves null names a row under another staff row."""
-    n = 60
+def staff_stores(n: int = 60) -> RelationalData:
+    """Each staff row names its own store (sakila's staff.store_id, NOT NULL), the store nested
+    under the staff that manages it (store.manager_staff_id): a key cycle, one key a reference."""
     rng = np.random.default_rng(0)
     staff = pd.DataFrame({"id": np.arange(1, n + 1), "store": np.arange(1, n + 1), "age": rng.integers(20, 60, n)})
     store = pd.DataFrame({"id": np.arange(1, n + 1), "manager": np.arange(1, n + 1), "size": rng.integers(1, 9, n)})
@@ -3447,13 +3444,34 @@ def test_a_key_never_null_names_a_row_where_its_own_row_got_none_to_name():
         staff=Table(id=PrimaryKey(), store=ForeignKey("store", nest=False), age=Integer()),
         store=Table(id=PrimaryKey(), manager=ForeignKey("staff"), size=Integer()),
     )
-    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"staff": staff, "store": store}, schema))
+    return RelationalData({"staff": staff, "store": store}, schema)
+
+
+def test_a_key_never_null_names_a_row_where_its_own_row_got_none_to_name():
+    """Where generation gave a staff row no store, its key (never null in the data) stayed null as
+    a question without an answer leaves its accepted answer, and `to_sql` refused the database. A
+    key the data never leaves null names a row under another staff row."""
+    data = staff_stores()
+    staff, store, schema = data["staff"], data["store"], data.schema
+    pre = TabularPreproc.from_schema(schema).fit(data)
     assert pre.stats["references"]["staff.store"]["within"] == "staff"
     # ten staff rows with no store of their own, as a briefly trained model's counts gave
     fewer = RelationalData({"staff": staff.assign(store=staff["store"].clip(lower=11)), "store": store[10:]}, schema)
     out = pre.inverse_transform(pre.transform(fewer), seed=0)
-    assert len(out["store"]) == n - 10 and out["staff"]["store"].notna().all()
+    assert len(out["store"]) == 50 and out["staff"]["store"].notna().all()
     assert out["staff"]["store"].isin(out["store"]["id"]).all()
     own = out["store"].set_index("manager")["id"]  # the others still name their own
     mine = out["staff"][out["staff"]["id"].isin(own.index)]
     assert (mine["store"].to_numpy() == mine["id"].map(own).to_numpy()).all()
+
+
+def test_a_row_whose_key_names_its_own_child_always_gets_one(tiny_size):
+    """Every staff row names a store of its own, but 2 staff rows (sakila's) are fewer than the 20
+    a count's least needs: an untrained model's staff rows got 0 stores as often as not (sakila's
+    trained one: 0 or 1 of 2), and their keys had none of their own to name. The count of a child
+    table a key never null names within its row is never 0."""
+    data = staff_stores(n=2)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    out = TabularModel.build(pre, size=tiny_size).generate(40, seed=0)
+    assert out["staff"]["id"].isin(out["store"]["manager"]).all()
+    assert (out["staff"]["store"].map(out["store"].set_index("id")["manager"]) == out["staff"]["id"]).all()

@@ -437,6 +437,22 @@ class TabularPreproc:
         j = layout.fields.index(column)
         return j, self.slots[layout.slots[j]].category_tokens()
 
+    def _children_named_by_keys(self) -> None:
+        """A row whose key never null names a row of its own child table (a staff's store, nested under
+        the staff: `within` the table, `never_null`) has such a child in every row of the data: its count
+        is never generated 0, else the key had no row to name and a briefly trained model left the store
+        table empty. Read from the fitted references (never under DP, whose fit returns before)."""
+        for name, ref in self.stats["references"].items():
+            table = ref.get("within")  # "table.fk": the table holding the key, where it is the scope
+            if table not in self.layouts or not name.startswith(f"{table}.") or not ref.get("never_null"):
+                continue
+            nest = self.schema.parent(ref["parent"])
+            layout = self.layouts[table]
+            if nest is None or nest.parent != table or ref["parent"] not in layout.children:
+                continue
+            count = self.slots[layout.slots[layout.n_fields + layout.children.index(ref["parent"])]].preproc
+            count.least = max(count.least, 1)
+
     def _column_preproc(self, table: str, col: str) -> ColumnPreproc:
         """A fresh preprocessor for a fit: a copy of the one given in `preprocessors` (never fitted in
         place, so a fit never turns it into a "public domain" for the next one: a DP fit keeps a given
@@ -705,6 +721,7 @@ class TabularPreproc:
             # ... or a label of it at another column (a leg's origin, the previous leg's destination)
             "chained_labels": find_chained_labels(self, data, summed),
         }
+        self._children_named_by_keys()
         # numbers near the line another number of their row draws (a price with tax from the one without),
         # where no rule above sets, clips or reads either
         self._unsplit_totals_back(split_totals)
