@@ -34,17 +34,24 @@ def families() -> RelationalData:
     """1,000 parents with 0-6 children (mean 3), far under the public bound of 40."""
     rng = np.random.default_rng(0)
     per_parent = rng.integers(0, 7, size=1000)
-    parent = pd.DataFrame({"id": np.arange(1, 1001), "age": rng.integers(20, 80, size=1000)})
+    return _parents_and_children(
+        per_parent, "age", rng.integers(20, 80, size=1000), rng.integers(0, 20, size=per_parent.sum())
+    )
+
+
+def _parents_and_children(per_parent: np.ndarray, col: str, parent_values, child_values) -> RelationalData:
+    """A parent table of len(per_parent) rows with per_parent[i] children each, both with an integer `col`."""
+    parent = pd.DataFrame({"id": np.arange(1, len(per_parent) + 1), col: parent_values})
     child = pd.DataFrame(
         {
             "id": np.arange(1, per_parent.sum() + 1),
             "parent": np.repeat(parent["id"].to_numpy(), per_parent),
-            "age": rng.integers(0, 20, size=per_parent.sum()),
+            col: child_values,
         }
     )
     schema = Schema(
-        parent=Table(id=PrimaryKey(), age=Integer()),
-        child=Table(id=PrimaryKey(), parent=ForeignKey(parent="parent"), age=Integer()),
+        parent=Table(id=PrimaryKey(), **{col: Integer()}),
+        child=Table(id=PrimaryKey(), parent=ForeignKey(parent="parent"), **{col: Integer()}),
     )
     return RelationalData({"parent": parent, "child": child}, schema)
 
@@ -326,19 +333,7 @@ def heavy_tail() -> RelationalData:
     5 of 234 artists held 22 % of the albums) in the cells a histogram's noise floor drops."""
     rng = np.random.default_rng(0)
     per = np.where(np.arange(400) < 20, rng.integers(6, 17, size=400), rng.integers(0, 3, size=400))
-    parent = pd.DataFrame({"id": np.arange(1, 401), "x": rng.integers(0, 9, size=400)})
-    child = pd.DataFrame(
-        {
-            "id": np.arange(1, per.sum() + 1),
-            "parent": np.repeat(parent["id"].to_numpy(), per),
-            "x": rng.integers(0, 9, size=per.sum()),
-        }
-    )
-    schema = Schema(
-        parent=Table(id=PrimaryKey(), x=Integer()),
-        child=Table(id=PrimaryKey(), parent=ForeignKey(parent="parent"), x=Integer()),
-    )
-    return RelationalData({"parent": parent, "child": child}, schema)
+    return _parents_and_children(per, "x", rng.integers(0, 9, size=400), rng.integers(0, 9, size=per.sum()))
 
 
 def test_the_count_target_has_the_datas_mean_children_over_seeds(heavy_tail) -> None:
