@@ -66,6 +66,7 @@ UNBLOCKING = (
     "null_by",
     "null_with",
     "null_as",
+    "never_null",
     "degrees",
     "groups",
     "named_once",

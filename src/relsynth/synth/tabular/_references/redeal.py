@@ -28,6 +28,7 @@ _DEALING = {
     "null_by",
     "null_with",
     "null_as",
+    "never_null",
     "groups",
     "affinity",
     "degrees",
