@@ -482,17 +482,8 @@ def _first_roots(schema, names: list[str], shares: dict[str, float]) -> list[int
     """The roots whose tree a reference names rows of (their keys stay null without one), the
     larger first: each gets one entity before the shares split the rest (`root_counts`)."""
     named = {e.parent for t in schema.synth_tables for e in schema.references(t)}
-    named_roots = [i for i, r in enumerate(names) if _tree(schema, r) & named]
+    named_roots = [i for i, r in enumerate(names) if set(schema.depth_first(r)) & named]
     return sorted(named_roots, key=lambda i: -shares[names[i]])
-
-
-def _tree(schema, root: str) -> set[str]:
-    """`root` and the tables nested under it, at any depth."""
-    out, todo = set(), [root]
-    while todo:
-        out.add(t := todo.pop())
-        todo += schema.children(t)
-    return out
 
 
 class _Grammar:

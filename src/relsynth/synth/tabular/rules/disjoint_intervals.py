@@ -120,11 +120,7 @@ def _moved_columns(schema, rules: list[dict]) -> set[tuple[str, str]]:
     (Sakila's rentals of one copy overlapped 18 % of the time, their lay-out refused)."""
     out = set()
     for rule in rules:
-        below, tables = [rule["table"]], {rule["table"]}
-        while below:
-            children = schema.children(below.pop())
-            below += children
-            tables |= set(children)
+        tables = set(schema.depth_first(rule["table"]))
         out |= {(t, c) for t, c in named_columns(schema, [rule]) if t in tables}
     return out
 
