@@ -738,6 +738,22 @@ def _swap_repeats(
     return swaps
 
 
+def _swapped_apart(texts: list[str], groups, held: list[Counter], i: int, j: int) -> bool:
+    """Whether rows `i` and `j`, their texts swapped, each hold a text no other row of its group holds, in
+    every grouping where their groups differ (within one group a swap changes nothing): if so the counts
+    `held` are updated for the swap."""
+    t, u = texts[i], texts[j]
+    moved = [(g, h) for g, h in zip(groups, held, strict=True) if g[i] != g[j]]
+    if not moved or any(h[(g[i], u)] > 0 or h[(g[j], t)] > 0 for g, h in moved):
+        return False
+    for g, h in moved:
+        h[(g[i], t)] -= 1
+        h[(g[j], u)] -= 1
+        h[(g[i], u)] += 1
+        h[(g[j], t)] += 1
+    return True
+
+
 def _number_repeats(
     texts: list[str], groups: Sequence[Sequence[Hashable]], avoid: set[str], max_chars: int | None
 ) -> int:
@@ -762,22 +778,6 @@ def _number_repeats(
         for g, h in zip(groups, held, strict=True):
             h.add((g[i], text))
     return len(repeated)
-
-
-def _swapped_apart(texts: list[str], groups, held: list[Counter], i: int, j: int) -> bool:
-    """Whether rows `i` and `j`, their texts swapped, each hold a text no other row of its group holds, in
-    every grouping where their groups differ (within one group a swap changes nothing): if so the counts
-    `held` are updated for the swap."""
-    t, u = texts[i], texts[j]
-    moved = [(g, h) for g, h in zip(groups, held, strict=True) if g[i] != g[j]]
-    if not moved or any(h[(g[i], u)] > 0 or h[(g[j], t)] > 0 for g, h in moved):
-        return False
-    for g, h in moved:
-        h[(g[i], t)] -= 1
-        h[(g[j], u)] -= 1
-        h[(g[i], u)] += 1
-        h[(g[j], t)] += 1
-    return True
 
 
 def unique_groups(

@@ -162,9 +162,8 @@ class TextColumnStats:
     mean_tokens: float = 0.0  # mean text length in tokens
     chars: str = ""  # control/format/private characters (or U+FFFD) the texts hold: only these may be generated
     lead_space_rate: float = 0.0  # share of texts starting with whitespace (0: a text never starts with one)
-    end_space: bool = (
-        True  # some text ends with whitespace (False: generation trims it, `_spaces`); True in older saves
-    )
+    end_space: bool = True  # some text ends with whitespace (False: generation trims it, `_spaces`); True in older
+    #                         saves
     double_space: bool = True  # some text holds two whitespace characters in a row, no line break (False: generation
     #                            writes such a run as its first character); True in older saves
     rare_word_rate: float = 0.0  # share of the letter/number pieces that are no word token (spelled)
