@@ -76,6 +76,40 @@ def test_a_users_generated_subscriptions_end_on_the_next_ones_start(tiny_size):
     assert joined_share(model.generate(80, seed=0)["subscriptions"]) < 0.5
 
 
+def with_logins(data: RelationalData, seed: int = 1) -> RelationalData:
+    """`plan_history` with a sibling table under each user: a login on the signup day, then 0 to 3 more."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for user, signup in zip(data["users"]["id"], data["users"]["signup_at"], strict=True):
+        first = signup.normalize()
+        later = first + pd.to_timedelta(rng.integers(1, (NOW - first).days, int(rng.integers(0, 4))), "D")
+        rows += [(user, day) for day in [first, *later]]
+    logins = pd.DataFrame(rows, columns=["user_id", "day"])
+    logins.insert(0, "id", range(len(logins)))
+    tables = {**data.schema.tables, "logins": Table(id=PrimaryKey(), user_id=ForeignKey(parent="users"), day=Date())}
+    return RelationalData({**data.data, "logins": logins}, Schema(tables=tables))
+
+
+def test_periods_beside_a_sibling_table_still_end_on_the_next_ones_start(tiny_size):
+    """An employee's titles, each ending the day the next starts, beside the employee's salaries: every
+    end is on or after the first salary's date, a span (`sibling_spans`) that moved the end once every
+    table was written and so held the pair out of `next_starts`, and 57 % of a trained model's titles
+    overlapped the next. The end now follows the next start and gives the span up; the sibling's span,
+    which reads the periods' starts, is kept."""
+    data = with_logins(plan_history())
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [(r["table"], r["start"], r["end"]) for r in pre.stats["next_starts"]] == [
+        ("subscriptions", "start_date", "end_date")
+    ]
+    assert [(r["table"], r["column"]) for r in pre.stats["sibling_spans"]] == [("logins", "day")]
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(80, seed=0)
+    assert len(out["subscriptions"]) > 100 and joined_share(out["subscriptions"]) == 1.0
+    first = out["subscriptions"].groupby("user_id")["start_date"].min()
+    logins = out["logins"][out["logins"]["user_id"].isin(first.index)]
+    assert (logins["day"] >= first.reindex(logins["user_id"]).to_numpy()).all()
+
+
 def test_periods_with_gaps_between_them_keep_no_rule():
     """A period ending days before the next starts is no chain: its end is drawn as the model says."""
     data = plan_history(gaps=True)

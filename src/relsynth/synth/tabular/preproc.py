@@ -140,7 +140,7 @@ from relsynth.synth.tabular.rules.lookup_orders import find_lookup_orders, find_
 from relsynth.synth.tabular.rules.month_steps import find_month_steps
 from relsynth.synth.tabular.rules.moved_bases import base_of
 from relsynth.synth.tabular.rules.never_pairs import find_never_pairs
-from relsynth.synth.tabular.rules.next_starts import find_next_starts, without_joined
+from relsynth.synth.tabular.rules.next_starts import find_next_starts, spans_without_joined, without_joined
 from relsynth.synth.tabular.rules.none_boxes import find_none_boxes
 from relsynth.synth.tabular.rules.null_cuts import find_null_cuts
 from relsynth.synth.tabular.rules.number_endings import find_number_endings
@@ -757,6 +757,7 @@ class TabularPreproc:
         self.stats["next_starts"] = find_next_starts(self, data)
         # ... which no lay-out need keep apart: joined, they cannot overlap, and one drops rows it finds no room for
         self.stats["disjoint_intervals"] = without_joined(self.stats["disjoint_intervals"], self.stats["next_starts"])
+        self.stats["sibling_spans"] = spans_without_joined(self.stats["sibling_spans"], self.stats["next_starts"])
         # an integer written inside a code of its row (a seat 12C's row 12), where no rule above sets or numbers it
         numbered = {(r["table"], r["column"]) for r in self.stats["sibling_numbers"]}
         self.stats["code_numbers"] = find_code_numbers(self, data, summed | numbered)
