@@ -20,7 +20,8 @@ them would lose its gap). Generation, once the table's dates are decoded, lays e
 the order they were generated with the open ones (no end) last (a plan changing from row to row, and
 the last row's plan its user's, hold in that order: dealt by the rows' own starts, 2 of 60 generated
 plan changes through SQL repeated the plan before), each row's end set to the next row's start, the
-parent's last row keeping its own (an open one missing). Not fitted under DP.
+parent's last row keeping its own where open (missing), else the length of the period of the latest start,
+which it was dealt. Not fitted under DP.
 
 Periods so laid cannot overlap (each ends where the next, later or on the same day, starts), so the
 `disjoint_intervals` rule of the same pair is dropped (`without_joined`): its lay-out dropped the rows
@@ -109,14 +110,16 @@ def keep_next_starts(rules: list[dict], table: str, cols: dict[str, pd.Series], 
     """Lay (in place) each parent row's generated rows one after another (`parents`: each row's parent
     row): their starts, sorted, dealt to the rows in the order they were generated (which the labels
     changing from row to row follow) with the open ones (no end) last, and each row's end set to the
-    next row's start; the parent's last row keeps its own end."""
+    next row's start; the parent's last row, where closed, ends as the period of the latest start did
+    (the start dealt it: its own end, drawn after another start, fell before it in 10 of 160 rows)."""
     siblings = np.asarray(parents, dtype=np.int64)
     for rule in (r for r in rules if r["table"] == table and r["start"] in cols and r["end"] in cols):
         start, end = cols[rule["start"]], cols[rule["end"]]
         held = np.flatnonzero(start.notna().to_numpy())
         when, is_open = as_numbers(start, Column.DATETIME)[held], end.isna().to_numpy()[held]
         rows = held[np.lexsort((held, is_open, siblings[held]))]  # by parent, as generated, the open ones last
-        starts = start.iloc[held[np.lexsort((when, siblings[held]))]].to_numpy()  # by parent, by start
+        by_start = held[np.lexsort((when, siblings[held]))]  # by parent, by start
+        starts = start.iloc[by_start].to_numpy()
         follows = siblings[rows][1:] == siblings[rows][:-1]
         now, nxt = rows[:-1][follows], rows[1:][follows]
         if not len(now):
@@ -125,6 +128,11 @@ def keep_next_starts(rules: list[dict], table: str, cols: dict[str, pd.Series], 
         new_start.iloc[rows] = _apart(starts, siblings[rows], rule.get("grid") or 0.0)
         new_end = end.copy()
         new_end.iloc[now] = new_start.iloc[nxt].to_numpy()
+        last = rows[np.r_[~follows, True]]  # each parent's, in the parents' order, as `latest`
+        latest = by_start[np.r_[siblings[by_start][1:] != siblings[by_start][:-1], True]]
+        closed = end.iloc[last].notna().to_numpy()  # no open row under its parent: `latest` closed too
+        length = end.iloc[latest[closed]].to_numpy() - start.iloc[latest[closed]].to_numpy()
+        new_end.iloc[last[closed]] = new_start.iloc[last[closed]].to_numpy() + length
         changed = int((new_end.iloc[now].to_numpy() != end.iloc[now].to_numpy()).sum())
         cols[rule["start"]], cols[rule["end"]] = new_start.astype(start.dtype), new_end.astype(end.dtype)
         log.info("%s: %d generated rows' %s set to their next sibling's %s", table, changed, rule["end"], rule["start"])
