@@ -1427,6 +1427,44 @@ def test_values_of_another_kind_stored_in_string_columns_are_written_back_as_spe
     assert RelationalData.from_sql(target, overrides=overrides)["pupil"].equals(data["pupil"])
 
 
+def test_flags_a_database_spells_as_text_are_booleans_as_schema_infer_reads_them(tmp_path: Path) -> None:
+    """A survey's VARCHAR(1) 'Y'/'N' answers were booleans read from files (`Schema.infer`) but labels
+    read from the database, so a rule keyed on booleans (an 'any of these?' gate over its options)
+    fitted on one path only. Both read them as booleans (a CHECK listing a flag's two spellings too),
+    and to_sql writes them back in the source's spelling; 0/1 integers stay integers."""
+    rows = [
+        ("Y", "yes", "T", "true", "Y", 1, "a"),
+        ("N", "no", "F", "false", "N", 0, "b"),
+        ("N", None, "F", "true", "Y", 0, "a"),
+    ]
+    url = _sqlite(
+        tmp_path,
+        "CREATE TABLE answer (id INTEGER PRIMARY KEY, yn VARCHAR(1) NOT NULL, yesno TEXT, tf CHAR(1), word TEXT,"
+        " checked VARCHAR(1) CHECK (checked IN ('Y', 'N')), bit INTEGER, label TEXT);"
+        "INSERT INTO answer VALUES "
+        + ", ".join(
+            f"({i + 1}, " + ", ".join("NULL" if v is None else repr(v) for v in row) + ")" for i, row in enumerate(rows)
+        )
+        + ";",
+    )
+    data = RelationalData.from_sql(url)
+    with sa.create_engine(url).connect() as conn:
+        frame = pd.read_sql("SELECT * FROM answer", conn)
+    inferred = Schema.infer({"answer": frame}, primary_keys={"answer": "id"})
+    kinds = {c: k.kind for c, k in data.schema.tables["answer"].columns.items()}
+    assert kinds == {c: k.kind for c, k in inferred.tables["answer"].columns.items()}
+    assert [c for c, k in kinds.items() if k is Column.BOOLEAN] == ["yn", "yesno", "tf", "word", "checked"]
+    assert data["answer"]["yesno"].tolist()[:2] == [True, False] and data["answer"]["yesno"].isna().tolist()[2]
+    assert kinds["bit"] is Column.INTEGER
+    target = f"sqlite:///{tmp_path / 'out.sqlite'}"
+    data.to_sql(target)
+    with sa.create_engine(target).connect() as conn:
+        back = conn.exec_driver_sql(
+            "SELECT yn, yesno, tf, word, checked, bit, label FROM answer ORDER BY id"
+        ).fetchall()
+    assert [tuple(r) for r in back] == rows
+
+
 def test_flags_a_frame_spells_as_text_are_written_as_text_in_their_spelling(tmp_path: Path) -> None:
     """MySQL world's countrylanguage.is_official, 'T'/'F' in a frame (no SQL type recorded): read as a
     boolean, it was written as a BOOLEAN of 1 and 0, where the source's `is_official = 'T'` finds

@@ -349,6 +349,29 @@ def test_append_into_own_tables_with_enum_and_jsonb_columns(postgres_url: str) -
     ]
 
 
+def test_flags_spelled_as_text_or_an_enum_are_booleans_written_back_as_spelled(postgres_url: str) -> None:
+    """A survey's 'Y'/'N' answers in a VARCHAR(1), and 'yes'/'no' in an enum type, were labels read from
+    the database but booleans read from files (`Schema.infer`): both read as booleans, and written back
+    in their spelling and type (the enum recreated); a declared BOOLEAN stays one."""
+    run_sql(
+        postgres_url,
+        "CREATE TYPE yes_no AS ENUM ('yes', 'no')",
+        "CREATE TABLE answer (id integer PRIMARY KEY, yn varchar(1) NOT NULL, agreed yes_no, done boolean NOT NULL)",
+        "INSERT INTO answer VALUES (1, 'Y', 'yes', true), (2, 'N', NULL, false), (3, 'N', 'no', true)",
+    )
+    data = RelationalData.from_sql(postgres_url)
+    kinds = {c: k.kind for c, k in data.schema.tables["answer"].columns.items()}
+    assert [c for c, k in kinds.items() if k is Column.BOOLEAN] == ["yn", "agreed", "done"]
+    data.to_sql(postgres_url, schema_name="copy")
+    assert rows(postgres_url, "SELECT yn, agreed::text, done FROM copy.answer ORDER BY id") == [
+        ("Y", "yes", True),
+        ("N", None, False),
+        ("N", "no", True),
+    ]
+    types = {c: d for t, c, _, d, *_ in rows(postgres_url, COLUMNS, schema="copy", tables=["answer"])}
+    assert types["yn"] == "character varying" and types["agreed"] == "USER-DEFINED" and types["done"] == "boolean"
+
+
 def test_columns_without_a_kind_can_be_left_out(postgres_url: str) -> None:
     """A bytea, jsonb or array column stopped from_sql, and the only way out was to leave its whole
     table out (the root table of patients, here): `exclude` leaves the columns out instead."""

@@ -118,10 +118,11 @@ def _number_notes(x: pd.Series, integer: bool) -> str:
 def string_kind_and_reason(
     values: pd.Series, in_lookup: bool = False, unique: bool = False, not_null: bool = False
 ) -> tuple[Column, str]:
-    """Categorical, text, identifier, or time or date for a column a database declares as a string
-    type (`RelationalData.from_sql`): the type says it holds text, so only the choice between labels,
-    free text and codes is read from the values, and dates and times written as text (SQLite has no
-    date type: `03/15/2021`, `2021-03-15T10:00:00Z`), which are written back in their pattern.
+    """Categorical, text, identifier, boolean, or time or date for a column a database declares as a
+    string type (`RelationalData.from_sql`): the type says it holds text, so only the choice between
+    labels, free text and codes is read from the values, and flags ('Y'/'N', as `Schema.infer` reads
+    them) and dates and times written as text (SQLite has no date type: `03/15/2021`,
+    `2021-03-15T10:00:00Z`), which are written back in their spelling or pattern.
     `unique`: the catalog declares the column UNIQUE, so its values name their rows (e-mails such as
     SKING): an identifier unless they hold whitespace. `not_null`: the catalog declares it NOT NULL,
     so labels none of which is seen `MIN_COUNT` times (every row generated missing, which the column
@@ -132,6 +133,8 @@ def string_kind_and_reason(
     if in_lookup:
         return Column.CATEGORICAL, "a lookup table is copied as it is: categorical"
     text = s.astype(str).str.strip()
+    if (flag := flag_kind_and_reason(text, nulls=values.isna().any())) is not None:  # written back in its spelling
+        return flag
     if (when := _time_or_date(text, nulls=values.isna().any())) is not None:
         return when
     if (lasting := _durations(text, nulls=values.isna().any())) is not None:
@@ -189,10 +192,8 @@ def _guess(values: pd.Series) -> tuple[Column, str]:
     if len(s) == 0:
         return Column.CATEGORICAL, "all values null: nothing to read a kind from"
     text, nulls = s.astype(str).str.strip(), bool(values.isna().any())
-    flags = text[~blanks(text)].str.lower()
-    if len(flags) and (flags.nunique() <= 2 and flags.isin(_TRUE_FALSE).all() or _one_pair(flags)):
-        spelled = sorted(text[~blanks(text)].unique())[:4]
-        return Column.BOOLEAN, f"values {spelled} spell true/false" + _blank_note(text, nulls)
+    if (flag := flag_kind_and_reason(text, nulls)) is not None:
+        return flag
     if (when := _time_or_date(text, nulls=nulls)) is not None:
         return when
     if (lasting := _durations(text, nulls)) is not None:
@@ -236,6 +237,20 @@ def _compact_why(values: pd.Series) -> str:
     """Why whole numbers are dates yyyymmdd (`compact_dates`): as integers, 4 in 100 generated were no day."""
     example = values.dropna().iloc[0]
     return f"every one a date written yyyymmdd (e.g. {int(float(example))}): a date, written back so"
+
+
+def flag_kind_and_reason(text: pd.Series, nulls: bool = False) -> tuple[Column, str] | None:
+    """Boolean, and why, where the non-null `text` spells true/false ('Y'/'N', 'yes'/'no',
+    'T'/'F', 'true'/'false'; `_TRUE_FALSE`), else None. The one rule both readers take (`_guess` for
+    frames, `string_kind_and_reason` for a database's string columns): read only by `Schema.infer`,
+    a survey's VARCHAR(1) 'Y'/'N' answers were booleans from files but labels from the database,
+    so a rule keyed on booleans (an 'any of these?' gate over its options) fitted on one path only."""
+    text = text.astype(str).str.strip()
+    flags = text[~blanks(text)].str.lower()
+    if not len(flags) or not (flags.nunique() <= 2 and flags.isin(_TRUE_FALSE).all() or _one_pair(flags)):
+        return None
+    spelled = sorted(text[~blanks(text)].unique())[:4]
+    return Column.BOOLEAN, f"values {spelled} spell true/false" + _blank_note(text, nulls)
 
 
 def _one_pair(flags: pd.Series) -> bool:

@@ -77,7 +77,7 @@ from relsynth.relational._coerce import (
     composite_references,
     to_source,
 )
-from relsynth.relational._infer import string_kind_and_reason
+from relsynth.relational._infer import flag_kind_and_reason, string_kind_and_reason
 from relsynth.relational.columns import Column, ColumnKind, ForeignKey, PrimaryKey, as_kind
 from relsynth.relational.composite import CompositeForeignKey, row_key_name
 from relsynth.relational.errors import DataError, SchemaError
@@ -532,6 +532,13 @@ def _type_name(t: sa.types.TypeEngine, spec: Mapping[str, Any]) -> str:
     return str(t)
 
 
+def listed_kind(labels: Sequence[str]) -> Column:
+    """The kind of a column whose labels its source lists (an enum type, CHECK (c IN (...))):
+    categorical, or boolean where they are a flag's two spellings ('Y', 'N'; 'yes', 'no'), as
+    `Schema.infer` reads such values (`flag_kind_and_reason`); written back in that spelling."""
+    return Column.BOOLEAN if flag_kind_and_reason(pd.Series(list(labels), dtype=object)) else Column.CATEGORICAL
+
+
 def _kind_of_type(t: sa.types.TypeEngine, spec: dict | None) -> Column | None:
     """The kind an SQL type means; None for a string type (its values decide: categorical or text)."""
     if spec is None or (
@@ -539,7 +546,7 @@ def _kind_of_type(t: sa.types.TypeEngine, spec: dict | None) -> Column | None:
     ):
         return None
     if isinstance(t, sa.Enum):
-        return Column.CATEGORICAL
+        return listed_kind(t.enums)
     if spec["type"] == "numeric":
         return Column.INTEGER if spec.get("scale") == 0 else Column.NUMERIC
     return {
@@ -2036,8 +2043,10 @@ class Catalog:
                 for c, kind in plan.kinds[n].items():
                     if kind is None and "in" in self.reflected[n].domains.get(c, {}):
                         # labels the source lists (CHECK (c IN (...)), an enum): free text would break the list
-                        kind = plan.kinds[n][c] = as_kind(Column.CATEGORICAL)
+                        listed = listed_kind(self.reflected[n].domains[c]["in"])
+                        kind = plan.kinds[n][c] = as_kind(listed)
                         plan.why[n][c] = f"{plan.why[n][c]}, its values listed by the source (a CHECK IN or an enum)"
+                        plan.why[n][c] += ": a flag's two spellings, a boolean" if listed is Column.BOOLEAN else ""
                         bar.update(1)
                     elif kind is None:  # a string type: labels or free text, by the values
                         decided, reason = string_kind_and_reason(
