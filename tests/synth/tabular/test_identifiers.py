@@ -1081,6 +1081,31 @@ def test_a_category_whose_shape_would_write_its_rare_values_whole_stays_a_catego
     assert "label" in pre.modelled_columns("t") and not pre.stats["identifiers"]
 
 
+def test_a_not_null_category_whose_shape_would_write_its_rare_values_is_drawn_fresh_not_null(tmp_path):
+    # the same labels NOT NULL in the source: kept a category, every row came back null and to_sql refused the
+    # whole database. Drawn fresh instead: never null, never one of the protected labels, and written
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'src.sqlite'}"
+    with sa.create_engine(url).begin() as c:
+        c.exec_driver_sql("CREATE TABLE t (id int PRIMARY KEY, label varchar(12) NOT NULL, note text, x real)")
+        for i in range(30):
+            note = f"'N{i % 10}'" if i % 2 else "NULL"
+            c.exec_driver_sql(f"INSERT INTO t VALUES ({i}, 'L{i % 10}', {note}, {i})")
+    overrides = {"t": {"label": "categorical", "note": "categorical"}}
+    data = RelationalData.from_sql(url, overrides=overrides)
+    with pytest.warns(UserWarning, match="'t.note': no value appears 5"):  # nullable: missing, as before
+        pre = TabularPreproc.from_schema(data.schema).fit(data)
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    label = synth["t"]["label"]
+    assert label.notna().all() and not label.isin({f"L{k}" for k in range(10)}).any()
+    assert synth["t"]["note"].isna().all()
+    synth.to_sql(f"sqlite:///{tmp_path / 'out.sqlite'}")
+    assert (
+        RelationalData.from_sql(f"sqlite:///{tmp_path / 'out.sqlite'}", overrides=overrides)["t"]["label"].notna().all()
+    )
+
+
 def test_a_category_drawn_fresh_on_a_sample_counts_on_past_the_whole_databases(tmp_path):
     # 2,000 SKUs, each once, declared categorical, sampled 200: on the sample alone they filled a tenth of their range,
     # so they were no counter, every draw in range a real one a tenth of the time, and the column stayed all null

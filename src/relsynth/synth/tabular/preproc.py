@@ -210,6 +210,21 @@ _NUMERIC_KINDS = {
 }
 
 
+def _fresh_how(share: float, listed: bool) -> str:
+    """How `_shapeless_columns` draws a column no value of which is frequent, for its warning: among
+    the labels its source lists, or in its values' shapes, redrawn where a code is one of the data's
+    (`known_codes`), which a NOT NULL column past REPLAY_SHARE mostly is (a tiny table's labels)."""
+    if listed:
+        return "drawn among the labels its source lists"
+    if share > REPLAY_SHARE:
+        return (
+            "NOT NULL in its source, so generated as fresh codes none of which is a value of the data (mostly "
+            "`<column>_<n>`, as its values' shapes leave little room for others; lower min_count where its "
+            "labels may be repeated)"
+        )
+    return f"generated as fresh codes in its values' shapes (about {share:.1%} of them a value of the data by chance)"
+
+
 class TabularPreproc:
     """Fit column preprocessors on a database and encode/decode it as token sequences."""
 
@@ -883,13 +898,17 @@ class TabularPreproc:
         a shape, a constant run, a label of a run each held by `min_count` values, digits drawn in
         their range or counted on past it, where a drawn code falls on a value of the data at most
         REPLAY_SHARE of the time (`replay_share`: not L0..L9, 3 rows each, which it would write whole,
-        nor a tiny table's values, which no shape of `min_count` values holds); or, where the source
-        lists the labels (an enum, CHECK IN: public, as the schema), among those (`listed_format`).
+        nor a tiny table's values, which no shape of `min_count` values holds), or whatever that share
+        where the source declares the column NOT NULL: all null, to_sql refused the whole database (L0..L9
+        declared categorical, 3 rows each), and a fresh code is never a value of the data
+        (`known_codes`: redrawn, else `<column>_<n>`); or, where the source lists the labels (an
+        enum, CHECK IN: public, as the schema), among those (`listed_format`).
         Not a column given a preprocessor or left out, nor the context's, nor one that spells a
         number of its row (written from it: `spelled_values`); never under DP (read from the values)."""
         found: dict[str, dict[str, float]] = {}
         for table, col in self._categories_without_one(data, kind="text"):
-            if (share := self._replay_share(data, table, col)) <= REPLAY_SHARE:
+            share = self._replay_share(data, table, col)
+            if share <= REPLAY_SHARE or col in data.not_null_columns(table):
                 found.setdefault(table, {})[col] = share
         if found:  # a lab value's texts ('141', '0.94') beside its number: those are written from it
             spelled = spelled_columns(find_spelled_values(self, data))
@@ -906,10 +925,7 @@ class TabularPreproc:
                     table,
                     col,
                     self.min_count,
-                    "drawn among the labels its source lists"
-                    if declared_list(data.formats, table, col)
-                    else f"generated as fresh codes in its values' shapes (about {share:.1%} of them a value of "
-                    "the data by chance)",
+                    _fresh_how(share, bool(declared_list(data.formats, table, col))),
                 )
         return {t: list(cols) for t, cols in found.items()}
 
