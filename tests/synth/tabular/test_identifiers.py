@@ -1106,6 +1106,28 @@ def test_a_not_null_category_whose_shape_would_write_its_rare_values_is_drawn_fr
     )
 
 
+def test_a_not_null_category_whose_fresh_codes_its_type_cannot_hold_is_named_at_fit(tmp_path, caplog):
+    # tiers 'A' to 'D' in a VARCHAR(1), 6 rows each, at min_count=10: drawn fresh as tier_<n>, which to_sql
+    # refused only once the model was trained; the fit says so, with the ways out
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'src.sqlite'}"
+    with sa.create_engine(url).begin() as c:
+        c.exec_driver_sql("CREATE TABLE shop (id int PRIMARY KEY, tier varchar(1) NOT NULL, code varchar(9) NOT NULL)")
+        for i in range(24):
+            c.exec_driver_sql(f"INSERT INTO shop VALUES ({i}, '{'ABCD'[i % 4]}', '{'ABCD'[i % 4]}')")
+    data = RelationalData.from_sql(url)
+    with caplog.at_level(logging.WARNING):
+        TabularPreproc.from_schema(data.schema, min_count=10).fit(data)
+    said = {
+        r.getMessage().split(":")[0]: r.getMessage()
+        for r in caplog.records
+        if "NOT NULL in its source" in r.getMessage()
+    }
+    assert set(said) == {"shop.tier", "shop.code"}  # code_1 fits its VARCHAR(9): not named
+    assert "tier_1 and on are longer than the 1 characters" in said["shop.tier"] and "longer" not in said["shop.code"]
+
+
 def test_a_category_drawn_fresh_on_a_sample_counts_on_past_the_whole_databases(tmp_path):
     # 2,000 SKUs, each once, declared categorical, sampled 200: on the sample alone they filled a tenth of their range,
     # so they were no counter, every draw in range a real one a tenth of the time, and the column stayed all null

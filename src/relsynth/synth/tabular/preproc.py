@@ -210,17 +210,24 @@ _NUMERIC_KINDS = {
 }
 
 
-def _fresh_how(share: float, listed: bool) -> str:
+def _fresh_how(share: float, listed: bool, col: str, longest: int | None) -> str:
     """How `_shapeless_columns` draws a column no value of which is frequent, for its warning: among
     the labels its source lists, or in its values' shapes, redrawn where a code is one of the data's
-    (`known_codes`), which a NOT NULL column past REPLAY_SHARE mostly is (a tiny table's labels)."""
+    (`known_codes`), which a NOT NULL column past REPLAY_SHARE mostly is (a tiny table's labels). Where
+    `<column>_<n>` is longer than the source's type holds (`longest`: a tier 'A' to 'D' in a VARCHAR(1)), it says
+    so now, before training: to_sql refuses such codes."""
     if listed:
         return "drawn among the labels its source lists"
     if share > REPLAY_SHARE:
+        too_long = (
+            f" {col}_1 and on are longer than the {longest} characters its source's type holds, which to_sql "
+            "refuses: lower min_count (its labels then learnt, where they may be repeated) or leave the column out"
+            if longest is not None and len(f"{col}_1") > longest
+            else " lower min_count where its labels may be repeated"
+        )
         return (
             "NOT NULL in its source, so generated as fresh codes none of which is a value of the data (mostly "
-            "`<column>_<n>`, as its values' shapes leave little room for others; lower min_count where its "
-            "labels may be repeated)"
+            f"`<column>_<n>`, as its values' shapes leave little room for others;{too_long})"
         )
     return f"generated as fresh codes in its values' shapes (about {share:.1%} of them a value of the data by chance)"
 
@@ -925,7 +932,12 @@ class TabularPreproc:
                     table,
                     col,
                     self.min_count,
-                    _fresh_how(share, bool(declared_list(data.formats, table, col))),
+                    _fresh_how(
+                        share,
+                        bool(declared_list(data.formats, table, col)),
+                        col,
+                        declared_lengths(data.formats, table, col)[1],
+                    ),
                 )
         return {t: list(cols) for t, cols in found.items()}
 
