@@ -43,6 +43,7 @@ from relsynth.synth.tabular.rules.ancestor_once import apply_ancestor_once_label
 from relsynth.synth.tabular.rules.ancestor_orders import keep_ancestor_orders
 from relsynth.synth.tabular.rules.apart_values import keep_apart
 from relsynth.synth.tabular.rules.balanced_sums import apply_balanced_sums
+from relsynth.synth.tabular.rules.bounded_sums import apply_bounded_sums
 from relsynth.synth.tabular.rules.calendar_labels import apply_calendar_labels, pair_rules
 from relsynth.synth.tabular.rules.capped_sums import apply_capped_sums
 from relsynth.synth.tabular.rules.carried_values import keep_carried_values
@@ -358,6 +359,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_constant_sums(pre.stats.get("constant_sums", []), out)  # ... or a fixed whole (none in older models)
     apply_place_values(pre, pre.stats.get("place_values", []), out)  # again: a constant sum rescaled them
     apply_capped_sums(pre.stats.get("capped_sums", []), out, rng)  # ... or at most one (none in older models)
+    keys = {t: schema.tables[t].primary_key for t in out}
+    apply_bounded_sums(pre.stats.get("bounded_sums", []), out, keys, rng)  # ... or its parent's number (likewise)
     apply_balanced_sums(pre.stats.get("balanced_sums", []), out)  # before the totals and balances summing them
     apply_running_sums(pre.stats.get("running_sums", []), out, rng)  # none in older models, nor under DP
     apply_totals(pre.stats.get("totals", []), out)  # after the rows they sum are all there

@@ -92,6 +92,7 @@ from relsynth.synth.tabular.orderings import (
 from relsynth.synth.tabular.rules.ancestor_once import find_ancestor_once_labels
 from relsynth.synth.tabular.rules.ancestor_orders import find_ancestor_orders
 from relsynth.synth.tabular.rules.balanced_sums import find_balanced_sums
+from relsynth.synth.tabular.rules.bounded_sums import find_bounded_sums
 from relsynth.synth.tabular.rules.calendar_labels import find_calendar_labels
 from relsynth.synth.tabular.rules.capped_sums import find_capped_sums
 from relsynth.synth.tabular.rules.carried_values import find_carried_values
@@ -666,8 +667,20 @@ class TabularPreproc:
             # ... or a fixed whole, where no number of the parent holds it (allocations adding up to 100 %)
             "constant_sums": (constant := find_constant_sums(self, data, summed, self._ordered_reads(), split)),
             # ... or at most a fixed whole, piled under it (a country's languages: at most 100 % of its people)
-            "capped_sums": find_capped_sums(
-                self, data, summed | self._ordered_reads() | {(r["child"], r["of"]) for r in split}, constant
+            "capped_sums": (
+                capped := find_capped_sums(
+                    self, data, summed | self._ordered_reads() | {(r["child"], r["of"]) for r in split}, constant
+                )
+            ),
+            # ... or at most a number of the parent row (a country's cities' populations: at most its own)
+            "bounded_sums": find_bounded_sums(
+                self,
+                data,
+                summed
+                | self._not_lowered(summed)
+                | {(r["child"], r["of"]) for r in split}
+                | {(r["table"], r["of"]) for r in constant + capped},
+                summed,
             ),
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
             "parent_dependencies": find_parent_dependencies(self, data),  # ... or of their parent row
@@ -798,7 +811,7 @@ class TabularPreproc:
         # - deductible, a bonus <= 30 % of the salary), where no later rule sets or scales them (`_inequalities`)
         scaled = {(r["child"], r["of"]) for r in self.stats["split_sums"]} | {
             (r["table"], c)
-            for k in ("constant_sums", "capped_sums", "balanced_sums")
+            for k in ("constant_sums", "capped_sums", "bounded_sums", "balanced_sums")
             for r in self.stats[k]
             for c in _as_list(r["of"])
         }
@@ -1197,6 +1210,12 @@ class TabularPreproc:
                         ways.setdefault(where(col, from_parent), set()).add(0)
         # a total or formula is set after the moves: never moved
         return {key: way.pop() for key, way in ways.items() if len(way) == 1 and 0 not in way and key not in summed}
+
+    def _not_lowered(self, summed: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """(table, column) an order within rows writes or reads that a lower value would break: all
+        but those `_movable_bases` lets move down (a city's population, at most its country's)."""
+        down = {key for key, way in self._movable_bases(summed, True).items() if way == -1}
+        return self._ordered_columns() - down
 
     def _unmovable(self, summed: set[tuple[str, str]]) -> set[tuple[str, str]]:
         """(table, column) that a move once every table is written would break (`_sibling_spans`):

@@ -162,7 +162,7 @@ def _best_bound(pre, table: str, col: str, values: Mapping[str, np.ndarray], ope
             if not 0 < factor < 1 or (ratio >= NEAR * factor).sum() < max(MIN_BROKEN, NEAR_SHARE * len(ratio)):
                 continue  # a share of the other number its rows come up to (not one extreme row's: a bitrate's floor)
             bound = bound * factor
-        p = _chance_broken(b, bound, kept)
+        p = chance_broken(b, bound, kept)
         if p is not None and p > best_p and _each_operand_binds(b, values, of, op, factor):
             best, best_p = (list(of), op, factor), p
     return best
@@ -209,7 +209,7 @@ def _bound_values(values: Mapping[str, np.ndarray], of, op: str, factor: float) 
     return x * factor if op == "*" else x
 
 
-def _chance_broken(b: np.ndarray, bound: np.ndarray, kept: np.ndarray | None) -> float | None:
+def chance_broken(b: np.ndarray, bound: np.ndarray, kept: np.ndarray | None) -> float | None:
     """The share of pairs of a row's bound and another row's value that break it (among those
     the column's own kept bound allows), where every row keeps its own bound and so many pairs
     breaking it make the data's keeping it by chance less likely than `BY_CHANCE`; None otherwise."""
