@@ -535,7 +535,10 @@ def _run_pool(
     inputs = torch.full((B,), BOS, dtype=torch.long, device=device)
     pos = torch.zeros(B, dtype=torch.long, device=device)
     allowed, bias = model.allowed_gen, model.count_bias
-    follows, follow_token = forcing_tables(pre, pre.stats.get("dependencies", []))  # (n, vocab) each
+    # (n, vocab) each; a number some labels fix to one value too (an Antarctic population: none in older models)
+    follows, follow_token = forcing_tables(
+        pre, pre.stats.get("dependencies", []) + pre.stats.get("category_points", [])
+    )
     from_parent = parent_forcing(pre, pre.stats.get("parent_dependencies", []))  # none in older models
     last_labels = last_label_forcing(pre, pre.stats.get("last_labels", []))  # none in older models, nor under DP
     bans, ban_token = banning_tables(pre, pre.stats.get("distinct", []))  # (pairs, vocab) each

@@ -98,6 +98,7 @@ from relsynth.synth.tabular.rules.capped_sums import find_capped_sums
 from relsynth.synth.tabular.rules.carried_values import find_carried_values
 from relsynth.synth.tabular.rules.category_decimals import find_category_decimals
 from relsynth.synth.tabular.rules.category_gaps import find_category_gaps
+from relsynth.synth.tabular.rules.category_points import find_category_points
 from relsynth.synth.tabular.rules.category_ranges import find_category_ranges
 from relsynth.synth.tabular.rules.chained_labels import find_chained_labels
 from relsynth.synth.tabular.rules.changed_rows import find_changed_rows
@@ -683,6 +684,10 @@ class TabularPreproc:
                 summed,
             ),
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
+            # ... or numbers some of its labels fix to one exact value (an Antarctic territory's population, 0)
+            "category_points": find_category_points(
+                self, data, summed | {(d["table"], d["column"]) for d in dependencies}
+            ),
             "parent_dependencies": find_parent_dependencies(self, data),  # ... or of their parent row
             # within a lookup row's range; a base of orders within rows only moved the way that keeps them,
             # and a date an order writes from its user's signup moved later (a lookup row is no base of it)

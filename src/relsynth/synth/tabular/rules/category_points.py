@@ -1,0 +1,96 @@
+"""Category points: a number that some labels of an earlier category of its row fix to one exact
+value, where the others leave it free (an Antarctic territory's population and GNP, 0; a free
+plan's price, 0.00; a lab test's reference flag, 1).
+
+`dependencies` forces a number from a category only where the category decides it in every row,
+and `category_ranges` needs `MIN_ROWS` (20) of a label's values for its range, so a label of a
+few rows is kept by neither: a small model gave 4 to 6 of the 5 to 7 generated Antarctic countries
+of a world-like database a population (millions, where the data's 5 hold 0), and so a population
+with no city where every other country holds one. The fit keeps, per number of a table written
+with exact values (points) and not as an offset, the first earlier categorical column of its row
+some of whose frequent labels hold one point in every row, `MIN_ROWS` rows at least, where the
+point's share among the other rows would have put them all there by chance `CHANCE` of the time at
+most, over the labels tried. Generation forces the point's token after such a label, as
+`dependencies.forcing_tables` forces a decided column. Columns a rule sets after generation and
+context columns are left out, as are columns `dependencies` already forces. Not fitted under DP.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from relsynth.relational import RelationalData
+from relsynth.synth.tabular.encoders import CategoricalPreproc, NumericPreproc
+from relsynth.synth.tabular.rules.columns import categoricals
+from relsynth.synth.tabular.rules.numbers import as_floats
+
+log = logging.getLogger(__name__)
+MIN_ROWS = 5  # rows of a label all at one point (and rows of the others), at least
+CHANCE = 1e-3  # how likely the other rows' share of the point would have put them all there, at most
+
+
+def find_category_points(pre, data: RelationalData, fixed: set[tuple[str, str]]) -> list[dict]:
+    """[{"table", "column", "of", "pairs": [[label of `of`, point of `column`], ...]}], the shape of
+    `find_dependencies`' rules: every row of `table` whose `of` holds a paired label holds that point
+    of `column`. `fixed`: (table, column) set after generation or already forced from a category."""
+    out = []
+    for table, layout in pre.layouts.items():
+        at = {c: k for k, c in enumerate(layout.fields)}
+        cats = categoricals(pre, data, table)
+        given = pre.given_columns(table)
+        for col, slot in zip(layout.fields, layout.slots, strict=False):
+            number = pre.slots[slot].preproc
+            if not _free_number(number, col, table, pre, data, fixed | {(table, c) for c in given}):
+                continue
+            x = as_floats(data[table][col])
+            sources = [(of, of_pre) for of, of_pre in cats if at[of] < at[col]]
+            tried = sum(_n_frequent(of_pre.encode(data[table][of]), of_pre) for of, of_pre in sources)
+            for of, of_pre in sources:
+                pairs = _fixed_points(of_pre.encode(data[table][of]), x, of_pre.categories, number.points, tried)
+                if pairs:
+                    log.info(
+                        "%s.%s is one value under some labels of %s.%s (%s): kept so", table, col, table, of, pairs
+                    )
+                    out.append({"table": table, "column": col, "of": of, "pairs": pairs})
+                    break
+    return out
+
+
+def _free_number(p, col: str, table: str, pre, data: RelationalData, fixed: set[tuple[str, str]]) -> bool:
+    """Whether `col` is a modelled number with points, written as itself (no order's offset), that no
+    rule sets or forces."""
+    return (
+        isinstance(p, NumericPreproc)
+        and bool(p.points)
+        and col in data[table].columns
+        and col not in pre.orderings.get(table, {})
+        and (table, col) not in fixed
+    )
+
+
+def _n_frequent(tokens: np.ndarray, p: CategoricalPreproc) -> int:
+    """The labels of `MIN_ROWS` rows at least (local tokens: `<missing>`, `<rare>`, then the categories)."""
+    rows = np.bincount(tokens, minlength=len(p.categories) + 2)[2:]
+    return int((rows >= MIN_ROWS).sum())
+
+
+def _fixed_points(tokens: np.ndarray, x: np.ndarray, categories: list, points: list, tried: int) -> list[list]:
+    """[[label, point]]: the labels whose `MIN_ROWS` rows or more all hold one of the number's `points`
+    (`x`, NaN where missing), where the other rows' share of it would have put them all there
+    `CHANCE / tried` of the time at most."""
+    known = {float(v) for v in points}
+    out = []
+    for k, v in enumerate(categories, start=2):
+        held = tokens == k
+        n = int(held.sum())
+        if n < MIN_ROWS or len(x) - n < MIN_ROWS:
+            continue
+        values = np.unique(x[held])
+        if len(values) != 1 or np.isnan(values[0]) or float(values[0]) not in known:
+            continue
+        share = float(np.mean(x[~held] == values[0]))
+        if share**n <= CHANCE / max(tried, 1):
+            out.append([v, float(values[0])])
+    return out
