@@ -217,6 +217,20 @@ def test_text_guess_becomes_categorical_only_in_lookups():
     assert infer_kind(names, in_lookup=True) is Column.CATEGORICAL
 
 
+def test_unique_codes_of_two_or_three_capitals_are_identifiers_and_names_stay_text():
+    """A country's ISO code2 ('AW', 'AF', ... unique, no digit) was text, which a text model writes
+    repeated, of other lengths, or as real codes; it is an identifier now, drawn fresh in its shape.
+    Names, codes of mixed lengths and repeated state codes are not."""
+    rng = np.random.default_rng(0)
+    letters = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    code2 = pd.Series(sorted({"".join(rng.choice(letters, 2)) for _ in range(400)}))
+    assert infer_kind(code2) is Column.IDENTIFIER
+    assert infer_kind(pd.Series([c + "X" for c in code2])) is Column.IDENTIFIER  # three: a currency's EUR
+    assert infer_kind(pd.Series([c.title() for c in code2])) is not Column.IDENTIFIER  # 'Aw': a name's shape
+    assert infer_kind(pd.Series([c + "X" * (k % 2) for k, c in enumerate(code2)])) is not Column.IDENTIFIER
+    assert infer_kind(pd.Series(list(code2[:20]) * 10)) is Column.CATEGORICAL  # states, each repeated
+
+
 def test_inferred_time_date_and_boolean_columns_validate():
     frames = {
         "event": pd.DataFrame(

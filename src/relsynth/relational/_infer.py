@@ -49,6 +49,7 @@ MIN_IDENTIFIERS = 20  # fewer values than this are never read as identifiers (a 
 IDENTIFIER_UNIQUE = 0.9  # share of distinct values an identifier column has at least
 IDENTIFIER_SHAPED = 0.9  # share of its values whose shape at least MIN_COUNT values share
 MAX_IDENTIFIER_CHARS = 64
+LETTER_CODE = r"[A-Z]{2,3}"  # codes of capitals alone that name their rows, unique (ISO country codes)
 MIN_KEY_ROWS = 20  # rows a table needs for a counter to be read as its key, unless keys or lookups say it has one
 RARE_DOCUMENTS = 0.05  # share of rows holding a rare JSON document above which the column is text
 JSON_CHECKED = 10_000  # values parsed to tell JSON documents (the others must open as one)
@@ -409,11 +410,12 @@ def _blank_note(text: pd.Series, nulls: bool = False) -> str:
     return f"; {n} blank or placeholder value(s) ({shown}) read as nulls (written back {back})"
 
 
-def _identifier_shapes(text: pd.Series) -> str | None:
+def _identifier_shapes(text: pd.Series, letters: bool = False) -> str | None:
     """How codes that name their rows look (`'AAA-9999'`, `'UUID'`), or None when `text` (mostly
     unique strings) is not such codes: too few values, whitespace other than between groups that
     each hold a digit or mask one (`+33 612 345 6789`, `**** **** **** 1234`, not `12 Main St`), too long, shapes that few values share
-    (e-mails, words), or values without digits (names)."""
+    (e-mails, words), or values without digits (names), but, with `letters`, capitals of one short
+    length (`_letter_codes`)."""
     if len(text) < MIN_IDENTIFIERS or text.str.len().max() > MAX_IDENTIFIER_CHARS:
         return None
     if text.str.contains(r"\s").any() and not text.str.fullmatch(_DIGIT_GROUPS).all():
@@ -421,12 +423,23 @@ def _identifier_shapes(text: pd.Series) -> str | None:
     if text.str.match(UUID).all():
         return "UUID"
     shapes, hex_digits = code_shapes(text, MIN_COUNT)
-    if hex_digits is None and text.str.contains(r"\d").mean() < IDENTIFIER_SHAPED:
+    if (
+        hex_digits is None
+        and text.str.contains(r"\d").mean() < IDENTIFIER_SHAPED
+        and not (letters and _letter_codes(text))
+    ):
         return None
     if shared_share(shapes, MIN_COUNT) < IDENTIFIER_SHAPED:
         return None
     counts = shapes.value_counts()
     return " or ".join(repr(s) for s in counts.index[:2]) + (", ..." if len(counts) > 2 else "")
+
+
+def _letter_codes(text: pd.Series) -> bool:
+    """Whether every value is capitals of one length, two or three (a country's ISO code 'AW', a
+    currency's 'EUR', an airport's 'LAX'): codes, where names hold lower case or vary in length. As
+    text, a text model wrote them repeated, of other lengths, or real ones."""
+    return bool(text.str.fullmatch(LETTER_CODE).all()) and text.str.len().nunique() == 1
 
 
 def _labels(text: pd.Series, why: str) -> tuple[Column, str]:
@@ -464,7 +477,7 @@ def _categorical_or_text(text: pd.Series) -> tuple[Column, str]:
     words = text.str.split().str.len().mean()
     rare_share = float((text.map(text.value_counts()) < MIN_COUNT).mean())
     stats = f"{text.nunique()} distinct values in {len(text)} ({unique_share:.0%} unique), {words:.1f} words on average"
-    codes = _identifier_shapes(text) if unique_share >= IDENTIFIER_UNIQUE else None
+    codes = _identifier_shapes(text, letters=True) if unique_share >= IDENTIFIER_UNIQUE else None
     if codes is not None:
         return Column.IDENTIFIER, f"{stats}, codes of the shape {codes}: identifier (generated fresh in that format)"
     if unique_share > 0.5 and (words >= 1.5 or text.str.len().mean() >= 20):
