@@ -30,6 +30,7 @@ from relsynth.synth.tabular.dataset import recent_siblings
 from relsynth.synth.tabular.grammar import BOS, PAD
 from relsynth.synth.tabular.preproc import TabularPreproc
 from relsynth.synth.tabular.rules.carried_values import carried_token, carried_token_positions
+from relsynth.synth.tabular.rules.category_points import point_bans
 from relsynth.synth.tabular.rules.chained_labels import chained_ahead_bans, chained_positions, chained_token
 from relsynth.synth.tabular.rules.changed_rows import ahead_bans, changed_ahead, changed_row_positions, repeated_token
 from relsynth.synth.tabular.rules.count_rules import count_tables, parent_count_rules
@@ -549,6 +550,7 @@ def _run_pool(
             null_tables(pre, pre.stats.get("held_rules", [])),  # a solved ticket's first response (none: older)
             cut_tables(pre, pre.stats.get("null_cuts", [])),  # hours asked from 16 on, after an age's token
             count_tables(pre, pre.stats.get("count_rules", [])),  # no shipment of a pending order
+            point_bans(pre, pre.stats.get("category_points", [])),  # no population 0 but Antarctica's
             strict=True,
         )
     )

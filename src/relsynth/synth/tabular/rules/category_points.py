@@ -10,8 +10,11 @@ with no city where every other country holds one. The fit keeps, per number of a
 with exact values (points) and not as an offset, the first earlier categorical column of its row
 some of whose frequent labels hold one point in every row, `MIN_ROWS` rows at least, where the
 point's share among the other rows would have put them all there by chance `CHANCE` of the time at
-most, over the labels tried. Generation forces the point's token after such a label, as
-`dependencies.forcing_tables` forces a decided column. Columns a rule sets after generation and
+most, over the labels tried; and the points no other label's row holds (`only`), where rows dealt
+at random would have put them all under those labels `CHANCE` of the time at most. Generation
+forces the point's token after such a label, as `dependencies.forcing_tables` forces a decided
+column, and bans an `only` point after every other label (`point_bans`: the same small model put
+the 0 on 5 and 6 countries of other continents instead). Columns a rule sets after generation and
 context columns are left out, as are columns `dependencies` already forces. Not fitted under DP.
 """
 
@@ -48,12 +51,14 @@ def find_category_points(pre, data: RelationalData, fixed: set[tuple[str, str]])
             sources = [(of, of_pre) for of, of_pre in cats if at[of] < at[col]]
             tried = sum(_n_frequent(of_pre.encode(data[table][of]), of_pre) for of, of_pre in sources)
             for of, of_pre in sources:
-                pairs = _fixed_points(of_pre.encode(data[table][of]), x, of_pre.categories, number.points, tried)
+                tokens = of_pre.encode(data[table][of])
+                pairs = _fixed_points(tokens, x, of_pre.categories, number.points, tried)
                 if pairs:
+                    only = _points_only_there(tokens, x, of_pre.categories, pairs)
                     log.info(
                         "%s.%s is one value under some labels of %s.%s (%s): kept so", table, col, table, of, pairs
                     )
-                    out.append({"table": table, "column": col, "of": of, "pairs": pairs})
+                    out.append({"table": table, "column": col, "of": of, "pairs": pairs, "only": only})
                     break
     return out
 
@@ -68,6 +73,45 @@ def _free_number(p, col: str, table: str, pre, data: RelationalData, fixed: set[
         and col not in pre.orderings.get(table, {})
         and (table, col) not in fixed
     )
+
+
+def _points_only_there(tokens: np.ndarray, x: np.ndarray, categories: list, pairs: list[list]) -> list[float]:
+    """The points of `pairs` that no row but those of their labels holds (population 0 in Antarctica
+    alone), where rows dealt at random would have put them all under those labels `CHANCE` of the
+    time at most."""
+    out = []
+    for point in sorted({p for _, p in pairs}):
+        labels = [k for k, v in enumerate(categories, start=2) if [v, point] in pairs]
+        under = np.isin(tokens, labels)
+        at = x == point
+        if not (at & ~under).any() and float(under.mean()) ** int(at.sum()) <= CHANCE:
+            out.append(point)
+    return out
+
+
+def point_bans(pre, rules: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(force position, force token, ban position, ban token), each (n, vocab), as
+    `dependencies.null_tables`: per rule and point held only under its labels (`only`), after every
+    other token of `of` (`<missing>` and `<rare>` too), the header position of `column` and the
+    point's token, banned (an Asian country's population never 0). Nothing forced (-1)."""
+    rows = [(r, p) for r in rules for p in r.get("only", [])]  # none in models saved before
+    shape = (len(rows), pre.vocab_size)
+    force_pos, force_tok = np.full(shape, -1, dtype=np.int64), np.full(shape, -1, dtype=np.int64)
+    ban_pos, ban_tok = np.full(shape, -1, dtype=np.int64), np.full(shape, -1, dtype=np.int64)
+    for n, (r, point) in enumerate(rows):
+        layout = pre.layouts[r["table"]]
+        if r["of"] not in layout.fields or r["column"] not in layout.fields:
+            continue
+        of_slot = pre.slots[layout.slots[layout.fields.index(r["of"])]]
+        j = layout.fields.index(r["column"])
+        token = pre.slots[layout.slots[j]].value_tokens().get(str(float(point)))
+        if token is None:
+            continue
+        labels = of_slot.category_tokens()
+        kept = {labels[str(v)] for v, p in r["pairs"] if p == point and str(v) in labels}
+        others = [t for t in range(of_slot.offset, of_slot.offset + 2 + len(labels)) if t not in kept]
+        ban_pos[n, others], ban_tok[n, others] = j, token
+    return force_pos, force_tok, ban_pos, ban_tok
 
 
 def _n_frequent(tokens: np.ndarray, p: CategoricalPreproc) -> int:
