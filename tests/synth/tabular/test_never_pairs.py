@@ -590,3 +590,18 @@ def test_a_rules_rows_are_reweighed_together_as_they_were_row_by_row(monkeypatch
     assert torch.equal(_generate._reweighed(logits, *args, ignoring), expected)
     assert len(calls) <= 2  # one per rule, however many rows
     assert ignoring == seen and ignoring[id(own)][1] > 2 and ignoring[id(parent)][1] > 0
+
+
+def test_an_operation_of_thousands_of_rows_under_its_type_is_kept_from_the_other_type():
+    """A bank transaction's operation lies under one type (a cash deposit is a credit): 3,000
+    deposits under a type of share one half made each share's power underflow to 0, and the fit
+    crashed (math domain error) on a Berka-shaped database; the pairs are banned instead."""
+    rng = np.random.default_rng(0)
+    operations = {"PRIJEM": ["VKLAD", "PREVOD Z UCTU"], "VYDAJ": ["VYBER", "PREVOD NA UCET"]}
+    kind = rng.choice(list(operations), 6000)
+    operation = [operations[k][0] if rng.random() < 0.9 else operations[k][1] for k in kind]
+    frame = pd.DataFrame({"trans_id": range(6000), "type": kind, "operation": operation})
+    schema = Schema(trans=Table(trans_id=PrimaryKey(), type=Categorical(), operation=Categorical()))
+    pre = TabularPreproc.from_schema(schema).fit(RelationalData({"trans": frame}, schema))
+    rules = [r for r in pre.stats["never_pairs"] if (r["column"], r["of"]) == ("operation", "type")]
+    assert len(rules) == 1 and len(rules[0]["pairs"]) == 4

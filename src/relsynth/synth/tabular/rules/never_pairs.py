@@ -189,8 +189,16 @@ def _decided_by_later(counts: np.ndarray) -> bool:
         return False
     shares = counts.sum(1) / max(int(counts.sum()), 1)
     rows = counts.sum(0)
-    chance = sum(math.log(float((shares**n).sum())) for n in rows[rows > 1])
+    chance = sum(_log_sum_of_powers(shares[shares > 0], int(n)) for n in rows[rows > 1])
     return chance <= -MIN_EXPECTED
+
+
+def _log_sum_of_powers(shares: np.ndarray, n: int) -> float:
+    """log(sum(shares ** n)), in logs: a category of a thousand rows or more under a share of 0.5
+    (a transaction's operation under its type) makes every power underflow to 0, whose log failed."""
+    logs = n * np.log(shares)
+    top = float(logs.max())
+    return top + math.log(float(np.exp(logs - top).sum()))
 
 
 def _closed_sets(counts: np.ndarray) -> np.ndarray:
