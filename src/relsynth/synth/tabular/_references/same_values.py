@@ -23,13 +23,17 @@ Z_KEPT = 4.0  # and beyond this many standard deviations of chance's share
 
 
 def label_columns(schema, table: str) -> dict[str, object]:
-    """`table`'s label columns and their domain: a lookup's name for a key to it, "category" else."""
+    """`table`'s label columns and their domain: a lookup's name for a key to it, "category" for a
+    category, and a synthesised table's name for a key to it (the row it names is a label too: a
+    client's district and its account's, where the districts are synthesised and both nest under one)."""
     out: dict[str, object] = {}
     for c, kind in schema.tables[table].columns.items():
         if kind.kind is Column.CATEGORICAL:
             out[c] = "category"
         elif kind.kind is Column.FOREIGN_KEY and kind.parent in schema.lookups:
             out[c] = ("lookup", kind.parent)
+        elif kind.kind is Column.FOREIGN_KEY and kind.parent in schema.synth_tables:
+            out[c] = ("rows", kind.parent)
     return out
 
 
@@ -50,7 +54,7 @@ def same_values(data: RelationalData, e: Edge, pos: np.ndarray) -> list[list]:
         return []
     theirs = label_columns(schema, e.parent)
     nest = schema.parent(e.child)
-    candidates = [(c, False, d) for c, d in label_columns(schema, e.child).items()]
+    candidates = [(c, False, d) for c, d in label_columns(schema, e.child).items() if c != e.fk]
     if nest is not None and nest.parent in schema.synth_tables:
         candidates += [(c, True, d) for c, d in label_columns(schema, nest.parent).items()]
     out = []
