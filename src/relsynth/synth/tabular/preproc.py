@@ -725,7 +725,8 @@ class TabularPreproc:
             # ... or one value per pair of categories of its row (a leg's distance, per origin and destination)
             "pair_values": find_pair_values(self, data, summed | ordered),
             # ... or equal to a number further up in the rows a label marks (an accepted offer's, the sale price)
-            "flagged_copies": find_flagged_copies(self, data, summed | ordered),
+            # (or to the number of a sibling row, of a table one a parent row: an account's loan's payments)
+            "flagged_copies": find_flagged_copies(self, data, summed | ordered, self._settled_formulas(formulas)),
             # dates a time after another that their row's or parent's category sets (a child's loan due in 21 days)
             "category_gaps": find_category_gaps(self, data, summed | self._order_bases()),
             # ... and written with their category's decimals (whole yen beside cents)

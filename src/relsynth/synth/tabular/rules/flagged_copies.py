@@ -10,6 +10,12 @@ every row holding the label and both numbers (`MIN_ROWS` such rows at least) and
 `OTHER_SHARE` of the other rows holding both (a copy the label marks, not a copy of every row).
 Decoding, once every table is written, sets the marked rows' number to the one above where it is
 held. Numbers a total, a formula or an order within rows sets or reads are left alone. Not under DP.
+
+The number copied may also be a sibling row's: a row of another table under the same parent of which
+no parent row holds two (a bank account's one loan), `sibling: true`: a standing order marked as a
+loan payment (k_symbol UVER) pays the account's loan's monthly payments; a small model's generated
+orders never did (0 of 91, every one in the data). Decoding copies it where the parent holds one
+such row, and leaves the number as drawn where it holds none.
 """
 
 from __future__ import annotations
@@ -29,10 +35,13 @@ MIN_ROWS = 20  # marked rows holding both numbers, at least
 OTHER_SHARE = 0.5  # the unmarked rows equal at most this share of theirs: the label marks the copy
 
 
-def find_flagged_copies(pre, data: RelationalData, skip: set[tuple[str, str]]) -> list[dict]:
+def find_flagged_copies(
+    pre, data: RelationalData, skip: set[tuple[str, str]], settled: set[tuple[str, str]] = frozenset()
+) -> list[dict]:
     """[{"table", "column", "of", "label", "value"}]: `table.column` equals `of`
     (`<ancestor>.<column>`) in the rows whose `label` is `value`. `skip`: (table, column) set or
-    read elsewhere."""
+    read elsewhere; `settled`: those among them a formula sets once and for all as its table's rows
+    are decoded, a sibling's source all the same (copied once every table is written)."""
     out = []
     for table, layout in pre.layouts.items():
         if pre.schema.parent(table) is None:
@@ -40,16 +49,48 @@ def find_flagged_copies(pre, data: RelationalData, skip: set[tuple[str, str]]) -
         fields = [c for c in layout.fields if c in data[table].columns and (table, c) not in skip]
         numbers = pre.float_numbers(table, fields)
         labels = [c for c, _ in categoricals(pre, data, table) if c in fields]
-        above = numbers_above(pre, data, table, skip, context=True) if numbers and labels else None
-        if above is None:
+        if not (numbers and labels):
             continue
+        above = numbers_above(pre, data, table, skip, context=True)
+        siblings = _sibling_numbers(pre, data, table, skip - settled)
+        if above is None and siblings is None:
+            continue
+        above = pd.concat([f for f in (above, siblings) if f is not None], axis=1)
         for col in numbers:
             found = _marked_copy(as_floats(data[table][col]), above, data[table], labels)
             if found is not None:
                 of, label, value = found
                 log.info("%s.%s equals %s where %s is %s: kept so", table, col, of, label, value)
-                out.append({"table": table, "column": col, "of": of, "label": label, "value": value})
+                rule = {"table": table, "column": col, "of": of, "label": label, "value": value}
+                out.append(rule | ({"sibling": True} if siblings is not None and of in siblings else {}))
     return out
+
+
+def _sibling_numbers(pre, data: RelationalData, table: str, skip: set[tuple[str, str]]) -> pd.DataFrame | None:
+    """The numbers of each table nested under `table`'s parent of which no parent row holds two rows
+    (`MIN_ROWS` rows at least), named `<table>.<column>`, one row per row of `table`: the number of
+    the sibling row under its parent, NaN where it has none; None where there are none."""
+    edge = pre.schema.parent(table)
+    frames = []
+    for other in pre.schema.children(edge.parent):
+        frame = data[other]
+        fk = pre.schema.parent(other).fk
+        if other == table or len(frame) < MIN_ROWS or frame[fk].duplicated().any():
+            continue
+        columns = [c for c in pre.layouts[other].fields if c in pre.schema.tables[other].columns]
+        numbers = [c for c in pre.float_numbers(other, columns) if (other, c) not in skip]
+        if numbers:
+            frames.append(_sibling_values(data, pre.schema, table, other, numbers))
+    return pd.concat(frames, axis=1) if frames else None
+
+
+def _sibling_values(tables, schema, table: str, other: str, columns: list[str]) -> pd.DataFrame:
+    """`columns` of the row of `other` under each row of `table`'s parent row, by position of `table`'s
+    rows, named `<other>.<column>`; NaN where the parent holds none or (generated) several."""
+    fk, other_fk = schema.parent(table).fk, schema.parent(other).fk
+    theirs = tables[other].drop_duplicates(other_fk, keep=False).set_index(other_fk)
+    keys = tables[table][fk].to_numpy()
+    return pd.DataFrame({f"{other}.{c}": theirs[c].reindex(keys).to_numpy() for c in columns})
 
 
 def _marked_copy(
@@ -89,7 +130,10 @@ def apply_flagged_copies(rules: list[dict], out: dict[str, pd.DataFrame], schema
         frame = out[table]
         codes, names = value_codes(frame[rule["label"]].reset_index(drop=True))
         marked = codes == (names.index(rule["value"]) if rule["value"] in names else -2)
-        y = as_floats(with_ancestors(out, schema, table, [rule["of"]])[rule["of"]])
+        if rule.get("sibling"):  # none in older models
+            y = as_floats(_sibling_values(out, schema, table, ancestor, [column])[rule["of"]])
+        else:
+            y = as_floats(with_ancestors(out, schema, table, [rule["of"]])[rule["of"]])
         rows = marked & ~np.isnan(y)
         if rows.any():
             x = as_floats(frame[col]).copy()
