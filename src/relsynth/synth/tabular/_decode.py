@@ -66,6 +66,7 @@ from relsynth.synth.tabular.rules.held_sides import keep_held_sides
 from relsynth.synth.tabular.rules.inequalities import keep_inequalities
 from relsynth.synth.tabular.rules.interval_labels import apply_interval_labels
 from relsynth.synth.tabular.rules.last_labels import apply_last_labels
+from relsynth.synth.tabular.rules.late_nulls import keep_late_nulls
 from relsynth.synth.tabular.rules.linear_pairs import keep_linear_pairs
 from relsynth.synth.tabular.rules.lookup_capacities import keep_lookup_capacities
 from relsynth.synth.tabular.rules.lookup_links import keep_lookup_links
@@ -310,6 +311,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         out[table] = _in_schema_order(schema, table, cols, n)
         keep_null_cuts(pre, pre.stats.get("null_cuts", []), table, out[table], rng)  # none in older models
         keep_held_sides(pre, pre.table_rules("held_sides", table), table, out[table], rng)  # snow only below 2 °C
+        keep_late_nulls(pre.table_rules("late_nulls", table), table, out[table], rng)  # not shipped yet: late orders
         keep_none_boxes(pre.stats.get("none_boxes", []), table, out[table], rng)  # none in older models, nor under DP
         keep_sign_sides(pre, pre.stats.get("sign_labels", []), table, out[table], rng)  # the label's side of 0
         if copies := pre.stats.get("parent_copies", {}).get(table):  # none in older models, nor under DP

@@ -134,6 +134,7 @@ from relsynth.synth.tabular.rules.interval_labels import find_interval_labels
 from relsynth.synth.tabular.rules.label_points import label_points
 from relsynth.synth.tabular.rules.last_labels import find_last_labels
 from relsynth.synth.tabular.rules.last_nulls import find_last_nulls
+from relsynth.synth.tabular.rules.late_nulls import find_late_nulls
 from relsynth.synth.tabular.rules.linear_pairs import find_linear_pairs
 from relsynth.synth.tabular.rules.lookup_capacities import find_lookup_capacities
 from relsynth.synth.tabular.rules.lookup_links import find_lookup_links
@@ -786,6 +787,9 @@ class TabularPreproc:
         # ... or held on one side of a number only, missing at will there (snow only below 2 °C)
         last_missing = {(r["table"], r["column"]) for r in self.stats["last_nulls"]}
         self.stats["held_sides"] = find_held_sides(self, data, kept_missing | last_missing)
+        # ... or missing only past a date of their row, held at will there (an order not shipped yet)
+        sided = {(r["table"], r["column"]) for r in self.stats["held_sides"]}
+        self.stats["late_nulls"] = find_late_nulls(self, data, kept_missing | last_missing | sided)
         self.stats["parent_ends"] = find_parent_ends(self, data, self._counted_from(summed), kept_missing)
         # a room's bookings, never two at once, where no rule above moves their dates across rows
         self.stats["disjoint_intervals"] = find_disjoint_intervals(self, data)

@@ -1,0 +1,82 @@
+"""Columns missing only past a date of their row, held at will there: an order not shipped yet."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from relsynth.relational import Categorical, Date, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import TabularModel, TabularPreproc
+from relsynth.synth.tabular.rules.late_nulls import keep_late_nulls, missing_side
+
+LAST_WEEKS = pd.Timestamp("2021-12-10")
+
+
+def orders(n: int = 1_000, seed: int = 0) -> RelationalData:
+    """Orders over two years, shipped 1 to 30 days later, but most of those of the last three weeks
+    not yet (a shipped_date NULL); a note missing at random."""
+    rng = np.random.default_rng(seed)
+    ordered = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 730, n), unit="D")
+    shipped = ordered + pd.to_timedelta(rng.integers(1, 31, n), unit="D")
+    pending = (ordered >= LAST_WEEKS) & (rng.random(n) < 0.8)
+    frame = pd.DataFrame(
+        {
+            "id": range(n),
+            "order_date": ordered,
+            "shipped_date": pd.Series(shipped).mask(pending),
+            "freight": np.round(rng.gamma(2, 20, n), 2),
+            "note": np.where(rng.random(n) < 0.1, rng.choice(["fragile", "gift"], n), None),
+        }
+    )
+    schema = Schema(
+        o=Table(id=PrimaryKey(), order_date=Date(), shipped_date=Date(), freight=Numeric(), note=Categorical())
+    )
+    return RelationalData({"o": frame}, schema)
+
+
+def test_a_column_missing_after_a_date_only_is_found_and_no_column_missing_at_random():
+    data = orders()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    found = [(r["column"], r["of"], r["after"]) for r in pre.stats["late_nulls"]]
+    assert found == [("shipped_date", "order_date", True)]  # nothing of the note
+    rule = pre.stats["late_nulls"][0]
+    o = data["o"]
+    late = o["order_date"] >= o["order_date"][o["shipped_date"].isna()].min()
+    assert rule["share"] == o["shipped_date"][late].isna().mean()
+
+
+def test_a_column_missing_at_random_lies_on_no_side_of_a_date():
+    """Nulls at random among dates: the rows before the first null's date are few, their chance of
+    all being held large: no side."""
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 10**6, 2_000).astype(float)
+    assert [missing_side(x, rng.random(2_000) < p) for p in (0.01, 0.05, 0.3)] == [None] * 3
+
+
+def test_early_nulls_are_filled_from_a_held_row_and_late_rows_miss_at_the_share():
+    rule = {"table": "o", "column": "shipped", "of": "ordered", "after": True, "cut": 0.0, "share": 0.5}
+    ordered = pd.to_datetime(["2021-01-01", "2021-01-05", "2021-12-20", "2021-12-21", "2021-12-22", "2021-12-23"])
+    shipped = pd.to_datetime(["2021-01-04", None, "2021-12-22", "2021-12-23", "2021-12-25", "2021-12-24"])
+    frame = pd.DataFrame({"ordered": ordered, "shipped": shipped})
+    rule["cut"] = float(pd.Timestamp("2021-12-01").value)
+    keep_late_nulls([rule], "o", frame, np.random.default_rng(0))
+    gaps = (frame["shipped"] - frame["ordered"]).dt.days
+    assert frame["shipped"][1] >= frame["ordered"][1] and gaps[1] in {3, 2, 4, 1}  # a held row's gap
+    assert frame["shipped"][2:].isna().sum() == 2  # half of the four late orders, none of the early ones
+    assert frame["shipped"][:2].notna().all()
+
+
+def test_unshipped_orders_are_generated_among_the_last_only(tiny_size):
+    """An untrained model drew a missing shipped_date beside any order date: now only past the cut,
+    about as many as the data's share there."""
+    data = orders()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(1_000, seed=0)["o"]
+    missing = out["shipped_date"].isna()
+    assert missing.sum() > 0
+    assert (out["order_date"][missing] > LAST_WEEKS - pd.Timedelta(days=7)).all()
+    late = out["order_date"] > pd.Timestamp(pre.stats["late_nulls"][0]["cut"])
+    assert abs(missing[late].mean() - pre.stats["late_nulls"][0]["share"]) < 0.15
+    assert (out["shipped_date"][~missing] >= out["order_date"][~missing]).all()
