@@ -26,6 +26,7 @@ from relsynth.synth.tabular._references import (
     copy_totals,
     copy_values,
     date_order,
+    decided_by,
     drop_repeated_links,
     keep_composite_references,
     keep_within_any,
@@ -317,7 +318,10 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         if copies := pre.stats.get("parent_copies", {}).get(table):  # none in older models, nor under DP
             pk_parent = schema.tables[edge.parent].primary_key
             held = {col: pre.column_categories(table, col) for col, _, _ in copies}
-            copy_values(copies, out[table], out[edge.parent], out[table][edge.fk], pk_parent, rng, True, held)
+            decided = decided_by(pre.stats.get("dependencies", []), table)  # a copy keeps a city in its country
+            copy_values(
+                copies, out[table], out[edge.parent], out[table][edge.fk], pk_parent, rng, True, held, decided=decided
+            )
         capacities = pre.table_rules("lookup_capacities", table)
         keep_lookup_capacities(capacities, out, schema, rng)  # a key moved before the orders that read its row
         keep_lookup_orders(pre.table_rules("lookup_orders", table), out, schema, rng)  # before formulas

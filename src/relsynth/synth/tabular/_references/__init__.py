@@ -38,7 +38,7 @@ The package, one module a concern:
   its account's), weighing the pairing.
 """
 
-from relsynth.synth.tabular._references.copies import copy_values
+from relsynth.synth.tabular._references.copies import copy_values, decided_by
 from relsynth.synth.tabular._references.degrees import deal
 from relsynth.synth.tabular._references.fit import (
     declared_apart,
@@ -70,6 +70,7 @@ __all__ = [
     "assign_references",
     "copy_totals",
     "copy_values",
+    "decided_by",
     "date_order",
     "deal",
     "declared_apart",

@@ -87,6 +87,21 @@ def chance(a: pd.Series, b: pd.Series) -> float:
     return float((pa.reindex(common) * pb.reindex(common)).sum())
 
 
+def decided_by(dependencies: list[dict], table: str) -> dict[str, tuple[str, dict[str, str]]]:
+    """Column of `table` -> the earlier column of its row that decides it and, as text, the value
+    each of that column's values decides (the fitted `dependencies` of `table`)."""
+    return {
+        d["column"]: (d["of"], {str(a): str(b) for a, b in d["pairs"]}) for d in dependencies if d["table"] == table
+    }
+
+
+def _keeps_pair(of: pd.Series, copied: pd.Series, pairs: Mapping[str, str]) -> np.ndarray:
+    """Per row, whether taking its `copied` value keeps the row's pair: its value of `of` decides no
+    value in `pairs`, or the copied one."""
+    says = of.astype(str).map(pairs).to_numpy(dtype=object)
+    return pd.isna(says) | (says == copied.astype(str).to_numpy(dtype=object))
+
+
 def copy_values(
     copies: list,
     child: pd.DataFrame,
@@ -97,6 +112,7 @@ def copy_values(
     top_up: bool = False,
     held: Mapping[str, list] | None = None,
     own_table: bool = False,
+    decided: Mapping[str, tuple[str, Mapping[str, str]]] | None = None,
 ) -> None:
     """Copy (in place) into `child` the referenced rows' values of each fitted copy: a share of the
     rows whose reference `refs` names a row of `parent` with a value to copy (the fit reads the
@@ -105,7 +121,10 @@ def copy_values(
     column -> the only values it may take (a category's); a parent value outside them is not copied
     (an order's status P, which its lines' status, O or F, never holds). `own_table`: `child` is
     `parent` and each copy its own column: a row copies the value its named row holds once that row's
-    own copy is made, so a family name goes down every generation, not one."""
+    own copy is made, so a family name goes down every generation, not one. `decided`: column -> the
+    earlier column of its row that decides it and the map of that one's values (as text) to the value
+    each decides (`dependencies`, `decided_by`): no row takes a value its own row's map says otherwise
+    (a ship country copied from the customer onto an order shipped to a city of another country)."""
     pos = pd.Index(parent[parent_pk]).get_indexer(refs)
     named = np.flatnonzero(pos >= 0)  # none where the parent table got no rows (a small root)
     for col, source, share in copies:
@@ -114,6 +133,8 @@ def copy_values(
         wanted = share * known.sum()  # rows equal to their parent's value, as in the data
         if values := (held or {}).get(col):  # the rows a copy may reach make them up
             known[named] &= parent[source].isin(values).to_numpy()[pos[named]]
+        if (rule := (decided or {}).get(col)) is not None and rule[0] in child:
+            known[named] &= _keeps_pair(child[rule[0]].iloc[named], parent[source].iloc[pos[named]], rule[1])
         if top_up and known.any():
             same = np.zeros(len(pos), dtype=bool)
             same[known] = child[col].to_numpy()[known] == parent[source].to_numpy()[pos[known]]

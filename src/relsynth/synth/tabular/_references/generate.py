@@ -24,7 +24,7 @@ from relsynth.relational.row_keys import row_key_columns
 from relsynth.relational.schema import Edge
 from relsynth.synth.tabular._references.added_rows import add_missing_rows
 from relsynth.synth.tabular._references.as_of import as_of_keys
-from relsynth.synth.tabular._references.copies import copy_values
+from relsynth.synth.tabular._references.copies import copy_values, decided_by
 from relsynth.synth.tabular._references.cycles import scope_codes, without_cycles
 from relsynth.synth.tabular._references.degrees import deal, ranked, stratified
 from relsynth.synth.tabular._references.depths import within_depth
@@ -313,8 +313,16 @@ def copy_across(pre, tables: dict[str, pd.DataFrame], e: Edge, rng: np.random.Ge
     ref = pre.stats.get("references", {}).get(f"{e.child}.{e.fk}") or {}
     copies = [c for c in ref.get("copies") or [] if ((e.parent, c[1]) in totals) is of_totals]
     pk = pre.schema.tables[e.parent].primary_key
+    decided = decided_by(pre.stats.get("dependencies", []), e.child)  # a copy keeps its row's pairs
     copy_values(
-        copies, tables[e.child], tables[e.parent], tables[e.child][e.fk], pk, rng, own_table=e.child == e.parent
+        copies,
+        tables[e.child],
+        tables[e.parent],
+        tables[e.child][e.fk],
+        pk,
+        rng,
+        own_table=e.child == e.parent,
+        decided=decided,
     )
     # none in older models, nor under DP
     ratios = [r for r in ref.get("ratios") or [] if ((e.parent, r["source"]) in totals) is of_totals]
