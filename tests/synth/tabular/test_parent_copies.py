@@ -8,6 +8,7 @@ import torch
 
 from relsynth.relational import Categorical, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularModel, TabularPreproc
+from relsynth.synth.tabular._references.copies import copy_values, decided_by
 
 CITIES = [f"city{i}" for i in range(30)]
 
@@ -120,3 +121,50 @@ def test_a_copy_keeps_the_value_an_earlier_column_of_its_row_decides(tiny_size):
     out = TabularModel.build(pre, size=tiny_size).generate(300, seed=0)["order"]
     assert len(out) > 300
     assert (out["ship_city"].map(country_of) == out["ship_country"]).all()
+
+
+def test_a_copy_moves_the_deciding_value_with_it_where_it_may():
+    """Every order copies its customer's country; the cities a model drew lie in other countries.
+    Where the city decides nothing else it moves to a city of the copied country, drawn by the
+    cities' shares, so the copies make up their share and every pair stays one the data holds;
+    where it may not move (it decides a region too), the copy is not made."""
+    pairs = [["Lyon", "FR"], ["Paris", "FR"], ["Berlin", "DE"], ["Munich", "DE"]]
+    parent = pd.DataFrame({"id": [0, 1], "country": ["FR", "DE"]})
+    child = pd.DataFrame({"customer": [0, 0, 0, 1, 1], "ship_city": ["Berlin", "Munich", "Paris", "Lyon", "Berlin"]})
+    child["ship_country"] = child["ship_city"].map(dict(pairs))
+    rules = [{"table": "order", "column": "ship_country", "of": "ship_city", "pairs": pairs}]
+    copies = [["ship_country", "country", 1.0]]
+    moved = child.copy()
+    copy_values(
+        copies,
+        moved,
+        parent,
+        moved["customer"],
+        "id",
+        np.random.default_rng(0),
+        True,
+        None,
+        False,
+        decided_by(rules, "order"),
+    )
+    assert moved["ship_country"].tolist() == ["FR", "FR", "FR", "DE", "DE"]
+    assert (moved["ship_city"].map(dict(pairs)) == moved["ship_country"]).all()
+    assert moved["ship_city"][2] == "Paris" and moved["ship_city"][4] == "Berlin"  # rows already home keep theirs
+    regions = [
+        *rules,
+        {"table": "order", "column": "region", "of": "ship_city", "pairs": [[a, "r" + b] for a, b in pairs]},
+    ]
+    kept = child.copy()
+    copy_values(
+        copies,
+        kept,
+        parent,
+        kept["customer"],
+        "id",
+        np.random.default_rng(0),
+        True,
+        None,
+        False,
+        decided_by(regions, "order"),
+    )
+    assert kept.equals(child)

@@ -18,6 +18,7 @@ parent's value into as many more rows as the share asks beyond those the model a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -87,12 +88,33 @@ def chance(a: pd.Series, b: pd.Series) -> float:
     return float((pa.reindex(common) * pb.reindex(common)).sum())
 
 
-def decided_by(dependencies: list[dict], table: str) -> dict[str, tuple[str, dict[str, str]]]:
-    """Column of `table` -> the earlier column of its row that decides it and, as text, the value
-    each of that column's values decides (the fitted `dependencies` of `table`)."""
-    return {
-        d["column"]: (d["of"], {str(a): str(b) for a, b in d["pairs"]}) for d in dependencies if d["table"] == table
-    }
+@dataclass(frozen=True)
+class DecidedBy:
+    """A column an earlier column of its row decides (`dependencies`: a ship country, by its city):
+    `pairs` maps that column's values, as text, to the value each decides, `values` gives them back
+    as held; `movable`: the earlier column follows from no column and decides no other, so a copy may
+    move it to a value deciding the copied one (the city, to one of the copied country's)."""
+
+    of: str
+    pairs: Mapping[str, str]
+    values: Mapping[str, object]
+    movable: bool
+
+
+def decided_by(dependencies: list[dict], table: str) -> dict[str, DecidedBy]:
+    """Column of `table` -> how the earlier column deciding it does (the fitted `dependencies` of `table`)."""
+    rules = [d for d in dependencies if d["table"] == table]
+    targets = {d["column"] for d in rules}
+    out = {}
+    for d in rules:
+        deciding = sum(r["of"] == d["of"] for r in rules)
+        out[d["column"]] = DecidedBy(
+            of=d["of"],
+            pairs={str(a): str(b) for a, b in d["pairs"]},
+            values={str(a): a for a, _ in d["pairs"]},
+            movable=d["of"] not in targets and deciding == 1,
+        )
+    return out
 
 
 def _keeps_pair(of: pd.Series, copied: pd.Series, pairs: Mapping[str, str]) -> np.ndarray:
@@ -100,6 +122,25 @@ def _keeps_pair(of: pd.Series, copied: pd.Series, pairs: Mapping[str, str]) -> n
     value in `pairs`, or the copied one."""
     says = of.astype(str).map(pairs).to_numpy(dtype=object)
     return pd.isna(says) | (says == copied.astype(str).to_numpy(dtype=object))
+
+
+def _move_deciding(child: pd.DataFrame, col: str, rule: DecidedBy, rows: np.ndarray, rng: np.random.Generator) -> None:
+    """The rows of `rows` whose earlier column `rule.of` decides another value than their copied `col`:
+    that column drawn again (in place) among its values deciding the copied one, by their shares in
+    `child` (one each added, so a value no row holds may be drawn)."""
+    wrong = rows[~_keeps_pair(child[rule.of].iloc[rows], child[col].iloc[rows], rule.pairs)]
+    if not len(wrong):
+        return
+    counts = child[rule.of].astype(str).value_counts()
+    column = child[rule.of].copy()
+    wanted = child[col].iloc[wrong].astype(str).to_numpy(dtype=object)
+    for value in np.unique(wanted):
+        options = [a for a, b in rule.pairs.items() if b == value]
+        at = wrong[wanted == value]
+        weights = np.array([counts.get(a, 0) + 1.0 for a in options])
+        drawn = rng.choice(len(options), len(at), p=weights / weights.sum())
+        column.iloc[at] = [rule.values[options[k]] for k in drawn]
+    child[rule.of] = column
 
 
 def copy_values(
@@ -112,7 +153,7 @@ def copy_values(
     top_up: bool = False,
     held: Mapping[str, list] | None = None,
     own_table: bool = False,
-    decided: Mapping[str, tuple[str, Mapping[str, str]]] | None = None,
+    decided: Mapping[str, DecidedBy] | None = None,
 ) -> None:
     """Copy (in place) into `child` the referenced rows' values of each fitted copy: a share of the
     rows whose reference `refs` names a row of `parent` with a value to copy (the fit reads the
@@ -122,9 +163,11 @@ def copy_values(
     (an order's status P, which its lines' status, O or F, never holds). `own_table`: `child` is
     `parent` and each copy its own column: a row copies the value its named row holds once that row's
     own copy is made, so a family name goes down every generation, not one. `decided`: column -> the
-    earlier column of its row that decides it and the map of that one's values (as text) to the value
-    each decides (`dependencies`, `decided_by`): no row takes a value its own row's map says otherwise
-    (a ship country copied from the customer onto an order shipped to a city of another country)."""
+    earlier column of its row that decides it (`decided_by`): no row takes a value its own row's says
+    otherwise (a ship country copied from the customer onto an order shipped to a city of another
+    country), unless that column may move (`DecidedBy.movable`, not itself copied), which it then does
+    to a value deciding the copied one (the city, to one of the customer's country)."""
+    copied_cols = {c for c, _, _ in copies}
     pos = pd.Index(parent[parent_pk]).get_indexer(refs)
     named = np.flatnonzero(pos >= 0)  # none where the parent table got no rows (a small root)
     for col, source, share in copies:
@@ -133,8 +176,13 @@ def copy_values(
         wanted = share * known.sum()  # rows equal to their parent's value, as in the data
         if values := (held or {}).get(col):  # the rows a copy may reach make them up
             known[named] &= parent[source].isin(values).to_numpy()[pos[named]]
-        if (rule := (decided or {}).get(col)) is not None and rule[0] in child:
-            known[named] &= _keeps_pair(child[rule[0]].iloc[named], parent[source].iloc[pos[named]], rule[1])
+        rule, move = (decided or {}).get(col), False
+        if rule is not None and rule.of in child:
+            copied = parent[source].iloc[pos[named]]
+            keeps = _keeps_pair(child[rule.of].iloc[named], copied, rule.pairs)
+            if move := rule.movable and rule.of not in copied_cols:  # ... or to rows whose deciding value moves
+                keeps |= copied.astype(str).isin(set(rule.pairs.values())).to_numpy()
+            known[named] &= keeps
         if top_up and known.any():
             same = np.zeros(len(pos), dtype=bool)
             same[known] = child[col].to_numpy()[known] == parent[source].to_numpy()[pos[known]]
@@ -151,3 +199,5 @@ def copy_values(
                 if column.iloc[rows].reset_index(drop=True).equals(before):
                     break
             child[col] = column
+            if move:
+                _move_deciding(child, col, rule, rows, rng)
