@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from relsynth.relational import ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import Categorical, ForeignKey, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import DpBudget, TabularPreproc
 
 
@@ -63,3 +63,38 @@ def test_sums_that_pass_the_number_or_keep_it_by_chance_or_a_dp_fit_keep_no_boun
     assert TabularPreproc.from_schema(tiny.schema).fit(tiny).stats["bounded_sums"] == []
     dp = DpBudget(epsilon=10.0, delta=1e-5)
     assert not TabularPreproc.from_schema(countries().schema).fit(countries(), dp=dp).stats.get("bounded_sums")
+
+
+def _copies_and_bound(n: int = 200, seed: int = 0, scale: float = 1.0) -> RelationalData:
+    """order (price, cap) -> 2 to 5 lines whose amount is the order's price where `kind` is 'copy'
+    (`flagged_copies`) and whose amounts sum to at most the order's cap; `scale`: amounts drawn that
+    many times higher (the copies set back to the price by decoding)."""
+    rng = np.random.default_rng(seed)
+    price = rng.integers(100, 300, n).astype(float)
+    rows = []
+    for o in range(n):
+        for _ in range(int(rng.integers(2, 6))):
+            copy = bool(rng.random() < 0.4)
+            rows.append((len(rows), o, "copy" if copy else "free", price[o] if copy else float(rng.integers(10, 300))))
+    line = pd.DataFrame(rows, columns=["id", "order", "kind", "amount"])
+    cap = np.ceil(line.groupby("order")["amount"].sum().to_numpy() * rng.uniform(1.0, 1.3, n))
+    line["amount"] *= scale
+    schema = Schema(
+        order=Table(id=PrimaryKey(), price=Numeric(), cap=Numeric()),
+        line=Table(id=PrimaryKey(), order=ForeignKey(parent="order"), kind=Categorical(), amount=Numeric()),
+    )
+    return RelationalData({"order": pd.DataFrame({"id": range(n), "price": price, "cap": cap}), "line": line}, schema)
+
+
+def test_a_number_a_flagged_copy_sets_keeps_the_copy():
+    """A line's amount that is its order's price where its kind says so (`flagged_copies`, set first
+    in decoding) is no part a bound scales after: before, the bound on the lines' sum scaled 351 of
+    436 copies off their price where the amounts were drawn high."""
+    data = _copies_and_bound()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [(r["column"], r["of"]) for r in pre.stats["flagged_copies"]] == [("amount", "order.price")]
+    back = pre.inverse_transform(pre.transform(_copies_and_bound(scale=2.0)), seed=0)
+    line, price = back["line"], back["order"].set_index("id")["price"]
+    copies = line[line["kind"] == "copy"]
+    assert len(copies) > 100
+    assert (copies["amount"] == copies["order"].map(price)).all()

@@ -121,7 +121,7 @@ from relsynth.synth.tabular.rules.dependencies import (
 from relsynth.synth.tabular.rules.disjoint_intervals import find_disjoint_intervals
 from relsynth.synth.tabular.rules.edge_labels import find_edge_labels
 from relsynth.synth.tabular.rules.extreme_labels import find_extreme_labels, find_parent_extremes
-from relsynth.synth.tabular.rules.flagged_copies import find_flagged_copies
+from relsynth.synth.tabular.rules.flagged_copies import copied_columns, find_flagged_copies
 from relsynth.synth.tabular.rules.formulas import (
     find_formulas,
     without_ordered_dividends,
@@ -608,6 +608,8 @@ class TabularPreproc:
         lengths = entity_lengths(self, data)  # not self.transform(data): fit stays light on large data
         rows = _table_rows(data, self.tables)
         signs, ranges = find_sign_labels(self, data), find_range_labels(self, data)  # before the intervals: theirs
+        # numbers a label marks as copies of one further up (after the layouts): no sum scaled after them takes them
+        flagged = find_flagged_copies(self, data, summed | ordered, self._settled_formulas(formulas))
         self.stats = {
             "max_entity_len": int(lengths.max()) if len(lengths) else 0,
             "root_shares": {r: rows[r] / sum(rows[x] for x in self.schema.roots) for r in self.schema.roots},
@@ -681,7 +683,8 @@ class TabularPreproc:
                 summed
                 | self._not_lowered(summed)
                 | {(r["child"], r["of"]) for r in split}
-                | {(r["table"], r["of"]) for r in constant + capped},
+                | {(r["table"], r["of"]) for r in constant + capped}
+                | copied_columns(self.schema, flagged),  # decoded before: a part scaled after would break its copy
                 summed,
             ),
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
@@ -727,7 +730,7 @@ class TabularPreproc:
             "pair_values": find_pair_values(self, data, summed | ordered),
             # ... or equal to a number further up in the rows a label marks (an accepted offer's, the sale price)
             # (or to the number of a sibling row, of a table one a parent row: an account's loan's payments)
-            "flagged_copies": find_flagged_copies(self, data, summed | ordered, self._settled_formulas(formulas)),
+            "flagged_copies": flagged,
             # dates a time after another that their row's or parent's category sets (a child's loan due in 21 days)
             "category_gaps": find_category_gaps(self, data, summed | self._order_bases()),
             # ... and written with their category's decimals (whole yen beside cents)

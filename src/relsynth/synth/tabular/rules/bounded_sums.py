@@ -15,8 +15,9 @@ sums. Generation scales each parent's rows whose sum passes the bound down to a 
 from the upper half of the data's (the model drew them high), in whole units of the data's grid
 (`split_units`, no part below the data's least where the sum allows); the others are left as the
 model wrote them. Lowering a value keeps each row under its parent's number too. Columns another
-rule sets, an order within rows reads or writes upwards from its base, and the parent numbers
-set after generation (totals, formulas) are left out. Not fitted under DP.
+rule sets (a flagged copy, set before in decoding, and the number it copies: scaled, 351 of 436
+copies left their order's price), an order within rows reads or writes upwards from its base, and
+the parent numbers set after generation (totals, formulas) are left out. Not fitted under DP.
 """
 
 from __future__ import annotations

@@ -117,6 +117,12 @@ def _marked_copy(
     return None
 
 
+def copied_columns(schema, rules: list[dict]) -> set[tuple[str, str]]:
+    """(table, column) each rule sets and the one it copies from: a rule scaling either after the
+    copies are set (`bounded_sums`) would break them."""
+    return {(r["table"], r["column"]) for r in rules} | {ancestor_column(schema, r["of"]) for r in rules}
+
+
 def apply_flagged_copies(rules: list[dict], out: dict[str, pd.DataFrame], schema) -> None:
     """Set (in place) each marked row's number to the one above it (`find_flagged_copies`), where
     that one is held."""
