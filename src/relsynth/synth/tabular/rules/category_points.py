@@ -43,15 +43,17 @@ def find_category_points(pre, data: RelationalData, fixed: set[tuple[str, str]])
         at = {c: k for k, c in enumerate(layout.fields)}
         cats = categoricals(pre, data, table)
         given = pre.given_columns(table)
+        encoded = None  # each category's tokens, read once a table (and only where a number is free)
         for col, slot in zip(layout.fields, layout.slots, strict=False):
             number = pre.slots[slot].preproc
             if not _free_number(number, col, table, pre, data, fixed | {(table, c) for c in given}):
                 continue
+            encoded = encoded or {of: of_pre.encode(data[table][of]) for of, of_pre in cats}
             x = as_floats(data[table][col])
             sources = [(of, of_pre) for of, of_pre in cats if at[of] < at[col]]
-            tried = sum(_n_frequent(of_pre.encode(data[table][of]), of_pre) for of, of_pre in sources)
+            tried = sum(_n_frequent(encoded[of], of_pre) for of, of_pre in sources)
             for of, of_pre in sources:
-                tokens = of_pre.encode(data[table][of])
+                tokens = encoded[of]
                 pairs = _fixed_points(tokens, x, of_pre.categories, number.points, tried)
                 if pairs:
                     only = _points_only_there(tokens, x, of_pre.categories, pairs)
@@ -125,16 +127,21 @@ def _fixed_points(tokens: np.ndarray, x: np.ndarray, categories: list, points: l
     (`x`, NaN where missing), where the other rows' share of it would have put them all there
     `CHANCE / tried` of the time at most."""
     known = {float(v) for v in points}
+    rows = np.bincount(tokens, minlength=len(categories) + 2)
+    by_label = x[np.argsort(tokens, kind="stable")]  # each label's rows together, in token order
+    starts = np.cumsum(rows) - rows
+    values, counts = np.unique(x[~np.isnan(x)], return_counts=True)
+    at_value = dict(zip(values.tolist(), counts.tolist(), strict=True))
     out = []
-    for k, v in enumerate(categories, start=2):
-        held = tokens == k
-        n = int(held.sum())
-        if n < MIN_ROWS or len(x) - n < MIN_ROWS:
+    for k in np.flatnonzero(rows >= MIN_ROWS):  # one pass over the rows in all: a label's at a time
+        n = int(rows[k])
+        if k < 2 or len(x) - n < MIN_ROWS:
             continue
-        values = np.unique(x[held])
-        if len(values) != 1 or np.isnan(values[0]) or float(values[0]) not in known:
+        held = by_label[starts[k] : starts[k] + n]
+        point = float(held[0])
+        if np.isnan(point) or not (held == point).all() or point not in known:
             continue
-        share = float(np.mean(x[~held] == values[0]))
+        share = (at_value[point] - n) / (len(x) - n)  # the other rows' share of the point
         if share**n <= CHANCE / max(tried, 1):
-            out.append([v, float(values[0])])
+            out.append([categories[k - 2], point])
     return out
