@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 
 from relsynth.relational import (
     Categorical,
@@ -27,6 +28,15 @@ from relsynth.relational import (
     Table,
     Text,
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A pytest-xdist worker (pyproject's addopts: two of them) gets one torch thread, and so do the
+    processes it starts unless told otherwise: two workers of two threads each on the machines' two
+    cores would fight over them."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        torch.set_num_threads(1)
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 @pytest.fixture
