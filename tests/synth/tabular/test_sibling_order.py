@@ -26,7 +26,7 @@ from relsynth.relational import (
 )
 from relsynth.relational.orders import previous_end, sibling_key
 from relsynth.synth import DpBudget, TabularModel, TabularPreproc
-from relsynth.synth.tabular.orderings import Ordering, from_offsets, with_offsets
+from relsynth.synth.tabular.orderings import Ordering, from_offsets, with_offsets, without_room
 
 
 def accounts(n: int = 60, seed: int = 0, shuffled: bool = True, due: bool = True) -> RelationalData:
@@ -275,21 +275,28 @@ def test_current_stays_without_a_discharge_leave_the_admission_the_key(seed):
 def test_siblings_summed_past_the_columns_latest_date_are_not_pulled_back_onto_it():
     """A user's sessions, each from the previous one's end: where the gaps the model drew summed
     past the latest start of the training rows, every later session was pulled back onto the
-    latest end, zero-length, all at one instant (13 of 750 generated sessions, 38 events)."""
+    latest end, zero-length, all at one instant (13 of 750 generated sessions, 38 events). Nor do
+    they pass it now: the first past it is drawn again within the room before it, the series ends
+    there, as the data's do, those after it dropped (`without_room`), the others' gaps as drawn."""
     data = stays()
     pre = TabularPreproc.from_schema(data.schema).fit(data)
-    latest = data["stay"]["discharged"].max()
+    latest = data["stay"]["admitted"].max()
     siblings = np.repeat(np.arange(20), 6)
     days = np.random.default_rng(0).integers(1, 13, len(siblings))
     cols = {  # gaps of 400 days: past the latest discharge by the third stay
         "admitted": pd.Series(np.full(len(siblings), 400.0 * 86_400)),
         "discharged": pd.Series(days * 86_400.0),
     }
-    from_offsets(cols, pre.orderings["stay"], None, siblings)
-    assert (cols["admitted"] > latest).mean() > 0.5
-    assert ((cols["discharged"] - cols["admitted"]).dt.days.to_numpy() == days).all()
-    step = cols["admitted"].groupby(siblings).diff().to_numpy()[np.arange(len(siblings)) % 6 > 0]
-    assert (step == (400 + days.reshape(20, 6)[:, :5].ravel()) * np.timedelta64(1, "D")).all()  # gap + stay
+    from_offsets(cols, pre.orderings["stay"], None, siblings, rng=np.random.default_rng(0))
+    gone = without_room(cols, pre.orderings["stay"], None, siblings)
+    assert (gone == (np.arange(len(siblings)) % 6 >= 3)).all()  # two fit, one drawn again before it, no more
+    admitted, discharged = cols["admitted"][~gone], cols["discharged"][~gone]
+    assert (admitted <= latest).all() and (admitted == latest).sum() <= 1
+    lengths = (discharged - admitted).dt.days.to_numpy()  # a stay drawn in late: stopped at the latest discharge
+    assert (lengths <= days[~gone]).all() and (lengths == days[~gone]).mean() > 0.9
+    step = cols["admitted"].groupby(siblings).diff().to_numpy()[np.arange(len(siblings)) % 6 == 1]
+    assert (step == (400 + days.reshape(20, 6)[:, 0]) * np.timedelta64(1, "D")).all()  # gap + stay
+    assert (admitted.to_numpy()[1:] >= discharged.to_numpy()[:-1])[np.diff(siblings[~gone]) == 0].all()
     tx = accounts(
         due=False
     )  # each transaction a week after the previous one's date, the first on the account's opening
@@ -848,3 +855,48 @@ def test_a_series_stepping_one_day_in_every_training_row_keeps_its_days_contiguo
     assert (step == pd.Timedelta("1D")).all()
     first = cols["day"].groupby(siblings).first().to_numpy() - parent["opened"].groupby(siblings).first().to_numpy()
     assert (first == pd.Timedelta("1D")).all()  # a first offset keeps its draw
+
+
+def yearly_salaries(n: int = 150, seed: int = 0) -> RelationalData:
+    """employees hired 2008-2017 -> a salary period a year long each, from the previous one's end
+    (contiguous), until the data's end (2020-01-01: the last period, current, has no end): the
+    later the hire, the fewer the periods, none starting past the data's end."""
+    rng = np.random.default_rng(seed)
+    end = pd.Timestamp("2020-01-01")
+    hired = pd.Timestamp("2008-01-01") + pd.to_timedelta(rng.integers(0, 3650, n), "D")
+    counts = ((end - hired).days // 365 + 1).to_numpy()
+    emp = np.repeat(np.arange(n), counts)
+    rank = pd.Series(emp).groupby(emp).cumcount().to_numpy()
+    start = hired[emp] + pd.to_timedelta(rank * 365, "D")
+    current = rank == counts[emp] - 1
+    salary = pd.DataFrame(
+        {"emp": emp, "from_date": start, "to_date": (start + pd.Timedelta("365D")).where(~current)}
+    ).sample(frac=1.0, random_state=seed)
+    schema = Schema(
+        employee=Table(id=PrimaryKey(), hired=Date()),
+        salary=Table(emp=ForeignKey(parent="employee"), from_date=Date(), to_date=Date()),
+    )
+    employee = pd.DataFrame({"id": range(n), "hired": hired})
+    return RelationalData({"employee": employee, "salary": salary.reset_index(drop=True)}, schema)
+
+
+def test_periods_from_the_previous_ones_end_never_start_past_the_datas_end(tiny_size):
+    """Salary periods each from the previous one's end (an employees database read in its key's
+    order): the chain kept no latest date, so a model giving an employee more periods than the
+    data's end leaves room for summed them past it (195 of 5,895 generated salary rows started
+    after the data's last date, which no real row does). The first past it is drawn again within
+    the room before it; those after it are dropped, as rows a cap leaves no room for are, the last
+    one kept taking the series' open end (the current salary); an untrained model makes many."""
+    data = yearly_salaries()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    o = pre.orderings["salary"]["from_date"]
+    assert o.after_sibling and o.sibling_base == "to_date"
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(150, seed=0)["salary"]
+    assert len(out) > 300
+    assert not (out["from_date"] > data["salary"]["from_date"].max()).any()
+    s = out.sort_values(["emp", "from_date"], kind="stable")
+    assert not s.duplicated(["emp", "from_date"]).any()
+    assert (s["from_date"] >= s.groupby("emp")["to_date"].shift(1).fillna(s["from_date"])).all()
+    assert s.drop_duplicates("emp", keep="last")["to_date"].isna().all()  # cut there, still open: a current salary
+    assert s.groupby("emp")["to_date"].count().sum() == len(s) - s["emp"].nunique()  # the others closed

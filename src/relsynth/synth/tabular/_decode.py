@@ -39,7 +39,12 @@ from relsynth.synth.tabular._references.generate import row_null_shares, steps_d
 from relsynth.synth.tabular._references.pairing import coarse_tokens, feature_fields, with_parent_row
 from relsynth.synth.tabular._tables import distinct_days, yyyymmdd
 from relsynth.synth.tabular.encoders import NumericPreproc
-from relsynth.synth.tabular.orderings import from_offsets, warn_past_extremes, without_room
+from relsynth.synth.tabular.orderings import (
+    from_offsets,
+    warn_past_extremes,
+    with_ends_of_dropped_tails,
+    without_room,
+)
 from relsynth.synth.tabular.rules.ancestor_once import apply_ancestor_once_labels
 from relsynth.synth.tabular.rules.ancestor_orders import keep_ancestor_orders
 from relsynth.synth.tabular.rules.apart_values import keep_apart
@@ -263,6 +268,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         keep_strict_steps(pre, table, cols, siblings, orders, above)  # ties of a column that never repeats
         warn_past_extremes(table, past, orders, n, edge.parent if edge is not None else None)
         gone = without_room(cols, orders, above, siblings)
+        with_ends_of_dropped_tails(cols, orders, siblings, gone)  # a series cut at the data's end: still open
         if gone.any():  # with the rows nested under them, not decoded yet
             cols, parents[table], mats[table], n = _dropped(table, gone, cols, parents[table], mats[table])
             _without_descendants(schema, table, ~gone, headers, parents)

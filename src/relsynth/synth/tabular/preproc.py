@@ -1386,9 +1386,9 @@ class TabularPreproc:
             ]
             end = previous_end(data[table], self.schema.parent(table).fk, key, ends, kinds)
             others = {c: e for c, e in found.items() if c != key}  # the key's base is no column of its row: first
-            # and the least gaps the siblings keep; sessions from the previous one's end pass the latest
-            # rather than pile up on it (`orderings._after_previous_ends`): no latest kept for them
-            o = replace(o, after_sibling=True, sibling_base=end, extreme=o.extreme if end is None else None)
+            # and the least gaps the siblings keep; the latest kept, from the previous one's end too: a chain
+            # of salary periods ran past the data's end (`orderings._after_previous_ends` stops it there)
+            o = replace(o, after_sibling=True, sibling_base=end)
             o = sibling_gaps(data[table], o, above[table][0], self._siblings(data[table], table), self.min_count)
             self.orderings[table] = {key: o, **others}
             log.info(
