@@ -92,3 +92,37 @@ def test_parts_on_a_grid_stay_on_it():
         back = pre.inverse_transform(pre.transform(data), seed=0)["allocation"]
         assert _adding_up(back, 100.0) == 1.0
         assert np.allclose(back["pct"] / step, np.round(back["pct"] / step)) and (back["pct"] >= step).all()
+
+
+def _copies_adding_up(n: int = 200, seed: int = 0, scale: float = 1.0) -> RelationalData:
+    """portfolio (base) -> 2 to 5 allocations whose `pct` is the portfolio's base where `kind` is
+    'copy' (`flagged_copies`) and which add up to 100; `scale`: pcts drawn that many times higher
+    (the copies set back to the base by decoding)."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(5, 20, n).astype(float)
+    rows = []
+    for p in range(n):
+        copies = [bool(rng.random() < 0.4) for _ in range(int(rng.integers(1, 5)))]
+        parts = [base[p] if copy else float(rng.integers(1, 20)) for copy in copies]
+        for copy, pct in zip([*copies, False], [*parts, 100.0 - sum(parts)], strict=True):
+            rows.append((len(rows), p, "copy" if copy else "free", pct * scale))
+    schema = Schema(
+        portfolio=Table(id=PrimaryKey(), base=Numeric()),
+        allocation=Table(id=PrimaryKey(), portfolio=ForeignKey(parent="portfolio"), kind=Categorical(), pct=Numeric()),
+    )
+    allocation = pd.DataFrame(rows, columns=["id", "portfolio", "kind", "pct"])
+    return RelationalData({"portfolio": pd.DataFrame({"id": range(n), "base": base}), "allocation": allocation}, schema)
+
+
+def test_a_number_a_flagged_copy_sets_keeps_the_copy():
+    """An allocation that is its portfolio's base where its kind says so (`flagged_copies`, set first
+    in decoding) is no part a whole scales after: before, scaling to 100 moved 162 of 191 copies off
+    their base where the pcts were drawn high."""
+    data = _copies_adding_up()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [(r["column"], r["of"]) for r in pre.stats["flagged_copies"]] == [("pct", "portfolio.base")]
+    back = pre.inverse_transform(pre.transform(_copies_adding_up(scale=1.5)), seed=0)
+    allocation, base = back["allocation"], back["portfolio"].set_index("id")["base"]
+    copies = allocation[allocation["kind"] == "copy"]
+    assert len(copies) > 100
+    assert (copies["pct"] == copies["portfolio"].map(base)).all()

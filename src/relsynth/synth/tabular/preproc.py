@@ -610,6 +610,7 @@ class TabularPreproc:
         signs, ranges = find_sign_labels(self, data), find_range_labels(self, data)  # before the intervals: theirs
         # numbers a label marks as copies of one further up (after the layouts): no sum scaled after them takes them
         flagged = find_flagged_copies(self, data, summed | ordered, self._settled_formulas(formulas))
+        copied = copied_columns(self.schema, flagged)  # decoded before the sums: a part scaled after breaks its copy
         self.stats = {
             "max_entity_len": int(lengths.max()) if len(lengths) else 0,
             "root_shares": {r: rows[r] / sum(rows[x] for x in self.schema.roots) for r in self.schema.roots},
@@ -669,11 +670,16 @@ class TabularPreproc:
                 )
             ),
             # ... or a fixed whole, where no number of the parent holds it (allocations adding up to 100 %)
-            "constant_sums": (constant := find_constant_sums(self, data, summed, self._ordered_reads(), split)),
+            "constant_sums": (
+                constant := find_constant_sums(self, data, summed, self._ordered_reads() | copied, split)
+            ),
             # ... or at most a fixed whole, piled under it (a country's languages: at most 100 % of its people)
             "capped_sums": (
                 capped := find_capped_sums(
-                    self, data, summed | self._ordered_reads() | {(r["child"], r["of"]) for r in split}, constant
+                    self,
+                    data,
+                    summed | self._ordered_reads() | {(r["child"], r["of"]) for r in split} | copied,
+                    constant,
                 )
             ),
             # ... or at most a number of the parent row (a country's cities' populations: at most its own)
@@ -684,7 +690,7 @@ class TabularPreproc:
                 | self._not_lowered(summed)
                 | {(r["child"], r["of"]) for r in split}
                 | {(r["table"], r["of"]) for r in constant + capped}
-                | copied_columns(self.schema, flagged),  # decoded before: a part scaled after would break its copy
+                | copied,
                 summed,
             ),
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)

@@ -13,8 +13,9 @@ power of ten are a tail, not a wall; had the cap not been there, about as many w
 it as lie just under it, and none did). It keeps those sums' quantiles (`near`), not single sums.
 Generation scales each parent's rows whose sum passes the cap down to a sum drawn from them
 (`split_units`: whole units of the data's grid, no part below the data's least where the sum
-allows); the others are left as the model wrote them. Columns another rule sets or an order
-within rows reads are left out. Not fitted under DP.
+allows); the others are left as the model wrote them. Columns another rule sets (a flagged copy,
+set before in decoding, and the number it copies: scaled, 157 of 199 copies left their parent's
+number) or an order within rows reads are left out. Not fitted under DP.
 """
 
 from __future__ import annotations

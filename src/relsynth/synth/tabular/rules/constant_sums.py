@@ -13,8 +13,9 @@ remainders taking those the rounding left, no part below the data's least where 
 on the grid every value of the data keeps (`step`: halves of a percent, 12.5 and 37.5; fives, 25 and
 45), which the model's values keep too: split in units of the last decimal, 0.21 of the decoded parts
 of allocations in halves were still halves.
-Columns another rule sets or an order within rows reads are left out, as are context columns and
-those a parent's number already splits. Not fitted under DP.
+Columns another rule sets (a flagged copy, set before in decoding, and the number it copies:
+scaled, 162 of 191 copies left their parent's number) or an order within rows reads are left out,
+as are context columns and those a parent's number already splits. Not fitted under DP.
 """
 
 from __future__ import annotations
