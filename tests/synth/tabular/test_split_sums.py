@@ -284,3 +284,43 @@ def test_a_sum_whose_rows_an_order_reads_stays_a_total_set_from_them():
     )
     sums = back["result"].groupby("precinct")["votes"].sum()
     assert (sums == back["precinct"].set_index("id")["valid"].reindex(sums.index)).all()
+
+
+def _copies_split(n: int = 200, seed: int = 0, scale: float = 1.0) -> RelationalData:
+    """claim (fee, approved) -> 2 to 5 payments whose `paid` is the claim's fee where `kind` is 'copy'
+    (`flagged_copies`) and which add up to its approved amount; a third of the claims have no
+    payments yet (their own approved amount: a split, no total); `scale`: payments drawn that many
+    times higher (the copies set back to the fee by decoding)."""
+    rng = np.random.default_rng(seed)
+    fee = rng.integers(5, 20, n).astype(float)
+    approved, rows = [], []
+    for c in range(n):
+        if rng.random() < 0.3:
+            approved.append(float(rng.integers(10, 60)))
+            continue
+        copies = [bool(rng.random() < 0.4) for _ in range(int(rng.integers(1, 5)))]
+        parts = [fee[c] if copy else float(rng.integers(1, 20)) for copy in copies] + [float(rng.integers(1, 30))]
+        approved.append(sum(parts))
+        for copy, paid in zip([*copies, False], parts, strict=True):
+            rows.append((len(rows), c, "copy" if copy else "free", paid * scale))
+    schema = Schema(
+        claim=Table(id=PrimaryKey(), fee=Numeric(), approved=Numeric()),
+        payment=Table(id=PrimaryKey(), claim=ForeignKey(parent="claim"), kind=Categorical(), paid=Numeric()),
+    )
+    claim = pd.DataFrame({"id": range(n), "fee": fee, "approved": approved})
+    payment = pd.DataFrame(rows, columns=["id", "claim", "kind", "paid"])
+    return RelationalData({"claim": claim, "payment": payment}, schema)
+
+
+def test_a_number_a_flagged_copy_sets_keeps_the_copy():
+    """A payment that is its claim's fee where its kind says so (`flagged_copies`, set first in
+    decoding) is no part a split scales after: before, scaling the payments to the approved amount
+    moved 103 of 110 copies off their fee where the payments were drawn high."""
+    data = _copies_split()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [(r["column"], r["of"]) for r in pre.stats["flagged_copies"]] == [("paid", "claim.fee")]
+    back = pre.inverse_transform(pre.transform(_copies_split(scale=1.5)), seed=0)
+    payment, fee = back["payment"], back["claim"].set_index("id")["fee"]
+    copies = payment[payment["kind"] == "copy"]
+    assert len(copies) > 100
+    assert (copies["paid"] == copies["claim"].map(fee)).all()

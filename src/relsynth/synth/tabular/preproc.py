@@ -666,7 +666,10 @@ class TabularPreproc:
             # numbers their child rows split where they have any (an approved amount paid in parts)
             "split_sums": (
                 split := find_split_sums(
-                    self, data, summed - {(t["table"], t["column"]) for t in split_totals}, self._ordered_reads()
+                    self,
+                    data,
+                    summed - {(t["table"], t["column"]) for t in split_totals},
+                    self._ordered_reads() | copied,
                 )
             ),
             # ... or a fixed whole, where no number of the parent holds it (allocations adding up to 100 %)

@@ -119,7 +119,7 @@ def _marked_copy(
 
 def copied_columns(schema, rules: list[dict]) -> set[tuple[str, str]]:
     """(table, column) each rule sets and the one it copies from: a rule scaling either after the
-    copies are set (the sums scaled to a whole, a cap or a bound) would break them."""
+    copies are set (the sums scaled to a number, a whole, a cap or a bound) would break them."""
     return {(r["table"], r["column"]) for r in rules} | {ancestor_column(schema, r["of"]) for r in rules}
 
 
