@@ -373,7 +373,9 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_capped_sums(pre.stats.get("capped_sums", []), out, rng)  # ... or at most one (none in older models)
     keys = {t: schema.tables[t].primary_key for t in out}
     apply_bounded_sums(pre.stats.get("bounded_sums", []), out, keys, rng)  # ... or its parent's number (likewise)
-    apply_balanced_sums(pre.stats.get("balanced_sums", []), out)  # before the totals and balances summing them
+    apply_balanced_sums(
+        pre.stats.get("balanced_sums", []), out, pre.stats.get("flagged_copies", [])
+    )  # before the totals and balances summing them
     apply_running_sums(pre.stats.get("running_sums", []), out, rng)  # none in older models, nor under DP
     apply_totals(pre.stats.get("totals", []), out)  # after the rows they sum are all there
     given = {schema.roots[0]: list(pre.ctx_cols)} if ctx is not None else {}  # the context's values stay

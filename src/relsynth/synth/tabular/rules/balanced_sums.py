@@ -13,7 +13,8 @@ other side zero or missing, `blank`).
 
 Generation first nets such a row holding both (the difference on the larger side: the row's
 balance unchanged, 0.4 % of generated lines held a debit and a credit), then closes each parent's
-gap on one row: a row holding neither side takes it, else it is added to the side that is short,
+gap on one row, among those no flagged copy set before where it has any (48 of 191 copies of their
+entry's fee took the gap and left it): a row holding neither side takes it, else it is added to the side that is short,
 on the row holding the most of it, so no value changes sign; where no row holds that side, the row holding the least of the other is turned
 over to it (its sibling rows then balance it). A parent of one row with a value cannot balance
 and is counted in a warning. Columns a total, a formula or a running sum sets are left to it, and
@@ -32,6 +33,7 @@ from relsynth.relational import RelationalData
 from relsynth.relational.numbers import to_numbers
 from relsynth.synth.tabular.encoders import decimals_of
 from relsynth.synth.tabular.rules.columns import categoricals
+from relsynth.synth.tabular.rules.flagged_copies import copied_rows
 
 log = logging.getLogger(__name__)
 MIN_SHARE = 0.95  # sums agree under this share of the parent rows
@@ -116,20 +118,22 @@ def _match(x: pd.DataFrame, sums: pd.DataFrame, sizes: pd.Series) -> dict | None
     return {"decimals": d, "exclusive": exclusive, "blank": blank}
 
 
-def apply_balanced_sums(rules: list[dict], tables: dict[str, pd.DataFrame]) -> None:
-    """Balance (in place) each rule's rows under every parent row (see the module's docstring)."""
+def apply_balanced_sums(rules: list[dict], tables: dict[str, pd.DataFrame], copies: list[dict] = ()) -> None:
+    """Balance (in place) each rule's rows under every parent row (see the module's docstring),
+    closing a gap on rows no flagged copy set (`copies`, set before) where the parent has any."""
     for rule in rules:
         frame, of, d = tables[rule["table"]], rule["of"], int(rule["decimals"])
         if not len(frame) or any(c not in frame for c in of):
             continue
         x = [frame[c].to_numpy(np.float64, na_value=np.nan) for c in of]
+        fixed = copied_rows(list(copies), rule["table"], frame, of)
         if "sign_by" in rule:
-            _balance_by_label(rule, frame, x[0])
+            _balance_by_label(rule, frame, x[0], fixed)
             continue
         a, b = np.nan_to_num(x[0]), np.nan_to_num(x[1]) if len(of) == 2 else np.zeros(len(frame))
         if rule["exclusive"] or len(of) == 1:  # one signed column: its positive and negative parts
             a, b = np.maximum(a - b, 0), np.maximum(b - a, 0)  # a row holding both: netted, its balance kept
-        a, b, stuck = _balanced(a, b, frame[rule["fk"]].to_numpy(), d)
+        a, b, stuck = _balanced(a, b, frame[rule["fk"]].to_numpy(), d, fixed)
         if stuck:
             log.warning("%s: %d parent row(s) of one row cannot balance %s", rule["table"], stuck, " and ".join(of))
         sides = [a - b] if len(of) == 1 else [a, b]
@@ -140,7 +144,7 @@ def apply_balanced_sums(rules: list[dict], tables: dict[str, pd.DataFrame]) -> N
             frame[c] = _written(np.where(np.isnan(old) & (v == 0), np.nan, v), frame[c].dtype, frame.index)
 
 
-def _balance_by_label(rule: dict, frame: pd.DataFrame, x: np.ndarray) -> None:
+def _balance_by_label(rule: dict, frame: pd.DataFrame, x: np.ndarray, fixed: np.ndarray) -> None:
     """Balance (in place) an unsigned number whose row's label says its side (`rule["signs"]`),
     setting the label of a row the balance turns over to the other side."""
     col, by, d = rule["of"][0], rule["sign_by"], int(rule["decimals"])
@@ -148,7 +152,7 @@ def _balance_by_label(rule: dict, frame: pd.DataFrame, x: np.ndarray) -> None:
     label = frame[by].astype(object).where(frame[by].notna(), None).map(lambda v: None if v is None else str(v))
     held = np.nan_to_num(x)
     a, b = np.where(label == plus, held, 0.0), np.where(label == minus, held, 0.0)
-    a, b, stuck = _balanced(a, b, frame[rule["fk"]].to_numpy(), d)
+    a, b, stuck = _balanced(a, b, frame[rule["fk"]].to_numpy(), d, fixed)
     if stuck:
         log.warning("%s: %d parent row(s) of one row cannot balance %s", rule["table"], stuck, col)
     sided = (label == plus).to_numpy() | (label == minus).to_numpy() | (a > 0) | (b > 0)
@@ -162,8 +166,11 @@ def _balance_by_label(rule: dict, frame: pd.DataFrame, x: np.ndarray) -> None:
     ).astype(frame[by].dtype)
 
 
-def _balanced(a: np.ndarray, b: np.ndarray, keys: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """(a, b) with each key's sums equal, and the count of keys that could not be (one row)."""
+def _balanced(
+    a: np.ndarray, b: np.ndarray, keys: np.ndarray, d: int, fixed: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """(a, b) with each key's sums equal, and the count of keys that could not be (one row); a gap
+    is closed on rows not `fixed` (a flagged copy's) where the key has any."""
     a, b = a.copy(), b.copy()
     codes = pd.factorize(keys, use_na_sentinel=True)[0]
     gap = np.round(np.bincount(codes[codes >= 0], weights=(a - b)[codes >= 0]), d)
@@ -171,7 +178,9 @@ def _balanced(a: np.ndarray, b: np.ndarray, keys: np.ndarray, d: int) -> tuple[n
     starts = np.searchsorted(codes[order], np.arange(len(gap) + 1))
     stuck = 0
     for k in np.flatnonzero(gap != 0):
-        rows = order[starts[k] : starts[k + 1]]
+        group = order[starts[k] : starts[k + 1]]
+        free = group if fixed is None else group[~fixed[group]]
+        rows = free if len(free) else group  # a copy moved only where every row is one
         short, other = (b, a) if gap[k] > 0 else (a, b)  # the side that is short of the other
         need = abs(gap[k])
         empty = rows[(a[rows] == 0) & (b[rows] == 0)]
@@ -179,7 +188,7 @@ def _balanced(a: np.ndarray, b: np.ndarray, keys: np.ndarray, d: int) -> tuple[n
             short[empty[0]] = need
         elif short[rows].max() > 0:
             short[rows[short[rows].argmax()]] += need  # on the row holding most of it: no sign changes
-        elif len(rows) > 1:
+        elif len(group) > 1:
             turned = rows[other[rows].argmin()]  # its siblings balance it once it is turned over
             short[turned], other[turned] = need - other[turned], 0.0
         else:

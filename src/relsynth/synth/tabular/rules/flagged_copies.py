@@ -123,6 +123,22 @@ def copied_columns(schema, rules: list[dict]) -> set[tuple[str, str]]:
     return {(r["table"], r["column"]) for r in rules} | {ancestor_column(schema, r["of"]) for r in rules}
 
 
+def copied_rows(rules: list[dict], table: str, frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Whether each row of `table` holds a number of `columns` a flagged copy set (its label marks
+    it): a rule closing a sum after the copies (`balanced_sums`) moves the other rows instead."""
+    held = np.zeros(len(frame), dtype=bool)
+    for rule in rules:
+        if rule["table"] == table and rule["column"] in columns and rule["label"] in frame:
+            held |= _marked(rule, frame)
+    return held
+
+
+def _marked(rule: dict, frame: pd.DataFrame) -> np.ndarray:
+    """Whether each row of `frame` holds the label `rule` marks its copies by."""
+    codes, names = value_codes(frame[rule["label"]].reset_index(drop=True))
+    return codes == (names.index(rule["value"]) if rule["value"] in names else -2)
+
+
 def apply_flagged_copies(rules: list[dict], out: dict[str, pd.DataFrame], schema) -> None:
     """Set (in place) each marked row's number to the one above it (`find_flagged_copies`), where
     that one is held."""
@@ -134,8 +150,7 @@ def apply_flagged_copies(rules: list[dict], out: dict[str, pd.DataFrame], schema
         if ancestor not in out or column not in out[ancestor]:
             continue
         frame = out[table]
-        codes, names = value_codes(frame[rule["label"]].reset_index(drop=True))
-        marked = codes == (names.index(rule["value"]) if rule["value"] in names else -2)
+        marked = _marked(rule, frame)
         if rule.get("sibling"):  # none in older models
             y = as_floats(_sibling_values(out, schema, table, ancestor, [column])[rule["of"]])
         else:
