@@ -51,3 +51,16 @@ def expected_tokens(pre: TabularPreproc, table: str, tokens: np.ndarray) -> np.n
         if isinstance(slot.preproc, CategoricalPreproc) and not slot.preproc.rare_keys:
             out[tokens[:, j] == slot.offset + 1, j] = slot.offset
     return out
+
+
+def decoded_copies(make, table: str, column: str, parent: str, of: str, scale: float) -> tuple[pd.Series, pd.Series]:
+    """Fits on `make()` a database whose `table`.`column` is its parent row's `of` where the row's
+    `kind` is 'copy' (checking that `flagged_copies` is the rule fitted for it), then decodes
+    `make(scale=scale)` (the numbers drawn off, as a model may): the copy rows' `column`, and the
+    parent's `of` each should equal."""
+    data = make()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert [(r["column"], r["of"]) for r in pre.stats["flagged_copies"]] == [(column, f"{parent}.{of}")]
+    back = pre.inverse_transform(pre.transform(make(scale=scale)), seed=0)
+    copies = back[table][back[table]["kind"] == "copy"]
+    return copies[column], copies[data.schema.parent(table).fk].map(back[parent].set_index("id")[of])

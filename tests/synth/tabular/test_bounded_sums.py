@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from tabular_checks import decoded_copies
 
 from relsynth.relational import Categorical, ForeignKey, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import DpBudget, TabularPreproc
@@ -90,11 +91,6 @@ def test_a_number_a_flagged_copy_sets_keeps_the_copy():
     """A line's amount that is its order's price where its kind says so (`flagged_copies`, set first
     in decoding) is no part a bound scales after: before, the bound on the lines' sum scaled 351 of
     436 copies off their price where the amounts were drawn high."""
-    data = _copies_and_bound()
-    pre = TabularPreproc.from_schema(data.schema).fit(data)
-    assert [(r["column"], r["of"]) for r in pre.stats["flagged_copies"]] == [("amount", "order.price")]
-    back = pre.inverse_transform(pre.transform(_copies_and_bound(scale=2.0)), seed=0)
-    line, price = back["line"], back["order"].set_index("id")["price"]
-    copies = line[line["kind"] == "copy"]
-    assert len(copies) > 100
-    assert (copies["amount"] == copies["order"].map(price)).all()
+    copied, expected = decoded_copies(_copies_and_bound, "line", "amount", "order", "price", scale=2.0)
+    assert len(copied) > 100
+    assert (copied == expected).all()

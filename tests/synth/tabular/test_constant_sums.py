@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from tabular_checks import decoded_copies
 
 from relsynth.relational import Categorical, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import DpBudget, TabularPreproc
@@ -118,11 +119,6 @@ def test_a_number_a_flagged_copy_sets_keeps_the_copy():
     """An allocation that is its portfolio's base where its kind says so (`flagged_copies`, set first
     in decoding) is no part a whole scales after: before, scaling to 100 moved 162 of 191 copies off
     their base where the pcts were drawn high."""
-    data = _copies_adding_up()
-    pre = TabularPreproc.from_schema(data.schema).fit(data)
-    assert [(r["column"], r["of"]) for r in pre.stats["flagged_copies"]] == [("pct", "portfolio.base")]
-    back = pre.inverse_transform(pre.transform(_copies_adding_up(scale=1.5)), seed=0)
-    allocation, base = back["allocation"], back["portfolio"].set_index("id")["base"]
-    copies = allocation[allocation["kind"] == "copy"]
-    assert len(copies) > 100
-    assert (copies["pct"] == copies["portfolio"].map(base)).all()
+    copied, expected = decoded_copies(_copies_adding_up, "allocation", "pct", "portfolio", "base", scale=1.5)
+    assert len(copied) > 100
+    assert (copied == expected).all()

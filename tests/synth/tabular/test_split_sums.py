@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from tabular_checks import decoded_copies
 
 from relsynth.relational import (
     Categorical,
@@ -316,11 +317,6 @@ def test_a_number_a_flagged_copy_sets_keeps_the_copy():
     """A payment that is its claim's fee where its kind says so (`flagged_copies`, set first in
     decoding) is no part a split scales after: before, scaling the payments to the approved amount
     moved 103 of 110 copies off their fee where the payments were drawn high."""
-    data = _copies_split()
-    pre = TabularPreproc.from_schema(data.schema).fit(data)
-    assert [(r["column"], r["of"]) for r in pre.stats["flagged_copies"]] == [("paid", "claim.fee")]
-    back = pre.inverse_transform(pre.transform(_copies_split(scale=1.5)), seed=0)
-    payment, fee = back["payment"], back["claim"].set_index("id")["fee"]
-    copies = payment[payment["kind"] == "copy"]
-    assert len(copies) > 100
-    assert (copies["paid"] == copies["claim"].map(fee)).all()
+    copied, expected = decoded_copies(_copies_split, "payment", "paid", "claim", "fee", scale=1.5)
+    assert len(copied) > 100
+    assert (copied == expected).all()
