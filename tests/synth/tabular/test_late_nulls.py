@@ -67,6 +67,18 @@ def test_early_nulls_are_filled_from_a_held_row_and_late_rows_miss_at_the_share(
     assert frame["shipped"][:2].notna().all()
 
 
+def test_an_early_row_is_filled_from_a_row_holding_both_dates():
+    # most rows holding a shipment miss their order's date: a gap from them is none (NaT), the row stayed unshipped
+    order = pd.to_datetime(["2020-01-01", "2020-01-02", None, None, None, "2020-12-30"])
+    shipped = pd.to_datetime([None, "2020-01-04", "2020-01-05", "2020-01-06", "2020-01-07", None])
+    cut = float(pd.Timestamp("2020-06-01").value)
+    rule = {"table": "o", "column": "shipped", "of": "order_date", "after": True, "cut": cut, "share": 1.0}
+    for seed in range(20):
+        frame = pd.DataFrame({"order_date": order, "shipped": shipped})
+        keep_late_nulls([rule], "o", frame, np.random.default_rng(seed))
+        assert frame["shipped"].iloc[0] == pd.Timestamp("2020-01-03")  # the one gap known: two days
+
+
 def test_unshipped_orders_are_generated_among_the_last_only(tiny_size):
     """An untrained model drew a missing shipped_date beside any order date: now only past the cut,
     about as many as the data's share there."""

@@ -110,15 +110,18 @@ def _filled(
     frame: pd.DataFrame, col: str, of: str, fill: np.ndarray, donors: np.ndarray, rng: np.random.Generator
 ) -> pd.Series:
     """`frame[col]` with the `fill` rows taken from random `donors` rows: a date as the donor's gap from
-    its date `of` added to the row's (a shipment that many days after its order), else the donor's value."""
-    picked = rng.choice(np.flatnonzero(donors), int(fill.sum()))
+    its date `of` added to the row's (a shipment that many days after its order), else the donor's value.
+    A donor missing its date gives no gap: only donors holding it where any does (else a filled row stayed
+    missing, on the side the rule holds it)."""
     rows = np.flatnonzero(fill)
     values = frame[col].copy()
-    if pd.api.types.is_datetime64_any_dtype(values.dtype) and values.dtype == frame[of].dtype:
+    dated = donors & frame[of].notna().to_numpy()
+    if pd.api.types.is_datetime64_any_dtype(values.dtype) and values.dtype == frame[of].dtype and dated.any():
+        picked = rng.choice(np.flatnonzero(dated), len(rows))
         gaps = values.iloc[picked].to_numpy() - frame[of].iloc[picked].to_numpy()
         values.iloc[rows] = (frame[of].iloc[rows] + gaps).to_numpy()
     else:
-        values.iloc[rows] = values.iloc[picked].to_numpy()
+        values.iloc[rows] = values.iloc[rng.choice(np.flatnonzero(donors), len(rows))].to_numpy()
     return values
 
 
