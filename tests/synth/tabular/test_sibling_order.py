@@ -26,7 +26,13 @@ from relsynth.relational import (
 )
 from relsynth.relational.orders import previous_end, sibling_key
 from relsynth.synth import DpBudget, TabularModel, TabularPreproc
-from relsynth.synth.tabular.orderings import Ordering, from_offsets, with_offsets, without_room
+from relsynth.synth.tabular.orderings import (
+    Ordering,
+    from_offsets,
+    with_ends_of_dropped_tails,
+    with_offsets,
+    without_room,
+)
 
 
 def accounts(n: int = 60, seed: int = 0, shuffled: bool = True, due: bool = True) -> RelationalData:
@@ -270,6 +276,37 @@ def test_current_stays_without_a_discharge_leave_the_admission_the_key(seed):
     assert pre.orderings["stay"]["admitted"].sibling_base == "discharged"
     back = pre.inverse_transform(pre.transform(data), seed=1)["stay"]
     assert overlaps(back) == 0 and back["discharged"].isna().sum() == len(current)
+
+
+def test_a_salary_dropped_at_the_termination_leaves_the_last_kept_one_closed():
+    """A row dropped because its parent's cap (the termination) left it no room is no series cut at
+    the data's end: its open end (a current salary) was handed to the row kept before it, and a
+    terminated employee's last salary came out still current."""
+    o = Ordering(
+        column="from_date",
+        base="hired",
+        sign=1,
+        from_parent=True,
+        after_sibling=True,
+        sibling_base="to_date",
+        cap="terminated",
+        cap_from_parent=True,
+        extreme=float(pd.Timestamp("2030-01-01").value),  # the data's end, far off
+    )
+    cols = {
+        "from_date": pd.Series(pd.to_datetime(["2019-01-01", "2019-06-01", "2019-12-31"])),
+        "to_date": pd.Series(pd.to_datetime(["2019-05-31", "2019-12-31", None])),
+    }
+    parent = pd.DataFrame({"terminated": pd.to_datetime(["2019-12-31"] * 3)})  # each row's parent row
+    siblings = np.array([1, 1, 1])
+    gone = without_room(cols, {"from_date": o}, parent, siblings)
+    assert gone.tolist() == [False, False, True]
+    with_ends_of_dropped_tails(cols, {"from_date": o}, siblings, gone)
+    assert cols["to_date"][1] == pd.Timestamp("2019-12-31")  # still ends at the termination
+    late = replace(o, extreme=float(pd.Timestamp("2019-12-01").value))  # cut at the data's end: still open
+    cols["to_date"] = pd.Series(pd.to_datetime(["2019-05-31", "2019-12-31", None]))
+    with_ends_of_dropped_tails(cols, {"from_date": late}, siblings, gone)
+    assert pd.isna(cols["to_date"][1])
 
 
 def test_siblings_summed_past_the_columns_latest_date_are_not_pulled_back_onto_it():

@@ -1236,13 +1236,18 @@ def with_ends_of_dropped_tails(
     drops the rows after it (`gone`: a series cut at the data's end, `_before_the_end`), in place: that
     row's end, missing where the series is still open (a current salary), is the series' (a rule such
     as `last_nulls` set it on the generated last row). Cut without it, 81 % of current employees kept a
-    current salary, 86 % before the cut."""
+    current salary, 86 % before the cut. Not where only a cap dropped them (`without_room`'s other case:
+    a terminated employee's salary past the termination): the kept row ends there, not open."""
     if siblings is None or not gone.any():
         return
     for o in orderings.values():
         if not (o.after_sibling and o.sibling_base in cols and o.extreme is not None and o.dated):
             continue
-        by_parent = pd.DataFrame({"parent": _siblings(siblings, o.column), "gone": gone})
+        with np.errstate(invalid="ignore"):  # NaN: not past
+            past = gone & (o.sign * (as_numbers(cols[o.column], order_kind(o)) - o.extreme) > 0)
+        if not past.any():
+            continue
+        by_parent = pd.DataFrame({"parent": _siblings(siblings, o.column), "gone": past})
         last_row = by_parent.groupby("parent").cumcount(ascending=False).to_numpy() == 0
         kept_last = (
             ~gone
