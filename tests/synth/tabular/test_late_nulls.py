@@ -92,3 +92,19 @@ def test_unshipped_orders_are_generated_among_the_last_only(tiny_size):
     late = out["order_date"] > pd.Timestamp(pre.stats["late_nulls"][0]["cut"])
     assert abs(missing[late].mean() - pre.stats["late_nulls"][0]["share"]) < 0.15
     assert (out["shipped_date"][~missing] >= out["order_date"][~missing]).all()
+
+
+def test_a_column_another_ones_missing_follows_keeps_that_pair(tiny_size):
+    """shipped_date missing exactly where ship_via is (a null rule): ship_via, missing late only, was
+    filled and cleared after the rule had written shipped_date, so orders held one of the two only."""
+    data = orders()
+    frame = data["o"].assign(ship_via=np.where(data["o"]["shipped_date"].isna(), None, "air"))
+    frame.loc[frame["shipped_date"].notna() & (frame["id"] % 2 == 0), "ship_via"] = "sea"
+    schema = Schema(
+        o=Table(id=PrimaryKey(), order_date=Date(), ship_via=Categorical(), shipped_date=Date(), freight=Numeric())
+    )
+    data = RelationalData({"o": frame[["id", "order_date", "ship_via", "shipped_date", "freight"]]}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    torch.manual_seed(0)
+    out = TabularModel.build(pre, size=tiny_size).generate(1_000, seed=0)["o"]
+    assert (out["ship_via"].isna() == out["shipped_date"].isna()).all()
