@@ -24,12 +24,12 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.orders import DATED, as_numbers
 
 log = logging.getLogger(__name__)
 ALPHA = 1e-6  # chance, at most, that the missing rows all fall on the side by chance
 MIN_NULLS = 10  # missing rows, at least
 MIN_ROWS = 20  # rows holding the column on the other side, at least
-DATES = (Column.DATE, Column.DATETIME)
 
 
 def find_late_nulls(pre, data: RelationalData, ruled: set[tuple[str, str]]) -> list[dict]:
@@ -41,8 +41,9 @@ def find_late_nulls(pre, data: RelationalData, ruled: set[tuple[str, str]]) -> l
     for table in pre.layouts:
         frame, kinds = data[table], pre.schema.tables[table].columns
         modelled = [c for c in pre.modelled_columns(table) if c in frame.columns and c not in pre.given_columns(table)]
-        dates = [c for c in modelled if kinds[c].kind in DATES]
+        dates = [c for c in modelled if kinds[c].kind in DATED]
         read = _read_by_orders(pre, table)
+        nanoseconds: dict[str, np.ndarray] = {}  # each date read once a table, where a column is tried against it
         for col in modelled:
             missing = frame[col].isna().to_numpy()
             if (table, col) in ruled or col in read or kinds[col].kind is Column.FOREIGN_KEY:
@@ -50,7 +51,9 @@ def find_late_nulls(pre, data: RelationalData, ruled: set[tuple[str, str]]) -> l
             if missing.sum() < MIN_NULLS:
                 continue
             for of in (d for d in dates if d != col):
-                if (side := missing_side(_nanoseconds(frame[of]), missing)) is not None:
+                if of not in nanoseconds:
+                    nanoseconds[of] = as_numbers(frame[of], Column.DATETIME)
+                if (side := missing_side(nanoseconds[of], missing)) is not None:
                     out.append({"table": table, "column": col, "of": of, **side})
                     log.info("%s.%s is missing only %s %s", table, col, "after" if side["after"] else "before", of)
                     break
@@ -84,7 +87,7 @@ def keep_late_nulls(rules: list[dict], table: str, frame: pd.DataFrame, rng: np.
     at the rule's share (held rows cleared, or missing ones filled, at random)."""
     for rule in (r for r in rules if r["table"] == table and r["of"] in frame and r["column"] in frame):
         col = rule["column"]
-        x = _nanoseconds(frame[rule["of"]])
+        x = as_numbers(frame[rule["of"]], Column.DATETIME)
         with np.errstate(invalid="ignore"):
             side = x > rule["cut"] if rule["after"] else x < rule["cut"]
         missing = frame[col].isna().to_numpy()
@@ -123,12 +126,6 @@ def _filled(
     else:
         values.iloc[rows] = values.iloc[rng.choice(np.flatnonzero(donors), len(rows))].to_numpy()
     return values
-
-
-def _nanoseconds(dates: pd.Series) -> np.ndarray:
-    """A date column as float nanoseconds, NaN where missing (time zones as UTC)."""
-    as_dates = pd.to_datetime(dates, errors="coerce", utc=True)
-    return ((as_dates - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(1, "ns")).to_numpy(np.float64, na_value=np.nan)
 
 
 def _read_by_orders(pre, table: str) -> set[str]:
