@@ -669,19 +669,17 @@ class TabularPreproc:
                     self,
                     data,
                     summed - {(t["table"], t["column"]) for t in split_totals},
-                    self._ordered_reads() | copied,
+                    unscaled := self._ordered_reads() | copied,  # read by an order, or a copy's: no sum scales it
                 )
             ),
             # ... or a fixed whole, where no number of the parent holds it (allocations adding up to 100 %)
-            "constant_sums": (
-                constant := find_constant_sums(self, data, summed, self._ordered_reads() | copied, split)
-            ),
+            "constant_sums": (constant := find_constant_sums(self, data, summed, unscaled, split)),
             # ... or at most a fixed whole, piled under it (a country's languages: at most 100 % of its people)
             "capped_sums": (
                 capped := find_capped_sums(
                     self,
                     data,
-                    summed | self._ordered_reads() | {(r["child"], r["of"]) for r in split} | copied,
+                    summed | unscaled | {(r["child"], r["of"]) for r in split},
                     constant,
                 )
             ),
