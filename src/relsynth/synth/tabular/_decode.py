@@ -99,6 +99,7 @@ from relsynth.synth.tabular.rules.series_calendars import pinned_bases
 from relsynth.synth.tabular.rules.shared_values import keep_shared_values, shared_groups, sharing_offsets
 from relsynth.synth.tabular.rules.sibling_numbers import keep_sibling_numbers, renumber_siblings
 from relsynth.synth.tabular.rules.sibling_spans import keep_sibling_spans
+from relsynth.synth.tabular.rules.sibling_sums import apply_sibling_sums
 from relsynth.synth.tabular.rules.sign_labels import apply_sign_labels, keep_sign_sides
 from relsynth.synth.tabular.rules.sorted_siblings import keep_sorted_siblings, keep_strict_steps
 from relsynth.synth.tabular.rules.spelled_values import apply_spelled_values
@@ -373,6 +374,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_place_values(pre, pre.stats.get("place_values", []), out)  # again: a constant sum rescaled them
     apply_capped_sums(pre.stats.get("capped_sums", []), out, rng)  # ... or at most one (none in older models)
     apply_bounded_sums(pre.stats.get("bounded_sums", []), out, pks, rng)  # ... or its parent's number (likewise)
+    apply_sibling_sums(pre.stats.get("sibling_sums", []), out)  # ... or a sibling table's sum (likewise)
     # before the totals and balances summing them; a gap closed off the rows a flagged copy set
     apply_balanced_sums(pre.stats.get("balanced_sums", []), out, pre.stats.get("flagged_copies", []))
     apply_running_sums(pre.stats.get("running_sums", []), out, rng)  # none in older models, nor under DP

@@ -167,6 +167,7 @@ from relsynth.synth.tabular.rules.series_calendars import calendar_label, find_s
 from relsynth.synth.tabular.rules.shared_values import find_shared_values, set_columns
 from relsynth.synth.tabular.rules.sibling_numbers import find_sibling_numbers
 from relsynth.synth.tabular.rules.sibling_spans import find_sibling_spans
+from relsynth.synth.tabular.rules.sibling_sums import find_sibling_sums
 from relsynth.synth.tabular.rules.sign_labels import find_sign_labels
 from relsynth.synth.tabular.rules.sorted_siblings import find_sorted_siblings
 from relsynth.synth.tabular.rules.spelled_values import find_spelled_values, spelled_columns
@@ -773,6 +774,17 @@ class TabularPreproc:
             # ... or a label of it at another column (a leg's origin, the previous leg's destination)
             "chained_labels": find_chained_labels(self, data, summed),
         }
+        # numbers whose rows add up to a sibling table's sum under their parent row (an order's payments, to its
+        # items' price + freight), where no rule above sets, scales or reads them in an order
+        sum_rules = [
+            r for k in ("constant_sums", "capped_sums", "bounded_sums", "balanced_sums") for r in self.stats[k]
+        ]
+        self.stats["sibling_sums"] = find_sibling_sums(
+            self,
+            data,
+            summed | unscaled | {(r["child"], r["of"]) for r in split} | _sum_parts(sum_rules),
+            later | _sum_parts(self.stats["balanced_sums"]),
+        )
         self._children_named_by_keys()
         # numbers near the line another number of their row draws (a price with tax from the one without),
         # where no rule above sets, clips or reads either
@@ -833,7 +845,7 @@ class TabularPreproc:
         # - deductible, a bonus <= 30 % of the salary), where no later rule sets or scales them (`_inequalities`)
         scaled = {(r["child"], r["of"]) for r in self.stats["split_sums"]} | {
             (r["table"], c)
-            for k in ("constant_sums", "capped_sums", "bounded_sums", "balanced_sums")
+            for k in ("constant_sums", "capped_sums", "bounded_sums", "balanced_sums", "sibling_sums")
             for r in self.stats[k]
             for c in _as_list(r["of"])
         }
@@ -1884,6 +1896,11 @@ def past_float(data: RelationalData) -> frozenset[tuple[str, str]]:
 def _as_list(of: str | list[str]) -> list[str]:
     """A rule's `of`, one column or several, as a list."""
     return [of] if isinstance(of, str) else list(of)
+
+
+def _sum_parts(rules: list[dict]) -> set[tuple[str, str]]:
+    """(table, column) of the parts the sum rules `rules` scale or balance (their `of`)."""
+    return {(r["table"], c) for r in rules for c in _as_list(r["of"])}
 
 
 def _number_kind(values: pd.Series, formats: Mapping, table: str, col: str) -> str | None:
