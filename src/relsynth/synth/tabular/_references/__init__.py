@@ -36,6 +36,8 @@ The package, one module a concern:
 - `cycles`: links that close no cycle where the data's never do (a bill of materials).
 - `same_values`: labels a row shares with the row it names far above chance (a client's district,
   its account's), weighing the pairing.
+- `decided`: a key another key of its row decides in every training row (an order item's seller,
+  its product's), set once every key is dealt, each key keeping the rows it was dealt.
 """
 
 from relsynth.synth.tabular._references.copies import copy_values, decided_by

@@ -38,6 +38,7 @@ from relsynth.synth.core.nulls import telling_column
 from relsynth.synth.tabular._references.as_of import as_of
 from relsynth.synth.tabular._references.copies import chance, copied_columns
 from relsynth.synth.tabular._references.cycles import back_links
+from relsynth.synth.tabular._references.decided import deciding_key
 from relsynth.synth.tabular._references.degrees import ranked
 from relsynth.synth.tabular._references.depths import max_depth
 from relsynth.synth.tabular._references.grouped import free_of_rules, grouped_column
@@ -192,6 +193,8 @@ def reference_stats(pre, data: RelationalData, skip=frozenset()) -> dict[str, di
                 # a key one of its parent row's rows of another table names too (a tag's movie, one its user rated)
                 # its date after that row's, moved so where nothing else reads or orders it (a tag after the rating)
                 "named_by": named_by_sibling(data, e, fixed),
+                # an order item's seller, the one its product is sold by (`decided`)
+                "decided_by": deciding_key(data, e) if e.parent != table else None,
             }
             # a number whose rows the key groups (a city's listings, its price level), where no rule is in the way
             fitted = out[f"{table}.{e.fk}"]

@@ -26,6 +26,7 @@ from relsynth.synth.tabular._references.added_rows import add_missing_rows
 from relsynth.synth.tabular._references.as_of import as_of_keys
 from relsynth.synth.tabular._references.copies import copy_values, decided_by
 from relsynth.synth.tabular._references.cycles import scope_codes, without_cycles
+from relsynth.synth.tabular._references.decided import keep_decided
 from relsynth.synth.tabular._references.degrees import deal, ranked, stratified
 from relsynth.synth.tabular._references.depths import within_depth
 from relsynth.synth.tabular._references.fit import child_extremes, effect_scores, unnamed
@@ -106,6 +107,9 @@ def assign_references(
             rank_labels(schema, tables, e, fitted.get(f"{e.child}.{e.fk}") or {})  # before the swaps reading them
             drawn.add((e.child, e.fk))
         keep_references(pre, tables, keys, rng, group)
+    for e in edges:  # an item's seller, its product's: once every key is dealt and kept
+        if by := (fitted.get(f"{e.child}.{e.fk}") or {}).get("decided_by"):  # none in older models
+            keep_decided(tables, e, by)
     keep_sibling_named(pre, tables, rng)  # a tag's movie, one its user rated: once every key is drawn
     for table in schema.referenced_first():  # a row copies from rows whose own copies are made
         for e in schema.references(table):

@@ -56,6 +56,7 @@ BLOCKING = (
     "unique_also_across",
     "acyclic_from",
     "max_depth",
+    "decided_by",  # one key for all the rows of its deciding key's value: a deal over rows would break it
 )
 # what else a reference's stats keep, none of which a deal of the same keys over other rows breaks
 # (each key named as often as before, null keys where they were); a new entry goes in one of the two
