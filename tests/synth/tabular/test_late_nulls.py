@@ -108,3 +108,16 @@ def test_a_column_another_ones_missing_follows_keeps_that_pair(tiny_size):
     torch.manual_seed(0)
     out = TabularModel.build(pre, size=tiny_size).generate(1_000, seed=0)["o"]
     assert (out["ship_via"].isna() == out["shipped_date"].isna()).all()
+
+
+def test_a_missing_rate_rising_smoothly_with_the_date_has_no_cut_but_a_jump_has():
+    """A rate rising from 0 to 20 % over the dates puts no null before its first by chance, on a side
+    few rows long: no cut (a rule would flatten the trend into a step); nulls on the last orders only
+    still have one."""
+    t = np.linspace(0, 1, 5_000)
+    x = t * 1e18
+    rising = [missing_side(x, np.random.default_rng(s).random(5_000) < 0.2 * t) for s in range(20)]
+    assert rising == [None] * 20
+    last = np.zeros(5_000, dtype=bool)
+    last[-100:] = np.random.default_rng(0).random(100) < 0.5
+    assert missing_side(x, last)["after"]

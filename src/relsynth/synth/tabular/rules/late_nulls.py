@@ -8,7 +8,9 @@ database's 20 unshipped orders, all in its last two weeks, came out as 24 and 32
 month, none in the last three. The fit keeps, per nullable column and date of its row, the side of
 the date's values that every missing row lies on (`find_late_nulls`), where chance would not put
 them all there: `k` missing rows among rows of which a share `s` lies on that side have a chance
-of about s^k, kept below `ALPHA`; and the share of that side's rows missing it. Decoding
+of about s^k, kept below `ALPHA`, and where the missing rate jumps at the cut rather than rises
+smoothly past it (`_rate_jumps`; a rate rising from 0 over the dates put its first nulls late by
+chance and fired on 143 of 200 seeds); and the share of that side's rows missing it. Decoding
 (`keep_late_nulls`) fills a row missing it on the other side from a generated row holding it (a
 date its gap from the row's date, else its value) and makes as many of the side's rows miss it
 as that share says. Not on a column another rule makes missing or that an order of its row reads
@@ -22,6 +24,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binom
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import DATED, as_numbers
@@ -30,6 +33,7 @@ log = logging.getLogger(__name__)
 ALPHA = 1e-6  # chance, at most, that the missing rows all fall on the side by chance
 MIN_NULLS = 10  # missing rows, at least
 MIN_ROWS = 20  # rows holding the column on the other side, at least
+FLAT_ALPHA = 1e-3  # chance, at most, that a side missing at one rate looks rising from its cut
 
 
 def find_late_nulls(pre, data: RelationalData, ruled: set[tuple[str, str]]) -> list[dict]:
@@ -75,10 +79,28 @@ def missing_side(x: np.ndarray, missing: np.ndarray) -> dict | None:
         beyond = x < edge if after else x > edge  # the rows on the other side: all held
         if beyond.sum() < MIN_ROWS or k * math.log1p(-beyond.mean()) >= math.log(ALPHA):
             continue
+        if not _rate_jumps(x, missing, beyond, after):
+            continue
         nearest = x[beyond].max() if after else x[beyond].min()
         on_side = ~beyond
         return {"after": after, "cut": float((edge + nearest) / 2), "share": float(missing[on_side].mean())}
     return None
+
+
+def _rate_jumps(x: np.ndarray, missing: np.ndarray, beyond: np.ndarray, after: bool) -> bool:
+    """Whether the missing rate jumps at the edge rather than rises smoothly past it, from the `w` rows
+    just past the edge (the first missing row, there by its choice as the edge, not counted): at their
+    rate, the `w` held rows nearest the edge on the `beyond` side would all be held with a chance below
+    `ALPHA`; and their rate is no lower than the whole side's beyond chance (`FLAT_ALPHA`). A rate
+    rising from 0 with the date (no cut in truth) has a few missing rows just past its first one, far
+    fewer than further on; a cut has its side's share from the cut on."""
+    side = np.flatnonzero(~beyond)
+    w = min(int(beyond.sum()), len(side) - 1)
+    nearest = side[np.argsort(x[side] if after else -x[side], kind="stable")[: w + 1]]
+    near_missing = int(missing[nearest].sum()) - 1
+    rate, share = near_missing / w, (int(missing[side].sum()) - 1) / (len(side) - 1)
+    held_by_chance = rate < 1 and w * math.log1p(-rate) >= math.log(ALPHA)
+    return not held_by_chance and binom.cdf(near_missing, w, share) >= FLAT_ALPHA
 
 
 def keep_late_nulls(rules: list[dict], table: str, frame: pd.DataFrame, rng: np.random.Generator) -> None:
