@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binom
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import parent_rows
@@ -19,7 +20,8 @@ from relsynth.relational.schema import Edge
 
 MIN_ROWS = 50  # referencing rows holding both labels a share of equal ones is read from, at least
 MIN_LIFT = 2.0  # equal at least this many times as often as chance
-Z_KEPT = 4.0  # and beyond this many standard deviations of chance's share
+BY_CHANCE = 3e-5  # and as many equal rows at most this likely by chance (4 standard deviations' tail,
+# counted exactly: with labels of a few rows each, 1 equal row in 60 passed 4 normal deviations, 2.5 % of seeds)
 
 
 def label_columns(schema, table: str) -> dict[str, object]:
@@ -48,7 +50,7 @@ def same_values(data: RelationalData, e: Edge, pos: np.ndarray) -> list[list]:
     """[column, of parent row, referenced column, log ratio when equal, log ratio when not] of each
     label of the referencing row (or of its parent row) and label of one domain of the referenced
     row that are equal in `MIN_ROWS` rows at least, `MIN_LIFT` times as often as chance and beyond
-    noise: a disposition's client's district and its account's."""
+    it (`BY_CHANCE`, binomial): a disposition's client's district and its account's."""
     schema, known = data.schema, pos >= 0
     if known.sum() < MIN_ROWS or e.parent == e.child:
         return []
@@ -73,9 +75,10 @@ def same_values(data: RelationalData, e: Edge, pos: np.ndarray) -> list[list]:
             share = float((a == b).mean())
             pa, pb = pd.Series(a).value_counts(normalize=True), pd.Series(b).value_counts(normalize=True)
             chance = float((pa * pb.reindex(pa.index, fill_value=0.0)).sum())
-            noise = Z_KEPT * np.sqrt(chance * (1 - chance) / both.sum())
-            if chance <= 0 or share < MIN_LIFT * chance or share - chance <= noise or share >= 1 or chance >= 1:
+            if chance <= 0 or share < MIN_LIFT * chance or share >= 1 or chance >= 1:
                 continue
+            if binom.sf(int((a == b).sum()) - 1, len(a), chance) >= BY_CHANCE:
+                continue  # as many equal rows by chance: a few coincidences among many labels are no rule
             equal, unequal = np.log(share / chance), np.log((1 - share) / (1 - chance))
             out.append([column, of_parent, other, round(float(equal), 4), round(float(unequal), 4)])
     return out
