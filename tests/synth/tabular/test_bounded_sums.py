@@ -94,3 +94,50 @@ def test_a_number_a_flagged_copy_sets_keeps_the_copy():
     copied, expected = decoded_copies(_copies_and_bound, "line", "amount", "order", "price", scale=2.0)
     assert len(copied) > 100
     assert (copied == expected).all()
+
+
+def regions(n: int = 40, seed: int = 0, bounded: bool = True) -> RelationalData:
+    """region (population) -> 2 to 5 countries -> 1 to 5 cities, each level's populations adding up
+    to a share of their parent's (`bounded=False`: each its own share, so some sums pass it); the
+    tables listed cities first, as a database's alphabetical catalog lists them."""
+    rng = np.random.default_rng(seed)
+    region = np.round(np.exp(rng.normal(18, 1, n))).astype(np.int64)
+    countries, cities = [], []
+    for r in range(n):
+        k = int(rng.integers(2, 6))
+        shares = rng.dirichlet(np.ones(k)) * rng.uniform(0.3, 0.9) if bounded else rng.uniform(0.3, 0.7, k)
+        for s in shares:
+            people = max(10, int(s * region[r]))
+            countries.append((len(countries), r, people))
+            m = int(rng.integers(1, 6))
+            parts = rng.dirichlet(np.ones(m)) * rng.uniform(0.2, 0.8) if bounded else rng.uniform(0.3, 0.7, m)
+            cities += [(len(cities) + j, len(countries) - 1, max(1, int(p * people))) for j, p in enumerate(parts)]
+    schema = Schema(
+        city=Table(id=PrimaryKey(), country=ForeignKey(parent="country"), population=Integer()),
+        country=Table(id=PrimaryKey(), region=ForeignKey(parent="region"), population=Integer()),
+        region=Table(id=PrimaryKey(), population=Integer()),
+    )
+    frames = {
+        "city": pd.DataFrame(cities, columns=["id", "country", "population"]),
+        "country": pd.DataFrame(countries, columns=["id", "region", "population"]),
+        "region": pd.DataFrame({"id": range(n), "population": region}),
+    }
+    return RelationalData(frames, schema)
+
+
+def test_a_bound_scaled_down_itself_bounds_the_rows_under_it_as_scaled():
+    """Cities under countries under regions, the catalog listing cities first: the cities were
+    scaled to their country's population before the countries were scaled to their region's, so
+    the cities of a country scaled down then summed past it. (With orders within rows kept, a
+    city's population counts down from its country's, which no bound then lowers.)"""
+    data = regions()
+    pre = TabularPreproc.from_schema(data.schema, keep_orders=False).fit(data)
+    assert {(r["table"], r["parent"]) for r in pre.stats["bounded_sums"]} == {
+        ("city", "country"),
+        ("country", "region"),
+    }
+    back = pre.inverse_transform(pre.transform(regions(bounded=False)), seed=0)
+    for child, parent, fk in (("city", "country", "country"), ("country", "region", "region")):
+        sums = back[child].groupby(fk)["population"].sum()
+        bound = back[parent].set_index("id")["population"].reindex(sums.index)
+        assert (sums <= bound).all(), f"{int((sums > bound).sum())} {parent} rows summed past"
