@@ -320,3 +320,57 @@ def test_a_number_a_flagged_copy_sets_keeps_the_copy():
     copied, expected = decoded_copies(_copies_split, "payment", "paid", "claim", "fee", scale=1.5)
     assert len(copied) > 100
     assert (copied == expected).all()
+
+
+def nested_splits(n: int = 60, seed: int = 0, exact: bool = True) -> RelationalData:
+    """region (population) -> 0 to 5 countries -> 0 to 4 cities, each population split exactly
+    among the rows under it where it has any (a quarter of the regions and some countries have
+    none: no totals); `exact=False`: each drawn on its own. The tables listed cities first, as an
+    alphabetical catalog lists them."""
+    rng = np.random.default_rng(seed)
+    region = rng.integers(10**6, 10**8, n)
+    countries, cities = [], []
+
+    def parts(total: int, k: int) -> np.ndarray:
+        if not exact:
+            return rng.integers(total // 20 + 1, total // 2 + 2, k)
+        out = np.floor(rng.dirichlet(np.ones(k)) * total).astype(np.int64)
+        out[-1] = total - out[:-1].sum()
+        return out
+
+    for r in range(n):
+        for people in parts(int(region[r]), int(rng.integers(1, 6))) if r % 4 else []:
+            countries.append((len(countries), r, int(people)))
+            m = int(rng.integers(0, 5))
+            cities += [
+                (len(cities) + j, len(countries) - 1, int(v)) for j, v in enumerate(parts(people, m) if m else [])
+            ]
+    schema = Schema(
+        city=Table(id=PrimaryKey(), country=ForeignKey(parent="country"), population=Integer()),
+        country=Table(id=PrimaryKey(), region=ForeignKey(parent="region"), population=Integer()),
+        region=Table(id=PrimaryKey(), population=Integer()),
+    )
+    frames = {
+        "city": pd.DataFrame(cities, columns=["id", "country", "population"]),
+        "country": pd.DataFrame(countries, columns=["id", "region", "population"]),
+        "region": pd.DataFrame({"id": range(n), "population": region}),
+    }
+    return RelationalData(frames, schema)
+
+
+def test_a_number_split_among_its_rows_is_final_before_it_is_split_itself():
+    """Countries splitting their region's population, cities their country's, the catalog listing
+    cities first: the cities were scaled to their country's population, then the countries to their
+    region's, and every country's cities (104 of 104) no longer added up to it. (With orders within
+    rows kept, a city's population counts down from its country's, which no split then scales.)"""
+    data = nested_splits()
+    pre = TabularPreproc.from_schema(data.schema, keep_orders=False).fit(data)
+    found = {(r["table"], r["child"]) for r in pre.stats["split_sums"]}
+    assert found == {("country", "city"), ("region", "country")}
+    back = pre.inverse_transform(pre.transform(nested_splits(exact=False)), seed=0)
+    for child, parent, fk in (("city", "country", "country"), ("country", "region", "region")):
+        sums = back[child].groupby(fk)["population"].sum()
+        number = back[parent].set_index("id")["population"].reindex(sums.index)
+        assert len(sums) > 20 and (sums == number).all(), (
+            f"{int((sums != number).sum())} {parent} rows off their rows' sum"
+        )

@@ -16,10 +16,12 @@ each keeps its share and none passes the parent's number. Where the sums are nev
 number but some less (a claim APPROVED and paid in part so far), the labels of a categorical of the
 parent row under which they are equal (PAID) name the rows scaled so; the others' values are cut
 only where their sum reaches it, to the median share of it the data's such rows sum to (`short`:
-24.5 % of a small model's approved claims were paid in full, none in the data). Child columns
-another rule sets (a flagged copy, set before in decoding, and the number it copies: scaled, 103
-of 110 copies left their claim's fee) or an order within rows reads are left out, as are context
-columns. Not fitted under DP.
+24.5 % of a small model's approved claims were paid in full, none in the data). Where a number
+split among its rows is itself a part its row's parent splits (a country's population, of its
+region's), the parent's rule comes first (`split_before_splitting`), so the rows split it as
+scaled. Child columns another rule sets (a flagged copy, set before in decoding, and the number
+it copies: scaled, 103 of 110 copies left their claim's fee) or an order within rows reads are
+left out, as are context columns. Not fitted under DP.
 """
 
 from __future__ import annotations
@@ -79,7 +81,20 @@ def find_split_sums(pre, data: RelationalData, summed: set[tuple[str, str]], rea
                     )
                     out[-1].update(rule)
                     break
-    return out
+    return split_before_splitting(out)
+
+
+def split_before_splitting(rules: list[dict]) -> list[dict]:
+    """`rules` in the order decoding applies them: a rule scaling a number (its rows' `of`) before any
+    rule splitting that number among its own rows, else in the order found. A country's population
+    scaled to its region's after its cities were scaled to it left them adding up to something else."""
+    left, ordered = list(rules), []
+    while left:
+        scaled = {(r["child"], r["of"]) for r in left}
+        ready = next((r for r in left if (r["table"], r["column"]) not in scaled), left[0])  # a cycle: as found
+        ordered.append(ready)
+        left.remove(ready)
+    return ordered
 
 
 def formula_totals(pre, data: RelationalData, totals: list[dict]) -> list[dict]:
