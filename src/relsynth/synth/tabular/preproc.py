@@ -236,6 +236,12 @@ def _fresh_how(share: float, listed: bool, col: str, longest: int | None) -> str
     return f"generated as fresh codes in its values' shapes (about {share:.1%} of them a value of the data by chance)"
 
 
+def _scaled_parts(split: list[dict], whole: list[dict]) -> set[tuple[str, str]]:
+    """(table, column) of the parts the `split` rules scale to their row's number and the `whole`
+    rules (`constant_sums`, `capped_sums`) to a fixed whole or under a cap."""
+    return {(r["child"], r["of"]) for r in split} | {(r["table"], r["of"]) for r in whole}
+
+
 class TabularPreproc:
     """Fit column preprocessors on a database and encode/decode it as token sequences."""
 
@@ -684,16 +690,13 @@ class TabularPreproc:
                     constant,
                 )
             ),
-            # ... or at most a number of the parent row (a country's cities' populations: at most its own)
+            # ... or at most a number of the parent row (a country's cities' populations: at most its own),
+            # decoded before the sums above: neither a number nor its bound may be a part they scale after
             "bounded_sums": find_bounded_sums(
                 self,
                 data,
-                summed
-                | self._not_lowered(summed)
-                | {(r["child"], r["of"]) for r in split}
-                | {(r["table"], r["of"]) for r in constant + capped}
-                | copied,
-                summed,
+                summed | self._not_lowered(summed) | (parts := _scaled_parts(split, constant + capped)) | copied,
+                summed | parts,
             ),
             "dependencies": dependencies,  # categories that follow from an earlier one of their row (`_dependencies`)
             # ... or numbers some of its labels fix to one exact value (an Antarctic territory's population, 0)

@@ -17,7 +17,11 @@ from the upper half of the data's (the model drew them high), in whole units of 
 model wrote them. Lowering a value keeps each row under its parent's number too. Columns another
 rule sets (a flagged copy, set before in decoding, and the number it copies: scaled, 351 of 436
 copies left their order's price), an order within rows reads or writes upwards from its base, and
-the parent numbers set after generation (totals, formulas) are left out. The rules are kept parents
+the parent numbers set after generation (totals, formulas) are left out. Decoding scales them before
+the sums to a parent's number (`split_sums`), a fixed whole or a cap, so a number a bound lowers is
+final before its own rows split it (a country's population, once its cities were split to it, was
+lowered after: 136 of 156 countries' cities added up to another number); no part those scale is
+a bound or bounded. The rules are kept parents
 first, so a number scaled to its own parent's bound is the bound its rows are then scaled to (cities
 listed first were scaled to their country's population before it was scaled to its region's, and 100
 of 136 countries' cities then summed past it). Not fitted under DP.
