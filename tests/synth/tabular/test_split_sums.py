@@ -427,3 +427,50 @@ def test_a_number_its_rows_split_is_bounded_before_the_split():
     assert len(sums) > 100 and (sums == number).all(), f"{int((sums != number).sum())} countries off their cities' sum"
     sums = back["country"].groupby("region")["population"].sum()
     assert (sums <= back["region"].set_index("id")["population"].reindex(sums.index)).all()
+
+
+def shares_split(n: int = 60, seed: int = 0, exact: bool = True) -> RelationalData:
+    """region -> 2 to 5 countries whose shares (%) add up to 100 -> 0 to 4 cities splitting their
+    country's share exactly where it has any; `exact=False`: each share drawn on its own."""
+    rng = np.random.default_rng(seed)
+    countries, cities = [], []
+
+    def parts(whole: float, k: int) -> np.ndarray:
+        out = np.round(rng.dirichlet(np.ones(k)) * whole, 2)
+        out[-1] = round(whole - out[:-1].sum(), 2)
+        return out
+
+    for r in range(n):
+        k = int(rng.integers(2, 6))
+        for p in parts(100.0, k) if exact else np.round(rng.uniform(10, 60, k), 2):
+            countries.append((len(countries), r, float(p)))
+            m = int(rng.integers(0, 5))
+            if m:
+                split = parts(p, m) if exact else np.round(rng.uniform(0.5, p / 2 + 1, m), 2)
+                cities += [(len(cities) + j, len(countries) - 1, float(v)) for j, v in enumerate(split)]
+    schema = Schema(
+        city=Table(id=PrimaryKey(), country=ForeignKey(parent="country"), share=Numeric()),
+        country=Table(id=PrimaryKey(), region=ForeignKey(parent="region"), share=Numeric()),
+        region=Table(id=PrimaryKey(), area=Numeric()),
+    )
+    frames = {
+        "city": pd.DataFrame(cities, columns=["id", "country", "share"]),
+        "country": pd.DataFrame(countries, columns=["id", "region", "share"]),
+        "region": pd.DataFrame({"id": range(n), "area": rng.lognormal(10, 1, n)}),
+    }
+    return RelationalData(frames, schema)
+
+
+def test_a_number_its_rows_split_is_scaled_to_its_whole_before_the_split():
+    """Cities splitting their country's share of its region, the shares adding up to 100: decoding
+    split first, and the constant sum then rescaled the shares, every country's cities (164 of 164)
+    adding up to the share it had. The split now comes after the sums to a whole or under a cap."""
+    data = shares_split()
+    pre = TabularPreproc.from_schema(data.schema, keep_orders=False).fit(data)
+    assert [(r["table"], r["child"]) for r in pre.stats["split_sums"]] == [("country", "city")]
+    assert [(r["table"], r["of"]) for r in pre.stats["constant_sums"]] == [("country", "share")]
+    back = pre.inverse_transform(pre.transform(shares_split(exact=False)), seed=0)
+    sums = back["city"].groupby("country")["share"].sum()
+    share = back["country"].set_index("id")["share"].reindex(sums.index)
+    assert len(sums) > 100 and np.allclose(sums, share, atol=0.005), f"{int((abs(sums - share) > 0.005).sum())} off"
+    assert np.allclose(back["country"].groupby("region")["share"].sum(), 100.0, atol=0.005)

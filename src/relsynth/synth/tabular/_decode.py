@@ -371,12 +371,12 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     # child values summing to at most their parent's number (none in older models, nor under DP), before the
     # splits: a number a bound lowers is final before its rows split it (a country's population, its cities')
     apply_bounded_sums(pre.stats.get("bounded_sums", []), out, pks, rng)
-    # ... or split their parent's number, before totals sum them
-    apply_split_sums(pre.stats.get("split_sums", []), out, pks)
     apply_constant_sums(pre.stats.get("constant_sums", []), out)  # ... or a fixed whole (none in older models)
     apply_place_values(pre, pre.stats.get("place_values", []), out)  # again: a constant sum rescaled them
     apply_capped_sums(pre.stats.get("capped_sums", []), out, rng)  # ... or at most one (none in older models)
-    apply_sibling_sums(pre.stats.get("sibling_sums", []), out)  # ... or a sibling table's sum (likewise)
+    # ... or split their parent's number, last: a number split, a country's share, is final (before totals)
+    apply_split_sums(pre.stats.get("split_sums", []), out, pks)
+    apply_sibling_sums(pre.stats.get("sibling_sums", []), out)  # ... or a sibling table's sum, once its parts are final
     # before the totals and balances summing them; a gap closed off the rows a flagged copy set
     apply_balanced_sums(pre.stats.get("balanced_sums", []), out, pre.stats.get("flagged_copies", []))
     apply_running_sums(pre.stats.get("running_sums", []), out, rng)  # none in older models, nor under DP

@@ -19,7 +19,9 @@ only where their sum reaches it, to the median share of it the data's such rows 
 24.5 % of a small model's approved claims were paid in full, none in the data). Where a number
 split among its rows is itself a part its row's parent splits (a country's population, of its
 region's), the parent's rule comes first (`split_before_splitting`), so the rows split it as
-scaled. Child columns another rule sets (a flagged copy, set before in decoding, and the number
+scaled; so do the sums to a fixed whole, under a cap or a bound, decoded before the splits (a
+country's share of its region, rescaled to 100 % after its cities split it, left 164 of 164
+countries' cities adding up to another). Child columns another rule sets (a flagged copy, set before in decoding, and the number
 it copies: scaled, 103 of 110 copies left their claim's fee) or an order within rows reads are
 left out, as are context columns. Not fitted under DP.
 """
