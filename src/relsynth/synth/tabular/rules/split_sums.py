@@ -8,9 +8,10 @@ value, so it equals its rows' sum in too few rows to be set from them, and it is
 its row (approved at most claimed), which setting it from its rows would break. The model writes
 the rows' values in bins after it, so their sums never meet it: 20 % of generated paid claims had
 payments adding up to their approved amount, 100 % in the data. The fit keeps, per number of a
-table and child table, the first non-negative child number whose sum under each row equals the
-row's number, to its decimals, in at least `MIN_SHARE` of at least `MIN_ROWS` rows holding both,
-some with two rows or more. Generation scales the rows' values to their parent's number, in
+table and child table, each non-negative child number whose sum under each row equals the row's
+number (an entry's debits, and its credits: with the first alone, the balance closed after moved
+the debits off 50 of 150 entries' amounts), to its decimals, in at least `MIN_SHARE` of at least
+`MIN_ROWS` rows holding both, some with two rows or more. Generation scales the rows' values to their parent's number, in
 whole units of its last decimal (the largest remainders take the units the rounding left), so
 each keeps its share and none passes the parent's number. Where the sums are never more than the
 number but some less (a claim APPROVED and paid in part so far), the labels of a categorical of the
@@ -65,16 +66,12 @@ def find_split_sums(pre, data: RelationalData, summed: set[tuple[str, str]], rea
                 parts = [
                     c for c in pre.float_numbers(child, pre.modelled_columns(child)) if (child, c) not in summed | read
                 ]
-                found = next(
-                    (
-                        (c, rule)
-                        for c in parts
-                        if (rule := _splits(data[table][col], data[table][pk], data[child], fk, c, labels)) is not None
-                    ),
-                    None,
-                )
-                if found is not None:
-                    of, rule = found
+                found = [
+                    (c, rule)
+                    for c in parts
+                    if (rule := _splits(data[table][col], data[table][pk], data[child], fk, c, labels)) is not None
+                ]
+                for of, rule in found:  # each part that splits it (an entry's debits, and its credits)
                     log.info("%s.%s is split among its %s rows' %s: kept so", table, col, child, of)
                     values = as_float_series(data[child][of]).dropna().to_numpy()
                     out.append(
@@ -82,6 +79,7 @@ def find_split_sums(pre, data: RelationalData, summed: set[tuple[str, str]], rea
                         | {"decimals": decimals_of(values), "least": float(values.min())}
                     )
                     out[-1].update(rule)
+                if found:
                     break
     return split_before_splitting(out)
 
