@@ -29,6 +29,7 @@ from relsynth.synth.tabular._references import (
     decided_by,
     drop_repeated_links,
     keep_composite_references,
+    keep_extreme_keys,
     keep_within_any,
     mirror_links,
     own_date,
@@ -419,6 +420,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_cut_labels(pre, pre.stats.get("cut_labels", []), out, rng)
     apply_extreme_labels(pre.stats.get("extreme_labels", []), out)  # numbers final (none in older models, nor DP)
     apply_parent_extremes(pre.stats.get("parent_extremes", []), out, {t: schema.tables[t].primary_key for t in out})
+    keep_extreme_keys(pre, out, rng)  # a capital at its largest city, of the final numbers (none in older models)
     _keep_relabelled_ranges(pre, out, rng)  # a number within the range of the label it was drawn beside
     parts = moved_date_parts(schema, pre.stats.get("date_parts", []), formats)
     apply_date_parts(pre, parts, out)  # again: a date the sets or checks moved

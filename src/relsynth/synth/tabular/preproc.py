@@ -54,6 +54,7 @@ from relsynth.synth.tabular._identifiers import (
 )
 from relsynth.synth.tabular._references import (
     declared_links,
+    find_extreme_keys,
     keyed_links,
     mirrored_links,
     parent_copies,
@@ -800,6 +801,8 @@ class TabularPreproc:
         self.stats["extreme_labels"] = find_extreme_labels(self, data, summed | set_columns(self.stats) | paired)
         # ... or on the parent row, the label of its row of the most (a precinct's winning party)
         self.stats["parent_extremes"] = find_parent_extremes(self, data, summed | set_columns(self.stats) | paired)
+        # ... and a key naming its scope's row of the most, far above chance (a country's capital, its largest city)
+        self.stats["extreme_keys"] = find_extreme_keys(self, data)
         self.stats["linear_pairs"] = find_linear_pairs(self, data, summed | ordered | self._number_rule_columns())
         self.stats["none_boxes"] = find_none_boxes(self, data, summed | ordered)  # a survey's 'None of these'
         # an alarm within its device's readings' span, once every rule above says what it reads or moves

@@ -34,6 +34,8 @@ The package, one module a concern:
   and the model generated none there.
 - `copies`: values a referencing row copies from the row it references.
 - `cycles`: links that close no cycle where the data's never do (a bill of materials).
+- `extremes`: keys naming their scope's row of the greatest (or least) number far above chance (a
+  country's capital, its largest city), moved onto it in the data's share (`keep_extreme_keys`).
 - `same_values`: labels a row shares with the row it names far above chance (a client's district,
   its account's), weighing the pairing.
 - `decided`: a key another key of its row decides in every training row (an order item's seller,
@@ -42,6 +44,7 @@ The package, one module a concern:
 
 from relsynth.synth.tabular._references.copies import copy_values, decided_by
 from relsynth.synth.tabular._references.degrees import deal
+from relsynth.synth.tabular._references.extremes import find_extreme_keys
 from relsynth.synth.tabular._references.fit import (
     declared_apart,
     declared_links,
@@ -61,6 +64,7 @@ from relsynth.synth.tabular._references.generate import (
     draw_references,
     drop_repeated_links,
     keep_composite_references,
+    keep_extreme_keys,
     keep_within_any,
     mirror_links,
     own_date,
@@ -81,6 +85,8 @@ __all__ = [
     "declared_numbers",
     "draw_references",
     "drop_repeated_links",
+    "find_extreme_keys",
+    "keep_extreme_keys",
     "keyed_links",
     "keep_composite_references",
     "keep_within_any",

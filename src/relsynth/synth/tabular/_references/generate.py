@@ -29,6 +29,7 @@ from relsynth.synth.tabular._references.cycles import scope_codes, without_cycle
 from relsynth.synth.tabular._references.decided import keep_decided
 from relsynth.synth.tabular._references.degrees import deal, ranked, stratified
 from relsynth.synth.tabular._references.depths import within_depth
+from relsynth.synth.tabular._references.extremes import point_at_extremes
 from relsynth.synth.tabular._references.fit import child_extremes, effect_scores, unnamed
 from relsynth.synth.tabular._references.grouped import group_keys
 from relsynth.synth.tabular._references.pairing import (
@@ -208,14 +209,8 @@ def order_keeps(schema, tables: dict[str, pd.DataFrame], e: Edge, stats: dict):
     `reference_orders` order of `e` once swapped (row i naming key_j, row j key_i), for `kept_apart`;
     None where `e` keeps none (or names its own table). A self-citation swapped for another
     citation's paper broke the cited paper's year <= the citing paper's (19 of 1,336 citations)."""
-    after = stats.get("after")
-    orders = stats.get("orders") or ([[*after, 1]] if after else [])
-    if not (orders or stats.get("year_periods")) or e.parent == e.child:
+    if (order := reference_order(schema, tables, e, stats)) is None:
         return None
-    own, own_orders, own_kinds = with_parent_columns(schema, tables, e.child, orders)
-    named = with_ancestor_dates(schema, tables, e.parent, orders)
-    _, own_orders, windows, named = with_periods(tables, e, stats, orders, own_orders, stats.get("windows"), named)
-    order = ReferenceOrders.of(own, named, own_orders, own_kinds, windows)
     at = pd.Index(tables[e.parent][schema.tables[e.parent].primary_key])
 
     def keeps(i: int, j: int, key_i: object, key_j: object) -> bool:
@@ -225,6 +220,38 @@ def order_keeps(schema, tables: dict[str, pd.DataFrame], e: Edge, stats: dict):
         return not order.broken(np.array([i, j]), named).any()
 
     return keeps
+
+
+def reference_order(schema, tables: dict[str, pd.DataFrame], e: Edge, stats: dict) -> ReferenceOrders | None:
+    """The `reference_orders` orders of `e` over the generated rows (`ReferenceOrders.broken(rows,
+    named rows)`, by position); None where `e` keeps none (or names its own table)."""
+    after = stats.get("after")
+    orders = stats.get("orders") or ([[*after, 1]] if after else [])
+    if not (orders or stats.get("year_periods")) or e.parent == e.child:
+        return None
+    own, own_orders, own_kinds = with_parent_columns(schema, tables, e.child, orders)
+    named = with_ancestor_dates(schema, tables, e.parent, orders)
+    _, own_orders, windows, named = with_periods(tables, e, stats, orders, own_orders, stats.get("windows"), named)
+    return ReferenceOrders.of(own, named, own_orders, own_kinds, windows)
+
+
+def keep_extreme_keys(pre, tables: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
+    """Keys named at their scope's extreme number in the data's share (`extremes`), once every
+    number is final, each move keeping the reference's orders."""
+    rules, schema = pre.stats.get("extreme_keys") or [], pre.schema
+    orders = {
+        (r["table"], r["fk"]): reference_order(
+            schema, tables, Edge(r["table"], r["fk"], r["parent"]), pre.stats["references"][f"{r['table']}.{r['fk']}"]
+        )
+        for r in rules
+        if r["table"] in tables and r["parent"] in tables
+    }
+
+    def keeps(rule: dict, row: int, named: int) -> bool:
+        order = orders.get((rule["table"], rule["fk"]))
+        return order is None or not order.broken(np.array([row]), np.array([named])).any()
+
+    point_at_extremes(rules, tables, schema, rng, keeps)
 
 
 def link_scopes(pre, tables: dict[str, pd.DataFrame], e: Edge) -> tuple[pd.Series, pd.Series] | None:
