@@ -758,7 +758,8 @@ class TabularPreproc:
             "edge_labels": find_edge_labels(self, data),  # labels kept to or off a parent's first and last rows
             "sorted_siblings": find_sorted_siblings(self, data),  # a date the rows are stored in order of (calls)
             "sibling_numbers": find_sibling_numbers(self, data, summed),  # an integer numbering them 1..n (a line's)
-            "count_rules": find_count_rules(self, data),  # child tables a category says a row has none of, or some
+            # child tables a category (or a number's exact value) says a row has none of, or some
+            "count_rules": find_count_rules(self, data, frozenset(summed)),
             # child counts numbers of the row give (goals, scores)
             "count_sums": (count_sums := find_count_sums(self, data, summed)),
             # ... or cap (a prescription's fills, its refills + 1), of numbers no rule sets

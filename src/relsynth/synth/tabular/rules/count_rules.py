@@ -22,6 +22,11 @@ A category whose every row has one number of that child's rows, 1 or more (a CRM
 `CHANCE` of the time at most, over all the column's values tried (a composer's many): a small model
 gave 2-3 of ~320 opportunities another number, a `qualification` with four changes. Chinook's
 playlist memberships keep such counts too (its 93 TV-show tracks are each in two playlists).
+
+A number of the row is read as a category too, each exact value (point) one and every binned value
+one more (`_number_sources`): a country's population in the millions always has a city, where a
+small model left 3 and 7 of 239 countries of a world-shaped database people and no city (seeds 0/1,
+none in the data). Only such bans are kept for numbers (see `_number_sources`).
 """
 
 from __future__ import annotations
@@ -33,28 +38,38 @@ import pandas as pd
 
 from relsynth.relational import RelationalData
 from relsynth.synth.tabular._tables import child_counts
-from relsynth.synth.tabular.encoders import CategoricalPreproc
+from relsynth.synth.tabular.encoders import CategoricalPreproc, NumericPreproc
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 5  # rows holding the value (and rows not holding it), at least
 CHANCE = 0.001  # how likely children independent of the column would have put the rows so, at most
 MIN_EXACT_ROWS = 20  # rows holding a value whose count is forced (`exact`), at least
+BINNED = "<binned>"  # a number's values without a token of their own, read as one category
+NUMBER_KINDS = ("numeric", "integer")  # numbers whose points are read as categories (not dates)
 
 
-def find_count_rules(pre, data: RelationalData) -> list[dict]:
+def find_count_rules(pre, data: RelationalData, fixed: frozenset = frozenset()) -> list[dict]:
     """[{"table", "column", "child", "none": [...], "some": [...], "parent"}]: every row of `table`
     whose categorical `column` (of its parent row where `parent`) holds a value of `none` has no
-    `child` row, every one holding a value of `some` at least one (frequent categories, the tokens)."""
+    `child` row, every one holding a value of `some` at least one (frequent categories, the tokens);
+    or whose number `column` holds an exact value (a point) of `some`, or any binned value where
+    it holds `BINNED`, has one at least (a population in millions, never without a city: `_number_sources`).
+    `fixed`: (table, column) a rule sets after generation, never read as a number here."""
     out = []
     for table, layout in pre.layouts.items():
         if not layout.children or len(data[table]) < 2 * MIN_ROWS:
             continue
         counts = {c: child_counts(data, pre.schema, c) for c in layout.children}
-        for parent, col, categories, tokens, rows in _sources(pre, data, table):
+        numbers = list(_number_sources(pre, data, table, fixed))
+        for parent, col, categories, tokens, rows in [*_sources(pre, data, table), *numbers]:
             for child, n_rows in counts.items():
                 none, some = decided_values(tokens, n_rows[rows] > 0, categories) or ([], [])
+                number = BINNED in categories
+                if number:  # bans only (`_number_sources`); a count a number gives is `count_sums`'
+                    none = []
                 # read from the parent row, the count is its rows' sum, never one number: none or some only
-                exact = [] if parent else exact_counts(tokens, n_rows[rows], categories, _n_exact(pre, table, child))
+                by_value = parent or number
+                exact = [] if by_value else exact_counts(tokens, n_rows[rows], categories, _n_exact(pre, table, child))
                 if not (none or some or exact):
                     continue
                 log.info(
@@ -116,6 +131,25 @@ def _sources(pre, data: RelationalData, table: str):
                 yield parent, col, col_pre.categories, col_pre.encode(data[owner][col])[at[rows]], rows
 
 
+def _number_sources(pre, data: RelationalData, table: str, fixed: frozenset):
+    """As `_sources`, for each number of a `table` row's own written with exact values (points),
+    where no rule sets it after generation: its points read as categories and every binned value
+    as one more, `BINNED` (a population 0 is one value, the millions another). Only its values
+    always with children are kept (`some`, a ban): a force of a later number's value (a GNP 0,
+    drawn after a population in millions) would override the ban an earlier one set, and a model
+    pairs numbers the data never does (6 of 6 such countries kept no city, seed 0)."""
+    layout, rows = pre.layouts[table], np.ones(len(data[table]), dtype=bool)
+    for col, slot in zip(layout.fields, layout.slots, strict=False):
+        p = pre.slots[slot].preproc
+        if not isinstance(p, NumericPreproc) or p.kind not in NUMBER_KINDS or not p.points:
+            continue
+        if col not in data[table].columns or (table, col) in fixed:
+            continue
+        local = p.encode(data[table][col])  # <missing>, the points, then the bins
+        tokens = np.where(local == 0, 0, np.minimum(local, len(p.points) + 1) + 1)
+        yield None, col, [float(v) for v in p.points] + [BINNED], tokens, rows
+
+
 def decided_values(tokens: np.ndarray, has: np.ndarray, categories: list) -> tuple[list, list] | None:
     """(categories whose rows never have a child, those whose rows always have one), from each
     row's local token of the column (`CategoricalPreproc.encode`: `<missing>`, `<rare>`, then the
@@ -159,16 +193,27 @@ def count_tables(pre, rules: list[dict]) -> tuple[np.ndarray, np.ndarray, np.nda
         of_slot = pre.slots[layout.slots[layout.fields.index(r["column"])]]
         j = layout.n_fields + layout.children.index(r["child"])
         zero = pre.slots[layout.slots[j]].offset  # a count's local id 0: no row (exact counts come first)
-        ids = of_slot.category_tokens()
+        ids = of_slot.category_tokens() if isinstance(of_slot.preproc, CategoricalPreproc) else {}
+        values_at = _number_tokens(of_slot) if isinstance(of_slot.preproc, NumericPreproc) else {}
         for values, pos, tok in ((r["none"], force_pos, force_tok), (r["some"], ban_pos, ban_tok)):
             for v in values:
                 if str(v) in ids:
                     pos[n, ids[str(v)]], tok[n, ids[str(v)]] = j, zero
+                for t in values_at.get(str(v), []):
+                    pos[n, t], tok[n, t] = j, zero
         for v, count in r.get("exact", []):
             if str(v) in ids:  # a count's local id is the count (`CountPreproc.encode`)
                 ban_pos[n, ids[str(v)]] = ban_tok[n, ids[str(v)]] = -1
                 force_pos[n, ids[str(v)]], force_tok[n, ids[str(v)]] = j, zero + int(count)
     return force_pos, force_tok, ban_pos, ban_tok
+
+
+def _number_tokens(slot) -> dict[str, list[int]]:
+    """A number slot's global token ids by the text of the value a rule names: each point's
+    (`str(float)`), and every bin's under `BINNED`."""
+    p = slot.preproc
+    binned = list(range(slot.offset + 1 + len(p.points), slot.offset + p.n_tokens))
+    return {k: [t] for k, t in slot.value_tokens().items()} | {BINNED: binned}
 
 
 def parent_count_rules(pre, rules: list[dict]) -> dict[str, list[tuple[int, int, int, frozenset, frozenset]]]:
