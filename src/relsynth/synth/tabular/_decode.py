@@ -95,6 +95,7 @@ from relsynth.synth.tabular.rules.place_values import apply_place_values, keep_p
 from relsynth.synth.tabular.rules.prefixed_codes import apply_prefixed_codes
 from relsynth.synth.tabular.rules.range_labels import apply_range_labels
 from relsynth.synth.tabular.rules.ratio_ranges import ancestor_numbers, keep_ratio_ranges
+from relsynth.synth.tabular.rules.rising_steps import keep_rising_steps
 from relsynth.synth.tabular.rules.running_sums import apply_running_sums
 from relsynth.synth.tabular.rules.series_calendars import pinned_bases
 from relsynth.synth.tabular.rules.shared_values import keep_shared_values, shared_groups, sharing_offsets
@@ -289,6 +290,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         keep_step_numbers(
             pre.stats.get("step_numbers", []), table, cols, np.asarray(parents[table], np.int64), out, latest, rng
         )
+        # a salary 0-10 % above the year before (none in older models, nor under DP)
+        keep_rising_steps(pre.stats.get("rising_steps", []), table, cols, np.asarray(parents[table], np.int64), rng)
         # 1..n under each parent once no row of it goes (none in older models, nor under DP)
         keep_sibling_numbers(pre.stats.get("sibling_numbers", []), table, cols, np.asarray(parents[table], np.int64))
         # an assessment's weight, by its place among its enrolment's rows and their count (none in older models)

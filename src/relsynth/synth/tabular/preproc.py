@@ -158,6 +158,7 @@ from relsynth.synth.tabular.rules.place_values import find_place_values
 from relsynth.synth.tabular.rules.prefixed_codes import prefixed_codes
 from relsynth.synth.tabular.rules.range_labels import find_range_labels
 from relsynth.synth.tabular.rules.ratio_ranges import find_ratio_ranges
+from relsynth.synth.tabular.rules.rising_steps import find_rising_steps, named_by_rules
 from relsynth.synth.tabular.rules.running_sums import (
     before_columns,
     find_running_sums,
@@ -895,6 +896,9 @@ class TabularPreproc:
         self.stats["formulas"] = [
             f for f in self.stats["formulas"] if (f["table"], (f.get("where") or {}).get("column")) not in relabelled
         ]
+        # a salary rising 0-10 % from the year before, where no rule above sets, moves or reads it
+        busy = summed | self._number_rule_columns() | named_by_rules(self.stats, self.schema.tables)
+        self.stats["rising_steps"] = find_rising_steps(self, data, busy)
         return self
 
     def _number_rule_columns(self, but: str | None = None) -> set[tuple[str, str]]:
