@@ -823,6 +823,28 @@ def test_a_composite_key_nothing_references_is_read_without_one_and_written_back
         run_sql(target, "INSERT INTO line VALUES (1, 2, 7)")
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_composite_key_read_without_one_orders_the_rows_by_its_columns(engine: str, tmp_path: Path) -> None:
+    """A salary history keyed (emp_no, from_date), its salary column before the date: read in the
+    order of all its columns, an employee's rows came by salary, not by date, so a year's pay cut put
+    the dates out of order and the model learnt them so (no date the siblings follow). The rows come
+    in the declared key's order, as the database keeps them."""
+    source = url(engine, tmp_path, "source")
+    run_sql(
+        source,
+        "CREATE TABLE emp (emp_no INTEGER PRIMARY KEY, hired DATE NOT NULL)",
+        "CREATE TABLE salary (emp_no INTEGER NOT NULL REFERENCES emp (emp_no), amount INTEGER NOT NULL, "
+        "from_date DATE NOT NULL, PRIMARY KEY (emp_no, from_date))",
+        "INSERT INTO emp VALUES (1, '2000-01-01'), (2, '2001-01-01')",
+        "INSERT INTO salary VALUES (1, 500, '2000-01-01'), (1, 400, '2001-01-01'), (1, 450, '2002-01-01'), "
+        "(2, 300, '2002-01-01'), (2, 200, '2001-01-01')",
+    )
+    salary = RelationalData.from_sql(source)["salary"]
+    assert salary["emp_no"].tolist() == [1, 1, 1, 2, 2]
+    assert salary["from_date"].dt.year.tolist() == [2000, 2001, 2002, 2001, 2002]
+    assert salary["amount"].tolist() == [500, 400, 450, 200, 300]
+
+
 def test_a_primary_key_that_is_also_a_key_to_its_parent_is_read_and_generated_one_row_a_parent(
     tmp_path: Path,
 ) -> None:

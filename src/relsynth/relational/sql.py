@@ -1891,14 +1891,20 @@ def _read_table(
     bar: LogProgress | None = None,
     at_rows: Callable[[sa.ColumnElement[int]], sa.ColumnElement[bool]] | None = None,
     as_text: Iterable[str] = (),
+    declared_key: Sequence[str] = (),
 ) -> pd.DataFrame:
     """`table`'s rows (those matching `where`, the first `limit`) in primary-key order, counted on `bar`.
     `at_rows`: a condition on a row's 0-based position in that order, which picks the rows instead
     of `where` (a table without a key: its rows have nothing else to be named by). A table without a
-    key is read in the order of all its columns, the `as_text` ones (`_unordered`) as their text."""
+    key is read in the order of its `declared_key` (a composite primary key read without one), then
+    of all its columns, the `as_text` ones (`_unordered`) as their text."""
     as_text = set(as_text)
-    # a fixed order: the same database reads the same
-    order = [table.c[pk]] if pk else [sa.cast(c, sa.Text) if c.name in as_text else c for c in table.c]
+    # a fixed order: the same database reads the same; a composite key's first, as the database keeps the
+    # rows (a salary history by (emp_no, from_date): by its columns in table order, the rows of an employee
+    # came by salary, and the model learnt the dates out of order)
+    key = [c for c in declared_key if c in table.c]  # a key column left out (`exclude`) is not read
+    columns = [*(table.c[c] for c in key), *(c for c in table.c if c.name not in key)]
+    order = [table.c[pk]] if pk else [sa.cast(c, sa.Text) if c.name in as_text else c for c in columns]
     query = sa.select(table).order_by(*order)
     if at_rows is not None:
         query = _at_rows(table, order, at_rows)
@@ -2021,7 +2027,8 @@ class Catalog:
         strings once `schema` has decided them (as `from_sql` holds them)."""
         kinds = self.plan.kinds[name]
         pk, reflected = self.primary_key(name), self.reflected[name]
-        frame = _read_table(conn, self.tables[name], kinds, pk, chunk_size, as_text=_unordered(reflected), **how)
+        order = {"as_text": _unordered(reflected), "declared_key": reflected.pk}  # a keyless table's order
+        frame = _read_table(conn, self.tables[name], kinds, pk, chunk_size, **order, **how)
         for c, kind in kinds.items():
             if kind is not None and kind.kind in _STRING_KINDS:
                 _text_as_strings(frame, c)
