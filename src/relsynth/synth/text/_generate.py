@@ -44,6 +44,7 @@ from relsynth.synth.text._rare_words import NewSpellings, RareWordReplacer, cont
 from relsynth.synth.text._shapes import shape
 from relsynth.synth.text._spaces import Spacing
 from relsynth.synth.text._utf8 import Utf8Mask, is_mark, paired_bidi, whole_emoji
+from relsynth.synth.text._whole_copies import parent_copied_rows
 from relsynth.synth.text.dataset import encoded_texts, sample_prefixes
 from relsynth.synth.text.preproc import (
     RARE_WORDS_REPLACE,
@@ -104,6 +105,10 @@ def generate(
             nulls = row_null_rates(stats.null_by, df, preproc.null_columns(), stats.null_rate)
             rows = np.flatnonzero(rng.random(len(df)) >= nulls)  # null where rows like it are (`_nulls`)
             empty, rows = _empty_rows(stats, df, rows, preproc.null_columns(), rng)
+            copied, copied_texts = rows[:0], np.array([], dtype=object)
+            if stats.parent_copy:  # a ship address: the generated customer's, in the share of rows the data has
+                copied, copied_texts = parent_copied_rows(stats.parent_copy, *preproc.copy_frames(data), rows, rng)
+                rows = np.setdiff1d(rows, copied)
             spell = spelling_mode(spell_words, stats.rare_word_rate)
             checks = form_checks(stats)
             earlier = [{c: written[c][r] for c in preproc.earlier_texts(col) if r in written[c]} for r in rows]
@@ -162,7 +167,7 @@ def generate(
                 texts = escape_documents(texts, stats.json_escapes, rng, declared_length(data, preproc.table, col))
             broken = {c.key: _left_broken(texts, c, f"{preproc.table}.{col}") for c in checks}
             model.last_generation[col] = {
-                "texts": len(rows) + len(empty),
+                "texts": len(rows) + len(empty) + len(copied),
                 "truncated": truncated,
                 "copies": copies,
                 "rare_words": rare_left,
@@ -198,6 +203,9 @@ def generate(
             values = np.full(len(df), None, dtype=object)
             values[rows] = texts
             values[empty] = ""
+            if stats.parent_copy:
+                values[copied] = copied_texts
+                model.last_generation[col]["copied_from_parent"] = len(copied)
             if stats.number_of:  # a lab value's text: its row's number as written
                 model.last_generation[col]["numbers_written"] = write_numbers(values, df, stats.number_of)
             if stats.label_list:  # a movie's genres, 'Action|Comedy': labels kept, each once, in order

@@ -73,6 +73,7 @@ from relsynth.synth.text._numbers import number_embedded, number_written
 from relsynth.synth.text._shapes import text_shapes
 from relsynth.synth.text._spaces import doubles_space, ends_on_space
 from relsynth.synth.text._utf8 import HAN, text_scripts, unusual_chars
+from relsynth.synth.text._whole_copies import fit_parent_copy, parent_frame
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ MIN_CHANCE_REPEATS = 5.0  # pairs of siblings drawing one value that chance expe
 COPY_LIFT = 5.0  # an ancestor's text column gives copy words where its rows' texts repeat one of its words this many
 # times as often as texts paired with other rows' values do (a support database's agent greetings: 0.38 of the
 # messages name their customer, 0.01 another's); a column of common words (a description) repeats as often by chance
+LABEL_KINDS = (Column.CATEGORICAL, Column.BOOLEAN)  # the columns that may decide a whole copy (a ship country)
 COPY_BYTES = (b"Aa", b" Aa")  # what the UTF-8 mask sees a copy token write: a word (a letter last), spaced or not
 
 
@@ -201,6 +203,9 @@ class TextColumnStats:
     scripts: list[list[str]] = field(default_factory=list)  # the sets of scripts (LATIN, ARABIC, CJK, ...) the
     #                      texts write together, widest only (`_utf8.text_scripts`): a generated text's letters keep to
     #                      one of them, so no Arabic review takes a Hebrew word; [] (older saves): any
+    parent_copy: dict | None = None  # {"column", "share", "by", "shares"}: the parent row's text column the texts
+    #                      repeat whole in that share of the rows (`_whole_copies`: a ship address, the customer's),
+    #                      which generation copies from the generated parent; None (no such column, or older saves)
     pair_share: float = 0.0  # share of the texts' adjacent word pairs that are word_pairs >= word_k other entities also
     #                      use: how often an unseen real text's pairs are word_pairs (leaving one entity out); the rate
     #                      replaced words aim at
@@ -442,6 +447,7 @@ class TextPreproc:
                 embedded=number_embedded(df, col, self.null_columns()),
                 label_list=label_list(values),
                 document_numbers=document_numbers(df[col].tolist(), self.number_frame(data)) if json_docs else [],
+                parent_copy=self._fit_parent_copy(data, df[col]),
                 **(word_pairs(df[col], entity, self.config.word_k) if replaced else {}),
             )
         if max((st.copy_rate for st in self.config.stats.values()), default=0.0) < MIN_COPY_RATE:
@@ -745,6 +751,23 @@ class TextPreproc:
             if rate >= MIN_COPY_RATE and rate >= COPY_LIFT * chance:
                 out.append(name)
         return out
+
+    def _fit_parent_copy(self, data: RelationalData, values: pd.Series) -> dict | None:
+        """How the column's `values` repeat a text column of their parent row whole (`_whole_copies`), or None."""
+        edge = self.schema.parent(self.table)
+        if edge is None or not (sources := self.schema.tables[edge.parent].text_columns):
+            return None
+        row, parent = self.copy_frames(data)
+        return fit_parent_copy(values.reset_index(drop=True), row, parent, sources)
+
+    def copy_frames(self, data: RelationalData) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The table's labels (categorical or boolean columns) a whole copy may be decided by, and beside each row
+        its parent row's texts and labels (missing where it has none), both indexed 0..n-1."""
+        df, edge = self._table_frame(data), self.schema.parent(self.table)
+        parent = data[edge.parent]
+        mine = [c for c in self.schema.tables[self.table].cols_of(*LABEL_KINDS) if c in df.columns]
+        theirs = [c for c in self.schema.tables[edge.parent].cols_of(Column.TEXT, *LABEL_KINDS) if c in parent.columns]
+        return df[mine].reset_index(drop=True), parent_frame(parent[theirs], self._parent_rows(data))
 
     def _parent_rows(self, data: RelationalData) -> np.ndarray:
         """Per row of the table: its parent row's position in the parent table (NaN: none)."""
