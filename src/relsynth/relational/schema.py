@@ -29,6 +29,7 @@ from relsynth.relational.composite import (
     composite_key_problems,
     row_key_name,
 )
+from relsynth.relational.copies import copied_texts
 from relsynth.relational.errors import DataError, SchemaError
 from relsynth.relational.files import write_text_atomic
 from relsynth.relational.nesting import MIN_ROOT_ROWS, SERIES_LENGTH, key_kind, nesting_keys, reached, series_date
@@ -573,6 +574,7 @@ class Schema:
         }
         primary_keys = {**primary_keys, **{t: col for t, (col, _) in guessed.items()}}
         tables, report = {}, {}
+        decided: set[tuple[str, str]] = set()  # columns whose kind was read from their values
         passed_over: dict[tuple[str, str], str] = {}
         candidates = _row_key_candidates(data, composite_pks, composite_fks, lookups)
         in_column_order = {
@@ -655,12 +657,13 @@ class Schema:
                     cols[col], why[col] = overrides[name][col], "given in overrides"
                 else:
                     cols[col], why[col] = infer_kind_and_reason(df[col], in_lookup=name in lookups)
+                    decided.add((name, col))
                     if col in in_keys and as_kind(cols[col]).kind is Column.TEXT:  # a key names, never free text
                         cols[col], why[col] = Column.CATEGORICAL, f"{why[col]}; part of a composite key: a label"
             tables[name] = Table(
                 columns=cols, composite_key=composite_pks.get(name, ()), composite_fks=composite_fks.get(name, ())
             )
-        schema = cls(tables=tables, lookups=lookups)
+        schema = with_copied_texts(cls(tables=tables, lookups=lookups), data, decided, report)
         for name, table in schema.tables.items():
             for col, kind in table.columns.items():
                 log.info("Schema.infer: %s.%s is %s: %s", name, col, kind.kind.value, report[name][col])
@@ -700,6 +703,28 @@ def _inferred_links(
             log.info("Schema.infer: %s.%s -> %s: %s", table, col, ref, why)
     named_by = {ref for cols in links.values() for ref, _ in cols.values()}
     return links, {t: key for t, key in found.items() if t in named_by}
+
+
+def with_copied_texts(
+    schema: Schema, frames: Mapping[str, pd.DataFrame], decided: set[tuple[str, str]], why: dict[str, dict[str, str]]
+) -> Schema:
+    """`schema` with each categorical column of `decided` that repeats a text or code of its parent row read as
+    text (`relational.copies.copied_texts`), its reason in `why` (table -> column -> reason) extended."""
+    copied = copied_texts(schema, frames, decided)
+    if not copied:
+        return schema
+    tables = dict(schema.tables)
+    for (name, col), (source, share) in copied.items():
+        parent = schema.parent(name).parent
+        tables[name] = tables[name].with_columns({**tables[name].columns, col: Column.TEXT})
+        why[name][col] = (
+            f"{why[name][col]}; yet its value is its parent row's {parent}.{source} in {share:.0%} of the rows: "
+            "text, so the text model copies the generated parent's value (as a category it would replay training "
+            "values beside parents of others)"
+        )
+    out = Schema(tables=tables, lookups=schema.lookups)
+    out.detected_lookups = schema.detected_lookups
+    return out
 
 
 def small_referenced_roots(schema: Schema, rows: Mapping[str, int]) -> str:

@@ -92,7 +92,15 @@ from relsynth.relational.nesting import (
 from relsynth.relational.numbers import to_numbers
 from relsynth.relational.progress import LogProgress, progress
 from relsynth.relational.row_keys import copy_row_keys, is_row_key
-from relsynth.relational.schema import KeyCycle, Schema, Table, read_yaml, referenced_order, small_referenced_roots
+from relsynth.relational.schema import (
+    KeyCycle,
+    Schema,
+    Table,
+    read_yaml,
+    referenced_order,
+    small_referenced_roots,
+    with_copied_texts,
+)
 
 log = logging.getLogger(__name__)
 
@@ -2044,6 +2052,7 @@ class Catalog:
         later = later or {}
         plan, tables_out = self.plan, {}
         undecided = sum(k is None for n in self.names for k in plan.kinds[n].values())
+        read_from_values: set[tuple[str, str]] = set()  # string columns whose kind their values chose
         with progress(undecided, "from_sql: string kinds", "columns") as bar:  # each reads every value
             for n in self.names:
                 cols: dict[str, ColumnKind] = {}
@@ -2064,6 +2073,7 @@ class Catalog:
                         )
                         kind, plan.kinds[n][c] = as_kind(decided), as_kind(decided)
                         plan.why[n][c] = f"{plan.why[n][c]}, {reason}"
+                        read_from_values.add((n, c))
                         bar.update(1)
                     if kind.kind in _STRING_KINDS:
                         _text_as_strings(frames[n], c)
@@ -2072,6 +2082,11 @@ class Catalog:
                 tables_out[n] = Table(columns=_with_row_key_kinds(n, cols, plan.row_keys), unique=unique)
         tables_out = _with_composite_keys(tables_out, self.reflected, plan.specs)
         schema = Schema(tables=tables_out, lookups=plan.lookups)
+        schema = with_copied_texts(schema, frames, read_from_values, plan.why)
+        for n, c in read_from_values:  # the plan reads further rows (`read`) as the schema says
+            if (kind := schema.tables[n].columns[c]).kind is not plan.kinds[n][c].kind:
+                plan.kinds[n][c] = kind
+                _text_as_strings(frames[n], c)
         schema.inference = plan.why
         schema.detected_lookups = tuple(plan.detected)
         for n, table in schema.tables.items():

@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 import torch
 
-from relsynth.relational import Categorical, ForeignKey, PrimaryKey, RelationalData, Schema, Table, Text
+from relsynth.relational import Categorical, ForeignKey, Identifier, PrimaryKey, RelationalData, Schema, Table, Text
 from relsynth.relational.copies import copied_share
 from relsynth.synth.text import TextModel, TextPreproc
+from relsynth.synth.text._whole_copies import fit_parent_copy
 
 COUNTRIES = ["France", "Spain", "Italy"]
 STREETS = ["Rue Royale", "Calle Mayor", "Via Roma", "Main Street", "High Street", "Oak Lane"]
@@ -22,7 +23,12 @@ def shop(n_customers: int = 40, seed: int = 0) -> RelationalData:
     rng = np.random.default_rng(seed)
     addresses = [f"{rng.integers(1, 99)} {rng.choice(STREETS)} {i}" if i else None for i in range(n_customers)]
     customers = pd.DataFrame(
-        {"id": range(n_customers), "address": addresses, "country": rng.choice(COUNTRIES, n_customers)}
+        {
+            "id": range(n_customers),
+            "address": addresses,
+            "country": rng.choice(COUNTRIES, n_customers),
+            "code": [f"C-{i:04d}" for i in range(n_customers)],
+        }
     )
     rows = []
     for c in range(n_customers):
@@ -30,13 +36,17 @@ def shop(n_customers: int = 40, seed: int = 0) -> RelationalData:
             home = rng.random() < 0.9
             country = customers.country[c] if home else rng.choice([k for k in COUNTRIES if k != customers.country[c]])
             address = addresses[c] if home else f"{rng.integers(1, 99)} {rng.choice(STREETS)} depot"
-            rows.append((c, country, address))
-    orders = pd.DataFrame(rows, columns=["customer", "ship_country", "ship_address"])
+            rows.append((c, country, address, customers.code[c] if home else f"D-{rng.integers(9999):04d}"))
+    orders = pd.DataFrame(rows, columns=["customer", "ship_country", "ship_address", "ship_code"])
     orders.insert(0, "id", range(len(orders)))
     schema = Schema(
-        customer=Table(id=PrimaryKey(), address=Text(), country=Categorical()),
+        customer=Table(id=PrimaryKey(), address=Text(), country=Categorical(), code=Identifier()),
         orders=Table(
-            id=PrimaryKey(), customer=ForeignKey(parent="customer"), ship_country=Categorical(), ship_address=Text()
+            id=PrimaryKey(),
+            customer=ForeignKey(parent="customer"),
+            ship_country=Categorical(),
+            ship_address=Text(),
+            ship_code=Text(),
         ),
     )
     return RelationalData({"customer": customers, "orders": orders}, schema)
@@ -62,6 +72,7 @@ def test_the_fit_keeps_the_parent_text_a_column_repeats_and_the_column_deciding_
     assert rule["column"] == "address"
     assert rule["share"] == pytest.approx(_share(data), abs=1e-3)
     assert rule["by"] == ["ship_country", "country"] and rule["shares"] == [1.0, 0.0]
+    assert preproc.config.stats["ship_code"].parent_copy["column"] == "code"  # a code the tabular model writes
 
 
 def test_a_column_agreeing_with_its_parent_by_chance_is_no_copy():
@@ -82,7 +93,9 @@ def test_generated_orders_copy_their_generated_customers_address_in_the_datas_sh
     torch.manual_seed(0)
     model = TextModel.build(preproc, size=tiny_size, block_size=64)
     customers = data["customer"].assign(address=[f"{i} Synthetic Road" if i else None for i in range(40)])
-    synth = RelationalData({"customer": customers, "orders": data["orders"].assign(ship_address=None)}, data.schema)
+    synth = RelationalData(
+        {"customer": customers, "orders": data["orders"].assign(ship_address=None, ship_code=None)}, data.schema
+    )
     out = model.generate(synth, seed=0, max_text_len=8)
     copied = _copied(out)
     assert _share(out) == pytest.approx(_share(data), abs=0.06)
@@ -93,3 +106,29 @@ def test_generated_orders_copy_their_generated_customers_address_in_the_datas_sh
     held = out["orders"].customer.to_numpy() != 0  # customer 0 has no address to copy
     assert copied[home & held].mean() > 0.95 and not copied[~home | ~held].any()
     assert model.last_generation["ship_address"]["copied_from_parent"] == copied.sum()
+
+
+def test_the_deciding_label_is_one_of_the_parents_labels_not_its_text():
+    """An order's ship town (a label) agreeing with its customer's town (a text) tells the copied rows best, but
+    generation cannot make a label agree with a generated text (Northwind: 7 % of the orders copied, not 93 %):
+    the deciding pair is the ship country and the customer's country, two labels."""
+    rng = np.random.default_rng(0)
+    n = 400
+    parent = pd.DataFrame(
+        {
+            "address": [f"{i} Main Street" for i in range(n)],
+            "town": [f"Town {i % 150}" for i in range(n)],
+            "country": rng.choice(COUNTRIES, n),
+        }
+    )
+    home = rng.random(n) < 0.8
+    same_country = home | (rng.random(n) < 0.5)  # half the other addresses are in the customer's country
+    values = pd.Series(np.where(home, parent.address, "depot"))
+    row = pd.DataFrame(
+        {
+            "ship_town": np.where(home, parent.town, "Elsewhere"),
+            "ship_country": np.where(same_country, parent.country, "Nowhere"),
+        }
+    )
+    rule = fit_parent_copy(values, row, parent, ["address", "town"])
+    assert rule["column"] == "address" and rule["by"] == ["ship_country", "country"]

@@ -21,7 +21,7 @@ MIN_GATE_GAP = 0.5  # a column of the row decides a copy where its copy shares, 
 
 def fit_parent_copy(values: pd.Series, row: pd.DataFrame, parent: pd.DataFrame, sources: list[str]) -> dict | None:
     """How `values` (a text column, row by row) repeats its parent row's text, or None where it does not:
-    {"column": the parent's text column among `sources` it repeats most, "share": in that share of the rows
+    {"column": the column among `sources` (the parent's texts and codes) it repeats most, "share": in that share of the rows
     holding both, "by": None or [column of `row`, column of `parent`] whose agreeing decides the copy,
     "shares": the copy shares where those agree and where they do not}. `row` holds the row's other
     columns and `parent` its parent row's columns, aligned with `values` (missing where none)."""
@@ -31,7 +31,8 @@ def fit_parent_copy(values: pd.Series, row: pd.DataFrame, parent: pd.DataFrame, 
     share, source = max(found)
     known = values.notna().to_numpy() & parent[source].notna().to_numpy()
     copied = known & (values.astype(str).to_numpy() == parent[source].astype(str).to_numpy())
-    by, shares = _deciding_column(copied, known, row, parent)
+    # a deciding pair generation can make agree: a label of the parent, not one of its texts or codes
+    by, shares = _deciding_column(copied, known, row, parent.drop(columns=[c for c in sources if c in parent]))
     return {"column": source, "share": round(share, 4), "by": by, "shares": shares}
 
 

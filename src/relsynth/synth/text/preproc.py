@@ -61,6 +61,7 @@ from pandas.api import types as ptypes
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
 from relsynth.relational import Column, RelationalData, Schema
+from relsynth.relational.copies import COPIED_KINDS
 from relsynth.relational.numbers import to_numbers
 from relsynth.synth.core.files import LoadError, atomic_dir, config_from_dict, fingerprint, read_config, write_config
 from relsynth.synth.text._breaks import line_breaks
@@ -753,20 +754,21 @@ class TextPreproc:
         return out
 
     def _fit_parent_copy(self, data: RelationalData, values: pd.Series) -> dict | None:
-        """How the column's `values` repeat a text column of their parent row whole (`_whole_copies`), or None."""
+        """How the column's `values` repeat a text or code (`COPIED_KINDS`) of their parent row whole
+        (`_whole_copies`), or None."""
         edge = self.schema.parent(self.table)
-        if edge is None or not (sources := self.schema.tables[edge.parent].text_columns):
+        if edge is None or not (sources := self.schema.tables[edge.parent].cols_of(*COPIED_KINDS)):
             return None
         row, parent = self.copy_frames(data)
         return fit_parent_copy(values.reset_index(drop=True), row, parent, sources)
 
     def copy_frames(self, data: RelationalData) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The table's labels (categorical or boolean columns) a whole copy may be decided by, and beside each row
-        its parent row's texts and labels (missing where it has none), both indexed 0..n-1."""
+        its parent row's texts, codes and labels (missing where it has none), both indexed 0..n-1."""
         df, edge = self._table_frame(data), self.schema.parent(self.table)
         parent = data[edge.parent]
         mine = [c for c in self.schema.tables[self.table].cols_of(*LABEL_KINDS) if c in df.columns]
-        theirs = [c for c in self.schema.tables[edge.parent].cols_of(Column.TEXT, *LABEL_KINDS) if c in parent.columns]
+        theirs = [c for c in self.schema.tables[edge.parent].cols_of(*COPIED_KINDS, *LABEL_KINDS) if c in parent]
         return df[mine].reset_index(drop=True), parent_frame(parent[theirs], self._parent_rows(data))
 
     def _parent_rows(self, data: RelationalData) -> np.ndarray:
