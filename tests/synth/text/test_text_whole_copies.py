@@ -132,3 +132,24 @@ def test_the_deciding_label_is_one_of_the_parents_labels_not_its_text():
     )
     rule = fit_parent_copy(values, row, parent, ["address", "town"])
     assert rule["column"] == "address" and rule["by"] == ["ship_country", "country"]
+
+
+def test_a_copied_text_is_missing_where_its_parents_is(tiny_size):
+    """A billing state is missing exactly where its customer's is (Chinook, half the invoices): the fit keeps
+    it, and generated orders leave the address missing where their synthetic customer has none, and only there."""
+    data = shop()
+    gone = data["orders"].customer.isin(range(12)).to_numpy()  # a third of the customers have no address
+    customers = data["customer"].assign(address=data["customer"].address.where(data["customer"].id >= 12))
+    orders = data["orders"].assign(ship_address=data["orders"].ship_address.where(~gone))
+    data = RelationalData({"customer": customers, "orders": orders}, data.schema)
+    preproc = TextPreproc.from_schema_table(data.schema, "orders", vocab_size=300).fit(data)
+    assert preproc.config.stats["ship_address"].parent_copy["nulls"] == [1.0, 0.0]
+    torch.manual_seed(0)
+    model = TextModel.build(preproc, size=tiny_size, block_size=64)
+    synth_customers = customers.assign(address=[f"{i} Synthetic Road" if i % 3 else None for i in range(40)])
+    synth = RelationalData(
+        {"customer": synth_customers, "orders": orders.assign(ship_address=None, ship_code=None)}, data.schema
+    )
+    out = model.generate(synth, seed=0, max_text_len=8)["orders"]
+    none = out.customer.map(dict(zip(synth_customers.id, synth_customers.address.isna(), strict=True))).to_numpy()
+    assert out.ship_address[none].isna().all() and out.ship_address[~none].notna().all()

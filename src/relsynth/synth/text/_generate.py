@@ -44,7 +44,7 @@ from relsynth.synth.text._rare_words import NewSpellings, RareWordReplacer, cont
 from relsynth.synth.text._shapes import shape
 from relsynth.synth.text._spaces import Spacing
 from relsynth.synth.text._utf8 import Utf8Mask, is_mark, paired_bidi, whole_emoji
-from relsynth.synth.text._whole_copies import parent_copied_rows
+from relsynth.synth.text._whole_copies import parent_copied_rows, parent_null_rates
 from relsynth.synth.text.dataset import encoded_texts, sample_prefixes
 from relsynth.synth.text.preproc import (
     RARE_WORDS_REPLACE,
@@ -103,11 +103,14 @@ def generate(
             if stats is None:
                 raise RuntimeError(f"the preproc has no statistics for column {col!r}: fit it before generating")
             nulls = row_null_rates(stats.null_by, df, preproc.null_columns(), stats.null_rate)
+            frames = preproc.copy_frames(data) if stats.parent_copy else None
+            if frames is not None:  # a billing state missing where the customer's is
+                nulls = parent_null_rates(stats.parent_copy, frames[1], nulls)
             rows = np.flatnonzero(rng.random(len(df)) >= nulls)  # null where rows like it are (`_nulls`)
             empty, rows = _empty_rows(stats, df, rows, preproc.null_columns(), rng)
             copied, copied_texts = rows[:0], np.array([], dtype=object)
-            if stats.parent_copy:  # a ship address: the generated customer's, in the share of rows the data has
-                copied, copied_texts = parent_copied_rows(stats.parent_copy, *preproc.copy_frames(data), rows, rng)
+            if frames is not None:  # a ship address: the generated customer's, in the share of rows the data has
+                copied, copied_texts = parent_copied_rows(stats.parent_copy, *frames, rows, rng)
                 rows = np.setdiff1d(rows, copied)
             spell = spelling_mode(spell_words, stats.rare_word_rate)
             checks = form_checks(stats)

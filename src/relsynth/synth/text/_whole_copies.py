@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from relsynth.relational.copies import copied_share
+from relsynth.relational.copies import MIN_ROWS, copied_share
 
 MIN_GATE_GAP = 0.5  # a column of the row decides a copy where its copy shares, equal vs not, differ this much
 
@@ -23,8 +23,10 @@ def fit_parent_copy(values: pd.Series, row: pd.DataFrame, parent: pd.DataFrame, 
     """How `values` (a text column, row by row) repeats its parent row's text, or None where it does not:
     {"column": the column among `sources` (the parent's texts and codes) it repeats most, "share": in that share of the rows
     holding both, "by": None or [column of `row`, column of `parent`] whose agreeing decides the copy,
-    "shares": the copy shares where those agree and where they do not}. `row` holds the row's other
-    columns and `parent` its parent row's columns, aligned with `values` (missing where none)."""
+    "shares": the copy shares where those agree and where they do not, "nulls": None or the shares of missing
+    values where the parent's is missing and where it is not, where they differ by `MIN_GATE_GAP` (a billing
+    state missing where the customer's is)}. `row` holds the row's other columns and `parent` its parent row's
+    columns, aligned with `values` (missing where none)."""
     found = [(share, c) for c in sources if c in parent and (share := copied_share(values, parent[c])) is not None]
     if not found:
         return None
@@ -33,7 +35,32 @@ def fit_parent_copy(values: pd.Series, row: pd.DataFrame, parent: pd.DataFrame, 
     copied = known & (values.astype(str).to_numpy() == parent[source].astype(str).to_numpy())
     # a deciding pair generation can make agree: a label of the parent, not one of its texts or codes
     by, shares = _deciding_column(copied, known, row, parent.drop(columns=[c for c in sources if c in parent]))
-    return {"column": source, "share": round(share, 4), "by": by, "shares": shares}
+    return {
+        "column": source,
+        "share": round(share, 4),
+        "by": by,
+        "shares": shares,
+        "nulls": _null_shares(values, parent[source]),
+    }
+
+
+def _null_shares(values: pd.Series, theirs: pd.Series) -> list[float] | None:
+    """[share of `values` missing where `theirs` is, where it is not], or None where they differ by less than
+    `MIN_GATE_GAP` or either side has fewer than `MIN_ROWS` rows: the row's own null rule (`_nulls`) then."""
+    missing, gone = values.isna().to_numpy(), theirs.isna().to_numpy()
+    if gone.sum() < MIN_ROWS or (~gone).sum() < MIN_ROWS:
+        return None
+    shares = [round(float(missing[gone].mean()), 4), round(float(missing[~gone].mean()), 4)]
+    return shares if shares[0] - shares[1] >= MIN_GATE_GAP else None
+
+
+def parent_null_rates(rule: dict, parent: pd.DataFrame, rates: np.ndarray) -> np.ndarray:
+    """Per row, the rate its text is missing: by whether its parent's copied value is (`rule["nulls"]`, fitted
+    by `fit_parent_copy`), else `rates` (the row's own null rule)."""
+    if not rule.get("nulls") or rule["column"] not in parent:
+        return rates
+    gone = parent[rule["column"]].isna().to_numpy()
+    return np.where(gone, rule["nulls"][0], rule["nulls"][1])
 
 
 def _deciding_column(
