@@ -72,6 +72,7 @@ from relsynth.synth.tabular.rules.held_first import keep_held_first
 from relsynth.synth.tabular.rules.held_sides import keep_held_sides
 from relsynth.synth.tabular.rules.inequalities import keep_inequalities
 from relsynth.synth.tabular.rules.interval_labels import apply_interval_labels
+from relsynth.synth.tabular.rules.last_ends import keep_last_ends
 from relsynth.synth.tabular.rules.last_labels import apply_last_labels
 from relsynth.synth.tabular.rules.late_nulls import keep_late_nulls
 from relsynth.synth.tabular.rules.linear_pairs import keep_linear_pairs
@@ -362,6 +363,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     _keep_sides_moving_ordered(pre, pre.stats.get("reference_sides", []), out, schema, rng)
     # again: a side moved an operand (a salary into its job's range, under its bonus; none in older models)
     keep_inequalities(pre, pre.stats.get("inequalities", []), out, rng)
+    keep_last_ends(pre.stats.get("last_ends", []), out, schema)  # an employee's histories end together (none in older)
     keep_sibling_spans(pre, pre.stats.get("sibling_spans", []), out, schema, rng)  # every table's dates written
     # a death after the stays, a close a gap after the last message (none in older models)
     keep_parent_ends(pre.stats.get("parent_ends", []), out, schema, rng)
