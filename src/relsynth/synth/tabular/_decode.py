@@ -83,7 +83,7 @@ from relsynth.synth.tabular.rules.lookup_orders import keep_lookup_orders
 from relsynth.synth.tabular.rules.month_steps import keep_month_steps
 from relsynth.synth.tabular.rules.moved_bases import shift_followers, shift_ordered_from
 from relsynth.synth.tabular.rules.never_pairs import pair_scope
-from relsynth.synth.tabular.rules.next_starts import keep_next_starts
+from relsynth.synth.tabular.rules.next_starts import followed_rows, keep_next_starts
 from relsynth.synth.tabular.rules.none_boxes import keep_none_boxes
 from relsynth.synth.tabular.rules.null_cuts import keep_null_cuts
 from relsynth.synth.tabular.rules.number_endings import keep_number_endings
@@ -324,7 +324,9 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         out[table] = _in_schema_order(schema, table, cols, n)
         keep_null_cuts(pre, pre.stats.get("null_cuts", []), table, out[table], rng)  # none in older models
         keep_held_sides(pre, pre.table_rules("held_sides", table), table, out[table], rng)  # snow only below 2 °C
-        keep_late_nulls(pre.table_rules("late_nulls", table), table, out[table], rng)  # not shipped yet: late orders
+        # not shipped yet: late orders; a period a next one starts on keeps its end
+        followed = {} if edge is None else followed_rows(pre.stats.get("next_starts", []), table, out[table], edge.fk)
+        keep_late_nulls(pre.table_rules("late_nulls", table), table, out[table], rng, followed)
         keep_none_boxes(pre.stats.get("none_boxes", []), table, out[table], rng)  # none in older models, nor under DP
         keep_sign_sides(pre, pre.stats.get("sign_labels", []), table, out[table], rng)  # the label's side of 0
         if copies := pre.stats.get("parent_copies", {}).get(table):  # none in older models, nor under DP

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -103,12 +104,20 @@ def _rate_jumps(x: np.ndarray, missing: np.ndarray, beyond: np.ndarray, after: b
     return not held_by_chance and binom.cdf(near_missing, w, share) >= FLAT_ALPHA
 
 
-def keep_late_nulls(rules: list[dict], table: str, frame: pd.DataFrame, rng: np.random.Generator) -> None:
+def keep_late_nulls(
+    rules: list[dict],
+    table: str,
+    frame: pd.DataFrame,
+    rng: np.random.Generator,
+    kept: Mapping[str, np.ndarray] | None = None,
+) -> None:
     """Per rule, in place: each row of `frame` (rows of `table`) missing the column on the held side
     of the cut filled from a generated row holding it, and the rows of the other side made to miss it
-    at the rule's share (held rows cleared, or missing ones filled, at random)."""
+    at the rule's share (held rows cleared, or missing ones filled, at random), none of the rows
+    `kept` names for the column cleared (a period's end a next one starts on: `next_starts`)."""
     for rule in (r for r in rules if r["table"] == table and r["of"] in frame and r["column"] in frame):
         col = rule["column"]
+        keep = (kept or {}).get(col, np.zeros(len(frame), dtype=bool))
         x = as_numbers(frame[rule["of"]], Column.DATETIME)
         with np.errstate(invalid="ignore"):
             side = x > rule["cut"] if rule["after"] else x < rule["cut"]
@@ -119,7 +128,7 @@ def keep_late_nulls(rules: list[dict], table: str, frame: pd.DataFrame, rng: np.
         fill = held_side & missing
         target = round(rule["share"] * side.sum())
         on_side = np.flatnonzero(side & missing)
-        held_on_side = np.flatnonzero(side & ~missing)
+        held_on_side = np.flatnonzero(side & ~missing & ~keep)
         clear = np.zeros(len(frame), dtype=bool)
         if len(on_side) > target:  # too many missing there: fill some
             fill[rng.choice(on_side, len(on_side) - target, replace=False)] = True

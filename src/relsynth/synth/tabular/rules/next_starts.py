@@ -138,6 +138,18 @@ def keep_next_starts(rules: list[dict], table: str, cols: dict[str, pd.Series], 
         log.info("%s: %d generated rows' %s set to their next sibling's %s", table, changed, rule["end"], rule["start"])
 
 
+def followed_rows(rules: list[dict], table: str, frame: pd.DataFrame, fk: str) -> dict[str, np.ndarray]:
+    """Per end column of `table` a rule joins, whether each row of `frame` has a next sibling (by start
+    under its parent, `fk`): its end is that sibling's start, never missing."""
+    out = {}
+    for rule in (r for r in rules if r["table"] == table and r["start"] in frame and r["end"] in frame):
+        order, follows = sibling_order(frame, fk, rule["start"])
+        followed = np.zeros(len(frame), dtype=bool)
+        followed[order[np.flatnonzero(follows) - 1]] = True
+        out[rule["end"]] = followed
+    return out
+
+
 def _apart(starts: np.ndarray, groups: np.ndarray, grid: float) -> np.ndarray:
     """`starts` (dates, sorted within each run of equal `groups`), each at least `grid` nanoseconds after
     the one before it in its group, moved later where not: a period of no length is none the data holds."""
