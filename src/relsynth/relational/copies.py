@@ -25,17 +25,25 @@ MIN_OWN_SHARE = 0.5  # a parent's text is a record of its row where this share o
 
 
 def copied_share(mine: pd.Series, theirs: pd.Series) -> float | None:
-    """The share of the rows holding both values where `mine` equals `theirs` (aligned by position: each
-    row beside its parent row's value), or None where that is no copy: fewer than `MIN_ROWS` such rows, a
-    share under `MIN_SHARE`, or one independent values would nearly reach (kappa under `MIN_KAPPA`)."""
+    """The share of the rows holding both values where `mine` equals `theirs` as text (aligned by position:
+    each row beside its parent row's value), or None where that is no copy (`share_beyond_chance`)."""
     mine, theirs = mine.reset_index(drop=True), theirs.reset_index(drop=True)
+    both = mine.notna() & theirs.notna()
+    as_text = [s[both].astype(str).reset_index(drop=True) for s in (mine, theirs)]
+    return share_beyond_chance(*as_text)
+
+
+def share_beyond_chance(mine: pd.Series, theirs: pd.Series) -> float | None:
+    """The share of the rows holding both values (aligned by position) where `mine` equals `theirs`, or None
+    where that is no copy: fewer than `MIN_ROWS` such rows, a share under `MIN_SHARE`, or one independent
+    values would nearly reach (kappa under `MIN_KAPPA`)."""
     both = mine.notna() & theirs.notna()
     if both.sum() < MIN_ROWS:
         return None
-    a, b = mine[both].astype(str), theirs[both].astype(str)
+    a, b = mine[both], theirs[both]
     share = float((a.to_numpy() == b.to_numpy()).mean())
     if share < MIN_SHARE:
-        return None
+        return None  # no copy: the chance of agreeing (shares of every value) is not needed
     luck = chance(a, b)
     if luck >= 1 or (share - luck) / (1 - luck) < MIN_KAPPA:
         return None

@@ -24,11 +24,9 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.copies import MIN_ROWS, share_beyond_chance
 from relsynth.relational.schema import Edge
 
-MIN_SHARE = 0.5  # a column is copied when it equals the referenced row's value in this share of rows
-MIN_KAPPA = 0.5  # ... and at least half way from two independent values' chance to always (Cohen's kappa)
-MIN_ROWS = 20  # rows with both values that the share is read from, at least
 _COPIED_KINDS = (Column.NUMERIC, Column.INTEGER, Column.CATEGORICAL, Column.BOOLEAN, Column.DATE, Column.DATETIME)
 
 
@@ -48,16 +46,9 @@ def copied_columns(pre, data: RelationalData, e: Edge, pos: np.ndarray) -> list[
         sources = [col] if e.child == e.parent else same_kind(schema, e.child, col, e.parent)
         for source in sources:
             theirs = parent[source].iloc[pos[known]].reset_index(drop=True)
-            both = mine.notna() & theirs.notna()
-            if both.sum() < MIN_ROWS:
-                continue
-            share = float((mine[both].to_numpy() == theirs[both].to_numpy()).mean())
-            if share < MIN_SHARE:
-                continue  # no copy: the chance of agreeing (shares of every value) is not needed
-            luck = chance(mine[both], theirs[both])
-            if luck < 1 and (share - luck) / (1 - luck) >= MIN_KAPPA:
-                if best is None or share > best[2]:
-                    best = [col, source, round(share, 4)]
+            share = share_beyond_chance(mine, theirs)  # the same test as a text's copy of its parent's
+            if share is not None and (best is None or share > best[2]):
+                best = [col, source, round(share, 4)]
         if best is not None:
             out.append(best)
     return out
@@ -78,14 +69,6 @@ def same_kind(schema, table: str, col: str, other: str) -> list[str]:
     """The columns of `other` of the same kind as `table.col` (held in the same dtype): the ones it may copy."""
     kind = schema.tables[table].columns[col].kind
     return [c for c, k in schema.tables[other].columns.items() if k.kind is kind]
-
-
-def chance(a: pd.Series, b: pd.Series) -> float:
-    """How often two independent draws, one from each column, are equal."""
-    pa, pb = a.value_counts(normalize=True), b.value_counts(normalize=True)
-    common = pa.index.intersection(pb.index)
-    # reindex, not pa[common]: an index of flags (False, True) would be read as a mask
-    return float((pa.reindex(common) * pb.reindex(common)).sum())
 
 
 @dataclass(frozen=True)

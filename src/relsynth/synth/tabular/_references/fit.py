@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import Column, RelationalData
+from relsynth.relational.copies import chance
 from relsynth.relational.data import SQL_FORMAT
 from relsynth.relational.orders import (
     DATED,
@@ -36,7 +37,7 @@ from relsynth.relational.row_keys import is_row_key, row_key_columns, row_key_re
 from relsynth.relational.schema import Edge
 from relsynth.synth.core.nulls import telling_column
 from relsynth.synth.tabular._references.as_of import as_of
-from relsynth.synth.tabular._references.copies import chance, copied_columns
+from relsynth.synth.tabular._references.copies import copied_columns
 from relsynth.synth.tabular._references.cycles import back_links
 from relsynth.synth.tabular._references.decided import deciding_key
 from relsynth.synth.tabular._references.degrees import ranked
