@@ -84,6 +84,21 @@ def test_training_is_reproducible_with_its_seed(tiny_preproc: TabularPreproc, da
     assert other[1]["history"][-1]["train_loss"] != losses[0]
 
 
+def test_the_summary_says_the_thread_count_the_weights_depend_on(
+    tiny_preproc: TabularPreproc, datasets: tuple, params: dict
+) -> None:
+    """`threads: auto` follows the machine's load and torch's sums split by thread, so a rerun matches the
+    weights only at the run's thread count: the summary and its MLflow metrics must say it."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        _, summary = train(tiny_preproc, datasets, params)
+    finally:
+        torch.set_num_threads(before)
+    assert summary["threads"] == 2
+    assert training_metrics(summary)["threads"] == {"value": 2.0, "step": 0}
+
+
 def test_train_with_steps_and_no_validation(tiny_preproc: TabularPreproc, datasets: tuple, params: dict) -> None:
     steps = {**params["tabular_training"], "n_epochs": None, "n_steps": 3}
     _, summary = train(tiny_preproc, datasets, params, tabular_training=steps, tabular_validation=None)

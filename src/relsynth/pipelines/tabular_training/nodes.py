@@ -35,6 +35,7 @@ SUMMARY_METRICS = (
     "seconds",
     "n_parameters",
     "epsilon",  # privacy spent (preprocessor + training + validation), DP runs only
+    "threads",  # torch CPU threads: the same seed gives the same weights only at the same count
 )
 
 
@@ -77,7 +78,7 @@ def train_tabular_model(
     `DpStep.preset` replaces tabular_training's batch_size, lr, n_epochs, n_steps and memory and
     chooses the noise and clipping). Returns the trained model
     (best validation weights) and a summary of the run: the choices the trainer made, the timing,
-    the per-epoch history and, under DP, the privacy spent.
+    the per-epoch history, the torch CPU threads it trained at and, under DP, the privacy spent.
     """
     if "dp" in (tabular_training or {}):
         raise ValueError(
@@ -98,7 +99,9 @@ def train_tabular_model(
         dp_step=preset_step or dp_step,
     )
     _log_result(result)
-    return model, {**asdict(result), "n_parameters": model.n_params()}
+    # `threads: auto` follows the machine's load, and torch's sums split by thread: 1 and 2 threads trained
+    # other weights from one seed, so a rerun that must match says the count this run had
+    return model, {**asdict(result), "n_parameters": model.n_params(), "threads": torch.get_num_threads()}
 
 
 def build_validation(dataset: TabularDataset, params: dict[str, Any] | None) -> Validation | None:
