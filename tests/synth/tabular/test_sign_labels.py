@@ -4,6 +4,10 @@ token of its own, 25 of 1,570 generated transactions of a small model had the ot
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -195,6 +199,43 @@ def test_a_coded_label_beside_a_null_keeps_its_side():
     synth = pre.inverse_transform(pre.transform(coded), seed=0)["tx"]
     held = tx["type"].notna().to_numpy()
     assert (synth["type"].to_numpy()[held] == tx["type"].to_numpy()[held]).all()
+
+
+REDRAWN_SIDES = """
+import hashlib
+import numpy as np, pandas as pd
+from relsynth.relational import Categorical, Numeric, PrimaryKey, RelationalData, Schema, Table
+from relsynth.synth import TabularPreproc
+from relsynth.synth.tabular.rules.sign_labels import keep_sign_sides
+
+rng = np.random.default_rng(0)
+amount = (rng.lognormal(1, 1.5, 800) * np.where(rng.random(800) < 0.6, -1, 1)).round(2)
+tx = pd.DataFrame({"id": range(1, 801), "amount": amount, "type": np.where(amount < 0, "DEBIT", "CREDIT")})
+data = RelationalData({"tx": tx}, Schema(tx=Table(id=PrimaryKey(), amount=Numeric(), type=Categorical())))
+pre = TabularPreproc.from_schema(data.schema, n_bins=4).fit(data)  # few bins: one holds both signs
+near = tx["amount"].abs() < 0.5  # rows of that bin, their type swapped: both labels' numbers drawn again
+tx.loc[near, "type"] = tx.loc[near, "type"].map({"DEBIT": "CREDIT", "CREDIT": "DEBIT"})
+before = tx["amount"].copy()
+keep_sign_sides(pre, pre.stats["sign_labels"], "tx", tx, np.random.default_rng(0))
+print(int((tx["amount"] != before).sum()), hashlib.sha1(tx["amount"].to_numpy().tobytes()).hexdigest())
+"""
+
+
+def test_numbers_drawn_again_on_their_labels_side_follow_the_seed_in_every_process():
+    """Each label's numbers were drawn again in the order of a set of the labels, which Python orders
+    by the strings' hashes, another order in each process (PYTHONHASHSEED): one seed gave other amounts
+    on each run (PYTHONHASHSEED 1 and 2: 109 amounts redrawn, other values). The labels now go in the
+    rule's order."""
+    outputs = []
+    for hash_seed in ("1", "2"):  # two orders of {"DEBIT", "CREDIT"}
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        proc = subprocess.run(
+            [sys.executable, "-c", REDRAWN_SIDES], capture_output=True, text=True, timeout=300, env=env
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        outputs.append(proc.stdout)
+    assert int(outputs[0].split()[0]) > 0  # numbers were drawn again
+    assert outputs[0] == outputs[1]
 
 
 def submissions(n: int = 400, seed: int = 0) -> RelationalData:

@@ -197,7 +197,9 @@ def keep_sign_sides(pre, rules: list[dict], table: str, frame: pd.DataFrame, rng
         labels = label_texts(frame[r["column"]])
         eps = p.grid or np.nextafter(0.0, 1.0)  # the least step off zero the column can write
         fixed, ranged = x.copy(), range_of(pre, table, r["number"], frame)
-        for label in {r[side] for side in ("negative", "positive", "zero") if r[side] is not None}:
+        # each label once, in the sides' order: a set of strings comes in another order each process
+        # (PYTHONHASHSEED), and each label's redraw takes the next draws of `rng`
+        for label in dict.fromkeys(r[side] for side in ("negative", "positive", "zero") if r[side] is not None):
             signs = {side for side in ("negative", "positive", "zero") if r[side] in (label, None)}
             rows = labels == label
             lo = -np.inf if "negative" in signs else (0.0 if "zero" in signs else eps)
