@@ -7,6 +7,7 @@ import pandas as pd
 
 from relsynth.relational import Categorical, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import DpBudget, TabularPreproc
+from relsynth.synth.tabular.rules.sibling_sums import apply_sibling_sums
 
 
 def orders(n: int = 150, seed: int = 0, paid_in_full: bool = True) -> RelationalData:
@@ -73,3 +74,21 @@ def test_sums_drawn_apart_or_a_dp_fit_keep_no_sibling_sum():
     data = orders()
     dp = DpBudget(epsilon=10.0, delta=1e-5)
     assert not TabularPreproc.from_schema(data.schema).fit(data, dp=dp).stats.get("sibling_sums")
+
+
+def test_an_order_whose_items_hold_no_price_keeps_its_payments():
+    """An order whose generated items hold no price nor freight has nothing for its payments to add up
+    to: its payments were scaled to a sum of 0 (each 0.00, below the data's least payment). Now they
+    keep their values, as an order without items does; the other orders are still paid in full."""
+    data = orders()
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    decoded = pre.inverse_transform(pre.transform(data), seed=0)
+    back = {t: decoded[t].copy() for t in ("items", "payments")}
+    blank = back["items"]["order_id"].isin([0, 1, 2])  # three orders' items drawn without a number
+    back["items"].loc[blank, ["price", "freight"]] = np.nan
+    before = back["payments"]["value"].copy()
+    apply_sibling_sums(pre.stats["sibling_sums"], back)
+    theirs = back["payments"]["order_id"].isin([0, 1, 2])
+    assert theirs.sum() >= 3
+    assert (back["payments"]["value"][theirs] == before[theirs]).all()
+    assert _paid_in_full(back).drop([0, 1, 2], errors="ignore").mean() == 1.0

@@ -11,8 +11,8 @@ product of columns), which `of`'s sum equals under each parent row holding rows 
 decimals, in at least `MIN_SHARE` of at least `MIN_ROWS` such parent rows, the sums varying.
 Generation scales the rows of `of` under each parent row holding rows of both to the other
 table's sum, with `split_units` (whole units of the last decimal, each keeping its share); a
-parent row with no rows in the other table (an order unavailable, paid but with no items) keeps
-its values. Of two tables each summing to the other, the later one is scaled. Columns another
+parent row with no rows in the other table (an order unavailable, paid but with no items), or
+whose rows there hold none of the terms' numbers (scaled to 0 before), keeps its values. Of two tables each summing to the other, the later one is scaled. Columns another
 rule sets, scales or reads in an order are not scaled; nor are the other table's columns that a
 rule sets after these sums (a total, a running sum, a balance) read. Not fitted under DP.
 """
@@ -133,13 +133,13 @@ def _equal_sums(sums: np.ndarray, whole: np.ndarray, decimals: int) -> bool:
 
 
 def apply_sibling_sums(rules: list[dict], tables: dict[str, pd.DataFrame]) -> None:
-    """Scale (in place) each rule's values under every parent row that holds rows of the sibling
-    table to sum to that table's sum of terms there."""
+    """Scale (in place) each rule's values under every parent row whose rows of the sibling table hold
+    a term's number to sum to that table's sum of terms there (rows holding none: nothing to sum to)."""
     for rule in rules:
         rows, sibling = tables.get(rule["table"]), tables.get(rule["rows"])
         if rows is None or sibling is None or not len(rows) or rule["of"] not in rows:
             continue
-        parents = pd.Series(sibling[rule["rows_fk"]].dropna().unique())
+        parents = pd.Series(sibling[rule["rows_fk"]][_holding_terms(sibling, rule["terms"])].dropna().unique())
         whole = sum(sum_over(sibling, rule["rows_fk"], t, parents) for t in rule["terms"])
         by_parent = pd.Series(np.round(whole, int(rule["decimals"])), index=parents.to_numpy())
         total = rows[rule["fk"]].map(by_parent).to_numpy(dtype=float)
@@ -150,3 +150,12 @@ def apply_sibling_sums(rules: list[dict], tables: dict[str, pd.DataFrame]) -> No
         column = rows[rule["of"]].astype(float)
         column.iloc[np.flatnonzero(held)] = scaled
         rows[rule["of"]] = column
+
+
+def _holding_terms(rows: pd.DataFrame, terms: list[list[str]]) -> np.ndarray:
+    """Per row, whether it holds every column of one of `terms` (a product it adds to the sum): an
+    order's items all missing their price and freight sum to nothing, not to 0."""
+    held = np.zeros(len(rows), dtype=bool)
+    for term in (t for t in terms if all(c in rows for c in t)):
+        held |= np.logical_and.reduce([rows[c].notna().to_numpy() for c in term])
+    return held
