@@ -7,9 +7,11 @@ import sqlite3
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from relsynth.relational import Column, RelationalData, Schema
 from relsynth.relational.copies import copied_share
+from relsynth.relational.errors import DataError
 
 STREETS = ["Rue Royale", "Calle Mayor", "Via Roma", "Main Street", "High Street", "Oak Lane"]
 
@@ -98,3 +100,15 @@ def test_a_share_chance_reaches_is_no_copy():
     b = pd.Series(np.where(rng.random(300) < 0.9, "none", "some"))
     assert (a == b).mean() > 0.7 and copied_share(a, b) is None
     assert copied_share(a, a) == 1.0 and copied_share(a.head(10), a.head(10)) is None  # too few rows
+
+
+def test_a_repeated_parent_key_is_refused_as_data_not_by_pandas():
+    """A customer key held twice names no one row: `Schema.infer` failed on it with pandas'
+    `InvalidIndexError` (reading which customer's address an invoice repeats), where it read the
+    schema before and `RelationalData` refused the key with a `DataError` saying how to fix it."""
+    frames = billing()
+    frames["customers"].loc[1, "customer_id"] = 1  # customers 1 and 2 share a key
+    keys = {"primary_keys": {"customers": "customer_id", "invoices": "invoice_id"}}
+    schema = Schema.infer(frames, **keys, foreign_keys={"invoices": {"customer_id": "customers"}})
+    with pytest.raises(DataError, match="duplicated value"):
+        RelationalData(frames, schema)

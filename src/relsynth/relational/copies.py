@@ -79,7 +79,8 @@ def copied_texts(schema, frames: Mapping[str, pd.DataFrame], decided: set[tuple[
             if (k.kind in COPIED_KINDS or (edge.parent, c) in out) and c in parent and _own_values(parent[c])
         ]
         child = frames[name]
-        if not sources or pk not in parent or edge.fk not in child:
+        # a key held twice names no one row: `RelationalData` refuses it, with how to fix it
+        if not sources or pk not in parent or edge.fk not in child or not parent[pk].is_unique:
             continue
         at = pd.Index(parent[pk]).get_indexer(child[edge.fk])
         for col, kind in schema.tables[name].columns.items():
