@@ -7,7 +7,7 @@ tables nest under) is dealt by degrees and affinities that cannot tell which can
 extreme, and the numbers move after (a sum split among a country's cities), so 0.66 of the
 generated capitals (seeds 0/1 of a small model) were their country's largest city, chance being
 about 0.3. The fit keeps, per such reference whose fitted rules a moved key cannot break
-(`BLOCKING`), the number column of the referenced rows and direction whose extreme candidate the
+(`BLOCKING`; nor a key deciding another, `decided`: a promo's sales, two products), the number column of the referenced rows and direction whose extreme candidate the
 keys name far more often than chance (each row's chance: its scope's candidates at the extreme over
 its candidates, `MIN_Z` standard deviations above and `MIN_LIFT` over it), and the share of rows
 naming it, among rows whose candidates hold two numbers or more (`MIN_ROWS` at least). Generation,
@@ -60,6 +60,7 @@ BLOCKING = (
     "unique_with_across",
     "unique_with_also",
     "unique_also_across",
+    "decided_by",  # one key for all the rows of a deciding key's value (an item's seller, its product's)
 )
 
 
@@ -69,10 +70,11 @@ def find_extreme_keys(pre, data) -> list[dict]:
     of the rows whose candidates hold two numbers or more, far above chance; `most`: the most rows
     naming one row in the data."""
     schema, out = data.schema, []
-    for name, stats in (pre.stats.get("references") or {}).items():
+    fitted = pre.stats.get("references") or {}
+    for name, stats in fitted.items():
         table, fk = name.split(".", 1)
         scope, parent = stats.get("within"), stats.get("parent")
-        if not scope or parent == table or any(stats.get(k) for k in BLOCKING):
+        if not scope or parent == table or any(stats.get(k) for k in BLOCKING) or _decides(name, fitted):
             continue
         mine = ancestor_keys(schema, data, table, scope).to_numpy()
         pos = pd.Index(data[parent][schema.tables[parent].primary_key]).get_indexer(data[table][fk])
@@ -102,6 +104,13 @@ def find_extreme_keys(pre, data) -> list[dict]:
             | {"share": round(float(share), 4), "most": most}
         )
     return out
+
+
+def _decides(name: str, fitted: dict[str, dict]) -> bool:
+    """Whether the key `name` ("table.fk") decides another key of its table (`decided`; `fitted`: the
+    references' stats by name): moved on one row, its value's rows would name two keys there."""
+    table, fk = name.split(".", 1)
+    return any(k.split(".", 1)[0] == table and (s or {}).get("decided_by") == fk for k, s in fitted.items())
 
 
 def _excess(mine: np.ndarray, pos: np.ndarray, theirs: np.ndarray, x: np.ndarray, how: str):
