@@ -1232,13 +1232,12 @@ def without_room(
 def with_ends_of_dropped_tails(
     cols: dict[str, pd.Series], orderings: Mapping[str, Ordering], siblings: np.ndarray | None, gone: np.ndarray
 ) -> None:
-    """Leave open the end (`sibling_base`) of each parent's last row kept where `without_room` drops
-    the rows after it (`gone`: a series cut at the data's end, `_before_the_end`) and its last row's
-    end is missing (a current salary, as a rule such as `last_nulls` set it), in place. Cut without
-    it, 81 % of current employees kept a current salary, 86 % before the cut. A closed last row's end
-    is not carried: it lies past that row's start, itself past the data's end (a salary kept in 2020
-    ending in August 2021). Nor where only a cap dropped the rows (`without_room`'s other case: a
-    terminated employee's salary past the termination): the kept row ends there, not open."""
+    """Give each parent's last row kept the end (`sibling_base`) of its last row, where `without_room`
+    drops the rows after it (`gone`: a series cut at the data's end, `_before_the_end`), in place: that
+    row's end, missing where the series is still open (a current salary), is the series' (a rule such
+    as `last_nulls` set it on the generated last row). Cut without it, 81 % of current employees kept a
+    current salary, 86 % before the cut. Not where only a cap dropped them (`without_room`'s other case:
+    a terminated employee's salary past the termination): the kept row ends there, not open."""
     if siblings is None or not gone.any():
         return
     for o in orderings.values():
@@ -1248,12 +1247,21 @@ def with_ends_of_dropped_tails(
             past = gone & (o.sign * (as_numbers(cols[o.column], order_kind(o)) - o.extreme) > 0)
         if not past.any():
             continue
+        by_parent = pd.DataFrame({"parent": _siblings(siblings, o.column), "gone": past})
+        last_row = by_parent.groupby("parent").cumcount(ascending=False).to_numpy() == 0
+        kept_last = (
+            ~gone
+            & (by_parent.loc[~gone].groupby("parent").cumcount(ascending=False) == 0)
+            .reindex(by_parent.index, fill_value=False)
+            .to_numpy()
+        )
+        cut = by_parent.groupby("parent")["gone"].transform("any").to_numpy()
         end = cols[o.sibling_base]
-        rows = pd.Series(np.arange(len(past)), index=_siblings(siblings, o.column))
-        last_rows = rows.groupby(level=0).max()
-        open_cut = last_rows[end.isna().to_numpy()[last_rows.to_numpy()]].index.intersection(rows.index[past])
-        kept_last = rows[~gone].groupby(level=0).max().reindex(open_cut).dropna().astype(np.int64)
-        cols[o.sibling_base] = end.mask(np.isin(np.arange(len(end)), kept_last.to_numpy()))
+        tails = pd.Series(end[last_row].to_numpy(), index=by_parent["parent"][last_row].to_numpy())
+        rows = np.flatnonzero(kept_last & cut)
+        carried = tails.reindex(by_parent["parent"].to_numpy()[rows]).to_numpy()
+        cols[o.sibling_base] = end.copy()
+        cols[o.sibling_base].iloc[rows] = carried
 
 
 def _past_latest(values: np.ndarray, o: Ordering, siblings: np.ndarray, cols: Mapping[str, pd.Series]) -> np.ndarray:
