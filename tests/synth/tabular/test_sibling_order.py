@@ -309,6 +309,35 @@ def test_a_salary_dropped_at_the_termination_leaves_the_last_kept_one_closed():
     assert pd.isna(cols["to_date"][1])
 
 
+def test_a_series_cut_at_the_datas_end_keeps_no_end_past_it():
+    """A series cut at the data's end whose dropped last row was closed: the kept row took that
+    row's end, which lies past the dropped row's start, itself past the data's last date (a salary
+    kept in 2020 ending in August 2021, the data's last start in December 2020). An open end (a current
+    salary) is the series' to carry, and a closed one within the data (a termination: test_last_nulls);
+    one past the data's latest end leaves the kept row its own."""
+    o = Ordering(
+        column="from_date",
+        base="hired",
+        sign=1,
+        after_sibling=True,
+        sibling_base="to_date",
+        extreme=float(pd.Timestamp("2020-12-31").value),  # the data's last start
+        dated=True,
+    )
+    starts = pd.to_datetime(["2020-01-01", "2020-06-01", "2021-02-01"] * 2)
+    cols = {
+        "from_date": pd.Series(starts),
+        "to_date": pd.Series(
+            pd.to_datetime(["2020-05-31", "2020-12-20", "2021-08-01"] + ["2020-05-31", "2020-12-20", None])
+        ),
+    }
+    siblings, gone = np.array([7, 7, 7, 8, 8, 8]), np.array([False, False, True] * 2)
+    with_ends_of_dropped_tails(cols, {"from_date": o}, siblings, gone)
+    assert cols["to_date"][1] == pd.Timestamp("2020-12-20")  # closed: its own end, not 2021-08-01
+    assert pd.isna(cols["to_date"][4])  # open: still current
+    assert cols["to_date"][[0, 3]].tolist() == [pd.Timestamp("2020-05-31")] * 2
+
+
 def test_siblings_summed_past_the_columns_latest_date_are_not_pulled_back_onto_it():
     """A user's sessions, each from the previous one's end: where the gaps the model drew summed
     past the latest start of the training rows, every later session was pulled back onto the

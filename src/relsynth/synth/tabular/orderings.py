@@ -1237,7 +1237,8 @@ def with_ends_of_dropped_tails(
     row's end, missing where the series is still open (a current salary), is the series' (a rule such
     as `last_nulls` set it on the generated last row). Cut without it, 81 % of current employees kept a
     current salary, 86 % before the cut. Not where only a cap dropped them (`without_room`'s other case:
-    a terminated employee's salary past the termination): the kept row ends there, not open."""
+    a terminated employee's salary past the termination): the kept row ends there, not open. Nor a closed
+    end past the data's latest end (`_latest_end`): the kept row keeps its own."""
     if siblings is None or not gone.any():
         return
     for o in orderings.values():
@@ -1259,9 +1260,23 @@ def with_ends_of_dropped_tails(
         end = cols[o.sibling_base]
         tails = pd.Series(end[last_row].to_numpy(), index=by_parent["parent"][last_row].to_numpy())
         rows = np.flatnonzero(kept_last & cut)
-        carried = tails.reindex(by_parent["parent"].to_numpy()[rows]).to_numpy()
+        carried = tails.reindex(by_parent["parent"].to_numpy()[rows])
+        latest = _latest_end(orderings, o)
+        with np.errstate(invalid="ignore"):  # NaN: an open end, carried
+            past_end = o.sign * (as_numbers(carried, order_kind(o)) - latest) > 0
+        rows, carried = rows[~past_end], carried.to_numpy()[~past_end]
         cols[o.sibling_base] = end.copy()
         cols[o.sibling_base].iloc[rows] = carried
+
+
+def _latest_end(orderings: Mapping[str, Ordering], o: Ordering) -> float:
+    """The latest end (`o.sibling_base`) a kept row may take from a dropped one: the data's latest end where
+    the end's own ordering keeps it, else the latest start (`o.extreme`): a dropped row's closed end past it
+    would end the kept row past the data (a salary kept in 2020 ending in August 2021)."""
+    end = orderings.get(o.sibling_base)
+    if end is not None and end.extreme is not None and end.sign == o.sign:
+        return end.extreme
+    return o.extreme
 
 
 def _past_latest(values: np.ndarray, o: Ordering, siblings: np.ndarray, cols: Mapping[str, pd.Series]) -> np.ndarray:
