@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from relsynth.relational import RelationalData
+from relsynth.relational import ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import CategoricalPreproc, TabularPreproc
 
 
@@ -64,3 +64,20 @@ def decoded_copies(make, table: str, column: str, parent: str, of: str, scale: f
     back = pre.inverse_transform(pre.transform(make(scale=scale)), seed=0)
     copies = back[table][back[table]["kind"] == "copy"]
     return copies[column], copies[data.schema.parent(table).fk].map(back[parent].set_index("id")[of])
+
+
+def populations(cities: list[tuple], countries: list[tuple], region) -> RelationalData:
+    """Cities under countries under regions, each row with a population, the catalog listing cities
+    first (rules fitted in schema order would scale the cities before their countries): `cities` as
+    (id, country, population), `countries` as (id, region, population), `region` the regions'."""
+    schema = Schema(
+        city=Table(id=PrimaryKey(), country=ForeignKey(parent="country"), population=Integer()),
+        country=Table(id=PrimaryKey(), region=ForeignKey(parent="region"), population=Integer()),
+        region=Table(id=PrimaryKey(), population=Integer()),
+    )
+    frames = {
+        "city": pd.DataFrame(cities, columns=["id", "country", "population"]),
+        "country": pd.DataFrame(countries, columns=["id", "region", "population"]),
+        "region": pd.DataFrame({"id": range(len(region)), "population": region}),
+    }
+    return RelationalData(frames, schema)

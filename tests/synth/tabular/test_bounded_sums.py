@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from tabular_checks import decoded_copies
+from tabular_checks import decoded_copies, populations
 
 from relsynth.relational import Categorical, ForeignKey, Integer, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import DpBudget, TabularPreproc
@@ -112,17 +112,7 @@ def regions(n: int = 40, seed: int = 0, bounded: bool = True) -> RelationalData:
             m = int(rng.integers(1, 6))
             parts = rng.dirichlet(np.ones(m)) * rng.uniform(0.2, 0.8) if bounded else rng.uniform(0.3, 0.7, m)
             cities += [(len(cities) + j, len(countries) - 1, max(1, int(p * people))) for j, p in enumerate(parts)]
-    schema = Schema(
-        city=Table(id=PrimaryKey(), country=ForeignKey(parent="country"), population=Integer()),
-        country=Table(id=PrimaryKey(), region=ForeignKey(parent="region"), population=Integer()),
-        region=Table(id=PrimaryKey(), population=Integer()),
-    )
-    frames = {
-        "city": pd.DataFrame(cities, columns=["id", "country", "population"]),
-        "country": pd.DataFrame(countries, columns=["id", "region", "population"]),
-        "region": pd.DataFrame({"id": range(n), "population": region}),
-    }
-    return RelationalData(frames, schema)
+    return populations(cities, countries, region)
 
 
 def test_a_bound_scaled_down_itself_bounds_the_rows_under_it_as_scaled():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from tabular_checks import decoded_copies
+from tabular_checks import decoded_copies, populations
 
 from relsynth.relational import (
     Categorical,
@@ -345,17 +345,7 @@ def nested_splits(n: int = 60, seed: int = 0, exact: bool = True) -> RelationalD
             cities += [
                 (len(cities) + j, len(countries) - 1, int(v)) for j, v in enumerate(parts(people, m) if m else [])
             ]
-    schema = Schema(
-        city=Table(id=PrimaryKey(), country=ForeignKey(parent="country"), population=Integer()),
-        country=Table(id=PrimaryKey(), region=ForeignKey(parent="region"), population=Integer()),
-        region=Table(id=PrimaryKey(), population=Integer()),
-    )
-    frames = {
-        "city": pd.DataFrame(cities, columns=["id", "country", "population"]),
-        "country": pd.DataFrame(countries, columns=["id", "region", "population"]),
-        "region": pd.DataFrame({"id": range(n), "population": region}),
-    }
-    return RelationalData(frames, schema)
+    return populations(cities, countries, region)
 
 
 def test_a_number_split_among_its_rows_is_final_before_it_is_split_itself():
@@ -400,17 +390,7 @@ def bounded_then_split(n: int = 60, seed: int = 0, exact: bool = True) -> Relati
             else:
                 parts = rng.integers(p // 20 + 1, p // 2 + 2, m)
             cities += [(len(cities) + j, len(countries) - 1, int(v)) for j, v in enumerate(parts)]
-    schema = Schema(
-        city=Table(id=PrimaryKey(), country=ForeignKey(parent="country"), population=Integer()),
-        country=Table(id=PrimaryKey(), region=ForeignKey(parent="region"), population=Integer()),
-        region=Table(id=PrimaryKey(), population=Integer()),
-    )
-    frames = {
-        "city": pd.DataFrame(cities, columns=["id", "country", "population"]),
-        "country": pd.DataFrame(countries, columns=["id", "region", "population"]),
-        "region": pd.DataFrame({"id": range(n), "population": region}),
-    }
-    return RelationalData(frames, schema)
+    return populations(cities, countries, region)
 
 
 def test_a_number_its_rows_split_is_bounded_before_the_split():
