@@ -50,6 +50,13 @@ def share_beyond_chance(mine: pd.Series, theirs: pd.Series) -> float | None:
     return share
 
 
+def equal_as_text(mine: pd.Series, theirs: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per row (aligned by position): whether both hold a value, and whether both hold the same one as
+    text (a copy: an address, whatever dtype either side was read in)."""
+    held = mine.notna().to_numpy() & theirs.notna().to_numpy()
+    return held, held & (mine.astype(str).to_numpy() == theirs.astype(str).to_numpy())
+
+
 def chance(a: pd.Series, b: pd.Series) -> float:
     """How often two independent draws, one from each column, are equal."""
     pa, pb = a.value_counts(normalize=True), b.value_counts(normalize=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from relsynth.relational.copies import MIN_ROWS, copied_share
+from relsynth.relational.copies import MIN_ROWS, copied_share, equal_as_text
 
 MIN_GATE_GAP = 0.5  # a column of the row decides a copy where its copy shares, equal vs not, differ this much
 
@@ -31,8 +31,7 @@ def fit_parent_copy(values: pd.Series, row: pd.DataFrame, parent: pd.DataFrame, 
     if not found:
         return None
     share, source = max(found)
-    known = values.notna().to_numpy() & parent[source].notna().to_numpy()
-    copied = known & (values.astype(str).to_numpy() == parent[source].astype(str).to_numpy())
+    known, copied = equal_as_text(values, parent[source])
     # a deciding pair generation can make agree: a label of the parent, not one of its texts or codes
     by, shares = _deciding_column(copied, known, row, parent.drop(columns=[c for c in sources if c in parent]))
     return {
@@ -74,8 +73,8 @@ def _deciding_column(
         for p in parent.columns:
             if copied_share(row[c], parent[p]) is None:
                 continue
-            held = known & row[c].notna().to_numpy() & parent[p].notna().to_numpy()
-            agree = held & (row[c].astype(str).to_numpy() == parent[p].astype(str).to_numpy())
+            both, same = equal_as_text(row[c], parent[p])
+            held, agree = known & both, known & same
             differ = held & ~agree
             if not agree.any() or not differ.any():
                 continue
@@ -96,8 +95,7 @@ def parent_copied_rows(
     odds = np.full(len(rows), float(rule["share"]))
     if rule.get("by") and rule["by"][0] in row and rule["by"][1] in parent:
         mine, theirs = row[rule["by"][0]].iloc[rows], parent[rule["by"][1]].iloc[rows]
-        held = (mine.notna() & theirs.notna()).to_numpy()
-        agree = held & (mine.astype(str).to_numpy() == theirs.astype(str).to_numpy())
+        held, agree = equal_as_text(mine, theirs)
         odds[held] = np.where(agree[held], rule["shares"][0], rule["shares"][1])
     take = ~pd.isna(source) & (rng.random(len(rows)) < odds)
     return rows[take], source[take]
