@@ -235,6 +235,62 @@ def fallback_base(
     return None
 
 
+def held_base(
+    df: pd.DataFrame,
+    order: RowOrder,
+    columns: Sequence[str],
+    kinds: Mapping[str, Column],
+    parent: pd.DataFrame | None = None,
+    parent_kinds: Mapping[str, Column] | None = None,
+) -> RowOrder | None:
+    """`order` (a date's, its base held wherever it is) moved onto a tighter base of the same side
+    that is missing in some rows holding the date, or None: a review created after its order's
+    delivery wherever the order was delivered (`row_orders` takes no such base: no offset counts from
+    a missing date, so the review stayed after the purchase only, and 40 % of a model's reviews came
+    before their order's delivery). Where both are held, the date keeps its side of that base in every
+    one of `MIN_ROWS` rows at least (`order_between`), values drawn apart would break it `MIN_BREAK` of
+    the time at least (not `mostly_apart`), so often that all rows keep it by chance under once in a
+    thousand (`RANGE_EVIDENCE`), and it lies nearer that base than `order.base` (median gap). Of
+    several, the nearest. Arguments as `row_orders`."""
+    if not order.dated or order.timed or order.bound is not None:
+        return None
+    for b, values, _, candidates in _candidates(df, columns, kinds, parent, parent_kinds):
+        if b != order.column:
+            continue
+        base = next((v for a, v, up in candidates if (a, up) == (order.base, order.from_parent)), None)
+        if base is None:
+            return None
+        best: tuple[float, RowOrder] | None = None
+        for a, held, from_parent in candidates:
+            both = ~np.isnan(held) & ~np.isnan(values)
+            if not (~np.isnan(values) & np.isnan(held)).any():
+                continue  # held wherever the date is: `row_orders` weighed it already
+            found = order_between(held, values, True, base_may_miss=True)
+            if found is None or found[1] != order.sign:
+                continue
+            if not _beyond_chance(held[both] - base[both], values[both] - base[both], order.sign):
+                continue  # kept by chance, for gaps from the base held everywhere (a day after it, and a month)
+            nearer, everywhere = order.sign * (values[both] - held[both]), order.sign * (values[both] - base[both])
+            if np.median(nearer) >= np.median(everywhere):
+                continue  # no nearer than the base held everywhere
+            if best is None or found[0] < best[0]:
+                kind = (parent_kinds or {}).get(a) if from_parent else kinds[a]
+                best = (found[0], replace(order, base=a, from_parent=from_parent, day_base=day_base(kinds[b], kind)))
+        return None if best is None else best[1]
+    return None
+
+
+def _beyond_chance(base: np.ndarray, values: np.ndarray, sign: int) -> bool:
+    """Whether `values` keeping their side of `base` in every row is beyond chance: pairs drawn apart
+    break it `MIN_BREAK` of the time at least (else the ranges alone keep it: `mostly_apart`), and
+    as many rows all keeping it, had each broken it that often, would happen under once in a
+    thousand (`RANGE_EVIDENCE`: 20 rows where 30 % of pairs break it, 140 where 5 % do). Given as
+    gaps from a base both follow, the ranges of those gaps decide (dates a day and a month after one
+    start: 3 % of pairs break it, 100 rows keep it by chance once in 25)."""
+    p = _break_rate(base, values, sign)
+    return p >= MIN_BREAK and -len(values) * np.log1p(-min(p, 1 - 1e-12)) >= RANGE_EVIDENCE
+
+
 def _candidates(
     df: pd.DataFrame,
     columns: Sequence[str],

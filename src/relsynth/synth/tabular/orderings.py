@@ -46,7 +46,10 @@ training rows' gaps within it (`_within_gap_range`), not moved onto it.
 
 Where a generated row lacks its base (a delivery the model put under an order never shipped), the
 offset is counted from `Ordering.fallback`, another column held in every training row that the
-column keeps the same order with (the order date), rather than leaving the value null.
+column keeps the same order with (the order date), rather than leaving the value null. So is a
+training row's, where the base is a nearer date missing in some rows (`_on_held_base`: a review
+after its order's delivery, the purchase where the order was not delivered); 40 % of a model's
+Olist reviews, counted from the purchase alone, came before their order's delivery.
 
 A parent's children that follow one another in time (`Ordering.after_sibling`: an account's
 transactions, each after the account opened) hold the offset from the previous sibling's value
@@ -95,6 +98,7 @@ from relsynth.relational.orders import (
     day_values,
     fallback_base,
     gap_range,
+    held_base,
     held_gap,
     min_gap,
     mostly_apart,
@@ -268,6 +272,8 @@ def find_orderings(
     found = row_orders(df, columns, kinds, parent, parent_kinds)
     # a leg's duration, not its place before its shipment's delivery
     found = {c: _gap_not_place(o, df, parent, min_count) for c, o in found.items()}
+    # a review after its order's delivery where the order was delivered, after its purchase elsewhere
+    found = {c: _on_held_base(o, df, columns, kinds, parent, parent_kinds) for c, o in found.items()}
     capped = _capped_only(found, df, columns, kinds, parent, parent_kinds)
     every_apart = apart_orders(df, columns, kinds, parent, parent_kinds, min_count)
     apart = {c: o for c, (o, _) in every_apart.items() if c not in found and c not in capped}
@@ -313,6 +319,23 @@ def find_orderings(
     ordered |= nearer_than_orders(df, ordered, near, parent)
     both = {c: o for c, o in near.items() if c not in found} | ordered
     return {c: both[c] for c in columns if c in both}  # in field order
+
+
+def _on_held_base(
+    o: RowOrder,
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    kinds: Mapping[str, Column],
+    parent: pd.DataFrame | None,
+    parent_kinds: Mapping[str, Column] | None,
+) -> RowOrder:
+    """`o` on the nearer base missing in some rows that it keeps its side of wherever that base is held
+    (`relational.orders.held_base`), where a base held in every row (`fallback_base`) counts its offset in
+    the rows lacking it, at fit (`with_offsets`) as at decoding; else `o`."""
+    held = held_base(df, o, columns, kinds, parent, parent_kinds)
+    if held is None or fallback_base(df, held, columns, kinds, parent, parent_kinds) is None:
+        return o
+    return held
 
 
 def _gap_not_place(o: RowOrder, df: pd.DataFrame, parent: pd.DataFrame | None, min_count: int) -> RowOrder:
@@ -984,6 +1007,8 @@ def _gap_levels(
     trained model's auctions, where each of the data's is 1, 3, 5 or 7 days after it."""
     values, base = as_numbers(df[o.column], kind), base_values(o, df, parent)
     gaps, grid = o.sign * (values - base), column_grid(df[o.column], kind)
+    if (~np.isnan(values) & np.isnan(base)).any():
+        return None  # a base missing in some rows (`_on_held_base`): decoding counts those from the fallback
     gaps = gaps[~np.isnan(gaps)]
     if grid <= 0 or not len(gaps):
         return None
@@ -1059,13 +1084,14 @@ def with_offsets(
         if o.walk_key is not None:
             out[b] = _walk_steps(df, o, _siblings(siblings, b))
             continue
-        base = base_values(o, df, parent)
+        values = as_numbers(df[b], order_kind(o))
+        base = _or_fallback(o, base_values(o, df, parent), values, df, parent)  # a base missing: its fallback
         if o.after_sibling:
             ends = None if o.sibling_base is None else as_numbers(df[o.sibling_base], order_kind(o))
-            base = _previous_sibling(as_numbers(df[b], order_kind(o)), base, _siblings(siblings, b), ends)
-        gap = o.sign * (as_numbers(df[b], order_kind(o)) - base)
+            base = _previous_sibling(values, base, _siblings(siblings, b), ends)
+        gap = o.sign * (values - base)
         if o.first_quantiles is not None:
-            first = _first_siblings(as_numbers(df[b], order_kind(o)), _siblings(siblings, b))
+            first = _first_siblings(values, _siblings(siblings, b))
             gap = np.where(first, _as_step(o, gap), gap)
         if o.bound:  # where it lies between base and bound (no bound: its gap over the room to the open end)
             room, _ = _rooms(o, as_numbers(bound_of(o, df, parent), order_kind(o)), base)
@@ -1073,6 +1099,22 @@ def with_offsets(
         else:
             out[b] = gap / _NS_PER_S if o.dated else gap
     return out
+
+
+def _or_fallback(
+    o: Ordering,
+    base: np.ndarray,
+    values: np.ndarray,
+    own: Mapping[str, pd.Series] | pd.DataFrame,
+    parent: pd.DataFrame | None,
+) -> np.ndarray:
+    """`base`, with `o.fallback`'s value where a row holding a value (`values`, NaN: none) lacks it: a
+    review's offset from its order's purchase where the order was never delivered (`_on_held_base`)."""
+    lacking = ~np.isnan(values) & np.isnan(base)
+    if o.fallback is None or not lacking.any():
+        return base
+    fallback = as_numbers(_column_of(o.fallback, o.fallback_from_parent, own, parent), order_kind(o))
+    return np.where(lacking, fallback, base)
 
 
 def _siblings(siblings: np.ndarray | None, col: str) -> np.ndarray:
@@ -1347,8 +1389,7 @@ def _decoded(
             return _near_dates(target, o), 0
         return _near_numbers(base + offset, o), 0
     if o.fallback is not None and np.isnan(base).any():  # a row the model gave no base (an order not shipped)
-        fallback = as_numbers(_column_of(o.fallback, o.fallback_from_parent, cols, parent), order_kind(o))
-        base = np.where(np.isnan(base), fallback, base)
+        base = _or_fallback(o, base, np.zeros(len(base)), cols, parent)
     cap = cap_values(o, cols, parent, len(base))
     offset = to_numbers(cols[b]).to_numpy(np.float64, na_value=np.nan)
     if o.bound:
