@@ -36,6 +36,7 @@ from relsynth.synth.tabular._references import (
     slot_groups,
     unique_with_rows,
 )
+from relsynth.synth.tabular._references.extreme_rows import keep_extreme_row_keys
 from relsynth.synth.tabular._references.generate import row_null_shares, steps_dated_first
 from relsynth.synth.tabular._references.pairing import coarse_tokens, feature_fields, with_parent_row
 from relsynth.synth.tabular._tables import distinct_days, yyyymmdd
@@ -428,6 +429,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_extreme_labels(pre.stats.get("extreme_labels", []), out)  # numbers final (none in older models, nor DP)
     apply_parent_extremes(pre.stats.get("parent_extremes", []), out, {t: schema.tables[t].primary_key for t in out})
     keep_extreme_keys(pre, out, rng)  # a capital at its largest city, of the final numbers (none in older models)
+    # an auction's winner, its highest bid's bidder, of the final numbers and keys (none in older models, nor DP)
+    keep_extreme_row_keys(pre.stats.get("extreme_row_keys", []), out, {t: schema.tables[t].primary_key for t in out})
     _keep_relabelled_ranges(pre, out, rng)  # a number within the range of the label it was drawn beside
     parts = moved_date_parts(schema, pre.stats.get("date_parts", []), formats)
     apply_date_parts(pre, parts, out)  # again: a date the sets or checks moved

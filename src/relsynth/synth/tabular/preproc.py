@@ -62,6 +62,7 @@ from relsynth.synth.tabular._references import (
     row_numbers,
     unique_links,
 )
+from relsynth.synth.tabular._references.extreme_rows import find_extreme_row_keys
 from relsynth.synth.tabular._references.fit import null_by as reference_null_by
 from relsynth.synth.tabular._references.fit import referencing_tokens
 from relsynth.synth.tabular._references.pairing import coarse_tokens, n_groups
@@ -806,6 +807,8 @@ class TabularPreproc:
         self.stats["parent_extremes"] = find_parent_extremes(self, data, summed | set_columns(self.stats) | paired)
         # ... and a key naming its scope's row of the most, far above chance (a country's capital, its largest city)
         self.stats["extreme_keys"] = find_extreme_keys(self, data)
+        # ... or naming what its child row of the most names (an auction's winner, the bidder of its highest bid)
+        self.stats["extreme_row_keys"] = find_extreme_row_keys(self, data)
         self.stats["linear_pairs"] = find_linear_pairs(self, data, summed | ordered | self._number_rule_columns())
         self.stats["none_boxes"] = find_none_boxes(self, data, summed | ordered)  # a survey's 'None of these'
         # an alarm within its device's readings' span, once every rule above says what it reads or moves

@@ -36,6 +36,8 @@ The package, one module a concern:
 - `cycles`: links that close no cycle where the data's never do (a bill of materials).
 - `extremes`: keys naming their scope's row of the greatest (or least) number far above chance (a
   country's capital, its largest city), moved onto it in the data's share (`keep_extreme_keys`).
+- `extreme_rows`: a row's key naming what its child row of the greatest (or least) number names in
+  every training row (an auction's winner, its highest bid's bidder), set so (`keep_extreme_row_keys`).
 - `same_values`: labels a row shares with the row it names far above chance (a client's district,
   its account's), weighing the pairing.
 - `decided`: a key another key of its row decides in every training row (an order item's seller,
