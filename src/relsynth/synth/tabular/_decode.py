@@ -73,6 +73,7 @@ from relsynth.synth.tabular.rules.held_first import keep_held_first
 from relsynth.synth.tabular.rules.held_sides import keep_held_sides
 from relsynth.synth.tabular.rules.inequalities import keep_inequalities
 from relsynth.synth.tabular.rules.interval_labels import apply_interval_labels
+from relsynth.synth.tabular.rules.keyed_intervals import keep_keyed_intervals
 from relsynth.synth.tabular.rules.last_ends import keep_last_ends
 from relsynth.synth.tabular.rules.last_labels import apply_last_labels
 from relsynth.synth.tabular.rules.late_nulls import keep_late_nulls
@@ -370,6 +371,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     keep_sibling_spans(pre, pre.stats.get("sibling_spans", []), out, schema, rng)  # every table's dates written
     # a death after the stays, a close a gap after the last message (none in older models)
     keep_parent_ends(pre.stats.get("parent_ends", []), out, schema, rng)
+    # a department's managers one at a time, every date and key written (none in older models)
+    keep_keyed_intervals(pre.stats.get("keyed_intervals", []), out, schema, pre.stats.get("sibling_spans", []))
     mirror_links(pre, out, rng)  # once the rows' values are kept on both rows' sides: the reverse copies them
     keep_category_decimals(pre, decimals, out, set(out))  # again: values moved or copied since
     apply_ancestor_once_labels(pre, pre.stats.get("ancestor_once_labels", []), out)  # before the copies they mark

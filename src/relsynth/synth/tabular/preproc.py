@@ -133,6 +133,7 @@ from relsynth.synth.tabular.rules.held_first import find_held_first
 from relsynth.synth.tabular.rules.held_sides import find_held_sides
 from relsynth.synth.tabular.rules.inequalities import find_inequalities
 from relsynth.synth.tabular.rules.interval_labels import find_interval_labels
+from relsynth.synth.tabular.rules.keyed_intervals import find_keyed_intervals
 from relsynth.synth.tabular.rules.label_points import label_points
 from relsynth.synth.tabular.rules.last_ends import find_last_ends
 from relsynth.synth.tabular.rules.last_labels import find_last_labels
@@ -841,6 +842,8 @@ class TabularPreproc:
         self.stats["sibling_spans"] = spans_without_joined(self.stats["sibling_spans"], self.stats["next_starts"])
         # ... whose last periods, in sibling tables, end together (an employee's salaries, titles and departments)
         self.stats["last_ends"] = find_last_ends(self, data)
+        # a department's managers, one at a time, where no rule above moves their dates across rows
+        self.stats["keyed_intervals"] = find_keyed_intervals(self, data)
         # an integer written inside a code of its row (a seat 12C's row 12), where no rule above sets or numbers it
         numbered = {(r["table"], r["column"]) for r in self.stats["sibling_numbers"]}
         self.stats["code_numbers"] = find_code_numbers(self, data, summed | numbered)
