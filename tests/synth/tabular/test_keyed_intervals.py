@@ -9,6 +9,7 @@ import torch
 
 from relsynth.relational import Categorical, Date, ForeignKey, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularModel, TabularPreproc
+from relsynth.synth.tabular.rules.keyed_intervals import keep_keyed_intervals
 
 
 def managers(n_depts: int = 8, lookup: bool = True, laid_out: bool = True, seed: int = 0) -> RelationalData:
@@ -99,3 +100,27 @@ def test_periods_that_overlap_or_are_too_few_to_keep_no_rule():
     for data in (managers(laid_out=False), managers(n_depts=3)):
         pre = TabularPreproc.from_schema(data.schema).fit(data)
         assert pre.stats["keyed_intervals"] == []
+
+
+def test_periods_beginning_together_beyond_the_keys_follow_their_keys_running_ones():
+    """Five periods of two departments all beginning on one day (a trained model drew 16 of 30
+    managers on the data's first day, for 9 departments): the three the departments cannot hold
+    begin where their department's running period ends, each keeping its end where that is later
+    (one then cutting the other department's, begun before it), so none ends past the generated
+    ends, and they do not all begin on one day (moved to where the first period anywhere ended, 7 of
+    30 generated managers began on one day, and one ended 3 years past every generated end)."""
+    day = pd.Timestamp("1990-01-01")
+    manager = pd.DataFrame(
+        {
+            "dept": ["d0", "d0", "d0", "d1", "d1"],
+            "from_date": [day] * 5,
+            "to_date": [day + pd.Timedelta(days=d) for d in (100, 400, 900, 50, 700)],
+        }
+    )
+    rule = {"table": "manager", "key": "dept", "start": "from_date", "end": "to_date"}
+    out = {"manager": manager.copy()}
+    keep_keyed_intervals([rule], out, managers().schema, [])
+    kept = out["manager"]
+    assert overlaps(kept) == 0 and kept["to_date"].max() == manager["to_date"].max()
+    assert kept["from_date"].nunique() == 3  # the first day, then 50 and 100 days on
+    assert (kept["to_date"] > kept["from_date"]).all() and set(kept["dept"]) == {"d0", "d1"}

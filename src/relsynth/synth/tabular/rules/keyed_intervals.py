@@ -23,8 +23,8 @@ at the table's decoding, 0.29 and 0.38 still overlapped: the span raised their e
 row keeps its own key where no row dealt it before still runs, else takes the free key with the most
 rows still owed (its generated count less the rows dealt it), else cuts the running period of its
 own key (or the one begun earliest) at its start (a manager replaced: the data's periods end the
-day the next begins), else, where every running period begins with it or ends no earlier than its
-floor allows, moves later, its length kept, to where the first ends. Dealing moves no date, so the
+day the next begins), else, where every running period begins with it or its floor forbids the
+cut, begins where its key's running period ends, its end kept where later (`_behind`). Dealing moves no date, so the
 orders of the dates, the periods' lengths and the dates' range stay as the model and the rules
 wrote them, and the keys' counts near the generated ones; only where more periods run at once than
 there are keys (two current managers a department) is a period cut or moved, the fewest there.
@@ -166,8 +166,9 @@ def _dealt(codes: np.ndarray, start: np.ndarray, end: np.ndarray, floor: np.ndar
     """Each row's key code, start and end (nanoseconds, NaN: open) once dealt in order of start: its
     own code where free at its start, else the free code of most rows owed, else its own (or the one
     begun earliest) with the running period cut at its start, where that begun before it and its
-    `floor` (NaN: none) is not after it; else it moves later, its length kept, to where the first
-    running period ends, and waits its turn there; per row, whether none ends (every key held open)."""
+    `floor` (NaN: none) is not after it; else it begins later, where its key's running period ends
+    (else the first that does: `_behind`), and waits its turn there; per row, whether none ends
+    (every key held open)."""
     dealt, start, end, lost = codes.copy(), start.copy(), end.copy(), np.zeros(len(codes), dtype=bool)
     held = np.flatnonzero((codes >= 0) & ~np.isnan(start))
     if not len(held):
@@ -189,9 +190,8 @@ def _dealt(codes: np.ndarray, start: np.ndarray, end: np.ndarray, floor: np.ndar
             elif (cuttable := (began < s) & ~(floor[np.maximum(running, 0)] > s)).any():
                 k = k if cuttable[k] else int(np.argmin(np.where(cuttable, began, np.inf)))  # own, else begun first
                 end[running[k]] = s
-            elif np.isfinite(free_at).any():  # later, where a key frees first
-                shift = free_at.min() - s
-                start[i], end[i] = s + shift, end[i] + shift
+            elif np.isfinite(free_at).any():  # later: where its key frees, else the first key that does
+                start[i], end[i] = _behind(start[i], end[i], free_at[k] if np.isfinite(free_at[k]) else free_at.min())
                 heapq.heappush(queue, (start[i], np.inf if np.isnan(end[i]) else end[i], i))
                 continue
             else:  # every key held open from its start
@@ -200,3 +200,11 @@ def _dealt(codes: np.ndarray, start: np.ndarray, end: np.ndarray, floor: np.ndar
         dealt[i], owed[k], running[k], began[k] = k, owed[k] - 1, i, s
         free_at[k] = np.inf if np.isnan(end[i]) else end[i]
     return dealt, start, end, lost
+
+
+def _behind(start: float, end: float, free: float) -> tuple[float, float]:
+    """A period's start and end once it begins at `free`: its end kept where after it (a start
+    moved, no date past the generated ones), else its length kept."""
+    if np.isnan(end) or end > free:
+        return free, end
+    return free, end + free - start
