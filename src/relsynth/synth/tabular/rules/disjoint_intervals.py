@@ -65,9 +65,9 @@ def find_disjoint_intervals(pre, data: RelationalData) -> list[dict]:
     never overlap from `start` to `end`; `moved` the dates of a row that move with them, by whole
     days, onto the `weekdays` the starts hold (Monday 0), within [`low`, `high`] (the data's first
     start, last end)."""
-    moving = _moved_columns(data.schema, [r for key in MOVING for r in pre.stats.get(key, [])])
+    moving = moved_columns(data.schema, [r for key in MOVING for r in pre.stats.get(key, [])])
     # the same but for rules that only raise a date to another row's (`_raises`): a lay-out may keep them
-    breaking = _moved_columns(data.schema, [r for key in MOVING for r in pre.stats.get(key, []) if not _raises(key, r)])
+    breaking = moved_columns(data.schema, [r for key in MOVING for r in pre.stats.get(key, []) if not _raises(key, r)])
     out = []
     for table, found in pre.orderings.items():
         edge = data.schema.parent(table)
@@ -75,7 +75,7 @@ def find_disjoint_intervals(pre, data: RelationalData) -> list[dict]:
             continue
         kinds = {c: k.kind for c, k in data.schema.tables[table].columns.items()}
         for o in found.values():
-            if not _is_interval(o, kinds):
+            if not is_interval(o, kinds):
                 continue
             group, sequence = _moved_together(found, {o.base, o.column}, kinds), False
             if group is None or any((table, c) in moving for c in group):
@@ -112,7 +112,7 @@ def find_disjoint_intervals(pre, data: RelationalData) -> list[dict]:
     return out
 
 
-def _moved_columns(schema, rules: list[dict]) -> set[tuple[str, str]]:
+def moved_columns(schema, rules: list[dict]) -> set[tuple[str, str]]:
     """(table, column) the `rules` name in the table each moves a date of (its `table`) or in the
     tables nested under it (the dates that follow a moved row's): a date of another table a rule
     only reads (a payment moved within the span of its customer's rentals) is decoded before the
@@ -183,7 +183,7 @@ def _count_overlaps(parents: np.ndarray, start: np.ndarray, end: np.ndarray) -> 
     return _overlaps(codes[order], start[held][order], end[held][order])
 
 
-def _is_interval(o, kinds: Mapping[str, Column]) -> bool:
+def is_interval(o, kinds: Mapping[str, Column]) -> bool:
     """An order making a date the end of an interval from another date of its own row."""
     own = not o.from_parent and o.base in kinds and kinds[o.base] in DATED
     return own and o.dated and o.sign > 0 and o.bound is None and not (o.loose or o.after_sibling or o.near)

@@ -46,9 +46,8 @@ import pandas as pd
 from relsynth.relational import Column, RelationalData, Schema
 from relsynth.relational.orders import as_numbers
 from relsynth.relational.schema import Edge
-from relsynth.synth.tabular.rules.disjoint_intervals import MOVING, _is_interval, _moved_columns
-from relsynth.synth.tabular.rules.sibling_spans import _name as span_name
-from relsynth.synth.tabular.rules.sibling_spans import sibling_span
+from relsynth.synth.tabular.rules.disjoint_intervals import MOVING, is_interval, moved_columns
+from relsynth.synth.tabular.rules.sibling_spans import sibling_span, span_name
 from relsynth.synth.tabular.rules.times_of_day import named_columns
 
 log = logging.getLogger(__name__)
@@ -62,7 +61,7 @@ def find_keyed_intervals(pre, data: RelationalData) -> list[dict]:
     reference's, not the nesting one) never overlap from `start` to `end` (none: open)."""
     schema = data.schema
     rules = [r for name in MOVING for r in pre.stats.get(name, []) if not _raises_only(name, r)]
-    moving = _moved_columns(schema, rules)
+    moving = moved_columns(schema, rules)
     read = named_columns(
         schema, [r for v in pre.stats.values() if isinstance(v, list) for r in v if isinstance(r, dict)]
     )
@@ -72,7 +71,7 @@ def find_keyed_intervals(pre, data: RelationalData) -> list[dict]:
         edge = schema.parent(table)
         keys = [*schema.lookup_fks(table), *(e.fk for e in schema.references(table) if e.parent != table)]
         keys = [c for c in keys if (edge is None or c != edge.fk) and (table, c) not in read]
-        for o in (o for o in found.values() if _is_interval(o, kinds)):
+        for o in (o for o in found.values() if is_interval(o, kinds)):
             if (table, o.base) in moving or (table, o.column) in moving:
                 continue
             frame = data[table]

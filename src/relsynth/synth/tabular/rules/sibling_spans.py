@@ -69,7 +69,7 @@ def keep_sibling_spans(
         e = Edge(table, rule["fk"], schema.tables[table].columns[rule["fk"]].parent)
         named, _ = sibling_span(tables, schema, e, Edge(rule["sibling"], rule["sibling_fk"], e.parent))
         frame, before = tables[table], tables[table][col].copy()
-        sides = {s: None if rule[s] is None else _name(*rule[s]) for s in ("low", "high")}
+        sides = {s: None if rule[s] is None else span_name(*rule[s]) for s in ("low", "high")}
         if not (moved := move_within({**rule, **sides}, frame, named, schema, rng)):
             continue
         changed = as_numbers(frame[col], Column.DATETIME) != as_numbers(before, Column.DATETIME)
@@ -93,7 +93,7 @@ def sibling_span(
 ) -> tuple[pd.DataFrame, dict[str, Column]]:
     """Per row of `e.child`, the first and last of each date of the `f.child` rows whose key `f`
     names the row its key `e` names (NaN where there are none), named `<column> min` and `<column>
-    max` (`_name`), and their kinds."""
+    max` (`span_name`), and their kinds."""
     dated = {c: k.kind for c, k in schema.tables[f.child].columns.items() if k.kind in DATED}
     keys = tables[e.child][e.fk].to_numpy()
     if not dated:
@@ -104,8 +104,8 @@ def sibling_span(
         spans = pd.Series(as_numbers(sib[c], kind), index=sib.index).groupby(sib[f.fk].to_numpy()).agg(list(AGGREGATES))
         for agg in AGGREGATES:
             at = spans[agg].reindex(keys).to_numpy(dtype=np.float64)
-            frames.append(pd.Series(pd.to_datetime(at), name=_name(c, agg)))
-            kinds[_name(c, agg)] = Column.DATETIME
+            frames.append(pd.Series(pd.to_datetime(at), name=span_name(c, agg)))
+            kinds[span_name(c, agg)] = Column.DATETIME
     return pd.concat(frames, axis=1), kinds
 
 
@@ -116,7 +116,7 @@ def _keys(schema: Schema, table: str) -> list[Edge]:
     return ([edge] if edge is not None else []) + refs
 
 
-def _name(column: str, agg: str) -> str:
+def span_name(column: str, agg: str) -> str:
     return f"{column}\x00{agg}"  # NUL: in no column name (the schema refuses it)
 
 
