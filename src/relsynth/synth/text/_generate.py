@@ -36,6 +36,7 @@ from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.text._breaks import kept_breaks
 from relsynth.synth.text._json import escaped, is_document, write_document_numbers
+from relsynth.synth.text._labelled_texts import mislabelled
 from relsynth.synth.text._lists import write_label_lists
 from relsynth.synth.text._markup import balanced
 from relsynth.synth.text._nulls import row_null_rates
@@ -138,7 +139,8 @@ def generate(
             copies_of = preproc.column_copies(
                 col, copy_words, preproc.row_words(out, preproc.config.row_copies.get(col, []))
             )
-            found = [RowWords(context_texts[r], copies_of[r]) for r in rows]
+            barred = mislabelled(stats.labelled_texts, df)  # a city beside another country than its own
+            found = [RowWords(context_texts[r], copies_of[r], barred[r]) for r in rows]
             ids = sampler.sample(prefixes, batch_size or DEFAULT_BATCH, desc=f"{preproc.table}.{col}", rows=found)
             texts, cut_at_limit = decode(ids, found), sampler.cut.copy()
             avoid_values, rare = _values(avoid, preproc, col), _rare_glued_words(avoid, preproc, col)
@@ -180,6 +182,7 @@ def generate(
                 "spaces_trimmed": sum(trimmed),
                 "emptied": 0 if allow_empty else _warn_emptied(texts, preproc, col),
                 "few_words": _warn_few_words(replacer, preproc, col, avoid is not None, len(rows)),
+                "mislabelled": _warn_mislabelled(texts, found, f"{preproc.table}.{col}"),
             }
             if cut:
                 log.warning(
@@ -224,6 +227,22 @@ def generate(
     finally:
         model.train(was_training)
     return _with_texts(data, preproc, out)
+
+
+def _warn_mislabelled(texts: list[str], rows: list[RowWords], where: str) -> int:
+    """How many texts still name a text the data gives another label than their row's (`_labelled_texts`: a
+    city of another country), with a warning where any does."""
+    left = sum(t in r.barred for t, r in zip(texts, rows, strict=True))
+    if left:
+        log.warning(
+            "%s: %d of %d texts still name a text the data gives only other labels than their row's (a city of "
+            "another country) after %d resamplings (counted in last_generation[column]['mislabelled']); train longer",
+            where,
+            left,
+            len(texts),
+            COPY_RETRIES,
+        )
+    return left
 
 
 def _warn_emptied(texts: list[str], preproc, col: str) -> int:
@@ -374,6 +393,7 @@ class RowWords:
 
     context: str
     copies: list[str]
+    barred: frozenset[str] = frozenset()  # texts that decide another label than the row's (`_labelled_texts`)
 
 
 def _replacer(
@@ -440,7 +460,7 @@ def _decoder(
         given = " ".join([row.context, *row.copies])
         out, n = replacer(text, rng, given)
         for _ in range(REPLACE_RETRIES if n else 0):  # nothing replaced: the same text at every draw
-            if out not in avoid:
+            if out not in avoid and out not in row.barred:
                 break
             out = replacer(text, rng, given)[0]
         return out
@@ -536,7 +556,7 @@ def _resample_unwanted(
     # word writes the whole title again: retries may not end a text there
     spelt = frozenset(v.encode("utf-8").strip() for v in avoid if v.strip())  # "" is left to the empty share
     for _ in range(COPY_RETRIES):
-        again = _unwanted(texts, avoid, max_chars, distinct, rare, checks, cut, groups)
+        again = _unwanted(texts, avoid, max_chars, distinct, rare, checks, cut, groups, [r.barred for r in rows])
         if not again:
             return 0, 0, 0
         found = [rows[i] for i in again]
@@ -545,8 +565,8 @@ def _resample_unwanted(
         for i, t, run_on in zip(again, new, sampler.cut, strict=True):
             # a run-on is kept over a redraw no better: one that runs on too, or breaks a rule (a copy, too
             # long: cut to length, it often reads as a training value again)
-            if cut[i] and not _faulty(texts[i], avoid, max_chars, rare, checks):
-                if run_on or _faulty(t, avoid, max_chars, rare, checks):
+            if cut[i] and not _faulty(texts[i], avoid, max_chars, rare, checks) and texts[i] not in rows[i].barred:
+                if run_on or _faulty(t, avoid, max_chars, rare, checks) or t in rows[i].barred:
                     continue
             texts[i], cut[i] = t, run_on
     if rng is not None:
@@ -677,8 +697,10 @@ def _unwanted(
     checks: Sequence[FormCheck] = (),
     cut: np.ndarray | None = None,
     groups: Sequence[Sequence[Hashable]] = (),
+    barred: Sequence[frozenset[str]] = (),
 ) -> list[int]:
-    """Positions of the texts to sample again: in `avoid`, holding a glued word of `rare`, too long,
+    """Positions of the texts to sample again: in `avoid` or in their row's `barred` (a city of another
+    country than the row's: `_labelled_texts`), holding a glued word of `rare`, too long,
     (`distinct`) a repeat of an earlier one, without a form of `checks` (`form_checks`), or `cut` at the
     token limit: mostly a text whose `end` a value to avoid banned (`Sampler.sample(avoid=...)`), which then
     ran on ('Vertex Inc - new deal Ltd'); another draw may end on a text of its own."""
@@ -686,7 +708,8 @@ def _unwanted(
     out = []
     for i, t in enumerate(texts):
         run_on = cut is not None and bool(cut[i])
-        if _faulty(t, avoid, max_chars, rare, checks) or i in repeated or run_on:
+        wrong_label = bool(barred) and t in barred[i]
+        if _faulty(t, avoid, max_chars, rare, checks) or i in repeated or run_on or wrong_label:
             out.append(i)
     return out
 

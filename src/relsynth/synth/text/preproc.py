@@ -67,6 +67,7 @@ from relsynth.synth.core.files import LoadError, atomic_dir, config_from_dict, f
 from relsynth.synth.text._breaks import line_breaks
 from relsynth.synth.text._first_rows import FIRST_LABEL, first_rows, first_value, texts_tell_first
 from relsynth.synth.text._json import all_documents, document_numbers, escaped_share, unescaped
+from relsynth.synth.text._labelled_texts import fit_labelled_texts
 from relsynth.synth.text._lists import label_list
 from relsynth.synth.text._markup import is_markup
 from relsynth.synth.text._nulls import null_by
@@ -207,6 +208,10 @@ class TextColumnStats:
     parent_copy: dict | None = None  # {"column", "share", "by", "shares"}: the parent row's text column the texts
     #                      repeat whole in that share of the rows (`_whole_copies`: a ship address, the customer's),
     #                      which generation copies from the generated parent; None (no such column, or older saves)
+    labelled_texts: list = field(default_factory=list)  # [[label column, {text: [labels]}]]: the texts >= word_k
+    #                      entities hold and the labels of the row's column they decide (`_labelled_texts`: a city,
+    #                      its country), given by >= word_k entities; generation writes none beside another label
+    #                      ([]: none decides one, or older saves)
     pair_share: float = 0.0  # share of the texts' adjacent word pairs that are word_pairs >= word_k other entities also
     #                      use: how often an unseen real text's pairs are word_pairs (leaving one entity out); the rate
     #                      replaced words aim at
@@ -449,6 +454,7 @@ class TextPreproc:
                 label_list=label_list(values),
                 document_numbers=document_numbers(df[col].tolist(), self.number_frame(data)) if json_docs else [],
                 parent_copy=self._fit_parent_copy(data, df[col]),
+                labelled_texts=self._fit_labelled_texts(df, col, entity),
                 **(word_pairs(df[col], entity, self.config.word_k) if replaced else {}),
             )
         if max((st.copy_rate for st in self.config.stats.values()), default=0.0) < MIN_COPY_RATE:
@@ -752,6 +758,15 @@ class TextPreproc:
             if rate >= MIN_COPY_RATE and rate >= COPY_LIFT * chance:
                 out.append(name)
         return out
+
+    def _fit_labelled_texts(self, df: pd.DataFrame, col: str, entity: np.ndarray | None) -> list[list]:
+        """The row's labels (categories, flags) that `col`'s shared texts decide (`_labelled_texts`)."""
+        if entity is None:  # no word tokens: no text is known shared
+            return []
+        labels = [c for c in self.schema.tables[self.table].cols_of(*LABEL_KINDS) if c in df.columns]
+        return fit_labelled_texts(
+            df[col].reset_index(drop=True), df[labels].reset_index(drop=True), entity, self.config.word_k
+        )
 
     def _fit_parent_copy(self, data: RelationalData, values: pd.Series) -> dict | None:
         """How the column's `values` repeat a text or code (`COPIED_KINDS`) of their parent row whole
