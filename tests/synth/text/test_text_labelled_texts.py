@@ -29,10 +29,13 @@ def customers(n_own: int = 60, per_city: int = 3, seed: int = 0) -> RelationalDa
     )
 
 
-def test_the_fit_keeps_the_shared_texts_and_the_label_they_decide():
+def test_the_fit_keeps_the_shared_texts_and_the_label_they_decide(tmp_path):
     data = customers()
     preproc = TextPreproc.from_schema_table(data.schema, "customer", vocab_size=300).fit(data)
-    assert preproc.config.stats["city"].labelled_texts == [["country", {c: [k] for c, k in SHARED.items()}]]
+    rules = [["country", {c: {k: 3} for c, k in SHARED.items()}]]  # each city's customers, all of its country
+    assert preproc.config.stats["city"].labelled_texts == rules
+    preproc.save(tmp_path / "preproc")
+    assert TextPreproc.load(tmp_path / "preproc").config.stats["city"].labelled_texts == rules
 
 
 def test_texts_shared_across_labels_by_chance_decide_nothing():
@@ -51,7 +54,7 @@ def test_texts_shared_across_labels_by_chance_decide_nothing():
 
 
 def test_a_row_may_not_write_a_text_given_another_label_only():
-    rules = [["country", {"Paris": ["France"], "Nice": ["France", "Chile"], "Lima": ["Chile"]}]]
+    rules = [["country", {"Paris": {"France": 4}, "Nice": {"France": 2, "Chile": 3}, "Lima": {"Chile": 2}}]]
     frame = pd.DataFrame({"country": ["France", "Chile", None, "Peru"]})
     assert mislabelled(rules, frame) == [
         frozenset({"Lima"}),
@@ -79,3 +82,28 @@ def test_a_generated_city_that_names_a_shared_city_lies_in_its_country(tiny_size
     assert named.sum() >= 10  # shared cities are still written
     assert (out.country[named] == out.city[named].map(SHARED)).all()
     assert model.last_generation["city"]["mislabelled"] == 0
+
+
+def test_where_every_city_is_shared_a_mislabelled_one_becomes_one_of_its_countrys(tiny_size):
+    """Cities that are nearly categories (Northwind's customers: 91 in 30 cities): the model writes a shared city
+    in most rows, often of another country, and sampling again left 74 of 400 in the wrong one. Such a row now
+    writes a city of its own country (drawn by how many customers live there): every row still names a shared
+    city, now its country's, and no rarer text takes its place."""
+    cities = {"Paris": "France", "Lyon": "France", "Madrid": "Spain", "Seville": "Spain", "Lima": "Chile"}
+    rows = [(c, k) for c, k in cities.items() for _ in range(6)]
+    frame = pd.DataFrame({"id": range(len(rows)), "city": [c for c, _ in rows], "country": [k for _, k in rows]})
+    data = RelationalData({"customer": frame}, customers().schema)
+    preproc = TextPreproc.from_schema_table(data.schema, "customer", vocab_size=300).fit(data)
+    torch.manual_seed(0)
+    model = TextModel.build(preproc, size=tiny_size, block_size=32)
+    n = 400
+    countries = np.random.default_rng(2).choice(["France", "Spain", "Chile"], n)
+    synth = RelationalData(
+        {"customer": pd.DataFrame({"id": range(n), "city": None, "country": countries})}, data.schema
+    )
+    out = model.generate(synth, seed=0, max_text_len=6)["customer"]
+    assert out.city.isin(list(cities)).all()
+    assert (out.country == out.city.map(cities)).all()
+    assert model.last_generation["city"]["relabelled"] > 0 and model.last_generation["city"]["mislabelled"] == 0
+    lima = out.country == "Chile"
+    assert (out.city[lima] == "Lima").all()  # Chile's only city

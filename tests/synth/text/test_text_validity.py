@@ -182,6 +182,7 @@ def test_only_texts_the_model_did_not_end_at_the_limit_are_counted_cut(tiny_size
         "emptied": 0,
         "few_words": 0,
         "mislabelled": 0,
+        "relabelled": 0,
     }
     assert f"t.x: {n} of {n} texts still equal a value" in caplog.text
     out = model.generate(data, seed=0, temp=0.0, max_text_len=2)  # cut: the model goes on after two tokens

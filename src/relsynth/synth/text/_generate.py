@@ -36,7 +36,7 @@ from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.text._breaks import kept_breaks
 from relsynth.synth.text._json import escaped, is_document, write_document_numbers
-from relsynth.synth.text._labelled_texts import mislabelled
+from relsynth.synth.text._labelled_texts import label_texts, mislabelled, relabel
 from relsynth.synth.text._lists import write_label_lists
 from relsynth.synth.text._markup import balanced
 from relsynth.synth.text._nulls import row_null_rates
@@ -143,6 +143,10 @@ def generate(
             found = [RowWords(context_texts[r], copies_of[r], barred[r]) for r in rows]
             ids = sampler.sample(prefixes, batch_size or DEFAULT_BATCH, desc=f"{preproc.table}.{col}", rows=found)
             texts, cut_at_limit = decode(ids, found), sampler.cut.copy()
+            # a shared city beside another country: one of its country's shared cities, where it has one
+            given = label_texts(stats.labelled_texts, df) if stats.labelled_texts else None
+            given = [given[r] for r in rows] if given else None
+            relabelled = relabel(texts, [r.barred for r in found], given, rng) if given else 0
             avoid_values, rare = _values(avoid, preproc, col), _rare_glued_words(avoid, preproc, col)
             limit, cut_limit = length_limits(stats, declared_length(data, preproc.table, col))
             copies, repeats, rare_left = _resample_unwanted(
@@ -163,6 +167,7 @@ def generate(
                 rng=rng,
                 known=frozenset(preproc.config.words),
             )
+            relabelled += relabel(texts, [r.barred for r in found], given, rng) if given else 0  # redrawn ones
             truncated = int(cut_at_limit.sum())  # of the texts kept (not of the ones sampled again)
             texts, cut = cut_to_length(texts, cut_limit)
             texts = [paired_bidi(t) for t in texts]  # again: a text cut to length may have lost a closer
@@ -183,6 +188,7 @@ def generate(
                 "emptied": 0 if allow_empty else _warn_emptied(texts, preproc, col),
                 "few_words": _warn_few_words(replacer, preproc, col, avoid is not None, len(rows)),
                 "mislabelled": _warn_mislabelled(texts, found, f"{preproc.table}.{col}"),
+                "relabelled": relabelled,
             }
             if cut:
                 log.warning(

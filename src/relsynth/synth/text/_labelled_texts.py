@@ -11,7 +11,9 @@ at least `word_k` root entities (the only ones generation may write whole: rarer
 again) and, for each, the labels at least `word_k` entities give it, where the column's texts shared
 by several entities agree on their label (`MIN_AGREEMENT`) more than any of `PERMUTATIONS` shuffles
 of the labels does (a chance test: a label most rows hold agrees by chance alone). Generation samples
-again a text that is one of them in a row whose label it was never given (`mislabelled`).
+again a text that is one of them in a row whose label it was never given (`mislabelled`), after writing
+in its place a text given the row's label, where there is one (`relabel`): the row wrote a shared city,
+and now writes one of its country's.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ SEED = 0  # the shuffles' seed: the same fit every time
 
 
 def fit_labelled_texts(values: pd.Series, labels: pd.DataFrame, entity: np.ndarray, k: int) -> list[list]:
-    """[[label column, {text: [labels it is given]}], ...] for the columns of `labels` (the row's
+    """[[label column, {text: {label: entities giving it}}], ...] for the columns of `labels` (the row's
     categories and flags, aligned with `values`) that `values`' shared texts decide; [] where none does
     or `k` < 2 (no word tokens: nothing is known shared)."""
     if k < 2 or not len(values):
@@ -82,14 +84,16 @@ def _agreement(text: np.ndarray, label: np.ndarray) -> float:
     return float(most.sum() / len(text))
 
 
-def _given_labels(units: pd.DataFrame, k: int) -> dict[str, list[str]]:
-    """{text: the labels >= k entities give it} for the texts >= k entities hold (the most held first)."""
+def _given_labels(units: pd.DataFrame, k: int) -> dict[str, dict[str, int]]:
+    """{text: {label: entities}} of the labels >= k entities give it, for the texts >= k entities hold (the
+    most held first)."""
     holders = units.groupby("text")["entity"].nunique()
     common = holders[holders >= k].sort_values(ascending=False, kind="stable").index[:MAX_TEXTS]
     per_label = units[units["text"].isin(common)].groupby(["text", "label"])["entity"].nunique()
-    given = per_label[per_label >= k].reset_index()
-    found = given.groupby("text")["label"].agg(lambda s: sorted(s))
-    return {str(t): found.get(t, []) for t in common}
+    given: dict[str, dict[str, int]] = {str(t): {} for t in common}
+    for (text, label), n in per_label[per_label >= k].items():
+        given[str(text)][str(label)] = int(n)
+    return given
 
 
 def mislabelled(rules: list[list], frame: pd.DataFrame) -> list[frozenset[str]]:
@@ -110,3 +114,53 @@ def mislabelled(rules: list[list], frame: pd.DataFrame) -> list[frozenset[str]]:
                 barred[key] = frozenset(t for t, ls in given.items() if key not in ls)
             out[i] = out[i] | barred[key] if out[i] else barred[key]
     return out
+
+
+def label_texts(rules: list[list], frame: pd.DataFrame) -> list[tuple[list[str], np.ndarray] | None]:
+    """Per row of `frame`, the texts of `rules` given its labels (by every rule naming the text) and their
+    weights (the entities giving them that label), or None where there is none (`relabel` draws from them)."""
+    columns = [(col, given) for col, given in rules if col in frame.columns]
+    if not columns:
+        return [None] * len(frame)
+    keys = list(zip(*(frame[col].to_numpy(dtype=object) for col, _ in columns), strict=True))
+    memo: dict[tuple, tuple[list[str], np.ndarray] | None] = {}
+    out: list[tuple[list[str], np.ndarray] | None] = []
+    for key in keys:
+        labels = tuple(None if pd.isna(v) else str(v) for v in key)
+        if labels not in memo:
+            memo[labels] = _label_texts(columns, labels)
+        out.append(memo[labels])
+    return out
+
+
+def _label_texts(columns: list[tuple[str, dict]], labels: tuple) -> tuple[list[str], np.ndarray] | None:
+    weight: dict[str, int] = {}
+    barred: set[str] = set()
+    for (_, given), label in zip(columns, labels, strict=True):
+        if label is None:
+            continue
+        for text, counts in given.items():
+            if label in counts:
+                weight[text] = max(weight.get(text, 0), counts[label])
+            else:
+                barred.add(text)
+    texts = [t for t in weight if t not in barred]
+    if not texts:
+        return None
+    p = np.array([weight[t] for t in texts], dtype=float)
+    return texts, p / p.sum()
+
+
+def relabel(
+    texts: list[str], barred: list[frozenset[str]], given: list[tuple[list[str], np.ndarray] | None], rng
+) -> int:
+    """Write, in place, a text given its row's label (`label_texts`, drawn by its entities) for each text
+    its row bars (`mislabelled`) where the row's label has one; returns how many were written. The row
+    wrote a shared text, and still does: the share of rows writing one stays the model's."""
+    n = 0
+    for i, t in enumerate(texts):
+        if t in barred[i] and given[i] is not None:
+            options, p = given[i]
+            texts[i] = options[int(rng.choice(len(options), p=p))]
+            n += 1
+    return n
