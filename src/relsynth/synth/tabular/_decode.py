@@ -14,6 +14,7 @@ from relsynth.relational.orders import DATED, with_ancestors
 from relsynth.relational.shapes import CLASSES, char_class
 from relsynth.synth.tabular._identifiers import (
     PARENT,
+    _known_at,
     follows_row,
     keep_codes_apart,
     new_identifiers,
@@ -65,6 +66,7 @@ from relsynth.synth.tabular.rules.count_sums import apply_count_sums
 from relsynth.synth.tabular.rules.cut_labels import apply_cut_labels
 from relsynth.synth.tabular.rules.date_parts import apply_date_parts, moved_date_parts
 from relsynth.synth.tabular.rules.declared_domains import keep_domains
+from relsynth.synth.tabular.rules.derived_codes import apply_derived_codes
 from relsynth.synth.tabular.rules.disjoint_intervals import keep_disjoint_intervals
 from relsynth.synth.tabular.rules.extreme_labels import apply_extreme_labels, apply_parent_extremes
 from relsynth.synth.tabular.rules.flagged_copies import apply_flagged_copies
@@ -444,6 +446,10 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     for table, rules in pre.stats.get("prefixed_codes", {}).items():  # once the codes they extend are drawn
         if table in out:
             apply_prefixed_codes(rules, out[table], rng)
+    identifiers = pre.stats.get("identifiers") or {}
+    for table, rules in pre.stats.get("derived_codes", {}).items():  # once their rows' values are all set
+        if table in out:
+            apply_derived_codes(rules, out[table], identifiers.get(table, {}), rng, _known_at)
     dated = {t for t in schema.synth_tables if _keys_date(pre, t) is not None}  # their rows sorted next
     # a parent's rows holding a value before the others (debit lines first), once every value is set
     keep_held_first(pre.stats.get("held_first", []), out, schema, pre.stats.get("identifiers") or {}, dated)

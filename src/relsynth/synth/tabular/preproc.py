@@ -120,6 +120,7 @@ from relsynth.synth.tabular.rules.dependencies import (
     find_null_rules,
     find_parent_dependencies,
 )
+from relsynth.synth.tabular.rules.derived_codes import find_derived_codes
 from relsynth.synth.tabular.rules.disjoint_intervals import find_disjoint_intervals
 from relsynth.synth.tabular.rules.edge_labels import find_edge_labels
 from relsynth.synth.tabular.rules.extreme_labels import find_extreme_labels, find_parent_extremes
@@ -358,6 +359,19 @@ class TabularPreproc:
             for c in (o.base, o.bound, o.sibling_base, o.fallback, o.cap)
             if isinstance(c, str)
         }
+
+    def _derived_codes(self, data: RelationalData, table: str) -> dict[str, dict]:
+        """The codes of `table` built from its keys, categories and other codes (`derived_codes`), but those
+        that extend another code or are extended (`prefixed_codes`, fitted before)."""
+        kinds = self.schema.tables[table]
+        extended = self.stats["prefixed_codes"].get(table, {})  # codes written, or read, there: not here
+        settled = set(extended) | {r["prefix"] for r in extended.values()}
+        targets = [c for c in kinds.cols_of(Column.IDENTIFIER) if c not in settled]
+        keys = [c for c in (kinds.primary_key, *kinds.cols_of(Column.FOREIGN_KEY)) if c is not None]
+        sources = [*keys, *kinds.cols_of(Column.CATEGORICAL, Column.IDENTIFIER)]
+        if not targets:
+            return {}
+        return find_derived_codes(data[table], targets, sources, self.min_count, np.random.default_rng(0))
 
     def given_columns(self, table: str) -> set[str]:
         """The columns of `table` a generation's context gives (`ctx_cols`, root tables only): the
@@ -852,6 +866,10 @@ class TabularPreproc:
             t: found
             for t in self.schema.synth_tables
             if (found := prefixed_codes(data[t], self.schema.tables[t].cols_of(Column.IDENTIFIER), self.min_count))
+        }
+        # ... or is built from values of its row (a country's code2, its code's first two letters)
+        self.stats["derived_codes"] = {
+            t: found for t in self.schema.synth_tables if (found := self._derived_codes(data, t))
         }
         # times of day within hours (a warehouse's 07:00 to 18:00), where no rule orders or moves the column
         hours_only = after_whole_days(data, self._date_moving_rules())  # a receipt after its store's opening day
