@@ -611,7 +611,7 @@ def _new_keys(n: int, fmt: dict, rng: np.random.Generator) -> pd.Series:
     if fmt["type"] == "shape":  # the characters seen at each position; too few keys: the whole class
         for alphabets in (fmt["alphabets"], [CLASSES.get(char_class(a[0]), a) for a in fmt["alphabets"]]):
             if n <= np.prod([len(a) for a in alphabets], dtype=float):
-                return pd.Series(_shaped_keys(n, alphabets), dtype=STRING)
+                return pd.Series(_spread_keys(n, alphabets, rng), dtype=STRING)
         fmt = {"prefix": "".join(a[0] for a in fmt["alphabets"]) + "_", "width": len(str(n))}
     width = fmt.get("width", 1)
     return pd.Series([f"{fmt['prefix']}{i:0{width}d}" for i in numbers], dtype=STRING)
@@ -657,6 +657,20 @@ def _hex_keys(n: int, alphabet: str, length: int, rng: np.random.Generator) -> l
         drawn = chars[rng.integers(0, len(chars), size=(n - len(out), length))]
         out.update(dict.fromkeys("".join(row) for row in drawn))
     return list(out)
+
+
+def _spread_keys(n: int, alphabets: list[str], rng: np.random.Generator) -> list[str]:
+    """`n` distinct keys of the source's shape (`_shaped_keys`) spread over its room, in rising order:
+    counted from the first, 60 three-letter keys all began `AA`-`AC`, where the source's spread over the
+    alphabet (a country's code2, its code's first two letters, then repeated in every row). Counted where
+    the room is less than twice `n`."""
+    if n > np.prod([len(a) for a in alphabets], dtype=float) / 2:
+        return _shaped_keys(n, alphabets)
+    drawn: set[tuple[int, ...]] = set()
+    while len(drawn) < n:  # repeats drawn again
+        more = n - len(drawn)
+        drawn.update(zip(*(rng.integers(0, len(a), more).tolist() for a in alphabets), strict=True))
+    return ["".join(a[i] for a, i in zip(alphabets, key, strict=True)) for key in sorted(drawn)]
 
 
 def _shaped_keys(n: int, alphabets: list[str]) -> list[str]:
