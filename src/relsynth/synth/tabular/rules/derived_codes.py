@@ -272,8 +272,9 @@ def apply_derived_codes(
     rules: dict[str, dict], df: pd.DataFrame, formats: dict[str, dict], rng: np.random.Generator, known_at: KnownAt
 ) -> None:
     """Write each ruled code from its row's values in the rule's share of the rows holding the code and
-    the values, in place; a code repeating another where the column's never repeat (`formats[col]
-    ["unique"]`) stays as drawn."""
+    the values, in place. Where the column's codes never repeat (`formats[col]["unique"]`), rows taken
+    in random order give up a written code repeating another's and the next rows take their place, so
+    the share holds where the values allow it (239 countries' code2 over 676 two-letter prefixes)."""
     for col, rule in rules.items():
         pieces = [Piece(c, case, n) for c, case, n in rule["pieces"]]
         if col not in df.columns or any(p.column not in df.columns for p in pieces):
@@ -281,24 +282,31 @@ def apply_derived_codes(
         fmt = formats.get(col, {})
         drawn = df[col].astype("string")
         held = drawn.notna().to_numpy() & np.logical_and.reduce([df[p.column].notna().to_numpy() for p in pieces])
-        rows = np.flatnonzero(held & (rng.random(len(df)) < rule["share"]))
+        rows = rng.permutation(np.flatnonzero(held))
+        want = int(rng.binomial(len(rows), min(rule["share"], 1.0)))
+        if not fmt.get("unique"):
+            rows = rows[:want]
         written = _written(rule, pieces, df.iloc[rows], fmt.get("known"), rng, known_at)
         if fmt.get("unique"):
-            rows, written = _without_repeats(drawn, rows, written)
+            rows, written = _without_repeats(drawn, rows, written, want)
         values = drawn.to_numpy(dtype=object)
         values[rows] = written
         df[col] = pd.Series(values, index=df.index, dtype="string")
 
 
-def _without_repeats(drawn: pd.Series, rows: np.ndarray, written: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The rows (and their codes) that take their written code without repeating another row's: in row
-    order, twice (a code a later row gave up is free on the second pass); the others keep the code
-    drawn for them, which no other drawn code repeats."""
+def _without_repeats(
+    drawn: pd.Series, rows: np.ndarray, written: np.ndarray, want: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first `want` rows (and their codes) that take their written code without repeating another
+    row's, in the order of `rows`, twice over (a code a later row gave up is free on the second pass);
+    the others keep the code drawn for them, which no other drawn code repeats."""
     codes = drawn.to_numpy(dtype=object)
     current = set(drawn.dropna())
     kept = np.zeros(len(rows), dtype=bool)
     for _ in range(2):
         for k in np.flatnonzero(~kept):
+            if kept.sum() >= want:
+                break
             if written[k] not in current:
                 current.discard(codes[rows[k]])
                 current.add(written[k])
