@@ -99,9 +99,9 @@ def test_a_move_keeps_the_references_orders_and_names_no_row_more_often_than_the
     point_at_extremes([rule], refused, schema, np.random.default_rng(0), lambda rule, row, named: row != 0)
     assert refused["team"]["captain"].tolist() == [10, 12]
     taken = tables()
-    taken["team"]["captain"] = [10, 11]  # team 1 names team 0's top scorer: not its own, and named once already
+    taken["team"]["captain"] = [10, 11]  # team 1 names team 0's top scorer: named once already
     point_at_extremes([rule], taken, schema, np.random.default_rng(0), lambda rule, row, named: True)
-    assert taken["team"]["captain"].tolist() == [10, 12]
+    assert taken["team"]["captain"].tolist() == [10, 11]  # team 1's key, outside its scope, counts for nothing
 
 
 def shops(n: int = 120, seed: int = 0, product_first: bool = False) -> RelationalData:
@@ -161,3 +161,23 @@ def test_a_key_another_key_decides_or_that_decides_one_is_never_moved(product_fi
     assert pre.stats["extreme_keys"] == []
     synth = pre.inverse_transform(pre.transform(data), seed=0)
     assert one_key_each(synth["sale"], by, key) == 1.0
+
+
+def test_generation_counts_and_moves_only_the_keys_in_their_scope_as_the_fit_does():
+    """The fit's share is of the rows naming a row of their own scope row (a key outside it tells
+    nothing); generation counted every row, so two captains of another team's player asked for one
+    more move than the share (1 of 2 in-scope teams at the top scorer, share 0.5: none to move), and
+    moved such captains into their team. Now neither: the in-scope rows alone make the share."""
+    schema = Schema(
+        team=Table(id=PrimaryKey(), captain=ForeignKey("player", nest=False)),
+        player=Table(id=PrimaryKey(), team=ForeignKey("team"), goals=Integer()),
+    )
+    rule = {"table": "team", "fk": "captain", "parent": "player", "scope": "team", "of": "goals", "how": "max"}
+    player = pd.DataFrame({"id": range(10, 18), "team": [0, 0, 1, 1, 2, 2, 3, 3], "goals": [1, 9, 5, 2, 3, 4, 8, 6]})
+    captains = [12, 10, 15, 17]  # teams 0 and 1 name another team's player; team 2 its top scorer, team 3 not
+    for share, want in [(0.5, captains), (1.0, [12, 10, 15, 16])]:
+        for seed in range(5):
+            tables = {"team": pd.DataFrame({"id": range(4), "captain": captains}), "player": player}
+            rng = np.random.default_rng(seed)
+            point_at_extremes([rule | {"share": share, "most": 4}], tables, schema, rng, lambda *_: True)
+            assert tables["team"]["captain"].tolist() == want

@@ -117,10 +117,8 @@ def _excess(mine: np.ndarray, pos: np.ndarray, theirs: np.ndarray, x: np.ndarray
     """(z, share, chance share) of the rows naming (`pos`, -1 none) their scope's (`mine`, among the
     candidates of `theirs`) extreme `x`, where it is far above chance; None elsewhere."""
     at, spread, odds = _candidates(theirs, x, how)
-    groups = pd.Series(spread, index=theirs).groupby(level=0).any()
     chances = pd.Series(odds, index=theirs).groupby(level=0).first()
-    rows = (pos >= 0) & pd.Series(mine).isin(groups.index[groups.to_numpy()]).to_numpy()
-    rows &= theirs[np.maximum(pos, 0)] == mine  # a key outside its scope row tells nothing
+    rows = _counted(mine, pos, theirs, spread)
     if rows.sum() < MIN_ROWS:
         return None
     p = pd.Series(mine[rows]).map(chances).to_numpy(float)
@@ -129,6 +127,15 @@ def _excess(mine: np.ndarray, pos: np.ndarray, theirs: np.ndarray, x: np.ndarray
     z = (hits - p.sum()) / max(sd, 1e-9)
     share, chance = hits / rows.sum(), p.mean()
     return (z, share, chance) if z >= MIN_Z and share - chance >= MIN_LIFT else None
+
+
+def _counted(mine: np.ndarray, pos: np.ndarray, theirs: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """Per referencing row, whether the share counts it: it names (`pos`, -1 none) a row of its own
+    scope row (`mine`, `theirs`: a key outside it tells nothing) whose candidates hold two numbers
+    or more (`spread`, per candidate). The fit and generation count the same rows."""
+    groups = pd.Series(spread, index=theirs).groupby(level=0).any()
+    rows = (pos >= 0) & pd.Series(mine).isin(groups.index[groups.to_numpy()]).to_numpy()
+    return rows & (theirs[np.maximum(pos, 0)] == mine)
 
 
 def _candidates(scopes: np.ndarray, x: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -146,7 +153,8 @@ def point_at_extremes(
     rules: list[dict], tables: dict[str, pd.DataFrame], schema, rng: np.random.Generator, keeps
 ) -> None:
     """Move (in place) keys of each rule not at their scope's extreme onto it until the rows at it
-    make the fitted share. `keeps(rule, row, target)`: whether row naming target keeps the orders."""
+    make the fitted share, of the rows the fit counts (`_counted`: a key outside its scope row is
+    neither counted nor moved). `keeps(rule, row, target)`: whether row naming target keeps the orders."""
     for rule in rules:
         rows, named = tables.get(rule["table"]), tables.get(rule["parent"])
         if rows is None or named is None or not len(rows) or not len(named) or rule["of"] not in named:
@@ -157,9 +165,8 @@ def point_at_extremes(
         mine = ancestor_keys(schema, tables, rule["table"], rule["scope"]).to_numpy()
         pos = pd.Index(keys).get_indexer(rows[rule["fk"]])
         at, spread, _ = _candidates(theirs, as_floats(named[rule["of"]]), rule["how"])
-        groups = pd.Series(spread, index=theirs).groupby(level=0).any()
-        held = (pos >= 0) & pd.Series(mine).isin(groups.index[groups.to_numpy()]).to_numpy()
-        hit = held & at[np.maximum(pos, 0)] & (theirs[np.maximum(pos, 0)] == mine)
+        held = _counted(mine, pos, theirs, spread)
+        hit = held & at[np.maximum(pos, 0)]
         wanted = int(round(rule["share"] * held.sum())) - int(hit.sum())
         if wanted <= 0:
             continue
