@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 
 from relsynth.relational import ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational.schema import Edge
 from relsynth.synth import TabularPreproc
+from relsynth.synth.tabular._references.decided import keep_decided
 from relsynth.synth.tabular._references.extremes import point_at_extremes
 
 
@@ -181,3 +183,29 @@ def test_generation_counts_and_moves_only_the_keys_in_their_scope_as_the_fit_doe
             rng = np.random.default_rng(seed)
             point_at_extremes([rule | {"share": share, "most": 4}], tables, schema, rng, lambda *_: True)
             assert tables["team"]["captain"].tolist() == want
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "string"])
+def test_moved_and_decided_keys_keep_the_generated_keys_dtype(dtype):
+    """Generated keys are nullable integers or strings (`_decode._new_keys`); a key column rewritten by
+    `point_at_extremes` or `keep_decided` stays in that dtype, its nulls null."""
+    schema = Schema(
+        team=Table(id=PrimaryKey(), captain=ForeignKey("player", nest=False)),
+        player=Table(id=PrimaryKey(), team=ForeignKey("team"), goals=Integer()),
+    )
+    as_keys = (
+        (lambda v: pd.Series(v, dtype="Int64"))
+        if dtype == "Int64"
+        else (lambda v: pd.Series([None if k is None else f"p{k}" for k in v], dtype="string"))
+    )
+    rule = {"table": "team", "fk": "captain", "parent": "player", "scope": "team", "of": "goals", "how": "max"}
+    player = pd.DataFrame({"id": as_keys([10, 11, 12, 13]), "team": [0, 0, 1, 1], "goals": [1, 9, 5, 2]})
+    tables = {"team": pd.DataFrame({"id": [0, 1, 2], "captain": as_keys([10, 13, None])}), "player": player}
+    point_at_extremes([rule | {"share": 1.0, "most": 1}], tables, schema, np.random.default_rng(0), lambda *_: True)
+    assert tables["team"]["captain"].dtype == dtype
+    assert tables["team"]["captain"].equals(as_keys([11, 12, None]))
+    sale = pd.DataFrame({"promo": [1, 1, 2, 2, None], "product": as_keys([10, 11, 12, None, 13])})
+    decided = {"sale": sale}
+    keep_decided(decided, Edge("sale", "product", "product"), "promo")
+    assert decided["sale"]["product"].dtype == dtype
+    assert decided["sale"]["product"].equals(as_keys([10, 10, 12, None, 13]))

@@ -183,15 +183,7 @@ def point_at_extremes(
             degree[moved[i]] -= 1
             degree[j] += 1
             moved[i], wanted = j, wanted - 1
-        if (moved != pos).any():
-            column = rows[rule["fk"]].astype(object).to_numpy(copy=True)
-            column[moved != pos] = keys[moved[moved != pos]]
-            rows[rule["fk"]] = _as_dtype(pd.Series(column, index=rows.index), rows[rule["fk"]].dtype)
-
-
-def _as_dtype(column: pd.Series, dtype) -> pd.Series:
-    """`column` in `dtype` where its values allow, else as it is."""
-    try:
-        return column.astype(dtype)
-    except (TypeError, ValueError):
-        return column
+        if len(changed := np.flatnonzero(moved != pos)):
+            column = rows[rule["fk"]].copy()  # written as `keep_decided` writes: the keys' own dtype kept
+            column.iloc[changed] = keys[moved[changed]]
+            rows[rule["fk"]] = column
