@@ -25,6 +25,7 @@ import pandas as pd
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.orders import as_numbers
 from relsynth.relational.schema import Edge
+from relsynth.synth.tabular._references.decided import keep_decided
 
 log = logging.getLogger(__name__)
 MIN_SHARE = 0.95  # share of the referencing rows whose key a sibling row under their parent row names
@@ -130,22 +131,52 @@ def _gaps(
 
 def keep_sibling_named(pre, tables: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
     """Move (in place) each generated reference with a `named_by` rule that names no key its
-    parent row's sibling rows name onto one they do (see the module docstring)."""
+    parent row's sibling rows name onto one they do (see the module docstring). Run after
+    `keep_decided`, it keeps what that decided: a key another key of its row decides (`decided_by`:
+    a return's seller, its product's) is not moved on its own but carried with its deciding key
+    (`_carried`), and each deciding value's rows get one key again once its keys are moved."""
     schema, fitted = pre.schema, pre.stats.get("references", {})
     for table in schema.synth_tables:
         for e in schema.references(table):
-            rule = (fitted.get(f"{e.child}.{e.fk}") or {}).get("named_by")
-            if rule and rule["table"] in tables and len(tables[table]):
-                unique = bool((fitted.get(f"{e.child}.{e.fk}") or {}).get("unique_pairs"))
-                moved = _keep(schema, tables, e, rule, unique, rng)
+            stats = fitted.get(f"{e.child}.{e.fk}") or {}
+            rule = stats.get("named_by")
+            if rule and rule["table"] in tables and len(tables[table]) and not stats.get("decided_by"):
+                carried = _carried(schema, fitted, e, rule["table"])
+                moved = _keep(schema, tables, e, rule, bool(stats.get("unique_pairs")), rng, carried)
+                for other in schema.references(table):  # rows not matched to a sibling row, too
+                    if (fitted.get(f"{table}.{other.fk}") or {}).get("decided_by") == e.fk:
+                        keep_decided(tables, other, e.fk)
                 if moved:
                     log.info(
                         "%s.%s: %d keys moved onto ones their parent's %s rows name", table, e.fk, moved, rule["table"]
                     )
 
 
-def _keep(schema, tables: dict[str, pd.DataFrame], e: Edge, rule: dict, unique: bool, rng: np.random.Generator) -> int:
-    """The keys of `e` moved (in place) onto the keys `rule`'s sibling rows under their parent row name."""
+def _carried(schema, fitted: dict[str, dict], e: Edge, sib: str) -> dict[str, str]:
+    """{own column: sibling column}: the keys of `e.child` that `e.fk` decides (`decided_by`) and that
+    the sibling table `sib` names too (`named_by`): a row takes them from the sibling row its key
+    is matched to, so the pair stays one the sibling rows hold (a return's product and seller, one
+    of its order's items')."""
+    out = {}
+    for other in schema.references(e.child):
+        stats = fitted.get(f"{e.child}.{other.fk}") or {}
+        named = stats.get("named_by") or {}
+        if other.fk != e.fk and stats.get("decided_by") == e.fk and named.get("table") == sib:
+            out[other.fk] = named["fk"]
+    return out
+
+
+def _keep(
+    schema,
+    tables: dict[str, pd.DataFrame],
+    e: Edge,
+    rule: dict,
+    unique: bool,
+    rng: np.random.Generator,
+    carried: dict[str, str],
+) -> int:
+    """The keys of `e` moved (in place) onto the keys `rule`'s sibling rows under their parent row
+    name; the `carried` keys of each matched row set from its sibling row (`_carried`)."""
     rows, sib = tables[e.child], tables[rule["table"]]
     fk, sib_fk, parent_fk = e.fk, rule["fk"], schema.parent(e.child).fk
     sib_parent = schema.parent(rule["table"]).fk
@@ -158,6 +189,7 @@ def _keep(schema, tables: dict[str, pd.DataFrame], e: Edge, rule: dict, unique: 
         if not pd.isna(p) and not pd.isna(sib[sib_fk].iat[j]):
             by_parent.setdefault(p, []).append(j)
     keys = rows[fk].to_numpy(dtype=object).copy()
+    matched = np.full(len(rows), -1)  # per row, the sibling row its key is one of
     moved = 0
     for p, idx in pd.Series(np.arange(len(rows))).groupby(rows[parent_fk].to_numpy(), sort=False).groups.items():
         pool = by_parent.get(p, [])
@@ -175,8 +207,9 @@ def _keep(schema, tables: dict[str, pd.DataFrame], e: Edge, rule: dict, unique: 
         for i in idx:
             if pd.isna(keys[i]):
                 continue
-            if keys[i] in named and not (unique and keys[i] in kept) and in_order(i, named[keys[i]]):
+            if keys[i] in named and not (unique and keys[i] in kept) and (js := in_order(i, named[keys[i]])):
                 kept.add(keys[i])
+                matched[i] = js[0]
             else:
                 wrong.append(i)
         for i in wrong:
@@ -184,14 +217,21 @@ def _keep(schema, tables: dict[str, pd.DataFrame], e: Edge, rule: dict, unique: 
             before = in_order(i, free)
             if not before and keys[i] in named and not (unique and keys[i] in kept):
                 kept.add(keys[i])  # named, none in order left: stays
+                matched[i] = named[keys[i]][0]
                 continue
             free = before or free  # a rating before the tag where one is left
             if not free:
                 continue  # nothing left to name: the key stays as drawn
-            keys[i] = sib[sib_fk].iat[free[int(rng.integers(len(free)))]]
+            matched[i] = free[int(rng.integers(len(free)))]
+            keys[i] = sib[sib_fk].iat[matched[i]]
             kept.add(keys[i])
             moved += 1
     rows[fk] = pd.Series(keys, index=rows.index).astype(rows[fk].dtype)
+    at = np.flatnonzero(matched >= 0)
+    for own, theirs in carried.items():  # a return's seller, that of the item its product is matched to
+        column = rows[own].copy()
+        column.iloc[at] = sib[theirs].to_numpy()[matched[at]]
+        rows[own] = column
     if dates and rule.get("gaps"):
         _keep_after(
             rows, dates[0], kind, keys, by_key(sib, sib_parent, sib_fk, theirs), rows[parent_fk], rule["gaps"], rng
