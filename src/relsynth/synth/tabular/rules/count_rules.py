@@ -147,7 +147,7 @@ def _number_sources(pre, data: RelationalData, table: str, fixed: frozenset):
             continue
         local = p.encode(data[table][col])  # <missing>, the points, then the bins
         tokens = np.where(local == 0, 0, np.minimum(local, len(p.points) + 1) + 1)
-        yield None, col, [float(v) for v in p.points] + [BINNED], tokens, rows
+        yield None, col, [_exact(v) for v in p.points] + [BINNED], tokens, rows
 
 
 def decided_values(tokens: np.ndarray, has: np.ndarray, categories: list) -> tuple[list, list] | None:
@@ -199,7 +199,7 @@ def count_tables(pre, rules: list[dict]) -> tuple[np.ndarray, np.ndarray, np.nda
             for v in values:
                 if str(v) in ids:
                     pos[n, ids[str(v)]], tok[n, ids[str(v)]] = j, zero
-                for t in values_at.get(str(v), []):
+                for t in values_at.get(_exact(v), []):
                     pos[n, t], tok[n, t] = j, zero
         for v, count in r.get("exact", []):
             if str(v) in ids:  # a count's local id is the count (`CountPreproc.encode`)
@@ -208,12 +208,22 @@ def count_tables(pre, rules: list[dict]) -> tuple[np.ndarray, np.ndarray, np.nda
     return force_pos, force_tok, ban_pos, ban_tok
 
 
-def _number_tokens(slot) -> dict[str, list[int]]:
-    """A number slot's global token ids by the text of the value a rule names: each point's
-    (`str(float)`), and every bin's under `BINNED`."""
+def _number_tokens(slot) -> dict[object, list[int]]:
+    """A number slot's global token ids by the value a rule names: each point's, keyed by its value
+    (`_exact`), and every bin's under `BINNED`."""
     p = slot.preproc
     binned = list(range(slot.offset + 1 + len(p.points), slot.offset + p.n_tokens))
-    return {k: [t] for k, t in slot.value_tokens().items()} | {BINNED: binned}
+    points = {_exact(v): [slot.offset + 1 + k] for k, v in enumerate(p.points)}  # local ids: <missing>, the points
+    return points | {BINNED: binned}
+
+
+def _exact(value: float | int | str) -> float | int | str:
+    """A point as a rule names it and looks it up: an exact int where integral (a float above 2**53
+    is no longer one integer: 2**53 and 2**53 + 1 spelled alike as `str(float)`), else the float
+    (-0.0 and 0.0 one key, as their values are equal); a text (`BINNED`, a category) as it is."""
+    if isinstance(value, str):
+        return value
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def parent_count_rules(pre, rules: list[dict]) -> dict[str, list[tuple[int, int, int, frozenset, frozenset]]]:
