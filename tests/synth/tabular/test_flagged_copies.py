@@ -150,3 +150,31 @@ def test_a_number_fixed_under_a_label_beside_a_number_above_mostly_that_value_is
     free_at_discount = line["fee"][free].to_numpy() == discount[line["order"][free]]
     assert free_at_discount.all() and free.sum() >= 20  # the trigger the rule reads
     assert TabularPreproc.from_schema(schema).fit(data).stats["flagged_copies"] == []
+
+
+def test_a_number_equal_to_the_one_above_within_rounding_is_weighed_by_chance_as_an_equal_one():
+    """A free line's fee 0.1 + 0.2 (0.30000000000000004, as a float sum leaves it), its order's
+    discount 0.3 in 97 % of orders: the fee equals the discount to 1e-9, but the chance test compared
+    exactly, found no discount at the fee's value, and called the match impossible by chance: a copy
+    rule, where the zeros' twin above (exact 0.0) keeps none. Both now compare to 1e-9."""
+    rng = np.random.default_rng(10)
+    discount = np.where(rng.random(300) < 0.97, 0.3, np.round(rng.gamma(2, 100, 300), 2))
+    lines = rng.poisson(4, 300)
+    n = int(lines.sum())
+    free = rng.random(n) < 0.03
+    line = pd.DataFrame(
+        {
+            "id": range(n),
+            "order": np.repeat(np.arange(300), lines),
+            "kind": np.where(free, "free", rng.choice(["a", "b", "c"], n)),
+            "fee": np.where(free, 0.1 + 0.2, np.round(rng.gamma(2, 50, n), 2)),
+        }
+    )
+    schema = Schema(
+        order=Table(id=PrimaryKey(), discount=Numeric()),
+        line=Table(id=PrimaryKey(), order=ForeignKey(parent="order"), kind=Categorical(), fee=Numeric()),
+    )
+    data = RelationalData({"order": pd.DataFrame({"id": range(300), "discount": discount}), "line": line}, schema)
+    free_at_discount = np.isclose(line["fee"][free].to_numpy(), discount[line["order"][free]], rtol=0, atol=1e-9)
+    assert free_at_discount.all() and free.sum() >= 20 and (line["fee"][free] != 0.3).all()
+    assert TabularPreproc.from_schema(schema).fit(data).stats["flagged_copies"] == []

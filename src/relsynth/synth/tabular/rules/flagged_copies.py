@@ -104,7 +104,7 @@ def _marked_copy(
     for of in above.columns:
         y = as_floats(above[of])
         both = ~np.isnan(x) & ~np.isnan(y)
-        equal = both & (np.abs(x - y) <= 1e-9 * np.maximum(np.abs(y), 1.0))
+        equal = both & _equal(x, y)
         if equal.sum() < MIN_ROWS:
             continue
         for label in labels:
@@ -122,13 +122,22 @@ def _marked_copy(
     return None
 
 
+def _equal(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Whether `x` equals `y` to 1e-9 of `y`'s size (1 at least): a copy stored through a float sum
+    (0.1 + 0.2 for 0.3) is still one."""
+    return np.abs(x - y) <= 1e-9 * np.maximum(np.abs(y), 1.0)
+
+
 def _equal_by_chance(x: np.ndarray, y: np.ndarray) -> float:
     """The chance that the numbers above, `y` (every row holding both), dealt at random among the rows,
-    would equal each marked row's `x` as the data's do: the product of each value's share of `y`. A
-    marked row's fee fixed at 0 beside a parent's discount 0 in most rows equals it by the zeros alone."""
+    would equal (`_equal`, as the copy is found) each marked row's `x` as the data's do: the product of
+    the shares of `y` equal to each. A marked row's fee fixed at 0 beside a parent's discount 0 in most
+    rows equals it by the zeros alone."""
     values, counts = np.unique(y, return_counts=True)
-    at = np.clip(np.searchsorted(values, x), 0, len(values) - 1)
-    shares = np.where(values[at] == x, counts[at] / len(y), 0.0)
+    reach = 2e-9 * np.maximum(np.abs(x), 1.0)  # holds every value `_equal` may find equal to x
+    lo, hi = np.searchsorted(values, x - reach), np.searchsorted(values, x + reach, side="right")
+    held = [counts[a:b][_equal(v, values[a:b])].sum() for v, a, b in zip(x, lo, hi, strict=True)]
+    shares = np.asarray(held, dtype=float) / len(y)
     return float(np.exp(np.log(np.maximum(shares, 1e-300)).sum()))
 
 
