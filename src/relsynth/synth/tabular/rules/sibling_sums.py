@@ -45,7 +45,7 @@ def find_sibling_sums(
     `taken`: (table, column) another rule sets, scales or reads, never scaled here; `settled_later`:
     those set after these sums (totals, running sums, balances), never read as terms."""
     out: list[dict] = []
-    wholes: dict[tuple, np.ndarray] = {}  # (sibling, terms) -> its sums per parent key: read once for every `of`
+    sums: dict[tuple, np.ndarray] = {}  # (table, term) -> its sums per parent key: read once for every `of`
     for parent in data.schema.synth_tables:
         children = data.schema.children(parent)
         for table in reversed(children):  # the later table is scaled where each sums to the other
@@ -53,7 +53,7 @@ def find_sibling_sums(
             for of in [c for c in pre.generated_numbers(table) if (table, c) not in taken]:
                 if _is_term(out, table, of):
                     continue
-                found = _first_sibling_sum(pre, data, parent, table, edge.fk, of, children, out, settled_later, wholes)
+                found = _first_sibling_sum(pre, data, parent, table, edge.fk, of, children, out, settled_later, sums)
                 if found is not None:
                     log.info("%s.%s sums to its %s rows' %s under each %s row: kept so", table, of, found["rows"],
                              " + ".join(" * ".join(t) for t in found["terms"]), parent)  # fmt: skip
@@ -76,37 +76,44 @@ def _first_sibling_sum(
     children: list[str],
     rules: list[dict],
     settled_later: set[tuple[str, str]],
-    wholes: dict[tuple, np.ndarray],
+    sums: dict[tuple, np.ndarray],
 ) -> dict | None:
     """The rule scaling `table.of` to the first sibling table's sum of terms that it equals (see
     `find_sibling_sums`), else None. A sibling whose column a rule found already scales is no term.
-    `wholes`: the siblings' sums per parent key by (sibling, terms), filled as they are read."""
+    `sums`: each table's sums of a term per parent key, by (table, term), filled as they are read
+    (a column's, once for every sum of two it is in, and for every `of`)."""
     keys = data[parent][data.schema.tables[parent].primary_key]
     x = as_float_series(data[table][of])
     if x.isna().all() or (x < 0).any():
         return None  # a signed part is no share of a sum
     held_of = _held(data[table], fk, of, keys)
-    sums_of = sum_over(data[table], fk, [of], keys)
+    sums_of = _term_sums(sums, data, table, (of,), keys)
     decimals = decimals_of(x.dropna().to_numpy())
     for sibling in [c for c in children if c != table]:
-        rows, rows_fk = data[sibling], data.schema.parent(sibling).fk
         scaled = {r["of"] for r in rules if r["table"] == sibling}
         columns = [c for c in pre.generated_numbers(sibling) if (sibling, c) not in settled_later and c not in scaled]
-        held = held_of & (rows[rows_fk].value_counts().reindex(pd.Index(keys), fill_value=0).to_numpy() > 0)
+        held = held_of & _term_sums(sums, data, sibling, (), keys).astype(bool)
         if held.sum() < MIN_ROWS:
             continue
         for terms in _candidate_terms(columns):
-            if (sibling, terms) not in wholes:
-                wholes[sibling, terms] = sum(sum_over(rows, rows_fk, list(t), keys) for t in terms)
-            whole = wholes[sibling, terms]
+            whole = sum(_term_sums(sums, data, sibling, t, keys) for t in terms)
             if _equal_sums(sums_of[held], whole[held], decimals):
                 least = float(x.min())
-                return {"table": table, "fk": fk, "of": of, "rows": sibling, "rows_fk": rows_fk} | {
+                return {"table": table, "fk": fk, "of": of, "rows": sibling} | {
+                    "rows_fk": data.schema.parent(sibling).fk,
                     "terms": [list(t) for t in terms],
                     "decimals": decimals,
                     "least": least,
                 }
     return None
+
+
+def _term_sums(sums: dict[tuple, np.ndarray], data: RelationalData, table: str, term: tuple, keys) -> np.ndarray:
+    """Per parent key (`keys`), the sum over `table`'s rows under it of the product of the columns of
+    `term` (the empty product: its rows' count), read from `sums` or read once into it."""
+    if (table, term) not in sums:
+        sums[table, term] = sum_over(data[table], data.schema.parent(table).fk, list(term), keys)
+    return sums[table, term]
 
 
 def _held(rows: pd.DataFrame, fk: str, of: str, keys: pd.Series) -> np.ndarray:
