@@ -917,3 +917,25 @@ def test_a_key_null_in_some_rows_is_a_reference_not_the_key_its_table_nests_unde
         foreign_keys={"entries": {"customer_id": "customers"}, "lines": {"entry_id": "entries"}},
     )
     assert nested.parent("entries") == Edge("entries", "customer_id", "customers")
+
+
+def test_edges_into_a_table_are_its_childrens_parent_keys_then_the_references_naming_it():
+    """The keys naming a table's rows, in one place (four rules built them inline): a nested table's
+    parent key first, then every reference to it, its own included, in table and column order; a
+    lookup's key names no synthesised row, and keys to other tables are left out."""
+    schema = Schema(
+        genre=Table(id=PrimaryKey(), name=Categorical()),
+        customer=Table(id=PrimaryKey(), referrer=ForeignKey("customer", nest=False)),
+        invoice=Table(id=PrimaryKey(), customer=ForeignKey("customer"), billed=ForeignKey("customer", nest=False)),
+        ticket=Table(id=PrimaryKey(), invoice=ForeignKey("invoice"), about=ForeignKey("customer", nest=False)),
+        track=Table(id=PrimaryKey(), genre=ForeignKey("genre")),
+        lookups=["genre"],
+    )
+    assert schema.edges_into("customer") == [
+        Edge("invoice", "customer", "customer"),
+        Edge("customer", "referrer", "customer"),
+        Edge("invoice", "billed", "customer"),
+        Edge("ticket", "about", "customer"),
+    ]
+    assert schema.edges_into("invoice") == [Edge("ticket", "invoice", "invoice")]
+    assert schema.edges_into("ticket") == [] and schema.edges_into("genre") == []

@@ -428,6 +428,12 @@ class Schema:
         """Tables nested directly under `table`, in schema order."""
         return [t for t in self.synth_tables if (e := self.parent(t)) is not None and e.parent == table]
 
+    def edges_into(self, table: str) -> list[Edge]:
+        """The keys naming `table`'s rows: the parent keys of the tables nested under it (`children`'s
+        order), then the references to it, its own among them (table, then column order)."""
+        nested = [self.parent(t) for t in self.children(table)]
+        return nested + [e for t in self.synth_tables for e in self.references(t) if e.parent == table]
+
     def lookup_fks(self, table: str) -> dict[str, str]:
         """FK column -> lookup table, for the foreign keys of `table` that point to lookups."""
         return {fk: ref for fk, ref in self.tables[table].foreign_keys.items() if ref in self.lookups}

@@ -632,11 +632,9 @@ def _named_rows(schema, tables, keys, table: str) -> np.ndarray:
     named = np.zeros(len(tables[table]), dtype=bool)
     if table not in keys:
         return named
-    for t in schema.synth_tables:
-        fks = [e.fk for e in [schema.parent(t), *schema.references(t)] if e is not None and e.parent == table]
-        for fk in fks:
-            if fk in tables.get(t, {}):
-                named |= keys[table].isin(tables[t][fk].dropna()).to_numpy()
+    for e in schema.edges_into(table):
+        if e.fk in tables.get(e.child, {}):
+            named |= keys[table].isin(tables[e.child][e.fk].dropna()).to_numpy()
     return named
 
 

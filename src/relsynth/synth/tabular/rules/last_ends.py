@@ -122,8 +122,7 @@ def _lead_ends(held: list[dict], tables: dict[str, pd.DataFrame], schema: Schema
 
 def _named_by_rows(schema: Schema, table: str) -> bool:
     """Whether rows of another table nest under or reference `table`'s rows (a dropped row would leave them dangling)."""
-    edges = [e for t in schema.tables for e in [schema.parent(t), *schema.references(t)] if e is not None]
-    return any(e.parent == table for e in edges)
+    return bool(schema.edges_into(table))
 
 
 def _without_late_rows(frame: pd.DataFrame, r: dict, lead: pd.Series, schema: Schema) -> pd.DataFrame:

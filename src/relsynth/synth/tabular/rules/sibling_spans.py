@@ -174,6 +174,7 @@ def _renumber(tables: dict[str, pd.DataFrame], schema: Schema, table: str, befor
     new.iloc[np.argsort(as_numbers(after, Column.DATETIME), kind="stable")] = rising
     tables[table][pk] = new.to_numpy()
     renamed = dict(zip(old, new, strict=True))
-    for t in schema.synth_tables:
-        for e in [x for x in [schema.parent(t), *schema.references(t)] if x is not None and x.parent == table]:
-            tables[t][e.fk] = tables[t][e.fk].map(lambda k: renamed.get(k, k)).astype(tables[t][e.fk].dtype)
+    for e in schema.edges_into(table):
+        tables[e.child][e.fk] = (
+            tables[e.child][e.fk].map(lambda k: renamed.get(k, k)).astype(tables[e.child][e.fk].dtype)
+        )

@@ -125,10 +125,7 @@ def rows_naming(schema, table: str) -> list[tuple[str, str]]:
     nested under it, then those referencing it from another table (a shipment's lines, nested under
     the shipment, each naming the order line whose quantity they ship), not its own rows (a row
     referencing another of its table: a part scaled there would be a number split again)."""
-    out = [(c, schema.parent(c).fk) for c in schema.children(table)]
-    return out + [
-        (e.child, e.fk) for t in schema.synth_tables if t != table for e in schema.references(t) if e.parent == table
-    ]
+    return [(e.child, e.fk) for e in schema.edges_into(table) if e.child != table]
 
 
 def _splits(

@@ -83,8 +83,7 @@ def summed_rows(schema, table: str) -> list[tuple[str, str, str]]:
     its children and the rows referencing it (by its primary key), its parent's other children (by
     its parent key)."""
     pk, nest = schema.tables[table].primary_key, schema.parent(table)
-    out = [(c, schema.parent(c).fk, pk) for c in schema.children(table)] if pk else []
-    out += [(e.child, e.fk, pk) for t in schema.synth_tables for e in schema.references(t) if e.parent == table and pk]
+    out = [(e.child, e.fk, pk) for e in schema.edges_into(table)] if pk else []
     if nest is not None:
         out += [(c, schema.parent(c).fk, nest.fk) for c in schema.children(nest.parent) if c != table]
     return out
