@@ -71,3 +71,21 @@ def test_generated_winners_ran_their_race_fastest_and_abandoned_races_keep_none(
         assert fastest_share(synth) == 1.0
         assert synth["race"]["winner"].isna().sum() > 0
         assert synth["race"]["winner"].dropna().isin(synth["athlete"]["id"]).all()
+
+
+def test_set_winners_keep_their_columns_dtype():
+    """A key column keeps its dtype once the winners are set: nullable keys stay nullable integers
+    (a race abandoned keeps <NA>), text keys stay strings."""
+    from relsynth.synth.tabular._references.extreme_rows import keep_extreme_row_keys
+
+    rule = {"table": "race", "fk": "winner", "child": "entry", "nest": "race", "child_fk": "runner"}
+    rule |= {"of": "time", "how": "min"}
+    for dtype, keys in [("Int64", [5, 6, 7]), ("string", ["a5", "a6", "a7"])]:
+        race = pd.DataFrame({"id": [1, 2, 3], "winner": pd.array([keys[0], None, keys[0]], dtype=dtype)})
+        entry = pd.DataFrame(
+            {"race": [1, 1, 3, 3], "runner": pd.array(keys[1:] * 2, dtype=dtype), "time": [9.0, 8.0, 7.0, 9.5]}
+        )
+        tables = {"race": race, "entry": entry}
+        keep_extreme_row_keys([rule], tables, {"race": "id", "entry": "id"})
+        assert tables["race"]["winner"].dtype == dtype
+        assert tables["race"]["winner"].tolist() == [keys[2], pd.NA, keys[1]]

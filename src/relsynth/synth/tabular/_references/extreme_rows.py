@@ -117,8 +117,6 @@ def keep_extreme_row_keys(rules: list[dict], tables: dict[str, pd.DataFrame], pk
         at = frame[frame["x"].to_numpy() == frame.groupby("parent")["x"].transform(rule["how"]).to_numpy()]
         named = parent[pks[rule["table"]]].map(at.drop_duplicates("parent").set_index("parent")["key"])
         keep = parent[rule["fk"]].isna().to_numpy() | named.isna().to_numpy()
-        column = parent[rule["fk"]].astype(object).where(keep, named.astype(object))
-        try:
-            parent[rule["fk"]] = column.astype(parent[rule["fk"]].dtype)
-        except (TypeError, ValueError):
-            parent[rule["fk"]] = column
+        column = parent[rule["fk"]].copy()  # written as `keep_decided` writes: the keys' own dtype kept
+        column.iloc[np.flatnonzero(~keep)] = named[~keep].astype(column.dtype).to_numpy()
+        parent[rule["fk"]] = column
