@@ -59,6 +59,7 @@ from relsynth.synth.tabular.rules.carried_values import keep_carried_values
 from relsynth.synth.tabular.rules.category_decimals import keep_category_decimals
 from relsynth.synth.tabular.rules.category_gaps import keep_category_gaps
 from relsynth.synth.tabular.rules.category_ranges import keep_category_ranges, keep_relabelled_ranges
+from relsynth.synth.tabular.rules.child_labels import apply_child_labels
 from relsynth.synth.tabular.rules.code_numbers import apply_code_numbers
 from relsynth.synth.tabular.rules.constant_sums import apply_constant_sums
 from relsynth.synth.tabular.rules.count_caps import past_count_caps
@@ -431,6 +432,10 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_sign_labels(pre, pre.stats.get("sign_labels", []), out)  # again: a date or number they moved
     apply_interval_labels(pre, pre.stats.get("interval_labels", []), out)
     apply_cut_labels(pre, pre.stats.get("cut_labels", []), out, rng)
+    # a label its child rows decide (sold: bids, the highest at the reserve), of the final numbers, before the
+    # rules reading it; a total its nulls followed, filled, set again (none in older models, nor under DP)
+    filled = apply_child_labels(pre.stats.get("child_labels", []), out, pks, rng, given)
+    apply_totals([t for t in pre.stats.get("totals", []) if (t["table"], t["column"]) in filled], out)
     apply_extreme_labels(pre.stats.get("extreme_labels", []), out)  # numbers final (none in older models, nor DP)
     apply_parent_extremes(pre.stats.get("parent_extremes", []), out, {t: schema.tables[t].primary_key for t in out})
     keep_extreme_keys(pre, out, rng)  # a capital at its largest city, of the final numbers (none in older models)

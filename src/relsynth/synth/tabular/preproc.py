@@ -104,6 +104,7 @@ from relsynth.synth.tabular.rules.category_points import find_category_points
 from relsynth.synth.tabular.rules.category_ranges import find_category_ranges
 from relsynth.synth.tabular.rules.chained_labels import find_chained_labels
 from relsynth.synth.tabular.rules.changed_rows import find_changed_rows
+from relsynth.synth.tabular.rules.child_labels import find_child_labels
 from relsynth.synth.tabular.rules.code_numbers import find_code_numbers
 from relsynth.synth.tabular.rules.constant_sums import find_constant_sums
 from relsynth.synth.tabular.rules.count_caps import find_count_caps
@@ -820,6 +821,10 @@ class TabularPreproc:
         self.stats["extreme_labels"] = find_extreme_labels(self, data, summed | set_columns(self.stats) | paired)
         # ... or on the parent row, the label of its row of the most (a precinct's winning party)
         self.stats["parent_extremes"] = find_parent_extremes(self, data, summed | set_columns(self.stats) | paired)
+        # ... or set from its child rows (an item sold iff it has bids, the highest at its reserve), where no rule
+        # sets it nor a dependency decides it from another column of its row
+        dependent = {(r["table"], r[k]) for r in self.stats["dependencies"] for k in ("column", "of")}
+        self.stats["child_labels"] = find_child_labels(self, data, summed | set_columns(self.stats) | dependent)
         # ... and a key naming its scope's row of the most, far above chance (a country's capital, its largest city)
         self.stats["extreme_keys"] = find_extreme_keys(self, data)
         # ... or naming what its child row of the most names (an auction's winner, the bidder of its highest bid)

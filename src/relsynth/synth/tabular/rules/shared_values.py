@@ -61,7 +61,7 @@ SET_BY = ("category_gaps", "month_steps", "date_parts", "sign_labels", "range_la
           "spelled_values", "last_labels", "sorted_siblings", "null_cuts", "ancestor_orders", "lookup_orders",
           "reference_sides", "sibling_spans", "parent_ends", "times_of_day", "inequalities", "sibling_numbers",
           "calendar_labels", "linear_pairs", "cut_labels", "extreme_labels",
-          "parent_extremes", "place_values")  # fmt: skip
+          "parent_extremes", "place_values", "child_labels")  # fmt: skip
 
 
 def find_shared_values(pre, data: RelationalData, skip: set[tuple[str, str]]) -> list[dict]:
