@@ -13,11 +13,12 @@ sells). Not by chance: `MIN_ROWS` rows at least, `MIN_SIDE` holding `L` and `MIN
 label drawn blind to the condition would have matched it in every row `CHANCE` of the time at most
 (1 / C(n, k) for `k` rows of `L` among `n`); for a threshold the same of the rows with children
 that hold the number, `MIN_SIDE` of them missing it. Generation sets the label from the final
-child rows and numbers, a row leaving `L` taking the other values' shares in the data, and then
-clears or fills the columns of the row whose nulls the label decides in the data (a sold item's
-final price and winner, missing on every unsold one): a cleared value is missing, a filled one a
-value of a generated row of the same label, which the rule computing it (`totals`, `extreme_row_keys`)
-then sets where one does. Not fitted under DP.
+child rows and numbers, a row leaving `L` taking the other values' shares among the data's rows
+alike, with child rows or without (an order left unpaid without payments is `open`, never
+`partial`), and then clears or fills the columns of the row whose nulls the label decides in the
+data (a sold item's final price and winner, missing on every unsold one): a cleared value is
+missing, a filled one a value of a generated row of the same label, which the rule computing it
+(`totals`, `extreme_row_keys`) then sets where one does. Not fitted under DP.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def find_child_labels(pre, data: RelationalData, ruled: set[tuple[str, str]]) ->
     """[{"table", "column", "value", "others", "child", "fk", "of", "how", "at", "nulls"}]: each
     row of `table` holds `value` at `column` iff it has rows of `child` (by `fk`) and, where `of` is
     given, the `how` of their `of` is at least its number `at` (where held). `others`: [[value,
-    share]] of the other rows. `nulls`: {column: [state where `value`, state elsewhere]}, a state
+    share]] of the other rows with child rows, and of those without. `nulls`: {column: [state where `value`, state elsewhere]}, a state
     `MISSING`, `HELD` or None. `ruled`: (table, column) another rule sets or a dependency decides."""
     out = []
     for table, layout in pre.layouts.items():
@@ -81,13 +82,10 @@ def _first_rule(pre, data, table: str, col: str, children: dict, ruled: set) -> 
         marked = (labels == value).to_numpy()
         if not MIN_SIDE <= marked.sum() <= n - MIN_SIDE:
             continue
-        others = counts.drop(value)
         base = {"table": table, "column": col, "value": plain_scalar(_typed(frame[col], labels, value))}
-        base["others"] = [
-            [plain_scalar(_typed(frame[col], labels, v)), float(c / others.sum())] for v, c in others.items()
-        ]
         for child, (fk, at) in children.items():
             has = np.bincount(at[at >= 0], minlength=n) > 0
+            base["others"] = [_shares(frame[col], labels, ~marked & has), _shares(frame[col], labels, ~marked & ~has)]
             if np.array_equal(has, marked) and _beyond_chance(marked):
                 return base | {"child": child, "fk": fk, "of": None, "how": None, "at": None}
             if not (has >= marked).all():  # a row of the label without children: no threshold helps
@@ -101,6 +99,12 @@ def _first_rule(pre, data, table: str, col: str, children: dict, ruled: set) -> 
                         if np.array_equal(met, marked) and _beyond_chance(marked[has & ~np.isnan(bound)]):
                             return base | {"child": child, "fk": fk, "of": of, "how": how, "at": x}
     return None
+
+
+def _shares(values: pd.Series, labels: pd.Series, rows: np.ndarray) -> list[list]:
+    """[[value, share]] of the labels of `rows` (typed as `values` holds them)."""
+    counts = labels[rows].value_counts()
+    return [[plain_scalar(_typed(values, labels, v)), float(c / counts.sum())] for v, c in counts.items()]
 
 
 def _typed(values: pd.Series, labels: pd.Series, value: str):
@@ -164,12 +168,12 @@ def apply_child_labels(
         frame, rows = tables.get(rule["table"]), tables.get(rule["child"])
         if frame is None or rows is None or rule["column"] in (given or {}).get(rule["table"], []):
             continue
-        should = _condition(rule, frame, rows, pks[rule["table"]])
+        should, has = _condition(rule, frame, rows, pks[rule["table"]])
         marked = (plain_texts(frame[rule["column"]]) == str(rule["value"])).to_numpy()
         into, out_of = should & ~marked, ~should & marked
         if not (into.any() or out_of.any()):
             continue
-        _relabel(frame, rule, into, out_of, rng)
+        _relabel(frame, rule, into, out_of, has, rng)
         now = (marked & ~out_of) | into
         for col, (state, other) in rule["nulls"].items():
             if col in frame and (
@@ -179,23 +183,25 @@ def apply_child_labels(
     return filled
 
 
-def _condition(rule: dict, frame: pd.DataFrame, rows: pd.DataFrame, pk: str) -> np.ndarray:
-    """Per row of `frame`: whether its child `rows` give it the rule's label."""
+def _condition(rule: dict, frame: pd.DataFrame, rows: pd.DataFrame, pk: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of `frame`: whether its child `rows` give it the rule's label, and whether it has any."""
     n = len(frame)
     at = pd.Index(frame[pk]).get_indexer(rows[rule["fk"]])
     has = np.bincount(at[at >= 0], minlength=n) > 0
     if rule["of"] is None or rule["of"] not in rows or rule["at"] not in frame:
-        return has
-    return _met(has, _aggregate(as_floats(rows[rule["of"]]), at, n, rule["how"]), as_floats(frame[rule["at"]]))
+        return has, has
+    return _met(has, _aggregate(as_floats(rows[rule["of"]]), at, n, rule["how"]), as_floats(frame[rule["at"]])), has
 
 
-def _relabel(frame: pd.DataFrame, rule: dict, into: np.ndarray, out_of: np.ndarray, rng) -> None:
-    """Write the label on the rows `into`, and one of the others (by their shares) on the rows `out_of`."""
+def _relabel(frame: pd.DataFrame, rule: dict, into: np.ndarray, out_of: np.ndarray, has: np.ndarray, rng) -> None:
+    """Write the label on the rows `into`, and one of the others on the rows `out_of`, by their shares
+    among the data's rows alike (`has`: with child rows or not; either side's where the other held none)."""
     labels = frame[rule["column"]].astype(object).to_numpy(copy=True)
     labels[into] = rule["value"]
-    values, shares = zip(*rule["others"], strict=True) if rule["others"] else ((None,), (1.0,))
-    picks = rng.choice(len(values), size=int(out_of.sum()), p=np.asarray(shares) / sum(shares))
-    labels[out_of] = np.asarray(values, dtype=object)[picks]
+    for rows, others in zip((out_of & has, out_of & ~has), rule["others"], strict=True):
+        values, shares = zip(*(others or [o for side in rule["others"] for o in side]), strict=True)
+        picks = rng.choice(len(values), size=int(rows.sum()), p=np.asarray(shares) / sum(shares))
+        labels[rows] = np.asarray(values, dtype=object)[picks]
     try:
         frame[rule["column"]] = pd.Series(labels, index=frame.index).astype(frame[rule["column"]].dtype)
     except (TypeError, ValueError):
