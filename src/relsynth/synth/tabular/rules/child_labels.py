@@ -55,10 +55,11 @@ def find_child_labels(pre, data: RelationalData, ruled: set[tuple[str, str]]) ->
         if not layout.children or pk is None or len(frame) < MIN_ROWS:
             continue
         children = {c: _child_rows(data, table, pk, c) for c in layout.children}
+        totals: dict[tuple[str, str, str], np.ndarray] = {}  # (child, number, how): per row, read once
         for col, _ in categoricals(pre, data, table):
             if (table, col) in ruled or col in pre.given_columns(table) or frame[col].isna().any():
                 continue
-            if (rule := _first_rule(pre, data, table, col, children, ruled)) is not None:
+            if (rule := _first_rule(pre, data, table, col, children, ruled, totals)) is not None:
                 log.info(
                     "%s.%s is %r exactly where its %s rows say: set from them", table, col, rule["value"], rule["child"]
                 )
@@ -72,32 +73,46 @@ def _child_rows(data: RelationalData, table: str, pk: str, child: str) -> tuple[
     return fk, pd.Index(data[table][pk]).get_indexer(data[child][fk])
 
 
-def _first_rule(pre, data, table: str, col: str, children: dict, ruled: set) -> dict | None:
-    """The first value of `col` and condition on its rows' children that it marks exactly, not by chance."""
+def _first_rule(pre, data, table: str, col: str, children: dict, ruled: set, totals: dict) -> dict | None:
+    """The first value of `col` and condition on its rows' children that it marks exactly, not by
+    chance. `totals`: each child number's aggregate per row, filled as first read."""
     frame, n = data[table], len(data[table])
     labels = plain_texts(frame[col])
-    counts = labels.value_counts()
     numbers = [x for x in pre.generated_numbers(table) if (table, x) not in ruled and x != col]
-    for value in counts.index[:MAX_VALUES]:
+    for value in labels.value_counts().index[:MAX_VALUES]:
         marked = (labels == value).to_numpy()
         if not MIN_SIDE <= marked.sum() <= n - MIN_SIDE:
             continue
-        base = {"table": table, "column": col, "value": plain_scalar(_typed(frame[col], labels, value))}
         for child, (fk, at) in children.items():
             has = np.bincount(at[at >= 0], minlength=n) > 0
-            base["others"] = [_shares(frame[col], labels, ~marked & has), _shares(frame[col], labels, ~marked & ~has)]
-            if np.array_equal(has, marked) and _beyond_chance(marked):
-                return base | {"child": child, "fk": fk, "of": None, "how": None, "at": None}
-            if not (has >= marked).all():  # a row of the label without children: no threshold helps
-                continue
-            nulls = _null_states(frame, col, value, set())
-            for x in [x for x in numbers if nulls.get(x) is None]:  # a number the label clears is no threshold
-                bound = as_floats(frame[x])
-                for of in [c for c in pre.generated_numbers(child) if c != fk]:
-                    for how in AGGREGATES:
-                        met = _met(has, _aggregate(as_floats(data[child][of]), at, n, how), bound)
-                        if np.array_equal(met, marked) and _beyond_chance(marked[has & ~np.isnan(bound)]):
-                            return base | {"child": child, "fk": fk, "of": of, "how": how, "at": x}
+            found = {"child": child, "fk": fk, "of": None, "how": None, "at": None}
+            if not (np.array_equal(has, marked) and _beyond_chance(marked)):
+                found = _threshold(pre, data, frame, col, value, marked, has, (child, fk, at), numbers, totals)
+            if found is not None:
+                typed = plain_scalar(_typed(frame[col], labels, value))
+                others = [_shares(frame[col], labels, ~marked & has), _shares(frame[col], labels, ~marked & ~has)]
+                return {"table": table, "column": col, "value": typed, "others": others} | found
+    return None
+
+
+def _threshold(
+    pre, data, frame, col: str, value, marked, has, child_rows: tuple, numbers: list, totals: dict
+) -> dict | None:
+    """{"child", "fk", "of", "how", "at"}: the first number of the row `at` and aggregate `how` of a
+    child number `of` such that the rows reaching it are exactly the `marked` ones, not by chance."""
+    child, fk, at = child_rows
+    if not (has >= marked).all():  # a row of the label without children: no threshold helps
+        return None
+    nulls = _null_states(frame, col, value, set())
+    for x in [x for x in numbers if nulls.get(x) is None]:  # a number the label clears is no threshold
+        bound = as_floats(frame[x])
+        for of in [c for c in pre.generated_numbers(child) if c != fk]:
+            for how in AGGREGATES:
+                if (child, of, how) not in totals:
+                    totals[(child, of, how)] = _aggregate(as_floats(data[child][of]), at, len(frame), how)
+                met = _met(has, totals[(child, of, how)], bound)
+                if np.array_equal(met, marked) and _beyond_chance(marked[has & ~np.isnan(bound)]):
+                    return {"child": child, "fk": fk, "of": of, "how": how, "at": x}
     return None
 
 
