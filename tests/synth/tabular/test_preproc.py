@@ -12,7 +12,17 @@ import pytest
 from shop_data import RARE_SEGMENTS
 from tabular_checks import slot_of
 
-from relsynth.relational import Boolean, Categorical, ForeignKey, Integer, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational import (
+    Boolean,
+    Categorical,
+    ForeignKey,
+    Integer,
+    Numeric,
+    PrimaryKey,
+    RelationalData,
+    Schema,
+    Table,
+)
 from relsynth.synth import DpBudget, NumericPreproc, TabularModel, TabularPreproc
 from relsynth.synth.tabular import _decode
 from relsynth.synth.tabular._tables import pk_format
@@ -230,6 +240,28 @@ def test_hash_keys_are_regenerated_as_fresh_hashes_of_their_length_and_case():
         assert not keys.isin(hashes).any()  # fresh
     assert synth["order"]["customer_id"].isin(synth["customer"]["customer_id"]).all()
     assert pk_format(pd.Series(["3F9A", "0B1C", "A1B2"], dtype="string"))["alphabet"] == "0123456789ABCDEF"
+
+
+def test_letter_keys_of_several_lengths_are_regenerated_as_letters_of_those_lengths():
+    """Stock tickers (3 to 5 capitals) came back as id_1, id_2, ...: no ticker a user or a format
+    check accepts. Each generated key is now capitals, at the source's lengths, in their shares."""
+    rng = np.random.default_rng(0)
+    letters = list("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    tickers = list(dict.fromkeys("".join(rng.choice(letters, k)) for k in rng.choice([3, 4, 4, 5], 80)))[:60]
+    ticker = pd.DataFrame({"ticker": tickers, "beta": rng.normal(1, 0.3, 60).round(2)})
+    price = pd.DataFrame({"ticker": np.repeat(tickers, 3), "close": rng.lognormal(3, 1, 180).round(2)})
+    schema = Schema(
+        ticker=Table(ticker=PrimaryKey(), beta=Numeric()),
+        price=Table(ticker=ForeignKey(parent="ticker"), close=Numeric()),
+    )
+    data = RelationalData({"ticker": ticker, "price": price}, schema)
+    pre = TabularPreproc.from_schema(schema).fit(data)
+    synth = pre.inverse_transform(pre.transform(data), seed=0)
+    keys = synth["ticker"]["ticker"]
+    assert keys.str.fullmatch("[A-Z]{3,5}").all() and keys.is_unique
+    assert keys.str.len().value_counts(normalize=True).get(4, 0) > 0.3  # half the source's are 4 letters
+    assert synth["price"]["ticker"].isin(keys).all()
+    assert pk_format(pd.Series(["ab", "abc", "x9"], dtype="string"))["type"] == "pattern"  # a digit: no word
 
 
 def test_whole_dates_from_a_csv_decode_as_dates_and_are_written_back_unchanged(tmp_path):

@@ -618,6 +618,11 @@ def _new_keys(n: int, fmt: dict, rng: np.random.Generator) -> pd.Series:
             if n <= np.prod([len(a) for a in alphabets], dtype=float):
                 return pd.Series(_spread_keys(n, alphabets, rng), dtype=STRING)
         fmt = {"prefix": "".join(a[0] for a in fmt["alphabets"]) + "_", "width": len(str(n))}
+    if fmt["type"] == "words":  # the letters seen; too few keys: the whole case
+        for alphabet in (fmt["alphabet"], CLASSES[char_class(fmt["alphabet"][0])]):
+            if n <= sum(len(alphabet) ** length for length, _ in fmt["lengths"]) / 2:
+                return pd.Series(_worded_keys(n, alphabet, fmt["lengths"], rng), dtype=STRING)
+        fmt = {"prefix": fmt["alphabet"][0] * int(fmt["lengths"][0][0]) + "_", "width": len(str(n))}
     width = fmt.get("width", 1)
     return pd.Series([f"{fmt['prefix']}{i:0{width}d}" for i in numbers], dtype=STRING)
 
@@ -676,6 +681,18 @@ def _spread_keys(n: int, alphabets: list[str], rng: np.random.Generator) -> list
         more = n - len(drawn)
         drawn.update(zip(*(rng.integers(0, len(a), more).tolist() for a in alphabets), strict=True))
     return ["".join(a[i] for a, i in zip(alphabets, key, strict=True)) for key in sorted(drawn)]
+
+
+def _worded_keys(n: int, alphabet: str, lengths: list[list], rng: np.random.Generator) -> list[str]:
+    """`n` distinct random words of `alphabet`'s characters, their lengths drawn by the source's
+    shares (`lengths`: [[length, share]]; tickers of 3 to 5 letters), a repeat drawn again."""
+    chars = np.array(list(alphabet))
+    sizes, shares = np.array([int(k) for k, _ in lengths]), np.array([float(p) for _, p in lengths])
+    out: dict[str, None] = {}
+    while len(out) < n:
+        drawn = rng.choice(sizes, size=n - len(out), p=shares / shares.sum())
+        out.update(dict.fromkeys("".join(chars[rng.integers(0, len(chars), size=k)]) for k in drawn))
+    return list(out)
 
 
 def _shaped_keys(n: int, alphabets: list[str]) -> list[str]:

@@ -9,7 +9,7 @@ import pandas as pd
 from relsynth.relational import RelationalData, Schema
 from relsynth.relational.numbers import to_numbers
 from relsynth.relational.orders import datetimes
-from relsynth.relational.shapes import CLASSES, UUID, char_shapes, hex_case
+from relsynth.relational.shapes import CLASSES, LOWER, UPPER, UUID, char_shapes, hex_case
 
 
 def child_counts(data: RelationalData, schema: Schema, child: str) -> np.ndarray:
@@ -47,7 +47,8 @@ def pk_format(keys: pd.Series, dates: pd.DataFrame | None = None) -> dict:
     """How to regenerate keys: an integer sequence, or the `yyyymmdd` of a date of their row (`dates`:
     the row's dates; a warehouse's date_key 20240131), or a string prefix plus a number (zero-padded as
     the source pads it), or UUIDs, or the character shape of keys such as `2019_AB12`, or random
-    hexadecimal strings of the source's length and case (hashes: `3f9a0c...`)."""
+    hexadecimal strings of the source's length and case (hashes: `3f9a0c...`), or letters of one case
+    at the source's lengths (tickers `ABC`, `ABCDE`)."""
     if pd.api.types.is_integer_dtype(keys.dtype):
         if dates is not None and (day := _day_of_key(keys, dates)) is not None:
             return {"type": "date", "column": day}
@@ -63,6 +64,9 @@ def pk_format(keys: pd.Series, dates: pd.DataFrame | None = None) -> dict:
     shape = key_shape(s)
     if shape is not None:
         return {"type": "shape", "alphabets": shape}
+    words = word_shape(s)
+    if words is not None:
+        return {"type": "words", **words}
     hex_digits = hex_case(s)
     if hex_digits is not None and s.str.len().nunique() == 1:  # a hash's letters and digits change places
         return {"type": "hex", "alphabet": CLASSES[hex_digits], "length": int(s.str.len().iloc[0])}
@@ -134,6 +138,22 @@ def key_shape(keys: pd.Series) -> list[str] | None:
         return None
     chars = np.array([list(k) for k in keys])  # (n_keys, length)
     return ["".join(sorted(set(chars[:, j]))) for j in range(chars.shape[1])]
+
+
+def word_shape(keys: pd.Series) -> dict | None:
+    """The characters and each length's share of keys that are letters of one case throughout but of
+    several lengths (tickers `ABC`, `ABCD`, `ABCDE`: `key_shape` needs one length); None otherwise.
+    Digits alone are numbered keys (`pattern`), mixed classes keep no shape."""
+    if not len(keys) or keys.str.len().max() > 64:
+        return None
+    classes = set("".join(char_shapes(keys)))
+    if classes not in ({UPPER}, {LOWER}):
+        return None
+    lengths = keys.str.len().value_counts(normalize=True).sort_index()
+    return {
+        "alphabet": "".join(sorted(set("".join(keys)))),
+        "lengths": [[int(n), float(p)] for n, p in lengths.items()],
+    }
 
 
 def records(df: pd.DataFrame) -> dict:
