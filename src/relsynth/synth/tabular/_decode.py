@@ -72,6 +72,7 @@ from relsynth.synth.tabular.rules.disjoint_intervals import keep_disjoint_interv
 from relsynth.synth.tabular.rules.extreme_labels import apply_extreme_labels, apply_parent_extremes
 from relsynth.synth.tabular.rules.flagged_copies import apply_flagged_copies
 from relsynth.synth.tabular.rules.formulas import apply_formulas
+from relsynth.synth.tabular.rules.held_days import keep_held_days
 from relsynth.synth.tabular.rules.held_first import keep_held_first
 from relsynth.synth.tabular.rules.held_sides import keep_held_sides
 from relsynth.synth.tabular.rules.inequalities import keep_inequalities
@@ -285,6 +286,11 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         past = past_count_caps(pre.stats.get("count_caps", []), table, np.asarray(parents[table], np.int64), out)
         if past.any():
             cols, parents[table], mats[table], n = _dropped(table, past, cols, parents[table], mats[table], CAPPED)
+            _without_descendants(schema, table, ~past, headers, parents)
+        # a stock's prices on every trading day from its first (none in older models, nor under DP)
+        past = keep_held_days(pre.stats.get("held_days", []), table, cols, np.asarray(parents[table], np.int64))
+        if past.any():
+            cols, parents[table], mats[table], n = _dropped(table, past, cols, parents[table], mats[table], PAST_DAYS)
             _without_descendants(schema, table, ~past, headers, parents)
         # a room's bookings never overlapping (none in older models, nor under DP)
         stuck = keep_disjoint_intervals(pre.stats.get("disjoint_intervals", []), table, cols, parents[table])
@@ -549,6 +555,7 @@ NO_ROOM = (
     "(more rows than that parent's span holds; the data's never are)"
 )
 CAPPED = "each past the count its parent row's number allows (`count_caps`; the data's never are)"
+PAST_DAYS = "each laid past the last of the days its series share (`held_days`: the data's end, no series passes it)"
 
 
 def _dropped(

@@ -131,6 +131,7 @@ from relsynth.synth.tabular.rules.formulas import (
     without_ordered_dividends,
     without_ordered_late_formulas,
 )
+from relsynth.synth.tabular.rules.held_days import find_held_days
 from relsynth.synth.tabular.rules.held_first import find_held_first
 from relsynth.synth.tabular.rules.held_sides import find_held_sides
 from relsynth.synth.tabular.rules.inequalities import find_inequalities
@@ -686,6 +687,7 @@ class TabularPreproc:
             ),
             "series_calendars": calendars,  # ... or a field outside the schema: a stepped date's month
             "month_steps": find_month_steps(self, data),  # a policy's end, 12 months after its start less a day
+            "held_days": find_held_days(self, data) if self.keep_orders else [],  # a stock's trading days, every one
             "spelled_values": spelled,  # texts spelling a number of their row (a lab value's '0.94')
             "formulas": formulas,  # numbers computed from earlier numbers of their row (`_formulas`)
             "whole_years": whole_years,  # whole years between two dates of the row or its parent (an age)
