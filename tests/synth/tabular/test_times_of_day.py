@@ -8,7 +8,7 @@ import torch
 
 from relsynth.relational import Date, Datetime, ForeignKey, Numeric, PrimaryKey, RelationalData, Schema, Table
 from relsynth.synth import TabularModel, TabularPreproc
-from relsynth.synth.tabular.rules.times_of_day import day_times, on_weekdays, weekdays, within_hours
+from relsynth.synth.tabular.rules.times_of_day import day_times, kept_in_order, on_weekdays, weekdays, within_hours
 
 
 def stamps(rng, n: int, first_hour: int = 7, last_hour: int = 17) -> pd.Series:
@@ -244,3 +244,46 @@ def test_dates_moved_onto_their_weekdays_fill_a_day_no_fuller_than_the_data_did(
     assert moved.value_counts().max() <= 3 and moved.iloc[3:5].eq(days.iloc[3:5]).all()
     assert (moved.iloc[:3] >= days.iloc[:3]).all() and (moved - days).max() <= pd.Timedelta(days=7)
     assert on_weekdays(days, [5, 6]).value_counts().max() == 5  # without: the next held weekday, however full
+
+
+def _dividends(every_days: int) -> RelationalData:
+    """Tickers' ex-dividend dates, each `every_days` after the one before, moved onto a weekday."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for t in range(30):
+        days = pd.Timestamp("2021-01-04") + pd.to_timedelta(rng.integers(0, 60) + every_days * np.arange(8), "D")
+        days = days + pd.to_timedelta(np.maximum(0, 7 - days.dayofweek) % 7 * (days.dayofweek >= 5), "D")
+        rows.append(pd.DataFrame({"ticker_id": t, "ex_date": days, "amount": np.round(rng.uniform(0.1, 1), 2)}))
+    dividends = pd.concat(rows, ignore_index=True)
+    dividends.insert(0, "id", range(len(dividends)))
+    schema = Schema(
+        ticker=Table(id=PrimaryKey(), beta=Numeric()),
+        dividend=Table(id=PrimaryKey(), ticker_id=ForeignKey(parent="ticker"), ex_date=Date(), amount=Numeric()),
+    )
+    return RelationalData(
+        {"ticker": pd.DataFrame({"id": range(30), "beta": rng.normal(1, 0.3, 30)}), "dividend": dividends}, schema
+    )
+
+
+def test_a_series_of_dates_far_apart_keeps_its_weekdays_and_its_order():
+    # quarterly ex-dividend dates, each the previous one's plus a step: 25 % of a small model's
+    # generated ones fell on a weekend, the rule read no sibling sequence (a move could pass a sibling)
+    data = _dividends(every_days=91)
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.orderings["dividend"]["ex_date"].after_sibling
+    assert [(r["column"], r["weekdays"]) for r in pre.stats["times_of_day"]] == [("ex_date", [0, 1, 2, 3, 4])]
+    synth = pre.inverse_transform(pre.transform(data), seed=0)["dividend"]
+    days = pd.to_datetime(synth["ex_date"])
+    assert days.dt.dayofweek.lt(5).all()
+    assert days.groupby(synth["ticker_id"]).diff().dropna().gt(pd.Timedelta(0)).all()  # still in order
+    daily = _dividends(every_days=1)  # daily steps: a move could pass the next one
+    assert TabularPreproc.from_schema(daily.schema).fit(daily).stats["times_of_day"] == []
+
+
+def test_a_move_onto_a_weekday_never_reaches_the_next_siblings_date():
+    # a model drew a dividend a day after the one before (the data's: 91 days): the Saturday one
+    # moved to Monday came after the Sunday one, and amounts rising by date fell
+    before = pd.Series(pd.to_datetime(["2024-04-20", "2024-04-21", "2024-04-20", "2024-07-20"]))  # Sat Sun Sat Sat
+    moved = on_weekdays(before, [0, 1, 2, 3, 4])
+    kept = kept_in_order(before, moved, pd.Series([1, 1, 2, 2]))
+    assert kept.tolist() == list(pd.to_datetime(["2024-04-20", "2024-04-22", "2024-04-22", "2024-07-22"]))

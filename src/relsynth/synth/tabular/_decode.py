@@ -309,7 +309,8 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
         # an assessment's weight, by its place among its enrolment's rows and their count (none in older models)
         keep_place_values(pre.stats.get("place_values", []), table, cols, np.asarray(parents[table], np.int64))
         keep_month_steps(pre.stats.get("month_steps", []), table, cols)  # before the rows under it read them
-        keep_weekdays_first(pre.stats.get("times_of_day", []), table, cols)  # on their weekdays before the keys rise
+        # on their weekdays before the keys rise, a series' dates before their next sibling's
+        keep_weekdays_first(pre.stats.get("times_of_day", []), table, cols, np.asarray(parents[table], np.int64))
         steps_dated_first(pre, table, cols)  # before the keys rise with the dates: the CEO hired first
         pk = schema.tables[table].primary_key
         fmt = pre.stats.get("pk_formats", {}).get(table, {"type": "int", "start": 1})

@@ -18,7 +18,11 @@ booking's start, Monday to Friday: 30 days miss two given weekdays by chance 4e-
 keeps the weekdays it holds too (`weekdays`): a generated value on another is moved on to the next
 weekday it holds, at its time of day (a room booked for a Saturday, 20 % of a booking database's
 generated bookings, goes to the Monday). Not a column in a sequence of its siblings (a move of days
-could pass a later sibling).
+could pass a later sibling), but for a DATE whose siblings lie `MIN_APART_DAYS` apart at least in
+every series and that no other date of its row is counted from (`siblings_by`; a move that would
+reach the next sibling's date, a step the model drew shorter than the data's, is not made): a
+stock's quarterly dividends, ex-dividend on a trading day, fell on a weekend in 25 % of a small
+model's generated rows.
 
 A DATE column keeps its weekdays so too (a league's matches on weekends: 29 % of a generated league's
 matches were). Its day is its whole value, so a date moved joins that day's rows: it goes to the
@@ -60,6 +64,7 @@ MIN_ROWS = 100  # timestamps held, at least, for their empty hours to be no chan
 MIN_GAP_HOURS = 4.0  # hours of the day no value falls in, at least (100 even times leave one of ~1 h)
 N_QUANTILES = 65  # quantiles of the times of day the map goes through
 MIN_DAYS = 30  # distinct days a column's weekdays are read from, at least
+MIN_APART_DAYS = 7  # days between a series' dates, at least, for a move onto a held weekday to pass none
 WEEKDAY_CHANCE = 0.001  # how likely days on any weekday leave out as many weekdays as the column's, at most
 GRIDS_S = (3_600, 1_800, 900, 600, 300, 60, 1)  # the coarsest every time of day lies on (seconds)
 
@@ -92,6 +97,7 @@ def find_times_of_day(
             found = (_window(data[table][col]) if kinds[col].kind is Column.DATETIME else None) or {}
             clipped = early.get((table, col)) == "clip"  # counted from a base in hours: its hours alone
             in_sequence = col in pre.orderings.get(table, {}) and not in_order  # a sibling's successor
+            in_sequence = in_sequence and not _moves_past_none(pre, data, table, col)
             days = None if in_sequence or clipped or (table, col) in hours_only else weekdays(data[table][col])
             if not found and days is None:
                 continue
@@ -100,9 +106,26 @@ def find_times_of_day(
             if days is not None and kinds[col].kind is Column.DATE:  # a day is its whole value: moves merge them
                 rule |= {"most": most_on_a_day(data[table][col])}
             rule |= {"clip": True} if clipped else {}
+            if days is not None and col in pre.orderings.get(table, {}) and not in_order:  # a sequence's date
+                rule |= {"siblings_by": data.schema.parent(table).fk}
             log.info("%s.%s holds %s: kept so", table, col, _described(rule))
             out.append(rule)
     return out
+
+
+def _moves_past_none(pre, data: RelationalData, table: str, col: str) -> bool:
+    """Whether a move of the DATE `col`, in a sequence of its siblings, onto a held weekday (six days
+    at most) passes nothing: every two of its dates under one parent row `MIN_APART_DAYS` apart at
+    least, and no other column of its row counted from it."""
+    orders = pre.orderings.get(table, {}).values()
+    frame, parents = data[table], pre._siblings(data[table], table)
+    if data.schema.tables[table].columns[col].kind is not Column.DATE or parents is None:
+        return False
+    if any(o.base == col and o.column != col for o in orders):
+        return False
+    days = pd.DataFrame({"parent": parents, "day": datetimes(frame[col], errors="coerce")}).dropna()
+    steps = days.sort_values(["parent", "day"]).groupby("parent")["day"].diff().dropna()
+    return bool(len(steps)) and steps.min() >= pd.Timedelta(days=MIN_APART_DAYS)
 
 
 def after_whole_days(data: RelationalData, moving_rules: list[dict]) -> set[tuple[str, str]]:
@@ -227,19 +250,39 @@ def keep_times_of_day(windows: list[dict], tables: dict[str, pd.DataFrame]) -> N
         frame = tables.get(w["table"])
         if w.get("early") or frame is None or not len(frame) or w["column"] not in frame:
             continue
-        frame[w["column"]] = on_calendar(frame[w["column"]], w)
+        moved = on_calendar(frame[w["column"]], w)
+        by = w.get("siblings_by")
+        frame[w["column"]] = moved if by not in frame else kept_in_order(frame[w["column"]], moved, frame[by])
 
 
-def keep_weekdays_first(windows: list[dict], table: str, cols: dict[str, pd.Series]) -> None:
+def keep_weekdays_first(
+    windows: list[dict], table: str, cols: dict[str, pd.Series], parents: np.ndarray | None = None
+) -> None:
     """Move (in place) `table`'s decoded columns that keep their weekdays (not the `early` ones, moved
     as its orders are decoded) onto them now, before its keys are numbered in a date's order: moved
     once the keys were, a Saturday order taken on to Monday came before that Monday's earlier orders
     (32 of 500 generated keys fell with their date). `keep_times_of_day` moves them again at the end:
-    none by days, within their day by their hours."""
+    none by days, within their day by their hours. A sequence's date (`siblings_by`) is kept before
+    its next sibling (`parents`: each row's parent row)."""
     for w in windows:
         if w["table"] == table and "weekdays" in w and not w.get("early") and w["column"] in cols:
             moved = on_weekdays(cols[w["column"]], w["weekdays"], w.get("most"))
+            if w.get("siblings_by") and parents is not None:
+                moved = kept_in_order(cols[w["column"]], moved, pd.Series(parents))
             cols[w["column"]] = moved.astype(cols[w["column"]].dtype)
+
+
+def kept_in_order(before: pd.Series, moved: pd.Series, parents: pd.Series) -> pd.Series:
+    """`moved` (dates moved on, never back), but `before` where the move reaches the next sibling's
+    date (rows of one `parents` value, in date order): a step the model drew shorter than the data's
+    shortest (a dividend a day after the one before) stays in order, on its day."""
+    frame = pd.DataFrame({"parent": parents.to_numpy(), "day": pd.to_datetime(before).to_numpy()})
+    ordered = frame.sort_values(["parent", "day"], kind="stable")
+    after = ordered.groupby("parent")["day"].shift(-1).reindex(frame.index).to_numpy()
+    reaches = pd.to_datetime(moved).to_numpy() >= after  # NaT compares False: a last sibling moves
+    return pd.Series(
+        np.where(reaches, pd.to_datetime(before).to_numpy(), pd.to_datetime(moved).to_numpy()), index=moved.index
+    )
 
 
 def early_calendars(windows: list[dict], table: str) -> dict[str, Callable[[pd.Series], pd.Series]]:
