@@ -94,6 +94,61 @@ def test_managers_dealt_a_department_table_of_its_own_follow_one_another(tiny_si
     assert len(out) > 10 and overlaps(out) == 0
 
 
+def companies(n_companies: int = 6, n_depts: int = 3, seed: int = 0) -> RelationalData:
+    """companies -> employees and departments; a manager row under the employee names a department
+    of the employee's company (the reference's `within` scope), each department's 3 to 5 managers
+    one after another from 1990, the last current."""
+    rng = np.random.default_rng(seed)
+    company = pd.DataFrame({"cid": range(n_companies), "kind": rng.choice(["x", "y"], n_companies)})
+    n_emp = 40 * n_companies
+    employee = pd.DataFrame(
+        {"id": range(n_emp), "cid": np.repeat(range(n_companies), 40), "grade": rng.choice(["a", "b"], n_emp)}
+    )
+    department = pd.DataFrame(
+        {
+            "dept": range(n_companies * n_depts),
+            "cid": np.repeat(range(n_companies), n_depts),
+            "name": rng.choice(["r", "s", "t"], n_companies * n_depts),
+        }
+    )
+    rows = []
+    for d, c in zip(department["dept"], department["cid"], strict=True):
+        k = int(rng.integers(3, 6))
+        cuts = np.sort(rng.choice(np.arange(1, 12 * 365), k - 1, replace=False))
+        starts = [pd.Timestamp("1990-01-01") + pd.Timedelta(days=int(x)) for x in [0, *cuts]]
+        for i, who in enumerate(rng.choice(employee["id"][employee["cid"] == c].to_numpy(), k, replace=False)):
+            rows.append((int(who), int(d), starts[i], starts[i + 1] if i + 1 < k else pd.NaT))
+    manager = pd.DataFrame(rows, columns=["emp", "dept", "from_date", "to_date"])
+    manager.insert(0, "id", range(len(manager)))
+    schema = Schema(
+        company=Table(cid=PrimaryKey(), kind=Categorical()),
+        employee=Table(id=PrimaryKey(), cid=ForeignKey(parent="company"), grade=Categorical()),
+        department=Table(dept=PrimaryKey(), cid=ForeignKey(parent="company"), name=Categorical()),
+        manager=Table(
+            id=PrimaryKey(),
+            emp=ForeignKey(parent="employee"),
+            dept=ForeignKey(parent="department"),
+            from_date=Date(),
+            to_date=Date(),
+        ),
+    )
+    tables = {"company": company, "employee": employee, "department": department, "manager": manager}
+    return RelationalData(tables, schema)
+
+
+def test_a_department_of_the_employees_company_is_dealt_no_other_companys():
+    """Each manager names a department of the employee's company (a `within` scope), the periods
+    apart within each department: the deal hands out any department, across companies, so 12 and
+    13 of 36 and 52 generated managers of an untrained model named another company's department
+    (9 and 0 without it) and the repeated (employee, department) pairs it dealt dropped 6 and 9
+    rows. A scoped key keeps no rule."""
+    data = companies()
+    assert overlaps(data["manager"]) == 0
+    pre = TabularPreproc.from_schema(data.schema).fit(data)
+    assert pre.stats["references"]["manager.dept"]["within"] == "company"
+    assert pre.stats["keyed_intervals"] == []
+
+
 def test_periods_that_overlap_or_are_too_few_to_keep_no_rule():
     """Periods drawn each on its own overlap: no rule; laid out, but 3 departments of 3 to 5
     managers (too few rows for shuffled keys to overlap often): none either."""
