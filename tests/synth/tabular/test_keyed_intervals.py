@@ -3,6 +3,8 @@ a department's managers, one at a time."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import torch
@@ -179,3 +181,26 @@ def test_periods_beginning_together_beyond_the_keys_follow_their_keys_running_on
     assert overlaps(kept) == 0 and kept["to_date"].max() == manager["to_date"].max()
     assert kept["from_date"].nunique() == 3  # the first day, then 50 and 100 days on
     assert (kept["to_date"] > kept["from_date"]).all() and set(kept["dept"]) == {"d0", "d1"}
+
+
+def test_a_large_table_of_many_keys_is_dealt_in_seconds():
+    """40,000 generated periods of 8,000 departments, many clashing with their key's running one:
+    each clash sorted every free key, 5.3 s of CPU on this table (the time growing with rows times
+    keys); picked in two linear passes, 0.6 s, the keys dealt the same. CPU time: the machine's
+    other work leaves it be."""
+    rng = np.random.default_rng(0)
+    n, keys = 40_000, 8_000
+    start = pd.Timestamp("1990-01-01") + pd.to_timedelta(rng.integers(0, 12_000, n), unit="D")
+    manager = pd.DataFrame(
+        {
+            "dept": [f"d{k}" for k in rng.integers(0, keys, n)],
+            "from_date": start,
+            "to_date": start + pd.to_timedelta(rng.integers(1, 1_000, n), unit="D"),
+        }
+    )
+    rule = {"table": "manager", "key": "dept", "start": "from_date", "end": "to_date"}
+    out = {"manager": manager.copy()}
+    began = time.process_time()
+    keep_keyed_intervals([rule], out, managers().schema, [])
+    assert time.process_time() - began < 2.5
+    assert overlaps(out["manager"]) == 0 and len(out["manager"]) == n
