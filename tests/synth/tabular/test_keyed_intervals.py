@@ -204,3 +204,26 @@ def test_a_large_table_of_many_keys_is_dealt_in_seconds():
     keep_keyed_intervals([rule], out, managers().schema, [])
     assert time.process_time() - began < 2.5
     assert overlaps(out["manager"]) == 0 and len(out["manager"]) == n
+
+
+def test_an_employee_is_dealt_no_department_another_of_their_rows_holds():
+    """An employee's second period clashing with its department's running one was dealt the free
+    department of the employee's first period: the (employee, department) pair repeated, where the
+    data never repeats it (an untrained model, seed 0: 1 of 27 generated managers; the key of the
+    employees database's dept_manager). A free key another row of the row's parent holds is passed
+    over: the running period of its own department is cut instead."""
+    day = pd.Timestamp("1990-01-01")
+    manager = pd.DataFrame(
+        {
+            "emp": [1, 3, 1],
+            "dept": ["d0", "d1", "d1"],
+            "from_date": [day, day, day + pd.Timedelta(days=10)],
+            "to_date": [day + pd.Timedelta(days=d) for d in (5, 100, 20)],
+        }
+    )
+    rule = {"table": "manager", "key": "dept", "start": "from_date", "end": "to_date"}
+    out = {"manager": manager.copy()}
+    keep_keyed_intervals([rule], out, managers().schema, [])
+    kept = out["manager"]
+    assert not kept.duplicated(["emp", "dept"]).any() and overlaps(kept) == 0
+    assert kept["dept"].tolist() == ["d0", "d1", "d1"] and kept["to_date"][1] == day + pd.Timedelta(days=10)

@@ -22,10 +22,10 @@ where another rule names the key (a lookup's range, a room's capacity, a total) 
 Generation deals the keys to the rows in order of start once every date and key is written (dealt
 at the table's decoding, 0.29 and 0.38 still overlapped: the span raised their ends after): each
 row keeps its own key where no row dealt it before still runs, else takes the free key with the most
-rows still owed (its generated count less the rows dealt it), else cuts the running period of its
-own key (or the one begun earliest) at its start (a manager replaced: the data's periods end the
-day the next begins), else, where every running period begins with it or its floor forbids the
-cut, begins where its key's running period ends, its end kept where later (`_behind`). Dealing moves no date, so the
+rows still owed (its generated count less the rows dealt it) that no row of its parent holds, else
+cuts the running period of its own key (or the one begun earliest) at its start (a manager
+replaced: the data's periods end the day the next begins), else, where every running period begins
+with it or its floor forbids the cut, begins where its key's running period ends, its end kept where later (`_behind`). Dealing moves no date, so the
 orders of the dates, the periods' lengths and the dates' range stay as the model and the rules
 wrote them, and the keys' counts near the generated ones; only where more periods run at once than
 there are keys (two current managers a department) is a period cut or moved, the fewest there.
@@ -133,7 +133,9 @@ def keep_keyed_intervals(rules: list[dict], out: Mapping[str, pd.DataFrame], sch
         key = frame[rule["key"]]
         codes, labels = pd.factorize(key)
         old = [as_numbers(frame[c], Column.DATETIME) for c in names[1:]]
-        dealt, *new, lost = _dealt(codes, *old, _floors(rule, spans, out, schema))
+        edge = schema.parent(rule["table"])
+        nest = frame[edge.fk] if edge is not None and edge.fk in frame else pd.Series(np.nan, index=frame.index)
+        dealt, *new, lost = _dealt(codes, *old, _floors(rule, spans, out, schema), pd.factorize(nest)[0])
         if (moved := dealt != codes).any():
             frame[rule["key"]] = key.where(~moved, pd.Series(labels.take(dealt), index=key.index).astype(key.dtype))
         changed = [~((a == b) | np.isnan(a) & np.isnan(b)) for a, b in zip(old, new, strict=True)]
@@ -170,11 +172,15 @@ def _floors(rule: dict, spans: list[dict], out: Mapping[str, pd.DataFrame], sche
     return floor
 
 
-def _dealt(codes: np.ndarray, start: np.ndarray, end: np.ndarray, floor: np.ndarray) -> tuple[np.ndarray, ...]:
+def _dealt(
+    codes: np.ndarray, start: np.ndarray, end: np.ndarray, floor: np.ndarray, parents: np.ndarray
+) -> tuple[np.ndarray, ...]:
     """Each row's key code, start and end (nanoseconds, NaN: open) once dealt in order of start: its
-    own code where free at its start, else the free code of most rows owed, else its own (or the one
-    begun earliest) with the running period cut at its start, where that begun before it and its
-    `floor` (NaN: none) is not after it; else it begins later, where its key's running period ends
+    own code where free at its start, else the free code of most rows owed that no row of its parent
+    (`parents`: codes, -1 none) holds (an employee managing one department twice: a pair the
+    model never wrote), else its own (or the one begun earliest) with the running period cut at its
+    start, where that begun before it and its `floor` (NaN: none) is not after it; else it begins
+    later, where its key's running period ends
     (else the first that does: `_behind`), and waits its turn there; per row, whether none ends
     (every key held open)."""
     dealt, start, end, lost = codes.copy(), start.copy(), end.copy(), np.zeros(len(codes), dtype=bool)
@@ -187,12 +193,18 @@ def _dealt(codes: np.ndarray, start: np.ndarray, end: np.ndarray, floor: np.ndar
     began = np.full(n, -np.inf)  # when it began
     running = np.full(n, -1)  # its row
     queue = [(start[i], np.inf if np.isnan(end[i]) else end[i], int(i)) for i in held]
+    holding: dict[int, set[int]] = {}  # per parent, the codes its rows hold (written or dealt)
+    for p, c in zip(parents[held], codes[held], strict=True):
+        if p >= 0:
+            holding.setdefault(int(p), set()).add(int(c))
     heapq.heapify(queue)
     while queue:
         s, _, i = heapq.heappop(queue)
         k = codes[i]
         if free_at[k] > s:
             free = np.flatnonzero(free_at <= s)
+            if parents[i] >= 0 and len(free):
+                free = free[~np.isin(free, list(holding[int(parents[i])]))]
             if len(free):
                 k = _most_owed(free, owed, free_at)
             elif (cuttable := (began < s) & ~(floor[np.maximum(running, 0)] > s)).any():
@@ -206,6 +218,8 @@ def _dealt(codes: np.ndarray, start: np.ndarray, end: np.ndarray, floor: np.ndar
                 lost[i] = True
                 continue
         dealt[i], owed[k], running[k], began[k] = k, owed[k] - 1, i, s
+        if parents[i] >= 0:
+            holding[int(parents[i])].add(int(k))
         free_at[k] = np.inf if np.isnan(end[i]) else end[i]
     return dealt, start, end, lost
 
