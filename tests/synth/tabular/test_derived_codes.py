@@ -13,8 +13,8 @@ import pytest
 from shop_data import TINY
 
 from relsynth.relational import Categorical, Identifier, PrimaryKey, RelationalData, Schema, Table
+from relsynth.relational.derived_codes import apply_derived_codes, find_derived_codes
 from relsynth.synth import TabularModel, TabularPreproc
-from relsynth.synth.tabular.rules.derived_codes import apply_derived_codes, find_derived_codes
 
 FIRST = ["James", "Mary", "John", "Linda", "Robert", "Susan", "David", "Karen"]
 LAST = ["Smith", "Jones", "Brown", "Garcia", "Miller", "Davis", "Wilson", "Taylor", "Moore", "Clark"]

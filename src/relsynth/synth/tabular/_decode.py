@@ -10,6 +10,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData
 from relsynth.relational.data import generated_data
+from relsynth.relational.derived_codes import apply_derived_codes
 from relsynth.relational.orders import DATED, with_ancestors
 from relsynth.relational.shapes import CLASSES, char_class
 from relsynth.synth.tabular._identifiers import (
@@ -67,7 +68,6 @@ from relsynth.synth.tabular.rules.count_sums import apply_count_sums
 from relsynth.synth.tabular.rules.cut_labels import apply_cut_labels
 from relsynth.synth.tabular.rules.date_parts import apply_date_parts, moved_date_parts
 from relsynth.synth.tabular.rules.declared_domains import keep_domains
-from relsynth.synth.tabular.rules.derived_codes import apply_derived_codes
 from relsynth.synth.tabular.rules.disjoint_intervals import keep_disjoint_intervals
 from relsynth.synth.tabular.rules.extreme_labels import apply_extreme_labels, apply_parent_extremes
 from relsynth.synth.tabular.rules.flagged_copies import apply_flagged_copies

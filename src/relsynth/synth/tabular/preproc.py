@@ -29,6 +29,7 @@ import pandas as pd
 
 from relsynth.relational import Column, RelationalData, Schema
 from relsynth.relational.data import SQL_FORMAT
+from relsynth.relational.derived_codes import find_derived_codes
 from relsynth.relational.key_like import key_like_columns
 from relsynth.relational.orders import (
     ancestor_column,
@@ -121,7 +122,6 @@ from relsynth.synth.tabular.rules.dependencies import (
     find_null_rules,
     find_parent_dependencies,
 )
-from relsynth.synth.tabular.rules.derived_codes import find_derived_codes
 from relsynth.synth.tabular.rules.disjoint_intervals import find_disjoint_intervals
 from relsynth.synth.tabular.rules.edge_labels import find_edge_labels
 from relsynth.synth.tabular.rules.extreme_labels import find_extreme_labels, find_parent_extremes

@@ -35,6 +35,7 @@ from relsynth.relational.progress import progress
 from relsynth.synth.core.sampling import left_pad, sample_tokens
 from relsynth.synth.core.transformer import KVCache
 from relsynth.synth.text._breaks import kept_breaks
+from relsynth.synth.text._derived_texts import derived_rows
 from relsynth.synth.text._json import escaped, is_document, write_document_numbers
 from relsynth.synth.text._labelled_texts import label_texts, mislabelled, relabel
 from relsynth.synth.text._lists import write_label_lists
@@ -113,6 +114,10 @@ def generate(
             if frames is not None:  # a ship address: the generated customer's, in the share of rows the data has
                 copied, copied_texts = parent_copied_rows(stats.parent_copy, *frames, rows, rng)
                 rows = np.setdiff1d(rows, copied)
+            derived, derived_texts = rows[:0], np.array([], dtype=object)
+            if stats.derived:  # a full name: its row's generated first and last names, in the data's share of rows
+                derived, derived_texts = derived_rows(stats.derived, out, rows, stats.unique, rng)
+                rows = np.setdiff1d(rows, derived)
             spell = spelling_mode(spell_words, stats.rare_word_rate)
             checks = form_checks(stats)
             earlier = [{c: written[c][r] for c in preproc.earlier_texts(col) if r in written[c]} for r in rows]
@@ -177,7 +182,7 @@ def generate(
                 texts = escape_documents(texts, stats.json_escapes, rng, declared_length(data, preproc.table, col))
             broken = {c.key: _left_broken(texts, c, f"{preproc.table}.{col}") for c in checks}
             model.last_generation[col] = {
-                "texts": len(rows) + len(empty) + len(copied),
+                "texts": len(rows) + len(empty) + len(copied) + len(derived),
                 "truncated": truncated,
                 "copies": copies,
                 "rare_words": rare_left,
@@ -218,6 +223,9 @@ def generate(
             if stats.parent_copy:
                 values[copied] = copied_texts
                 model.last_generation[col]["copied_from_parent"] = len(copied)
+            if stats.derived:
+                values[derived] = derived_texts
+                model.last_generation[col]["derived_from_row"] = len(derived)
             if stats.number_of:  # a lab value's text: its row's number as written
                 model.last_generation[col]["numbers_written"] = write_numbers(values, df, stats.number_of)
             if stats.label_list:  # a movie's genres, 'Action|Comedy': labels kept, each once, in order

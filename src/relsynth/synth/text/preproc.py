@@ -65,6 +65,7 @@ from relsynth.relational.copies import COPIED_KINDS
 from relsynth.relational.numbers import to_numbers
 from relsynth.synth.core.files import LoadError, atomic_dir, config_from_dict, fingerprint, read_config, write_config
 from relsynth.synth.text._breaks import line_breaks
+from relsynth.synth.text._derived_texts import derived_last, fit_derived_texts
 from relsynth.synth.text._first_rows import FIRST_LABEL, first_rows, first_value, texts_tell_first
 from relsynth.synth.text._json import all_documents, document_numbers, escaped_share, unescaped
 from relsynth.synth.text._labelled_texts import fit_labelled_texts
@@ -212,6 +213,9 @@ class TextColumnStats:
     #                      entities hold and the labels of the row's column they decide (`_labelled_texts`: a city,
     #                      its country), given by >= word_k entities; generation writes none beside another label
     #                      ([]: none decides one, or older saves)
+    derived: dict | None = None  # {"pieces", "slots", "share"}: the template of the row's other values writing the
+    #                      texts in that share of the rows (`_derived_texts`: a full name, its first and last names),
+    #                      which generation writes from the row's generated values; None (none, or older saves)
     pair_share: float = 0.0  # share of the texts' adjacent word pairs that are word_pairs >= word_k other entities also
     #                      use: how often an unseen real text's pairs are word_pairs (leaving one entity out); the rate
     #                      replaced words aim at
@@ -399,7 +403,8 @@ class TextPreproc:
         self.config.words, self.config.text_numbers = self._fit_words(df, contexts, entity)
         self.config.field_values = self._fit_field_values(fields) if self.config.field_tokens else []
         self.config.ancestor_copies = self._fit_ancestor_copies(data) if self.config.copy_slots else []
-        self.config.row_texts = self._row_order(texts)
+        derived = fit_derived_texts(df, self.text_columns, self._derived_sources(df))
+        self.config.row_texts = derived_last(self._row_order(texts), derived)  # a full name after its names
         self.config.row_copies, self.config.row_copy_skip = (
             self._fit_row_copies(df) if self.config.copy_slots else ({}, {})
         )
@@ -454,6 +459,7 @@ class TextPreproc:
                 label_list=label_list(values),
                 document_numbers=document_numbers(df[col].tolist(), self.number_frame(data)) if json_docs else [],
                 parent_copy=self._fit_parent_copy(data, df[col]),
+                derived=derived.get(col),
                 labelled_texts=self._fit_labelled_texts(df, col, entity),
                 **(word_pairs(df[col], entity, self.config.word_k) if replaced else {}),
             )
@@ -767,6 +773,13 @@ class TextPreproc:
         return fit_labelled_texts(
             df[col].reset_index(drop=True), df[labels].reset_index(drop=True), entity, self.config.word_k
         )
+
+    def _derived_sources(self, df: pd.DataFrame) -> list[str]:
+        """The columns of the row a text may be built from (`_derived_texts`): its texts, labels, codes and keys,
+        each written before the texts at generation (the texts in `text_order`)."""
+        t = self.schema.tables[self.table]
+        kinds = (Column.TEXT, Column.CATEGORICAL, Column.IDENTIFIER, Column.PRIMARY_KEY, Column.FOREIGN_KEY)
+        return [c for c in t.cols_of(*kinds) if c in df.columns]
 
     def _fit_parent_copy(self, data: RelationalData, values: pd.Series) -> dict | None:
         """How the column's `values` repeat a text or code (`COPIED_KINDS`) of their parent row whole

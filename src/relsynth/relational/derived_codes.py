@@ -330,6 +330,13 @@ def _written(
     return out
 
 
+def template_texts(rule: dict, rows: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """The values `rule` (a fitted template) writes for `rows` (each holding every piece's value), slots drawn
+    at the data's shares."""
+    pieces = [Piece(c, case, n) for c, case, n in rule["pieces"]]
+    return _written(rule, pieces, rows, None, rng, lambda codes, known: np.zeros(len(codes), dtype=bool))
+
+
 def _assemble(slots: list[dict], texts: list[np.ndarray], n: int, rng: np.random.Generator) -> np.ndarray:
     """n codes: each slot drawn (`_draw_slot`) with the pieces' texts between them."""
     drawn = [_draw_slot(s, n, rng) for s in slots]
