@@ -124,13 +124,11 @@ def test_a_sibling_number_equal_by_chance_alone_takes_no_rule():
     )
 
 
-def test_a_number_fixed_under_a_label_beside_a_number_above_mostly_that_value_is_no_copy():
-    """A free line's fee is 0 (a point of its own), its order's discount 0 in 97 % of orders: every
-    free line equals its order's discount by the zeros alone, as dealing the discounts at random
-    would do a third of the time. A copy rule would set the free lines' fee to the few discounts
-    that are not 0."""
+def free_lines(common: float, fee: float) -> tuple[RelationalData, np.ndarray]:
+    """orders (a discount `common` in 97 % of them, else a gamma draw) <- lines, 3 % of them `free`
+    at a fee of `fee`, the others a gamma draw: the data and the free lines' mask."""
     rng = np.random.default_rng(10)
-    discount = np.where(rng.random(300) < 0.97, 0.0, np.round(rng.gamma(2, 100, 300), 2))
+    discount = np.where(rng.random(300) < 0.97, common, np.round(rng.gamma(2, 100, 300), 2))
     lines = rng.poisson(4, 300)
     n = int(lines.sum())
     free = rng.random(n) < 0.03
@@ -139,17 +137,26 @@ def test_a_number_fixed_under_a_label_beside_a_number_above_mostly_that_value_is
             "id": range(n),
             "order": np.repeat(np.arange(300), lines),
             "kind": np.where(free, "free", rng.choice(["a", "b", "c"], n)),
-            "fee": np.where(free, 0.0, np.round(rng.gamma(2, 50, n), 2)),
+            "fee": np.where(free, fee, np.round(rng.gamma(2, 50, n), 2)),
         }
     )
     schema = Schema(
         order=Table(id=PrimaryKey(), discount=Numeric()),
         line=Table(id=PrimaryKey(), order=ForeignKey(parent="order"), kind=Categorical(), fee=Numeric()),
     )
-    data = RelationalData({"order": pd.DataFrame({"id": range(300), "discount": discount}), "line": line}, schema)
+    return RelationalData({"order": pd.DataFrame({"id": range(300), "discount": discount}), "line": line}, schema), free
+
+
+def test_a_number_fixed_under_a_label_beside_a_number_above_mostly_that_value_is_no_copy():
+    """A free line's fee is 0 (a point of its own), its order's discount 0 in 97 % of orders: every
+    free line equals its order's discount by the zeros alone, as dealing the discounts at random
+    would do a third of the time. A copy rule would set the free lines' fee to the few discounts
+    that are not 0."""
+    data, free = free_lines(0.0, 0.0)
+    line, discount = data["line"], data["order"]["discount"].to_numpy()
     free_at_discount = line["fee"][free].to_numpy() == discount[line["order"][free]]
     assert free_at_discount.all() and free.sum() >= 20  # the trigger the rule reads
-    assert TabularPreproc.from_schema(schema).fit(data).stats["flagged_copies"] == []
+    assert TabularPreproc.from_schema(data.schema).fit(data).stats["flagged_copies"] == []
 
 
 def test_a_number_equal_to_the_one_above_within_rounding_is_weighed_by_chance_as_an_equal_one():
@@ -157,24 +164,8 @@ def test_a_number_equal_to_the_one_above_within_rounding_is_weighed_by_chance_as
     discount 0.3 in 97 % of orders: the fee equals the discount to 1e-9, but the chance test compared
     exactly, found no discount at the fee's value, and called the match impossible by chance: a copy
     rule, where the zeros' twin above (exact 0.0) keeps none. Both now compare to 1e-9."""
-    rng = np.random.default_rng(10)
-    discount = np.where(rng.random(300) < 0.97, 0.3, np.round(rng.gamma(2, 100, 300), 2))
-    lines = rng.poisson(4, 300)
-    n = int(lines.sum())
-    free = rng.random(n) < 0.03
-    line = pd.DataFrame(
-        {
-            "id": range(n),
-            "order": np.repeat(np.arange(300), lines),
-            "kind": np.where(free, "free", rng.choice(["a", "b", "c"], n)),
-            "fee": np.where(free, 0.1 + 0.2, np.round(rng.gamma(2, 50, n), 2)),
-        }
-    )
-    schema = Schema(
-        order=Table(id=PrimaryKey(), discount=Numeric()),
-        line=Table(id=PrimaryKey(), order=ForeignKey(parent="order"), kind=Categorical(), fee=Numeric()),
-    )
-    data = RelationalData({"order": pd.DataFrame({"id": range(300), "discount": discount}), "line": line}, schema)
+    data, free = free_lines(0.3, 0.1 + 0.2)
+    line, discount = data["line"], data["order"]["discount"].to_numpy()
     free_at_discount = np.isclose(line["fee"][free].to_numpy(), discount[line["order"][free]], rtol=0, atol=1e-9)
     assert free_at_discount.all() and free.sum() >= 20 and (line["fee"][free] != 0.3).all()
-    assert TabularPreproc.from_schema(schema).fit(data).stats["flagged_copies"] == []
+    assert TabularPreproc.from_schema(data.schema).fit(data).stats["flagged_copies"] == []
