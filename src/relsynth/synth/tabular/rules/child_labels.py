@@ -55,11 +55,14 @@ def find_child_labels(pre, data: RelationalData, ruled: set[tuple[str, str]]) ->
         if not layout.children or pk is None or len(frame) < MIN_ROWS:
             continue
         children = {c: _child_rows(data, table, pk, c) for c in layout.children}
+        counted = _counted(pre, table)
         totals: dict[tuple[str, str, str], np.ndarray] = {}  # (child, number, how): per row, read once
         for col, _ in categoricals(pre, data, table):
             if (table, col) in ruled or col in pre.given_columns(table) or frame[col].isna().any():
                 continue
-            if (rule := _first_rule(pre, data, table, col, children, ruled, totals)) is not None:
+            if (
+                rule := _first_rule(pre, data, table, col, children, ruled, totals, counted.get(col, set()))
+            ) is not None:
                 log.info(
                     "%s.%s is %r exactly where its %s rows say: set from them", table, col, rule["value"], rule["child"]
                 )
@@ -73,9 +76,23 @@ def _child_rows(data: RelationalData, table: str, pk: str, child: str) -> tuple[
     return fk, pd.Index(data[table][pk]).get_indexer(data[child][fk])
 
 
-def _first_rule(pre, data, table: str, col: str, children: dict, ruled: set, totals: dict) -> dict | None:
+def _counted(pre, table: str) -> dict[str, set[str]]:
+    """{column: child tables} whose rows `count_rules` already draws by the column's label (a closed
+    day never has a sale): there the children follow the label, which may stay another rule's to set
+    (a calendar closing every store on one date), and having children decides it no further."""
+    out: dict[str, set[str]] = {}
+    for r in pre.stats.get("count_rules", []):
+        if r["table"] == table and not r.get("parent") and (r["none"] or r["some"]):
+            out.setdefault(r["column"], set()).add(r["child"])
+    return out
+
+
+def _first_rule(
+    pre, data, table: str, col: str, children: dict, ruled: set, totals: dict, counted: set[str]
+) -> dict | None:
     """The first value of `col` and condition on its rows' children that it marks exactly, not by
-    chance. `totals`: each child number's aggregate per row, filled as first read."""
+    chance. `totals`: each child number's aggregate per row, filled as first read; `counted`: child
+    tables whose rows already follow the label (`_counted`), whose presence alone sets no rule."""
     frame, n = data[table], len(data[table])
     labels = plain_texts(frame[col])
     numbers = [x for x in pre.generated_numbers(table) if (table, x) not in ruled and x != col]
@@ -86,7 +103,7 @@ def _first_rule(pre, data, table: str, col: str, children: dict, ruled: set, tot
         for child, (fk, at) in children.items():
             has = np.bincount(at[at >= 0], minlength=n) > 0
             found = {"child": child, "fk": fk, "of": None, "how": None, "at": None}
-            if not (np.array_equal(has, marked) and _beyond_chance(marked)):
+            if child in counted or not (np.array_equal(has, marked) and _beyond_chance(marked)):
                 found = _threshold(pre, data, frame, col, value, marked, has, (child, fk, at), numbers, totals)
             if found is not None:
                 typed = plain_scalar(_typed(frame[col], labels, value))
