@@ -15,9 +15,9 @@ from relsynth.relational.orders import DATED, with_ancestors
 from relsynth.relational.shapes import CLASSES, char_class
 from relsynth.synth.tabular._identifiers import (
     PARENT,
-    _known_at,
     follows_row,
     keep_codes_apart,
+    known_at,
     new_identifiers,
     parent_labels,
     repeat_codes,
@@ -461,7 +461,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     identifiers = pre.stats.get("identifiers") or {}
     for table, rules in pre.stats.get("derived_codes", {}).items():  # once their rows' values are all set
         if table in out:
-            apply_derived_codes(rules, out[table], identifiers.get(table, {}), rng, _known_at)
+            apply_derived_codes(rules, out[table], identifiers.get(table, {}), rng, known_at)
     dated = {t for t in schema.synth_tables if _keys_date(pre, t) is not None}  # their rows sorted next
     # a parent's rows holding a value before the others (debit lines first), once every value is set
     keep_held_first(pre.stats.get("held_first", []), out, schema, pre.stats.get("identifiers") or {}, dated)

@@ -754,7 +754,7 @@ def new_identifiers(
     return codes
 
 
-def _known_at(codes: pd.Series, known: dict) -> np.ndarray:
+def known_at(codes: pd.Series, known: dict) -> np.ndarray:
     """Where `codes` are values of the data: their hashes among `known`'s (`known_codes`)."""
     digests, key = set(known["digests"]), bytes.fromhex(known["key"])
     held = codes.notna().to_numpy()
@@ -766,10 +766,10 @@ def _known_at(codes: pd.Series, known: dict) -> np.ndarray:
 def _without_known(
     codes: pd.Series, fmt: dict, column: str, rng: np.random.Generator, rows: pd.DataFrame | None
 ) -> pd.Series:
-    """`codes` with each value of the data (`_known_at`) drawn again in `fmt`, KNOWN_REDRAWS rounds at
+    """`codes` with each value of the data (`known_at`) drawn again in `fmt`, KNOWN_REDRAWS rounds at
     most (with the codes it then repeats, in a unique column), and then, where the format has no room
     left, written `<column>_<n>` (a warning says how many); as they are where none is a real one."""
-    known = _known_at(codes, fmt["known"])
+    known = known_at(codes, fmt["known"])
     if not known.any():
         return codes
     out, again = codes.copy(), known
@@ -777,7 +777,7 @@ def _without_known(
         at = np.flatnonzero(again)
         drawn = _new_grouped(len(at), fmt, column, rng, None if rows is None else rows.iloc[at], np.zeros(len(at)))
         out.iloc[at] = (with_check(drawn, fmt["check"]) if fmt.get("check") else drawn).to_numpy()
-        known = _known_at(out, fmt["known"])
+        known = known_at(out, fmt["known"])
         again = known | (out.duplicated().to_numpy() & out.notna().to_numpy() if fmt.get("unique") else False)
         if not again.any():
             return out
