@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import warnings
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -2587,3 +2588,40 @@ def test_a_catalog_key_null_in_some_rows_is_read_as_a_reference(tmp_path: Path) 
     assert data.schema.parent("lines") == Edge("lines", "entry_id", "entries")  # nullable, never null: nested
     assert data.schema.references("entries") == [Edge("entries", "customer_id", "customers")]
     assert data["entries"]["customer_id"].isna().sum() == sum(c is None for c in customers)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_column_defaults_are_written_back(engine: str, tmp_path: Path, caplog) -> None:
+    """A column's DEFAULT was not read, so the copy had none: a user's later INSERT that leaves a
+    column out got NULL (or a NOT NULL failure) where the source gave 0, 'active' or the time.
+    Constants and CURRENT_TIMESTAMP are written back into any database; an expression of SQLite's own
+    (datetime('now')) into SQLite as declared, elsewhere dropped with a warning naming it."""
+    source = url("sqlite", tmp_path, "source")
+    run_sql(
+        source,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0, s VARCHAR(10) DEFAULT 'it''s', "
+        "b BOOLEAN DEFAULT false, x NUMERIC(5, 2) DEFAULT (1.5), neg INTEGER DEFAULT -1, d DATE DEFAULT '2000-01-02', "
+        "made TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, stamp TEXT DEFAULT (datetime('now')), plain TEXT)",
+        "INSERT INTO t (id, n) VALUES (1, 5), (2, 7)",
+    )
+    copy = url(engine, tmp_path, "copy")
+    with caplog.at_level(logging.WARNING, logger="relsynth.relational.sql"):
+        RelationalData.from_sql(source).to_sql(copy)
+    dropped = "DEFAULT(s) [\"t.stamp DEFAULT datetime('now')\"]"
+    assert (dropped in caplog.text) is (engine != "sqlite")
+    run_sql(copy, "INSERT INTO t (id) VALUES (3)")
+    row = query(copy, "SELECT n, s, b, x, neg, d, made IS NOT NULL, stamp IS NOT NULL, plain FROM t WHERE id = 3")
+    d = "2000-01-02" if engine == "sqlite" else dt.date(2000, 1, 2)
+    assert row == [
+        (
+            0,
+            "it's",
+            False if engine != "sqlite" else 0,
+            1.5 if engine == "sqlite" else Decimal("1.50"),
+            -1,
+            d,
+            True,
+            engine == "sqlite",
+            None,
+        )
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import logging
 import re
 from pathlib import Path
 
@@ -1586,3 +1587,32 @@ def test_intervals_of_months_come_back_as_months(postgres_url: str) -> None:
             f"FROM plan a JOIN {target}.plan b USING (id)",
         )
         assert same == [(40, 40)], target
+
+
+def test_column_defaults_are_written_back(postgres_url: str, tmp_path: Path, caplog) -> None:
+    """A column's DEFAULT was not read, so the copy had none: a user's later INSERT that leaves a
+    column out got NULL (or a NOT NULL failure) where the source gave 0, 'ok' or the time. Into
+    PostgreSQL, from PostgreSQL, every default comes back (an expression as declared, an enum's label
+    in another schema too); into SQLite the constants and now() (as CURRENT_TIMESTAMP), the rest is
+    dropped with a warning naming it."""
+    run_sql(
+        postgres_url,
+        "CREATE TYPE mood AS ENUM ('ok', 'sad')",
+        "CREATE TABLE t (id serial PRIMARY KEY, n integer NOT NULL DEFAULT 0, s varchar(10) DEFAULT 'it''s', "
+        "b boolean NOT NULL DEFAULT true, m mood DEFAULT 'ok', f double precision DEFAULT 1e3, "
+        "made timestamptz NOT NULL DEFAULT now(), due date DEFAULT (CURRENT_DATE + 7), plain text)",
+        "INSERT INTO t (n) VALUES (5), (7)",
+    )
+    data = RelationalData.from_sql(postgres_url)
+    data.to_sql(postgres_url, schema_name="copy")
+    row = "SELECT n, s, b, CAST(m AS text), f, made IS NOT NULL, due - CURRENT_DATE, plain FROM {} WHERE id = 3"
+    run_sql(postgres_url, "INSERT INTO copy.t (id) VALUES (3)")
+    assert rows(postgres_url, row.format("copy.t")) == [(0, "it's", True, "ok", 1000.0, True, 7, None)]
+    target = f"sqlite:///{tmp_path / 'copy.sqlite'}"
+    with caplog.at_level(logging.WARNING, logger="relsynth.relational.sql"):
+        data.to_sql(target)
+    assert "DEFAULT(s) ['t.due DEFAULT (CURRENT_DATE + 7)']" in caplog.text
+    run_sql(target, "INSERT INTO t (id) VALUES (3)")
+    assert rows(target, row.replace("due - CURRENT_DATE", "due").format("t")) == [
+        (0, "it's", 1, "ok", 1000.0, 1, None, None)
+    ]

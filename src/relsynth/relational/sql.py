@@ -101,11 +101,13 @@ from relsynth.relational.schema import (
     small_referenced_roots,
     with_copied_texts,
 )
+from relsynth.relational.sql_defaults import DEFAULT, declared_default, server_default
 
 log = logging.getLogger(__name__)
 
 Con = str | sa.URL | sa.Engine
 IF_EXISTS = ("fail", "replace", "append")
+_TRANSACTIONAL_DDL = {"postgresql", "sqlite"}  # a CREATE TABLE can be tried in a savepoint (`_create_tables`)
 CHUNK_SIZE = 10_000
 IMPLIED_KEY = "implied_key"  # in a column's SQL format: a key only a composite reference implies, written without it
 
@@ -599,6 +601,7 @@ class _Reflected:
     domains: dict[str, dict] = field(default_factory=dict)  # column -> its single-column CHECKs (`_domains`)
     orders: list[tuple[str, str, bool]] = field(default_factory=list)  # CHECK (a < b): (low, high, strict)
     declared: dict[str, str] = field(default_factory=dict)  # column -> its type as SQLite declares it (`_sqlite_names`)
+    defaults: dict[str, dict] = field(default_factory=dict)  # column -> its DEFAULT (`sql_defaults.declared_default`)
 
 
 SchemaNames = str | Sequence[str] | None  # `schema_name` as from_sql takes it: one schema, several, or the default
@@ -757,11 +760,17 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
         unique=_unique_columns(conn, name, schema_name, tuple(pk)),
         unique_sets=_unique_column_sets(conn, name, schema_name, tuple(pk)),
         made=_made_by_server(conn.dialect.name, cols, tuple(pk)),
+        defaults=_declared_defaults(conn.dialect.name, [(c["name"], c.get("default")) for c in cols]),
         schema=schema_name,
         differs=_differing_pairs(conn, name, schema_name, [c["name"] for c in cols]),
         domains=_domains(conn, name, schema_name, {c["name"]: c["type"] for c in cols}),
         orders=column_orders(_check_texts(conn, name, schema_name), [c["name"] for c in cols]),
     )
+
+
+def _declared_defaults(dialect: str, defaults: Iterable[tuple[str, object]]) -> dict[str, dict]:
+    """Column -> its DEFAULT as `to_sql` writes it back (`sql_defaults`), for the columns that have one."""
+    return {c: found for c, sql in defaults if (found := declared_default(sql, dialect))}
 
 
 def _quiet_display_widths(fn: Callable) -> Callable:
@@ -1122,13 +1131,13 @@ def _reflect_information_schema(conn: sa.Connection, name: str, schema: str) -> 
     where = {"s": schema, "t": name}
     cols = conn.execute(
         sa.text(
-            "SELECT column_name, data_type, is_nullable, character_maximum_length, numeric_precision, numeric_scale "
-            "FROM information_schema.columns WHERE table_schema = :s AND table_name = :t ORDER BY ordinal_position"
+            "SELECT column_name, data_type, is_nullable, character_maximum_length, numeric_precision, numeric_scale, "
+            "column_default FROM information_schema.columns WHERE table_schema = :s AND table_name = :t ORDER BY ordinal_position"
         ),
         where,
     ).all()
     types = {}
-    for col, data_type, _, length, precision, scale in cols:
+    for col, data_type, _, length, precision, scale, _ in cols:
         make = _INFO_TYPES.get(str(data_type).split("(")[0].strip().upper())
         types[col] = make(length, precision, scale) if make else UnknownType(str(data_type))
     keys = conn.execute(
@@ -1165,8 +1174,20 @@ def _reflect_information_schema(conn: sa.Connection, name: str, schema: str) -> 
     sets = _unique_column_sets(conn, name, schema, pk)
     domains = _domains(conn, name, schema, types)
     orders = column_orders(_check_texts(conn, name, schema), list(types))
+    defaults = _declared_defaults(conn.dialect.name, [(c[0], c[-1]) for c in cols])
     return _Reflected(
-        name, types, not_null, pk, fks, one, sets, schema=schema, differs=differs, domains=domains, orders=orders
+        name,
+        types,
+        not_null,
+        pk,
+        fks,
+        one,
+        sets,
+        schema=schema,
+        differs=differs,
+        domains=domains,
+        orders=orders,
+        defaults=defaults,
     )
 
 
@@ -1240,6 +1261,7 @@ def _leave_out(reflected: dict[str, _Reflected], exclude: Mapping[str, list[str]
             unique=r.unique - set(cols),
             unique_sets=[u for u in r.unique_sets if not set(u) & set(cols)],
             made={c: m for c, m in r.made.items() if c not in cols},
+            defaults={c: d for c, d in r.defaults.items() if c not in cols},
             schema=r.schema,
             differs=[(a, b) for a, b in r.differs if a not in cols and b not in cols],
             domains={c: d for c, d in r.domains.items() if c not in cols},
@@ -1670,6 +1692,8 @@ def _column_kinds(
             specs[col] = {"type": "array", "name": array} | ({"nullable": False} if col in r.not_null else {})
         elif col in own and col in r.not_null:  # no type to keep (an interval read as labels), but its NOT NULL
             specs[col] = {"nullable": False}
+        if col in specs and col in r.defaults:  # written back where the target holds it (`sql_defaults`)
+            specs[col] = {**specs[col], DEFAULT: r.defaults[col]}
         if col in own:
             kinds[col], why[col] = own[col], "given in overrides"
         elif col == pks[t]:
@@ -2422,6 +2446,7 @@ def _target_tables(
     made: dict[str, sa.Table] = {}
     unkeyed: list[str] = []  # keys DuckDB cannot hold: to a table of another schema
     deferred, closing = schema.deferred_keys(), []  # closing: (table, key) of the keys closing a cycle
+    dropped: list[str] = []  # DEFAULTs the target cannot hold
     for name in order:
         table, df, fmts = schema.tables[name], frames[name], formats.get(name, {})
         cols, own = [], []  # own: keys to the table's own rows, constrained once the table exists
@@ -2432,13 +2457,16 @@ def _target_tables(
             nullable = not given or given.get("nullable", True)
             in_key = bool(given and given.get("primary_key"))  # part of a composite key, read without one
             spec = given if given and "type" in given else None  # else only a NOT NULL (a type without a kind)
+            default = partial(_default_clause, given, dialect, expressions, f"{name}.{col}", dropped)
             if isinstance(kind, ForeignKey) and kind.parent == name:
                 typ = _key_type(schema, frames, formats, kind.parent, spec)
-                cols.append(sa.Column(_quoted(col), typ, nullable=nullable))
+                cols.append(sa.Column(_quoted(col), typ, nullable=nullable, server_default=default(typ)))
                 own.append(col)
             elif isinstance(kind, ForeignKey) and col in deferred.get(name, {}):  # its table is made later
                 typ = _key_type(schema, frames, formats, kind.parent, spec)
-                cols.append(sa.Column(_quoted(col), typ, nullable=nullable, primary_key=in_key))
+                cols.append(
+                    sa.Column(_quoted(col), typ, nullable=nullable, primary_key=in_key, server_default=default(typ))
+                )
                 closing.append((name, col))
             elif isinstance(kind, ForeignKey):
                 parent = made[kind.parent].c[schema.tables[kind.parent].primary_key]
@@ -2446,12 +2474,18 @@ def _target_tables(
                 implied = bool(given and given.get(IMPLIED_KEY))  # the source had none
                 across = _across_schemas(dialect, located[name][0], parent.table.schema, name, col, unkeyed, implied)
                 key = [] if implied or across else [sa.ForeignKey(parent)]
-                cols.append(sa.Column(_quoted(col), typ, *key, nullable=nullable, primary_key=in_key))
+                cols.append(
+                    sa.Column(
+                        _quoted(col), typ, *key, nullable=nullable, primary_key=in_key, server_default=default(typ)
+                    )
+                )
             elif kind.kind is Column.PRIMARY_KEY:
                 typ = _sqlite_declared(sql_type(spec), spec, dialect) if spec else _default_type(kind.kind, df[col])
                 by_server = _server_made(spec, dialect, expressions)
                 auto = {} if by_server else {"autoincrement": False}  # an identity is the key's only numbering
-                cols.append(sa.Column(_quoted(col), typ, *by_server, primary_key=True, **auto))
+                cols.append(
+                    sa.Column(_quoted(col), typ, *by_server, primary_key=True, server_default=default(typ), **auto)
+                )
             else:
                 typ = sql_type(spec) if spec else _default_type(kind.kind, df[col], fmts.get(col))
                 typ = _enum_type(typ, spec, dialect, located[name][0])
@@ -2459,7 +2493,16 @@ def _target_tables(
                 typ = _as_stored_on_sqlite(typ, kind.kind, spec, fmts.get(col, {}), dialect)
                 typ = _sqlite_declared(typ, spec, dialect)
                 by_server = _server_made(spec, dialect, expressions)
-                cols.append(sa.Column(_quoted(col), typ, *by_server, nullable=nullable, primary_key=in_key))
+                cols.append(
+                    sa.Column(
+                        _quoted(col),
+                        typ,
+                        *by_server,
+                        nullable=nullable,
+                        primary_key=in_key,
+                        server_default=None if by_server else default(typ),
+                    )
+                )
         into, as_name = located[name]
         made[name] = sa.Table(_quoted(as_name), metadata, *cols, schema=into, info={TABLE_NAME: name})
         for a, others in ((c, (f.get(SQL_FORMAT) or {}).get(DIFFERS_FROM, [])) for c, f in fmts.items() if f):
@@ -2511,6 +2554,12 @@ def _target_tables(
             made[name].append_constraint(
                 sa.ForeignKeyConstraint([made[name].c[c] for c in cols], [made[parent].c[c] for c in ref_cols])
             )
+    if dropped and expressions:
+        log.warning(
+            "to_sql: the target cannot hold the source's DEFAULT(s) %s (an expression of another database kind, or a "
+            "constant the column's type does not take): written without them",
+            dropped,
+        )
     if unkeyed:
         log.warning(
             "to_sql: DuckDB holds no foreign keys across schemas: %s written without their FOREIGN KEY (their values "
@@ -2631,6 +2680,26 @@ def _across_schemas(
         return False
     unkeyed.append(f"{name}.{col}")
     return True
+
+
+def _default_clause(
+    given: Mapping[str, Any] | None,
+    dialect: str,
+    expressions: bool,
+    where: str,
+    dropped: list[str],
+    typ: sa.types.TypeEngine,
+) -> sa.TextClause | None:
+    """The column's DEFAULT as the target holds it (`sql_defaults.server_default`); one it cannot
+    hold is noted in `dropped`. None where not `expressions` (the target refused one: see `_create_tables`)."""
+    declared = (given or {}).get(DEFAULT)
+    if not declared or not expressions:
+        return None
+    declared_type = sql_type(given) if "type" in given else typ  # as the DDL names it (`_as_stored_on_sqlite`)
+    clause = server_default(declared, declared_type, dialect)
+    if clause is None:
+        dropped.append(f"{where} DEFAULT {declared['sql']}")
+    return clause
 
 
 def _server_made(spec: Mapping[str, Any] | None, dialect: str, expressions: bool) -> list[sa.Computed | sa.Identity]:
@@ -3428,11 +3497,15 @@ def _create_tables(
     tables: list[sa.Table],
     plain: Callable[[], tuple[sa.MetaData, list[sa.Table]]],
 ) -> list[sa.Table]:
-    """Create `tables` and return them; where a generated column's expression fails on the target
-    (it names what the target lacks: an enum type of the source, written as VARCHAR, or a function of
-    its own), the `plain` tables instead, whose generated columns hold the values, with a warning."""
+    """Create `tables` and return them; where a generated column's expression or a DEFAULT fails on the
+    target (it names what the target lacks: an enum type of the source, written as VARCHAR, or a
+    function of its own; a constant its type refuses), the `plain` tables instead, whose generated
+    columns hold the values, without DEFAULTs, with a warning."""
     computed = [f"{t.name}.{c.name}" for t in tables for c in t.columns if c.computed is not None]
-    if not computed:
+    defaults = [
+        f"{t.name}.{c.name}" for t in tables for c in t.columns if isinstance(c.server_default, sa.DefaultClause)
+    ]
+    if (not computed and not defaults) or conn.dialect.name not in _TRANSACTIONAL_DDL:
         metadata.create_all(conn, checkfirst=False)
         return tables
     try:
@@ -3444,10 +3517,12 @@ def _create_tables(
     metadata, tables = plain()
     metadata.create_all(conn, checkfirst=False)  # fails too where the expressions were not the cause
     reason = str(failed.orig).splitlines()[0] if failed.orig is not None else str(failed)
+    what = [f"the generated column(s) {computed}"] if computed else []
+    what += [f"the DEFAULT(s) of {defaults}"] if defaults else []
     log.warning(
-        "to_sql: the generated column(s) %s could not be recreated (%s): written as plain columns holding the "
-        "values instead",
-        computed,
+        "to_sql: %s could not be recreated (%s): written as plain columns holding the values, without DEFAULTs, "
+        "instead",
+        " and ".join(what),
         reason,
     )
     return tables
