@@ -2625,3 +2625,28 @@ def test_column_defaults_are_written_back(engine: str, tmp_path: Path, caplog) -
             None,
         )
     ]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_foreign_key_actions_are_written_back(engine: str, tmp_path: Path, caplog) -> None:
+    """A foreign key's ON DELETE CASCADE / ON UPDATE SET NULL were not read, so the copy's keys had
+    none: a user deleting a parent row of the copy was refused (or left orphans) where the source
+    deleted its children. They are written back; DuckDB, which holds none, gets them named in a warning."""
+    source = url("sqlite", tmp_path, "source")
+    run_sql(
+        source,
+        "CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT)",
+        "CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER NOT NULL REFERENCES p (id) ON DELETE CASCADE, "
+        "q_id INTEGER REFERENCES p (id) ON UPDATE SET NULL, r_id INTEGER REFERENCES p (id))",
+        "INSERT INTO p VALUES (1, 'a'), (2, 'b')",
+        "INSERT INTO c VALUES (1, 1, 2, 1), (2, 2, 1, 2)",
+    )
+    copy = url(engine, tmp_path, "copy")
+    with caplog.at_level(logging.WARNING, logger="relsynth.relational.sql"):
+        RelationalData.from_sql(source).to_sql(copy)
+    if engine == "duckdb":
+        assert "['c.p_id (ON DELETE CASCADE)', 'c.q_id (ON UPDATE SET NULL)'] written without them" in caplog.text
+        return
+    inspector = sa.inspect(sa.create_engine(copy))
+    actions = {tuple(fk["constrained_columns"]): fk["options"] for fk in inspector.get_foreign_keys("c")}
+    assert actions == {("p_id",): {"ondelete": "CASCADE"}, ("q_id",): {"onupdate": "SET NULL"}, ("r_id",): {}}

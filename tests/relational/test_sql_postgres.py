@@ -1616,3 +1616,19 @@ def test_column_defaults_are_written_back(postgres_url: str, tmp_path: Path, cap
     assert rows(target, row.replace("due - CURRENT_DATE", "due").format("t")) == [
         (0, "it's", 1, "ok", 1000.0, 1, None, None)
     ]
+
+
+def test_foreign_key_actions_are_written_back(postgres_url: str) -> None:
+    """A foreign key's ON DELETE CASCADE was not read, so deleting a parent row of the copy was
+    refused where the source deleted its children: written back, the copy deletes them too."""
+    run_sql(
+        postgres_url,
+        "CREATE TABLE p (id integer PRIMARY KEY, name text)",
+        "CREATE TABLE c (id integer PRIMARY KEY, p_id integer NOT NULL REFERENCES p ON DELETE CASCADE, "
+        "q_id integer REFERENCES p ON DELETE SET NULL)",
+        "INSERT INTO p VALUES (1, 'a'), (2, 'b')",
+        "INSERT INTO c VALUES (1, 1, 2), (2, 2, 1)",
+    )
+    RelationalData.from_sql(postgres_url).to_sql(postgres_url, schema_name="copy")
+    run_sql(postgres_url, "DELETE FROM copy.p WHERE id = 1")
+    assert rows(postgres_url, "SELECT id, p_id, q_id FROM copy.c") == [(2, 2, None)]

@@ -107,6 +107,8 @@ log = logging.getLogger(__name__)
 
 Con = str | sa.URL | sa.Engine
 IF_EXISTS = ("fail", "replace", "append")
+KEY_ACTIONS = {"CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT"}  # a foreign key's actions, written back
+ON_PARENT = "on_parent"  # in a foreign key's SQL format: its actions ({"ondelete": "CASCADE"}, `_key_actions`)
 _TRANSACTIONAL_DDL = {"postgresql", "sqlite"}  # a CREATE TABLE can be tried in a savepoint (`_create_tables`)
 CHUNK_SIZE = 10_000
 IMPLIED_KEY = "implied_key"  # in a column's SQL format: a key only a composite reference implies, written without it
@@ -582,6 +584,7 @@ class _ForeignKey:
     table: str
     ref_columns: tuple[str, ...]
     ref_schema: str | None = None  # None: the schema read
+    actions: tuple[tuple[str, str], ...] = ()  # ("ondelete", "CASCADE") ...: what a parent row's DELETE, UPDATE does
 
 
 @dataclass
@@ -735,12 +738,14 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
     # SQLAlchemy names a referenced table's schema unless it is the default one (None), also when it is
     # `schema_name`; held here as None for the schema read, else its name (as _reflect_information_schema)
     default = insp.default_schema_name
+    sqlite_actions = _sqlite_key_actions(conn, name, schema_name)
     fks = [
         _ForeignKey(
             tuple(f["constrained_columns"]),
             f["referred_table"],
             tuple(f["referred_columns"]),
             _other_schema(f["referred_schema"] or default, schema_name or default),
+            _key_actions(f.get("options") or sqlite_actions.get(tuple(f["constrained_columns"]), {})),
         )
         for f in insp.get_foreign_keys(name, schema=schema_name)
     ]
@@ -766,6 +771,31 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
         domains=_domains(conn, name, schema_name, {c["name"]: c["type"] for c in cols}),
         orders=column_orders(_check_texts(conn, name, schema_name), [c["name"] for c in cols]),
     )
+
+
+def _key_actions(options: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """A foreign key's ON DELETE / ON UPDATE actions other than the default (NO ACTION), as SQLAlchemy's
+    options name them ("ondelete", "onupdate")."""
+    return tuple(
+        (on, str(options[on]).upper())
+        for on in ("ondelete", "onupdate")
+        if str(options.get(on) or "").upper() in KEY_ACTIONS
+    )
+
+
+def _sqlite_key_actions(conn: sa.Connection, name: str, schema_name: str | None) -> dict[tuple[str, ...], dict]:
+    """SQLite's foreign keys' actions (its columns -> {"ondelete": ..., "onupdate": ...}), which
+    SQLAlchemy's reflection leaves out there."""
+    if conn.dialect.name != "sqlite":
+        return {}
+    prefix = f"{conn.dialect.identifier_preparer.quote(schema_name)}." if schema_name else ""
+    quoted = conn.dialect.identifier_preparer.quote(name)
+    found: dict[int, tuple[list[str], dict]] = {}
+    for key, _, _, column, _, on_update, on_delete, *_ in conn.exec_driver_sql(
+        f"PRAGMA {prefix}foreign_key_list({quoted})"
+    ):
+        found.setdefault(key, ([], {"ondelete": on_delete, "onupdate": on_update}))[0].append(column)
+    return {tuple(cols): actions for cols, actions in found.values()}
 
 
 def _declared_defaults(dialect: str, defaults: Iterable[tuple[str, object]]) -> dict[str, dict]:
@@ -1704,6 +1734,8 @@ def _column_kinds(
                 catalog = implied[col][1].format(pk=pks[fks[col]])
                 specs[col] = {**specs.get(col, {}), IMPLIED_KEY: True}
             kinds[col], why[col] = key_kind(col, fks[col], nest, lookups, catalog, passed_over.get((t, col), ""))
+            if actions := next((fk.actions for fk in r.fks if fk.columns == (col,) and col not in implied), ()):
+                specs[col] = {**specs.get(col, {}), ON_PARENT: dict(actions)}  # written back with the key
             if fks[col] in lookups:
                 why[col] += f" ({fks[col]} is a lookup)"
             if col in r.pk and (len(r.pk) > 1 or pks[t] is None):
@@ -2447,6 +2479,7 @@ def _target_tables(
     unkeyed: list[str] = []  # keys DuckDB cannot hold: to a table of another schema
     deferred, closing = schema.deferred_keys(), []  # closing: (table, key) of the keys closing a cycle
     dropped: list[str] = []  # DEFAULTs the target cannot hold
+    unacted: list[str] = []  # foreign keys whose ON DELETE / ON UPDATE the target cannot hold
     for name in order:
         table, df, fmts = schema.tables[name], frames[name], formats.get(name, {})
         cols, own = [], []  # own: keys to the table's own rows, constrained once the table exists
@@ -2458,6 +2491,7 @@ def _target_tables(
             in_key = bool(given and given.get("primary_key"))  # part of a composite key, read without one
             spec = given if given and "type" in given else None  # else only a NOT NULL (a type without a kind)
             default = partial(_default_clause, given, dialect, expressions, f"{name}.{col}", dropped)
+            actions = _written_actions(given, dialect, f"{name}.{col}", unacted)
             if isinstance(kind, ForeignKey) and kind.parent == name:
                 typ = _key_type(schema, frames, formats, kind.parent, spec)
                 cols.append(sa.Column(_quoted(col), typ, nullable=nullable, server_default=default(typ)))
@@ -2473,7 +2507,7 @@ def _target_tables(
                 typ = _sqlite_declared(sql_type(spec), spec, dialect) if spec else parent.type
                 implied = bool(given and given.get(IMPLIED_KEY))  # the source had none
                 across = _across_schemas(dialect, located[name][0], parent.table.schema, name, col, unkeyed, implied)
-                key = [] if implied or across else [sa.ForeignKey(parent)]
+                key = [] if implied or across else [sa.ForeignKey(parent, **actions)]
                 cols.append(
                     sa.Column(
                         _quoted(col), typ, *key, nullable=nullable, primary_key=in_key, server_default=default(typ)
@@ -2521,7 +2555,11 @@ def _target_tables(
                     made[name].append_constraint(sa.CheckConstraint(clause))
         for col in own:
             made[name].append_constraint(
-                sa.ForeignKeyConstraint([made[name].c[col]], [made[name].c[table.primary_key]])
+                sa.ForeignKeyConstraint(
+                    [made[name].c[col]],
+                    [made[name].c[table.primary_key]],
+                    **_written_actions(fmts.get(col, {}).get(SQL_FORMAT), dialect, "", []),
+                )
             )
         for unique in table.unique:  # as the source declared them (`Table.unique`): generation keeps them
             if all(c in made[name].c for c in unique):
@@ -2542,6 +2580,7 @@ def _target_tables(
                 use_alter=True,
                 deferrable=True,
                 initially="DEFERRED",
+                **_written_actions(formats.get(name, {}).get(col, {}).get(SQL_FORMAT), dialect, "", []),
             )
         )
     for name, cols, parent, ref_cols in composite_references(formats):
@@ -2554,6 +2593,11 @@ def _target_tables(
             made[name].append_constraint(
                 sa.ForeignKeyConstraint([made[name].c[c] for c in cols], [made[parent].c[c] for c in ref_cols])
             )
+    if unacted and expressions:
+        log.warning(
+            "to_sql: DuckDB holds no ON DELETE / ON UPDATE actions but the default: %s written without them",
+            unacted,
+        )
     if dropped and expressions:
         log.warning(
             "to_sql: the target cannot hold the source's DEFAULT(s) %s (an expression of another database kind, or a "
@@ -2680,6 +2724,16 @@ def _across_schemas(
         return False
     unkeyed.append(f"{name}.{col}")
     return True
+
+
+def _written_actions(given: Mapping[str, Any] | None, dialect: str, where: str, unacted: list[str]) -> dict[str, str]:
+    """The foreign key's ON DELETE / ON UPDATE actions as SQLAlchemy takes them ({"ondelete": "CASCADE"});
+    none into DuckDB, which refuses them (noted in `unacted`)."""
+    actions = dict((given or {}).get(ON_PARENT) or {})
+    if actions and dialect == "duckdb":
+        unacted.append(f"{where} ({', '.join(f'ON {on[2:].upper()} {a}' for on, a in actions.items())})")
+        return {}
+    return {on: a for on, a in actions.items() if on in ("ondelete", "onupdate") and a in KEY_ACTIONS}
 
 
 def _default_clause(
