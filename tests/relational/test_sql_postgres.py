@@ -1632,3 +1632,21 @@ def test_foreign_key_actions_are_written_back(postgres_url: str) -> None:
     RelationalData.from_sql(postgres_url).to_sql(postgres_url, schema_name="copy")
     run_sql(postgres_url, "DELETE FROM copy.p WHERE id = 1")
     assert rows(postgres_url, "SELECT id, p_id, q_id FROM copy.c") == [(2, 2, None)]
+
+
+def test_column_comments_are_written_back(postgres_url: str, tmp_path: Path) -> None:
+    """A column's COMMENT was not read, so a user reading the synthetic database in a GUI saw none
+    of the source's explanations: written back where the target holds comments (SQLite has none)."""
+    run_sql(
+        postgres_url,
+        "CREATE TABLE p (id integer PRIMARY KEY, name text NOT NULL, score integer)",
+        "COMMENT ON COLUMN p.name IS 'the person''s name'",
+        "COMMENT ON COLUMN p.id IS 'a number'",
+        "INSERT INTO p VALUES (1, 'a', 3), (2, 'b', 4)",
+    )
+    data = RelationalData.from_sql(postgres_url)
+    data.to_sql(postgres_url, schema_name="copy")
+    comments = sa.inspect(sa.create_engine(postgres_url)).get_columns("p", schema="copy")
+    assert {c["name"]: c["comment"] for c in comments} == {"id": "a number", "name": "the person's name", "score": None}
+    data.to_sql(f"sqlite:///{tmp_path / 'copy.sqlite'}")  # no comments there, and no failure
+    data.to_sql(f"duckdb:///{tmp_path / 'copy.duckdb'}")  # DuckDB takes them

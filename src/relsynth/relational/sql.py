@@ -108,6 +108,7 @@ log = logging.getLogger(__name__)
 Con = str | sa.URL | sa.Engine
 IF_EXISTS = ("fail", "replace", "append")
 KEY_ACTIONS = {"CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT"}  # a foreign key's actions, written back
+COMMENT = "comment"  # in a column's SQL format: its COMMENT in the source's catalog
 ON_PARENT = "on_parent"  # in a foreign key's SQL format: its actions ({"ondelete": "CASCADE"}, `_key_actions`)
 _TRANSACTIONAL_DDL = {"postgresql", "sqlite"}  # a CREATE TABLE can be tried in a savepoint (`_create_tables`)
 CHUNK_SIZE = 10_000
@@ -605,6 +606,7 @@ class _Reflected:
     orders: list[tuple[str, str, bool]] = field(default_factory=list)  # CHECK (a < b): (low, high, strict)
     declared: dict[str, str] = field(default_factory=dict)  # column -> its type as SQLite declares it (`_sqlite_names`)
     defaults: dict[str, dict] = field(default_factory=dict)  # column -> its DEFAULT (`sql_defaults.declared_default`)
+    comments: dict[str, str] = field(default_factory=dict)  # column -> its COMMENT, as a GUI shows it
 
 
 SchemaNames = str | Sequence[str] | None  # `schema_name` as from_sql takes it: one schema, several, or the default
@@ -766,6 +768,7 @@ def _reflect(conn: sa.Connection, name: str, schema_name: str | None) -> _Reflec
         unique_sets=_unique_column_sets(conn, name, schema_name, tuple(pk)),
         made=_made_by_server(conn.dialect.name, cols, tuple(pk)),
         defaults=_declared_defaults(conn.dialect.name, [(c["name"], c.get("default")) for c in cols]),
+        comments={c["name"]: str(c["comment"]) for c in cols if c.get("comment")},
         schema=schema_name,
         differs=_differing_pairs(conn, name, schema_name, [c["name"] for c in cols]),
         domains=_domains(conn, name, schema_name, {c["name"]: c["type"] for c in cols}),
@@ -1292,6 +1295,7 @@ def _leave_out(reflected: dict[str, _Reflected], exclude: Mapping[str, list[str]
             unique_sets=[u for u in r.unique_sets if not set(u) & set(cols)],
             made={c: m for c, m in r.made.items() if c not in cols},
             defaults={c: d for c, d in r.defaults.items() if c not in cols},
+            comments={c: d for c, d in r.comments.items() if c not in cols},
             schema=r.schema,
             differs=[(a, b) for a, b in r.differs if a not in cols and b not in cols],
             domains={c: d for c, d in r.domains.items() if c not in cols},
@@ -1724,6 +1728,8 @@ def _column_kinds(
             specs[col] = {"nullable": False}
         if col in specs and col in r.defaults:  # written back where the target holds it (`sql_defaults`)
             specs[col] = {**specs[col], DEFAULT: r.defaults[col]}
+        if col in specs and col in r.comments:  # written back where the target holds comments
+            specs[col] = {**specs[col], COMMENT: r.comments[col]}
         if col in own:
             kinds[col], why[col] = own[col], "given in overrides"
         elif col == pks[t]:
@@ -2494,12 +2500,27 @@ def _target_tables(
             actions = _written_actions(given, dialect, f"{name}.{col}", unacted)
             if isinstance(kind, ForeignKey) and kind.parent == name:
                 typ = _key_type(schema, frames, formats, kind.parent, spec)
-                cols.append(sa.Column(_quoted(col), typ, nullable=nullable, server_default=default(typ)))
+                cols.append(
+                    sa.Column(
+                        _quoted(col),
+                        typ,
+                        nullable=nullable,
+                        server_default=default(typ),
+                        comment=(given or {}).get(COMMENT),
+                    )
+                )
                 own.append(col)
             elif isinstance(kind, ForeignKey) and col in deferred.get(name, {}):  # its table is made later
                 typ = _key_type(schema, frames, formats, kind.parent, spec)
                 cols.append(
-                    sa.Column(_quoted(col), typ, nullable=nullable, primary_key=in_key, server_default=default(typ))
+                    sa.Column(
+                        _quoted(col),
+                        typ,
+                        nullable=nullable,
+                        primary_key=in_key,
+                        server_default=default(typ),
+                        comment=(given or {}).get(COMMENT),
+                    )
                 )
                 closing.append((name, col))
             elif isinstance(kind, ForeignKey):
@@ -2510,7 +2531,13 @@ def _target_tables(
                 key = [] if implied or across else [sa.ForeignKey(parent, **actions)]
                 cols.append(
                     sa.Column(
-                        _quoted(col), typ, *key, nullable=nullable, primary_key=in_key, server_default=default(typ)
+                        _quoted(col),
+                        typ,
+                        *key,
+                        nullable=nullable,
+                        primary_key=in_key,
+                        server_default=default(typ),
+                        comment=(given or {}).get(COMMENT),
                     )
                 )
             elif kind.kind is Column.PRIMARY_KEY:
@@ -2518,7 +2545,15 @@ def _target_tables(
                 by_server = _server_made(spec, dialect, expressions)
                 auto = {} if by_server else {"autoincrement": False}  # an identity is the key's only numbering
                 cols.append(
-                    sa.Column(_quoted(col), typ, *by_server, primary_key=True, server_default=default(typ), **auto)
+                    sa.Column(
+                        _quoted(col),
+                        typ,
+                        *by_server,
+                        primary_key=True,
+                        server_default=default(typ),
+                        comment=(given or {}).get(COMMENT),
+                        **auto,
+                    )
                 )
             else:
                 typ = sql_type(spec) if spec else _default_type(kind.kind, df[col], fmts.get(col))
@@ -2535,6 +2570,7 @@ def _target_tables(
                         nullable=nullable,
                         primary_key=in_key,
                         server_default=None if by_server else default(typ),
+                        comment=(given or {}).get(COMMENT),
                     )
                 )
         into, as_name = located[name]
