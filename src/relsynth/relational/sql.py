@@ -2468,6 +2468,15 @@ def _name(table: sa.Table) -> str:
     return table.info.get(TABLE_NAME, table.name)
 
 
+def _new_column(
+    col: str, comment: str | None, default: Callable, typ: sa.types.TypeEngine, *args, with_default: bool = True, **kw
+) -> sa.Column:
+    """A column to create: the source's `comment` on it and, `with_default`, its DEFAULT clause for
+    `typ` (`default`: `_default_clause` bound to the column; none beside a server-made value)."""
+    server_default = default(typ) if with_default else None
+    return sa.Column(_quoted(col), typ, *args, server_default=server_default, comment=comment, **kw)
+
+
 def _target_tables(
     schema: Schema,
     frames: Mapping[str, pd.DataFrame],
@@ -2497,31 +2506,15 @@ def _target_tables(
             in_key = bool(given and given.get("primary_key"))  # part of a composite key, read without one
             spec = given if given and "type" in given else None  # else only a NOT NULL (a type without a kind)
             default = partial(_default_clause, given, dialect, expressions, f"{name}.{col}", dropped)
+            column = partial(_new_column, col, (given or {}).get(COMMENT), default)
             actions = _written_actions(given, dialect, f"{name}.{col}", unacted)
             if isinstance(kind, ForeignKey) and kind.parent == name:
                 typ = _key_type(schema, frames, formats, kind.parent, spec)
-                cols.append(
-                    sa.Column(
-                        _quoted(col),
-                        typ,
-                        nullable=nullable,
-                        server_default=default(typ),
-                        comment=(given or {}).get(COMMENT),
-                    )
-                )
+                cols.append(column(typ, nullable=nullable))
                 own.append(col)
             elif isinstance(kind, ForeignKey) and col in deferred.get(name, {}):  # its table is made later
                 typ = _key_type(schema, frames, formats, kind.parent, spec)
-                cols.append(
-                    sa.Column(
-                        _quoted(col),
-                        typ,
-                        nullable=nullable,
-                        primary_key=in_key,
-                        server_default=default(typ),
-                        comment=(given or {}).get(COMMENT),
-                    )
-                )
+                cols.append(column(typ, nullable=nullable, primary_key=in_key))
                 closing.append((name, col))
             elif isinstance(kind, ForeignKey):
                 parent = made[kind.parent].c[schema.tables[kind.parent].primary_key]
@@ -2529,32 +2522,12 @@ def _target_tables(
                 implied = bool(given and given.get(IMPLIED_KEY))  # the source had none
                 across = _across_schemas(dialect, located[name][0], parent.table.schema, name, col, unkeyed, implied)
                 key = [] if implied or across else [sa.ForeignKey(parent, **actions)]
-                cols.append(
-                    sa.Column(
-                        _quoted(col),
-                        typ,
-                        *key,
-                        nullable=nullable,
-                        primary_key=in_key,
-                        server_default=default(typ),
-                        comment=(given or {}).get(COMMENT),
-                    )
-                )
+                cols.append(column(typ, *key, nullable=nullable, primary_key=in_key))
             elif kind.kind is Column.PRIMARY_KEY:
                 typ = _sqlite_declared(sql_type(spec), spec, dialect) if spec else _default_type(kind.kind, df[col])
                 by_server = _server_made(spec, dialect, expressions)
                 auto = {} if by_server else {"autoincrement": False}  # an identity is the key's only numbering
-                cols.append(
-                    sa.Column(
-                        _quoted(col),
-                        typ,
-                        *by_server,
-                        primary_key=True,
-                        server_default=default(typ),
-                        comment=(given or {}).get(COMMENT),
-                        **auto,
-                    )
-                )
+                cols.append(column(typ, *by_server, primary_key=True, **auto))
             else:
                 typ = sql_type(spec) if spec else _default_type(kind.kind, df[col], fmts.get(col))
                 typ = _enum_type(typ, spec, dialect, located[name][0])
@@ -2562,17 +2535,7 @@ def _target_tables(
                 typ = _as_stored_on_sqlite(typ, kind.kind, spec, fmts.get(col, {}), dialect)
                 typ = _sqlite_declared(typ, spec, dialect)
                 by_server = _server_made(spec, dialect, expressions)
-                cols.append(
-                    sa.Column(
-                        _quoted(col),
-                        typ,
-                        *by_server,
-                        nullable=nullable,
-                        primary_key=in_key,
-                        server_default=None if by_server else default(typ),
-                        comment=(given or {}).get(COMMENT),
-                    )
-                )
+                cols.append(column(typ, *by_server, nullable=nullable, primary_key=in_key, with_default=not by_server))
         into, as_name = located[name]
         made[name] = sa.Table(_quoted(as_name), metadata, *cols, schema=into, info={TABLE_NAME: name})
         for a, others in ((c, (f.get(SQL_FORMAT) or {}).get(DIFFERS_FROM, [])) for c, f in fmts.items() if f):
