@@ -131,7 +131,7 @@ def test_each_child_number_is_aggregated_once_per_table_however_many_labels_are_
         bid=data.schema.tables["bid"],
     )
     calls = []
-    aggregate = child_labels._aggregate
-    monkeypatch.setattr(child_labels, "_aggregate", lambda *a: calls.append(a[-1]) or aggregate(*a))
+    aggregate = child_labels.aggregate_over
+    monkeypatch.setattr(child_labels, "aggregate_over", lambda *a: calls.append(a[-1]) or aggregate(*a))
     TabularPreproc.from_schema(schema).fit(RelationalData({"item": item, "bid": data["bid"]}, schema))
     assert 0 < len(calls) <= 2 * 2

@@ -33,6 +33,7 @@ from relsynth.relational import RelationalData
 from relsynth.synth.tabular.encoders import plain_scalar, plain_texts
 from relsynth.synth.tabular.rules.columns import categoricals
 from relsynth.synth.tabular.rules.numbers import as_floats
+from relsynth.synth.tabular.rules.totals import aggregate_over
 
 log = logging.getLogger(__name__)
 MIN_ROWS = 20  # rows of the table, at least
@@ -117,16 +118,17 @@ def _threshold(
 ) -> dict | None:
     """{"child", "fk", "of", "how", "at"}: the first number of the row `at` and aggregate `how` of a
     child number `of` such that the rows reaching it are exactly the `marked` ones, not by chance."""
-    child, fk, at = child_rows
+    child, fk, _ = child_rows
     if not (has >= marked).all():  # a row of the label without children: no threshold helps
         return None
     nulls = _null_states(frame, col, value, set())
+    keys = frame[data.schema.tables[data.schema.parent(child).parent].primary_key]  # the rows `at` counts by
     for x in [x for x in numbers if nulls.get(x) is None]:  # a number the label clears is no threshold
         bound = as_floats(frame[x])
         for of in [c for c in pre.generated_numbers(child) if c != fk]:
             for how in AGGREGATES:
                 if (child, of, how) not in totals:
-                    totals[(child, of, how)] = _aggregate(as_floats(data[child][of]), at, len(frame), how)
+                    totals[(child, of, how)] = aggregate_over(data[child], fk, [of], keys, how)
                 met = _met(has, totals[(child, of, how)], bound)
                 if np.array_equal(met, marked) and _beyond_chance(marked[has & ~np.isnan(bound)]):
                     return {"child": child, "fk": fk, "of": of, "how": how, "at": x}
@@ -142,12 +144,6 @@ def _shares(values: pd.Series, labels: pd.Series, rows: np.ndarray) -> list[list
 def _typed(values: pd.Series, labels: pd.Series, value: str):
     """The value of `values` whose text is `value` (a bool, a number or a text, as the column holds it)."""
     return values[(labels == value).to_numpy()].iloc[0]
-
-
-def _aggregate(x: np.ndarray, at: np.ndarray, n: int, how: str) -> np.ndarray:
-    """Per parent row (of `n`): the `how` of its child rows' `x` (`at`: their positions), NaN where none holds one."""
-    frame = pd.DataFrame({"at": at, "x": x})[at >= 0]
-    return frame.groupby("at")["x"].agg(how).reindex(range(n)).to_numpy(np.float64)
 
 
 def _met(has: np.ndarray, total: np.ndarray, bound: np.ndarray) -> np.ndarray:
@@ -222,7 +218,8 @@ def _condition(rule: dict, frame: pd.DataFrame, rows: pd.DataFrame, pk: str) -> 
     has = np.bincount(at[at >= 0], minlength=n) > 0
     if rule["of"] is None or rule["of"] not in rows or rule["at"] not in frame:
         return has, has
-    return _met(has, _aggregate(as_floats(rows[rule["of"]]), at, n, rule["how"]), as_floats(frame[rule["at"]])), has
+    total = aggregate_over(rows, rule["fk"], [rule["of"]], frame[pk], rule["how"])
+    return _met(has, total, as_floats(frame[rule["at"]])), has
 
 
 def _relabel(frame: pd.DataFrame, rule: dict, into: np.ndarray, out_of: np.ndarray, has: np.ndarray, rng) -> None:
