@@ -163,7 +163,7 @@ def _joins_apart(parents: np.ndarray, start: np.ndarray, end: np.ndarray, kept: 
     where, put at starts drawn from the data's (their durations kept), they would `MIN_CHANCE` times
     at least: a few rows far apart are no evidence."""
     both = kept | added
-    if _count_overlaps(parents[both], start[both], end[both]) > 0:
+    if count_overlaps(parents[both], start[both], end[both]) > 0:
         return False
     rows = np.flatnonzero(added & ~np.isnan(start) & ~np.isnan(end))
     starts = start[~np.isnan(start)]
@@ -172,10 +172,10 @@ def _joins_apart(parents: np.ndarray, start: np.ndarray, end: np.ndarray, kept: 
     moved_start, moved_end = start.copy(), end.copy()
     moved_start[rows] = np.random.default_rng(0).choice(starts, len(rows))
     moved_end[rows] = moved_start[rows] + (end[rows] - start[rows])
-    return _count_overlaps(parents[both], moved_start[both], moved_end[both]) >= MIN_CHANCE
+    return count_overlaps(parents[both], moved_start[both], moved_end[both]) >= MIN_CHANCE
 
 
-def _count_overlaps(parents: np.ndarray, start: np.ndarray, end: np.ndarray) -> int:
+def count_overlaps(parents: np.ndarray, start: np.ndarray, end: np.ndarray) -> int:
     """Rows (holding both dates) starting before an earlier-starting sibling's latest end."""
     held = ~np.isnan(start) & ~np.isnan(end)
     codes = pd.factorize(parents[held])[0]

@@ -47,7 +47,7 @@ import pandas as pd
 from relsynth.relational import Column, RelationalData, Schema
 from relsynth.relational.orders import as_numbers
 from relsynth.relational.schema import Edge
-from relsynth.synth.tabular.rules.disjoint_intervals import MOVING, is_interval, moved_columns
+from relsynth.synth.tabular.rules.disjoint_intervals import MOVING, count_overlaps, is_interval, moved_columns
 from relsynth.synth.tabular.rules.sibling_spans import sibling_span, span_name
 from relsynth.synth.tabular.rules.times_of_day import named_columns
 
@@ -107,19 +107,10 @@ def _kept_apart(key: pd.Series, start: np.ndarray, end: np.ndarray) -> bool:
     held = ~np.isnan(start) & key.notna().to_numpy()
     codes = pd.factorize(key[held])[0]
     s, e = start[held], np.where(np.isnan(end[held]), np.inf, end[held])
-    if len(codes) - len(np.unique(codes)) < MIN_PAIRS or _overlaps(codes, s, e) > 0:
+    if len(codes) - len(np.unique(codes)) < MIN_PAIRS or count_overlaps(codes, s, e) > 0:
         return False
     rng = np.random.default_rng(0)
-    return all(_overlaps(rng.permutation(codes), s, e) >= MIN_CHANCE for _ in range(SHUFFLES))
-
-
-def _overlaps(codes: np.ndarray, start: np.ndarray, end: np.ndarray) -> int:
-    """Rows starting before an earlier-starting row of their code ends."""
-    order = np.lexsort((end, start, codes))
-    codes, start, end = codes[order], start[order], end[order]
-    latest = pd.Series(end).groupby(codes).cummax().groupby(codes).shift(1).to_numpy(np.float64, na_value=np.nan)
-    with np.errstate(invalid="ignore"):
-        return int((start < latest).sum())
+    return all(count_overlaps(rng.permutation(codes), s, e) >= MIN_CHANCE for _ in range(SHUFFLES))
 
 
 def keep_keyed_intervals(rules: list[dict], out: Mapping[str, pd.DataFrame], schema: Schema, spans: list[dict]) -> None:
