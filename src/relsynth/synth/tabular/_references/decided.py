@@ -59,6 +59,12 @@ def _decides(by: pd.Series, keys: pd.Series) -> bool:
     return log_chance < np.log(MAX_CHANCE)
 
 
+def decides_another(fitted: dict[str, dict], table: str, fk: str) -> bool:
+    """Whether `table`'s key `fk` decides another key of its table (a `decided_by` in `fitted`, the
+    references' stats by "table.fk"): moved on one row, its value's rows would name two keys there."""
+    return any(k.split(".", 1)[0] == table and (s or {}).get("decided_by") == fk for k, s in fitted.items())
+
+
 def keep_decided(tables: dict[str, pd.DataFrame], e: Edge, by: str) -> None:
     """Set (in place) `e.fk` of the rows of each value of `by` to one key: the key its first row was
     dealt where that key has room left for all its rows, else the key with the most room left, a

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational import RelationalData
+from relsynth.synth.tabular._references.decided import decides_another
 from relsynth.synth.tabular.rules.numbers import as_floats
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def find_extreme_row_keys(pre, data: RelationalData) -> list[dict]:
                 pk is None
                 or e.parent == table
                 or any(stats.get(k) for k in BLOCKING)
-                or _decides(fitted, e.child, e.fk)
+                or decides_another(fitted, e.child, e.fk)
             ):
                 continue
             found = _found(pre, data, table, e.fk, e.parent)
@@ -94,11 +95,6 @@ def _names_extreme(keys: pd.Series, rows: pd.DataFrame, how: str) -> bool:
         return False
     telling = rows.groupby("parent")["key"].nunique()
     return int((telling >= 2).sum()) >= MIN_ROWS
-
-
-def _decides(fitted: dict[str, dict], table: str, fk: str) -> bool:
-    """Whether `fk` decides another key of `table` (`decided`): moved, its value's rows would name two keys."""
-    return any(k.split(".", 1)[0] == table and (s or {}).get("decided_by") == fk for k, s in fitted.items())
 
 
 def keep_extreme_row_keys(rules: list[dict], tables: dict[str, pd.DataFrame], pks: dict[str, str]) -> None:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from relsynth.relational.orders import ancestor_keys
+from relsynth.synth.tabular._references.decided import decides_another
 from relsynth.synth.tabular.rules.numbers import as_floats
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def find_extreme_keys(pre, data) -> list[dict]:
     for name, stats in fitted.items():
         table, fk = name.split(".", 1)
         scope, parent = stats.get("within"), stats.get("parent")
-        if not scope or parent == table or any(stats.get(k) for k in BLOCKING) or _decides(name, fitted):
+        if not scope or parent == table or any(stats.get(k) for k in BLOCKING) or decides_another(fitted, table, fk):
             continue
         mine = ancestor_keys(schema, data, table, scope).to_numpy()
         pos = pd.Index(data[parent][schema.tables[parent].primary_key]).get_indexer(data[table][fk])
@@ -104,13 +105,6 @@ def find_extreme_keys(pre, data) -> list[dict]:
             | {"share": round(float(share), 4), "most": most}
         )
     return out
-
-
-def _decides(name: str, fitted: dict[str, dict]) -> bool:
-    """Whether the key `name` ("table.fk") decides another key of its table (`decided`; `fitted`: the
-    references' stats by name): moved on one row, its value's rows would name two keys there."""
-    table, fk = name.split(".", 1)
-    return any(k.split(".", 1)[0] == table and (s or {}).get("decided_by") == fk for k, s in fitted.items())
 
 
 def _excess(mine: np.ndarray, pos: np.ndarray, theirs: np.ndarray, x: np.ndarray, how: str):
