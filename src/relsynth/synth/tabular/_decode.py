@@ -389,7 +389,7 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     apply_flagged_copies(pre.stats.get("flagged_copies", []), out, schema)  # the accepted offer's, the sale price
     apply_whole_years(pre.stats.get("whole_years", []), out, schema)  # every date final (none in older models)
     apply_formulas(formulas, out)  # again: an operand may be a value copied across a reference, or its row's
-    pks = {t: schema.tables[t].primary_key for t in out}  # of the parent rows the sums below read numbers of
+    pks = {t: schema.tables[t].primary_key for t in out}  # of the parent rows the rules below read
     # child values summing to at most their parent's number (none in older models, nor under DP), before the
     # splits: a number a bound lowers is final before its rows split it (a country's population, its cities')
     apply_bounded_sums(pre.stats.get("bounded_sums", []), out, pks, rng)
@@ -444,10 +444,10 @@ def decode_parsed(pre, parsed: Parsed, rng: np.random.Generator, ctx: pd.DataFra
     filled = apply_child_labels(pre.stats.get("child_labels", []), out, pks, rng, given)
     apply_totals([t for t in pre.stats.get("totals", []) if (t["table"], t["column"]) in filled], out)
     apply_extreme_labels(pre.stats.get("extreme_labels", []), out)  # numbers final (none in older models, nor DP)
-    apply_parent_extremes(pre.stats.get("parent_extremes", []), out, {t: schema.tables[t].primary_key for t in out})
+    apply_parent_extremes(pre.stats.get("parent_extremes", []), out, pks)
     keep_extreme_keys(pre, out, rng)  # a capital at its largest city, of the final numbers (none in older models)
     # an auction's winner, its highest bid's bidder, of the final numbers and keys (none in older models, nor DP)
-    keep_extreme_row_keys(pre.stats.get("extreme_row_keys", []), out, {t: schema.tables[t].primary_key for t in out})
+    keep_extreme_row_keys(pre.stats.get("extreme_row_keys", []), out, pks)
     _keep_relabelled_ranges(pre, out, rng)  # a number within the range of the label it was drawn beside
     parts = moved_date_parts(schema, pre.stats.get("date_parts", []), formats)
     apply_date_parts(pre, parts, out)  # again: a date the sets or checks moved
